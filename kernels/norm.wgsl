@@ -1,0 +1,84 @@
+// LayerNorm / RMSNorm over the last dim, with optional affine and fused adaLN modulation.
+//   x, y: [rows, C]; row r belongs to batch item b = r / tokens.
+//   LayerNorm: n = (x − mean) / sqrt(var + eps)      RMSNorm: n = x / sqrt(mean(x²) + eps)
+//   affine:    n = n · weight + bias  (bias only for LayerNorm)
+//   modulate:  y = n · (1 + scale[b]) + shift[b],  scale/shift read from `modv` at
+//              b·mod_stride + scale_off + c  and  b·mod_stride + shift_off + c.
+// One workgroup per row; statistics in f32 with a centered second pass (no E[x²]−E[x]²
+// cancellation). Expects common/dtype.wgsl (T).
+
+struct Params {
+  rows: u32,
+  cols: u32,
+  tokens: u32,      // rows per batch item (for modulation)
+  eps: f32,
+  mod_stride: u32,
+  shift_off: u32,
+  scale_off: u32,
+  _pad: u32,
+}
+
+override WG: u32 = 128;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<T>;          // [rows, C]
+@group(0) @binding(2) var<storage, read> weight: array<T>;     // [C] (affine) or dummy
+@group(0) @binding(3) var<storage, read> bias: array<T>;       // [C] (affine LayerNorm) or dummy
+@group(0) @binding(4) var<storage, read> modv: array<T>;       // [B, mod_stride] or dummy
+@group(0) @binding(5) var<storage, read_write> y: array<T>;    // [rows, C]
+
+var<workgroup> red: array<f32, WG>;
+
+fn wg_sum(v: f32, lid: u32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  var s = WG / 2u;
+  loop {
+    if (s == 0u) { break; }
+    if (lid < s) { red[lid] += red[lid + s]; }
+    workgroupBarrier();
+    s = s / 2u;
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = wid.x + wid.y * nwg.x;
+  if (row >= p.rows) { return; }   // uniform per workgroup: barriers stay in uniform control flow
+  let base = row * p.cols;
+  let n = f32(p.cols);
+
+#if RMS
+  var ss = 0.0;
+  for (var c = lid; c < p.cols; c += WG) { let v = f32(x[base + c]); ss += v * v; }
+  let inv = inverseSqrt(wg_sum(ss, lid) / n + p.eps);
+  let mean = 0.0;
+#else
+  var s = 0.0;
+  for (var c = lid; c < p.cols; c += WG) { s += f32(x[base + c]); }
+  let mean = wg_sum(s, lid) / n;
+  var ss = 0.0;
+  for (var c = lid; c < p.cols; c += WG) { let d = f32(x[base + c]) - mean; ss += d * d; }
+  let inv = inverseSqrt(wg_sum(ss, lid) / n + p.eps);
+#endif
+
+  let b = row / p.tokens;
+  for (var c = lid; c < p.cols; c += WG) {
+    var v = (f32(x[base + c]) - mean) * inv;
+#if AFFINE
+    v = v * f32(weight[c]);
+#if !RMS
+    v = v + f32(bias[c]);
+#endif
+#endif
+#if MODULATE
+    let m = b * p.mod_stride;
+    v = v * (1.0 + f32(modv[m + p.scale_off + c])) + f32(modv[m + p.shift_off + c]);
+#endif
+    y[base + c] = T(v);
+  }
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# tessera set-up: make this machine able to run WebGPU (Dawn via the npm `webgpu` package).
+# Idempotent. Does nothing to the system when Dawn already finds an adapter.
+#   - npm packages (npm ci when node_modules is missing or stale)
+#   - Mesa lavapipe (software Vulkan) from bookworm-backports when no adapter is found:
+#     Debian 12's own Mesa 22.3 is refused by Dawn ("shaderUniform*ArrayDynamicIndexing required").
+#   - Chromium (Debian package) when TESSERA_SETUP_BROWSER=1 (browser tests, profiler demo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+say() { echo "[setup] $*"; }
+SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+else
+  say "npm packages already installed"
+fi
+
+has_adapter() { node scripts/probe-adapter.mjs >/dev/null 2>&1; }
+
+apt_updated=0
+apt_update() { if [ $apt_updated -eq 0 ]; then $SUDO apt-get update -qq; apt_updated=1; fi; }
+
+if has_adapter; then
+  say "WebGPU adapter found: $(node scripts/probe-adapter.mjs)"
+else
+  if ! command -v apt-get >/dev/null; then
+    say "no WebGPU adapter and no apt-get: install a Vulkan driver (Mesa >= 24 lavapipe) by hand"; exit 1
+  fi
+  . /etc/os-release
+  if [ "${VERSION_CODENAME:-}" = "bookworm" ]; then
+    if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      say "adding bookworm-backports to apt sources"
+      echo "deb http://deb.debian.org/debian bookworm-backports main" | $SUDO tee /etc/apt/sources.list.d/tessera-backports.list >/dev/null
+    fi
+    apt_update
+    say "installing mesa-vulkan-drivers + libvulkan1 from bookworm-backports (lavapipe)"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+  else
+    apt_update
+    say "installing mesa-vulkan-drivers + libvulkan1"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
+  fi
+  if has_adapter; then say "WebGPU adapter found: $(node scripts/probe-adapter.mjs)"; else
+    say "still no WebGPU adapter after installing Mesa; run: node scripts/probe-adapter.mjs"; exit 1; fi
+fi
+
+if [ "${TESSERA_SETUP_BROWSER:-0}" = "1" ]; then
+  if [ -x /usr/bin/chromium ]; then say "chromium present: $(/usr/bin/chromium --version 2>/dev/null)"; else
+    apt_update
+    say "installing chromium (Debian package; browser tests)"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+say "done"

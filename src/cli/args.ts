@@ -1,0 +1,119 @@
+// A strict flag parser: every subcommand declares its flags; unknown flags and bad values are
+// errors that list the valid ones. `--help` prints the declaration.
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type FlagType = 'string' | 'number' | 'int' | 'bool' | 'choice';
+
+export interface FlagSpec {
+  type: FlagType;
+  help: string;
+  choices?: readonly string[];
+  default?: string | number | boolean;
+  required?: boolean;
+  /** Placeholder in help, e.g. DIR. */
+  arg?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage?: string;
+  flags: Record<string, FlagSpec>;
+  /** Positional arguments allowed (e.g. `bench gemm`). */
+  positionals?: { name: string; choices?: readonly string[]; required?: boolean }[];
+}
+
+export type Parsed = Record<string, string | number | boolean | undefined> & { _: string[] };
+
+const COMMON: Record<string, FlagSpec> = {
+  help: { type: 'bool', help: 'show this help' },
+  debug: { type: 'bool', help: 'print stack traces on errors' },
+};
+
+export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
+  const flags = { ...COMMON, ...spec.flags };
+  const out: Parsed = { _: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      out._.push(a);
+      continue;
+    }
+    let [name, value] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const f = flags[name];
+    if (!f) {
+      throw new UsageError(`tessera ${spec.name}: unknown flag --${name}; valid flags: ${Object.keys(flags).map((k) => `--${k}`).join(', ')}`);
+    }
+    if (f.type === 'bool') {
+      if (value !== undefined && !['true', 'false', '1', '0'].includes(value)) throw new UsageError(`--${name} takes no value (or true/false), got "${value}"`);
+      out[name] = value === undefined ? true : value === 'true' || value === '1';
+      continue;
+    }
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined || (value.startsWith('--') && f.type !== 'number')) throw new UsageError(`--${name} needs a value (${describe(f)})`);
+    }
+    out[name] = convert(name, f, value);
+  }
+  if (out.help) return out;
+  for (const [name, f] of Object.entries(flags)) {
+    if (out[name] === undefined && f.default !== undefined) out[name] = f.default;
+    if (out[name] === undefined && f.required) throw new UsageError(`tessera ${spec.name}: missing required flag --${name} (${f.help})`);
+  }
+  const pos = spec.positionals ?? [];
+  if (out._.length > pos.length) throw new UsageError(`tessera ${spec.name}: unexpected argument "${out._[pos.length]}"`);
+  pos.forEach((p, i) => {
+    const v = out._[i];
+    if (v === undefined && p.required) throw new UsageError(`tessera ${spec.name}: missing ${p.name}${p.choices ? ` (one of ${p.choices.join(', ')})` : ''}`);
+    if (v !== undefined && p.choices && !p.choices.includes(v)) throw new UsageError(`tessera ${spec.name}: ${p.name} "${v}" is not one of ${p.choices.join(', ')}`);
+  });
+  return out;
+}
+
+function describe(f: FlagSpec): string {
+  if (f.type === 'choice') return `one of ${f.choices!.join(', ')}`;
+  return f.type === 'int' ? 'an integer' : f.type === 'number' ? 'a number' : 'a string';
+}
+
+function convert(name: string, f: FlagSpec, v: string): string | number {
+  switch (f.type) {
+    case 'string':
+      return v;
+    case 'choice':
+      if (!f.choices!.includes(v)) throw new UsageError(`--${name} must be one of ${f.choices!.join(', ')}, got "${v}"`);
+      return v;
+    case 'int': {
+      const n = Number(v);
+      if (!/^-?\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new UsageError(`--${name} must be an integer, got "${v}"`);
+      return n;
+    }
+    case 'number': {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a finite number, got "${v}"`);
+      return n;
+    }
+    default:
+      throw new UsageError(`--${name}: bad flag type`);
+  }
+}
+
+export function helpText(spec: CommandSpec): string {
+  const flags = { ...spec.flags, ...COMMON };
+  const lines = [`tessera ${spec.name} — ${spec.summary}`, '', `usage: ${spec.usage ?? `tessera ${spec.name} [flags]`}`, '', 'flags:'];
+  for (const [n, f] of Object.entries(flags)) {
+    const left = `  --${n}${f.type === 'bool' ? '' : ` ${f.arg ?? (f.type === 'choice' ? f.choices!.join('|') : f.type.toUpperCase())}`}`;
+    const extra = [f.required ? 'required' : '', f.default !== undefined ? `default ${f.default}` : ''].filter(Boolean).join(', ');
+    lines.push(`${left.padEnd(34)} ${f.help}${extra ? ` (${extra})` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+/** Checks an integer flag is within [min, max], naming the flag. */
+export function intInRange(p: Parsed, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const v = p[name] as number;
+  if (v < min || v > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${v}`);
+  return v;
+}

@@ -1,0 +1,48 @@
+// `tessera <command>`: the command table and the one place errors become exit codes.
+import '../gpu/node.js';
+import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
+import { errorLine } from './errors.js';
+import { infoCommand } from './cmd-info.js';
+
+export interface Command {
+  spec: CommandSpec;
+  run(p: Parsed): Promise<number | void>;
+}
+
+/** Subcommands; each lives in its own cmd-*.ts file. */
+export const commands: Command[] = [infoCommand];
+
+function topHelp(): string {
+  return [
+    'tessera — video diffusion transformers on WebGPU',
+    '',
+    'usage: tessera <command> [flags]   (tessera <command> --help for its flags)',
+    '',
+    ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(topHelp());
+    return name ? 0 : 2;
+  }
+  const cmd = commands.find((c) => c.spec.name === name);
+  const debug = rest.includes('--debug');
+  if (!cmd) {
+    console.error(`tessera: unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);
+    return 2;
+  }
+  try {
+    const p = parseArgs(cmd.spec, rest);
+    if (p.help) {
+      console.log(helpText(cmd.spec));
+      return 0;
+    }
+    return (await cmd.run(p)) ?? 0;
+  } catch (e) {
+    console.error(errorLine(e, debug));
+    return e instanceof UsageError ? 2 : 1;
+  }
+}

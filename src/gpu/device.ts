@@ -1,0 +1,204 @@
+// The one place that knows where `GPU` comes from, and the device every op receives.
+//
+// Node: the Node entry (src/index.ts) registers a provider that dynamically imports the npm
+// package `webgpu` (Dawn). Browser: `navigator.gpu`. The browser entry never registers the
+// Node provider, so bundles never pull in `webgpu`.
+
+/** Optional features tessera uses when the adapter has them. */
+export const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
+
+/** Limits tessera asks for, raised up to what the adapter offers (never above). */
+export const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+export type WantedLimit = (typeof WANTED_LIMITS)[number];
+
+/** Minimums the engine cannot run without (the WebGPU defaults). */
+export const REQUIRED_LIMITS: Partial<Record<WantedLimit, number>> = {
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxStorageBuffersPerShaderStage: 8,
+};
+
+export interface GpuOptions {
+  /** Prefer a specific GPU object (e.g. from a test harness); otherwise the registered provider or navigator.gpu. */
+  gpu?: GPU;
+  powerPreference?: GPUPowerPreference;
+  /** Disable optional features even when present (e.g. to test the f32-only path). */
+  disableFeatures?: GPUFeatureName[];
+  /** Extra limits the caller needs; fails with both numbers when the adapter cannot give them. */
+  requiredLimits?: Record<string, number>;
+}
+
+/** A WebGPU device plus what tessera learnt about it. Ops receive this, never create devices. */
+export interface Gpu {
+  device: GPUDevice;
+  adapterInfo: { vendor: string; architecture: string; device: string; description: string };
+  /** Where the device came from: 'node' (Dawn) or 'browser'. */
+  runtime: 'node' | 'browser';
+  f16: boolean;
+  timestamps: boolean;
+  subgroups: boolean;
+  limits: Record<WantedLimit, number>;
+  /** Set when the device is lost; every later op throws with this message. */
+  lost: string | null;
+  destroy(): void;
+}
+
+export class GpuUnavailableError extends Error {
+  override name = 'GpuUnavailableError';
+}
+
+/** Thrown for WebGPU validation / out-of-memory / internal errors, naming the kernel or step. */
+export class GpuError extends Error {
+  override name = 'GpuError';
+  constructor(
+    message: string,
+    readonly kind: 'validation' | 'out-of-memory' | 'internal' | 'lost',
+    readonly where: string,
+  ) {
+    super(message);
+  }
+}
+
+type Provider = () => Promise<{ gpu: GPU; runtime: 'node' | 'browser' }>;
+let provider: Provider | null = null;
+
+/** Registered by the Node entry; the browser entry leaves it unset. */
+export function setGpuProvider(p: Provider): void {
+  provider = p;
+}
+
+async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 'browser' }> {
+  if (opts.gpu) return { gpu: opts.gpu, runtime: typeof process !== 'undefined' && !('navigator' in globalThis && (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu) ? 'node' : 'browser' };
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu && typeof window !== 'undefined') return { gpu: nav.gpu, runtime: 'browser' };
+  if (provider) return provider();
+  if (nav?.gpu) return { gpu: nav.gpu, runtime: 'browser' };
+  throw new GpuUnavailableError(
+    'WebGPU is not available: no navigator.gpu in this browser (Chrome/Edge 113+, or --enable-unsafe-webgpu), ' +
+      'and no Node provider registered (import from "tessera" in Node, which loads the `webgpu` package).',
+  );
+}
+
+/**
+ * Acquire an adapter and device with the optional features tessera uses and the limits it needs.
+ *
+ * @example
+ * const gpu = await acquireGpu();
+ * console.log(gpu.adapterInfo.description, gpu.f16);
+ * gpu.destroy();
+ */
+export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  const { gpu, runtime } = await findGpu(opts);
+  const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  if (!adapter) {
+    throw new GpuUnavailableError(
+      runtime === 'node'
+        ? 'no WebGPU adapter found by Dawn: run `npm run setup` (installs Mesa lavapipe on Debian) or install a Vulkan driver'
+        : 'navigator.gpu.requestAdapter() returned null: WebGPU is disabled or unsupported on this machine',
+    );
+  }
+  const disabled = new Set(opts.disableFeatures ?? []);
+  const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f));
+
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) {
+    const have = (adapter.limits as unknown as Record<string, number>)[name];
+    const need = Math.max(REQUIRED_LIMITS[name] ?? 0, opts.requiredLimits?.[name] ?? 0);
+    if (have < need) {
+      throw new GpuUnavailableError(`adapter limit ${name} is ${have}, tessera needs at least ${need}`);
+    }
+    requiredLimits[name] = have;
+  }
+  for (const [name, need] of Object.entries(opts.requiredLimits ?? {})) {
+    if (name in requiredLimits) continue;
+    const have = (adapter.limits as unknown as Record<string, number>)[name];
+    if (have === undefined) throw new GpuUnavailableError(`unknown limit ${name}`);
+    if (have < need) throw new GpuUnavailableError(`adapter limit ${name} is ${have}, requested ${need}`);
+    requiredLimits[name] = need;
+  }
+
+  const device = await adapter.requestDevice({
+    label: 'tessera',
+    requiredFeatures: features as GPUFeatureName[],
+    requiredLimits,
+  });
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const ctx: Gpu = {
+    device,
+    runtime,
+    adapterInfo: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+    },
+    f16: features.includes('shader-f16'),
+    timestamps: features.includes('timestamp-query'),
+    subgroups: features.includes('subgroups'),
+    limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
+    lost: null,
+    destroy() {
+      destroyed = true;
+      device.destroy();
+    },
+  };
+  let destroyed = false;
+  device.lost.then((info) => {
+    if (destroyed && info.reason === 'destroyed') return;
+    ctx.lost = `GPU device lost (${info.reason}): ${info.message || 'no message'}`;
+  });
+  device.addEventListener('uncapturederror', (ev) => {
+    const e = (ev as GPUUncapturedErrorEvent).error;
+    // Surfaces through error scopes in normal operation; this catches anything outside them.
+    if (!ctx.lost) console.error(`[tessera] uncaptured WebGPU error: ${e.message}`);
+  });
+  return ctx;
+}
+
+/** One-line description of an adapter for logs and reports. */
+export function describeAdapter(gpu: Gpu): string {
+  const i = gpu.adapterInfo;
+  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unknown adapter';
+}
+
+/** Throws GpuError when the device has been lost. Call before submitting work. */
+export function checkAlive(gpu: Gpu, where: string): void {
+  if (gpu.lost) throw new GpuError(`${gpu.lost} (while ${where})`, 'lost', where);
+}
+
+/**
+ * Run `fn` inside validation + out-of-memory + internal error scopes; throw a GpuError naming
+ * `where` if any scope caught something.
+ */
+export async function withErrorScopes<T>(gpu: Gpu, where: string, fn: () => T): Promise<T> {
+  checkAlive(gpu, where);
+  const d = gpu.device;
+  d.pushErrorScope('internal');
+  d.pushErrorScope('out-of-memory');
+  d.pushErrorScope('validation');
+  let out: T;
+  try {
+    out = fn();
+  } finally {
+    const v = await d.popErrorScope();
+    const o = await d.popErrorScope();
+    const i = await d.popErrorScope();
+    const err = v ?? o ?? i;
+    if (err) {
+      const kind = v ? 'validation' : o ? 'out-of-memory' : 'internal';
+      // eslint-disable-next-line no-unsafe-finally
+      throw new GpuError(`WebGPU ${kind} error in ${where}: ${err.message}`, kind, where);
+    }
+  }
+  checkAlive(gpu, where);
+  return out;
+}

@@ -1,0 +1,188 @@
+// Kernel declarations and the pipeline cache.
+//
+// A kernel = one WGSL file (plus optional shared preludes), a declared set of boolean
+// preprocessor flags (structural variants) and `override` constants (tuning knobs), and an
+// explicit binding list. Pipelines are cached by kernel + flags + overrides, never by shape.
+import type { Gpu } from './device.js';
+import { GpuError } from './device.js';
+import { kernelSource, preprocess, ShaderError } from './shader.js';
+
+/** Binding kinds in group 0, in binding order. */
+export type BindingKind = 'uniform' | 'read' | 'rw';
+
+export interface KernelSpec {
+  /** File under kernels/ without `.wgsl`. */
+  name: string;
+  /** Shared WGSL files under kernels/ concatenated before this one. */
+  prelude?: string[];
+  entry?: string;
+  /** Structural variants: flag → allowed values (the first is the default). */
+  flags: Record<string, readonly boolean[]>;
+  /** Tuning knobs as WGSL `override`s: name → allowed values (the first is the default). */
+  overrides: Record<string, readonly number[]>;
+  bindings: readonly BindingKind[];
+  /** Flags that need a device feature. */
+  needs?: Partial<Record<string, 'shader-f16' | 'subgroups'>>;
+}
+
+export interface Variant {
+  flags: Record<string, boolean>;
+  overrides: Record<string, number>;
+}
+
+/** All declared kernels, for `tessera info`, the compile-everything test and the profiler UI. */
+export const kernelRegistry = new Map<string, KernelSpec>();
+
+export function defineKernel(spec: KernelSpec): KernelSpec {
+  if (kernelRegistry.has(spec.name)) throw new Error(`kernel ${spec.name} declared twice`);
+  kernelRegistry.set(spec.name, spec);
+  return spec;
+}
+
+/** `gemm[F16,GELU]{TM=4}`: readable key used as label, cache key and profiler name. */
+export function variantKey(spec: KernelSpec, v: Partial<Variant> = {}): string {
+  const full = resolveVariant(spec, v);
+  const on = Object.keys(full.flags).filter((f) => full.flags[f]).sort();
+  const ov = Object.keys(full.overrides).sort().map((k) => `${k}=${full.overrides[k]}`);
+  return `${spec.name}${on.length ? `[${on.join(',')}]` : ''}${ov.length ? `{${ov.join(',')}}` : ''}`;
+}
+
+export function resolveVariant(spec: KernelSpec, v: Partial<Variant> = {}): Variant {
+  const flags: Record<string, boolean> = {};
+  for (const [f, allowed] of Object.entries(spec.flags)) {
+    const val = v.flags?.[f] ?? allowed[0]!;
+    if (!allowed.includes(val)) throw new ShaderError(`${spec.name}: flag ${f}=${val} is not an allowed value`);
+    flags[f] = val;
+  }
+  for (const f of Object.keys(v.flags ?? {})) {
+    if (!(f in spec.flags)) throw new ShaderError(`${spec.name}: unknown flag ${f} (declared: ${Object.keys(spec.flags).join(', ') || 'none'})`);
+  }
+  const overrides: Record<string, number> = {};
+  for (const [o, allowed] of Object.entries(spec.overrides)) {
+    const val = v.overrides?.[o] ?? allowed[0]!;
+    overrides[o] = val;
+  }
+  for (const o of Object.keys(v.overrides ?? {})) {
+    if (!(o in spec.overrides)) throw new ShaderError(`${spec.name}: unknown override ${o} (declared: ${Object.keys(spec.overrides).join(', ') || 'none'})`);
+  }
+  return { flags, overrides };
+}
+
+/** The WGSL text of a variant, preludes included. */
+export function variantSource(spec: KernelSpec, v: Partial<Variant> = {}): string {
+  const full = resolveVariant(spec, v);
+  const parts = [...(spec.prelude ?? []), spec.name].map((n) => preprocess(`kernels/${n}.wgsl`, kernelSource(n), full.flags));
+  // `enable` directives must come first: hoist them from preludes/kernel.
+  const text = parts.join('\n');
+  const enables = [...new Set(text.match(/^\s*enable\s+[\w, ]+;\s*$/gm)?.map((s) => s.trim()) ?? [])];
+  return enables.join('\n') + (enables.length ? '\n' : '') + text.replace(/^\s*enable\s+[\w, ]+;\s*$/gm, '');
+}
+
+export interface CompiledKernel {
+  key: string;
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  spec: KernelSpec;
+  variant: Variant;
+}
+
+const caches = new WeakMap<GPUDevice, Map<string, CompiledKernel>>();
+const layoutCaches = new WeakMap<GPUDevice, Map<string, GPUBindGroupLayout>>();
+
+function bindGroupLayout(device: GPUDevice, bindings: readonly BindingKind[]): GPUBindGroupLayout {
+  let cache = layoutCaches.get(device);
+  if (!cache) layoutCaches.set(device, (cache = new Map()));
+  const k = bindings.join(',');
+  let l = cache.get(k);
+  if (!l) {
+    l = device.createBindGroupLayout({
+      label: `layout(${k})`,
+      entries: bindings.map((b, i) => ({
+        binding: i,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: b === 'uniform' ? 'uniform' : b === 'read' ? 'read-only-storage' : 'storage' },
+      })),
+    });
+    cache.set(k, l);
+  }
+  return l;
+}
+
+/** Throws if a variant needs a feature the device lacks, naming the flag and the feature. */
+export function checkVariantSupported(gpu: Gpu, spec: KernelSpec, v: Variant): void {
+  for (const [flag, feat] of Object.entries(spec.needs ?? {})) {
+    if (!v.flags[flag]) continue;
+    if (feat === 'shader-f16' && !gpu.f16) throw new GpuError(`${spec.name}: variant ${flag} needs the adapter feature shader-f16, which this adapter lacks (use --dtype f32)`, 'validation', spec.name);
+    if (feat === 'subgroups' && !gpu.subgroups) throw new GpuError(`${spec.name}: variant ${flag} needs the adapter feature subgroups`, 'validation', spec.name);
+  }
+}
+
+/**
+ * Compile (or fetch from cache) a pipeline. Compilation errors throw a ShaderError naming the
+ * kernel variant and the first messages with line numbers.
+ */
+export function getKernel(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}): CompiledKernel {
+  const device = gpu.device;
+  let cache = caches.get(device);
+  if (!cache) caches.set(device, (cache = new Map()));
+  const variant = resolveVariant(spec, v);
+  const key = variantKey(spec, variant);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  checkVariantSupported(gpu, spec, variant);
+  const code = variantSource(spec, variant);
+  const module = device.createShaderModule({ label: key, code });
+  const layout = bindGroupLayout(device, spec.bindings);
+  const pipeline = device.createComputePipeline({
+    label: key,
+    layout: device.createPipelineLayout({ label: key, bindGroupLayouts: [layout] }),
+    compute: { module, entryPoint: spec.entry ?? 'main', constants: variant.overrides },
+  });
+  const compiled = { key, pipeline, layout, spec, variant };
+  cache.set(key, compiled);
+  return compiled;
+}
+
+/** Compile a variant and collect its compilation messages (for tests and the profiler's editor). */
+export async function compileCheck(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}): Promise<{ key: string; errors: string[]; warnings: string[] }> {
+  const device = gpu.device;
+  const variant = resolveVariant(spec, v);
+  const key = variantKey(spec, variant);
+  const code = variantSource(spec, variant);
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ label: key, code });
+  const info = await module.getCompilationInfo();
+  device.createComputePipeline({
+    label: key,
+    layout: device.createPipelineLayout({ bindGroupLayouts: [bindGroupLayout(device, spec.bindings)] }),
+    compute: { module, entryPoint: spec.entry ?? 'main', constants: variant.overrides },
+  });
+  const scope = await device.popErrorScope();
+  const fmt = (m: GPUCompilationMessage) => `${key}:${m.lineNum}:${m.linePos}: ${m.message}`;
+  const errors = info.messages.filter((m) => m.type === 'error').map(fmt);
+  if (scope && errors.length === 0) errors.push(`${key}: ${scope.message}`);
+  return { key, errors, warnings: info.messages.filter((m) => m.type === 'warning').map(fmt) };
+}
+
+/** Drop cached pipelines of one kernel (after its source was edited live). */
+export function invalidateKernel(gpu: Gpu, name: string): void {
+  const cache = caches.get(gpu.device);
+  if (!cache) return;
+  for (const [k, c] of cache) if (c.spec.name === name) cache.delete(k);
+}
+
+/** Every variant worth compiling: the default plus one deviation at a time, and all flag combos. */
+export function declaredVariants(spec: KernelSpec): Variant[] {
+  const flagNames = Object.keys(spec.flags);
+  const combos: Record<string, boolean>[] = [{}];
+  for (const f of flagNames) {
+    const next: Record<string, boolean>[] = [];
+    for (const c of combos) for (const val of spec.flags[f]!) next.push({ ...c, [f]: val });
+    combos.splice(0, combos.length, ...next);
+  }
+  const out: Variant[] = combos.map((flags) => resolveVariant(spec, { flags }));
+  for (const [o, allowed] of Object.entries(spec.overrides)) {
+    for (const val of allowed.slice(1)) out.push(resolveVariant(spec, { overrides: { [o]: val } }));
+  }
+  return out;
+}

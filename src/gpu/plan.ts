@@ -1,0 +1,154 @@
+// The model as a plan of kernel dispatches: recorded once per input shape (pipelines, uniform
+// buffers and bind groups made here), replayed per sampling step into one command buffer.
+import type { Gpu } from './device.js';
+import { checkAlive, GpuError, withErrorScopes } from './device.js';
+import type { KernelSpec, Variant } from './kernel.js';
+import { getKernel } from './kernel.js';
+import type { Allocator, Tensor } from './tensor.js';
+
+/** One recorded dispatch, with what the profiler needs to know about it. */
+export interface Dispatch {
+  /** Kernel variant key, e.g. `attention[F16]{BQ=16}`. */
+  kernel: string;
+  /** Kernel family (file) name, e.g. `attention`. */
+  family: string;
+  /** Where in the model, e.g. `blocks.3.attn1`. */
+  layer: string;
+  /** Human-readable shapes, e.g. `x[2,256,384] w[1152,384]`. */
+  shapes: string;
+  flops: number;
+  bytes: number;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+}
+
+/** A uniform struct of 4-byte scalars, packed in declaration order (matches a WGSL struct of u32/i32/f32). */
+export type UniformField = [name: string, type: 'u32' | 'i32' | 'f32', value: number];
+
+export function packUniforms(fields: UniformField[]): ArrayBuffer {
+  const n = Math.max(4, Math.ceil(fields.length / 4) * 4);
+  const buf = new ArrayBuffer(n * 4);
+  const dv = new DataView(buf);
+  fields.forEach(([name, type, value], i) => {
+    if (!Number.isFinite(value)) throw new Error(`uniform ${name} is not finite: ${value}`);
+    if (type === 'u32') {
+      if (value < 0 || value > 0xffffffff || !Number.isInteger(value)) throw new Error(`uniform ${name}=${value} is not a u32`);
+      dv.setUint32(i * 4, value, true);
+    } else if (type === 'i32') dv.setInt32(i * 4, value, true);
+    else dv.setFloat32(i * 4, value, true);
+  });
+  return buf;
+}
+
+/**
+ * Split a 1-D workgroup count over x and y so that neither exceeds the per-dimension limit.
+ * Kernels recover the flat id as `wid.x + wid.y * nwg.x` (guarding against overshoot).
+ */
+export function grid1D(gpu: Gpu, groups: number): [number, number, number] {
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (groups <= max) return [Math.max(1, groups), 1, 1];
+  const y = Math.ceil(groups / max);
+  if (y > max) throw new GpuError(`dispatch of ${groups} workgroups exceeds ${max}×${max}`, 'validation', 'grid1D');
+  return [Math.ceil(groups / y), y, 1];
+}
+
+export interface RecordArgs {
+  spec: KernelSpec;
+  variant?: Partial<Variant>;
+  uniforms?: UniformField[];
+  /** Storage buffers in binding order after the uniform (binding 0 when `uniforms` is given). */
+  buffers: (Tensor | GPUBuffer)[];
+  workgroups: [number, number, number];
+  layer?: string;
+  shapes: string;
+  flops: number;
+  bytes: number;
+}
+
+/** Records dispatches; `run` replays them. Ops call `plan.record(...)`. */
+export class Plan {
+  readonly dispatches: Dispatch[] = [];
+  /** Layer name prefix applied to dispatches recorded while set (e.g. 'blocks.3'). */
+  layer = '';
+
+  private dummyBuf: GPUBuffer | null = null;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly alloc: Allocator,
+  ) {}
+
+  /** A small buffer bound to bindings a variant does not use. */
+  get dummy(): GPUBuffer {
+    if (!this.dummyBuf) this.dummyBuf = this.alloc.buffer(16, GPUBufferUsage.STORAGE, 'dummy');
+    return this.dummyBuf;
+  }
+
+  record(a: RecordArgs): Dispatch {
+    const k = getKernel(this.gpu, a.spec, a.variant);
+    const entries: GPUBindGroupEntry[] = [];
+    let binding = 0;
+    if (a.uniforms) {
+      const data = packUniforms(a.uniforms);
+      const ub = this.alloc.buffer(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, `${k.key}:params`);
+      this.gpu.device.queue.writeBuffer(ub, 0, data);
+      entries.push({ binding: binding++, resource: { buffer: ub } });
+    }
+    for (const b of a.buffers) entries.push({ binding: binding++, resource: { buffer: 'buffer' in b ? b.buffer : b } });
+    if (entries.length !== a.spec.bindings.length) {
+      throw new Error(`${k.key}: ${entries.length} bindings given, kernel declares ${a.spec.bindings.length}`);
+    }
+    const layer = [this.layer, a.layer].filter(Boolean).join('.');
+    const bindGroup = this.gpu.device.createBindGroup({ label: `${k.key}@${layer}`, layout: k.layout, entries });
+    const d: Dispatch = {
+      kernel: k.key,
+      family: a.spec.name,
+      layer,
+      shapes: a.shapes,
+      flops: a.flops,
+      bytes: a.bytes,
+      pipeline: k.pipeline,
+      bindGroup,
+      workgroups: a.workgroups,
+    };
+    this.dispatches.push(d);
+    return d;
+  }
+
+  /** Encode all dispatches into one compute pass (the fast path). */
+  encode(encoder: GPUCommandEncoder, from = 0, to = this.dispatches.length): void {
+    const pass = encoder.beginComputePass({ label: 'tessera' });
+    for (let i = from; i < to; i++) {
+      const d = this.dispatches[i]!;
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(...d.workgroups);
+    }
+    pass.end();
+  }
+
+  /** Submit the plan once and wait for it, surfacing GPU errors as GpuError naming `where`. */
+  async run(where = 'plan'): Promise<void> {
+    checkAlive(this.gpu, where);
+    await withErrorScopes(this.gpu, where, () => {
+      const enc = this.gpu.device.createCommandEncoder({ label: where });
+      this.encode(enc);
+      this.gpu.device.queue.submit([enc.finish()]);
+    });
+    await waitIdle(this.gpu, where);
+  }
+
+  get totalFlops(): number {
+    return this.dispatches.reduce((a, d) => a + d.flops, 0);
+  }
+}
+
+/** Wait for the queue; rejects with GpuError when the device is lost meanwhile (never hangs). */
+export async function waitIdle(gpu: Gpu, where: string): Promise<void> {
+  const lost = gpu.device.lost.then((i) => {
+    throw new GpuError(`GPU device lost (${i.reason}) during ${where}: ${i.message}`, 'lost', where);
+  });
+  await Promise.race([gpu.device.queue.onSubmittedWorkDone(), lost]);
+  checkAlive(gpu, where);
+}

@@ -1,0 +1,149 @@
+// GPU tensors: a storage buffer with a shape and a storage dtype, plus a tracking allocator.
+import type { Gpu } from './device.js';
+import { checkAlive, GpuError } from './device.js';
+import { f16BitsToF32, f32ToF16Bits } from './half.js';
+
+export type DType = 'f32' | 'f16';
+
+export interface Tensor {
+  buffer: GPUBuffer;
+  shape: number[];
+  dtype: DType;
+  /** Element count. */
+  size: number;
+  label: string;
+}
+
+export const bytesPer = (d: DType): number => (d === 'f16' ? 2 : 4);
+export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+/** Storage buffers are sized to a multiple of 4 bytes (f16 tensors of odd length). */
+export const storageBytes = (n: number, d: DType): number => Math.max(4, Math.ceil((n * bytesPer(d)) / 4) * 4);
+export const shapeStr = (s: readonly number[]): string => `[${s.join(',')}]`;
+
+/** Tracks every buffer tessera allocates: live bytes, peak bytes, and destroys them all. */
+export class Allocator {
+  liveBytes = 0;
+  peakBytes = 0;
+  private live = new Map<GPUBuffer, number>();
+
+  constructor(readonly gpu: Gpu) {}
+
+  buffer(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
+    checkAlive(this.gpu, `allocating ${label}`);
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const max = this.gpu.limits.maxBufferSize;
+    if (size > max) {
+      throw new GpuError(`buffer ${label} needs ${fmtBytes(size)}, the adapter's maxBufferSize is ${fmtBytes(max)}: use fewer frames, a smaller resolution or --dtype f16`, 'out-of-memory', label);
+    }
+    if (usage & GPUBufferUsage.STORAGE && size > this.gpu.limits.maxStorageBufferBindingSize) {
+      throw new GpuError(`tensor ${label} needs ${fmtBytes(size)}, the adapter's maxStorageBufferBindingSize is ${fmtBytes(this.gpu.limits.maxStorageBufferBindingSize)}: use fewer frames, a smaller resolution or --dtype f16`, 'out-of-memory', label);
+    }
+    const b = this.gpu.device.createBuffer({ size, usage, label });
+    this.live.set(b, size);
+    this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    return b;
+  }
+
+  tensor(shape: number[], dtype: DType, label: string): Tensor {
+    const size = numel(shape);
+    const buffer = this.buffer(storageBytes(size, dtype), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label);
+    return { buffer, shape: [...shape], dtype, size, label };
+  }
+
+  /** Upload f32 data, converting to `dtype` storage. */
+  upload(data: Float32Array | number[], shape: number[], dtype: DType, label: string): Tensor {
+    const t = this.tensor(shape, dtype, label);
+    writeTensor(this.gpu, t, data);
+    return t;
+  }
+
+  /** Upload raw u32/i32 data (e.g. class labels) as a storage tensor of 4-byte words. */
+  uploadU32(data: Uint32Array | Int32Array, label: string): Tensor {
+    const buffer = this.buffer(Math.max(4, data.byteLength), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label);
+    this.gpu.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+    return { buffer, shape: [data.length], dtype: 'f32', size: data.length, label };
+  }
+
+  free(b: GPUBuffer | Tensor): void {
+    const buf = 'buffer' in b ? b.buffer : b;
+    const size = this.live.get(buf);
+    if (size === undefined) return;
+    this.live.delete(buf);
+    this.liveBytes -= size;
+    buf.destroy();
+  }
+
+  destroyAll(): void {
+    for (const b of this.live.keys()) b.destroy();
+    this.live.clear();
+    this.liveBytes = 0;
+  }
+}
+
+export function fmtBytes(n: number): string {
+  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
+  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
+  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** Encode f32 values into a tensor's storage dtype (padded to 4 bytes). */
+export function encodeData(data: Float32Array | number[], dtype: DType): ArrayBuffer {
+  const n = data.length;
+  if (dtype === 'f32') {
+    const a = new Float32Array(n);
+    a.set(data);
+    return a.buffer;
+  }
+  const h = new Uint16Array(Math.ceil(n / 2) * 2);
+  for (let i = 0; i < n; i++) h[i] = f32ToF16Bits(data[i]!);
+  return h.buffer;
+}
+
+export function writeTensor(gpu: Gpu, t: Tensor, data: Float32Array | number[], elemOffset = 0): void {
+  if (elemOffset + data.length > t.size) throw new Error(`writeTensor ${t.label}: ${data.length} values at ${elemOffset} exceed ${t.size}`);
+  const bytes = encodeData(data, t.dtype);
+  const off = elemOffset * bytesPer(t.dtype);
+  if (off % 4 !== 0) throw new Error(`writeTensor ${t.label}: f16 offset must be even`);
+  gpu.device.queue.writeBuffer(t.buffer, off, bytes, 0, bytes.byteLength);
+}
+
+/** Copy a tensor back to the CPU as f32. */
+export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array> {
+  const raw = await readBuffer(gpu, t.buffer, storageBytes(t.size, t.dtype), t.label);
+  if (t.dtype === 'f32') return new Float32Array(raw, 0, t.size);
+  const h = new Uint16Array(raw, 0, t.size);
+  const out = new Float32Array(t.size);
+  for (let i = 0; i < t.size; i++) out[i] = f16BitsToF32(h[i]!);
+  return out;
+}
+
+export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label: string): Promise<ArrayBuffer> {
+  checkAlive(gpu, `reading ${label}`);
+  const d = gpu.device;
+  const size = Math.ceil(bytes / 4) * 4;
+  const staging = d.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, label: `${label}:readback` });
+  try {
+    const enc = d.createCommandEncoder({ label: `${label}:readback` });
+    enc.copyBufferToBuffer(src, 0, staging, 0, size);
+    d.queue.submit([enc.finish()]);
+    await mapWithLoss(gpu, staging, label);
+    return staging.getMappedRange().slice(0, bytes);
+  } finally {
+    staging.destroy();
+  }
+}
+
+/** mapAsync that rejects (instead of hanging) when the device is lost meanwhile. */
+async function mapWithLoss(gpu: Gpu, b: GPUBuffer, label: string): Promise<void> {
+  const lost = gpu.device.lost.then((i) => {
+    throw new GpuError(`GPU device lost (${i.reason}) while reading ${label}: ${i.message}`, 'lost', label);
+  });
+  try {
+    await Promise.race([b.mapAsync(GPUMapMode.READ), lost]);
+  } catch (e) {
+    if (e instanceof GpuError) throw e;
+    throw new GpuError(`reading ${label} failed: ${(e as Error).message}${gpu.lost ? ` (${gpu.lost})` : ''}`, gpu.lost ? 'lost' : 'internal', label);
+  }
+}

@@ -1,0 +1,79 @@
+// LayerNorm / RMSNorm with optional affine and fused adaLN modulation (kernels/norm.wgsl).
+import { defineKernel } from '../gpu/kernel.js';
+import { grid1D, type Plan } from '../gpu/plan.js';
+import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
+import { checkDtypes, dtypeFlags, rowsCols } from './util.js';
+
+export const normKernel = defineKernel({
+  name: 'norm',
+  prelude: ['common/dtype'],
+  flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true] },
+  overrides: { WG: [128, 64, 256] },
+  bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
+  needs: { F16: 'shader-f16' },
+});
+
+export interface Modulation {
+  /** [B, stride] tensor holding shift and scale vectors for each batch item. */
+  mod: Tensor;
+  /** Elements between batch items in `mod`. */
+  stride: number;
+  shiftOffset: number;
+  scaleOffset: number;
+}
+
+export interface NormArgs {
+  x: Tensor; // [..., C]
+  out: Tensor; // same shape
+  eps: number;
+  rms?: boolean;
+  weight?: Tensor; // [C]
+  bias?: Tensor; // [C] (LayerNorm only)
+  modulate?: Modulation;
+  /** Rows per batch item, for modulation (default: all rows are one item). */
+  tokens?: number;
+  layer?: string;
+  wg?: number;
+}
+
+/** y = norm(x)[·w+b][·(1+scale)+shift]. */
+export function norm(plan: Plan, a: NormArgs): Tensor {
+  const { rows, cols } = rowsCols(a.x, 'norm x');
+  if (a.out.size !== a.x.size) throw new Error(`norm: out ${shapeStr(a.out.shape)} ≠ x ${shapeStr(a.x.shape)}`);
+  checkDtypes('norm', a.x, a.out, a.weight, a.bias, a.modulate?.mod);
+  if (a.weight && a.weight.size !== cols) throw new Error(`norm: weight has ${a.weight.size} elements, expected ${cols}`);
+  if (a.bias && a.bias.size !== cols) throw new Error(`norm: bias has ${a.bias.size} elements, expected ${cols}`);
+  if (a.bias && a.rms) throw new Error('norm: RMSNorm has no bias');
+  if (a.bias && !a.weight) throw new Error('norm: bias without weight');
+  const tokens = a.tokens ?? rows;
+  if (rows % tokens !== 0) throw new Error(`norm: ${rows} rows is not a multiple of tokens=${tokens}`);
+  const m = a.modulate;
+  if (m) {
+    const batches = rows / tokens;
+    const need = (batches - 1) * m.stride + Math.max(m.shiftOffset, m.scaleOffset) + cols;
+    if (m.mod.size < need) throw new Error(`norm: modulation tensor ${m.mod.label} has ${m.mod.size} elements, needs ${need}`);
+  }
+  const bp = bytesPer(a.x.dtype);
+  plan.record({
+    spec: normKernel,
+    variant: { flags: { ...dtypeFlags(a.x), RMS: !!a.rms, AFFINE: !!a.weight, MODULATE: !!m }, overrides: a.wg ? { WG: a.wg } : {} },
+    uniforms: [
+      ['rows', 'u32', rows],
+      ['cols', 'u32', cols],
+      ['tokens', 'u32', tokens],
+      ['eps', 'f32', a.eps],
+      ['mod_stride', 'u32', m?.stride ?? 0],
+      ['shift_off', 'u32', m?.shiftOffset ?? 0],
+      ['scale_off', 'u32', m?.scaleOffset ?? 0],
+      ['_pad', 'u32', 0],
+    ],
+    buffers: [a.x, a.weight ?? plan.dummy, a.bias ?? plan.dummy, m?.mod ?? plan.dummy, a.out],
+    workgroups: grid1D(plan.gpu, rows),
+    layer: a.layer,
+    shapes: `x${shapeStr(a.x.shape)}`,
+    // two or three passes over x: mean, variance, normalize (+ modulate)
+    flops: rows * cols * (a.rms ? 5 : 7) + (m ? rows * cols * 3 : 0),
+    bytes: (a.rms ? 2 : 3) * a.x.size * bp + a.out.size * bp + (m ? (rows / tokens) * 2 * cols * bp : 0) + (a.weight ? cols * bp * 2 : 0),
+  });
+  return a.out;
+}
