@@ -1,2 +1,6 @@
 // Imports every op module so their kernels are registered (info, compile test, profiler UI).
 export * from './norm.js';
+export * from './patchify.js';
+export * from './rope.js';
+export * from './timestep.js';
+export * from './elementwise.js';

@@ -1,0 +1,115 @@
+// 3D RoPE (Wan) in place on q or k (kernels/rope.wgsl), with the cos/sin table built on the host.
+import { defineKernel } from '../gpu/kernel.js';
+import { grid1D, type Plan } from '../gpu/plan.js';
+import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
+import { ceilDiv, dtypeFlags } from './util.js';
+
+export const ropeKernel = defineKernel({
+  name: 'rope',
+  prelude: ['common/dtype'],
+  flags: { F16: [false, true] },
+  overrides: { WG: [256, 64, 128] },
+  bindings: ['uniform', 'read', 'rw'],
+  needs: { F16: 'shader-f16' },
+});
+
+/**
+ * Wan's split of a head dim into (t, h, w) sub-dims: h = w = 2·⌊Dh/6⌋, t = Dh − 2h
+ * (128 → 44/42/42). Returned as pair counts [t/2, h/2, w/2].
+ */
+export function ropeSplit(headDim: number): [number, number, number] {
+  if (!Number.isInteger(headDim) || headDim < 2 || headDim % 2) throw new Error(`rope: headDim must be a positive even integer, got ${headDim}`);
+  const hd = 2 * Math.floor(headDim / 6);
+  return [(headDim - 2 * hd) / 2, hd / 2, hd / 2];
+}
+
+/**
+ * cos/sin table f32 [L, Dh/2, 2] for a token grid [F', H', W'] (token = f·H'W' + h·W' + w).
+ * Pair j of axis sub-dim d (local pair index jj) rotates by pos·θ^(−2jj/d), pos = that axis'
+ * grid coordinate. Computed in float64 and rounded to f32, as diffusers' WanRotaryPosEmbed does.
+ */
+export function ropeTable(grid: [number, number, number], headDim: number, theta = 10000): Float32Array {
+  const [Fp, Hp, Wp] = grid;
+  if (grid.length !== 3 || grid.some((g) => !Number.isInteger(g) || g < 1)) throw new Error(`ropeTable: grid must be 3 positive integers, got [${grid.join(',')}]`);
+  const split = ropeSplit(headDim);
+  const half = headDim / 2;
+  // per pair: which axis (0 t, 1 h, 2 w) and its frequency
+  const axis = new Uint8Array(half);
+  const freq = new Float64Array(half);
+  let j = 0;
+  split.forEach((pairs, a) => {
+    const d = 2 * pairs;
+    for (let jj = 0; jj < pairs; jj++, j++) {
+      axis[j] = a;
+      freq[j] = 1 / theta ** ((2 * jj) / d);
+    }
+  });
+  const L = Fp * Hp * Wp;
+  const out = new Float32Array(L * half * 2);
+  for (let f = 0; f < Fp; f++)
+    for (let h = 0; h < Hp; h++)
+      for (let w = 0; w < Wp; w++) {
+        const l = (f * Hp + h) * Wp + w;
+        const pos = [f, h, w];
+        for (let k = 0; k < half; k++) {
+          const ang = pos[axis[k]!]! * freq[k]!;
+          out[(l * half + k) * 2] = Math.cos(ang);
+          out[(l * half + k) * 2 + 1] = Math.sin(ang);
+        }
+      }
+  return out;
+}
+
+export interface RopeArgs {
+  x: Tensor; // [B, L, row] with heads·headDim values at `offset` in each row; rotated in place
+  table: Tensor; // f32 [L, Dh/2, 2] from ropeTable (uploaded once per shape)
+  heads: number;
+  headDim: number;
+  /** Elements between tokens in x (default: x's last dim). */
+  rowStride?: number;
+  /** Element offset of head 0 in each row (default 0), e.g. D for k in a fused qkv row. */
+  offset?: number;
+  layer?: string;
+  wg?: number;
+}
+
+/** In-place RoPE on x using a precomputed table (same table for every head and batch item). */
+export function rope(plan: Plan, a: RopeArgs): Tensor {
+  const { heads, headDim } = a;
+  ropeSplit(headDim);
+  if (!Number.isInteger(heads) || heads < 1) throw new Error(`rope: heads must be a positive integer, got ${heads}`);
+  if (a.table.dtype !== 'f32') throw new Error(`rope: table ${a.table.label} must be f32, got ${a.table.dtype}`);
+  const half = headDim / 2;
+  if (a.table.size % (half * 2)) throw new Error(`rope: table ${a.table.label} has ${a.table.size} elements, not a multiple of Dh = ${headDim}`);
+  const L = a.table.size / (half * 2);
+  const rowStride = a.rowStride ?? a.x.shape[a.x.shape.length - 1]!;
+  const offset = a.offset ?? 0;
+  if (offset + heads * headDim > rowStride) throw new Error(`rope: offset ${offset} + heads·headDim ${heads * headDim} exceeds the row stride ${rowStride}`);
+  if (a.x.size % rowStride) throw new Error(`rope: x ${shapeStr(a.x.shape)} has ${a.x.size} elements, not a multiple of the row stride ${rowStride}`);
+  const rows = a.x.size / rowStride;
+  if (rows % L) throw new Error(`rope: x ${shapeStr(a.x.shape)} has ${rows} tokens, not a multiple of the table's L=${L}`);
+  const pairs = rows * heads * half;
+  const wg = a.wg ?? 256;
+  plan.record({
+    spec: ropeKernel,
+    variant: { flags: dtypeFlags(a.x), overrides: { WG: wg } },
+    uniforms: [
+      ['pairs', 'u32', pairs],
+      ['tokens', 'u32', L],
+      ['heads', 'u32', heads],
+      ['half', 'u32', half],
+      ['row_stride', 'u32', rowStride],
+      ['offset', 'u32', offset],
+      ['_pad0', 'u32', 0],
+      ['_pad1', 'u32', 0],
+    ],
+    buffers: [a.table, a.x],
+    workgroups: grid1D(plan.gpu, ceilDiv(pairs, wg)),
+    layer: a.layer,
+    shapes: `x${shapeStr(a.x.shape)} h${heads}x${headDim} L${L}`,
+    // 4 mul + 2 add per pair; x read and written once, table read once per pair (cached across heads)
+    flops: 6 * pairs,
+    bytes: 4 * pairs * bytesPer(a.x.dtype) + L * half * 8,
+  });
+  return a.x;
+}

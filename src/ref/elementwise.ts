@@ -1,0 +1,47 @@
+// float64 references for the elementwise / data-movement ops (src/ops/elementwise.ts).
+export const siluRef = (x: ArrayLike<number>): Float64Array => Float64Array.from(x, (v) => v / (1 + Math.exp(-v)));
+
+/** GELU, tanh approximation. */
+export const geluRef = (x: ArrayLike<number>): Float64Array =>
+  Float64Array.from(x, (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+
+/** α·a + β·b[i mod b.length], then an optional activation. */
+export function axpbyRef(a: ArrayLike<number>, b: ArrayLike<number> | undefined, alpha: number, beta: number, act: 'none' | 'silu' | 'gelu' = 'none'): Float64Array {
+  const y = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) y[i] = alpha * a[i]! + (b ? beta * b[i % b.length]! : 0);
+  return act === 'silu' ? siluRef(y) : act === 'gelu' ? geluRef(y) : y;
+}
+
+/** out[r] = table[ids[r]] (zero row for ids ≥ V). */
+export function gatherRef(table: ArrayLike<number>, V: number, D: number, ids: ArrayLike<number>): Float64Array {
+  const y = new Float64Array(ids.length * D);
+  for (let r = 0; r < ids.length; r++) {
+    const id = ids[r]!;
+    if (id >= V) continue;
+    for (let c = 0; c < D; c++) y[r * D + c] = table[id * D + c]!;
+  }
+  return y;
+}
+
+/** [N, A, B, D] → [N, B, A, D]. */
+export function permuteRef(x: ArrayLike<number>, N: number, A: number, B: number, D: number): Float64Array {
+  const y = new Float64Array(N * A * B * D);
+  for (let n = 0; n < N; n++)
+    for (let a = 0; a < A; a++)
+      for (let b = 0; b < B; b++)
+        for (let d = 0; d < D; d++) y[((n * B + b) * A + a) * D + d] = x[((n * A + a) * B + b) * D + d]!;
+  return y;
+}
+
+/** Concatenate along `axis` of the given shapes. */
+export function concatRef(xs: { data: ArrayLike<number>; shape: number[] }[], axis: number): Float64Array {
+  const outer = xs[0]!.shape.slice(0, axis).reduce((p, v) => p * v, 1);
+  const inner = xs[0]!.shape.slice(axis + 1).reduce((p, v) => p * v, 1);
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++)
+    for (const x of xs) {
+      const cols = x.shape[axis]! * inner;
+      for (let c = 0; c < cols; c++) out.push(x.data[o * cols + c]!);
+    }
+  return Float64Array.from(out);
+}
