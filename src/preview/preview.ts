@@ -1,0 +1,195 @@
+// Latent previews: latents -> RGB frames through a fixed per-family linear map, then animated
+// GIF (gifenc) or PNG (fast-png). No VAE: this is the cheap "Latent2RGB" preview ComfyUI shows
+// while sampling, good for judging composition and motion, not for final output.
+// Browser-safe: no Node APIs.
+
+import * as gifencModule from 'gifenc';
+import { encode as pngEncode } from 'fast-png';
+
+export type Family = 'wan' | 'dit' | 'latte';
+
+export interface LatentRgbMap {
+  readonly name: string;
+  /** factors[c] = [r, g, b] contribution of latent channel c. */
+  readonly factors: readonly (readonly [number, number, number])[];
+  readonly bias: readonly [number, number, number];
+}
+
+// Factors from ComfyUI comfy/latent_formats.py (Comfy-Org/ComfyUI). ComfyUI applies them to the
+// latents the diffusion model sees (after LatentFormat.process_in), which is the space the
+// diffusers pipelines sample in too, so they apply to our latents as they are.
+
+/** Wan21.latent_rgb_factors / latent_rgb_factors_bias: 16 channels of the Wan2.1 VAE
+ *  (normalised by its latents_mean/latents_std, as WanPipeline's latents are). */
+export const WAN21_RGB: LatentRgbMap = {
+  name: 'wan21',
+  factors: [
+    [-0.1299, -0.1692, 0.2932],
+    [0.0671, 0.0406, 0.0442],
+    [0.3568, 0.2548, 0.1747],
+    [0.0372, 0.2344, 0.142],
+    [0.0313, 0.0189, -0.0328],
+    [0.0296, -0.0956, -0.0665],
+    [-0.3477, -0.4059, -0.2925],
+    [0.0166, 0.1902, 0.1975],
+    [-0.0412, 0.0267, -0.1364],
+    [-0.1293, 0.074, 0.1636],
+    [0.068, 0.3019, 0.1128],
+    [0.0032, 0.0581, 0.0639],
+    [-0.1251, 0.0927, 0.1699],
+    [0.006, -0.0633, 0.0005],
+    [0.3477, 0.2275, 0.295],
+    [0.1984, 0.0913, 0.1861],
+  ],
+  bias: [-0.1835, -0.0868, -0.336],
+};
+
+/** SD15.latent_rgb_factors (no bias): the 4-channel SD VAE that DiT and Latte decode with; their
+ *  pipelines sample latents already multiplied by scaling_factor 0.18215, like ComfyUI's SD15. */
+export const SD15_RGB: LatentRgbMap = {
+  name: 'sd15',
+  factors: [
+    [0.3512, 0.2297, 0.3227],
+    [0.325, 0.4974, 0.235],
+    [-0.2829, 0.1762, 0.2721],
+    [-0.212, -0.2616, -0.7177],
+  ],
+  bias: [0, 0, 0],
+};
+
+/** Our own fallback (not from ComfyUI) for channel counts no published map fits, such as the
+ *  tiny 4-channel Wan test models: channel c feeds colour c mod 3, averaged over the channels
+ *  feeding it and halved, so unit-variance latents stay mostly inside [-1, 1]. */
+export function genericRgbMap(channels: number): LatentRgbMap {
+  const count = [0, 0, 0];
+  for (let c = 0; c < channels; c++) count[c % 3]!++;
+  const factors: [number, number, number][] = [];
+  for (let c = 0; c < channels; c++) {
+    const row: [number, number, number] = [0, 0, 0];
+    row[c % 3] = 0.5 / count[c % 3]!;
+    factors.push(row);
+  }
+  return { name: 'generic', factors, bias: [0, 0, 0] };
+}
+
+export const FAMILY_RGB: Record<Family, LatentRgbMap> = { wan: WAN21_RGB, dit: SD15_RGB, latte: SD15_RGB };
+
+/** The map used for `family` at `channels` channels: the family's published map when its channel
+ *  count matches, else genericRgbMap. */
+export function rgbMapFor(family: Family, channels: number): LatentRgbMap {
+  const m = FAMILY_RGB[family];
+  if (!m) throw new Error(`preview: unknown family '${String(family)}' (wan, dit, latte)`);
+  return m.factors.length === channels ? m : genericRgbMap(channels);
+}
+
+/** One linear-map value in [-1, 1] (nominal) to a byte, as ComfyUI's preview_to_image does:
+ *  ((v + 1) / 2) clamped to [0, 1], times 255, truncated. */
+export function toByte(v: number): number {
+  const u = (v + 1) / 2;
+  return Math.floor((u > 1 ? 1 : u > 0 ? u : 0) * 255); // NaN -> 0
+}
+
+/** Latents of one batch item, [C,F,H,W] (video) or [C,H,W] (image), to RGBA frames
+ *  (nearest-neighbour upscaled by opts.upscale, default 1). */
+export function latentsToFrames(
+  latents: Float32Array,
+  shape: number[],
+  family: Family,
+  opts: { upscale?: number } = {},
+): { width: number; height: number; frames: Uint8ClampedArray[]; map: string } {
+  if (shape.length !== 3 && shape.length !== 4) {
+    throw new Error(`preview: latents shape must be [C,F,H,W] or [C,H,W], got [${shape.join(',')}]`);
+  }
+  if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new Error(`preview: latents shape [${shape.join(',')}] has a dimension that is not a positive integer`);
+  }
+  const [C, F, H, W] = shape.length === 4 ? shape : [shape[0]!, 1, shape[1]!, shape[2]!];
+  const expected = C! * F! * H! * W!;
+  if (latents.length !== expected) {
+    throw new Error(`preview: latents has ${latents.length} values, shape [${shape.join(',')}] needs ${expected}`);
+  }
+  const up = opts.upscale ?? 1;
+  if (!Number.isInteger(up) || up < 1 || up > 64) throw new Error(`preview: upscale must be an integer in [1, 64], got ${up}`);
+  const map = rgbMapFor(family, C!);
+  const width = W! * up;
+  const height = H! * up;
+  const plane = H! * W!;
+  const frames: Uint8ClampedArray[] = [];
+  const rgb = new Uint8Array(plane * 3); // one frame at latent resolution
+  for (let f = 0; f < F!; f++) {
+    for (let p = 0; p < plane; p++) {
+      let r = map.bias[0];
+      let g = map.bias[1];
+      let b = map.bias[2];
+      for (let c = 0; c < C!; c++) {
+        const x = latents[(c * F! + f) * plane + p]!;
+        const k = map.factors[c]!;
+        r += x * k[0];
+        g += x * k[1];
+        b += x * k[2];
+      }
+      rgb[p * 3] = toByte(r);
+      rgb[p * 3 + 1] = toByte(g);
+      rgb[p * 3 + 2] = toByte(b);
+    }
+    const out = new Uint8ClampedArray(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      const row = Math.floor(y / up) * W!;
+      for (let x = 0; x < width; x++) {
+        const s = (row + Math.floor(x / up)) * 3;
+        const d = (y * width + x) * 4;
+        out[d] = rgb[s]!;
+        out[d + 1] = rgb[s + 1]!;
+        out[d + 2] = rgb[s + 2]!;
+        out[d + 3] = 255;
+      }
+    }
+    frames.push(out);
+  }
+  return { width, height, frames, map: map.name };
+}
+
+// gifenc ships CommonJS (Node gives its exports as `default`) and an ES build (bundlers give
+// named exports); take whichever this environment produced.
+const gifenc = ('GIFEncoder' in gifencModule && typeof gifencModule.GIFEncoder === 'function'
+  ? gifencModule
+  : gifencModule.default) as Pick<typeof gifencModule, 'GIFEncoder' | 'quantize' | 'applyPalette'>;
+
+function checkFrame(frame: Uint8Array | Uint8ClampedArray, width: number, height: number, what: string): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65535 || height > 65535) {
+    throw new Error(`${what}: width and height must be integers in [1, 65535], got ${width}x${height}`);
+  }
+  if (frame.length !== width * height * 4) {
+    throw new Error(`${what}: frame has ${frame.length} bytes, ${width}x${height} RGBA needs ${width * height * 4}`);
+  }
+}
+
+/** Animated GIF, looping forever, one 256-colour palette per frame. fps defaults to 8; GIF
+ *  stores delays in 1/100 s, so the frame time is rounded to that. */
+export function encodeGif(
+  frames: (Uint8ClampedArray | Uint8Array)[],
+  width: number,
+  height: number,
+  opts: { fps?: number } = {},
+): Uint8Array {
+  if (frames.length === 0) throw new Error('encodeGif: no frames');
+  const fps = opts.fps ?? 8;
+  if (!(fps > 0 && fps <= 100)) throw new Error(`encodeGif: fps must be in (0, 100], got ${fps}`);
+  const enc = gifenc.GIFEncoder();
+  frames.forEach((frame, i) => {
+    checkFrame(frame, width, height, `encodeGif frame ${i}`);
+    // gifenc reads pixels through a Uint32Array over the whole underlying buffer: give it its own.
+    const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
+    const palette = gifenc.quantize(own, 256);
+    const index = gifenc.applyPalette(own, palette);
+    enc.writeFrame(index, width, height, { palette, delay: 1000 / fps, repeat: 0 });
+  });
+  enc.finish();
+  return enc.bytes();
+}
+
+/** 8-bit RGBA PNG of one frame. */
+export function encodePng(frame: Uint8ClampedArray | Uint8Array, width: number, height: number): Uint8Array {
+  checkFrame(frame, width, height, 'encodePng');
+  return pngEncode({ width, height, data: frame, channels: 4, depth: 8 });
+}

@@ -1,0 +1,507 @@
+// Schedulers with diffusers semantics (CPU).
+//
+// FlowMatchEulerDiscreteScheduler (Wan) and DDIMScheduler (DiT, Latte), written from
+// huggingface/diffusers src/diffusers/schedulers/scheduling_flow_match_euler_discrete.py and
+// scheduling_ddim.py. Precision follows diffusers: where it computes in numpy float64 we use JS
+// doubles, where it computes on torch float32 tensors every operation is rounded with
+// Math.fround in the same order. Only the pieces the pipelines use are implemented
+// (static shift, eta = 0); every other config value is rejected by name.
+
+const f32 = Math.fround;
+
+export interface Scheduler {
+  readonly name: string;
+  /** Value fed to the model at step i (flow: sigma*1000, fractional; ddim: integer t). */
+  readonly timesteps: number[];
+  /** 1 for both schedulers: the initial latents are the noise as given. */
+  readonly initNoiseSigma: number;
+  /** One update: returns the new sample. modelOutput and sample are the same length (f32). */
+  step(i: number, modelOutput: Float32Array, sample: Float32Array): Float32Array;
+}
+
+export type SchedulerName = 'flow-match-euler' | 'ddim';
+
+// ---------------------------------------------------------------------------------------------
+// numpy helpers (float64)
+
+/** np.linspace(start, stop, num) with endpoint=True, float64, numpy's exact formula. */
+export function npLinspace(start: number, stop: number, num: number): number[] {
+  const div = num - 1;
+  const delta = stop - start;
+  const y: number[] = [];
+  if (div > 0) {
+    const step = delta / div;
+    for (let i = 0; i < num; i++) y.push((step === 0 ? (i / div) * delta : i * step) + start);
+    y[num - 1] = stop;
+  } else {
+    for (let i = 0; i < num; i++) y.push(i * delta + start);
+  }
+  return y;
+}
+
+/** np.arange(start, stop, step) for floats: length ceil((stop-start)/step), values start + i*d
+ *  where numpy's fill recomputes d = (start + step) - start. */
+export function npArange(start: number, stop: number, step: number): number[] {
+  const len = Math.max(0, Math.ceil((stop - start) / step));
+  if (len === 0) return [];
+  const y = [start];
+  if (len > 1) {
+    const next = start + step;
+    const d = next - start;
+    y.push(next);
+    for (let i = 2; i < len; i++) y.push(start + i * d);
+  }
+  return y;
+}
+
+/** np.round: round half to even. */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// flow matching
+
+export interface FlowMatchOptions {
+  numTrainTimesteps?: number; // default 1000
+  shiftTerminal?: number | null; // config shift_terminal
+  invertSigmas?: boolean; // config invert_sigmas
+}
+
+/** FlowMatchEulerDiscreteScheduler(shift=shift).set_timesteps(steps) without dynamic shifting.
+ *  Returns the timesteps fed to the model and steps+1 sigmas (terminal 0, or 1 when inverted). */
+export function flowMatchSigmas(
+  steps: number,
+  shift: number,
+  opts: FlowMatchOptions = {},
+): { timesteps: number[]; sigmas: number[] } {
+  const n = opts.numTrainTimesteps ?? 1000;
+  checkSteps(steps, n);
+  // __init__ (torch float32): training sigmas t/N for t = N..1, shifted ONCE here; sigma_max and
+  // sigma_min are read from these shifted values (.item() -> double of the f32 value).
+  const shiftF = f32(shift);
+  const shiftM1 = f32(shift - 1);
+  const shiftTrain = (s: number) => f32(f32(shiftF * s) / f32(1 + f32(shiftM1 * s)));
+  const sigmaMax = shiftTrain(f32(n / n));
+  const sigmaMin = shiftTrain(f32(1 / n));
+  // set_timesteps (numpy float64): linspace over t = sigma*N, back to sigmas, shifted AGAIN.
+  const ts = npLinspace(sigmaMax * n, sigmaMin * n, steps);
+  let sig = ts.map((t) => t / n).map((s) => (shift * s) / (1 + (shift - 1) * s));
+  if (opts.shiftTerminal) {
+    // stretch_shift_to_terminal (float64)
+    const st = opts.shiftTerminal;
+    const oneMinus = sig.map((s) => 1 - s);
+    const scale = oneMinus[oneMinus.length - 1]! / (1 - st);
+    sig = oneMinus.map((z) => 1 - z / scale);
+  }
+  // torch.from_numpy(sigmas).to(float32); timesteps = sigmas * N in f32.
+  let sigmas = sig.map(f32);
+  if (opts.invertSigmas) {
+    sigmas = sigmas.map((s) => f32(1 - s));
+    return { timesteps: sigmas.map((s) => f32(s * n)), sigmas: [...sigmas, 1] };
+  }
+  return { timesteps: sigmas.map((s) => f32(s * n)), sigmas: [...sigmas, 0] };
+}
+
+export class FlowMatchEulerScheduler implements Scheduler {
+  readonly name = 'flow-match-euler';
+  readonly initNoiseSigma = 1;
+  readonly timesteps: number[];
+  /** steps+1 values (f32), the last one terminal. */
+  readonly sigmas: number[];
+
+  constructor(steps: number, shift: number, opts: FlowMatchOptions = {}) {
+    const r = flowMatchSigmas(steps, shift, opts);
+    this.timesteps = r.timesteps;
+    this.sigmas = r.sigmas;
+  }
+
+  /** prev = sample + (sigma_next - sigma) * model_output, all f32 as in diffusers. */
+  step(i: number, modelOutput: Float32Array, sample: Float32Array): Float32Array {
+    checkStepArgs(i, this.timesteps.length, modelOutput, sample);
+    const dt = f32(this.sigmas[i + 1]! - this.sigmas[i]!);
+    const out = new Float32Array(sample.length);
+    for (let j = 0; j < out.length; j++) out[j] = sample[j]! + f32(dt * modelOutput[j]!);
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DDIM
+
+export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
+export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';
+export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
+
+/** torch.linspace(start, end, steps, dtype=float32) on CPU (scalar path: the first half counts
+ *  up from start, the second half down from end). torch's vectorised path can differ in the last
+ *  bit of a few betas; after alpha = 1 - beta is rounded to f32 that is invisible. */
+function torchLinspaceF32(start: number, end: number, steps: number): Float32Array {
+  const out = new Float32Array(steps);
+  const s = f32(start);
+  const e = f32(end);
+  if (steps === 1) {
+    out[0] = s;
+    return out;
+  }
+  const step = f32(f32(e - s) / (steps - 1));
+  const half = Math.floor(steps / 2);
+  for (let i = 0; i < steps; i++) out[i] = i < half ? f32(s + f32(step * i)) : f32(e - f32(step * (steps - i - 1)));
+  return out;
+}
+
+/** Betas as DDIMScheduler.__init__ builds them (float32 values). */
+export function betasFor(
+  schedule: BetaSchedule,
+  numTrainTimesteps = 1000,
+  betaStart = 0.0001,
+  betaEnd = 0.02,
+): Float32Array {
+  const n = numTrainTimesteps;
+  switch (schedule) {
+    case 'linear':
+      return torchLinspaceF32(betaStart, betaEnd, n);
+    case 'scaled_linear': {
+      const b = torchLinspaceF32(Math.sqrt(betaStart), Math.sqrt(betaEnd), n);
+      return b.map((x) => f32(x * x));
+    }
+    case 'squaredcos_cap_v2': {
+      // betas_for_alpha_bar (python floats), then torch.tensor(..., dtype=float32)
+      const alphaBar = (t: number) => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2;
+      const b = new Float32Array(n);
+      for (let i = 0; i < n; i++) b[i] = Math.min(1 - alphaBar((i + 1) / n) / alphaBar(i / n), 0.999);
+      return b;
+    }
+    default:
+      throw new Error(`scheduler config: beta_schedule '${String(schedule)}' is not supported (linear, scaled_linear, squaredcos_cap_v2)`);
+  }
+}
+
+/** torch.cumprod(1 - betas) on CPU: f32 inputs, accumulated in double, each output rounded. */
+export function alphasCumprod(betas: Float32Array): Float32Array {
+  const out = new Float32Array(betas.length);
+  let acc = 1;
+  for (let i = 0; i < betas.length; i++) {
+    acc *= f32(1 - betas[i]!);
+    out[i] = acc;
+  }
+  return out;
+}
+
+/** rescale_zero_terminal_snr (arXiv 2305.08891 Algorithm 1) in torch float32. */
+export function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
+  const ac = alphasCumprod(betas);
+  const sq = ac.map((a) => f32(Math.sqrt(a)));
+  const s0 = sq[0]!;
+  const sT = sq[sq.length - 1]!;
+  const k = f32(s0 / f32(s0 - sT));
+  const bar = sq.map((a) => {
+    const v = f32(f32(a - sT) * k);
+    return f32(v * v);
+  });
+  const out = new Float32Array(betas.length);
+  for (let i = 0; i < bar.length; i++) out[i] = f32(1 - (i === 0 ? bar[0]! : f32(bar[i]! / bar[i - 1]!)));
+  return out;
+}
+
+/** DDIMScheduler.set_timesteps(steps): integer timesteps, first to last. */
+export function ddimTimesteps(
+  steps: number,
+  numTrainTimesteps = 1000,
+  spacing: TimestepSpacing = 'leading',
+  stepsOffset = 0,
+): number[] {
+  const n = numTrainTimesteps;
+  checkSteps(steps, n);
+  switch (spacing) {
+    case 'linspace':
+      return npLinspace(0, n - 1, steps).map(roundHalfEven).reverse();
+    case 'leading': {
+      const ratio = Math.floor(n / steps);
+      const t: number[] = [];
+      for (let i = steps - 1; i >= 0; i--) t.push(i * ratio + stepsOffset);
+      return t;
+    }
+    case 'trailing': {
+      const t = npArange(n, 0, -(n / steps)).map((x) => roundHalfEven(x) - 1);
+      if (t.length !== steps) {
+        // numpy's float arange yields one extra element for some step counts (e.g. 61 of 1000);
+        // diffusers then steps through timestep -1, which indexes alphas_cumprod from the end.
+        throw new Error(
+          `scheduler config: timestep_spacing 'trailing' with ${steps} steps of ${n} gives ${t.length} timesteps in diffusers (ending at ${t[t.length - 1]}); use another step count or spacing`,
+        );
+      }
+      return t;
+    }
+    default:
+      throw new Error(`scheduler config: timestep_spacing '${String(spacing)}' is not supported (leading, trailing, linspace)`);
+  }
+}
+
+export interface DDIMOptions {
+  numTrainTimesteps?: number;
+  betaStart?: number;
+  betaEnd?: number;
+  betaSchedule?: BetaSchedule;
+  trainedBetas?: number[] | null;
+  rescaleBetasZeroSnr?: boolean;
+  clipSample?: boolean; // diffusers default: true
+  clipSampleRange?: number;
+  setAlphaToOne?: boolean;
+  stepsOffset?: number;
+  predictionType?: PredictionType;
+  timestepSpacing?: TimestepSpacing;
+}
+
+export class DDIMScheduler implements Scheduler {
+  readonly name = 'ddim';
+  readonly initNoiseSigma = 1;
+  readonly timesteps: number[];
+  readonly alphasCumprod: Float32Array;
+  readonly finalAlphaCumprod: number;
+  readonly numTrainTimesteps: number;
+  readonly numInferenceSteps: number;
+  readonly predictionType: PredictionType;
+  readonly clipSample: boolean;
+  readonly clipSampleRange: number;
+
+  constructor(steps: number, o: DDIMOptions = {}) {
+    const n = o.numTrainTimesteps ?? 1000;
+    let betas = o.trainedBetas
+      ? Float32Array.from(o.trainedBetas)
+      : betasFor(o.betaSchedule ?? 'linear', n, o.betaStart ?? 0.0001, o.betaEnd ?? 0.02);
+    if (betas.length !== n) throw new Error(`scheduler config: trained_betas has ${betas.length} values, num_train_timesteps is ${n}`);
+    if (o.rescaleBetasZeroSnr) betas = rescaleZeroTerminalSnr(betas);
+    this.alphasCumprod = alphasCumprod(betas);
+    this.finalAlphaCumprod = (o.setAlphaToOne ?? true) ? 1 : this.alphasCumprod[0]!;
+    this.numTrainTimesteps = n;
+    this.numInferenceSteps = steps;
+    this.timesteps = ddimTimesteps(steps, n, o.timestepSpacing ?? 'leading', o.stepsOffset ?? 0);
+    this.predictionType = o.predictionType ?? 'epsilon';
+    this.clipSample = o.clipSample ?? true;
+    this.clipSampleRange = o.clipSampleRange ?? 1;
+    for (const t of this.timesteps) {
+      if (t < 0 || t >= n) throw new Error(`scheduler config: timestep ${t} is outside [0, ${n}) (steps_offset ${o.stepsOffset ?? 0})`);
+    }
+  }
+
+  /** alpha_prod_t and alpha_prod_t_prev at step i; prev = t - N // steps, as diffusers does for
+   *  every spacing. */
+  alphasAt(i: number): { alphaProdT: number; alphaProdTPrev: number } {
+    const t = this.timesteps[i]!;
+    const prev = t - Math.floor(this.numTrainTimesteps / this.numInferenceSteps);
+    return {
+      alphaProdT: this.alphasCumprod[t]!,
+      alphaProdTPrev: prev >= 0 ? this.alphasCumprod[prev]! : this.finalAlphaCumprod,
+    };
+  }
+
+  /** DDIM update with eta = 0 (deterministic), torch float32 arithmetic. */
+  step(i: number, modelOutput: Float32Array, sample: Float32Array): Float32Array {
+    checkStepArgs(i, this.timesteps.length, modelOutput, sample);
+    const { alphaProdT: a, alphaProdTPrev: ap } = this.alphasAt(i);
+    const b = f32(1 - a);
+    const sa = f32(Math.sqrt(a));
+    const sb = f32(Math.sqrt(b));
+    const sap = f32(Math.sqrt(ap));
+    // std_dev_t = eta * variance**0.5 = 0, so the direction coefficient is (1 - a_prev)**0.5
+    const dirCoef = f32(Math.sqrt(f32(1 - ap)));
+    const r = f32(this.clipSampleRange);
+    const out = new Float32Array(sample.length);
+    for (let j = 0; j < out.length; j++) {
+      const x = sample[j]!;
+      const m = modelOutput[j]!;
+      let x0: number;
+      let eps: number;
+      switch (this.predictionType) {
+        case 'epsilon':
+          x0 = f32(f32(x - f32(sb * m)) / sa);
+          eps = m;
+          break;
+        case 'sample':
+          x0 = m;
+          eps = f32(f32(x - f32(sa * x0)) / sb);
+          break;
+        case 'v_prediction':
+          x0 = f32(f32(sa * x) - f32(sb * m));
+          eps = f32(f32(sa * m) + f32(sb * x));
+          break;
+      }
+      if (this.clipSample) x0 = Math.min(Math.max(x0, -r), r);
+      out[j] = f32(sap * x0) + f32(dirCoef * eps);
+    }
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// factory and config validation
+
+type Config = Record<string, unknown>;
+
+const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
+const DDIM_CLASS = 'DDIMScheduler';
+
+function num(cfg: Config, key: string, dflt: number, check: (v: number) => boolean, what: string): number {
+  const v = cfg[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+    throw new Error(`scheduler config: ${key} must be ${what}, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function bool(cfg: Config, key: string, dflt: boolean): boolean {
+  const v = cfg[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'boolean') throw new Error(`scheduler config: ${key} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function oneOf<T extends string>(cfg: Config, key: string, dflt: T, allowed: readonly T[]): T {
+  const v = cfg[key];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
+    throw new Error(`scheduler config: ${key} ${JSON.stringify(v)} is not supported (${allowed.join(', ')})`);
+  }
+  return v as T;
+}
+
+/** Keys that are only read by features we reject, or by none with the values we accept. */
+function mustBeFalse(cfg: Config, key: string, why: string): void {
+  if (bool(cfg, key, false)) throw new Error(`scheduler config: ${key} = true is unsupported (${why})`);
+}
+
+function checkKeys(cfg: Config, className: string, known: readonly string[]): void {
+  const cls = cfg['_class_name'];
+  if (cls !== undefined && cls !== className) {
+    throw new Error(
+      `scheduler config: _class_name '${String(cls)}' does not match ${className}; pass a ${className} config (or none, for its defaults)`,
+    );
+  }
+  for (const k of Object.keys(cfg)) {
+    if (k.startsWith('_')) continue; // _class_name, _diffusers_version
+    if (!known.includes(k)) throw new Error(`scheduler config: unknown key '${k}' for ${className}`);
+  }
+}
+
+const FLOW_KEYS = [
+  'num_train_timesteps', 'shift', 'use_dynamic_shifting', 'base_shift', 'max_shift', 'base_image_seq_len',
+  'max_image_seq_len', 'invert_sigmas', 'shift_terminal', 'use_karras_sigmas', 'use_exponential_sigmas',
+  'use_beta_sigmas', 'time_shift_type', 'stochastic_sampling',
+] as const;
+
+const DDIM_KEYS = [
+  'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'clip_sample',
+  'set_alpha_to_one', 'steps_offset', 'prediction_type', 'thresholding', 'dynamic_thresholding_ratio',
+  'clip_sample_range', 'sample_max_value', 'timestep_spacing', 'rescale_betas_zero_snr',
+] as const;
+
+const isInt = (v: number) => Number.isInteger(v);
+
+function flowFromConfig(steps: number, cfg: Config, overrides: { shift?: number }): FlowMatchEulerScheduler {
+  checkKeys(cfg, FLOW_CLASS, FLOW_KEYS);
+  const n = num(cfg, 'num_train_timesteps', 1000, (v) => isInt(v) && v >= 1, 'an integer >= 1');
+  // overrides.shift acts like from_config(config, shift=...): it replaces the config value, so it
+  // is applied both to the training sigmas and in set_timesteps.
+  let shift = num(cfg, 'shift', 1, (v) => v > 0, 'a number > 0');
+  if (overrides.shift !== undefined) {
+    if (!Number.isFinite(overrides.shift) || overrides.shift <= 0) throw new Error(`shift must be a number > 0, got ${overrides.shift}`);
+    shift = overrides.shift;
+  }
+  mustBeFalse(cfg, 'use_dynamic_shifting', 'needs a resolution-dependent mu; Wan uses a static shift');
+  mustBeFalse(cfg, 'use_karras_sigmas', 'only the plain linear sigma schedule is implemented');
+  mustBeFalse(cfg, 'use_exponential_sigmas', 'only the plain linear sigma schedule is implemented');
+  mustBeFalse(cfg, 'use_beta_sigmas', 'only the plain linear sigma schedule is implemented');
+  mustBeFalse(cfg, 'stochastic_sampling', 'the Euler update here is deterministic');
+  // Read only with use_dynamic_shifting, which is rejected above: checked for type, then unused.
+  num(cfg, 'base_shift', 0.5, () => true, 'a number');
+  num(cfg, 'max_shift', 1.15, () => true, 'a number');
+  num(cfg, 'base_image_seq_len', 256, () => true, 'a number');
+  num(cfg, 'max_image_seq_len', 4096, () => true, 'a number');
+  oneOf(cfg, 'time_shift_type', 'exponential', ['exponential', 'linear'] as const);
+  const shiftTerminal = num(cfg, 'shift_terminal', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1) or null');
+  const invertSigmas = bool(cfg, 'invert_sigmas', false);
+  checkSteps(steps, n);
+  return new FlowMatchEulerScheduler(steps, shift, { numTrainTimesteps: n, shiftTerminal, invertSigmas });
+}
+
+function ddimFromConfig(steps: number, cfg: Config): DDIMScheduler {
+  checkKeys(cfg, DDIM_CLASS, DDIM_KEYS);
+  const n = num(cfg, 'num_train_timesteps', 1000, (v) => isInt(v) && v >= 1, 'an integer >= 1');
+  if (bool(cfg, 'thresholding', false)) {
+    throw new Error('scheduler config: thresholding = true is unsupported (dynamic thresholding is not implemented)');
+  }
+  num(cfg, 'dynamic_thresholding_ratio', 0.995, () => true, 'a number'); // thresholding only
+  num(cfg, 'sample_max_value', 1, () => true, 'a number'); // thresholding only
+  const tb = cfg['trained_betas'];
+  let trainedBetas: number[] | null = null;
+  if (tb !== undefined && tb !== null) {
+    if (!Array.isArray(tb) || !tb.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      throw new Error('scheduler config: trained_betas must be an array of numbers or null');
+    }
+    trainedBetas = tb as number[];
+  }
+  checkSteps(steps, n);
+  return new DDIMScheduler(steps, {
+    numTrainTimesteps: n,
+    betaStart: num(cfg, 'beta_start', 0.0001, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    betaEnd: num(cfg, 'beta_end', 0.02, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    betaSchedule: oneOf(cfg, 'beta_schedule', 'linear', ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const),
+    trainedBetas,
+    rescaleBetasZeroSnr: bool(cfg, 'rescale_betas_zero_snr', false),
+    clipSample: bool(cfg, 'clip_sample', true),
+    clipSampleRange: num(cfg, 'clip_sample_range', 1, (v) => v > 0, 'a number > 0'),
+    setAlphaToOne: bool(cfg, 'set_alpha_to_one', true),
+    stepsOffset: num(cfg, 'steps_offset', 0, (v) => isInt(v) && v >= 0, 'an integer >= 0'),
+    predictionType: oneOf(cfg, 'prediction_type', 'epsilon', ['epsilon', 'v_prediction', 'sample'] as const),
+    timestepSpacing: oneOf(cfg, 'timestep_spacing', 'leading', ['leading', 'trailing', 'linspace'] as const),
+  });
+}
+
+/** Build a scheduler from a diffusers scheduler_config.json (contents) or its class defaults.
+ *  Keys starting with '_' are ignored except _class_name, which must name the matching class;
+ *  any other key the class does not have, and any value we do not implement, throws an Error
+ *  naming the key. Note DDIMScheduler's own default is clip_sample = true. */
+export function makeScheduler(
+  name: SchedulerName,
+  steps: number,
+  config: Record<string, unknown> = {},
+  overrides: { shift?: number } = {},
+): Scheduler {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new Error('scheduler config must be an object (scheduler_config.json contents)');
+  }
+  switch (name) {
+    case 'flow-match-euler':
+      return flowFromConfig(steps, config, overrides);
+    case 'ddim':
+      if (overrides.shift !== undefined) throw new Error("shift applies to 'flow-match-euler' only, not 'ddim'");
+      return ddimFromConfig(steps, config);
+    default:
+      throw new Error(`unknown scheduler '${String(name)}' (flow-match-euler, ddim)`);
+  }
+}
+
+/** Classifier-free guidance: uncond + g * (cond - uncond), in f32 as the pipelines do it. */
+export function cfgCombine(cond: Float32Array, uncond: Float32Array, guidance: number): Float32Array {
+  if (cond.length !== uncond.length) throw new Error(`cfgCombine: cond has ${cond.length} values, uncond ${uncond.length}`);
+  const g = f32(guidance);
+  const out = new Float32Array(cond.length);
+  for (let j = 0; j < out.length; j++) out[j] = uncond[j]! + f32(g * f32(cond[j]! - uncond[j]!));
+  return out;
+}
+
+function checkSteps(steps: number, numTrainTimesteps: number): void {
+  if (!Number.isInteger(steps) || steps < 1 || steps > numTrainTimesteps) {
+    throw new Error(`steps must be an integer in [1, ${numTrainTimesteps}] (num_train_timesteps), got ${steps}`);
+  }
+}
+
+function checkStepArgs(i: number, count: number, modelOutput: Float32Array, sample: Float32Array): void {
+  if (!Number.isInteger(i) || i < 0 || i >= count) throw new Error(`step index ${i} is outside [0, ${count})`);
+  if (modelOutput.length !== sample.length) {
+    throw new Error(`step: modelOutput has ${modelOutput.length} values, sample ${sample.length}`);
+  }
+}
