@@ -1,0 +1,242 @@
+// The device's achievable ceilings: FMA throughput (f32, and f16 when the adapter has shader-f16)
+// and copy bandwidth, timed through the profiler. Every other figure is reported as a share of
+// these. Measured once per device and cached in-process.
+import { describeAdapter, type Gpu } from '../gpu/device.js';
+import { defineKernel } from '../gpu/kernel.js';
+import { grid1D, Plan } from '../gpu/plan.js';
+import { roundF16 } from '../gpu/half.js';
+import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
+import { randn } from '../ref/random.js';
+import { profilePlan, type ProfileRun } from './profiler.js';
+import { WrongResultError } from './check.js';
+
+export const ceilingKernel = defineKernel({
+  name: 'ceiling',
+  flags: { F16: [false, true] },
+  overrides: { WG: [64, 128, 256] },
+  bindings: ['uniform', 'rw'],
+  needs: { F16: 'shader-f16' },
+});
+
+export const copyKernel = defineKernel({
+  name: 'ceiling_copy',
+  flags: {},
+  overrides: { WG: [256, 64, 128] },
+  bindings: ['uniform', 'read', 'rw'],
+});
+
+/** Independent vec4 chains per invocation in kernels/ceiling.wgsl. */
+const CHAINS = 8;
+
+export interface Ceiling {
+  fma_gflops: number;
+  fma_f16_gflops?: number;
+  copy_gbps: number;
+  adapter: string;
+  timing: ProfileRun['timing'];
+}
+
+export interface CeilingOptions {
+  repeats?: number;
+  warmup?: number;
+  /** Target GPU time per timed kernel run (ms), reached by scaling the work after a probe. */
+  targetMs?: number;
+}
+
+/** FLOPs of one ceiling dispatch: invocations · iters · chains · 4 lanes · 2 (fma). */
+export const fmaFlops = (invocations: number, iters: number): number => invocations * iters * CHAINS * 4 * 2;
+
+function recordFma(plan: Plan, f16: boolean, invocations: number, iters: number): Tensor {
+  const out = plan.alloc.tensor([invocations], 'f32', 'ceiling:out');
+  const wg = 64;
+  plan.record({
+    spec: ceilingKernel,
+    variant: { flags: { F16: f16 }, overrides: { WG: wg } },
+    uniforms: [
+      ['iters', 'u32', iters],
+      ['m', 'f32', 0.999],
+      ['a', 'f32', 0.001],
+      ['invocations', 'u32', invocations],
+    ],
+    buffers: [out],
+    workgroups: grid1D(plan.gpu, Math.ceil(invocations / wg)),
+    layer: f16 ? 'ceiling.fma_f16' : 'ceiling.fma_f32',
+    shapes: `invocations=${invocations} iters=${iters} chains=${CHAINS}`,
+    flops: fmaFlops(invocations, iters),
+    bytes: invocations * 4,
+  });
+  return out;
+}
+
+function recordCopy(plan: Plan, n4: number): { src: Tensor; dst: Tensor } {
+  const src = plan.alloc.tensor([n4 * 4], 'f32', 'ceiling:src');
+  const dst = plan.alloc.tensor([n4 * 4], 'f32', 'ceiling:dst');
+  const wg = 256;
+  plan.record({
+    spec: copyKernel,
+    variant: { overrides: { WG: wg } },
+    uniforms: [
+      ['n4', 'u32', n4],
+      ['_pad0', 'u32', 0],
+      ['_pad1', 'u32', 0],
+      ['_pad2', 'u32', 0],
+    ],
+    buffers: [src, dst],
+    workgroups: grid1D(plan.gpu, Math.ceil(n4 / wg)),
+    layer: 'ceiling.copy',
+    shapes: `src[${n4 * 4}] dst[${n4 * 4}]`,
+    flops: 0,
+    // one read and one write of 16-byte elements
+    bytes: 2 * 16 * n4,
+  });
+  return { src, dst };
+}
+
+/** Time one single-dispatch plan; returns its median ms (GPU timestamps or wall clock). */
+async function timeOne(gpu: Gpu, rec: (plan: Plan) => unknown, repeats: number, warmup: number): Promise<{ ms: number; run: ProfileRun }> {
+  const alloc = new Allocator(gpu);
+  try {
+    const plan = new Plan(gpu, alloc);
+    rec(plan);
+    const run = await profilePlan(plan, { repeats, warmup });
+    const ms = run.timing === 'gpu-timestamps' ? run.dispatches[0]!.ms ?? run.totalMs : run.totalMs;
+    return { ms, run };
+  } finally {
+    alloc.destroyAll();
+  }
+}
+
+/** Grow the work until a run takes about `targetMs` (launch overhead then no longer matters), and measure. */
+async function calibrated(gpu: Gpu, rec: (plan: Plan, scale: number) => unknown, scale: number, maxScale: number, o: Required<CeilingOptions>): Promise<{ ms: number; scale: number; run: ProfileRun }> {
+  for (let i = 0; i < 12 && scale < maxScale; i++) {
+    const probe = await timeOne(gpu, (p) => rec(p, scale), 1, 1);
+    const next = Math.min(maxScale, Math.round(scale * Math.min(16, o.targetMs / Math.max(probe.ms, 1e-3))));
+    if (probe.ms >= o.targetMs / 2) {
+      scale = next;
+      break;
+    }
+    scale = Math.max(next, scale * 2);
+  }
+  scale = Math.min(scale, maxScale);
+  const r = await timeOne(gpu, (p) => rec(p, scale), o.repeats, o.warmup);
+  return { ...r, scale };
+}
+
+/** Expected output of one invocation of the FMA kernel, in float64 from the f32/f16-rounded constants. */
+export function fmaExpected(gid: number, iters: number, f16: boolean): number {
+  const r = f16 ? roundF16 : Math.fround;
+  const m = r(0.999);
+  const a = r(0.001);
+  const s = r((gid % 64) * 0.001);
+  let total = 0;
+  for (let chain = 0; chain < CHAINS; chain++) {
+    for (let lane = 0; lane < 4; lane++) {
+      let c = r(r(s + r(0.01 * lane)) + r(0.1 * chain));
+      for (let i = 0; i < iters; i++) c = c * m + a;
+      total += c;
+    }
+  }
+  return total;
+}
+
+/**
+ * Check both ceiling kernels before timing them: the FMA chains against the float64 recurrence
+ * (a contraction towards a/(1−m), so rounding stays bounded) and the copy bit-exactly.
+ */
+export async function validateCeiling(gpu: Gpu): Promise<void> {
+  const alloc = new Allocator(gpu);
+  try {
+    for (const f16 of gpu.f16 ? [false, true] : [false]) {
+      const plan = new Plan(gpu, alloc);
+      const inv = 130;
+      const iters = 500;
+      const t = recordFma(plan, f16, inv, iters);
+      await plan.run('ceiling check');
+      const out = await readTensor(gpu, t);
+      // f16 chains stall a few ulps short of the fixed point: 5% of the 32-term sum.
+      const tol = f16 ? 0.05 : 1e-3;
+      for (let g = 0; g < inv; g++) {
+        const want = fmaExpected(g, iters, f16);
+        if (!(Math.abs(out[g]! - want) <= tol * Math.abs(want))) {
+          throw new WrongResultError(`ceiling FMA kernel (${f16 ? 'f16' : 'f32'}) is WRONG at invocation ${g}: gpu ${out[g]} vs ref ${want}. Refusing to report a ceiling.`);
+        }
+      }
+    }
+    const plan = new Plan(gpu, alloc);
+    const n4 = 1000;
+    const t = recordCopy(plan, n4);
+    const src = randn(n4 * 4, 5);
+    writeTensor(gpu, t.src, src);
+    await plan.run('ceiling check');
+    const got = await readTensor(gpu, t.dst);
+    for (let i = 0; i < src.length; i++) {
+      if (got[i] !== src[i]) throw new WrongResultError(`ceiling copy kernel is WRONG at element ${i}: ${got[i]} vs ${src[i]}. Refusing to report a ceiling.`);
+    }
+  } finally {
+    alloc.destroyAll();
+  }
+}
+
+/** Measure the ceilings (no cache); also returns the profile runs (for traces). */
+export async function measureCeilingDetailed(gpu: Gpu, opts: CeilingOptions = {}): Promise<{ ceiling: Ceiling; runs: { name: string; run: ProfileRun }[] }> {
+  const o: Required<CeilingOptions> = { repeats: opts.repeats ?? 5, warmup: opts.warmup ?? 1, targetMs: opts.targetMs ?? 40 };
+  await validateCeiling(gpu);
+  const runs: { name: string; run: ProfileRun }[] = [];
+  // Enough invocations to fill every core's SIMD lanes many times over; the loop length scales.
+  const invocations = 16384;
+  const fma = async (f16: boolean) => {
+    const r = await calibrated(gpu, (p, iters) => recordFma(p, f16, invocations, iters), 16, 1 << 20, o);
+    runs.push({ name: f16 ? 'fma f16' : 'fma f32', run: r.run });
+    return fmaFlops(invocations, r.scale) / (r.ms * 1e6);
+  };
+  const fma_gflops = await fma(false);
+  const fma_f16_gflops = gpu.f16 ? await fma(true) : undefined;
+  // Copy: scale the element count (bounded by the binding limit, 16 bytes per vec4).
+  const maxN4 = Math.floor(Math.min(gpu.limits.maxStorageBufferBindingSize, 64 << 20) / 16);
+  // Start at 16 MiB per buffer so the copy runs from memory, not from the last-level cache.
+  const copy = await calibrated(gpu, (p, n4) => recordCopy(p, n4), Math.min(1 << 20, maxN4), maxN4, o);
+  runs.push({ name: 'copy', run: copy.run });
+  const copy_gbps = (2 * 16 * copy.scale) / (copy.ms * 1e6);
+  const ceiling: Ceiling = {
+    fma_gflops,
+    ...(fma_f16_gflops !== undefined ? { fma_f16_gflops } : {}),
+    copy_gbps,
+    adapter: describeAdapter(gpu),
+    timing: copy.run.timing,
+  };
+  return { ceiling, runs };
+}
+
+/** Measure the ceilings (no cache). */
+export async function measureCeiling(gpu: Gpu, opts: CeilingOptions = {}): Promise<Ceiling> {
+  return (await measureCeilingDetailed(gpu, opts)).ceiling;
+}
+
+const cache = new WeakMap<GPUDevice, Promise<Ceiling>>();
+
+/** The device ceiling, measured on first use and cached for the life of the device. */
+export function deviceCeiling(gpu: Gpu, opts: CeilingOptions = {}): Promise<Ceiling> {
+  let c = cache.get(gpu.device);
+  if (!c) {
+    c = measureCeiling(gpu, opts);
+    c.catch(() => cache.delete(gpu.device));
+    cache.set(gpu.device, c);
+  }
+  return c;
+}
+
+/** Seed the cache (e.g. with a ceiling measured earlier and stored in a report). */
+export function setDeviceCeiling(gpu: Gpu, c: Ceiling): void {
+  cache.set(gpu.device, Promise.resolve(c));
+}
+
+/** Shares of the ceiling a kernel reached; f16 kernels are held to the f16 FMA ceiling when known. */
+export function ceilingShares(c: Ceiling | undefined, gflops: number, gbps: number, f16: boolean): { compute: number | null; bandwidth: number | null; share: number | null } {
+  if (!c) return { compute: null, bandwidth: null, share: null };
+  const peak = f16 && c.fma_f16_gflops ? c.fma_f16_gflops : c.fma_gflops;
+  const compute = Number.isFinite(gflops) && peak > 0 ? gflops / peak : null;
+  const bandwidth = Number.isFinite(gbps) && c.copy_gbps > 0 ? gbps / c.copy_gbps : null;
+  // The binding roof: whichever resource the kernel is closer to exhausting.
+  const share = compute === null && bandwidth === null ? null : Math.max(compute ?? 0, bandwidth ?? 0);
+  return { compute, bandwidth, share };
+}

@@ -1,0 +1,280 @@
+// Profile mode for a Plan: every dispatch in its own compute pass with `timestampWrites` into
+// query sets (≤ 4096 queries each), resolved and read back once per run. Without the
+// `timestamp-query` feature it falls back to wall clock around `onSubmittedWorkDone()` for the
+// whole plan, and says so (`timing: 'wall-clock'`, per-dispatch `ms: null`).
+//
+// Browser-safe: no Node imports. The CLI, the tests and the browser demo all time through here.
+import { checkAlive, describeAdapter, GpuError, withErrorScopes, type Gpu } from '../gpu/device.js';
+import { waitIdle, type Dispatch, type Plan } from '../gpu/plan.js';
+
+/** The WebGPU maximum query count of one query set. */
+export const MAX_QUERIES = 4096;
+/** `resolveQuerySet` destination offsets must be multiples of this. */
+export const RESOLVE_ALIGN = 256;
+
+export type Timing = 'gpu-timestamps' | 'wall-clock';
+
+export interface ProfiledDispatch {
+  kernel: string;
+  family: string;
+  layer: string;
+  shapes: string;
+  flops: number;
+  bytes: number;
+  workgroups: [number, number, number];
+  /** Median GPU time over repeats (ms); null under wall-clock timing or when every sample was dropped. */
+  ms: number | null;
+  /** Start relative to the first dispatch of the representative repeat (ms); null under wall-clock timing. */
+  startMs: number | null;
+  /** Duration in the representative repeat (ms), for the trace timeline; null when not measured. */
+  runMs: number | null;
+  /** Valid per-repeat durations (ms); zero/negative deltas are dropped. */
+  samples: number[];
+}
+
+export interface ProfileRun {
+  timing: Timing;
+  /** Why per-dispatch figures are missing, when they are. */
+  note?: string;
+  adapter: string;
+  repeats: number;
+  warmup: number;
+  dispatches: ProfiledDispatch[];
+  /**
+   * Median over repeats of the step time (ms): the sum of per-dispatch GPU times under
+   * 'gpu-timestamps' (busy time, pass gaps excluded); submit → onSubmittedWorkDone under 'wall-clock'.
+   */
+  totalMs: number;
+  /** Per-repeat step times (ms), as `totalMs` defines them. */
+  stepMs: number[];
+  /** Per-repeat wall clock, submit → onSubmittedWorkDone (ms); in profile mode this includes readback. */
+  wallMs: number[];
+  /** Timestamp deltas dropped as zero or negative (over all repeats). */
+  dropped: number;
+  /** Peak bytes of tracked allocations (the plan's Allocator) at the end of the run. */
+  peakBytes: number;
+  /** ISO date of the run. */
+  date: string;
+}
+
+export interface ProfileOptions {
+  /** Timed repeats (default 5). */
+  repeats?: number;
+  /** Untimed runs first (default 1): pipeline warm-up, first-touch of buffers. */
+  warmup?: number;
+  /** Ignore timestamp-query even when present (tests of the fallback). */
+  forceWallClock?: boolean;
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Index of the sample closest to the median (the "representative" repeat). */
+function medianIndex(xs: readonly number[]): number {
+  const m = median(xs);
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i]! - m) < Math.abs(xs[best]! - m)) best = i;
+  return best;
+}
+
+/** How `n` dispatches (2 queries each) split over query sets: [firstDispatch, count][] per set. */
+export function queryChunks(n: number, maxQueries = MAX_QUERIES): [number, number][] {
+  const per = Math.floor(maxQueries / 2);
+  const out: [number, number][] = [];
+  for (let i = 0; i < n; i += per) out.push([i, Math.min(per, n - i)]);
+  return out;
+}
+
+/** Byte offset of chunk `c` in the resolve buffer (each chunk's slot rounded up to 256 bytes). */
+export function resolveOffsets(chunks: [number, number][]): { offsets: number[]; total: number } {
+  const offsets: number[] = [];
+  let off = 0;
+  for (const [, count] of chunks) {
+    offsets.push(off);
+    off += Math.ceil((count * 2 * 8) / RESOLVE_ALIGN) * RESOLVE_ALIGN;
+  }
+  return { offsets, total: Math.max(off, RESOLVE_ALIGN) };
+}
+
+/** Query sets and buffers for timing one plan, reused across repeats. */
+class TimestampRig {
+  readonly chunks: [number, number][];
+  readonly offsets: number[];
+  readonly sets: GPUQuerySet[];
+  readonly resolve: GPUBuffer;
+  readonly readback: GPUBuffer;
+  readonly bytes: number;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly n: number,
+  ) {
+    const d = gpu.device;
+    this.chunks = queryChunks(n);
+    const { offsets, total } = resolveOffsets(this.chunks);
+    this.offsets = offsets;
+    this.bytes = total;
+    this.sets = this.chunks.map(([, count], c) => d.createQuerySet({ label: `profile:queries${c}`, type: 'timestamp', count: count * 2 }));
+    this.resolve = d.createBuffer({ label: 'profile:resolve', size: total, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    this.readback = d.createBuffer({ label: 'profile:readback', size: total, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Each dispatch in its own pass, timestamps at its begin and end; resolve + copy in the same encoder. */
+  encode(enc: GPUCommandEncoder, ds: readonly Dispatch[]): void {
+    this.chunks.forEach(([first, count], c) => {
+      const querySet = this.sets[c]!;
+      for (let j = 0; j < count; j++) {
+        const dsp = ds[first + j]!;
+        const pass = enc.beginComputePass({
+          label: dsp.kernel,
+          timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * j, endOfPassWriteIndex: 2 * j + 1 },
+        });
+        pass.setPipeline(dsp.pipeline);
+        pass.setBindGroup(0, dsp.bindGroup);
+        pass.dispatchWorkgroups(...dsp.workgroups);
+        pass.end();
+      }
+      enc.resolveQuerySet(querySet, 0, count * 2, this.resolve, this.offsets[c]!);
+    });
+    enc.copyBufferToBuffer(this.resolve, 0, this.readback, 0, this.bytes);
+  }
+
+  /** Raw [begin, end] nanosecond stamps per dispatch. */
+  async read(where: string): Promise<[bigint, bigint][]> {
+    const lost = this.gpu.device.lost.then((i) => {
+      throw new GpuError(`GPU device lost (${i.reason}) while reading timestamps of ${where}: ${i.message}`, 'lost', where);
+    });
+    await Promise.race([this.readback.mapAsync(GPUMapMode.READ), lost]);
+    try {
+      const all = new BigUint64Array(this.readback.getMappedRange());
+      const out: [bigint, bigint][] = [];
+      this.chunks.forEach(([, count], c) => {
+        const base = this.offsets[c]! / 8;
+        for (let j = 0; j < count; j++) out.push([all[base + 2 * j]!, all[base + 2 * j + 1]!]);
+      });
+      return out;
+    } finally {
+      this.readback.unmap();
+    }
+  }
+
+  destroy(): void {
+    for (const s of this.sets) s.destroy();
+    this.resolve.destroy();
+    this.readback.destroy();
+  }
+}
+
+/**
+ * Run a recorded plan `warmup + repeats` times and time it.
+ *
+ * @example
+ * const run = await profilePlan(plan, { repeats: 5, warmup: 1 });
+ * console.log(run.timing, run.totalMs, run.dispatches.map((d) => [d.kernel, d.ms]));
+ */
+export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promise<ProfileRun> {
+  const gpu = plan.gpu;
+  const repeats = opts.repeats ?? 5;
+  const warmup = opts.warmup ?? 1;
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`profilePlan: repeats must be an integer ≥ 1, got ${repeats}`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`profilePlan: warmup must be an integer ≥ 0, got ${warmup}`);
+  const ds = plan.dispatches;
+  if (ds.length === 0) throw new Error('profilePlan: the plan has no dispatches');
+  const useTimestamps = gpu.timestamps && !opts.forceWallClock;
+  const base = (): ProfiledDispatch[] =>
+    ds.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: [...d.workgroups] as [number, number, number], ms: null, startMs: null, runMs: null, samples: [] }));
+  const common = { adapter: describeAdapter(gpu), repeats, warmup, date: new Date().toISOString() };
+
+  for (let i = 0; i < warmup; i++) await plan.run(`warmup of ${plan.layer || 'plan'}`);
+
+  if (!useTimestamps) {
+    const wallMs: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      await plan.run('profile (wall clock)');
+      wallMs.push(performance.now() - t0);
+    }
+    return {
+      ...common,
+      timing: 'wall-clock',
+      note: gpu.timestamps
+        ? 'timestamp queries disabled on request: wall clock around onSubmittedWorkDone() over the whole plan, no per-dispatch times'
+        : 'the adapter lacks timestamp-query: wall clock around onSubmittedWorkDone() over the whole plan, no per-dispatch times',
+      dispatches: base(),
+      totalMs: median(wallMs),
+      stepMs: wallMs,
+      wallMs,
+      dropped: 0,
+      peakBytes: plan.alloc.peakBytes,
+    };
+  }
+
+  const rig = new TimestampRig(gpu, ds.length);
+  try {
+    const stamps: [bigint, bigint][][] = [];
+    const wallMs: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      checkAlive(gpu, 'profile');
+      const t0 = performance.now();
+      await withErrorScopes(gpu, 'profile', () => {
+        const enc = gpu.device.createCommandEncoder({ label: 'profile' });
+        rig.encode(enc, ds);
+        gpu.device.queue.submit([enc.finish()]);
+      });
+      await waitIdle(gpu, 'profile');
+      stamps.push(await rig.read('profile'));
+      wallMs.push(performance.now() - t0);
+    }
+    return { ...common, ...summarize(base(), stamps), wallMs, peakBytes: plan.alloc.peakBytes };
+  } finally {
+    rig.destroy();
+  }
+}
+
+/**
+ * Turn raw stamps (per repeat, per dispatch [begin, end] in ns) into per-dispatch medians and a
+ * representative timeline. Exported for tests.
+ */
+export function summarize(out: ProfiledDispatch[], stamps: [bigint, bigint][][]): Pick<ProfileRun, 'timing' | 'dispatches' | 'totalMs' | 'stepMs' | 'dropped' | 'note'> {
+  let dropped = 0;
+  const stepMs = stamps.map((run) => {
+    let s = 0;
+    for (const [b, e] of run) {
+      const d = Number(e - b) / 1e6;
+      if (d > 0) s += d;
+    }
+    return s;
+  });
+  for (let i = 0; i < out.length; i++) {
+    for (const run of stamps) {
+      const [b, e] = run[i]!;
+      const d = Number(e - b) / 1e6;
+      if (d > 0) out[i]!.samples.push(d);
+      else dropped++;
+    }
+    out[i]!.ms = out[i]!.samples.length ? median(out[i]!.samples) : null;
+  }
+  // Timeline of the repeat whose step time is the median one, relative to its first valid begin.
+  const rep = stamps[medianIndex(stepMs)]!;
+  let t0: bigint | null = null;
+  for (const [b, e] of rep) if (e > b && (t0 === null || b < t0)) t0 = b;
+  rep.forEach(([b, e], i) => {
+    if (t0 !== null && e > b) {
+      out[i]!.startMs = Number(b - t0) / 1e6;
+      out[i]!.runMs = Number(e - b) / 1e6;
+    }
+  });
+  const untimed = out.filter((d) => d.ms === null).length;
+  return {
+    timing: 'gpu-timestamps',
+    dispatches: out,
+    totalMs: median(stepMs),
+    stepMs,
+    dropped,
+    ...(untimed ? { note: `${untimed} dispatch(es) had only zero/negative timestamp deltas and are untimed` } : {}),
+  };
+}

@@ -1,0 +1,272 @@
+// Reports over a ProfileRun: per-kernel and per-layer tables (rows and text), Chrome trace JSON
+// (opens in Perfetto / chrome://tracing) and one machine-readable JSON object.
+// Browser-safe: no Node imports (writing files is the caller's business).
+import { fmtBytes } from '../gpu/tensor.js';
+import { ceilingShares, type Ceiling } from './ceiling.js';
+import type { ProfiledDispatch, ProfileRun } from './profiler.js';
+
+export interface KernelRow {
+  kernel: string;
+  family: string;
+  calls: number;
+  /** Sum of median per-dispatch times (ms); null under wall-clock timing. */
+  totalMs: number | null;
+  meanMs: number | null;
+  /** Share of the step's summed GPU time (0..1). */
+  stepShare: number | null;
+  flops: number;
+  bytes: number;
+  gflops: number | null;
+  gbps: number | null;
+  /** GFLOP/s over the FMA ceiling (the f16 one for F16 variants). */
+  computeShare: number | null;
+  /** GB/s over the copy ceiling. */
+  bandwidthShare: number | null;
+  /** The larger of the two: how close the kernel is to its binding roof. */
+  ceilingShare: number | null;
+}
+
+export interface LayerRow {
+  layer: string;
+  calls: number;
+  totalMs: number | null;
+  stepShare: number | null;
+  flops: number;
+  bytes: number;
+  gflops: number | null;
+  /** Kernels in this layer, most expensive first. */
+  kernels: string[];
+}
+
+const isF16 = (kernel: string): boolean => /\[(?:[^\]]*,)?F16(?:,[^\]]*)?\]/.test(kernel);
+
+/** GFLOP/s from FLOPs and milliseconds (1 GFLOP/s = 1e6 FLOP/ms). */
+export const gflopsOf = (flops: number, ms: number): number => flops / (ms * 1e6);
+/** GB/s (1e9 bytes/s) from bytes and milliseconds. */
+export const gbpsOf = (bytes: number, ms: number): number => bytes / (ms * 1e6);
+
+function stepGpuMs(run: ProfileRun): number | null {
+  if (run.timing !== 'gpu-timestamps') return null;
+  return run.dispatches.reduce((a, d) => a + (d.ms ?? 0), 0);
+}
+
+function group<K extends string>(ds: readonly ProfiledDispatch[], key: (d: ProfiledDispatch) => K): Map<K, ProfiledDispatch[]> {
+  const m = new Map<K, ProfiledDispatch[]>();
+  for (const d of ds) {
+    const k = key(d);
+    const g = m.get(k);
+    if (g) g.push(d);
+    else m.set(k, [d]);
+  }
+  return m;
+}
+
+/** Sum of times of timed dispatches; null if none is timed. */
+function sumMs(ds: readonly ProfiledDispatch[]): { ms: number | null; flops: number; bytes: number } {
+  let ms: number | null = null;
+  let flops = 0;
+  let bytes = 0;
+  // FLOPs and bytes of timed dispatches only, so rates are not inflated by untimed ones.
+  for (const d of ds) {
+    if (d.ms === null) continue;
+    ms = (ms ?? 0) + d.ms;
+    flops += d.flops;
+    bytes += d.bytes;
+  }
+  if (ms === null) for (const d of ds) (flops += d.flops), (bytes += d.bytes);
+  return { ms, flops, bytes };
+}
+
+/** One row per kernel variant, most expensive first. */
+export function kernelTable(run: ProfileRun, ceiling?: Ceiling): KernelRow[] {
+  const step = stepGpuMs(run);
+  const rows: KernelRow[] = [];
+  for (const [kernel, ds] of group(run.dispatches, (d) => d.kernel)) {
+    const { ms, flops, bytes } = sumMs(ds);
+    const gflops = ms && ms > 0 ? gflopsOf(flops, ms) : null;
+    const gbps = ms && ms > 0 ? gbpsOf(bytes, ms) : null;
+    const sh = ceilingShares(ceiling, gflops ?? NaN, gbps ?? NaN, isF16(kernel));
+    rows.push({
+      kernel,
+      family: ds[0]!.family,
+      calls: ds.length,
+      totalMs: ms,
+      meanMs: ms === null ? null : ms / ds.filter((d) => d.ms !== null).length,
+      stepShare: ms !== null && step ? ms / step : null,
+      flops,
+      bytes,
+      gflops,
+      gbps,
+      computeShare: sh.compute,
+      bandwidthShare: sh.bandwidth,
+      ceilingShare: sh.share,
+    });
+  }
+  return rows.sort((a, b) => (b.totalMs ?? 0) - (a.totalMs ?? 0) || b.flops - a.flops);
+}
+
+/**
+ * One row per layer, in first-dispatch order. `depth` keeps only the first `depth` dot-separated
+ * parts of layer names (e.g. depth 2: `blocks.3.attn1` → `blocks.3`); 0 keeps whole names.
+ */
+export function layerTable(run: ProfileRun, depth = 0): LayerRow[] {
+  const step = stepGpuMs(run);
+  const name = (d: ProfiledDispatch) => {
+    const l = d.layer || '(no layer)';
+    return depth > 0 ? l.split('.').slice(0, depth).join('.') : l;
+  };
+  const rows: LayerRow[] = [];
+  for (const [layer, ds] of group(run.dispatches, name)) {
+    const { ms, flops, bytes } = sumMs(ds);
+    const byKernel = [...group(ds, (d) => d.kernel)].map(([k, g]) => [k, g.reduce((a, d) => a + (d.ms ?? 0), 0)] as const);
+    rows.push({
+      layer,
+      calls: ds.length,
+      totalMs: ms,
+      stepShare: ms !== null && step ? ms / step : null,
+      flops,
+      bytes,
+      gflops: ms && ms > 0 ? gflopsOf(flops, ms) : null,
+      kernels: byKernel.sort((a, b) => b[1] - a[1]).map(([k]) => k),
+    });
+  }
+  return rows;
+}
+
+const f = (v: number | null, digits = 3): string => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+const pct = (v: number | null): string => (v === null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(1)}%`);
+
+function table(head: string[], rows: string[][], leftCols = 1): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < leftCols ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
+  return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
+}
+
+export function formatKernelTable(rows: readonly KernelRow[]): string {
+  return table(
+    ['kernel', 'calls', 'total ms', 'mean ms', '% step', 'GFLOP/s', 'GB/s', '% FMA', '% BW', '% ceiling'],
+    rows.map((r) => [r.kernel, String(r.calls), f(r.totalMs), f(r.meanMs), pct(r.stepShare), f(r.gflops, 2), f(r.gbps, 2), pct(r.computeShare), pct(r.bandwidthShare), pct(r.ceilingShare)]),
+  );
+}
+
+export function formatLayerTable(rows: readonly LayerRow[]): string {
+  return table(
+    ['layer', 'calls', 'total ms', '% step', 'GFLOP/s', 'top kernel'],
+    rows.map((r) => [r.layer, String(r.calls), f(r.totalMs), pct(r.stepShare), f(r.gflops, 2), r.kernels[0] ?? '']),
+  );
+}
+
+/** The whole report as text: header, per-kernel table, per-layer table (when layers differ). */
+export function formatReport(run: ProfileRun, ceiling?: Ceiling, opts: { layerDepth?: number } = {}): string {
+  const out = [
+    `adapter   ${run.adapter}`,
+    `timing    ${run.timing}${run.note ? ` (${run.note})` : ''}; ${run.repeats} repeat(s) after ${run.warmup} warm-up; medians`,
+    `step      ${f(run.totalMs)} ms${run.timing === 'gpu-timestamps' ? ' GPU (sum of dispatches)' : ' wall'}, ${run.dispatches.length} dispatches, peak GPU memory ${fmtBytes(run.peakBytes)}`,
+  ];
+  if (ceiling) out.push(`ceiling   ${f(ceiling.fma_gflops, 1)} GFLOP/s f32 FMA${ceiling.fma_f16_gflops ? `, ${f(ceiling.fma_f16_gflops, 1)} f16` : ''}, ${f(ceiling.copy_gbps, 2)} GB/s copy`);
+  if (run.dropped) out.push(`dropped   ${run.dropped} zero/negative timestamp delta(s)`);
+  out.push('', formatKernelTable(kernelTable(run, ceiling)));
+  const layers = layerTable(run, opts.layerDepth ?? 0);
+  if (layers.length > 1) out.push('', formatLayerTable(layers));
+  return out.join('\n');
+}
+
+export interface TraceEvent {
+  name: string;
+  cat: string;
+  ph: 'X' | 'M';
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args: Record<string, unknown>;
+}
+
+export interface ChromeTrace {
+  traceEvents: TraceEvent[];
+  displayTimeUnit: 'ns' | 'ms';
+  otherData: Record<string, unknown>;
+}
+
+export interface NamedRun {
+  name: string;
+  run: ProfileRun;
+}
+
+/** X events of one run (ts from its first dispatch, µs), sorted by ts. */
+function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): TraceEvent[] {
+  const xs: TraceEvent[] = [];
+  if (run.timing === 'gpu-timestamps') {
+    for (const d of run.dispatches) {
+      if (d.startMs === null || d.runMs === null) continue;
+      xs.push({
+        name: d.kernel,
+        cat: d.family,
+        ph: 'X',
+        ts: t0 + d.startMs * 1000,
+        dur: d.runMs * 1000,
+        pid,
+        tid,
+        args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, median_ms: d.ms, gflops: d.ms ? gflopsOf(d.flops, d.ms) : null },
+      });
+    }
+    xs.sort((a, b) => a.ts - b.ts);
+  } else {
+    const flops = run.dispatches.reduce((a, d) => a + d.flops, 0);
+    const bytes = run.dispatches.reduce((a, d) => a + d.bytes, 0);
+    const layer = [...new Set(run.dispatches.map((d) => d.layer))].join(',');
+    xs.push({ name: 'step (wall clock)', cat: 'step', ph: 'X', ts: t0, dur: run.totalMs * 1000, pid, tid, args: { shapes: `${run.dispatches.length} dispatches`, flops, bytes, layer, note: run.note } });
+  }
+  return xs;
+}
+
+/**
+ * Chrome trace JSON (opens in Perfetto / chrome://tracing): the representative repeat of each
+ * run, one `ph:'X'` event per timed dispatch, `ts`/`dur` in µs, all on pid 1 ("GPU"). Several
+ * named runs go one after another, each on its own track (tid). Under wall-clock timing a run
+ * is one event for the whole step. Events after the metadata are sorted by `ts`.
+ */
+export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { process?: string } = {}): ChromeTrace {
+  const list: readonly NamedRun[] = Array.isArray(runs) ? runs : [{ name: (runs as ProfileRun).timing === 'gpu-timestamps' ? 'queue (one pass per dispatch)' : 'queue (wall clock)', run: runs as ProfileRun }];
+  if (list.length === 0) throw new Error('chromeTrace: no runs');
+  const pid = 1;
+  const first = list[0]!.run;
+  const events: TraceEvent[] = [{ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: 1, args: { name: opts.process ?? `GPU: ${first.adapter}` } }];
+  const xs: TraceEvent[] = [];
+  let t0 = 0;
+  list.forEach(({ name, run }, i) => {
+    const tid = i + 1;
+    events.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid, args: { name } });
+    const ev = runEvents(run, pid, tid, t0);
+    xs.push(...ev);
+    const end = ev.reduce((m, e) => Math.max(m, e.ts + (e.dur ?? 0)), t0);
+    t0 = end + 10; // a 10 µs gap between runs
+  });
+  xs.sort((a, b) => a.ts - b.ts);
+  return {
+    traceEvents: [...events, ...xs],
+    displayTimeUnit: 'ns',
+    otherData: { adapter: first.adapter, timing: first.timing, date: first.date, runs: list.map(({ name, run }) => ({ name, total_ms: run.totalMs, repeats: run.repeats, warmup: run.warmup, peak_bytes: run.peakBytes })) },
+  };
+}
+
+/** Everything in one JSON-serializable object (`null` where a figure is not measured). */
+export function profileJson(run: ProfileRun, ceiling?: Ceiling, opts: { layerDepth?: number } = {}) {
+  return {
+    adapter: run.adapter,
+    date: run.date,
+    timing: run.timing,
+    ...(run.note ? { note: run.note } : {}),
+    repeats: run.repeats,
+    warmup: run.warmup,
+    total_ms: run.totalMs,
+    step_ms: run.stepMs,
+    wall_ms: run.wallMs,
+    dropped: run.dropped,
+    peak_bytes: run.peakBytes,
+    ceiling: ceiling ?? null,
+    kernels: kernelTable(run, ceiling),
+    layers: layerTable(run, opts.layerDepth ?? 0),
+    dispatches: run.dispatches.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: d.workgroups, ms: d.ms, start_ms: d.startMs, samples_ms: d.samples })),
+  };
+}
