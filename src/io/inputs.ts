@@ -1,0 +1,62 @@
+// CLI inputs: a safetensors file of named tensors (latents, class labels, timesteps) read
+// into f32 or i64 arrays. Browser-safe apart from the path form, which loads the fs source
+// on demand.
+import { readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, writeSafetensors, type StDType, type WriteTensor } from './safetensors.js';
+import type { ByteSource } from './source.js';
+
+export interface InputTensor {
+  dtype: StDType;
+  shape: number[];
+  /** Float tensors (F32/F16/BF16/F64), as f32. */
+  f32?: Float32Array;
+  /** Integer tensors (I64, and I32/I16/I8/U8/U16/BOOL widened), as i64. */
+  i64?: BigInt64Array;
+}
+
+const FLOATS = new Set<StDType>(['F32', 'F16', 'BF16', 'F64']);
+const INTS = new Set<StDType>(['I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'BOOL']);
+
+/** Every tensor of a safetensors file, by name. `path` needs Node; pass a ByteSource elsewhere. */
+export async function readInputs(path: string | ByteSource): Promise<Map<string, InputTensor>> {
+  let src: ByteSource;
+  if (typeof path === 'string') {
+    const { fileSource } = await import('./node-source.js');
+    src = await fileSource(path);
+  } else src = path;
+  try {
+    const { tensors } = await readSafetensorsHeader(src);
+    const out = new Map<string, InputTensor>();
+    for (const [name, info] of tensors) {
+      if (FLOATS.has(info.dtype)) {
+        out.set(name, { dtype: info.dtype, shape: info.shape, f32: await readTensorF32(src, info) });
+      } else if (INTS.has(info.dtype)) {
+        const v = await readTensorInt(src, info);
+        out.set(name, { dtype: info.dtype, shape: info.shape, i64: v instanceof BigInt64Array ? v : BigInt64Array.from(v, (x) => BigInt(x)) });
+      } else {
+        throw new SafetensorsError(`dtype ${info.dtype} is not supported for inputs (floats or signed/small integers)`, src.name, name);
+      }
+    }
+    return out;
+  } finally {
+    if (typeof path === 'string') await src.close?.();
+  }
+}
+
+/** Output tensors for the CLI: f32 data (stored as F32/F16/BF16) or i64. */
+export interface OutputTensor {
+  name: string;
+  shape: number[];
+  dtype?: 'F32' | 'F16' | 'BF16' | 'I64';
+  data: Float32Array | BigInt64Array;
+}
+
+/** The bytes of an output file (see node-write.ts for writing it atomically). */
+export function encodeOutputs(tensors: OutputTensor[] | WriteTensor[], metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
+  const list: WriteTensor[] = tensors.map((t) => ({
+    name: t.name,
+    shape: t.shape,
+    dtype: t.dtype ?? (t.data instanceof BigInt64Array ? 'I64' : t.data instanceof Int32Array ? 'I32' : 'F32'),
+    data: t.data,
+  }));
+  return writeSafetensors(list, metadata);
+}

@@ -1,0 +1,160 @@
+// A diffusers model folder: config.json plus one safetensors file or an index of shards.
+// Only headers are read on open; tensors are read one at a time by byte range later.
+import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
+import type { ByteSource, FolderSource } from './source.js';
+import { checkRelPath } from './source.js';
+
+export class ModelFolderError extends Error {
+  override name = 'ModelFolderError';
+  readonly detail: string;
+  constructor(
+    message: string,
+    /** The file (folder/relative path) the problem is in. */
+    readonly file: string,
+    readonly tensor?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${tensor !== undefined ? `tensor ${JSON.stringify(tensor)}: ` : ''}${message}`, options);
+    this.detail = message;
+  }
+}
+
+export interface ModelFolder {
+  name: string;
+  config: Record<string, unknown>;
+  /** Every tensor; `info.file` is the shard's path relative to the folder (what `source` takes). */
+  tensors: Map<string, TensorInfo>;
+  /** Relative paths of the safetensors files, in index order. */
+  shards: string[];
+  /** `__metadata__` of each shard, by relative path. */
+  metadata: Map<string, Record<string, string>>;
+  source(file: string): Promise<ByteSource>;
+  readF32(name: string): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface OpenModelFolderOptions {
+  /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors[.index.json]`. */
+  variant?: string;
+  maxHeaderBytes?: number;
+}
+
+/**
+ * Opens a diffusers model folder. The index (when present) wins over a single file, as in
+ * diffusers. Checks: config.json parses to an object with `_class_name`; every shard named
+ * by the index exists and is a valid safetensors file; each tensor is in exactly the shard
+ * the index names; no shard holds tensors the index does not list.
+ */
+export async function openModelFolder(folder: FolderSource, opts?: OpenModelFolderOptions): Promise<ModelFolder> {
+  const path = (rel: string) => `${folder.name.replace(/\/+$/, '')}/${rel}`;
+  const configText = await folder.readText('config.json');
+  if (configText === null) throw new ModelFolderError('missing config.json', path('config.json'));
+  let config: unknown;
+  try {
+    config = JSON.parse(configText);
+  } catch (e) {
+    throw new ModelFolderError(`not valid JSON (${e instanceof Error ? e.message : String(e)})`, path('config.json'));
+  }
+  if (!isObject(config)) throw new ModelFolderError('must be a JSON object', path('config.json'));
+  if (typeof config['_class_name'] !== 'string') throw new ModelFolderError('has no "_class_name" string (is this a diffusers model folder?)', path('config.json'));
+
+  const stem = opts?.variant ? `diffusion_pytorch_model.${opts.variant}.safetensors` : 'diffusion_pytorch_model.safetensors';
+  const indexName = `${stem}.index.json`;
+  const indexText = await folder.readText(indexName);
+  // tensor -> shard, from the index (null: a single file, no index)
+  let weightMap: Map<string, string> | null = null;
+  const shards: string[] = [];
+  if (indexText !== null) {
+    let index: unknown;
+    try {
+      index = JSON.parse(indexText);
+    } catch (e) {
+      throw new ModelFolderError(`not valid JSON (${e instanceof Error ? e.message : String(e)})`, path(indexName));
+    }
+    const wm = isObject(index) ? index['weight_map'] : undefined;
+    if (!isObject(wm)) throw new ModelFolderError('has no "weight_map" object', path(indexName));
+    weightMap = new Map();
+    for (const [tensor, shard] of Object.entries(wm)) {
+      if (typeof shard !== 'string') throw new ModelFolderError(`weight_map value must be a shard file name, got ${JSON.stringify(shard)}`, path(indexName), tensor);
+      try {
+        checkRelPath(folder.name, shard);
+      } catch (e) {
+        throw new ModelFolderError(`weight_map names ${JSON.stringify(shard)}, not a file inside the folder`, path(indexName), tensor, { cause: e });
+      }
+      weightMap.set(tensor, shard);
+      if (!shards.includes(shard)) shards.push(shard);
+    }
+  } else {
+    shards.push(stem);
+  }
+
+  const sources = new Map<string, ByteSource>();
+  const closeAll = async () => {
+    const all = [...sources.values()];
+    sources.clear();
+    await Promise.allSettled(all.map((s) => s.close?.()));
+  };
+  const tensors = new Map<string, TensorInfo>();
+  const metadata = new Map<string, Record<string, string>>();
+  try {
+    for (const shard of shards) {
+      let src: ByteSource;
+      try {
+        src = await folder.open(shard);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        throw weightMap
+          ? new ModelFolderError(`shard listed in ${indexName} cannot be opened (${msg})`, path(shard), undefined, { cause: e })
+          : new ModelFolderError(`neither ${stem} nor ${indexName} found (${msg})`, path(stem), undefined, { cause: e });
+      }
+      sources.set(shard, src);
+      const h = await readSafetensorsHeader(src, opts?.maxHeaderBytes !== undefined ? { maxHeaderBytes: opts.maxHeaderBytes } : undefined);
+      metadata.set(shard, h.metadata);
+      for (const [name, info] of h.tensors) {
+        const other = tensors.get(name);
+        if (other) throw new ModelFolderError(`is in two shards: ${other.file} and ${shard}`, path(shard), name);
+        if (weightMap) {
+          const want = weightMap.get(name);
+          if (want === undefined) throw new ModelFolderError(`is in this shard but not in ${indexName}`, path(shard), name);
+          if (want !== shard) throw new ModelFolderError(`is in this shard but ${indexName} puts it in ${want}`, path(shard), name);
+        }
+        tensors.set(name, { ...info, file: shard });
+      }
+    }
+    if (weightMap) {
+      for (const [name, shard] of weightMap) {
+        if (!tensors.has(name)) throw new ModelFolderError(`${indexName} puts it in this shard, but it is not there`, path(shard), name);
+      }
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+
+  let closed = false;
+  const source = async (file: string): Promise<ByteSource> => {
+    if (closed) throw new ModelFolderError('model folder is closed', path(file));
+    const s = sources.get(file);
+    if (!s) throw new ModelFolderError(`not one of the folder's safetensors files (${shards.join(', ')})`, path(file));
+    return s;
+  };
+  return {
+    name: folder.name,
+    config,
+    tensors,
+    shards,
+    metadata,
+    source,
+    async readF32(name) {
+      const info = tensors.get(name);
+      if (!info) throw new ModelFolderError('no such tensor in the model', folder.name, name);
+      return readTensorF32(await source(info.file), info);
+    },
+    async close() {
+      closed = true;
+      await closeAll();
+    },
+  };
+}

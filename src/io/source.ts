@@ -1,0 +1,157 @@
+// Where bytes come from: random-access byte sources and folders of files, the same API in
+// Node and the browser. No Node imports here (node-source.ts has the fs-backed ones).
+
+/** Random access to one file's bytes. `read` returns exactly `length` bytes or throws. */
+export interface ByteSource {
+  name: string;
+  size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  close?(): Promise<void>;
+}
+
+/** A folder of files addressed by relative path (`config.json`, shard names). */
+export interface FolderSource {
+  name: string;
+  /** The file as UTF-8 text, or null when it does not exist. */
+  readText(rel: string): Promise<string | null>;
+  /** Throws when the file does not exist. */
+  open(rel: string): Promise<ByteSource>;
+}
+
+/** Bounds check shared by all sources: a read must lie inside [0, size). */
+export function checkRange(name: string, size: number, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+    throw new RangeError(`${name}: read of ${length} bytes at offset ${offset} is outside the file (${size} bytes)`);
+  }
+}
+
+/**
+ * Relative paths inside a folder: no absolute paths, no `..`, no empty segments, no
+ * backslashes. Shard names come from an untrusted index file, so they must not escape it.
+ */
+export function checkRelPath(folder: string, rel: string): void {
+  const bad =
+    rel.length === 0 ||
+    rel.startsWith('/') ||
+    rel.includes('\\') ||
+    rel.includes('\0') ||
+    /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(rel) ||
+    rel.split('/').some((seg) => seg === '' || seg === '.' || seg === '..');
+  if (bad) throw new Error(`${folder}: ${JSON.stringify(rel)} is not a plain relative path inside the folder`);
+}
+
+/** In-memory source. Reads return copies, so callers may not alias the caller's data. */
+export function bytesSource(name: string, data: Uint8Array): ByteSource {
+  return {
+    name,
+    size: data.byteLength,
+    async read(offset, length) {
+      checkRange(name, data.byteLength, offset, length);
+      return data.slice(offset, offset + length);
+    },
+  };
+}
+
+/** Browser File / Blob (also Node's Blob): each read is one `blob.slice`. */
+export function blobSource(name: string, blob: Blob): ByteSource {
+  return {
+    name,
+    size: blob.size,
+    async read(offset, length) {
+      checkRange(name, blob.size, offset, length);
+      const buf = await blob.slice(offset, offset + length).arrayBuffer();
+      if (buf.byteLength !== length) throw new Error(`${name}: short read (${buf.byteLength} of ${length} bytes at offset ${offset})`);
+      return new Uint8Array(buf);
+    },
+  };
+}
+
+/** Total size from a `Content-Range: bytes a-b/total` header, or null. */
+function totalFromContentRange(v: string | null): number | null {
+  const m = v ? /\/(\d+)\s*$/.exec(v) : null;
+  if (!m) return null;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/**
+ * A file over HTTP read with Range requests. The size comes from HEAD (Content-Length),
+ * or, where HEAD gives none (some CDNs, or compressed responses), from a one-byte range GET.
+ */
+export async function httpSource(url: string): Promise<ByteSource> {
+  let size: number | null = null;
+  const head = await fetch(url, { method: 'HEAD' });
+  if (head.status === 404) throw new Error(`${url}: not found (HTTP 404)`);
+  if (head.ok && !head.headers.get('content-encoding')) {
+    const len = head.headers.get('content-length');
+    if (len !== null && /^\d+$/.test(len.trim())) size = Number(len);
+  }
+  if (size === null || !Number.isSafeInteger(size)) {
+    const probe = await fetch(url, { headers: { Range: 'bytes=0-0' } });
+    if (!probe.ok) throw new Error(`${url}: HTTP ${probe.status} ${probe.statusText}`);
+    size = probe.status === 206 ? totalFromContentRange(probe.headers.get('content-range')) : null;
+    await probe.body?.cancel();
+    if (size === null) throw new Error(`${url}: server does not report the file size (no Content-Length on HEAD, no Content-Range on a range request)`);
+  }
+  const total = size;
+  return {
+    name: url,
+    size: total,
+    async read(offset, length) {
+      checkRange(url, total, offset, length);
+      if (length === 0) return new Uint8Array(0);
+      const res = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+      if (res.status !== 206 && !(res.status === 200 && offset === 0 && length === total)) {
+        await res.body?.cancel();
+        throw new Error(`${url}: range request bytes ${offset}-${offset + length - 1} answered HTTP ${res.status} (the server must support Range requests)`);
+      }
+      const buf = new Uint8Array(await res.arrayBuffer());
+      if (buf.byteLength !== length) throw new Error(`${url}: range request returned ${buf.byteLength} bytes, expected ${length}`);
+      return buf;
+    },
+  };
+}
+
+/** A model folder served over HTTP (`baseUrl/config.json`, `baseUrl/<shard>`). */
+export function httpFolder(baseUrl: string): FolderSource {
+  const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
+  const url = (rel: string) => {
+    checkRelPath(base, rel);
+    return base + rel.split('/').map(encodeURIComponent).join('/');
+  };
+  return {
+    name: base,
+    async readText(rel) {
+      const u = url(rel);
+      const res = await fetch(u);
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return null;
+      }
+      if (!res.ok) throw new Error(`${u}: HTTP ${res.status} ${res.statusText}`);
+      return new TextDecoder('utf-8').decode(await res.arrayBuffer());
+    },
+    open: (rel) => httpSource(url(rel)),
+  };
+}
+
+/** A folder held in memory or picked in the browser (e.g. `<input webkitdirectory>` files by relative path). */
+export function mapFolder(name: string, files: Map<string, Uint8Array | Blob>): FolderSource {
+  const get = (rel: string) => {
+    checkRelPath(name, rel);
+    return files.get(rel);
+  };
+  return {
+    name,
+    async readText(rel) {
+      const f = get(rel);
+      if (f === undefined) return null;
+      return new TextDecoder('utf-8').decode(f instanceof Uint8Array ? f : await f.arrayBuffer());
+    },
+    async open(rel) {
+      const f = get(rel);
+      if (f === undefined) throw new Error(`${name}/${rel}: no such file`);
+      return f instanceof Uint8Array ? bytesSource(`${name}/${rel}`, f) : blobSource(`${name}/${rel}`, f);
+    },
+  };
+}
