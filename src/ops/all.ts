@@ -1,5 +1,6 @@
 // Imports every op module so their kernels are registered (info, compile test, profiler UI).
 export * from './norm.js';
+export * from './gemm.js';
 export * from './patchify.js';
 export * from './rope.js';
 export * from './timestep.js';

@@ -1,0 +1,172 @@
+// Linear layer with fused epilogue:  Y = X·Wᵀ (+ bias), then GELU/SiLU, then store or accumulate.
+//   x:    [M, K] row-major (leading dims folded into M)
+//   w:    [N, K] row-major (PyTorch nn.Linear weight, read as is: no transpose copy)
+//   bias: [N]
+//   modv: [B, gate_stride]; the gate of row m is modv[(m / tokens)·gate_stride + gate_off + n]
+//   out:  [M, N]
+//     default:   out = act(Y)
+//     RESIDUAL:  out = out + act(Y)            (read-modify-write on the one rw binding)
+//     +GATE:     out = out + gate ⊙ act(Y)     (the model's x += gate_msa ⊙ attn(...))
+// GELU is the tanh approximation, written as y·sigmoid(2u) with u = √(2/π)(y + 0.044715y³),
+// which equals 0.5·y·(1 + tanh u) and cannot produce inf/inf for large |y|.
+//
+// Tiling: one workgroup = a BM×BN output tile, BM = WGY·TM, BN = WGX·TN. Per step of BK along
+// K the workgroup stages X[BM, BK] and W[BN, BK] (converted to f32) in workgroup memory,
+// k-major; every invocation then accumulates a TM×TN micro-tile in registers: rows ty + i·WGY,
+// cols tx + j·WGX (neighbouring invocations read neighbouring words, no bank conflicts), the
+// TN columns held as one or two vec4 (TN ∈ {4, 8}). Out-of-range rows/cols/ks are staged as
+// zero and masked at the store, so M, N, K need not be multiples of anything. Accumulation is
+// f32 for both storage dtypes. Workgroup memory is (BM + BN)·BK·4 bytes; the op keeps it
+// ≤ 16 KiB and WGX·WGY ≤ 256.
+// VEC4 (K % 4 == 0): global loads of four consecutive k at once.
+// Performance on lavapipe (2 cores, 1024×384×1536 f32): 8×8 micro-tiles, 8×16 invocations,
+// BK 16 ≈ 8 GFLOP/s on a quiet machine; 4×4 micro-tiles ≈ 4.3 (each shared-memory read is a
+// per-lane gather there, so reads per FMA decide the speed; bigger micro-tiles amortise them).
+// For M ≤ 64 the op shrinks BM (TM, WGY) so small-M layers are not mostly padding.
+// Expects common/dtype.wgsl (T).
+
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  tokens: u32,       // rows per batch item (gate lookup)
+  gate_stride: u32,
+  gate_off: u32,
+  tiles_n: u32,      // ceil(N / BN): workgroups are numbered with the N tile fastest
+  tiles_m: u32,
+}
+
+override WGX: u32 = 8;
+override WGY: u32 = 16;
+override TM: u32 = 8;   // 1..8
+override TN: u32 = 8;   // 4 or 8
+override BK: u32 = 16;  // multiple of 4
+override BM: u32 = WGY * TM;
+override BN: u32 = WGX * TN;
+
+@group(0) @binding(0) var<uniform> p: Params;
+#if VEC4
+@group(0) @binding(1) var<storage, read> x: array<vec4<T>>;    // [M, K/4]
+@group(0) @binding(2) var<storage, read> w: array<vec4<T>>;    // [N, K/4]
+#else
+@group(0) @binding(1) var<storage, read> x: array<T>;          // [M, K]
+@group(0) @binding(2) var<storage, read> w: array<T>;          // [N, K]
+#endif
+@group(0) @binding(3) var<storage, read> bias: array<T>;       // [N] or dummy
+@group(0) @binding(4) var<storage, read> modv: array<T>;       // [B, gate_stride] or dummy
+@group(0) @binding(5) var<storage, read_write> out: array<T>;  // [M, N]
+
+var<workgroup> xs: array<f32, BK * BM>;   // [BK][BM]
+var<workgroup> ws: array<f32, BK * BN>;   // [BK][BN]
+
+fn epilogue(acc: f32, m: u32, n: u32) {
+  var y = acc;
+#if BIAS
+  y = y + f32(bias[n]);
+#endif
+#if GELU
+  let u = 0.7978845608028654 * (y + 0.044715 * y * y * y);
+  y = y / (1.0 + exp(-2.0 * u));
+#elif SILU
+  y = y / (1.0 + exp(-y));
+#endif
+  let o = m * p.N + n;
+#if RESIDUAL
+#if GATE
+  let g = f32(modv[(m / p.tokens) * p.gate_stride + p.gate_off + n]);
+  y = f32(out[o]) + g * y;
+#else
+  y = f32(out[o]) + y;
+#endif
+#endif
+  out[o] = T(y);
+}
+
+@compute @workgroup_size(WGX, WGY)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let tile = wid.x + wid.y * nwg.x;
+  let tm = tile / p.tiles_n;
+  if (tm >= p.tiles_m) { return; }   // uniform per workgroup: barriers stay in uniform control flow
+  let m0 = tm * BM;
+  let n0 = (tile % p.tiles_n) * BN;
+  let tx = lid3.x;
+  let ty = lid3.y;
+  let NT = WGX * WGY;
+
+  var acc0: array<vec4<f32>, 8>;
+  var acc1: array<vec4<f32>, 8>;
+
+  for (var k0 = 0u; k0 < p.K; k0 += BK) {
+    // Stage X[m0.., k0..] and W[n0.., k0..] k-major; zero outside the matrices.
+#if VEC4
+    let K4 = p.K / 4u;
+    for (var e = lid; e < BM * (BK / 4u); e += NT) {
+      let r = e / (BK / 4u);
+      let kk = (e % (BK / 4u)) * 4u;
+      var v = vec4<f32>(0.0);
+      if (m0 + r < p.M && k0 + kk < p.K) { v = vec4<f32>(x[(m0 + r) * K4 + (k0 + kk) / 4u]); }
+      xs[kk * BM + r] = v.x;
+      xs[(kk + 1u) * BM + r] = v.y;
+      xs[(kk + 2u) * BM + r] = v.z;
+      xs[(kk + 3u) * BM + r] = v.w;
+    }
+    for (var e = lid; e < BN * (BK / 4u); e += NT) {
+      let r = e / (BK / 4u);
+      let kk = (e % (BK / 4u)) * 4u;
+      var v = vec4<f32>(0.0);
+      if (n0 + r < p.N && k0 + kk < p.K) { v = vec4<f32>(w[(n0 + r) * K4 + (k0 + kk) / 4u]); }
+      ws[kk * BN + r] = v.x;
+      ws[(kk + 1u) * BN + r] = v.y;
+      ws[(kk + 2u) * BN + r] = v.z;
+      ws[(kk + 3u) * BN + r] = v.w;
+    }
+#else
+    for (var e = lid; e < BM * BK; e += NT) {
+      let r = e / BK;
+      let kk = e % BK;
+      var v = 0.0;
+      if (m0 + r < p.M && k0 + kk < p.K) { v = f32(x[(m0 + r) * p.K + k0 + kk]); }
+      xs[kk * BM + r] = v;
+    }
+    for (var e = lid; e < BN * BK; e += NT) {
+      let r = e / BK;
+      let kk = e % BK;
+      var v = 0.0;
+      if (n0 + r < p.N && k0 + kk < p.K) { v = f32(w[(n0 + r) * p.K + k0 + kk]); }
+      ws[kk * BN + r] = v;
+    }
+#endif
+    workgroupBarrier();
+
+    // Outer products: TN W values (lane-varying) × TM X values, TM·TN FMAs per k.
+    let kn = min(BK, p.K - k0);   // runtime bound: the loop stays rolled (fast pipeline compiles)
+    for (var k = 0u; k < kn; k++) {
+      let wb = k * BN + tx;
+      let b0 = vec4<f32>(ws[wb], ws[wb + WGX], ws[wb + 2u * WGX], ws[wb + 3u * WGX]);
+      var b1 = vec4<f32>(0.0);
+      if (TN == 8u) { b1 = vec4<f32>(ws[wb + 4u * WGX], ws[wb + 5u * WGX], ws[wb + 6u * WGX], ws[wb + 7u * WGX]); }
+      for (var i = 0u; i < TM; i++) {
+        let av = vec4<f32>(xs[k * BM + ty + i * WGY]);
+        acc0[i] = fma(av, b0, acc0[i]);
+        if (TN == 8u) { acc1[i] = fma(av, b1, acc1[i]); }
+      }
+    }
+    workgroupBarrier();
+  }
+
+  // Epilogue from a flat copy in a loop the compiler cannot unroll (runtime bound): 64 inlined
+  // copies of GELU/SiLU made pipeline compiles on lavapipe several seconds slower.
+  var r: array<f32, 64>;   // [TM][TN]
+  for (var i = 0u; i < TM; i++) {
+    r[i * TN] = acc0[i].x; r[i * TN + 1u] = acc0[i].y; r[i * TN + 2u] = acc0[i].z; r[i * TN + 3u] = acc0[i].w;
+    if (TN == 8u) { r[i * TN + 4u] = acc1[i].x; r[i * TN + 5u] = acc1[i].y; r[i * TN + 6u] = acc1[i].z; r[i * TN + 7u] = acc1[i].w; }
+  }
+  // Not a constant; drops only rows i ≥ M, whose m = m0 + ty + i·WGY ≥ M is out of range anyway.
+  let count = min(TM * TN, p.M * TN);
+  for (var q = 0u; q < count; q++) {
+    let m = m0 + ty + (q / TN) * WGY;
+    let n = n0 + tx + (q % TN) * WGX;
+    if (m < p.M && n < p.N) { epilogue(r[q], m, n); }
+  }
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/compare.js';
+import { TOL } from '../tolerances.js';
+import { gemm, type GemmArgs } from '../../src/ops/gemm.js';
+import { gemmRef } from '../../src/ref/gemm.js';
+import { randn } from '../../src/ref/random.js';
+import { roundF16 } from '../../src/gpu/half.js';
+import type { DType } from '../../src/gpu/tensor.js';
+
+// [batch, tokens, K, N]: size-1 dims, odd sizes, sizes not multiples of the tiles (BM 128,
+// BN 64, BK 16 by default) or of 4 (the scalar-load path), real widths at small token counts.
+const SHAPES: [number, number, number, number][] = [
+  [1, 1, 1, 1], [1, 1, 7, 1], [1, 1, 1, 9], [1, 3, 5, 7], [2, 5, 33, 17], [1, 17, 16, 64],
+  [3, 4, 129, 65], [2, 9, 64, 130], [1, 129, 20, 3], [2, 70, 48, 72], [1, 2, 1000, 5], [4, 3, 384, 384],
+  [2, 5, 384, 1152], [1, 7, 1152, 384], [2, 3, 1536, 1536], [1, 5, 1152, 4608], [1, 3, 8960, 96],
+  [1, 2, 96, 8960], [1, 4, 4608, 1152], [2, 33, 37, 100], [1, 1, 1536, 1], [3, 1, 2, 300],
+  [1, 131, 1, 67], [2, 64, 72, 128],
+];
+
+const ACTS = ['none', 'gelu', 'silu'] as const;
+const RES = ['store', 'residual', 'gated'] as const;
+// Case i runs epilogue combination i % 18: every bias × act × residual mode is covered.
+const combo = (i: number) => ({ bias: i % 2 === 1, act: ACTS[Math.floor(i / 2) % 3]!, res: RES[Math.floor(i / 6) % 3]! });
+
+const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
+
+interface Case {
+  B: number;
+  T: number;
+  K: number;
+  N: number;
+  bias: boolean;
+  act: (typeof ACTS)[number];
+  res: (typeof RES)[number];
+  tile?: GemmArgs['tile'];
+}
+
+async function check(dtype: DType, c: Case, seed: number, what: string): Promise<void> {
+  const { B, T, K, N } = c;
+  const M = B * T;
+  const x = round(randn(M * K, seed), dtype);
+  const w = round(randn(N * K, seed + 1000, 1 / Math.sqrt(K)), dtype);
+  const b = round(randn(N, seed + 2000, 0.5), dtype);
+  const init = round(randn(M * N, seed + 3000), dtype);
+  const stride = 6 * N; // like Wan's [B, 6, D] modulation; gate at offset 2·N
+  const mod = round(randn(B * stride, seed + 4000), dtype);
+  const gate = { stride, offset: 2 * N, tokens: T };
+  const got = await runOnce((plan, alloc) => {
+    const out = c.res === 'store' ? alloc.tensor([B, T, N], dtype, 'out') : alloc.upload(init, [B, T, N], dtype, 'out');
+    return gemm(plan, {
+      x: alloc.upload(x, [B, T, K], dtype, 'x'),
+      w: alloc.upload(w, [N, K], dtype, 'w'),
+      bias: c.bias ? alloc.upload(b, [N], dtype, 'b') : undefined,
+      out,
+      act: c.act,
+      residual: c.res !== 'store',
+      gate: c.res === 'gated' ? { mod: alloc.upload(mod, [B, stride], dtype, 'mod'), ...gate } : undefined,
+      tile: c.tile,
+    });
+  });
+  const ref = gemmRef(x, w, {
+    M, K, N,
+    bias: c.bias ? b : undefined,
+    act: c.act,
+    residual: c.res !== 'store' ? init : undefined,
+    gate: c.res === 'gated' ? { mod, ...gate } : undefined,
+  });
+  expectClose(got, ref, [B, T, N], TOL.gemm![dtype], what);
+}
+
+describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
+  for (const dtype of dtypes) {
+    SHAPES.forEach(([B, T, K, N], i) => {
+      const c: Case = { B, T, K, N, ...combo(i) };
+      const name = `${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`;
+      it(name, () => check(dtype, c, 1 + i, `gemm ${name}`));
+    });
+  }
+
+  // Non-default tiles: every knob deviates somewhere, with partial tiles on every edge.
+  const TILES: Record<string, number>[] = [
+    { TM: 1, TN: 4, WGX: 4, WGY: 4, BK: 4 },
+    { TM: 2, TN: 4, WGX: 16, WGY: 8, BK: 8 },
+    { TM: 4, TN: 8, WGX: 8, WGY: 4, BK: 16 },
+    { WGX: 16, BK: 8 },
+  ];
+  TILES.forEach((tile, i) => {
+    for (const K of [37, 100]) {
+      const c: Case = { B: 2, T: 45, K, N: 77, ...combo(5 + 7 * i), tile };
+      const name = `tile ${JSON.stringify(tile)} K=${K} ${c.act}+${c.res}`;
+      it(name, () => check('f32', c, 50 + i, `gemm ${name}`));
+    }
+  });
+
+  it('rejects mismatched shapes with a message naming the tensor', async () => {
+    await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 7], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y') }))).rejects.toThrow(/w has K=7, x x has K=8/);
+    await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 4], 'f32', 'y') }))).rejects.toThrow(/last dim 4 ≠ N=5/);
+    await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), bias: alloc.tensor([4], 'f32', 'b') }))).rejects.toThrow(/bias b has 4 elements, expected 5/);
+    await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), gate: { mod: alloc.tensor([30], 'f32', 'mod'), stride: 30, offset: 0, tokens: 2 } }))).rejects.toThrow(/gate requires residual/);
+    await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), tile: { TN: 2 } }))).rejects.toThrow(/TN=2/);
+  });
+});
