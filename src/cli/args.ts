@@ -26,7 +26,7 @@ export interface CommandSpec {
   positionals?: { name: string; choices?: readonly string[]; required?: boolean }[];
 }
 
-export type Parsed = Record<string, string | number | boolean | undefined> & { _: string[] };
+export type Parsed = { _: string[]; [flag: string]: string | number | boolean | undefined | string[] };
 
 const COMMON: Record<string, FlagSpec> = {
   help: { type: 'bool', help: 'show this help' },
@@ -35,7 +35,7 @@ const COMMON: Record<string, FlagSpec> = {
 
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const flags = { ...COMMON, ...spec.flags };
-  const out: Parsed = { _: [] };
+  const out: Parsed = { _: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) {

@@ -1,8 +1,10 @@
 // `tessera <command>`: the command table and the one place errors become exit codes.
-import '../gpu/node.js';
+import '../node-env.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { errorLine } from './errors.js';
 import { infoCommand } from './cmd-info.js';
+import { benchCommand } from './cmd-bench.js';
+import { forwardCommand } from './cmd-forward.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -10,7 +12,7 @@ export interface Command {
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand];
+export const commands: Command[] = [infoCommand, forwardCommand, benchCommand];
 
 function topHelp(): string {
   return [

@@ -1,6 +1,8 @@
 // Imports every op module so their kernels are registered (info, compile test, profiler UI).
 export * from './norm.js';
 export * from './gemm.js';
+export * from './attention.js';
+export * from './adaln.js';
 export * from './patchify.js';
 export * from './rope.js';
 export * from './timestep.js';

@@ -1,0 +1,350 @@
+// `tessera bench <ceiling|gemm|attention|layernorm|suite>`: validated, timed kernel benchmarks.
+// Every workload is checked against its float64 reference before it is timed; a wrong kernel
+// gets no time (WrongResultError, exit 1). Per-kernel times come from GPU timestamps (the
+// profiler); end-to-end wall clock from Benchmark.js. `--json` prints one JSON object as the
+// last line of stdout (progress goes to stderr).
+import { writeFileSync } from 'node:fs';
+import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
+import { ceilingShares, deviceCeiling, measureCeilingDetailed, type Ceiling } from '../profile/ceiling.js';
+import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
+import { chromeTrace, formatKernelTable, kernelTable, type NamedRun } from '../profile/report.js';
+import { wallClock, type WallStats } from '../profile/wallclock.js';
+import { assertCheck, attentionWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
+import { UsageError, type FlagSpec, type Parsed } from './args.js';
+import type { Command } from './main.js';
+
+export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'suite'] as const;
+type Sub = (typeof BENCH_SUBCOMMANDS)[number];
+
+const size = (help: string, arg: string): FlagSpec => ({ type: 'int', help, arg });
+
+/** Flags that belong to one subcommand: required and optional ones (the rest are common). */
+const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
+  ceiling: { required: [], optional: [] },
+  gemm: { required: ['m', 'k', 'n'], optional: ['tile'] },
+  attention: { required: ['heads', 'tokens', 'head-dim'], optional: ['kv-tokens', 'batch', 'tile'] },
+  layernorm: { required: ['rows', 'cols'], optional: [] },
+  suite: { required: [], optional: ['quick'] },
+};
+const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required, ...s.optional]));
+
+const MAX_DIM = 1 << 20;
+
+export interface BenchResult {
+  bench: Sub;
+  label: string;
+  args: Record<string, number | string>;
+  dtype: DType;
+  adapter: string;
+  timing: ProfileRun['timing'];
+  kernels: string[];
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  gflops: number;
+  gbps: number;
+  /** Share of the device ceiling: the larger of the compute and bandwidth shares (null with --no-ceiling). */
+  ceiling_share: number | null;
+  compute_share: number | null;
+  bandwidth_share: number | null;
+  flops: number;
+  bytes: number;
+  repeats: number;
+  warmup: number;
+  check: { rows: number; total_rows: number; elements: number; max_abs_err: number; atol: number; rtol: number };
+  wall: WallStats | null;
+  peak_bytes: number;
+}
+
+function parseTile(s: string | undefined): Record<string, number> | undefined {
+  if (s === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const part of s.split(',').filter(Boolean)) {
+    const m = /^([A-Za-z_]\w*)=(\d+)$/.exec(part.trim());
+    if (!m) throw new UsageError(`--tile must look like KEY=INT[,KEY=INT...] (e.g. TM=4,TN=2), got "${s}"`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+function intFlag(p: Parsed, name: string, min: number, max: number): number {
+  const v = p[name] as number;
+  if (v < min || v > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+/** Checks which flags apply to `sub` and that the required ones are there. */
+function checkSubFlags(sub: Sub, p: Parsed): void {
+  const s = SUB_FLAGS[sub];
+  for (const name of SPECIFIC) {
+    if (p[name] !== undefined && !s.required.includes(name) && !s.optional.includes(name)) {
+      const owners = BENCH_SUBCOMMANDS.filter((x) => SUB_FLAGS[x].required.includes(name) || SUB_FLAGS[x].optional.includes(name));
+      throw new UsageError(`tessera bench ${sub}: --${name} does not apply (it is a flag of bench ${owners.join('/')})`);
+    }
+  }
+  const missing = s.required.filter((n) => p[n] === undefined);
+  if (missing.length) throw new UsageError(`tessera bench ${sub}: missing ${missing.map((n) => `--${n}`).join(', ')} (usage: tessera bench ${sub} ${s.required.map((n) => `--${n} N`).join(' ')})`);
+}
+
+interface Common {
+  json: boolean;
+  dtype: DType;
+  repeats: number;
+  warmup: number;
+  trace?: string;
+  wall: boolean;
+  ceiling: boolean;
+}
+
+const log = (c: Common, msg: string) => (c.json ? console.error(msg) : console.log(msg));
+
+/** Validate, then time with GPU timestamps (and Benchmark.js wall clock), then summarize. */
+async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<string, number | string>, c: Common, ceiling: Ceiling | undefined): Promise<{ result: BenchResult; run: ProfileRun }> {
+  try {
+    // The check runs the plan once (it also warms the pipelines) and must pass before timing.
+    const check: Check = await w.check();
+    assertCheck(w.label, check);
+    const run = await profilePlan(w.plan, { repeats: c.repeats, warmup: c.warmup });
+    const wall = c.wall ? await wallClock(w.plan, { minSamples: Math.min(Math.max(3, c.repeats), 20), maxTimeS: 0.5, name: w.label }) : null;
+    const flops = w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
+    const bytes = w.plan.dispatches.reduce((a, d) => a + d.bytes, 0);
+    const med = median(run.stepMs);
+    const gflops = flops / (med * 1e6);
+    const gbps = bytes / (med * 1e6);
+    const sh = ceilingShares(ceiling, gflops, gbps, w.dtype === 'f16');
+    const result: BenchResult = {
+      bench,
+      label: w.label,
+      args,
+      dtype: w.dtype,
+      adapter: describeAdapter(gpu),
+      timing: run.timing,
+      kernels: [...new Set(w.plan.dispatches.map((d) => d.kernel))],
+      median_ms: med,
+      min_ms: Math.min(...run.stepMs),
+      max_ms: Math.max(...run.stepMs),
+      gflops,
+      gbps,
+      ceiling_share: sh.share,
+      compute_share: sh.compute,
+      bandwidth_share: sh.bandwidth,
+      flops,
+      bytes,
+      repeats: c.repeats,
+      warmup: c.warmup,
+      check: { rows: check.rows, total_rows: check.totalRows, elements: check.elements, max_abs_err: check.maxAbsErr, atol: check.tol.atol, rtol: check.tol.rtol },
+      wall,
+      peak_bytes: run.peakBytes,
+    };
+    return { result, run };
+  } finally {
+    w.destroy();
+  }
+}
+
+const pctStr = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+
+function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceiling | undefined): void {
+  if (c.json) return;
+  console.log(`${r.label}  [${r.timing}, ${r.repeats} repeats after ${r.warmup} warm-up, checked ${r.check.rows}/${r.check.total_rows} rows, max |err| ${r.check.max_abs_err.toExponential(2)}]`);
+  console.log(
+    `  median ${r.median_ms.toFixed(3)} ms (min ${r.min_ms.toFixed(3)}, max ${r.max_ms.toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ` +
+      `ceiling ${pctStr(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
+  );
+  if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${r.wall.mean_ms.toFixed(3)} ms ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
+  if (run.dispatches.length > 1) console.log(formatKernelTable(kernelTable(run, ceiling)).replace(/^/gm, '  '));
+}
+
+function writeTrace(c: Common, runs: NamedRun[]): void {
+  if (!c.trace || runs.length === 0) return;
+  writeFileSync(c.trace, JSON.stringify(chromeTrace(runs)));
+  log(c, `trace written to ${c.trace} (open it at https://ui.perfetto.dev or chrome://tracing)`);
+}
+
+async function getCeiling(gpu: Gpu, c: Common): Promise<Ceiling | undefined> {
+  if (!c.ceiling) return undefined;
+  if (!c.json) console.log('measuring the device ceiling (FMA and copy kernels)…');
+  return deviceCeiling(gpu, { repeats: 3, warmup: 1, targetMs: 30 });
+}
+
+interface Sizes {
+  sub: Sub;
+  args: Record<string, number | string>;
+  tile?: Record<string, number>;
+}
+
+/** Reads and range-checks the size flags of `sub` (before any GPU work). */
+function parseSizes(sub: Sub, p: Parsed): Sizes {
+  const tile = parseTile(p.tile as string | undefined);
+  const withTile = tile ? { tile } : {};
+  const tileArg: Record<string, string> = tile ? { tile: p.tile as string } : {};
+  switch (sub) {
+    case 'gemm': {
+      const [m, k, n] = ['m', 'k', 'n'].map((f) => intFlag(p, f, 1, MAX_DIM)) as [number, number, number];
+      return { sub, args: { m, k, n, ...tileArg }, ...withTile };
+    }
+    case 'attention': {
+      const heads = intFlag(p, 'heads', 1, 1024);
+      const tokens = intFlag(p, 'tokens', 1, MAX_DIM);
+      const kvTokens = p['kv-tokens'] === undefined ? tokens : intFlag(p, 'kv-tokens', 1, MAX_DIM);
+      const headDim = intFlag(p, 'head-dim', 1, 1024);
+      const batch = p.batch === undefined ? 1 : intFlag(p, 'batch', 1, 1024);
+      return { sub, args: { batch, heads, tokens, kv_tokens: kvTokens, head_dim: headDim, ...tileArg }, ...withTile };
+    }
+    case 'layernorm': {
+      const rows = intFlag(p, 'rows', 1, MAX_DIM * 16);
+      const cols = intFlag(p, 'cols', 1, MAX_DIM);
+      return { sub, args: { rows, cols } };
+    }
+    default:
+      throw new Error(`no workload for bench ${sub}`);
+  }
+}
+
+function workloadFor(gpu: Gpu, s: Sizes, c: Common): Workload {
+  const a = s.args as Record<string, number>;
+  const tile = s.tile ? { tile: s.tile } : {};
+  switch (s.sub) {
+    case 'gemm':
+      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile });
+    case 'attention':
+      return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile });
+    case 'layernorm':
+      return layernormWorkload(gpu, { rows: a.rows!, cols: a.cols!, dtype: c.dtype });
+    default:
+      throw new Error(`no workload for bench ${s.sub}`);
+  }
+}
+
+/** The default suite: real model sizes (DiT-S D=384, DiT-XL D=1152) at token counts that finish on a CPU. */
+export const SUITE: { sub: Sub; flags: Record<string, number> }[] = [
+  { sub: 'gemm', flags: { m: 1024, k: 384, n: 384 } },
+  { sub: 'gemm', flags: { m: 1024, k: 384, n: 1536 } },
+  { sub: 'gemm', flags: { m: 1024, k: 1152, n: 1152 } },
+  { sub: 'layernorm', flags: { rows: 4096, cols: 1152 } },
+  { sub: 'attention', flags: { heads: 6, tokens: 1024, 'head-dim': 64 } },
+  { sub: 'attention', flags: { heads: 16, tokens: 1024, 'head-dim': 72 } },
+];
+
+async function runCeiling(gpu: Gpu, c: Common): Promise<number> {
+  if (!c.json) console.log('checking and timing the FMA (f32' + (gpu.f16 ? ', f16' : '') + ') and copy kernels…');
+  const { ceiling, runs } = await measureCeilingDetailed(gpu, { repeats: c.repeats, warmup: c.warmup });
+  writeTrace(c, runs);
+  const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, adapter: ceiling.adapter, timing: ceiling.timing };
+  if (c.json) console.log(JSON.stringify(out));
+  else {
+    console.log(`adapter         ${out.adapter}`);
+    console.log(`fma f32         ${out.fma_gflops.toFixed(2)} GFLOP/s`);
+    if (out.fma_f16_gflops !== undefined) console.log(`fma f16         ${out.fma_f16_gflops.toFixed(2)} GFLOP/s`);
+    console.log(`copy            ${out.copy_gbps.toFixed(2)} GB/s (read + write)`);
+    console.log(`timing          ${out.timing}`);
+  }
+  return 0;
+}
+
+/** The suite's shapes at small token counts (a smoke test of the whole path, and for tests). */
+export const QUICK_SUITE: { sub: Sub; flags: Record<string, number> }[] = [
+  { sub: 'gemm', flags: { m: 64, k: 384, n: 384 } },
+  { sub: 'layernorm', flags: { rows: 64, cols: 1152 } },
+  { sub: 'attention', flags: { heads: 6, tokens: 64, 'head-dim': 64 } },
+];
+
+async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
+  const ceiling = await getCeiling(gpu, c);
+  if (ceiling && !c.json) console.log(`ceiling: ${ceiling.fma_gflops.toFixed(2)} GFLOP/s f32 FMA${ceiling.fma_f16_gflops ? `, ${ceiling.fma_f16_gflops.toFixed(2)} f16` : ''}, ${ceiling.copy_gbps.toFixed(2)} GB/s copy`);
+  const results: BenchResult[] = [];
+  const failures: { label: string; error: string }[] = [];
+  const runs: NamedRun[] = [];
+  for (const item of quick ? QUICK_SUITE : SUITE) {
+    const sizes = parseSizes(item.sub, { _: [], ...item.flags } as unknown as Parsed);
+    const w = workloadFor(gpu, sizes, c);
+    log(c, `… ${w.label}`);
+    try {
+      const { result, run } = await benchWorkload(gpu, w, item.sub, sizes.args, c, ceiling);
+      printResult(c, result, run, ceiling);
+      results.push(result);
+      runs.push({ name: result.label, run });
+    } catch (e) {
+      // A wrong kernel gets no time, but the rest of the suite still runs; the exit code says it.
+      if (!(e instanceof WrongResultError)) throw e;
+      failures.push({ label: w.label, error: e.message });
+      console.error(`tessera: error: ${e.name}: ${e.message}`);
+    }
+  }
+  writeTrace(c, runs);
+  if (c.json) {
+    console.log(JSON.stringify({ bench: 'suite', adapter: describeAdapter(gpu), dtype: c.dtype, date: new Date().toISOString(), ceiling: ceiling ?? null, results, failures }));
+  } else {
+    console.log('');
+    const head = ['workload', 'median ms', 'GFLOP/s', 'GB/s', '% ceiling'];
+    const rows = results.map((r) => [r.label, r.median_ms.toFixed(3), r.gflops.toFixed(2), r.gbps.toFixed(2), pctStr(r.ceiling_share)]);
+    for (const f of failures) rows.push([f.label, 'WRONG', '—', '—', '—']);
+    const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [head, ...rows]) console.log(r.map((x, i) => (i ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
+  }
+  return failures.length ? 1 : 0;
+}
+
+export const benchCommand: Command = {
+  spec: {
+    name: 'bench',
+    summary: 'validated kernel benchmarks: ceiling, gemm, attention, layernorm, suite',
+    usage:
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | suite   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
+    positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
+    flags: {
+      m: size('gemm: rows of x (tokens)', 'M'),
+      k: size('gemm: inner dimension', 'K'),
+      n: size('gemm: output features', 'N'),
+      heads: size('attention: heads', 'H'),
+      tokens: size('attention: query tokens', 'N'),
+      'kv-tokens': size('attention: key/value tokens (default = --tokens)', 'M'),
+      'head-dim': size('attention: head dimension', 'D'),
+      batch: size('attention: batch items (default 1)', 'B'),
+      rows: size('layernorm: rows', 'R'),
+      cols: size('layernorm: columns (normalized dim)', 'C'),
+      tile: { type: 'string', help: 'gemm/attention: override tile knobs, e.g. TM=4,TN=2', arg: 'K=V,...' },
+      json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
+      repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },
+      warmup: { type: 'int', default: 2, help: 'untimed runs before timing' },
+      trace: { type: 'string', help: 'write a Chrome trace JSON (Perfetto) of the timed runs', arg: 'FILE' },
+      quick: { type: 'bool', help: 'suite: the same shapes at small token counts (smoke test)' },
+      'no-wall': { type: 'bool', help: 'skip the Benchmark.js wall-clock measurement' },
+      'no-ceiling': { type: 'bool', help: 'skip measuring the device ceiling (ceiling_share becomes null)' },
+    },
+  },
+  async run(p) {
+    const sub = p._[0] as Sub;
+    checkSubFlags(sub, p);
+    const c: Common = {
+      json: !!p.json,
+      dtype: p.dtype as DType,
+      repeats: intFlag(p, 'repeats', 1, 10000),
+      warmup: intFlag(p, 'warmup', 0, 1000),
+      ...(p.trace !== undefined ? { trace: p.trace as string } : {}),
+      wall: !p['no-wall'],
+      ceiling: !p['no-ceiling'],
+    };
+    if (c.trace === '') throw new UsageError('--trace needs a file name');
+    const sizes = sub === 'ceiling' || sub === 'suite' ? null : parseSizes(sub, p);
+    const gpu = await acquireGpu();
+    try {
+      if (c.dtype === 'f16' && !gpu.f16) {
+        throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks; use --dtype f32`);
+      }
+      if (sub === 'ceiling') return await runCeiling(gpu, c);
+      if (sub === 'suite') return await runSuite(gpu, c, !!p.quick);
+      const ceiling = await getCeiling(gpu, c);
+      const w = workloadFor(gpu, sizes!, c);
+      const { result, run } = await benchWorkload(gpu, w, sub, sizes!.args, c, ceiling);
+      printResult(c, result, run, ceiling);
+      writeTrace(c, [{ name: result.label, run }]);
+      if (c.json) console.log(JSON.stringify(result));
+      return 0;
+    } finally {
+      gpu.destroy();
+    }
+  },
+};

@@ -1,0 +1,202 @@
+// diffusers config.json → a checked, typed config per family. Every inconsistency is an error
+// that says what was expected and what was found.
+
+export type Family = 'wan' | 'dit' | 'latte';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface WanConfig {
+  family: 'wan';
+  patch: [number, number, number];
+  heads: number;
+  headDim: number;
+  dim: number;
+  inChannels: number;
+  outChannels: number;
+  textDim: number;
+  freqDim: number;
+  ffnDim: number;
+  layers: number;
+  crossAttnNorm: boolean;
+  eps: number;
+  /** RoPE split of the head dim over (frames, rows, columns). */
+  ropeDims: [number, number, number];
+  ropeMaxSeqLen: number;
+}
+
+export interface DitConfig {
+  family: 'dit';
+  patch: number;
+  heads: number;
+  headDim: number;
+  dim: number;
+  inChannels: number;
+  outChannels: number;
+  layers: number;
+  numClasses: number;
+  sampleSize: number;
+  /** LayerNorm eps of the MLP branch (norm3); the attention branch and the head use 1e-6. */
+  normEps: number;
+  ffnDim: number;
+}
+
+export interface LatteConfig {
+  family: 'latte';
+  patch: number;
+  heads: number;
+  headDim: number;
+  dim: number;
+  inChannels: number;
+  outChannels: number;
+  layers: number;
+  sampleSize: number;
+  captionChannels: number;
+  crossAttentionDim: number;
+  normEps: number;
+  videoLength: number;
+  ffnDim: number;
+  interpolationScale: number;
+}
+
+export type ModelConfig = WanConfig | DitConfig | LatteConfig;
+
+type Raw = Record<string, unknown>;
+
+function int(c: Raw, key: string, def?: number, min = 1): number {
+  const v = c[key] ?? def;
+  if (v === undefined || v === null) throw new ConfigError(`config.json: missing "${key}"`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`config.json: "${key}" must be an integer ≥ ${min}, found ${JSON.stringify(v)}`);
+  return v;
+}
+
+function num(c: Raw, key: string, def: number): number {
+  const v = c[key] ?? def;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`config.json: "${key}" must be a positive number, found ${JSON.stringify(v)}`);
+  return v;
+}
+
+function expectValue(c: Raw, key: string, allowed: unknown[], def?: unknown): void {
+  const v = c[key] ?? def;
+  if (v === undefined) return;
+  if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(v))) {
+    throw new ConfigError(`config.json: "${key}" = ${JSON.stringify(v)} is not supported (expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')})`);
+  }
+}
+
+/** Which family a config belongs to (diffusers maps Transformer2DModel + ada_norm_zero to DiT). */
+export function familyOf(c: Raw): Family {
+  const cls = c._class_name;
+  if (cls === 'WanTransformer3DModel') return 'wan';
+  if (cls === 'DiTTransformer2DModel') return 'dit';
+  if (cls === 'Transformer2DModel' && c.norm_type === 'ada_norm_zero') return 'dit';
+  if (cls === 'LatteTransformer3DModel') return 'latte';
+  throw new ConfigError(
+    `config.json: _class_name ${JSON.stringify(cls)} is not supported (expected WanTransformer3DModel, DiTTransformer2DModel, ` +
+      `Transformer2DModel with norm_type "ada_norm_zero", or LatteTransformer3DModel)`,
+  );
+}
+
+export function parseConfig(c: Raw): ModelConfig {
+  const family = familyOf(c);
+  if (family === 'wan') return parseWan(c);
+  if (family === 'dit') return parseDit(c);
+  return parseLatte(c);
+}
+
+function parseWan(c: Raw): WanConfig {
+  const patchRaw = c.patch_size ?? [1, 2, 2];
+  if (!Array.isArray(patchRaw) || patchRaw.length !== 3 || !patchRaw.every((p) => Number.isInteger(p) && p >= 1)) {
+    throw new ConfigError(`config.json: "patch_size" must be 3 positive integers [pt, ph, pw], found ${JSON.stringify(patchRaw)}`);
+  }
+  const heads = int(c, 'num_attention_heads', 40);
+  const headDim = int(c, 'attention_head_dim', 128);
+  expectValue(c, 'qk_norm', ['rms_norm_across_heads'], 'rms_norm_across_heads');
+  expectValue(c, 'added_kv_proj_dim', [null], null);
+  expectValue(c, 'image_dim', [null], null);
+  expectValue(c, 'pos_embed_seq_len', [null], null);
+  if (headDim % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim ${headDim} must be even for RoPE`);
+  // Wan's split: h = w = 2·(d//6), t = d − 2h (transformer_wan.py, WanRotaryPosEmbed).
+  const hw = 2 * Math.floor(headDim / 6);
+  const t = headDim - 2 * hw;
+  if (hw === 0 || t <= 0 || t % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim ${headDim} gives an invalid RoPE split (t ${t}, h ${hw}, w ${hw}); it needs ≥ 6 and even parts`);
+  return {
+    family: 'wan',
+    patch: patchRaw as [number, number, number],
+    heads,
+    headDim,
+    dim: heads * headDim,
+    inChannels: int(c, 'in_channels', 16),
+    outChannels: int(c, 'out_channels', 16),
+    textDim: int(c, 'text_dim', 512),
+    freqDim: int(c, 'freq_dim', 256, 2),
+    ffnDim: int(c, 'ffn_dim', 13824),
+    layers: int(c, 'num_layers', 40),
+    crossAttnNorm: (c.cross_attn_norm ?? true) === true,
+    eps: num(c, 'eps', 1e-6),
+    ropeDims: [t, hw, hw],
+    ropeMaxSeqLen: int(c, 'rope_max_seq_len', 1024),
+  };
+}
+
+function parseDit(c: Raw): DitConfig {
+  const heads = int(c, 'num_attention_heads', 16);
+  const headDim = int(c, 'attention_head_dim', 72);
+  expectValue(c, 'activation_fn', ['gelu-approximate'], 'gelu-approximate');
+  expectValue(c, 'norm_type', ['ada_norm_zero'], 'ada_norm_zero');
+  expectValue(c, 'norm_elementwise_affine', [false], false);
+  expectValue(c, 'attention_bias', [true], true);
+  expectValue(c, 'upcast_attention', [false], false);
+  if (c.cross_attention_dim !== undefined && c.cross_attention_dim !== null) throw new ConfigError('config.json: "cross_attention_dim" must be null for DiT (class-conditional, no text)');
+  const inChannels = int(c, 'in_channels', 4);
+  const outChannels = c.out_channels === null || c.out_channels === undefined ? inChannels : int(c, 'out_channels');
+  const numClasses = int(c, 'num_embeds_ada_norm', 1000);
+  const dim = heads * headDim;
+  return {
+    family: 'dit',
+    patch: int(c, 'patch_size', 2),
+    heads,
+    headDim,
+    dim,
+    inChannels,
+    outChannels,
+    layers: int(c, 'num_layers', 28),
+    numClasses,
+    sampleSize: int(c, 'sample_size', 32),
+    normEps: num(c, 'norm_eps', 1e-5),
+    ffnDim: 4 * dim,
+  };
+}
+
+function parseLatte(c: Raw): LatteConfig {
+  const heads = int(c, 'num_attention_heads', 16);
+  const headDim = int(c, 'attention_head_dim', 88);
+  expectValue(c, 'activation_fn', ['gelu-approximate'], 'geglu');
+  expectValue(c, 'norm_type', ['ada_norm_single'], 'layer_norm');
+  expectValue(c, 'norm_elementwise_affine', [false], true);
+  expectValue(c, 'attention_bias', [true], false);
+  expectValue(c, 'upcast_attention', [false], false);
+  const dim = heads * headDim;
+  const inChannels = int(c, 'in_channels');
+  const sampleSize = int(c, 'sample_size', 64);
+  const cross = int(c, 'cross_attention_dim');
+  if (cross !== dim) throw new ConfigError(`config.json: cross_attention_dim ${cross} must equal heads × head_dim = ${dim} (the caption is projected to the inner dim)`);
+  return {
+    family: 'latte',
+    patch: int(c, 'patch_size', 2),
+    heads,
+    headDim,
+    dim,
+    inChannels,
+    outChannels: c.out_channels === null || c.out_channels === undefined ? inChannels : int(c, 'out_channels'),
+    layers: int(c, 'num_layers', 1),
+    sampleSize,
+    captionChannels: int(c, 'caption_channels'),
+    crossAttentionDim: cross,
+    normEps: num(c, 'norm_eps', 1e-5),
+    videoLength: int(c, 'video_length', 16),
+    ffnDim: 4 * dim,
+    interpolationScale: Math.max(Math.floor(sampleSize / 64), 1),
+  };
+}

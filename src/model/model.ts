@@ -1,0 +1,274 @@
+// loadModel / model.forward: the library face of the engine, the same in Node and the browser.
+//
+// Weights are uploaded once. For each input shape the forward pass is recorded once (buffers,
+// bind groups) into a Plan and replayed per call with only the input buffers rewritten.
+import type { Gpu } from '../gpu/device.js';
+import { acquireGpu, describeAdapter } from '../gpu/device.js';
+import { Plan } from '../gpu/plan.js';
+import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor } from '../gpu/tensor.js';
+import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
+import type { FolderSource } from '../io/source.js';
+import { parseConfig, type ModelConfig } from './config.js';
+import { recordDit } from './dit.js';
+import { recordLatte } from './latte.js';
+import { estimateMemory } from './memory.js';
+import { recordWan } from './wan.js';
+import { checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
+
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+/** A named input tensor (f32 data in diffusers' layout). */
+export interface TensorData {
+  data: Float32Array;
+  shape: number[];
+}
+
+/** Inputs of one forward pass, named as diffusers' forward() names them. */
+export interface ForwardInputs {
+  /** Latents: Wan/Latte [B, C, F, H, W]; DiT [B, C, H, W]. */
+  hidden_states: TensorData;
+  /** [B] timesteps (fractional allowed). */
+  timestep: ArrayLike<number>;
+  /** Wan: [B, L, text_dim]; Latte: [B, L, caption_channels]. */
+  encoder_hidden_states?: TensorData;
+  /** DiT: [B] class ids in [0, num_embeds_ada_norm] (the last is the null class). */
+  class_labels?: ArrayLike<number>;
+}
+
+export interface LoadOptions {
+  /** A device from acquireGpu(); one is acquired (and owned by the model) when omitted. */
+  gpu?: Gpu;
+  /** Storage dtype of weights and activations (f32 accumulation always). Default f32. */
+  dtype?: DType;
+  onProgress?: (done: number, total: number, key: string) => void;
+}
+
+/** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
+let resolveString: (s: string) => FolderSource | Promise<FolderSource> = async (s) => (await import('../io/source.js')).httpFolder(s);
+export function setFolderResolver(fn: (s: string) => FolderSource | Promise<FolderSource>): void {
+  resolveString = fn;
+}
+
+interface Runner {
+  key: string;
+  plan: Plan;
+  alloc: Allocator;
+  latents: Tensor;
+  timestep: Tensor;
+  text?: Tensor;
+  labels?: Tensor;
+  out: Tensor;
+}
+
+/**
+ * A loaded diffusers transformer on a WebGPU device.
+ *
+ * @example
+ * const model = await loadModel('path/to/transformer');
+ * const { data, shape } = await model.forward({ hidden_states: { data, shape: [1, 16, 1, 8, 8] }, timestep: [500], encoder_hidden_states: text });
+ * model.destroy();
+ */
+export class DiffusionModel {
+  private runners = new Map<string, Runner>();
+
+  constructor(
+    readonly name: string,
+    readonly config: ModelConfig,
+    readonly gpu: Gpu,
+    readonly weights: Weights,
+    private readonly weightAlloc: Allocator,
+    private readonly ownsGpu: boolean,
+  ) {}
+
+  get family(): ModelConfig['family'] {
+    return this.config.family;
+  }
+
+  get dtype(): DType {
+    return this.weights.dtype;
+  }
+
+  /** Checks names, shapes and values of the inputs against the config, before any GPU work. */
+  validate(inputs: ForwardInputs): { batch: number; latentShape: number[]; textShape?: number[] } {
+    const c = this.config;
+    const hs = inputs.hidden_states;
+    if (!hs || !(hs.data instanceof Float32Array)) throw new InputError('hidden_states: missing (a float tensor of latents)');
+    const want5 = c.family !== 'dit';
+    const rank = want5 ? 5 : 4;
+    const layout = want5 ? '[B, C, F, H, W]' : '[B, C, H, W]';
+    if (hs.shape.length !== rank) throw new InputError(`hidden_states: expected ${layout} (${rank} dims), found [${hs.shape.join(',')}]`);
+    if (hs.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`hidden_states: every dim must be ≥ 1, found [${hs.shape.join(',')}]`);
+    if (hs.data.length !== hs.shape.reduce((a, b) => a * b, 1)) throw new InputError(`hidden_states: ${hs.data.length} values for shape [${hs.shape.join(',')}]`);
+    const [B, C] = hs.shape as [number, number];
+    if (C !== c.inChannels) throw new InputError(`hidden_states: expected ${c.inChannels} channels (config in_channels), found ${C}`);
+    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const [F, H, W] = want5 ? hs.shape.slice(2) : [1, ...hs.shape.slice(2)];
+    if (F! % pt || H! % ph || W! % pw) {
+      throw new InputError(`hidden_states: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}`);
+    }
+    if (c.family === 'latte' && F! > 1 && F !== c.videoLength) {
+      throw new InputError(`hidden_states: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
+    }
+    const t = inputs.timestep;
+    if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} values (one per batch item), found ${t?.length ?? 0}`);
+    for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i]!)) throw new InputError(`timestep: value ${i} is not finite (${t[i]})`);
+    checkFinite('hidden_states', hs.data);
+    let textShape: number[] | undefined;
+    if (c.family === 'wan' || c.family === 'latte') {
+      const e = inputs.encoder_hidden_states;
+      const width = c.family === 'wan' ? c.textDim : c.captionChannels;
+      const key = c.family === 'wan' ? 'text_dim' : 'caption_channels';
+      if (!e) throw new InputError(`encoder_hidden_states: missing ([B, L, ${width}] text embeddings)`);
+      if (e.shape.length !== 3 || e.shape[0] !== B || e.shape[2] !== width || e.shape[1]! < 1) {
+        throw new InputError(`encoder_hidden_states: expected [${B}, L, ${width}] (batch of hidden_states, config ${key}), found [${e.shape.join(',')}]`);
+      }
+      if (e.data.length !== e.shape.reduce((a, b) => a * b, 1)) throw new InputError(`encoder_hidden_states: ${e.data.length} values for shape [${e.shape.join(',')}]`);
+      checkFinite('encoder_hidden_states', e.data);
+      textShape = e.shape;
+    } else {
+      const y = inputs.class_labels;
+      if (!y || y.length !== B) throw new InputError(`class_labels: expected ${B} class ids, found ${y?.length ?? 0}`);
+      for (let i = 0; i < y.length; i++) {
+        const v = y[i]!;
+        if (!Number.isInteger(v) || v < 0 || v > c.numClasses) {
+          throw new InputError(`class_labels: value ${v} at index ${i} is out of range: expected 0…${c.numClasses} (${c.numClasses} = the null class used for guidance)`);
+        }
+      }
+    }
+    return { batch: B, latentShape: hs.shape, textShape };
+  }
+
+  private runner(latentShape: number[], textShape?: number[]): Runner {
+    const key = `${latentShape.join('x')}|${textShape?.join('x') ?? ''}`;
+    const hit = this.runners.get(key);
+    if (hit) return hit;
+    const est = estimateMemory(this.config, latentShape, textShape, this.dtype);
+    const limits = this.gpu.limits;
+    if (est.largestTensor > limits.maxStorageBufferBindingSize) {
+      throw new InputError(
+        `this input needs a ${fmtBytes(est.largestTensor)} activation (${est.largestName}), above the adapter's maxStorageBufferBindingSize ` +
+          `${fmtBytes(limits.maxStorageBufferBindingSize)}: use fewer frames, a smaller resolution, a smaller batch${this.dtype === 'f32' && this.gpu.f16 ? ' or --dtype f16' : ''}`,
+      );
+    }
+    const alloc = new Allocator(this.gpu);
+    try {
+      const plan = new Plan(this.gpu, alloc);
+      const B = latentShape[0]!;
+      const latents = alloc.tensor(latentShape, this.dtype, 'hidden_states');
+      const timestep = alloc.tensor([B], 'f32', 'timestep');
+      let text: Tensor | undefined;
+      let labels: Tensor | undefined;
+      let out: Tensor;
+      const c = this.config;
+      if (c.family === 'wan') {
+        text = alloc.tensor(textShape!, this.dtype, 'encoder_hidden_states');
+        out = recordWan(plan, c, this.weights, { latents, timestep, text });
+      } else if (c.family === 'latte') {
+        text = alloc.tensor(textShape!, this.dtype, 'encoder_hidden_states');
+        out = recordLatte(plan, c, this.weights, { latents, timestep, text });
+      } else {
+        labels = alloc.uploadU32(new Uint32Array(B), 'class_labels');
+        out = recordDit(plan, c, this.weights, { latents, timestep, labels });
+      }
+      const r: Runner = { key, plan, alloc, latents, timestep, text, labels, out };
+      this.runners.set(key, r);
+      return r;
+    } catch (e) {
+      alloc.destroyAll();
+      throw e;
+    }
+  }
+
+  /** Records (once per shape) and returns the plan that `forward` replays: for profiling. */
+  planFor(inputs: ForwardInputs): Plan {
+    const v = this.validate(inputs);
+    const r = this.runner(v.latentShape, v.textShape);
+    this.writeInputs(r, inputs);
+    return r.plan;
+  }
+
+  private writeInputs(r: Runner, inputs: ForwardInputs): void {
+    writeTensor(this.gpu, r.latents, inputs.hidden_states.data);
+    writeTensor(this.gpu, r.timestep, Float32Array.from(inputs.timestep));
+    if (r.text) writeTensor(this.gpu, r.text, inputs.encoder_hidden_states!.data);
+    if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, 0, Uint32Array.from(inputs.class_labels!));
+  }
+
+  /** One forward pass; returns the output `sample` in diffusers' layout, as f32. */
+  async forward(inputs: ForwardInputs): Promise<TensorData> {
+    const v = this.validate(inputs);
+    const r = this.runner(v.latentShape, v.textShape);
+    this.writeInputs(r, inputs);
+    await r.plan.run(`${this.name} forward`);
+    const data = await readTensor(this.gpu, r.out);
+    const shape = this.config.family === 'dit' ? [r.out.shape[0]!, r.out.shape[1]!, r.out.shape[2]!, r.out.shape[3]!] : r.out.shape;
+    return { data, shape };
+  }
+
+  /** Bytes held on the GPU: weights plus every recorded plan's activations. */
+  get gpuBytes(): number {
+    let n = this.weightAlloc.liveBytes;
+    for (const r of this.runners.values()) n += r.alloc.liveBytes;
+    return n;
+  }
+
+  get peakBytes(): number {
+    let n = this.weightAlloc.peakBytes;
+    for (const r of this.runners.values()) n += r.alloc.peakBytes;
+    return n;
+  }
+
+  describe(): string {
+    const c = this.config;
+    return `${c.family} ${c.layers} layers, dim ${c.dim} (${c.heads}×${c.headDim}), ${this.dtype}, weights ${fmtBytes(this.weights.bytes)} on ${describeAdapter(this.gpu)}`;
+  }
+
+  destroy(): void {
+    for (const r of this.runners.values()) r.alloc.destroyAll();
+    this.runners.clear();
+    this.weightAlloc.destroyAll();
+    if (this.ownsGpu) this.gpu.destroy();
+  }
+}
+
+function checkFinite(name: string, a: Float32Array): void {
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i]!)) throw new InputError(`${name}: value at flat index ${i} is not finite (${a[i]})`);
+  }
+}
+
+/**
+ * Load a diffusers transformer folder (config.json + safetensors, sharded or not; F32/F16/BF16).
+ * `source`: a path (Node) or URL (browser), or a FolderSource.
+ */
+export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {
+  const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source);
+  try {
+    const config = parseConfig(folder.config);
+    const want = expectedKeys(config);
+    checkKeys(folder.name, folder.tensors, want);
+    const gpu = opts.gpu ?? (await acquireGpu());
+    const dtype = opts.dtype ?? 'f32';
+    if (dtype === 'f16' && !gpu.f16) {
+      if (!opts.gpu) gpu.destroy();
+      throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
+    }
+    const alloc = new Allocator(gpu);
+    try {
+      const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress);
+      return new DiffusionModel(folder.name, config, gpu, weights, alloc, !opts.gpu);
+    } catch (e) {
+      alloc.destroyAll();
+      if (!opts.gpu) gpu.destroy();
+      throw e;
+    }
+  } finally {
+    if (!isModelFolder(source)) await folder.close();
+  }
+}
+
+function isModelFolder(s: unknown): s is ModelFolder {
+  return typeof s === 'object' && s !== null && 'tensors' in s && 'readF32' in s;
+}

@@ -1,0 +1,169 @@
+// The state-dict keys and shapes each config implies, checked against a model folder, and
+// uploaded one tensor at a time in the storage dtype.
+import type { DType, Tensor } from '../gpu/tensor.js';
+import type { Allocator } from '../gpu/tensor.js';
+import type { DitConfig, LatteConfig, ModelConfig, WanConfig } from './config.js';
+
+export class WeightError extends Error {
+  override name = 'WeightError';
+}
+
+export type KeySpec = Map<string, number[]>;
+
+const linear = (m: KeySpec, name: string, out: number, inp: number, bias = true) => {
+  m.set(`${name}.weight`, [out, inp]);
+  if (bias) m.set(`${name}.bias`, [out]);
+};
+
+function wanKeys(c: WanConfig): KeySpec {
+  const m: KeySpec = new Map();
+  const D = c.dim;
+  const [pt, ph, pw] = c.patch;
+  m.set('patch_embedding.weight', [D, c.inChannels, pt, ph, pw]);
+  m.set('patch_embedding.bias', [D]);
+  linear(m, 'condition_embedder.time_embedder.linear_1', D, c.freqDim);
+  linear(m, 'condition_embedder.time_embedder.linear_2', D, D);
+  linear(m, 'condition_embedder.time_proj', 6 * D, D);
+  linear(m, 'condition_embedder.text_embedder.linear_1', D, c.textDim);
+  linear(m, 'condition_embedder.text_embedder.linear_2', D, D);
+  m.set('scale_shift_table', [1, 2, D]);
+  linear(m, 'proj_out', c.outChannels * pt * ph * pw, D);
+  for (let i = 0; i < c.layers; i++) {
+    const b = `blocks.${i}`;
+    m.set(`${b}.scale_shift_table`, [1, 6, D]);
+    for (const a of ['attn1', 'attn2']) {
+      for (const p of ['to_q', 'to_k', 'to_v', 'to_out.0']) linear(m, `${b}.${a}.${p}`, D, D);
+      m.set(`${b}.${a}.norm_q.weight`, [D]);
+      m.set(`${b}.${a}.norm_k.weight`, [D]);
+    }
+    if (c.crossAttnNorm) {
+      m.set(`${b}.norm2.weight`, [D]);
+      m.set(`${b}.norm2.bias`, [D]);
+    }
+    linear(m, `${b}.ffn.net.0.proj`, c.ffnDim, D);
+    linear(m, `${b}.ffn.net.2`, D, c.ffnDim);
+  }
+  return m;
+}
+
+function ditKeys(c: DitConfig): KeySpec {
+  const m: KeySpec = new Map();
+  const D = c.dim;
+  m.set('pos_embed.proj.weight', [D, c.inChannels, c.patch, c.patch]);
+  m.set('pos_embed.proj.bias', [D]);
+  for (let i = 0; i < c.layers; i++) {
+    const b = `transformer_blocks.${i}`;
+    // diffusers copies the timestep MLP and the class table into every block.
+    linear(m, `${b}.norm1.emb.timestep_embedder.linear_1`, D, 256);
+    linear(m, `${b}.norm1.emb.timestep_embedder.linear_2`, D, D);
+    m.set(`${b}.norm1.emb.class_embedder.embedding_table.weight`, [c.numClasses + 1, D]);
+    linear(m, `${b}.norm1.linear`, 6 * D, D);
+    for (const p of ['to_q', 'to_k', 'to_v', 'to_out.0']) linear(m, `${b}.attn1.${p}`, D, D);
+    linear(m, `${b}.ff.net.0.proj`, c.ffnDim, D);
+    linear(m, `${b}.ff.net.2`, D, c.ffnDim);
+  }
+  linear(m, 'proj_out_1', 2 * D, D);
+  linear(m, 'proj_out_2', c.patch * c.patch * c.outChannels, D);
+  return m;
+}
+
+function latteKeys(c: LatteConfig): KeySpec {
+  const m: KeySpec = new Map();
+  const D = c.dim;
+  m.set('pos_embed.proj.weight', [D, c.inChannels, c.patch, c.patch]);
+  m.set('pos_embed.proj.bias', [D]);
+  linear(m, 'adaln_single.emb.timestep_embedder.linear_1', D, 256);
+  linear(m, 'adaln_single.emb.timestep_embedder.linear_2', D, D);
+  linear(m, 'adaln_single.linear', 6 * D, D);
+  linear(m, 'caption_projection.linear_1', D, c.captionChannels);
+  linear(m, 'caption_projection.linear_2', D, D);
+  m.set('scale_shift_table', [2, D]);
+  linear(m, 'proj_out', c.patch * c.patch * c.outChannels, D);
+  for (let i = 0; i < c.layers; i++) {
+    for (const kind of ['transformer_blocks', 'temporal_transformer_blocks']) {
+      const b = `${kind}.${i}`;
+      m.set(`${b}.scale_shift_table`, [6, D]);
+      for (const p of ['to_q', 'to_k', 'to_v', 'to_out.0']) linear(m, `${b}.attn1.${p}`, D, D);
+      if (kind === 'transformer_blocks') {
+        linear(m, `${b}.attn2.to_q`, D, D);
+        linear(m, `${b}.attn2.to_k`, D, c.crossAttentionDim);
+        linear(m, `${b}.attn2.to_v`, D, c.crossAttentionDim);
+        linear(m, `${b}.attn2.to_out.0`, D, D);
+      }
+      linear(m, `${b}.ff.net.0.proj`, c.ffnDim, D);
+      linear(m, `${b}.ff.net.2`, D, c.ffnDim);
+    }
+  }
+  return m;
+}
+
+export function expectedKeys(c: ModelConfig): KeySpec {
+  return c.family === 'wan' ? wanKeys(c) : c.family === 'dit' ? ditKeys(c) : latteKeys(c);
+}
+
+const list = (names: string[], n = 8) => names.slice(0, n).join(', ') + (names.length > n ? `, … (${names.length} in all)` : '');
+
+/** Missing, extra and mis-shaped keys are errors naming them (and the folder). */
+export function checkKeys(folder: string, have: Map<string, { shape: number[]; dtype: string }>, want: KeySpec): void {
+  const missing = [...want.keys()].filter((k) => !have.has(k));
+  const extra = [...have.keys()].filter((k) => !want.has(k));
+  const misshaped = [...want].filter(([k, s]) => have.has(k) && JSON.stringify(have.get(k)!.shape) !== JSON.stringify(s)).map(([k, s]) => `${k} is [${have.get(k)!.shape.join(',')}], expected [${s.join(',')}]`);
+  const badDtype = [...want.keys()].filter((k) => have.has(k) && !['F32', 'F16', 'BF16'].includes(have.get(k)!.dtype)).map((k) => `${k} is ${have.get(k)!.dtype}`);
+  const problems: string[] = [];
+  if (missing.length) problems.push(`missing keys: ${list(missing)}`);
+  if (extra.length) problems.push(`unexpected keys: ${list(extra)}`);
+  if (misshaped.length) problems.push(`wrong shapes: ${list(misshaped, 4)}`);
+  if (badDtype.length) problems.push(`unsupported dtypes (need F32/F16/BF16): ${list(badDtype, 4)}`);
+  if (problems.length) throw new WeightError(`${folder}: the weights do not match config.json: ${problems.join('; ')}`);
+}
+
+/** Weights on the GPU, looked up by state-dict key. */
+export class Weights {
+  constructor(
+    readonly tensors: Map<string, Tensor>,
+    readonly dtype: DType,
+  ) {}
+
+  get(key: string): Tensor {
+    const t = this.tensors.get(key);
+    if (!t) throw new WeightError(`weight ${key} was not loaded`);
+    return t;
+  }
+
+  /** A Linear layer's weight [out, in] and bias [out]. */
+  linear(name: string): { w: Tensor; b: Tensor } {
+    return { w: this.get(`${name}.weight`), b: this.get(`${name}.bias`) };
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const t of this.tensors.values()) n += t.buffer.size;
+    return n;
+  }
+}
+
+/** Upload every expected key, one tensor at a time (read → convert → upload → drop). */
+export async function uploadWeights(
+  alloc: Allocator,
+  want: KeySpec,
+  read: (key: string) => Promise<Float32Array>,
+  dtype: DType,
+  onProgress?: (done: number, total: number, key: string) => void,
+): Promise<Weights> {
+  const tensors = new Map<string, Tensor>();
+  let i = 0;
+  for (const [key, shape] of want) {
+    const data = await read(key);
+    let bad = -1;
+    for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j]!)) { bad = j; break; }
+    if (bad >= 0) throw new WeightError(`weight ${key} holds a non-finite value (${data[bad]}) at flat index ${bad}`);
+    if (dtype === 'f16') {
+      let big = -1;
+      for (let j = 0; j < data.length; j++) if (Math.abs(data[j]!) > 65504) { big = j; break; }
+      if (big >= 0) throw new WeightError(`weight ${key} has a value (${data[big]}) outside the f16 range at flat index ${big}: use --dtype f32`);
+    }
+    tensors.set(key, alloc.upload(data, shape, dtype, key));
+    onProgress?.(++i, want.size, key);
+  }
+  return new Weights(tensors, dtype);
+}
