@@ -1,0 +1,6 @@
+// The profiler's public surface (browser-safe: the demo and the CLI share it).
+export * from './profiler.js';
+export * from './report.js';
+export * from './ceiling.js';
+export * from './check.js';
+export { attentionWorkload, gemmWorkload, layernormWorkload, sampleRows, type Workload } from './workloads.js';

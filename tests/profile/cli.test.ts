@@ -1,0 +1,157 @@
+// The `tessera bench … --json` contract on tiny sizes (one JSON object on the last stdout line),
+// argument errors, and the refusal to time a wrong kernel.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { invalidateKernel } from '../../src/gpu/kernel.js';
+import { kernelSource, setKernelSource } from '../../src/gpu/shader.js';
+import { assertCheck, layernormWorkload, WrongResultError } from '../../src/profile/workloads.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const tmp = join(root, 'tests', '.tmp', 'profile-cli');
+
+function tessera(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function lastJson(stdout: string): Record<string, unknown> {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!);
+}
+
+const TIMED = ['median_ms', 'min_ms', 'max_ms', 'gflops', 'gbps'];
+
+function expectTimed(j: Record<string, unknown>, ceiling: boolean) {
+  for (const f of TIMED) {
+    expect(j[f], f).toBeTypeOf('number');
+    expect(j[f] as number, f).toBeGreaterThanOrEqual(0);
+  }
+  expect(j.min_ms as number).toBeLessThanOrEqual(j.median_ms as number);
+  expect(j.median_ms as number).toBeLessThanOrEqual(j.max_ms as number);
+  expect('ceiling_share' in j).toBe(true);
+  if (ceiling) expect(j.ceiling_share).toBeTypeOf('number');
+  else expect(j.ceiling_share).toBeNull();
+  expect(j.timing).toMatch(/^(gpu-timestamps|wall-clock)$/);
+  expect((j.check as { rows: number }).rows).toBeGreaterThan(0);
+}
+
+describe.skipIf(!hasGpu)('tessera bench --json', () => {
+  it('gemm (with the ceiling, Benchmark.js wall clock and a trace file)', () => {
+    mkdirSync(tmp, { recursive: true });
+    const trace = join(tmp, 'gemm-trace.json');
+    rmSync(trace, { force: true });
+    const r = tessera('bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--json', '--repeats', '2', '--warmup', '1', '--trace', trace);
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expectTimed(j, true);
+    expect(j.bench).toBe('gemm');
+    expect(j.args).toEqual({ m: 8, k: 8, n: 8 });
+    expect(j.flops).toBe(2 * 8 * 8 * 8);
+    expect((j.wall as { source: string; mean_ms: number }).source).toBe('benchmark.js');
+    expect((j.wall as { mean_ms: number }).mean_ms).toBeGreaterThan(0);
+    expect(existsSync(trace)).toBe(true);
+    const t = JSON.parse(readFileSync(trace, 'utf8'));
+    expect(t.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'X' && e.name.startsWith('gemm'))).toBe(true);
+  });
+
+  it('attention', () => {
+    const r = tessera('bench', 'attention', '--heads', '2', '--tokens', '5', '--kv-tokens', '7', '--head-dim', '8', '--json', '--repeats', '2', '--warmup', '1', '--no-ceiling', '--no-wall');
+    // A wrong kernel is refused (exit 1, clear message) — then there is no JSON to check.
+    if (r.code === 1) expect(r.stderr).toMatch(/WrongResultError/);
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expectTimed(j, false);
+    expect(j.args).toMatchObject({ heads: 2, tokens: 5, kv_tokens: 7, head_dim: 8 });
+    expect(j.flops).toBe(4 * 2 * 5 * 7 * 8);
+  });
+
+  it('layernorm (reports gbps)', () => {
+    const r = tessera('bench', 'layernorm', '--rows', '3', '--cols', '33', '--json', '--repeats', '2', '--warmup', '0', '--no-ceiling', '--no-wall');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expectTimed(j, false);
+    expect(j.gbps as number).toBeGreaterThan(0);
+  });
+
+  it.skipIf(!gpu?.f16)('f16 gemm', () => {
+    const r = tessera('bench', 'gemm', '--m', '5', '--k', '12', '--n', '3', '--dtype', 'f16', '--json', '--repeats', '2', '--no-ceiling', '--no-wall');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.dtype).toBe('f16');
+    expectTimed(j, false);
+  });
+
+  it('ceiling', () => {
+    const r = tessera('bench', 'ceiling', '--json', '--repeats', '1', '--warmup', '0');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.fma_gflops as number).toBeGreaterThan(0);
+    expect(j.copy_gbps as number).toBeGreaterThan(0);
+    expect(j.adapter).toBeTypeOf('string');
+    if (gpu!.f16) expect(j.fma_f16_gflops as number).toBeGreaterThan(0);
+    else expect('fma_f16_gflops' in j).toBe(false);
+  });
+});
+
+describe('tessera bench argument errors (exit 2, clear message)', () => {
+  const cases: [string[], RegExp][] = [
+    [['bench', 'gemm', '--m', '8', '--k', '8'], /missing --n/],
+    [['bench', 'gemm', '--m', 'x', '--k', '8', '--n', '8'], /--m must be an integer, got "x"/],
+    [['bench', 'gemm', '--m', '0', '--k', '8', '--n', '8'], /--m must be between 1 and/],
+    [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--rows', '3'], /--rows does not apply/],
+    [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--dtype', 'bf16'], /--dtype must be one of f32, f16/],
+    [['bench', 'layernorm', '--rows', '3', '--cols', '8', '--repeats', '0'], /--repeats must be between 1/],
+    [['bench', 'nope'], /not one of ceiling, gemm, attention, layernorm, suite/],
+    [['bench'], /missing benchmark/],
+  ];
+  for (const [args, msg] of cases) {
+    it(args.slice(1).join(' ') || '(no benchmark)', () => {
+      const r = tessera(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stdout.trim()).toBe('');
+    });
+  }
+});
+
+describe.skipIf(!hasGpu)('a wrong kernel is refused before timing', () => {
+  it('layernorm with a broken shader fails its check and assertCheck throws', async () => {
+    const good = kernelSource('norm');
+    // Break the output (every element doubled): a plausible-looking but wrong kernel.
+    setKernelSource('norm', good.replace('y[base + c] = T(v);', 'y[base + c] = T(2.0 * v);'));
+    invalidateKernel(gpu!, 'norm');
+    try {
+      const w = layernormWorkload(gpu!, { rows: 4, cols: 40, dtype: 'f32' });
+      try {
+        const c = await w.check();
+        expect(c.ok).toBe(false);
+        expect(c.fails).toBeGreaterThan(0);
+        expect(() => assertCheck(w.label, c)).toThrow(WrongResultError);
+        expect(() => assertCheck(w.label, c)).toThrow(/Refusing to report a time/);
+      } finally {
+        w.destroy();
+      }
+    } finally {
+      setKernelSource('norm', null);
+      invalidateKernel(gpu!, 'norm');
+    }
+  });
+});
+
+describe.skipIf(!hasGpu)('tessera bench suite --quick --json', () => {
+  it('one JSON object with a result or a failure per workload', () => {
+    const r = tessera('bench', 'suite', '--quick', '--json', '--repeats', '1', '--warmup', '0', '--no-wall', '--no-ceiling');
+    const j = lastJson(r.stdout);
+    expect(j.bench).toBe('suite');
+    const results = j.results as Record<string, unknown>[];
+    const failures = j.failures as { label: string; error: string }[];
+    expect(results.length + failures.length).toBe(3);
+    for (const x of results) expectTimed(x, false);
+    // Exit status 1 exactly when a kernel was refused as wrong.
+    expect(r.code, r.stderr).toBe(failures.length ? 1 : 0);
+    expect(failures).toEqual([]);
+  });
+});
