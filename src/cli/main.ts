@@ -5,6 +5,7 @@ import { errorLine } from './errors.js';
 import { infoCommand } from './cmd-info.js';
 import { benchCommand } from './cmd-bench.js';
 import { forwardCommand } from './cmd-forward.js';
+import { generateCommand } from './cmd-generate.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -12,7 +13,7 @@ export interface Command {
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand, forwardCommand, benchCommand];
+export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, benchCommand];
 
 function topHelp(): string {
   return [

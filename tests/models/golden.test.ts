@@ -14,3 +14,14 @@ describe.skipIf(!hasGpu)('golden forward cases (tessera forward)', () => {
     });
   }
 });
+
+describe.skipIf(!hasGpu)('golden sampler cases (tessera generate)', () => {
+  for (const name of ['wan_sampler_small', 'dit_sampler_small']) {
+    it(`${name}: final latents within the case's tolerance`, async () => {
+      const c = loadCase(name);
+      const r = await runCase(name);
+      console.log(`${name}: relative error ${r.rel.toExponential(2)} (tolerance ${c.tolerance.max})`);
+      expect(r.rel).toBeLessThanOrEqual(c.tolerance.max);
+    });
+  }
+});
