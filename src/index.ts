@@ -1,0 +1,5 @@
+// Node entry of `tessera`: the library API with Dawn (npm `webgpu`) as the GPU and the file
+// system as the place model folders are read from.
+import './node-env.js';
+export * from './api.js';
+export { nodeFolder, fileSource } from './io/node-source.js';
