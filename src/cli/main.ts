@@ -6,6 +6,7 @@ import { infoCommand } from './cmd-info.js';
 import { benchCommand } from './cmd-bench.js';
 import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
+import { demoCommand } from './cmd-demo.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -13,7 +14,7 @@ export interface Command {
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, benchCommand];
+export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, demoCommand, benchCommand];
 
 function topHelp(): string {
   return [
