@@ -1,0 +1,109 @@
+// Fused (flash) attention, O(N) memory (kernels/attention.wgsl).
+import { defineKernel } from '../gpu/kernel.js';
+import { grid1D, type Plan } from '../gpu/plan.js';
+import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
+import { ceilDiv, checkDtypes, dtypeFlags } from './util.js';
+
+export const attentionKernel = defineKernel({
+  name: 'attention',
+  prelude: ['common/dtype'],
+  flags: { F16: [false, true], SG: [false, true] },
+  // WG: invocations per workgroup; RPT: query rows per invocation (BQ = WG·RPT rows per
+  // workgroup); BK: keys per staged tile; DH4: head dim / 4, compile-time so q and the
+  // accumulator stay in registers (one pipeline per head dim in use). SG: subgroup broadcast
+  // of staged K/V (default when the adapter has subgroups of ≥ 8 lanes).
+  overrides: { WG: [64, 32, 128, 16], RPT: [1, 2, 4], BK: [16, 8, 32, 4], DH4: [16, ...Array.from({ length: 31 }, (_, i) => i + 2).filter((x) => x !== 16)] },
+  bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+  needs: { F16: 'shader-f16', SG: 'subgroups' },
+});
+
+export interface AttentionArgs {
+  q: Tensor; // [B, Lq, H*Dh]
+  k: Tensor; // [B, Lk, H*Dh]
+  v: Tensor; // [B, Lk, H*Dh]
+  out: Tensor; // [B, Lq, H*Dh]
+  heads: number;
+  headDim: number;
+  /** Default 1/sqrt(headDim). */
+  scale?: number;
+  layer?: string;
+  /** Override knobs: WG, RPT, BK, BQ (= WG·RPT), SG (0 turns the subgroup variant off). */
+  tile?: Partial<Record<string, number>>;
+}
+
+function dims3(t: Tensor, name: string): [number, number, number] {
+  if (t.shape.length !== 3) throw new Error(`attention: ${name} must be [B, L, H*Dh], got ${shapeStr(t.shape)}`);
+  return t.shape as [number, number, number];
+}
+
+/** out = softmax(q·kᵀ·scale)·v per batch item and head; returns out. */
+export function attention(plan: Plan, a: AttentionArgs): Tensor {
+  const { heads: H, headDim: D } = a;
+  if (!Number.isInteger(D) || D < 8 || D > 128 || D % 4 !== 0) {
+    throw new Error(`attention: headDim ${D} is not supported (need a multiple of 4 from 8 to 128)`);
+  }
+  if (!Number.isInteger(H) || H < 1) throw new Error(`attention: heads ${H} must be a positive integer`);
+  const W = H * D;
+  const [B, Lq, wq] = dims3(a.q, `q ${a.q.label}`);
+  const [Bk, Lk, wk] = dims3(a.k, `k ${a.k.label}`);
+  if (wq !== W) throw new Error(`attention: q ${a.q.label} last dim ${wq} ≠ heads·headDim ${W}`);
+  if (Lq < 1 || Lk < 1) throw new Error(`attention: empty sequence (q ${shapeStr(a.q.shape)}, k ${shapeStr(a.k.shape)})`);
+  if (Bk !== B) throw new Error(`attention: k ${a.k.label} batch ${Bk} ≠ q batch ${B}`);
+  if (wk !== W) throw new Error(`attention: k ${a.k.label} last dim ${wk} ≠ heads·headDim ${W}`);
+  const want = (t: Tensor, name: string, shape: number[]) => {
+    if (t.shape.length !== 3 || t.shape.some((n, i) => n !== shape[i])) {
+      throw new Error(`attention: ${name} ${t.label} is ${shapeStr(t.shape)}, expected ${shapeStr(shape)}`);
+    }
+  };
+  want(a.v, 'v', [B, Lk, W]);
+  want(a.out, 'out', [B, Lq, W]);
+  checkDtypes('attention', a.q, a.k, a.v, a.out);
+  if (a.out.buffer === a.q.buffer || a.out.buffer === a.k.buffer || a.out.buffer === a.v.buffer) {
+    throw new Error(`attention: out ${a.out.label} must not alias q, k or v`);
+  }
+
+  const t = a.tile ?? {};
+  const bp = bytesPer(a.q.dtype);
+  const RPT = t.RPT ?? 1;
+  const WG = t.WG ?? (t.BQ ? t.BQ / RPT : 64);
+  const BQ = WG * RPT;
+  for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK]] as const) {
+    if (val !== undefined && !attentionKernel.overrides[knob]!.includes(val)) {
+      throw new Error(`attention: tile ${knob}=${val} is not one of ${attentionKernel.overrides[knob]!.join(', ')}`);
+    }
+  }
+  const DH4 = D / 4;
+  // K and V tiles share the workgroup memory: 2·BK·DH4 vec4s of the storage type.
+  const wgBytes = plan.gpu.limits.maxComputeWorkgroupStorageSize;
+  let BK = t.BK ?? 16;
+  if (t.BK === undefined) while (BK > 4 && 2 * BK * DH4 * 4 * bp > wgBytes) BK /= 2;
+  if (2 * BK * DH4 * 4 * bp > wgBytes) throw new Error(`attention: BK=${BK} tiles for headDim ${D} need ${2 * BK * DH4 * 4 * bp} bytes of workgroup memory, limit ${wgBytes}`);
+  const SG = (t.SG ?? 1) !== 0 && plan.gpu.subgroups && BK % 8 === 0 && ((plan.gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0) >= 8;
+  const scale = a.scale ?? 1 / Math.sqrt(D);
+  const qBlocks = ceilDiv(Lq, BQ);
+  const groups = B * H * qBlocks;
+
+  plan.record({
+    spec: attentionKernel,
+    variant: { flags: { ...dtypeFlags(a.q), SG }, overrides: { WG, RPT, BK, DH4 } },
+    uniforms: [
+      ['lq', 'u32', Lq],
+      ['lk', 'u32', Lk],
+      ['heads', 'u32', H],
+      ['_pad0', 'u32', 0],
+      ['q_blocks', 'u32', qBlocks],
+      ['groups', 'u32', groups],
+      ['scale_log2', 'f32', scale * Math.LOG2E],
+      ['_pad', 'u32', 0],
+    ],
+    buffers: [a.q, a.k, a.v, a.out],
+    workgroups: grid1D(plan.gpu, groups),
+    layer: a.layer,
+    shapes: `q${shapeStr(a.q.shape)} k${shapeStr(a.k.shape)} h${H}×${D}`,
+    // QKᵀ and PV: 2 FLOPs per multiply-add, 2·Lq·Lk·Dh each per head.
+    flops: 4 * B * H * Lq * Lk * D,
+    // q and out once; k and v re-read by every query block.
+    bytes: (2 * B * Lq * W + 2 * qBlocks * B * Lk * W) * bp,
+  });
+  return a.out;
+}

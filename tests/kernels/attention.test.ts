@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/compare.js';
+import { TOL } from '../tolerances.js';
+import { attention } from '../../src/ops/attention.js';
+import { attentionNaiveRef, attentionRef, type AttentionRefArgs } from '../../src/ref/attention.js';
+import { randn, uniform } from '../../src/ref/random.js';
+import { roundF16 } from '../../src/gpu/half.js';
+import type { DType } from '../../src/gpu/tensor.js';
+
+// [B, Lq, Lk, heads, headDim]: odd lengths (not multiples of the query block or key tile),
+// size-1 sequences, cross-attention (Lq ≠ Lk), batch > 1, all supported head-dim classes, and
+// real model configs at reduced token counts (Wan 12×128, DiT/Latte 16×72, 6×64).
+const SHAPES: [number, number, number, number, number][] = [
+  [1, 1, 1, 1, 8], [1, 3, 17, 2, 8], [2, 17, 3, 1, 12], [1, 33, 33, 2, 16], [1, 129, 65, 1, 64],
+  [2, 65, 129, 2, 64], [1, 40, 77, 6, 64], [1, 64, 64, 12, 128], [2, 19, 40, 12, 128], [1, 70, 70, 16, 72],
+  [3, 9, 31, 16, 72], [1, 1, 100, 2, 128], [1, 100, 1, 2, 72], [2, 50, 24, 1, 12], [1, 24, 50, 2, 16],
+  [1, 257, 16, 1, 8], [2, 8, 257, 1, 128], [1, 130, 130, 1, 72], [1, 48, 512, 12, 128], [1, 256, 256, 6, 64],
+  [2, 33, 17, 6, 8],
+];
+
+const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
+
+async function run(q: Float32Array, k: Float32Array, v: Float32Array, r: AttentionRefArgs, dtype: DType, tile?: Record<string, number>) {
+  const W = r.heads * r.headDim;
+  return runOnce((plan, alloc) =>
+    attention(plan, {
+      q: alloc.upload(q, [r.batch, r.lq, W], dtype, 'q'),
+      k: alloc.upload(k, [r.batch, r.lk, W], dtype, 'k'),
+      v: alloc.upload(v, [r.batch, r.lk, W], dtype, 'v'),
+      out: alloc.tensor([r.batch, r.lq, W], dtype, 'out'),
+      heads: r.heads,
+      headDim: r.headDim,
+      scale: r.scale,
+      tile,
+    }),
+  );
+}
+
+describe.skipIf(!hasGpu)('attention kernel vs float64 references', () => {
+  for (const dtype of dtypes) {
+    SHAPES.forEach(([B, Lq, Lk, H, D], i) => {
+      it(`${dtype} B=${B} Lq=${Lq} Lk=${Lk} H=${H} Dh=${D}`, async () => {
+        const W = H * D;
+        // q, k ~ N(0, 1.5²) so softmax rows are peaked as well as flat; v in [-1, 1]
+        const q = round(randn(B * Lq * W, 10 + i, 1.5), dtype);
+        const k = round(randn(B * Lk * W, 20 + i, 1.5), dtype);
+        const v = round(uniform(B * Lk * W, 30 + i), dtype);
+        const r: AttentionRefArgs = { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D };
+        const got = await run(q, k, v, r, dtype);
+        expectClose(got, attentionRef(q, k, v, r), [B, Lq, W], TOL.attention![dtype], `attention ${dtype} online ref`);
+        if (Lq * Lk * W <= 4e6) expectClose(got, attentionNaiveRef(q, k, v, r), [B, Lq, W], TOL.attention![dtype], `attention ${dtype} naive ref`);
+      });
+    });
+  }
+
+  it('the two references agree (online vs materialised softmax, several block sizes)', () => {
+    for (const [B, Lq, Lk, H, D] of [[1, 7, 33, 2, 8], [2, 5, 100, 3, 12], [1, 1, 1, 1, 4]] as const) {
+      const W = H * D;
+      const q = randn(B * Lq * W, 1, 3);
+      const k = randn(B * Lk * W, 2, 3);
+      const v = randn(B * Lk * W, 3);
+      const naive = attentionNaiveRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D });
+      for (const block of [1, 5, 16, 1000]) {
+        const online = attentionRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D, block });
+        expectClose(online, naive, [B, Lq, W], { atol: 1e-12, rtol: 1e-12 }, `refs block=${block}`);
+      }
+    }
+  });
+
+  it('explicit tile settings (every declared WG/RPT/BK) give the same answer', async () => {
+    const r: AttentionRefArgs = { batch: 1, lq: 75, lk: 41, heads: 2, headDim: 24 };
+    const W = 48;
+    const q = randn(75 * W, 5);
+    const k = randn(41 * W, 6);
+    const v = uniform(41 * W, 7);
+    const ref = attentionRef(q, k, v, r);
+    for (const tile of [{ WG: 16, RPT: 1, BK: 8 }, { WG: 32, RPT: 4, BK: 32 }, { WG: 128, RPT: 1, BK: 16 }, { WG: 64, RPT: 2, BK: 4 }, { SG: 0 }, { SG: 0, RPT: 4, BK: 8 }] as Record<string, number>[]) {
+      expectClose(await run(q, k, v, r, 'f32', tile), ref, [1, 75, W], TOL.attention!.f32, `tile ${JSON.stringify(tile)}`);
+    }
+  });
+
+  it('one key dominating (logits ~1e3 apart) picks that key without overflow', async () => {
+    // q·k = 1234·scale⁻¹ for key 5 and 0 for the others: the row's softmax is one-hot at key 5.
+    const D = 16, Lk = 37, Lq = 3;
+    const scale = 1 / Math.sqrt(D);
+    const q = new Float32Array(Lq * D);
+    const k = new Float32Array(Lk * D);
+    for (let i = 0; i < Lq; i++) q[i * D] = 1;
+    k[5 * D] = 1234 / scale;
+    for (let j = 0; j < Lk; j++) if (j !== 5) k[j * D + 1] = 1; // orthogonal to q: score 0
+    const v = uniform(Lk * D, 9);
+    const r: AttentionRefArgs = { batch: 1, lq: Lq, lk: Lk, heads: 1, headDim: D, scale };
+    const got = await run(q, k, v, r, 'f32');
+    const ref = attentionRef(q, k, v, r);
+    expectClose(got, ref, [1, Lq, D], TOL.attention!.f32, 'dominant key');
+    for (let d = 0; d < D; d++) expect(got[d]).toBeCloseTo(v[5 * D + d]!, 6);
+    // and the mirror: one key far below the rest contributes nothing
+    k[5 * D] = -1234 / scale;
+    expectClose(await run(q, k, v, r, 'f32'), attentionRef(q, k, v, r), [1, Lq, D], TOL.attention!.f32, 'suppressed key');
+  });
+
+  it('all-equal scores give the plain mean of V', async () => {
+    const D = 64, Lk = 45, Lq = 5, H = 2;
+    const q = new Float32Array(Lq * H * D).fill(0.25);
+    const k = new Float32Array(Lk * H * D).fill(0.5);
+    const v = uniform(Lk * H * D, 11);
+    const got = await run(q, k, v, { batch: 1, lq: Lq, lk: Lk, heads: H, headDim: D }, 'f32');
+    const mean = new Float64Array(Lq * H * D);
+    for (let i = 0; i < Lq; i++) for (let c = 0; c < H * D; c++) {
+      let s = 0;
+      for (let j = 0; j < Lk; j++) s += v[j * H * D + c]!;
+      mean[i * H * D + c] = s / Lk;
+    }
+    expectClose(got, mean, [1, Lq, H * D], TOL.attention!.f32, 'equal scores');
+  });
+
+  // Wan 480p has 32,760 tokens. The full 32,760² self-attention (549 GFLOP) takes ~50–100 s on
+  // lavapipe (2 shared cores), over this file's budget, so by default the queries are the first
+  // 8,192 tokens against all 32,760 keys (2,048 key tiles through the online softmax);
+  // TESSERA_ATTN_FULL=1 runs all 32,760 queries.
+  const full = !!process.env.TESSERA_ATTN_FULL;
+  it(`Wan 480p sequence length: ${full ? 32760 : 8192} queries × 32,760 keys × 1 head × 128, checked on sampled rows`, async () => {
+    const L = 32760, D = 128;
+    const Lq = full ? L : 8192;
+    const q = randn(Lq * D, 41, 1.5);
+    const k = randn(L * D, 42, 1.5);
+    const v = uniform(L * D, 43);
+    const rows = [0, 1, 63, 64, 4097, Lq - 65, Lq - 64, Lq - 1, ...(full ? [16380, 32640] : [])];
+    const r: AttentionRefArgs = { batch: 1, lq: Lq, lk: L, heads: 1, headDim: D, rows };
+    const got = await run(q, k, v, r, 'f32');
+    const ref = attentionRef(q, k, v, r);
+    const pick = (a: ArrayLike<number>) => Float64Array.from(rows.flatMap((i) => Array.from({ length: D }, (_, d) => a[i * D + d]!)));
+    expectClose(pick(got), pick(ref), [rows.length, D], TOL.attention!.f32, 'attention 32760 keys');
+  }, 300_000);
+
+  it('rejects bad head dims and mismatched shapes, naming the tensor', async () => {
+    await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, 10], 'f32', 'q'), k: alloc.tensor([1, 4, 10], 'f32', 'k'), v: alloc.tensor([1, 4, 10], 'f32', 'v'), out: alloc.tensor([1, 4, 10], 'f32', 'o'), heads: 1, headDim: 10 }))).rejects.toThrow(/headDim 10 is not supported/);
+    await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, 264], 'f32', 'q'), k: alloc.tensor([1, 4, 264], 'f32', 'k'), v: alloc.tensor([1, 4, 264], 'f32', 'v'), out: alloc.tensor([1, 4, 264], 'f32', 'o'), heads: 2, headDim: 132 }))).rejects.toThrow(/headDim 132 is not supported/);
+    await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, 64], 'f32', 'q'), k: alloc.tensor([1, 5, 64], 'f32', 'k'), v: alloc.tensor([1, 6, 64], 'f32', 'vv'), out: alloc.tensor([1, 4, 64], 'f32', 'o'), heads: 2, headDim: 32 }))).rejects.toThrow(/v vv is \[1,6,64\], expected \[1,5,64\]/);
+    await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([2, 4, 64], 'f32', 'q'), k: alloc.tensor([1, 5, 64], 'f32', 'kk'), v: alloc.tensor([1, 5, 64], 'f32', 'v'), out: alloc.tensor([2, 4, 64], 'f32', 'o'), heads: 2, headDim: 32 }))).rejects.toThrow(/k kk batch 1 ≠ q batch 2/);
+    await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, 64], 'f32', 'qq'), k: alloc.tensor([1, 5, 64], 'f32', 'k'), v: alloc.tensor([1, 5, 64], 'f32', 'v'), out: alloc.tensor([1, 4, 64], 'f32', 'o'), heads: 3, headDim: 32 }))).rejects.toThrow(/q qq last dim 64 ≠ heads·headDim 96/);
+    await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, 64], 'f32', 'q'), k: alloc.tensor([1, 5, 64], 'f32', 'k'), v: alloc.tensor([1, 5, 64], 'f32', 'v'), out: alloc.tensor([1, 3, 64], 'f32', 'oo'), heads: 2, headDim: 32 }))).rejects.toThrow(/out oo is \[1,3,64\], expected \[1,4,64\]/);
+  });
+
+  it('has an adapter', () => {
+    expect(gpu!.adapterInfo).toBeDefined();
+  });
+});
