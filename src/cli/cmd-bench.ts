@@ -8,13 +8,13 @@ import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { ceilingShares, deviceCeiling, measureCeilingDetailed, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
-import { chromeTrace, formatKernelTable, kernelTable, type NamedRun } from '../profile/report.js';
+import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
-import { assertCheck, attentionWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
+import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import type { Command } from './main.js';
 
-export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'suite'] as const;
+export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'block', 'suite'] as const;
 type Sub = (typeof BENCH_SUBCOMMANDS)[number];
 
 const size = (help: string, arg: string): FlagSpec => ({ type: 'int', help, arg });
@@ -25,6 +25,7 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   gemm: { required: ['m', 'k', 'n'], optional: ['tile'] },
   attention: { required: ['heads', 'tokens', 'head-dim'], optional: ['kv-tokens', 'batch', 'tile'] },
   layernorm: { required: ['rows', 'cols'], optional: [] },
+  block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio'] },
   suite: { required: [], optional: ['quick'] },
 };
 const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required, ...s.optional]));
@@ -55,6 +56,8 @@ export interface BenchResult {
   check: { rows: number; total_rows: number; elements: number; max_abs_err: number; atol: number; rtol: number };
   wall: WallStats | null;
   peak_bytes: number;
+  /** Per-kernel table (GPU timestamps), for workloads of more than one dispatch. */
+  per_kernel?: KernelRow[];
 }
 
 function parseTile(s: string | undefined): Record<string, number> | undefined {
@@ -136,6 +139,7 @@ async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<str
       check: { rows: check.rows, total_rows: check.totalRows, elements: check.elements, max_abs_err: check.maxAbsErr, atol: check.tol.atol, rtol: check.tol.rtol },
       wall,
       peak_bytes: run.peakBytes,
+      ...(w.plan.dispatches.length > 1 ? { per_kernel: kernelTable(run, ceiling) } : {}),
     };
     return { result, run };
   } finally {
@@ -153,7 +157,11 @@ function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceilin
       `ceiling ${pctStr(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
   );
   if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${r.wall.mean_ms.toFixed(3)} ms ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
-  if (run.dispatches.length > 1) console.log(formatKernelTable(kernelTable(run, ceiling)).replace(/^/gm, '  '));
+  if (run.dispatches.length > 1) {
+    console.log(formatKernelTable(kernelTable(run, ceiling)).replace(/^/gm, '  '));
+    console.log('');
+    console.log(formatLayerTable(layerTable(run)).replace(/^/gm, '  '));
+  }
 }
 
 function writeTrace(c: Common, runs: NamedRun[]): void {
@@ -197,6 +205,15 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
       const cols = intFlag(p, 'cols', 1, MAX_DIM);
       return { sub, args: { rows, cols } };
     }
+    case 'block': {
+      const hidden = intFlag(p, 'hidden', 1, MAX_DIM);
+      const heads = intFlag(p, 'heads', 1, 1024);
+      const tokens = intFlag(p, 'tokens', 1, MAX_DIM);
+      const ratio = p['mlp-ratio'] === undefined ? 4 : (p['mlp-ratio'] as number);
+      if (!(ratio > 0 && ratio <= 64)) throw new UsageError(`--mlp-ratio must be in (0, 64], got ${ratio}`);
+      if (hidden % heads !== 0) throw new UsageError(`--hidden ${hidden} must be a multiple of --heads ${heads}`);
+      return { sub, args: { hidden, heads, tokens, mlp_ratio: ratio } };
+    }
     default:
       throw new Error(`no workload for bench ${sub}`);
   }
@@ -212,6 +229,8 @@ function workloadFor(gpu: Gpu, s: Sizes, c: Common): Workload {
       return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile });
     case 'layernorm':
       return layernormWorkload(gpu, { rows: a.rows!, cols: a.cols!, dtype: c.dtype });
+    case 'block':
+      return blockWorkload(gpu, { hidden: a.hidden!, heads: a.heads!, tokens: a.tokens!, mlpRatio: a.mlp_ratio!, dtype: c.dtype });
     default:
       throw new Error(`no workload for bench ${s.sub}`);
   }
@@ -289,16 +308,18 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
-    summary: 'validated kernel benchmarks: ceiling, gemm, attention, layernorm, suite',
+    summary: 'validated kernel benchmarks: ceiling, gemm, attention, layernorm, block, suite',
     usage:
-      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | suite   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | block --hidden D --heads H --tokens T [--mlp-ratio 4] | suite [--quick]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
     flags: {
       m: size('gemm: rows of x (tokens)', 'M'),
       k: size('gemm: inner dimension', 'K'),
       n: size('gemm: output features', 'N'),
-      heads: size('attention: heads', 'H'),
-      tokens: size('attention: query tokens', 'N'),
+      heads: size('attention/block: heads', 'H'),
+      tokens: size('attention/block: (query) tokens', 'N'),
+      hidden: size('block: hidden size D', 'D'),
+      'mlp-ratio': { type: 'number', help: 'block: MLP width / hidden (default 4)', arg: 'R' },
       'kv-tokens': size('attention: key/value tokens (default = --tokens)', 'M'),
       'head-dim': size('attention: head dimension', 'D'),
       batch: size('attention: batch items (default 1)', 'B'),

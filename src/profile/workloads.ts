@@ -8,6 +8,7 @@ import { Plan } from '../gpu/plan.js';
 import { Allocator, readTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { attention } from '../ops/attention.js';
 import { gemm } from '../ops/gemm.js';
+import { scale } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
 import { attentionRef } from '../ref/attention.js';
 import { gemmRef } from '../ref/gemm.js';
@@ -153,4 +154,113 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
     b.destroy();
     throw e;
   }
+}
+
+export interface BlockArgs {
+  hidden: number;
+  heads: number;
+  tokens: number;
+  /** MLP width = round(hidden · mlpRatio). */
+  mlpRatio: number;
+  dtype: DType;
+}
+
+/**
+ * One DiT block with adaLN-Zero and random weights, as the models record it:
+ *   n = LN(x)·(1+scale_msa)+shift_msa → q, k, v (three linears) → attention → out-proj →
+ *   x += gate_msa ⊙ ·;  n = LN(x)·(1+scale_mlp)+shift_mlp → linear+GELU(tanh) → linear →
+ *   x += gate_mlp ⊙ ·.   LN eps 1e-6, no affine. The modulation vector [6·D] is an input.
+ * The plan starts by copying x_in to x, so every repeat computes the same thing.
+ */
+export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
+  const { hidden: D, heads: H, tokens: T, dtype } = a;
+  if (D % H !== 0) throw new Error(`block: hidden ${D} is not a multiple of heads ${H}`);
+  const F = Math.round(D * a.mlpRatio);
+  if (F < 1) throw new Error(`block: mlp ratio ${a.mlpRatio} gives an MLP width of ${F}`);
+  const Dh = D / H;
+  const b = base(gpu);
+  try {
+    const r = (t: Float32Array) => (dtype === 'f16' ? t.map(roundF16) : t);
+    const x = data(T * D, 41, 1, dtype);
+    const mod = data(6 * D, 42, 0.3, dtype);
+    const lin = (out: number, inp: number, seed: number) => ({ w: data(out * inp, seed, 1 / Math.sqrt(inp), dtype), b: r(randn(out, seed + 1000, 0.1)) });
+    const Wq = lin(D, D, 51);
+    const Wk = lin(D, D, 52);
+    const Wv = lin(D, D, 53);
+    const Wo = lin(D, D, 54);
+    const W1 = lin(F, D, 55);
+    const W2 = lin(D, F, 56);
+    const al = b.alloc;
+    const up = (l: { w: Float32Array; b: Float32Array }, o: number, i: number, name: string) => ({ w: al.upload(l.w, [o, i], dtype, `${name}.weight`), b: al.upload(l.b, [o], dtype, `${name}.bias`) });
+    const wq = up(Wq, D, D, 'to_q');
+    const wk = up(Wk, D, D, 'to_k');
+    const wv = up(Wv, D, D, 'to_v');
+    const wo = up(Wo, D, D, 'to_out');
+    const w1 = up(W1, F, D, 'ff.0');
+    const w2 = up(W2, D, F, 'ff.2');
+    const xin = al.upload(x, [1, T, D], dtype, 'x_in');
+    const modt = al.upload(mod, [1, 6 * D], dtype, 'mod');
+    const xt = al.tensor([1, T, D], dtype, 'x');
+    const n = al.tensor([1, T, D], dtype, 'n');
+    const q = al.tensor([1, T, D], dtype, 'q');
+    const k = al.tensor([1, T, D], dtype, 'k');
+    const v = al.tensor([1, T, D], dtype, 'v');
+    const att = al.tensor([1, T, D], dtype, 'attn');
+    const h = al.tensor([1, T, F], dtype, 'mlp_hidden');
+    const plan = b.plan;
+    const gate = (j: number) => ({ mod: modt, stride: 6 * D, offset: j * D, tokens: T });
+    plan.layer = 'block';
+    scale(plan, { x: xin, out: xt, alpha: 1, layer: 'x_in' });
+    norm(plan, { x: xt, out: n, eps: 1e-6, modulate: { mod: modt, stride: 6 * D, shiftOffset: 0, scaleOffset: D }, tokens: T, layer: 'norm1' });
+    gemm(plan, { x: n, w: wq.w, bias: wq.b, out: q, layer: 'attn1.to_q' });
+    gemm(plan, { x: n, w: wk.w, bias: wk.b, out: k, layer: 'attn1.to_k' });
+    gemm(plan, { x: n, w: wv.w, bias: wv.b, out: v, layer: 'attn1.to_v' });
+    attention(plan, { q, k, v, out: att, heads: H, headDim: Dh, layer: 'attn1' });
+    gemm(plan, { x: att, w: wo.w, bias: wo.b, out: xt, residual: true, gate: gate(2), layer: 'attn1.to_out' });
+    norm(plan, { x: xt, out: n, eps: 1e-6, modulate: { mod: modt, stride: 6 * D, shiftOffset: 3 * D, scaleOffset: 4 * D }, tokens: T, layer: 'norm2' });
+    gemm(plan, { x: n, w: w1.w, bias: w1.b, out: h, act: 'gelu', layer: 'ff.0' });
+    gemm(plan, { x: h, w: w2.w, bias: w2.b, out: xt, residual: true, gate: gate(5), layer: 'ff.2' });
+    plan.layer = '';
+    const label = `block D=${D} H=${H} T=${T} mlp=${F} ${dtype}`;
+    return {
+      name: 'block',
+      label,
+      dtype,
+      ...b,
+      async check() {
+        const got = await runAndRead(plan, xt, label);
+        // float64: LN+modulate and k, v for every token (attention needs them); the rest on sampled rows.
+        const modLN = (xs: ArrayLike<number>, rows: number, shift: number, sc: number) =>
+          normRef(xs, { rows, cols: D, eps: 1e-6, mod: { data: mod, stride: 6 * D, shiftOffset: shift, scaleOffset: sc, tokens: rows } });
+        const lin64 = (xs: ArrayLike<number>, rows: number, l: { w: Float32Array; b: Float32Array }, K: number, N: number, act?: 'gelu') => gemmRef(xs, l.w, { M: rows, K, N, bias: l.b, ...(act ? { act } : {}) });
+        const n1 = modLN(x, T, 0, D);
+        const kk = lin64(n1, T, Wk, D, D);
+        const vv = lin64(n1, T, Wv, D, D);
+        const rows = sampleRows(T, 4 * D * D + 2 * T * D + 4 * D * F, 3e8, 8);
+        const n1s = rowsOf64(n1, rows, D);
+        const qs = lin64(n1s, rows.length, Wq, D, D);
+        // attentionRef over a q tensor holding only the sampled rows (lq = rows.length).
+        const as = attentionRef(qs, kk, vv, { batch: 1, lq: rows.length, lk: T, heads: H, headDim: Dh });
+        const os = lin64(as, rows.length, Wo, D, D);
+        const x1 = new Float64Array(rows.length * D);
+        rows.forEach((rr, i) => {
+          for (let c = 0; c < D; c++) x1[i * D + c] = x[rr * D + c]! + mod[2 * D + c]! * os[i * D + c]!;
+        });
+        const n3 = modLN(x1, rows.length, 3 * D, 4 * D);
+        const hs = lin64(n3, rows.length, W1, D, F, 'gelu');
+        const ys = lin64(hs, rows.length, W2, F, D);
+        const x2 = x1.map((v0, j) => v0 + mod[5 * D + (j % D)]! * ys[j]!);
+        return compareRows(got, x2, rows, D, T, BENCH_TOL.block[dtype]);
+      },
+    };
+  } catch (e) {
+    b.destroy();
+    throw e;
+  }
+}
+
+function rowsOf64(a: Float64Array, rows: readonly number[], cols: number): Float64Array {
+  const out = new Float64Array(rows.length * cols);
+  rows.forEach((r, i) => out.set(a.subarray(r * cols, (r + 1) * cols), i * cols));
+  return out;
 }

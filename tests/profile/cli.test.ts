@@ -104,7 +104,7 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--rows', '3'], /--rows does not apply/],
     [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--dtype', 'bf16'], /--dtype must be one of f32, f16/],
     [['bench', 'layernorm', '--rows', '3', '--cols', '8', '--repeats', '0'], /--repeats must be between 1/],
-    [['bench', 'nope'], /not one of ceiling, gemm, attention, layernorm, suite/],
+    [['bench', 'nope'], /not one of ceiling, gemm, attention, layernorm, block, suite/],
     [['bench'], /missing benchmark/],
   ];
   for (const [args, msg] of cases) {
@@ -153,5 +153,25 @@ describe.skipIf(!hasGpu)('tessera bench suite --quick --json', () => {
     // Exit status 1 exactly when a kernel was refused as wrong.
     expect(r.code, r.stderr).toBe(failures.length ? 1 : 0);
     expect(failures).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasGpu)('tessera bench block --json', () => {
+  it('a tiny DiT block: timed fields plus the per-kernel table', () => {
+    const r = tessera('bench', 'block', '--hidden', '32', '--heads', '2', '--tokens', '9', '--mlp-ratio', '2', '--json', '--repeats', '2', '--warmup', '0', '--no-wall', '--no-ceiling');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expectTimed(j, false);
+    expect(j.args).toEqual({ hidden: 32, heads: 2, tokens: 9, mlp_ratio: 2 });
+    const table = j.per_kernel as { kernel: string; calls: number }[];
+    // six GEMMs, one attention, two norms, one copy of x_in
+    expect(table.reduce((a, k) => a + k.calls, 0)).toBe(10);
+    expect(table.some((k) => k.kernel.startsWith('attention'))).toBe(true);
+  });
+
+  it('rejects a hidden size that is not a multiple of heads', () => {
+    const r = tessera('bench', 'block', '--hidden', '30', '--heads', '4', '--tokens', '9');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--hidden 30 must be a multiple of --heads 4/);
   });
 });
