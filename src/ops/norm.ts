@@ -2,12 +2,12 @@
 import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, type Plan } from '../gpu/plan.js';
 import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
-import { checkDtypes, dtypeFlags, rowsCols } from './util.js';
+import { ceilDiv, checkDtypes, dtypeFlags, rowsCols } from './util.js';
 
 export const normKernel = defineKernel({
   name: 'norm',
   prelude: ['common/dtype'],
-  flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true] },
+  flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true], ROW_PER_THREAD: [false, true] },
   overrides: { WG: [128, 64, 256] },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
@@ -34,7 +34,12 @@ export interface NormArgs {
   tokens?: number;
   layer?: string;
   wg?: number;
+  /** One invocation per row (default: when rows are narrow and many). */
+  rowPerThread?: boolean;
 }
+
+/** Narrow rows: a workgroup tree reduction costs more in barriers than it saves. */
+const NARROW = 256;
 
 /** y = norm(x)[·w+b][·(1+scale)+shift]. */
 export function norm(plan: Plan, a: NormArgs): Tensor {
@@ -54,9 +59,11 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
     if (m.mod.size < need) throw new Error(`norm: modulation tensor ${m.mod.label} has ${m.mod.size} elements, needs ${need}`);
   }
   const bp = bytesPer(a.x.dtype);
+  const perThread = a.rowPerThread ?? (cols <= NARROW && rows >= 256);
+  const wg = a.wg ?? (perThread ? 64 : 128);
   plan.record({
     spec: normKernel,
-    variant: { flags: { ...dtypeFlags(a.x), RMS: !!a.rms, AFFINE: !!a.weight, MODULATE: !!m }, overrides: a.wg ? { WG: a.wg } : {} },
+    variant: { flags: { ...dtypeFlags(a.x), RMS: !!a.rms, AFFINE: !!a.weight, MODULATE: !!m, ROW_PER_THREAD: perThread }, overrides: { WG: wg } },
     uniforms: [
       ['rows', 'u32', rows],
       ['cols', 'u32', cols],
@@ -68,7 +75,7 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
       ['_pad', 'u32', 0],
     ],
     buffers: [a.x, a.weight ?? plan.dummy, a.bias ?? plan.dummy, m?.mod ?? plan.dummy, a.out],
-    workgroups: grid1D(plan.gpu, rows),
+    workgroups: grid1D(plan.gpu, perThread ? ceilDiv(rows, wg) : rows),
     layer: a.layer,
     shapes: `x${shapeStr(a.x.shape)}`,
     // two or three passes over x: mean, variance, normalize (+ modulate)

@@ -23,7 +23,8 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
       const rms = i % 3 === 1;
       const affine = i % 2 === 0;
       const modulate = i % 4 !== 3;
-      it(`${dtype} B=${B} T=${Tk} C=${C} ${rms ? 'rms' : 'ln'}${affine ? '+affine' : ''}${modulate ? '+mod' : ''}`, async () => {
+      const rowPerThread = i % 5 < 2; // both variants over the sweep
+      it(`${dtype} B=${B} T=${Tk} C=${C} ${rms ? 'rms' : 'ln'}${affine ? '+affine' : ''}${modulate ? '+mod' : ''}${rowPerThread ? ' row/thread' : ''}`, async () => {
         const rows = B * Tk;
         const x = round(randn(rows * C, 1 + i, 2).map((v, j) => v + (j % C) * 0.01 + 3), dtype);
         const w = round(randn(C, 100 + i, 0.5).map((v) => v + 1), dtype);
@@ -40,6 +41,7 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
             bias: affine && !rms ? alloc.upload(b, [C], dtype, 'b') : undefined,
             modulate: modulate ? { mod: alloc.upload(mod, [B, stride], dtype, 'mod'), stride, shiftOffset: 3 * C, scaleOffset: 4 * C } : undefined,
             tokens: Tk,
+            rowPerThread,
           });
         });
         const ref = normRef(x, {
