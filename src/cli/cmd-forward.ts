@@ -3,7 +3,10 @@ import { readInputs } from '../io/inputs.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { loadModel, InputError, type ForwardInputs } from '../model/model.js';
 import type { DType } from '../gpu/tensor.js';
+import { checkRunFits, LimitError } from '../model/memory.js';
+import { locate, NumericsError } from '../sampler/generate.js';
 import type { Command } from './main.js';
+import { checkOutputPath, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { checkNames, floatInput, INPUT_NAMES, intInput } from './model-inputs.js';
 
 export const forwardCommand: Command = {
@@ -16,12 +19,30 @@ export const forwardCommand: Command = {
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with hidden_states, timestep and encoder_hidden_states (Wan/Latte) or class_labels (DiT)', required: true },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors (tensor "sample", F32)', required: true },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations', default: 'f32' },
+      'max-memory': MAX_MEMORY_FLAG,
     },
   },
   async run(p) {
     const file = p.inputs as string;
+    checkOutputPath('out', p.out as string);
+    const budget = maxMemory(p);
     const inputs = await readInputs(file);
-    const model = await loadModel(p.model as string, { dtype: p.dtype as DType });
+    const dtype = p.dtype as DType;
+    const model = await loadModel(p.model as string, {
+      dtype,
+      maxMemory: budget,
+      // refuse a run that cannot fit before reading any weight (shape errors are validate()'s job)
+      preflight: (config, gpu) => {
+        const hs = inputs.get('hidden_states');
+        const text = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
+        if (!hs || hs.shape.length !== (config.family === 'dit' ? 4 : 5) || (config.family !== 'dit' && text?.length !== 3)) return;
+        try {
+          checkRunFits(config, hs.shape, text, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
+        } catch (e) {
+          if (e instanceof LimitError) throw e;
+        }
+      },
+    });
     try {
       const names = INPUT_NAMES[model.family].forward;
       checkNames(file, inputs, names, names);
@@ -32,7 +53,10 @@ export const forwardCommand: Command = {
       else fi.encoder_hidden_states = floatInput(file, inputs, 'encoder_hidden_states');
       const out = await model.forward(fi);
       for (let i = 0; i < out.data.length; i++) {
-        if (!Number.isFinite(out.data[i]!)) throw new Error(`the forward pass produced a non-finite value at flat index ${i} of "sample"${model.dtype === 'f16' ? ' (f16 overflow? try --dtype f32)' : ''}`);
+        if (!Number.isFinite(out.data[i]!)) {
+          const where = await locate(model, fi);
+          throw new NumericsError(`the forward pass produced a non-finite value (${out.data[i]}) at flat index ${i} of "sample"; ${where}${model.dtype === 'f16' ? ' (f16 overflow? try --dtype f32)' : ''}`);
+        }
       }
       await writeOutputAtomic(p.out as string, [{ name: 'sample', shape: out.shape, data: out.data }]);
       console.error(`wrote ${p.out}: sample [${out.shape.join(',')}] (${model.describe()})`);

@@ -6,6 +6,8 @@ import { writeFileAtomic, writeOutputAtomic } from '../io/node-write.js';
 import { InputError, loadModel } from '../model/model.js';
 import { encodeGif, encodePng, latentsToFrames } from '../preview/preview.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
+import { checkRunFits, LimitError } from '../model/memory.js';
+import { checkOutputPath, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import type { SchedulerName } from '../sampler/scheduler.js';
 import type { DType } from '../gpu/tensor.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
@@ -56,6 +58,7 @@ export const generateCommand: Command = {
       preview: { type: 'string', arg: 'FILE.gif', help: 'write the latents as an animated GIF (fixed latent→RGB map)' },
       'frames-dir': { type: 'string', arg: 'DIR', help: 'write each latent frame as a PNG' },
       'class-label': { type: 'int', help: 'DiT class id for seeded runs without an inputs file' },
+      'max-memory': MAX_MEMORY_FLAG,
     },
   },
   async run(p: Parsed) {
@@ -63,9 +66,33 @@ export const generateCommand: Command = {
     if (p.shift !== undefined && (p.shift as number) <= 0) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.shift !== undefined && p.scheduler === 'ddim') throw new UsageError('--shift applies to --scheduler flow-match-euler only');
     if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width (and --frames for video models)');
+    checkOutputPath('out', p.out as string);
+    checkOutputPath('preview', p.preview as string | undefined);
+    const budget = maxMemory(p);
     const inputs = p.inputs ? await readInputs(p.inputs as string) : new Map();
     const file = (p.inputs as string) ?? '(seeded)';
-    const model = await loadModel(p.model as string, { dtype: p.dtype as DType });
+    const dtype = p.dtype as DType;
+    const model = await loadModel(p.model as string, {
+      dtype,
+      maxMemory: budget,
+      // the batched (CFG) shapes the loop will run, refused before any weight is read
+      preflight: (config, gpu) => {
+        const cfgB = (p.guidance as number) > 1 ? 2 : 1;
+        const given = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
+        const spatial = [p.height as number | undefined, p.width as number | undefined];
+        if (!given && (spatial[0] === undefined || spatial[1] === undefined)) return;
+        const one = given ?? (config.family === 'dit' ? [p.batch as number, config.inChannels, ...spatial] : [p.batch as number, config.inChannels, (p.frames as number | undefined) ?? 1, ...spatial]);
+        if (one.length !== (config.family === 'dit' ? 4 : 5) || one.some((d: number | undefined) => !Number.isInteger(d) || d! < 1)) return; // validate() reports it
+        const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
+        const t = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
+        const text = t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined;
+        try {
+          checkRunFits(config, latent, text, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
+        } catch (e) {
+          if (e instanceof LimitError) throw e;
+        }
+      },
+    });
     try {
       const fam = model.family;
       const opts: GenerateOptions = {
@@ -102,7 +129,11 @@ export const generateCommand: Command = {
         opts.shape = fam === 'dit' ? [p.batch as number, c.inChannels, ...spatial] : [p.batch as number, c.inChannels, frames, ...spatial];
       }
       const bar = progressBar('denoising');
-      opts.onStep = (s, n) => bar.update(s, n);
+      const lose = deviceLossHook(model.gpu);
+      opts.onStep = (s, n) => {
+        bar.update(s, n);
+        lose(s);
+      };
       const result = await generate(model, opts);
       bar.done();
       const outs: Promise<void>[] = [writeOutputAtomic(p.out as string, [{ name: 'latents', shape: result.latents.shape, data: result.latents.data }])];

@@ -5,6 +5,7 @@ import { checkAlive, GpuError, withErrorScopes } from './device.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { getKernel } from './kernel.js';
 import type { Allocator, Tensor } from './tensor.js';
+import { readTensor } from './tensor.js';
 
 /** One recorded dispatch, with what the profiler needs to know about it. */
 export interface Dispatch {
@@ -21,6 +22,22 @@ export interface Dispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   workgroups: [number, number, number];
+  /** The tensor the dispatch writes (its last read_write binding), for locating non-finite values. */
+  output?: Tensor;
+}
+
+/** Where a replay first found a non-finite value: the dispatch and the flat index in its output. */
+export interface NonFinite {
+  index: number;
+  dispatch: Dispatch;
+  flatIndex: number;
+  value: number;
+}
+
+/** `blocks.3.attn1 (attention[F16]{BQ=16}, dispatch 41/130)`: names a dispatch in messages. */
+export function describeDispatch(p: Plan, i: number): string {
+  const d = p.dispatches[i]!;
+  return `${d.layer || '(top level)'} (${d.kernel}, dispatch ${i + 1}/${p.dispatches.length})`;
 }
 
 /** A uniform struct of 4-byte scalars, packed in declaration order (matches a WGSL struct of u32/i32/f32). */
@@ -100,6 +117,11 @@ export class Plan {
       throw new Error(`${k.key}: ${entries.length} bindings given, kernel declares ${a.spec.bindings.length}`);
     }
     const layer = [this.layer, a.layer].filter(Boolean).join('.');
+    const first = a.uniforms ? 1 : 0;
+    let output: Tensor | undefined;
+    a.buffers.forEach((b, i) => {
+      if (a.spec.bindings[first + i] === 'rw' && 'buffer' in b) output = b;
+    });
     const bindGroup = this.gpu.device.createBindGroup({ label: `${k.key}@${layer}`, layout: k.layout, entries });
     const d: Dispatch = {
       kernel: k.key,
@@ -111,6 +133,7 @@ export class Plan {
       pipeline: k.pipeline,
       bindGroup,
       workgroups: a.workgroups,
+      ...(output ? { output } : {}),
     };
     this.dispatches.push(d);
     return d;
@@ -131,12 +154,56 @@ export class Plan {
   /** Submit the plan once and wait for it, surfacing GPU errors as GpuError naming `where`. */
   async run(where = 'plan'): Promise<void> {
     checkAlive(this.gpu, where);
-    await withErrorScopes(this.gpu, where, () => {
+    try {
+      await this.submit(where);
+    } catch (e) {
+      // A validation error invalidates the whole command buffer: replay one dispatch per submit
+      // to name the first one at fault (error path only).
+      if (e instanceof GpuError && e.kind === 'validation' && this.dispatches.length > 1) throw await this.locateError(where, e);
+      throw e;
+    }
+    await waitIdle(this.gpu, where);
+  }
+
+  private submit(where: string, from = 0, to = this.dispatches.length): Promise<void> {
+    return withErrorScopes(this.gpu, where, () => {
       const enc = this.gpu.device.createCommandEncoder({ label: where });
-      this.encode(enc);
+      this.encode(enc, from, to);
       this.gpu.device.queue.submit([enc.finish()]);
     });
+  }
+
+  private async locateError(where: string, original: GpuError): Promise<GpuError> {
+    for (let i = 0; i < this.dispatches.length; i++) {
+      try {
+        await this.submit(where, i, i + 1);
+      } catch (e) {
+        if (!(e instanceof GpuError)) throw e;
+        const at = `${where}, ${describeDispatch(this, i)}`;
+        return new GpuError(`WebGPU ${e.kind} error in ${at}: ${e.message.replace(/^WebGPU \S+ error in [^:]*: /, '')}`, e.kind, at);
+      }
+    }
+    return original;
+  }
+
+  /**
+   * Replays the plan one dispatch at a time, reading each dispatch's output, and returns the
+   * first whose output holds a non-finite value (null when none does). The inputs must be as
+   * the failing run had them; the plan never writes its inputs, so a replay reproduces the run.
+   * Slow (one submit and one read-back per dispatch): for error reports only.
+   */
+  async firstNonFinite(where = 'plan'): Promise<NonFinite | null> {
+    for (let i = 0; i < this.dispatches.length; i++) {
+      await this.submit(where, i, i + 1);
+      const out = this.dispatches[i]!.output;
+      if (!out) continue;
+      const data = await readTensor(this.gpu, out);
+      for (let j = 0; j < data.length; j++) {
+        if (!Number.isFinite(data[j]!)) return { index: i, dispatch: this.dispatches[i]!, flatIndex: j, value: data[j]! };
+      }
+    }
     await waitIdle(this.gpu, where);
+    return null;
   }
 
   get totalFlops(): number {

@@ -77,6 +77,14 @@ function num(c: Raw, key: string, def: number): number {
   return v;
 }
 
+/** DiT/Latte add a 2-D sin-cos position embedding over the width: it needs a multiple of 4. */
+function checkPosEmbedDim(heads: number, headDim: number): void {
+  const dim = heads * headDim;
+  if (dim % 4 !== 0) {
+    throw new ConfigError(`config.json: num_attention_heads × attention_head_dim = ${heads} × ${headDim} = ${dim} must be a multiple of 4 (2-D sin-cos position embedding), found ${dim} (remainder ${dim % 4})`);
+  }
+}
+
 function expectValue(c: Raw, key: string, allowed: unknown[], def?: unknown): void {
   const v = c[key] ?? def;
   if (v === undefined) return;
@@ -116,11 +124,11 @@ function parseWan(c: Raw): WanConfig {
   expectValue(c, 'added_kv_proj_dim', [null], null);
   expectValue(c, 'image_dim', [null], null);
   expectValue(c, 'pos_embed_seq_len', [null], null);
-  if (headDim % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim ${headDim} must be even for RoPE`);
+  if (headDim % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim must be even for the 3-D RoPE (pairs of channels rotate), found ${headDim}`);
   // Wan's split: h = w = 2·(d//6), t = d − 2h (transformer_wan.py, WanRotaryPosEmbed).
   const hw = 2 * Math.floor(headDim / 6);
   const t = headDim - 2 * hw;
-  if (hw === 0 || t <= 0 || t % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim ${headDim} gives an invalid RoPE split (t ${t}, h ${hw}, w ${hw}); it needs ≥ 6 and even parts`);
+  if (hw === 0 || t <= 0 || t % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim ${headDim} gives an invalid RoPE split over (frames, rows, columns): t ${t}, h ${hw}, w ${hw} (h = w = 2·⌊d/6⌋, t = d − 2h); expected three even parts ≥ 2, i.e. a head dim ≥ 6`);
   return {
     family: 'wan',
     patch: patchRaw as [number, number, number],
@@ -152,6 +160,7 @@ function parseDit(c: Raw): DitConfig {
   const inChannels = int(c, 'in_channels', 4);
   const outChannels = c.out_channels === null || c.out_channels === undefined ? inChannels : int(c, 'out_channels');
   const numClasses = int(c, 'num_embeds_ada_norm', 1000);
+  checkPosEmbedDim(heads, headDim);
   const dim = heads * headDim;
   return {
     family: 'dit',
@@ -177,11 +186,12 @@ function parseLatte(c: Raw): LatteConfig {
   expectValue(c, 'norm_elementwise_affine', [false], true);
   expectValue(c, 'attention_bias', [true], false);
   expectValue(c, 'upcast_attention', [false], false);
+  checkPosEmbedDim(heads, headDim);
   const dim = heads * headDim;
   const inChannels = int(c, 'in_channels');
   const sampleSize = int(c, 'sample_size', 64);
   const cross = int(c, 'cross_attention_dim');
-  if (cross !== dim) throw new ConfigError(`config.json: cross_attention_dim ${cross} must equal heads × head_dim = ${dim} (the caption is projected to the inner dim)`);
+  if (cross !== dim) throw new ConfigError(`config.json: cross_attention_dim ${cross} must equal num_attention_heads × attention_head_dim = ${heads} × ${headDim} = ${dim} (the caption is projected to the inner dim), found ${cross}`);
   return {
     family: 'latte',
     patch: int(c, 'patch_size', 2),

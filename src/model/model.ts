@@ -4,14 +4,14 @@
 // bind groups) into a Plan and replayed per call with only the input buffers rewritten.
 import type { Gpu } from '../gpu/device.js';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
-import { Plan } from '../gpu/plan.js';
+import { describeDispatch, Plan } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { recordDit } from './dit.js';
 import { recordLatte } from './latte.js';
-import { estimateMemory } from './memory.js';
+import { checkRunFits, checkWeightsFit } from './memory.js';
 import { recordWan } from './wan.js';
 import { checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
 
@@ -43,6 +43,17 @@ export interface LoadOptions {
   /** Storage dtype of weights and activations (f32 accumulation always). Default f32. */
   dtype?: DType;
   onProgress?: (done: number, total: number, key: string) => void;
+  /**
+   * Budget in bytes for everything this model puts on the GPU (weights, activations,
+   * workspace). Loads and runs that would exceed it are refused (LimitError) before allocating.
+   */
+  maxMemory?: number;
+  /**
+   * Called with the parsed config and the device after the keys were checked and before any
+   * weight is uploaded: e.g. `checkRunFits` for the shapes the caller will run, so that a run
+   * that cannot fit is refused before the weights are read.
+   */
+  preflight?: (config: ModelConfig, gpu: Gpu) => void;
 }
 
 /** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
@@ -72,6 +83,8 @@ interface Runner {
  */
 export class DiffusionModel {
   private runners = new Map<string, Runner>();
+  /** Budget in bytes for weights + activations + workspace (LoadOptions.maxMemory); unlimited when unset. */
+  maxMemory?: number;
 
   constructor(
     readonly name: string,
@@ -144,14 +157,8 @@ export class DiffusionModel {
     const key = `${latentShape.join('x')}|${textShape?.join('x') ?? ''}`;
     const hit = this.runners.get(key);
     if (hit) return hit;
-    const est = estimateMemory(this.config, latentShape, textShape, this.dtype);
-    const limits = this.gpu.limits;
-    if (est.largestTensor > limits.maxStorageBufferBindingSize) {
-      throw new InputError(
-        `this input needs a ${fmtBytes(est.largestTensor)} activation (${est.largestName}), above the adapter's maxStorageBufferBindingSize ` +
-          `${fmtBytes(limits.maxStorageBufferBindingSize)}: use fewer frames, a smaller resolution, a smaller batch${this.dtype === 'f32' && this.gpu.f16 ? ' or --dtype f16' : ''}`,
-      );
-    }
+    // refused from the config and shapes alone, before any buffer of this run is allocated
+    checkRunFits(this.config, latentShape, textShape, this.dtype, this.gpu.limits, { maxMemory: this.maxMemory, heldBytes: this.gpuBytes, f16: this.gpu.f16 });
     const alloc = new Allocator(this.gpu);
     try {
       const plan = new Plan(this.gpu, alloc);
@@ -207,6 +214,30 @@ export class DiffusionModel {
     return { data, shape };
   }
 
+  /**
+   * After a non-finite output: replays the forward pass on `inputs` one dispatch at a time and
+   * names the first layer whose output is non-finite, e.g.
+   * `layer blocks.1.ffn.net.0 (gemm[GELU], dispatch 37/52): value inf at flat index 12`. Null when the replay is finite.
+   */
+  async locateNonFinite(inputs: ForwardInputs): Promise<string | null> {
+    const v = this.validate(inputs);
+    const r = this.runner(v.latentShape, v.textShape);
+    this.writeInputs(r, inputs);
+    const hit = await r.plan.firstNonFinite(`${this.name} forward (replay)`);
+    if (!hit) return null;
+    return `layer ${describeDispatch(r.plan, hit.index)}: value ${hit.value} at flat index ${hit.flatIndex} of ${hit.dispatch.output!.label}`;
+  }
+
+  /**
+   * Drop every recorded plan and free its activations; the next call records afresh. Needed
+   * after a kernel's source was edited live (setKernelSource + invalidateKernel): recorded
+   * plans hold the old pipelines.
+   */
+  resetPlans(): void {
+    for (const r of this.runners.values()) r.alloc.destroyAll();
+    this.runners.clear();
+  }
+
   /** Bytes held on the GPU: weights plus every recorded plan's activations. */
   get gpuBytes(): number {
     let n = this.weightAlloc.liveBytes;
@@ -255,10 +286,19 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
       if (!opts.gpu) gpu.destroy();
       throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
     }
+    try {
+      checkWeightsFit(config, dtype, gpu.limits, { maxMemory: opts.maxMemory, f16: gpu.f16 });
+      opts.preflight?.(config, gpu);
+    } catch (e) {
+      if (!opts.gpu) gpu.destroy();
+      throw e;
+    }
     const alloc = new Allocator(gpu);
     try {
       const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress);
-      return new DiffusionModel(folder.name, config, gpu, weights, alloc, !opts.gpu);
+      const model = new DiffusionModel(folder.name, config, gpu, weights, alloc, !opts.gpu);
+      model.maxMemory = opts.maxMemory;
+      return model;
     } catch (e) {
       alloc.destroyAll();
       if (!opts.gpu) gpu.destroy();

@@ -6,6 +6,7 @@ import { Allocator, type DType } from '../gpu/tensor.js';
 import { randn } from '../ref/random.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { DiffusionModel, InputError } from './model.js';
+import { checkWeightsFit } from './memory.js';
 import { expectedKeys, uploadWeights } from './weights.js';
 
 export interface Preset {
@@ -71,12 +72,18 @@ function initScale(key: string, shape: number[]): { scale: number; offset: numbe
  * A model with seeded random weights at a preset's (or any config's) real size, uploaded one
  * tensor at a time — the same path as loading a folder, minus the file.
  */
-export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string } = {}): Promise<DiffusionModel> {
+export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number } = {}): Promise<DiffusionModel> {
   const cfg: ModelConfig = parseConfig(config);
   const want = expectedKeys(cfg);
   const gpu = opts.gpu ?? (await acquireGpu());
   const dtype = opts.dtype ?? 'f32';
-  if (dtype === 'f16' && !gpu.f16) throw new InputError('--dtype f16 needs the adapter feature shader-f16, which this adapter lacks: use --dtype f32');
+  try {
+    if (dtype === 'f16' && !gpu.f16) throw new InputError('--dtype f16 needs the adapter feature shader-f16, which this adapter lacks: use --dtype f32');
+    checkWeightsFit(cfg, dtype, gpu.limits, { maxMemory: opts.maxMemory, f16: gpu.f16 });
+  } catch (e) {
+    if (!opts.gpu) gpu.destroy();
+    throw e;
+  }
   const alloc = new Allocator(gpu);
   let seed = opts.seed ?? 0;
   try {
@@ -93,7 +100,9 @@ export async function loadRandomModel(config: Record<string, unknown>, opts: { g
       },
       dtype,
     );
-    return new DiffusionModel(opts.name ?? `random ${cfg.family}`, cfg, gpu, weights, alloc, !opts.gpu);
+    const model = new DiffusionModel(opts.name ?? `random ${cfg.family}`, cfg, gpu, weights, alloc, !opts.gpu);
+    model.maxMemory = opts.maxMemory;
+    return model;
   } catch (e) {
     alloc.destroyAll();
     if (!opts.gpu) gpu.destroy();

@@ -51,6 +51,9 @@ function prepare(model: DiffusionModel, o: GenerateOptions): { latents: TensorDa
   }
   const cfg = o.guidance > 1;
   const B = latents.shape[0]!;
+  const C = model.config.inChannels;
+  const outC = model.config.outChannels;
+  if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
   if (model.family === 'dit') {
     if (!o.classLabels) throw new InputError('class_labels: missing (DiT is class-conditional)');
     if (o.classLabels.length !== B) throw new InputError(`class_labels: expected ${B} ids (batch of latents), found ${o.classLabels.length}`);
@@ -72,6 +75,15 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
   o.set(b, a.length);
   return o;
 };
+
+/** Names the first layer whose output is non-finite (a slow replay: on the error path only). */
+export async function locate(model: DiffusionModel, inputs: ForwardInputs): Promise<string> {
+  try {
+    return (await model.locateNonFinite(inputs)) ?? 'a replay of the step was finite (non-deterministic overflow?)';
+  } catch (e) {
+    return `the layer could not be located (${(e as Error).message})`;
+  }
+}
 
 /**
  * Runs the sampler and returns the final latents (before any VAE), like the diffusers pipeline
@@ -111,7 +123,10 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
     let eps = new Float32Array(B * per);
     for (let b = 0; b < B; b++) eps.set(cfg ? cfgCombine(take(b), take(B + b), o.guidance) : take(b), b * per);
     for (let j = 0; j < eps.length; j++) {
-      if (!Number.isFinite(eps[j]!)) throw new NumericsError(`step ${i + 1}/${sched.timesteps.length} (t=${t}): the model output has a non-finite value at flat index ${j}${model.dtype === 'f16' ? ' — f16 overflow? try --dtype f32' : ''}`);
+      if (!Number.isFinite(eps[j]!)) {
+        const where = await locate(model, inputs);
+        throw new NumericsError(`step ${i + 1}/${sched.timesteps.length} (t=${t}): the model output has a non-finite value (${eps[j]}) at flat index ${j}; ${where}${model.dtype === 'f16' ? ' — f16 overflow? try --dtype f32' : ''}`);
+      }
     }
     x = sched.step(i, eps, x);
     eps = new Float32Array(0);

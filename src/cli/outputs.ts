@@ -1,0 +1,49 @@
+// Checks that make a command fail before any work: output paths that cannot be written, the
+// GPU memory budget (--max-memory or TESSERA_MAX_GPU_MEMORY), and the test-only device-loss hook.
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Gpu } from '../gpu/device.js';
+import { LimitError, parseBytes } from '../model/memory.js';
+import { UsageError, type FlagSpec, type Parsed } from './args.js';
+
+export const MAX_MEMORY_FLAG: FlagSpec = {
+  type: 'string',
+  arg: 'SIZE',
+  help: 'GPU memory budget for weights + activations + workspace, e.g. 2GiB; runs that need more are refused before allocating (default: $TESSERA_MAX_GPU_MEMORY, else only the adapter limits)',
+};
+
+/** The budget from --max-memory, else TESSERA_MAX_GPU_MEMORY, else none. */
+export function maxMemory(p: Parsed): number | undefined {
+  const flag = p['max-memory'] as string | undefined;
+  const env = process.env['TESSERA_MAX_GPU_MEMORY'];
+  const v = flag ?? (env === '' ? undefined : env);
+  if (v === undefined) return undefined;
+  try {
+    return parseBytes(v);
+  } catch (e) {
+    if (!(e instanceof LimitError)) throw e;
+    throw new UsageError(`${flag !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY'}: ${e.message}`);
+  }
+}
+
+/** The folder of an output file must exist, and the path must not be a folder: checked before any work. */
+export function checkOutputPath(flag: string, path: string | undefined): void {
+  if (path === undefined) return;
+  if (path === '') throw new UsageError(`--${flag} needs a file name`);
+  const dir = dirname(resolve(path));
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (!st) throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
+  if (!st.isDirectory()) throw new UsageError(`--${flag} ${path}: ${dir} is not a folder`);
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--${flag} ${path}: is a folder, expected a file name`);
+}
+
+/**
+ * Test hook (documented in README "Errors"): TESSERA_TEST_LOSE_DEVICE_AT_STEP=N destroys the
+ * GPU device after denoising step N, to prove a lost device ends the command cleanly.
+ */
+export function deviceLossHook(gpu: Gpu): (step: number) => void {
+  const at = Number(process.env['TESSERA_TEST_LOSE_DEVICE_AT_STEP'] ?? NaN);
+  return (step) => {
+    if (step === at) gpu.device.destroy();
+  };
+}
