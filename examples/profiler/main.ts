@@ -1,0 +1,711 @@
+// The interactive shader-level profiler: generate a short clip with a preset architecture
+// (random weights) on navigator.gpu, profile one forward step per dispatch, and edit any
+// kernel's WGSL live — recompiled, re-run and re-timed in place.
+//
+// Page state for people and tests: <body data-state="loading|running|done|error">, and
+// `window.tessera` (see PageInfo). URL parameters: preset, latent (e.g. 4x16x16), steps, guidance,
+// seed, repeats, timing=wall (ignore timestamp-query), autorun=0.
+import {
+  acquireGpu,
+  chromeTrace,
+  compileCheck,
+  describeAdapter,
+  encodeGif,
+  generate,
+  getPreset,
+  invalidateKernel,
+  kernelRegistry,
+  kernelSource,
+  kernelTable,
+  latentsToFrames,
+  loadRandomModel,
+  median,
+  presetNames,
+  profilePlan,
+  setKernelSource,
+  variantSource,
+  type DiffusionModel,
+  type ForwardInputs,
+  type Gpu,
+  type KernelSpec,
+  type Plan,
+  type ProfileRun,
+  type TensorData,
+} from '../../src/index.browser.js';
+
+type VariantSel = { flags: Record<string, boolean>; overrides: Record<string, number> };
+
+/** What the page exposes on `window.tessera` (read by tests/browser/profiler.test.ts). */
+interface PageInfo {
+  state: string;
+  adapter: string | null;
+  features: string[];
+  timing: string | null;
+  /** Dispatches in the profiled plan, and bars drawn for them. */
+  dispatches: number;
+  bars: number;
+  /** Completed profile runs (1 after load; +1 per successful recompile). */
+  runs: number;
+  /** FNV-1a hash of all frame pixels of the current clip. */
+  frameHash: string;
+  frames: number;
+  coarseTimestamps: boolean;
+  lastCompile: { kernel: string; ok: boolean; errors: string[] } | null;
+  error: string | null;
+}
+
+const info: PageInfo = { state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, coarseTimestamps: false, lastCompile: null, error: null };
+(globalThis as unknown as { tessera: PageInfo }).tessera = info;
+
+const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`page is missing #${id}`);
+  return e as E;
+};
+
+const FAMILY_COLORS: Record<string, string> = {
+  gemm: '#4e79a7',
+  attention: '#e15759',
+  norm: '#59a14f',
+  adaln: '#f28e2b',
+  elementwise: '#76b7b2',
+  rope: '#edc948',
+  patchify: '#b07aa1',
+  timestep: '#ff9da7',
+  gather: '#9c755f',
+  strided_copy: '#8c8c8c',
+};
+function familyColor(f: string): string {
+  if (FAMILY_COLORS[f]) return FAMILY_COLORS[f]!;
+  let h = 0;
+  for (const c of f) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return `hsl(${h % 360} 55% 55%)`;
+}
+
+const params = new URLSearchParams(location.search);
+/** Latent sizes the demo uses (smaller than the presets' where SwiftShader would be slow). */
+const DEMO_LATENT: Record<string, { frames: number; height: number; width: number }> = {
+  'wan-tiny': { frames: 4, height: 16, width: 16 },
+  'dit-tiny': { frames: 1, height: 16, width: 16 },
+};
+
+/** `4x16x16` (frames × height × width of the latents) → sizes; null when malformed. */
+function parseLatent(s: string): { frames: number; height: number; width: number } | null {
+  const m = /^\s*(\d+)\s*[x×]\s*(\d+)\s*[x×]\s*(\d+)\s*$/.exec(s);
+  if (!m) return null;
+  const [frames, height, width] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return frames >= 1 && height >= 2 && width >= 2 && frames <= 64 && height <= 256 && width <= 256 ? { frames, height, width } : null;
+}
+const latentStr = (l: { frames: number; height: number; width: number }) => `${l.frames}x${l.height}x${l.width}`;
+const DEFAULT_PRESET = 'wan-tiny';
+/** Timed repeats of the profiled step (median reported). */
+const REPEATS = Math.min(50, Math.max(1, Math.round(Number(params.get('repeats') ?? 5)) || 5));
+
+let gpu: Gpu | null = null;
+let model: DiffusionModel | null = null;
+let modelKey = '';
+let plan: Plan | null = null;
+let run: ProfileRun | null = null;
+let selected = '';
+let animTimer: number | undefined;
+let traceUrl = '';
+let gifUrl = '';
+const originals = new Map<string, string>();
+
+function setState(s: string, msg?: string): void {
+  info.state = s;
+  document.body.dataset.state = s;
+  if (msg !== undefined) $('status').textContent = msg;
+}
+
+function showError(e: unknown): void {
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  info.error = msg;
+  const box = $('error');
+  box.textContent = msg;
+  box.hidden = false;
+  setState('error', 'failed — see the message below');
+  console.error(e);
+}
+
+const sleepFrame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
+
+// ---------------------------------------------------------------- controls
+
+function readControls() {
+  const preset = ($('preset') as HTMLSelectElement).value;
+  const num = (id: string, lo: number, hi: number, dflt: number) => {
+    const v = Number(($(id) as HTMLInputElement).value);
+    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt;
+  };
+  const latentText = ($('latent') as HTMLInputElement).value;
+  const latent = parseLatent(latentText);
+  if (!latent) throw new Error(`latent size "${latentText}": expected frames×height×width, e.g. 4x16x16 (height and width even)`);
+  return { preset, latent, steps: Math.round(num('steps', 1, 50, 4)), guidance: num('guidance', 1, 20, 1), seed: Math.round(num('seed', 0, 1e9, 0)) };
+}
+
+function initControls(): void {
+  const sel = $('preset') as HTMLSelectElement;
+  for (const name of presetNames()) {
+    const o = document.createElement('option');
+    o.value = name;
+    o.textContent = name + (DEMO_LATENT[name] ? '' : ' (slow on a CPU adapter)');
+    o.title = getPreset(name).about;
+    sel.append(o);
+  }
+  sel.value = params.get('preset') ?? DEFAULT_PRESET;
+  const defaultLatent = () => latentStr(DEMO_LATENT[sel.value] ?? getPreset(sel.value).latent);
+  ($('latent') as HTMLInputElement).value = params.get('latent') ?? defaultLatent();
+  sel.addEventListener('change', () => (($('latent') as HTMLInputElement).value = defaultLatent()));
+  for (const id of ['steps', 'guidance', 'seed']) if (params.has(id)) ($(id) as HTMLInputElement).value = params.get(id)!;
+  $('run').addEventListener('click', () => void guarded(fullRun));
+  $('axis').addEventListener('change', () => run && plan && drawTimeline(run));
+  $('recompile').addEventListener('click', () => void guarded(recompile));
+  $('revert').addEventListener('click', () => void guarded(revert));
+  $('source').addEventListener('input', () => markEdited());
+}
+
+let busy = false;
+async function guarded(fn: () => Promise<void>): Promise<void> {
+  if (busy) return;
+  busy = true;
+  for (const id of ['run', 'recompile', 'revert']) ($(id) as HTMLButtonElement).disabled = true;
+  try {
+    await fn();
+  } catch (e) {
+    showError(e);
+  } finally {
+    busy = false;
+    for (const id of ['run', 'recompile', 'revert']) ($(id) as HTMLButtonElement).disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- model, clip, profile
+
+interface Job {
+  preset: string;
+  latent: { frames: number; height: number; width: number };
+  steps: number;
+  guidance: number;
+  seed: number;
+}
+let job: Job | null = null;
+
+function batchInputs(m: DiffusionModel, j: Job): { shape: number[]; text?: TensorData; neg?: TensorData } {
+  const c = m.config;
+  const lat = j.latent;
+  const shape = c.family === 'dit' ? [1, c.inChannels, lat.height, lat.width] : [1, c.inChannels, lat.frames, lat.height, lat.width];
+  const textDim = c.family === 'wan' ? c.textDim : c.family === 'latte' ? c.captionChannels : 0;
+  if (!textDim) return { shape };
+  const L = getPreset(j.preset).textLen ?? 8;
+  return { shape, text: { data: seeded(L * textDim, 11), shape: [1, L, textDim] }, neg: { data: seeded(L * textDim, 12), shape: [1, L, textDim] } };
+}
+
+/** Deterministic stand-in "text embeddings" (there is no text encoder in the page). */
+function seeded(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+async function ensureModel(j: Job): Promise<DiffusionModel> {
+  const key = `${j.preset}|${j.seed}`;
+  if (model && modelKey === key) return model;
+  model?.destroy();
+  model = null;
+  setState('running', `uploading random weights of ${j.preset}…`);
+  await sleepFrame();
+  model = await loadRandomModel(getPreset(j.preset).config, { gpu: gpu!, seed: j.seed, name: j.preset });
+  modelKey = key;
+  return model;
+}
+
+async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
+  const { shape, text, neg } = batchInputs(m, j);
+  const c = m.config;
+  const scheduler = c.family === 'wan' ? 'flow-match-euler' : 'ddim';
+  const t0 = performance.now();
+  const res = await generate(m, {
+    scheduler,
+    steps: j.steps,
+    guidance: j.guidance,
+    shift: scheduler === 'flow-match-euler' ? 3 : undefined,
+    schedulerConfig: scheduler === 'ddim' ? { clip_sample: false } : undefined,
+    seed: j.seed,
+    shape,
+    encoderHiddenStates: text,
+    negativeEncoderHiddenStates: neg,
+    classLabels: c.family === 'dit' ? [1] : undefined,
+    onStep: (s, n) => ($('status').textContent = `denoising step ${s}/${n}…`),
+  });
+  const secs = (performance.now() - t0) / 1000;
+  const upscale = Math.max(1, Math.round(192 / Math.max(shape.at(-1)!, shape.at(-2)!)));
+  const fr = latentsToFrames(res.latents.data, shape.slice(1), c.family, { upscale });
+  showFrames(fr.frames, fr.width, fr.height);
+  $('frames-caption').textContent = `${fr.frames.length} frame${fr.frames.length > 1 ? 's' : ''}, latents [${shape.join(',')}], ${j.steps} steps ${scheduler}${j.guidance > 1 ? `, CFG ${j.guidance}` : ''} in ${secs.toFixed(2)} s`;
+  if (gifUrl) URL.revokeObjectURL(gifUrl);
+  gifUrl = URL.createObjectURL(new Blob([encodeGif(fr.frames, fr.width, fr.height, { fps: 8 }) as BlobPart], { type: 'image/gif' }));
+  const a = $('gif') as HTMLAnchorElement;
+  a.href = gifUrl;
+  a.hidden = false;
+}
+
+function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
+  let hash = 0x811c9dc5;
+  for (const f of frames) for (let i = 0; i < f.length; i += 4) hash = Math.imul(hash ^ (f[i]! | (f[i + 1]! << 8) | (f[i + 2]! << 16)), 0x01000193) >>> 0;
+  info.frameHash = hash.toString(16).padStart(8, '0');
+  info.frames = frames.length;
+  const images = frames.map((f) => new ImageData(new Uint8ClampedArray(f), w, h));
+  const cv = $('frames') as HTMLCanvasElement;
+  cv.width = w;
+  cv.height = h;
+  const ctx = cv.getContext('2d')!;
+  let k = 0;
+  ctx.putImageData(images[0]!, 0, 0);
+  if (animTimer !== undefined) clearInterval(animTimer);
+  if (images.length > 1) animTimer = window.setInterval(() => ctx.putImageData(images[(k = (k + 1) % images.length)]!, 0, 0), 125);
+  // all frames side by side, at half size
+  const strip = $('strip') as HTMLCanvasElement;
+  const sw = Math.ceil(w / 2);
+  const sh = Math.ceil(h / 2);
+  strip.width = images.length * (sw + 4) - 4;
+  strip.height = sh;
+  strip.hidden = images.length < 2;
+  const sctx = strip.getContext('2d')!;
+  sctx.imageSmoothingEnabled = false;
+  images.forEach((im, i) => {
+    const tmp = new OffscreenCanvas(w, h);
+    tmp.getContext('2d')!.putImageData(im, 0, 0);
+    sctx.drawImage(tmp, i * (sw + 4), 0, sw, sh);
+  });
+}
+
+/** The plan of one forward step at the generation's batch (CFG doubles it), inputs written. */
+function profileInputs(m: DiffusionModel, j: Job): ForwardInputs {
+  const { shape, text, neg } = batchInputs(m, j);
+  const B = j.guidance > 1 ? 2 : 1;
+  const per = shape.slice(1).reduce((a, b) => a * b, 1);
+  const inputs: ForwardInputs = { hidden_states: { data: seeded(B * per, 5), shape: [B, ...shape.slice(1)] }, timestep: new Array(B).fill(500) };
+  if (text && neg) inputs.encoder_hidden_states = { data: B === 2 ? Float32Array.from([...text.data, ...neg.data]) : text.data, shape: [B, ...text.shape.slice(1)] };
+  if (m.config.family === 'dit') inputs.class_labels = new Array(B).fill(1);
+  return inputs;
+}
+
+/**
+ * Per-dispatch wall clock when the adapter has no timestamp-query: each dispatch submitted
+ * alone and awaited (submit and wake-up overhead included, so small kernels read high).
+ */
+async function wallClockPerDispatch(p: Plan, repeats: number): Promise<ProfileRun> {
+  const base = await profilePlan(p, { repeats: 1, warmup: 1, forceWallClock: true });
+  const dev = p.gpu.device;
+  let start = 0;
+  for (let i = 0; i < p.dispatches.length; i++) {
+    const d = p.dispatches[i]!;
+    const samples: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      const enc = dev.createCommandEncoder({ label: `wall:${d.kernel}` });
+      p.encode(enc, i, i + 1);
+      dev.queue.submit([enc.finish()]);
+      await dev.queue.onSubmittedWorkDone();
+      samples.push(performance.now() - t0);
+    }
+    const pd = base.dispatches[i]!;
+    pd.samples = samples;
+    pd.ms = median(samples);
+    pd.startMs = start;
+    pd.runMs = pd.ms;
+    start += pd.ms;
+  }
+  base.note = `${base.note}. Per-dispatch figures below: each dispatch submitted alone and awaited (${repeats} repeats, median) — includes submit overhead`;
+  return base;
+}
+
+async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
+  setState('running', 'profiling one forward step…');
+  await sleepFrame();
+  plan = m.planFor(profileInputs(m, j));
+  const forceWall = params.get('timing') === 'wall';
+  run = forceWall || !gpu!.timestamps ? await wallClockPerDispatch(plan, REPEATS) : await profilePlan(plan, { repeats: REPEATS, warmup: 1 });
+  info.runs++;
+  info.timing = run.timing;
+  info.dispatches = plan.dispatches.length;
+  info.coarseTimestamps = run.timing === 'gpu-timestamps' && looksCoarse(run);
+  const note = $('timing-note');
+  const notes: string[] = [];
+  if (run.timing === 'wall-clock') notes.push(`No GPU timestamps: ${run.note ?? 'wall clock'}.`);
+  if (info.coarseTimestamps) {
+    notes.push(
+      'Timestamp resolution looks coarse (every duration is a multiple of 100 µs, or many read as 0): Chrome quantizes WebGPU timestamps unless started with ' +
+        '--enable-webgpu-developer-features (or chrome://flags "WebGPU Developer Features"). Short kernels read as 0 or 0.1 ms.',
+    );
+  } else if (run.dropped) notes.push(`${run.dropped} zero/negative timestamp deltas were dropped.`);
+  note.textContent = notes.join(' ');
+  note.hidden = notes.length === 0;
+  $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches, ${run.totalMs.toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, median of ${run.repeats} — ${run.timing}`;
+  drawTimeline(run);
+  drawTable(run);
+  const trace = chromeTrace(run, { process: `GPU: ${run.adapter}` });
+  if (traceUrl) URL.revokeObjectURL(traceUrl);
+  traceUrl = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
+  const a = $('trace') as HTMLAnchorElement;
+  a.href = traceUrl;
+  a.hidden = false;
+  fillKernelList();
+}
+
+/** True when (nearly) every sample is a multiple of 0.1 ms, or most dispatches read as zero. */
+function looksCoarse(r: ProfileRun): boolean {
+  const all = r.dispatches.flatMap((d) => d.samples);
+  const total = r.dispatches.length * r.repeats;
+  if (total && r.dropped / total > 0.3) return true;
+  if (all.length < 4) return false;
+  const onGrid = all.filter((x) => Math.abs(x / 0.1 - Math.round(x / 0.1)) < 1e-4).length;
+  return onGrid / all.length > 0.9;
+}
+
+// ---------------------------------------------------------------- timeline and table
+
+const fmt = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+const gf = (flops: number, ms: number | null) => (ms && ms > 0 ? flops / (ms * 1e6) : null);
+
+function drawTimeline(r: ProfileRun): void {
+  const ds = r.dispatches;
+  const families = [...new Set(ds.map((d) => d.family))];
+  const packed = ($('axis') as HTMLSelectElement).value === 'packed' || r.timing !== 'gpu-timestamps';
+  // x positions in ms: packed lays bars end to end (busy time); clock uses the GPU start stamps
+  const xs: { x: number; w: number; timed: boolean }[] = [];
+  let cur = 0;
+  const minMs = (median(ds.map((d) => d.runMs ?? 0).filter((v) => v > 0)) || 0.01) / 4;
+  for (const d of ds) {
+    const timed = d.runMs !== null && d.runMs > 0;
+    const w = timed ? d.runMs! : minMs;
+    if (packed || d.startMs === null) {
+      xs.push({ x: cur, w, timed });
+      cur += w;
+    } else {
+      xs.push({ x: d.startMs, w, timed });
+      cur = Math.max(cur, d.startMs + w);
+    }
+  }
+  const span = cur || 1;
+  const labelW = 100;
+  const lane = 22;
+  const host = $('timeline');
+  const width = Math.max(host.clientWidth - 2, 600, ds.length * 3 + labelW);
+  const plotW = width - labelW - 10;
+  const axisH = 20;
+  const height = families.length * lane + axisH + 6;
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('width', String(width));
+  svg.setAttribute('height', String(height));
+  const el = (tag: string, attrs: Record<string, string | number>, text?: string) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  families.forEach((f, i) => {
+    el('rect', { x: 0, y: i * lane, width, height: lane, fill: i % 2 ? '#fff' : '#f6f7f9' });
+    el('text', { x: 6, y: i * lane + 15, fill: '#333' }, f);
+  });
+  // axis ticks
+  const step = niceStep(span / 8);
+  for (let t = 0; t <= span + 1e-9; t += step) {
+    const x = labelW + (t / span) * plotW;
+    el('line', { x1: x, x2: x, y1: 0, y2: families.length * lane, stroke: '#e3e3e8' });
+    el('text', { x, y: families.length * lane + 14, 'text-anchor': 'middle', fill: '#666' }, `${+t.toFixed(4)} ms`);
+  }
+  let bars = 0;
+  ds.forEach((d, i) => {
+    const { x, w, timed } = xs[i]!;
+    const lanei = families.indexOf(d.family);
+    const rect = el('rect', {
+      class: `bar${timed ? '' : ' untimed'}`,
+      'data-i': i,
+      'data-kernel': d.kernel,
+      x: labelW + (x / span) * plotW,
+      y: lanei * lane + 3,
+      width: Math.max(1.5, (w / span) * plotW),
+      height: lane - 6,
+      fill: familyColor(d.family),
+    });
+    rect.addEventListener('mousemove', (ev) => showTip(ev as MouseEvent, i));
+    rect.addEventListener('mouseleave', () => ($('tip').hidden = true));
+    rect.addEventListener('click', () => selectKernel(d.family));
+    bars++;
+  });
+  host.replaceChildren(svg);
+  info.bars = bars;
+  $('legend').replaceChildren(
+    ...families.map((f) => {
+      const s = document.createElement('span');
+      const sw = document.createElement('i');
+      sw.style.background = familyColor(f);
+      s.append(sw, f);
+      return s;
+    }),
+  );
+}
+
+function niceStep(raw: number): number {
+  const p = 10 ** Math.floor(Math.log10(raw || 1e-3));
+  const m = raw / p;
+  return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
+}
+
+function showTip(ev: MouseEvent, i: number): void {
+  const d = run!.dispatches[i]!;
+  const tip = $('tip');
+  const ms = d.ms;
+  tip.textContent = [
+    d.kernel,
+    `layer     ${d.layer || '—'}`,
+    `shapes    ${d.shapes}`,
+    `workgroups ${d.workgroups.join('×')}`,
+    `time      ${fmt(ms)} ms median${d.samples.length ? ` (${d.samples.length} samples)` : ' — untimed'}`,
+    `GFLOP/s   ${fmt(gf(d.flops, ms), 2)}   (${(d.flops / 1e6).toFixed(2)} MFLOP)`,
+    `GB/s      ${fmt(gf(d.bytes, ms), 2)}   (${(d.bytes / 1024).toFixed(1)} KiB)`,
+    `dispatch  #${i}`,
+  ].join('\n');
+  tip.hidden = false;
+  const x = Math.min(ev.clientX + 14, window.innerWidth - 470);
+  tip.style.left = `${x}px`;
+  tip.style.top = `${ev.clientY + 14}px`;
+}
+
+function drawTable(r: ProfileRun): void {
+  const rows = kernelTable(r);
+  const step = rows.reduce((a, x) => a + (x.totalMs ?? 0), 0);
+  const tbody = ($('kernels') as HTMLTableElement).tBodies[0]!;
+  tbody.replaceChildren(
+    ...rows.map((row) => {
+      const tr = document.createElement('tr');
+      tr.dataset.kernel = row.kernel;
+      tr.dataset.family = row.family;
+      const share = row.stepShare ?? (row.totalMs !== null && step > 0 ? row.totalMs / step : null);
+      const cells = [row.kernel, String(row.calls), fmt(row.totalMs), fmt(row.meanMs), share === null ? '—' : `${(share * 100).toFixed(1)}%`, fmt(row.gflops, 2), fmt(row.gbps, 2)];
+      cells.forEach((c, k) => {
+        const td = document.createElement('td');
+        if (k === 0) {
+          const sw = document.createElement('span');
+          sw.className = 'swatch';
+          sw.style.background = familyColor(row.family);
+          td.append(sw);
+        }
+        td.append(c);
+        tr.append(td);
+      });
+      if (row.family === info.lastCompile?.kernel && info.lastCompile.ok) tr.classList.add('flash');
+      tr.addEventListener('click', () => selectKernel(row.family));
+      return tr;
+    }),
+  );
+  tbody.parentElement!.dataset.run = String(info.runs);
+  $('table-caption').textContent = `run ${info.runs}, ${r.timing}, ${new Date(r.date).toLocaleTimeString()}`;
+}
+
+// ---------------------------------------------------------------- kernel editor
+
+/** Variants of kernel family `name` that the current plan dispatches (parsed from variant keys). */
+function variantsUsed(name: string): VariantSel[] {
+  const spec = kernelRegistry.get(name)!;
+  const keys = [...new Set((plan?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
+  const out = keys.map((k) => parseVariantKey(spec, k));
+  return out.length ? out : [parseVariantKey(spec, name)];
+}
+
+/** `gemm[BIAS,GELU]{TM=4}` → all declared flags (listed = on) and the overrides. */
+function parseVariantKey(spec: KernelSpec, key: string): VariantSel {
+  const m = /^[^[{]+(?:\[([^\]]*)\])?(?:\{([^}]*)\})?$/.exec(key);
+  const on = new Set((m?.[1] ?? '').split(',').filter(Boolean));
+  const flags: Record<string, boolean> = {};
+  for (const f of Object.keys(spec.flags)) flags[f] = on.has(f);
+  const overrides: Record<string, number> = {};
+  for (const kv of (m?.[2] ?? '').split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    overrides[k!] = Number(v);
+  }
+  return { flags, overrides };
+}
+
+function fillKernelList(): void {
+  const counts = new Map<string, number>();
+  for (const d of plan?.dispatches ?? []) counts.set(d.family, (counts.get(d.family) ?? 0) + 1);
+  const names = [...kernelRegistry.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || a.localeCompare(b));
+  const ul = $('kernel-list');
+  ul.replaceChildren(
+    ...names.map((n) => {
+      const li = document.createElement('li');
+      li.dataset.kernel = n;
+      const c = counts.get(n) ?? 0;
+      li.className = [c ? '' : 'unused', n === selected ? 'sel' : '', originals.has(n) && kernelSource(n) !== originals.get(n) ? 'edited' : ''].filter(Boolean).join(' ');
+      const label = document.createElement('span');
+      label.textContent = n;
+      const sw = document.createElement('span');
+      sw.className = 'muted';
+      sw.textContent = c ? `${c}×` : 'unused';
+      li.append(label, sw);
+      li.title = c ? `${c} dispatches in this step` : 'not dispatched by this model';
+      li.addEventListener('click', () => selectKernel(n));
+      return li;
+    }),
+  );
+  if (!selected || !kernelRegistry.has(selected)) selectKernel(names[0]!);
+}
+
+function selectKernel(name: string): void {
+  const spec = kernelRegistry.get(name);
+  if (!spec) return;
+  const prevSel = selected;
+  selected = name;
+  if (!originals.has(name)) originals.set(name, kernelSource(name));
+  if (prevSel !== name || !$('source').dataset.kernel) {
+    const ta = $('source') as HTMLTextAreaElement;
+    ta.value = kernelSource(name);
+    ta.dataset.kernel = name;
+    $('compile-log').hidden = true;
+    $('compile-status').textContent = '';
+  }
+  for (const li of Array.from($('kernel-list').children)) li.classList.toggle('sel', (li as HTMLElement).dataset.kernel === name);
+  $('kernel-name').textContent = `kernels/${name}.wgsl`;
+  const used = [...new Set((plan?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
+  $('kernel-variants').textContent = used.length ? `variants in this step: ${used.join(', ')}` : 'not dispatched by this model (edits compile-check only)';
+  showVariantSource();
+  markEdited();
+}
+
+function showVariantSource(): void {
+  const spec = kernelRegistry.get(selected)!;
+  try {
+    $('variant-source').textContent = variantSource(spec, variantsUsed(selected)[0]);
+  } catch (e) {
+    $('variant-source').textContent = (e as Error).message;
+  }
+}
+
+function markEdited(): void {
+  const ta = $('source') as HTMLTextAreaElement;
+  $('kernel-edited').hidden = ta.value === originals.get(selected);
+}
+
+function showCompileLog(text: string, ok: boolean): void {
+  const log = $('compile-log');
+  log.textContent = text;
+  log.classList.toggle('ok', ok);
+  log.hidden = false;
+}
+
+/** Apply the textarea to the selected kernel: compile-check every variant used, then re-run and re-time. */
+async function recompile(): Promise<void> {
+  const name = selected;
+  const spec = kernelRegistry.get(name)!;
+  const text = ($('source') as HTMLTextAreaElement).value;
+  const before = kernelSource(name);
+  setState('running', `compiling ${name}…`);
+  $('compile-status').textContent = 'compiling…';
+  setKernelSource(name, text);
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  for (const v of variantsUsed(name)) {
+    try {
+      const r = await compileCheck(gpu!, spec, v);
+      errors.push(...r.errors);
+      warnings.push(...r.warnings);
+    } catch (e) {
+      errors.push((e as Error).message); // preprocessor errors (#if of an undeclared flag, …)
+    }
+  }
+  if (errors.length) {
+    setKernelSource(name, before === originals.get(name) ? null : before);
+    info.lastCompile = { kernel: name, ok: false, errors };
+    showCompileLog(`compile failed — the previous source stays in use:\n${errors.join('\n')}`, false);
+    $('compile-status').textContent = `${errors.length} error(s)`;
+    setState('done', `compile error in ${name}; nothing changed`);
+    return;
+  }
+  try {
+    await rerun();
+  } catch (e) {
+    // compiled, but failed at dispatch (bindings changed, device error): roll back
+    setKernelSource(name, before === originals.get(name) ? null : before);
+    invalidateKernel(gpu!, name);
+    model!.resetPlans();
+    const msg = (e as Error).message;
+    info.lastCompile = { kernel: name, ok: false, errors: [msg] };
+    showCompileLog(`compiled, but running it failed — rolled back:\n${msg}`, false);
+    await rerun();
+    setState('done', `run error in ${name}; rolled back`);
+    return;
+  }
+  info.lastCompile = { kernel: name, ok: true, errors: [] };
+  const row = kernelTable(run!).filter((r) => r.family === name);
+  const ms = row.reduce((a, r) => a + (r.totalMs ?? 0), 0);
+  showCompileLog(`compiled ${variantsUsed(name).length} variant(s)${warnings.length ? ` with warnings:\n${warnings.join('\n')}` : ''}; re-generated and re-timed: ${name} now ${fmt(ms)} ms per step`, true);
+  $('compile-status').textContent = `ok — run ${info.runs}`;
+  markEdited();
+  fillKernelList();
+  setState('done', `recompiled ${name}; re-timed (run ${info.runs})`);
+}
+
+async function revert(): Promise<void> {
+  const name = selected;
+  setKernelSource(name, null);
+  ($('source') as HTMLTextAreaElement).value = kernelSource(name);
+  info.lastCompile = null;
+  $('compile-log').hidden = true;
+  await rerun();
+  markEdited();
+  fillKernelList();
+  setState('done', `reverted ${name}; re-timed (run ${info.runs})`);
+}
+
+/** New pipelines for edited kernels: drop cached pipelines and recorded plans, regenerate and re-profile. */
+async function rerun(): Promise<void> {
+  invalidateKernel(gpu!, selected);
+  model!.resetPlans();
+  setState('running', 'regenerating with the new kernel…');
+  await generateClip(model!, job!);
+  await profileStep(model!, job!);
+  showVariantSource();
+}
+
+async function fullRun(): Promise<void> {
+  job = readControls();
+  const m = await ensureModel(job);
+  m.resetPlans();
+  setState('running', `generating ${job.steps} steps on ${job.preset}…`);
+  await sleepFrame();
+  await generateClip(m, job);
+  await profileStep(m, job);
+  $('adapter').textContent = `${describeAdapter(gpu!)} — features: ${info.features.join(', ') || 'none'} — ${m.describe()}`;
+  setState('done', `done: ${job.preset}, ${plan!.dispatches.length} dispatches profiled (${run!.timing})`);
+}
+
+async function start(): Promise<void> {
+  initControls();
+  if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu): use Chrome/Edge 113+ or start Chromium with --enable-unsafe-webgpu');
+  setState('loading', 'requesting a WebGPU adapter…');
+  gpu = await acquireGpu();
+  info.adapter = describeAdapter(gpu);
+  info.features = [gpu.f16 && 'shader-f16', gpu.timestamps && 'timestamp-query', gpu.subgroups && 'subgroups'].filter((x): x is string => !!x);
+  $('adapter').textContent = `${info.adapter} — features: ${info.features.join(', ') || 'none'}`;
+  gpu.device.lost.then((i) => {
+    if (i.reason !== 'destroyed') showError(new Error(`GPU device lost: ${i.message}`));
+  });
+  if (params.get('autorun') === '0') {
+    setState('done', 'ready: press "Generate & profile"');
+    return;
+  }
+  await fullRun();
+}
+
+void guarded(start);

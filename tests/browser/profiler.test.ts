@@ -1,0 +1,174 @@
+// The browser profiler demo in a real headless Chromium (WebGPU on SwiftShader): builds the
+// bundle, serves it on 127.0.0.1, runs the page to its "done" state, checks the timeline, the
+// table, the frames, and live kernel editing (a syntax error is reported in the page; a valid
+// edit changes the frames and re-times; reverting restores the frames).
+//
+// Needs /usr/bin/chromium (`TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh`). Skipped with a
+// warning when it is missing outside CI; in CI (CI set) it always runs. Never downloads a browser.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemo, type DemoBuild } from '../../scripts/build-demo.js';
+import { serveStatic } from '../../scripts/serve-demo.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const run = haveChromium || !!process.env.CI;
+if (!run) console.warn(`\n*** tests/browser/profiler.test.ts SKIPPED: ${CHROMIUM} not found (install it with TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh) ***\n`);
+
+/** Flags for WebGPU in headless Chromium on Linux: a secure origin (127.0.0.1) plus --enable-unsafe-webgpu gives SwiftShader. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+];
+
+/** Small enough for SwiftShader on 2 shared cores; still a full Wan forward (2 blocks). */
+const QUERY = '?preset=wan-tiny&latent=2x8x8&steps=2&repeats=2';
+const TMP = join(dirname(fileURLToPath(import.meta.url)), '..', '.tmp');
+
+interface PageInfo {
+  state: string;
+  adapter: string | null;
+  features: string[];
+  timing: string | null;
+  dispatches: number;
+  bars: number;
+  runs: number;
+  frameHash: string;
+  frames: number;
+  coarseTimestamps: boolean;
+  lastCompile: { kernel: string; ok: boolean; errors: string[] } | null;
+  error: string | null;
+}
+
+describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () => {
+  let build: DemoBuild;
+  let server: Awaited<ReturnType<typeof serveStatic>>;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  let originalNorm = '';
+
+  const info = () => page.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
+  /** Wait until the page is idle again (done or error) after an action. */
+  const settle = async (what: string) => {
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 45_000 });
+    const i = await info();
+    if (i.state === 'error') throw new Error(`page failed during ${what}: ${i.error}`);
+    return i;
+  };
+  const kernelSource = async (name: string) => {
+    await page.click(`#kernel-list li[data-kernel="${name}"]`);
+    return page.inputValue('#source');
+  };
+
+  beforeAll(async () => {
+    build = await buildDemo({ quiet: true });
+    server = await serveStatic(build.dir);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+    await page.goto(server.url + QUERY);
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('bundles without the Node webgpu package or node: imports', () => {
+    expect(build.inputs.some((p) => p.includes('node_modules/webgpu/'))).toBe(false);
+    expect(build.inputs.filter((p) => p.startsWith('node:'))).toEqual([]);
+    expect(build.inputs.some((p) => p.endsWith('src/index.browser.ts'))).toBe(true);
+    const text = readFileSync(build.bundle, 'utf8');
+    expect(text).not.toMatch(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["']node:/);
+    expect(text).not.toMatch(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["']webgpu["']/);
+  });
+
+  it('finds an adapter, generates frames and draws one bar per profiled dispatch', async () => {
+    const i = await settle('the first run');
+    expect(i.adapter, 'navigator.gpu.requestAdapter() found nothing').toBeTruthy();
+    expect(i.dispatches).toBeGreaterThan(10);
+    expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
+    expect(await page.locator('#timeline rect.bar').count()).toBeGreaterThanOrEqual(i.dispatches);
+    // the per-kernel table: one row per kernel variant, calls adding up to the dispatches
+    const calls = await page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[1]!.textContent)));
+    expect(calls.length).toBeGreaterThan(3);
+    expect(calls.reduce((a, b) => a + b, 0)).toBe(i.dispatches);
+    if (i.timing === 'gpu-timestamps') {
+      const totals = await page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => tr.children[2]!.textContent));
+      expect(totals.some((t) => Number(t) > 0), `no kernel has a time: ${totals.join(' ')}`).toBe(true);
+    }
+    // frames: the visible canvas is not blank (pixels vary)
+    expect(i.frames).toBe(2);
+    const spread = await page.$eval('#frames', (c) => {
+      const cv = c as HTMLCanvasElement;
+      const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+      const seen = new Set<number>();
+      for (let k = 0; k < d.length; k += 4) seen.add((d[k]! << 16) | (d[k + 1]! << 8) | d[k + 2]!);
+      return { colors: seen.size, w: cv.width, h: cv.height };
+    });
+    expect(spread.w).toBeGreaterThan(8);
+    expect(spread.colors).toBeGreaterThan(8);
+    expect(await page.textContent('body')).toContain('Random weights');
+    expect(await page.getAttribute('#trace', 'href')).toMatch(/^blob:/);
+    mkdirSync(TMP, { recursive: true });
+    await page.screenshot({ path: join(TMP, 'profiler-page.png'), fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows a WGSL syntax error in the page and keeps the old kernel', async () => {
+    const before = await info();
+    const src = await kernelSource('norm');
+    originalNorm = src;
+    expect(src).toContain('fn main');
+    await page.fill('#source', `${src}\nfn broken( {\n`);
+    await page.click('#recompile');
+    const i = await settle('a recompile with a syntax error');
+    expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: false });
+    expect(i.lastCompile!.errors.length).toBeGreaterThan(0);
+    expect(await page.isVisible('#compile-log')).toBe(true);
+    const log = await page.textContent('#compile-log');
+    expect(log).toContain('compile failed');
+    expect(log).toMatch(/norm.*:\d+:\d+/); // kernel variant, line and column
+    expect(i.runs).toBe(before.runs); // nothing re-ran
+    expect(i.frameHash).toBe(before.frameHash);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('recompiles a valid edit: the frames change and the table is re-timed; revert restores the frames', async () => {
+    const before = await info();
+    const src = originalNorm;
+    expect(await kernelSource('norm')).toContain('fn broken('); // the page keeps the failed edit for fixing
+    expect(src, 'kernels/norm.wgsl no longer stores `= T(v);`: update this edit').toContain('= T(v);');
+    await page.fill('#source', src.replace('= T(v);', '= T(v * 0.5);'));
+    await page.click('#recompile');
+    const i = await settle('a valid recompile');
+    expect(i.lastCompile).toEqual({ kernel: 'norm', ok: true, errors: [] });
+    expect(i.runs).toBe(before.runs + 1);
+    expect(await page.getAttribute('#kernels', 'data-run')).toBe(String(i.runs));
+    expect(await page.locator('#kernels tbody tr[data-family="norm"]').count()).toBeGreaterThan(0);
+    expect(await page.textContent('#compile-log')).toContain('re-timed');
+    expect(await page.isVisible('#kernel-edited')).toBe(true);
+    expect(i.frameHash, 'halving every norm output must change the generated frames').not.toBe(before.frameHash);
+    expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
+
+    await page.click('#revert');
+    const r = await settle('revert');
+    expect(r.runs).toBe(i.runs + 1);
+    expect(r.frameHash).toBe(before.frameHash);
+    expect(await page.inputValue('#source')).toBe(src);
+    expect(consoleErrors).toEqual([]);
+  });
+});
