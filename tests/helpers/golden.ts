@@ -17,6 +17,7 @@ export interface GoldenCase {
   mode: string;
   cli: { subcommand: string; args: string[]; output_key: string };
   tolerance: { max: number };
+  precision_estimates?: { float32_compute: number; float16_compute: number };
 }
 
 export function loadCase(name: string): GoldenCase {
