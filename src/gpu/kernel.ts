@@ -23,6 +23,8 @@ export interface KernelSpec {
   bindings: readonly BindingKind[];
   /** Flags that need a device feature. */
   needs?: Partial<Record<string, 'shader-f16' | 'subgroups'>>;
+  /** Flag combinations that make sense (e.g. one activation at a time); default: all. */
+  valid?: (flags: Record<string, boolean>) => boolean;
 }
 
 export interface Variant {
@@ -56,6 +58,9 @@ export function resolveVariant(spec: KernelSpec, v: Partial<Variant> = {}): Vari
   }
   for (const f of Object.keys(v.flags ?? {})) {
     if (!(f in spec.flags)) throw new ShaderError(`${spec.name}: unknown flag ${f} (declared: ${Object.keys(spec.flags).join(', ') || 'none'})`);
+  }
+  if (spec.valid && !spec.valid(flags)) {
+    throw new ShaderError(`${spec.name}: flag combination [${Object.keys(flags).filter((f) => flags[f]).join(',')}] is not a valid variant`);
   }
   const overrides: Record<string, number> = {};
   for (const [o, allowed] of Object.entries(spec.overrides)) {
@@ -180,7 +185,7 @@ export function declaredVariants(spec: KernelSpec): Variant[] {
     for (const c of combos) for (const val of spec.flags[f]!) next.push({ ...c, [f]: val });
     combos.splice(0, combos.length, ...next);
   }
-  const out: Variant[] = combos.map((flags) => resolveVariant(spec, { flags }));
+  const out: Variant[] = combos.filter((f) => !spec.valid || spec.valid(f)).map((flags) => resolveVariant(spec, { flags }));
   for (const [o, allowed] of Object.entries(spec.overrides)) {
     for (const val of allowed.slice(1)) out.push(resolveVariant(spec, { overrides: { [o]: val } }));
   }

@@ -14,6 +14,7 @@ export const elementwiseKernel = defineKernel({
   overrides: { WG: [256, 64] },
   bindings: ['uniform', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
+  valid: (f) => !(f.SILU && f.GELU), // one activation at a time
 });
 
 export const gatherKernel = defineKernel({

@@ -27,6 +27,8 @@ export const gemmKernel = defineKernel({
   },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
+  // one activation at a time; a gate only scales a residual update
+  valid: (f) => !(f.GELU && f.SILU) && (!f.GATE || !!f.RESIDUAL),
 });
 
 export interface GemmArgs {

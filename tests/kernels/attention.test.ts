@@ -116,10 +116,10 @@ describe.skipIf(!hasGpu)('attention kernel vs float64 references', () => {
   });
 
   // Wan 480p has 32,760 tokens. The full 32,760² self-attention (549 GFLOP) takes ~50–100 s on
-  // lavapipe (2 shared cores), over this file's budget, so by default the queries are the first
-  // 8,192 tokens against all 32,760 keys (2,048 key tiles through the online softmax);
-  // TESSERA_ATTN_FULL=1 runs all 32,760 queries.
-  const full = !!process.env.TESSERA_ATTN_FULL;
+  // lavapipe (2 cores) — affordable in CI, and the point of an O(N)-memory kernel, so it is the
+  // default. TESSERA_ATTN_QUICK=1 (local iteration) runs the first 8,192 queries against all
+  // 32,760 keys instead.
+  const full = !process.env.TESSERA_ATTN_QUICK;
   it(`Wan 480p sequence length: ${full ? 32760 : 8192} queries × 32,760 keys × 1 head × 128, checked on sampled rows`, async () => {
     const L = 32760, D = 128;
     const Lq = full ? L : 8192;
@@ -132,7 +132,7 @@ describe.skipIf(!hasGpu)('attention kernel vs float64 references', () => {
     const ref = attentionRef(q, k, v, r);
     const pick = (a: ArrayLike<number>) => Float64Array.from(rows.flatMap((i) => Array.from({ length: D }, (_, d) => a[i * D + d]!)));
     expectClose(pick(got), pick(ref), [rows.length, D], TOL.attention!.f32, 'attention 32760 keys');
-  }, 300_000);
+  }, 600_000);
 
   it('rejects bad head dims and mismatched shapes, naming the tensor', async () => {
     await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, 10], 'f32', 'q'), k: alloc.tensor([1, 4, 10], 'f32', 'k'), v: alloc.tensor([1, 4, 10], 'f32', 'v'), out: alloc.tensor([1, 4, 10], 'f32', 'o'), heads: 1, headDim: 10 }))).rejects.toThrow(/headDim 10 is not supported/);
