@@ -83,11 +83,15 @@ function familyColor(f: string): string {
 }
 
 const params = new URLSearchParams(location.search);
-/** Latent sizes the demo uses (smaller than the presets' where SwiftShader would be slow). */
-const DEMO_LATENT: Record<string, { frames: number; height: number; width: number }> = {
-  'wan-tiny': { frames: 4, height: 16, width: 16 },
+/**
+ * Defaults: on a CPU adapter (SwiftShader, lavapipe) a few seconds' worth; on a real GPU the
+ * preset's own latent size and more steps.
+ */
+const CPU_LATENT: Record<string, { frames: number; height: number; width: number }> = {
+  'wan-tiny': { frames: 4, height: 8, width: 8 },
   'dit-tiny': { frames: 1, height: 16, width: 16 },
 };
+const isCpuAdapter = (g: Gpu) => /swiftshader|llvmpipe|lavapipe|software|\bcpu\b/i.test(describeAdapter(g));
 
 /** `4x16x16` (frames × height × width of the latents) → sizes; null when malformed. */
 function parseLatent(s: string): { frames: number; height: number; width: number } | null {
@@ -144,20 +148,21 @@ function readControls() {
   return { preset, latent, steps: Math.round(num('steps', 1, 50, 4)), guidance: num('guidance', 1, 20, 1), seed: Math.round(num('seed', 0, 1e9, 0)) };
 }
 
-function initControls(): void {
+function initControls(cpu: boolean): void {
   const sel = $('preset') as HTMLSelectElement;
   for (const name of presetNames()) {
     const o = document.createElement('option');
     o.value = name;
-    o.textContent = name + (DEMO_LATENT[name] ? '' : ' (slow on a CPU adapter)');
+    o.textContent = name + (cpu && !CPU_LATENT[name] ? ' (slow on this CPU adapter)' : '');
     o.title = getPreset(name).about;
     sel.append(o);
   }
   sel.value = params.get('preset') ?? DEFAULT_PRESET;
-  const defaultLatent = () => latentStr(DEMO_LATENT[sel.value] ?? getPreset(sel.value).latent);
+  const defaultLatent = () => latentStr((cpu && CPU_LATENT[sel.value]) || getPreset(sel.value).latent);
   ($('latent') as HTMLInputElement).value = params.get('latent') ?? defaultLatent();
+  ($('steps') as HTMLInputElement).value = params.get('steps') ?? (cpu ? '3' : '8');
   sel.addEventListener('change', () => (($('latent') as HTMLInputElement).value = defaultLatent()));
-  for (const id of ['steps', 'guidance', 'seed']) if (params.has(id)) ($(id) as HTMLInputElement).value = params.get(id)!;
+  for (const id of ['guidance', 'seed']) if (params.has(id)) ($(id) as HTMLInputElement).value = params.get(id)!;
   $('run').addEventListener('click', () => void guarded(fullRun));
   $('axis').addEventListener('change', () => run && plan && drawTimeline(run));
   $('recompile').addEventListener('click', () => void guarded(recompile));
@@ -231,6 +236,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   const c = m.config;
   const scheduler = c.family === 'wan' ? 'flow-match-euler' : 'ddim';
   const t0 = performance.now();
+  const stepAt: number[] = [];
   const res = await generate(m, {
     scheduler,
     steps: j.steps,
@@ -242,13 +248,20 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
     encoderHiddenStates: text,
     negativeEncoderHiddenStates: neg,
     classLabels: c.family === 'dit' ? [1] : undefined,
-    onStep: (s, n) => ($('status').textContent = `denoising step ${s}/${n}…`),
+    onStep: (s, n) => {
+      stepAt.push(performance.now());
+      $('status').textContent = `denoising step ${s}/${n}…`;
+    },
   });
   const secs = (performance.now() - t0) / 1000;
+  // the first step records the plan and compiles its pipelines (slow on CPU adapters)
+  const first = (stepAt[0]! - t0) / 1000;
+  const rest = stepAt.length > 1 ? (stepAt.at(-1)! - stepAt[0]!) / 1000 / (stepAt.length - 1) : null;
+  const timing = rest === null ? '' : ` (first step ${first.toFixed(2)} s incl. recording and pipeline compilation, then ${rest.toFixed(2)} s/step)`;
   const upscale = Math.max(1, Math.round(192 / Math.max(shape.at(-1)!, shape.at(-2)!)));
   const fr = latentsToFrames(res.latents.data, shape.slice(1), c.family, { upscale });
   showFrames(fr.frames, fr.width, fr.height);
-  $('frames-caption').textContent = `${fr.frames.length} frame${fr.frames.length > 1 ? 's' : ''}, latents [${shape.join(',')}], ${j.steps} steps ${scheduler}${j.guidance > 1 ? `, CFG ${j.guidance}` : ''} in ${secs.toFixed(2)} s`;
+  $('frames-caption').textContent = `${fr.frames.length} frame${fr.frames.length > 1 ? 's' : ''}, latents [${shape.join(',')}], ${j.steps} step${j.steps > 1 ? 's' : ''} ${scheduler}${j.guidance > 1 ? `, CFG ${j.guidance}` : ''} in ${secs.toFixed(2)} s${timing}`;
   if (gifUrl) URL.revokeObjectURL(gifUrl);
   gifUrl = URL.createObjectURL(new Blob([encodeGif(fr.frames, fr.width, fr.height, { fps: 8 }) as BlobPart], { type: 'image/gif' }));
   const a = $('gif') as HTMLAnchorElement;
@@ -323,7 +336,9 @@ async function wallClockPerDispatch(p: Plan, repeats: number): Promise<ProfileRu
     pd.runMs = pd.ms;
     start += pd.ms;
   }
-  base.note = `${base.note}. Per-dispatch figures below: each dispatch submitted alone and awaited (${repeats} repeats, median) — includes submit overhead`;
+  base.note =
+    `timestamp-query ${p.gpu.timestamps ? 'turned off (timing=wall in the URL)' : 'is missing on this adapter'}: the step time is wall clock around onSubmittedWorkDone(); ` +
+    `the per-dispatch bars come from submitting each dispatch alone and awaiting it (median of ${repeats}), so they include submit and wake-up overhead`;
   return base;
 }
 
@@ -604,6 +619,74 @@ function showCompileLog(text: string, ok: boolean): void {
   log.hidden = false;
 }
 
+/**
+ * Compiler messages mapped back to the edited file: WGSL line numbers refer to the preprocessed
+ * variant (prelude prepended, #if blocks removed), so each message's line is looked up by its
+ * text in the textarea. The same message from several variants is shown once.
+ */
+class SourceMessages {
+  private byKey = new Map<string, { head: string; snippet: string; variants: string[] }>();
+  firstLine = 0;
+
+  constructor(
+    private readonly kernel: string,
+    source: string,
+    private readonly src = source.split('\n'),
+  ) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  add(message: string, compiled: string[]): void {
+    const m = /^(\S+?):(\d+):(\d+): ([\s\S]*)$/.exec(message);
+    if (!m) {
+      this.put(message, message, '', '');
+      return;
+    }
+    const [, variant, lineS, colS, text] = m;
+    const line = compiled[Number(lineS) - 1];
+    let where = `${variant} line ${lineS}`;
+    let snippet = '';
+    if (line !== undefined && line.trim()) {
+      const at = this.src.findIndex((l) => l.trim() === line.trim());
+      if (at >= 0) {
+        const indent = this.src[at]!.length - this.src[at]!.trimStart().length - (line.length - line.trimStart().length);
+        const col = Math.max(1, Number(colS) + indent);
+        where = `kernels/${this.kernel}.wgsl:${at + 1}:${col}`;
+        snippet = `    ${this.src[at]}\n    ${' '.repeat(col - 1)}^`;
+        if (!this.firstLine) this.firstLine = at + 1;
+      } else snippet = `    ${line.trim()}   (in the preprocessed ${variant})`;
+    }
+    this.put(`${where}|${text}`, `${where}: ${text}`, snippet, variant!);
+  }
+
+  private put(key: string, head: string, snippet: string, variant: string): void {
+    const e = this.byKey.get(key);
+    if (e) {
+      if (variant && !e.variants.includes(variant)) e.variants.push(variant);
+    } else this.byKey.set(key, { head, snippet, variants: variant ? [variant] : [] });
+  }
+
+  lines(): string[] {
+    return [...this.byKey.values()].map((e) => e.head);
+  }
+
+  text(): string {
+    return [...this.byKey.values()].map((e) => `${e.head}${e.variants.length ? `   [${e.variants.join(', ')}]` : ''}${e.snippet ? `\n${e.snippet}` : ''}`).join('\n');
+  }
+}
+
+/** Put the caret on (and scroll to) a 1-based line of a textarea. */
+function selectLine(ta: HTMLTextAreaElement, line: number): void {
+  const lines = ta.value.split('\n');
+  const start = lines.slice(0, line - 1).reduce((a, l) => a + l.length + 1, 0);
+  ta.focus();
+  ta.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+  const lh = parseFloat(getComputedStyle(ta).lineHeight) || 16;
+  ta.scrollTop = Math.max(0, (line - 6) * lh);
+}
+
 /** Apply the textarea to the selected kernel: compile-check every variant used, then re-run and re-time. */
 async function recompile(): Promise<void> {
   const name = selected;
@@ -613,22 +696,26 @@ async function recompile(): Promise<void> {
   setState('running', `compiling ${name}…`);
   $('compile-status').textContent = 'compiling…';
   setKernelSource(name, text);
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  for (const v of variantsUsed(name)) {
+  const errors = new SourceMessages(name, text);
+  const warnings = new SourceMessages(name, text);
+  const variants = variantsUsed(name);
+  for (const v of variants) {
     try {
+      const compiled = variantSource(spec, v).split('\n');
       const r = await compileCheck(gpu!, spec, v);
-      errors.push(...r.errors);
-      warnings.push(...r.warnings);
+      for (const m of r.errors) errors.add(m, compiled);
+      for (const m of r.warnings) warnings.add(m, compiled);
     } catch (e) {
-      errors.push((e as Error).message); // preprocessor errors (#if of an undeclared flag, …)
+      errors.add((e as Error).message, []); // preprocessor errors (#if of an undeclared flag, …)
     }
   }
-  if (errors.length) {
+  if (errors.size) {
     setKernelSource(name, before === originals.get(name) ? null : before);
-    info.lastCompile = { kernel: name, ok: false, errors };
-    showCompileLog(`compile failed — the previous source stays in use:\n${errors.join('\n')}`, false);
-    $('compile-status').textContent = `${errors.length} error(s)`;
+    const list = errors.lines();
+    info.lastCompile = { kernel: name, ok: false, errors: list };
+    showCompileLog(`compile failed — the previous source stays in use:\n${errors.text()}`, false);
+    $('compile-status').textContent = `${list.length} error(s)`;
+    if (errors.firstLine) selectLine($('source') as HTMLTextAreaElement, errors.firstLine);
     setState('done', `compile error in ${name}; nothing changed`);
     return;
   }
@@ -649,7 +736,7 @@ async function recompile(): Promise<void> {
   info.lastCompile = { kernel: name, ok: true, errors: [] };
   const row = kernelTable(run!).filter((r) => r.family === name);
   const ms = row.reduce((a, r) => a + (r.totalMs ?? 0), 0);
-  showCompileLog(`compiled ${variantsUsed(name).length} variant(s)${warnings.length ? ` with warnings:\n${warnings.join('\n')}` : ''}; re-generated and re-timed: ${name} now ${fmt(ms)} ms per step`, true);
+  showCompileLog(`compiled ${variants.length} variant(s); re-generated and re-timed: ${name} now ${fmt(ms)} ms per step${warnings.size ? `\nwarnings:\n${warnings.text()}` : ''}`, true);
   $('compile-status').textContent = `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();
@@ -691,13 +778,15 @@ async function fullRun(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  initControls();
   if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu): use Chrome/Edge 113+ or start Chromium with --enable-unsafe-webgpu');
   setState('loading', 'requesting a WebGPU adapter…');
   gpu = await acquireGpu();
   info.adapter = describeAdapter(gpu);
   info.features = [gpu.f16 && 'shader-f16', gpu.timestamps && 'timestamp-query', gpu.subgroups && 'subgroups'].filter((x): x is string => !!x);
   $('adapter').textContent = `${info.adapter} — features: ${info.features.join(', ') || 'none'}`;
+  const cpu = isCpuAdapter(gpu);
+  initControls(cpu);
+  if (cpu) $('adapter').textContent += ' — a CPU adapter: small default sizes';
   gpu.device.lost.then((i) => {
     if (i.reason !== 'destroyed') showError(new Error(`GPU device lost: ${i.message}`));
   });

@@ -122,7 +122,16 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(spread.w).toBeGreaterThan(8);
     expect(spread.colors).toBeGreaterThan(8);
     expect(await page.textContent('body')).toContain('Random weights');
+    // hovering a bar names the dispatch: kernel, layer, shapes, time, GFLOP/s
+    await page.hover('#timeline rect.bar >> nth=3');
+    const tip = (await page.textContent('#tip')) ?? '';
+    expect(await page.isVisible('#tip')).toBe(true);
+    for (const w of ['layer', 'shapes', 'time', 'GFLOP/s']) expect(tip).toContain(w);
     expect(await page.getAttribute('#trace', 'href')).toMatch(/^blob:/);
+    const trace = (await page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).json())) as { traceEvents: { ph: string; name: string }[] };
+    const xs = trace.traceEvents.filter((e) => e.ph === 'X');
+    expect(xs.length).toBeGreaterThan(0);
+    expect(xs.length).toBeLessThanOrEqual(i.dispatches);
     mkdirSync(TMP, { recursive: true });
     await page.screenshot({ path: join(TMP, 'profiler-page.png'), fullPage: true });
     expect(consoleErrors).toEqual([]);
@@ -133,7 +142,8 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     const src = await kernelSource('norm');
     originalNorm = src;
     expect(src).toContain('fn main');
-    await page.fill('#source', `${src}\nfn broken( {\n`);
+    const broken = `${src}\nfn broken( {\n`;
+    await page.fill('#source', broken);
     await page.click('#recompile');
     const i = await settle('a recompile with a syntax error');
     expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: false });
@@ -141,7 +151,9 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(await page.isVisible('#compile-log')).toBe(true);
     const log = await page.textContent('#compile-log');
     expect(log).toContain('compile failed');
-    expect(log).toMatch(/norm.*:\d+:\d+/); // kernel variant, line and column
+    // the message points at the edited file's line (not the preprocessed variant's)
+    const line = broken.split('\n').indexOf('fn broken( {') + 1;
+    expect(log).toContain(`kernels/norm.wgsl:${line}:`);
     expect(i.runs).toBe(before.runs); // nothing re-ran
     expect(i.frameHash).toBe(before.frameHash);
     expect(consoleErrors).toEqual([]);
@@ -170,5 +182,28 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(r.frameHash).toBe(before.frameHash);
     expect(await page.inputValue('#source')).toBe(src);
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('works without timestamp-query: per-dispatch wall clock, and the page says so', async () => {
+    const p2 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errs: string[] = [];
+    p2.on('console', (m) => m.type() === 'error' && errs.push(m.text()));
+    p2.on('pageerror', (e) => errs.push(`uncaught: ${e.message}`));
+    try {
+      await p2.goto(server.url + '?preset=wan-tiny&latent=2x8x8&steps=1&repeats=1&timing=wall');
+      await p2.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 45_000 });
+      const i = await p2.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
+      expect(i.error).toBeNull();
+      expect(i.timing).toBe('wall-clock');
+      expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
+      expect(await p2.isVisible('#timing-note')).toBe(true);
+      expect(await p2.textContent('#timing-note')).toContain('No GPU timestamps');
+      const totals = await p2.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[2]!.textContent)));
+      expect(totals.length).toBeGreaterThan(3);
+      expect(totals.every((t) => t > 0)).toBe(true);
+      expect(errs).toEqual([]);
+    } finally {
+      await p2.close();
+    }
   });
 });
