@@ -19,7 +19,7 @@ const run = haveChromium || !!process.env.CI;
 if (!run) console.warn(`\n*** tests/browser/profiler.test.ts SKIPPED: ${CHROMIUM} not found (install it with TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh) ***\n`);
 
 /** Flags for WebGPU in headless Chromium on Linux: a secure origin (127.0.0.1) plus --enable-unsafe-webgpu gives SwiftShader. */
-export const CHROMIUM_ARGS = [
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-background-networking',
