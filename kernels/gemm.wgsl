@@ -23,7 +23,21 @@
 // BK 16 ≈ 8 GFLOP/s on a quiet machine; 4×4 micro-tiles ≈ 4.3 (each shared-memory read is a
 // per-lane gather there, so reads per FMA decide the speed; bigger micro-tiles amortise them).
 // For M ≤ 64 the op shrinks BM (TM, WGY) so small-M layers are not mostly padding.
+//
+// SG (subgroups of ≥ 8 lanes; the op's default where available): no workgroup memory, no
+// barriers. A workgroup of SWG invocations owns SR rows (8 or 16) and SWG·SC columns; invocation
+// l owns columns nb + j·SWG (j < SC) and keeps SR×SC f32 accumulators. Per step of 4 k it loads
+// its own W rows as vec4 (one lane-varying load per column, reused by SR rows), and lane t of
+// each group of 8 loads X row m0 + r0 + t as vec4; subgroupBroadcast hands that row to all lanes
+// (on lavapipe a register extract, where a lane-varying workgroup-memory read is a gather and a
+// same-address storage read in a loop costs a branch). Out-of-range rows/columns are clamped to
+// the last one (no branches in the loop) and masked at the store. Measured on lavapipe, same
+// process: 1024×384×1536 f32 ~5.4× the tiled kernel, f16 ~5.8×; M ≤ 64 6–10× its small tiles.
 // Expects common/dtype.wgsl (T).
+
+#if SG
+enable subgroups;
+#endif
 
 struct Params {
   M: u32,
@@ -43,6 +57,9 @@ override TN: u32 = 8;   // 4 or 8
 override BK: u32 = 16;  // multiple of 4
 override BM: u32 = WGY * TM;
 override BN: u32 = WGX * TN;
+override SWG: u32 = 64;  // SG: invocations per workgroup
+override SR: u32 = 16;   // SG: rows per workgroup (8 or 16)
+override SC: u32 = 4;    // SG: columns per invocation (1..4)
 
 @group(0) @binding(0) var<uniform> p: Params;
 #if VEC4
@@ -82,6 +99,69 @@ fn epilogue(acc: f32, m: u32, n: u32) {
   out[o] = T(y);
 }
 
+#if SG
+const MAXR = 16u;   // SR ≤ 16
+const MAXC = 4u;    // SC ≤ 4
+
+fn fma4(xv: vec4<f32>, wv: vec4<f32>, acc: f32) -> f32 {
+  return fma(xv.w, wv.w, fma(xv.z, wv.z, fma(xv.y, wv.y, fma(xv.x, wv.x, acc))));
+}
+
+@compute @workgroup_size(SWG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(subgroup_invocation_id) sl: u32,
+        @builtin(local_invocation_index) lid: u32) {
+  let tile = wid.x + wid.y * nwg.x;
+  let tm = tile / p.tiles_n;
+  if (tm >= p.tiles_m) { return; }
+  let m0 = tm * SR;
+  let nb = (tile % p.tiles_n) * (SWG * SC) + lid;   // this invocation's columns: nb + j·SWG, j < SC
+  // Out-of-range rows/columns read the last one (in bounds, no branches); masked at the store.
+  var col: array<u32, MAXC>;
+  for (var j = 0u; j < SC; j++) { col[j] = min(nb + j * SWG, p.N - 1u); }
+  let mlast = p.M - 1u;
+  var acc: array<f32, MAXR * MAXC>;   // [row][j]
+#if VEC4
+  let K4 = p.K / 4u;
+  for (var k = 0u; k < K4; k++) {
+    var wv: array<vec4<f32>, MAXC>;
+    for (var j = 0u; j < SC; j++) { wv[j] = vec4<f32>(w[col[j] * K4 + k]); }
+    for (var r0 = 0u; r0 < SR; r0 += 8u) {
+      let xl = vec4<f32>(x[min(m0 + r0 + (sl & 7u), mlast) * K4 + k]);
+      let xb = array<vec4<f32>, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
+                                   subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
+      for (var i = 0u; i < 8u; i++) {
+        for (var j = 0u; j < SC; j++) { acc[(r0 + i) * MAXC + j] = fma4(xb[i], wv[j], acc[(r0 + i) * MAXC + j]); }
+      }
+    }
+  }
+#else
+  for (var k = 0u; k < p.K; k++) {
+    var wv: array<f32, MAXC>;
+    for (var j = 0u; j < SC; j++) { wv[j] = f32(w[col[j] * p.K + k]); }
+    for (var r0 = 0u; r0 < SR; r0 += 8u) {
+      let xl = f32(x[min(m0 + r0 + (sl & 7u), mlast) * p.K + k]);
+      let xb = array<f32, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
+                             subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
+      for (var i = 0u; i < 8u; i++) {
+        for (var j = 0u; j < SC; j++) { acc[(r0 + i) * MAXC + j] = fma(xb[i], wv[j], acc[(r0 + i) * MAXC + j]); }
+      }
+    }
+  }
+#endif
+  // Copy out with constant indices (keeps acc in registers), then one runtime-bounded loop so
+  // the epilogue is emitted once.
+  var r: array<f32, MAXR * MAXC>;
+  for (var i = 0u; i < SR; i++) {
+    for (var j = 0u; j < SC; j++) { r[i * MAXC + j] = acc[i * MAXC + j]; }
+  }
+  let count = min(SR, p.M - m0) * MAXC;
+  for (var q = 0u; q < count; q++) {
+    let n = nb + (q % MAXC) * SWG;
+    if (q % MAXC < SC && n < p.N) { epilogue(r[q], m0 + q / MAXC, n); }
+  }
+}
+#else
 @compute @workgroup_size(WGX, WGY)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -170,3 +250,4 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (m < p.M && n < p.N) { epilogue(r[q], m, n); }
   }
 }
+#endif

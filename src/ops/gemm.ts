@@ -15,6 +15,7 @@ export const gemmKernel = defineKernel({
     SILU: [false, true],
     RESIDUAL: [false, true],
     GATE: [false, true],
+    SG: [false, true],
   },
   // First value = default, picked by measurement on lavapipe (see the kernel header).
   // Every single deviation from the defaults stays within 16 KiB and 256 invocations.
@@ -24,9 +25,12 @@ export const gemmKernel = defineKernel({
     TM: [8, 1, 2, 4],
     TN: [8, 4],
     BK: [16, 4, 8],
+    SWG: [64, 32, 128, 8],
+    SR: [16, 8],
+    SC: [4, 1, 2, 3],
   },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
-  needs: { F16: 'shader-f16' },
+  needs: { F16: 'shader-f16', SG: 'subgroups' },
   // one activation at a time; a gate only scales a residual update
   valid: (f) => !(f.GELU && f.SILU) && (!f.GATE || !!f.RESIDUAL),
 });
@@ -46,6 +50,12 @@ export interface GemmArgs {
 const MAX_WG_BYTES = 16384;
 const MAX_INVOCATIONS = 256;
 const MAX_TM = 8; // register arrays in the kernel hold up to 8 rows per invocation
+
+/** Subgroups usable by the SG kernel: the feature, and every subgroup has ≥ 8 lanes (it broadcasts from lanes 0..7). */
+function subgroupsOf8(plan: Plan): boolean {
+  const info = (plan.gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
+  return plan.gpu.subgroups && (info?.subgroupMinSize ?? 0) >= 8;
+}
 
 /** out = act(x·wᵀ + bias), or out += (gate ⊙) act(x·wᵀ + bias) with `residual`. Returns out. */
 export function gemm(plan: Plan, a: GemmArgs): Tensor {
@@ -70,32 +80,63 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
   }
   const act = a.act ?? 'none';
 
-  // Few rows (modulation, timestep MLP, short sequences): a 128-row tile would be mostly
-  // padding, so shrink BM unless the caller chose the row tiling (measured on lavapipe:
-  // M=16 4.6× and M=2 6.5× faster than the default tile).
+  // Variant: SG (one invocation per output column, rows shared by subgroup broadcast; measured
+  // 4–10× faster on lavapipe, see the kernel header) when the adapter has subgroups of ≥ 8
+  // lanes, unless the caller turns it off (tile.SG = 0) or sets a knob of the tiled kernel.
+  const tile = a.tile ?? {};
+  const known = [...Object.keys(gemmKernel.overrides), 'SG'];
+  for (const k of Object.keys(tile)) {
+    if (tile[k] !== undefined && !known.includes(k)) throw new Error(`gemm: unknown tile knob ${k} (known: ${known.join(', ')})`);
+  }
+  const tiledKnobs = ['WGX', 'WGY', 'TM', 'TN', 'BK'].some((k) => tile[k] !== undefined);
+  const sgKnobs = ['SWG', 'SR', 'SC'].some((k) => tile[k] !== undefined);
+  if (tiledKnobs && sgKnobs) throw new Error('gemm: tile mixes knobs of the tiled kernel (WGX, WGY, TM, TN, BK) and of the SG kernel (SWG, SR, SC)');
+  const sgOk = subgroupsOf8(plan);
+  if (tile.SG === 1 && !sgOk) throw new Error('gemm: tile SG=1 needs the subgroups feature with subgroups of at least 8 lanes');
+  const SG = tile.SG === undefined ? sgOk && !tiledKnobs : tile.SG !== 0;
+  if (SG && tiledKnobs) throw new Error('gemm: tile SG=1 does not use the tiled kernel knobs (WGX, WGY, TM, TN, BK)');
+  if (!SG && sgKnobs) throw new Error('gemm: knobs SWG, SR, SC belong to the SG kernel, which is off here');
+
   const overrides: Record<string, number> = {};
-  if (a.tile?.TM === undefined && a.tile?.WGY === undefined) {
+  if (SG) {
+    // 16 rows per workgroup halve the W gathers per FMA; up to 128 rows, 8 rows give twice
+    // the workgroups and waste less on a partial last tile (measured: M ≤ 8 1.8×, M = 64 ~1.2×).
+    if (tile.SR === undefined && M <= 128) overrides.SR = 8;
+  } else if (tile.TM === undefined && tile.WGY === undefined) {
+    // Few rows (modulation, timestep MLP, short sequences): a 128-row tile would be mostly
+    // padding, so shrink BM unless the caller chose the row tiling (measured on lavapipe:
+    // M=16 4.6× and M=2 6.5× faster than the default tile).
     if (M <= 4) Object.assign(overrides, { TM: 1, WGY: 4 });
     else if (M <= 32) Object.assign(overrides, { TM: 4, WGY: 4 });
     else if (M <= 64) Object.assign(overrides, { TM: 4, WGY: 16 });
   }
-  for (const k of Object.keys(a.tile ?? {})) {
-    if (a.tile![k] === undefined) continue;
-    if (!(k in gemmKernel.overrides)) throw new Error(`gemm: unknown tile knob ${k} (known: ${Object.keys(gemmKernel.overrides).join(', ')})`);
-    overrides[k] = a.tile![k]!;
+  for (const k of Object.keys(tile)) {
+    if (tile[k] === undefined || k === 'SG') continue;
+    overrides[k] = tile[k]!;
   }
   const t = (k: string) => overrides[k] ?? gemmKernel.overrides[k]![0]!;
-  const [WGX, WGY, TM, TN, BK] = [t('WGX'), t('WGY'), t('TM'), t('TN'), t('BK')];
-  const BM = WGY * TM;
-  const BN = WGX * TN;
-  if (TM < 1 || TM > MAX_TM) throw new Error(`gemm: TM=${TM}: must be 1..${MAX_TM}`);
-  if (TN !== 4 && TN !== 8) throw new Error(`gemm: TN=${TN}: must be 4 or 8 (one or two vec4 per row)`);
-  if (BK % 4 !== 0) throw new Error(`gemm: BK=${BK}: must be a multiple of 4`);
-  if (WGX * WGY > MAX_INVOCATIONS) throw new Error(`gemm: workgroup ${WGX}×${WGY} has ${WGX * WGY} invocations, limit ${MAX_INVOCATIONS}`);
-  if ((BM + BN) * BK * 4 > MAX_WG_BYTES) throw new Error(`gemm: tiles BM=${BM} BN=${BN} BK=${BK} need ${(BM + BN) * BK * 4} bytes of workgroup memory, limit ${MAX_WG_BYTES}`);
+  let tilesN: number;
+  let tilesM: number;
+  if (SG) {
+    const [SWG, SR, SC] = [t('SWG'), t('SR'), t('SC')];
+    if (SR !== 8 && SR !== 16) throw new Error(`gemm: SR=${SR}: must be 8 or 16 (rows come in subgroup broadcasts of 8)`);
+    if (!Number.isInteger(SC) || SC < 1 || SC > 4) throw new Error(`gemm: SC=${SC}: must be 1..4`);
+    if (!Number.isInteger(SWG) || SWG < 8 || SWG > MAX_INVOCATIONS) throw new Error(`gemm: SWG=${SWG}: must be 8..${MAX_INVOCATIONS}`);
+    tilesN = ceilDiv(N, SWG * SC);
+    tilesM = ceilDiv(M, t('SR'));
+  } else {
+    const [WGX, WGY, TM, TN, BK] = [t('WGX'), t('WGY'), t('TM'), t('TN'), t('BK')];
+    const BM = WGY * TM;
+    const BN = WGX * TN;
+    if (TM < 1 || TM > MAX_TM) throw new Error(`gemm: TM=${TM}: must be 1..${MAX_TM}`);
+    if (TN !== 4 && TN !== 8) throw new Error(`gemm: TN=${TN}: must be 4 or 8 (one or two vec4 per row)`);
+    if (BK % 4 !== 0) throw new Error(`gemm: BK=${BK}: must be a multiple of 4`);
+    if (WGX * WGY > MAX_INVOCATIONS) throw new Error(`gemm: workgroup ${WGX}×${WGY} has ${WGX * WGY} invocations, limit ${MAX_INVOCATIONS}`);
+    if ((BM + BN) * BK * 4 > MAX_WG_BYTES) throw new Error(`gemm: tiles BM=${BM} BN=${BN} BK=${BK} need ${(BM + BN) * BK * 4} bytes of workgroup memory, limit ${MAX_WG_BYTES}`);
+    tilesN = ceilDiv(N, BN);
+    tilesM = ceilDiv(M, BM);
+  }
 
-  const tilesN = ceilDiv(N, BN);
-  const tilesM = ceilDiv(M, BM);
   const bp = bytesPer(a.x.dtype);
   plan.record({
     spec: gemmKernel,
@@ -108,6 +149,7 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
         SILU: act === 'silu',
         RESIDUAL: !!a.residual,
         GATE: !!g,
+        SG,
       },
       overrides,
     },

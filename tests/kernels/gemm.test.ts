@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { gemm, type GemmArgs } from '../../src/ops/gemm.js';
@@ -8,8 +8,9 @@ import { randn } from '../../src/ref/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 import type { DType } from '../../src/gpu/tensor.js';
 
-// [batch, tokens, K, N]: size-1 dims, odd sizes, sizes not multiples of the tiles (BM 128,
-// BN 64, BK 16 by default) or of 4 (the scalar-load path), real widths at small token counts.
+// [batch, tokens, K, N]: size-1 dims, odd sizes, sizes not multiples of the tiles (tiled kernel:
+// BM 128, BN 64, BK 16; SG kernel: 8/16 rows × 256 columns) or of 4 (the scalar-load path), real
+// widths at small token counts.
 const SHAPES: [number, number, number, number][] = [
   [1, 1, 1, 1], [1, 1, 7, 1], [1, 1, 1, 9], [1, 3, 5, 7], [2, 5, 33, 17], [1, 17, 16, 64],
   [3, 4, 129, 65], [2, 9, 64, 130], [1, 129, 20, 3], [2, 70, 48, 72], [1, 2, 1000, 5], [4, 3, 384, 384],
@@ -22,6 +23,12 @@ const ACTS = ['none', 'gelu', 'silu'] as const;
 const RES = ['store', 'residual', 'gated'] as const;
 // Case i runs epilogue combination i % 18: every bias × act × residual mode is covered.
 const combo = (i: number) => ({ bias: i % 2 === 1, act: ACTS[Math.floor(i / 2) % 3]!, res: RES[Math.floor(i / 6) % 3]! });
+
+// The SG kernel needs subgroups of ≥ 8 lanes (the op's own rule); where it exists it is the default,
+// so the SHAPES sweep runs it and TILED_SHAPES runs the tiled kernel (SG=0) as well.
+const adapterInfo = (gpu?.device as unknown as { adapterInfo?: { subgroupMinSize?: number } } | undefined)?.adapterInfo;
+const hasSG = !!gpu?.subgroups && (adapterInfo?.subgroupMinSize ?? 0) >= 8;
+const TILED_SHAPES = [0, 3, 4, 6, 7, 9, 11, 13, 16, 19, 22, 23];
 
 const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
 
@@ -78,6 +85,34 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
     });
   }
 
+  // The tiled (workgroup-memory) kernel, the fallback without subgroups, over the same epilogues.
+  for (const dtype of dtypes) {
+    for (const i of TILED_SHAPES) {
+      const [B, T, K, N] = SHAPES[i]!;
+      const c: Case = { B, T, K, N, ...combo(i + 3), tile: { SG: 0 } };
+      const name = `tiled ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`;
+      it(name, () => check(dtype, c, 100 + i, `gemm ${name}`));
+    }
+  }
+
+  // SG kernel knobs: rows per workgroup 8/16, 1..4 columns per invocation, workgroup sizes;
+  // M, N, K not multiples of anything (partial row and column tiles, scalar-K path).
+  const SG_TILES: Record<string, number>[] = [
+    { SG: 1, SR: 8, SC: 1 },
+    { SG: 1, SR: 16, SC: 2, SWG: 32 },
+    { SG: 1, SR: 8, SC: 3, SWG: 8 },
+    { SG: 1, SC: 4, SWG: 128 },
+  ];
+  for (const dtype of dtypes) {
+    SG_TILES.forEach((tile, i) => {
+      for (const [T, K, N] of [[45, 37, 77], [9, 100, 300], [1, 68, 5]] as const) {
+        const c: Case = { B: 2, T, K, N, ...combo(3 + 5 * i + K), tile };
+        const name = `SG ${dtype} ${JSON.stringify(tile)} M=${2 * T} K=${K} N=${N} ${c.act}+${c.res}`;
+        it.skipIf(!hasSG)(name, () => check(dtype, c, 70 + i, `gemm ${name}`));
+      }
+    });
+  }
+
   // Non-default tiles: every knob deviates somewhere, with partial tiles on every edge.
   const TILES: Record<string, number>[] = [
     { TM: 1, TN: 4, WGX: 4, WGY: 4, BK: 4 },
@@ -99,5 +134,14 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
     await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), bias: alloc.tensor([4], 'f32', 'b') }))).rejects.toThrow(/bias b has 4 elements, expected 5/);
     await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), gate: { mod: alloc.tensor([30], 'f32', 'mod'), stride: 30, offset: 0, tokens: 2 } }))).rejects.toThrow(/gate requires residual/);
     await expect(runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), tile: { TN: 2 } }))).rejects.toThrow(/TN=2/);
+    const small = (tile: Record<string, number>) => runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), w: alloc.tensor([5, 8], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), tile }));
+    await expect(small({ TM: 4, SC: 2 })).rejects.toThrow(/mixes knobs/);
+    await expect(small({ QQ: 1 })).rejects.toThrow(/unknown tile knob QQ/);
+    if (hasSG) {
+      await expect(small({ SG: 1, SR: 4 })).rejects.toThrow(/SR=4/);
+      await expect(small({ SG: 1, SC: 5 })).rejects.toThrow(/SC=5/);
+      await expect(small({ SG: 1, TM: 4 })).rejects.toThrow(/tiled kernel knobs/);
+    }
+    await expect(small({ SG: 0, SR: 8 })).rejects.toThrow(/SG kernel, which is off/);
   });
 });
