@@ -26,6 +26,12 @@ export interface Workload {
   alloc: Allocator;
   /** Runs the plan once and compares with the reference. */
   check(): Promise<Check>;
+  /** Compares any full output (e.g. another library's) with the reference on the sampled rows. */
+  checkOutput(got: Float32Array): Check;
+  /** The (dtype-rounded) inputs and weights, for running the same workload elsewhere. */
+  data: Record<string, Float32Array>;
+  /** The tensor the plan writes its result to. */
+  out: Tensor;
   destroy(): void;
 }
 
@@ -76,9 +82,13 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
       name: 'gemm',
       label,
       dtype,
+      data: { x, w },
+      out,
       ...b,
       async check() {
-        const got = await runAndRead(b.plan, out, label);
+        return this.checkOutput(await runAndRead(b.plan, out, label));
+      },
+      checkOutput(got: Float32Array) {
         const rows = sampleRows(M, N * K);
         const ref = gemmRef(rowsOf(x, rows, K), w, { M: rows.length, K, N });
         return compareRows(got, ref, rows, N, M, BENCH_TOL.gemm[dtype]);
@@ -109,9 +119,13 @@ export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; t
       name: 'attention',
       label,
       dtype,
+      data: { q, k, v },
+      out,
       ...b,
       async check() {
-        const got = await runAndRead(b.plan, out, label);
+        return this.checkOutput(await runAndRead(b.plan, out, label));
+      },
+      checkOutput(got: Float32Array) {
         // Sampled query rows (per batch item, all heads); rows index [B·Lq] flattened.
         const flat = sampleRows(B * Lq, 2 * H * Lk * D);
         const ref = attentionRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D, rows: [...new Set(flat.map((r) => r % Lq))] });
@@ -142,9 +156,13 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
       name: 'layernorm',
       label,
       dtype,
+      data: { x, weight: w, bias },
+      out,
       ...b,
       async check() {
-        const got = await runAndRead(b.plan, out, label);
+        return this.checkOutput(await runAndRead(b.plan, out, label));
+      },
+      checkOutput(got: Float32Array) {
         const rows = sampleRows(R, 4 * C, 3e7, 64);
         const ref = normRef(rowsOf(x, rows, C), { rows: rows.length, cols: C, eps: 1e-6, weight: w, bias });
         return compareRows(got, ref, rows, C, R, BENCH_TOL.layernorm[dtype]);
@@ -226,9 +244,13 @@ export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
       name: 'block',
       label,
       dtype,
+      data: { x, mod, wq: Wq.w, bq: Wq.b, wk: Wk.w, bk: Wk.b, wv: Wv.w, bv: Wv.b, wo: Wo.w, bo: Wo.b, w1: W1.w, b1: W1.b, w2: W2.w, b2: W2.b },
+      out: xt,
       ...b,
       async check() {
-        const got = await runAndRead(plan, xt, label);
+        return this.checkOutput(await runAndRead(plan, xt, label));
+      },
+      checkOutput(got: Float32Array) {
         // float64: LN+modulate and k, v for every token (attention needs them); the rest on sampled rows.
         const modLN = (xs: ArrayLike<number>, rows: number, shift: number, sc: number) =>
           normRef(xs, { rows, cols: D, eps: 1e-6, mod: { data: mod, stride: 6 * D, shiftOffset: shift, scaleOffset: sc, tokens: rows } });

@@ -1,0 +1,370 @@
+// tessera vs onnxruntime-web (WebGPU EP) vs @tensorflow/tfjs-backend-webgpu, in one process on
+// the same Dawn adapter (one `webgpu` GPU object; each library opens its own device on it).
+//
+//   npx tsx bench/peers/run.ts [--only gemm,layernorm,attention,block] [--peers onnxruntime-web,tfjs]
+//                              [--repeats 5] [--warmup 1] [--json] [--full]
+//
+// Each library gets the same inputs (tessera's seeded workload data) and its output is checked
+// against the same float64 reference rows before it is timed; a wrong or failing library gets
+// no time. Timed: the library's natural "run and get the result" call, wall clock —
+//   tessera: plan.run() + read the output;  ORT: session.run(CPU feeds) → CPU output;
+//   tfjs: f(inputs already on the GPU) + await y.data().
+// So every figure includes one download of the output (and ORT one upload of the activations).
+// ONNX graphs are built in-process (bench/peers/onnx.ts); attention uses com.microsoft
+// MultiHeadAttention; tfjs attention and LayerNorm are composed from core ops.
+import { create, globals } from 'webgpu';
+import { acquireGpu, describeAdapter, type Gpu } from '../../src/gpu/device.js';
+import { readTensor } from '../../src/gpu/tensor.js';
+import { median } from '../../src/profile/profiler.js';
+import { attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, type Check, type Workload } from '../../src/profile/workloads.js';
+import { buildModel, f32raw, type Init, type Node } from './onnx.js';
+
+// ---- one Dawn GPU object for everyone -------------------------------------------------------
+Object.assign(globalThis, globals);
+// ORT's wasm heap is a SharedArrayBuffer; Dawn's Node binding rejects views of shared memory in
+// writeBuffer ("Invalid argument"), so copy such views first.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const queueProto = (globals as unknown as { GPUQueue: { prototype: { writeBuffer: (...a: any[]) => void } } }).GPUQueue.prototype;
+const writeBuffer = queueProto.writeBuffer;
+queueProto.writeBuffer = function (this: unknown, buf: unknown, off: number, data: ArrayBufferView & { BYTES_PER_ELEMENT?: number }, dOff = 0, size?: number) {
+  if (data && data.buffer instanceof SharedArrayBuffer) {
+    const u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const el = data.BYTES_PER_ELEMENT ?? 1;
+    const len = size === undefined ? u8.length - dOff * el : size * el;
+    return writeBuffer.call(this, buf, off, u8.slice(dOff * el, dOff * el + len), 0, len);
+  }
+  return writeBuffer.call(this, buf, off, data, dOff, size);
+};
+const dawn = create(['disable-dawn-features=timestamp_quantization']);
+Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn }, configurable: true });
+
+// ---- arguments --------------------------------------------------------------------------------
+const argv = process.argv.slice(2);
+const flag = (n: string) => argv.includes(`--${n}`);
+const opt = (n: string, d: string) => {
+  const i = argv.indexOf(`--${n}`);
+  return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
+};
+const repeats = Number(opt('repeats', '5'));
+const warmup = Number(opt('warmup', '1'));
+const only = new Set(opt('only', 'gemm,layernorm,attention,block').split(','));
+if (!(repeats >= 1 && warmup >= 0)) throw new Error('--repeats ≥ 1 and --warmup ≥ 0');
+
+type Spec =
+  | { kind: 'gemm'; m: number; k: number; n: number }
+  | { kind: 'layernorm'; rows: number; cols: number }
+  | { kind: 'attention'; heads: number; tokens: number; headDim: number }
+  | { kind: 'block'; hidden: number; heads: number; tokens: number };
+
+// The issue's workloads. Attention 16×4096×72 is 77 GFLOP: only with --full.
+const ALL: Spec[] = [
+  { kind: 'gemm', m: 1024, k: 384, n: 384 },
+  { kind: 'gemm', m: 1024, k: 384, n: 1536 },
+  { kind: 'gemm', m: 4096, k: 1152, n: 1152 },
+  { kind: 'layernorm', rows: 4096, cols: 1152 },
+  { kind: 'attention', heads: 6, tokens: 1024, headDim: 64 },
+  ...(flag('full') ? [{ kind: 'attention' as const, heads: 16, tokens: 4096, headDim: 72 }] : [{ kind: 'attention' as const, heads: 16, tokens: 1024, headDim: 72 }]),
+  { kind: 'block', hidden: 384, heads: 6, tokens: 1024 },
+  { kind: 'block', hidden: 1152, heads: 16, tokens: 1024 },
+];
+const SPECS = ALL.filter((s) => only.has(s.kind));
+
+function workload(gpu: Gpu, s: Spec): Workload {
+  switch (s.kind) {
+    case 'gemm':
+      return gemmWorkload(gpu, { m: s.m, k: s.k, n: s.n, dtype: 'f32' });
+    case 'layernorm':
+      return layernormWorkload(gpu, { rows: s.rows, cols: s.cols, dtype: 'f32' });
+    case 'attention':
+      return attentionWorkload(gpu, { batch: 1, heads: s.heads, tokens: s.tokens, kvTokens: s.tokens, headDim: s.headDim, dtype: 'f32' });
+    case 'block':
+      return blockWorkload(gpu, { hidden: s.hidden, heads: s.heads, tokens: s.tokens, mlpRatio: 4, dtype: 'f32' });
+  }
+}
+
+/** PyTorch-layout weight [N, K] → ONNX MatMul / tf.matMul layout [K, N]. */
+function transpose(w: Float32Array, N: number, K: number): Float32Array {
+  const t = new Float32Array(K * N);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) t[k * N + n] = w[n * K + k]!;
+  return t;
+}
+
+// ---- a peer = setup(data) → run() returning the full output -----------------------------------
+interface Peer {
+  name: string;
+  version: string;
+  prepare(s: Spec, w: Workload): Promise<() => Promise<Float32Array>>;
+  dispose?(): void;
+}
+
+function tesseraPeer(gpu: Gpu): Peer {
+  return {
+    name: 'tessera',
+    version: 'this tree',
+    async prepare(_s, w) {
+      return async () => {
+        await w.plan.run('peers');
+        return readTensor(gpu, w.out);
+      };
+    },
+  };
+}
+
+async function ortPeer(): Promise<Peer> {
+  const ort = await import('onnxruntime-web/webgpu');
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  let session: { run(f: Record<string, unknown>): Promise<Record<string, { getData(): Promise<unknown> }>>; release(): Promise<void> } | null = null;
+  return {
+    name: 'onnxruntime-web',
+    version: `${(ort.env.versions as { web?: string }).web ?? '?'} (webgpu EP)`,
+    async prepare(s, w) {
+      if (session) await session.release();
+      const d = w.data;
+      const nodes: Node[] = [];
+      const inits: Init[] = [];
+      const init = (name: string, a: Float32Array, dims: number[]) => inits.push({ name, dims, type: 1, raw: f32raw(a) });
+      const feeds: Record<string, Float32Array> = {};
+      const inputs: { name: string; dims: number[]; type: 1 }[] = [];
+      const input = (name: string, a: Float32Array, dims: number[]) => ((feeds[name] = a), inputs.push({ name, dims, type: 1 }));
+      let outDims: number[];
+      const linear = (x: string, wname: string, b: string | null, N: number, K: number, y: string) => {
+        init(wname, transpose(d[wname]!, N, K), [K, N]);
+        if (b) {
+          init(b, d[b]!, [N]);
+          nodes.push({ op: 'MatMul', inputs: [x, wname], outputs: [`${y}_mm`] }, { op: 'Add', inputs: [`${y}_mm`, b], outputs: [y] });
+        } else nodes.push({ op: 'MatMul', inputs: [x, wname], outputs: [y] });
+      };
+      switch (s.kind) {
+        case 'gemm':
+          input('x', d.x!, [s.m, s.k]);
+          linear('x', 'w', null, s.n, s.k, 'y');
+          outDims = [s.m, s.n];
+          break;
+        case 'layernorm':
+          input('x', d.x!, [s.rows, s.cols]);
+          init('weight', d.weight!, [s.cols]);
+          init('bias', d.bias!, [s.cols]);
+          nodes.push({ op: 'LayerNormalization', inputs: ['x', 'weight', 'bias'], outputs: ['y'], attrs: { axis: -1, epsilon: { float: 1e-6 } } });
+          outDims = [s.rows, s.cols];
+          break;
+        case 'attention': {
+          const W = s.heads * s.headDim;
+          for (const n of ['q', 'k', 'v']) input(n, d[n]!, [1, s.tokens, W]);
+          nodes.push({ op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: ['q', 'k', 'v'], outputs: ['y'], attrs: { num_heads: s.heads } });
+          outDims = [1, s.tokens, W];
+          break;
+        }
+        case 'block': {
+          const D = s.hidden;
+          const F = 4 * D;
+          const T = s.tokens;
+          input('x', d.x!, [1, T, D]);
+          const mod = d.mod!;
+          const vec = (name: string, j: number, plusOne = false) => init(name, mod.slice(j * D, (j + 1) * D).map((v) => (plusOne ? 1 + v : v)), [D]);
+          vec('shift_msa', 0), vec('scale_msa1', 1, true), vec('gate_msa', 2), vec('shift_mlp', 3), vec('scale_mlp1', 4, true), vec('gate_mlp', 5);
+          init('ones', new Float32Array(D).fill(1), [D]);
+          init('zeros', new Float32Array(D), [D]);
+          const ln = (x: string, shift: string, scale: string, y: string) =>
+            nodes.push(
+              { op: 'LayerNormalization', inputs: [x, 'ones', 'zeros'], outputs: [`${y}_ln`], attrs: { axis: -1, epsilon: { float: 1e-6 } } },
+              { op: 'Mul', inputs: [`${y}_ln`, scale], outputs: [`${y}_sc`] },
+              { op: 'Add', inputs: [`${y}_sc`, shift], outputs: [y] },
+            );
+          ln('x', 'shift_msa', 'scale_msa1', 'n1');
+          linear('n1', 'wq', 'bq', D, D, 'q');
+          linear('n1', 'wk', 'bk', D, D, 'k');
+          linear('n1', 'wv', 'bv', D, D, 'v');
+          nodes.push({ op: 'MultiHeadAttention', domain: 'com.microsoft', inputs: ['q', 'k', 'v'], outputs: ['a'], attrs: { num_heads: s.heads } });
+          linear('a', 'wo', 'bo', D, D, 'o');
+          nodes.push({ op: 'Mul', inputs: ['o', 'gate_msa'], outputs: ['og'] }, { op: 'Add', inputs: ['x', 'og'], outputs: ['x1'] });
+          ln('x1', 'shift_mlp', 'scale_mlp1', 'n3');
+          init('w1', transpose(d.w1!, F, D), [D, F]);
+          init('b1', d.b1!, [F]);
+          nodes.push({ op: 'MatMul', inputs: ['n3', 'w1'], outputs: ['h_mm'] }, { op: 'FastGelu', domain: 'com.microsoft', inputs: ['h_mm', 'b1'], outputs: ['h'] });
+          linear('h', 'w2', 'b2', D, F, 'y2');
+          nodes.push({ op: 'Mul', inputs: ['y2', 'gate_mlp'], outputs: ['y2g'] }, { op: 'Add', inputs: ['x1', 'y2g'], outputs: ['y'] });
+          outDims = [1, T, D];
+          break;
+        }
+      }
+      const model = buildModel({ nodes, inits, inputs, outputs: [{ name: 'y', dims: outDims, type: 1 }] });
+      session = (await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' })) as unknown as typeof session;
+      const tensors = Object.fromEntries(inputs.map((i) => [i.name, new ort.Tensor('float32', feeds[i.name]!, i.dims)]));
+      return async () => {
+        const r = await session!.run(tensors);
+        return (await r.y!.getData()) as Float32Array;
+      };
+    },
+    dispose() {
+      void session?.release();
+    },
+  };
+}
+
+async function tfjsPeer(): Promise<Peer> {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: the webgpu backend did not initialise');
+  await tf.ready();
+  let keep: { dispose(): void }[] = [];
+  type T = ReturnType<typeof tf.tensor>;
+  return {
+    name: 'tfjs-backend-webgpu',
+    version: tf.version_core,
+    async prepare(s, w) {
+      for (const t of keep) t.dispose();
+      keep = [];
+      const d = w.data;
+      const up = (a: Float32Array, shape: number[]) => {
+        const t = tf.tensor(a, shape);
+        keep.push(t);
+        return t;
+      };
+      const lnorm = (x: T, eps: number) => {
+        const { mean, variance } = tf.moments(x, -1, true);
+        return tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+      };
+      const attn = (q: T, k: T, v: T, H: number, Dh: number, L: number) => {
+        const heads = (t: T) => tf.transpose(tf.reshape(t, [L, H, Dh]), [1, 0, 2]);
+        const sc = tf.mul(tf.matMul(heads(q) as never, heads(k) as never, false, true), 1 / Math.sqrt(Dh));
+        const o = tf.matMul(tf.softmax(sc) as never, heads(v) as never);
+        return tf.reshape(tf.transpose(o, [1, 0, 2]), [L, H * Dh]);
+      };
+      let f: () => T;
+      switch (s.kind) {
+        case 'gemm': {
+          const x = up(d.x!, [s.m, s.k]);
+          const wt = up(transpose(d.w!, s.n, s.k), [s.k, s.n]);
+          f = () => tf.matMul(x as never, wt as never);
+          break;
+        }
+        case 'layernorm': {
+          const x = up(d.x!, [s.rows, s.cols]);
+          const g = up(d.weight!, [s.cols]);
+          const b = up(d.bias!, [s.cols]);
+          f = () => tf.add(tf.mul(lnorm(x, 1e-6), g), b);
+          break;
+        }
+        case 'attention': {
+          const W = s.heads * s.headDim;
+          const [q, k, v] = ['q', 'k', 'v'].map((n) => up(d[n]!, [s.tokens, W])) as [T, T, T];
+          f = () => attn(q, k, v, s.heads, s.headDim, s.tokens);
+          break;
+        }
+        case 'block': {
+          const D = s.hidden;
+          const F = 4 * D;
+          const T = s.tokens;
+          const x = up(d.x!, [T, D]);
+          const m = (j: number, plusOne = false) => up(d.mod!.slice(j * D, (j + 1) * D).map((v) => (plusOne ? 1 + v : v)), [D]);
+          const [shM, scM, gM, shF, scF, gF] = [m(0), m(1, true), m(2), m(3), m(4, true), m(5)];
+          const lin = (wn: string, bn: string, N: number, K: number) => ({ w: up(transpose(d[wn]!, N, K), [K, N]), b: up(d[bn]!, [N]) });
+          const [lq, lk, lv, lo] = [lin('wq', 'bq', D, D), lin('wk', 'bk', D, D), lin('wv', 'bv', D, D), lin('wo', 'bo', D, D)];
+          const [l1, l2] = [lin('w1', 'b1', F, D), lin('w2', 'b2', D, F)];
+          const ap = (t: T, l: { w: T; b: T }) => tf.add(tf.matMul(t as never, l.w as never), l.b);
+          const c = Math.sqrt(2 / Math.PI);
+          const gelu = (y: T) => tf.mul(tf.mul(y, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(y, tf.mul(tf.pow(y, 3), 0.044715)), c))));
+          f = () => {
+            const n1 = tf.add(tf.mul(lnorm(x, 1e-6), scM), shM);
+            const a = attn(ap(n1, lq), ap(n1, lk), ap(n1, lv), s.heads, D / s.heads, T);
+            const x1 = tf.add(x, tf.mul(ap(a as T, lo), gM));
+            const n3 = tf.add(tf.mul(lnorm(x1, 1e-6), scF), shF);
+            return tf.add(x1, tf.mul(ap(gelu(ap(n3, l1)), l2), gF));
+          };
+          break;
+        }
+      }
+      return async () => {
+        const y = tf.tidy(f);
+        const out = (await y.data()) as Float32Array;
+        y.dispose();
+        return out;
+      };
+    },
+    dispose() {
+      for (const t of keep) t.dispose();
+    },
+  };
+}
+
+// ---- run ----------------------------------------------------------------------------------------
+interface Cell {
+  median_ms: number | null;
+  min_ms?: number;
+  error?: string;
+  check?: Pick<Check, 'rows' | 'maxAbsErr'>;
+}
+
+const label = (s: Spec) =>
+  s.kind === 'gemm' ? `GEMM ${s.m}×${s.k}×${s.n}` : s.kind === 'layernorm' ? `LayerNorm [${s.rows},${s.cols}]` : s.kind === 'attention' ? `attention ${s.heads}×${s.tokens}×${s.headDim}` : `DiT block D=${s.hidden} H=${s.heads} T=${s.tokens}`;
+
+async function main() {
+  const gpu = await acquireGpu({ gpu: dawn });
+  const peers: Peer[] = [tesseraPeer(gpu)];
+  const want = new Set(opt('peers', 'onnxruntime-web,tfjs').split(','));
+  for (const make of [...(want.has('onnxruntime-web') ? [ortPeer] : []), ...(want.has('tfjs') ? [tfjsPeer] : [])]) {
+    try {
+      peers.push(await make());
+    } catch (e) {
+      console.error(`peer ${make.name} unavailable: ${(e as Error).message}`);
+    }
+  }
+  const log = (m: string) => (flag('json') ? console.error(m) : console.log(m));
+  log(`adapter: ${describeAdapter(gpu)}; ${repeats} repeats after ${warmup} warm-up; f32; date ${new Date().toISOString()}`);
+  log(`peers: ${peers.map((p) => `${p.name} ${p.version}`).join(', ')}`);
+  const rows: { workload: string; cells: Record<string, Cell> }[] = [];
+  for (const s of SPECS) {
+    const w = workload(gpu, s);
+    const cells: Record<string, Cell> = {};
+    try {
+      for (const p of peers) {
+        try {
+          const run = await p.prepare(s, w);
+          const c = w.checkOutput(await run());
+          if (!c.ok) throw new Error(`WRONG result: ${c.fails}/${c.elements} checked elements out of tolerance (atol ${c.tol.atol}, rtol ${c.tol.rtol}), max |err| ${c.maxAbsErr.toExponential(2)}; worst ${c.worst}`);
+          for (let i = 0; i < warmup; i++) await run();
+          const ts: number[] = [];
+          for (let i = 0; i < repeats; i++) {
+            const t0 = performance.now();
+            await run();
+            ts.push(performance.now() - t0);
+          }
+          cells[p.name] = { median_ms: median(ts), min_ms: Math.min(...ts), check: { rows: c.rows, maxAbsErr: c.maxAbsErr } };
+        } catch (e) {
+          cells[p.name] = { median_ms: null, error: ((e as Error).message ?? String(e)).split('\n')[0]!.slice(0, 200) };
+        }
+        const c = cells[p.name]!;
+        log(`  ${label(s).padEnd(34)} ${p.name.padEnd(20)} ${c.median_ms === null ? `— (${c.error})` : `${c.median_ms.toFixed(1)} ms`}`);
+      }
+    } finally {
+      w.destroy();
+    }
+    rows.push({ workload: label(s), cells });
+  }
+  for (const p of peers) p.dispose?.();
+
+  const names = peers.map((p) => p.name);
+  const others = names.slice(1);
+  const head = ['workload', ...names.map((n) => `${n} ms`), ...others.map((n) => `× vs ${n}`)];
+  const table = rows.map((r) => {
+    const t = r.cells.tessera?.median_ms ?? null;
+    return [
+      r.workload,
+      ...names.map((n) => (r.cells[n]?.median_ms == null ? 'failed' : r.cells[n]!.median_ms!.toFixed(1))),
+      ...others.map((n) => (t && r.cells[n]?.median_ms ? `${(r.cells[n]!.median_ms! / t).toFixed(2)}×` : '—')),
+    ];
+  });
+  if (flag('json')) {
+    console.log(JSON.stringify({ adapter: describeAdapter(gpu), date: new Date().toISOString(), repeats, warmup, peers: peers.map((p) => ({ name: p.name, version: p.version })), rows }));
+  } else {
+    console.log('');
+    const wd = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
+    for (const r of [head, wd.map((n) => '-'.repeat(n)), ...table]) console.log(r.map((x, i) => (i ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
+    console.log('\n(× = peer median / tessera median: > 1 means tessera is faster)');
+  }
+  gpu.destroy();
+}
+
+await main();
+process.exit(0);
