@@ -128,12 +128,8 @@ export interface FitOptions {
  * Needs the config and shapes only — call it before loading or allocating anything.
  */
 export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
-  const est = estimateMemory(c, latent, text, dtype);
-  const total = opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total;
-  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const { est, total, perBuffer, tooBig, overBudget } = measure(c, latent, text, dtype, limits, opts);
   const limitName = limits.maxBufferSize < limits.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
-  const tooBig = est.largestTensor > perBuffer;
-  const overBudget = opts.maxMemory !== undefined && total > opts.maxMemory;
   if (!tooBig && !overBudget) return est;
   const what =
     `this run (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype}) needs ${fmtBytes(total)} on the GPU ` +
@@ -144,29 +140,47 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
   throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '))}`);
 }
 
-/** Concrete ways out: how many frames would fit, a smaller resolution/batch, f16. */
+function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
+  const est = estimateMemory(c, latent, text, dtype);
+  const total = opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total;
+  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const tooBig = est.largestTensor > perBuffer;
+  const overBudget = opts.maxMemory !== undefined && total > opts.maxMemory;
+  return { est, total, perBuffer, tooBig, overBudget };
+}
+
+/** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16. */
 function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean): string {
   const out: string[] = [];
   const fits = (l: number[]) => {
-    try {
-      checkRunFits(c, l, text, dtype, limits, opts);
-      return true;
-    } catch {
-      return false;
-    }
+    const m = measure(c, l, text, dtype, limits, opts);
+    return !m.tooBig && !m.overBudget;
   };
-  if (!weightBound && latent.length === 5 && latent[2]! > 1) {
-    const pt = c.family === 'wan' ? c.patch[0] : 1;
+  /** The largest n in [1, hi] with ok(n) (ok is monotone), or 0. */
+  const most = (hi: number, ok: (n: number) => boolean) => {
     let best = 0;
-    for (let lo = 1, hi = Math.floor(latent[2]! / pt); lo <= hi; ) {
-      const mid = (lo + hi) >> 1;
-      if (fits([latent[0]!, latent[1]!, mid * pt, latent[3]!, latent[4]!])) [best, lo] = [mid * pt, mid + 1];
+    for (let lo = 1; lo <= hi; ) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (ok(mid)) [best, lo] = [mid, mid + 1];
       else hi = mid - 1;
     }
-    out.push(best > 0 ? `use fewer frames (${best} latent frames fit at this resolution)` : 'use fewer frames');
+    return best;
+  };
+  if (!weightBound) {
+    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const video = latent.length === 5;
+    const F = video ? latent[2]! : 1;
+    const [H, W] = latent.slice(-2) as [number, number];
+    const tokens = (F / pt) * (H / ph) * (W / pw);
+    // tokens drive every activation: the most that fit, as one row of patches
+    const maxTokens = most(tokens, (k) => fits(video ? [latent[0]!, latent[1]!, pt, ph, pw * k] : [latent[0]!, latent[1]!, ph, pw * k]));
+    const frames = video && F > pt ? most(Math.floor(F / pt), (n) => fits([latent[0]!, latent[1]!, n * pt, H, W])) * pt : 0;
+    if (frames > 0) out.push(`use fewer frames (${frames} latent frames fit at this resolution)`);
+    else if (maxTokens > 0) out.push(`use a smaller resolution${video ? ' or fewer frames' : ''} (about ${maxTokens} of these ${tokens} tokens per item fit)`);
+    else out.push(`use a smaller resolution${video ? ' or fewer frames' : ''}`);
+    if (frames > 0) out.push('a smaller resolution');
+    if (latent[0]! > 1) out.push('a smaller batch');
   }
-  if (!weightBound) out.push('a smaller resolution');
-  if (!weightBound && latent[0]! > 1) out.push('a smaller batch');
   if (dtype === 'f32' && opts.f16 !== false) out.push('--dtype f16 (half the bytes)');
   if (weightBound || out.length === 0) out.push(opts.maxMemory !== undefined ? 'a larger --max-memory budget or a smaller model' : 'a smaller model');
   return out.length > 1 ? `${out.slice(0, -1).join(', ')} or ${out[out.length - 1]}` : out[0]!;
