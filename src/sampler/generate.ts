@@ -5,6 +5,7 @@
 // cheap non-finite check at the end of every step).
 import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.js';
 import { InputError } from '../model/model.js';
+import { GpuError } from '../gpu/device.js';
 import { randn } from '../ref/random.js';
 import { cfgCombine, makeScheduler, type Scheduler, type SchedulerName } from './scheduler.js';
 
@@ -114,7 +115,14 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
       encoder_hidden_states: text,
       class_labels: labels,
     };
-    const out = await model.forward(inputs);
+    let out: TensorData;
+    try {
+      out = await model.forward(inputs);
+    } catch (e) {
+      // a lost device or a GPU error mid-run: say which step it ended
+      if (e instanceof GpuError) throw new GpuError(`step ${i + 1}/${sched.timesteps.length}: ${e.message}`, e.kind, e.where);
+      throw e;
+    }
     // model output per item: outC channels; learned-sigma models (outC = 2C) keep the first C
     const perOut = out.data.length / bb;
     const spatial = perOut / outC;
