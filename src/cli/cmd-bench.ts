@@ -11,7 +11,7 @@ import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
-import { UsageError, type FlagSpec, type Parsed } from './args.js';
+import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import type { Command } from './main.js';
 
 export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'block', 'suite'] as const;
@@ -335,6 +335,16 @@ export const benchCommand: Command = {
       'no-wall': { type: 'bool', help: 'skip the Benchmark.js wall-clock measurement' },
       'no-ceiling': { type: 'bool', help: 'skip measuring the device ceiling (ceiling_share becomes null)' },
     },
+  },
+  help(p) {
+    const spec = benchCommand.spec;
+    const sub = p._[0] as Sub | undefined;
+    if (!sub || !BENCH_SUBCOMMANDS.includes(sub)) return `${helpText(spec)}\n\ntessera bench <benchmark> --help shows one benchmark's flags.`;
+    // one benchmark: its own flags plus the common ones
+    const own = SUB_FLAGS[sub];
+    const flags = Object.fromEntries(Object.entries(spec.flags).filter(([n]) => !SPECIFIC.has(n) || own.required.includes(n) || own.optional.includes(n)).map(([n, f]) => [n, own.required.includes(n) ? { ...f, required: true } : f]));
+    const args = [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map((n) => `[--${n}${spec.flags[n]!.type === 'bool' ? '' : ` ${spec.flags[n]!.arg ?? 'N'}`}]`)];
+    return helpText({ ...spec, name: `bench ${sub}`, flags, usage: `tessera bench ${sub}${args.length ? ` ${args.join(' ')}` : ''} [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]`, positionals: [] });
   },
   async run(p) {
     const sub = p._[0] as Sub;

@@ -11,6 +11,8 @@ import { demoCommand } from './cmd-demo.js';
 export interface Command {
   spec: CommandSpec;
   run(p: Parsed): Promise<number | void>;
+  /** Help text for `--help` when it depends on the arguments (e.g. `bench gemm --help`); default helpText(spec). */
+  help?(p: Parsed): string;
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
@@ -41,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const p = parseArgs(cmd.spec, rest);
     if (p.help) {
-      console.log(helpText(cmd.spec));
+      console.log(cmd.help?.(p) ?? helpText(cmd.spec));
       return 0;
     }
     return (await cmd.run(p)) ?? 0;

@@ -1,0 +1,137 @@
+// Issue 5, "CLI contract": `--help` for every subcommand (bench benchmarks included); unknown flags
+// and bad values are usage errors (exit 2) that list the valid ones; outputs are written to a
+// temp name and renamed, and exit 0 comes only with every output written.
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BENCH_SUBCOMMANDS } from '../../src/cli/cmd-bench.js';
+import { commands, main } from '../../src/cli/main.js';
+import { writeFileAtomic } from '../../src/io/node-write.js';
+import { hasGpu } from '../helpers/gpu.js';
+import { cli, filesIn, FIXTURES, tempDir } from './helpers.js';
+
+/** Runs main() in-process, capturing stdout/stderr lines. */
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(...a.join(' ').split('\n')));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+}
+afterEach(() => vi.restoreAllMocks());
+
+describe('--help', () => {
+  it('top level: lists every command', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    for (const c of commands) expect(r.out).toContain(`  ${c.spec.name}`);
+    expect((await run()).code).toBe(2); // no command: help, but not success
+  });
+
+  it.each(commands.map((c) => c.spec.name))('tessera %s --help: usage and every flag, exit 0', async (name) => {
+    const spec = commands.find((c) => c.spec.name === name)!.spec;
+    const r = await run(name, '--help');
+    expect(r.code).toBe(0);
+    expect(r.err).toEqual([]);
+    expect(r.out).toMatch(new RegExp(`^tessera ${name} — `));
+    expect(r.out).toContain('usage: tessera ' + name);
+    for (const f of [...Object.keys(spec.flags), 'help', 'debug']) expect(r.out).toContain(`  --${f}`);
+  });
+
+  it.each([...BENCH_SUBCOMMANDS])('tessera bench %s --help: that benchmark\'s usage and flags only', async (sub) => {
+    const r = await run('bench', sub, '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^tessera bench ${sub} — `));
+    expect(r.out).toContain(`usage: tessera bench ${sub}`);
+    for (const f of ['json', 'dtype', 'repeats', 'warmup', 'trace', 'help']) expect(r.out).toContain(`  --${f}`);
+    const own: Record<string, string[]> = { gemm: ['m', 'k', 'n', 'tile'], attention: ['heads', 'tokens', 'head-dim', 'kv-tokens'], layernorm: ['rows', 'cols'], block: ['hidden', 'heads', 'tokens'], suite: ['quick'], ceiling: [] };
+    for (const f of own[sub] ?? []) expect(r.out).toContain(`  --${f} `.trimEnd());
+    if (sub !== 'layernorm') expect(r.out).not.toContain('  --rows');
+    if (sub !== 'gemm') expect(r.out).not.toMatch(/^ {2}--m /m);
+  });
+});
+
+describe('unknown flags and bad values: exit 2, one line listing the valid ones', () => {
+  it.each(commands.map((c) => c.spec.name))('tessera %s --frobnicate', async (name) => {
+    const spec = commands.find((c) => c.spec.name === name)!.spec;
+    const r = await run(name, '--frobnicate', '3');
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(new RegExp(`^tessera: error: UsageError: tessera ${name}: unknown flag --frobnicate; valid flags: `));
+    for (const f of Object.keys(spec.flags)) expect(r.err[0]).toContain(`--${f}`);
+  });
+
+  it.each([
+    [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--dtype', 'f64'], '--dtype must be one of f32, f16, got "f64"'],
+    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of flow-match-euler, ddim, got "euler"'],
+    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', 'ten'], '--steps must be an integer, got "ten"'],
+    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
+    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite number, got "lots"'],
+    [['generate', '--model', 'm', '--out', 'o', '--steps', '2'], 'tessera generate: missing required flag --scheduler (sampler)'],
+    [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--max-memory', '-3GiB'], '--max-memory: not a memory size: "-3GiB" (expected e.g. 512MiB, 2GiB or a number of bytes)'],
+    [['demo', '--preset', 'sdxl'], '--preset must be one of'],
+    [['demo', '--json'], 'unknown flag --json; valid flags: --help, --debug, --preset, --steps'],
+    [['info', '--json=maybe'], '--json takes no value (or true/false), got "maybe"'],
+    [['bench', 'matmul'], 'tessera bench: benchmark "matmul" is not one of ceiling, gemm, attention, layernorm'],
+    [['bench'], 'tessera bench: missing benchmark (one of ceiling, gemm'],
+    [['bench', 'gemm', '--m', '64', '--k', '64'], 'tessera bench gemm: missing --n'],
+    [['bench', 'gemm', '--m', '64', '--k', '64', '--n', '64', '--rows', '3'], 'tessera bench gemm: --rows does not apply (it is a flag of bench layernorm)'],
+    [['bench', 'gemm', '--m', '0', '--k', '64', '--n', '64'], '--m must be between 1 and'],
+    [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--tile', 'TM'], '--tile must look like KEY=INT'],
+  ])('%j → usage error', async (argv, msg) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^tessera: error: UsageError: /);
+    expect(r.err[0]).toContain(msg);
+  });
+
+  it('an unknown command lists the commands; --debug adds the stack, otherwise one line', async () => {
+    const r = await run('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`tessera: unknown command "frobnicate"; commands: ${commands.map((c) => c.spec.name).join(', ')}`]);
+    const d = await run('forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--dtype', 'f64', '--debug');
+    expect(d.err.length).toBeGreaterThan(1);
+    expect(d.err[1]).toMatch(/UsageError/);
+  });
+});
+
+describe('outputs: checked before work, temp name + rename, exit 0 only with everything written', () => {
+  it('an output folder that does not exist is refused before any work (exit 2)', async () => {
+    const dir = tempDir();
+    const r = await run('forward', '--model', join(FIXTURES, 'wan_small', 'model'), '--inputs', join(FIXTURES, 'wan_small', 'inputs.safetensors'), '--out', join(dir, 'nope', 'out.safetensors'));
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([`tessera: error: UsageError: --out ${join(dir, 'nope', 'out.safetensors')}: the folder ${join(dir, 'nope')} does not exist`]);
+    mkdirSync(join(dir, 'adir'));
+    const g = await run('generate', '--model', 'x', '--seed', '1', '--out', join(dir, 'out.safetensors'), '--preview', join(dir, 'adir'), '--scheduler', 'ddim', '--steps', '2');
+    expect(g.code).toBe(2);
+    expect(g.err[0]).toContain(`--preview ${join(dir, 'adir')}: is a folder, expected a file name`);
+    expect(readdirSync(dir)).toEqual(['adir']);
+  });
+
+  it('writeFileAtomic: a failed write leaves neither the file nor its temp file', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'target'));
+    mkdirSync(join(dir, 'target', 'x')); // rename over a non-empty folder fails
+    await expect(writeFileAtomic(join(dir, 'target'), new Uint8Array(10))).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual(['target']);
+    await writeFileAtomic(join(dir, 'ok.bin'), new Uint8Array([1, 2, 3]));
+    expect(readdirSync(dir).sort()).toEqual(['ok.bin', 'target']);
+  });
+
+  it.skipIf(!hasGpu)('generate writes latents, preview and frames (no temp files left) and only then exits 0', async () => {
+    const dir = tempDir();
+    const c = join(FIXTURES, 'wan_sampler_small');
+    const r = await cli(['generate', '--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', join(dir, 'out.safetensors'), '--preview', join(dir, 'clip.gif'), '--frames-dir', join(dir, 'frames'), '--scheduler', 'flow-match-euler', '--steps', '2', '--guidance', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(filesIn(dir).sort()).toEqual(['clip.gif', 'frames', 'out.safetensors']);
+    expect(readdirSync(join(dir, 'frames')).every((f) => /^frame-\d{3}\.png$/.test(f))).toBe(true);
+    expect(existsSync(join(dir, 'frames', 'frame-000.png'))).toBe(true);
+  });
+});
