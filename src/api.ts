@@ -7,7 +7,7 @@ export { setKernelSource, kernelSource, ShaderError } from './gpu/shader.js';
 export { loadModel, DiffusionModel, InputError, setFolderResolver, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
 export { parseConfig, ConfigError, type ModelConfig, type Family } from './model/config.js';
 export { WeightError } from './model/weights.js';
-export { estimateMemory, type MemoryEstimate } from './model/memory.js';
+export { estimateMemory, estimateWeights, checkRunFits, checkWeightsFit, parseBytes, LimitError, type MemoryEstimate, type MemoryLimits, type FitOptions } from './model/memory.js';
 export { PRESETS, getPreset, presetNames, loadRandomModel, type Preset } from './model/presets.js';
 export { generate, NumericsError, type GenerateOptions, type GenerateResult } from './sampler/generate.js';
 export { makeScheduler, cfgCombine, type Scheduler, type SchedulerName } from './sampler/scheduler.js';
