@@ -18,7 +18,7 @@ export const forwardCommand: Command = {
       model: { type: 'string', arg: 'DIR', help: 'diffusers model folder (config.json + *.safetensors)', required: true },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with hidden_states, timestep and encoder_hidden_states (Wan/Latte) or class_labels (DiT)', required: true },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors (tensor "sample", F32)', required: true },
-      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations', default: 'f32' },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default: f16 for F16 checkpoints on a shader-f16 adapter, else f32)' },
       'max-memory': MAX_MEMORY_FLAG,
     },
   },
@@ -27,12 +27,11 @@ export const forwardCommand: Command = {
     checkOutputPath('out', p.out as string);
     const budget = maxMemory(p);
     const inputs = await readInputs(file);
-    const dtype = p.dtype as DType;
     const model = await loadModel(p.model as string, {
-      dtype,
+      dtype: p.dtype as DType | undefined,
       maxMemory: budget,
       // refuse a run that cannot fit before reading any weight (shape errors are validate()'s job)
-      preflight: (config, gpu) => {
+      preflight: (config, gpu, dtype) => {
         const hs = inputs.get('hidden_states');
         const text = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
         if (!hs || hs.shape.length !== (config.family === 'dit' ? 4 : 5) || (config.family !== 'dit' && text?.length !== 3)) return;

@@ -49,7 +49,7 @@ export const generateCommand: Command = {
       steps: { type: 'int', help: 'denoising steps', required: true },
       guidance: { type: 'number', help: 'classifier-free guidance scale (off when ≤ 1)', default: 1 },
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
-      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations', default: 'f32' },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default: f16 for F16 checkpoints on a shader-f16 adapter, else f32)' },
       seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents)' },
       batch: { type: 'int', help: 'batch size of seeded noise', default: 1 },
       frames: { type: 'int', help: 'latent frames (with --seed; Wan/Latte)' },
@@ -71,12 +71,11 @@ export const generateCommand: Command = {
     const budget = maxMemory(p);
     const inputs = p.inputs ? await readInputs(p.inputs as string) : new Map();
     const file = (p.inputs as string) ?? '(seeded)';
-    const dtype = p.dtype as DType;
     const model = await loadModel(p.model as string, {
-      dtype,
+      dtype: p.dtype as DType | undefined,
       maxMemory: budget,
       // the batched (CFG) shapes the loop will run, refused before any weight is read
-      preflight: (config, gpu) => {
+      preflight: (config, gpu, dtype) => {
         const cfgB = (p.guidance as number) > 1 ? 2 : 1;
         const given = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
         const spatial = [p.height as number | undefined, p.width as number | undefined];

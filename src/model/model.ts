@@ -53,7 +53,7 @@ export interface LoadOptions {
    * weight is uploaded: e.g. `checkRunFits` for the shapes the caller will run, so that a run
    * that cannot fit is refused before the weights are read.
    */
-  preflight?: (config: ModelConfig, gpu: Gpu) => void;
+  preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType) => void;
 }
 
 /** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
@@ -281,14 +281,17 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
     const want = expectedKeys(config);
     checkKeys(folder.name, folder.tensors, want);
     const gpu = opts.gpu ?? (await acquireGpu());
-    const dtype = opts.dtype ?? 'f32';
+    // Default: keep F16 checkpoints in f16 where the adapter can; everything else (F32, and BF16,
+    // whose range f16 cannot hold) in f32.
+    const allF16 = [...want.keys()].every((k) => folder.tensors.get(k)!.dtype === 'F16');
+    const dtype: DType = opts.dtype ?? (allF16 && gpu.f16 ? 'f16' : 'f32');
     if (dtype === 'f16' && !gpu.f16) {
       if (!opts.gpu) gpu.destroy();
       throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
     }
     try {
       checkWeightsFit(config, dtype, gpu.limits, { maxMemory: opts.maxMemory, f16: gpu.f16 });
-      opts.preflight?.(config, gpu);
+      opts.preflight?.(config, gpu, dtype);
     } catch (e) {
       if (!opts.gpu) gpu.destroy();
       throw e;
