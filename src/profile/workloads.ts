@@ -14,7 +14,7 @@ import { attentionRef } from '../ref/attention.js';
 import { gemmRef } from '../ref/gemm.js';
 import { normRef } from '../ref/norm.js';
 import { randn, rng } from '../ref/random.js';
-import { BENCH_TOL, compareRows, type Check } from './check.js';
+import { BENCH_TOL, compareRows, type Check, type Tol } from './check.js';
 export { assertCheck, BENCH_TOL, WrongResultError, type Check, type Tol } from './check.js';
 
 export interface Workload {
@@ -26,8 +26,8 @@ export interface Workload {
   alloc: Allocator;
   /** Runs the plan once and compares with the reference. */
   check(): Promise<Check>;
-  /** Compares any full output (e.g. another library's) with the reference on the sampled rows. */
-  checkOutput(got: Float32Array): Check;
+  /** Compares any full output (e.g. another library's) with the reference on the sampled rows (default tolerance: BENCH_TOL). */
+  checkOutput(got: Float32Array, tol?: Tol): Check;
   /** The (dtype-rounded) inputs and weights, for running the same workload elsewhere. */
   data: Record<string, Float32Array>;
   /** The tensor the plan writes its result to. */
@@ -88,10 +88,10 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
       async check() {
         return this.checkOutput(await runAndRead(b.plan, out, label));
       },
-      checkOutput(got: Float32Array) {
+      checkOutput(got: Float32Array, tol?: Tol) {
         const rows = sampleRows(M, N * K);
         const ref = gemmRef(rowsOf(x, rows, K), w, { M: rows.length, K, N });
-        return compareRows(got, ref, rows, N, M, BENCH_TOL.gemm[dtype]);
+        return compareRows(got, ref, rows, N, M, tol ?? BENCH_TOL.gemm[dtype]);
       },
     };
   } catch (e) {
@@ -125,13 +125,13 @@ export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; t
       async check() {
         return this.checkOutput(await runAndRead(b.plan, out, label));
       },
-      checkOutput(got: Float32Array) {
+      checkOutput(got: Float32Array, tol?: Tol) {
         // Sampled query rows (per batch item, all heads); rows index [B·Lq] flattened.
         const flat = sampleRows(B * Lq, 2 * H * Lk * D);
         const ref = attentionRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D, rows: [...new Set(flat.map((r) => r % Lq))] });
         const picked = new Float64Array(flat.length * W);
         flat.forEach((r, i) => picked.set(ref.subarray(r * W, (r + 1) * W), i * W));
-        return compareRows(got, picked, flat, W, B * Lq, BENCH_TOL.attention[dtype]);
+        return compareRows(got, picked, flat, W, B * Lq, tol ?? BENCH_TOL.attention[dtype]);
       },
     };
   } catch (e) {
@@ -162,10 +162,10 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
       async check() {
         return this.checkOutput(await runAndRead(b.plan, out, label));
       },
-      checkOutput(got: Float32Array) {
+      checkOutput(got: Float32Array, tol?: Tol) {
         const rows = sampleRows(R, 4 * C, 3e7, 64);
         const ref = normRef(rowsOf(x, rows, C), { rows: rows.length, cols: C, eps: 1e-6, weight: w, bias });
-        return compareRows(got, ref, rows, C, R, BENCH_TOL.layernorm[dtype]);
+        return compareRows(got, ref, rows, C, R, tol ?? BENCH_TOL.layernorm[dtype]);
       },
     };
   } catch (e) {
@@ -250,7 +250,7 @@ export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
       async check() {
         return this.checkOutput(await runAndRead(plan, xt, label));
       },
-      checkOutput(got: Float32Array) {
+      checkOutput(got: Float32Array, tol?: Tol) {
         // float64: LN+modulate and k, v for every token (attention needs them); the rest on sampled rows.
         const modLN = (xs: ArrayLike<number>, rows: number, shift: number, sc: number) =>
           normRef(xs, { rows, cols: D, eps: 1e-6, mod: { data: mod, stride: 6 * D, shiftOffset: shift, scaleOffset: sc, tokens: rows } });
@@ -272,7 +272,7 @@ export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
         const hs = lin64(n3, rows.length, W1, D, F, 'gelu');
         const ys = lin64(hs, rows.length, W2, F, D);
         const x2 = x1.map((v0, j) => v0 + mod[5 * D + (j % D)]! * ys[j]!);
-        return compareRows(got, x2, rows, D, T, BENCH_TOL.block[dtype]);
+        return compareRows(got, x2, rows, D, T, tol ?? BENCH_TOL.block[dtype]);
       },
     };
   } catch (e) {
