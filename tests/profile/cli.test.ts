@@ -120,8 +120,10 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
 describe.skipIf(!hasGpu)('a wrong kernel is refused before timing', () => {
   it('layernorm with a broken shader fails its check and assertCheck throws', async () => {
     const good = kernelSource('norm');
-    // Break the output (every element doubled): a plausible-looking but wrong kernel.
-    setKernelSource('norm', good.replace('y[base + c] = T(v);', 'y[base + c] = T(2.0 * v);'));
+    // Break the output (every stored element doubled): a plausible-looking but wrong kernel.
+    const broken = good.replace(/(\by\[[^\]]+\]\s*=\s*)T\(v\);/g, '$1T(2.0 * v);');
+    expect(broken, 'the norm kernel no longer stores `y[...] = T(v);`: update this test').not.toBe(good);
+    setKernelSource('norm', broken);
     invalidateKernel(gpu!, 'norm');
     try {
       const w = layernormWorkload(gpu!, { rows: 4, cols: 40, dtype: 'f32' });
