@@ -1,8 +1,12 @@
 // tessera vs onnxruntime-web (WebGPU EP) vs @tensorflow/tfjs-backend-webgpu, in one process on
-// the same Dawn adapter (one `webgpu` GPU object; each library opens its own device on it).
+// ONE GPUDevice: tessera's. ORT gets it through `ort.env.webgpu.device` (set before its first
+// session), tfjs through `new WebGPUBackend(device)` registered as its 'webgpu' backend. With
+// `--devices separate` each library opens its own device on the same adapter instead (the
+// earlier set-up, kept for comparison).
 //
 //   npx tsx bench/peers/run.ts [--only gemm,layernorm,attention,block] [--peers onnxruntime-web,tfjs]
 //                              [--repeats 5] [--warmup 1] [--json] [--full] [--tol-scale 100]
+//                              [--devices shared|separate]
 //
 // Each library gets the same inputs (tessera's seeded workload data) and its output is checked
 // against the same float64 reference rows before it is timed; a wrong or failing library gets
@@ -36,6 +40,14 @@ queueProto.writeBuffer = function (this: unknown, buf: unknown, off: number, dat
   return writeBuffer.call(this, buf, off, data, dOff, size);
 };
 const dawn = create(['disable-dawn-features=timestamp_quantization']);
+// Count devices as they are created, to show (not assume) that the libraries share one.
+const adapterProto = (globals as unknown as { GPUAdapter: { prototype: { requestDevice: (...a: unknown[]) => Promise<unknown> } } }).GPUAdapter.prototype;
+const requestDevice = adapterProto.requestDevice;
+let devicesCreated = 0;
+adapterProto.requestDevice = function (this: unknown, ...a: unknown[]) {
+  devicesCreated++;
+  return requestDevice.apply(this, a);
+};
 Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn }, configurable: true });
 
 // ---- arguments --------------------------------------------------------------------------------
@@ -50,7 +62,10 @@ const repeats = Number(opt('repeats', '5'));
 const tolScale = Number(opt('tol-scale', '1'));
 const warmup = Number(opt('warmup', '1'));
 const only = new Set(opt('only', 'gemm,layernorm,attention,block').split(','));
+const devices = opt('devices', 'shared');
 if (!(repeats >= 1 && warmup >= 0)) throw new Error('--repeats ≥ 1 and --warmup ≥ 0');
+if (devices !== 'shared' && devices !== 'separate') throw new Error(`--devices must be shared or separate, got ${devices}`);
+const shared = devices === 'shared';
 
 type Spec =
   | { kind: 'gemm'; m: number; k: number; n: number }
@@ -112,10 +127,13 @@ function tesseraPeer(gpu: Gpu): Peer {
   };
 }
 
-async function ortPeer(): Promise<Peer> {
+async function ortPeer(gpu: Gpu): Promise<Peer> {
   const ort = await import('onnxruntime-web/webgpu');
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
+  // ORT 1.30's WebGPU EP (the native EP built to wasm) takes a device per session in its EP
+  // options; `env.webgpu.device` is only written back with the device it created itself.
+  const ep = shared ? { name: 'webgpu', device: gpu.device } : 'webgpu';
   let session: { run(f: Record<string, unknown>): Promise<Record<string, { getData(): Promise<unknown> }>>; release(): Promise<void> } | null = null;
   return {
     name: 'onnxruntime-web',
@@ -191,7 +209,7 @@ async function ortPeer(): Promise<Peer> {
         }
       }
       const model = buildModel({ nodes, inits, inputs, outputs: [{ name: 'y', dims: outDims, type: 1 }] });
-      session = (await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' })) as unknown as typeof session;
+      session = (await ort.InferenceSession.create(model, { executionProviders: [ep as never], graphOptimizationLevel: 'all' })) as unknown as typeof session;
       const tensors = Object.fromEntries(inputs.map((i) => [i.name, new ort.Tensor('float32', feeds[i.name]!, i.dims)]));
       return async () => {
         const r = await session!.run(tensors);
@@ -204,11 +222,18 @@ async function ortPeer(): Promise<Peer> {
   };
 }
 
-async function tfjsPeer(): Promise<Peer> {
+async function tfjsPeer(gpu: Gpu): Promise<Peer> {
   const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-webgpu');
+  const tfw = await import('@tensorflow/tfjs-backend-webgpu');
+  if (shared) {
+    // Replace the backend factory that requests a device of its own with one on tessera's device.
+    tf.removeBackend('webgpu');
+    const info = { vendor: gpu.adapterInfo.vendor, architecture: gpu.adapterInfo.architecture, device: gpu.adapterInfo.device, description: gpu.adapterInfo.description } as GPUAdapterInfo;
+    tf.registerBackend('webgpu', () => new tfw.WebGPUBackend(gpu.device, info), 3);
+  }
   if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs: the webgpu backend did not initialise');
   await tf.ready();
+  if (shared && (tf.backend() as unknown as { device: GPUDevice }).device !== gpu.device) throw new Error('tfjs did not take the shared device');
   let keep: { dispose(): void }[] = [];
   type T = ReturnType<typeof tf.tensor>;
   return {
@@ -309,13 +334,14 @@ async function main() {
   const want = new Set(opt('peers', 'onnxruntime-web,tfjs').split(','));
   for (const make of [...(want.has('onnxruntime-web') ? [ortPeer] : []), ...(want.has('tfjs') ? [tfjsPeer] : [])]) {
     try {
-      peers.push(await make());
+      peers.push(await make(gpu));
     } catch (e) {
       console.error(`peer ${make.name} unavailable: ${(e as Error).message}`);
     }
   }
   const log = (m: string) => (flag('json') ? console.error(m) : console.log(m));
   log(`adapter: ${describeAdapter(gpu)}; ${repeats} repeats after ${warmup} warm-up; f32; date ${new Date().toISOString()}`);
+  log(shared ? 'devices: one GPUDevice (tessera\'s) shared by every library; each library timed in turn, never interleaved' : 'devices: each library on its own GPUDevice (same adapter)');
   log(`peers: ${peers.map((p) => `${p.name} ${p.version}`).join(', ')}`);
   const rows: { workload: string; cells: Record<string, Cell> }[] = [];
   for (const s of SPECS) {
@@ -353,6 +379,7 @@ async function main() {
     rows.push({ workload: label(s), cells });
   }
   for (const p of peers) p.dispose?.();
+  log(`GPU devices created in this process: ${devicesCreated}${shared && devicesCreated !== 1 ? ' — NOT shared as intended' : ''}`);
 
   const names = peers.map((p) => p.name);
   const others = names.slice(1);
@@ -366,7 +393,7 @@ async function main() {
     ];
   });
   if (flag('json')) {
-    console.log(JSON.stringify({ adapter: describeAdapter(gpu), date: new Date().toISOString(), repeats, warmup, peers: peers.map((p) => ({ name: p.name, version: p.version })), rows }));
+    console.log(JSON.stringify({ adapter: describeAdapter(gpu), devices, devices_created: devicesCreated, date: new Date().toISOString(), repeats, warmup, peers: peers.map((p) => ({ name: p.name, version: p.version })), rows }));
   } else {
     console.log('');
     const wd = head.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
