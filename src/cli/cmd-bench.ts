@@ -1,4 +1,4 @@
-// `tessera bench <ceiling|gemm|attention|layernorm|suite>`: validated, timed kernel benchmarks.
+// `tessera bench <ceiling|gemm|attention|layernorm|block|model|suite>`: validated, timed kernel benchmarks.
 // Every workload is checked against its float64 reference before it is timed; a wrong kernel
 // gets no time (WrongResultError, exit 1). Per-kernel times come from GPU timestamps (the
 // profiler); end-to-end wall clock from Benchmark.js. `--json` prints one JSON object as the
@@ -12,9 +12,10 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import type { Command } from './main.js';
 
-export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'block', 'suite'] as const;
+export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'block', 'suite', 'model'] as const;
 type Sub = (typeof BENCH_SUBCOMMANDS)[number];
 
 const size = (help: string, arg: string): FlagSpec => ({ type: 'int', help, arg });
@@ -26,6 +27,7 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   attention: { required: ['heads', 'tokens', 'head-dim'], optional: ['kv-tokens', 'batch', 'tile'] },
   layernorm: { required: ['rows', 'cols'], optional: [] },
   block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio'] },
+  model: { required: [], optional: Object.keys(MODEL_FLAGS) },
   suite: { required: [], optional: ['quick'] },
 };
 const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required, ...s.optional]));
@@ -308,9 +310,9 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
-    summary: 'validated kernel benchmarks: ceiling, gemm, attention, layernorm, block, suite',
+    summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, block, model, suite',
     usage:
-      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | block --hidden D --heads H --tokens T [--mlp-ratio 4] | suite [--quick]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | suite [--quick]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
     flags: {
       m: size('gemm: rows of x (tokens)', 'M'),
@@ -332,6 +334,7 @@ export const benchCommand: Command = {
       warmup: { type: 'int', default: 2, help: 'untimed runs before timing' },
       trace: { type: 'string', help: 'write a Chrome trace JSON (Perfetto) of the timed runs', arg: 'FILE' },
       quick: { type: 'bool', help: 'suite: the same shapes at small token counts (smoke test)' },
+      ...MODEL_FLAGS,
       'no-wall': { type: 'bool', help: 'skip the Benchmark.js wall-clock measurement' },
       'no-ceiling': { type: 'bool', help: 'skip measuring the device ceiling (ceiling_share becomes null)' },
     },
@@ -343,7 +346,10 @@ export const benchCommand: Command = {
     // one benchmark: its own flags plus the common ones
     const own = SUB_FLAGS[sub];
     const flags = Object.fromEntries(Object.entries(spec.flags).filter(([n]) => !SPECIFIC.has(n) || own.required.includes(n) || own.optional.includes(n)).map(([n, f]) => [n, own.required.includes(n) ? { ...f, required: true } : f]));
-    const args = [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map((n) => `[--${n}${spec.flags[n]!.type === 'bool' ? '' : ` ${spec.flags[n]!.arg ?? 'N'}`}]`)];
+    const args =
+      sub === 'model'
+        ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--seed N] [--max-memory SIZE]']
+        : [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map((n) => `[--${n}${spec.flags[n]!.type === 'bool' ? '' : ` ${spec.flags[n]!.arg ?? 'N'}`}]`)];
     return helpText({ ...spec, name: `bench ${sub}`, flags, usage: `tessera bench ${sub}${args.length ? ` ${args.join(' ')}` : ''} [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]`, positionals: [] });
   },
   async run(p) {
@@ -359,7 +365,8 @@ export const benchCommand: Command = {
       ceiling: !p['no-ceiling'],
     };
     if (c.trace === '') throw new UsageError('--trace needs a file name');
-    const sizes = sub === 'ceiling' || sub === 'suite' ? null : parseSizes(sub, p);
+    const sizes = sub === 'ceiling' || sub === 'suite' || sub === 'model' ? null : parseSizes(sub, p);
+    const modelSizes = sub === 'model' ? parseModelSizes(p) : null;
     const gpu = await acquireGpu();
     try {
       if (c.dtype === 'f16' && !gpu.f16) {
@@ -367,6 +374,13 @@ export const benchCommand: Command = {
       }
       if (sub === 'ceiling') return await runCeiling(gpu, c);
       if (sub === 'suite') return await runSuite(gpu, c, !!p.quick);
+      if (sub === 'model') {
+        const { result, run } = await runModelBench(gpu, p, modelSizes!, c, () => getCeiling(gpu, c));
+        printModelResult(c, result);
+        writeTrace(c, [{ name: result.label, run }]);
+        if (c.json) console.log(JSON.stringify(result));
+        return 0;
+      }
       const ceiling = await getCeiling(gpu, c);
       const w = workloadFor(gpu, sizes!, c);
       const { result, run } = await benchWorkload(gpu, w, sub, sizes!.args, c, ceiling);

@@ -1,0 +1,274 @@
+// `tessera bench model --preset NAME | --model DIR [--frames F --height H --width W]`: seconds per
+// denoising step (one forward on the CFG batch of 2, as generate() runs it), the per-kernel and
+// per-block tables, and peak GPU memory. Refused with the numbers, before any weight is made or
+// read, when the run cannot fit; refused without a time when the model fails its check
+// (src/profile/model-bench.ts).
+import { freemem } from 'node:os';
+import { describeAdapter, type Gpu } from '../gpu/device.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
+import { parseConfig, type ModelConfig } from '../model/config.js';
+import { checkRunFits, checkWeightsFit, estimateMemory, estimateWeights, type MemoryEstimate } from '../model/memory.js';
+import { loadModel, type DiffusionModel } from '../model/model.js';
+import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
+import { ceilingShares, type Ceiling } from '../profile/ceiling.js';
+import { assertModelCheck, checkModel, stepInputs, type ModelCheck, type ModelLatent } from '../profile/model-bench.js';
+import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
+import { formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type LayerRow } from '../profile/report.js';
+import { wallClock, type WallStats } from '../profile/wallclock.js';
+import { UsageError, type FlagSpec, type Parsed } from './args.js';
+import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+
+export const MODEL_FLAGS: Record<string, FlagSpec> = {
+  preset: { type: 'choice', choices: presetNames(), help: `model: a named architecture at its real size with seeded random weights (${presetNames().join(', ')})`, arg: 'NAME' },
+  model: { type: 'string', help: 'model: a diffusers transformer folder (config.json + safetensors) instead of a preset', arg: 'DIR' },
+  frames: { type: 'int', help: "model: latent frames (default: the preset's; 1 with --model)", arg: 'F' },
+  height: { type: 'int', help: "model: latent height (default: the preset's; required with --model)", arg: 'H' },
+  width: { type: 'int', help: "model: latent width (default: the preset's; required with --model)", arg: 'W' },
+  'text-len': { type: 'int', help: "model: text tokens for Wan/Latte (default: the preset's, else 32)", arg: 'L' },
+  seed: { type: 'int', help: 'model: seed of the random weights and inputs (default 0)', arg: 'N' },
+  'max-memory': { ...MAX_MEMORY_FLAG, help: `${MAX_MEMORY_FLAG.help}; bench model on a CPU adapter defaults to 80% of the host's available memory` },
+};
+
+export interface ModelSizes {
+  preset?: string;
+  dir?: string;
+  latent: Partial<ModelLatent>;
+  textLen?: number;
+  seed: number;
+}
+
+const dim = (p: Parsed, name: string): number | undefined => {
+  const v = p[name] as number | undefined;
+  if (v === undefined) return undefined;
+  if (v < 1 || v > 4096) throw new UsageError(`--${name} must be between 1 and 4096, got ${v}`);
+  return v;
+};
+
+/** Reads the model flags (before any GPU work). */
+export function parseModelSizes(p: Parsed): ModelSizes {
+  const preset = p.preset as string | undefined;
+  const dir = p.model as string | undefined;
+  if (!preset === !dir) throw new UsageError(`tessera bench model: give exactly one of --preset NAME (${presetNames().join(', ')}) or --model DIR`);
+  if (dir === '') throw new UsageError('--model needs a folder');
+  const latent = { frames: dim(p, 'frames'), height: dim(p, 'height'), width: dim(p, 'width') };
+  if (dir && (latent.height === undefined || latent.width === undefined)) throw new UsageError('tessera bench model --model DIR: give --height and --width (and --frames for video models) of the latent');
+  const textLen = dim(p, 'text-len');
+  const seed = (p.seed as number | undefined) ?? 0;
+  return { ...(preset ? { preset } : {}), ...(dir ? { dir } : {}), latent, ...(textLen !== undefined ? { textLen } : {}), seed };
+}
+
+export interface ModelBenchCommon {
+  json: boolean;
+  dtype: DType;
+  repeats: number;
+  warmup: number;
+  wall: boolean;
+}
+
+export interface ModelBenchResult {
+  bench: 'model';
+  label: string;
+  model: string;
+  preset: string | null;
+  family: ModelConfig['family'];
+  layers: number;
+  dim: number;
+  heads: number;
+  head_dim: number;
+  params: number;
+  dtype: DType;
+  adapter: string;
+  /** What one step is. */
+  step: string;
+  latent: number[];
+  text: number[] | null;
+  tokens_per_item: number;
+  batch: 2;
+  timing: ProfileRun['timing'];
+  dispatches: number;
+  seconds_per_step: number;
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  gflops: number;
+  gbps: number;
+  ceiling_share: number | null;
+  compute_share: number | null;
+  bandwidth_share: number | null;
+  flops: number;
+  bytes: number;
+  repeats: number;
+  warmup: number;
+  check: { method: string; finite: boolean; deterministic: boolean; batch_max_abs_err: number; batch_bound: number; batch_tol: number; elements: number };
+  wall: WallStats | null;
+  /** Tracked GPU allocations at their peak: weights + the step's activations and workspace. */
+  peak_bytes: number;
+  weight_bytes: number;
+  memory_estimate: MemoryEstimate;
+  budget_bytes: number | null;
+  budget_source: string;
+  per_kernel: KernelRow[];
+  per_layer: LayerRow[];
+}
+
+const isCpuAdapter = (gpu: Gpu) => /software|cpu|llvmpipe|lavapipe|swiftshader/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.device} ${gpu.adapterInfo.description}`);
+
+/** --max-memory / TESSERA_MAX_GPU_MEMORY, else on a CPU adapter (GPU memory = host memory) 80% of what the host has available. */
+function budgetFor(p: Parsed, gpu: Gpu): { bytes: number | undefined; source: string } {
+  const given = maxMemory(p);
+  if (given !== undefined) return { bytes: given, source: p['max-memory'] !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY' };
+  if (isCpuAdapter(gpu)) return { bytes: Math.floor(0.8 * freemem()), source: `80% of the host's available memory (${fmtBytes(freemem())}): the adapter is a CPU device` };
+  return { bytes: undefined, source: 'none (adapter limits only)' };
+}
+
+function fullLatent(cfg: ModelConfig, given: Partial<ModelLatent>, preset: ModelLatent | undefined): ModelLatent {
+  return {
+    frames: cfg.family === 'dit' ? 1 : (given.frames ?? preset?.frames ?? 1),
+    height: given.height ?? preset!.height,
+    width: given.width ?? preset!.width,
+  };
+}
+
+function shapesOf(cfg: ModelConfig, l: ModelLatent, textLen: number): { latent: number[]; text: number[] | undefined } {
+  const latent = cfg.family === 'dit' ? [2, cfg.inChannels, l.height, l.width] : [2, cfg.inChannels, l.frames, l.height, l.width];
+  const text = cfg.family === 'dit' ? undefined : [2, textLen, cfg.family === 'wan' ? cfg.textDim : cfg.captionChannels];
+  return { latent, text };
+}
+
+const log = (c: ModelBenchCommon, msg: string) => (c.json ? console.error(msg) : console.log(msg));
+
+export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: ModelBenchCommon, getCeiling: () => Promise<Ceiling | undefined>): Promise<{ result: ModelBenchResult; run: ProfileRun }> {
+  const budget = budgetFor(p, gpu);
+  const fit = { maxMemory: budget.bytes, f16: gpu.f16 };
+  let latent: ModelLatent;
+  let textLen: number;
+  let model: DiffusionModel;
+  if (s.preset) {
+    const preset = getPreset(s.preset);
+    const cfg = parseConfig(preset.config);
+    latent = fullLatent(cfg, s.latent, preset.latent);
+    textLen = s.textLen ?? preset.textLen ?? 32;
+    const sh = shapesOf(cfg, latent, textLen);
+    // refused before a single random weight is made
+    checkWeightsFit(cfg, c.dtype, gpu.limits, fit);
+    checkRunFits(cfg, sh.latent, sh.text, c.dtype, gpu.limits, fit);
+    const w = estimateWeights(cfg, c.dtype);
+    log(c, `making ${s.preset} with seeded random weights (${fmtBytes(w.bytes)} in ${c.dtype})…`);
+    model = await loadRandomModel(preset.config, { gpu, dtype: c.dtype, seed: s.seed, name: s.preset, maxMemory: budget.bytes });
+  } else {
+    let lat: ModelLatent | undefined;
+    const tl = s.textLen ?? 32;
+    log(c, `loading ${s.dir}…`);
+    model = await loadModel(s.dir!, {
+      gpu,
+      dtype: c.dtype,
+      maxMemory: budget.bytes,
+      preflight: (cfg, g, dtype) => {
+        lat = fullLatent(cfg, s.latent, undefined);
+        const sh = shapesOf(cfg, lat, tl);
+        checkRunFits(cfg, sh.latent, sh.text, dtype, g.limits, fit);
+      },
+    });
+    latent = lat ?? fullLatent(model.config, s.latent, undefined);
+    textLen = tl;
+  }
+  try {
+    const cfg = model.config;
+    const inputs2 = stepInputs(model, latent, { textLen, seed: s.seed, batch: 2 });
+    const inputs1 = stepInputs(model, latent, { textLen, seed: s.seed, batch: 1 });
+    const name = s.preset ?? model.name;
+    const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+    const tokens = Math.ceil(latent.frames / pt) * Math.ceil(latent.height / ph) * Math.ceil(latent.width / pw);
+    const lat = inputs2.hidden_states.shape;
+    const label = `model ${name} ${c.dtype} latent ${cfg.family === 'dit' ? '' : `${latent.frames}×`}${latent.height}×${latent.width} (${tokens} tokens/item), CFG batch 2`;
+    log(c, `checking ${label}: finite, deterministic, batch-consistent (3 forwards)…`);
+    const check: ModelCheck = await checkModel(model, inputs1, inputs2);
+    assertModelCheck(label, check);
+    const plan = model.planFor(inputs2);
+    const ceiling = await getCeiling();
+    log(c, `timing ${plan.dispatches.length} dispatches: ${c.warmup} warm-up + ${c.repeats} repeats…`);
+    const run = await profilePlan(plan, { repeats: c.repeats, warmup: c.warmup });
+    const wall = c.wall ? await wallClock(plan, { minSamples: Math.min(Math.max(2, c.repeats), 20), maxTimeS: 0.5, name: label }) : null;
+    const flops = plan.dispatches.reduce((a, d) => a + d.flops, 0);
+    const bytes = plan.dispatches.reduce((a, d) => a + d.bytes, 0);
+    const med = median(run.stepMs);
+    const gflops = flops / (med * 1e6);
+    const gbps = bytes / (med * 1e6);
+    const sh = ceilingShares(ceiling, gflops, gbps, c.dtype === 'f16');
+    const textShape = inputs2.encoder_hidden_states?.shape ?? null;
+    const result: ModelBenchResult = {
+      bench: 'model',
+      label,
+      model: model.name,
+      preset: s.preset ?? null,
+      family: cfg.family,
+      layers: cfg.layers,
+      dim: cfg.dim,
+      heads: cfg.heads,
+      head_dim: cfg.headDim,
+      params: [...model.weights.tensors.values()].reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0),
+      dtype: c.dtype,
+      adapter: describeAdapter(gpu),
+      step: 'one forward of the model on the classifier-free-guidance batch [cond; uncond] (batch 2), as generate() runs each step; scheduler update excluded',
+      latent: lat,
+      text: textShape,
+      tokens_per_item: tokens,
+      batch: 2,
+      timing: run.timing,
+      dispatches: plan.dispatches.length,
+      seconds_per_step: med / 1000,
+      median_ms: med,
+      min_ms: Math.min(...run.stepMs),
+      max_ms: Math.max(...run.stepMs),
+      gflops,
+      gbps,
+      ceiling_share: sh.share,
+      compute_share: sh.compute,
+      bandwidth_share: sh.bandwidth,
+      flops,
+      bytes,
+      repeats: c.repeats,
+      warmup: c.warmup,
+      check: {
+        method: 'finite output; bit-identical on a second forward; item 0 of the batch equal to item 0 run alone within batch_tol × max|out|',
+        finite: check.finite,
+        deterministic: check.deterministic,
+        batch_max_abs_err: check.batchMaxAbsErr,
+        batch_bound: check.batchBound,
+        batch_tol: check.batchTol,
+        elements: check.elements,
+      },
+      wall,
+      peak_bytes: model.peakBytes,
+      weight_bytes: model.weights.bytes,
+      memory_estimate: estimateMemory(cfg, lat, textShape ?? undefined, c.dtype),
+      budget_bytes: budget.bytes ?? null,
+      budget_source: budget.source,
+      per_kernel: kernelTable(run, ceiling),
+      per_layer: layerTable(run, 2),
+    };
+    return { result, run };
+  } finally {
+    model.destroy();
+  }
+}
+
+const pctStr = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+
+export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void {
+  if (c.json) return;
+  console.log(`${r.label}  [${r.timing}, ${r.repeats} repeats after ${r.warmup} warm-up]`);
+  console.log(`  ${r.family}, ${r.layers} layers, dim ${r.dim} (${r.heads}×${r.head_dim}), ${(r.params / 1e6).toFixed(1)} M params; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}; ${r.dispatches} dispatches`);
+  console.log(`  step = ${r.step}`);
+  console.log(
+    `  check: finite, bit-identical on a second forward, batch item 0 vs alone max |err| ${r.check.batch_max_abs_err.toExponential(2)} ≤ ${r.check.batch_bound.toExponential(2)}`,
+  );
+  console.log(
+    `  ${r.seconds_per_step.toFixed(3)} s per step (median; min ${(r.min_ms / 1000).toFixed(3)}, max ${(r.max_ms / 1000).toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ceiling ${pctStr(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})`,
+  );
+  console.log(`  peak GPU memory ${fmtBytes(r.peak_bytes)} (weights ${fmtBytes(r.weight_bytes)}; estimate ${fmtBytes(r.memory_estimate.total)}; budget ${r.budget_bytes === null ? 'none' : fmtBytes(r.budget_bytes)}: ${r.budget_source})`);
+  if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${(r.wall.mean_ms / 1000).toFixed(3)} s ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
+  console.log(formatKernelTable(r.per_kernel).replace(/^/gm, '  '));
+  console.log('');
+  console.log(formatLayerTable(r.per_layer).replace(/^/gm, '  '));
+}

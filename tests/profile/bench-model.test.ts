@@ -1,0 +1,148 @@
+// `tessera bench model`: the --json contract on tiny presets, refusals with the numbers (before
+// any weight is made), usage errors, and the pre-timing check failing on a per-item bug.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { invalidateKernel } from '../../src/gpu/kernel.js';
+import { kernelSource, setKernelSource } from '../../src/gpu/shader.js';
+import { PRESETS, loadRandomModel } from '../../src/model/presets.js';
+import { assertModelCheck, checkModel, stepInputs } from '../../src/profile/model-bench.js';
+import { WrongResultError } from '../../src/profile/check.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function tessera(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').pop()!);
+const QUICK = ['--json', '--repeats', '2', '--warmup', '0', '--no-wall', '--no-ceiling'];
+
+describe.skipIf(!hasGpu)('tessera bench model --json', () => {
+  it('dit-tiny at its preset latent: one CFG step (batch 2), timed, checked, per-kernel table, memory', () => {
+    const r = tessera('bench', 'model', '--preset', 'dit-tiny', ...QUICK);
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.bench).toBe('model');
+    expect(j.preset).toBe('dit-tiny');
+    expect(j.batch).toBe(2);
+    expect(j.step).toMatch(/batch \[cond; uncond\]|\[cond; uncond\] \(batch 2\)/);
+    expect(j.latent).toEqual([2, 4, 16, 16]);
+    expect(j.tokens_per_item).toBe(64);
+    expect(j.text).toBeNull();
+    expect(j.seconds_per_step as number).toBeGreaterThan(0);
+    expect(j.seconds_per_step as number).toBeCloseTo((j.median_ms as number) / 1000, 9);
+    expect(j.min_ms as number).toBeLessThanOrEqual(j.median_ms as number);
+    expect(j.median_ms as number).toBeLessThanOrEqual(j.max_ms as number);
+    expect(j.ceiling_share).toBeNull();
+    expect(j.wall).toBeNull();
+    const check = j.check as { finite: boolean; deterministic: boolean; batch_max_abs_err: number; batch_bound: number };
+    expect(check.finite).toBe(true);
+    expect(check.deterministic).toBe(true);
+    expect(check.batch_max_abs_err).toBeLessThanOrEqual(check.batch_bound);
+    // every dispatch of the step is in the per-kernel table
+    const table = j.per_kernel as { calls: number; kernel: string }[];
+    expect(table.reduce((a, k) => a + k.calls, 0)).toBe(j.dispatches);
+    expect(table.some((k) => k.kernel.startsWith('attention'))).toBe(true);
+    // weights + activations, and the estimate the preflight used is of the same size
+    expect(j.peak_bytes as number).toBeGreaterThan(j.weight_bytes as number);
+    const est = (j.memory_estimate as { total: number }).total;
+    expect(j.peak_bytes as number).toBeLessThanOrEqual(est * 1.5);
+    expect(j.params).toBeGreaterThan(0);
+  });
+
+  it('wan-tiny at a given latent (frames/height/width override the preset), text of the preset', () => {
+    const r = tessera('bench', 'model', '--preset', 'wan-tiny', '--frames', '1', '--height', '8', '--width', '8', ...QUICK);
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.family).toBe('wan');
+    expect(j.latent).toEqual([2, 16, 1, 8, 8]);
+    expect(j.text).toEqual([2, PRESETS['wan-tiny']!.textLen, 64]);
+    expect(j.tokens_per_item).toBe(16);
+    expect(j.seconds_per_step as number).toBeGreaterThan(0);
+  });
+});
+
+describe('tessera bench model refusals (before any weight is made)', () => {
+  it.skipIf(!hasGpu)('wan-1.3b over a budget: LimitError with the numbers and the f16 way out, no JSON', () => {
+    const r = tessera('bench', 'model', '--preset', 'wan-1.3b', '--max-memory', '4GiB', '--json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LimitError: the model's weights need 5\.\d+ GiB in f32 \(30 layers, dim 1536\), above the budget of 4\.00 GiB/);
+    expect(r.stderr).toMatch(/--dtype f16/);
+    expect(r.stdout.trim()).toBe('');
+  });
+
+  it.skipIf(!hasGpu)('a latent whose activations exceed the budget: the run is refused with what would fit', () => {
+    const r = tessera('bench', 'model', '--preset', 'dit-tiny', '--height', '512', '--width', '512', '--max-memory', '100MiB', '--json');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LimitError: this run \(latents \[2,4,512,512\], f32\) needs [\d.]+ MiB on the GPU .* above the budget of 100\.0 MiB/);
+    expect(r.stderr).toMatch(/tokens per item fit/);
+    expect(r.stdout.trim()).toBe('');
+  });
+
+  const usage: [string[], RegExp][] = [
+    [['bench', 'model'], /give exactly one of --preset NAME .* or --model DIR/],
+    [['bench', 'model', '--preset', 'dit-tiny', '--model', 'x'], /give exactly one of/],
+    [['bench', 'model', '--preset', 'nope'], /--preset must be one of dit-s-2/],
+    [['bench', 'model', '--model', 'x'], /--model DIR: give --height and --width/],
+    [['bench', 'model', '--preset', 'dit-tiny', '--height', '0'], /--height must be between 1 and 4096/],
+    [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--preset', 'dit-tiny'], /--preset does not apply \(it is a flag of bench model\)/],
+  ];
+  for (const [args, msg] of usage) {
+    it(`usage: ${args.slice(1).join(' ')}`, () => {
+      const r = tessera(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stdout.trim()).toBe('');
+    });
+  }
+
+  it('--help names the step and the flags', () => {
+    const r = tessera('bench', 'model', '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tessera bench model --preset NAME \| --model DIR/);
+    for (const f of ['--frames', '--height', '--width', '--max-memory', '--json', '--trace', '--repeats', '--warmup', '--dtype']) expect(r.stdout).toContain(f);
+  });
+});
+
+describe.skipIf(!hasGpu)('the pre-timing check fails honestly', () => {
+  it('a per-item offset bug (norm modulation reading the other batch item) fails batch consistency', async () => {
+    const good = kernelSource('norm');
+    // item 0 of a batch of 2 reads item 1's shift/scale; a batch of 1 is unaffected
+    const broken = good.replace('let m = (row / p.tokens) * p.mod_stride;', 'let m = ((p.rows - 1u - row) / p.tokens) * p.mod_stride;');
+    expect(broken, 'kernels/norm.wgsl no longer computes the modulation row as expected: update this test').not.toBe(good);
+    setKernelSource('norm', broken);
+    invalidateKernel(gpu!, 'norm');
+    try {
+      const model = await loadRandomModel(PRESETS['dit-tiny']!.config, { gpu: gpu!, seed: 0 });
+      try {
+        const latent = { frames: 1, height: 8, width: 8 };
+        const c = await checkModel(model, stepInputs(model, latent, { textLen: 0, batch: 1 }), stepInputs(model, latent, { textLen: 0, batch: 2 }));
+        expect(c.finite).toBe(true);
+        expect(c.deterministic).toBe(true);
+        expect(c.ok).toBe(false);
+        expect(c.batchMaxAbsErr).toBeGreaterThan(c.batchBound);
+        expect(() => assertModelCheck('dit-tiny', c)).toThrow(WrongResultError);
+        expect(() => assertModelCheck('dit-tiny', c)).toThrow(/item 0 of the CFG batch differs .* Refusing to report a time/);
+      } finally {
+        model.destroy();
+      }
+    } finally {
+      setKernelSource('norm', null);
+      invalidateKernel(gpu!, 'norm');
+    }
+  });
+
+  it('the same model with the correct kernel passes (so the failure above is the bug, not the check)', async () => {
+    const model = await loadRandomModel(PRESETS['dit-tiny']!.config, { gpu: gpu!, seed: 0 });
+    try {
+      const latent = { frames: 1, height: 8, width: 8 };
+      const c = await checkModel(model, stepInputs(model, latent, { textLen: 0, batch: 1 }), stepInputs(model, latent, { textLen: 0, batch: 2 }));
+      expect(c.ok, c.failure).toBe(true);
+    } finally {
+      model.destroy();
+    }
+  });
+});
