@@ -33,6 +33,11 @@
 // same-address storage read in a loop costs a branch). Out-of-range rows/columns are clamped to
 // the last one (no branches in the loop) and masked at the store. Measured on lavapipe, same
 // process: 1024×384×1536 f32 ~5.4× the tiled kernel, f16 ~5.8×; M ≤ 64 6–10× its small tiles.
+// SG epilogue: a runtime-bounded loop over rows (the code is emitted once) with the SC columns
+// as one vec4; bias and gate are loaded once per invocation and the gate's batch item advances
+// by a comparison per row (one u32 division per invocation: on llvmpipe a vector u32 division
+// is 8 scalar divides, and the old per-element `m / tokens` plus per-element bias/gate gathers
+// made the gated GEMM 1.4× a bare one at K = 96; now 1.1×, see bench/RESULTS.md "Fused epilogues").
 // Expects common/dtype.wgsl (T).
 
 #if SG
@@ -100,6 +105,11 @@ fn epilogue(acc: f32, m: u32, n: u32) {
 }
 
 #if SG
+// y·sigmoid(2u), u = √(2/π)(y + 0.044715y³), as y / (1 + exp(y·(c1 + c2·y²))).
+fn gelu4(y: vec4<f32>) -> vec4<f32> {
+  return y / (1.0 + exp(y * (-1.5957691216057308 - 0.07135481627260025 * y * y)));
+}
+
 const MAXR = 16u;   // SR ≤ 16
 const MAXC = 4u;    // SC ≤ 4
 
@@ -149,16 +159,57 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 #endif
-  // Copy out with constant indices (keeps acc in registers), then one runtime-bounded loop so
-  // the epilogue is emitted once.
-  var r: array<f32, MAXR * MAXC>;
+  // Epilogue, one row per iteration (runtime bound: the code is emitted once) over this
+  // invocation's columns as one vec4: bias and gate loaded once per invocation, the gate's batch
+  // item advanced by a comparison per row (one division per invocation), so the per-element
+  // work is the activation, the residual read and the store.
+  var r: array<vec4<f32>, MAXR>;
   for (var i = 0u; i < SR; i++) {
-    for (var j = 0u; j < SC; j++) { r[i * MAXC + j] = acc[i * MAXC + j]; }
+    r[i] = vec4<f32>(acc[i * MAXC], acc[i * MAXC + 1u], acc[i * MAXC + 2u], acc[i * MAXC + 3u]);
   }
-  let count = min(SR, p.M - m0) * MAXC;
-  for (var q = 0u; q < count; q++) {
-    let n = nb + (q % MAXC) * SWG;
-    if (q % MAXC < SC && n < p.N) { epilogue(r[q], m0 + q / MAXC, n); }
+  var n4: vec4<u32>;
+  var ok: vec4<bool>;
+  for (var j = 0u; j < MAXC; j++) { n4[j] = nb + j * SWG; ok[j] = j < SC && n4[j] < p.N; }
+#if BIAS
+  let bv = vec4<f32>(f32(bias[col[0]]), f32(bias[col[1]]), f32(bias[col[2]]), f32(bias[col[3]]));
+#endif
+#if GATE
+  var bi = m0 / p.tokens;
+  var next = (bi + 1u) * p.tokens;   // first row of the next batch item
+  var gb = bi * p.gate_stride + p.gate_off;
+  var gv = vec4<f32>(f32(modv[gb + col[0]]), f32(modv[gb + col[1]]), f32(modv[gb + col[2]]), f32(modv[gb + col[3]]));
+#endif
+  let rows = min(SR, p.M - m0);
+  for (var i = 0u; i < rows; i++) {
+    let m = m0 + i;
+#if GATE
+    if (m == next) {
+      next += p.tokens;
+      gb += p.gate_stride;
+      gv = vec4<f32>(f32(modv[gb + col[0]]), f32(modv[gb + col[1]]), f32(modv[gb + col[2]]), f32(modv[gb + col[3]]));
+    }
+#endif
+    var y = r[i];
+#if BIAS
+    y += bv;
+#endif
+#if GELU
+    y = gelu4(y);
+#elif SILU
+    y = y / (1.0 + exp(-y));
+#endif
+    let o = m * p.N;
+    for (var j = 0u; j < MAXC; j++) {
+      if (ok[j]) {
+#if GATE
+        out[o + n4[j]] = T(f32(out[o + n4[j]]) + gv[j] * y[j]);
+#elif RESIDUAL
+        out[o + n4[j]] = T(f32(out[o + n4[j]]) + y[j]);
+#else
+        out[o + n4[j]] = T(y[j]);
+#endif
+      }
+    }
   }
 }
 #else
