@@ -46,8 +46,13 @@ fn wg_sum(v: f32, lid: u32) -> f32 {
   return r;
 }
 
+/** Where row `row`'s shift/scale start in `modv` (one division per row, not per element). */
+fn mod_base(row: u32) -> u32 {
+  return (row / p.tokens) * p.mod_stride;
+}
+
 /** Normalize (+ affine, + modulate) one element of row `row` with its statistics. */
-fn finish(row: u32, c: u32, mean: f32, inv: f32) {
+fn finish(row: u32, c: u32, mean: f32, inv: f32, mb: u32) {
   var v = (f32(x[row * p.cols + c]) - mean) * inv;
 #if AFFINE
   v = v * f32(weight[c]);
@@ -56,8 +61,7 @@ fn finish(row: u32, c: u32, mean: f32, inv: f32) {
 #endif
 #endif
 #if MODULATE
-  let m = (row / p.tokens) * p.mod_stride;
-  v = v * (1.0 + f32(modv[m + p.scale_off + c])) + f32(modv[m + p.shift_off + c]);
+  v = v * (1.0 + f32(modv[mb + p.scale_off + c])) + f32(modv[mb + p.shift_off + c]);
 #endif
   y[row * p.cols + c] = T(v);
 }
@@ -81,7 +85,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var c = 0u; c < p.cols; c++) { let d = f32(x[base + c]) - mean; ss += d * d; }
 #endif
   let inv = inverseSqrt(ss / n + p.eps);
-  for (var c = 0u; c < p.cols; c++) { finish(row, c, mean, inv); }
+  let mb = mod_base(row);
+  for (var c = 0u; c < p.cols; c++) { finish(row, c, mean, inv, mb); }
 }
 #else
 @compute @workgroup_size(WG)
@@ -106,6 +111,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let inv = inverseSqrt(wg_sum(ss, lid) / n + p.eps);
 #endif
 
-  for (var c = lid; c < p.cols; c += WG) { finish(row, c, mean, inv); }
+  let mb = mod_base(row);
+  for (var c = lid; c < p.cols; c += WG) { finish(row, c, mean, inv, mb); }
 }
 #endif

@@ -9,8 +9,12 @@
 //     c-last  (CLAST):  k = ((kt·ph + kh)·pw + kw)·C + c   — c fastest; the order of diffusers'
 //                       output heads (Wan permute (0,7,1,4,2,5,3,6), DiT/Latte 'nhwpqc->nchpwq').
 //   latent element (b, c, f'·pt+kt, h'·ph+kh, w'·pw+kw)  ↔  token element (b, n, k).
-// One invocation per destination element (coalesced writes, gathered reads):
+// One invocation per token (b, n), moving its K values in nested loops over (c, kt, kh, kw):
 //   !UNPATCH: dst = tokens, src = latent.   UNPATCH: dst = latent, src = tokens.
+// The token's coordinates cost five u32 divisions per token; the per-element version paid ~13
+// per element, and on llvmpipe each vector u32 division is 8 scalar divides (measured there: the
+// demo's patchify/unpatchify went from ~8 ms to ~1 ms; see bench/RESULTS.md "Fused epilogues").
+// Neighbouring invocations read neighbouring patches (latent addresses pw apart).
 // Expects common/dtype.wgsl (T).
 
 struct Params {
@@ -41,46 +45,33 @@ fn patch_index(c: u32, kt: u32, kh: u32, kw: u32) -> u32 {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.total) { return; }
+  let t = gid.x + gid.y * nwg.x * WG;   // token b·N + n
   let F = p.Fp * p.pt;
   let H = p.Hp * p.ph;
   let W = p.Wp * p.pw;
   let N = p.Fp * p.Hp * p.Wp;
   let K = p.C * p.pt * p.ph * p.pw;
-
-#if UNPATCH
-  // i = latent index (b, c, f, h, w)
-  let w = i % W;
-  let h = (i / W) % H;
-  let f = (i / (W * H)) % F;
-  let c = (i / (W * H * F)) % p.C;
-  let b = i / (W * H * F * p.C);
-  let n = ((f / p.pt) * p.Hp + h / p.ph) * p.Wp + w / p.pw;
-  let k = patch_index(c, f % p.pt, h % p.ph, w % p.pw);
-  dst[i] = src[(b * N + n) * K + k];
-#else
-  // i = token index (b, n, k)
-  let k = i % K;
-  let n = (i / K) % N;
-  let b = i / (K * N);
-#if CLAST
-  let c = k % p.C;
-  let kw = (k / p.C) % p.pw;
-  let kh = (k / (p.C * p.pw)) % p.ph;
-  let kt = k / (p.C * p.pw * p.ph);
-#else
-  let kw = k % p.pw;
-  let kh = (k / p.pw) % p.ph;
-  let kt = (k / (p.pw * p.ph)) % p.pt;
-  let c = k / (p.pw * p.ph * p.pt);
-#endif
+  if (t >= p.total / K) { return; }
+  let b = t / N;
+  let n = t % N;
   let wp = n % p.Wp;
   let hp = (n / p.Wp) % p.Hp;
   let fp = n / (p.Wp * p.Hp);
-  let f = fp * p.pt + kt;
-  let h = hp * p.ph + kh;
-  let w = wp * p.pw + kw;
-  dst[i] = src[(((b * p.C + c) * F + f) * H + h) * W + w];
+  let tb = t * K;
+  for (var c = 0u; c < p.C; c++) {
+    for (var kt = 0u; kt < p.pt; kt++) {
+      for (var kh = 0u; kh < p.ph; kh++) {
+        // latent (b, c, fp·pt + kt, hp·ph + kh, wp·pw + kw) for kw = 0
+        let lrow = (((b * p.C + c) * F + fp * p.pt + kt) * H + hp * p.ph + kh) * W + wp * p.pw;
+        for (var kw = 0u; kw < p.pw; kw++) {
+          let ti = tb + patch_index(c, kt, kh, kw);
+#if UNPATCH
+          dst[lrow + kw] = src[ti];
+#else
+          dst[ti] = src[lrow + kw];
 #endif
+        }
+      }
+    }
+  }
 }

@@ -6,8 +6,11 @@
 //   Interleaved pairs (x[2j], x[2j+1]) of each head are rotated:
 //     y[2j]   = x[2j]·cos − x[2j+1]·sin
 //     y[2j+1] = x[2j]·sin + x[2j+1]·cos
-// One invocation per pair (it owns both elements, so f16 stores never share a word with
-// another invocation); arithmetic in f32, one rounding to T at the store.
+// One invocation per (token, head): it rotates the head's Dh/2 pairs in a loop, so the index
+// decomposition (three u32 divisions, each 8 scalar divides per SIMD chunk on llvmpipe) is paid
+// once per head instead of once per pair (measured on lavapipe: the per-pair kernel spent most of
+// its time there). An invocation owns whole heads, so f16 stores never share a word with
+// another invocation; arithmetic in f32, one rounding to T at the store.
 // Expects common/dtype.wgsl (T).
 
 struct Params {
@@ -17,7 +20,7 @@ struct Params {
   half: u32,        // Dh/2
   row_stride: u32,  // elements between consecutive tokens in x
   offset: u32,      // element offset of head 0 inside a row
-  _pad0: u32,
+  units: u32,       // B·L·H: invocations
   _pad1: u32,
 }
 
@@ -29,18 +32,20 @@ override WG: u32 = 256;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * WG;
-  if (i >= p.pairs) { return; }
-  let j = i % p.half;
-  let h = (i / p.half) % p.heads;
-  let row = i / (p.half * p.heads);        // b·L + l
+  let u = gid.x + gid.y * nwg.x * WG;
+  if (u >= p.units) { return; }
+  let h = u % p.heads;
+  let row = u / p.heads;                   // b·L + l
   let l = row % p.tokens;
-  let base = row * p.row_stride + p.offset + h * (2u * p.half) + 2u * j;
-  let t = (l * p.half + j) * 2u;
-  let c = table[t];
-  let s = table[t + 1u];
-  let x0 = f32(x[base]);
-  let x1 = f32(x[base + 1u]);
-  x[base] = T(x0 * c - x1 * s);
-  x[base + 1u] = T(x0 * s + x1 * c);
+  let base = row * p.row_stride + p.offset + h * (2u * p.half);
+  let tb = l * p.half * 2u;
+  for (var j = 0u; j < p.half; j++) {
+    let c = table[tb + 2u * j];
+    let s = table[tb + 2u * j + 1u];
+    let e = base + 2u * j;
+    let x0 = f32(x[e]);
+    let x1 = f32(x[e + 1u]);
+    x[e] = T(x0 * c - x1 * s);
+    x[e + 1u] = T(x0 * s + x1 * c);
+  }
 }

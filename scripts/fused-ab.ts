@@ -15,6 +15,8 @@ import { Plan } from '../src/gpu/plan.js';
 import { setKernelSource } from '../src/gpu/shader.js';
 import { Allocator, readTensor, type Tensor } from '../src/gpu/tensor.js';
 import { gemm } from '../src/ops/gemm.js';
+import { norm } from '../src/ops/norm.js';
+import { normRef } from '../src/ref/norm.js';
 import { getPreset, loadRandomModel } from '../src/model/presets.js';
 import { median, profilePlan } from '../src/profile/profiler.js';
 import { assertCheck, blockWorkload, BENCH_TOL, sampleRows, type Check } from '../src/profile/workloads.js';
@@ -32,6 +34,8 @@ const kernels = arg('kernels', 'gemm,norm,rope,patchify,adaln,elementwise').spli
 const rounds = Number(arg('rounds', '5'));
 const only = arg('only', 'gemm,block,step').split(',');
 const gemmFilter = arg('gemm', '');
+// norm cases: the op's choice, or both kernels (--norm-rpt both)
+const normRpt: (boolean | undefined)[] = arg('norm-rpt', 'op') === 'both' ? [true, false] : [undefined];
 
 const srcA: Record<string, string> = {};
 for (const k of kernels) srcA[k] = execFileSync('git', ['show', `${ref}:kernels/${k}.wgsl`], { encoding: 'utf8' });
@@ -83,10 +87,10 @@ function gemmCase(gpu: Gpu, M: number, K: number, N: number, epi: 'bare' | 'bias
     destroy: () => alloc.destroyAll(),
     async check() {
       // residual modes accumulate into `out`: restore it first so one run is checked
-      if (epi === 'gate' || epi === 'res') gpu.device.queue.writeBuffer(out.buffer, 0, init);
+      if (epi === 'gate' || epi === 'res') gpu.device.queue.writeBuffer(out.buffer, 0, init as Float32Array<ArrayBuffer>);
       await plan.run('check');
       const got = await readTensor(gpu, out);
-      if (epi === 'gate' || epi === 'res') gpu.device.queue.writeBuffer(out.buffer, 0, init);
+      if (epi === 'gate' || epi === 'res') gpu.device.queue.writeBuffer(out.buffer, 0, init as Float32Array<ArrayBuffer>);
       const rows = sampleRows(M, N * K, 3e7, 12);
       const xs = new Float32Array(rows.length * K);
       const rs = new Float32Array(rows.length * N);
@@ -111,6 +115,34 @@ function gemmCase(gpu: Gpu, M: number, K: number, N: number, epi: 'bare' | 'bias
   };
 }
 
+/** LayerNorm (+ modulation, two batch items) or RMSNorm + affine over [rows, cols]; rpt forces ROW_PER_THREAD on/off. */
+function normCase(gpu: Gpu, rows: number, cols: number, kind: 'mod' | 'rms', rpt?: boolean): Case {
+  const alloc = new Allocator(gpu);
+  const plan = new Plan(gpu, alloc);
+  const x = randn(rows * cols, 1, 1).map((v, i) => v + (i % 7) * 0.1);
+  const mod = randn(2 * 6 * cols, 2, 0.3);
+  const wt = randn(cols, 3, 1);
+  const out = alloc.tensor([rows, cols], 'f32', 'y');
+  const m = { stride: 6 * cols, shiftOffset: 0, scaleOffset: cols };
+  norm(plan, {
+    x: alloc.upload(x, [rows, cols], 'f32', 'x'), out, eps: 1e-6,
+    ...(kind === 'mod' ? { modulate: { mod: alloc.upload(mod, [2, 6 * cols], 'f32', 'mod'), ...m }, tokens: rows / 2 } : { rms: true, weight: alloc.upload(wt, [cols], 'f32', 'w') }),
+    ...(rpt === undefined ? {} : { rowPerThread: rpt }),
+  });
+  return {
+    label: `norm ${rows}×${cols} ${kind}${rpt === undefined ? '' : rpt ? ' rpt' : ' wg'}`,
+    plan,
+    flops: 0,
+    destroy: () => alloc.destroyAll(),
+    async check() {
+      await plan.run('check');
+      const got = await readTensor(gpu, out);
+      const ref = normRef(x, { rows, cols, eps: 1e-6, ...(kind === 'mod' ? { mod: { data: mod, ...m, tokens: rows / 2 } } : { rms: true, weight: wt }) });
+      return compareRows(got, ref, Array.from({ length: rows }, (_, i) => i), cols, rows, BENCH_TOL.layernorm.f32);
+    },
+  };
+}
+
 const gpu = await acquireGpu();
 const GEMMS: [number, number, number][] = [
   [3072, 96, 96], [3072, 96, 256], [3072, 256, 96], // wan-tiny (demo), CFG batch 2
@@ -126,6 +158,14 @@ async function build(s: Record<string, string>, tag: string): Promise<Case[]> {
       const c = gemmCase(gpu, M, K, N, e);
       if (gemmFilter && !gemmFilter.split('|').some((f) => c.label.includes(f))) { c.destroy(); continue; }
       cases.push(c);
+    }
+  }
+  if (only.includes('norm')) {
+    const shapes = arg('norm-shapes', '3072x96,1024x384,1024x1152,4096x1152').split(',').map((t) => t.split('x').map(Number) as [number, number]);
+    for (const [r, c] of shapes) {
+      for (const kind of ['mod', 'rms'] as const) {
+        for (const rpt of normRpt) cases.push(normCase(gpu, r, c, kind, rpt));
+      }
     }
   }
   if (only.includes('block')) {

@@ -93,7 +93,8 @@ function record(plan: Plan, unpatch: boolean, src: Tensor, dst: Tensor, d: Dims,
       ['pw', 'u32', pw],
     ],
     buffers: [src, dst],
-    workgroups: grid1D(plan.gpu, ceilDiv(total, wg)),
+    // one invocation per token (B·N of them), each moving its K = total/(B·N) values
+    workgroups: grid1D(plan.gpu, ceilDiv(total / (d.C * pt * ph * pw), wg)),
     layer,
     shapes: `${unpatch ? 'tokens' : 'x'}${shapeStr(src.shape)} p[${patch.join(',')}] ${order}`,
     // pure copy: no flops; every element read once and written once

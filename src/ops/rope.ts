@@ -100,11 +100,12 @@ export function rope(plan: Plan, a: RopeArgs): Tensor {
       ['half', 'u32', half],
       ['row_stride', 'u32', rowStride],
       ['offset', 'u32', offset],
-      ['_pad0', 'u32', 0],
+      ['units', 'u32', rows * heads],
       ['_pad1', 'u32', 0],
     ],
     buffers: [a.table, a.x],
-    workgroups: grid1D(plan.gpu, ceilDiv(pairs, wg)),
+    // one invocation per (token, head), looping over its pairs (kernels/rope.wgsl)
+    workgroups: grid1D(plan.gpu, ceilDiv(rows * heads, wg)),
     layer: a.layer,
     shapes: `x${shapeStr(a.x.shape)} h${heads}x${headDim} L${L}`,
     // 4 mul + 2 add per pair; x read and written once, table read once per pair (cached across heads)

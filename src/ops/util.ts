@@ -19,3 +19,7 @@ export function checkDtypes(op: string, ...ts: (Tensor | undefined)[]): void {
 export const dtypeFlags = (t: Tensor): { F16: boolean } => ({ F16: t.dtype === 'f16' });
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
+
+/** A software adapter (lavapipe/llvmpipe, SwiftShader): ops pick variants measured on it. */
+export const isCpuAdapter = (info: { architecture: string; device: string; description: string; vendor?: string }): boolean =>
+  /software|cpu|llvmpipe|lavapipe|swiftshader/i.test(`${info.vendor ?? ''} ${info.architecture} ${info.device} ${info.description}`);
