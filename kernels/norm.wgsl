@@ -48,7 +48,8 @@ fn wg_sum(v: f32, lid: u32) -> f32 {
 
 /** Where row `row`'s shift/scale start in `modv` (one division per row, not per element). */
 fn mod_base(row: u32) -> u32 {
-  return (row / p.tokens) * p.mod_stride;
+  let m = (row / p.tokens) * p.mod_stride;
+  return m;
 }
 
 /** Normalize (+ affine, + modulate) one element of row `row` with its statistics. */
