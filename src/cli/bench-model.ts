@@ -194,7 +194,8 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     const med = median(run.stepMs);
     const gflops = flops / (med * 1e6);
     const gbps = bytes / (med * 1e6);
-    const sh = ceilingShares(ceiling, gflops, gbps, c.dtype === 'f16');
+    // f16 kernels store f16 but do all arithmetic in f32 (CONVENTIONS), so the step's roof is the f32 FMA one
+    const sh = ceilingShares(ceiling, gflops, gbps, false);
     const textShape = inputs2.encoder_hidden_states?.shape ?? null;
     const result: ModelBenchResult = {
       bench: 'model',
