@@ -18,7 +18,8 @@ export interface KernelRow {
   bytes: number;
   gflops: number | null;
   gbps: number | null;
-  /** GFLOP/s over the FMA ceiling (the f16 one for F16 variants). */
+  /** GFLOP/s over the f32 FMA ceiling (F16 engine kernels store f16 but compute in f32; only the
+   *  f16 ceiling kernel itself is held to the f16 roof). */
   computeShare: number | null;
   /** GB/s over the copy ceiling. */
   bandwidthShare: number | null;
@@ -85,7 +86,8 @@ export function kernelTable(run: ProfileRun, ceiling?: Ceiling): KernelRow[] {
     const { ms, flops, bytes } = sumMs(ds);
     const gflops = ms && ms > 0 ? gflopsOf(flops, ms) : null;
     const gbps = ms && ms > 0 ? gbpsOf(bytes, ms) : null;
-    const sh = ceilingShares(ceiling, gflops ?? NaN, gbps ?? NaN, isF16(kernel));
+    // engine kernels accumulate in f32 whatever they store: the f32 roof applies to them
+    const sh = ceilingShares(ceiling, gflops ?? NaN, gbps ?? NaN, isF16(kernel) && ds[0]!.family === 'ceiling');
     rows.push({
       kernel,
       family: ds[0]!.family,
