@@ -11,7 +11,11 @@
 // accumulator once per tile and adds p·V. No Lq×Lk buffer exists.
 // SG: instead of every invocation reading every staged K/V vec4, lane t of each group of 8
 // subgroup lanes reads key row j0+t and subgroupBroadcast hands it to the others (8× fewer
-// workgroup-memory loads; needs subgroup size ≥ 8). On lavapipe this is ~2.5× faster.
+// workgroup-memory loads; needs subgroup size ≥ 8). On lavapipe this is ~2.5× faster, and
+// RPT = 4 (each broadcast feeds 4 rows' FMAs) another 1.4–1.6× over RPT = 1; RPT = 8 is slower
+// (q and acc spill). A key-split design (lanes own keys, all rows' q lane-uniform, partial
+// softmax states merged by subgroupAdd at the end: no broadcasts in the loop) measured 0.4–0.5×
+// of this on lavapipe: its per-lane K/V loads are gathers and it scaled badly with rows.
 // Workgroups fold over x/y: flat id = wid.x + wid.y·nwg.x enumerates (b, h, query block),
 // query block fastest. Expects common/dtype.wgsl (T).
 
@@ -65,8 +69,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 
   // rows qb·WG·RPT + r·WG + lid, r < RPT; rows past Lq compute a copy of the last row
   // (they keep the barriers uniform) and are not stored
-  var qr: array<vec4<f32>, MAXR * MAXD4>;    // scaled q, [RPT, DH4]
-  var acc: array<vec4<f32>, MAXR * MAXD4>;   // output accumulator, [RPT, DH4]
+  var qr: array<array<vec4<f32>, MAXD4>, MAXR>;    // scaled q, [RPT, DH4]
+  var acc: array<array<vec4<f32>, MAXD4>, MAXR>;   // output accumulator, [RPT, DH4]
   var m: array<f32, MAXR>;                   // running max (log2 units)
   var l: array<f32, MAXR>;                   // running sum
   var s: array<f32, MAXR * MAXBK>;           // this tile's scores, [RPT, BK]
@@ -74,8 +78,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let row = min(qb * WG * RPT + r * WG + lid, p.lq - 1u);
     let qbase = (b * p.lq + row) * tok4 + h * DH4;
     for (var d = 0u; d < DH4; d++) {
-      qr[r * DH4 + d] = vec4<f32>(q[qbase + d]) * p.scale_log2;
-      acc[r * DH4 + d] = vec4<f32>(0.0);
+      qr[r][d] = vec4<f32>(q[qbase + d]) * p.scale_log2;
+      acc[r][d] = vec4<f32>(0.0);
     }
     m[r] = NEG_BIG;
     l[r] = 0.0;
@@ -112,7 +116,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let k8 = array<vec4<f32>, 8>(subgroupBroadcast(kl, 0u), subgroupBroadcast(kl, 1u), subgroupBroadcast(kl, 2u), subgroupBroadcast(kl, 3u),
                                      subgroupBroadcast(kl, 4u), subgroupBroadcast(kl, 5u), subgroupBroadcast(kl, 6u), subgroupBroadcast(kl, 7u));
         for (var r = 0u; r < RPT; r++) {
-          let qd = qr[r * DH4 + d];
+          let qd = qr[r][d];
           for (var t = 0u; t < 8u; t++) { dot4[r * 8u + t] += qd * k8[t]; }
         }
       }
@@ -131,7 +135,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var r = 0u; r < RPT; r++) { dot4[r] = vec4<f32>(0.0); }
       for (var d = 0u; d < DH4; d++) {
         let kv = vec4<f32>(kt[j * DH4 + d]);
-        for (var r = 0u; r < RPT; r++) { dot4[r] += qr[r * DH4 + d] * kv; }
+        for (var r = 0u; r < RPT; r++) { dot4[r] += qr[r][d] * kv; }
       }
       for (var r = 0u; r < RPT; r++) {
         let sj = select(NEG_BIG, dot4[r].x + dot4[r].y + dot4[r].z + dot4[r].w, j < nk);
@@ -144,7 +148,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var r = 0u; r < RPT; r++) {
       let alpha = exp2(m[r] - mt[r]);
       l[r] *= alpha;
-      for (var d = 0u; d < DH4; d++) { acc[r * DH4 + d] *= alpha; }
+      for (var d = 0u; d < DH4; d++) { acc[r][d] *= alpha; }
       m[r] = mt[r];
       for (var j = 0u; j < BK; j++) {
         let pj = exp2(s[r * BK + j] - mt[r]);
@@ -160,9 +164,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         let v8 = array<vec4<f32>, 8>(subgroupBroadcast(vl, 0u), subgroupBroadcast(vl, 1u), subgroupBroadcast(vl, 2u), subgroupBroadcast(vl, 3u),
                                      subgroupBroadcast(vl, 4u), subgroupBroadcast(vl, 5u), subgroupBroadcast(vl, 6u), subgroupBroadcast(vl, 7u));
         for (var r = 0u; r < RPT; r++) {
-          var a = acc[r * DH4 + d];
+          var a = acc[r][d];
           for (var t = 0u; t < 8u; t++) { a += s[r * BK + j0 + t] * v8[t]; }
-          acc[r * DH4 + d] = a;
+          acc[r][d] = a;
         }
       }
     }
@@ -170,7 +174,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < BK; j++) {
       for (var d = 0u; d < DH4; d++) {
         let vv = vec4<f32>(vt[j * DH4 + d]);
-        for (var r = 0u; r < RPT; r++) { acc[r * DH4 + d] += s[r * BK + j] * vv; }
+        for (var r = 0u; r < RPT; r++) { acc[r][d] += s[r * BK + j] * vv; }
       }
     }
 #endif
@@ -182,7 +186,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     if (row < p.lq) {
       let obase = (b * p.lq + row) * tok4 + h * DH4;
       let inv = 1.0 / l[r];
-      for (var d = 0u; d < DH4; d++) { o[obase + d] = vec4<T>(acc[r * DH4 + d] * inv); }
+      for (var d = 0u; d < DH4; d++) { o[obase + d] = vec4<T>(acc[r][d] * inv); }
     }
   }
 }

@@ -12,7 +12,7 @@ export const attentionKernel = defineKernel({
   // workgroup); BK: keys per staged tile; DH4: head dim / 4, compile-time so q and the
   // accumulator stay in registers (one pipeline per head dim in use). SG: subgroup broadcast
   // of staged K/V (default when the adapter has subgroups of ≥ 8 lanes).
-  overrides: { WG: [64, 32, 128, 16], RPT: [1, 2, 4], BK: [16, 8, 32, 4], DH4: [16, ...Array.from({ length: 31 }, (_, i) => i + 2).filter((x) => x !== 16)] },
+  overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4], DH4: [16, ...Array.from({ length: 31 }, (_, i) => i + 2).filter((x) => x !== 16)] },
   bindings: ['uniform', 'read', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16', SG: 'subgroups' },
 });
@@ -64,7 +64,9 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
 
   const t = a.tile ?? {};
   const bp = bytesPer(a.q.dtype);
-  const RPT = t.RPT ?? 1;
+  // 4 rows per invocation: each broadcast K/V value feeds 4 FMAs (1.4–1.6× over 1 on lavapipe,
+  // bench/RESULTS.md "Attention"); fewer for short queries so blocks are not mostly padding.
+  const RPT = t.RPT ?? (t.BQ ? 1 : Lq <= 64 ? 1 : Lq <= 128 ? 2 : 4);
   const WG = t.WG ?? (t.BQ ? t.BQ / RPT : 64);
   const BQ = WG * RPT;
   for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK]] as const) {
