@@ -66,7 +66,9 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
   const bp = bytesPer(a.q.dtype);
   // 4 rows per invocation: each broadcast K/V value feeds 4 FMAs (1.4–1.6× over 1 on lavapipe,
   // bench/RESULTS.md "Attention"); fewer for short queries so blocks are not mostly padding.
-  const RPT = t.RPT ?? (t.BQ ? 1 : Lq <= 64 ? 1 : Lq <= 128 ? 2 : 4);
+  // The plain kernel (no subgroups) peaks at 2 rows (×1.45 over 1; 4 gives ×1.22).
+  const sgOk = (t.SG ?? 1) !== 0 && plan.gpu.subgroups && ((plan.gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0) >= 8;
+  const RPT = t.RPT ?? (t.BQ ? 1 : Lq <= 64 ? 1 : Lq <= 128 || !sgOk ? 2 : 4);
   const WG = t.WG ?? (t.BQ ? t.BQ / RPT : 64);
   const BQ = WG * RPT;
   for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK]] as const) {
@@ -80,7 +82,7 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
   let BK = t.BK ?? 16;
   if (t.BK === undefined) while (BK > 4 && 2 * BK * DH4 * 4 * bp > wgBytes) BK /= 2;
   if (2 * BK * DH4 * 4 * bp > wgBytes) throw new Error(`attention: BK=${BK} tiles for headDim ${D} need ${2 * BK * DH4 * 4 * bp} bytes of workgroup memory, limit ${wgBytes}`);
-  const SG = (t.SG ?? 1) !== 0 && plan.gpu.subgroups && BK % 8 === 0 && ((plan.gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0) >= 8;
+  const SG = sgOk && BK % 8 === 0;
   const scale = a.scale ?? 1 / Math.sqrt(D);
   const qBlocks = ceilDiv(Lq, BQ);
   const groups = B * H * qBlocks;
