@@ -85,6 +85,14 @@ function checkPosEmbedDim(heads: number, headDim: number): void {
   }
 }
 
+/** The attention kernel's head dims (kernels/attention.wgsl): checked here so a config it cannot run
+ *  is refused before any weight is read, not when the plan is recorded. */
+function checkHeadDim(headDim: number): void {
+  if (headDim < 8 || headDim > 128 || headDim % 4 !== 0) {
+    throw new ConfigError(`config.json: attention_head_dim ${headDim} is not supported by the attention kernel (expected a multiple of 4 from 8 to 128)`);
+  }
+}
+
 function expectValue(c: Raw, key: string, allowed: unknown[], def?: unknown): void {
   const v = c[key] ?? def;
   if (v === undefined) return;
@@ -108,9 +116,9 @@ export function familyOf(c: Raw): Family {
 
 export function parseConfig(c: Raw): ModelConfig {
   const family = familyOf(c);
-  if (family === 'wan') return parseWan(c);
-  if (family === 'dit') return parseDit(c);
-  return parseLatte(c);
+  const cfg = family === 'wan' ? parseWan(c) : family === 'dit' ? parseDit(c) : parseLatte(c);
+  checkHeadDim(cfg.headDim); // after the family's own, more specific checks
+  return cfg;
 }
 
 function parseWan(c: Raw): WanConfig {
