@@ -81,7 +81,8 @@ override SC: u32 = 4;    // SG: columns per invocation (1..4)
 var<workgroup> xs: array<f32, BK * BM>;   // [BK][BM]
 var<workgroup> ws: array<f32, BK * BN>;   // [BK][BN]
 
-fn epilogue(acc: f32, m: u32, n: u32) {
+// gb: the gate row's base modv[(m / tokens)·gate_stride + gate_off] (the caller divides once per row).
+fn epilogue(acc: f32, m: u32, n: u32, gb: u32) {
   var y = acc;
 #if BIAS
   y = y + f32(bias[n]);
@@ -95,7 +96,7 @@ fn epilogue(acc: f32, m: u32, n: u32) {
   let o = m * p.N + n;
 #if RESIDUAL
 #if GATE
-  let g = f32(modv[(m / p.tokens) * p.gate_stride + p.gate_off + n]);
+  let g = f32(modv[gb + n]);
   y = f32(out[o]) + g * y;
 #else
   y = f32(out[o]) + y;
@@ -159,6 +160,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
   }
 #endif
+#if GATE
+  let row_epilogue = true;
+#elif RESIDUAL
+  // Ungated residual: the per-element path (0.94× as the row loop below, see bench/RESULTS.md
+  // "GEMM residual epilogue"); it has no division to hoist.
+  let row_epilogue = false;
+#else
+  let row_epilogue = true;
+#endif
+  if (!row_epilogue) {
+    var r: array<f32, MAXR * MAXC>;
+    for (var i = 0u; i < SR; i++) {
+      for (var j = 0u; j < SC; j++) { r[i * MAXC + j] = acc[i * MAXC + j]; }
+    }
+    let count = min(SR, p.M - m0) * MAXC;
+    for (var q = 0u; q < count; q++) {
+      let n = nb + (q % MAXC) * SWG;
+      if (q % MAXC < SC && n < p.N) { epilogue(r[q], m0 + q / MAXC, n, 0u); }
+    }
+    return;
+  }
   // Epilogue, one row per iteration (runtime bound: the code is emitted once) over this
   // invocation's columns as one vec4: bias and gate loaded once per invocation, the gate's batch
   // item advanced by a comparison per row (one division per invocation), so the per-element
@@ -295,10 +317,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   // Not a constant; drops only rows i ≥ M, whose m = m0 + ty + i·WGY ≥ M is out of range anyway.
   let count = min(TM * TN, p.M * TN);
+  var gb = 0u;
   for (var q = 0u; q < count; q++) {
     let m = m0 + ty + (q / TN) * WGY;
     let n = n0 + tx + (q % TN) * WGX;
-    if (m < p.M && n < p.N) { epilogue(r[q], m, n); }
+#if GATE
+    // The gate's batch item once per row, not per element (u32 division: 8 scalar divides per
+    // SIMD chunk on llvmpipe).
+    if (q % TN == 0u) { gb = (m / p.tokens) * p.gate_stride + p.gate_off; }
+#endif
+    if (m < p.M && n < p.N) { epilogue(r[q], m, n, gb); }
   }
 }
 #endif
