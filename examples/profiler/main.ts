@@ -36,7 +36,7 @@ import {
 type VariantSel = { flags: Record<string, boolean>; overrides: Record<string, number> };
 
 /** What the page exposes on `window.tessera` (read by tests/browser/profiler.test.ts). */
-interface PageInfo {
+export interface PageInfo {
   state: string;
   adapter: string | null;
   features: string[];

@@ -13,7 +13,7 @@ import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { ceilingShares, type Ceiling } from '../profile/ceiling.js';
 import { assertModelCheck, checkModel, stepInputs, type ModelCheck, type ModelLatent } from '../profile/model-bench.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
-import { formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type LayerRow } from '../profile/report.js';
+import { formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
@@ -65,7 +65,7 @@ export interface ModelBenchCommon {
   wall: boolean;
 }
 
-export interface ModelBenchResult {
+export interface ModelBenchResult extends TimedFigures {
   bench: 'model';
   label: string;
   model: string;
@@ -87,18 +87,6 @@ export interface ModelBenchResult {
   timing: ProfileRun['timing'];
   dispatches: number;
   seconds_per_step: number;
-  median_ms: number;
-  min_ms: number;
-  max_ms: number;
-  gflops: number;
-  gbps: number;
-  ceiling_share: number | null;
-  compute_share: number | null;
-  bandwidth_share: number | null;
-  flops: number;
-  bytes: number;
-  repeats: number;
-  warmup: number;
   check: { method: string; finite: boolean; deterministic: boolean; batch_max_abs_err: number; batch_bound: number; batch_tol: number; elements: number };
   wall: WallStats | null;
   /** Tracked GPU allocations at their peak: weights + the step's activations and workspace. */

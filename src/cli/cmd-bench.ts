@@ -8,7 +8,7 @@ import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { ceilingShares, deviceCeiling, measureCeilingDetailed, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
-import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun } from '../profile/report.js';
+import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
@@ -34,7 +34,7 @@ const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required,
 
 const MAX_DIM = 1 << 20;
 
-export interface BenchResult {
+export interface BenchResult extends TimedFigures {
   bench: Sub;
   label: string;
   args: Record<string, number | string>;
@@ -42,19 +42,6 @@ export interface BenchResult {
   adapter: string;
   timing: ProfileRun['timing'];
   kernels: string[];
-  median_ms: number;
-  min_ms: number;
-  max_ms: number;
-  gflops: number;
-  gbps: number;
-  /** Share of the device ceiling: the larger of the compute and bandwidth shares (null with --no-ceiling). */
-  ceiling_share: number | null;
-  compute_share: number | null;
-  bandwidth_share: number | null;
-  flops: number;
-  bytes: number;
-  repeats: number;
-  warmup: number;
   check: { rows: number; total_rows: number; elements: number; max_abs_err: number; atol: number; rtol: number };
   wall: WallStats | null;
   peak_bytes: number;

@@ -5,6 +5,23 @@ import { fmtBytes } from '../gpu/tensor.js';
 import { ceilingShares, type Ceiling } from './ceiling.js';
 import type { ProfiledDispatch, ProfileRun } from './profiler.js';
 
+/** The timing figures every `tessera bench` JSON result carries (GPU timestamps, medians over repeats). */
+export interface TimedFigures {
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  gflops: number;
+  gbps: number;
+  /** Share of the device ceiling: the larger of the compute and bandwidth shares (null with --no-ceiling). */
+  ceiling_share: number | null;
+  compute_share: number | null;
+  bandwidth_share: number | null;
+  flops: number;
+  bytes: number;
+  repeats: number;
+  warmup: number;
+}
+
 export interface KernelRow {
   kernel: string;
   family: string;

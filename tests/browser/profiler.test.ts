@@ -12,6 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo, type DemoBuild } from '../../scripts/build-demo.js';
 import { serveStatic } from '../../scripts/serve-demo.js';
+import type { PageInfo } from '../../examples/profiler/main.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -34,20 +35,6 @@ const CHROMIUM_ARGS = [
 const QUERY = '?preset=wan-tiny&latent=2x8x8&steps=2&repeats=2';
 const TMP = join(dirname(fileURLToPath(import.meta.url)), '..', '.tmp');
 
-interface PageInfo {
-  state: string;
-  adapter: string | null;
-  features: string[];
-  timing: string | null;
-  dispatches: number;
-  bars: number;
-  runs: number;
-  frameHash: string;
-  frames: number;
-  coarseTimestamps: boolean;
-  lastCompile: { kernel: string; ok: boolean; errors: string[] } | null;
-  error: string | null;
-}
 
 describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () => {
   let build: DemoBuild;

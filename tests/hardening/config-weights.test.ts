@@ -11,17 +11,10 @@ import { WeightError } from '../../src/model/weights.js';
 import { readInputs } from '../../src/io/inputs.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { cli, filesIn, FIXTURES, inputsWith, modelWithConfig, modelWithWeights, tempDir } from './helpers.js';
+import { thrown } from '../helpers/errors.js';
 
 const cfg = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(FIXTURES, name, 'model', 'config.json'), 'utf8'));
-const configError = (c: Record<string, unknown>): ConfigError => {
-  try {
-    parseConfig(c);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('parseConfig accepted an invalid config');
-};
+const configError = (c: Record<string, unknown>): ConfigError => thrown(() => parseConfig(c), ConfigError);
 
 describe('config.json: expected vs found', () => {
   it('unknown _class_name lists the supported classes and the one found', () => {

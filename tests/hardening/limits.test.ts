@@ -14,6 +14,7 @@ import { generate } from '../../src/sampler/generate.js';
 import { randn } from '../../src/ref/random.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { cli, filesIn, FIXTURES, tempDir } from './helpers.js';
+import { thrown } from '../helpers/errors.js';
 
 const GiB = 2 ** 30;
 // lavapipe's limits (any adapter's defaults are at most these): used where no GPU is needed
@@ -23,15 +24,7 @@ const wan13b = parseConfig(PRESETS['wan-1.3b']!.config);
 const HUGE = [1, 16, 50, 136, 240];
 const TEXT = [1, 512, 4096];
 
-const refusal = (f: () => unknown): LimitError => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(LimitError);
-    return e as LimitError;
-  }
-  throw new Error('expected a LimitError');
-};
+const refusal = (f: () => unknown): LimitError => thrown(f, LimitError);
 
 describe('estimateMemory / checkRunFits from config + shape alone', () => {
   it('Wan-1.3B, 200 frames at 1080p: refused with the numbers and concrete suggestions', () => {
