@@ -1,24 +1,81 @@
 #!/usr/bin/env node
-// CLI launcher: runs the TypeScript sources through tsx from a checkout (no build step to
-// remember), or the compiled dist/ when installed from a package without tsx.
+// CLI launcher.
+// - Installed package (no src/ shipped): runs the compiled dist/cli/main.js. Nothing is generated
+//   or compiled inside node_modules.
+// - Checkout (src/cli/main.ts and the devDependency tsx present): regenerates src/kernels.gen.ts
+//   from kernels/ when it is stale and runs the TypeScript sources through tsx, so there is no
+//   build step to remember while developing.
+// Dawn prints two warnings from native code (fprintf to stderr, no log level to turn them off) on
+// every adapter request on Mesa's Vulkan drivers ("maxDynamic…BuffersPerPipelineLayout
+// artificially reduced …"). They say nothing a user can act on, so the command runs in a child
+// process whose stderr is passed through with exactly those two lines removed.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences a Vulkan loader warning on headless Linux
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'src', 'cli', 'main.ts');
-let entry = join(root, 'dist', 'cli', 'main.js');
-if (existsSync(src)) {
-  try {
-    const { register } = await import('tsx/esm/api');
-    // Kernel sources are compiled into src/kernels.gen.ts; regenerate when kernels/ changed.
-    await import(pathToFileURL(join(root, 'scripts', 'gen-kernels.mjs')).href);
-    register();
-    entry = src;
-  } catch {
-    /* no tsx: fall back to dist */
+const self = fileURLToPath(import.meta.url);
+
+if (process.env.TESSERA_CLI_CHILD !== '1') {
+  const child = spawn(process.execPath, [...process.execArgv, self, ...process.argv.slice(2)], {
+    stdio: ['inherit', 'inherit', 'pipe'],
+    // The child's stderr is a pipe: tell it whether ours is a terminal (progress bar vs plain lines).
+    env: { ...process.env, TESSERA_CLI_CHILD: '1', TESSERA_STDERR_TTY: process.stderr.isTTY ? String(process.stderr.columns || 80) : '' },
+  });
+  const NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n$/;
+  const PREFIX = 'Warning: maxDynamic';
+  let pending = '';
+  const pump = (end) => {
+    while (pending) {
+      const nl = pending.indexOf('\n');
+      if (nl < 0) {
+        // a partial line (e.g. a progress bar redrawn with \r) goes out at once unless it may still become a Dawn warning
+        if (!end && (PREFIX.startsWith(pending) || pending.startsWith(PREFIX))) return;
+        process.stderr.write(pending);
+        pending = '';
+        return;
+      }
+      const line = pending.slice(0, nl + 1);
+      pending = pending.slice(nl + 1);
+      if (!NOISE.test(line)) process.stderr.write(line);
+    }
+  };
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s) => {
+    pending += s;
+    pump(false);
+  });
+  child.stderr.on('end', () => pump(true));
+  // Ctrl-C reaches the whole process group; the child decides, we only relay what it did.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  child.on('close', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exitCode = code ?? 1;
+  });
+} else {
+  const root = join(dirname(self), '..');
+  const src = join(root, 'src', 'cli', 'main.ts');
+  let entry = join(root, 'dist', 'cli', 'main.js');
+  if (existsSync(src)) {
+    let register = null;
+    try {
+      ({ register } = await import('tsx/esm/api'));
+    } catch {
+      /* a checkout without devDependencies: use dist/ if it was built */
+    }
+    if (register) {
+      await import(pathToFileURL(join(root, 'scripts', 'gen-kernels.mjs')).href);
+      register();
+      entry = src;
+    }
   }
+  if (!existsSync(entry)) {
+    console.error(`tessera: error: neither ${entry} nor the devDependency tsx is there: run npm install (a checkout) or reinstall the package`);
+    process.exit(1);
+  }
+  const { main } = await import(pathToFileURL(entry).href);
+  process.exitCode = await main(process.argv.slice(2));
 }
-const { main } = await import(pathToFileURL(entry).href);
-process.exitCode = await main(process.argv.slice(2));

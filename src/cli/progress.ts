@@ -1,15 +1,25 @@
-// A one-line progress bar on a terminal; silent when stderr is not a TTY (logs, CI, pipes).
+// Progress on stderr: a one-line bar redrawn in place on a terminal; plain lines elsewhere (logs,
+// CI, pipes), one per update, so a long run shows it is alive.
+
+/** Whether stderr is a terminal. The bin launcher runs the CLI with stderr piped through a filter and says so in TESSERA_STDERR_TTY. */
+export function stderrIsTTY(): boolean {
+  return process.stderr.isTTY === true || (process.env.TESSERA_STDERR_TTY ?? '') !== '';
+}
+
 export function progressBar(label: string): { update(done: number, total: number): void; done(): void } {
-  const tty = process.stderr.isTTY === true;
+  const tty = stderrIsTTY();
   const start = Date.now();
   let drawn = false;
   return {
     update(done, total) {
-      if (!tty) return;
+      const secs = ((Date.now() - start) / 1000).toFixed(1);
+      if (!tty) {
+        process.stderr.write(`${label} ${done}/${total}  ${secs} s\n`);
+        return;
+      }
       const w = 30;
       const fill = Math.round((done / total) * w);
-      const secs = (Date.now() - start) / 1000;
-      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}  ${secs.toFixed(1)} s`);
+      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}  ${secs} s`);
       drawn = true;
     },
     done() {

@@ -1,5 +1,10 @@
 // Node-only: Dawn through the npm package `webgpu`. Imported only by the Node entry.
-import { setGpuProvider } from './device.js';
+// `webgpu` is an optional peer dependency (132 MB of Dawn binaries that browser users never need),
+// so it is loaded on first use and its absence is a GpuUnavailableError saying what to install.
+import { GpuUnavailableError, setGpuProvider } from './device.js';
+
+/** The `webgpu` version tessera is tested with; package.json's peerDependencies range admits it (a test checks). */
+export const WEBGPU_VERSION = '0.6.2';
 
 let cached: GPU | null = null;
 
@@ -12,7 +17,11 @@ export async function nodeGpu(): Promise<{ gpu: GPU; runtime: 'node' }> {
     try {
       mod = (await import('webgpu')) as unknown as typeof mod;
     } catch (e) {
-      throw new Error(`cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}; run npm install`);
+      const code = (e as { code?: string }).code;
+      if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+        throw new GpuUnavailableError(`tessera on Node runs on Dawn from the npm package 'webgpu', which is not installed (it is an optional peer dependency: browsers use navigator.gpu): run npm install webgpu@${WEBGPU_VERSION}`);
+      }
+      throw new GpuUnavailableError(`cannot load the 'webgpu' package (Dawn for Node): ${(e as Error).message}; reinstall it with npm install webgpu@${WEBGPU_VERSION}`);
     }
     // GPUBufferUsage, GPUShaderStage, ... as globals, like in a browser.
     for (const [k, v] of Object.entries(mod.globals)) {

@@ -24,14 +24,14 @@ export function loadCase(name: string): GoldenCase {
   return JSON.parse(readFileSync(join(FIXTURES, name, 'case.json'), 'utf8'));
 }
 
-/** Runs the case through `node bin/tessera.mjs` and returns the relative error. */
-export async function runCase(name: string, extra: string[] = []): Promise<{ rel: number; maxAbs: number; stderr: string }> {
+/** Runs the case through `node bin/tessera.mjs` (or `cli`, e.g. an installed copy) and returns the relative error. */
+export async function runCase(name: string, extra: string[] = [], cli: string[] = [process.execPath, join(ROOT, 'bin', 'tessera.mjs')]): Promise<{ rel: number; maxAbs: number; stderr: string }> {
   const c = loadCase(name);
   const dir = mkdtempSync(join(tmpdir(), 'tessera-golden-'));
   const out = join(dir, 'out.safetensors');
   try {
     const args = c.cli.args.map((a) => a.replace('{case}', join(FIXTURES, name)).replace('{out}', out));
-    const { stderr } = await run(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), c.cli.subcommand, ...args, ...extra], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+    const { stderr } = await run(cli[0]!, [...cli.slice(1), c.cli.subcommand, ...args, ...extra], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
     const got = (await readInputs(out)).get(c.cli.output_key)!;
     const exp = (await readInputs(join(FIXTURES, name, 'expected.safetensors'))).get(c.cli.output_key)!;
     if (JSON.stringify(got.shape) !== JSON.stringify(exp.shape)) throw new Error(`${name}: output shape [${got.shape}] ≠ expected [${exp.shape}]`);

@@ -1,0 +1,138 @@
+// The package as a user gets it: `npm pack`, install the tarball into a fresh project, import
+// `tessera` by name, type-check strict consumers against the shipped .d.ts (no skipLibCheck), run
+// the installed CLI without and then with the optional peer `webgpu`, and a golden forward pass
+// through the installed copy. Heavy (packs, installs, spawns): an integration test.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasGpu } from '../helpers/gpu.js';
+import { loadCase, ROOT, runCase } from '../helpers/golden.js';
+import { WEBGPU_VERSION } from '../../src/gpu/node.js';
+
+const work = mkdtempSync(join(tmpdir(), 'tessera-pack-'));
+const app = join(work, 'app');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
+delete env.TESSERA_CLI_CHILD;
+delete env.TESSERA_STDERR_TTY;
+const sh = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
+const tsc = (cwd: string) => spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd, encoding: 'utf8', env });
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+/** Every file under `dir` with its mtime, to prove a run wrote nothing there. */
+function snapshot(dir: string): Map<string, number> {
+  const m = new Map<string, number>();
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = join(d, f);
+      const s = statSync(p);
+      if (s.isDirectory()) walk(p);
+      else m.set(p, s.mtimeMs);
+    }
+  };
+  walk(dir);
+  return m;
+}
+
+describe('package.json', () => {
+  it('webgpu is an optional peer (and a devDependency for the checkout), tsx only a devDependency', () => {
+    expect(pkg.dependencies.webgpu).toBeUndefined();
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.devDependencies.tsx).toBeDefined();
+    expect(pkg.peerDependencies.webgpu).toBeDefined();
+    expect(pkg.peerDependenciesMeta.webgpu.optional).toBe(true);
+    // the version the error message tells users to install is the one the checkout tests with, inside the peer range
+    expect(pkg.devDependencies.webgpu).toBe(WEBGPU_VERSION);
+    expect(pkg.peerDependencies.webgpu).toBe(`~${WEBGPU_VERSION}`);
+    expect(pkg.dependencies['@webgpu/types']).toBeDefined(); // the shipped .d.ts reference it
+  });
+
+  it('LICENSE matches the license field', () => {
+    expect(pkg.license).toBe('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);
+  });
+});
+
+describe('npm package', () => {
+  let tarball = '';
+  it('packs (prepack builds dist/): compiled JavaScript, declarations and LICENSE, no TypeScript sources', () => {
+    const out = sh('npm', ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!;
+    tarball = join(work, out);
+    const files = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    expect(files).toContain('LICENSE');
+    expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('dist/kernels.gen.js'); // kernel sources compiled in: nothing generated at install or run time
+    expect(files).toContain('dist/index.d.ts');
+    expect(files).toContain('dist/index.browser.d.ts');
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('scripts/'))).toEqual([]);
+    expect(readFileSync(join(ROOT, 'dist', 'index.d.ts'), 'utf8')).toMatch(/^\/\/\/ <reference types="@webgpu\/types"/);
+  }, 180_000);
+
+  it('installs without webgpu; imports by name; says what to install when a GPU is asked for', () => {
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+    expect(existsSync(join(app, 'node_modules', 'webgpu'))).toBe(false); // optional peer: not pulled in
+    expect(existsSync(join(app, 'node_modules', 'tsx'))).toBe(false);
+    const names = sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera'; console.log(Object.keys(t).sort().join(','))"], app);
+    for (const n of ['loadModel', 'generate', 'acquireGpu', 'makeScheduler', 'nodeFolder']) expect(names).toContain(n);
+    // the browser entry never pulls in the Node-only `webgpu` package
+    const browser = readFileSync(join(app, 'node_modules', 'tessera', 'dist', 'index.browser.js'), 'utf8');
+    expect(browser).not.toMatch(/node-env|from 'webgpu'|node:/);
+
+    const lib = spawnSync(process.execPath, ['--input-type=module', '-e', "import { acquireGpu } from 'tessera'; try { await acquireGpu(); } catch (e) { console.log(e.name + ': ' + e.message); }"], { cwd: app, encoding: 'utf8', env });
+    expect(lib.stdout).toContain(`GpuUnavailableError: `);
+    expect(lib.stdout).toContain(`npm install webgpu@${WEBGPU_VERSION}`);
+
+    const cli = spawnSync(join(app, 'node_modules', '.bin', 'tessera'), ['info'], { cwd: app, encoding: 'utf8', env });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^tessera: error: GpuUnavailableError: .*npm install webgpu@${WEBGPU_VERSION.replace(/\./g, '\\.')}$`))]);
+  }, 300_000);
+
+  it('strict TypeScript consumers (Node and browser) compile against the shipped declarations without skipLibCheck', () => {
+    const use = `import { loadModel, acquireGpu, generate, type ForwardInputs } from 'tessera';
+const f: (s: string) => Promise<unknown> = loadModel;
+const i: ForwardInputs | null = null;
+export async function dev(): Promise<GPUDevice> { return (await acquireGpu()).device; }
+export { f, i, generate };
+`;
+    const base = { strict: true, noEmit: true, skipLibCheck: false, target: 'es2022' };
+    const node = join(app, 'ts-node');
+    mkdirSync(node, { recursive: true });
+    writeFileSync(join(node, 'use.ts'), use);
+    writeFileSync(join(node, 'package.json'), JSON.stringify({ type: 'module' }));
+    writeFileSync(join(node, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['use.ts'] }));
+    const web = join(app, 'ts-web');
+    mkdirSync(web, { recursive: true });
+    writeFileSync(join(web, 'use.ts'), use);
+    // a browser project: DOM lib, bundler resolution with the browser condition, no Node types at all
+    writeFileSync(join(web, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['es2022', 'dom'], types: [] }, files: ['use.ts'] }));
+    for (const dir of [node, web]) {
+      const r = tsc(dir);
+      expect(r.stdout + r.stderr, dir).toBe('');
+      expect(r.status).toBe(0);
+    }
+  }, 120_000);
+
+  it('with webgpu installed: the installed CLI runs dist/ quietly, writes nothing into node_modules, and passes a golden case', async () => {
+    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `webgpu@${WEBGPU_VERSION}`], app);
+    const pkgDir = join(app, 'node_modules', 'tessera');
+    expect(existsSync(join(pkgDir, 'src'))).toBe(false);
+    const before = snapshot(pkgDir);
+    const bin = join(app, 'node_modules', '.bin', 'tessera');
+    const info = spawnSync(bin, ['info'], { cwd: app, encoding: 'utf8', env });
+    if (hasGpu) {
+      expect(info.status).toBe(0);
+      expect(info.stdout).toMatch(/^adapter /);
+      expect(info.stderr).toBe(''); // no Dawn "Warning: maxDynamic…" lines
+      const c = loadCase('dit_small');
+      const { rel, stderr } = await runCase('dit_small', [], [bin]);
+      expect(rel).toBeLessThanOrEqual(c.tolerance.max);
+      expect(stderr).not.toMatch(/Warning:/);
+    }
+    expect(snapshot(pkgDir)).toEqual(before);
+  }, 300_000);
+});
