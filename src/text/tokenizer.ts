@@ -1,0 +1,124 @@
+// The pipeline's tokenizer: tokenizer/tokenizer.json (T5/UMT5: Unigram model, Metaspace
+// pre-tokenizer, template "$A </s>") read by @huggingface/tokenizers (pure JS, Node and browser),
+// then padding and truncation as WanPipeline._get_t5_prompt_embeds asks the Python tokenizer for:
+//   tokenizer(prompt, padding="max_length", max_length=N, truncation=True, add_special_tokens=True)
+// Truncation is the Rust tokenizers' (right side, in tokens, before the template's special
+// tokens are added, so "</s>" is always last); padding appends the pad token on the right with
+// attention mask 0.
+// Not reproduced: a "Precompiled" normalizer (SentencePiece's charsmap, in released T5/UMT5
+// tokenizer.json files) is applied by the JS library as NFKC plus its whitespace/control rules,
+// not by the charsmap itself; they agree on ordinary text.
+import { Tokenizer } from '@huggingface/tokenizers';
+import type { FolderSource } from '../io/source.js';
+import { promptClean } from './prompt.js';
+
+export class TokenizerError extends Error {
+  override name = 'TokenizerError';
+}
+
+/** Token ids of a batch of prompts, padded to `maxLength`. */
+export interface TokenBatch {
+  /** [B·maxLength] token ids, row-major. */
+  ids: Int32Array;
+  /** [B] tokens before padding (mask.gt(0).sum(1) in diffusers), ≥ 1. */
+  lengths: number[];
+  batch: number;
+  maxLength: number;
+  /** The cleaned prompts the tokenizer saw. */
+  cleaned: string[];
+}
+
+interface TemplateItem {
+  Sequence?: { id: string };
+  SpecialToken?: { id: string };
+}
+
+export class T5Tokenizer {
+  private readonly prefix: number[];
+  private readonly suffix: number[];
+  readonly padId: number;
+
+  constructor(
+    private readonly tok: Tokenizer,
+    json: Record<string, unknown>,
+    config: Record<string, unknown>,
+    readonly name: string,
+  ) {
+    // the template's special tokens around $A ("$A </s>" for T5): kept when truncating
+    const pp = json['post_processor'] as { type?: string; single?: TemplateItem[]; special_tokens?: Record<string, { ids: number[] }> } | null;
+    this.prefix = [];
+    this.suffix = [];
+    if (pp && pp.type === 'TemplateProcessing' && Array.isArray(pp.single)) {
+      let seen = false;
+      for (const it of pp.single) {
+        if (it.Sequence) seen = true;
+        else if (it.SpecialToken) {
+          const ids = pp.special_tokens?.[it.SpecialToken.id]?.ids;
+          if (!ids) throw new TokenizerError(`${name}: post_processor template names special token ${JSON.stringify(it.SpecialToken.id)} that special_tokens does not define`);
+          (seen ? this.suffix : this.prefix).push(...ids);
+        }
+      }
+    } else if (pp) {
+      throw new TokenizerError(`${name}: post_processor ${JSON.stringify(pp.type)} is not supported (expected TemplateProcessing, as T5/UMT5 tokenizers have)`);
+    }
+    const pad = config['pad_token'];
+    const padText = typeof pad === 'string' ? pad : pad && typeof pad === 'object' && typeof (pad as { content?: unknown }).content === 'string' ? (pad as { content: string }).content : '<pad>';
+    const padId = tok.token_to_id(padText);
+    if (padId === undefined) throw new TokenizerError(`${name}: pad token ${JSON.stringify(padText)} is not in the vocabulary`);
+    this.padId = padId;
+  }
+
+  /** Special tokens the template adds around one sequence (1 for "$A </s>"). */
+  get specialCount(): number {
+    return this.prefix.length + this.suffix.length;
+  }
+
+  /** Token ids of already-cleaned text with the template's special tokens, truncated to `maxLength`. */
+  encode(text: string, maxLength: number): number[] {
+    const keep = maxLength - this.specialCount;
+    if (keep < 0) throw new TokenizerError(`max_sequence_length ${maxLength} is shorter than the ${this.specialCount} special token(s) the tokenizer adds`);
+    const seq = this.tok.encode(text, { add_special_tokens: false }).ids;
+    return [...this.prefix, ...seq.slice(0, keep), ...this.suffix];
+  }
+
+  /** prompt_clean each prompt, tokenize, truncate and pad to `maxLength` (WanPipeline). */
+  tokenize(prompts: readonly string[], maxLength: number): TokenBatch {
+    if (!Number.isInteger(maxLength) || maxLength < 1) throw new TokenizerError(`max_sequence_length must be a positive integer, got ${maxLength}`);
+    const B = prompts.length;
+    const ids = new Int32Array(B * maxLength).fill(this.padId);
+    const lengths: number[] = [];
+    const cleaned = prompts.map(promptClean);
+    cleaned.forEach((p, b) => {
+      const t = this.encode(p, maxLength);
+      ids.set(t, b * maxLength);
+      lengths.push(t.length);
+    });
+    return { ids, lengths, batch: B, maxLength, cleaned };
+  }
+}
+
+/** Reads `tokenizer.json` and `tokenizer_config.json` from a pipeline's tokenizer folder. */
+export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> {
+  const where = `${folder.name.replace(/\/+$/, '')}/tokenizer.json`;
+  const text = await folder.readText('tokenizer.json');
+  if (text === null) throw new TokenizerError(`${where}: missing (tessera reads the tokenizer from tokenizer.json; a folder with only spiece.model is not supported)`);
+  const parse = (t: string, file: string): Record<string, unknown> => {
+    try {
+      const v: unknown = JSON.parse(t);
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+      return v as Record<string, unknown>;
+    } catch (e) {
+      throw new TokenizerError(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+  };
+  const json = parse(text, where);
+  const cfgText = await folder.readText('tokenizer_config.json');
+  const config = cfgText === null ? {} : parse(cfgText, `${folder.name.replace(/\/+$/, '')}/tokenizer_config.json`);
+  let tok: Tokenizer;
+  try {
+    tok = new Tokenizer(json, config);
+  } catch (e) {
+    throw new TokenizerError(`${where}: cannot be read (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return new T5Tokenizer(tok, json, config, where);
+}
