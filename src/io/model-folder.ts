@@ -38,6 +38,12 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export interface OpenModelFolderOptions {
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors[.index.json]`. */
   variant?: string;
+  /**
+   * Whose folder layout: diffusers (default: `_class_name` in config.json,
+   * `diffusion_pytorch_model[.variant].safetensors`) or transformers (a pipeline's text_encoder/:
+   * `architectures` or `model_type` in config.json, `model[.variant].safetensors[.index.json]`).
+   */
+  library?: 'diffusers' | 'transformers';
   maxHeaderBytes?: number;
 }
 
@@ -58,9 +64,12 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
     throw new ModelFolderError(`not valid JSON (${e instanceof Error ? e.message : String(e)})`, path('config.json'));
   }
   if (!isObject(config)) throw new ModelFolderError('must be a JSON object', path('config.json'));
-  if (typeof config['_class_name'] !== 'string') throw new ModelFolderError('has no "_class_name" string (is this a diffusers model folder?)', path('config.json'));
+  const hf = opts?.library === 'transformers';
+  if (hf && !Array.isArray(config['architectures']) && typeof config['model_type'] !== 'string') throw new ModelFolderError('has neither "architectures" nor "model_type" (is this a transformers model folder?)', path('config.json'));
+  if (!hf && typeof config['_class_name'] !== 'string') throw new ModelFolderError('has no "_class_name" string (is this a diffusers model folder?)', path('config.json'));
 
-  const stem = opts?.variant ? `diffusion_pytorch_model.${opts.variant}.safetensors` : 'diffusion_pytorch_model.safetensors';
+  const base = hf ? 'model' : 'diffusion_pytorch_model';
+  const stem = opts?.variant ? `${base}.${opts.variant}.safetensors` : `${base}.safetensors`;
   const indexName = `${stem}.index.json`;
   const indexText = await folder.readText(indexName);
   // tensor -> shard, from the index (null: a single file, no index)
