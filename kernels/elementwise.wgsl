@@ -1,5 +1,7 @@
 // Elementwise map: out[i] = act(α·a[i] + β·b[i mod bsize])   (BINARY)
 //                  out[i] = act(α·a[i])                       (!BINARY)
+//                  out[i] = act(α·a[i]) · b[i mod bsize]      (BINARY + MUL: a gated product,
+//                           T5's gated-GELU feed-forward gelu(x·W0ᵀ) ⊙ x·W1ᵀ)
 //   a, out: n elements; b: bsize elements with bsize dividing n, so b is either the same size as a
 //   or repeated over a's leading dims (a bias row, a per-item vector). act (at most one flag):
 //   SILU  x·sigmoid(x) = x / (1 + e^−x)
@@ -37,10 +39,14 @@ fn act(x: f32) -> f32 {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = gid.x + gid.y * nwg.x * WG;
   if (i >= p.n) { return; }
+#if MUL
+  out[i] = T(act(p.alpha * f32(a[i])) * f32(b[i % p.bsize]));
+#else
 #if BINARY
   let v = p.alpha * f32(a[i]) + p.beta * f32(b[i % p.bsize]);
 #else
   let v = p.alpha * f32(a[i]);
 #endif
   out[i] = T(act(v));
+#endif
 }

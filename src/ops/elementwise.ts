@@ -10,11 +10,11 @@ import { ceilDiv, checkDtypes, dtypeFlags } from './util.js';
 export const elementwiseKernel = defineKernel({
   name: 'elementwise',
   prelude: ['common/dtype'],
-  flags: { F16: [false, true], BINARY: [false, true], SILU: [false, true], GELU: [false, true] },
+  flags: { F16: [false, true], BINARY: [false, true], SILU: [false, true], GELU: [false, true], MUL: [false, true] },
   overrides: { WG: [256, 64] },
   bindings: ['uniform', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
-  valid: (f) => !(f.SILU && f.GELU), // one activation at a time
+  valid: (f) => !(f.SILU && f.GELU) && (!f.MUL || !!f.BINARY), // one activation at a time; a product needs b
 });
 
 export const gatherKernel = defineKernel({
@@ -44,7 +44,7 @@ function sameSize(op: string, x: Tensor, out: Tensor): void {
 
 type Act = 'none' | 'silu' | 'gelu';
 
-function map(plan: Plan, op: string, a: Tensor, b: Tensor | undefined, out: Tensor, alpha: number, beta: number, act: Act, layer?: string): Tensor {
+function map(plan: Plan, op: string, a: Tensor, b: Tensor | undefined, out: Tensor, alpha: number, beta: number, act: Act, layer?: string, mul = false): Tensor {
   sameSize(op, a, out);
   checkDtypes(op, a, b, out);
   if (b) {
@@ -54,7 +54,7 @@ function map(plan: Plan, op: string, a: Tensor, b: Tensor | undefined, out: Tens
   const n = a.size;
   plan.record({
     spec: elementwiseKernel,
-    variant: { flags: { ...dtypeFlags(a), BINARY: !!b, SILU: act === 'silu', GELU: act === 'gelu' } },
+    variant: { flags: { ...dtypeFlags(a), BINARY: !!b, SILU: act === 'silu', GELU: act === 'gelu', MUL: mul } },
     uniforms: [
       ['n', 'u32', n],
       ['bsize', 'u32', b?.size ?? 1],
@@ -114,6 +114,20 @@ export interface AxpbyArgs {
 /** out = act(α·a + β·b) (e.g. CFG: uncond + s·(cond − uncond) = (1−s)·uncond + s·cond). */
 export function axpby(plan: Plan, x: AxpbyArgs): Tensor {
   return map(plan, 'axpby', x.a, x.b, x.out, x.alpha, x.b ? (x.beta ?? 1) : 0, x.act ?? 'none', x.layer);
+}
+
+export interface GatedArgs {
+  a: Tensor; // the gate input
+  b: Tensor; // a.size elements (or a block repeated over a's leading dims, like add)
+  out: Tensor; // same size as a
+  /** Activation of a (T5 gated-GELU: 'gelu', tanh approximation). */
+  act: Act;
+  layer?: string;
+}
+
+/** out = act(a) ⊙ b — the gated product of T5's DenseGatedActDense (transformers modeling_t5.py). */
+export function gatedProduct(plan: Plan, x: GatedArgs): Tensor {
+  return map(plan, 'gatedProduct', x.a, x.b, x.out, 1, 0, x.act, x.layer, true);
 }
 
 export interface ScaleArgs {

@@ -12,6 +12,13 @@ export function axpbyRef(a: ArrayLike<number>, b: ArrayLike<number> | undefined,
   return act === 'silu' ? siluRef(y) : act === 'gelu' ? geluRef(y) : y;
 }
 
+/** act(a) ⊙ b[i mod b.length] (T5's gated feed-forward product). */
+export function gatedProductRef(a: ArrayLike<number>, b: ArrayLike<number>, act: 'none' | 'silu' | 'gelu'): Float64Array {
+  const y = act === 'silu' ? siluRef(a) : act === 'gelu' ? geluRef(a) : Float64Array.from(a);
+  for (let i = 0; i < y.length; i++) y[i]! *= b[i % b.length]!;
+  return y;
+}
+
 /** out[r] = table[ids[r]] (zero row for ids ≥ V). */
 export function gatherRef(table: ArrayLike<number>, V: number, D: number, ids: ArrayLike<number>): Float64Array {
   const y = new Float64Array(ids.length * D);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
-import { add, axpby, concat, gather, gelu, permute, scale, silu, stridedCopy } from '../../src/ops/elementwise.js';
-import { axpbyRef, concatRef, gatherRef, geluRef, permuteRef, siluRef } from '../../src/ref/elementwise.js';
+import { add, axpby, concat, gatedProduct, gather, gelu, permute, scale, silu, stridedCopy } from '../../src/ops/elementwise.js';
+import { axpbyRef, concatRef, gatedProductRef, gatherRef, geluRef, permuteRef, siluRef } from '../../src/ref/elementwise.js';
 import { randn, rng } from '../../src/ref/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 import type { DType } from '../../src/gpu/tensor.js';
@@ -44,6 +44,10 @@ describe.skipIf(!hasGpu)('elementwise ops vs float64 reference', () => {
         const gs = 4.5, act = (['none', 'gelu', 'silu'] as const)[i % 3];
         const ax = await runOnce((plan, alloc) => axpby(plan, { a: alloc.upload(x, [R, C], dtype, 'a'), b: alloc.upload(y, [R, C], dtype, 'b'), out: alloc.tensor([R, C], dtype, 'y'), alpha: 1 - gs, beta: gs, act }));
         expectClose(ax, axpbyRef(x, y, 1 - gs, gs, act), [R, C], tol, `axpby ${act} ${dtype}`);
+        // gated product (T5 gated-GELU): gelu(a) ⊙ b on most shapes, plain a ⊙ b on every third
+        const gact = i % 3 === 2 ? 'none' : 'gelu';
+        const gp = await runOnce((plan, alloc) => gatedProduct(plan, { a: alloc.upload(x, [R, C], dtype, 'a'), b: alloc.upload(b, [b.length], dtype, 'b'), out: alloc.tensor([R, C], dtype, 'y'), act: gact }));
+        expectClose(gp, gatedProductRef(x, b, gact), [R, C], tol, `gatedProduct ${gact} ${dtype}`);
         const sc = await runOnce((plan, alloc) => scale(plan, { x: alloc.upload(x, [R, C], dtype, 'x'), out: alloc.tensor([R, C], dtype, 'y'), alpha: -0.18215 }));
         expectClose(sc, axpbyRef(x, undefined, -0.18215, 0), [R, C], tol, `scale ${dtype}`);
       });
