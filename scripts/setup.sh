@@ -4,6 +4,7 @@
 #   - npm packages (npm ci when node_modules is missing or stale)
 #   - Mesa lavapipe (software Vulkan) from bookworm-backports when no adapter is found:
 #     Debian 12's own Mesa 22.3 is refused by Dawn ("shaderUniform*ArrayDynamicIndexing required").
+#   - ffmpeg (Debian package) when missing: H.264 MP4 output (`generate --video`).
 #   - Chromium (Debian package) when TESSERA_SETUP_BROWSER=1 (browser tests, profiler demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,17 @@ else
   fi
   if has_adapter; then say "WebGPU adapter found: $(node scripts/probe-adapter.mjs)"; else
     say "still no WebGPU adapter after installing Mesa; run: node scripts/probe-adapter.mjs"; exit 1; fi
+fi
+
+# ffmpeg: `generate --video clip.mp4` encodes H.264 through it (Debian's package has libx264)
+if command -v ffmpeg >/dev/null; then say "ffmpeg present: $(ffmpeg -hide_banner -version | head -n1)"; else
+  if command -v apt-get >/dev/null; then
+    apt_update
+    say "installing ffmpeg (Debian package; --video MP4 output)"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  else
+    say "no ffmpeg and no apt-get: --video needs ffmpeg on the PATH (install it by hand)"
+  fi
 fi
 
 if [ "${TESSERA_SETUP_BROWSER:-0}" = "1" ]; then

@@ -31,7 +31,13 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
   if (path === undefined) return;
   if (path === '') throw new UsageError(`--${flag} needs a file name`);
   const dir = dirname(resolve(path));
-  const st = statSync(dir, { throwIfNoEntry: false });
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist (a part of it is a file)`);
+  }
   if (!st) throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
   if (!st.isDirectory()) throw new UsageError(`--${flag} ${path}: ${dir} is not a folder`);
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--${flag} ${path}: is a folder, expected a file name`);

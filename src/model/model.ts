@@ -61,6 +61,10 @@ let resolveString: (s: string) => FolderSource | Promise<FolderSource> = async (
 export function setFolderResolver(fn: (s: string) => FolderSource | Promise<FolderSource>): void {
   resolveString = fn;
 }
+/** A string source opened as loadModel opens it (a path in Node, a URL in the browser). */
+export function resolveFolder(s: string): FolderSource | Promise<FolderSource> {
+  return resolveString(s);
+}
 
 interface Runner {
   key: string;

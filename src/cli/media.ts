@@ -1,0 +1,147 @@
+// The pictures `generate` writes besides its safetensors: --video (MP4, H.264 through ffmpeg),
+// --preview (animated GIF), --frames-dir (one PNG per frame). From decoded pixels when the run has
+// a VAE; from the fixed latent→RGB colour map (src/preview) otherwise, and every message says which.
+// All paths and the encoder are checked by planMedia() before any GPU work.
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../io/node-write.js';
+import type { TensorData } from '../model/model.js';
+import { encodeGif, encodePng, latentsToFrames, type Family } from '../preview/preview.js';
+import { findFfmpeg, writeMp4Ffmpeg, type Ffmpeg } from '../video/ffmpeg.js';
+import { videoToFrames, type RgbaFrames } from '../video/frames.js';
+import { UsageError, type FlagSpec, type Parsed } from './args.js';
+import { checkOutputPath } from './outputs.js';
+
+export const MEDIA_FLAGS: Record<string, FlagSpec> = {
+  video: { type: 'string', arg: 'FILE.mp4', help: 'write the clip as an H.264 MP4 (needs ffmpeg on the PATH): decoded frames with a VAE, else the latent colour map' },
+  preview: { type: 'string', arg: 'FILE.gif', help: 'write the clip as an animated GIF: decoded frames with a VAE, else the latent colour map' },
+  'frames-dir': { type: 'string', arg: 'DIR', help: 'write each frame as frame-NNN.png (decoded with a VAE, else the latent colour map); created if missing' },
+  fps: { type: 'number', help: 'frame rate of --video and --preview (default 16 for Wan, as Wan2.1 clips play; 8 otherwise)' },
+};
+
+export interface MediaPlan {
+  video?: string;
+  preview?: string;
+  framesDir?: string;
+  fps?: number;
+  ffmpeg?: Ffmpeg;
+}
+
+/** stat, or undefined when nothing is there (also below a file: ENOTDIR). */
+function statOrNone(path: string): ReturnType<typeof statSync> | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+}
+
+function checkExtension(flag: string, path: string | undefined, ext: string, what: string): void {
+  if (path === undefined) return;
+  if (extname(path).toLowerCase() !== ext) throw new UsageError(`--${flag} ${path}: writes ${what}, so the name must end in ${ext}${flag === 'preview' ? ' (PNG frames: --frames-dir DIR; MP4: --video FILE.mp4)' : flag === 'video' ? ' (GIF: --preview FILE.gif)' : ''}`);
+}
+
+/** The folder must exist, be a folder and be writable. */
+function checkWritableDir(flag: string, shown: string, dir: string): void {
+  const st = statOrNone(dir);
+  if (!st) throw new UsageError(`--${flag} ${shown}: the folder ${dir} does not exist`);
+  if (!st.isDirectory()) throw new UsageError(`--${flag} ${shown}: ${dir} is a file, expected a folder`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new UsageError(`--${flag} ${shown}: the folder ${dir} is not writable`);
+  }
+}
+
+/**
+ * Checks every picture output before any GPU work: extensions (.mp4, .gif), folders that exist and
+ * are writable, --frames-dir not an existing file (nor below one), no two outputs on one path
+ * (`others`: the other file outputs, e.g. --out), and finds ffmpeg for --video.
+ * @throws UsageError (bad paths, fps) or EncoderError (no usable ffmpeg).
+ */
+export function planMedia(p: Parsed, others: Record<string, string | undefined> = {}): MediaPlan {
+  const plan: MediaPlan = {
+    video: p.video as string | undefined,
+    preview: p.preview as string | undefined,
+    framesDir: p['frames-dir'] as string | undefined,
+    fps: p.fps as number | undefined,
+  };
+  if (plan.fps !== undefined && !(plan.fps > 0 && plan.fps <= 100)) throw new UsageError(`--fps must be in (0, 100] (GIF stores frame delays in 1/100 s), got ${plan.fps}`);
+  const files: Record<string, string | undefined> = { ...others, video: plan.video, preview: plan.preview };
+  for (const [flag, path] of Object.entries(files)) {
+    checkOutputPath(flag, path);
+    if (path !== undefined) checkWritableDir(flag, path, dirname(resolve(path)));
+  }
+  checkExtension('video', plan.video, '.mp4', 'an H.264 MP4');
+  checkExtension('preview', plan.preview, '.gif', 'an animated GIF');
+  const seen = new Map<string, string>();
+  for (const [flag, path] of Object.entries(files)) {
+    if (path === undefined) continue;
+    const r = resolve(path);
+    if (seen.has(r)) throw new UsageError(`--${flag} and --${seen.get(r)} both name ${path}: give each output its own file`);
+    seen.set(r, flag);
+  }
+  if (plan.framesDir !== undefined) {
+    const d = plan.framesDir;
+    if (d === '') throw new UsageError('--frames-dir needs a folder name');
+    const st = statOrNone(d);
+    if (st && !st.isDirectory()) throw new UsageError(`--frames-dir ${d}: is a file, expected a folder`);
+    if (seen.has(resolve(d))) throw new UsageError(`--frames-dir ${d} is also the path of --${seen.get(resolve(d))}`);
+    // the nearest existing ancestor must be a writable folder (mkdir -p happens after the GPU work)
+    let a = resolve(d);
+    while (!statOrNone(a)) a = dirname(a);
+    checkWritableDir('frames-dir', d, a);
+  }
+  if (plan.video !== undefined) plan.ffmpeg = findFfmpeg();
+  return plan;
+}
+
+/** What a run hands to writeMedia: decoded frames ([B,F,H,W,3] or [B,H,W,3] in [0, 1]) when there is a VAE, and the latents. */
+export interface MediaSource {
+  family: Family;
+  latents: TensorData;
+  /** diffusers' output_type="np" frames; absent for latent-only runs. */
+  pixels?: TensorData;
+}
+
+/** The frames the picture outputs show: batch item 0, decoded, or through the latent colour map (upscaled 8×, a VAE's spatial factor). */
+export function mediaFrames(src: MediaSource): RgbaFrames & { what: string } {
+  if (src.pixels) return { ...videoToFrames(src.pixels, 0), what: 'decoded by the VAE' };
+  const s = src.latents.shape;
+  const one = src.latents.data.subarray(0, src.latents.data.length / s[0]!);
+  const fr = latentsToFrames(one, s.slice(1), src.family, { upscale: 8 });
+  return { width: fr.width, height: fr.height, frames: fr.frames, what: `latent colour map "${fr.map}", NOT decoded pixels (no VAE)` };
+}
+
+/** Writes the planned pictures; returns one line per file for the CLI to print. */
+export async function writeMedia(plan: MediaPlan, src: MediaSource): Promise<string[]> {
+  if (!plan.video && !plan.preview && !plan.framesDir) return [];
+  const clip = mediaFrames(src);
+  const fps = plan.fps ?? (src.family === 'wan' ? 16 : 8);
+  const B = (src.pixels ?? src.latents).shape[0]!;
+  const item = B > 1 ? `, batch item 0 of ${B}` : '';
+  const size = `${clip.frames.length} frame${clip.frames.length === 1 ? '' : 's'} ${clip.width}×${clip.height}`;
+  const jobs: Promise<string>[] = [];
+  if (plan.video) {
+    const path = plan.video;
+    jobs.push(
+      writeMp4Ffmpeg(plan.ffmpeg ?? findFfmpeg(), path, clip, { fps }).then(
+        (w) => `wrote ${path}: ${size}${w.padded ? ` (padded to ${w.width}×${w.height}: H.264 4:2:0 needs even sizes)` : ''} at ${fps} fps${item}, ${clip.what}; ${w.encoder}`,
+      ),
+    );
+  }
+  if (plan.preview) {
+    const path = plan.preview;
+    const gif = encodeGif(clip.frames, clip.width, clip.height, { fps });
+    jobs.push(writeFileAtomic(path, gif).then(() => `wrote ${path}: ${size} at ${fps} fps${item}, ${clip.what}; animated GIF via gifenc (256 colours per frame)`));
+  }
+  if (plan.framesDir) {
+    const dir = plan.framesDir;
+    mkdirSync(dir, { recursive: true });
+    const last = `frame-${String(clip.frames.length - 1).padStart(3, '0')}.png`;
+    const pngs = clip.frames.map((f, i) => writeFileAtomic(join(dir, `frame-${String(i).padStart(3, '0')}.png`), encodePng(f, clip.width, clip.height)));
+    jobs.push(Promise.all(pngs).then(() => `wrote ${join(dir, 'frame-000.png')}${clip.frames.length > 1 ? ` … ${last}` : ''}: ${size}${item}, ${clip.what}; PNG via fast-png`));
+  }
+  return Promise.all(jobs);
+}

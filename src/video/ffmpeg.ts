@@ -1,0 +1,120 @@
+// Node-only: MP4 (H.264) files through the `ffmpeg` program on the PATH. Frames go to its stdin as
+// raw RGB24; libx264 encodes them as yuv420p (the pixel format every player takes), into a
+// temporary file that is renamed over the target only when ffmpeg succeeded.
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { rgbaToRgb, type RgbaFrames } from './frames.js';
+
+export class EncoderError extends Error {
+  override name = 'EncoderError';
+}
+
+/** An ffmpeg found on the PATH that has the libx264 encoder. */
+export interface Ffmpeg {
+  path: string;
+  /** e.g. "5.1.9-0+deb12u1" (from `ffmpeg -version`). */
+  version: string;
+}
+
+/** The first executable `ffmpeg` on `PATH` (null when none). */
+export function whichFfmpeg(pathVar = process.env['PATH'] ?? ''): string | null {
+  for (const dir of pathVar.split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, 'ffmpeg');
+    try {
+      if (!statSync(p).isFile()) continue;
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * Finds ffmpeg and checks it can encode H.264 (libx264), before any GPU work.
+ * @throws EncoderError naming what is missing and how to get it (no ffmpeg on the PATH, or an ffmpeg without libx264).
+ */
+export function findFfmpeg(): Ffmpeg {
+  const path = whichFfmpeg();
+  if (!path) throw new EncoderError('--video needs the ffmpeg program for H.264 and none is on the PATH: install it (Debian/Ubuntu: apt-get install ffmpeg; or `npm run setup`), or write --preview clip.gif / --frames-dir DIR instead');
+  const v = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 20_000 });
+  if (v.status !== 0) throw new EncoderError(`${path} -version failed (${v.error?.message ?? v.stderr.trim().split('\n').pop() ?? `exit ${v.status}`}): is it a working ffmpeg?`);
+  const version = /ffmpeg version (\S+)/.exec(v.stdout)?.[1] ?? 'unknown version';
+  const enc = spawnSync(path, ['-hide_banner', '-encoders'], { encoding: 'utf8', timeout: 20_000 });
+  if (enc.status !== 0 || !/\blibx264\b/.test(enc.stdout)) throw new EncoderError(`${path} (ffmpeg ${version}) has no libx264 encoder, which --video needs for H.264: install a build with it (Debian's ffmpeg package has it)`);
+  return { path, version };
+}
+
+export interface Mp4Options {
+  /** Frames per second (> 0, ≤ 240). */
+  fps: number;
+  /** libx264 constant rate factor, 0 (lossless) … 51; default 18 (visually near-lossless). */
+  crf?: number;
+}
+
+export interface Mp4Written {
+  frames: number;
+  /** Size of the encoded picture: odd sizes are padded by one black row/column (yuv420p needs even sizes). */
+  width: number;
+  height: number;
+  padded: boolean;
+  /** What encoded it, for the CLI's message. */
+  encoder: string;
+}
+
+/**
+ * Encodes RGBA frames as an H.264 MP4 (yuv420p, +faststart) at `path`, atomically.
+ * @throws EncoderError when ffmpeg fails (its last stderr line is quoted); no file is left behind.
+ */
+export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<Mp4Written> {
+  const { width, height, frames } = clip;
+  if (frames.length === 0) throw new EncoderError('--video: no frames to encode');
+  if (!(opts.fps > 0 && opts.fps <= 240)) throw new EncoderError(`--video: fps must be in (0, 240], got ${opts.fps}`);
+  const crf = opts.crf ?? 18;
+  const padded = width % 2 === 1 || height % 2 === 1;
+  const tmp = `${path}.tmp-${process.pid}.mp4`;
+  const args = [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(opts.fps), '-i', 'pipe:0',
+    ...(padded ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
+    '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
+    '-f', 'mp4', tmp,
+  ];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(ff.path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-4000);
+      });
+      child.on('error', (e) => reject(new EncoderError(`${ff.path}: ${e.message}`)));
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve();
+        else reject(new EncoderError(`ffmpeg ${ff.version} failed to encode ${path} (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`));
+      });
+      // a closed stdin (ffmpeg died early) is reported by 'close' above
+      child.stdin.on('error', () => {});
+      (async () => {
+        for (const f of frames) {
+          if (!child.stdin.write(rgbaToRgb(f))) await new Promise((r) => child.stdin.once('drain', r));
+        }
+        child.stdin.end();
+      })().catch(() => {});
+    });
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  return {
+    frames: frames.length,
+    width: width + (width % 2),
+    height: height + (height % 2),
+    padded,
+    encoder: `H.264 (libx264, yuv420p, crf ${crf}) via ffmpeg ${ff.version} (${ff.path})`,
+  };
+}
