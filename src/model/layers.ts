@@ -1,11 +1,10 @@
-// The vocabulary the model files are written in: Linear, modulated norms, attention — each a
-// thin call into src/ops that records dispatches. Scratch tensors are named and reused by every
-// block (dispatches in one pass are ordered, so reuse across blocks is safe).
+// The vocabulary the model files are written in: scratch buffers, views and Linear layers, thin
+// calls into src/ops that record dispatches (the transformer block is block.ts). Scratch tensors
+// are named and reused by every block (dispatches in one pass are ordered, so reuse is safe).
 import type { Plan } from '../gpu/plan.js';
 import type { DType, Tensor } from '../gpu/tensor.js';
 import { shapeStr } from '../gpu/tensor.js';
 import { gemm } from '../ops/gemm.js';
-import { norm, type Modulation } from '../ops/norm.js';
 
 /** Named activation buffers, allocated on first use and reused by every block. */
 export class Scratch {
@@ -35,21 +34,24 @@ export function view(t: Tensor, shape: number[]): Tensor {
 }
 
 export interface Lin {
-  w: Tensor;
-  b?: Tensor;
+  w: Tensor; // [out, in]
+  b?: Tensor; // [out]
+  /** The module path in the state dict (`blocks.3.attn1.to_q`); the dispatch's layer label is this path below `plan.layer`. */
+  key: string;
 }
 
-/** y = x·Wᵀ + b (optionally through GELU/SiLU). */
-export function linear(plan: Plan, x: Tensor, l: Lin, out: Tensor, layer: string, act: 'none' | 'gelu' | 'silu' = 'none'): Tensor {
-  return gemm(plan, { x, w: l.w, bias: l.b, out, act, layer });
+/** `key` relative to the plan's current layer prefix, so the full label is the module path. */
+function label(plan: Plan, key: string): string {
+  const pre = plan.layer ? `${plan.layer}.` : '';
+  return key === plan.layer ? '' : key.startsWith(pre) ? key.slice(pre.length) : key;
 }
 
-/** x += gate[b] ⊙ (y·Wᵀ + b)  — the adaLN-Zero gated residual, fused into the GEMM epilogue. */
-export function linearGatedResidual(plan: Plan, y: Tensor, l: Lin, x: Tensor, gate: { mod: Tensor; stride: number; offset: number; tokens: number } | undefined, layer: string): Tensor {
-  return gemm(plan, { x: y, w: l.w, bias: l.b, out: x, residual: true, gate, layer });
+/** y = x·Wᵀ + b (optionally through GELU/SiLU). x [..., in] → out [..., out]. */
+export function linear(plan: Plan, x: Tensor, l: Lin, out: Tensor, act: 'none' | 'gelu' | 'silu' = 'none'): Tensor {
+  return gemm(plan, { x, w: l.w, bias: l.b, out, act, layer: label(plan, l.key) });
 }
 
-/** LayerNorm (no affine) then ·(1+scale)+shift, scale/shift taken from `mod` per batch item. */
-export function layerNormModulated(plan: Plan, x: Tensor, out: Tensor, eps: number, m: Modulation, tokens: number, layer: string): Tensor {
-  return norm(plan, { x, out, eps, modulate: m, tokens, layer });
+/** x += gate[b] ⊙ (y·Wᵀ + b)  — the adaLN-Zero gated residual, fused into the GEMM epilogue (no gate: plain residual). */
+export function linearGatedResidual(plan: Plan, y: Tensor, l: Lin, x: Tensor, gate: { mod: Tensor; stride: number; offset: number; tokens: number } | undefined): Tensor {
+  return gemm(plan, { x: y, w: l.w, bias: l.b, out: x, residual: true, gate, layer: label(plan, l.key) });
 }

@@ -53,7 +53,7 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
   const Kout = c.outChannels * pt * ph * pw;
   const sample = B * c.outChannels * F * H * W;
 
-  // [name, shape] of every activation tensor the model file allocates (src/model/{wan,dit,latte}.ts)
+  // [name, shape] of every activation tensor the model file allocates (src/model/{wan,dit,latte,block}.ts)
   const acts: [string, number[]][] = [
     ['hidden_states', latent],
     ['patches', [B, N, K]],
@@ -76,7 +76,7 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
     acts.push(['x0', [B, N, D]], ['pos_embed', [N, D]], ['t_freq', [B, 256]]);
     for (const n of ['t_hidden', 'temb', 'class_emb', 'cond', 'cond0', 'cond_silu']) acts.push([n, [B, D]]);
     for (const n of ['n', 'q', 'k', 'v', 'attn']) acts.push([n, [B, N, D]]);
-    acts.push(['mlp_hidden', [B, N, c.ffnDim]]);
+    acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
     f32.push(['class_labels', [B]]);
     dispatches = 8 + 17 * c.layers;
   } else {
@@ -84,7 +84,7 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
     for (const n of ['t_hidden', 'embedded_timestep', 'emb_silu']) acts.push([n, [B, D]]);
     acts.push(['t6', [B, 6 * D]], ['cap_hidden', [B, L, D]], ['caption', [B, L, D]], ['k_text', [B, L, D]], ['v_text', [B, L, D]]);
     for (const n of ['n', 'q', 'k', 'v', 'attn', 'x_temporal']) acts.push([n, [B, N, D]]);
-    acts.push(['ff_hidden', [B, N, c.ffnDim]]);
+    acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
     if (F > 1) acts.push(['temp_pos_embed', [F, D]], ['x_temporal_pos', [B, N, D]]);
     dispatches = 12 + 28 * c.layers;
   }

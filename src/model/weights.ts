@@ -130,9 +130,9 @@ export class Weights {
     return t;
   }
 
-  /** A Linear layer's weight [out, in] and bias [out]. */
-  linear(name: string): { w: Tensor; b: Tensor } {
-    return { w: this.get(`${name}.weight`), b: this.get(`${name}.bias`) };
+  /** A Linear layer's weight [out, in] and bias [out]; `key` (the module path) labels its dispatch. */
+  linear(name: string): { w: Tensor; b: Tensor; key: string } {
+    return { w: this.get(`${name}.weight`), b: this.get(`${name}.bias`), key: name };
   }
 
   get bytes(): number {

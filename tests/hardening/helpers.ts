@@ -15,7 +15,7 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
-  /** stderr without Dawn's start-up "Warning: …" lines. */
+  /** stderr without progress lines ("denoising 2/3  1.4 s", printed when stderr is not a terminal) and any Dawn "Warning: …" line. */
   errLines: string[];
 }
 
@@ -24,7 +24,7 @@ export function cli(args: string[], env: Record<string, string> = {}, timeoutMs 
   return new Promise((resolve) => {
     execFile(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), ...args], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      const errLines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: '));
+      const errLines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: ') && !/^[\w ]+ \d+\/\d+  \d+\.\d s$/.test(l));
       resolve({ code, stdout, stderr, errLines });
     });
   });

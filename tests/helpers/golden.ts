@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { readInputs } from '../../src/io/inputs.js';
+import type { ForwardInputs } from '../../src/model/model.js';
 
 const run = promisify(execFile);
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -46,4 +47,13 @@ export async function runCase(name: string, extra: string[] = [], cli: string[] 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A golden case's inputs.safetensors as `model.forward` takes them. */
+export async function fixtureInputs(name: string): Promise<ForwardInputs> {
+  const m = await readInputs(join(FIXTURES, name, 'inputs.safetensors'));
+  const fi: ForwardInputs = { hidden_states: { data: m.get('hidden_states')!.f32!, shape: m.get('hidden_states')!.shape }, timestep: m.get('timestep')!.f32! };
+  if (m.has('class_labels')) fi.class_labels = Array.from(m.get('class_labels')!.i64!, Number);
+  else fi.encoder_hidden_states = { data: m.get('encoder_hidden_states')!.f32!, shape: m.get('encoder_hidden_states')!.shape };
+  return fi;
 }

@@ -1,0 +1,119 @@
+// The adaLN-Zero transformer block (Peebles & Xie 2023, "Scalable Diffusion Models with
+// Transformers", §3.2), the one block Wan, DiT and Latte are built from. diffusers writes it three
+// times: WanTransformerBlock (transformer_wan.py) and BasicTransformerBlock with norm_type
+// 'ada_norm_zero' (DiT) or 'ada_norm_single' (Latte, attention.py); all compute
+//
+//   shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = mod[b]          (6 rows of D)
+//   x += gate_msa ⊙ attn1(LN(x)·(1 + scale_msa) + shift_msa)     q/k RMSNorm and RoPE optional
+//   x += attn2(norm2(x), context)                                  optional; norm2 an affine LN or none
+//   x += gate_mlp ⊙ FFN(LN(x)·(1 + scale_mlp) + shift_mlp)        FFN = Linear → GELU(tanh) → Linear
+//
+// The cross-attention is ungated in all three (diffusers adds its output directly), so the block
+// has no cross-attention gate. The LayerNorms have no affine parameters; each branch has its own
+// eps because DiT uses 1e-6 before attention but config.norm_eps (1e-5) before the MLP.
+// Layer labels are the weight keys below the block prefix (`attn1.to_q`, `ffn.net.2`, ...).
+import type { Plan } from '../gpu/plan.js';
+import type { Tensor } from '../gpu/tensor.js';
+import { adaln } from '../ops/adaln.js';
+import { attention } from '../ops/attention.js';
+import { norm } from '../ops/norm.js';
+import { rope } from '../ops/rope.js';
+import { linear, linearGatedResidual, type Scratch, view } from './layers.js';
+import type { Weights } from './weights.js';
+
+export interface AdaLnZeroBlockArgs {
+  /** Weight-key prefix of the block, e.g. `blocks.3`; also the profiler's layer name. */
+  prefix: string;
+  /** Residual stream [seqs, len, D], updated in place; attention runs within each of the `seqs` sequences. */
+  x: Tensor;
+  /** Rows of `x` per batch item (adaLN vectors are per item): len for Wan/DiT, F·S for Latte's factorized layouts. */
+  tokens: number;
+  /**
+   * The six modulation rows [B, 6·D]: either computed by the caller (DiT: Linear(SiLU(c))), or
+   * `{ table, emb }` = the block's learned `<prefix>.<table>` [1, 6, D] + emb [B, 6·D] (Wan, Latte).
+   */
+  modulation: Tensor | { table: string; emb: Tensor };
+  heads: number;
+  headDim: number;
+  /** LayerNorm eps before self-attention (norm1) and before the FFN. */
+  eps: { attn: number; ffn: number };
+  /** diffusers' module names, which differ by model: FFN `ffn` (Wan) or `ff`; its norm `norm3` (Wan, DiT) or `norm2` (Latte). */
+  names: { ffn: 'ffn' | 'ff'; ffnNorm: 'norm3' | 'norm2' };
+  /** RMSNorm over all heads of q and k (weights `attn{1,2}.norm_q/norm_k`) with this eps (Wan's qk_norm 'rms_norm_across_heads'). */
+  qkNormEps?: number;
+  /** RoPE cos/sin table [len, headDim/2, 2] applied to the self-attention q and k. */
+  rope?: Tensor;
+  /** Cross-attention to `context` [B, L, D]; queries are all `tokens` rows of item b. `normEps`: affine LayerNorm `norm2` first (Wan cross_attn_norm). */
+  cross?: { context: Tensor; normEps?: number };
+}
+
+/** Records one block. Scratch tensors come from `s` (shared by every block of the pass). Returns x. */
+export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroBlockArgs): Tensor {
+  const [seqs, len, D] = a.x.shape as [number, number, number];
+  const rows = seqs * len;
+  const B = rows / a.tokens;
+  if (!Number.isInteger(B)) throw new Error(`${a.prefix}: ${rows} rows are not a whole number of items of ${a.tokens} tokens`);
+  const p = a.prefix;
+  plan.layer = p;
+  const v3 = (t: Tensor) => view(t, [seqs, len, D]); // [B, T, D] scratch as attention sequences
+  const n = v3(s.get('n', [B, a.tokens, D]));
+  const q = s.get('q', [B, a.tokens, D]);
+  const k = s.get('k', [B, a.tokens, D]);
+  const v = s.get('v', [B, a.tokens, D]);
+  const out = s.get('attn', [B, a.tokens, D]);
+  const heads = { heads: a.heads, headDim: a.headDim };
+  const mod = 'table' in a.modulation
+    ? adaln(plan, { table: w.get(`${p}.${a.modulation.table}`), emb: a.modulation.emb, out: s.get('mod', [B, 6 * D]), batch: B, layer: a.modulation.table })
+    : a.modulation;
+  const row = (j: number) => j * D;
+  const gate = (j: number) => ({ mod, stride: 6 * D, offset: row(j), tokens: a.tokens });
+  /** RMSNorm of q and k across heads into scratch `q_norm` / `kName` of shape `kShape` (when the model has it). */
+  const qkNorm = (attn: string, qx: Tensor, kx: Tensor, kName: string, kShape: number[]): [Tensor, Tensor] => {
+    if (a.qkNormEps === undefined) return [qx, kx];
+    const qn = view(s.get('q_norm', [B, a.tokens, D]), qx.shape);
+    const kn = view(s.get(kName, kShape), kx.shape);
+    norm(plan, { x: qx, out: qn, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.${attn}.norm_q.weight`), layer: `${attn}.norm_q` });
+    norm(plan, { x: kx, out: kn, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.${attn}.norm_k.weight`), layer: `${attn}.norm_k` });
+    return [qn, kn];
+  };
+
+  // self-attention: x += gate_msa ⊙ to_out(attn(q, k, v)) of LN(x)·(1 + scale_msa) + shift_msa
+  norm(plan, { x: a.x, out: n, eps: a.eps.attn, modulate: { mod, stride: 6 * D, shiftOffset: row(0), scaleOffset: row(1) }, tokens: a.tokens, layer: 'norm1' });
+  linear(plan, n, w.linear(`${p}.attn1.to_q`), v3(q));
+  linear(plan, n, w.linear(`${p}.attn1.to_k`), v3(k));
+  linear(plan, n, w.linear(`${p}.attn1.to_v`), v3(v));
+  const [qs, ks] = qkNorm('attn1', v3(q), v3(k), 'k_norm', [B, a.tokens, D]);
+  if (a.rope) {
+    rope(plan, { x: qs, table: a.rope, ...heads, layer: 'attn1.rope_q' });
+    rope(plan, { x: ks, table: a.rope, ...heads, layer: 'attn1.rope_k' });
+  }
+  attention(plan, { q: qs, k: ks, v: v3(v), out: v3(out), ...heads, layer: 'attn1' });
+  linearGatedResidual(plan, v3(out), w.linear(`${p}.attn1.to_out.0`), a.x, gate(2));
+
+  // cross-attention: x += to_out(attn(q of norm2(x), k/v of the context)); all rows of item b attend to context b
+  if (a.cross) {
+    const L = a.cross.context.shape[1]!;
+    const xb = view(a.x, [B, a.tokens, D]);
+    let xin = xb;
+    if (a.cross.normEps !== undefined) {
+      xin = norm(plan, { x: xb, out: view(n, [B, a.tokens, D]), eps: a.cross.normEps, weight: w.get(`${p}.norm2.weight`), bias: w.get(`${p}.norm2.bias`), layer: 'norm2' });
+    }
+    const kc = s.get('k_text', [B, L, D]);
+    const vc = s.get('v_text', [B, L, D]);
+    linear(plan, xin, w.linear(`${p}.attn2.to_q`), q);
+    linear(plan, a.cross.context, w.linear(`${p}.attn2.to_k`), kc);
+    linear(plan, a.cross.context, w.linear(`${p}.attn2.to_v`), vc);
+    const [qc, kcs] = qkNorm('attn2', q, kc, 'k_text_norm', [B, L, D]);
+    attention(plan, { q: qc, k: kcs, v: vc, out, ...heads, layer: 'attn2' });
+    linearGatedResidual(plan, out, w.linear(`${p}.attn2.to_out.0`), xb, undefined);
+  }
+
+  // feed-forward: x += gate_mlp ⊙ W2·GELU(W1·(LN(x)·(1 + scale_mlp) + shift_mlp))
+  const f = a.names.ffn;
+  const hidden = s.get('ffn_hidden', [B, a.tokens, w.get(`${p}.${f}.net.0.proj.weight`).shape[0]!]);
+  const h3 = view(hidden, [seqs, len, hidden.shape[2]!]);
+  norm(plan, { x: a.x, out: n, eps: a.eps.ffn, modulate: { mod, stride: 6 * D, shiftOffset: row(3), scaleOffset: row(4) }, tokens: a.tokens, layer: a.names.ffnNorm });
+  linear(plan, n, w.linear(`${p}.${f}.net.0.proj`), h3, 'gelu');
+  linearGatedResidual(plan, h3, w.linear(`${p}.${f}.net.2`), a.x, gate(5));
+  return a.x;
+}
