@@ -1,0 +1,118 @@
+// What a UMT5 encode needs on the GPU, from the config and sizes alone, and whether the encoder
+// stays resident or streams layer by layer (upload a layer's weights, run it, free them).
+// Everything is stored in f32 (T5 activations overflow f16: transformers clamps them in f16,
+// modeling_umt5.py UMT5Block), whatever the checkpoint's dtype. The token embedding never goes to
+// the GPU: its rows are gathered on the host from the file (UMT5-XXL's table is 256384 × 4096,
+// 4 GiB in f32, above any storage binding). The feed-forward is split along d_ff into chunks
+// whose weights fit one storage binding (gelu(x·W0_cᵀ) ⊙ x·W1_cᵀ · Wo_cᵀ summed over chunks c
+// is the same sum in another order).
+import { fmtBytes, storageBytes } from '../gpu/tensor.js';
+import { LimitError, type MemoryLimits } from '../model/memory.js';
+import type { Umt5Config } from './config.js';
+
+/** Weights above this stay on the host and stream, unless a budget (maxMemory) says otherwise. */
+export const DEFAULT_RESIDENT_BYTES = 2 * 2 ** 30;
+
+const granule = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
+const f32 = (n: number) => granule(storageBytes(n, 'f32'));
+
+/** Dispatches per encoder layer: 2 norms, 4 projections, attention, then per FFN chunk 2 GEMMs, the product and the down GEMM. */
+const dispatchesPerLayer = (chunks: number) => 7 + 4 * chunks;
+
+export interface Umt5Plan {
+  /** 'resident': every layer's weights on the GPU; 'stream': one layer at a time. */
+  mode: 'resident' | 'stream';
+  /** Feed-forward chunks along d_ff (1 = unsplit); each chunk's width is dFf / ffnChunks. */
+  ffnChunks: number;
+  /** Bytes of one layer's weights (f32). */
+  layerWeights: number;
+  /** Bytes of all layers' weights + the final norm (f32), whether or not resident. */
+  allWeights: number;
+  /** Weight bytes on the GPU at the peak: all (resident) or one layer + the final norm (stream). */
+  weights: number;
+  /** Activations of one encode of [batch, seqLen]. */
+  activations: number;
+  /** Uniform buffers, the bucket/key-length table and the read-back staging buffer. */
+  workspace: number;
+  /** weights + activations + workspace. */
+  peak: number;
+  largestTensor: number;
+  largestName: string;
+}
+
+export interface Umt5FitOptions {
+  /** Budget in bytes for everything the encoder puts on the GPU (--max-memory). */
+  maxMemory?: number;
+  /** Force a mode; default: resident when all weights fit the budget (or DEFAULT_RESIDENT_BYTES). */
+  stream?: boolean;
+}
+
+/** The smallest divisor n of dFf whose [dFf/n, dModel] f32 weight chunk fits one binding (weights only, so resident layers keep their chunks for every sequence length). */
+export function ffnChunks(c: Umt5Config, perBuffer: number): number {
+  for (let n = 1; n <= c.dFf; n++) if (c.dFf % n === 0 && f32((c.dFf / n) * c.dModel) <= perBuffer) return n;
+  return c.dFf;
+}
+
+/** The plan for encoding `batch` prompts of `seqLen` tokens: mode, chunking and bytes. */
+export function planUmt5(c: Umt5Config, batch: number, seqLen: number, limits: MemoryLimits, opts: Umt5FitOptions = {}): Umt5Plan {
+  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const rows = batch * seqLen;
+  const W = c.heads * c.dKv;
+  const chunks = ffnChunks(c, perBuffer);
+  const fc = c.dFf / chunks;
+  const layer: [string, number][] = [
+    ['layer_norm (×2)', 2 * f32(c.dModel)],
+    ['q/k/v [inner, d_model]', 3 * f32(W * c.dModel)],
+    ['o [d_model, inner]', f32(c.dModel * W)],
+    ['relative_attention_bias', f32(c.numBuckets * c.heads)],
+    ['ffn chunks', chunks * (2 * f32(fc * c.dModel) + f32(c.dModel * fc))],
+  ];
+  const layerWeights = layer.reduce((a, [, b]) => a + b, 0);
+  const allWeights = c.layers * layerWeights + f32(c.dModel);
+  const acts: [string, number][] = [
+    ['x', f32(rows * c.dModel)],
+    ['n', f32(rows * c.dModel)],
+    ['q', f32(rows * W)],
+    ['k', f32(rows * W)],
+    ['v', f32(rows * W)],
+    ['attn', f32(rows * W)],
+    ['ffn_gate', f32(rows * fc)],
+    ['ffn_linear', f32(rows * fc)],
+    ['ffn_hidden', f32(rows * fc)],
+    ['last_hidden_state', f32(rows * c.dModel)],
+  ];
+  const activations = acts.reduce((a, [, b]) => a + b, 0);
+  const stream = opts.stream ?? allWeights > (opts.maxMemory ?? DEFAULT_RESIDENT_BYTES);
+  const dispatches = (stream ? 1 : c.layers) * dispatchesPerLayer(chunks) + 1;
+  // uniforms (≤ 16 scalars each), the dummy binding, key lengths + bucket table (u32), staging
+  const workspace = dispatches * 64 + 16 + f32(batch + 2 * seqLen - 1) + f32(rows * c.dModel);
+  const weights = stream ? layerWeights + f32(c.dModel) : allWeights;
+  const tensors: [string, number][] = [
+    [`weight q [${W},${c.dModel}]`, f32(W * c.dModel)],
+    [`weight wi_0 chunk [${fc},${c.dModel}]`, f32(fc * c.dModel)],
+    [`weight wo chunk [${c.dModel},${fc}]`, f32(c.dModel * fc)],
+    [`activation q [${batch},${seqLen},${W}]`, f32(rows * W)],
+    [`activation ffn [${batch},${seqLen},${fc}]`, f32(rows * fc)],
+    [`activation x [${batch},${seqLen},${c.dModel}]`, f32(rows * c.dModel)],
+  ];
+  const [largestName, largestTensor] = tensors.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return { mode: stream ? 'stream' : 'resident', ffnChunks: chunks, layerWeights, allWeights, weights, activations, workspace, peak: weights + activations + workspace, largestTensor, largestName };
+}
+
+/**
+ * Throws LimitError when an encode of [batch, seqLen] cannot run: a tensor above the per-buffer
+ * limit, or the peak (streamed: one layer) above the budget. Before anything is read or allocated.
+ */
+export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limits: MemoryLimits, opts: Umt5FitOptions = {}): Umt5Plan {
+  const p = planUmt5(c, batch, seqLen, limits, opts);
+  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const what = `the text encoder (${c.layers} layers, d_model ${c.dModel}, ${p.mode === 'stream' ? 'streamed layer by layer' : 'resident'}) encoding ${batch}×${seqLen} tokens needs ${fmtBytes(p.peak)} on the GPU (weights ${fmtBytes(p.weights)} + activations ${fmtBytes(p.activations)} + workspace ${fmtBytes(p.workspace)})`;
+  if (p.largestTensor > perBuffer) {
+    throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter --max-sequence-length or fewer prompts`);
+  }
+  if (opts.maxMemory !== undefined && p.peak > opts.maxMemory) {
+    const hint = p.mode === 'resident' ? 'let it stream (the default when the weights exceed the budget), a shorter --max-sequence-length or a larger --max-memory' : 'a shorter --max-sequence-length, fewer prompts or a larger --max-memory';
+    throw new LimitError(`${what}; above the budget of ${fmtBytes(opts.maxMemory)} (--max-memory / TESSERA_MAX_GPU_MEMORY): ${hint}`);
+  }
+  return p;
+}
