@@ -3,4 +3,5 @@
 // system as the place model folders are read from.
 import './node-env.js';
 export * from './api.js';
+export * from './vae/index.js';
 export { nodeFolder, fileSource } from './io/node-source.js';

@@ -7,6 +7,7 @@ import { benchCommand } from './cmd-bench.js';
 import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
 import { demoCommand } from './cmd-demo.js';
+import { decodeCommand } from './cmd-decode.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -16,7 +17,7 @@ export interface Command {
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, demoCommand, benchCommand];
+export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, decodeCommand, demoCommand, benchCommand];
 
 function topHelp(): string {
   return [

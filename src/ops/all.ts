@@ -7,3 +7,6 @@ export * from './patchify.js';
 export * from './rope.js';
 export * from './timestep.js';
 export * from './elementwise.js';
+export * from './conv.js';
+export * from './vae-norm.js';
+export * from './vae-attention.js';

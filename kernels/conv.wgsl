@@ -1,0 +1,108 @@
+// Convolution as an implicit GEMM (no im2col buffer), channels last, for the VAE decoders:
+//   out[r, c, o] = bias[o] (+ res[r, c, o]) + Σ_{f, kh, kw, i} w[f, kh, kw, i, o] · X_f[u(r + kh − P), u(c + kw − P), i]
+// with P = ks / 2 (zero padding), u(v) = v (plain) or ⌊v / 2⌋ (UP: nearest-2× upsampling folded
+// into the indexing: the upsampled tensor is never written). Rows/columns of the (upsampled)
+// virtual input outside [−1 .. rows] / [0, width) read zero.
+//   X_f: up to three frames of one causal Conv3d: x0 = t−2, x1 = t−1, x2 = t (frames = 3), or
+//        x2 alone (frames = 1: Conv2d, or Conv3d with kt = 1). The caller binds the causal frame
+//        cache (earlier frames' inputs, or zeros) as x0/x1: buffer offsets, no concatenation.
+//   Layout of every X_f / out / res: a row band [rows + 2 halo, width, C] with the interior from
+//        element in_off / out_off; the halo rows (−1 and rows) are read by 3×3 kernels (zeros at
+//        frame edges, neighbour bands' rows elsewhere). Input rows of an UP band are rows / 2.
+//   w:   [frames·ks·ks taps, cin, c4·4] (vec4 over output channels, zero-padded past cout).
+// One invocation: PX consecutive output pixels of one row × 4 output channels, f32 accumulators;
+// per (tap, input channel) it loads one weight vec4 and PX inputs for 4·PX FMAs.
+// Expects common/dtype.wgsl (T).
+
+struct Params {
+  rows: u32,      // output interior rows of this band
+  width: u32,     // output width
+  cin: u32,
+  cout: u32,
+  c4: u32,        // ceil(cout / 4)
+  in_width: u32,  // input width (width / 2 with UP)
+  frames: u32,    // 1 or 3
+  ks: u32,        // 1 or 3
+  up: u32,        // 1: nearest-2× upsampled input
+  in_off: u32,    // element index of input row 0, column 0
+  out_off: u32,   // element index of output row 0, column 0
+  px_groups: u32, // ceil(width / PX)
+  total: u32,     // rows · px_groups · c4 invocations
+  _pad0: u32,
+  _pad1: u32,
+  _pad2: u32,
+}
+
+override WG: u32 = 64;
+override PX: u32 = 4;   // ≤ MAXPX
+const MAXPX = 8u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x0: array<T>;          // frame t−2 (or dummy)
+@group(0) @binding(2) var<storage, read> x1: array<T>;          // frame t−1 (or dummy)
+@group(0) @binding(3) var<storage, read> x2: array<T>;          // frame t
+@group(0) @binding(4) var<storage, read> w: array<vec4<T>>;     // [taps, cin, c4]
+@group(0) @binding(5) var<storage, read> bias: array<T>;        // [cout]
+@group(0) @binding(6) var<storage, read> res: array<T>;         // like out, or dummy
+@group(0) @binding(7) var<storage, read_write> out: array<T>;   // [rows + 2, width, cout]
+
+fn ld(f: u32, i: u32) -> f32 {
+  if (f == 0u) { return f32(x0[i]); }
+  if (f == 1u) { return f32(x1[i]); }
+  return f32(x2[i]);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let id = gid.x + gid.y * nwg.x * WG;
+  if (id >= p.total) { return; }
+  let co4 = id % p.c4;
+  let rest = id / p.c4;
+  let c0 = (rest % p.px_groups) * PX;
+  let r = i32(rest / p.px_groups);
+  let pad = i32(p.ks / 2u);
+  let f0 = 3u - p.frames;
+  let rowlen = p.in_width * p.cin;
+  var acc: array<vec4<f32>, MAXPX>;
+  for (var q = 0u; q < PX; q++) { acc[q] = vec4<f32>(0.0); }
+  var base: array<u32, MAXPX>;
+  var keep: array<f32, MAXPX>;
+  var tap = 0u;
+  for (var f = f0; f < 3u; f++) {
+    for (var kh = 0; kh < i32(p.ks); kh++) {
+      var sr = r + kh - pad;               // row in the (upsampled) input, −1 .. rows
+      if (p.up == 1u) { sr = sr >> 1u; }   // arithmetic shift: −1 stays −1 (the halo row)
+      for (var kw = 0; kw < i32(p.ks); kw++) {
+        for (var q = 0u; q < PX; q++) {
+          let u = i32(c0 + q) + kw - pad;
+          let ok = u >= 0 && u < i32(p.width) && c0 + q < p.width;
+          var sc = u;
+          if (p.up == 1u) { sc = u >> 1u; }
+          keep[q] = select(0.0, 1.0, ok);
+          base[q] = select(0u, u32(i32(p.in_off) + sr * i32(rowlen) + sc * i32(p.cin)), ok);
+        }
+        var wi = tap * p.cin * p.c4 + co4;
+        for (var i = 0u; i < p.cin; i++) {
+          let wv = vec4<f32>(w[wi]);
+          for (var q = 0u; q < PX; q++) { acc[q] += (ld(f, base[q] + i) * keep[q]) * wv; }
+          wi += p.c4;
+        }
+        tap++;
+      }
+    }
+  }
+  for (var q = 0u; q < PX; q++) {
+    let c = c0 + q;
+    if (c >= p.width) { break; }
+    let o = p.out_off + (u32(r) * p.width + c) * p.cout;
+    for (var j = 0u; j < 4u; j++) {
+      let co = co4 * 4u + j;
+      if (co >= p.cout) { break; }
+      var y = acc[q][j] + f32(bias[co]);
+#if RESIDUAL
+      y += f32(res[o + co]);
+#endif
+      out[o + co] = T(y);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+// `tessera decode`: latents → pixels with a diffusers VAE folder (AutoencoderKLWan or AutoencoderKL).
+import { readInputs } from '../io/inputs.js';
+import { writeOutputAtomic } from '../io/node-write.js';
+import { InputError } from '../model/model.js';
+import type { DType } from '../gpu/tensor.js';
+import { NumericsError } from '../sampler/generate.js';
+import { loadVae } from '../vae/vae.js';
+import type { Command } from './main.js';
+import { checkOutputPath } from './outputs.js';
+import { checkNames, floatInput } from './model-inputs.js';
+
+export const decodeCommand: Command = {
+  spec: {
+    name: 'decode',
+    summary: "decode latents to pixels with a diffusers VAE folder (diffusers' decoder output)",
+    usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16]',
+    flags: {
+      vae: { type: 'string', arg: 'DIR', help: 'diffusers VAE folder (AutoencoderKLWan or AutoencoderKL: config.json + *.safetensors)', required: true },
+      inputs: { type: 'string', arg: 'FILE', help: 'safetensors with "latents" as generate writes them: [B,C,F,H,W] (Wan, Latte) or [B,C,H,W] (DiT)', required: true },
+      out: { type: 'string', arg: 'FILE', help: 'output safetensors: "sample" F32, [B,3,F,H,W] for video latents, [B,3,H,W] for images', required: true },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32; AutoencoderKL with force_upcast always runs in f32, as diffusers does)' },
+      variant: { type: 'string', arg: 'NAME', help: 'weight variant: diffusion_pytorch_model.NAME.safetensors (e.g. fp16)' },
+    },
+  },
+  async run(p) {
+    const file = p.inputs as string;
+    checkOutputPath('out', p.out as string);
+    const inputs = await readInputs(file);
+    checkNames(file, inputs, ['latents'], ['latents']);
+    const latents = floatInput(file, inputs, 'latents');
+    const vae = await loadVae(p.vae as string, { dtype: p.dtype as DType | undefined, variant: p.variant as string | undefined });
+    try {
+      // shape and limit checks before any GPU work
+      try {
+        vae.plan(latents.shape);
+      } catch (e) {
+        if (e instanceof InputError) throw new InputError(`${file}: ${e.message}`);
+        throw e;
+      }
+      const t0 = performance.now();
+      const out = await vae.decode(latents);
+      for (let i = 0; i < out.data.length; i++) {
+        if (!Number.isFinite(out.data[i]!)) throw new NumericsError(`the decoder produced a non-finite value (${out.data[i]}) at flat index ${i} of "sample"${vae.dtype === 'f16' ? ' (f16 overflow? try --dtype f32)' : ''}`);
+      }
+      await writeOutputAtomic(p.out as string, [{ name: 'sample', shape: out.shape, data: out.data }]);
+      console.error(`wrote ${p.out}: sample [${out.shape.join(',')}] (${vae.config.raw['_class_name']}, ${vae.dtype}, ${((performance.now() - t0) / 1000).toFixed(2)} s)`);
+      return 0;
+    } finally {
+      vae.dispose();
+    }
+  },
+};

@@ -1,0 +1,121 @@
+// The VAE decoders' norms over channels-last pixels with fused SiLU (kernels/vae_norm.wgsl):
+// WanRMS_norm (one dispatch) and GroupNorm over a frame that may be split in row bands
+// (statistics passes over every band, then apply).
+import { defineKernel } from '../gpu/kernel.js';
+import { grid1D, type Plan } from '../gpu/plan.js';
+import { bytesPer, type Tensor } from '../gpu/tensor.js';
+import { ceilDiv, checkDtypes, dtypeFlags } from './util.js';
+
+export const vaeNormKernel = defineKernel({
+  name: 'vae_norm',
+  prelude: ['common/dtype'],
+  flags: { F16: [false, true], GROUP: [false, true], STATS: [false, true], SILU: [false, true] },
+  overrides: { WG: [64, 128, 32] },
+  bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'],
+  needs: { F16: 'shader-f16' },
+  valid: (f) => !f.STATS || (!!f.GROUP && !f.SILU),
+});
+
+/** A span of n pixels × C channels from element `offset` of a tensor (a row band's interior). */
+export interface PixelSpan {
+  t: Tensor;
+  offset: number;
+  pixels: number;
+}
+
+function checkSpan(op: string, s: PixelSpan, C: number): void {
+  if (s.offset + s.pixels * C > s.t.size) throw new Error(`${op}: ${s.t.label} has ${s.t.size} elements, the span needs ${s.offset + s.pixels * C}`);
+}
+
+/** WanRMS_norm over channels: y = x / max(‖x‖, 1e-12) · √C · gamma (then SiLU). */
+export function rmsNormChannels(plan: Plan, a: { x: PixelSpan; out: PixelSpan; C: number; gamma: Tensor; silu?: boolean; layer?: string }): void {
+  const { C } = a;
+  checkSpan('rmsNormChannels', a.x, C);
+  checkSpan('rmsNormChannels', a.out, C);
+  if (a.x.pixels !== a.out.pixels) throw new Error(`rmsNormChannels: ${a.x.pixels} input pixels, ${a.out.pixels} output`);
+  if (a.gamma.size !== C) throw new Error(`rmsNormChannels: gamma ${a.gamma.label} has ${a.gamma.size} elements, expected ${C}`);
+  if (a.x.offset !== a.out.offset) throw new Error('rmsNormChannels: input and output spans must start at the same offset');
+  checkDtypes('rmsNormChannels', a.x.t, a.out.t, a.gamma);
+  const n = a.x.pixels;
+  plan.record({
+    spec: vaeNormKernel,
+    variant: { flags: { ...dtypeFlags(a.x.t), SILU: !!a.silu } },
+    uniforms: uniforms(n, C, 1, C, a.x.offset, 0, 0, 0, 1, Math.sqrt(C)),
+    // beta is unused by RMS: gamma fills its binding (the dummy is bound read-write as stats)
+    buffers: [a.x.t, a.gamma, a.gamma, plan.dummy, a.out.t],
+    workgroups: grid1D(plan.gpu, ceilDiv(n, 64)),
+    layer: a.layer,
+    shapes: `x[${n},${C}]`,
+    flops: n * C * (5 + (a.silu ? 4 : 0)),
+    bytes: (3 * n * C + C) * bytesPer(a.x.t.dtype),
+  });
+}
+
+function uniforms(n: number, C: number, G: number, cg: number, off: number, pass: number, acc: number, eps: number, count: number, scale: number) {
+  return [
+    ['n', 'u32', n],
+    ['C', 'u32', C],
+    ['groups', 'u32', G],
+    ['cg', 'u32', cg],
+    ['off', 'u32', off],
+    ['stage', 'u32', pass],
+    ['accumulate', 'u32', acc],
+    ['eps', 'f32', eps],
+    ['count', 'f32', count],
+    ['scale', 'f32', scale],
+    ['_pad0', 'u32', 0],
+    ['_pad1', 'u32', 0],
+  ] as [string, 'u32' | 'f32', number][];
+}
+
+/**
+ * torch GroupNorm (then SiLU) over one frame given as row-band spans (statistics over all of
+ * them): y = (x − mean_g) / √(var_g + eps) · weight + bias. `stats` is an f32 scratch of ≥ 2·G
+ * elements. Records 2·bands statistics dispatches and one apply per band.
+ */
+export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: number; groups: number; eps: number; weight: Tensor; bias: Tensor; stats: Tensor; silu?: boolean; layer?: string }): void {
+  const { C, groups: G } = a;
+  if (C % G !== 0) throw new Error(`groupNorm: ${C} channels is not a multiple of ${G} groups`);
+  if (a.x.length !== a.out.length) throw new Error(`groupNorm: ${a.x.length} input spans, ${a.out.length} output spans`);
+  if (a.weight.size !== C || a.bias.size !== C) throw new Error(`groupNorm: weight/bias must have ${C} elements (have ${a.weight.size}, ${a.bias.size})`);
+  if (a.stats.size < 2 * G || a.stats.dtype !== 'f32') throw new Error(`groupNorm: stats ${a.stats.label} must be f32 with ≥ ${2 * G} elements`);
+  const cg = C / G;
+  let pixels = 0;
+  a.x.forEach((s, i) => {
+    checkSpan('groupNorm', s, C);
+    checkSpan('groupNorm', a.out[i]!, C);
+    if (s.pixels !== a.out[i]!.pixels || s.offset !== a.out[i]!.offset) throw new Error(`groupNorm: span ${i}: input and output spans differ`);
+    checkDtypes('groupNorm', s.t, a.out[i]!.t, a.weight, a.bias);
+    pixels += s.pixels;
+  });
+  const count = pixels * cg;
+  const bp = bytesPer(a.weight.dtype);
+  for (const pass of [0, 1]) {
+    a.x.forEach((s, i) => {
+      plan.record({
+        spec: vaeNormKernel,
+        variant: { flags: { ...dtypeFlags(s.t), GROUP: true, STATS: true } },
+        uniforms: uniforms(s.pixels, C, G, cg, s.offset, pass, i === 0 ? 0 : 1, a.eps, count, 1),
+        buffers: [s.t, a.weight, a.bias, a.stats, plan.dummy],
+        workgroups: [G, 1, 1],
+        layer: a.layer,
+        shapes: `x[${s.pixels},${C}] g${G} pass${pass}`,
+        flops: s.pixels * C * (pass ? 3 : 1),
+        bytes: s.pixels * C * bp,
+      });
+    });
+  }
+  a.x.forEach((s, i) => {
+    plan.record({
+      spec: vaeNormKernel,
+      variant: { flags: { ...dtypeFlags(s.t), GROUP: true, SILU: !!a.silu } },
+      uniforms: uniforms(s.pixels, C, G, cg, s.offset, 0, 0, a.eps, count, 1),
+      buffers: [s.t, a.weight, a.bias, a.stats, a.out[i]!.t],
+      workgroups: grid1D(plan.gpu, ceilDiv(s.pixels, 64)),
+      layer: a.layer,
+      shapes: `x[${s.pixels},${C}] g${G}`,
+      flops: s.pixels * C * (4 + (a.silu ? 4 : 0)),
+      bytes: (2 * s.pixels * C + 2 * C) * bp,
+    });
+  });
+}

@@ -1,0 +1,597 @@
+// The two VAE decoders as diffusers computes them, frame by frame, on channels-last row bands.
+//
+// Activations: one frame of one batch item, [H, W, C] channels last, split in `bands` row bands;
+// each band is its own tensor [rows + 2, W, C] with one halo row above and below (zeros at the
+// frame's edges, the neighbour band's edge row elsewhere, refreshed after every op). A 3×3
+// convolution of a band then reads only its own tensor and computes exactly what an unsplit
+// frame gives (same products, same order); GroupNorm statistics are summed over all bands
+// (f32 rounding of the partial sums is the only difference). Latent row i·r..(i+1)·r belongs to
+// band i at every level (×2 rows per upsampling), so bands line up through the decoder.
+// The mid-block attention gathers the whole lowest-resolution frame into one tensor.
+//
+// AutoencoderKLWan (diffusers autoencoder_kl_wan.py, `_decode`): post_quant_conv, then latent
+// frame 0 → 1 frame, each later latent frame → 4; every WanCausalConv3d keeps the inputs of the
+// previous two frames as its cache (the frames themselves, retained: no copy; zeros before the
+// first). The upsample3d time_conv is skipped for latent frame 0 ("Rep") and then runs causally
+// over frames from latent frame 1 on, with zeros before them, its 2C output channels making two
+// frames (time_conv.0 → 2t, time_conv.1 → 2t+1). Output clamped to [−1, 1].
+// AutoencoderKL (diffusers vae.py Decoder): conv_in, UNetMidBlock2D, UpDecoderBlock2D × n,
+// GroupNorm(eps 1e-6) + SiLU, conv_out; videos ([B, C, F, H, W]) frame by frame as
+// LattePipeline.decode_latents does.
+import type { Gpu } from '../gpu/device.js';
+import { Plan } from '../gpu/plan.js';
+import { Allocator, bytesPer, fmtBytes, readTensor, storageBytes, type DType, type Tensor } from '../gpu/tensor.js';
+import { InputError, type TensorData } from '../model/model.js';
+import { LimitError } from '../model/memory.js';
+import { conv } from '../ops/conv.js';
+import { stridedCopy } from '../ops/elementwise.js';
+import { gemm } from '../ops/gemm.js';
+import { attentionBlockRows, vaeAttention } from '../ops/vae-attention.js';
+import { groupNorm, rmsNormChannels } from '../ops/vae-norm.js';
+import type { KlVaeConfig, VaeConfig, WanVaeConfig } from './config.js';
+import type { DecodeOptions } from './vae.js';
+import type { VaeWeights } from './weights.js';
+
+/** What a decode of one latent shape needs: row bands, sizes, and the largest binding. */
+export interface DecodePlanSummary {
+  kind: 'wan' | 'kl';
+  /** Row bands per frame (1: untiled). */
+  bands: number;
+  /** Latent rows of each band. */
+  bandRows: number[];
+  /** Largest single storage binding the decode uses, bytes. */
+  largestBinding: number;
+  largestName: string;
+  maxBinding: number;
+  /** Output `sample` shape. */
+  outShape: number[];
+  /** Frames decoded per batch item (Wan: output frames; KL: 1 per image or latent frame). */
+  frames: number;
+  /** Latent height/width and batch. */
+  height: number;
+  width: number;
+  batch: number;
+  /** Latent frames (Wan), or frames of a KL video (1 for images). */
+  latentFrames: number;
+  video: boolean;
+}
+
+interface LevelUse {
+  scale: number;
+  channels: number;
+  what: string;
+}
+
+/** Every (scale, channels) an activation of the decoder takes, for the band plan. */
+function levels(c: VaeConfig): LevelUse[] {
+  const out: LevelUse[] = [];
+  if (c.kind === 'wan') {
+    const dims = wanDims(c);
+    out.push({ scale: 1, channels: c.zDim, what: 'latents' }, { scale: 1, channels: dims[0]!, what: 'decoder.conv_in' });
+    for (let i = 0; i < c.dimMult.length; i++) {
+      const s = 2 ** i;
+      out.push({ scale: s, channels: wanInDim(c, i), what: `decoder.up_blocks.${i}` }, { scale: s, channels: dims[i + 1]!, what: `decoder.up_blocks.${i}` });
+      if (i !== c.dimMult.length - 1) out.push({ scale: 2 * s, channels: dims[i + 1]! / 2, what: `decoder.up_blocks.${i}.upsamplers.0` });
+      if (c.temperalUpsample[i] && i !== c.dimMult.length - 1) out.push({ scale: s, channels: dims[i + 1]!, what: `decoder.up_blocks.${i}.upsamplers.0.time_conv` });
+    }
+    out.push({ scale: 2 ** (c.dimMult.length - 1), channels: c.outChannels, what: 'decoder.conv_out' });
+  } else {
+    const rev = [...c.blockOutChannels].reverse();
+    out.push({ scale: 1, channels: c.latentChannels, what: 'latents' }, { scale: 1, channels: rev[0]!, what: 'decoder.conv_in' });
+    let prev = rev[0]!;
+    rev.forEach((ch, i) => {
+      const s = 2 ** i;
+      out.push({ scale: s, channels: prev, what: `decoder.up_blocks.${i}` }, { scale: s, channels: ch, what: `decoder.up_blocks.${i}` });
+      if (i !== rev.length - 1) out.push({ scale: 2 * s, channels: ch, what: `decoder.up_blocks.${i}.upsamplers.0` });
+      prev = ch;
+    });
+    out.push({ scale: 2 ** (rev.length - 1), channels: c.outChannels, what: 'decoder.conv_out' });
+  }
+  return out;
+}
+
+const wanDims = (c: WanVaeConfig) => [c.dimMult[c.dimMult.length - 1]!, ...[...c.dimMult].reverse()].map((u) => u * c.baseDim);
+const wanInDim = (c: WanVaeConfig, i: number) => (i > 0 ? wanDims(c)[i]! / 2 : wanDims(c)[0]!);
+
+function splitRows(H: number, n: number): number[] {
+  const base = Math.floor(H / n);
+  const extra = H % n;
+  return Array.from({ length: n }, (_, i) => base + (i < extra ? 1 : 0));
+}
+
+/**
+ * The band plan for decoding latents of `shape` within `maxBinding` bytes per storage binding:
+ * the fewest row bands (or `bands` when given) whose every tensor fits. Throws InputError for a
+ * shape the VAE cannot take and LimitError (with the numbers) when even one latent row per band
+ * does not fit, or the lowest-resolution frame the attention needs whole does not.
+ */
+export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBinding: number, bands?: number): DecodePlanSummary {
+  const zc = c.kind === 'wan' ? c.zDim : c.latentChannels;
+  const video = shape.length === 5;
+  if (c.kind === 'wan' && !video) throw new InputError(`latents: AutoencoderKLWan takes [B, ${zc}, F, H, W], found [${shape.join(',')}]`);
+  if (!video && shape.length !== 4) throw new InputError(`latents: AutoencoderKL takes [B, ${zc}, H, W] images or [B, ${zc}, F, H, W] video, found [${shape.join(',')}]`);
+  if (shape[1] !== zc) throw new InputError(`latents: ${shape[1]} channels, the VAE config has ${zc} (${c.kind === 'wan' ? 'z_dim' : 'latent_channels'}); layout is [B, C, ${video ? 'F, ' : ''}H, W]`);
+  const B = shape[0]!;
+  const F = video ? shape[2]! : 1;
+  const H = shape[shape.length - 2]!;
+  const W = shape[shape.length - 1]!;
+  const S = c.scaleFactorSpatial;
+  const outFrames = c.kind === 'wan' ? 1 + c.scaleFactorTemporal * (F - 1) : F;
+  const outShape = video ? [B, c.outChannels, outFrames, H * S, W * S] : [B, c.outChannels, H * S, W * S];
+  const bp = bytesPer(dtype);
+  const uses = levels(c);
+  const attnC = c.kind === 'wan' ? wanDims(c)[0]! : [...c.blockOutChannels].reverse()[0]!;
+  const hasAttn = c.kind === 'wan' || c.midBlockAddAttention;
+  const L = H * W;
+  if (hasAttn) {
+    const whole = storageBytes(L * attnC, dtype);
+    const probsRow = 4 * L;
+    if (whole > maxBinding || probsRow > maxBinding) {
+      throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${fmtBytes(maxBinding)}: use smaller latents${dtype === 'f32' ? ' or --dtype f16' : ''}`);
+    }
+  }
+  const largestFor = (rows: number[]) => {
+    let best = 0;
+    let name = '';
+    const maxRows = Math.max(...rows);
+    for (const u of uses) {
+      const b = storageBytes((maxRows * u.scale + 2) * W * u.scale * u.channels, dtype);
+      if (b > best) [best, name] = [b, `${u.what} band [${maxRows * u.scale + 2},${W * u.scale},${u.channels}]`];
+    }
+    if (hasAttn && storageBytes(L * attnC, dtype) > best) [best, name] = [storageBytes(L * attnC, dtype), `mid-block attention frame [${L},${attnC}]`];
+    return { best, name };
+  };
+  const tryN = (n: number) => {
+    const rows = splitRows(H, n);
+    return { rows, ...largestFor(rows) };
+  };
+  if (bands !== undefined) {
+    if (!Number.isInteger(bands) || bands < 1 || bands > H) throw new InputError(`bands=${bands}: must be an integer from 1 to the latent height ${H}`);
+    const r = tryN(bands);
+    if (r.best > maxBinding) throw new LimitError(`decoding latents [${shape.join(',')}] in ${bands} row bands: ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}`);
+    return { kind: c.kind, bands, bandRows: r.rows, largestBinding: r.best, largestName: r.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
+  }
+  for (let n = 1; n <= H; n = n === H ? H + 1 : Math.min(H, n * 2 > H ? H : n + Math.max(1, Math.floor(n / 2)))) {
+    const r = tryN(n);
+    if (r.best <= maxBinding) return { kind: c.kind, bands: n, bandRows: r.rows, largestBinding: r.best, largestName: r.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
+    if (n === H) break;
+  }
+  const r = tryN(H);
+  void bp;
+  throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}: use a narrower frame${dtype === 'f32' ? ' or --dtype f16' : ''}`);
+}
+
+/** One frame of one batch item: row bands with halos. */
+interface Frame {
+  H: number;
+  W: number;
+  C: number;
+  scale: number;
+  bands: Tensor[];
+  rows: number[];
+  refs: number;
+  zero?: boolean;
+}
+
+/** Records ops on bands and runs them in pieces, freeing what is dead after each piece. */
+class Ctx {
+  plan: Plan;
+  private planAlloc: Allocator;
+  private dead: Tensor[] = [];
+  private zeros = new Map<string, Frame>();
+  dispatches = 0;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly alloc: Allocator,
+    readonly dtype: DType,
+    readonly bandRows: number[],
+    readonly W0: number,
+    readonly maxBinding: number,
+  ) {
+    this.planAlloc = new Allocator(gpu);
+    this.plan = new Plan(gpu, this.planAlloc);
+  }
+
+  frame(C: number, scale: number, label: string): Frame {
+    const rows = this.bandRows.map((r) => r * scale);
+    const W = this.W0 * scale;
+    const bands = rows.map((r, i) => this.alloc.tensor([r + 2, W, C], this.dtype, `${label}#${i}`));
+    return { H: rows.reduce((a, b) => a + b, 0), W, C, scale, bands, rows, refs: 1 };
+  }
+
+  /** An all-zero frame (the causal cache before the first frame); never written, shared. */
+  zero(C: number, scale: number): Frame {
+    const k = `${C}@${scale}`;
+    let z = this.zeros.get(k);
+    if (!z) {
+      z = { ...this.frame(C, scale, `zeros${k}`), zero: true };
+      this.zeros.set(k, z);
+    }
+    return z;
+  }
+
+  retain(f: Frame): Frame {
+    if (!f.zero) f.refs++;
+    return f;
+  }
+
+  release(f: Frame | null | undefined): void {
+    if (!f || f.zero) return;
+    if (--f.refs === 0) this.dead.push(...f.bands);
+    if (f.refs < 0) throw new Error('vae decoder: frame released twice');
+  }
+
+  /** Refresh halo rows from the neighbour bands (frame edges stay zero). */
+  halo(f: Frame): Frame {
+    const n = f.bands.length;
+    const rowLen = f.W * f.C;
+    for (let i = 0; i < n; i++) {
+      const t = f.bands[i]!;
+      if (i > 0) stridedCopy(this.plan, { src: f.bands[i - 1]!, dst: t, extent: [rowLen], srcStrides: [1], dstStrides: [1], srcOffset: f.rows[i - 1]! * rowLen, dstOffset: 0, layer: 'halo' });
+      if (i < n - 1) stridedCopy(this.plan, { src: f.bands[i + 1]!, dst: t, extent: [rowLen], srcStrides: [1], dstStrides: [1], srcOffset: rowLen, dstOffset: (f.rows[i]! + 1) * rowLen, layer: 'halo' });
+    }
+    return f;
+  }
+
+  /** Run what was recorded, then free tensors that died meanwhile. */
+  async flush(where: string): Promise<void> {
+    if (this.plan.dispatches.length) {
+      this.dispatches += this.plan.dispatches.length;
+      await this.plan.run(where);
+    }
+    this.planAlloc.destroyAll();
+    this.planAlloc = new Allocator(this.gpu);
+    this.plan = new Plan(this.gpu, this.planAlloc);
+    for (const t of this.dead) this.alloc.free(t);
+    this.dead = [];
+  }
+
+  destroy(): void {
+    this.planAlloc.destroyAll();
+  }
+}
+
+interface ConvOpts {
+  /** Earlier frames for a causal kt = 3 conv: [t−2, t−1]. */
+  cache?: [Frame, Frame];
+  up?: boolean;
+  residual?: Frame;
+  layer: string;
+}
+
+function convFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, o: ConvOpts): Frame {
+  const cw = w.conv(name);
+  if (cw.cin !== x.C) throw new Error(`vae decoder: ${name} takes ${cw.cin} channels, got ${x.C}`);
+  const scale = o.up ? x.scale * 2 : x.scale;
+  const out = ctx.frame(cw.cout, scale, name);
+  x.bands.forEach((xb, i) => {
+    const frames = cw.kt === 3 ? [o.cache![0].bands[i]!, o.cache![1].bands[i]!, xb] : [xb];
+    conv(ctx.plan, {
+      x: frames,
+      w: cw.w,
+      bias: cw.b,
+      out: out.bands[i]!,
+      residual: o.residual?.bands[i],
+      rows: out.rows[i]!,
+      width: out.W,
+      cin: cw.cin,
+      cout: cw.cout,
+      ks: cw.ks,
+      up: o.up,
+      layer: o.layer,
+    });
+  });
+  return ctx.halo(out);
+}
+
+function spans(f: Frame) {
+  return f.bands.map((t, i) => ({ t, offset: f.W * f.C, pixels: f.rows[i]! * f.W }));
+}
+
+function rmsFrame(ctx: Ctx, gamma: Tensor, x: Frame, silu: boolean, layer: string): Frame {
+  const out = ctx.frame(x.C, x.scale, layer);
+  spans(x).forEach((s, i) => rmsNormChannels(ctx.plan, { x: s, out: { ...s, t: out.bands[i]! }, C: x.C, gamma, silu, layer }));
+  return ctx.halo(out);
+}
+
+function groupNormFrame(ctx: Ctx, w: VaeWeights, name: string, groups: number, x: Frame, silu: boolean): Frame {
+  const out = ctx.frame(x.C, x.scale, name);
+  const stats = ctx.alloc.tensor([groups, 2], 'f32', `${name}.stats`);
+  const sx = spans(x);
+  groupNorm(ctx.plan, { x: sx, out: sx.map((s, i) => ({ ...s, t: out.bands[i]! })), C: x.C, groups, eps: 1e-6, weight: w.get(`${name}.weight`), bias: w.get(`${name}.bias`), stats, silu, layer: name });
+  ctx.release({ H: 0, W: 0, C: 0, scale: 0, bands: [stats], rows: [], refs: 1 });
+  return ctx.halo(out);
+}
+
+/** Gather a frame into one [H·W, C] tensor. */
+function gather(ctx: Ctx, f: Frame, label: string): Tensor {
+  const t = ctx.alloc.tensor([f.H * f.W, f.C], ctx.dtype, label);
+  let row = 0;
+  f.bands.forEach((b, i) => {
+    const n = f.rows[i]! * f.W * f.C;
+    stridedCopy(ctx.plan, { src: b, dst: t, extent: [n], srcStrides: [1], dstStrides: [1], srcOffset: f.W * f.C, dstOffset: row * f.W * f.C, layer: label });
+    row += f.rows[i]!;
+  });
+  return t;
+}
+
+function scatter(ctx: Ctx, t: Tensor, like: Frame, label: string): Frame {
+  const out = ctx.frame(like.C, like.scale, label);
+  let row = 0;
+  out.bands.forEach((b, i) => {
+    const n = out.rows[i]! * out.W * out.C;
+    stridedCopy(ctx.plan, { src: t, dst: b, extent: [n], srcStrides: [1], dstStrides: [1], srcOffset: row * out.W * out.C, dstOffset: out.W * out.C, layer: label });
+    row += out.rows[i]!;
+  });
+  return ctx.halo(out);
+}
+
+const tensorFrame = (t: Tensor): Frame => ({ H: 0, W: 0, C: 0, scale: 0, bands: [t], rows: [], refs: 1 });
+
+/**
+ * Single-head attention block over the whole frame with a residual: Wan (RMS norm, to_qkv,
+ * proj) or AutoencoderKL (GroupNorm, to_q/k/v, to_out.0).
+ */
+function attentionFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, norm: { groups: number } | 'rms'): Frame {
+  const L = x.H * x.W;
+  const C = x.C;
+  const xs = gather(ctx, x, `${name}.x`); // [L, C]
+  const xn = ctx.alloc.tensor([L, C], ctx.dtype, `${name}.norm`);
+  const span = { t: xs, offset: 0, pixels: L };
+  if (norm === 'rms') rmsNormChannels(ctx.plan, { x: span, out: { ...span, t: xn }, C, gamma: w.get(`${name}.norm`), layer: `${name}.norm` });
+  else {
+    const stats = ctx.alloc.tensor([norm.groups, 2], 'f32', `${name}.stats`);
+    groupNorm(ctx.plan, { x: [span], out: [{ ...span, t: xn }], C, groups: norm.groups, eps: 1e-6, weight: w.get(`${name}.group_norm.weight`), bias: w.get(`${name}.group_norm.bias`), stats, layer: `${name}.group_norm` });
+    ctx.release(tensorFrame(stats));
+  }
+  const qkv = ['to_q', 'to_k', 'to_v'].map((p) => {
+    const t = ctx.alloc.tensor([L, C], ctx.dtype, `${name}.${p}`);
+    gemm(ctx.plan, { x: xn, w: w.get(`${name}.${p}.weight`), bias: w.get(`${name}.${p}.bias`), out: t, layer: `${name}.${p}` });
+    return t;
+  });
+  const o = ctx.alloc.tensor([L, C], ctx.dtype, `${name}.attn`);
+  const blockRows = attentionBlockRows(L, ctx.maxBinding);
+  const ml = ctx.alloc.tensor([L, 2], 'f32', `${name}.ml`);
+  const probs = ctx.alloc.tensor([Math.min(blockRows, L), L], 'f32', `${name}.probs`);
+  vaeAttention(ctx.plan, { q: qkv[0]!, k: qkv[1]!, v: qkv[2]!, out: o, ml, probs, blockRows, layer: name });
+  // proj / to_out.0 added onto the identity (residual epilogue of gemm).
+  const proj = norm === 'rms' ? 'proj' : 'to_out.0';
+  gemm(ctx.plan, { x: o, w: w.get(`${name}.${proj}.weight`), bias: w.get(`${name}.${proj}.bias`), out: xs, residual: true, layer: `${name}.${proj}` });
+  const out = scatter(ctx, xs, x, `${name}.out`);
+  for (const t of [xs, xn, ...qkv, o, ml, probs]) ctx.release(tensorFrame(t));
+  return out;
+}
+
+/** Host → GPU: latent frame data[base + c·frameStride + h·W + w] as channels-last bands, y = x·a[c] + b[c]. */
+function uploadLatentFrame(ctx: Ctx, data: Float32Array, base: number, frameStride: number, C: number, H: number, W: number, a: Float64Array, b: Float64Array): Frame {
+  const f = ctx.frame(C, 1, 'latents');
+  let r0 = 0;
+  f.bands.forEach((t, i) => {
+    const rows = f.rows[i]!;
+    const host = new Float32Array((rows + 2) * W * C);
+    for (let r = -1; r <= rows; r++) {
+      const g = r0 + r;
+      if (g < 0 || g >= H) continue;
+      for (let x = 0; x < W; x++) {
+        for (let c = 0; c < C; c++) host[((r + 1) * W + x) * C + c] = data[base + c * frameStride + g * W + x]! * a[c]! + b[c]!;
+      }
+    }
+    ctx.alloc.free(t);
+    f.bands[i] = ctx.alloc.upload(host, [rows + 2, W, C], ctx.dtype, `latents#${i}`);
+    r0 += rows;
+  });
+  return f;
+}
+
+/** GPU → host: a frame's interior rows into out[(c·frames + t)·H·W ...] layout given by strides. */
+async function readFrame(ctx: Ctx, f: Frame, out: Float32Array, base: number, cStride: number, clamp: boolean): Promise<void> {
+  let r0 = 0;
+  for (let i = 0; i < f.bands.length; i++) {
+    const d = await readTensor(ctx.gpu, f.bands[i]!);
+    const rows = f.rows[i]!;
+    for (let r = 0; r < rows; r++) {
+      for (let x = 0; x < f.W; x++) {
+        for (let c = 0; c < f.C; c++) {
+          let v = d[((r + 1) * f.W + x) * f.C + c]!;
+          if (clamp) v = Math.min(1, Math.max(-1, v));
+          out[base + c * cStride + (r0 + r) * f.W + x] = v;
+        }
+      }
+    }
+    r0 += rows;
+  }
+}
+
+/** Per causal conv: the inputs of the previous two frames (null: zeros). */
+type Caches = Map<string, [Frame | null, Frame | null]>;
+
+function causal(ctx: Ctx, w: VaeWeights, caches: Caches, name: string, x: Frame, o: Omit<ConvOpts, 'cache'> = { layer: name }): Frame {
+  const cw = w.conv(name);
+  if (cw.kt !== 3) return convFrame(ctx, w, name, x, o);
+  const [c0, c1] = caches.get(name) ?? [null, null];
+  const z = ctx.zero(x.C, x.scale);
+  const out = convFrame(ctx, w, name, x, { ...o, cache: [c0 ?? z, c1 ?? z] });
+  ctx.release(c0);
+  caches.set(name, [c1, ctx.retain(x)]);
+  return out;
+}
+
+function wanResnet(ctx: Ctx, w: VaeWeights, caches: Caches, n: string, x: Frame): Frame {
+  const h = w.has(`${n}.conv_shortcut`) ? convFrame(ctx, w, `${n}.conv_shortcut`, x, { layer: `${n}.conv_shortcut` }) : ctx.retain(x);
+  const a = rmsFrame(ctx, w.get(`${n}.norm1`), x, true, `${n}.norm1`);
+  const b = causal(ctx, w, caches, `${n}.conv1`, a);
+  ctx.release(a);
+  const c = rmsFrame(ctx, w.get(`${n}.norm2`), b, true, `${n}.norm2`);
+  ctx.release(b);
+  const out = causal(ctx, w, caches, `${n}.conv2`, c, { residual: h, layer: `${n}.conv2` });
+  ctx.release(c);
+  ctx.release(h);
+  return out;
+}
+
+/** One latent frame through WanDecoder3d (chunk `chunk` of `_decode`), returning its output frames. */
+async function wanChunk(ctx: Ctx, c: WanVaeConfig, w: VaeWeights, caches: Caches, z: Frame, chunk: number): Promise<Frame[]> {
+  let x = causal(ctx, w, caches, 'decoder.conv_in', z);
+  const swap = (y: Frame) => {
+    ctx.release(x);
+    x = y;
+  };
+  swap(wanResnet(ctx, w, caches, 'decoder.mid_block.resnets.0', x));
+  swap(attentionFrame(ctx, w, 'decoder.mid_block.attentions.0', x, 'rms'));
+  swap(wanResnet(ctx, w, caches, 'decoder.mid_block.resnets.1', x));
+  await ctx.flush('vae decode (mid block)');
+  let frames = [x];
+  for (let i = 0; i < c.dimMult.length; i++) {
+    const next: Frame[] = [];
+    for (let f of frames) {
+      for (let j = 0; j <= c.numResBlocks; j++) {
+        const y = wanResnet(ctx, w, caches, `decoder.up_blocks.${i}.resnets.${j}`, f);
+        ctx.release(f);
+        f = y;
+      }
+      next.push(f);
+      await ctx.flush(`vae decode (up block ${i})`);
+    }
+    frames = next;
+    if (i === c.dimMult.length - 1) break;
+    const u = `decoder.up_blocks.${i}.upsamplers.0`;
+    if (c.temperalUpsample[i] && chunk > 0) {
+      // time_conv: each frame → two (channels [0, C) then [C, 2C)), causal over the chunks after the first.
+      const doubled: Frame[] = [];
+      for (const f of frames) {
+        const [c0, c1] = caches.get(`${u}.time_conv`) ?? [null, null];
+        const zf = ctx.zero(f.C, f.scale);
+        for (const half of ['0', '1']) doubled.push(convFrame(ctx, w, `${u}.time_conv.${half}`, f, { cache: [c0 ?? zf, c1 ?? zf], layer: `${u}.time_conv` }));
+        ctx.release(c0);
+        caches.set(`${u}.time_conv`, [c1, f]); // f's reference moves to the cache
+      }
+      frames = doubled;
+    }
+    frames = frames.map((f) => {
+      const y = convFrame(ctx, w, `${u}.resample.1`, f, { up: true, layer: `${u}.resample.1` });
+      ctx.release(f);
+      return y;
+    });
+    await ctx.flush(`vae decode (upsampler ${i})`);
+  }
+  const outs: Frame[] = [];
+  for (const f of frames) {
+    const a = rmsFrame(ctx, w.get('decoder.norm_out'), f, true, 'decoder.norm_out');
+    ctx.release(f);
+    outs.push(causal(ctx, w, caches, 'decoder.conv_out', a));
+    ctx.release(a);
+    await ctx.flush('vae decode (conv_out)');
+  }
+  return outs;
+}
+
+function klResnet(ctx: Ctx, w: VaeWeights, groups: number, n: string, x: Frame): Frame {
+  const h = w.has(`${n}.conv_shortcut`) ? convFrame(ctx, w, `${n}.conv_shortcut`, x, { layer: `${n}.conv_shortcut` }) : ctx.retain(x);
+  const a = groupNormFrame(ctx, w, `${n}.norm1`, groups, x, true);
+  const b = convFrame(ctx, w, `${n}.conv1`, a, { layer: `${n}.conv1` });
+  ctx.release(a);
+  const d = groupNormFrame(ctx, w, `${n}.norm2`, groups, b, true);
+  ctx.release(b);
+  const out = convFrame(ctx, w, `${n}.conv2`, d, { residual: h, layer: `${n}.conv2` });
+  ctx.release(d);
+  ctx.release(h);
+  return out;
+}
+
+async function klFrame(ctx: Ctx, c: KlVaeConfig, w: VaeWeights, z: Frame): Promise<Frame> {
+  const G = c.normNumGroups;
+  let x = z;
+  ctx.retain(x);
+  const swap = (y: Frame) => {
+    ctx.release(x);
+    x = y;
+  };
+  if (c.usePostQuantConv) swap(convFrame(ctx, w, 'post_quant_conv', x, { layer: 'post_quant_conv' }));
+  swap(convFrame(ctx, w, 'decoder.conv_in', x, { layer: 'decoder.conv_in' }));
+  swap(klResnet(ctx, w, G, 'decoder.mid_block.resnets.0', x));
+  if (c.midBlockAddAttention) swap(attentionFrame(ctx, w, 'decoder.mid_block.attentions.0', x, { groups: G }));
+  swap(klResnet(ctx, w, G, 'decoder.mid_block.resnets.1', x));
+  await ctx.flush('vae decode (mid block)');
+  const n = c.blockOutChannels.length;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= c.layersPerBlock; j++) {
+      swap(klResnet(ctx, w, G, `decoder.up_blocks.${i}.resnets.${j}`, x));
+      await ctx.flush(`vae decode (up block ${i})`);
+    }
+    if (i !== n - 1) swap(convFrame(ctx, w, `decoder.up_blocks.${i}.upsamplers.0.conv`, x, { up: true, layer: `decoder.up_blocks.${i}.upsamplers.0.conv` }));
+  }
+  swap(groupNormFrame(ctx, w, 'decoder.conv_norm_out', G, x, true));
+  swap(convFrame(ctx, w, 'decoder.conv_out', x, { layer: 'decoder.conv_out' }));
+  await ctx.flush('vae decode (conv_out)');
+  return x;
+}
+
+/** Decode per the plan (see the file header); returns diffusers' `sample` as F32. */
+export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype: DType, latents: TensorData, p: DecodePlanSummary, opts: DecodeOptions = {}): Promise<TensorData> {
+  const { batch: B, latentFrames: F, height: H, width: W } = p;
+  const zc = latents.shape[1]!;
+  const out = new Float32Array(p.outShape.reduce((x, y) => x * y, 1));
+  const alloc = new Allocator(gpu);
+  const ctx = new Ctx(gpu, alloc, dtype, p.bandRows, W, p.maxBinding);
+  const S = c.scaleFactorSpatial;
+  const HW = H * S * W * S;
+  // Per-channel affine applied to the latents before the decoder (the pipeline's scaling).
+  const a = new Float64Array(zc);
+  const b = new Float64Array(zc);
+  for (let ch = 0; ch < zc; ch++) {
+    if (c.kind === 'wan') {
+      // WanPipeline: latents / (1 / latents_std) + latents_mean
+      a[ch] = 1 / (1 / c.latentsStd[ch]!);
+      b[ch] = c.latentsMean[ch]!;
+    } else {
+      a[ch] = 1 / c.scalingFactor;
+      b[ch] = c.shiftFactor ?? 0;
+    }
+  }
+  let done = 0;
+  try {
+    if (c.kind === 'wan') {
+      const Fo = p.frames;
+      for (let bi = 0; bi < B; bi++) {
+        const caches: Caches = new Map();
+        let t = 0;
+        for (let fi = 0; fi < F; fi++) {
+          const zin = uploadLatentFrame(ctx, latents.data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
+          const z = convFrame(ctx, w, 'post_quant_conv', zin, { layer: 'post_quant_conv' });
+          ctx.release(zin);
+          const frames = await wanChunk(ctx, c, w, caches, z, fi);
+          ctx.release(z);
+          for (const f of frames) {
+            await readFrame(ctx, f, out, (bi * c.outChannels * Fo + t) * HW, Fo * HW, true);
+            ctx.release(f);
+            t++;
+            opts.onProgress?.(++done, B * Fo);
+          }
+          await ctx.flush('vae decode');
+        }
+        for (const [c0, c1] of caches.values()) {
+          ctx.release(c0);
+          ctx.release(c1);
+        }
+        await ctx.flush('vae decode');
+      }
+    } else {
+      for (let bi = 0; bi < B; bi++) {
+        for (let fi = 0; fi < F; fi++) {
+          const zin = uploadLatentFrame(ctx, latents.data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
+          const y = await klFrame(ctx, c, w, zin);
+          ctx.release(zin);
+          await readFrame(ctx, y, out, (bi * c.outChannels * F + fi) * HW, F * HW, false);
+          ctx.release(y);
+          await ctx.flush('vae decode');
+          opts.onProgress?.(++done, B * F);
+        }
+      }
+    }
+  } finally {
+    ctx.destroy();
+    alloc.destroyAll();
+  }
+  return { data: out, shape: p.outShape };
+}

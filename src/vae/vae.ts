@@ -1,0 +1,133 @@
+// loadVae / vae.decode: latents → pixels with diffusers' VAE decoders on the GPU.
+//
+// Scaling (what the pipelines do before `vae.decode`, applied here so callers pass the latents
+// the sampler produced):
+//   AutoencoderKLWan: WanPipeline  z = latents / (1 / latents_std) + latents_mean  (per channel)
+//   AutoencoderKL:    DiTPipeline / LattePipeline  z = latents / scaling_factor (+ shift_factor
+//                     when the config has one, as SD3/Flux pipelines do)
+// Output: the decoder's `sample`, F32 in diffusers' layout; Wan's is clamped to [-1, 1]
+// (AutoencoderKLWan._decode); AutoencoderKL's is not (pipelines clamp when post-processing).
+import type { Gpu } from '../gpu/device.js';
+import { acquireGpu, describeAdapter } from '../gpu/device.js';
+import { Allocator, type DType } from '../gpu/tensor.js';
+import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
+import type { FolderSource } from '../io/source.js';
+import { InputError, resolveFolder, type TensorData } from '../model/model.js';
+import { LimitError } from '../model/memory.js';
+import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
+import { decodeLatents, planDecode, type DecodePlanSummary } from './decoder.js';
+import { loadVaeWeights, type VaeWeights } from './weights.js';
+
+export interface LoadVaeOptions {
+  /** A device from acquireGpu(); one is acquired (and owned by the VAE) when omitted. */
+  gpu?: Gpu;
+  /**
+   * Storage dtype of weights and activations (accumulation is f32 always). Default f32.
+   * AutoencoderKL with `force_upcast: true` runs in f32 whatever is asked, as diffusers'
+   * pipelines upcast such a VAE.
+   */
+  dtype?: DType;
+  /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors`. */
+  variant?: string;
+  onProgress?: (done: number, total: number, key: string) => void;
+}
+
+export interface DecodeOptions {
+  /**
+   * Largest storage binding the decoder may use, in bytes (default: the adapter's
+   * maxStorageBufferBindingSize). Frames whose activations exceed it are decoded in row bands
+   * with halos (same numbers as untiled); tests lower it to force banding.
+   */
+  maxBinding?: number;
+  /** Force this many row bands (tests; default: the fewest that fit). */
+  bands?: number;
+  /** Called after each decoded frame (Wan: output frames; KL: images/frames). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A loaded VAE decoder. `kind` says which diffusers class it is. */
+export interface Vae {
+  readonly kind: 'wan' | 'kl';
+  readonly config: VaeConfig;
+  readonly dtype: DType;
+  readonly gpu: Gpu;
+  /**
+   * Decode latents to pixels, applying the pipeline's latent scaling first (see file header).
+   * @param latents Wan: [B, z_dim, F, H, W] → sample [B, 3, 1 + 4(F−1), 8H, 8W] in [−1, 1].
+   *   AutoencoderKL: [B, C, H, W] (images, DiTPipeline) → [B, 3, 8H, 8W], or [B, C, F, H, W]
+   *   (video, LattePipeline.decode_latents, frame by frame) → [B, 3, F, 8H, 8W]
+   *   (8 = 2^(number of up blocks − 1) for both classes).
+   * @throws InputError for a wrong rank/channel count; LimitError (before any GPU work) when one
+   *   row band of the smallest size still exceeds the binding limit.
+   */
+  decode(latents: TensorData, opts?: DecodeOptions): Promise<TensorData>;
+  /** The band plan a decode of `shape` would use, without running it (throws LimitError). */
+  plan(shape: number[], opts?: DecodeOptions): DecodePlanSummary;
+  dispose(): void;
+}
+
+const isModelFolder = (s: unknown): s is ModelFolder => typeof s === 'object' && s !== null && 'tensors' in s && 'readF32' in s;
+
+class LoadedVae implements Vae {
+  constructor(
+    readonly config: VaeConfig,
+    readonly gpu: Gpu,
+    readonly dtype: DType,
+    readonly weights: VaeWeights,
+    private readonly alloc: Allocator,
+    private readonly ownsGpu: boolean,
+  ) {}
+  get kind(): 'wan' | 'kl' {
+    return this.config.kind;
+  }
+  plan(shape: number[], opts: DecodeOptions = {}): DecodePlanSummary {
+    return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
+  }
+  async decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
+    if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
+    const n = latents.shape.reduce((a, b) => a * b, 1);
+    if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
+    if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
+    for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
+    const plan = this.plan(latents.shape, opts);
+    return decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
+  }
+  dispose(): void {
+    this.alloc.destroyAll();
+    if (this.ownsGpu) this.gpu.destroy();
+  }
+}
+
+/**
+ * Load a diffusers VAE folder (config.json + diffusion_pytorch_model[.variant].safetensors),
+ * AutoencoderKLWan or AutoencoderKL; only the decoder's weights (and post_quant_conv) are read.
+ * Weights may be F32, F16 or BF16. Throws ConfigError / ModelFolderError / WeightError naming
+ * the file and key.
+ */
+export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
+  const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveFolder(source) : source, opts.variant ? { variant: opts.variant } : undefined);
+  try {
+    const config = parseVaeConfig(folder.config);
+    const want = vaeDecoderKeys(config);
+    const gpu = opts.gpu ?? (await acquireGpu());
+    let dtype: DType = opts.dtype ?? 'f32';
+    if (config.kind === 'kl' && config.forceUpcast) dtype = 'f32';
+    if (dtype === 'f16' && !gpu.f16) {
+      if (!opts.gpu) gpu.destroy();
+      throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
+    }
+    const alloc = new Allocator(gpu);
+    try {
+      const weights = await loadVaeWeights(alloc, folder, config, want, dtype, opts.onProgress);
+      return new LoadedVae(config, gpu, dtype, weights, alloc, !opts.gpu);
+    } catch (e) {
+      alloc.destroyAll();
+      if (!opts.gpu) gpu.destroy();
+      throw e;
+    }
+  } finally {
+    if (!isModelFolder(source)) await folder.close();
+  }
+}
+
+export { LimitError };
