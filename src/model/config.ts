@@ -21,9 +21,6 @@ export interface WanConfig {
   layers: number;
   crossAttnNorm: boolean;
   eps: number;
-  /** RoPE split of the head dim over (frames, rows, columns). */
-  ropeDims: [number, number, number];
-  ropeMaxSeqLen: number;
 }
 
 export interface DitConfig {
@@ -151,8 +148,6 @@ function parseWan(c: Raw): WanConfig {
     layers: int(c, 'num_layers', 40),
     crossAttnNorm: (c.cross_attn_norm ?? true) === true,
     eps: num(c, 'eps', 1e-6),
-    ropeDims: [t, hw, hw],
-    ropeMaxSeqLen: int(c, 'rope_max_seq_len', 1024),
   };
 }
 

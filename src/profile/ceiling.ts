@@ -225,11 +225,6 @@ export function deviceCeiling(gpu: Gpu, opts: CeilingOptions = {}): Promise<Ceil
   return c;
 }
 
-/** Seed the cache (e.g. with a ceiling measured earlier and stored in a report). */
-export function setDeviceCeiling(gpu: Gpu, c: Ceiling): void {
-  cache.set(gpu.device, Promise.resolve(c));
-}
-
 /** Shares of the ceiling a kernel reached; f16 kernels are held to the f16 FMA ceiling when known. */
 export function ceilingShares(c: Ceiling | undefined, gflops: number, gbps: number, f16: boolean): { compute: number | null; bandwidth: number | null; share: number | null } {
   if (!c) return { compute: null, bandwidth: null, share: null };
