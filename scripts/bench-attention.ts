@@ -4,7 +4,7 @@ import { acquireGpu } from '../src/gpu/device.js';
 import { Allocator } from '../src/gpu/tensor.js';
 import { Plan } from '../src/gpu/plan.js';
 import { attention } from '../src/ops/attention.js';
-import { randn } from '../src/ref/random.js';
+import { randn } from '../src/random.js';
 
 const args = process.argv.slice(2);
 const opt = (n: string) => args.find((a) => a.startsWith(`--${n}=`))?.split('=')[1];

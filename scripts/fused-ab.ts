@@ -22,7 +22,7 @@ import { median, profilePlan } from '../src/profile/profiler.js';
 import { assertCheck, blockWorkload, BENCH_TOL, sampleRows, type Check } from '../src/profile/workloads.js';
 import { compareRows } from '../src/profile/check.js';
 import { gemmRef } from '../src/ref/gemm.js';
-import { randn } from '../src/ref/random.js';
+import { randn } from '../src/random.js';
 import { kernelSources } from '../src/kernels.gen.js';
 
 const arg = (name: string, def: string) => {

@@ -11,7 +11,7 @@ import { acquireGpu } from '../src/gpu/device.js';
 import { getPreset, loadRandomModel } from '../src/model/presets.js';
 import { median, profilePlan } from '../src/profile/profiler.js';
 import { assertCheck, blockWorkload } from '../src/profile/workloads.js';
-import { randn } from '../src/ref/random.js';
+import { randn } from '../src/random.js';
 import type { Plan } from '../src/gpu/plan.js';
 
 const rounds = Number(process.argv[2] ?? 5);

@@ -8,7 +8,7 @@ import type { DType } from '../gpu/tensor.js';
 import { writeFileAtomic } from '../io/node-write.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
-import { randn } from '../ref/random.js';
+import { randn } from '../random.js';
 import { generate } from '../sampler/generate.js';
 import { deviceCeiling } from '../profile/ceiling.js';
 import { profilePlan } from '../profile/profiler.js';

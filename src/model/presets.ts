@@ -3,7 +3,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { acquireGpu } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
-import { randn } from '../ref/random.js';
+import { randn } from '../random.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { DiffusionModel, InputError } from './model.js';
 import { checkWeightsFit } from './memory.js';

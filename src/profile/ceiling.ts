@@ -6,7 +6,7 @@ import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, Plan } from '../gpu/plan.js';
 import { roundF16 } from '../gpu/half.js';
 import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
-import { randn } from '../ref/random.js';
+import { randn } from '../random.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
 import { WrongResultError } from './check.js';
 

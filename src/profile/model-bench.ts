@@ -11,7 +11,7 @@
 //      that read the other item's data.
 // A model that fails gets no time. Browser-safe: no Node imports.
 import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.js';
-import { randn } from '../ref/random.js';
+import { randn } from '../random.js';
 import { WrongResultError } from './check.js';
 
 export interface ModelLatent {

@@ -13,7 +13,7 @@ import { norm } from '../ops/norm.js';
 import { attentionRef } from '../ref/attention.js';
 import { gemmRef } from '../ref/gemm.js';
 import { normRef } from '../ref/norm.js';
-import { randn, rng } from '../ref/random.js';
+import { randn, rng } from '../random.js';
 import { BENCH_TOL, compareRows, type Check, type Tol } from './check.js';
 export { assertCheck, BENCH_TOL, WrongResultError, type Check, type Tol } from './check.js';
 

@@ -6,7 +6,7 @@
 import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.js';
 import { InputError } from '../model/model.js';
 import { GpuError } from '../gpu/device.js';
-import { randn } from '../ref/random.js';
+import { randn } from '../random.js';
 import { cfgCombine, makeScheduler, type Scheduler, type SchedulerName } from './scheduler.js';
 
 export class NumericsError extends Error {

@@ -11,7 +11,7 @@ import { checkRunFits, checkWeightsFit, estimateMemory, estimateWeights, LimitEr
 import { loadModel, type ForwardInputs } from '../../src/model/model.js';
 import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
 import { generate } from '../../src/sampler/generate.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { cli, filesIn, FIXTURES, tempDir } from './helpers.js';
 import { thrown } from '../helpers/errors.js';

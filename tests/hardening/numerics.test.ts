@@ -9,7 +9,7 @@ import { readInputs } from '../../src/io/inputs.js';
 import { InputError, loadModel, type ForwardInputs } from '../../src/model/model.js';
 import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
 import { generate, NumericsError } from '../../src/sampler/generate.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { cli, filesIn, FIXTURES, modelWithWeights, tempDir } from './helpers.js';
 

@@ -5,7 +5,7 @@
 // TESSERA_FUZZ_CASES=200000 (and TESSERA_FUZZ_SEED) for a longer run.
 import { describe, expect, it } from 'vitest';
 import { roundF16 } from '../../src/gpu/half.js';
-import { rng } from '../../src/ref/random.js';
+import { rng } from '../../src/random.js';
 import {
   DTYPE_BYTES,
   f32ToBf16Bits,

@@ -4,7 +4,7 @@ import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { adaln } from '../../src/ops/adaln.js';
 import { adalnRef } from '../../src/ref/adaln.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 
 // [batch, J, D]: Wan blocks (6), heads (2), odd widths, sizes not multiples of WG=256.

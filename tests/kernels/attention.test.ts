@@ -4,7 +4,7 @@ import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { attention } from '../../src/ops/attention.js';
 import { attentionNaiveRef, attentionRef, type AttentionRefArgs } from '../../src/ref/attention.js';
-import { randn, uniform } from '../../src/ref/random.js';
+import { randn, uniform } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 import type { DType } from '../../src/gpu/tensor.js';
 

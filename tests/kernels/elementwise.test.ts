@@ -4,7 +4,7 @@ import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { add, axpby, concat, gatedProduct, gather, gelu, permute, scale, silu, stridedCopy } from '../../src/ops/elementwise.js';
 import { axpbyRef, concatRef, gatedProductRef, gatherRef, geluRef, permuteRef, siluRef } from '../../src/ref/elementwise.js';
-import { randn, rng } from '../../src/ref/random.js';
+import { randn, rng } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 import type { DType } from '../../src/gpu/tensor.js';
 

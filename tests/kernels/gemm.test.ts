@@ -4,7 +4,7 @@ import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { gemm, type GemmArgs } from '../../src/ops/gemm.js';
 import { gemmRef } from '../../src/ref/gemm.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 import type { DType } from '../../src/gpu/tensor.js';
 

@@ -4,7 +4,7 @@ import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { patchify, unpatchify, type PatchOrder } from '../../src/ops/patchify.js';
 import { patchifyRef, unpatchifyRef } from '../../src/ref/patchify.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 import type { DType } from '../../src/gpu/tensor.js';
 

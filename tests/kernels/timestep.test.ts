@@ -4,7 +4,7 @@ import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { timestepEmbedding, timestepFreqs } from '../../src/ops/timestep.js';
 import { timestepRef } from '../../src/ref/timestep.js';
-import { uniform } from '../../src/ref/random.js';
+import { uniform } from '../../src/random.js';
 import { Allocator, readTensor, writeTensor } from '../../src/gpu/tensor.js';
 import { Plan } from '../../src/gpu/plan.js';
 

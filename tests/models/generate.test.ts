@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../src/model/model.js';
 import { generate } from '../../src/sampler/generate.js';
 import { makeScheduler, cfgCombine } from '../../src/sampler/scheduler.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 
 describe.skipIf(!hasGpu)('generate', () => {
   it('batched [cond; uncond] forward equals two separate forwards (Wan)', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { loadRandomModel, getPreset } from '../../src/model/presets.js';
 import { generate } from '../../src/sampler/generate.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 
 describe.skipIf(!hasGpu)('record once, replay per step', () => {
   it('creates no pipelines or bind groups after the first step', async () => {

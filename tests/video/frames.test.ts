@@ -3,7 +3,7 @@
 // the formulas (indices written out, not the implementation's loops).
 import { describe, expect, it } from 'vitest';
 import { postprocessSample, rgbaToRgb, videoToFrames } from '../../src/video/frames.js';
-import { randn } from '../../src/ref/random.js';
+import { randn } from '../../src/random.js';
 
 describe('postprocessSample: sample [B,3,F,H,W] → video [B,F,H,W,3] = (x/2 + 0.5).clamp(0, 1)', () => {
   it('maps every element of odd-sized video samples, batch 2, to its permuted place', () => {

@@ -1,4 +1,5 @@
-// Seeded PRNG (mulberry32) and Gaussian samples, for tests, benches and random-weight presets.
+// Seeded PRNG (mulberry32) and Gaussian samples: the initial noise of `generate` (seed), random-weight
+// presets, benchmark workloads and test data. Not a kernel reference, so not in src/ref.
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
