@@ -1,9 +1,8 @@
-// The public library API shared by the Node and browser entries (no Node imports here).
+// The public library API shared by the Node and browser entries (no Node imports here). Plans,
+// GPU tensors, the profiler and live kernel editing are the `tessera/profiler` entry (profiler.ts).
 export { acquireGpu, describeAdapter, GpuError, GpuUnavailableError, type Gpu, type GpuOptions } from './gpu/device.js';
-export { Plan, type Dispatch } from './gpu/plan.js';
-export { Allocator, readTensor, type DType, type Tensor } from './gpu/tensor.js';
-export { kernelRegistry, variantKey, variantSource, compileCheck, invalidateKernel, type KernelSpec } from './gpu/kernel.js';
-export { setKernelSource, kernelSource, ShaderError } from './gpu/shader.js';
+export type { DType } from './gpu/tensor.js';
+export { ShaderError } from './gpu/shader.js';
 export { loadModel, DiffusionModel, InputError, setFolderResolver, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
 export { parseConfig, ConfigError, type ModelConfig, type Family } from './model/config.js';
 export { WeightError } from './model/weights.js';
@@ -15,5 +14,4 @@ export { latentsToFrames, encodeGif, encodePng } from './preview/preview.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, SafetensorsError } from './io/safetensors.js';
 export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, type ByteSource, type FolderSource } from './io/source.js';
-export * from './profile/index.js';
 import './ops/all.js';

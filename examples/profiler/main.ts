@@ -7,31 +7,33 @@
 // seed, repeats, timing=wall (ignore timestamp-query), autorun=0.
 import {
   acquireGpu,
-  chromeTrace,
-  compileCheck,
   describeAdapter,
   encodeGif,
   generate,
   getPreset,
+  latentsToFrames,
+  loadRandomModel,
+  presetNames,
+  type DiffusionModel,
+  type ForwardInputs,
+  type Gpu,
+  type TensorData,
+} from '../../src/index.browser.js'; // 'tessera' in your project
+import {
+  chromeTrace,
+  compileCheck,
   invalidateKernel,
   kernelRegistry,
   kernelSource,
   kernelTable,
-  latentsToFrames,
-  loadRandomModel,
   median,
-  presetNames,
   profilePlan,
   setKernelSource,
   variantSource,
-  type DiffusionModel,
-  type ForwardInputs,
-  type Gpu,
   type KernelSpec,
   type Plan,
   type ProfileRun,
-  type TensorData,
-} from '../../src/index.browser.js';
+} from '../../src/profiler.js'; // 'tessera/profiler'
 
 type VariantSel = { flags: Record<string, boolean>; overrides: Record<string, number> };
 

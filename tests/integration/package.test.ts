@@ -66,6 +66,7 @@ describe('npm package', () => {
     expect(files).toContain('dist/kernels.gen.js'); // kernel sources compiled in: nothing generated at install or run time
     expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('dist/index.browser.d.ts');
+    for (const f of ['dist/profiler.js', 'dist/profiler.node.js', 'dist/profiler.d.ts', 'dist/profiler.node.d.ts']) expect(files).toContain(f);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('scripts/'))).toEqual([]);
     expect(readFileSync(join(ROOT, 'dist', 'index.d.ts'), 'utf8')).toMatch(/^\/\/\/ <reference types="@webgpu\/types"/);
@@ -78,7 +79,13 @@ describe('npm package', () => {
     expect(existsSync(join(app, 'node_modules', 'webgpu'))).toBe(false); // optional peer: not pulled in
     expect(existsSync(join(app, 'node_modules', 'tsx'))).toBe(false);
     const names = sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera'; console.log(Object.keys(t).sort().join(','))"], app);
-    for (const n of ['loadModel', 'generate', 'acquireGpu', 'makeScheduler', 'nodeFolder']) expect(names).toContain(n);
+    for (const n of ['loadModel', 'generate', 'acquireGpu', 'makeScheduler', 'nodeFolder']) expect(names.split(',')).toContain(n);
+    // profiler and kernel-editing internals are the `tessera/profiler` entry only
+    const prof = sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera/profiler'; console.log(Object.keys(t).sort().join(','))"], app);
+    for (const n of ['profilePlan', 'kernelTable', 'chromeTrace', 'Plan', 'kernelRegistry', 'setKernelSource', 'deviceCeiling']) {
+      expect(prof.trim().split(','), n).toContain(n);
+      expect(names.split(','), n).not.toContain(n);
+    }
     // the browser entry never pulls in the Node-only `webgpu` package
     const browser = readFileSync(join(app, 'node_modules', 'tessera', 'dist', 'index.browser.js'), 'utf8');
     expect(browser).not.toMatch(/node-env|from 'webgpu'|node:/);
@@ -94,6 +101,8 @@ describe('npm package', () => {
 
   it('strict TypeScript consumers (Node and browser) compile against the shipped declarations without skipLibCheck', () => {
     const use = `import { loadModel, acquireGpu, generate, type ForwardInputs } from 'tessera';
+import { profilePlan, type ProfileRun } from 'tessera/profiler';
+export const p: (...a: Parameters<typeof profilePlan>) => Promise<ProfileRun> = profilePlan;
 const f: (s: string) => Promise<unknown> = loadModel;
 const i: ForwardInputs | null = null;
 export async function dev(): Promise<GPUDevice> { return (await acquireGpu()).device; }

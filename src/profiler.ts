@@ -1,0 +1,11 @@
+/// <reference types="@webgpu/types" preserve="true" />
+// `tessera/profiler` (browser entry; the Node entry is profiler.node.ts): recorded plans and GPU
+// tensors, GPU-timestamp profiling with per-kernel/per-layer reports and Chrome/Perfetto traces,
+// the device ceiling, and live kernel editing (replace a kernel's WGSL, recompile, re-time).
+// These are internals of the engine: they change with it. The model API is `tessera`.
+export { Plan, type Dispatch } from './gpu/plan.js';
+export { Allocator, readTensor, type DType, type Tensor } from './gpu/tensor.js';
+export { kernelRegistry, variantKey, variantSource, compileCheck, invalidateKernel, type KernelSpec } from './gpu/kernel.js';
+export { setKernelSource, kernelSource } from './gpu/shader.js';
+export * from './profile/index.js';
+import './ops/all.js';
