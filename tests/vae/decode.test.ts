@@ -1,0 +1,139 @@
+// VAE decoders against cases made by the real diffusers in float64 (tests/fixtures/vae_* by
+// scripts/fixtures/make_vae_cases.py; wan_vae_small / sd_vae_small copied from shared/golden),
+// in-process; row-band tiling against the untiled decode; the real-size band plans.
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { FIXTURES } from '../helpers/golden.js';
+import { readInputs } from '../../src/io/inputs.js';
+import { nodeFolder } from '../../src/io/node-source.js';
+import { loadVae, type Vae } from '../../src/vae/vae.js';
+import { planDecode } from '../../src/vae/decoder.js';
+import { parseVaeConfig } from '../../src/vae/config.js';
+import { InputError } from '../../src/model/model.js';
+import { LimitError } from '../../src/model/memory.js';
+import { thrown } from '../helpers/errors.js';
+
+const MiB = 2 ** 20;
+
+async function caseData(name: string) {
+  const inputs = await readInputs(join(FIXTURES, name, 'inputs.safetensors'));
+  const expected = await readInputs(join(FIXTURES, name, 'expected.safetensors'));
+  const l = inputs.get('latents')!;
+  const s = expected.get('sample')!;
+  return { latents: { data: l.f32!, shape: l.shape }, sample: { data: s.f32!, shape: s.shape } };
+}
+
+/** max|a − b| / max|b| (the golden cases' metric). */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d / m;
+}
+
+async function withVae<T>(name: string, fn: (v: Vae) => Promise<T>, dtype: 'f32' | 'f16' = 'f32'): Promise<T> {
+  const vae = await loadVae(nodeFolder(join(FIXTURES, name, 'vae')), { gpu: gpu!, dtype });
+  try {
+    return await fn(vae);
+  } finally {
+    vae.dispose();
+  }
+}
+
+const CASES = [
+  ['wan_vae_small', 'AutoencoderKLWan f32, 3 latent frames'],
+  ['vae_wan_bf16_b2', 'AutoencoderKLWan bf16 weights, batch 2, 4 latent frames, 3×5'],
+  ['vae_wan_f16_t2', 'AutoencoderKLWan f16 weights, one temporal upsampler, 5×2'],
+  ['sd_vae_small', 'AutoencoderKL f32 images'],
+  ['vae_kl_f16_b2', 'AutoencoderKL f16 weights, batch 2, 3 up blocks, no post_quant_conv, 3×5'],
+  ['vae_kl_latte_bf16', "AutoencoderKL video latents frame by frame (Latte), bf16 weights, no mid attention"],
+] as const;
+
+describe.skipIf(!hasGpu)('VAE decode vs diffusers (float64)', () => {
+  for (const [name, what] of CASES) {
+    it(`${name}: ${what}`, async () => {
+      const { latents, sample } = await caseData(name);
+      const tol = JSON.parse(readFileSync(join(FIXTURES, name, 'case.json'), 'utf8')).tolerance;
+      const out = await withVae(name, (v) => v.decode(latents));
+      expect(out.shape).toEqual(sample.shape);
+      const rel = relErr(out.data, sample.data);
+      console.log(`${name}: max|out − expected| / max|expected| = ${rel.toExponential(2)}`);
+      expect(rel).toBeLessThan(typeof tol === 'number' ? tol : tol.max);
+    });
+  }
+
+  it('f16 storage decodes the Wan case close to diffusers (f16 rounding of activations)', async () => {
+    if (!gpu!.f16) return;
+    const { latents, sample } = await caseData('vae_wan_f16_t2');
+    const out = await withVae('vae_wan_f16_t2', (v) => v.decode(latents), 'f16');
+    const rel = relErr(out.data, sample.data);
+    console.log(`vae_wan_f16_t2 in f16 storage: ${rel.toExponential(2)}`);
+    // f16 activations: ~1e-3 relative per layer over ~20 layers
+    expect(rel).toBeLessThan(2e-2);
+  });
+
+  it('row bands with halos give the untiled numbers (Wan: 1 vs 2 and 5 bands; KL: 1 vs 3 bands)', async () => {
+    const wan = await caseData('vae_wan_f16_t2'); // latents 5 rows
+    await withVae('vae_wan_f16_t2', async (v) => {
+      const one = await v.decode(wan.latents, { bands: 1 });
+      for (const bands of [2, 5]) {
+        const many = await v.decode(wan.latents, { bands });
+        // convolutions and per-pixel norms read the same values in the same order: identical
+        expect(relErr(many.data, one.data)).toBeLessThanOrEqual(1e-6);
+      }
+      // a binding limit too small for one band makes the plan split the frame by itself
+      const p = v.plan(wan.latents.shape, { maxBinding: 1200 });
+      expect(p.bands).toBeGreaterThan(1);
+      const auto = await v.decode(wan.latents, { maxBinding: 1200 });
+      expect(relErr(auto.data, one.data)).toBeLessThanOrEqual(1e-6);
+    });
+    const kl = await caseData('vae_kl_f16_b2'); // latents 3 rows, GroupNorm statistics over all bands
+    await withVae('vae_kl_f16_b2', async (v) => {
+      const one = await v.decode(kl.latents, { bands: 1 });
+      const three = await v.decode(kl.latents, { bands: 3 });
+      // GroupNorm sums per band then adds the partial sums: f32 rounding only
+      expect(relErr(three.data, one.data)).toBeLessThan(2e-6);
+    });
+  });
+
+  it('refuses bad latents before GPU work, naming what was expected', async () => {
+    await withVae('wan_vae_small', async (v) => {
+      expect(thrown(() => v.plan([1, 5, 2, 4, 4]), InputError).message).toMatch(/5 channels.*z_dim/);
+      expect(thrown(() => v.plan([1, 4, 4, 4]), InputError).message).toMatch(/\[B, 4, F, H, W\]/);
+      await expect(v.decode({ data: new Float32Array(3), shape: [1, 4, 1, 2, 2] })).rejects.toThrow(/3 values/);
+    });
+  });
+});
+
+// Real sizes on lavapipe's 128 MiB storage binding limit: planning only (no GPU).
+describe('VAE band plans at real sizes', () => {
+  const wan21 = parseVaeConfig({ _class_name: 'AutoencoderKLWan', base_dim: 96, z_dim: 16, dim_mult: [1, 2, 4, 4], num_res_blocks: 2, temperal_downsample: [false, true, true], latents_mean: Array(16).fill(0), latents_std: Array(16).fill(1) });
+  const sdVae = parseVaeConfig({ _class_name: 'AutoencoderKL', block_out_channels: [128, 256, 512, 512], layers_per_block: 2, norm_num_groups: 32, latent_channels: 4, up_block_types: Array(4).fill('UpDecoderBlock2D') });
+
+  it('Wan2.1 480p × 81 frames ([1,16,21,60,104]) fits 128 MiB bindings in row bands', () => {
+    for (const dtype of ['f32', 'f16'] as const) {
+      const p = planDecode(wan21, [1, 16, 21, 60, 104], dtype, 128 * MiB);
+      expect(p.outShape).toEqual([1, 3, 81, 480, 832]);
+      expect(p.largestBinding).toBeLessThanOrEqual(128 * MiB);
+      console.log(`Wan 480p×81 ${dtype}: ${p.bands} bands of ${p.bandRows.join('/')} latent rows, largest binding ${(p.largestBinding / MiB).toFixed(1)} MiB (${p.largestName})`);
+      // one 480×832 frame × 96 channels is 146 MiB in f32: f32 must split
+      if (dtype === 'f32') expect(p.bands).toBeGreaterThan(1);
+    }
+  });
+
+  it('SD VAE 512² and 1024² fit 128 MiB bindings; a frame too wide is refused with the numbers', () => {
+    for (const s of [64, 128]) {
+      const p = planDecode(sdVae, [1, 4, s, s], 'f32', 128 * MiB);
+      expect(p.outShape).toEqual([1, 3, 8 * s, 8 * s]);
+      expect(p.largestBinding).toBeLessThanOrEqual(128 * MiB);
+      console.log(`SD VAE ${8 * s}²: ${p.bands} bands, largest binding ${(p.largestBinding / MiB).toFixed(1)} MiB (${p.largestName})`);
+    }
+    const e = thrown(() => planDecode(sdVae, [1, 4, 8, 40000], 'f32', 128 * MiB), LimitError);
+    expect(e.message).toMatch(/MiB.*128\.0 MiB/);
+  });
+});
