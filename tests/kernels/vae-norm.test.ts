@@ -1,0 +1,73 @@
+import { describe, it } from 'vitest';
+import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/compare.js';
+import { TOL } from '../tolerances.js';
+import { groupNorm, rmsNormChannels } from '../../src/ops/vae-norm.js';
+import { groupNormRef, rmsChannelsRef } from '../../src/ref/vae-norm.js';
+import { randn } from '../../src/random.js';
+import { roundF16 } from '../../src/gpu/half.js';
+import type { DType, Tensor } from '../../src/gpu/tensor.js';
+import { stridedCopy } from '../../src/ops/elementwise.js';
+import type { Plan } from '../../src/gpu/plan.js';
+
+// [pixels, C, groups, spans]: odd pixel counts, C not a multiple of anything, 1 channel, one
+// pixel, real widths (96, 384, 512 channels / 32 groups) at few pixels; GroupNorm over a frame
+// split in 1–3 row-band spans (separate tensors, each with a halo row before its pixels).
+const SHAPES: [number, number, number, number][] = [
+  [1, 1, 1, 1], [7, 3, 1, 1], [13, 4, 2, 2], [64, 8, 4, 1], [65, 16, 4, 3], [33, 6, 3, 2], [5, 96, 32, 1], [9, 384, 32, 2],
+  [3, 512, 32, 3], [100, 12, 6, 2], [17, 5, 5, 1], [2, 64, 8, 2], [31, 20, 4, 3], [8, 192, 32, 1], [129, 2, 2, 2], [11, 48, 16, 3],
+  [6, 7, 7, 2], [40, 24, 8, 1], [3, 128, 32, 3], [21, 10, 2, 2],
+];
+
+/** Copy n elements (a span's pixels) into the flat result. */
+function stridedCopyRows(plan: Plan, src: Tensor, dst: Tensor, n: number, srcOffset: number, dstOffset: number) {
+  stridedCopy(plan, { src, dst, extent: [n], srcStrides: [1], dstStrides: [1], srcOffset, dstOffset });
+}
+
+const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
+
+describe.skipIf(!hasGpu)('vae_norm kernels vs float64 reference', () => {
+  for (const dtype of dtypes) {
+    SHAPES.forEach(([n, C, G, nspans], i) => {
+      const act = i % 2 === 0;
+      const x = round(randn(n * C, 1 + i, 2).map((v, j) => v + (j % C) * 0.05 + 1), dtype);
+      const gamma = round(randn(C, 100 + i, 0.3).map((v) => v + 1), dtype);
+      const beta = round(randn(C, 200 + i, 0.3), dtype);
+      it(`${dtype} RMS over channels n=${n} C=${C}${act ? ' +silu' : ''}`, async () => {
+        const got = await runOnce((plan, alloc) => {
+          const pad = new Float32Array((n + 1) * C);
+          pad.set(x, C);
+          const xt = alloc.upload(pad, [n + 1, C], dtype, 'x');
+          const out = alloc.tensor([n + 1, C], dtype, 'y');
+          rmsNormChannels(plan, { x: { t: xt, offset: C, pixels: n }, out: { t: out, offset: C, pixels: n }, C, gamma: alloc.upload(gamma, [C], dtype, 'g'), silu: act });
+          return out;
+        });
+        expectClose(got.subarray(C), rmsChannelsRef(x, n, C, gamma, act), [n, C], TOL.vae_norm![dtype], `rms ${i}`);
+      });
+      it(`${dtype} GroupNorm n=${n} C=${C} G=${G} in ${nspans} spans${act ? ' +silu' : ''}`, async () => {
+        const cuts = Array.from({ length: nspans + 1 }, (_, k) => Math.round((k * n) / nspans));
+        const got = await runOnce((plan, alloc) => {
+          const spans = cuts.slice(0, -1).map((a, k) => {
+            const m = cuts[k + 1]! - a;
+            const data = new Float32Array((m + 1) * C);
+            data.set(x.subarray(a * C, (a + m) * C), C);
+            return { t: alloc.upload(data, [m + 1, C], dtype, `x${k}`), offset: C, pixels: m };
+          });
+          const outs = spans.map((s, k) => ({ ...s, t: alloc.tensor([s.pixels + 1, C], dtype, `y${k}`) }));
+          const stats = alloc.tensor([G, 2], 'f32', 'stats');
+          groupNorm(plan, { x: spans, out: outs, C, groups: G, eps: 1e-6, weight: alloc.upload(gamma, [C], dtype, 'w'), bias: alloc.upload(beta, [C], dtype, 'b'), stats, silu: act });
+          // one tensor back: copy every span into a flat result
+          const flat = alloc.tensor([n, C], dtype, 'flat');
+          let row = 0;
+          outs.forEach((o) => {
+            stridedCopyRows(plan, o.t, flat, o.pixels * C, C, row * C);
+            row += o.pixels;
+          });
+          return flat;
+        });
+        expectClose(got, groupNormRef(x, n, C, G, 1e-6, gamma, beta, act), [n, C], TOL.vae_norm![dtype], `groupnorm ${i}`);
+      });
+    });
+  }
+});
+
