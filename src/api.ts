@@ -11,6 +11,8 @@ export { PRESETS, getPreset, presetNames, loadRandomModel, type Preset } from '.
 export { generate, NumericsError, type GenerateOptions, type GenerateResult } from './sampler/generate.js';
 export { makeScheduler, cfgCombine, type Scheduler, type SchedulerName } from './sampler/scheduler.js';
 export { latentsToFrames, encodeGif, encodePng } from './preview/preview.js';
+export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, SCHEDULER_CLASSES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
+export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, SafetensorsError } from './io/safetensors.js';
 export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, type ByteSource, type FolderSource } from './io/source.js';

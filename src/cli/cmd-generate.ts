@@ -2,17 +2,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readInputs } from '../io/inputs.js';
-import { writeFileAtomic, writeOutputAtomic } from '../io/node-write.js';
+import { writeOutputAtomic } from '../io/node-write.js';
 import { InputError, loadModel } from '../model/model.js';
-import { encodeGif, encodePng, latentsToFrames } from '../preview/preview.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
-import { checkOutputPath, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
+import { runPipelineGenerate } from './generate-pipeline.js';
 import type { SchedulerName } from '../sampler/scheduler.js';
 import type { DType } from '../gpu/tensor.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
 import type { Command } from './main.js';
-import { checkNames, floatInput, INPUT_NAMES, intInput } from './model-inputs.js';
+import { generateConditioning } from './model-inputs.js';
 import { progressBar } from './progress.js';
 
 /** scheduler/scheduler_config.json next to the model folder (diffusers pipeline layout). */
@@ -39,38 +40,43 @@ function schedulerConfig(modelDir: string, scheduler: SchedulerName): Record<str
 export const generateCommand: Command = {
   spec: {
     name: 'generate',
-    summary: 'run the sampler (flow-match Euler or DDIM, with CFG) and write the final latents',
-    usage: 'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --scheduler flow-match-euler|ddim --steps N --guidance G [--shift S] [--preview clip.gif] [--frames-dir DIR]',
+    summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video)',
+    usage:
+      'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --scheduler flow-match-euler|ddim --steps N --guidance G [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
+      '       tessera generate --pipeline DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]',
     flags: {
-      model: { type: 'string', arg: 'DIR', help: 'diffusers model folder; ../scheduler/scheduler_config.json is read when present', required: true },
+      model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
+      pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with latents and encoder_hidden_states/negative_encoder_hidden_states (Wan/Latte) or class_labels (DiT)' },
-      out: { type: 'string', arg: 'FILE', help: 'output safetensors (tensor "latents", F32)', required: true },
-      scheduler: { type: 'choice', choices: ['flow-match-euler', 'ddim'], help: 'sampler', required: true },
-      steps: { type: 'int', help: 'denoising steps', required: true },
-      guidance: { type: 'number', help: 'classifier-free guidance scale (off when ≤ 1)', default: 1 },
+      out: { type: 'string', arg: 'FILE', help: 'output safetensors: "latents" (F32), and with a pipeline\'s VAE "video" [B,F,H,W,3] in [0,1] ("images" [B,H,W,3] for DiT)', required: true },
+      scheduler: { type: 'choice', choices: ['flow-match-euler', 'ddim'], help: 'sampler (required with --model; a pipeline uses its scheduler_config.json)' },
+      steps: { type: 'int', help: 'denoising steps (required with --model; default 50 with --pipeline, as diffusers)' },
+      guidance: { type: 'number', help: 'classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class\'s default with --pipeline: Wan 5, Latte 7.5, DiT 4)' },
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default: f16 for F16 checkpoints on a shader-f16 adapter, else f32)' },
       seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents)' },
       batch: { type: 'int', help: 'batch size of seeded noise', default: 1 },
-      frames: { type: 'int', help: 'latent frames (with --seed; Wan/Latte)' },
-      height: { type: 'int', help: 'latent height (with --seed)' },
-      width: { type: 'int', help: 'latent width (with --seed)' },
-      preview: { type: 'string', arg: 'FILE.gif', help: 'write the latents as an animated GIF (fixed latent→RGB map)' },
-      'frames-dir': { type: 'string', arg: 'DIR', help: 'write each latent frame as a PNG' },
+      frames: { type: 'int', help: 'with --seed: latent frames with --model; output frames with --pipeline (Wan: 4k+1)' },
+      height: { type: 'int', help: 'with --seed: latent height with --model; output height in pixels with --pipeline' },
+      width: { type: 'int', help: 'with --seed: latent width with --model; output width in pixels with --pipeline' },
+      ...MEDIA_FLAGS,
       'class-label': { type: 'int', help: 'DiT class id for seeded runs without an inputs file' },
       'max-memory': MAX_MEMORY_FLAG,
     },
   },
   async run(p: Parsed) {
-    intInRange(p, 'steps', 1, 1000);
+    if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
+    if (p.pipeline !== undefined) return runPipelineGenerate(p);
+    if (p.model === undefined) throw new UsageError('tessera generate: give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder)');
+    if (p.scheduler === undefined) throw new UsageError('tessera generate: --model needs --scheduler flow-match-euler|ddim');
+    if (p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
+    p.guidance ??= 1;
     if (p.shift !== undefined && (p.shift as number) <= 0) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.shift !== undefined && p.scheduler === 'ddim') throw new UsageError('--shift applies to --scheduler flow-match-euler only');
     if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width (and --frames for video models)');
-    checkOutputPath('out', p.out as string);
-    checkOutputPath('preview', p.preview as string | undefined);
+    const media = planMedia(p, { out: p.out as string });
     const budget = maxMemory(p);
     const inputs = p.inputs ? await readInputs(p.inputs as string) : new Map();
-    const file = (p.inputs as string) ?? '(seeded)';
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       maxMemory: budget,
@@ -101,24 +107,11 @@ export const generateCommand: Command = {
         shift: p.shift as number | undefined,
         schedulerConfig: schedulerConfig(p.model as string, p.scheduler as SchedulerName),
       };
-      if (p.inputs) {
-        const names = INPUT_NAMES[fam].generate;
-        const required = fam === 'dit' ? ['class_labels'] : ['encoder_hidden_states'];
-        if (p.seed === undefined) required.push('latents');
-        if (fam !== 'dit' && (p.guidance as number) > 1) required.push('negative_encoder_hidden_states');
-        checkNames(file, inputs, names, required);
-        if (inputs.has('latents') && p.seed === undefined) opts.latents = floatInput(file, inputs, 'latents');
-        if (fam === 'dit') opts.classLabels = intInput(file, inputs, 'class_labels');
-        else {
-          opts.encoderHiddenStates = floatInput(file, inputs, 'encoder_hidden_states');
-          if (inputs.has('negative_encoder_hidden_states')) opts.negativeEncoderHiddenStates = floatInput(file, inputs, 'negative_encoder_hidden_states');
-        }
-      } else if (fam === 'dit') {
-        if (p['class-label'] === undefined) throw new UsageError('DiT needs class ids: --inputs with class_labels, or --class-label N');
-        opts.classLabels = new Array(p.batch as number).fill(p['class-label']);
-      } else {
-        throw new UsageError(`${fam} needs text embeddings: give --inputs with encoder_hidden_states${(p.guidance as number) > 1 ? ' and negative_encoder_hidden_states' : ''}`);
-      }
+      const cond = generateConditioning(p, fam, inputs, (p.guidance as number) > 1);
+      opts.latents = cond.latents;
+      opts.classLabels = cond.classLabels;
+      opts.encoderHiddenStates = cond.text;
+      opts.negativeEncoderHiddenStates = cond.negativeText;
       if (!opts.latents) {
         if (p.height === undefined || p.width === undefined) throw new UsageError('--seed needs --height and --width (latent size)');
         const c = model.config;
@@ -135,20 +128,12 @@ export const generateCommand: Command = {
       };
       const result = await generate(model, opts);
       bar.done();
-      const outs: Promise<void>[] = [writeOutputAtomic(p.out as string, [{ name: 'latents', shape: result.latents.shape, data: result.latents.data }])];
-      if (p.preview || p['frames-dir']) {
-        const s = result.latents.shape;
-        const one = result.latents.data.subarray(0, result.latents.data.length / s[0]!);
-        const fr = latentsToFrames(one, s.slice(1), fam, { upscale: 8 });
-        if (p.preview) outs.push(writeFileAtomic(p.preview as string, encodeGif(fr.frames, fr.width, fr.height)));
-        if (p['frames-dir']) {
-          const { mkdirSync } = await import('node:fs');
-          mkdirSync(p['frames-dir'] as string, { recursive: true });
-          fr.frames.forEach((f, i) => outs.push(writeFileAtomic(join(p['frames-dir'] as string, `frame-${String(i).padStart(3, '0')}.png`), encodePng(f, fr.width, fr.height))));
-        }
-      }
-      await Promise.all(outs);
+      const [, lines] = await Promise.all([
+        writeOutputAtomic(p.out as string, [{ name: 'latents', shape: result.latents.shape, data: result.latents.data }]),
+        writeMedia(media, { family: fam, latents: result.latents }),
+      ]);
       console.error(`wrote ${p.out}: latents [${result.latents.shape.join(',')}] after ${result.timesteps.length} steps (${model.describe()})`);
+      for (const line of lines) console.error(line);
       return 0;
     } finally {
       model.destroy();

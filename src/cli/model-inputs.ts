@@ -2,6 +2,7 @@
 import type { InputTensor } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError, type TensorData } from '../model/model.js';
+import { UsageError, type Parsed } from './args.js';
 
 export const INPUT_NAMES: Record<ModelConfig['family'], { forward: string[]; generate: string[] }> = {
   wan: { forward: ['hidden_states', 'timestep', 'encoder_hidden_states'], generate: ['latents', 'encoder_hidden_states', 'negative_encoder_hidden_states'] },
@@ -33,4 +34,43 @@ export function intInput(file: string, inputs: Map<string, InputTensor>, name: s
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`${file}: "${name}" value ${v} is out of range`);
     return Number(v);
   });
+}
+
+/** What `generate` conditions on, from its inputs file or flags (diffusers' tensor names in the file). */
+export interface GenerateConditioning {
+  /** Initial noise (absent with --seed). */
+  latents?: TensorData;
+  /** DiT: [B] class ids (inputs class_labels, or --class-label × --batch). */
+  classLabels?: number[];
+  /** Wan/Latte: encoder_hidden_states [B, L, dim] and, for CFG, negative_encoder_hidden_states. */
+  text?: TensorData;
+  negativeText?: TensorData;
+}
+
+/**
+ * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
+ * required ones named) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the negative
+ * text is required). @throws InputError / UsageError naming the file, tensor or flag.
+ */
+export function generateConditioning(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>, cfg: boolean): GenerateConditioning {
+  const out: GenerateConditioning = {};
+  if (p.inputs) {
+    const file = p.inputs as string;
+    const required = family === 'dit' ? ['class_labels'] : ['encoder_hidden_states'];
+    if (p.seed === undefined) required.push('latents');
+    if (family !== 'dit' && cfg) required.push('negative_encoder_hidden_states');
+    checkNames(file, inputs, INPUT_NAMES[family].generate, required);
+    if (inputs.has('latents') && p.seed === undefined) out.latents = floatInput(file, inputs, 'latents');
+    if (family === 'dit') out.classLabels = intInput(file, inputs, 'class_labels');
+    else {
+      out.text = floatInput(file, inputs, 'encoder_hidden_states');
+      if (inputs.has('negative_encoder_hidden_states')) out.negativeText = floatInput(file, inputs, 'negative_encoder_hidden_states');
+    }
+  } else if (family === 'dit') {
+    if (p['class-label'] === undefined) throw new UsageError('DiT needs class ids: --inputs with class_labels, or --class-label N');
+    out.classLabels = new Array(p.batch as number).fill(p['class-label']);
+  } else {
+    throw new UsageError(`${family} needs text embeddings: give --inputs with encoder_hidden_states${cfg ? ' and negative_encoder_hidden_states' : ''}`);
+  }
+  return out;
 }

@@ -50,3 +50,15 @@ export function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, shap
     );
   }
 }
+
+/** The golden cases' metric: max|got − want| / max|want| (a NaN in `got` makes it Infinity). */
+export function relError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let e = 0;
+  let m = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i]! - want[i]!);
+    e = Number.isNaN(d) ? Infinity : Math.max(e, d);
+    m = Math.max(m, Math.abs(want[i]!));
+  }
+  return e / m;
+}

@@ -1,0 +1,94 @@
+// `tessera generate --pipeline DIR`: a diffusers pipeline folder end to end — text embeddings
+// from the inputs file (or a prompt, once the pipeline has a text encoder), the folder's
+// scheduler, the denoising loop, and the VAE decode; writes `latents` and `video` (Wan/Latte,
+// [B,F,H,W,3] in [0,1]) or `images` (DiT, [B,H,W,3]) plus the picture outputs (media.ts).
+import { readInputs, type InputTensor } from '../io/inputs.js';
+import { writeOutputAtomic } from '../io/node-write.js';
+import { checkRunFits, LimitError } from '../model/memory.js';
+import { loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
+import type { DType } from '../gpu/tensor.js';
+import { UsageError, type Parsed } from './args.js';
+import { planMedia, writeMedia } from './media.js';
+import { generateConditioning } from './model-inputs.js';
+import { deviceLossHook, maxMemory } from './outputs.js';
+import { progressBar } from './progress.js';
+
+export async function runPipelineGenerate(p: Parsed): Promise<number> {
+  if (p.model !== undefined) throw new UsageError('give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both');
+  if (p.scheduler !== undefined) throw new UsageError('--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json');
+  if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width in pixels (and --frames for video pipelines)');
+  if (p['class-label'] !== undefined && p.inputs) throw new UsageError('--class-label is for seeded runs without an inputs file');
+  const media = planMedia(p, { out: p.out as string });
+  const budget = maxMemory(p);
+  const inputs: Map<string, InputTensor> = p.inputs ? await readInputs(p.inputs as string) : new Map();
+  const guidanceGiven = p.guidance as number | undefined;
+
+  const pipe = await loadPipeline(p.pipeline as string, {
+    dtype: p.dtype as DType | undefined,
+    maxMemory: budget,
+    // refuse before any weight is read when the latent shape is known (given latents)
+    preflight: (config, gpu, dtype) => {
+      const lat = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
+      if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return;
+      const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;
+      const t = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
+      try {
+        checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
+      } catch (e) {
+        if (e instanceof LimitError) throw e;
+      }
+    },
+  });
+  try {
+    const fam = pipe.family;
+    const o: PipelineGenerateOptions = {
+      num_inference_steps: p.steps as number | undefined,
+      guidance_scale: guidanceGiven,
+      shift: p.shift as number | undefined,
+    };
+    const cfg = (guidanceGiven ?? PIPELINES[pipe.className].guidance_scale) > 1;
+    const cond = generateConditioning(p, fam, inputs, cfg);
+    o.latents = cond.latents;
+    o.class_labels = cond.classLabels;
+    o.prompt_embeds = cond.text;
+    o.negative_prompt_embeds = cond.negativeText;
+    if (!o.latents) {
+      o.seed = p.seed as number;
+      o.height = p.height as number | undefined;
+      o.width = p.width as number | undefined;
+      o.num_frames = p.frames as number | undefined;
+      if (o.height === undefined || o.width === undefined) throw new UsageError('--seed with --pipeline needs --height and --width in pixels (and --frames for video pipelines)');
+      if (fam !== 'dit' && o.num_frames === undefined) throw new UsageError(`--seed with ${pipe.className} needs --frames (output frames${pipe.vaeScale.temporal > 1 ? `, ${pipe.vaeScale.temporal}k + 1` : ''})`);
+    }
+    if (!pipe.vae) o.output_type = 'latent';
+    const bar = progressBar('denoising');
+    const lose = deviceLossHook(pipe.gpu);
+    o.onStep = (s, n) => {
+      bar.update(s, n);
+      lose(s);
+    };
+    o.onStage = (stage) => {
+      if (stage === 'decode') {
+        bar.done();
+        console.error(`decoding with ${pipe.modelIndex.components.get('vae')!.className} …`);
+      }
+    };
+    const t0 = performance.now();
+    const res = await pipe.generate(o);
+    bar.done();
+    const secs = (performance.now() - t0) / 1000;
+    const pixels = res.video ?? res.images;
+    const pixelName = res.video ? 'video' : 'images';
+    const tensors = [{ name: 'latents', shape: res.latents.shape, data: res.latents.data }];
+    if (pixels) tensors.push({ name: pixelName, shape: pixels.shape, data: pixels.data });
+    const outs = await Promise.all([writeOutputAtomic(p.out as string, tensors), writeMedia(media, { family: fam, latents: res.latents, pixels })]);
+    const vaeNote = pipe.vae ? `decoded by ${pipe.modelIndex.components.get('vae')!.className}` : `no VAE in ${pipe.name}: latents only`;
+    console.error(
+      `wrote ${p.out}: latents [${res.latents.shape.join(',')}]${pixels ? `, ${pixelName} [${pixels.shape.join(',')}] (F32 in [0,1])` : ''} after ${res.timesteps.length} steps in ${secs.toFixed(1)} s (${pipe.className}, ${pipe.modelIndex.components.get('scheduler')!.className}, ${vaeNote}; ${pipe.transformer.describe()})`,
+    );
+    for (const line of outs[1]) console.error(line);
+    return 0;
+  } finally {
+    pipe.dispose();
+  }
+}

@@ -1,0 +1,401 @@
+// diffusers pipeline folders (model_index.json + one folder per component) and the pipeline call:
+// text embeddings → denoising loop → VAE decode → frames in diffusers' output_type="np" layout.
+// Browser-safe: folders come from a FolderSource (Node: the file system; browser: URLs or Files).
+//
+// Layout read (diffusers DiffusionPipeline.save_pretrained):
+//   model_index.json           {"_class_name": "WanPipeline", "transformer": ["diffusers", "WanTransformer3DModel"], ...}
+//   transformer/               config.json + diffusion_pytorch_model*.safetensors   (loadModel)
+//   vae/                       config.json + weights                                (loadVae, src/vae)
+//   scheduler/                 scheduler_config.json                                (src/sampler)
+//   text_encoder/, tokenizer/  read by the text encoder (slots `textEncoder`, `tokenizer`)
+// A component saved as None is listed as [null, null] and is absent.
+import { acquireGpu, type Gpu } from '../gpu/device.js';
+import type { DType } from '../gpu/tensor.js';
+import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
+import type { ModelConfig } from '../model/config.js';
+import { InputError, loadModel, resolveFolder, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { generate, type GenerateOptions } from '../sampler/generate.js';
+import type { SchedulerName } from '../sampler/scheduler.js';
+import { loadVae, type Vae } from '../vae/index.js';
+import { postprocessSample } from '../video/frames.js';
+
+/** A pipeline folder that cannot be used; the message starts with the file at fault. */
+export class PipelineError extends Error {
+  override name = 'PipelineError';
+}
+
+/** The pipeline classes tessera runs, with the components each needs and diffusers' call defaults. */
+export const PIPELINES = {
+  WanPipeline: { family: 'wan', transformer: ['WanTransformer3DModel'], vae: ['AutoencoderKLWan'], guidance_scale: 5.0 },
+  LattePipeline: { family: 'latte', transformer: ['LatteTransformer3DModel'], vae: ['AutoencoderKL'], guidance_scale: 7.5 },
+  DiTPipeline: { family: 'dit', transformer: ['DiTTransformer2DModel', 'Transformer2DModel'], vae: ['AutoencoderKL'], guidance_scale: 4.0 },
+} as const satisfies Record<string, { family: ModelConfig['family']; transformer: readonly string[]; vae: readonly string[]; guidance_scale: number }>;
+export type PipelineClass = keyof typeof PIPELINES;
+
+/** diffusers scheduler classes → tessera's sampler (src/sampler/scheduler.ts). */
+export const SCHEDULER_CLASSES: Record<string, SchedulerName> = {
+  FlowMatchEulerDiscreteScheduler: 'flow-match-euler',
+  DDIMScheduler: 'ddim',
+};
+
+/** One entry of model_index.json: `[library, class]`, or null for a component saved as None. */
+export interface ComponentSpec {
+  library: string;
+  className: string;
+}
+
+/** model_index.json: the pipeline class, its components, and its other (config) keys. */
+export interface ModelIndex {
+  className: string;
+  components: Map<string, ComponentSpec | null>;
+  config: Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseJsonObject(text: string, file: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new PipelineError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObject(v)) throw new PipelineError(`${file}: must be a JSON object`);
+  return v;
+}
+
+/**
+ * Parses model_index.json. A value that is a 2-element array is a component (`[lib, cls]`, or
+ * `[null, null]` when saved as None); other keys are pipeline config (`_diffusers_version`, ...).
+ * @throws PipelineError naming `file` for invalid JSON, a non-object, a missing `_class_name`, or a malformed component entry.
+ */
+export function parseModelIndex(text: string, file: string): ModelIndex {
+  const raw = parseJsonObject(text, file);
+  if (typeof raw['_class_name'] !== 'string') throw new PipelineError(`${file}: has no "_class_name" string (expected e.g. "WanPipeline")`);
+  const components = new Map<string, ComponentSpec | null>();
+  const config: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (k.startsWith('_') || !Array.isArray(v)) {
+      config[k] = v;
+      continue;
+    }
+    if (v.length !== 2) throw new PipelineError(`${file}: "${k}" must be [library, class] (or [null, null]), found ${JSON.stringify(v)}`);
+    const [lib, cls] = v as [unknown, unknown];
+    if (lib === null && cls === null) components.set(k, null);
+    else if (typeof lib === 'string' && typeof cls === 'string') components.set(k, { library: lib, className: cls });
+    else throw new PipelineError(`${file}: "${k}" must be [library, class] strings (or [null, null]), found ${JSON.stringify(v)}`);
+  }
+  return { className: raw['_class_name'] as string, components, config };
+}
+
+/** The files of `sub/` inside `folder`, as a folder of their own. */
+export function subFolder(folder: FolderSource, sub: string): FolderSource {
+  checkRelPath(folder.name, sub);
+  return {
+    name: `${folder.name.replace(/\/+$/, '')}/${sub}`,
+    readText: async (rel: string) => {
+      checkRelPath(`${folder.name}/${sub}`, rel);
+      return folder.readText(`${sub}/${rel}`);
+    },
+    open: async (rel: string): Promise<ByteSource> => {
+      checkRelPath(`${folder.name}/${sub}`, rel);
+      return folder.open(`${sub}/${rel}`);
+    },
+  };
+}
+
+/**
+ * What generate() needs of a text encoder: WanPipeline's `_get_t5_prompt_embeds` for a list of
+ * prompts, F32 [prompts, max_sequence_length, d_model]. The text encoder issue fills this slot.
+ */
+export interface PromptEncoder {
+  encodePrompt(prompts: string[], opts: { max_sequence_length: number }): Promise<TensorData>;
+  dispose(): void;
+}
+
+export interface PipelineLoadOptions {
+  /** A device from acquireGpu(); one is acquired and owned by the pipeline when omitted. */
+  gpu?: Gpu;
+  /** Storage dtype of the transformer (and VAE) weights and activations; default as loadModel. */
+  dtype?: DType;
+  /** Load the VAE when the folder has one (default true); false: generate() returns latents only. */
+  vae?: boolean;
+  /** GPU memory budget in bytes for the transformer (LoadOptions.maxMemory). */
+  maxMemory?: number;
+  /** Called before the transformer's weights are read (LoadOptions.preflight). */
+  preflight?: LoadOptions['preflight'];
+  onProgress?: (component: string, done: number, total: number) => void;
+}
+
+/** diffusers' pipeline call arguments (names as diffusers' WanPipeline/LattePipeline/DiTPipeline `__call__`). */
+export interface PipelineGenerateOptions {
+  /** Text prompt(s): needs the pipeline's text encoder (`textEncoder`). Or give `prompt_embeds`. */
+  prompt?: string | string[];
+  negative_prompt?: string | string[];
+  /** [B, L, dim] text embeddings (Wan: UMT5 `prompt_embeds`, zero-padded), F32. */
+  prompt_embeds?: TensorData;
+  /** [B, L, dim], same shape as prompt_embeds; needed when guidance_scale > 1. */
+  negative_prompt_embeds?: TensorData;
+  /** DiT: [B] ImageNet class ids. */
+  class_labels?: number[];
+  /** Initial noise [B, C, F, h, w] (Wan/Latte) or [B, C, h, w] (DiT) in latent units; or `seed` + sizes. */
+  latents?: TensorData;
+  /** Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator). */
+  seed?: number;
+  /** Output size in PIXELS, as diffusers takes it: the latent is height / spatial factor. */
+  height?: number;
+  width?: number;
+  /** Output frames (Wan: 4k+1, latent frames (num_frames − 1)/4 + 1; Latte: latent frames = num_frames). */
+  num_frames?: number;
+  /** Default 50, as diffusers. */
+  num_inference_steps?: number;
+  /** CFG scale, on when > 1; default the pipeline class's (Wan 5.0, Latte 7.5, DiT 4.0). */
+  guidance_scale?: number;
+  /** Text length for prompt encoding (WanPipeline default 512). */
+  max_sequence_length?: number;
+  /** "np": decode and return frames (default when there is a VAE); "latent": stop at the latents. */
+  output_type?: 'np' | 'latent';
+  /** tessera's own: flow-match shift overriding the scheduler config. */
+  shift?: number;
+  /** tessera's own: after each denoising step. */
+  onStep?: (step: number, steps: number, timestep: number) => void;
+  /** tessera's own: when a stage starts ('text', 'denoise', 'decode'). */
+  onStage?: (stage: 'text' | 'denoise' | 'decode') => void;
+}
+
+/** What generate() returns, as diffusers' pipelines with output_type="np". */
+export interface PipelineOutput {
+  /** Final latents, before the VAE's scaling (what output_type="latent" returns). */
+  latents: TensorData;
+  /** Wan/Latte: F32 [B, F, H, W, 3] in [0, 1] (VideoProcessor.postprocess_video). */
+  video?: TensorData;
+  /** DiT: F32 [B, H, W, 3] in [0, 1] (DiTPipeline). */
+  images?: TensorData;
+  timesteps: number[];
+}
+
+/** The VAE's frame/pixel factors, from vae/config.json (WanPipeline, LattePipeline's vae_scale_factor). */
+export interface VaeScale {
+  spatial: number;
+  temporal: number;
+}
+
+function vaeScale(cfg: Record<string, unknown> | undefined, kind: 'wan' | 'kl', file: string): VaeScale {
+  if (!cfg) return kind === 'wan' ? { spatial: 8, temporal: 4 } : { spatial: 8, temporal: 1 };
+  if (kind === 'wan') {
+    const s = cfg['scale_factor_spatial'] ?? 8;
+    const t = cfg['scale_factor_temporal'] ?? 4;
+    if (!Number.isInteger(s) || !Number.isInteger(t) || (s as number) < 1 || (t as number) < 1) throw new PipelineError(`${file}: scale_factor_spatial/scale_factor_temporal must be positive integers, found ${JSON.stringify(s)}, ${JSON.stringify(t)}`);
+    return { spatial: s as number, temporal: t as number };
+  }
+  const boc = cfg['block_out_channels'];
+  if (!Array.isArray(boc) || boc.length < 1) throw new PipelineError(`${file}: "block_out_channels" must be a non-empty list (the spatial factor is 2^(len - 1))`);
+  return { spatial: 2 ** (boc.length - 1), temporal: 1 };
+}
+
+async function readJson(folder: FolderSource, rel: string, what: string): Promise<Record<string, unknown>> {
+  const file = `${folder.name.replace(/\/+$/, '')}/${rel}`;
+  const text = await folder.readText(rel);
+  if (text === null) throw new PipelineError(`${file}: missing (${what})`);
+  return parseJsonObject(text, file);
+}
+
+/**
+ * A loaded diffusers pipeline: the transformer and VAE on one device, the scheduler config, and
+ * slots for the text encoder and tokenizer.
+ *
+ * @example
+ * const pipe = await loadPipeline('Wan2.1-T2V-1.3B-Diffusers');
+ * const { video, latents } = await pipe.generate({ prompt_embeds, negative_prompt_embeds, seed: 0,
+ *   height: 480, width: 832, num_frames: 81, num_inference_steps: 30 });   // video: [1, 81, 480, 832, 3] in [0, 1]
+ * pipe.dispose();
+ */
+export class Pipeline {
+  /** Text encoder slot (the text issue loads `text_encoder/` + `tokenizer/` into it). */
+  textEncoder?: PromptEncoder;
+  /** Tokenizer slot (tokenizer/tokenizer.json), for the text encoder. */
+  tokenizer?: unknown;
+
+  constructor(
+    /** The folder's name (path or URL). */
+    readonly name: string,
+    readonly className: PipelineClass,
+    readonly modelIndex: ModelIndex,
+    /** The pipeline folder itself (for components loaded later, e.g. text_encoder/). */
+    readonly folder: FolderSource,
+    readonly gpu: Gpu,
+    readonly transformer: DiffusionModel,
+    readonly vae: Vae | undefined,
+    /** scheduler/scheduler_config.json contents. */
+    readonly schedulerConfig: Record<string, unknown>,
+    /** The sampler the scheduler config's class maps to. */
+    readonly scheduler: SchedulerName,
+    readonly vaeScale: VaeScale,
+    private readonly ownsGpu: boolean,
+  ) {}
+
+  get family(): ModelConfig['family'] {
+    return this.transformer.family;
+  }
+
+  /** Prompt embeddings from the text encoder slot. @throws InputError when the pipeline has none. */
+  async encodePrompt(prompts: string[], max_sequence_length: number): Promise<TensorData> {
+    if (!this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
+    return this.textEncoder.encodePrompt(prompts, { max_sequence_length });
+  }
+
+  /** The latent shape for a seeded run of `batch` items at pixel sizes (diffusers' prepare_latents). */
+  latentShape(batch: number, o: { height?: number; width?: number; num_frames?: number }): number[] {
+    const c = this.transformer.config;
+    const { spatial, temporal } = this.vaeScale;
+    const [ph, pw] = c.family === 'wan' ? [c.patch[1], c.patch[2]] : [c.patch, c.patch];
+    const need = (k: string, v: number | undefined) => {
+      if (v === undefined) throw new InputError(`${k}: needed with seed (output size in pixels), or give latents`);
+      if (!Number.isInteger(v) || v < 1) throw new InputError(`${k}: must be a positive integer, got ${v}`);
+      return v;
+    };
+    const h = need('height', o.height);
+    const w = need('width', o.width);
+    if (h % (spatial * ph) !== 0 || w % (spatial * pw) !== 0) throw new InputError(`height × width ${h}×${w}: each must be a multiple of ${spatial * ph}×${spatial * pw} (VAE factor ${spatial} × patch ${ph}×${pw})`);
+    const hw = [h / spatial, w / spatial];
+    if (c.family === 'dit') return [batch, c.inChannels, ...hw];
+    const f = need('num_frames', o.num_frames);
+    if ((f - 1) % temporal !== 0) throw new InputError(`num_frames ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), e.g. ${Math.floor((f - 1) / temporal) * temporal + 1}`);
+    return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
+  }
+
+  /**
+   * The pipeline call: prompt embeddings (or prompts through the text encoder), the denoising loop
+   * with the folder's scheduler, then (output_type "np") the VAE decode and diffusers' postprocessing.
+   * @throws InputError for missing/inconsistent inputs (before GPU work), NumericsError, GpuError.
+   */
+  async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
+    const outputType = o.output_type ?? (this.vae ? 'np' : 'latent');
+    if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${JSON.stringify(outputType)}`);
+    if (outputType === 'np' && !this.vae) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
+    const steps = o.num_inference_steps ?? 50;
+    if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${steps}`);
+    const guidance = o.guidance_scale ?? PIPELINES[this.className].guidance_scale;
+    const cfg = guidance > 1;
+    const opts: GenerateOptions = { scheduler: this.scheduler, steps, guidance, shift: o.shift, schedulerConfig: this.schedulerConfig, onStep: o.onStep };
+    let batch: number;
+    if (this.family === 'dit') {
+      if (!o.class_labels) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
+      opts.classLabels = o.class_labels;
+      batch = o.class_labels.length;
+    } else {
+      let pos = o.prompt_embeds;
+      let neg = o.negative_prompt_embeds;
+      if (o.prompt !== undefined && pos) throw new InputError('give prompt or prompt_embeds, not both');
+      if (o.prompt !== undefined) {
+        const prompts = typeof o.prompt === 'string' ? [o.prompt] : o.prompt;
+        const L = o.max_sequence_length ?? 512;
+        o.onStage?.('text');
+        pos = await this.encodePrompt(prompts, L);
+        if (cfg && !neg) {
+          const n = o.negative_prompt ?? '';
+          const negs = typeof n === 'string' ? prompts.map(() => n) : n;
+          if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
+          neg = await this.encodePrompt(negs, L);
+        }
+      }
+      if (!pos) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
+      opts.encoderHiddenStates = pos;
+      if (cfg) opts.negativeEncoderHiddenStates = neg;
+      batch = pos.shape[0]!;
+    }
+    if (o.latents) opts.latents = o.latents;
+    else {
+      opts.seed = o.seed ?? 0;
+      opts.shape = this.latentShape(batch, o);
+    }
+    o.onStage?.('denoise');
+    const res = await generate(this.transformer, opts);
+    const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
+    if (outputType === 'np') {
+      o.onStage?.('decode');
+      const pixels = postprocessSample(await this.vae!.decode(res.latents));
+      if (this.family === 'dit') out.images = pixels;
+      else out.video = pixels;
+    }
+    return out;
+  }
+
+  /** Frees the GPU memory of every component (and the device, when the pipeline acquired it). */
+  dispose(): void {
+    this.textEncoder?.dispose();
+    this.vae?.dispose();
+    this.transformer.destroy();
+    if (this.ownsGpu) this.gpu.destroy();
+  }
+}
+
+/**
+ * Loads a diffusers pipeline folder: checks model_index.json and each component's config before
+ * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
+ * `source`: a path (Node) or URL (browser), or a FolderSource over the pipeline folder.
+ * @throws PipelineError naming the file and what was expected; ModelFolderError/ConfigError/WeightError from the components; LimitError.
+ */
+export async function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions = {}): Promise<Pipeline> {
+  const folder = typeof source === 'string' ? await resolveFolder(source) : source;
+  const root = folder.name.replace(/\/+$/, '');
+  const indexText = await folder.readText('model_index.json');
+  if (indexText === null) throw new PipelineError(`${root}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use --model / loadModel)`);
+  const index = parseModelIndex(indexText, `${root}/model_index.json`);
+  const file = `${root}/model_index.json`;
+  if (!(index.className in PIPELINES)) throw new PipelineError(`${file}: _class_name ${JSON.stringify(index.className)} is not supported (expected ${Object.keys(PIPELINES).join(', ')})`);
+  const cls = index.className as PipelineClass;
+  const spec = PIPELINES[cls];
+  const component = (name: string) => index.components.get(name) ?? null;
+  for (const extra of ['transformer_2', 'image_encoder', 'image_processor']) {
+    if (component(extra)) throw new PipelineError(`${file}: component "${extra}" (${component(extra)!.className}) is not supported: tessera runs text/class-to-video with one transformer`);
+  }
+
+  // the transformer: listed, and its folder's config names the same class
+  const tr = component('transformer');
+  if (!tr) throw new PipelineError(`${file}: no "transformer" component (expected ["diffusers", "${spec.transformer[0]}"])`);
+  if (!(spec.transformer as readonly string[]).includes(tr.className)) throw new PipelineError(`${file}: "transformer" is ${tr.className}; ${cls} needs ${spec.transformer.join(' or ')}`);
+  const trCfg = await readJson(folder, 'transformer/config.json', `model_index.json lists transformer ${tr.className}`);
+  if (trCfg['_class_name'] !== tr.className) throw new PipelineError(`${root}/transformer/config.json: _class_name ${JSON.stringify(trCfg['_class_name'])} does not match model_index.json's ${tr.className}`);
+
+  // the scheduler: a config the sampler implements
+  const sc = component('scheduler');
+  if (!sc) throw new PipelineError(`${file}: no "scheduler" component (expected e.g. ["diffusers", "FlowMatchEulerDiscreteScheduler"])`);
+  const schedulerConfig = await readJson(folder, 'scheduler/scheduler_config.json', `model_index.json lists scheduler ${sc.className}`);
+  const schedCls = schedulerConfig['_class_name'] ?? sc.className;
+  if (schedCls !== sc.className) throw new PipelineError(`${root}/scheduler/scheduler_config.json: _class_name ${JSON.stringify(schedCls)} does not match model_index.json's ${sc.className}`);
+  const scheduler = SCHEDULER_CLASSES[sc.className];
+  if (!scheduler) throw new PipelineError(`${root}/scheduler/scheduler_config.json: scheduler ${sc.className} is not supported (expected ${Object.keys(SCHEDULER_CLASSES).join(', ')})`);
+
+  // the VAE (optional): its class and config, for the pixel sizes
+  const va = component('vae');
+  let vaeCfg: Record<string, unknown> | undefined;
+  const kind: 'wan' | 'kl' = spec.family === 'wan' ? 'wan' : 'kl';
+  if (va) {
+    if (!(spec.vae as readonly string[]).includes(va.className)) throw new PipelineError(`${file}: "vae" is ${va.className}; ${cls} needs ${spec.vae.join(' or ')}`);
+    vaeCfg = await readJson(folder, 'vae/config.json', `model_index.json lists vae ${va.className}`);
+    if (vaeCfg['_class_name'] !== va.className) throw new PipelineError(`${root}/vae/config.json: _class_name ${JSON.stringify(vaeCfg['_class_name'])} does not match model_index.json's ${va.className}`);
+  }
+  const scale = vaeScale(vaeCfg, kind, `${root}/vae/config.json`);
+
+  const gpu = opts.gpu ?? (await acquireGpu());
+  let transformer: DiffusionModel | undefined;
+  let vae: Vae | undefined;
+  try {
+    transformer = await loadModel(subFolder(folder, 'transformer'), {
+      gpu,
+      dtype: opts.dtype,
+      maxMemory: opts.maxMemory,
+      preflight: opts.preflight,
+      onProgress: opts.onProgress && ((d, t) => opts.onProgress!('transformer', d, t)),
+    });
+    if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
+    if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype });
+    return new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, !opts.gpu);
+  } catch (e) {
+    vae?.dispose();
+    transformer?.destroy();
+    if (!opts.gpu) gpu.destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,133 @@
+// diffusers pipeline folders: model_index.json parsing, and every way a folder can be unusable
+// refused with the file and what was expected — before any GPU work (loadPipeline acquires the
+// device only after all configs were checked). Then, on the GPU, the pixel-size → latent-shape
+// rules of WanPipeline.prepare_latents and the generate() argument checks.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import '../../src/node-env.js';
+import { mapFolder } from '../../src/io/source.js';
+import { InputError } from '../../src/model/model.js';
+import { loadPipeline, parseModelIndex, PipelineError, subFolder } from '../../src/pipeline/pipeline.js';
+import { FIXTURES } from '../helpers/golden.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { thrown } from '../helpers/errors.js';
+
+const PIPE = join(FIXTURES, 'wan_pipeline_embeds', 'pipeline');
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-pipeline-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+let n = 0;
+/** A copy of the fixture pipeline with `edit` applied to its files (path → new text, or null to delete). */
+function pipelineWith(edit: Record<string, string | null | ((j: Record<string, unknown>) => void)>): string {
+  const dir = join(tmp, `p${n++}`);
+  cpSync(PIPE, dir, { recursive: true });
+  for (const [rel, e] of Object.entries(edit)) {
+    const f = join(dir, rel);
+    if (e === null) rmSync(f, { recursive: true, force: true });
+    else if (typeof e === 'string') writeFileSync(f, e);
+    else {
+      const j = JSON.parse(readFileSync(f, 'utf8'));
+      e(j);
+      writeFileSync(f, JSON.stringify(j));
+    }
+  }
+  return dir;
+}
+const refused = async (dir: string) => {
+  const e = await loadPipeline(dir).catch((x) => x);
+  expect(e).toBeInstanceOf(PipelineError);
+  return (e as Error).message;
+};
+
+describe('parseModelIndex', () => {
+  it('components are [library, class] entries; [null, null] is an absent one; the rest is config', () => {
+    const m = parseModelIndex(readFileSync(join(PIPE, 'model_index.json'), 'utf8'), 'x/model_index.json');
+    expect(m.className).toBe('WanPipeline');
+    expect(m.components.get('transformer')).toEqual({ library: 'diffusers', className: 'WanTransformer3DModel' });
+    expect(m.components.get('vae')).toEqual({ library: 'diffusers', className: 'AutoencoderKLWan' });
+    expect(m.components.get('text_encoder')).toBeNull();
+    expect(m.components.get('transformer_2')).toBeNull();
+    expect(m.config).toMatchObject({ boundary_ratio: null, expand_timesteps: false });
+  });
+  it('refuses malformed files naming the file', () => {
+    const f = 'd/model_index.json';
+    expect(thrown(() => parseModelIndex('{', f), PipelineError).message).toMatch(/^d\/model_index\.json: not valid JSON/);
+    expect(thrown(() => parseModelIndex('[1]', f), PipelineError).message).toBe('d/model_index.json: must be a JSON object');
+    expect(thrown(() => parseModelIndex('{"vae": ["diffusers", "AutoencoderKLWan"]}', f), PipelineError).message).toMatch(/has no "_class_name" string/);
+    expect(thrown(() => parseModelIndex('{"_class_name": "WanPipeline", "vae": ["diffusers"]}', f), PipelineError).message).toMatch(/"vae" must be \[library, class\]/);
+    expect(thrown(() => parseModelIndex('{"_class_name": "WanPipeline", "vae": [1, 2]}', f), PipelineError).message).toMatch(/"vae" must be \[library, class\] strings/);
+  });
+  it('subFolder reads inside its component folder only', async () => {
+    const f = mapFolder('root', new Map([['vae/config.json', new TextEncoder().encode('{"a":1}')]]));
+    const v = subFolder(f, 'vae');
+    expect(v.name).toBe('root/vae');
+    expect(await v.readText('config.json')).toBe('{"a":1}');
+    expect(await v.readText('nope.json')).toBeNull();
+    await expect(v.readText('../model_index.json')).rejects.toThrow(/not a plain relative path/);
+    expect(() => subFolder(f, '../x')).toThrow(/not a plain relative path/);
+  });
+});
+
+describe('loadPipeline refuses unusable folders before any GPU work, naming the file', () => {
+  it('no model_index.json (e.g. a transformer folder given as a pipeline)', async () => {
+    expect(await refused(join(PIPE, 'transformer'))).toMatch(/transformer\/model_index\.json: missing \(a diffusers pipeline folder names its components there; for a single transformer folder use --model/);
+  });
+  it('an unsupported pipeline class, or a component it cannot run', async () => {
+    expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j._class_name = 'CogVideoXPipeline') }))).toMatch(/model_index\.json: _class_name "CogVideoXPipeline" is not supported \(expected WanPipeline, LattePipeline, DiTPipeline\)/);
+    expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j.transformer_2 = ['diffusers', 'WanTransformer3DModel']) }))).toMatch(/component "transformer_2" \(WanTransformer3DModel\) is not supported/);
+    expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j.transformer = ['diffusers', 'LatteTransformer3DModel']) }))).toMatch(/"transformer" is LatteTransformer3DModel; WanPipeline needs WanTransformer3DModel/);
+    expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j.vae = ['diffusers', 'AutoencoderKL']) }))).toMatch(/"vae" is AutoencoderKL; WanPipeline needs AutoencoderKLWan/);
+    expect(await refused(pipelineWith({ 'model_index.json': (j) => void delete j.transformer }))).toMatch(/model_index\.json: no "transformer" component \(expected \["diffusers", "WanTransformer3DModel"\]\)/);
+    expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j.scheduler = [null, null]) }))).toMatch(/no "scheduler" component/);
+  });
+  it('a listed component whose folder or config is missing or disagrees', async () => {
+    expect(await refused(pipelineWith({ transformer: null }))).toMatch(/transformer\/config\.json: missing \(model_index\.json lists transformer WanTransformer3DModel\)/);
+    expect(await refused(pipelineWith({ 'vae/config.json': null }))).toMatch(/vae\/config\.json: missing \(model_index\.json lists vae AutoencoderKLWan\)/);
+    expect(await refused(pipelineWith({ 'scheduler/scheduler_config.json': '{"_class_name": ' }))).toMatch(/scheduler\/scheduler_config\.json: not valid JSON/);
+    expect(await refused(pipelineWith({ 'vae/config.json': (j) => void (j._class_name = 'AutoencoderKL') }))).toMatch(/vae\/config\.json: _class_name "AutoencoderKL" does not match model_index\.json's AutoencoderKLWan/);
+    expect(await refused(pipelineWith({ 'transformer/config.json': (j) => void (j._class_name = 'DiTTransformer2DModel') }))).toMatch(/transformer\/config\.json: _class_name "DiTTransformer2DModel" does not match model_index\.json's WanTransformer3DModel/);
+    expect(await refused(pipelineWith({ 'vae/config.json': (j) => void (j.scale_factor_spatial = 0) }))).toMatch(/vae\/config\.json: scale_factor_spatial\/scale_factor_temporal must be positive integers/);
+  });
+  it('a scheduler the sampler does not implement', async () => {
+    const dir = pipelineWith({
+      'model_index.json': (j) => void (j.scheduler = ['diffusers', 'EulerAncestralDiscreteScheduler']),
+      'scheduler/scheduler_config.json': (j) => void (j._class_name = 'EulerAncestralDiscreteScheduler'),
+    });
+    expect(await refused(dir)).toMatch(/scheduler\/scheduler_config\.json: scheduler EulerAncestralDiscreteScheduler is not supported \(expected FlowMatchEulerDiscreteScheduler, /);
+  });
+});
+
+describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
+  it('pixel sizes → latents as WanPipeline.prepare_latents; bad sizes and missing inputs refused before sampling', async () => {
+    const pipe = await loadPipeline(PIPE, { gpu: gpu! });
+    try {
+      expect(pipe.className).toBe('WanPipeline');
+      expect(pipe.scheduler).toBe('flow-match-euler');
+      expect(pipe.vae?.kind).toBe('wan');
+      expect(pipe.vaeScale).toEqual({ spatial: 8, temporal: 4 });
+      expect(pipe.latentShape(2, { height: 32, width: 48, num_frames: 9 })).toEqual([2, 4, 3, 4, 6]);
+      expect(pipe.latentShape(1, { height: 16, width: 16, num_frames: 1 })).toEqual([1, 4, 1, 2, 2]);
+      expect(thrown(() => pipe.latentShape(1, { height: 40, width: 32, num_frames: 5 }), InputError).message).toBe('height × width 40×32: each must be a multiple of 16×16 (VAE factor 8 × patch 2×2)');
+      expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 6 }), InputError).message).toBe('num_frames 6: must be 4k + 1 (VAE temporal factor 4), e.g. 5');
+      expect(thrown(() => pipe.latentShape(1, { width: 32, num_frames: 5 }), InputError).message).toMatch(/^height: needed with seed/);
+      const text = { data: new Float32Array(8 * 16), shape: [1, 8, 16] };
+      await expect(pipe.generate({ num_inference_steps: 1, guidance_scale: 1, seed: 0, height: 32, width: 32, num_frames: 5 })).rejects.toThrow(/prompt_embeds: missing/);
+      await expect(pipe.generate({ prompt: 'a red circle', num_inference_steps: 1 })).rejects.toThrow(/has no text encoder loaded; give prompt_embeds/);
+      await expect(pipe.generate({ prompt_embeds: text, num_inference_steps: 0 })).rejects.toThrow(/num_inference_steps: a positive integer, got 0/);
+      await expect(pipe.generate({ prompt_embeds: text, guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5 })).rejects.toThrow(/negative_encoder_hidden_states: missing; guidance 5 > 1/);
+      await expect(pipe.generate({ prompt_embeds: text, output_type: 'pil' as 'np' })).rejects.toThrow(/output_type: "np" or "latent"/);
+    } finally {
+      pipe.dispose();
+    }
+    // without its VAE: latents only, and "np" is refused
+    const bare = await loadPipeline(PIPE, { gpu: gpu!, vae: false });
+    try {
+      expect(bare.vae).toBeUndefined();
+      await expect(bare.generate({ prompt_embeds: { data: new Float32Array(8 * 16), shape: [1, 8, 16] }, output_type: 'np' })).rejects.toThrow(/output_type "np" needs a VAE/);
+    } finally {
+      bare.dispose();
+    }
+  });
+});
