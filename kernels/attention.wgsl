@@ -1,14 +1,19 @@
 // Fused (flash) attention: O = softmax(Q·Kᵀ·scale)·V per batch item and head; no mask.
 //   q, o: [B, Lq, H·Dh]   k, v: [B, Lk, H·Dh]   (token-major, heads packed in each token;
-//   head h of token t starts at t·H·Dh + h·Dh). Dh = 4·DH4, 8..128; everything read as vec4.
+//   head h of token t starts at t·H·Dh + h·Dh). Dh = 4·dh4, 8..128; everything read as vec4.
 // One workgroup = WG·RPT query rows of one (batch, head); one invocation = RPT query rows,
-// whose scaled q and output accumulator live in private arrays (DH4 is an override, so loops
-// have constant trip counts and the arrays stay in registers). Keys go in tiles of BK: the
-// workgroup stages the K and V tile in workgroup memory (BK·DH4 vec4s each, independent of
-// the sequence length; rows past Lk are zero and get p = 0), then each invocation computes
-// its BK scores, updates its running max m and sum l (online softmax in f32, exp2 with
-// log2(e) folded into the scale; m starts at -3.4e38, never infinity), rescales its
-// accumulator once per tile and adds p·V. No Lq×Lk buffer exists.
+// whose scaled q and output accumulator live in private arrays of MAXD4 vec4s per row.
+// The head dim is a runtime parameter (p.dh4): one pipeline serves every head dim, and the
+// head-dim loops are not unrolled (a compile-time head dim fully unrolled them: 40–50 s of
+// lavapipe compile per head dim at Dh = 128, now a few seconds). Per-invocation state is
+// bounded by MAXR·MAXD4 vec4s for q and for acc whatever the head dim.
+// Keys go in tiles of BK: the workgroup stages the K and V tile in workgroup memory (BK·dh4
+// vec4s each, room for BK·MAXD4, independent of the sequence length; rows past Lk are zero
+// and get p = 0), then each invocation computes its BK scores, updates its running max m and
+// sum l (online softmax in f32, exp2 with log2(e) folded into the scale; m starts at -3.4e38,
+// never infinity), rescales its accumulator once per tile and adds p·V. No Lq×Lk buffer exists.
+// Scores are formed in one place, `score()` (log2 units): a flag adding a per-(head, query,
+// key) term, e.g. a relative-position bias, adds it there (times log2(e)) with its binding.
 // SG: instead of every invocation reading every staged K/V vec4, lane t of each group of 8
 // subgroup lanes reads key row j0+t and subgroupBroadcast hands it to the others (8× fewer
 // workgroup-memory loads; needs subgroup size ≥ 8). On lavapipe this is ~2.5× faster, and
@@ -27,7 +32,7 @@ struct Params {
   lq: u32,
   lk: u32,
   heads: u32,
-  _pad0: u32,
+  dh4: u32,          // head dim / 4, 2..MAXD4
   q_blocks: u32,     // ceil(lq / BQ)
   groups: u32,       // B · heads · q_blocks
   scale_log2: f32,   // scale · log2(e)
@@ -37,7 +42,6 @@ struct Params {
 override WG: u32 = 64;   // invocations per workgroup
 override RPT: u32 = 2;   // query rows per invocation (reuse of each staged K/V load; ≤ MAXR)
 override BK: u32 = 16;   // keys per staged tile (≤ MAXBK)
-override DH4: u32 = 16;  // head dim / 4 (compile-time: constant loop bounds keep q and acc in registers)
 
 const MAXD4 = 32u;       // head dim ≤ 128
 const MAXR = 4u;
@@ -50,8 +54,14 @@ const NEG_BIG = -3.4e38;
 @group(0) @binding(3) var<storage, read> v: array<vec4<T>>;        // [B, Lk, H·Dh]
 @group(0) @binding(4) var<storage, read_write> o: array<vec4<T>>;  // [B, Lq, H·Dh]
 
-var<workgroup> kt: array<vec4<T>, BK * DH4>;   // K tile [BK, DH4]
-var<workgroup> vt: array<vec4<T>, BK * DH4>;   // V tile [BK, DH4]
+var<workgroup> kt: array<vec4<T>, BK * MAXD4>;   // K tile [BK, dh4] (row stride dh4)
+var<workgroup> vt: array<vec4<T>, BK * MAXD4>;   // V tile [BK, dh4]
+
+// Score of one (query row, key) in log2 units from q·k (q pre-scaled); keys past Lk get
+// NEG_BIG (p = 0). The one place a score is formed (see the header).
+fn score(qk: f32, key_ok: bool) -> f32 {
+  return select(NEG_BIG, qk, key_ok);
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -65,19 +75,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let bh = flat / p.q_blocks;
   let h = bh % p.heads;
   let b = bh / p.heads;
-  let tok4 = p.heads * DH4;           // vec4s per token
+  let dh4 = p.dh4;
+  let tok4 = p.heads * dh4;           // vec4s per token
 
   // rows qb·WG·RPT + r·WG + lid, r < RPT; rows past Lq compute a copy of the last row
   // (they keep the barriers uniform) and are not stored
-  var qr: array<array<vec4<f32>, MAXD4>, MAXR>;    // scaled q, [RPT, DH4]
-  var acc: array<array<vec4<f32>, MAXD4>, MAXR>;   // output accumulator, [RPT, DH4]
+  var qr: array<array<vec4<f32>, MAXD4>, MAXR>;    // scaled q, [RPT, dh4]
+  var acc: array<array<vec4<f32>, MAXD4>, MAXR>;   // output accumulator, [RPT, dh4]
   var m: array<f32, MAXR>;                   // running max (log2 units)
   var l: array<f32, MAXR>;                   // running sum
   var s: array<f32, MAXR * MAXBK>;           // this tile's scores, [RPT, BK]
   for (var r = 0u; r < RPT; r++) {
     let row = min(qb * WG * RPT + r * WG + lid, p.lq - 1u);
-    let qbase = (b * p.lq + row) * tok4 + h * DH4;
-    for (var d = 0u; d < DH4; d++) {
+    let qbase = (b * p.lq + row) * tok4 + h * dh4;
+    for (var d = 0u; d < dh4; d++) {
       qr[r][d] = vec4<f32>(q[qbase + d]) * p.scale_log2;
       acc[r][d] = vec4<f32>(0.0);
     }
@@ -85,13 +96,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     l[r] = 0.0;
   }
 
-  let kbase = b * p.lk * tok4 + h * DH4;
+  let kbase = b * p.lk * tok4 + h * dh4;
   for (var k0 = 0u; k0 < p.lk; k0 += BK) {
     let nk = min(BK, p.lk - k0);
     // stage K and V rows k0..k0+nk of this head; rows past the end are zero (their p is 0)
-    for (var i = lid; i < BK * DH4; i += WG) {
-      let j = i / DH4;
-      let g = kbase + (k0 + j) * tok4 + (i - j * DH4);
+    for (var i = lid; i < BK * dh4; i += WG) {
+      let j = i / dh4;
+      let g = kbase + (k0 + j) * tok4 + (i - j * dh4);
       if (j < nk) {
         kt[i] = k[g];
         vt[i] = v[g];
@@ -102,91 +113,80 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     workgroupBarrier();
 
-    // scores: each staged K value feeds RPT rows
-    var mt: array<f32, MAXR>;
-    for (var r = 0u; r < RPT; r++) { mt[r] = m[r]; }
+    // scores s[r][j] = q_r·k_j. The head-dim loop is outermost: dh4 is a runtime value, so
+    // qr[r][d] and acc[r][d] are indexed private reads (per-lane gathers on lavapipe), done
+    // once per BK keys; the broadcasts and FMAs in the body are not.
+    for (var i = 0u; i < RPT * BK; i++) { s[i] = 0.0; }
+    for (var d = 0u; d < dh4; d++) {
+      var qd: array<vec4<f32>, MAXR>;
+      for (var r = 0u; r < RPT; r++) { qd[r] = qr[r][d]; }
 #if SG
-    // lane t of each group of 8 loads key row j0+t once; the other lanes get it by broadcast
-    for (var j0 = 0u; j0 < BK; j0 += 8u) {
-      let jl = (j0 + (sl & 7u)) * DH4;
-      var dot4: array<vec4<f32>, MAXR * 8u>;   // [RPT, 8]
-      for (var i = 0u; i < RPT * 8u; i++) { dot4[i] = vec4<f32>(0.0); }
-      for (var d = 0u; d < DH4; d++) {
-        let kl = vec4<f32>(kt[jl + d]);
+      // lane t of each group of 8 loads key row j0+t once; the other lanes get it by broadcast
+      for (var j0 = 0u; j0 < BK; j0 += 8u) {
+        let kl = vec4<f32>(kt[(j0 + (sl & 7u)) * dh4 + d]);
         let k8 = array<vec4<f32>, 8>(subgroupBroadcast(kl, 0u), subgroupBroadcast(kl, 1u), subgroupBroadcast(kl, 2u), subgroupBroadcast(kl, 3u),
                                      subgroupBroadcast(kl, 4u), subgroupBroadcast(kl, 5u), subgroupBroadcast(kl, 6u), subgroupBroadcast(kl, 7u));
         for (var r = 0u; r < RPT; r++) {
-          let qd = qr[r][d];
-          for (var t = 0u; t < 8u; t++) { dot4[r * 8u + t] += qd * k8[t]; }
+          for (var t = 0u; t < 8u; t++) { s[r * BK + j0 + t] += dot(qd[r], k8[t]); }
         }
       }
-      for (var r = 0u; r < RPT; r++) {
-        for (var t = 0u; t < 8u; t++) {
-          let x = dot4[r * 8u + t];
-          let sj = select(NEG_BIG, x.x + x.y + x.z + x.w, j0 + t < nk);
-          s[r * BK + j0 + t] = sj;
-          mt[r] = max(mt[r], sj);
-        }
-      }
-    }
 #else
-    for (var j = 0u; j < BK; j++) {
-      var dot4: array<vec4<f32>, MAXR>;
-      for (var r = 0u; r < RPT; r++) { dot4[r] = vec4<f32>(0.0); }
-      for (var d = 0u; d < DH4; d++) {
-        let kv = vec4<f32>(kt[j * DH4 + d]);
-        for (var r = 0u; r < RPT; r++) { dot4[r] += qr[r][d] * kv; }
-      }
-      for (var r = 0u; r < RPT; r++) {
-        let sj = select(NEG_BIG, dot4[r].x + dot4[r].y + dot4[r].z + dot4[r].w, j < nk);
-        s[r * BK + j] = sj;
-        mt[r] = max(mt[r], sj);
-      }
-    }
-#endif
-    // online softmax: rescale once per tile, then p = exp2(s − m)
-    for (var r = 0u; r < RPT; r++) {
-      let alpha = exp2(m[r] - mt[r]);
-      l[r] *= alpha;
-      for (var d = 0u; d < DH4; d++) { acc[r][d] *= alpha; }
-      m[r] = mt[r];
       for (var j = 0u; j < BK; j++) {
-        let pj = exp2(s[r * BK + j] - mt[r]);
+        let kv = vec4<f32>(kt[j * dh4 + d]);
+        for (var r = 0u; r < RPT; r++) { s[r * BK + j] += dot(qd[r], kv); }
+      }
+#endif
+    }
+
+    // online softmax: new max, rescale factor alpha (applied to acc in the PV loop), p = exp2(s − m)
+    var alpha: array<f32, MAXR>;
+    for (var r = 0u; r < RPT; r++) {
+      var mt = m[r];
+      for (var j = 0u; j < BK; j++) {
+        let sj = score(s[r * BK + j], j < nk);
+        s[r * BK + j] = sj;
+        mt = max(mt, sj);
+      }
+      alpha[r] = exp2(m[r] - mt);
+      l[r] *= alpha[r];
+      m[r] = mt;
+      for (var j = 0u; j < BK; j++) {
+        let pj = exp2(s[r * BK + j] - mt);
         s[r * BK + j] = pj;
         l[r] += pj;
       }
     }
+
+    // acc = alpha·acc + p·V, head dim outermost as above
+    for (var d = 0u; d < dh4; d++) {
+      var a: array<vec4<f32>, MAXR>;
+      for (var r = 0u; r < RPT; r++) { a[r] = acc[r][d] * alpha[r]; }
 #if SG
-    for (var j0 = 0u; j0 < BK; j0 += 8u) {
-      let jl = (j0 + (sl & 7u)) * DH4;
-      for (var d = 0u; d < DH4; d++) {
-        let vl = vec4<f32>(vt[jl + d]);
+      for (var j0 = 0u; j0 < BK; j0 += 8u) {
+        let vl = vec4<f32>(vt[(j0 + (sl & 7u)) * dh4 + d]);
         let v8 = array<vec4<f32>, 8>(subgroupBroadcast(vl, 0u), subgroupBroadcast(vl, 1u), subgroupBroadcast(vl, 2u), subgroupBroadcast(vl, 3u),
                                      subgroupBroadcast(vl, 4u), subgroupBroadcast(vl, 5u), subgroupBroadcast(vl, 6u), subgroupBroadcast(vl, 7u));
         for (var r = 0u; r < RPT; r++) {
-          var a = acc[r][d];
-          for (var t = 0u; t < 8u; t++) { a += s[r * BK + j0 + t] * v8[t]; }
-          acc[r][d] = a;
+          for (var t = 0u; t < 8u; t++) { a[r] += s[r * BK + j0 + t] * v8[t]; }
         }
       }
-    }
 #else
-    for (var j = 0u; j < BK; j++) {
-      for (var d = 0u; d < DH4; d++) {
-        let vv = vec4<f32>(vt[j * DH4 + d]);
-        for (var r = 0u; r < RPT; r++) { acc[r][d] += s[r * BK + j] * vv; }
+      for (var j = 0u; j < BK; j++) {
+        let vv = vec4<f32>(vt[j * dh4 + d]);
+        for (var r = 0u; r < RPT; r++) { a[r] += s[r * BK + j] * vv; }
       }
-    }
 #endif
+      for (var r = 0u; r < RPT; r++) { acc[r][d] = a[r]; }
+    }
     workgroupBarrier();
   }
 
   for (var r = 0u; r < RPT; r++) {
     let row = qb * WG * RPT + r * WG + lid;
     if (row < p.lq) {
-      let obase = (b * p.lq + row) * tok4 + h * DH4;
+      let obase = (b * p.lq + row) * tok4 + h * dh4;
       let inv = 1.0 / l[r];
-      for (var d = 0u; d < DH4; d++) { o[obase + d] = vec4<T>(acc[r][d] * inv); }
+      for (var d = 0u; d < dh4; d++) { o[obase + d] = vec4<T>(acc[r][d] * inv); }
     }
   }
 }

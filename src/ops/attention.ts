@@ -1,21 +1,26 @@
 // Fused (flash) attention, O(N) memory (kernels/attention.wgsl).
 import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, type Plan } from '../gpu/plan.js';
-import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
-import { ceilDiv, checkDtypes, dtypeFlags } from './util.js';
+import { bytesPer, shapeStr, type DType, type Tensor } from '../gpu/tensor.js';
+import type { Gpu } from '../gpu/device.js';
+import type { Variant } from '../gpu/kernel.js';
+import { ceilDiv, checkDtypes } from './util.js';
 
 export const attentionKernel = defineKernel({
   name: 'attention',
   prelude: ['common/dtype'],
   flags: { F16: [false, true], SG: [false, true] },
   // WG: invocations per workgroup; RPT: query rows per invocation (BQ = WG·RPT rows per
-  // workgroup); BK: keys per staged tile; DH4: head dim / 4, compile-time so q and the
-  // accumulator stay in registers (one pipeline per head dim in use). SG: subgroup broadcast
-  // of staged K/V (default when the adapter has subgroups of ≥ 8 lanes).
-  overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4], DH4: [16, ...Array.from({ length: 31 }, (_, i) => i + 2).filter((x) => x !== 16)] },
+  // workgroup); BK: keys per staged tile. The head dim is a runtime uniform (one pipeline for
+  // every head dim; kernels/attention.wgsl says why). SG: subgroup broadcast of staged K/V
+  // (default when the adapter has subgroups of ≥ 8 lanes).
+  overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4] },
   bindings: ['uniform', 'read', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16', SG: 'subgroups' },
 });
+
+/** Largest head dim the kernel holds (MAXD4 = 32 vec4s in kernels/attention.wgsl). */
+export const ATTENTION_MAX_HEAD_DIM = 128;
 
 export interface AttentionArgs {
   q: Tensor; // [B, Lq, H*Dh]
@@ -36,11 +41,44 @@ function dims3(t: Tensor, name: string): [number, number, number] {
   return t.shape as [number, number, number];
 }
 
+/**
+ * The kernel variant `attention` records for `lq` query rows of storage dtype `dtype` with
+ * optional tile knobs (see AttentionArgs.tile), and its query rows per workgroup BQ. The head
+ * dim and the key count do not enter it (runtime uniforms), so tests can list the variants a
+ * set of shapes needs and compile them up front. Throws on knob values not declared by the kernel
+ * and on K/V tiles that do not fit the device's workgroup memory.
+ */
+export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?: Partial<Record<string, number>> }): { variant: Variant; BQ: number } {
+  const t = a.tile ?? {};
+  const bp = bytesPer(a.dtype);
+  const Lq = a.lq;
+  // 4 rows per invocation: each broadcast K/V value feeds 4 FMAs (1.4–1.6× over 1 on lavapipe,
+  // bench/RESULTS.md "Attention"); fewer for short queries so blocks are not mostly padding.
+  // The plain kernel (no subgroups) peaks at 2 rows (×1.45 over 1; 4 gives ×1.22).
+  const sgOk = (t.SG ?? 1) !== 0 && gpu.subgroups && ((gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0) >= 8;
+  const RPT = t.RPT ?? (t.BQ ? 1 : Lq <= 64 ? 1 : Lq <= 128 || !sgOk ? 2 : 4);
+  const WG = t.WG ?? (t.BQ ? t.BQ / RPT : 64);
+  for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK]] as const) {
+    if (val !== undefined && !attentionKernel.overrides[knob]!.includes(val)) {
+      throw new Error(`attention: tile ${knob}=${val} is not one of ${attentionKernel.overrides[knob]!.join(', ')}`);
+    }
+  }
+  // K and V tiles share the workgroup memory: 2·BK·MAXD4 vec4s of the storage type, sized for
+  // the largest head dim (the tile is a fixed-size array; the head dim is a runtime uniform).
+  const wgBytes = gpu.limits.maxComputeWorkgroupStorageSize;
+  const tileBytes = (bk: number) => 2 * bk * ATTENTION_MAX_HEAD_DIM * bp;
+  let BK = t.BK ?? 16;
+  if (t.BK === undefined) while (BK > 4 && tileBytes(BK) > wgBytes) BK /= 2;
+  if (tileBytes(BK) > wgBytes) throw new Error(`attention: BK=${BK} tiles need ${tileBytes(BK)} bytes of workgroup memory (room for head dim ${ATTENTION_MAX_HEAD_DIM}), limit ${wgBytes}; use a smaller BK`);
+  const SG = sgOk && BK % 8 === 0;
+  return { variant: { flags: { F16: a.dtype === 'f16', SG }, overrides: { WG, RPT, BK } }, BQ: WG * RPT };
+}
+
 /** out = softmax(q·kᵀ·scale)·v per batch item and head; returns out. */
 export function attention(plan: Plan, a: AttentionArgs): Tensor {
   const { heads: H, headDim: D } = a;
-  if (!Number.isInteger(D) || D < 8 || D > 128 || D % 4 !== 0) {
-    throw new Error(`attention: headDim ${D} is not supported (need a multiple of 4 from 8 to 128)`);
+  if (!Number.isInteger(D) || D < 8 || D > ATTENTION_MAX_HEAD_DIM || D % 4 !== 0) {
+    throw new Error(`attention: headDim ${D} is not supported (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
   }
   if (!Number.isInteger(H) || H < 1) throw new Error(`attention: heads ${H} must be a positive integer`);
   const W = H * D;
@@ -62,39 +100,19 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
     throw new Error(`attention: out ${a.out.label} must not alias q, k or v`);
   }
 
-  const t = a.tile ?? {};
-  const bp = bytesPer(a.q.dtype);
-  // 4 rows per invocation: each broadcast K/V value feeds 4 FMAs (1.4–1.6× over 1 on lavapipe,
-  // bench/RESULTS.md "Attention"); fewer for short queries so blocks are not mostly padding.
-  // The plain kernel (no subgroups) peaks at 2 rows (×1.45 over 1; 4 gives ×1.22).
-  const sgOk = (t.SG ?? 1) !== 0 && plan.gpu.subgroups && ((plan.gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0) >= 8;
-  const RPT = t.RPT ?? (t.BQ ? 1 : Lq <= 64 ? 1 : Lq <= 128 || !sgOk ? 2 : 4);
-  const WG = t.WG ?? (t.BQ ? t.BQ / RPT : 64);
-  const BQ = WG * RPT;
-  for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK]] as const) {
-    if (val !== undefined && !attentionKernel.overrides[knob]!.includes(val)) {
-      throw new Error(`attention: tile ${knob}=${val} is not one of ${attentionKernel.overrides[knob]!.join(', ')}`);
-    }
-  }
-  const DH4 = D / 4;
-  // K and V tiles share the workgroup memory: 2·BK·DH4 vec4s of the storage type.
-  const wgBytes = plan.gpu.limits.maxComputeWorkgroupStorageSize;
-  let BK = t.BK ?? 16;
-  if (t.BK === undefined) while (BK > 4 && 2 * BK * DH4 * 4 * bp > wgBytes) BK /= 2;
-  if (2 * BK * DH4 * 4 * bp > wgBytes) throw new Error(`attention: BK=${BK} tiles for headDim ${D} need ${2 * BK * DH4 * 4 * bp} bytes of workgroup memory, limit ${wgBytes}`);
-  const SG = sgOk && BK % 8 === 0;
+  const { variant, BQ } = attentionVariant(plan.gpu, { lq: Lq, dtype: a.q.dtype, tile: a.tile });
   const scale = a.scale ?? 1 / Math.sqrt(D);
   const qBlocks = ceilDiv(Lq, BQ);
   const groups = B * H * qBlocks;
 
   plan.record({
     spec: attentionKernel,
-    variant: { flags: { ...dtypeFlags(a.q), SG }, overrides: { WG, RPT, BK, DH4 } },
+    variant,
     uniforms: [
       ['lq', 'u32', Lq],
       ['lk', 'u32', Lk],
       ['heads', 'u32', H],
-      ['_pad0', 'u32', 0],
+      ['dh4', 'u32', D / 4],
       ['q_blocks', 'u32', qBlocks],
       ['groups', 'u32', groups],
       ['scale_log2', 'f32', scale * Math.LOG2E],
@@ -107,7 +125,7 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
     // QKᵀ and PV: 2 FLOPs per multiply-add, 2·Lq·Lk·Dh each per head.
     flops: 4 * B * H * Lq * Lk * D,
     // q and out once; k and v re-read by every query block.
-    bytes: (2 * B * Lq * W + 2 * qBlocks * B * Lk * W) * bp,
+    bytes: (2 * B * Lq * W + 2 * qBlocks * B * Lk * W) * bytesPer(a.q.dtype),
   });
   return a.out;
 }
