@@ -191,3 +191,63 @@ export function declaredVariants(spec: KernelSpec): Variant[] {
   }
   return out;
 }
+
+/**
+ * Compile variants ahead of their first real dispatch into the cache `getKernel` reads; variants
+ * already cached are skipped. Returns the variant keys. Throws like getKernel (unsupported
+ * feature, undeclared flag/override value, WGSL errors). Lavapipe (llvmpipe) generates a
+ * pipeline's machine code on its first dispatch, seconds per variant, so each new pipeline is
+ * dispatched once here on one workgroup with zeroed uniforms and small zeroed buffers (kernels
+ * return early or do nothing for zero sizes; out-of-range accesses are clamped by WebGPU).
+ * For tests: a file compiles what it needs once, up front, outside any test's time.
+ */
+export async function compileKernels(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[]): Promise<string[]> {
+  const device = gpu.device;
+  let cache = caches.get(device);
+  if (!cache) caches.set(device, (cache = new Map()));
+  const todo = new Map<string, { spec: KernelSpec; variant: Variant }>();
+  for (const { spec, variant: v } of list) {
+    const variant = resolveVariant(spec, v);
+    const key = variantKey(spec, variant);
+    if (cache.has(key) || todo.has(key)) continue;
+    checkVariantSupported(gpu, spec, variant);
+    todo.set(key, { spec, variant });
+  }
+  const compiled = await Promise.all(
+    [...todo].map(async ([key, { spec, variant }]) => {
+      const module = device.createShaderModule({ label: key, code: variantSource(spec, variant) });
+      const layout = bindGroupLayout(device, spec.bindings);
+      const pipeline = await device.createComputePipelineAsync({
+        label: key,
+        layout: device.createPipelineLayout({ label: key, bindGroupLayouts: [layout] }),
+        compute: { module, entryPoint: spec.entry ?? 'main', constants: variant.overrides },
+      });
+      return { key, pipeline, layout, spec, variant };
+    }),
+  );
+  const zeros: GPUBuffer[] = [];
+  const buffer = (usage: number) => {
+    const b = device.createBuffer({ label: 'compileKernels', size: 4096, usage });
+    zeros.push(b);
+    return b;
+  };
+  try {
+    for (const c of compiled) {
+      const enc = device.createCommandEncoder({ label: `compile ${c.key}` });
+      const pass = enc.beginComputePass();
+      pass.setPipeline(c.pipeline);
+      pass.setBindGroup(0, device.createBindGroup({
+        layout: c.layout,
+        entries: c.spec.bindings.map((b, i) => ({ binding: i, resource: { buffer: buffer(b === 'uniform' ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) } })),
+      }));
+      pass.dispatchWorkgroups(1);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      cache.set(c.key, c);
+    }
+  } finally {
+    zeros.forEach((b) => b.destroy());
+  }
+  return [...new Set(list.map(({ spec, variant }) => variantKey(spec, variant)))];
+}
