@@ -3,3 +3,4 @@
 // (HTTP range requests) or File/Blob objects. Never imports the Node-only `webgpu` package.
 export * from './api.js';
 export * from './vae/index.js';
+export { encodeMp4WebCodecs, type Mp4Encoded } from './video/webcodecs.js';

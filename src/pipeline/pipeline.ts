@@ -267,7 +267,8 @@ export class Pipeline {
   /**
    * The pipeline call: prompt embeddings (or prompts through the text encoder), the denoising loop
    * with the folder's scheduler, then (output_type "np") the VAE decode and diffusers' postprocessing.
-   * @throws InputError for missing/inconsistent inputs (before GPU work), NumericsError, GpuError.
+   * @throws InputError for missing/inconsistent inputs and LimitError for a decode beyond the adapter's
+ *   limits (both before the denoising loop), NumericsError, GpuError.
    */
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
     const outputType = o.output_type ?? (this.vae ? 'np' : 'latent');
@@ -309,6 +310,8 @@ export class Pipeline {
       opts.seed = o.seed ?? 0;
       opts.shape = this.latentShape(batch, o);
     }
+    // a decode that cannot fit the adapter is refused before the denoising loop (LimitError)
+    if (outputType === 'np') this.vae!.plan(o.latents?.shape ?? opts.shape!);
     o.onStage?.('denoise');
     const res = await generate(this.transformer, opts);
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
