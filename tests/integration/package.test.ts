@@ -2,7 +2,7 @@
 // `tessera` by name, type-check strict consumers against the shipped .d.ts (no skipLibCheck), run
 // the installed CLI without and then with the optional peer `webgpu`, and a golden forward pass
 // through the installed copy. Heavy (packs, installs, spawns): an integration test.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +17,20 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
 delete env.TESSERA_CLI_CHILD;
 delete env.TESSERA_STDERR_TTY;
-const sh = (cmd: string, args: string[], cwd: string) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env });
-const tsc = (cwd: string) => spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], { cwd, encoding: 'utf8', env });
+/** Runs a command without blocking the worker (vitest's RPC must keep answering during npm pack/install). */
+function spawnAsync(cmd: string, args: string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, encoding: 'utf8', env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
+  const r = await spawnAsync(cmd, args, cwd);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+const tsc = (cwd: string) => spawnAsync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], cwd);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 /** Every file under `dir` with its mtime, to prove a run wrote nothing there. */
@@ -57,10 +69,10 @@ describe('package.json', () => {
 
 describe('npm package', () => {
   let tarball = '';
-  it('packs (prepack builds dist/): compiled JavaScript, declarations and LICENSE, no TypeScript sources', () => {
-    const out = sh('npm', ['pack', '--silent', '--pack-destination', work], ROOT).trim().split('\n').pop()!;
+  it('packs (prepack builds dist/): compiled JavaScript, declarations and LICENSE, no TypeScript sources', async () => {
+    const out = (await sh('npm', ['pack', '--silent', '--pack-destination', work], ROOT)).trim().split('\n').pop()!;
     tarball = join(work, out);
-    const files = sh('tar', ['-tzf', tarball], work).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+    const files = (await sh('tar', ['-tzf', tarball], work)).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
     expect(files).toContain('LICENSE');
     expect(files).toContain('dist/cli/main.js');
     expect(files).toContain('dist/kernels.gen.js'); // kernel sources compiled in: nothing generated at install or run time
@@ -72,16 +84,16 @@ describe('npm package', () => {
     expect(readFileSync(join(ROOT, 'dist', 'index.d.ts'), 'utf8')).toMatch(/^\/\/\/ <reference types="@webgpu\/types"/);
   }, 180_000);
 
-  it('installs without webgpu; imports by name; says what to install when a GPU is asked for', () => {
+  it('installs without webgpu; imports by name; says what to install when a GPU is asked for', async () => {
     mkdirSync(app, { recursive: true });
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
     expect(existsSync(join(app, 'node_modules', 'webgpu'))).toBe(false); // optional peer: not pulled in
     expect(existsSync(join(app, 'node_modules', 'tsx'))).toBe(false);
-    const names = sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera'; console.log(Object.keys(t).sort().join(','))"], app);
+    const names = (await sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera'; console.log(Object.keys(t).sort().join(','))"], app)).trim();
     for (const n of ['loadModel', 'generate', 'acquireGpu', 'makeScheduler', 'nodeFolder']) expect(names.split(',')).toContain(n);
     // profiler and kernel-editing internals are the `tessera/profiler` entry only
-    const prof = sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera/profiler'; console.log(Object.keys(t).sort().join(','))"], app);
+    const prof = await sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera/profiler'; console.log(Object.keys(t).sort().join(','))"], app);
     for (const n of ['profilePlan', 'kernelTable', 'chromeTrace', 'Plan', 'kernelRegistry', 'setKernelSource', 'deviceCeiling']) {
       expect(prof.trim().split(','), n).toContain(n);
       expect(names.split(','), n).not.toContain(n);
@@ -90,16 +102,16 @@ describe('npm package', () => {
     const browser = readFileSync(join(app, 'node_modules', 'tessera', 'dist', 'index.browser.js'), 'utf8');
     expect(browser).not.toMatch(/node-env|from 'webgpu'|node:/);
 
-    const lib = spawnSync(process.execPath, ['--input-type=module', '-e', "import { acquireGpu } from 'tessera'; try { await acquireGpu(); } catch (e) { console.log(e.name + ': ' + e.message); }"], { cwd: app, encoding: 'utf8', env });
+    const lib = await spawnAsync(process.execPath, ['--input-type=module', '-e', "import { acquireGpu } from 'tessera'; try { await acquireGpu(); } catch (e) { console.log(e.name + ': ' + e.message); }"], app);
     expect(lib.stdout).toContain(`GpuUnavailableError: `);
     expect(lib.stdout).toContain(`npm install webgpu@${WEBGPU_VERSION}`);
 
-    const cli = spawnSync(join(app, 'node_modules', '.bin', 'tessera'), ['info'], { cwd: app, encoding: 'utf8', env });
+    const cli = await spawnAsync(join(app, 'node_modules', '.bin', 'tessera'), ['info'], app);
     expect(cli.status).toBe(1);
     expect(cli.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^tessera: error: GpuUnavailableError: .*npm install webgpu@${WEBGPU_VERSION.replace(/\./g, '\\.')}$`))]);
   }, 300_000);
 
-  it('strict TypeScript consumers (Node and browser) compile against the shipped declarations without skipLibCheck', () => {
+  it('strict TypeScript consumers (Node and browser) compile against the shipped declarations without skipLibCheck', async () => {
     const use = `import { loadModel, acquireGpu, generate, type ForwardInputs } from 'tessera';
 import { profilePlan, type ProfileRun } from 'tessera/profiler';
 export const p: (...a: Parameters<typeof profilePlan>) => Promise<ProfileRun> = profilePlan;
@@ -120,19 +132,19 @@ export { f, i, generate };
     // a browser project: DOM lib, bundler resolution with the browser condition, no Node types at all
     writeFileSync(join(web, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['es2022', 'dom'], types: [] }, files: ['use.ts'] }));
     for (const dir of [node, web]) {
-      const r = tsc(dir);
+      const r = await tsc(dir);
       expect(r.stdout + r.stderr, dir).toBe('');
       expect(r.status).toBe(0);
     }
-  }, 120_000);
+  }, 300_000);
 
   it('with webgpu installed: the installed CLI runs dist/ quietly, writes nothing into node_modules, and passes a golden case', async () => {
-    sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `webgpu@${WEBGPU_VERSION}`], app);
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `webgpu@${WEBGPU_VERSION}`], app);
     const pkgDir = join(app, 'node_modules', 'tessera');
     expect(existsSync(join(pkgDir, 'src'))).toBe(false);
     const before = snapshot(pkgDir);
     const bin = join(app, 'node_modules', '.bin', 'tessera');
-    const info = spawnSync(bin, ['info'], { cwd: app, encoding: 'utf8', env });
+    const info = await spawnAsync(bin, ['info'], app);
     if (hasGpu) {
       expect(info.status).toBe(0);
       expect(info.stdout).toMatch(/^adapter /);
