@@ -11,7 +11,8 @@
 //        frame edges, neighbour bands' rows elsewhere). Input rows of an UP band are rows / 2.
 //   w:   [frames·ks·ks taps, cin, c4·4] (vec4 over output channels, zero-padded past cout).
 // One invocation: PX consecutive output pixels of one row × 4 output channels, f32 accumulators;
-// per (tap, input channel) it loads one weight vec4 and PX inputs for 4·PX FMAs.
+// per (tap, input channel) it loads one weight vec4 and PX inputs for 4·PX FMAs. VEC4 (cin a
+// multiple of 4): per 4 input channels, 4 weight vec4s and PX input vec4s for 16·PX FMAs.
 // Expects common/dtype.wgsl (T).
 
 struct Params {
@@ -28,7 +29,7 @@ struct Params {
   out_off: u32,   // element index of output row 0, column 0
   px_groups: u32, // ceil(width / PX)
   total: u32,     // rows · px_groups · c4 invocations
-  _pad0: u32,
+  cinv: u32,      // cin / 4 (VEC4) or cin: XV loads per pixel
   _pad1: u32,
   _pad2: u32,
 }
@@ -38,18 +39,88 @@ override PX: u32 = 4;   // ≤ MAXPX
 const MAXPX = 8u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x0: array<T>;          // frame t−2 (or dummy)
-@group(0) @binding(2) var<storage, read> x1: array<T>;          // frame t−1 (or dummy)
-@group(0) @binding(3) var<storage, read> x2: array<T>;          // frame t
+#if VEC4
+alias XV = vec4<T>;   // four input channels (cin % 4 == 0)
+#else
+alias XV = T;
+#endif
+
+@group(0) @binding(1) var<storage, read> x0: array<XV>;         // frame t−2 (or dummy)
+@group(0) @binding(2) var<storage, read> x1: array<XV>;         // frame t−1 (or dummy)
+@group(0) @binding(3) var<storage, read> x2: array<XV>;         // frame t
 @group(0) @binding(4) var<storage, read> w: array<vec4<T>>;     // [taps, cin, c4]
 @group(0) @binding(5) var<storage, read> bias: array<T>;        // [cout]
 @group(0) @binding(6) var<storage, read> res: array<T>;         // like out, or dummy
 @group(0) @binding(7) var<storage, read_write> out: array<T>;   // [rows + 2, width, cout]
 
-fn ld(f: u32, i: u32) -> f32 {
-  if (f == 0u) { return f32(x0[i]); }
-  if (f == 1u) { return f32(x1[i]); }
-  return f32(x2[i]);
+alias Acc = array<vec4<f32>, MAXPX>;
+alias Idx = array<u32, MAXPX>;
+alias Keep = array<f32, MAXPX>;
+
+// One tap over all input channels of one frame. The frame's binding is chosen once per tap
+// (three copies of the loop, one per binding), not per load: a per-load branch cost ~2× on
+// lavapipe. base[q] is in units of XV; wi0 indexes w at (tap, channel 0, co4).
+fn tap0(base: ptr<function, Idx>, keep: ptr<function, Keep>, wi0: u32, acc: ptr<function, Acc>) {
+  var wi = wi0;
+  for (var i = 0u; i < p.cinv; i++) {
+#if VEC4
+    let w0 = vec4<f32>(w[wi]);
+    let w1 = vec4<f32>(w[wi + p.c4]);
+    let w2 = vec4<f32>(w[wi + 2u * p.c4]);
+    let w3 = vec4<f32>(w[wi + 3u * p.c4]);
+    for (var q = 0u; q < PX; q++) {
+      let xv = vec4<f32>(x0[(*base)[q] + i]) * (*keep)[q];
+      (*acc)[q] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
+    }
+    wi += 4u * p.c4;
+#else
+    let wv = vec4<f32>(w[wi]);
+    for (var q = 0u; q < PX; q++) { (*acc)[q] += (f32(x0[(*base)[q] + i]) * (*keep)[q]) * wv; }
+    wi += p.c4;
+#endif
+  }
+}
+
+fn tap1(base: ptr<function, Idx>, keep: ptr<function, Keep>, wi0: u32, acc: ptr<function, Acc>) {
+  var wi = wi0;
+  for (var i = 0u; i < p.cinv; i++) {
+#if VEC4
+    let w0 = vec4<f32>(w[wi]);
+    let w1 = vec4<f32>(w[wi + p.c4]);
+    let w2 = vec4<f32>(w[wi + 2u * p.c4]);
+    let w3 = vec4<f32>(w[wi + 3u * p.c4]);
+    for (var q = 0u; q < PX; q++) {
+      let xv = vec4<f32>(x1[(*base)[q] + i]) * (*keep)[q];
+      (*acc)[q] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
+    }
+    wi += 4u * p.c4;
+#else
+    let wv = vec4<f32>(w[wi]);
+    for (var q = 0u; q < PX; q++) { (*acc)[q] += (f32(x1[(*base)[q] + i]) * (*keep)[q]) * wv; }
+    wi += p.c4;
+#endif
+  }
+}
+
+fn tap2(base: ptr<function, Idx>, keep: ptr<function, Keep>, wi0: u32, acc: ptr<function, Acc>) {
+  var wi = wi0;
+  for (var i = 0u; i < p.cinv; i++) {
+#if VEC4
+    let w0 = vec4<f32>(w[wi]);
+    let w1 = vec4<f32>(w[wi + p.c4]);
+    let w2 = vec4<f32>(w[wi + 2u * p.c4]);
+    let w3 = vec4<f32>(w[wi + 3u * p.c4]);
+    for (var q = 0u; q < PX; q++) {
+      let xv = vec4<f32>(x2[(*base)[q] + i]) * (*keep)[q];
+      (*acc)[q] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
+    }
+    wi += 4u * p.c4;
+#else
+    let wv = vec4<f32>(w[wi]);
+    for (var q = 0u; q < PX; q++) { (*acc)[q] += (f32(x2[(*base)[q] + i]) * (*keep)[q]) * wv; }
+    wi += p.c4;
+#endif
+  }
 }
 
 @compute @workgroup_size(WG)
@@ -63,10 +134,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let pad = i32(p.ks / 2u);
   let f0 = 3u - p.frames;
   let rowlen = p.in_width * p.cin;
-  var acc: array<vec4<f32>, MAXPX>;
+  var acc: Acc;
   for (var q = 0u; q < PX; q++) { acc[q] = vec4<f32>(0.0); }
-  var base: array<u32, MAXPX>;
-  var keep: array<f32, MAXPX>;
+  var base: Idx;
+  var keep: Keep;
+  let vw = p.cin / p.cinv;   // elements per XV: 4 (VEC4) or 1
   var tap = 0u;
   for (var f = f0; f < 3u; f++) {
     for (var kh = 0; kh < i32(p.ks); kh++) {
@@ -79,14 +151,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
           var sc = u;
           if (p.up == 1u) { sc = u >> 1u; }
           keep[q] = select(0.0, 1.0, ok);
-          base[q] = select(0u, u32(i32(p.in_off) + sr * i32(rowlen) + sc * i32(p.cin)), ok);
+          base[q] = select(0u, u32(i32(p.in_off) + sr * i32(rowlen) + sc * i32(p.cin)) / vw, ok);
         }
-        var wi = tap * p.cin * p.c4 + co4;
-        for (var i = 0u; i < p.cin; i++) {
-          let wv = vec4<f32>(w[wi]);
-          for (var q = 0u; q < PX; q++) { acc[q] += (ld(f, base[q] + i) * keep[q]) * wv; }
-          wi += p.c4;
-        }
+        let wi = tap * p.cin * p.c4 + co4;
+        if (f == 0u) { tap0(&base, &keep, wi, &acc); } else if (f == 1u) { tap1(&base, &keep, wi, &acc); } else { tap2(&base, &keep, wi, &acc); }
         tap++;
       }
     }

@@ -5,6 +5,7 @@ import { InputError } from '../model/model.js';
 import type { DType } from '../gpu/tensor.js';
 import { NumericsError } from '../sampler/generate.js';
 import { loadVae } from '../vae/vae.js';
+import { planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
 import { checkOutputPath } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
@@ -28,22 +29,26 @@ export const decodeCommand: Command = {
     const inputs = await readInputs(file);
     checkNames(file, inputs, ['latents'], ['latents']);
     const latents = floatInput(file, inputs, 'latents');
-    const vae = await loadVae(p.vae as string, { dtype: p.dtype as DType | undefined, variant: p.variant as string | undefined });
+    const vae = await loadVae(p.vae as string, {
+      dtype: p.dtype as DType | undefined,
+      variant: p.variant as string | undefined,
+      // shape and binding-limit checks before any weight is read or GPU work done
+      preflight: (config, gpu, dtype) => {
+        try {
+          planDecode(config, latents.shape, dtype, gpu.limits.maxStorageBufferBindingSize);
+        } catch (e) {
+          if (e instanceof InputError) throw new InputError(`${file}: ${e.message}`);
+          throw e;
+        }
+      },
+    });
     try {
-      // shape and limit checks before any GPU work
-      try {
-        vae.plan(latents.shape);
-      } catch (e) {
-        if (e instanceof InputError) throw new InputError(`${file}: ${e.message}`);
-        throw e;
-      }
-      const t0 = performance.now();
       const out = await vae.decode(latents);
       for (let i = 0; i < out.data.length; i++) {
         if (!Number.isFinite(out.data[i]!)) throw new NumericsError(`the decoder produced a non-finite value (${out.data[i]}) at flat index ${i} of "sample"${vae.dtype === 'f16' ? ' (f16 overflow? try --dtype f32)' : ''}`);
       }
       await writeOutputAtomic(p.out as string, [{ name: 'sample', shape: out.shape, data: out.data }]);
-      console.error(`wrote ${p.out}: sample [${out.shape.join(',')}] (${vae.config.raw['_class_name']}, ${vae.dtype}, ${((performance.now() - t0) / 1000).toFixed(2)} s)`);
+      console.error(`wrote ${p.out}: sample [${out.shape.join(',')}] (${vae.config.raw['_class_name']}, ${vae.dtype}, ${vae.lastStats!.seconds.toFixed(2)} s, ${vae.lastStats!.bands} row band${vae.lastStats!.bands > 1 ? 's' : ''})`);
       return 0;
     } finally {
       vae.dispose();

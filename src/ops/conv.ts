@@ -9,7 +9,7 @@ import { ceilDiv, checkDtypes, dtypeFlags } from './util.js';
 export const convKernel = defineKernel({
   name: 'conv',
   prelude: ['common/dtype'],
-  flags: { F16: [false, true], RESIDUAL: [false, true] },
+  flags: { F16: [false, true], RESIDUAL: [false, true], VEC4: [false, true] },
   overrides: { WG: [64, 32, 128], PX: [4, 1, 2, 8] },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
@@ -70,6 +70,8 @@ export function conv(plan: Plan, a: ConvArgs): Tensor {
   for (const t of [...a.x, a.w, a.bias, ...(a.residual ? [a.residual] : [])]) {
     if (t.buffer === a.out.buffer) throw new Error(`conv: out ${a.out.label} must not alias ${t.label}`);
   }
+  // four input channels per load where the channels allow (every VAE layer but odd test shapes)
+  const vec4 = cin % 4 === 0 && inOff % 4 === 0;
   const PX = a.tile?.PX ?? 4;
   const WG = a.tile?.WG ?? 64;
   const pxGroups = ceilDiv(width, PX);
@@ -78,7 +80,7 @@ export function conv(plan: Plan, a: ConvArgs): Tensor {
   const bp = bytesPer(a.out.dtype);
   plan.record({
     spec: convKernel,
-    variant: { flags: { ...dtypeFlags(a.out), RESIDUAL: !!a.residual }, overrides: { PX, WG } },
+    variant: { flags: { ...dtypeFlags(a.out), RESIDUAL: !!a.residual, VEC4: vec4 }, overrides: { PX, WG } },
     uniforms: [
       ['rows', 'u32', rows],
       ['width', 'u32', width],
@@ -93,7 +95,7 @@ export function conv(plan: Plan, a: ConvArgs): Tensor {
       ['out_off', 'u32', outOff],
       ['px_groups', 'u32', pxGroups],
       ['total', 'u32', total],
-      ['_pad0', 'u32', 0],
+      ['cinv', 'u32', vec4 ? cin / 4 : cin],
       ['_pad1', 'u32', 0],
       ['_pad2', 'u32', 0],
     ],

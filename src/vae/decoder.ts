@@ -528,7 +528,7 @@ async function klFrame(ctx: Ctx, c: KlVaeConfig, w: VaeWeights, z: Frame): Promi
 }
 
 /** Decode per the plan (see the file header); returns diffusers' `sample` as F32. */
-export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype: DType, latents: TensorData, p: DecodePlanSummary, opts: DecodeOptions = {}): Promise<TensorData> {
+export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype: DType, latents: TensorData, p: DecodePlanSummary, opts: DecodeOptions = {}): Promise<{ out: TensorData; peakBytes: number; dispatches: number }> {
   const { batch: B, latentFrames: F, height: H, width: W } = p;
   const zc = latents.shape[1]!;
   const out = new Float32Array(p.outShape.reduce((x, y) => x * y, 1));
@@ -593,5 +593,5 @@ export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype
     ctx.destroy();
     alloc.destroyAll();
   }
-  return { data: out, shape: p.outShape };
+  return { out: { data: out, shape: p.outShape }, peakBytes: alloc.peakBytes, dispatches: ctx.dispatches };
 }

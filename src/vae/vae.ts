@@ -30,6 +30,22 @@ export interface LoadVaeOptions {
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors`. */
   variant?: string;
   onProgress?: (done: number, total: number, key: string) => void;
+  /**
+   * Called with the parsed config, the device and the dtype after the keys were checked and
+   * before any weight is read: e.g. `planDecode` for the latents the caller will decode, so that
+   * a decode that cannot fit is refused before the weights are read.
+   */
+  preflight?: (config: VaeConfig, gpu: Gpu, dtype: DType) => void;
+}
+
+/** Figures of the last decode (for `tessera bench vae` and the profiler). */
+export interface DecodeStats {
+  seconds: number;
+  /** Peak bytes of the decoder's activations, caches and scratch (weights not included). */
+  peakBytes: number;
+  weightBytes: number;
+  dispatches: number;
+  bands: number;
 }
 
 export interface DecodeOptions {
@@ -63,12 +79,15 @@ export interface Vae {
   decode(latents: TensorData, opts?: DecodeOptions): Promise<TensorData>;
   /** The band plan a decode of `shape` would use, without running it (throws LimitError). */
   plan(shape: number[], opts?: DecodeOptions): DecodePlanSummary;
+  /** Figures of the last completed decode (null before the first). */
+  readonly lastStats: DecodeStats | null;
   dispose(): void;
 }
 
 const isModelFolder = (s: unknown): s is ModelFolder => typeof s === 'object' && s !== null && 'tensors' in s && 'readF32' in s;
 
 class LoadedVae implements Vae {
+  lastStats: DecodeStats | null = null;
   constructor(
     readonly config: VaeConfig,
     readonly gpu: Gpu,
@@ -90,7 +109,10 @@ class LoadedVae implements Vae {
     if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
     const plan = this.plan(latents.shape, opts);
-    return decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
+    const t0 = performance.now();
+    const { out, peakBytes, dispatches } = await decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
+    this.lastStats = { seconds: (performance.now() - t0) / 1000, peakBytes, weightBytes: this.weights.bytes, dispatches, bands: plan.bands };
+    return out;
   }
   dispose(): void {
     this.alloc.destroyAll();
@@ -115,6 +137,12 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
     if (dtype === 'f16' && !gpu.f16) {
       if (!opts.gpu) gpu.destroy();
       throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
+    }
+    try {
+      opts.preflight?.(config, gpu, dtype);
+    } catch (e) {
+      if (!opts.gpu) gpu.destroy();
+      throw e;
     }
     const alloc = new Allocator(gpu);
     try {

@@ -1,0 +1,161 @@
+// `tessera bench vae --vae-preset wan2.1|sd | --vae DIR [--frames F] --height H --width W [--batch B]`:
+// seconds per decode and peak GPU memory of a VAE decoder (latents → pixels), with the band
+// plan. Presets are the released architectures (Wan2.1's AutoencoderKLWan, the SD/DiT/Latte
+// AutoencoderKL) with seeded random weights. Before timing, the decode is checked: finite, a
+// rerun is bit-identical, and (latent height ≥ 2) a decode split in 2 row bands matches the
+// untiled one to f32 rounding.
+import { describeAdapter, type Gpu } from '../gpu/device.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
+import type { ModelFolder } from '../io/model-folder.js';
+import type { TensorInfo } from '../io/safetensors.js';
+import { randn } from '../random.js';
+import { parseVaeConfig, vaeDecoderKeys } from '../vae/config.js';
+import { loadVae, type Vae } from '../vae/vae.js';
+import { UsageError, type FlagSpec, type Parsed } from './args.js';
+
+export const VAE_PRESETS: Record<string, Record<string, unknown>> = {
+  // Wan-AI/Wan2.1-T2V-1.3B-Diffusers vae/config.json (architecture fields)
+  'wan2.1': { _class_name: 'AutoencoderKLWan', base_dim: 96, z_dim: 16, dim_mult: [1, 2, 4, 4], num_res_blocks: 2, temperal_downsample: [false, true, true], latents_mean: Array(16).fill(0), latents_std: Array(16).fill(1) },
+  // stabilityai/sd-vae-ft-ema (DiT-XL-2-256 and Latte-1 vae/config.json)
+  sd: { _class_name: 'AutoencoderKL', block_out_channels: [128, 256, 512, 512], layers_per_block: 2, norm_num_groups: 32, latent_channels: 4, in_channels: 3, out_channels: 3, up_block_types: Array(4).fill('UpDecoderBlock2D'), scaling_factor: 0.18215 },
+};
+
+export const VAE_FLAGS: Record<string, FlagSpec> = {
+  'vae-preset': { type: 'choice', choices: Object.keys(VAE_PRESETS), help: 'vae: a released VAE architecture with seeded random weights', arg: 'NAME' },
+  vae: { type: 'string', help: 'vae: a diffusers VAE folder instead of a preset', arg: 'DIR' },
+};
+
+export interface VaeBenchResult {
+  bench: 'vae';
+  label: string;
+  vae: string;
+  dtype: DType;
+  adapter: string;
+  latents: number[];
+  sample: number[];
+  bands: number;
+  band_rows: number[];
+  largest_binding: number;
+  max_binding: number;
+  repeats: number;
+  median_s: number;
+  min_s: number;
+  max_s: number;
+  dispatches: number;
+  peak_bytes: number;
+  weight_bytes: number;
+  check: { finite: boolean; deterministic: boolean; banded_max_rel_err: number | null };
+}
+
+/** A model folder of seeded random weights (std 1/√fan-in, norms near 1) for a VAE config. */
+function randomFolder(name: string, config: Record<string, unknown>, seed: number): ModelFolder {
+  const want = vaeDecoderKeys(parseVaeConfig(config));
+  const tensors = new Map<string, TensorInfo>([...want].map(([k, shape]) => [k, { name: k, dtype: 'F32', shape, begin: 0, end: 0, file: 'random' }]));
+  const keys = [...want.keys()];
+  return {
+    name,
+    config,
+    tensors,
+    shards: [],
+    metadata: new Map(),
+    source: () => Promise.reject(new Error('random weights have no file')),
+    async readF32(k) {
+      const shape = want.get(k)!;
+      const n = shape.reduce((a, b) => a * b, 1);
+      const i = keys.indexOf(k);
+      if (/(gamma|norm[^.]*\.weight)$/.test(k)) return randn(n, seed + i, 0.1).map((v) => v + 1);
+      if (k.endsWith('.bias')) return randn(n, seed + i, 0.05);
+      return randn(n, seed + i, 1 / Math.sqrt(n / shape[0]!));
+    },
+    async close() {},
+  };
+}
+
+const dimFlag = (p: Parsed, name: string, def?: number): number => {
+  const v = (p[name] as number | undefined) ?? def;
+  if (v === undefined) throw new UsageError(`tessera bench vae: give --${name}`);
+  if (v < 1 || v > 4096) throw new UsageError(`--${name} must be between 1 and 4096, got ${v}`);
+  return v;
+};
+
+export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeats: number; json: boolean }): Promise<VaeBenchResult> {
+  const preset = p['vae-preset'] as string | undefined;
+  const dir = p.vae as string | undefined;
+  if (!preset === !dir) throw new UsageError(`tessera bench vae: give exactly one of --vae-preset (${Object.keys(VAE_PRESETS).join(', ')}) or --vae DIR`);
+  const log = (m: string) => (c.json ? console.error(m) : console.log(m));
+  const height = dimFlag(p, 'height', preset ? 8 : undefined);
+  const width = dimFlag(p, 'width', preset ? 8 : undefined);
+  const batch = dimFlag(p, 'batch', 1);
+  const source = preset ? randomFolder(`preset ${preset}`, VAE_PRESETS[preset]!, (p.seed as number | undefined) ?? 0) : dir!;
+  let shape: number[] = [];
+  const vae: Vae = await loadVae(source, {
+    gpu,
+    dtype: c.dtype,
+    preflight: (cfg) => {
+      const zc = cfg.kind === 'wan' ? cfg.zDim : cfg.latentChannels;
+      const frames = p.frames as number | undefined;
+      shape = cfg.kind === 'wan' || frames !== undefined ? [batch, zc, dimFlag(p, 'frames', 2), height, width] : [batch, zc, height, width];
+    },
+  });
+  try {
+    const plan = vae.plan(shape);
+    const latents = { data: randn(shape.reduce((a, b) => a * b, 1), 7), shape };
+    log(`vae ${preset ?? dir} (${vae.config.raw['_class_name']}, ${vae.dtype}) latents [${shape.join(',')}] → sample [${plan.outShape.join(',')}], ${plan.bands} row band(s); checking…`);
+    const a = await vae.decode(latents);
+    const b = await vae.decode(latents);
+    const finite = a.data.every(Number.isFinite);
+    const deterministic = a.data.every((v, i) => Object.is(v, b.data[i]));
+    let banded: number | null = null;
+    if (height >= 2) {
+      const t = await vae.decode(latents, { bands: 2 });
+      let d = 0;
+      let m = 0;
+      a.data.forEach((v, i) => {
+        d = Math.max(d, Math.abs(v - t.data[i]!));
+        m = Math.max(m, Math.abs(v));
+      });
+      banded = d / m;
+    }
+    if (!finite || !deterministic || (banded !== null && banded > 1e-5)) {
+      throw new Error(`bench vae: the decode failed its check (finite ${finite}, bit-identical rerun ${deterministic}, 2 bands vs 1 max rel err ${banded}): no time reported`);
+    }
+    const times: number[] = [];
+    let stats = vae.lastStats!;
+    for (let i = 0; i < c.repeats; i++) {
+      await vae.decode(latents);
+      stats = vae.lastStats!;
+      times.push(stats.seconds);
+    }
+    const sorted = [...times].sort((x, y) => x - y);
+    return {
+      bench: 'vae',
+      label: `vae ${preset ?? dir} [${shape.join(',')}]`,
+      vae: String(vae.config.raw['_class_name']),
+      dtype: vae.dtype,
+      adapter: describeAdapter(gpu),
+      latents: shape,
+      sample: plan.outShape,
+      bands: plan.bands,
+      band_rows: plan.bandRows,
+      largest_binding: plan.largestBinding,
+      max_binding: plan.maxBinding,
+      repeats: c.repeats,
+      median_s: sorted[Math.floor(sorted.length / 2)]!,
+      min_s: sorted[0]!,
+      max_s: sorted[sorted.length - 1]!,
+      dispatches: stats.dispatches,
+      peak_bytes: stats.peakBytes,
+      weight_bytes: stats.weightBytes,
+      check: { finite, deterministic, banded_max_rel_err: banded },
+    };
+  } finally {
+    vae.dispose();
+  }
+}
+
+export function printVaeResult(r: VaeBenchResult, json: boolean): void {
+  if (json) return;
+  console.log(`${r.label}  [${r.vae}, ${r.dtype}, ${r.adapter}; checked: finite, bit-identical rerun, 2 bands vs 1 ${r.check.banded_max_rel_err === null ? 'n/a' : r.check.banded_max_rel_err.toExponential(2)}]`);
+  console.log(`  sample [${r.sample.join(',')}]: median ${r.median_s.toFixed(3)} s per decode (min ${r.min_s.toFixed(3)}, max ${r.max_s.toFixed(3)}, ${r.repeats} repeats), ${r.dispatches} dispatches`);
+  console.log(`  memory: peak ${fmtBytes(r.peak_bytes)} activations + caches, weights ${fmtBytes(r.weight_bytes)}; ${r.bands} row band(s) of ${r.band_rows.join('/')} latent rows, largest binding ${fmtBytes(r.largest_binding)} of ${fmtBytes(r.max_binding)}`);
+}
