@@ -9,32 +9,28 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { runPipelineGenerate } from './generate-pipeline.js';
-import type { SchedulerName } from '../sampler/scheduler.js';
+import { SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import type { DType } from '../gpu/tensor.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
 import type { Command } from './main.js';
-import { generateConditioning } from './model-inputs.js';
+import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { progressBar } from './progress.js';
 
-/** scheduler/scheduler_config.json next to the model folder (diffusers pipeline layout). */
-function schedulerConfig(modelDir: string, scheduler: SchedulerName): Record<string, unknown> | undefined {
+/**
+ * The scheduler of a `--model DIR` run, as diffusers builds it: the config is
+ * DIR/../scheduler/scheduler_config.json (a pipeline folder's) or DIR/scheduler_config.json; its
+ * `_class_name` is the class unless `--scheduler` names one (then `X.from_config(config)`).
+ * Without a config file, `--scheduler` is required and the class's defaults are used.
+ */
+export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined): SchedulerSpec {
   for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
     if (!existsSync(p)) continue;
-    let cfg: Record<string, unknown>;
-    try {
-      cfg = JSON.parse(readFileSync(p, 'utf8'));
-    } catch (e) {
-      throw new InputError(`${p}: not valid JSON (${(e as Error).message})`);
-    }
-    const cls = cfg._class_name;
-    const want = scheduler === 'ddim' ? 'DDIMScheduler' : 'FlowMatchEulerDiscreteScheduler';
-    if (cls !== undefined && cls !== want) {
-      console.error(`note: ${p} is for ${String(cls)}, not ${want}: using ${want}'s defaults (plus flags)`);
-      return undefined;
-    }
-    return cfg;
+    return schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, shift, warn: (l) => console.error(l) });
   }
-  return undefined;
+  if (name === undefined) {
+    throw new UsageError(`tessera generate: no scheduler config (${join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json')} or ${join(modelDir, 'scheduler_config.json')}): give --scheduler (${SCHEDULER_CLASSES.join(', ')} or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`);
+  }
+  return schedulerFromConfig({}, { file: `${name} defaults`, override: name, shift });
 }
 
 export const generateCommand: Command = {
@@ -42,14 +38,15 @@ export const generateCommand: Command = {
     name: 'generate',
     summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video)',
     usage:
-      'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --scheduler flow-match-euler|ddim --steps N --guidance G [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
+      'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
       '       tessera generate --pipeline DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with latents and encoder_hidden_states/negative_encoder_hidden_states (Wan/Latte) or class_labels (DiT)' },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "latents" (F32), and with a pipeline\'s VAE "video" [B,F,H,W,3] in [0,1] ("images" [B,H,W,3] for DiT)', required: true },
-      scheduler: { type: 'choice', choices: ['flow-match-euler', 'ddim'], help: 'sampler (required with --model; a pipeline uses its scheduler_config.json)' },
+      scheduler: { type: 'string', arg: 'CLASS', help: `scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name` },
+      variant: { type: 'string', arg: 'NAME', help: 'weight variant: diffusion_pytorch_model.NAME.safetensors (e.g. fp16), as diffusers\' variant=' },
       steps: { type: 'int', help: 'denoising steps (required with --model; default 50 with --pipeline, as diffusers)' },
       guidance: { type: 'number', help: 'classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class\'s default with --pipeline: Wan 5, Latte 7.5, DiT 4)' },
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
@@ -68,17 +65,20 @@ export const generateCommand: Command = {
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
     if (p.pipeline !== undefined) return runPipelineGenerate(p);
     if (p.model === undefined) throw new UsageError('tessera generate: give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder)');
-    if (p.scheduler === undefined) throw new UsageError('tessera generate: --model needs --scheduler flow-match-euler|ddim');
     if (p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
     p.guidance ??= 1;
     if (p.shift !== undefined && (p.shift as number) <= 0) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
-    if (p.shift !== undefined && p.scheduler === 'ddim') throw new UsageError('--shift applies to --scheduler flow-match-euler only');
+    // the scheduler and its config, checked before any weight is read
+    const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);
+    scheduler.setTimesteps(p.steps as number);
     if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width (and --frames for video models)');
     const media = planMedia(p, { out: p.out as string });
     const budget = maxMemory(p);
     const inputs = p.inputs ? await readInputs(p.inputs as string) : new Map();
+    checkSeedVsLatents(p, inputs);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
+      ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
       maxMemory: budget,
       // the batched (CFG) shapes the loop will run, refused before any weight is read
       preflight: (config, gpu, dtype) => {
@@ -101,11 +101,9 @@ export const generateCommand: Command = {
     try {
       const fam = model.family;
       const opts: GenerateOptions = {
-        scheduler: p.scheduler as SchedulerName,
-        steps: p.steps as number,
-        guidance: p.guidance as number,
-        shift: p.shift as number | undefined,
-        schedulerConfig: schedulerConfig(p.model as string, p.scheduler as SchedulerName),
+        scheduler,
+        num_inference_steps: p.steps as number,
+        guidance_scale: p.guidance as number,
       };
       const cond = generateConditioning(p, fam, inputs, (p.guidance as number) > 1);
       opts.latents = cond.latents;
@@ -132,7 +130,7 @@ export const generateCommand: Command = {
         writeOutputAtomic(p.out as string, [{ name: 'latents', shape: result.latents.shape, data: result.latents.data }]),
         writeMedia(media, { family: fam, latents: result.latents }),
       ]);
-      console.error(`wrote ${p.out}: latents [${result.latents.shape.join(',')}] after ${result.timesteps.length} steps (${model.describe()})`);
+      console.error(`wrote ${p.out}: latents [${result.latents.shape.join(',')}] after ${result.timesteps.length} steps of ${result.scheduler} (${model.describe()})`);
       for (const line of lines) console.error(line);
       return 0;
     } finally {

@@ -54,6 +54,11 @@ export interface LoadOptions {
    * that cannot fit is refused before the weights are read.
    */
   preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType) => void;
+  /**
+   * diffusers' weight variant (`variant="fp16"`): reads `diffusion_pytorch_model.<variant>.safetensors`
+   * (or its sharded index) instead of `diffusion_pytorch_model.safetensors`.
+   */
+  variant?: string;
 }
 
 /** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
@@ -207,6 +212,19 @@ export class DiffusionModel {
     if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, 0, Uint32Array.from(inputs.class_labels!));
   }
 
+  /**
+   * For loops that keep their state on the GPU (src/sampler/generate.ts): validates `inputs`,
+   * records the forward plan for their shapes (once), writes every input once, and returns the
+   * plan with its input and output tensors. Running or encoding `plan` computes `out` from what
+   * the input tensors hold then; the caller rewrites `hidden_states` / `timestep` between runs.
+   */
+  resident(inputs: ForwardInputs): { plan: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
+    const v = this.validate(inputs);
+    const r = this.runner(v.latentShape, v.textShape);
+    this.writeInputs(r, inputs);
+    return { plan: r.plan, hidden_states: r.latents, timestep: r.timestep, out: r.out };
+  }
+
   /** One forward pass; returns the output `sample` in diffusers' layout, as f32. */
   async forward(inputs: ForwardInputs): Promise<TensorData> {
     const v = this.validate(inputs);
@@ -279,7 +297,7 @@ function checkFinite(name: string, a: Float32Array): void {
  * `source`: a path (Node) or URL (browser), or a FolderSource.
  */
 export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {
-  const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source);
+  const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source, opts.variant !== undefined ? { variant: opts.variant } : undefined);
   try {
     const config = parseConfig(folder.config);
     const want = expectedKeys(config);

@@ -10,3 +10,4 @@ export * from './elementwise.js';
 export * from './conv.js';
 export * from './vae-norm.js';
 export * from './vae-attention.js';
+export * from './lincomb.js';

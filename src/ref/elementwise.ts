@@ -52,3 +52,16 @@ export function concatRef(xs: { data: ArrayLike<number>; shape: number[] }[], ax
     }
   return Float64Array.from(out);
 }
+
+/** kernels/lincomb.wgsl in float64: v = clamp(Σ coef·base[off + (j/per)·stride + j%per]); returns v (n values). */
+export function lincombRef(pool: ArrayLike<number>, src: ArrayLike<number>, n: number, per: number, terms: { coef: number; off: number; stride: number; fromSrc: boolean }[], clamp?: number): Float64Array {
+  const v = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const row = Math.floor(j / per);
+    const r = j % per;
+    let acc = 0;
+    for (const t of terms) acc += t.coef * (t.fromSrc ? src : pool)[t.off + row * t.stride + r]!;
+    v[j] = clamp === undefined ? acc : Math.min(Math.max(acc, -clamp), clamp);
+  }
+  return v;
+}

@@ -1,73 +1,133 @@
-// The denoising loop of diffusers' pipelines (WanPipeline, DiTPipeline, LattePipeline), with
-// classifier-free guidance batched: cond and uncond go through the model as one batch of 2B.
-// The forward plan is recorded once for that shape and replayed per step; the scheduler update
-// and the guidance combine run on the CPU on the read-back model output (which also gives a
-// cheap non-finite check at the end of every step).
+// The denoising loop of diffusers' pipelines (WanPipeline, DiTPipeline, LattePipeline), resident
+// on the GPU. Classifier-free guidance is batched: cond and uncond go through the model as one
+// batch of 2B. The forward plan is recorded once for that shape; the guidance mixing and the
+// scheduler's update (src/sampler/program.ts: a few linear combinations per step, coefficients
+// computed on the host in float64) are recorded once for the whole run as `lincomb` dispatches
+// and encoded after the forward in the same command buffer. Latents, the last sample and the
+// earlier model outputs stay in one f32 GPU buffer; the text embeddings are uploaded once; per
+// step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
+// read once at the end.
 import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.js';
 import { InputError } from '../model/model.js';
-import { GpuError } from '../gpu/device.js';
+import { GpuError, withErrorScopes } from '../gpu/device.js';
+import { Plan, waitIdle } from '../gpu/plan.js';
+import { Allocator, readTensor, writeTensor } from '../gpu/tensor.js';
+import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn } from '../random.js';
-import { cfgCombine, makeScheduler, type Scheduler, type SchedulerName } from './scheduler.js';
+import { schedulerFromConfig, type SchedulerSpec } from './config.js';
+import { EPS_SLOT, type StepProgram } from './program.js';
 
 export class NumericsError extends Error {
   override name = 'NumericsError';
 }
 
+/**
+ * Options of `generate`, named as diffusers' pipelines name them. Give the scheduler as a
+ * `SchedulerSpec` (schedulerFromConfig), or as a class / short name (`scheduler`) built from
+ * `scheduler_config` (the folder's scheduler_config.json contents) as `X.from_config` does, or
+ * only `scheduler_config` (its `_class_name` decides, as `from_pretrained`).
+ */
 export interface GenerateOptions {
-  scheduler: SchedulerName;
-  steps: number;
-  /** Guidance scale; CFG is on when > 1 (as in diffusers' pipelines). */
-  guidance: number;
-  /** Flow-match shift (overrides scheduler_config.json). */
+  scheduler?: SchedulerSpec | string;
+  /** scheduler_config.json contents. */
+  scheduler_config?: Record<string, unknown>;
+  /** Denoising steps (diffusers' num_inference_steps). */
+  num_inference_steps?: number;
+  /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
+  guidance_scale?: number;
+  /** tessera's own: FlowMatchEulerDiscreteScheduler shift, replacing the config's. */
   shift?: number;
-  /** scheduler_config.json contents, when the model folder has one. */
-  schedulerConfig?: Record<string, unknown>;
-  /** Initial noise [B, C, (F,) H, W], used as given. Or `seed` + `shape`. */
+  /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape`. */
   latents?: TensorData;
   seed?: number;
   shape?: number[];
-  /** Wan/Latte: [B, L, dim] text embeddings, and the negative ones for CFG. */
-  encoderHiddenStates?: TensorData;
-  negativeEncoderHiddenStates?: TensorData;
+  /** Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds), and the negative ones for CFG. */
+  encoder_hidden_states?: TensorData;
+  negative_encoder_hidden_states?: TensorData;
+  prompt_embeds?: TensorData;
+  negative_prompt_embeds?: TensorData;
   /** DiT: [B] class ids. */
-  classLabels?: number[];
+  class_labels?: number[];
   /** Called after each step (progress bars, previews). */
   onStep?: (step: number, steps: number, timestep: number) => void;
+  /** Where the scheduler config's ignored-keys warning goes (default console.warn). */
+  onWarning?: (line: string) => void;
+
+  /** @deprecated the older camelCase names, still accepted */
+  steps?: number;
+  /** @deprecated use guidance_scale */
+  guidance?: number;
+  /** @deprecated use scheduler_config */
+  schedulerConfig?: Record<string, unknown>;
+  /** @deprecated use encoder_hidden_states */
+  encoderHiddenStates?: TensorData;
+  /** @deprecated use negative_encoder_hidden_states */
+  negativeEncoderHiddenStates?: TensorData;
+  /** @deprecated use class_labels */
+  classLabels?: number[];
 }
 
 export interface GenerateResult {
+  /** Final latents before any VAE, the shape of the initial ones, f32. */
   latents: TensorData;
   timesteps: number[];
+  /** The diffusers scheduler class that sampled. */
+  scheduler: string;
+}
+
+interface Prepared {
+  latents: TensorData;
+  cfg: boolean;
+  guidance: number;
+  program: StepProgram;
+  text?: TensorData;
+  negText?: TensorData;
+  labels?: number[];
+}
+
+/** The scheduler an options object asks for. */
+export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'scheduler_config' | 'schedulerConfig' | 'shift' | 'onWarning'>): SchedulerSpec {
+  if (o.scheduler !== undefined && typeof o.scheduler === 'object') {
+    if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec');
+    return o.scheduler;
+  }
+  const config = o.scheduler_config ?? o.schedulerConfig;
+  return schedulerFromConfig(config ?? {}, { override: o.scheduler, shift: o.shift, file: config ? 'scheduler_config' : 'scheduler config (class defaults)', warn: o.onWarning });
 }
 
 /** Validates everything a generate call needs before any GPU work. */
-function prepare(model: DiffusionModel, o: GenerateOptions): { latents: TensorData; cfg: boolean; sched: Scheduler } {
-  if (!Number.isFinite(o.guidance)) throw new InputError(`--guidance must be a finite number, got ${o.guidance}`);
-  const sched = makeScheduler(o.scheduler, o.steps, o.schedulerConfig ?? {}, o.shift !== undefined ? { shift: o.shift } : {});
+function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
+  const guidance = o.guidance_scale ?? o.guidance ?? 1;
+  if (!Number.isFinite(guidance)) throw new InputError(`guidance_scale must be a finite number, got ${guidance}`);
+  const steps = o.num_inference_steps ?? o.steps;
+  if (steps === undefined) throw new InputError('num_inference_steps: missing');
+  const program = resolveScheduler(o).setTimesteps(steps);
   let latents = o.latents;
   if (!latents) {
     if (!o.shape) throw new InputError('no initial latents: give `latents` (inputs file) or --seed with --frames/--height/--width');
     const n = o.shape.reduce((a, b) => a * b, 1);
     latents = { data: randn(n, o.seed ?? 0), shape: o.shape };
   }
-  const cfg = o.guidance > 1;
+  if (latents.data.length !== latents.shape.reduce((a, b) => a * b, 1)) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
+  const cfg = guidance > 1;
   const B = latents.shape[0]!;
   const C = model.config.inChannels;
   const outC = model.config.outChannels;
   if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
+  const labels = o.class_labels ?? o.classLabels;
+  const text = o.encoder_hidden_states ?? o.prompt_embeds ?? o.encoderHiddenStates;
+  const negText = o.negative_encoder_hidden_states ?? o.negative_prompt_embeds ?? o.negativeEncoderHiddenStates;
   if (model.family === 'dit') {
-    if (!o.classLabels) throw new InputError('class_labels: missing (DiT is class-conditional)');
-    if (o.classLabels.length !== B) throw new InputError(`class_labels: expected ${B} ids (batch of latents), found ${o.classLabels.length}`);
+    if (!labels) throw new InputError('class_labels: missing (DiT is class-conditional)');
+    if (labels.length !== B) throw new InputError(`class_labels: expected ${B} ids (batch of latents), found ${labels.length}`);
   } else {
-    if (!o.encoderHiddenStates) throw new InputError('encoder_hidden_states: missing (text embeddings)');
+    if (!text) throw new InputError('encoder_hidden_states: missing (text embeddings)');
     if (cfg) {
-      if (!o.negativeEncoderHiddenStates) throw new InputError(`negative_encoder_hidden_states: missing; guidance ${o.guidance} > 1 needs the negative text embeddings (or use --guidance 1)`);
-      const a = o.encoderHiddenStates.shape;
-      const b = o.negativeEncoderHiddenStates.shape;
-      if (a.join() !== b.join()) throw new InputError(`negative_encoder_hidden_states: shape [${b.join(',')}] must equal encoder_hidden_states [${a.join(',')}]`);
+      if (!negText) throw new InputError(`negative_encoder_hidden_states: missing; guidance ${guidance} > 1 needs the negative text embeddings (or use --guidance 1)`);
+      if (text.shape.join() !== negText.shape.join()) throw new InputError(`negative_encoder_hidden_states: shape [${negText.shape.join(',')}] must equal encoder_hidden_states [${text.shape.join(',')}]`);
     }
   }
-  return { latents, cfg, sched };
+  return { latents, cfg, guidance, program, text, negText, labels };
 }
 
 const cat = (a: Float32Array, b: Float32Array): Float32Array => {
@@ -86,62 +146,127 @@ export async function locate(model: DiffusionModel, inputs: ForwardInputs): Prom
   }
 }
 
+const firstNonFinite = (a: Float32Array): number => a.findIndex((v) => !Number.isFinite(v));
+
+/** Flag bits of the per-step non-finite word. */
+const FLAG_MODEL = 0;
+const FLAG_SCHEDULER = 1;
+
 /**
  * Runs the sampler and returns the final latents (before any VAE), like the diffusers pipeline
  * with output_type="latent".
  *
  * @example
- * const out = await generate(model, { scheduler: 'flow-match-euler', steps: 30, guidance: 5, shift: 3,
- *   seed: 0, shape: [1, 16, 5, 32, 32], encoderHiddenStates, negativeEncoderHiddenStates });
+ * const scheduler = schedulerFromConfig(readFileSync('Wan2.1-T2V-1.3B-Diffusers/scheduler/scheduler_config.json', 'utf8'));
+ * const { latents } = await generate(model, { scheduler, num_inference_steps: 30, guidance_scale: 5,
+ *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
+ * @throws InputError for missing or mismatched inputs, SchedulerConfigError for a config tessera
+ *   cannot run (both before any GPU work); NumericsError naming the step (and the layer) when a
+ *   value goes non-finite; GpuError naming the step on a device error.
  */
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
-  const { latents: init, cfg, sched } = prepare(model, o);
+  const { latents: init, cfg, guidance, program, text, negText, labels } = prepare(model, o);
   const shape = init.shape;
   const B = shape[0]!;
-  const C = shape[1]!;
-  const per = init.data.length / B; // values per batch item
-  let x: Float32Array = Float32Array.from(init.data);
-  const outC = model.config.outChannels;
-  // inputs that do not change between steps, batched [cond; uncond] when guiding
-  const text = o.encoderHiddenStates && (cfg ? { data: cat(o.encoderHiddenStates.data, o.negativeEncoderHiddenStates!.data), shape: [2 * B, ...o.encoderHiddenStates.shape.slice(1)] } : o.encoderHiddenStates);
-  const labels = o.classLabels && (cfg ? [...o.classLabels, ...o.classLabels.map(() => (model.config as { numClasses: number }).numClasses)] : o.classLabels);
+  const n = init.data.length; // latent values (all B items)
+  const per = n / B;
   const bb = cfg ? 2 * B : B;
+  const x0 = program.initNoiseSigma === 1 ? Float32Array.from(init.data) : Float32Array.from(init.data, (v) => v * program.initNoiseSigma);
+  const N = program.timesteps.length;
+  // Inputs of the first call; the text and class labels never change, the latents and timestep are rewritten in place.
+  const inputs: ForwardInputs = {
+    hidden_states: { data: cfg ? cat(x0, x0) : x0, shape: [bb, ...shape.slice(1)] },
+    timestep: new Array(bb).fill(program.timesteps[0]),
+    encoder_hidden_states: text && (cfg ? { data: cat(text.data, negText!.data), shape: [2 * B, ...text.shape.slice(1)] } : text),
+    class_labels: labels && (cfg ? [...labels, ...labels.map(() => (model.config as { numClasses: number }).numClasses)] : labels),
+  };
+  const r = model.resident(inputs);
+  const gpu = model.gpu;
+  const outC = model.config.outChannels;
+  const perOut = (r.out.size / bb); // model output values per item (learned sigma: 2C channels, first C taken)
+  if (perOut * bb !== r.out.size || (perOut !== per && perOut !== 2 * per)) throw new InputError(`model output ${r.out.size} values for ${bb} items does not hold ${per} latent values per item (out_channels ${outC})`);
 
-  for (let i = 0; i < sched.timesteps.length; i++) {
-    const t = sched.timesteps[i]!;
-    const inputs: ForwardInputs = {
-      hidden_states: { data: cfg ? cat(x, x) : x, shape: [bb, ...shape.slice(1)] },
-      timestep: new Array(bb).fill(t),
-      encoder_hidden_states: text,
-      class_labels: labels,
-    };
-    let out: TensorData;
-    try {
-      out = await model.forward(inputs);
-    } catch (e) {
-      // a lost device or a GPU error mid-run: say which step it ended
-      if (e instanceof GpuError) throw new GpuError(`step ${i + 1}/${sched.timesteps.length}: ${e.message}`, e.kind, e.where);
-      throw e;
-    }
-    // model output per item: outC channels; learned-sigma models (outC = 2C) keep the first C
-    const perOut = out.data.length / bb;
-    const spatial = perOut / outC;
-    if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} is neither in_channels ${C} nor 2×${C} (learned sigma)`);
-    const take = (item: number) => out.data.subarray(item * perOut, item * perOut + C * spatial);
-    let eps = new Float32Array(B * per);
-    for (let b = 0; b < B; b++) eps.set(cfg ? cfgCombine(take(b), take(B + b), o.guidance) : take(b), b * per);
-    for (let j = 0; j < eps.length; j++) {
-      if (!Number.isFinite(eps[j]!)) {
-        const where = await locate(model, inputs);
-        throw new NumericsError(`step ${i + 1}/${sched.timesteps.length} (t=${t}): the model output has a non-finite value (${eps[j]}) at flat index ${j}; ${where}${model.dtype === 'f16' ? ' — f16 overflow? try --dtype f32' : ''}`);
+  const alloc = new Allocator(gpu);
+  try {
+    const pool = alloc.tensor([program.slots, n], 'f32', 'sampler_state');
+    const flag = alloc.buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'sampler_nonfinite_flag');
+    const flagRead = alloc.buffer(4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'sampler_nonfinite_flag_read');
+    writeTensor(gpu, pool, x0, program.initSlot * n);
+    // Every step's dispatches, recorded once: [guidance, ...scheduler ops] per step.
+    const plan = new Plan(gpu, alloc);
+    const ranges: [number, number][] = [];
+    const slot = (s: number): LincombTerm => ({ coef: 0, off: s * n, stride: per, fromSrc: false });
+    const g = guidance;
+    // noise_pred = uncond + g·(cond − uncond) = g·cond + (1 − g)·uncond over the first C channels of each item
+    const guide: LincombTerm[] = cfg
+      ? [{ coef: g, off: 0, stride: perOut, fromSrc: true }, { coef: 1 - g, off: B * perOut, stride: perOut, fromSrc: true }]
+      : [{ coef: 1, off: 0, stride: perOut, fromSrc: true }];
+    for (let i = 0; i < N; i++) {
+      const from = plan.dispatches.length;
+      plan.layer = `sampler.step${i + 1}`;
+      lincomb(plan, { pool, src: r.out, model: r.hidden_states, flag, n, per, terms: guide, outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
+      for (const op of program.ops[i]!) {
+        lincomb(plan, {
+          pool, src: r.out, model: r.hidden_states, flag, n, per,
+          terms: op.terms.map((t) => ({ ...slot(t.slot), coef: t.coef })),
+          outOff: op.out * n,
+          copies: op.toModel ? bb / B : 0,
+          flagBit: FLAG_SCHEDULER,
+          clamp: op.clamp,
+          layer: op.label,
+        });
       }
+      ranges.push([from, plan.dispatches.length]);
     }
-    x = sched.step(i, eps, x);
-    eps = new Float32Array(0);
-    for (let j = 0; j < x.length; j++) {
-      if (!Number.isFinite(x[j]!)) throw new NumericsError(`step ${i + 1}/${sched.timesteps.length} (t=${t}): the scheduler produced a non-finite latent at flat index ${j}`);
+    plan.layer = '';
+    const zero = new Uint32Array(1);
+    for (let i = 0; i < N; i++) {
+      const t = program.timesteps[i]!;
+      const where = `step ${i + 1}/${N}`;
+      let bits: number;
+      try {
+        if (i > 0) writeTensor(gpu, r.timestep, new Array(bb).fill(t));
+        gpu.device.queue.writeBuffer(flag, 0, zero);
+        // The first step runs the forward on its own (the plan tunes its kernels before its first run).
+        if (i === 0) await r.plan.run(`${model.name} forward`);
+        await withErrorScopes(gpu, where, () => {
+          const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
+          if (i > 0) r.plan.encode(enc);
+          plan.encode(enc, ranges[i]![0], ranges[i]![1]);
+          enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
+          gpu.device.queue.submit([enc.finish()]);
+        });
+        await waitIdle(gpu, where);
+        await flagRead.mapAsync(GPUMapMode.READ);
+        bits = new Uint32Array(flagRead.getMappedRange())[0]!;
+        flagRead.unmap();
+      } catch (e) {
+        // a lost device or a GPU error mid-run: say which step it ended
+        if (e instanceof GpuError) throw new GpuError(`${where}: ${e.message.replace(/^step \d+\/\d+: /, '')}`, e.kind, e.where);
+        throw e;
+      }
+      if (bits & (1 << FLAG_MODEL)) {
+        const out = await readTensor(gpu, r.out);
+        const j = firstNonFinite(out);
+        inputs.hidden_states = { data: await readTensor(gpu, r.hidden_states), shape: inputs.hidden_states.shape };
+        inputs.timestep = new Array(bb).fill(t);
+        const at = await locate(model, inputs);
+        throw new NumericsError(`${where} (t=${t}): the model output has a non-finite value (${out[j]}) at flat index ${j}; ${at}${model.dtype === 'f16' ? ' — f16 overflow? try --dtype f32' : ''}`);
+      }
+      if (bits & (1 << FLAG_SCHEDULER)) {
+        const next = await readTensor(gpu, r.hidden_states);
+        throw new NumericsError(`${where} (t=${t}): the scheduler (${program.className}) produced a non-finite latent at flat index ${Math.max(0, firstNonFinite(next.subarray(0, n)))}`);
+      }
+      o.onStep?.(i + 1, N, t);
     }
-    o.onStep?.(i + 1, sched.timesteps.length, t);
+    const result = alloc.tensor([n], 'f32', 'sampler_result');
+    await withErrorScopes(gpu, 'reading the final latents', () => {
+      const enc = gpu.device.createCommandEncoder({ label: 'tessera final latents' });
+      enc.copyBufferToBuffer(pool.buffer, program.resultSlot * n * 4, result.buffer, 0, n * 4);
+      gpu.device.queue.submit([enc.finish()]);
+    });
+    return { latents: { data: await readTensor(gpu, result), shape }, timesteps: program.timesteps, scheduler: program.className };
+  } finally {
+    alloc.destroyAll();
   }
-  return { latents: { data: x, shape }, timesteps: sched.timesteps };
 }

@@ -7,6 +7,8 @@
 // Math.fround in the same order. Only the pieces the pipelines use are implemented
 // (static shift, eta = 0); every other config value is rejected by name.
 
+import { EPS_SLOT, type LinOp, type StepProgram } from './program.js';
+
 const f32 = Math.fround;
 
 export interface Scheduler {
@@ -106,6 +108,7 @@ export function flowMatchSigmas(
 
 export class FlowMatchEulerScheduler implements Scheduler {
   readonly name = 'flow-match-euler';
+  readonly className = 'FlowMatchEulerDiscreteScheduler';
   readonly initNoiseSigma = 1;
   readonly timesteps: number[];
   /** steps+1 values (f32), the last one terminal. */
@@ -124,6 +127,14 @@ export class FlowMatchEulerScheduler implements Scheduler {
     const out = new Float32Array(sample.length);
     for (let j = 0; j < out.length; j++) out[j] = sample[j]! + f32(dt * modelOutput[j]!);
     return out;
+  }
+
+  /** The run as a step program: slot 1 the sample, prev = sample + (σ_{i+1} − σ_i)·model_output. */
+  program(): StepProgram {
+    const ops = this.timesteps.map((_, i): LinOp[] => [
+      { out: 1, terms: [{ slot: 1, coef: 1 }, { slot: EPS_SLOT, coef: this.sigmas[i + 1]! - this.sigmas[i]! }], label: 'flow_match_euler.step', toModel: true },
+    ]);
+    return { className: this.className, timesteps: this.timesteps, sigmas: this.sigmas, initNoiseSigma: 1, slots: 2, initSlot: 1, ops, resultSlot: 1 };
   }
 }
 
@@ -256,6 +267,7 @@ export interface DDIMOptions {
 
 export class DDIMScheduler implements Scheduler {
   readonly name = 'ddim';
+  readonly className = 'DDIMScheduler';
   readonly initNoiseSigma = 1;
   readonly timesteps: number[];
   readonly alphasCumprod: Float32Array;
@@ -333,154 +345,34 @@ export class DDIMScheduler implements Scheduler {
     }
     return out;
   }
-}
 
-// ---------------------------------------------------------------------------------------------
-// factory and config validation
-
-type Config = Record<string, unknown>;
-
-const FLOW_CLASS = 'FlowMatchEulerDiscreteScheduler';
-const DDIM_CLASS = 'DDIMScheduler';
-
-function num(cfg: Config, key: string, dflt: number, check: (v: number) => boolean, what: string): number {
-  const v = cfg[key];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
-    throw new Error(`scheduler config: ${key} must be ${what}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function bool(cfg: Config, key: string, dflt: boolean): boolean {
-  const v = cfg[key];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'boolean') throw new Error(`scheduler config: ${key} must be true or false, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function oneOf<T extends string>(cfg: Config, key: string, dflt: T, allowed: readonly T[]): T {
-  const v = cfg[key];
-  if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) {
-    throw new Error(`scheduler config: ${key} ${JSON.stringify(v)} is not supported (${allowed.join(', ')})`);
-  }
-  return v as T;
-}
-
-/** Keys that are only read by features we reject, or by none with the values we accept. */
-function mustBeFalse(cfg: Config, key: string, why: string): void {
-  if (bool(cfg, key, false)) throw new Error(`scheduler config: ${key} = true is unsupported (${why})`);
-}
-
-function checkKeys(cfg: Config, className: string, known: readonly string[]): void {
-  const cls = cfg['_class_name'];
-  if (cls !== undefined && cls !== className) {
-    throw new Error(
-      `scheduler config: _class_name '${String(cls)}' does not match ${className}; pass a ${className} config (or none, for its defaults)`,
-    );
-  }
-  for (const k of Object.keys(cfg)) {
-    if (k.startsWith('_')) continue; // _class_name, _diffusers_version
-    if (!known.includes(k)) throw new Error(`scheduler config: unknown key '${k}' for ${className}`);
-  }
-}
-
-const FLOW_KEYS = [
-  'num_train_timesteps', 'shift', 'use_dynamic_shifting', 'base_shift', 'max_shift', 'base_image_seq_len',
-  'max_image_seq_len', 'invert_sigmas', 'shift_terminal', 'use_karras_sigmas', 'use_exponential_sigmas',
-  'use_beta_sigmas', 'time_shift_type', 'stochastic_sampling',
-] as const;
-
-const DDIM_KEYS = [
-  'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'clip_sample',
-  'set_alpha_to_one', 'steps_offset', 'prediction_type', 'thresholding', 'dynamic_thresholding_ratio',
-  'clip_sample_range', 'sample_max_value', 'timestep_spacing', 'rescale_betas_zero_snr',
-] as const;
-
-const isInt = (v: number) => Number.isInteger(v);
-
-function flowFromConfig(steps: number, cfg: Config, overrides: { shift?: number }): FlowMatchEulerScheduler {
-  checkKeys(cfg, FLOW_CLASS, FLOW_KEYS);
-  const n = num(cfg, 'num_train_timesteps', 1000, (v) => isInt(v) && v >= 1, 'an integer >= 1');
-  // overrides.shift acts like from_config(config, shift=...): it replaces the config value, so it
-  // is applied both to the training sigmas and in set_timesteps.
-  let shift = num(cfg, 'shift', 1, (v) => v > 0, 'a number > 0');
-  if (overrides.shift !== undefined) {
-    if (!Number.isFinite(overrides.shift) || overrides.shift <= 0) throw new Error(`shift must be a number > 0, got ${overrides.shift}`);
-    shift = overrides.shift;
-  }
-  mustBeFalse(cfg, 'use_dynamic_shifting', 'needs a resolution-dependent mu; Wan uses a static shift');
-  mustBeFalse(cfg, 'use_karras_sigmas', 'only the plain linear sigma schedule is implemented');
-  mustBeFalse(cfg, 'use_exponential_sigmas', 'only the plain linear sigma schedule is implemented');
-  mustBeFalse(cfg, 'use_beta_sigmas', 'only the plain linear sigma schedule is implemented');
-  mustBeFalse(cfg, 'stochastic_sampling', 'the Euler update here is deterministic');
-  // Read only with use_dynamic_shifting, which is rejected above: checked for type, then unused.
-  num(cfg, 'base_shift', 0.5, () => true, 'a number');
-  num(cfg, 'max_shift', 1.15, () => true, 'a number');
-  num(cfg, 'base_image_seq_len', 256, () => true, 'a number');
-  num(cfg, 'max_image_seq_len', 4096, () => true, 'a number');
-  oneOf(cfg, 'time_shift_type', 'exponential', ['exponential', 'linear'] as const);
-  const shiftTerminal = num(cfg, 'shift_terminal', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1) or null');
-  const invertSigmas = bool(cfg, 'invert_sigmas', false);
-  checkSteps(steps, n);
-  return new FlowMatchEulerScheduler(steps, shift, { numTrainTimesteps: n, shiftTerminal, invertSigmas });
-}
-
-function ddimFromConfig(steps: number, cfg: Config): DDIMScheduler {
-  checkKeys(cfg, DDIM_CLASS, DDIM_KEYS);
-  const n = num(cfg, 'num_train_timesteps', 1000, (v) => isInt(v) && v >= 1, 'an integer >= 1');
-  if (bool(cfg, 'thresholding', false)) {
-    throw new Error('scheduler config: thresholding = true is unsupported (dynamic thresholding is not implemented)');
-  }
-  num(cfg, 'dynamic_thresholding_ratio', 0.995, () => true, 'a number'); // thresholding only
-  num(cfg, 'sample_max_value', 1, () => true, 'a number'); // thresholding only
-  const tb = cfg['trained_betas'];
-  let trainedBetas: number[] | null = null;
-  if (tb !== undefined && tb !== null) {
-    if (!Array.isArray(tb) || !tb.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      throw new Error('scheduler config: trained_betas must be an array of numbers or null');
-    }
-    trainedBetas = tb as number[];
-  }
-  checkSteps(steps, n);
-  return new DDIMScheduler(steps, {
-    numTrainTimesteps: n,
-    betaStart: num(cfg, 'beta_start', 0.0001, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
-    betaEnd: num(cfg, 'beta_end', 0.02, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
-    betaSchedule: oneOf(cfg, 'beta_schedule', 'linear', ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const),
-    trainedBetas,
-    rescaleBetasZeroSnr: bool(cfg, 'rescale_betas_zero_snr', false),
-    clipSample: bool(cfg, 'clip_sample', true),
-    clipSampleRange: num(cfg, 'clip_sample_range', 1, (v) => v > 0, 'a number > 0'),
-    setAlphaToOne: bool(cfg, 'set_alpha_to_one', true),
-    stepsOffset: num(cfg, 'steps_offset', 0, (v) => isInt(v) && v >= 0, 'an integer >= 0'),
-    predictionType: oneOf(cfg, 'prediction_type', 'epsilon', ['epsilon', 'v_prediction', 'sample'] as const),
-    timestepSpacing: oneOf(cfg, 'timestep_spacing', 'leading', ['leading', 'trailing', 'linspace'] as const),
-  });
-}
-
-/** Build a scheduler from a diffusers scheduler_config.json (contents) or its class defaults.
- *  Keys starting with '_' are ignored except _class_name, which must name the matching class;
- *  any other key the class does not have, and any value we do not implement, throws an Error
- *  naming the key. Note DDIMScheduler's own default is clip_sample = true. */
-export function makeScheduler(
-  name: SchedulerName,
-  steps: number,
-  config: Record<string, unknown> = {},
-  overrides: { shift?: number } = {},
-): Scheduler {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
-    throw new Error('scheduler config must be an object (scheduler_config.json contents)');
-  }
-  switch (name) {
-    case 'flow-match-euler':
-      return flowFromConfig(steps, config, overrides);
-    case 'ddim':
-      if (overrides.shift !== undefined) throw new Error("shift applies to 'flow-match-euler' only, not 'ddim'");
-      return ddimFromConfig(steps, config);
-    default:
-      throw new Error(`unknown scheduler '${String(name)}' (flow-match-euler, ddim)`);
+  /**
+   * The run as a step program (eta = 0): slot 1 the sample, slot 2 the clipped x0 when
+   * clip_sample is on. prev = √ᾱ_prev·x0 + √(1 − ᾱ_prev)·ε, with x0 and ε linear in the sample and
+   * the model output for each prediction type (ε from the unclipped x0, as diffusers does).
+   */
+  program(): StepProgram {
+    const S = 1;
+    const X0 = 2;
+    const ops = this.timesteps.map((_, i): LinOp[] => {
+      const { alphaProdT: a, alphaProdTPrev: ap } = this.alphasAt(i);
+      const sa = Math.sqrt(a);
+      const sb = Math.sqrt(1 - a);
+      // [coef of sample, coef of model output] for x0 and for eps
+      const [x0, eps]: [number, number][] =
+        this.predictionType === 'epsilon' ? [[1 / sa, -sb / sa], [0, 1]]
+        : this.predictionType === 'sample' ? [[0, 1], [1 / sb, -sa / sb]]
+        : [[sa, -sb], [sb, sa]];
+      const sap = Math.sqrt(ap);
+      const dir = Math.sqrt(1 - ap);
+      const lin = (c: [number, number][], k: number[]) => [{ slot: S, coef: c.reduce((s, v, j) => s + k[j]! * v[0], 0) }, { slot: EPS_SLOT, coef: c.reduce((s, v, j) => s + k[j]! * v[1], 0) }];
+      if (!this.clipSample) return [{ out: S, terms: lin([x0, eps], [sap, dir]), label: 'ddim.step', toModel: true }];
+      return [
+        { out: X0, terms: lin([x0], [1]), clamp: this.clipSampleRange, label: 'ddim.pred_original_sample' },
+        { out: S, terms: [{ slot: X0, coef: sap }, ...lin([eps], [dir])], label: 'ddim.step', toModel: true },
+      ];
+    });
+    return { className: this.className, timesteps: this.timesteps, initNoiseSigma: 1, slots: this.clipSample ? 3 : 2, initSlot: S, ops, resultSlot: S };
   }
 }
 
@@ -493,7 +385,7 @@ export function cfgCombine(cond: Float32Array, uncond: Float32Array, guidance: n
   return out;
 }
 
-function checkSteps(steps: number, numTrainTimesteps: number): void {
+export function checkSteps(steps: number, numTrainTimesteps: number): void {
   if (!Number.isInteger(steps) || steps < 1 || steps > numTrainTimesteps) {
     throw new Error(`steps must be an integer in [1, ${numTrainTimesteps}] (num_train_timesteps), got ${steps}`);
   }

@@ -9,7 +9,8 @@ import { FIXTURES } from '../helpers/golden.js';
 import { join } from 'node:path';
 import { loadModel } from '../../src/model/model.js';
 import { generate } from '../../src/sampler/generate.js';
-import { makeScheduler, cfgCombine } from '../../src/sampler/scheduler.js';
+import { cfgCombine } from '../../src/sampler/scheduler.js';
+import { makeScheduler } from '../../src/sampler/config.js';
 import { randn } from '../../src/random.js';
 
 describe.skipIf(!hasGpu)('generate', () => {

@@ -1,0 +1,377 @@
+// Scheduler configs read as diffusers reads them (configuration_utils.ConfigMixin):
+//  - from_pretrained: the class is the config's `_class_name`;
+//  - X.from_config(config): every key X's __init__ defines is taken from the config, the rest of
+//    X's arguments keep their defaults; keys X does not define (another class's, or unknown) are
+//    ignored with one warning line naming them; keys starting with "_" are bookkeeping.
+// Values X defines but tessera does not implement (thresholding, SDE solvers, dynamic shifting,
+// beta sigmas) are refused by name. Every error names the config file.
+
+import { parsePythonJson } from '../io/json.js';
+import { DDIMScheduler, FlowMatchEulerScheduler, checkSteps, type BetaSchedule, type Scheduler } from './scheduler.js';
+import { dpmProgram, unipcProgram, type DPMConfig, type MultistepCommon, type UniPCConfig } from './multistep.js';
+import { checkProgram, type StepProgram } from './program.js';
+
+/** A scheduler config tessera cannot use; the message starts with the file (or "scheduler config"). */
+export class SchedulerConfigError extends Error {
+  override name = 'SchedulerConfigError';
+}
+
+type Config = Record<string, unknown>;
+
+/** diffusers' __init__ arguments of each supported class (the keys from_config keeps). */
+const KEYS = {
+  FlowMatchEulerDiscreteScheduler: [
+    'num_train_timesteps', 'shift', 'use_dynamic_shifting', 'base_shift', 'max_shift', 'base_image_seq_len', 'max_image_seq_len',
+    'invert_sigmas', 'shift_terminal', 'use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas', 'time_shift_type', 'stochastic_sampling',
+  ],
+  DDIMScheduler: [
+    'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'clip_sample', 'set_alpha_to_one', 'steps_offset',
+    'prediction_type', 'thresholding', 'dynamic_thresholding_ratio', 'clip_sample_range', 'sample_max_value', 'timestep_spacing', 'rescale_betas_zero_snr',
+  ],
+  UniPCMultistepScheduler: [
+    'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'solver_order', 'prediction_type', 'thresholding',
+    'dynamic_thresholding_ratio', 'sample_max_value', 'predict_x0', 'solver_type', 'lower_order_final', 'disable_corrector', 'solver_p',
+    'use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas', 'use_flow_sigmas', 'flow_shift', 'timestep_spacing', 'steps_offset',
+    'final_sigmas_type', 'rescale_betas_zero_snr', 'use_dynamic_shifting', 'time_shift_type', 'sigma_min', 'sigma_max', 'shift_terminal',
+  ],
+  DPMSolverMultistepScheduler: [
+    'num_train_timesteps', 'beta_start', 'beta_end', 'beta_schedule', 'trained_betas', 'solver_order', 'prediction_type', 'thresholding',
+    'dynamic_thresholding_ratio', 'sample_max_value', 'algorithm_type', 'solver_type', 'lower_order_final', 'euler_at_final',
+    'use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas', 'use_lu_lambdas', 'use_flow_sigmas', 'flow_shift', 'final_sigmas_type',
+    'lambda_min_clipped', 'variance_type', 'timestep_spacing', 'steps_offset', 'rescale_betas_zero_snr', 'use_dynamic_shifting', 'time_shift_type',
+  ],
+} as const;
+
+export type SchedulerClass = keyof typeof KEYS;
+
+/** Short names `--scheduler` accepts besides the class names. */
+export const SCHEDULER_SHORT_NAMES: Record<string, SchedulerClass> = {
+  'flow-match-euler': 'FlowMatchEulerDiscreteScheduler',
+  ddim: 'DDIMScheduler',
+  unipc: 'UniPCMultistepScheduler',
+  'dpm-solver': 'DPMSolverMultistepScheduler',
+  dpmpp: 'DPMSolverMultistepScheduler',
+};
+
+export const SCHEDULER_CLASSES = Object.keys(KEYS) as SchedulerClass[];
+
+const supported = () => `${SCHEDULER_CLASSES.join(', ')} (short names ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`;
+
+/** A class name or short name → the diffusers class; throws SchedulerConfigError listing the supported ones. */
+export function resolveSchedulerClass(name: string, where = '--scheduler'): SchedulerClass {
+  if (Object.hasOwn(KEYS, name)) return name as SchedulerClass;
+  const short = SCHEDULER_SHORT_NAMES[name.toLowerCase()];
+  if (short) return short;
+  const ci = SCHEDULER_CLASSES.find((c) => c.toLowerCase() === name.toLowerCase());
+  if (ci) return ci;
+  throw new SchedulerConfigError(`${where}: scheduler ${JSON.stringify(name)} is not supported; supported: ${supported()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// typed reads of config values (null and absent mean the class default, as in Python)
+
+class Reader {
+  constructor(
+    readonly cfg: Config,
+    readonly file: string,
+    readonly cls: string,
+  ) {}
+  fail(msg: string): never {
+    throw new SchedulerConfigError(`${this.file}: ${msg}`);
+  }
+  num(key: string, dflt: number, ok: (v: number) => boolean = Number.isFinite, what = 'a finite number'): number {
+    const v = this.cfg[key];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== 'number' || !ok(v)) this.fail(`${key} must be ${what}, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  numOrNull(key: string, ok: (v: number) => boolean, what: string): number | null {
+    const v = this.cfg[key];
+    if (v === undefined || v === null) return null;
+    return this.num(key, 0, ok, what);
+  }
+  int(key: string, dflt: number, lo: number, hi = Infinity): number {
+    return this.num(key, dflt, (v) => Number.isInteger(v) && v >= lo && v <= hi, hi === Infinity ? `an integer ≥ ${lo}` : `an integer in [${lo}, ${hi}]`);
+  }
+  bool(key: string, dflt: boolean): boolean {
+    const v = this.cfg[key];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== 'boolean') this.fail(`${key} must be true or false, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  oneOf<T extends string>(key: string, dflt: T, allowed: readonly T[], unsupported: readonly string[] = []): T {
+    const v = this.cfg[key];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v === 'string' && unsupported.includes(v)) this.fail(`${key} "${v}" is not supported by tessera (supported: ${allowed.join(', ')})`);
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(`${key} ${JSON.stringify(v)} is not one of ${this.cls}'s values (${allowed.join(', ')})`);
+    return v as T;
+  }
+  mustBe(key: string, ok: (v: unknown) => boolean, why: string): void {
+    const v = this.cfg[key];
+    if (v !== undefined && v !== null && !ok(v)) this.fail(`${key} = ${JSON.stringify(v)} is not supported by tessera (${why})`);
+  }
+  betas(n: number): number[] | null {
+    const tb = this.cfg['trained_betas'];
+    if (tb === undefined || tb === null) return null;
+    if (!Array.isArray(tb) || !tb.every((v) => typeof v === 'number' && Number.isFinite(v))) this.fail('trained_betas must be an array of numbers or null');
+    if (tb.length !== n) this.fail(`trained_betas has ${tb.length} values, num_train_timesteps is ${n}`);
+    return tb as number[];
+  }
+}
+
+const BETA_SCHEDULES = ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const satisfies readonly BetaSchedule[];
+
+/** The keys every beta-schedule class reads, and the refusals they share. */
+function common(r: Reader, predictions: readonly string[]): MultistepCommon {
+  const n = r.int('num_train_timesteps', 1000, 2);
+  r.mustBe('thresholding', (v) => v === false, 'dynamic thresholding (a per-sample quantile) is not implemented');
+  r.num('dynamic_thresholding_ratio', 0.995);
+  r.num('sample_max_value', 1);
+  r.mustBe('use_beta_sigmas', (v) => v === false, 'beta sigmas (scipy) are not implemented; use use_karras_sigmas or use_exponential_sigmas');
+  r.mustBe('use_dynamic_shifting', (v) => v === false, 'dynamic shifting needs a resolution-dependent mu; use flow_shift');
+  r.oneOf('time_shift_type', 'exponential', ['exponential', 'linear'] as const);
+  const karras = r.bool('use_karras_sigmas', false);
+  const expo = r.bool('use_exponential_sigmas', false);
+  if (karras && expo) r.fail('only one of use_karras_sigmas, use_exponential_sigmas, use_beta_sigmas can be true');
+  return {
+    num_train_timesteps: n,
+    beta_start: r.num('beta_start', 0.0001, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    beta_end: r.num('beta_end', 0.02, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+    beta_schedule: r.oneOf('beta_schedule', 'linear', BETA_SCHEDULES),
+    trained_betas: r.betas(n),
+    solver_order: r.int('solver_order', 2, 1, 3),
+    prediction_type: r.oneOf('prediction_type', 'epsilon', predictions as readonly MultistepCommon['prediction_type'][]),
+    lower_order_final: r.bool('lower_order_final', true),
+    use_karras_sigmas: karras,
+    use_exponential_sigmas: expo,
+    use_flow_sigmas: r.bool('use_flow_sigmas', false),
+    flow_shift: r.num('flow_shift', 1, (v) => Number.isFinite(v) && v > 0, 'a number > 0'),
+    timestep_spacing: r.oneOf('timestep_spacing', 'linspace', ['linspace', 'leading', 'trailing'] as const),
+    steps_offset: r.int('steps_offset', 0, 0),
+    final_sigmas_type: r.oneOf('final_sigmas_type', 'zero', ['zero', 'sigma_min'] as const),
+    rescale_betas_zero_snr: r.bool('rescale_betas_zero_snr', false),
+  };
+}
+
+/** Parses and validates a config for `cls`; returns set_timesteps. */
+function builder(cls: SchedulerClass, r: Reader, opts: { shift?: number }): (steps: number) => StepProgram | { program(): StepProgram; legacy: Scheduler } {
+  if (opts.shift !== undefined && cls !== 'FlowMatchEulerDiscreteScheduler') {
+    throw new SchedulerConfigError(`--shift applies to FlowMatchEulerDiscreteScheduler; ${cls} takes flow_shift from ${r.file}`);
+  }
+  switch (cls) {
+    case 'FlowMatchEulerDiscreteScheduler': {
+      const n = r.int('num_train_timesteps', 1000, 1);
+      let shift = r.num('shift', 1, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
+      if (opts.shift !== undefined) {
+        if (!Number.isFinite(opts.shift) || opts.shift <= 0) throw new SchedulerConfigError(`--shift must be a number > 0, got ${opts.shift}`);
+        shift = opts.shift; // as from_config(config, shift=...): both in __init__ and set_timesteps
+      }
+      r.mustBe('use_dynamic_shifting', (v) => v === false, 'needs a resolution-dependent mu; Wan uses a static shift');
+      for (const k of ['use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas']) r.mustBe(k, (v) => v === false, 'only the plain shifted sigma schedule is implemented for flow-match Euler');
+      r.mustBe('stochastic_sampling', (v) => v === false, 'the Euler update here is deterministic');
+      for (const k of ['base_shift', 'max_shift', 'base_image_seq_len', 'max_image_seq_len']) r.num(k, 0);
+      r.oneOf('time_shift_type', 'exponential', ['exponential', 'linear'] as const);
+      const shiftTerminal = r.num('shift_terminal', 0, (v) => v >= 0 && v < 1, 'a number in [0, 1) or null');
+      const invertSigmas = r.bool('invert_sigmas', false);
+      return (steps) => {
+        checkSteps(steps, n);
+        const s = new FlowMatchEulerScheduler(steps, shift, { numTrainTimesteps: n, shiftTerminal, invertSigmas });
+        return { program: () => s.program(), legacy: s };
+      };
+    }
+    case 'DDIMScheduler': {
+      const n = r.int('num_train_timesteps', 1000, 1);
+      r.mustBe('thresholding', (v) => v === false, 'dynamic thresholding is not implemented');
+      r.num('dynamic_thresholding_ratio', 0.995);
+      r.num('sample_max_value', 1);
+      const o = {
+        numTrainTimesteps: n,
+        betaStart: r.num('beta_start', 0.0001, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+        betaEnd: r.num('beta_end', 0.02, (v) => v >= 0 && v < 1, 'a number in [0, 1)'),
+        betaSchedule: r.oneOf('beta_schedule', 'linear', BETA_SCHEDULES),
+        trainedBetas: r.betas(n),
+        rescaleBetasZeroSnr: r.bool('rescale_betas_zero_snr', false),
+        clipSample: r.bool('clip_sample', true),
+        clipSampleRange: r.num('clip_sample_range', 1, (v) => v > 0, 'a number > 0'),
+        setAlphaToOne: r.bool('set_alpha_to_one', true),
+        stepsOffset: r.int('steps_offset', 0, 0),
+        predictionType: r.oneOf('prediction_type', 'epsilon', ['epsilon', 'v_prediction', 'sample'] as const),
+        timestepSpacing: r.oneOf('timestep_spacing', 'leading', ['leading', 'trailing', 'linspace'] as const),
+      };
+      return (steps) => {
+        checkSteps(steps, n);
+        let s: DDIMScheduler;
+        try {
+          s = new DDIMScheduler(steps, o);
+        } catch (e) {
+          throw new SchedulerConfigError(`${r.file}: ${(e as Error).message.replace(/^scheduler config: /, '')}`);
+        }
+        return { program: () => s.program(), legacy: s };
+      };
+    }
+    case 'UniPCMultistepScheduler': {
+      const c = common(r, ['epsilon', 'sample', 'v_prediction', 'flow_prediction']);
+      r.mustBe('solver_p', () => false, 'an extra solver object cannot come from a JSON config');
+      // __init__ maps DPM-Solver's solver types to bh2 (register_to_config)
+      const st = r.cfg['solver_type'];
+      const solverType = typeof st === 'string' && ['midpoint', 'heun', 'logrho'].includes(st) ? 'bh2' : r.oneOf('solver_type', 'bh2', ['bh1', 'bh2'] as const);
+      const dc = r.cfg['disable_corrector'] ?? [];
+      if (!Array.isArray(dc) || !dc.every((v) => Number.isInteger(v))) r.fail(`disable_corrector must be a list of step indices, got ${JSON.stringify(dc)}`);
+      const shiftTerminal = r.numOrNull('shift_terminal', (v) => v >= 0 && v < 1, 'a number in [0, 1) or null');
+      if (shiftTerminal !== null && !c.use_flow_sigmas) r.fail('shift_terminal is only supported with use_flow_sigmas true (diffusers raises the same)');
+      const u: UniPCConfig = {
+        ...c,
+        predict_x0: r.bool('predict_x0', true),
+        solver_type: solverType,
+        disable_corrector: dc as number[],
+        sigma_min: r.numOrNull('sigma_min', (v) => v > 0, 'a number > 0 or null'),
+        sigma_max: r.numOrNull('sigma_max', (v) => v > 0, 'a number > 0 or null'),
+        shift_terminal: shiftTerminal,
+      };
+      if (u.prediction_type === 'flow_prediction' && !u.predict_x0) r.fail('prediction_type "flow_prediction" needs predict_x0 true');
+      return (steps) => {
+        checkSteps(steps, c.num_train_timesteps);
+        return unipcProgram(u, steps);
+      };
+    }
+    case 'DPMSolverMultistepScheduler': {
+      const c = common(r, ['epsilon', 'sample', 'v_prediction', 'flow_prediction']);
+      const at = r.cfg['algorithm_type'];
+      const algorithm = at === 'deis' ? 'dpmsolver++' : r.oneOf('algorithm_type', 'dpmsolver++', ['dpmsolver++', 'dpmsolver'] as const, ['sde-dpmsolver++', 'sde-dpmsolver']);
+      const st = r.cfg['solver_type'];
+      const solverType = typeof st === 'string' && ['logrho', 'bh1', 'bh2'].includes(st) ? 'midpoint' : r.oneOf('solver_type', 'midpoint', ['midpoint', 'heun'] as const);
+      if (algorithm === 'dpmsolver' && c.final_sigmas_type === 'zero') r.fail('final_sigmas_type "zero" is not supported for algorithm_type "dpmsolver" (diffusers raises the same); use "sigma_min"');
+      if (algorithm === 'dpmsolver' && c.prediction_type === 'flow_prediction') r.fail('prediction_type "flow_prediction" needs algorithm_type "dpmsolver++"');
+      r.mustBe('variance_type', () => false, 'the pipeline drops the learned variance channels before the scheduler');
+      const lu = r.bool('use_lu_lambdas', false);
+      const d: DPMConfig = {
+        ...c,
+        algorithm_type: algorithm,
+        solver_type: solverType,
+        euler_at_final: r.bool('euler_at_final', false),
+        use_lu_lambdas: lu,
+        lambda_min_clipped: r.num('lambda_min_clipped', -Infinity, (v) => typeof v === 'number' && !Number.isNaN(v) && v !== Infinity, 'a number (or -Infinity)'),
+      };
+      return (steps) => {
+        checkSteps(steps, c.num_train_timesteps);
+        return dpmProgram(d, steps);
+      };
+    }
+  }
+}
+
+/** A scheduler class with its config, before set_timesteps: what diffusers' `Scheduler.from_config` returns. */
+export interface SchedulerSpec {
+  /** The diffusers class, e.g. `UniPCMultistepScheduler`. */
+  readonly className: SchedulerClass;
+  /** The config values the class takes (keys it defines; the rest are its defaults). */
+  readonly config: Readonly<Config>;
+  /** Keys of the given config the class does not define: ignored (one warning names them). */
+  readonly ignoredKeys: readonly string[];
+  /** Where the config came from, for messages. */
+  readonly file: string;
+  /**
+   * set_timesteps(num_inference_steps): the timesteps and the whole update as a step program.
+   * @throws SchedulerConfigError naming the file for steps outside [1, num_train_timesteps] or a
+   *   schedule whose update is not finite.
+   */
+  setTimesteps(numInferenceSteps: number): StepProgram;
+  /** flow-match Euler and DDIM: the CPU scheduler object with its f32 `step` (tests, references). */
+  legacy(numInferenceSteps: number): Scheduler;
+}
+
+export interface SchedulerFromConfigOptions {
+  /** Use this class (a diffusers class name or short name) instead of the config's `_class_name`, as `X.from_config(config)`. */
+  override?: string;
+  /** The file the config came from, for messages (default "scheduler config"). */
+  file?: string;
+  /** tessera's own: FlowMatchEulerDiscreteScheduler's shift, replacing the config's. */
+  shift?: number;
+  /** Where the ignored-keys warning goes (default console.warn); one line per call. */
+  warn?: (line: string) => void;
+}
+
+/**
+ * Builds a scheduler from a diffusers `scheduler_config.json` (its text or parsed contents) as
+ * diffusers does: without `override` the class is `_class_name` (`from_pretrained`); with it the
+ * class is `override` built as `override.from_config(config)`. Keys the class does not define are
+ * ignored with one warning line naming them.
+ *
+ * @example
+ * const spec = schedulerFromConfig(readFileSync('pipe/scheduler/scheduler_config.json', 'utf8'), { file: 'pipe/scheduler/scheduler_config.json' });
+ * const program = spec.setTimesteps(50); // program.timesteps: what the model is fed
+ * @throws SchedulerConfigError (names the file) for invalid JSON, a missing or unsupported class,
+ *   a value of the wrong type, or a value tessera does not implement (e.g. thresholding: true).
+ */
+export function schedulerFromConfig(config: Config | string | null | undefined, opts: SchedulerFromConfigOptions = {}): SchedulerSpec {
+  const file = opts.file ?? 'scheduler config';
+  let cfg: unknown = config ?? {};
+  if (typeof cfg === 'string') {
+    try {
+      cfg = parsePythonJson(cfg);
+    } catch (e) {
+      throw new SchedulerConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new SchedulerConfigError(`${file}: must be a JSON object (a diffusers scheduler_config.json)`);
+  const c = cfg as Config;
+  let cls: SchedulerClass;
+  if (opts.override !== undefined) cls = resolveSchedulerClass(opts.override);
+  else {
+    const named = c['_class_name'];
+    if (typeof named !== 'string') throw new SchedulerConfigError(`${file}: has no "_class_name" string naming the scheduler class; give --scheduler (${supported()})`);
+    if (!Object.hasOwn(KEYS, named)) throw new SchedulerConfigError(`${file}: scheduler class ${named} is not supported; supported: ${supported()} (or choose one with --scheduler)`);
+    cls = named as SchedulerClass;
+  }
+  const keys: readonly string[] = KEYS[cls];
+  const kept: Config = {};
+  const ignored: string[] = [];
+  for (const [k, v] of Object.entries(c)) {
+    if (k.startsWith('_')) continue;
+    if (keys.includes(k)) kept[k] = v;
+    else ignored.push(k);
+  }
+  if (ignored.length) {
+    (opts.warn ?? console.warn)(`warning: ${file}: ${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} not ${cls} config ${ignored.length === 1 ? 'key' : 'keys'}: ignored (as diffusers' from_config does)`);
+  }
+  const build = builder(cls, new Reader(kept, file, cls), { shift: opts.shift });
+  const wrap = (steps: number) => {
+    try {
+      return build(steps);
+    } catch (e) {
+      if (e instanceof SchedulerConfigError) throw e;
+      const m = (e as Error).message;
+      // the step count is the caller's, not the file's
+      throw new SchedulerConfigError(m.startsWith('steps must') ? `num_inference_${m}` : `${file}: ${m.replace(/^scheduler config: /, '')}`);
+    }
+  };
+  return {
+    className: cls,
+    config: kept,
+    ignoredKeys: ignored,
+    file,
+    setTimesteps(steps) {
+      const b = wrap(steps);
+      const p = 'program' in b ? b.program() : b;
+      try {
+        checkProgram(p);
+      } catch (e) {
+        throw new SchedulerConfigError(`${file}: ${(e as Error).message}`);
+      }
+      return p;
+    },
+    legacy(steps) {
+      const b = wrap(steps);
+      if (!('legacy' in b)) throw new SchedulerConfigError(`${cls} has no CPU step object; use setTimesteps(…) and runProgramCpu`);
+      return b.legacy;
+    },
+  };
+}
+
+/**
+ * Legacy factory (tessera ≤ 0.x): a flow-match Euler or DDIM scheduler with its CPU `step`, from a
+ * short name and a scheduler_config.json's contents (read as `X.from_config`).
+ */
+export function makeScheduler(name: string, steps: number, config: Config = {}, overrides: { shift?: number } = {}): Scheduler {
+  return schedulerFromConfig(config, { override: name, shift: overrides.shift }).legacy(steps);
+}
