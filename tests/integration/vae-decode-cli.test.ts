@@ -1,0 +1,63 @@
+// `tessera decode` end to end: a held-out style case (bf16 weights, batch 2, 4 latent frames,
+// odd non-square latents) and the public goldens through the CLI; bad inputs give one error
+// line naming the tensor or flag, before any weight is read, and leave no output file.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasGpu } from '../helpers/gpu.js';
+import { FIXTURES, ROOT, runCase } from '../helpers/golden.js';
+import { writeSafetensors } from '../../src/io/safetensors.js';
+import { writeFileSync } from 'node:fs';
+
+const run = promisify(execFile);
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-vae-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function tessera(args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), ...args], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+    return { code: 0, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stderr: string };
+    return { code: err.code, stderr: err.stderr };
+  }
+}
+
+describe.skipIf(!hasGpu)('tessera decode (CLI)', () => {
+  for (const name of ['vae_wan_bf16_b2', 'vae_kl_latte_bf16', 'wan_vae_small', 'sd_vae_small']) {
+    it(`${name} through the CLI within 2e-3 of diffusers`, async () => {
+      const { rel } = await runCase(name);
+      console.log(`${name} via tessera decode: ${rel.toExponential(2)}`);
+      expect(rel).toBeLessThan(2e-3);
+    });
+  }
+
+  it('bad inputs: one error line naming the tensor, no output file', async () => {
+    const vae = join(FIXTURES, 'wan_vae_small', 'vae');
+    const out = join(tmp, 'out.safetensors');
+    const bad = join(tmp, 'bad.safetensors');
+    // 5 channels where the VAE has z_dim 4
+    writeFileSync(bad, writeSafetensors([{ name: 'latents', dtype: 'F32', shape: [1, 5, 2, 4, 4], data: new Float32Array(160) }]));
+    let r = await tessera(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('tessera: error'))).toHaveLength(1);
+    expect(r.stderr).toMatch(/tessera: error: InputError: .*bad\.safetensors: latents: 5 channels, the VAE config has 4 \(z_dim\)/);
+    expect(existsSync(out)).toBe(false);
+    // a tensor that is not "latents"
+    writeFileSync(bad, writeSafetensors([{ name: 'hidden_states', dtype: 'F32', shape: [1, 4, 1, 2, 2], data: new Float32Array(16) }]));
+    r = await tessera(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unexpected tensor "hidden_states"; expected latents/);
+    // a folder that is not a VAE
+    r = await tessera(['decode', '--vae', join(FIXTURES, 'wan_small', 'model'), '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tessera: error: ConfigError: .*_class_name "WanTransformer3DModel" is not a supported VAE/);
+    expect(existsSync(out)).toBe(false);
+    r = await tessera(['decode', '--inputs', bad, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/missing required flag --vae/);
+  });
+});
