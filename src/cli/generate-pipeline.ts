@@ -9,7 +9,7 @@ import { loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeli
 import type { DType } from '../gpu/tensor.js';
 import { UsageError, type Parsed } from './args.js';
 import { planMedia, writeMedia } from './media.js';
-import { generateConditioning } from './model-inputs.js';
+import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { progressBar } from './progress.js';
 
@@ -21,6 +21,7 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
   const media = planMedia(p, { out: p.out as string });
   const budget = maxMemory(p);
   const inputs: Map<string, InputTensor> = p.inputs ? await readInputs(p.inputs as string) : new Map();
+  checkSeedVsLatents(p, inputs);
   const guidanceGiven = p.guidance as number | undefined;
 
   const pipe = await loadPipeline(p.pipeline as string, {

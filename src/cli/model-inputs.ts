@@ -48,6 +48,17 @@ export interface GenerateConditioning {
 }
 
 /**
+ * `--seed` makes the initial noise, so an inputs file that also holds `latents` is two answers to
+ * one question: refused (before any weight is read) rather than one silently ignored.
+ * @throws UsageError naming the flag, the file and the tensor.
+ */
+export function checkSeedVsLatents(p: Parsed, inputs: Map<string, InputTensor>): void {
+  if (p.seed !== undefined && p.inputs && inputs.has('latents')) {
+    throw new UsageError(`--seed ${p.seed} and the tensor "latents" in ${p.inputs as string} both give the initial noise: drop --seed to start from the file's latents, or remove "latents" from the file to start from seeded noise`);
+  }
+}
+
+/**
  * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
  * required ones named) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the negative
  * text is required). @throws InputError / UsageError naming the file, tensor or flag.
@@ -56,11 +67,12 @@ export function generateConditioning(p: Parsed, family: ModelConfig['family'], i
   const out: GenerateConditioning = {};
   if (p.inputs) {
     const file = p.inputs as string;
+    checkSeedVsLatents(p, inputs);
     const required = family === 'dit' ? ['class_labels'] : ['encoder_hidden_states'];
     if (p.seed === undefined) required.push('latents');
     if (family !== 'dit' && cfg) required.push('negative_encoder_hidden_states');
     checkNames(file, inputs, INPUT_NAMES[family].generate, required);
-    if (inputs.has('latents') && p.seed === undefined) out.latents = floatInput(file, inputs, 'latents');
+    if (inputs.has('latents')) out.latents = floatInput(file, inputs, 'latents');
     if (family === 'dit') out.classLabels = intInput(file, inputs, 'class_labels');
     else {
       out.text = floatInput(file, inputs, 'encoder_hidden_states');

@@ -1,0 +1,37 @@
+// What a new user sees from the CLI (spawned, so an integration test): no Dawn start-up warnings,
+// plain progress lines when stderr is not a terminal, a --seed / latents conflict refused up front.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hasGpu } from '../helpers/gpu.js';
+import { cli, filesIn, FIXTURES, tempDir } from '../hardening/helpers.js';
+
+const c = join(FIXTURES, 'wan_sampler_small');
+const base = (out: string) => ['generate', '--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', out, '--scheduler', 'flow-match-euler', '--guidance', '4', '--shift', '2'];
+
+describe.skipIf(!hasGpu)('CLI as a new user sees it', () => {
+  it('no Dawn "Warning: maxDynamic…" lines on stderr', async () => {
+    const r = await cli(['info']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('stderr not a terminal: one plain progress line per step, no carriage returns', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out.safetensors');
+    const r = await cli([...base(out), '--steps', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('\r');
+    const lines = r.stderr.split('\n').filter((l) => /^denoising \d+\/\d+/.test(l));
+    expect(lines.map((l) => l.replace(/  [\d.]+ s$/, ''))).toEqual(['denoising 1/2', 'denoising 2/2']);
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('--seed with latents in the inputs file: refused before any weight is read, nothing written', async () => {
+    const dir = tempDir();
+    const r = await cli([...base(join(dir, 'out.safetensors')), '--steps', '2', '--seed', '3']);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([expect.stringMatching(/^tessera: error: UsageError: --seed 3 and the tensor "latents" in .*inputs\.safetensors both give the initial noise: drop --seed .* or remove "latents" from the file/)]);
+    expect(filesIn(dir)).toEqual([]);
+  });
+});
