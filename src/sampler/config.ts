@@ -237,6 +237,8 @@ function builder(cls: SchedulerClass, r: Reader, opts: { shift?: number }): (ste
     case 'DPMSolverMultistepScheduler': {
       const c = common(r, ['epsilon', 'sample', 'v_prediction', 'flow_prediction']);
       const at = r.cfg['algorithm_type'];
+      // __init__ maps "deis" to dpmsolver++ (register_to_config) after refusing it with a zero final sigma
+      if (at === 'deis' && (r.cfg['final_sigmas_type'] ?? 'zero') === 'zero') r.fail('final_sigmas_type "zero" is not supported for algorithm_type "deis" (diffusers raises the same); use "sigma_min"');
       const algorithm = at === 'deis' ? 'dpmsolver++' : r.oneOf('algorithm_type', 'dpmsolver++', ['dpmsolver++', 'dpmsolver'] as const, ['sde-dpmsolver++', 'sde-dpmsolver']);
       const st = r.cfg['solver_type'];
       const solverType = typeof st === 'string' && ['logrho', 'bh1', 'bh2'].includes(st) ? 'midpoint' : r.oneOf('solver_type', 'midpoint', ['midpoint', 'heun'] as const);

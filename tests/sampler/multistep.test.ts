@@ -1,0 +1,68 @@
+// The float64 host math of the multistep schedulers (and DDIM's step program) against the real
+// diffusers: tests/fixtures/sampler/multistep.json (make_multistep.py) holds, for 68 configs, the
+// timesteps, the sigmas and every step's sample of diffusers' own step() loop on a stand-in model.
+// Configs where diffusers' update is not finite, or where it fails, must be refused up front.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { schedulerFromConfig, SchedulerConfigError } from '../../src/sampler/config.js';
+import { runProgramCpu } from '../../src/sampler/program.js';
+import { SCHEDULER_TOL } from '../tolerances.js';
+
+interface Case {
+  class: string;
+  config: Record<string, unknown>;
+  steps: number;
+  timesteps?: number[];
+  sigmas?: number[] | null;
+  finite?: boolean;
+  samples?: number[][] | null;
+  error?: string;
+}
+const fx = JSON.parse(readFileSync(new URL('../fixtures/sampler/multistep.json', import.meta.url), 'utf8')) as { initial: number[]; cases: Case[] };
+
+const name = (c: Case) => `${c.class.replace('Scheduler', '')} ${JSON.stringify(c.config)} × ${c.steps}`;
+const model = (t: number, x: Float64Array) => Float64Array.from(x, (v, j) => 0.6 * v + 0.3 * Math.sin(t / 97 + j));
+
+describe('multistep schedulers vs diffusers (float64 host math)', () => {
+  it('the fixture covers orders 1–3, bh1/bh2, DPM variants, karras and the failure cases', () => {
+    const u = fx.cases.filter((c) => c.class === 'UniPCMultistepScheduler' && c.finite);
+    const d = fx.cases.filter((c) => c.class === 'DPMSolverMultistepScheduler' && c.finite);
+    for (const k of [1, 2, 3]) {
+      expect(u.some((c) => (c.config.solver_order ?? 2) === k)).toBe(true);
+      expect(d.some((c) => (c.config.solver_order ?? 2) === k)).toBe(true);
+    }
+    for (const st of ['bh1', 'bh2']) expect(u.some((c) => (c.config.solver_type ?? 'bh2') === st)).toBe(true);
+    for (const a of ['dpmsolver++', 'dpmsolver']) expect(d.some((c) => c.config.algorithm_type === a)).toBe(true);
+    expect(u.some((c) => c.config.use_karras_sigmas) && d.some((c) => c.config.use_karras_sigmas)).toBe(true);
+    expect(fx.cases.filter((c) => c.error || c.finite === false).length).toBeGreaterThanOrEqual(5);
+  });
+
+  for (const c of fx.cases) {
+    it(name(c), () => {
+      const build = () => schedulerFromConfig({ _class_name: c.class, ...c.config }, { file: 'multistep.json', warn: () => {} });
+      if (c.error || !c.finite) {
+        // diffusers raises (in __init__ or set_timesteps / step), or its update goes NaN/inf: refused before any GPU work
+        expect(() => build().setTimesteps(c.steps)).toThrow(SchedulerConfigError);
+        return;
+      }
+      const spec = build();
+      const p = spec.setTimesteps(c.steps);
+      expect(p.timesteps).toEqual(c.timesteps);
+      if (c.sigmas) {
+        expect(p.sigmas).toHaveLength(c.sigmas.length);
+        p.sigmas!.forEach((s, i) => expect(Math.abs(s - c.sigmas![i]!)).toBeLessThanOrEqual(SCHEDULER_TOL.sigma * Math.max(1, Math.abs(c.sigmas![i]!))));
+      }
+      const traj: Float64Array[] = [];
+      const last = runProgramCpu(p, Float64Array.from(fx.initial), (i, x) => {
+        if (i > 0) traj.push(x);
+        return model(p.timesteps[i]!, x);
+      });
+      traj.push(last);
+      expect(traj).toHaveLength(c.samples!.length);
+      const scale = Math.max(...c.samples!.flat().map(Math.abs));
+      let worst = 0;
+      traj.forEach((x, i) => x.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - c.samples![i]![j]!) / scale))));
+      expect(worst).toBeLessThanOrEqual(SCHEDULER_TOL.trajectory);
+    });
+  }
+});
