@@ -13,6 +13,12 @@ export { cfgCombine, type Scheduler, type SchedulerName } from './sampler/schedu
 export { schedulerFromConfig, makeScheduler, resolveSchedulerClass, SchedulerConfigError, type SchedulerSpec, type SchedulerClass, type SchedulerFromConfigOptions } from './sampler/config.js';
 export { runProgramCpu, type StepProgram, type LinOp } from './sampler/program.js';
 export { latentsToFrames, encodeGif, encodePng } from './preview/preview.js';
+export { loadTextEncoder, Umt5TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH, type TextEncoderLoadOptions } from './text/prompt-encoder.js';
+export { Umt5Encoder, TextEncoderError } from './text/umt5.js';
+export { loadTokenizer, T5Tokenizer, TokenizerError, type TokenBatch } from './text/tokenizer.js';
+export { promptClean } from './text/prompt.js';
+export { parseUmt5Config, type Umt5Config } from './text/config.js';
+export { planUmt5, checkUmt5Fits, type Umt5Plan } from './text/memory.js';
 export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, SCHEDULER_CLASSES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';

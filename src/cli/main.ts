@@ -8,6 +8,7 @@ import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
 import { demoCommand } from './cmd-demo.js';
 import { decodeCommand } from './cmd-decode.js';
+import { encodeCommand } from './cmd-encode.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -17,7 +18,7 @@ export interface Command {
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, decodeCommand, demoCommand, benchCommand];
+export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand];
 
 function topHelp(): string {
   return [

@@ -9,13 +9,15 @@ import { ceilDiv, checkDtypes } from './util.js';
 export const attentionKernel = defineKernel({
   name: 'attention',
   prelude: ['common/dtype'],
-  flags: { F16: [false, true], SG: [false, true] },
+  // RELBIAS: T5's relative position bias added to every score; KEYMASK: keys past each batch
+  // item's length masked out (right padding). UMT5's encoder uses both with scale 1.
+  flags: { F16: [false, true], SG: [false, true], RELBIAS: [false, true], KEYMASK: [false, true] },
   // WG: invocations per workgroup; RPT: query rows per invocation (BQ = WG·RPT rows per
   // workgroup); BK: keys per staged tile. The head dim is a runtime uniform (one pipeline for
   // every head dim; kernels/attention.wgsl says why). SG: subgroup broadcast of staged K/V
   // (default when the adapter has subgroups of ≥ 8 lanes).
   overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4] },
-  bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+  bindings: ['uniform', 'read', 'read', 'read', 'rw', 'read', 'read', 'read'],
   needs: { F16: 'shader-f16', SG: 'subgroups' },
 });
 
@@ -29,8 +31,18 @@ export interface AttentionArgs {
   out: Tensor; // [B, Lq, H*Dh]
   heads: number;
   headDim: number;
-  /** Default 1/sqrt(headDim). */
+  /** Default 1/sqrt(headDim); UMT5/T5 use 1 (no scaling). */
   scale?: number;
+  /**
+   * T5's relative position bias (transformers modeling_t5.py/modeling_umt5.py compute_bias),
+   * added inside the kernel: score(i, j) += bias[buckets[j − i + Lq − 1]·H + h]. `bias`:
+   * [numBuckets, H] in the q dtype (nn.Embedding(num_buckets, n_heads).weight); `buckets`: u32
+   * [Lq + Lk − 1], the bucket of each relative position (src/ref/umt5.ts relativeBucketTable),
+   * values < numBuckets (larger ones are clamped to the last bucket). No Lq×Lk buffer.
+   */
+  positionBias?: { bias: Tensor; buckets: Tensor };
+  /** u32 [B]: keys j ≥ keyLengths[b] of batch item b are masked out (a right-padded attention_mask), each ≥ 1. */
+  keyLengths?: Tensor;
   layer?: string;
   /** Override knobs: WG, RPT, BK, BQ (= WG·RPT), SG (0 turns the subgroup variant off). */
   tile?: Partial<Record<string, number>>;
@@ -48,7 +60,7 @@ function dims3(t: Tensor, name: string): [number, number, number] {
  * set of shapes needs and compile them up front. Throws on knob values not declared by the kernel
  * and on K/V tiles that do not fit the device's workgroup memory.
  */
-export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?: Partial<Record<string, number>> }): { variant: Variant; BQ: number } {
+export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?: Partial<Record<string, number>>; relBias?: boolean; keyMask?: boolean }): { variant: Variant; BQ: number } {
   const t = a.tile ?? {};
   const bp = bytesPer(a.dtype);
   const Lq = a.lq;
@@ -71,7 +83,7 @@ export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?:
   if (t.BK === undefined) while (BK > 4 && tileBytes(BK) > wgBytes) BK /= 2;
   if (tileBytes(BK) > wgBytes) throw new Error(`attention: BK=${BK} tiles need ${tileBytes(BK)} bytes of workgroup memory (room for head dim ${ATTENTION_MAX_HEAD_DIM}), limit ${wgBytes}; use a smaller BK`);
   const SG = sgOk && BK % 8 === 0;
-  return { variant: { flags: { F16: a.dtype === 'f16', SG }, overrides: { WG, RPT, BK } }, BQ: WG * RPT };
+  return { variant: { flags: { F16: a.dtype === 'f16', SG, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask }, overrides: { WG, RPT, BK } }, BQ: WG * RPT };
 }
 
 /** out = softmax(q·kᵀ·scale)·v per batch item and head; returns out. */
@@ -100,7 +112,14 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
     throw new Error(`attention: out ${a.out.label} must not alias q, k or v`);
   }
 
-  const { variant, BQ } = attentionVariant(plan.gpu, { lq: Lq, dtype: a.q.dtype, tile: a.tile });
+  const pb = a.positionBias;
+  if (pb) {
+    if (pb.bias.shape.length !== 2 || pb.bias.shape[1] !== H) throw new Error(`attention: positionBias.bias ${pb.bias.label} is ${shapeStr(pb.bias.shape)}, expected [numBuckets, ${H}]`);
+    checkDtypes('attention', a.q, pb.bias);
+    if (pb.buckets.size !== Lq + Lk - 1) throw new Error(`attention: positionBias.buckets ${pb.buckets.label} has ${pb.buckets.size} entries, expected Lq + Lk − 1 = ${Lq + Lk - 1}`);
+  }
+  if (a.keyLengths && a.keyLengths.size !== B) throw new Error(`attention: keyLengths ${a.keyLengths.label} has ${a.keyLengths.size} entries, expected one per batch item (batch ${B})`);
+  const { variant, BQ } = attentionVariant(plan.gpu, { lq: Lq, dtype: a.q.dtype, tile: a.tile, relBias: !!pb, keyMask: !!a.keyLengths });
   const scale = a.scale ?? 1 / Math.sqrt(D);
   const qBlocks = ceilDiv(Lq, BQ);
   const groups = B * H * qBlocks;
@@ -116,12 +135,12 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
       ['q_blocks', 'u32', qBlocks],
       ['groups', 'u32', groups],
       ['scale_log2', 'f32', scale * Math.LOG2E],
-      ['_pad', 'u32', 0],
+      ['n_buckets', 'u32', pb ? pb.bias.shape[0]! : 1],
     ],
-    buffers: [a.q, a.k, a.v, a.out],
+    buffers: [a.q, a.k, a.v, a.out, pb?.bias ?? plan.dummy, pb?.buckets ?? plan.dummy, a.keyLengths ?? plan.dummy],
     workgroups: grid1D(plan.gpu, groups),
     layer: a.layer,
-    shapes: `q${shapeStr(a.q.shape)} k${shapeStr(a.k.shape)} h${H}×${D}`,
+    shapes: `q${shapeStr(a.q.shape)} k${shapeStr(a.k.shape)} h${H}×${D}${pb ? ` bias[${pb.bias.shape[0]},${H}]` : ''}${a.keyLengths ? ' keymask' : ''}`,
     // QKᵀ and PV: 2 FLOPs per multiply-add, 2·Lq·Lk·Dh each per head.
     flops: 4 * B * H * Lq * Lk * D,
     // q and out once; k and v re-read by every query block.

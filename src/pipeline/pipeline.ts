@@ -17,6 +17,7 @@ import { InputError, loadModel, resolveFolder, type DiffusionModel, type LoadOpt
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import type { SchedulerName } from '../sampler/scheduler.js';
 import { loadVae, type Vae } from '../vae/index.js';
+import { loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { postprocessSample } from '../video/frames.js';
 
 /** A pipeline folder that cannot be used; the message starts with the file at fault. */
@@ -124,6 +125,12 @@ export interface PipelineLoadOptions {
   maxMemory?: number;
   /** Called before the transformer's weights are read (LoadOptions.preflight). */
   preflight?: LoadOptions['preflight'];
+  /**
+   * Load text_encoder/ + tokenizer/ (UMT5EncoderModel) when the folder lists them (default true),
+   * so generate() takes `prompt`; false: give prompt_embeds. Its memory options: `{ maxMemory, stream }`
+   * (the encoder streams layer by layer when its weights exceed maxMemory, default 2 GiB).
+   */
+  textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize'>;
   onProgress?: (component: string, done: number, total: number) => void;
 }
 
@@ -384,6 +391,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const gpu = opts.gpu ?? (await acquireGpu());
   let transformer: DiffusionModel | undefined;
   let vae: Vae | undefined;
+  let textEncoder: PromptEncoder | undefined;
   try {
     transformer = await loadModel(subFolder(folder, 'transformer'), {
       gpu,
@@ -394,8 +402,20 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
     });
     if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
     if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype });
-    return new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, !opts.gpu);
+    const te = component('text_encoder');
+    if (te && opts.textEncoder !== false) {
+      if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
+      if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
+      textEncoder = await loadTextEncoder(
+        { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
+        { ...(typeof opts.textEncoder === 'object' ? opts.textEncoder : {}), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
+      );
+    }
+    const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, !opts.gpu);
+    pipe.textEncoder = textEncoder;
+    return pipe;
   } catch (e) {
+    textEncoder?.dispose();
     vae?.dispose();
     transformer?.destroy();
     if (!opts.gpu) gpu.destroy();

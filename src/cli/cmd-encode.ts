@@ -1,0 +1,47 @@
+// `tessera encode`: WanPipeline's prompt embeddings (tokenizer + UMT5 text encoder) on WebGPU.
+import { join } from 'node:path';
+import { nodeFolder } from '../io/node-source.js';
+import { writeOutputAtomic } from '../io/node-write.js';
+import { DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder } from '../text/prompt-encoder.js';
+import { intInRange } from './args.js';
+import type { Command } from './main.js';
+import { checkOutputPath, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+
+export const encodeCommand: Command = {
+  spec: {
+    name: 'encode',
+    summary: "encode a prompt with a pipeline's tokenizer and UMT5 text encoder (WanPipeline prompt_embeds)",
+    usage: 'tessera encode --pipeline DIR --prompt P [--negative-prompt N] [--max-sequence-length N] --out OUT.safetensors',
+    flags: {
+      pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder with tokenizer/ (tokenizer.json) and text_encoder/ (UMT5EncoderModel)', required: true },
+      prompt: { type: 'string', arg: 'TEXT', help: 'the prompt (cleaned as WanPipeline does: HTML entities, whitespace)', required: true },
+      'negative-prompt': { type: 'string', arg: 'TEXT', help: 'also write negative_prompt_embeds for this prompt ("" is the pipeline default)' },
+      'max-sequence-length': { type: 'int', arg: 'N', help: 'tokens per prompt: truncated (</s> kept) or zero-padded to N', default: DEFAULT_MAX_SEQUENCE_LENGTH },
+      out: { type: 'string', arg: 'FILE', help: 'output safetensors: prompt_embeds F32 [1, N, d_model] (and negative_prompt_embeds)', required: true },
+      stream: { type: 'choice', choices: ['auto', 'on', 'off'], default: 'auto', help: 'upload the encoder layer by layer (auto: when its weights exceed the budget, default 2 GiB)' },
+      'max-memory': MAX_MEMORY_FLAG,
+    },
+  },
+  async run(p) {
+    checkOutputPath('out', p.out as string);
+    const L = intInRange(p, 'max-sequence-length', 1, 65536);
+    const dir = p.pipeline as string;
+    const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
+    const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream });
+    try {
+      const neg = p['negative-prompt'] as string | undefined;
+      const pos = await enc.encodePrompt([p.prompt as string], { max_sequence_length: L });
+      const out = [{ name: 'prompt_embeds', shape: pos.shape, data: pos.data }];
+      if (neg !== undefined) {
+        const n = await enc.encodePrompt([neg], { max_sequence_length: L });
+        out.push({ name: 'negative_prompt_embeds', shape: n.shape, data: n.data });
+      }
+      await writeOutputAtomic(p.out as string, out);
+      const c = enc.encoder.config;
+      console.error(`wrote ${p.out}: prompt_embeds [${pos.shape.join(',')}]${neg !== undefined ? ' and negative_prompt_embeds' : ''} (UMT5 ${c.layers} layers, d_model ${c.dModel}, ${enc.encoder.mode})`);
+      return 0;
+    } finally {
+      enc.dispose();
+    }
+  },
+};

@@ -1,0 +1,99 @@
+// WanPipeline's text side: prompt_clean → tokenizer (pad/truncate to max_sequence_length) →
+// UMT5EncoderModel → zero past each prompt's length (_get_t5_prompt_embeds), with a cache so the
+// same prompt at the same length is encoded once per encoder (CFG's "" negative prompt, repeated
+// calls of generate()).
+import { acquireGpu, type Gpu } from '../gpu/device.js';
+import { openModelFolder } from '../io/model-folder.js';
+import type { FolderSource } from '../io/source.js';
+import type { TensorData } from '../model/model.js';
+import { parseUmt5Config } from './config.js';
+import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
+import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
+
+export interface TextEncoderLoadOptions extends Umt5LoadOptions {
+  /** A device from acquireGpu(); one is acquired (and owned by the encoder) when omitted. */
+  gpu?: Gpu;
+  /** Prompt embeddings kept for reuse (default 64 prompts). */
+  cacheSize?: number;
+}
+
+/** diffusers' default max_sequence_length in WanPipeline.__call__. */
+export const DEFAULT_MAX_SEQUENCE_LENGTH = 512;
+
+/**
+ * Prompts to UMT5 prompt embeddings. `encodePrompt(prompts, { max_sequence_length })` returns
+ * F32 [prompts, max_sequence_length, d_model], rows past each prompt's tokens zero.
+ */
+export class Umt5TextEncoder {
+  private cache = new Map<string, Float32Array>();
+  /** Prompts actually run through the encoder (cache misses), for tests and progress. */
+  encodedCount = 0;
+
+  constructor(
+    readonly tokenizer: T5Tokenizer,
+    readonly encoder: Umt5Encoder,
+    private readonly ownsGpu: boolean,
+    private readonly cacheSize = 64,
+  ) {}
+
+  get dModel(): number {
+    return this.encoder.config.dModel;
+  }
+
+  /** WanPipeline._get_t5_prompt_embeds(prompts, max_sequence_length). */
+  async encodePrompt(prompts: string[], opts: { max_sequence_length?: number } = {}): Promise<TensorData> {
+    const L = opts.max_sequence_length ?? DEFAULT_MAX_SEQUENCE_LENGTH;
+    if (prompts.length < 1) throw new TypeError('encodePrompt: no prompts');
+    for (const p of prompts) if (typeof p !== 'string') throw new TypeError(`prompt: expected a string, got ${typeof p}`);
+    const D = this.dModel;
+    const key = (p: string) => `${L}\u0000${p}`;
+    const missing = [...new Set(prompts.filter((p) => !this.cache.has(key(p))))];
+    if (missing.length) {
+      const t = this.tokenizer.tokenize(missing, L);
+      const y = await this.encoder.encode(t.ids, t.lengths, L);
+      this.encodedCount += missing.length;
+      missing.forEach((p, i) => {
+        this.cache.set(key(p), y.slice(i * L * D, (i + 1) * L * D));
+        if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      });
+    }
+    const out = new Float32Array(prompts.length * L * D);
+    prompts.forEach((p, i) => {
+      const k = key(p);
+      const row = this.cache.get(k)!;
+      this.cache.delete(k); // most recently used last
+      this.cache.set(k, row);
+      out.set(row, i * L * D);
+    });
+    return { data: out, shape: [prompts.length, L, D] };
+  }
+
+  dispose(): void {
+    this.cache.clear();
+    const gpu = this.encoder.gpu;
+    this.encoder.destroy();
+    if (this.ownsGpu) gpu.destroy();
+  }
+}
+
+/**
+ * Loads a pipeline's tokenizer/ (tokenizer.json) and text_encoder/ (UMT5EncoderModel: config.json
+ * + model.safetensors or a sharded index; F32/F16/BF16). Checks the tokenizer, config, keys and
+ * the memory plan of a [2, 512] encode before reading any weight.
+ * @throws TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
+ */
+export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEncoder: FolderSource }, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
+  const tokenizer = await loadTokenizer(folders.tokenizer);
+  const folder = await openModelFolder(folders.textEncoder, { library: 'transformers' });
+  let gpu: Gpu | undefined;
+  try {
+    const config = parseUmt5Config(folder.config);
+    gpu = opts.gpu ?? (await acquireGpu());
+    const encoder = await Umt5Encoder.load(folder, config, gpu, opts, [2, DEFAULT_MAX_SEQUENCE_LENGTH]);
+    return new Umt5TextEncoder(tokenizer, encoder, !opts.gpu, opts.cacheSize);
+  } catch (e) {
+    await folder.close();
+    if (gpu && !opts.gpu) gpu.destroy();
+    throw e;
+  }
+}

@@ -1,0 +1,91 @@
+// The attention kernel's T5 options (RELBIAS, KEYMASK): a relative-position bias looked up per
+// (bucket of key − query, head) inside the kernel, a key-padding mask from per-item key lengths,
+// and an explicit scale (UMT5: 1, no 1/√d), against the float64 textbook reference
+// (src/ref/umt5.ts biasAttentionRef). Odd lengths, Lq ≠ Lk, batch > 1, one to 64 heads, head dims
+// 8–128, bucket settings with log-spaced buckets inside the sequence, f32 and f16.
+import { describe, it, expect } from 'vitest';
+import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/compare.js';
+import { TOL } from '../tolerances.js';
+import { attention } from '../../src/ops/attention.js';
+import { biasAttentionRef, relativeBucketTable } from '../../src/ref/umt5.js';
+import { randn, rng } from '../../src/random.js';
+import { roundF16 } from '../../src/gpu/half.js';
+import type { DType } from '../../src/gpu/tensor.js';
+
+// [B, Lq, Lk, heads, headDim, numBuckets, maxDistance]
+const CASES: [number, number, number, number, number, number, number][] = [
+  [1, 1, 1, 1, 8, 4, 4], [2, 5, 5, 2, 8, 32, 20], [1, 17, 17, 3, 12, 8, 12], [2, 33, 33, 4, 16, 32, 128],
+  [1, 100, 100, 4, 16, 32, 64], [2, 70, 70, 2, 64, 16, 32], [1, 128, 128, 1, 72, 32, 128], [3, 9, 31, 2, 8, 6, 7],
+  [2, 31, 9, 2, 8, 12, 50], [1, 16, 16, 64, 64, 32, 128], [2, 24, 24, 2, 128, 32, 128], [1, 64, 300, 1, 8, 32, 128],
+  [2, 12, 12, 5, 20, 20, 1000], [1, 65, 40, 3, 32, 40, 100],
+];
+
+const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
+
+describe.skipIf(!hasGpu)('attention with relative position bias, key mask and scale vs float64', () => {
+  for (const dtype of dtypes) {
+    CASES.forEach(([B, Lq, Lk, H, D, nb, md], i) => {
+      it(`${dtype} B${B} q${Lq} k${Lk} ${H}×${D} buckets ${nb}/${md}`, async () => {
+        const W = H * D;
+        // unscaled scores: keep q·k O(1..5) so the softmax is neither flat nor one-hot
+        const q = round(randn(B * Lq * W, 10 + i, 1 / Math.sqrt(D) ** 0.5), dtype);
+        const k = round(randn(B * Lk * W, 20 + i, 1 / Math.sqrt(D) ** 0.5), dtype);
+        const v = round(randn(B * Lk * W, 30 + i), dtype);
+        const bias = round(randn(nb * H, 40 + i, 2), dtype);
+        const r = rng(50 + i);
+        // key lengths: full on item 0 (and on odd cases everywhere), 1..Lk elsewhere
+        const lens = Array.from({ length: B }, (_, b) => (b === 0 || i % 2 ? Lk : 1 + Math.floor(r() * Lk)));
+        const buckets = relativeBucketTable(Lq, Lk, nb, md);
+        const got = await runOnce((plan, alloc) =>
+          attention(plan, {
+            q: alloc.upload(q, [B, Lq, W], dtype, 'q'),
+            k: alloc.upload(k, [B, Lk, W], dtype, 'k'),
+            v: alloc.upload(v, [B, Lk, W], dtype, 'v'),
+            out: alloc.tensor([B, Lq, W], dtype, 'out'),
+            heads: H,
+            headDim: D,
+            scale: 1,
+            positionBias: { bias: alloc.upload(bias, [nb, H], dtype, 'bias'), buckets: alloc.uploadU32(buckets, 'buckets') },
+            keyLengths: alloc.uploadU32(Uint32Array.from(lens), 'key_lengths'),
+          }),
+        );
+        const want = biasAttentionRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D, scale: 1, buckets, bias, keyLengths: lens });
+        expectClose(got, want, [B, Lq, H, D], TOL.attention![dtype], `bias attention ${dtype}`);
+      });
+    });
+  }
+
+  it('key mask alone (no bias) with the default 1/√d scale equals attention over the unpadded keys', async () => {
+    const [B, Lq, Lk, H, D] = [2, 7, 19, 2, 16];
+    const W = H * D;
+    const q = randn(B * Lq * W, 1), k = randn(B * Lk * W, 2), v = randn(B * Lk * W, 3);
+    const lens = [19, 6];
+    const got = await runOnce((plan, alloc) =>
+      attention(plan, {
+        q: alloc.upload(q, [B, Lq, W], 'f32', 'q'), k: alloc.upload(k, [B, Lk, W], 'f32', 'k'), v: alloc.upload(v, [B, Lk, W], 'f32', 'v'),
+        out: alloc.tensor([B, Lq, W], 'f32', 'out'), heads: H, headDim: D, keyLengths: alloc.uploadU32(Uint32Array.from(lens), 'key_lengths'),
+      }),
+    );
+    expectClose(got, biasAttentionRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D, scale: 1 / Math.sqrt(D), keyLengths: lens }), [B, Lq, H, D], TOL.attention!.f32, 'key mask');
+  });
+
+  it('refuses tables of the wrong size', async () => {
+    await expect(
+      runOnce((plan, alloc) =>
+        attention(plan, {
+          q: alloc.tensor([1, 4, 16], 'f32', 'q'), k: alloc.tensor([1, 5, 16], 'f32', 'k'), v: alloc.tensor([1, 5, 16], 'f32', 'v'), out: alloc.tensor([1, 4, 16], 'f32', 'o'),
+          heads: 2, headDim: 8, positionBias: { bias: alloc.tensor([8, 2], 'f32', 'bias'), buckets: alloc.uploadU32(new Uint32Array(7), 'buckets') },
+        }),
+      ),
+    ).rejects.toThrow(/buckets .* 7 .* expected Lq \+ Lk − 1 = 8/);
+    await expect(
+      runOnce((plan, alloc) =>
+        attention(plan, {
+          q: alloc.tensor([2, 4, 16], 'f32', 'q'), k: alloc.tensor([2, 5, 16], 'f32', 'k'), v: alloc.tensor([2, 5, 16], 'f32', 'v'), out: alloc.tensor([2, 4, 16], 'f32', 'o'),
+          heads: 2, headDim: 8, keyLengths: alloc.uploadU32(new Uint32Array(1), 'lens'),
+        }),
+      ),
+    ).rejects.toThrow(/keyLengths .* 1 entries.*batch 2/);
+  });
+});
