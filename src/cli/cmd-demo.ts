@@ -81,7 +81,7 @@ export const demoCommand: Command = {
           class_labels: c.family === 'dit' ? new Array(cfgB).fill(1) : undefined,
         });
         const ceiling = await deviceCeiling(gpu);
-        const run = await profilePlan(plan, { repeats: p.repeats as number, warmup: 1 });
+        const run = await profilePlan(plan, { repeats: p.repeats as number, warmup: 1, residentBytes: model.weights.bytes });
         console.log('');
         console.log(formatReport(run, ceiling, { layerDepth: 1 }));
 

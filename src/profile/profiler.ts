@@ -51,8 +51,10 @@ export interface ProfileRun {
   wallMs: number[];
   /** Timestamp deltas dropped as zero or negative (over all repeats). */
   dropped: number;
-  /** Peak bytes of tracked allocations (the plan's Allocator) at the end of the run. */
+  /** Peak GPU bytes of the step: `residentBytes` plus the peak of the plan's own Allocator (activations, workspace). */
   peakBytes: number;
+  /** Bytes the plan reads but did not allocate, e.g. the model's weights (ProfileOptions.residentBytes; 0 when not given). */
+  residentBytes: number;
   /** ISO date of the run. */
   date: string;
 }
@@ -64,6 +66,8 @@ export interface ProfileOptions {
   warmup?: number;
   /** Ignore timestamp-query even when present (tests of the fallback). */
   forceWallClock?: boolean;
+  /** GPU bytes the plan reads that its Allocator does not hold (a model's weights: `model.weights.bytes`), counted in peakBytes. ≥ 0. */
+  residentBytes?: number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -182,12 +186,14 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
   const warmup = opts.warmup ?? 1;
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`profilePlan: repeats must be an integer ≥ 1, got ${repeats}`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`profilePlan: warmup must be an integer ≥ 0, got ${warmup}`);
+  const residentBytes = opts.residentBytes ?? 0;
+  if (!(residentBytes >= 0)) throw new Error(`profilePlan: residentBytes must be ≥ 0, got ${residentBytes}`);
   const ds = plan.dispatches;
   if (ds.length === 0) throw new Error('profilePlan: the plan has no dispatches');
   const useTimestamps = gpu.timestamps && !opts.forceWallClock;
   const base = (): ProfiledDispatch[] =>
     ds.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: [...d.workgroups] as [number, number, number], ms: null, startMs: null, runMs: null, samples: [] }));
-  const common = { adapter: describeAdapter(gpu), repeats, warmup, date: new Date().toISOString() };
+  const common = { adapter: describeAdapter(gpu), repeats, warmup, date: new Date().toISOString(), residentBytes };
 
   for (let i = 0; i < warmup; i++) await plan.run(`warmup of ${plan.layer || 'plan'}`);
 
@@ -209,7 +215,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
       stepMs: wallMs,
       wallMs,
       dropped: 0,
-      peakBytes: plan.alloc.peakBytes,
+      peakBytes: residentBytes + plan.alloc.peakBytes,
     };
   }
 
@@ -229,7 +235,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
       stamps.push(await rig.read('profile'));
       wallMs.push(performance.now() - t0);
     }
-    return { ...common, ...summarize(base(), stamps), wallMs, peakBytes: plan.alloc.peakBytes };
+    return { ...common, ...summarize(base(), stamps), wallMs, peakBytes: residentBytes + plan.alloc.peakBytes };
   } finally {
     rig.destroy();
   }

@@ -180,7 +180,7 @@ export function formatReport(run: ProfileRun, ceiling?: Ceiling, opts: { layerDe
   const out = [
     `adapter   ${run.adapter}`,
     `timing    ${run.timing}${run.note ? ` (${run.note})` : ''}; ${run.repeats} repeat(s) after ${run.warmup} warm-up; medians`,
-    `step      ${f(run.totalMs)} ms${run.timing === 'gpu-timestamps' ? ' GPU (sum of dispatches)' : ' wall'}, ${run.dispatches.length} dispatches, peak GPU memory ${fmtBytes(run.peakBytes)}`,
+    `step      ${f(run.totalMs)} ms${run.timing === 'gpu-timestamps' ? ' GPU (sum of dispatches)' : ' wall'}, ${run.dispatches.length} dispatches, peak GPU memory ${fmtBytes(run.peakBytes)}${run.residentBytes ? ` (weights ${fmtBytes(run.residentBytes)} + activations ${fmtBytes(run.peakBytes - run.residentBytes)})` : ' (the plan\'s own buffers)'}`,
   ];
   if (ceiling) out.push(`ceiling   ${f(ceiling.fma_gflops, 1)} GFLOP/s f32 FMA${ceiling.fma_f16_gflops ? `, ${f(ceiling.fma_f16_gflops, 1)} f16` : ''}, ${f(ceiling.copy_gbps, 2)} GB/s copy`);
   if (run.dropped) out.push(`dropped   ${run.dropped} zero/negative timestamp delta(s)`);
@@ -283,6 +283,7 @@ export function profileJson(run: ProfileRun, ceiling?: Ceiling, opts: { layerDep
     wall_ms: run.wallMs,
     dropped: run.dropped,
     peak_bytes: run.peakBytes,
+    resident_bytes: run.residentBytes,
     ceiling: ceiling ?? null,
     kernels: kernelTable(run, ceiling),
     layers: layerTable(run, opts.layerDepth ?? 0),

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { Plan } from '../../src/gpu/plan.js';
-import { Allocator } from '../../src/gpu/tensor.js';
+import { Allocator, fmtBytes } from '../../src/gpu/tensor.js';
 import { norm } from '../../src/ops/norm.js';
 import { median, profilePlan, summarize, type ProfiledDispatch, type ProfileRun } from '../../src/profile/profiler.js';
 import { chromeTrace, formatReport, kernelTable, layerTable, profileJson } from '../../src/profile/report.js';
@@ -29,7 +29,7 @@ function stamps(durNs: number[], repeats: number): [bigint, bigint][][] {
 function syntheticRun(): ProfileRun {
   const ds = [fake('gemm[F16]{TM=4}', 'blocks.0.attn.qkv', 2e6, 1e5), fake('attention', 'blocks.0.attn', 4e6, 2e5), fake('gemm[F16]{TM=4}', 'blocks.1.mlp', 2e6, 1e5)];
   const s = summarize(ds, stamps([100_000, 300_000, 100_000], 3));
-  return { ...s, adapter: 'test adapter', repeats: 3, warmup: 0, wallMs: [1, 1, 1], peakBytes: 4096, date: '2024-01-01T00:00:00.000Z' };
+  return { ...s, adapter: 'test adapter', repeats: 3, warmup: 0, wallMs: [1, 1, 1], peakBytes: 4096, residentBytes: 0, date: '2024-01-01T00:00:00.000Z' };
 }
 
 const ceiling: Ceiling = { fma_gflops: 100, fma_f16_gflops: 50, copy_gbps: 10, adapter: 'test adapter', timing: 'gpu-timestamps' };
@@ -144,7 +144,7 @@ describe('report tables', () => {
 });
 
 describe.skipIf(!hasGpu)('profiling a real plan', () => {
-  async function profiled(forceWallClock: boolean) {
+  async function profiled(forceWallClock: boolean, residentBytes?: number) {
     const alloc = new Allocator(gpu!);
     try {
       const plan = new Plan(gpu!, alloc);
@@ -155,7 +155,7 @@ describe.skipIf(!hasGpu)('profiling a real plan', () => {
       norm(plan, { x, out: y, eps: 1e-6, rms: true, layer: 'norm2' });
       plan.layer = 'blocks.1';
       norm(plan, { x, out: y, eps: 1e-6, layer: 'norm1' });
-      return await profilePlan(plan, { repeats: 3, warmup: 1, forceWallClock });
+      return await profilePlan(plan, { repeats: 3, warmup: 1, forceWallClock, residentBytes });
     } finally {
       alloc.destroyAll();
     }
@@ -174,6 +174,16 @@ describe.skipIf(!hasGpu)('profiling a real plan', () => {
     checkTrace(JSON.stringify(chromeTrace(run)), 3);
     expect(layerTable(run, 1).map((r) => r.layer)).toEqual(['blocks']);
     expect(kernelTable(run).map((r) => r.calls).sort()).toEqual([1, 2]);
+  });
+
+  it('peak GPU memory counts the weights the plan reads (residentBytes) on top of its own buffers', async () => {
+    const own = await profiled(true);
+    expect(own.residentBytes).toBe(0);
+    expect(formatReport(own)).toContain(`peak GPU memory ${fmtBytes(own.peakBytes)} (the plan's own buffers)`);
+    const withWeights = await profiled(true, 3 << 20);
+    expect(withWeights.peakBytes).toBe(own.peakBytes + (3 << 20));
+    expect(formatReport(withWeights)).toContain(`peak GPU memory ${fmtBytes(own.peakBytes + (3 << 20))} (weights 3.0 MiB + activations ${fmtBytes(own.peakBytes)})`);
+    await expect(profilePlan(new Plan(gpu!, new Allocator(gpu!)), { residentBytes: -1 })).rejects.toThrow('profilePlan: residentBytes must be ≥ 0, got -1');
   });
 
   it('wall-clock fallback says so and has no per-dispatch times', async () => {
