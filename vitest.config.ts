@@ -1,13 +1,23 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+// Two projects, run one after the other by `npm test` (scripts/test.mjs), each with its own
+// summary: `unit` (kernels, models, I/O: every test well under a minute on 2 cores) and
+// `integration` (tests/integration/: the 32,760-token attention, pack-and-install, CLI spawns,
+// browser tests), each of those with a timeout of its own.
+const INTEGRATION = 'tests/integration/**/*.test.ts';
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
     pool: 'forks',
     // 2 cores: lavapipe already uses both; more workers only thrash.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // beforeAll hooks compile a file's kernel variants (seconds each on lavapipe)
+    hookTimeout: 300_000,
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, INTEGRATION] } },
+      { extends: true, test: { name: 'integration', include: [INTEGRATION], testTimeout: 600_000, hookTimeout: 600_000 } },
+    ],
   },
 });
