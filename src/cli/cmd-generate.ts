@@ -39,7 +39,7 @@ export const generateCommand: Command = {
     summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video)',
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
-      '       tessera generate --pipeline DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]',
+      '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },
@@ -58,12 +58,21 @@ export const generateCommand: Command = {
       width: { type: 'int', help: 'with --seed: latent width with --model; output width in pixels with --pipeline' },
       ...MEDIA_FLAGS,
       'class-label': { type: 'int', help: 'DiT class id for seeded runs without an inputs file' },
+      prompt: { type: 'string', arg: 'TEXT', help: "with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states)" },
+      'negative-prompt': { type: 'string', arg: 'TEXT', help: 'with --prompt: the negative prompt for classifier-free guidance (default "")' },
+      'max-sequence-length': { type: 'int', arg: 'N', help: 'with --prompt: tokens per prompt, truncated or zero-padded (default 512, as WanPipeline)' },
       'max-memory': MAX_MEMORY_FLAG,
     },
   },
   async run(p: Parsed) {
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
+    if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
+    if (p['max-sequence-length'] !== undefined) {
+      if (p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
+      intInRange(p, 'max-sequence-length', 1, 65536);
+    }
     if (p.pipeline !== undefined) return runPipelineGenerate(p);
+    if (p.prompt !== undefined) throw new UsageError('--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs');
     if (p.model === undefined) throw new UsageError('tessera generate: give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder)');
     if (p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
     p.guidance ??= 1;

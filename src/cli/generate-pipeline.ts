@@ -48,7 +48,14 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
       shift: p.shift as number | undefined,
     };
     const cfg = (guidanceGiven ?? PIPELINES[pipe.className].guidance_scale) > 1;
-    const cond = generateConditioning(p, fam, inputs, cfg);
+    const prompt = p.prompt as string | undefined;
+    if (prompt !== undefined && fam === 'dit') throw new UsageError(`--prompt: ${pipe.className} is class-conditional; give --class-label or class_labels`);
+    const cond = generateConditioning(p, fam, inputs, cfg, prompt !== undefined);
+    if (prompt !== undefined) {
+      o.prompt = prompt;
+      o.negative_prompt = p['negative-prompt'] as string | undefined;
+      o.max_sequence_length = p['max-sequence-length'] as number | undefined;
+    }
     o.latents = cond.latents;
     o.class_labels = cond.classLabels;
     o.prompt_embeds = cond.text;
@@ -69,6 +76,7 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
       lose(s);
     };
     o.onStage = (stage) => {
+      if (stage === 'text') console.error(`encoding the prompt${cfg ? ' and the negative prompt' : ''} with ${pipe.modelIndex.components.get('text_encoder')?.className ?? 'the text encoder'} …`);
       if (stage === 'decode') {
         bar.done();
         console.error(`decoding with ${pipe.modelIndex.components.get('vae')!.className} …`);

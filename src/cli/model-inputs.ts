@@ -61,28 +61,34 @@ export function checkSeedVsLatents(p: Parsed, inputs: Map<string, InputTensor>):
 /**
  * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
  * required ones named) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the negative
- * text is required). @throws InputError / UsageError naming the file, tensor or flag.
+ * text is required). `textFromPrompt`: the text comes from --prompt (the pipeline's text encoder),
+ * so the file holds no text embeddings. @throws InputError / UsageError naming the file, tensor or flag.
  */
-export function generateConditioning(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>, cfg: boolean): GenerateConditioning {
+export function generateConditioning(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>, cfg: boolean, textFromPrompt = false): GenerateConditioning {
   const out: GenerateConditioning = {};
+  if (textFromPrompt) {
+    for (const name of ['encoder_hidden_states', 'negative_encoder_hidden_states']) {
+      if (inputs.has(name)) throw new UsageError(`--prompt and the tensor "${name}" in ${p.inputs as string} both give the text: drop --prompt to use the file's embeddings, or remove "${name}" from the file`);
+    }
+  }
   if (p.inputs) {
     const file = p.inputs as string;
     checkSeedVsLatents(p, inputs);
-    const required = family === 'dit' ? ['class_labels'] : ['encoder_hidden_states'];
+    const required = family === 'dit' ? ['class_labels'] : textFromPrompt ? [] : ['encoder_hidden_states'];
     if (p.seed === undefined) required.push('latents');
-    if (family !== 'dit' && cfg) required.push('negative_encoder_hidden_states');
+    if (family !== 'dit' && cfg && !textFromPrompt) required.push('negative_encoder_hidden_states');
     checkNames(file, inputs, INPUT_NAMES[family].generate, required);
     if (inputs.has('latents')) out.latents = floatInput(file, inputs, 'latents');
     if (family === 'dit') out.classLabels = intInput(file, inputs, 'class_labels');
-    else {
+    else if (!textFromPrompt) {
       out.text = floatInput(file, inputs, 'encoder_hidden_states');
       if (inputs.has('negative_encoder_hidden_states')) out.negativeText = floatInput(file, inputs, 'negative_encoder_hidden_states');
     }
   } else if (family === 'dit') {
     if (p['class-label'] === undefined) throw new UsageError('DiT needs class ids: --inputs with class_labels, or --class-label N');
     out.classLabels = new Array(p.batch as number).fill(p['class-label']);
-  } else {
-    throw new UsageError(`${family} needs text embeddings: give --inputs with encoder_hidden_states${cfg ? ' and negative_encoder_hidden_states' : ''}`);
+  } else if (!textFromPrompt) {
+    throw new UsageError(`${family} needs text: give --prompt (with --pipeline), or --inputs with encoder_hidden_states${cfg ? ' and negative_encoder_hidden_states' : ''}`);
   }
   return out;
 }
