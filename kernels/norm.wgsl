@@ -48,8 +48,7 @@ fn wg_sum(v: f32, lid: u32) -> f32 {
 
 /** Where row `row`'s shift/scale start in `modv` (one division per row, not per element). */
 fn mod_base(row: u32) -> u32 {
-  let m = (row / p.tokens) * p.mod_stride;
-  return m;
+  return (row / p.tokens) * p.mod_stride;
 }
 
 /** Normalize (+ affine, + modulate) one element of row `row` with its statistics. */

@@ -37,7 +37,7 @@ import {
 
 type VariantSel = { flags: Record<string, boolean>; overrides: Record<string, number> };
 
-/** What the page exposes on `window.tessera` (read by tests/browser/profiler.test.ts). */
+/** What the page exposes on `window.tessera` (read by tests/integration/browser-profiler.test.ts). */
 export interface PageInfo {
   state: string;
   adapter: string | null;

@@ -65,6 +65,8 @@ export function resolveVariant(spec: KernelSpec, v: Partial<Variant> = {}): Vari
   const overrides: Record<string, number> = {};
   for (const [o, allowed] of Object.entries(spec.overrides)) {
     const val = v.overrides?.[o] ?? allowed[0]!;
+    // only declared values: an op sizes its dispatch for them (e.g. ceil(n / WG) workgroups)
+    if (!allowed.includes(val)) throw new ShaderError(`${spec.name}: override ${o}=${val} is not a declared value (declared: ${allowed.join(', ')})`);
     overrides[o] = val;
   }
   for (const o of Object.keys(v.overrides ?? {})) {
@@ -176,20 +178,30 @@ export function invalidateKernel(gpu: Gpu, name: string): void {
   for (const [k, c] of cache) if (c.spec.name === name) cache.delete(k);
 }
 
-/** Every variant worth compiling: the default plus one deviation at a time, and all flag combos. */
+/**
+ * Every variant worth compiling: all valid flag combinations with default knobs, plus each
+ * override value one at a time under every combination of the feature flags (`needs`, e.g. F16
+ * and SG), whose code paths use the knobs differently (workgroup memory of f16 vs f32, the
+ * subgroup path's tiling); other flags stay at their defaults there.
+ */
 export function declaredVariants(spec: KernelSpec): Variant[] {
-  const flagNames = Object.keys(spec.flags);
-  const combos: Record<string, boolean>[] = [{}];
-  for (const f of flagNames) {
-    const next: Record<string, boolean>[] = [];
-    for (const c of combos) for (const val of spec.flags[f]!) next.push({ ...c, [f]: val });
-    combos.splice(0, combos.length, ...next);
-  }
-  const out: Variant[] = combos.filter((f) => !spec.valid || spec.valid(f)).map((flags) => resolveVariant(spec, { flags }));
+  const combos = (names: string[]) => {
+    let out: Record<string, boolean>[] = [{}];
+    for (const f of names) out = out.flatMap((c) => spec.flags[f]!.map((val) => ({ ...c, [f]: val })));
+    return out;
+  };
+  const valid = (flags: Record<string, boolean>) => !spec.valid || spec.valid(resolveFlags(spec, flags));
+  const out: Variant[] = combos(Object.keys(spec.flags)).filter(valid).map((flags) => resolveVariant(spec, { flags }));
+  const featureCombos = combos(Object.keys(spec.needs ?? {}).filter((f) => f in spec.flags)).filter(valid);
   for (const [o, allowed] of Object.entries(spec.overrides)) {
-    for (const val of allowed.slice(1)) out.push(resolveVariant(spec, { overrides: { [o]: val } }));
+    for (const val of allowed.slice(1)) for (const flags of featureCombos) out.push(resolveVariant(spec, { flags, overrides: { [o]: val } }));
   }
   return out;
+}
+
+/** `flags` completed with each undeclared-here flag's default. */
+function resolveFlags(spec: KernelSpec, flags: Record<string, boolean>): Record<string, boolean> {
+  return Object.fromEntries(Object.entries(spec.flags).map(([f, allowed]) => [f, flags[f] ?? allowed[0]!]));
 }
 
 /**

@@ -8,7 +8,8 @@ export const adalnKernel = defineKernel({
   name: 'adaln',
   prelude: ['common/dtype'],
   flags: { F16: [false, true], PER_ITEM: [false, true] },
-  overrides: { WG: [256, 64] },
+  // one value: the op dispatches ceil(n / 256) workgroups, so any other WG would leave outputs unwritten
+  overrides: { WG: [256] },
   bindings: ['uniform', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
 });

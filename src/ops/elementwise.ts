@@ -11,7 +11,8 @@ export const elementwiseKernel = defineKernel({
   name: 'elementwise',
   prelude: ['common/dtype'],
   flags: { F16: [false, true], BINARY: [false, true], SILU: [false, true], GELU: [false, true], MUL: [false, true] },
-  overrides: { WG: [256, 64] },
+  // one value: the op dispatches ceil(n / 256) workgroups, so any other WG would leave outputs unwritten
+  overrides: { WG: [256] },
   bindings: ['uniform', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
   valid: (f) => !(f.SILU && f.GELU) && (!f.MUL || !!f.BINARY), // one activation at a time; a product needs b
@@ -21,7 +22,8 @@ export const gatherKernel = defineKernel({
   name: 'gather',
   prelude: ['common/dtype'],
   flags: { F16: [false, true] },
-  overrides: { WG: [256, 64] },
+  // one value: the op dispatches ceil(n / 256) workgroups, so any other WG would leave outputs unwritten
+  overrides: { WG: [256] },
   bindings: ['uniform', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
 });
@@ -30,7 +32,8 @@ export const stridedCopyKernel = defineKernel({
   name: 'strided_copy',
   prelude: ['common/dtype'],
   flags: { F16: [false, true] },
-  overrides: { WG: [256, 64] },
+  // one value: the op dispatches ceil(n / 256) workgroups, so any other WG would leave outputs unwritten
+  overrides: { WG: [256] },
   bindings: ['uniform', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
 });

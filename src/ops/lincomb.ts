@@ -9,7 +9,8 @@ export const lincombKernel = defineKernel({
   name: 'lincomb',
   prelude: ['common/dtype'],
   flags: { F16: [false, true], CLAMP: [false, true] },
-  overrides: { WG: [256, 64] },
+  // one value: the op dispatches ceil(n / 256) workgroups, so any other WG would leave outputs unwritten
+  overrides: { WG: [256] },
   bindings: ['uniform', 'rw', 'read', 'rw', 'rw'],
   needs: { F16: 'shader-f16' },
 });

@@ -11,7 +11,8 @@ export const timestepKernel = defineKernel({
   name: 'timestep',
   prelude: ['common/dtype'],
   flags: { F16: [false, true], FLIP: [false, true] },
-  overrides: { WG: [256, 64] },
+  // one value: the op dispatches ceil(n / 256) workgroups, so any other WG would leave outputs unwritten
+  overrides: { WG: [256] },
   bindings: ['uniform', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
 });

@@ -31,7 +31,7 @@ describe('preprocess (wgsl-preprocessor, strictly)', () => {
 describe('kernel variants', () => {
   const spec: KernelSpec = defineKernel({
     name: 'test-kernel-variants', flags: { F16: [false, true], GELU: [false, true], SILU: [false, true] },
-    overrides: { WG: [64, 128] }, bindings: ['uniform', 'rw'], valid: (f) => !(f.GELU && f.SILU),
+    overrides: { WG: [64, 128] }, bindings: ['uniform', 'rw'], valid: (f) => !(f.GELU && f.SILU), needs: { F16: 'shader-f16' },
   });
   it('keys name the variant: flags that are on, then the overrides', () => {
     expect(variantKey(spec, { flags: { GELU: true, F16: true }, overrides: { WG: 128 } })).toBe('test-kernel-variants[F16,GELU]{WG=128}');
@@ -42,9 +42,15 @@ describe('kernel variants', () => {
     expect(() => resolveVariant(spec, { overrides: { TM: 4 } })).toThrow(/unknown override TM/);
     expect(() => resolveVariant(spec, { flags: { GELU: true, SILU: true } })).toThrow(/not a valid variant/);
   });
-  it('declared variants: every valid flag combination plus each override value', () => {
+  it('override values outside the declared list are refused (an op sizes its dispatch for the declared ones)', () => {
+    expect(() => resolveVariant(spec, { overrides: { WG: 256 } })).toThrow(/override WG=256 is not a declared value \(declared: 64, 128\)/);
+    expect(resolveVariant(spec, { overrides: { WG: 128 } }).overrides.WG).toBe(128);
+  });
+  it('declared variants: every valid flag combination plus each override value under each feature flag', () => {
     const keys = declaredVariants(spec).map((v) => variantKey(spec, v));
-    expect(keys).toHaveLength(2 * 3 + 1); // F16 × {none, GELU, SILU} + WG=128
+    expect(keys).toHaveLength(2 * 3 + 2); // F16 × {none, GELU, SILU} + WG=128 with F16 off and on
+    expect(keys).toContain('test-kernel-variants{WG=128}');
+    expect(keys).toContain('test-kernel-variants[F16]{WG=128}');
     expect(keys).not.toContain('test-kernel-variants[GELU,SILU]{WG=64}');
   });
 });

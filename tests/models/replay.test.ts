@@ -51,7 +51,9 @@ describe.skipIf(!hasGpu)('record once, replay per step', () => {
       const replayed = await a.forward(in2);
       const fresh = await b.forward(in2);
       expect(Array.from(replayed.data)).toEqual(Array.from(fresh.data));
-      expect(replayed.data.some((v, i) => v !== 0 && Number.isFinite(v) && i >= 0)).toBe(true);
+      // equal could mean both empty: the output is finite everywhere and not all zero
+      expect(replayed.data.every(Number.isFinite)).toBe(true);
+      expect(replayed.data.some((v) => v !== 0)).toBe(true);
     } finally {
       a.destroy();
       b.destroy();
