@@ -11,6 +11,9 @@ export default defineConfig({
     pool: 'forks',
     // 2 cores: lavapipe already uses both; more workers only thrash.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // Deterministic kernel choices (the adapter policy's heuristics): no autotuning in tests,
+    // no cache file read or written; the tuner's own tests turn it on for their device.
+    env: { TESSERA_TUNE: 'off' },
     testTimeout: 120_000,
     // beforeAll hooks compile a file's kernel variants (seconds each on lavapipe)
     hookTimeout: 300_000,

@@ -12,6 +12,7 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, type GemmStrategy } from '../ops/gemm.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import type { Command } from './main.js';
@@ -24,8 +25,8 @@ const size = (help: string, arg: string): FlagSpec => ({ type: 'int', help, arg 
 /** Flags that belong to one subcommand: required and optional ones (the rest are common). */
 const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   ceiling: { required: [], optional: [] },
-  gemm: { required: ['m', 'k', 'n'], optional: ['tile'] },
-  attention: { required: ['heads', 'tokens', 'head-dim'], optional: ['kv-tokens', 'batch', 'tile'] },
+  gemm: { required: ['m', 'k', 'n'], optional: ['tile', 'variants'] },
+  attention: { required: ['heads', 'tokens', 'head-dim'], optional: ['kv-tokens', 'batch', 'tile', 'variants'] },
   layernorm: { required: ['rows', 'cols'], optional: [] },
   block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio'] },
   model: { required: [], optional: Object.keys(MODEL_FLAGS) },
@@ -210,12 +211,12 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
   }
 }
 
-function workloadFor(gpu: Gpu, s: Sizes, c: Common): Workload {
+function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmStrategy): Workload {
   const a = s.args as Record<string, number>;
   const tile = s.tile ? { tile: s.tile } : {};
   switch (s.sub) {
     case 'gemm':
-      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile });
+      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile, ...(strategy ? { strategy } : {}) });
     case 'attention':
       return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile });
     case 'layernorm':
@@ -241,13 +242,13 @@ async function runCeiling(gpu: Gpu, c: Common): Promise<number> {
   if (!c.json) console.log('checking and timing the FMA (f32' + (gpu.f16 ? ', f16' : '') + ') and copy kernels…');
   const { ceiling, runs } = await measureCeilingDetailed(gpu, { repeats: c.repeats, warmup: c.warmup });
   writeTrace(c, runs);
-  const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, adapter: ceiling.adapter, timing: ceiling.timing };
+  const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, copy_best: ceiling.copy_best, adapter: ceiling.adapter, timing: ceiling.timing };
   if (c.json) console.log(JSON.stringify(out));
   else {
     console.log(`adapter         ${out.adapter}`);
     console.log(`fma f32         ${out.fma_gflops.toFixed(2)} GFLOP/s`);
     if (out.fma_f16_gflops !== undefined) console.log(`fma f16         ${out.fma_f16_gflops.toFixed(2)} GFLOP/s`);
-    console.log(`copy            ${out.copy_gbps.toFixed(2)} GB/s (read + write)`);
+    console.log(`copy            ${out.copy_gbps.toFixed(2)} GB/s (read + write; best copy: ${out.copy_best})`);
     console.log(`timing          ${out.timing}`);
   }
   return 0;
@@ -296,6 +297,112 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
+/** One entry of --variants: a GEMM strategy name, or tile knobs K=V[,K=V…] ('default': the op's own choice). */
+interface VariantSpec {
+  name: string;
+  strategy?: GemmStrategy;
+  tile?: Record<string, number>;
+}
+
+/** Parses --variants: `all` (gemm: every strategy this adapter can run), or `;`-separated entries. */
+export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec[] {
+  if (s === 'all') {
+    if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm; for bench ${sub} list tile knob sets, e.g. --variants 'default;SG=0'`);
+    return (gpu ? gemmStrategiesFor(gpu) : [...GEMM_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
+  }
+  const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((e): VariantSpec => {
+    if (e === 'default') return { name: 'default' };
+    if ((GEMM_STRATEGIES as readonly string[]).includes(e)) {
+      if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes tile knobs K=V[,K=V…]`);
+      return { name: e, strategy: e as GemmStrategy };
+    }
+    const tile = parseTile(e);
+    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
+    return { name: e, tile };
+  });
+  if (out.length < 1) throw new UsageError('--variants needs at least one entry (all, default, a GEMM strategy or K=V knobs; separated by ;)');
+  return out;
+}
+
+interface VariantResult {
+  variant: string;
+  kernel: string;
+  median_ms: number;
+  min_ms: number;
+  gflops: number;
+  ceiling_share: number | null;
+  compute_share: number | null;
+  /** median of the first variant / this one's (same process, round-robin). */
+  speedup: number;
+  check: { rows: number; max_abs_err: number };
+}
+
+/**
+ * `--variants`: every variant checked against the float64 reference first (a wrong one is
+ * reported, never timed), then timed round-robin (one GPU-timestamped run each per round, c.repeats
+ * rounds) so load drift hits all alike; medians, and each one's share of the device ceiling
+ * measured in the same process. Replaces scripts/*-ab.ts.
+ */
+async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Common): Promise<number> {
+  const ceiling = await getCeiling(gpu, c);
+  const ws: { spec: VariantSpec; w: Workload; check: Check }[] = [];
+  const wrong: { variant: string; error: string }[] = [];
+  try {
+    for (const spec of specs) {
+      const w = workloadFor(gpu, { ...sizes, ...(spec.tile ? { tile: spec.tile } : {}) }, c, spec.strategy);
+      try {
+        log(c, `… checking ${spec.name} (${w.plan.dispatches.map((d) => d.kernel).join(' + ')})`);
+        const check = await w.check();
+        assertCheck(`${w.label} ${spec.name}`, check);
+        ws.push({ spec, w, check });
+      } catch (e) {
+        w.destroy();
+        if (!(e instanceof WrongResultError)) throw e;
+        wrong.push({ variant: spec.name, error: e.message });
+        console.error(`tessera: error: ${e.name}: ${e.message}`);
+      }
+    }
+    for (let i = 0; i < c.warmup; i++) for (const v of ws) await profilePlan(v.w.plan, { repeats: 1, warmup: 0 });
+    const samples = ws.map(() => [] as number[]);
+    for (let r = 0; r < c.repeats; r++) {
+      for (let i = 0; i < ws.length; i++) samples[i]!.push((await profilePlan(ws[i]!.w.plan, { repeats: 1, warmup: 0 })).totalMs);
+    }
+    const base = ws.length ? median(samples[0]!) : NaN;
+    const results: VariantResult[] = ws.map((v, i) => {
+      const med = median(samples[i]!);
+      const flops = v.w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
+      const bytes = v.w.plan.dispatches.reduce((a, d) => a + d.bytes, 0);
+      const sh = ceilingShares(ceiling, flops / (med * 1e6), bytes / (med * 1e6), v.w.dtype === 'f16');
+      return {
+        variant: v.spec.name,
+        kernel: v.w.plan.dispatches.map((d) => d.kernel).join(' + '),
+        median_ms: med,
+        min_ms: Math.min(...samples[i]!),
+        gflops: flops / (med * 1e6),
+        ceiling_share: sh.share,
+        compute_share: sh.compute,
+        speedup: base / med,
+        check: { rows: v.check.rows, max_abs_err: v.check.maxAbsErr },
+      };
+    });
+    const label = ws[0]?.w.label ?? sizes.sub;
+    const heuristic = sizes.sub === 'gemm' ? gemmHeuristic(gpu, sizes.args.m as number, sizes.args.n as number) : null;
+    if (c.json) {
+      console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), timing: ws[0] ? 'rounds' : null, rounds: c.repeats, heuristic, ceiling: ceiling ?? null, results, wrong }));
+    } else {
+      console.log(`${label}: ${c.repeats} round-robin rounds after ${c.warmup} warm-up${ceiling ? `; f32 FMA ceiling ${ceiling.fma_gflops.toFixed(2)} GFLOP/s in this process` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
+      const head = ['variant', 'kernel', 'median ms', 'min ms', 'GFLOP/s', '% FMA ceiling', 'speed-up', 'check max |err|'];
+      const rows = results.map((r) => [r.variant, r.kernel, r.median_ms.toFixed(2), r.min_ms.toFixed(2), r.gflops.toFixed(2), pctStr(r.compute_share), `×${r.speedup.toFixed(2)}`, r.check.max_abs_err.toExponential(1)]);
+      for (const f of wrong) rows.push([f.variant, 'WRONG', '—', '—', '—', '—', '—', '—']);
+      const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [head, ...rows]) console.log(r.map((x, i) => (i > 1 ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
+    }
+    return wrong.length ? 1 : 0;
+  } finally {
+    for (const v of ws) v.w.destroy();
+  }
+}
+
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
@@ -317,6 +424,7 @@ export const benchCommand: Command = {
       rows: size('layernorm: rows', 'R'),
       cols: size('layernorm: columns (normalized dim)', 'C'),
       tile: { type: 'string', help: 'gemm/attention: override tile knobs, e.g. TM=4,TN=2', arg: 'K=V,...' },
+      variants: { type: 'string', help: "gemm/attention: time several variants in one process, round-robin, each checked first: 'all' (gemm: every strategy) or ';'-separated entries: default, a GEMM strategy (tiled-128, …) or tile knobs K=V,…", arg: 'LIST' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },
@@ -378,6 +486,10 @@ export const benchCommand: Command = {
         writeTrace(c, [{ name: result.label, run }]);
         if (c.json) console.log(JSON.stringify(result));
         return 0;
+      }
+      if (p.variants !== undefined) {
+        if (p.tile !== undefined) throw new UsageError('give --tile or --variants, not both (a --variants entry can hold tile knobs)');
+        return await runVariants(gpu, sizes!, parseVariants(sub, p.variants as string, gpu), c);
       }
       const ceiling = await getCeiling(gpu, c);
       const w = workloadFor(gpu, sizes!, c);

@@ -1,7 +1,12 @@
 // `tessera info`: adapter, features, limits and which kernel variants apply.
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
 import { kernelRegistry } from '../gpu/kernel.js';
+import { cachedChoices, defaultTuneMode, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
+import { describeGemmStrategy, gemmCandidates, gemmHeuristic } from '../ops/gemm.js';
 import '../ops/all.js';
+
+/** Shapes [M, K, N] at which `tessera info` shows the GEMM heuristic (no tuning). */
+const INFO_GEMM_SHAPES: [number, number, number][] = [[2, 1536, 9216], [64, 1152, 1152], [4096, 1152, 1152]];
 import type { Command } from './main.js';
 
 export const infoCommand: Command = {
@@ -27,6 +32,16 @@ export const infoCommand: Command = {
         limits: gpu.limits,
         dtypes: gpu.f16 ? ['f32', 'f16'] : ['f32'],
         kernels,
+        adapter_policy: { cpu: gpu.isCpu, subgroup_min_size: gpu.subgroupMinSize, subgroup_max_size: gpu.subgroupMaxSize },
+        tuning: {
+          mode: defaultTuneMode(),
+          cache: tuneStoreWhere(),
+          heuristics: INFO_GEMM_SHAPES.map(([m, k, n]) => {
+            const h = gemmHeuristic(gpu, m, n);
+            return { op: 'gemm', shape: `${m}×${k}×${n}`, strategy: h, kernel: describeGemmStrategy(h, m, n, k), candidates: gemmCandidates(gpu, m, n) };
+          }),
+          choices: (defaultTuneMode() === 'off' ? {} : await cachedChoices(gpu)) as Record<string, TuneEntry>,
+        },
       };
       if (p.json) {
         console.log(JSON.stringify(info));
@@ -41,6 +56,17 @@ export const infoCommand: Command = {
       for (const k of kernels) {
         const ov = Object.entries(k.overrides).map(([n, vals]) => `${n}∈{${vals.join(',')}}`).join(' ');
         console.log(`  ${k.name.padEnd(14)} [${k.flags.join(',')}] ${ov}`);
+      }
+      const t = info.tuning;
+      console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}`);
+      console.log(`tuning    mode ${t.mode}; cache ${t.cache ?? 'none (this process only)'}`);
+      console.log('  heuristic choices (used when nothing is cached, and always with --no-tune)');
+      for (const h of t.heuristics) console.log(`    ${h.op} ${h.shape.padEnd(16)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);
+      const entries = Object.entries(t.choices);
+      console.log(entries.length ? '  tuned choices cached for this adapter' : '  no tuned choices cached for this adapter (run tessera tune)');
+      for (const [k, e] of entries) {
+        const ms = Object.entries(e.ms).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ');
+        console.log(`    ${k.padEnd(34)} ${e.choice.padEnd(14)} ms: ${ms}${e.rejected ? `; rejected (wrong output): ${e.rejected.join(', ')}` : ''}`);
       }
       return 0;
     } finally {

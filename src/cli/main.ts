@@ -7,6 +7,8 @@ import { benchCommand } from './cmd-bench.js';
 import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
 import { demoCommand } from './cmd-demo.js';
+import { tuneCommand } from './cmd-tune.js';
+import { defaultTuneMode, loadTuneCache, setDefaultTuneMode } from '../gpu/tune.js';
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 
@@ -18,7 +20,7 @@ export interface Command {
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand];
+export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand, tuneCommand];
 
 function topHelp(): string {
   return [
@@ -27,11 +29,17 @@ function topHelp(): string {
     'usage: tessera <command> [flags]   (tessera <command> --help for its flags)',
     '',
     ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
+    '',
+    'Every command takes --no-tune: the adapter policy\'s deterministic kernel choices, no autotuning',
+    '(cached choices are neither read nor written; TESSERA_TUNE=off does the same).',
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...args] = argv;
+  // --no-tune is global (every command records kernels): deterministic heuristics, no tuning cache.
+  const rest = args.filter((a) => a !== '--no-tune');
+  if (rest.length !== args.length) setDefaultTuneMode('off');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(topHelp());
     return name ? 0 : 2;
@@ -48,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(cmd.help?.(p) ?? helpText(cmd.spec));
       return 0;
     }
+    if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
     return (await cmd.run(p)) ?? 0;
   } catch (e) {
     console.error(errorLine(e, debug));

@@ -3,6 +3,7 @@
 // Node: the Node entry (src/index.ts) registers a provider that dynamically imports the npm
 // package `webgpu` (Dawn). Browser: `navigator.gpu`. The browser entry never registers the
 // Node provider, so bundles never pull in `webgpu`.
+import { isCpuAdapter } from './policy.js';
 
 /** Optional features tessera uses when the adapter has them. */
 export const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
@@ -46,6 +47,11 @@ export interface Gpu {
   f16: boolean;
   timestamps: boolean;
   subgroups: boolean;
+  /** Subgroup sizes the adapter reports (0 when unknown or without subgroups); see src/gpu/policy.ts. */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
+  /** A CPU (software) adapter: lavapipe/llvmpipe, SwiftShader, WARP. Variant heuristics tuned on lavapipe apply only here. */
+  isCpu: boolean;
   limits: Record<WantedLimit, number>;
   /** Set when the device is lost; every later op throws with this message. */
   lost: string | null;
@@ -132,6 +138,8 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     requiredLimits,
   });
   const info = adapter.info ?? ({} as GPUAdapterInfo);
+  const sg = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number; isFallbackAdapter?: boolean };
+  const hasSubgroups = features.includes('subgroups');
   const ctx: Gpu = {
     device,
     runtime,
@@ -143,7 +151,10 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     },
     f16: features.includes('shader-f16'),
     timestamps: features.includes('timestamp-query'),
-    subgroups: features.includes('subgroups'),
+    subgroups: hasSubgroups,
+    subgroupMinSize: hasSubgroups ? (sg.subgroupMinSize ?? 0) : 0,
+    subgroupMaxSize: hasSubgroups ? (sg.subgroupMaxSize ?? 0) : 0,
+    isCpu: !!sg.isFallbackAdapter || isCpuAdapter({ vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' }),
     limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
     lost: null,
     destroy() {

@@ -13,6 +13,10 @@ export type BindingKind = 'uniform' | 'read' | 'rw';
 export interface KernelSpec {
   /** File under kernels/ without `.wgsl`. */
   name: string;
+  /** Op family for profiles and tuning when several files implement one op (e.g. `gemm` for gemm_tiled, gemm_subgroup, gemm_gemv); default `name`. */
+  family?: string;
+  /** Device features every variant needs (e.g. the subgroup GEMM), in addition to `needs`. */
+  requires?: readonly ('shader-f16' | 'subgroups')[];
   /** Shared WGSL files under kernels/ concatenated before this one. */
   prelude?: string[];
   entry?: string;
@@ -117,6 +121,10 @@ function bindGroupLayout(device: GPUDevice, bindings: readonly BindingKind[]): G
 
 /** Throws if a variant needs a feature the device lacks, naming the flag and the feature. */
 export function checkVariantSupported(gpu: Gpu, spec: KernelSpec, v: Variant): void {
+  for (const feat of spec.requires ?? []) {
+    if (feat === 'subgroups' && !gpu.subgroups) throw new GpuError(`${spec.name}: needs the adapter feature subgroups`, 'validation', spec.name);
+    if (feat === 'shader-f16' && !gpu.f16) throw new GpuError(`${spec.name}: needs the adapter feature shader-f16`, 'validation', spec.name);
+  }
   for (const [flag, feat] of Object.entries(spec.needs ?? {})) {
     if (!v.flags[flag]) continue;
     if (feat === 'shader-f16' && !gpu.f16) throw new GpuError(`${spec.name}: variant ${flag} needs the adapter feature shader-f16, which this adapter lacks (use --dtype f32)`, 'validation', spec.name);
@@ -176,6 +184,12 @@ export function invalidateKernel(gpu: Gpu, name: string): void {
   const cache = caches.get(gpu.device);
   if (!cache) return;
   for (const [k, c] of cache) if (c.spec.name === name) cache.delete(k);
+}
+
+/** Whether the device has every feature the spec and variant `v` need. */
+export function variantUsable(gpu: Pick<Gpu, 'f16' | 'subgroups'>, spec: KernelSpec, v: Variant): boolean {
+  const has = (feat: 'shader-f16' | 'subgroups') => (feat === 'shader-f16' ? gpu.f16 : gpu.subgroups);
+  return (spec.requires ?? []).every(has) && Object.entries(spec.needs ?? {}).every(([flag, feat]) => !v.flags[flag] || has(feat!));
 }
 
 /**

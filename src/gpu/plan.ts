@@ -24,6 +24,40 @@ export interface Dispatch {
   workgroups: [number, number, number];
   /** The tensor the dispatch writes (its last read_write binding), for locating non-finite values. */
   output?: Tensor;
+  /** The strategy a tuned op chose (e.g. `tiled-128`), for reports. */
+  choice?: string;
+}
+
+/**
+ * An op call with alternatives (src/gpu/tune.ts): the strategies to time, the heuristic one,
+ * how to record a strategy on the call's own buffers, and how to record it on scratch inputs.
+ */
+export interface TuneRequest {
+  /** Kernel family, e.g. `gemm`. */
+  family: string;
+  /** Shape bucket sharing one decision, e.g. `f32 M4096 N2048 K2048`. */
+  bucket: string;
+  /** Strategy names, the reference one (the heuristic) first. */
+  candidates: string[];
+  heuristic: string;
+  args(name: string): RecordArgs;
+  /** Records strategy `name` on seeded scratch inputs allocated from `p.alloc`; returns its output. */
+  bench(p: Plan, name: string): Tensor;
+}
+
+interface TuneSite extends TuneRequest {
+  index: number;
+  chosen: string;
+}
+
+/** Set by src/gpu/tune.ts when loaded: cached lookups while recording, tuning before the first run. */
+export interface TuneHook {
+  cached(gpu: Gpu, family: string, bucket: string): string | null;
+  tune(plan: Plan): Promise<void>;
+}
+let tuneHook: TuneHook | null = null;
+export function setTuneHook(h: TuneHook | null): void {
+  tuneHook = h;
 }
 
 /** Where a replay first found a non-finite value: the dispatch and the flat index in its output. */
@@ -89,7 +123,11 @@ export class Plan {
   /** Layer name prefix applied to dispatches recorded while set (e.g. 'blocks.3'). */
   layer = '';
 
+  /** Tune pending requests before the first run (src/gpu/tune.ts); the tuner's own scratch plans set false. */
+  tuning = true;
+
   private dummyBuf: GPUBuffer | null = null;
+  private tunables: TuneSite[] = [];
 
   constructor(
     readonly gpu: Gpu,
@@ -103,6 +141,40 @@ export class Plan {
   }
 
   record(a: RecordArgs): Dispatch {
+    const d = this.build(a);
+    this.dispatches.push(d);
+    return d;
+  }
+
+  /**
+   * Record an op call with alternatives: the cached choice for its bucket when there is one,
+   * else the heuristic, left pending for the tuner (which may `replace` it before the first run).
+   */
+  recordTuned(r: TuneRequest): Dispatch {
+    const cached = tuneHook?.cached(this.gpu, r.family, r.bucket) ?? null;
+    const name = cached !== null && r.candidates.includes(cached) ? cached : r.heuristic;
+    const d = this.record(r.args(name));
+    d.choice = name;
+    // Pending even when cached: the tuner then only confirms it (or re-times it when forced).
+    this.tunables.push({ ...r, index: this.dispatches.length - 1, chosen: name });
+    return d;
+  }
+
+  /** The pending tuning requests, handed over once (the tuner calls this). */
+  takeTunables(): TuneSite[] {
+    const t = this.tunables;
+    this.tunables = [];
+    return t;
+  }
+
+  /** Re-record dispatch `i` with other arguments (same buffers): the tuner's choice. */
+  replace(i: number, a: RecordArgs, choice?: string): void {
+    const d = this.build(a);
+    if (choice !== undefined) d.choice = choice;
+    this.dispatches[i] = d;
+  }
+
+  private build(a: RecordArgs): Dispatch {
     const k = getKernel(this.gpu, a.spec, a.variant);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
@@ -125,7 +197,7 @@ export class Plan {
     const bindGroup = this.gpu.device.createBindGroup({ label: `${k.key}@${layer}`, layout: k.layout, entries });
     const d: Dispatch = {
       kernel: k.key,
-      family: a.spec.name,
+      family: a.spec.family ?? a.spec.name,
       layer,
       shapes: a.shapes,
       flops: a.flops,
@@ -135,7 +207,6 @@ export class Plan {
       workgroups: a.workgroups,
       ...(output ? { output } : {}),
     };
-    this.dispatches.push(d);
     return d;
   }
 
@@ -154,6 +225,7 @@ export class Plan {
   /** Submit the plan once and wait for it, surfacing GPU errors as GpuError naming `where`. */
   async run(where = 'plan'): Promise<void> {
     checkAlive(this.gpu, where);
+    if (this.tuning && this.tunables.length && tuneHook) await tuneHook.tune(this);
     try {
       await this.submit(where);
     } catch (e) {

@@ -1,38 +1,67 @@
-// Linear layer Y = X·Wᵀ + b with fused activation and (gated) residual (kernels/gemm.wgsl).
-import { defineKernel } from '../gpu/kernel.js';
-import { grid1D, type Plan } from '../gpu/plan.js';
-import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
+// Linear layer Y = X·Wᵀ + b with fused activation and (gated) residual. Three kernels implement
+// it (bindings and epilogue shared, kernels/common/gemm_io.wgsl):
+//   gemm_tiled     workgroup-memory tiles, vec4 reads, register prefetch (GPUs; no subgroups needed)
+//   gemm_subgroup  lanes own columns, X rows by subgroup broadcast (measured fastest on lavapipe)
+//   gemm_gemv      few rows: lanes split K, tree reduction (modulation, timestep, short inputs)
+// Which one runs is a *strategy* (a name such as `tiled-128`), chosen per (adapter, shape bucket)
+// by the tuner (src/gpu/tune.ts) when a cached or measured choice exists, else by the adapter
+// policy's heuristic (src/gpu/policy.ts): never a CPU-tuned strategy on a GPU adapter.
+import { defineKernel, type KernelSpec } from '../gpu/kernel.js';
+import { grid1D, type Plan, type RecordArgs } from '../gpu/plan.js';
+import { cpuTunedVariantsOk, subgroupsOf8 } from '../gpu/policy.js';
+import '../gpu/tune.js'; // registers the tuner with Plan (recordTuned below)
+import { bytesPer, shapeStr, type DType, type Tensor } from '../gpu/tensor.js';
 import { ceilDiv, checkDtypes, dtypeFlags, rowsCols } from './util.js';
 
-export const gemmKernel = defineKernel({
-  name: 'gemm',
-  prelude: ['common/dtype'],
-  flags: {
-    F16: [false, true],
-    VEC4: [false, true],
-    BIAS: [false, true],
-    GELU: [false, true],
-    SILU: [false, true],
-    RESIDUAL: [false, true],
-    GATE: [false, true],
-    SG: [false, true],
-  },
-  // First value = default, picked by measurement on lavapipe (see the kernel header).
-  // Every single deviation from the defaults stays within 16 KiB and 256 invocations.
-  overrides: {
-    WGX: [8, 4, 16],
-    WGY: [16, 4, 8],
-    TM: [8, 1, 2, 4],
-    TN: [8, 4],
-    BK: [16, 4, 8],
-    SWG: [64, 32, 128, 8],
-    SR: [16, 8],
-    SC: [4, 1, 2, 3],
-  },
-  bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
-  needs: { F16: 'shader-f16', SG: 'subgroups' },
-  // one activation at a time; a gate only scales a residual update
-  valid: (f) => !(f.GELU && f.SILU) && (!f.GATE || !!f.RESIDUAL),
+const GEMM_FLAGS = {
+  F16: [false, true],
+  VEC4: [false, true],
+  BIAS: [false, true],
+  GELU: [false, true],
+  SILU: [false, true],
+  RESIDUAL: [false, true],
+  GATE: [false, true],
+} as const;
+// one activation at a time; a gate only scales a residual update
+const gemmValid = (f: Record<string, boolean>) => !(f.GELU && f.SILU) && (!f.GATE || !!f.RESIDUAL);
+const GEMM_BINDINGS = ['uniform', 'read', 'read', 'read', 'read', 'rw'] as const;
+const GEMM_NEEDS = { F16: 'shader-f16' } as const;
+
+/** Workgroup-memory tiles (kernels/gemm_tiled.wgsl). First override value = default. */
+export const gemmTiledKernel = defineKernel({
+  name: 'gemm_tiled',
+  family: 'gemm',
+  prelude: ['common/dtype', 'common/gemm_io'],
+  flags: GEMM_FLAGS,
+  overrides: { WGX: [16, 8], WGY: [16, 8], TM: [8, 4], TN: [8, 4], BK: [8, 16] },
+  bindings: GEMM_BINDINGS,
+  needs: GEMM_NEEDS,
+  valid: gemmValid,
+});
+
+/** Subgroup broadcast of X rows (kernels/gemm_subgroup.wgsl); subgroups of ≥ 8 lanes. */
+export const gemmSubgroupKernel = defineKernel({
+  name: 'gemm_subgroup',
+  family: 'gemm',
+  prelude: ['common/dtype', 'common/gemm_io'],
+  flags: GEMM_FLAGS,
+  overrides: { SWG: [64, 32, 128, 8], SR: [16, 8], SC: [4, 1, 2, 3] },
+  bindings: GEMM_BINDINGS,
+  needs: GEMM_NEEDS,
+  requires: ['subgroups'],
+  valid: gemmValid,
+});
+
+/** Few rows, K split over the workgroup (kernels/gemm_gemv.wgsl). */
+export const gemmGemvKernel = defineKernel({
+  name: 'gemm_gemv',
+  family: 'gemm',
+  prelude: ['common/dtype', 'common/gemm_io'],
+  flags: GEMM_FLAGS,
+  overrides: { WG: [64, 128], MR: [8, 1, 2, 4] },
+  bindings: GEMM_BINDINGS,
+  needs: GEMM_NEEDS,
+  valid: gemmValid,
 });
 
 export interface GemmArgs {
@@ -44,21 +73,179 @@ export interface GemmArgs {
   residual?: boolean; // out += (gate ⊙) Y  instead of out = Y
   gate?: { mod: Tensor; stride: number; offset: number; tokens: number }; // requires residual
   layer?: string;
-  tile?: Partial<Record<string, number>>; // override knobs for benchmarking/autotuning
+  /**
+   * Fix the kernel and knobs (benchmarks, tests; no tuning): SG=1 the subgroup kernel (knobs
+   * SWG, SR, SC), SG=0 the tiled kernel (WGX, WGY, TM, TN, BK), GEMV=1 the few-rows kernel (WG, MR);
+   * knobs alone select their kernel.
+   */
+  tile?: Partial<Record<string, number>>;
+  /** Fix the strategy by name (see GEMM_STRATEGIES); no tuning. */
+  strategy?: GemmStrategy;
 }
 
 const MAX_WG_BYTES = 16384;
 const MAX_INVOCATIONS = 256;
-const MAX_TM = 8; // register arrays in the kernel hold up to 8 rows per invocation
 
-/** Subgroups usable by the SG kernel: the feature, and every subgroup has ≥ 8 lanes (it broadcasts from lanes 0..7). */
-function subgroupsOf8(plan: Plan): boolean {
-  const info = (plan.gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo;
-  return plan.gpu.subgroups && (info?.subgroupMinSize ?? 0) >= 8;
+/** The strategies the tuner chooses among; each derives its knobs from the exact shape. */
+export const GEMM_STRATEGIES = ['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv'] as const;
+export type GemmStrategy = (typeof GEMM_STRATEGIES)[number];
+
+type KernelKind = 'tiled' | 'subgroup' | 'gemv';
+const SPECS: Record<KernelKind, KernelSpec> = { tiled: gemmTiledKernel, subgroup: gemmSubgroupKernel, gemv: gemmGemvKernel };
+const KNOBS: Record<KernelKind, string[]> = { tiled: ['WGX', 'WGY', 'TM', 'TN', 'BK'], subgroup: ['SWG', 'SR', 'SC'], gemv: ['WG', 'MR'] };
+
+interface Choice {
+  kind: KernelKind;
+  knobs: Record<string, number>;
 }
 
-/** out = act(x·wᵀ + bias), or out += (gate ⊙) act(x·wᵀ + bias) with `residual`. Returns out. */
-export function gemm(plan: Plan, a: GemmArgs): Tensor {
+const nextPow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
+/** Columns per subgroup workgroup SWG·SC: 4 per invocation where N allows, with the width that pads N least. */
+function subgroupColumns(N: number): { SWG: number; SC: number } {
+  // Measured on lavapipe: N=1152 SWG 32 1.3× 64; N=96 8×4 columns 2.4× 64×4.
+  let best: [number, number] = [64, 4];
+  for (const c of [[64, 4], [32, 4], [8, 4], [8, 3], [8, 2], [8, 1]] as const) {
+    const pad = (cols: number) => ceilDiv(N, cols) * cols;
+    if (pad(c[0] * c[1]) < pad(best[0] * best[1])) best = [c[0], c[1]];
+  }
+  return { SWG: best[0], SC: best[1] };
+}
+
+/** Kernel and knobs of a strategy at one shape. */
+function strategyChoice(s: GemmStrategy, M: number, N: number, K: number): Choice {
+  switch (s) {
+    case 'subgroup-sr16':
+      return { kind: 'subgroup', knobs: { SR: 16, ...subgroupColumns(N) } };
+    case 'subgroup-sr8':
+      return { kind: 'subgroup', knobs: { SR: 8, ...subgroupColumns(N) } };
+    case 'tiled-128':
+      return { kind: 'tiled', knobs: { WGX: 16, WGY: 16, TM: 8, TN: 8, BK: 8 } };
+    case 'tiled-64':
+      return { kind: 'tiled', knobs: { WGX: 16, WGY: 16, TM: 4, TN: 4, BK: 16 } };
+    case 'gemv':
+      // 8 rows per workgroup whatever M (fewer rows are clamped copies: W reads dominate, and one
+      // MR keeps the variants, and lavapipe's compile time, down); 128 lanes once K ≥ 8192.
+      void M;
+      return { kind: 'gemv', knobs: { MR: 8, WG: K >= 8192 ? 128 : 64 } };
+  }
+}
+
+/** Strategies that can run on this adapter. */
+export function gemmStrategiesFor(gpu: Plan['gpu']): GemmStrategy[] {
+  return GEMM_STRATEGIES.filter((s) => !s.startsWith('subgroup') || subgroupsOf8(gpu));
+}
+
+/**
+ * The heuristic strategy (no tuning). CPU adapters: the subgroup kernel as measured on lavapipe
+ * (8 rows per workgroup up to M = 128: more workgroups, less padding; M ≤ 8 1.8×, M = 64 ~1.2×),
+ * else the 64-tile kernel. GPU adapters: never a CPU-tuned strategy: gemv for M ≤ 8, 64-tiles
+ * while either side is small, 128-tiles for large products.
+ */
+export function gemmHeuristic(gpu: Plan['gpu'], M: number, N: number): GemmStrategy {
+  if (cpuTunedVariantsOk(gpu)) {
+    if (subgroupsOf8(gpu)) return M <= 128 ? 'subgroup-sr8' : 'subgroup-sr16';
+    return 'tiled-64';
+  }
+  if (M <= 8) return 'gemv';
+  return M >= 512 && N >= 512 ? 'tiled-128' : 'tiled-64';
+}
+
+/** The strategies worth timing for one shape (the heuristic first): at most four. */
+export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number): GemmStrategy[] {
+  const ok = gemmStrategiesFor(gpu);
+  const h = gemmHeuristic(gpu, M, N);
+  const want: GemmStrategy[] = [h];
+  if (M <= 16) want.push('gemv');
+  if (subgroupsOf8(gpu)) want.push(M <= 128 ? 'subgroup-sr8' : 'subgroup-sr16');
+  want.push(M >= 256 ? 'tiled-128' : 'tiled-64', 'tiled-64');
+  return [...new Set(want)].filter((s) => ok.includes(s)).slice(0, 4);
+}
+
+/** Shape bucket of the tuning cache: dtype, K % 4, rows up to 8 exactly, then powers of two. */
+export function gemmBucket(dtype: DType, M: number, N: number, K: number): string {
+  return `${dtype} M${M <= 8 ? M : nextPow2(M)} N${nextPow2(N)} K${nextPow2(K)}${K % 4 === 0 ? '' : ' K%4'}`;
+}
+
+/** Choice from explicit `tile` knobs (the pre-tuning interface, kept for tests and benchmarks). */
+function choiceFromTile(plan: Plan, tile: Partial<Record<string, number>>, M: number, N: number, K: number): Choice {
+  const known = ['SG', 'GEMV', ...KNOBS.tiled, ...KNOBS.subgroup, ...KNOBS.gemv];
+  for (const k of Object.keys(tile)) {
+    if (tile[k] !== undefined && !known.includes(k)) throw new Error(`gemm: unknown tile knob ${k} (known: ${known.join(', ')})`);
+  }
+  const given = (kind: KernelKind) => KNOBS[kind].some((k) => tile[k] !== undefined);
+  const kinds = (['tiled', 'subgroup', 'gemv'] as const).filter(given);
+  if (kinds.length > 1) {
+    throw new Error(`gemm: tile mixes knobs of the ${kinds.join(' and ')} kernels (tiled: ${KNOBS.tiled.join(', ')}; subgroup: ${KNOBS.subgroup.join(', ')}; gemv: ${KNOBS.gemv.join(', ')})`);
+  }
+  const sgOk = subgroupsOf8(plan.gpu);
+  if (tile.SG === 1 && !sgOk) throw new Error('gemm: tile SG=1 needs the subgroups feature with subgroups of at least 8 lanes');
+  if (tile.SG === 1 && tile.GEMV === 1) throw new Error('gemm: tile SG=1 and GEMV=1 name different kernels');
+  let kind: KernelKind;
+  if (tile.GEMV === 1) kind = 'gemv';
+  else if (tile.SG === 1) kind = 'subgroup';
+  else if (tile.SG === 0) kind = kinds[0] === 'gemv' ? 'gemv' : 'tiled';
+  else kind = kinds[0] ?? (subgroupsOf8(plan.gpu) && cpuTunedVariantsOk(plan.gpu) ? 'subgroup' : 'tiled');
+  if (kinds[0] && kinds[0] !== kind) {
+    const off = kind === 'subgroup' ? 'SG=1' : kind === 'gemv' ? 'GEMV=1' : 'SG=0';
+    if (kinds[0] === 'subgroup') throw new Error(`gemm: knobs ${KNOBS.subgroup.join(', ')} belong to the SG kernel, which is off here (${off})`);
+    throw new Error(`gemm: tile ${off} does not use the ${kinds[0]} kernel knobs (${KNOBS[kinds[0]].join(', ')})`);
+  }
+  if (kind === 'subgroup' && !sgOk) throw new Error('gemm: the subgroup kernel needs the subgroups feature with subgroups of at least 8 lanes');
+  // Defaults: the strategy's knobs at this shape, then the caller's.
+  const base =
+    kind === 'subgroup' ? strategyChoice(M <= 128 ? 'subgroup-sr8' : 'subgroup-sr16', M, N, K) : kind === 'gemv' ? strategyChoice('gemv', M, N, K) : strategyChoice(M >= 256 ? 'tiled-128' : 'tiled-64', M, N, K);
+  const knobs = { ...base.knobs };
+  // SWG and SC are picked together from N's padding: a caller's one fixes the other at its default.
+  if (kind === 'subgroup' && (tile.SWG !== undefined || tile.SC !== undefined)) Object.assign(knobs, { SWG: 64, SC: 4 });
+  for (const k of KNOBS[kind]) if (tile[k] !== undefined) knobs[k] = tile[k]!;
+  return { kind, knobs };
+}
+
+/** Throws when knobs are out of range; returns the output tiles [along N, along M]. */
+function tilesOf(c: Choice, M: number, N: number, bp: number): [number, number] {
+  const k = c.knobs;
+  if (c.kind === 'subgroup') {
+    const { SWG, SR, SC } = k as { SWG: number; SR: number; SC: number };
+    if (SR !== 8 && SR !== 16) throw new Error(`gemm: SR=${SR}: must be 8 or 16 (rows come in subgroup broadcasts of 8)`);
+    if (!Number.isInteger(SC) || SC < 1 || SC > 4) throw new Error(`gemm: SC=${SC}: must be 1..4`);
+    if (!Number.isInteger(SWG) || SWG < 8 || SWG > MAX_INVOCATIONS) throw new Error(`gemm: SWG=${SWG}: must be 8..${MAX_INVOCATIONS}`);
+    return [ceilDiv(N, SWG * SC), ceilDiv(M, SR)];
+  }
+  if (c.kind === 'gemv') {
+    const { WG, MR } = k as { WG: number; MR: number };
+    if (![1, 2, 4, 8].includes(MR)) throw new Error(`gemm: MR=${MR}: must be 1, 2, 4 or 8`);
+    if (!Number.isInteger(Math.log2(WG)) || WG < 4 || WG > MAX_INVOCATIONS) throw new Error(`gemm: WG=${WG}: must be a power of two, 4..${MAX_INVOCATIONS}`);
+    if ((MR * 4 + 1) * WG * 4 > MAX_WG_BYTES) throw new Error(`gemm: MR=${MR} WG=${WG} need ${(MR * 4 + 1) * WG * 4} bytes of workgroup memory, limit ${MAX_WG_BYTES}`);
+    return [ceilDiv(N, 4), ceilDiv(M, MR)];
+  }
+  const { WGX, WGY, TM, TN, BK } = k as { WGX: number; WGY: number; TM: number; TN: number; BK: number };
+  const BM = WGY * TM;
+  const BN = WGX * TN;
+  if (TM !== 4 && TM !== 8) throw new Error(`gemm: TM=${TM}: must be 4 or 8 (one or two row quads per invocation)`);
+  if (TN !== 4 && TN !== 8) throw new Error(`gemm: TN=${TN}: must be 4 or 8 (one or two vec4 per row)`);
+  if (BK % 4 !== 0 || BK < 4) throw new Error(`gemm: BK=${BK}: must be a multiple of 4`);
+  if (WGX * WGY > MAX_INVOCATIONS) throw new Error(`gemm: workgroup ${WGX}×${WGY} has ${WGX * WGY} invocations, limit ${MAX_INVOCATIONS}`);
+  const wgBytes = ((BM + BN) * BK * bp);
+  if (wgBytes > MAX_WG_BYTES) throw new Error(`gemm: tiles BM=${BM} BN=${BN} BK=${BK} need ${wgBytes} bytes of workgroup memory, limit ${MAX_WG_BYTES}`);
+  // The kernel's prefetch registers hold 2 vec4 per matrix per invocation.
+  if (Math.max(BM, BN) * (BK / 4) > 2 * WGX * WGY) throw new Error(`gemm: tiles BM=${BM} BN=${BN} BK=${BK} need more than 2 prefetch registers per invocation with ${WGX * WGY} invocations (use a smaller BK or more invocations)`);
+  return [ceilDiv(N, BN), ceilDiv(M, BM)];
+}
+
+/** `gemm_tiled{BK=8,TM=8,...}`-style description of a strategy at a shape (for `tessera info`, reports). */
+export function describeGemmStrategy(s: GemmStrategy, M: number, N: number, K: number): string {
+  const c = strategyChoice(s, M, N, K);
+  return `${SPECS[c.kind].name}{${Object.entries(c.knobs).map(([k, v]) => `${k}=${v}`).join(',')}}`;
+}
+
+interface Shape {
+  M: number;
+  N: number;
+  K: number;
+}
+
+function checkArgs(a: GemmArgs): Shape {
   const { rows: M, cols: K } = rowsCols(a.x, 'gemm x');
   if (a.w.shape.length !== 2) throw new Error(`gemm: w ${a.w.label} must be [N, K], got ${shapeStr(a.w.shape)}`);
   const [N, wK] = a.w.shape as [number, number];
@@ -78,79 +265,18 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
     const need = (M / g.tokens - 1) * g.stride + g.offset + N;
     if (g.mod.size < need) throw new Error(`gemm: gate tensor ${g.mod.label} has ${g.mod.size} elements, needs ${need}`);
   }
+  return { M, N, K };
+}
+
+/** The dispatch of `a` with kernel choice `c` (validated). */
+function recordArgs(plan: Plan, a: GemmArgs, s: Shape, c: Choice): RecordArgs {
+  const { M, N, K } = s;
+  const g = a.gate;
   const act = a.act ?? 'none';
-
-  // Variant: SG (one invocation per output column, rows shared by subgroup broadcast; measured
-  // 4–10× faster on lavapipe, see the kernel header) when the adapter has subgroups of ≥ 8
-  // lanes, unless the caller turns it off (tile.SG = 0) or sets a knob of the tiled kernel.
-  const tile = a.tile ?? {};
-  const known = [...Object.keys(gemmKernel.overrides), 'SG'];
-  for (const k of Object.keys(tile)) {
-    if (tile[k] !== undefined && !known.includes(k)) throw new Error(`gemm: unknown tile knob ${k} (known: ${known.join(', ')})`);
-  }
-  const tiledKnobs = ['WGX', 'WGY', 'TM', 'TN', 'BK'].some((k) => tile[k] !== undefined);
-  const sgKnobs = ['SWG', 'SR', 'SC'].some((k) => tile[k] !== undefined);
-  if (tiledKnobs && sgKnobs) throw new Error('gemm: tile mixes knobs of the tiled kernel (WGX, WGY, TM, TN, BK) and of the SG kernel (SWG, SR, SC)');
-  const sgOk = subgroupsOf8(plan);
-  if (tile.SG === 1 && !sgOk) throw new Error('gemm: tile SG=1 needs the subgroups feature with subgroups of at least 8 lanes');
-  const SG = tile.SG === undefined ? sgOk && !tiledKnobs : tile.SG !== 0;
-  if (SG && tiledKnobs) throw new Error('gemm: tile SG=1 does not use the tiled kernel knobs (WGX, WGY, TM, TN, BK)');
-  if (!SG && sgKnobs) throw new Error('gemm: knobs SWG, SR, SC belong to the SG kernel, which is off here');
-
-  const overrides: Record<string, number> = {};
-  if (SG) {
-    // 16 rows per workgroup halve the W gathers per FMA; up to 128 rows, 8 rows give twice
-    // the workgroups and waste less on a partial last tile (measured: M ≤ 8 1.8×, M = 64 ~1.2×).
-    if (tile.SR === undefined && M <= 128) overrides.SR = 8;
-    // Columns per workgroup SWG·SC: 4 per invocation where N allows, with the workgroup width
-    // that pads N least (lanes past N compute a clamped copy). Measured: N=1152 SWG 32 1.3× 64;
-    // N=96 8×4 columns 2.4× 64×4.
-    if (tile.SWG === undefined && tile.SC === undefined) {
-      let best: [number, number] = [64, 4];
-      for (const c of [[64, 4], [32, 4], [8, 4], [8, 3], [8, 2], [8, 1]] as const) {
-        const pad = (cols: number) => ceilDiv(N, cols) * cols;
-        if (pad(c[0] * c[1]) < pad(best[0] * best[1])) best = [c[0], c[1]];
-      }
-      Object.assign(overrides, { SWG: best[0], SC: best[1] });
-    }
-  } else if (tile.TM === undefined && tile.WGY === undefined) {
-    // Few rows (modulation, timestep MLP, short sequences): a 128-row tile would be mostly
-    // padding, so shrink BM unless the caller chose the row tiling (measured on lavapipe:
-    // M=16 4.6× and M=2 6.5× faster than the default tile).
-    if (M <= 4) Object.assign(overrides, { TM: 1, WGY: 4 });
-    else if (M <= 32) Object.assign(overrides, { TM: 4, WGY: 4 });
-    else if (M <= 64) Object.assign(overrides, { TM: 4, WGY: 16 });
-  }
-  for (const k of Object.keys(tile)) {
-    if (tile[k] === undefined || k === 'SG') continue;
-    overrides[k] = tile[k]!;
-  }
-  const t = (k: string) => overrides[k] ?? gemmKernel.overrides[k]![0]!;
-  let tilesN: number;
-  let tilesM: number;
-  if (SG) {
-    const [SWG, SR, SC] = [t('SWG'), t('SR'), t('SC')];
-    if (SR !== 8 && SR !== 16) throw new Error(`gemm: SR=${SR}: must be 8 or 16 (rows come in subgroup broadcasts of 8)`);
-    if (!Number.isInteger(SC) || SC < 1 || SC > 4) throw new Error(`gemm: SC=${SC}: must be 1..4`);
-    if (!Number.isInteger(SWG) || SWG < 8 || SWG > MAX_INVOCATIONS) throw new Error(`gemm: SWG=${SWG}: must be 8..${MAX_INVOCATIONS}`);
-    tilesN = ceilDiv(N, SWG * SC);
-    tilesM = ceilDiv(M, t('SR'));
-  } else {
-    const [WGX, WGY, TM, TN, BK] = [t('WGX'), t('WGY'), t('TM'), t('TN'), t('BK')];
-    const BM = WGY * TM;
-    const BN = WGX * TN;
-    if (TM < 1 || TM > MAX_TM) throw new Error(`gemm: TM=${TM}: must be 1..${MAX_TM}`);
-    if (TN !== 4 && TN !== 8) throw new Error(`gemm: TN=${TN}: must be 4 or 8 (one or two vec4 per row)`);
-    if (BK % 4 !== 0) throw new Error(`gemm: BK=${BK}: must be a multiple of 4`);
-    if (WGX * WGY > MAX_INVOCATIONS) throw new Error(`gemm: workgroup ${WGX}×${WGY} has ${WGX * WGY} invocations, limit ${MAX_INVOCATIONS}`);
-    if ((BM + BN) * BK * 4 > MAX_WG_BYTES) throw new Error(`gemm: tiles BM=${BM} BN=${BN} BK=${BK} need ${(BM + BN) * BK * 4} bytes of workgroup memory, limit ${MAX_WG_BYTES}`);
-    tilesN = ceilDiv(N, BN);
-    tilesM = ceilDiv(M, BM);
-  }
-
   const bp = bytesPer(a.x.dtype);
-  plan.record({
-    spec: gemmKernel,
+  const [tilesN, tilesM] = tilesOf(c, M, N, bp);
+  return {
+    spec: SPECS[c.kind],
     variant: {
       flags: {
         ...dtypeFlags(a.x),
@@ -160,9 +286,8 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
         SILU: act === 'silu',
         RESIDUAL: !!a.residual,
         GATE: !!g,
-        SG,
       },
-      overrides,
+      overrides: c.knobs,
     },
     uniforms: [
       ['M', 'u32', M],
@@ -181,10 +306,73 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
     // 2·M·N·K multiply-adds, plus the epilogue per output: bias 1, GELU ~8, SiLU ~4,
     // residual 1, gate 1. Bytes: x and w once each (tiles re-read from cache are not counted),
     // out written (and read in residual mode), bias, one gate vector per batch item.
-    flops:
-      2 * M * N * K +
-      M * N * ((a.bias ? 1 : 0) + (act === 'gelu' ? 8 : act === 'silu' ? 4 : 0) + (a.residual ? 1 : 0) + (g ? 1 : 0)),
+    flops: 2 * M * N * K + M * N * ((a.bias ? 1 : 0) + (act === 'gelu' ? 8 : act === 'silu' ? 4 : 0) + (a.residual ? 1 : 0) + (g ? 1 : 0)),
     bytes: (M * K + N * K + M * N * (a.residual ? 2 : 1) + (a.bias ? N : 0) + (g ? (M / g.tokens) * N : 0)) * bp,
+  };
+}
+
+/**
+ * out = act(x·wᵀ + bias), or out += (gate ⊙) act(x·wᵀ + bias) with `residual`. Returns out.
+ * Shapes: x [..., K], w [N, K], bias [N], out [..., N]; f32 or f16 storage (all alike), f32
+ * accumulation. Without `tile`/`strategy` the kernel is the tuner's cached choice for this
+ * adapter and shape bucket, else the adapter policy's heuristic (and the plan may be tuned
+ * before its first run, see src/gpu/tune.ts). Throws on mismatched shapes/dtypes, aliasing, or
+ * knobs out of range, naming the tensor or knob.
+ */
+export function gemm(plan: Plan, a: GemmArgs): Tensor {
+  const s = checkArgs(a);
+  const { M, N, K } = s;
+  if (a.tile && a.strategy) throw new Error('gemm: give tile or strategy, not both');
+  if (a.tile && Object.values(a.tile).some((v) => v !== undefined)) {
+    plan.record(recordArgs(plan, a, s, choiceFromTile(plan, a.tile, M, N, K)));
+    return a.out;
+  }
+  if (a.strategy) {
+    if (!gemmStrategiesFor(plan.gpu).includes(a.strategy)) throw new Error(`gemm: strategy ${a.strategy} cannot run on this adapter (usable: ${gemmStrategiesFor(plan.gpu).join(', ')})`);
+    plan.record(recordArgs(plan, a, s, strategyChoice(a.strategy, M, N, K)));
+    return a.out;
+  }
+  const candidates = gemmCandidates(plan.gpu, M, N);
+  plan.recordTuned({
+    family: 'gemm',
+    bucket: gemmBucket(a.x.dtype, M, N, K),
+    candidates,
+    heuristic: gemmHeuristic(plan.gpu, M, N),
+    args: (name) => recordArgs(plan, a, s, strategyChoice(name as GemmStrategy, M, N, K)),
+    bench: (p, name) => gemmBenchRecord(p, a, s, name as GemmStrategy),
   });
   return a.out;
+}
+
+/**
+ * For the tuner: record strategy `name` of this call's shape and epilogue into `p` on fresh
+ * seeded inputs in `p.alloc` (rows capped at 4096, so tuning a 30k-token layer stays cheap;
+ * the bucket already spans the rest). Returns the output tensor (zero-initialised, so residual
+ * variants agree).
+ */
+function gemmBenchRecord(p: Plan, a: GemmArgs, s: Shape, name: GemmStrategy): Tensor {
+  const dtype = a.x.dtype;
+  const g = a.gate;
+  // Whole batch items for the gate lookup; at least one item.
+  const per = g ? g.tokens : 1;
+  const M = Math.max(per, Math.min(s.M, Math.floor(4096 / per) * per));
+  const { N, K } = s;
+  const fill = (n: number, seed: number, scale: number) => {
+    const out = new Float32Array(n);
+    let st = seed >>> 0;
+    for (let i = 0; i < n; i++) {
+      st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+      out[i] = ((st / 2 ** 32) * 2 - 1) * scale;
+    }
+    return out;
+  };
+  const al = p.alloc;
+  const x = al.upload(fill(M * K, 1, 1), [M, K], dtype, 'tune:x');
+  const w = al.upload(fill(N * K, 2, 1 / Math.sqrt(K)), [N, K], dtype, 'tune:w');
+  const bias = a.bias ? al.upload(fill(N, 3, 0.5), [N], dtype, 'tune:bias') : undefined;
+  const mod = g ? al.upload(fill((M / per - 1) * g.stride + g.offset + N, 4, 1), [(M / per - 1) * g.stride + g.offset + N], dtype, 'tune:mod') : undefined;
+  const out = al.tensor([M, N], dtype, 'tune:out');
+  const args: GemmArgs = { x, w, out, act: a.act ?? 'none', residual: !!a.residual, layer: 'tune', ...(bias ? { bias } : {}), ...(g && mod ? { gate: { ...g, mod } } : {}) };
+  p.record(recordArgs(p, args, { M, N, K }, strategyChoice(name, M, N, K)));
+  return out;
 }

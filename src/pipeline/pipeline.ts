@@ -15,7 +15,7 @@ import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.j
 import type { ModelConfig } from '../model/config.js';
 import { InputError, loadModel, resolveFolder, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
-import type { SchedulerName } from '../sampler/scheduler.js';
+import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { postprocessSample } from '../video/frames.js';
@@ -32,12 +32,6 @@ export const PIPELINES = {
   DiTPipeline: { family: 'dit', transformer: ['DiTTransformer2DModel', 'Transformer2DModel'], vae: ['AutoencoderKL'], guidance_scale: 4.0 },
 } as const satisfies Record<string, { family: ModelConfig['family']; transformer: readonly string[]; vae: readonly string[]; guidance_scale: number }>;
 export type PipelineClass = keyof typeof PIPELINES;
-
-/** diffusers scheduler classes → tessera's sampler (src/sampler/scheduler.ts). */
-export const SCHEDULER_CLASSES: Record<string, SchedulerName> = {
-  FlowMatchEulerDiscreteScheduler: 'flow-match-euler',
-  DDIMScheduler: 'ddim',
-};
 
 /** One entry of model_index.json: `[library, class]`, or null for a component saved as None. */
 export interface ComponentSpec {
@@ -235,8 +229,8 @@ export class Pipeline {
     readonly vae: Vae | undefined,
     /** scheduler/scheduler_config.json contents. */
     readonly schedulerConfig: Record<string, unknown>,
-    /** The sampler the scheduler config's class maps to. */
-    readonly scheduler: SchedulerName,
+    /** The scheduler built from it (schedulerFromConfig: class, config as the class reads it). */
+    readonly scheduler: SchedulerSpec,
     readonly vaeScale: VaeScale,
     private readonly ownsGpu: boolean,
   ) {}
@@ -285,11 +279,13 @@ export class Pipeline {
     if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${steps}`);
     const guidance = o.guidance_scale ?? PIPELINES[this.className].guidance_scale;
     const cfg = guidance > 1;
-    const opts: GenerateOptions = { scheduler: this.scheduler, steps, guidance, shift: o.shift, schedulerConfig: this.schedulerConfig, onStep: o.onStep };
+    const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep };
+    if (o.shift === undefined) opts.scheduler = this.scheduler;
+    else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load
     let batch: number;
     if (this.family === 'dit') {
       if (!o.class_labels) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
-      opts.classLabels = o.class_labels;
+      opts.class_labels = o.class_labels;
       batch = o.class_labels.length;
     } else {
       let pos = o.prompt_embeds;
@@ -308,8 +304,8 @@ export class Pipeline {
         }
       }
       if (!pos) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
-      opts.encoderHiddenStates = pos;
-      if (cfg) opts.negativeEncoderHiddenStates = neg;
+      opts.prompt_embeds = pos;
+      if (cfg) opts.negative_prompt_embeds = neg;
       batch = pos.shape[0]!;
     }
     if (o.latents) opts.latents = o.latents;
@@ -374,8 +370,8 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const schedulerConfig = await readJson(folder, 'scheduler/scheduler_config.json', `model_index.json lists scheduler ${sc.className}`);
   const schedCls = schedulerConfig['_class_name'] ?? sc.className;
   if (schedCls !== sc.className) throw new PipelineError(`${root}/scheduler/scheduler_config.json: _class_name ${JSON.stringify(schedCls)} does not match model_index.json's ${sc.className}`);
-  const scheduler = SCHEDULER_CLASSES[sc.className];
-  if (!scheduler) throw new PipelineError(`${root}/scheduler/scheduler_config.json: scheduler ${sc.className} is not supported (expected ${Object.keys(SCHEDULER_CLASSES).join(', ')})`);
+  // the sampler's reading of it: unsupported classes/values refused here, naming the file
+  const scheduler = schedulerFromConfig({ _class_name: sc.className, ...schedulerConfig }, { file: `${root}/scheduler/scheduler_config.json` });
 
   // the VAE (optional): its class and config, for the pixel sizes
   const va = component('vae');

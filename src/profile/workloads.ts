@@ -7,7 +7,7 @@ import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, readTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { attention } from '../ops/attention.js';
-import { gemm } from '../ops/gemm.js';
+import { gemm, type GemmStrategy } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
 import { attentionRef } from '../ref/attention.js';
@@ -67,7 +67,7 @@ async function runAndRead(plan: Plan, out: Tensor, where: string): Promise<Float
 }
 
 /** y[M,N] = x[M,K]·w[N,K]ᵀ (no bias, no activation: the bare GEMM). */
-export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dtype: DType; tile?: Record<string, number> }): Workload {
+export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dtype: DType; tile?: Record<string, number>; strategy?: GemmStrategy }): Workload {
   const { m: M, k: K, n: N, dtype } = a;
   const b = base(gpu);
   try {
@@ -76,7 +76,7 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
     const xt = b.alloc.upload(x, [M, K], dtype, 'x');
     const wt = b.alloc.upload(w, [N, K], dtype, 'w');
     const out = b.alloc.tensor([M, N], dtype, 'y');
-    gemm(b.plan, { x: xt, w: wt, out, layer: 'gemm', ...(a.tile ? { tile: a.tile } : {}) });
+    gemm(b.plan, { x: xt, w: wt, out, layer: 'gemm', ...(a.tile ? { tile: a.tile } : {}), ...(a.strategy ? { strategy: a.strategy } : {}) });
     const label = `gemm ${M}×${K}×${N} ${dtype}`;
     return {
       name: 'gemm',

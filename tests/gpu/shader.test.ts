@@ -62,6 +62,6 @@ describe.skipIf(!hasGpu)('tessera info --json', () => {
     expect(info.adapter.summary.length).toBeGreaterThan(0);
     expect(typeof info.features['shader-f16']).toBe('boolean');
     expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
-    expect(info.kernels.map((k: { name: string }) => k.name)).toEqual(expect.arrayContaining(['gemm', 'attention', 'norm', 'patchify', 'rope', 'timestep']));
+    expect(info.kernels.map((k: { name: string }) => k.name)).toEqual(expect.arrayContaining(['gemm_tiled', 'gemm_subgroup', 'gemm_gemv', 'attention', 'norm', 'patchify', 'rope', 'timestep']));
   });
 });

@@ -3,7 +3,7 @@
 // scheduler, decode with its AutoencoderKLWan, frames as output_type="np". Library runs share one
 // device (kernels compile once); one CLI run writes the MP4, GIF and PNGs, read back here.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,19 @@ const TOL: number = cases.tolerance.max; // 2e-3, as every golden case (f32 engi
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-pipeline-it-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** The fixture pipeline with scheduler/ replaced by UniPCMultistepScheduler as Wan2.1 ships it. */
+function unipcPipeline(): string {
+  const dir = join(tmp, 'pipeline-unipc');
+  if (!existsSync(dir)) {
+    cpSync(PIPE, dir, { recursive: true });
+    cpSync(join(CASE, 'scheduler_unipc', 'scheduler_config.json'), join(dir, 'scheduler', 'scheduler_config.json'));
+    const index = JSON.parse(readFileSync(join(dir, 'model_index.json'), 'utf8'));
+    index.scheduler = ['diffusers', 'UniPCMultistepScheduler'];
+    writeFileSync(join(dir, 'model_index.json'), JSON.stringify(index));
+  }
+  return dir;
+}
+
 async function tensors(name: string, kind: 'inputs' | 'expected') {
   return readInputs(join(CASE, `${name}.${kind}.safetensors`));
 }
@@ -35,11 +48,12 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 }
 
 describe.skipIf(!hasGpu)('WanPipeline from prompt embeddings: latents and video match diffusers', () => {
-  it.each(['euler_b1', 'euler_b2'])('%s (library: loadPipeline → pipe.generate)', async (name) => {
+  it.each(['euler_b1', 'euler_b2', 'unipc_b1'])('%s (library: loadPipeline → pipe.generate)', async (name) => {
     const c = cases.cases[name];
     const inp = await tensors(name, 'inputs');
     const exp = await tensors(name, 'expected');
-    const pipe = await loadPipeline(PIPE, { gpu: gpu! });
+    const pipe = await loadPipeline(c.scheduler === 'UniPCMultistepScheduler' ? unipcPipeline() : PIPE, { gpu: gpu! });
+    expect(pipe.scheduler.className).toBe(c.scheduler);
     try {
       const steps = Number(c.args[c.args.indexOf('--steps') + 1]);
       const guidance = Number(c.args[c.args.indexOf('--guidance') + 1]);

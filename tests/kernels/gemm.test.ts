@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
-import { gemm, type GemmArgs } from '../../src/ops/gemm.js';
+import { gemm, gemmStrategiesFor, type GemmArgs, type GemmStrategy } from '../../src/ops/gemm.js';
+import { subgroupsOf8 } from '../../src/gpu/policy.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 import type { DType } from '../../src/gpu/tensor.js';
 
 // [batch, tokens, K, N]: size-1 dims, odd sizes, sizes not multiples of the tiles (tiled kernel:
-// BM 128, BN 64, BK 16; SG kernel: 8/16 rows × 256 columns) or of 4 (the scalar-load path), real
+// BM/BN 64 or 128, BK 8/16; SG kernel: 8/16 rows × 256 columns; gemv: 1–8 rows × 4 columns) or
+// of 4 (the scalar-load path), real
 // widths at small token counts.
 const SHAPES: [number, number, number, number][] = [
   [1, 1, 1, 1], [1, 1, 7, 1], [1, 1, 1, 9], [1, 3, 5, 7], [2, 5, 33, 17], [1, 17, 16, 64],
@@ -24,11 +26,12 @@ const RES = ['store', 'residual', 'gated'] as const;
 // Case i runs epilogue combination i % 18: every bias × act × residual mode is covered.
 const combo = (i: number) => ({ bias: i % 2 === 1, act: ACTS[Math.floor(i / 2) % 3]!, res: RES[Math.floor(i / 6) % 3]! });
 
-// The SG kernel needs subgroups of ≥ 8 lanes (the op's own rule); where it exists it is the default,
-// so the SHAPES sweep runs it and TILED_SHAPES runs the tiled kernel (SG=0) as well.
-const adapterInfo = (gpu?.device as unknown as { adapterInfo?: { subgroupMinSize?: number } } | undefined)?.adapterInfo;
-const hasSG = !!gpu?.subgroups && (adapterInfo?.subgroupMinSize ?? 0) >= 8;
+// The SG kernel needs subgroups of ≥ 8 lanes (the adapter policy's rule); on a CPU adapter that
+// has them it is the heuristic's choice, so the SHAPES sweep runs it there; TILED_SHAPES runs the
+// tiled kernel (SG=0) and GEMV_SHAPES the few-rows kernel as well, whatever the adapter.
+const hasSG = !!gpu && subgroupsOf8(gpu);
 const TILED_SHAPES = [0, 3, 4, 6, 7, 9, 11, 13, 16, 19, 22, 23];
+const GEMV_SHAPES = [0, 3, 4, 10, 11, 17, 20, 21];
 
 const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
 
@@ -41,6 +44,7 @@ interface Case {
   act: (typeof ACTS)[number];
   res: (typeof RES)[number];
   tile?: GemmArgs['tile'];
+  strategy?: GemmStrategy;
 }
 
 async function check(dtype: DType, c: Case, seed: number, what: string): Promise<void> {
@@ -64,6 +68,7 @@ async function check(dtype: DType, c: Case, seed: number, what: string): Promise
       residual: c.res !== 'store',
       gate: c.res === 'gated' ? { mod: alloc.upload(mod, [B, stride], dtype, 'mod'), ...gate } : undefined,
       tile: c.tile,
+      strategy: c.strategy,
     });
   });
   const ref = gemmRef(x, w, {
@@ -95,6 +100,27 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
     }
   }
 
+  // The few-rows kernel (8 rows per workgroup, K split over the lanes) over the same epilogues;
+  // 1..30 rows exercise clamped rows and several row tiles (f16: half the shapes, to keep the
+  // number of compiled variants down).
+  for (const dtype of dtypes) {
+    for (const i of GEMV_SHAPES.filter((_, j) => dtype === 'f32' || j % 2 === 0)) {
+      const [B, T, K, N] = SHAPES[i]!;
+      const c: Case = { B, T, K, N, ...combo(i + 5), tile: { GEMV: 1 } };
+      const name = `gemv ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`;
+      it(name, () => check(dtype, c, 200 + i, `gemm ${name}`));
+    }
+  }
+
+  // Every strategy the tuner may choose, by name, at a shape with partial tiles on every edge
+  // (what a cached choice records), f32 and f16.
+  for (const dtype of dtypes) {
+    for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
+      const c: Case = { B: 2, T: 37, K: 52, N: 70, bias: true, act: 'gelu', res: 'gated' };
+      it(`strategy ${s} ${dtype}`, () => check(dtype, { ...c, strategy: s }, 300, `gemm strategy ${s} ${dtype}`));
+    }
+  }
+
   // SG kernel knobs: rows per workgroup 8/16, 1..4 columns per invocation, workgroup sizes;
   // M, N, K not multiples of anything (partial row and column tiles, scalar-K path).
   const SG_TILES: Record<string, number>[] = [
@@ -115,10 +141,10 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
 
   // Non-default tiles: every knob deviates somewhere, with partial tiles on every edge.
   const TILES: Record<string, number>[] = [
-    { TM: 1, TN: 4, WGX: 4, WGY: 4, BK: 4 },
-    { TM: 2, TN: 4, WGX: 16, WGY: 8, BK: 8 },
-    { TM: 4, TN: 8, WGX: 8, WGY: 4, BK: 16 },
-    { WGX: 16, BK: 8 },
+    { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 },
+    { TM: 4, TN: 8, WGX: 16, WGY: 8, BK: 8 },
+    { TM: 8, TN: 4, WGX: 8, WGY: 16, BK: 8 },
+    { GEMV: 1, WG: 128, MR: 2 },
   ];
   TILES.forEach((tile, i) => {
     for (const K of [37, 100]) {
@@ -143,5 +169,10 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
       await expect(small({ SG: 1, TM: 4 })).rejects.toThrow(/tiled kernel knobs/);
     }
     await expect(small({ SG: 0, SR: 8 })).rejects.toThrow(/SG kernel, which is off/);
+    await expect(small({ TM: 2 })).rejects.toThrow(/TM=2: must be 4 or 8/);
+    await expect(small({ GEMV: 1, MR: 3 })).rejects.toThrow(/MR=3/);
+    await expect(small({ WG: 256, MR: 8 })).rejects.toThrow(/33792 bytes of workgroup memory/);
+    await expect(small({ WGX: 16, TM: 4, MR: 2 })).rejects.toThrow(/mixes knobs of the tiled and gemv kernels/);
+    await expect(small({ TM: 8, TN: 8, WGX: 8, WGY: 8, BK: 16 })).rejects.toThrow(/more than 2 prefetch registers/);
   });
 });

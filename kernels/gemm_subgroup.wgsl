@@ -1,0 +1,155 @@
+// GEMM, subgroup kernel (tuned on lavapipe: the CPU adapters' choice). Bindings, epilogue and
+// the layout of x, w, out: common/gemm_io.wgsl.
+//
+// No workgroup memory, no barriers. A workgroup of SWG invocations owns SR rows (8 or 16) and
+// SWG·SC columns; invocation l owns columns nb + j·SWG (j < SC) and keeps SR×SC f32 accumulators.
+// Per step of 4 k it loads its own W rows as vec4 (one lane-varying load per column, reused by SR
+// rows), and lane t of each group of 8 loads X row m0 + r0 + t as vec4; subgroupBroadcast hands
+// that row to all lanes (on lavapipe a register extract, where a lane-varying workgroup-memory
+// read is a gather and a same-address storage read in a loop costs a branch). Out-of-range
+// rows/columns are clamped to the last one (no branches in the loop) and masked at the store.
+// Measured on lavapipe, same process: 1024×384×1536 f32 ~5.4× the old tiled kernel, f16 ~5.8×;
+// M ≤ 64 6–10× its small tiles (bench/RESULTS.md "GEMM subgroup variant").
+// On a GPU this layout is wrong: one subgroup-wide load of W touches as many cache lines as
+// lanes, and each W value is reused by only SR rows; the policy never picks it by heuristic on a
+// GPU adapter (src/gpu/policy.ts), only the tuner may, after timing it.
+// Epilogue: a runtime-bounded loop over rows (the code is emitted once) with the SC columns as
+// one vec4; bias and gate are loaded once per invocation and the gate's batch item advances by a
+// comparison per row (one u32 division per invocation: on llvmpipe a vector u32 division is 8
+// scalar divides; see bench/RESULTS.md "Fused epilogues"). Needs subgroups of ≥ 8 lanes.
+// Expects common/dtype.wgsl, common/gemm_io.wgsl.
+
+enable subgroups;
+
+override SWG: u32 = 64;  // invocations per workgroup
+override SR: u32 = 16;   // rows per workgroup (8 or 16)
+override SC: u32 = 4;    // columns per invocation (1..4)
+
+// y·sigmoid(2u), u = √(2/π)(y + 0.044715y³), as y / (1 + exp(y·(c1 + c2·y²))).
+fn gelu4(y: vec4<f32>) -> vec4<f32> {
+  return y / (1.0 + exp(y * (-1.5957691216057308 - 0.07135481627260025 * y * y)));
+}
+
+const MAXR = 16u;   // SR ≤ 16
+const MAXC = 4u;    // SC ≤ 4
+
+fn fma4(xv: vec4<f32>, wv: vec4<f32>, acc: f32) -> f32 {
+  return fma(xv.w, wv.w, fma(xv.z, wv.z, fma(xv.y, wv.y, fma(xv.x, wv.x, acc))));
+}
+
+@compute @workgroup_size(SWG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(subgroup_invocation_id) sl: u32,
+        @builtin(local_invocation_index) lid: u32) {
+  let tile = wid.x + wid.y * nwg.x;
+  let tm = tile / p.tiles_n;
+  if (tm >= p.tiles_m) { return; }
+  let m0 = tm * SR;
+  let nb = (tile % p.tiles_n) * (SWG * SC) + lid;   // this invocation's columns: nb + j·SWG, j < SC
+  // Out-of-range rows/columns read the last one (in bounds, no branches); masked at the store.
+  var col: array<u32, MAXC>;
+  for (var j = 0u; j < SC; j++) { col[j] = min(nb + j * SWG, p.N - 1u); }
+  let mlast = p.M - 1u;
+  var acc: array<f32, MAXR * MAXC>;   // [row][j]
+#if VEC4
+  let K4 = p.K / 4u;
+  for (var k = 0u; k < K4; k++) {
+    var wv: array<vec4<f32>, MAXC>;
+    for (var j = 0u; j < SC; j++) { wv[j] = vec4<f32>(w[col[j] * K4 + k]); }
+    for (var r0 = 0u; r0 < SR; r0 += 8u) {
+      let xl = vec4<f32>(x[min(m0 + r0 + (sl & 7u), mlast) * K4 + k]);
+      let xb = array<vec4<f32>, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
+                                   subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
+      for (var i = 0u; i < 8u; i++) {
+        for (var j = 0u; j < SC; j++) { acc[(r0 + i) * MAXC + j] = fma4(xb[i], wv[j], acc[(r0 + i) * MAXC + j]); }
+      }
+    }
+  }
+#else
+  for (var k = 0u; k < p.K; k++) {
+    var wv: array<f32, MAXC>;
+    for (var j = 0u; j < SC; j++) { wv[j] = f32(w[col[j] * p.K + k]); }
+    for (var r0 = 0u; r0 < SR; r0 += 8u) {
+      let xl = f32(x[min(m0 + r0 + (sl & 7u), mlast) * p.K + k]);
+      let xb = array<f32, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
+                             subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
+      for (var i = 0u; i < 8u; i++) {
+        for (var j = 0u; j < SC; j++) { acc[(r0 + i) * MAXC + j] = fma(xb[i], wv[j], acc[(r0 + i) * MAXC + j]); }
+      }
+    }
+  }
+#endif
+#if GATE
+  let row_epilogue = true;
+#elif RESIDUAL
+  // Ungated residual: the per-element path (0.94× as the row loop below, see bench/RESULTS.md
+  // "GEMM residual epilogue"); it has no division to hoist.
+  let row_epilogue = false;
+#else
+  let row_epilogue = true;
+#endif
+  if (!row_epilogue) {
+    var r: array<f32, MAXR * MAXC>;
+    for (var i = 0u; i < SR; i++) {
+      for (var j = 0u; j < SC; j++) { r[i * MAXC + j] = acc[i * MAXC + j]; }
+    }
+    let count = min(SR, p.M - m0) * MAXC;
+    for (var q = 0u; q < count; q++) {
+      let n = nb + (q % MAXC) * SWG;
+      if (q % MAXC < SC && n < p.N) { epilogue(r[q], m0 + q / MAXC, n, 0u); }
+    }
+    return;
+  }
+  // Epilogue, one row per iteration (runtime bound: the code is emitted once) over this
+  // invocation's columns as one vec4: bias and gate loaded once per invocation, the gate's batch
+  // item advanced by a comparison per row (one division per invocation), so the per-element
+  // work is the activation, the residual read and the store.
+  var r: array<vec4<f32>, MAXR>;
+  for (var i = 0u; i < SR; i++) {
+    r[i] = vec4<f32>(acc[i * MAXC], acc[i * MAXC + 1u], acc[i * MAXC + 2u], acc[i * MAXC + 3u]);
+  }
+  var n4: vec4<u32>;
+  var ok: vec4<bool>;
+  for (var j = 0u; j < MAXC; j++) { n4[j] = nb + j * SWG; ok[j] = j < SC && n4[j] < p.N; }
+#if BIAS
+  let bv = vec4<f32>(f32(bias[col[0]]), f32(bias[col[1]]), f32(bias[col[2]]), f32(bias[col[3]]));
+#endif
+#if GATE
+  var bi = m0 / p.tokens;
+  var next = (bi + 1u) * p.tokens;   // first row of the next batch item
+  var gb = bi * p.gate_stride + p.gate_off;
+  var gv = vec4<f32>(f32(modv[gb + col[0]]), f32(modv[gb + col[1]]), f32(modv[gb + col[2]]), f32(modv[gb + col[3]]));
+#endif
+  let rows = min(SR, p.M - m0);
+  for (var i = 0u; i < rows; i++) {
+    let m = m0 + i;
+#if GATE
+    if (m == next) {
+      next += p.tokens;
+      gb += p.gate_stride;
+      gv = vec4<f32>(f32(modv[gb + col[0]]), f32(modv[gb + col[1]]), f32(modv[gb + col[2]]), f32(modv[gb + col[3]]));
+    }
+#endif
+    var y = r[i];
+#if BIAS
+    y += bv;
+#endif
+#if GELU
+    y = gelu4(y);
+#elif SILU
+    y = y / (1.0 + exp(-y));
+#endif
+    let o = m * p.N;
+    for (var j = 0u; j < MAXC; j++) {
+      if (ok[j]) {
+#if GATE
+        out[o + n4[j]] = T(f32(out[o + n4[j]]) + gv[j] * y[j]);
+#elif RESIDUAL
+        out[o + n4[j]] = T(f32(out[o + n4[j]]) + y[j]);
+#else
+        out[o + n4[j]] = T(y[j]);
+#endif
+      }
+    }
+  }
+}

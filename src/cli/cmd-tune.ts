@@ -1,0 +1,100 @@
+// `tessera tune`: run the autotuner ahead of time (src/gpu/tune.ts) and print its choices.
+// Without --preset: the GEMM shapes of the benchmark suite and of the models' layers (DiT-S/XL,
+// Wan-1.3B widths; modulation/timestep rows). With --preset: one forward of that model with
+// seeded random weights at its latent size, which tunes every op of its plan. Choices are cached
+// per adapter ($XDG_CACHE_HOME/tessera/tune.json); later runs use them; --force re-times.
+import { acquireGpu, describeAdapter } from '../gpu/device.js';
+import { Plan } from '../gpu/plan.js';
+import { Allocator, type DType } from '../gpu/tensor.js';
+import { cachedChoices, loadTuneCache, setTuneMode, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
+import { parseConfig } from '../model/config.js';
+import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
+import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
+import { stepInputs } from '../profile/model-bench.js';
+import { UsageError } from './args.js';
+import type { Command } from './main.js';
+
+/** [M, K, N]: suite shapes, then model layers (DiT-S 384/1536, DiT-XL 1152/4608, Wan-1.3B 1536/8960, modulation, timestep). */
+export const TUNE_GEMM_SHAPES: [number, number, number][] = [
+  [1024, 384, 384], [1024, 384, 1536], [1024, 1536, 384], [4096, 1152, 1152], [1024, 1152, 4608], [1024, 4608, 1152],
+  [4096, 1536, 1536], [4096, 1536, 8960], [4096, 8960, 1536], [512, 4096, 1536],
+  [2, 1536, 9216], [2, 256, 1536], [2, 1152, 6912], [16, 384, 1536], [64, 1152, 1152],
+];
+
+export const tuneCommand: Command = {
+  spec: {
+    name: 'tune',
+    summary: 'time candidate kernel variants for this adapter ahead of time and cache the winners',
+    usage: 'tessera tune [--preset NAME [--frames F --height H --width W]] [--dtype f32|f16] [--force] [--quick] [--json]',
+    flags: {
+      preset: { type: 'choice', choices: presetNames(), help: 'tune the ops of one forward of this model (seeded random weights) instead of the GEMM shape list', arg: 'NAME' },
+      frames: { type: 'int', help: "--preset: latent frames (default: the preset's)", arg: 'F' },
+      height: { type: 'int', help: "--preset: latent height (default: the preset's)", arg: 'H' },
+      width: { type: 'int', help: "--preset: latent width (default: the preset's)", arg: 'W' },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype to tune for' },
+      force: { type: 'bool', help: 're-time shape buckets that are already cached' },
+      quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
+      rounds: { type: 'int', default: 3, help: 'timed rounds per candidate (median)' },
+      json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
+    },
+  },
+  async run(p) {
+    const dtype = p.dtype as DType;
+    const rounds = p.rounds as number;
+    if (rounds < 1 || rounds > 50) throw new UsageError(`--rounds must be between 1 and 50, got ${rounds}`);
+    const json = !!p.json;
+    const log = (m: string) => (json ? console.error(m) : console.log(m));
+    const preset = p.preset as string | undefined;
+    if (!preset && (p.frames !== undefined || p.height !== undefined || p.width !== undefined)) throw new UsageError('--frames/--height/--width apply with --preset only');
+    const gpu = await acquireGpu();
+    try {
+      if (dtype === 'f16' && !gpu.f16) throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks; use --dtype f32`);
+      setTuneMode(gpu, 'auto');
+      await loadTuneCache();
+      log(`tuning on ${describeAdapter(gpu)}; cache: ${tuneStoreWhere() ?? 'this process only'}`);
+      const reports: TuneReport[] = [];
+      const t0 = performance.now();
+      if (preset) {
+        const pr = getPreset(preset);
+        const cfg = parseConfig(pr.config);
+        const latent = { frames: (p.frames as number | undefined) ?? pr.latent.frames, height: (p.height as number | undefined) ?? pr.latent.height, width: (p.width as number | undefined) ?? pr.latent.width };
+        log(`one forward of ${preset} (${cfg.family}) at latent ${latent.frames}×${latent.height}×${latent.width}, ${dtype}, CFG batch 2…`);
+        const model = await loadRandomModel(pr.config, { gpu, dtype, seed: 0, name: preset });
+        try {
+          const before = await cachedChoices(gpu);
+          await model.forward(stepInputs(model, latent, { textLen: pr.textLen ?? 32, batch: 2 }));
+          const after = await cachedChoices(gpu);
+          for (const [k, entry] of Object.entries(after)) {
+            const [family, bucket] = k.split('|') as [string, string];
+            reports.push({ key: k, family, bucket, entry, measured: before[k]?.date !== entry.date });
+          }
+        } finally {
+          model.destroy();
+        }
+      } else {
+        const shapes = p.quick ? TUNE_GEMM_SHAPES.slice(0, 2) : TUNE_GEMM_SHAPES;
+        for (const [M, K, N] of shapes) {
+          const alloc = new Allocator(gpu);
+          try {
+            const plan = new Plan(gpu, alloc);
+            gemm(plan, { x: alloc.tensor([M, K], dtype, 'x'), w: alloc.tensor([N, K], dtype, 'w'), out: alloc.tensor([M, N], dtype, 'y'), layer: 'tune' });
+            const r = await tunePlan(plan, { rounds, force: !!p.force, onProgress: log });
+            for (const x of r) {
+              reports.push(x);
+              const ms = Object.entries(x.entry.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ');
+              log(`gemm ${M}×${K}×${N} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${ms})` : '  (cached)'}`);
+            }
+          } finally {
+            alloc.destroyAll();
+          }
+        }
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      if (json) console.log(JSON.stringify({ adapter: describeAdapter(gpu), cache: tuneStoreWhere(), dtype, seconds, choices: reports.map((r) => ({ family: r.family, bucket: r.bucket, measured: r.measured, ...r.entry })) }));
+      else log(`${reports.length} choices (${reports.filter((r) => r.measured).length} timed now) in ${seconds.toFixed(1)} s`);
+      return 0;
+    } finally {
+      gpu.destroy();
+    }
+  },
+};

@@ -1,0 +1,21 @@
+// Adapter policy, in one place: which adapters count as CPUs (where the variants measured on
+// lavapipe are the heuristics' choice) and when the subgroup kernels may run. Ops ask here
+// instead of sniffing adapter strings themselves. Browser-safe.
+import type { Gpu } from './device.js';
+
+/** A software (CPU) adapter by its reported strings: lavapipe/llvmpipe, SwiftShader, WARP. */
+export const isCpuAdapter = (info: { architecture: string; device: string; description: string; vendor?: string }): boolean =>
+  /software|cpu|llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(`${info.vendor ?? ''} ${info.architecture} ${info.device} ${info.description}`);
+
+/**
+ * Subgroup kernels that broadcast from lanes 0..7 need the feature and subgroups of at least 8
+ * lanes on every dispatch (subgroupMinSize ≥ 8). An adapter that does not report its sizes is
+ * not trusted with them.
+ */
+export const subgroupsOf8 = (gpu: Pick<Gpu, 'subgroups' | 'subgroupMinSize'>): boolean => gpu.subgroups && gpu.subgroupMinSize >= 8;
+
+/**
+ * Whether a heuristic may choose a variant tuned on a CPU adapter (the subgroup GEMM, per-row
+ * layouts). Never on a GPU: there only the tuner may pick such a variant, after timing it.
+ */
+export const cpuTunedVariantsOk = (gpu: Pick<Gpu, 'isCpu'>): boolean => gpu.isCpu;

@@ -1,0 +1,38 @@
+// Node: the tuning cache as one JSON file in the user's cache directory,
+// $XDG_CACHE_HOME/tessera/tune.json (default ~/.cache/tessera/tune.json), written atomically
+// (temporary file + rename) so a killed process never leaves half a file.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTuneStore, type TuneEntry, type TuneStore } from './tune.js';
+
+export function tuneCachePath(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'tessera', 'tune.json');
+}
+
+export function nodeTuneStore(path = tuneCachePath()): TuneStore {
+  return {
+    where: path,
+    async load() {
+      let text: string;
+      try {
+        text = await readFile(path, 'utf8');
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT') return {};
+        throw e;
+      }
+      const j = JSON.parse(text) as { entries?: Record<string, TuneEntry> };
+      if (!j || typeof j !== 'object' || typeof j.entries !== 'object') throw new Error(`${path}: not a tessera tuning cache (no "entries" object)`);
+      return j.entries;
+    },
+    async save(entries) {
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify({ tessera: 'tuning cache', entries }, null, 1));
+      await rename(tmp, path);
+    },
+  };
+}
+
+setTuneStore(nodeTuneStore());

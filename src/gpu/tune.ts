@@ -1,0 +1,297 @@
+// Autotuning: per (adapter, kernel family, shape bucket), time a few candidate strategies on
+// first use, check each against another's output, and cache the winner.
+//
+// How it fits: an op that has alternatives records through `plan.recordTuned(request)` (see
+// plan.ts). That records the cached choice when there is one, else the adapter policy's
+// heuristic, and leaves the request pending. Before the plan's first run, `tunePlan` (the plan's
+// tune hook) settles every pending request: in mode 'auto' it times the candidates of each
+// bucket not yet in the cache on the op's own scratch inputs (never the plan's buffers), checks
+// every candidate's output against the heuristic's (the first candidate), keeps the fastest that
+// agrees, stores it, and re-records the dispatch with it; in mode 'cached' it only applies cached
+// choices; in mode 'off' nothing is looked up or timed (deterministic heuristics).
+// The cache lives in a TuneStore: Node registers a file in the user's cache directory
+// (tune-store-node.ts), browsers use IndexedDB (below). Browser-safe module.
+import { describeAdapter, type Gpu } from './device.js';
+import { Plan, setTuneHook, type TuneRequest } from './plan.js';
+import { Allocator, readTensor } from './tensor.js';
+import { median, profilePlan } from '../profile/profiler.js';
+
+export type TuneMode = 'auto' | 'cached' | 'off';
+
+/** One cached decision. */
+export interface TuneEntry {
+  /** The chosen strategy name. */
+  choice: string;
+  /** Median ms per candidate at tuning time (candidates whose output disagreed are absent). */
+  ms: Record<string, number>;
+  /** Candidates dropped because their output disagreed with the reference candidate's. */
+  rejected?: string[];
+  /** The shape it was timed at, e.g. `x[4096,1152] w[1152,1152]`. */
+  shapes: string;
+  date: string;
+}
+
+/** Persistent key → entry storage. */
+export interface TuneStore {
+  /** Where the cache lives, for messages (`~/.cache/tessera/tune.json`, `IndexedDB tessera/tune`). */
+  where: string;
+  load(): Promise<Record<string, TuneEntry>>;
+  save(entries: Record<string, TuneEntry>): Promise<void>;
+}
+
+/** Cache format version: bump when strategies change meaning (old entries are then ignored). */
+const VERSION = 'v1';
+
+let store: TuneStore | null = null;
+let entries: Record<string, TuneEntry> | null = null;
+let loading: Promise<void> | null = null;
+let defaultMode: TuneMode | null = null;
+const modes = new WeakMap<GPUDevice, TuneMode>();
+
+/** Registers the persistent store (Node: the cache file; browsers get IndexedDB by default). */
+export function setTuneStore(s: TuneStore | null): void {
+  store = s;
+  entries = null;
+  loading = null;
+}
+
+/** Where choices are cached, or null when nothing persists (choices then last for the process). */
+export function tuneStoreWhere(): string | null {
+  return (store ?? browserStore())?.where ?? null;
+}
+
+function envMode(): TuneMode | null {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TESSERA_TUNE;
+  return env === 'off' || env === 'cached' || env === 'auto' ? env : null;
+}
+
+/** The mode for devices without their own: 'auto' unless set here or by TESSERA_TUNE=off|cached|auto. */
+export function setDefaultTuneMode(m: TuneMode): void {
+  defaultMode = m;
+}
+
+/** The mode of devices without their own (setDefaultTuneMode, else TESSERA_TUNE, else 'auto'). */
+export function defaultTuneMode(): TuneMode {
+  return defaultMode ?? envMode() ?? 'auto';
+}
+
+export function setTuneMode(gpu: Gpu, m: TuneMode): void {
+  modes.set(gpu.device, m);
+}
+
+export function tuneMode(gpu: Gpu): TuneMode {
+  return modes.get(gpu.device) ?? defaultTuneMode();
+}
+
+/** Cache key: adapter and runtime, family, bucket. */
+export function tuneKey(gpu: Gpu, family: string, bucket: string): string {
+  return `${VERSION}|${gpu.runtime}|${describeAdapter(gpu)}|${family}|${bucket}`;
+}
+
+let idb: TuneStore | null | undefined;
+function browserStore(): TuneStore | null {
+  if (idb !== undefined) return idb;
+  const indexedDB = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (!indexedDB) return (idb = null);
+  const open = () =>
+    new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open('tessera', 1);
+      r.onupgradeneeded = () => r.result.createObjectStore('tune');
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+  idb = {
+    where: 'IndexedDB tessera/tune',
+    async load() {
+      const db = await open();
+      return new Promise((resolve, reject) => {
+        const g = db.transaction('tune', 'readonly').objectStore('tune').get('entries');
+        g.onsuccess = () => resolve((g.result as Record<string, TuneEntry> | undefined) ?? {});
+        g.onerror = () => reject(g.error);
+      });
+    },
+    async save(e) {
+      const db = await open();
+      await new Promise<void>((resolve, reject) => {
+        const t = db.transaction('tune', 'readwrite');
+        t.objectStore('tune').put(e, 'entries');
+        t.oncomplete = () => resolve();
+        t.onerror = () => reject(t.error);
+      });
+    },
+  };
+  return idb;
+}
+
+/** Loads the cache once per process (a store that fails to load counts as empty, with a warning). */
+export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
+  if (entries) return entries;
+  if (!loading) {
+    loading = (async () => {
+      const s = store ?? browserStore();
+      try {
+        entries = s ? await s.load() : {};
+      } catch (e) {
+        console.warn(`[tessera] tuning cache at ${s?.where} unreadable, starting empty: ${(e as Error).message}`);
+        entries = {};
+      }
+    })();
+  }
+  await loading;
+  return entries!;
+}
+
+async function saveTuneCache(): Promise<void> {
+  const s = store ?? browserStore();
+  if (!s || !entries) return;
+  try {
+    await s.save(entries);
+  } catch (e) {
+    console.warn(`[tessera] could not write the tuning cache at ${s.where}: ${(e as Error).message}`);
+  }
+}
+
+/** Cached choice for a request, when the cache is loaded and the mode allows it (sync: used while recording). */
+export function cachedChoice(gpu: Gpu, family: string, bucket: string): TuneEntry | null {
+  if (tuneMode(gpu) === 'off' || !entries) return null;
+  return entries[tuneKey(gpu, family, bucket)] ?? null;
+}
+
+/** Every cached entry of this adapter: `family|bucket` → entry (for `tessera info`). */
+export async function cachedChoices(gpu: Gpu): Promise<Record<string, TuneEntry>> {
+  const all = await loadTuneCache();
+  const prefix = tuneKey(gpu, '', '').slice(0, -2);
+  const out: Record<string, TuneEntry> = {};
+  for (const [k, v] of Object.entries(all)) if (k.startsWith(prefix + '|')) out[k.slice(prefix.length + 1)] = v;
+  return out;
+}
+
+/** Forget this adapter's cached choices (`tessera tune --force`). */
+export async function clearTuneCache(gpu: Gpu): Promise<number> {
+  const all = await loadTuneCache();
+  const prefix = tuneKey(gpu, '', '').slice(0, -2) + '|';
+  const keys = Object.keys(all).filter((k) => k.startsWith(prefix));
+  for (const k of keys) delete all[k];
+  await saveTuneCache();
+  return keys.length;
+}
+
+/** Relative agreement between two candidates' outputs: max |a−b| ≤ atol + rtol·max|b|. */
+const AGREE = { f32: { rtol: 1e-3, atol: 1e-4 }, f16: { rtol: 2e-2, atol: 2e-3 } };
+
+function agree(a: Float32Array, b: Float32Array, f16: boolean): { ok: boolean; err: number } {
+  const t = f16 ? AGREE.f16 : AGREE.f32;
+  let maxB = 0;
+  let err = 0;
+  for (let i = 0; i < b.length; i++) {
+    if (!Number.isFinite(a[i]!) || !Number.isFinite(b[i]!)) return { ok: false, err: Infinity };
+    maxB = Math.max(maxB, Math.abs(b[i]!));
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+  }
+  return { ok: a.length === b.length && err <= t.atol + t.rtol * maxB, err };
+}
+
+export interface TuneReport {
+  key: string;
+  family: string;
+  bucket: string;
+  entry: TuneEntry;
+  /** True when this run timed it (false: taken from the cache). */
+  measured: boolean;
+}
+
+export interface TuneOptions {
+  /** Timed rounds per candidate (round-robin, median); default 3. */
+  rounds?: number;
+  /** Re-time buckets that are already cached. */
+  force?: boolean;
+  onProgress?: (msg: string) => void;
+}
+
+/**
+ * Time the candidates of one request on scratch inputs and return the entry (not stored).
+ * Each candidate runs once and is compared with the first candidate's output; one that
+ * disagrees (or is not finite) is rejected and never chosen. Then round-robin timing.
+ */
+export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {}): Promise<TuneEntry> {
+  const alloc = new Allocator(gpu);
+  try {
+    const plans = r.candidates.map((name) => {
+      const plan = new Plan(gpu, alloc);
+      plan.tuning = false;
+      const out = r.bench(plan, name);
+      return { name, plan, out };
+    });
+    const f16 = plans[0]!.out.dtype === 'f16';
+    let ref: Float32Array | null = null;
+    const ok: typeof plans = [];
+    const rejected: string[] = [];
+    for (const c of plans) {
+      o.onProgress?.(`  checking ${r.family} ${c.name}`);
+      await c.plan.run(`tuning ${r.family} ${r.bucket} ${c.name}`);
+      const got = await readTensor(gpu, c.out);
+      if (!ref) {
+        if (!agree(got, got, f16).ok) throw new Error(`tuning ${r.family} ${r.bucket}: the reference candidate ${c.name} produced non-finite values`);
+        ref = got;
+        ok.push(c);
+        continue;
+      }
+      const a = agree(got, ref, f16);
+      if (a.ok) ok.push(c);
+      else {
+        rejected.push(c.name);
+        console.warn(`[tessera] tuning ${r.family} ${r.bucket}: candidate ${c.name} disagrees with ${plans[0]!.name} (max |diff| ${a.err}); not used`);
+      }
+    }
+    const rounds = o.rounds ?? 3;
+    const samples = new Map<string, number[]>(ok.map((c) => [c.name, []]));
+    for (let i = 0; i < rounds; i++) {
+      for (const c of ok) {
+        const run = await profilePlan(c.plan, { repeats: 1, warmup: 0 });
+        samples.get(c.name)!.push(run.totalMs);
+      }
+    }
+    const ms: Record<string, number> = {};
+    for (const [n, s] of samples) ms[n] = median(s);
+    const choice = ok.reduce((best, c) => (ms[c.name]! < ms[best.name]! ? c : best)).name;
+    const d = plans[0]!.plan.dispatches[plans[0]!.plan.dispatches.length - 1]!;
+    return { choice, ms, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
+  } finally {
+    alloc.destroyAll();
+  }
+}
+
+/**
+ * Settle the plan's pending tuning requests (see the module comment), re-recording dispatches
+ * whose choice changed. Returns what was decided, per distinct bucket.
+ */
+export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
+  const pending = plan.takeTunables();
+  const mode = tuneMode(plan.gpu);
+  if (mode === 'off' || pending.length === 0) return [];
+  const all = await loadTuneCache();
+  const reports = new Map<string, TuneReport>();
+  let changed = false;
+  for (const site of pending) {
+    const key = tuneKey(plan.gpu, site.family, site.bucket);
+    let rep = reports.get(key);
+    if (!rep) {
+      let entry = o.force ? undefined : all[key];
+      let measured = false;
+      if (!entry || !site.candidates.includes(entry.choice)) {
+        if (mode !== 'auto' || site.candidates.length < 2) continue;
+        o.onProgress?.(`tuning ${site.family} ${site.bucket}: ${site.candidates.join(', ')}`);
+        entry = await tuneRequest(plan.gpu, site, o);
+        all[key] = entry;
+        measured = changed = true;
+      }
+      rep = { key, family: site.family, bucket: site.bucket, entry, measured };
+      reports.set(key, rep);
+    }
+    if (rep.entry.choice !== site.chosen) plan.replace(site.index, site.args(rep.entry.choice), rep.entry.choice);
+  }
+  if (changed) await saveTuneCache();
+  return [...reports.values()];
+}
+
+setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => tunePlan(plan).then(() => undefined) });

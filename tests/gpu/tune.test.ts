@@ -1,0 +1,112 @@
+// The autotuner (src/gpu/tune.ts): times the candidates of a shape bucket before a plan's first
+// run, checks each against the reference candidate's output, caches the winner in the store,
+// re-records the dispatch with it, reuses it for the next plan, and does nothing in mode 'off'.
+// One small shape (few rows: the gemv and subgroup/tiled candidates), so few variants compile.
+import { afterAll, describe, expect, it } from 'vitest';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { expectClose } from '../helpers/compare.js';
+import { TOL } from '../tolerances.js';
+import { Plan } from '../../src/gpu/plan.js';
+import { Allocator, readTensor, type Tensor } from '../../src/gpu/tensor.js';
+import { setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
+import { gemm, gemmBucket, gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
+import { gemmRef } from '../../src/ref/gemm.js';
+import { randn } from '../../src/random.js';
+
+const saved: Record<string, TuneEntry>[] = [];
+const store: TuneStore = {
+  where: 'memory (test)',
+  load: async () => ({}),
+  save: async (e) => {
+    saved.push(structuredClone(e));
+  },
+};
+
+const [M, K, N] = [12, 36, 40];
+
+async function runGemm(): Promise<{ plan: Plan; got: Float32Array; x: Float32Array; w: Float32Array }> {
+  const alloc = new Allocator(gpu!);
+  try {
+    const x = randn(M * K, 1);
+    const w = randn(N * K, 2, 1 / 6);
+    const plan = new Plan(gpu!, alloc);
+    const out = alloc.tensor([M, N], 'f32', 'y');
+    gemm(plan, { x: alloc.upload(x, [M, K], 'f32', 'x'), w: alloc.upload(w, [N, K], 'f32', 'w'), out });
+    await plan.run('tune test');
+    return { plan, got: await readTensor(gpu!, out), x, w };
+  } finally {
+    alloc.destroyAll();
+  }
+}
+
+describe.skipIf(!hasGpu)('autotuning', () => {
+  afterAll(() => {
+    setTuneStore(null);
+    if (gpu) setTuneMode(gpu, 'off');
+  });
+
+  it('times the candidates on first use, caches the winner, and the next plan records it directly', async () => {
+    setTuneStore(store);
+    setTuneMode(gpu!, 'auto');
+    const cands = gemmCandidates(gpu!, M, N);
+    expect(cands.length).toBeGreaterThan(1);
+    const first = await runGemm();
+    expectClose(first.got, gemmRef(first.x, first.w, { M, K, N }), [M, N], TOL.gemm!.f32, 'tuned gemm');
+    expect(saved.length).toBe(1);
+    const key = tuneKey(gpu!, 'gemm', gemmBucket('f32', M, N, K));
+    const entry = saved[0]![key]!;
+    expect(entry, key).toBeDefined();
+    expect(Object.keys(entry.ms).sort()).toEqual([...cands].sort());
+    expect(cands).toContain(entry.choice);
+    // the winner is the fastest candidate measured
+    expect(entry.ms[entry.choice]).toBe(Math.min(...Object.values(entry.ms)));
+    expect(first.plan.dispatches[0]!.choice).toBe(entry.choice);
+
+    const second = await runGemm();
+    expect(second.plan.dispatches[0]!.choice).toBe(entry.choice);
+    expect(saved.length).toBe(1); // nothing re-timed
+    expectClose(second.got, gemmRef(second.x, second.w, { M, K, N }), [M, N], TOL.gemm!.f32, 'cached gemm');
+  }, 600_000);
+
+  it("mode 'off' neither looks up nor times: the heuristic runs", async () => {
+    setTuneMode(gpu!, 'off');
+    const r = await runGemm();
+    expect(r.plan.dispatches[0]!.choice).toBe(gemmHeuristic(gpu!, M, N));
+    expect(saved.length).toBe(1);
+  });
+
+  it('a candidate whose output disagrees with the reference candidate is rejected, never chosen', async () => {
+    // Two "strategies" of a test family: the same GEMM, but 'wrong' reads a different weight.
+    const bench = (p: Plan, name: string): Tensor => {
+      const a = p.alloc;
+      const x = a.upload(randn(M * K, 3), [M, K], 'f32', 'x');
+      const w = a.upload(randn(N * K, name === 'wrong' ? 5 : 4, 1 / 6), [N, K], 'f32', 'w');
+      const out = a.tensor([M, N], 'f32', 'y');
+      gemm(p, { x, w, out, strategy: gemmHeuristic(gpu!, M, N) });
+      return out;
+    };
+    const alloc = new Allocator(gpu!);
+    try {
+      const entry = await tuneRequest(gpu!, { family: 'test', bucket: 'b', candidates: ['right', 'wrong'], heuristic: 'right', args: () => { throw new Error('unused'); }, bench }, { rounds: 1 });
+      expect(entry.choice).toBe('right');
+      expect(entry.rejected).toEqual(['wrong']);
+      expect(Object.keys(entry.ms)).toEqual(['right']);
+    } finally {
+      alloc.destroyAll();
+    }
+  });
+
+  it('tunePlan on a plan without alternatives does nothing', async () => {
+    setTuneMode(gpu!, 'auto');
+    const alloc = new Allocator(gpu!);
+    try {
+      const plan = new Plan(gpu!, alloc);
+      const out = alloc.tensor([2, 3], 'f32', 'y');
+      gemm(plan, { x: alloc.tensor([2, 4], 'f32', 'x'), w: alloc.tensor([3, 4], 'f32', 'w'), out, strategy: gemmHeuristic(gpu!, 2, 3) });
+      expect(await tunePlan(plan)).toEqual([]);
+    } finally {
+      alloc.destroyAll();
+      setTuneMode(gpu!, 'off');
+    }
+  });
+});
