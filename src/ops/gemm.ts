@@ -27,42 +27,18 @@ const gemmValid = (f: Record<string, boolean>) => !(f.GELU && f.SILU) && (!f.GAT
 const GEMM_BINDINGS = ['uniform', 'read', 'read', 'read', 'read', 'rw'] as const;
 const GEMM_NEEDS = { F16: 'shader-f16' } as const;
 
+/** One GEMM kernel file: shared flags, bindings and prelude (common/gemm_io.wgsl). */
+const gemmSpec = (name: string, overrides: Record<string, readonly number[]>, extra: Partial<KernelSpec> = {}): KernelSpec =>
+  defineKernel({ name, family: 'gemm', prelude: ['common/dtype', 'common/gemm_io'], flags: GEMM_FLAGS, overrides, bindings: GEMM_BINDINGS, needs: GEMM_NEEDS, valid: gemmValid, ...extra });
+
 /** Workgroup-memory tiles (kernels/gemm_tiled.wgsl). First override value = default. */
-export const gemmTiledKernel = defineKernel({
-  name: 'gemm_tiled',
-  family: 'gemm',
-  prelude: ['common/dtype', 'common/gemm_io'],
-  flags: GEMM_FLAGS,
-  overrides: { WGX: [16, 8], WGY: [16, 8], TM: [8, 4], TN: [8, 4], BK: [8, 16] },
-  bindings: GEMM_BINDINGS,
-  needs: GEMM_NEEDS,
-  valid: gemmValid,
-});
+export const gemmTiledKernel = gemmSpec('gemm_tiled', { WGX: [16, 8], WGY: [16, 8], TM: [8, 4], TN: [8, 4], BK: [8, 16] });
 
 /** Subgroup broadcast of X rows (kernels/gemm_subgroup.wgsl); subgroups of ≥ 8 lanes. */
-export const gemmSubgroupKernel = defineKernel({
-  name: 'gemm_subgroup',
-  family: 'gemm',
-  prelude: ['common/dtype', 'common/gemm_io'],
-  flags: GEMM_FLAGS,
-  overrides: { SWG: [64, 32, 128, 8], SR: [16, 8], SC: [4, 1, 2, 3] },
-  bindings: GEMM_BINDINGS,
-  needs: GEMM_NEEDS,
-  requires: ['subgroups'],
-  valid: gemmValid,
-});
+export const gemmSubgroupKernel = gemmSpec('gemm_subgroup', { SWG: [64, 32, 128, 8], SR: [16, 8], SC: [4, 1, 2, 3] }, { requires: ['subgroups'] });
 
 /** Few rows, K split over the workgroup (kernels/gemm_gemv.wgsl). */
-export const gemmGemvKernel = defineKernel({
-  name: 'gemm_gemv',
-  family: 'gemm',
-  prelude: ['common/dtype', 'common/gemm_io'],
-  flags: GEMM_FLAGS,
-  overrides: { WG: [64, 128], MR: [8, 1, 2, 4] },
-  bindings: GEMM_BINDINGS,
-  needs: GEMM_NEEDS,
-  valid: gemmValid,
-});
+export const gemmGemvKernel = gemmSpec('gemm_gemv', { WG: [64, 128], MR: [8, 1, 2, 4] });
 
 export interface GemmArgs {
   x: Tensor; // [..., K]
