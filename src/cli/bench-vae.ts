@@ -39,6 +39,8 @@ export interface VaeBenchResult {
   max_binding: number;
   repeats: number;
   median_s: number;
+  /** Process CPU seconds per decode (median): lavapipe's worker threads count here, so on a loaded machine it says more than wall time. */
+  median_cpu_s: number;
   min_s: number;
   max_s: number;
   dispatches: number;
@@ -120,13 +122,18 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
       throw new Error(`bench vae: the decode failed its check (finite ${finite}, bit-identical rerun ${deterministic}, 2 bands vs 1 max rel err ${banded}): no time reported`);
     }
     const times: number[] = [];
+    const cpu: number[] = [];
     let stats = vae.lastStats!;
     for (let i = 0; i < c.repeats; i++) {
+      const c0 = process.cpuUsage();
       await vae.decode(latents);
+      const u = process.cpuUsage(c0);
+      cpu.push((u.user + u.system) / 1e6);
       stats = vae.lastStats!;
       times.push(stats.seconds);
     }
     const sorted = [...times].sort((x, y) => x - y);
+    const cpuSorted = [...cpu].sort((x, y) => x - y);
     return {
       bench: 'vae',
       label: `vae ${preset ?? dir} [${shape.join(',')}]`,
@@ -141,6 +148,7 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
       max_binding: plan.maxBinding,
       repeats: c.repeats,
       median_s: sorted[Math.floor(sorted.length / 2)]!,
+      median_cpu_s: cpuSorted[Math.floor(cpuSorted.length / 2)]!,
       min_s: sorted[0]!,
       max_s: sorted[sorted.length - 1]!,
       dispatches: stats.dispatches,
@@ -156,6 +164,6 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
 export function printVaeResult(r: VaeBenchResult, json: boolean): void {
   if (json) return;
   console.log(`${r.label}  [${r.vae}, ${r.dtype}, ${r.adapter}; checked: finite, bit-identical rerun, 2 bands vs 1 ${r.check.banded_max_rel_err === null ? 'n/a' : r.check.banded_max_rel_err.toExponential(2)}]`);
-  console.log(`  sample [${r.sample.join(',')}]: median ${r.median_s.toFixed(3)} s per decode (min ${r.min_s.toFixed(3)}, max ${r.max_s.toFixed(3)}, ${r.repeats} repeats), ${r.dispatches} dispatches`);
+  console.log(`  sample [${r.sample.join(',')}]: median ${r.median_s.toFixed(3)} s per decode (${r.median_cpu_s.toFixed(2)} CPU-s; min ${r.min_s.toFixed(3)}, max ${r.max_s.toFixed(3)}, ${r.repeats} repeats), ${r.dispatches} dispatches`);
   console.log(`  memory: peak ${fmtBytes(r.peak_bytes)} activations + caches, weights ${fmtBytes(r.weight_bytes)}; ${r.bands} row band(s) of ${r.band_rows.join('/')} latent rows, largest binding ${fmtBytes(r.largest_binding)} of ${fmtBytes(r.max_binding)}`);
 }

@@ -10,7 +10,7 @@ export const convKernel = defineKernel({
   name: 'conv',
   prelude: ['common/dtype'],
   flags: { F16: [false, true], RESIDUAL: [false, true], VEC4: [false, true] },
-  overrides: { WG: [64, 32, 128], PX: [4, 1, 2, 8] },
+  overrides: { WG: [64], PX: [4, 8] },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
 });

@@ -10,7 +10,7 @@ export const vaeNormKernel = defineKernel({
   name: 'vae_norm',
   prelude: ['common/dtype'],
   flags: { F16: [false, true], GROUP: [false, true], STATS: [false, true], SILU: [false, true] },
-  overrides: { WG: [64, 128, 32] },
+  overrides: { WG: [64] },
   bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'],
   needs: { F16: 'shader-f16' },
   valid: (f) => !f.STATS || (!!f.GROUP && !f.SILU),
