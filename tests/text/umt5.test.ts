@@ -9,10 +9,11 @@ import { readInputs } from '../../src/io/inputs.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { loadTextEncoder, type Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
 import { FIXTURES } from '../helpers/golden.js';
+import { GOLDEN_F32 } from '../tolerances.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { relError } from '../helpers/compare.js';
 
-const TOL = 2e-3; // the goldens' metric: max|out − expected| / max|expected|
+const TOL = GOLDEN_F32; // the goldens' metric, max|out − expected| / max|expected|, held to the f32 bound
 
 const open = (dir: string, opts: { stream?: boolean } = {}) =>
   loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { gpu: gpu!, ...opts });
@@ -62,6 +63,14 @@ describe.skipIf(!hasGpu)('UMT5 text encoder (GPU) vs transformers + diffusers', 
     const b = await streamed.encodePrompt(['a red circle moving left'], { max_sequence_length: 16 });
     expect(relError(a.data, want.f32!)).toBeLessThan(TOL);
     expect(relError(b.data, a.data)).toBeLessThan(1e-6);
+  });
+
+  it('refuses token ids outside the encoder vocabulary before any GPU work, and inconsistent lengths', async () => {
+    const enc = await open(join(FIXTURES, 'umt5_small', 'pipeline'));
+    opened.push(enc);
+    await expect(enc.encoder.encode(Int32Array.from([5, 101, 1]), [3], 3)).rejects.toThrow(/token id 101 at position 1 is outside the text encoder's vocabulary \[0, 101\)/);
+    await expect(enc.encoder.encode(Int32Array.from([5, 1, 0]), [4], 3)).rejects.toThrow(/prompt length 4 outside 1..3/);
+    await expect(enc.encodePrompt(['x'], { max_sequence_length: 0 })).rejects.toThrow(/max_sequence_length must be a positive integer/);
   });
 
   it('encodes a prompt once per length (cache), batches mixed hits and misses', async () => {
