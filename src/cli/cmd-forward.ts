@@ -13,12 +13,13 @@ export const forwardCommand: Command = {
   spec: {
     name: 'forward',
     summary: "run one forward pass of a diffusers model folder (diffusers' output layout)",
-    usage: 'tessera forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16]',
+    usage: 'tessera forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--variant NAME]',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers model folder (config.json + *.safetensors)', required: true },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with hidden_states, timestep and encoder_hidden_states (Wan/Latte) or class_labels (DiT)', required: true },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors (tensor "sample", F32)', required: true },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default: f16 for F16 checkpoints on a shader-f16 adapter, else f32)' },
+      variant: { type: 'string', arg: 'NAME', help: "weight variant: diffusion_pytorch_model.NAME.safetensors (e.g. fp16), as diffusers' variant=" },
       'max-memory': MAX_MEMORY_FLAG,
     },
   },
@@ -29,6 +30,7 @@ export const forwardCommand: Command = {
     const inputs = await readInputs(file);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
+      ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
       maxMemory: budget,
       // refuse a run that cannot fit before reading any weight (shape errors are validate()'s job)
       preflight: (config, gpu, dtype) => {

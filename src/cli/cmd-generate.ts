@@ -22,10 +22,10 @@ import { progressBar } from './progress.js';
  * `_class_name` is the class unless `--scheduler` names one (then `X.from_config(config)`).
  * Without a config file, `--scheduler` is required and the class's defaults are used.
  */
-export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined): SchedulerSpec {
+export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined, warn: (line: string) => void = (l) => console.error(l)): SchedulerSpec {
   for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
     if (!existsSync(p)) continue;
-    return schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, shift, warn: (l) => console.error(l) });
+    return schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, shift, warn });
   }
   if (name === undefined) {
     throw new UsageError(`tessera generate: no scheduler config (${join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json')} or ${join(modelDir, 'scheduler_config.json')}): give --scheduler (${SCHEDULER_CLASSES.join(', ')} or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`);

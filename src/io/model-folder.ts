@@ -1,5 +1,6 @@
 // A diffusers model folder: config.json plus one safetensors file or an index of shards.
 // Only headers are read on open; tensors are read one at a time by byte range later.
+import { parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
 import { checkRelPath } from './source.js';
@@ -35,6 +36,30 @@ export interface ModelFolder {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The variant a weights file name carries: `X.fp16.safetensors`, `X.fp16-00001-of-00002.safetensors`, `X.safetensors.index.fp16.json`, `X.fp16.safetensors.index.json`. */
+function variantOf(file: string, base: string): string | null {
+  const esc = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const m =
+    new RegExp(`^${esc}\\.([A-Za-z0-9_-]+?)(?:-\\d+-of-\\d+)?\\.safetensors(?:\\.index\\.json)?$`).exec(file) ??
+    new RegExp(`^${esc}\\.safetensors\\.index\\.([A-Za-z0-9_-]+)\\.json$`).exec(file);
+  return m ? m[1]! : null;
+}
+
+/** Why no weights were found: names the variant files that are there and the flag that loads them. */
+async function missingWeights(folder: FolderSource, base: string, stem: string, indexName: string, variant: string | undefined): Promise<string> {
+  const files = (await folder.list?.().catch(() => null)) ?? null;
+  const found = new Map<string, string[]>();
+  for (const f of files ?? []) {
+    const v = variantOf(f, base);
+    if (v !== null && v !== variant) found.set(v, [...(found.get(v) ?? []), f]);
+  }
+  const what = `neither ${stem} nor ${indexName} found`;
+  if (!found.size) return files && variant ? `${what} (the folder has no ${variant} variant files)` : what;
+  const names = [...found.keys()];
+  const list = [...found.values()].flat().sort().join(', ');
+  return `${what}; the folder has ${names.length === 1 ? 'the weight variant' : 'weight variants'} ${names.join(', ')} (${list}): pass --variant ${names[0]} (library: loadModel(dir, { variant: '${names[0]}' }))`;
+}
+
 export interface OpenModelFolderOptions {
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors[.index.json]`. */
   variant?: string;
@@ -59,7 +84,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   if (configText === null) throw new ModelFolderError('missing config.json', path('config.json'));
   let config: unknown;
   try {
-    config = JSON.parse(configText);
+    config = parsePythonJson(configText); // Python's json writes Infinity/NaN
   } catch (e) {
     throw new ModelFolderError(`not valid JSON (${e instanceof Error ? e.message : String(e)})`, path('config.json'));
   }
@@ -69,9 +94,18 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   if (!hf && typeof config['_class_name'] !== 'string') throw new ModelFolderError('has no "_class_name" string (is this a diffusers model folder?)', path('config.json'));
 
   const base = hf ? 'model' : 'diffusion_pytorch_model';
-  const stem = opts?.variant ? `${base}.${opts.variant}.safetensors` : `${base}.safetensors`;
-  const indexName = `${stem}.index.json`;
-  const indexText = await folder.readText(indexName);
+  const variant = opts?.variant;
+  if (variant !== undefined && !/^[A-Za-z0-9_-]+$/.test(variant)) throw new ModelFolderError(`variant ${JSON.stringify(variant)} must be a plain name such as fp16 or bf16`, folder.name);
+  const stem = variant ? `${base}.${variant}.safetensors` : `${base}.safetensors`;
+  // The index as diffusers / transformers name it (_add_variant: `X.safetensors.index.<variant>.json`),
+  // then the `X.<variant>.safetensors.index.json` some repositories carry.
+  let indexName = variant ? `${base}.safetensors.index.${variant}.json` : `${stem}.index.json`;
+  let indexText = await folder.readText(indexName);
+  if (indexText === null && variant) {
+    const alt = `${stem}.index.json`;
+    const t = await folder.readText(alt);
+    if (t !== null) [indexName, indexText] = [alt, t];
+  }
   // tensor -> shard, from the index (null: a single file, no index)
   let weightMap: Map<string, string> | null = null;
   const shards: string[] = [];
@@ -114,9 +148,8 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
         src = await folder.open(shard);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
-        throw weightMap
-          ? new ModelFolderError(`shard listed in ${indexName} cannot be opened (${msg})`, path(shard), undefined, { cause: e })
-          : new ModelFolderError(`neither ${stem} nor ${indexName} found (${msg})`, path(stem), undefined, { cause: e });
+        if (weightMap) throw new ModelFolderError(`shard listed in ${indexName} cannot be opened (${msg})`, path(shard), undefined, { cause: e });
+        throw new ModelFolderError(await missingWeights(folder, base, stem, indexName, variant), path(stem), undefined, { cause: e });
       }
       sources.set(shard, src);
       const h = await readSafetensorsHeader(src, opts?.maxHeaderBytes !== undefined ? { maxHeaderBytes: opts.maxHeaderBytes } : undefined);

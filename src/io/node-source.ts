@@ -1,5 +1,5 @@
 // Node-only byte sources: positional FileHandle reads, never the whole file in memory.
-import { open, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkRange, checkRelPath, type ByteSource, type FolderSource } from './source.js';
 
@@ -57,5 +57,6 @@ export function nodeFolder(dir: string): FolderSource {
       }
     },
     open: async (rel) => fileSource(path(rel)),
+    list: async () => readdir(dir),
   };
 }

@@ -30,6 +30,8 @@ export const DTYPE_BYTES = {
 } as const;
 
 export type StDType = keyof typeof DTYPE_BYTES;
+/** safetensors' sub-byte dtypes (valid in the format, not readable here). */
+const SUB_BYTE_DTYPES: readonly string[] = ['F4', 'F6_E2M3', 'F6_E3M2'];
 export type WriteDType = 'F32' | 'F16' | 'BF16' | 'I64' | 'I32';
 
 export function isStDType(v: unknown): v is StDType {
@@ -184,16 +186,25 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
       throw new SafetensorsError(msg, file, name);
     };
     if (name === '__metadata__') {
-      if (!isObject(v)) fail(`__metadata__ must be an object of strings, got ${show(v)}`);
+      // The header's metadata, not a tensor. safetensors (Rust: Option<HashMap<String, String>>)
+      // reads null as "no metadata"; files written by some tools carry `"__metadata__": null`.
+      const failMeta = (msg: string): never => {
+        throw new SafetensorsError(msg, file);
+      };
+      if (v === null) continue;
+      if (!isObject(v)) failMeta(`header field __metadata__ must be an object of strings (or null), got ${show(v)}`);
       const entries = Object.entries(v as Record<string, unknown>);
-      for (const [k, s] of entries) if (typeof s !== 'string') fail(`__metadata__ value of ${show(k)} must be a string, got ${show(s)}`);
+      for (const [k, s] of entries) if (typeof s !== 'string') failMeta(`header field __metadata__: the value of ${show(k)} must be a string, got ${show(s)}`);
       metadata = Object.fromEntries(entries) as Record<string, string>;
       continue;
     }
     if (!isObject(v)) fail(`entry must be an object with dtype, shape and data_offsets, got ${show(v)}`);
     const e = v as Record<string, unknown>;
     const dtype = e['dtype'];
-    if (!isStDType(dtype)) fail(`unknown dtype ${show(dtype)} (known: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    if (!isStDType(dtype)) {
+      if (typeof dtype === 'string' && SUB_BYTE_DTYPES.includes(dtype)) fail(`dtype ${dtype} (packed sub-byte floats) is not supported (tessera reads ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      fail(`unknown dtype ${show(dtype)} (safetensors dtypes are spelled ${Object.keys(DTYPE_BYTES).join(', ')})`);
+    }
     const shapeV = e['shape'];
     if (!Array.isArray(shapeV)) fail(`shape must be an array, got ${show(shapeV)}`);
     const shape: number[] = [];

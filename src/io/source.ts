@@ -16,6 +16,8 @@ export interface FolderSource {
   readText(rel: string): Promise<string | null>;
   /** Throws when the file does not exist. */
   open(rel: string): Promise<ByteSource>;
+  /** The file names directly in the folder, where the source can list them (disk, File maps; not HTTP). */
+  list?(): Promise<string[]>;
 }
 
 /** Bounds check shared by all sources: a read must lie inside [0, size). */
@@ -153,5 +155,6 @@ export function mapFolder(name: string, files: Map<string, Uint8Array | Blob>): 
       if (f === undefined) throw new Error(`${name}/${rel}: no such file`);
       return f instanceof Uint8Array ? bytesSource(`${name}/${rel}`, f) : blobSource(`${name}/${rel}`, f);
     },
+    list: async () => [...files.keys()].filter((k) => !k.includes('/')),
   };
 }

@@ -175,7 +175,7 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
     // tokens drive every activation: the most that fit, as one row of patches
     const maxTokens = most(tokens, (k) => fits(video ? [latent[0]!, latent[1]!, pt, ph, pw * k] : [latent[0]!, latent[1]!, ph, pw * k]));
     const frames = video && F > pt ? most(Math.floor(F / pt), (n) => fits([latent[0]!, latent[1]!, n * pt, H, W])) * pt : 0;
-    if (frames > 0) out.push(`use fewer frames (${frames} latent frames fit at this resolution)`);
+    if (frames > 0) out.push(`use fewer frames (${frames} latent frame${frames === 1 ? ' fits' : 's fit'} at this resolution)`);
     else if (maxTokens > 0) out.push(`use a smaller resolution${video ? ' or fewer frames' : ''} (about ${maxTokens} of these ${tokens} tokens per item fit)`);
     else out.push(`use a smaller resolution${video ? ' or fewer frames' : ''}`);
     if (frames > 0) out.push('a smaller resolution');

@@ -109,6 +109,11 @@ export function checkKeys(folder: string, have: Map<string, { shape: number[]; d
   const extra = [...have.keys()].filter((k) => !want.has(k));
   const misshaped = [...want].filter(([k, s]) => have.has(k) && JSON.stringify(have.get(k)!.shape) !== JSON.stringify(s)).map(([k, s]) => `${k} is [${have.get(k)!.shape.join(',')}], expected [${s.join(',')}]`);
   const badDtype = [...want.keys()].filter((k) => have.has(k) && !['F32', 'F16', 'BF16'].includes(have.get(k)!.dtype)).map((k) => `${k} is ${have.get(k)!.dtype}`);
+  // A dtype tessera cannot read (FP8, integer-quantized) is not a mismatch with config.json: say so on its own.
+  if (badDtype.length && !missing.length && !misshaped.length) {
+    const kinds = [...new Set([...want.keys()].filter((k) => have.has(k) && !['F32', 'F16', 'BF16'].includes(have.get(k)!.dtype)).map((k) => have.get(k)!.dtype))];
+    throw new WeightError(`${folder}: unsupported weight dtype ${kinds.join(', ')} in ${badDtype.length} tensor${badDtype.length === 1 ? '' : 's'} (${list(badDtype, 4)}): tessera reads F32, F16 and BF16 weights; convert the checkpoint (e.g. load it in diffusers and save_pretrained in bfloat16)`);
+  }
   const problems: string[] = [];
   if (missing.length) problems.push(`missing keys: ${list(missing)}`);
   if (extra.length) problems.push(`unexpected keys: ${list(extra)}`);

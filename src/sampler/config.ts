@@ -334,7 +334,7 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     else ignored.push(k);
   }
   if (ignored.length) {
-    (opts.warn ?? console.warn)(`warning: ${file}: ${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} not ${cls} config ${ignored.length === 1 ? 'key' : 'keys'}: ignored (as diffusers' from_config does)`);
+    (opts.warn ?? console.warn)(`warning: ${file}: ${ignored.join(', ')} ${ignored.length === 1 ? `is not a ${cls} config key` : `are not ${cls} config keys`}: ignored (as diffusers' from_config does)`);
   }
   const build = builder(cls, new Reader(kept, file, cls), { shift: opts.shift });
   const wrap = (steps: number) => {

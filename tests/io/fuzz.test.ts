@@ -232,7 +232,7 @@ function mutate(r: Rand, base: Spec): Case {
       return { kind: 'trailing', bytes: encode(s), expect: 'fail' };
     }
     case 18: {
-      const meta = pick(r, [[1], 'x', null, { a: 1 }, { a: null }, { a: ['b'] }, { a: { b: 'c' } }]);
+      const meta = pick(r, [[1], 'x', 3, { a: 1 }, { a: null }, { a: ['b'] }, { a: { b: 'c' } }]); // (null is valid: no metadata)
       const i = s.entries.findIndex(([key]) => key === '__metadata__');
       if (i >= 0) s.entries[i] = ['__metadata__', meta];
       else s.entries.push(['__metadata__', meta]);

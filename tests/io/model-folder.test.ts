@@ -125,10 +125,33 @@ describe('model folders', () => {
     await m.close();
   });
 
-  it('a variant index', async () => {
-    const files = shardedFiles({ [INDEX]: null, 'diffusion_pytorch_model.fp16.safetensors.index.json': index() });
+  it('a variant index, as diffusers names it (X.safetensors.index.fp16.json) and as some repositories do (X.fp16.safetensors.index.json)', async () => {
+    for (const name of ['diffusion_pytorch_model.safetensors.index.fp16.json', 'diffusion_pytorch_model.fp16.safetensors.index.json']) {
+      const files = shardedFiles({ [INDEX]: null, [name]: index() });
+      const m = await openModelFolder(mapFolder('v', files), { variant: 'fp16' });
+      expect(m.tensors.size).toBe(4);
+      await m.close();
+    }
+    // the variant's index wins over the plain one, as the variant asks for it
+    const both = shardedFiles({ 'diffusion_pytorch_model.safetensors.index.bf16.json': index({ ...weightMap }) });
+    const m = await openModelFolder(mapFolder('v', both), { variant: 'bf16' });
+    expect(m.shards).toEqual([SHARD(1), SHARD(2)]);
+    await m.close();
+  });
+
+  it('a single variant file; without --variant an error that names the variant files and the flag', async () => {
+    const files = new Map<string, Uint8Array>([
+      ['config.json', new TextEncoder().encode(CONFIG)],
+      ['diffusion_pytorch_model.fp16.safetensors', shard2],
+      ['diffusion_pytorch_model.bf16-00001-of-00002.safetensors', shard1],
+    ]);
     const m = await openModelFolder(mapFolder('v', files), { variant: 'fp16' });
-    expect(m.tensors.size).toBe(4);
+    expect(Array.from(await m.readF32('proj_out.weight'))).toEqual([3, 3.5, 4, 4.5]);
+    await m.close();
+    await expectFolderError(openModelFolder(mapFolder('v', files)), 'v/diffusion_pytorch_model.safetensors', undefined, /neither diffusion_pytorch_model\.safetensors nor diffusion_pytorch_model\.safetensors\.index\.json found; the folder has weight variants fp16, bf16 \(diffusion_pytorch_model\.bf16-00001-of-00002\.safetensors, diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16 \(library: loadModel\(dir, \{ variant: 'fp16' \}\)\)$/);
+    // a variant the folder does not have
+    await expectFolderError(openModelFolder(mapFolder('v', files), { variant: 'int8' }), 'v/diffusion_pytorch_model.int8.safetensors', undefined, /the folder has weight variants fp16, bf16/);
+    await expectFolderError(openModelFolder(mapFolder('v', files), { variant: '../x' }), 'v', undefined, /plain name/);
   });
 
   it('config.json missing, not JSON, or without _class_name', async () => {

@@ -219,9 +219,19 @@ describe('malformed files: each rule, naming the file and tensor', () => {
     await expectStError(parse(F, rawFile('null')), F, undefined, /must be an object/);
     await expectStError(parse(F, rawFile('42')), F, undefined, /must be an object/);
   });
-  it('__metadata__ not an object of strings', async () => {
-    await expectStError(parse(F, rawFile({ ...ok, __metadata__: ['x'] }, okData)), F, '__metadata__');
-    await expectStError(parse(F, rawFile({ ...ok, __metadata__: { n: 1 } }, okData)), F, '__metadata__', /"n"/);
+  it('__metadata__ not an object of strings: a header error, not a tensor error', async () => {
+    const e = await expectStError(parse(F, rawFile({ ...ok, __metadata__: ['x'] }, okData)), F, undefined, /header field __metadata__ must be an object of strings \(or null\)/);
+    expect(e.message).not.toMatch(/tensor "/);
+    await expectStError(parse(F, rawFile({ ...ok, __metadata__: { n: 1 } }, okData)), F, undefined, /__metadata__: the value of "n" must be a string/);
+  });
+  it('"__metadata__": null is no metadata, as safetensors reads it', async () => {
+    const h = await parse(F, rawFile({ ...ok, __metadata__: null }, okData));
+    expect(h.metadata).toEqual({});
+    expect([...h.tensors.keys()].sort()).toEqual(Object.keys(ok).sort());
+  });
+  it('sub-byte dtypes are named as unsupported, misspelt dtypes with the spellings', async () => {
+    await expectStError(parse(F, rawFile({ a: entry('F4', [2], 0, 1) }, 1)), F, 'a', /dtype F4 \(packed sub-byte floats\) is not supported/);
+    await expectStError(parse(F, rawFile({ a: entry('float32', [2], 0, 8) }, 8)), F, 'a', /unknown dtype "float32" \(safetensors dtypes are spelled BOOL, U8/);
   });
   it('entry not an object', async () => {
     await expectStError(parse(F, rawFile({ ...ok, c: [1] }, okData)), F, 'c', /must be an object/);
