@@ -8,4 +8,5 @@ export { Allocator, readTensor, type DType, type Tensor } from './gpu/tensor.js'
 export { kernelRegistry, variantKey, variantSource, compileCheck, invalidateKernel, type KernelSpec } from './gpu/kernel.js';
 export { setKernelSource, kernelSource } from './gpu/shader.js';
 export * from './profile/index.js';
+export { profileDecode, joinRuns } from './profile/decode.js';
 import './ops/all.js';

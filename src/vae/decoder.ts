@@ -180,6 +180,8 @@ class Ctx {
   private dead: Tensor[] = [];
   private zeros = new Map<string, Frame>();
   dispatches = 0;
+  /** DecodeOptions.runPlan: runs each piece instead of plan.run (profiling). */
+  runPlan?: (plan: Plan, where: string) => Promise<void>;
 
   constructor(
     readonly gpu: Gpu,
@@ -238,7 +240,7 @@ class Ctx {
   async flush(where: string): Promise<void> {
     if (this.plan.dispatches.length) {
       this.dispatches += this.plan.dispatches.length;
-      await this.plan.run(where);
+      await (this.runPlan ? this.runPlan(this.plan, where) : this.plan.run(where));
     }
     this.planAlloc.destroyAll();
     this.planAlloc = new Allocator(this.gpu);
@@ -534,6 +536,7 @@ export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype
   const out = new Float32Array(p.outShape.reduce((x, y) => x * y, 1));
   const alloc = new Allocator(gpu);
   const ctx = new Ctx(gpu, alloc, dtype, p.bandRows, W, p.maxBinding);
+  ctx.runPlan = opts.runPlan;
   const S = c.scaleFactorSpatial;
   const HW = H * S * W * S;
   // Per-channel affine applied to the latents before the decoder (the pipeline's scaling).

@@ -10,6 +10,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
+import type { Plan } from '../gpu/plan.js';
 import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { InputError, resolveFolder, type TensorData } from '../model/model.js';
@@ -59,6 +60,11 @@ export interface DecodeOptions {
   bands?: number;
   /** Called after each decoded frame (Wan: output frames; KL: images/frames). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * tessera's own: runs each recorded piece of the decode instead of `plan.run` (the profiler
+   * times the pieces' dispatches this way: profileDecode in src/profile/decode.ts).
+   */
+  runPlan?: (plan: Plan, where: string) => Promise<void>;
 }
 
 /** A loaded VAE decoder. `kind` says which diffusers class it is. */

@@ -1,0 +1,48 @@
+// Profiling a VAE decode: every dispatch of every piece timed, the pieces joined into one run,
+// and the decode's numbers unchanged by being profiled.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import '../../src/node-env.js';
+import { joinRuns, profileDecode } from '../../src/profile/decode.js';
+import type { ProfileRun, ProfiledDispatch } from '../../src/profile/profiler.js';
+import { randn } from '../../src/random.js';
+import { loadVae } from '../../src/vae/vae.js';
+import { FIXTURES } from '../helpers/golden.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+
+const disp = (kernel: string, startMs: number, runMs: number): ProfiledDispatch => ({ kernel, family: kernel, layer: kernel, shapes: '', flops: 1, bytes: 1, workgroups: [1, 1, 1], ms: runMs, startMs, runMs, samples: [runMs] });
+const run = (ds: ProfiledDispatch[], totalMs: number, peak: number): ProfileRun => ({ timing: 'gpu-timestamps', adapter: 'a', repeats: 1, warmup: 0, dispatches: ds, totalMs, stepMs: [totalMs], wallMs: [totalMs + 1], dropped: 1, peakBytes: peak, residentBytes: 0, date: 'd' });
+
+describe('joinRuns', () => {
+  it('concatenates dispatches, shifts each piece after the previous one, sums totals', () => {
+    const j = joinRuns([run([disp('a', 0, 2), disp('b', 2.5, 1)], 3, 10), run([disp('c', 0, 4)], 4, 30)]);
+    expect(j.dispatches.map((d) => [d.kernel, d.startMs])).toEqual([['a', 0], ['b', 2.5], ['c', 3.5]]);
+    expect([j.totalMs, j.stepMs, j.wallMs, j.dropped, j.peakBytes, j.repeats, j.timing]).toEqual([7, [7], [9], 2, 30, 1, 'gpu-timestamps']);
+    expect(joinRuns([run([], 1, 0), { ...run([disp('x', 0, 1)], 1, 0), timing: 'wall-clock' }]).timing).toBe('wall-clock');
+    expect(() => joinRuns([])).toThrow(/no runs/);
+  });
+});
+
+describe.skipIf(!hasGpu)('profileDecode', () => {
+  it('times every dispatch of a Wan decode and leaves the sample bit-identical', async () => {
+    const vae = await loadVae(join(FIXTURES, 'wan_pipeline_embeds', 'pipeline', 'vae'), { gpu: gpu! });
+    try {
+      const latents = { data: randn(4 * 2 * 4 * 6, 3), shape: [1, 4, 2, 4, 6] };
+      const plain = await vae.decode(latents);
+      const { sample, run: r } = await profileDecode(vae, latents);
+      expect(sample.shape).toEqual([1, 3, 5, 32, 48]);
+      expect(Array.from(sample.data)).toEqual(Array.from(plain.data));
+      expect(r.dispatches.length).toBe(vae.lastStats!.dispatches);
+      for (const f of ['conv', 'vae_norm', 'vae_attention']) expect(r.dispatches.some((d) => d.family === f), f).toBe(true);
+      expect(r.peakBytes).toBe(vae.lastStats!.peakBytes + vae.lastStats!.weightBytes);
+      if (r.timing === 'gpu-timestamps') {
+        const starts = r.dispatches.map((d) => d.startMs!);
+        for (let i = 1; i < starts.length; i++) expect(starts[i]).toBeGreaterThanOrEqual(starts[i - 1]! - 1e-9);
+        expect(r.totalMs).toBeGreaterThan(0);
+        expect(r.dispatches.filter((d) => d.ms !== null).length).toBeGreaterThan(r.dispatches.length / 2);
+      }
+    } finally {
+      vae.dispose();
+    }
+  });
+});
