@@ -182,7 +182,7 @@ export function formatReport(run: ProfileRun, ceiling?: Ceiling, opts: { layerDe
     `timing    ${run.timing}${run.note ? ` (${run.note})` : ''}; ${run.repeats} repeat(s) after ${run.warmup} warm-up; medians`,
     `step      ${f(run.totalMs)} ms${run.timing === 'gpu-timestamps' ? ' GPU (sum of dispatches)' : ' wall'}, ${run.dispatches.length} dispatches, peak GPU memory ${fmtBytes(run.peakBytes)}${run.residentBytes ? ` (weights ${fmtBytes(run.residentBytes)} + activations ${fmtBytes(run.peakBytes - run.residentBytes)})` : ' (the plan\'s own buffers)'}`,
   ];
-  if (ceiling) out.push(`ceiling   ${f(ceiling.fma_gflops, 1)} GFLOP/s f32 FMA${ceiling.fma_f16_gflops ? `, ${f(ceiling.fma_f16_gflops, 1)} f16` : ''}, ${f(ceiling.copy_gbps, 2)} GB/s copy`);
+  if (ceiling) out.push(`ceiling   ${f(ceiling.fma_gflops, 1)} GFLOP/s f32 FMA${ceiling.fma_f16_gflops ? `, ${f(ceiling.fma_f16_gflops, 1)} f16` : ''}, ${f(ceiling.copy_gbps, 2)} GB/s copy${ceiling.copy_best ? ` (${ceiling.copy_best})` : ''}`);
   if (run.dropped) out.push(`dropped   ${run.dropped} zero/negative timestamp delta(s)`);
   out.push('', formatKernelTable(kernelTable(run, ceiling)));
   const layers = layerTable(run, opts.layerDepth ?? 0);
