@@ -7,7 +7,8 @@
 // the model output `src` (T): term k reads  base[off_k + (j / per)·stride_k + j % per], which
 // takes the first C channels of each batch item (learned sigma) and the cond / uncond halves of a
 // CFG batch without copies. Every input is read before the write, so `out` may be an input.
-// A non-finite v sets bit `flag_bit` of `flag` (one 4-byte read per step finds it).
+// A non-finite v (or, with copies, a non-finite T(v)) sets bit `flag_bit` of `flag` (one 4-byte
+// read per step finds it).
 // One invocation per element, f32 arithmetic. Expects common/dtype.wgsl (T: model storage type).
 
 struct Term {
@@ -54,8 +55,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 #if CLAMP
   v = clamp(v, -p.lim, p.lim);
 #endif
-  // exponent bits all ones: inf or NaN (isNan may be folded away under fast math)
-  if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) { atomicOr(&flag, 1u << p.flag_bit); }
+  let stored = T(v);
+  // exponent bits all ones: inf or NaN (isNan may be folded away under fast math); a model copy
+  // also checks the value as stored (an f16 model input overflows past 65504)
+  if (((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) || (p.copies > 0u && (bitcast<u32>(f32(stored)) & 0x7f800000u) == 0x7f800000u)) {
+    atomicOr(&flag, 1u << p.flag_bit);
+  }
   pool[p.out_off + j] = v;
-  for (var c = 0u; c < p.copies; c++) { model[c * p.n + j] = T(v); }
+  for (var c = 0u; c < p.copies; c++) { model[c * p.n + j] = stored; }
 }

@@ -151,6 +151,7 @@ const firstNonFinite = (a: Float32Array): number => a.findIndex((v) => !Number.i
 /** Flag bits of the per-step non-finite word. */
 const FLAG_MODEL = 0;
 const FLAG_SCHEDULER = 1;
+const FLAG_INPUT = 2;
 
 /**
  * Runs the sampler and returns the final latents (before any VAE), like the diffusers pipeline
@@ -192,31 +193,33 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
     const flag = alloc.buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'sampler_nonfinite_flag');
     const flagRead = alloc.buffer(4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'sampler_nonfinite_flag_read');
     writeTensor(gpu, pool, x0, program.initSlot * n);
-    // Every step's dispatches, recorded once: [guidance, ...scheduler ops] per step.
+    // Every step's dispatches, recorded once: before the forward, the step's sample copied into the
+    // model input (as the model's dtype, CFG: twice); after it, the guidance mix and the scheduler
+    // update. The copy comes first in its own step, so after a non-finite output the model input
+    // still holds what the failing forward read.
     const plan = new Plan(gpu, alloc);
-    const ranges: [number, number][] = [];
+    const pre: [number, number][] = [];
+    const post: [number, number][] = [];
     const slot = (s: number): LincombTerm => ({ coef: 0, off: s * n, stride: per, fromSrc: false });
     const g = guidance;
     // noise_pred = uncond + g·(cond − uncond) = g·cond + (1 − g)·uncond over the first C channels of each item
     const guide: LincombTerm[] = cfg
       ? [{ coef: g, off: 0, stride: perOut, fromSrc: true }, { coef: 1 - g, off: B * perOut, stride: perOut, fromSrc: true }]
       : [{ coef: 1, off: 0, stride: perOut, fromSrc: true }];
+    const common = { pool, src: r.out, model: r.hidden_states, flag, n, per };
+    let input = program.initSlot; // the slot the next model input comes from
     for (let i = 0; i < N; i++) {
-      const from = plan.dispatches.length;
       plan.layer = `sampler.step${i + 1}`;
-      lincomb(plan, { pool, src: r.out, model: r.hidden_states, flag, n, per, terms: guide, outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
+      const a = plan.dispatches.length;
+      if (i > 0) lincomb(plan, { ...common, terms: [{ ...slot(input), coef: 1 }], outOff: input * n, copies: bb / B, flagBit: FLAG_INPUT, layer: 'latent_model_input' });
+      const b = plan.dispatches.length;
+      lincomb(plan, { ...common, terms: guide, outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
       for (const op of program.ops[i]!) {
-        lincomb(plan, {
-          pool, src: r.out, model: r.hidden_states, flag, n, per,
-          terms: op.terms.map((t) => ({ ...slot(t.slot), coef: t.coef })),
-          outOff: op.out * n,
-          copies: op.toModel ? bb / B : 0,
-          flagBit: FLAG_SCHEDULER,
-          clamp: op.clamp,
-          layer: op.label,
-        });
+        lincomb(plan, { ...common, terms: op.terms.map((t) => ({ ...slot(t.slot), coef: t.coef })), outOff: op.out * n, copies: 0, flagBit: FLAG_SCHEDULER, clamp: op.clamp, layer: op.label });
+        if (op.toModel) input = op.out;
       }
-      ranges.push([from, plan.dispatches.length]);
+      pre.push([a, b]);
+      post.push([b, plan.dispatches.length]);
     }
     plan.layer = '';
     const zero = new Uint32Array(1);
@@ -229,14 +232,17 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
         gpu.device.queue.writeBuffer(flag, 0, zero);
         // The first step runs the forward on its own (the plan tunes its kernels before its first run).
         if (i === 0) await r.plan.run(`${model.name} forward`);
-        await withErrorScopes(gpu, where, () => {
+        await withErrorScopes(gpu, `${where}: ${model.name} forward and ${program.className} update`, () => {
           const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
-          if (i > 0) r.plan.encode(enc);
-          plan.encode(enc, ranges[i]![0], ranges[i]![1]);
+          if (i > 0) {
+            plan.encode(enc, pre[i]![0], pre[i]![1]);
+            r.plan.encode(enc);
+          }
+          plan.encode(enc, post[i]![0], post[i]![1]);
           enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
           gpu.device.queue.submit([enc.finish()]);
         });
-        await waitIdle(gpu, where);
+        await waitIdle(gpu, `${where}: ${model.name} forward and ${program.className} update`);
         await flagRead.mapAsync(GPUMapMode.READ);
         bits = new Uint32Array(flagRead.getMappedRange())[0]!;
         flagRead.unmap();
@@ -244,6 +250,9 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
         // a lost device or a GPU error mid-run: say which step it ended
         if (e instanceof GpuError) throw new GpuError(`${where}: ${e.message.replace(/^step \d+\/\d+: /, '')}`, e.kind, e.where);
         throw e;
+      }
+      if (bits & (1 << FLAG_INPUT)) {
+        throw new NumericsError(`${where} (t=${t}): the latents do not fit the model's ${model.dtype} input (|value| > 65504)${model.dtype === 'f16' ? ' — try --dtype f32' : ''}`);
       }
       if (bits & (1 << FLAG_MODEL)) {
         const out = await readTensor(gpu, r.out);
@@ -254,8 +263,9 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
         throw new NumericsError(`${where} (t=${t}): the model output has a non-finite value (${out[j]}) at flat index ${j}; ${at}${model.dtype === 'f16' ? ' — f16 overflow? try --dtype f32' : ''}`);
       }
       if (bits & (1 << FLAG_SCHEDULER)) {
-        const next = await readTensor(gpu, r.hidden_states);
-        throw new NumericsError(`${where} (t=${t}): the scheduler (${program.className}) produced a non-finite latent at flat index ${Math.max(0, firstNonFinite(next.subarray(0, n)))}`);
+        const all = await readTensor(gpu, pool);
+        const next = all.subarray(input * n, (input + 1) * n);
+        throw new NumericsError(`${where} (t=${t}): the scheduler (${program.className}) produced a non-finite latent at flat index ${Math.max(0, firstNonFinite(next))}`);
       }
       o.onStep?.(i + 1, N, t);
     }
