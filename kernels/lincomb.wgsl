@@ -55,12 +55,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 #if CLAMP
   v = clamp(v, -p.lim, p.lim);
 #endif
+  // exponent bits all ones: inf or NaN (isNan may be folded away under fast math)
+  var bad = (bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u;
+#if F16
+  // an f16 model input cannot hold |v| > 65504 (the conversion's result is implementation-defined)
+  bad = bad || (p.copies > 0u && abs(v) > 65504.0);
+#endif
+  if (bad) { atomicOr(&flag, 1u << p.flag_bit); }
   let stored = T(v);
-  // exponent bits all ones: inf or NaN (isNan may be folded away under fast math); a model copy
-  // also checks the value as stored (an f16 model input overflows past 65504)
-  if (((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) || (p.copies > 0u && (bitcast<u32>(f32(stored)) & 0x7f800000u) == 0x7f800000u)) {
-    atomicOr(&flag, 1u << p.flag_bit);
-  }
   pool[p.out_off + j] = v;
   for (var c = 0u; c < p.copies; c++) { model[c * p.n + j] = stored; }
 }
