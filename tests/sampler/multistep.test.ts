@@ -1,11 +1,13 @@
 // The float64 host math of the multistep schedulers (and DDIM's step program) against the real
-// diffusers: tests/fixtures/sampler/multistep.json (make_multistep.py) holds, for 68 configs, the
+// diffusers: tests/fixtures/sampler/multistep.json (make_multistep.py) holds, for 73 configs (5 of
+// them X.from_config of a config another class saved), the
 // timesteps, the sigmas and every step's sample of diffusers' own step() loop on a stand-in model.
 // Configs where diffusers' update is not finite, or where it fails, must be refused up front.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schedulerFromConfig, SchedulerConfigError } from '../../src/sampler/config.js';
 import { runProgramCpu } from '../../src/sampler/program.js';
+import { parsePythonJson } from '../../src/io/json.js';
 import { SCHEDULER_TOL } from '../tolerances.js';
 
 interface Case {
@@ -17,10 +19,14 @@ interface Case {
   finite?: boolean;
   samples?: number[][] | null;
   error?: string;
+  /** X.from_config(a config another class saved): X, and the saved file. */
+  override?: string;
+  source?: string;
 }
-const fx = JSON.parse(readFileSync(new URL('../fixtures/sampler/multistep.json', import.meta.url), 'utf8')) as { initial: number[]; cases: Case[] };
+// Python's json writes -Infinity (DPM-Solver's lambda_min_clipped)
+const fx = parsePythonJson(readFileSync(new URL('../fixtures/sampler/multistep.json', import.meta.url), 'utf8')) as { initial: number[]; cases: Case[] };
 
-const name = (c: Case) => `${c.class.replace('Scheduler', '')} ${JSON.stringify(c.config)} × ${c.steps}`;
+const name = (c: Case) => (c.override ? `${c.override}.from_config(${c.source})` : `${c.class.replace('Scheduler', '')} ${JSON.stringify(c.config)}`) + ` × ${c.steps}`;
 const model = (t: number, x: Float64Array) => Float64Array.from(x, (v, j) => 0.6 * v + 0.3 * Math.sin(t / 97 + j));
 
 describe('multistep schedulers vs diffusers (float64 host math)', () => {
@@ -35,11 +41,15 @@ describe('multistep schedulers vs diffusers (float64 host math)', () => {
     for (const a of ['dpmsolver++', 'dpmsolver']) expect(d.some((c) => c.config.algorithm_type === a)).toBe(true);
     expect(u.some((c) => c.config.use_karras_sigmas) && d.some((c) => c.config.use_karras_sigmas)).toBe(true);
     expect(fx.cases.filter((c) => c.error || c.finite === false).length).toBeGreaterThanOrEqual(5);
+    expect(fx.cases.filter((c) => c.override && c.config._class_name !== c.override).length).toBeGreaterThanOrEqual(5);
   });
 
   for (const c of fx.cases) {
     it(name(c), () => {
-      const build = () => schedulerFromConfig({ _class_name: c.class, ...c.config }, { file: 'multistep.json', warn: () => {} });
+      const build = () =>
+        c.override
+          ? schedulerFromConfig(c.config, { file: c.source, override: c.override, warn: () => {} })
+          : schedulerFromConfig({ _class_name: c.class, ...c.config }, { file: 'multistep.json', warn: () => {} });
       if (c.error || !c.finite) {
         // diffusers raises (in __init__ or set_timesteps / step), or its update goes NaN/inf: refused before any GPU work
         expect(() => build().setTimesteps(c.steps)).toThrow(SchedulerConfigError);
