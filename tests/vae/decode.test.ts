@@ -2,7 +2,8 @@
 // scripts/fixtures/make_vae_cases.py; wan_vae_small / sd_vae_small copied from shared/golden),
 // in-process; row-band tiling against the untiled decode; the real-size band plans.
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { FIXTURES } from '../helpers/golden.js';
@@ -100,6 +101,27 @@ describe.skipIf(!hasGpu)('VAE decode vs diffusers (float64)', () => {
       // GroupNorm sums per band then adds the partial sums: f32 rounding only
       expect(relErr(three.data, one.data)).toBeLessThan(2e-6);
     });
+  });
+
+  it('weight variants (diffusion_pytorch_model.fp16.safetensors) and force_upcast (f32 whatever is asked)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-vae-variant-'));
+    try {
+      const src = join(FIXTURES, 'vae_kl_f16_b2', 'vae');
+      copyFileSync(join(src, 'config.json'), join(dir, 'config.json'));
+      copyFileSync(join(src, 'diffusion_pytorch_model.safetensors'), join(dir, 'diffusion_pytorch_model.fp16.safetensors'));
+      await expect(loadVae(nodeFolder(dir), { gpu: gpu! })).rejects.toThrow(/diffusion_pytorch_model\.safetensors/);
+      const vae = await loadVae(nodeFolder(dir), { gpu: gpu!, variant: 'fp16', dtype: 'f16' });
+      try {
+        expect(vae.kind).toBe('kl');
+        expect(vae.dtype).toBe('f32'); // the config says force_upcast: true
+        const { latents, sample } = await caseData('vae_kl_f16_b2');
+        expect(relErr((await vae.decode(latents)).data, sample.data)).toBeLessThan(2e-3);
+      } finally {
+        vae.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad latents before GPU work, naming what was expected', async () => {
