@@ -1,0 +1,88 @@
+// The sampler goldens and the field cases through the CLI, as outside checks run them
+// (`tessera generate` with no --scheduler: the class from scheduler_config.json), and the CLI's
+// error lines for variants and scheduler configs.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, cpSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasGpu } from '../helpers/gpu.js';
+import { FIXTURES, ROOT, loadCase, runCase } from '../helpers/golden.js';
+import { readInputs } from '../../src/io/inputs.js';
+
+const run = promisify(execFile);
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-sampler-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), ...args], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+    return { code: 0, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stderr: string };
+    return { code: x.code, stderr: x.stderr };
+  }
+}
+
+async function rel(out: string, expected: string, key: string): Promise<number> {
+  const got = (await readInputs(out)).get(key)!.f32!;
+  const want = (await readInputs(expected)).get(key)!.f32!;
+  let d = 0;
+  let m = 0;
+  want.forEach((w, i) => {
+    d = Math.max(d, Number.isNaN(got[i]!) ? Infinity : Math.abs(got[i]! - w));
+    m = Math.max(m, Math.abs(w));
+  });
+  return d / m;
+}
+
+describe.skipIf(!hasGpu)('sampler goldens and field cases through the CLI', () => {
+  for (const name of ['wan_sampler_unipc_small', 'dit_sampler_dpmpp_small']) {
+    it(`${name} (no --scheduler: the config's _class_name)`, async () => {
+      const r = await runCase(name);
+      console.log(`${name}: relative error ${r.rel.toExponential(2)}`);
+      expect(r.rel).toBeLessThanOrEqual(loadCase(name).tolerance.max);
+      expect(r.stderr).toContain(`steps of ${name.startsWith('wan') ? 'UniPCMultistepScheduler' : 'DPMSolverMultistepScheduler'}`);
+    });
+  }
+
+  const F = join(FIXTURES, 'field');
+  const field: [string, string[], string][] = [
+    ['metadata-null', ['forward', '--model', join(F, 'metadata-null/model'), '--inputs', join(F, 'metadata-null/inputs.safetensors')], 'sample'],
+    ['variant-fp16', ['forward', '--model', join(F, 'variant-fp16/model'), '--inputs', join(F, 'variant-fp16/inputs.safetensors'), '--variant', 'fp16'], 'sample'],
+    ['scheduler-foreign-keys', ['generate', '--model', join(F, 'scheduler-foreign-keys/pipe/transformer'), '--inputs', join(F, 'scheduler-foreign-keys/inputs.safetensors'), '--scheduler', 'ddim', '--steps', '5', '--guidance', '3'], 'latents'],
+    ['scheduler-other-class', ['generate', '--model', join(F, 'scheduler-other-class/pipe/transformer'), '--inputs', join(F, 'scheduler-other-class/inputs.safetensors'), '--scheduler', 'ddim', '--steps', '10', '--guidance', '2'], 'latents'],
+  ];
+  for (const [name, args, key] of field) {
+    it(`field case ${name} (README command)`, async () => {
+      const out = join(tmp, `${name}.safetensors`);
+      const r = await cli([...args, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      const e = await rel(out, join(F, name, 'expected.safetensors'), key);
+      console.log(`${name}: relative error ${e.toExponential(2)}`);
+      expect(e).toBeLessThanOrEqual(2e-3);
+      if (name.startsWith('scheduler-')) expect(r.stderr.split('\n').filter((l) => l.startsWith('warning: ')).length).toBe(1);
+    });
+  }
+
+  it('error lines: a variant folder without --variant, an unsupported scheduler class, a bad config value', async () => {
+    const out = join(tmp, 'never.safetensors');
+    const v = await cli(['forward', '--model', join(F, 'variant-fp16/model'), '--inputs', join(F, 'variant-fp16/inputs.safetensors'), '--out', out]);
+    expect(v.code).toBe(1);
+    expect(v.stderr.trim().split('\n').pop()).toMatch(/^tessera: error: ModelFolderError: .*variant-fp16\/model\/diffusion_pytorch_model\.safetensors: .*weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16/);
+    // a pipeline folder whose scheduler class tessera does not run
+    const pipe = join(tmp, 'euler');
+    mkdirSync(join(pipe, 'scheduler'), { recursive: true });
+    cpSync(join(FIXTURES, 'wan_sampler_unipc_small', 'model'), join(pipe, 'transformer'), { recursive: true });
+    writeFileSync(join(pipe, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'EulerDiscreteScheduler' }));
+    const inputs = join(FIXTURES, 'wan_sampler_unipc_small', 'inputs.safetensors');
+    const s = await cli(['generate', '--model', join(pipe, 'transformer'), '--inputs', inputs, '--out', out, '--steps', '2', '--guidance', '5']);
+    expect(s.code).toBe(1);
+    expect(s.stderr.trim().split('\n').pop()).toBe(`tessera: error: SchedulerConfigError: ${join(pipe, 'scheduler', 'scheduler_config.json')}: scheduler class EulerDiscreteScheduler is not supported; supported: FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (short names flow-match-euler, ddim, unipc, dpm-solver, dpmpp) (or choose one with --scheduler)`);
+    writeFileSync(join(pipe, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'UniPCMultistepScheduler', solver_order: 5 }));
+    const b = await cli(['generate', '--model', join(pipe, 'transformer'), '--inputs', inputs, '--out', out, '--steps', '2', '--guidance', '5', '--scheduler', 'UniPCMultistepScheduler']);
+    expect(b.stderr.trim().split('\n').pop()).toMatch(/^tessera: error: SchedulerConfigError: .*scheduler_config\.json: solver_order must be an integer in \[1, 3\], got 5$/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
