@@ -108,16 +108,17 @@ export class SchedulerMathError extends Error {
 }
 
 /**
- * Runs a program on the CPU in float64. `model(i, sample)` returns the guided model output for
- * step i given the model input. Returns the final latents. For tests and references.
+ * Runs a program on the CPU in float64. `model(i, sample)` returns (or resolves to) the guided
+ * model output for step i given the model input. Returns the final latents. For tests and
+ * references (e.g. a host loop over `model.forward` to check the GPU-resident one).
  */
-export function runProgramCpu(p: StepProgram, latents: Float64Array | Float32Array, model: (i: number, sample: Float64Array) => ArrayLike<number>): Float64Array {
+export async function runProgramCpu(p: StepProgram, latents: Float64Array | Float32Array, model: (i: number, sample: Float64Array) => ArrayLike<number> | Promise<ArrayLike<number>>): Promise<Float64Array> {
   const n = latents.length;
   const pool = Array.from({ length: p.slots }, () => new Float64Array(n));
   pool[p.initSlot]!.set(latents);
   let input = Float64Array.from(latents);
   for (let i = 0; i < p.ops.length; i++) {
-    const eps = model(i, input);
+    const eps = await model(i, input);
     if (eps.length !== n) throw new Error(`model output has ${eps.length} values, latents ${n}`);
     pool[EPS_SLOT]!.set(eps);
     for (const op of p.ops[i]!) {

@@ -45,7 +45,7 @@ describe('multistep schedulers vs diffusers (float64 host math)', () => {
   });
 
   for (const c of fx.cases) {
-    it(name(c), () => {
+    it(name(c), async () => {
       const build = () =>
         c.override
           ? schedulerFromConfig(c.config, { file: c.source, override: c.override, warn: () => {} })
@@ -63,7 +63,7 @@ describe('multistep schedulers vs diffusers (float64 host math)', () => {
         p.sigmas!.forEach((s, i) => expect(Math.abs(s - c.sigmas![i]!)).toBeLessThanOrEqual(SCHEDULER_TOL.sigma * Math.max(1, Math.abs(c.sigmas![i]!))));
       }
       const traj: Float64Array[] = [];
-      const last = runProgramCpu(p, Float64Array.from(fx.initial), (i, x) => {
+      const last = await runProgramCpu(p, Float64Array.from(fx.initial), (i, x) => {
         if (i > 0) traj.push(x);
         return model(p.timesteps[i]!, x);
       });
