@@ -38,8 +38,12 @@ export default class SummaryReporter implements Reporter {
       if (t.result?.duration !== undefined) tests.push({ name: [...path, t.name].join(' > '), ms: t.result.duration });
     };
     for (const f of files) walk(f, []);
-    // a file that failed to load has no tests but did fail
-    for (const f of files) if (f.result?.state === 'fail' && !f.tasks?.length) failed++;
+    // a file or suite that failed with no failed test under it (it failed to load, or a
+    // beforeAll/afterAll hook threw and its tests were skipped) counts as one failure
+    const anyTestFailed = (t: TaskLike): boolean => (t.type === 'test' ? t.result?.state === 'fail' : !!t.tasks?.some(anyTestFailed));
+    const failedSuites = (t: TaskLike): number =>
+      t.type === 'test' ? 0 : t.result?.state === 'fail' && !anyTestFailed(t) ? 1 : (t.tasks ?? []).reduce((a, c) => a + failedSuites(c), 0);
+    for (const f of files) failed += failedSuites(f);
     tests.sort((a, b) => b.ms - a.ms);
     const fileTimes = files.map((f) => ({ name: f.name, ms: f.result?.duration ?? 0 })).sort((a, b) => b.ms - a.ms);
     const out: string[] = [];
