@@ -1,6 +1,7 @@
 // The interactive shader-level profiler: generate a short clip with a preset architecture
-// (random weights) on navigator.gpu, profile one forward step per dispatch, and edit any
-// kernel's WGSL live — recompiled, re-run and re-timed in place.
+// (random weights) on navigator.gpu, decode it with a VAE (random weights too) to frames, play
+// it as an MP4 (WebCodecs), profile one forward step per dispatch, and edit any kernel's WGSL
+// live — recompiled, re-run and re-timed in place.
 //
 // Page state for people and tests: <body data-state="loading|running|done|error">, and
 // `window.tessera` (see PageInfo). URL parameters: preset, latent (e.g. 4x16x16), steps, guidance,
@@ -9,16 +10,20 @@ import {
   acquireGpu,
   describeAdapter,
   encodeGif,
+  encodeMp4WebCodecs,
+  postprocessSample,
+  videoToFrames,
   generate,
   getPreset,
-  latentsToFrames,
   loadRandomModel,
   presetNames,
   type DiffusionModel,
   type ForwardInputs,
   type Gpu,
   type TensorData,
+  type Vae,
 } from '../../src/index.browser.js'; // 'tessera' in your project
+import { loadRandomVae } from './random-vae.js';
 import {
   chromeTrace,
   compileCheck,
@@ -27,6 +32,7 @@ import {
   kernelSource,
   kernelTable,
   median,
+  profileDecode,
   profilePlan,
   setKernelSource,
   variantSource,
@@ -51,12 +57,33 @@ export interface PageInfo {
   /** FNV-1a hash of all frame pixels of the current clip. */
   frameHash: string;
   frames: number;
+  /** Frames come from the VAE decoder (not the latent colour map), at this size. */
+  decoded: boolean;
+  frameSize: [number, number] | null;
+  /** The MP4 made in the page (WebCodecs + mediabunny), or why there is none. */
+  mp4: { codec: string; bytes: number; width: number; height: number; frames: number; fps: number } | null;
+  mp4Error: string | null;
+  /** The profiled VAE decode: dispatches timed and their sum (ms; wall clock without timestamps). */
+  decode: { dispatches: number; totalMs: number; timing: string } | null;
   coarseTimestamps: boolean;
-  lastCompile: { kernel: string; ok: boolean; errors: string[] } | null;
+  lastCompile: {
+    kernel: string;
+    ok: boolean;
+    errors: string[];
+    /** 1-based lines of the edited file the errors point at (from the preprocessor's line map). */
+    errorLines?: number[];
+    /** `override` defaults edited in the source that every dispatch of the kernel sets itself (the edit changed nothing that runs). */
+    ignoredOverrides?: string[];
+    /** This kernel's time per step before and after the recompile: median (sum of dispatch medians) and the range over repeats. */
+    before?: KernelTime | null;
+    after?: KernelTime | null;
+  } | null;
+  /** Visible time range of the timeline (ms; zoomed with the wheel, panned by dragging, reset by double-click). */
+  timelineView: [number, number] | null;
   error: string | null;
 }
 
-const info: PageInfo = { state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, coarseTimestamps: false, lastCompile: null, error: null };
+const info: PageInfo = { state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -64,6 +91,91 @@ const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
   if (!e) throw new Error(`page is missing #${id}`);
   return e as E;
 };
+
+/** A kernel's time per step from one run: the median (sum of its dispatches' medians) and the range over repeats (sums of per-dispatch minima and maxima). */
+export interface KernelTime {
+  ms: number;
+  lo: number;
+  hi: number;
+  repeats: number;
+}
+function kernelTime(r: ProfileRun | null, family: string): KernelTime | null {
+  const ds = (r?.dispatches ?? []).filter((d) => d.family === family && d.samples.length);
+  if (!r || !ds.length) return null;
+  const sum = (f: (d: (typeof ds)[number]) => number) => ds.reduce((a, d) => a + f(d), 0);
+  return { ms: sum((d) => d.ms ?? 0), lo: sum((d) => Math.min(...d.samples)), hi: sum((d) => Math.max(...d.samples)), repeats: r.repeats };
+}
+const timeStr = (t: KernelTime) => `${t.ms.toFixed(3)} ms (${t.lo.toFixed(3)}–${t.hi.toFixed(3)} over ${t.repeats} repeats)`;
+/** Before → after, and whether the ranges overlap (then the change is within the run-to-run spread). */
+function beforeAfter(name: string, b: KernelTime | null, a: KernelTime | null): string {
+  if (!b || !a) return `${name}: ${a ? timeStr(a) : 'untimed'} per step now`;
+  const overlap = a.lo <= b.hi && b.lo <= a.hi;
+  const pct = ((a.ms - b.ms) / b.ms) * 100;
+  const verdict = overlap ? 'the ranges overlap: no change beyond the run-to-run spread' : `${pct < 0 ? 'faster' : 'slower'} by ${Math.abs(pct).toFixed(1)} % (ranges do not overlap)`;
+  return `${name} per step: before ${timeStr(b)} → after ${timeStr(a)}; ${verdict}`;
+}
+
+/** `override NAME: type = value;` defaults of a WGSL source. */
+function overrideDefaults(src: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const x of src.matchAll(/^\s*override\s+([A-Za-z_]\w*)\s*(?::\s*\w+)?\s*=\s*([^;]+);/gm)) m.set(x[1]!, x[2]!.trim());
+  return m;
+}
+
+/**
+ * compiled line (0-based) → 1-based line of the edited file. Each line of `source` (but
+ * directives and `enable` lines, which the preprocessor acts on) is replaced by a unique marker
+ * and the same variant is preprocessed again: a compiled line that is a marker names its source
+ * line, whatever its text (a repeated `}` maps to the right one). Prelude lines map to nothing.
+ */
+function lineMap(spec: KernelSpec, name: string, v: VariantSel, source: string): (number | undefined)[] {
+  const marked = source.split('\n').map((l, i) => (/^\s*(#|enable\b)/.test(l) ? l : `@@L${i + 1}@@`)).join('\n');
+  const inUse = kernelSource(name);
+  setKernelSource(name, marked);
+  try {
+    return variantSource(spec, v).split('\n').map((l) => {
+      const m = /^\s*@@L(\d+)@@\s*$/.exec(l);
+      return m ? Number(m[1]) : undefined;
+    });
+  } finally {
+    setKernelSource(name, inUse);
+  }
+}
+
+/** Click a header to sort by that column (again: the other way); rows keep their click handlers. */
+function sortTable(table: HTMLTableElement): void {
+  const ths = Array.from(table.tHead?.rows[0]?.cells ?? []);
+  if (table.dataset.sortable !== '1') {
+    table.dataset.sortable = '1';
+    ths.forEach((th, i) => {
+      th.style.cursor = 'pointer';
+      th.title = 'sort by this column';
+      th.addEventListener('click', () => {
+        const same = table.dataset.sortCol === String(i);
+        table.dataset.sortCol = String(i);
+        table.dataset.sortDir = same && table.dataset.sortDir === 'desc' ? 'asc' : same ? 'desc' : i === 0 ? 'asc' : 'desc';
+        sortTable(table);
+      });
+    });
+  }
+  const col = table.dataset.sortCol;
+  if (col === undefined) return; // the report's order (total time, descending) until a header is clicked
+  const c = Number(col);
+  const dir = table.dataset.sortDir === 'asc' ? 1 : -1;
+  const key = (tr: HTMLTableRowElement): number | string => {
+    const t = tr.cells[c]?.textContent ?? '';
+    const v = parseFloat(t.replace('%', ''));
+    return c === 0 ? t : Number.isFinite(v) ? v : -Infinity;
+  };
+  const body = table.tBodies[0]!;
+  const rows = Array.from(body.rows).sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    return (typeof x === 'string' ? x.localeCompare(String(y)) : x - (y as number)) * dir;
+  });
+  body.append(...rows);
+  ths.forEach((th, i) => th.setAttribute('aria-sort', i === c ? (dir === 1 ? 'ascending' : 'descending') : 'none'));
+}
 
 const FAMILY_COLORS: Record<string, string> = {
   gemm: '#4e79a7',
@@ -110,6 +222,9 @@ const REPEATS = Math.min(50, Math.max(1, Math.round(Number(params.get('repeats')
 let gpu: Gpu | null = null;
 let model: DiffusionModel | null = null;
 let modelKey = '';
+let vae: Vae | null = null;
+let mp4Url = '';
+let decodeRun: ProfileRun | null = null;
 let plan: Plan | null = null;
 let run: ProfileRun | null = null;
 let selected = '';
@@ -166,7 +281,10 @@ function initControls(cpu: boolean): void {
   sel.addEventListener('change', () => (($('latent') as HTMLInputElement).value = defaultLatent()));
   for (const id of ['guidance', 'seed']) if (params.has(id)) ($(id) as HTMLInputElement).value = params.get(id)!;
   $('run').addEventListener('click', () => void guarded(fullRun));
-  $('axis').addEventListener('change', () => run && plan && drawTimeline(run));
+  $('axis').addEventListener('change', () => {
+    info.timelineView = null; // the other axis has other coordinates
+    if (run && plan) drawTimeline(run);
+  });
   $('recompile').addEventListener('click', () => void guarded(recompile));
   $('revert').addEventListener('click', () => void guarded(revert));
   $('source').addEventListener('input', () => markEdited());
@@ -177,13 +295,21 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
   if (busy) return;
   busy = true;
   for (const id of ['run', 'recompile', 'revert']) ($(id) as HTMLButtonElement).disabled = true;
+  // a new action: the previous error no longer describes the page
+  $('error').hidden = true;
+  info.error = null;
   try {
     await fn();
   } catch (e) {
     showError(e);
   } finally {
     busy = false;
-    for (const id of ['run', 'recompile', 'revert']) ($(id) as HTMLButtonElement).disabled = false;
+    // without a device nothing can run: the buttons stay disabled and say why
+    for (const id of ['run', 'recompile', 'revert']) {
+      const b = $(id) as HTMLButtonElement;
+      b.disabled = !gpu;
+      b.title = gpu ? '' : 'no WebGPU device: see the message above';
+    }
   }
 }
 
@@ -229,6 +355,10 @@ async function ensureModel(j: Job): Promise<DiffusionModel> {
   setState('running', `uploading random weights of ${j.preset}…`);
   await sleepFrame();
   model = await loadRandomModel(getPreset(j.preset).config, { gpu: gpu!, seed: j.seed, name: j.preset });
+  vae?.dispose();
+  vae = null;
+  setState('running', `uploading a random-weight VAE decoder for ${j.preset}…`);
+  vae = await loadRandomVae(gpu!, model.family, model.config.inChannels, j.seed);
   modelKey = key;
   return model;
 }
@@ -260,15 +390,55 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   const first = (stepAt[0]! - t0) / 1000;
   const rest = stepAt.length > 1 ? (stepAt.at(-1)! - stepAt[0]!) / 1000 / (stepAt.length - 1) : null;
   const timing = rest === null ? '' : ` (first step ${first.toFixed(2)} s incl. recording and pipeline compilation, then ${rest.toFixed(2)} s/step)`;
-  const upscale = Math.max(1, Math.round(192 / Math.max(shape.at(-1)!, shape.at(-2)!)));
-  const fr = latentsToFrames(res.latents.data, shape.slice(1), c.family, { upscale });
+  // decode: the pipeline's scaling + the VAE decoder, then diffusers' output_type="np" frames
+  $('status').textContent = `decoding with ${vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL'}…`;
+  await sleepFrame();
+  const t1 = performance.now();
+  // profiled as it runs: every dispatch of every frame/band piece timed (one pass per dispatch)
+  const decoded = await profileDecode(vae!, res.latents, { forceWallClock: params.get('timing') === 'wall' });
+  const decodeS = (performance.now() - t1) / 1000;
+  decodeRun = decoded.run;
+  info.decode = { dispatches: decodeRun.dispatches.length, totalMs: decodeRun.totalMs, timing: decodeRun.timing };
+  const pixels = postprocessSample(decoded.sample);
+  const fr = videoToFrames(pixels);
+  info.decoded = true;
+  info.frameSize = [fr.width, fr.height];
   showFrames(fr.frames, fr.width, fr.height);
-  $('frames-caption').textContent = `${fr.frames.length} frame${fr.frames.length > 1 ? 's' : ''}, latents [${shape.join(',')}], ${j.steps} step${j.steps > 1 ? 's' : ''} ${scheduler}${j.guidance > 1 ? `, CFG ${j.guidance}` : ''} in ${secs.toFixed(2)} s${timing}`;
+  const fps = c.family === 'wan' ? 16 : 8;
+  $('frames-caption').textContent =
+    `${fr.frames.length} frame${fr.frames.length > 1 ? 's' : ''} ${fr.width}×${fr.height} decoded from latents [${shape.join(',')}], ${j.steps} step${j.steps > 1 ? 's' : ''} ${scheduler}${j.guidance > 1 ? `, CFG ${j.guidance}` : ''} in ${secs.toFixed(2)} s${timing}; decode ${decodeS.toFixed(2)} s`;
   if (gifUrl) URL.revokeObjectURL(gifUrl);
-  gifUrl = URL.createObjectURL(new Blob([encodeGif(fr.frames, fr.width, fr.height, { fps: 8 }) as BlobPart], { type: 'image/gif' }));
+  gifUrl = URL.createObjectURL(new Blob([encodeGif(fr.frames, fr.width, fr.height, { fps }) as BlobPart], { type: 'image/gif' }));
   const a = $('gif') as HTMLAnchorElement;
   a.href = gifUrl;
   a.hidden = false;
+  await showMp4(fr, fps);
+}
+
+/** The clip as an MP4 (WebCodecs + mediabunny) in a <video> that plays it, with a download link. */
+async function showMp4(fr: { width: number; height: number; frames: Uint8ClampedArray[] }, fps: number): Promise<void> {
+  const video = $('clip') as HTMLVideoElement;
+  const link = $('mp4') as HTMLAnchorElement;
+  if (mp4Url) URL.revokeObjectURL(mp4Url);
+  mp4Url = '';
+  try {
+    const mp4 = await encodeMp4WebCodecs(fr, { fps });
+    mp4Url = URL.createObjectURL(new Blob([mp4.bytes as BlobPart], { type: 'video/mp4' }));
+    video.src = mp4Url;
+    video.style.width = ($('frames') as HTMLCanvasElement).style.width;
+    video.hidden = false;
+    link.href = mp4Url;
+    link.hidden = false;
+    link.textContent = `download MP4 (${mp4.encoder}, ${(mp4.bytes.length / 1024).toFixed(1)} KiB)`;
+    info.mp4 = { codec: mp4.codec, bytes: mp4.bytes.length, width: mp4.width, height: mp4.height, frames: fr.frames.length, fps };
+    info.mp4Error = null;
+  } catch (e) {
+    video.hidden = true;
+    link.hidden = true;
+    info.mp4 = null;
+    info.mp4Error = (e as Error).message;
+    $('mp4-note').textContent = (e as Error).message;
+  }
 }
 
 function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
@@ -280,6 +450,7 @@ function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
   const cv = $('frames') as HTMLCanvasElement;
   cv.width = w;
   cv.height = h;
+  cv.style.width = `${w * Math.max(1, Math.floor(192 / Math.max(w, h)))}px`; // small clips shown enlarged, pixelated
   const ctx = cv.getContext('2d')!;
   let k = 0;
   ctx.putImageData(images[0]!, 0, 0);
@@ -368,7 +539,11 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches, ${run.totalMs.toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, median of ${run.repeats} — ${run.timing}`;
   drawTimeline(run);
   drawTable(run);
-  const trace = chromeTrace(run, { process: `GPU: ${run.adapter}` });
+  if (decodeRun) {
+    drawTable(decodeRun, 'vae-kernels');
+    $('vae-caption').textContent = `${vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL'}: ${decodeRun.dispatches.length} dispatches, ${decodeRun.totalMs.toFixed(3)} ms ${decodeRun.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(decodeRun.peakBytes / 2 ** 20).toFixed(1)} MiB — ${decodeRun.timing}`;
+  }
+  const trace = chromeTrace(decodeRun ? [{ name: 'transformer step', run }, { name: 'VAE decode', run: decodeRun }] : run, { process: `GPU: ${run.adapter}` });
   if (traceUrl) URL.revokeObjectURL(traceUrl);
   traceUrl = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
   const a = $('trace') as HTMLAnchorElement;
@@ -412,10 +587,11 @@ function drawTimeline(r: ProfileRun): void {
     }
   }
   const span = cur || 1;
+  const [v0, v1] = info.timelineView ?? [0, span];
   const labelW = 100;
   const lane = 22;
   const host = $('timeline');
-  const width = Math.max(host.clientWidth - 2, 600, ds.length * 3 + labelW);
+  const width = Math.max(host.clientWidth - 2, 600);
   const plotW = width - labelW - 10;
   const axisH = 20;
   const height = families.length * lane + axisH + 6;
@@ -434,24 +610,32 @@ function drawTimeline(r: ProfileRun): void {
     el('rect', { x: 0, y: i * lane, width, height: lane, fill: i % 2 ? '#fff' : '#f6f7f9' });
     el('text', { x: 6, y: i * lane + 15, fill: '#333' }, f);
   });
-  // axis ticks
-  const step = niceStep(span / 8);
-  for (let t = 0; t <= span + 1e-9; t += step) {
-    const x = labelW + (t / span) * plotW;
+  // the plot clips to its area (zoomed bars may start left of it)
+  const clip = el('clipPath', { id: 'plot-clip' });
+  const clipRect = document.createElementNS(NS, 'rect');
+  for (const [k, v] of Object.entries({ x: labelW, y: 0, width: plotW + 10, height })) clipRect.setAttribute(k, String(v));
+  clip.append(clipRect);
+  const X = (t: number) => labelW + ((t - v0) / (v1 - v0)) * plotW;
+  // axis ticks over the visible range
+  const step = niceStep((v1 - v0) / 8);
+  for (let t = Math.ceil(v0 / step) * step; t <= v1 + 1e-9; t += step) {
+    const x = X(t);
     el('line', { x1: x, x2: x, y1: 0, y2: families.length * lane, stroke: '#e3e3e8' });
     el('text', { x, y: families.length * lane + 14, 'text-anchor': 'middle', fill: '#666' }, `${+t.toFixed(4)} ms`);
   }
   let bars = 0;
   ds.forEach((d, i) => {
     const { x, w, timed } = xs[i]!;
+    if (x + w < v0 || x > v1) return; // outside the zoomed view
     const lanei = families.indexOf(d.family);
     const rect = el('rect', {
       class: `bar${timed ? '' : ' untimed'}`,
       'data-i': i,
       'data-kernel': d.kernel,
-      x: labelW + (x / span) * plotW,
+      'clip-path': 'url(#plot-clip)',
+      x: X(x),
       y: lanei * lane + 3,
-      width: Math.max(1.5, (w / span) * plotW),
+      width: Math.max(1.5, (w / (v1 - v0)) * plotW),
       height: lane - 6,
       fill: familyColor(d.family),
     });
@@ -462,6 +646,34 @@ function drawTimeline(r: ProfileRun): void {
   });
   host.replaceChildren(svg);
   info.bars = bars;
+  // wheel: zoom around the pointer; drag: pan; double-click: whole step
+  const msAt = (clientX: number) => v0 + ((clientX - svg.getBoundingClientRect().left - labelW) / plotW) * (v1 - v0);
+  const setView = (a: number, b: number) => {
+    const w = Math.min(span, Math.max(b - a, span / 1e4));
+    const lo = Math.min(Math.max(0, a), span - w);
+    info.timelineView = lo <= 0 && w >= span ? null : [lo, lo + w];
+    drawTimeline(r);
+  };
+  svg.addEventListener('wheel', (ev) => {
+    ev.preventDefault();
+    const at = msAt(ev.clientX);
+    const f = ev.deltaY > 0 ? 1.25 : 0.8;
+    setView(at - (at - v0) * f, at + (v1 - at) * f);
+  }, { passive: false });
+  svg.addEventListener('mousedown', (ev) => {
+    const x0 = ev.clientX;
+    const move = (e: MouseEvent) => {
+      const dt = ((x0 - e.clientX) / plotW) * (v1 - v0);
+      if (Math.abs(e.clientX - x0) > 2) setView(v0 + dt, v1 + dt);
+    };
+    const up = () => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  });
+  svg.addEventListener('dblclick', () => setView(0, span));
   $('legend').replaceChildren(
     ...families.map((f) => {
       const s = document.createElement('span');
@@ -499,10 +711,10 @@ function showTip(ev: MouseEvent, i: number): void {
   tip.style.top = `${ev.clientY + 14}px`;
 }
 
-function drawTable(r: ProfileRun): void {
+function drawTable(r: ProfileRun, tableId = 'kernels'): void {
   const rows = kernelTable(r);
   const step = rows.reduce((a, x) => a + (x.totalMs ?? 0), 0);
-  const tbody = ($('kernels') as HTMLTableElement).tBodies[0]!;
+  const tbody = ($(tableId) as HTMLTableElement).tBodies[0]!;
   tbody.replaceChildren(
     ...rows.map((row) => {
       const tr = document.createElement('tr');
@@ -527,7 +739,8 @@ function drawTable(r: ProfileRun): void {
     }),
   );
   tbody.parentElement!.dataset.run = String(info.runs);
-  $('table-caption').textContent = `run ${info.runs}, ${r.timing}, ${new Date(r.date).toLocaleTimeString()}`;
+  sortTable(tbody.parentElement as HTMLTableElement);
+  if (tableId === 'kernels') $('table-caption').textContent = `run ${info.runs}, ${r.timing}, ${new Date(r.date).toLocaleTimeString()}`;
 }
 
 // ---------------------------------------------------------------- kernel editor
@@ -576,7 +789,8 @@ function fillKernelList(): void {
       return li;
     }),
   );
-  if (!selected || !kernelRegistry.has(selected)) selectKernel(names[0]!);
+  // also when the selection stays: its variants and their source belong to the new plan
+  selectKernel(!selected || !kernelRegistry.has(selected) ? names[0]! : selected);
 }
 
 function selectKernel(name: string): void {
@@ -629,6 +843,8 @@ function showCompileLog(text: string, ok: boolean): void {
 class SourceMessages {
   private byKey = new Map<string, { head: string; snippet: string; variants: string[] }>();
   firstLine = 0;
+  /** 1-based lines of the edited file that messages point at. */
+  atLines: number[] = [];
 
   constructor(
     private readonly kernel: string,
@@ -640,7 +856,7 @@ class SourceMessages {
     return this.byKey.size;
   }
 
-  add(message: string, compiled: string[]): void {
+  add(message: string, compiled: string[], map: (number | undefined)[] = []): void {
     const m = /^(\S+?):(\d+):(\d+): ([\s\S]*)$/.exec(message);
     if (!m) {
       this.put(message, message, '', '');
@@ -650,15 +866,17 @@ class SourceMessages {
     const line = compiled[Number(lineS) - 1];
     let where = `${variant} line ${lineS}`;
     let snippet = '';
-    if (line !== undefined && line.trim()) {
-      const at = this.src.findIndex((l) => l.trim() === line.trim());
+    if (line !== undefined) {
+      const mapped = map[Number(lineS) - 1];
+      const at = mapped === undefined ? -1 : mapped - 1;
       if (at >= 0) {
         const indent = this.src[at]!.length - this.src[at]!.trimStart().length - (line.length - line.trimStart().length);
         const col = Math.max(1, Number(colS) + indent);
         where = `kernels/${this.kernel}.wgsl:${at + 1}:${col}`;
         snippet = `    ${this.src[at]}\n    ${' '.repeat(col - 1)}^`;
         if (!this.firstLine) this.firstLine = at + 1;
-      } else snippet = `    ${line.trim()}   (in the preprocessed ${variant})`;
+        this.atLines.push(at + 1);
+      } else snippet = `    ${line.trim()}   (line ${lineS} of the preprocessed ${variant}: a prelude, not this file)`;
     }
     this.put(`${where}|${text}`, `${where}: ${text}`, snippet, variant!);
   }
@@ -701,12 +919,23 @@ async function recompile(): Promise<void> {
   const errors = new SourceMessages(name, text);
   const warnings = new SourceMessages(name, text);
   const variants = variantsUsed(name);
+  const timeBefore = kernelTime(run, name);
+  // `override` defaults only matter where the op leaves the constant unset
+  const was = overrideDefaults(before);
+  const changed = [...overrideDefaults(text)].filter(([k, v]) => was.has(k) && was.get(k) !== v);
+  const ignored = changed.filter(([k]) => variants.every((v) => k in v.overrides));
   for (const v of variants) {
     try {
       const compiled = variantSource(spec, v).split('\n');
+      let map: (number | undefined)[] = [];
+      try {
+        map = lineMap(spec, name, v, text);
+      } catch {
+        /* the markers did not preprocess: messages fall back to the preprocessed line */
+      }
       const r = await compileCheck(gpu!, spec, v);
-      for (const m of r.errors) errors.add(m, compiled);
-      for (const m of r.warnings) warnings.add(m, compiled);
+      for (const m of r.errors) errors.add(m, compiled, map);
+      for (const m of r.warnings) warnings.add(m, compiled, map);
     } catch (e) {
       errors.add((e as Error).message, []); // preprocessor errors (#if of an undeclared flag, …)
     }
@@ -714,7 +943,7 @@ async function recompile(): Promise<void> {
   if (errors.size) {
     setKernelSource(name, before === originals.get(name) ? null : before);
     const list = errors.lines();
-    info.lastCompile = { kernel: name, ok: false, errors: list };
+    info.lastCompile = { kernel: name, ok: false, errors: list, errorLines: errors.atLines };
     showCompileLog(`compile failed — the previous source stays in use:\n${errors.text()}`, false);
     $('compile-status').textContent = `${list.length} error(s)`;
     if (errors.firstLine) selectLine($('source') as HTMLTextAreaElement, errors.firstLine);
@@ -735,10 +964,14 @@ async function recompile(): Promise<void> {
     setState('done', `run error in ${name}; rolled back`);
     return;
   }
-  info.lastCompile = { kernel: name, ok: true, errors: [] };
-  const row = kernelTable(run!).filter((r) => r.family === name);
-  const ms = row.reduce((a, r) => a + (r.totalMs ?? 0), 0);
-  showCompileLog(`compiled ${variants.length} variant(s); re-generated and re-timed: ${name} now ${fmt(ms)} ms per step${warnings.size ? `\nwarnings:\n${warnings.text()}` : ''}`, true);
+  const timeAfter = kernelTime(run, name);
+  info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: ignored.map(([k]) => k), before: timeBefore, after: timeAfter };
+  const ignoredNote = ignored.map(
+    ([k, v]) =>
+      `override ${k}: the default is now ${v} (was ${was.get(k)}), but every dispatch of ${name} sets ${k} itself (${variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
+      `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
+  );
+  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed.`, beforeAfter(name, timeBefore, timeAfter), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), true);
   $('compile-status').textContent = `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();
@@ -780,7 +1013,7 @@ async function fullRun(): Promise<void> {
 }
 
 async function start(): Promise<void> {
-  if (!('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu): use Chrome/Edge 113+ or start Chromium with --enable-unsafe-webgpu');
+  if (!(navigator as Navigator & { gpu?: unknown }).gpu) throw new Error('this browser has no WebGPU (navigator.gpu): use Chrome/Edge 113+ or start Chromium with --enable-unsafe-webgpu. Nothing on this page can run without it.');
   setState('loading', 'requesting a WebGPU adapter…');
   gpu = await acquireGpu();
   info.adapter = describeAdapter(gpu);
