@@ -243,8 +243,8 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
           gpu.device.queue.submit([enc.finish()]);
         });
         await waitIdle(gpu, `${where}: ${model.name} forward and ${program.className} update`);
-        await flagRead.mapAsync(GPUMapMode.READ);
-        bits = new Uint32Array(flagRead.getMappedRange())[0]!;
+        await flagRead.mapAsync(GPUMapMode.READ, 0, 4);
+        bits = new Uint32Array(flagRead.getMappedRange(0, 4))[0]!;
         flagRead.unmap();
       } catch (e) {
         // a lost device or a GPU error mid-run: say which step it ended

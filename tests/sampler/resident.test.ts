@@ -108,3 +108,55 @@ describe.skipIf(!hasGpu)('GPU-resident loop = host loop', () => {
     });
   }
 });
+
+describe.skipIf(!hasGpu)('GPU-resident loop: host traffic per step', () => {
+  it('per step: the timestep and the flag reset written, one 4-byte flag read; the text uploaded once', async () => {
+    const model = await loadModel(join(FIXTURES, 'wan_sampler_unipc_small', 'model'), { gpu: gpu! });
+    const d = gpu!.device;
+    const q = d.queue;
+    const write = q.writeBuffer.bind(q);
+    const create = d.createBuffer.bind(d);
+    const events: string[] = [];
+    try {
+      const [B, L, D] = [2, 5, 32]; // L 5: the text size differs from every other upload
+      const shape = [B, 4, 2, 6, 8];
+      const text = randn(B * L * D, 1);
+      q.writeBuffer = ((buf: GPUBuffer, off: number, data: BufferSource, ...rest: number[]) => {
+        events.push(`write ${(data as ArrayBufferView).byteLength ?? (data as ArrayBuffer).byteLength}`);
+        return write(buf, off, data, ...rest);
+      }) as typeof q.writeBuffer;
+      d.createBuffer = ((desc: GPUBufferDescriptor) => {
+        const b = create(desc);
+        const map = b.mapAsync.bind(b);
+        b.mapAsync = (mode: number, offset?: number, size?: number) => {
+          events.push(`map ${size ?? b.size}`);
+          return map(mode, offset, size);
+        };
+        return b;
+      }) as typeof d.createBuffer;
+      await generate(model, {
+        scheduler: schedulerFromConfig(WAN_UNIPC, { warn: () => {} }),
+        num_inference_steps: 4,
+        guidance_scale: 5,
+        latents: { data: randn(shape.reduce((a, b) => a * b, 1), 2), shape },
+        encoder_hidden_states: { data: text, shape: [B, L, D] },
+        negative_encoder_hidden_states: { data: randn(B * L * D, 3), shape: [B, L, D] },
+        onStep: (s) => events.push(`step ${s}`),
+      });
+    } finally {
+      q.writeBuffer = write;
+      d.createBuffer = create;
+      model.destroy();
+    }
+    // the text ([cond; uncond], 2B × L × D f32) is written once, before step 1
+    const textWrite = `write ${2 * 2 * 5 * 32 * 4}`;
+    expect(events.filter((e) => e === textWrite)).toHaveLength(1);
+    expect(events.indexOf(textWrite)).toBeLessThan(events.indexOf('step 1'));
+    // between two steps: the timestep (2B f32) and the flag reset, and one 4-byte read
+    for (let s = 1; s < 4; s++) {
+      const seg = events.slice(events.indexOf(`step ${s}`) + 1, events.indexOf(`step ${s + 1}`));
+      expect(seg.filter((e) => e.startsWith('map'))).toEqual(['map 4']);
+      expect(seg.filter((e) => e.startsWith('write')).sort()).toEqual(['write 16', 'write 4']);
+    }
+  });
+});
