@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { ceilingShares, deviceCeiling, measureCeilingDetailed, type Ceiling } from '../profile/ceiling.js';
+import { ceilingShares, deviceCeiling, fmaCeilingPlan, measureCeilingDetailed, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
@@ -344,7 +344,11 @@ interface VariantResult {
  * measured in the same process. Replaces scripts/*-ab.ts.
  */
 async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Common): Promise<number> {
-  const ceiling = await getCeiling(gpu, c);
+  // The f32 FMA ceiling kernel runs in the same round-robin (one more entry), so each variant's
+  // share of it is a ratio of medians taken under the same load (the machine may be shared).
+  if (c.ceiling) log(c, '… checking and sizing the f32 FMA ceiling kernel');
+  const fma = c.ceiling ? await fmaCeilingPlan(gpu, 40) : null;
+  const fmaMs: number[] = [];
   const ws: { spec: VariantSpec; w: Workload; check: Check }[] = [];
   const wrong: { variant: string; error: string }[] = [];
   try {
@@ -365,9 +369,12 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
     for (let i = 0; i < c.warmup; i++) for (const v of ws) await profilePlan(v.w.plan, { repeats: 1, warmup: 0 });
     const samples = ws.map(() => [] as number[]);
     for (let r = 0; r < c.repeats; r++) {
+      if (fma) fmaMs.push((await profilePlan(fma.plan, { repeats: 1, warmup: 0 })).totalMs);
       for (let i = 0; i < ws.length; i++) samples[i]!.push((await profilePlan(ws[i]!.w.plan, { repeats: 1, warmup: 0 })).totalMs);
     }
     const base = ws.length ? median(samples[0]!) : NaN;
+    const fmaGflops = fma ? fma.flops / (median(fmaMs) * 1e6) : null;
+    const ceiling: Ceiling | undefined = fmaGflops ? { fma_gflops: fmaGflops, copy_gbps: NaN, adapter: describeAdapter(gpu), timing: 'gpu-timestamps' } : undefined;
     const results: VariantResult[] = ws.map((v, i) => {
       const med = median(samples[i]!);
       const flops = v.w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
@@ -388,9 +395,9 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
     const label = ws[0]?.w.label ?? sizes.sub;
     const heuristic = sizes.sub === 'gemm' ? gemmHeuristic(gpu, sizes.args.m as number, sizes.args.n as number) : null;
     if (c.json) {
-      console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), timing: ws[0] ? 'rounds' : null, rounds: c.repeats, heuristic, ceiling: ceiling ?? null, results, wrong }));
+      console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), rounds: c.repeats, heuristic, fma_ceiling_gflops: fmaGflops, results, wrong }));
     } else {
-      console.log(`${label}: ${c.repeats} round-robin rounds after ${c.warmup} warm-up${ceiling ? `; f32 FMA ceiling ${ceiling.fma_gflops.toFixed(2)} GFLOP/s in this process` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
+      console.log(`${label}: ${c.repeats} round-robin rounds after ${c.warmup} warm-up${fmaGflops ? `; f32 FMA ceiling kernel in the same rounds: ${fmaGflops.toFixed(2)} GFLOP/s (median)` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
       const head = ['variant', 'kernel', 'median ms', 'min ms', 'GFLOP/s', '% FMA ceiling', 'speed-up', 'check max |err|'];
       const rows = results.map((r) => [r.variant, r.kernel, r.median_ms.toFixed(2), r.min_ms.toFixed(2), r.gflops.toFixed(2), pctStr(r.compute_share), `×${r.speedup.toFixed(2)}`, r.check.max_abs_err.toExponential(1)]);
       for (const f of wrong) rows.push([f.variant, 'WRONG', '—', '—', '—', '—', '—', '—']);
@@ -400,6 +407,7 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
     return wrong.length ? 1 : 0;
   } finally {
     for (const v of ws) v.w.destroy();
+    fma?.destroy();
   }
 }
 

@@ -263,3 +263,18 @@ export function ceilingShares(c: Ceiling | undefined, gflops: number, gbps: numb
   const share = compute === null && bandwidth === null ? null : Math.max(compute ?? 0, bandwidth ?? 0);
   return { compute, bandwidth, share };
 }
+
+/**
+ * The f32 FMA ceiling kernel as a plan of one dispatch, checked first (validateCeiling) and sized
+ * so one run takes about `targetMs`, for timing in the same round-robin as other kernels (so a
+ * share of the ceiling is a ratio of two medians taken under the same load). Caller destroys.
+ */
+export async function fmaCeilingPlan(gpu: Gpu, targetMs = 40): Promise<{ plan: Plan; flops: number; destroy: () => void }> {
+  await validateCeiling(gpu);
+  const invocations = 16384;
+  const { scale } = await calibrated(gpu, (p, iters) => recordFma(p, false, invocations, iters), 16, 1 << 20, { repeats: 1, warmup: 1, targetMs });
+  const alloc = new Allocator(gpu);
+  const plan = new Plan(gpu, alloc);
+  recordFma(plan, false, invocations, scale);
+  return { plan, flops: fmaFlops(invocations, scale), destroy: () => alloc.destroyAll() };
+}
