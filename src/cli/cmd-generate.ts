@@ -9,12 +9,13 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { runPipelineGenerate } from './generate-pipeline.js';
-import { SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
+import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import type { DType } from '../gpu/tensor.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
 import type { Command } from './main.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { progressBar } from './progress.js';
+import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 
 /**
  * The scheduler of a `--model DIR` run, as diffusers builds it: the config is
@@ -23,6 +24,13 @@ import { progressBar } from './progress.js';
  * Without a config file, `--scheduler` is required and the class's defaults are used.
  */
 export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined, warn: (line: string) => void = (l) => console.error(l)): SchedulerSpec {
+  if (name !== undefined) {
+    try {
+      resolveSchedulerClass(name);
+    } catch {
+      throw new UsageError(`--scheduler must be one of ${SCHEDULER_CLASSES.join(', ')} (or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), got "${name}"`);
+    }
+  }
   for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
     if (!existsSync(p)) continue;
     return schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, shift, warn });
@@ -36,7 +44,7 @@ export function cliScheduler(modelDir: string, name: string | undefined, shift: 
 export const generateCommand: Command = {
   spec: {
     name: 'generate',
-    summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video)',
+    summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
       '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]',
@@ -70,6 +78,21 @@ export const generateCommand: Command = {
     if (p['max-sequence-length'] !== undefined) {
       if (p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
       intInRange(p, 'max-sequence-length', 1, 65536);
+    }
+    if (p.pipeline === undefined && p.model === undefined) {
+      // no folder given: the embedded tessera-shapes pipeline at the size it was trained for
+      p.pipeline = embeddedPipelineDir();
+      if (p.inputs === undefined) {
+        p.height ??= EMBEDDED_DEFAULTS.height;
+        p.width ??= EMBEDDED_DEFAULTS.width;
+        p.frames ??= EMBEDDED_DEFAULTS.num_frames;
+        p.seed ??= 0;
+        p.prompt ??= EMBEDDED_DEFAULTS.prompt;
+      }
+      if (p.prompt !== undefined) {
+        const note = vocabularyNote(p.prompt as string);
+        if (note) console.error(note);
+      }
     }
     if (p.pipeline !== undefined) return runPipelineGenerate(p);
     if (p.prompt !== undefined) throw new UsageError('--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs');
@@ -116,9 +139,9 @@ export const generateCommand: Command = {
       };
       const cond = generateConditioning(p, fam, inputs, (p.guidance as number) > 1);
       opts.latents = cond.latents;
-      opts.classLabels = cond.classLabels;
-      opts.encoderHiddenStates = cond.text;
-      opts.negativeEncoderHiddenStates = cond.negativeText;
+      opts.class_labels = cond.class_labels;
+      opts.encoder_hidden_states = cond.encoder_hidden_states;
+      opts.negative_encoder_hidden_states = cond.negative_encoder_hidden_states;
       if (!opts.latents) {
         if (p.height === undefined || p.width === undefined) throw new UsageError('--seed needs --height and --width (latent size)');
         const c = model.config;

@@ -69,11 +69,11 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
 
   it.each([
     [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--dtype', 'f64'], '--dtype must be one of f32, f16, got "f64"'],
-    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of flow-match-euler, ddim, got "euler"'],
+    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', 'ten'], '--steps must be an integer, got "ten"'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite number, got "lots"'],
-    [['generate', '--model', 'm', '--out', 'o', '--steps', '2'], 'tessera generate: --model needs --scheduler flow-match-euler|ddim'],
+    [['generate', '--model', 'm', '--out', 'o', '--steps', '2'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
     [['generate', '--out', 'o', '--steps', '2'], 'tessera generate: give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder)'],
     [['generate', '--pipeline', 'p', '--model', 'm', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
     [['generate', '--pipeline', 'p', '--scheduler', 'ddim', '--out', 'o'], '--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json'],
