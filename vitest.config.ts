@@ -20,7 +20,9 @@ export default defineConfig({
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, INTEGRATION] } },
-      { extends: true, test: { name: 'integration', include: [INTEGRATION], testTimeout: 600_000, hookTimeout: 600_000 } },
+      // integration tests take ~5–60 s each on a quiet machine (CLI spawns, golden runs); 300 s
+      // leaves room for a loaded one; longer ones (32,760-token attention, packing) set their own
+      { extends: true, test: { name: 'integration', include: [INTEGRATION], testTimeout: 300_000, hookTimeout: 600_000 } },
     ],
   },
 });
