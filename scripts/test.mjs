@@ -35,6 +35,11 @@ for (const project of ['unit', 'integration']) {
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write('\n');
 for (const x of results) process.stdout.write(`${x.project}: ${x.passed} passed, ${x.failed} failed, ${x.skipped} skipped in ${x.seconds.toFixed(0)} s${x.status === 0 ? '' : ` (exit ${x.status})`}\n`);
+const slowest = results.flatMap((x) => (x.slowest ?? []).map((t) => ({ ...t, project: x.project }))).sort((a, b) => b.ms - a.ms).slice(0, 10);
+if (slowest.length) {
+  process.stdout.write('\nslowest tests overall:\n');
+  for (const t of slowest) process.stdout.write(`  ${(t.ms / 1000).toFixed(1).padStart(7)} s  [${t.project}] ${t.name}\n`);
+}
 const sum = (k) => results.reduce((a, x) => a + x[k], 0);
 process.stdout.write(`\n${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped\n`);
 process.exit(status);
