@@ -26,14 +26,14 @@ console.log(`forward: sample [${out.shape.join(',')}]`);
 
 // 3. Sampling: flow-matching Euler with shift, CFG batched as [cond; uncond] in one forward.
 const result = await generate(model, {
-  scheduler: 'flow-match-euler',
-  steps: 10,
-  guidance: 5,
+  scheduler: 'FlowMatchEulerDiscreteScheduler',
+  num_inference_steps: 10,
+  guidance_scale: 5,
   shift: 3,
   seed: 42,
   shape: [B, c.inChannels, F, H, W],
-  encoderHiddenStates: text,
-  negativeEncoderHiddenStates: { data: rand(B * L * c.textDim), shape: [B, L, c.textDim] },
+  encoder_hidden_states: text,
+  negative_encoder_hidden_states: { data: rand(B * L * c.textDim), shape: [B, L, c.textDim] },
   onStep: (i, n, t) => console.log(`step ${i}/${n} t=${t.toFixed(1)}`),
 });
 

@@ -366,20 +366,20 @@ async function ensureModel(j: Job): Promise<DiffusionModel> {
 async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   const { shape, text, neg } = batchInputs(m, j);
   const c = m.config;
-  const scheduler = c.family === 'wan' ? 'flow-match-euler' : 'ddim';
+  const scheduler = c.family === 'wan' ? 'FlowMatchEulerDiscreteScheduler' : 'DDIMScheduler';
   const t0 = performance.now();
   const stepAt: number[] = [];
   const res = await generate(m, {
     scheduler,
-    steps: j.steps,
-    guidance: j.guidance,
-    shift: scheduler === 'flow-match-euler' ? 3 : undefined,
-    schedulerConfig: scheduler === 'ddim' ? { clip_sample: false } : undefined,
+    num_inference_steps: j.steps,
+    guidance_scale: j.guidance,
+    shift: c.family === 'wan' ? 3 : undefined,
+    scheduler_config: c.family === 'wan' ? undefined : { clip_sample: false },
     seed: j.seed,
     shape,
-    encoderHiddenStates: text,
-    negativeEncoderHiddenStates: neg,
-    classLabels: c.family === 'dit' ? [1] : undefined,
+    encoder_hidden_states: text,
+    negative_encoder_hidden_states: neg,
+    class_labels: c.family === 'dit' ? [1] : undefined,
     onStep: (s, n) => {
       stepAt.push(performance.now());
       $('status').textContent = `denoising step ${s}/${n}…`;

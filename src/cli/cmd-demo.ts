@@ -51,20 +51,20 @@ export const demoCommand: Command = {
         const L = preset.textLen ?? 8;
         const text = textDim ? { data: randn(B * L * textDim, 11), shape: [B, L, textDim] } : undefined;
         const neg = textDim ? { data: randn(B * L * textDim, 12), shape: [B, L, textDim] } : undefined;
-        const scheduler = c.family === 'wan' ? 'flow-match-euler' : 'ddim';
+        const scheduler = c.family === 'wan' ? 'FlowMatchEulerDiscreteScheduler' : 'DDIMScheduler';
         const bar = progressBar('denoising');
         const t0 = performance.now();
         const result = await generate(model, {
           scheduler,
-          steps: p.steps as number,
-          guidance: p.guidance as number,
-          shift: scheduler === 'flow-match-euler' ? (p.shift as number) : undefined,
-          schedulerConfig: scheduler === 'ddim' ? { clip_sample: false } : undefined,
+          num_inference_steps: p.steps as number,
+          guidance_scale: p.guidance as number,
+          shift: c.family === 'wan' ? (p.shift as number) : undefined,
+          scheduler_config: c.family === 'wan' ? undefined : { clip_sample: false },
           seed: p.seed as number,
           shape,
-          encoderHiddenStates: text,
-          negativeEncoderHiddenStates: neg,
-          classLabels: c.family === 'dit' ? [1] : undefined,
+          encoder_hidden_states: text,
+          negative_encoder_hidden_states: neg,
+          class_labels: c.family === 'dit' ? [1] : undefined,
           onStep: (s, n) => bar.update(s, n),
         });
         bar.done();

@@ -123,9 +123,9 @@ export const generateCommand: Command = {
       };
       const cond = generateConditioning(p, fam, inputs, (p.guidance as number) > 1);
       opts.latents = cond.latents;
-      opts.classLabels = cond.classLabels;
-      opts.encoderHiddenStates = cond.text;
-      opts.negativeEncoderHiddenStates = cond.negativeText;
+      opts.class_labels = cond.class_labels;
+      opts.encoder_hidden_states = cond.encoder_hidden_states;
+      opts.negative_encoder_hidden_states = cond.negative_encoder_hidden_states;
       if (!opts.latents) {
         if (p.height === undefined || p.width === undefined) throw new UsageError('--seed needs --height and --width (latent size)');
         const c = model.config;

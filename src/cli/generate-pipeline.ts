@@ -57,9 +57,9 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
       o.max_sequence_length = p['max-sequence-length'] as number | undefined;
     }
     o.latents = cond.latents;
-    o.class_labels = cond.classLabels;
-    o.prompt_embeds = cond.text;
-    o.negative_prompt_embeds = cond.negativeText;
+    o.class_labels = cond.class_labels;
+    o.prompt_embeds = cond.encoder_hidden_states;
+    o.negative_prompt_embeds = cond.negative_encoder_hidden_states;
     if (!o.latents) {
       o.seed = p.seed as number;
       o.height = p.height as number | undefined;

@@ -41,10 +41,10 @@ export interface GenerateConditioning {
   /** Initial noise (absent with --seed). */
   latents?: TensorData;
   /** DiT: [B] class ids (inputs class_labels, or --class-label × --batch). */
-  classLabels?: number[];
+  class_labels?: number[];
   /** Wan/Latte: encoder_hidden_states [B, L, dim] and, for CFG, negative_encoder_hidden_states. */
-  text?: TensorData;
-  negativeText?: TensorData;
+  encoder_hidden_states?: TensorData;
+  negative_encoder_hidden_states?: TensorData;
 }
 
 /**
@@ -79,14 +79,14 @@ export function generateConditioning(p: Parsed, family: ModelConfig['family'], i
     if (family !== 'dit' && cfg && !textFromPrompt) required.push('negative_encoder_hidden_states');
     checkNames(file, inputs, INPUT_NAMES[family].generate, required);
     if (inputs.has('latents')) out.latents = floatInput(file, inputs, 'latents');
-    if (family === 'dit') out.classLabels = intInput(file, inputs, 'class_labels');
+    if (family === 'dit') out.class_labels = intInput(file, inputs, 'class_labels');
     else if (!textFromPrompt) {
-      out.text = floatInput(file, inputs, 'encoder_hidden_states');
-      if (inputs.has('negative_encoder_hidden_states')) out.negativeText = floatInput(file, inputs, 'negative_encoder_hidden_states');
+      out.encoder_hidden_states = floatInput(file, inputs, 'encoder_hidden_states');
+      if (inputs.has('negative_encoder_hidden_states')) out.negative_encoder_hidden_states = floatInput(file, inputs, 'negative_encoder_hidden_states');
     }
   } else if (family === 'dit') {
     if (p['class-label'] === undefined) throw new UsageError('DiT needs class ids: --inputs with class_labels, or --class-label N');
-    out.classLabels = new Array(p.batch as number).fill(p['class-label']);
+    out.class_labels = new Array(p.batch as number).fill(p['class-label']);
   } else if (!textFromPrompt) {
     throw new UsageError(`${family} needs text: give --prompt (with --pipeline), or --inputs with encoder_hidden_states${cfg ? ' and negative_encoder_hidden_states' : ''}`);
   }

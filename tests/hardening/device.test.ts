@@ -39,10 +39,10 @@ describe.skipIf(!hasGpu)('device loss', () => {
       const err = await noHang(
         generate(model, {
           scheduler: 'flow-match-euler',
-          steps: 4,
-          guidance: 1,
+          num_inference_steps: 4,
+          guidance_scale: 1,
           latents: fi.hidden_states,
-          encoderHiddenStates: fi.encoder_hidden_states,
+          encoder_hidden_states: fi.encoder_hidden_states,
           onStep: (s) => {
             seen.push(s);
             if (s === 2) gpu.device.destroy();

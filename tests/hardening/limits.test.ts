@@ -137,11 +137,11 @@ describe.skipIf(!hasGpu)('the estimate is honest, and the model refuses before a
       let steps = 0;
       const err = await generate(model, {
         scheduler: 'flow-match-euler',
-        steps: 2,
-        guidance: 5,
+        num_inference_steps: 2,
+        guidance_scale: 5,
         latents: fi.hidden_states,
-        encoderHiddenStates: fi.encoder_hidden_states,
-        negativeEncoderHiddenStates: fi.encoder_hidden_states,
+        encoder_hidden_states: fi.encoder_hidden_states,
+        negative_encoder_hidden_states: fi.encoder_hidden_states,
         onStep: () => steps++,
       }).catch((e) => e);
       expect(err).toBeInstanceOf(LimitError);

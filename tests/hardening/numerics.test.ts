@@ -31,8 +31,8 @@ describe.skipIf(!hasGpu)('non-finite values', () => {
       bad[3] = Number.POSITIVE_INFINITY;
       let steps = 0;
       const run = (o: Partial<Parameters<typeof generate>[1]>) =>
-        generate(model, { scheduler: 'flow-match-euler', steps: 2, guidance: 1, latents: fi.hidden_states, encoderHiddenStates: fi.encoder_hidden_states, onStep: () => steps++, ...o }).catch((e) => e);
-      const e1 = await run({ encoderHiddenStates: { data: bad, shape: fi.encoder_hidden_states!.shape } });
+        generate(model, { scheduler: 'flow-match-euler', num_inference_steps: 2, guidance_scale: 1, latents: fi.hidden_states, encoder_hidden_states: fi.encoder_hidden_states, onStep: () => steps++, ...o }).catch((e) => e);
+      const e1 = await run({ encoder_hidden_states: { data: bad, shape: fi.encoder_hidden_states!.shape } });
       expect(e1).toBeInstanceOf(InputError);
       expect(e1.message).toBe('encoder_hidden_states: value at flat index 3 is not finite (Infinity)');
       const lat = Float32Array.from(fi.hidden_states.data);
@@ -53,7 +53,7 @@ describe.skipIf(!hasGpu)('non-finite values', () => {
       const c = model.config as { inChannels: number; textDim: number };
       const latents = { data: randn(c.inChannels * 2 * 4 * 4, 1), shape: [1, c.inChannels, 2, 4, 4] };
       const text = { data: randn(4 * c.textDim, 2), shape: [1, 4, c.textDim] };
-      const opts = { scheduler: 'flow-match-euler' as const, steps: 3, guidance: 1, latents, encoderHiddenStates: text };
+      const opts = { scheduler: 'flow-match-euler' as const, num_inference_steps: 3, guidance_scale: 1, latents, encoder_hidden_states: text };
       const clean = await generate(model, opts); // finite before the patch
       expect(clean.latents.data.every(Number.isFinite)).toBe(true);
       const w = model.weights.get('blocks.2.ffn.net.0.proj.weight');

@@ -21,8 +21,8 @@ describe.skipIf(!hasGpu)('record once, replay per step', () => {
       const perStep: [number, number][] = [];
       try {
         await generate(model, {
-          scheduler: 'ddim', steps: 4, guidance: 2, seed: 1, shape: [1, 4, 8, 8], classLabels: [3],
-          schedulerConfig: { clip_sample: false },
+          scheduler: 'ddim', num_inference_steps: 4, guidance_scale: 2, seed: 1, shape: [1, 4, 8, 8], class_labels: [3],
+          scheduler_config: { clip_sample: false },
           onStep: () => perStep.push([bindGroups, pipelines]),
         });
       } finally {
