@@ -101,9 +101,11 @@ function strategyChoice(s: GemmStrategy, M: number, N: number, K: number): Choic
       return { kind: 'tiled', knobs: { WGX: 16, WGY: 16, TM: 4, TN: 4, BK: 16 } };
     case 'gemv':
       // 8 rows per workgroup whatever M (fewer rows are clamped copies: W reads dominate, and one
-      // MR keeps the variants, and lavapipe's compile time, down); 128 lanes once K ≥ 8192.
+      // MR keeps the variants, and lavapipe's compile time, down); 64 lanes (MR 8 with 128 lanes
+      // would need 16.5 KiB of workgroup memory, over the 16 KiB every adapter has).
       void M;
-      return { kind: 'gemv', knobs: { MR: 8, WG: K >= 8192 ? 128 : 64 } };
+      void K;
+      return { kind: 'gemv', knobs: { MR: 8, WG: 64 } };
   }
 }
 

@@ -121,6 +121,21 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
     }
   }
 
+  // Every strategy records at the models' extreme widths (Wan FFN down K = 8960, modulation
+  // N = 9216 at 2 rows) within the limits every adapter has (no knob check throws).
+  it('every strategy records at real widths and few rows', async () => {
+    for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
+      for (const [M, K, N] of [[2, 8960, 8], [2, 1536, 9216], [4096, 1152, 1152]] as const) {
+        await runOnce((plan, alloc) => {
+          const out = alloc.tensor([M, N], 'f32', 'y');
+          gemm(plan, { x: alloc.tensor([M, K], 'f32', 'x'), w: alloc.tensor([N, K], 'f32', 'w'), out, strategy: s });
+          plan.dispatches.length = 0; // recorded and validated; not run (the sizes are for the knob checks)
+          return out;
+        });
+      }
+    }
+  });
+
   // SG kernel knobs: rows per workgroup 8/16, 1..4 columns per invocation, workgroup sizes;
   // M, N, K not multiples of anything (partial row and column tiles, scalar-K path).
   const SG_TILES: Record<string, number>[] = [
