@@ -65,7 +65,7 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
       o.height = p.height as number | undefined;
       o.width = p.width as number | undefined;
       o.num_frames = p.frames as number | undefined;
-      if (o.height === undefined || o.width === undefined) throw new UsageError('--seed with --pipeline needs --height and --width in pixels (and --frames for video pipelines)');
+      if ((o.height === undefined || o.width === undefined) && !(fam === 'dit' && o.height === undefined && o.width === undefined)) throw new UsageError('--seed with --pipeline needs --height and --width in pixels (and --frames for video pipelines; DiT defaults to its sample_size)');
       if (fam !== 'dit' && o.num_frames === undefined) throw new UsageError(`--seed with ${pipe.className} needs --frames (output frames${pipe.vaeScale.temporal > 1 ? `, ${pipe.vaeScale.temporal}k + 1` : ''})`);
     }
     if (!pipe.vae) o.output_type = 'latent';

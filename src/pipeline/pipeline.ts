@@ -11,6 +11,7 @@
 // A component saved as None is listed as [null, null] and is absent.
 import { acquireGpu, type Gpu } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
+import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError, loadModel, resolveFolder, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
@@ -51,7 +52,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function parseJsonObject(text: string, file: string): Record<string, unknown> {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = parsePythonJson(text); // Python's json writes Infinity/NaN (e.g. DPMSolver's lambda_min_clipped)
   } catch (e) {
     throw new PipelineError(`${file}: not valid JSON (${(e as Error).message})`);
   }
@@ -143,7 +144,7 @@ export interface PipelineGenerateOptions {
   latents?: TensorData;
   /** Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator). */
   seed?: number;
-  /** Output size in PIXELS, as diffusers takes it: the latent is height / spatial factor. */
+  /** Output size in PIXELS, as diffusers takes it: the latent is height / spatial factor (DiT: default sample_size latents, as DiTPipeline). */
   height?: number;
   width?: number;
   /** Output frames (Wan: 4k+1, latent frames (num_frames − 1)/4 + 1; Latte: latent frames = num_frames). */
@@ -255,6 +256,8 @@ export class Pipeline {
       if (!Number.isInteger(v) || v < 1) throw new InputError(`${k}: must be a positive integer, got ${v}`);
       return v;
     };
+    // DiTPipeline takes no size: its latents are transformer.config.sample_size square
+    if (c.family === 'dit' && o.height === undefined && o.width === undefined) return [batch, c.inChannels, c.sampleSize, c.sampleSize];
     const h = need('height', o.height);
     const w = need('width', o.width);
     if (h % (spatial * ph) !== 0 || w % (spatial * pw) !== 0) throw new InputError(`height × width ${h}×${w}: each must be a multiple of ${spatial * ph}×${spatial * pw} (VAE factor ${spatial} × patch ${ph}×${pw})`);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { readInputs } from '../../src/io/inputs.js';
 import { loadPipeline } from '../../src/pipeline/pipeline.js';
-import { FIXTURES, ROOT } from '../helpers/golden.js';
+import { FIXTURES, loadCase, ROOT, runCase } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { relError as rel } from '../helpers/compare.js';
 import { goldenF32Tol } from '../tolerances.js';
@@ -116,6 +116,27 @@ describe.skipIf(!hasGpu)('WanPipeline from prompt embeddings: latents and video 
       expect(errMp4 / (32 * 32 * 3)).toBeLessThan(8); // H.264 4:2:0 at crf 18: a few levels on average
     }
     expect(readdirSync(tmp).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasGpu)('DiTPipeline from class labels: images match diffusers', () => {
+  it('dit_pipeline (CLI, DPMSolverMultistepScheduler, CFG 4, batch 2): images [2,16,16,3]', async () => {
+    const c = loadCase('dit_pipeline');
+    const r = await runCase('dit_pipeline');
+    console.log(`dit_pipeline: images rel ${r.rel.toExponential(2)}`);
+    expect(r.rel).toBeLessThan(goldenF32Tol(c.tolerance.max));
+    expect(r.stderr).toMatch(/images \[2,16,16,3\] \(F32 in \[0,1\]\) after 3 steps .*DiTPipeline, DPMSolverMultistepScheduler, decoded by AutoencoderKL/);
+  });
+  it('seeded, no size: sample_size latents as DiTPipeline', async () => {
+    const pipe = await loadPipeline(join(FIXTURES, 'dit_pipeline', 'pipeline'), { gpu: gpu! });
+    try {
+      const out = await pipe.generate({ class_labels: [3], seed: 0, num_inference_steps: 1, guidance_scale: 1 });
+      expect(out.latents.shape).toEqual([1, 4, 8, 8]);
+      expect(out.images!.shape).toEqual([1, 16, 16, 3]);
+      expect(out.video).toBeUndefined();
+    } finally {
+      pipe.dispose();
+    }
   });
 });
 
