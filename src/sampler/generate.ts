@@ -11,7 +11,8 @@ import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.j
 import { InputError } from '../model/model.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { Plan, waitIdle } from '../gpu/plan.js';
-import { Allocator, readTensor, writeTensor } from '../gpu/tensor.js';
+import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
+import { LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn } from '../random.js';
 import { schedulerFromConfig, type SchedulerSpec } from './config.js';
@@ -162,7 +163,7 @@ const FLAG_INPUT = 2;
  * const { latents } = await generate(model, { scheduler, num_inference_steps: 30, guidance_scale: 5,
  *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
  * @throws InputError for missing or mismatched inputs, SchedulerConfigError for a config tessera
- *   cannot run (both before any GPU work); NumericsError naming the step (and the layer) when a
+ *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work); NumericsError naming the step (and the layer) when a
  *   value goes non-finite; GpuError naming the step on a device error.
  */
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
@@ -174,6 +175,14 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
   const bb = cfg ? 2 * B : B;
   const x0 = program.initNoiseSigma === 1 ? Float32Array.from(init.data) : Float32Array.from(init.data, (v) => v * program.initNoiseSigma);
   const N = program.timesteps.length;
+  // The scheduler's state is one f32 binding of `slots` latent-sized slots: refuse before any GPU work when it cannot be bound.
+  const stateBytes = program.slots * n * 4;
+  const lim = model.gpu.limits;
+  if (stateBytes > Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize)) {
+    throw new LimitError(
+      `the sampler state of ${program.className} (${program.slots} f32 slots of latents [${shape.join(',')}]: the guided model output, the sample${program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
+    );
+  }
   // Inputs of the first call; the text and class labels never change, the latents and timestep are rewritten in place.
   const inputs: ForwardInputs = {
     hidden_states: { data: cfg ? cat(x0, x0) : x0, shape: [bb, ...shape.slice(1)] },

@@ -13,6 +13,7 @@ import { schedulerFromConfig } from '../../src/sampler/config.js';
 import { runProgramCpu } from '../../src/sampler/program.js';
 import { randn } from '../../src/random.js';
 import type { DType } from '../../src/gpu/tensor.js';
+import { LimitError } from '../../src/model/memory.js';
 
 interface Case {
   what: string;
@@ -158,5 +159,29 @@ describe.skipIf(!hasGpu)('GPU-resident loop: host traffic per step', () => {
       expect(seg.filter((e) => e.startsWith('map'))).toEqual(['map 4']);
       expect(seg.filter((e) => e.startsWith('write')).sort()).toEqual(['write 16', 'write 4']);
     }
+  });
+});
+
+describe('GPU-resident loop: refusals before any GPU work', () => {
+  it('a sampler state above the adapter binding limit is a LimitError with the numbers', async () => {
+    // a stand-in model: generate() must refuse from the config, shapes and limits alone
+    const model = {
+      family: 'dit',
+      dtype: 'f32',
+      config: { family: 'dit', inChannels: 4, outChannels: 8, numClasses: 10 },
+      gpu: { limits: { maxStorageBufferBindingSize: 64 << 10, maxBufferSize: 1 << 30 } },
+      resident: () => {
+        throw new Error('GPU work started');
+      },
+    } as unknown as DiffusionModel;
+    const shape = [1, 4, 64, 64]; // 16384 values: 64 KiB per f32 slot
+    const err = await generate(model, {
+      scheduler: schedulerFromConfig({ _class_name: 'UniPCMultistepScheduler', solver_order: 3 }),
+      num_inference_steps: 4,
+      latents: { data: new Float32Array(16384), shape },
+      class_labels: [1],
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(LimitError);
+    expect(err.message).toBe("the sampler state of UniPCMultistepScheduler (7 f32 slots of latents [1,4,64,64]: the guided model output, the sample, the last sample / earlier model outputs) needs 448.0 KiB in one binding, above the adapter's maxStorageBufferBindingSize of 64.0 KiB: use fewer frames or a smaller resolution, or a lower solver_order");
   });
 });
