@@ -1,6 +1,6 @@
-// Small elementwise and data-movement ops: SiLU, GELU(tanh), add / axpby / scale with broadcast
-// (kernels/elementwise.wgsl), row gather (kernels/gather.wgsl), and a strided 4-D copy for
-// permutes, concatenation and slicing (kernels/strided_copy.wgsl).
+// Small elementwise and data-movement ops: SiLU, GELU(tanh), add / scale with broadcast, the gated
+// product (kernels/elementwise.wgsl), row gather (kernels/gather.wgsl), and a strided 4-D copy for
+// permutes and slicing (kernels/strided_copy.wgsl).
 // None of these runs in place: WebGPU forbids binding one buffer as both read and read_write.
 import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, type Plan } from '../gpu/plan.js';
@@ -68,7 +68,7 @@ function map(plan: Plan, op: string, a: Tensor, b: Tensor | undefined, out: Tens
     workgroups: grid1D(plan.gpu, ceilDiv(n, WG)),
     layer,
     shapes: `a${shapeStr(a.shape)}${b ? ` b${shapeStr(b.shape)}` : ''}`,
-    // axpby 3 flops, SiLU ~4 (exp, add, div), GELU ~10 (cube, fma, tanh, mul) per element
+    // α·a + β·b 3 flops, SiLU ~4 (exp, add, div), GELU ~10 (cube, fma, tanh, mul) per element
     flops: n * ((b ? 3 : 1) + (act === 'silu' ? 4 : act === 'gelu' ? 10 : 0)),
     bytes: (2 * n + (b ? Math.min(b.size, n) : 0)) * bytesPer(a.dtype),
   });
@@ -101,22 +101,6 @@ export interface AddArgs {
 /** out = a + b (b broadcast by repetition). */
 export function add(plan: Plan, x: AddArgs): Tensor {
   return map(plan, 'add', x.a, x.b, x.out, 1, 1, 'none', x.layer);
-}
-
-export interface AxpbyArgs {
-  a: Tensor;
-  b?: Tensor; // broadcast like add; omitted: out = α·a
-  out: Tensor;
-  alpha: number;
-  beta?: number; // default 1
-  /** Optional activation applied after the sum. */
-  act?: Act;
-  layer?: string;
-}
-
-/** out = act(α·a + β·b) (e.g. CFG: uncond + s·(cond − uncond) = (1−s)·uncond + s·cond). */
-export function axpby(plan: Plan, x: AxpbyArgs): Tensor {
-  return map(plan, 'axpby', x.a, x.b, x.out, x.alpha, x.b ? (x.beta ?? 1) : 0, x.act ?? 'none', x.layer);
 }
 
 export interface GatedArgs {
@@ -272,35 +256,3 @@ export function permute(plan: Plan, a: PermuteArgs): Tensor {
   });
 }
 
-export interface ConcatArgs {
-  xs: Tensor[];
-  out: Tensor;
-  /** Axis of the inputs' shapes to concatenate along (negative counts from the end). */
-  axis: number;
-  layer?: string;
-}
-
-/** Concatenate tensors along `axis` (one strided copy per input). */
-export function concat(plan: Plan, a: ConcatArgs): Tensor {
-  if (a.xs.length === 0) throw new Error('concat: no inputs');
-  const rank = a.xs[0]!.shape.length;
-  const axis = a.axis < 0 ? a.axis + rank : a.axis;
-  if (axis < 0 || axis >= rank) throw new Error(`concat: axis ${a.axis} out of range for rank ${rank}`);
-  const outer = numel(a.xs[0]!.shape.slice(0, axis));
-  const inner = numel(a.xs[0]!.shape.slice(axis + 1));
-  let total = 0;
-  for (const x of a.xs) {
-    const same = x.shape.length === rank && x.shape.every((d, i) => i === axis || d === a.xs[0]!.shape[i]);
-    if (!same) throw new Error(`concat: ${x.label} ${shapeStr(x.shape)} does not match ${a.xs[0]!.label} ${shapeStr(a.xs[0]!.shape)} outside axis ${axis}`);
-    total += x.shape[axis]!;
-  }
-  const rowOut = total * inner;
-  if (a.out.size !== outer * rowOut) throw new Error(`concat: out ${a.out.label} ${shapeStr(a.out.shape)} has ${a.out.size} elements, expected ${outer * rowOut}`);
-  let off = 0;
-  for (const x of a.xs) {
-    const cols = x.shape[axis]! * inner;
-    stridedCopy(plan, { src: x, dst: a.out, extent: [outer, cols], srcStrides: [cols, 1], dstStrides: [rowOut, 1], dstOffset: off, layer: a.layer });
-    off += cols;
-  }
-  return a.out;
-}

@@ -40,19 +40,6 @@ export function permuteRef(x: ArrayLike<number>, N: number, A: number, B: number
   return y;
 }
 
-/** Concatenate along `axis` of the given shapes. */
-export function concatRef(xs: { data: ArrayLike<number>; shape: number[] }[], axis: number): Float64Array {
-  const outer = xs[0]!.shape.slice(0, axis).reduce((p, v) => p * v, 1);
-  const inner = xs[0]!.shape.slice(axis + 1).reduce((p, v) => p * v, 1);
-  const out: number[] = [];
-  for (let o = 0; o < outer; o++)
-    for (const x of xs) {
-      const cols = x.shape[axis]! * inner;
-      for (let c = 0; c < cols; c++) out.push(x.data[o * cols + c]!);
-    }
-  return Float64Array.from(out);
-}
-
 /** kernels/lincomb.wgsl in float64: v = clamp(Σ coef·base[off + (j/per)·stride + j%per]); returns v (n values). */
 export function lincombRef(pool: ArrayLike<number>, src: ArrayLike<number>, n: number, per: number, terms: { coef: number; off: number; stride: number; fromSrc: boolean }[], clamp?: number): Float64Array {
   const v = new Float64Array(n);
