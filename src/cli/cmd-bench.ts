@@ -316,7 +316,7 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec
       if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes tile knobs K=V[,K=V…]`);
       return { name: e, strategy: e as GemmStrategy };
     }
-    const tile = parseTile(e);
+    const tile = /^[A-Za-z_]\w*=/.test(e) ? parseTile(e) : undefined;
     if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
     return { name: e, tile };
   });

@@ -1,7 +1,7 @@
 // `tessera tune`, `--no-tune`, `tessera info`'s tuning section and `tessera bench … --variants`,
 // through the CLI (child processes: an integration test). The tuning cache goes to a temporary
 // XDG_CACHE_HOME, never the user's. Tiny shapes, so the few variants compile in seconds.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,23 +10,29 @@ import { hasGpu } from '../helpers/gpu.js';
 const root = join(import.meta.dirname, '..', '..');
 const cache = join(root, 'tests', '.tmp', 'tune-cli-cache');
 
-function tessera(env: Record<string, string>, ...args: string[]) {
+// Asynchronous (not spawnSync): a blocked test worker misses vitest's RPC deadlines on a busy machine.
+function tessera(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { TESSERA_TUNE: _off, ...rest } = process.env; // the tests' own 'off' would hide what is tested
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 500_000,
-    env: { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: cache, ...env },
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], {
+      cwd: root,
+      env: { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: cache, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 
 describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', () => {
-  it('tune --quick times and caches choices; info shows them; --no-tune shows none', () => {
+  it('tune --quick times and caches choices; info shows them; --no-tune shows none', async () => {
     rmSync(cache, { recursive: true, force: true });
     mkdirSync(cache, { recursive: true });
-    const t = tessera({}, 'tune', '--quick', '--json', '--rounds', '1');
+    const t = await tessera({}, 'tune', '--quick', '--json', '--rounds', '1');
     expect(t.code, t.stderr).toBe(0);
     const j = lastJson(t.stdout);
     expect(j.choices.length).toBeGreaterThan(0);
@@ -39,20 +45,20 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     const stored = JSON.parse(readFileSync(file, 'utf8'));
     expect(Object.keys(stored.entries).length).toBe(j.choices.length);
 
-    const info = lastJson(tessera({}, 'info', '--json').stdout);
+    const info = lastJson((await tessera({}, 'info', '--json')).stdout);
     expect(info.tuning.mode).toBe('auto');
     expect(Object.values(info.tuning.choices).map((e) => (e as { choice: string }).choice).sort()).toEqual(j.choices.map((c: { choice: string }) => c.choice).sort());
     expect(info.tuning.heuristics.length).toBeGreaterThan(0);
-    const off = lastJson(tessera({}, 'info', '--json', '--no-tune').stdout);
+    const off = lastJson((await tessera({}, 'info', '--json', '--no-tune')).stdout);
     expect(off.tuning.mode).toBe('off');
     expect(off.tuning.choices).toEqual({});
     // again: everything cached, nothing timed
-    const again = lastJson(tessera({}, 'tune', '--quick', '--json', '--rounds', '1').stdout);
+    const again = lastJson((await tessera({}, 'tune', '--quick', '--json', '--rounds', '1')).stdout);
     expect(again.choices.every((c: { measured: boolean }) => !c.measured)).toBe(true);
   }, 600_000);
 
-  it('bench gemm --variants all: every strategy checked, then timed round-robin in one process', () => {
-    const r = tessera({}, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'all', '--json', '--repeats', '2', '--warmup', '0', '--no-ceiling');
+  it('bench gemm --variants all: every strategy checked, then timed round-robin in one process', async () => {
+    const r = await tessera({}, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'all', '--json', '--repeats', '2', '--warmup', '0', '--no-ceiling');
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j.variants).toBe(true);
@@ -66,16 +72,16 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     expect(j.results[0].speedup).toBe(1);
   }, 600_000);
 
-  it('refuses bad --variants with one line', () => {
+  it('refuses bad --variants with one line', async () => {
     const bad = (...a: string[]) => tessera({}, 'bench', ...a);
-    let r = bad('attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'all');
+    let r = await bad('attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'all');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--variants all applies to bench gemm/);
-    r = bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'tiled-64', '--tile', 'TM=4');
+    r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'tiled-64', '--tile', 'TM=4');
     expect(r.stderr).toMatch(/give --tile or --variants, not both/);
-    r = bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'fast');
+    r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'fast');
     expect(r.stderr).toMatch(/"fast" is neither default, a GEMM strategy/);
-    r = bad('layernorm', '--rows', '4', '--cols', '4', '--variants', 'all');
+    r = await bad('layernorm', '--rows', '4', '--cols', '4', '--variants', 'all');
     expect(r.stderr).toMatch(/--variants does not apply/);
   }, 300_000);
 });
