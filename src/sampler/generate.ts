@@ -53,19 +53,6 @@ export interface GenerateOptions {
   onStep?: (step: number, steps: number, timestep: number) => void;
   /** Where the scheduler config's ignored-keys warning goes (default console.warn). */
   onWarning?: (line: string) => void;
-
-  /** @deprecated the older camelCase names, still accepted */
-  steps?: number;
-  /** @deprecated use guidance_scale */
-  guidance?: number;
-  /** @deprecated use scheduler_config */
-  schedulerConfig?: Record<string, unknown>;
-  /** @deprecated use encoder_hidden_states */
-  encoderHiddenStates?: TensorData;
-  /** @deprecated use negative_encoder_hidden_states */
-  negativeEncoderHiddenStates?: TensorData;
-  /** @deprecated use class_labels */
-  classLabels?: number[];
 }
 
 export interface GenerateResult {
@@ -87,20 +74,29 @@ interface Prepared {
 }
 
 /** The scheduler an options object asks for. */
-export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'scheduler_config' | 'schedulerConfig' | 'shift' | 'onWarning'>): SchedulerSpec {
+export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'scheduler_config' | 'shift' | 'onWarning'>): SchedulerSpec {
   if (o.scheduler !== undefined && typeof o.scheduler === 'object') {
     if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec');
     return o.scheduler;
   }
-  const config = o.scheduler_config ?? o.schedulerConfig;
+  const config = o.scheduler_config;
   return schedulerFromConfig(config ?? {}, { override: o.scheduler, shift: o.shift, file: config ? 'scheduler_config' : 'scheduler config (class defaults)', warn: o.onWarning });
 }
 
+/** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
+const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'onWarning'];
+/** The names tessera used before it adopted diffusers' (tensors and pipeline arguments in snake_case). */
+const RENAMED: Record<string, string> = { steps: 'num_inference_steps', guidance: 'guidance_scale', schedulerConfig: 'scheduler_config', encoderHiddenStates: 'encoder_hidden_states', negativeEncoderHiddenStates: 'negative_encoder_hidden_states', classLabels: 'class_labels' };
+
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
-  const guidance = o.guidance_scale ?? o.guidance ?? 1;
+  for (const k of Object.keys(o)) {
+    if ((OPTION_NAMES as readonly string[]).includes(k)) continue;
+    throw new InputError(k in RENAMED ? `generate: option "${k}" is now "${RENAMED[k]}" (diffusers' name)` : `generate: unknown option "${k}"; options: ${OPTION_NAMES.join(', ')}`);
+  }
+  const guidance = o.guidance_scale ?? 1;
   if (!Number.isFinite(guidance)) throw new InputError(`guidance_scale must be a finite number, got ${guidance}`);
-  const steps = o.num_inference_steps ?? o.steps;
+  const steps = o.num_inference_steps;
   if (steps === undefined) throw new InputError('num_inference_steps: missing');
   const program = resolveScheduler(o).setTimesteps(steps);
   let latents = o.latents;
@@ -115,9 +111,9 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const C = model.config.inChannels;
   const outC = model.config.outChannels;
   if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
-  const labels = o.class_labels ?? o.classLabels;
-  const text = o.encoder_hidden_states ?? o.prompt_embeds ?? o.encoderHiddenStates;
-  const negText = o.negative_encoder_hidden_states ?? o.negative_prompt_embeds ?? o.negativeEncoderHiddenStates;
+  const labels = o.class_labels;
+  const text = o.encoder_hidden_states ?? o.prompt_embeds;
+  const negText = o.negative_encoder_hidden_states ?? o.negative_prompt_embeds;
   if (model.family === 'dit') {
     if (!labels) throw new InputError('class_labels: missing (DiT is class-conditional)');
     if (labels.length !== B) throw new InputError(`class_labels: expected ${B} ids (batch of latents), found ${labels.length}`);

@@ -14,6 +14,20 @@ import { makeScheduler } from '../../src/sampler/config.js';
 import { randn } from '../../src/random.js';
 
 describe.skipIf(!hasGpu)('generate', () => {
+  it("options are diffusers' names: an old camelCase name says its new one, an unknown one lists the options; nothing runs", async () => {
+    const m = await loadModel(join(FIXTURES, 'dit_small', 'model'), { gpu: gpu! });
+    try {
+      const base = { scheduler: 'ddim', num_inference_steps: 1, seed: 0, shape: [1, 4, 8, 8], class_labels: [1] };
+      const bytes = m.gpuBytes;
+      await expect(generate(m, { ...base, guidance: 3 } as never)).rejects.toThrow('generate: option "guidance" is now "guidance_scale" (diffusers\' name)');
+      await expect(generate(m, { ...base, encoderHiddenStates: undefined } as never)).rejects.toThrow('generate: option "encoderHiddenStates" is now "encoder_hidden_states"');
+      await expect(generate(m, { ...base, num_frames: 4 } as never)).rejects.toThrow(/^generate: unknown option "num_frames"; options: scheduler, scheduler_config, num_inference_steps, guidance_scale, /);
+      expect(m.gpuBytes).toBe(bytes); // refused before any plan or buffer
+    } finally {
+      m.destroy();
+    }
+  });
+
   it('batched [cond; uncond] forward equals two separate forwards (Wan)', async () => {
     const m = await loadModel(join(FIXTURES, 'wan_small', 'model'), { gpu: gpu! });
     try {
