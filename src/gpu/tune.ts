@@ -271,9 +271,11 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
   if (mode === 'off' || pending.length === 0) return [];
   const all = await loadTuneCache();
   const reports = new Map<string, TuneReport>();
+  const failed = new Set<string>();
   let changed = false;
   for (const site of pending) {
     const key = tuneKey(plan.gpu, site.family, site.bucket);
+    if (failed.has(key)) continue;
     let rep = reports.get(key);
     if (!rep) {
       let entry = o.force ? undefined : all[key];
@@ -281,7 +283,16 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
       if (!entry || !site.candidates.includes(entry.choice)) {
         if (mode !== 'auto' || site.candidates.length < 2) continue;
         o.onProgress?.(`tuning ${site.family} ${site.bucket}: ${site.candidates.join(', ')}`);
-        entry = await tuneRequest(plan.gpu, site, o);
+        try {
+          entry = await tuneRequest(plan.gpu, site, o);
+        } catch (e) {
+          // Tuning is an optimisation: a failure (scratch inputs too large, a candidate that does
+          // not compile) keeps the heuristic for this plan and caches nothing.
+          if (plan.gpu.lost) throw e;
+          console.warn(`[tessera] tuning ${site.family} ${site.bucket} failed, keeping the heuristic ${site.heuristic}: ${(e as Error).message}`);
+          failed.add(key);
+          continue;
+        }
         all[key] = entry;
         measured = changed = true;
       }

@@ -333,8 +333,10 @@ function gemmBenchRecord(p: Plan, a: GemmArgs, s: Shape, name: GemmStrategy): Te
   const g = a.gate;
   // Whole batch items for the gate lookup; at least one item.
   const per = g ? g.tokens : 1;
-  const M = Math.max(per, Math.min(s.M, Math.floor(4096 / per) * per));
   const { N, K } = s;
+  // rows capped at 4096 and so that x and out fit one binding (the real call's may be split)
+  const fit = Math.floor(p.gpu.limits.maxStorageBufferBindingSize / (Math.max(K, N) * bytesPer(dtype)));
+  const M = Math.max(per, Math.min(s.M, Math.floor(Math.min(4096, fit) / per) * per));
   const fill = (n: number, seed: number, scale: number) => {
     const out = new Float32Array(n);
     let st = seed >>> 0;

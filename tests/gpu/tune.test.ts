@@ -8,6 +8,7 @@ import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { Plan } from '../../src/gpu/plan.js';
 import { Allocator, readTensor, type Tensor } from '../../src/gpu/tensor.js';
+import { copyKernel } from '../../src/profile/ceiling.js';
 import { setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
 import { gemm, gemmBucket, gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
 import { gemmRef } from '../../src/ref/gemm.js';
@@ -93,6 +94,26 @@ describe.skipIf(!hasGpu)('autotuning', () => {
       expect(Object.keys(entry.ms)).toEqual(['right']);
     } finally {
       alloc.destroyAll();
+    }
+  });
+
+  it('a request whose tuning fails keeps the heuristic, runs, and caches nothing', async () => {
+    setTuneMode(gpu!, 'auto');
+    const alloc = new Allocator(gpu!);
+    try {
+      const plan = new Plan(gpu!, alloc);
+      const src = alloc.upload([1, 2, 3, 4], [4], 'f32', 'src');
+      const dst = alloc.tensor([4], 'f32', 'dst');
+      const copy = { spec: copyKernel, variant: { overrides: { WG: 256 } }, uniforms: [['n4', 'u32', 1], ['_pad0', 'u32', 0], ['_pad1', 'u32', 0], ['_pad2', 'u32', 0]] as [string, 'u32', number][], buffers: [src, dst], workgroups: [1, 1, 1] as [number, number, number], shapes: '', flops: 0, bytes: 32 };
+      plan.recordTuned({ family: 'copytest', bucket: 'b', candidates: ['a', 'b'], heuristic: 'a', args: () => copy, bench: () => { throw new Error('no scratch here'); } });
+      const before = saved.length;
+      await plan.run('tune failure test');
+      expect([...(await readTensor(gpu!, dst))]).toEqual([1, 2, 3, 4]);
+      expect(plan.dispatches[0]!.choice).toBe('a');
+      expect(saved.length).toBe(before);
+    } finally {
+      alloc.destroyAll();
+      setTuneMode(gpu!, 'off');
     }
   });
 
