@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
 import { FIXTURES, ROOT, loadCase, runCase } from '../helpers/golden.js';
 import { readInputs } from '../../src/io/inputs.js';
+import { relError } from '../helpers/compare.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-sampler-cli-'));
@@ -26,15 +27,7 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
 }
 
 async function rel(out: string, expected: string, key: string): Promise<number> {
-  const got = (await readInputs(out)).get(key)!.f32!;
-  const want = (await readInputs(expected)).get(key)!.f32!;
-  let d = 0;
-  let m = 0;
-  want.forEach((w, i) => {
-    d = Math.max(d, Number.isNaN(got[i]!) ? Infinity : Math.abs(got[i]! - w));
-    m = Math.max(m, Math.abs(w));
-  });
-  return d / m;
+  return relError((await readInputs(out)).get(key)!.f32!, (await readInputs(expected)).get(key)!.f32!);
 }
 
 describe.skipIf(!hasGpu)('sampler goldens and field cases through the CLI', () => {

@@ -9,21 +9,14 @@ import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { FIXTURES } from '../helpers/golden.js';
+import { relError } from '../helpers/compare.js';
 import { readInputs } from '../../src/io/inputs.js';
 import { ModelFolderError } from '../../src/io/model-folder.js';
 import { loadModel, type TensorData } from '../../src/model/model.js';
 import { generate } from '../../src/sampler/generate.js';
 import { cliScheduler } from '../../src/cli/cmd-generate.js';
 
-const relErr = (got: ArrayLike<number>, want: ArrayLike<number>) => {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < want.length; i++) {
-    d = Math.max(d, Number.isNaN(got[i]!) ? Infinity : Math.abs(got[i]! - want[i]!));
-    m = Math.max(m, Math.abs(want[i]!));
-  }
-  return d / m;
-};
+const relErr = relError;
 const TOL = 2e-3; // the cases' tolerance (case.json / field README)
 
 async function expected(dir: string, key: string): Promise<Float32Array> {
