@@ -95,7 +95,12 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
 }
 
 /**
- * Acquire an adapter and device with the optional features tessera uses and the limits it needs.
+ * Acquire an adapter and device with the optional features tessera uses (shader-f16,
+ * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
+ * what the adapter offers).
+ * @throws GpuUnavailableError when there is no WebGPU (browser without navigator.gpu; Node
+ *   without the `webgpu` package), no adapter, or an adapter below REQUIRED_LIMITS / `requiredLimits`
+ *   (the message gives both numbers).
  *
  * @example
  * const gpu = await acquireGpu();

@@ -20,6 +20,7 @@ export class InputError extends Error {
 }
 
 /** A named input tensor (f32 data in diffusers' layout). */
+/** A host tensor: f32 values in row-major (C) order; `data.length` is the product of `shape`. */
 export interface TensorData {
   data: Float32Array;
   shape: number[];
@@ -29,7 +30,7 @@ export interface TensorData {
 export interface ForwardInputs {
   /** Latents: Wan/Latte [B, C, F, H, W]; DiT [B, C, H, W]. */
   hidden_states: TensorData;
-  /** [B] timesteps (fractional allowed). */
+  /** [B] timesteps on the training scale, 0 … num_train_timesteps (1000); fractional allowed (flow matching: σ·1000). */
   timestep: ArrayLike<number>;
   /** Wan: [B, L, text_dim]; Latte: [B, L, caption_channels]. */
   encoder_hidden_states?: TensorData;
@@ -40,8 +41,12 @@ export interface ForwardInputs {
 export interface LoadOptions {
   /** A device from acquireGpu(); one is acquired (and owned by the model) when omitted. */
   gpu?: Gpu;
-  /** Storage dtype of weights and activations (f32 accumulation always). Default f32. */
+  /**
+   * Storage dtype of weights and activations ('f32' | 'f16'; accumulation, norms and softmax are
+   * f32 either way). Default: 'f16' for an F16 checkpoint on a shader-f16 adapter, else 'f32'.
+   */
   dtype?: DType;
+  /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. */
   onProgress?: (done: number, total: number, key: string) => void;
   /**
    * Budget in bytes for everything this model puts on the GPU (weights, activations,
@@ -225,7 +230,16 @@ export class DiffusionModel {
     return { plan: r.plan, hidden_states: r.latents, timestep: r.timestep, out: r.out };
   }
 
-  /** One forward pass; returns the output `sample` in diffusers' layout, as f32. */
+  /**
+   * One forward pass, as diffusers' `model(hidden_states, timestep, encoder_hidden_states | class_labels)`.
+   * Returns `sample` in diffusers' layout as f32: Wan/Latte [B, out_channels, F, H, W], DiT
+   * [B, out_channels, H, W] (learned-sigma models keep all 2·C channels). The first call for a shape
+   * records and compiles its plan (slow); later calls with that shape replay it.
+   * @throws InputError (names, shapes, non-finite values, class ids out of range), LimitError (the
+   *   run does not fit the adapter or `maxMemory`; before allocating), NumericsError (the output is
+   *   non-finite: names the first layer that produced a non-finite value), GpuError (device lost,
+   *   validation or out-of-memory, naming the dispatch).
+   */
   async forward(inputs: ForwardInputs): Promise<TensorData> {
     const v = this.validate(inputs);
     const r = this.runner(v.latentShape, v.textShape);
@@ -293,8 +307,14 @@ function checkFinite(name: string, a: Float32Array): void {
 }
 
 /**
- * Load a diffusers transformer folder (config.json + safetensors, sharded or not; F32/F16/BF16).
- * `source`: a path (Node) or URL (browser), or a FolderSource.
+ * Load a diffusers transformer folder (config.json + safetensors, sharded or not; F32/F16/BF16):
+ * `WanTransformer3DModel`, `DiTTransformer2DModel` or `LatteTransformer3DModel`.
+ * `source`: a path (Node) or URL (browser, read with HTTP range requests), or a FolderSource.
+ * Weights are read and uploaded one tensor at a time.
+ * @throws ModelFolderError (missing/invalid config.json, shard index), ConfigError (unsupported
+ *   class or values), WeightError (missing/extra/mis-shaped keys, non-finite or out-of-f16-range
+ *   values), LimitError (weights above `maxMemory` or a binding limit, before upload),
+ *   GpuUnavailableError (no adapter; in Node also when the `webgpu` package is missing).
  */
 export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source, opts.variant !== undefined ? { variant: opts.variant } : undefined);

@@ -36,11 +36,13 @@ export interface GenerateOptions {
   num_inference_steps?: number;
   /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
   guidance_scale?: number;
-  /** tessera's own: FlowMatchEulerDiscreteScheduler shift, replacing the config's. */
+  /** FlowMatchEulerDiscreteScheduler's shift (> 0), replacing the config's. */
   shift?: number;
   /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape`. */
   latents?: TensorData;
+  /** Seed (integer ≥ 0) of tessera's own Gaussian noise (src/random.ts; not torch's generator) when `latents` is not given. Default 0. */
   seed?: number;
+  /** Latent shape for seeded noise: Wan/Latte [B, C, F, H, W] (latent frames and pixels / 8), DiT [B, C, H, W]. */
   shape?: number[];
   /** Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds), and the negative ones for CFG. */
   encoder_hidden_states?: TensorData;
