@@ -3,3 +3,4 @@ export * from './source.js';
 export * from './safetensors.js';
 export * from './model-folder.js';
 export * from './inputs.js';
+export * from './json.js';
