@@ -205,7 +205,6 @@ const CPU_LATENT: Record<string, { frames: number; height: number; width: number
   'wan-tiny': { frames: 4, height: 8, width: 8 },
   'dit-tiny': { frames: 1, height: 16, width: 16 },
 };
-const isCpuAdapter = (g: Gpu) => /swiftshader|llvmpipe|lavapipe|software|\bcpu\b/i.test(describeAdapter(g));
 
 /** `4x16x16` (frames × height × width of the latents) → sizes; null when malformed. */
 function parseLatent(s: string): { frames: number; height: number; width: number } | null {
@@ -1019,7 +1018,7 @@ async function start(): Promise<void> {
   info.adapter = describeAdapter(gpu);
   info.features = [gpu.f16 && 'shader-f16', gpu.timestamps && 'timestamp-query', gpu.subgroups && 'subgroups'].filter((x): x is string => !!x);
   $('adapter').textContent = `${info.adapter} — features: ${info.features.join(', ') || 'none'}`;
-  const cpu = isCpuAdapter(gpu);
+  const cpu = gpu.isCpu;
   initControls(cpu);
   if (cpu) $('adapter').textContent += ' — a CPU adapter: small default sizes';
   gpu.device.lost.then((i) => {

@@ -99,13 +99,12 @@ export interface ModelBenchResult extends TimedFigures {
   per_layer: LayerRow[];
 }
 
-const isCpuAdapter = (gpu: Gpu) => /software|cpu|llvmpipe|lavapipe|swiftshader/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.device} ${gpu.adapterInfo.description}`);
 
 /** --max-memory / TESSERA_MAX_GPU_MEMORY, else on a CPU adapter (GPU memory = host memory) 80% of what the host has available. */
 function budgetFor(p: Parsed, gpu: Gpu): { bytes: number | undefined; source: string } {
   const given = maxMemory(p);
   if (given !== undefined) return { bytes: given, source: p['max-memory'] !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY' };
-  if (isCpuAdapter(gpu)) return { bytes: Math.floor(0.8 * freemem()), source: `80% of the host's available memory (${fmtBytes(freemem())}): the adapter is a CPU device` };
+  if (gpu.isCpu) return { bytes: Math.floor(0.8 * freemem()), source: `80% of the host's available memory (${fmtBytes(freemem())}): the adapter is a CPU device` };
   return { bytes: undefined, source: 'none (adapter limits only)' };
 }
 

@@ -5,6 +5,7 @@ import { bytesPer, shapeStr, type DType, type Tensor } from '../gpu/tensor.js';
 import type { Gpu } from '../gpu/device.js';
 import type { Variant } from '../gpu/kernel.js';
 import { ceilDiv, checkDtypes } from './util.js';
+import { subgroupsOf8 } from '../gpu/policy.js';
 
 export const attentionKernel = defineKernel({
   name: 'attention',
@@ -67,7 +68,7 @@ export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?:
   // 4 rows per invocation: each broadcast K/V value feeds 4 FMAs (1.4–1.6× over 1 on lavapipe,
   // bench/RESULTS.md "Attention"); fewer for short queries so blocks are not mostly padding.
   // The plain kernel (no subgroups) peaks at 2 rows (×1.45 over 1; 4 gives ×1.22).
-  const sgOk = (t.SG ?? 1) !== 0 && gpu.subgroups && ((gpu.device as unknown as { adapterInfo?: { subgroupMinSize?: number } }).adapterInfo?.subgroupMinSize ?? 0) >= 8;
+  const sgOk = (t.SG ?? 1) !== 0 && subgroupsOf8(gpu);
   const RPT = t.RPT ?? (t.BQ ? 1 : Lq <= 64 ? 1 : Lq <= 128 || !sgOk ? 2 : 4);
   const WG = t.WG ?? (t.BQ ? t.BQ / RPT : 64);
   for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK]] as const) {

@@ -2,7 +2,8 @@
 import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, type Plan } from '../gpu/plan.js';
 import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
-import { ceilDiv, checkDtypes, dtypeFlags, isCpuAdapter, rowsCols } from './util.js';
+import { cpuTunedVariantsOk } from '../gpu/policy.js';
+import { ceilDiv, checkDtypes, dtypeFlags, rowsCols } from './util.js';
 
 export const normKernel = defineKernel({
   name: 'norm',
@@ -64,7 +65,7 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
     if (m.mod.size < need) throw new Error(`norm: modulation tensor ${m.mod.label} has ${m.mod.size} elements, needs ${need}`);
   }
   const bp = bytesPer(a.x.dtype);
-  const perThread = a.rowPerThread ?? (isCpuAdapter(plan.gpu.adapterInfo) || (cols <= NARROW && rows >= 256));
+  const perThread = a.rowPerThread ?? (cpuTunedVariantsOk(plan.gpu) || (cols <= NARROW && rows >= 256));
   const wg = a.wg ?? (perThread ? 64 : 128);
   plan.record({
     spec: normKernel,

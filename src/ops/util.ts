@@ -20,6 +20,3 @@ export const dtypeFlags = (t: Tensor): { F16: boolean } => ({ F16: t.dtype === '
 
 export const ceilDiv = (a: number, b: number): number => Math.ceil(a / b);
 
-/** A software adapter (lavapipe/llvmpipe, SwiftShader): ops pick variants measured on it. */
-// Moved to the adapter policy (src/gpu/policy.ts); re-exported for the ops that use it.
-export { isCpuAdapter } from '../gpu/policy.js';
