@@ -15,6 +15,7 @@ import { intInRange, UsageError, type Parsed } from './args.js';
 import type { Command } from './main.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { progressBar } from './progress.js';
+import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 
 /**
  * The scheduler of a `--model DIR` run, as diffusers builds it: the config is
@@ -43,7 +44,7 @@ export function cliScheduler(modelDir: string, name: string | undefined, shift: 
 export const generateCommand: Command = {
   spec: {
     name: 'generate',
-    summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video)',
+    summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
       '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]',
@@ -77,6 +78,22 @@ export const generateCommand: Command = {
     if (p['max-sequence-length'] !== undefined) {
       if (p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
       intInRange(p, 'max-sequence-length', 1, 65536);
+    }
+    if (p.pipeline === undefined && p.model === undefined) {
+      // no folder given: the embedded tessera-shapes pipeline at the size it was trained for
+      p.pipeline = embeddedPipelineDir();
+      if (p.inputs === undefined) {
+        p.height ??= EMBEDDED_DEFAULTS.height;
+        p.width ??= EMBEDDED_DEFAULTS.width;
+        p.frames ??= EMBEDDED_DEFAULTS.num_frames;
+        p.seed ??= 0;
+        p.steps ??= EMBEDDED_DEFAULTS.num_inference_steps;
+        p.prompt ??= EMBEDDED_DEFAULTS.prompt;
+      }
+      if (p.prompt !== undefined) {
+        const note = vocabularyNote(p.prompt as string);
+        if (note) console.error(note);
+      }
     }
     if (p.pipeline !== undefined) return runPipelineGenerate(p);
     if (p.prompt !== undefined) throw new UsageError('--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs');
