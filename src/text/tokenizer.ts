@@ -33,13 +33,22 @@ interface TemplateItem {
   SpecialToken?: { id: string };
 }
 
+/**
+ * What T5Tokenizer uses of @huggingface/tokenizers' Tokenizer. Structural, so the published
+ * declarations never import that package (its .d.ts do not resolve under moduleResolution nodenext).
+ */
+export interface TokenizerCore {
+  encode(text: string, options: { add_special_tokens: boolean }): { ids: number[] };
+  token_to_id(token: string): number | undefined;
+}
+
 export class T5Tokenizer {
   private readonly prefix: number[];
   private readonly suffix: number[];
   readonly padId: number;
 
   constructor(
-    private readonly tok: Tokenizer,
+    private readonly tok: TokenizerCore,
     json: Record<string, unknown>,
     config: Record<string, unknown>,
     readonly name: string,

@@ -1,7 +1,10 @@
 // Browser: MP4 files through WebCodecs (the browser's own H.264 encoder) muxed by mediabunny.
 // The page's counterpart of ffmpeg.ts. Needs a secure context with VideoEncoder (Chrome/Edge 94+,
 // Safari 16.4+; Firefox 130+); where H.264 cannot be encoded, VP9 in MP4 is used and said.
-import { BufferTarget, canEncodeVideo, Mp4OutputFormat, Output, QUALITY_HIGH, VideoSample, VideoSampleSource, type VideoCodec } from 'mediabunny';
+// mediabunny is an optional peer dependency, imported on first use: it depends on
+// @types/dom-webcodecs, which would land in every consumer's node_modules/@types and clash with
+// TypeScript's own lib.dom WebCodecs types, and Node users never need it.
+type VideoCodec = 'avc' | 'vp9';
 import type { RgbaFrames } from './frames.js';
 
 export interface Mp4Encoded {
@@ -35,6 +38,13 @@ export async function encodeMp4WebCodecs(clip: RgbaFrames, opts: { fps: number }
   }
   if (clip.frames.length === 0) throw new Error('MP4: no frames');
   if (!(opts.fps > 0 && opts.fps <= 240)) throw new Error(`MP4: fps must be in (0, 240], got ${opts.fps}`);
+  let mb: typeof import('mediabunny');
+  try {
+    mb = await import('mediabunny');
+  } catch (e) {
+    throw new Error(`MP4 in the browser needs the package mediabunny (an optional peer dependency of tessera): npm install mediabunny (${(e as Error).message})`);
+  }
+  const { BufferTarget, canEncodeVideo, Mp4OutputFormat, Output, QUALITY_HIGH, VideoSample, VideoSampleSource } = mb;
   const width = clip.width + (clip.width % 2);
   const height = clip.height + (clip.height % 2);
   let codec: VideoCodec | undefined;

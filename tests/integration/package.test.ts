@@ -60,6 +60,9 @@ describe('package.json', () => {
     expect(pkg.devDependencies.webgpu).toBe(WEBGPU_VERSION);
     expect(pkg.peerDependencies.webgpu).toBe(`~${WEBGPU_VERSION}`);
     expect(pkg.dependencies['@webgpu/types']).toBeDefined(); // the shipped .d.ts reference it
+    // mediabunny (browser MP4) brings @types/dom-webcodecs, which clashes with lib.dom in every consumer: optional too
+    expect(pkg.dependencies.mediabunny).toBeUndefined();
+    expect(pkg.peerDependenciesMeta.mediabunny.optional).toBe(true);
   });
 
   it('LICENSE matches the license field', () => {
@@ -91,6 +94,10 @@ describe('npm package', () => {
     await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
     expect(existsSync(join(app, 'node_modules', 'webgpu'))).toBe(false); // optional peer: not pulled in
     expect(existsSync(join(app, 'node_modules', 'tsx'))).toBe(false);
+    expect(existsSync(join(app, 'node_modules', '@types', 'dom-webcodecs'))).toBe(false);
+    // the declarations import no package whose own types break a strict consumer
+    const dts = (await sh('grep', ['-rlE', "from '(@huggingface/tokenizers|mediabunny)'", join(app, 'node_modules', 'tessera', 'dist'), '--include=*.d.ts'], app).catch(() => '')).trim();
+    expect(dts).toBe('');
     const names = (await sh(process.execPath, ['--input-type=module', '-e', "import * as t from 'tessera'; console.log(Object.keys(t).sort().join(','))"], app)).trim();
     for (const n of ['loadModel', 'generate', 'acquireGpu', 'makeScheduler', 'nodeFolder']) expect(names.split(',')).toContain(n);
     // profiler and kernel-editing internals are the `tessera/profiler` entry only
