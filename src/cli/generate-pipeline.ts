@@ -27,6 +27,7 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
   const pipe = await loadPipeline(p.pipeline as string, {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,
+    ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
     // refuse before any weight is read when the latent shape is known (given latents)
     preflight: (config, gpu, dtype) => {
       const lat = p.seed === undefined ? inputs.get('latents')?.shape : undefined;

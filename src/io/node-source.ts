@@ -57,6 +57,6 @@ export function nodeFolder(dir: string): FolderSource {
       }
     },
     open: async (rel) => fileSource(path(rel)),
-    list: async () => readdir(dir),
+    list: async (sub?: string) => readdir(sub ? path(sub) : dir),
   };
 }

@@ -16,8 +16,11 @@ export interface FolderSource {
   readText(rel: string): Promise<string | null>;
   /** Throws when the file does not exist. */
   open(rel: string): Promise<ByteSource>;
-  /** The file names directly in the folder, where the source can list them (disk, File maps; not HTTP). */
-  list?(): Promise<string[]>;
+  /**
+   * The file names directly in the folder (or in its subfolder `dir`), where the source can list
+   * them (disk, File maps; not HTTP).
+   */
+  list?(dir?: string): Promise<string[]>;
 }
 
 /** Bounds check shared by all sources: a read must lie inside [0, size). */
@@ -155,6 +158,9 @@ export function mapFolder(name: string, files: Map<string, Uint8Array | Blob>): 
       if (f === undefined) throw new Error(`${name}/${rel}: no such file`);
       return f instanceof Uint8Array ? bytesSource(`${name}/${rel}`, f) : blobSource(`${name}/${rel}`, f);
     },
-    list: async () => [...files.keys()].filter((k) => !k.includes('/')),
+    list: async (dir?: string) => {
+      const pre = dir ? `${dir.replace(/\/+$/, '')}/` : '';
+      return [...files.keys()].filter((k) => k.startsWith(pre) && !k.slice(pre.length).includes('/')).map((k) => k.slice(pre.length));
+    },
   };
 }

@@ -97,6 +97,7 @@ export function subFolder(folder: FolderSource, sub: string): FolderSource {
       checkRelPath(`${folder.name}/${sub}`, rel);
       return folder.open(`${sub}/${rel}`);
     },
+    ...(folder.list ? { list: async (dir?: string) => folder.list!(dir ? `${sub}/${dir}` : sub) } : {}),
   };
 }
 
@@ -127,6 +128,30 @@ export interface PipelineLoadOptions {
    */
   textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize'>;
   onProgress?: (component: string, done: number, total: number) => void;
+  /**
+   * diffusers' weight variant (`variant="fp16"`), for every component: transformer/ and vae/ read
+   * `diffusion_pytorch_model.<variant>.safetensors` (or its index), text_encoder/ `model.<variant>.safetensors`
+   * (or `model.safetensors.index.<variant>.json`). A component without that variant loads its default
+   * weights, as diffusers; none having it is refused (PipelineError naming the folders).
+   */
+  variant?: string;
+}
+
+/**
+ * Whether `folder` holds weights of `variant` (single file or index, as openModelFolder names them).
+ * `base`: `diffusion_pytorch_model` (diffusers) or `model` (transformers).
+ */
+async function hasVariant(folder: FolderSource, base: string, variant: string): Promise<boolean> {
+  for (const idx of [`${base}.safetensors.index.${variant}.json`, `${base}.${variant}.safetensors.index.json`]) {
+    if ((await folder.readText(idx).catch(() => null)) !== null) return true;
+  }
+  try {
+    const src = await folder.open(`${base}.${variant}.safetensors`);
+    await src.close?.();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** diffusers' pipeline call arguments (names as diffusers' WanPipeline/LattePipeline/DiTPipeline `__call__`). */
@@ -387,6 +412,19 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   }
   const scale = vaeScale(vaeCfg, kind, `${root}/vae/config.json`);
 
+  // the weight variant: per component, refused when no component has it (diffusers' DiffusionPipeline.from_pretrained)
+  const te = component('text_encoder');
+  const withVariant = new Set<string>();
+  if (opts.variant !== undefined) {
+    if (!/^[A-Za-z0-9_-]+$/.test(opts.variant)) throw new PipelineError(`variant ${JSON.stringify(opts.variant)} must be a plain name such as fp16 or bf16`);
+    const cands: [string, string][] = [['transformer', 'diffusion_pytorch_model']];
+    if (va && opts.vae !== false) cands.push(['vae', 'diffusion_pytorch_model']);
+    if (te && opts.textEncoder !== false) cands.push(['text_encoder', 'model']);
+    for (const [sub, base] of cands) if (await hasVariant(subFolder(folder, sub), base, opts.variant)) withVariant.add(sub);
+    if (!withVariant.size) throw new PipelineError(`${root}: no component has the weight variant ${opts.variant} (looked in ${cands.map(([sub, base]) => `${sub}/${base}.${opts.variant}.safetensors`).join(', ')} and their indexes); drop --variant to load the default weights`);
+  }
+  const variantOf = (sub: string) => (withVariant.has(sub) ? { variant: opts.variant } : {});
+
   const gpu = opts.gpu ?? (await acquireGpu());
   let transformer: DiffusionModel | undefined;
   let vae: Vae | undefined;
@@ -397,17 +435,17 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       dtype: opts.dtype,
       maxMemory: opts.maxMemory,
       preflight: opts.preflight,
+      ...variantOf('transformer'),
       onProgress: opts.onProgress && ((d, t) => opts.onProgress!('transformer', d, t)),
     });
     if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
-    if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype });
-    const te = component('text_encoder');
+    if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, ...variantOf('vae') });
     if (te && opts.textEncoder !== false) {
       if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
       if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
       textEncoder = await loadTextEncoder(
         { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
-        { ...(typeof opts.textEncoder === 'object' ? opts.textEncoder : {}), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
+        { ...(typeof opts.textEncoder === 'object' ? opts.textEncoder : {}), ...variantOf('text_encoder'), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
       );
     }
     const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, !opts.gpu);

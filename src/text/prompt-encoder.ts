@@ -15,6 +15,8 @@ export interface TextEncoderLoadOptions extends Umt5LoadOptions {
   gpu?: Gpu;
   /** Prompt embeddings kept for reuse (default 64 prompts). */
   cacheSize?: number;
+  /** transformers' weight variant: `model.<variant>.safetensors` or `model.safetensors.index.<variant>.json`. */
+  variant?: string;
 }
 
 /** diffusers' default max_sequence_length in WanPipeline.__call__. */
@@ -84,7 +86,7 @@ export class Umt5TextEncoder {
  */
 export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEncoder: FolderSource }, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   const tokenizer = await loadTokenizer(folders.tokenizer);
-  const folder = await openModelFolder(folders.textEncoder, { library: 'transformers' });
+  const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   let gpu: Gpu | undefined;
   try {
     const config = parseUmt5Config(folder.config);

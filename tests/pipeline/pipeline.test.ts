@@ -2,7 +2,7 @@
 // refused with the file and what was expected — before any GPU work (loadPipeline acquires the
 // device only after all configs were checked). Then, on the GPU, the pixel-size → latent-shape
 // rules of WanPipeline.prepare_latents and the generate() argument checks.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,31 @@ describe('loadPipeline refuses unusable folders before any GPU work, naming the 
     const e = await loadPipeline(dir).catch((x) => x);
     expect(e).toBeInstanceOf(SchedulerConfigError);
     expect(e.message).toMatch(/scheduler\/scheduler_config\.json: .*EulerAncestralDiscreteScheduler.* not supported.*UniPCMultistepScheduler/);
+  });
+});
+
+describe('weight variants (diffusers variant=)', () => {
+  it('a variant no component has is refused before any GPU work, naming the folders', async () => {
+    const e = await loadPipeline(PIPE, { variant: 'fp16' }).catch((x) => x);
+    expect(e).toBeInstanceOf(PipelineError);
+    expect(e.message).toMatch(/: no component has the weight variant fp16 \(looked in transformer\/diffusion_pytorch_model\.fp16\.safetensors, vae\/diffusion_pytorch_model\.fp16\.safetensors and their indexes\); drop --variant/);
+  });
+});
+
+describe.skipIf(!hasGpu)('weight variants on the GPU', () => {
+  it('--variant reaches the components that have it; a variant-only transformer without it names the files and the flag', async () => {
+    const dir = pipelineWith({});
+    renameSync(join(dir, 'transformer/diffusion_pytorch_model.safetensors'), join(dir, 'transformer/diffusion_pytorch_model.fp16.safetensors'));
+    const e = await loadPipeline(dir, { gpu: gpu! }).catch((x) => x);
+    expect(e.name).toBe('ModelFolderError');
+    expect(e.message).toMatch(/weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16/);
+    // the transformer has fp16, the VAE only its default weights: both load (diffusers falls back per component)
+    const pipe = await loadPipeline(dir, { gpu: gpu!, variant: 'fp16' });
+    try {
+      expect(pipe.vae?.kind).toBe('wan');
+    } finally {
+      pipe.dispose();
+    }
   });
 });
 
