@@ -289,7 +289,13 @@ export class Pipeline {
     const hw = [h / spatial, w / spatial];
     if (c.family === 'dit') return [batch, c.inChannels, ...hw];
     const f = need('num_frames', o.num_frames);
-    if ((f - 1) % temporal !== 0) throw new InputError(`num_frames ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), e.g. ${Math.floor((f - 1) / temporal) * temporal + 1}`);
+    if ((f - 1) % temporal !== 0) {
+      // the two nearest valid counts, nearer first (diffusers rounds down silently; tessera refuses and suggests)
+      const lo = Math.floor((f - 1) / temporal) * temporal + 1;
+      const hi = lo + temporal;
+      const [a, b] = hi - f <= f - lo ? [hi, lo] : [lo, hi];
+      throw new InputError(`num_frames ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), such as ${a} or ${b}`);
+    }
     return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
   }
 
@@ -310,31 +316,18 @@ export class Pipeline {
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep };
     if (o.shift === undefined) opts.scheduler = this.scheduler;
     else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load
+    // every size check before any GPU work (prompt encoding included): the batch, the latent shape, the decode plan
     let batch: number;
+    const prompts = o.prompt === undefined ? undefined : typeof o.prompt === 'string' ? [o.prompt] : o.prompt;
     if (this.family === 'dit') {
       if (!o.class_labels) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
       opts.class_labels = o.class_labels;
       batch = o.class_labels.length;
     } else {
-      let pos = o.prompt_embeds;
-      let neg = o.negative_prompt_embeds;
-      if (o.prompt !== undefined && pos) throw new InputError('give prompt or prompt_embeds, not both');
-      if (o.prompt !== undefined) {
-        const prompts = typeof o.prompt === 'string' ? [o.prompt] : o.prompt;
-        const L = o.max_sequence_length ?? 512;
-        o.onStage?.('text');
-        pos = await this.encodePrompt(prompts, L);
-        if (cfg && !neg) {
-          const n = o.negative_prompt ?? '';
-          const negs = typeof n === 'string' ? prompts.map(() => n) : n;
-          if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
-          neg = await this.encodePrompt(negs, L);
-        }
-      }
-      if (!pos) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
-      opts.prompt_embeds = pos;
-      if (cfg) opts.negative_prompt_embeds = neg;
-      batch = pos.shape[0]!;
+      if (prompts && o.prompt_embeds) throw new InputError('give prompt or prompt_embeds, not both');
+      if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
+      if (prompts && !this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
+      batch = prompts ? prompts.length : o.prompt_embeds!.shape[0]!;
     }
     if (o.latents) opts.latents = o.latents;
     else {
@@ -343,6 +336,24 @@ export class Pipeline {
     }
     // a decode that cannot fit the adapter is refused before the denoising loop (LimitError)
     if (outputType === 'np') this.vae!.plan(o.latents?.shape ?? opts.shape!);
+    if (this.family !== 'dit') {
+      let pos = o.prompt_embeds;
+      let neg = o.negative_prompt_embeds;
+      if (prompts) {
+        const L = o.max_sequence_length ?? 512;
+        let negs: string[] | undefined;
+        if (cfg && !neg) {
+          const n = o.negative_prompt ?? '';
+          negs = typeof n === 'string' ? prompts.map(() => n) : n;
+          if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
+        }
+        o.onStage?.('text');
+        pos = await this.encodePrompt(prompts, L);
+        if (negs) neg = await this.encodePrompt(negs, L);
+      }
+      opts.prompt_embeds = pos!;
+      if (cfg) opts.negative_prompt_embeds = neg;
+    }
     o.onStage?.('denoise');
     const res = await generate(this.transformer, opts);
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };

@@ -138,7 +138,7 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       expect(pipe.latentShape(2, { height: 32, width: 48, num_frames: 9 })).toEqual([2, 4, 3, 4, 6]);
       expect(pipe.latentShape(1, { height: 16, width: 16, num_frames: 1 })).toEqual([1, 4, 1, 2, 2]);
       expect(thrown(() => pipe.latentShape(1, { height: 40, width: 32, num_frames: 5 }), InputError).message).toBe('height × width 40×32: each must be a multiple of 16×16 (VAE factor 8 × patch 2×2)');
-      expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 6 }), InputError).message).toBe('num_frames 6: must be 4k + 1 (VAE temporal factor 4), e.g. 5');
+      expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 6 }), InputError).message).toBe('num_frames 6: must be 4k + 1 (VAE temporal factor 4), such as 5 or 9');
       expect(thrown(() => pipe.latentShape(1, { width: 32, num_frames: 5 }), InputError).message).toMatch(/^height: needed with seed/);
       const text = { data: new Float32Array(8 * 16), shape: [1, 8, 16] };
       await expect(pipe.generate({ num_inference_steps: 1, guidance_scale: 1, seed: 0, height: 32, width: 32, num_frames: 5 })).rejects.toThrow(/prompt_embeds: missing/);
@@ -146,6 +146,16 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       await expect(pipe.generate({ prompt_embeds: text, num_inference_steps: 0 })).rejects.toThrow(/num_inference_steps: a positive integer, got 0/);
       await expect(pipe.generate({ prompt_embeds: text, guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5 })).rejects.toThrow(/negative_encoder_hidden_states: missing; guidance 5 > 1/);
       await expect(pipe.generate({ prompt_embeds: text, output_type: 'pil' as 'np' })).rejects.toThrow(/output_type: "np" or "latent"/);
+      expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 8 }), InputError).message).toMatch(/must be 4k \+ 1 .*such as 9 or 5$/);
+      expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 3 }), InputError).message).toMatch(/such as 5 or 1$/);
+      // sizes are checked before the prompt is encoded: a fake encoder that records calls is never reached
+      let encoded = 0;
+      pipe.textEncoder = { encodePrompt: async () => (encoded++, text), dispose: () => {} };
+      await expect(pipe.generate({ prompt: 'a red circle', guidance_scale: 1, seed: 0, height: 32, width: 32, num_frames: 6, num_inference_steps: 1 })).rejects.toThrow(/num_frames 6: must be 4k \+ 1/);
+      await expect(pipe.generate({ prompt: 'a red circle', guidance_scale: 1, seed: 0, height: 40, width: 32, num_frames: 5, num_inference_steps: 1 })).rejects.toThrow(/height × width 40×32/);
+      await expect(pipe.generate({ prompt: ['a', 'b'], negative_prompt: ['x'], guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5, num_inference_steps: 1 })).rejects.toThrow(/negative_prompt: 1 prompts for 2 prompts/);
+      expect(encoded).toBe(0);
+      pipe.textEncoder = undefined;
     } finally {
       pipe.dispose();
     }
