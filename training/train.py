@@ -135,6 +135,7 @@ def main():
     ap.add_argument("--batch", type=int, default=48)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--save-every", type=int, default=500)
+    ap.add_argument("--transformer-from", default=None, help="start the transformer from DIR/transformer (continue training)")
     ap.add_argument("--vae-from", default=None, help="skip phase A: load the VAE (and latents stats) from this pipeline folder")
     args = ap.parse_args()
 
@@ -148,6 +149,11 @@ def main():
           f"transformer {n(transformer)/1e6:.3f} M; vocab {vocab_size}", flush=True)
     for p in text_encoder.parameters():
         p.requires_grad_(False)
+
+    if args.transformer_from:
+        from diffusers import WanTransformer3DModel
+        transformer = WanTransformer3DModel.from_pretrained(os.path.join(args.transformer_from, "transformer"))
+        print(f"[dit] starting from {args.transformer_from}", flush=True)
 
     # ---- Phase A: VAE -------------------------------------------------------------------------------------------
     if args.vae_from:
