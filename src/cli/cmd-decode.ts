@@ -1,4 +1,5 @@
 // `tessera decode`: latents → pixels with a diffusers VAE folder (AutoencoderKLWan or AutoencoderKL).
+import { checkPathFlags } from './paths.js';
 import { readInputs } from '../io/inputs.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { InputError } from '../model/model.js';
@@ -26,6 +27,7 @@ export const decodeCommand: Command = {
   async run(p) {
     const file = p.inputs as string;
     checkOutputPath('out', p.out as string);
+    checkPathFlags(p);
     const inputs = await readInputs(file);
     checkNames(file, inputs, ['latents'], ['latents']);
     const latents = floatInput(file, inputs, 'latents');

@@ -1,4 +1,5 @@
 // `tessera encode`: WanPipeline's prompt embeddings (tokenizer + UMT5 text encoder) on WebGPU.
+import { checkPathFlags } from './paths.js';
 import { join } from 'node:path';
 import { nodeFolder } from '../io/node-source.js';
 import { writeOutputAtomic } from '../io/node-write.js';
@@ -25,6 +26,7 @@ export const encodeCommand: Command = {
   async run(p) {
     checkOutputPath('out', p.out as string);
     const L = intInRange(p, 'max-sequence-length', 1, 65536);
+    checkPathFlags(p);
     const dir = p.pipeline as string;
     const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
     const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream });

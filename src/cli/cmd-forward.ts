@@ -1,4 +1,5 @@
 // `tessera forward`: one forward pass of a diffusers transformer on inputs from a safetensors file.
+import { checkPathFlags } from './paths.js';
 import { readInputs } from '../io/inputs.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { loadModel, InputError, type ForwardInputs } from '../model/model.js';
@@ -27,6 +28,7 @@ export const forwardCommand: Command = {
     const file = p.inputs as string;
     checkOutputPath('out', p.out as string);
     const budget = maxMemory(p);
+    checkPathFlags(p);
     const inputs = await readInputs(file);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,

@@ -1,4 +1,5 @@
 // `tessera generate`: the denoising loop on a diffusers model folder, latents out (before the VAE).
+import { checkPathFlags } from './paths.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { readInputs } from '../io/inputs.js';
@@ -107,6 +108,7 @@ export const generateCommand: Command = {
     if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width (and --frames for video models)');
     const media = planMedia(p, { out: p.out as string });
     const budget = maxMemory(p);
+    checkPathFlags(p);
     const inputs = p.inputs ? await readInputs(p.inputs as string) : new Map();
     checkSeedVsLatents(p, inputs);
     const model = await loadModel(p.model as string, {

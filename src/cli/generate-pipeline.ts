@@ -2,6 +2,7 @@
 // from the inputs file (or a prompt, once the pipeline has a text encoder), the folder's
 // scheduler, the denoising loop, and the VAE decode; writes `latents` and `video` (Wan/Latte,
 // [B,F,H,W,3] in [0,1]) or `images` (DiT, [B,H,W,3]) plus the picture outputs (media.ts).
+import { checkPathFlags } from './paths.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
@@ -20,6 +21,7 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
   if (p['class-label'] !== undefined && p.inputs) throw new UsageError('--class-label is for seeded runs without an inputs file');
   const media = planMedia(p, { out: p.out as string });
   const budget = maxMemory(p);
+  checkPathFlags(p);
   const inputs: Map<string, InputTensor> = p.inputs ? await readInputs(p.inputs as string) : new Map();
   checkSeedVsLatents(p, inputs);
   const guidanceGiven = p.guidance as number | undefined;

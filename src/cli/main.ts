@@ -41,13 +41,17 @@ export async function main(argv: string[]): Promise<number> {
   const rest = args.filter((a) => a !== '--no-tune');
   if (rest.length !== args.length) setDefaultTuneMode('off');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
+    if (!name) {
+      console.error(topHelp()); // no command: usage on stderr, exit 2 (not a success)
+      return 2;
+    }
     console.log(topHelp());
-    return name ? 0 : 2;
+    return 0;
   }
   const cmd = commands.find((c) => c.spec.name === name);
   const debug = rest.includes('--debug');
   if (!cmd) {
-    console.error(`tessera: unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`);
+    console.error(errorLine(new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`), false));
     return 2;
   }
   try {

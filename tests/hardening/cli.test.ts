@@ -31,7 +31,10 @@ describe('--help', () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
     for (const c of commands) expect(r.out).toContain(`  ${c.spec.name}`);
-    expect((await run()).code).toBe(2); // no command: help, but not success
+    const bare = await run(); // no command: help on stderr, but not success
+    expect(bare.code).toBe(2);
+    expect(bare.out).toBe('');
+    expect(bare.err.join('\n')).toContain('usage: tessera <command>');
   });
 
   it.each(commands.map((c) => c.spec.name))('tessera %s --help: usage and every flag, exit 0', async (name) => {
@@ -74,7 +77,6 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite number, got "lots"'],
     [['generate', '--model', 'm', '--out', 'o', '--steps', '2'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
-    [['generate', '--out', 'o', '--steps', '2'], 'tessera generate: give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder)'],
     [['generate', '--pipeline', 'p', '--model', 'm', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
     [['generate', '--pipeline', 'p', '--scheduler', 'ddim', '--out', 'o'], '--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json'],
     [['generate', '--pipeline', 'p', '--seed', '0', '--out', 'o.safetensors', '--preview', 'clip.png'], '--preview clip.png: writes an animated GIF, so the name must end in .gif'],
@@ -99,10 +101,38 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
   it('an unknown command lists the commands; --debug adds the stack, otherwise one line', async () => {
     const r = await run('frobnicate');
     expect(r.code).toBe(2);
-    expect(r.err).toEqual([`tessera: unknown command "frobnicate"; commands: ${commands.map((c) => c.spec.name).join(', ')}`]);
+    expect(r.err).toEqual([`tessera: error: UsageError: unknown command "frobnicate"; commands: ${commands.map((c) => c.spec.name).join(', ')}`]);
     const d = await run('forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--dtype', 'f64', '--debug');
     expect(d.err.length).toBeGreaterThan(1);
     expect(d.err[1]).toMatch(/UsageError/);
+  });
+});
+
+describe('input paths: checked before any GPU work, one UsageError naming the flag', () => {
+  it('missing or wrong-type --inputs/--model/--vae/--pipeline, for every subcommand', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'o.safetensors');
+    const model = join(FIXTURES, 'wan_small', 'model');
+    const inputs = join(FIXTURES, 'wan_small', 'inputs.safetensors');
+    const pipe = join(FIXTURES, 'wan_pipeline_embeds', 'pipeline');
+    const cases: [string[], string][] = [
+      [['forward', '--model', model, '--inputs', '/nope.safetensors', '--out', out], '--inputs /nope.safetensors: no such file'],
+      [['forward', '--model', model, '--inputs', dir, '--out', out], `--inputs ${dir}: not a regular file (expected a .safetensors file, got a folder)`],
+      [['forward', '--model', inputs, '--inputs', inputs, '--out', out], `--model ${inputs}: not a folder (expected a diffusers model folder with config.json)`],
+      [['forward', '--model', '/nope', '--inputs', inputs, '--out', out], '--model /nope: no such folder'],
+      [['forward', '--model', pipe, '--inputs', inputs, '--out', out], `--model ${pipe}: a pipeline folder (it has model_index.json); give --pipeline DIR or --model ${join(pipe, 'transformer')}`],
+      [['generate', '--model', model, '--inputs', '/nope.safetensors', '--out', out, '--steps', '2', '--scheduler', 'flow-match-euler'], '--inputs /nope.safetensors: no such file'],
+      [['generate', '--pipeline', inputs, '--seed', '0', '--out', out], `--pipeline ${inputs}: not a folder (expected a diffusers pipeline folder with model_index.json)`],
+      [['decode', '--vae', '/nope', '--inputs', inputs, '--out', out], '--vae /nope: no such folder'],
+      [['decode', '--vae', pipe, '--inputs', inputs, '--out', out], `--vae ${pipe}: a pipeline folder (it has model_index.json); give --vae ${join(pipe, 'vae')}`],
+      [['encode', '--pipeline', '/nope', '--prompt', 'a', '--out', out], '--pipeline /nope: no such folder'],
+    ];
+    for (const [argv, msg] of cases) {
+      const r = await run(...argv);
+      expect(r.code).toBe(2);
+      expect(r.err).toEqual([`tessera: error: UsageError: ${msg}`]);
+    }
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 
@@ -113,9 +143,9 @@ describe('outputs: checked before work, temp name + rename, exit 0 only with eve
     expect(r.code).toBe(2);
     expect(r.err).toEqual([`tessera: error: UsageError: --out ${join(dir, 'nope', 'out.safetensors')}: the folder ${join(dir, 'nope')} does not exist`]);
     mkdirSync(join(dir, 'adir'));
-    const g = await run('generate', '--model', 'x', '--seed', '1', '--out', join(dir, 'out.safetensors'), '--preview', join(dir, 'adir'), '--scheduler', 'ddim', '--steps', '2');
+    const g = await run('generate', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--seed', '1', '--out', join(dir, 'out.safetensors'), '--preview', join(dir, 'adir'), '--scheduler', 'ddim', '--steps', '2');
     expect(g.code).toBe(2);
-    expect(g.err[0]).toContain(`--preview ${join(dir, 'adir')}: is a folder, expected a file name`);
+    expect(g.err[g.err.length - 1]).toContain(`--preview ${join(dir, 'adir')}: is a folder, expected a file name`);
     expect(readdirSync(dir)).toEqual(['adir']);
   });
 
