@@ -78,7 +78,11 @@ export function generateConditioning(p: Parsed, family: ModelConfig['family'], i
     if (p.seed === undefined) required.push('latents');
     if (family !== 'dit' && cfg && !textFromPrompt) required.push('negative_encoder_hidden_states');
     checkNames(file, inputs, INPUT_NAMES[family].generate, required);
-    if (inputs.has('latents')) out.latents = floatInput(file, inputs, 'latents');
+    if (inputs.has('latents')) {
+      out.latents = floatInput(file, inputs, 'latents');
+      const rank = family === 'dit' ? 4 : 5;
+      if (out.latents.shape.length !== rank) throw new InputError(`${file}: tensor "latents" must be ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${family} model, found [${out.latents.shape.join(',')}]`);
+    }
     if (family === 'dit') out.class_labels = intInput(file, inputs, 'class_labels');
     else if (!textFromPrompt) {
       out.encoder_hidden_states = floatInput(file, inputs, 'encoder_hidden_states');

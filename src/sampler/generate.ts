@@ -109,8 +109,12 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   }
   if (latents.data.length !== latents.shape.reduce((a, b) => a * b, 1)) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
   const cfg = guidance > 1;
-  const B = latents.shape[0]!;
   const C = model.config.inChannels;
+  // named `latents` here (the transformer's own check would call them hidden_states)
+  const rank = model.family === 'dit' ? 4 : 5;
+  if (latents.shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${model.family} model, found [${latents.shape.join(',')}]`);
+  if (latents.shape[1] !== C) throw new InputError(`latents: expected ${C} channels (transformer config in_channels), found ${latents.shape[1]} in [${latents.shape.join(',')}]`);
+  const B = latents.shape[0]!;
   const outC = model.config.outChannels;
   if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
   const labels = o.class_labels;
