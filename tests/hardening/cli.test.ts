@@ -10,15 +10,8 @@ import { writeFileAtomic } from '../../src/io/node-write.js';
 import type { InputTensor } from '../../src/io/inputs.js';
 import type { Parsed } from '../../src/cli/args.js';
 import { generateConditioning } from '../../src/cli/model-inputs.js';
-
-const thrownError = (f: () => unknown): Error => {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a throw');
-};
+import { InputError } from '../../src/model/model.js';
+import { thrown } from '../helpers/errors.js';
 import { hasGpu } from '../helpers/gpu.js';
 import { cli, filesIn, FIXTURES, tempDir } from './helpers.js';
 
@@ -152,8 +145,7 @@ describe('generate inputs file', () => {
   it('a 4-D latents tensor for a video model is refused naming the tensor latents and the file', () => {
     const f = (shape: number[]) => ({ name: 'x', dtype: 'F32', shape, f32: new Float32Array(shape.reduce((a, b) => a * b, 1)) }) as unknown as InputTensor;
     const inputs = new Map([['latents', f([1, 4, 2, 2])], ['encoder_hidden_states', f([1, 3, 8])]]);
-    const e = thrownError(() => generateConditioning({ inputs: 'in.safetensors' } as unknown as Parsed, 'wan', inputs, false));
-    expect(e.name).toBe('InputError');
+    const e = thrown(() => generateConditioning({ inputs: 'in.safetensors' } as unknown as Parsed, 'wan', inputs, false), InputError);
     expect(e.message).toBe('in.safetensors: tensor "latents" must be [B, C, F, H, W] (5 dims) for a wan model, found [1,4,2,2]');
   });
 });
