@@ -2,7 +2,7 @@
 // --preview (animated GIF), --frames-dir (one PNG per frame). From decoded pixels when the run has
 // a VAE; from the fixed latent→RGB colour map (src/preview) otherwise, and every message says which.
 // All paths and the encoder are checked by planMedia() before any GPU work.
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/node-write.js';
 import type { TensorData } from '../model/model.js';
@@ -15,7 +15,7 @@ import { checkOutputPath } from './outputs.js';
 export const MEDIA_FLAGS: Record<string, FlagSpec> = {
   video: { type: 'string', arg: 'FILE.mp4', help: 'write the clip as an H.264 MP4 (needs ffmpeg on the PATH): decoded frames with a VAE, else the latent colour map' },
   preview: { type: 'string', arg: 'FILE.gif', help: 'write the clip as an animated GIF: decoded frames with a VAE, else the latent colour map' },
-  'frames-dir': { type: 'string', arg: 'DIR', help: 'write each frame as frame-NNN.png (decoded with a VAE, else the latent colour map); created if missing' },
+  'frames-dir': { type: 'string', arg: 'DIR', help: 'write each frame as frame-NNN.png (decoded with a VAE, else the latent colour map); created if missing; a folder already holding frame-*.png files is refused (no stale frames from an earlier run)' },
   fps: { type: 'number', help: 'frame rate of --video and --preview (default 16 for Wan, as Wan2.1 clips play; 8 otherwise)' },
 };
 
@@ -88,6 +88,11 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
     const st = statOrNone(d);
     if (st && !st.isDirectory()) throw new UsageError(`--frames-dir ${d}: is a file, expected a folder`);
     if (seen.has(resolve(d))) throw new UsageError(`--frames-dir ${d} is also the path of --${seen.get(resolve(d))}`);
+    // frames of an earlier (longer) run would stay beside this run's and read as one clip: refused, not deleted
+    if (st) {
+      const old = readdirSync(d).filter((f) => /^frame-\d+\.png$/.test(f)).sort();
+      if (old.length) throw new UsageError(`--frames-dir ${d}: already holds ${old.length} frame PNG${old.length > 1 ? 's' : ''} (${old[0]}${old.length > 1 ? ` … ${old[old.length - 1]}` : ''}) from an earlier run; give a new or empty folder, or remove them first`);
+    }
     // the nearest existing ancestor must be a writable folder (mkdir -p happens after the GPU work)
     let a = resolve(d);
     while (!statOrNone(a)) a = dirname(a);

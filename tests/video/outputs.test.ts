@@ -28,6 +28,13 @@ describe('planMedia: refuses bad picture outputs before any work', () => {
     expect(usage({ preview: join(dir, 'clip.gif') })).toMatch(/is a folder, expected a file name/);
     expect(usage({ preview: join(dir, 'same.gif') }, { out: join(dir, 'same.gif') })).toMatch(/--preview and --out both name/);
     expect(usage({ 'frames-dir': join(dir, 'o.safetensors') }, { out: join(dir, 'o.safetensors') })).toMatch(/--frames-dir .* is also the path of --out/);
+    // stale frames of an earlier run: refused before any work (other files in the folder are fine)
+    const stale = join(dir, 'stale');
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'notes.txt'), 'x');
+    expect(() => planMedia(parsed({ 'frames-dir': stale }))).not.toThrow();
+    for (const f of ['frame-000.png', 'frame-001.png', 'frame-008.png']) writeFileSync(join(stale, f), '');
+    expect(usage({ 'frames-dir': stale })).toBe(`--frames-dir ${stale}: already holds 3 frame PNGs (frame-000.png … frame-008.png) from an earlier run; give a new or empty folder, or remove them first`);
     expect(usage({ fps: 0 })).toMatch(/--fps must be in \(0, 100\]/);
     expect(usage({ preview: '' })).toMatch(/--preview needs a file name/);
   });
