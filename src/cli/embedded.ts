@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PipelineError } from '../pipeline/pipeline.js';
 
 /** The vocabulary the model was trained on (training/data.py): "a {colour} {shape} moving {direction}". */
 export const EMBEDDED_VOCABULARY = {
@@ -22,11 +23,12 @@ export const EMBEDDED_DEFAULTS = { prompt: 'a red circle moving right', height: 
 /**
  * Folder of the embedded pipeline: `<package root>/models/tessera-shapes` (this file is
  * src/cli/embedded.ts in a checkout and dist/cli/embedded.js in the package: two levels below the root).
- * @throws Error when the folder is missing (a package built without models/).
+ * `packageRoot`: for tests; default the package root above this file.
+ * @throws PipelineError when the folder is missing (a package built without models/tessera-shapes).
  */
-export function embeddedPipelineDir(): string {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'models', 'tessera-shapes');
-  if (!existsSync(join(dir, 'model_index.json'))) throw new Error(`the embedded pipeline is missing: ${dir}/model_index.json (give --pipeline DIR)`);
+export function embeddedPipelineDir(packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')): string {
+  const dir = join(packageRoot, 'models', 'tessera-shapes');
+  if (!existsSync(join(dir, 'model_index.json'))) throw new PipelineError(`${dir}/model_index.json: missing, so there is no embedded pipeline to run (this install lacks models/tessera-shapes): give --pipeline DIR or --model DIR`);
   return dir;
 }
 

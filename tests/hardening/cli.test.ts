@@ -10,6 +10,9 @@ import { writeFileAtomic } from '../../src/io/node-write.js';
 import type { InputTensor } from '../../src/io/inputs.js';
 import type { Parsed } from '../../src/cli/args.js';
 import { generateConditioning } from '../../src/cli/model-inputs.js';
+import { embeddedPipelineDir } from '../../src/cli/embedded.js';
+import { PipelineError } from '../../src/pipeline/pipeline.js';
+import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/model/model.js';
 import { thrown } from '../helpers/errors.js';
 import { hasGpu } from '../helpers/gpu.js';
@@ -147,6 +150,16 @@ describe('generate inputs file', () => {
     const inputs = new Map([['latents', f([1, 4, 2, 2])], ['encoder_hidden_states', f([1, 3, 8])]]);
     const e = thrown(() => generateConditioning({ inputs: 'in.safetensors' } as unknown as Parsed, 'wan', inputs, false), InputError);
     expect(e.message).toBe('in.safetensors: tensor "latents" must be [B, C, F, H, W] (5 dims) for a wan model, found [1,4,2,2]');
+  });
+});
+
+describe('the embedded pipeline ships with the package', () => {
+  it('package.json "files" holds models/tessera-shapes; a package without it is one PipelineError line', () => {
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { files: string[] };
+    expect(pkg.files).toContain('models/tessera-shapes');
+    const root = tempDir();
+    const e = thrown(() => embeddedPipelineDir(root), PipelineError);
+    expect(e.message).toBe(`${join(root, 'models', 'tessera-shapes')}/model_index.json: missing, so there is no embedded pipeline to run (this install lacks models/tessera-shapes): give --pipeline DIR or --model DIR`);
   });
 });
 

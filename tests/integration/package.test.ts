@@ -82,6 +82,8 @@ describe('npm package', () => {
     expect(files).toContain('dist/kernels.gen.js'); // kernel sources compiled in: nothing generated at install or run time
     expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('dist/index.browser.d.ts');
+    // the embedded pipeline that `tessera generate --prompt P` runs without --pipeline
+    for (const c of ['model_index.json', 'transformer/diffusion_pytorch_model.safetensors', 'vae/diffusion_pytorch_model.safetensors', 'text_encoder/model.safetensors', 'tokenizer/tokenizer.json', 'scheduler/scheduler_config.json']) expect(files).toContain(`models/tessera-shapes/${c}`);
     for (const f of ['dist/profiler.js', 'dist/profiler.node.js', 'dist/profiler.d.ts', 'dist/profiler.node.d.ts']) expect(files).toContain(f);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('scripts/'))).toEqual([]);
