@@ -55,7 +55,7 @@ export const generateCommand: Command = {
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with latents and encoder_hidden_states/negative_encoder_hidden_states (Wan/Latte) or class_labels (DiT)' },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "latents" (F32), and with a pipeline\'s VAE "video" [B,F,H,W,3] in [0,1] ("images" [B,H,W,3] for DiT)', required: true },
       scheduler: { type: 'string', arg: 'CLASS', help: `scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name` },
-      variant: { type: 'string', arg: 'NAME', help: 'weight variant: diffusion_pytorch_model.NAME.safetensors (e.g. fp16), as diffusers\' variant=' },
+      variant: { type: 'string', arg: 'NAME', help: 'weight variant (e.g. fp16), as diffusers\' variant=: diffusion_pytorch_model.NAME.safetensors; with --pipeline for every component that has it (text_encoder: model.NAME.safetensors), refused when none has' },
       steps: { type: 'int', help: 'denoising steps (required with --model; default 50 with --pipeline, as diffusers)' },
       guidance: { type: 'number', help: 'classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class\'s default with --pipeline: Wan 5, Latte 7.5, DiT 4)' },
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
