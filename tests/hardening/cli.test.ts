@@ -141,6 +141,10 @@ describe('input paths: checked before any GPU work, one UsageError naming the fl
       expect(r.err).toEqual([`tessera: error: UsageError: ${msg}`]);
     }
     expect(readdirSync(dir)).toEqual([]);
+    // --variant reaches loadPipeline: a variant no component has is refused before any GPU work
+    const v = await run('generate', '--pipeline', pipe, '--variant', 'fp16', '--seed', '0', '--height', '32', '--width', '32', '--frames', '5', '--out', out);
+    expect(v.code).toBe(1);
+    expect(v.err[v.err.length - 1]).toMatch(/^tessera: error: PipelineError: .*pipeline: no component has the weight variant fp16 \(looked in transformer\/diffusion_pytorch_model\.fp16\.safetensors, vae\//);
   });
 });
 
