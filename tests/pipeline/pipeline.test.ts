@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { mapFolder } from '../../src/io/source.js';
+import { nodeFolder } from '../../src/io/node-source.js';
+import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
 import { InputError } from '../../src/model/model.js';
 import { loadPipeline, parseModelIndex, PipelineError, subFolder } from '../../src/pipeline/pipeline.js';
 import { SchedulerConfigError } from '../../src/sampler/config.js';
@@ -117,6 +119,13 @@ describe.skipIf(!hasGpu)('weight variants on the GPU', () => {
     const e = await loadPipeline(dir, { gpu: gpu! }).catch((x) => x);
     expect(e.name).toBe('ModelFolderError');
     expect(e.message).toMatch(/weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16/);
+    // text_encoder/ (transformers' names): model.fp16.safetensors with variant, a hint naming it without
+    const te = join(tmp, 'te');
+    cpSync(join(FIXTURES, 'umt5_small', 'pipeline'), te, { recursive: true });
+    renameSync(join(te, 'text_encoder/model.safetensors'), join(te, 'text_encoder/model.fp16.safetensors'));
+    const folders = { tokenizer: nodeFolder(join(te, 'tokenizer')), textEncoder: nodeFolder(join(te, 'text_encoder')) };
+    await expect(loadTextEncoder(folders, { gpu: gpu! })).rejects.toThrow(/the weight variant fp16 \(model\.fp16\.safetensors\): pass --variant fp16/);
+    (await loadTextEncoder(folders, { gpu: gpu!, variant: 'fp16' })).dispose();
     // the transformer has fp16, the VAE only its default weights: both load (diffusers falls back per component)
     const pipe = await loadPipeline(dir, { gpu: gpu!, variant: 'fp16' });
     try {
