@@ -23,7 +23,7 @@ import {
   type TensorData,
   type Vae,
 } from '../../src/index.browser.js'; // 'tessera' in your project
-import { loadRandomVae } from './random-vae.js';
+import { loadRandomVae, noise } from './random-vae.js';
 import {
   chromeTrace,
   compileCheck,
@@ -330,20 +330,7 @@ function batchInputs(m: DiffusionModel, j: Job): { shape: number[]; text?: Tenso
   const textDim = c.family === 'wan' ? c.textDim : c.family === 'latte' ? c.captionChannels : 0;
   if (!textDim) return { shape };
   const L = getPreset(j.preset).textLen ?? 8;
-  return { shape, text: { data: seeded(L * textDim, 11), shape: [1, L, textDim] }, neg: { data: seeded(L * textDim, 12), shape: [1, L, textDim] } };
-}
-
-/** Deterministic stand-in "text embeddings" (there is no text encoder in the page). */
-function seeded(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  return { shape, text: { data: noise(L * textDim, 11), shape: [1, L, textDim] }, neg: { data: noise(L * textDim, 12), shape: [1, L, textDim] } };
 }
 
 async function ensureModel(j: Job): Promise<DiffusionModel> {
@@ -476,7 +463,7 @@ function profileInputs(m: DiffusionModel, j: Job): ForwardInputs {
   const { shape, text, neg } = batchInputs(m, j);
   const B = j.guidance > 1 ? 2 : 1;
   const per = shape.slice(1).reduce((a, b) => a * b, 1);
-  const inputs: ForwardInputs = { hidden_states: { data: seeded(B * per, 5), shape: [B, ...shape.slice(1)] }, timestep: new Array(B).fill(500) };
+  const inputs: ForwardInputs = { hidden_states: { data: noise(B * per, 5), shape: [B, ...shape.slice(1)] }, timestep: new Array(B).fill(500) };
   if (text && neg) inputs.encoder_hidden_states = { data: B === 2 ? Float32Array.from([...text.data, ...neg.data]) : text.data, shape: [B, ...text.shape.slice(1)] };
   if (m.config.family === 'dit') inputs.class_labels = new Array(B).fill(1);
   return inputs;

@@ -18,8 +18,8 @@ export function randomVaeConfig(family: 'wan' | 'dit' | 'latte', latentChannels:
   };
 }
 
-/** Seeded uniform noise in [-1, 1) (mulberry32). */
-function noise(n: number, seed: number): Float32Array {
+/** Seeded uniform noise in [-1, 1) (mulberry32): the VAE's weights and the page's stand-in inputs. */
+export function noise(n: number, seed: number): Float32Array {
   let a = seed >>> 0;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
