@@ -1,6 +1,9 @@
 // The denoising loop of diffusers' pipelines (WanPipeline, DiTPipeline, LattePipeline), resident
 // on the GPU. Classifier-free guidance is batched: cond and uncond go through the model as one
-// batch of 2B. The forward plan is recorded once for that shape; the guidance mixing and the
+// batch of 2B — except when the negative text embeddings have another length than the positive
+// ones: then, as WanPipeline always does, cond and uncond are two passes of batch B (padding the
+// shorter text would add keys to the cross-attention softmax and change the result). The
+// forward plan is recorded once for that shape; the guidance mixing and the
 // scheduler's update (src/sampler/program.ts: a few linear combinations per step, coefficients
 // computed on the host in float64) are recorded once for the whole run as `lincomb` dispatches
 // and encoded after the forward in the same command buffer. Latents, the last sample and the
@@ -127,7 +130,10 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     if (!text) throw new InputError('encoder_hidden_states: missing (text embeddings)');
     if (cfg) {
       if (!negText) throw new InputError(`negative_encoder_hidden_states: missing; guidance ${guidance} > 1 needs the negative text embeddings (or use --guidance 1)`);
-      if (text.shape.join() !== negText.shape.join()) throw new InputError(`negative_encoder_hidden_states: shape [${negText.shape.join(',')}] must equal encoder_hidden_states [${text.shape.join(',')}]`);
+      // the length may differ (WanPipeline runs cond and uncond as separate transformer calls)
+      if (negText.shape.length !== 3 || negText.shape[0] !== text.shape[0] || negText.shape[2] !== text.shape[2]) {
+        throw new InputError(`negative_encoder_hidden_states: expected [${text.shape[0]}, L', ${text.shape[2]}] (the batch and width of encoder_hidden_states [${text.shape.join(',')}]; any length L'), found [${negText.shape.join(',')}]`);
+      }
     }
   }
   return { latents, cfg, guidance, program, text, negText, labels };
@@ -174,7 +180,10 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
   const B = shape[0]!;
   const n = init.data.length; // latent values (all B items)
   const per = n / B;
-  const bb = cfg ? 2 * B : B;
+  // One batched pass ([cond; uncond] when guided), or, when the negative text has another length, two passes of batch B.
+  const split = cfg && !!text && negText!.shape[1] !== text.shape[1];
+  const batched = cfg && !split;
+  const bb = batched ? 2 * B : B; // batch of each pass
   const x0 = program.initNoiseSigma === 1 ? Float32Array.from(init.data) : Float32Array.from(init.data, (v) => v * program.initNoiseSigma);
   const N = program.timesteps.length;
   // The scheduler's state is one f32 binding of `slots` latent-sized slots: refuse before any GPU work when it cannot be bound.
@@ -185,14 +194,17 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
       `the sampler state of ${program.className} (${program.slots} f32 slots of latents [${shape.join(',')}]: the guided model output, the sample${program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
     );
   }
-  // Inputs of the first call; the text and class labels never change, the latents and timestep are rewritten in place.
-  const inputs: ForwardInputs = {
-    hidden_states: { data: cfg ? cat(x0, x0) : x0, shape: [bb, ...shape.slice(1)] },
-    timestep: new Array(bb).fill(program.timesteps[0]),
-    encoder_hidden_states: text && (cfg ? { data: cat(text.data, negText!.data), shape: [2 * B, ...text.shape.slice(1)] } : text),
-    class_labels: labels && (cfg ? [...labels, ...labels.map(() => (model.config as { numClasses: number }).numClasses)] : labels),
-  };
-  const r = model.resident(inputs);
+  // Inputs of the first call of each pass; the text and class labels never change, the latents and timestep are rewritten in place.
+  const passes = (split ? [text!, negText!] : [undefined]).map((t) => {
+    const inputs: ForwardInputs = {
+      hidden_states: { data: batched ? cat(x0, x0) : x0, shape: [bb, ...shape.slice(1)] },
+      timestep: new Array(bb).fill(program.timesteps[0]),
+      encoder_hidden_states: t ?? (text && (batched ? { data: cat(text.data, negText!.data), shape: [2 * B, ...text.shape.slice(1)] } : text)),
+      class_labels: labels && (batched ? [...labels, ...labels.map(() => (model.config as { numClasses: number }).numClasses)] : labels),
+    };
+    return { inputs, r: model.resident(inputs) };
+  });
+  const r = passes[0]!.r;
   const gpu = model.gpu;
   const outC = model.config.outChannels;
   const perOut = (r.out.size / bb); // model output values per item (learned sigma: 2C channels, first C taken)
@@ -214,7 +226,7 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
     const slot = (s: number): LincombTerm => ({ coef: 0, off: s * n, stride: per, fromSrc: false });
     const g = guidance;
     // noise_pred = uncond + g·(cond − uncond) = g·cond + (1 − g)·uncond over the first C channels of each item
-    const guide: LincombTerm[] = cfg
+    const guide: LincombTerm[] = batched
       ? [{ coef: g, off: 0, stride: perOut, fromSrc: true }, { coef: 1 - g, off: B * perOut, stride: perOut, fromSrc: true }]
       : [{ coef: 1, off: 0, stride: perOut, fromSrc: true }];
     const common = { pool, src: r.out, model: r.hidden_states, flag, n, per };
@@ -222,9 +234,13 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
     for (let i = 0; i < N; i++) {
       plan.layer = `sampler.step${i + 1}`;
       const a = plan.dispatches.length;
-      if (i > 0) lincomb(plan, { ...common, terms: [{ ...slot(input), coef: 1 }], outOff: input * n, copies: bb / B, flagBit: FLAG_INPUT, layer: 'latent_model_input' });
+      if (i > 0) {
+        for (const ps of passes) lincomb(plan, { ...common, model: ps.r.hidden_states, terms: [{ ...slot(input), coef: 1 }], outOff: input * n, copies: bb / B, flagBit: FLAG_INPUT, layer: 'latent_model_input' });
+      }
       const b = plan.dispatches.length;
       lincomb(plan, { ...common, terms: guide, outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
+      // two passes: the slot holds cond now; slot ← g·slot + (1 − g)·uncond (the batched mix's f32 arithmetic)
+      if (split) lincomb(plan, { ...common, src: passes[1]!.r.out, model: passes[1]!.r.hidden_states, terms: [{ ...slot(EPS_SLOT), coef: g }, { coef: 1 - g, off: 0, stride: perOut, fromSrc: true }], outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
       for (const op of program.ops[i]!) {
         lincomb(plan, { ...common, terms: op.terms.map((t) => ({ ...slot(t.slot), coef: t.coef })), outOff: op.out * n, copies: 0, flagBit: FLAG_SCHEDULER, clamp: op.clamp, layer: op.label });
         if (op.toModel) input = op.out;
@@ -239,15 +255,15 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
       const where = `step ${i + 1}/${N}`;
       let bits: number;
       try {
-        if (i > 0) writeTensor(gpu, r.timestep, new Array(bb).fill(t));
+        if (i > 0) for (const ps of passes) writeTensor(gpu, ps.r.timestep, new Array(bb).fill(t));
         gpu.device.queue.writeBuffer(flag, 0, zero);
         // The first step runs the forward on its own (the plan tunes its kernels before its first run).
-        if (i === 0) await r.plan.run(`${model.name} forward`);
+        if (i === 0) for (const { r } of passes) await r.plan.run(`${model.name} forward`);
         await withErrorScopes(gpu, `${where}: ${model.name} forward and ${program.className} update`, () => {
           const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
           if (i > 0) {
             plan.encode(enc, pre[i]![0], pre[i]![1]);
-            r.plan.encode(enc);
+            for (const ps of passes) ps.r.plan.encode(enc);
           }
           plan.encode(enc, post[i]![0], post[i]![1]);
           enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
@@ -266,7 +282,10 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
         throw new NumericsError(`${where} (t=${t}): the latents do not fit the model's ${model.dtype} input (|value| > 65504)${model.dtype === 'f16' ? ' — try --dtype f32' : ''}`);
       }
       if (bits & (1 << FLAG_MODEL)) {
-        const out = await readTensor(gpu, r.out);
+        // the (first) pass whose output holds the non-finite value
+        let { inputs, r } = passes[0]!;
+        let out = await readTensor(gpu, r.out);
+        if (firstNonFinite(out) < 0 && passes[1]) ({ inputs, r } = passes[1]), (out = await readTensor(gpu, r.out));
         const j = firstNonFinite(out);
         inputs.hidden_states = { data: await readTensor(gpu, r.hidden_states), shape: inputs.hidden_states.shape };
         inputs.timestep = new Array(bb).fill(t);
