@@ -67,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #endif
       var sum = 0.0;
       for (var l = 0u; l < WG; l++) { sum += red[l * S + lid]; }
-      epilogue(sum, m, n, gb);
+      epilogue(sum, m * p.split + out_col(n), n, gb);
     }
   }
 }

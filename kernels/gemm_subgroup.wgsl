@@ -96,7 +96,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let count = min(SR, p.M - m0) * MAXC;
     for (var q = 0u; q < count; q++) {
       let n = nb + (q % MAXC) * SWG;
-      if (q % MAXC < SC && n < p.N) { epilogue(r[q], m0 + q / MAXC, n, 0u); }
+      if (q % MAXC < SC && n < p.N) { epilogue(r[q], (m0 + q / MAXC) * p.split + out_col(n), n, 0u); }
     }
     return;
   }
@@ -110,7 +110,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
   var n4: vec4<u32>;
   var ok: vec4<bool>;
-  for (var j = 0u; j < MAXC; j++) { n4[j] = nb + j * SWG; ok[j] = j < SC && n4[j] < p.N; }
+  var oc: vec4<u32>;   // out_col of each column (divisions once per invocation)
+  for (var j = 0u; j < MAXC; j++) { n4[j] = nb + j * SWG; ok[j] = j < SC && n4[j] < p.N; oc[j] = out_col(n4[j]); }
 #if BIAS
   let bv = vec4<f32>(f32(bias[col[0]]), f32(bias[col[1]]), f32(bias[col[2]]), f32(bias[col[3]]));
 #endif
@@ -139,15 +140,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #elif SILU
     y = y / (1.0 + exp(-y));
 #endif
-    let o = m * p.N;
+    let o = m * p.split;
     for (var j = 0u; j < MAXC; j++) {
       if (ok[j]) {
 #if GATE
-        out[o + n4[j]] = T(f32(out[o + n4[j]]) + gv[j] * y[j]);
+        out[o + oc[j]] = T(f32(out[o + oc[j]]) + gv[j] * y[j]);
 #elif RESIDUAL
-        out[o + n4[j]] = T(f32(out[o + n4[j]]) + y[j]);
+        out[o + oc[j]] = T(f32(out[o + oc[j]]) + y[j]);
 #else
-        out[o + n4[j]] = T(y[j]);
+        out[o + oc[j]] = T(y[j]);
 #endif
       }
     }

@@ -144,8 +144,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < TN / 4u; j++) {
       let v = r[i * 2u + j];
       let nq = n0 + (tx + j * WGX) * 4u;
+      let o = m * p.split + out_col(nq);
       for (var c = 0u; c < 4u; c++) {
-        if (nq + c < p.N) { epilogue(v[c], m, nq + c, gb); }
+        if (nq + c < p.N) { epilogue(v[c], o + c, nq + c, gb); }
       }
     }
   }

@@ -5,7 +5,8 @@
 //   w:    [N, K] row-major (PyTorch nn.Linear weight, read as is: no transpose copy)
 //   bias: [N]
 //   modv: [B, gate_stride]; the gate of row m is modv[(m / tokens)·gate_stride + gate_off + n]
-//   out:  [M, N]
+//   out:  [M, N], or with planes (split < N): N/split planes [M, split], plane i at element
+//         i·plane of out (a fused q|k|v projection writes q, k and v as separate tensors)
 //     default:   out = act(Y)
 //     RESIDUAL:  out = out + act(Y)            (read-modify-write on the one rw binding)
 //     +GATE:     out = out + gate ⊙ act(Y)     (the model's x += gate_msa ⊙ attn(...))
@@ -23,6 +24,10 @@ struct Params {
   gate_off: u32,
   tiles_n: u32,      // output tiles along N: workgroups are numbered with the N tile fastest
   tiles_m: u32,
+  split: u32,        // output columns per plane: N unless the output is split into planes
+  plane: u32,        // elements between planes
+  _pad0: u32,
+  _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -37,8 +42,16 @@ struct Params {
 @group(0) @binding(4) var<storage, read> modv: array<T>;       // [B, gate_stride] or dummy
 @group(0) @binding(5) var<storage, read_write> out: array<T>;  // [M, N]
 
+// Where output column n of row 0 lives in out (two divisions: call once per column or quad,
+// not per element; split is a multiple of 4 when there are several planes, so a column quad
+// never straddles two). Element (m, n) is out[m·split + out_col(n)].
+fn out_col(n: u32) -> u32 {
+  return (n / p.split) * p.plane + n % p.split;
+}
+
+// o: the output element's index m·split + out_col(n).
 // gb: the gate row's base modv[(m / tokens)·gate_stride + gate_off] (the caller divides once per row).
-fn epilogue(acc: f32, m: u32, n: u32, gb: u32) {
+fn epilogue(acc: f32, o: u32, n: u32, gb: u32) {
   var y = acc;
 #if BIAS
   y = y + f32(bias[n]);
@@ -49,7 +62,6 @@ fn epilogue(acc: f32, m: u32, n: u32, gb: u32) {
 #elif SILU
   y = y / (1.0 + exp(-y));
 #endif
-  let o = m * p.N + n;
 #if RESIDUAL
 #if GATE
   let g = f32(modv[gb + n]);

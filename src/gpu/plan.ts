@@ -5,7 +5,7 @@ import { checkAlive, GpuError, withErrorScopes } from './device.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { getKernel } from './kernel.js';
 import type { Allocator, Tensor } from './tensor.js';
-import { readTensor } from './tensor.js';
+import { readTensor, storageBytes } from './tensor.js';
 
 /** One recorded dispatch, with what the profiler needs to know about it. */
 export interface Dispatch {
@@ -117,6 +117,15 @@ export interface RecordArgs {
   bytes: number;
 }
 
+/** A tensor's binding: the whole buffer, or its own range when it is a part of one (Tensor.offset). */
+function bufferBinding(gpu: Gpu, b: Tensor | GPUBuffer, kernel: string): GPUBufferBinding {
+  if (!('buffer' in b)) return { buffer: b };
+  if (b.offset === undefined) return { buffer: b.buffer };
+  const align = gpu.device.limits.minStorageBufferOffsetAlignment;
+  if (b.offset % align !== 0) throw new GpuError(`${kernel}: tensor ${b.label} starts at byte ${b.offset} of its buffer, not a multiple of the adapter's minStorageBufferOffsetAlignment ${align}`, 'validation', b.label);
+  return { buffer: b.buffer, offset: b.offset, size: storageBytes(b.size, b.dtype) };
+}
+
 /** Records dispatches; `run` replays them. Ops call `plan.record(...)`. */
 export class Plan {
   readonly dispatches: Dispatch[] = [];
@@ -184,7 +193,7 @@ export class Plan {
       this.gpu.device.queue.writeBuffer(ub, 0, data);
       entries.push({ binding: binding++, resource: { buffer: ub } });
     }
-    for (const b of a.buffers) entries.push({ binding: binding++, resource: { buffer: 'buffer' in b ? b.buffer : b } });
+    for (const b of a.buffers) entries.push({ binding: binding++, resource: bufferBinding(this.gpu, b, k.key) });
     if (entries.length !== a.spec.bindings.length) {
       throw new Error(`${k.key}: ${entries.length} bindings given, kernel declares ${a.spec.bindings.length}`);
     }

@@ -12,6 +12,12 @@ export interface Tensor {
   /** Element count. */
   size: number;
   label: string;
+  /**
+   * Byte offset of element 0 in `buffer` (default 0): a part of a larger buffer, e.g. q, k or v
+   * inside a fused q|k|v projection output. Bound with this offset and the tensor's own size, so
+   * it must be a multiple of the device's minStorageBufferOffsetAlignment (256 on most adapters).
+   */
+  offset?: number;
 }
 
 export const bytesPer = (d: DType): number => (d === 'f16' ? 2 : 4);
@@ -19,6 +25,19 @@ export const numel = (shape: readonly number[]): number => shape.reduce((a, b) =
 /** Storage buffers are sized to a multiple of 4 bytes (f16 tensors of odd length). */
 export const storageBytes = (n: number, d: DType): number => Math.max(4, Math.ceil((n * bytesPer(d)) / 4) * 4);
 export const shapeStr = (s: readonly number[]): string => `[${s.join(',')}]`;
+
+/**
+ * The `numel(shape)` elements of `t` from element `elemOffset` on, as a tensor of its own over
+ * the same buffer (no copy). Throws when they run past `t`. To be bound, the byte offset must be
+ * a multiple of minStorageBufferOffsetAlignment (Plan checks when recording).
+ */
+export function subTensor(t: Tensor, elemOffset: number, shape: number[], label = t.label): Tensor {
+  const size = numel(shape);
+  if (!Number.isInteger(elemOffset) || elemOffset < 0 || elemOffset + size > t.size) {
+    throw new Error(`subTensor ${label}: ${size} elements at ${elemOffset} exceed ${t.label} (${t.size} elements)`);
+  }
+  return { buffer: t.buffer, shape: [...shape], dtype: t.dtype, size, label, offset: (t.offset ?? 0) + elemOffset * bytesPer(t.dtype) };
+}
 
 /** Tracks every buffer tessera allocates: live bytes, peak bytes, and destroys them all. */
 export class Allocator {
@@ -104,14 +123,14 @@ export function encodeData(data: Float32Array | number[], dtype: DType): ArrayBu
 export function writeTensor(gpu: Gpu, t: Tensor, data: Float32Array | number[], elemOffset = 0): void {
   if (elemOffset + data.length > t.size) throw new Error(`writeTensor ${t.label}: ${data.length} values at ${elemOffset} exceed ${t.size}`);
   const bytes = encodeData(data, t.dtype);
-  const off = elemOffset * bytesPer(t.dtype);
+  const off = (t.offset ?? 0) + elemOffset * bytesPer(t.dtype);
   if (off % 4 !== 0) throw new Error(`writeTensor ${t.label}: f16 offset must be even`);
   gpu.device.queue.writeBuffer(t.buffer, off, bytes, 0, bytes.byteLength);
 }
 
 /** Copy a tensor back to the CPU as f32. */
 export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array> {
-  const raw = await readBuffer(gpu, t.buffer, storageBytes(t.size, t.dtype), t.label);
+  const raw = await readBuffer(gpu, t.buffer, storageBytes(t.size, t.dtype), t.label, t.offset ?? 0);
   if (t.dtype === 'f32') return new Float32Array(raw, 0, t.size);
   const h = new Uint16Array(raw, 0, t.size);
   const out = new Float32Array(t.size);
@@ -119,14 +138,15 @@ export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array> {
   return out;
 }
 
-export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label: string): Promise<ArrayBuffer> {
+/** `bytes` of `src` from byte `offset` (a multiple of 4) back to the CPU. */
+export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label: string, offset = 0): Promise<ArrayBuffer> {
   checkAlive(gpu, `reading ${label}`);
   const d = gpu.device;
   const size = Math.ceil(bytes / 4) * 4;
   const staging = d.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, label: `${label}:readback` });
   try {
     const enc = d.createCommandEncoder({ label: `${label}:readback` });
-    enc.copyBufferToBuffer(src, 0, staging, 0, size);
+    enc.copyBufferToBuffer(src, offset, staging, 0, size);
     d.queue.submit([enc.finish()]);
     await mapWithLoss(gpu, staging, label);
     return staging.getMappedRange().slice(0, bytes);

@@ -48,6 +48,14 @@ export interface GemmArgs {
   act?: 'none' | 'gelu' | 'silu';
   residual?: boolean; // out += (gate ⊙) Y  instead of out = Y
   gate?: { mod: Tensor; stride: number; offset: number; tokens: number }; // requires residual
+  /**
+   * Split the output into planes (a fused projection, e.g. q|k|v): output column n goes to plane
+   * ⌊n / width⌋, a [rows, width] block at element `stride`·⌊n / width⌋ of `out`, so each part is
+   * a contiguous tensor of its own (subTensor). `out` is then the whole buffer, any shape, with at
+   * least (N/width − 1)·stride + rows·width elements. width: a multiple of 4 dividing N; stride
+   * ≥ rows·width.
+   */
+  planes?: { width: number; stride: number };
   layer?: string;
   /**
    * Fix the kernel and knobs (benchmarks, tests; no tuning): SG=1 the subgroup kernel (knobs
@@ -228,11 +236,19 @@ function checkArgs(a: GemmArgs): Shape {
   if (a.w.shape.length !== 2) throw new Error(`gemm: w ${a.w.label} must be [N, K], got ${shapeStr(a.w.shape)}`);
   const [N, wK] = a.w.shape as [number, number];
   if (wK !== K) throw new Error(`gemm: w ${a.w.label} has K=${wK}, x ${a.x.label} has K=${K}`);
-  const { rows: oM, cols: oN } = rowsCols(a.out, 'gemm out');
-  if (oN !== N) throw new Error(`gemm: out ${a.out.label} last dim ${oN} ≠ N=${N} of w`);
-  if (oM !== M) throw new Error(`gemm: out ${a.out.label} has ${oM} rows, x ${a.x.label} has ${M}`);
-  const lead = (t: Tensor) => t.shape.slice(0, -1).join(',');
-  if (lead(a.out) !== lead(a.x)) throw new Error(`gemm: out ${shapeStr(a.out.shape)} leading dims ≠ x ${shapeStr(a.x.shape)}`);
+  const pl = a.planes;
+  if (pl) {
+    if (!Number.isInteger(pl.width) || pl.width < 4 || pl.width % 4 !== 0 || N % pl.width !== 0) throw new Error(`gemm: planes.width ${pl.width} must be a multiple of 4 dividing N=${N}`);
+    if (!Number.isInteger(pl.stride) || pl.stride < M * pl.width) throw new Error(`gemm: planes.stride ${pl.stride} is less than rows·width = ${M * pl.width}`);
+    const need = (N / pl.width - 1) * pl.stride + M * pl.width;
+    if (a.out.size < need) throw new Error(`gemm: out ${a.out.label} has ${a.out.size} elements, ${N / pl.width} planes of [${M}, ${pl.width}] at stride ${pl.stride} need ${need}`);
+  } else {
+    const { rows: oM, cols: oN } = rowsCols(a.out, 'gemm out');
+    if (oN !== N) throw new Error(`gemm: out ${a.out.label} last dim ${oN} ≠ N=${N} of w`);
+    if (oM !== M) throw new Error(`gemm: out ${a.out.label} has ${oM} rows, x ${a.x.label} has ${M}`);
+    const lead = (t: Tensor) => t.shape.slice(0, -1).join(',');
+    if (lead(a.out) !== lead(a.x)) throw new Error(`gemm: out ${shapeStr(a.out.shape)} leading dims ≠ x ${shapeStr(a.x.shape)}`);
+  }
   if (a.bias && a.bias.size !== N) throw new Error(`gemm: bias ${a.bias.label} has ${a.bias.size} elements, expected ${N}`);
   checkDtypes('gemm', a.x, a.w, a.out, a.bias, a.gate?.mod);
   if (a.x.buffer === a.out.buffer || a.w.buffer === a.out.buffer) throw new Error('gemm: out must not alias x or w');
@@ -276,11 +292,15 @@ function recordArgs(plan: Plan, a: GemmArgs, s: Shape, c: Choice): RecordArgs {
       ['gate_off', 'u32', g?.offset ?? 0],
       ['tiles_n', 'u32', tilesN],
       ['tiles_m', 'u32', tilesM],
+      ['split', 'u32', a.planes?.width ?? N],
+      ['plane', 'u32', a.planes?.stride ?? 0],
+      ['_pad0', 'u32', 0],
+      ['_pad1', 'u32', 0],
     ],
     buffers: [a.x, a.w, a.bias ?? plan.dummy, g?.mod ?? plan.dummy, a.out],
     workgroups: grid1D(plan.gpu, tilesN * tilesM),
     layer: a.layer,
-    shapes: `x${shapeStr(a.x.shape)} w${shapeStr(a.w.shape)}`,
+    shapes: `x${shapeStr(a.x.shape)} w${shapeStr(a.w.shape)}${a.planes ? ` → ${N / a.planes.width}×[${M},${a.planes.width}]` : ''}`,
     // 2·M·N·K multiply-adds, plus the epilogue per output: bias 1, GELU ~8, SiLU ~4,
     // residual 1, gate 1. Bytes: x and w once each (tiles re-read from cache are not counted),
     // out written (and read in residual mode), bias, one gate vector per batch item.

@@ -7,7 +7,8 @@ import { subgroupsOf8 } from '../../src/gpu/policy.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
-import type { DType } from '../../src/gpu/tensor.js';
+import { Allocator, readTensor, subTensor, type DType } from '../../src/gpu/tensor.js';
+import { Plan } from '../../src/gpu/plan.js';
 
 // [batch, tokens, K, N]: size-1 dims, odd sizes, sizes not multiples of the tiles (tiled kernel:
 // BM/BN 64 or 128, BK 8/16; SG kernel: 8/16 rows × 256 columns; gemv: 1–8 rows × 4 columns) or
@@ -167,6 +168,51 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
       const name = `tile ${JSON.stringify(tile)} K=${K} ${c.act}+${c.res}`;
       it(name, () => check('f32', c, 50 + i, `gemm ${name}`));
     }
+  });
+
+  // Planes (the fused q|k|v projection): output column n lands in plane ⌊n / width⌋ at element
+  // stride·plane, each plane a contiguous [rows, width] tensor read back through its own offset;
+  // every strategy, f32 and f16, rows and widths off the tiles, a bias (one variant per strategy
+  // and dtype, shared by both cases), 3 planes at an aligned
+  // stride (what the block binds) and 2 planes packed back to back (stride = rows·width).
+  for (const dtype of dtypes) {
+    for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
+      for (const [B, T, K, width, count, packed] of [[2, 37, 52, 20, 3, false], [1, 5, 52, 12, 2, true]] as const) {
+        it(`planes ${s} ${dtype} M=${B * T} K=${K} ${count}×${width}${packed ? ' packed' : ''}`, async () => {
+          const M = B * T;
+          const N = width * count;
+          const x = round(randn(M * K, 7), dtype);
+          const w = round(randn(N * K, 8, 1 / Math.sqrt(K)), dtype);
+          const b = round(randn(N, 9, 0.5), dtype);
+          const align = gpu!.device.limits.minStorageBufferOffsetAlignment / (dtype === 'f16' ? 2 : 4);
+          const stride = packed ? M * width : Math.ceil((M * width) / align) * align;
+          const alloc = new Allocator(gpu!);
+          try {
+            const plan = new Plan(gpu!, alloc);
+            const out = alloc.tensor([count * stride], dtype, 'qkv');
+            gemm(plan, { x: alloc.upload(x, [B, T, K], dtype, 'x'), w: alloc.upload(w, [N, K], dtype, 'w'), bias: alloc.upload(b, [N], dtype, 'b'), out, planes: { width, stride }, strategy: s });
+            await plan.run('planes');
+            const ref = gemmRef(x, w, { M, K, N, bias: b });
+            for (let q = 0; q < count; q++) {
+              const got = await readTensor(gpu!, subTensor(out, q * stride, [M, width], `plane ${q}`));
+              const want = new Float64Array(M * width);
+              for (let m = 0; m < M; m++) for (let c = 0; c < width; c++) want[m * width + c] = ref[m * N + q * width + c]!;
+              expectClose(got, want, [M, width], TOL.gemm![dtype], `planes ${s} ${dtype} plane ${q}`);
+            }
+          } finally {
+            alloc.destroyAll();
+          }
+        });
+      }
+    }
+  }
+
+  it('planes: bad width, stride or a too small out are refused naming them', async () => {
+    const rec = (width: number, stride: number, size: number) =>
+      runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([3, 8], 'f32', 'x'), w: alloc.tensor([24, 8], 'f32', 'w'), out: alloc.tensor([size], 'f32', 'qkv'), planes: { width, stride } }));
+    await expect(rec(6, 18, 54)).rejects.toThrow(/planes.width 6 must be a multiple of 4 dividing N=24/);
+    await expect(rec(8, 20, 64)).rejects.toThrow(/planes.stride 20 is less than rows·width = 24/);
+    await expect(rec(8, 64, 150)).rejects.toThrow(/out qkv has 150 elements, 3 planes of \[3, 8\] at stride 64 need 152/);
   });
 
   it('rejects mismatched shapes with a message naming the tensor', async () => {
