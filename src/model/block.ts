@@ -43,8 +43,41 @@ export interface AdaLnZeroBlockArgs {
   qkNormEps?: number;
   /** RoPE cos/sin table [len, headDim/2, 2] applied to the self-attention q and k. */
   rope?: Tensor;
-  /** Cross-attention to `context` [B, L, D]; queries are all `tokens` rows of item b. `normEps`: affine LayerNorm `norm2` first (Wan cross_attn_norm). */
-  cross?: { context: Tensor; normEps?: number };
+  /**
+   * Cross-attention to the text: `kv` = the block's K and V of the context [B, L, D], recorded
+   * once per generation by `crossAttentionKV` (they depend on the text only, not on the step);
+   * queries are all `tokens` rows of item b. `normEps`: affine LayerNorm `norm2` first (Wan cross_attn_norm).
+   */
+  cross?: { kv: CrossKV; normEps?: number };
+}
+
+/** One block's cross-attention keys and values [B, L, D] (after `attn2.norm_k` where the model has it). */
+export interface CrossKV {
+  k: Tensor;
+  v: Tensor;
+}
+
+/**
+ * Records block `prefix`'s cross-attention K/V projections of `context` [B, L, D] into `plan`
+ * (the prepare plan, run once per generation and CFG batch): `attn2.to_k`, `attn2.to_v` and, with
+ * `qkNormEps`, `attn2.norm_k` (Wan's RMSNorm across heads). The results go to buffers of their own,
+ * `<prefix>.attn2.k` / `.v`, which every step's forward then reads (diffusers recomputes them per
+ * step; the values are the same). Scratch `k_text` holds the un-normed K.
+ */
+export function crossAttentionKV(plan: Plan, s: Scratch, w: Weights, a: { prefix: string; context: Tensor; qkNormEps?: number }): CrossKV {
+  const p = a.prefix;
+  const shape = a.context.shape;
+  plan.layer = p;
+  const dtype = a.context.dtype;
+  const k = plan.alloc.tensor(shape, dtype, `${p}.attn2.k`);
+  const v = plan.alloc.tensor(shape, dtype, `${p}.attn2.v`);
+  if (a.qkNormEps === undefined) linear(plan, a.context, w.linear(`${p}.attn2.to_k`), k);
+  else {
+    const kc = linear(plan, a.context, w.linear(`${p}.attn2.to_k`), s.get('k_text', shape));
+    norm(plan, { x: kc, out: k, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_k.weight`), layer: 'attn2.norm_k' });
+  }
+  linear(plan, a.context, w.linear(`${p}.attn2.to_v`), v);
+  return { k, v };
 }
 
 /** Records one block. Scratch tensors come from `s` (shared by every block of the pass). Returns x. */
@@ -92,19 +125,22 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
 
   // cross-attention: x += to_out(attn(q of norm2(x), k/v of the context)); all rows of item b attend to context b
   if (a.cross) {
-    const L = a.cross.context.shape[1]!;
     const xb = view(a.x, [B, a.tokens, D]);
     let xin = xb;
     if (a.cross.normEps !== undefined) {
       xin = norm(plan, { x: xb, out: view(n, [B, a.tokens, D]), eps: a.cross.normEps, weight: w.get(`${p}.norm2.weight`), bias: w.get(`${p}.norm2.bias`), layer: 'norm2' });
     }
-    const kc = s.get('k_text', [B, L, D]);
-    const vc = s.get('v_text', [B, L, D]);
+    const { k: kc, v: vc } = a.cross.kv;
+    if (kc.shape.length !== 3 || kc.shape[0] !== B || kc.shape[2] !== D || vc.shape.join() !== kc.shape.join()) {
+      throw new Error(`${p}: cross-attention K/V ${kc.label} [${kc.shape}] / ${vc.label} [${vc.shape}] must both be [${B}, L, ${D}]`);
+    }
     linear(plan, xin, w.linear(`${p}.attn2.to_q`), q);
-    linear(plan, a.cross.context, w.linear(`${p}.attn2.to_k`), kc);
-    linear(plan, a.cross.context, w.linear(`${p}.attn2.to_v`), vc);
-    const [qc, kcs] = qkNorm('attn2', q, kc, 'k_text_norm', [B, L, D]);
-    attention(plan, { q: qc, k: kcs, v: vc, out, ...heads, layer: 'attn2' });
+    let qc = q;
+    if (a.qkNormEps !== undefined) {
+      qc = s.get('q_norm', [B, a.tokens, D]);
+      norm(plan, { x: q, out: qc, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_q.weight`), layer: 'attn2.norm_q' });
+    }
+    attention(plan, { q: qc, k: kc, v: vc, out, ...heads, layer: 'attn2' });
     linearGatedResidual(plan, out, w.linear(`${p}.attn2.to_out.0`), xb, undefined);
   }
 

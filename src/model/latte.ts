@@ -10,7 +10,7 @@ import { add, permute, silu } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
 import { patchify, unpatchify } from '../ops/patchify.js';
 import { timestepEmbedding } from '../ops/timestep.js';
-import { adaLnZeroBlock } from './block.js';
+import { adaLnZeroBlock, crossAttentionKV, type CrossKV } from './block.js';
 import type { LatteConfig } from './config.js';
 import { linear, Scratch, view } from './layers.js';
 import { sincos1d, sincos2d } from './posembed.js';
@@ -22,7 +22,12 @@ export interface LatteInputs {
   text: Tensor; // [B, L, caption_channels]
 }
 
-export function recordLatte(plan: Plan, c: LatteConfig, w: Weights, io: LatteInputs): Tensor {
+/**
+ * Records one forward pass into `plan`, and what depends on the text alone (the caption projection
+ * and every spatial block's cross-attention K/V) into `prepare`, which must run before `plan`
+ * whenever the text changes (once per generation). Returns the output [B, Cout, F, H, W].
+ */
+export function recordLatte(plan: Plan, c: LatteConfig, w: Weights, io: LatteInputs, prepare: Plan): Tensor {
   const s = new Scratch(plan, w.dtype);
   const [B, , F, H, W] = io.latents.shape as [number, number, number, number, number];
   const p = c.patch;
@@ -50,15 +55,15 @@ export function recordLatte(plan: Plan, c: LatteConfig, w: Weights, io: LatteInp
   const t6 = linear(plan, embAct, w.linear('adaln_single.linear'), s.get('t6', [B, 6 * D]));
 
   // caption projection: Linear → GELU(tanh) → Linear; the same text for every frame of an item
-  plan.layer = 'caption_projection';
-  const c1 = linear(plan, io.text, w.linear('caption_projection.linear_1'), s.get('cap_hidden', [B, L, D]), 'gelu');
-  const cap = linear(plan, c1, w.linear('caption_projection.linear_2'), s.get('caption', [B, L, D]));
+  prepare.layer = 'caption_projection';
+  const c1 = linear(prepare, io.text, w.linear('caption_projection.linear_1'), s.get('cap_hidden', [B, L, D]), 'gelu');
+  const cap = linear(prepare, c1, w.linear('caption_projection.linear_2'), s.get('caption', [B, L, D]));
 
   const xt = s.get('x_temporal', [B * S, F, D]);
   const tpos = F > 1 ? plan.alloc.upload(Float32Array.from(sincos1d(D, Array.from({ length: F }, (_, i) => i))), [F, D], w.dtype, 'temp_pos_embed') : null;
   // BasicTransformerBlock with norm_type ada_norm_single: modulation = scale_shift_table + t6, both
   // LayerNorms eps config.norm_eps, no q/k norm, no RoPE; the cross-attention is un-normed
-  const block = (prefix: string, xs: Tensor, cross: boolean) =>
+  const block = (prefix: string, xs: Tensor, kv?: CrossKV) =>
     adaLnZeroBlock(plan, s, w, {
       prefix,
       x: xs,
@@ -68,17 +73,18 @@ export function recordLatte(plan: Plan, c: LatteConfig, w: Weights, io: LatteInp
       headDim: c.headDim,
       eps: { attn: c.normEps, ffn: c.normEps },
       names: { ffn: 'ff', ffnNorm: 'norm2' },
-      cross: cross ? { context: cap } : undefined,
+      cross: kv ? { kv } : undefined,
     });
 
   for (let i = 0; i < c.layers; i++) {
-    block(`transformer_blocks.${i}`, x, true); // [(B·F), S, D]
+    const kv = crossAttentionKV(prepare, s, w, { prefix: `transformer_blocks.${i}`, context: cap }); // [B, L, D] each
+    block(`transformer_blocks.${i}`, x, kv); // [(B·F), S, D]
     // '(b f) s d -> (b s) f d', temporal block, and back
     plan.layer = `temporal_transformer_blocks.${i}`;
     permute(plan, { x, out: xt, shape: [B, F, S, D], layer: 'to_temporal' });
     const xin = i === 0 && tpos ? add(plan, { a: xt, b: tpos, out: s.get('x_temporal_pos', [B * S, F, D]), layer: 'temp_pos_embed' }) : xt;
     // the temporal block works in place on xin; copy it back to x in spatial order afterwards
-    block(`temporal_transformer_blocks.${i}`, xin, false); // [(B·S), F, D]
+    block(`temporal_transformer_blocks.${i}`, xin); // [(B·S), F, D]
     permute(plan, { x: xin, out: x, shape: [B, S, F, D], layer: 'to_spatial' });
   }
 

@@ -67,7 +67,9 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
   let dispatches: number;
   if (c.family === 'wan') {
     acts.push(['encoder_hidden_states', [B, L, c.textDim]], ['t_freq', [B, c.freqDim]], ['t_hidden', [B, D]], ['temb', [B, D]], ['temb_silu', [B, D]], ['timestep_proj', [B, 6 * D]]);
-    acts.push(['text_hidden', [B, L, D]], ['context', [B, L, D]], ['k_text', [B, L, D]], ['k_text_norm', [B, L, D]], ['v_text', [B, L, D]]);
+    acts.push(['text_hidden', [B, L, D]], ['context', [B, L, D]], ['k_text', [B, L, D]]);
+    // every block's cross-attention K and V, kept for the whole generation (block.ts crossAttentionKV)
+    for (let i = 0; i < c.layers; i++) acts.push([`blocks.${i}.attn2.k`, [B, L, D]], [`blocks.${i}.attn2.v`, [B, L, D]]);
     for (const n of ['n', 'q', 'k', 'v', 'q_norm', 'k_norm', 'attn']) acts.push([n, [B, N, D]]);
     acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
     f32.push(['rope_table', [N, c.headDim]]);
@@ -82,7 +84,8 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
   } else {
     acts.push(['encoder_hidden_states', [B, L, c.captionChannels]], ['x0', [B, N, D]], ['pos_embed', [S, D]], ['t_freq', [B, 256]]);
     for (const n of ['t_hidden', 'embedded_timestep', 'emb_silu']) acts.push([n, [B, D]]);
-    acts.push(['t6', [B, 6 * D]], ['cap_hidden', [B, L, D]], ['caption', [B, L, D]], ['k_text', [B, L, D]], ['v_text', [B, L, D]]);
+    acts.push(['t6', [B, 6 * D]], ['cap_hidden', [B, L, D]], ['caption', [B, L, D]]);
+    for (let i = 0; i < c.layers; i++) acts.push([`transformer_blocks.${i}.attn2.k`, [B, L, D]], [`transformer_blocks.${i}.attn2.v`, [B, L, D]]);
     for (const n of ['n', 'q', 'k', 'v', 'attn', 'x_temporal']) acts.push([n, [B, N, D]]);
     acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
     if (F > 1) acts.push(['temp_pos_embed', [F, D]], ['x_temporal_pos', [B, N, D]]);

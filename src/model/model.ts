@@ -79,6 +79,10 @@ export function resolveFolder(s: string): FolderSource | Promise<FolderSource> {
 interface Runner {
   key: string;
   plan: Plan;
+  /** What depends on the text alone (text embedder, cross-attention K/V): run before `plan` after the text is written; empty for DiT. */
+  prepare: Plan;
+  /** Whether `prepare` ran since the text was last written. */
+  prepared: boolean;
   alloc: Allocator;
   latents: Tensor;
   timestep: Tensor;
@@ -176,6 +180,7 @@ export class DiffusionModel {
     const alloc = new Allocator(this.gpu);
     try {
       const plan = new Plan(this.gpu, alloc);
+      const prepare = new Plan(this.gpu, alloc);
       const B = latentShape[0]!;
       const latents = alloc.tensor(latentShape, this.dtype, 'hidden_states');
       const timestep = alloc.tensor([B], 'f32', 'timestep');
@@ -185,15 +190,15 @@ export class DiffusionModel {
       const c = this.config;
       if (c.family === 'wan') {
         text = alloc.tensor(textShape!, this.dtype, 'encoder_hidden_states');
-        out = recordWan(plan, c, this.weights, { latents, timestep, text });
+        out = recordWan(plan, c, this.weights, { latents, timestep, text }, prepare);
       } else if (c.family === 'latte') {
         text = alloc.tensor(textShape!, this.dtype, 'encoder_hidden_states');
-        out = recordLatte(plan, c, this.weights, { latents, timestep, text });
+        out = recordLatte(plan, c, this.weights, { latents, timestep, text }, prepare);
       } else {
         labels = alloc.uploadU32(new Uint32Array(B), 'class_labels');
         out = recordDit(plan, c, this.weights, { latents, timestep, labels });
       }
-      const r: Runner = { key, plan, alloc, latents, timestep, text, labels, out };
+      const r: Runner = { key, plan, prepare, prepared: false, alloc, latents, timestep, text, labels, out };
       this.runners.set(key, r);
       return r;
     } catch (e) {
@@ -202,32 +207,57 @@ export class DiffusionModel {
     }
   }
 
-  /** Records (once per shape) and returns the plan that `forward` replays: for profiling. */
+  /**
+   * Records (once per shape) and returns the plan of one denoising step, for profiling: what
+   * `forward` replays after the text-only part (the prepare plan: text embedder and cross-attention
+   * K/V, run once per generation). That part is submitted here for `inputs`' text, so replaying the
+   * returned plan computes the forward of `inputs`.
+   */
   planFor(inputs: ForwardInputs): Plan {
     const v = this.validate(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
+    // queue order puts it before any later submit of r.plan; no tuning (it runs once)
+    if (!r.prepared && r.prepare.dispatches.length) {
+      const enc = this.gpu.device.createCommandEncoder({ label: `${this.name} prepare` });
+      r.prepare.encode(enc);
+      this.gpu.device.queue.submit([enc.finish()]);
+    }
+    r.prepared = true;
     return r.plan;
   }
 
   private writeInputs(r: Runner, inputs: ForwardInputs): void {
     writeTensor(this.gpu, r.latents, inputs.hidden_states.data);
     writeTensor(this.gpu, r.timestep, Float32Array.from(inputs.timestep));
-    if (r.text) writeTensor(this.gpu, r.text, inputs.encoder_hidden_states!.data);
+    if (r.text) {
+      writeTensor(this.gpu, r.text, inputs.encoder_hidden_states!.data);
+      r.prepared = false;
+    }
     if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, 0, Uint32Array.from(inputs.class_labels!));
+  }
+
+  /** Runs the runner's prepare plan when the text changed since it last ran. */
+  private async prepareText(r: Runner, where: string): Promise<void> {
+    if (r.prepared) return;
+    if (r.prepare.dispatches.length) await r.prepare.run(`${where} (text and cross-attention K/V)`);
+    r.prepared = true;
   }
 
   /**
    * For loops that keep their state on the GPU (src/sampler/generate.ts): validates `inputs`,
    * records the forward plan for their shapes (once), writes every input once, and returns the
-   * plan with its input and output tensors. Running or encoding `plan` computes `out` from what
-   * the input tensors hold then; the caller rewrites `hidden_states` / `timestep` between runs.
+   * plan with its input and output tensors. `prepare` (the text embedder and every block's
+   * cross-attention K/V: what depends on the text alone) must run once before `plan` is first run
+   * or encoded; then running or encoding `plan` computes `out` from what the input tensors hold;
+   * the caller rewrites `hidden_states` / `timestep` between runs (the text stays).
    */
-  resident(inputs: ForwardInputs): { plan: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
+  resident(inputs: ForwardInputs): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
     const v = this.validate(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
-    return { plan: r.plan, hidden_states: r.latents, timestep: r.timestep, out: r.out };
+    r.prepared = true; // the caller runs `prepare`
+    return { plan: r.plan, prepare: r.prepare, hidden_states: r.latents, timestep: r.timestep, out: r.out };
   }
 
   /**
@@ -244,6 +274,7 @@ export class DiffusionModel {
     const v = this.validate(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
+    await this.prepareText(r, `${this.name} forward`);
     await r.plan.run(`${this.name} forward`);
     const data = await readTensor(this.gpu, r.out);
     const shape = this.config.family === 'dit' ? [r.out.shape[0]!, r.out.shape[1]!, r.out.shape[2]!, r.out.shape[3]!] : r.out.shape;
@@ -259,6 +290,9 @@ export class DiffusionModel {
     const v = this.validate(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
+    const pre = await r.prepare.firstNonFinite(`${this.name} forward (replay)`);
+    r.prepared = true;
+    if (pre) return `layer ${describeDispatch(r.prepare, pre.index)}: value ${pre.value} at flat index ${pre.flatIndex} of ${pre.dispatch.output!.label}`;
     const hit = await r.plan.firstNonFinite(`${this.name} forward (replay)`);
     if (!hit) return null;
     return `layer ${describeDispatch(r.plan, hit.index)}: value ${hit.value} at flat index ${hit.flatIndex} of ${hit.dispatch.output!.label}`;

@@ -9,7 +9,7 @@ import { norm } from '../ops/norm.js';
 import { patchify, unpatchify } from '../ops/patchify.js';
 import { ropeTable } from '../ops/rope.js';
 import { timestepEmbedding } from '../ops/timestep.js';
-import { adaLnZeroBlock } from './block.js';
+import { adaLnZeroBlock, crossAttentionKV } from './block.js';
 import type { WanConfig } from './config.js';
 import { linear, Scratch, view } from './layers.js';
 import type { Weights } from './weights.js';
@@ -20,8 +20,12 @@ export interface WanInputs {
   text: Tensor; // [B, L, text_dim]
 }
 
-/** Records one forward pass; returns the output latent tensor [B, Cout, F, H, W]. */
-export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs): Tensor {
+/**
+ * Records one forward pass into `plan`, and what depends on the text alone (the text embedder and
+ * every block's cross-attention K/V) into `prepare`, which must run before `plan` whenever the
+ * text changes (once per generation). Returns the output latent tensor [B, Cout, F, H, W].
+ */
+export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, prepare: Plan): Tensor {
   const s = new Scratch(plan, w.dtype);
   const [B, , F, H, W] = io.latents.shape as [number, number, number, number, number];
   const [pt, ph, pw] = c.patch;
@@ -43,9 +47,10 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs): 
   const temb = linear(plan, t1, w.linear('condition_embedder.time_embedder.linear_2'), s.get('temb', [B, D])); // [B, D]
   const tembAct = silu(plan, { x: temb, out: s.get('temb_silu', [B, D]), layer: 'act_fn' });
   const tproj = linear(plan, tembAct, w.linear('condition_embedder.time_proj'), s.get('timestep_proj', [B, 6 * D])); // [B, 6D]
-  // text: Linear → GELU(tanh) → Linear over all L tokens (padding included, as diffusers does)
-  const c1 = linear(plan, io.text, w.linear('condition_embedder.text_embedder.linear_1'), s.get('text_hidden', [B, L, D]), 'gelu');
-  const ctx = linear(plan, c1, w.linear('condition_embedder.text_embedder.linear_2'), s.get('context', [B, L, D])); // [B, L, D]
+  // text (prepare plan): Linear → GELU(tanh) → Linear over all L tokens (padding included, as diffusers does)
+  prepare.layer = 'condition_embedder';
+  const c1 = linear(prepare, io.text, w.linear('condition_embedder.text_embedder.linear_1'), s.get('text_hidden', [B, L, D]), 'gelu');
+  const ctx = linear(prepare, c1, w.linear('condition_embedder.text_embedder.linear_2'), s.get('context', [B, L, D])); // [B, L, D]
 
   // RoPE cos/sin table for this grid, float64 on the host like diffusers, uploaded once
   plan.layer = '';
@@ -54,6 +59,7 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs): 
   // blocks: adaLN-Zero with q/k RMSNorm across heads, 3D RoPE, cross-attention to the text
   // (affine norm2 when cross_attn_norm), one eps for every norm; modulation = scale_shift_table + timestep_proj
   for (let i = 0; i < c.layers; i++) {
+    const kv = crossAttentionKV(prepare, s, w, { prefix: `blocks.${i}`, context: ctx, qkNormEps: c.eps }); // [B, L, D] each
     adaLnZeroBlock(plan, s, w, {
       prefix: `blocks.${i}`,
       x,
@@ -65,7 +71,7 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs): 
       names: { ffn: 'ffn', ffnNorm: 'norm3' },
       qkNormEps: c.eps,
       rope: table,
-      cross: { context: ctx, normEps: c.crossAttnNorm ? c.eps : undefined },
+      cross: { kv, normEps: c.crossAttnNorm ? c.eps : undefined },
     });
   }
 

@@ -7,7 +7,8 @@
 // scheduler's update (src/sampler/program.ts: a few linear combinations per step, coefficients
 // computed on the host in float64) are recorded once for the whole run as `lincomb` dispatches
 // and encoded after the forward in the same command buffer. Latents, the last sample and the
-// earlier model outputs stay in one f32 GPU buffer; the text embeddings are uploaded once; per
+// earlier model outputs stay in one f32 GPU buffer; the text embeddings are uploaded once, and
+// their projection and every block's cross-attention K/V computed once (the model's prepare plan); per
 // step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
 // read once at the end.
 import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.js';
@@ -257,8 +258,15 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
       try {
         if (i > 0) for (const ps of passes) writeTensor(gpu, ps.r.timestep, new Array(bb).fill(t));
         gpu.device.queue.writeBuffer(flag, 0, zero);
-        // The first step runs the forward on its own (the plan tunes its kernels before its first run).
-        if (i === 0) for (const { r } of passes) await r.plan.run(`${model.name} forward`);
+        // Once per generation: the text embedder and every block's cross-attention K/V (the prepare
+        // plan); the steps only read them. The first step runs the forward on its own (the plan
+        // tunes its kernels before its first run).
+        if (i === 0) {
+          for (const { r } of passes) {
+            if (r.prepare.dispatches.length) await r.prepare.run(`${model.name} text and cross-attention K/V`);
+            await r.plan.run(`${model.name} forward`);
+          }
+        }
         await withErrorScopes(gpu, `${where}: ${model.name} forward and ${program.className} update`, () => {
           const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
           if (i > 0) {
