@@ -9,4 +9,5 @@ export { kernelRegistry, variantKey, variantSource, compileCheck, invalidateKern
 export { setKernelSource, kernelSource } from './gpu/shader.js';
 export * from './profile/index.js';
 export { profileDecode, joinRuns } from './profile/decode.js';
+export { profilePipeline, stageRuns, joinStages, PIPELINE_STAGES, type PipelineStage, type StageProfile, type ProfiledGeneration, type ProfilePipelineOptions } from './profile/pipeline.js';
 import './ops/all.js';

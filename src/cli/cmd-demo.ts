@@ -1,109 +1,238 @@
-// `tessera demo` (npm run demo): the main job — generate a short clip with a preset
-// architecture (random weights, said plainly), profile one denoising step per kernel, and write
-// out/clip.gif, out/trace.json and out/profile.json.
+// `tessera demo` (npm run demo): the main job — a clip from a prompt through the WHOLE embedded pipeline
+// (tessera-shapes, models/tessera-shapes: UMT5 text encoder → WanTransformer3DModel denoising loop →
+// AutoencoderKLWan decode), every stage timed and profiled kernel by kernel (src/profile/pipeline.ts);
+// writes out/clip.mp4 (when ffmpeg is there), out/clip.gif, out/trace.json (Chrome/Perfetto, one track
+// per stage) and out/profile.json. `--preset NAME` runs the older random-weight preset demo instead.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
 import { writeFileAtomic } from '../io/node-write.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
+import { loadPipeline } from '../pipeline/pipeline.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
 import { randn } from '../random.js';
 import { generate } from '../sampler/generate.js';
 import { deviceCeiling } from '../profile/ceiling.js';
 import { profilePlan } from '../profile/profiler.js';
-import { chromeTrace, formatReport, profileJson } from '../profile/report.js';
-import { intInRange, UsageError } from './args.js';
+import { profilePipeline, stageRuns, type StageProfile } from '../profile/pipeline.js';
+import { chromeTrace, formatKernelTable, formatReport, kernelTable, profileJson } from '../profile/report.js';
+import { whichFfmpeg, findFfmpeg, writeMp4Ffmpeg, EncoderError } from '../video/ffmpeg.js';
+import { videoToFrames } from '../video/frames.js';
+import { intInRange, UsageError, type Parsed } from './args.js';
+import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import type { Command } from './main.js';
+import { checkPathFlags } from './paths.js';
 import { progressBar } from './progress.js';
 
 export const demoCommand: Command = {
   spec: {
     name: 'demo',
-    summary: 'generate a short clip on a preset (random weights), profile every kernel, write out/clip.gif, trace.json, profile.json',
+    summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
+    usage: 'tessera demo [--prompt P] [--seed S] [--steps N] [--guidance G] [--pipeline DIR] [--out DIR]\n       tessera demo --preset NAME [--steps N] ...   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {
-      preset: { type: 'choice', choices: presetNames(), help: 'architecture (random weights)', default: 'wan-tiny' },
-      steps: { type: 'int', help: 'denoising steps', default: 8 },
-      guidance: { type: 'number', help: 'classifier-free guidance scale', default: 5 },
-      shift: { type: 'number', help: 'flow-match shift (Wan)', default: 3 },
-      seed: { type: 'int', help: 'noise and weight seed', default: 0 },
-      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype', default: 'f32' },
+      preset: { type: 'choice', choices: presetNames(), help: 'run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled)' },
+      steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },
+      prompt: { type: 'string', arg: 'TEXT', help: `the prompt (default "${EMBEDDED_DEFAULTS.prompt}"; the embedded model knows "a {colour} {shape} moving {direction}")` },
+      'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default "")' },
+      pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes' },
+      guidance: { type: 'number', help: 'classifier-free guidance scale', default: EMBEDDED_DEFAULTS.guidance_scale },
+      shift: { type: 'number', help: 'flow-match shift (--preset Wan only)', default: 3 },
+      seed: { type: 'int', help: 'noise seed (and weight seed with --preset)', default: 0 },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype (--preset only; the pipeline runs as its weights and the adapter allow)' },
       out: { type: 'string', arg: 'DIR', help: 'output folder', default: 'out' },
-      repeats: { type: 'int', help: 'profiled repeats of one step', default: 3 },
+      repeats: { type: 'int', help: 'profiled repeats of the transformer step', default: 3 },
     },
   },
   async run(p) {
-    intInRange(p, 'steps', 1, 200);
-    intInRange(p, 'repeats', 1, 100);
-    const preset = getPreset(p.preset as string);
-    const gpu = await acquireGpu();
-    try {
-      console.log(`tessera demo — ${p.preset}: ${preset.about}`);
-      console.log('NOTE: the weights are RANDOM (seeded), not a trained checkpoint: the clip shows what the engine computes, not a meaningful video.');
-      console.log(`device: ${describeAdapter(gpu)}`);
-      const model = await loadRandomModel(preset.config, { gpu, dtype: p.dtype as DType, seed: p.seed as number, name: p.preset as string });
-      try {
-        const c = model.config;
-        const { frames, height, width } = preset.latent;
-        const B = 1;
-        const shape = c.family === 'dit' ? [B, c.inChannels, height, width] : [B, c.inChannels, frames, height, width];
-        const textDim = c.family === 'wan' ? c.textDim : c.family === 'latte' ? c.captionChannels : 0;
-        const L = preset.textLen ?? 8;
-        const text = textDim ? { data: randn(B * L * textDim, 11), shape: [B, L, textDim] } : undefined;
-        const neg = textDim ? { data: randn(B * L * textDim, 12), shape: [B, L, textDim] } : undefined;
-        const scheduler = c.family === 'wan' ? 'FlowMatchEulerDiscreteScheduler' : 'DDIMScheduler';
-        const bar = progressBar('denoising');
-        const t0 = performance.now();
-        const result = await generate(model, {
-          scheduler,
-          num_inference_steps: p.steps as number,
-          guidance_scale: p.guidance as number,
-          shift: c.family === 'wan' ? (p.shift as number) : undefined,
-          scheduler_config: c.family === 'wan' ? undefined : { clip_sample: false },
-          seed: p.seed as number,
-          shape,
-          encoder_hidden_states: text,
-          negative_encoder_hidden_states: neg,
-          class_labels: c.family === 'dit' ? [1] : undefined,
-          onStep: (s, n) => bar.update(s, n),
-        });
-        bar.done();
-        const genS = (performance.now() - t0) / 1000;
-        console.log(`generated latents [${result.latents.shape.join(',')}] in ${p.steps} steps: ${genS.toFixed(2)} s (${(genS / (p.steps as number)).toFixed(2)} s/step, CFG batch ${(p.guidance as number) > 1 ? 2 : 1})`);
-
-        // profile one denoising step: the same recorded plan the loop replayed
-        const cfgB = (p.guidance as number) > 1 ? 2 : 1;
-        const steps = { data: new Float32Array(cfgB * result.latents.data.length).fill(0.5), shape: [cfgB, ...shape.slice(1)] };
-        const plan = model.planFor({
-          hidden_states: steps,
-          timestep: new Array(cfgB).fill(500),
-          encoder_hidden_states: text && neg ? { data: Float32Array.from([...text.data, ...(cfgB === 2 ? neg.data : [])]), shape: [cfgB, L, textDim] } : undefined,
-          class_labels: c.family === 'dit' ? new Array(cfgB).fill(1) : undefined,
-        });
-        const ceiling = await deviceCeiling(gpu);
-        const run = await profilePlan(plan, { repeats: p.repeats as number, warmup: 1, residentBytes: model.weights.bytes });
-        console.log('');
-        console.log(formatReport(run, ceiling, { layerDepth: 1 }));
-
-        const dir = p.out as string;
-        if (!dir) throw new UsageError('--out must name a folder');
-        mkdirSync(dir, { recursive: true });
-        const per = result.latents.data.length / B;
-        const fr = latentsToFrames(result.latents.data.subarray(0, per), shape.slice(1), c.family, { upscale: 8 });
-        await Promise.all([
-          writeFileAtomic(join(dir, 'clip.gif'), encodeGif(fr.frames, fr.width, fr.height, { fps: 8 })),
-          writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(run)))),
-          writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify({ preset: p.preset, random_weights: true, generate_s: genS, steps: p.steps, ...profileJson(run, ceiling, { layerDepth: 1 }) }, null, 1))),
-        ]);
-        console.log('');
-        console.log(`wrote ${join(dir, 'clip.gif')} (${fr.frames.length} frames ${fr.width}×${fr.height}, latent→RGB preview map "${fr.map}"), ${join(dir, 'trace.json')}, ${join(dir, 'profile.json')}`);
-        console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
-        return 0;
-      } finally {
-        model.destroy();
-      }
-    } finally {
-      gpu.destroy();
+    if (p.preset !== undefined) {
+      for (const f of ['prompt', 'negative-prompt', 'pipeline'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
+      p.dtype ??= 'f32';
+      return presetDemo(p);
     }
+    return pipelineDemo(p);
   },
 };
+
+const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
+
+/** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */
+async function pipelineDemo(p: Parsed): Promise<number> {
+  if (p.dtype !== undefined) throw new UsageError('--dtype applies to --preset; the pipeline runs in f32 (its weights\' dtype)');
+  p.steps ??= EMBEDDED_DEFAULTS.num_inference_steps;
+  intInRange(p, 'steps', 1, 200);
+  intInRange(p, 'repeats', 1, 100);
+  const dir = p.out as string;
+  if (!dir) throw new UsageError('--out must name a folder');
+  const embedded = p.pipeline === undefined;
+  const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
+  if (!embedded) checkPathFlags(p);
+  const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
+  const t0 = performance.now();
+  console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${p.steps} denoising steps → VAE decode`);
+  if (embedded) {
+    const note = vocabularyNote(prompt);
+    if (note) console.log(note);
+  }
+  // ffmpeg is optional here: without it the demo writes the GIF and says how to get the MP4
+  let ffmpeg: ReturnType<typeof findFfmpeg> | undefined;
+  let noMp4 = '';
+  if (whichFfmpeg()) {
+    try {
+      ffmpeg = findFfmpeg();
+    } catch (e) {
+      if (!(e instanceof EncoderError)) throw e;
+      noMp4 = e.message;
+    }
+  } else noMp4 = 'no ffmpeg on the PATH, so no clip.mp4 (install it: apt-get install ffmpeg, or npm run setup)';
+  const pipe = await loadPipeline(pipelineDir);
+  try {
+    const loadMs = performance.now() - t0;
+    console.log(`device: ${describeAdapter(pipe.gpu)}`);
+    const { height, width, num_frames } = EMBEDDED_DEFAULTS;
+    const bar = progressBar('denoising');
+    const t1 = performance.now();
+    const prof = await profilePipeline(
+      pipe,
+      {
+        prompt,
+        negative_prompt: p['negative-prompt'] as string | undefined,
+        seed: p.seed as number,
+        height,
+        width,
+        num_frames,
+        num_inference_steps: p.steps as number,
+        guidance_scale: p.guidance as number,
+        onStep: (s, n) => bar.update(s, n),
+      },
+      { repeats: p.repeats as number, onStage: (s) => s === 'vae' && bar.done() },
+    );
+    bar.done();
+    const runMs = performance.now() - t1;
+    const video = prof.output.video!;
+    const ceiling = await deviceCeiling(pipe.gpu);
+    console.log('');
+    for (const s of prof.stages) {
+      console.log(`== ${s.name}: ${s.run.dispatches.length} dispatches profiled — ${s.covers}`);
+      console.log(formatKernelTable(kernelTable(s.run, ceiling)));
+      console.log('');
+    }
+    mkdirSync(dir, { recursive: true });
+    const clip = videoToFrames(video, 0);
+    const fps = 16;
+    const files: string[] = [];
+    const jobs: Promise<unknown>[] = [
+      writeFileAtomic(join(dir, 'clip.gif'), encodeGif(clip.frames, clip.width, clip.height, { fps })).then(() => files.push(`${join(dir, 'clip.gif')} (${clip.frames.length} frames ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`)),
+      writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` })))).then(() => files.push(`${join(dir, 'trace.json')} (Chrome trace: one track per stage)`)),
+      writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify(demoJson(p, prompt, pipelineDir, prof.stages, { loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape }, ceiling), null, 1))).then(() => files.push(`${join(dir, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`)),
+    ];
+    if (ffmpeg) jobs.push(writeMp4Ffmpeg(ffmpeg, join(dir, 'clip.mp4'), clip, { fps }).then((w) => files.push(`${join(dir, 'clip.mp4')} (${w.encoder}${w.padded ? `, padded to ${w.width}×${w.height}` : ''})`)));
+    await Promise.all(jobs);
+    console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
+    console.log('wall time per stage (this run):');
+    console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
+    for (const s of prof.stages) console.log(`  ${s.name.padEnd(38)}${ms(s.wallMs)}${s.stage === 'transformer' ? ` (${prof.output.timesteps.length} steps, ${ms(s.wallMs / prof.output.timesteps.length)}/step, first step compiles its kernels)` : ' (each dispatch timed)'}`);
+    console.log(`  total (text → video)                  ${ms(prof.totalMs)}`);
+    console.log(`  profiling one extra step              ${ms(prof.profileMs)} (not in the total)`);
+    console.log(`  whole command so far                  ${ms(loadMs + runMs)}`);
+    console.log('wrote:');
+    for (const f of files) console.log(`  ${f}`);
+    if (!ffmpeg) console.log(`  (no clip.mp4: ${noMp4})`);
+    console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
+    return 0;
+  } finally {
+    pipe.dispose();
+  }
+}
+
+/** out/profile.json of the pipeline demo. */
+function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[] }, ceiling: Awaited<ReturnType<typeof deviceCeiling>>) {
+  return {
+    command: 'tessera demo',
+    pipeline: pipelineDir,
+    prompt,
+    seed: p.seed,
+    num_inference_steps: p.steps,
+    guidance_scale: p.guidance,
+    latents_shape: t.latents,
+    video_shape: t.video,
+    wall_ms: { load: t.loadMs, ...Object.fromEntries(stages.map((s) => [s.stage, s.wallMs])), total: t.totalMs, profiled_extra_step: t.profileMs },
+    stages: stages.map((s) => ({ stage: s.stage, name: s.name, covers: s.covers, stage_wall_ms: s.wallMs, ...profileJson(s.run, ceiling, { layerDepth: 1 }) })),
+  };
+}
+
+async function presetDemo(p: Parsed): Promise<number> {
+  p.steps ??= 8;
+  intInRange(p, 'steps', 1, 200);
+  intInRange(p, 'repeats', 1, 100);
+  const preset = getPreset(p.preset as string);
+  const gpu = await acquireGpu();
+  try {
+    console.log(`tessera demo — ${p.preset}: ${preset.about}`);
+    console.log('NOTE: the weights are RANDOM (seeded), not a trained checkpoint: the clip shows what the engine computes, not a meaningful video.');
+    console.log(`device: ${describeAdapter(gpu)}`);
+    const model = await loadRandomModel(preset.config, { gpu, dtype: p.dtype as DType, seed: p.seed as number, name: p.preset as string });
+    try {
+      const c = model.config;
+      const { frames, height, width } = preset.latent;
+      const B = 1;
+      const shape = c.family === 'dit' ? [B, c.inChannels, height, width] : [B, c.inChannels, frames, height, width];
+      const textDim = c.family === 'wan' ? c.textDim : c.family === 'latte' ? c.captionChannels : 0;
+      const L = preset.textLen ?? 8;
+      const text = textDim ? { data: randn(B * L * textDim, 11), shape: [B, L, textDim] } : undefined;
+      const neg = textDim ? { data: randn(B * L * textDim, 12), shape: [B, L, textDim] } : undefined;
+      const scheduler = c.family === 'wan' ? 'FlowMatchEulerDiscreteScheduler' : 'DDIMScheduler';
+      const bar = progressBar('denoising');
+      const t0 = performance.now();
+      const result = await generate(model, {
+        scheduler,
+        num_inference_steps: p.steps as number,
+        guidance_scale: p.guidance as number,
+        shift: c.family === 'wan' ? (p.shift as number) : undefined,
+        scheduler_config: c.family === 'wan' ? undefined : { clip_sample: false },
+        seed: p.seed as number,
+        shape,
+        encoder_hidden_states: text,
+        negative_encoder_hidden_states: neg,
+        class_labels: c.family === 'dit' ? [1] : undefined,
+        onStep: (s, n) => bar.update(s, n),
+      });
+      bar.done();
+      const genS = (performance.now() - t0) / 1000;
+      console.log(`generated latents [${result.latents.shape.join(',')}] in ${p.steps} steps: ${genS.toFixed(2)} s (${(genS / (p.steps as number)).toFixed(2)} s/step, CFG batch ${(p.guidance as number) > 1 ? 2 : 1})`);
+
+      // profile one denoising step: the same recorded plan the loop replayed
+      const cfgB = (p.guidance as number) > 1 ? 2 : 1;
+      const steps = { data: new Float32Array(cfgB * result.latents.data.length).fill(0.5), shape: [cfgB, ...shape.slice(1)] };
+      const plan = model.planFor({
+        hidden_states: steps,
+        timestep: new Array(cfgB).fill(500),
+        encoder_hidden_states: text && neg ? { data: Float32Array.from([...text.data, ...(cfgB === 2 ? neg.data : [])]), shape: [cfgB, L, textDim] } : undefined,
+        class_labels: c.family === 'dit' ? new Array(cfgB).fill(1) : undefined,
+      });
+      const ceiling = await deviceCeiling(gpu);
+      const run = await profilePlan(plan, { repeats: p.repeats as number, warmup: 1, residentBytes: model.weights.bytes });
+      console.log('');
+      console.log(formatReport(run, ceiling, { layerDepth: 1 }));
+
+      const dir = p.out as string;
+      if (!dir) throw new UsageError('--out must name a folder');
+      mkdirSync(dir, { recursive: true });
+      const per = result.latents.data.length / B;
+      const fr = latentsToFrames(result.latents.data.subarray(0, per), shape.slice(1), c.family, { upscale: 8 });
+      await Promise.all([
+        writeFileAtomic(join(dir, 'clip.gif'), encodeGif(fr.frames, fr.width, fr.height, { fps: 8 })),
+        writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(run)))),
+        writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify({ preset: p.preset, random_weights: true, generate_s: genS, steps: p.steps, ...profileJson(run, ceiling, { layerDepth: 1 }) }, null, 1))),
+      ]);
+      console.log('');
+      console.log(`wrote ${join(dir, 'clip.gif')} (${fr.frames.length} frames ${fr.width}×${fr.height}, latent→RGB preview map "${fr.map}"), ${join(dir, 'trace.json')}, ${join(dir, 'profile.json')}`);
+      console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
+      return 0;
+    } finally {
+      model.destroy();
+    }
+  } finally {
+    gpu.destroy();
+  }
+}

@@ -11,6 +11,7 @@
 // A component saved as None is listed as [null, null] and is absent.
 import { acquireGpu, type Gpu } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
+import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
@@ -106,7 +107,10 @@ export function subFolder(folder: FolderSource, sub: string): FolderSource {
  * prompts, F32 [prompts, max_sequence_length, d_model]. The text encoder issue fills this slot.
  */
 export interface PromptEncoder {
-  encodePrompt(prompts: string[], opts: { max_sequence_length: number }): Promise<TensorData>;
+  /** `runPlan`: profiling hook (runs each recorded plan of the encode instead of `plan.run`; the prompts are encoded, not read from a cache). */
+  encodePrompt(prompts: string[], opts: { max_sequence_length: number; runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<TensorData>;
+  /** Drops recorded plans and cached embeddings after a kernel's source changed. */
+  resetPlans?(): void;
   dispose(): void;
 }
 
@@ -364,6 +368,16 @@ export class Pipeline {
       else out.video = pixels;
     }
     return out;
+  }
+
+  /**
+   * After a kernel's WGSL changed (invalidateKernel): drops every component's recorded plans (and the
+   * text encoder's cached embeddings), so the next generate() records them with the new pipelines.
+   * The VAE records its plans per decode and needs nothing.
+   */
+  resetPlans(): void {
+    this.transformer.resetPlans();
+    this.textEncoder?.resetPlans?.();
   }
 
   /** Frees the GPU memory of every component (and the device, when the pipeline acquired it). */

@@ -5,6 +5,7 @@
 import { acquireGpu, type Gpu } from '../gpu/device.js';
 import { openModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
+import type { Plan } from '../gpu/plan.js';
 import type { TensorData } from '../model/model.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
@@ -42,17 +43,21 @@ export class Umt5TextEncoder {
     return this.encoder.config.dModel;
   }
 
-  /** WanPipeline._get_t5_prompt_embeds(prompts, max_sequence_length). */
-  async encodePrompt(prompts: string[], opts: { max_sequence_length?: number } = {}): Promise<TensorData> {
+  /**
+   * WanPipeline._get_t5_prompt_embeds(prompts, max_sequence_length).
+   * `opts.runPlan` (profiling hook, Umt5Encoder.encode): every prompt runs through the encoder, the cache is
+   * not read (a profile must see the encoder's work), and the results refresh the cache.
+   */
+  async encodePrompt(prompts: string[], opts: { max_sequence_length?: number; runPlan?: (plan: Plan, where: string) => Promise<void> } = {}): Promise<TensorData> {
     const L = opts.max_sequence_length ?? DEFAULT_MAX_SEQUENCE_LENGTH;
     if (prompts.length < 1) throw new TypeError('encodePrompt: no prompts');
     for (const p of prompts) if (typeof p !== 'string') throw new TypeError(`prompt: expected a string, got ${typeof p}`);
     const D = this.dModel;
     const key = (p: string) => `${L}\u0000${p}`;
-    const missing = [...new Set(prompts.filter((p) => !this.cache.has(key(p))))];
+    const missing = [...new Set(prompts.filter((p) => opts.runPlan !== undefined || !this.cache.has(key(p))))];
     if (missing.length) {
       const t = this.tokenizer.tokenize(missing, L);
-      const y = await this.encoder.encode(t.ids, t.lengths, L);
+      const y = await this.encoder.encode(t.ids, t.lengths, L, { runPlan: opts.runPlan });
       this.encodedCount += missing.length;
       missing.forEach((p, i) => {
         this.cache.set(key(p), y.slice(i * L * D, (i + 1) * L * D));
@@ -68,6 +73,12 @@ export class Umt5TextEncoder {
       out.set(row, i * L * D);
     });
     return { data: out, shape: [prompts.length, L, D] };
+  }
+
+  /** After a kernel's source changed (invalidateKernel): drops the recorded plan and the cached embeddings (made by the old kernels). */
+  resetPlans(): void {
+    this.encoder.resetPlans();
+    this.cache.clear();
   }
 
   dispose(): void {

@@ -264,8 +264,11 @@ export class Umt5Encoder {
    * row at or past lengths[b] set to zero (WanPipeline._get_t5_prompt_embeds).
    * ids: [batch·seqLen] token ids; lengths: [batch] real tokens per row (1..seqLen).
    * Returns F32 [batch, seqLen, d_model]. @throws LimitError before any GPU work when it cannot fit.
+   * `opts.runPlan`: tessera's own profiling hook, as the VAE's DecodeOptions.runPlan — runs each recorded
+   * plan of the encode (the whole forward when resident; one per block and the final norm when streamed)
+   * instead of `plan.run`, e.g. `profilePlan(plan, { repeats: 1, warmup: 0 })` to time every dispatch.
    */
-  async encode(ids: Int32Array, lengths: readonly number[], seqLen: number): Promise<Float32Array> {
+  async encode(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> } = {}): Promise<Float32Array> {
     const B = lengths.length;
     if (B < 1 || ids.length !== B * seqLen) throw new TextEncoderError(`encode: ${ids.length} token ids for ${B} prompts of ${seqLen}`);
     for (const n of lengths) if (!Number.isInteger(n) || n < 1 || n > seqLen) throw new TextEncoderError(`encode: prompt length ${n} outside 1..${seqLen}`);
@@ -275,13 +278,14 @@ export class Umt5Encoder {
     writeTensor(this.gpu, s.x, x);
     this.gpu.device.queue.writeBuffer(s.keyLengths.buffer, 0, Uint32Array.from(lengths));
     const c = this.config;
+    const run = (plan: Plan, where: string) => (opts.runPlan ? opts.runPlan(plan, where) : plan.run(where));
     if (this.resident) {
       if (!s.plan) {
         s.plan = new Plan(this.gpu, s.alloc);
         this.resident.forEach((w, i) => this.recordLayer(s.plan!, i, w, s));
         this.recordFinal(s.plan, s);
       }
-      await s.plan.run('text encoder');
+      await run(s.plan, 'text encoder');
     } else {
       for (let i = 0; i < c.layers; i++) {
         const la = new Allocator(this.gpu);
@@ -289,7 +293,7 @@ export class Umt5Encoder {
           const w = await this.uploadLayer(i, la, p.ffnChunks);
           const plan = new Plan(this.gpu, la);
           this.recordLayer(plan, i, w, s);
-          await plan.run(`text encoder block ${i}`);
+          await run(plan, `text encoder block ${i}`);
           this.options.onProgress?.(i + 1, c.layers, `encoder.block.${i}`);
         } finally {
           la.destroyAll();
@@ -299,7 +303,7 @@ export class Umt5Encoder {
       try {
         const plan = new Plan(this.gpu, la);
         this.recordFinal(plan, s);
-        await plan.run('text encoder final norm');
+        await run(plan, 'text encoder final norm');
       } finally {
         la.destroyAll();
       }
@@ -307,6 +311,11 @@ export class Umt5Encoder {
     const y = await readTensor(this.gpu, s.out);
     for (let b = 0; b < B; b++) y.fill(0, (b * seqLen + lengths[b]!) * c.dModel, (b + 1) * seqLen * c.dModel);
     return y;
+  }
+
+  /** Drops the recorded plan (after a kernel's source changed: invalidateKernel), so the next encode records it with the new pipelines. */
+  resetPlans(): void {
+    if (this.acts) this.acts.plan = undefined;
   }
 
   /** Bytes held on the GPU (weights + activations). */

@@ -1,0 +1,161 @@
+// A whole pipeline call (prompt → text encoder → denoising loop → VAE decode → frames), timed stage by
+// stage and profiled kernel by kernel: what `tessera demo` and the browser profiler page show.
+// Browser-safe: no Node imports.
+//
+//   text_encoder  every dispatch of the real encode (UMT5EncoderModel, prompt and negative prompt),
+//                 timed as it runs (Umt5Encoder.encode's runPlan hook; one timed run, no warm-up)
+//   transformer   one denoising step (WanTransformer3DModel forward at the loop's batch, CFG included),
+//                 replayed after the loop with the run's text embeddings and final latents at its
+//                 middle timestep, timed over `repeats` (median); the loop itself runs unprofiled and
+//                 its wall time is reported
+//   vae           every dispatch of the real decode (AutoencoderKLWan), timed as it runs (profileDecode)
+import type { Plan } from '../gpu/plan.js';
+import { InputError, type TensorData } from '../model/model.js';
+import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
+import { PIPELINES } from '../pipeline/pipeline.js';
+import { postprocessSample } from '../video/frames.js';
+import { joinRuns, profileDecode } from './decode.js';
+import { profilePlan, type ProfileRun } from './profiler.js';
+
+/** The three stages, in the order they run. */
+export const PIPELINE_STAGES = ['text_encoder', 'transformer', 'vae'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+export interface StageProfile {
+  stage: PipelineStage;
+  /** Human label naming the component's class, e.g. "text encoder (UMT5EncoderModel)". */
+  name: string;
+  /** Wall time of the stage in the real run (ms): the encode, the whole denoising loop, the decode (profiling overhead included for the encode and decode). */
+  wallMs: number;
+  /** Per-dispatch GPU profile (see the file header for what each stage's profile covers). */
+  run: ProfileRun;
+  /** What `run` covers, in words. */
+  covers: string;
+}
+
+export interface ProfiledGeneration {
+  output: PipelineOutput;
+  /** Stages that ran, in order (text_encoder only when a prompt was given). */
+  stages: StageProfile[];
+  /** Wall time of encode + denoise + decode (ms), without the extra profiled transformer step. */
+  totalMs: number;
+  /** Wall time of the profiled replay of one transformer step (ms; not part of totalMs). */
+  profileMs: number;
+}
+
+export interface ProfilePipelineOptions {
+  /** Timed repeats of the transformer step (default 3), after one warm-up run. */
+  repeats?: number;
+  /** Ignore timestamp-query (wall clock per piece; tests of the fallback). */
+  forceWallClock?: boolean;
+  /** When a stage starts. */
+  onStage?: (stage: PipelineStage) => void;
+}
+
+const cat = (a: Float32Array, b: Float32Array): Float32Array => {
+  const o = new Float32Array(a.length + b.length);
+  o.set(a);
+  o.set(b, a.length);
+  return o;
+};
+
+/**
+ * Runs `pipe` on `o` (WanPipeline-style: `prompt`, seed/latents, sizes; output_type "np") and profiles
+ * all three stages. Returns diffusers' outputs (`video` [B, F, H, W, 3] in [0, 1], `latents`) and one
+ * StageProfile per stage.
+ * @throws InputError for a pipeline without a VAE or a non-Wan/Latte pipeline, and what Pipeline.generate
+ *   throws (sizes and the decode plan are checked before any GPU work).
+ */
+export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions, opts: ProfilePipelineOptions = {}): Promise<ProfiledGeneration> {
+  if (!pipe.vae) throw new InputError(`${pipe.name}: no VAE loaded, so there are no frames to profile a decode of`);
+  if (pipe.family === 'dit') throw new InputError(`${pipe.name}: profilePipeline runs text-to-video pipelines (WanPipeline, LattePipeline)`);
+  if (o.output_type === 'latent') throw new InputError('output_type: profilePipeline decodes (output_type "np")');
+  const forceWallClock = opts.forceWallClock ?? false;
+  const guidance = o.guidance_scale ?? PIPELINES[pipe.className].guidance_scale;
+  const cfg = guidance > 1;
+  const prompts = o.prompt === undefined ? undefined : typeof o.prompt === 'string' ? [o.prompt] : o.prompt;
+  const batch = prompts ? prompts.length : o.prompt_embeds?.shape[0];
+  if (batch === undefined) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
+  if (prompts && !pipe.textEncoder) throw new InputError(`prompt: ${pipe.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
+  // sizes and the decode plan, before any GPU work (Pipeline.generate repeats these checks)
+  const shape = o.latents?.shape ?? pipe.latentShape(batch, o);
+  pipe.vae.plan(shape);
+  const stages: StageProfile[] = [];
+  const textCls = pipe.modelIndex.components.get('text_encoder')?.className ?? 'text encoder';
+  const trCls = pipe.modelIndex.components.get('transformer')?.className ?? 'transformer';
+  const vaeCls = pipe.modelIndex.components.get('vae')?.className ?? 'VAE';
+
+  // 1. text encoder: the real encode, every dispatch timed
+  let pos = o.prompt_embeds;
+  let neg = o.negative_prompt_embeds;
+  if (prompts) {
+    opts.onStage?.('text_encoder');
+    const L = o.max_sequence_length ?? 512;
+    const runs: ProfileRun[] = [];
+    const runPlan = async (plan: Plan) => {
+      runs.push(await profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock }));
+    };
+    const t0 = performance.now();
+    pos = await pipe.textEncoder!.encodePrompt(prompts, { max_sequence_length: L, runPlan });
+    if (cfg && !neg) {
+      const n = o.negative_prompt ?? '';
+      const negs = typeof n === 'string' ? prompts.map(() => n) : n;
+      if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
+      neg = await pipe.textEncoder!.encodePrompt(negs, { max_sequence_length: L, runPlan });
+    }
+    const wallMs = performance.now() - t0;
+    stages.push({ stage: 'text_encoder', name: `text encoder (${textCls})`, wallMs, run: joinRuns(runs), covers: `the encode of ${prompts.length} prompt(s)${cfg ? ' and the negative prompt(s)' : ''} at max_sequence_length ${L}, every dispatch timed as it ran` });
+  }
+
+  // 2. the denoising loop, unprofiled (its wall time), then one step replayed and profiled
+  opts.onStage?.('transformer');
+  const t1 = performance.now();
+  const res = await pipe.generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined });
+  const loopMs = performance.now() - t1;
+  const tp = performance.now();
+  const B = res.latents.shape[0]!;
+  const mid = res.timesteps[Math.floor(res.timesteps.length / 2)] ?? res.timesteps[0]!;
+  const text = pos!;
+  const hidden: TensorData = cfg ? { data: cat(res.latents.data, res.latents.data), shape: [2 * B, ...res.latents.shape.slice(1)] } : res.latents;
+  const plan = pipe.transformer.planFor({
+    hidden_states: hidden,
+    timestep: new Array(hidden.shape[0]).fill(mid),
+    encoder_hidden_states: cfg ? { data: cat(text.data, neg!.data), shape: [2 * B, ...text.shape.slice(1)] } : text,
+  });
+  const stepRun = await profilePlan(plan, { repeats: opts.repeats ?? 3, warmup: 1, forceWallClock, residentBytes: pipe.transformer.weights.bytes });
+  const profileMs = performance.now() - tp;
+  stages.push({
+    stage: 'transformer',
+    name: `transformer (${trCls})`,
+    wallMs: loopMs,
+    run: stepRun,
+    covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for all ${res.timesteps.length} steps`,
+  });
+
+  // 3. the VAE decode, every dispatch timed as it ran
+  opts.onStage?.('vae');
+  const t2 = performance.now();
+  const dec = await profileDecode(pipe.vae, res.latents, { forceWallClock });
+  const video = postprocessSample(dec.sample);
+  const decodeMs = performance.now() - t2;
+  stages.push({ stage: 'vae', name: `VAE decode (${vaeCls})`, wallMs: decodeMs, run: dec.run, covers: `the decode of latents [${res.latents.shape.join(',')}] to ${video.shape.slice(1, 4).join('×')} frames, every dispatch timed as it ran` });
+
+  const totalMs = stages.reduce((a, s) => a + s.wallMs, 0);
+  return { output: { latents: res.latents, video, timesteps: res.timesteps }, stages, totalMs, profileMs };
+}
+
+/** The stages as chromeTrace's named runs: one track per stage, named by stage and component. */
+export function stageRuns(stages: readonly StageProfile[]): { name: string; run: ProfileRun }[] {
+  return stages.map((s) => ({ name: s.name, run: s.run }));
+}
+
+/** One ProfileRun of all stages end to end (for one timeline), and the dispatch range of each stage in it. */
+export function joinStages(stages: readonly StageProfile[]): { run: ProfileRun; ranges: { stage: PipelineStage; name: string; from: number; to: number }[] } {
+  const ranges: { stage: PipelineStage; name: string; from: number; to: number }[] = [];
+  let n = 0;
+  for (const s of stages) {
+    ranges.push({ stage: s.stage, name: s.name, from: n, to: n + s.run.dispatches.length });
+    n += s.run.dispatches.length;
+  }
+  return { run: joinRuns(stages.map((s) => s.run)), ranges };
+}
