@@ -19,6 +19,29 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/**
+ * The device handling every loader shares (loadModel, loadRandomModel, loadVae, loadTextEncoder,
+ * loadPipeline): runs `load` on `given` (the caller's device: never destroyed here) or on a device
+ * acquired for it, passed with `owned` true for the loaded object to keep and destroy; when `load`
+ * throws (a check before the upload, the upload itself), an acquired device is destroyed before
+ * the error propagates.
+ * @throws GpuUnavailableError (no adapter), or whatever `load` throws.
+ */
+export async function withLoadGpu<T>(given: Gpu | undefined, load: (gpu: Gpu, owned: boolean) => Promise<T>): Promise<T> {
+  const gpu = given ?? (await acquireGpu());
+  try {
+    return await load(gpu, !given);
+  } catch (e) {
+    if (!given) gpu.destroy();
+    throw e;
+  }
+}
+
+/** Refuses f16 storage on an adapter without shader-f16 (InputError; before any upload). */
+export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
+  if (dtype === 'f16' && !gpu.f16) throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
+}
+
 /** A named input tensor (f32 data in diffusers' layout). */
 /** A host tensor: f32 values in row-major (C) order; `data.length` is the product of `shape`. */
 export interface TensorData {
@@ -356,33 +379,25 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
     const config = parseConfig(folder.config);
     const want = expectedKeys(config);
     checkKeys(folder.name, folder.tensors, want);
-    const gpu = opts.gpu ?? (await acquireGpu());
-    // Default: keep F16 checkpoints in f16 where the adapter can; everything else (F32, and BF16,
-    // whose range f16 cannot hold) in f32.
-    const allF16 = [...want.keys()].every((k) => folder.tensors.get(k)!.dtype === 'F16');
-    const dtype: DType = opts.dtype ?? (allF16 && gpu.f16 ? 'f16' : 'f32');
-    if (dtype === 'f16' && !gpu.f16) {
-      if (!opts.gpu) gpu.destroy();
-      throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
-    }
-    try {
+    return await withLoadGpu(opts.gpu, async (gpu, owned) => {
+      // Default: keep F16 checkpoints in f16 where the adapter can; everything else (F32, and BF16,
+      // whose range f16 cannot hold) in f32.
+      const allF16 = [...want.keys()].every((k) => folder.tensors.get(k)!.dtype === 'F16');
+      const dtype: DType = opts.dtype ?? (allF16 && gpu.f16 ? 'f16' : 'f32');
+      checkDtypeOnAdapter(gpu, dtype);
       checkWeightsFit(config, dtype, gpu.limits, { maxMemory: opts.maxMemory, f16: gpu.f16 });
       opts.preflight?.(config, gpu, dtype);
-    } catch (e) {
-      if (!opts.gpu) gpu.destroy();
-      throw e;
-    }
-    const alloc = new Allocator(gpu);
-    try {
-      const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress);
-      const model = new DiffusionModel(folder.name, config, gpu, weights, alloc, !opts.gpu);
-      model.maxMemory = opts.maxMemory;
-      return model;
-    } catch (e) {
-      alloc.destroyAll();
-      if (!opts.gpu) gpu.destroy();
-      throw e;
-    }
+      const alloc = new Allocator(gpu);
+      try {
+        const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress);
+        const model = new DiffusionModel(folder.name, config, gpu, weights, alloc, owned);
+        model.maxMemory = opts.maxMemory;
+        return model;
+      } catch (e) {
+        alloc.destroyAll();
+        throw e;
+      }
+    });
   } finally {
     if (!isModelFolder(source)) await folder.close();
   }

@@ -1,11 +1,10 @@
 // Named architectures at their real sizes (random weights, for benchmarks and the demo), and a
 // loader that puts seeded random weights straight onto the GPU without any file.
 import type { Gpu } from '../gpu/device.js';
-import { acquireGpu } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import { randn } from '../random.js';
 import { parseConfig, type ModelConfig } from './config.js';
-import { DiffusionModel, InputError } from './model.js';
+import { checkDtypeOnAdapter, DiffusionModel, InputError, withLoadGpu } from './model.js';
 import { checkWeightsFit } from './memory.js';
 import { expectedKeys, uploadWeights } from './weights.js';
 
@@ -75,37 +74,32 @@ function initScale(key: string, shape: number[]): { scale: number; offset: numbe
 export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number } = {}): Promise<DiffusionModel> {
   const cfg: ModelConfig = parseConfig(config);
   const want = expectedKeys(cfg);
-  const gpu = opts.gpu ?? (await acquireGpu());
   const dtype = opts.dtype ?? 'f32';
-  try {
-    if (dtype === 'f16' && !gpu.f16) throw new InputError('--dtype f16 needs the adapter feature shader-f16, which this adapter lacks: use --dtype f32');
+  return withLoadGpu(opts.gpu, async (gpu, owned) => {
+    checkDtypeOnAdapter(gpu, dtype);
     checkWeightsFit(cfg, dtype, gpu.limits, { maxMemory: opts.maxMemory, f16: gpu.f16 });
-  } catch (e) {
-    if (!opts.gpu) gpu.destroy();
-    throw e;
-  }
-  const alloc = new Allocator(gpu);
-  let seed = opts.seed ?? 0;
-  try {
-    const weights = await uploadWeights(
-      alloc,
-      want,
-      async (key) => {
-        const shape = want.get(key)!;
-        const n = shape.reduce((a, b) => a * b, 1);
-        const { scale, offset } = initScale(key, shape);
-        const d = randn(n, ++seed * 7919, scale);
-        if (offset) for (let i = 0; i < n; i++) d[i]! += offset;
-        return d;
-      },
-      dtype,
-    );
-    const model = new DiffusionModel(opts.name ?? `random ${cfg.family}`, cfg, gpu, weights, alloc, !opts.gpu);
-    model.maxMemory = opts.maxMemory;
-    return model;
-  } catch (e) {
-    alloc.destroyAll();
-    if (!opts.gpu) gpu.destroy();
-    throw e;
-  }
+    const alloc = new Allocator(gpu);
+    let seed = opts.seed ?? 0;
+    try {
+      const weights = await uploadWeights(
+        alloc,
+        want,
+        async (key) => {
+          const shape = want.get(key)!;
+          const n = shape.reduce((a, b) => a * b, 1);
+          const { scale, offset } = initScale(key, shape);
+          const d = randn(n, ++seed * 7919, scale);
+          if (offset) for (let i = 0; i < n; i++) d[i]! += offset;
+          return d;
+        },
+        dtype,
+      );
+      const model = new DiffusionModel(opts.name ?? `random ${cfg.family}`, cfg, gpu, weights, alloc, owned);
+      model.maxMemory = opts.maxMemory;
+      return model;
+    } catch (e) {
+      alloc.destroyAll();
+      throw e;
+    }
+  });
 }

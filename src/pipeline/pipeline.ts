@@ -9,13 +9,13 @@
 //   scheduler/                 scheduler_config.json                                (src/sampler)
 //   text_encoder/, tokenizer/  read by the text encoder (slots `textEncoder`, `tokenizer`)
 // A component saved as None is listed as [null, null] and is absent.
-import { acquireGpu, type Gpu } from '../gpu/device.js';
+import type { Gpu } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
-import { InputError, loadModel, resolveFolder, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { InputError, loadModel, resolveFolder, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
@@ -450,37 +450,37 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   }
   const variantOf = (sub: string) => (withVariant.has(sub) ? { variant: opts.variant } : {});
 
-  const gpu = opts.gpu ?? (await acquireGpu());
-  let transformer: DiffusionModel | undefined;
-  let vae: Vae | undefined;
-  let textEncoder: PromptEncoder | undefined;
-  try {
-    transformer = await loadModel(subFolder(folder, 'transformer'), {
-      gpu,
-      dtype: opts.dtype,
-      maxMemory: opts.maxMemory,
-      preflight: opts.preflight,
-      ...variantOf('transformer'),
-      onProgress: opts.onProgress && ((d, t) => opts.onProgress!('transformer', d, t)),
-    });
-    if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
-    if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, ...variantOf('vae') });
-    if (te && opts.textEncoder !== false) {
-      if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
-      if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
-      textEncoder = await loadTextEncoder(
-        { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
-        { ...(typeof opts.textEncoder === 'object' ? opts.textEncoder : {}), ...variantOf('text_encoder'), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
-      );
+  return withLoadGpu(opts.gpu, async (gpu, owned) => {
+    let transformer: DiffusionModel | undefined;
+    let vae: Vae | undefined;
+    let textEncoder: PromptEncoder | undefined;
+    try {
+      transformer = await loadModel(subFolder(folder, 'transformer'), {
+        gpu,
+        dtype: opts.dtype,
+        maxMemory: opts.maxMemory,
+        preflight: opts.preflight,
+        ...variantOf('transformer'),
+        onProgress: opts.onProgress && ((d, t) => opts.onProgress!('transformer', d, t)),
+      });
+      if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
+      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, ...variantOf('vae') });
+      if (te && opts.textEncoder !== false) {
+        if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
+        if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
+        textEncoder = await loadTextEncoder(
+          { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
+          { ...(typeof opts.textEncoder === 'object' ? opts.textEncoder : {}), ...variantOf('text_encoder'), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
+        );
+      }
+      const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, owned);
+      pipe.textEncoder = textEncoder;
+      return pipe;
+    } catch (e) {
+      textEncoder?.dispose();
+      vae?.dispose();
+      transformer?.destroy();
+      throw e;
     }
-    const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, !opts.gpu);
-    pipe.textEncoder = textEncoder;
-    return pipe;
-  } catch (e) {
-    textEncoder?.dispose();
-    vae?.dispose();
-    transformer?.destroy();
-    if (!opts.gpu) gpu.destroy();
-    throw e;
-  }
+  });
 }

@@ -2,11 +2,11 @@
 // UMT5EncoderModel → zero past each prompt's length (_get_t5_prompt_embeds), with a cache so the
 // same prompt at the same length is encoded once per encoder (CFG's "" negative prompt, repeated
 // calls of generate()).
-import { acquireGpu, type Gpu } from '../gpu/device.js';
+import type { Gpu } from '../gpu/device.js';
 import { openModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
-import type { TensorData } from '../model/model.js';
+import { withLoadGpu, type TensorData } from '../model/model.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
 import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
@@ -98,15 +98,11 @@ export class Umt5TextEncoder {
 export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEncoder: FolderSource }, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
-  let gpu: Gpu | undefined;
   try {
     const config = parseUmt5Config(folder.config);
-    gpu = opts.gpu ?? (await acquireGpu());
-    const encoder = await Umt5Encoder.load(folder, config, gpu, opts, [2, DEFAULT_MAX_SEQUENCE_LENGTH]);
-    return new Umt5TextEncoder(tokenizer, encoder, !opts.gpu, opts.cacheSize);
+    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, opts, [2, DEFAULT_MAX_SEQUENCE_LENGTH]), owned, opts.cacheSize));
   } catch (e) {
     await folder.close();
-    if (gpu && !opts.gpu) gpu.destroy();
     throw e;
   }
 }

@@ -8,12 +8,11 @@
 // Output: the decoder's `sample`, F32 in diffusers' layout; Wan's is clamped to [-1, 1]
 // (AutoencoderKLWan._decode); AutoencoderKL's is not (pipelines clamp when post-processing).
 import type { Gpu } from '../gpu/device.js';
-import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
-import { InputError, resolveFolder, type TensorData } from '../model/model.js';
+import { checkDtypeOnAdapter, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, planDecode, type DecodePlanSummary } from './decoder.js';
@@ -137,28 +136,19 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
   try {
     const config = parseVaeConfig(folder.config);
     const want = vaeDecoderKeys(config);
-    const gpu = opts.gpu ?? (await acquireGpu());
-    let dtype: DType = opts.dtype ?? 'f32';
-    if (config.kind === 'kl' && config.forceUpcast) dtype = 'f32';
-    if (dtype === 'f16' && !gpu.f16) {
-      if (!opts.gpu) gpu.destroy();
-      throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
-    }
-    try {
+    return await withLoadGpu(opts.gpu, async (gpu, owned) => {
+      const dtype: DType = config.kind === 'kl' && config.forceUpcast ? 'f32' : (opts.dtype ?? 'f32');
+      checkDtypeOnAdapter(gpu, dtype);
       opts.preflight?.(config, gpu, dtype);
-    } catch (e) {
-      if (!opts.gpu) gpu.destroy();
-      throw e;
-    }
-    const alloc = new Allocator(gpu);
-    try {
-      const weights = await loadVaeWeights(alloc, folder, config, want, dtype, opts.onProgress);
-      return new LoadedVae(config, gpu, dtype, weights, alloc, !opts.gpu);
-    } catch (e) {
-      alloc.destroyAll();
-      if (!opts.gpu) gpu.destroy();
-      throw e;
-    }
+      const alloc = new Allocator(gpu);
+      try {
+        const weights = await loadVaeWeights(alloc, folder, config, want, dtype, opts.onProgress);
+        return new LoadedVae(config, gpu, dtype, weights, alloc, owned);
+      } catch (e) {
+        alloc.destroyAll();
+        throw e;
+      }
+    });
   } finally {
     if (!isModelFolder(source)) await folder.close();
   }
