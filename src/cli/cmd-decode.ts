@@ -1,14 +1,10 @@
 // `tessera decode`: latents → pixels with a diffusers VAE folder (AutoencoderKLWan or AutoencoderKL).
-import { checkPathFlags } from './paths.js';
-import { readInputs } from '../io/inputs.js';
-import { writeOutputAtomic } from '../io/node-write.js';
 import { InputError } from '../model/model.js';
 import type { DType } from '../gpu/tensor.js';
-import { NumericsError } from '../sampler/generate.js';
 import { loadVae } from '../vae/vae.js';
 import { planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
-import { checkOutputPath } from './outputs.js';
+import { commandInputs, writeSample } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
 
 export const decodeCommand: Command = {
@@ -26,9 +22,7 @@ export const decodeCommand: Command = {
   },
   async run(p) {
     const file = p.inputs as string;
-    checkOutputPath('out', p.out as string);
-    checkPathFlags(p);
-    const inputs = await readInputs(file);
+    const inputs = await commandInputs(p);
     checkNames(file, inputs, ['latents'], ['latents']);
     const latents = floatInput(file, inputs, 'latents');
     const vae = await loadVae(p.vae as string, {
@@ -46,11 +40,8 @@ export const decodeCommand: Command = {
     });
     try {
       const out = await vae.decode(latents);
-      for (let i = 0; i < out.data.length; i++) {
-        if (!Number.isFinite(out.data[i]!)) throw new NumericsError(`the decoder produced a non-finite value (${out.data[i]}) at flat index ${i} of "sample"${vae.dtype === 'f16' ? ' (f16 overflow? try --dtype f32)' : ''}`);
-      }
-      await writeOutputAtomic(p.out as string, [{ name: 'sample', shape: out.shape, data: out.data }]);
-      console.error(`wrote ${p.out}: sample [${out.shape.join(',')}] (${vae.config.raw['_class_name']}, ${vae.dtype}, ${vae.lastStats!.seconds.toFixed(2)} s, ${vae.lastStats!.bands} row band${vae.lastStats!.bands > 1 ? 's' : ''})`);
+      const s = vae.lastStats!;
+      await writeSample(p.out as string, out, { producer: 'the decoder', f16: vae.dtype === 'f16', about: `${vae.config.raw['_class_name']}, ${vae.dtype}, ${s.seconds.toFixed(2)} s, ${s.bands} row band${s.bands > 1 ? 's' : ''}` });
       return 0;
     } finally {
       vae.dispose();

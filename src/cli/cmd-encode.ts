@@ -1,12 +1,11 @@
 // `tessera encode`: WanPipeline's prompt embeddings (tokenizer + UMT5 text encoder) on WebGPU.
-import { checkPathFlags } from './paths.js';
 import { join } from 'node:path';
 import { nodeFolder } from '../io/node-source.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder } from '../text/prompt-encoder.js';
 import { intInRange } from './args.js';
 import type { Command } from './main.js';
-import { checkOutputPath, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { commandInputs, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 
 export const encodeCommand: Command = {
   spec: {
@@ -24,9 +23,8 @@ export const encodeCommand: Command = {
     },
   },
   async run(p) {
-    checkOutputPath('out', p.out as string);
     const L = intInRange(p, 'max-sequence-length', 1, 65536);
-    checkPathFlags(p);
+    await commandInputs(p); // no --inputs: the output and --pipeline checks
     const dir = p.pipeline as string;
     const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
     const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream });

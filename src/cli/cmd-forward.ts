@@ -1,13 +1,10 @@
 // `tessera forward`: one forward pass of a diffusers transformer on inputs from a safetensors file.
-import { checkPathFlags } from './paths.js';
-import { readInputs } from '../io/inputs.js';
-import { writeOutputAtomic } from '../io/node-write.js';
 import { loadModel, InputError, type ForwardInputs } from '../model/model.js';
 import type { DType } from '../gpu/tensor.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
-import { locate, NumericsError } from '../sampler/generate.js';
+import { locate } from '../sampler/generate.js';
 import type { Command } from './main.js';
-import { checkOutputPath, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
 import { checkNames, floatInput, INPUT_NAMES, intInput } from './model-inputs.js';
 
 export const forwardCommand: Command = {
@@ -26,10 +23,8 @@ export const forwardCommand: Command = {
   },
   async run(p) {
     const file = p.inputs as string;
-    checkOutputPath('out', p.out as string);
     const budget = maxMemory(p);
-    checkPathFlags(p);
-    const inputs = await readInputs(file);
+    const inputs = await commandInputs(p);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
@@ -55,14 +50,7 @@ export const forwardCommand: Command = {
       if (model.family === 'dit') fi.class_labels = intInput(file, inputs, 'class_labels');
       else fi.encoder_hidden_states = floatInput(file, inputs, 'encoder_hidden_states');
       const out = await model.forward(fi);
-      for (let i = 0; i < out.data.length; i++) {
-        if (!Number.isFinite(out.data[i]!)) {
-          const where = await locate(model, fi);
-          throw new NumericsError(`the forward pass produced a non-finite value (${out.data[i]}) at flat index ${i} of "sample"; ${where}${model.dtype === 'f16' ? ' (f16 overflow? try --dtype f32)' : ''}`);
-        }
-      }
-      await writeOutputAtomic(p.out as string, [{ name: 'sample', shape: out.shape, data: out.data }]);
-      console.error(`wrote ${p.out}: sample [${out.shape.join(',')}] (${model.describe()})`);
+      await writeSample(p.out as string, out, { producer: 'the forward pass', f16: model.dtype === 'f16', about: model.describe(), where: () => locate(model, fi) });
       return 0;
     } finally {
       model.destroy();

@@ -1,13 +1,11 @@
 // `tessera generate`: the denoising loop on a diffusers model folder, latents out (before the VAE).
-import { checkPathFlags } from './paths.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { readInputs } from '../io/inputs.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { InputError, loadModel } from '../model/model.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
-import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { runPipelineGenerate } from './generate-pipeline.js';
 import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
@@ -108,8 +106,7 @@ export const generateCommand: Command = {
     if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width (and --frames for video models)');
     const media = planMedia(p, { out: p.out as string });
     const budget = maxMemory(p);
-    checkPathFlags(p);
-    const inputs = p.inputs ? await readInputs(p.inputs as string) : new Map();
+    const inputs = await commandInputs(p, { outChecked: true });
     checkSeedVsLatents(p, inputs);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,

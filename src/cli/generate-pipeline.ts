@@ -2,8 +2,6 @@
 // from the inputs file (or a prompt, once the pipeline has a text encoder), the folder's
 // scheduler, the denoising loop, and the VAE decode; writes `latents` and `video` (Wan/Latte,
 // [B,F,H,W,3] in [0,1]) or `images` (DiT, [B,H,W,3]) plus the picture outputs (media.ts).
-import { checkPathFlags } from './paths.js';
-import { readInputs, type InputTensor } from '../io/inputs.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
@@ -11,7 +9,7 @@ import type { DType } from '../gpu/tensor.js';
 import { UsageError, type Parsed } from './args.js';
 import { planMedia, writeMedia } from './media.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
-import { deviceLossHook, maxMemory } from './outputs.js';
+import { commandInputs, deviceLossHook, maxMemory } from './outputs.js';
 import { progressBar } from './progress.js';
 
 export async function runPipelineGenerate(p: Parsed): Promise<number> {
@@ -21,8 +19,7 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
   if (p['class-label'] !== undefined && p.inputs) throw new UsageError('--class-label is for seeded runs without an inputs file');
   const media = planMedia(p, { out: p.out as string });
   const budget = maxMemory(p);
-  checkPathFlags(p);
-  const inputs: Map<string, InputTensor> = p.inputs ? await readInputs(p.inputs as string) : new Map();
+  const inputs = await commandInputs(p, { outChecked: true });
   checkSeedVsLatents(p, inputs);
   const guidanceGiven = p.guidance as number | undefined;
 
