@@ -19,6 +19,7 @@ import { attention } from '../ops/attention.js';
 import { norm } from '../ops/norm.js';
 import { rope } from '../ops/rope.js';
 import { linear, linearGatedResidual, type Scratch, view } from './layers.js';
+import { qkvProjection } from './qkv.js';
 import type { Weights } from './weights.js';
 
 export interface AdaLnZeroBlockArgs {
@@ -90,9 +91,6 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
   plan.layer = p;
   const v3 = (t: Tensor) => view(t, [seqs, len, D]); // [B, T, D] scratch as attention sequences
   const n = v3(s.get('n', [B, a.tokens, D]));
-  const q = s.get('q', [B, a.tokens, D]);
-  const k = s.get('k', [B, a.tokens, D]);
-  const v = s.get('v', [B, a.tokens, D]);
   const out = s.get('attn', [B, a.tokens, D]);
   const heads = { heads: a.heads, headDim: a.headDim };
   const mod = 'table' in a.modulation
@@ -112,15 +110,14 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
 
   // self-attention: x += gate_msa ⊙ to_out(attn(q, k, v)) of LN(x)·(1 + scale_msa) + shift_msa
   norm(plan, { x: a.x, out: n, eps: a.eps.attn, modulate: { mod, stride: 6 * D, shiftOffset: row(0), scaleOffset: row(1) }, tokens: a.tokens, layer: 'norm1' });
-  linear(plan, n, w.linear(`${p}.attn1.to_q`), v3(q));
-  linear(plan, n, w.linear(`${p}.attn1.to_k`), v3(k));
-  linear(plan, n, w.linear(`${p}.attn1.to_v`), v3(v));
-  const [qs, ks] = qkNorm('attn1', v3(q), v3(k), 'k_norm', [B, a.tokens, D]);
+  // q|k|v in one GEMM (weights stacked at load), as three planes of scratch `qkv` [seqs, len, D] each
+  const [q, k, v] = qkvProjection(plan, s, w, `${p}.attn1`, n);
+  const [qs, ks] = qkNorm('attn1', q, k, 'k_norm', [B, a.tokens, D]);
   if (a.rope) {
     rope(plan, { x: qs, table: a.rope, ...heads, layer: 'attn1.rope_q' });
     rope(plan, { x: ks, table: a.rope, ...heads, layer: 'attn1.rope_k' });
   }
-  attention(plan, { q: qs, k: ks, v: v3(v), out: v3(out), ...heads, layer: 'attn1' });
+  attention(plan, { q: qs, k: ks, v, out: v3(out), ...heads, layer: 'attn1' });
   linearGatedResidual(plan, v3(out), w.linear(`${p}.attn1.to_out.0`), a.x, gate(2));
 
   // cross-attention: x += to_out(attn(q of norm2(x), k/v of the context)); all rows of item b attend to context b
@@ -134,6 +131,7 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
     if (kc.shape.length !== 3 || kc.shape[0] !== B || kc.shape[2] !== D || vc.shape.join() !== kc.shape.join()) {
       throw new Error(`${p}: cross-attention K/V ${kc.label} [${kc.shape}] / ${vc.label} [${vc.shape}] must both be [${B}, L, ${D}]`);
     }
+    const q = s.get('q', [B, a.tokens, D]);
     linear(plan, xin, w.linear(`${p}.attn2.to_q`), q);
     let qc = q;
     if (a.qkNormEps !== undefined) {

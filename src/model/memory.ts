@@ -5,7 +5,7 @@
 // the adapter's limits (and an optional budget) and refuses with the numbers and a suggestion.
 import { bytesPer, fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import type { ModelConfig } from './config.js';
-import { expectedKeys } from './weights.js';
+import { expectedKeys, qkvGroups } from './weights.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated. */
 export class LimitError extends Error {
@@ -31,7 +31,17 @@ export function estimateWeights(c: ModelConfig, dtype: DType): { bytes: number; 
   let bytes = 0;
   let largest = 0;
   let largestName = '';
-  for (const [k, s] of expectedKeys(c)) {
+  // fused self-attention projections (weights.ts qkvGroups): one buffer for q, k and v
+  const keys = expectedKeys(c);
+  for (const a of qkvGroups(keys)) {
+    for (const part of ['weight', 'bias']) {
+      const s = keys.get(`${a}.to_q.${part}`);
+      if (!s) continue;
+      for (const k of ['to_q', 'to_k', 'to_v']) keys.delete(`${a}.${k}.${part}`);
+      keys.set(`${a}.to_qkv.${part}`, [3 * s[0]!, ...s.slice(1)]);
+    }
+  }
+  for (const [k, s] of keys) {
     const b = granule(storageBytes(prod(s), dtype));
     bytes += b;
     if (b > largest) [largest, largestName] = [b, `weight ${k} [${s.join(',')}]`];
@@ -64,20 +74,29 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
     ['sample', [B, c.outChannels, F, H, W]],
   ];
   const f32: [string, number[]][] = [['timestep', [B]]]; // always f32 (or u32) whatever the dtype
+  // self-attention q|k|v: three planes of one buffer, each padded to the largest offset alignment
+  // WebGPU allows (256 bytes; model/qkv.ts), or three buffers where the weights are not fused or
+  // the planes together exceed a binding; counted as three entries either way, so the largest
+  // tensor that must fit one binding is a plane
+  const align = 256 / bytesPer(dtype);
+  const fusedQkv = qkvGroups(expectedKeys(c)).length > 0;
+  const qkvActs: [string, number[]][] = ['q', 'k', 'v'].map((n) => (fusedQkv ? [`qkv (${n} plane)`, [Math.ceil((B * N * D) / align) * align]] : [`${n}_proj`, [B * N * D]]));
   let dispatches: number;
   if (c.family === 'wan') {
     acts.push(['encoder_hidden_states', [B, L, c.textDim]], ['t_freq', [B, c.freqDim]], ['t_hidden', [B, D]], ['temb', [B, D]], ['temb_silu', [B, D]], ['timestep_proj', [B, 6 * D]]);
     acts.push(['text_hidden', [B, L, D]], ['context', [B, L, D]], ['k_text', [B, L, D]]);
     // every block's cross-attention K and V, kept for the whole generation (block.ts crossAttentionKV)
     for (let i = 0; i < c.layers; i++) acts.push([`blocks.${i}.attn2.k`, [B, L, D]], [`blocks.${i}.attn2.v`, [B, L, D]]);
-    for (const n of ['n', 'q', 'k', 'v', 'q_norm', 'k_norm', 'attn']) acts.push([n, [B, N, D]]);
+    for (const n of ['n', 'q', 'q_norm', 'k_norm', 'attn']) acts.push([n, [B, N, D]]);
+    acts.push(...qkvActs);
     acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
     f32.push(['rope_table', [N, c.headDim]]);
     dispatches = 10 + 22 * c.layers;
   } else if (c.family === 'dit') {
     acts.push(['x0', [B, N, D]], ['pos_embed', [N, D]], ['t_freq', [B, 256]]);
     for (const n of ['t_hidden', 'temb', 'class_emb', 'cond', 'cond0', 'cond_silu']) acts.push([n, [B, D]]);
-    for (const n of ['n', 'q', 'k', 'v', 'attn']) acts.push([n, [B, N, D]]);
+    for (const n of ['n', 'attn']) acts.push([n, [B, N, D]]);
+    acts.push(...qkvActs);
     acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
     f32.push(['class_labels', [B]]);
     dispatches = 8 + 17 * c.layers;
@@ -86,7 +105,8 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
     for (const n of ['t_hidden', 'embedded_timestep', 'emb_silu']) acts.push([n, [B, D]]);
     acts.push(['t6', [B, 6 * D]], ['cap_hidden', [B, L, D]], ['caption', [B, L, D]]);
     for (let i = 0; i < c.layers; i++) acts.push([`transformer_blocks.${i}.attn2.k`, [B, L, D]], [`transformer_blocks.${i}.attn2.v`, [B, L, D]]);
-    for (const n of ['n', 'q', 'k', 'v', 'attn', 'x_temporal']) acts.push([n, [B, N, D]]);
+    for (const n of ['n', 'q', 'attn', 'x_temporal']) acts.push([n, [B, N, D]]);
+    acts.push(...qkvActs);
     acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
     if (F > 1) acts.push(['temp_pos_embed', [F, D]], ['x_temporal_pos', [B, N, D]]);
     dispatches = 12 + 28 * c.layers;

@@ -1,7 +1,7 @@
 // The state-dict keys and shapes each config implies, checked against a model folder, and
 // uploaded one tensor at a time in the storage dtype.
 import type { DType, Tensor } from '../gpu/tensor.js';
-import type { Allocator } from '../gpu/tensor.js';
+import { type Allocator, subTensor, writeTensor } from '../gpu/tensor.js';
 import type { DitConfig, LatteConfig, ModelConfig, WanConfig } from './config.js';
 
 export class WeightError extends Error {
@@ -122,12 +122,48 @@ export function checkKeys(folder: string, have: Map<string, { shape: number[]; d
   if (problems.length) throw new WeightError(`${folder}: the weights do not match config.json: ${problems.join('; ')}`);
 }
 
+/**
+ * The self-attention projections uploaded as one fused Linear (diffusers' `fuse_projections`,
+ * attention_processor.py: `to_qkv`): every `<P>.attn1` whose to_q, to_k and to_v weights share
+ * one shape [N, K] and all have biases or none, where each part is a whole number of 4-byte words
+ * in f16 too. Returns the prefixes P.attn1 (a pure function of the key spec, so the memory
+ * estimate counts the same buffers).
+ */
+export function qkvGroups(want: KeySpec): string[] {
+  const out: string[] = [];
+  for (const [key, shape] of want) {
+    const m = /^(.*\.attn1)\.to_q\.weight$/.exec(key);
+    if (!m) continue;
+    const a = m[1]!;
+    const same = (k: string) => JSON.stringify(want.get(`${a}.${k}.weight`)) === JSON.stringify(shape);
+    const biases = ['to_q', 'to_k', 'to_v'].map((k) => want.has(`${a}.${k}.bias`));
+    if (shape.length !== 2 || !same('to_k') || !same('to_v') || new Set(biases).size !== 1) continue;
+    if ((shape[0]! * shape[1]!) % 2 || shape[0]! % 2) continue; // f16 parts written at word offsets
+    out.push(a);
+  }
+  return out;
+}
+
 /** Weights on the GPU, looked up by state-dict key. */
 export class Weights {
   constructor(
     readonly tensors: Map<string, Tensor>,
     readonly dtype: DType,
+    /**
+     * Fused self-attention projections by prefix (`blocks.3.attn1`): weight [3N, K] = to_q; to_k;
+     * to_v stacked, bias [3N]. The parts in `tensors` are views of these buffers (Tensor.offset).
+     */
+    readonly fused: Map<string, { w: Tensor; b?: Tensor }> = new Map(),
   ) {}
+
+  /**
+   * The fused q|k|v Linear of self-attention `attn` (e.g. `blocks.3.attn1`), labelled with
+   * diffusers' fused name `<attn>.to_qkv`, or null when it was not fused at load.
+   */
+  qkv(attn: string): { w: Tensor; b?: Tensor; key: string } | null {
+    const f = this.fused.get(attn);
+    return f ? { ...f, key: `${attn}.to_qkv` } : null;
+  }
 
   get(key: string): Tensor {
     const t = this.tensors.get(key);
@@ -140,14 +176,54 @@ export class Weights {
     return { w: this.get(`${name}.weight`), b: this.get(`${name}.bias`), key: name };
   }
 
+  /** GPU bytes held (each buffer once: fused parts share theirs). */
   get bytes(): number {
     let n = 0;
-    for (const t of this.tensors.values()) n += t.buffer.size;
+    for (const b of new Set([...this.tensors.values()].map((t) => t.buffer))) n += b.size;
     return n;
   }
 }
 
-/** Upload every expected key, one tensor at a time (read → convert → upload → drop). */
+/**
+ * Buffers for every expected key, no data yet: one tensor per key, except each fused
+ * self-attention group (qkvGroups), whose to_q, to_k and to_v weights (and biases) are views of
+ * one stacked `<attn>.to_qkv.weight` [3N, K] (`.bias` [3N]) buffer. Works on a planning
+ * allocator too (src/gpu/memory-plan.ts), so a dry run records what the real run records.
+ */
+export function allocateWeights(alloc: Allocator, want: KeySpec, dtype: DType): Weights {
+  const tensors = new Map<string, Tensor>();
+  const fused = new Map<string, { w: Tensor; b?: Tensor }>();
+  const part = new Map<string, { attn: string; i: number; bias: boolean }>();
+  for (const a of qkvGroups(want)) {
+    ['to_q', 'to_k', 'to_v'].forEach((k, i) => {
+      part.set(`${a}.${k}.weight`, { attn: a, i, bias: false });
+      part.set(`${a}.${k}.bias`, { attn: a, i, bias: true });
+    });
+  }
+  for (const [key, shape] of want) {
+    const at = part.get(key);
+    if (!at) {
+      tensors.set(key, alloc.tensor(shape, dtype, key));
+      continue;
+    }
+    let f = fused.get(at.attn);
+    if (!f) {
+      const [N, K] = want.get(`${at.attn}.to_q.weight`)!;
+      f = { w: alloc.tensor([3 * N!, K!], dtype, `${at.attn}.to_qkv.weight`) };
+      if (want.has(`${at.attn}.to_q.bias`)) f.b = alloc.tensor([3 * N!], dtype, `${at.attn}.to_qkv.bias`);
+      fused.set(at.attn, f);
+    }
+    const n = shape.reduce((x, y) => x * y, 1);
+    tensors.set(key, subTensor(at.bias ? f.b! : f.w, at.i * n, shape, key));
+  }
+  return new Weights(tensors, dtype, fused);
+}
+
+/**
+ * Upload every expected key, one tensor at a time (read → convert → upload → drop), into the
+ * buffers of allocateWeights (q, k and v of each fused group straight into their stacked buffer:
+ * no second copy at any time).
+ */
 export async function uploadWeights(
   alloc: Allocator,
   want: KeySpec,
@@ -155,9 +231,9 @@ export async function uploadWeights(
   dtype: DType,
   onProgress?: (done: number, total: number, key: string) => void,
 ): Promise<Weights> {
-  const tensors = new Map<string, Tensor>();
+  const weights = allocateWeights(alloc, want, dtype);
   let i = 0;
-  for (const [key, shape] of want) {
+  for (const key of want.keys()) {
     const data = await read(key);
     let bad = -1;
     for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j]!)) { bad = j; break; }
@@ -167,8 +243,8 @@ export async function uploadWeights(
       for (let j = 0; j < data.length; j++) if (Math.abs(data[j]!) > 65504) { big = j; break; }
       if (big >= 0) throw new WeightError(`weight ${key} has a value (${data[big]}) outside the f16 range at flat index ${big}: use --dtype f32`);
     }
-    tensors.set(key, alloc.upload(data, shape, dtype, key));
+    writeTensor(alloc.gpu, weights.get(key), data);
     onProgress?.(++i, want.size, key);
   }
-  return new Weights(tensors, dtype);
+  return weights;
 }

@@ -5,11 +5,12 @@
 import type { Gpu } from '../gpu/device.js';
 import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
-import { Allocator, readTensor, type DType, type Tensor } from '../gpu/tensor.js';
+import { Allocator, bytesPer, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { attention } from '../ops/attention.js';
 import { gemm, type GemmStrategy } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
+import { planeStride } from '../model/qkv.js';
 import { attentionRef } from '../ref/attention.js';
 import { gemmRef } from '../ref/gemm.js';
 import { normRef } from '../ref/norm.js';
@@ -185,7 +186,7 @@ export interface BlockArgs {
 
 /**
  * One DiT block with adaLN-Zero and random weights, as the models record it:
- *   n = LN(x)·(1+scale_msa)+shift_msa → q, k, v (three linears) → attention → out-proj →
+ *   n = LN(x)·(1+scale_msa)+shift_msa → q|k|v (one fused linear, three planes, model/qkv.ts) → attention → out-proj →
  *   x += gate_msa ⊙ ·;  n = LN(x)·(1+scale_mlp)+shift_mlp → linear+GELU(tanh) → linear →
  *   x += gate_mlp ⊙ ·.   LN eps 1e-6, no affine. The modulation vector [6·D] is an input.
  * The plan starts by copying x_in to x, so every repeat computes the same thing.
@@ -210,9 +211,13 @@ export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
     const W2 = lin(D, F, 56);
     const al = b.alloc;
     const up = (l: { w: Float32Array; b: Float32Array }, o: number, i: number, name: string) => ({ w: al.upload(l.w, [o, i], dtype, `${name}.weight`), b: al.upload(l.b, [o], dtype, `${name}.bias`) });
-    const wq = up(Wq, D, D, 'to_q');
-    const wk = up(Wk, D, D, 'to_k');
-    const wv = up(Wv, D, D, 'to_v');
+    // to_q; to_k; to_v stacked as the models stack them at load (weights.ts qkvGroups)
+    const cat = (...a: Float32Array[]) => {
+      const o = new Float32Array(a.reduce((n, t) => n + t.length, 0));
+      a.reduce((at, t) => (o.set(t, at), at + t.length), 0);
+      return o;
+    };
+    const wqkv = up({ w: cat(Wq.w, Wk.w, Wv.w), b: cat(Wq.b, Wk.b, Wv.b) }, 3 * D, D, 'to_qkv');
     const wo = up(Wo, D, D, 'to_out');
     const w1 = up(W1, F, D, 'ff.0');
     const w2 = up(W2, D, F, 'ff.2');
@@ -220,9 +225,9 @@ export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
     const modt = al.upload(mod, [1, 6 * D], dtype, 'mod');
     const xt = al.tensor([1, T, D], dtype, 'x');
     const n = al.tensor([1, T, D], dtype, 'n');
-    const q = al.tensor([1, T, D], dtype, 'q');
-    const k = al.tensor([1, T, D], dtype, 'k');
-    const v = al.tensor([1, T, D], dtype, 'v');
+    const stride = planeStride(b.plan, T, D, bytesPer(dtype));
+    const qkv = al.tensor([3 * stride], dtype, 'qkv');
+    const [q, k, v] = [0, 1, 2].map((i) => subTensor(qkv, i * stride, [1, T, D], 'qkv.' + 'qkv'[i])) as [Tensor, Tensor, Tensor];
     const att = al.tensor([1, T, D], dtype, 'attn');
     const h = al.tensor([1, T, F], dtype, 'mlp_hidden');
     const plan = b.plan;
@@ -230,9 +235,7 @@ export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
     plan.layer = 'block';
     scale(plan, { x: xin, out: xt, alpha: 1, layer: 'x_in' });
     norm(plan, { x: xt, out: n, eps: 1e-6, modulate: { mod: modt, stride: 6 * D, shiftOffset: 0, scaleOffset: D }, tokens: T, layer: 'norm1' });
-    gemm(plan, { x: n, w: wq.w, bias: wq.b, out: q, layer: 'attn1.to_q' });
-    gemm(plan, { x: n, w: wk.w, bias: wk.b, out: k, layer: 'attn1.to_k' });
-    gemm(plan, { x: n, w: wv.w, bias: wv.b, out: v, layer: 'attn1.to_v' });
+    gemm(plan, { x: n, w: wqkv.w, bias: wqkv.b, out: qkv, planes: { width: D, stride }, layer: 'attn1.to_qkv' });
     attention(plan, { q, k, v, out: att, heads: H, headDim: Dh, layer: 'attn1' });
     gemm(plan, { x: att, w: wo.w, bias: wo.b, out: xt, residual: true, gate: gate(2), layer: 'attn1.to_out' });
     norm(plan, { x: xt, out: n, eps: 1e-6, modulate: { mod: modt, stride: 6 * D, shiftOffset: 3 * D, scaleOffset: 4 * D }, tokens: T, layer: 'norm2' });

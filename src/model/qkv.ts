@@ -1,0 +1,54 @@
+// Self-attention's q, k and v from one GEMM: the three projections' weights were stacked at
+// load (weights.ts qkvGroups / Weights.qkv, diffusers' fuse_projections `to_qkv`), so x is read
+// once and one dispatch writes all three. The GEMM writes them as three planes of one scratch
+// buffer (ops/gemm.ts `planes`), each a contiguous [.., D] tensor at an aligned offset
+// (Tensor.offset), so the norms, RoPE and attention read them as they read separate tensors:
+// no split, no copy.
+import type { Plan } from '../gpu/plan.js';
+import { bytesPer, storageBytes, subTensor, type Tensor } from '../gpu/tensor.js';
+import { gemm } from '../ops/gemm.js';
+import { linear, type Scratch, view } from './layers.js';
+import type { Weights } from './weights.js';
+
+/**
+ * Elements between the q, k and v planes for `rows`·`width` values each: the plane size rounded
+ * up so every plane starts at a multiple of the device's minStorageBufferOffsetAlignment.
+ */
+export function planeStride(plan: Plan, rows: number, width: number, bytes: number): number {
+  // a planning Gpu (src/gpu/memory-plan.ts) has no device: 256, the largest alignment WebGPU allows
+  const align = (plan.gpu.device?.limits.minStorageBufferOffsetAlignment ?? 256) / bytes;
+  return Math.ceil((rows * width) / align) * align;
+}
+
+/**
+ * q, k, v = x·W_qᵀ + b_q, x·W_kᵀ + b_k, x·W_vᵀ + b_v for self-attention `attn` (`blocks.3.attn1`),
+ * each shaped like `x` [..., D] with D = the projections' output width. Fused (one GEMM labelled
+ * `<attn>.to_qkv`, into scratch `qkv`) when the weights were fused at load and the three planes
+ * fit one storage binding, else three GEMMs into scratch `q_proj`, `k_proj`, `v_proj` (labelled
+ * `to_q`, `to_k`, `to_v`).
+ */
+export function qkvProjection(plan: Plan, s: Scratch, w: Weights, attn: string, x: Tensor): [Tensor, Tensor, Tensor] {
+  const f = w.qkv(attn);
+  const rows0 = x.size / x.shape[x.shape.length - 1]!;
+  const N0 = f ? f.w.shape[0]! / 3 : 0;
+  // The GEMM binds all three planes at once: where they exceed one storage binding but a plane
+  // fits, three GEMMs (on the fused weight's parts) keep the run possible.
+  const tooBig = !!f && storageBytes(3 * planeStride(plan, rows0, N0, bytesPer(x.dtype)), x.dtype) > plan.gpu.limits.maxStorageBufferBindingSize;
+  if (!f || tooBig) {
+    const rows = x.size / x.shape[x.shape.length - 1]!;
+    return (['q', 'k', 'v'] as const).map((n) => {
+      const l = w.linear(`${attn}.to_${n}`);
+      const N = l.w.shape[0]!;
+      // flat scratch, viewed: the blocks' layouts ([B·F, S, D] or [B, F·S, D]) share it
+      return linear(plan, x, l, view(s.get(`${n}_proj`, [rows * N]), [...x.shape.slice(0, -1), N]));
+    }) as [Tensor, Tensor, Tensor];
+  }
+  const D = f.w.shape[0]! / 3;
+  const shape = [...x.shape.slice(0, -1), D];
+  const rows = x.size / x.shape[x.shape.length - 1]!;
+  const stride = planeStride(plan, rows, D, bytesPer(x.dtype));
+  const qkv = s.get('qkv', [3 * stride]);
+  const pre = plan.layer ? `${plan.layer}.` : '';
+  gemm(plan, { x, w: f.w, bias: f.b, out: qkv, planes: { width: D, stride }, layer: f.key.startsWith(pre) ? f.key.slice(pre.length) : f.key });
+  return [0, 1, 2].map((i) => subTensor(qkv, i * stride, shape, `${qkv.label}.${'qkv'[i]}`)) as [Tensor, Tensor, Tensor];
+}
