@@ -10,6 +10,7 @@
 //     displacement along it must be ≥ 0.2 of the frame's size along that axis
 // Browser-safe: no Node imports.
 import type { TensorData } from '../model/model.js';
+import { EMBEDDED_VOCABULARY } from '../pipeline/embedded.js';
 
 /** training/data.py's PALETTE, in its order (ties in the nearest-colour search go to the first). */
 export const SHAPES_PALETTE: readonly (readonly [string, readonly [number, number, number]])[] = [
@@ -22,8 +23,8 @@ export const SHAPES_PALETTE: readonly (readonly [string, readonly [number, numbe
   ['cyan', [0, 1, 1]],
 ];
 export const SHAPES_COLOURS = SHAPES_PALETTE.map(([n]) => n);
-export const SHAPES_SHAPES = ['circle', 'square', 'triangle'] as const;
-export const SHAPES_DIRECTIONS = ['left', 'right', 'up', 'down'] as const;
+export const SHAPES_SHAPES = EMBEDDED_VOCABULARY.shapes;
+export const SHAPES_DIRECTIONS = EMBEDDED_VOCABULARY.directions;
 /** (colour, direction) pairs never shown in training, for every shape (training/data.py HELD_OUT). */
 export const SHAPES_HELD_OUT: readonly (readonly [string, string])[] = [
   ['green', 'up'],
