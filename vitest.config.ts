@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './tests/helpers/sequencer.js';
 
 // Two projects, run one after the other by `npm test` (scripts/test.mjs), each with its own
 // summary: `unit` (kernels, models, I/O: every test well under a minute on 2 cores) and
@@ -18,6 +19,8 @@ export default defineConfig({
     // beforeAll hooks compile a file's kernel variants (seconds each on lavapipe)
     hookTimeout: 300_000,
     reporters: ['default', './tests/helpers/summary-reporter.ts'],
+    // longest files first (measured seconds in the sequencer), so both workers end together
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, INTEGRATION] } },
       // integration tests take ~5–60 s each on a quiet machine (CLI spawns, golden runs); 300 s
