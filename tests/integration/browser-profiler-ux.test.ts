@@ -3,26 +3,23 @@
 // at that line, an edited `override` default that the ops set themselves reported as ignored with
 // a before/after and its spread, an old error box cleared by a good run, the kernel's variant
 // list following a preset switch, and a page without WebGPU whose buttons say they cannot run.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../../scripts/build-demo.js';
 import { serveStatic } from '../../scripts/serve-demo.js';
 import type { PageInfo } from '../../examples/profiler/main.js';
+import { browserTestsRun, browserTimeout, launchChromium, PageWatch } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const run = existsSync(CHROMIUM) || !!process.env.CI;
-if (!run) console.warn(`\n*** tests/integration/browser-profiler-ux.test.ts SKIPPED: ${CHROMIUM} not found ***\n`);
-const ARGS = ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', '--enable-unsafe-webgpu'];
+const run = browserTestsRun(import.meta.filename);
 
 describe.skipIf(!run)('browser profiler: what a new user trips over', () => {
   let server: Awaited<ReturnType<typeof serveStatic>>;
   let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let watch: PageWatch;
   const info = (p: Page = page) => p.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
   const idle = async (what: string, allowError = false) => {
-    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 280_000 });
+    await watch.untilState(`the page after ${what}`, ['done', 'error']);
     const i = await info();
     if (i.state === 'error' && !allowError) throw new Error(`page failed during ${what}: ${i.error}`);
     return i;
@@ -35,12 +32,12 @@ describe.skipIf(!run)('browser profiler: what a new user trips over', () => {
   beforeAll(async () => {
     const build = await buildDemo({ quiet: true });
     server = await serveStatic(build.dir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${server.url}?preset=wan-tiny&latent=2x8x8&steps=1&repeats=3`);
+    watch = new PageWatch(page);
+    await watch.within('loading the profiler page', (timeout) => page.goto(`${server.url}?preset=wan-tiny&latent=2x8x8&steps=1&repeats=3`, { timeout }));
     await idle('the first run');
-  }, 300_000);
+  }, browserTimeout(2));
 
   afterAll(async () => {
     await browser?.close();
@@ -104,7 +101,7 @@ describe.skipIf(!run)('browser profiler: what a new user trips over', () => {
     expect(i.lastCompile!.errorLines).not.toContain(first);
     expect(await page.textContent('#compile-log')).toContain(`kernels/norm.wgsl:${at}:`);
     await page.fill('#source', src); // back to the source in use (the failed one never ran)
-  });
+  }, browserTimeout(1));
 
   it('an edited override default that every dispatch sets itself is reported as ignored, with before → after and the spread', async () => {
     const src = await selectKernel('norm');
@@ -125,7 +122,7 @@ describe.skipIf(!run)('browser profiler: what a new user trips over', () => {
     expect(log).toContain('override WG: the default is now 256 (was 128), but every dispatch of norm sets WG itself');
     expect(log).toContain('this edit changes nothing that runs');
     expect(log).toMatch(/norm per step: before [\d.]+ ms \([\d.]+–[\d.]+ over 3 repeats\) → after [\d.]+ ms \([\d.]+–[\d.]+ over 3 repeats\); /);
-  }, 300_000);
+  }, browserTimeout(1));
 
   it("an old error box goes away when the next run succeeds; after switching preset the selected kernel's variants are the new model's", async () => {
     await selectKernel('norm');
@@ -144,15 +141,16 @@ describe.skipIf(!run)('browser profiler: what a new user trips over', () => {
     expect(rows.length).toBeGreaterThan(0);
     const text = (await page.textContent('#kernel-variants')) ?? '';
     expect(text.replace(/^variants in this step: /, '').split(', ').sort()).toEqual(rows.sort());
-    expect(pageErrors).toEqual([]);
-  }, 300_000);
+    expect(watch.errors).toEqual([]);
+  }, browserTimeout(2));
 
   it('without WebGPU the page says so and its buttons are disabled, saying why', async () => {
     const p = await browser.newPage();
+    const w = new PageWatch(p);
     try {
       await p.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
-      await p.goto(server.url);
-      await p.waitForFunction(() => document.body.dataset.state === 'error', null, { timeout: 30_000 });
+      await w.within('loading the page without WebGPU', (timeout) => p.goto(server.url, { timeout }));
+      await w.untilState('the page without WebGPU', ['error']);
       const i = await info(p);
       expect(i.error).toMatch(/no WebGPU \(navigator\.gpu\)/);
       expect(await p.isVisible('#error')).toBe(true);
@@ -160,8 +158,9 @@ describe.skipIf(!run)('browser profiler: what a new user trips over', () => {
         expect(await p.isDisabled(`#${id}`), id).toBe(true);
         expect(await p.getAttribute(`#${id}`, 'title')).toMatch(/no WebGPU device/);
       }
+      expect(w.errors).toEqual([]);
     } finally {
       await p.close();
     }
-  });
+  }, browserTimeout(1));
 });

@@ -5,31 +5,17 @@
 //
 // Needs /usr/bin/chromium (`TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh`). Skipped with a
 // warning when it is missing outside CI; in CI (CI set) it always runs. Never downloads a browser.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo, type DemoBuild } from '../../scripts/build-demo.js';
 import { serveStatic } from '../../scripts/serve-demo.js';
 import type { PageInfo } from '../../examples/profiler/main.js';
+import { browserTestsRun, browserTimeout, launchChromium, PageWatch } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const run = haveChromium || !!process.env.CI;
-if (!run) console.warn(`\n*** tests/integration/browser-profiler.test.ts SKIPPED: ${CHROMIUM} not found (install it with TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh) ***\n`);
-
-/** Flags for WebGPU in headless Chromium on Linux: a secure origin (127.0.0.1) plus --enable-unsafe-webgpu gives SwiftShader. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-  '--enable-unsafe-webgpu',
-];
+const run = browserTestsRun(import.meta.filename);
 
 /** Small enough for SwiftShader on 2 shared cores; still a full Wan forward (2 blocks). */
 const QUERY = '?preset=wan-tiny&latent=2x8x8&steps=2&repeats=2';
@@ -41,14 +27,15 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
   let server: Awaited<ReturnType<typeof serveStatic>>;
   let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
+  let watch: PageWatch;
+  const consoleErrors = () => watch.errors;
   let originalNorm = '';
 
   const info = () => page.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
   /** Wait until the page is idle again (done or error) after an action. */
   const settle = async (what: string) => {
     // generate + decode (profiled) + profile: a minute or more on SwiftShader on a loaded 2-core machine
-    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 100_000 });
+    await watch.untilState(`the page after ${what}`, ['done', 'error']);
     const i = await info();
     if (i.state === 'error') throw new Error(`page failed during ${what}: ${i.error}`);
     return i;
@@ -61,14 +48,11 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
   beforeAll(async () => {
     build = await buildDemo({ quiet: true });
     server = await serveStatic(build.dir);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
-    await page.goto(server.url + QUERY);
-  }, 90_000);
+    watch = new PageWatch(page, { consoleErrors: true });
+    await watch.within('loading the profiler page', (timeout) => page.goto(server.url + QUERY, { timeout }));
+  }, browserTimeout(1));
 
   afterAll(async () => {
     await browser?.close();
@@ -110,7 +94,7 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     const clip = await page.waitForFunction(() => {
       const v = document.getElementById('clip') as HTMLVideoElement;
       return v.readyState >= 1 && Number.isFinite(v.duration) ? { duration: v.duration, w: v.videoWidth, h: v.videoHeight, hidden: v.hidden } : null;
-    }, null, { timeout: 20_000 });
+    }, null, { timeout: 30_000 });
     const v = (await clip.jsonValue())!;
     expect(v).toMatchObject({ w: 64, h: 64, hidden: false });
     expect(v.duration).toBeCloseTo(5 / 16, 1);
@@ -142,8 +126,8 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(xs.length).toBeLessThanOrEqual(i.dispatches + i.decode!.dispatches); // the step's dispatches and the decode's
     mkdirSync(TMP, { recursive: true });
     await page.screenshot({ path: join(TMP, 'profiler-page.png'), fullPage: true });
-    expect(consoleErrors).toEqual([]);
-  });
+    expect(consoleErrors()).toEqual([]);
+  }, browserTimeout(1));
 
   it('shows a WGSL syntax error in the page and keeps the old kernel', async () => {
     const before = await info();
@@ -164,8 +148,8 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(log).toContain(`kernels/norm.wgsl:${line}:`);
     expect(i.runs).toBe(before.runs); // nothing re-ran
     expect(i.frameHash).toBe(before.frameHash);
-    expect(consoleErrors).toEqual([]);
-  });
+    expect(consoleErrors()).toEqual([]);
+  }, browserTimeout(1));
 
   it('recompiles a valid edit: the frames change and the table is re-timed; revert restores the frames', async () => {
     const before = await info();
@@ -189,18 +173,17 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(r.runs).toBe(i.runs + 1);
     expect(r.frameHash).toBe(before.frameHash);
     expect(await page.inputValue('#source')).toBe(src);
-    expect(consoleErrors).toEqual([]);
-  });
+    expect(consoleErrors()).toEqual([]);
+  }, browserTimeout(2));
 
   it('works without timestamp-query: per-dispatch wall clock, and the page says so', async () => {
     const p2 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errs: string[] = [];
-    p2.on('console', (m) => m.type() === 'error' && errs.push(m.text()));
-    p2.on('pageerror', (e) => errs.push(`uncaught: ${e.message}`));
+    const w2 = new PageWatch(p2, { consoleErrors: true });
+    const errs = w2.errors;
     try {
       // one latent frame: the decode is one image (this test is about the timing fallback, kept cheap)
-      await p2.goto(server.url + '?preset=wan-tiny&latent=1x8x8&steps=1&repeats=1&timing=wall');
-      await p2.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 100_000 });
+      await w2.within('loading the page with timing=wall', (timeout) => p2.goto(server.url + '?preset=wan-tiny&latent=1x8x8&steps=1&repeats=1&timing=wall', { timeout }));
+      await w2.untilState('the timing=wall run', ['done', 'error']);
       const i = await p2.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
       expect(i.error).toBeNull();
       expect(i.timing).toBe('wall-clock');
@@ -215,5 +198,5 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     } finally {
       await p2.close();
     }
-  });
+  }, browserTimeout(2));
 });

@@ -1,0 +1,120 @@
+// Headless Chromium for the browser tests (WebGPU on SwiftShader, a CPU device): one place for the
+// executable, its flags and how long a page may take, so every browser test waits the same bounded
+// time, and fails at once, saying what the page threw, when the page throws or crashes instead of
+// waiting out its timeout.
+import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * Whether a browser test file runs: Chromium is there, or CI is set (where a missing browser must
+ * fail, not skip). Outside CI without Chromium it warns once, naming the file, and skips.
+ */
+export function browserTestsRun(file: string): boolean {
+  const run = existsSync(CHROMIUM) || !!process.env.CI;
+  if (!run) console.warn(`\n*** tests/integration/${basename(file)} SKIPPED: ${CHROMIUM} not found (install it with TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh) ***\n`);
+  return run;
+}
+
+/** WebGPU in headless Chromium on Linux: a secure origin (127.0.0.1) plus --enable-unsafe-webgpu gives SwiftShader. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+  '--enable-unsafe-webgpu',
+];
+
+/**
+ * The longest one page action may take: a page load, a profiler run (generate + decode + profile,
+ * every pipeline compiled by SwiftShader on first use), a recompile, a UMT5 encode. Measured:
+ * 10–30 s on a quiet 2-core machine, 65 s at a load average of 5–8, 119 s at 19 (the
+ * profiler's first run; the old 100 s waits ran out there) and over 240 s at 21–23 (the UX
+ * file's first run, beside a training job and other suites); 300 s, so only a stuck page or a
+ * machine past that load waits it out. TESSERA_BROWSER_WAIT_S sets it.
+ */
+export const PAGE_WAIT_MS = Number(process.env.TESSERA_BROWSER_WAIT_S ?? 300) * 1000;
+
+/** A test's (or hook's) timeout when it makes `waits` page waits one after another: room for each, plus a minute for the rest. */
+export const browserTimeout = (waits: number): number => waits * PAGE_WAIT_MS + 60_000;
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+/**
+ * What a page reports (uncaught exceptions as `uncaught: …`, console.error lines when asked), and
+ * waits on it that end early when it throws or crashes.
+ */
+export class PageWatch {
+  /** Every uncaught exception (`uncaught: …`) and, with consoleErrors, console.error line, in order. */
+  readonly errors: string[] = [];
+  private uncaught: string[] = [];
+  private failure: string | null = null;
+  private listeners = new Set<(why: string) => void>();
+
+  constructor(
+    readonly page: Page,
+    opts: { consoleErrors?: boolean } = {},
+  ) {
+    const fail = (why: string) => {
+      this.failure ??= why;
+      for (const l of this.listeners) l(why);
+    };
+    page.on('pageerror', (e) => {
+      this.errors.push(`uncaught: ${e.message}`);
+      this.uncaught.push(e.message);
+      fail(`the page threw: ${e.message}`);
+    });
+    if (opts.consoleErrors) page.on('console', (m) => m.type() === 'error' && this.errors.push(m.text()));
+    page.on('crash', () => fail('the page crashed'));
+    page.on('close', () => fail('the page was closed'));
+  }
+
+  /**
+   * `work` (a page call), bounded by `timeout`; rejects as soon as the page throws an uncaught
+   * exception or crashes (also one from before the call), with `what` and the page's message.
+   */
+  async within<T>(what: string, work: (timeout: number) => Promise<T>, timeout = PAGE_WAIT_MS): Promise<T> {
+    if (this.failure) throw new Error(`${what}: ${this.failure}`);
+    let stop!: (why: string) => void;
+    const failed = new Promise<never>((_, reject) => {
+      stop = (why) => reject(new Error(`${what}: ${why}`));
+    });
+    // work that takes no timeout of its own (page.evaluate) is bounded here
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), timeout);
+    });
+    this.listeners.add(stop);
+    const running = work(timeout);
+    running.catch(() => {}); // settled after a page failure or our own timeout: nobody waits on it then
+    try {
+      return await Promise.race([running, failed, late]);
+    } catch (e) {
+      if ((e as Error).name === 'TimeoutError') {
+        const state = await this.page.evaluate(() => document.body?.dataset.state ?? '').catch(() => 'unknown');
+        throw new Error(`${what}: not done after ${timeout / 1000} s (page state "${state}"); SwiftShader on an overloaded machine? TESSERA_BROWSER_WAIT_S raises the bound`);
+      }
+      throw e;
+    } finally {
+      this.listeners.delete(stop);
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Waits until `document.body.dataset.state` is one of `states` (see `within`); polled every
+   * 250 ms rather than every animation frame, which takes CPU from the page it waits on.
+   */
+  untilState(what: string, states: string[], timeout = PAGE_WAIT_MS): Promise<void> {
+    return this.within(what, async (t) => {
+      await this.page.waitForFunction((s) => s.includes(document.body?.dataset.state ?? ''), states, { timeout: t, polling: 250 });
+    }, timeout);
+  }
+}
