@@ -1,6 +1,7 @@
-// Fused (flash) attention: O = softmax(Q·Kᵀ·scale [+ bias] [masked])·V per batch item and head.
-//   q, o: [B, Lq, H·Dh]   k, v: [B, Lk, H·Dh]   (token-major, heads packed in each token;
-//   head h of token t starts at t·H·Dh + h·Dh). Dh = 4·dh4, 8..128; everything read as vec4.
+// Fused (flash) attention: O = softmax(Q·Kᵀ·scale [+ bias] [masked])·V per batch item and head,
+// the rows-per-invocation kernel (measured fastest on lavapipe; the CPU adapters' choice; GPUs get
+// attention_fa2.wgsl). Layout, uniforms, bindings and score(): common/attention_io.wgsl.
+//   q, o: [B, Lq, H·Dh]   k, v: [B, Lk, H·Dh]   Dh = 4·dh4, 8..128; everything read as vec4.
 // One workgroup = WG·RPT query rows of one (batch, head); one invocation = RPT query rows,
 // whose scaled q and output accumulator live in private arrays of MAXD4 vec4s per row.
 // The head dim is a runtime parameter (p.dh4): one pipeline serves every head dim, and the
@@ -12,11 +13,7 @@
 // and get p = 0), then each invocation computes its BK scores, updates its running max m and
 // sum l (online softmax in f32, exp2 with log2(e) folded into the scale; m starts at -3.4e38,
 // never infinity), rescales its accumulator once per tile and adds p·V. No Lq×Lk buffer exists.
-// Scores are formed in one place, `score()` (log2 units):
-//   RELBIAS (T5/UMT5): + bias[bucket(j − i), h]·log2(e), the bucket of each relative position
-//            j − i read from `buckets` [Lq + Lk − 1] (index j − i + Lq − 1), the bias from the
-//            layer's [num_buckets, H] table: per head and bucket, no Lq×Lk buffer.
-//   KEYMASK: keys j ≥ klen[b] get NEG_BIG (p = 0), like keys past Lk (a right-padded mask).
+// Scores are formed in one place, `score()` (log2 units; RELBIAS, KEYMASK: common/attention_io.wgsl).
 // SG: instead of every invocation reading every staged K/V vec4, lane t of each group of 8
 // subgroup lanes reads key row j0+t and subgroupBroadcast hands it to the others (8× fewer
 // workgroup-memory loads; needs subgroup size ≥ 8). On lavapipe this is ~2.5× faster, and
@@ -25,22 +22,11 @@
 // softmax states merged by subgroupAdd at the end: no broadcasts in the loop) measured 0.4–0.5×
 // of this on lavapipe: its per-lane K/V loads are gathers and it scaled badly with rows.
 // Workgroups fold over x/y: flat id = wid.x + wid.y·nwg.x enumerates (b, h, query block),
-// query block fastest. Expects common/dtype.wgsl (T).
+// query block fastest. Expects common/dtype.wgsl (T) and common/attention_io.wgsl.
 
 #if SG
 enable subgroups;
 #endif
-
-struct Params {
-  lq: u32,
-  lk: u32,
-  heads: u32,
-  dh4: u32,          // head dim / 4, 2..MAXD4
-  q_blocks: u32,     // ceil(lq / BQ)
-  groups: u32,       // B · heads · q_blocks
-  scale_log2: f32,   // scale · log2(e)
-  n_buckets: u32,    // rows of the bias table (RELBIAS)
-}
 
 override WG: u32 = 64;   // invocations per workgroup
 override RPT: u32 = 2;   // query rows per invocation (reuse of each staged K/V load; ≤ MAXR)
@@ -49,36 +35,9 @@ override BK: u32 = 16;   // keys per staged tile (≤ MAXBK)
 const MAXD4 = 32u;       // head dim ≤ 128
 const MAXR = 4u;
 const MAXBK = 32u;
-const NEG_BIG = -3.4e38;
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> q: array<vec4<T>>;        // [B, Lq, H·Dh]
-@group(0) @binding(2) var<storage, read> k: array<vec4<T>>;        // [B, Lk, H·Dh]
-@group(0) @binding(3) var<storage, read> v: array<vec4<T>>;        // [B, Lk, H·Dh]
-@group(0) @binding(4) var<storage, read_write> o: array<vec4<T>>;  // [B, Lq, H·Dh]
-@group(0) @binding(5) var<storage, read> rel_bias: array<T>;       // [n_buckets, H] (RELBIAS) or dummy
-@group(0) @binding(6) var<storage, read> buckets: array<u32>;      // [Lq + Lk − 1] (RELBIAS) or dummy
-@group(0) @binding(7) var<storage, read> klen: array<u32>;         // [B] (KEYMASK) or dummy
 
 var<workgroup> kt: array<vec4<T>, BK * MAXD4>;   // K tile [BK, dh4] (row stride dh4)
 var<workgroup> vt: array<vec4<T>, BK * MAXD4>;   // V tile [BK, dh4]
-
-// Score of one (query row `row`, key `key`) of head h, batch item b in log2 units from q·k
-// (q pre-scaled); keys past Lk (or klen[b]) get NEG_BIG (p = 0). The one place a score is formed.
-fn score(qk: f32, key_ok: bool, row: u32, key: u32, h: u32, b: u32) -> f32 {
-  var ok = key_ok;
-  var sc = qk;
-#if KEYMASK
-  ok = ok && key < klen[b];
-#endif
-#if RELBIAS
-  // relative position key − row, offset by lq − 1 so it indexes from 0; clamped for keys past Lk (masked anyway)
-  let rp = min(key + p.lq - 1u - row, p.lq + p.lk - 2u);
-  let bucket = min(buckets[rp], p.n_buckets - 1u);
-  sc += f32(rel_bias[bucket * p.heads + h]) * 1.4426950408889634;
-#endif
-  return select(NEG_BIG, sc, ok);
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -88,10 +47,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(local_invocation_index) lid: u32) {
   let flat = wid.x + wid.y * nwg.x;
   if (flat >= p.groups) { return; }   // uniform per workgroup
-  let qb = flat % p.q_blocks;
-  let bh = flat / p.q_blocks;
-  let h = bh % p.heads;
-  let b = bh / p.heads;
+  let blk = block_of(flat);
+  let qb = blk.x;
+  let h = blk.y;
+  let b = blk.z;
   let dh4 = p.dh4;
   let tok4 = p.heads * dh4;           // vec4s per token
 

@@ -13,6 +13,7 @@ import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, type GemmStrategy } from '../ops/gemm.js';
+import { ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, type AttentionStrategy } from '../ops/attention.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import type { Command } from './main.js';
@@ -211,14 +212,14 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
   }
 }
 
-function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmStrategy): Workload {
+function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmStrategy | AttentionStrategy): Workload {
   const a = s.args as Record<string, number>;
   const tile = s.tile ? { tile: s.tile } : {};
   switch (s.sub) {
     case 'gemm':
-      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile, ...(strategy ? { strategy } : {}) });
+      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as GemmStrategy } : {}) });
     case 'attention':
-      return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile });
+      return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as AttentionStrategy } : {}) });
     case 'layernorm':
       return layernormWorkload(gpu, { rows: a.rows!, cols: a.cols!, dtype: c.dtype });
     case 'block':
@@ -297,27 +298,33 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-/** One entry of --variants: a GEMM strategy name, or tile knobs K=V[,K=V…] ('default': the op's own choice). */
+/** One entry of --variants: a GEMM or attention strategy name, or tile knobs K=V[,K=V…] ('default': the op's own choice). */
 interface VariantSpec {
   name: string;
-  strategy?: GemmStrategy;
+  strategy?: GemmStrategy | AttentionStrategy;
   tile?: Record<string, number>;
 }
 
-/** Parses --variants: `all` (gemm: every strategy this adapter can run), or `;`-separated entries. */
+/** Parses --variants: `all` (gemm, attention: every strategy this adapter can run), or `;`-separated entries. */
 export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec[] {
   if (s === 'all') {
-    if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm; for bench ${sub} list tile knob sets, e.g. --variants 'default;SG=0'`);
+    if (sub === 'attention') return (gpu ? attentionStrategiesFor(gpu) : [...ATTENTION_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
+    if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants 'default;SG=0'`);
     return (gpu ? gemmStrategiesFor(gpu) : [...GEMM_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
   }
   const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((e): VariantSpec => {
     if (e === 'default') return { name: 'default' };
     if ((GEMM_STRATEGIES as readonly string[]).includes(e)) {
-      if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes tile knobs K=V[,K=V…]`);
+      if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes ${sub === 'attention' ? `an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
       return { name: e, strategy: e as GemmStrategy };
     }
+    if ((ATTENTION_STRATEGIES as readonly string[]).includes(e)) {
+      if (sub !== 'attention') throw new UsageError(`--variants: ${e} is an attention strategy; bench ${sub} takes ${sub === 'gemm' ? `a GEMM strategy (${GEMM_STRATEGIES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
+      if (gpu && !attentionStrategiesFor(gpu).includes(e as AttentionStrategy)) throw new UsageError(`--variants: attention strategy ${e} cannot run on this adapter (usable: ${attentionStrategiesFor(gpu).join(', ')})`);
+      return { name: e, strategy: e as AttentionStrategy };
+    }
     const tile = /^[A-Za-z_]\w*=/.test(e) ? parseTile(e) : undefined;
-    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
+    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_STRATEGIES.join(', ')}), an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
     return { name: e, tile };
   });
   if (out.length < 1) throw new UsageError('--variants needs at least one entry (all, default, a GEMM strategy or K=V knobs; separated by ;)');
@@ -393,7 +400,7 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
       };
     });
     const label = ws[0]?.w.label ?? sizes.sub;
-    const heuristic = sizes.sub === 'gemm' ? gemmHeuristic(gpu, sizes.args.m as number, sizes.args.n as number) : null;
+    const heuristic = sizes.sub === 'gemm' ? gemmHeuristic(gpu, sizes.args.m as number, sizes.args.n as number) : sizes.sub === 'attention' ? attentionHeuristic(gpu) : null;
     if (c.json) {
       console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), rounds: c.repeats, heuristic, fma_ceiling_gflops: fmaGflops, results, wrong }));
     } else {
@@ -432,7 +439,7 @@ export const benchCommand: Command = {
       rows: size('layernorm: rows', 'R'),
       cols: size('layernorm: columns (normalized dim)', 'C'),
       tile: { type: 'string', help: 'gemm/attention: override tile knobs, e.g. TM=4,TN=2', arg: 'K=V,...' },
-      variants: { type: 'string', help: "gemm/attention: time several variants in one process, round-robin, each checked first: 'all' (gemm: every strategy) or ';'-separated entries: default, a GEMM strategy (tiled-128, …) or tile knobs K=V,…", arg: 'LIST' },
+      variants: { type: 'string', help: "gemm/attention: time several variants in one process, round-robin, each checked first: 'all' (every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,…", arg: 'LIST' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },

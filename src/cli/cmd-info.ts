@@ -3,6 +3,7 @@ import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js
 import { kernelRegistry } from '../gpu/kernel.js';
 import { cachedChoices, defaultTuneMode, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
 import { describeGemmStrategy, gemmCandidates, gemmHeuristic } from '../ops/gemm.js';
+import { attentionCandidates, attentionHeuristic } from '../ops/attention.js';
 import '../ops/all.js';
 
 /** Shapes [M, K, N] at which `tessera info` shows the GEMM heuristic (no tuning). */
@@ -36,10 +37,14 @@ export const infoCommand: Command = {
         tuning: {
           mode: defaultTuneMode(),
           cache: tuneStoreWhere(),
-          heuristics: INFO_GEMM_SHAPES.map(([m, k, n]) => {
-            const h = gemmHeuristic(gpu, m, n);
-            return { op: 'gemm', shape: `${m}×${k}×${n}`, strategy: h, kernel: describeGemmStrategy(h, m, n, k), candidates: gemmCandidates(gpu, m, n) };
-          }),
+          heuristics: [
+            ...INFO_GEMM_SHAPES.map(([m, k, n]) => {
+              const h = gemmHeuristic(gpu, m, n);
+              return { op: 'gemm', shape: `${m}×${k}×${n}`, strategy: h, kernel: describeGemmStrategy(h, m, n, k), candidates: gemmCandidates(gpu, m, n) };
+            }),
+            // attention: one choice per adapter whatever the shape (the tuner buckets by shape)
+            { op: 'attention', shape: 'any', strategy: attentionHeuristic(gpu), kernel: attentionHeuristic(gpu) === 'rows' ? 'attention' : 'attention_fa2', candidates: attentionCandidates(gpu) },
+          ],
           choices: (defaultTuneMode() === 'off' ? {} : await cachedChoices(gpu)) as Record<string, TuneEntry>,
         },
       };

@@ -1,26 +1,101 @@
-// Fused (flash) attention, O(N) memory (kernels/attention.wgsl).
+// Fused (flash) attention, O(N) memory. Two kernels implement it (uniforms, bindings and the
+// score function shared, kernels/common/attention_io.wgsl):
+//   attention      rows per invocation, K/V by subgroup broadcast (measured fastest on lavapipe)
+//   attention_fa2  FlashAttention-2 style for GPUs: 4 lanes per query row split the head dim,
+//                  bounded per-invocation state; a subgroup-shuffle and a workgroup-memory variant
+// Which one runs is a strategy (`rows`, `fa2`, `fa2-wg`), chosen per (adapter, shape bucket) by
+// the tuner (src/gpu/tune.ts) when a cached or measured choice exists, else by the adapter policy's
+// heuristic: `rows` on CPU adapters, `fa2` (or `fa2-wg` without subgroups) on every other adapter.
 import { defineKernel } from '../gpu/kernel.js';
-import { grid1D, type Plan } from '../gpu/plan.js';
+import { grid1D, type Plan, type RecordArgs } from '../gpu/plan.js';
 import { bytesPer, shapeStr, type DType, type Tensor } from '../gpu/tensor.js';
 import type { Gpu } from '../gpu/device.js';
 import type { Variant } from '../gpu/kernel.js';
 import { ceilDiv, checkDtypes } from './util.js';
-import { subgroupsOf8 } from '../gpu/policy.js';
+import { cpuTunedVariantsOk, subgroupsOf8 } from '../gpu/policy.js';
+import '../gpu/tune.js'; // registers the tuner with Plan (recordTuned below)
+
+const ATTENTION_FLAGS = { F16: [false, true], SG: [false, true], RELBIAS: [false, true], KEYMASK: [false, true] } as const;
+const ATTENTION_BINDINGS = ['uniform', 'read', 'read', 'read', 'rw', 'read', 'read', 'read'] as const;
 
 export const attentionKernel = defineKernel({
   name: 'attention',
-  prelude: ['common/dtype'],
+  family: 'attention',
+  prelude: ['common/dtype', 'common/attention_io'],
   // RELBIAS: T5's relative position bias added to every score; KEYMASK: keys past each batch
   // item's length masked out (right padding). UMT5's encoder uses both with scale 1.
-  flags: { F16: [false, true], SG: [false, true], RELBIAS: [false, true], KEYMASK: [false, true] },
+  flags: ATTENTION_FLAGS,
   // WG: invocations per workgroup; RPT: query rows per invocation (BQ = WG·RPT rows per
   // workgroup); BK: keys per staged tile. The head dim is a runtime uniform (one pipeline for
   // every head dim; kernels/attention.wgsl says why). SG: subgroup broadcast of staged K/V
   // (default when the adapter has subgroups of ≥ 8 lanes).
   overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4] },
-  bindings: ['uniform', 'read', 'read', 'read', 'rw', 'read', 'read', 'read'],
+  bindings: ATTENTION_BINDINGS,
   needs: { F16: 'shader-f16', SG: 'subgroups' },
 });
+
+/**
+ * FlashAttention-2-style kernel (kernels/attention_fa2.wgsl): WG/4 query rows per workgroup, 4
+ * lanes per row splitting the head dim, up to BK keys per staged tile. SG: the row's partial
+ * scores summed by subgroup shuffles; without it through workgroup memory.
+ */
+export const attentionFa2Kernel = defineKernel({
+  name: 'attention_fa2',
+  family: 'attention',
+  prelude: ['common/dtype', 'common/attention_io'],
+  flags: ATTENTION_FLAGS,
+  overrides: { WG: [64, 128], BK: [16] },
+  bindings: ATTENTION_BINDINGS,
+  needs: { F16: 'shader-f16', SG: 'subgroups' },
+});
+
+/** Lanes per query row in attention_fa2 (LPR in the kernel). */
+const FA2_LANES_PER_ROW = 4;
+
+/** The strategies the tuner chooses among: the rows kernel, FA2 with subgroup sums, FA2 with workgroup-memory sums. */
+export const ATTENTION_STRATEGIES = ['rows', 'fa2', 'fa2-wg'] as const;
+export type AttentionStrategy = (typeof ATTENTION_STRATEGIES)[number];
+
+/** Strategies that can run on this adapter (`fa2` needs subgroups of ≥ 8 lanes, like the rows kernel's SG path). */
+export function attentionStrategiesFor(gpu: Pick<Gpu, 'subgroups' | 'subgroupMinSize'>): AttentionStrategy[] {
+  return ATTENTION_STRATEGIES.filter((s) => s !== 'fa2' || subgroupsOf8(gpu));
+}
+
+/**
+ * The heuristic strategy (no tuning): on CPU adapters the rows kernel, as measured on lavapipe
+ * (bench/RESULTS.md "Attention"); on every other adapter FlashAttention-2 style (never the
+ * CPU-tuned rows kernel), with subgroup sums where subgroups of ≥ 8 lanes exist.
+ */
+export function attentionHeuristic(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subgroupMinSize'>): AttentionStrategy {
+  if (cpuTunedVariantsOk(gpu)) return 'rows';
+  return subgroupsOf8(gpu) ? 'fa2' : 'fa2-wg';
+}
+
+/** The strategies worth timing (the heuristic first). */
+export function attentionCandidates(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subgroupMinSize'>): AttentionStrategy[] {
+  const h = attentionHeuristic(gpu);
+  return [h, ...attentionStrategiesFor(gpu).filter((s) => s !== h)];
+}
+
+const nextPow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
+
+/** Shape bucket of the tuning cache: dtype, query and key counts as powers of two, head dim, flags. */
+export function attentionBucket(dtype: DType, Lq: number, Lk: number, D: number, relBias: boolean, keyMask: boolean): string {
+  return `${dtype} Lq${nextPow2(Lq)} Lk${nextPow2(Lk)} Dh${D}${relBias ? ' relbias' : ''}${keyMask ? ' keymask' : ''}`;
+}
+
+/** The attention_fa2 variant for storage `dtype` (`sg`: subgroup sums) and its query rows per workgroup. */
+export function attentionFa2Variant(gpu: Gpu, a: { dtype: DType; sg: boolean; relBias?: boolean; keyMask?: boolean; wg?: number }): { variant: Variant; BQ: number } {
+  const WG = a.wg ?? 64;
+  if (!attentionFa2Kernel.overrides.WG!.includes(WG)) throw new Error(`attention: fa2 WG=${WG} is not one of ${attentionFa2Kernel.overrides.WG!.join(', ')}`);
+  if (a.sg && !subgroupsOf8(gpu)) throw new Error('attention: strategy fa2 needs the subgroups feature with subgroups of at least 8 lanes (use fa2-wg)');
+  const BK = 16;
+  // K and V tiles of 4 KiB each (TV vec4s of the storage type) + the no-subgroup variant's partial scores
+  const need = 2 * 4096 + (a.sg ? 0 : WG * BK * 4);
+  const have = gpu.limits.maxComputeWorkgroupStorageSize;
+  if (need > have) throw new Error(`attention: fa2 needs ${need} bytes of workgroup memory, limit ${have}`);
+  return { variant: { flags: { F16: a.dtype === 'f16', SG: a.sg, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask }, overrides: { WG, BK } }, BQ: WG / FA2_LANES_PER_ROW };
+}
 
 /** Largest head dim the kernel holds (MAXD4 = 32 vec4s in kernels/attention.wgsl). */
 export const ATTENTION_MAX_HEAD_DIM = 128;
@@ -45,8 +120,10 @@ export interface AttentionArgs {
   /** u32 [B]: keys j ≥ keyLengths[b] of batch item b are masked out (a right-padded attention_mask), each ≥ 1. */
   keyLengths?: Tensor;
   layer?: string;
-  /** Override knobs: WG, RPT, BK, BQ (= WG·RPT), SG (0 turns the subgroup variant off). */
+  /** Override knobs of the rows kernel: WG, RPT, BK, BQ (= WG·RPT), SG (0 turns the subgroup variant off); no tuning. */
   tile?: Partial<Record<string, number>>;
+  /** Fix the strategy by name (benchmarks, tests; no tuning): `rows`, `fa2` or `fa2-wg`. */
+  strategy?: AttentionStrategy;
 }
 
 function dims3(t: Tensor, name: string): [number, number, number] {
@@ -87,7 +164,15 @@ export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?:
   return { variant: { flags: { F16: a.dtype === 'f16', SG, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask }, overrides: { WG, RPT, BK } }, BQ: WG * RPT };
 }
 
-/** out = softmax(q·kᵀ·scale)·v per batch item and head; returns out. */
+/**
+ * out = softmax(q·kᵀ·scale [+ position bias] [key mask])·v per batch item and head; returns out.
+ * Shapes: q, out [B, Lq, H·Dh], k, v [B, Lk, H·Dh] (Lq ≠ Lk allowed), Dh a multiple of 4 in
+ * 8..128; f32 or f16 storage (all alike), f32 scores, softmax and accumulation. Without `tile` /
+ * `strategy` the kernel is the tuner's cached choice for this adapter and shape bucket, else the
+ * adapter policy's heuristic (`attentionHeuristic`), and the plan may be tuned before its first
+ * run (src/gpu/tune.ts). Throws on unsupported head dims, mismatched shapes/dtypes, aliasing, table
+ * sizes, undeclared knobs or a strategy the adapter cannot run, naming the tensor or knob.
+ */
 export function attention(plan: Plan, a: AttentionArgs): Tensor {
   const { heads: H, headDim: D } = a;
   if (!Number.isInteger(D) || D < 8 || D > ATTENTION_MAX_HEAD_DIM || D % 4 !== 0) {
@@ -120,13 +205,38 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
     if (pb.buckets.size !== Lq + Lk - 1) throw new Error(`attention: positionBias.buckets ${pb.buckets.label} has ${pb.buckets.size} entries, expected Lq + Lk − 1 = ${Lq + Lk - 1}`);
   }
   if (a.keyLengths && a.keyLengths.size !== B) throw new Error(`attention: keyLengths ${a.keyLengths.label} has ${a.keyLengths.size} entries, expected one per batch item (batch ${B})`);
-  const { variant, BQ } = attentionVariant(plan.gpu, { lq: Lq, dtype: a.q.dtype, tile: a.tile, relBias: !!pb, keyMask: !!a.keyLengths });
+  if (a.tile && a.strategy) throw new Error('attention: give tile or strategy, not both');
+  if (a.strategy && !attentionStrategiesFor(plan.gpu).includes(a.strategy)) {
+    throw new Error(`attention: strategy ${a.strategy} cannot run on this adapter (usable: ${attentionStrategiesFor(plan.gpu).join(', ')})`);
+  }
+  if (a.tile || a.strategy) {
+    plan.record(attentionRecordArgs(plan, a, a.tile ? 'rows' : a.strategy!));
+    return a.out;
+  }
+  plan.recordTuned({
+    family: 'attention',
+    bucket: attentionBucket(a.q.dtype, Lq, Lk, D, !!pb, !!a.keyLengths),
+    candidates: attentionCandidates(plan.gpu),
+    heuristic: attentionHeuristic(plan.gpu),
+    args: (name) => attentionRecordArgs(plan, a, name as AttentionStrategy),
+    bench: (p, name) => attentionBenchRecord(p, a, name as AttentionStrategy),
+  });
+  return a.out;
+}
+
+/** The dispatch of `a` (checked by `attention`) with strategy `s` (the rows kernel takes `a.tile`). */
+function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionStrategy): RecordArgs {
+  const { heads: H, headDim: D } = a;
+  const [B, Lq, W] = a.q.shape as [number, number, number];
+  const Lk = a.k.shape[1]!;
+  const pb = a.positionBias;
+  const flags = { dtype: a.q.dtype, relBias: !!pb, keyMask: !!a.keyLengths };
+  const { variant, BQ } = s === 'rows' ? attentionVariant(plan.gpu, { lq: Lq, tile: a.tile, ...flags }) : attentionFa2Variant(plan.gpu, { sg: s === 'fa2', ...flags });
   const scale = a.scale ?? 1 / Math.sqrt(D);
   const qBlocks = ceilDiv(Lq, BQ);
   const groups = B * H * qBlocks;
-
-  plan.record({
-    spec: attentionKernel,
+  return {
+    spec: s === 'rows' ? attentionKernel : attentionFa2Kernel,
     variant,
     uniforms: [
       ['lq', 'u32', Lq],
@@ -146,6 +256,44 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
     flops: 4 * B * H * Lq * Lk * D,
     // q and out once; k and v re-read by every query block.
     bytes: (2 * B * Lq * W + 2 * qBlocks * B * Lk * W) * bytesPer(a.q.dtype),
-  });
-  return a.out;
+  };
 }
+
+/**
+ * For the tuner: record strategy `name` for this call's head layout and flags on fresh seeded
+ * inputs in `p.alloc` (one batch item; queries capped at 1024 and keys at 2048, so tuning a
+ * 30k-token layer stays cheap: the bucket spans the rest). Returns the output tensor.
+ */
+function attentionBenchRecord(p: Plan, a: AttentionArgs, name: AttentionStrategy): Tensor {
+  const { heads: H, headDim: D } = a;
+  const dtype = a.q.dtype;
+  const W = H * D;
+  const Lq = Math.min(a.q.shape[1]!, 1024);
+  const Lk = Math.min(a.k.shape[1]!, 2048);
+  let st = 12345;
+  const fill = (n: number, scale: number) => {
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+      out[i] = ((st / 2 ** 32) * 2 - 1) * scale;
+    }
+    return out;
+  };
+  const al = p.alloc;
+  const q = al.upload(fill(Lq * W, 2), [1, Lq, W], dtype, 'tune:q');
+  const k = al.upload(fill(Lk * W, 2), [1, Lk, W], dtype, 'tune:k');
+  const v = al.upload(fill(Lk * W, 1), [1, Lk, W], dtype, 'tune:v');
+  const out = al.tensor([1, Lq, W], dtype, 'tune:out');
+  const pb = a.positionBias;
+  let positionBias: AttentionArgs['positionBias'];
+  if (pb) {
+    const nb = pb.bias.shape[0]!;
+    const buckets = new Uint32Array(Lq + Lk - 1).map((_, i) => Math.abs(i - Lq + 1) % nb);
+    positionBias = { bias: al.upload(fill(nb * H, 1), [nb, H], dtype, 'tune:bias'), buckets: al.uploadU32(buckets, 'tune:buckets') };
+  }
+  const keyLengths = a.keyLengths ? al.uploadU32(Uint32Array.of(Math.max(1, Lk - 3)), 'tune:klen') : undefined;
+  const args: AttentionArgs = { q, k, v, out, heads: H, headDim: D, layer: 'tune', ...(a.scale !== undefined ? { scale: a.scale } : {}), ...(positionBias ? { positionBias } : {}), ...(keyLengths ? { keyLengths } : {}) };
+  p.record(attentionRecordArgs(p, args, name));
+  return out;
+}
+

@@ -72,11 +72,24 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     expect(j.results[0].speedup).toBe(1);
   }, 600_000);
 
+  it('bench attention --variants all: the rows kernel and FlashAttention-2 style (subgroup and workgroup-memory sums), each checked', async () => {
+    const r = await tessera({}, 'bench', 'attention', '--heads', '2', '--tokens', '19', '--kv-tokens', '7', '--head-dim', '12', '--variants', 'all', '--json', '--repeats', '1', '--warmup', '0', '--no-ceiling');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.wrong).toEqual([]);
+    const names = j.results.map((x: { variant: string }) => x.variant);
+    expect(names).toEqual(expect.arrayContaining(['rows', 'fa2-wg']));
+    expect(j.results.find((x: { variant: string }) => x.variant === 'fa2-wg').kernel).toMatch(/^attention_fa2/);
+    for (const x of j.results) expect(x.check.max_abs_err).toBeLessThan(1e-4);
+  }, 600_000);
+
   it('refuses bad --variants with one line', async () => {
     const bad = (...a: string[]) => tessera({}, 'bench', ...a);
-    let r = await bad('attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'all');
+    let r = await bad('attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'tiled-64');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--variants all applies to bench gemm/);
+    expect(r.stderr).toMatch(/--variants: tiled-64 is a GEMM strategy; bench attention takes an attention strategy \(rows, fa2, fa2-wg\) or tile knobs/);
+    r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'fa2');
+    expect(r.stderr).toMatch(/--variants: fa2 is an attention strategy; bench gemm takes a GEMM strategy/);
     r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'tiled-64', '--tile', 'TM=4');
     expect(r.stderr).toMatch(/give --tile or --variants, not both/);
     r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'fast');
