@@ -57,69 +57,42 @@ alias Acc = array<vec4<f32>, MAXPX>;
 alias Idx = array<u32, MAXPX>;
 alias Keep = array<f32, MAXPX>;
 
+// The weights of one input load and their product with it: VEC4 loads four input channels, so
+// four weight vec4s (a matrix whose column j is input channel j's) times the four inputs; plain
+// loads one channel and one weight vec4. One definition serves the three tap loops below.
+#if VEC4
+alias WM = mat4x4<f32>;
+const WSTEP = 4u;   // weight rows per load
+fn weights(wi: u32) -> WM { return WM(vec4<f32>(w[wi]), vec4<f32>(w[wi + p.c4]), vec4<f32>(w[wi + 2u * p.c4]), vec4<f32>(w[wi + 3u * p.c4])); }
+fn product(wm: WM, x: XV, k: f32) -> vec4<f32> { return wm * (vec4<f32>(x) * k); }
+#else
+alias WM = vec4<f32>;
+const WSTEP = 1u;
+fn weights(wi: u32) -> WM { return vec4<f32>(w[wi]); }
+fn product(wm: WM, x: XV, k: f32) -> vec4<f32> { return (f32(x) * k) * wm; }
+#endif
+
 // One tap over all input channels of one frame. The frame's binding is chosen once per tap
 // (three copies of the loop, one per binding), not per load: a per-load branch cost ~2× on
 // lavapipe. base[q] is in units of XV; wi0 indexes w at (tap, channel 0, co4).
 fn tap0(base: ptr<function, Idx>, keep: ptr<function, Keep>, wi0: u32, acc: ptr<function, Acc>) {
-  var wi = wi0;
   for (var i = 0u; i < p.cinv; i++) {
-#if VEC4
-    let w0 = vec4<f32>(w[wi]);
-    let w1 = vec4<f32>(w[wi + p.c4]);
-    let w2 = vec4<f32>(w[wi + 2u * p.c4]);
-    let w3 = vec4<f32>(w[wi + 3u * p.c4]);
-    for (var q = 0u; q < PX; q++) {
-      let xv = vec4<f32>(x0[(*base)[q] + i]) * (*keep)[q];
-      (*acc)[q] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
-    }
-    wi += 4u * p.c4;
-#else
-    let wv = vec4<f32>(w[wi]);
-    for (var q = 0u; q < PX; q++) { (*acc)[q] += (f32(x0[(*base)[q] + i]) * (*keep)[q]) * wv; }
-    wi += p.c4;
-#endif
+    let wm = weights(wi0 + i * WSTEP * p.c4);
+    for (var q = 0u; q < PX; q++) { (*acc)[q] += product(wm, x0[(*base)[q] + i], (*keep)[q]); }
   }
 }
 
 fn tap1(base: ptr<function, Idx>, keep: ptr<function, Keep>, wi0: u32, acc: ptr<function, Acc>) {
-  var wi = wi0;
   for (var i = 0u; i < p.cinv; i++) {
-#if VEC4
-    let w0 = vec4<f32>(w[wi]);
-    let w1 = vec4<f32>(w[wi + p.c4]);
-    let w2 = vec4<f32>(w[wi + 2u * p.c4]);
-    let w3 = vec4<f32>(w[wi + 3u * p.c4]);
-    for (var q = 0u; q < PX; q++) {
-      let xv = vec4<f32>(x1[(*base)[q] + i]) * (*keep)[q];
-      (*acc)[q] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
-    }
-    wi += 4u * p.c4;
-#else
-    let wv = vec4<f32>(w[wi]);
-    for (var q = 0u; q < PX; q++) { (*acc)[q] += (f32(x1[(*base)[q] + i]) * (*keep)[q]) * wv; }
-    wi += p.c4;
-#endif
+    let wm = weights(wi0 + i * WSTEP * p.c4);
+    for (var q = 0u; q < PX; q++) { (*acc)[q] += product(wm, x1[(*base)[q] + i], (*keep)[q]); }
   }
 }
 
 fn tap2(base: ptr<function, Idx>, keep: ptr<function, Keep>, wi0: u32, acc: ptr<function, Acc>) {
-  var wi = wi0;
   for (var i = 0u; i < p.cinv; i++) {
-#if VEC4
-    let w0 = vec4<f32>(w[wi]);
-    let w1 = vec4<f32>(w[wi + p.c4]);
-    let w2 = vec4<f32>(w[wi + 2u * p.c4]);
-    let w3 = vec4<f32>(w[wi + 3u * p.c4]);
-    for (var q = 0u; q < PX; q++) {
-      let xv = vec4<f32>(x2[(*base)[q] + i]) * (*keep)[q];
-      (*acc)[q] += xv.x * w0 + xv.y * w1 + xv.z * w2 + xv.w * w3;
-    }
-    wi += 4u * p.c4;
-#else
-    let wv = vec4<f32>(w[wi]);
-    for (var q = 0u; q < PX; q++) { (*acc)[q] += (f32(x2[(*base)[q] + i]) * (*keep)[q]) * wv; }
-    wi += p.c4;
-#endif
+    let wm = weights(wi0 + i * WSTEP * p.c4);
+    for (var q = 0u; q < PX; q++) { (*acc)[q] += product(wm, x2[(*base)[q] + i], (*keep)[q]); }
   }
 }
 
