@@ -1,9 +1,10 @@
 // Builds the browser profiler demo: examples/profiler/{index.html,style.css,main.ts} →
-// examples/profiler/dist/ (one ESM bundle, no Node modules). `npm run build:demo`.
+// examples/profiler/dist/ (one ESM bundle, no Node modules) plus a copy of models/tessera-shapes/
+// (the trained pipeline its prompt box runs). `npm run build:demo`.
 // The kernel sources are compiled into src/kernels.gen.ts (gitignored), so the generator runs first.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
@@ -44,6 +45,13 @@ export async function buildDemo(opts: { minify?: boolean; quiet?: boolean } = {}
     legalComments: 'none',
   });
   for (const f of ['index.html', 'style.css']) copyFileSync(join(demoDir, f), join(distDir, f));
+  // the trained pipeline the page's prompt box runs, served with the page (dist/models/tessera-shapes/);
+  // copied afresh so a retrained models/tessera-shapes replaces the old files
+  rmSync(join(distDir, 'models'), { recursive: true, force: true });
+  const modelDir = join(distDir, 'models', 'tessera-shapes');
+  cpSync(join(root, 'models', 'tessera-shapes'), modelDir, { recursive: true });
+  const files = (readdirSync(modelDir, { recursive: true }) as string[]).map((f) => f.split(sep).join('/')).filter((f) => statSync(join(modelDir, f)).isFile()).sort();
+  writeFileSync(join(modelDir, 'files.json'), JSON.stringify(files));
   const inputs = Object.keys(result.metafile.inputs);
   const out = result.metafile.outputs[relative(process.cwd(), join(distDir, 'main.js')).replace(/\\/g, '/')];
   const bundle = join(distDir, 'main.js');

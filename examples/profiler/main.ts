@@ -1,11 +1,13 @@
-// The interactive shader-level profiler: generate a short clip with a preset architecture
-// (random weights) on navigator.gpu, decode it with a VAE (random weights too) to frames, play
-// it as an MP4 (WebCodecs), profile one forward step per dispatch, and edit any kernel's WGSL
-// live — recompiled, re-run and re-timed in place.
+// The interactive shader-level profiler: type a prompt and generate a clip with the trained
+// tessera-shapes pipeline (models/tessera-shapes, served with the page: UMT5 text encoder →
+// WanTransformer3DModel → AutoencoderKLWan) on navigator.gpu, play it (canvas, MP4 via WebCodecs),
+// show the per-kernel timeline of all three stages — or run a preset architecture with random
+// weights — and edit any kernel's WGSL live: recompiled, the clip re-generated and re-timed.
 //
 // Page state for people and tests: <body data-state="loading|running|done|error">, and
-// `window.tessera` (see PageInfo). URL parameters: preset, latent (e.g. 4x16x16), steps, guidance,
-// seed, repeats, timing=wall (ignore timestamp-query), autorun=0.
+// `window.tessera` (see PageInfo). URL parameters: prompt (the default run is the prompt's), preset
+// (a preset run instead), latent (e.g. 4x16x16), steps, guidance, seed, repeats, timing=wall
+// (ignore timestamp-query), tune=off|cached|auto (the autotuner), autorun=0.
 import {
   acquireGpu,
   describeAdapter,
@@ -22,7 +24,14 @@ import {
   type Gpu,
   type TensorData,
   type Vae,
+  loadPipeline,
+  httpFolder,
+  type FolderSource,
+  type Pipeline,
 } from '../../src/index.browser.js'; // 'tessera' in your project
+import { EMBEDDED_DEFAULTS, vocabularyNote } from '../../src/pipeline/embedded.js';
+import { setTuneMode } from '../../src/gpu/tune.js';
+import { judgeVideo, parseShapesPrompt } from '../../src/eval/shapes-judge.js';
 import { loadRandomVae, noise } from './random-vae.js';
 import {
   chromeTrace,
@@ -34,6 +43,9 @@ import {
   median,
   profileDecode,
   profilePlan,
+  profilePipeline,
+  joinStages,
+  stageRuns,
   setKernelSource,
   variantSource,
   type KernelSpec,
@@ -78,12 +90,22 @@ export interface PageInfo {
     before?: KernelTime | null;
     after?: KernelTime | null;
   } | null;
+  /** What the last run was: the prompt through the trained pipeline, or a preset with random weights. */
+  mode: 'prompt' | 'preset' | null;
+  /** The prompt of the last prompt run. */
+  prompt: string | null;
+  /** The note shown for a prompt outside the embedded model's vocabulary (null when inside it). */
+  vocabNote: string | null;
+  /** Prompt runs: each stage's wall time (ms), its profiled dispatches and the bars drawn for it in the timeline. */
+  stages: { stage: string; name: string; wallMs: number; dispatches: number; bars: number }[];
+  /** Prompt runs of "a {colour} {shape} moving {direction}": what issue 12's judge reads in the clip. */
+  judge: { colour: string | null; direction: string | null; pass: boolean; reason: string } | null;
   /** Visible time range of the timeline (ms; zoomed with the wheel, panned by dragging, reset by double-click). */
   timelineView: [number, number] | null;
   error: string | null;
 }
 
-const info: PageInfo = { state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null };
+const info: PageInfo = { mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -177,6 +199,10 @@ function sortTable(table: HTMLTableElement): void {
   ths.forEach((th, i) => th.setAttribute('aria-sort', i === c ? (dir === 1 ? 'ascending' : 'descending') : 'none'));
 }
 
+/** Bars drawn per stage in the last timeline (prompt runs). */
+let stageBars: number[] = [];
+const STAGE_COLORS = ['#9467bd', '#1f77b4', '#2ca02c'];
+
 const FAMILY_COLORS: Record<string, string> = {
   gemm: '#4e79a7',
   attention: '#e15759',
@@ -226,6 +252,11 @@ let mp4Url = '';
 let decodeRun: ProfileRun | null = null;
 let plan: Plan | null = null;
 let run: ProfileRun | null = null;
+/** The trained pipeline (prompt runs), loaded on first use. */
+let pipe: Pipeline | null = null;
+let mode: 'prompt' | 'preset' = 'prompt';
+/** Prompt runs: the dispatch range of each stage in `run`. */
+let stageRanges: { stage: string; name: string; from: number; to: number }[] | null = null;
 let selected = '';
 let animTimer: number | undefined;
 let traceUrl = '';
@@ -280,20 +311,30 @@ function initControls(cpu: boolean): void {
   sel.addEventListener('change', () => (($('latent') as HTMLInputElement).value = defaultLatent()));
   for (const id of ['guidance', 'seed']) if (params.has(id)) ($(id) as HTMLInputElement).value = params.get(id)!;
   $('run').addEventListener('click', () => void guarded(fullRun));
+  $('run-prompt').addEventListener('click', () => void guarded(promptRun));
+  $('prompt').addEventListener('keydown', (ev) => {
+    if ((ev as KeyboardEvent).key === 'Enter') void guarded(promptRun);
+  });
+  if (params.has('prompt')) ($('prompt') as HTMLInputElement).value = params.get('prompt')!;
+  if (params.has('steps')) ($('prompt-steps') as HTMLInputElement).value = params.get('steps')!;
+  if (params.has('seed')) ($('prompt-seed') as HTMLInputElement).value = params.get('seed')!;
+  // a preset in the URL: the random-weight controls open (and the page runs the preset)
+  if (params.has('preset')) ($('preset-box') as HTMLDetailsElement).open = true;
   $('axis').addEventListener('change', () => {
     info.timelineView = null; // the other axis has other coordinates
-    if (run && plan) drawTimeline(run);
+    if (run) drawTimeline(run);
   });
   $('recompile').addEventListener('click', () => void guarded(recompile));
   $('revert').addEventListener('click', () => void guarded(revert));
   $('source').addEventListener('input', () => markEdited());
 }
 
+const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert'];
 let busy = false;
 async function guarded(fn: () => Promise<void>): Promise<void> {
   if (busy) return;
   busy = true;
-  for (const id of ['run', 'recompile', 'revert']) ($(id) as HTMLButtonElement).disabled = true;
+  for (const id of BUTTONS) ($(id) as HTMLButtonElement).disabled = true;
   // a new action: the previous error no longer describes the page
   $('error').hidden = true;
   info.error = null;
@@ -304,7 +345,7 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
   } finally {
     busy = false;
     // without a device nothing can run: the buttons stay disabled and say why
-    for (const id of ['run', 'recompile', 'revert']) {
+    for (const id of BUTTONS) {
       const b = $(id) as HTMLButtonElement;
       b.disabled = !gpu;
       b.title = gpu ? '' : 'no WebGPU device: see the message above';
@@ -393,6 +434,11 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   const fps = c.family === 'wan' ? 16 : 8;
   $('frames-caption').textContent =
     `${fr.frames.length} frame${fr.frames.length > 1 ? 's' : ''} ${fr.width}×${fr.height} decoded from latents [${shape.join(',')}], ${j.steps} step${j.steps > 1 ? 's' : ''} ${scheduler}${j.guidance > 1 ? `, CFG ${j.guidance}` : ''} in ${secs.toFixed(2)} s${timing}; decode ${decodeS.toFixed(2)} s`;
+  await showClip(fr, fps);
+}
+
+/** The decoded clip: a GIF download link, and the MP4 player. */
+async function showClip(fr: { width: number; height: number; frames: Uint8ClampedArray[] }, fps: number): Promise<void> {
   if (gifUrl) URL.revokeObjectURL(gifUrl);
   gifUrl = URL.createObjectURL(new Blob([encodeGif(fr.frames, fr.width, fr.height, { fps }) as BlobPart], { type: 'image/gif' }));
   const a = $('gif') as HTMLAnchorElement;
@@ -576,11 +622,15 @@ function drawTimeline(r: ProfileRun): void {
   const [v0, v1] = info.timelineView ?? [0, span];
   const labelW = 100;
   const lane = 22;
+  // prompt runs: a first lane of stages (text encoder, transformer, VAE decode) above the kernel lanes
+  const stages = mode === 'prompt' && stageRanges ? stageRanges : null;
+  const top = stages ? 1 : 0;
+  const lanes = families.length + top;
   const host = $('timeline');
   const width = Math.max(host.clientWidth - 2, 600);
   const plotW = width - labelW - 10;
   const axisH = 20;
-  const height = families.length * lane + axisH + 6;
+  const height = lanes * lane + axisH + 6;
   const NS = 'http://www.w3.org/2000/svg';
   const svg = document.createElementNS(NS, 'svg');
   svg.setAttribute('width', String(width));
@@ -592,9 +642,14 @@ function drawTimeline(r: ProfileRun): void {
     svg.append(e);
     return e;
   };
+  if (stages) {
+    el('rect', { x: 0, y: 0, width, height: lane, fill: '#eef1f6' });
+    el('text', { x: 6, y: 15, fill: '#333', 'font-weight': 600 }, 'stage');
+  }
   families.forEach((f, i) => {
-    el('rect', { x: 0, y: i * lane, width, height: lane, fill: i % 2 ? '#fff' : '#f6f7f9' });
-    el('text', { x: 6, y: i * lane + 15, fill: '#333' }, f);
+    const y = (i + top) * lane;
+    el('rect', { x: 0, y, width, height: lane, fill: (i + top) % 2 ? '#fff' : '#f6f7f9' });
+    el('text', { x: 6, y: y + 15, fill: '#333' }, f);
   });
   // the plot clips to its area (zoomed bars may start left of it)
   const clip = el('clipPath', { id: 'plot-clip' });
@@ -606,14 +661,27 @@ function drawTimeline(r: ProfileRun): void {
   const step = niceStep((v1 - v0) / 8);
   for (let t = Math.ceil(v0 / step) * step; t <= v1 + 1e-9; t += step) {
     const x = X(t);
-    el('line', { x1: x, x2: x, y1: 0, y2: families.length * lane, stroke: '#e3e3e8' });
-    el('text', { x, y: families.length * lane + 14, 'text-anchor': 'middle', fill: '#666' }, `${+t.toFixed(4)} ms`);
+    el('line', { x1: x, x2: x, y1: 0, y2: lanes * lane, stroke: '#e3e3e8' });
+    el('text', { x, y: lanes * lane + 14, 'text-anchor': 'middle', fill: '#666' }, `${+t.toFixed(4)} ms`);
+  }
+  stageBars = [];
+  for (const [k, st] of (stages ?? []).entries()) {
+    if (st.to <= st.from) continue;
+    const a = xs[st.from]!.x;
+    const b = Math.max(...xs.slice(st.from, st.to).map((q) => q.x + q.w));
+    if (b < v0 || a > v1) continue;
+    const x0 = Math.max(X(a), labelW);
+    const x1 = Math.min(X(b), labelW + plotW);
+    el('rect', { class: 'stage', 'data-stage': st.stage, x: x0, y: 2, width: Math.max(1.5, x1 - x0), height: lane - 4, fill: STAGE_COLORS[k % STAGE_COLORS.length]!, stroke: STAGE_COLORS[k % STAGE_COLORS.length]! });
+    el('text', { x: x0 + 4, y: 15, fill: '#222', 'clip-path': 'url(#plot-clip)' }, st.name);
   }
   let bars = 0;
   ds.forEach((d, i) => {
     const { x, w, timed } = xs[i]!;
     if (x + w < v0 || x > v1) return; // outside the zoomed view
-    const lanei = families.indexOf(d.family);
+    const k = stages ? stages.findIndex((st) => i >= st.from && i < st.to) : -1;
+    if (k >= 0) stageBars[k] = (stageBars[k] ?? 0) + 1;
+    const lanei = families.indexOf(d.family) + top;
     const rect = el('rect', {
       class: `bar${timed ? '' : ' untimed'}`,
       'data-i': i,
@@ -734,7 +802,7 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
 /** Variants of kernel family `name` that the current plan dispatches (parsed from variant keys). */
 function variantsUsed(name: string): VariantSel[] {
   const spec = kernelRegistry.get(name)!;
-  const keys = [...new Set((plan?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
+  const keys = [...new Set((run?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
   const out = keys.map((k) => parseVariantKey(spec, k));
   return out.length ? out : [parseVariantKey(spec, name)];
 }
@@ -755,7 +823,7 @@ function parseVariantKey(spec: KernelSpec, key: string): VariantSel {
 
 function fillKernelList(): void {
   const counts = new Map<string, number>();
-  for (const d of plan?.dispatches ?? []) counts.set(d.family, (counts.get(d.family) ?? 0) + 1);
+  for (const d of run?.dispatches ?? []) counts.set(d.family, (counts.get(d.family) ?? 0) + 1);
   const names = [...kernelRegistry.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || a.localeCompare(b));
   const ul = $('kernel-list');
   ul.replaceChildren(
@@ -794,7 +862,7 @@ function selectKernel(name: string): void {
   }
   for (const li of Array.from($('kernel-list').children)) li.classList.toggle('sel', (li as HTMLElement).dataset.kernel === name);
   $('kernel-name').textContent = `kernels/${name}.wgsl`;
-  const used = [...new Set((plan?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
+  const used = [...new Set((run?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
   $('kernel-variants').textContent = used.length ? `variants in this step: ${used.join(', ')}` : 'not dispatched by this model (edits compile-check only)';
   showVariantSource();
   markEdited();
@@ -942,7 +1010,7 @@ async function recompile(): Promise<void> {
     // compiled, but failed at dispatch (bindings changed, device error): roll back
     setKernelSource(name, before === originals.get(name) ? null : before);
     invalidateKernel(gpu!, name);
-    model!.resetPlans();
+    resetPlans();
     const msg = (e as Error).message;
     info.lastCompile = { kernel: name, ok: false, errors: [msg] };
     showCompileLog(`compiled, but running it failed — rolled back:\n${msg}`, false);
@@ -979,14 +1047,160 @@ async function revert(): Promise<void> {
 /** New pipelines for edited kernels: drop cached pipelines and recorded plans, regenerate and re-profile. */
 async function rerun(): Promise<void> {
   invalidateKernel(gpu!, selected);
-  model!.resetPlans();
+  resetPlans();
   setState('running', 'regenerating with the new kernel…');
+  if (mode === 'prompt') {
+    await promptClip();
+    showVariantSource();
+    return;
+  }
   await generateClip(model!, job!);
   await profileStep(model!, job!);
   showVariantSource();
 }
 
+// ---------------------------------------------------------------- prompt → clip (trained pipeline)
+
+async function ensurePipeline(): Promise<Pipeline> {
+  if (pipe) return pipe;
+  setState('running', 'loading the tessera-shapes pipeline (weights served with this page)…');
+  await sleepFrame();
+  // served next to the page by scripts/build-demo.ts (dist/models/tessera-shapes/, with files.json listing
+  // its files): the loaders' probes for files that are not there (weight variants, shard indexes) are
+  // answered from the list instead of HTTP 404s
+  const base = new URL('models/tessera-shapes/', location.href).href;
+  const res = await fetch(`${base}files.json`);
+  if (!res.ok) throw new Error(`${base}files.json: HTTP ${res.status} — the page is served without the tessera-shapes pipeline (build it with npm run build:demo)`);
+  pipe = await loadPipeline(listedFolder(base, (await res.json()) as string[]), { gpu: gpu! });
+  return pipe;
+}
+
+/** An HTTP folder whose files are known: unlisted files read as missing without a request. */
+function listedFolder(base: string, files: string[]): FolderSource {
+  const http = httpFolder(base);
+  const have = new Set(files);
+  return {
+    name: http.name,
+    readText: async (rel) => (have.has(rel) ? http.readText(rel) : null),
+    open: async (rel) => {
+      if (!have.has(rel)) throw new Error(`${base}${rel}: no such file`);
+      return http.open(rel);
+    },
+    list: async (dir) => {
+      const pre = dir ? `${dir.replace(/\/+$/, '')}/` : '';
+      return files.filter((f) => f.startsWith(pre) && !f.slice(pre.length).includes('/')).map((f) => f.slice(pre.length));
+    },
+  };
+}
+
+async function promptRun(): Promise<void> {
+  mode = 'prompt';
+  info.mode = 'prompt';
+  $('random-note').hidden = true;
+  $('frames-about').textContent = 'Latents → pixels through the pipeline\'s AutoencoderKLWan decoder (trained), then diffusers\' output_type="np" mapping.';
+  $('timeline-title').textContent = 'Timeline of the whole pipeline: text encoder → one denoising step → VAE decode';
+  await ensurePipeline();
+  pipe!.resetPlans(); // a kernel may have been edited in a preset run
+  await promptClip();
+  $('adapter').textContent = `${describeAdapter(gpu!)} — features: ${info.features.join(', ') || 'none'} — ${pipe!.transformer.describe()}`;
+  setState('done', `done: "${info.prompt}", ${run!.dispatches.length} dispatches profiled over 3 stages (${run!.timing})`);
+}
+
+/** Generates the prompt's clip through the whole pipeline, every stage profiled, and shows clip, timeline and tables. */
+async function promptClip(): Promise<void> {
+  const p = pipe!;
+  const prompt = ($('prompt') as HTMLInputElement).value;
+  const num = (id: string, lo: number, hi: number, dflt: number) => {
+    const v = Math.round(Number(($(id) as HTMLInputElement).value));
+    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt;
+  };
+  const steps = num('prompt-steps', 1, 50, EMBEDDED_DEFAULTS.num_inference_steps);
+  const seed = num('prompt-seed', 0, 1e9, 0);
+  info.prompt = prompt;
+  const note = vocabularyNote(prompt) ?? null;
+  info.vocabNote = note;
+  $('vocab-note').textContent = note ?? '';
+  $('vocab-note').hidden = !note;
+  setState('running', `encoding "${prompt}"…`);
+  await sleepFrame();
+  const prof = await profilePipeline(
+    p,
+    { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, onStep: (s, n) => ($('status').textContent = `denoising step ${s}/${n}…`) },
+    {
+      repeats: REPEATS,
+      forceWallClock: params.get('timing') === 'wall',
+      onStage: (st) => ($('status').textContent = st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…'),
+    },
+  );
+  const video = prof.output.video!;
+  const fr = videoToFrames(video);
+  info.decoded = true;
+  info.frameSize = [fr.width, fr.height];
+  showFrames(fr.frames, fr.width, fr.height);
+  const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  $('frames-caption').textContent =
+    `"${prompt}", seed ${seed}: ${fr.frames.length} frames ${fr.width}×${fr.height} from latents [${prof.output.latents.shape.join(',')}], ${steps} steps, CFG ${EMBEDDED_DEFAULTS.guidance_scale} — ` +
+    prof.stages.map((s) => `${s.stage.replace('_', ' ')} ${secs(s.wallMs)}`).join(', ') + `, total ${secs(prof.totalMs)}`;
+  // issue 12's judge on the clip, when the prompt is one of the training set's form
+  const asked = parseShapesPrompt(prompt);
+  if (asked) {
+    const v = judgeVideo(video, [[asked.colour, asked.direction]])[0]!;
+    info.judge = { colour: v.colour, direction: v.direction, pass: v.pass, reason: v.reason };
+    $('judge').textContent = `judge (issue 12's rules): reads ${v.colour ?? '—'} ${v.direction ?? '—'}${v.reason ? ` (${v.reason})` : ''} — ${v.pass ? 'matches the prompt' : 'does not match the prompt'}`;
+    $('judge').hidden = false;
+  } else {
+    info.judge = null;
+    $('judge').hidden = true;
+  }
+  const fps = 16;
+  await showClip(fr, fps);
+
+  // one timeline of all stages; the tables; the trace with one track per stage
+  const joined = joinStages(prof.stages);
+  run = joined.run;
+  plan = null;
+  stageRanges = joined.ranges;
+  decodeRun = prof.stages.find((x) => x.stage === 'vae')!.run;
+  info.runs++;
+  info.timing = run.timing;
+  info.dispatches = run.dispatches.length;
+  info.decode = { dispatches: decodeRun.dispatches.length, totalMs: decodeRun.totalMs, timing: decodeRun.timing };
+  info.coarseTimestamps = run.timing === 'gpu-timestamps' && looksCoarse(run);
+  const tnote = $('timing-note');
+  tnote.textContent = run.timing === 'wall-clock' ? `No GPU timestamps: ${run.note ?? 'wall clock'}. Bars are placeholders of equal width.` : '';
+  tnote.hidden = run.timing !== 'wall-clock';
+  info.timelineView = null;
+  drawTimeline(run);
+  info.stages = prof.stages.map((st, i) => ({ stage: st.stage, name: st.name, wallMs: st.wallMs, dispatches: st.run.dispatches.length, bars: stageBars[i] ?? 0 }));
+  $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length} (median of ${REPEATS})`;
+  drawTable(run);
+  drawTable(decodeRun, 'vae-kernels');
+  $('vae-caption').textContent = `AutoencoderKLWan: ${decodeRun.dispatches.length} dispatches, ${decodeRun.totalMs.toFixed(3)} ms ${decodeRun.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(decodeRun.peakBytes / 2 ** 20).toFixed(1)} MiB — ${decodeRun.timing}`;
+  const trace = chromeTrace(stageRuns(prof.stages), { process: `GPU: ${run.adapter}` });
+  if (traceUrl) URL.revokeObjectURL(traceUrl);
+  traceUrl = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
+  const t = $('trace') as HTMLAnchorElement;
+  t.href = traceUrl;
+  t.hidden = false;
+  fillKernelList();
+}
+
+/** After a kernel edit: the recorded plans of whatever the page runs are dropped (they hold the old pipelines). */
+function resetPlans(): void {
+  if (mode === 'prompt') pipe?.resetPlans();
+  else model?.resetPlans();
+}
+
 async function fullRun(): Promise<void> {
+  mode = 'preset';
+  info.mode = 'preset';
+  stageRanges = null;
+  info.stages = [];
+  info.judge = null;
+  $('random-note').hidden = false;
+  $('judge').hidden = true;
+  $('frames-about').textContent = 'Latents → pixels through a VAE decoder with random weights (AutoencoderKLWan for Wan, AutoencoderKL for DiT), then diffusers\' output_type="np" mapping.';
+  $('timeline-title').textContent = 'Timeline of one forward step';
   job = readControls();
   const m = await ensureModel(job);
   m.resetPlans();
@@ -1002,6 +1216,9 @@ async function start(): Promise<void> {
   if (!(navigator as Navigator & { gpu?: unknown }).gpu) throw new Error('this browser has no WebGPU (navigator.gpu): use Chrome/Edge 113+ or start Chromium with --enable-unsafe-webgpu. Nothing on this page can run without it.');
   setState('loading', 'requesting a WebGPU adapter…');
   gpu = await acquireGpu();
+  // tune=off|cached|auto: the autotuner's mode (default auto: the first run of a plan times candidate kernels)
+  const tune = params.get('tune');
+  if (tune === 'off' || tune === 'cached' || tune === 'auto') setTuneMode(gpu, tune);
   info.adapter = describeAdapter(gpu);
   info.features = [gpu.f16 && 'shader-f16', gpu.timestamps && 'timestamp-query', gpu.subgroups && 'subgroups'].filter((x): x is string => !!x);
   $('adapter').textContent = `${info.adapter} — features: ${info.features.join(', ') || 'none'}`;
@@ -1012,10 +1229,12 @@ async function start(): Promise<void> {
     if (i.reason !== 'destroyed') showError(new Error(`GPU device lost: ${i.message}`));
   });
   if (params.get('autorun') === '0') {
-    setState('done', 'ready: press "Generate & profile"');
+    setState('done', 'ready: type a prompt and press "Generate from prompt"');
     return;
   }
-  await fullRun();
+  // the trained pipeline is the default; a preset in the URL runs that instead
+  if (params.has('preset')) await fullRun();
+  else await promptRun();
 }
 
 void guarded(start);
