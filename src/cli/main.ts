@@ -11,6 +11,8 @@ import { tuneCommand } from './cmd-tune.js';
 import { defaultTuneMode, loadTuneCache, setDefaultTuneMode } from '../gpu/tune.js';
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
+import { compileProgress } from './progress.js';
+import { setCompileListener } from '../gpu/kernel.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -61,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
+    setCompileListener(compileProgress()); // "compiling kernels i/N" while a plan's pipelines are created
     return (await cmd.run(p)) ?? 0;
   } catch (e) {
     console.error(errorLine(e, debug));

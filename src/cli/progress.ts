@@ -27,3 +27,27 @@ export function progressBar(label: string): { update(done: number, total: number
     },
   };
 }
+
+/**
+ * The CLI's listener for kernel compilation (src/gpu/kernel.ts setCompileListener): "compiling
+ * kernels i/N" redrawn in place on a terminal as the pipelines of a plan finish; elsewhere one
+ * plain line per plan once all of its pipelines are done (logs stay short).
+ */
+export function compileProgress(): (done: number, total: number) => void {
+  const tty = stderrIsTTY();
+  let bar: ReturnType<typeof progressBar> | null = null;
+  let start = Date.now();
+  return (done, total) => {
+    if (done === 0) start = Date.now();
+    if (tty) {
+      bar ??= progressBar('compiling kernels');
+      bar.update(done, total);
+    } else if (done === total) {
+      process.stderr.write(`compiling kernels ${done}/${total}  ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
+    }
+    if (done === total) {
+      bar?.done();
+      bar = null;
+    }
+  };
+}

@@ -158,6 +158,76 @@ export function getKernel(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}):
   return compiled;
 }
 
+/** The bind group layout of a kernel (bindings in order): what a bind group needs before its pipeline exists. */
+export function kernelLayout(gpu: Gpu, spec: KernelSpec): GPUBindGroupLayout {
+  return bindGroupLayout(gpu.device, spec.bindings);
+}
+
+/** Whether a variant's pipeline is already in this device's cache. */
+export function kernelCached(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}): boolean {
+  return caches.get(gpu.device)?.has(variantKey(spec, v)) ?? false;
+}
+
+type CompileListener = (done: number, total: number) => void;
+let compileListener: CompileListener | null = null;
+/**
+ * Where `compilePipelines` reports its progress (done, total) when the caller passes no
+ * listener of its own: the CLI sets its progress line here ("compiling kernels i/N"). null: none.
+ */
+export function setCompileListener(fn: CompileListener | null): void {
+  compileListener = fn;
+}
+
+/**
+ * Create the pipelines of `list` not yet cached, all at once with createComputePipelineAsync (the
+ * implementation may compile them in parallel; the host does not block), into the cache
+ * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (default: the listener
+ * of setCompileListener), nothing when all are cached. A variant that fails is a ShaderError
+ * naming its kernel and variant key with the compiler's first messages and line numbers; the
+ * others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
+ */
+export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress: CompileListener | null = compileListener): Promise<void> {
+  const device = gpu.device;
+  let cache = caches.get(device);
+  if (!cache) caches.set(device, (cache = new Map()));
+  const todo = new Map<string, { spec: KernelSpec; variant: Variant }>();
+  for (const { spec, variant: v } of list) {
+    const variant = resolveVariant(spec, v);
+    const key = variantKey(spec, variant);
+    if (cache.has(key) || todo.has(key)) continue;
+    checkVariantSupported(gpu, spec, variant);
+    todo.set(key, { spec, variant });
+  }
+  if (todo.size === 0) return;
+  let done = 0;
+  onProgress?.(0, todo.size);
+  const results = await Promise.allSettled(
+    [...todo].map(async ([key, { spec, variant }]) => {
+      // WGSL errors are reported below with the variant's name, not as uncaptured device errors
+      device.pushErrorScope('validation');
+      const module = device.createShaderModule({ label: key, code: variantSource(spec, variant) });
+      void device.popErrorScope();
+      const layout = bindGroupLayout(device, spec.bindings);
+      let pipeline: GPUComputePipeline;
+      try {
+        pipeline = await device.createComputePipelineAsync({
+          label: key,
+          layout: device.createPipelineLayout({ label: key, bindGroupLayouts: [layout] }),
+          compute: { module, entryPoint: spec.entry ?? 'main', constants: variant.overrides },
+        });
+      } catch (e) {
+        const info = await module.getCompilationInfo().catch(() => null);
+        const msgs = (info?.messages ?? []).filter((m) => m.type === 'error').slice(0, 3).map((m) => `${key}:${m.lineNum}:${m.linePos}: ${m.message}`);
+        throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : (e as Error).message}`);
+      }
+      cache.set(key, { key, pipeline, layout, spec, variant });
+      onProgress?.(++done, todo.size);
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Compile a variant and collect its compilation messages (for tests and the profiler's editor). */
 export async function compileCheck(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}): Promise<{ key: string; errors: string[]; warnings: string[] }> {
   const device = gpu.device;
@@ -229,28 +299,10 @@ function resolveFlags(spec: KernelSpec, flags: Record<string, boolean>): Record<
  */
 export async function compileKernels(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[]): Promise<string[]> {
   const device = gpu.device;
-  let cache = caches.get(device);
-  if (!cache) caches.set(device, (cache = new Map()));
-  const todo = new Map<string, { spec: KernelSpec; variant: Variant }>();
-  for (const { spec, variant: v } of list) {
-    const variant = resolveVariant(spec, v);
-    const key = variantKey(spec, variant);
-    if (cache.has(key) || todo.has(key)) continue;
-    checkVariantSupported(gpu, spec, variant);
-    todo.set(key, { spec, variant });
-  }
-  const compiled = await Promise.all(
-    [...todo].map(async ([key, { spec, variant }]) => {
-      const module = device.createShaderModule({ label: key, code: variantSource(spec, variant) });
-      const layout = bindGroupLayout(device, spec.bindings);
-      const pipeline = await device.createComputePipelineAsync({
-        label: key,
-        layout: device.createPipelineLayout({ label: key, bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: spec.entry ?? 'main', constants: variant.overrides },
-      });
-      return { key, pipeline, layout, spec, variant };
-    }),
-  );
+  const had = new Set(caches.get(device)?.keys() ?? []);
+  const fresh = [...new Set(list.map(({ spec, variant }) => variantKey(spec, variant)))].filter((k) => !had.has(k));
+  await compilePipelines(gpu, list, null);
+  const compiled = fresh.map((k) => caches.get(device)!.get(k)!);
   const zeros: GPUBuffer[] = [];
   const buffer = (usage: number) => {
     const b = device.createBuffer({ label: 'compileKernels', size: 4096, usage });
@@ -270,7 +322,6 @@ export async function compileKernels(gpu: Gpu, list: readonly { spec: KernelSpec
       pass.end();
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();
-      cache.set(c.key, c);
     }
   } finally {
     zeros.forEach((b) => b.destroy());

@@ -3,7 +3,7 @@
 import type { Gpu } from './device.js';
 import { checkAlive, GpuError, withErrorScopes } from './device.js';
 import type { KernelSpec, Variant } from './kernel.js';
-import { getKernel } from './kernel.js';
+import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
 import type { Allocator, Tensor } from './tensor.js';
 import { readTensor, storageBytes } from './tensor.js';
 
@@ -136,6 +136,8 @@ export class Plan {
   tuning = true;
 
   private dummyBuf: GPUBuffer | null = null;
+  /** Variants recorded before their pipeline exists (see `compile`). */
+  private uncompiled = new Map<string, { spec: KernelSpec; variant: Variant }>();
   private tunables: TuneSite[] = [];
 
   constructor(
@@ -184,7 +186,9 @@ export class Plan {
   }
 
   private build(a: RecordArgs): Dispatch {
-    const k = getKernel(this.gpu, a.spec, a.variant);
+    // Recording needs only the bind group layout; the pipeline is created by `compile()` (all of
+    // the plan's at once, asynchronously) or, failing that, synchronously at the first encode.
+    const k = this.kernel(a.spec, a.variant);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
     if (a.uniforms) {
@@ -211,12 +215,47 @@ export class Plan {
       shapes: a.shapes,
       flops: a.flops,
       bytes: a.bytes,
-      pipeline: k.pipeline,
+      get pipeline() {
+        return k.pipeline();
+      },
       bindGroup,
       workgroups: a.workgroups,
       ...(output ? { output } : {}),
     };
     return d;
+  }
+
+  /** Key and layout of a variant, and its pipeline on demand (from the cache once compiled). */
+  private kernel(spec: KernelSpec, v?: Partial<Variant>): { key: string; layout: GPUBindGroupLayout; pipeline: () => GPUComputePipeline } {
+    const variant = resolveVariant(spec, v);
+    const key = variantKey(spec, variant);
+    if (kernelCached(this.gpu, spec, variant)) {
+      const c = getKernel(this.gpu, spec, variant);
+      return { key, layout: c.layout, pipeline: () => c.pipeline };
+    }
+    checkVariantSupported(this.gpu, spec, variant);
+    this.uncompiled.set(key, { spec, variant });
+    let pipeline: GPUComputePipeline | null = null;
+    return { key, layout: kernelLayout(this.gpu, spec), pipeline: () => (pipeline ??= getKernel(this.gpu, spec, variant).pipeline) };
+  }
+
+  /**
+   * Create the pipelines of every variant recorded so far that is not compiled yet, in parallel
+   * (createComputePipelineAsync), reporting `onProgress(done, total)` (default: the listener of
+   * setCompileListener, the CLI's "compiling kernels i/N"). `run` calls it; callers that encode
+   * the plan themselves call it first (else each missing pipeline is created synchronously at
+   * the first encode). Throws a ShaderError naming the kernel variant that fails.
+   */
+  async compile(onProgress?: (done: number, total: number) => void): Promise<void> {
+    const list = this.takeUncompiled();
+    if (list.length) await compilePipelines(this.gpu, list, onProgress);
+  }
+
+  /** The uncompiled variants, handed over once (compilePlans). */
+  takeUncompiled(): { spec: KernelSpec; variant: Variant }[] {
+    const list = [...this.uncompiled.values()];
+    this.uncompiled.clear();
+    return list;
   }
 
   /** Encode all dispatches into one compute pass (the fast path). */
@@ -235,6 +274,7 @@ export class Plan {
   async run(where = 'plan'): Promise<void> {
     checkAlive(this.gpu, where);
     if (this.tuning && this.tunables.length && tuneHook) await tuneHook.tune(this);
+    await this.compile();
     try {
       await this.submit(where);
     } catch (e) {
@@ -290,6 +330,15 @@ export class Plan {
   get totalFlops(): number {
     return this.dispatches.reduce((a, d) => a + d.flops, 0);
   }
+}
+
+/**
+ * `Plan.compile` for several plans as one batch (one progress count, every pipeline in flight
+ * together): what a generation compiles before its first step.
+ */
+export async function compilePlans(plans: readonly Plan[], onProgress?: (done: number, total: number) => void): Promise<void> {
+  if (plans.length === 0) return;
+  await compilePipelines(plans[0]!.gpu, plans.flatMap((p) => p.takeUncompiled()), onProgress);
 }
 
 /** Wait for the queue; rejects with GpuError when the device is lost meanwhile (never hangs). */

@@ -14,7 +14,7 @@
 import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.js';
 import { InputError } from '../model/model.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
-import { Plan, waitIdle } from '../gpu/plan.js';
+import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
 import { LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
@@ -250,6 +250,8 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
       post.push([b, plan.dispatches.length]);
     }
     plan.layer = '';
+    // every pipeline of the generation created at once, in parallel, before the first step
+    await compilePlans([plan, ...passes.flatMap((ps) => [ps.r.prepare, ps.r.plan])]);
     const zero = new Uint32Array(1);
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
