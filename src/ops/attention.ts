@@ -71,9 +71,15 @@ export function attentionHeuristic(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subgr
   return subgroupsOf8(gpu) ? 'fa2' : 'fa2-wg';
 }
 
-/** The strategies worth timing (the heuristic first). */
+/**
+ * The strategies worth timing (the heuristic first). CPU adapters time none: the FA2 kernels
+ * measured 7.8–9.8× slower than the rows kernel on lavapipe (bench/RESULTS.md "Attention for
+ * GPUs"), so tuning them there would only cost first-use time; `bench attention --variants all`
+ * still times them.
+ */
 export function attentionCandidates(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subgroupMinSize'>): AttentionStrategy[] {
   const h = attentionHeuristic(gpu);
+  if (h === 'rows') return [h];
   return [h, ...attentionStrategiesFor(gpu).filter((s) => s !== h)];
 }
 

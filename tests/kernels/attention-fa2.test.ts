@@ -127,13 +127,13 @@ describe.skipIf(!hasGpu)('attention_fa2 vs float64 references', () => {
 
 describe('attention strategy policy', () => {
   const fake = (o: Partial<Gpu>): Gpu => ({ subgroups: true, subgroupMinSize: 8, subgroupMaxSize: 32, isCpu: false, ...o }) as unknown as Gpu;
-  it('GPUs get FlashAttention-2 style by heuristic (never the CPU-tuned rows kernel); CPUs the rows kernel; the tuner times all usable', () => {
+  it('GPUs get FlashAttention-2 style by heuristic (never the CPU-tuned rows kernel) and the tuner times every usable strategy; CPUs keep the rows kernel', () => {
     expect(attentionHeuristic(fake({}))).toBe('fa2');
     expect(attentionHeuristic(fake({ subgroups: false }))).toBe('fa2-wg');
     expect(attentionHeuristic(fake({ subgroupMinSize: 4 }))).toBe('fa2-wg');
     expect(attentionHeuristic(fake({ isCpu: true }))).toBe('rows');
     expect(attentionCandidates(fake({}))).toEqual(['fa2', 'rows', 'fa2-wg']);
     expect(attentionCandidates(fake({ subgroups: false }))).toEqual(['fa2-wg', 'rows']);
-    expect(attentionCandidates(fake({ isCpu: true }))).toEqual(['rows', 'fa2', 'fa2-wg']);
+    expect(attentionCandidates(fake({ isCpu: true }))).toEqual(['rows']); // FA2 measured ~8× slower on lavapipe: not timed there
   });
 });
