@@ -8,10 +8,12 @@ import { ceilDiv, checkDtypes, dtypeFlags, rowsCols } from './util.js';
 export const normKernel = defineKernel({
   name: 'norm',
   prelude: ['common/dtype'],
-  flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true], ROW_PER_THREAD: [false, true] },
+  flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true], ROW_PER_THREAD: [false, true], VEC4: [false, true] },
   overrides: { WG: [128, 64, 256] },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
+  // vec4 loads are a layout of the workgroup-per-row kernel only
+  valid: (f) => !(f.VEC4 && f.ROW_PER_THREAD),
 });
 
 export interface Modulation {
@@ -37,6 +39,8 @@ export interface NormArgs {
   wg?: number;
   /** One invocation per row (default: always on a CPU adapter; elsewhere when rows are narrow and many). */
   rowPerThread?: boolean;
+  /** vec4 loads in the workgroup-per-row kernel (default: when C and the modulation offsets are multiples of 4). */
+  vec4?: boolean;
 }
 
 /**
@@ -67,9 +71,15 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
   const bp = bytesPer(a.x.dtype);
   const perThread = a.rowPerThread ?? (cpuTunedVariantsOk(plan.gpu) || (cols <= NARROW && rows >= 256));
   const wg = a.wg ?? (perThread ? 64 : 128);
+  // vec4 loads where rows and modulation vectors start on 4-element boundaries (odd widths keep
+  // the scalar loads, which handle any C)
+  const vec4 = a.vec4 ?? (!perThread && cols % 4 === 0 && (!m || [m.stride, m.shiftOffset, m.scaleOffset].every((o) => o % 4 === 0)));
+  if (vec4 && (perThread || cols % 4 !== 0 || (m && [m.stride, m.shiftOffset, m.scaleOffset].some((o) => o % 4 !== 0)))) {
+    throw new Error(`norm: vec4 loads need a workgroup per row, C (${cols}) and the modulation stride/offsets multiples of 4`);
+  }
   plan.record({
     spec: normKernel,
-    variant: { flags: { ...dtypeFlags(a.x), RMS: !!a.rms, AFFINE: !!a.weight, MODULATE: !!m, ROW_PER_THREAD: perThread }, overrides: { WG: wg } },
+    variant: { flags: { ...dtypeFlags(a.x), RMS: !!a.rms, AFFINE: !!a.weight, MODULATE: !!m, ROW_PER_THREAD: perThread, VEC4: vec4 }, overrides: { WG: wg } },
     uniforms: [
       ['rows', 'u32', rows],
       ['cols', 'u32', cols],

@@ -23,7 +23,9 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
       const rms = i % 3 === 1;
       const affine = i % 2 === 0;
       const modulate = i % 4 !== 3;
-      const rowPerThread = i % 5 < 2; // both variants over the sweep
+      // both layouts over the sweep; the workgroup-per-row one takes vec4 loads where C % 4 == 0
+      // (1000, 64, 96, 1152, 1536, 2304 here: LN/RMS, affine or not, modulated or not, batch 1 and 2)
+      const rowPerThread = i % 5 < 2;
       it(`${dtype} B=${B} T=${Tk} C=${C} ${rms ? 'rms' : 'ln'}${affine ? '+affine' : ''}${modulate ? '+mod' : ''}${rowPerThread ? ' row/thread' : ''}`, async () => {
         const rows = B * Tk;
         const x = round(randn(rows * C, 1 + i, 2).map((v, j) => v + (j % C) * 0.01 + 3), dtype);
@@ -66,6 +68,7 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
 
   it('rejects mismatched shapes with a message naming the tensor', async () => {
     await expect(runOnce((plan, alloc) => norm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), out: alloc.tensor([2, 8], 'f32', 'y'), eps: 1e-6, weight: alloc.tensor([7], 'f32', 'w') }))).rejects.toThrow(/weight has 7 elements, expected 8/);
+    await expect(runOnce((plan, alloc) => norm(plan, { x: alloc.tensor([2, 6], 'f32', 'x'), out: alloc.tensor([2, 6], 'f32', 'y'), eps: 1e-6, vec4: true, rowPerThread: false }))).rejects.toThrow(/vec4 loads need .* C \(6\)/);
   });
 
 });
