@@ -10,7 +10,7 @@ import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, checkWeightsFit, estimateMemory, estimateWeights, type MemoryEstimate } from '../model/memory.js';
 import { loadModel, type DiffusionModel } from '../model/model.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
-import { ceilingShares, type Ceiling } from '../profile/ceiling.js';
+import { ceilingProbe, ceilingShares, formatShare, type Ceiling } from '../profile/ceiling.js';
 import { assertModelCheck, checkModel, stepInputs, type ModelCheck, type ModelLatent } from '../profile/model-bench.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
@@ -95,6 +95,8 @@ export interface ModelBenchResult extends TimedFigures {
   memory_estimate: MemoryEstimate;
   budget_bytes: number | null;
   budget_source: string;
+  /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged). */
+  ceiling_under_measured: boolean;
   per_kernel: KernelRow[];
   per_layer: LayerRow[];
 }
@@ -172,9 +174,18 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     const check: ModelCheck = await checkModel(model, inputs1, inputs2);
     assertModelCheck(label, check);
     const plan = model.planFor(inputs2);
-    const ceiling = await getCeiling();
-    log(c, `timing ${plan.dispatches.length} dispatches: ${c.warmup} warm-up + ${c.repeats} repeats…`);
-    const run = await profilePlan(plan, { repeats: c.repeats, warmup: c.warmup });
+    const base = await getCeiling();
+    log(c, `timing ${plan.dispatches.length} dispatches: ${c.warmup} warm-up + ${c.repeats} repeats${base ? ', the ceiling kernels re-timed between them' : ''}…`);
+    // the ceiling kernels before and between the repeats: shares against the best of all their runs, under the same load
+    const probe = base ? await ceilingProbe(gpu, base) : null;
+    let run: ProfileRun;
+    try {
+      await probe?.round();
+      run = await profilePlan(plan, { repeats: c.repeats, warmup: c.warmup, ...(probe ? { between: () => probe.round() } : {}) });
+    } finally {
+      probe?.destroy();
+    }
+    const ceiling = probe?.ceiling();
     const wall = c.wall ? await wallClock(plan, { minSamples: Math.min(Math.max(2, c.repeats), 20), maxTimeS: 0.5, name: label }) : null;
     const flops = plan.dispatches.reduce((a, d) => a + d.flops, 0);
     const bytes = plan.dispatches.reduce((a, d) => a + d.bytes, 0);
@@ -211,6 +222,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       gflops,
       gbps,
       ceiling_share: sh.share,
+      ceiling_under_measured: sh.underMeasured,
       compute_share: sh.compute,
       bandwidth_share: sh.bandwidth,
       flops,
@@ -241,7 +253,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
   }
 }
 
-const pctStr = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+const pctStr = (v: number | null) => formatShare(v, true);
 
 export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void {
   if (c.json) return;
@@ -252,7 +264,7 @@ export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void
     `  check: finite, bit-identical on a second forward, batch item 0 vs alone max |err| ${r.check.batch_max_abs_err.toExponential(2)} ≤ ${r.check.batch_bound.toExponential(2)}`,
   );
   console.log(
-    `  ${r.seconds_per_step.toFixed(3)} s per step (median; min ${(r.min_ms / 1000).toFixed(3)}, max ${(r.max_ms / 1000).toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ceiling ${pctStr(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})`,
+    `  ${r.seconds_per_step.toFixed(3)} s per step (median; min ${(r.min_ms / 1000).toFixed(3)}, max ${(r.max_ms / 1000).toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})`,
   );
   console.log(`  peak GPU memory ${fmtBytes(r.peak_bytes)} (weights ${fmtBytes(r.weight_bytes)}; estimate ${fmtBytes(r.memory_estimate.total)}; budget ${r.budget_bytes === null ? 'none' : fmtBytes(r.budget_bytes)}: ${r.budget_source})`);
   if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${(r.wall.mean_ms / 1000).toFixed(3)} s ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);

@@ -253,15 +253,102 @@ export function deviceCeiling(gpu: Gpu, opts: CeilingOptions = {}): Promise<Ceil
   return c;
 }
 
-/** Shares of the ceiling a kernel reached; f16 kernels are held to the f16 FMA ceiling when known. */
-export function ceilingShares(c: Ceiling | undefined, gflops: number, gbps: number, f16: boolean): { compute: number | null; bandwidth: number | null; share: number | null } {
-  if (!c) return { compute: null, bandwidth: null, share: null };
+/**
+ * Shares of the ceiling a kernel reached; f16 kernels are held to the f16 FMA ceiling when known.
+ * `underMeasured`: a share above 1 — no kernel outruns the device, so the ceiling run was slowed
+ * (a busy machine while it was timed); reports flag such a figure instead of printing it as is.
+ */
+export function ceilingShares(c: Ceiling | undefined, gflops: number, gbps: number, f16: boolean): { compute: number | null; bandwidth: number | null; share: number | null; underMeasured: boolean } {
+  if (!c) return { compute: null, bandwidth: null, share: null, underMeasured: false };
   const peak = f16 && c.fma_f16_gflops ? c.fma_f16_gflops : c.fma_gflops;
   const compute = Number.isFinite(gflops) && peak > 0 ? gflops / peak : null;
   const bandwidth = Number.isFinite(gbps) && c.copy_gbps > 0 ? gbps / c.copy_gbps : null;
   // The binding roof: whichever resource the kernel is closer to exhausting.
   const share = compute === null && bandwidth === null ? null : Math.max(compute ?? 0, bandwidth ?? 0);
-  return { compute, bandwidth, share };
+  return { compute, bandwidth, share, underMeasured: share !== null && share > 1 };
+}
+
+/** What `formatShare` appends to a share above 100 %, and the footnote tables print under a starred one. */
+export const UNDER_MEASURED = 'ceiling under-measured, machine busy?';
+
+/** A share as a percentage ('—' when unknown); above 100 % starred (`short`) or followed by UNDER_MEASURED. */
+export function formatShare(v: number | null | undefined, short = false): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const p = `${(v * 100).toFixed(1)}%`;
+  return v > 1 ? (short ? `${p}*` : `${p} (${UNDER_MEASURED})`) : p;
+}
+
+/** One timed run of a ceiling kernel: which roof it measures, its time (ms) and its work (FLOPs or bytes). */
+export interface CeilingSample {
+  kind: 'fma' | 'fma_f16' | 'copy';
+  ms: number;
+  work: number;
+  /** copy: which copy it was (e.g. `VPT=8, 4.0 MiB per buffer`). */
+  how?: string;
+}
+
+/**
+ * The best of a measured ceiling and later samples of the same kernels (a ceiling is what the
+ * device can do, so the fastest run of each roof counts). Samples with ms ≤ 0 or non-finite are
+ * ignored.
+ */
+export function bestCeiling(base: Ceiling, samples: readonly CeilingSample[]): Ceiling {
+  const out: Ceiling = { ...base };
+  for (const s of samples) {
+    if (!(s.ms > 0) || !Number.isFinite(s.ms)) continue;
+    const rate = s.work / (s.ms * 1e6);
+    if (s.kind === 'fma' && rate > out.fma_gflops) out.fma_gflops = rate;
+    else if (s.kind === 'fma_f16' && rate > (out.fma_f16_gflops ?? 0)) out.fma_f16_gflops = rate;
+    else if (s.kind === 'copy' && rate > out.copy_gbps) {
+      out.copy_gbps = rate;
+      if (s.how !== undefined) out.copy_best = s.how;
+    }
+  }
+  return out;
+}
+
+/**
+ * The ceiling kernels (f32 FMA, f16 FMA where the adapter has shader-f16, and the vec4 copies of 1
+ * and 8 elements per invocation on a cache-sized buffer pair), checked, recorded once and sized to
+ * about `targetMs` each, for timing interleaved with a benchmark's own repeats: `round()` runs
+ * each once; `ceiling()` is the best of `base` and every round (bestCeiling). A ceiling measured
+ * only before the benchmark can be under-measured when the machine was busy just then, and a
+ * kernel then shows more than 100 %. Caller destroys.
+ */
+export async function ceilingProbe(gpu: Gpu, base: Ceiling, targetMs = 10): Promise<{ round: () => Promise<void>; ceiling: () => Ceiling; destroy: () => void }> {
+  await validateCeiling(gpu);
+  const invocations = 16384;
+  const o = { repeats: 1, warmup: 1, targetMs };
+  const alloc = new Allocator(gpu);
+  const entries: { plan: Plan; kind: CeilingSample['kind']; work: number; how?: string }[] = [];
+  try {
+    for (const f16 of gpu.f16 ? [false, true] : [false]) {
+      const { scale } = await calibrated(gpu, (p, iters) => recordFma(p, f16, invocations, iters), 16, 1 << 20, o);
+      const plan = new Plan(gpu, alloc);
+      recordFma(plan, f16, invocations, scale);
+      entries.push({ plan, kind: f16 ? 'fma_f16' : 'fma', work: fmaFlops(invocations, scale) });
+    }
+    const n4 = Math.min((4 << 20) / 16, Math.floor(Math.min(gpu.limits.maxStorageBufferBindingSize, 64 << 20) / 16));
+    for (const vpt of COPY_VPT) {
+      const plan = new Plan(gpu, alloc);
+      recordCopy(plan, n4, vpt);
+      entries.push({ plan, kind: 'copy', work: 2 * 16 * n4, how: `VPT=${vpt}, ${fmtBytes(n4 * 16)} per buffer` });
+    }
+  } catch (e) {
+    alloc.destroyAll();
+    throw e;
+  }
+  const samples: CeilingSample[] = [];
+  return {
+    async round() {
+      for (const e of entries) {
+        const run = await profilePlan(e.plan, { repeats: 1, warmup: 0 });
+        samples.push({ kind: e.kind, ms: run.totalMs, work: e.work, ...(e.how ? { how: e.how } : {}) });
+      }
+    },
+    ceiling: () => bestCeiling(base, samples),
+    destroy: () => alloc.destroyAll(),
+  };
 }
 
 /**

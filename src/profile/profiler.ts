@@ -68,6 +68,12 @@ export interface ProfileOptions {
   forceWallClock?: boolean;
   /** GPU bytes the plan reads that its Allocator does not hold (a model's weights: `model.weights.bytes`), counted in peakBytes. ≥ 0. */
   residentBytes?: number;
+  /**
+   * Called after every timed repeat but the last, outside the timed region: other work to
+   * interleave with the repeats (the bench runs the ceiling kernels here, so both are timed
+   * under the same machine load).
+   */
+  between?: (repeat: number) => Promise<void>;
 }
 
 export function median(xs: readonly number[]): number {
@@ -203,6 +209,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
       const t0 = performance.now();
       await plan.run('profile (wall clock)');
       wallMs.push(performance.now() - t0);
+      if (opts.between && r < repeats - 1) await opts.between(r);
     }
     return {
       ...common,
@@ -234,6 +241,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
       await waitIdle(gpu, 'profile');
       stamps.push(await rig.read('profile'));
       wallMs.push(performance.now() - t0);
+      if (opts.between && r < repeats - 1) await opts.between(r);
     }
     return { ...common, ...summarize(base(), stamps), wallMs, peakBytes: residentBytes + plan.alloc.peakBytes };
   } finally {

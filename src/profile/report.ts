@@ -2,7 +2,7 @@
 // (opens in Perfetto / chrome://tracing) and one machine-readable JSON object.
 // Browser-safe: no Node imports (writing files is the caller's business).
 import { fmtBytes } from '../gpu/tensor.js';
-import { ceilingShares, type Ceiling } from './ceiling.js';
+import { ceilingShares, formatShare, UNDER_MEASURED, type Ceiling } from './ceiling.js';
 import type { ProfiledDispatch, ProfileRun } from './profiler.js';
 
 /** The timing figures every `tessera bench` JSON result carries (GPU timestamps, medians over repeats). */
@@ -161,11 +161,14 @@ function table(head: string[], rows: string[][], leftCols = 1): string {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
+/** The kernel table; a share above 100 % is starred and a footnote says the ceiling was under-measured. */
 export function formatKernelTable(rows: readonly KernelRow[]): string {
-  return table(
+  const s = (v: number | null) => formatShare(v, true);
+  const t = table(
     ['kernel', 'calls', 'total ms', 'mean ms', '% step', 'GFLOP/s', 'GB/s', '% FMA', '% BW', '% ceiling'],
-    rows.map((r) => [r.kernel, String(r.calls), f(r.totalMs), f(r.meanMs), pct(r.stepShare), f(r.gflops, 2), f(r.gbps, 2), pct(r.computeShare), pct(r.bandwidthShare), pct(r.ceilingShare)]),
+    rows.map((r) => [r.kernel, String(r.calls), f(r.totalMs), f(r.meanMs), pct(r.stepShare), f(r.gflops, 2), f(r.gbps, 2), s(r.computeShare), s(r.bandwidthShare), s(r.ceilingShare)]),
   );
+  return rows.some((r) => (r.ceilingShare ?? 0) > 1) ? `${t}\n* above 100 %: ${UNDER_MEASURED}` : t;
 }
 
 export function formatLayerTable(rows: readonly LayerRow[]): string {
