@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
+import { ceilingShares, deviceCeiling, fmaCeilingPlan, measureCeilingDetailed, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
@@ -16,9 +16,10 @@ import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, type GemmStrategy } 
 import { ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, type AttentionStrategy } from '../ops/attention.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
+import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
 
-export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'block', 'suite', 'model', 'vae'] as const;
+export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'block', 'suite', 'model', 'vae', 'plan'] as const;
 type Sub = (typeof BENCH_SUBCOMMANDS)[number];
 
 const size = (help: string, arg: string): FlagSpec => ({ type: 'int', help, arg });
@@ -33,6 +34,7 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   model: { required: [], optional: Object.keys(MODEL_FLAGS) },
   suite: { required: [], optional: ['quick'] },
   vae: { required: [], optional: [...Object.keys(VAE_FLAGS), 'frames', 'height', 'width', 'batch', 'seed'] },
+  plan: { required: [], optional: PLAN_FLAGS },
 };
 const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required, ...s.optional]));
 
@@ -49,8 +51,6 @@ export interface BenchResult extends TimedFigures {
   check: { rows: number; total_rows: number; elements: number; max_abs_err: number; atol: number; rtol: number };
   wall: WallStats | null;
   peak_bytes: number;
-  /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged, never as a plain > 100 %). */
-  ceiling_under_measured: boolean;
   /** Per-kernel table (GPU timestamps), for workloads of more than one dispatch. */
   per_kernel?: KernelRow[];
 }
@@ -97,20 +97,13 @@ interface Common {
 
 const log = (c: Common, msg: string) => (c.json ? console.error(msg) : console.log(msg));
 
-/**
- * Validate, then time with GPU timestamps (and Benchmark.js wall clock), then summarize. With a
- * ceiling, the ceiling kernels run again before and between the timed repeats (ceilingProbe) and
- * the shares are taken against the best of all their runs: both timed under the same load.
- */
-async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<string, number | string>, c: Common, base: Ceiling | undefined): Promise<{ result: BenchResult; run: ProfileRun }> {
-  const probe = base ? await ceilingProbe(gpu, base) : null;
+/** Validate, then time with GPU timestamps (and Benchmark.js wall clock), then summarize. */
+async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<string, number | string>, c: Common, ceiling: Ceiling | undefined): Promise<{ result: BenchResult; run: ProfileRun }> {
   try {
     // The check runs the plan once (it also warms the pipelines) and must pass before timing.
     const check: Check = await w.check();
     assertCheck(w.label, check);
-    await probe?.round();
-    const run = await profilePlan(w.plan, { repeats: c.repeats, warmup: c.warmup, ...(probe ? { between: () => probe.round() } : {}) });
-    const ceiling = probe?.ceiling();
+    const run = await profilePlan(w.plan, { repeats: c.repeats, warmup: c.warmup });
     const wall = c.wall ? await wallClock(w.plan, { minSamples: Math.min(Math.max(3, c.repeats), 20), maxTimeS: 0.5, name: w.label }) : null;
     const flops = w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
     const bytes = w.plan.dispatches.reduce((a, d) => a + d.bytes, 0);
@@ -141,31 +134,26 @@ async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<str
       check: { rows: check.rows, total_rows: check.totalRows, elements: check.elements, max_abs_err: check.maxAbsErr, atol: check.tol.atol, rtol: check.tol.rtol },
       wall,
       peak_bytes: run.peakBytes,
-      ceiling_under_measured: sh.underMeasured,
       ...(w.plan.dispatches.length > 1 ? { per_kernel: kernelTable(run, ceiling) } : {}),
     };
     return { result, run };
   } finally {
     w.destroy();
-    probe?.destroy();
   }
 }
 
-/** A share for a table cell: above 100 % starred (the table's footnote: UNDER_MEASURED). */
-const pctStr = (v: number | null) => formatShare(v, true);
-const footnote = (shares: (number | null)[]) => (shares.some((v) => (v ?? 0) > 1) ? [`* above 100 %: ${UNDER_MEASURED}`] : []);
+const pctStr = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 
 function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceiling | undefined): void {
   if (c.json) return;
   console.log(`${r.label}  [${r.timing}, ${r.repeats} repeats after ${r.warmup} warm-up, checked ${r.check.rows}/${r.check.total_rows} rows, max |err| ${r.check.max_abs_err.toExponential(2)}]`);
   console.log(
     `  median ${r.median_ms.toFixed(3)} ms (min ${r.min_ms.toFixed(3)}, max ${r.max_ms.toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ` +
-      `ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
+      `ceiling ${pctStr(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
   );
   if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${r.wall.mean_ms.toFixed(3)} ms ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
   if (run.dispatches.length > 1) {
-    // the per-kernel shares of the result: against the ceiling re-timed between the repeats
-    console.log(formatKernelTable(r.per_kernel ?? kernelTable(run, ceiling)).replace(/^/gm, '  '));
+    console.log(formatKernelTable(kernelTable(run, ceiling)).replace(/^/gm, '  '));
     console.log('');
     console.log(formatLayerTable(layerTable(run)).replace(/^/gm, '  '));
   }
@@ -308,7 +296,6 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
     for (const f of failures) rows.push([f.label, 'WRONG', '—', '—', '—']);
     const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [head, ...rows]) console.log(r.map((x, i) => (i ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
-    for (const l of footnote(results.map((r) => r.ceiling_share))) console.log(l);
   }
   return failures.length ? 1 : 0;
 }
@@ -425,7 +412,6 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
       for (const f of wrong) rows.push([f.variant, 'WRONG', '—', '—', '—', '—', '—', '—']);
       const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       for (const r of [head, ...rows]) console.log(r.map((x, i) => (i > 1 ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
-      for (const l of footnote(results.map((r) => r.compute_share))) console.log(l);
     }
     return wrong.length ? 1 : 0;
   } finally {
@@ -437,7 +423,7 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
-    summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, block, model, vae, suite',
+    summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, block, model, vae, suite; plan (memory, no GPU)',
     usage:
       'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] | suite [--quick]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
@@ -480,6 +466,8 @@ export const benchCommand: Command = {
         ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--seed N] [--max-memory SIZE]']
         : sub === 'vae'
         ? ['--vae-preset wan2.1|sd | --vae DIR', '[--frames F] [--height H] [--width W] [--batch B] [--seed N]   (latent sizes)']
+        : sub === 'plan'
+        ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--batch B (default 2)]   (memory plan of one step, f16 and f32; no GPU)']
         : [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map((n) => `[--${n}${spec.flags[n]!.type === 'bool' ? '' : ` ${spec.flags[n]!.arg ?? 'N'}`}]`)];
     return helpText({ ...spec, name: `bench ${sub}`, flags, usage: `tessera bench ${sub}${args.length ? ` ${args.join(' ')}` : ''} [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]`, positionals: [] });
   },
@@ -496,6 +484,13 @@ export const benchCommand: Command = {
       ceiling: !p['no-ceiling'],
     };
     if (c.trace === '') throw new UsageError('--trace needs a file name');
+    if (sub === 'plan') {
+      // memory planning: a dry run, no GPU
+      const result = runPlanBench(p);
+      if (c.json) console.log(JSON.stringify(result));
+      else printPlanResult(result);
+      return 0;
+    }
     const sizes = sub === 'ceiling' || sub === 'suite' || sub === 'model' || sub === 'vae' ? null : parseSizes(sub, p);
     const modelSizes = sub === 'model' ? parseModelSizes(p) : null;
     const gpu = await acquireGpu();

@@ -4,8 +4,8 @@ import type { Gpu } from './device.js';
 import { checkAlive, GpuError, withErrorScopes } from './device.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
-import type { Allocator, Tensor } from './tensor.js';
-import { readTensor, storageBytes } from './tensor.js';
+import type { Allocator, DType, Tensor } from './tensor.js';
+import { fmtBytes, readTensor, storageBytes } from './tensor.js';
 
 /** One recorded dispatch, with what the profiler needs to know about it. */
 export interface Dispatch {
@@ -26,6 +26,24 @@ export interface Dispatch {
   output?: Tensor;
   /** The strategy a tuned op chose (e.g. `tiled-128`), for reports. */
   choice?: string;
+  /** The storage bindings, in binding order: what liveness (src/gpu/memory-plan.ts) and binding-size reports read. */
+  bound: Bound[];
+}
+
+/** One storage binding of a dispatch: a byte range of a buffer, and whether the kernel may write it. */
+export interface Bound {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+  write: boolean;
+}
+
+/**
+ * Where a plan's scratch activations come from (src/model/layers.ts `Scratch`): set on plans whose
+ * activation buffers are shared by liveness (src/gpu/memory-plan.ts). Each call is a new activation.
+ */
+export interface ActivationSource {
+  take(shape: number[], dtype: DType, label: string): Tensor;
 }
 
 /**
@@ -135,6 +153,9 @@ export class Plan {
   /** Tune pending requests before the first run (src/gpu/tune.ts); the tuner's own scratch plans set false. */
   tuning = true;
 
+  /** Scratch activations of this plan, when they are shared by liveness; else Scratch keeps one buffer per name. */
+  activations?: ActivationSource;
+
   private dummyBuf: GPUBuffer | null = null;
   /** Variants recorded before their pipeline exists (see `compile`). */
   private uncompiled = new Map<string, { spec: KernelSpec; variant: Variant }>();
@@ -147,12 +168,13 @@ export class Plan {
 
   /** A small buffer bound to bindings a variant does not use. */
   get dummy(): GPUBuffer {
-    if (!this.dummyBuf) this.dummyBuf = this.alloc.buffer(16, GPUBufferUsage.STORAGE, 'dummy');
+    if (!this.dummyBuf) this.dummyBuf = this.alloc.buffer(16, 0x80 /* GPUBufferUsage.STORAGE, without the WebGPU globals a dry run lacks */, 'dummy');
     return this.dummyBuf;
   }
 
   record(a: RecordArgs): Dispatch {
-    const d = this.build(a);
+    // a dry run (src/gpu/memory-plan.ts) only notes the buffers: no pipelines, no bind groups
+    const d = this.alloc.dry ? this.dryBuild(a) : this.build(a);
     this.dispatches.push(d);
     return d;
   }
@@ -162,6 +184,7 @@ export class Plan {
    * else the heuristic, left pending for the tuner (which may `replace` it before the first run).
    */
   recordTuned(r: TuneRequest): Dispatch {
+    if (this.alloc.dry) return this.record(r.args(r.heuristic));
     const cached = tuneHook?.cached(this.gpu, r.family, r.bucket) ?? null;
     const name = cached !== null && r.candidates.includes(cached) ? cached : r.heuristic;
     const d = this.record(r.args(name));
@@ -183,6 +206,35 @@ export class Plan {
     const d = this.build(a);
     if (choice !== undefined) d.choice = choice;
     this.dispatches[i] = d;
+  }
+
+  /** The storage bindings of `a`: tensors as their exact byte range (a slice at its offset), raw buffers whole. */
+  private bindings(a: RecordArgs): Bound[] {
+    const first = a.uniforms ? 1 : 0;
+    return a.buffers.map((b, i) => {
+      const write = a.spec.bindings[first + i] === 'rw';
+      if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, size: storageBytes(b.size, b.dtype), write };
+      return { buffer: b, offset: 0, size: b.size, write };
+    });
+  }
+
+  private dryBuild(a: RecordArgs): Dispatch {
+    const n = (a.uniforms ? 1 : 0) + a.buffers.length;
+    const name = `${a.spec.name}@${[this.layer, a.layer].filter(Boolean).join('.')}`;
+    if (n !== a.spec.bindings.length) throw new Error(`${name}: ${n} bindings given, kernel declares ${a.spec.bindings.length}`);
+    if (a.uniforms) this.alloc.buffer(packUniforms(a.uniforms).byteLength, 0x40 /* GPUBufferUsage.UNIFORM */, `${a.spec.name}:params`);
+    return {
+      kernel: a.spec.name,
+      family: a.spec.family ?? a.spec.name,
+      layer: [this.layer, a.layer].filter(Boolean).join('.'),
+      shapes: a.shapes,
+      flops: a.flops,
+      bytes: a.bytes,
+      pipeline: null as unknown as GPUComputePipeline,
+      bindGroup: null as unknown as GPUBindGroup,
+      workgroups: a.workgroups,
+      bound: this.bindings(a),
+    };
   }
 
   private build(a: RecordArgs): Dispatch {
@@ -207,6 +259,11 @@ export class Plan {
     a.buffers.forEach((b, i) => {
       if (a.spec.bindings[first + i] === 'rw' && 'buffer' in b) output = b;
     });
+    const bound = this.bindings(a);
+    const limit = this.gpu.limits.maxStorageBufferBindingSize;
+    for (const b of bound) {
+      if (b.size > limit) throw new GpuError(`${k.key}@${layer}: binds ${fmtBytes(b.size)} of ${b.buffer.label}, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}: use fewer frames, a smaller resolution or --dtype f16`, 'out-of-memory', layer);
+    }
     const bindGroup = this.gpu.device.createBindGroup({ label: `${k.key}@${layer}`, layout: k.layout, entries });
     const d: Dispatch = {
       kernel: k.key,
@@ -220,6 +277,7 @@ export class Plan {
       },
       bindGroup,
       workgroups: a.workgroups,
+      bound,
       ...(output ? { output } : {}),
     };
     return d;
@@ -253,6 +311,7 @@ export class Plan {
 
   /** The uncompiled variants, handed over once (compilePlans). */
   takeUncompiled(): { spec: KernelSpec; variant: Variant }[] {
+    if (this.alloc.dry) return [];
     const list = [...this.uncompiled.values()];
     this.uncompiled.clear();
     return list;
@@ -260,6 +319,7 @@ export class Plan {
 
   /** Encode all dispatches into one compute pass (the fast path). */
   encode(encoder: GPUCommandEncoder, from = 0, to = this.dispatches.length): void {
+    if (this.alloc.dry) throw new Error('a dry-run plan (memory planning) cannot be encoded');
     const pass = encoder.beginComputePass({ label: 'tessera' });
     for (let i = from; i < to; i++) {
       const d = this.dispatches[i]!;

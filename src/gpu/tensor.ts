@@ -41,6 +41,8 @@ export function subTensor(t: Tensor, elemOffset: number, shape: number[], label 
 
 /** Tracks every buffer tessera allocates: live bytes, peak bytes, and destroys them all. */
 export class Allocator {
+  /** A planning allocator (src/gpu/memory-plan.ts DryAllocator): buffers are placeholders, plans on it record no GPU objects. */
+  readonly dry: boolean = false;
   liveBytes = 0;
   peakBytes = 0;
   private live = new Map<GPUBuffer, number>();
@@ -54,9 +56,8 @@ export class Allocator {
     if (size > max) {
       throw new GpuError(`buffer ${label} needs ${fmtBytes(size)}, the adapter's maxBufferSize is ${fmtBytes(max)}: use fewer frames, a smaller resolution or --dtype f16`, 'out-of-memory', label);
     }
-    if (usage & GPUBufferUsage.STORAGE && size > this.gpu.limits.maxStorageBufferBindingSize) {
-      throw new GpuError(`tensor ${label} needs ${fmtBytes(size)}, the adapter's maxStorageBufferBindingSize is ${fmtBytes(this.gpu.limits.maxStorageBufferBindingSize)}: use fewer frames, a smaller resolution or --dtype f16`, 'out-of-memory', label);
-    }
+    // A storage buffer may exceed maxStorageBufferBindingSize when it is bound in parts (a shared
+    // activation buffer, FFN row chunks, q|k|v planes): Plan checks each binding against it.
     const b = this.gpu.device.createBuffer({ size, usage, label });
     this.live.set(b, size);
     this.liveBytes += size;

@@ -20,6 +20,7 @@ import { norm } from '../ops/norm.js';
 import { rope } from '../ops/rope.js';
 import { linear, linearGatedResidual, type Scratch, view } from './layers.js';
 import { qkvProjection } from './qkv.js';
+import { feedForward } from './ffn.js';
 import type { Weights } from './weights.js';
 
 export interface AdaLnZeroBlockArgs {
@@ -125,29 +126,26 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
     const xb = view(a.x, [B, a.tokens, D]);
     let xin = xb;
     if (a.cross.normEps !== undefined) {
-      xin = norm(plan, { x: xb, out: view(n, [B, a.tokens, D]), eps: a.cross.normEps, weight: w.get(`${p}.norm2.weight`), bias: w.get(`${p}.norm2.bias`), layer: 'norm2' });
+      xin = norm(plan, { x: xb, out: s.get('n', [B, a.tokens, D]), eps: a.cross.normEps, weight: w.get(`${p}.norm2.weight`), bias: w.get(`${p}.norm2.bias`), layer: 'norm2' });
     }
     const { k: kc, v: vc } = a.cross.kv;
     if (kc.shape.length !== 3 || kc.shape[0] !== B || kc.shape[2] !== D || vc.shape.join() !== kc.shape.join()) {
       throw new Error(`${p}: cross-attention K/V ${kc.label} [${kc.shape}] / ${vc.label} [${vc.shape}] must both be [${B}, L, ${D}]`);
     }
-    const q = s.get('q', [B, a.tokens, D]);
-    linear(plan, xin, w.linear(`${p}.attn2.to_q`), q);
-    let qc = q;
+    // fresh scratch (a new activation each, when the plan shares buffers by liveness)
+    const qx = s.get('q', [B, a.tokens, D]);
+    const co = s.get('attn', [B, a.tokens, D]);
+    linear(plan, xin, w.linear(`${p}.attn2.to_q`), qx);
+    let qc = qx;
     if (a.qkNormEps !== undefined) {
       qc = s.get('q_norm', [B, a.tokens, D]);
-      norm(plan, { x: q, out: qc, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_q.weight`), layer: 'attn2.norm_q' });
+      norm(plan, { x: qx, out: qc, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_q.weight`), layer: 'attn2.norm_q' });
     }
-    attention(plan, { q: qc, k: kc, v: vc, out, ...heads, layer: 'attn2' });
-    linearGatedResidual(plan, out, w.linear(`${p}.attn2.to_out.0`), xb, undefined);
+    attention(plan, { q: qc, k: kc, v: vc, out: co, ...heads, layer: 'attn2' });
+    linearGatedResidual(plan, co, w.linear(`${p}.attn2.to_out.0`), xb, undefined);
   }
 
-  // feed-forward: x += gate_mlp ⊙ W2·GELU(W1·(LN(x)·(1 + scale_mlp) + shift_mlp))
-  const f = a.names.ffn;
-  const hidden = s.get('ffn_hidden', [B, a.tokens, w.get(`${p}.${f}.net.0.proj.weight`).shape[0]!]);
-  const h3 = view(hidden, [seqs, len, hidden.shape[2]!]);
-  norm(plan, { x: a.x, out: n, eps: a.eps.ffn, modulate: { mod, stride: 6 * D, shiftOffset: row(3), scaleOffset: row(4) }, tokens: a.tokens, layer: a.names.ffnNorm });
-  linear(plan, n, w.linear(`${p}.${f}.net.0.proj`), h3, 'gelu');
-  linearGatedResidual(plan, h3, w.linear(`${p}.${f}.net.2`), a.x, gate(5));
+  // feed-forward: x += gate_mlp ⊙ W2·GELU(W1·(LN(x)·(1 + scale_mlp) + shift_mlp)), over token chunks where needed (ffn.ts)
+  feedForward(plan, s, w, { prefix: p, x: a.x, tokens: a.tokens, mod, eps: a.eps.ffn, names: a.names });
   return a.x;
 }

@@ -6,7 +6,11 @@ import type { DType, Tensor } from '../gpu/tensor.js';
 import { shapeStr } from '../gpu/tensor.js';
 import { gemm } from '../ops/gemm.js';
 
-/** Named activation buffers, allocated on first use and reused by every block. */
+/**
+ * Scratch activations by name. When the plan shares activations by liveness (`plan.activations`,
+ * src/gpu/memory-plan.ts), every `get` is a new activation whose buffer the memory plan chooses;
+ * otherwise one buffer per name, allocated on first use and reused by every block.
+ */
 export class Scratch {
   private map = new Map<string, Tensor>();
   constructor(
@@ -15,6 +19,7 @@ export class Scratch {
   ) {}
 
   get(name: string, shape: number[]): Tensor {
+    if (this.plan.activations) return this.plan.activations.take(shape, this.dtype, name);
     const t = this.map.get(name);
     if (t) {
       if (shapeStr(t.shape) !== shapeStr(shape)) throw new Error(`scratch ${name}: reused with shape ${shapeStr(shape)}, was ${shapeStr(t.shape)}`);

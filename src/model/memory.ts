@@ -1,10 +1,14 @@
 // What a forward pass needs on the GPU, from the config and input shape alone (before any
-// allocation): weights, activations (the scratch tensors the model files name, tensor by tensor)
-// and workspace (uniform buffers, position tables, the read-back staging buffer), and the
-// largest single tensor, which must fit one storage binding. `checkRunFits` compares that with
-// the adapter's limits (and an optional budget) and refuses with the numbers and a suggestion.
+// allocation): weights, activations and workspace, and the largest single binding, which must fit
+// maxStorageBufferBindingSize. Activations and workspace come from a dry run of the model's own
+// recording code (src/model/forward.ts, src/gpu/memory-plan.ts), with activation buffers shared by
+// liveness as the real run shares them. `checkRunFits` compares that with the adapter's limits (and
+// an optional budget) and refuses with the numbers and a suggestion.
 import { bytesPer, fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
+import type { MemoryPlan } from '../gpu/memory-plan.js';
+import { planningGpu } from '../gpu/memory-plan.js';
 import type { ModelConfig } from './config.js';
+import { planForward, planningWeights } from './forward.js';
 import { expectedKeys, qkvGroups } from './weights.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated. */
@@ -17,9 +21,13 @@ export interface MemoryEstimate {
   activations: number;
   /** Uniform buffers of every dispatch, RoPE/position tables, read-back staging. */
   workspace: number;
+  /** The largest single binding of any dispatch (weights included), or the largest buffer when that is what exceeds maxBufferSize. */
   largestTensor: number;
+  /** Its tensor and shape, e.g. `ffn_hidden_chunk [4096,8960]` or `weight blocks.0.ffn.net.0.proj.weight [8960,1536]`. */
   largestName: string;
   total: number;
+  /** The dry run's memory plan (src/gpu/memory-plan.ts): activations before and after sharing, the largest binding. */
+  plan: MemoryPlan;
 }
 
 /** Bytes the Allocator reserves for a buffer of `bytes` (16-byte granules, 16 at least). */
@@ -49,85 +57,41 @@ export function estimateWeights(c: ModelConfig, dtype: DType): { bytes: number; 
   return { bytes, largest, largestName };
 }
 
-export function estimateMemory(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType): MemoryEstimate {
-  const w = estimateWeights(c, dtype);
-  const B = latent[0]!;
-  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
-  const [F, H, W] = (latent.length === 5 ? latent.slice(2) : [1, ...latent.slice(2)]) as [number, number, number];
-  const grid = [Math.ceil(F / pt), Math.ceil(H / ph), Math.ceil(W / pw)] as const;
-  const S = grid[1] * grid[2]; // tokens per frame
-  const N = grid[0] * S; // tokens per batch item
-  const L = text?.[1] ?? 0;
-  const D = c.dim;
-  const K = c.inChannels * pt * ph * pw;
-  const Kout = c.outChannels * pt * ph * pw;
-  const sample = B * c.outChannels * F * H * W;
+/**
+ * What a forward pass over `latent` (and `text`) holds on the GPU, from a dry run of the model's
+ * own recording code (src/model/forward.ts with placeholder weights: no device, nothing allocated),
+ * so there is no second, hand-kept list of buffers. Activations are the scratch activations as
+ * they share buffers by liveness plus the persistent tensors (inputs, output, position tables,
+ * cached cross-attention K/V); workspace is the uniform buffers, the dummy binding and the read-back
+ * staging buffer. `largestTensor` / `largestName` are the largest single binding of any dispatch
+ * (which must fit maxStorageBufferBindingSize), or the largest buffer when that is larger relative
+ * to maxBufferSize. `limits`: the adapter's (the FFN's token chunks follow the binding limit);
+ * WebGPU's defaults (128 MiB bindings) when omitted.
+ */
+export function estimateMemory(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>): MemoryEstimate {
+  return estimateFromPlan(c, latent, dtype, planModel(c, latent, text, dtype, limits), limits);
+}
 
-  // [name, shape] of every activation tensor the model file allocates (src/model/{wan,dit,latte,block}.ts)
-  const acts: [string, number[]][] = [
-    ['hidden_states', latent],
-    ['patches', [B, N, K]],
-    ['x', [B, N, D]],
-    ['mod', [B, 6 * D]],
-    ['head_mod', [B, 2 * D]],
-    ['proj_out', [B, N, Kout]],
-    ['sample', [B, c.outChannels, F, H, W]],
-  ];
-  const f32: [string, number[]][] = [['timestep', [B]]]; // always f32 (or u32) whatever the dtype
-  // self-attention q|k|v: three planes of one buffer, each padded to the largest offset alignment
-  // WebGPU allows (256 bytes; model/qkv.ts), or three buffers where the weights are not fused or
-  // the planes together exceed a binding; counted as three entries either way, so the largest
-  // tensor that must fit one binding is a plane
-  const align = 256 / bytesPer(dtype);
-  const fusedQkv = qkvGroups(expectedKeys(c)).length > 0;
-  const qkvActs: [string, number[]][] = ['q', 'k', 'v'].map((n) => (fusedQkv ? [`qkv (${n} plane)`, [Math.ceil((B * N * D) / align) * align]] : [`${n}_proj`, [B * N * D]]));
-  let dispatches: number;
-  if (c.family === 'wan') {
-    acts.push(['encoder_hidden_states', [B, L, c.textDim]], ['t_freq', [B, c.freqDim]], ['t_hidden', [B, D]], ['temb', [B, D]], ['temb_silu', [B, D]], ['timestep_proj', [B, 6 * D]]);
-    acts.push(['text_hidden', [B, L, D]], ['context', [B, L, D]], ['k_text', [B, L, D]]);
-    // every block's cross-attention K and V, kept for the whole generation (block.ts crossAttentionKV)
-    for (let i = 0; i < c.layers; i++) acts.push([`blocks.${i}.attn2.k`, [B, L, D]], [`blocks.${i}.attn2.v`, [B, L, D]]);
-    for (const n of ['n', 'q', 'q_norm', 'k_norm', 'attn']) acts.push([n, [B, N, D]]);
-    acts.push(...qkvActs);
-    acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
-    f32.push(['rope_table', [N, c.headDim]]);
-    dispatches = 10 + 22 * c.layers;
-  } else if (c.family === 'dit') {
-    acts.push(['x0', [B, N, D]], ['pos_embed', [N, D]], ['t_freq', [B, 256]]);
-    for (const n of ['t_hidden', 'temb', 'class_emb', 'cond', 'cond0', 'cond_silu']) acts.push([n, [B, D]]);
-    for (const n of ['n', 'attn']) acts.push([n, [B, N, D]]);
-    acts.push(...qkvActs);
-    acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
-    f32.push(['class_labels', [B]]);
-    dispatches = 8 + 17 * c.layers;
-  } else {
-    acts.push(['encoder_hidden_states', [B, L, c.captionChannels]], ['x0', [B, N, D]], ['pos_embed', [S, D]], ['t_freq', [B, 256]]);
-    for (const n of ['t_hidden', 'embedded_timestep', 'emb_silu']) acts.push([n, [B, D]]);
-    acts.push(['t6', [B, 6 * D]], ['cap_hidden', [B, L, D]], ['caption', [B, L, D]]);
-    for (let i = 0; i < c.layers; i++) acts.push([`transformer_blocks.${i}.attn2.k`, [B, L, D]], [`transformer_blocks.${i}.attn2.v`, [B, L, D]]);
-    for (const n of ['n', 'q', 'attn', 'x_temporal']) acts.push([n, [B, N, D]]);
-    acts.push(...qkvActs);
-    acts.push(['ffn_hidden', [B, N, c.ffnDim]]);
-    if (F > 1) acts.push(['temp_pos_embed', [F, D]], ['x_temporal_pos', [B, N, D]]);
-    dispatches = 12 + 28 * c.layers;
-  }
-  let activations = 0;
-  let largest = w.largest;
-  let largestName = w.largestName;
-  const add = (name: string, shape: number[], dt: DType) => {
-    const b = granule(storageBytes(prod(shape), dt));
-    activations += b;
-    if (b > largest) [largest, largestName] = [b, `${name} [${shape.join(',')}]`];
-  };
-  for (const [n, s] of acts) add(n, s, dtype);
-  // uniform buffers (≤ 16 scalars each) and the dummy binding, plus the read-back staging buffer
-  let workspace = dispatches * 64 + 16 + Math.ceil(storageBytes(sample, dtype) / 4) * 4;
-  for (const [n, s] of f32) {
-    const b = granule(storageBytes(prod(s), 'f32'));
-    workspace += b;
-    if (b > largest) [largest, largestName] = [b, `${n} [${s.join(',')}]`];
-  }
-  return { weights: w.bytes, activations, workspace, largestTensor: largest, largestName, total: w.bytes + activations + workspace };
+/** The dry run's memory plan of a forward pass (placeholder weights, a planning device with `limits`). */
+export function planModel(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number): MemoryPlan {
+  const gpu = planningGpu({ ...(limits?.maxStorageBufferBindingSize ? { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize } : {}), ...(limits?.maxBufferSize ? { maxBufferSize: limits.maxBufferSize } : {}) }, dtype === 'f16');
+  return planForward(gpu, c, planningWeights(gpu, c, dtype), latent, text, ffnChunkRows);
+}
+
+function estimateFromPlan(c: ModelConfig, latent: number[], dtype: DType, m: MemoryPlan, limits?: Partial<MemoryLimits>): MemoryEstimate {
+  const w = estimateWeights(c, dtype);
+  const activations = m.scratchBytes + m.persistentBytes;
+  // plus the read-back staging buffer, as big as the output sample [B, out_channels, (F,) H, W]
+  const workspace = m.workspaceBytes + Math.ceil(storageBytes(latent[0]! * c.outChannels * prod(latent.slice(2)), dtype) / 4) * 4;
+  // the binding limit and the buffer limit: name whichever is exceeded by more (binding first)
+  const binding = m.largestBinding;
+  const maxB = limits?.maxStorageBufferBindingSize ?? Infinity;
+  const maxBuf = limits?.maxBufferSize ?? Infinity;
+  let largest = binding.bytes;
+  let largestName = binding.name;
+  if (m.largestBuffer.bytes > maxBuf && !(binding.bytes > maxB)) [largest, largestName] = [m.largestBuffer.bytes, m.largestBuffer.name];
+  if (w.largest > largest) [largest, largestName] = [w.largest, w.largestName];
+  return { weights: w.bytes, activations, workspace, largestTensor: largest, largestName, total: w.bytes + activations + workspace, plan: m };
 }
 
 /** The adapter limits the check needs (a `Gpu`'s `limits` has them). */
@@ -164,10 +128,10 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
 }
 
 function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
-  const est = estimateMemory(c, latent, text, dtype);
+  const est = estimateMemory(c, latent, text, dtype, limits);
   const total = opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total;
   const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
-  const tooBig = est.largestTensor > perBuffer;
+  const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > perBuffer;
   const overBudget = opts.maxMemory !== undefined && total > opts.maxMemory;
   return { est, total, perBuffer, tooBig, overBudget };
 }

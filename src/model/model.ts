@@ -9,10 +9,9 @@ import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor }
 import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from './config.js';
-import { recordDit } from './dit.js';
-import { recordLatte } from './latte.js';
 import { checkRunFits, checkWeightsFit } from './memory.js';
-import { recordWan } from './wan.js';
+import { recordForwardPooled, type MemoryOptions } from './forward.js';
+import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
 
 export class InputError extends Error {
@@ -112,6 +111,8 @@ interface Runner {
   text?: Tensor;
   labels?: Tensor;
   out: Tensor;
+  /** The dry run's memory plan the activations follow (absent without sharing). */
+  memory?: MemoryPlan;
 }
 
 /**
@@ -124,6 +125,17 @@ interface Runner {
  */
 export class DiffusionModel {
   private runners = new Map<string, Runner>();
+  /**
+   * How recorded plans place their activations (src/model/forward.ts): shared by liveness unless
+   * `reuse` is false; `ffnChunkRows` forces FFN token chunks (tests). Applies to plans recorded later
+   * (see resetPlans).
+   */
+  memory: MemoryOptions = {};
+  /**
+   * Recorded plans (one per input shape) kept at most; the least recently used is freed when a new
+   * shape would exceed it. A plan returned by `resident` or `planFor` is valid until then.
+   */
+  maxPlans = 4;
   /** Budget in bytes for weights + activations + workspace (LoadOptions.maxMemory); unlimited when unset. */
   maxMemory?: number;
 
@@ -197,32 +209,21 @@ export class DiffusionModel {
   private runner(latentShape: number[], textShape?: number[]): Runner {
     const key = `${latentShape.join('x')}|${textShape?.join('x') ?? ''}`;
     const hit = this.runners.get(key);
-    if (hit) return hit;
+    if (hit) {
+      // most recently used last (eviction takes the first)
+      this.runners.delete(key);
+      this.runners.set(key, hit);
+      return hit;
+    }
     // refused from the config and shapes alone, before any buffer of this run is allocated
     checkRunFits(this.config, latentShape, textShape, this.dtype, this.gpu.limits, { maxMemory: this.maxMemory, heldBytes: this.gpuBytes, f16: this.gpu.f16 });
     const alloc = new Allocator(this.gpu);
     try {
-      const plan = new Plan(this.gpu, alloc);
-      const prepare = new Plan(this.gpu, alloc);
-      const B = latentShape[0]!;
-      const latents = alloc.tensor(latentShape, this.dtype, 'hidden_states');
-      const timestep = alloc.tensor([B], 'f32', 'timestep');
-      let text: Tensor | undefined;
-      let labels: Tensor | undefined;
-      let out: Tensor;
-      const c = this.config;
-      if (c.family === 'wan') {
-        text = alloc.tensor(textShape!, this.dtype, 'encoder_hidden_states');
-        out = recordWan(plan, c, this.weights, { latents, timestep, text }, prepare);
-      } else if (c.family === 'latte') {
-        text = alloc.tensor(textShape!, this.dtype, 'encoder_hidden_states');
-        out = recordLatte(plan, c, this.weights, { latents, timestep, text }, prepare);
-      } else {
-        labels = alloc.uploadU32(new Uint32Array(B), 'class_labels');
-        out = recordDit(plan, c, this.weights, { latents, timestep, labels });
-      }
-      const r: Runner = { key, plan, prepare, prepared: false, alloc, latents, timestep, text, labels, out };
+      // scratch activations share buffers by liveness over the recorded plans (src/gpu/memory-plan.ts)
+      const { plan, prepare, latents, timestep, text, labels, out, memory } = recordForwardPooled(this.gpu, alloc, this.config, this.weights, latentShape, textShape, this.memory);
+      const r: Runner = { key, plan, prepare, prepared: false, alloc, latents, timestep, text, labels, out, memory };
       this.runners.set(key, r);
+      this.evictRunners();
       return r;
     } catch (e) {
       alloc.destroyAll();
@@ -329,6 +330,21 @@ export class DiffusionModel {
   resetPlans(): void {
     for (const r of this.runners.values()) r.alloc.destroyAll();
     this.runners.clear();
+  }
+
+  /** Frees the least recently used recorded plans beyond `maxPlans`. */
+  private evictRunners(): void {
+    for (const [key, r] of this.runners) {
+      if (this.runners.size <= Math.max(1, this.maxPlans)) break;
+      r.alloc.destroyAll();
+      this.runners.delete(key);
+    }
+  }
+
+  /** The memory plan (from the dry run) of the recorded plan for these inputs' shapes; undefined without buffer sharing. */
+  memoryPlanFor(inputs: ForwardInputs): MemoryPlan | undefined {
+    const v = this.validate(inputs);
+    return this.runner(v.latentShape, v.textShape).memory;
   }
 
   /** Bytes held on the GPU: weights plus every recorded plan's activations. */

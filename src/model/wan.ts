@@ -54,7 +54,8 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
 
   // RoPE cos/sin table for this grid, float64 on the host like diffusers, uploaded once
   plan.layer = '';
-  const table = plan.alloc.upload(ropeTable(grid, c.headDim), [N, c.headDim / 2, 2], 'f32', 'rope_table');
+  // (a memory-planning dry run uploads nothing: no need to compute it)
+  const table = plan.alloc.upload(plan.alloc.dry ? [] : ropeTable(grid, c.headDim), [N, c.headDim / 2, 2], 'f32', 'rope_table');
 
   // blocks: adaLN-Zero with q/k RMSNorm across heads, 3D RoPE, cross-attention to the text
   // (affine norm2 when cross_attn_norm), one eps for every norm; modulation = scale_shift_table + timestep_proj

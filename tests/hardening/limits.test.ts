@@ -29,21 +29,27 @@ const refusal = (f: () => unknown): LimitError => thrown(f, LimitError);
 describe('estimateMemory / checkRunFits from config + shape alone', () => {
   it('Wan-1.3B, 200 frames at 1080p: refused with the numbers and concrete suggestions', () => {
     const est = estimateMemory(wan13b, HUGE, TEXT, 'f32');
-    // 1.4 B parameters in f32, 408,000 tokens × FFN 8960 in the largest activation
+    // 1.4 B parameters in f32; the FFN runs over token chunks, so the largest binding is the
+    // residual stream, 408,000 tokens × 1536
     expect(est.weights / 4).toBeGreaterThan(1.3e9);
     expect(est.weights / 4).toBeLessThan(1.5e9);
-    expect(est.largestName).toBe('ffn_hidden [1,408000,8960]');
-    expect(est.largestTensor).toBe(408000 * 8960 * 4);
+    expect(est.largestName).toBe('x [1,408000,1536]');
+    expect(est.largestTensor).toBe(408000 * 1536 * 4);
     const e = refusal(() => checkRunFits(wan13b, HUGE, TEXT, 'f32', LIMITS, { f16: true }));
     expect(e.message).toMatch(/^this run \(latents \[1,16,50,136,240\], text \[1,512,4096\], f32\) needs \d+\.\d\d GiB on the GPU \(weights 5\.\d\d GiB \+ activations \d+\.\d\d GiB \+ workspace/);
-    expect(e.message).toContain('its largest tensor, ffn_hidden [1,408000,8960], is 13.62 GiB, above the adapter\'s maxStorageBufferBindingSize of 128.0 MiB');
-    // not even one latent frame fits at 136×240 (8,160 tokens × 8960 × 4 B = 279 MiB): it says how many tokens would
-    expect(e.message).toMatch(/: use a smaller resolution or fewer frames \(about (\d+) of these 408000 tokens per item fit\) or --dtype f16 \(half the bytes\)$/);
-    const k = Number(/about (\d+) of these/.exec(e.message)![1]);
+    expect(e.message).toContain('its largest tensor, x [1,408000,1536], is 2.33 GiB, above the adapter\'s maxStorageBufferBindingSize of 128.0 MiB');
+    // 2 latent frames of 8,160 tokens fit (x: 2 × 8160 × 1536 × 4 B = 95.6 MiB; 3 would be 143 MiB)
+    expect(e.message).toMatch(/: use fewer frames \(2 latent frames fit at this resolution\), a smaller resolution or --dtype f16 \(half the bytes\)$/);
+    expect(() => checkRunFits(wan13b, [1, 16, 2, 136, 240], TEXT, 'f32', LIMITS)).not.toThrow();
+    expect(() => checkRunFits(wan13b, [1, 16, 3, 136, 240], TEXT, 'f32', LIMITS)).toThrow(LimitError);
+    // too wide for even one frame: it says how many tokens would fit (x [1, N, 1536] f32 ≤ 128 MiB: N ≤ 21845)
+    const e3 = refusal(() => checkRunFits(wan13b, [1, 16, 1, 2, 2 * 30000], TEXT, 'f32', LIMITS));
+    const k = Number(/about (\d+) of these 30000 tokens per item fit/.exec(e3.message)![1]);
+    expect(k).toBe(21845);
     expect(() => checkRunFits(wan13b, [1, 16, 1, 2, 2 * k], TEXT, 'f32', LIMITS)).not.toThrow();
     expect(() => checkRunFits(wan13b, [1, 16, 1, 2, 2 * (k + 1)], TEXT, 'f32', LIMITS)).toThrow(LimitError);
     // at a low resolution the frame count that fits is named, and it is exact
-    const e2 = refusal(() => checkRunFits(wan13b, [1, 16, 50, 30, 52], TEXT, 'f32', LIMITS));
+    const e2 = refusal(() => checkRunFits(wan13b, [1, 16, 100, 30, 52], TEXT, 'f32', LIMITS));
     const n = Number(/use fewer frames \((\d+) latent frames? fits? at this resolution\)/.exec(e2.message)![1]);
     expect(n).toBeGreaterThan(0);
     expect(() => checkRunFits(wan13b, [1, 16, n, 30, 52], TEXT, 'f32', LIMITS)).not.toThrow();
@@ -109,15 +115,16 @@ describe.skipIf(!hasGpu)('the estimate is honest, and the model refuses before a
     }
   });
 
-  it('forward: a latent whose activations exceed a binding is refused before allocating (tiny Wan, 200 frames at 1080p)', async () => {
+  it('forward: a latent whose activations exceed a binding is refused before allocating (tiny Wan, 400 frames at 1080p)', async () => {
     const model = await loadModel(join(FIXTURES, 'wan_small', 'model'), { gpu: gpu! });
     try {
       const fi = await fixtureInputs('wan_small');
-      const shape = [1, 4, 50, 136, 240];
+      // the FFN runs over token chunks, so the residual stream x [1, 816000, 48] is what exceeds a binding
+      const shape = [1, 4, 100, 136, 240];
       const before = model.gpuBytes;
-      const err = await model.forward({ ...fi, hidden_states: { data: new Float32Array(4 * 50 * 136 * 240), shape } }).catch((e) => e);
+      const err = await model.forward({ ...fi, hidden_states: { data: new Float32Array(4 * 100 * 136 * 240), shape } }).catch((e) => e);
       expect(err).toBeInstanceOf(LimitError);
-      expect(err.message).toMatch(/its largest tensor, ffn_hidden \[1,408000,96\], is 149\.4 MiB, above the adapter's maxStorageBufferBindingSize/);
+      expect(err.message).toMatch(/its largest tensor, x \[1,816000,48\], is 149\.4 MiB, above the adapter's maxStorageBufferBindingSize/);
       expect(err.message).toMatch(/use fewer frames \(\d+ latent frames? fits? at this resolution\)/);
       expect(model.gpuBytes).toBe(before);
     } finally {
@@ -169,7 +176,7 @@ describe.skipIf(!hasGpu)('CLI: refused before work, exit 1, one line, no output'
     const r = await cli(['generate', '--model', join(c, 'model'), '--inputs', text, '--seed', '0', '--frames', '50', '--height', '136', '--width', '240', '--scheduler', 'flow-match-euler', '--steps', '2', '--guidance', '4', '--out', out]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.errLines).toHaveLength(1);
-    expect(r.errLines[0]).toMatch(/^tessera: error: LimitError: this run \(latents \[2,4,50,136,240\].* needs .*maxStorageBufferBindingSize of 128\.0 MiB: use fewer frames \(21 latent frames fit at this resolution\), a smaller resolution, a smaller batch or --dtype f16/);
+    expect(r.errLines[0]).toMatch(/^tessera: error: LimitError: this run \(latents \[2,4,50,136,240\].* needs .*maxStorageBufferBindingSize of 128\.0 MiB: use fewer frames \(42 latent frames fit at this resolution\), a smaller resolution, a smaller batch or --dtype f16/);
     expect(existsSync(out)).toBe(false);
     expect(filesIn(dir)).toEqual([]);
   });

@@ -1,0 +1,146 @@
+// `tessera bench plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]`:
+// the memory plan of one denoising step (the forward on the CFG batch), from a dry run of the
+// model's recording code with placeholder weights: no GPU, no checkpoint (with --model only its
+// config.json is read). Prints, per storage dtype, the activations as tessera held them before
+// liveness (one buffer per scratch name, the FFN over all tokens at once) and now (buffers shared
+// by liveness, the FFN over token chunks), the largest live set, the largest buffer and the
+// largest single binding against WebGPU's default maxStorageBufferBindingSize (128 MiB, as
+// lavapipe reports it).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MemoryPlan } from '../gpu/memory-plan.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
+import { parseConfig, type ModelConfig } from '../model/config.js';
+import { estimateWeights, planModel } from '../model/memory.js';
+import { getPreset } from '../model/presets.js';
+import { UsageError, type Parsed } from './args.js';
+
+/** WebGPU's default maxStorageBufferBindingSize, and what lavapipe reports. */
+export const DEFAULT_BINDING = 128 * 2 ** 20;
+/** Planned against a maxBufferSize as large as WebGPU allows a binding-limited adapter to report (4 GiB − 4). */
+const MAX_BUFFER = 2 ** 32 - 4;
+
+export const PLAN_FLAGS = ['preset', 'model', 'frames', 'height', 'width', 'text-len', 'batch'];
+
+export interface PlanRow {
+  dtype: DType;
+  dispatches: number;
+  /** Scratch activations + persistent tensors, one buffer per scratch name and the FFN unchunked (tessera before liveness). */
+  activations_before: number;
+  /** The same with buffers shared by liveness and the FFN over token chunks (what a run allocates now). */
+  activations_after: number;
+  scratch_by_name_unchunked: number;
+  scratch_no_reuse: number;
+  scratch_shared: number;
+  scratch_max_live: number;
+  /** Inputs, output, RoPE/position tables, cached cross-attention K/V. */
+  persistent: number;
+  shared_buffers: number;
+  largest_buffer: { bytes: number; name: string };
+  largest_binding: { bytes: number; name: string; layer: string };
+  /** Largest binding before (FFN unchunked). */
+  largest_binding_before: { bytes: number; name: string };
+  fits_binding_limit: boolean;
+}
+
+export interface PlanBenchResult {
+  bench: 'plan';
+  model: string;
+  family: ModelConfig['family'];
+  layers: number;
+  dim: number;
+  ffn_dim: number;
+  latent: number[];
+  text: number[] | null;
+  tokens_per_item: number;
+  binding_limit: number;
+  weights: { f16: number; f32: number };
+  rows: PlanRow[];
+}
+
+function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frames: number; height: number; width: number }; textLen?: number } {
+  const preset = p.preset as string | undefined;
+  const dir = p.model as string | undefined;
+  if (!preset === !dir) throw new UsageError('tessera bench plan: give exactly one of --preset NAME or --model DIR (only its config.json is read)');
+  if (preset) {
+    const pr = getPreset(preset);
+    return { name: preset, cfg: parseConfig(pr.config), latent: pr.latent, ...(pr.textLen !== undefined ? { textLen: pr.textLen } : {}) };
+  }
+  const file = join(dir!, 'config.json');
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`--model ${dir}: cannot read ${file}: ${(e as Error).message}`);
+  }
+  return { name: dir!, cfg: parseConfig(json as Record<string, unknown>) };
+}
+
+const int = (p: Parsed, name: string, lo: number, hi: number): number | undefined => {
+  const v = p[name] as number | undefined;
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < lo || v > hi) throw new UsageError(`--${name} must be between ${lo} and ${hi}, got ${v}`);
+  return v;
+};
+
+/** Plans one step for f16 and f32 storage; throws UsageError on bad flags. */
+export function runPlanBench(p: Parsed): PlanBenchResult {
+  const { name, cfg, latent: pl, textLen: pt } = configOf(p);
+  const frames = cfg.family === 'dit' ? 1 : (int(p, 'frames', 1, 4096) ?? pl?.frames ?? 1);
+  const height = int(p, 'height', 1, 4096) ?? pl?.height;
+  const width = int(p, 'width', 1, 4096) ?? pl?.width;
+  if (height === undefined || width === undefined) throw new UsageError('tessera bench plan --model DIR: give --height and --width (and --frames for video models) of the latent');
+  const B = int(p, 'batch', 1, 64) ?? 2;
+  const L = int(p, 'text-len', 1, 4096) ?? pt ?? 32;
+  const latent = cfg.family === 'dit' ? [B, cfg.inChannels, height, width] : [B, cfg.inChannels, frames, height, width];
+  const text = cfg.family === 'dit' ? null : [B, L, cfg.family === 'wan' ? cfg.textDim : cfg.captionChannels];
+  const [pt0, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+  if (frames % pt0 || height % ph || width % pw) throw new UsageError(`latent ${frames}×${height}×${width} must be divisible by the patch size ${pt0}×${ph}×${pw}`);
+  const limits = { maxStorageBufferBindingSize: DEFAULT_BINDING, maxBufferSize: MAX_BUFFER };
+  const rows = (['f16', 'f32'] as const).map((dtype): PlanRow => {
+    const now: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits);
+    const before: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits, Infinity);
+    return {
+      dtype,
+      dispatches: now.dispatches,
+      activations_before: before.scratchByNameBytes + before.persistentBytes,
+      activations_after: now.scratchBytes + now.persistentBytes,
+      scratch_by_name_unchunked: before.scratchByNameBytes,
+      scratch_no_reuse: now.scratchNoReuseBytes,
+      scratch_shared: now.scratchBytes,
+      scratch_max_live: now.scratchMaxLive,
+      persistent: now.persistentBytes,
+      shared_buffers: now.slotBytes.length,
+      largest_buffer: now.largestBuffer,
+      largest_binding: now.largestBinding,
+      largest_binding_before: { bytes: before.largestBinding.bytes, name: before.largestBinding.name },
+      fits_binding_limit: now.largestBinding.bytes <= DEFAULT_BINDING,
+    };
+  });
+  return {
+    bench: 'plan',
+    model: name,
+    family: cfg.family,
+    layers: cfg.layers,
+    dim: cfg.dim,
+    ffn_dim: cfg.ffnDim,
+    latent,
+    text,
+    tokens_per_item: (frames / pt0) * (height / ph) * (width / pw),
+    binding_limit: DEFAULT_BINDING,
+    weights: { f16: estimateWeights(cfg, 'f16').bytes, f32: estimateWeights(cfg, 'f32').bytes },
+    rows,
+  };
+}
+
+export function printPlanResult(r: PlanBenchResult): void {
+  console.log(`${r.model}: ${r.family}, ${r.layers} layers, dim ${r.dim}, FFN ${r.ffn_dim}; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}: ${r.tokens_per_item} tokens per item, batch ${r.latent[0]}`);
+  console.log(`one step planned by a dry run (no GPU, no weights); bindings checked against ${fmtBytes(r.binding_limit)} (WebGPU's default maxStorageBufferBindingSize, lavapipe's)`);
+  for (const x of r.rows) {
+    console.log(`\n${x.dtype} (weights ${fmtBytes(r.weights[x.dtype])}), ${x.dispatches} dispatches`);
+    console.log(`  activations before: ${fmtBytes(x.activations_before)}  (one buffer per scratch name ${fmtBytes(x.scratch_by_name_unchunked)}, FFN over all tokens; + persistent ${fmtBytes(x.persistent)})`);
+    console.log(`  activations now:    ${fmtBytes(x.activations_after)}  (shared by liveness ${fmtBytes(x.scratch_shared)} in ${x.shared_buffers} buffers, largest live set ${fmtBytes(x.scratch_max_live)}, one buffer each would be ${fmtBytes(x.scratch_no_reuse)}; + persistent ${fmtBytes(x.persistent)})`);
+    console.log(`  largest buffer:     ${fmtBytes(x.largest_buffer.bytes)} (${x.largest_buffer.name})`);
+    console.log(`  largest binding:    ${fmtBytes(x.largest_binding.bytes)} (${x.largest_binding.name} at ${x.largest_binding.layer || '(top level)'}); before: ${fmtBytes(x.largest_binding_before.bytes)} (${x.largest_binding_before.name}) — ${x.fits_binding_limit ? 'every binding fits' : `above ${fmtBytes(r.binding_limit)}: not plannable on such an adapter`}`);
+  }
+}

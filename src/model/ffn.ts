@@ -1,0 +1,101 @@
+// The adaLN-Zero block's feed-forward branch over token chunks:
+//   x += gate_mlp ⊙ W2·GELU(W1·(LN(x)·(1 + scale_mlp) + shift_mlp))
+// (diffusers FeedForward with GELU(tanh), Peebles & Xie 2023 §3.2). Every row is independent, so
+// the rows of each batch item are taken in chunks: the norm, W1 and W2 read and write a row range
+// of x bound at its offset, and the hidden activation [chunk, ffn_dim] never exceeds the binding
+// limit (at Wan-1.3B 480p × 81 frames it would be 2.19 GiB in f32 for a CFG batch of 2). Chunks never
+// straddle batch items, so the item's modulation rows are addressed by offset.
+import type { Plan } from '../gpu/plan.js';
+import { bytesPer, subTensor, type Tensor } from '../gpu/tensor.js';
+import { norm } from '../ops/norm.js';
+import { linear, linearGatedResidual, type Scratch, view } from './layers.js';
+import type { Weights } from './weights.js';
+
+/**
+ * Binding offsets must be multiples of minStorageBufferOffsetAlignment; 256 is the largest value
+ * WebGPU allows an adapter to require, so chunk starts aligned to it bind everywhere.
+ */
+export const OFFSET_ALIGN = 256;
+
+const forced = new WeakMap<Plan, number>();
+
+/**
+ * Forces FFN chunks of at most `rows` rows (rounded up to the offset alignment) in blocks recorded
+ * into `plan` (tests, benchmarks); Infinity: never chunk (the FFN as before, for comparisons);
+ * undefined restores the default.
+ */
+export function setFfnChunkRows(plan: Plan, rows: number | undefined): void {
+  if (rows === undefined) forced.delete(plan);
+  else {
+    if (rows !== Infinity && (!Number.isInteger(rows) || rows < 1)) throw new Error(`FFN chunk rows must be a positive integer or Infinity, got ${rows}`);
+    forced.set(plan, rows);
+  }
+}
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+/**
+ * Rows per chunk of an item's `tokens` rows: all of them (one chunk over the whole batch, as
+ * before) when the hidden activation of the whole batch fits one binding and no size is forced;
+ * else equal chunks of at most the binding limit's worth of hidden rows, a multiple of the rows
+ * that keep offsets aligned. 0 when chunk offsets cannot be aligned (item starts not aligned).
+ */
+export function ffnChunkRows(o: { batch: number; tokens: number; dim: number; ffnDim: number; bytes: number; maxBinding: number; offset?: number; forced?: number }): number {
+  const rowBytes = o.dim * o.bytes;
+  const whole = o.batch * o.tokens * o.ffnDim * o.bytes;
+  if ((o.forced === undefined && whole <= o.maxBinding) || o.forced === Infinity) return o.tokens * o.batch;
+  const unit = OFFSET_ALIGN / gcd(OFFSET_ALIGN, rowBytes); // rows per aligned step
+  if (((o.offset ?? 0) % OFFSET_ALIGN) !== 0 || (o.batch > 1 && (o.tokens * rowBytes) % OFFSET_ALIGN !== 0)) return 0;
+  const cap = o.forced ?? Math.floor(o.maxBinding / (o.ffnDim * o.bytes));
+  const most = Math.max(unit, Math.floor(cap / unit) * unit);
+  const chunks = Math.ceil(o.tokens / most);
+  return Math.min(o.tokens, Math.ceil(Math.ceil(o.tokens / chunks) / unit) * unit);
+}
+
+export interface FeedForwardArgs {
+  /** Weight-key prefix of the block (`blocks.3`); the weights are `<prefix>.<ffn>.net.0.proj` and `.net.2`. */
+  prefix: string;
+  /** Residual stream [seqs, len, D], updated in place; batch item b is rows b·tokens … (b+1)·tokens − 1. */
+  x: Tensor;
+  tokens: number;
+  /** Modulation rows [B, 6·D] (shift_mlp, scale_mlp, gate_mlp are rows 3, 4, 5). */
+  mod: Tensor;
+  eps: number;
+  names: { ffn: 'ffn' | 'ff'; ffnNorm: 'norm3' | 'norm2' };
+}
+
+/** Records the FFN branch (norm, W1 + GELU, W2 + gated residual), chunked over tokens where needed. */
+export function feedForward(plan: Plan, s: Scratch, w: Weights, a: FeedForwardArgs): void {
+  const D = a.x.shape[a.x.shape.length - 1]!;
+  const rows = a.x.size / D;
+  const B = rows / a.tokens;
+  const f = a.names.ffn;
+  const w1 = w.linear(`${a.prefix}.${f}.net.0.proj`);
+  const w2 = w.linear(`${a.prefix}.${f}.net.2`);
+  const F = w1.w.shape[0]!;
+  const S = 6 * D;
+  const chunk = ffnChunkRows({ batch: B, tokens: a.tokens, dim: D, ffnDim: F, bytes: bytesPer(a.x.dtype), maxBinding: plan.gpu.limits.maxStorageBufferBindingSize, offset: a.x.offset, forced: forced.get(plan) });
+  if (chunk === 0 || chunk === rows) {
+    // one pass over all rows: norm [B·T, D] → hidden [B·T, F] → x
+    const lead = a.x.shape.slice(0, -1);
+    const n = view(s.get('n', [B, a.tokens, D]), a.x.shape);
+    const h = view(s.get('ffn_hidden', [B, a.tokens, F]), [...lead, F]);
+    norm(plan, { x: a.x, out: n, eps: a.eps, modulate: { mod: a.mod, stride: S, shiftOffset: 3 * D, scaleOffset: 4 * D }, tokens: a.tokens, layer: a.names.ffnNorm });
+    linear(plan, n, w1, h, 'gelu');
+    linearGatedResidual(plan, h, w2, a.x, { mod: a.mod, stride: S, offset: 5 * D, tokens: a.tokens });
+    return;
+  }
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < a.tokens; r += chunk) {
+      const m = Math.min(chunk, a.tokens - r);
+      const xs = subTensor(a.x, (b * a.tokens + r) * D, [m, D]); // rows r … r+m−1 of item b
+      // chunk-shaped scratch (the last chunk uses its first m rows), so one name keeps one shape
+      const n = subTensor(s.get('ffn_norm_chunk', [chunk, D]), 0, [m, D]);
+      const h = subTensor(s.get('ffn_hidden_chunk', [chunk, F]), 0, [m, F]);
+      // every row of the chunk is item b: its modulation rows by offset, one "item" of m rows
+      norm(plan, { x: xs, out: n, eps: a.eps, modulate: { mod: a.mod, stride: S, shiftOffset: b * S + 3 * D, scaleOffset: b * S + 4 * D }, tokens: m, layer: a.names.ffnNorm });
+      linear(plan, n, w1, h, 'gelu');
+      linearGatedResidual(plan, h, w2, xs, { mod: a.mod, stride: S, offset: b * S + 5 * D, tokens: m });
+    }
+  }
+}

@@ -1,0 +1,105 @@
+// Recording a model's forward pass for one input shape, in one place for the two that need it:
+// the model's runner (real buffers, src/model/model.ts) and the memory planner's dry run
+// (placeholders, src/gpu/memory-plan.ts), which the estimate and the runner's buffer sharing read.
+import type { Gpu } from '../gpu/device.js';
+import { DistinctActivations, DryAllocator, planMemory, PooledActivations, type MemoryPlan } from '../gpu/memory-plan.js';
+import { Plan, type ActivationSource } from '../gpu/plan.js';
+import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
+import type { ModelConfig } from './config.js';
+import { recordDit } from './dit.js';
+import { setFfnChunkRows } from './ffn.js';
+import { recordLatte } from './latte.js';
+import { recordWan } from './wan.js';
+import { allocateWeights, expectedKeys, type Weights } from './weights.js';
+
+/** The plans and input/output tensors of one recorded forward pass. */
+export interface ForwardRecording {
+  plan: Plan;
+  /** What depends on the text alone (text embedder, cross-attention K/V): run before `plan` after the text is written; empty for DiT. */
+  prepare: Plan;
+  latents: Tensor;
+  timestep: Tensor;
+  text?: Tensor;
+  labels?: Tensor;
+  out: Tensor;
+}
+
+/** How a recording places its scratch activations. */
+export interface MemoryOptions {
+  /** Share activation buffers by liveness (default true); false gives every activation its own buffer (the reference for tests). */
+  reuse?: boolean;
+  /** Force FFN token chunks of at most this many rows (tests); default: chunks only where the hidden activation would exceed one binding. */
+  ffnChunkRows?: number;
+}
+
+/**
+ * Records the forward pass of `c` for latents `latentShape` (and text `textShape`) with `weights`:
+ * inputs and output from `alloc`, scratch activations from `activations` (none: one buffer per
+ * name). Returns the prepare plan and the step plan (both on `alloc`).
+ */
+export function recordForward(gpu: Gpu, alloc: Allocator, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, activations?: ActivationSource, ffnChunkRows?: number): ForwardRecording {
+  const dtype = weights.dtype;
+  const plan = new Plan(gpu, alloc);
+  const prepare = new Plan(gpu, alloc);
+  plan.activations = activations;
+  setFfnChunkRows(plan, ffnChunkRows);
+  const B = latentShape[0]!;
+  const latents = alloc.tensor(latentShape, dtype, 'hidden_states');
+  const timestep = alloc.tensor([B], 'f32', 'timestep');
+  let text: Tensor | undefined;
+  let labels: Tensor | undefined;
+  let out: Tensor;
+  if (c.family === 'wan') {
+    text = alloc.tensor(textShape!, dtype, 'encoder_hidden_states');
+    out = recordWan(plan, c, weights, { latents, timestep, text }, prepare);
+  } else if (c.family === 'latte') {
+    text = alloc.tensor(textShape!, dtype, 'encoder_hidden_states');
+    out = recordLatte(plan, c, weights, { latents, timestep, text }, prepare);
+  } else {
+    labels = alloc.uploadU32(new Uint32Array(B), 'class_labels');
+    out = recordDit(plan, c, weights, { latents, timestep, labels });
+  }
+  return { plan, prepare, latents, timestep, text, labels, out };
+}
+
+/** Placeholder weights with the shapes the config implies (for planning without a checkpoint). */
+export function planningWeights(gpu: Gpu, c: ModelConfig, dtype: DType): Weights {
+  // the real layout (fused q|k|v buffers included), so the dry run records what the real run records
+  return allocateWeights(new DryAllocator(gpu), expectedKeys(c), dtype);
+}
+
+/**
+ * The memory plan of a forward pass, from a dry run of the recording code: scratch activations
+ * with their shared buffers, persistent tensors, uniforms and the largest binding. `weights`:
+ * the loaded model's (so that the dry run records exactly what the real one will), or placeholders
+ * from `planningWeights`.
+ */
+export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, ffnChunkRows?: number): MemoryPlan {
+  const keys = new Map<GPUBuffer, string>();
+  for (const [a, f] of weights.fused) {
+    keys.set(f.w.buffer, `${a}.to_qkv.weight [${f.w.shape.join(',')}]`);
+    if (f.b) keys.set(f.b.buffer, `${a}.to_qkv.bias [${f.b.shape.join(',')}]`);
+  }
+  for (const [k, t] of weights.tensors) if (!keys.has(t.buffer)) keys.set(t.buffer, `${k} [${t.shape.join(',')}]`);
+  return planMemory(
+    gpu,
+    (alloc, acts) => {
+      const r = recordForward(gpu, alloc, c, weights, latentShape, textShape, acts, ffnChunkRows);
+      return [r.prepare, r.plan];
+    },
+    (b) => keys.get(b),
+  );
+}
+
+/**
+ * Records the forward pass on real buffers: with `reuse` (default), the scratch activations share
+ * buffers as the dry run's memory plan says (`memory`, returned); else each has its own.
+ */
+export function recordForwardPooled(gpu: Gpu, alloc: Allocator, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, o: MemoryOptions = {}): ForwardRecording & { memory?: MemoryPlan } {
+  if (o.reuse === false) return recordForward(gpu, alloc, c, weights, latentShape, textShape, new DistinctActivations(alloc), o.ffnChunkRows);
+  const memory = planForward(gpu, c, weights, latentShape, textShape, o.ffnChunkRows);
+  const acts = new PooledActivations(alloc, memory);
+  const r = recordForward(gpu, alloc, c, weights, latentShape, textShape, acts, o.ffnChunkRows);
+  acts.finish();
+  return { ...r, memory };
+}
