@@ -21,6 +21,7 @@ import { whichFfmpeg, findFfmpeg, writeMp4Ffmpeg, EncoderError } from '../video/
 import { videoToFrames } from '../video/frames.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
+import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judge.js';
 import type { Command } from './main.js';
 import { checkPathFlags } from './paths.js';
 import { progressBar } from './progress.js';
@@ -110,6 +111,9 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     bar.done();
     const runMs = performance.now() - t1;
     const video = prof.output.video!;
+    // what issue 12's judge reads in the clip, for prompts of the training set's form
+    const asked = parseShapesPrompt(prompt);
+    const judged: (Verdict & { pass: boolean }) | null = asked ? judgeVideo(video, [[asked.colour, asked.direction]])[0]! : null;
     const ceiling = await deviceCeiling(pipe.gpu);
     console.log('');
     for (const s of prof.stages) {
@@ -124,11 +128,12 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const jobs: Promise<unknown>[] = [
       writeFileAtomic(join(dir, 'clip.gif'), encodeGif(clip.frames, clip.width, clip.height, { fps })).then(() => files.push(`${join(dir, 'clip.gif')} (${clip.frames.length} frames ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`)),
       writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` })))).then(() => files.push(`${join(dir, 'trace.json')} (Chrome trace: one track per stage)`)),
-      writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify(demoJson(p, prompt, pipelineDir, prof.stages, { loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape }, ceiling), null, 1))).then(() => files.push(`${join(dir, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`)),
+      writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape }, ceiling), null, 1))).then(() => files.push(`${join(dir, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`)),
     ];
     if (ffmpeg) jobs.push(writeMp4Ffmpeg(ffmpeg, join(dir, 'clip.mp4'), clip, { fps }).then((w) => files.push(`${join(dir, 'clip.mp4')} (${w.encoder}${w.padded ? `, padded to ${w.width}×${w.height}` : ''})`)));
     await Promise.all(jobs);
     console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
+    if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): reads ${judged.colour ?? '—'} ${judged.direction ?? '—'}${judged.reason ? ` (${judged.reason})` : ''} — ${judged.pass ? 'matches' : 'does not match'} the prompt`);
     console.log('wall time per stage (this run):');
     console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
     for (const s of prof.stages) console.log(`  ${s.name.padEnd(38)}${ms(s.wallMs)}${s.stage === 'transformer' ? ` (${prof.output.timesteps.length} steps, ${ms(s.wallMs / prof.output.timesteps.length)}/step, first step compiles its kernels)` : ' (each dispatch timed)'}`);
@@ -146,7 +151,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
 }
 
 /** out/profile.json of the pipeline demo. */
-function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[] }, ceiling: Awaited<ReturnType<typeof deviceCeiling>>) {
+function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[] }, ceiling: Awaited<ReturnType<typeof deviceCeiling>>) {
   return {
     command: 'tessera demo',
     pipeline: pipelineDir,
@@ -156,6 +161,7 @@ function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageP
     guidance_scale: p.guidance,
     latents_shape: t.latents,
     video_shape: t.video,
+    judge: t.judged,
     wall_ms: { load: t.loadMs, ...Object.fromEntries(stages.map((s) => [s.stage, s.wallMs])), total: t.totalMs, profiled_extra_step: t.profileMs },
     stages: stages.map((s) => ({ stage: s.stage, name: s.name, covers: s.covers, stage_wall_ms: s.wallMs, ...profileJson(s.run, ceiling, { layerDepth: 1 }) })),
   };
