@@ -3,11 +3,12 @@ import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, type Plan } from '../gpu/plan.js';
 import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
 import { ceilDiv, dtypeFlags } from './util.js';
+import { cpuTunedVariantsOk } from '../gpu/policy.js';
 
 export const ropeKernel = defineKernel({
   name: 'rope',
   prelude: ['common/dtype'],
-  flags: { F16: [false, true] },
+  flags: { F16: [false, true], VEC4: [false, true] },
   overrides: { WG: [256, 64, 128] },
   bindings: ['uniform', 'read', 'rw'],
   needs: { F16: 'shader-f16' },
@@ -71,6 +72,12 @@ export interface RopeArgs {
   offset?: number;
   layer?: string;
   wg?: number;
+  /**
+   * One invocation per vec4 (two pairs), coalesced: the GPU layout (default: on adapters that are
+   * not CPUs, when Dh, the row stride and the offset are multiples of 4; CPUs keep one invocation
+   * per (token, head), measured faster on lavapipe).
+   */
+  vec4?: boolean;
 }
 
 /** In-place RoPE on x using a precomputed table (same table for every head and batch item). */
@@ -90,9 +97,12 @@ export function rope(plan: Plan, a: RopeArgs): Tensor {
   if (rows % L) throw new Error(`rope: x ${shapeStr(a.x.shape)} has ${rows} tokens, not a multiple of the table's L=${L}`);
   const pairs = rows * heads * half;
   const wg = a.wg ?? 256;
+  const fits4 = headDim % 4 === 0 && rowStride % 4 === 0 && offset % 4 === 0;
+  const vec4 = a.vec4 ?? (!cpuTunedVariantsOk(plan.gpu) && fits4);
+  if (vec4 && !fits4) throw new Error(`rope: vec4 needs headDim (${headDim}), the row stride (${rowStride}) and the offset (${offset}) to be multiples of 4`);
   plan.record({
     spec: ropeKernel,
-    variant: { flags: dtypeFlags(a.x), overrides: { WG: wg } },
+    variant: { flags: { ...dtypeFlags(a.x), VEC4: vec4 }, overrides: { WG: wg } },
     uniforms: [
       ['pairs', 'u32', pairs],
       ['tokens', 'u32', L],
@@ -104,8 +114,8 @@ export function rope(plan: Plan, a: RopeArgs): Tensor {
       ['_pad1', 'u32', 0],
     ],
     buffers: [a.table, a.x],
-    // one invocation per (token, head), looping over its pairs (kernels/rope.wgsl)
-    workgroups: grid1D(plan.gpu, ceilDiv(rows * heads, wg)),
+    // one invocation per (token, head), looping over its pairs, or per vec4 of pairs (kernels/rope.wgsl)
+    workgroups: grid1D(plan.gpu, ceilDiv(rows * heads * (vec4 ? half / 2 : 1), wg)),
     layer: a.layer,
     shapes: `x${shapeStr(a.x.shape)} h${heads}x${headDim} L${L}`,
     // 4 mul + 2 add per pair; x read and written once, table read once per pair (cached across heads)

@@ -41,7 +41,10 @@ describe.skipIf(!hasGpu)('rope kernel vs float64 reference', () => {
   for (const dtype of dtypes) {
     SHAPES.forEach(([B, Fp, Hp, Wp, H, Dh], i) => {
       const fused = i % 4 === 2; // rotate k inside a fused [q|k|v] row
-      it(`${dtype} B=${B} grid[${Fp},${Hp},${Wp}] ${H}x${Dh}${fused ? ' fused-qkv' : ''}`, async () => {
+      // the GPU layout (one invocation per vec4 of pairs) on every head dim that allows it, forced
+      // here (a CPU adapter's default is the per-head loop, which the other half runs)
+      const vec4 = Dh % 4 === 0 && (i % 2 === 1 || i % 8 === 2);
+      it(`${dtype} B=${B} grid[${Fp},${Hp},${Wp}] ${H}x${Dh}${fused ? ' fused-qkv' : ''}${vec4 ? ' vec4' : ''}`, async () => {
         const L = Fp * Hp * Wp, D = H * Dh;
         const theta = i === 5 ? 500 : 10000;
         const x = round(randn(B * L * D, 20 + i), dtype);
@@ -52,7 +55,7 @@ describe.skipIf(!hasGpu)('rope kernel vs float64 reference', () => {
         const got = await runOnce((plan, alloc) => {
           const xt = alloc.upload(full, [B, L, row], dtype, 'x');
           const table = alloc.upload(ropeTable([Fp, Hp, Wp], Dh, theta), [L, Dh / 2, 2], 'f32', 'rope');
-          return rope(plan, { x: xt, table, heads: H, headDim: Dh, ...(fused ? { rowStride: row, offset: D } : {}) });
+          return rope(plan, { x: xt, table, heads: H, headDim: Dh, vec4, ...(fused ? { rowStride: row, offset: D } : {}) });
         });
         const ref = ropeRef(x, { grid: [Fp, Hp, Wp], heads: H, headDim: Dh, theta });
         const want = Float64Array.from(full);
@@ -61,6 +64,12 @@ describe.skipIf(!hasGpu)('rope kernel vs float64 reference', () => {
       });
     });
   }
+
+  it('vec4 on a head dim, stride or offset not a multiple of 4 is refused naming them', async () => {
+    await expect(
+      runOnce((plan, alloc) => rope(plan, { x: alloc.tensor([1, 4, 36], 'f32', 'q'), table: alloc.tensor([4, 9, 2], 'f32', 'rope'), heads: 2, headDim: 18, vec4: true })),
+    ).rejects.toThrow(/vec4 needs headDim \(18\)/);
+  });
 
   it('rejects a table whose token count does not divide x', async () => {
     await expect(
