@@ -3,11 +3,12 @@
 // and an explicit scale (UMT5: 1, no 1/√d), against the float64 textbook reference
 // (src/ref/umt5.ts biasAttentionRef). Odd lengths, Lq ≠ Lk, batch > 1, one to 64 heads, head dims
 // 8–128, bucket settings with log-spaced buckets inside the sequence, f32 and f16.
-import { describe, it, expect } from 'vitest';
-import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { beforeAll, describe, it, expect } from 'vitest';
+import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
-import { attention } from '../../src/ops/attention.js';
+import { attention, attentionKernel, attentionVariant } from '../../src/ops/attention.js';
+import { compileKernels } from '../../src/gpu/kernel.js';
 import { biasAttentionRef, relativeBucketTable } from '../../src/ref/umt5.js';
 import { randn, rng } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
@@ -24,6 +25,13 @@ const CASES: [number, number, number, number, number, number, number][] = [
 const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
 
 describe.skipIf(!hasGpu)('attention with relative position bias, key mask and scale vs float64', () => {
+  // The variants (dtype × rows per invocation by query length, RELBIAS+KEYMASK; KEYMASK alone),
+  // five in all, compiled once before the first test.
+  beforeAll(async () => {
+    const v = (lq: number, dtype: DType, relBias: boolean) => ({ spec: attentionKernel, variant: attentionVariant(gpu!, { lq, dtype, relBias, keyMask: true }).variant });
+    await compileKernels(gpu!, [...dtypes.flatMap((dtype) => CASES.map(([, Lq]) => v(Lq, dtype, true))), v(7, 'f32', false)]);
+  }, 900_000);
+
   for (const dtype of dtypes) {
     CASES.forEach(([B, Lq, Lk, H, D, nb, md], i) => {
       it(`${dtype} B${B} q${Lq} k${Lk} ${H}×${D} buckets ${nb}/${md}`, async () => {
