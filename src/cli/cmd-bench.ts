@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { ceilingShares, deviceCeiling, fmaCeilingPlan, measureCeilingDetailed, type Ceiling } from '../profile/ceiling.js';
+import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
@@ -16,6 +16,7 @@ import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, type GemmStrategy } 
 import { ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, type AttentionStrategy } from '../ops/attention.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
+import { useKernelsAt } from './bench-ref.js';
 import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
 
@@ -51,6 +52,8 @@ export interface BenchResult extends TimedFigures {
   check: { rows: number; total_rows: number; elements: number; max_abs_err: number; atol: number; rtol: number };
   wall: WallStats | null;
   peak_bytes: number;
+  /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged, never as a plain > 100 %). */
+  ceiling_under_measured: boolean;
   /** Per-kernel table (GPU timestamps), for workloads of more than one dispatch. */
   per_kernel?: KernelRow[];
 }
@@ -97,13 +100,20 @@ interface Common {
 
 const log = (c: Common, msg: string) => (c.json ? console.error(msg) : console.log(msg));
 
-/** Validate, then time with GPU timestamps (and Benchmark.js wall clock), then summarize. */
-async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<string, number | string>, c: Common, ceiling: Ceiling | undefined): Promise<{ result: BenchResult; run: ProfileRun }> {
+/**
+ * Validate, then time with GPU timestamps (and Benchmark.js wall clock), then summarize. With a
+ * ceiling, the ceiling kernels run again before and between the timed repeats (ceilingProbe) and
+ * the shares are taken against the best of all their runs: both timed under the same load.
+ */
+async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<string, number | string>, c: Common, base: Ceiling | undefined): Promise<{ result: BenchResult; run: ProfileRun }> {
+  const probe = base ? await ceilingProbe(gpu, base) : null;
   try {
     // The check runs the plan once (it also warms the pipelines) and must pass before timing.
     const check: Check = await w.check();
     assertCheck(w.label, check);
-    const run = await profilePlan(w.plan, { repeats: c.repeats, warmup: c.warmup });
+    await probe?.round();
+    const run = await profilePlan(w.plan, { repeats: c.repeats, warmup: c.warmup, ...(probe ? { between: () => probe.round() } : {}) });
+    const ceiling = probe?.ceiling();
     const wall = c.wall ? await wallClock(w.plan, { minSamples: Math.min(Math.max(3, c.repeats), 20), maxTimeS: 0.5, name: w.label }) : null;
     const flops = w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
     const bytes = w.plan.dispatches.reduce((a, d) => a + d.bytes, 0);
@@ -134,26 +144,31 @@ async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<str
       check: { rows: check.rows, total_rows: check.totalRows, elements: check.elements, max_abs_err: check.maxAbsErr, atol: check.tol.atol, rtol: check.tol.rtol },
       wall,
       peak_bytes: run.peakBytes,
+      ceiling_under_measured: sh.underMeasured,
       ...(w.plan.dispatches.length > 1 ? { per_kernel: kernelTable(run, ceiling) } : {}),
     };
     return { result, run };
   } finally {
     w.destroy();
+    probe?.destroy();
   }
 }
 
-const pctStr = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
+/** A share for a table cell: above 100 % starred (the table's footnote: UNDER_MEASURED). */
+const pctStr = (v: number | null) => formatShare(v, true);
+const footnote = (shares: (number | null)[]) => (shares.some((v) => (v ?? 0) > 1) ? [`* above 100 %: ${UNDER_MEASURED}`] : []);
 
 function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceiling | undefined): void {
   if (c.json) return;
   console.log(`${r.label}  [${r.timing}, ${r.repeats} repeats after ${r.warmup} warm-up, checked ${r.check.rows}/${r.check.total_rows} rows, max |err| ${r.check.max_abs_err.toExponential(2)}]`);
   console.log(
     `  median ${r.median_ms.toFixed(3)} ms (min ${r.min_ms.toFixed(3)}, max ${r.max_ms.toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ` +
-      `ceiling ${pctStr(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
+      `ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
   );
   if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${r.wall.mean_ms.toFixed(3)} ms ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
   if (run.dispatches.length > 1) {
-    console.log(formatKernelTable(kernelTable(run, ceiling)).replace(/^/gm, '  '));
+    // the per-kernel shares of the result: against the ceiling re-timed between the repeats
+    console.log(formatKernelTable(r.per_kernel ?? kernelTable(run, ceiling)).replace(/^/gm, '  '));
     console.log('');
     console.log(formatLayerTable(layerTable(run)).replace(/^/gm, '  '));
   }
@@ -296,6 +311,7 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
     for (const f of failures) rows.push([f.label, 'WRONG', '—', '—', '—']);
     const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [head, ...rows]) console.log(r.map((x, i) => (i ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
+    for (const l of footnote(results.map((r) => r.ceiling_share))) console.log(l);
   }
   return failures.length ? 1 : 0;
 }
@@ -303,6 +319,8 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
 /** One entry of --variants: a GEMM or attention strategy name, or tile knobs K=V[,K=V…] ('default': the op's own choice). */
 interface VariantSpec {
   name: string;
+  /** `…@REV`: the kernels compiled from git revision REV's kernels/*.wgsl (src/cli/bench-ref.ts). */
+  ref?: string;
   strategy?: GemmStrategy | AttentionStrategy;
   tile?: Record<string, number>;
 }
@@ -314,7 +332,15 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec
     if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants 'default;SG=0'`);
     return (gpu ? gemmStrategiesFor(gpu) : [...GEMM_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
   }
-  const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((e): VariantSpec => {
+  const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
+    // ENTRY@REV: the same entry with the kernel sources of git revision REV
+    const at = entry.lastIndexOf('@');
+    if (at >= 0) {
+      const ref = entry.slice(at + 1);
+      if (!ref) throw new UsageError(`--variants: "${entry}" names no revision after @ (e.g. default@HEAD)`);
+      return { ...parseVariants(sub, entry.slice(0, at) || 'default', gpu)[0]!, name: entry, ref };
+    }
+    const e = entry;
     if (e === 'default') return { name: 'default' };
     if ((GEMM_STRATEGIES as readonly string[]).includes(e)) {
       if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes ${sub === 'attention' ? `an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
@@ -348,9 +374,11 @@ interface VariantResult {
 
 /**
  * `--variants`: every variant checked against the float64 reference first (a wrong one is
- * reported, never timed), then timed round-robin (one GPU-timestamped run each per round, c.repeats
- * rounds) so load drift hits all alike; medians, and each one's share of the device ceiling
- * measured in the same process. Replaces scripts/*-ab.ts.
+ * reported, never timed), then timed interleaved (one GPU-timestamped run each per round, c.repeats
+ * rounds, the order reversed every other round: A B B A …) so load drift hits all alike; medians,
+ * speed-ups as ratios of medians within this one run, and each one's share of the device ceiling
+ * measured in the same rounds. `ENTRY@REV` entries compile git revision REV's kernel sources (an
+ * A/B of kernel edits in one process). Replaces the scripts/*-ab.ts A/B scripts.
  */
 async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Common): Promise<number> {
   // The f32 FMA ceiling kernel runs in the same round-robin (one more entry), so each variant's
@@ -362,24 +390,32 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
   const wrong: { variant: string; error: string }[] = [];
   try {
     for (const spec of specs) {
-      const w = workloadFor(gpu, { ...sizes, ...(spec.tile ? { tile: spec.tile } : {}) }, c, spec.strategy);
+      // @REV: record and check (which compiles) with REV's kernel sources, then put this checkout's back; the plan keeps its pipelines
+      const at = spec.ref ? useKernelsAt(gpu, spec.ref) : null;
+      if (at) log(c, `… ${spec.name}: kernels differing from this checkout at ${spec.ref}: ${at.changed.join(', ') || 'none'}`);
+      let w: Workload | undefined;
       try {
+        w = workloadFor(gpu, { ...sizes, ...(spec.tile ? { tile: spec.tile } : {}) }, c, spec.strategy);
         log(c, `… checking ${spec.name} (${w.plan.dispatches.map((d) => d.kernel).join(' + ')})`);
         const check = await w.check();
         assertCheck(`${w.label} ${spec.name}`, check);
         ws.push({ spec, w, check });
       } catch (e) {
-        w.destroy();
+        w?.destroy();
         if (!(e instanceof WrongResultError)) throw e;
         wrong.push({ variant: spec.name, error: e.message });
         console.error(`tessera: error: ${e.name}: ${e.message}`);
+      } finally {
+        at?.restore();
       }
     }
     for (let i = 0; i < c.warmup; i++) for (const v of ws) await profilePlan(v.w.plan, { repeats: 1, warmup: 0 });
     const samples = ws.map(() => [] as number[]);
     for (let r = 0; r < c.repeats; r++) {
       if (fma) fmaMs.push((await profilePlan(fma.plan, { repeats: 1, warmup: 0 })).totalMs);
-      for (let i = 0; i < ws.length; i++) samples[i]!.push((await profilePlan(ws[i]!.w.plan, { repeats: 1, warmup: 0 })).totalMs);
+      // A B … then … B A: every variant runs as often early as late in a round pair (load drift cancels)
+      const order = ws.map((_, i) => (r % 2 ? ws.length - 1 - i : i));
+      for (const i of order) samples[i]!.push((await profilePlan(ws[i]!.w.plan, { repeats: 1, warmup: 0 })).totalMs);
     }
     const base = ws.length ? median(samples[0]!) : NaN;
     const fmaGflops = fma ? fma.flops / (median(fmaMs) * 1e6) : null;
@@ -406,12 +442,13 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
     if (c.json) {
       console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), rounds: c.repeats, heuristic, fma_ceiling_gflops: fmaGflops, results, wrong }));
     } else {
-      console.log(`${label}: ${c.repeats} round-robin rounds after ${c.warmup} warm-up${fmaGflops ? `; f32 FMA ceiling kernel in the same rounds: ${fmaGflops.toFixed(2)} GFLOP/s (median)` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
+      console.log(`${label}: ${c.repeats} interleaved rounds (A B … B A) after ${c.warmup} warm-up${fmaGflops ? `; f32 FMA ceiling kernel in the same rounds: ${fmaGflops.toFixed(2)} GFLOP/s (median)` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
       const head = ['variant', 'kernel', 'median ms', 'min ms', 'GFLOP/s', '% FMA ceiling', 'speed-up', 'check max |err|'];
       const rows = results.map((r) => [r.variant, r.kernel, r.median_ms.toFixed(2), r.min_ms.toFixed(2), r.gflops.toFixed(2), pctStr(r.compute_share), `×${r.speedup.toFixed(2)}`, r.check.max_abs_err.toExponential(1)]);
       for (const f of wrong) rows.push([f.variant, 'WRONG', '—', '—', '—', '—', '—', '—']);
       const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       for (const r of [head, ...rows]) console.log(r.map((x, i) => (i > 1 ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
+      for (const l of footnote(results.map((r) => r.compute_share))) console.log(l);
     }
     return wrong.length ? 1 : 0;
   } finally {
@@ -441,7 +478,7 @@ export const benchCommand: Command = {
       rows: size('layernorm: rows', 'R'),
       cols: size('layernorm: columns (normalized dim)', 'C'),
       tile: { type: 'string', help: 'gemm/attention: override tile knobs, e.g. TM=4,TN=2', arg: 'K=V,...' },
-      variants: { type: 'string', help: "gemm/attention: time several variants in one process, round-robin, each checked first: 'all' (every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,…", arg: 'LIST' },
+      variants: { type: 'string', help: "gemm/attention: time several variants in one process, round-robin, each checked first: 'all' (every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,…; ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits)", arg: 'LIST' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },
