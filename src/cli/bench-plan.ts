@@ -3,7 +3,7 @@
 // model's recording code with placeholder weights: no GPU, no checkpoint (with --model only its
 // config.json is read). Prints, per storage dtype, the activations as tessera held them before
 // liveness (one buffer per scratch name, the FFN over all tokens at once) and now (buffers shared
-// by liveness, the FFN over token chunks), the largest live set, the largest buffer and the
+// by liveness, the FFN over token chunks, Wan's token-wise layers item by item where needed), the largest live set, the largest buffer and the
 // largest single binding against WebGPU's default maxStorageBufferBindingSize (128 MiB, as
 // lavapipe reports it).
 import { readFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ export const PLAN_FLAGS = ['preset', 'model', 'frames', 'height', 'width', 'text
 export interface PlanRow {
   dtype: DType;
   dispatches: number;
-  /** Scratch activations + persistent tensors, one buffer per scratch name and the FFN unchunked (tessera before liveness). */
+  /** Scratch activations + persistent tensors, one buffer per scratch name, the FFN unchunked, the whole batch per dispatch (tessera before liveness). */
   activations_before: number;
   /** The same with buffers shared by liveness and the FFN over token chunks (what a run allocates now). */
   activations_after: number;
@@ -99,7 +99,7 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
   const limits = { maxStorageBufferBindingSize: DEFAULT_BINDING, maxBufferSize: MAX_BUFFER };
   const rows = (['f16', 'f32'] as const).map((dtype): PlanRow => {
     const now: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits);
-    const before: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits, Infinity);
+    const before: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits, Infinity, false);
     return {
       dtype,
       dispatches: now.dispatches,

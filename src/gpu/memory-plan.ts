@@ -180,7 +180,10 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
         if (b.size > largestBinding.bytes) {
           const info = alloc.info.get(b.buffer);
           const ext = info ? undefined : external?.(b.buffer);
-          largestBinding = { bytes: b.size, name: names.get(b.buffer) ?? (ext !== undefined ? `weight ${ext}` : info?.label ?? '(buffer)'), layer: disp.layer };
+          const whole = names.get(b.buffer) ?? (ext !== undefined ? `weight ${ext}` : info?.label ?? '(buffer)');
+          // a part of a tensor (an item's rows, a q|k|v plane) is named as such
+          const part = b.offset > 0 || (info !== undefined && b.size < info.bytes - 16);
+          largestBinding = { bytes: b.size, name: part ? `${whole}, a part` : whole, layer: disp.layer };
         }
         const i = index.get(b.buffer);
         if (i === undefined) continue;

@@ -34,6 +34,28 @@ export function setFfnChunkRows(plan: Plan, rows: number | undefined): void {
 
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
 
+const forcedItems = new WeakMap<Plan, boolean>();
+
+/** Forces (true) or forbids (false) recording a model's token-wise layers one batch item at a time (tests); undefined restores the default. */
+export function setItemwise(plan: Plan, on: boolean | undefined): void {
+  if (on === undefined) forcedItems.delete(plan);
+  else forcedItems.set(plan, on);
+}
+
+/**
+ * Whether to record the token-wise layers (patch embedding, blocks, head) one batch item at a time:
+ * when the batch's [B, N, D] activations would exceed one binding (Wan-1.3B at 480p × 81 frames with
+ * the CFG batch of 2: 192 MiB in f16) and every item's rows start at an aligned offset (`rowElems`:
+ * elements per item of each tensor sliced per item). Each item's slices then bind separately, and a
+ * block's scratch is one item's.
+ */
+export function itemwise(plan: Plan, o: { batch: number; tokens: number; dim: number; bytes: number; rowElems: number[] }): boolean {
+  const f = forcedItems.get(plan);
+  if (o.batch < 2 || f === false) return false;
+  if (f === undefined && o.batch * o.tokens * o.dim * o.bytes <= plan.gpu.limits.maxStorageBufferBindingSize) return false;
+  return o.rowElems.every((n) => (n * o.bytes) % OFFSET_ALIGN === 0);
+}
+
 /**
  * Rows per chunk of an item's `tokens` rows: all of them (one chunk over the whole batch, as
  * before) when the hidden activation of the whole batch fits one binding and no size is forced;

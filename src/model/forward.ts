@@ -7,7 +7,7 @@ import { Plan, type ActivationSource } from '../gpu/plan.js';
 import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from './config.js';
 import { recordDit } from './dit.js';
-import { setFfnChunkRows } from './ffn.js';
+import { setFfnChunkRows, setItemwise } from './ffn.js';
 import { recordLatte } from './latte.js';
 import { recordWan } from './wan.js';
 import { allocateWeights, expectedKeys, type Weights } from './weights.js';
@@ -30,6 +30,8 @@ export interface MemoryOptions {
   reuse?: boolean;
   /** Force FFN token chunks of at most this many rows (tests); default: chunks only where the hidden activation would exceed one binding. */
   ffnChunkRows?: number;
+  /** Force (true) or forbid (false) Wan's token-wise layers item by item (tests); default: only where [B, N, D] would exceed one binding. */
+  itemwise?: boolean;
 }
 
 /**
@@ -37,12 +39,13 @@ export interface MemoryOptions {
  * inputs and output from `alloc`, scratch activations from `activations` (none: one buffer per
  * name). Returns the prepare plan and the step plan (both on `alloc`).
  */
-export function recordForward(gpu: Gpu, alloc: Allocator, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, activations?: ActivationSource, ffnChunkRows?: number): ForwardRecording {
+export function recordForward(gpu: Gpu, alloc: Allocator, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, activations?: ActivationSource, ffnChunkRows?: number, itemwise?: boolean): ForwardRecording {
   const dtype = weights.dtype;
   const plan = new Plan(gpu, alloc);
   const prepare = new Plan(gpu, alloc);
   plan.activations = activations;
   setFfnChunkRows(plan, ffnChunkRows);
+  setItemwise(plan, itemwise);
   const B = latentShape[0]!;
   const latents = alloc.tensor(latentShape, dtype, 'hidden_states');
   const timestep = alloc.tensor([B], 'f32', 'timestep');
@@ -74,7 +77,7 @@ export function planningWeights(gpu: Gpu, c: ModelConfig, dtype: DType): Weights
  * the loaded model's (so that the dry run records exactly what the real one will), or placeholders
  * from `planningWeights`.
  */
-export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, ffnChunkRows?: number): MemoryPlan {
+export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
   const keys = new Map<GPUBuffer, string>();
   for (const [a, f] of weights.fused) {
     keys.set(f.w.buffer, `${a}.to_qkv.weight [${f.w.shape.join(',')}]`);
@@ -84,7 +87,7 @@ export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentSh
   return planMemory(
     gpu,
     (alloc, acts) => {
-      const r = recordForward(gpu, alloc, c, weights, latentShape, textShape, acts, ffnChunkRows);
+      const r = recordForward(gpu, alloc, c, weights, latentShape, textShape, acts, ffnChunkRows, itemwise);
       return [r.prepare, r.plan];
     },
     (b) => keys.get(b),
@@ -96,10 +99,10 @@ export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentSh
  * buffers as the dry run's memory plan says (`memory`, returned); else each has its own.
  */
 export function recordForwardPooled(gpu: Gpu, alloc: Allocator, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, o: MemoryOptions = {}): ForwardRecording & { memory?: MemoryPlan } {
-  if (o.reuse === false) return recordForward(gpu, alloc, c, weights, latentShape, textShape, new DistinctActivations(alloc), o.ffnChunkRows);
-  const memory = planForward(gpu, c, weights, latentShape, textShape, o.ffnChunkRows);
+  if (o.reuse === false) return recordForward(gpu, alloc, c, weights, latentShape, textShape, new DistinctActivations(alloc), o.ffnChunkRows, o.itemwise);
+  const memory = planForward(gpu, c, weights, latentShape, textShape, o.ffnChunkRows, o.itemwise);
   const acts = new PooledActivations(alloc, memory);
-  const r = recordForward(gpu, alloc, c, weights, latentShape, textShape, acts, o.ffnChunkRows);
+  const r = recordForward(gpu, alloc, c, weights, latentShape, textShape, acts, o.ffnChunkRows, o.itemwise);
   acts.finish();
   return { ...r, memory };
 }

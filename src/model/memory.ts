@@ -73,9 +73,9 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
 }
 
 /** The dry run's memory plan of a forward pass (placeholder weights, a planning device with `limits`). */
-export function planModel(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number): MemoryPlan {
+export function planModel(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
   const gpu = planningGpu({ ...(limits?.maxStorageBufferBindingSize ? { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize } : {}), ...(limits?.maxBufferSize ? { maxBufferSize: limits.maxBufferSize } : {}) }, dtype === 'f16');
-  return planForward(gpu, c, planningWeights(gpu, c, dtype), latent, text, ffnChunkRows);
+  return planForward(gpu, c, planningWeights(gpu, c, dtype), latent, text, ffnChunkRows, itemwise);
 }
 
 function estimateFromPlan(c: ModelConfig, latent: number[], dtype: DType, m: MemoryPlan, limits?: Partial<MemoryLimits>): MemoryEstimate {

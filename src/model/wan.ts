@@ -2,7 +2,7 @@
 // patch embed → time/text embedders → N × [self-attn (q/k RMSNorm across heads, 3D RoPE) →
 // cross-attn to text → FFN], each adaLN-modulated and gated → modulated head → unpatchify.
 import type { Plan } from '../gpu/plan.js';
-import type { Tensor } from '../gpu/tensor.js';
+import { bytesPer, subTensor, type Tensor } from '../gpu/tensor.js';
 import { adaln } from '../ops/adaln.js';
 import { silu } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
@@ -11,6 +11,7 @@ import { ropeTable } from '../ops/rope.js';
 import { timestepEmbedding } from '../ops/timestep.js';
 import { adaLnZeroBlock, crossAttentionKV } from './block.js';
 import type { WanConfig } from './config.js';
+import { itemwise } from './ffn.js';
 import { linear, Scratch, view } from './layers.js';
 import type { Weights } from './weights.js';
 
@@ -38,7 +39,17 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   // 1. patch embedding: Conv3d(k = s = patch) = patchify + GEMM with the weight as [D, C·pt·ph·pw]
   plan.layer = 'patch_embedding';
   const patches = patchify(plan, { x: io.latents, out: s.get('patches', [B, N, K]), patch: c.patch, layer: 'patchify' });
-  const x = linear(plan, patches, { w: view(w.get('patch_embedding.weight'), [D, K]), b: w.get('patch_embedding.bias'), key: 'patch_embedding' }, s.get('x', [B, N, D])); // [B, N, D]
+  const x = s.get('x', [B, N, D]); // [B, N, D]
+  const Kout = c.outChannels * pt * ph * pw;
+  // token-wise layers item by item when [B, N, D] would exceed one binding (ffn.ts itemwise)
+  const items = itemwise(plan, { batch: B, tokens: N, dim: D, bytes: bytesPer(w.dtype), rowElems: [N * D, N * K, N * Kout, 6 * D, 2 * D, L * D] })
+    ? Array.from({ length: B }, (_, b) => b)
+    : null;
+  /** Item b of a [B, rows, cols] tensor as [1, rows, cols] (its rows bound at their offset). */
+  const item = (t: Tensor, b: number) => subTensor(t, (b * t.size) / B, [1, ...t.shape.slice(1)]);
+  const patchEmbed = { w: view(w.get('patch_embedding.weight'), [D, K]), b: w.get('patch_embedding.bias'), key: 'patch_embedding' };
+  if (items) for (const b of items) linear(plan, item(patches, b), patchEmbed, item(x, b));
+  else linear(plan, patches, patchEmbed, x);
 
   // 2. condition embedder: temb = MLP(sinusoid(t)); timestep_proj = Linear(SiLU(temb)) → [B, 6, D]
   plan.layer = 'condition_embedder';
@@ -61,28 +72,34 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   // (affine norm2 when cross_attn_norm), one eps for every norm; modulation = scale_shift_table + timestep_proj
   for (let i = 0; i < c.layers; i++) {
     const kv = crossAttentionKV(prepare, s, w, { prefix: `blocks.${i}`, context: ctx, qkNormEps: c.eps }); // [B, L, D] each
-    adaLnZeroBlock(plan, s, w, {
+    const block = (xs: Tensor, emb: Tensor, k: Tensor, v: Tensor) => adaLnZeroBlock(plan, s, w, {
       prefix: `blocks.${i}`,
-      x,
+      x: xs,
       tokens: N,
-      modulation: { table: 'scale_shift_table', emb: tproj },
+      modulation: { table: 'scale_shift_table', emb },
       heads: c.heads,
       headDim: c.headDim,
       eps: { attn: c.eps, ffn: c.eps },
       names: { ffn: 'ffn', ffnNorm: 'norm3' },
       qkNormEps: c.eps,
       rope: table,
-      cross: { kv, normEps: c.crossAttnNorm ? c.eps : undefined },
+      cross: { kv: { k, v }, normEps: c.crossAttnNorm ? c.eps : undefined },
     });
+    if (items) for (const b of items) block(item(x, b), item(tproj, b), item(kv.k, b), item(kv.v, b));
+    else block(x, tproj, kv.k, kv.v);
   }
 
   // 3. output head: shift, scale = scale_shift_table[1,2,D] + temb (not the 6·D projection)
   plan.layer = '';
-  const n = s.get('n', [B, N, D]);
   const headMod = adaln(plan, { table: w.get('scale_shift_table'), emb: temb, out: s.get('head_mod', [B, 2 * D]), batch: B, perItem: true, layer: 'scale_shift_table' });
-  norm(plan, { x, out: n, eps: c.eps, modulate: { mod: headMod, stride: 2 * D, shiftOffset: 0, scaleOffset: D }, tokens: N, layer: 'norm_out' });
-  const Kout = c.outChannels * pt * ph * pw;
-  const o = linear(plan, n, w.linear('proj_out'), s.get('proj_out', [B, N, Kout]));
+  const o = s.get('proj_out', [B, N, Kout]);
+  const head = (xs: Tensor, os: Tensor, b: number) => {
+    const n = s.get('n', xs.shape);
+    norm(plan, { x: xs, out: n, eps: c.eps, modulate: { mod: headMod, stride: 2 * D, shiftOffset: b * 2 * D, scaleOffset: b * 2 * D + D }, tokens: N, layer: 'norm_out' });
+    linear(plan, n, w.linear('proj_out'), os);
+  };
+  if (items) for (const b of items) head(item(x, b), item(o, b), b);
+  else head(x, o, 0);
 
   // 4. unpatchify: each token's outputs ordered (pt, ph, pw, c), c fastest
   const out = plan.alloc.tensor([B, c.outChannels, F, H, W], w.dtype, 'sample');

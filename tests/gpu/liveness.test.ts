@@ -3,7 +3,10 @@
 // buffer, and for simple cases the cost equals the largest live set.
 import { describe, expect, it } from 'vitest';
 import { assignSlots, maxLiveBytes, type Lifetime } from '../../src/gpu/liveness.js';
+import { parseConfig } from '../../src/model/config.js';
 import { ffnChunkRows, OFFSET_ALIGN } from '../../src/model/ffn.js';
+import { planModel } from '../../src/model/memory.js';
+import { PRESETS } from '../../src/model/presets.js';
 
 /** Checks the invariants of an assignment; returns it. */
 function checked(items: Lifetime[]) {
@@ -106,5 +109,29 @@ describe('FFN token chunks', () => {
     expect(ffnChunkRows({ ...base, dim: 48, bytes: 4, batch: 1, tokens: 30, forced: 4 })).toBe(4);
     expect(ffnChunkRows({ ...base, dim: 48, bytes: 2, batch: 1, tokens: 30, forced: 4 })).toBe(8);
     expect(ffnChunkRows({ ...base, dim: 48, bytes: 2, batch: 2, tokens: 30, forced: 4 })).toBe(0); // item 1 starts at byte 2880
+  });
+});
+
+describe('the Wan-1.3B 480p × 81 frames plan (CFG batch 2), from a dry run', () => {
+  // Wan2.1-T2V-1.3B: 480×832×81 → latent 21×60×104 → 32,760 tokens per item; text 512 tokens
+  const cfg = parseConfig(PRESETS['wan-1.3b']!.config);
+  const latent = [2, 16, 21, 60, 104];
+  const text = [2, 512, 4096];
+  const limits = { maxStorageBufferBindingSize: 128 * 2 ** 20, maxBufferSize: 2 ** 32 - 4 };
+  it('f16: under 1.6 GiB of activations, every binding within 128 MiB', () => {
+    const m = planModel(cfg, latent, text, 'f16', limits);
+    expect(m.scratchBytes + m.persistentBytes).toBeLessThan(1.6 * 2 ** 30);
+    expect(m.largestBinding.bytes).toBeLessThanOrEqual(128 * 2 ** 20);
+    expect(m.scratchBytes).toBeGreaterThanOrEqual(m.scratchMaxLive);
+    // before liveness (one buffer per name, FFN over all tokens, whole batch): above 2.65 GiB, one 1.09 GiB binding
+    const before = planModel(cfg, latent, text, 'f16', limits, Infinity, false);
+    expect(before.scratchByNameBytes + before.persistentBytes).toBeGreaterThan(2.65 * 2 ** 30);
+    expect(before.largestBinding.name).toBe('ffn_hidden [2,32760,8960]');
+  });
+  it('f32: the FFN no longer needs 2.19 GiB; one item of the residual stream (192 MiB) is the largest binding', () => {
+    const m = planModel(cfg, latent, text, 'f32', limits);
+    expect(m.largestBinding.bytes).toBe(32760 * 1536 * 4);
+    expect(m.largestBinding.name).toBe('x [2,32760,1536], a part');
+    expect(m.activations.filter((a) => a.label.startsWith('ffn_hidden')).every((a) => a.bytes <= 128 * 2 ** 20)).toBe(true);
   });
 });

@@ -92,3 +92,32 @@ describe.skipIf(!hasGpu)('activation buffers shared by liveness', () => {
     }
   });
 });
+
+describe.skipIf(!hasGpu)('Wan item by item', () => {
+  it('wan_sampler_unipc_small, batch 2: the token-wise layers item by item match the whole batch (f32)', async () => {
+    const name = 'wan_sampler_unipc_small';
+    const model = await loadModel(join(FIXTURES, name, 'model'), { gpu: gpu!, dtype: 'f32' });
+    try {
+      const m = await readInputs(join(FIXTURES, name, 'inputs.safetensors'));
+      const lat = m.get('latents')!;
+      const txt = m.get('encoder_hidden_states') ?? m.get('prompt_embeds')!;
+      const two = (d: Float32Array) => Float32Array.from([...d, ...d.map((v) => -0.5 * v)]);
+      const inputs = {
+        hidden_states: { data: two(lat.f32!), shape: [2, ...lat.shape.slice(1)] },
+        timestep: [700, 300],
+        encoder_hidden_states: { data: two(txt.f32!), shape: [2, ...txt.shape.slice(1)] },
+      };
+      model.memory = { itemwise: false };
+      const whole = await model.forward(inputs);
+      model.memory = { itemwise: true };
+      model.resetPlans();
+      const items = await model.forward(inputs);
+      const plan = model.planFor(inputs);
+      // every block runs once per item: twice the attention dispatches of the whole batch
+      expect(plan.dispatches.filter((d) => d.layer === 'blocks.0.attn1').length).toBe(2);
+      expect(relError(items.data, whole.data)).toBeLessThan(TOL.gemm!.f32.rtol);
+    } finally {
+      model.destroy();
+    }
+  });
+});
