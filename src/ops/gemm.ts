@@ -6,12 +6,12 @@
 // Which one runs is a *strategy* (a name such as `tiled-128`), chosen per (adapter, shape bucket)
 // by the tuner (src/gpu/tune.ts) when a cached or measured choice exists, else by the adapter
 // policy's heuristic (src/gpu/policy.ts): never a CPU-tuned strategy on a GPU adapter.
-import { defineKernel, type KernelSpec } from '../gpu/kernel.js';
+import { defineKernel, type KernelSpec, type Variant } from '../gpu/kernel.js';
 import { grid1D, type Plan, type RecordArgs } from '../gpu/plan.js';
 import { cpuTunedVariantsOk, subgroupsOf8 } from '../gpu/policy.js';
 import '../gpu/tune.js'; // registers the tuner with Plan (recordTuned below)
 import { bytesPer, shapeStr, type DType, type Tensor } from '../gpu/tensor.js';
-import { ceilDiv, checkDtypes, dtypeFlags, rowsCols } from './util.js';
+import { ceilDiv, checkDtypes, rowsCols } from './util.js';
 
 const GEMM_FLAGS = {
   F16: [false, true],
@@ -154,7 +154,7 @@ export function gemmBucket(dtype: DType, M: number, N: number, K: number): strin
 }
 
 /** Choice from explicit `tile` knobs (the pre-tuning interface, kept for tests and benchmarks). */
-function choiceFromTile(plan: Plan, tile: Partial<Record<string, number>>, M: number, N: number, K: number): Choice {
+function choiceFromTile(gpu: Plan['gpu'], tile: Partial<Record<string, number>>, M: number, N: number, K: number): Choice {
   const known = ['SG', 'GEMV', ...KNOBS.tiled, ...KNOBS.subgroup, ...KNOBS.gemv];
   for (const k of Object.keys(tile)) {
     if (tile[k] !== undefined && !known.includes(k)) throw new Error(`gemm: unknown tile knob ${k} (known: ${known.join(', ')})`);
@@ -164,14 +164,14 @@ function choiceFromTile(plan: Plan, tile: Partial<Record<string, number>>, M: nu
   if (kinds.length > 1) {
     throw new Error(`gemm: tile mixes knobs of the ${kinds.join(' and ')} kernels (tiled: ${KNOBS.tiled.join(', ')}; subgroup: ${KNOBS.subgroup.join(', ')}; gemv: ${KNOBS.gemv.join(', ')})`);
   }
-  const sgOk = subgroupsOf8(plan.gpu);
+  const sgOk = subgroupsOf8(gpu);
   if (tile.SG === 1 && !sgOk) throw new Error('gemm: tile SG=1 needs the subgroups feature with subgroups of at least 8 lanes');
   if (tile.SG === 1 && tile.GEMV === 1) throw new Error('gemm: tile SG=1 and GEMV=1 name different kernels');
   let kind: KernelKind;
   if (tile.GEMV === 1) kind = 'gemv';
   else if (tile.SG === 1) kind = 'subgroup';
   else if (tile.SG === 0) kind = kinds[0] === 'gemv' ? 'gemv' : 'tiled';
-  else kind = kinds[0] ?? (subgroupsOf8(plan.gpu) && cpuTunedVariantsOk(plan.gpu) ? 'subgroup' : 'tiled');
+  else kind = kinds[0] ?? (subgroupsOf8(gpu) && cpuTunedVariantsOk(gpu) ? 'subgroup' : 'tiled');
   if (kinds[0] && kinds[0] !== kind) {
     const off = kind === 'subgroup' ? 'SG=1' : kind === 'gemv' ? 'GEMV=1' : 'SG=0';
     if (kinds[0] === 'subgroup') throw new Error(`gemm: knobs ${KNOBS.subgroup.join(', ')} belong to the SG kernel, which is off here (${off})`);
@@ -262,6 +262,37 @@ function checkArgs(a: GemmArgs): Shape {
   return { M, N, K };
 }
 
+/** A call's epilogue: what its variant's flags encode besides the dtype and K % 4. */
+interface Epilogue {
+  bias: boolean;
+  act: 'none' | 'gelu' | 'silu';
+  residual: boolean;
+  gate: boolean;
+}
+
+function variantOf(dtype: DType, K: number, e: Epilogue, c: Choice): Variant {
+  return {
+    flags: { F16: dtype === 'f16', VEC4: K % 4 === 0, BIAS: e.bias, GELU: e.act === 'gelu', SILU: e.act === 'silu', RESIDUAL: e.residual, GATE: e.gate },
+    overrides: c.knobs,
+  };
+}
+
+/**
+ * The kernel and variant `gemm` dispatches for x [M, K] · w [N, K]ᵀ in `dtype` with this epilogue
+ * and `tile` or `strategy` (with neither: the adapter policy's heuristic, what runs untuned, e.g.
+ * under TESSERA_TUNE=off), to compile ahead of the first dispatch with `compileKernels`. Output
+ * planes take no variant of their own (uniforms). Throws like `gemm` on knobs out of range.
+ */
+export function gemmVariant(
+  gpu: Plan['gpu'],
+  a: { M: number; N: number; K: number; dtype: DType; bias?: boolean; act?: Epilogue['act']; residual?: boolean; gate?: boolean; tile?: GemmArgs['tile']; strategy?: GemmStrategy },
+): { spec: KernelSpec; variant: Variant } {
+  const { M, N, K } = a;
+  const c = a.tile && Object.values(a.tile).some((v) => v !== undefined) ? choiceFromTile(gpu, a.tile, M, N, K) : strategyChoice(a.strategy ?? gemmHeuristic(gpu, M, N), M, N, K);
+  tilesOf(c, M, N, bytesPer(a.dtype));
+  return { spec: SPECS[c.kind], variant: variantOf(a.dtype, K, { bias: !!a.bias, act: a.act ?? 'none', residual: !!a.residual, gate: !!a.gate }, c) };
+}
+
 /** The dispatch of `a` with kernel choice `c` (validated). */
 function recordArgs(plan: Plan, a: GemmArgs, s: Shape, c: Choice): RecordArgs {
   const { M, N, K } = s;
@@ -271,18 +302,7 @@ function recordArgs(plan: Plan, a: GemmArgs, s: Shape, c: Choice): RecordArgs {
   const [tilesN, tilesM] = tilesOf(c, M, N, bp);
   return {
     spec: SPECS[c.kind],
-    variant: {
-      flags: {
-        ...dtypeFlags(a.x),
-        VEC4: K % 4 === 0,
-        BIAS: !!a.bias,
-        GELU: act === 'gelu',
-        SILU: act === 'silu',
-        RESIDUAL: !!a.residual,
-        GATE: !!g,
-      },
-      overrides: c.knobs,
-    },
+    variant: variantOf(a.x.dtype, K, { bias: !!a.bias, act, residual: !!a.residual, gate: !!g }, c),
     uniforms: [
       ['M', 'u32', M],
       ['N', 'u32', N],
@@ -322,7 +342,7 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
   const { M, N, K } = s;
   if (a.tile && a.strategy) throw new Error('gemm: give tile or strategy, not both');
   if (a.tile && Object.values(a.tile).some((v) => v !== undefined)) {
-    plan.record(recordArgs(plan, a, s, choiceFromTile(plan, a.tile, M, N, K)));
+    plan.record(recordArgs(plan, a, s, choiceFromTile(plan.gpu, a.tile, M, N, K)));
     return a.out;
   }
   if (a.strategy) {

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
-import { gemm, gemmStrategiesFor, type GemmArgs, type GemmStrategy } from '../../src/ops/gemm.js';
+import { gemm, gemmStrategiesFor, gemmVariant, type GemmArgs, type GemmStrategy } from '../../src/ops/gemm.js';
+import { compileKernels, variantKey } from '../../src/gpu/kernel.js';
 import { subgroupsOf8 } from '../../src/gpu/policy.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
@@ -48,9 +49,14 @@ interface Case {
   strategy?: GemmStrategy;
 }
 
+/** The variant case `c` dispatches (what beforeAll compiles; check() asserts it is the one run). */
+const variantOf = (dtype: DType, c: Case) =>
+  gemmVariant(gpu!, { M: c.B * c.T, N: c.N, K: c.K, dtype, bias: c.bias, act: c.act, residual: c.res !== 'store', gate: c.res === 'gated', tile: c.tile, strategy: c.strategy });
+
 async function check(dtype: DType, c: Case, seed: number, what: string): Promise<void> {
   const { B, T, K, N } = c;
   const M = B * T;
+  let kernel = '';
   const x = round(randn(M * K, seed), dtype);
   const w = round(randn(N * K, seed + 1000, 1 / Math.sqrt(K)), dtype);
   const b = round(randn(N, seed + 2000, 0.5), dtype);
@@ -60,7 +66,7 @@ async function check(dtype: DType, c: Case, seed: number, what: string): Promise
   const gate = { stride, offset: 2 * N, tokens: T };
   const got = await runOnce((plan, alloc) => {
     const out = c.res === 'store' ? alloc.tensor([B, T, N], dtype, 'out') : alloc.upload(init, [B, T, N], dtype, 'out');
-    return gemm(plan, {
+    gemm(plan, {
       x: alloc.upload(x, [B, T, K], dtype, 'x'),
       w: alloc.upload(w, [N, K], dtype, 'w'),
       bias: c.bias ? alloc.upload(b, [N], dtype, 'b') : undefined,
@@ -71,7 +77,11 @@ async function check(dtype: DType, c: Case, seed: number, what: string): Promise
       tile: c.tile,
       strategy: c.strategy,
     });
+    kernel = plan.dispatches[0]!.kernel;
+    return out;
   });
+  const pre = variantOf(dtype, c);
+  expect(kernel, `${what}: dispatched a variant beforeAll did not compile`).toBe(variantKey(pre.spec, pre.variant));
   const ref = gemmRef(x, w, {
     M, K, N,
     bias: c.bias ? b : undefined,
@@ -82,44 +92,126 @@ async function check(dtype: DType, c: Case, seed: number, what: string): Promise
   expectClose(got, ref, [B, T, N], TOL.gemm![dtype], what);
 }
 
+/** One comparison against gemmRef: its name, dtype, shape, epilogue, kernel choice and seed. */
+interface Named {
+  /** Cases of a group share a describe block and its beforeAll compile. */
+  group: string;
+  name: string;
+  dtype: DType;
+  c: Case;
+  seed: number;
+  skip?: boolean;
+}
+const CASES: Named[] = [];
+
+for (const dtype of dtypes) {
+  SHAPES.forEach(([B, T, K, N], i) => {
+    const c: Case = { B, T, K, N, ...combo(i) };
+    CASES.push({ group: 'the heuristic kernel, every shape', name: `${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 1 + i });
+  });
+}
+
+// The tiled (workgroup-memory) kernel, the fallback without subgroups, over the same epilogues.
+for (const dtype of dtypes) {
+  for (const i of TILED_SHAPES) {
+    const [B, T, K, N] = SHAPES[i]!;
+    const c: Case = { B, T, K, N, ...combo(i + 3), tile: { SG: 0 } };
+    CASES.push({ group: 'tiled kernel', name: `tiled ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 100 + i });
+  }
+}
+
+// The few-rows kernel (8 rows per workgroup, K split over the lanes) over the same epilogues;
+// 1..30 rows exercise clamped rows and several row tiles (f16: half the shapes, to keep the
+// number of compiled variants down).
+for (const dtype of dtypes) {
+  for (const i of GEMV_SHAPES.filter((_, j) => dtype === 'f32' || j % 2 === 0)) {
+    const [B, T, K, N] = SHAPES[i]!;
+    const c: Case = { B, T, K, N, ...combo(i + 5), tile: { GEMV: 1 } };
+    CASES.push({ group: 'gemv kernel', name: `gemv ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 200 + i });
+  }
+}
+
+// Every strategy the tuner may choose, by name, at a shape with partial tiles on every edge
+// (what a cached choice records), f32 and f16.
+for (const dtype of dtypes) {
+  for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
+    const c: Case = { B: 2, T: 37, K: 52, N: 70, bias: true, act: 'gelu', res: 'gated', strategy: s };
+    CASES.push({ group: 'strategies', name: `strategy ${s} ${dtype}`, dtype, c, seed: 300 });
+  }
+}
+
+// SG kernel knobs: rows per workgroup 8/16, 1..4 columns per invocation, workgroup sizes;
+// M, N, K not multiples of anything (partial row and column tiles, scalar-K path).
+const SG_TILES: Record<string, number>[] = [
+  { SG: 1, SR: 8, SC: 1 },
+  { SG: 1, SR: 16, SC: 2, SWG: 32 },
+  { SG: 1, SR: 8, SC: 3, SWG: 8 },
+  { SG: 1, SC: 4, SWG: 128 },
+];
+for (const dtype of dtypes) {
+  SG_TILES.forEach((tile, i) => {
+    for (const [T, K, N] of [[45, 37, 77], [9, 100, 300], [1, 68, 5]] as const) {
+      const c: Case = { B: 2, T, K, N, ...combo(3 + 5 * i + K), tile };
+      CASES.push({ group: 'SG kernel knobs', name: `SG ${dtype} ${JSON.stringify(tile)} M=${2 * T} K=${K} N=${N} ${c.act}+${c.res}`, dtype, c, seed: 70 + i, skip: !hasSG });
+    }
+  });
+}
+
+// Non-default tiles: every knob deviates somewhere, with partial tiles on every edge.
+const TILES: Record<string, number>[] = [
+  { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 },
+  { TM: 4, TN: 8, WGX: 16, WGY: 8, BK: 8 },
+  { TM: 8, TN: 4, WGX: 8, WGY: 16, BK: 8 },
+  { GEMV: 1, WG: 128, MR: 2 },
+];
+TILES.forEach((tile, i) => {
+  for (const K of [37, 100]) {
+    const c: Case = { B: 2, T: 45, K, N: 77, ...combo(5 + 7 * i), tile };
+    CASES.push({ group: 'tile knobs', name: `tile ${JSON.stringify(tile)} K=${K} ${c.act}+${c.res}`, dtype: 'f32', c, seed: 50 + i });
+  }
+});
+
+const VARIANTS_PER_HOOK = 12;
+
+/** `cases` in order, cut into runs that use at most VARIANTS_PER_HOOK distinct variants each. */
+function byVariants(cases: Named[]): Named[][] {
+  const parts: Named[][] = [];
+  let keys = new Set<string>();
+  for (const k of cases) {
+    const v = k.skip ? null : variantOf(k.dtype, k.c); // skipped cases may not run here at all
+    const key = v ? variantKey(v.spec, v.variant) : '';
+    if (parts.length === 0 || (key && !keys.has(key) && keys.size === VARIANTS_PER_HOOK)) {
+      parts.push([]);
+      keys = new Set();
+    }
+    parts[parts.length - 1]!.push(k);
+    if (key) keys.add(key);
+  }
+  return parts;
+}
+
+// Output planes (the fused q|k|v projection) per strategy and dtype: [B, T, K, plane width,
+// planes, packed back to back].
+const PLANES = [[2, 37, 52, 20, 3, false], [1, 5, 52, 12, 2, true]] as const;
+
 describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
-  for (const dtype of dtypes) {
-    SHAPES.forEach(([B, T, K, N], i) => {
-      const c: Case = { B, T, K, N, ...combo(i) };
-      const name = `${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`;
-      it(name, () => check(dtype, c, 1 + i, `gemm ${name}`));
+  // Each part's variants are compiled once, in its beforeAll, before its first test: lavapipe
+  // generates a pipeline's code on its first dispatch (~1 s per variant on a quiet 2-core
+  // machine, ~10 s at a load average of 20; ~130 variants in all), so no test pays for a
+  // compile, and no hook holds more than VARIANTS_PER_HOOK of them (46 in one hook ran past 600 s
+  // at a load average of 20–30).
+  for (const group of [...new Set(CASES.map((k) => k.group))]) {
+    const parts = hasGpu ? byVariants(CASES.filter((k) => k.group === group)) : [];
+    describe(group, () => {
+      parts.forEach((cases, p) => {
+        describe(`part ${p + 1} of ${parts.length}`, () => {
+          beforeAll(async () => {
+            await compileKernels(gpu!, cases.filter((k) => !k.skip).map((k) => variantOf(k.dtype, k.c)));
+          }, 600_000);
+          for (const k of cases) it.skipIf(!!k.skip)(k.name, () => check(k.dtype, k.c, k.seed, `gemm ${k.name}`));
+        });
+      });
     });
-  }
-
-  // The tiled (workgroup-memory) kernel, the fallback without subgroups, over the same epilogues.
-  for (const dtype of dtypes) {
-    for (const i of TILED_SHAPES) {
-      const [B, T, K, N] = SHAPES[i]!;
-      const c: Case = { B, T, K, N, ...combo(i + 3), tile: { SG: 0 } };
-      const name = `tiled ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`;
-      it(name, () => check(dtype, c, 100 + i, `gemm ${name}`));
-    }
-  }
-
-  // The few-rows kernel (8 rows per workgroup, K split over the lanes) over the same epilogues;
-  // 1..30 rows exercise clamped rows and several row tiles (f16: half the shapes, to keep the
-  // number of compiled variants down).
-  for (const dtype of dtypes) {
-    for (const i of GEMV_SHAPES.filter((_, j) => dtype === 'f32' || j % 2 === 0)) {
-      const [B, T, K, N] = SHAPES[i]!;
-      const c: Case = { B, T, K, N, ...combo(i + 5), tile: { GEMV: 1 } };
-      const name = `gemv ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`;
-      it(name, () => check(dtype, c, 200 + i, `gemm ${name}`));
-    }
-  }
-
-  // Every strategy the tuner may choose, by name, at a shape with partial tiles on every edge
-  // (what a cached choice records), f32 and f16.
-  for (const dtype of dtypes) {
-    for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
-      const c: Case = { B: 2, T: 37, K: 52, N: 70, bias: true, act: 'gelu', res: 'gated' };
-      it(`strategy ${s} ${dtype}`, () => check(dtype, { ...c, strategy: s }, 300, `gemm strategy ${s} ${dtype}`));
-    }
   }
 
   // Every strategy records at the models' extreme widths (Wan FFN down K = 8960, modulation
@@ -137,82 +229,58 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
     }
   });
 
-  // SG kernel knobs: rows per workgroup 8/16, 1..4 columns per invocation, workgroup sizes;
-  // M, N, K not multiples of anything (partial row and column tiles, scalar-K path).
-  const SG_TILES: Record<string, number>[] = [
-    { SG: 1, SR: 8, SC: 1 },
-    { SG: 1, SR: 16, SC: 2, SWG: 32 },
-    { SG: 1, SR: 8, SC: 3, SWG: 8 },
-    { SG: 1, SC: 4, SWG: 128 },
-  ];
-  for (const dtype of dtypes) {
-    SG_TILES.forEach((tile, i) => {
-      for (const [T, K, N] of [[45, 37, 77], [9, 100, 300], [1, 68, 5]] as const) {
-        const c: Case = { B: 2, T, K, N, ...combo(3 + 5 * i + K), tile };
-        const name = `SG ${dtype} ${JSON.stringify(tile)} M=${2 * T} K=${K} N=${N} ${c.act}+${c.res}`;
-        it.skipIf(!hasSG)(name, () => check(dtype, c, 70 + i, `gemm ${name}`));
-      }
-    });
-  }
+  describe('output planes', () => {
+    beforeAll(async () => {
+      const variants = dtypes.flatMap((dtype) =>
+        (gemmStrategiesFor(gpu!) as GemmStrategy[]).flatMap((strategy) => PLANES.map(([B, T, K, width, count]) => gemmVariant(gpu!, { M: B * T, N: width * count, K, dtype, bias: true, strategy }))),
+      );
+      await compileKernels(gpu!, variants);
+    }, 600_000);
 
-  // Non-default tiles: every knob deviates somewhere, with partial tiles on every edge.
-  const TILES: Record<string, number>[] = [
-    { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 },
-    { TM: 4, TN: 8, WGX: 16, WGY: 8, BK: 8 },
-    { TM: 8, TN: 4, WGX: 8, WGY: 16, BK: 8 },
-    { GEMV: 1, WG: 128, MR: 2 },
-  ];
-  TILES.forEach((tile, i) => {
-    for (const K of [37, 100]) {
-      const c: Case = { B: 2, T: 45, K, N: 77, ...combo(5 + 7 * i), tile };
-      const name = `tile ${JSON.stringify(tile)} K=${K} ${c.act}+${c.res}`;
-      it(name, () => check('f32', c, 50 + i, `gemm ${name}`));
-    }
-  });
-
-  // Planes (the fused q|k|v projection): output column n lands in plane ⌊n / width⌋ at element
-  // stride·plane, each plane a contiguous [rows, width] tensor read back through its own offset;
-  // every strategy, f32 and f16, rows and widths off the tiles, a bias (one variant per strategy
-  // and dtype, shared by both cases), 3 planes at an aligned
-  // stride (what the block binds) and 2 planes packed back to back (stride = rows·width).
-  for (const dtype of dtypes) {
-    for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
-      for (const [B, T, K, width, count, packed] of [[2, 37, 52, 20, 3, false], [1, 5, 52, 12, 2, true]] as const) {
-        it(`planes ${s} ${dtype} M=${B * T} K=${K} ${count}×${width}${packed ? ' packed' : ''}`, async () => {
-          const M = B * T;
-          const N = width * count;
-          const x = round(randn(M * K, 7), dtype);
-          const w = round(randn(N * K, 8, 1 / Math.sqrt(K)), dtype);
-          const b = round(randn(N, 9, 0.5), dtype);
-          const align = gpu!.device.limits.minStorageBufferOffsetAlignment / (dtype === 'f16' ? 2 : 4);
-          const stride = packed ? M * width : Math.ceil((M * width) / align) * align;
-          const alloc = new Allocator(gpu!);
-          try {
-            const plan = new Plan(gpu!, alloc);
-            const out = alloc.tensor([count * stride], dtype, 'qkv');
-            gemm(plan, { x: alloc.upload(x, [B, T, K], dtype, 'x'), w: alloc.upload(w, [N, K], dtype, 'w'), bias: alloc.upload(b, [N], dtype, 'b'), out, planes: { width, stride }, strategy: s });
-            await plan.run('planes');
-            const ref = gemmRef(x, w, { M, K, N, bias: b });
-            for (let q = 0; q < count; q++) {
-              const got = await readTensor(gpu!, subTensor(out, q * stride, [M, width], `plane ${q}`));
-              const want = new Float64Array(M * width);
-              for (let m = 0; m < M; m++) for (let c = 0; c < width; c++) want[m * width + c] = ref[m * N + q * width + c]!;
-              expectClose(got, want, [M, width], TOL.gemm![dtype], `planes ${s} ${dtype} plane ${q}`);
+    // Planes (the fused q|k|v projection): output column n lands in plane ⌊n / width⌋ at element
+    // stride·plane, each plane a contiguous [rows, width] tensor read back through its own offset;
+    // every strategy, f32 and f16, rows and widths off the tiles, a bias (one variant per strategy
+    // and dtype, shared by both cases), 3 planes at an aligned
+    // stride (what the block binds) and 2 planes packed back to back (stride = rows·width).
+    for (const dtype of dtypes) {
+      for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
+        for (const [B, T, K, width, count, packed] of PLANES) {
+          it(`planes ${s} ${dtype} M=${B * T} K=${K} ${count}×${width}${packed ? ' packed' : ''}`, async () => {
+            const M = B * T;
+            const N = width * count;
+            const x = round(randn(M * K, 7), dtype);
+            const w = round(randn(N * K, 8, 1 / Math.sqrt(K)), dtype);
+            const b = round(randn(N, 9, 0.5), dtype);
+            const align = gpu!.device.limits.minStorageBufferOffsetAlignment / (dtype === 'f16' ? 2 : 4);
+            const stride = packed ? M * width : Math.ceil((M * width) / align) * align;
+            const alloc = new Allocator(gpu!);
+            try {
+              const plan = new Plan(gpu!, alloc);
+              const out = alloc.tensor([count * stride], dtype, 'qkv');
+              gemm(plan, { x: alloc.upload(x, [B, T, K], dtype, 'x'), w: alloc.upload(w, [N, K], dtype, 'w'), bias: alloc.upload(b, [N], dtype, 'b'), out, planes: { width, stride }, strategy: s });
+              await plan.run('planes');
+              const ref = gemmRef(x, w, { M, K, N, bias: b });
+              for (let q = 0; q < count; q++) {
+                const got = await readTensor(gpu!, subTensor(out, q * stride, [M, width], `plane ${q}`));
+                const want = new Float64Array(M * width);
+                for (let m = 0; m < M; m++) for (let c = 0; c < width; c++) want[m * width + c] = ref[m * N + q * width + c]!;
+                expectClose(got, want, [M, width], TOL.gemm![dtype], `planes ${s} ${dtype} plane ${q}`);
+              }
+            } finally {
+              alloc.destroyAll();
             }
-          } finally {
-            alloc.destroyAll();
-          }
-        });
+          });
+        }
       }
     }
-  }
 
-  it('planes: bad width, stride or a too small out are refused naming them', async () => {
-    const rec = (width: number, stride: number, size: number) =>
-      runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([3, 8], 'f32', 'x'), w: alloc.tensor([24, 8], 'f32', 'w'), out: alloc.tensor([size], 'f32', 'qkv'), planes: { width, stride } }));
-    await expect(rec(6, 18, 54)).rejects.toThrow(/planes.width 6 must be a multiple of 4 dividing N=24/);
-    await expect(rec(8, 20, 64)).rejects.toThrow(/planes.stride 20 is less than rows·width = 24/);
-    await expect(rec(8, 64, 150)).rejects.toThrow(/out qkv has 150 elements, 3 planes of \[3, 8\] at stride 64 need 152/);
+    it('planes: bad width, stride or a too small out are refused naming them', async () => {
+      const rec = (width: number, stride: number, size: number) =>
+        runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([3, 8], 'f32', 'x'), w: alloc.tensor([24, 8], 'f32', 'w'), out: alloc.tensor([size], 'f32', 'qkv'), planes: { width, stride } }));
+      await expect(rec(6, 18, 54)).rejects.toThrow(/planes.width 6 must be a multiple of 4 dividing N=24/);
+      await expect(rec(8, 20, 64)).rejects.toThrow(/planes.stride 20 is less than rows·width = 24/);
+      await expect(rec(8, 64, 150)).rejects.toThrow(/out qkv has 150 elements, 3 planes of \[3, 8\] at stride 64 need 152/);
+    });
   });
 
   it('rejects mismatched shapes with a message naming the tensor', async () => {
