@@ -10,10 +10,10 @@ import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, checkWeightsFit, estimateMemory, estimateWeights, type MemoryEstimate } from '../model/memory.js';
 import { loadModel, type DiffusionModel } from '../model/model.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
-import { ceilingProbe, ceilingShares, formatShare, type Ceiling } from '../profile/ceiling.js';
+import { ceilingProbe, formatShare, type Ceiling } from '../profile/ceiling.js';
 import { assertModelCheck, checkModel, stepInputs, type ModelCheck, type ModelLatent } from '../profile/model-bench.js';
-import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
-import { formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
+import { profilePlan, type ProfileRun } from '../profile/profiler.js';
+import { formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
@@ -95,8 +95,6 @@ export interface ModelBenchResult extends TimedFigures {
   memory_estimate: MemoryEstimate;
   budget_bytes: number | null;
   budget_source: string;
-  /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged). */
-  ceiling_under_measured: boolean;
   per_kernel: KernelRow[];
   per_layer: LayerRow[];
 }
@@ -187,13 +185,9 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     }
     const ceiling = probe?.ceiling();
     const wall = c.wall ? await wallClock(plan, { minSamples: Math.min(Math.max(2, c.repeats), 20), maxTimeS: 0.5, name: label }) : null;
-    const flops = plan.dispatches.reduce((a, d) => a + d.flops, 0);
-    const bytes = plan.dispatches.reduce((a, d) => a + d.bytes, 0);
-    const med = median(run.stepMs);
-    const gflops = flops / (med * 1e6);
-    const gbps = bytes / (med * 1e6);
+    const work = { flops: plan.dispatches.reduce((a, d) => a + d.flops, 0), bytes: plan.dispatches.reduce((a, d) => a + d.bytes, 0) };
     // f16 kernels store f16 but do all arithmetic in f32 (CONVENTIONS), so the step's roof is the f32 FMA one
-    const sh = ceilingShares(ceiling, gflops, gbps, false);
+    const figures = timedFigures(run, work, ceiling, false);
     const textShape = inputs2.encoder_hidden_states?.shape ?? null;
     const result: ModelBenchResult = {
       bench: 'model',
@@ -215,20 +209,8 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       batch: 2,
       timing: run.timing,
       dispatches: plan.dispatches.length,
-      seconds_per_step: med / 1000,
-      median_ms: med,
-      min_ms: Math.min(...run.stepMs),
-      max_ms: Math.max(...run.stepMs),
-      gflops,
-      gbps,
-      ceiling_share: sh.share,
-      ceiling_under_measured: sh.underMeasured,
-      compute_share: sh.compute,
-      bandwidth_share: sh.bandwidth,
-      flops,
-      bytes,
-      repeats: c.repeats,
-      warmup: c.warmup,
+      seconds_per_step: figures.median_ms / 1000,
+      ...figures,
       check: {
         method: 'finite output; bit-identical on a second forward; item 0 of the batch equal to item 0 run alone within batch_tol × max|out|',
         finite: check.finite,

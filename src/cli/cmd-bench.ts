@@ -8,7 +8,7 @@ import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
-import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
+import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
@@ -52,8 +52,6 @@ export interface BenchResult extends TimedFigures {
   check: { rows: number; total_rows: number; elements: number; max_abs_err: number; atol: number; rtol: number };
   wall: WallStats | null;
   peak_bytes: number;
-  /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged, never as a plain > 100 %). */
-  ceiling_under_measured: boolean;
   /** Per-kernel table (GPU timestamps), for workloads of more than one dispatch. */
   per_kernel?: KernelRow[];
 }
@@ -115,12 +113,7 @@ async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<str
     const run = await profilePlan(w.plan, { repeats: c.repeats, warmup: c.warmup, ...(probe ? { between: () => probe.round() } : {}) });
     const ceiling = probe?.ceiling();
     const wall = c.wall ? await wallClock(w.plan, { minSamples: Math.min(Math.max(3, c.repeats), 20), maxTimeS: 0.5, name: w.label }) : null;
-    const flops = w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
-    const bytes = w.plan.dispatches.reduce((a, d) => a + d.bytes, 0);
-    const med = median(run.stepMs);
-    const gflops = flops / (med * 1e6);
-    const gbps = bytes / (med * 1e6);
-    const sh = ceilingShares(ceiling, gflops, gbps, w.dtype === 'f16');
+    const work = { flops: w.plan.dispatches.reduce((a, d) => a + d.flops, 0), bytes: w.plan.dispatches.reduce((a, d) => a + d.bytes, 0) };
     const result: BenchResult = {
       bench,
       label: w.label,
@@ -129,22 +122,10 @@ async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<str
       adapter: describeAdapter(gpu),
       timing: run.timing,
       kernels: [...new Set(w.plan.dispatches.map((d) => d.kernel))],
-      median_ms: med,
-      min_ms: Math.min(...run.stepMs),
-      max_ms: Math.max(...run.stepMs),
-      gflops,
-      gbps,
-      ceiling_share: sh.share,
-      compute_share: sh.compute,
-      bandwidth_share: sh.bandwidth,
-      flops,
-      bytes,
-      repeats: c.repeats,
-      warmup: c.warmup,
+      ...timedFigures(run, work, ceiling, w.dtype === 'f16'),
       check: { rows: check.rows, total_rows: check.totalRows, elements: check.elements, max_abs_err: check.maxAbsErr, atol: check.tol.atol, rtol: check.tol.rtol },
       wall,
       peak_bytes: run.peakBytes,
-      ceiling_under_measured: sh.underMeasured,
       ...(w.plan.dispatches.length > 1 ? { per_kernel: kernelTable(run, ceiling) } : {}),
     };
     return { result, run };

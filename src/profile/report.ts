@@ -3,7 +3,7 @@
 // Browser-safe: no Node imports (writing files is the caller's business).
 import { fmtBytes } from '../gpu/tensor.js';
 import { ceilingShares, formatShare, UNDER_MEASURED, type Ceiling } from './ceiling.js';
-import type { ProfiledDispatch, ProfileRun } from './profiler.js';
+import { median, type ProfiledDispatch, type ProfileRun } from './profiler.js';
 
 /** The timing figures every `tessera bench` JSON result carries (GPU timestamps, medians over repeats). */
 export interface TimedFigures {
@@ -20,6 +20,34 @@ export interface TimedFigures {
   bytes: number;
   repeats: number;
   warmup: number;
+  /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged, never as a plain > 100 %). */
+  ceiling_under_measured: boolean;
+}
+
+/**
+ * The TimedFigures of one benchmarked plan: medians/min/max over `run.stepMs` (ms), rates of its
+ * `flops` / `bytes` per median step, and their shares of `ceiling` (f16: held to the f16 FMA roof).
+ */
+export function timedFigures(run: ProfileRun, work: { flops: number; bytes: number }, ceiling: Ceiling | undefined, f16: boolean): TimedFigures {
+  const med = median(run.stepMs);
+  const gflops = work.flops / (med * 1e6);
+  const gbps = work.bytes / (med * 1e6);
+  const sh = ceilingShares(ceiling, gflops, gbps, f16);
+  return {
+    median_ms: med,
+    min_ms: Math.min(...run.stepMs),
+    max_ms: Math.max(...run.stepMs),
+    gflops,
+    gbps,
+    ceiling_share: sh.share,
+    ceiling_under_measured: sh.underMeasured,
+    compute_share: sh.compute,
+    bandwidth_share: sh.bandwidth,
+    flops: work.flops,
+    bytes: work.bytes,
+    repeats: run.repeats,
+    warmup: run.warmup,
+  };
 }
 
 export interface KernelRow {
