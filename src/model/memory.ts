@@ -74,6 +74,22 @@ export function estimateMemory(c: ModelConfig, latent: number[], text: number[] 
 
 /** The dry run's memory plan of a forward pass (placeholder weights, a planning device with `limits`). */
 export function planModel(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
+  // the same question is often asked twice in a row (an estimate, then the fit check and its suggestions)
+  const key = JSON.stringify([latent, text ?? null, dtype, limits?.maxStorageBufferBindingSize ?? null, limits?.maxBufferSize ?? null, ffnChunkRows === Infinity ? 'inf' : (ffnChunkRows ?? null), itemwise ?? null]);
+  let memo = plans.get(c);
+  if (!memo) plans.set(c, (memo = new Map()));
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const m = planModelUncached(c, latent, text, dtype, limits, ffnChunkRows, itemwise);
+  memo.set(key, m);
+  if (memo.size > 16) memo.delete(memo.keys().next().value!);
+  return m;
+}
+
+/** Recent dry runs per config (a few; plans of large shapes hold thousands of entries). */
+const plans = new WeakMap<ModelConfig, Map<string, MemoryPlan>>();
+
+function planModelUncached(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
   const gpu = planningGpu({ ...(limits?.maxStorageBufferBindingSize ? { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize } : {}), ...(limits?.maxBufferSize ? { maxBufferSize: limits.maxBufferSize } : {}) }, dtype === 'f16');
   return planForward(gpu, c, planningWeights(gpu, c, dtype), latent, text, ffnChunkRows, itemwise);
 }
@@ -160,8 +176,9 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
     const [H, W] = latent.slice(-2) as [number, number];
     const tokens = (F / pt) * (H / ph) * (W / pw);
     // tokens drive every activation: the most that fit, as one row of patches
-    const maxTokens = most(tokens, (k) => fits(video ? [latent[0]!, latent[1]!, pt, ph, pw * k] : [latent[0]!, latent[1]!, ph, pw * k]));
     const frames = video && F > pt ? most(Math.floor(F / pt), (n) => fits([latent[0]!, latent[1]!, n * pt, H, W])) * pt : 0;
+    // each probe is a dry run of the whole model: the token count only when no frame count fits
+    const maxTokens = frames > 0 ? 0 : most(tokens, (k) => fits(video ? [latent[0]!, latent[1]!, pt, ph, pw * k] : [latent[0]!, latent[1]!, ph, pw * k]));
     if (frames > 0) out.push(`use fewer frames (${frames} latent frame${frames === 1 ? ' fits' : 's fit'} at this resolution)`);
     else if (maxTokens > 0) out.push(`use a smaller resolution${video ? ' or fewer frames' : ''} (about ${maxTokens} of these ${tokens} tokens per item fit)`);
     else out.push(`use a smaller resolution${video ? ' or fewer frames' : ''}`);
