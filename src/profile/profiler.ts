@@ -14,14 +14,8 @@ export const RESOLVE_ALIGN = 256;
 
 export type Timing = 'gpu-timestamps' | 'wall-clock';
 
-export interface ProfiledDispatch {
-  kernel: string;
-  family: string;
-  layer: string;
-  shapes: string;
-  flops: number;
-  bytes: number;
-  workgroups: [number, number, number];
+/** A recorded dispatch's description (kernel, family, layer, shapes, flops, bytes, workgroups) with its times. */
+export interface ProfiledDispatch extends Pick<Dispatch, 'kernel' | 'family' | 'layer' | 'shapes' | 'flops' | 'bytes' | 'workgroups'> {
   /** Median GPU time over repeats (ms); null under wall-clock timing or when every sample was dropped. */
   ms: number | null;
   /** Start relative to the first dispatch of the representative repeat (ms); null under wall-clock timing. */
