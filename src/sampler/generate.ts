@@ -48,7 +48,10 @@ export interface GenerateOptions {
   seed?: number;
   /** Latent shape for seeded noise: Wan/Latte [B, C, F, H, W] (latent frames and pixels / 8), DiT [B, C, H, W]. */
   shape?: number[];
-  /** Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds), and the negative ones for CFG. */
+  /**
+   * Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds), and the negative ones for CFG:
+   * [B, L', dim], any length L' (as WanPipeline: when L' ≠ L cond and uncond run as two passes of batch B).
+   */
   encoder_hidden_states?: TensorData;
   negative_encoder_hidden_states?: TensorData;
   prompt_embeds?: TensorData;
