@@ -70,6 +70,9 @@ def main():
     rel = os.path.relpath(os.path.abspath(args.pipeline), os.path.abspath(os.path.join(args.out, "x")))
     model = "{case}/" + rel
     cpu = torch.device("cpu")
+    # latent shape from the configs, as WanPipeline.prepare_latents computes it: [1, z_dim, F', H/s, W/s]
+    lat_shape = (1, pipe.transformer.config.in_channels, (9 - 1) // pipe.vae_scale_factor_temporal + 1,
+                 32 // pipe.vae_scale_factor_spatial, 32 // pipe.vae_scale_factor_spatial)
 
     with torch.no_grad():
         # 1. text encoder: prompt_embeds as WanPipeline makes them (zeros past the prompt's tokens)
@@ -84,7 +87,7 @@ def main():
 
         # 2. one transformer forward at a mid-schedule timestep
         g = torch.Generator().manual_seed(1234)
-        hs = torch.randn(1, 16, 3, 4, 4, generator=g)
+        hs = torch.randn(*lat_shape, generator=g)
         ts = torch.tensor([757.0])
         out = pipe.transformer(hs, timestep=ts, encoder_hidden_states=pe, return_dict=False)[0]
         write_case(args.out, "forward", {
@@ -98,11 +101,11 @@ def main():
 
         # 3. the whole pipeline from given initial latents (gives a real clip's latents for the decode case)
         g = torch.Generator().manual_seed(0)
-        lat0 = torch.randn(1, 16, 3, 4, 4, generator=g)
+        lat0 = torch.randn(*lat_shape, generator=g)
         res = pipe(prompt=PROMPT, negative_prompt="", height=32, width=32, num_frames=9,
                    num_inference_steps=args.steps, guidance_scale=5.0, latents=lat0.clone(), output_type="latent",
                    max_sequence_length=512)
-        lat = res.frames  # normalised latents [1, 16, 3, 4, 4]
+        lat = res.frames  # normalised latents lat_shape
         video = pipe(prompt=PROMPT, negative_prompt="", height=32, width=32, num_frames=9,
                      num_inference_steps=args.steps, guidance_scale=5.0, latents=lat0.clone(), output_type="np",
                      max_sequence_length=512).frames

@@ -61,7 +61,8 @@ def build_tokenizer():
     return tok, len(vocab)
 
 
-def build_models(vocab_size: int, seed: int):
+def build_models(vocab_size: int, seed: int, vae_base_dim: int = 16, vae_dim_mult=(1, 2, 4),
+                 vae_temporal_down=(True, True), z_dim: int = 16):
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanTransformer3DModel
     from transformers import UMT5Config, UMT5EncoderModel
 
@@ -74,12 +75,13 @@ def build_models(vocab_size: int, seed: int):
     text_encoder = UMT5EncoderModel(te_cfg).eval()
     torch.manual_seed(seed + 1)
     vae = AutoencoderKLWan(
-        base_dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=1, attn_scales=[],
-        temperal_downsample=[False, True, True], dropout=0.0,
+        base_dim=vae_base_dim, z_dim=z_dim, dim_mult=list(vae_dim_mult), num_res_blocks=1, attn_scales=[],
+        temperal_downsample=list(vae_temporal_down), dropout=0.0,
+        scale_factor_spatial=2 ** (len(vae_dim_mult) - 1), scale_factor_temporal=2 ** sum(vae_temporal_down),
     )
     torch.manual_seed(seed + 2)
     transformer = WanTransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32, in_channels=16, out_channels=16,
+        patch_size=(1, 2, 2), num_attention_heads=4, attention_head_dim=32, in_channels=z_dim, out_channels=z_dim,
         text_dim=64, freq_dim=64, ffn_dim=384, num_layers=4, cross_attn_norm=True, qk_norm="rms_norm_across_heads",
         eps=1e-6, rope_max_seq_len=1024,
     )
@@ -128,7 +130,11 @@ def main():
     ap.add_argument("--out", default="models/tessera-shapes")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--vae-steps", type=int, default=300)
+    ap.add_argument("--vae-steps", type=int, default=3000)
+    ap.add_argument("--vae-base-dim", type=int, default=16)
+    ap.add_argument("--vae-dim-mult", default="1,2,4", help="AutoencoderKLWan dim_mult; 2^(len-1) is the spatial factor")
+    ap.add_argument("--vae-temporal-down", default="1,1", help="temperal_downsample, one 0/1 per down block but the last")
+    ap.add_argument("--z-dim", type=int, default=16)
     ap.add_argument("--vae-batch", type=int, default=4)
     ap.add_argument("--cache-clips", type=int, default=2048)
     ap.add_argument("--steps", type=int, default=3000)
@@ -143,7 +149,10 @@ def main():
     t_start = time.time()
     rng = np.random.default_rng(args.seed)
     tokenizer, vocab_size = build_tokenizer()
-    text_encoder, vae, transformer, scheduler = build_models(vocab_size, args.seed)
+    dim_mult = [int(v) for v in args.vae_dim_mult.split(",")]
+    tdown = [v.strip() == "1" for v in args.vae_temporal_down.split(",")]
+    text_encoder, vae, transformer, scheduler = build_models(vocab_size, args.seed, args.vae_base_dim, dim_mult, tdown,
+                                                             args.z_dim)
     n = lambda m: sum(p.numel() for p in m.parameters())
     print(f"params: text_encoder {n(text_encoder)/1e6:.3f} M, vae {n(vae)/1e6:.3f} M, "
           f"transformer {n(transformer)/1e6:.3f} M; vocab {vocab_size}", flush=True)
