@@ -67,19 +67,20 @@ describe.skipIf(!hasGpu)('non-finite values', () => {
   });
 
   it('CLI forward and generate with an overflowing weight in the file: exit 1, one line naming the layer, no output', async () => {
+    // to_v is uploaded into the fused attn1.to_qkv weight (one GEMM writes q, k, v planes of qkv), so that GEMM is the layer named
     const dir = await modelWithWeights('wan_small', (m) => m.get('blocks.1.attn1.to_v.weight')!.f32!.fill(HUGE));
     const outDir = tempDir();
     const out = join(outDir, 'out.safetensors');
     const f = await cli(['forward', '--model', dir, '--inputs', join(FIXTURES, 'wan_small', 'inputs.safetensors'), '--out', out]);
     expect(f.code, f.stderr).toBe(1);
     expect(f.errLines).toHaveLength(1);
-    expect(f.errLines[0]).toMatch(/^tessera: error: NumericsError: the forward pass produced a non-finite value \(.*\) at flat index \d+ of "sample"; layer blocks\.1\.attn1\.to_v \(gemm\w*\[[A-Z0-9,]*\]\S*, dispatch \d+\/\d+\): value .* of v$/);
+    expect(f.errLines[0]).toMatch(/^tessera: error: NumericsError: the forward pass produced a non-finite value \(.*\) at flat index \d+ of "sample"; layer blocks\.1\.attn1\.to_qkv \(gemm\w*\[[A-Z0-9,]*\]\S*, dispatch \d+\/\d+\): value .* of qkv$/);
     const s = join(FIXTURES, 'wan_sampler_small');
     const dir2 = await modelWithWeights('wan_sampler_small', (m) => m.get('blocks.0.attn1.to_v.weight')!.f32!.fill(HUGE));
     const g = await cli(['generate', '--model', dir2, '--inputs', join(s, 'inputs.safetensors'), '--out', out, '--scheduler', 'flow-match-euler', '--steps', '2', '--guidance', '4']);
     expect(g.code, g.stderr).toBe(1);
     expect(g.errLines).toHaveLength(1);
-    expect(g.errLines[0]).toMatch(/^tessera: error: NumericsError: step 1\/2 \(t=[\d.]+\): .*; layer blocks\.0\.attn1\.to_v \(gemm/);
+    expect(g.errLines[0]).toMatch(/^tessera: error: NumericsError: step 1\/2 \(t=[\d.]+\): .*; layer blocks\.0\.attn1\.to_qkv \(gemm/);
     expect(existsSync(out)).toBe(false);
     expect(filesIn(outDir)).toEqual([]);
   });
