@@ -89,7 +89,7 @@ describe('tessera bench model refusals (before any weight is made)', () => {
     [['bench', 'model', '--preset', 'nope'], /--preset must be one of dit-s-2/],
     [['bench', 'model', '--model', 'x'], /--model DIR: give --height and --width/],
     [['bench', 'model', '--preset', 'dit-tiny', '--height', '0'], /--height must be between 1 and 4096/],
-    [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--preset', 'dit-tiny'], /--preset does not apply \(it is a flag of bench model\)/],
+    [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--preset', 'dit-tiny'], /--preset does not apply \(it is a flag of bench model\/plan\)/],
   ];
   for (const [args, msg] of usage) {
     it(`usage: ${args.slice(1).join(' ')}`, () => {
