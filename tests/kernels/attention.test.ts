@@ -7,6 +7,7 @@ import { compileKernels, variantKey } from '../../src/gpu/kernel.js';
 import { attentionNaiveRef, attentionRef, type AttentionRefArgs } from '../../src/ref/attention.js';
 import { randn, uniform } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
+import { runAttention } from '../helpers/attention.js';
 import type { DType } from '../../src/gpu/tensor.js';
 
 // [B, Lq, Lk, heads, headDim]: odd lengths (not multiples of the query block or key tile),
@@ -22,21 +23,9 @@ const SHAPES: [number, number, number, number, number][] = [
 
 const round = (a: Float32Array, d: DType) => (d === 'f16' ? a.map(roundF16) : a);
 
-async function run(q: Float32Array, k: Float32Array, v: Float32Array, r: AttentionRefArgs, dtype: DType, tile?: Record<string, number>) {
-  const W = r.heads * r.headDim;
-  return runOnce((plan, alloc) =>
-    attention(plan, {
-      q: alloc.upload(q, [r.batch, r.lq, W], dtype, 'q'),
-      k: alloc.upload(k, [r.batch, r.lk, W], dtype, 'k'),
-      v: alloc.upload(v, [r.batch, r.lk, W], dtype, 'v'),
-      out: alloc.tensor([r.batch, r.lq, W], dtype, 'out'),
-      heads: r.heads,
-      headDim: r.headDim,
-      scale: r.scale,
-      tile,
-    }),
-  );
-}
+// the kernel's own tile knobs on top of the shared runner (tests/helpers/attention.ts)
+const run = (q: Float32Array, k: Float32Array, v: Float32Array, r: AttentionRefArgs, dtype: DType, tile?: Record<string, number>) =>
+  runAttention(q, k, v, r, dtype, { tile });
 
 // Explicit tiles: every declared WG/RPT/BK value (RPT 4 and WG 64/BK 16 are the defaults the
 // shapes above use), and the plain (no-subgroup) kernel at the rows per invocation it picks
