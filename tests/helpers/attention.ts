@@ -4,6 +4,7 @@ import { attention, type AttentionArgs } from '../../src/ops/attention.js';
 import type { AttentionRefArgs } from '../../src/ref/attention.js';
 import type { DType } from '../../src/gpu/tensor.js';
 import { runOnce } from './gpu.js';
+import { uniform } from '../../src/random.js';
 
 export function runAttention(q: Float32Array, k: Float32Array, v: Float32Array, r: AttentionRefArgs, dtype: DType, o: Pick<AttentionArgs, 'tile' | 'strategy'> = {}): Promise<Float32Array> {
   const W = r.heads * r.headDim;
@@ -19,4 +20,22 @@ export function runAttention(q: Float32Array, k: Float32Array, v: Float32Array, 
       ...o,
     }),
   );
+}
+
+/**
+ * One key dominating: q·k = 1234·scale⁻¹ for key 5 and 0 for the others (orthogonal to q), so each row's softmax is
+ * one-hot at key 5 and the output is v[5]. `suppress()` flips key 5 far below the rest, where it must contribute
+ * nothing. D 16, Lk 37, Lq 3, one head, batch 1.
+ */
+export function dominantKeyCase() {
+  const D = 16, Lk = 37, Lq = 3;
+  const scale = 1 / Math.sqrt(D);
+  const q = new Float32Array(Lq * D);
+  const k = new Float32Array(Lk * D);
+  for (let i = 0; i < Lq; i++) q[i * D] = 1;
+  k[5 * D] = 1234 / scale;
+  for (let j = 0; j < Lk; j++) if (j !== 5) k[j * D + 1] = 1;
+  const v = uniform(Lk * D, 9);
+  const r: AttentionRefArgs = { batch: 1, lq: Lq, lk: Lk, heads: 1, headDim: D, scale };
+  return { D, Lq, q, k, v, r, suppress: () => { k[5 * D] = -1234 / scale; } };
 }

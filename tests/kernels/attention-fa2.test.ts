@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
-import { runAttention } from '../helpers/attention.js';
+import { dominantKeyCase, runAttention } from '../helpers/attention.js';
 import { TOL } from '../tolerances.js';
 import { attention, attentionCandidates, attentionFa2Kernel, attentionFa2Variant, attentionHeuristic, type AttentionStrategy } from '../../src/ops/attention.js';
 import { compileKernels } from '../../src/gpu/kernel.js';
@@ -102,20 +102,12 @@ describe.skipIf(!hasGpu)('attention_fa2 vs float64 references', () => {
   }
 
   it('one key dominating (logits ~1e3 apart) picks that key without overflow; a suppressed one contributes nothing', async () => {
-    const D = 16, Lk = 37, Lq = 3;
-    const scale = 1 / Math.sqrt(D);
-    const q = new Float32Array(Lq * D);
-    const k = new Float32Array(Lk * D);
-    for (let i = 0; i < Lq; i++) q[i * D] = 1;
-    k[5 * D] = 1234 / scale;
-    for (let j = 0; j < Lk; j++) if (j !== 5) k[j * D + 1] = 1;
-    const v = uniform(Lk * D, 9);
-    const r: AttentionRefArgs = { batch: 1, lq: Lq, lk: Lk, heads: 1, headDim: D, scale };
+    const { D, Lq, q, k, v, r, suppress } = dominantKeyCase();
     for (const s of strategies()) {
       const got = await run(q, k, v, r, 'f32', s);
       for (let d = 0; d < D; d++) expect(got[d]).toBeCloseTo(v[5 * D + d]!, 6);
     }
-    k[5 * D] = -1234 / scale;
+    suppress();
     for (const s of strategies()) expectClose(await run(q, k, v, r, 'f32', s), attentionRef(q, k, v, r), [1, Lq, D], TOL.attention!.f32, `${s} suppressed key`);
   });
 

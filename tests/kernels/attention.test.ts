@@ -7,7 +7,7 @@ import { compileKernels, variantKey } from '../../src/gpu/kernel.js';
 import { attentionNaiveRef, attentionRef, type AttentionRefArgs } from '../../src/ref/attention.js';
 import { randn, uniform } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
-import { runAttention } from '../helpers/attention.js';
+import { dominantKeyCase, runAttention } from '../helpers/attention.js';
 import type { DType } from '../../src/gpu/tensor.js';
 
 // [B, Lq, Lk, heads, headDim]: odd lengths (not multiples of the query block or key tile),
@@ -114,22 +114,13 @@ describe.skipIf(!hasGpu)('attention kernel vs float64 references', () => {
   });
 
   it('one key dominating (logits ~1e3 apart) picks that key without overflow', async () => {
-    // q·k = 1234·scale⁻¹ for key 5 and 0 for the others: the row's softmax is one-hot at key 5.
-    const D = 16, Lk = 37, Lq = 3;
-    const scale = 1 / Math.sqrt(D);
-    const q = new Float32Array(Lq * D);
-    const k = new Float32Array(Lk * D);
-    for (let i = 0; i < Lq; i++) q[i * D] = 1;
-    k[5 * D] = 1234 / scale;
-    for (let j = 0; j < Lk; j++) if (j !== 5) k[j * D + 1] = 1; // orthogonal to q: score 0
-    const v = uniform(Lk * D, 9);
-    const r: AttentionRefArgs = { batch: 1, lq: Lq, lk: Lk, heads: 1, headDim: D, scale };
+    const { D, Lq, q, k, v, r, suppress } = dominantKeyCase();
     const got = await run(q, k, v, r, 'f32');
     const ref = attentionRef(q, k, v, r);
     expectClose(got, ref, [1, Lq, D], TOL.attention!.f32, 'dominant key');
     for (let d = 0; d < D; d++) expect(got[d]).toBeCloseTo(v[5 * D + d]!, 6);
     // and the mirror: one key far below the rest contributes nothing
-    k[5 * D] = -1234 / scale;
+    suppress();
     expectClose(await run(q, k, v, r, 'f32'), attentionRef(q, k, v, r), [1, Lq, D], TOL.attention!.f32, 'suppressed key');
   });
 
