@@ -250,6 +250,10 @@ let modelKey = '';
 let vae: Vae | null = null;
 let mp4Url = '';
 let decodeRun: ProfileRun | null = null;
+
+/** The VAE table's caption: dispatch count, summed time (GPU timestamps or wall), peak memory. */
+const vaeCaption = (cls: string, r: ProfileRun): string =>
+  `${cls}: ${r.dispatches.length} dispatches, ${r.totalMs.toFixed(3)} ms ${r.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(r.peakBytes / 2 ** 20).toFixed(1)} MiB — ${r.timing}`;
 let plan: Plan | null = null;
 let run: ProfileRun | null = null;
 /** The trained pipeline (prompt runs), loaded on first use. */
@@ -260,6 +264,15 @@ let stageRanges: { stage: string; name: string; from: number; to: number }[] | n
 let selected = '';
 let animTimer: number | undefined;
 let traceUrl = '';
+
+/** Offers `trace` (a Chrome trace) as the page's download link, releasing the previous one's object URL. */
+function publishTrace(trace: unknown): void {
+  if (traceUrl) URL.revokeObjectURL(traceUrl);
+  traceUrl = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
+  const a = $('trace') as HTMLAnchorElement;
+  a.href = traceUrl;
+  a.hidden = false;
+}
 let gifUrl = '';
 const originals = new Map<string, string>();
 
@@ -573,14 +586,10 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   drawTable(run);
   if (decodeRun) {
     drawTable(decodeRun, 'vae-kernels');
-    $('vae-caption').textContent = `${vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL'}: ${decodeRun.dispatches.length} dispatches, ${decodeRun.totalMs.toFixed(3)} ms ${decodeRun.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(decodeRun.peakBytes / 2 ** 20).toFixed(1)} MiB — ${decodeRun.timing}`;
+    $('vae-caption').textContent = vaeCaption(vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL', decodeRun);
   }
   const trace = chromeTrace(decodeRun ? [{ name: 'transformer step', run }, { name: 'VAE decode', run: decodeRun }] : run, { process: `GPU: ${run.adapter}` });
-  if (traceUrl) URL.revokeObjectURL(traceUrl);
-  traceUrl = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
-  const a = $('trace') as HTMLAnchorElement;
-  a.href = traceUrl;
-  a.hidden = false;
+  publishTrace(trace);
   fillKernelList();
 }
 
@@ -1175,13 +1184,9 @@ async function promptClip(): Promise<void> {
   $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length} (median of ${REPEATS})`;
   drawTable(run);
   drawTable(decodeRun, 'vae-kernels');
-  $('vae-caption').textContent = `AutoencoderKLWan: ${decodeRun.dispatches.length} dispatches, ${decodeRun.totalMs.toFixed(3)} ms ${decodeRun.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(decodeRun.peakBytes / 2 ** 20).toFixed(1)} MiB — ${decodeRun.timing}`;
+  $('vae-caption').textContent = vaeCaption('AutoencoderKLWan', decodeRun);
   const trace = chromeTrace(stageRuns(prof.stages), { process: `GPU: ${run.adapter}` });
-  if (traceUrl) URL.revokeObjectURL(traceUrl);
-  traceUrl = URL.createObjectURL(new Blob([JSON.stringify(trace)], { type: 'application/json' }));
-  const t = $('trace') as HTMLAnchorElement;
-  t.href = traceUrl;
-  t.hidden = false;
+  publishTrace(trace);
   fillKernelList();
 }
 
