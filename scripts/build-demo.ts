@@ -28,37 +28,40 @@ export function forbiddenInputs(inputs: readonly string[], bundleText: string): 
   return bad;
 }
 
-export async function buildDemo(opts: { minify?: boolean; quiet?: boolean } = {}): Promise<DemoBuild> {
+/** Bundles the profiler page with the embedded pipeline's weights into `outDir` (default examples/profiler/dist).
+ *  Concurrent builds (parallel test files) need their own `outDir`: a build removes and re-copies the weights. */
+export async function buildDemo(opts: { minify?: boolean; quiet?: boolean; outDir?: string } = {}): Promise<DemoBuild> {
+  const outDir = opts.outDir ?? distDir;
   execFileSync(process.execPath, [join(root, 'scripts', 'gen-kernels.mjs')], { stdio: 'inherit' });
-  mkdirSync(distDir, { recursive: true });
+  mkdirSync(outDir, { recursive: true });
   const result = await esbuild.build({
     entryPoints: [join(demoDir, 'main.ts')],
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    outfile: join(distDir, 'main.js'),
+    outfile: join(outDir, 'main.js'),
     sourcemap: true,
     minify: opts.minify ?? false,
     metafile: true,
     logLevel: opts.quiet ? 'error' : 'warning',
     legalComments: 'none',
   });
-  for (const f of ['index.html', 'style.css']) copyFileSync(join(demoDir, f), join(distDir, f));
+  for (const f of ['index.html', 'style.css']) copyFileSync(join(demoDir, f), join(outDir, f));
   // the trained pipeline the page's prompt box runs, served with the page (dist/models/tessera-shapes/);
   // copied afresh so a retrained models/tessera-shapes replaces the old files
-  rmSync(join(distDir, 'models'), { recursive: true, force: true });
-  const modelDir = join(distDir, 'models', 'tessera-shapes');
+  rmSync(join(outDir, 'models'), { recursive: true, force: true });
+  const modelDir = join(outDir, 'models', 'tessera-shapes');
   cpSync(join(root, 'models', 'tessera-shapes'), modelDir, { recursive: true });
   const files = (readdirSync(modelDir, { recursive: true }) as string[]).map((f) => f.split(sep).join('/')).filter((f) => statSync(join(modelDir, f)).isFile()).sort();
   writeFileSync(join(modelDir, 'files.json'), JSON.stringify(files));
   const inputs = Object.keys(result.metafile.inputs);
-  const out = result.metafile.outputs[relative(process.cwd(), join(distDir, 'main.js')).replace(/\\/g, '/')];
-  const bundle = join(distDir, 'main.js');
+  const out = result.metafile.outputs[relative(process.cwd(), join(outDir, 'main.js')).replace(/\\/g, '/')];
+  const bundle = join(outDir, 'main.js');
   const text = readFileSync(bundle, 'utf8');
   const bad = forbiddenInputs(inputs, text);
   if (bad.length) throw new Error(`the browser bundle pulls in Node-only code: ${bad.join(', ')}`);
-  return { dir: distDir, bundle, inputs, bytes: out?.bytes ?? text.length };
+  return { dir: outDir, bundle, inputs, bytes: out?.bytes ?? text.length };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

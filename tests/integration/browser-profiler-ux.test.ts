@@ -5,6 +5,9 @@
 // list following a preset switch, and a page without WebGPU whose buttons say they cannot run.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildDemo } from '../../scripts/build-demo.js';
 import { serveStatic } from '../../scripts/serve-demo.js';
 import type { PageInfo } from '../../examples/profiler/main.js';
@@ -30,7 +33,7 @@ describe.skipIf(!run)('browser profiler: what a new user trips over', () => {
   };
 
   beforeAll(async () => {
-    const build = await buildDemo({ quiet: true });
+    const build = await buildDemo({ quiet: true, outDir: mkdtempSync(join(tmpdir(), 'tessera-demo-')) }); // own folder: the browser files build in parallel
     server = await serveStatic(build.dir);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -5,7 +5,8 @@
 //
 // Needs /usr/bin/chromium (`TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh`). Skipped with a
 // warning when it is missing outside CI; in CI (CI set) it always runs. Never downloads a browser.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -46,7 +47,7 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
   };
 
   beforeAll(async () => {
-    build = await buildDemo({ quiet: true });
+    build = await buildDemo({ quiet: true, outDir: mkdtempSync(join(tmpdir(), 'tessera-demo-')) }); // own folder: the browser files build in parallel
     server = await serveStatic(build.dir);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

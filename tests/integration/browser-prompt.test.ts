@@ -7,7 +7,9 @@
 // Needs /usr/bin/chromium (`TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh`); skipped with a warning without
 // it outside CI. 2 denoising steps, 1 timed repeat and tune=off (no autotuner candidates to compile) keep
 // each page run short on SwiftShader; what is left is SwiftShader compiling each kernel variant once.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../../scripts/build-demo.js';
@@ -32,7 +34,7 @@ describe.skipIf(!run)('profiler page: prompt → clip with the trained pipeline 
   };
 
   beforeAll(async () => {
-    const build = await buildDemo({ quiet: true });
+    const build = await buildDemo({ quiet: true, outDir: mkdtempSync(join(tmpdir(), 'tessera-demo-')) }); // own folder: the browser files build in parallel
     server = await serveStatic(build.dir);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
