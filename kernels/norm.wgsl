@@ -8,7 +8,13 @@
 // Default: one workgroup per row (wide rows); VEC4 (C % 4 == 0): the same with vec4 loads,
 // coalesced across the workgroup (GPUs). ROW_PER_THREAD: one invocation per row, no
 // barriers — for narrow rows, where barrier-heavy tree reductions dominate (measured on lavapipe:
-// 6144 rows × 96 went from 70 ms to a few ms). Expects common/dtype.wgsl (T).
+// 6144 rows × 96 went from 70 ms to a few ms). SG (workgroup-per-row layouts, adapters with
+// subgroups): the row sums by subgroupAdd plus one pass over the subgroups' partials — two
+// barriers per sum instead of the tree's log2(WG) + 2. Expects common/dtype.wgsl (T).
+
+#if SG
+enable subgroups;
+#endif
 
 struct Params {
   rows: u32,
@@ -42,6 +48,24 @@ override WG: u32 = 128;
 
 var<workgroup> red: array<f32, WG>;
 
+#if SG
+var<private> lane: u32;    // subgroup_invocation_id
+var<private> lanes: u32;   // active lanes of this invocation's subgroup
+
+/** The workgroup's sum of v. Each subgroup adds its lanes; its lane 0 leaves that at its own
+ *  index of `red` (zeros at the others), and each subgroup then adds the WG slots strided by its
+ *  lane count. Needs no particular mapping of lanes to local_invocation_index. */
+fn wg_sum(v: f32, lid: u32) -> f32 {
+  let s = subgroupAdd(v);
+  red[lid] = select(0.0, s, lane == 0u);
+  workgroupBarrier();
+  var t = 0.0;
+  for (var i = lane; i < WG; i += lanes) { t += red[i]; }
+  let r = subgroupAdd(t);
+  workgroupBarrier();
+  return r;
+}
+#else
 fn wg_sum(v: f32, lid: u32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
@@ -56,6 +80,7 @@ fn wg_sum(v: f32, lid: u32) -> f32 {
   workgroupBarrier();
   return r;
 }
+#endif
 
 /** Where row `row`'s shift/scale start in `modv` (one division per row, not per element). */
 fn mod_base(row: u32) -> u32 {
@@ -106,7 +131,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 // words): the GPU layout. Statistics as below, in f32.
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+#if SG
+        @builtin(subgroup_invocation_id) sl: u32,
+#endif
         @builtin(local_invocation_index) lid: u32) {
+#if SG
+  lane = sl;
+  lanes = subgroupAdd(1u);
+#endif
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }   // uniform per workgroup
   let c4 = p.cols / 4u;
@@ -143,7 +175,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #else
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+#if SG
+        @builtin(subgroup_invocation_id) sl: u32,
+#endif
         @builtin(local_invocation_index) lid: u32) {
+#if SG
+  lane = sl;
+  lanes = subgroupAdd(1u);
+#endif
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }   // uniform per workgroup: barriers stay in uniform control flow
   let base = row * p.cols;

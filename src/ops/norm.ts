@@ -8,12 +8,12 @@ import { ceilDiv, checkDtypes, dtypeFlags, rowsCols } from './util.js';
 export const normKernel = defineKernel({
   name: 'norm',
   prelude: ['common/dtype'],
-  flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true], ROW_PER_THREAD: [false, true], VEC4: [false, true] },
+  flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true], ROW_PER_THREAD: [false, true], VEC4: [false, true], SG: [false, true] },
   overrides: { WG: [128, 64, 256] },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
-  needs: { F16: 'shader-f16' },
-  // vec4 loads are a layout of the workgroup-per-row kernel only
-  valid: (f) => !(f.VEC4 && f.ROW_PER_THREAD),
+  needs: { F16: 'shader-f16', SG: 'subgroups' },
+  // vec4 loads and subgroup sums are layouts of the workgroup-per-row kernel only
+  valid: (f) => !(f.ROW_PER_THREAD && (f.VEC4 || f.SG)),
 });
 
 export interface Modulation {
@@ -41,6 +41,8 @@ export interface NormArgs {
   rowPerThread?: boolean;
   /** vec4 loads in the workgroup-per-row kernel (default: when C and the modulation offsets are multiples of 4). */
   vec4?: boolean;
+  /** Row sums by subgroupAdd in the workgroup-per-row kernel (default: when the adapter has subgroups and rows get a workgroup). */
+  subgroups?: boolean;
 }
 
 /**
@@ -77,9 +79,11 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
   if (vec4 && (perThread || cols % 4 !== 0 || (m && [m.stride, m.shiftOffset, m.scaleOffset].some((o) => o % 4 !== 0)))) {
     throw new Error(`norm: vec4 loads need a workgroup per row, C (${cols}) and the modulation stride/offsets multiples of 4`);
   }
+  const sg = a.subgroups ?? (!perThread && plan.gpu.subgroups);
+  if (sg && (perThread || !plan.gpu.subgroups)) throw new Error(`norm: subgroup sums need a workgroup per row and an adapter with subgroups (this one: ${plan.gpu.subgroups ? 'has' : 'lacks'} them)`);
   plan.record({
     spec: normKernel,
-    variant: { flags: { ...dtypeFlags(a.x), RMS: !!a.rms, AFFINE: !!a.weight, MODULATE: !!m, ROW_PER_THREAD: perThread, VEC4: vec4 }, overrides: { WG: wg } },
+    variant: { flags: { ...dtypeFlags(a.x), RMS: !!a.rms, AFFINE: !!a.weight, MODULATE: !!m, ROW_PER_THREAD: perThread, VEC4: vec4, SG: sg }, overrides: { WG: wg } },
     uniforms: [
       ['rows', 'u32', rows],
       ['cols', 'u32', cols],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { norm } from '../../src/ops/norm.js';
@@ -26,7 +26,9 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
       // both layouts over the sweep; the workgroup-per-row one takes vec4 loads where C % 4 == 0
       // (1000, 64, 96, 1152, 1536, 2304 here: LN/RMS, affine or not, modulated or not, batch 1 and 2)
       const rowPerThread = i % 5 < 2;
-      it(`${dtype} B=${B} T=${Tk} C=${C} ${rms ? 'rms' : 'ln'}${affine ? '+affine' : ''}${modulate ? '+mod' : ''}${rowPerThread ? ' row/thread' : ''}`, async () => {
+      // and half of the workgroup-per-row cases take the subgroup sums (where the adapter has them)
+      const subgroups = !rowPerThread && i % 4 < 2 && !!gpu?.subgroups;
+      it(`${dtype} B=${B} T=${Tk} C=${C} ${rms ? 'rms' : 'ln'}${affine ? '+affine' : ''}${modulate ? '+mod' : ''}${rowPerThread ? ' row/thread' : ''}${subgroups ? ' sg' : ''}`, async () => {
         const rows = B * Tk;
         const x = round(randn(rows * C, 1 + i, 2).map((v, j) => v + (j % C) * 0.01 + 3), dtype);
         const w = round(randn(C, 100 + i, 0.5).map((v) => v + 1), dtype);
@@ -44,6 +46,7 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
             modulate: modulate ? { mod: alloc.upload(mod, [B, stride], dtype, 'mod'), stride, shiftOffset: 3 * C, scaleOffset: 4 * C } : undefined,
             tokens: Tk,
             rowPerThread,
+            subgroups,
           });
         });
         const ref = normRef(x, {
