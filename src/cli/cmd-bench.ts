@@ -1,4 +1,4 @@
-// `tessera bench <ceiling|gemm|attention|layernorm|block|model|suite>`: validated, timed kernel benchmarks.
+// `tessera bench <ceiling|gemm|attention|layernorm|conv|block|model|vae|suite|plan>`: validated, timed kernel benchmarks.
 // Every workload is checked against its float64 reference before it is timed; a wrong kernel
 // gets no time (WrongResultError, exit 1). Per-kernel times come from GPU timestamps (the
 // profiler); end-to-end wall clock from Benchmark.js. `--json` prints one JSON object as the
@@ -10,17 +10,18 @@ import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatShare
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
-import { assertCheck, attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
+import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, type GemmStrategy } from '../ops/gemm.js';
 import { ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, type AttentionStrategy } from '../ops/attention.js';
+import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { useKernelsAt } from './bench-ref.js';
 import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
 
-export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'block', 'suite', 'model', 'vae', 'plan'] as const;
+export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'conv', 'block', 'suite', 'model', 'vae', 'plan'] as const;
 type Sub = (typeof BENCH_SUBCOMMANDS)[number];
 
 const size = (help: string, arg: string): FlagSpec => ({ type: 'int', help, arg });
@@ -31,6 +32,7 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   gemm: { required: ['m', 'k', 'n'], optional: ['tile', 'variants'] },
   attention: { required: ['heads', 'tokens', 'head-dim'], optional: ['kv-tokens', 'batch', 'tile', 'variants'] },
   layernorm: { required: ['rows', 'cols'], optional: [] },
+  conv: { required: ['height', 'width', 'in-channels', 'out-channels'], optional: ['kernel', 'tile', 'variants'] },
   block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio'] },
   model: { required: [], optional: Object.keys(MODEL_FLAGS) },
   suite: { required: [], optional: ['quick'] },
@@ -173,6 +175,15 @@ interface Sizes {
   tile?: Record<string, number>;
 }
 
+/** conv's tile knobs are its kernel's overrides (PX, WG), at their declared values. */
+function checkConvTile(tile: Record<string, number>, where: string): void {
+  for (const [k, v] of Object.entries(tile)) {
+    const allowed = convKernel.overrides[k];
+    if (!allowed) throw new UsageError(`${where}: bench conv has no tile knob ${k} (knobs: ${Object.entries(convKernel.overrides).map(([n, vs]) => `${n}=${vs.join('|')}`).join(', ')})`);
+    if (!allowed.includes(v)) throw new UsageError(`${where}: bench conv knob ${k}=${v} is not a declared value (${k}=${allowed.join('|')})`);
+  }
+}
+
 /** Reads and range-checks the size flags of `sub` (before any GPU work). */
 function parseSizes(sub: Sub, p: Parsed): Sizes {
   const tile = parseTile(p.tile as string | undefined);
@@ -195,6 +206,14 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
       const rows = intFlag(p, 'rows', 1, MAX_DIM * 16);
       const cols = intFlag(p, 'cols', 1, MAX_DIM);
       return { sub, args: { rows, cols } };
+    }
+    case 'conv': {
+      const height = intFlag(p, 'height', 1, 1 << 14);
+      const width = intFlag(p, 'width', 1, 1 << 14);
+      const cin = intFlag(p, 'in-channels', 1, 4096);
+      const cout = intFlag(p, 'out-channels', 1, 4096);
+      if (tile) checkConvTile(tile, '--tile');
+      return { sub, args: { height, width, in_channels: cin, out_channels: cout, kernel: (p.kernel as string | undefined) ?? '3x3x3', ...tileArg }, ...withTile };
     }
     case 'block': {
       const hidden = intFlag(p, 'hidden', 1, MAX_DIM);
@@ -220,6 +239,10 @@ function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmStrategy | At
       return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as AttentionStrategy } : {}) });
     case 'layernorm':
       return layernormWorkload(gpu, { rows: a.rows!, cols: a.cols!, dtype: c.dtype });
+    case 'conv': {
+      const [frames, ks] = (s.args.kernel as string).split('x').map(Number) as [1 | 3, 1 | 3];
+      return convWorkload(gpu, { height: a.height!, width: a.width!, inChannels: a.in_channels!, outChannels: a.out_channels!, frames, ks, dtype: c.dtype, ...tile });
+    }
     case 'block':
       return blockWorkload(gpu, { hidden: a.hidden!, heads: a.heads!, tokens: a.tokens!, mlpRatio: a.mlp_ratio!, dtype: c.dtype });
     default:
@@ -310,7 +333,7 @@ interface VariantSpec {
 export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec[] {
   if (s === 'all') {
     if (sub === 'attention') return (gpu ? attentionStrategiesFor(gpu) : [...ATTENTION_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
-    if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants 'default;SG=0'`);
+    if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants '${sub === 'conv' ? 'PX=4;PX=8' : 'default;SG=0'}'`);
     return (gpu ? gemmStrategiesFor(gpu) : [...GEMM_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
   }
   const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
@@ -334,6 +357,7 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec
     }
     const tile = /^[A-Za-z_]\w*=/.test(e) ? parseTile(e) : undefined;
     if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_STRATEGIES.join(', ')}), an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
+    if (sub === 'conv') checkConvTile(tile, `--variants "${e}"`);
     return { name: e, tile };
   });
   if (out.length < 1) throw new UsageError('--variants needs at least one entry (all, default, a GEMM strategy or K=V knobs; separated by ;)');
@@ -359,7 +383,7 @@ interface VariantResult {
  * rounds, the order reversed every other round: A B B A …) so load drift hits all alike; medians,
  * speed-ups as ratios of medians within this one run, and each one's share of the device ceiling
  * measured in the same rounds. `ENTRY@REV` entries compile git revision REV's kernel sources (an
- * A/B of kernel edits in one process). Replaces the scripts/*-ab.ts A/B scripts.
+ * A/B of kernel edits in one process). Replaces the scripts/*-ab.ts A/B scripts (gemm, attention, fused, conv).
  */
 async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Common): Promise<number> {
   // The f32 FMA ceiling kernel runs in the same round-robin (one more entry), so each variant's
@@ -441,9 +465,9 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
-    summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, block, model, vae, suite; plan (memory, no GPU)',
+    summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)',
     usage:
-      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] | suite [--quick]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] | suite [--quick]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
     flags: {
       m: size('gemm: rows of x (tokens)', 'M'),
@@ -458,8 +482,11 @@ export const benchCommand: Command = {
       batch: size('attention: batch items (default 1)', 'B'),
       rows: size('layernorm: rows', 'R'),
       cols: size('layernorm: columns (normalized dim)', 'C'),
-      tile: { type: 'string', help: 'gemm/attention: override tile knobs, e.g. TM=4,TN=2', arg: 'K=V,...' },
-      variants: { type: 'string', help: "gemm/attention: time several variants in one process, round-robin, each checked first: 'all' (every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,…; ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits)", arg: 'LIST' },
+      'in-channels': size('conv: input channels', 'C'),
+      'out-channels': size('conv: output channels', 'C'),
+      kernel: { type: 'choice', choices: ['3x3x3', '3x1x1', '1x3x3', '1x1x1'], help: "conv: frames×height×width of the kernel: 3x3x3 (default) the VAE's causal Conv3d over frames t−2..t, 3x1x1 its upsamplers' time_conv, 1x3x3 a Conv2d 3×3 (SD VAE), 1x1x1 a 1×1 shortcut", arg: 'KIND' },
+      tile: { type: 'string', help: 'gemm/attention/conv: override tile knobs, e.g. TM=4,TN=2 (conv: PX=4|8)', arg: 'K=V,...' },
+      variants: { type: 'string', help: "gemm/attention/conv: time several variants in one process, round-robin, each checked first: 'all' (gemm, attention: every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,… (conv: PX=4, PX=8); ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits)", arg: 'LIST' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },

@@ -7,13 +7,16 @@ import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { attention, type AttentionStrategy } from '../ops/attention.js';
+import { conv, convKernel } from '../ops/conv.js';
 import { gemm, type GemmStrategy } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
 import { planeStride } from '../model/qkv.js';
 import { attentionRef } from '../ref/attention.js';
+import { convRef } from '../ref/conv.js';
 import { gemmRef } from '../ref/gemm.js';
 import { normRef } from '../ref/norm.js';
+import { convLayout } from '../vae/weights.js';
 import { randn, rng } from '../random.js';
 import { BENCH_TOL, compareRows, type Check, type Tol } from './check.js';
 export { assertCheck, BENCH_TOL, WrongResultError, type Check, type Tol } from './check.js';
@@ -167,6 +170,85 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
         const rows = sampleRows(R, 4 * C, 3e7, 64);
         const ref = normRef(rowsOf(x, rows, C), { rows: rows.length, cols: C, eps: 1e-6, weight: w, bias });
         return compareRows(got, ref, rows, C, R, tol ?? BENCH_TOL.layernorm[dtype]);
+      },
+    };
+  } catch (e) {
+    b.destroy();
+    throw e;
+  }
+}
+
+export interface ConvWorkloadArgs {
+  /** Output rows and columns of the frame (pixels). */
+  height: number;
+  width: number;
+  inChannels: number;
+  outChannels: number;
+  /** Causal frames of the kernel: 3 (WanCausalConv3d, kernel 3×k×k) or 1 (Conv2d). */
+  frames: 1 | 3;
+  /** Spatial kernel size: 3 (zero padding 1) or 1. */
+  ks: 1 | 3;
+  dtype: DType;
+  /** conv knobs: PX (output pixels per invocation), WG (invocations per workgroup); declared values only. */
+  tile?: Record<string, number>;
+}
+
+/**
+ * One convolution of the VAE decoders (ops/conv.ts, kernels/conv.wgsl) on one frame, as the
+ * decoders record it: each input frame a row band [height + 2, width, in_channels] (channels last,
+ * zero halo rows), the output [height + 2, width, out_channels] (halo rows not written), bias
+ * added. frames = 3: the causal Conv3d over frames t−2, t−1, t (three bindings, the frame cache's
+ * form). Checked on sampled output rows against convRef (float64); `checkOutput` takes the whole
+ * output band. Throws on tile knobs conv does not have.
+ */
+export function convWorkload(gpu: Gpu, a: ConvWorkloadArgs): Workload {
+  const { height: H, width: W, inChannels: CIN, outChannels: COUT, frames: F, ks: KS, dtype } = a;
+  for (const k of Object.keys(a.tile ?? {})) {
+    if (!(k in convKernel.overrides)) throw new Error(`conv: unknown tile knob ${k} (known: ${Object.keys(convKernel.overrides).join(', ')})`);
+  }
+  const taps = F * KS * KS;
+  const b = base(gpu);
+  try {
+    const xs = Array.from({ length: F }, (_, t) => data(H * W * CIN, 61 + t, 1, dtype)); // F × [H, W, CIN]
+    const w = data(COUT * CIN * taps, 64, 1 / Math.sqrt(CIN * taps), dtype); // torch layout [COUT, CIN, F, KS, KS]
+    const bias = data(COUT, 65, 0.3, dtype);
+    const band = (x: Float32Array) => {
+      const o = new Float32Array((H + 2) * W * CIN); // zero halo rows −1 and H
+      o.set(x, W * CIN);
+      return o;
+    };
+    const xt = xs.map((x, t) => b.alloc.upload(band(x), [H + 2, W, CIN], dtype, `x${t}`));
+    const c4 = Math.ceil(COUT / 4) * 4;
+    const wt = b.alloc.upload(convLayout(w, COUT, CIN, taps), [taps, CIN, c4], dtype, 'weight');
+    const out = b.alloc.tensor([H + 2, W, COUT], dtype, 'out');
+    conv(b.plan, { x: xt, w: wt, bias: b.alloc.upload(bias, [COUT], dtype, 'bias'), out, rows: H, width: W, cin: CIN, cout: COUT, ks: KS, layer: 'conv', ...(a.tile ? { tile: a.tile } : {}) });
+    const label = `conv ${H}×${W} ${CIN}→${COUT} k${F}×${KS}×${KS} ${dtype}`;
+    const cols = W * COUT;
+    return {
+      name: 'conv',
+      label,
+      dtype,
+      data: Object.fromEntries([...xs.map((x, t) => [`x${t}`, x] as const), ['weight', w], ['bias', bias]]),
+      out,
+      ...b,
+      async check() {
+        return this.checkOutput(await runAndRead(b.plan, out, label));
+      },
+      checkOutput(got: Float32Array, tol?: Tol) {
+        // each sampled row from its own 3-row (ks 3) or 1-row input window; rows outside the frame are zeros, as the padding
+        const rows = sampleRows(H, 3 * cols * taps * CIN);
+        const P = (KS - 1) / 2;
+        const ref = new Float64Array(rows.length * cols);
+        rows.forEach((r, i) => {
+          const win = xs.map((x) => {
+            const o = new Float32Array((2 * P + 1) * W * CIN);
+            for (let j = -P; j <= P; j++) if (r + j >= 0 && r + j < H) o.set(x.subarray((r + j) * W * CIN, (r + j + 1) * W * CIN), (j + P) * W * CIN);
+            return o;
+          });
+          const y = convRef({ x: win, inH: 2 * P + 1, inW: W, cin: CIN, cout: COUT, w, bias, ks: KS }); // [2P+1, W, COUT]
+          ref.set(y.subarray(P * cols, (P + 1) * cols), i * cols);
+        });
+        return compareRows(got.subarray(cols), ref, rows, cols, H, tol ?? BENCH_TOL.conv[dtype]);
       },
     };
   } catch (e) {

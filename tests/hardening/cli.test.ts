@@ -61,7 +61,7 @@ describe('--help', () => {
     expect(r.out).toMatch(new RegExp(`^tessera bench ${sub} — `));
     expect(r.out).toContain(`usage: tessera bench ${sub}`);
     for (const f of ['json', 'dtype', 'repeats', 'warmup', 'trace', 'help']) expect(r.out).toContain(`  --${f}`);
-    const own: Record<string, string[]> = { gemm: ['m', 'k', 'n', 'tile'], attention: ['heads', 'tokens', 'head-dim', 'kv-tokens'], layernorm: ['rows', 'cols'], block: ['hidden', 'heads', 'tokens'], suite: ['quick'], ceiling: [] };
+    const own: Record<string, string[]> = { gemm: ['m', 'k', 'n', 'tile'], attention: ['heads', 'tokens', 'head-dim', 'kv-tokens'], layernorm: ['rows', 'cols'], conv: ['height', 'width', 'in-channels', 'out-channels', 'kernel', 'variants'], block: ['hidden', 'heads', 'tokens'], suite: ['quick'], ceiling: [] };
     for (const f of own[sub] ?? []) expect(r.out).toContain(`  --${f} `.trimEnd());
     if (sub !== 'layernorm') expect(r.out).not.toContain('  --rows');
     if (sub !== 'gemm') expect(r.out).not.toMatch(/^ {2}--m /m);

@@ -104,7 +104,7 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--rows', '3'], /--rows does not apply/],
     [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--dtype', 'bf16'], /--dtype must be one of f32, f16/],
     [['bench', 'layernorm', '--rows', '3', '--cols', '8', '--repeats', '0'], /--repeats must be between 1/],
-    [['bench', 'nope'], /not one of ceiling, gemm, attention, layernorm, block, suite/],
+    [['bench', 'nope'], /not one of ceiling, gemm, attention, layernorm, conv, block, suite/],
     [['bench'], /missing benchmark/],
   ];
   for (const [args, msg] of cases) {

@@ -1,4 +1,4 @@
-// `tessera tune`, `--no-tune`, `tessera info`'s tuning section and `tessera bench … --variants`,
+// `tessera tune`, `--no-tune`, `tessera info`'s tuning section and `tessera bench … --variants` (gemm, attention, conv),
 // through the CLI (child processes: an integration test). The tuning cache goes to a temporary
 // XDG_CACHE_HOME, never the user's. Tiny shapes, so the few variants compile in seconds.
 import { spawn } from 'node:child_process';
@@ -83,6 +83,26 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     for (const x of j.results) expect(x.check.max_abs_err).toBeLessThan(1e-4);
   }, 600_000);
 
+  it("bench conv --variants 'PX=4;PX=8@HEAD': the VAE's causal 3×3×3 conv, both variants checked then timed interleaved", async () => {
+    const r = await tessera({}, 'bench', 'conv', '--height', '5', '--width', '7', '--in-channels', '8', '--out-channels', '6', '--variants', 'PX=4;PX=8@HEAD', '--repeats', '2', '--warmup', '0', '--no-ceiling', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.bench).toBe('conv');
+    expect(j.label).toBe('conv 5×7 8→6 k3×3×3 f32');
+    expect(j.args).toEqual({ height: 5, width: 7, in_channels: 8, out_channels: 6, kernel: '3x3x3' });
+    expect(j.wrong).toEqual([]);
+    expect(j.results.map((x: { variant: string; kernel: string }) => [x.variant, x.kernel])).toEqual([
+      ['PX=4', 'conv[VEC4]{PX=4,WG=64}'],
+      ['PX=8@HEAD', 'conv[VEC4]{PX=8,WG=64}'],
+    ]);
+    for (const x of j.results) {
+      expect(x.median_ms).toBeGreaterThan(0);
+      expect(x.check.rows).toBe(5);
+      expect(x.check.max_abs_err).toBeLessThan(1e-4);
+    }
+    expect(r.stderr).toMatch(/PX=8@HEAD: kernels differing from this checkout at HEAD: /);
+  }, 300_000);
+
   it('refuses bad --variants with one line', async () => {
     const bad = (...a: string[]) => tessera({}, 'bench', ...a);
     let r = await bad('attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'tiled-64');
@@ -94,6 +114,9 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     expect(r.stderr).toMatch(/give --tile or --variants, not both/);
     r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'fast');
     expect(r.stderr).toMatch(/"fast" is neither default, a GEMM strategy/);
+    r = await bad('conv', '--height', '4', '--width', '4', '--in-channels', '4', '--out-channels', '4', '--variants', 'PX=4;PX=16');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tessera: error: UsageError: --variants "PX=16": bench conv knob PX=16 is not a declared value \(PX=4\|8\)$/m);
     r = await bad('layernorm', '--rows', '4', '--cols', '4', '--variants', 'all');
     expect(r.stderr).toMatch(/--variants does not apply/);
   }, 300_000);

@@ -1,6 +1,6 @@
 // `tessera bench … --variants` entries (no GPU): strategies, tile knobs, and ENTRY@REV — the same
 // entry compiled from git revision REV's kernel sources (src/cli/bench-ref.ts), which replaced the
-// scripts/*-ab.ts A/B scripts.
+// scripts/*-ab.ts A/B scripts (gemm, attention, fused, conv).
 import { describe, expect, it } from 'vitest';
 import { parseVariants } from '../../src/cli/cmd-bench.js';
 import { kernelsAt } from '../../src/cli/bench-ref.js';
@@ -17,6 +17,16 @@ describe('parseVariants', () => {
     expect(parseVariants('layernorm', '@abc123;default', null)).toEqual([{ name: '@abc123', ref: 'abc123' }, { name: 'default' }]);
     expect(() => parseVariants('gemm', 'default@', null)).toThrow(new UsageError('--variants: "default@" names no revision after @ (e.g. default@HEAD)'));
     expect(() => parseVariants('attention', 'tiled-128@HEAD', null)).toThrow(UsageError);
+  });
+  it("bench conv: its kernel's declared PX/WG values only, checked before any GPU work", () => {
+    expect(parseVariants('conv', 'PX=4;PX=8@HEAD', null)).toEqual([
+      { name: 'PX=4', tile: { PX: 4 } },
+      { name: 'PX=8@HEAD', tile: { PX: 8 }, ref: 'HEAD' },
+    ]);
+    expect(() => parseVariants('conv', 'SG=0', null)).toThrow(new UsageError('--variants "SG=0": bench conv has no tile knob SG (knobs: WG=64, PX=4|8)'));
+    expect(() => parseVariants('conv', 'PX=4;PX=5', null)).toThrow(new UsageError('--variants "PX=5": bench conv knob PX=5 is not a declared value (PX=4|8)'));
+    expect(() => parseVariants('conv', 'all', null)).toThrow(/for bench conv list tile knob sets, e.g. --variants 'PX=4;PX=8'/);
+    expect(() => parseVariants('conv', 'tiled-64', null)).toThrow(/tiled-64 is a GEMM strategy; bench conv takes tile knobs/);
   });
 });
 
