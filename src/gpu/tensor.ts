@@ -139,20 +139,60 @@ export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array> {
   return out;
 }
 
+// Staging buffers for read-backs, kept per device once used: a fresh MAP_READ buffer costs more
+// than the copy into it (on lavapipe 6–30 ms for 1.5 MiB, its memory allocated and zeroed per
+// call, against 0.2–8 ms for a kept one; bench/RESULTS.md "Read-back staging"). A buffer is
+// taken out of the idle list while it is mapped, so concurrent reads never share one.
+const STAGING_KEEP = 4;                  // idle staging buffers kept per device
+const STAGING_MAX_BYTES = 32 * 2 ** 20;  // larger read-backs get a buffer of their own, destroyed after
+const idleStaging = new WeakMap<GPUDevice, GPUBuffer[]>();
+
+function takeStaging(d: GPUDevice, size: number, label: string): GPUBuffer {
+  const idle = idleStaging.get(d);
+  if (idle && size <= STAGING_MAX_BYTES) {
+    // the smallest idle buffer that holds `size`
+    let best = -1;
+    for (let i = 0; i < idle.length; i++) if (idle[i]!.size >= size && (best < 0 || idle[i]!.size < idle[best]!.size)) best = i;
+    if (best >= 0) return idle.splice(best, 1)[0]!;
+  }
+  return d.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, label: `${label}:readback` });
+}
+
+/** Back to the idle list (unmapped) when small enough, else destroyed; the largest idle one goes when the list is full. */
+function returnStaging(d: GPUDevice, b: GPUBuffer): void {
+  if (b.size > STAGING_MAX_BYTES || b.mapState === 'pending') {
+    b.destroy();
+    return;
+  }
+  if (b.mapState === 'mapped') b.unmap();
+  let idle = idleStaging.get(d);
+  if (!idle) idleStaging.set(d, (idle = []));
+  idle.push(b);
+  if (idle.length > STAGING_KEEP) {
+    idle.sort((x, y) => x.size - y.size);
+    idle.pop()!.destroy();
+  }
+}
+
 /** `bytes` of `src` from byte `offset` (a multiple of 4) back to the CPU. */
 export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label: string, offset = 0): Promise<ArrayBuffer> {
   checkAlive(gpu, `reading ${label}`);
   const d = gpu.device;
   const size = Math.ceil(bytes / 4) * 4;
-  const staging = d.createBuffer({ size, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, label: `${label}:readback` });
+  const staging = takeStaging(d, size, label);
+  let ok = false;
   try {
     const enc = d.createCommandEncoder({ label: `${label}:readback` });
     enc.copyBufferToBuffer(src, offset, staging, 0, size);
     d.queue.submit([enc.finish()]);
     await mapWithLoss(gpu, staging, label);
-    return staging.getMappedRange().slice(0, bytes);
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    ok = true;
+    return out;
   } finally {
-    staging.destroy();
+    // after a failure the buffer's state is unknown: never reuse it
+    if (ok) returnStaging(d, staging);
+    else staging.destroy();
   }
 }
 
