@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
-import { InputError, loadModel } from '../model/model.js';
+import { loadModel } from '../model/model.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';

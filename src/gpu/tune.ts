@@ -166,16 +166,6 @@ export async function cachedChoices(gpu: Gpu): Promise<Record<string, TuneEntry>
   return out;
 }
 
-/** Forget this adapter's cached choices (`tessera tune --force`). */
-export async function clearTuneCache(gpu: Gpu): Promise<number> {
-  const all = await loadTuneCache();
-  const prefix = tuneKey(gpu, '', '').slice(0, -2) + '|';
-  const keys = Object.keys(all).filter((k) => k.startsWith(prefix));
-  for (const k of keys) delete all[k];
-  await saveTuneCache();
-  return keys.length;
-}
-
 /** Relative agreement between two candidates' outputs: max |a−b| ≤ atol + rtol·max|b|. */
 const AGREE = { f32: { rtol: 1e-3, atol: 1e-4 }, f16: { rtol: 2e-2, atol: 2e-3 } };
 

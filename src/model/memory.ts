@@ -4,7 +4,7 @@
 // recording code (src/model/forward.ts, src/gpu/memory-plan.ts), with activation buffers shared by
 // liveness as the real run shares them. `checkRunFits` compares that with the adapter's limits (and
 // an optional budget) and refuses with the numbers and a suggestion.
-import { bytesPer, fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
+import { fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { planningGpu } from '../gpu/memory-plan.js';
 import type { ModelConfig } from './config.js';

@@ -149,7 +149,7 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
   const { rows: R, cols: C, dtype } = a;
   const b = base(gpu);
   try {
-    const x = data(R * C, 31, 2, dtype).map((v, i) => (dtype === 'f16' ? roundF16(v + 1) : v + 1));
+    const x = data(R * C, 31, 2, dtype).map((v) => (dtype === 'f16' ? roundF16(v + 1) : v + 1));
     const w = data(C, 32, 0.5, dtype).map((v) => (dtype === 'f16' ? roundF16(v + 1) : v + 1));
     const bias = data(C, 33, 0.5, dtype);
     const xt = b.alloc.upload(x, [R, C], dtype, 'x');

@@ -35,7 +35,6 @@ export interface KlVaeConfig {
   /** SD3/Flux-style VAEs: latents / scaling_factor + shift_factor (null: no shift, as DiT/Latte). */
   shiftFactor: number | null;
   usePostQuantConv: boolean;
-  useQuantConv: boolean;
   midBlockAddAttention: boolean;
   /** diffusers pipelines run such a VAE in float32 even when the rest runs in float16. */
   forceUpcast: boolean;
@@ -123,7 +122,6 @@ export function parseVaeConfig(c: Record<string, unknown>): VaeConfig {
       scalingFactor: sf,
       shiftFactor: typeof shift === 'number' ? shift : null,
       usePostQuantConv: bool(c, 'use_post_quant_conv', true),
-      useQuantConv: bool(c, 'use_quant_conv', true),
       midBlockAddAttention: bool(c, 'mid_block_add_attention', true),
       forceUpcast: bool(c, 'force_upcast', true),
       scaleFactorSpatial: 2 ** (blockOutChannels.length - 1),

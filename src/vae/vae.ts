@@ -142,7 +142,7 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
       opts.preflight?.(config, gpu, dtype);
       const alloc = new Allocator(gpu);
       try {
-        const weights = await loadVaeWeights(alloc, folder, config, want, dtype, opts.onProgress);
+        const weights = await loadVaeWeights(alloc, folder, want, dtype, opts.onProgress);
         return new LoadedVae(config, gpu, dtype, weights, alloc, owned);
       } catch (e) {
         alloc.destroyAll();

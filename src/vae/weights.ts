@@ -5,7 +5,6 @@
 import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
 import type { ModelFolder } from '../io/model-folder.js';
 import { checkKeys, WeightError } from '../model/weights.js';
-import type { VaeConfig } from './config.js';
 
 /** A convolution ready for ops/conv: weights [taps, cin, 4·ceil(cout/4)], bias [cout]. */
 export interface ConvWeight {
@@ -71,7 +70,6 @@ function checkValues(key: string, data: Float32Array, dtype: DType): void {
 export async function loadVaeWeights(
   alloc: Allocator,
   folder: ModelFolder,
-  config: VaeConfig,
   want: Map<string, number[]>,
   dtype: DType,
   onProgress?: (done: number, total: number, key: string) => void,
