@@ -56,6 +56,13 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
     } else process.exitCode = code ?? 1;
   });
 } else {
+  // `tessera info | head`: a reader that closes the pipe early ends the command quietly, as `cat`
+  // does, instead of an unhandled EPIPE with a stack trace (what is left to print has no reader).
+  process.stdout.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    console.error(`tessera: error: ${e.code ?? e.name}: writing to stdout: ${e.message}`);
+    process.exit(1);
+  });
   const root = join(dirname(self), '..');
   const src = join(root, 'src', 'cli', 'main.ts');
   let entry = join(root, 'dist', 'cli', 'main.js');

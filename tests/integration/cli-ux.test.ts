@@ -1,10 +1,12 @@
 // What a new user sees from the CLI (spawned, so an integration test): no Dawn start-up warnings,
-// plain progress lines when stderr is not a terminal, a --seed / latents conflict refused up front.
+// plain progress lines when stderr is not a terminal, a --seed / latents conflict refused up front,
+// a reader that closes stdout early (`tessera info | head`) ends the command quietly.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
-import { cli, filesIn, FIXTURES, tempDir } from '../hardening/helpers.js';
+import { cli, filesIn, FIXTURES, ROOT, tempDir } from '../hardening/helpers.js';
 
 const c = join(FIXTURES, 'wan_sampler_small');
 const base = (out: string) => ['generate', '--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', out, '--scheduler', 'flow-match-euler', '--guidance', '4', '--shift', '2'];
@@ -14,6 +16,16 @@ describe.skipIf(!hasGpu)('CLI as a new user sees it', () => {
     const r = await cli(['info']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
+  });
+
+  it('stdout closed by its reader before the output (tessera info | head): exit 0, no EPIPE stack trace', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), 'info'], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+    child.stdout.destroy(); // the reader is gone before the first line: every write fails with EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('stderr not a terminal: one plain progress line per step, no carriage returns', async () => {
