@@ -23,6 +23,9 @@ export interface TextEncoderLoadOptions extends Umt5LoadOptions {
 /** diffusers' default max_sequence_length in WanPipeline.__call__. */
 export const DEFAULT_MAX_SEQUENCE_LENGTH = 512;
 
+/** The encoder's run length is the batch's longest prompt in tokens rounded up to a multiple of this (fewer distinct shapes to record). */
+const RUN_MULTIPLE = 16;
+
 /**
  * Prompts to UMT5 prompt embeddings. `encodePrompt(prompts, { max_sequence_length })` returns
  * F32 [prompts, max_sequence_length, d_model], rows past each prompt's tokens zero.
@@ -57,10 +60,19 @@ export class Umt5TextEncoder {
     const missing = [...new Set(prompts.filter((p) => opts.runPlan !== undefined || !this.cache.has(key(p))))];
     if (missing.length) {
       const t = this.tokenizer.tokenize(missing, L);
-      const y = await this.encoder.encode(t.ids, t.lengths, L, { runPlan: opts.runPlan });
+      // The encoder runs at the longest prompt's token count (rounded up to RUN_MULTIPLE), not at L:
+      // positions past a prompt's length are masked keys and zeroed outputs, so its rows do not
+      // depend on them (transformers' padded run gives the same rows; tests/text compare the two
+      // bit for bit), and an encode costs its tokens, not max_sequence_length (512 by default).
+      const n = Math.min(L, Math.ceil(Math.max(...t.lengths) / RUN_MULTIPLE) * RUN_MULTIPLE);
+      const ids = n === L ? t.ids : new Int32Array(missing.length * n);
+      if (n < L) missing.forEach((_, i) => ids.set(t.ids.subarray(i * L, i * L + n), i * n));
+      const y = await this.encoder.encode(ids, t.lengths, n, { runPlan: opts.runPlan });
       this.encodedCount += missing.length;
       missing.forEach((p, i) => {
-        this.cache.set(key(p), y.slice(i * L * D, (i + 1) * L * D));
+        const row = new Float32Array(L * D); // [L, d_model], zero past the prompt's tokens
+        row.set(y.subarray(i * n * D, (i + 1) * n * D));
+        this.cache.set(key(p), row);
         if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
       });
     }

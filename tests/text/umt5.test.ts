@@ -89,4 +89,25 @@ describe.skipIf(!hasGpu)('UMT5 text encoder (GPU) vs transformers + diffusers', 
     await enc.encodePrompt(['a red circle'], { max_sequence_length: 13 });
     expect(enc.encodedCount).toBe(3); // another length is another encode
   });
+
+  it('runs the encoder at the longest prompt (rounded up to 16 tokens), not max_sequence_length: the same rows bit for bit', async () => {
+    const enc = await open(join(FIXTURES, 'umt5_small', 'pipeline'));
+    opened.push(enc);
+    const L = 96;
+    const prompts = ['', 'a red circle', 'a blue square moving up and to the left, slowly, across a grey background with a few small stars'];
+    const t = enc.tokenizer.tokenize(prompts, L);
+    expect(Math.max(...t.lengths)).toBeGreaterThan(16); // the run rounds up past one multiple
+    const full = await enc.encoder.encode(t.ids, t.lengths, L); // what WanPipeline runs: every prompt padded to L
+    const runs: number[] = [];
+    const encode = enc.encoder.encode.bind(enc.encoder);
+    enc.encoder.encode = (ids, lengths, seqLen, o) => (runs.push(seqLen), encode(ids, lengths, seqLen, o));
+    const got = await enc.encodePrompt(prompts, { max_sequence_length: L });
+    expect(runs).toEqual([Math.ceil(Math.max(...t.lengths) / 16) * 16]);
+    expect(got.shape).toEqual([3, L, 32]);
+    expect(got.data).toEqual(full); // bit for bit, zero rows past each prompt included
+    const one = await enc.encodePrompt(['a green triangle'], { max_sequence_length: L }); // batch 1, run 16
+    expect(runs[1]).toBe(16);
+    const t1 = enc.tokenizer.tokenize(['a green triangle'], L);
+    expect(one.data).toEqual(await encode(t1.ids, t1.lengths, L));
+  });
 });
