@@ -7,7 +7,7 @@
 // Page state for people and tests: <body data-state="loading|running|done|error">, and
 // `window.tessera` (see PageInfo). URL parameters: prompt (the default run is the prompt's), preset
 // (a preset run instead), latent (e.g. 4x16x16), steps, guidance, seed, repeats, timing=wall
-// (ignore timestamp-query), tune=off|cached|auto (the autotuner), autorun=0.
+// (ignore timestamp-query; the page's wall-clock box, ticked), tune=off|cached|auto (the autotuner), autorun=0.
 import {
   acquireGpu,
   describeAdapter,
@@ -333,6 +333,8 @@ function initControls(cpu: boolean): void {
   if (params.has('seed')) ($('prompt-seed') as HTMLInputElement).value = params.get('seed')!;
   // a preset in the URL: the random-weight controls open (and the page runs the preset)
   if (params.has('preset')) ($('preset-box') as HTMLDetailsElement).open = true;
+  // timing=wall starts with the wall-clock box ticked; the box is read at each run
+  ($('wall-clock') as HTMLInputElement).checked = params.get('timing') === 'wall';
   $('axis').addEventListener('change', () => {
     info.timelineView = null; // the other axis has other coordinates
     if (run) drawTimeline(run);
@@ -435,7 +437,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   await sleepFrame();
   const t1 = performance.now();
   // profiled as it runs: every dispatch of every frame/band piece timed (one pass per dispatch)
-  const decoded = await profileDecode(vae!, res.latents, { forceWallClock: params.get('timing') === 'wall' });
+  const decoded = await profileDecode(vae!, res.latents, { forceWallClock: wallClockTiming() });
   const decodeS = (performance.now() - t1) / 1000;
   decodeRun = decoded.run;
   info.decode = { dispatches: decodeRun.dispatches.length, totalMs: decodeRun.totalMs, timing: decodeRun.timing };
@@ -555,16 +557,19 @@ async function wallClockPerDispatch(p: Plan, repeats: number): Promise<ProfileRu
     start += pd.ms;
   }
   base.note =
-    `timestamp-query ${p.gpu.timestamps ? 'turned off (timing=wall in the URL)' : 'is missing on this adapter'}: the step time is wall clock around onSubmittedWorkDone(); ` +
+    `timestamp-query ${p.gpu.timestamps ? 'turned off (wall-clock timing ticked, or timing=wall in the URL)' : 'is missing on this adapter'}: the step time is wall clock around onSubmittedWorkDone(); ` +
     `the per-dispatch bars come from submitting each dispatch alone and awaiting it (median of ${repeats}), so they include submit and wake-up overhead`;
   return base;
 }
+
+/** Whether runs time each dispatch by the wall clock instead of timestamp-query (the page's box; ?timing=wall ticks it). */
+const wallClockTiming = (): boolean => ($('wall-clock') as HTMLInputElement).checked;
 
 async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   setState('running', 'profiling one forward step…');
   await sleepFrame();
   plan = m.planFor(profileInputs(m, j));
-  const forceWall = params.get('timing') === 'wall';
+  const forceWall = wallClockTiming();
   run = forceWall || !gpu!.timestamps ? await wallClockPerDispatch(plan, REPEATS) : await profilePlan(plan, { repeats: REPEATS, warmup: 1 });
   info.runs++;
   info.timing = run.timing;
@@ -1137,7 +1142,7 @@ async function promptClip(): Promise<void> {
     { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, onStep: (s, n) => ($('status').textContent = `denoising step ${s}/${n}…`) },
     {
       repeats: REPEATS,
-      forceWallClock: params.get('timing') === 'wall',
+      forceWallClock: wallClockTiming(),
       onStage: (st) => ($('status').textContent = st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…'),
     },
   );

@@ -2,8 +2,10 @@
 // executable, its flags and how long a page may take, so every browser test waits the same bounded
 // time, and fails at once, saying what the page threw, when the page throws or crashes instead of
 // waiting out its timeout.
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { buildDemo, type DemoBuild } from '../../scripts/build-demo.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -42,6 +44,20 @@ export const PAGE_WAIT_MS = Number(process.env.TESSERA_BROWSER_WAIT_S ?? 300) * 
 
 /** A test's (or hook's) timeout when it makes `waits` page waits one after another: room for each, plus a minute for the rest. */
 export const browserTimeout = (waits: number): number => waits * PAGE_WAIT_MS + 60_000;
+
+/**
+ * The profiler page built into a temp folder of its own (the browser files build in parallel, and a
+ * build removes and re-copies the page's model weights); `remove()` deletes the folder (afterAll).
+ */
+export async function buildDemoInTemp(): Promise<DemoBuild & { remove(): void }> {
+  const outDir = mkdtempSync(join(tmpdir(), 'tessera-demo-'));
+  try {
+    return { ...(await buildDemo({ quiet: true, outDir })), remove: () => rmSync(outDir, { recursive: true, force: true }) };
+  } catch (e) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw e;
+  }
+}
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
