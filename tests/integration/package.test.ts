@@ -121,7 +121,7 @@ describe('npm package', () => {
     expect(cli.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^tessera: error: GpuUnavailableError: .*npm install webgpu@${WEBGPU_VERSION.replace(/\./g, '\\.')}$`))]);
   }, 300_000);
 
-  it('strict TypeScript consumers (Node and browser) compile against the shipped declarations without skipLibCheck', async () => {
+  it("strict TypeScript consumers (Node and browser, and the README's example) compile against the shipped declarations without skipLibCheck", async () => {
     const use = `import { loadModel, acquireGpu, generate, type ForwardInputs } from 'tessera';
 import { profilePlan, type ProfileRun } from 'tessera/profiler';
 export const p: (...a: Parameters<typeof profilePlan>) => Promise<ProfileRun> = profilePlan;
@@ -135,7 +135,12 @@ export { f, i, generate };
     mkdirSync(node, { recursive: true });
     writeFileSync(join(node, 'use.ts'), use);
     writeFileSync(join(node, 'package.json'), JSON.stringify({ type: 'module' }));
-    writeFileSync(join(node, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['use.ts'] }));
+    writeFileSync(join(node, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, module: 'nodenext', moduleResolution: 'nodenext' }, files: ['use.ts', 'readme.ts'] }));
+    // the README's library example, as written (only the user's own input tensors declared)
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const snippet = /```ts\n(import \{ loadModel[\s\S]*?)```/.exec(readme)?.[1];
+    expect(snippet, "README's ```ts library example").toBeDefined();
+    writeFileSync(join(node, 'readme.ts'), `import type { TensorData } from 'tessera';\ndeclare const hidden_states: TensorData, encoder_hidden_states: TensorData, negative_encoder_hidden_states: TensorData;\n${snippet}\nexport {};\n`);
     const web = join(app, 'ts-web');
     mkdirSync(web, { recursive: true });
     writeFileSync(join(web, 'use.ts'), use);
