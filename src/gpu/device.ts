@@ -28,6 +28,7 @@ export const REQUIRED_LIMITS: Partial<Record<WantedLimit, number>> = {
   maxStorageBuffersPerShaderStage: 8,
 };
 
+/** Options of acquireGpu. */
 export interface GpuOptions {
   /** Prefer a specific GPU object (e.g. from a test harness); otherwise the registered provider or navigator.gpu. */
   gpu?: GPU;
@@ -58,6 +59,7 @@ export interface Gpu {
   destroy(): void;
 }
 
+/** Thrown by acquireGpu when there is no WebGPU adapter or device; in Node also when the optional peer `webgpu` is missing (the message says what to install). */
 export class GpuUnavailableError extends Error {
   override name = 'GpuUnavailableError';
 }

@@ -7,6 +7,7 @@
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
 import { kernelSources } from '../kernels.gen.js';
 
+/** A kernel variant, flag or override value the kernel does not declare, a WGSL preprocessing error or a compile error; the message names the kernel. */
 export class ShaderError extends Error {
   override name = 'ShaderError';
 }

@@ -5,6 +5,7 @@ import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safeten
 import type { ByteSource, FolderSource } from './source.js';
 import { checkRelPath } from './source.js';
 
+/** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
   override name = 'ModelFolderError';
   readonly detail: string;
@@ -20,6 +21,7 @@ export class ModelFolderError extends Error {
   }
 }
 
+/** An opened diffusers model folder: its config.json and the index of its safetensors tensors (read on demand). */
 export interface ModelFolder {
   name: string;
   config: Record<string, unknown>;

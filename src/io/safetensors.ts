@@ -52,6 +52,7 @@ function show(v: unknown, max = 80): string {
   return s.length > max ? s.slice(0, max) + '…' : s;
 }
 
+/** A corrupt or malformed .safetensors file (header, dtypes, offsets, sizes); the message names the file and tensor. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
   /** The message without the file/tensor prefix. */

@@ -1,8 +1,10 @@
 // diffusers config.json → a checked, typed config per family. Every inconsistency is an error
 // that says what was expected and what was found.
 
+/** The transformer families: Wan2.1 (WanTransformer3DModel), DiT (DiTTransformer2DModel), Latte (LatteTransformer3DModel). */
 export type Family = 'wan' | 'dit' | 'latte';
 
+/** A config.json tessera cannot run: unsupported class, missing key, a value of the wrong type or range, or values that contradict each other; the message names the key, what was expected and what was found. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -57,6 +59,7 @@ export interface LatteConfig {
   interpolationScale: number;
 }
 
+/** A checked transformer config, one per family (`family` tells which). */
 export type ModelConfig = WanConfig | DitConfig | LatteConfig;
 
 type Raw = Record<string, unknown>;
@@ -111,6 +114,12 @@ export function familyOf(c: Raw): Family {
   );
 }
 
+/**
+ * Checks and types a diffusers transformer config.json: the family from `_class_name`
+ * (WanTransformer3DModel, DiTTransformer2DModel or Transformer2DModel with norm_type
+ * "ada_norm_zero", LatteTransformer3DModel), diffusers' defaults for absent keys.
+ * @throws ConfigError naming the key for an unsupported class or a bad or inconsistent value.
+ */
 export function parseConfig(c: Raw): ModelConfig {
   const family = familyOf(c);
   const cfg = family === 'wan' ? parseWan(c) : family === 'dit' ? parseDit(c) : parseLatte(c);

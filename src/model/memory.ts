@@ -16,6 +16,7 @@ export class LimitError extends Error {
   override name = 'LimitError';
 }
 
+/** GPU bytes of one run, from a dry run of the model's recording (src/model/forward.ts) with activations sharing buffers as the real run does. */
 export interface MemoryEstimate {
   weights: number;
   activations: number;
@@ -116,6 +117,7 @@ export interface MemoryLimits {
   maxStorageBufferBindingSize: number;
 }
 
+/** Options of checkRunFits and checkWeightsFit. */
 export interface FitOptions {
   /** Budget for everything on the GPU, in bytes (--max-memory / TESSERA_MAX_GPU_MEMORY). */
   maxMemory?: number;

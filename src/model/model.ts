@@ -14,6 +14,7 @@ import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
 
+/** Wrong inputs or arguments: tensor names, dtypes, shapes, non-finite values, class labels out of range, an unknown preset; the message names the tensor or argument and what was expected. */
 export class InputError extends Error {
   override name = 'InputError';
 }
@@ -60,6 +61,7 @@ export interface ForwardInputs {
   class_labels?: ArrayLike<number>;
 }
 
+/** Options of loadModel. */
 export interface LoadOptions {
   /** A device from acquireGpu(); one is acquired (and owned by the model) when omitted. */
   gpu?: Gpu;
@@ -90,6 +92,7 @@ export interface LoadOptions {
 
 /** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
 let resolveString: (s: string) => FolderSource | Promise<FolderSource> = async (s) => (await import('../io/source.js')).httpFolder(s);
+/** Sets how loadModel, loadPipeline and loadVae open a string `source` (the Node entry registers file-system paths; the browser default is httpFolder over URLs). */
 export function setFolderResolver(fn: (s: string) => FolderSource | Promise<FolderSource>): void {
   resolveString = fn;
 }

@@ -8,6 +8,7 @@ import { checkDtypeOnAdapter, DiffusionModel, InputError, withLoadGpu } from './
 import { checkWeightsFit } from './memory.js';
 import { expectedKeys, uploadWeights } from './weights.js';
 
+/** One architecture of PRESETS. */
 export interface Preset {
   /** diffusers config.json contents. */
   config: Record<string, unknown>;
@@ -18,6 +19,7 @@ export interface Preset {
   about: string;
 }
 
+/** Released or small architectures for random-weight runs (`tessera demo --preset`, `bench model --preset`, loadRandomModel): diffusers config.json contents and a latent size. */
 export const PRESETS: Record<string, Preset> = {
   'dit-s-2': {
     about: 'DiT-S/2 (12 layers, 384 wide, 6 heads × 64), 256² image latents',
@@ -48,10 +50,12 @@ export const PRESETS: Record<string, Preset> = {
   },
 };
 
+/** The names of PRESETS. */
 export function presetNames(): string[] {
   return Object.keys(PRESETS);
 }
 
+/** The preset `name`. @throws InputError for an unknown name, listing the presets. */
 export function getPreset(name: string): Preset {
   const p = PRESETS[name];
   if (!p) throw new InputError(`unknown preset "${name}"; presets: ${presetNames().join(', ')}`);

@@ -4,6 +4,7 @@ import type { DType, Tensor } from '../gpu/tensor.js';
 import { type Allocator, subTensor, writeTensor } from '../gpu/tensor.js';
 import type { DitConfig, LatteConfig, ModelConfig, WanConfig } from './config.js';
 
+/** Weights that do not match config.json (missing, extra or mis-shaped keys) or hold non-finite values (or, for f16, values outside its range); the message names the key. */
 export class WeightError extends Error {
   override name = 'WeightError';
 }

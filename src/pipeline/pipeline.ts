@@ -114,6 +114,7 @@ export interface PromptEncoder {
   dispose(): void;
 }
 
+/** Options of loadPipeline. */
 export interface PipelineLoadOptions {
   /** A device from acquireGpu(); one is acquired and owned by the pipeline when omitted. */
   gpu?: Gpu;

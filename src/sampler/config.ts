@@ -42,6 +42,7 @@ const KEYS = {
   ],
 } as const;
 
+/** The diffusers scheduler classes tessera samples with. */
 export type SchedulerClass = keyof typeof KEYS;
 
 /** Short names `--scheduler` accepts besides the class names. */
@@ -282,6 +283,7 @@ export interface SchedulerSpec {
   legacy(numInferenceSteps: number): Scheduler;
 }
 
+/** Options of schedulerFromConfig. */
 export interface SchedulerFromConfigOptions {
   /** Use this class (a diffusers class name or short name) instead of the config's `_class_name`, as `X.from_config(config)`. */
   override?: string;

@@ -22,6 +22,7 @@ import { randn } from '../random.js';
 import { schedulerFromConfig, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
+/** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
 export class NumericsError extends Error {
   override name = 'NumericsError';
 }
@@ -64,6 +65,7 @@ export interface GenerateOptions {
   onWarning?: (line: string) => void;
 }
 
+/** What generate returns. */
 export interface GenerateResult {
   /** Final latents before any VAE, the shape of the initial ones, f32. */
   latents: TensorData;

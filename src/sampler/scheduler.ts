@@ -11,6 +11,7 @@ import { EPS_SLOT, type LinOp, type StepProgram } from './program.js';
 
 const f32 = Math.fround;
 
+/** A scheduler's timesteps and update on host f32 arrays (the flow-match Euler and DDIM math of diffusers' schedulers). */
 export interface Scheduler {
   readonly name: string;
   /** Value fed to the model at step i (flow: sigma*1000, fractional; ddim: integer t). */
@@ -21,6 +22,7 @@ export interface Scheduler {
   step(i: number, modelOutput: Float32Array, sample: Float32Array): Float32Array;
 }
 
+/** Short names of the two schedulers built without a scheduler_config.json. */
 export type SchedulerName = 'flow-match-euler' | 'ddim';
 
 // ---------------------------------------------------------------------------------------------

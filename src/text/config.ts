@@ -3,6 +3,7 @@
 // their own relative position bias + gated-GELU feed-forward, final norm).
 import { ConfigError } from '../model/config.js';
 
+/** A checked UMT5EncoderModel config.json (transformers' names in camelCase). */
 export interface Umt5Config {
   /** d_model: width of the residual stream and of the output embeddings. */
   dModel: number;

@@ -19,6 +19,7 @@ const f32 = (n: number) => granule(storageBytes(n, 'f32'));
 /** Dispatches per encoder layer: 2 norms, 4 projections, attention, then per FFN chunk 2 GEMMs, the product and the down GEMM. */
 const dispatchesPerLayer = (chunks: number) => 7 + 4 * chunks;
 
+/** How the text encoder runs within the memory limits (planUmt5): resident or streamed layer by layer, FFN chunks, bytes. */
 export interface Umt5Plan {
   /** 'resident': every layer's weights on the GPU; 'stream': one layer at a time. */
   mode: 'resident' | 'stream';

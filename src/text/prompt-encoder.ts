@@ -11,6 +11,7 @@ import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
 import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
 
+/** Options of loadTextEncoder. */
 export interface TextEncoderLoadOptions extends Umt5LoadOptions {
   /** A device from acquireGpu(); one is acquired (and owned by the encoder) when omitted. */
   gpu?: Gpu;

@@ -12,6 +12,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import type { FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
+/** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support; the message names the file. */
 export class TokenizerError extends Error {
   override name = 'TokenizerError';
 }
@@ -42,6 +43,7 @@ export interface TokenizerCore {
   token_to_id(token: string): number | undefined;
 }
 
+/** T5/UMT5 tokenization as transformers' tokenizer does it for WanPipeline: tokenizer.json through @huggingface/tokenizers, the template's special tokens kept when truncating, padded to a length. Made by loadTokenizer. */
 export class T5Tokenizer {
   private readonly prefix: number[];
   private readonly suffix: number[];

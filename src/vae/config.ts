@@ -42,6 +42,7 @@ export interface KlVaeConfig {
   raw: Record<string, unknown>;
 }
 
+/** A checked VAE config, AutoencoderKLWan (`kind` 'wan') or AutoencoderKL (`kind` 'kl'). */
 export type VaeConfig = WanVaeConfig | KlVaeConfig;
 
 const posInt = (c: Record<string, unknown>, k: string, def?: number): number => {

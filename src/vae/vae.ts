@@ -18,6 +18,7 @@ import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, planDecode, type DecodePlanSummary } from './decoder.js';
 import { loadVaeWeights, type VaeWeights } from './weights.js';
 
+/** Options of loadVae. */
 export interface LoadVaeOptions {
   /** A device from acquireGpu(); one is acquired (and owned by the VAE) when omitted. */
   gpu?: Gpu;
@@ -48,6 +49,7 @@ export interface DecodeStats {
   bands: number;
 }
 
+/** Options of a VAE's decode. */
 export interface DecodeOptions {
   /**
    * Largest storage binding the decoder may use, in bytes (default: the adapter's

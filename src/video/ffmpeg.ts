@@ -7,6 +7,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { rgbaToRgb, type RgbaFrames } from './frames.js';
 
+/** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; or the encoder failed. */
 export class EncoderError extends Error {
   override name = 'EncoderError';
 }
