@@ -71,7 +71,8 @@ function checkFinite(key: string, d: Float32Array): void {
 /** A UMT5 encoder over an open text_encoder/ folder; `encode` runs it on the GPU. */
 export class Umt5Encoder {
   private resident: LayerWeights[] | null = null;
-  private finalNorm: Tensor;
+  /** encoder.final_layer_norm.weight [d_model], uploaded by load() before the encoder is handed out. */
+  private finalNorm!: Tensor;
   private readonly weightAlloc: Allocator;
   private acts: Acts | null = null;
   private readonly embedKey: string;
@@ -85,7 +86,6 @@ export class Umt5Encoder {
   ) {
     this.weightAlloc = new Allocator(gpu);
     this.embedKey = EMBED_KEYS.find((k) => folder.tensors.has(k))!;
-    this.finalNorm = undefined as unknown as Tensor;
   }
 
   /**
