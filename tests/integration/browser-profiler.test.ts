@@ -1,7 +1,16 @@
 // The browser profiler demo in a real headless Chromium (WebGPU on SwiftShader): builds the
 // bundle, serves it on 127.0.0.1, runs the page to its "done" state, checks the timeline, the
 // table, the frames, and live kernel editing (a syntax error is reported in the page; a valid
-// edit changes the frames and re-times; reverting restores the frames).
+// edit changes the frames and re-times; reverting restores the frames); the wall-clock fallback;
+// and what a new user trips over (issue 14): sortable tables, timeline zoom/pan, a WGSL error on a
+// repeated line (`}`) shown at that line, an edited `override` default that the ops set themselves
+// reported as ignored with a before/after and its spread, an old error box cleared by a good run,
+// the kernel's variant list following a preset switch, and a page without WebGPU whose buttons say
+// they cannot run.
+//
+// One page for all of it, in this order: each new page is a new GPUDevice, and SwiftShader compiles
+// every pipeline again for it (~40 s for wan-tiny's 25 on 2 shared cores), so the tests share the
+// page's compiled kernels and each checks what changed relative to the page's state before it.
 //
 // Needs /usr/bin/chromium (`TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh`). Skipped with a
 // warning when it is missing outside CI; in CI (CI set) it always runs. Never downloads a browser.
@@ -17,8 +26,9 @@ import { browserTestsRun, browserTimeout, buildDemoInTemp, launchChromium, PageW
 const run = browserTestsRun(import.meta.filename);
 
 /** Small enough for SwiftShader on 2 shared cores; still a full Wan forward (2 blocks). tune=off: tuning is not
- *  what this file tests, and the autotuner's candidates cost ~10 s of SwiftShader compiles. */
-const QUERY = '?preset=wan-tiny&latent=2x8x8&steps=2&repeats=2&tune=off';
+ *  what this file tests, and the autotuner's candidates cost ~10 s of SwiftShader compiles. 3 timed repeats: the
+ *  before/after spread of a recompile is over 3. */
+const QUERY = '?preset=wan-tiny&latent=2x8x8&steps=2&repeats=3&tune=off';
 const TMP = join(dirname(fileURLToPath(import.meta.url)), '..', '.tmp');
 
 
@@ -31,13 +41,20 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
   const consoleErrors = () => watch.errors;
   let originalNorm = '';
 
-  const info = () => page.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
+  const info = (p: Page = page) => p.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
   /** Wait until the page is idle again (done or error) after an action. */
   const settle = async (what: string) => {
     // generate + decode (profiled) + profile: a minute or more on SwiftShader on a loaded 2-core machine
     await watch.untilState(`the page after ${what}`, ['done', 'error']);
     const i = await info();
     if (i.state === 'error') throw new Error(`page failed during ${what}: ${i.error}`);
+    return i;
+  };
+  /** Like settle, but an error state is returned (for a run that must fail). */
+  const idle = async (what: string, allowError = false) => {
+    await watch.untilState(`the page after ${what}`, ['done', 'error']);
+    const i = await info();
+    if (i.state === 'error' && !allowError) throw new Error(`page failed during ${what}: ${i.error}`);
     return i;
   };
   const kernelSource = async (name: string) => {
@@ -177,6 +194,87 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(consoleErrors()).toEqual([]);
   }, browserTimeout(2));
 
+  // what a new user trips over (issue 14), on the same page
+  it('the per-kernel table sorts by a clicked column, then the other way', async () => {
+    const calls = () => page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number((tr as HTMLTableRowElement).cells[1]!.textContent)));
+    await page.click('#kernels thead th:nth-child(2)');
+    const desc = await calls();
+    expect(desc.length).toBeGreaterThan(3);
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+    expect(await page.getAttribute('#kernels thead th:nth-child(2)', 'aria-sort')).toBe('descending');
+    await page.click('#kernels thead th:nth-child(2)');
+    const asc = await calls();
+    expect(asc).toEqual([...desc].sort((a, b) => a - b));
+    expect(await page.getAttribute('#kernels thead th:nth-child(2)', 'aria-sort')).toBe('ascending');
+    // rows still select their kernel after sorting
+    await page.click('#kernels tbody tr >> nth=0');
+    expect(await page.textContent('#kernel-name')).toMatch(/^kernels\/\w+\.wgsl$/);
+  });
+
+  it('the timeline zooms with the wheel, pans by dragging and resets on double-click', async () => {
+    const i0 = await info();
+    expect(i0.timelineView).toBeNull();
+    const box = (await page.locator('#timeline svg').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.6, box.y + 10);
+    for (let k = 0; k < 4; k++) await page.mouse.wheel(0, -200);
+    const zoomed = (await info()).timelineView!;
+    expect(zoomed).not.toBeNull();
+    const width = zoomed[1] - zoomed[0];
+    const bars = (await info()).bars;
+    expect(bars).toBeLessThan(i0.bars); // bars outside the view are not drawn
+    // drag to the right: the view moves towards earlier times by the same width
+    await page.mouse.move(box.x + box.width * 0.6, box.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + 10, { steps: 4 });
+    await page.mouse.up();
+    const panned = (await info()).timelineView!;
+    expect(panned[1] - panned[0]).toBeCloseTo(width, 6);
+    expect(panned[0]).toBeLessThan(zoomed[0]);
+    await page.mouse.dblclick(box.x + box.width * 0.5, box.y + 10);
+    const reset = await info();
+    expect(reset.timelineView).toBeNull();
+    expect(reset.bars).toBe(i0.bars);
+  });
+
+  it('a WGSL error on a repeated line (`}`) is shown at that line, not the first `}` of the file', async () => {
+    const src = await kernelSource('norm');
+    const broken = `${src.replace(/\n$/, '')}\n}\n`; // one closing brace too many, at the end
+    const lines = broken.split('\n');
+    const at = lines.length - 1; // 1-based line of the extra brace
+    expect(lines[at - 1]).toBe('}');
+    const first = lines.indexOf('}') + 1;
+    expect(first).toBeLessThan(at); // the text `}` occurs earlier too
+    await page.fill('#source', broken);
+    await page.click('#recompile');
+    const i = await idle('a recompile with an extra brace');
+    expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: false });
+    expect(i.lastCompile!.errorLines).toContain(at);
+    expect(i.lastCompile!.errorLines).not.toContain(first);
+    expect(await page.textContent('#compile-log')).toContain(`kernels/norm.wgsl:${at}:`);
+    await page.fill('#source', src); // back to the source in use (the failed one never ran)
+  }, browserTimeout(1));
+
+  it('an edited override default that every dispatch sets itself is reported as ignored, with before → after and the spread', async () => {
+    const src = await kernelSource('norm');
+    expect(src).toMatch(/^override WG: u32 = 128;$/m);
+    const before = await info();
+    await page.fill('#source', src.replace(/^override WG: u32 = 128;$/m, 'override WG: u32 = 256;'));
+    await page.click('#recompile');
+    const i = await idle('a recompile with a new override default');
+    expect(i.runs).toBe(before.runs + 1);
+    expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: true, ignoredOverrides: ['WG'] });
+    const { before: b, after: a } = i.lastCompile!;
+    for (const t of [b!, a!]) {
+      expect(t.lo).toBeLessThanOrEqual(t.ms);
+      expect(t.ms).toBeLessThanOrEqual(t.hi);
+      expect(t.repeats).toBe(3);
+    }
+    const log = (await page.textContent('#compile-log')) ?? '';
+    expect(log).toContain('override WG: the default is now 256 (was 128), but every dispatch of norm sets WG itself');
+    expect(log).toContain('this edit changes nothing that runs');
+    expect(log).toMatch(/norm per step: before [\d.]+ ms \([\d.]+–[\d.]+ over 3 repeats\) → after [\d.]+ ms \([\d.]+–[\d.]+ over 3 repeats\); /);
+  }, browserTimeout(1));
+
   it('works without timestamp-query: per-dispatch wall clock, and the page says so', async () => {
     // ?timing=wall ticks the page's wall-clock box (a second page that loads without running)
     const p2 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -207,5 +305,47 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(totals.length).toBeGreaterThan(3);
     expect(totals.every((t) => t > 0)).toBe(true);
     expect(consoleErrors()).toEqual([]);
+    await page.uncheck('#wall-clock'); // later runs time with timestamps again (read at the next run)
   }, browserTimeout(2));
+  it("an old error box goes away when the next run succeeds; after switching preset the selected kernel's variants are the new model's", async () => {
+    await kernelSource('norm');
+    const seen = watch.errors.length;
+    await page.fill('#latent', 'not-a-size');
+    await page.click('#run');
+    const bad = await idle('a run with a malformed latent size', true);
+    expect(bad.state).toBe('error');
+    expect(await page.isVisible('#error')).toBe(true);
+    await page.selectOption('#preset', 'dit-tiny');
+    await page.fill('#latent', '1x8x8');
+    await page.click('#run');
+    const ok = await idle('a run of dit-tiny');
+    expect(ok.error).toBeNull();
+    expect(await page.isVisible('#error')).toBe(false);
+    const rows = await page.$$eval('#kernels tbody tr[data-family="norm"]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.kernel!));
+    expect(rows.length).toBeGreaterThan(0);
+    const text = (await page.textContent('#kernel-variants')) ?? '';
+    expect(text.replace(/^variants in this step: /, '').split(', ').sort()).toEqual(rows.sort());
+    // the failed run's message, logged by the page with console.error, and nothing else
+    expect(watch.errors.slice(seen).filter((e) => !e.includes('latent size "not-a-size"'))).toEqual([]);
+  }, browserTimeout(2));
+
+  it('without WebGPU the page says so and its buttons are disabled, saying why', async () => {
+    const p = await browser.newPage();
+    const w = new PageWatch(p);
+    try {
+      await p.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
+      await w.within('loading the page without WebGPU', (timeout) => p.goto(server.url, { timeout }));
+      await w.untilState('the page without WebGPU', ['error']);
+      const i = await info(p);
+      expect(i.error).toMatch(/no WebGPU \(navigator\.gpu\)/);
+      expect(await p.isVisible('#error')).toBe(true);
+      for (const id of ['run', 'recompile', 'revert']) {
+        expect(await p.isDisabled(`#${id}`), id).toBe(true);
+        expect(await p.getAttribute(`#${id}`, 'title')).toMatch(/no WebGPU device/);
+      }
+      expect(w.errors).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  }, browserTimeout(1));
 });
