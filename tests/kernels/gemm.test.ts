@@ -25,8 +25,54 @@ const SHAPES: [number, number, number, number][] = [
 
 const ACTS = ['none', 'gelu', 'silu'] as const;
 const RES = ['store', 'residual', 'gated'] as const;
-// Case i runs epilogue combination i % 18: every bias × act × residual mode is covered.
+// Epilogue combination i (mod 18) of bias × act × residual mode.
 const combo = (i: number) => ({ bias: i % 2 === 1, act: ACTS[Math.floor(i / 2) % 3]!, res: RES[Math.floor(i / 6) % 3]! });
+// bias+gelu+residual and silu+gated: every epilogue flag (BIAS, GELU, SILU, RESIDUAL, GATE) in two variants
+const EVERY_FLAG = [9, 16];
+
+// Each (kernel, knobs, dtype, load path) × epilogue is its own variant, and each variant costs
+// lavapipe a compile of ~1 s (quiet) to ~10 s (loaded) on a cold shader cache: the epilogues are
+// assigned so that cases which pick the same kernel variant share them, instead of one new
+// variant per case.
+/** The variant key of a shape without its epilogue flags: the kernel, knobs, dtype and load path it picks. */
+function kernelKey(dtype: DType, c: Pick<Case, 'B' | 'T' | 'K' | 'N' | 'tile' | 'strategy'>): string {
+  if (!gpu) return '';
+  const v = gemmVariant(gpu, { M: c.B * c.T, N: c.N, K: c.K, dtype, tile: c.tile, strategy: c.strategy });
+  return variantKey(v.spec, v.variant);
+}
+
+/** Case indices by kernel key, in first-seen order. */
+function byKernel(keys: string[]): number[][] {
+  const groups = new Map<string, number[]>();
+  keys.forEach((k, i) => (groups.get(k) ?? groups.set(k, []).get(k)!).push(i));
+  return [...groups.values()];
+}
+
+/**
+ * An epilogue combination (index for combo()) per case such that all `n` combinations run with the
+ * fewest variants: every kernel key gets one, the rest go to kernel keys with cases to spare, and a
+ * key's cases cycle through its combinations. `keys`: each case's kernelKey.
+ */
+function coverAll(keys: string[], n = 18): number[] {
+  const groups = byKernel(keys);
+  const given = groups.map((_, g) => [g % n]);
+  let next = groups.length;
+  while (next < n && groups.some((l, g) => given[g]!.length < l.length)) {
+    groups.forEach((l, g) => {
+      if (next < n && given[g]!.length < l.length) given[g]!.push(next++);
+    });
+  }
+  const out: number[] = [];
+  groups.forEach((l, g) => l.forEach((i, j) => (out[i] = given[g]![j % given[g]!.length]!)));
+  return out;
+}
+
+/** Each kernel key's cases cycle through `combos` (every key runs each, where it has the cases). */
+function cycle(keys: string[], combos: number[]): number[] {
+  const out: number[] = [];
+  for (const l of byKernel(keys)) l.forEach((i, j) => (out[i] = combos[j % combos.length]!));
+  return out;
+}
 
 // The SG kernel needs subgroups of ≥ 8 lanes (the adapter policy's rule); on a CPU adapter that
 // has them it is the heuristic's choice, so the SHAPES sweep runs it there; TILED_SHAPES runs the
@@ -104,29 +150,35 @@ interface Named {
 }
 const CASES: Named[] = [];
 
+// Every shape at each dtype; all 18 epilogue combinations at each dtype.
 for (const dtype of dtypes) {
+  const epi = coverAll(SHAPES.map(([B, T, K, N]) => kernelKey(dtype, { B, T, K, N })));
   SHAPES.forEach(([B, T, K, N], i) => {
-    const c: Case = { B, T, K, N, ...combo(i) };
+    const c: Case = { B, T, K, N, ...combo(epi[i]!) };
     CASES.push({ group: 'the heuristic kernel, every shape', name: `${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 1 + i });
   });
 }
 
-// The tiled (workgroup-memory) kernel, the fallback without subgroups, over the same epilogues.
+// The tiled (workgroup-memory) kernel, the fallback without subgroups: each of its variants
+// (load path, tile) with both EVERY_FLAG epilogues.
 for (const dtype of dtypes) {
-  for (const i of TILED_SHAPES) {
+  const epi = cycle(TILED_SHAPES.map((i) => { const [B, T, K, N] = SHAPES[i]!; return kernelKey(dtype, { B, T, K, N, tile: { SG: 0 } }); }), EVERY_FLAG);
+  for (const [j, i] of TILED_SHAPES.entries()) {
     const [B, T, K, N] = SHAPES[i]!;
-    const c: Case = { B, T, K, N, ...combo(i + 3), tile: { SG: 0 } };
+    const c: Case = { B, T, K, N, ...combo(epi[j]!), tile: { SG: 0 } };
     CASES.push({ group: 'tiled kernel', name: `tiled ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 100 + i });
   }
 }
 
-// The few-rows kernel (8 rows per workgroup, K split over the lanes) over the same epilogues;
-// 1..30 rows exercise clamped rows and several row tiles (f16: half the shapes, to keep the
-// number of compiled variants down).
+// The few-rows kernel (8 rows per workgroup, K split over the lanes), each of its variants with
+// both EVERY_FLAG epilogues; 1..30 rows exercise clamped rows and several row tiles (f16: half
+// the shapes).
 for (const dtype of dtypes) {
-  for (const i of GEMV_SHAPES.filter((_, j) => dtype === 'f32' || j % 2 === 0)) {
+  const shapes = GEMV_SHAPES.filter((_, j) => dtype === 'f32' || j % 2 === 0);
+  const epi = cycle(shapes.map((i) => { const [B, T, K, N] = SHAPES[i]!; return kernelKey(dtype, { B, T, K, N, tile: { GEMV: 1 } }); }), EVERY_FLAG);
+  for (const [j, i] of shapes.entries()) {
     const [B, T, K, N] = SHAPES[i]!;
-    const c: Case = { B, T, K, N, ...combo(i + 5), tile: { GEMV: 1 } };
+    const c: Case = { B, T, K, N, ...combo(epi[j]!), tile: { GEMV: 1 } };
     CASES.push({ group: 'gemv kernel', name: `gemv ${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 200 + i });
   }
 }
@@ -141,7 +193,8 @@ for (const dtype of dtypes) {
 }
 
 // SG kernel knobs: rows per workgroup 8/16, 1..4 columns per invocation, workgroup sizes;
-// M, N, K not multiples of anything (partial row and column tiles, scalar-K path).
+// M, N, K not multiples of anything (partial row and column tiles, scalar-K path). The two
+// vec4-K shapes of a tile share its variant (one epilogue per tile, load path and dtype).
 const SG_TILES: Record<string, number>[] = [
   { SG: 1, SR: 8, SC: 1 },
   { SG: 1, SR: 16, SC: 2, SWG: 32 },
@@ -151,7 +204,7 @@ const SG_TILES: Record<string, number>[] = [
 for (const dtype of dtypes) {
   SG_TILES.forEach((tile, i) => {
     for (const [T, K, N] of [[45, 37, 77], [9, 100, 300], [1, 68, 5]] as const) {
-      const c: Case = { B: 2, T, K, N, ...combo(3 + 5 * i + K), tile };
+      const c: Case = { B: 2, T, K, N, ...combo(3 + 5 * i + (K % 4 === 0 ? 1 : 0) + (dtype === 'f16' ? 7 : 0)), tile };
       CASES.push({ group: 'SG kernel knobs', name: `SG ${dtype} ${JSON.stringify(tile)} M=${2 * T} K=${K} N=${N} ${c.act}+${c.res}`, dtype, c, seed: 70 + i, skip: !hasSG });
     }
   });
@@ -191,13 +244,15 @@ function byVariants(cases: Named[]): Named[][] {
 }
 
 // Output planes (the fused q|k|v projection) per strategy and dtype: [B, T, K, plane width,
-// planes, packed back to back].
-const PLANES = [[2, 37, 52, 20, 3, false], [1, 5, 52, 12, 2, true]] as const;
+// planes, packed back to back]. With the strategies cases' epilogue (bias+gelu+gated) and their
+// kernel knobs (SG: N = 72 and 24 take the columns per workgroup of N = 70), so no variant of
+// their own.
+const PLANES = [[2, 37, 52, 24, 3, false], [1, 5, 52, 12, 2, true]] as const;
 
 describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
   // Each part's variants are compiled once, in its beforeAll, before its first test: lavapipe
   // generates a pipeline's code on its first dispatch (~1 s per variant on a quiet 2-core
-  // machine, ~10 s at a load average of 20; ~130 variants in all), so no test pays for a
+  // machine, ~10 s at a load average of 20; 85 variants in all with f16 and subgroups), so no test pays for a
   // compile, and no hook holds more than VARIANTS_PER_HOOK of them (46 in one hook ran past 600 s
   // at a load average of 20–30).
   for (const group of [...new Set(CASES.map((k) => k.group))]) {
@@ -232,16 +287,17 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
   describe('output planes', () => {
     beforeAll(async () => {
       const variants = dtypes.flatMap((dtype) =>
-        (gemmStrategiesFor(gpu!) as GemmStrategy[]).flatMap((strategy) => PLANES.map(([B, T, K, width, count]) => gemmVariant(gpu!, { M: B * T, N: width * count, K, dtype, bias: true, strategy }))),
+        (gemmStrategiesFor(gpu!) as GemmStrategy[]).flatMap((strategy) => PLANES.map(([B, T, K, width, count]) => gemmVariant(gpu!, { M: B * T, N: width * count, K, dtype, bias: true, act: 'gelu', residual: true, gate: true, strategy }))),
       );
       await compileKernels(gpu!, variants);
     }, 600_000);
 
     // Planes (the fused q|k|v projection): output column n lands in plane ⌊n / width⌋ at element
     // stride·plane, each plane a contiguous [rows, width] tensor read back through its own offset;
-    // every strategy, f32 and f16, rows and widths off the tiles, a bias (one variant per strategy
-    // and dtype, shared by both cases), 3 planes at an aligned
-    // stride (what the block binds) and 2 planes packed back to back (stride = rows·width).
+    // every strategy, f32 and f16, rows and widths off the tiles, bias+gelu+gated (the residual
+    // read and the write both go through the plane index; one variant per strategy and dtype,
+    // the strategies cases'), 3 planes at an aligned stride (what the block binds) and 2 planes
+    // packed back to back (stride = rows·width).
     for (const dtype of dtypes) {
       for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
         for (const [B, T, K, width, count, packed] of PLANES) {
@@ -251,15 +307,22 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
             const x = round(randn(M * K, 7), dtype);
             const w = round(randn(N * K, 8, 1 / Math.sqrt(K)), dtype);
             const b = round(randn(N, 9, 0.5), dtype);
+            const init = round(randn(M * N, 10), dtype); // the residual, [M, N]
+            const gate = { mod: round(randn(B * 6 * N, 11), dtype), stride: 6 * N, offset: 2 * N, tokens: T };
             const align = gpu!.device.limits.minStorageBufferOffsetAlignment / (dtype === 'f16' ? 2 : 4);
             const stride = packed ? M * width : Math.ceil((M * width) / align) * align;
+            const planar = new Float32Array(count * stride); // the residual in the planes' layout
+            for (let q = 0; q < count; q++) for (let m = 0; m < M; m++) for (let c = 0; c < width; c++) planar[q * stride + m * width + c] = init[m * N + q * width + c]!;
             const alloc = new Allocator(gpu!);
             try {
               const plan = new Plan(gpu!, alloc);
-              const out = alloc.tensor([count * stride], dtype, 'qkv');
-              gemm(plan, { x: alloc.upload(x, [B, T, K], dtype, 'x'), w: alloc.upload(w, [N, K], dtype, 'w'), bias: alloc.upload(b, [N], dtype, 'b'), out, planes: { width, stride }, strategy: s });
+              const out = alloc.upload(planar, [count * stride], dtype, 'qkv');
+              gemm(plan, {
+                x: alloc.upload(x, [B, T, K], dtype, 'x'), w: alloc.upload(w, [N, K], dtype, 'w'), bias: alloc.upload(b, [N], dtype, 'b'), out,
+                act: 'gelu', residual: true, gate: { ...gate, mod: alloc.upload(gate.mod, [B, gate.stride], dtype, 'mod') }, planes: { width, stride }, strategy: s,
+              });
               await plan.run('planes');
-              const ref = gemmRef(x, w, { M, K, N, bias: b });
+              const ref = gemmRef(x, w, { M, K, N, bias: b, act: 'gelu', residual: init, gate });
               for (let q = 0; q < count; q++) {
                 const got = await readTensor(gpu!, subTensor(out, q * stride, [M, width], `plane ${q}`));
                 const want = new Float64Array(M * width);
