@@ -31,6 +31,11 @@ enable subgroups;
 override WG: u32 = 64;   // invocations per workgroup
 override RPT: u32 = 2;   // query rows per invocation (reuse of each staged K/V load; ≤ MAXR)
 override BK: u32 = 16;   // keys per staged tile (≤ MAXBK)
+// The head dim / 4 fixed at pipeline creation (strategy rows-dh), 0: the runtime p.dh4. The loops
+// keep their shape either way (not unrolled: compile stays seconds); a constant trip count and
+// constant strides measured ×1.15–1.2 on lavapipe at Dh = 64 (bench/RESULTS.md "Attention —
+// compile-time head dim"), at one pipeline per head dim.
+override DH4: u32 = 0u;
 
 const MAXD4 = 32u;       // head dim ≤ 128
 const MAXR = 4u;
@@ -51,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let qb = blk.x;
   let h = blk.y;
   let b = blk.z;
-  let dh4 = p.dh4;
+  let dh4 = select(p.dh4, DH4, DH4 != 0u);
   let tok4 = p.heads * dh4;           // vec4s per token
 
   // rows qb·WG·RPT + r·WG + lid, r < RPT; rows past Lq compute a copy of the last row

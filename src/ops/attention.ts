@@ -1,11 +1,13 @@
 // Fused (flash) attention, O(N) memory. Two kernels implement it (uniforms, bindings and the
 // score function shared, kernels/common/attention_io.wgsl):
-//   attention      rows per invocation, K/V by subgroup broadcast (measured fastest on lavapipe)
+//   attention      rows per invocation, K/V by subgroup broadcast (measured fastest on lavapipe);
+//                  the tuning candidate `rows-dh` is the same kernel with the head dim compiled in
 //   attention_fa2  FlashAttention-2 style for GPUs: 4 lanes per query row split the head dim,
 //                  bounded per-invocation state; a subgroup-shuffle and a workgroup-memory variant
-// Which one runs is a strategy (`rows`, `fa2`, `fa2-wg`), chosen per (adapter, shape bucket) by
-// the tuner (src/gpu/tune.ts) when a cached or measured choice exists, else by the adapter policy's
-// heuristic: `rows` on CPU adapters, `fa2` (or `fa2-wg` without subgroups) on every other adapter.
+// Which one runs is a strategy (`rows`, `fa2`, `fa2-wg`; the tuner also times `rows-dh`), chosen
+// per (adapter, shape bucket) by the tuner (src/gpu/tune.ts) when a cached or measured choice
+// exists, else by the adapter policy's heuristic: `rows` on CPU adapters, `fa2` (or `fa2-wg`
+// without subgroups) on every other adapter.
 import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, type Plan, type RecordArgs } from '../gpu/plan.js';
 import { bytesPer, shapeStr, type DType, type Tensor } from '../gpu/tensor.js';
@@ -17,6 +19,8 @@ import '../gpu/tune.js'; // registers the tuner with Plan (recordTuned below)
 
 const ATTENTION_FLAGS = { F16: [false, true], SG: [false, true], RELBIAS: [false, true], KEYMASK: [false, true] } as const;
 const ATTENTION_BINDINGS = ['uniform', 'read', 'read', 'read', 'rw', 'read', 'read', 'read'] as const;
+/** Head dims / 4 that have a compiled-in-head-dim variant of the rows kernel (tuning candidate rows-dh). */
+const ROWS_DH_DH4 = [16, 18, 32] as const;
 
 export const attentionKernel = defineKernel({
   name: 'attention',
@@ -28,8 +32,10 @@ export const attentionKernel = defineKernel({
   // WG: invocations per workgroup; RPT: query rows per invocation (BQ = WG·RPT rows per
   // workgroup); BK: keys per staged tile. The head dim is a runtime uniform (one pipeline for
   // every head dim; kernels/attention.wgsl says why). SG: subgroup broadcast of staged K/V
-  // (default when the adapter has subgroups of ≥ 8 lanes).
-  overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4] },
+  // (default when the adapter has subgroups of ≥ 8 lanes). DH4: the head dim / 4 compiled in
+  // (tuning candidate rows-dh), 0 = runtime; declared only for the head dims of the models and benchmarks
+  // it was measured on (DiT-S/Wan 64, DiT-XL 72, Wan-1.3B 128): one pipeline per head dim.
+  overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4], DH4: [0, ...ROWS_DH_DH4] },
   bindings: ATTENTION_BINDINGS,
   needs: { F16: 'shader-f16', SG: 'subgroups' },
 });
@@ -52,13 +58,23 @@ export const attentionFa2Kernel = defineKernel({
 /** Lanes per query row in attention_fa2 (LPR in the kernel). */
 const FA2_LANES_PER_ROW = 4;
 
-/** The strategies the tuner chooses among: the rows kernel, FA2 with subgroup sums, FA2 with workgroup-memory sums. */
+/** The strategies: the rows kernel, FA2 with subgroup sums, FA2 with workgroup-memory sums. */
 export const ATTENTION_STRATEGIES = ['rows', 'fa2', 'fa2-wg'] as const;
 export type AttentionStrategy = (typeof ATTENTION_STRATEGIES)[number];
+/**
+ * What the tuner chooses among: a strategy, or `rows-dh`, the rows kernel with the head dim
+ * compiled in (head dims 64, 72, 128 only; by hand: tile knob DH4 = Dh/4).
+ */
+export type AttentionCandidate = AttentionStrategy | 'rows-dh';
 
 /** Strategies that can run on this adapter (`fa2` needs subgroups of ≥ 8 lanes, like the rows kernel's SG path). */
 export function attentionStrategiesFor(gpu: Pick<Gpu, 'subgroups' | 'subgroupMinSize'>): AttentionStrategy[] {
   return ATTENTION_STRATEGIES.filter((s) => s !== 'fa2' || subgroupsOf8(gpu));
+}
+
+/** Whether the rows kernel has a variant with head dim `headDim` compiled in (tuning candidate rows-dh). */
+export function rowsDhOk(headDim: number): boolean {
+  return (ROWS_DH_DH4 as readonly number[]).includes(headDim / 4);
 }
 
 /**
@@ -72,14 +88,17 @@ export function attentionHeuristic(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subgr
 }
 
 /**
- * The strategies worth timing (the heuristic first). CPU adapters time none: the FA2 kernels
- * measured 7.8–9.8× slower than the rows kernel on lavapipe (bench/RESULTS.md "Attention for
- * GPUs"), so tuning them there would only cost first-use time; `bench attention --variants all`
- * still times them.
+ * The strategies worth timing at head dim `headDim` (the heuristic first). CPU adapters time the
+ * rows kernel against its compiled-in-head-dim variant where one exists (×1.15–1.2 at Dh = 64 on
+ * lavapipe, bench/RESULTS.md "Attention — compile-time head dim"), never the FA2 kernels: they
+ * measured 7.8–9.8× slower than the rows kernel on lavapipe ("Attention for GPUs"), so tuning
+ * them there would only cost first-use time; `bench attention --variants all` still times them.
+ * Other adapters time FA2 and the runtime-head-dim rows kernel (no per-head-dim pipeline).
+ * Without `headDim`: the candidates of a head dim that has a rows-dh variant.
  */
-export function attentionCandidates(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subgroupMinSize'>): AttentionStrategy[] {
+export function attentionCandidates(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subgroupMinSize'>, headDim?: number): AttentionCandidate[] {
   const h = attentionHeuristic(gpu);
-  if (h === 'rows') return [h];
+  if (h === 'rows') return headDim === undefined || rowsDhOk(headDim) ? ['rows', 'rows-dh'] : ['rows'];
   return [h, ...attentionStrategiesFor(gpu).filter((s) => s !== h)];
 }
 
@@ -126,7 +145,7 @@ export interface AttentionArgs {
   /** u32 [B]: keys j ≥ keyLengths[b] of batch item b are masked out (a right-padded attention_mask), each ≥ 1. */
   keyLengths?: Tensor;
   layer?: string;
-  /** Override knobs of the rows kernel: WG, RPT, BK, BQ (= WG·RPT), SG (0 turns the subgroup variant off); no tuning. */
+  /** Override knobs of the rows kernel: WG, RPT, BK, BQ (= WG·RPT), SG (0 turns the subgroup variant off), DH4 (headDim/4 compiled in: 16, 18, 32); no tuning. */
   tile?: Partial<Record<string, number>>;
   /** Fix the strategy by name (benchmarks, tests; no tuning): `rows`, `fa2` or `fa2-wg`. */
   strategy?: AttentionStrategy;
@@ -144,7 +163,7 @@ function dims3(t: Tensor, name: string): [number, number, number] {
  * set of shapes needs and compile them up front. Throws on knob values not declared by the kernel
  * and on K/V tiles that do not fit the device's workgroup memory.
  */
-export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?: Partial<Record<string, number>>; relBias?: boolean; keyMask?: boolean }): { variant: Variant; BQ: number } {
+export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?: Partial<Record<string, number>>; relBias?: boolean; keyMask?: boolean; headDim?: number }): { variant: Variant; BQ: number } {
   const t = a.tile ?? {};
   const bp = bytesPer(a.dtype);
   const Lq = a.lq;
@@ -154,7 +173,7 @@ export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?:
   const sgOk = (t.SG ?? 1) !== 0 && subgroupsOf8(gpu);
   const RPT = t.RPT ?? (t.BQ ? 1 : Lq <= 64 ? 1 : Lq <= 128 || !sgOk ? 2 : 4);
   const WG = t.WG ?? (t.BQ ? t.BQ / RPT : 64);
-  for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK]] as const) {
+  for (const [knob, val] of [['WG', WG], ['RPT', RPT], ['BK', t.BK], ['DH4', t.DH4]] as const) {
     if (val !== undefined && !attentionKernel.overrides[knob]!.includes(val)) {
       throw new Error(`attention: tile ${knob}=${val} is not one of ${attentionKernel.overrides[knob]!.join(', ')}`);
     }
@@ -167,7 +186,9 @@ export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?:
   if (t.BK === undefined) while (BK > 4 && tileBytes(BK) > wgBytes) BK /= 2;
   if (tileBytes(BK) > wgBytes) throw new Error(`attention: BK=${BK} tiles need ${tileBytes(BK)} bytes of workgroup memory (room for head dim ${ATTENTION_MAX_HEAD_DIM}), limit ${wgBytes}; use a smaller BK`);
   const SG = sgOk && BK % 8 === 0;
-  return { variant: { flags: { F16: a.dtype === 'f16', SG, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask }, overrides: { WG, RPT, BK } }, BQ: WG * RPT };
+  const DH4 = t.DH4 ?? 0;
+  if (DH4 !== 0 && a.headDim !== undefined && DH4 * 4 !== a.headDim) throw new Error(`attention: tile DH4=${DH4} compiles in head dim ${DH4 * 4}, the call's is ${a.headDim}`);
+  return { variant: { flags: { F16: a.dtype === 'f16', SG, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask }, overrides: { WG, RPT, BK, ...(DH4 ? { DH4 } : {}) } }, BQ: WG * RPT };
 }
 
 /**
@@ -222,27 +243,29 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
   plan.recordTuned({
     family: 'attention',
     bucket: attentionBucket(a.q.dtype, Lq, Lk, D, !!pb, !!a.keyLengths),
-    candidates: attentionCandidates(plan.gpu),
+    candidates: attentionCandidates(plan.gpu, D),
     heuristic: attentionHeuristic(plan.gpu),
-    args: (name) => attentionRecordArgs(plan, a, name as AttentionStrategy),
-    bench: (p, name) => attentionBenchRecord(p, a, name as AttentionStrategy),
+    args: (name) => attentionRecordArgs(plan, a, name as AttentionCandidate),
+    bench: (p, name) => attentionBenchRecord(p, a, name as AttentionCandidate),
   });
   return a.out;
 }
 
-/** The dispatch of `a` (checked by `attention`) with strategy `s` (the rows kernel takes `a.tile`). */
-function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionStrategy): RecordArgs {
+/** The dispatch of `a` (checked by `attention`) with candidate `s` (the rows kernel takes `a.tile`). */
+function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionCandidate): RecordArgs {
   const { heads: H, headDim: D } = a;
   const [B, Lq, W] = a.q.shape as [number, number, number];
   const Lk = a.k.shape[1]!;
   const pb = a.positionBias;
   const flags = { dtype: a.q.dtype, relBias: !!pb, keyMask: !!a.keyLengths };
-  const { variant, BQ } = s === 'rows' ? attentionVariant(plan.gpu, { lq: Lq, tile: a.tile, ...flags }) : attentionFa2Variant(plan.gpu, { sg: s === 'fa2', ...flags });
+  const rows = s === 'rows' || s === 'rows-dh';
+  const tile = s === 'rows-dh' ? { ...a.tile, DH4: D / 4 } : a.tile;
+  const { variant, BQ } = rows ? attentionVariant(plan.gpu, { lq: Lq, tile, headDim: D, ...flags }) : attentionFa2Variant(plan.gpu, { sg: s === 'fa2', ...flags });
   const scale = a.scale ?? 1 / Math.sqrt(D);
   const qBlocks = ceilDiv(Lq, BQ);
   const groups = B * H * qBlocks;
   return {
-    spec: s === 'rows' ? attentionKernel : attentionFa2Kernel,
+    spec: rows ? attentionKernel : attentionFa2Kernel,
     variant,
     uniforms: [
       ['lq', 'u32', Lq],
@@ -270,7 +293,7 @@ function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionStrategy)
  * inputs in `p.alloc` (one batch item; queries capped at 1024 and keys at 2048, so tuning a
  * 30k-token layer stays cheap: the bucket spans the rest). Returns the output tensor.
  */
-function attentionBenchRecord(p: Plan, a: AttentionArgs, name: AttentionStrategy): Tensor {
+function attentionBenchRecord(p: Plan, a: AttentionArgs, name: AttentionCandidate): Tensor {
   const { heads: H, headDim: D } = a;
   const dtype = a.q.dtype;
   const W = H * D;

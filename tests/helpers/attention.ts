@@ -4,7 +4,8 @@ import { attention, type AttentionArgs } from '../../src/ops/attention.js';
 import type { AttentionRefArgs } from '../../src/ref/attention.js';
 import type { DType } from '../../src/gpu/tensor.js';
 import { runOnce } from './gpu.js';
-import { uniform } from '../../src/random.js';
+import { randn, rng, uniform } from '../../src/random.js';
+import { biasAttentionRef, relativeBucketTable } from '../../src/ref/umt5.js';
 
 export function runAttention(q: Float32Array, k: Float32Array, v: Float32Array, r: AttentionRefArgs, dtype: DType, o: Pick<AttentionArgs, 'tile' | 'strategy'> = {}): Promise<Float32Array> {
   const W = r.heads * r.headDim;
@@ -38,4 +39,37 @@ export function dominantKeyCase() {
   const v = uniform(Lk * D, 9);
   const r: AttentionRefArgs = { batch: 1, lq: Lq, lk: Lk, heads: 1, headDim: D, scale };
   return { D, Lq, q, k, v, r, suppress: () => { k[5 * D] = -1234 / scale; } };
+}
+
+/**
+ * UMT5's options on seeded f32 inputs (seeds from `i`): a relative position bias ([nb, H] table,
+ * buckets of relativeBucketTable(Lq, Lk, nb, md)), a right-padded key mask (item 0 at full length,
+ * the others seeded shorter) and scale 1. Returns the kernel's output (tile or strategy `o`) and
+ * the float64 reference. Case: [B, Lq, Lk, heads, headDim, numBuckets, maxDistance].
+ */
+export async function biasMaskCase(i: number, [B, Lq, Lk, H, D, nb, md]: readonly number[], o: Pick<AttentionArgs, 'tile' | 'strategy'>) {
+  const W = H * D;
+  const q = randn(B * Lq * W, 10 + i, 1 / Math.sqrt(D) ** 0.5);
+  const k = randn(B * Lk * W, 20 + i, 1 / Math.sqrt(D) ** 0.5);
+  const v = randn(B * Lk * W, 30 + i);
+  const bias = randn(nb * H, 40 + i, 2);
+  const r = rng(50 + i);
+  const lens = Array.from({ length: B }, (_, b) => (b === 0 ? Lk : 1 + Math.floor(r() * Lk)));
+  const buckets = relativeBucketTable(Lq, Lk, nb, md);
+  const got = await runOnce((plan, alloc) =>
+    attention(plan, {
+      q: alloc.upload(q, [B, Lq, W], 'f32', 'q'),
+      k: alloc.upload(k, [B, Lk, W], 'f32', 'k'),
+      v: alloc.upload(v, [B, Lk, W], 'f32', 'v'),
+      out: alloc.tensor([B, Lq, W], 'f32', 'out'),
+      heads: H,
+      headDim: D,
+      scale: 1,
+      positionBias: { bias: alloc.upload(bias, [nb, H], 'f32', 'bias'), buckets: alloc.uploadU32(buckets, 'buckets') },
+      keyLengths: alloc.uploadU32(Uint32Array.from(lens), 'key_lengths'),
+      ...o,
+    }),
+  );
+  const want = biasAttentionRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D, scale: 1, buckets, bias, keyLengths: lens });
+  return { got, want };
 }

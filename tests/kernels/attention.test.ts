@@ -7,7 +7,7 @@ import { compileKernels, variantKey } from '../../src/gpu/kernel.js';
 import { attentionNaiveRef, attentionRef, type AttentionRefArgs } from '../../src/ref/attention.js';
 import { randn, uniform } from '../../src/random.js';
 import { roundF16 } from '../../src/gpu/half.js';
-import { dominantKeyCase, runAttention } from '../helpers/attention.js';
+import { biasMaskCase, dominantKeyCase, runAttention } from '../helpers/attention.js';
 import type { DType } from '../../src/gpu/tensor.js';
 
 // [B, Lq, Lk, heads, headDim]: odd lengths (not multiples of the query block or key tile),
@@ -148,4 +148,47 @@ describe.skipIf(!hasGpu)('attention kernel vs float64 references', () => {
     await expect(runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, 64], 'f32', 'q'), k: alloc.tensor([1, 5, 64], 'f32', 'k'), v: alloc.tensor([1, 5, 64], 'f32', 'v'), out: alloc.tensor([1, 3, 64], 'f32', 'oo'), heads: 2, headDim: 32 }))).rejects.toThrow(/out oo is \[1,3,64\], expected \[1,4,64\]/);
   });
 
+});
+
+// rows-dh (tile knob DH4 = Dh/4): the same kernel with the head dim compiled in (declared for Dh 64,
+// 72, 128; a CPU tuning candidate). Odd lengths, Lq ≠ Lk, batch > 1, f32 and f16, the T5 options;
+// one case at 4 rows per invocation (Lq > 128, as the benchmarks run it), the rest at 1 (RPT 4
+// variants cost ~5× the compile time on lavapipe): 5 variants.
+describe.skipIf(!hasGpu)('attention rows-dh (compile-time head dim) vs float64 references', () => {
+  // [dtype, B, Lq, Lk, heads, headDim]
+  const CASES: [DType, number, number, number, number, number][] = [
+    ['f32', 2, 131, 77, 3, 64], ['f32', 3, 9, 31, 4, 72], ['f32', 1, 40, 100, 2, 128],
+    ...(dtypes.includes('f16') ? [['f16', 2, 33, 45, 2, 64] as [DType, number, number, number, number, number]] : []),
+  ];
+  const BIAS: [number, number, number, number, number] = [2, 37, 29, 2, 64]; // B, Lq, Lk, H, Dh with bias, key mask, scale 1
+  beforeAll(async () => {
+    const list = [
+      ...CASES.map(([dtype, , Lq, , , D]) => attentionVariant(gpu!, { lq: Lq, dtype, tile: { DH4: D / 4 }, headDim: D })),
+      attentionVariant(gpu!, { lq: BIAS[1], dtype: 'f32', tile: { DH4: 16 }, headDim: 64, relBias: true, keyMask: true }),
+    ].map(({ variant }) => ({ spec: attentionKernel, variant }));
+    await compileKernels(gpu!, list);
+  }, 900_000);
+
+  it(`${CASES.length} shapes, each with its head dim compiled in`, async () => {
+    for (const [i, [dtype, B, Lq, Lk, H, D]] of CASES.entries()) {
+      const W = H * D;
+      const q = round(randn(B * Lq * W, 60 + i, 1.5), dtype);
+      const k = round(randn(B * Lk * W, 70 + i, 1.5), dtype);
+      const v = round(uniform(B * Lk * W, 80 + i), dtype);
+      const r: AttentionRefArgs = { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D };
+      expectClose(await runAttention(q, k, v, r, dtype, { tile: { DH4: D / 4 } }), attentionRef(q, k, v, r), [B, Lq, W], TOL.attention![dtype], `rows-dh ${dtype} B=${B} Lq=${Lq} Lk=${Lk} H=${H} Dh=${D}`);
+    }
+  });
+
+  it('relative position bias, key mask and scale 1 (UMT5\'s options)', async () => {
+    const [B, Lq, Lk, H, D] = BIAS;
+    const { got, want } = await biasMaskCase(7, [...BIAS, 32, 128], { tile: { DH4: 16 } });
+    expectClose(got, want, [B, Lq, H, D], TOL.attention!.f32, `rows-dh bias/mask B${B} q${Lq} k${Lk} ${H}×${D}`);
+  });
+
+  it('refuses a DH4 without a declared variant or other than the call\'s head dim', async () => {
+    const t = (D: number, tile: Record<string, number>) => runOnce((plan, alloc) => attention(plan, { q: alloc.tensor([1, 4, D], 'f32', 'q'), k: alloc.tensor([1, 4, D], 'f32', 'k'), v: alloc.tensor([1, 4, D], 'f32', 'v'), out: alloc.tensor([1, 4, D], 'f32', 'o'), heads: 1, headDim: D, tile }));
+    await expect(t(64, { DH4: 18 })).rejects.toThrow(/DH4=18 compiles in head dim 72, the call's is 64/);
+    await expect(t(40, { DH4: 10 })).rejects.toThrow(/DH4=10 is not one of 0, 16, 18, 32/);
+  });
 });
