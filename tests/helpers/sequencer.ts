@@ -21,8 +21,8 @@ const SECONDS: Record<string, number> = {
   'tests/hardening/config-weights.test.ts': 14,
   'tests/kernels/compile.test.ts': 10,
   // integration
-  // browser-profiler holds the UX tests too (one page): 74 s alone at load ~8, estimate for npm test
-  'tests/integration/browser-profiler.test.ts': 110,
+  // browser-profiler holds the UX and prompt-box tests too (one page): 144-183 s alone at load 7-11
+  'tests/integration/browser-profiler.test.ts': 180,
   'tests/integration/package.test.ts': 103,
   'tests/integration/attention-long.test.ts': 97,
   'tests/integration/bench-cli.test.ts': 67,
@@ -37,9 +37,8 @@ const SECONDS: Record<string, number> = {
   'tests/integration/tessera-shapes.test.ts': 12,
   'tests/integration/cli-ux.test.ts': 12,
   // not yet measured cold (estimates), listed so that they do not start last: 168 clips × 20
-  // steps + judge; the prompt box compiling three models' kernels in SwiftShader (664 s at load ~20)
+  // steps + judge
   'tests/integration/shapes-judge-bar.test.ts': 120,
-  'tests/integration/browser-prompt.test.ts': 120,
 };
 
 export default class LongestFirstSequencer extends BaseSequencer {
