@@ -21,6 +21,7 @@ import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { postprocessSample } from '../video/frames.js';
+import { randn } from '../random.js';
 
 /** A pipeline folder that cannot be used; the message starts with the file at fault. */
 export class PipelineError extends Error {
@@ -172,8 +173,12 @@ export interface PipelineGenerateOptions {
   class_labels?: number[];
   /** Initial noise [B, C, F, h, w] (Wan/Latte) or [B, C, h, w] (DiT) in latent units; or `seed` + sizes. */
   latents?: TensorData;
-  /** Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator). */
-  seed?: number;
+  /**
+   * Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator). A list: one seed per
+   * batch item (as diffusers takes a list of generators): item b starts from the noise a run of that
+   * prompt alone at seed[b] starts from. One number: the noise of the whole batch at that seed.
+   */
+  seed?: number | number[];
   /** Output size in PIXELS, as diffusers takes it: the latent is height / spatial factor (DiT: default sample_size latents, as DiTPipeline). */
   height?: number;
   width?: number;
@@ -335,12 +340,22 @@ export class Pipeline {
       batch = prompts ? prompts.length : o.prompt_embeds!.shape[0]!;
     }
     if (o.latents) opts.latents = o.latents;
-    else {
+    else if (Array.isArray(o.seed)) {
+      if (o.seed.length !== batch) throw new InputError(`seed: ${o.seed.length} seeds for a batch of ${batch} (one per prompt, or one number)`);
+      o.seed.forEach((s, b) => {
+        if (!Number.isInteger(s) || s < 0) throw new InputError(`seed[${b}]: an integer ≥ 0, got ${s}`);
+      });
+      const shape = this.latentShape(batch, o);
+      const per = shape.slice(1).reduce((a, b) => a * b, 1);
+      const data = new Float32Array(batch * per); // [B, ...]: item b = randn of one item at seed[b]
+      o.seed.forEach((s, b) => data.set(randn(per, s), b * per));
+      opts.latents = { data, shape };
+    } else {
       opts.seed = o.seed ?? 0;
       opts.shape = this.latentShape(batch, o);
     }
     // a decode that cannot fit the adapter is refused before the denoising loop (LimitError)
-    if (outputType === 'np') this.vae!.plan(o.latents?.shape ?? opts.shape!);
+    if (outputType === 'np') this.vae!.plan(opts.latents?.shape ?? opts.shape!);
     if (this.family !== 'dit') {
       let pos = o.prompt_embeds;
       let neg = o.negative_prompt_embeds;

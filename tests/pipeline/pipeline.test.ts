@@ -16,6 +16,9 @@ import { SchedulerConfigError } from '../../src/sampler/config.js';
 import { FIXTURES } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { thrown } from '../helpers/errors.js';
+import { relError } from '../helpers/compare.js';
+import { randn } from '../../src/random.js';
+import { GOLDEN_F32 } from '../tolerances.js';
 
 const PIPE = join(FIXTURES, 'wan_pipeline_embeds', 'pipeline');
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-pipeline-'));
@@ -178,6 +181,34 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       await expect(bare.generate({ prompt_embeds: { data: new Float32Array(8 * 16), shape: [1, 8, 16] }, output_type: 'np' })).rejects.toThrow(/output_type "np" needs a VAE/);
     } finally {
       bare.dispose();
+    }
+  });
+
+  it('a batch with one seed per item gives each item what that item gives alone (a list of seeds, as diffusers takes generators)', async () => {
+    const pipe = await loadPipeline(PIPE, { gpu: gpu! });
+    try {
+      const [B, L, D] = [2, 8, 16];
+      const pos = randn(B * L * D, 1);
+      const neg = randn(B * L * D, 2);
+      const seed = [5, 0];
+      const call = { height: 32, width: 32, num_frames: 5, num_inference_steps: 3, guidance_scale: 5 };
+      const row = (a: Float32Array, b: number) => ({ data: a.slice(b * L * D, (b + 1) * L * D), shape: [1, L, D] });
+      const all = await pipe.generate({ prompt_embeds: { data: pos, shape: [B, L, D] }, negative_prompt_embeds: { data: neg, shape: [B, L, D] }, seed, ...call });
+      const per = all.latents.data.length / B;
+      const perV = all.video!.data.length / B;
+      expect(all.video!.shape[0]).toBe(B);
+      const item = (t: Float32Array, n: number, b: number) => t.subarray(b * n, (b + 1) * n);
+      for (let b = 0; b < B; b++) {
+        const one = await pipe.generate({ prompt_embeds: row(pos, b), negative_prompt_embeds: row(neg, b), seed: seed[b], ...call });
+        // the batch runs other GEMM rows per workgroup than batch 1: equal to f32 rounding (the goldens' bound)
+        expect(relError(item(all.latents.data as Float32Array, per, b), one.latents.data), `latents of item ${b}`).toBeLessThan(GOLDEN_F32);
+        expect(relError(item(all.video!.data as Float32Array, perV, b), one.video!.data), `video of item ${b}`).toBeLessThan(GOLDEN_F32);
+      }
+      const embeds = { prompt_embeds: { data: pos, shape: [B, L, D] }, negative_prompt_embeds: { data: neg, shape: [B, L, D] } };
+      await expect(pipe.generate({ ...embeds, ...call, seed: [1, 2, 3] })).rejects.toThrow(/^seed: 3 seeds for a batch of 2 \(one per prompt, or one number\)$/);
+      await expect(pipe.generate({ ...embeds, ...call, seed: [0, -1] })).rejects.toThrow(/^seed\[1\]: an integer ≥ 0, got -1$/);
+    } finally {
+      pipe.dispose();
     }
   });
 });
