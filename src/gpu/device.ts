@@ -3,7 +3,7 @@
 // Node: the Node entry (src/index.ts) registers a provider that dynamically imports the npm
 // package `webgpu` (Dawn). Browser: `navigator.gpu`. The browser entry never registers the
 // Node provider, so bundles never pull in `webgpu`.
-import { isCpuAdapter } from './policy.js';
+import { adapterInfoIsCpu } from './policy.js';
 
 /** Optional features tessera uses when the adapter has them. */
 export const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
@@ -161,7 +161,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     subgroups: hasSubgroups,
     subgroupMinSize: hasSubgroups ? (sg.subgroupMinSize ?? 0) : 0,
     subgroupMaxSize: hasSubgroups ? (sg.subgroupMaxSize ?? 0) : 0,
-    isCpu: !!sg.isFallbackAdapter || isCpuAdapter({ vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' }),
+    isCpu: adapterInfoIsCpu({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: sg.isFallbackAdapter }),
     limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
     lost: null,
     destroy() {

@@ -8,6 +8,15 @@ export const isCpuAdapter = (info: { architecture: string; device: string; descr
   /software|cpu|llvmpipe|lavapipe|swiftshader|microsoft basic render/i.test(`${info.vendor ?? ''} ${info.architecture} ${info.device} ${info.description}`);
 
 /**
+ * Whether `GPUAdapter.info` describes a CPU adapter: the browser's `isFallbackAdapter` flag (Chromium
+ * sets it on SwiftShader; browsers may blank the other strings), else the strings (isCpuAdapter).
+ * Headless Chromium 156's SwiftShader reports vendor 'google', architecture 'swiftshader', device and
+ * description '' and isFallbackAdapter true; Dawn's lavapipe names llvmpipe in its device string.
+ */
+export const adapterInfoIsCpu = (info: Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>> & { isFallbackAdapter?: boolean }): boolean =>
+  !!info.isFallbackAdapter || isCpuAdapter({ vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' });
+
+/**
  * Subgroup kernels that broadcast from lanes 0..7 need the feature and subgroups of at least 8
  * lanes on every dispatch (subgroupMinSize ≥ 8). An adapter that does not report its sizes is
  * not trusted with them.

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.js';
 import { attentionVariant } from '../../src/ops/attention.js';
+import { adapterInfoIsCpu } from '../../src/gpu/policy.js';
 
 const fake = (o: Partial<Gpu>): Gpu => ({ subgroups: true, subgroupMinSize: 8, subgroupMaxSize: 32, isCpu: true, limits: { maxComputeWorkgroupStorageSize: 32768 }, ...o }) as unknown as Gpu;
 
@@ -16,5 +17,23 @@ describe('adapter policy as captured on Gpu', () => {
       expect(v(g).flags.SG).toBe(false);
       expect(v(g).overrides.RPT).toBe(2); // the plain kernel's best rows per invocation
     }
+  });
+});
+
+describe('CPU adapter detection (adapterInfoIsCpu)', () => {
+  it("recognises headless Chromium's SwiftShader, lavapipe and WARP, by the fallback flag or the strings", () => {
+    // GPUAdapter.info as headless Chromium 156 (--enable-unsafe-webgpu) reports SwiftShader
+    const swiftshader = { vendor: 'google', architecture: 'swiftshader', device: '', description: '', isFallbackAdapter: true };
+    expect(adapterInfoIsCpu(swiftshader)).toBe(true);
+    expect(adapterInfoIsCpu({ ...swiftshader, isFallbackAdapter: undefined })).toBe(true); // browsers without the flag: the architecture string
+    expect(adapterInfoIsCpu({ vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: true })).toBe(true); // strings blanked: the flag
+    expect(adapterInfoIsCpu({ vendor: 'mesa', architecture: '', device: 'llvmpipe (LLVM 15.0.6, 256 bits)', description: '' })).toBe(true);
+    expect(adapterInfoIsCpu({ vendor: 'microsoft', architecture: '', device: '', description: 'Microsoft Basic Render Driver' })).toBe(true);
+  });
+
+  it('takes a hardware adapter, or one that reports nothing, for a GPU', () => {
+    expect(adapterInfoIsCpu({ vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', isFallbackAdapter: false })).toBe(false);
+    expect(adapterInfoIsCpu({ vendor: 'intel', architecture: 'gen-12lp', device: '', description: '' })).toBe(false);
+    expect(adapterInfoIsCpu({})).toBe(false);
   });
 });
