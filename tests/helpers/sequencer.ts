@@ -31,7 +31,7 @@ const SECONDS: Record<string, number> = {
   'tests/integration/vae-decode-cli.test.ts': 51,
   'tests/integration/bench-model.test.ts': 44,
   'tests/integration/sampler-cli.test.ts': 42,
-  'tests/integration/browser-text.test.ts': 41,
+  'tests/integration/browser-text.test.ts': 25,
   'tests/integration/pipeline.test.ts': 33,
   'tests/integration/umt5-pipeline.test.ts': 31,
   'tests/integration/tessera-shapes.test.ts': 12,
