@@ -24,6 +24,10 @@ enable subgroups;
 override SWG: u32 = 64;  // invocations per workgroup
 override SR: u32 = 16;   // rows per workgroup (8 or 16)
 override SC: u32 = 4;    // columns per invocation (1..4)
+// K/4 fixed at pipeline creation (VEC4 only; tuning candidate subgroup-sr16-k), 0: the runtime p.K.
+// A constant trip count and row stride measured ×1.15–1.38 on lavapipe at M = 1024, K = 384/1536
+// (bench/RESULTS.md "GEMM — compile-time K"), at one pipeline per K.
+override KC: u32 = 0u;
 
 // y·sigmoid(2u), u = √(2/π)(y + 0.044715y³), as y / (1 + exp(y·(c1 + c2·y²))).
 fn gelu4(y: vec4<f32>) -> vec4<f32> {
@@ -52,7 +56,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let mlast = p.M - 1u;
   var acc: array<f32, MAXR * MAXC>;   // [row][j]
 #if VEC4
-  let K4 = p.K / 4u;
+  let K4 = select(p.K / 4u, KC, KC != 0u);
   for (var k = 0u; k < K4; k++) {
     var wv: array<vec4<f32>, MAXC>;
     for (var j = 0u; j < SC; j++) { wv[j] = vec4<f32>(w[col[j] * K4 + k]); }

@@ -34,8 +34,19 @@ const gemmSpec = (name: string, overrides: Record<string, readonly number[]>, ex
 /** Workgroup-memory tiles (kernels/gemm_tiled.wgsl). First override value = default. */
 export const gemmTiledKernel = gemmSpec('gemm_tiled', { WGX: [16, 8], WGY: [16, 8], TM: [8, 4], TN: [8, 4], BK: [8, 16] });
 
-/** Subgroup broadcast of X rows (kernels/gemm_subgroup.wgsl); subgroups of ≥ 8 lanes. */
-export const gemmSubgroupKernel = gemmSpec('gemm_subgroup', { SWG: [64, 32, 128, 8], SR: [16, 8], SC: [4, 1, 2, 3] }, { requires: ['subgroups'] });
+/**
+ * K/4 values with a compiled-in-K variant of the subgroup kernel (tuning candidate
+ * subgroup-sr16-k): the K of the DiT-S/Wan blocks' projections and FFNs (384, 1152, 1536, 4608).
+ */
+const GEMM_KC = [96, 288, 384, 1152] as const;
+
+/** Subgroup broadcast of X rows (kernels/gemm_subgroup.wgsl); subgroups of ≥ 8 lanes. KC: K/4 compiled in (0: runtime). */
+export const gemmSubgroupKernel = gemmSpec('gemm_subgroup', { SWG: [64, 32, 128, 8], SR: [16, 8], SC: [4, 1, 2, 3], KC: [0, ...GEMM_KC] }, { requires: ['subgroups'] });
+
+/** Whether the subgroup kernel has a variant with this K compiled in (a multiple of 4 in GEMM_KC·4). */
+export function gemmKcOk(K: number): boolean {
+  return K % 4 === 0 && (GEMM_KC as readonly number[]).includes(K / 4);
+}
 
 /** Few rows, K split over the workgroup (kernels/gemm_gemv.wgsl). */
 export const gemmGemvKernel = gemmSpec('gemm_gemv', { WG: [64, 128], MR: [8, 1, 2, 4] });
@@ -59,7 +70,7 @@ export interface GemmArgs {
   layer?: string;
   /**
    * Fix the kernel and knobs (benchmarks, tests; no tuning): SG=1 the subgroup kernel (knobs
-   * SWG, SR, SC), SG=0 the tiled kernel (WGX, WGY, TM, TN, BK), GEMV=1 the few-rows kernel (WG, MR);
+   * SWG, SR, SC, KC = K/4 compiled in), SG=0 the tiled kernel (WGX, WGY, TM, TN, BK), GEMV=1 the few-rows kernel (WG, MR);
    * knobs alone select their kernel.
    */
   tile?: Partial<Record<string, number>>;
@@ -73,10 +84,15 @@ const MAX_INVOCATIONS = 256;
 /** The strategies the tuner chooses among; each derives its knobs from the exact shape. */
 export const GEMM_STRATEGIES = ['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv'] as const;
 export type GemmStrategy = (typeof GEMM_STRATEGIES)[number];
+/**
+ * What the tuner chooses among: a strategy, or `subgroup-sr16-k`, subgroup-sr16 with K compiled
+ * in where GEMM_KC declares it (else the same as subgroup-sr16; by hand: tile knob KC = K/4).
+ */
+export type GemmCandidate = GemmStrategy | 'subgroup-sr16-k';
 
 type KernelKind = 'tiled' | 'subgroup' | 'gemv';
 const SPECS: Record<KernelKind, KernelSpec> = { tiled: gemmTiledKernel, subgroup: gemmSubgroupKernel, gemv: gemmGemvKernel };
-const KNOBS: Record<KernelKind, string[]> = { tiled: ['WGX', 'WGY', 'TM', 'TN', 'BK'], subgroup: ['SWG', 'SR', 'SC'], gemv: ['WG', 'MR'] };
+const KNOBS: Record<KernelKind, string[]> = { tiled: ['WGX', 'WGY', 'TM', 'TN', 'BK'], subgroup: ['SWG', 'SR', 'SC', 'KC'], gemv: ['WG', 'MR'] };
 
 interface Choice {
   kind: KernelKind;
@@ -96,11 +112,13 @@ function subgroupColumns(N: number): { SWG: number; SC: number } {
   return { SWG: best[0], SC: best[1] };
 }
 
-/** Kernel and knobs of a strategy at one shape. */
-function strategyChoice(s: GemmStrategy, M: number, N: number, K: number): Choice {
+/** Kernel and knobs of a strategy (or tuning candidate) at one shape. */
+function strategyChoice(s: GemmCandidate, M: number, N: number, K: number): Choice {
   switch (s) {
     case 'subgroup-sr16':
       return { kind: 'subgroup', knobs: { SR: 16, ...subgroupColumns(N) } };
+    case 'subgroup-sr16-k':
+      return { kind: 'subgroup', knobs: { SR: 16, ...subgroupColumns(N), ...(gemmKcOk(K) ? { KC: K / 4 } : {}) } };
     case 'subgroup-sr8':
       return { kind: 'subgroup', knobs: { SR: 8, ...subgroupColumns(N) } };
     case 'tiled-128':
@@ -137,11 +155,19 @@ export function gemmHeuristic(gpu: Plan['gpu'], M: number, N: number): GemmStrat
   return M >= 512 && N >= 512 ? 'tiled-128' : 'tiled-64';
 }
 
-/** The strategies worth timing for one shape (the heuristic first): at most four. */
-export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number): GemmStrategy[] {
-  const ok = gemmStrategiesFor(gpu);
+/**
+ * The strategies worth timing for one shape (the heuristic first): at most four. With `K`, CPU
+ * adapters that pick subgroup-sr16 also time it with K compiled in (subgroup-sr16-k) where a
+ * variant for K exists (×1.15–1.38 on lavapipe, bench/RESULTS.md "GEMM — compile-time K").
+ */
+export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number, K?: number): GemmCandidate[] {
+  const ok: GemmCandidate[] = gemmStrategiesFor(gpu);
   const h = gemmHeuristic(gpu, M, N);
-  const want: GemmStrategy[] = [h];
+  const want: GemmCandidate[] = [h];
+  if (h === 'subgroup-sr16' && K !== undefined && gemmKcOk(K)) {
+    want.push('subgroup-sr16-k');
+    ok.push('subgroup-sr16-k');
+  }
   if (M <= 16) want.push('gemv');
   if (subgroupsOf8(gpu)) want.push(M <= 128 ? 'subgroup-sr8' : 'subgroup-sr16');
   want.push(M >= 256 ? 'tiled-128' : 'tiled-64', 'tiled-64');
@@ -185,6 +211,10 @@ function choiceFromTile(gpu: Plan['gpu'], tile: Partial<Record<string, number>>,
   // SWG and SC are picked together from N's padding: a caller's one fixes the other at its default.
   if (kind === 'subgroup' && (tile.SWG !== undefined || tile.SC !== undefined)) Object.assign(knobs, { SWG: 64, SC: 4 });
   for (const k of KNOBS[kind]) if (tile[k] !== undefined) knobs[k] = tile[k]!;
+  if (knobs.KC) {
+    if (!gemmKcOk(K)) throw new Error(`gemm: tile KC=${knobs.KC}: K=${K} has no compiled-in-K variant (K/4 one of ${GEMM_KC.join(', ')})`);
+    if (knobs.KC * 4 !== K) throw new Error(`gemm: tile KC=${knobs.KC} compiles in K=${knobs.KC * 4}, the call's is ${K}`);
+  }
   return { kind, knobs };
 }
 
@@ -350,14 +380,14 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
     plan.record(recordArgs(plan, a, s, strategyChoice(a.strategy, M, N, K)));
     return a.out;
   }
-  const candidates = gemmCandidates(plan.gpu, M, N);
+  const candidates = gemmCandidates(plan.gpu, M, N, K);
   plan.recordTuned({
     family: 'gemm',
     bucket: gemmBucket(a.x.dtype, M, N, K),
     candidates,
     heuristic: gemmHeuristic(plan.gpu, M, N),
-    args: (name) => recordArgs(plan, a, s, strategyChoice(name as GemmStrategy, M, N, K)),
-    bench: (p, name) => gemmBenchRecord(p, a, s, name as GemmStrategy),
+    args: (name) => recordArgs(plan, a, s, strategyChoice(name as GemmCandidate, M, N, K)),
+    bench: (p, name) => gemmBenchRecord(p, a, s, name as GemmCandidate),
   });
   return a.out;
 }
@@ -368,7 +398,7 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
  * the bucket already spans the rest). Returns the output tensor (zero-initialised, so residual
  * variants agree).
  */
-function gemmBenchRecord(p: Plan, a: GemmArgs, s: Shape, name: GemmStrategy): Tensor {
+function gemmBenchRecord(p: Plan, a: GemmArgs, s: Shape, name: GemmCandidate): Tensor {
   const dtype = a.x.dtype;
   const g = a.gate;
   // Whole batch items for the gate lookup; at least one item.

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.js';
 import { attentionVariant } from '../../src/ops/attention.js';
+import { gemmCandidates } from '../../src/ops/gemm.js';
 import { adapterInfoIsCpu } from '../../src/gpu/policy.js';
 
 const fake = (o: Partial<Gpu>): Gpu => ({ subgroups: true, subgroupMinSize: 8, subgroupMaxSize: 32, isCpu: true, limits: { maxComputeWorkgroupStorageSize: 32768 }, ...o }) as unknown as Gpu;
@@ -17,6 +18,16 @@ describe('adapter policy as captured on Gpu', () => {
       expect(v(g).flags.SG).toBe(false);
       expect(v(g).overrides.RPT).toBe(2); // the plain kernel's best rows per invocation
     }
+  });
+});
+
+describe('GEMM tuning candidates', () => {
+  it('CPU adapters also time the subgroup kernel with K compiled in, only at the declared K; GPU adapters never', () => {
+    expect(gemmCandidates(fake({}), 1024, 384, 384)).toEqual(['subgroup-sr16', 'subgroup-sr16-k', 'tiled-128', 'tiled-64']);
+    expect(gemmCandidates(fake({}), 1024, 384, 1536)).toContain('subgroup-sr16-k');
+    expect(gemmCandidates(fake({}), 1024, 384, 400)).toEqual(['subgroup-sr16', 'tiled-128', 'tiled-64']); // no KC variant for K = 400
+    expect(gemmCandidates(fake({}), 64, 384, 384)).not.toContain('subgroup-sr16-k'); // few rows: subgroup-sr8
+    expect(gemmCandidates(fake({ isCpu: false }), 1024, 384, 384)).not.toContain('subgroup-sr16-k');
   });
 });
 

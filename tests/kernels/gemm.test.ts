@@ -210,6 +210,17 @@ for (const dtype of dtypes) {
   });
 }
 
+// SG kernel with K compiled in (tile KC = K/4; the tuner's subgroup-sr16-k on CPU adapters): M and
+// N not multiples of the row/column tiles, batch 2, 8 and 16 rows per workgroup, store, residual
+// and gated epilogues (the block's ff.2 is bias+gated), f32 and f16: 4 variants.
+for (const dtype of dtypes) {
+  const shapes = dtype === 'f32' ? ([[2, 70, 384, 50, 0], [2, 21, 384, 72, 13], [1, 9, 1536, 20, 3]] as const) : ([[1, 29, 384, 40, 8]] as const);
+  shapes.forEach(([B, T, K, N, e], i) => {
+    const c: Case = { B, T, K, N, ...combo(e), tile: { SG: 1, KC: K / 4 } };
+    CASES.push({ group: 'SG kernel, K compiled in', name: `KC ${dtype} M=${B * T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 400 + i, skip: !hasSG });
+  });
+}
+
 // Non-default tiles: every knob deviates somewhere, with partial tiles on every edge.
 const TILES: Record<string, number>[] = [
   { TM: 4, TN: 4, WGX: 8, WGY: 8, BK: 16 },
@@ -359,6 +370,9 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
       await expect(small({ SG: 1, SR: 4 })).rejects.toThrow(/SR=4/);
       await expect(small({ SG: 1, SC: 5 })).rejects.toThrow(/SC=5/);
       await expect(small({ SG: 1, TM: 4 })).rejects.toThrow(/tiled kernel knobs/);
+      await expect(small({ SG: 1, KC: 96 })).rejects.toThrow(/KC=96: K=8 has no compiled-in-K variant/);
+      const k384 = (tile: Record<string, number>) => runOnce((plan, alloc) => gemm(plan, { x: alloc.tensor([2, 384], 'f32', 'x'), w: alloc.tensor([5, 384], 'f32', 'w'), out: alloc.tensor([2, 5], 'f32', 'y'), tile }));
+      await expect(k384({ SG: 1, KC: 288 })).rejects.toThrow(/KC=288 compiles in K=1152, the call's is 384/);
     }
     await expect(small({ SG: 0, SR: 8 })).rejects.toThrow(/SG kernel, which is off/);
     await expect(small({ TM: 2 })).rejects.toThrow(/TM=2: must be 4 or 8/);
