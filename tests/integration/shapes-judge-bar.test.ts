@@ -12,6 +12,9 @@
 // compute (20 steps × CFG at 48 tokens against 512 text keys, then the VAE): per prompt, batch 12
 // is ~1.2× faster than batch 1 and batch 24 no faster than 12. Slow on a loaded 2-core machine:
 // its own timeout.
+// `npm test` runs seed 0 (84 clips, ~100 s of the 2-core machine: the suite must stay under 10 minutes
+// cold, issue 8); TESSERA_JUDGE_SEEDS=0,1 runs the bar as issue 12 set it, at both seeds (last measured
+// here: seen 66/72 at seed 0, 68/72 at seed 1; held-out 9/12 and 9/12).
 // TESSERA_SHAPES_PIPELINE=DIR runs another pipeline folder (e.g. a training checkpoint).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +25,11 @@ import { hasGpu } from '../helpers/gpu.js';
 
 const BAR = 0.9;
 const CHUNK = 12;
-const SEEDS = [0, 1];
+const SEEDS = (process.env.TESSERA_JUDGE_SEEDS ?? '0').split(',').map((x) => {
+  const n = Number(x.trim());
+  if (!Number.isInteger(n) || n < 0) throw new Error(`TESSERA_JUDGE_SEEDS: expected comma-separated seeds (non-negative integers), got "${x}"`);
+  return n;
+});
 const dir = process.env.TESSERA_SHAPES_PIPELINE ?? join(import.meta.dirname, '..', '..', 'models', 'tessera-shapes');
 
 describe.skipIf(!hasGpu)('tessera-shapes meets the judge bar (issue 12)', () => {
