@@ -3,7 +3,7 @@
 // prompt "a {colour} {shape} moving {direction}" at seeds 0 and 1, judged by the TypeScript port of
 // training/judge.py (src/eval/shapes-judge.ts): at least 90 % of the 72 seen prompts pass at EACH seed.
 // The 12 held-out prompts ((green, up), (magenta, left), (cyan, down), (white, right) × 3 shapes) are run and
-// reported, not asserted.
+// reported, not asserted (when TESSERA_JUDGE_SEEDS is set).
 //
 // Each prompt gets the noise `tessera generate --prompt P --seed S` gives it alone (a list of seeds, one
 // per item: randn of one item at seed S), so the batches (CHUNK prompts per pipeline call, as
@@ -12,9 +12,10 @@
 // compute (20 steps × CFG at 48 tokens against 512 text keys, then the VAE): per prompt, batch 12
 // is ~1.2× faster than batch 1 and batch 24 no faster than 12. Slow on a loaded 2-core machine:
 // its own timeout.
-// `npm test` runs seed 0 (84 clips, ~100 s of the 2-core machine: the suite must stay under 10 minutes
-// cold, issue 8); TESSERA_JUDGE_SEEDS=0,1 runs the bar as issue 12 set it, at both seeds (last measured
-// here: seen 66/72 at seed 0, 68/72 at seed 1; held-out 9/12 and 9/12).
+// `npm test` runs the 72 seen prompts at seed 0 (the asserted part at one seed: 6 batches, 160–200 s
+// of a cold run on the 2-core machine, whose suite must stay under 10 minutes, issue 8);
+// TESSERA_JUDGE_SEEDS=0,1 runs the bar as issue 12 set it, both seeds, held-out prompts reported (last
+// measured here: seen 66/72 at seed 0, 68/72 at seed 1; held-out 9/12 and 9/12).
 // TESSERA_SHAPES_PIPELINE=DIR runs another pipeline folder (e.g. a training checkpoint).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,12 +31,15 @@ const SEEDS = (process.env.TESSERA_JUDGE_SEEDS ?? '0').split(',').map((x) => {
   if (!Number.isInteger(n) || n < 0) throw new Error(`TESSERA_JUDGE_SEEDS: expected comma-separated seeds (non-negative integers), got "${x}"`);
   return n;
 });
+// held-out prompts are reported, not asserted: run them when the seeds are chosen by hand
+const HELD_OUT = process.env.TESSERA_JUDGE_SEEDS !== undefined;
 const dir = process.env.TESSERA_SHAPES_PIPELINE ?? join(import.meta.dirname, '..', '..', 'models', 'tessera-shapes');
 
 describe.skipIf(!hasGpu)('tessera-shapes meets the judge bar (issue 12)', () => {
-  it(`≥ ${BAR * 100} % of the 72 seen prompts pass at seeds ${SEEDS.join(' and ')}; held-out reported`, async () => {
+  it(`≥ ${BAR * 100} % of the 72 seen prompts pass at seed${SEEDS.length > 1 ? 's' : ''} ${SEEDS.join(' and ')}${HELD_OUT ? '; held-out reported' : ''}`, async () => {
     const { seen, heldOut } = shapesTriples();
-    const triples = [...seen, ...heldOut];
+    expect(seen.length).toBe(72);
+    const triples = HELD_OUT ? [...seen, ...heldOut] : seen;
     const prompts = triples.map((t) => shapesPrompt(...t));
     const t0 = performance.now();
     // room in the text encoder's cache for every prompt and "": the second seed reuses the embeddings
@@ -63,7 +67,7 @@ describe.skipIf(!hasGpu)('tessera-shapes meets the judge bar (issue 12)', () => 
         }
         const seenV = verdicts.slice(0, seen.length);
         const heldV = verdicts.slice(seen.length);
-        const rate = (v: typeof verdicts) => v.filter((x) => x.pass).length / v.length;
+        const rate = (v: typeof verdicts) => (v.length ? v.filter((x) => x.pass).length / v.length : NaN);
         rates[seed] = { seen: rate(seenV), heldOut: rate(heldV) };
         lines.push(`seed ${seed}: seen ${seenV.filter((x) => x.pass).length}/${seenV.length} = ${rates[seed]!.seen.toFixed(3)}, held-out ${heldV.filter((x) => x.pass).length}/${heldV.length} = ${rates[seed]!.heldOut.toFixed(3)} (${((performance.now() - ts) / 1000).toFixed(1)} s)`);
         verdicts.forEach((v, i) => {
