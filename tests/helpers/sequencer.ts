@@ -8,22 +8,23 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const SECONDS: Record<string, number> = {
-  // per-file seconds of the cold run of `npm test` at 9de630f + the judge bar at seed 0 (9:55 in all)
+  // per-file seconds of cold runs of `npm test`: unit from the 05:03 run with GALLIVM_PERF=nopt
+  // (2 workers, unit project alone), integration from the 9:55 run at 9de630f
   // unit
-  'tests/kernels/gemm.test.ts': 95,
-  'tests/kernels/attention.test.ts': 59,
-  'tests/sampler/resident.test.ts': 27,
-  'tests/kernels/attention-fa2.test.ts': 22,
+  'tests/kernels/gemm.test.ts': 71,
+  'tests/kernels/attention.test.ts': 28,
+  'tests/kernels/attention-fa2.test.ts': 26,
   'tests/hardening/limits.test.ts': 21,
-  'tests/kernels/attention-bias.test.ts': 19,
-  'tests/vae/decode.test.ts': 19,
   'tests/kernels/compile.test.ts': 14,
-  'tests/hardening/config-weights.test.ts': 10,
-  'tests/hardening/numerics.test.ts': 8,
-  'tests/kernels/norm.test.ts': 6,
-  'tests/text/umt5.test.ts': 6,
-  'tests/hardening/device.test.ts': 5,
-  'tests/models/memory-reuse.test.ts': 5,
+  'tests/vae/decode.test.ts': 13,
+  'tests/kernels/attention-bias.test.ts': 13,
+  'tests/hardening/config-weights.test.ts': 11,
+  'tests/sampler/resident.test.ts': 10,
+  'tests/hardening/numerics.test.ts': 7,
+  'tests/kernels/norm.test.ts': 7,
+  'tests/hardening/device.test.ts': 6,
+  'tests/models/memory-reuse.test.ts': 6,
+  'tests/text/umt5.test.ts': 4,
   // integration
   'tests/integration/shapes-judge-bar.test.ts': 164,
   'tests/integration/browser-profiler.test.ts': 128,

@@ -1,8 +1,9 @@
-// Prints, after vitest's own summary, the ten slowest tests and the five slowest files (with
-// their hooks: beforeAll compiles a file's kernel variants), then one plain closing line,
-// "N passed, N failed, N skipped", so that tools reading test output for a runner-agnostic
-// summary find one. With TESSERA_TEST_SUMMARY=<file> it also writes those counts and times as
-// JSON there (scripts/test.mjs combines the unit and integration runs from them).
+// Prints, after vitest's own summary, one line per project (unit, integration: their counts and
+// the summed seconds of their files), the ten slowest tests and the five slowest files of each
+// project (with their hooks: beforeAll compiles a file's kernel variants), then one plain closing
+// line, "N passed, N failed, N skipped", so that tools reading test output for a runner-agnostic
+// summary find one. With TESSERA_TEST_SUMMARY=<file> it also writes those counts as JSON there
+// (scripts/test.mjs reads them to tell a run that ended before its reporters from one that ran).
 import { writeFileSync } from 'node:fs';
 import type { Reporter } from 'vitest/reporters';
 
@@ -11,6 +12,7 @@ interface TaskLike {
   name: string;
   mode?: string;
   filepath?: string;
+  projectName?: string;
   suite?: TaskLike;
   result?: { state?: string; duration?: number };
   tasks?: TaskLike[];
@@ -21,38 +23,54 @@ const SLOWEST = 10;
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
+interface Counts {
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** Sum of the project's file durations (tests and hooks), ms: its share of the two workers' time. */
+  fileMs: number;
+}
+
 export default class SummaryReporter implements Reporter {
   onFinished(files: TaskLike[] = []): void {
-    let passed = 0;
-    let failed = 0;
-    let skipped = 0;
-    const tests: { name: string; ms: number }[] = [];
-    const walk = (t: TaskLike, path: string[]) => {
-      const here = t.type === 'suite' && t.name ? [...path, t.name] : path;
-      if (t.tasks) t.tasks.forEach((c) => walk(c, here));
-      if (t.type !== 'test') return;
-      const s = t.result?.state;
-      if (s === 'pass') passed++;
-      else if (s === 'fail') failed++;
-      else skipped++;
-      if (t.result?.duration !== undefined) tests.push({ name: [...path, t.name].join(' > '), ms: t.result.duration });
-    };
-    for (const f of files) walk(f, []);
+    const projects = new Map<string, Counts>();
+    const tests: { name: string; ms: number; project: string }[] = [];
     // a file or suite that failed with no failed test under it (it failed to load, or a
     // beforeAll/afterAll hook threw and its tests were skipped) counts as one failure
     const anyTestFailed = (t: TaskLike): boolean => (t.type === 'test' ? t.result?.state === 'fail' : !!t.tasks?.some(anyTestFailed));
     const failedSuites = (t: TaskLike): number =>
       t.type === 'test' ? 0 : t.result?.state === 'fail' && !anyTestFailed(t) ? 1 : (t.tasks ?? []).reduce((a, c) => a + failedSuites(c), 0);
-    for (const f of files) failed += failedSuites(f);
-    tests.sort((a, b) => b.ms - a.ms);
-    const fileTimes = files.map((f) => ({ name: f.name, ms: f.result?.duration ?? 0 })).sort((a, b) => b.ms - a.ms);
-    const out: string[] = [];
-    if (tests.length) {
-      out.push(`\nslowest tests:`, ...tests.slice(0, SLOWEST).map((t) => `  ${secs(t.ms).padStart(8)}  ${t.name}`));
-      out.push(`slowest files (tests and hooks):`, ...fileTimes.slice(0, 5).map((t) => `  ${secs(t.ms).padStart(8)}  ${t.name}`));
+    for (const f of files) {
+      const project = f.projectName || 'default';
+      const c = projects.get(project) ?? { passed: 0, failed: 0, skipped: 0, fileMs: 0 };
+      projects.set(project, c);
+      const walk = (t: TaskLike, path: string[]) => {
+        const here = t.type === 'suite' && t.name ? [...path, t.name] : path;
+        if (t.tasks) t.tasks.forEach((x) => walk(x, here));
+        if (t.type !== 'test') return;
+        const s = t.result?.state;
+        if (s === 'pass') c.passed++;
+        else if (s === 'fail') c.failed++;
+        else c.skipped++;
+        if (t.result?.duration !== undefined) tests.push({ name: [...path, t.name].join(' > '), ms: t.result.duration, project });
+      };
+      walk(f, []);
+      c.failed += failedSuites(f);
+      c.fileMs += f.result?.duration ?? 0;
     }
-    process.stdout.write(`${out.join('\n')}\n\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    tests.sort((a, b) => b.ms - a.ms);
+    const out: string[] = [''];
+    for (const [name, c] of projects) out.push(`${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped (its files: ${secs(c.fileMs)} of worker time)`);
+    if (tests.length) {
+      out.push(`\nslowest tests:`, ...tests.slice(0, SLOWEST).map((t) => `  ${secs(t.ms).padStart(8)}  [${t.project}] ${t.name}`));
+      for (const name of projects.keys()) {
+        const fileTimes = files.filter((f) => (f.projectName || 'default') === name).map((f) => ({ name: f.name, ms: f.result?.duration ?? 0 })).sort((a, b) => b.ms - a.ms);
+        out.push(`slowest ${name} files (tests and hooks):`, ...fileTimes.slice(0, 5).map((t) => `  ${secs(t.ms).padStart(8)}  ${t.name}`));
+      }
+    }
+    const total = [...projects.values()].reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed, skipped: a.skipped + c.skipped }), { passed: 0, failed: 0, skipped: 0 });
+    process.stdout.write(`${out.join('\n')}\n\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
     const file = process.env.TESSERA_TEST_SUMMARY;
-    if (file) writeFileSync(file, JSON.stringify({ passed, failed, skipped, slowest: tests.slice(0, SLOWEST), files: fileTimes }));
+    if (file) writeFileSync(file, JSON.stringify({ ...total, projects: Object.fromEntries(projects) }));
   }
 }
