@@ -13,7 +13,8 @@
 // and get p = 0), then each invocation computes its BK scores, updates its running max m and
 // sum l (online softmax in f32, exp2 with log2(e) folded into the scale; m starts at -3.4e38,
 // never infinity), rescales its accumulator once per tile and adds p·V. No Lq×Lk buffer exists.
-// Scores are formed in one place, `score()` (log2 units; RELBIAS, KEYMASK: common/attention_io.wgsl).
+// Scores are formed in one place, `score()` (log2 units; RELBIAS, KEYMASK, KEYFOLD: common/attention_io.wgsl);
+// the key loop stops at key_end(b) (KEYMASK: klen[b]; KEYFOLD, Wan's padded text folded to one key: klen[b] + 1).
 // SG: instead of every invocation reading every staged K/V vec4, lane t of each group of 8
 // subgroup lanes reads key row j0+t and subgroupBroadcast hands it to the others (8× fewer
 // workgroup-memory loads; needs subgroup size ≥ 8). On lavapipe this is ~2.5× faster, and
@@ -78,8 +79,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   }
 
   let kbase = b * p.lk * tok4 + h * dh4;
-  for (var k0 = 0u; k0 < p.lk; k0 += BK) {
-    let nk = min(BK, p.lk - k0);
+  let kend = key_end(b);              // keys past it get p = 0 (KEYMASK, KEYFOLD): not visited
+  for (var k0 = 0u; k0 < kend; k0 += BK) {
+    let nk = min(BK, kend - k0);
     // stage K and V rows k0..k0+nk of this head; rows past the end are zero (their p is 0)
     for (var i = lid; i < BK * dh4; i += WG) {
       let j = i / dh4;

@@ -20,7 +20,8 @@
 //   3. online softmax in f32 (exp2, log2(e) folded into the scale; m starts at −3.4e38), each lane
 //      holding its row's full scores; acc = alpha·acc + P·V over its own head-dim slice.
 // Rows past Lq compute a copy of the last row (barriers stay uniform) and are not stored; keys
-// past Lk (or klen[b]) get p = 0. No Lq×Lk buffer exists.
+// past Lk (or klen[b]; KEYFOLD: past klen[b], key klen[b] standing for the trailing run of equal keys,
+// common/attention_io.wgsl) get p = 0, and the key loop stops at key_end(b). No Lq×Lk buffer exists.
 // Workgroups fold over x/y: flat id = wid.x + wid.y·nwg.x enumerates (b, h, query block),
 // query block fastest. Expects common/dtype.wgsl (T) and common/attention_io.wgsl.
 
@@ -75,8 +76,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var l = 0.0;                        // running sum
   let bk = min(BK, TV / dh4);         // keys per tile
   let kbase = b * p.lk * tok4 + h * dh4;
-  for (var k0 = 0u; k0 < p.lk; k0 += bk) {
-    let nk = min(bk, p.lk - k0);
+  let kend = key_end(b);              // keys past it get p = 0 (KEYMASK, KEYFOLD): not visited
+  for (var k0 = 0u; k0 < kend; k0 += bk) {
+    let nk = min(bk, kend - k0);
     // 1. stage rows k0..k0+nk of this head's K and V
     for (var i = lid; i < nk * dh4; i += WG) {
       let j = i / dh4;

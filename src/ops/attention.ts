@@ -17,17 +17,22 @@ import { ceilDiv, checkDtypes } from './util.js';
 import { cpuTunedVariantsOk, subgroupsOf8 } from '../gpu/policy.js';
 import '../gpu/tune.js'; // registers the tuner with Plan (recordTuned below)
 
-const ATTENTION_FLAGS = { F16: [false, true], SG: [false, true], RELBIAS: [false, true], KEYMASK: [false, true] } as const;
+const ATTENTION_FLAGS = { F16: [false, true], SG: [false, true], RELBIAS: [false, true], KEYMASK: [false, true], KEYFOLD: [false, true] } as const;
 const ATTENTION_BINDINGS = ['uniform', 'read', 'read', 'read', 'rw', 'read', 'read', 'read'] as const;
 /** Head dims / 4 that have a compiled-in-head-dim variant of the rows kernel (tuning candidate rows-dh). */
 const ROWS_DH_DH4 = [16, 18, 32] as const;
+
+/** KEYFOLD shares klen with KEYMASK and needs equal scores for the folded keys (no RELBIAS): alone or with F16/SG. */
+const keyFoldAlone = (f: Record<string, boolean>) => !f.KEYFOLD || (!f.KEYMASK && !f.RELBIAS);
 
 export const attentionKernel = defineKernel({
   name: 'attention',
   family: 'attention',
   prelude: ['common/dtype', 'common/attention_io'],
   // RELBIAS: T5's relative position bias added to every score; KEYMASK: keys past each batch
-  // item's length masked out (right padding). UMT5's encoder uses both with scale 1.
+  // item's length masked out (right padding). UMT5's encoder uses both with scale 1. KEYFOLD: each
+  // item's trailing run of equal keys taken as one key with + log2(run length) (Wan's cross-attention
+  // to zero-padded text; AttentionArgs.keyFold).
   flags: ATTENTION_FLAGS,
   // WG: invocations per workgroup; RPT: query rows per invocation (BQ = WG·RPT rows per
   // workgroup); BK: keys per staged tile. The head dim is a runtime uniform (one pipeline for
@@ -38,6 +43,7 @@ export const attentionKernel = defineKernel({
   overrides: { WG: [64, 32, 128, 16], RPT: [4, 1, 2], BK: [16, 8, 32, 4], DH4: [0, ...ROWS_DH_DH4] },
   bindings: ATTENTION_BINDINGS,
   needs: { F16: 'shader-f16', SG: 'subgroups' },
+  valid: keyFoldAlone,
 });
 
 /**
@@ -53,6 +59,7 @@ export const attentionFa2Kernel = defineKernel({
   overrides: { WG: [64, 128], BK: [16] },
   bindings: ATTENTION_BINDINGS,
   needs: { F16: 'shader-f16', SG: 'subgroups' },
+  valid: keyFoldAlone,
 });
 
 /** Lanes per query row in attention_fa2 (LPR in the kernel). */
@@ -105,12 +112,12 @@ export function attentionCandidates(gpu: Pick<Gpu, 'isCpu' | 'subgroups' | 'subg
 const nextPow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 
 /** Shape bucket of the tuning cache: dtype, query and key counts as powers of two, head dim, flags. */
-export function attentionBucket(dtype: DType, Lq: number, Lk: number, D: number, relBias: boolean, keyMask: boolean): string {
-  return `${dtype} Lq${nextPow2(Lq)} Lk${nextPow2(Lk)} Dh${D}${relBias ? ' relbias' : ''}${keyMask ? ' keymask' : ''}`;
+export function attentionBucket(dtype: DType, Lq: number, Lk: number, D: number, relBias: boolean, keyMask: boolean, keyFold = false): string {
+  return `${dtype} Lq${nextPow2(Lq)} Lk${nextPow2(Lk)} Dh${D}${relBias ? ' relbias' : ''}${keyMask ? ' keymask' : ''}${keyFold ? ' keyfold' : ''}`;
 }
 
 /** The attention_fa2 variant for storage `dtype` (`sg`: subgroup sums) and its query rows per workgroup. */
-export function attentionFa2Variant(gpu: Gpu, a: { dtype: DType; sg: boolean; relBias?: boolean; keyMask?: boolean; wg?: number }): { variant: Variant; BQ: number } {
+export function attentionFa2Variant(gpu: Gpu, a: { dtype: DType; sg: boolean; relBias?: boolean; keyMask?: boolean; keyFold?: boolean; wg?: number }): { variant: Variant; BQ: number } {
   const WG = a.wg ?? 64;
   if (!attentionFa2Kernel.overrides.WG!.includes(WG)) throw new Error(`attention: fa2 WG=${WG} is not one of ${attentionFa2Kernel.overrides.WG!.join(', ')}`);
   if (a.sg && !subgroupsOf8(gpu)) throw new Error('attention: strategy fa2 needs the subgroups feature with subgroups of at least 8 lanes (use fa2-wg)');
@@ -119,7 +126,7 @@ export function attentionFa2Variant(gpu: Gpu, a: { dtype: DType; sg: boolean; re
   const need = 2 * 4096 + (a.sg ? 0 : WG * BK * 4);
   const have = gpu.limits.maxComputeWorkgroupStorageSize;
   if (need > have) throw new Error(`attention: fa2 needs ${need} bytes of workgroup memory, limit ${have}`);
-  return { variant: { flags: { F16: a.dtype === 'f16', SG: a.sg, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask }, overrides: { WG, BK } }, BQ: WG / FA2_LANES_PER_ROW };
+  return { variant: { flags: { F16: a.dtype === 'f16', SG: a.sg, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask, KEYFOLD: !!a.keyFold }, overrides: { WG, BK } }, BQ: WG / FA2_LANES_PER_ROW };
 }
 
 /** Largest head dim the kernel holds (MAXD4 = 32 vec4s in kernels/attention.wgsl). */
@@ -144,6 +151,19 @@ export interface AttentionArgs {
   positionBias?: { bias: Tensor; buckets: Tensor };
   /** u32 [B]: keys j ≥ keyLengths[b] of batch item b are masked out (a right-padded attention_mask), each ≥ 1. */
   keyLengths?: Tensor;
+  /**
+   * u32 [B]: the keys of item b before its trailing run of equal key and value rows, 0..Lk
+   * (`keyFoldLengths`); key keyFold[b] stands for the Lk − keyFold[b] keys of the run (its score
+   * + ln(Lk − keyFold[b])) and the keys after it are skipped; Lk folds nothing. Softmax over n
+   * equal keys of score s equals softmax over one of score s + ln n with the same value, so the
+   * output is that of attention over all Lk keys, up to rounding: the caller must guarantee that
+   * rows keyFold[b]..Lk−1 of k and of v are equal. For Wan's cross-attention: WanPipeline
+   * (diffusers pipeline_wan.py `_get_t5_prompt_embeds`) zero-pads the prompt embeddings to
+   * max_sequence_length rows and WanTransformer3DModel (transformer_wan.py) attends to all of them
+   * without a mask, and its text embedder, to_k/to_v and norm_k act row by row. Not with
+   * keyLengths or positionBias (a bias would tell the equal keys apart).
+   */
+  keyFold?: Tensor;
   layer?: string;
   /** Override knobs of the rows kernel: WG, RPT, BK, BQ (= WG·RPT), SG (0 turns the subgroup variant off), DH4 (headDim/4 compiled in: 16, 18, 32); no tuning. */
   tile?: Partial<Record<string, number>>;
@@ -163,7 +183,7 @@ function dims3(t: Tensor, name: string): [number, number, number] {
  * set of shapes needs and compile them up front. Throws on knob values not declared by the kernel
  * and on K/V tiles that do not fit the device's workgroup memory.
  */
-export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?: Partial<Record<string, number>>; relBias?: boolean; keyMask?: boolean; headDim?: number }): { variant: Variant; BQ: number } {
+export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?: Partial<Record<string, number>>; relBias?: boolean; keyMask?: boolean; keyFold?: boolean; headDim?: number }): { variant: Variant; BQ: number } {
   const t = a.tile ?? {};
   const bp = bytesPer(a.dtype);
   const Lq = a.lq;
@@ -188,11 +208,38 @@ export function attentionVariant(gpu: Gpu, a: { lq: number; dtype: DType; tile?:
   const SG = sgOk && BK % 8 === 0;
   const DH4 = t.DH4 ?? 0;
   if (DH4 !== 0 && a.headDim !== undefined && DH4 * 4 !== a.headDim) throw new Error(`attention: tile DH4=${DH4} compiles in head dim ${DH4 * 4}, the call's is ${a.headDim}`);
-  return { variant: { flags: { F16: a.dtype === 'f16', SG, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask }, overrides: { WG, RPT, BK, ...(DH4 ? { DH4 } : {}) } }, BQ: WG * RPT };
+  return { variant: { flags: { F16: a.dtype === 'f16', SG, RELBIAS: !!a.relBias, KEYMASK: !!a.keyMask, KEYFOLD: !!a.keyFold }, overrides: { WG, RPT, BK, ...(DH4 ? { DH4 } : {}) } }, BQ: WG * RPT };
+}
+
+/**
+ * The keyFold table of `rows` (f32 [batch, len, width], e.g. Wan's encoder_hidden_states): for
+ * each item, the number of rows before its trailing run of rows bitwise equal to its last row, so
+ * 0..len−1 (len − 1 when the last row has no equal neighbour: folding one key adds log2 1 = 0).
+ * Row-wise layers (Wan's text embedder, to_k/to_v, norm_k) keep equal rows equal, so this is the
+ * fold of the K/V computed from `rows`. Returns u32 [batch].
+ */
+export function keyFoldLengths(rows: Float32Array, batch: number, len: number, width: number): Uint32Array {
+  if (rows.length !== batch * len * width) throw new Error(`keyFoldLengths: ${rows.length} values for [${batch}, ${len}, ${width}]`);
+  const bits = new Uint32Array(rows.buffer, rows.byteOffset, rows.length);
+  const out = new Uint32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    const last = (b * len + len - 1) * width;
+    let j = len - 1;
+    // row j − 1 equal to the last row: extend the run
+    outer: while (j > 0) {
+      const o = (b * len + j - 1) * width;
+      for (let c = 0; c < width; c++) if (bits[o + c] !== bits[last + c]) break outer;
+      j--;
+    }
+    out[b] = j;
+  }
+  return out;
 }
 
 /**
  * out = softmax(q·kᵀ·scale [+ position bias] [key mask])·v per batch item and head; returns out.
+ * With `keyFold`, each item's trailing run of equal keys is one key (see AttentionArgs.keyFold):
+ * the same output, fewer keys visited.
  * Shapes: q, out [B, Lq, H·Dh], k, v [B, Lk, H·Dh] (Lq ≠ Lk allowed), Dh a multiple of 4 in
  * 8..128; f32 or f16 storage (all alike), f32 scores, softmax and accumulation. Without `tile` /
  * `strategy` the kernel is the tuner's cached choice for this adapter and shape bucket, else the
@@ -232,6 +279,10 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
     if (pb.buckets.size !== Lq + Lk - 1) throw new Error(`attention: positionBias.buckets ${pb.buckets.label} has ${pb.buckets.size} entries, expected Lq + Lk − 1 = ${Lq + Lk - 1}`);
   }
   if (a.keyLengths && a.keyLengths.size !== B) throw new Error(`attention: keyLengths ${a.keyLengths.label} has ${a.keyLengths.size} entries, expected one per batch item (batch ${B})`);
+  if (a.keyFold) {
+    if (a.keyLengths || pb) throw new Error(`attention: keyFold ${a.keyFold.label} cannot be combined with ${a.keyLengths ? 'keyLengths' : 'positionBias'} (the fold needs equal scores for the folded keys)`);
+    if (a.keyFold.size !== B) throw new Error(`attention: keyFold ${a.keyFold.label} has ${a.keyFold.size} entries, expected one per batch item (batch ${B})`);
+  }
   if (a.tile && a.strategy) throw new Error('attention: give tile or strategy, not both');
   if (a.strategy && !attentionStrategiesFor(plan.gpu).includes(a.strategy)) {
     throw new Error(`attention: strategy ${a.strategy} cannot run on this adapter (usable: ${attentionStrategiesFor(plan.gpu).join(', ')})`);
@@ -242,7 +293,7 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
   }
   plan.recordTuned({
     family: 'attention',
-    bucket: attentionBucket(a.q.dtype, Lq, Lk, D, !!pb, !!a.keyLengths),
+    bucket: attentionBucket(a.q.dtype, Lq, Lk, D, !!pb, !!a.keyLengths, !!a.keyFold),
     candidates: attentionCandidates(plan.gpu, D),
     heuristic: attentionHeuristic(plan.gpu),
     args: (name) => attentionRecordArgs(plan, a, name as AttentionCandidate),
@@ -257,7 +308,7 @@ function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionCandidate
   const [B, Lq, W] = a.q.shape as [number, number, number];
   const Lk = a.k.shape[1]!;
   const pb = a.positionBias;
-  const flags = { dtype: a.q.dtype, relBias: !!pb, keyMask: !!a.keyLengths };
+  const flags = { dtype: a.q.dtype, relBias: !!pb, keyMask: !!a.keyLengths, keyFold: !!a.keyFold };
   const rows = s === 'rows' || s === 'rows-dh';
   const tile = s === 'rows-dh' ? { ...a.tile, DH4: D / 4 } : a.tile;
   const { variant, BQ } = rows ? attentionVariant(plan.gpu, { lq: Lq, tile, headDim: D, ...flags }) : attentionFa2Variant(plan.gpu, { sg: s === 'fa2', ...flags });
@@ -277,10 +328,10 @@ function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionCandidate
       ['scale_log2', 'f32', scale * Math.LOG2E],
       ['n_buckets', 'u32', pb ? pb.bias.shape[0]! : 1],
     ],
-    buffers: [a.q, a.k, a.v, a.out, pb?.bias ?? plan.dummy, pb?.buckets ?? plan.dummy, a.keyLengths ?? plan.dummy],
+    buffers: [a.q, a.k, a.v, a.out, pb?.bias ?? plan.dummy, pb?.buckets ?? plan.dummy, a.keyLengths ?? a.keyFold ?? plan.dummy],
     workgroups: grid1D(plan.gpu, groups),
     layer: a.layer,
-    shapes: `q${shapeStr(a.q.shape)} k${shapeStr(a.k.shape)} h${H}×${D}${pb ? ` bias[${pb.bias.shape[0]},${H}]` : ''}${a.keyLengths ? ' keymask' : ''}`,
+    shapes: `q${shapeStr(a.q.shape)} k${shapeStr(a.k.shape)} h${H}×${D}${pb ? ` bias[${pb.bias.shape[0]},${H}]` : ''}${a.keyLengths ? ' keymask' : ''}${a.keyFold ? ' keyfold' : ''}`,
     // QKᵀ and PV: 2 FLOPs per multiply-add, 2·Lq·Lk·Dh each per head.
     flops: 4 * B * H * Lq * Lk * D,
     // q and out once; k and v re-read by every query block.
@@ -321,7 +372,9 @@ function attentionBenchRecord(p: Plan, a: AttentionArgs, name: AttentionCandidat
     positionBias = { bias: al.upload(fill(nb * H, 1), [nb, H], dtype, 'tune:bias'), buckets: al.uploadU32(buckets, 'tune:buckets') };
   }
   const keyLengths = a.keyLengths ? al.uploadU32(Uint32Array.of(Math.max(1, Lk - 3)), 'tune:klen') : undefined;
-  const args: AttentionArgs = { q, k, v, out, heads: H, headDim: D, layer: 'tune', ...(a.scale !== undefined ? { scale: a.scale } : {}), ...(positionBias ? { positionBias } : {}), ...(keyLengths ? { keyLengths } : {}) };
+  // the fold's worst case: no padding (every key visited); the seeded keys differ, so folding the last 1 is exact
+  const keyFold = a.keyFold ? al.uploadU32(Uint32Array.of(Lk - 1), 'tune:keyfold') : undefined;
+  const args: AttentionArgs = { q, k, v, out, heads: H, headDim: D, layer: 'tune', ...(a.scale !== undefined ? { scale: a.scale } : {}), ...(positionBias ? { positionBias } : {}), ...(keyLengths ? { keyLengths } : {}), ...(keyFold ? { keyFold } : {}) };
   p.record(attentionRecordArgs(p, args, name));
   return out;
 }

@@ -93,3 +93,18 @@ export function attentionNaiveRef(q: ArrayLike<number>, k: ArrayLike<number>, v:
   }
   return out;
 }
+
+/**
+ * The unfolded keys or values of a folded attention (AttentionArgs.keyFold): `x` [batch, len,
+ * width] with rows j > keyFold[b] of item b replaced by row keyFold[b] (keyFold[b] ≥ len: item
+ * unchanged), so attentionNaiveRef over the result is attention over every padded key, the thing
+ * the fold must equal. Returns a new Float32Array.
+ */
+export function unfoldRows(x: ArrayLike<number>, batch: number, len: number, width: number, keyFold: readonly number[]): Float32Array {
+  const out = Float32Array.from(x);
+  for (let b = 0; b < batch; b++) {
+    const f = keyFold[b]!;
+    for (let j = f + 1; j < len; j++) out.set(out.subarray((b * len + f) * width, (b * len + f + 1) * width), (b * len + j) * width);
+  }
+  return out;
+}

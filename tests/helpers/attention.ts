@@ -7,8 +7,10 @@ import { runOnce } from './gpu.js';
 import { randn, rng, uniform } from '../../src/random.js';
 import { biasAttentionRef, relativeBucketTable } from '../../src/ref/umt5.js';
 
-export function runAttention(q: Float32Array, k: Float32Array, v: Float32Array, r: AttentionRefArgs, dtype: DType, o: Pick<AttentionArgs, 'tile' | 'strategy'> = {}): Promise<Float32Array> {
+/** `o.keyFold`: the AttentionArgs.keyFold table as numbers (uploaded as u32). */
+export function runAttention(q: Float32Array, k: Float32Array, v: Float32Array, r: AttentionRefArgs, dtype: DType, o: Pick<AttentionArgs, 'tile' | 'strategy'> & { keyFold?: number[] } = {}): Promise<Float32Array> {
   const W = r.heads * r.headDim;
+  const { keyFold, ...knobs } = o;
   return runOnce((plan, alloc) =>
     attention(plan, {
       q: alloc.upload(q, [r.batch, r.lq, W], dtype, 'q'),
@@ -18,7 +20,8 @@ export function runAttention(q: Float32Array, k: Float32Array, v: Float32Array, 
       heads: r.heads,
       headDim: r.headDim,
       scale: r.scale,
-      ...o,
+      ...(keyFold ? { keyFold: alloc.uploadU32(Uint32Array.from(keyFold), 'key_fold') } : {}),
+      ...knobs,
     }),
   );
 }

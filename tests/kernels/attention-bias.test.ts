@@ -3,11 +3,16 @@
 // and an explicit scale (UMT5: 1, no 1/√d), against the float64 textbook reference
 // (src/ref/umt5.ts biasAttentionRef). Odd lengths, Lq ≠ Lk, batch > 1, one to 64 heads, head dims
 // 8–128, bucket settings with log-spaced buckets inside the sequence, f32 and f16.
+// And the key fold (KEYFOLD, Wan's cross-attention to zero-padded text): each item's trailing run
+// of equal keys taken as one key with + log2(run length), against float64 attention over every
+// key of the run (src/ref/attention.ts unfoldRows + attentionNaiveRef), rows and FA2 kernels.
 import { beforeAll, describe, it, expect } from 'vitest';
 import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
-import { attention, attentionKernel, attentionVariant } from '../../src/ops/attention.js';
+import { attention, attentionFa2Kernel, attentionFa2Variant, attentionKernel, attentionStrategiesFor, attentionVariant, keyFoldLengths, type AttentionStrategy } from '../../src/ops/attention.js';
+import { attentionNaiveRef, unfoldRows } from '../../src/ref/attention.js';
+import { runAttention } from '../helpers/attention.js';
 import { compileKernels } from '../../src/gpu/kernel.js';
 import { biasAttentionRef, relativeBucketTable } from '../../src/ref/umt5.js';
 import { randn, rng } from '../../src/random.js';
@@ -95,5 +100,74 @@ describe.skipIf(!hasGpu)('attention with relative position bias, key mask and sc
         }),
       ),
     ).rejects.toThrow(/keyLengths .* 1 entries.*batch 2/);
+  });
+});
+
+// [B, Lq, Lk, heads, headDim, keyFold per item]: odd lengths, Lq ≠ Lk, items folded differently in
+// one batch, keyFold = Lk (nothing to fold), Lk − 1 (a run of one: + log2 1), 0 (every key equal),
+// and Wan's shape of a short prompt in 512 padded keys (most tiles skipped). Lq ≤ 64 keeps the
+// rows kernel at one variant per dtype: 4 new variants in all (rows, fa2 × f32, f16).
+const FOLD_CASES: [number, number, number, number, number, number[]][] = [
+  [2, 7, 37, 2, 16, [5, 37]],
+  [2, 33, 21, 3, 8, [20, 0]],
+  [3, 17, 512, 2, 32, [10, 511, 200]],
+  [1, 64, 300, 1, 64, [12]],
+];
+
+describe.skipIf(!hasGpu)('attention with the key fold (KEYFOLD) vs float64 attention over every padded key', () => {
+  const strategies: AttentionStrategy[] = hasGpu ? ['rows', attentionStrategiesFor(gpu!).includes('fa2') ? 'fa2' : 'fa2-wg'] : [];
+  beforeAll(async () => {
+    await compileKernels(gpu!, dtypes.flatMap((dtype) => [
+      { spec: attentionKernel, variant: attentionVariant(gpu!, { lq: 64, dtype, keyFold: true }).variant },
+      { spec: attentionFa2Kernel, variant: attentionFa2Variant(gpu!, { dtype, sg: strategies[1] === 'fa2', keyFold: true }).variant },
+    ]));
+  }, 900_000);
+
+  for (const dtype of dtypes) {
+    for (const strategy of strategies) {
+      FOLD_CASES.forEach(([B, Lq, Lk, H, D, fold], i) => {
+        it(`${dtype} ${strategy} B${B} q${Lq} k${Lk} ${H}×${D} keyFold [${fold}]`, async () => {
+          const W = H * D;
+          const q = round(randn(B * Lq * W, 60 + i, 1 / Math.sqrt(D) ** 0.5), dtype);
+          // keys/values: seeded rows, then each item's run of copies of its row keyFold[b] (the pad row)
+          const k = unfoldRows(round(randn(B * Lk * W, 70 + i, 1 / Math.sqrt(D) ** 0.5), dtype), B, Lk, W, fold);
+          const v = unfoldRows(round(randn(B * Lk * W, 80 + i), dtype), B, Lk, W, fold);
+          // the host scan finds exactly the runs built here (Lk − 1 where there is none)
+          expect([...keyFoldLengths(k, B, Lk, W)]).toEqual(fold.map((f) => Math.min(f, Lk - 1)));
+          const r = { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D };
+          const got = await runAttention(q, k, v, r, dtype, { strategy, keyFold: fold });
+          const want = attentionNaiveRef(q, k, v, r);
+          expectClose(got, want, [B, Lq, H, D], TOL.attention![dtype], `folded attention ${dtype} ${strategy}`);
+        });
+      });
+    }
+  }
+
+  it('without the log2(run) term the fold would be wrong: the run of 488 pad keys carries weight', () => {
+    // guards the cases above against a pad row too weak to matter: folding to one plain key differs
+    const [B, Lq, Lk, H, D] = [1, 3, 512, 1, 16];
+    const q = randn(Lq * D, 1, 0.5), k = unfoldRows(randn(Lk * D, 2, 0.5), B, Lk, D, [24]), v = unfoldRows(randn(Lk * D, 3), B, Lk, D, [24]);
+    const full = attentionNaiveRef(q, k, v, { batch: B, lq: Lq, lk: Lk, heads: H, headDim: D });
+    const cut = (x: Float32Array) => x.slice(0, 25 * D);
+    const one = attentionNaiveRef(q, cut(k), cut(v), { batch: B, lq: Lq, lk: 25, heads: H, headDim: D });
+    expect(Math.max(...full.map((x, j) => Math.abs(x - one[j]!)))).toBeGreaterThan(0.05);
+  });
+
+  it('keyFoldLengths: trailing rows bitwise equal to the last row, per item', () => {
+    const z = new Float32Array(4 * 5 * 2); // [4, 5, 2]
+    z.set([1, 2, 3, 4, 0, 0, 0, 0, 0, 0], 0); // item 0: 2 rows, 3 zero rows
+    z.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 9], 10); // item 1: no run (the last row alone)
+    // item 2: all zero rows
+    z.set([1, 1, 0, 0, -0, 0, 0, 0, 0, 0], 30); // item 3: −0 is not bitwise 0
+    expect([...keyFoldLengths(z, 4, 5, 2)]).toEqual([2, 4, 0, 3]);
+    expect(() => keyFoldLengths(z, 4, 4, 2)).toThrow(/40 values for \[4, 4, 2\]/);
+  });
+
+  it('refuses a fold table of the wrong size and a fold with a key mask or a position bias', async () => {
+    const base = (alloc: import('../../src/gpu/tensor.js').Allocator) => ({
+      q: alloc.tensor([2, 4, 16], 'f32', 'q'), k: alloc.tensor([2, 5, 16], 'f32', 'k'), v: alloc.tensor([2, 5, 16], 'f32', 'v'), out: alloc.tensor([2, 4, 16], 'f32', 'o'), heads: 2, headDim: 8,
+    });
+    await expect(runOnce((plan, alloc) => attention(plan, { ...base(alloc), keyFold: alloc.uploadU32(new Uint32Array(3), 'fold') }))).rejects.toThrow(/keyFold fold has 3 entries.*batch 2/);
+    await expect(runOnce((plan, alloc) => attention(plan, { ...base(alloc), keyFold: alloc.uploadU32(new Uint32Array(2), 'fold'), keyLengths: alloc.uploadU32(new Uint32Array(2), 'lens') }))).rejects.toThrow(/keyFold fold cannot be combined with keyLengths/);
   });
 });
