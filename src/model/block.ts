@@ -49,8 +49,10 @@ export interface AdaLnZeroBlockArgs {
    * Cross-attention to the text: `kv` = the block's K and V of the context [B, L, D], recorded
    * once per generation by `crossAttentionKV` (they depend on the text only, not on the step);
    * queries are all `tokens` rows of item b. `normEps`: affine LayerNorm `norm2` first (Wan cross_attn_norm).
+   * `keyFold`: u32 [B], each item's keys before its trailing run of equal keys (AttentionArgs.keyFold:
+   * Wan's zero-padded text attended as one key per run, the same output).
    */
-  cross?: { kv: CrossKV; normEps?: number };
+  cross?: { kv: CrossKV; normEps?: number; keyFold?: Tensor };
 }
 
 /** One block's cross-attention keys and values [B, L, D] (after `attn2.norm_k` where the model has it). */
@@ -141,7 +143,7 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
       qc = s.get('q_norm', [B, a.tokens, D]);
       norm(plan, { x: qx, out: qc, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_q.weight`), layer: 'attn2.norm_q' });
     }
-    attention(plan, { q: qc, k: kc, v: vc, out: co, ...heads, layer: 'attn2' });
+    attention(plan, { q: qc, k: kc, v: vc, out: co, ...heads, ...(a.cross.keyFold ? { keyFold: a.cross.keyFold } : {}), layer: 'attn2' });
     linearGatedResidual(plan, co, w.linear(`${p}.attn2.to_out.0`), xb, undefined);
   }
 

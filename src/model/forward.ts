@@ -9,7 +9,7 @@ import type { ModelConfig } from './config.js';
 import { recordDit } from './dit.js';
 import { setFfnChunkRows, setItemwise } from './ffn.js';
 import { recordLatte } from './latte.js';
-import { recordWan } from './wan.js';
+import { recordWan, type KeyFoldTable } from './wan.js';
 import { allocateWeights, expectedKeys, type Weights } from './weights.js';
 
 /** The plans and input/output tensors of one recorded forward pass. */
@@ -20,6 +20,8 @@ export interface ForwardRecording {
   latents: Tensor;
   timestep: Tensor;
   text?: Tensor;
+  /** Wan: where the host writes the text's cross-attention key fold (keyFoldLengths of the text) with the text. */
+  textKeyFold?: KeyFoldTable;
   labels?: Tensor;
   out: Tensor;
 }
@@ -51,10 +53,11 @@ export function recordForward(gpu: Gpu, alloc: Allocator, c: ModelConfig, weight
   const timestep = alloc.tensor([B], 'f32', 'timestep');
   let text: Tensor | undefined;
   let labels: Tensor | undefined;
+  let textKeyFold: KeyFoldTable | undefined;
   let out: Tensor;
   if (c.family === 'wan') {
     text = alloc.tensor(textShape!, dtype, 'encoder_hidden_states');
-    out = recordWan(plan, c, weights, { latents, timestep, text }, prepare);
+    ({ out, textKeyFold } = recordWan(plan, c, weights, { latents, timestep, text }, prepare));
   } else if (c.family === 'latte') {
     text = alloc.tensor(textShape!, dtype, 'encoder_hidden_states');
     out = recordLatte(plan, c, weights, { latents, timestep, text }, prepare);
@@ -62,7 +65,7 @@ export function recordForward(gpu: Gpu, alloc: Allocator, c: ModelConfig, weight
     labels = alloc.uploadU32(new Uint32Array(B), 'class_labels');
     out = recordDit(plan, c, weights, { latents, timestep, labels });
   }
-  return { plan, prepare, latents, timestep, text, labels, out };
+  return { plan, prepare, latents, timestep, text, textKeyFold, labels, out };
 }
 
 /** Placeholder weights with the shapes the config implies (for planning without a checkpoint). */

@@ -13,6 +13,8 @@ import { checkRunFits, checkWeightsFit } from './memory.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
+import { keyFoldLengths } from '../ops/attention.js';
+import type { KeyFoldTable } from './wan.js';
 
 /** Wrong inputs or arguments: tensor names, dtypes, shapes, non-finite values, class labels out of range, an unknown preset; the message names the tensor or argument and what was expected. */
 export class InputError extends Error {
@@ -112,6 +114,8 @@ interface Runner {
   latents: Tensor;
   timestep: Tensor;
   text?: Tensor;
+  /** Wan: the text's cross-attention key fold, written with the text. */
+  textKeyFold?: KeyFoldTable;
   labels?: Tensor;
   out: Tensor;
   /** The dry run's memory plan the activations follow (absent without sharing). */
@@ -139,6 +143,13 @@ export class DiffusionModel {
    * shape would exceed it. A plan returned by `resident` or `planFor` is valid until then.
    */
   maxPlans = 4;
+  /**
+   * Wan: attend to each text item's trailing run of equal rows (WanPipeline's zero padding to
+   * max_sequence_length) as one key with + ln(run length) (AttentionArgs.keyFold): the same output
+   * as attending to every padded key, as diffusers does, with a fraction of the keys. false: every
+   * key one by one (tests, A/B benchmarks). Read when the text is written (no plan is re-recorded).
+   */
+  keyFold = true;
   /** Budget in bytes for weights + activations + workspace (LoadOptions.maxMemory); unlimited when unset. */
   maxMemory?: number;
 
@@ -223,8 +234,8 @@ export class DiffusionModel {
     const alloc = new Allocator(this.gpu);
     try {
       // scratch activations share buffers by liveness over the recorded plans (src/gpu/memory-plan.ts)
-      const { plan, prepare, latents, timestep, text, labels, out, memory } = recordForwardPooled(this.gpu, alloc, this.config, this.weights, latentShape, textShape, this.memory);
-      const r: Runner = { key, plan, prepare, prepared: false, alloc, latents, timestep, text, labels, out, memory };
+      const { plan, prepare, latents, timestep, text, textKeyFold, labels, out, memory } = recordForwardPooled(this.gpu, alloc, this.config, this.weights, latentShape, textShape, this.memory);
+      const r: Runner = { key, plan, prepare, prepared: false, alloc, latents, timestep, text, textKeyFold, labels, out, memory };
       this.runners.set(key, r);
       this.evictRunners();
       return r;
@@ -258,7 +269,17 @@ export class DiffusionModel {
     writeTensor(this.gpu, r.latents, inputs.hidden_states.data);
     writeTensor(this.gpu, r.timestep, Float32Array.from(inputs.timestep));
     if (r.text) {
-      writeTensor(this.gpu, r.text, inputs.encoder_hidden_states!.data);
+      const e = inputs.encoder_hidden_states!;
+      writeTensor(this.gpu, r.text, e.data);
+      if (r.textKeyFold) {
+        // per item, the rows before its trailing run of equal rows (its zero padding); L: fold nothing
+        const [B, L, W] = e.shape as [number, number, number];
+        const fold = this.keyFold ? keyFoldLengths(e.data, B, L, W) : new Uint32Array(B).fill(L);
+        const { tensor, stride } = r.textKeyFold;
+        const table = new Uint32Array(tensor.size);
+        for (let b = 0; b < B; b++) table[b * stride] = fold[b]!;
+        this.gpu.device.queue.writeBuffer(tensor.buffer, tensor.offset ?? 0, table);
+      }
       r.prepared = false;
     }
     if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, 0, Uint32Array.from(inputs.class_labels!));

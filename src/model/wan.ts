@@ -22,11 +22,33 @@ export interface WanInputs {
 }
 
 /**
+ * Where the host writes the cross-attention key fold of the text (AttentionArgs.keyFold): u32,
+ * item b's entry at element b·stride (stride 1, or the binding offset alignment in u32s when the
+ * blocks run item by item and bind each entry alone). Holds L (nothing folded) until written.
+ */
+export interface KeyFoldTable {
+  tensor: Tensor;
+  stride: number;
+}
+
+/** What recordWan records: the output latents and the text's key-fold table. */
+export interface WanRecording {
+  out: Tensor; // [B, Cout, F, H, W]
+  textKeyFold: KeyFoldTable;
+}
+
+/**
  * Records one forward pass into `plan`, and what depends on the text alone (the text embedder and
  * every block's cross-attention K/V) into `prepare`, which must run before `plan` whenever the
- * text changes (once per generation). Returns the output latent tensor [B, Cout, F, H, W].
+ * text changes (once per generation). Returns the output latent tensor [B, Cout, F, H, W] and the
+ * table of the text's key fold, which the host writes with the text (model.ts: keyFoldLengths of
+ * encoder_hidden_states): WanPipeline (diffusers pipeline_wan.py) zero-pads the prompt embeddings to
+ * max_sequence_length rows and WanTransformer3DModel (transformer_wan.py) attends to all of them
+ * unmasked; the padded rows give equal keys and values (the text embedder, to_k/to_v and norm_k
+ * act row by row), which the cross-attention takes as one key (+ ln of their count): same output,
+ * and a 10-token prompt in 512 rows visits 11 keys instead of 512.
  */
-export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, prepare: Plan): Tensor {
+export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, prepare: Plan): WanRecording {
   const s = new Scratch(plan, w.dtype);
   const [B, , F, H, W] = io.latents.shape as [number, number, number, number, number];
   const [pt, ph, pw] = c.patch;
@@ -47,6 +69,10 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
     : null;
   /** Item b of a [B, rows, cols] tensor as [1, rows, cols] (its rows bound at their offset). */
   const item = (t: Tensor, b: number) => subTensor(t, (b * t.size) / B, [1, ...t.shape.slice(1)]);
+  // the text's key fold, u32 per item (KeyFoldTable); item by item each entry is bound alone, at an aligned offset
+  const foldStride = items ? (plan.gpu.device?.limits.minStorageBufferOffsetAlignment ?? 256) / 4 : 1;
+  const keyFold = plan.alloc.uploadU32(new Uint32Array(B * foldStride).fill(L), 'text_key_fold');
+  const foldOf = (b: number) => subTensor(keyFold, b * foldStride, [1]);
   const patchEmbed = { w: view(w.get('patch_embedding.weight'), [D, K]), b: w.get('patch_embedding.bias'), key: 'patch_embedding' };
   if (items) for (const b of items) linear(plan, item(patches, b), patchEmbed, item(x, b));
   else linear(plan, patches, patchEmbed, x);
@@ -72,7 +98,7 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   // (affine norm2 when cross_attn_norm), one eps for every norm; modulation = scale_shift_table + timestep_proj
   for (let i = 0; i < c.layers; i++) {
     const kv = crossAttentionKV(prepare, s, w, { prefix: `blocks.${i}`, context: ctx, qkNormEps: c.eps }); // [B, L, D] each
-    const block = (xs: Tensor, emb: Tensor, k: Tensor, v: Tensor) => adaLnZeroBlock(plan, s, w, {
+    const block = (xs: Tensor, emb: Tensor, k: Tensor, v: Tensor, fold: Tensor) => adaLnZeroBlock(plan, s, w, {
       prefix: `blocks.${i}`,
       x: xs,
       tokens: N,
@@ -83,10 +109,10 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
       names: { ffn: 'ffn', ffnNorm: 'norm3' },
       qkNormEps: c.eps,
       rope: table,
-      cross: { kv: { k, v }, normEps: c.crossAttnNorm ? c.eps : undefined },
+      cross: { kv: { k, v }, normEps: c.crossAttnNorm ? c.eps : undefined, keyFold: fold },
     });
-    if (items) for (const b of items) block(item(x, b), item(tproj, b), item(kv.k, b), item(kv.v, b));
-    else block(x, tproj, kv.k, kv.v);
+    if (items) for (const b of items) block(item(x, b), item(tproj, b), item(kv.k, b), item(kv.v, b), foldOf(b));
+    else block(x, tproj, kv.k, kv.v, keyFold);
   }
 
   // 3. output head: shift, scale = scale_shift_table[1,2,D] + temb (not the 6·D projection)
@@ -104,5 +130,5 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   // 4. unpatchify: each token's outputs ordered (pt, ph, pw, c), c fastest
   const out = plan.alloc.tensor([B, c.outChannels, F, H, W], w.dtype, 'sample');
   unpatchify(plan, { x: o, out, patch: c.patch, grid, channels: c.outChannels, order: 'c-last', layer: 'unpatchify' });
-  return out;
+  return { out, textKeyFold: { tensor: keyFold, stride: foldStride } };
 }
