@@ -17,11 +17,17 @@
 // the key loop stops at key_end(b) (KEYMASK: klen[b]; KEYFOLD, Wan's padded text folded to one key: klen[b] + 1).
 // SG: instead of every invocation reading every staged K/V vec4, lane t of each group of 8
 // subgroup lanes reads key row j0+t and subgroupBroadcast hands it to the others (8× fewer
-// workgroup-memory loads; needs subgroup size ≥ 8). On lavapipe this is ~2.5× faster, and
+// loads; needs subgroup size ≥ 8). On lavapipe this is ~2.5× faster, and
 // RPT = 4 (each broadcast feeds 4 rows' FMAs) another 1.4–1.6× over RPT = 1; RPT = 8 is slower
 // (q and acc spill). A key-split design (lanes own keys, all rows' q lane-uniform, partial
 // softmax states merged by subgroupAdd at the end: no broadcasts in the loop) measured 0.4–0.5×
 // of this on lavapipe: its per-lane K/V loads are gathers and it scaled badly with rows.
+// SG reads those K/V rows straight from storage (rows past the key end clamped to the last one,
+// their p is 0): no staged tile, no barriers. The tile cost a gather from storage and a scatter
+// into workgroup memory per vec4 before the same gathers from workgroup memory, and two barriers
+// per tile (coroutine switches on lavapipe): measured ×1.24–1.31 at H 6 Dh 64 and ×1.24 at
+// H 12 Dh 128 on lavapipe (bench/RESULTS.md "Attention and GEMM loads on lavapipe"). Without SG
+// the tile stays (its per-invocation reads of every key would be 8× the gathers).
 // Workgroups fold over x/y: flat id = wid.x + wid.y·nwg.x enumerates (b, h, query block),
 // query block fastest. Expects common/dtype.wgsl (T) and common/attention_io.wgsl.
 
@@ -42,8 +48,10 @@ const MAXD4 = 32u;       // head dim ≤ 128
 const MAXR = 4u;
 const MAXBK = 32u;
 
+#if !SG
 var<workgroup> kt: array<vec4<T>, BK * MAXD4>;   // K tile [BK, dh4] (row stride dh4)
 var<workgroup> vt: array<vec4<T>, BK * MAXD4>;   // V tile [BK, dh4]
+#endif
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -82,6 +90,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let kend = key_end(b);              // keys past it get p = 0 (KEYMASK, KEYFOLD): not visited
   for (var k0 = 0u; k0 < kend; k0 += BK) {
     let nk = min(BK, kend - k0);
+#if SG
+    // SG reads K/V rows straight from storage (lane t of each group of 8: row min(j, kend − 1)): no tile, no barriers
+    let jmax = kend - 1u - k0;
+#else
     // stage K and V rows k0..k0+nk of this head; rows past the end are zero (their p is 0)
     for (var i = lid; i < BK * dh4; i += WG) {
       let j = i / dh4;
@@ -95,6 +107,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       }
     }
     workgroupBarrier();
+#endif
 
     // scores s[r][j] = q_r·k_j. The head-dim loop is outermost: dh4 is a runtime value, so
     // qr[r][d] and acc[r][d] are indexed private reads (per-lane gathers on lavapipe), done
@@ -106,7 +119,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #if SG
       // lane t of each group of 8 loads key row j0+t once; the other lanes get it by broadcast
       for (var j0 = 0u; j0 < BK; j0 += 8u) {
-        let kl = vec4<f32>(kt[(j0 + (sl & 7u)) * dh4 + d]);
+        let kl = vec4<f32>(k[kbase + (k0 + min(j0 + (sl & 7u), jmax)) * tok4 + d]);
         let k8 = array<vec4<f32>, 8>(subgroupBroadcast(kl, 0u), subgroupBroadcast(kl, 1u), subgroupBroadcast(kl, 2u), subgroupBroadcast(kl, 3u),
                                      subgroupBroadcast(kl, 4u), subgroupBroadcast(kl, 5u), subgroupBroadcast(kl, 6u), subgroupBroadcast(kl, 7u));
         for (var r = 0u; r < RPT; r++) {
@@ -147,7 +160,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
       for (var r = 0u; r < RPT; r++) { a[r] = acc[r][d] * alpha[r]; }
 #if SG
       for (var j0 = 0u; j0 < BK; j0 += 8u) {
-        let vl = vec4<f32>(vt[(j0 + (sl & 7u)) * dh4 + d]);
+        let vl = vec4<f32>(v[kbase + (k0 + min(j0 + (sl & 7u), jmax)) * tok4 + d]);
         let v8 = array<vec4<f32>, 8>(subgroupBroadcast(vl, 0u), subgroupBroadcast(vl, 1u), subgroupBroadcast(vl, 2u), subgroupBroadcast(vl, 3u),
                                      subgroupBroadcast(vl, 4u), subgroupBroadcast(vl, 5u), subgroupBroadcast(vl, 6u), subgroupBroadcast(vl, 7u));
         for (var r = 0u; r < RPT; r++) {
@@ -162,7 +175,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #endif
       for (var r = 0u; r < RPT; r++) { acc[r][d] = a[r]; }
     }
+#if !SG
     workgroupBarrier();
+#endif
   }
 
   for (var r = 0u; r < RPT; r++) {
