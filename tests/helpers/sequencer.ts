@@ -25,8 +25,9 @@ const SECONDS: Record<string, number> = {
   'tests/hardening/device.test.ts': 6,
   'tests/models/memory-reuse.test.ts': 6,
   'tests/text/umt5.test.ts': 4,
+  'tests/models/key-fold.test.ts': 10,
   // integration
-  'tests/integration/shapes-judge-bar.test.ts': 164,
+  'tests/integration/shapes-judge-bar.test.ts': 90, // 164 before the key fold (71 s alone, warm)
   'tests/integration/browser-profiler.test.ts': 128,
   'tests/integration/bench-cli.test.ts': 51,
   'tests/integration/package.test.ts': 45,

@@ -105,13 +105,15 @@ describe.skipIf(!hasGpu)('attention with relative position bias, key mask and sc
 
 // [B, Lq, Lk, heads, headDim, keyFold per item]: odd lengths, Lq ≠ Lk, items folded differently in
 // one batch, keyFold = Lk (nothing to fold), Lk − 1 (a run of one: + log2 1), 0 (every key equal),
-// and Wan's shape of a short prompt in 512 padded keys (most tiles skipped). Lq ≤ 64 keeps the
-// rows kernel at one variant per dtype: 4 new variants in all (rows, fa2 × f32, f16).
+// and Wan's shape of a short prompt in 512 padded keys (most tiles skipped). Lq ≤ 64 runs the
+// rows kernel at one query row per invocation; Lq = 131 at the 2–4 rows real video token counts
+// get (rows past Lq clamped): 6 new variants in all (rows at both, fa2 × f32, f16).
 const FOLD_CASES: [number, number, number, number, number, number[]][] = [
   [2, 7, 37, 2, 16, [5, 37]],
   [2, 33, 21, 3, 8, [20, 0]],
   [3, 17, 512, 2, 32, [10, 511, 200]],
   [1, 64, 300, 1, 64, [12]],
+  [2, 131, 40, 2, 16, [9, 40]],
 ];
 
 describe.skipIf(!hasGpu)('attention with the key fold (KEYFOLD) vs float64 attention over every padded key', () => {
@@ -119,6 +121,7 @@ describe.skipIf(!hasGpu)('attention with the key fold (KEYFOLD) vs float64 atten
   beforeAll(async () => {
     await compileKernels(gpu!, dtypes.flatMap((dtype) => [
       { spec: attentionKernel, variant: attentionVariant(gpu!, { lq: 64, dtype, keyFold: true }).variant },
+      { spec: attentionKernel, variant: attentionVariant(gpu!, { lq: 131, dtype, keyFold: true }).variant },
       { spec: attentionFa2Kernel, variant: attentionFa2Variant(gpu!, { dtype, sg: strategies[1] === 'fa2', keyFold: true }).variant },
     ]));
   }, 900_000);
