@@ -1,7 +1,7 @@
 // GEMM, subgroup kernel (tuned on lavapipe: the CPU adapters' choice). Bindings, epilogue and
 // the layout of x, w, out: common/gemm_io.wgsl.
 //
-// No workgroup memory, no barriers. A workgroup of SWG invocations owns SR rows (8 or 16) and
+// No workgroup memory, no barriers. A workgroup of SWG invocations owns SR rows (8, 16 or 32) and
 // SWG·SC columns; invocation l owns columns nb + j·SWG (j < SC) and keeps SR×SC f32 accumulators.
 // Per step of 4 k it loads its own W rows as vec4 (one lane-varying load per column, reused by SR
 // rows), and lane t of each group of 8 loads X row m0 + r0 + t as vec4; subgroupBroadcast hands
@@ -10,6 +10,10 @@
 // rows/columns are clamped to the last one (no branches in the loop) and masked at the store.
 // Measured on lavapipe, same process: 1024×384×1536 f32 ~5.4× the old tiled kernel, f16 ~5.8×;
 // M ≤ 64 6–10× its small tiles (bench/RESULTS.md "GEMM subgroup variant").
+// At SR = 32 each group of 8 rows is its own small loop (rows8 / rows8s, called once per group): as one
+// loop over the groups, SR = 24 or 32 stayed a loop after lavapipe's unrolling (an indexed accumulator
+// array: ×0.46–0.49 of SR 16), as siblings each unrolls and SR = 32 (each W load reused by 32 rows)
+// measured ×1.05–1.26 over SR 16 at M = 1024 (bench/RESULTS.md "Attention and GEMM loads on lavapipe").
 // On a GPU this layout is wrong: one subgroup-wide load of W touches as many cache lines as
 // lanes, and each W value is reused by only SR rows; the policy never picks it by heuristic on a
 // GPU adapter (src/gpu/policy.ts), only the tuner may, after timing it.
@@ -22,7 +26,7 @@
 enable subgroups;
 
 override SWG: u32 = 64;  // invocations per workgroup
-override SR: u32 = 16;   // rows per workgroup (8 or 16)
+override SR: u32 = 16;   // rows per workgroup (8, 16 or 32)
 override SC: u32 = 4;    // columns per invocation (1..4)
 // K/4 fixed at pipeline creation (VEC4 only; tuning candidate subgroup-sr16-k), 0: the runtime p.K.
 // A constant trip count and row stride measured ×1.15–1.38 on lavapipe at M = 1024, K = 384/1536
@@ -34,12 +38,35 @@ fn gelu4(y: vec4<f32>) -> vec4<f32> {
   return y / (1.0 + exp(y * (-1.5957691216057308 - 0.07135481627260025 * y * y)));
 }
 
-const MAXR = 16u;   // SR ≤ 16
+const MAXR = 32u;   // SR ≤ 32
 const MAXC = 4u;    // SC ≤ 4
 
 fn fma4(xv: vec4<f32>, wv: vec4<f32>, acc: f32) -> f32 {
   return fma(xv.w, wv.w, fma(xv.z, wv.z, fma(xv.y, wv.y, fma(xv.x, wv.x, acc))));
 }
+
+#if VEC4
+// Rows r0..r0+7 of one K step (VEC4: 4 k): lane t loads X row r0 + t, broadcast to all lanes;
+// SC columns each.
+fn rows8(acc: ptr<function, array<f32, MAXR * MAXC>>, wv: ptr<function, array<vec4<f32>, MAXC>>, r0: u32, m0: u32, mlast: u32, K4: u32, k: u32, sl: u32) {
+  let xl = vec4<f32>(x[min(m0 + r0 + (sl & 7u), mlast) * K4 + k]);
+  let xb = array<vec4<f32>, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
+                               subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
+  for (var i = 0u; i < 8u; i++) {
+    for (var j = 0u; j < SC; j++) { (*acc)[(r0 + i) * MAXC + j] = fma4(xb[i], (*wv)[j], (*acc)[(r0 + i) * MAXC + j]); }
+  }
+}
+
+#else
+fn rows8s(acc: ptr<function, array<f32, MAXR * MAXC>>, wv: ptr<function, array<f32, MAXC>>, r0: u32, m0: u32, mlast: u32, k: u32, sl: u32) {
+  let xl = f32(x[min(m0 + r0 + (sl & 7u), mlast) * p.K + k]);
+  let xb = array<f32, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
+                         subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
+  for (var i = 0u; i < 8u; i++) {
+    for (var j = 0u; j < SC; j++) { (*acc)[(r0 + i) * MAXC + j] = fma(xb[i], (*wv)[j], (*acc)[(r0 + i) * MAXC + j]); }
+  }
+}
+#endif
 
 @compute @workgroup_size(SWG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -60,26 +87,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   for (var k = 0u; k < K4; k++) {
     var wv: array<vec4<f32>, MAXC>;
     for (var j = 0u; j < SC; j++) { wv[j] = vec4<f32>(w[col[j] * K4 + k]); }
-    for (var r0 = 0u; r0 < SR; r0 += 8u) {
-      let xl = vec4<f32>(x[min(m0 + r0 + (sl & 7u), mlast) * K4 + k]);
-      let xb = array<vec4<f32>, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
-                                   subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
-      for (var i = 0u; i < 8u; i++) {
-        for (var j = 0u; j < SC; j++) { acc[(r0 + i) * MAXC + j] = fma4(xb[i], wv[j], acc[(r0 + i) * MAXC + j]); }
-      }
+    if (SR <= 16u) {
+      for (var r0 = 0u; r0 < SR; r0 += 8u) { rows8(&acc, &wv, r0, m0, mlast, K4, k, sl); }
+    } else {   // SR = 32: four sibling calls (one loop over them stays a loop)
+      rows8(&acc, &wv, 0u, m0, mlast, K4, k, sl);
+      rows8(&acc, &wv, 8u, m0, mlast, K4, k, sl);
+      rows8(&acc, &wv, 16u, m0, mlast, K4, k, sl);
+      rows8(&acc, &wv, 24u, m0, mlast, K4, k, sl);
     }
   }
 #else
   for (var k = 0u; k < p.K; k++) {
     var wv: array<f32, MAXC>;
     for (var j = 0u; j < SC; j++) { wv[j] = f32(w[col[j] * p.K + k]); }
-    for (var r0 = 0u; r0 < SR; r0 += 8u) {
-      let xl = f32(x[min(m0 + r0 + (sl & 7u), mlast) * p.K + k]);
-      let xb = array<f32, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
-                             subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
-      for (var i = 0u; i < 8u; i++) {
-        for (var j = 0u; j < SC; j++) { acc[(r0 + i) * MAXC + j] = fma(xb[i], wv[j], acc[(r0 + i) * MAXC + j]); }
-      }
+    if (SR <= 16u) {
+      for (var r0 = 0u; r0 < SR; r0 += 8u) { rows8s(&acc, &wv, r0, m0, mlast, k, sl); }
+    } else {   // SR = 32: four sibling calls (one loop over them stays a loop)
+      rows8s(&acc, &wv, 0u, m0, mlast, k, sl);
+      rows8s(&acc, &wv, 8u, m0, mlast, k, sl);
+      rows8s(&acc, &wv, 16u, m0, mlast, k, sl);
+      rows8s(&acc, &wv, 24u, m0, mlast, k, sl);
     }
   }
 #endif

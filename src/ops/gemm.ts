@@ -41,7 +41,7 @@ export const gemmTiledKernel = gemmSpec('gemm_tiled', { WGX: [16, 8], WGY: [16, 
 const GEMM_KC = [96, 288, 384, 1152] as const;
 
 /** Subgroup broadcast of X rows (kernels/gemm_subgroup.wgsl); subgroups of ≥ 8 lanes. KC: K/4 compiled in (0: runtime). */
-export const gemmSubgroupKernel = gemmSpec('gemm_subgroup', { SWG: [64, 32, 128, 8], SR: [16, 8], SC: [4, 1, 2, 3], KC: [0, ...GEMM_KC] }, { requires: ['subgroups'] });
+export const gemmSubgroupKernel = gemmSpec('gemm_subgroup', { SWG: [64, 32, 128, 8], SR: [16, 8, 32], SC: [4, 1, 2, 3], KC: [0, ...GEMM_KC] }, { requires: ['subgroups'] });
 
 /** Whether the subgroup kernel has a variant with this K compiled in (a multiple of 4 in GEMM_KC·4). */
 export function gemmKcOk(K: number): boolean {
@@ -86,9 +86,11 @@ export const GEMM_STRATEGIES = ['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 't
 export type GemmStrategy = (typeof GEMM_STRATEGIES)[number];
 /**
  * What the tuner chooses among: a strategy, or `subgroup-sr16-k`, subgroup-sr16 with K compiled
- * in where GEMM_KC declares it (else the same as subgroup-sr16; by hand: tile knob KC = K/4).
+ * in where GEMM_KC declares it (else the same as subgroup-sr16; by hand: tile knob KC = K/4), or
+ * `subgroup-sr32` / `subgroup-sr32-k`, the same with 32 rows per workgroup (each W load reused by
+ * 32 rows; by hand: tile knob SR = 32).
  */
-export type GemmCandidate = GemmStrategy | 'subgroup-sr16-k';
+export type GemmCandidate = GemmStrategy | 'subgroup-sr16-k' | 'subgroup-sr32' | 'subgroup-sr32-k';
 
 type KernelKind = 'tiled' | 'subgroup' | 'gemv';
 const SPECS: Record<KernelKind, KernelSpec> = { tiled: gemmTiledKernel, subgroup: gemmSubgroupKernel, gemv: gemmGemvKernel };
@@ -119,6 +121,10 @@ function strategyChoice(s: GemmCandidate, M: number, N: number, K: number): Choi
       return { kind: 'subgroup', knobs: { SR: 16, ...subgroupColumns(N) } };
     case 'subgroup-sr16-k':
       return { kind: 'subgroup', knobs: { SR: 16, ...subgroupColumns(N), ...(gemmKcOk(K) ? { KC: K / 4 } : {}) } };
+    case 'subgroup-sr32':
+      return { kind: 'subgroup', knobs: { SR: 32, ...subgroupColumns(N) } };
+    case 'subgroup-sr32-k':
+      return { kind: 'subgroup', knobs: { SR: 32, ...subgroupColumns(N), ...(gemmKcOk(K) ? { KC: K / 4 } : {}) } };
     case 'subgroup-sr8':
       return { kind: 'subgroup', knobs: { SR: 8, ...subgroupColumns(N) } };
     case 'tiled-128':
@@ -156,17 +162,23 @@ export function gemmHeuristic(gpu: Plan['gpu'], M: number, N: number): GemmStrat
 }
 
 /**
- * The strategies worth timing for one shape (the heuristic first): at most four. With `K`, CPU
- * adapters that pick subgroup-sr16 also time it with K compiled in (subgroup-sr16-k) where a
- * variant for K exists (×1.15–1.38 on lavapipe, bench/RESULTS.md "GEMM — compile-time K").
+ * The strategies worth timing for one shape (the heuristic first): at most four. CPU adapters that
+ * pick subgroup-sr16 also time it with 32 rows per workgroup (subgroup-sr32, ×1.05–1.26 on lavapipe
+ * at M = 1024, bench/RESULTS.md "Attention and GEMM loads on lavapipe") and, with `K`, both with K
+ * compiled in (subgroup-sr16-k, subgroup-sr32-k) where a variant for K exists (×1.15–1.38 on
+ * lavapipe, bench/RESULTS.md "GEMM — compile-time K"); the tiled kernels then drop out of the four.
  */
 export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number, K?: number): GemmCandidate[] {
   const ok: GemmCandidate[] = gemmStrategiesFor(gpu);
   const h = gemmHeuristic(gpu, M, N);
   const want: GemmCandidate[] = [h];
-  if (h === 'subgroup-sr16' && K !== undefined && gemmKcOk(K)) {
-    want.push('subgroup-sr16-k');
-    ok.push('subgroup-sr16-k');
+  if (h === 'subgroup-sr16') {
+    want.push('subgroup-sr32');
+    ok.push('subgroup-sr32');
+    if (K !== undefined && gemmKcOk(K)) {
+      want.push('subgroup-sr16-k', 'subgroup-sr32-k');
+      ok.push('subgroup-sr16-k', 'subgroup-sr32-k');
+    }
   }
   if (M <= 16) want.push('gemv');
   if (subgroupsOf8(gpu)) want.push(M <= 128 ? 'subgroup-sr8' : 'subgroup-sr16');
@@ -223,7 +235,7 @@ function tilesOf(c: Choice, M: number, N: number, bp: number): [number, number] 
   const k = c.knobs;
   if (c.kind === 'subgroup') {
     const { SWG, SR, SC } = k as { SWG: number; SR: number; SC: number };
-    if (SR !== 8 && SR !== 16) throw new Error(`gemm: SR=${SR}: must be 8 or 16 (rows come in subgroup broadcasts of 8)`);
+    if (SR !== 8 && SR !== 16 && SR !== 32) throw new Error(`gemm: SR=${SR}: must be 8, 16 or 32 (rows come in subgroup broadcasts of 8)`);
     if (!Number.isInteger(SC) || SC < 1 || SC > 4) throw new Error(`gemm: SC=${SC}: must be 1..4`);
     if (!Number.isInteger(SWG) || SWG < 8 || SWG > MAX_INVOCATIONS) throw new Error(`gemm: SWG=${SWG}: must be 8..${MAX_INVOCATIONS}`);
     return [ceilDiv(N, SWG * SC), ceilDiv(M, SR)];

@@ -22,12 +22,14 @@ describe('adapter policy as captured on Gpu', () => {
 });
 
 describe('GEMM tuning candidates', () => {
-  it('CPU adapters also time the subgroup kernel with K compiled in, only at the declared K; GPU adapters never', () => {
-    expect(gemmCandidates(fake({}), 1024, 384, 384)).toEqual(['subgroup-sr16', 'subgroup-sr16-k', 'tiled-128', 'tiled-64']);
-    expect(gemmCandidates(fake({}), 1024, 384, 1536)).toContain('subgroup-sr16-k');
-    expect(gemmCandidates(fake({}), 1024, 384, 400)).toEqual(['subgroup-sr16', 'tiled-128', 'tiled-64']); // no KC variant for K = 400
+  it('CPU adapters also time the subgroup kernel with 32 rows and with K compiled in, only at the declared K; GPU adapters never', () => {
+    expect(gemmCandidates(fake({}), 1024, 384, 384)).toEqual(['subgroup-sr16', 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k']);
+    expect(gemmCandidates(fake({}), 1024, 384, 1536)).toContain('subgroup-sr32-k');
+    expect(gemmCandidates(fake({}), 1024, 384, 400)).toEqual(['subgroup-sr16', 'subgroup-sr32', 'tiled-128', 'tiled-64']); // no KC variant for K = 400
     expect(gemmCandidates(fake({}), 64, 384, 384)).not.toContain('subgroup-sr16-k'); // few rows: subgroup-sr8
     expect(gemmCandidates(fake({ isCpu: false }), 1024, 384, 384)).not.toContain('subgroup-sr16-k');
+    expect(gemmCandidates(fake({}), 64, 384, 384)).not.toContain('subgroup-sr32'); // 32-row tiles only where the heuristic is subgroup-sr16
+    expect(gemmCandidates(fake({ isCpu: false }), 1024, 384, 384)).not.toContain('subgroup-sr32');
   });
 });
 

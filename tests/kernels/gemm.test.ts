@@ -192,7 +192,7 @@ for (const dtype of dtypes) {
   }
 }
 
-// SG kernel knobs: rows per workgroup 8/16, 1..4 columns per invocation, workgroup sizes;
+// SG kernel knobs: rows per workgroup 8/16/32, 1..4 columns per invocation, workgroup sizes;
 // M, N, K not multiples of anything (partial row and column tiles, scalar-K path). The two
 // vec4-K shapes of a tile share its variant (one epilogue per tile, load path and dtype).
 const SG_TILES: Record<string, number>[] = [
@@ -200,6 +200,8 @@ const SG_TILES: Record<string, number>[] = [
   { SG: 1, SR: 16, SC: 2, SWG: 32 },
   { SG: 1, SR: 8, SC: 3, SWG: 8 },
   { SG: 1, SC: 4, SWG: 128 },
+  // 32 rows: its four 8-row groups as sibling calls (kernels/gemm_subgroup.wgsl); M = 90, 18, 2
+  { SG: 1, SR: 32, SC: 3, SWG: 8 },
 ];
 for (const dtype of dtypes) {
   SG_TILES.forEach((tile, i) => {
@@ -211,13 +213,14 @@ for (const dtype of dtypes) {
 }
 
 // SG kernel with K compiled in (tile KC = K/4; the tuner's subgroup-sr16-k on CPU adapters): M and
-// N not multiples of the row/column tiles, batch 2, 8 and 16 rows per workgroup, store, residual
-// and gated epilogues (the block's ff.2 is bias+gated), f32 and f16: 4 variants.
+// N not multiples of the row/column tiles, batch 2, 8, 16 and 32 rows per workgroup (the tuner's
+// subgroup-sr32-k), store, residual and gated epilogues (the block's ff.2 is bias+gated), f32 and
+// f16: 5 variants.
 for (const dtype of dtypes) {
-  const shapes = dtype === 'f32' ? ([[2, 70, 384, 50, 0], [2, 21, 384, 72, 13], [1, 9, 1536, 20, 3]] as const) : ([[1, 29, 384, 40, 8]] as const);
-  shapes.forEach(([B, T, K, N, e], i) => {
-    const c: Case = { B, T, K, N, ...combo(e), tile: { SG: 1, KC: K / 4 } };
-    CASES.push({ group: 'SG kernel, K compiled in', name: `KC ${dtype} M=${B * T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 400 + i, skip: !hasSG });
+  const shapes = dtype === 'f32' ? ([[2, 70, 384, 50, 0, 16], [2, 21, 384, 72, 13, 16], [1, 9, 1536, 20, 3, 16], [2, 53, 384, 44, 13, 32]] as const) : ([[1, 29, 384, 40, 8, 16]] as const);
+  shapes.forEach(([B, T, K, N, e, SR], i) => {
+    const c: Case = { B, T, K, N, ...combo(e), tile: { SG: 1, KC: K / 4, ...(SR === 32 ? { SR } : {}) } };
+    CASES.push({ group: 'SG kernel, K compiled in', name: `KC ${dtype}${SR === 32 ? ' SR=32' : ''} M=${B * T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 400 + i, skip: !hasSG });
   });
 }
 
