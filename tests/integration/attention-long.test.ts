@@ -2,6 +2,7 @@
 // point of an O(N)-memory kernel, and takes ~1–2 min on lavapipe (2 cores), so it runs in the
 // integration project. TESSERA_ATTN_QUICK=1 (local iteration) runs the first 8,192 queries
 // against all 32,760 keys instead.
+import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { describe, it } from 'vitest';
 import { hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
