@@ -13,8 +13,8 @@ const INTEGRATION = 'tests/integration/**/*.test.ts';
 // 51 → 27 s, the unit project 223–270 → 183 s; four CLI-spawning integration files 113 → 96 s):
 // GALLIVM_PERF=nopt turns them off (Mesa's gallivm; no effect on other drivers; a user's own
 // setting wins). The files whose time is kernel run time (the judge bar, the 32,760-token
-// attention) import tests/helpers/optimised-compile.ts first and get the optimised compile back,
-// as do the browser tests (Chromium's SwiftShader, not Mesa).
+// attention, whole-clip generation and decoding) import tests/helpers/optimised-compile.ts first
+// and get the optimised compile back; the browser tests run Chromium's SwiftShader, not Mesa.
 // Deterministic kernel choices (the adapter policy's heuristics): no autotuning in tests, no cache
 // file read or written; the tuner's own tests turn it on for their device.
 const TEST_ENV = { TESSERA_TUNE: 'off', GALLIVM_PERF: process.env.GALLIVM_PERF ?? 'nopt', TESSERA_USER_GALLIVM_PERF: process.env.GALLIVM_PERF ?? '' };

@@ -2,6 +2,7 @@
 // writes the clip (GIF; MP4 with ffmpeg), a Chrome trace with one track per stage and a profile of all
 // three stages; a prompt outside the vocabulary runs with the note; --preset keeps the random-weight demo
 // and refuses the pipeline's flags. 2 steps keep it short (the default is 20).
+import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -2,6 +2,7 @@
 // embeddings: tests/fixtures/wan_pipeline_embeds/make_case.py): denoise with the folder's
 // scheduler, decode with its AutoencoderKLWan, frames as output_type="np". Library runs share one
 // device (kernels compile once); one CLI run writes the MP4, GIF and PNGs, read back here.
+import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

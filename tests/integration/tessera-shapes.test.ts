@@ -3,6 +3,7 @@
 // prompt_embeds, one WanTransformer3DModel forward, the AutoencoderKLWan decode and the whole
 // WanPipeline from given latents — each through the CLI as the case says (f32), held to GOLDEN_F32
 // (1e-4; the cases allow 2e-3, tessera lands at 4e-7..1e-5).
+import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -3,6 +3,7 @@
 // negative prompt, truncation at 10 tokens), through loadPipeline → pipe.generate({ prompt }); and
 // `tessera encode` / `tessera generate --prompt` through the CLI: the public golden umt5_small,
 // a held-out case with a negative prompt, and bad input refused with one line.
+import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

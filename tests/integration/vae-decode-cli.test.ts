@@ -1,6 +1,7 @@
 // `tessera decode` end to end: a held-out style case (bf16 weights, batch 2, 4 latent frames,
 // odd non-square latents) and the public goldens through the CLI; bad inputs give one error
 // line naming the tensor or flag, before any weight is read, and leave no output file.
+import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
