@@ -18,6 +18,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
 delete env.TESSERA_CLI_CHILD;
 delete env.TESSERA_STDERR_TTY;
+delete env.TESSERA_CLI_BUILD; // the installed copy runs its own dist/
 /** Runs a command without blocking the worker (vitest's RPC must keep answering during npm pack/install). */
 function spawnAsync(cmd: string, args: string[], cwd: string): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
