@@ -32,10 +32,10 @@ export default defineConfig({
     // longest files first (measured seconds in the sequencer), so both workers end together
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, INTEGRATION], env: TEST_ENV } },
+      { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, INTEGRATION] } },
       // integration tests take ~5–60 s each on a quiet machine (CLI spawns, golden runs); 300 s
       // leaves room for a loaded one; longer ones (32,760-token attention, packing) set their own
-      { extends: true, test: { name: 'integration', include: [INTEGRATION], env: TEST_ENV, testTimeout: 300_000, hookTimeout: 600_000 } },
+      { extends: true, test: { name: 'integration', include: [INTEGRATION], testTimeout: 300_000, hookTimeout: 600_000 } },
     ],
   },
 });
