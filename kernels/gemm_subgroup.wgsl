@@ -73,10 +73,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         @builtin(subgroup_invocation_id) sl: u32,
         @builtin(local_invocation_index) lid: u32) {
   let tile = wid.x + wid.y * nwg.x;
-  let tm = tile / p.tiles_n;
-  if (tm >= p.tiles_m) { return; }
-  let m0 = tm * SR;
-  let nb = (tile % p.tiles_n) * (SWG * SC) + lid;   // this invocation's columns: nb + j·SWG, j < SC
+  // M tile fastest: consecutive workgroups (lavapipe hands them to its threads in order) share one
+  // column tile of W, which stays in a core's L2 while the X rows stream past it; N fastest re-read
+  // all of W per row tile (×1.20 at 1024×384×1536, bench/RESULTS.md "GEMM tile order").
+  let tn = tile / p.tiles_m;
+  if (tn >= p.tiles_n) { return; }
+  let m0 = (tile % p.tiles_m) * SR;
+  let nb = tn * (SWG * SC) + lid;   // this invocation's columns: nb + j·SWG, j < SC
   // Out-of-range rows/columns read the last one (in bounds, no branches); masked at the store.
   var col: array<u32, MAXC>;
   for (var j = 0u; j < SC; j++) { col[j] = min(nb + j * SWG, p.N - 1u); }

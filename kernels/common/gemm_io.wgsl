@@ -22,7 +22,7 @@ struct Params {
   tokens: u32,       // rows per batch item (gate lookup)
   gate_stride: u32,
   gate_off: u32,
-  tiles_n: u32,      // output tiles along N: workgroups are numbered with the N tile fastest
+  tiles_n: u32,      // output tiles along N (tiled/gemv: N tile fastest; subgroup: M tile fastest)
   tiles_m: u32,
   split: u32,        // output columns per plane: N unless the output is split into planes
   plane: u32,        // elements between planes

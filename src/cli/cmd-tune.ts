@@ -6,7 +6,7 @@
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
-import { cachedChoices, loadTuneCache, setTuneMode, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
+import { cachedChoices, loadTuneCache, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
@@ -34,7 +34,7 @@ export const tuneCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype to tune for' },
       force: { type: 'bool', help: 're-time shape buckets that are already cached' },
       quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
-      rounds: { type: 'int', default: 3, help: 'timed rounds per candidate (median)' },
+      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'timed rounds per candidate, interleaved (the fastest counts)' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
     },
   },

@@ -14,7 +14,7 @@
 import { describeAdapter, type Gpu } from './device.js';
 import { Plan, setTuneHook, type TuneRequest } from './plan.js';
 import { Allocator, readTensor } from './tensor.js';
-import { median, profilePlan } from '../profile/profiler.js';
+import { profilePlan } from '../profile/profiler.js';
 
 export type TuneMode = 'auto' | 'cached' | 'off';
 
@@ -22,7 +22,7 @@ export type TuneMode = 'auto' | 'cached' | 'off';
 export interface TuneEntry {
   /** The chosen strategy name. */
   choice: string;
-  /** Median ms per candidate at tuning time (candidates whose output disagreed are absent). */
+  /** Fastest of the timed rounds, ms per candidate (candidates whose output disagreed are absent). */
   ms: Record<string, number>;
   /** Candidates dropped because their output disagreed with the reference candidate's. */
   rejected?: string[];
@@ -166,6 +166,9 @@ export async function cachedChoices(gpu: Gpu): Promise<Record<string, TuneEntry>
   return out;
 }
 
+/** Timed rounds per candidate by default (`tessera tune --rounds`). */
+export const TUNE_ROUNDS = 5;
+
 /** Relative agreement between two candidates' outputs: max |a−b| ≤ atol + rtol·max|b|. */
 const AGREE = { f32: { rtol: 1e-3, atol: 1e-4 }, f16: { rtol: 2e-2, atol: 2e-3 } };
 
@@ -181,6 +184,21 @@ function agree(a: Float32Array, b: Float32Array, f16: boolean): { ok: boolean; e
   return { ok: a.length === b.length && err <= t.atol + t.rtol * maxB, err };
 }
 
+/** Candidates in the order of timed round `i` (0-based): as given, reversed every other round. */
+export function roundOrder<C>(candidates: readonly C[], i: number): C[] {
+  return i % 2 === 0 ? [...candidates] : [...candidates].reverse();
+}
+
+/** Each candidate's figure from its timed rounds (ms): the fastest round. */
+export function fastestRounds(samples: ReadonlyMap<string, readonly number[]>): Record<string, number> {
+  const ms: Record<string, number> = {};
+  for (const [name, s] of samples) {
+    if (s.length === 0) throw new Error(`tuning: candidate ${name} has no timed round`);
+    ms[name] = Math.min(...s);
+  }
+  return ms;
+}
+
 export interface TuneReport {
   key: string;
   family: string;
@@ -191,7 +209,7 @@ export interface TuneReport {
 }
 
 export interface TuneOptions {
-  /** Timed rounds per candidate (round-robin, median); default 3. */
+  /** Timed rounds per candidate (interleaved, fastest round counts); default TUNE_ROUNDS (5). */
   rounds?: number;
   /** Re-time buckets that are already cached. */
   force?: boolean;
@@ -233,16 +251,20 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
         console.warn(`[tessera] tuning ${r.family} ${r.bucket}: candidate ${c.name} disagrees with ${plans[0]!.name} (max |diff| ${a.err}); not used`);
       }
     }
-    const rounds = o.rounds ?? 3;
+    // Rounds interleave the candidates, the order reversed every other round (A B … B A) so load
+    // drift hits all alike. Each candidate's figure is its fastest round: interference from other
+    // processes (a shared machine, lavapipe's threads) only ever adds time, so the minimum estimates
+    // the kernel's own cost; with 3 rounds and a median, a near-equal pair was picked by chance
+    // under load (bench/RESULTS.md "GEMM tile order, tuner rounds").
+    const rounds = o.rounds ?? TUNE_ROUNDS;
     const samples = new Map<string, number[]>(ok.map((c) => [c.name, []]));
     for (let i = 0; i < rounds; i++) {
-      for (const c of ok) {
+      for (const c of roundOrder(ok, i)) {
         const run = await profilePlan(c.plan, { repeats: 1, warmup: 0 });
         samples.get(c.name)!.push(run.totalMs);
       }
     }
-    const ms: Record<string, number> = {};
-    for (const [n, s] of samples) ms[n] = median(s);
+    const ms = fastestRounds(samples);
     const choice = ok.reduce((best, c) => (ms[c.name]! < ms[best.name]! ? c : best)).name;
     const d = plans[0]!.plan.dispatches[plans[0]!.plan.dispatches.length - 1]!;
     return { choice, ms, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };

@@ -9,7 +9,7 @@ import { TOL } from '../tolerances.js';
 import { Plan } from '../../src/gpu/plan.js';
 import { Allocator, readTensor, type Tensor } from '../../src/gpu/tensor.js';
 import { copyKernel } from '../../src/profile/ceiling.js';
-import { setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
+import { fastestRounds, roundOrder, setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_ROUNDS, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
 import { gemm, gemmBucket, gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
@@ -39,6 +39,21 @@ async function runGemm(): Promise<{ plan: Plan; got: Float32Array; x: Float32Arr
     alloc.destroyAll();
   }
 }
+
+describe('tuning rounds', () => {
+  it('interleave the candidates, reversed every other round (A B C, C B A, …)', () => {
+    expect([0, 1, 2, 3].map((i) => roundOrder(['a', 'b', 'c'], i).join(''))).toEqual(['abc', 'cba', 'abc', 'cba']);
+    expect(TUNE_ROUNDS).toBeGreaterThanOrEqual(5);
+  });
+
+  it("count each candidate's fastest round: a burst of interference cannot flip the choice", () => {
+    // 'a' is the faster kernel but two of its three rounds ran while another process was busy:
+    // a median would pick 'b' (9 < 14), the fastest round picks 'a' (6 < 8).
+    const ms = fastestRounds(new Map([['a', [14, 6, 15]], ['b', [9, 8, 10]]]));
+    expect(ms).toEqual({ a: 6, b: 8 });
+    expect(() => fastestRounds(new Map([['a', []]]))).toThrow(/candidate a has no timed round/);
+  });
+});
 
 describe.skipIf(!hasGpu)('autotuning', () => {
   afterAll(() => {
