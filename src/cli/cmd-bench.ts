@@ -18,6 +18,7 @@ import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { useKernelsAt } from './bench-ref.js';
+import { tuneMode, tunePlan } from '../gpu/tune.js';
 import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
 
@@ -33,7 +34,7 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   attention: { required: ['heads', 'tokens', 'head-dim'], optional: ['kv-tokens', 'batch', 'tile', 'variants'] },
   layernorm: { required: ['rows', 'cols'], optional: [] },
   conv: { required: ['height', 'width', 'in-channels', 'out-channels'], optional: ['kernel', 'tile', 'variants'] },
-  block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio'] },
+  block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio', 'variants'] },
   model: { required: [], optional: Object.keys(MODEL_FLAGS) },
   suite: { required: [], optional: ['quick'] },
   vae: { required: [], optional: [...Object.keys(VAE_FLAGS), 'frames', 'height', 'width', 'batch', 'seed'] },
@@ -331,6 +332,18 @@ interface VariantSpec {
 
 /** Parses --variants: `all` (gemm, attention: every strategy this adapter can run), or `;`-separated entries. */
 export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec[] {
+  if (sub === 'block') {
+    // The block has no knobs of its own: its variants are kernel sources (default@REV), each tuned afresh
+    const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
+      const at = entry.lastIndexOf('@');
+      const head = at >= 0 ? entry.slice(0, at) : entry;
+      const ref = at >= 0 ? entry.slice(at + 1) : undefined;
+      if (head !== 'default' || ref === '') throw new UsageError(`--variants: "${entry}": bench block takes default and default@REV entries (this checkout's kernels, or git revision REV's), e.g. 'default@HEAD;default'; strategies and tile knobs belong to bench gemm and attention`);
+      return { name: entry, ...(ref ? { ref } : {}) };
+    });
+    if (out.length < 1) throw new UsageError("--variants needs at least one entry (bench block: default or default@REV, separated by ;)");
+    return out;
+  }
   if (s === 'all') {
     if (sub === 'attention') return (gpu ? attentionStrategiesFor(gpu) : [...ATTENTION_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
     if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants '${sub === 'conv' ? 'PX=4;PX=8' : 'default;SG=0'}'`);
@@ -401,6 +414,12 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
       let w: Workload | undefined;
       try {
         w = workloadFor(gpu, { ...sizes, ...(spec.tile ? { tile: spec.tile } : {}) }, c, spec.strategy);
+        // A block's GEMMs and attention are tuned afresh for each variant's kernel sources (while REV's
+        // are in place), for this plan only: the tuning cache keeps this checkout's choices.
+        if (sizes.sub === 'block' && tuneMode(gpu) === 'auto') {
+          log(c, `… tuning ${spec.name}`);
+          await tunePlan(w.plan, { force: true, save: false });
+        }
         log(c, `… checking ${spec.name} (${w.plan.dispatches.map((d) => d.kernel).join(' + ')})`);
         const check = await w.check();
         assertCheck(`${w.label} ${spec.name}`, check);
@@ -432,7 +451,8 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
       const sh = ceilingShares(ceiling, flops / (med * 1e6), bytes / (med * 1e6), v.w.dtype === 'f16');
       return {
         variant: v.spec.name,
-        kernel: v.w.plan.dispatches.map((d) => d.kernel).join(' + '),
+        // a block's eight dispatches are listed in the log as each variant is checked
+        kernel: sizes.sub === 'block' ? `${v.w.plan.dispatches.length} dispatches` : v.w.plan.dispatches.map((d) => d.kernel).join(' + '),
         median_ms: med,
         min_ms: Math.min(...samples[i]!),
         gflops: flops / (med * 1e6),
@@ -486,7 +506,7 @@ export const benchCommand: Command = {
       'out-channels': size('conv: output channels', 'C'),
       kernel: { type: 'choice', choices: ['3x3x3', '3x1x1', '1x3x3', '1x1x1'], help: "conv: frames×height×width of the kernel: 3x3x3 (default) the VAE's causal Conv3d over frames t−2..t, 3x1x1 its upsamplers' time_conv, 1x3x3 a Conv2d 3×3 (SD VAE), 1x1x1 a 1×1 shortcut", arg: 'KIND' },
       tile: { type: 'string', help: 'gemm/attention/conv: override tile knobs, e.g. TM=4,TN=2 (conv: PX=4|8)', arg: 'K=V,...' },
-      variants: { type: 'string', help: "gemm/attention/conv: time several variants in one process, round-robin, each checked first: 'all' (gemm, attention: every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,… (conv: PX=4, PX=8); ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits)", arg: 'LIST' },
+      variants: { type: 'string', help: "gemm/attention/conv/block: time several variants in one process, round-robin, each checked first: 'all' (gemm, attention: every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,… (conv: PX=4, PX=8); ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits; bench block takes only these two forms, each tuned afresh)", arg: 'LIST' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },

@@ -213,6 +213,8 @@ export interface TuneOptions {
   rounds?: number;
   /** Re-time buckets that are already cached. */
   force?: boolean;
+  /** Keep the choices in the tuning cache (default true); false: this plan only (A/B of kernel sources). */
+  save?: boolean;
   onProgress?: (msg: string) => void;
 }
 
@@ -305,8 +307,11 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
           failed.add(key);
           continue;
         }
-        all[key] = entry;
-        measured = changed = true;
+        if (o.save !== false) {
+          all[key] = entry;
+          changed = true;
+        }
+        measured = true;
       }
       rep = { key, family: site.family, bucket: site.bucket, entry, measured };
       reports.set(key, rep);
