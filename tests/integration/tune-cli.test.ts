@@ -1,4 +1,4 @@
-// `tessera tune`, `--no-tune`, `tessera info`'s tuning section and `tessera bench … --variants` (gemm, attention, conv),
+// `tessera tune`, `--no-tune`, `tessera info`'s tuning section and `tessera bench … --variants` (gemm, attention, conv, block),
 // through the CLI (child processes: an integration test). The tuning cache goes to a temporary
 // XDG_CACHE_HOME, never the user's. Tiny shapes, so the few variants compile in seconds.
 import { spawn } from 'node:child_process';
@@ -101,6 +101,26 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
       expect(x.check.max_abs_err).toBeLessThan(1e-4);
     }
     expect(r.stderr).toMatch(/PX=8@HEAD: kernels differing from this checkout at HEAD: /);
+  }, 300_000);
+
+  it("bench block --variants 'default@HEAD;default': each variant tuned afresh for its kernels, the tuning cache untouched", async () => {
+    const file = join(cache, 'tessera', 'tune.json');
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : null;
+    const r = await tessera({}, 'bench', 'block', '--hidden', '16', '--heads', '2', '--tokens', '9', '--variants', 'default@HEAD;default', '--repeats', '2', '--warmup', '0', '--no-ceiling', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.bench).toBe('block');
+    expect(j.wrong).toEqual([]);
+    expect(j.results.map((x: { variant: string; kernel: string }) => [x.variant, x.kernel])).toEqual([
+      ['default@HEAD', '8 dispatches'],
+      ['default', '8 dispatches'],
+    ]);
+    for (const x of j.results) {
+      expect(x.median_ms).toBeGreaterThan(0);
+      expect(x.check.max_abs_err).toBeLessThan(1e-4);
+    }
+    expect(r.stderr).toMatch(/… tuning default@HEAD\n[^]*… tuning default\n/);
+    expect(existsSync(file) ? readFileSync(file, 'utf8') : null).toBe(before);
   }, 300_000);
 
   it('refuses bad --variants with one line', async () => {

@@ -28,6 +28,13 @@ describe('parseVariants', () => {
     expect(() => parseVariants('conv', 'all', null)).toThrow(/for bench conv list tile knob sets, e.g. --variants 'PX=4;PX=8'/);
     expect(() => parseVariants('conv', 'tiled-64', null)).toThrow(/tiled-64 is a GEMM strategy; bench conv takes tile knobs/);
   });
+  it('bench block: default and default@REV only (each tuned afresh), anything else refused before GPU work', () => {
+    expect(parseVariants('block', 'default@HEAD~1; default', null)).toEqual([{ name: 'default@HEAD~1', ref: 'HEAD~1' }, { name: 'default' }]);
+    for (const bad of ['all', 'SR=32', 'tiled-64@HEAD', 'default@', '@HEAD']) {
+      expect(() => parseVariants('block', bad, null), bad).toThrow(new UsageError(`--variants: "${bad}": bench block takes default and default@REV entries (this checkout's kernels, or git revision REV's), e.g. 'default@HEAD;default'; strategies and tile knobs belong to bench gemm and attention`));
+    }
+    expect(() => parseVariants('block', ' ; ', null)).toThrow(/--variants needs at least one entry \(bench block: default or default@REV/);
+  });
 });
 
 describe('kernelsAt', () => {
