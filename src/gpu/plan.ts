@@ -28,6 +28,24 @@ export interface Dispatch {
   choice?: string;
   /** The storage bindings, in binding order: what liveness (src/gpu/memory-plan.ts) and binding-size reports read. */
   bound: Bound[];
+  /** Work that depends on a key-fold table the host writes after recording (see KeyFoldWork). */
+  keyFold?: KeyFoldWork;
+}
+
+/**
+ * A dispatch whose keys visited per batch item are data (attention with AttentionArgs.keyFold):
+ * item b visits min(fold[b] + 1, lk) keys, fold[b] the u32 at byte `offset + 4b` of `buffer`.
+ * Its flops and bytes are `flopsPerKey · keys` and `bytesFixed + bytesPerKey · keys` over the
+ * items, set by `Plan.keyFoldWritten` when the host writes the table (until then: every key).
+ */
+export interface KeyFoldWork {
+  buffer: GPUBuffer;
+  offset: number;
+  batch: number;
+  lk: number;
+  flopsPerKey: number;
+  bytesPerKey: number;
+  bytesFixed: number;
 }
 
 /** One storage binding of a dispatch: a byte range of a buffer, and whether the kernel may write it. */
@@ -133,6 +151,7 @@ export interface RecordArgs {
   shapes: string;
   flops: number;
   bytes: number;
+  keyFold?: KeyFoldWork;
 }
 
 /** A tensor's binding: the whole buffer, or its own range when it is a part of one (Tensor.offset). */
@@ -206,6 +225,33 @@ export class Plan {
     const d = this.build(a);
     if (choice !== undefined) d.choice = choice;
     this.dispatches[i] = d;
+    this.applyKeyFold(d);
+  }
+
+  /** The key-fold tables written so far, by buffer: u32 values from byte `offset` (see keyFoldWritten). */
+  private readonly keyFolds = new Map<GPUBuffer, { offset: number; table: Uint32Array }>();
+
+  /**
+   * The host wrote `table` (u32) at byte `offset` of `buffer`, a key-fold table (KeyFoldWork): the
+   * dispatches that read it now report the work of the keys they visit, not of every key.
+   */
+  keyFoldWritten(buffer: GPUBuffer, offset: number, table: Uint32Array): void {
+    this.keyFolds.set(buffer, { offset, table: table.slice() });
+    for (const d of this.dispatches) this.applyKeyFold(d);
+  }
+
+  private applyKeyFold(d: Dispatch): void {
+    const w = d.keyFold;
+    const t = w && this.keyFolds.get(w.buffer);
+    if (!w || !t) return;
+    let keys = 0;
+    for (let b = 0; b < w.batch; b++) {
+      const at = (w.offset - t.offset) / 4 + b;
+      const fold = at >= 0 && at < t.table.length ? t.table[at]! : w.lk;   // not written: every key
+      keys += Math.min(fold + 1, w.lk);
+    }
+    d.flops = w.flopsPerKey * keys;
+    d.bytes = w.bytesFixed + w.bytesPerKey * keys;
   }
 
   /** The storage bindings of `a`: tensors as their exact byte range (a slice at its offset), raw buffers whole. */
@@ -234,6 +280,7 @@ export class Plan {
       bindGroup: null as unknown as GPUBindGroup,
       workgroups: a.workgroups,
       bound: this.bindings(a),
+      ...(a.keyFold ? { keyFold: a.keyFold } : {}),
     };
   }
 
@@ -279,6 +326,7 @@ export class Plan {
       workgroups: a.workgroups,
       bound,
       ...(output ? { output } : {}),
+      ...(a.keyFold ? { keyFold: a.keyFold } : {}),
     };
     return d;
   }

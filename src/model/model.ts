@@ -279,6 +279,7 @@ export class DiffusionModel {
         const table = new Uint32Array(tensor.size);
         for (let b = 0; b < B; b++) table[b * stride] = fold[b]!;
         this.gpu.device.queue.writeBuffer(tensor.buffer, tensor.offset ?? 0, table);
+        r.plan.keyFoldWritten(tensor.buffer, tensor.offset ?? 0, table);   // profiles count the keys visited
       }
       r.prepared = false;
     }

@@ -332,12 +332,13 @@ function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionCandidate
     workgroups: grid1D(plan.gpu, groups),
     layer: a.layer,
     shapes: `q${shapeStr(a.q.shape)} k${shapeStr(a.k.shape)} h${H}×${D}${pb ? ` bias[${pb.bias.shape[0]},${H}]` : ''}${a.keyLengths ? ' keymask' : ''}${a.keyFold ? ' keyfold' : ''}`,
-    // QKᵀ and PV: 2 FLOPs per multiply-add, 2·Lq·Lk·Dh each per head. With keyFold, of the
-    // unfolded attention (the keys visited are data, written after recording): a folded
-    // dispatch's GFLOP/s is the rate of the attention it replaces, not of the work it does.
+    // QKᵀ and PV: 2 FLOPs per multiply-add, 2·Lq·Lk·Dh each per head.
     flops: 4 * B * H * Lq * Lk * D,
     // q and out once; k and v re-read by every query block.
     bytes: (2 * B * Lq * W + 2 * qBlocks * B * Lk * W) * bytesPer(a.q.dtype),
+    // With keyFold the keys visited are data, written after recording: the plan counts the work of
+    // the keys visited once the host writes the table (Plan.keyFoldWritten); until then, every key.
+    ...(a.keyFold ? { keyFold: { buffer: a.keyFold.buffer, offset: a.keyFold.offset ?? 0, batch: B, lk: Lk, flopsPerKey: 4 * H * Lq * D, bytesPerKey: 2 * qBlocks * W * bytesPer(a.q.dtype), bytesFixed: 2 * B * Lq * W * bytesPer(a.q.dtype) } } : {}),
   };
 }
 

@@ -60,6 +60,13 @@ describe.skipIf(!hasGpu)('Wan cross-attention: zero-padded text folded to one ke
       expect([...new Uint32Array(t.buffer, t.byteOffset, B)]).toEqual([3, 1]);
       // self-attention is not folded
       expect(plan.dispatches.filter((d) => /\.attn1$/.test(d.layer)).every((d) => !d.kernel.includes('KEYFOLD'))).toBe(true);
+      // profiles count the keys visited: 3 + 1 and 1 + 1 of 9 (q·kᵀ and p·v, 2 FLOPs per multiply-add); unfolded, all 9 each
+      const { heads, headDim } = model.config;
+      const perKey = 4 * heads * (shape[2]! * shape[3]! * shape[4]! / 4) * headDim; // 4·H·Lq·Dh (Lq: 2×3×4 patches of 1×2×2)
+      for (const d of attn2) expect(d.flops).toBe(perKey * (4 + 2));
+      model.keyFold = false;
+      for (const d of model.resident(inputs).plan.dispatches.filter((d) => /\.attn2$/.test(d.layer))) expect(d.flops).toBe(perKey * 2 * L);
+      model.keyFold = true;
     } finally {
       model.destroy();
     }
