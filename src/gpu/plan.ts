@@ -172,6 +172,9 @@ export class Plan {
   /** Tune pending requests before the first run (src/gpu/tune.ts); the tuner's own scratch plans set false. */
   tuning = true;
 
+  /** The key-fold tables written so far, by buffer: u32 values from byte `offset` (see keyFoldWritten). */
+  private readonly keyFolds = new Map<GPUBuffer, { offset: number; table: Uint32Array }>();
+
   /** Scratch activations of this plan, when they are shared by liveness; else Scratch keeps one buffer per name. */
   activations?: ActivationSource;
 
@@ -227,9 +230,6 @@ export class Plan {
     this.dispatches[i] = d;
     this.applyKeyFold(d);
   }
-
-  /** The key-fold tables written so far, by buffer: u32 values from byte `offset` (see keyFoldWritten). */
-  private readonly keyFolds = new Map<GPUBuffer, { offset: number; table: Uint32Array }>();
 
   /**
    * The host wrote `table` (u32) at byte `offset` of `buffer`, a key-fold table (KeyFoldWork): the
