@@ -1,5 +1,5 @@
-// A strict flag parser: every subcommand declares its flags; unknown flags and bad values are
-// errors that list the valid ones. `--help` prints the declaration.
+// A strict flag parser: every subcommand declares its flags; unknown flags, repeated flags and bad
+// values are errors (unknown ones list the valid ones). `--help` prints the declaration.
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -36,6 +36,7 @@ const COMMON: Record<string, FlagSpec> = {
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const flags = { ...COMMON, ...spec.flags };
   const out: Parsed = { _: [] as string[] };
+  const seen = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) {
@@ -47,6 +48,9 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (!f) {
       throw new UsageError(`tessera ${spec.name}: unknown flag --${name}; valid flags: ${Object.keys(flags).map((k) => `--${k}`).join(', ')}`);
     }
+    // no flag is repeatable: the last value silently winning hides a typo or a pasted-over command line
+    if (seen.has(name)) throw new UsageError(`tessera ${spec.name}: --${name} is given more than once; give it once`);
+    seen.add(name);
     if (f.type === 'bool') {
       if (value !== undefined && !['true', 'false', '1', '0'].includes(value)) throw new UsageError(`--${name} takes no value (or true/false), got "${value}"`);
       out[name] = value === undefined ? true : value === 'true' || value === '1';

@@ -12,12 +12,13 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
-import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, type GemmStrategy } from '../ops/gemm.js';
-import { ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, type AttentionStrategy } from '../ops/attention.js';
+import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, gemmVariant, type GemmStrategy } from '../ops/gemm.js';
+import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
-import { useKernelsAt } from './bench-ref.js';
+import { kernelsAt, useKernelsAt } from './bench-ref.js';
+import { checkOutputPath } from './outputs.js';
 import { tuneMode, tunePlan } from '../gpu/tune.js';
 import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
@@ -185,6 +186,25 @@ function checkConvTile(tile: Record<string, number>, where: string): void {
   }
 }
 
+/** A head dim the attention kernels take (attention() refuses others). */
+const headDimOk = (d: number) => d >= 8 && d <= ATTENTION_MAX_HEAD_DIM && d % 4 === 0;
+
+/**
+ * Tile knobs the op would refuse at record time, as a UsageError naming `where` (the flag), before
+ * the ceiling is measured. Needs the adapter: the subgroup kernels and workgroup memory depend on it.
+ */
+function checkTile(gpu: Gpu, s: Sizes, dtype: DType, tile: Record<string, number> | undefined, where: string): void {
+  if (!tile) return;
+  const a = s.args as Record<string, number>;
+  try {
+    if (s.sub === 'gemm') gemmVariant(gpu, { M: a.m!, N: a.n!, K: a.k!, dtype, tile });
+    else if (s.sub === 'attention') attentionVariant(gpu, { lq: a.tokens!, dtype, tile, headDim: a.head_dim! });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${where}: ${(e as Error).message}`);
+  }
+}
+
 /** Reads and range-checks the size flags of `sub` (before any GPU work). */
 function parseSizes(sub: Sub, p: Parsed): Sizes {
   const tile = parseTile(p.tile as string | undefined);
@@ -200,6 +220,7 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
       const tokens = intFlag(p, 'tokens', 1, MAX_DIM);
       const kvTokens = p['kv-tokens'] === undefined ? tokens : intFlag(p, 'kv-tokens', 1, MAX_DIM);
       const headDim = intFlag(p, 'head-dim', 1, 1024);
+      if (!headDimOk(headDim)) throw new UsageError(`--head-dim ${headDim} is not supported by the attention kernels (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
       const batch = p.batch === undefined ? 1 : intFlag(p, 'batch', 1, 1024);
       return { sub, args: { batch, heads, tokens, kv_tokens: kvTokens, head_dim: headDim, ...tileArg }, ...withTile };
     }
@@ -223,6 +244,7 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
       const ratio = p['mlp-ratio'] === undefined ? 4 : (p['mlp-ratio'] as number);
       if (!(ratio > 0 && ratio <= 64)) throw new UsageError(`--mlp-ratio must be in (0, 64], got ${ratio}`);
       if (hidden % heads !== 0) throw new UsageError(`--hidden ${hidden} must be a multiple of --heads ${heads}`);
+      if (!headDimOk(hidden / heads)) throw new UsageError(`--hidden ${hidden} / --heads ${heads} = head dim ${hidden / heads}, which the attention kernels do not support (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
       return { sub, args: { hidden, heads, tokens, mlp_ratio: ratio } };
     }
     default:
@@ -401,6 +423,7 @@ interface VariantResult {
 async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Common): Promise<number> {
   // The f32 FMA ceiling kernel runs in the same round-robin (one more entry), so each variant's
   // share of it is a ratio of medians taken under the same load (the machine may be shared).
+  for (const spec of specs) checkTile(gpu, sizes, c.dtype, spec.tile, `--variants "${spec.name}"`);
   if (c.ceiling) log(c, '… checking and sizing the f32 FMA ceiling kernel');
   const fma = c.ceiling ? await fmaCeilingPlan(gpu, 40) : null;
   const fmaMs: number[] = [];
@@ -548,7 +571,12 @@ export const benchCommand: Command = {
       wall: !p['no-wall'],
       ceiling: !p['no-ceiling'],
     };
-    if (c.trace === '') throw new UsageError('--trace needs a file name');
+    if (c.trace !== undefined) {
+      // only the runs below write one: elsewhere a --trace would be silently ignored
+      if (sub === 'plan' || sub === 'vae' || p.variants !== undefined) throw new UsageError(`--trace: ${p.variants !== undefined ? 'bench --variants' : `bench ${sub}`} writes no trace (bench ceiling, gemm, attention, layernorm, conv, block, model and suite do)`);
+      // its folder, before the GPU work (the trace is written at the end)
+      checkOutputPath('trace', c.trace);
+    }
     if (sub === 'plan') {
       // memory planning: a dry run, no GPU
       const result = runPlanBench(p);
@@ -558,6 +586,11 @@ export const benchCommand: Command = {
     }
     const sizes = sub === 'ceiling' || sub === 'suite' || sub === 'model' || sub === 'vae' ? null : parseSizes(sub, p);
     const modelSizes = sub === 'model' ? parseModelSizes(p) : null;
+    if (p.variants !== undefined) {
+      if (p.tile !== undefined) throw new UsageError('give --tile or --variants, not both (a --variants entry can hold tile knobs)');
+      // syntax and @REV revisions (git show) before any GPU work; what the adapter can run is checked once it is there
+      for (const v of parseVariants(sub, p.variants as string, null)) if (v.ref) kernelsAt(v.ref);
+    }
     const gpu = await acquireGpu();
     try {
       if (c.dtype === 'f16' && !gpu.f16) {
@@ -578,10 +611,8 @@ export const benchCommand: Command = {
         if (c.json) console.log(JSON.stringify(result));
         return 0;
       }
-      if (p.variants !== undefined) {
-        if (p.tile !== undefined) throw new UsageError('give --tile or --variants, not both (a --variants entry can hold tile knobs)');
-        return await runVariants(gpu, sizes!, parseVariants(sub, p.variants as string, gpu), c);
-      }
+      if (p.variants !== undefined) return await runVariants(gpu, sizes!, parseVariants(sub, p.variants as string, gpu), c);
+      checkTile(gpu, sizes!, c.dtype, sizes!.tile, `--tile ${p.tile as string}`);
       const ceiling = await getCeiling(gpu, c);
       const w = workloadFor(gpu, sizes!, c);
       const { result, run } = await benchWorkload(gpu, w, sub, sizes!.args, c, ceiling);

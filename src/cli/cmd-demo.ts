@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
 import { writeFileAtomic } from '../io/node-write.js';
+import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { loadPipeline } from '../pipeline/pipeline.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
@@ -23,6 +24,7 @@ import { intInRange, UsageError, type Parsed } from './args.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judge.js';
 import type { Command } from './main.js';
+import { makeOutputDir, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
 import { progressBar } from './progress.js';
 
@@ -38,7 +40,7 @@ export const demoCommand: Command = {
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default "")' },
       pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes' },
       guidance: { type: 'number', help: 'classifier-free guidance scale', default: EMBEDDED_DEFAULTS.guidance_scale },
-      shift: { type: 'number', help: 'flow-match shift (--preset Wan only)', default: 3 },
+      shift: { type: 'number', help: "flow-match shift (default: the pipeline's scheduler_config.json; 3 with a --preset of Wan; other presets' DDIM has none)" },
       seed: { type: 'int', help: 'noise seed (and weight seed with --preset)', default: 0 },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype (--preset only; the pipeline runs as its weights and the adapter allow)' },
       out: { type: 'string', arg: 'DIR', help: 'output folder', default: 'out' },
@@ -46,6 +48,7 @@ export const demoCommand: Command = {
     },
   },
   async run(p) {
+    if (p.shift !== undefined && !((p.shift as number) > 0)) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.preset !== undefined) {
       for (const f of ['prompt', 'negative-prompt', 'pipeline'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
       p.dtype ??= 'f32';
@@ -64,10 +67,10 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
   const dir = p.out as string;
-  if (!dir) throw new UsageError('--out must name a folder');
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
   if (!embedded) checkPathFlags(p);
+  makeOutputDir('out', dir); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();
   console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${p.steps} denoising steps → VAE decode`);
@@ -104,6 +107,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
         num_frames,
         num_inference_steps: p.steps as number,
         guidance_scale: p.guidance as number,
+        ...(p.shift !== undefined ? { shift: p.shift as number } : {}),
         onStep: (s, n) => bar.update(s, n),
       },
       { repeats: p.repeats as number, onStage: (s) => s === 'vae' && bar.done() },
@@ -133,6 +137,8 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     ];
     if (ffmpeg) jobs.push(writeMp4Ffmpeg(ffmpeg, join(dir, 'clip.mp4'), clip, { fps }).then((w) => files.push(`${join(dir, 'clip.mp4')} (${w.encoder}${w.padded ? `, padded to ${w.width}×${w.height}` : ''})`)));
     await Promise.all(jobs);
+    // a clip.mp4 of an earlier run would sit beside this run's clip.gif as if it were this clip
+    const stale = !ffmpeg && removeStale(dir, 'clip.mp4');
     console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
     if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): reads ${judged.colour ?? '—'} ${judged.direction ?? '—'}${judged.reason ? ` (${judged.reason})` : ''} — ${judged.pass ? 'matches' : 'does not match'} the prompt`);
     console.log('wall time per stage (this run):');
@@ -143,7 +149,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     console.log(`  whole command so far                  ${ms(loadMs + runMs)}`);
     console.log('wrote:');
     for (const f of files) console.log(`  ${f}`);
-    if (!ffmpeg) console.log(`  (no clip.mp4: ${noMp4})`);
+    if (!ffmpeg) console.log(`  (no clip.mp4: ${noMp4}${stale ? `; removed the clip.mp4 of an earlier run from ${dir}` : ''})`);
     console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
     return 0;
   } finally {
@@ -173,6 +179,8 @@ async function presetDemo(p: Parsed): Promise<number> {
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
   const preset = getPreset(p.preset as string);
+  if (p.shift !== undefined && parseConfig(preset.config).family !== 'wan') throw new UsageError(`--shift applies to flow-match models (the Wan presets); ${p.preset} samples with DDIM, which has no shift`);
+  makeOutputDir('out', p.out as string);
   const gpu = await acquireGpu();
   try {
     console.log(`tessera demo — ${p.preset}: ${preset.about}`);
@@ -195,7 +203,7 @@ async function presetDemo(p: Parsed): Promise<number> {
         scheduler,
         num_inference_steps: p.steps as number,
         guidance_scale: p.guidance as number,
-        shift: c.family === 'wan' ? (p.shift as number) : undefined,
+        shift: c.family === 'wan' ? ((p.shift as number | undefined) ?? 3) : undefined,
         scheduler_config: c.family === 'wan' ? undefined : { clip_sample: false },
         seed: p.seed as number,
         shape,
@@ -223,7 +231,6 @@ async function presetDemo(p: Parsed): Promise<number> {
       console.log(formatReport(run, ceiling, { layerDepth: 1 }));
 
       const dir = p.out as string;
-      if (!dir) throw new UsageError('--out must name a folder');
       mkdirSync(dir, { recursive: true });
       const per = result.latents.data.length / B;
       const fr = latentsToFrames(result.latents.data.subarray(0, per), shape.slice(1), c.family, { upscale: 8 });
@@ -232,8 +239,10 @@ async function presetDemo(p: Parsed): Promise<number> {
         writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(run)))),
         writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify({ preset: p.preset, random_weights: true, generate_s: genS, steps: p.steps, ...profileJson(run, ceiling, { layerDepth: 1 }) }, null, 1))),
       ]);
+      const stale = removeStale(dir, 'clip.mp4'); // the preset demo writes no MP4: one left by an earlier run is not this clip
       console.log('');
       console.log(`wrote ${join(dir, 'clip.gif')} (${fr.frames.length} frames ${fr.width}×${fr.height}, latent→RGB preview map "${fr.map}"), ${join(dir, 'trace.json')}, ${join(dir, 'profile.json')}`);
+      if (stale) console.log(`removed the clip.mp4 of an earlier run from ${dir} (the preset demo writes no MP4)`);
       console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
       return 0;
     } finally {

@@ -6,12 +6,16 @@
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
-import { cachedChoices, loadTuneCache, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
+import { tuneCachePath } from '../gpu/tune-store-node.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
 import { stepInputs } from '../profile/model-bench.js';
 import { UsageError } from './args.js';
+import { unwritableDir } from './outputs.js';
 import type { Command } from './main.js';
 
 /** [M, K, N]: suite shapes, then model layers (DiT-S 384/1536, DiT-XL 1152/4608, Wan-1.3B 1536/8960, modulation, timestep). */
@@ -20,6 +24,20 @@ export const TUNE_GEMM_SHAPES: [number, number, number][] = [
   [4096, 1536, 1536], [4096, 1536, 8960], [4096, 8960, 1536], [512, 4096, 1536],
   [2, 1536, 9216], [2, 256, 1536], [2, 1152, 6912], [16, 384, 1536], [64, 1152, 1152],
 ];
+
+/**
+ * The tuning cache file must be writable before anything is timed (saving is tune's point):
+ * its folder may be missing but not a file, below a file or read-only.
+ * @throws UsageError naming the path and XDG_CACHE_HOME.
+ */
+function checkCacheWritable(): void {
+  const path = tuneCachePath();
+  if (tuneStoreWhere() !== path) return; // another store registered (tests): not a file
+  const why = unwritableDir(dirname(path)) ?? (statSync(path, { throwIfNoEntry: false })?.isDirectory() ? `${path} is a folder` : null);
+  if (!why) return;
+  const xdg = process.env.XDG_CACHE_HOME;
+  throw new UsageError(`tessera tune: cannot save the tuning cache at ${path}: ${why} (${xdg ? `XDG_CACHE_HOME=${xdg}` : 'XDG_CACHE_HOME is unset: ~/.cache'}); set XDG_CACHE_HOME to a writable folder`);
+}
 
 export const tuneCommand: Command = {
   spec: {
@@ -46,6 +64,7 @@ export const tuneCommand: Command = {
     const log = (m: string) => (json ? console.error(m) : console.log(m));
     const preset = p.preset as string | undefined;
     if (!preset && (p.frames !== undefined || p.height !== undefined || p.width !== undefined)) throw new UsageError('--frames/--height/--width apply with --preset only');
+    checkCacheWritable();
     const gpu = await acquireGpu();
     try {
       if (dtype === 'f16' && !gpu.f16) throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks; use --dtype f32`);
@@ -89,6 +108,8 @@ export const tuneCommand: Command = {
           }
         }
       }
+      // the saves after each tuned plan only warn; here a cache that could not be written is a failure
+      await saveTuneCacheOrThrow();
       const seconds = (performance.now() - t0) / 1000;
       if (json) console.log(JSON.stringify({ adapter: describeAdapter(gpu), cache: tuneStoreWhere(), dtype, seconds, choices: reports.map((r) => ({ family: r.family, bucket: r.bucket, measured: r.measured, ...r.entry })) }));
       else log(`${reports.length} choices (${reports.filter((r) => r.measured).length} timed now) in ${seconds.toFixed(1)} s`);

@@ -1,5 +1,6 @@
 // `tessera <command>`: the command table and the one place errors become exit codes.
 import '../node-env.js';
+import { readFileSync } from 'node:fs';
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { errorLine } from './errors.js';
 import { infoCommand } from './cmd-info.js';
@@ -24,6 +25,12 @@ export interface Command {
 /** Subcommands; each lives in its own cmd-*.ts file. */
 export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand, tuneCommand];
 
+/** The package's version, from the package.json two levels up (src/cli, dist/cli or a test build's cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 function topHelp(): string {
   return [
     'tessera — video diffusion transformers on WebGPU',
@@ -32,6 +39,7 @@ function topHelp(): string {
     '',
     ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
     '',
+    'tessera --version (or tessera version) prints the version.',
     'Every command takes --no-tune: the adapter policy\'s deterministic kernel choices, no autotuning',
     '(cached choices are neither read nor written; TESSERA_TUNE=off does the same).',
   ].join('\n');
@@ -48,6 +56,14 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     console.log(topHelp());
+    return 0;
+  }
+  if (name === '--version' || name === 'version') {
+    if (rest.length) {
+      console.error(errorLine(new UsageError(`tessera ${name} takes no arguments, got "${rest[0]}"`), false));
+      return 2;
+    }
+    console.log(`tessera ${packageVersion()}`);
     return 0;
   }
   const cmd = commands.find((c) => c.spec.name === name);

@@ -1,7 +1,7 @@
 // Checks that make a command fail before any work: output paths that cannot be written, the
 // GPU memory budget (--max-memory or TESSERA_MAX_GPU_MEMORY), and the test-only device-loss hook.
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
 import { writeOutputAtomic } from '../io/node-write.js';
@@ -31,7 +31,17 @@ export function maxMemory(p: Parsed): number | undefined {
   }
 }
 
-/** The folder of an output file must exist, and the path must not be a folder: checked before any work. */
+/** Whether this process may create files in the existing folder `dir`. */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The folder of an output file must exist and be writable, and the path must not be a folder: checked before any work. */
 export function checkOutputPath(flag: string, path: string | undefined): void {
   if (path === undefined) return;
   if (path === '') throw new UsageError(`--${flag} needs a file name`);
@@ -46,18 +56,81 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
   if (!st) throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
   if (!st.isDirectory()) throw new UsageError(`--${flag} ${path}: ${dir} is not a folder`);
   if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--${flag} ${path}: is a folder, expected a file name`);
+  if (!writable(dir)) throw new UsageError(`--${flag} ${path}: the folder ${dir} is not writable`);
+}
+
+/**
+ * Why the output folder `dir` (created with its parents if missing) cannot be written, or null:
+ * it is a file, a part of its path is a file, or the nearest existing folder is not writable.
+ * Read-only checks (nothing is created), for messages naming a flag or a setting.
+ */
+export function unwritableDir(dir: string): string | null {
+  const abs = resolve(dir);
+  // existsSync is false below a file too (ENOTDIR): the walk stops at the file
+  if (existsSync(abs) && !statSync(abs).isDirectory()) return `${abs} is a file, expected a folder`;
+  let a = abs;
+  while (!existsSync(a)) a = dirname(a);
+  if (!statSync(a).isDirectory()) return `${a} (a part of the path) is a file, expected a folder`;
+  return writable(a) ? null : `the folder ${a} is not writable`;
+}
+
+/**
+ * Checks an output folder flag (e.g. demo's --out DIR) before any work: created if missing, so it
+ * may not exist yet, but it must not be a file, lie below a file or below an unwritable folder.
+ * @throws UsageError `--flag DIR: <reason>`.
+ */
+export function checkOutputDir(flag: string, dir: string | undefined): void {
+  if (dir === undefined) return;
+  if (dir === '') throw new UsageError(`--${flag} needs a folder name`);
+  const why = unwritableDir(dir);
+  if (why) throw new UsageError(`--${flag} ${dir}: ${why}`);
+}
+
+/**
+ * checkOutputDir, then creates the folder (with its parents) at once, before any GPU work: some
+ * folders pass every check and still refuse a mkdir (e.g. below /sys, even for root).
+ * @throws UsageError `--flag DIR: <reason>` or `--flag DIR: cannot create the folder (CODE)`.
+ */
+export function makeOutputDir(flag: string, dir: string): void {
+  checkOutputDir(flag, dir);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new UsageError(`--${flag} ${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * Removes `dir/name` left by an earlier run when this run does not write it (a stale file beside
+ * this run's outputs would read as part of them); returns whether one was removed.
+ */
+export function removeStale(dir: string, name: string): boolean {
+  const path = join(dir, name);
+  if (!existsSync(path) || !statSync(path).isFile()) return false;
+  rmSync(path);
+  return true;
+}
+
+/** --out must not name the --inputs file: the result would silently replace the inputs. */
+function checkOutNotInputs(p: Parsed): void {
+  const inputs = p.inputs;
+  const out = p.out;
+  if (typeof inputs !== 'string' || typeof out !== 'string' || out === '') return;
+  const same = resolve(inputs) === resolve(out) || (existsSync(inputs) && existsSync(out) && realpathSync(inputs) === realpathSync(out));
+  if (same) throw new UsageError(`--out ${out} is the --inputs file: writing the result would overwrite the inputs; give another --out`);
 }
 
 /**
  * The prologue of the file-in, file-out commands (forward, decode, encode, generate), all before
  * any GPU work: --out checked (unless `outChecked`: generate's media plan checks every output
- * itself), every path flag checked (--inputs, --model, --vae, --pipeline), then the --inputs
+ * itself) and refused when it names the --inputs file, every path flag checked (--inputs, --model, --vae, --pipeline), then the --inputs
  * file read; an empty map without --inputs.
  * @throws UsageError naming the flag; InputError / SafetensorsError for an unreadable inputs file.
  */
 export async function commandInputs(p: Parsed, o: { outChecked?: boolean } = {}): Promise<Map<string, InputTensor>> {
   if (!o.outChecked) checkOutputPath('out', p.out as string);
   checkPathFlags(p);
+  checkOutNotInputs(p);
   return p.inputs ? readInputs(p.inputs as string) : new Map();
 }
 

@@ -19,7 +19,9 @@ export function nodeTuneStore(path = tuneCachePath()): TuneStore {
       try {
         text = await readFile(path, 'utf8');
       } catch (e) {
-        if ((e as { code?: string }).code === 'ENOENT') return {};
+        // nothing there, or a part of the path is a file: no cache yet (saving reports the path)
+        const code = (e as { code?: string }).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return {};
         throw e;
       }
       const j = JSON.parse(text) as { entries?: Record<string, TuneEntry> };

@@ -151,6 +151,22 @@ async function saveTuneCache(): Promise<void> {
   }
 }
 
+/**
+ * Writes the loaded cache to its store now, for `tessera tune`, whose point is the saved choices:
+ * unlike the saves after tuning a plan (a warning), a failure throws. No-op without a store or
+ * before the cache is loaded.
+ * @throws Error `could not write the tuning cache at <where>: <the store's message>`.
+ */
+export async function saveTuneCacheOrThrow(): Promise<void> {
+  const s = store ?? browserStore();
+  if (!s || !entries) return;
+  try {
+    await s.save(entries);
+  } catch (e) {
+    throw new Error(`could not write the tuning cache at ${s.where}: ${(e as Error).message}`);
+  }
+}
+
 /** Cached choice for a request, when the cache is loaded and the mode allows it (sync: used while recording). */
 export function cachedChoice(gpu: Gpu, family: string, bucket: string): TuneEntry | null {
   if (tuneMode(gpu) === 'off' || !entries) return null;

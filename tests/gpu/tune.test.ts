@@ -9,7 +9,7 @@ import { TOL } from '../tolerances.js';
 import { Plan } from '../../src/gpu/plan.js';
 import { Allocator, readTensor, type Tensor } from '../../src/gpu/tensor.js';
 import { copyKernel } from '../../src/profile/ceiling.js';
-import { fastestRounds, roundOrder, setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_ROUNDS, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
+import { fastestRounds, loadTuneCache, roundOrder, saveTuneCacheOrThrow, setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_ROUNDS, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
 import { gemm, gemmBucket, gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
@@ -52,6 +52,20 @@ describe('tuning rounds', () => {
     const ms = fastestRounds(new Map([['a', [14, 6, 15]], ['b', [9, 8, 10]]]));
     expect(ms).toEqual({ a: 6, b: 8 });
     expect(() => fastestRounds(new Map([['a', []]]))).toThrow(/candidate a has no timed round/);
+  });
+});
+
+describe('saving the cache for tessera tune', () => {
+  afterAll(() => setTuneStore(null));
+  it('a store that cannot be written: saveTuneCacheOrThrow throws naming where (the saves after tuning only warn)', async () => {
+    setTuneStore({ where: '/ro/tessera/tune.json', load: async () => ({}), save: async () => Promise.reject(new Error('EROFS: read-only file system')) });
+    await loadTuneCache();
+    await expect(saveTuneCacheOrThrow()).rejects.toThrow(/^could not write the tuning cache at \/ro\/tessera\/tune\.json: EROFS: read-only file system$/);
+    const saved: Record<string, TuneEntry>[] = [];
+    setTuneStore({ where: 'memory', load: async () => ({}), save: async (e) => void saved.push(e) });
+    await loadTuneCache();
+    await saveTuneCacheOrThrow();
+    expect(saved).toEqual([{}]);
   });
 });
 

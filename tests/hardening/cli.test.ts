@@ -1,7 +1,7 @@
 // Issue 5, "CLI contract": `--help` for every subcommand (bench benchmarks included); unknown flags
 // and bad values are usage errors (exit 2) that list the valid ones; outputs are written to a
 // temp name and renamed, and exit 0 comes only with every output written.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BENCH_SUBCOMMANDS } from '../../src/cli/cmd-bench.js';
@@ -198,5 +198,101 @@ describe('outputs: checked before work, temp name + rename, exit 0 only with eve
     expect(filesIn(dir).sort()).toEqual(['clip.gif', 'frames', 'out.safetensors']);
     expect(readdirSync(join(dir, 'frames')).every((f) => /^frame-\d{3}\.png$/.test(f))).toBe(true);
     expect(existsSync(join(dir, 'frames', 'frame-000.png'))).toBe(true);
+  });
+});
+
+describe('refused before any GPU work (new-user review): one UsageError line naming the flag, exit 2', () => {
+  it('demo --out: an existing file or a path through a file (also --preset); --shift out of range or for a DDIM preset', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const cases: [string[], string][] = [
+      [['demo', '--out', file], `--out ${file}: ${file} is a file, expected a folder`],
+      [['demo', '--out', join(file, 'sub')], `--out ${join(file, 'sub')}: ${file} (a part of the path) is a file, expected a folder`],
+      [['demo', '--preset', 'dit-tiny', '--out', file], `--out ${file}: ${file} is a file, expected a folder`],
+      [['demo', '--shift', '0', '--out', join(dir, 'o')], '--shift must be > 0, got 0'],
+      [['demo', '--preset', 'dit-tiny', '--shift', '5', '--out', join(dir, 'o')], '--shift applies to flow-match models (the Wan presets); dit-tiny samples with DDIM, which has no shift'],
+    ];
+    for (const [argv, msg] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toEqual([`tessera: error: UsageError: ${msg}`]);
+    }
+    expect(readdirSync(dir)).toEqual(['a-file']);
+    // a folder that passes access(W_OK) as root but refuses mkdir (sysfs): still one line, exit 2
+    if (existsSync('/sys/kernel')) {
+      const r = await run('demo', '--out', '/sys/tessera-demo-out');
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toEqual([expect.stringMatching(/^tessera: error: UsageError: --out \/sys\/tessera-demo-out: (the folder \/sys is not writable|cannot create the folder \(E[A-Z]+\))$/)]);
+    }
+  });
+
+  it('bench: --trace destination, --head-dim, a --variants revision that does not exist', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const gemm = ['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8'];
+    const cases: [string[], string][] = [
+      [[...gemm, '--trace', join(dir, 'nope', 't.json')], `--trace ${join(dir, 'nope', 't.json')}: the folder ${join(dir, 'nope')} does not exist`],
+      [['bench', 'ceiling', '--trace', join(file, 't.json')], `--trace ${join(file, 't.json')}: ${file} is not a folder`],
+      [['bench', 'suite', '--quick', '--trace', dir], `--trace ${dir}: is a folder, expected a file name`],
+      [['bench', 'vae', '--vae-preset', 'sd', '--trace', join(dir, 't.json')], '--trace: bench vae writes no trace (bench ceiling, gemm, attention, layernorm, conv, block, model and suite do)'],
+      [[...gemm, '--variants', 'default;tiled-64', '--trace', join(dir, 't.json')], '--trace: bench --variants writes no trace'],
+      [['bench', 'attention', '--heads', '2', '--tokens', '64', '--head-dim', '7'], '--head-dim 7 is not supported by the attention kernels (need a multiple of 4 from 8 to 128)'],
+      [['bench', 'block', '--hidden', '14', '--heads', '2', '--tokens', '4'], '--hidden 14 / --heads 2 = head dim 7, which the attention kernels do not support'],
+      [[...gemm, '--variants', 'default@nosuchrev;default'], '--variants …@nosuchrev: cannot read kernels/'],
+    ];
+    for (const [argv, msg] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toContain(`tessera: error: UsageError: ${msg}`);
+    }
+    expect(readdirSync(dir)).toEqual(['a-file']);
+  });
+
+  it.skipIf(!hasGpu)('bench --tile / --variants knobs the kernel refuses: after the adapter, before the device ceiling', async () => {
+    let r = await cli(['bench', 'gemm', '--m', '64', '--k', '96', '--n', '80', '--tile', 'TM=3']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.errLines).toEqual(['tessera: error: UsageError: --tile TM=3: gemm: TM=3: must be 4 or 8 (one or two row quads per invocation)']);
+    r = await cli(['bench', 'attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'default;WG=5']);
+    expect(r.code).toBe(2);
+    expect(r.stdout + r.errLines.slice(0, -1).join('\n')).toBe('');
+    expect(r.errLines).toEqual(['tessera: error: UsageError: --variants "WG=5": attention: tile WG=5 is not one of 64, 32, 128, 16']);
+  });
+
+  it('forward/decode --out naming the --inputs file', async () => {
+    const inputs = join(FIXTURES, 'wan_small', 'inputs.safetensors');
+    const before = readFileSync(inputs);
+    const f = await run('forward', '--model', join(FIXTURES, 'wan_small', 'model'), '--inputs', inputs, '--out', inputs);
+    expect(f.code).toBe(2);
+    expect(f.err).toEqual([`tessera: error: UsageError: --out ${inputs} is the --inputs file: writing the result would overwrite the inputs; give another --out`]);
+    const rel = join('tests', 'fixtures', 'wan_small', '..', 'wan_small', 'inputs.safetensors');
+    const d = await run('decode', '--vae', join(FIXTURES, 'wan_pipeline_embeds', 'pipeline', 'vae'), '--inputs', inputs, '--out', rel);
+    expect(d.code).toBe(2);
+    expect(d.err).toEqual([`tessera: error: UsageError: --out ${rel} is the --inputs file: writing the result would overwrite the inputs; give another --out`]);
+    expect(readFileSync(inputs).equals(before)).toBe(true);
+  });
+
+  it('a flag given twice', async () => {
+    const r = await run('generate', '--model', 'm', '--out', 'o', '--steps', '1', '--steps', '2');
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual(['tessera: error: UsageError: tessera generate: --steps is given more than once; give it once']);
+    const b = await run('bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--json', '--json');
+    expect(b.err).toEqual(['tessera: error: UsageError: tessera bench: --json is given more than once; give it once']);
+  });
+
+  it('--version and version print the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(FIXTURES, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    for (const v of ['--version', 'version']) {
+      const r = await run(v);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe(`tessera ${version}`);
+    }
+    expect((await run('--version', 'x')).code).toBe(2);
   });
 });

@@ -2,7 +2,7 @@
 // through the CLI (child processes: an integration test). The tuning cache goes to a temporary
 // XDG_CACHE_HOME, never the user's. Tiny shapes, so the few variants compile in seconds.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
@@ -27,6 +27,22 @@ function tessera(env: Record<string, string>, ...args: string[]): Promise<{ code
   });
 }
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
+
+describe('tessera tune: a cache it cannot save', () => {
+  it('XDG_CACHE_HOME a file: refused before anything is timed, one line naming the path and XDG_CACHE_HOME (exit 2)', async () => {
+    mkdirSync(join(root, 'tests', '.tmp'), { recursive: true });
+    const file = join(root, 'tests', '.tmp', 'tune-cli-xdg-is-a-file');
+    writeFileSync(file, 'x');
+    try {
+      const r = await tessera({ XDG_CACHE_HOME: file }, 'tune', '--quick', '--rounds', '1');
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toEqual([`tessera: error: UsageError: tessera tune: cannot save the tuning cache at ${join(file, 'tessera', 'tune.json')}: ${file} (a part of the path) is a file, expected a folder (XDG_CACHE_HOME=${file}); set XDG_CACHE_HOME to a writable folder`]);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});
 
 describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', () => {
   it('tune --quick times and caches choices; info shows them; --no-tune shows none', async () => {
