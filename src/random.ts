@@ -1,5 +1,25 @@
 // Seeded PRNG (mulberry32) and Gaussian samples: the initial noise of `generate` (seed), random-weight
 // presets, benchmark workloads and test data. Not a kernel reference, so not in src/ref.
+
+/** The largest seed: the generator's state is 32 bits, so seeds are the integers 0..2^32 − 1. */
+export const SEED_MAX = 0xffffffff;
+
+/**
+ * Whether `v` is a seed the generator tells apart from every other: an integer in 0..SEED_MAX.
+ * `rng` reads `seed >>> 0`, so anything else aliases one of those (−1 is 2^32 − 1, 2^32 is 0, 1.5 is 1):
+ * user-facing seeds (generate, Pipeline.generate, --seed) are refused unless this holds.
+ */
+export function isSeed(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= SEED_MAX;
+}
+
+/** Why `v` is not a seed (for an error message after the option's name), or undefined when it is one. */
+export function seedProblem(v: unknown): string | undefined {
+  if (isSeed(v)) return undefined;
+  return `an integer in 0..${SEED_MAX} (the noise generator's seed is 32 bits), got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`;
+}
+
+/** Uniform values in [0, 1) from a 32-bit seed (the seed is taken modulo 2^32: check user seeds with isSeed). */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

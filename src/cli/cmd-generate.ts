@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { loadModel } from '../model/model.js';
+import { seedProblem } from '../random.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
@@ -72,6 +73,9 @@ export const generateCommand: Command = {
     },
   },
   async run(p: Parsed) {
+    // a seed outside the generator's 32 bits would alias another (src/random.ts)
+    const badSeed = p.seed === undefined ? undefined : seedProblem(p.seed);
+    if (badSeed) throw new UsageError(`--seed: ${badSeed}`);
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
     if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
     if (p['max-sequence-length'] !== undefined) {

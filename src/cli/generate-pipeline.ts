@@ -4,7 +4,8 @@
 // [B,F,H,W,3] in [0,1]) or `images` (DiT, [B,H,W,3]) plus the picture outputs (media.ts).
 import { writeOutputAtomic } from '../io/node-write.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
-import { loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
+import { InputError } from '../model/model.js';
+import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { UsageError, type Parsed } from './args.js';
 import { planMedia, writeMedia } from './media.js';
@@ -28,7 +29,17 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
     maxMemory: budget,
     ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
     // refuse before any weight is read when the latent shape is known (given latents)
-    preflight: (config, gpu, dtype) => {
+    preflight: (config, gpu, dtype, vaeScale) => {
+      // seeded sizes, checked against the VAE factors and the patch before any weight is read, naming the flags
+      const sized = config.family === 'dit' ? p.height !== undefined || p.width !== undefined : p.height !== undefined && p.width !== undefined && p.frames !== undefined;
+      if (p.seed !== undefined && sized) {
+        try {
+          latentShapeFor(config, vaeScale, 1, { height: p.height as number | undefined, width: p.width as number | undefined, num_frames: p.frames as number | undefined }, { height: '--height', width: '--width', num_frames: '--frames' });
+        } catch (e) {
+          if (e instanceof InputError) throw new UsageError(e.message);
+          throw e;
+        }
+      }
       const lat = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
       if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return;
       const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;

@@ -21,7 +21,7 @@ import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { postprocessSample } from '../video/frames.js';
-import { randn } from '../random.js';
+import { randn, seedProblem } from '../random.js';
 
 /** A pipeline folder that cannot be used; the message starts with the file at fault. */
 export class PipelineError extends Error {
@@ -125,8 +125,8 @@ export interface PipelineLoadOptions {
   vae?: boolean;
   /** GPU memory budget in bytes for the transformer (LoadOptions.maxMemory). */
   maxMemory?: number;
-  /** Called before the transformer's weights are read (LoadOptions.preflight). */
-  preflight?: LoadOptions['preflight'];
+  /** Called before the transformer's weights are read (LoadOptions.preflight), with the VAE's factors (for pixel sizes: latentShapeFor). */
+  preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType, vaeScale: VaeScale) => void;
   /**
    * Load text_encoder/ + tokenizer/ (UMT5EncoderModel) when the folder lists them (default true),
    * so generate() takes `prompt`; false: give prompt_embeds. Its memory options: `{ maxMemory, stream }`
@@ -162,7 +162,7 @@ async function hasVariant(folder: FolderSource, base: string, variant: string): 
 
 /** diffusers' pipeline call arguments (names as diffusers' WanPipeline/LattePipeline/DiTPipeline `__call__`). */
 export interface PipelineGenerateOptions {
-  /** Text prompt(s): needs the pipeline's text encoder (`textEncoder`). Or give `prompt_embeds`. */
+  /** Text prompt(s): a string, or a non-empty list of strings (one per batch item; InputError otherwise). Needs the pipeline's text encoder (`textEncoder`). Or give `prompt_embeds`. */
   prompt?: string | string[];
   negative_prompt?: string | string[];
   /** [B, L, dim] text embeddings (Wan: UMT5 `prompt_embeds`, zero-padded), F32. */
@@ -177,6 +177,8 @@ export interface PipelineGenerateOptions {
    * Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator). A list: one seed per
    * batch item (as diffusers takes a list of generators): item b starts from the noise a run of that
    * prompt alone at seed[b] starts from. One number: the noise of the whole batch at that seed.
+   * Each seed is an integer in 0..2^32 − 1 (4294967295; the generator's state is 32 bits); anything else is
+   * refused (InputError naming `seed` or `seed[b]`) before any GPU work. Default 0.
    */
   seed?: number | number[];
   /** Output size in PIXELS, as diffusers takes it: the latent is height / spatial factor (DiT: default sample_size latents, as DiTPipeline). */
@@ -198,6 +200,79 @@ export interface PipelineGenerateOptions {
   onStep?: (step: number, steps: number, timestep: number) => void;
   /** tessera's own: when a stage starts ('text', 'denoise', 'decode'). */
   onStage?: (stage: 'text' | 'denoise' | 'decode') => void;
+}
+
+/** What the size errors of latentShapeFor call each size: diffusers' argument names by default; the CLI passes its flags. */
+export interface SizeNames {
+  height: string;
+  width: string;
+  num_frames: string;
+}
+
+/**
+ * The latent shape [B, C, F, h, w] (DiT [B, C, h, w]) of a seeded run of `batch` items at output sizes in
+ * pixels and frames (diffusers' prepare_latents), for a transformer config and its pipeline's VAE factors.
+ * @throws InputError naming the size (`names`) and what it must be: a positive integer, height and width each a
+ *   multiple of VAE factor × patch, num_frames temporal·k + 1 (diffusers rounds down silently; tessera refuses).
+ */
+export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o: { height?: number; width?: number; num_frames?: number }, names: SizeNames = { height: 'height', width: 'width', num_frames: 'num_frames' }): number[] {
+  const { spatial, temporal } = scale;
+  const [ph, pw] = c.family === 'wan' ? [c.patch[1], c.patch[2]] : [c.patch, c.patch];
+  const need = (k: keyof SizeNames, v: number | undefined) => {
+    if (v === undefined) throw new InputError(`${names[k]}: needed with seed (output size in pixels), or give latents`);
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`${names[k]}: must be a positive integer, got ${v}`);
+    return v;
+  };
+  // DiTPipeline takes no size: its latents are transformer.config.sample_size square
+  if (c.family === 'dit' && o.height === undefined && o.width === undefined) return [batch, c.inChannels, c.sampleSize, c.sampleSize];
+  const h = need('height', o.height);
+  const w = need('width', o.width);
+  for (const [k, v, p] of [['height', h, ph], ['width', w, pw]] as const) {
+    const m = spatial * p;
+    if (v % m !== 0) {
+      const lo = Math.floor(v / m) * m;
+      throw new InputError(`${names[k]} ${v}: must be a multiple of ${m} (VAE factor ${spatial} × patch ${p}), such as ${lo + m}${lo > 0 ? ` or ${lo}` : ''}`);
+    }
+  }
+  const hw = [h / spatial, w / spatial];
+  if (c.family === 'dit') return [batch, c.inChannels, ...hw];
+  const f = need('num_frames', o.num_frames);
+  if ((f - 1) % temporal !== 0) {
+    // the two nearest valid counts, nearer first
+    const lo = Math.floor((f - 1) / temporal) * temporal + 1;
+    const hi = lo + temporal;
+    const [a, b] = hi - f <= f - lo ? [hi, lo] : [lo, hi];
+    throw new InputError(`${names.num_frames} ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), such as ${a} or ${b}`);
+  }
+  return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
+}
+
+/**
+ * `prompt` / `negative_prompt` as a list: one string, or a non-empty list of strings (one per batch item).
+ * @throws InputError naming the option otherwise.
+ */
+export function promptList(v: unknown, name: 'prompt' | 'negative_prompt'): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v)) throw new InputError(`${name}: a string or a list of strings (one per batch item), got ${typeof v} ${JSON.stringify(v)}`);
+  if (v.length === 0) throw new InputError(`${name}: an empty list; give at least one prompt`);
+  const i = v.findIndex((x) => typeof x !== 'string');
+  if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${typeof v[i]} ${JSON.stringify(v[i])}`);
+  return v as string[];
+}
+
+/** Refuses a seed (or list of seeds) the noise generator would alias to another (src/random.ts isSeed). @throws InputError naming `seed` or `seed[b]`. */
+export function checkSeeds(seed: unknown): void {
+  if (seed === undefined) return;
+  if (Array.isArray(seed)) {
+    seed.forEach((s, b) => {
+      const bad = seedProblem(s);
+      if (bad) throw new InputError(`seed[${b}]: ${bad}`);
+    });
+    return;
+  }
+  const bad = seedProblem(seed);
+  if (bad) throw new InputError(`seed: ${bad}`);
 }
 
 /** What generate() returns, as diffusers' pipelines with output_type="np". */
@@ -281,32 +356,9 @@ export class Pipeline {
     return this.textEncoder.encodePrompt(prompts, { max_sequence_length });
   }
 
-  /** The latent shape for a seeded run of `batch` items at pixel sizes (diffusers' prepare_latents). */
+  /** The latent shape for a seeded run of `batch` items at pixel sizes (diffusers' prepare_latents). @throws InputError naming the size. */
   latentShape(batch: number, o: { height?: number; width?: number; num_frames?: number }): number[] {
-    const c = this.transformer.config;
-    const { spatial, temporal } = this.vaeScale;
-    const [ph, pw] = c.family === 'wan' ? [c.patch[1], c.patch[2]] : [c.patch, c.patch];
-    const need = (k: string, v: number | undefined) => {
-      if (v === undefined) throw new InputError(`${k}: needed with seed (output size in pixels), or give latents`);
-      if (!Number.isInteger(v) || v < 1) throw new InputError(`${k}: must be a positive integer, got ${v}`);
-      return v;
-    };
-    // DiTPipeline takes no size: its latents are transformer.config.sample_size square
-    if (c.family === 'dit' && o.height === undefined && o.width === undefined) return [batch, c.inChannels, c.sampleSize, c.sampleSize];
-    const h = need('height', o.height);
-    const w = need('width', o.width);
-    if (h % (spatial * ph) !== 0 || w % (spatial * pw) !== 0) throw new InputError(`height × width ${h}×${w}: each must be a multiple of ${spatial * ph}×${spatial * pw} (VAE factor ${spatial} × patch ${ph}×${pw})`);
-    const hw = [h / spatial, w / spatial];
-    if (c.family === 'dit') return [batch, c.inChannels, ...hw];
-    const f = need('num_frames', o.num_frames);
-    if ((f - 1) % temporal !== 0) {
-      // the two nearest valid counts, nearer first (diffusers rounds down silently; tessera refuses and suggests)
-      const lo = Math.floor((f - 1) / temporal) * temporal + 1;
-      const hi = lo + temporal;
-      const [a, b] = hi - f <= f - lo ? [hi, lo] : [lo, hi];
-      throw new InputError(`num_frames ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), such as ${a} or ${b}`);
-    }
-    return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
+    return latentShapeFor(this.transformer.config, this.vaeScale, batch, o);
   }
 
   /**
@@ -321,6 +373,7 @@ export class Pipeline {
     if (outputType === 'np' && !this.vae) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
     const steps = o.num_inference_steps ?? 50;
     if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${steps}`);
+    checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[this.className].guidance_scale;
     const cfg = guidance > 1;
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep };
@@ -328,7 +381,7 @@ export class Pipeline {
     else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load
     // every size check before any GPU work (prompt encoding included): the batch, the latent shape, the decode plan
     let batch: number;
-    const prompts = o.prompt === undefined ? undefined : typeof o.prompt === 'string' ? [o.prompt] : o.prompt;
+    const prompts = promptList(o.prompt, 'prompt');
     if (this.family === 'dit') {
       if (!o.class_labels) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
       opts.class_labels = o.class_labels;
@@ -342,9 +395,6 @@ export class Pipeline {
     if (o.latents) opts.latents = o.latents;
     else if (Array.isArray(o.seed)) {
       if (o.seed.length !== batch) throw new InputError(`seed: ${o.seed.length} seeds for a batch of ${batch} (one per prompt, or one number)`);
-      o.seed.forEach((s, b) => {
-        if (!Number.isInteger(s) || s < 0) throw new InputError(`seed[${b}]: an integer ≥ 0, got ${s}`);
-      });
       const shape = this.latentShape(batch, o);
       const per = shape.slice(1).reduce((a, b) => a * b, 1);
       const data = new Float32Array(batch * per); // [B, ...]: item b = randn of one item at seed[b]
@@ -363,8 +413,8 @@ export class Pipeline {
         const L = o.max_sequence_length ?? 512;
         let negs: string[] | undefined;
         if (cfg && !neg) {
-          const n = o.negative_prompt ?? '';
-          negs = typeof n === 'string' ? prompts.map(() => n) : n;
+          const n = promptList(o.negative_prompt ?? '', 'negative_prompt')!;
+          negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? prompts.map(() => n[0]!) : n;
           if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
         }
         o.onStage?.('text');
@@ -475,7 +525,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
         gpu,
         dtype: opts.dtype,
         maxMemory: opts.maxMemory,
-        preflight: opts.preflight,
+        preflight: opts.preflight && ((config, g, dtype) => opts.preflight!(config, g, dtype, scale)),
         ...variantOf('transformer'),
         onProgress: opts.onProgress && ((d, t) => opts.onProgress!('transformer', d, t)),
       });

@@ -1,7 +1,10 @@
-// Profiling a VAE decode like a transformer step: the decoder runs as many small recorded plans
-// (frame by frame, band by band: src/vae/decoder.ts); each is timed dispatch by dispatch as it
-// runs (profilePlan, one timed run, no warm-up: the decode's numbers are unchanged) and the
-// pieces are joined into one ProfileRun for the same tables, timelines and traces.
+// Profiling a stage that runs many small recorded plans (the VAE decode: frame by frame, band by
+// band, src/vae/decoder.ts; the text encoder: layer by layer when streamed) like a transformer step:
+// each plan is timed dispatch by dispatch as it runs (profilePlan, one timed run, no warm-up: the
+// stage's numbers are unchanged) and the pieces are joined into one ProfileRun for the same tables,
+// timelines and traces. profileWarm runs the stage once untimed first, so that the first dispatch
+// of each kernel (where the device compiles it) is not counted as kernel time.
+import type { Plan } from '../gpu/plan.js';
 import type { TensorData } from '../model/model.js';
 import type { Vae } from '../vae/vae.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
@@ -44,24 +47,76 @@ export function joinRuns(runs: readonly ProfileRun[]): ProfileRun {
   };
 }
 
+/** The hook a stage runs each of its recorded plans through (Umt5Encoder.encode's and Vae.decode's `runPlan`). */
+export type RunPlanHook = (plan: Plan, where: string) => Promise<void>;
+
+/** What profileWarm returns. */
+export interface WarmProfile<T> {
+  /** What the first (untimed) run returned: the stage's output. */
+  result: T;
+  /** Wall time of the first run (ms): what the user waited for, the kernels' compilation included on a cold shader cache. */
+  wallMs: number;
+  /** Every dispatch of the second run, timed as it ran, joined into one run. */
+  run: ProfileRun;
+  /** Wall time of the second, profiled run (ms). */
+  profileMs: number;
+}
+
+/**
+ * Runs a stage twice with the same inputs: first as the user runs it (each plan's plain `run`),
+ * timed as a whole, then again with every dispatch of every plan timed (profilePlan, one run, no
+ * warm-up). The per-kernel profile is the second run's: a device compiles a kernel variant at its
+ * first dispatch (lavapipe JIT-compiles each, 0.1–2 s on a CPU), which the first run absorbs and
+ * would otherwise show as that dispatch's GPU time. `stage` must run every plan through the hook
+ * it is given (both runs get one, so a cache in front of the stage is bypassed both times).
+ * `opts.profile` replaces profilePlan (tests).
+ * @throws what `stage` throws; Error when the second run ran no plan.
+ */
+export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>, opts: { forceWallClock?: boolean; profile?: (plan: Plan) => Promise<ProfileRun> } = {}): Promise<WarmProfile<T>> {
+  const profile = opts.profile ?? ((plan: Plan) => profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock: opts.forceWallClock }));
+  const t0 = performance.now();
+  const result = await stage((plan, where) => plan.run(where));
+  const wallMs = performance.now() - t0;
+  const runs: ProfileRun[] = [];
+  const t1 = performance.now();
+  await stage(async (plan) => {
+    runs.push(await profile(plan));
+  });
+  return { result, wallMs, run: joinRuns(runs), profileMs: performance.now() - t1 };
+}
+
 /**
  * Decodes `latents` with `vae` (its pipeline scaling included) while timing every dispatch.
- * @returns the decoder's sample (as vae.decode) and the joined profile of all its pieces.
+ * `opts.warm`: decode twice (profileWarm): the sample and `wallMs` are the first, untimed decode's,
+ * the profile the second's, so no kernel's compilation counts as its GPU time; default false (one
+ * decode, profiled as it runs: on a cold shader cache each kernel's first dispatch includes its compilation).
+ * @returns the decoder's sample (as vae.decode), the joined profile of all its pieces, and the wall
+ *   time of the decode the sample came from (ms).
  * @throws what vae.decode throws.
  */
-export async function profileDecode(vae: Vae, latents: TensorData, opts: { forceWallClock?: boolean } = {}): Promise<{ sample: TensorData; run: ProfileRun }> {
-  const runs: ProfileRun[] = [];
-  const sample = await vae.decode(latents, {
-    runPlan: async (plan) => {
-      runs.push(await profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock: opts.forceWallClock }));
-    },
-  });
-  const run = joinRuns(runs);
+export async function profileDecode(vae: Vae, latents: TensorData, opts: { forceWallClock?: boolean; warm?: boolean } = {}): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
+  let sample: TensorData;
+  let run: ProfileRun;
+  let wallMs: number;
+  if (opts.warm) {
+    const w = await profileWarm((runPlan) => vae.decode(latents, { runPlan }), opts);
+    ({ result: sample, run, wallMs } = w);
+  } else {
+    const runs: ProfileRun[] = [];
+    const t0 = performance.now();
+    sample = await vae.decode(latents, {
+      runPlan: async (plan) => {
+        runs.push(await profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock: opts.forceWallClock }));
+      },
+    });
+    wallMs = performance.now() - t0;
+    run = joinRuns(runs);
+  }
   // the decoder's frames, caches and weights live outside the pieces' plans: take its own figures
   const stats = vae.lastStats;
   if (stats) {
     run.residentBytes = stats.weightBytes;
     run.peakBytes = stats.weightBytes + stats.peakBytes;
   }
-  return { sample, run };
+  return { sample, run, wallMs };
 }

@@ -2,19 +2,21 @@
 // stage and profiled kernel by kernel: what `tessera demo` and the browser profiler page show.
 // Browser-safe: no Node imports.
 //
-//   text_encoder  every dispatch of the real encode (UMT5EncoderModel, prompt and negative prompt),
-//                 timed as it runs (Umt5Encoder.encode's runPlan hook; one timed run, no warm-up)
+//   text_encoder  the real encode (UMT5EncoderModel, prompt and negative prompt), its wall time; then
+//                 the same encode again with every dispatch timed (Umt5Encoder.encode's runPlan hook,
+//                 profileWarm): the first run compiles each kernel at its first dispatch (0.1–2 s each
+//                 on lavapipe), which would otherwise read as that kernel's GPU time
 //   transformer   one denoising step (WanTransformer3DModel forward at the loop's batch, CFG included),
 //                 replayed after the loop with the run's text embeddings and final latents at its
 //                 middle timestep, timed over `repeats` (median); the loop itself runs unprofiled and
 //                 its wall time is reported
-//   vae           every dispatch of the real decode (AutoencoderKLWan), timed as it runs (profileDecode)
-import type { Plan } from '../gpu/plan.js';
+//   vae           the real decode (AutoencoderKLWan), its wall time; then the decode again with every
+//                 dispatch timed (profileDecode with warm, profileWarm), for the same reason
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
-import { PIPELINES } from '../pipeline/pipeline.js';
+import { checkSeeds, PIPELINES, promptList } from '../pipeline/pipeline.js';
 import { postprocessSample } from '../video/frames.js';
-import { joinRuns, profileDecode } from './decode.js';
+import { joinRuns, profileDecode, profileWarm } from './decode.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
 
 /** The three stages, in the order they run. */
@@ -25,8 +27,10 @@ export interface StageProfile {
   stage: PipelineStage;
   /** Human label naming the component's class, e.g. "text encoder (UMT5EncoderModel)". */
   name: string;
-  /** Wall time of the stage in the real run (ms): the encode, the whole denoising loop, the decode (profiling overhead included for the encode and decode). */
+  /** Wall time of the stage in the real run (ms): the encode, the whole denoising loop, the decode (kernel compilation included; no profiling overhead). */
   wallMs: number;
+  /** Wall time of the stage's extra profiled run (ms; not in wallMs): the encode's and the decode's second, timed run, the transformer's replayed step. */
+  profileMs: number;
   /** Per-dispatch GPU profile (see the file header for what each stage's profile covers). */
   run: ProfileRun;
   /** What `run` covers, in words. */
@@ -39,7 +43,7 @@ export interface ProfiledGeneration {
   stages: StageProfile[];
   /** Wall time of encode + denoise + decode (ms), without the extra profiled transformer step. */
   totalMs: number;
-  /** Wall time of the profiled replay of one transformer step (ms; not part of totalMs). */
+  /** Wall time of the profiled replay of one transformer step (ms; not part of totalMs; each stage's own is StageProfile.profileMs). */
   profileMs: number;
 }
 
@@ -73,7 +77,8 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   const forceWallClock = opts.forceWallClock ?? false;
   const guidance = o.guidance_scale ?? PIPELINES[pipe.className].guidance_scale;
   const cfg = guidance > 1;
-  const prompts = o.prompt === undefined ? undefined : typeof o.prompt === 'string' ? [o.prompt] : o.prompt;
+  checkSeeds(o.seed); // before the prompt is encoded (Pipeline.generate checks it again)
+  const prompts = promptList(o.prompt, 'prompt');
   const batch = prompts ? prompts.length : o.prompt_embeds?.shape[0];
   if (batch === undefined) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
   if (prompts && !pipe.textEncoder) throw new InputError(`prompt: ${pipe.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
@@ -85,26 +90,25 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   const trCls = pipe.modelIndex.components.get('transformer')?.className ?? 'transformer';
   const vaeCls = pipe.modelIndex.components.get('vae')?.className ?? 'VAE';
 
-  // 1. text encoder: the real encode, every dispatch timed
+  // 1. text encoder: the real encode (its wall time), then again with every dispatch timed
   let pos = o.prompt_embeds;
   let neg = o.negative_prompt_embeds;
   if (prompts) {
     opts.onStage?.('text_encoder');
     const L = o.max_sequence_length ?? 512;
-    const runs: ProfileRun[] = [];
-    const runPlan = async (plan: Plan) => {
-      runs.push(await profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock }));
-    };
-    const t0 = performance.now();
-    pos = await pipe.textEncoder!.encodePrompt(prompts, { max_sequence_length: L, runPlan });
+    let negs: string[] | undefined;
     if (cfg && !neg) {
-      const n = o.negative_prompt ?? '';
-      const negs = typeof n === 'string' ? prompts.map(() => n) : n;
+      const n = promptList(o.negative_prompt ?? '', 'negative_prompt')!;
+      negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? prompts.map(() => n[0]!) : n;
       if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
-      neg = await pipe.textEncoder!.encodePrompt(negs, { max_sequence_length: L, runPlan });
     }
-    const wallMs = performance.now() - t0;
-    stages.push({ stage: 'text_encoder', name: `text encoder (${textCls})`, wallMs, run: joinRuns(runs), covers: `the encode of ${prompts.length} prompt(s)${cfg ? ' and the negative prompt(s)' : ''} at max_sequence_length ${L}, every dispatch timed as it ran` });
+    const enc = await profileWarm(async (runPlan) => {
+      const p = await pipe.textEncoder!.encodePrompt(prompts, { max_sequence_length: L, runPlan });
+      return { p, n: negs && (await pipe.textEncoder!.encodePrompt(negs, { max_sequence_length: L, runPlan })) };
+    }, { forceWallClock });
+    pos = enc.result.p;
+    neg = enc.result.n ?? neg;
+    stages.push({ stage: 'text_encoder', name: `text encoder (${textCls})`, wallMs: enc.wallMs, profileMs: enc.profileMs, run: enc.run, covers: `the encode of ${prompts.length} prompt(s)${cfg ? ' and the negative prompt(s)' : ''} at max_sequence_length ${L}, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)` });
   }
 
   // 2. the denoising loop, unprofiled (its wall time), then one step replayed and profiled
@@ -128,17 +132,18 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
     stage: 'transformer',
     name: `transformer (${trCls})`,
     wallMs: loopMs,
+    profileMs,
     run: stepRun,
     covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for all ${res.timesteps.length} steps`,
   });
 
-  // 3. the VAE decode, every dispatch timed as it ran
+  // 3. the VAE decode (its wall time), then again with every dispatch timed
   opts.onStage?.('vae');
   const t2 = performance.now();
-  const dec = await profileDecode(pipe.vae, res.latents, { forceWallClock });
+  const dec = await profileDecode(pipe.vae, res.latents, { forceWallClock, warm: true });
+  const decodeProfileMs = performance.now() - t2 - dec.wallMs;
   const video = postprocessSample(dec.sample);
-  const decodeMs = performance.now() - t2;
-  stages.push({ stage: 'vae', name: `VAE decode (${vaeCls})`, wallMs: decodeMs, run: dec.run, covers: `the decode of latents [${res.latents.shape.join(',')}] to ${video.shape.slice(1, 4).join('×')} frames, every dispatch timed as it ran` });
+  stages.push({ stage: 'vae', name: `VAE decode (${vaeCls})`, wallMs: dec.wallMs, profileMs: decodeProfileMs, run: dec.run, covers: `the decode of latents [${res.latents.shape.join(',')}] to ${video.shape.slice(1, 4).join('×')} frames, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)` });
 
   const totalMs = stages.reduce((a, s) => a + s.wallMs, 0);
   return { output: { latents: res.latents, video, timesteps: res.timesteps }, stages, totalMs, profileMs };

@@ -291,6 +291,8 @@ export interface SchedulerFromConfigOptions {
   file?: string;
   /** tessera's own: FlowMatchEulerDiscreteScheduler's shift, replacing the config's. */
   shift?: number;
+  /** What messages call `override` (default "--scheduler", the CLI flag; the library's generate() says "scheduler"). */
+  overrideName?: string;
   /** Where the ignored-keys warning goes (default console.warn); one line per call. */
   warn?: (line: string) => void;
 }
@@ -320,11 +322,12 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new SchedulerConfigError(`${file}: must be a JSON object (a diffusers scheduler_config.json)`);
   const c = cfg as Config;
   let cls: SchedulerClass;
-  if (opts.override !== undefined) cls = resolveSchedulerClass(opts.override);
+  const overrideName = opts.overrideName ?? '--scheduler';
+  if (opts.override !== undefined) cls = resolveSchedulerClass(opts.override, overrideName);
   else {
     const named = c['_class_name'];
-    if (typeof named !== 'string') throw new SchedulerConfigError(`${file}: has no "_class_name" string naming the scheduler class; give --scheduler (${supported()})`);
-    if (!Object.hasOwn(KEYS, named)) throw new SchedulerConfigError(`${file}: scheduler class ${named} is not supported; supported: ${supported()} (or choose one with --scheduler)`);
+    if (typeof named !== 'string') throw new SchedulerConfigError(`${file}: has no "_class_name" string naming the scheduler class; give ${overrideName} (${supported()})`);
+    if (!Object.hasOwn(KEYS, named)) throw new SchedulerConfigError(`${file}: scheduler class ${named} is not supported; supported: ${supported()} (or choose one with ${overrideName})`);
     cls = named as SchedulerClass;
   }
   const keys: readonly string[] = KEYS[cls];

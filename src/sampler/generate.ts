@@ -18,7 +18,7 @@ import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
 import { LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
-import { randn } from '../random.js';
+import { randn, seedProblem } from '../random.js';
 import { schedulerFromConfig, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
@@ -37,7 +37,7 @@ export interface GenerateOptions {
   scheduler?: SchedulerSpec | string;
   /** scheduler_config.json contents. */
   scheduler_config?: Record<string, unknown>;
-  /** Denoising steps (diffusers' num_inference_steps). */
+  /** Denoising steps (diffusers' num_inference_steps): a positive integer (InputError otherwise). */
   num_inference_steps?: number;
   /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
   guidance_scale?: number;
@@ -45,7 +45,11 @@ export interface GenerateOptions {
   shift?: number;
   /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape`. */
   latents?: TensorData;
-  /** Seed (integer ≥ 0) of tessera's own Gaussian noise (src/random.ts; not torch's generator) when `latents` is not given. Default 0. */
+  /**
+   * Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator) when `latents` is not
+   * given: an integer in 0..2^32 − 1 (4294967295; the generator's state is 32 bits), default 0. Anything
+   * else (negative, fractional, larger) is refused with an InputError naming `seed`.
+   */
   seed?: number;
   /** Latent shape for seeded noise: Wan/Latte [B, C, F, H, W] (latent frames and pixels / 8), DiT [B, C, H, W]. */
   shape?: number[];
@@ -86,12 +90,13 @@ interface Prepared {
 
 /** The scheduler an options object asks for. */
 export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'scheduler_config' | 'shift' | 'onWarning'>): SchedulerSpec {
-  if (o.scheduler !== undefined && typeof o.scheduler === 'object') {
+  if (o.scheduler !== undefined && o.scheduler !== null && typeof o.scheduler === 'object') {
     if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec');
     return o.scheduler;
   }
   const config = o.scheduler_config;
-  return schedulerFromConfig(config ?? {}, { override: o.scheduler, shift: o.shift, file: config ? 'scheduler_config' : 'scheduler config (class defaults)', warn: o.onWarning });
+  if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${JSON.stringify(o.scheduler)}`);
+  return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file: config ? 'scheduler_config' : 'scheduler config (class defaults)', warn: o.onWarning });
 }
 
 /** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
@@ -105,10 +110,13 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     if ((OPTION_NAMES as readonly string[]).includes(k)) continue;
     throw new InputError(k in RENAMED ? `generate: option "${k}" is now "${RENAMED[k]}" (diffusers' name)` : `generate: unknown option "${k}"; options: ${OPTION_NAMES.join(', ')}`);
   }
+  const badSeed = o.seed === undefined ? undefined : seedProblem(o.seed);
+  if (badSeed) throw new InputError(`seed: ${badSeed}`);
   const guidance = o.guidance_scale ?? 1;
   if (!Number.isFinite(guidance)) throw new InputError(`guidance_scale must be a finite number, got ${guidance}`);
   const steps = o.num_inference_steps;
   if (steps === undefined) throw new InputError('num_inference_steps: missing');
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${steps}`);
   const program = resolveScheduler(o).setTimesteps(steps);
   let latents = o.latents;
   if (!latents) {
@@ -176,7 +184,7 @@ const FLAG_INPUT = 2;
  * const scheduler = schedulerFromConfig(readFileSync('Wan2.1-T2V-1.3B-Diffusers/scheduler/scheduler_config.json', 'utf8'));
  * const { latents } = await generate(model, { scheduler, num_inference_steps: 30, guidance_scale: 5,
  *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
- * @throws InputError for missing or mismatched inputs, SchedulerConfigError for a config tessera
+ * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included), SchedulerConfigError for a config tessera
  *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work); NumericsError naming the step (and the layer) when a
  *   value goes non-finite; GpuError naming the step on a device error.
  */

@@ -65,6 +65,22 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     expect(r.stdout).toMatch(/judge \(issue 12's rules, src\/eval\/shapes-judge\.ts\): reads .* the prompt/);
   }, 300_000);
 
+  it('--shift reaches the scheduler: other timesteps than the scheduler config\'s flow_shift, recorded in profile.json', async () => {
+    const runs: { shift: number | null; timesteps: number[] }[] = [];
+    for (const shift of [[], ['--shift', '9']]) {
+      const out = join(tempDir(), 'out');
+      const r = await cli(['demo', '--prompt', 'a blue square moving up', '--steps', '2', '--repeats', '1', '--out', out, ...shift], {}, 280_000);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout.includes('2 denoising steps (flow shift 9) → VAE decode')).toBe(shift.length > 0);
+      runs.push(JSON.parse(readFileSync(join(out, 'profile.json'), 'utf8')));
+    }
+    expect(runs.map((j) => j.shift)).toEqual([null, 9]);
+    expect(runs[0]!.timesteps).toHaveLength(2);
+    expect(runs[1]!.timesteps).toHaveLength(2);
+    // a larger shift keeps the second step at a higher noise level
+    expect(runs[1]!.timesteps[1]!).toBeGreaterThan(runs[0]!.timesteps[1]!);
+  }, 300_000);
+
   it('--preset runs the random-weight demo and refuses the pipeline flags', async () => {
     const r = await cli(['demo', '--preset', 'wan-tiny', '--prompt', 'a red circle moving up']);
     expect(r.code).toBe(2);

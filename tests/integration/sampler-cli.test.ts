@@ -82,3 +82,42 @@ describe.skipIf(!hasGpu)('sampler goldens and field cases through the CLI', () =
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('--seed outside the generator\'s 32 bits is a usage error, before any GPU work', () => {
+  it('-1, 2^32 and 99999999999999 are refused naming --seed (exit 2), as is 1.5; no output written', async () => {
+    const out = join(tmp, 'seed.safetensors');
+    const range = "an integer in 0..4294967295 (the noise generator's seed is 32 bits)";
+    for (const [seed, line] of [
+      ['-1', `--seed: ${range}, got -1`],
+      ['4294967296', `--seed: ${range}, got 4294967296`],
+      ['99999999999999', `--seed: ${range}, got 99999999999999`],
+      ['1.5', '--seed must be an integer, got "1.5"'],
+    ]) {
+      // the embedded pipeline (no folder flags) and a --model run
+      for (const args of [['generate', '--seed', seed!, '--out', out], ['generate', '--model', join(FIXTURES, 'wan_sampler_unipc_small', 'model'), '--steps', '2', '--seed', seed!, '--frames', '1', '--height', '4', '--width', '4', '--out', out]]) {
+        const r = await cli(args);
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr.trim().split('\n').pop()).toBe(`tessera: error: UsageError: ${line}`);
+      }
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe.skipIf(!hasGpu)('seeded sizes with --pipeline are named as the flags, before any weight is read', () => {
+  it('--frames 8, --height 30, --width 36: UsageError (exit 2) naming the flag and the nearest valid sizes', async () => {
+    const out = join(tmp, 'sizes.safetensors');
+    for (const [flags, line] of [
+      [['--frames', '8'], '--frames 8: must be 4k + 1 (VAE temporal factor 4), such as 9 or 5'],
+      [['--height', '30'], '--height 30: must be a multiple of 8 (VAE factor 4 × patch 2), such as 32 or 24'],
+      [['--width', '36'], '--width 36: must be a multiple of 8 (VAE factor 4 × patch 2), such as 40 or 32'],
+      [['--frames', '0'], '--frames: must be a positive integer, got 0'],
+    ] as const) {
+      const r = await cli(['generate', '--seed', '1', ...flags, '--out', out]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n').pop()).toBe(`tessera: error: UsageError: ${line}`);
+      expect(r.stderr).not.toMatch(/denoising|encoding the prompt/);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -3,7 +3,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
-import { joinRuns, profileDecode } from '../../src/profile/decode.js';
+import type { Plan } from '../../src/gpu/plan.js';
+import { joinRuns, profileDecode, profileWarm } from '../../src/profile/decode.js';
 import type { ProfileRun, ProfiledDispatch } from '../../src/profile/profiler.js';
 import { randn } from '../../src/random.js';
 import { loadVae } from '../../src/vae/vae.js';
@@ -23,6 +24,40 @@ describe('joinRuns', () => {
   });
 });
 
+describe('profileWarm', () => {
+  it('profiles the second run only: the first (which compiles each kernel at its first dispatch) runs plain and gives the result and the wall time', async () => {
+    const log: string[] = [];
+    // stand-in plans: `run` is the plain run; the profiler below is the timed one
+    const plan = (name: string) => ({ layer: name, run: async (where: string) => void log.push(`run ${name} (${where})`) }) as unknown as Plan;
+    const plans = [plan('a'), plan('b')];
+    let calls = 0;
+    const profiled: ProfileRun[] = [];
+    const w = await profileWarm(
+      async (runPlan) => {
+        const n = ++calls;
+        for (const p of plans) await runPlan(p, `pass ${n}`);
+        return `output of pass ${n}`;
+      },
+      {
+        profile: async (p) => {
+          log.push(`profile ${p.layer}`);
+          // the first run's cost (a 2 s compile) would show here if the profile were taken on it
+          const r = run([disp(`${p.layer}-kernel`, 0, 1)], 1, 0);
+          profiled.push(r);
+          return r;
+        },
+      },
+    );
+    expect(log).toEqual(['run a (pass 1)', 'run b (pass 1)', 'profile a', 'profile b']);
+    expect(w.result).toBe('output of pass 1');
+    expect(w.run.dispatches.map((d) => d.kernel)).toEqual(['a-kernel', 'b-kernel']);
+    expect(w.run.totalMs).toBe(2);
+    expect(w.wallMs).toBeGreaterThanOrEqual(0);
+    expect(w.profileMs).toBeGreaterThanOrEqual(0);
+    await expect(profileWarm(async () => 0, { profile: async () => profiled[0]! })).rejects.toThrow(/no runs/);
+  });
+});
+
 describe.skipIf(!hasGpu)('profileDecode', () => {
   it('times every dispatch of a Wan decode and leaves the sample bit-identical', async () => {
     const vae = await loadVae(join(FIXTURES, 'wan_pipeline_embeds', 'pipeline', 'vae'), { gpu: gpu! });
@@ -35,6 +70,11 @@ describe.skipIf(!hasGpu)('profileDecode', () => {
       expect(r.dispatches.length).toBe(vae.lastStats!.dispatches);
       for (const f of ['conv', 'vae_norm', 'vae_attention']) expect(r.dispatches.some((d) => d.family === f), f).toBe(true);
       expect(r.peakBytes).toBe(vae.lastStats!.peakBytes + vae.lastStats!.weightBytes);
+      // warm: the sample of a plain decode, the profile of a second one (the same dispatches)
+      const warm = await profileDecode(vae, latents, { warm: true });
+      expect(Array.from(warm.sample.data)).toEqual(Array.from(plain.data));
+      expect(warm.run.dispatches.map((d) => d.kernel)).toEqual(r.dispatches.map((d) => d.kernel));
+      expect(warm.wallMs).toBeGreaterThan(0);
       if (r.timing === 'gpu-timestamps') {
         const starts = r.dispatches.map((d) => d.startMs!);
         for (let i = 1; i < starts.length; i++) expect(starts[i]).toBeGreaterThanOrEqual(starts[i - 1]! - 1e-9);
