@@ -3,7 +3,7 @@
 // AutoencoderKLWan decode), every stage timed and profiled kernel by kernel (src/profile/pipeline.ts);
 // writes out/clip.mp4 (when ffmpeg is there), out/clip.gif, out/trace.json (Chrome/Perfetto, one track
 // per stage) and out/profile.json. `--preset NAME` runs the older random-weight preset demo instead.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
@@ -70,10 +70,11 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
   if (!embedded) checkPathFlags(p);
+  if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded);
   makeOutputDir('out', dir); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();
-  console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${p.steps} denoising steps → VAE decode`);
+  console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${p.steps} denoising steps${p.shift !== undefined ? ` (flow shift ${p.shift})` : ''} → VAE decode`);
   if (embedded) {
     const note = vocabularyNote(prompt);
     if (note) console.log(note);
@@ -133,7 +134,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const jobs: Promise<unknown>[] = [
       writeFileAtomic(join(dir, 'clip.gif'), encodeGif(clip.frames, clip.width, clip.height, { fps })).then(() => files.push(`${join(dir, 'clip.gif')} (${clip.frames.length} frames ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`)),
       writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` })))).then(() => files.push(`${join(dir, 'trace.json')} (Chrome trace: one track per stage)`)),
-      writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape }, ceiling), null, 1))).then(() => files.push(`${join(dir, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`)),
+      writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape, timesteps: prof.output.timesteps }, ceiling), null, 1))).then(() => files.push(`${join(dir, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`)),
     ];
     if (ffmpeg) jobs.push(writeMp4Ffmpeg(ffmpeg, join(dir, 'clip.mp4'), clip, { fps }).then((w) => files.push(`${join(dir, 'clip.mp4')} (${w.encoder}${w.padded ? `, padded to ${w.width}×${w.height}` : ''})`)));
     await Promise.all(jobs);
@@ -157,14 +158,33 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   }
 }
 
+/**
+ * --shift overrides the shift of a FlowMatchEulerDiscreteScheduler only (the sampler refuses it for
+ * others, after loading): refused before any model is read when the pipeline's scheduler is another.
+ * An unreadable config is left to the loader's own error.
+ */
+function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
+  const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
+  let cls: unknown;
+  try {
+    cls = (JSON.parse(readFileSync(file, 'utf8')) as { _class_name?: unknown })._class_name;
+  } catch {
+    return;
+  }
+  if (cls !== 'FlowMatchEulerDiscreteScheduler') throw new UsageError(`--shift applies to a FlowMatchEulerDiscreteScheduler; ${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler is ${String(cls)} (${file}), which takes its flow_shift from that file`);
+}
+
 /** out/profile.json of the pipeline demo. */
-function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[] }, ceiling: Awaited<ReturnType<typeof deviceCeiling>> | undefined) {
+function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[]; timesteps: number[] }, ceiling: Awaited<ReturnType<typeof deviceCeiling>> | undefined) {
   return {
     command: 'tessera demo',
     pipeline: pipelineDir,
     prompt,
     seed: p.seed,
     num_inference_steps: p.steps,
+    // --shift, or null: the scheduler config's own
+    shift: (p.shift as number | undefined) ?? null,
+    timesteps: t.timesteps,
     guidance_scale: p.guidance,
     latents_shape: t.latents,
     video_shape: t.video,

@@ -6,7 +6,7 @@
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
 import { tuneCachePath } from '../gpu/tune-store-node.js';
@@ -33,10 +33,18 @@ export const TUNE_GEMM_SHAPES: [number, number, number][] = [
 function checkCacheWritable(): void {
   const path = tuneCachePath();
   if (tuneStoreWhere() !== path) return; // another store registered (tests): not a file
-  const why = unwritableDir(dirname(path)) ?? (statSync(path, { throwIfNoEntry: false })?.isDirectory() ? `${path} is a folder` : null);
-  if (!why) return;
+  let why = unwritableDir(dirname(path)) ?? (statSync(path, { throwIfNoEntry: false })?.isDirectory() ? `${path} is a folder` : null);
+  if (!why) {
+    // the cache's folder now: some folders pass the checks and still refuse a mkdir (e.g. below /sys)
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      return;
+    } catch (e) {
+      why = `cannot create ${dirname(path)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+  }
   const xdg = process.env.XDG_CACHE_HOME;
-  throw new UsageError(`tessera tune: cannot save the tuning cache at ${path}: ${why} (${xdg ? `XDG_CACHE_HOME=${xdg}` : 'XDG_CACHE_HOME is unset: ~/.cache'}); set XDG_CACHE_HOME to a writable folder`);
+  throw new UsageError(`tessera tune: cannot save the tuning cache at ${path}: ${why} (${xdg ? `XDG_CACHE_HOME=${xdg}` : 'XDG_CACHE_HOME is unset, so ~/.cache'}); set XDG_CACHE_HOME to a writable folder`);
 }
 
 export const tuneCommand: Command = {

@@ -3,12 +3,13 @@
 // three stages; a prompt outside the vocabulary runs with the note; --preset keeps the random-weight demo
 // and refuses the pipeline's flags. 2 steps keep it short (the default is 20).
 import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { whichFfmpeg } from '../../src/video/ffmpeg.js';
 import { hasGpu } from '../helpers/gpu.js';
-import { cli, tempDir } from '../hardening/helpers.js';
+import { embeddedPipelineDir } from '../../src/cli/embedded.js';
+import { cli, FIXTURES, tempDir } from '../hardening/helpers.js';
 
 const STAGES = ['text encoder (UMT5EncoderModel)', 'transformer (WanTransformer3DModel)', 'VAE decode (AutoencoderKLWan)'];
 
@@ -65,20 +66,30 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     expect(r.stdout).toMatch(/judge \(issue 12's rules, src\/eval\/shapes-judge\.ts\): reads .* the prompt/);
   }, 300_000);
 
-  it('--shift reaches the scheduler: other timesteps than the scheduler config\'s flow_shift, recorded in profile.json', async () => {
+  it('--shift reaches a flow-match scheduler (other timesteps, recorded in profile.json); refused for the embedded UniPC one', async () => {
+    // the embedded pipeline with the flow-match Euler scheduler of the Wan fixture (shift 3)
+    const pipe = join(tempDir(), 'pipeline');
+    cpSync(embeddedPipelineDir(), pipe, { recursive: true });
+    cpSync(join(FIXTURES, 'wan_pipeline_embeds', 'pipeline', 'scheduler', 'scheduler_config.json'), join(pipe, 'scheduler', 'scheduler_config.json'));
+    const index = join(pipe, 'model_index.json');
+    writeFileSync(index, readFileSync(index, 'utf8').replace('UniPCMultistepScheduler', 'FlowMatchEulerDiscreteScheduler'));
     const runs: { shift: number | null; timesteps: number[] }[] = [];
     for (const shift of [[], ['--shift', '9']]) {
       const out = join(tempDir(), 'out');
-      const r = await cli(['demo', '--prompt', 'a blue square moving up', '--steps', '2', '--repeats', '1', '--out', out, ...shift], {}, 280_000);
+      const r = await cli(['demo', '--pipeline', pipe, '--prompt', 'a blue square moving up', '--steps', '2', '--repeats', '1', '--out', out, ...shift], {}, 280_000);
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout.includes('2 denoising steps (flow shift 9) → VAE decode')).toBe(shift.length > 0);
       runs.push(JSON.parse(readFileSync(join(out, 'profile.json'), 'utf8')));
     }
     expect(runs.map((j) => j.shift)).toEqual([null, 9]);
-    expect(runs[0]!.timesteps).toHaveLength(2);
-    expect(runs[1]!.timesteps).toHaveLength(2);
+    for (const j of runs) expect(j.timesteps).toHaveLength(2);
     // a larger shift keeps the second step at a higher noise level
     expect(runs[1]!.timesteps[1]!).toBeGreaterThan(runs[0]!.timesteps[1]!);
+    const out = join(tempDir(), 'out');
+    const r = await cli(['demo', '--shift', '9', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([`tessera: error: UsageError: --shift applies to a FlowMatchEulerDiscreteScheduler; the embedded pipeline's scheduler is UniPCMultistepScheduler (${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')}), which takes its flow_shift from that file`]);
+    expect(existsSync(out)).toBe(false);
   }, 300_000);
 
   it('--preset runs the random-weight demo and refuses the pipeline flags', async () => {
