@@ -5,7 +5,7 @@
 // last line of stdout (progress goes to stderr).
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
-import { fmtBytes, type DType } from '../gpu/tensor.js';
+import { bytesPer, fmtBytes, type DType } from '../gpu/tensor.js';
 import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
@@ -202,6 +202,44 @@ function checkTile(gpu: Gpu, s: Sizes, dtype: DType, tile: Record<string, number
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`${where}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Lower bounds on the element counts of a workload's tensors, with the flags that size them (conv:
+ * without its padding): what checkFits compares with the adapter's buffer limits.
+ */
+function tensorSizes(s: Sizes): [string, number, string][] {
+  const a = s.args as Record<string, number>;
+  switch (s.sub) {
+    case 'gemm':
+      return [['x [M, K]', a.m! * a.k!, '--m/--k'], ['w [N, K]', a.n! * a.k!, '--n/--k'], ['out [M, N]', a.m! * a.n!, '--m/--n']];
+    case 'attention': {
+      const w = a.heads! * a.head_dim!;
+      return [['q [B, N, H·D]', a.batch! * a.tokens! * w, '--batch/--tokens/--heads/--head-dim'], ['k, v [B, M, H·D]', a.batch! * a.kv_tokens! * w, '--batch/--kv-tokens/--heads/--head-dim']];
+    }
+    case 'layernorm':
+      return [['x [R, C]', a.rows! * a.cols!, '--rows/--cols']];
+    case 'conv': {
+      const [frames, ks] = (s.args.kernel as string).split('x').map(Number) as [number, number];
+      const hw = a.height! * a.width!;
+      return [['x [C, F, H, W]', a.in_channels! * frames * hw, '--in-channels/--height/--width'], ['out [C, H, W]', a.out_channels! * hw, '--out-channels/--height/--width'], ['weight', a.out_channels! * a.in_channels! * frames * ks * ks, '--in-channels/--out-channels']];
+    }
+    case 'block': {
+      const f = Math.round(a.hidden! * a.mlp_ratio!);
+      return [['qkv [T, 3·D]', a.tokens! * 3 * a.hidden!, '--tokens/--hidden'], ['mlp [T, F]', a.tokens! * f, '--tokens/--hidden/--mlp-ratio'], ['mlp weight [F, D]', f * a.hidden!, '--hidden/--mlp-ratio']];
+    }
+    default:
+      return [];
+  }
+}
+
+/** A workload whose tensors cannot be bound on this adapter, refused before any data is generated or uploaded. */
+function checkFits(gpu: Gpu, s: Sizes, dtype: DType): void {
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  for (const [name, n, flags] of tensorSizes(s)) {
+    const bytes = n * bytesPer(dtype);
+    if (bytes > limit) throw new UsageError(`bench ${s.sub}: ${name} needs ${fmtBytes(bytes)} in ${dtype}, more than this adapter binds in one buffer (${fmtBytes(limit)}); use smaller ${flags}`);
   }
 }
 
@@ -596,6 +634,7 @@ export const benchCommand: Command = {
       if (c.dtype === 'f16' && !gpu.f16) {
         throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks; use --dtype f32`);
       }
+      if (sizes) checkFits(gpu, sizes, c.dtype);
       if (sub === 'ceiling') return await runCeiling(gpu, c);
       if (sub === 'suite') return await runSuite(gpu, c, !!p.quick);
       if (sub === 'vae') {
@@ -613,8 +652,15 @@ export const benchCommand: Command = {
       }
       if (p.variants !== undefined) return await runVariants(gpu, sizes!, parseVariants(sub, p.variants as string, gpu), c);
       checkTile(gpu, sizes!, c.dtype, sizes!.tile, `--tile ${p.tile as string}`);
-      const ceiling = await getCeiling(gpu, c);
+      // recorded (buffers sized, kernels chosen) before the ceiling: a shape the adapter cannot hold fails first
       const w = workloadFor(gpu, sizes!, c);
+      let ceiling: Ceiling | undefined;
+      try {
+        ceiling = await getCeiling(gpu, c);
+      } catch (e) {
+        w.destroy();
+        throw e;
+      }
       const { result, run } = await benchWorkload(gpu, w, sub, sizes!.args, c, ceiling);
       printResult(c, result, run, ceiling);
       writeTrace(c, [{ name: result.label, run }]);

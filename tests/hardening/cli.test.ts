@@ -254,7 +254,7 @@ describe('refused before any GPU work (new-user review): one UsageError line nam
     expect(readdirSync(dir)).toEqual(['a-file']);
   });
 
-  it.skipIf(!hasGpu)('bench --tile / --variants knobs the kernel refuses: after the adapter, before the device ceiling', async () => {
+  it.skipIf(!hasGpu)('bench --tile / --variants knobs the kernel refuses, shapes no buffer holds: after the adapter, before the device ceiling', async () => {
     let r = await cli(['bench', 'gemm', '--m', '64', '--k', '96', '--n', '80', '--tile', 'TM=3']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
@@ -263,6 +263,11 @@ describe('refused before any GPU work (new-user review): one UsageError line nam
     expect(r.code).toBe(2);
     expect(r.stdout + r.errLines.slice(0, -1).join('\n')).toBe('');
     expect(r.errLines).toEqual(['tessera: error: UsageError: --variants "WG=5": attention: tile WG=5 is not one of 64, 32, 128, 16']);
+    // a shape no buffer of the adapter holds: refused before 16 GiB of random data are generated (that took minutes)
+    r = await cli(['bench', 'gemm', '--m', '1048576', '--k', '4096', '--n', '8']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.errLines).toEqual([expect.stringMatching(/^tessera: error: UsageError: bench gemm: x \[M, K\] needs 16\.00 GiB in f32, more than this adapter binds in one buffer \(.*\); use smaller --m\/--k$/)]);
   });
 
   it('forward/decode --out naming the --inputs file', async () => {
