@@ -21,6 +21,7 @@ import { chromeTrace, formatKernelTable, formatReport, kernelTable, profileJson 
 import { whichFfmpeg, findFfmpeg, writeMp4Ffmpeg, EncoderError } from '../video/ffmpeg.js';
 import { videoToFrames } from '../video/frames.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
+import { SEED_MAX } from '../random.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judge.js';
 import type { Command } from './main.js';
@@ -66,6 +67,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   p.steps ??= EMBEDDED_DEFAULTS.num_inference_steps;
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
+  intInRange(p, 'seed', 0, SEED_MAX);   // the noise generator's seed is 32 bits (src/random.ts)
   const dir = p.out as string;
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
@@ -144,9 +146,9 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): reads ${judged.colour ?? '—'} ${judged.direction ?? '—'}${judged.reason ? ` (${judged.reason})` : ''} — ${judged.pass ? 'matches' : 'does not match'} the prompt`);
     console.log('wall time per stage (this run):');
     console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
-    for (const s of prof.stages) console.log(`  ${s.name.padEnd(38)}${ms(s.wallMs)}${s.stage === 'transformer' ? ` (${prof.output.timesteps.length} steps, ${ms(s.wallMs / prof.output.timesteps.length)}/step, first step compiles its kernels)` : ' (each dispatch timed)'}`);
+    for (const s of prof.stages) console.log(`  ${s.name.padEnd(38)}${ms(s.wallMs)}${s.stage === 'transformer' ? ` (${prof.output.timesteps.length} steps, ${ms(s.wallMs / prof.output.timesteps.length)}/step, first step compiles its kernels)` : ' (its kernels profiled in a second, warm run, not in this time)'}`);
     console.log(`  total (text → video)                  ${ms(prof.totalMs)}`);
-    console.log(`  profiling one extra step              ${ms(prof.profileMs)} (not in the total)`);
+    console.log(`  profiling runs                        ${ms(prof.stages.reduce((a, st) => a + st.profileMs, 0))} (not in the total: ${prof.stages.map((st) => `${{ text_encoder: 'text encoder', transformer: 'one step', vae: 'VAE' }[st.stage]} ${ms(st.profileMs)}`).join(', ')})`);
     console.log(`  whole command so far                  ${ms(loadMs + runMs)}`);
     console.log('wrote:');
     for (const f of files) console.log(`  ${f}`);
@@ -198,6 +200,7 @@ async function presetDemo(p: Parsed): Promise<number> {
   p.steps ??= 8;
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
+  intInRange(p, 'seed', 0, SEED_MAX);   // the noise generator's seed is 32 bits (src/random.ts)
   const preset = getPreset(p.preset as string);
   if (p.shift !== undefined && parseConfig(preset.config).family !== 'wan') throw new UsageError(`--shift applies to flow-match models (the Wan presets); ${p.preset} samples with DDIM, which has no shift`);
   makeOutputDir('out', p.out as string);

@@ -202,7 +202,7 @@ describe('outputs: checked before work, temp name + rename, exit 0 only with eve
 });
 
 describe('refused before any GPU work (new-user review): one UsageError line naming the flag, exit 2', () => {
-  it('demo --out: an existing file or a path through a file (also --preset); --shift out of range or for a DDIM preset', async () => {
+  it('demo --out: an existing file or a path through a file (also --preset); --shift out of range or for a DDIM preset; --seed outside 32 bits', async () => {
     const dir = tempDir();
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
@@ -212,6 +212,10 @@ describe('refused before any GPU work (new-user review): one UsageError line nam
       [['demo', '--preset', 'dit-tiny', '--out', file], `--out ${file}: ${file} is a file, expected a folder`],
       [['demo', '--shift', '0', '--out', join(dir, 'o')], '--shift must be > 0, got 0'],
       [['demo', '--preset', 'dit-tiny', '--shift', '5', '--out', join(dir, 'o')], '--shift applies to flow-match models (the Wan presets); dit-tiny samples with DDIM, which has no shift'],
+      // the noise generator's seed is 32 bits: other values would alias one of them
+      [['demo', '--seed', '-1', '--out', join(dir, 'o')], '--seed must be between 0 and 4294967295, got -1'],
+      [['demo', '--seed', '4294967296', '--out', join(dir, 'o')], '--seed must be between 0 and 4294967295, got 4294967296'],
+      [['demo', '--preset', 'dit-tiny', '--seed', '-2', '--out', join(dir, 'o')], '--seed must be between 0 and 4294967295, got -2'],
     ];
     for (const [argv, msg] of cases) {
       const r = await run(...argv);
