@@ -187,7 +187,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     const wall = c.wall ? await wallClock(plan, { minSamples: Math.min(Math.max(2, c.repeats), 20), maxTimeS: 0.5, name: label }) : null;
     const work = { flops: plan.dispatches.reduce((a, d) => a + d.flops, 0), bytes: plan.dispatches.reduce((a, d) => a + d.bytes, 0) };
     // f16 kernels store f16 but do all arithmetic in f32 (CONVENTIONS), so the step's roof is the f32 FMA one
-    const figures = timedFigures(run, work, ceiling, false);
+    const figures = timedFigures(run, work, ceiling);
     const textShape = inputs2.encoder_hidden_states?.shape ?? null;
     const result: ModelBenchResult = {
       bench: 'model',

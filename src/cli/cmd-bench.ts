@@ -12,7 +12,7 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
-import { GEMM_STRATEGIES, gemmHeuristic, gemmStrategiesFor, gemmVariant, type GemmStrategy } from '../ops/gemm.js';
+import { GEMM_CANDIDATES, gemmCandidatesFor, gemmHeuristic, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
 import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
@@ -126,7 +126,7 @@ async function benchWorkload(gpu: Gpu, w: Workload, bench: Sub, args: Record<str
       adapter: describeAdapter(gpu),
       timing: run.timing,
       kernels: [...new Set(w.plan.dispatches.map((d) => d.kernel))],
-      ...timedFigures(run, work, ceiling, w.dtype === 'f16'),
+      ...timedFigures(run, work, ceiling),
       check: { rows: check.rows, total_rows: check.totalRows, elements: check.elements, max_abs_err: check.maxAbsErr, atol: check.tol.atol, rtol: check.tol.rtol },
       wall,
       peak_bytes: run.peakBytes,
@@ -290,12 +290,12 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
   }
 }
 
-function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmStrategy | AttentionStrategy): Workload {
+function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmCandidate | AttentionStrategy): Workload {
   const a = s.args as Record<string, number>;
   const tile = s.tile ? { tile: s.tile } : {};
   switch (s.sub) {
     case 'gemm':
-      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as GemmStrategy } : {}) });
+      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as GemmCandidate } : {}) });
     case 'attention':
       return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as AttentionStrategy } : {}) });
     case 'layernorm':
@@ -386,7 +386,7 @@ interface VariantSpec {
   name: string;
   /** `…@REV`: the kernels compiled from git revision REV's kernels/*.wgsl (src/cli/bench-ref.ts). */
   ref?: string;
-  strategy?: GemmStrategy | AttentionStrategy;
+  strategy?: GemmCandidate | AttentionStrategy;
   tile?: Record<string, number>;
 }
 
@@ -407,7 +407,7 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec
   if (s === 'all') {
     if (sub === 'attention') return (gpu ? attentionStrategiesFor(gpu) : [...ATTENTION_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
     if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants '${sub === 'conv' ? 'PX=4;PX=8' : 'default;SG=0'}'`);
-    return (gpu ? gemmStrategiesFor(gpu) : [...GEMM_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
+    return (gpu ? gemmCandidatesFor(gpu) : [...GEMM_CANDIDATES]).map((st) => ({ name: st, strategy: st }));
   }
   const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
     // ENTRY@REV: the same entry with the kernel sources of git revision REV
@@ -419,17 +419,17 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec
     }
     const e = entry;
     if (e === 'default') return { name: 'default' };
-    if ((GEMM_STRATEGIES as readonly string[]).includes(e)) {
+    if ((GEMM_CANDIDATES as readonly string[]).includes(e)) {
       if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes ${sub === 'attention' ? `an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
-      return { name: e, strategy: e as GemmStrategy };
+      return { name: e, strategy: e as GemmCandidate };
     }
     if ((ATTENTION_STRATEGIES as readonly string[]).includes(e)) {
-      if (sub !== 'attention') throw new UsageError(`--variants: ${e} is an attention strategy; bench ${sub} takes ${sub === 'gemm' ? `a GEMM strategy (${GEMM_STRATEGIES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
+      if (sub !== 'attention') throw new UsageError(`--variants: ${e} is an attention strategy; bench ${sub} takes ${sub === 'gemm' ? `a GEMM strategy (${GEMM_CANDIDATES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
       if (gpu && !attentionStrategiesFor(gpu).includes(e as AttentionStrategy)) throw new UsageError(`--variants: attention strategy ${e} cannot run on this adapter (usable: ${attentionStrategiesFor(gpu).join(', ')})`);
       return { name: e, strategy: e as AttentionStrategy };
     }
     const tile = /^[A-Za-z_]\w*=/.test(e) ? parseTile(e) : undefined;
-    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_STRATEGIES.join(', ')}), an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
+    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_CANDIDATES.join(', ')}), an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
     if (sub === 'conv') checkConvTile(tile, `--variants "${e}"`);
     return { name: e, tile };
   });

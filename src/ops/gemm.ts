@@ -74,8 +74,8 @@ export interface GemmArgs {
    * knobs alone select their kernel.
    */
   tile?: Partial<Record<string, number>>;
-  /** Fix the strategy by name (see GEMM_STRATEGIES); no tuning. */
-  strategy?: GemmStrategy;
+  /** Fix the strategy by name (see GEMM_CANDIDATES: a strategy or a tuner candidate); no tuning. */
+  strategy?: GemmCandidate;
 }
 
 const MAX_WG_BYTES = 16384;
@@ -91,6 +91,8 @@ export type GemmStrategy = (typeof GEMM_STRATEGIES)[number];
  * 32 rows; by hand: tile knob SR = 32).
  */
 export type GemmCandidate = GemmStrategy | 'subgroup-sr16-k' | 'subgroup-sr32' | 'subgroup-sr32-k';
+/** Every name `GemmArgs.strategy` takes: the strategies and the tuner's subgroup variants (what `tessera info` and the tuning cache name). */
+export const GEMM_CANDIDATES: readonly GemmCandidate[] = [...GEMM_STRATEGIES, 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k'];
 
 type KernelKind = 'tiled' | 'subgroup' | 'gemv';
 const SPECS: Record<KernelKind, KernelSpec> = { tiled: gemmTiledKernel, subgroup: gemmSubgroupKernel, gemv: gemmGemvKernel };
@@ -144,6 +146,11 @@ function strategyChoice(s: GemmCandidate, M: number, N: number, K: number): Choi
 /** Strategies that can run on this adapter. */
 export function gemmStrategiesFor(gpu: Plan['gpu']): GemmStrategy[] {
   return GEMM_STRATEGIES.filter((s) => !s.startsWith('subgroup') || subgroupsOf8(gpu));
+}
+
+/** Every strategy name (GEMM_CANDIDATES) that can run on this adapter: the subgroup ones need subgroups of ≥ 8 lanes. */
+export function gemmCandidatesFor(gpu: Plan['gpu']): GemmCandidate[] {
+  return GEMM_CANDIDATES.filter((s) => !s.startsWith('subgroup') || subgroupsOf8(gpu));
 }
 
 /**
@@ -327,7 +334,7 @@ function variantOf(dtype: DType, K: number, e: Epilogue, c: Choice): Variant {
  */
 export function gemmVariant(
   gpu: Plan['gpu'],
-  a: { M: number; N: number; K: number; dtype: DType; bias?: boolean; act?: Epilogue['act']; residual?: boolean; gate?: boolean; tile?: GemmArgs['tile']; strategy?: GemmStrategy },
+  a: { M: number; N: number; K: number; dtype: DType; bias?: boolean; act?: Epilogue['act']; residual?: boolean; gate?: boolean; tile?: GemmArgs['tile']; strategy?: GemmCandidate },
 ): { spec: KernelSpec; variant: Variant } {
   const { M, N, K } = a;
   const c = a.tile && Object.values(a.tile).some((v) => v !== undefined) ? choiceFromTile(gpu, a.tile, M, N, K) : strategyChoice(a.strategy ?? gemmHeuristic(gpu, M, N), M, N, K);
@@ -388,7 +395,7 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
     return a.out;
   }
   if (a.strategy) {
-    if (!gemmStrategiesFor(plan.gpu).includes(a.strategy)) throw new Error(`gemm: strategy ${a.strategy} cannot run on this adapter (usable: ${gemmStrategiesFor(plan.gpu).join(', ')})`);
+    if (!gemmCandidatesFor(plan.gpu).includes(a.strategy)) throw new Error(`gemm: strategy ${a.strategy} cannot run on this adapter (usable: ${gemmCandidatesFor(plan.gpu).join(', ')})`);
     plan.record(recordArgs(plan, a, s, strategyChoice(a.strategy, M, N, K)));
     return a.out;
   }

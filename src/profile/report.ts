@@ -26,13 +26,14 @@ export interface TimedFigures {
 
 /**
  * The TimedFigures of one benchmarked plan: medians/min/max over `run.stepMs` (ms), rates of its
- * `flops` / `bytes` per median step, and their shares of `ceiling` (f16: held to the f16 FMA roof).
+ * `flops` / `bytes` per median step, and their shares of `ceiling` (the f32 FMA roof whatever the
+ * storage dtype: engine kernels accumulate in f32, as in kernelTable).
  */
-export function timedFigures(run: ProfileRun, work: { flops: number; bytes: number }, ceiling: Ceiling | undefined, f16: boolean): TimedFigures {
+export function timedFigures(run: ProfileRun, work: { flops: number; bytes: number }, ceiling: Ceiling | undefined): TimedFigures {
   const med = median(run.stepMs);
   const gflops = work.flops / (med * 1e6);
   const gbps = work.bytes / (med * 1e6);
-  const sh = ceilingShares(ceiling, gflops, gbps, f16);
+  const sh = ceilingShares(ceiling, gflops, gbps, false);
   return {
     median_ms: med,
     min_ms: Math.min(...run.stepMs),

@@ -8,7 +8,7 @@ import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { attention, type AttentionStrategy } from '../ops/attention.js';
 import { conv, convKernel } from '../ops/conv.js';
-import { gemm, type GemmStrategy } from '../ops/gemm.js';
+import { gemm, type GemmCandidate } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
 import { planeStride } from '../model/qkv.js';
@@ -71,7 +71,7 @@ async function runAndRead(plan: Plan, out: Tensor, where: string): Promise<Float
 }
 
 /** y[M,N] = x[M,K]·w[N,K]ᵀ (no bias, no activation: the bare GEMM). */
-export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dtype: DType; tile?: Record<string, number>; strategy?: GemmStrategy }): Workload {
+export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dtype: DType; tile?: Record<string, number>; strategy?: GemmCandidate }): Workload {
   const { m: M, k: K, n: N, dtype } = a;
   const b = base(gpu);
   try {

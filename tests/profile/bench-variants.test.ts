@@ -18,6 +18,15 @@ describe('parseVariants', () => {
     expect(() => parseVariants('gemm', 'default@', null)).toThrow(new UsageError('--variants: "default@" names no revision after @ (e.g. default@HEAD)'));
     expect(() => parseVariants('attention', 'tiled-128@HEAD', null)).toThrow(UsageError);
   });
+  it("bench gemm: the tuner's candidates by the names the tuning cache and tessera info use; 'all' lists them", () => {
+    expect(parseVariants('gemm', 'subgroup-sr16-k;subgroup-sr32;subgroup-sr32-k@HEAD', null)).toEqual([
+      { name: 'subgroup-sr16-k', strategy: 'subgroup-sr16-k' },
+      { name: 'subgroup-sr32', strategy: 'subgroup-sr32' },
+      { name: 'subgroup-sr32-k@HEAD', strategy: 'subgroup-sr32-k', ref: 'HEAD' },
+    ]);
+    expect(parseVariants('gemm', 'all', null).map((v) => v.name)).toEqual(['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv', 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k']);
+    expect(() => parseVariants('gemm', 'subgroup-sr64', null)).toThrow(/"subgroup-sr64" is neither default, a GEMM strategy \(subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k\)/);
+  });
   it("bench conv: its kernel's declared PX/WG values only, checked before any GPU work", () => {
     expect(parseVariants('conv', 'PX=4;PX=8@HEAD', null)).toEqual([
       { name: 'PX=4', tile: { PX: 4 } },

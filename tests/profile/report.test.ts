@@ -6,7 +6,7 @@ import { Plan } from '../../src/gpu/plan.js';
 import { Allocator, fmtBytes } from '../../src/gpu/tensor.js';
 import { norm } from '../../src/ops/norm.js';
 import { median, profilePlan, summarize, type ProfiledDispatch, type ProfileRun } from '../../src/profile/profiler.js';
-import { chromeTrace, formatReport, kernelTable, layerTable, profileJson } from '../../src/profile/report.js';
+import { chromeTrace, formatReport, kernelTable, layerTable, profileJson, timedFigures } from '../../src/profile/report.js';
 import type { Ceiling } from '../../src/profile/ceiling.js';
 
 function fake(kernel: string, layer: string, flops: number, bytes: number): ProfiledDispatch {
@@ -106,6 +106,17 @@ describe('report tables', () => {
     expect(g.ceilingShare).toBe(Math.max(g.computeShare!, g.bandwidthShare!));
     expect(rows[0]!.computeShare).toBeCloseTo(rows[0]!.gflops! / 100, 9);
     expect(rows.reduce((a, r) => a + r.stepShare!, 0)).toBeCloseTo(1, 9);
+  });
+
+  it("a benchmark's figures are held to the f32 FMA roof whatever the storage dtype (as the kernel table)", () => {
+    // 3 steps of 10, 20, 30 ms; 1e9 FLOPs and 1e8 bytes per step: 50 GFLOP/s and 5 GB/s at the 20 ms median
+    const run = { stepMs: [10, 30, 20] } as unknown as ProfileRun;
+    const f = timedFigures(run, { flops: 1e9, bytes: 1e8 }, ceiling);
+    expect(f.median_ms).toBe(20);
+    expect(f.gflops).toBeCloseTo(50, 9);
+    expect(f.compute_share).toBeCloseTo(0.5, 9); // of fma_gflops 100, not of fma_f16_gflops 50
+    expect(f.bandwidth_share).toBeCloseTo(0.5, 9);
+    expect(f.ceiling_share).toBeCloseTo(0.5, 9);
   });
 
   it('per-layer rows, whole names and by depth', () => {
