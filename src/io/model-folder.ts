@@ -36,6 +36,15 @@ export interface ModelFolder {
   close(): Promise<void>;
 }
 
+/** `folder/config.json` (the folder as the user gave it): where a ConfigError points. */
+export const configPath = (folder: Pick<ModelFolder, 'name'>): string => `${folder.name.replace(/\/+$/, '')}/config.json`;
+
+/** The safetensors file (`folder/shard`) that holds tensor `key`, for errors about its values; the folder when the key is unknown. */
+export function tensorPath(folder: Pick<ModelFolder, 'name' | 'tensors'>, key: string): string {
+  const file = folder.tensors.get(key)?.file;
+  return file === undefined ? folder.name : `${folder.name.replace(/\/+$/, '')}/${file}`;
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The variant a weights file name carries: `X.fp16.safetensors`, `X.fp16-00001-of-00002.safetensors`, `X.safetensors.index.fp16.json`, `X.fp16.safetensors.index.json`. */

@@ -66,14 +66,14 @@ type Raw = Record<string, unknown>;
 
 function int(c: Raw, key: string, def?: number, min = 1): number {
   const v = c[key] ?? def;
-  if (v === undefined || v === null) throw new ConfigError(`config.json: missing "${key}"`);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`config.json: "${key}" must be an integer ≥ ${min}, found ${JSON.stringify(v)}`);
+  if (v === undefined || v === null) throw new ConfigError(`missing "${key}"`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`"${key}" must be an integer ≥ ${min}, found ${JSON.stringify(v)}`);
   return v;
 }
 
 function num(c: Raw, key: string, def: number): number {
   const v = c[key] ?? def;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`config.json: "${key}" must be a positive number, found ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`"${key}" must be a positive number, found ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -81,7 +81,7 @@ function num(c: Raw, key: string, def: number): number {
 function checkPosEmbedDim(heads: number, headDim: number): void {
   const dim = heads * headDim;
   if (dim % 4 !== 0) {
-    throw new ConfigError(`config.json: num_attention_heads × attention_head_dim = ${heads} × ${headDim} = ${dim} must be a multiple of 4 (2-D sin-cos position embedding), found ${dim} (remainder ${dim % 4})`);
+    throw new ConfigError(`num_attention_heads × attention_head_dim = ${heads} × ${headDim} = ${dim} must be a multiple of 4 (2-D sin-cos position embedding), found ${dim} (remainder ${dim % 4})`);
   }
 }
 
@@ -89,7 +89,7 @@ function checkPosEmbedDim(heads: number, headDim: number): void {
  *  is refused before any weight is read, not when the plan is recorded. */
 function checkHeadDim(headDim: number): void {
   if (headDim < 8 || headDim > 128 || headDim % 4 !== 0) {
-    throw new ConfigError(`config.json: attention_head_dim ${headDim} is not supported by the attention kernel (expected a multiple of 4 from 8 to 128)`);
+    throw new ConfigError(`attention_head_dim ${headDim} is not supported by the attention kernel (expected a multiple of 4 from 8 to 128)`);
   }
 }
 
@@ -97,19 +97,32 @@ function expectValue(c: Raw, key: string, allowed: unknown[], def?: unknown): vo
   const v = c[key] ?? def;
   if (v === undefined) return;
   if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(v))) {
-    throw new ConfigError(`config.json: "${key}" = ${JSON.stringify(v)} is not supported (expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')})`);
+    throw new ConfigError(`"${key}" = ${JSON.stringify(v)} is not supported (expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')})`);
+  }
+}
+
+/**
+ * Runs a config parser whose ConfigErrors say only the key, prefixing each message with `file`
+ * (the config.json path the user gave, so a wrong folder is named), keeping the error kind.
+ */
+export function inConfigFile<T>(file: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof ConfigError) throw new ConfigError(`${file}: ${e.message}`, { cause: e });
+    throw e;
   }
 }
 
 /** Which family a config belongs to (diffusers maps Transformer2DModel + ada_norm_zero to DiT). */
-export function familyOf(c: Raw): Family {
+function familyOf(c: Raw): Family {
   const cls = c._class_name;
   if (cls === 'WanTransformer3DModel') return 'wan';
   if (cls === 'DiTTransformer2DModel') return 'dit';
   if (cls === 'Transformer2DModel' && c.norm_type === 'ada_norm_zero') return 'dit';
   if (cls === 'LatteTransformer3DModel') return 'latte';
   throw new ConfigError(
-    `config.json: _class_name ${JSON.stringify(cls)} is not supported (expected WanTransformer3DModel, DiTTransformer2DModel, ` +
+    `_class_name ${JSON.stringify(cls)} is not supported (expected WanTransformer3DModel, DiTTransformer2DModel, ` +
       `Transformer2DModel with norm_type "ada_norm_zero", or LatteTransformer3DModel)`,
   );
 }
@@ -118,19 +131,22 @@ export function familyOf(c: Raw): Family {
  * Checks and types a diffusers transformer config.json: the family from `_class_name`
  * (WanTransformer3DModel, DiTTransformer2DModel or Transformer2DModel with norm_type
  * "ada_norm_zero", LatteTransformer3DModel), diffusers' defaults for absent keys.
- * @throws ConfigError naming the key for an unsupported class or a bad or inconsistent value.
+ * @param file The config's path for messages (loaders pass `folder/config.json`).
+ * @throws ConfigError `<file>: <what>` naming the key for an unsupported class or a bad or inconsistent value.
  */
-export function parseConfig(c: Raw): ModelConfig {
-  const family = familyOf(c);
-  const cfg = family === 'wan' ? parseWan(c) : family === 'dit' ? parseDit(c) : parseLatte(c);
-  checkHeadDim(cfg.headDim); // after the family's own, more specific checks
-  return cfg;
+export function parseConfig(c: Raw, file = 'config.json'): ModelConfig {
+  return inConfigFile(file, () => {
+    const family = familyOf(c);
+    const cfg = family === 'wan' ? parseWan(c) : family === 'dit' ? parseDit(c) : parseLatte(c);
+    checkHeadDim(cfg.headDim); // after the family's own, more specific checks
+    return cfg;
+  });
 }
 
 function parseWan(c: Raw): WanConfig {
   const patchRaw = c.patch_size ?? [1, 2, 2];
   if (!Array.isArray(patchRaw) || patchRaw.length !== 3 || !patchRaw.every((p) => Number.isInteger(p) && p >= 1)) {
-    throw new ConfigError(`config.json: "patch_size" must be 3 positive integers [pt, ph, pw], found ${JSON.stringify(patchRaw)}`);
+    throw new ConfigError(`"patch_size" must be 3 positive integers [pt, ph, pw], found ${JSON.stringify(patchRaw)}`);
   }
   const heads = int(c, 'num_attention_heads', 40);
   const headDim = int(c, 'attention_head_dim', 128);
@@ -138,11 +154,11 @@ function parseWan(c: Raw): WanConfig {
   expectValue(c, 'added_kv_proj_dim', [null], null);
   expectValue(c, 'image_dim', [null], null);
   expectValue(c, 'pos_embed_seq_len', [null], null);
-  if (headDim % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim must be even for the 3-D RoPE (pairs of channels rotate), found ${headDim}`);
+  if (headDim % 2 !== 0) throw new ConfigError(`attention_head_dim must be even for the 3-D RoPE (pairs of channels rotate), found ${headDim}`);
   // Wan's split: h = w = 2·(d//6), t = d − 2h (transformer_wan.py, WanRotaryPosEmbed).
   const hw = 2 * Math.floor(headDim / 6);
   const t = headDim - 2 * hw;
-  if (hw === 0 || t <= 0 || t % 2 !== 0) throw new ConfigError(`config.json: attention_head_dim ${headDim} gives an invalid RoPE split over (frames, rows, columns): t ${t}, h ${hw}, w ${hw} (h = w = 2·⌊d/6⌋, t = d − 2h); expected three even parts ≥ 2, i.e. a head dim ≥ 6`);
+  if (hw === 0 || t <= 0 || t % 2 !== 0) throw new ConfigError(`attention_head_dim ${headDim} gives an invalid RoPE split over (frames, rows, columns): t ${t}, h ${hw}, w ${hw} (h = w = 2·⌊d/6⌋, t = d − 2h); expected three even parts ≥ 2, i.e. a head dim ≥ 6`);
   return {
     family: 'wan',
     patch: patchRaw as [number, number, number],
@@ -168,7 +184,7 @@ function parseDit(c: Raw): DitConfig {
   expectValue(c, 'norm_elementwise_affine', [false], false);
   expectValue(c, 'attention_bias', [true], true);
   expectValue(c, 'upcast_attention', [false], false);
-  if (c.cross_attention_dim !== undefined && c.cross_attention_dim !== null) throw new ConfigError('config.json: "cross_attention_dim" must be null for DiT (class-conditional, no text)');
+  if (c.cross_attention_dim !== undefined && c.cross_attention_dim !== null) throw new ConfigError('"cross_attention_dim" must be null for DiT (class-conditional, no text)');
   const inChannels = int(c, 'in_channels', 4);
   const outChannels = c.out_channels === null || c.out_channels === undefined ? inChannels : int(c, 'out_channels');
   const numClasses = int(c, 'num_embeds_ada_norm', 1000);
@@ -203,7 +219,7 @@ function parseLatte(c: Raw): LatteConfig {
   const inChannels = int(c, 'in_channels');
   const sampleSize = int(c, 'sample_size', 64);
   const cross = int(c, 'cross_attention_dim');
-  if (cross !== dim) throw new ConfigError(`config.json: cross_attention_dim ${cross} must equal num_attention_heads × attention_head_dim = ${heads} × ${headDim} = ${dim} (the caption is projected to the inner dim), found ${cross}`);
+  if (cross !== dim) throw new ConfigError(`cross_attention_dim ${cross} must equal num_attention_heads × attention_head_dim = ${heads} × ${headDim} = ${dim} (the caption is projected to the inner dim), found ${cross}`);
   return {
     family: 'latte',
     patch: int(c, 'patch_size', 2),

@@ -6,7 +6,7 @@ import type { Gpu } from '../gpu/device.js';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { describeDispatch, Plan } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor } from '../gpu/tensor.js';
-import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
+import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { checkRunFits, checkWeightsFit } from './memory.js';
@@ -417,7 +417,7 @@ function checkFinite(name: string, a: Float32Array): void {
 export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source, opts.variant !== undefined ? { variant: opts.variant } : undefined);
   try {
-    const config = parseConfig(folder.config);
+    const config = parseConfig(folder.config, configPath(folder));
     const want = expectedKeys(config);
     checkKeys(folder.name, folder.tensors, want);
     return await withLoadGpu(opts.gpu, async (gpu, owned) => {
@@ -430,7 +430,7 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
       opts.preflight?.(config, gpu, dtype);
       const alloc = new Allocator(gpu);
       try {
-        const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress);
+        const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress, (k) => tensorPath(folder, k));
         const model = new DiffusionModel(folder.name, config, gpu, weights, alloc, owned);
         model.maxMemory = opts.maxMemory;
         return model;

@@ -221,9 +221,26 @@ export function allocateWeights(alloc: Allocator, want: KeySpec, dtype: DType): 
 }
 
 /**
+ * Refuses a tensor holding NaN/±Infinity, or (f16 storage) a value beyond ±65504:
+ * WeightError `<file>: weight <key> …` naming the flat index (no file prefix when `file` is undefined).
+ */
+export function checkWeightValues(key: string, data: Float32Array, dtype: DType, file?: string): void {
+  const at = file === undefined ? '' : `${file}: `;
+  let bad = -1;
+  for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j]!)) { bad = j; break; }
+  if (bad >= 0) throw new WeightError(`${at}weight ${key} holds a non-finite value (${data[bad]}) at flat index ${bad}`);
+  if (dtype === 'f16') {
+    let big = -1;
+    for (let j = 0; j < data.length; j++) if (Math.abs(data[j]!) > 65504) { big = j; break; }
+    if (big >= 0) throw new WeightError(`${at}weight ${key} has a value (${data[big]}) outside the f16 range at flat index ${big}: use --dtype f32`);
+  }
+}
+
+/**
  * Upload every expected key, one tensor at a time (read → convert → upload → drop), into the
  * buffers of allocateWeights (q, k and v of each fused group straight into their stacked buffer:
- * no second copy at any time).
+ * no second copy at any time). `fileOf(key)`: the safetensors file a key is read from, named in
+ * the WeightError for a non-finite or out-of-f16-range value (checkWeightValues).
  */
 export async function uploadWeights(
   alloc: Allocator,
@@ -231,19 +248,13 @@ export async function uploadWeights(
   read: (key: string) => Promise<Float32Array>,
   dtype: DType,
   onProgress?: (done: number, total: number, key: string) => void,
+  fileOf?: (key: string) => string,
 ): Promise<Weights> {
   const weights = allocateWeights(alloc, want, dtype);
   let i = 0;
   for (const key of want.keys()) {
     const data = await read(key);
-    let bad = -1;
-    for (let j = 0; j < data.length; j++) if (!Number.isFinite(data[j]!)) { bad = j; break; }
-    if (bad >= 0) throw new WeightError(`weight ${key} holds a non-finite value (${data[bad]}) at flat index ${bad}`);
-    if (dtype === 'f16') {
-      let big = -1;
-      for (let j = 0; j < data.length; j++) if (Math.abs(data[j]!) > 65504) { big = j; break; }
-      if (big >= 0) throw new WeightError(`weight ${key} has a value (${data[big]}) outside the f16 range at flat index ${big}: use --dtype f32`);
-    }
+    checkWeightValues(key, data, dtype, fileOf?.(key));
     writeTensor(alloc.gpu, weights.get(key), data);
     onProgress?.(++i, want.size, key);
   }

@@ -1,7 +1,7 @@
 // The text encoder's config.json (transformers UMT5Config) as tessera uses it, and the state-dict
 // keys and shapes it implies (UMT5EncoderModel: shared embedding, N blocks of self-attention with
 // their own relative position bias + gated-GELU feed-forward, final norm).
-import { ConfigError } from '../model/config.js';
+import { ConfigError, inConfigFile } from '../model/config.js';
 
 /** A checked UMT5EncoderModel config.json (transformers' names in camelCase). */
 export interface Umt5Config {
@@ -26,28 +26,36 @@ type Raw = Record<string, unknown>;
 
 const posInt = (c: Raw, k: string, dflt?: number): number => {
   const v = c[k] ?? dflt;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`text_encoder/config.json: "${k}" must be a positive integer, found ${JSON.stringify(c[k])}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`"${k}" must be a positive integer, found ${JSON.stringify(c[k])}`);
   return v;
 };
 
-/** Checks and reads a UMT5EncoderModel config (errors name the field and what was expected). */
-export function parseUmt5Config(c: Raw): Umt5Config {
+/**
+ * Checks and reads a UMT5EncoderModel config.
+ * @param file The config's path for messages (loadTextEncoder passes `text_encoder/config.json` under the folder given).
+ * @throws ConfigError `<file>: <what>` naming the field and what was expected.
+ */
+export function parseUmt5Config(c: Raw, file = 'text_encoder/config.json'): Umt5Config {
+  return inConfigFile(file, () => parseUmt5Fields(c));
+}
+
+function parseUmt5Fields(c: Raw): Umt5Config {
   const arch = Array.isArray(c['architectures']) ? (c['architectures'] as unknown[]) : [];
   const type = c['model_type'];
   if (type !== 'umt5' && !arch.includes('UMT5EncoderModel')) {
-    throw new ConfigError(`text_encoder/config.json: model_type ${JSON.stringify(type)} / architectures ${JSON.stringify(arch)} is not supported (expected a UMT5EncoderModel, model_type "umt5", as Wan ships it)`);
+    throw new ConfigError(`model_type ${JSON.stringify(type)} / architectures ${JSON.stringify(arch)} is not supported (expected a UMT5EncoderModel, model_type "umt5", as Wan ships it)`);
   }
   const proj = c['feed_forward_proj'] ?? 'gated-gelu';
   const act = c['dense_act_fn'] ?? (proj === 'gated-gelu' ? 'gelu_new' : undefined);
   if (proj !== 'gated-gelu' || !['gelu_new', 'gelu_pytorch_tanh', 'gelu_fast'].includes(act as string)) {
-    throw new ConfigError(`text_encoder/config.json: feed_forward_proj ${JSON.stringify(proj)} with dense_act_fn ${JSON.stringify(act)} is not supported (expected "gated-gelu" with the tanh GELU, "gelu_new")`);
+    throw new ConfigError(`feed_forward_proj ${JSON.stringify(proj)} with dense_act_fn ${JSON.stringify(act)} is not supported (expected "gated-gelu" with the tanh GELU, "gelu_new")`);
   }
   const dKv = posInt(c, 'd_kv', 64);
-  if (dKv % 4 !== 0 || dKv < 8 || dKv > 128) throw new ConfigError(`text_encoder/config.json: d_kv ${dKv} cannot run on the attention kernel (need a multiple of 4 from 8 to 128)`);
+  if (dKv % 4 !== 0 || dKv < 8 || dKv > 128) throw new ConfigError(`d_kv ${dKv} cannot run on the attention kernel (need a multiple of 4 from 8 to 128)`);
   const eps = c['layer_norm_epsilon'] ?? 1e-6;
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`text_encoder/config.json: "layer_norm_epsilon" must be a positive number, found ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`"layer_norm_epsilon" must be a positive number, found ${JSON.stringify(eps)}`);
   const numBuckets = posInt(c, 'relative_attention_num_buckets', 32);
-  if (numBuckets < 4) throw new ConfigError(`text_encoder/config.json: relative_attention_num_buckets ${numBuckets} is too small (need ≥ 4: two directions, each with exact and log-spaced buckets)`);
+  if (numBuckets < 4) throw new ConfigError(`relative_attention_num_buckets ${numBuckets} is too small (need ≥ 4: two directions, each with exact and log-spaced buckets)`);
   return {
     dModel: posInt(c, 'd_model'),
     dKv,

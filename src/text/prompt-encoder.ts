@@ -3,7 +3,7 @@
 // same prompt at the same length is encoded once per encoder (CFG's "" negative prompt, repeated
 // calls of generate()).
 import type { Gpu } from '../gpu/device.js';
-import { openModelFolder } from '../io/model-folder.js';
+import { configPath, openModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { withLoadGpu, type TensorData } from '../model/model.js';
@@ -112,7 +112,7 @@ export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEn
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   try {
-    const config = parseUmt5Config(folder.config);
+    const config = parseUmt5Config(folder.config, configPath(folder));
     return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, opts, [2, DEFAULT_MAX_SEQUENCE_LENGTH]), owned, opts.cacheSize));
   } catch (e) {
     await folder.close();

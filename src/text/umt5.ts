@@ -13,7 +13,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
-import type { ModelFolder } from '../io/model-folder.js';
+import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { readTensorF32 } from '../io/safetensors.js';
 import { WeightError } from '../model/weights.js';
 import { attention } from '../ops/attention.js';
@@ -64,8 +64,9 @@ export interface Umt5LoadOptions extends Umt5FitOptions {
   onProgress?: (done: number, total: number, key: string) => void;
 }
 
-function checkFinite(key: string, d: Float32Array): void {
-  for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j]!)) throw new WeightError(`text_encoder weight ${key} holds a non-finite value (${d[j]}) at flat index ${j}`);
+/** WeightError naming the safetensors file, the key (`label`: e.g. an embedding row) and the flat index of a NaN/±Infinity. */
+function checkFinite(folder: ModelFolder, key: string, d: Float32Array, label = key): void {
+  for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j]!)) throw new WeightError(`${tensorPath(folder, key)}: text_encoder weight ${label} holds a non-finite value (${d[j]}) at flat index ${j}`);
 }
 
 /** A UMT5 encoder over an open text_encoder/ folder; `encode` runs it on the GPU. */
@@ -116,7 +117,7 @@ export class Umt5Encoder {
     const enc = new Umt5Encoder(folder, config, gpu, opts);
     try {
       const d = await folder.readF32('encoder.final_layer_norm.weight');
-      checkFinite('encoder.final_layer_norm.weight', d);
+      checkFinite(folder, 'encoder.final_layer_norm.weight', d);
       enc.finalNorm = enc.weightAlloc.upload(d, [config.dModel], 'f32', 'encoder.final_layer_norm.weight');
       // resident or streamed is decided by the weights and the budget alone; whether an encode fits is checked per encode
       const p = planUmt5(config, planFor[0], planFor[1], gpu.limits, opts);
@@ -145,7 +146,7 @@ export class Umt5Encoder {
     const keys = [...umt5LayerKeys(c, i).keys()];
     const up = async (key: string, shape: number[]): Promise<Tensor> => {
       const d = await this.folder.readF32(key);
-      checkFinite(key, d);
+      checkFinite(this.folder, key, d);
       const t = alloc.upload(d, shape, 'f32', key);
       if (total) this.options.onProgress?.(++done, total, key);
       return t;
@@ -165,11 +166,11 @@ export class Umt5Encoder {
     // the feed-forward in chunks of fc along d_ff: rows of wi_0/wi_1, columns of wo
     const fc = c.dFf / chunks;
     const d0 = await this.folder.readF32(wi0);
-    checkFinite(wi0, d0);
+    checkFinite(this.folder, wi0, d0);
     const d1 = await this.folder.readF32(wi1);
-    checkFinite(wi1, d1);
+    checkFinite(this.folder, wi1, d1);
     const dO = await this.folder.readF32(wo);
-    checkFinite(wo, dO);
+    checkFinite(this.folder, wo, dO);
     for (let j = 0; j < chunks; j++) {
       const cols = new Float32Array(c.dModel * fc); // wo[:, j·fc:(j+1)·fc] as [d_model, fc]
       for (let r = 0; r < c.dModel; r++) cols.set(dO.subarray(r * c.dFf + j * fc, r * c.dFf + (j + 1) * fc), r * fc);
@@ -252,7 +253,7 @@ export class Umt5Encoder {
       if (!row) {
         const begin = info.begin + id * c.dModel * eb;
         row = await readTensorF32(src, { ...info, shape: [c.dModel], begin, end: begin + c.dModel * eb });
-        checkFinite(`${this.embedKey} row ${id}`, row);
+        checkFinite(this.folder, this.embedKey, row, `${this.embedKey} row ${id}`);
         if (this.rows.size < 65536) this.rows.set(id, row);
       }
       x.set(row, r * c.dModel);

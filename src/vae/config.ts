@@ -1,6 +1,6 @@
 // VAE configs as diffusers' config.json spells them (AutoencoderKLWan, AutoencoderKL), checked
 // and reduced to what the decoders need.
-import { ConfigError } from '../model/config.js';
+import { ConfigError, inConfigFile } from '../model/config.js';
 
 /** AutoencoderKLWan (diffusers models/autoencoders/autoencoder_kl_wan.py), decoder side. */
 export interface WanVaeConfig {
@@ -47,40 +47,48 @@ export type VaeConfig = WanVaeConfig | KlVaeConfig;
 
 const posInt = (c: Record<string, unknown>, k: string, def?: number): number => {
   const v = c[k] ?? def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`vae config.json: "${k}" must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`"${k}" must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 };
 const intList = (c: Record<string, unknown>, k: string, def?: number[]): number[] => {
   const v = c[k] ?? def;
   if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1)) {
-    throw new ConfigError(`vae config.json: "${k}" must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
+    throw new ConfigError(`"${k}" must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
   }
   return v as number[];
 };
 const numList = (c: Record<string, unknown>, k: string, n: number): number[] => {
   const v = c[k];
   if (!Array.isArray(v) || v.length !== n || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
-    throw new ConfigError(`vae config.json: "${k}" must be a list of ${n} numbers (one per latent channel), got ${JSON.stringify(v)}`);
+    throw new ConfigError(`"${k}" must be a list of ${n} numbers (one per latent channel), got ${JSON.stringify(v)}`);
   }
   return v as number[];
 };
 const bool = (c: Record<string, unknown>, k: string, def: boolean): boolean => {
   const v = c[k] ?? def;
-  if (typeof v !== 'boolean') throw new ConfigError(`vae config.json: "${k}" must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new ConfigError(`"${k}" must be true or false, got ${JSON.stringify(v)}`);
   return v;
 };
 
-/** Parses a VAE config.json (`_class_name` AutoencoderKLWan or AutoencoderKL); throws ConfigError naming the field. */
-export function parseVaeConfig(c: Record<string, unknown>): VaeConfig {
+/**
+ * Parses a VAE config.json (`_class_name` AutoencoderKLWan or AutoencoderKL).
+ * @param file The config's path for messages (loadVae passes `folder/config.json`).
+ * @throws ConfigError `<file>: <what>` naming the field and what was expected.
+ */
+export function parseVaeConfig(c: Record<string, unknown>, file = 'vae config.json'): VaeConfig {
+  return inConfigFile(file, () => parseVaeFields(c));
+}
+
+function parseVaeFields(c: Record<string, unknown>): VaeConfig {
   const cls = c['_class_name'];
   if (cls === 'AutoencoderKLWan') {
-    if (c['is_residual'] === true) throw new ConfigError('vae config.json: is_residual=true (the Wan2.2 VAE) is not supported; only the Wan2.1 AutoencoderKLWan decoder is');
-    if (c['patch_size'] !== undefined && c['patch_size'] !== null && c['patch_size'] !== 1) throw new ConfigError(`vae config.json: patch_size=${JSON.stringify(c['patch_size'])} (the Wan2.2 VAE) is not supported`);
+    if (c['is_residual'] === true) throw new ConfigError('is_residual=true (the Wan2.2 VAE) is not supported; only the Wan2.1 AutoencoderKLWan decoder is');
+    if (c['patch_size'] !== undefined && c['patch_size'] !== null && c['patch_size'] !== 1) throw new ConfigError(`patch_size=${JSON.stringify(c['patch_size'])} (the Wan2.2 VAE) is not supported`);
     const zDim = posInt(c, 'z_dim', 16);
     const dimMult = intList(c, 'dim_mult', [1, 2, 4, 4]);
     const td = c['temperal_downsample'] ?? [false, true, true];
     if (!Array.isArray(td) || td.length !== dimMult.length - 1 || td.some((x) => typeof x !== 'boolean')) {
-      throw new ConfigError(`vae config.json: "temperal_downsample" must be ${dimMult.length - 1} booleans (one per down block but the last), got ${JSON.stringify(td)}`);
+      throw new ConfigError(`"temperal_downsample" must be ${dimMult.length - 1} booleans (one per down block but the last), got ${JSON.stringify(td)}`);
     }
     const base = c['decoder_base_dim'] === null || c['decoder_base_dim'] === undefined ? posInt(c, 'base_dim', 96) : posInt(c, 'decoder_base_dim');
     const temperalUpsample = [...(td as boolean[])].reverse();
@@ -103,16 +111,16 @@ export function parseVaeConfig(c: Record<string, unknown>): VaeConfig {
     const blockOutChannels = intList(c, 'block_out_channels', [64]);
     const ups = c['up_block_types'] ?? blockOutChannels.map(() => 'UpDecoderBlock2D');
     if (!Array.isArray(ups) || ups.length !== blockOutChannels.length || ups.some((u) => u !== 'UpDecoderBlock2D')) {
-      throw new ConfigError(`vae config.json: "up_block_types" must be ${blockOutChannels.length}× "UpDecoderBlock2D", got ${JSON.stringify(ups)}`);
+      throw new ConfigError(`"up_block_types" must be ${blockOutChannels.length}× "UpDecoderBlock2D", got ${JSON.stringify(ups)}`);
     }
     const act = c['act_fn'] ?? 'silu';
-    if (act !== 'silu') throw new ConfigError(`vae config.json: act_fn "${String(act)}" is not supported (only "silu")`);
+    if (act !== 'silu') throw new ConfigError(`act_fn "${String(act)}" is not supported (only "silu")`);
     const groups = posInt(c, 'norm_num_groups', 32);
-    for (const ch of blockOutChannels) if (ch % groups !== 0) throw new ConfigError(`vae config.json: block_out_channels ${ch} is not a multiple of norm_num_groups ${groups}`);
+    for (const ch of blockOutChannels) if (ch % groups !== 0) throw new ConfigError(`block_out_channels ${ch} is not a multiple of norm_num_groups ${groups}`);
     const sf = c['scaling_factor'] ?? 0.18215;
-    if (typeof sf !== 'number' || !Number.isFinite(sf) || sf === 0) throw new ConfigError(`vae config.json: "scaling_factor" must be a non-zero number, got ${JSON.stringify(sf)}`);
+    if (typeof sf !== 'number' || !Number.isFinite(sf) || sf === 0) throw new ConfigError(`"scaling_factor" must be a non-zero number, got ${JSON.stringify(sf)}`);
     const shift = c['shift_factor'];
-    if (shift !== undefined && shift !== null && (typeof shift !== 'number' || !Number.isFinite(shift))) throw new ConfigError(`vae config.json: "shift_factor" must be a number or null, got ${JSON.stringify(shift)}`);
+    if (shift !== undefined && shift !== null && (typeof shift !== 'number' || !Number.isFinite(shift))) throw new ConfigError(`"shift_factor" must be a number or null, got ${JSON.stringify(shift)}`);
     return {
       kind: 'kl',
       latentChannels: posInt(c, 'latent_channels', 4),
@@ -129,7 +137,7 @@ export function parseVaeConfig(c: Record<string, unknown>): VaeConfig {
       raw: c,
     };
   }
-  throw new ConfigError(`vae config.json: _class_name ${JSON.stringify(cls)} is not a supported VAE (AutoencoderKLWan, AutoencoderKL)`);
+  throw new ConfigError(`_class_name ${JSON.stringify(cls)} is not a supported VAE (AutoencoderKLWan, AutoencoderKL)`);
 }
 
 /** The decoder's state-dict keys and shapes (diffusers' names), including post_quant_conv. Encoder keys are not needed. */

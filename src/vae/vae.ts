@@ -10,7 +10,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
-import { openModelFolder, type ModelFolder } from '../io/model-folder.js';
+import { configPath, openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
@@ -136,7 +136,7 @@ class LoadedVae implements Vae {
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveFolder(source) : source, opts.variant ? { variant: opts.variant } : undefined);
   try {
-    const config = parseVaeConfig(folder.config);
+    const config = parseVaeConfig(folder.config, configPath(folder));
     const want = vaeDecoderKeys(config);
     return await withLoadGpu(opts.gpu, async (gpu, owned) => {
       const dtype: DType = config.kind === 'kl' && config.forceUpcast ? 'f32' : (opts.dtype ?? 'f32');

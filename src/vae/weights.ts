@@ -3,8 +3,8 @@
 // four output channels as one vec4), 1×1 attention projections → Linear [out, in] for gemm, and
 // norm gammas [C, 1, 1(, 1)] → [C].
 import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
-import type { ModelFolder } from '../io/model-folder.js';
-import { checkKeys, WeightError } from '../model/weights.js';
+import { tensorPath, type ModelFolder } from '../io/model-folder.js';
+import { checkKeys, checkWeightValues, WeightError } from '../model/weights.js';
 
 /** A convolution ready for ops/conv: weights [taps, cin, 4·ceil(cout/4)], bias [cout]. */
 export interface ConvWeight {
@@ -56,13 +56,6 @@ export function convLayout(w: Float32Array, cout: number, cin: number, taps: num
   return out;
 }
 
-function checkValues(key: string, data: Float32Array, dtype: DType): void {
-  for (let j = 0; j < data.length; j++) {
-    if (!Number.isFinite(data[j]!)) throw new WeightError(`weight ${key} holds a non-finite value (${data[j]}) at flat index ${j}`);
-    if (dtype === 'f16' && Math.abs(data[j]!) > 65504) throw new WeightError(`weight ${key} has a value (${data[j]}) outside the f16 range at flat index ${j}: use --dtype f32`);
-  }
-}
-
 /**
  * Checks the folder holds every decoder key with the right shape (encoder keys may be there and
  * are not read), then uploads them one at a time in `dtype`.
@@ -84,7 +77,7 @@ export async function loadVaeWeights(
   let done = 0;
   const read = async (key: string) => {
     const d = await folder.readF32(key);
-    checkValues(key, d, dtype);
+    checkWeightValues(key, d, dtype, tensorPath(folder, key));
     onProgress?.(++done, want.size, key);
     return d;
   };

@@ -1,7 +1,7 @@
 // Issue 5, "Config and weights": every inconsistency gets a message that says what was expected
 // and what was found — through parseConfig/loadModel/forward and through the CLI (exit 1, one
 // line on stderr naming the file/tensor, no output file).
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
@@ -9,8 +9,11 @@ import { ConfigError, parseConfig } from '../../src/model/config.js';
 import { InputError, loadModel, type DiffusionModel, type ForwardInputs } from '../../src/model/model.js';
 import { WeightError } from '../../src/model/weights.js';
 import { readInputs } from '../../src/io/inputs.js';
+import { nodeFolder } from '../../src/io/node-source.js';
+import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
+import { loadVae } from '../../src/vae/vae.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
-import { cli, filesIn, FIXTURES, inputsWith, modelWithConfig, modelWithWeights, tempDir } from './helpers.js';
+import { cli, filesIn, FIXTURES, inputsWith, modelWithConfig, modelWithWeights, rewriteTensors, tempDir } from './helpers.js';
 import { thrown } from '../helpers/errors.js';
 
 const cfg = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(FIXTURES, name, 'model', 'config.json'), 'utf8'));
@@ -51,9 +54,11 @@ describe('config.json: expected vs found', () => {
     expect(configError({ ...cfg('latte_small'), in_channels: undefined }).message).toBe('config.json: missing "in_channels"');
   });
 
-  it('loadModel on a folder with a bad config throws ConfigError before touching the GPU', async () => {
+  it('loadModel on a folder with a bad config throws ConfigError naming its config.json, before touching the GPU', async () => {
     const dir = modelWithConfig('latte_small', (c) => (c.cross_attention_dim = 48));
-    await expect(loadModel(dir)).rejects.toThrow(ConfigError);
+    const err = await loadModel(dir).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(`${dir}/config.json: cross_attention_dim 48 must equal num_attention_heads × attention_head_dim = 2 × 16 = 32 (the caption is projected to the inner dim), found 48`);
   });
 });
 
@@ -88,7 +93,67 @@ describe('weights vs config: missing, extra, mis-shaped keys', () => {
 
   it.skipIf(!hasGpu)('a non-finite weight is named with its flat index', async () => {
     const dir = await modelWithWeights('wan_small', (m) => (m.get('blocks.0.attn1.to_k.weight')!.f32![7] = Number.NaN));
-    await expect(loadModel(dir, { gpu: gpu! })).rejects.toThrow('weight blocks.0.attn1.to_k.weight holds a non-finite value (NaN) at flat index 7');
+    const err = await loadModel(dir, { gpu: gpu! }).catch((e) => e);
+    expect(err).toBeInstanceOf(WeightError);
+    expect(err.message).toBe(`${dir}/diffusion_pytorch_model.safetensors: weight blocks.0.attn1.to_k.weight holds a non-finite value (NaN) at flat index 7`);
+  });
+});
+
+describe('load errors name the file: models, VAEs and the text encoder', () => {
+  it('a transformer folder given where a VAE is expected: ConfigError naming its config.json', async () => {
+    const dir = join(FIXTURES, 'wan_small', 'model');
+    const err = await loadVae(dir).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(`${dir}/config.json: _class_name "WanTransformer3DModel" is not a supported VAE (AutoencoderKLWan, AutoencoderKL)`);
+  });
+
+  it('a bad VAE config value names the file and the key', async () => {
+    const dir = join(tempDir(), 'vae');
+    cpSync(join(FIXTURES, 'wan_vae_small', 'vae'), dir, { recursive: true });
+    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...c, z_dim: 0 }));
+    const err = await loadVae(dir).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(`${dir}/config.json: "z_dim" must be a positive integer, got 0`);
+  });
+
+  it.skipIf(!hasGpu)('a NaN in a VAE weight names the .safetensors file, the key and the index', async () => {
+    const dir = join(tempDir(), 'vae');
+    cpSync(join(FIXTURES, 'wan_vae_small', 'vae'), dir, { recursive: true });
+    const f = join(dir, 'diffusion_pytorch_model.safetensors');
+    await rewriteTensors(join(FIXTURES, 'wan_vae_small', 'vae', 'diffusion_pytorch_model.safetensors'), f, (m) => (m.get('decoder.conv_in.weight')!.f32![3] = Number.NaN));
+    const err = await loadVae(dir, { gpu: gpu! }).catch((e) => e);
+    expect(err).toBeInstanceOf(WeightError);
+    expect(err.message).toBe(`${f}: weight decoder.conv_in.weight holds a non-finite value (NaN) at flat index 3`);
+  });
+
+  it('a bad text encoder config names text_encoder/config.json under the folder given', async () => {
+    const dir = join(tempDir(), 'pipeline');
+    cpSync(join(FIXTURES, 'umt5_small', 'pipeline'), dir, { recursive: true });
+    const cfgFile = join(dir, 'text_encoder', 'config.json');
+    writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(readFileSync(cfgFile, 'utf8')), d_kv: 6 }));
+    const err = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toBe(`${cfgFile}: d_kv 6 cannot run on the attention kernel (need a multiple of 4 from 8 to 128)`);
+  });
+
+  it.skipIf(!hasGpu)('a NaN in a text encoder weight names its model.safetensors', async () => {
+    const dir = join(tempDir(), 'pipeline');
+    cpSync(join(FIXTURES, 'umt5_small', 'pipeline'), dir, { recursive: true });
+    const f = join(dir, 'text_encoder', 'model.safetensors');
+    await rewriteTensors(join(FIXTURES, 'umt5_small', 'pipeline', 'text_encoder', 'model.safetensors'), f, (m) => (m.get('encoder.final_layer_norm.weight')!.f32![0] = Number.NaN));
+    const err = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { gpu: gpu! }).catch((e) => e);
+    expect(err).toBeInstanceOf(WeightError);
+    expect(err.message).toBe(`${f}: text_encoder weight encoder.final_layer_norm.weight holds a non-finite value (NaN) at flat index 0`);
+  });
+
+  it('tessera forward on a model with a NaN weight: one line naming the file, exit 1', async () => {
+    const dir = await modelWithWeights('wan_small', (m) => (m.get('blocks.0.attn1.norm_k.weight')!.f32![0] = Number.NaN));
+    const out = join(tempDir(), 'out.safetensors');
+    const r = await cli(['forward', '--model', dir, '--inputs', join(FIXTURES, 'wan_small', 'inputs.safetensors'), '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.errLines).toEqual([`tessera: error: WeightError: ${dir}/diffusion_pytorch_model.safetensors: weight blocks.0.attn1.norm_k.weight holds a non-finite value (NaN) at flat index 0`]);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
@@ -176,7 +241,8 @@ describe('CLI: bad config, weights and inputs files', () => {
   const wanIn = join(FIXTURES, 'wan_small', 'inputs.safetensors');
 
   it('unknown _class_name', async () => {
-    await cliRefuses(fwd(modelWithConfig('wan_small', (c) => (c._class_name = 'UNet2DModel')), wanIn), /ConfigError: config\.json: _class_name "UNet2DModel" is not supported \(expected/);
+    const dir = modelWithConfig('wan_small', (c) => (c._class_name = 'UNet2DModel'));
+    await cliRefuses(fwd(dir, wanIn), new RegExp(`ConfigError: ${dir}/config\\.json: _class_name "UNet2DModel" is not supported \\(expected`));
   });
 
   it('a missing weight names the folder and the key', async () => {

@@ -13,6 +13,9 @@ import { FIXTURES, ROOT, runCase } from '../helpers/golden.js';
 import { GOLDEN_F32 } from '../tolerances.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { writeFileSync } from 'node:fs';
+import { readInputs } from '../../src/io/inputs.js';
+import { postprocessSample } from '../../src/video/frames.js';
+import { relError } from '../helpers/compare.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-vae-cli-'));
@@ -37,6 +40,25 @@ describe.skipIf(!hasGpu)('tessera decode (CLI)', () => {
     });
   }
 
+  it("generate's --out file as is (latents + video): decoded to the video generate wrote", async () => {
+    // the embedded pipeline (models/tessera-shapes), one frame of 16×16 pixels, one step
+    const g = join(tmp, 'generated.safetensors');
+    let r = await tessera(['generate', '--prompt', 'a red circle', '--seed', '1', '--frames', '1', '--height', '16', '--width', '16', '--steps', '1', '--out', g]);
+    expect(r.code, r.stderr).toBe(0);
+    const gen = await readInputs(g);
+    expect([...gen.keys()].sort()).toEqual(['latents', 'video']);
+    const out = join(tmp, 'from-generate.safetensors');
+    r = await tessera(['decode', '--vae', join(ROOT, 'models', 'tessera-shapes', 'vae'), '--inputs', g, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const sample = (await readInputs(out)).get('sample')!;
+    expect(sample.shape).toEqual([1, 3, 1, 16, 16]);
+    const video = postprocessSample({ data: sample.f32!, shape: sample.shape });
+    expect(video.shape).toEqual(gen.get('video')!.shape);
+    const rel = relError(video.data, gen.get('video')!.f32!);
+    console.log(`decode of generate's latents vs its video: ${rel.toExponential(2)}`);
+    expect(rel).toBeLessThanOrEqual(GOLDEN_F32);
+  }, 600_000);
+
   it('bad inputs: one error line naming the tensor, no output file', async () => {
     const vae = join(FIXTURES, 'wan_vae_small', 'vae');
     const out = join(tmp, 'out.safetensors');
@@ -52,11 +74,19 @@ describe.skipIf(!hasGpu)('tessera decode (CLI)', () => {
     writeFileSync(bad, writeSafetensors([{ name: 'hidden_states', dtype: 'F32', shape: [1, 4, 1, 2, 2], data: new Float32Array(16) }]));
     r = await tessera(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/unexpected tensor "hidden_states"; expected latents/);
+    expect(r.stderr).toMatch(/unexpected tensor "hidden_states"; expected latents, video, images$/m);
+    // generate's "video" is tolerated next to latents, but not in place of them
+    writeFileSync(bad, writeSafetensors([{ name: 'video', dtype: 'F32', shape: [1, 1, 4, 4, 3], data: new Float32Array(48) }]));
+    r = await tessera(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/tessera: error: InputError: .*bad\.safetensors: missing tensor "latents" \(expected latents, video, images\)$/m);
+    expect(existsSync(out)).toBe(false);
     // a folder that is not a VAE
     r = await tessera(['decode', '--vae', join(FIXTURES, 'wan_small', 'model'), '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', out]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/tessera: error: ConfigError: .*_class_name "WanTransformer3DModel" is not a supported VAE/);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('tessera: error'))).toEqual([
+      `tessera: error: ConfigError: ${join(FIXTURES, 'wan_small', 'model')}/config.json: _class_name "WanTransformer3DModel" is not a supported VAE (AutoencoderKLWan, AutoencoderKL)`,
+    ]);
     expect(existsSync(out)).toBe(false);
     r = await tessera(['decode', '--inputs', bad, '--out', out]);
     expect(r.code).toBe(2);

@@ -6,7 +6,7 @@ import { mkdtemp, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelFolderError, openModelFolder } from '../../src/io/model-folder.js';
+import { configPath, ModelFolderError, openModelFolder, tensorPath } from '../../src/io/model-folder.js';
 import { fileSource, nodeFolder } from '../../src/io/node-source.js';
 import { SafetensorsError, writeSafetensors } from '../../src/io/safetensors.js';
 import { httpFolder, httpSource, mapFolder, type FolderSource } from '../../src/io/source.js';
@@ -112,6 +112,20 @@ describe('model folders', () => {
       expect(await m.readF32('pos_embed.proj.weight')).toEqual(vals(12, 1));
       const src = await m.source(SHARD(2));
       expect(src.name).toBe(join(tmp, 'sharded', SHARD(2)));
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('tensorPath / configPath: the shard file that holds a key and the config.json, for load errors', async () => {
+    const m = await openModelFolder(await onDisk('sharded-paths', shardedFiles()));
+    try {
+      const dir = join(tmp, 'sharded-paths');
+      expect(tensorPath(m, 'proj_out.weight')).toBe(`${dir}/${SHARD(2)}`);
+      expect(tensorPath(m, 'pos_embed.proj.weight')).toBe(`${dir}/${SHARD(1)}`);
+      expect(tensorPath(m, 'no.such.key')).toBe(dir);
+      expect(configPath(m)).toBe(`${dir}/config.json`);
+      expect(configPath({ name: 'https://host/m/' })).toBe('https://host/m/config.json');
     } finally {
       await m.close();
     }
