@@ -43,6 +43,78 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
 };
 const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required, ...s.optional]));
 
+/** What each benchmark does: the first line of `bench SUB --help`. */
+const SUB_SUMMARY: Record<Sub, string> = {
+  ceiling: "the device's FMA throughput (f32, and f16 where the adapter has it) and copy bandwidth: the roofs the other benchmarks' shares are of",
+  gemm: 'one GEMM x[M,K] · W[N,K]ᵀ + b, checked against float64, then timed (GPU timestamps)',
+  attention: 'one attention (the flash kernel or a strategy), checked against float64, then timed',
+  layernorm: 'one LayerNorm over rows×cols, checked against float64, then timed',
+  conv: "one of the VAE's convolutions (causal 3×3×3 by default), checked against float64, then timed",
+  block: 'one DiT transformer block (attention + MLP, adaLN), checked, then timed kernel by kernel',
+  model: 'one denoising step of a whole transformer (a preset with seeded random weights, or a folder), checked, then timed kernel by kernel',
+  suite: 'the default benchmark suite (gemm, layernorm and attention at DiT-S/DiT-XL sizes), each checked against float64 before timing',
+  vae: 'VAE decodes of random latents (a preset with seeded random weights, or a folder), timed',
+  plan: 'the memory plan of one denoising step, f16 and f32 (a dry run: no GPU, no weights; with --model only config.json is read)',
+};
+
+/** The common flags each benchmark takes (`--json` all of them): only the timed ones repeat, warm up, trace or measure wall time and the ceiling. */
+const TIMED = ['dtype', 'repeats', 'warmup', 'trace', 'no-wall', 'no-ceiling'];
+const SUB_COMMON: Record<Sub, string[]> = {
+  ceiling: ['repeats', 'warmup', 'trace'],
+  gemm: TIMED,
+  attention: TIMED,
+  layernorm: TIMED,
+  conv: TIMED,
+  block: TIMED,
+  model: TIMED,
+  suite: TIMED,
+  vae: ['dtype', 'repeats'],
+  plan: [],
+};
+
+/** Help lines of flags shared by several benchmarks, as each one reads them (the generic line names them all). */
+const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
+  gemm: {
+    tile: 'override tile knobs, e.g. TM=4,TN=2',
+    variants: "time several variants in one process, round-robin, each checked first: 'all' (every strategy and tuner candidate) or ';'-separated entries: default, a strategy (tiled-128, subgroup-sr32, …) or tile knobs K=V,…; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')",
+  },
+  attention: {
+    batch: 'batch items (default 1)',
+    heads: 'heads',
+    tokens: 'query tokens',
+    tile: 'override tile knobs K=V,…',
+    variants: "time several variants in one process, round-robin, each checked first: 'all' (every strategy) or ';'-separated entries: default, a strategy (rows, fa2, fa2-wg) or tile knobs K=V,…; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')",
+  },
+  block: {
+    heads: 'heads',
+    tokens: 'tokens',
+    variants: "time this checkout's kernels against a git revision's, round-robin, each tuned afresh and checked first: 'default@HEAD;default' (';'-separated default and default@REV entries)",
+  },
+  conv: {
+    height: 'output rows (pixels)',
+    width: 'output columns (pixels)',
+    tile: 'override the tile knob: PX=4 or PX=8',
+    variants: "time several knob sets in one process, round-robin, each checked first: ';'-separated entries, default or PX=4, PX=8; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')",
+  },
+  model: { height: "latent height (default: the preset's; required with --model)", width: "latent width (default: the preset's; required with --model)" },
+  vae: {
+    frames: 'latent frames (default 2; an AutoencoderKL decodes 4-D latents without it)',
+    height: 'latent height (default 8 with --vae-preset; required with --vae)',
+    width: 'latent width (default 8 with --vae-preset; required with --vae)',
+    batch: 'latents batch items (default 1)',
+    seed: 'seed of the random weights and latents (default 0)',
+  },
+  plan: {
+    preset: 'a named architecture (its config and latent size)',
+    model: 'a diffusers transformer folder; only its config.json is read',
+    frames: "latent frames (default: the preset's; 1 with --model)",
+    height: "latent height (default: the preset's; required with --model)",
+    width: "latent width (default: the preset's; required with --model)",
+    'text-len': "text tokens for Wan/Latte (default: the preset's, else 32)",
+    batch: 'batch items of the step: 2 is the classifier-free-guidance batch (default 2)',
+  },
+};
+
 const MAX_DIM = 1 << 20;
 
 export interface BenchResult extends TimedFigures {
@@ -584,18 +656,28 @@ export const benchCommand: Command = {
     const spec = benchCommand.spec;
     const sub = p._[0] as Sub | undefined;
     if (!sub || !BENCH_SUBCOMMANDS.includes(sub)) return `${helpText(spec)}\n\ntessera bench <benchmark> --help shows one benchmark's flags.`;
-    // one benchmark: its own flags plus the common ones
+    // one benchmark: its own flags, then the common ones it uses
     const own = SUB_FLAGS[sub];
-    const flags = Object.fromEntries(Object.entries(spec.flags).filter(([n]) => !SPECIFIC.has(n) || own.required.includes(n) || own.optional.includes(n)).map(([n, f]) => [n, own.required.includes(n) ? { ...f, required: true } : f]));
+    const names = [...own.required, ...own.optional, 'json', ...SUB_COMMON[sub]];
+    const flags = Object.fromEntries(
+      names
+        .map((n) => [n, spec.flags[n]!] as const)
+        .map(([n, f]) => {
+          const help = SUB_FLAG_HELP[sub]?.[n] ?? f.help.replace(new RegExp(`^[a-z/]*\\b${sub}\\b[a-z/]*: `), '');
+          return [n, { ...f, help, ...(own.required.includes(n) ? { required: true } : {}) }];
+        }),
+    );
+    const opt = (n: string) => `[--${n}${spec.flags[n]!.type === 'bool' ? '' : ` ${spec.flags[n]!.type === 'choice' && n === 'dtype' ? spec.flags[n]!.choices!.join('|') : (spec.flags[n]!.arg ?? 'N')}`}]`;
     const args =
       sub === 'model'
         ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--seed N] [--max-memory SIZE]']
         : sub === 'vae'
-        ? ['--vae-preset wan2.1|sd | --vae DIR', '[--frames F] [--height H] [--width W] [--batch B] [--seed N]   (latent sizes)']
+        ? ['--vae-preset wan2.1|sd | --vae DIR', '[--frames F] [--height H] [--width W] [--batch B] [--seed N]']
         : sub === 'plan'
-        ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--batch B (default 2)]   (memory plan of one step, f16 and f32; no GPU)']
-        : [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map((n) => `[--${n}${spec.flags[n]!.type === 'bool' ? '' : ` ${spec.flags[n]!.arg ?? 'N'}`}]`)];
-    return helpText({ ...spec, name: `bench ${sub}`, flags, usage: `tessera bench ${sub}${args.length ? ` ${args.join(' ')}` : ''} [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]`, positionals: [] });
+        ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--batch B]']
+        : [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map(opt)];
+    const usage = `tessera bench ${sub}${args.length ? ` ${args.join(' ')}` : ''} ${['json', ...SUB_COMMON[sub]].map(opt).join(' ')}`;
+    return helpText({ ...spec, name: `bench ${sub}`, summary: SUB_SUMMARY[sub], flags, usage, positionals: [] });
   },
   async run(p) {
     const sub = p._[0] as Sub;

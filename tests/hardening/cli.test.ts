@@ -60,11 +60,45 @@ describe('--help', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^tessera bench ${sub} — `));
     expect(r.out).toContain(`usage: tessera bench ${sub}`);
-    for (const f of ['json', 'dtype', 'repeats', 'warmup', 'trace', 'help']) expect(r.out).toContain(`  --${f}`);
+    expect(r.out).not.toContain('validated benchmarks'); // the generic bench summary
+    for (const f of ['json', 'help']) expect(r.out).toContain(`  --${f}`);
+    const timed = ['dtype', 'repeats', 'warmup', 'trace', 'no-wall', 'no-ceiling'];
+    if (!['plan', 'vae', 'ceiling'].includes(sub)) for (const f of timed) expect(r.out).toContain(`  --${f} `.trimEnd());
     const own: Record<string, string[]> = { gemm: ['m', 'k', 'n', 'tile'], attention: ['heads', 'tokens', 'head-dim', 'kv-tokens'], layernorm: ['rows', 'cols'], conv: ['height', 'width', 'in-channels', 'out-channels', 'kernel', 'variants'], block: ['hidden', 'heads', 'tokens'], suite: ['quick'], ceiling: [] };
     for (const f of own[sub] ?? []) expect(r.out).toContain(`  --${f} `.trimEnd());
     if (sub !== 'layernorm') expect(r.out).not.toContain('  --rows');
     if (sub !== 'gemm') expect(r.out).not.toMatch(/^ {2}--m /m);
+  });
+
+  it('tessera bench plan --help: its own summary, usage and flags; no timing flags; --batch defaults to 2 in both places', async () => {
+    const r = await run('bench', 'plan', '--help');
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe('tessera bench plan — the memory plan of one denoising step, f16 and f32 (a dry run: no GPU, no weights; with --model only config.json is read)');
+    expect(lines).toContain('usage: tessera bench plan --preset NAME | --model DIR [--frames F] [--height H] [--width W] [--text-len L] [--batch B] [--json]');
+    const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
+    expect(flags).toEqual(['--preset', '--model', '--frames', '--height', '--width', '--text-len', '--batch', '--json', '--help', '--debug']);
+    expect(lines.find((l) => l.startsWith('  --batch'))).toMatch(/\(default 2\)$/);
+    expect(r.out).not.toContain('default 1');
+  });
+
+  it('tessera bench gemm --help: gemm\'s summary and flags, each line about gemm only', async () => {
+    const r = await run('bench', 'gemm', '--help');
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe('tessera bench gemm — one GEMM x[M,K] · W[N,K]ᵀ + b, checked against float64, then timed (GPU timestamps)');
+    expect(lines).toContain('usage: tessera bench gemm --m M --k K --n N [--tile K=V,...] [--variants LIST] [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]');
+    const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
+    expect(flags).toEqual(['--m', '--k', '--n', '--tile', '--variants', '--json', '--dtype', '--repeats', '--warmup', '--trace', '--no-wall', '--no-ceiling', '--help', '--debug']);
+    expect(r.out).not.toMatch(/conv|attention|PX=/); // the shared lines name every benchmark's knobs
+  });
+
+  it('tessera bench vae --help: no --trace (refused there), --warmup, --no-wall or --no-ceiling', async () => {
+    const r = await run('bench', 'vae', '--help');
+    const lines = r.out.split('\n');
+    expect(lines[0]).toMatch(/^tessera bench vae — VAE decodes/);
+    const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
+    expect(flags).toEqual(['--vae-preset', '--vae', '--frames', '--height', '--width', '--batch', '--seed', '--json', '--dtype', '--repeats', '--help', '--debug']);
+    expect(lines.find((l) => l.startsWith('  --height'))).toContain('latent height (default 8 with --vae-preset; required with --vae)');
   });
 });
 
