@@ -73,7 +73,7 @@ function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frame
   } catch (e) {
     throw new UsageError(`--model ${dir}: cannot read ${file}: ${(e as Error).message}`);
   }
-  return { name: dir!, cfg: parseConfig(json as Record<string, unknown>) };
+  return { name: dir!, cfg: parseConfig(json as Record<string, unknown>, file) };
 }
 
 const int = (p: Parsed, name: string, lo: number, hi: number): number | undefined => {

@@ -235,6 +235,16 @@ describe('outputs: checked before work, temp name + rename, exit 0 only with eve
   });
 });
 
+describe('bench plan --model: a config it cannot use is named by its path (no GPU)', () => {
+  it('an unsupported _class_name', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ _class_name: 'NopeModel' }));
+    const r = await run('bench', 'plan', '--model', dir);
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([`tessera: error: ConfigError: ${join(dir, 'config.json')}: _class_name "NopeModel" is not supported (expected WanTransformer3DModel, DiTTransformer2DModel, Transformer2DModel with norm_type "ada_norm_zero", or LatteTransformer3DModel)`]);
+  });
+});
+
 describe('refused before any GPU work (new-user review): one UsageError line naming the flag, exit 2', () => {
   it('demo --out: an existing file or a path through a file (also --preset); --shift out of range or for a DDIM preset; --seed outside 32 bits', async () => {
     const dir = tempDir();
