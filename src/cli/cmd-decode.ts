@@ -14,7 +14,7 @@ export const decodeCommand: Command = {
     usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16]',
     flags: {
       vae: { type: 'string', arg: 'DIR', help: 'diffusers VAE folder (AutoencoderKLWan or AutoencoderKL: config.json + *.safetensors)', required: true },
-      inputs: { type: 'string', arg: 'FILE', help: 'safetensors with "latents" as generate writes them: [B,C,F,H,W] (Wan, Latte) or [B,C,H,W] (DiT)', required: true },
+      inputs: { type: 'string', arg: 'FILE', help: 'safetensors with "latents" as generate writes them: [B,C,F,H,W] (Wan, Latte) or [B,C,H,W] (DiT); generate\'s --out file as is (its "video" or "images" tensor is not read)', required: true },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "sample" F32, [B,3,F,H,W] for video latents, [B,3,H,W] for images', required: true },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32; AutoencoderKL with force_upcast always runs in f32, as diffusers does)' },
       variant: { type: 'string', arg: 'NAME', help: 'weight variant: diffusion_pytorch_model.NAME.safetensors (e.g. fp16)' },
@@ -23,7 +23,8 @@ export const decodeCommand: Command = {
   async run(p) {
     const file = p.inputs as string;
     const inputs = await commandInputs(p);
-    checkNames(file, inputs, ['latents'], ['latents']);
+    // generate's --out holds its own decode, "video" ("images" for DiT), next to "latents": accepted, not read
+    checkNames(file, inputs, ['latents', 'video', 'images'], ['latents']);
     const latents = floatInput(file, inputs, 'latents');
     const vae = await loadVae(p.vae as string, {
       dtype: p.dtype as DType | undefined,
