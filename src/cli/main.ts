@@ -9,10 +9,10 @@ import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
 import { demoCommand } from './cmd-demo.js';
 import { tuneCommand } from './cmd-tune.js';
-import { defaultTuneMode, loadTuneCache, setDefaultTuneMode } from '../gpu/tune.js';
+import { defaultTuneMode, loadTuneCache, setDefaultTuneMode, setTuneStartListener } from '../gpu/tune.js';
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
-import { compileProgress } from './progress.js';
+import { compileProgress, tuneProgress } from './progress.js';
 import { setCompileListener } from '../gpu/kernel.js';
 
 export interface Command {
@@ -80,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
     setCompileListener(compileProgress()); // "compiling kernels i/N" while a plan's pipelines are created
+    setTuneStartListener(tuneProgress()); // one line when a plan's kernels are first autotuned
     return (await cmd.run(p)) ?? 0;
   } catch (e) {
     console.error(errorLine(e, debug));

@@ -51,3 +51,20 @@ export function compileProgress(): (done: number, total: number) => void {
     }
   };
 }
+
+/**
+ * The CLI's listener for autotuning (src/gpu/tune.ts setTuneStartListener): the first time a plan
+ * is about to time kernel candidates (mode auto, buckets not cached), one line saying so, where
+ * the choices are cached and how to skip it; later plans of the same run say nothing more (the
+ * "compiling kernels" lines go on showing the run is alive).
+ */
+export function tuneProgress(): (info: { buckets: number; where: string | null }) => void {
+  let said = false;
+  return ({ where }) => {
+    if (said) return;
+    said = true;
+    const cache = where ? `cached in ${where}` : 'not cached: no tuning store';
+    // no count: later plans of the run (the transformer after the text encoder) may tune more buckets
+    process.stderr.write(`tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; ${cache}; --no-tune skips)\n`);
+  };
+}

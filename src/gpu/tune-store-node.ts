@@ -25,7 +25,7 @@ export function nodeTuneStore(path = tuneCachePath()): TuneStore {
         throw e;
       }
       const j = JSON.parse(text) as { entries?: Record<string, TuneEntry> };
-      if (!j || typeof j !== 'object' || typeof j.entries !== 'object') throw new Error(`${path}: not a tessera tuning cache (no "entries" object)`);
+      if (!j || typeof j !== 'object' || !j.entries || typeof j.entries !== 'object' || Array.isArray(j.entries)) throw new Error('not a tessera tuning cache (no "entries" object)'); // the caller names the file
       return j.entries;
     },
     async save(entries) {

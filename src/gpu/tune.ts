@@ -46,6 +46,7 @@ let store: TuneStore | null = null;
 let entries: Record<string, TuneEntry> | null = null;
 let loading: Promise<void> | null = null;
 let defaultMode: TuneMode | null = null;
+let tuneStartListener: ((info: TuneStart) => void) | null = null;
 const modes = new WeakMap<GPUDevice, TuneMode>();
 
 /** Registers the persistent store (Node: the cache file; browsers get IndexedDB by default). */
@@ -53,6 +54,24 @@ export function setTuneStore(s: TuneStore | null): void {
   store = s;
   entries = null;
   loading = null;
+}
+
+/** What a plan's tuning is about to time (TuneOptions.onTuneStart, setTuneStartListener). */
+export interface TuneStart {
+  /** Distinct shape buckets of the plan whose candidates will be timed now (≥ 1). */
+  buckets: number;
+  /** Where the choices will be cached (tuneStoreWhere), or null when nothing persists. */
+  where: string | null;
+}
+
+/**
+ * Called when a plan's automatic tuning before its first run (the plan's tune hook) is about to
+ * time candidates, i.e. mode 'auto' and at least one bucket not cached; never for cached or 'off'
+ * runs, nor for explicit tunePlan calls. Null (the default) keeps the library quiet; the CLI
+ * prints one progress line (src/cli/progress.ts tuneProgress).
+ */
+export function setTuneStartListener(fn: ((info: TuneStart) => void) | null): void {
+  tuneStartListener = fn;
 }
 
 /** Where choices are cached, or null when nothing persists (choices then last for the process). */
@@ -132,7 +151,10 @@ export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
       try {
         entries = s ? await s.load() : {};
       } catch (e) {
-        console.warn(`[tessera] tuning cache at ${s?.where} unreadable, starting empty: ${(e as Error).message}`);
+        // A cache is only measurements the tuner can redo: say so once, and carry on without it. The
+        // next save of tuned choices replaces the file (saves only happen after timing new buckets).
+        const why = e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message;
+        console.warn(`[tessera] tuning cache ${s?.where} is unreadable, ignoring it (it will be replaced when tuned kernel choices are next saved): ${why}`);
         entries = {};
       }
     })();
@@ -232,6 +254,8 @@ export interface TuneOptions {
   /** Keep the choices in the tuning cache (default true); false: this plan only (A/B of kernel sources). */
   save?: boolean;
   onProgress?: (msg: string) => void;
+  /** Called once, before any timing, when this call will time at least one bucket (mode 'auto'). */
+  onTuneStart?: (info: TuneStart) => void;
 }
 
 /**
@@ -303,6 +327,16 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
   const reports = new Map<string, TuneReport>();
   const failed = new Set<string>();
   let changed = false;
+  if (mode === 'auto' && o.onTuneStart) {
+    const toTime = new Set<string>();
+    for (const site of pending) {
+      if (site.candidates.length < 2) continue;
+      const key = tuneKey(plan.gpu, site.family, site.bucket);
+      const entry = o.force ? undefined : all[key];
+      if (!entry || !site.candidates.includes(entry.choice)) toTime.add(key);
+    }
+    if (toTime.size) o.onTuneStart({ buckets: toTime.size, where: tuneStoreWhere() });
+  }
   for (const site of pending) {
     const key = tuneKey(plan.gpu, site.family, site.bucket);
     if (failed.has(key)) continue;
@@ -338,4 +372,4 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
   return [...reports.values()];
 }
 
-setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => tunePlan(plan).then(() => undefined) });
+setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => tunePlan(plan, { onTuneStart: tuneStartListener ?? undefined }).then(() => undefined) });

@@ -2,14 +2,18 @@
 // run, checks each against the reference candidate's output, caches the winner in the store,
 // re-records the dispatch with it, reuses it for the next plan, and does nothing in mode 'off'.
 // One small shape (few rows: the gemv and subgroup/tiled candidates), so few variants compile.
-import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { Plan } from '../../src/gpu/plan.js';
 import { Allocator, readTensor, type Tensor } from '../../src/gpu/tensor.js';
 import { copyKernel } from '../../src/profile/ceiling.js';
-import { fastestRounds, loadTuneCache, roundOrder, saveTuneCacheOrThrow, setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_ROUNDS, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
+import { nodeTuneStore } from '../../src/gpu/tune-store-node.js';
+import { fastestRounds, loadTuneCache, roundOrder, saveTuneCacheOrThrow, setTuneMode, setTuneStartListener, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_ROUNDS, type TuneEntry, type TuneStart, type TuneStore } from '../../src/gpu/tune.js';
 import { gemm, gemmBucket, gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
@@ -69,6 +73,37 @@ describe('saving the cache for tessera tune', () => {
   });
 });
 
+describe('a corrupt tuning cache file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-tune-cache-'));
+  afterAll(() => {
+    setTuneStore(null);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  for (const [what, text, why] of [
+    ['invalid JSON', '{"entries": {', /not valid JSON \(.+\)$/],
+    ['JSON without an "entries" object', '{"entries": null}', /not a tessera tuning cache \(no "entries" object\)$/],
+  ] as const) {
+    it(`${what}: one warning naming the file and that it will be replaced; then replaced by the next save`, async () => {
+      const path = join(dir, 'tune.json');
+      writeFileSync(path, text);
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      try {
+        setTuneStore(nodeTuneStore(path));
+        expect(await loadTuneCache()).toEqual({});
+        expect(await loadTuneCache()).toEqual({}); // loaded once per process: no second warning
+        expect(warn).toHaveBeenCalledTimes(1);
+        const line = String(warn.mock.calls[0]![0]);
+        expect(line.startsWith(`[tessera] tuning cache ${path} is unreadable, ignoring it (it will be replaced when tuned kernel choices are next saved): `)).toBe(true);
+        expect(line).toMatch(why);
+      } finally {
+        warn.mockRestore();
+      }
+      await saveTuneCacheOrThrow();
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ tessera: 'tuning cache', entries: {} });
+    });
+  }
+});
+
 describe.skipIf(!hasGpu)('autotuning', () => {
   afterAll(() => {
     setTuneStore(null);
@@ -78,9 +113,13 @@ describe.skipIf(!hasGpu)('autotuning', () => {
   it('times the candidates on first use, caches the winner, and the next plan records it directly', async () => {
     setTuneStore(store);
     setTuneMode(gpu!, 'auto');
+    const starts: TuneStart[] = [];
+    setTuneStartListener((s) => starts.push(s));
     const cands = gemmCandidates(gpu!, M, N);
     expect(cands.length).toBeGreaterThan(1);
     const first = await runGemm();
+    // the start listener (the CLI's "tuning kernels …" line) heard of the one bucket, before timing
+    expect(starts).toEqual([{ buckets: 1, where: 'memory (test)' }]);
     expectClose(first.got, gemmRef(first.x, first.w, { M, K, N }), [M, N], TOL.gemm!.f32, 'tuned gemm');
     expect(saved.length).toBe(1);
     const key = tuneKey(gpu!, 'gemm', gemmBucket('f32', M, N, K));
@@ -95,6 +134,8 @@ describe.skipIf(!hasGpu)('autotuning', () => {
     const second = await runGemm();
     expect(second.plan.dispatches[0]!.choice).toBe(entry.choice);
     expect(saved.length).toBe(1); // nothing re-timed
+    expect(starts.length).toBe(1); // nor announced
+    setTuneStartListener(null);
     expectClose(second.got, gemmRef(second.x, second.w, { M, K, N }), [M, N], TOL.gemm!.f32, 'cached gemm');
   }, 600_000);
 
