@@ -33,10 +33,19 @@ const COMMON: Record<string, FlagSpec> = {
   debug: { type: 'bool', help: 'print stack traces on errors' },
 };
 
+/** The flags each parse result was given on the command line (defaults filled in later are not). */
+const GIVEN = new WeakMap<Parsed, ReadonlySet<string>>();
+
+/** The flags given on the command line for `p` (a parseArgs result), as opposed to defaulted. */
+export function givenFlags(p: Parsed): ReadonlySet<string> {
+  return GIVEN.get(p) ?? new Set();
+}
+
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const flags = { ...COMMON, ...spec.flags };
   const out: Parsed = { _: [] as string[] };
   const seen = new Set<string>();
+  GIVEN.set(out, seen);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (!a.startsWith('--')) {

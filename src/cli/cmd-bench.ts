@@ -11,7 +11,7 @@ import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
-import { helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { GEMM_CANDIDATES, gemmCandidatesFor, gemmHeuristic, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
 import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
@@ -156,6 +156,12 @@ function checkSubFlags(sub: Sub, p: Parsed): void {
     if (p[name] !== undefined && !s.required.includes(name) && !s.optional.includes(name)) {
       const owners = BENCH_SUBCOMMANDS.filter((x) => SUB_FLAGS[x].required.includes(name) || SUB_FLAGS[x].optional.includes(name));
       throw new UsageError(`tessera bench ${sub}: --${name} does not apply (it is a flag of bench ${owners.join('/')})`);
+    }
+  }
+  // the common flags a benchmark does not use (they have defaults, so only what was typed counts); --trace has its own message below
+  for (const name of givenFlags(p)) {
+    if (TIMED.includes(name) && name !== 'trace' && !SUB_COMMON[sub].includes(name)) {
+      throw new UsageError(`tessera bench ${sub}: --${name} does not apply (bench ${sub} takes ${['json', ...SUB_COMMON[sub]].map((f) => `--${f}`).join(', ')} of the common flags)`);
     }
   }
   const missing = s.required.filter((n) => p[n] === undefined);

@@ -235,6 +235,25 @@ describe('outputs: checked before work, temp name + rename, exit 0 only with eve
   });
 });
 
+describe('bench: a common flag the benchmark does not use is refused, not ignored (no GPU)', () => {
+  it('plan times nothing; ceiling measures f32 and f16 itself; vae neither warms up nor measures the ceiling', async () => {
+    const cases: [string[], string][] = [
+      [['bench', 'plan', '--preset', 'wan-tiny', '--repeats', '3'], 'tessera bench plan: --repeats does not apply (bench plan takes --json of the common flags)'],
+      [['bench', 'plan', '--preset', 'wan-tiny', '--no-wall'], 'tessera bench plan: --no-wall does not apply (bench plan takes --json of the common flags)'],
+      [['bench', 'ceiling', '--dtype', 'f16'], 'tessera bench ceiling: --dtype does not apply (bench ceiling takes --json, --repeats, --warmup, --trace of the common flags)'],
+      [['bench', 'vae', '--vae-preset', 'sd', '--warmup', '1'], 'tessera bench vae: --warmup does not apply (bench vae takes --json, --dtype, --repeats of the common flags)'],
+    ];
+    for (const [argv, msg] of cases) {
+      const r = await run(...argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err).toEqual([`tessera: error: UsageError: ${msg}`]);
+    }
+    // defaults are not "given": the same benchmarks run their checks past this point
+    const ok = await run('bench', 'plan', '--preset', 'wan-tiny', '--json');
+    expect(ok.code, ok.err.join('\n')).toBe(0);
+  });
+});
+
 describe('bench plan --model: a config it cannot use is named by its path (no GPU)', () => {
   it('an unsupported _class_name', async () => {
     const dir = tempDir();
