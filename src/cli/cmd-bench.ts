@@ -13,7 +13,7 @@ import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { GEMM_CANDIDATES, gemmCandidatesFor, gemmHeuristic, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
-import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
+import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
@@ -264,9 +264,6 @@ function checkConvTile(tile: Record<string, number>, where: string): void {
   }
 }
 
-/** A head dim the attention kernels take (attention() refuses others). */
-const headDimOk = (d: number) => d >= 8 && d <= ATTENTION_MAX_HEAD_DIM && d % 4 === 0;
-
 /**
  * Tile knobs the op would refuse at record time, as a UsageError naming `where` (the flag), before
  * the ceiling is measured. Needs the adapter: the subgroup kernels and workgroup memory depend on it.
@@ -336,7 +333,7 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
       const tokens = intFlag(p, 'tokens', 1, MAX_DIM);
       const kvTokens = p['kv-tokens'] === undefined ? tokens : intFlag(p, 'kv-tokens', 1, MAX_DIM);
       const headDim = intFlag(p, 'head-dim', 1, 1024);
-      if (!headDimOk(headDim)) throw new UsageError(`--head-dim ${headDim} is not supported by the attention kernels (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
+      if (!attentionHeadDimOk(headDim)) throw new UsageError(`--head-dim ${headDim} is not supported by the attention kernels (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
       const batch = p.batch === undefined ? 1 : intFlag(p, 'batch', 1, 1024);
       return { sub, args: { batch, heads, tokens, kv_tokens: kvTokens, head_dim: headDim, ...tileArg }, ...withTile };
     }
@@ -360,7 +357,7 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
       const ratio = p['mlp-ratio'] === undefined ? 4 : (p['mlp-ratio'] as number);
       if (!(ratio > 0 && ratio <= 64)) throw new UsageError(`--mlp-ratio must be in (0, 64], got ${ratio}`);
       if (hidden % heads !== 0) throw new UsageError(`--hidden ${hidden} must be a multiple of --heads ${heads}`);
-      if (!headDimOk(hidden / heads)) throw new UsageError(`--hidden ${hidden} / --heads ${heads} = head dim ${hidden / heads}, which the attention kernels do not support (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
+      if (!attentionHeadDimOk(hidden / heads)) throw new UsageError(`--hidden ${hidden} / --heads ${heads} = head dim ${hidden / heads}, which the attention kernels do not support (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
       return { sub, args: { hidden, heads, tokens, mlp_ratio: ratio } };
     }
     default:
@@ -587,7 +584,7 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
       const med = median(samples[i]!);
       const flops = v.w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
       const bytes = v.w.plan.dispatches.reduce((a, d) => a + d.bytes, 0);
-      const sh = ceilingShares(ceiling, flops / (med * 1e6), bytes / (med * 1e6), v.w.dtype === 'f16');
+      const sh = ceilingShares(ceiling, flops / (med * 1e6), bytes / (med * 1e6), false); // the f32 roof, as timedFigures
       return {
         variant: v.spec.name,
         // a block's eight dispatches are listed in the log as each variant is checked

@@ -3,7 +3,7 @@
 // AutoencoderKLWan decode), every stage timed and profiled kernel by kernel (src/profile/pipeline.ts);
 // writes out/clip.mp4 (when ffmpeg is there), out/clip.gif, out/trace.json (Chrome/Perfetto, one track
 // per stage) and out/profile.json. `--preset NAME` runs the older random-weight preset demo instead.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
@@ -129,7 +129,6 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       console.log(formatKernelTable(kernelTable(s.run, ceiling)));
       console.log('');
     }
-    mkdirSync(dir, { recursive: true });
     const clip = videoToFrames(video, 0);
     const fps = 16;
     const files: string[] = [];
@@ -253,8 +252,7 @@ async function presetDemo(p: Parsed): Promise<number> {
       console.log('');
       console.log(formatReport(run, ceiling, { layerDepth: 1 }));
 
-      const dir = p.out as string;
-      mkdirSync(dir, { recursive: true });
+      const dir = p.out as string; // made by makeOutputDir before the run
       const per = result.latents.data.length / B;
       const fr = latentsToFrames(result.latents.data.subarray(0, per), shape.slice(1), c.family, { upscale: 8 });
       await Promise.all([

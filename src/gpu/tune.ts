@@ -327,14 +327,13 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
   const reports = new Map<string, TuneReport>();
   const failed = new Set<string>();
   let changed = false;
+  // the cached entry a site may use as is (none with `force`, or when its choice is not a candidate here)
+  const usable = (site: (typeof pending)[number]): TuneEntry | undefined => {
+    const entry = o.force ? undefined : all[tuneKey(plan.gpu, site.family, site.bucket)];
+    return entry && site.candidates.includes(entry.choice) ? entry : undefined;
+  };
   if (mode === 'auto' && o.onTuneStart) {
-    const toTime = new Set<string>();
-    for (const site of pending) {
-      if (site.candidates.length < 2) continue;
-      const key = tuneKey(plan.gpu, site.family, site.bucket);
-      const entry = o.force ? undefined : all[key];
-      if (!entry || !site.candidates.includes(entry.choice)) toTime.add(key);
-    }
+    const toTime = new Set(pending.filter((site) => site.candidates.length >= 2 && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket)));
     if (toTime.size) o.onTuneStart({ buckets: toTime.size, where: tuneStoreWhere() });
   }
   for (const site of pending) {
@@ -342,9 +341,9 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
     if (failed.has(key)) continue;
     let rep = reports.get(key);
     if (!rep) {
-      let entry = o.force ? undefined : all[key];
+      let entry = usable(site);
       let measured = false;
-      if (!entry || !site.candidates.includes(entry.choice)) {
+      if (!entry) {
         if (mode !== 'auto' || site.candidates.length < 2) continue;
         o.onProgress?.(`tuning ${site.family} ${site.bucket}: ${site.candidates.join(', ')}`);
         try {

@@ -132,6 +132,9 @@ export function attentionFa2Variant(gpu: Gpu, a: { dtype: DType; sg: boolean; re
 /** Largest head dim the kernel holds (MAXD4 = 32 vec4s in kernels/attention.wgsl). */
 export const ATTENTION_MAX_HEAD_DIM = 128;
 
+/** Whether the attention kernels take head dim `d`: a multiple of 4 (vec4 loads) from 8 to ATTENTION_MAX_HEAD_DIM. */
+export const attentionHeadDimOk = (d: number): boolean => Number.isInteger(d) && d >= 8 && d <= ATTENTION_MAX_HEAD_DIM && d % 4 === 0;
+
 export interface AttentionArgs {
   q: Tensor; // [B, Lq, H*Dh]
   k: Tensor; // [B, Lk, H*Dh]
@@ -249,7 +252,7 @@ export function keyFoldLengths(rows: Float32Array, batch: number, len: number, w
  */
 export function attention(plan: Plan, a: AttentionArgs): Tensor {
   const { heads: H, headDim: D } = a;
-  if (!Number.isInteger(D) || D < 8 || D > ATTENTION_MAX_HEAD_DIM || D % 4 !== 0) {
+  if (!attentionHeadDimOk(D)) {
     throw new Error(`attention: headDim ${D} is not supported (need a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
   }
   if (!Number.isInteger(H) || H < 1) throw new Error(`attention: heads ${H} must be a positive integer`);

@@ -62,6 +62,21 @@ export interface WarmProfile<T> {
   profileMs: number;
 }
 
+type ProfileOpts = { forceWallClock?: boolean; profile?: (plan: Plan) => Promise<ProfileRun> };
+
+/** How each plan of a profiled run is timed: `opts.profile` (tests), else profilePlan, one run, no warm-up. */
+const planProfiler = (opts: ProfileOpts) => opts.profile ?? ((plan: Plan) => profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock: opts.forceWallClock }));
+
+/** Runs `stage` once with every dispatch of every plan timed as it runs: its result, the joined profile and the run's wall time (ms). */
+async function profiledStage<T>(stage: (runPlan: RunPlanHook) => Promise<T>, profile: (plan: Plan) => Promise<ProfileRun>): Promise<{ result: T; run: ProfileRun; ms: number }> {
+  const runs: ProfileRun[] = [];
+  const t0 = performance.now();
+  const result = await stage(async (plan) => {
+    runs.push(await profile(plan));
+  });
+  return { result, run: joinRuns(runs), ms: performance.now() - t0 };
+}
+
 /**
  * Runs a stage twice with the same inputs: first as the user runs it (each plan's plain `run`),
  * timed as a whole, then again with every dispatch of every plan timed (profilePlan, one run, no
@@ -70,19 +85,14 @@ export interface WarmProfile<T> {
  * would otherwise show as that dispatch's GPU time. `stage` must run every plan through the hook
  * it is given (both runs get one, so a cache in front of the stage is bypassed both times).
  * `opts.profile` replaces profilePlan (tests).
- * @throws what `stage` throws; Error when the second run ran no plan.
+ * @throws what `stage` throws.
  */
-export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>, opts: { forceWallClock?: boolean; profile?: (plan: Plan) => Promise<ProfileRun> } = {}): Promise<WarmProfile<T>> {
-  const profile = opts.profile ?? ((plan: Plan) => profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock: opts.forceWallClock }));
+export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>, opts: ProfileOpts = {}): Promise<WarmProfile<T>> {
   const t0 = performance.now();
   const result = await stage((plan, where) => plan.run(where));
   const wallMs = performance.now() - t0;
-  const runs: ProfileRun[] = [];
-  const t1 = performance.now();
-  await stage(async (plan) => {
-    runs.push(await profile(plan));
-  });
-  return { result, wallMs, run: joinRuns(runs), profileMs: performance.now() - t1 };
+  const { run, ms: profileMs } = await profiledStage(stage, planProfiler(opts));
+  return { result, wallMs, run, profileMs };
 }
 
 /**
@@ -95,23 +105,12 @@ export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>
  * @throws what vae.decode throws.
  */
 export async function profileDecode(vae: Vae, latents: TensorData, opts: { forceWallClock?: boolean; warm?: boolean } = {}): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
+  const stage = (runPlan: RunPlanHook) => vae.decode(latents, { runPlan });
   let sample: TensorData;
   let run: ProfileRun;
   let wallMs: number;
-  if (opts.warm) {
-    const w = await profileWarm((runPlan) => vae.decode(latents, { runPlan }), opts);
-    ({ result: sample, run, wallMs } = w);
-  } else {
-    const runs: ProfileRun[] = [];
-    const t0 = performance.now();
-    sample = await vae.decode(latents, {
-      runPlan: async (plan) => {
-        runs.push(await profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock: opts.forceWallClock }));
-      },
-    });
-    wallMs = performance.now() - t0;
-    run = joinRuns(runs);
-  }
+  if (opts.warm) ({ result: sample, run, wallMs } = await profileWarm(stage, opts));
+  else ({ result: sample, run, ms: wallMs } = await profiledStage(stage, planProfiler(opts)));
   // the decoder's frames, caches and weights live outside the pieces' plans: take its own figures
   const stats = vae.lastStats;
   if (stats) {
