@@ -16,12 +16,12 @@ import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError, loadModel, resolveFolder, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
-import { generate, type GenerateOptions } from '../sampler/generate.js';
+import { checkSeeds, generate, type GenerateOptions } from '../sampler/generate.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { postprocessSample } from '../video/frames.js';
-import { randn, seedProblem } from '../random.js';
+import { randn } from '../random.js';
 
 /** A pipeline folder that cannot be used; the message starts with the file at fault. */
 export class PipelineError extends Error {
@@ -259,20 +259,6 @@ export function promptList(v: unknown, name: 'prompt' | 'negative_prompt'): stri
   const i = v.findIndex((x) => typeof x !== 'string');
   if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${typeof v[i]} ${JSON.stringify(v[i])}`);
   return v as string[];
-}
-
-/** Refuses a seed (or list of seeds) the noise generator would alias to another (src/random.ts isSeed). @throws InputError naming `seed` or `seed[b]`. */
-export function checkSeeds(seed: unknown): void {
-  if (seed === undefined) return;
-  if (Array.isArray(seed)) {
-    seed.forEach((s, b) => {
-      const bad = seedProblem(s);
-      if (bad) throw new InputError(`seed[${b}]: ${bad}`);
-    });
-    return;
-  }
-  const bad = seedProblem(seed);
-  if (bad) throw new InputError(`seed: ${bad}`);
 }
 
 /** What generate() returns, as diffusers' pipelines with output_type="np". */

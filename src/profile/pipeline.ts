@@ -14,7 +14,8 @@
 //                 dispatch timed (profileDecode with warm, profileWarm), for the same reason
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
-import { checkSeeds, PIPELINES, promptList } from '../pipeline/pipeline.js';
+import { PIPELINES, promptList } from '../pipeline/pipeline.js';
+import { checkSeeds } from '../sampler/generate.js';
 import { postprocessSample } from '../video/frames.js';
 import { joinRuns, profileDecode, profileWarm } from './decode.js';
 import { profilePlan, type ProfileRun } from './profiler.js';

@@ -104,14 +104,26 @@ const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'schedule
 /** The names tessera used before it adopted diffusers' (tensors and pipeline arguments in snake_case). */
 const RENAMED: Record<string, string> = { steps: 'num_inference_steps', guidance: 'guidance_scale', schedulerConfig: 'scheduler_config', encoderHiddenStates: 'encoder_hidden_states', negativeEncoderHiddenStates: 'negative_encoder_hidden_states', classLabels: 'class_labels' };
 
+/** Refuses a seed the noise generator would alias to another (src/random.ts isSeed). @throws InputError naming `name`. */
+export function checkSeed(seed: unknown, name = 'seed'): void {
+  const bad = seedProblem(seed);
+  if (bad) throw new InputError(`${name}: ${bad}`);
+}
+
+/** checkSeed for Pipeline.generate's seed: one number, or one per batch item (`seed[b]`); undefined passes. */
+export function checkSeeds(seed: unknown): void {
+  if (seed === undefined) return;
+  if (Array.isArray(seed)) seed.forEach((s, b) => checkSeed(s, `seed[${b}]`));
+  else checkSeed(seed);
+}
+
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   for (const k of Object.keys(o)) {
     if ((OPTION_NAMES as readonly string[]).includes(k)) continue;
     throw new InputError(k in RENAMED ? `generate: option "${k}" is now "${RENAMED[k]}" (diffusers' name)` : `generate: unknown option "${k}"; options: ${OPTION_NAMES.join(', ')}`);
   }
-  const badSeed = o.seed === undefined ? undefined : seedProblem(o.seed);
-  if (badSeed) throw new InputError(`seed: ${badSeed}`);
+  if (o.seed !== undefined) checkSeed(o.seed);
   const guidance = o.guidance_scale ?? 1;
   if (!Number.isFinite(guidance)) throw new InputError(`guidance_scale must be a finite number, got ${guidance}`);
   const steps = o.num_inference_steps;
