@@ -1,7 +1,7 @@
 // `tessera info`: adapter, features, limits and which kernel variants apply.
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
 import { kernelRegistry } from '../gpu/kernel.js';
-import { cachedChoices, defaultTuneMode, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
+import { cachedChoices, defaultTuneMode, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
 import { describeGemmStrategy, gemmCandidates, gemmHeuristic } from '../ops/gemm.js';
 import { attentionCandidates, attentionHeuristic } from '../ops/attention.js';
 import '../ops/all.js';
@@ -46,6 +46,7 @@ export const infoCommand: Command = {
             { op: 'attention', shape: 'any', strategy: attentionHeuristic(gpu), kernel: attentionHeuristic(gpu) === 'rows' ? 'attention' : 'attention_fa2', candidates: attentionCandidates(gpu) },
           ],
           choices: (defaultTuneMode() === 'off' ? {} : await cachedChoices(gpu)) as Record<string, TuneEntry>,
+          cache_error: tuneCacheUnreadable(), // why the cache file could not be read (it then counts as empty), or null
         },
       };
       if (p.json) {
@@ -68,7 +69,10 @@ export const infoCommand: Command = {
       console.log('  heuristic choices (used when nothing is cached, and always with --no-tune)');
       for (const h of t.heuristics) console.log(`    ${h.op} ${h.shape.padEnd(16)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);
       const entries = Object.entries(t.choices);
-      console.log(entries.length ? '  tuned choices cached for this adapter' : '  no tuned choices cached for this adapter (run tessera tune)');
+      const unreadable = tuneCacheUnreadable();
+      console.log(entries.length ? '  tuned choices cached for this adapter'
+        : unreadable ? '  no tuned choices: the cache is unreadable (warning above); run tessera tune to replace it'
+        : '  no tuned choices cached for this adapter (run tessera tune)');
       for (const [k, e] of entries) {
         const ms = Object.entries(e.ms).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ');
         console.log(`    ${k.padEnd(34)} ${e.choice.padEnd(14)} ms: ${ms}${e.rejected ? `; rejected (wrong output): ${e.rejected.join(', ')}` : ''}`);

@@ -142,6 +142,13 @@ function browserStore(): TuneStore | null {
   return idb;
 }
 
+let unreadable: string | null = null;
+
+/** Why the cache failed to load in this process (it then counts as empty), or null: for `tessera info`. */
+export function tuneCacheUnreadable(): string | null {
+  return unreadable;
+}
+
 /** Loads the cache once per process (a store that fails to load counts as empty, with a warning). */
 export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
   if (entries) return entries;
@@ -155,6 +162,7 @@ export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
         // next save of tuned choices replaces the file (saves only happen after timing new buckets).
         const why = e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message;
         console.warn(`[tessera] tuning cache ${s?.where} is unreadable, ignoring it (it will be replaced when tuned kernel choices are next saved): ${why}`);
+        unreadable = why;
         entries = {};
       }
     })();

@@ -42,6 +42,11 @@ describe.skipIf(!hasGpu)('autotuning on the CLI', () => {
     const info = await cli(['info'], { XDG_CACHE_HOME: cache, ...AUTO });
     expect(info.code, info.stderr).toBe(0);
     expect(warning(info.stderr)).toEqual([expect.stringContaining(line)]);
+    // …and says why it lists nothing, rather than "no tuned choices cached"
+    expect(info.stdout).toContain('  no tuned choices: the cache is unreadable (warning above); run tessera tune to replace it\n');
+    expect(info.stdout).not.toContain('no tuned choices cached');
+    const infoJson = await cli(['info', '--json'], { XDG_CACHE_HOME: cache, ...AUTO });
+    expect(JSON.parse(infoJson.stdout).tuning.cache_error).toMatch(/^not valid JSON \(/);
     expect(readFileSync(file, 'utf8')).toBe('{"entries": {');
     const r = await cli(generate(join(cache, 'a.safetensors')), { XDG_CACHE_HOME: cache, ...AUTO }, 300_000);
     expect(r.code, r.stderr).toBe(0);
