@@ -231,7 +231,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     };
     return { result, run };
   } finally {
-    model.destroy();
+    model.dispose();
   }
 }
 

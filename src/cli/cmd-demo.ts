@@ -267,7 +267,7 @@ async function presetDemo(p: Parsed): Promise<number> {
       console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
       return 0;
     } finally {
-      model.destroy();
+      model.dispose();
     }
   } finally {
     gpu.destroy();

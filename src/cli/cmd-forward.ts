@@ -53,7 +53,7 @@ export const forwardCommand: Command = {
       await writeSample(p.out as string, out, { producer: 'the forward pass', f16: model.dtype === 'f16', about: model.describe(), where: () => locate(model, fi) });
       return 0;
     } finally {
-      model.destroy();
+      model.dispose();
     }
   },
 };

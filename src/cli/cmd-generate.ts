@@ -170,7 +170,7 @@ export const generateCommand: Command = {
       for (const line of lines) console.error(line);
       return 0;
     } finally {
-      model.destroy();
+      model.dispose();
     }
   },
 };

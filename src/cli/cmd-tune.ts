@@ -96,7 +96,7 @@ export const tuneCommand: Command = {
             reports.push({ key: k, family, bucket, entry, measured: before[k]?.date !== entry.date });
           }
         } finally {
-          model.destroy();
+          model.dispose();
         }
       } else {
         const shapes = p.quick ? TUNE_GEMM_SHAPES.slice(0, 2) : TUNE_GEMM_SHAPES;

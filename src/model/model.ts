@@ -128,7 +128,7 @@ interface Runner {
  * @example
  * const model = await loadModel('path/to/transformer');
  * const { data, shape } = await model.forward({ hidden_states: { data, shape: [1, 16, 1, 8, 8] }, timestep: [500], encoder_hidden_states: text });
- * model.destroy();
+ * model.dispose();
  */
 export class DiffusionModel {
   private runners = new Map<string, Runner>();
@@ -390,11 +390,17 @@ export class DiffusionModel {
     return `${c.family} ${c.layers} layers, dim ${c.dim} (${c.heads}×${c.headDim}), ${this.dtype}, weights ${fmtBytes(this.weights.bytes)} on ${describeAdapter(this.gpu)}`;
   }
 
-  destroy(): void {
+  /** Frees the weights and every recorded plan's buffers, and the device when the model acquired it. The model cannot be used after. */
+  dispose(): void {
     for (const r of this.runners.values()) r.alloc.destroyAll();
     this.runners.clear();
     this.weightAlloc.destroyAll();
     if (this.ownsGpu) this.gpu.destroy();
+  }
+
+  /** The same as dispose() (the name pipelines, VAEs and text encoders use); kept for existing callers. */
+  destroy(): void {
+    this.dispose();
   }
 }
 

@@ -436,7 +436,7 @@ export class Pipeline {
   dispose(): void {
     this.textEncoder?.dispose();
     this.vae?.dispose();
-    this.transformer.destroy();
+    this.transformer.dispose();
     if (this.ownsGpu) this.gpu.destroy();
   }
 }
@@ -531,7 +531,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
     } catch (e) {
       textEncoder?.dispose();
       vae?.dispose();
-      transformer?.destroy();
+      transformer?.dispose();
       throw e;
     }
   });

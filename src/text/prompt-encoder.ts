@@ -97,7 +97,7 @@ export class Umt5TextEncoder {
   dispose(): void {
     this.cache.clear();
     const gpu = this.encoder.gpu;
-    this.encoder.destroy();
+    this.encoder.dispose();
     if (this.ownsGpu) gpu.destroy();
   }
 }

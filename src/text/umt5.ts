@@ -92,7 +92,7 @@ export class Umt5Encoder {
   /**
    * Checks every key, shape and dtype of the folder against the config (WeightError naming them),
    * then uploads the final norm, and every layer when the plan for `planFor` is resident.
-   * The folder stays open (embedding rows and streamed layers are read from it) until destroy().
+   * The folder stays open (embedding rows and streamed layers are read from it) until dispose().
    */
   static async load(folder: ModelFolder, config: Umt5Config, gpu: Gpu, opts: Umt5LoadOptions = {}, planFor: [number, number] = [1, 512]): Promise<Umt5Encoder> {
     const want = umt5Keys(config);
@@ -325,11 +325,17 @@ export class Umt5Encoder {
     return this.weightAlloc.liveBytes + (this.acts?.alloc.liveBytes ?? 0);
   }
 
-  destroy(): void {
+  /** Frees the weights and activations and closes the folder. The encoder cannot be used after. */
+  dispose(): void {
     this.acts?.alloc.destroyAll();
     this.acts = null;
     this.weightAlloc.destroyAll();
     this.resident = null;
     void this.folder.close();
+  }
+
+  /** The same as dispose() (the name pipelines, VAEs and text encoders use); kept for existing callers. */
+  destroy(): void {
+    this.dispose();
   }
 }
