@@ -45,13 +45,17 @@ export interface KlVaeConfig {
 /** A checked VAE config, AutoencoderKLWan (`kind` 'wan') or AutoencoderKL (`kind` 'kl'). */
 export type VaeConfig = WanVaeConfig | KlVaeConfig;
 
+/** An absent (or null) key: "missing", not "got undefined". */
+const missing = (k: string, what: string) => new ConfigError(`"${k}" is missing (expected ${what})`);
 const posInt = (c: Record<string, unknown>, k: string, def?: number): number => {
   const v = c[k] ?? def;
+  if (v === undefined || v === null) throw missing(k, 'a positive integer');
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`"${k}" must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 };
 const intList = (c: Record<string, unknown>, k: string, def?: number[]): number[] => {
   const v = c[k] ?? def;
+  if (v === undefined || v === null) throw missing(k, 'a non-empty list of positive integers');
   if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 1)) {
     throw new ConfigError(`"${k}" must be a non-empty list of positive integers, got ${JSON.stringify(v)}`);
   }
@@ -59,6 +63,7 @@ const intList = (c: Record<string, unknown>, k: string, def?: number[]): number[
 };
 const numList = (c: Record<string, unknown>, k: string, n: number): number[] => {
   const v = c[k];
+  if (v === undefined || v === null) throw missing(k, `a list of ${n} numbers, one per latent channel`);
   if (!Array.isArray(v) || v.length !== n || v.some((x) => typeof x !== 'number' || !Number.isFinite(x))) {
     throw new ConfigError(`"${k}" must be a list of ${n} numbers (one per latent channel), got ${JSON.stringify(v)}`);
   }

@@ -10,6 +10,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
+import { Serial } from '../gpu/serial.js';
 import { configPath, openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
@@ -76,18 +77,29 @@ export interface Vae {
   readonly gpu: Gpu;
   /**
    * Decode latents to pixels, applying the pipeline's latent scaling first (see file header).
-   * @param latents Wan: [B, z_dim, F, H, W] → sample [B, 3, 1 + 4(F−1), 8H, 8W] in [−1, 1].
-   *   AutoencoderKL: [B, C, H, W] (images, DiTPipeline) → [B, 3, 8H, 8W], or [B, C, F, H, W]
-   *   (video, LattePipeline.decode_latents, frame by frame) → [B, 3, F, 8H, 8W]
-   *   (8 = 2^(number of up blocks − 1) for both classes).
-   * @throws InputError for a wrong rank/channel count; LimitError (before any GPU work) when one
-   *   row band of the smallest size still exceeds the binding limit.
+   * s = `config.scaleFactorSpatial`, t = `config.scaleFactorTemporal` (Wan), from config.json:
+   *   Wan: s = 2^(len(dim_mult) − 1), t = 2^(number of true in temperal_downsample)
+   *   (Wan2.1: s = 8, t = 4; the embedded models/tessera-shapes VAE: s = 4, t = 4);
+   *   AutoencoderKL: s = 2^(len(block_out_channels) − 1).
+   * @param latents F32. Wan: [B, z_dim, F, H, W] → sample [B, out_channels, 1 + t(F−1), sH, sW]
+   *   in [−1, 1]. AutoencoderKL: [B, C, H, W] (images, DiTPipeline) → [B, out_channels, sH, sW],
+   *   or [B, C, F, H, W] (video, LattePipeline.decode_latents, frame by frame)
+   *   → [B, out_channels, F, sH, sW].
+   * Calls on one VAE run one at a time, in call order (two at once would hold two decodes'
+   * activations, beyond what the band plan allows for).
+   * @throws InputError for a wrong rank/channel count or a non-finite value; LimitError (before
+   *   any GPU work) when one row band of the smallest size still exceeds the binding limit;
+   *   DisposedError after dispose().
    */
   decode(latents: TensorData, opts?: DecodeOptions): Promise<TensorData>;
-  /** The band plan a decode of `shape` would use, without running it (throws LimitError). */
+  /** The band plan a decode of `shape` would use, without running it (throws LimitError; DisposedError after dispose()). */
   plan(shape: number[], opts?: DecodeOptions): DecodePlanSummary;
   /** Figures of the last completed decode (null before the first). */
   readonly lastStats: DecodeStats | null;
+  /**
+   * Frees the weights (and the device when the VAE acquired it). A decode already running
+   * finishes first; queued and later calls throw DisposedError.
+   */
   dispose(): void;
 }
 
@@ -95,6 +107,10 @@ const isModelFolder = (s: unknown): s is ModelFolder => typeof s === 'object' &&
 
 class LoadedVae implements Vae {
   lastStats: DecodeStats | null = null;
+  private readonly serial: Serial;
+  /** Decodes running or queued (dispose() frees the buffers now when none). */
+  private calls = 0;
+  private disposed = false;
   constructor(
     readonly config: VaeConfig,
     readonly gpu: Gpu,
@@ -102,38 +118,68 @@ class LoadedVae implements Vae {
     readonly weights: VaeWeights,
     private readonly alloc: Allocator,
     private readonly ownsGpu: boolean,
-  ) {}
+    name: string,
+  ) {
+    this.serial = new Serial(`VAE ${name}`);
+  }
   get kind(): 'wan' | 'kl' {
     return this.config.kind;
   }
   plan(shape: number[], opts: DecodeOptions = {}): DecodePlanSummary {
+    this.serial.check();
+    return this.bandPlan(shape, opts);
+  }
+  private bandPlan(shape: number[], opts: DecodeOptions): DecodePlanSummary {
     return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
   }
-  async decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
+  decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
+    this.calls++;
+    return this.serial.run(() => this.decodeNow(latents, opts)).finally(() => this.calls--);
+  }
+  private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
     const n = latents.shape.reduce((a, b) => a * b, 1);
     if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
     if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
-    const plan = this.plan(latents.shape, opts);
+    const plan = this.bandPlan(latents.shape, opts);
     const t0 = performance.now();
     const { out, peakBytes, dispatches } = await decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
     this.lastStats = { seconds: (performance.now() - t0) / 1000, peakBytes, weightBytes: this.weights.bytes, dispatches, bands: plan.bands };
     return out;
   }
   dispose(): void {
-    this.alloc.destroyAll();
-    if (this.ownsGpu) this.gpu.destroy();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.serial.close();
+    const free = () => {
+      this.alloc.destroyAll();
+      if (this.ownsGpu) this.gpu.destroy();
+    };
+    // a decode already running reads the weights until it settles
+    if (this.calls === 0) free();
+    else void this.serial.busy.then(free);
   }
+}
+
+/** Every option loadVae reads; anything else is refused (a misspelt name would otherwise be ignored). */
+const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight'];
+
+/** @throws InputError for an unknown option or a dtype other than 'f32' / 'f16', before anything is read. */
+function checkLoadVaeOptions(opts: LoadVaeOptions): void {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InputError(`loadVae: options must be an object, got ${JSON.stringify(opts)}`);
+  for (const k of Object.keys(opts)) if (!(LOAD_VAE_OPTIONS as readonly string[]).includes(k)) throw new InputError(`loadVae: unknown option "${k}"; options: ${LOAD_VAE_OPTIONS.join(', ')}`);
+  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
 }
 
 /**
  * Load a diffusers VAE folder (config.json + diffusion_pytorch_model[.variant].safetensors),
  * AutoencoderKLWan or AutoencoderKL; only the decoder's weights (and post_quant_conv) are read.
- * Weights may be F32, F16 or BF16. Throws ConfigError / ModelFolderError / WeightError naming
- * the file and key.
+ * Weights may be F32, F16 or BF16. Throws InputError for an unknown option or dtype (before
+ * reading anything), ConfigError / ModelFolderError / WeightError naming the file and key.
  */
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
+  checkLoadVaeOptions(opts);
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveFolder(source) : source, opts.variant ? { variant: opts.variant } : undefined);
   try {
     const config = parseVaeConfig(folder.config, configPath(folder));
@@ -145,7 +191,7 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
       const alloc = new Allocator(gpu);
       try {
         const weights = await loadVaeWeights(alloc, folder, want, dtype, opts.onProgress);
-        return new LoadedVae(config, gpu, dtype, weights, alloc, owned);
+        return new LoadedVae(config, gpu, dtype, weights, alloc, owned, folder.name);
       } catch (e) {
         alloc.destroyAll();
         throw e;
