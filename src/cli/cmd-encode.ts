@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { nodeFolder } from '../io/node-source.js';
 import { writeOutputAtomic } from '../io/node-write.js';
-import { DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder } from '../text/prompt-encoder.js';
+import { DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { intInRange } from './args.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
@@ -23,7 +23,7 @@ export const encodeCommand: Command = {
     },
   },
   async run(p) {
-    const L = intInRange(p, 'max-sequence-length', 1, 65536);
+    const L = intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
     await commandInputs(p); // no --inputs: the output and --pipeline checks
     const dir = p.pipeline as string;
     const stream = p.stream === 'auto' ? undefined : p.stream === 'on';

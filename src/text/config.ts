@@ -26,6 +26,7 @@ type Raw = Record<string, unknown>;
 
 const posInt = (c: Raw, k: string, dflt?: number): number => {
   const v = c[k] ?? dflt;
+  if (v === undefined || v === null) throw new ConfigError(`"${k}" is missing (expected a positive integer)`);
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`"${k}" must be a positive integer, found ${JSON.stringify(c[k])}`);
   return v;
 };

@@ -6,7 +6,8 @@ import type { Gpu } from '../gpu/device.js';
 import { configPath, openModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
-import { withLoadGpu, type TensorData } from '../model/model.js';
+import { Serial } from '../gpu/serial.js';
+import { InputError, withLoadGpu, type TensorData } from '../model/model.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
 import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
@@ -24,6 +25,43 @@ export interface TextEncoderLoadOptions extends Umt5LoadOptions {
 /** diffusers' default max_sequence_length in WanPipeline.__call__. */
 export const DEFAULT_MAX_SEQUENCE_LENGTH = 512;
 
+/**
+ * The largest max_sequence_length tessera takes (the CLI's --max-sequence-length too). UMT5's
+ * relative positions set no limit of their own, and diffusers pads or truncates to whatever is
+ * asked (past tokenizer_config's model_max_length too); this bound keeps a typo from asking for
+ * millions of rows before the memory plan refuses it.
+ */
+export const MAX_SEQUENCE_LENGTH = 65536;
+
+/** Options of Umt5TextEncoder.encodePrompt. */
+export interface EncodePromptOptions {
+  /** Tokens per prompt: truncated (the template's "</s>" kept) or zero-padded to this; 1..MAX_SEQUENCE_LENGTH, default 512. */
+  max_sequence_length?: number;
+  /** Profiling hook (Umt5Encoder.encode): runs each recorded plan instead of `plan.run`. */
+  runPlan?: (plan: Plan, where: string) => Promise<void>;
+}
+const ENCODE_PROMPT_OPTIONS: readonly (keyof EncodePromptOptions)[] = ['max_sequence_length', 'runPlan'];
+const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'variant', 'onProgress', 'maxMemory', 'stream'];
+
+/**
+ * `prompts` as diffusers takes it: one string, or a non-empty list of strings.
+ * @throws InputError naming `name` (or `name[i]`) otherwise.
+ */
+export function promptList(v: unknown, name: string): string[] {
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v)) throw new InputError(`${name}: a string or a list of strings, got ${v === null ? 'null' : typeof v}`);
+  if (v.length === 0) throw new InputError(`${name}: an empty list; give at least one prompt`);
+  const i = v.findIndex((x) => typeof x !== 'string');
+  if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${v[i] === null ? 'null' : typeof v[i]}`);
+  return v as string[];
+}
+
+/** @throws InputError for options that are not an object or hold a name not in `names`. */
+function checkOptionNames(fn: string, opts: object, names: readonly string[]): void {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InputError(`${fn}: options must be an object, got ${JSON.stringify(opts)}`);
+  for (const k of Object.keys(opts)) if (!names.includes(k)) throw new InputError(`${fn}: unknown option "${k}"; options: ${names.join(', ')}`);
+}
+
 /** The encoder's run length is the batch's longest prompt in tokens rounded up to a multiple of this (fewer distinct shapes to record). */
 const RUN_MULTIPLE = 16;
 
@@ -35,13 +73,19 @@ export class Umt5TextEncoder {
   private cache = new Map<string, Float32Array>();
   /** Prompts actually run through the encoder (cache misses), for tests and progress. */
   encodedCount = 0;
+  private readonly serial: Serial;
+  /** Calls running or queued (dispose() frees the encoder now when none). */
+  private calls = 0;
+  private disposed = false;
 
   constructor(
     readonly tokenizer: T5Tokenizer,
     readonly encoder: Umt5Encoder,
     private readonly ownsGpu: boolean,
     private readonly cacheSize = 64,
-  ) {}
+  ) {
+    this.serial = new Serial(`text encoder ${encoder.folder.name}`);
+  }
 
   get dModel(): number {
     return this.encoder.config.dModel;
@@ -49,16 +93,31 @@ export class Umt5TextEncoder {
 
   /**
    * WanPipeline._get_t5_prompt_embeds(prompts, max_sequence_length).
+   * @param prompts One prompt, or a non-empty list of prompts (as diffusers takes them).
+   * @returns F32 [prompts, max_sequence_length, d_model], rows past each prompt's tokens zero.
    * `opts.runPlan` (profiling hook, Umt5Encoder.encode): every prompt runs through the encoder, the cache is
    * not read (a profile must see the encoder's work), and the results refresh the cache.
+   * Calls on one encoder run one at a time, in call order.
+   * @throws InputError naming `prompts[i]`, max_sequence_length or an unknown option, before GPU
+   *   work; LimitError when the encode cannot fit; DisposedError after dispose().
    */
-  async encodePrompt(prompts: string[], opts: { max_sequence_length?: number; runPlan?: (plan: Plan, where: string) => Promise<void> } = {}): Promise<TensorData> {
+  encodePrompt(prompts: string | readonly string[], opts: EncodePromptOptions = {}): Promise<TensorData> {
+    this.calls++;
+    return this.serial.run(() => this.encodeNow(prompts, opts)).finally(() => this.calls--);
+  }
+
+  private async encodeNow(input: string | readonly string[], opts: EncodePromptOptions): Promise<TensorData> {
+    const prompts = promptList(input, 'prompts');
+    checkOptionNames('encodePrompt', opts, ENCODE_PROMPT_OPTIONS);
     const L = opts.max_sequence_length ?? DEFAULT_MAX_SEQUENCE_LENGTH;
-    if (prompts.length < 1) throw new TypeError('encodePrompt: no prompts');
-    for (const p of prompts) if (typeof p !== 'string') throw new TypeError(`prompt: expected a string, got ${typeof p}`);
+    if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > MAX_SEQUENCE_LENGTH) {
+      throw new InputError(`max_sequence_length must be a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${JSON.stringify(L)}`);
+    }
     const D = this.dModel;
     const key = (p: string) => `${L}\u0000${p}`;
     const missing = [...new Set(prompts.filter((p) => opts.runPlan !== undefined || !this.cache.has(key(p))))];
+    // this call's fresh rows: the cache may evict them before they are copied out (more new prompts than cacheSize)
+    const fresh = new Map<string, Float32Array>();
     if (missing.length) {
       const t = this.tokenizer.tokenize(missing, L);
       // The encoder runs at the longest prompt's token count (rounded up to RUN_MULTIPLE), not at L:
@@ -73,6 +132,7 @@ export class Umt5TextEncoder {
       missing.forEach((p, i) => {
         const row = new Float32Array(L * D); // [L, d_model], zero past the prompt's tokens
         row.set(y.subarray(i * n * D, (i + 1) * n * D));
+        fresh.set(key(p), row);
         this.cache.set(key(p), row);
         if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
       });
@@ -80,9 +140,8 @@ export class Umt5TextEncoder {
     const out = new Float32Array(prompts.length * L * D);
     prompts.forEach((p, i) => {
       const k = key(p);
-      const row = this.cache.get(k)!;
-      this.cache.delete(k); // most recently used last
-      this.cache.set(k, row);
+      const row = fresh.get(k) ?? this.cache.get(k)!;
+      if (this.cache.delete(k)) this.cache.set(k, row); // most recently used last
       out.set(row, i * L * D);
     });
     return { data: out, shape: [prompts.length, L, D] };
@@ -94,21 +153,37 @@ export class Umt5TextEncoder {
     this.cache.clear();
   }
 
+  /**
+   * Frees the encoder (and the device when the encoder acquired it). A call already running
+   * finishes first; queued and later calls throw DisposedError.
+   */
   dispose(): void {
-    this.cache.clear();
-    const gpu = this.encoder.gpu;
-    this.encoder.dispose();
-    if (this.ownsGpu) gpu.destroy();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.serial.close();
+    const free = () => {
+      this.cache.clear();
+      const gpu = this.encoder.gpu;
+      this.encoder.dispose();
+      if (this.ownsGpu) gpu.destroy();
+    };
+    // a call already running uses the encoder until it settles
+    if (this.calls === 0) free();
+    else void this.serial.busy.then(free);
   }
 }
 
 /**
  * Loads a pipeline's tokenizer/ (tokenizer.json) and text_encoder/ (UMT5EncoderModel: config.json
  * + model.safetensors or a sharded index; F32/F16/BF16). Checks the tokenizer, config, keys and
- * the memory plan of a [2, 512] encode before reading any weight.
- * @throws TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
+ * the memory plan of a [2, 512] encode before reading any weight. Weights and activations are
+ * f32 always (there is no dtype option: T5 activations overflow f16).
+ * @throws InputError for an unknown option or a bad cacheSize (before anything is read);
+ *   TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
  */
 export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEncoder: FolderSource }, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
+  checkOptionNames('loadTextEncoder', opts, LOAD_OPTIONS);
+  if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${JSON.stringify(opts.cacheSize)}`);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   try {

@@ -12,6 +12,7 @@
 // layer by layer (upload, run, free) when its weights exceed the budget.
 import type { Gpu } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
+import { Serial } from '../gpu/serial.js';
 import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { readTensorF32 } from '../io/safetensors.js';
@@ -78,6 +79,10 @@ export class Umt5Encoder {
   private acts: Acts | null = null;
   private readonly embedKey: string;
   private readonly rows = new Map<number, Float32Array>();
+  private readonly serial: Serial;
+  /** Encodes running or queued (dispose() frees the buffers now when none). */
+  private calls = 0;
+  private disposed = false;
 
   private constructor(
     readonly folder: ModelFolder,
@@ -85,6 +90,7 @@ export class Umt5Encoder {
     readonly gpu: Gpu,
     readonly options: Umt5LoadOptions,
   ) {
+    this.serial = new Serial(`text encoder ${folder.name}`);
     this.weightAlloc = new Allocator(gpu);
     this.embedKey = EMBED_KEYS.find((k) => folder.tensors.has(k))!;
   }
@@ -132,8 +138,13 @@ export class Umt5Encoder {
     return enc;
   }
 
-  /** The memory plan of an encode of [batch, seqLen] (LimitError when it cannot fit). */
+  /** The memory plan of an encode of [batch, seqLen] (LimitError when it cannot fit; DisposedError after dispose()). */
   plan(batch: number, seqLen: number): Umt5Plan {
+    this.serial.check();
+    return this.fits(batch, seqLen);
+  }
+
+  private fits(batch: number, seqLen: number): Umt5Plan {
     return checkUmt5Fits(this.config, batch, seqLen, this.gpu.limits, this.options);
   }
 
@@ -265,16 +276,24 @@ export class Umt5Encoder {
    * last_hidden_state of UMT5EncoderModel(ids, attention_mask) for right-padded ids, with every
    * row at or past lengths[b] set to zero (WanPipeline._get_t5_prompt_embeds).
    * ids: [batch·seqLen] token ids; lengths: [batch] real tokens per row (1..seqLen).
-   * Returns F32 [batch, seqLen, d_model]. @throws LimitError before any GPU work when it cannot fit.
+   * Returns F32 [batch, seqLen, d_model]. Calls on one encoder run one at a time, in call order
+   * (they share its activations).
+   * @throws TextEncoderError for ids/lengths that do not fit; LimitError before any GPU work when
+   *   it cannot fit; DisposedError after dispose().
    * `opts.runPlan`: tessera's own profiling hook, as the VAE's DecodeOptions.runPlan — runs each recorded
    * plan of the encode (the whole forward when resident; one per block and the final norm when streamed)
    * instead of `plan.run`, e.g. `profilePlan(plan, { repeats: 1, warmup: 0 })` to time every dispatch.
    */
-  async encode(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> } = {}): Promise<Float32Array> {
+  encode(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> } = {}): Promise<Float32Array> {
+    this.calls++;
+    return this.serial.run(() => this.encodeNow(ids, lengths, seqLen, opts)).finally(() => this.calls--);
+  }
+
+  private async encodeNow(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<Float32Array> {
     const B = lengths.length;
     if (B < 1 || ids.length !== B * seqLen) throw new TextEncoderError(`encode: ${ids.length} token ids for ${B} prompts of ${seqLen}`);
     for (const n of lengths) if (!Number.isInteger(n) || n < 1 || n > seqLen) throw new TextEncoderError(`encode: prompt length ${n} outside 1..${seqLen}`);
-    const p = this.plan(B, seqLen);
+    const p = this.fits(B, seqLen);
     const x = await this.embed(ids);
     const s = this.activations(B, seqLen, p);
     writeTensor(this.gpu, s.x, x);
@@ -325,13 +344,24 @@ export class Umt5Encoder {
     return this.weightAlloc.liveBytes + (this.acts?.alloc.liveBytes ?? 0);
   }
 
-  /** Frees the weights and activations and closes the folder. The encoder cannot be used after. */
+  /**
+   * Frees the weights and activations and closes the folder. An encode already running finishes
+   * first; queued and later calls throw DisposedError.
+   */
   dispose(): void {
-    this.acts?.alloc.destroyAll();
-    this.acts = null;
-    this.weightAlloc.destroyAll();
-    this.resident = null;
-    void this.folder.close();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.serial.close();
+    const free = () => {
+      this.acts?.alloc.destroyAll();
+      this.acts = null;
+      this.weightAlloc.destroyAll();
+      this.resident = null;
+      void this.folder.close();
+    };
+    // an encode already running reads these buffers (and the folder) until it settles
+    if (this.calls === 0) free();
+    else void this.serial.busy.then(free);
   }
 
   /** The same as dispose() (the name pipelines, VAEs and text encoders use); kept for existing callers. */
