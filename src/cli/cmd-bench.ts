@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { bytesPer, fmtBytes, type DType } from '../gpu/tensor.js';
-import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
+import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
@@ -231,7 +231,7 @@ function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceilin
   if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${r.wall.mean_ms.toFixed(3)} ms ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
   if (run.dispatches.length > 1) {
     // the per-kernel shares of the result: against the ceiling re-timed between the repeats
-    console.log(formatKernelTable(r.per_kernel ?? kernelTable(run, ceiling)).replace(/^/gm, '  '));
+    console.log(formatKernelTable(r.per_kernel ?? kernelTable(run, ceiling), { ceilingColumns: ceiling !== undefined }).replace(/^/gm, '  '));
     console.log('');
     console.log(formatLayerTable(layerTable(run)).replace(/^/gm, '  '));
   }
@@ -421,7 +421,7 @@ export const QUICK_SUITE: { sub: Sub; flags: Record<string, number> }[] = [
 
 async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
   const ceiling = await getCeiling(gpu, c);
-  if (ceiling && !c.json) console.log(`ceiling: ${ceiling.fma_gflops.toFixed(2)} GFLOP/s f32 FMA${ceiling.fma_f16_gflops ? `, ${ceiling.fma_f16_gflops.toFixed(2)} f16` : ''}, ${ceiling.copy_gbps.toFixed(2)} GB/s copy`);
+  if (ceiling && !c.json) console.log(`ceiling: ${formatCeiling(ceiling)}`);
   const results: BenchResult[] = [];
   const failures: { label: string; error: string }[] = [];
   const runs: NamedRun[] = [];
@@ -647,7 +647,7 @@ export const benchCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },
       warmup: { type: 'int', default: 2, help: 'untimed runs before timing' },
-      trace: { type: 'string', help: 'write a Chrome trace JSON (Perfetto) of the timed runs', arg: 'FILE' },
+      trace: { type: 'string', help: 'write a Chrome trace JSON (Perfetto): each dispatch of one timed repeat, the one whose time is closest to the median (args.median_ms: the dispatch\'s median over all repeats)', arg: 'FILE' },
       quick: { type: 'bool', help: 'suite: the same shapes at small token counts (smoke test)' },
       ...MODEL_FLAGS,
       ...VAE_FLAGS,

@@ -10,6 +10,28 @@ import '../ops/all.js';
 const INFO_GEMM_SHAPES: [number, number, number][] = [[2, 1536, 9216], [64, 1152, 1152], [4096, 1152, 1152]];
 import type { Command } from './main.js';
 
+/** Limits measured in bytes (the others count invocations, workgroups or bindings). */
+const BYTE_LIMIT = /(?:BufferSize|BindingSize|StorageSize|Alignment|Stride|Bytes\w*)$/;
+
+/** Binary size with its unit, trailing zeros dropped, '≈' when rounded: 134217728 → "128 MiB", 1.5·2^30 → "1.5 GiB", 2^32 − 1 → "≈4 GiB". */
+function binaryUnits(n: number): string {
+  for (const [u, k] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (n < k) continue;
+    const shown = +(n / k).toFixed(2);
+    return `${shown === n / k ? '' : '≈'}${shown} ${u}`;
+  }
+  return `${n} bytes`;
+}
+
+/**
+ * A limit as `tessera info` prints it: byte limits with human units ("134217728 (128 MiB)",
+ * "4294967295 (≈4 GiB)", "256 bytes"), counts as the bare number. The --json output keeps the raw numbers.
+ */
+export function formatLimit(name: string, value: number): string {
+  if (!BYTE_LIMIT.test(name)) return String(value);
+  return value < 1024 ? `${value} bytes` : `${value} (${binaryUnits(value)})`;
+}
+
 export const infoCommand: Command = {
   spec: {
     name: 'info',
@@ -57,7 +79,7 @@ export const infoCommand: Command = {
       console.log(`features  ${Object.entries(info.features).map(([f, on]) => `${f}:${on ? 'yes' : 'no'}`).join('  ')}`);
       console.log(`dtypes    ${info.dtypes.join(', ')}`);
       console.log('limits');
-      for (const [k, v] of Object.entries(info.limits)) console.log(`  ${k.padEnd(36)} ${v}`);
+      for (const [k, v] of Object.entries(info.limits)) console.log(`  ${k.padEnd(36)} ${formatLimit(k, v)}`);
       console.log('kernels (variant flags usable on this adapter; override knobs)');
       for (const k of kernels) {
         const ov = Object.entries(k.overrides).map(([n, vals]) => `${n}∈{${vals.join(',')}}`).join(' ');
@@ -67,7 +89,7 @@ export const infoCommand: Command = {
       console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}`);
       console.log(`tuning    mode ${t.mode}; cache ${t.cache ?? 'none (this process only)'}`);
       console.log('  heuristic choices (used when nothing is cached, and always with --no-tune)');
-      for (const h of t.heuristics) console.log(`    ${h.op} ${h.shape.padEnd(16)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);
+      for (const h of t.heuristics) console.log(`    ${h.op} ${(h.op === 'gemm' ? `m×k×n ${h.shape}` : h.shape).padEnd(22)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);
       const entries = Object.entries(t.choices);
       const unreadable = tuneCacheUnreadable();
       console.log(entries.length ? '  tuned choices cached for this adapter'

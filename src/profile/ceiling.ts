@@ -278,6 +278,16 @@ export function formatShare(v: number | null | undefined, short = false): string
   return v > 1 ? (short ? `${p}*` : `${p} (${UNDER_MEASURED})`) : p;
 }
 
+/**
+ * The ceiling in one line, every figure with its unit: "29.49 GFLOP/s f32 FMA, 8.39 GFLOP/s f16 FMA,
+ * 10.50 GB/s copy (…)" (`digits` decimals; the f16 figure only where measured, the best copy's
+ * description with `withCopyBest`).
+ */
+export function formatCeiling(c: Ceiling, digits = 2, withCopyBest = false): string {
+  const f16 = c.fma_f16_gflops ? `, ${c.fma_f16_gflops.toFixed(digits)} GFLOP/s f16 FMA` : '';
+  return `${c.fma_gflops.toFixed(digits)} GFLOP/s f32 FMA${f16}, ${c.copy_gbps.toFixed(2)} GB/s copy${withCopyBest && c.copy_best ? ` (${c.copy_best})` : ''}`;
+}
+
 /** One timed run of a ceiling kernel: which roof it measures, its time (ms) and its work (FLOPs or bytes). */
 export interface CeilingSample {
   kind: 'fma' | 'fma_f16' | 'copy';

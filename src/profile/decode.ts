@@ -7,7 +7,7 @@
 import type { Plan } from '../gpu/plan.js';
 import type { TensorData } from '../model/model.js';
 import type { Vae } from '../vae/vae.js';
-import { profilePlan, type ProfileRun } from './profiler.js';
+import { median, medianIndex, profilePlan, type ProfileRun } from './profiler.js';
 
 /**
  * One ProfileRun from consecutive runs: dispatches in order, each piece's timeline shifted to
@@ -37,6 +37,8 @@ export function joinRuns(runs: readonly ProfileRun[]): ProfileRun {
     note: runs.find((r) => r.note)?.note,
     repeats: 1,
     warmup: 0,
+    // each piece timed once: its one run is what the trace shows; pieces repeated more have no single repeat
+    traceRepeat: runs.every((r) => r.repeats === 1) ? 0 : undefined,
     dispatches,
     totalMs,
     stepMs: [totalMs],
@@ -44,6 +46,39 @@ export function joinRuns(runs: readonly ProfileRun[]): ProfileRun {
     dropped: sum((r) => r.dropped),
     peakBytes: Math.max(...runs.map((r) => r.peakBytes)),
     residentBytes: Math.max(...runs.map((r) => r.residentBytes)),
+  };
+}
+
+/**
+ * Several profiled runs of the same stage as one, so that a one-off stall (a busy CPU adapter
+ * preempted mid-dispatch) does not read as a kernel's time: each dispatch's samples from every run
+ * and their median as `ms`; `totalMs` the median of the runs' totals (`stepMs` all of them); the
+ * timeline (startMs/runMs, what the trace draws) of the run whose total is closest to the median
+ * (`traceRepeat`). Runs whose dispatch lists differ are not merged: the first is returned.
+ * @throws Error when `runs` is empty.
+ */
+export function mergeRepeats(runs: readonly ProfileRun[]): ProfileRun {
+  if (runs.length === 0) throw new Error('mergeRepeats: no runs');
+  const first = runs[0]!;
+  const same = runs.every((r) => r.dispatches.length === first.dispatches.length && r.dispatches.every((d, i) => d.kernel === first.dispatches[i]!.kernel));
+  if (runs.length === 1 || !same) return first;
+  const totals = runs.map((r) => r.totalMs);
+  const rep = medianIndex(totals);
+  const dispatches = first.dispatches.map((d, i) => {
+    const samples = runs.flatMap((r) => r.dispatches[i]!.samples);
+    const shown = runs[rep]!.dispatches[i]!;
+    return { ...d, samples, ms: samples.length ? median(samples) : null, startMs: shown.startMs, runMs: shown.runMs };
+  });
+  return {
+    ...first,
+    repeats: runs.length,
+    dispatches,
+    totalMs: median(totals),
+    stepMs: totals,
+    wallMs: runs.flatMap((r) => r.wallMs),
+    dropped: runs.reduce((a, r) => a + r.dropped, 0),
+    peakBytes: Math.max(...runs.map((r) => r.peakBytes)),
+    traceRepeat: rep,
   };
 }
 
@@ -56,13 +91,18 @@ export interface WarmProfile<T> {
   result: T;
   /** Wall time of the first run (ms): what the user waited for, the kernels' compilation included on a cold shader cache. */
   wallMs: number;
-  /** Every dispatch of the second run, timed as it ran, joined into one run. */
+  /** Every dispatch of the profiled runs, timed as it ran, joined into one run (repeated: mergeRepeats). */
   run: ProfileRun;
-  /** Wall time of the second, profiled run (ms). */
+  /** Wall time of the profiled runs (ms, all of them). */
   profileMs: number;
 }
 
-type ProfileOpts = { forceWallClock?: boolean; profile?: (plan: Plan) => Promise<ProfileRun> };
+type ProfileOpts = {
+  forceWallClock?: boolean;
+  profile?: (plan: Plan) => Promise<ProfileRun>;
+  /** profileWarm: how many times the whole stage runs profiled (integer ≥ 1, default 1); per-dispatch medians over them (mergeRepeats). */
+  repeats?: number;
+};
 
 /** How each plan of a profiled run is timed: `opts.profile` (tests), else profilePlan, one run, no warm-up. */
 const planProfiler = (opts: ProfileOpts) => opts.profile ?? ((plan: Plan) => profilePlan(plan, { repeats: 1, warmup: 0, forceWallClock: opts.forceWallClock }));
@@ -80,7 +120,8 @@ async function profiledStage<T>(stage: (runPlan: RunPlanHook) => Promise<T>, pro
 /**
  * Runs a stage twice with the same inputs: first as the user runs it (each plan's plain `run`),
  * timed as a whole, then again with every dispatch of every plan timed (profilePlan, one run, no
- * warm-up). The per-kernel profile is the second run's: a device compiles a kernel variant at its
+ * warm-up) — `opts.repeats` times, each a whole run of the stage (a plan alone may not be re-runnable:
+ * it can update its inputs in place), merged into per-dispatch medians. The per-kernel profile is the second run's: a device compiles a kernel variant at its
  * first dispatch (lavapipe JIT-compiles each, 0.1–2 s on a CPU), which the first run absorbs and
  * would otherwise show as that dispatch's GPU time. `stage` must run every plan through the hook
  * it is given (both runs get one, so a cache in front of the stage is bypassed both times).
@@ -88,23 +129,31 @@ async function profiledStage<T>(stage: (runPlan: RunPlanHook) => Promise<T>, pro
  * @throws what `stage` throws.
  */
 export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>, opts: ProfileOpts = {}): Promise<WarmProfile<T>> {
+  const repeats = opts.repeats ?? 1;
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`profileWarm: repeats must be an integer ≥ 1, got ${repeats}`);
   const t0 = performance.now();
   const result = await stage((plan, where) => plan.run(where));
   const wallMs = performance.now() - t0;
-  const { run, ms: profileMs } = await profiledStage(stage, planProfiler(opts));
-  return { result, wallMs, run, profileMs };
+  const runs: ProfileRun[] = [];
+  let profileMs = 0;
+  for (let i = 0; i < repeats; i++) {
+    const p = await profiledStage(stage, planProfiler(opts));
+    runs.push(p.run);
+    profileMs += p.ms;
+  }
+  return { result, wallMs, run: mergeRepeats(runs), profileMs };
 }
 
 /**
  * Decodes `latents` with `vae` (its pipeline scaling included) while timing every dispatch.
  * `opts.warm`: decode twice (profileWarm): the sample and `wallMs` are the first, untimed decode's,
- * the profile the second's, so no kernel's compilation counts as its GPU time; default false (one
+ * the profile the second's (`opts.repeats` profiled decodes, per-dispatch medians), so no kernel's compilation counts as its GPU time; default false (one
  * decode, profiled as it runs: on a cold shader cache each kernel's first dispatch includes its compilation).
  * @returns the decoder's sample (as vae.decode), the joined profile of all its pieces, and the wall
  *   time of the decode the sample came from (ms).
  * @throws what vae.decode throws.
  */
-export async function profileDecode(vae: Vae, latents: TensorData, opts: { forceWallClock?: boolean; warm?: boolean } = {}): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
+export async function profileDecode(vae: Vae, latents: TensorData, opts: { forceWallClock?: boolean; warm?: boolean; repeats?: number } = {}): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
   const stage = (runPlan: RunPlanHook) => vae.decode(latents, { runPlan });
   let sample: TensorData;
   let run: ProfileRun;

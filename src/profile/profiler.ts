@@ -20,7 +20,7 @@ export interface ProfiledDispatch extends Pick<Dispatch, 'kernel' | 'family' | '
   ms: number | null;
   /** Start relative to the first dispatch of the representative repeat (ms); null under wall-clock timing. */
   startMs: number | null;
-  /** Duration in the representative repeat (ms), for the trace timeline; null when not measured. */
+  /** Duration in the representative repeat (ms: ProfileRun.traceRepeat), for the trace timeline; null when not measured. May differ from `ms`, the median over all repeats. */
   runMs: number | null;
   /** Valid per-repeat durations (ms); zero/negative deltas are dropped. */
   samples: number[];
@@ -45,6 +45,11 @@ export interface ProfileRun {
   wallMs: number[];
   /** Timestamp deltas dropped as zero or negative (over all repeats). */
   dropped: number;
+  /**
+   * 0-based index of the "representative" repeat (the one whose step time is closest to the median)
+   * that `startMs`/`runMs` and the Chrome trace show; undefined under wall-clock timing and for joined runs.
+   */
+  traceRepeat?: number;
   /** Peak GPU bytes of the step: `residentBytes` plus the peak of the plan's own Allocator (activations, workspace). */
   peakBytes: number;
   /** Bytes the plan reads but did not allocate, e.g. the model's weights (ProfileOptions.residentBytes; 0 when not given). */
@@ -78,7 +83,7 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Index of the sample closest to the median (the "representative" repeat). */
-function medianIndex(xs: readonly number[]): number {
+export function medianIndex(xs: readonly number[]): number {
   const m = median(xs);
   let best = 0;
   for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i]! - m) < Math.abs(xs[best]! - m)) best = i;
@@ -247,7 +252,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
  * Turn raw stamps (per repeat, per dispatch [begin, end] in ns) into per-dispatch medians and a
  * representative timeline. Exported for tests.
  */
-export function summarize(out: ProfiledDispatch[], stamps: [bigint, bigint][][]): Pick<ProfileRun, 'timing' | 'dispatches' | 'totalMs' | 'stepMs' | 'dropped' | 'note'> {
+export function summarize(out: ProfiledDispatch[], stamps: [bigint, bigint][][]): Pick<ProfileRun, 'timing' | 'dispatches' | 'totalMs' | 'stepMs' | 'dropped' | 'note' | 'traceRepeat'> {
   let dropped = 0;
   const stepMs = stamps.map((run) => {
     let s = 0;
@@ -267,7 +272,8 @@ export function summarize(out: ProfiledDispatch[], stamps: [bigint, bigint][][])
     out[i]!.ms = out[i]!.samples.length ? median(out[i]!.samples) : null;
   }
   // Timeline of the repeat whose step time is the median one, relative to its first valid begin.
-  const rep = stamps[medianIndex(stepMs)]!;
+  const traceRepeat = medianIndex(stepMs);
+  const rep = stamps[traceRepeat]!;
   let t0: bigint | null = null;
   for (const [b, e] of rep) if (e > b && (t0 === null || b < t0)) t0 = b;
   rep.forEach(([b, e], i) => {
@@ -283,6 +289,7 @@ export function summarize(out: ProfiledDispatch[], stamps: [bigint, bigint][][])
     totalMs: median(stepMs),
     stepMs,
     dropped,
+    traceRepeat,
     ...(untimed ? { note: `${untimed} dispatch(es) had only zero/negative timestamp deltas and are untimed` } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // (opens in Perfetto / chrome://tracing) and one machine-readable JSON object.
 // Browser-safe: no Node imports (writing files is the caller's business).
 import { fmtBytes } from '../gpu/tensor.js';
-import { ceilingShares, formatShare, UNDER_MEASURED, type Ceiling } from './ceiling.js';
+import { ceilingShares, formatCeiling, formatShare, UNDER_MEASURED, type Ceiling } from './ceiling.js';
 import { median, type ProfiledDispatch, type ProfileRun } from './profiler.js';
 
 /** The timing figures every `tessera bench` JSON result carries (GPU timestamps, medians over repeats). */
@@ -190,14 +190,27 @@ function table(head: string[], rows: string[][], leftCols = 1): string {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
+/** How formatKernelTable labels and trims its columns. */
+export interface KernelTableFormat {
+  /**
+   * Header of the share column, naming what the shares are of: '% step' (default: one step of a
+   * plan), '% stage' (e.g. a whole encode or decode), '% total' (several stages together).
+   */
+  shareLabel?: string;
+  /** Print the `% FMA  % BW  % ceiling` columns (default true); false drops them, e.g. when no ceiling was measured (they would all read '—'). */
+  ceilingColumns?: boolean;
+}
+
 /** The kernel table; a share above 100 % is starred and a footnote says the ceiling was under-measured. */
-export function formatKernelTable(rows: readonly KernelRow[]): string {
+export function formatKernelTable(rows: readonly KernelRow[], opts: KernelTableFormat = {}): string {
   const s = (v: number | null) => formatShare(v, true);
+  const withCeiling = opts.ceilingColumns ?? true;
+  const head = ['kernel', 'calls', 'total ms', 'mean ms', opts.shareLabel ?? '% step', 'GFLOP/s', 'GB/s', ...(withCeiling ? ['% FMA', '% BW', '% ceiling'] : [])];
   const t = table(
-    ['kernel', 'calls', 'total ms', 'mean ms', '% step', 'GFLOP/s', 'GB/s', '% FMA', '% BW', '% ceiling'],
-    rows.map((r) => [r.kernel, String(r.calls), f(r.totalMs), f(r.meanMs), pct(r.stepShare), f(r.gflops, 2), f(r.gbps, 2), s(r.computeShare), s(r.bandwidthShare), s(r.ceilingShare)]),
+    head,
+    rows.map((r) => [r.kernel, String(r.calls), f(r.totalMs), f(r.meanMs), pct(r.stepShare), f(r.gflops, 2), f(r.gbps, 2), ...(withCeiling ? [s(r.computeShare), s(r.bandwidthShare), s(r.ceilingShare)] : [])]),
   );
-  return rows.some((r) => (r.ceilingShare ?? 0) > 1) ? `${t}\n* above 100 %: ${UNDER_MEASURED}` : t;
+  return withCeiling && rows.some((r) => (r.ceilingShare ?? 0) > 1) ? `${t}\n* above 100 %: ${UNDER_MEASURED}` : t;
 }
 
 export function formatLayerTable(rows: readonly LayerRow[]): string {
@@ -207,14 +220,24 @@ export function formatLayerTable(rows: readonly LayerRow[]): string {
   );
 }
 
+/**
+ * What the header's step time is, next to the kernel rows' sum: the step is the median of the
+ * repeats' whole-step sums, the rows are per-dispatch medians, so the two differ when the repeats do.
+ */
+function stepWhat(run: ProfileRun): string {
+  const rows = stepGpuMs(run) ?? 0;
+  if (run.repeats <= 1) return 'sum of dispatches';
+  return `median over ${run.repeats} repeats of the summed dispatch times; the kernel rows are per-dispatch medians, summing to ${f(rows)} ms`;
+}
+
 /** The whole report as text: header, per-kernel table, per-layer table (when layers differ). */
 export function formatReport(run: ProfileRun, ceiling?: Ceiling, opts: { layerDepth?: number } = {}): string {
   const out = [
     `adapter   ${run.adapter}`,
     `timing    ${run.timing}${run.note ? ` (${run.note})` : ''}; ${run.repeats} repeat(s) after ${run.warmup} warm-up; medians`,
-    `step      ${f(run.totalMs)} ms${run.timing === 'gpu-timestamps' ? ' GPU (sum of dispatches)' : ' wall'}, ${run.dispatches.length} dispatches, peak GPU memory ${fmtBytes(run.peakBytes)}${run.residentBytes ? ` (weights ${fmtBytes(run.residentBytes)} + activations ${fmtBytes(run.peakBytes - run.residentBytes)})` : ' (the plan\'s own buffers)'}`,
+    `step      ${f(run.totalMs)} ms${run.timing === 'gpu-timestamps' ? ` GPU (${stepWhat(run)})` : ' wall'}, ${run.dispatches.length} dispatches, peak GPU memory ${fmtBytes(run.peakBytes)}${run.residentBytes ? ` (weights ${fmtBytes(run.residentBytes)} + activations ${fmtBytes(run.peakBytes - run.residentBytes)})` : ' (the plan\'s own buffers)'}`,
   ];
-  if (ceiling) out.push(`ceiling   ${f(ceiling.fma_gflops, 1)} GFLOP/s f32 FMA${ceiling.fma_f16_gflops ? `, ${f(ceiling.fma_f16_gflops, 1)} f16` : ''}, ${f(ceiling.copy_gbps, 2)} GB/s copy${ceiling.copy_best ? ` (${ceiling.copy_best})` : ''}`);
+  if (ceiling) out.push(`ceiling   ${formatCeiling(ceiling, 1, true)}`);
   if (run.dropped) out.push(`dropped   ${run.dropped} zero/negative timestamp delta(s)`);
   out.push('', formatKernelTable(kernelTable(run, ceiling)));
   const layers = layerTable(run, opts.layerDepth ?? 0);
@@ -244,10 +267,18 @@ export interface NamedRun {
   run: ProfileRun;
 }
 
+/** Which repeat a run's trace events draw, in words (their `args.shown`). */
+export function traceShown(run: ProfileRun): string {
+  if (run.repeats <= 1) return 'the one timed run';
+  const k = run.traceRepeat === undefined ? '' : ` (${run.traceRepeat + 1} of ${run.repeats})`;
+  return `ts and dur from one repeat${k}: the one whose step time is closest to the median step; median_ms is this dispatch's median over all ${run.repeats} repeats`;
+}
+
 /** X events of one run (ts from its first dispatch, µs), sorted by ts. */
 function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): TraceEvent[] {
   const xs: TraceEvent[] = [];
   if (run.timing === 'gpu-timestamps') {
+    const shown = traceShown(run);
     for (const d of run.dispatches) {
       if (d.startMs === null || d.runMs === null) continue;
       xs.push({
@@ -258,7 +289,8 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): Trace
         dur: d.runMs * 1000,
         pid,
         tid,
-        args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, median_ms: d.ms, gflops: d.ms ? gflopsOf(d.flops, d.ms) : null },
+        // dur is this one repeat's; median_ms (and gflops) are over all repeats, as in the tables
+        args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, shown, this_run_ms: d.runMs, median_ms: d.ms, repeats: run.repeats, gflops: d.ms ? gflopsOf(d.flops, d.ms) : null },
       });
     }
     xs.sort((a, b) => a.ts - b.ts);
@@ -273,7 +305,8 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): Trace
 
 /**
  * Chrome trace JSON (opens in Perfetto / chrome://tracing): the representative repeat of each
- * run, one `ph:'X'` event per timed dispatch, `ts`/`dur` in µs, all on pid 1 ("GPU"). Several
+ * run (the one whose step time is closest to the median; `args.shown` says so, `args.median_ms`
+ * is the dispatch's median over all repeats, as the tables show), one `ph:'X'` event per timed dispatch, `ts`/`dur` in µs, all on pid 1 ("GPU"). Several
  * named runs go one after another, each on its own track (tid). Under wall-clock timing a run
  * is one event for the whole step. Events after the metadata are sorted by `ts`.
  */
@@ -297,7 +330,7 @@ export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { proc
   return {
     traceEvents: [...events, ...xs],
     displayTimeUnit: 'ns',
-    otherData: { adapter: first.adapter, timing: first.timing, date: first.date, runs: list.map(({ name, run }) => ({ name, total_ms: run.totalMs, repeats: run.repeats, warmup: run.warmup, peak_bytes: run.peakBytes })) },
+    otherData: { adapter: first.adapter, timing: first.timing, date: first.date, runs: list.map(({ name, run }) => ({ name, total_ms: run.totalMs, repeats: run.repeats, warmup: run.warmup, peak_bytes: run.peakBytes, ...(run.traceRepeat !== undefined ? { trace_repeat: run.traceRepeat + 1 } : {}) })) },
   };
 }
 

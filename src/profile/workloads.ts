@@ -23,7 +23,7 @@ export { assertCheck, BENCH_TOL, WrongResultError, type Check, type Tol } from '
 
 export interface Workload {
   name: string;
-  /** e.g. `gemm 1024×384×384 f32`. */
+  /** e.g. `gemm m×k×n 1024×384×384 f32` (sizes say which dimension is which). */
   label: string;
   dtype: DType;
   plan: Plan;
@@ -81,7 +81,7 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
     const wt = b.alloc.upload(w, [N, K], dtype, 'w');
     const out = b.alloc.tensor([M, N], dtype, 'y');
     gemm(b.plan, { x: xt, w: wt, out, layer: 'gemm', ...(a.tile ? { tile: a.tile } : {}), ...(a.strategy ? { strategy: a.strategy } : {}) });
-    const label = `gemm ${M}×${K}×${N} ${dtype}`;
+    const label = `gemm m×k×n ${M}×${K}×${N} ${dtype}`;
     return {
       name: 'gemm',
       label,
@@ -155,7 +155,7 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
     const xt = b.alloc.upload(x, [R, C], dtype, 'x');
     const out = b.alloc.tensor([R, C], dtype, 'y');
     norm(b.plan, { x: xt, out, eps: 1e-6, weight: b.alloc.upload(w, [C], dtype, 'weight'), bias: b.alloc.upload(bias, [C], dtype, 'bias'), layer: 'layernorm' });
-    const label = `layernorm ${R}×${C} ${dtype}`;
+    const label = `layernorm rows×cols ${R}×${C} ${dtype}`;
     return {
       name: 'layernorm',
       label,
