@@ -2,5 +2,16 @@
 export function errorLine(e: unknown, debug: boolean): string {
   const err = e instanceof Error ? e : new Error(String(e));
   const kind = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
-  return `tessera: error: ${kind}${err.message}` + (debug && err.stack ? `\n${err.stack}` : '');
+  return `tessera: error: ${kind}${flagNames(err.message)}` + (debug && err.stack ? `\n${err.stack}` : '');
+}
+
+/**
+ * The library's messages name its options (`maxMemory`, `dtype: 'f16'`); on the command line the
+ * same choices are flags, so the CLI's users read the flag names.
+ */
+export function flagNames(message: string): string {
+  return message
+    .replace(/\(maxMemory\)/g, '(--max-memory / TESSERA_MAX_GPU_MEMORY)')
+    .replace(/a larger maxMemory budget/g, 'a larger --max-memory budget')
+    .replace(/dtype: '(f16|f32)'/g, '--dtype $1');
 }

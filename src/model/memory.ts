@@ -119,7 +119,7 @@ export interface MemoryLimits {
 
 /** Options of checkRunFits and checkWeightsFit. */
 export interface FitOptions {
-  /** Budget for everything on the GPU, in bytes (--max-memory / TESSERA_MAX_GPU_MEMORY). */
+  /** Budget for everything on the GPU, in bytes (LoadOptions.maxMemory; the CLI's --max-memory / TESSERA_MAX_GPU_MEMORY). */
   maxMemory?: number;
   /** Bytes already held (e.g. the weights of a loaded model): replaces the weight estimate. */
   heldBytes?: number;
@@ -130,7 +130,10 @@ export interface FitOptions {
 /**
  * Throws LimitError when a forward pass over `latent` (and `text`) cannot fit: its largest
  * tensor above maxStorageBufferBindingSize / maxBufferSize, or the total above the budget.
- * Needs the config and shapes only — call it before loading or allocating anything.
+ * Needs the config and shapes only — call it before loading or allocating anything. The message
+ * names the library's options (`maxMemory`, `dtype: 'f16'`; the CLI shows its flags instead) and
+ * suggests only what would fit: f16 only when the run fits in f16, otherwise how many frames or
+ * tokens fit.
  */
 export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
   const { est, total, perBuffer, tooBig, overBudget } = measure(c, latent, text, dtype, limits, opts);
@@ -141,7 +144,7 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
     `(${opts.heldBytes !== undefined ? `held ${fmtBytes(opts.heldBytes)}` : `weights ${fmtBytes(est.weights)}`} + activations ${fmtBytes(est.activations)} + workspace ${fmtBytes(est.workspace)})`;
   const why = tooBig
     ? `its largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limitName} of ${fmtBytes(perBuffer)}`
-    : `above the budget of ${fmtBytes(opts.maxMemory!)} (--max-memory / TESSERA_MAX_GPU_MEMORY)`;
+    : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
   throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '))}`);
 }
 
@@ -154,22 +157,23 @@ function measure(c: ModelConfig, latent: number[], text: number[] | undefined, d
   return { est, total, perBuffer, tooBig, overBudget };
 }
 
+/** The largest n in 1..hi with ok(n) (ok true up to some n, false after), or 0: a binary search. */
+export function most(hi: number, ok: (n: number) => boolean): number {
+  let best = 0;
+  for (let lo = 1; lo <= hi; ) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ok(mid)) [best, lo] = [mid, mid + 1];
+    else hi = mid - 1;
+  }
+  return best;
+}
+
 /** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16. */
 function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean): string {
   const out: string[] = [];
   const fits = (l: number[]) => {
     const m = measure(c, l, text, dtype, limits, opts);
     return !m.tooBig && !m.overBudget;
-  };
-  /** The largest n in [1, hi] with ok(n) (ok is monotone), or 0. */
-  const most = (hi: number, ok: (n: number) => boolean) => {
-    let best = 0;
-    for (let lo = 1; lo <= hi; ) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (ok(mid)) [best, lo] = [mid, mid + 1];
-      else hi = mid - 1;
-    }
-    return best;
   };
   if (!weightBound) {
     const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
@@ -187,22 +191,33 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
     if (frames > 0) out.push('a smaller resolution');
     if (latent[0]! > 1) out.push('a smaller batch');
   }
-  if (dtype === 'f32' && opts.f16 !== false) out.push('--dtype f16 (half the bytes)');
-  if (weightBound || out.length === 0) out.push(opts.maxMemory !== undefined ? 'a larger --max-memory budget or a smaller model' : 'a smaller model');
+  // f16 only where it is enough on its own (the held weights, measured in f32, re-estimated in f16)
+  if (dtype === 'f32' && opts.f16 !== false) {
+    const m = measure(c, latent, text, 'f16', limits, { ...opts, heldBytes: undefined });
+    if (!m.tooBig && !m.overBudget) out.push(`${F16} (half the bytes)`);
+  }
+  if (weightBound || out.length === 0) out.push(opts.maxMemory !== undefined ? 'a larger maxMemory budget or a smaller model' : 'a smaller model');
   return out.length > 1 ? `${out.slice(0, -1).join(', ')} or ${out[out.length - 1]}` : out[0]!;
 }
 
-/** Refuses a model whose weights alone exceed the budget or a buffer limit, before uploading. */
+/** How the library names the f16 storage option in suggestions (the CLI shows `--dtype f16`). */
+const F16 = "dtype: 'f16'";
+
+/**
+ * Refuses a model whose weights alone exceed the budget or a buffer limit, before uploading.
+ * Suggests f16 only when the f16 weights would fit.
+ */
 export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): void {
   const w = estimateWeights(c, dtype);
   const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const w16 = dtype === 'f32' && opts.f16 !== false ? estimateWeights(c, 'f16') : undefined;
   if (w.largest > perBuffer) {
-    throw new LimitError(`the model's largest weight, ${w.largestName}, is ${fmtBytes(w.largest)} in ${dtype}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}${dtype === 'f32' && opts.f16 !== false ? ': try --dtype f16' : ''}`);
+    throw new LimitError(`the model's largest weight, ${w.largestName}, is ${fmtBytes(w.largest)} in ${dtype}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: ${w16 && w16.largest <= perBuffer ? `try ${F16}` : 'a smaller model'}`);
   }
   if (opts.maxMemory !== undefined && w.bytes > opts.maxMemory) {
     throw new LimitError(
-      `the model's weights need ${fmtBytes(w.bytes)} in ${dtype} (${c.layers} layers, dim ${c.dim}), above the budget of ${fmtBytes(opts.maxMemory)} (--max-memory / TESSERA_MAX_GPU_MEMORY)` +
-        `${dtype === 'f32' && opts.f16 !== false ? ': try --dtype f16 (half the bytes), or a larger budget' : ': a larger budget or a smaller model'}`,
+      `the model's weights need ${fmtBytes(w.bytes)} in ${dtype} (${c.layers} layers, dim ${c.dim}), above the budget of ${fmtBytes(opts.maxMemory)} (maxMemory)` +
+        `${w16 && w16.bytes <= opts.maxMemory ? `: try ${F16} (half the bytes), or a larger budget` : ': a larger budget or a smaller model'}`,
     );
   }
 }

@@ -39,7 +39,7 @@ describe('estimateMemory / checkRunFits from config + shape alone', () => {
     expect(e.message).toMatch(/^this run \(latents \[1,16,50,136,240\], text \[1,512,4096\], f32\) needs \d+\.\d\d GiB on the GPU \(weights 5\.\d\d GiB \+ activations \d+\.\d\d GiB \+ workspace/);
     expect(e.message).toContain('its largest tensor, x [1,408000,1536], is 2.33 GiB, above the adapter\'s maxStorageBufferBindingSize of 128.0 MiB');
     // 2 latent frames of 8,160 tokens fit (x: 2 × 8160 × 1536 × 4 B = 95.6 MiB; 3 would be 143 MiB)
-    expect(e.message).toMatch(/: use fewer frames \(2 latent frames fit at this resolution\), a smaller resolution or --dtype f16 \(half the bytes\)$/);
+    expect(e.message).toMatch(/: use fewer frames \(2 latent frames fit at this resolution\) or a smaller resolution$/); // f16 alone would not fit: not suggested
     expect(() => checkRunFits(wan13b, [1, 16, 2, 136, 240], TEXT, 'f32', LIMITS)).not.toThrow();
     expect(() => checkRunFits(wan13b, [1, 16, 3, 136, 240], TEXT, 'f32', LIMITS)).toThrow(LimitError);
     // too wide for even one frame: it says how many tokens would fit (x [1, N, 1536] f32 ≤ 128 MiB: N ≤ 21845)
@@ -65,12 +65,12 @@ describe('estimateMemory / checkRunFits from config + shape alone', () => {
     const est = estimateMemory(wan13b, small, [1, 32, 4096], 'f16');
     expect(() => checkRunFits(wan13b, small, [1, 32, 4096], 'f16', LIMITS, { maxMemory: est.total })).not.toThrow();
     const e = refusal(() => checkRunFits(wan13b, small, [1, 32, 4096], 'f16', LIMITS, { maxMemory: est.total - 1 }));
-    expect(e.message).toMatch(/above the budget of 2\.\d\d GiB \(--max-memory \/ TESSERA_MAX_GPU_MEMORY\)/);
+    expect(e.message).toMatch(/above the budget of 2\.\d\d GiB \(maxMemory\)/);
     const w = refusal(() => checkWeightsFit(wan13b, 'f32', LIMITS, { maxMemory: 2 * GiB }));
-    expect(w.message).toBe(`the model's weights need ${(estimateWeights(wan13b, 'f32').bytes / GiB).toFixed(2)} GiB in f32 (30 layers, dim 1536), above the budget of 2.00 GiB (--max-memory / TESSERA_MAX_GPU_MEMORY): try --dtype f16 (half the bytes), or a larger budget`);
+    expect(w.message).toBe(`the model's weights need ${(estimateWeights(wan13b, 'f32').bytes / GiB).toFixed(2)} GiB in f32 (30 layers, dim 1536), above the budget of 2.00 GiB (maxMemory): a larger budget or a smaller model`);
     // a single weight above the per-buffer limit
     const wide = parseConfig({ ...PRESETS['wan-1.3b']!.config, ffn_dim: 30000 }); // ffn weight 30000×1536×4 = 176 MiB
-    expect(refusal(() => checkWeightsFit(wide, 'f32', LIMITS)).message).toMatch(/largest weight, weight blocks\.0\.ffn\.net\.0\.proj\.weight \[30000,1536\], is 175\.8 MiB in f32, above the adapter's per-buffer limit of 128\.0 MiB: try --dtype f16/);
+    expect(refusal(() => checkWeightsFit(wide, 'f32', LIMITS)).message).toMatch(/largest weight, weight blocks\.0\.ffn\.net\.0\.proj\.weight \[30000,1536\], is 175\.8 MiB in f32, above the adapter's per-buffer limit of 128\.0 MiB: try dtype: 'f16'$/);
   });
 
   it('parseBytes reads sizes with units and rejects junk', () => {
