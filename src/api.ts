@@ -4,7 +4,7 @@ export { acquireGpu, describeAdapter, GpuError, GpuUnavailableError, type Gpu, t
 export { DisposedError } from './gpu/serial.js';
 export type { DType } from './gpu/tensor.js';
 export { ShaderError } from './gpu/shader.js';
-export { loadModel, DiffusionModel, InputError, setFolderResolver, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
+export { loadModel, DiffusionModel, InputError, setFolderResolver, type ExclusiveModel, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
 export { parseConfig, ConfigError, type ModelConfig, type Family } from './model/config.js';
 export { WeightError } from './model/weights.js';
 export { estimateMemory, estimateWeights, checkRunFits, checkWeightsFit, parseBytes, LimitError, type MemoryEstimate, type MemoryLimits, type FitOptions } from './model/memory.js';

@@ -5,7 +5,7 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { locate } from '../sampler/generate.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
-import { checkNames, floatInput, INPUT_NAMES, intInput } from './model-inputs.js';
+import { checkNames, floatInput, INPUT_NAMES, intInput, numberInput } from './model-inputs.js';
 
 export const forwardCommand: Command = {
   spec: {
@@ -44,7 +44,7 @@ export const forwardCommand: Command = {
     try {
       const names = INPUT_NAMES[model.family].forward;
       checkNames(file, inputs, names, names);
-      const t = floatInput(file, inputs, 'timestep');
+      const t = numberInput(file, inputs, 'timestep'); // diffusers' timesteps are often int64
       if (t.shape.length !== 1) throw new InputError(`${file}: tensor "timestep" must be 1-D [B], found [${t.shape.join(',')}]`);
       const fi: ForwardInputs = { hidden_states: floatInput(file, inputs, 'hidden_states'), timestep: t.data };
       if (model.family === 'dit') fi.class_labels = intInput(file, inputs, 'class_labels');

@@ -26,6 +26,17 @@ export function floatInput(file: string, inputs: Map<string, InputTensor>, name:
   return { data: t.f32, shape: t.shape };
 }
 
+/**
+ * A tensor of numbers, float or integer: diffusers' timesteps are often int64. Integers are
+ * converted (exact up to 2^24, the f32 the model takes).
+ */
+export function numberInput(file: string, inputs: Map<string, InputTensor>, name: string): TensorData {
+  const t = inputs.get(name)!;
+  if (t.f32) return { data: t.f32, shape: t.shape };
+  if (t.i64 && t.dtype !== 'BOOL') return { data: Float32Array.from(t.i64, Number), shape: t.shape };
+  throw new InputError(`${file}: tensor "${name}" must be a tensor of numbers (F32/F16/BF16 or an integer dtype), found ${t.dtype}`);
+}
+
 export function intInput(file: string, inputs: Map<string, InputTensor>, name: string): number[] {
   const t = inputs.get(name)!;
   if (!t.i64) throw new InputError(`${file}: tensor "${name}" must be an integer tensor (I64), found ${t.dtype}`);

@@ -9,7 +9,8 @@ import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor }
 import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from './config.js';
-import { checkRunFits, checkWeightsFit } from './memory.js';
+import { checkRunFits, checkWeightsFit, LimitError, parseBytes } from './memory.js';
+import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
@@ -39,9 +40,9 @@ export async function withLoadGpu<T>(given: Gpu | undefined, load: (gpu: Gpu, ow
   }
 }
 
-/** Refuses f16 storage on an adapter without shader-f16 (InputError; before any upload). */
+/** Refuses f16 storage on an adapter without shader-f16 (InputError naming the `dtype` option, which the CLI shows as --dtype; before any upload). */
 export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
-  if (dtype === 'f16' && !gpu.f16) throw new InputError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
+  if (dtype === 'f16' && !gpu.f16) throw new InputError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
 }
 
 /** A named input tensor (f32 data in diffusers' layout). */
@@ -55,8 +56,13 @@ export interface TensorData {
 export interface ForwardInputs {
   /** Latents: Wan/Latte [B, C, F, H, W]; DiT [B, C, H, W]. */
   hidden_states: TensorData;
-  /** [B] timesteps on the training scale, 0 … num_train_timesteps (1000); fractional allowed (flow matching: σ·1000). */
-  timestep: ArrayLike<number>;
+  /**
+   * [B] timesteps on the training scale (diffusers' schedulers give 0 … num_train_timesteps, i.e.
+   * 0 … 1000; flow matching σ·1000, fractional). Any finite value is taken (the sinusoidal
+   * embedding is defined for all); integers as bigint (diffusers' int64 timesteps) are converted.
+   * Non-finite values are refused (InputError).
+   */
+  timestep: ArrayLike<number | bigint>;
   /** Wan: [B, L, text_dim]; Latte: [B, L, caption_channels]. */
   encoder_hidden_states?: TensorData;
   /** DiT: [B] class ids in [0, num_embeds_ada_norm] (the last is the null class). */
@@ -70,15 +76,18 @@ export interface LoadOptions {
   /**
    * Storage dtype of weights and activations ('f32' | 'f16'; accumulation, norms and softmax are
    * f32 either way). Default: 'f16' for an F16 checkpoint on a shader-f16 adapter, else 'f32'.
+   * Anything else ('bf16', 'f64', …) is refused (InputError) before any file or GPU work.
    */
   dtype?: DType;
   /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. */
   onProgress?: (done: number, total: number, key: string) => void;
   /**
-   * Budget in bytes for everything this model puts on the GPU (weights, activations,
-   * workspace). Loads and runs that would exceed it are refused (LimitError) before allocating.
+   * Budget for everything this model puts on the GPU (weights, activations, workspace): a number
+   * of bytes (> 0), or a size string as parseBytes reads it ("512MiB", "2GiB", "1e9"; K/M/G/T are
+   * binary). Loads and runs that would exceed it are refused (LimitError) before allocating; a
+   * value that is neither is refused (InputError naming maxMemory) before anything is read.
    */
-  maxMemory?: number;
+  maxMemory?: number | string;
   /**
    * Called with the parsed config and the device after the keys were checked and before any
    * weight is uploaded: e.g. `checkRunFits` for the shapes the caller will run, so that a run
@@ -92,6 +101,38 @@ export interface LoadOptions {
   variant?: string;
 }
 
+/** A value as messages show it: numbers as written, anything else as JSON (so a string "2" reads as one). */
+export function shown(v: unknown): string {
+  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : (JSON.stringify(v) ?? String(v));
+}
+
+/**
+ * Checks the options loadModel and loadRandomModel share, before any file or GPU work, and
+ * returns the budget in bytes (a size string parsed with parseBytes).
+ * @throws InputError naming the option and what it takes.
+ */
+export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown }): { maxMemory?: number } {
+  if (opts === null || typeof opts !== 'object') throw new InputError(`options: an object, got ${shown(opts)}`);
+  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(opts.dtype)}`);
+  if (opts.variant !== undefined && (typeof opts.variant !== 'string' || opts.variant === '')) throw new InputError(`variant: a weight variant name such as "fp16", got ${shown(opts.variant)}`);
+  for (const k of ['onProgress', 'preflight'] as const) {
+    if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
+  }
+  if (opts.gpu !== undefined && (opts.gpu === null || typeof opts.gpu !== 'object')) throw new InputError(`gpu: a device from acquireGpu(), got ${shown(opts.gpu)}`);
+  const m = opts.maxMemory;
+  if (m === undefined) return {};
+  if (typeof m === 'string') {
+    try {
+      return { maxMemory: parseBytes(m) };
+    } catch (e) {
+      if (e instanceof LimitError) throw new InputError(`maxMemory: ${e.message}`);
+      throw e;
+    }
+  }
+  if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) throw new InputError(`maxMemory: a number of bytes > 0 or a size such as "2GiB", got ${shown(m)}`);
+  return { maxMemory: m };
+}
+
 /** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
 let resolveString: (s: string) => FolderSource | Promise<FolderSource> = async (s) => (await import('../io/source.js')).httpFolder(s);
 /** Sets how loadModel, loadPipeline and loadVae open a string `source` (the Node entry registers file-system paths; the browser default is httpFolder over URLs). */
@@ -102,6 +143,23 @@ export function setFolderResolver(fn: (s: string) => FolderSource | Promise<Fold
 export function resolveFolder(s: string): FolderSource | Promise<FolderSource> {
   return resolveString(s);
 }
+
+/**
+ * The model's calls for a caller that holds it (DiffusionModel.exclusive): the same as the
+ * model's own methods, without queueing behind the holder.
+ */
+export interface ExclusiveModel {
+  forward(inputs: ForwardInputs): Promise<TensorData>;
+  locateNonFinite(inputs: ForwardInputs): Promise<string | null>;
+  resident(inputs: ForwardInputs): ReturnType<DiffusionModel['resident']>;
+}
+
+/** The inputs each family's forward takes (anything else is refused: it would be ignored). */
+const FORWARD_INPUTS: Record<ModelConfig['family'], readonly string[]> = {
+  wan: ['hidden_states', 'timestep', 'encoder_hidden_states'],
+  latte: ['hidden_states', 'timestep', 'encoder_hidden_states'],
+  dit: ['hidden_states', 'timestep', 'class_labels'],
+};
 
 interface Runner {
   key: string;
@@ -150,8 +208,18 @@ export class DiffusionModel {
    * key one by one (tests, A/B benchmarks). Read when the text is written (no plan is re-recorded).
    */
   keyFold = true;
-  /** Budget in bytes for weights + activations + workspace (LoadOptions.maxMemory); unlimited when unset. */
+  /** Budget in bytes for weights + activations + workspace (LoadOptions.maxMemory, parsed); unlimited when unset. */
   maxMemory?: number;
+  /** One call at a time: the recorded plans' input and output buffers are shared by every call of a shape. */
+  private readonly serial: Serial;
+  /** Calls holding the model (forward, generate's loop): dispose() frees the buffers after them. */
+  private running = 0;
+  private freed = false;
+  private readonly inner: ExclusiveModel = {
+    forward: (inputs) => this.forwardNow(inputs),
+    locateNonFinite: (inputs) => this.locateNow(inputs),
+    resident: (inputs) => this.resident(inputs),
+  };
 
   constructor(
     readonly name: string,
@@ -160,7 +228,27 @@ export class DiffusionModel {
     readonly weights: Weights,
     private readonly weightAlloc: Allocator,
     private readonly ownsGpu: boolean,
-  ) {}
+  ) {
+    this.serial = new Serial(`model ${name}`);
+  }
+
+  /**
+   * Runs `f` with the model to itself: after every call queued before it, and with later calls
+   * (forward, generate, locateNonFinite, another exclusive) waiting until it settles. `f` calls
+   * the model through `m`, never through the model's own async methods (they would wait for `f`:
+   * a deadlock). generate() holds the model this way for its whole loop.
+   * @throws DisposedError when the model was disposed (at the call or while it waited).
+   */
+  exclusive<T>(f: (m: ExclusiveModel) => Promise<T>): Promise<T> {
+    return this.serial.run(async () => {
+      this.running++;
+      try {
+        return await f(this.inner);
+      } finally {
+        this.running--;
+      }
+    });
+  }
 
   get family(): ModelConfig['family'] {
     return this.config.family;
@@ -172,7 +260,13 @@ export class DiffusionModel {
 
   /** Checks names, shapes and values of the inputs against the config, before any GPU work. */
   validate(inputs: ForwardInputs): { batch: number; latentShape: number[]; textShape?: number[] } {
+    this.serial.check();
     const c = this.config;
+    if (inputs === null || typeof inputs !== 'object') throw new InputError(`forward: inputs must be an object of named tensors, got ${shown(inputs)}`);
+    const accepted = FORWARD_INPUTS[c.family];
+    for (const [k, v] of Object.entries(inputs)) {
+      if (v !== undefined && !accepted.includes(k)) throw new InputError(`forward: unknown input "${k}" for a ${c.family} model; inputs: ${accepted.join(', ')}`);
+    }
     const hs = inputs.hidden_states;
     if (!hs || !(hs.data instanceof Float32Array)) throw new InputError('hidden_states: missing (a float tensor of latents)');
     const want5 = c.family !== 'dit';
@@ -193,7 +287,11 @@ export class DiffusionModel {
     }
     const t = inputs.timestep;
     if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} values (one per batch item), found ${t?.length ?? 0}`);
-    for (let i = 0; i < t.length; i++) if (!Number.isFinite(t[i]!)) throw new InputError(`timestep: value ${i} is not finite (${t[i]})`);
+    for (let i = 0; i < t.length; i++) {
+      const v = t[i];
+      if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) continue;
+      throw new InputError(`timestep: value ${i} is not ${typeof v === 'number' ? 'finite' : 'a number'} (${shown(v)})`);
+    }
     checkFinite('hidden_states', hs.data);
     let textShape: number[] | undefined;
     if (c.family === 'wan' || c.family === 'latte') {
@@ -213,7 +311,7 @@ export class DiffusionModel {
       for (let i = 0; i < y.length; i++) {
         const v = y[i]!;
         if (!Number.isInteger(v) || v < 0 || v > c.numClasses) {
-          throw new InputError(`class_labels: value ${v} at index ${i} is out of range: expected 0…${c.numClasses} (${c.numClasses} = the null class used for guidance)`);
+          throw new InputError(`class_labels: value ${shown(v)} at index ${i} is out of range: expected 0…${c.numClasses} (${c.numClasses} = the null class used for guidance)`);
         }
       }
     }
@@ -267,7 +365,7 @@ export class DiffusionModel {
 
   private writeInputs(r: Runner, inputs: ForwardInputs): void {
     writeTensor(this.gpu, r.latents, inputs.hidden_states.data);
-    writeTensor(this.gpu, r.timestep, Float32Array.from(inputs.timestep));
+    writeTensor(this.gpu, r.timestep, Float32Array.from(inputs.timestep as ArrayLike<number | bigint>, Number));
     if (r.text) {
       const e = inputs.encoder_hidden_states!;
       writeTensor(this.gpu, r.text, e.data);
@@ -317,9 +415,14 @@ export class DiffusionModel {
    * @throws InputError (names, shapes, non-finite values, class ids out of range), LimitError (the
    *   run does not fit the adapter or `maxMemory`; before allocating), NumericsError (the output is
    *   non-finite: names the first layer that produced a non-finite value), GpuError (device lost,
-   *   validation or out-of-memory, naming the dispatch).
+   *   validation or out-of-memory, naming the dispatch), DisposedError (after dispose()). Calls
+   *   on one model run one at a time, in call order (each waits for the one before).
    */
-  async forward(inputs: ForwardInputs): Promise<TensorData> {
+  forward(inputs: ForwardInputs): Promise<TensorData> {
+    return this.exclusive(() => this.forwardNow(inputs));
+  }
+
+  private async forwardNow(inputs: ForwardInputs): Promise<TensorData> {
     const v = this.validate(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
@@ -334,8 +437,13 @@ export class DiffusionModel {
    * After a non-finite output: replays the forward pass on `inputs` one dispatch at a time and
    * names the first layer whose output is non-finite, e.g.
    * `layer blocks.1.ffn.net.0 (gemm[GELU], dispatch 37/52): value inf at flat index 12`. Null when the replay is finite.
+   * Queued as forward() is.
    */
-  async locateNonFinite(inputs: ForwardInputs): Promise<string | null> {
+  locateNonFinite(inputs: ForwardInputs): Promise<string | null> {
+    return this.exclusive(() => this.locateNow(inputs));
+  }
+
+  private async locateNow(inputs: ForwardInputs): Promise<string | null> {
     const v = this.validate(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
@@ -390,8 +498,20 @@ export class DiffusionModel {
     return `${c.family} ${c.layers} layers, dim ${c.dim} (${c.heads}×${c.headDim}), ${this.dtype}, weights ${fmtBytes(this.weights.bytes)} on ${describeAdapter(this.gpu)}`;
   }
 
-  /** Frees the weights and every recorded plan's buffers, and the device when the model acquired it. The model cannot be used after. */
+  /**
+   * Frees the weights and every recorded plan's buffers, and the device when the model acquired
+   * it. Every later call, and every call still queued, throws DisposedError; a call already
+   * running (a forward, a generate loop) finishes first, and the buffers are freed when it settles.
+   */
   dispose(): void {
+    this.serial.close();
+    if (this.running > 0) void this.serial.busy.then(() => this.free());
+    else this.free();
+  }
+
+  private free(): void {
+    if (this.freed) return;
+    this.freed = true;
     for (const r of this.runners.values()) r.alloc.destroyAll();
     this.runners.clear();
     this.weightAlloc.destroyAll();
@@ -417,10 +537,13 @@ function checkFinite(name: string, a: Float32Array): void {
  * Weights are read and uploaded one tensor at a time.
  * @throws ModelFolderError (missing/invalid config.json, shard index), ConfigError (unsupported
  *   class or values), WeightError (missing/extra/mis-shaped keys, non-finite or out-of-f16-range
- *   values), LimitError (weights above `maxMemory` or a binding limit, before upload),
+ *   values), LimitError (weights above `maxMemory` or a binding limit, before upload), InputError
+ *   (a LoadOptions value of the wrong kind: dtype other than 'f32'/'f16', a maxMemory that is not
+ *   a size, a non-string variant; before anything is read),
  *   GpuUnavailableError (no adapter; in Node also when the `webgpu` package is missing).
  */
 export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {
+  const { maxMemory } = checkLoadOptions(opts);
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source, opts.variant !== undefined ? { variant: opts.variant } : undefined);
   try {
     const config = parseConfig(folder.config, configPath(folder));
@@ -432,13 +555,13 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
       const allF16 = [...want.keys()].every((k) => folder.tensors.get(k)!.dtype === 'F16');
       const dtype: DType = opts.dtype ?? (allF16 && gpu.f16 ? 'f16' : 'f32');
       checkDtypeOnAdapter(gpu, dtype);
-      checkWeightsFit(config, dtype, gpu.limits, { maxMemory: opts.maxMemory, f16: gpu.f16 });
+      checkWeightsFit(config, dtype, gpu.limits, { maxMemory, f16: gpu.f16 });
       opts.preflight?.(config, gpu, dtype);
       const alloc = new Allocator(gpu);
       try {
         const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress, (k) => tensorPath(folder, k));
         const model = new DiffusionModel(folder.name, config, gpu, weights, alloc, owned);
-        model.maxMemory = opts.maxMemory;
+        model.maxMemory = maxMemory;
         return model;
       } catch (e) {
         alloc.destroyAll();

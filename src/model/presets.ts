@@ -4,7 +4,7 @@ import type { Gpu } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import { randn } from '../random.js';
 import { parseConfig, type ModelConfig } from './config.js';
-import { checkDtypeOnAdapter, DiffusionModel, InputError, withLoadGpu } from './model.js';
+import { checkDtypeOnAdapter, checkLoadOptions, DiffusionModel, InputError, withLoadGpu } from './model.js';
 import { checkWeightsFit } from './memory.js';
 import { expectedKeys, uploadWeights } from './weights.js';
 
@@ -75,13 +75,14 @@ function initScale(key: string, shape: number[]): { scale: number; offset: numbe
  * A model with seeded random weights at a preset's (or any config's) real size, uploaded one
  * tensor at a time — the same path as loading a folder, minus the file.
  */
-export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number } = {}): Promise<DiffusionModel> {
+export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number | string } = {}): Promise<DiffusionModel> {
+  const { maxMemory } = checkLoadOptions(opts); // dtype and maxMemory, before any GPU work
   const cfg: ModelConfig = parseConfig(config);
   const want = expectedKeys(cfg);
   const dtype = opts.dtype ?? 'f32';
   return withLoadGpu(opts.gpu, async (gpu, owned) => {
     checkDtypeOnAdapter(gpu, dtype);
-    checkWeightsFit(cfg, dtype, gpu.limits, { maxMemory: opts.maxMemory, f16: gpu.f16 });
+    checkWeightsFit(cfg, dtype, gpu.limits, { maxMemory, f16: gpu.f16 });
     const alloc = new Allocator(gpu);
     let seed = opts.seed ?? 0;
     try {
@@ -99,7 +100,7 @@ export async function loadRandomModel(config: Record<string, unknown>, opts: { g
         dtype,
       );
       const model = new DiffusionModel(opts.name ?? `random ${cfg.family}`, cfg, gpu, weights, alloc, owned);
-      model.maxMemory = opts.maxMemory;
+      model.maxMemory = maxMemory;
       return model;
     } catch (e) {
       alloc.destroyAll();

@@ -11,15 +11,15 @@
 // their projection and every block's cross-attention K/V computed once (the model's prepare plan); per
 // step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
 // read once at the end.
-import type { DiffusionModel, ForwardInputs, TensorData } from '../model/model.js';
-import { InputError } from '../model/model.js';
+import type { DiffusionModel, ExclusiveModel, ForwardInputs, TensorData } from '../model/model.js';
+import { InputError, shown } from '../model/model.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
 import { LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
-import { schedulerFromConfig, type SchedulerSpec } from './config.js';
+import { resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
 /** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
@@ -41,9 +41,9 @@ export interface GenerateOptions {
   num_inference_steps?: number;
   /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
   guidance_scale?: number;
-  /** FlowMatchEulerDiscreteScheduler's shift (> 0), replacing the config's. */
+  /** FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's; refused (SchedulerConfigError) for other classes. */
   shift?: number;
-  /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape`. */
+  /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape` (giving `shape` too is refused unless it equals latents.shape). */
   latents?: TensorData;
   /**
    * Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator) when `latents` is not
@@ -54,8 +54,9 @@ export interface GenerateOptions {
   /** Latent shape for seeded noise: Wan/Latte [B, C, F, H, W] (latent frames and pixels / 8), DiT [B, C, H, W]. */
   shape?: number[];
   /**
-   * Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds), and the negative ones for CFG:
-   * [B, L', dim], any length L' (as WanPipeline: when L' ≠ L cond and uncond run as two passes of batch B).
+   * Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds: give one name, not both), and the
+   * negative ones for CFG (= negative_prompt_embeds): [B, L', dim], any length L' (as WanPipeline:
+   * when L' ≠ L cond and uncond run as two passes of batch B).
    */
   encoder_hidden_states?: TensorData;
   negative_encoder_hidden_states?: TensorData;
@@ -63,7 +64,10 @@ export interface GenerateOptions {
   negative_prompt_embeds?: TensorData;
   /** DiT: [B] class ids. */
   class_labels?: number[];
-  /** Called after each step (progress bars, previews). */
+  /**
+   * Called after each step (progress bars, previews). The loop holds the model meanwhile: awaiting
+   * this model's forward() or generate() inside it would wait for the loop itself (start them, don't await).
+   */
   onStep?: (step: number, steps: number, timestep: number) => void;
   /** Where the scheduler config's ignored-keys warning goes (default console.warn). */
   onWarning?: (line: string) => void;
@@ -96,7 +100,14 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
   }
   const config = o.scheduler_config;
   if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${JSON.stringify(o.scheduler)}`);
-  return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file: config ? 'scheduler_config' : 'scheduler config (class defaults)', warn: o.onWarning });
+  const file = config ? 'scheduler_config' : 'scheduler config (class defaults)';
+  if (o.shift !== undefined) {
+    // checked here so that the message names this option (schedulerFromConfig's names the CLI's --shift)
+    if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new SchedulerConfigError(`shift: a number > 0, got ${shown(o.shift)}`);
+    const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
+    if (typeof named === 'string' && named !== 'FlowMatchEulerDiscreteScheduler') throw new SchedulerConfigError(`shift applies to FlowMatchEulerDiscreteScheduler; ${named} takes flow_shift from ${file}`);
+  }
+  return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file, warn: o.onWarning });
 }
 
 /** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
@@ -119,20 +130,30 @@ export function checkSeeds(seed: unknown): void {
 
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
+  if (o === null || typeof o !== 'object') throw new InputError(`generate: options must be an object, got ${shown(o)}`);
   for (const k of Object.keys(o)) {
     if ((OPTION_NAMES as readonly string[]).includes(k)) continue;
     throw new InputError(k in RENAMED ? `generate: option "${k}" is now "${RENAMED[k]}" (diffusers' name)` : `generate: unknown option "${k}"; options: ${OPTION_NAMES.join(', ')}`);
   }
   if (o.seed !== undefined) checkSeed(o.seed);
+  // two names for one input: refused rather than one silently winning
+  for (const [a, b] of [['encoder_hidden_states', 'prompt_embeds'], ['negative_encoder_hidden_states', 'negative_prompt_embeds']] as const) {
+    if (o[a] !== undefined && o[b] !== undefined) throw new InputError(`${a} and ${b} are the same input (diffusers' two names for it): give one`);
+  }
+  if (o.latents !== undefined && o.shape !== undefined) {
+    const same = Array.isArray(o.shape) && o.latents?.shape && o.shape.length === o.latents.shape.length && o.shape.every((d, i) => d === o.latents!.shape[i]);
+    if (!same) throw new InputError(`latents [${o.latents?.shape?.join(',')}] and shape ${shown(o.shape)} disagree: shape is for seeded noise; give latents or shape`);
+  }
   const guidance = o.guidance_scale ?? 1;
-  if (!Number.isFinite(guidance)) throw new InputError(`guidance_scale must be a finite number, got ${guidance}`);
+  if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale must be a finite number, got ${shown(guidance)}`);
   const steps = o.num_inference_steps;
   if (steps === undefined) throw new InputError('num_inference_steps: missing');
-  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
   const program = resolveScheduler(o).setTimesteps(steps);
   let latents = o.latents;
   if (!latents) {
-    if (!o.shape) throw new InputError('no initial latents: give `latents` (inputs file) or --seed with --frames/--height/--width');
+    if (!o.shape) throw new InputError('no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise');
+    if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 1)) throw new InputError(`shape: a list of positive integers, got ${shown(o.shape)}`);
     const n = o.shape.reduce((a, b) => a * b, 1);
     latents = { data: randn(n, o.seed ?? 0), shape: o.shape };
   }
@@ -155,7 +176,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   } else {
     if (!text) throw new InputError('encoder_hidden_states: missing (text embeddings)');
     if (cfg) {
-      if (!negText) throw new InputError(`negative_encoder_hidden_states: missing; guidance ${guidance} > 1 needs the negative text embeddings (or use --guidance 1)`);
+      if (!negText) throw new InputError(`negative_encoder_hidden_states: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
       // the length may differ (WanPipeline runs cond and uncond as separate transformer calls)
       if (negText.shape.length !== 3 || negText.shape[0] !== text.shape[0] || negText.shape[2] !== text.shape[2]) {
         throw new InputError(`negative_encoder_hidden_states: expected [${text.shape[0]}, L', ${text.shape[2]}] (the batch and width of encoder_hidden_states [${text.shape.join(',')}]; any length L'), found [${negText.shape.join(',')}]`);
@@ -172,8 +193,8 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
   return o;
 };
 
-/** Names the first layer whose output is non-finite (a slow replay: on the error path only). */
-export async function locate(model: DiffusionModel, inputs: ForwardInputs): Promise<string> {
+/** Names the first layer whose output is non-finite (a slow replay: on the error path only). `model`: the model, or its ExclusiveModel inside exclusive(). */
+export async function locate(model: Pick<ExclusiveModel, 'locateNonFinite'>, inputs: ForwardInputs): Promise<string> {
   try {
     return (await model.locateNonFinite(inputs)) ?? 'a replay of the step was finite (non-deterministic overflow?)';
   } catch (e) {
@@ -198,10 +219,17 @@ const FLAG_INPUT = 2;
  *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
  * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included), SchedulerConfigError for a config tessera
  *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work); NumericsError naming the step (and the layer) when a
- *   value goes non-finite; GpuError naming the step on a device error.
+ *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose().
+ *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.
  */
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
-  const { latents: init, cfg, guidance, program, text, negText, labels } = prepare(model, o);
+  // the options are refused at once, without waiting for the model's running calls
+  const p = prepare(model, o);
+  return model.exclusive((m) => generateHeld(model, m, o, p));
+}
+
+async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: GenerateOptions, p: Prepared): Promise<GenerateResult> {
+  const { latents: init, cfg, guidance, program, text, negText, labels } = p;
   const shape = init.shape;
   const B = shape[0]!;
   const n = init.data.length; // latent values (all B items)
@@ -228,7 +256,7 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
       encoder_hidden_states: t ?? (text && (batched ? { data: cat(text.data, negText!.data), shape: [2 * B, ...text.shape.slice(1)] } : text)),
       class_labels: labels && (batched ? [...labels, ...labels.map(() => (model.config as { numClasses: number }).numClasses)] : labels),
     };
-    return { inputs, r: model.resident(inputs) };
+    return { inputs, r: held.resident(inputs) };
   });
   const r = passes[0]!.r;
   const gpu = model.gpu;
@@ -310,11 +338,12 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
         flagRead.unmap();
       } catch (e) {
         // a lost device or a GPU error mid-run: say which step it ended
-        if (e instanceof GpuError) throw new GpuError(`${where}: ${e.message.replace(/^step \d+\/\d+: /, '')}`, e.kind, e.where);
+        // once, in front: waitIdle / withErrorScopes name it inside their message too
+        if (e instanceof GpuError) throw new GpuError(`${where}: ${e.message.replace(/^step \d+\/\d+: /, '').replaceAll(`${where}: `, '')}`, e.kind, e.where);
         throw e;
       }
       if (bits & (1 << FLAG_INPUT)) {
-        throw new NumericsError(`${where} (t=${t}): the latents do not fit the model's ${model.dtype} input (|value| > 65504)${model.dtype === 'f16' ? ' — try --dtype f32' : ''}`);
+        throw new NumericsError(`${where} (t=${t}): the latents do not fit the model's ${model.dtype} input (|value| > 65504)${model.dtype === 'f16' ? " — try dtype: 'f32'" : ''}`);
       }
       if (bits & (1 << FLAG_MODEL)) {
         // the (first) pass whose output holds the non-finite value
@@ -324,8 +353,8 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
         const j = firstNonFinite(out);
         inputs.hidden_states = { data: await readTensor(gpu, r.hidden_states), shape: inputs.hidden_states.shape };
         inputs.timestep = new Array(bb).fill(t);
-        const at = await locate(model, inputs);
-        throw new NumericsError(`${where} (t=${t}): the model output has a non-finite value (${out[j]}) at flat index ${j}; ${at}${model.dtype === 'f16' ? ' — f16 overflow? try --dtype f32' : ''}`);
+        const at = await locate(held, inputs);
+        throw new NumericsError(`${where} (t=${t}): the model output has a non-finite value (${out[j]}) at flat index ${j}; ${at}${model.dtype === 'f16' ? " — f16 overflow? try dtype: 'f32'" : ''}`);
       }
       if (bits & (1 << FLAG_SCHEDULER)) {
         const all = await readTensor(gpu, pool);

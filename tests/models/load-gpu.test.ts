@@ -34,7 +34,7 @@ describe('withLoadGpu', () => {
 
   it('checkDtypeOnAdapter: f16 on an adapter without shader-f16 is an InputError naming the adapter; f32 passes', () => {
     const g = standIn();
-    expect(() => checkDtypeOnAdapter(g, 'f16')).toThrow(new InputError('--dtype f16 needs the adapter feature shader-f16, which stand-in lacks: use --dtype f32'));
+    expect(() => checkDtypeOnAdapter(g, 'f16')).toThrow(new InputError("dtype: 'f16' needs the adapter feature shader-f16, which stand-in lacks: use dtype: 'f32'"));
     expect(() => checkDtypeOnAdapter(g, 'f32')).not.toThrow();
   });
 
@@ -54,10 +54,10 @@ describe('withLoadGpu', () => {
     const g = standIn();
     const model = await loadModel(join(FIXTURES, 'wan_small', 'model'), { gpu: g, dtype: 'f16' }).catch((x) => x);
     expect(model).toBeInstanceOf(InputError);
-    expect(model.message).toMatch(/^--dtype f16 needs the adapter feature shader-f16, which stand-in lacks/);
+    expect(model.message).toMatch(/^dtype: 'f16' needs the adapter feature shader-f16, which stand-in lacks/);
     const vae = await loadVae(join(FIXTURES, 'wan_vae_small', 'vae'), { gpu: g, dtype: 'f16' }).catch((x) => x);
     expect(vae).toBeInstanceOf(InputError);
-    expect(vae.message).toMatch(/^--dtype f16 needs the adapter feature shader-f16, which stand-in lacks/);
+    expect(vae.message).toMatch(/^dtype: 'f16' needs the adapter feature shader-f16, which stand-in lacks/);
     expect(g.destroyed).toBe(0);
   });
 });

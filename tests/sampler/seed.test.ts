@@ -38,6 +38,7 @@ const model = {
   resident: () => {
     throw new Error('GPU work started');
   },
+  exclusive: (f: (m: unknown) => Promise<unknown>) => f(model),
 } as unknown as DiffusionModel;
 const seeded = { scheduler: schedulerFromConfig({ _class_name: 'DDIMScheduler' }), num_inference_steps: 2, shape: [1, 4, 4, 4], class_labels: [1] };
 const refusal = async (o: object): Promise<Error> => generate(model, { ...seeded, ...o }).then(() => new Error('accepted'), (e: Error) => e);
