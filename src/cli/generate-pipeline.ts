@@ -94,7 +94,9 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
       }
     };
     const t0 = performance.now();
-    const res = await pipe.generate(o);
+    const res = await pipe.generate(o).catch((e: unknown) => {
+      throw inCliTerms(e, p.inputs as string | undefined);
+    });
     bar.done();
     const secs = (performance.now() - t0) / 1000;
     const pixels = res.video ?? res.images;
@@ -112,3 +114,15 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
     pipe.dispose();
   }
 }
+
+/**
+ * Pipeline.generate names its options; the CLI's user gave an inputs file, whose tensors are latents,
+ * encoder_hidden_states and negative_encoder_hidden_states, and flags (--dtype).
+ */
+function inCliTerms(e: unknown, file: string | undefined): unknown {
+  if (e instanceof LimitError) return new LimitError(e.message.replace("loading the pipeline with dtype 'f16'", '--dtype f16'));
+  if (!(e instanceof InputError) || file === undefined || !/^(negative_prompt_embeds|prompt_embeds|latents)\b/.test(e.message)) return e;
+  const tensor = (name: string) => `"${name.replace('prompt_embeds', 'encoder_hidden_states')}"`;
+  return new InputError(`${file}: tensor ${e.message.replace(/\b(negative_prompt_embeds|prompt_embeds|latents)\b/g, tensor)}`);
+}
+

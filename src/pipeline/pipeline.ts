@@ -10,13 +10,16 @@
 //   text_encoder/, tokenizer/  read by the text encoder (slots `textEncoder`, `tokenizer`)
 // A component saved as None is listed as [null, null] and is absent.
 import type { Gpu } from '../gpu/device.js';
-import type { DType } from '../gpu/tensor.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError, loadModel, resolveFolder, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
-import { checkSeeds, generate, type GenerateOptions } from '../sampler/generate.js';
+import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
+import type { StepProgram } from '../sampler/program.js';
+import { estimateMemory, LimitError } from '../model/memory.js';
+import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
@@ -202,6 +205,66 @@ export interface PipelineGenerateOptions {
   onStage?: (stage: 'text' | 'denoise' | 'decode') => void;
 }
 
+// Every option of Pipeline.generate and loadPipeline (a Record over the interface's keys, so a new option must be
+// listed here): any other key is refused, as a misspelt or camelCase name would otherwise be ignored silently.
+const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
+  prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
+  height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
+  output_type: true, shift: true, onStep: true, onStage: true,
+};
+const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true };
+
+/** Names people reach for that are neither a spelling nor a part of the option's own name. */
+const ALIASES: Record<string, string> = { generator: 'seed', cfg: 'guidance_scale', cfg_scale: 'guidance_scale', negative: 'negative_prompt', labels: 'class_labels', noise: 'latents' };
+
+const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** Levenshtein distance (the options are a few dozen short names). */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * The option of `names` a caller most likely meant by `key`: the same name in another case style
+ * (numInferenceSteps, max_memory), a known alias (generator → seed), the one shortest option holding
+ * every word of `key` (steps → num_inference_steps), or a near spelling (num_inference_step, dtyp).
+ */
+export function closestOption(key: string, names: readonly string[]): string | undefined {
+  const k = snakeCase(key);
+  const byNorm = new Map(names.map((n) => [snakeCase(n), n]));
+  const exact = byNorm.get(k) ?? byNorm.get(ALIASES[k] ?? '');
+  if (exact) return exact;
+  const words = k.split('_').filter((w) => w.length > 0);
+  const holding = [...byNorm].filter(([n]) => words.length > 0 && words.every((w) => n.split('_').includes(w))).sort((a, b) => a[0].length - b[0].length);
+  if (holding.length) return holding[0]![1];
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const [n, name] of byNorm) {
+    const d = editDistance(k, n);
+    if (d < bestD) [best, bestD] = [name, d];
+  }
+  return bestD <= Math.max(1, Math.floor(k.length / 4)) ? best : undefined;
+}
+
+/**
+ * Refuses a call whose options object is not one, or holds a key that is not an option.
+ * @throws InputError `KEY: not an option of WHERE; did you mean NAME? (options: …)`.
+ */
+function checkOptionNames(o: unknown, names: readonly string[], where: string, example: string): void {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${where}: expected an options object such as ${example}, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : `${typeof o} ${JSON.stringify(o)}`}`);
+  for (const k of Object.keys(o)) {
+    if (names.includes(k)) continue;
+    const near = closestOption(k, names);
+    throw new InputError(`${k}: not an option of ${where}${near ? `; did you mean ${near}?` : ''} (options: ${names.join(', ')})`);
+  }
+}
+
 /** What the size errors of latentShapeFor call each size: diffusers' argument names by default; the CLI passes its flags. */
 export interface SizeNames {
   height: string;
@@ -244,6 +307,8 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
     const [a, b] = hi - f <= f - lo ? [hi, lo] : [lo, hi];
     throw new InputError(`${names.num_frames} ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), such as ${a} or ${b}`);
   }
+  // Latte's temporal position embedding has video_length frames (the transformer refuses others, naming its hidden_states)
+  if (c.family === 'latte' && f > 1 && f !== c.videoLength) throw new InputError(`${names.num_frames} ${f}: the Latte transformer's temporal position embedding has video_length ${c.videoLength} frames; use ${c.videoLength} or 1`);
   return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
 }
 
@@ -298,6 +363,54 @@ async function readJson(folder: FolderSource, rel: string, what: string): Promis
   return parseJsonObject(text, file);
 }
 
+/** The text embeddings' shapes of a call ([B, L, dim]), as given or as the text encoder will return them; `neg` when guided. */
+interface TextShapes {
+  pos: number[];
+  neg?: number[];
+}
+
+/** A Pipeline.generate call after its checks: what the sampler gets, and what is left to do on the GPU. */
+interface Call {
+  /** For generate(); the text embeddings are added after encoding. */
+  opts: GenerateOptions;
+  outputType: 'np' | 'latent';
+  /** max_sequence_length of the prompts to encode. */
+  L: number;
+  /** Prompts to encode, and negative prompts to encode (guided, without negative_prompt_embeds). */
+  prompts?: string[];
+  negs?: string[];
+  /** One seed per batch item (the noise is made after every check). */
+  seeds?: number[];
+  onStage?: PipelineGenerateOptions['onStage'];
+}
+
+/** The largest n in 1..hi with ok(n) (ok true up to some n, false after), or 0. */
+function most(hi: number, ok: (n: number) => boolean): number {
+  let best = 0;
+  for (let lo = 1; lo <= hi; ) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (ok(mid)) [best, lo] = [mid, mid + 1];
+    else hi = mid - 1;
+  }
+  return best;
+}
+
+/**
+ * A tensor option as the caller gave it: `{ data: Float32Array, shape }` with positive integer dims,
+ * as many values as the shape holds, all finite. Returns its shape. @throws InputError naming `name`.
+ */
+function checkTensor(t: unknown, name: string): number[] {
+  const v = t as Partial<TensorData> | null;
+  if (typeof v !== 'object' || v === null || !(v.data instanceof Float32Array) || !Array.isArray(v.shape)) throw new InputError(`${name}: expected { data: Float32Array, shape: number[] }`);
+  const shape = v.shape;
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be a positive integer, found [${shape.join(',')}]`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (v.data.length !== n) throw new InputError(`${name}: ${v.data.length} values for shape [${shape.join(',')}]`);
+  const i = v.data.findIndex((x) => !Number.isFinite(x));
+  if (i >= 0) throw new InputError(`${name}: value at flat index ${i} is not finite (${v.data[i]})`);
+  return shape;
+}
+
 /**
  * A loaded diffusers pipeline: the transformer and VAE on one device, the scheduler config, and
  * slots for the text encoder and tokenizer.
@@ -313,6 +426,11 @@ export class Pipeline {
   textEncoder?: PromptEncoder;
   /** Tokenizer slot (tokenizer/tokenizer.json), for the text encoder. */
   tokenizer?: unknown;
+  /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
+  private readonly serial: Serial;
+  /** Calls running now: dispose() frees the components after them. */
+  private running = 0;
+  private disposed = false;
 
   constructor(
     /** The folder's name (path or URL). */
@@ -330,14 +448,23 @@ export class Pipeline {
     readonly scheduler: SchedulerSpec,
     readonly vaeScale: VaeScale,
     private readonly ownsGpu: boolean,
-  ) {}
+  ) {
+    this.serial = new Serial(`pipeline ${name}`);
+  }
 
   get family(): ModelConfig['family'] {
     return this.transformer.family;
   }
 
-  /** Prompt embeddings from the text encoder slot. @throws InputError when the pipeline has none. */
+  /**
+   * Prompt embeddings from the text encoder slot: F32 [prompts, max_sequence_length, d_model].
+   * @throws InputError when the pipeline has none; DisposedError after dispose().
+   */
   async encodePrompt(prompts: string[], max_sequence_length: number): Promise<TensorData> {
+    return this.serial.run(() => this.encode(prompts, max_sequence_length));
+  }
+
+  private async encode(prompts: string[], max_sequence_length: number): Promise<TensorData> {
     if (!this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
     return this.textEncoder.encodePrompt(prompts, { max_sequence_length });
   }
@@ -350,71 +477,272 @@ export class Pipeline {
   /**
    * The pipeline call: prompt embeddings (or prompts through the text encoder), the denoising loop
    * with the folder's scheduler, then (output_type "np") the VAE decode and diffusers' postprocessing.
-   * @throws InputError for missing/inconsistent inputs and LimitError for a decode beyond the adapter's
- *   limits (both before the denoising loop), NumericsError, GpuError.
+   * Calls on one pipeline run one at a time, in call order (concurrent calls wait for the earlier ones).
+   * @throws before any GPU work (the text encoder included): InputError naming the option for an unknown
+   *   option (with the closest name), an option of another pipeline class, missing, malformed or
+   *   conflicting inputs (latents whose size disagrees with height / width / num_frames, seed with
+   *   latents, prompt with prompt_embeds); LimitError when the sampler state, a transformer pass or the
+   *   VAE decode cannot fit the adapter (or maxMemory), naming the size asked for and what fits.
+   *   Later: NumericsError, GpuError. DisposedError after dispose().
    */
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
+    this.serial.check();
+    const call = this.check(o);
+    return this.serial.run(async () => {
+      this.running++;
+      try {
+        return await this.run(call);
+      } finally {
+        this.running--;
+      }
+    });
+  }
+
+  /** Every check of a generate call: names, values, shapes, conflicts and memory; nothing touches the GPU. */
+  private check(o: PipelineGenerateOptions): Call {
+    checkOptionNames(o, Object.keys(GENERATE_OPTIONS), 'Pipeline.generate', '{ prompt, height, width, num_frames }');
+    const c = this.transformer.config;
+    const cls = this.className;
+    const dit = this.family === 'dit';
+    // the other pipeline classes' options are refused, not ignored
+    for (const k of dit ? (['prompt', 'negative_prompt', 'prompt_embeds', 'negative_prompt_embeds', 'max_sequence_length'] as const) : []) {
+      if (o[k] !== undefined) throw new InputError(`${k}: ${cls} is class-conditional; give class_labels (ImageNet class ids) instead`);
+    }
+    if (dit && o.num_frames !== undefined) throw new InputError(`num_frames: ${cls} makes images; leave num_frames out`);
+    if (!dit && o.class_labels !== undefined) throw new InputError(`class_labels: ${cls} is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)`);
+
     const outputType = o.output_type ?? (this.vae ? 'np' : 'latent');
     if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${JSON.stringify(outputType)}`);
     if (outputType === 'np' && !this.vae) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
     const steps = o.num_inference_steps ?? 50;
     if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${steps}`);
     checkSeeds(o.seed);
-    const guidance = o.guidance_scale ?? PIPELINES[this.className].guidance_scale;
+    const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
+    if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${JSON.stringify(guidance)}`);
     const cfg = guidance > 1;
+    const L = o.max_sequence_length ?? 512;
+    if (!Number.isInteger(L) || L < 1) throw new InputError(`max_sequence_length: a positive integer, got ${JSON.stringify(L)}`);
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep };
     if (o.shift === undefined) opts.scheduler = this.scheduler;
     else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load
-    // every size check before any GPU work (prompt encoding included): the batch, the latent shape, the decode plan
+    const program = resolveScheduler(opts).setTimesteps(steps); // its state's size, for the memory check
+
+    // the batch and the text, as the caller gave them
+    const call: Call = { opts, outputType, L, onStage: o.onStage };
     let batch: number;
+    let text: TextShapes | undefined;
     const prompts = promptList(o.prompt, 'prompt');
-    if (this.family === 'dit') {
-      if (!o.class_labels) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
-      opts.class_labels = o.class_labels;
-      batch = o.class_labels.length;
+    if (dit) {
+      const labels = o.class_labels;
+      if (labels === undefined) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
+      if (!Array.isArray(labels) || labels.length === 0) throw new InputError(`class_labels: a non-empty list of class ids (one per batch item), got ${JSON.stringify(labels)}`);
+      opts.class_labels = labels;
+      batch = labels.length;
     } else {
+      const width = c.family === 'wan' ? c.textDim : (c as { captionChannels: number }).captionChannels;
+      const key = c.family === 'wan' ? 'text_dim' : 'caption_channels';
       if (prompts && o.prompt_embeds) throw new InputError('give prompt or prompt_embeds, not both');
+      if (o.negative_prompt !== undefined && o.negative_prompt_embeds) throw new InputError('give negative_prompt or negative_prompt_embeds, not both');
       if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
       if (prompts && !this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
-      batch = prompts ? prompts.length : o.prompt_embeds!.shape[0]!;
-    }
-    if (o.latents) opts.latents = o.latents;
-    else if (Array.isArray(o.seed)) {
-      if (o.seed.length !== batch) throw new InputError(`seed: ${o.seed.length} seeds for a batch of ${batch} (one per prompt, or one number)`);
-      const shape = this.latentShape(batch, o);
-      const per = shape.slice(1).reduce((a, b) => a * b, 1);
-      const data = new Float32Array(batch * per); // [B, ...]: item b = randn of one item at seed[b]
-      o.seed.forEach((s, b) => data.set(randn(per, s), b * per));
-      opts.latents = { data, shape };
-    } else {
-      opts.seed = o.seed ?? 0;
-      opts.shape = this.latentShape(batch, o);
-    }
-    // a decode that cannot fit the adapter is refused before the denoising loop (LimitError)
-    if (outputType === 'np') this.vae!.plan(opts.latents?.shape ?? opts.shape!);
-    if (this.family !== 'dit') {
-      let pos = o.prompt_embeds;
-      let neg = o.negative_prompt_embeds;
+      const negList = promptList(o.negative_prompt, 'negative_prompt');
+      let pos: number[];
       if (prompts) {
-        const L = o.max_sequence_length ?? 512;
-        let negs: string[] | undefined;
-        if (cfg && !neg) {
-          const n = promptList(o.negative_prompt ?? '', 'negative_prompt')!;
-          negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? prompts.map(() => n[0]!) : n;
-          if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
-        }
-        o.onStage?.('text');
-        pos = await this.encodePrompt(prompts, L);
-        if (negs) neg = await this.encodePrompt(negs, L);
+        pos = [prompts.length, L, width];
+        call.prompts = prompts;
+      } else {
+        pos = checkTensor(o.prompt_embeds, 'prompt_embeds');
+        if (pos.length !== 3 || pos[2] !== width) throw new InputError(`prompt_embeds: expected [B, L, ${width}] (B prompts, L tokens, the transformer's ${key} ${width}), found [${pos.join(',')}]`);
       }
-      opts.prompt_embeds = pos!;
-      if (cfg) opts.negative_prompt_embeds = neg;
+      batch = pos[0]!;
+      let neg: number[] | undefined;
+      if (o.negative_prompt_embeds) {
+        neg = checkTensor(o.negative_prompt_embeds, 'negative_prompt_embeds');
+        // the length may differ (WanPipeline runs cond and uncond as separate transformer calls)
+        if (neg.length !== 3 || neg[0] !== batch || neg[2] !== width) {
+          throw new InputError(`negative_prompt_embeds: expected [${batch}, L', ${width}] (the batch and width of ${prompts ? `${batch} prompt(s)` : `prompt_embeds [${pos.join(',')}]`}; any length L'), found [${neg.join(',')}]`);
+        }
+      } else if (cfg) {
+        // as WanPipeline.encode_prompt: the negative prompt (default "") is encoded, with prompt as with prompt_embeds
+        if (!this.textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`);
+        const n = negList ?? [''];
+        const negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? new Array<string>(batch).fill(n[0]!) : n;
+        if (negs.length !== batch) throw new InputError(`negative_prompt: ${negs.length} prompts for ${batch} prompts`);
+        call.negs = negs;
+        neg = [batch, L, width];
+      }
+      text = { pos, neg: cfg ? neg : undefined };
+      // embeddings given are used as given; the encoder's are added in run()
+      if (o.prompt_embeds) opts.prompt_embeds = o.prompt_embeds;
+      if (cfg && o.negative_prompt_embeds) opts.negative_prompt_embeds = o.negative_prompt_embeds;
     }
-    o.onStage?.('denoise');
+    const items = dit ? 'class labels' : prompts ? 'prompts' : 'prompt_embeds items';
+
+    // the initial noise: latents as given, or seeded at pixel sizes
+    let shape: number[];
+    if (o.latents !== undefined) {
+      if (o.seed !== undefined) throw new InputError('seed: give seed (with the output size) or latents, not both: latents are the initial noise a seed would make');
+      shape = this.checkLatents(o.latents, batch, items, o);
+      opts.latents = o.latents;
+    } else {
+      if (Array.isArray(o.seed) && o.seed.length !== batch) throw new InputError(`seed: ${o.seed.length} seeds for a batch of ${batch} (one per prompt, or one number)`);
+      shape = this.latentShape(batch, o);
+      if (Array.isArray(o.seed)) call.seeds = o.seed;
+      else opts.seed = o.seed ?? 0;
+      opts.shape = shape;
+    }
+    this.checkFits(shape, text, cfg, program, outputType === 'np', { latents: o.latents !== undefined, items });
+    return call;
+  }
+
+  /** `latents` as the caller gave them: their shape, after every check the transformer would make (named `latents`), and their agreement with the sizes given. */
+  private checkLatents(latents: unknown, batch: number, items: string, sizes: { height?: number; width?: number; num_frames?: number }): number[] {
+    const c = this.transformer.config;
+    const shape = checkTensor(latents, 'latents');
+    const rank = c.family === 'dit' ? 4 : 5;
+    if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`);
+    if (shape[1] !== c.inChannels) throw new InputError(`latents: expected ${c.inChannels} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
+    if (shape[0] !== batch) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch} ${items}`);
+    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const [F, H, W] = (rank === 5 ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
+    if (F % pt || H % ph || W % pw) {
+      throw new InputError(rank === 5
+        ? `latents [${shape.join(',')}]: frames×height×width ${F}×${H}×${W} must be multiples of the transformer's patch ${pt}×${ph}×${pw}`
+        : `latents [${shape.join(',')}]: height×width ${H}×${W} must be multiples of the transformer's patch ${ph}×${pw}`);
+    }
+    if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latents [${shape.join(',')}]: ${F} frames; the Latte transformer's temporal position embedding has video_length ${c.videoLength} (use ${c.videoLength} or 1)`);
+    // the sizes these latents decode to: a size given as well must be the same
+    const { spatial, temporal } = this.vaeScale;
+    const made: [keyof typeof sizes, number | undefined, string][] = [
+      ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
+      ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
+      ['num_frames', rank === 5 ? (c.family === 'wan' ? (F - 1) * temporal + 1 : F) : undefined, c.family === 'wan' ? `${F} latent frames: (${F} − 1) × VAE temporal factor ${temporal} + 1` : `${F} latent frames`],
+    ];
+    for (const [k, v, why] of made) {
+      const asked = sizes[k];
+      if (asked !== undefined && v !== undefined && asked !== v) throw new InputError(`${k} ${asked} disagrees with latents [${shape.join(',')}], which make ${k} ${v} (${why}): leave ${k} out or give ${v}`);
+    }
+    return shape;
+  }
+
+  /**
+   * Refuses (LimitError), before any GPU work, a run whose sampler state, transformer pass(es) or VAE
+   * decode cannot fit the adapter's bindings (or the transformer's maxMemory), naming the size as the
+   * caller gave it (pixels, or latents) and the most frames, the largest height×width and the largest
+   * batch that would fit.
+   */
+  private checkFits(shape: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean, asked: { latents: boolean; items: string }): void {
+    const reason = this.refusal(shape, text, cfg, program, decode);
+    if (!reason) return;
+    const c = this.transformer.config;
+    const video = shape.length === 5;
+    const { spatial, temporal } = this.vaeScale;
+    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const [B, C] = shape as [number, number];
+    const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
+    const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
+    const at = (b: number, f: number, h: number, w: number) => [b, C, ...(video ? [f] : []), h, w];
+    const fits = (s: number[]) => !this.refusal(s, text, cfg, program, decode);
+    const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
+    const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${frames(F)} frames` : ''} (latents [${shape.join(',')}])`;
+    // The searches probe smaller runs (each a dry run of the transformer's recording: fast at small batches).
+    // The sampler state grows linearly, so it bounds each search without a probe.
+    const perBinding = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
+    const stateFits = (values: number) => Math.floor(perBinding / (program.slots * 4 * values));
+    const ways: string[] = [];
+    let b = 1; // the batch the size searches run at
+    if (B > 1) {
+      // fewer items is the way out when one fits; the sizes are searched for one item otherwise
+      const n = most(Math.min(B - 1, stateFits(shape.slice(1).reduce((x, y) => x * y, 1))), (k) => fits(at(k, F, H, W)));
+      if (n) ways.push(`at most ${n} ${asked.items} fit at this size`);
+      else ways.push(`not even one of the ${asked.items} fits at this size`);
+      b = n ? 0 : 1;
+    } else b = B;
+    const one = B > 1 ? ' for one item' : '';
+    // Latte's frame count is its video_length or 1, not a free choice
+    if (b && video && c.family === 'wan' && F > pt) {
+      const f = most(Math.min(F / pt - 1, Math.floor(stateFits(b * C * H * W) / pt)), (n) => fits(at(b, n * pt, H, W))) * pt;
+      if (asked.latents) ways.push(f ? `at most ${f} latent frames fit at this height×width${one}` : `no frame count fits at this height×width${one}`);
+      else ways.push(f ? `at most ${frames(f)} frames fit at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
+    }
+    if (b && (H > ph || W > pw)) {
+      // the same aspect ratio, in steps of the patch
+      const [rows, cols] = [H / ph, W / pw];
+      const scaled = (n: number): [number, number] => (rows >= cols ? [n * ph, Math.max(1, Math.round((n * cols) / rows)) * pw] : [Math.max(1, Math.round((n * rows) / cols)) * ph, n * pw]);
+      const n = most(Math.max(rows, cols) - 1, (k) => fits(at(b, F, ...scaled(k))));
+      const where = video ? ` at ${asked.latents ? `${F} latent frames` : `${frames(F)} frames`}` : '';
+      if (!n) ways.push(`no height×width fits${where}${one}`);
+      else if (asked.latents) ways.push(`at most latents [${at(b, F, ...scaled(n)).join(',')}] fit${where}`);
+      else ways.push(`at most ${hw(...scaled(n))} fits${where}${one}`);
+    }
+    if (!reason.startsWith('the sampler') && this.transformer.dtype === 'f32' && this.gpu.f16) ways.push(`loading the pipeline with dtype 'f16' halves the transformer's and the VAE's bytes`);
+    throw new LimitError(`${size} does not fit: ${reason}${ways.length ? `; ${ways.join('; ')}` : ''}`);
+  }
+
+  /** Why a run over latents `s` (batch s[0]) cannot fit, or undefined: the cheapest check first. */
+  private refusal(s: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean): string | undefined {
+    const lim = this.gpu.limits;
+    const perBinding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+    const limitName = lim.maxBufferSize < lim.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
+    const B = s[0]!;
+    // the sampler (src/sampler/generate.ts) keeps its state in one f32 binding of `slots` latent-sized slots
+    const state = program.slots * s.reduce((a, b) => a * b, 1) * 4;
+    if (state > perBinding) return `the sampler state (${program.className}: ${program.slots} f32 copies of the latents) needs ${fmtBytes(state)} in one binding, above the adapter's ${limitName} of ${fmtBytes(perBinding)}`;
+    if (decode) {
+      try {
+        this.vae!.plan(s);
+      } catch (e) {
+        // the VAE's own suggestion speaks of latents and CLI flags: the caller's way out follows
+        if (e instanceof LimitError) return `the VAE decode: ${e.message.replace(/: use [^:]*$/, '')}`;
+        throw e;
+      }
+    }
+    // the transformer passes generate() runs: [cond; uncond] as one batch of 2B, or two passes of B when the text lengths differ
+    const c = this.transformer.config;
+    const rest = s.slice(1);
+    const withB = (t: number[], b: number) => [b, ...t.slice(1)];
+    const passes: [number[], number[] | undefined][] = !text
+      ? [[[cfg ? 2 * B : B, ...rest], undefined]]
+      : !cfg
+        ? [[[B, ...rest], withB(text.pos, B)]]
+        : text.neg![1] === text.pos[1]
+          ? [[[2 * B, ...rest], withB(text.pos, 2 * B)]]
+          : [[[B, ...rest], withB(text.pos, B)], [[B, ...rest], withB(text.neg!, B)]];
+    let total = this.transformer.weights.bytes;
+    for (const [latent, t] of passes) {
+      const est = estimateMemory(c, latent, t, this.transformer.dtype, lim);
+      if (est.plan.largestBinding.bytes > lim.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > lim.maxBufferSize || est.largestTensor > perBinding) {
+        return `the transformer's largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limitName} of ${fmtBytes(perBinding)}`;
+      }
+      total += est.activations + est.workspace;
+    }
+    const budget = this.transformer.maxMemory;
+    if (budget !== undefined && total > budget) return `the transformer needs ${fmtBytes(total)} (weights, activations and workspace), above its maxMemory budget of ${fmtBytes(budget)}`;
+    return undefined;
+  }
+
+  /** The checked call: text through the encoder, the denoising loop, the decode. */
+  private async run(call: Call): Promise<PipelineOutput> {
+    const { opts } = call;
+    if (call.prompts || call.negs) {
+      call.onStage?.('text');
+      if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L);
+      if (call.negs) opts.negative_prompt_embeds = await this.encode(call.negs, call.L);
+    }
+    if (call.seeds) {
+      // [B, ...]: item b = randn of one item at seed[b] (a list of seeds, as diffusers takes a list of generators)
+      const shape = opts.shape!;
+      const per = shape.slice(1).reduce((a, b) => a * b, 1);
+      const data = new Float32Array(shape[0]! * per);
+      call.seeds.forEach((s, b) => data.set(randn(per, s), b * per));
+      opts.latents = { data, shape };
+      delete opts.shape;
+    }
+    call.onStage?.('denoise');
     const res = await generate(this.transformer, opts);
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
-    if (outputType === 'np') {
-      o.onStage?.('decode');
+    if (call.outputType === 'np') {
+      call.onStage?.('decode');
       const pixels = postprocessSample(await this.vae!.decode(res.latents));
       if (this.family === 'dit') out.images = pixels;
       else out.video = pixels;
@@ -426,18 +754,30 @@ export class Pipeline {
    * After a kernel's WGSL changed (invalidateKernel): drops every component's recorded plans (and the
    * text encoder's cached embeddings), so the next generate() records them with the new pipelines.
    * The VAE records its plans per decode and needs nothing.
+   * @throws DisposedError after dispose().
    */
   resetPlans(): void {
+    this.serial.check();
     this.transformer.resetPlans();
     this.textEncoder?.resetPlans?.();
   }
 
-  /** Frees the GPU memory of every component (and the device, when the pipeline acquired it). */
+  /**
+   * Frees the GPU memory of every component (and the device, when the pipeline acquired it). Later
+   * calls, and calls still queued, throw DisposedError; a call already running finishes first.
+   */
   dispose(): void {
-    this.textEncoder?.dispose();
-    this.vae?.dispose();
-    this.transformer.dispose();
-    if (this.ownsGpu) this.gpu.destroy();
+    if (this.disposed) return;
+    this.disposed = true;
+    this.serial.close();
+    const free = () => {
+      this.textEncoder?.dispose();
+      this.vae?.dispose();
+      this.transformer.dispose();
+      if (this.ownsGpu) this.gpu.destroy();
+    };
+    if (this.running > 0) void this.serial.busy.then(free);
+    else free();
   }
 }
 
@@ -445,9 +785,12 @@ export class Pipeline {
  * Loads a diffusers pipeline folder: checks model_index.json and each component's config before
  * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
  * `source`: a path (Node) or URL (browser), or a FolderSource over the pipeline folder.
- * @throws PipelineError naming the file and what was expected; ModelFolderError/ConfigError/WeightError from the components; LimitError.
+ * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one) or a dtype other than
+ *   'f32' / 'f16'; PipelineError naming the file and what was expected; ModelFolderError/ConfigError/WeightError from the components; LimitError.
  */
 export async function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions = {}): Promise<Pipeline> {
+  checkOptionNames(opts, Object.keys(LOAD_OPTIONS), 'loadPipeline', "{ dtype: 'f16' }");
+  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folder.name.replace(/\/+$/, '');
   const indexText = await folder.readText('model_index.json');

@@ -1,0 +1,210 @@
+// Pipeline.generate as a library user calls it, on the embedded tessera-shapes pipeline (32×32, 9 frames):
+// concurrent calls give what sequential ones give; calls after dispose() throw DisposedError; unknown
+// options, options of another pipeline class and conflicting inputs are refused naming the caller's
+// option; the size checks (sampler state, transformer, VAE) refuse before the text encoder runs, in the
+// caller's units (pixels, or the latents given); embeddedPipelinePath finds the shipped folder.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/node-env.js';
+import { DisposedError } from '../../src/gpu/serial.js';
+import { LimitError } from '../../src/model/memory.js';
+import { InputError } from '../../src/model/model.js';
+import { embeddedPipelinePath } from '../../src/pipeline/embedded-node.js';
+import { closestOption, loadPipeline, Pipeline, PipelineError } from '../../src/pipeline/pipeline.js';
+import type { Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
+import { ROOT } from '../helpers/golden.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+
+const DIR = join(ROOT, 'models', 'tessera-shapes');
+const P1 = 'a red circle moving left';
+const P2 = 'a blue square moving up';
+const size = { height: 32, width: 32, num_frames: 9 };
+const latents = (shape: number[]) => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
+const MiB = 2 ** 20;
+
+describe('option names', () => {
+  it('the closest option: another case style, every word of it, an alias, a near spelling; none for a stranger', () => {
+    const names = ['prompt', 'negative_prompt', 'prompt_embeds', 'num_inference_steps', 'num_frames', 'guidance_scale', 'seed', 'maxMemory', 'dtype', 'textEncoder'];
+    expect(closestOption('steps', names)).toBe('num_inference_steps');
+    expect(closestOption('numInferenceSteps', names)).toBe('num_inference_steps');
+    expect(closestOption('num_inference_step', names)).toBe('num_inference_steps');
+    expect(closestOption('frames', names)).toBe('num_frames');
+    expect(closestOption('guidance', names)).toBe('guidance_scale');
+    expect(closestOption('generator', names)).toBe('seed');
+    expect(closestOption('max_memory', names)).toBe('maxMemory');
+    expect(closestOption('text_encoder', names)).toBe('textEncoder');
+    expect(closestOption('dtyp', names)).toBe('dtype');
+    expect(closestOption('xyzzy', names)).toBeUndefined();
+  });
+
+  it('loadPipeline refuses an unknown option and a dtype other than f32 / f16 before reading anything', async () => {
+    const missing = join(ROOT, 'no-such-pipeline');
+    const typo = await loadPipeline(missing, { dtyp: 'f16' } as never).catch((e) => e);
+    expect(typo).toBeInstanceOf(InputError);
+    expect(typo.message).toBe('dtyp: not an option of loadPipeline; did you mean dtype? (options: gpu, dtype, vae, maxMemory, preflight, textEncoder, onProgress, variant)');
+    const f64 = await loadPipeline(missing, { dtype: 'f64' } as never).catch((e) => e);
+    expect(f64).toBeInstanceOf(InputError);
+    expect(f64.message).toBe(`dtype: 'f32' or 'f16', got "f64"`);
+  });
+});
+
+describe('embeddedPipelinePath', () => {
+  it('is the shipped models/tessera-shapes folder; a package without it is named', () => {
+    expect(embeddedPipelinePath()).toBe(DIR);
+    expect(existsSync(join(embeddedPipelinePath(), 'model_index.json'))).toBe(true);
+    const e = (() => {
+      try {
+        return embeddedPipelinePath('/nowhere');
+      } catch (x) {
+        return x as Error;
+      }
+    })();
+    expect(e).toBeInstanceOf(PipelineError);
+    expect((e as Error).message).toBe('/nowhere/models/tessera-shapes/model_index.json: missing, so there is no embedded pipeline in this install (the package ships models/tessera-shapes); load a pipeline folder of your own');
+  });
+});
+
+describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
+  let pipe: Pipeline;
+  beforeAll(async () => {
+    pipe = await loadPipeline(DIR, { gpu: gpu! });
+  }, 120_000);
+  afterAll(() => pipe?.dispose());
+
+  /** The error a call is refused with, and the stages it reached. */
+  const refused = async (o: Record<string, unknown>) => {
+    const stages: string[] = [];
+    const e = await pipe.generate({ ...o, onStage: (s) => stages.push(s) }).then(() => new Error('accepted'), (x: Error) => x);
+    return { e, stages };
+  };
+
+  it('concurrent calls give what the same calls give one after another', async () => {
+    const a = { prompt: P1, seed: 1, ...size, num_inference_steps: 4 };
+    const b = { prompt: P2, seed: 2, ...size, num_inference_steps: 4 };
+    const seq = [await pipe.generate(a), await pipe.generate(b)];
+    const stages: string[] = [];
+    const par = await Promise.all([pipe.generate({ ...a, onStage: (s) => stages.push(`a ${s}`) }), pipe.generate({ ...b, onStage: (s) => stages.push(`b ${s}`) })]);
+    // one call at a time, in call order: the second starts after the first has decoded
+    expect(stages).toEqual(['a text', 'a denoise', 'a decode', 'b text', 'b denoise', 'b decode']);
+    for (let i = 0; i < 2; i++) {
+      expect(par[i]!.video!.shape).toEqual([1, 9, 32, 32, 3]);
+      expect(Array.from(par[i]!.latents.data)).toEqual(Array.from(seq[i]!.latents.data));
+      expect(Array.from(par[i]!.video!.data)).toEqual(Array.from(seq[i]!.video!.data));
+    }
+    // the two prompts do make different clips (the comparison above would catch a swap)
+    expect(Array.from(seq[0]!.latents.data)).not.toEqual(Array.from(seq[1]!.latents.data));
+    // prompt_embeds without negative_prompt_embeds: the negative prompt ("") is encoded, as WanPipeline.encode_prompt does
+    const embeds = await pipe.encodePrompt([P1], 512);
+    const own: string[] = [];
+    const viaEmbeds = await pipe.generate({ prompt_embeds: embeds, seed: 1, ...size, num_inference_steps: 4, onStage: (s) => own.push(s) });
+    expect(own).toEqual(['text', 'denoise', 'decode']);
+    expect(Array.from(viaEmbeds.latents.data)).toEqual(Array.from(seq[0]!.latents.data));
+  }, 300_000);
+
+  it('unknown options and the other pipeline classes\' options are refused, naming the closest option', async () => {
+    const list = 'prompt, negative_prompt, prompt_embeds, negative_prompt_embeds, class_labels, latents, seed, height, width, num_frames, num_inference_steps, guidance_scale, max_sequence_length, output_type, shift, onStep, onStage';
+    for (const [k, near] of [['steps', 'num_inference_steps'], ['num_inference_step', 'num_inference_steps'], ['numInferenceSteps', 'num_inference_steps'], ['negativePrompt', 'negative_prompt']] as const) {
+      const { e, stages } = await refused({ prompt: P1, ...size, [k]: 4 });
+      expect(e).toBeInstanceOf(InputError);
+      expect(e.message).toBe(`${k}: not an option of Pipeline.generate; did you mean ${near}? (options: ${list})`);
+      expect(stages).toEqual([]);
+    }
+    const odd = await refused({ prompt: P1, ...size, xyzzy: 1 });
+    expect(odd.e.message).toBe(`xyzzy: not an option of Pipeline.generate (options: ${list})`);
+    const labels = await refused({ prompt: P1, ...size, class_labels: [1] });
+    expect(labels.e).toBeInstanceOf(InputError);
+    expect(labels.e.message).toBe("class_labels: WanPipeline is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)");
+  });
+
+  it('latents and text embeddings are checked as given, named by the option, before any stage', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ prompt: P1, latents: latents([1, 16, 3, 8, 9]) }, "latents [1,16,3,8,9]: frames×height×width 3×8×9 must be multiples of the transformer's patch 1×2×2"],
+      [{ prompt: [P1, P2], latents: latents([1, 16, 3, 8, 8]) }, 'latents: a batch of 1 in [1,16,3,8,8] for 2 prompts'],
+      [{ prompt_embeds: latents([1, 512, 31]), ...size, seed: 0 }, "prompt_embeds: expected [B, L, 64] (B prompts, L tokens, the transformer's text_dim 64), found [1,512,31]"],
+      [{ prompt_embeds: latents([1, 512, 64]), negative_prompt_embeds: latents([2, 512, 64]), ...size, seed: 0 }, "negative_prompt_embeds: expected [1, L', 64] (the batch and width of prompt_embeds [1,512,64]; any length L'), found [2,512,64]"],
+      [{ prompt: P1, negative_prompt: 'x', negative_prompt_embeds: latents([1, 512, 64]), ...size }, 'give negative_prompt or negative_prompt_embeds, not both'],
+      [{ prompt_embeds: { data: new Float32Array(3), shape: [1, 2, 64] }, ...size }, 'prompt_embeds: 3 values for shape [1,2,64]'],
+    ];
+    for (const [o, msg] of cases) {
+      const { e, stages } = await refused(o);
+      expect(e, msg).toBeInstanceOf(InputError);
+      expect(e.message).toBe(msg);
+      expect(stages).toEqual([]);
+    }
+  });
+
+  it('latents and sizes that disagree are refused naming both; sizes that agree are accepted', async () => {
+    const l = latents([1, 16, 3, 8, 8]);
+    for (const [k, v, msg] of [
+      ['height', 64, 'height 64 disagrees with latents [1,16,3,8,8], which make height 32 (8 latent rows × VAE factor 4): leave height out or give 32'],
+      ['width', 16, 'width 16 disagrees with latents [1,16,3,8,8], which make width 32 (8 latent columns × VAE factor 4): leave width out or give 32'],
+      ['num_frames', 5, 'num_frames 5 disagrees with latents [1,16,3,8,8], which make num_frames 9 (3 latent frames: (3 − 1) × VAE temporal factor 4 + 1): leave num_frames out or give 9'],
+    ] as const) {
+      const { e, stages } = await refused({ prompt: P1, latents: l, [k]: v });
+      expect(e).toBeInstanceOf(InputError);
+      expect(e.message).toBe(msg);
+      expect(stages).toEqual([]);
+    }
+    const seeded = await refused({ prompt: P1, latents: l, seed: 3 });
+    expect(seeded.e.message).toBe('seed: give seed (with the output size) or latents, not both: latents are the initial noise a seed would make');
+    const ok = await pipe.generate({ prompt: P1, latents: l, ...size, num_inference_steps: 1, output_type: 'latent' });
+    expect(ok.latents.shape).toEqual([1, 16, 3, 8, 8]);
+  }, 120_000);
+
+  it('runs that cannot fit are refused before the text encoder, in the caller\'s sizes, with what fits', async () => {
+    const te = pipe.textEncoder as Umt5TextEncoder;
+    const encoded = te.encodedCount;
+    const lim = gpu!.limits;
+    const perBinding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
+    const lavapipe = perBinding === 128 * MiB; // the exact figures of this machine's adapter
+    // the sampler state holds 6 latent-sized f32 slots (UniPC, order 2): enough prompts to exceed any binding
+    const n = Math.max(5000, Math.ceil(perBinding / (6 * 4 * 16 * 3 * 8 * 8)) + 1);
+    const many = await refused({ prompt: new Array(n).fill(P1), seed: 1, ...size, num_inference_steps: 4 });
+    expect(many.e).toBeInstanceOf(LimitError);
+    expect(many.stages).toEqual([]);
+    expect(many.e.message.startsWith(`${n} prompts at height×width 32×32 × 9 frames (latents [${n},16,3,8,8]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs `)).toBe(true);
+    expect(many.e.message).toMatch(/; at most \d+ prompts fit at this size$/);
+    if (lavapipe) expect(many.e.message).toBe('5000 prompts at height×width 32×32 × 9 frames (latents [5000,16,3,8,8]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 351.6 MiB in one binding, above the adapter\'s maxStorageBufferBindingSize of 128.0 MiB; at most 256 prompts fit at this size');
+
+    const long = await refused({ prompt: P1, seed: 1, height: 32, width: 32, num_frames: 100001, num_inference_steps: 4 });
+    expect(long.e).toBeInstanceOf(LimitError);
+    expect(long.stages).toEqual([]);
+    expect(long.e.message.startsWith('height×width 32×32 × 100001 frames (latents [1,16,25001,8,8]) does not fit: ')).toBe(true);
+    if (lavapipe) expect(long.e.message).toBe("height×width 32×32 × 100001 frames (latents [1,16,25001,8,8]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 586.0 MiB in one binding, above the adapter's maxStorageBufferBindingSize of 128.0 MiB; at most 21841 frames fit at height×width 32×32; at most height×width 8×8 fits at 100001 frames");
+
+    const big = await refused({ prompt: P1, seed: 1, height: 8192, width: 8192, num_frames: 81, num_inference_steps: 4 });
+    expect(big.e).toBeInstanceOf(LimitError);
+    expect(big.stages).toEqual([]);
+    expect(big.e.message.startsWith('height×width 8192×8192 × 81 frames (latents [1,16,21,2048,2048]) does not fit: the sampler state')).toBe(true);
+    expect(big.e.message).toMatch(/; at most height×width (\d+)×\1 fits at 81 frames$/);
+    if (lavapipe) expect(big.e.message).toBe("height×width 8192×8192 × 81 frames (latents [1,16,21,2048,2048]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 31.50 GiB in one binding, above the adapter's maxStorageBufferBindingSize of 128.0 MiB; no frame count fits at height×width 8192×8192; at most height×width 512×512 fits at 81 frames");
+
+    // given latents are named as given
+    const lat = await refused({ prompt: P1, latents: latents([1, 16, 25001, 8, 8]), num_inference_steps: 4 });
+    expect(lat.e).toBeInstanceOf(LimitError);
+    expect(lat.e.message.startsWith('latents [1,16,25001,8,8] does not fit: the sampler state')).toBe(true);
+    expect(lat.e.message).toMatch(/; at most \d+ latent frames fit at this height×width; at most latents \[1,16,25001,2,2\] fit at 25001 latent frames$/);
+    expect(te.encodedCount).toBe(encoded);
+  }, 120_000);
+
+  it('after dispose() every call throws DisposedError; a call queued behind a running one too; the running one finishes', async () => {
+    const own = await loadPipeline(DIR, { gpu: gpu! });
+    const first = own.generate({ prompt: P1, seed: 1, ...size, num_inference_steps: 2 });
+    const queued = own.generate({ prompt: P2, seed: 2, ...size, num_inference_steps: 2 });
+    await Promise.resolve(); // the first call is running
+    own.dispose();
+    const msg = `pipeline ${DIR} was disposed: load it again to use it`;
+    const q = await queued.catch((e) => e);
+    expect(q).toBeInstanceOf(DisposedError);
+    expect(q.message).toBe(msg);
+    expect((await first).video!.shape).toEqual([1, 9, 32, 32, 3]);
+    for (const call of [() => own.generate({ prompt: P1, seed: 1, ...size }), () => own.encodePrompt([P1], 16)]) {
+      const e = await call().catch((x) => x);
+      expect(e).toBeInstanceOf(DisposedError);
+      expect(e.message).toBe(msg);
+    }
+    expect(() => own.resetPlans()).toThrow(DisposedError);
+    own.dispose(); // twice: nothing more to free
+  }, 120_000);
+});
