@@ -225,6 +225,14 @@ const FLAG_INPUT = 2;
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
   // the options are refused at once, without waiting for the model's running calls
   const p = prepare(model, o);
+  // The scheduler's state is one f32 binding of `slots` latent-sized slots: refuse before any GPU work when it cannot be bound.
+  const stateBytes = p.program.slots * p.latents.data.length * 4;
+  const lim = model.gpu.limits;
+  if (stateBytes > Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize)) {
+    throw new LimitError(
+      `the sampler state of ${p.program.className} (${p.program.slots} f32 slots of latents [${p.latents.shape.join(',')}]: the guided model output, the sample${p.program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${p.program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
+    );
+  }
   return model.exclusive((m) => generateHeld(model, m, o, p));
 }
 
@@ -240,14 +248,6 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
   const bb = batched ? 2 * B : B; // batch of each pass
   const x0 = program.initNoiseSigma === 1 ? Float32Array.from(init.data) : Float32Array.from(init.data, (v) => v * program.initNoiseSigma);
   const N = program.timesteps.length;
-  // The scheduler's state is one f32 binding of `slots` latent-sized slots: refuse before any GPU work when it cannot be bound.
-  const stateBytes = program.slots * n * 4;
-  const lim = model.gpu.limits;
-  if (stateBytes > Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize)) {
-    throw new LimitError(
-      `the sampler state of ${program.className} (${program.slots} f32 slots of latents [${shape.join(',')}]: the guided model output, the sample${program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
-    );
-  }
   // Inputs of the first call of each pass; the text and class labels never change, the latents and timestep are rewritten in place.
   const passes = (split ? [text!, negText!] : [undefined]).map((t) => {
     const inputs: ForwardInputs = {
