@@ -11,7 +11,12 @@ import { DisposedError } from '../../src/gpu/serial.js';
 import { LimitError } from '../../src/model/memory.js';
 import { InputError } from '../../src/model/model.js';
 import { embeddedPipelinePath } from '../../src/pipeline/embedded-node.js';
-import { closestOption, loadPipeline, Pipeline, PipelineError } from '../../src/pipeline/pipeline.js';
+import { closestOption, latentShapeFor, loadPipeline, Pipeline, PipelineError, type ModelIndex } from '../../src/pipeline/pipeline.js';
+import type { Gpu } from '../../src/gpu/device.js';
+import type { FolderSource } from '../../src/io/source.js';
+import type { ModelConfig } from '../../src/model/config.js';
+import type { DiffusionModel } from '../../src/model/model.js';
+import { schedulerFromConfig } from '../../src/sampler/config.js';
 import type { Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
 import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
@@ -46,6 +51,35 @@ describe('option names', () => {
     const f64 = await loadPipeline(missing, { dtype: 'f64' } as never).catch((e) => e);
     expect(f64).toBeInstanceOf(InputError);
     expect(f64.message).toBe(`dtype: 'f32' or 'f16', got "f64"`);
+  });
+});
+
+describe('the other pipeline classes (stand-ins: refused before any component is reached)', () => {
+  const standIn = (cls: 'DiTPipeline' | 'LattePipeline', config: Record<string, unknown>) =>
+    new Pipeline('stand-in', cls, {} as ModelIndex, {} as FolderSource, {} as Gpu, { family: config.family, config } as unknown as DiffusionModel, undefined, {}, schedulerFromConfig({ _class_name: 'DDIMScheduler' }), { spatial: 8, temporal: 1 }, false);
+
+  it('DiT takes class_labels, not text or frames', async () => {
+    const dit = standIn('DiTPipeline', { family: 'dit', inChannels: 4, outChannels: 8, patch: 2, sampleSize: 4, numClasses: 10 });
+    for (const [o, msg] of [
+      [{ prompt: 'a cat', class_labels: [1] }, 'prompt: DiTPipeline is class-conditional; give class_labels (ImageNet class ids) instead'],
+      [{ class_labels: [1], prompt_embeds: latents([1, 2, 4]) }, 'prompt_embeds: DiTPipeline is class-conditional; give class_labels (ImageNet class ids) instead'],
+      [{ class_labels: [1], num_frames: 9 }, 'num_frames: DiTPipeline makes images; leave num_frames out'],
+      [{ class_labels: [] }, 'class_labels: a non-empty list of class ids (one per batch item), got []'],
+    ] as const) {
+      const e = await dit.generate({ ...o, output_type: 'latent' } as never).catch((x: Error) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(msg);
+    }
+  });
+
+  it('Latte: num_frames is its video_length or 1 (named as the caller named it)', () => {
+    const c = { family: 'latte', inChannels: 4, patch: 2, videoLength: 16 } as unknown as ModelConfig;
+    expect(latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 16 })).toEqual([1, 4, 16, 4, 4]);
+    expect(latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 1 })).toEqual([1, 4, 1, 4, 4]);
+    expect(() => latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 9 })).toThrow(
+      new InputError("num_frames 9: the Latte transformer's temporal position embedding has video_length 16 frames; use 16 or 1"),
+    );
+    expect(() => latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 9 }, { height: '--height', width: '--width', num_frames: '--frames' })).toThrow(/^--frames 9: /);
   });
 });
 
