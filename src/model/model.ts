@@ -347,7 +347,8 @@ export class DiffusionModel {
    * Records (once per shape) and returns the plan of one denoising step, for profiling: what
    * `forward` replays after the text-only part (the prepare plan: text embedder and cross-attention
    * K/V, run once per generation). That part is submitted here for `inputs`' text, so replaying the
-   * returned plan computes the forward of `inputs`.
+   * returned plan computes the forward of `inputs`. Synchronous and not queued (profiling tools):
+   * do not call it while a forward() or generate() of this model is in flight.
    */
   planFor(inputs: ForwardInputs): Plan {
     const v = this.validate(inputs);
@@ -397,7 +398,8 @@ export class DiffusionModel {
    * plan with its input and output tensors. `prepare` (the text embedder and every block's
    * cross-attention K/V: what depends on the text alone) must run once before `plan` is first run
    * or encoded; then running or encoding `plan` computes `out` from what the input tensors hold;
-   * the caller rewrites `hidden_states` / `timestep` between runs (the text stays).
+   * the caller rewrites `hidden_states` / `timestep` between runs (the text stays). Not queued:
+   * call it holding the model (exclusive(), as generate does).
    */
   resident(inputs: ForwardInputs): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
     const v = this.validate(inputs);
