@@ -45,7 +45,6 @@ export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
   if (dtype === 'f16' && !gpu.f16) throw new InputError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
 }
 
-/** A named input tensor (f32 data in diffusers' layout). */
 /** A host tensor: f32 values in row-major (C) order; `data.length` is the product of `shape`. */
 export interface TensorData {
   data: Float32Array;

@@ -42,7 +42,7 @@ export interface Umt5Plan {
 }
 
 export interface Umt5FitOptions {
-  /** Budget in bytes for everything the encoder puts on the GPU (--max-memory). */
+  /** Budget in bytes for everything the encoder puts on the GPU (maxMemory; the CLI's --max-memory). */
   maxMemory?: number;
   /** Force a mode; default: resident when all weights fit the budget (or DEFAULT_RESIDENT_BYTES). */
   stream?: boolean;
@@ -112,8 +112,8 @@ export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limi
     throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter --max-sequence-length or fewer prompts`);
   }
   if (opts.maxMemory !== undefined && p.peak > opts.maxMemory) {
-    const hint = p.mode === 'resident' ? 'let it stream (the default when the weights exceed the budget), a shorter --max-sequence-length or a larger --max-memory' : 'a shorter --max-sequence-length, fewer prompts or a larger --max-memory';
-    throw new LimitError(`${what}; above the budget of ${fmtBytes(opts.maxMemory)} (--max-memory / TESSERA_MAX_GPU_MEMORY): ${hint}`);
+    const hint = p.mode === 'resident' ? 'let it stream (the default when the weights exceed the budget), a shorter max_sequence_length or a larger maxMemory budget' : 'a shorter max_sequence_length, fewer prompts or a larger maxMemory budget';
+    throw new LimitError(`${what}; above the budget of ${fmtBytes(opts.maxMemory)} (maxMemory): ${hint}`);
   }
   return p;
 }
