@@ -163,18 +163,26 @@ async function hasVariant(folder: FolderSource, base: string, variant: string): 
   }
 }
 
-/** diffusers' pipeline call arguments (names as diffusers' WanPipeline/LattePipeline/DiTPipeline `__call__`). */
+/**
+ * diffusers' pipeline call arguments (names as diffusers' WanPipeline/LattePipeline/DiTPipeline `__call__`).
+ * Any other key is refused (InputError naming the closest option), as are the options of another class
+ * (class_labels for Wan/Latte; prompt, prompt_embeds, num_frames... for DiT).
+ */
 export interface PipelineGenerateOptions {
   /** Text prompt(s): a string, or a non-empty list of strings (one per batch item; InputError otherwise). Needs the pipeline's text encoder (`textEncoder`). Or give `prompt_embeds`. */
   prompt?: string | string[];
   negative_prompt?: string | string[];
   /** [B, L, dim] text embeddings (Wan: UMT5 `prompt_embeds`, zero-padded), F32. */
   prompt_embeds?: TensorData;
-  /** [B, L, dim], same shape as prompt_embeds; needed when guidance_scale > 1. */
+  /** [B, L', dim] (the batch and width of prompt_embeds, any length L'). When guidance_scale > 1 and it is not given, negative_prompt (default "") is encoded, as WanPipeline does. */
   negative_prompt_embeds?: TensorData;
   /** DiT: [B] ImageNet class ids. */
   class_labels?: number[];
-  /** Initial noise [B, C, F, h, w] (Wan/Latte) or [B, C, h, w] (DiT) in latent units; or `seed` + sizes. */
+  /**
+   * Initial noise [B, C, F, h, w] (Wan/Latte) or [B, C, h, w] (DiT) in latent units, F32; or `seed` + sizes.
+   * Not with `seed` (InputError); height / width / num_frames given too must be the sizes these latents
+   * decode to (h × VAE factor, ...), else InputError naming both.
+   */
   latents?: TensorData;
   /**
    * Seed of tessera's own Gaussian noise (src/random.ts; not torch's generator). A list: one seed per
@@ -383,6 +391,10 @@ interface Call {
   seeds?: number[];
   onStage?: PipelineGenerateOptions['onStage'];
 }
+
+/** How long a LimitError may spend finding what fits (its suggestions), in ms. */
+const SEARCH_MS = 5000;
+const TIME_UP = Symbol('time up');
 
 /** The largest n in 1..hi with ok(n) (ok true up to some n, false after), or 0. */
 function most(hi: number, ok: (n: number) => boolean): number {
@@ -642,10 +654,23 @@ export class Pipeline {
     const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
     const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
     const at = (b: number, f: number, h: number, w: number) => [b, C, ...(video ? [f] : []), h, w];
-    const fits = (s: number[]) => !this.refusal(s, text, cfg, program, decode);
+    // Each probe is a dry run of the transformer's recording: milliseconds at small batches, seconds at
+    // thousands of items. The searches stop at a deadline; one cut short suggests nothing.
+    const deadline = performance.now() + SEARCH_MS;
+    const fits = (s: number[]) => {
+      if (performance.now() > deadline) throw TIME_UP;
+      return !this.refusal(s, text, cfg, program, decode);
+    };
+    const search = (hi: number, ok: (n: number) => boolean): number | undefined => {
+      try {
+        return most(hi, ok);
+      } catch (e) {
+        if (e === TIME_UP) return undefined;
+        throw e;
+      }
+    };
     const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
     const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${frames(F)} frames` : ''} (latents [${shape.join(',')}])`;
-    // The searches probe smaller runs (each a dry run of the transformer's recording: fast at small batches).
     // The sampler state grows linearly, so it bounds each search without a probe.
     const perBinding = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
     const stateFits = (values: number) => Math.floor(perBinding / (program.slots * 4 * values));
@@ -653,27 +678,28 @@ export class Pipeline {
     let b = 1; // the batch the size searches run at
     if (B > 1) {
       // fewer items is the way out when one fits; the sizes are searched for one item otherwise
-      const n = most(Math.min(B - 1, stateFits(shape.slice(1).reduce((x, y) => x * y, 1))), (k) => fits(at(k, F, H, W)));
+      const n = search(Math.min(B - 1, stateFits(shape.slice(1).reduce((x, y) => x * y, 1))), (k) => fits(at(k, F, H, W)));
       if (n) ways.push(`at most ${n} ${asked.items} fit at this size`);
-      else ways.push(`not even one of the ${asked.items} fits at this size`);
-      b = n ? 0 : 1;
+      else if (n === 0) ways.push(`not even one of the ${asked.items} fits at this size`);
+      b = n === 0 ? 1 : 0;
     } else b = B;
     const one = B > 1 ? ' for one item' : '';
     // Latte's frame count is its video_length or 1, not a free choice
     if (b && video && c.family === 'wan' && F > pt) {
-      const f = most(Math.min(F / pt - 1, Math.floor(stateFits(b * C * H * W) / pt)), (n) => fits(at(b, n * pt, H, W))) * pt;
-      if (asked.latents) ways.push(f ? `at most ${f} latent frames fit at this height×width${one}` : `no frame count fits at this height×width${one}`);
-      else ways.push(f ? `at most ${frames(f)} frames fit at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
+      const found = search(Math.min(F / pt - 1, Math.floor(stateFits(b * C * H * W) / pt)), (n) => fits(at(b, n * pt, H, W)));
+      const f = (found ?? 0) * pt;
+      if (found !== undefined && asked.latents) ways.push(f ? `at most ${f} latent frames fit at this height×width${one}` : `no frame count fits at this height×width${one}`);
+      else if (found !== undefined) ways.push(f ? `at most ${frames(f)} frames fit at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
     }
     if (b && (H > ph || W > pw)) {
       // the same aspect ratio, in steps of the patch
       const [rows, cols] = [H / ph, W / pw];
       const scaled = (n: number): [number, number] => (rows >= cols ? [n * ph, Math.max(1, Math.round((n * cols) / rows)) * pw] : [Math.max(1, Math.round((n * rows) / cols)) * ph, n * pw]);
-      const n = most(Math.max(rows, cols) - 1, (k) => fits(at(b, F, ...scaled(k))));
+      const n = search(Math.max(rows, cols) - 1, (k) => fits(at(b, F, ...scaled(k))));
       const where = video ? ` at ${asked.latents ? `${F} latent frames` : `${frames(F)} frames`}` : '';
-      if (!n) ways.push(`no height×width fits${where}${one}`);
-      else if (asked.latents) ways.push(`at most latents [${at(b, F, ...scaled(n)).join(',')}] fit${where}`);
-      else ways.push(`at most ${hw(...scaled(n))} fits${where}${one}`);
+      if (n === 0) ways.push(`no height×width fits${where}${one}`);
+      else if (n && asked.latents) ways.push(`at most latents [${at(b, F, ...scaled(n)).join(',')}] fit${where}`);
+      else if (n) ways.push(`at most ${hw(...scaled(n))} fits${where}${one}`);
     }
     if (!reason.startsWith('the sampler') && this.transformer.dtype === 'f32' && this.gpu.f16) ways.push(`loading the pipeline with dtype 'f16' halves the transformer's and the VAE's bytes`);
     throw new LimitError(`${size} does not fit: ${reason}${ways.length ? `; ${ways.join('; ')}` : ''}`);

