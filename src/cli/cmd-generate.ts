@@ -16,6 +16,7 @@ import type { Command } from './main.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
+import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 
 /**
  * The scheduler of a `--model DIR` run, as diffusers builds it: the config is
@@ -80,7 +81,7 @@ export const generateCommand: Command = {
     if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
     if (p['max-sequence-length'] !== undefined) {
       if (p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
-      intInRange(p, 'max-sequence-length', 1, 65536);
+      intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
     }
     if (p.pipeline === undefined && p.model === undefined) {
       // no folder given: the embedded tessera-shapes pipeline at the size it was trained for
