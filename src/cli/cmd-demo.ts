@@ -124,9 +124,11 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     // no device-ceiling measurement here (tens of seconds on a loaded CPU adapter, longer than the clip): `tessera bench ceiling` has it
     const ceiling = undefined;
     console.log('');
+    console.log('per-kernel tables: "total ms" sums each dispatch\'s median time; the share column is of the table\'s own total (one transformer step, or the whole encode/decode); no % of the device\'s FMA/bandwidth ceiling here (the demo does not measure it: tessera bench ceiling does)');
+    console.log('');
     for (const s of prof.stages) {
       console.log(`== ${s.name}: ${s.run.dispatches.length} dispatches profiled — ${s.covers}`);
-      console.log(formatKernelTable(kernelTable(s.run, ceiling)));
+      console.log(formatKernelTable(kernelTable(s.run, ceiling), { shareLabel: s.stage === 'transformer' ? '% step' : '% stage', ceilingColumns: false }));
       console.log('');
     }
     const clip = videoToFrames(video, 0);

@@ -5,13 +5,15 @@
 //   text_encoder  the real encode (UMT5EncoderModel, prompt and negative prompt), its wall time; then
 //                 the same encode again with every dispatch timed (Umt5Encoder.encode's runPlan hook,
 //                 profileWarm): the first run compiles each kernel at its first dispatch (0.1–2 s each
-//                 on lavapipe), which would otherwise read as that kernel's GPU time
+//                 on lavapipe), which would otherwise read as that kernel's GPU time; the timed encode
+//                 is made min(repeats, 3) times and each dispatch's median kept, so one stall of a busy
+//                 machine does not read as a kernel's time either
 //   transformer   one denoising step (WanTransformer3DModel forward at the loop's batch, CFG included),
 //                 replayed after the loop with the run's text embeddings and final latents at its
 //                 middle timestep, timed over `repeats` (median); the loop itself runs unprofiled and
 //                 its wall time is reported
 //   vae           the real decode (AutoencoderKLWan), its wall time; then the decode again with every
-//                 dispatch timed (profileDecode with warm, profileWarm), for the same reason
+//                 dispatch timed (profileDecode with warm, profileWarm), for the same reasons
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
 import { PIPELINES, promptList } from '../pipeline/pipeline.js';
@@ -49,7 +51,11 @@ export interface ProfiledGeneration {
 }
 
 export interface ProfilePipelineOptions {
-  /** Timed repeats of the transformer step (default 3), after one warm-up run. */
+  /**
+   * Timed repeats of the transformer step (default 3), after one warm-up run; the text encoder's and
+   * the VAE's warm profiled runs are made min(repeats, 3) times (per-dispatch medians: one stall of a
+   * busy machine does not read as a kernel's time).
+   */
   repeats?: number;
   /** Ignore timestamp-query (wall clock per piece; tests of the fallback). */
   forceWallClock?: boolean;
@@ -76,6 +82,9 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   if (pipe.family === 'dit') throw new InputError(`${pipe.name}: profilePipeline runs text-to-video pipelines (WanPipeline, LattePipeline)`);
   if (o.output_type === 'latent') throw new InputError('output_type: profilePipeline decodes (output_type "np")');
   const forceWallClock = opts.forceWallClock ?? false;
+  // whole encodes/decodes are repeated, not plans (see profileWarm): at most 3, they cost a stage each
+  const warmRepeats = Math.min(opts.repeats ?? 3, 3);
+  const repeated = warmRepeats > 1 ? `, made ${warmRepeats} times: per-dispatch medians` : '';
   const guidance = o.guidance_scale ?? PIPELINES[pipe.className].guidance_scale;
   const cfg = guidance > 1;
   checkSeeds(o.seed); // before the prompt is encoded (Pipeline.generate checks it again)
@@ -106,10 +115,10 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
     const enc = await profileWarm(async (runPlan) => {
       const p = await pipe.textEncoder!.encodePrompt(prompts, { max_sequence_length: L, runPlan });
       return { p, n: negs && (await pipe.textEncoder!.encodePrompt(negs, { max_sequence_length: L, runPlan })) };
-    }, { forceWallClock });
+    }, { forceWallClock, repeats: warmRepeats });
     pos = enc.result.p;
     neg = enc.result.n ?? neg;
-    stages.push({ stage: 'text_encoder', name: `text encoder (${textCls})`, wallMs: enc.wallMs, profileMs: enc.profileMs, run: enc.run, covers: `the encode of ${prompts.length} prompt(s)${cfg ? ' and the negative prompt(s)' : ''} at max_sequence_length ${L}, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)` });
+    stages.push({ stage: 'text_encoder', name: `text encoder (${textCls})`, wallMs: enc.wallMs, profileMs: enc.profileMs, run: enc.run, covers: `the encode of ${prompts.length} prompt(s)${cfg ? ' and the negative prompt(s)' : ''} at max_sequence_length ${L}, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)${repeated}` });
   }
 
   // 2. the denoising loop, unprofiled (its wall time), then one step replayed and profiled
@@ -141,10 +150,10 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   // 3. the VAE decode (its wall time), then again with every dispatch timed
   opts.onStage?.('vae');
   const t2 = performance.now();
-  const dec = await profileDecode(pipe.vae, res.latents, { forceWallClock, warm: true });
+  const dec = await profileDecode(pipe.vae, res.latents, { forceWallClock, warm: true, repeats: warmRepeats });
   const decodeProfileMs = performance.now() - t2 - dec.wallMs;
   const video = postprocessSample(dec.sample);
-  stages.push({ stage: 'vae', name: `VAE decode (${vaeCls})`, wallMs: dec.wallMs, profileMs: decodeProfileMs, run: dec.run, covers: `the decode of latents [${res.latents.shape.join(',')}] to ${video.shape.slice(1, 4).join('×')} frames, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)` });
+  stages.push({ stage: 'vae', name: `VAE decode (${vaeCls})`, wallMs: dec.wallMs, profileMs: decodeProfileMs, run: dec.run, covers: `the decode of latents [${res.latents.shape.join(',')}] to ${video.shape.slice(1, 4).join('×')} frames, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)${repeated}` });
 
   const totalMs = stages.reduce((a, s) => a + s.wallMs, 0);
   return { output: { latents: res.latents, video, timesteps: res.timesteps }, stages, totalMs, profileMs };

@@ -51,6 +51,13 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     for (const k of ['text_encoder', 'transformer', 'vae', 'total']) expect(prof.wall_ms[k], k).toBeGreaterThan(0);
     // the text encoder's and the VAE's kernel tables come from a second, warm run: the first compiles each kernel at its first dispatch
     for (const s of [STAGES[0], STAGES[2]]) expect(r.stdout).toMatch(new RegExp(`== ${s!.replace(/[()]/g, '\\$&')}: \\d+ dispatches profiled — .*every dispatch timed in a second, warm run \\(the first compiles the kernels; its wall time is the stage's\\)`));
+    // each table's share column says what its total is (a whole encode/decode is not one step); no ceiling was
+    // measured, so no all-'—' ceiling columns, and one line says why
+    const heads = r.stdout.split('\n').filter((l) => /^kernel\s+calls/.test(l));
+    expect(heads).toHaveLength(3);
+    expect(heads.map((h) => /% (stage|step)/.exec(h)?.[0])).toEqual(['% stage', '% step', '% stage']);
+    for (const h of heads) expect(h).not.toMatch(/% FMA|% BW|% ceiling/);
+    expect(r.stdout).toContain("no % of the device's FMA/bandwidth ceiling here (the demo does not measure it: tessera bench ceiling does)");
   }, 300_000);
 
   it('a prompt of the training set: no note, the judge verdict printed; without ffmpeg a stale clip.mp4 is removed', async () => {
