@@ -21,6 +21,7 @@ export { promptClean } from './text/prompt.js';
 export { parseUmt5Config, type Umt5Config } from './text/config.js';
 export { planUmt5, checkUmt5Fits, type Umt5Plan } from './text/memory.js';
 export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
+export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote } from './pipeline/embedded.js';
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, SafetensorsError } from './io/safetensors.js';

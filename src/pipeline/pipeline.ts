@@ -18,7 +18,7 @@ import type { ModelConfig } from '../model/config.js';
 import { InputError, loadModel, resolveFolder, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
-import { estimateMemory, LimitError } from '../model/memory.js';
+import { estimateMemory, LimitError, most } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
@@ -395,17 +395,6 @@ interface Call {
 /** How long a LimitError may spend finding what fits (its suggestions), in ms. */
 const SEARCH_MS = 5000;
 const TIME_UP = Symbol('time up');
-
-/** The largest n in 1..hi with ok(n) (ok true up to some n, false after), or 0. */
-function most(hi: number, ok: (n: number) => boolean): number {
-  let best = 0;
-  for (let lo = 1; lo <= hi; ) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (ok(mid)) [best, lo] = [mid, mid + 1];
-    else hi = mid - 1;
-  }
-  return best;
-}
 
 /**
  * A tensor option as the caller gave it: `{ data: Float32Array, shape }` with positive integer dims,

@@ -197,7 +197,7 @@ describe('the embedded pipeline ships with the package', () => {
     expect(pkg.files).toContain('models/tessera-shapes');
     const root = tempDir();
     const e = thrown(() => embeddedPipelineDir(root), PipelineError);
-    expect(e.message).toBe(`${join(root, 'models', 'tessera-shapes')}/model_index.json: missing, so there is no embedded pipeline to run (this install lacks models/tessera-shapes): give --pipeline DIR or --model DIR`);
+    expect(e.message).toBe(`${join(root, 'models', 'tessera-shapes')}/model_index.json: missing, so there is no embedded pipeline in this install (the package ships models/tessera-shapes): give --pipeline DIR or --model DIR`);
   });
 });
 
