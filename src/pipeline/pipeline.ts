@@ -113,6 +113,8 @@ export function subFolder(folder: FolderSource, sub: string): FolderSource {
 export interface PromptEncoder {
   /** `runPlan`: profiling hook (runs each recorded plan of the encode instead of `plan.run`; the prompts are encoded, not read from a cache). */
   encodePrompt(prompts: string[], opts: { max_sequence_length: number; runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<TensorData>;
+  /** Throws LimitError, before any GPU work, when encoding these prompts cannot fit (the pipeline calls it with its other checks). */
+  checkFits?(prompts: readonly string[], max_sequence_length: number): void;
   /** Drops recorded plans and cached embeddings after a kernel's source changed. */
   resetPlans?(): void;
   dispose(): void;
@@ -593,6 +595,8 @@ export class Pipeline {
       opts.shape = shape;
     }
     this.checkFits(shape, text, cfg, program, outputType === 'np', { latents: o.latents !== undefined, items });
+    // the text encoder's own memory, before the 'text' stage starts (prompts and negative prompts are separate encodes)
+    for (const list of [call.prompts, call.negs]) if (list) this.textEncoder?.checkFits?.(list, L);
     return call;
   }
 

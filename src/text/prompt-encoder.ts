@@ -106,6 +106,19 @@ export class Umt5TextEncoder {
     return this.serial.run(() => this.encodeNow(prompts, opts)).finally(() => this.calls--);
   }
 
+  /**
+   * Refuses, before any GPU work, an encode of `prompts` that cannot fit the adapter or the budget: the
+   * distinct prompts at the longest one's token count (rounded up as encodePrompt runs them), up to
+   * `max_sequence_length`. Tokenizes on the CPU; encodes nothing.
+   * @throws LimitError as encodePrompt would; DisposedError after dispose().
+   */
+  checkFits(prompts: readonly string[], max_sequence_length: number): void {
+    const distinct = [...new Set(prompts)];
+    if (!distinct.length) return;
+    const t = this.tokenizer.tokenize(distinct, max_sequence_length);
+    this.encoder.plan(distinct.length, Math.min(max_sequence_length, Math.ceil(Math.max(...t.lengths) / RUN_MULTIPLE) * RUN_MULTIPLE));
+  }
+
   private async encodeNow(input: string | readonly string[], opts: EncodePromptOptions): Promise<TensorData> {
     const prompts = promptList(input, 'prompts');
     checkOptionNames('encodePrompt', opts, ENCODE_PROMPT_OPTIONS);

@@ -242,3 +242,25 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
     own.dispose(); // twice: nothing more to free
   }, 120_000);
 });
+
+describe.skipIf(!hasGpu)('the text encoder\'s own memory', () => {
+  it('an encode that cannot fit its budget is refused before the text stage, as the encoder words it', async () => {
+    const pipe = await loadPipeline(DIR, { gpu: gpu!, textEncoder: { maxMemory: 4 * MiB } });
+    try {
+      const te = pipe.textEncoder as Umt5TextEncoder;
+      // 64 distinct prompts, the longest 144 tokens (rounded up to 16): ~30 MiB of activations
+      const prompts = Array.from({ length: 64 }, (_, i) => `${P1} ${'x '.repeat(i)}`);
+      const stages: string[] = [];
+      const e = await pipe.generate({ prompt: prompts, seed: 1, ...size, num_inference_steps: 1, onStage: (s) => stages.push(s) }).then(() => new Error('accepted'), (x: Error) => x);
+      expect(e).toBeInstanceOf(LimitError);
+      expect(stages).toEqual([]);
+      expect(e.message).toMatch(/^the text encoder \(2 layers, d_model 64, resident\) encoding 64×144 tokens needs [\d.]+ MiB on the GPU \(.*\); above the budget of 4\.0 MiB \(maxMemory\): /);
+      expect(te.encodedCount).toBe(0);
+      // one prompt fits that budget and runs
+      const ok = await pipe.generate({ prompt: P1, seed: 1, ...size, num_inference_steps: 1 });
+      expect(ok.video!.shape).toEqual([1, 9, 32, 32, 3]);
+    } finally {
+      pipe.dispose();
+    }
+  }, 180_000);
+});
