@@ -232,7 +232,7 @@ export function checkWeightValues(key: string, data: Float32Array, dtype: DType,
   if (dtype === 'f16') {
     let big = -1;
     for (let j = 0; j < data.length; j++) if (Math.abs(data[j]!) > 65504) { big = j; break; }
-    if (big >= 0) throw new WeightError(`${at}weight ${key} has a value (${data[big]}) outside the f16 range at flat index ${big}: use --dtype f32`);
+    if (big >= 0) throw new WeightError(`${at}weight ${key} has a value (${data[big]}) outside the f16 range at flat index ${big}: use dtype: 'f32'`);
   }
 }
 

@@ -109,7 +109,7 @@ export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limi
   const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   const what = `the text encoder (${c.layers} layers, d_model ${c.dModel}, ${p.mode === 'stream' ? 'streamed layer by layer' : 'resident'}) encoding ${batch}×${seqLen} tokens needs ${fmtBytes(p.peak)} on the GPU (weights ${fmtBytes(p.weights)} + activations ${fmtBytes(p.activations)} + workspace ${fmtBytes(p.workspace)})`;
   if (p.largestTensor > perBuffer) {
-    throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter --max-sequence-length or fewer prompts`);
+    throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter max_sequence_length or fewer prompts`);
   }
   if (opts.maxMemory !== undefined && p.peak > opts.maxMemory) {
     const hint = p.mode === 'resident' ? 'let it stream (the default when the weights exceed the budget), a shorter max_sequence_length or a larger maxMemory budget' : 'a shorter max_sequence_length, fewer prompts or a larger maxMemory budget';

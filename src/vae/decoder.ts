@@ -127,7 +127,7 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
     const whole = storageBytes(L * attnC, dtype);
     const probsRow = 4 * L;
     if (whole > maxBinding || probsRow > maxBinding) {
-      throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${fmtBytes(maxBinding)}: use smaller latents${dtype === 'f32' ? ' or --dtype f16' : ''}`);
+      throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${fmtBytes(maxBinding)}: use smaller latents${dtype === 'f32' ? " or dtype: 'f16'" : ''}`);
     }
   }
   const largestFor = (rows: number[]) => {
@@ -158,7 +158,7 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   }
   const r = tryN(H);
   void bp;
-  throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}: use a narrower frame${dtype === 'f32' ? ' or --dtype f16' : ''}`);
+  throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}: use a narrower frame${dtype === 'f32' ? " or dtype: 'f16'" : ''}`);
 }
 
 /** One frame of one batch item: row bands with halos. */
