@@ -30,6 +30,7 @@ import {
   type Pipeline,
 } from '../../src/index.browser.js'; // 'tessera' in your project
 import { EMBEDDED_DEFAULTS, vocabularyNote } from '../../src/pipeline/embedded.js';
+import { SEED_MAX, seedProblem } from '../../src/random.js';
 import { setTuneMode } from '../../src/gpu/tune.js';
 import { judgeVideo, parseShapesPrompt } from '../../src/eval/shapes-judge.js';
 import { loadRandomVae, noise } from './random-vae.js';
@@ -102,10 +103,12 @@ export interface PageInfo {
   judge: { colour: string | null; direction: string | null; pass: boolean; reason: string } | null;
   /** Visible time range of the timeline (ms; zoomed with the wheel, panned by dragging, reset by double-click). */
   timelineView: [number, number] | null;
+  /** The inline message for invalid steps/seed/guidance (the run was not started), or null. */
+  inputError: string | null;
   error: string | null;
 }
 
-const info: PageInfo = { mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null };
+const info: PageInfo = { mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -114,6 +117,12 @@ const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
   return e as E;
 };
 
+/**
+ * The kernel file (kernelRegistry key, kernels/NAME.wgsl) of a dispatch's variant key:
+ * `gemm_tiled[BIAS]{TM=4}` → `gemm_tiled`. Not the family (`gemm`), which several files share.
+ */
+const kernelFile = (variantKey: string): string => variantKey.replace(/[[{].*$/, '');
+
 /** A kernel's time per step from one run: the median (sum of its dispatches' medians) and the range over repeats (sums of per-dispatch minima and maxima). */
 export interface KernelTime {
   ms: number;
@@ -121,8 +130,8 @@ export interface KernelTime {
   hi: number;
   repeats: number;
 }
-function kernelTime(r: ProfileRun | null, family: string): KernelTime | null {
-  const ds = (r?.dispatches ?? []).filter((d) => d.family === family && d.samples.length);
+function kernelTime(r: ProfileRun | null, file: string): KernelTime | null {
+  const ds = (r?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === file && d.samples.length);
   if (!r || !ds.length) return null;
   const sum = (f: (d: (typeof ds)[number]) => number) => ds.reduce((a, d) => a + f(d), 0);
   return { ms: sum((d) => d.ms ?? 0), lo: sum((d) => Math.min(...d.samples)), hi: sum((d) => Math.max(...d.samples)), repeats: r.repeats };
@@ -296,16 +305,60 @@ const sleepFrame = () => new Promise((r) => requestAnimationFrame(() => r(null))
 
 // ---------------------------------------------------------------- controls
 
-function readControls() {
+/** The most denoising steps the page runs (as `tessera demo --steps`). */
+const STEPS_MAX = 200;
+
+/**
+ * The number typed in input #id, checked (never rounded or clamped: a value outside the range is
+ * reported, not changed). `kind` int: a whole number in lo..hi; seed: the library's seed check
+ * (seedProblem: an integer in 0..SEED_MAX = 2^32−1, pass those as lo, hi); number: any number in lo..hi. A problem is added to `problems`, and the field marked.
+ */
+function readField(id: string, label: string, kind: 'int' | 'seed' | 'number', lo: number, hi: number, problems: string[]): number {
+  const el = $(id) as HTMLInputElement;
+  const text = el.value.trim();
+  const v = Number(text);
+  let problem: string | undefined;
+  // an <input type=number> holding text that is not a number reads as '' (validity.badInput)
+  if (text === '') problem = el.validity?.badInput ? 'expected a number' : 'empty';
+  else if (kind === 'seed') problem = seedProblem(v);
+  else if (kind === 'int' && !(Number.isInteger(v) && v >= lo && v <= hi)) problem = `a whole number from ${lo} to ${hi}, got ${text}`;
+  else if (kind === 'number' && !(Number.isFinite(v) && v >= lo && v <= hi)) problem = `a number from ${lo} to ${hi}, got ${text}`;
+  el.setAttribute('aria-invalid', String(problem !== undefined));
+  if (problem !== undefined) problems.push(`${label}: ${problem}`);
+  return v;
+}
+
+/**
+ * Shows `problems` as the inline message under the controls `box` (prompt|preset) and says the run
+ * did not start; clears both boxes' messages when there are none. Returns true when the inputs are valid.
+ */
+function inputsValid(box: 'prompt' | 'preset', problems: string[]): boolean {
+  for (const b of ['prompt', 'preset']) {
+    const el = $(`${b}-input-error`);
+    el.textContent = b === box && problems.length ? `Not run: ${problems.join('; ')}.` : '';
+    el.hidden = !el.textContent;
+  }
+  info.inputError = problems.length ? $(`${box}-input-error`).textContent : null;
+  if (problems.length) setState('done', 'not run: fix the value marked in red');
+  return problems.length === 0;
+}
+
+/** The preset box's inputs, or null (inline message shown) when steps, guidance or seed is invalid. */
+function readControls(): Job | null {
   const preset = ($('preset') as HTMLSelectElement).value;
-  const num = (id: string, lo: number, hi: number, dflt: number) => {
-    const v = Number(($(id) as HTMLInputElement).value);
-    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt;
-  };
   const latentText = ($('latent') as HTMLInputElement).value;
   const latent = parseLatent(latentText);
   if (!latent) throw new Error(`latent size "${latentText}": expected frames×height×width, e.g. 4x16x16 (height and width even)`);
-  return { preset, latent, steps: Math.round(num('steps', 1, 50, 4)), guidance: num('guidance', 1, 20, 1), seed: Math.round(num('seed', 0, 1e9, 0)) };
+  const problems: string[] = [];
+  const steps = readField('steps', 'steps', 'int', 1, STEPS_MAX, problems);
+  const guidance = readField('guidance', 'guidance', 'number', 1, 20, problems);
+  const seed = readField('seed', 'seed', 'seed', 0, SEED_MAX, problems);
+  return inputsValid('preset', problems) ? { preset, latent, steps, guidance, seed } : null;
+}
+
+/** The prompt box's steps and seed, checked like readControls' (problems listed, nothing changed). */
+function readPromptInputs(problems: string[]): { steps: number; seed: number } {
+  return { steps: readField('prompt-steps', 'steps', 'int', 1, STEPS_MAX, problems), seed: readField('prompt-seed', 'seed', 'seed', 0, SEED_MAX, problems) };
 }
 
 function initControls(cpu: boolean): void {
@@ -686,8 +739,13 @@ function drawTimeline(r: ProfileRun): void {
     if (b < v0 || a > v1) continue;
     const x0 = Math.max(X(a), labelW);
     const x1 = Math.min(X(b), labelW + plotW);
-    el('rect', { class: 'stage', 'data-stage': st.stage, x: x0, y: 2, width: Math.max(1.5, x1 - x0), height: lane - 4, fill: STAGE_COLORS[k % STAGE_COLORS.length]!, stroke: STAGE_COLORS[k % STAGE_COLORS.length]! });
-    el('text', { x: x0 + 4, y: 15, fill: '#222', 'clip-path': 'url(#plot-clip)' }, st.name);
+    const box = el('rect', { class: 'stage', 'data-stage': st.stage, x: x0, y: 2, width: Math.max(1.5, x1 - x0), height: lane - 4, fill: STAGE_COLORS[k % STAGE_COLORS.length]!, stroke: STAGE_COLORS[k % STAGE_COLORS.length]! });
+    const title = document.createElementNS(NS, 'title');
+    title.textContent = st.name; // the whole name on hover, when the label is cut short
+    box.append(title);
+    // the label stays inside its own stage's box (stages side by side share the lane): cut to fit, with an ellipsis
+    const label = fitText(st.name, x1 - x0 - 8, host);
+    if (label) el('text', { class: 'stage-label', 'data-stage': st.stage, x: x0 + 4, y: 15, fill: '#222', 'clip-path': 'url(#plot-clip)' }, label);
   }
   let bars = 0;
   ds.forEach((d, i) => {
@@ -709,7 +767,7 @@ function drawTimeline(r: ProfileRun): void {
     });
     rect.addEventListener('mousemove', (ev) => showTip(ev as MouseEvent, i));
     rect.addEventListener('mouseleave', () => ($('tip').hidden = true));
-    rect.addEventListener('click', () => selectKernel(d.family));
+    rect.addEventListener('click', () => selectKernel(kernelFile(d.kernel)));
     bars++;
   });
   host.replaceChildren(svg);
@@ -753,6 +811,21 @@ function drawTimeline(r: ProfileRun): void {
   );
 }
 
+let measureCtx: CanvasRenderingContext2D | null = null;
+/** `text` as drawn in the timeline's SVG (11 px, the page's font) cut to at most `maxPx` wide, ending in '…' when cut; '' when not even one letter fits. */
+function fitText(text: string, maxPx: number, host: HTMLElement): string {
+  measureCtx ??= document.createElement('canvas').getContext('2d');
+  if (!measureCtx) return text;
+  measureCtx.font = `11px ${getComputedStyle(host).fontFamily}`;
+  const w = (t: string) => measureCtx!.measureText(t).width;
+  if (w(text) <= maxPx) return text;
+  for (let n = text.length - 1; n >= 1; n--) {
+    const t = `${text.slice(0, n).trimEnd()}…`;
+    if (w(t) <= maxPx) return t;
+  }
+  return '';
+}
+
 function niceStep(raw: number): number {
   const p = 10 ** Math.floor(Math.log10(raw || 1e-3));
   const m = raw / p;
@@ -781,6 +854,12 @@ function showTip(ev: MouseEvent, i: number): void {
 
 function drawTable(r: ProfileRun, tableId = 'kernels'): void {
   const rows = kernelTable(r);
+  if (tableId === 'kernels') {
+    // the shares are of this table's own total: one step of a preset; in a prompt run all three stages
+    const all = mode === 'prompt' && stageRanges !== null;
+    $('share-head').textContent = all ? '% total' : '% step';
+    $('share-head').title = all ? 'share of the summed time of all three stages (text encoder, one denoising step, VAE decode)' : 'share of the summed time of one forward step';
+  }
   const step = rows.reduce((a, x) => a + (x.totalMs ?? 0), 0);
   const tbody = ($(tableId) as HTMLTableElement).tBodies[0]!;
   tbody.replaceChildren(
@@ -801,8 +880,8 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
         td.append(c);
         tr.append(td);
       });
-      if (row.family === info.lastCompile?.kernel && info.lastCompile.ok) tr.classList.add('flash');
-      tr.addEventListener('click', () => selectKernel(row.family));
+      if (kernelFile(row.kernel) === info.lastCompile?.kernel && info.lastCompile.ok) tr.classList.add('flash');
+      tr.addEventListener('click', () => selectKernel(kernelFile(row.kernel)));
       return tr;
     }),
   );
@@ -816,7 +895,7 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
 /** Variants of kernel family `name` that the current plan dispatches (parsed from variant keys). */
 function variantsUsed(name: string): VariantSel[] {
   const spec = kernelRegistry.get(name)!;
-  const keys = [...new Set((run?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
+  const keys = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
   const out = keys.map((k) => parseVariantKey(spec, k));
   return out.length ? out : [parseVariantKey(spec, name)];
 }
@@ -837,7 +916,8 @@ function parseVariantKey(spec: KernelSpec, key: string): VariantSel {
 
 function fillKernelList(): void {
   const counts = new Map<string, number>();
-  for (const d of run?.dispatches ?? []) counts.set(d.family, (counts.get(d.family) ?? 0) + 1);
+  // keyed like the list: by kernel file (gemm_tiled, gemm_gemv, …), not by family (gemm)
+  for (const d of run?.dispatches ?? []) counts.set(kernelFile(d.kernel), (counts.get(kernelFile(d.kernel)) ?? 0) + 1);
   const names = [...kernelRegistry.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || a.localeCompare(b));
   const ul = $('kernel-list');
   ul.replaceChildren(
@@ -852,7 +932,7 @@ function fillKernelList(): void {
       sw.className = 'muted';
       sw.textContent = c ? `${c}×` : 'unused';
       li.append(label, sw);
-      li.title = c ? `${c} dispatches in this step` : 'not dispatched by this model';
+      li.title = c ? `${c} dispatches in this ${mode === 'prompt' ? 'run (all three stages)' : 'step'}` : 'not dispatched by this model';
       li.addEventListener('click', () => selectKernel(n));
       return li;
     }),
@@ -876,7 +956,7 @@ function selectKernel(name: string): void {
   }
   for (const li of Array.from($('kernel-list').children)) li.classList.toggle('sel', (li as HTMLElement).dataset.kernel === name);
   $('kernel-name').textContent = `kernels/${name}.wgsl`;
-  const used = [...new Set((run?.dispatches ?? []).filter((d) => d.family === name).map((d) => d.kernel))];
+  const used = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
   $('kernel-variants').textContent = used.length ? `variants in this step: ${used.join(', ')}` : 'not dispatched by this model (edits compile-check only)';
   showVariantSource();
   markEdited();
@@ -1108,6 +1188,9 @@ function listedFolder(base: string, files: string[]): FolderSource {
 }
 
 async function promptRun(): Promise<void> {
+  const problems: string[] = [];
+  readPromptInputs(problems);
+  if (!inputsValid('prompt', problems)) return; // the inline message says which value; nothing runs
   mode = 'prompt';
   info.mode = 'prompt';
   $('random-note').hidden = true;
@@ -1124,12 +1207,10 @@ async function promptRun(): Promise<void> {
 async function promptClip(): Promise<void> {
   const p = pipe!;
   const prompt = ($('prompt') as HTMLInputElement).value;
-  const num = (id: string, lo: number, hi: number, dflt: number) => {
-    const v = Math.round(Number(($(id) as HTMLInputElement).value));
-    return Number.isFinite(v) ? Math.min(hi, Math.max(lo, v)) : dflt;
-  };
-  const steps = num('prompt-steps', 1, 50, EMBEDDED_DEFAULTS.num_inference_steps);
-  const seed = num('prompt-seed', 0, 1e9, 0);
+  const problems: string[] = [];
+  const { steps, seed } = readPromptInputs(problems);
+  // promptRun checked them; a re-run after a kernel edit reads them again
+  if (!inputsValid('prompt', problems)) throw new Error(`not run: ${problems.join('; ')}`);
   info.prompt = prompt;
   const note = vocabularyNote(prompt) ?? null;
   info.vocabNote = note;
@@ -1202,6 +1283,9 @@ function resetPlans(): void {
 }
 
 async function fullRun(): Promise<void> {
+  const j = readControls();
+  if (!j) return; // invalid steps/guidance/seed: the inline message says which; nothing runs
+  job = j;
   mode = 'preset';
   info.mode = 'preset';
   stageRanges = null;
@@ -1211,7 +1295,6 @@ async function fullRun(): Promise<void> {
   $('judge').hidden = true;
   $('frames-about').textContent = 'Latents → pixels through a VAE decoder with random weights (AutoencoderKLWan for Wan, AutoencoderKL for DiT), then diffusers\' output_type="np" mapping.';
   $('timeline-title').textContent = 'Timeline of one forward step';
-  job = readControls();
   const m = await ensureModel(job);
   m.resetPlans();
   setState('running', `generating ${job.steps} steps on ${job.preset}…`);

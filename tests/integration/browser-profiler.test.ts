@@ -10,7 +10,10 @@
 // (dist/models/tessera-shapes) generates a clip from a typed prompt, the page plays it and draws one
 // timeline with all three stages (text encoder, transformer, VAE decode); a prompt outside the
 // model's vocabulary runs with the note; a kernel edit re-generates and visibly changes the clip,
-// and reverting restores it.
+// and reverting restores it. And what a fresh user's review found: the kernel list counts dispatches by
+// kernel file (gemm_tiled, not the family gemm), invalid steps/seed/guidance are reported inline and
+// nothing runs (no rounding or clamping), the stage labels stay inside their own boxes, the table's
+// share column is named by its total (% step, % total), and trace events say which repeat they draw.
 //
 // One page for all of it, in this order: each new page is a new GPUDevice, and SwiftShader compiles
 // every pipeline again for it (~40 s for wan-tiny's 25 on 2 shared cores; the prompt box's
@@ -146,9 +149,22 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     const tip = (await page.textContent('#tip')) ?? '';
     expect(await page.isVisible('#tip')).toBe(true);
     for (const w of ['layer', 'shapes', 'time', 'GFLOP/s']) expect(tip).toContain(w);
+    // the kernel list counts by kernel file, as the table's variants name them: every file in the table
+    // (gemm_tiled, not the family gemm) is counted there, and the counts add up to the step's dispatches
+    const tableFiles = await page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.kernel!.replace(/[[{].*$/, ''), Number((tr as HTMLTableRowElement).cells[1]!.textContent)] as const));
+    const listed = new Map(await page.$$eval('#kernel-list li', (lis) => lis.map((li) => [(li as HTMLElement).dataset.kernel!, li.classList.contains('unused') ? 0 : parseInt(li.children[1]!.textContent!, 10)] as const)));
+    const perFile = new Map<string, number>();
+    for (const [f, n] of tableFiles) perFile.set(f, (perFile.get(f) ?? 0) + n);
+    expect([...perFile.keys()].some((f) => f.startsWith('gemm_')), [...perFile.keys()].join(' ')).toBe(true);
+    for (const [f, n] of perFile) expect(listed.get(f), `kernel list entry of ${f}`).toBe(n);
+    expect([...listed.values()].reduce((a, b) => a + b, 0)).toBe(i.dispatches);
+    // one forward step: the share column says so
+    expect(await page.textContent('#share-head')).toBe('% step');
     expect(await page.getAttribute('#trace', 'href')).toMatch(/^blob:/);
-    const trace = (await page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).json())) as { traceEvents: { ph: string; name: string }[] };
+    const trace = (await page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).json())) as { traceEvents: { ph: string; name: string; args: { shown?: string; median_ms?: number } }[] };
     const xs = trace.traceEvents.filter((e) => e.ph === 'X');
+    // each event says which repeat its ts/dur come from, next to the median the tables show
+    if (i.timing === 'gpu-timestamps') expect(xs[0]!.args.shown).toMatch(new RegExp(`one repeat \\(\\d of ${REPEATS}\\): the one whose step time is closest to the median step; median_ms is this dispatch's median over all ${REPEATS} repeats`));
     expect(xs.length).toBeGreaterThan(0);
     expect(xs.length).toBeLessThanOrEqual(i.dispatches + i.decode!.dispatches); // the step's dispatches and the decode's
     mkdirSync(TMP, { recursive: true });
@@ -284,6 +300,45 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(log).toMatch(new RegExp(`norm per step: before [\\d.]+ ms \\([\\d.]+–[\\d.]+ over ${REPEATS} repeats\\) → after [\\d.]+ ms \\([\\d.]+–[\\d.]+ over ${REPEATS} repeats\\); `));
   }, browserTimeout(1));
 
+  it('invalid steps, seed or guidance: an inline message names the value and what it takes, and nothing runs (no rounding or clamping)', async () => {
+    const before = await info();
+    const cases: [string, string, RegExp][] = [
+      ['#steps', '0', /steps: a whole number from 1 to 200, got 0/],
+      ['#steps', '2.5', /steps: a whole number from 1 to 200, got 2\.5/],
+      ['#seed', '-1', /seed: an integer in 0\.\.4294967295 \(the noise generator's seed is 32 bits\), got -1/],
+      ['#seed', '1.5', /seed: an integer in 0\.\.4294967295 .*got 1\.5/],
+      ['#seed', '99999999999', /seed: an integer in 0\.\.4294967295 .*got 99999999999/],
+      ['#guidance', '0.5', /guidance: a number from 1 to 20, got 0\.5/],
+    ];
+    for (const [field, value, msg] of cases) {
+      const was = await page.inputValue(field);
+      await page.fill(field, value);
+      await page.click('#run');
+      const i = await idle(`a run with ${field} ${value}`);
+      expect(i.inputError, `${field} ${value}`).toMatch(msg);
+      expect(await page.isVisible('#preset-input-error')).toBe(true);
+      expect(await page.textContent('#preset-input-error')).toMatch(msg);
+      expect(await page.getAttribute(field, 'aria-invalid')).toBe('true');
+      expect(await page.inputValue(field), 'the value stays as typed').toBe(value);
+      expect(i.runs, 'nothing ran').toBe(before.runs);
+      await page.fill(field, was);
+    }
+    // the prompt box's fields, the same way
+    for (const [field, value, msg] of [['#prompt-steps', '0', /steps: a whole number from 1 to 200, got 0/], ['#prompt-seed', '4294967296', /seed: an integer in 0\.\.4294967295 .*got 4294967296/]] as const) {
+      const was = await page.inputValue(field);
+      await page.fill(field, value);
+      await page.click('#run-prompt');
+      const i = await idle(`a prompt run with ${field} ${value}`);
+      expect(i.inputError).toMatch(msg);
+      expect(await page.textContent('#prompt-input-error')).toMatch(msg);
+      expect(await page.isVisible('#preset-input-error')).toBe(false);
+      expect(i.runs).toBe(before.runs);
+      expect(i.mode).toBe(before.mode);
+      await page.fill(field, was);
+    }
+    expect(consoleErrors()).toEqual([]);
+  });
+
   // the prompt box (the trained tessera-shapes pipeline served with the page), on the same page
   it('generates from a typed prompt (outside the vocabulary: runs, with the note), plays the clip, and times all three stages', async () => {
     await page.fill('#prompt', 'a purple circle moving right');
@@ -314,6 +369,27 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(await page.$$eval('#timeline rect.stage', (rs) => rs.map((r) => r.getAttribute('data-stage')))).toEqual(['text_encoder', 'transformer', 'vae']);
     expect(await page.$$eval('#timeline rect.bar', (rs) => rs.length)).toBe(i.dispatches);
     expect(await page.textContent('#timeline')).toContain('VAE decode (AutoencoderKLWan)');
+    expect(i.inputError).toBeNull(); // the valid run cleared the earlier inline message
+    expect(await page.isVisible('#prompt-input-error')).toBe(false);
+    // each stage's label stays inside its own box (cut with '…' when the box is narrow): none overlaps the next
+    const labels = await page.$$eval('#timeline text.stage-label', (ts) =>
+      ts.map((t) => {
+        const stage = t.getAttribute('data-stage')!;
+        const box = document.querySelector(`#timeline rect.stage[data-stage="${stage}"]`)!.getBoundingClientRect();
+        const r = t.getBoundingClientRect();
+        return { stage, text: t.textContent!, left: r.left, right: r.right, boxLeft: box.left, boxRight: box.right };
+      }),
+    );
+    expect(labels.length, 'stage labels drawn').toBeGreaterThan(0);
+    for (const l of labels) {
+      expect(l.right, `${l.stage} label "${l.text}" ends inside its box`).toBeLessThanOrEqual(l.boxRight + 0.5);
+      expect(l.left).toBeGreaterThanOrEqual(l.boxLeft);
+      const full = i.stages.find((s) => s.stage === l.stage)!.name;
+      expect(l.text === full || (l.text.endsWith('…') && full.startsWith(l.text.slice(0, -1))), l.text).toBe(true);
+    }
+    for (let k = 1; k < labels.length; k++) expect(labels[k]!.left).toBeGreaterThanOrEqual(labels[k - 1]!.right);
+    // the per-kernel table covers all three stages: its share column is of their total, not one step
+    expect(await page.textContent('#share-head')).toBe('% total');
     // the kernel list counts every stage's dispatches: the VAE's conv is there
     expect(await page.textContent('#kernel-list li[data-kernel="conv"]')).toMatch(/\d+×/);
     expect(watch.errors).toEqual([]);
