@@ -11,35 +11,44 @@ export class DisposedError extends Error {
 export class Serial {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private pending = 0;
 
   /** @param what the object in messages, e.g. "pipeline models/tessera-shapes". */
   constructor(private readonly what: string) {}
 
   /**
-   * Runs `f` after every call queued before it has settled.
-   * @throws DisposedError when the object was disposed, at the call or while it waited in the queue.
+   * Runs `f` after every call queued before it has settled. A call made before dispose() runs (a
+   * caller cannot tell a queued call from a running one); dispose() frees after `busy` settles.
+   * @throws DisposedError (as a rejection) when the object was disposed before the call.
    */
   run<T>(f: () => Promise<T>): Promise<T> {
-    const go = () => {
-      this.check();
-      return f();
-    };
-    const r = this.tail.then(go, go);
+    if (this.closed) return Promise.reject(this.disposedError());
+    this.pending++;
+    const r = this.tail.then(f, f).finally(() => this.pending--);
     this.tail = r.catch(() => undefined);
     return r;
   }
 
-  /** @throws DisposedError when dispose() was called. */
-  check(): void {
-    if (this.closed) throw new DisposedError(`${this.what} was disposed: load it again to use it`);
+  /** No call running or queued: dispose() may free now. */
+  get idle(): boolean {
+    return this.pending === 0;
   }
 
-  /** Marks the object disposed: later calls, and calls still queued, throw DisposedError. */
+  /** @throws DisposedError when dispose() was called. */
+  check(): void {
+    if (this.closed) throw this.disposedError();
+  }
+
+  private disposedError(): DisposedError {
+    return new DisposedError(`${this.what} was disposed: load it again to use it`);
+  }
+
+  /** Marks the object disposed: later calls throw DisposedError; calls made before still run. */
   close(): void {
     this.closed = true;
   }
 
-  /** Whether a call is running or queued (dispose() during a call frees what the call is using). */
+  /** Settles when every call made so far has settled (dispose() frees after it). */
   get busy(): Promise<unknown> {
     return this.tail;
   }

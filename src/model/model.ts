@@ -211,13 +211,11 @@ export class DiffusionModel {
   maxMemory?: number;
   /** One call at a time: the recorded plans' input and output buffers are shared by every call of a shape. */
   private readonly serial: Serial;
-  /** Calls holding the model (forward, generate's loop): dispose() frees the buffers after them. */
-  private running = 0;
   private freed = false;
   private readonly inner: ExclusiveModel = {
     forward: (inputs) => this.forwardNow(inputs),
     locateNonFinite: (inputs) => this.locateNow(inputs),
-    resident: (inputs) => this.resident(inputs),
+    resident: (inputs) => this.residentNow(inputs),
   };
 
   constructor(
@@ -239,14 +237,7 @@ export class DiffusionModel {
    * @throws DisposedError when the model was disposed (at the call or while it waited).
    */
   exclusive<T>(f: (m: ExclusiveModel) => Promise<T>): Promise<T> {
-    return this.serial.run(async () => {
-      this.running++;
-      try {
-        return await f(this.inner);
-      } finally {
-        this.running--;
-      }
-    });
+    return this.serial.run(() => f(this.inner));
   }
 
   get family(): ModelConfig['family'] {
@@ -260,6 +251,11 @@ export class DiffusionModel {
   /** Checks names, shapes and values of the inputs against the config, before any GPU work. */
   validate(inputs: ForwardInputs): { batch: number; latentShape: number[]; textShape?: number[] } {
     this.serial.check();
+    return this.checkInputs(inputs);
+  }
+
+  /** validate() without the disposal check: for calls already queued (made before dispose()), which run. */
+  private checkInputs(inputs: ForwardInputs): { batch: number; latentShape: number[]; textShape?: number[] } {
     const c = this.config;
     if (inputs === null || typeof inputs !== 'object') throw new InputError(`forward: inputs must be an object of named tensors, got ${shown(inputs)}`);
     const accepted = FORWARD_INPUTS[c.family];
@@ -401,7 +397,12 @@ export class DiffusionModel {
    * call it holding the model (exclusive(), as generate does).
    */
   resident(inputs: ForwardInputs): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
-    const v = this.validate(inputs);
+    this.serial.check();
+    return this.residentNow(inputs);
+  }
+
+  private residentNow(inputs: ForwardInputs): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
+    const v = this.checkInputs(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
     r.prepared = true; // the caller runs `prepare`
@@ -424,7 +425,7 @@ export class DiffusionModel {
   }
 
   private async forwardNow(inputs: ForwardInputs): Promise<TensorData> {
-    const v = this.validate(inputs);
+    const v = this.checkInputs(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
     await this.prepareText(r, `${this.name} forward`);
@@ -445,7 +446,7 @@ export class DiffusionModel {
   }
 
   private async locateNow(inputs: ForwardInputs): Promise<string | null> {
-    const v = this.validate(inputs);
+    const v = this.checkInputs(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
     const pre = await r.prepare.firstNonFinite(`${this.name} forward (replay)`);
@@ -501,13 +502,13 @@ export class DiffusionModel {
 
   /**
    * Frees the weights and every recorded plan's buffers, and the device when the model acquired
-   * it. Every later call, and every call still queued, throws DisposedError; a call already
-   * running (a forward, a generate loop) finishes first, and the buffers are freed when it settles.
+   * it. Every later call throws DisposedError; calls made before it (running or queued: a forward,
+   * a generate loop) finish first, and the buffers are freed when they have settled.
    */
   dispose(): void {
     this.serial.close();
-    if (this.running > 0) void this.serial.busy.then(() => this.free());
-    else this.free();
+    if (this.serial.idle) this.free();
+    else void this.serial.busy.then(() => this.free());
   }
 
   private free(): void {

@@ -431,8 +431,6 @@ export class Pipeline {
   tokenizer?: unknown;
   /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
   private readonly serial: Serial;
-  /** Calls running now: dispose() frees the components after them. */
-  private running = 0;
   private disposed = false;
 
   constructor(
@@ -491,14 +489,7 @@ export class Pipeline {
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
     this.serial.check();
     const call = this.check(o);
-    return this.serial.run(async () => {
-      this.running++;
-      try {
-        return await this.run(call);
-      } finally {
-        this.running--;
-      }
-    });
+    return this.serial.run(() => this.run(call));
   }
 
   /** Every check of a generate call: names, values, shapes, conflicts and memory; nothing touches the GPU. */
@@ -783,7 +774,7 @@ export class Pipeline {
 
   /**
    * Frees the GPU memory of every component (and the device, when the pipeline acquired it). Later
-   * calls, and calls still queued, throw DisposedError; a call already running finishes first.
+   * calls throw DisposedError; calls made before it (running or queued) finish first.
    */
   dispose(): void {
     if (this.disposed) return;
@@ -795,8 +786,8 @@ export class Pipeline {
       this.transformer.dispose();
       if (this.ownsGpu) this.gpu.destroy();
     };
-    if (this.running > 0) void this.serial.busy.then(free);
-    else free();
+    if (this.serial.idle) free();
+    else void this.serial.busy.then(free);
   }
 }
 

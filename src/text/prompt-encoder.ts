@@ -74,8 +74,6 @@ export class Umt5TextEncoder {
   /** Prompts actually run through the encoder (cache misses), for tests and progress. */
   encodedCount = 0;
   private readonly serial: Serial;
-  /** Calls running or queued (dispose() frees the encoder now when none). */
-  private calls = 0;
   private disposed = false;
 
   constructor(
@@ -102,8 +100,7 @@ export class Umt5TextEncoder {
    *   work; LimitError when the encode cannot fit; DisposedError after dispose().
    */
   encodePrompt(prompts: string | readonly string[], opts: EncodePromptOptions = {}): Promise<TensorData> {
-    this.calls++;
-    return this.serial.run(() => this.encodeNow(prompts, opts)).finally(() => this.calls--);
+    return this.serial.run(() => this.encodeNow(prompts, opts));
   }
 
   /**
@@ -167,8 +164,8 @@ export class Umt5TextEncoder {
   }
 
   /**
-   * Frees the encoder (and the device when the encoder acquired it). A call already running
-   * finishes first; queued and later calls throw DisposedError.
+   * Frees the encoder (and the device when the encoder acquired it). Calls made before it
+   * (running or queued) finish first; later calls throw DisposedError.
    */
   dispose(): void {
     if (this.disposed) return;
@@ -181,7 +178,7 @@ export class Umt5TextEncoder {
       if (this.ownsGpu) gpu.destroy();
     };
     // a call already running uses the encoder until it settles
-    if (this.calls === 0) free();
+    if (this.serial.idle) free();
     else void this.serial.busy.then(free);
   }
 }

@@ -80,8 +80,6 @@ export class Umt5Encoder {
   private readonly embedKey: string;
   private readonly rows = new Map<number, Float32Array>();
   private readonly serial: Serial;
-  /** Encodes running or queued (dispose() frees the buffers now when none). */
-  private calls = 0;
   private disposed = false;
 
   private constructor(
@@ -285,8 +283,7 @@ export class Umt5Encoder {
    * instead of `plan.run`, e.g. `profilePlan(plan, { repeats: 1, warmup: 0 })` to time every dispatch.
    */
   encode(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> } = {}): Promise<Float32Array> {
-    this.calls++;
-    return this.serial.run(() => this.encodeNow(ids, lengths, seqLen, opts)).finally(() => this.calls--);
+    return this.serial.run(() => this.encodeNow(ids, lengths, seqLen, opts));
   }
 
   private async encodeNow(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<Float32Array> {
@@ -345,8 +342,8 @@ export class Umt5Encoder {
   }
 
   /**
-   * Frees the weights and activations and closes the folder. An encode already running finishes
-   * first; queued and later calls throw DisposedError.
+   * Frees the weights and activations and closes the folder. Encodes called before it
+   * (running or queued) finish first; later calls throw DisposedError.
    */
   dispose(): void {
     if (this.disposed) return;
@@ -360,7 +357,7 @@ export class Umt5Encoder {
       void this.folder.close();
     };
     // an encode already running reads these buffers (and the folder) until it settles
-    if (this.calls === 0) free();
+    if (this.serial.idle) free();
     else void this.serial.busy.then(free);
   }
 

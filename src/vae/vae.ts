@@ -97,8 +97,8 @@ export interface Vae {
   /** Figures of the last completed decode (null before the first). */
   readonly lastStats: DecodeStats | null;
   /**
-   * Frees the weights (and the device when the VAE acquired it). A decode already running
-   * finishes first; queued and later calls throw DisposedError.
+   * Frees the weights (and the device when the VAE acquired it). Decodes called before
+   * it (running or queued) finish first; later calls throw DisposedError.
    */
   dispose(): void;
 }
@@ -108,8 +108,6 @@ const isModelFolder = (s: unknown): s is ModelFolder => typeof s === 'object' &&
 class LoadedVae implements Vae {
   lastStats: DecodeStats | null = null;
   private readonly serial: Serial;
-  /** Decodes running or queued (dispose() frees the buffers now when none). */
-  private calls = 0;
   private disposed = false;
   constructor(
     readonly config: VaeConfig,
@@ -133,8 +131,7 @@ class LoadedVae implements Vae {
     return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
   }
   decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
-    this.calls++;
-    return this.serial.run(() => this.decodeNow(latents, opts)).finally(() => this.calls--);
+    return this.serial.run(() => this.decodeNow(latents, opts));
   }
   private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
@@ -157,7 +154,7 @@ class LoadedVae implements Vae {
       if (this.ownsGpu) this.gpu.destroy();
     };
     // a decode already running reads the weights until it settles
-    if (this.calls === 0) free();
+    if (this.serial.idle) free();
     else void this.serial.busy.then(free);
   }
 }

@@ -91,16 +91,19 @@ describe.skipIf(!hasGpu)('after dispose()', () => {
     m.dispose(); // twice: harmless
   });
 
-  it('dispose() during a call: the running call finishes, the queued one throws DisposedError, the buffers are freed after', async () => {
+  it('dispose() during calls: calls made before it (running or queued) finish, later ones throw DisposedError, the buffers are freed after', async () => {
     const m = await loadModel(WAN, { gpu: gpu! });
-    const want = await m.forward(wanInputs(3));
+    const want3 = await m.forward(wanInputs(3));
+    const want4 = await m.forward(wanInputs(4));
     const running = m.forward(wanInputs(3));
     const queued = m.forward(wanInputs(4));
-    await new Promise((r) => setTimeout(r, 0)); // the first has started (it is past the queue)
     m.dispose();
-    expect((await running).data).toEqual(want.data);
-    const e = await thrown(queued);
+    const later = thrown(m.forward(wanInputs(3)));
+    expect((await running).data).toEqual(want3.data);
+    expect((await queued).data).toEqual(want4.data);
+    const e = await later;
     expect(e).toBeInstanceOf(DisposedError);
+    await new Promise((r) => setTimeout(r, 0)); // the free runs once the queue has settled
     expect(m.gpuBytes).toBe(0);
   });
 

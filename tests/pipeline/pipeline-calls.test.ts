@@ -222,17 +222,14 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
     expect(te.encodedCount).toBe(encoded);
   }, 120_000);
 
-  it('after dispose() every call throws DisposedError; a call queued behind a running one too; the running one finishes', async () => {
+  it('after dispose() every later call throws DisposedError; calls made before it (running or queued) finish', async () => {
     const own = await loadPipeline(DIR, { gpu: gpu! });
     const first = own.generate({ prompt: P1, seed: 1, ...size, num_inference_steps: 2 });
     const queued = own.generate({ prompt: P2, seed: 2, ...size, num_inference_steps: 2 });
-    await Promise.resolve(); // the first call is running
-    own.dispose();
+    own.dispose(); // at once, before either call has started: a caller cannot tell queued from running
     const msg = `pipeline ${DIR} was disposed: load it again to use it`;
-    const q = await queued.catch((e) => e);
-    expect(q).toBeInstanceOf(DisposedError);
-    expect(q.message).toBe(msg);
     expect((await first).video!.shape).toEqual([1, 9, 32, 32, 3]);
+    expect((await queued).video!.shape).toEqual([1, 9, 32, 32, 3]);
     for (const call of [() => own.generate({ prompt: P1, seed: 1, ...size }), () => own.encodePrompt([P1], 16)]) {
       const e = await call().catch((x) => x);
       expect(e).toBeInstanceOf(DisposedError);
