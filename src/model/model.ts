@@ -10,6 +10,7 @@ import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { checkRunFits, checkWeightsFit, LimitError, parseBytes } from './memory.js';
+import { checkOptionNames } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
@@ -105,13 +106,16 @@ export function shown(v: unknown): string {
   return typeof v === 'number' || typeof v === 'bigint' ? String(v) : (JSON.stringify(v) ?? String(v));
 }
 
+/** Every option loadModel reads; anything else is refused (a typo such as dtyp would load f32 silently). */
+const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant'];
+
 /**
- * Checks the options loadModel and loadRandomModel share, before any file or GPU work, and
+ * Checks the options loadModel and loadRandomModel share (and that no other key is given), before any file or GPU work, and
  * returns the budget in bytes (a size string parsed with parseBytes).
  * @throws InputError naming the option and what it takes.
  */
-export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown }): { maxMemory?: number } {
-  if (opts === null || typeof opts !== 'object') throw new InputError(`options: an object, got ${shown(opts)}`);
+export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
+  checkOptionNames(opts, names, where, "{ dtype: 'f16' }");
   if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(opts.dtype)}`);
   if (opts.variant !== undefined && (typeof opts.variant !== 'string' || opts.variant === '')) throw new InputError(`variant: a weight variant name such as "fp16", got ${shown(opts.variant)}`);
   for (const k of ['onProgress', 'preflight'] as const) {

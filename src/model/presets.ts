@@ -76,7 +76,7 @@ function initScale(key: string, shape: number[]): { scale: number; offset: numbe
  * tensor at a time — the same path as loading a folder, minus the file.
  */
 export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number | string } = {}): Promise<DiffusionModel> {
-  const { maxMemory } = checkLoadOptions(opts); // dtype and maxMemory, before any GPU work
+  const { maxMemory } = checkLoadOptions(opts, 'loadRandomModel', ['gpu', 'dtype', 'seed', 'name', 'maxMemory']); // before any GPU work
   const cfg: ModelConfig = parseConfig(config);
   const want = expectedKeys(cfg);
   const dtype = opts.dtype ?? 'f32';

@@ -18,6 +18,8 @@ import type { ModelConfig } from '../model/config.js';
 import { InputError, loadModel, resolveFolder, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
+import { checkOptionNames } from '../model/options.js';
+export { closestOption } from '../model/options.js';
 import { estimateMemory, LimitError, most } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
@@ -222,58 +224,10 @@ const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
   output_type: true, shift: true, onStep: true, onStage: true,
 };
+/** loadPipeline's options people pass to generate() instead. */
+const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
+
 const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true };
-
-/** Names people reach for that are neither a spelling nor a part of the option's own name. */
-const ALIASES: Record<string, string> = { generator: 'seed', cfg: 'guidance_scale', cfg_scale: 'guidance_scale', negative: 'negative_prompt', labels: 'class_labels', noise: 'latents' };
-
-const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-
-/** Levenshtein distance (the options are a few dozen short names). */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
-/**
- * The option of `names` a caller most likely meant by `key`: the same name in another case style
- * (numInferenceSteps, max_memory), a known alias (generator → seed), the one shortest option holding
- * every word of `key` (steps → num_inference_steps), or a near spelling (num_inference_step, dtyp).
- */
-export function closestOption(key: string, names: readonly string[]): string | undefined {
-  const k = snakeCase(key);
-  const byNorm = new Map(names.map((n) => [snakeCase(n), n]));
-  const exact = byNorm.get(k) ?? byNorm.get(ALIASES[k] ?? '');
-  if (exact) return exact;
-  const words = k.split('_').filter((w) => w.length > 0);
-  const holding = [...byNorm].filter(([n]) => words.length > 0 && words.every((w) => n.split('_').includes(w))).sort((a, b) => a[0].length - b[0].length);
-  if (holding.length) return holding[0]![1];
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const [n, name] of byNorm) {
-    const d = editDistance(k, n);
-    if (d < bestD) [best, bestD] = [name, d];
-  }
-  return bestD <= Math.max(1, Math.floor(k.length / 4)) ? best : undefined;
-}
-
-/**
- * Refuses a call whose options object is not one, or holds a key that is not an option.
- * @throws InputError `KEY: not an option of WHERE; did you mean NAME? (options: …)`.
- */
-function checkOptionNames(o: unknown, names: readonly string[], where: string, example: string): void {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${where}: expected an options object such as ${example}, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : `${typeof o} ${JSON.stringify(o)}`}`);
-  for (const k of Object.keys(o)) {
-    if (names.includes(k)) continue;
-    const near = closestOption(k, names);
-    throw new InputError(`${k}: not an option of ${where}${near ? `; did you mean ${near}?` : ''} (options: ${names.join(', ')})`);
-  }
-}
 
 /** What the size errors of latentShapeFor call each size: diffusers' argument names by default; the CLI passes its flags. */
 export interface SizeNames {
@@ -494,7 +448,7 @@ export class Pipeline {
 
   /** Every check of a generate call: names, values, shapes, conflicts and memory; nothing touches the GPU. */
   private check(o: PipelineGenerateOptions): Call {
-    checkOptionNames(o, Object.keys(GENERATE_OPTIONS), 'Pipeline.generate', '{ prompt, height, width, num_frames }');
+    checkOptionNames(o, Object.keys(GENERATE_OPTIONS), 'Pipeline.generate', '{ prompt, height, width, num_frames }', LOAD_ONLY);
     const c = this.transformer.config;
     const cls = this.className;
     const dit = this.family === 'dit';

@@ -13,6 +13,7 @@
 // read once at the end.
 import type { DiffusionModel, ExclusiveModel, ForwardInputs, TensorData } from '../model/model.js';
 import { InputError, shown } from '../model/model.js';
+import { checkOptionNames } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
@@ -112,8 +113,6 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
 
 /** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
 const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'onWarning'];
-/** The names tessera used before it adopted diffusers' (tensors and pipeline arguments in snake_case). */
-const RENAMED: Record<string, string> = { steps: 'num_inference_steps', guidance: 'guidance_scale', schedulerConfig: 'scheduler_config', encoderHiddenStates: 'encoder_hidden_states', negativeEncoderHiddenStates: 'negative_encoder_hidden_states', classLabels: 'class_labels' };
 
 /** Refuses a seed the noise generator would alias to another (src/random.ts isSeed). @throws InputError naming `name`. */
 export function checkSeed(seed: unknown, name = 'seed'): void {
@@ -130,11 +129,7 @@ export function checkSeeds(seed: unknown): void {
 
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
-  if (o === null || typeof o !== 'object') throw new InputError(`generate: options must be an object, got ${shown(o)}`);
-  for (const k of Object.keys(o)) {
-    if ((OPTION_NAMES as readonly string[]).includes(k)) continue;
-    throw new InputError(k in RENAMED ? `generate: option "${k}" is now "${RENAMED[k]}" (diffusers' name)` : `generate: unknown option "${k}"; options: ${OPTION_NAMES.join(', ')}`);
-  }
+  checkOptionNames(o, OPTION_NAMES, 'generate', '{ scheduler, num_inference_steps, seed, shape, encoder_hidden_states }', { dtype: 'loadModel', maxMemory: 'loadModel' });
   if (o.seed !== undefined) checkSeed(o.seed);
   // two names for one input: refused rather than one silently winning
   for (const [a, b] of [['encoder_hidden_states', 'prompt_embeds'], ['negative_encoder_hidden_states', 'negative_prompt_embeds']] as const) {

@@ -8,6 +8,7 @@ import type { FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
 import { InputError, withLoadGpu, type TensorData } from '../model/model.js';
+import { checkOptionNames } from '../model/options.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
 import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
@@ -56,11 +57,6 @@ export function promptList(v: unknown, name: string): string[] {
   return v as string[];
 }
 
-/** @throws InputError for options that are not an object or hold a name not in `names`. */
-function checkOptionNames(fn: string, opts: object, names: readonly string[]): void {
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InputError(`${fn}: options must be an object, got ${JSON.stringify(opts)}`);
-  for (const k of Object.keys(opts)) if (!names.includes(k)) throw new InputError(`${fn}: unknown option "${k}"; options: ${names.join(', ')}`);
-}
 
 /** The encoder's run length is the batch's longest prompt in tokens rounded up to a multiple of this (fewer distinct shapes to record). */
 const RUN_MULTIPLE = 16;
@@ -118,7 +114,7 @@ export class Umt5TextEncoder {
 
   private async encodeNow(input: string | readonly string[], opts: EncodePromptOptions): Promise<TensorData> {
     const prompts = promptList(input, 'prompts');
-    checkOptionNames('encodePrompt', opts, ENCODE_PROMPT_OPTIONS);
+    checkOptionNames(opts, ENCODE_PROMPT_OPTIONS, 'encodePrompt', '{ max_sequence_length: 512 }');
     const L = opts.max_sequence_length ?? DEFAULT_MAX_SEQUENCE_LENGTH;
     if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > MAX_SEQUENCE_LENGTH) {
       throw new InputError(`max_sequence_length must be a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${JSON.stringify(L)}`);
@@ -192,7 +188,7 @@ export class Umt5TextEncoder {
  *   TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
  */
 export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEncoder: FolderSource }, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
-  checkOptionNames('loadTextEncoder', opts, LOAD_OPTIONS);
+  checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
   if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${JSON.stringify(opts.cacheSize)}`);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });

@@ -15,6 +15,7 @@ import { configPath, openModelFolder, type ModelFolder } from '../io/model-folde
 import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
+import { checkOptionNames } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, planDecode, type DecodePlanSummary } from './decoder.js';
 import { loadVaeWeights, type VaeWeights } from './weights.js';
@@ -164,8 +165,7 @@ const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'va
 
 /** @throws InputError for an unknown option or a dtype other than 'f32' / 'f16', before anything is read. */
 function checkLoadVaeOptions(opts: LoadVaeOptions): void {
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new InputError(`loadVae: options must be an object, got ${JSON.stringify(opts)}`);
-  for (const k of Object.keys(opts)) if (!(LOAD_VAE_OPTIONS as readonly string[]).includes(k)) throw new InputError(`loadVae: unknown option "${k}"; options: ${LOAD_VAE_OPTIONS.join(', ')}`);
+  checkOptionNames(opts, LOAD_VAE_OPTIONS, 'loadVae', "{ dtype: 'f16' }");
   if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
 }
 

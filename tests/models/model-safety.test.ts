@@ -142,6 +142,9 @@ describe('load options are checked before any file or GPU work', () => {
       [{ maxMemory: -1 }, 'maxMemory: a number of bytes > 0 or a size such as "2GiB", got -1'],
       [{ maxMemory: {} }, 'maxMemory: a number of bytes > 0 or a size such as "2GiB", got {}'],
       [{ onProgress: 1 }, 'onProgress: a function, got 1'],
+      // a typo would otherwise load f32 with no budget, silently
+      [{ dtyp: 'f16' }, 'dtyp: not an option of loadModel; did you mean dtype? (options: gpu, dtype, onProgress, maxMemory, preflight, variant)'],
+      [{ max_memory: 1 }, 'max_memory: not an option of loadModel; did you mean maxMemory? (options: gpu, dtype, onProgress, maxMemory, preflight, variant)'],
     ];
     for (const [opts, msg] of cases) {
       // a missing folder: the options are refused before the folder is opened
@@ -215,7 +218,8 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
         [{ ...base, negative_encoder_hidden_states: x.encoder_hidden_states, negative_prompt_embeds: x.encoder_hidden_states }, InputError, "negative_encoder_hidden_states and negative_prompt_embeds are the same input (diffusers' two names for it): give one"],
         [{ ...base, shape: [1, 4, 2, 6, 16] }, InputError, 'latents [1,4,2,6,8] and shape [1,4,2,6,16] disagree: shape is for seeded noise; give latents or shape'],
         [{ ...base, latents: undefined }, InputError, 'no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise'],
-        [{ ...base, stepz: 1 }, InputError, 'generate: unknown option "stepz"; options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, onWarning'],
+        [{ ...base, stepz: 1 }, InputError, 'stepz: not an option of generate (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, onWarning)'],
+        [{ ...base, dtype: 'f16' }, InputError, 'dtype: not an option of generate but of loadModel (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, onWarning)'],
       ];
       for (const [o, cls, msg] of cases) {
         const e = await thrown(generate(m, o as never));

@@ -35,7 +35,7 @@ describe('loadTextEncoder options (before anything is read)', () => {
   it('refuses an unknown option (dtype: the encoder is f32 always)', async () => {
     const e = await loadTextEncoder(nowhere, { dtype: 'f16' } as unknown as TextEncoderLoadOptions).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).toBe('loadTextEncoder: unknown option "dtype"; options: gpu, cacheSize, variant, onProgress, maxMemory, stream');
+    expect((e as Error).message).toBe('dtype: not an option of loadTextEncoder (options: gpu, cacheSize, variant, onProgress, maxMemory, stream)');
   });
   it('refuses a bad cacheSize', async () => {
     const e = await loadTextEncoder(nowhere, { cacheSize: -1 }).catch((x: unknown) => x);
@@ -98,7 +98,7 @@ describe.skipIf(!hasGpu)('embedded text encoder (GPU)', () => {
       await bad(['a'], { max_sequence_length: 1.5 }, 'max_sequence_length must be a positive integer up to 65536, got 1.5');
       await bad(['a'], { max_sequence_length: 65537 }, 'max_sequence_length must be a positive integer up to 65536, got 65537');
       await bad(['a'], { max_sequence_length: '16' }, 'max_sequence_length must be a positive integer up to 65536, got "16"');
-      await bad(['a'], { maxSequenceLength: 16 }, 'encodePrompt: unknown option "maxSequenceLength"; options: max_sequence_length, runPlan');
+      await bad(['a'], { maxSequenceLength: 16 }, 'maxSequenceLength: not an option of encodePrompt; did you mean max_sequence_length? (options: max_sequence_length, runPlan)');
     } finally {
       enc.dispose();
     }
