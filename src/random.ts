@@ -16,7 +16,9 @@ export function isSeed(v: unknown): v is number {
 /** Why `v` is not a seed (for an error message after the option's name), or undefined when it is one. */
 export function seedProblem(v: unknown): string | undefined {
   if (isSeed(v)) return undefined;
-  return `an integer in 0..${SEED_MAX} (the noise generator's seed is 32 bits), got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`;
+  // a bigint is not a seed (a number is), and JSON.stringify throws on one
+  const got = typeof v === 'number' ? String(v) : typeof v === 'bigint' ? `the bigint ${v}n` : (JSON.stringify(v) ?? String(v));
+  return `an integer in 0..${SEED_MAX} (the noise generator's seed is 32 bits), got ${got}`;
 }
 
 /** Uniform values in [0, 1) from a 32-bit seed (the seed is taken modulo 2^32: check user seeds with isSeed). */

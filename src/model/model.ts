@@ -103,7 +103,12 @@ export interface LoadOptions {
 
 /** A value as messages show it: numbers as written, anything else as JSON (so a string "2" reads as one). */
 export function shown(v: unknown): string {
-  return typeof v === 'number' || typeof v === 'bigint' ? String(v) : (JSON.stringify(v) ?? String(v));
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  try {
+    return JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    return String(v); // a cycle
+  }
 }
 
 /** Every option loadModel reads; anything else is refused (a typo such as dtyp would load f32 silently). */

@@ -15,7 +15,7 @@ import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
-import { InputError, loadModel, resolveFolder, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames } from '../model/options.js';
@@ -247,7 +247,7 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
   const [ph, pw] = c.family === 'wan' ? [c.patch[1], c.patch[2]] : [c.patch, c.patch];
   const need = (k: keyof SizeNames, v: number | undefined) => {
     if (v === undefined) throw new InputError(`${names[k]}: needed with seed (output size in pixels), or give latents`);
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`${names[k]}: must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`${names[k]}: must be a positive integer, got ${shown(v)}`);
     return v;
   };
   // DiTPipeline takes no size: its latents are transformer.config.sample_size square
@@ -463,13 +463,14 @@ export class Pipeline {
     if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${JSON.stringify(outputType)}`);
     if (outputType === 'np' && !this.vae) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
     const steps = o.num_inference_steps ?? 50;
-    if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
-    if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${JSON.stringify(guidance)}`);
+    if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
+    for (const k of ['onStep', 'onStage'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
     const cfg = guidance > 1;
     const L = o.max_sequence_length ?? 512;
-    if (!Number.isInteger(L) || L < 1) throw new InputError(`max_sequence_length: a positive integer, got ${JSON.stringify(L)}`);
+    if (!Number.isInteger(L) || L < 1) throw new InputError(`max_sequence_length: a positive integer, got ${shown(L)}`);
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep };
     if (o.shift === undefined) opts.scheduler = this.scheduler;
     else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load

@@ -104,9 +104,9 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
   const file = config ? 'scheduler_config' : 'scheduler config (class defaults)';
   if (o.shift !== undefined) {
     // checked here so that the message names this option (schedulerFromConfig's names the CLI's --shift)
-    if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new SchedulerConfigError(`shift: a number > 0, got ${shown(o.shift)}`);
+    if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`);
     const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
-    if (typeof named === 'string' && named !== 'FlowMatchEulerDiscreteScheduler') throw new SchedulerConfigError(`shift applies to FlowMatchEulerDiscreteScheduler; ${named} takes flow_shift from ${file}`);
+    if (typeof named === 'string' && named !== 'FlowMatchEulerDiscreteScheduler') throw new InputError(`shift applies to FlowMatchEulerDiscreteScheduler; ${named} takes flow_shift from ${file}`);
   }
   return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file, warn: o.onWarning });
 }
@@ -144,7 +144,16 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const steps = o.num_inference_steps;
   if (steps === undefined) throw new InputError('num_inference_steps: missing');
   if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
-  const program = resolveScheduler(o).setTimesteps(steps);
+  const spec = resolveScheduler(o);
+  let program: StepProgram;
+  try {
+    program = spec.setTimesteps(steps);
+  } catch (e) {
+    // more steps than the schedule's num_train_timesteps: the caller's option, not the config
+    if (e instanceof SchedulerConfigError && e.message.startsWith('num_inference_steps')) throw new InputError(e.message);
+    throw e;
+  }
+  for (const k of ['onStep', 'onWarning'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
   let latents = o.latents;
   if (!latents) {
     if (!o.shape) throw new InputError('no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise');

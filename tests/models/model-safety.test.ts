@@ -208,9 +208,12 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
       const base = { scheduler: 'flow-match-euler', num_inference_steps: 1, latents: x.hidden_states, encoder_hidden_states: x.encoder_hidden_states };
       const bytes = m.gpuBytes;
       const cases: [object, Function, string][] = [
-        [{ ...base, scheduler: 'ddim', shift: 3 }, SchedulerConfigError, 'shift applies to FlowMatchEulerDiscreteScheduler; DDIMScheduler takes flow_shift from scheduler config (class defaults)'],
-        [{ ...base, shift: 0 }, SchedulerConfigError, 'shift: a number > 0, got 0'],
-        [{ ...base, shift: '2' }, SchedulerConfigError, 'shift: a number > 0, got "2"'],
+        [{ ...base, scheduler: 'ddim', shift: 3 }, InputError, 'shift applies to FlowMatchEulerDiscreteScheduler; DDIMScheduler takes flow_shift from scheduler config (class defaults)'],
+        [{ ...base, shift: 0 }, InputError, 'shift: a number > 0, got 0'],
+        [{ ...base, num_inference_steps: 1e7 }, InputError, 'num_inference_steps must be an integer in [1, 1000] (num_train_timesteps), got 10000000'],
+        [{ ...base, onStep: 5 }, InputError, 'onStep: a function, got 5'],
+        [{ ...base, seed: 1n }, InputError, "seed: an integer in 0..4294967295 (the noise generator's seed is 32 bits), got the bigint 1n"],
+        [{ ...base, shift: '2' }, InputError, 'shift: a number > 0, got "2"'],
         [{ ...base, num_inference_steps: '2' }, InputError, 'num_inference_steps: a positive integer, got "2"'],
         [{ ...base, guidance_scale: '5' }, InputError, 'guidance_scale must be a finite number, got "5"'],
         [{ ...base, guidance_scale: 5 }, InputError, 'negative_encoder_hidden_states: missing; guidance 5 > 1 needs the negative text embeddings (or guidance_scale: 1)'],

@@ -146,6 +146,24 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
     }
     const odd = await refused({ prompt: P1, ...size, xyzzy: 1 });
     expect(odd.e.message).toBe(`xyzzy: not an option of Pipeline.generate (options: ${list})`);
+    // a load option names the loader; values of the wrong type are quoted; callbacks that are not functions
+    const dtype = await refused({ prompt: P1, ...size, dtype: 'f16' });
+    expect(dtype.e.message).toBe(`dtype: not an option of Pipeline.generate but of loadPipeline (options: ${list})`);
+    for (const [o, msg] of [
+      [{ num_inference_steps: '2' }, 'num_inference_steps: a positive integer, got "2"'],
+      [{ height: '32' }, 'height: must be a positive integer, got "32"'],
+      [{ guidance_scale: NaN }, 'guidance_scale: a finite number, got NaN'],
+      [{ onStep: 5 }, 'onStep: a function, got 5'],
+      [{ seed: 1n }, 'seed: an integer in 0..4294967295 (the noise generator\'s seed is 32 bits), got the bigint 1n'],
+    ] as const) {
+      const r = await refused({ prompt: P1, seed: 1, ...size, ...o });
+      expect(r.e, msg).toBeInstanceOf(InputError);
+      expect(r.e.message).toBe(msg);
+      expect(r.stages).toEqual([]);
+    }
+    const stage = await pipe.generate({ prompt: P1, seed: 1, ...size, onStage: 'x' } as never).then(() => new Error('accepted'), (x: Error) => x);
+    expect(stage).toBeInstanceOf(InputError);
+    expect(stage.message).toBe('onStage: a function, got "x"');
     const labels = await refused({ prompt: P1, ...size, class_labels: [1] });
     expect(labels.e).toBeInstanceOf(InputError);
     expect(labels.e.message).toBe("class_labels: WanPipeline is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)");
