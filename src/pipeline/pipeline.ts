@@ -130,8 +130,8 @@ export interface PipelineLoadOptions {
   dtype?: DType;
   /** Load the VAE when the folder has one (default true); false: generate() returns latents only. */
   vae?: boolean;
-  /** GPU memory budget in bytes for the transformer (LoadOptions.maxMemory). */
-  maxMemory?: number;
+  /** GPU memory budget for the transformer: bytes, or a size such as "2GiB" (LoadOptions.maxMemory; InputError otherwise). */
+  maxMemory?: number | string;
   /** Called before the transformer's weights are read (LoadOptions.preflight), with the VAE's factors (for pixel sizes: latentShapeFor). */
   preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType, vaeScale: VaeScale) => void;
   /**
@@ -196,10 +196,19 @@ export interface PipelineGenerateOptions {
    * refused (InputError naming `seed` or `seed[b]`) before any GPU work. Default 0.
    */
   seed?: number | number[];
-  /** Output size in PIXELS, as diffusers takes it: the latent is height / spatial factor (DiT: default sample_size latents, as DiTPipeline). */
+  /**
+   * Output size in PIXELS, as diffusers takes it: the latent is height / spatial factor. Wan and Latte:
+   * required with `seed` (no default: diffusers' 480×832 would not suit every checkpoint; the embedded
+   * pipeline's are in EMBEDDED_DEFAULTS); with `latents`, optional and checked against them. DiT: default
+   * sample_size latents, as DiTPipeline. InputError when missing, not a positive integer or not a
+   * multiple of the spatial factor × patch size.
+   */
   height?: number;
   width?: number;
-  /** Output frames (Wan: 4k+1, latent frames (num_frames − 1)/4 + 1; Latte: latent frames = num_frames). */
+  /**
+   * Output frames (Wan: 4k+1, latent frames (num_frames − 1)/4 + 1; Latte: latent frames = num_frames).
+   * Required with `seed` for Wan and Latte, as height and width; not an option of DiT.
+   */
   num_frames?: number;
   /** Default 50, as diffusers. */
   num_inference_steps?: number;
