@@ -525,7 +525,7 @@ export class Pipeline {
         if (!this.textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`);
         const n = negList ?? [''];
         const negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? new Array<string>(batch).fill(n[0]!) : n;
-        if (negs.length !== batch) throw new InputError(`negative_prompt: ${negs.length} prompts for ${batch} prompts`);
+        if (negs.length !== batch) throw new InputError(`negative_prompt: ${negs.length} negative prompts for a batch of ${batch} (one per prompt, or one string for all)`);
         call.negs = negs;
         neg = [batch, L, width];
       }
