@@ -421,11 +421,16 @@ export class Pipeline {
   }
 
   /**
-   * Prompt embeddings from the text encoder slot: F32 [prompts, max_sequence_length, d_model].
-   * @throws InputError when the pipeline has none; DisposedError after dispose().
+   * Prompt embeddings from the text encoder slot: F32 [prompts, max_sequence_length, d_model]. The
+   * options as Umt5TextEncoder.encodePrompt takes them (`{ max_sequence_length }`, default 512), or
+   * the length alone.
+   * @throws InputError when the pipeline has none or for a bad option; DisposedError after dispose().
    */
-  async encodePrompt(prompts: string[], max_sequence_length: number): Promise<TensorData> {
-    return this.serial.run(() => this.encode(prompts, max_sequence_length));
+  async encodePrompt(prompts: string | string[], opts: number | { max_sequence_length?: number } = {}): Promise<TensorData> {
+    this.serial.check();
+    const max_sequence_length = typeof opts === 'number' ? opts : (checkOptionNames(opts, ['max_sequence_length'], 'encodePrompt', '{ max_sequence_length: 512 }'), opts.max_sequence_length ?? 512);
+    const list = typeof prompts === 'string' ? [prompts] : prompts;
+    return this.serial.run(() => this.encode(list, max_sequence_length));
   }
 
   private async encode(prompts: string[], max_sequence_length: number): Promise<TensorData> {

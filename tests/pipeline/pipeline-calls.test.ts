@@ -130,6 +130,9 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
     expect(Array.from(seq[0]!.latents.data)).not.toEqual(Array.from(seq[1]!.latents.data));
     // prompt_embeds without negative_prompt_embeds: the negative prompt ("") is encoded, as WanPipeline.encode_prompt does
     const embeds = await pipe.encodePrompt([P1], 512);
+    // the text encoder's own call form gives the same rows
+    expect(Array.from((await pipe.encodePrompt(P1, { max_sequence_length: 512 })).data)).toEqual(Array.from(embeds.data));
+    await expect(pipe.encodePrompt(P1, { maxSequenceLength: 16 } as never)).rejects.toThrow('maxSequenceLength: not an option of encodePrompt; did you mean max_sequence_length? (options: max_sequence_length)');
     const own: string[] = [];
     const viaEmbeds = await pipe.generate({ prompt_embeds: embeds, seed: 1, ...size, num_inference_steps: 4, onStage: (s) => own.push(s) });
     expect(own).toEqual(['text', 'denoise', 'decode']);
