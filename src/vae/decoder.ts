@@ -118,6 +118,9 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   const S = c.scaleFactorSpatial;
   const outFrames = c.kind === 'wan' ? 1 + c.scaleFactorTemporal * (F - 1) : F;
   const outShape = video ? [B, c.outChannels, outFrames, H * S, W * S] : [B, c.outChannels, H * S, W * S];
+  // the sample comes back as one Float32Array: JavaScript's typed arrays stop at 2^32 elements
+  const outElems = outShape.reduce((a, b) => a * b, 1);
+  if (outElems > 2 ** 32) throw new LimitError(`decoding latents [${shape.join(',')}]: the sample [${outShape.join(',')}] would be ${outElems} f32 values (${fmtBytes(outElems * 4)}) on the host, above the 2^32 values one Float32Array holds: decode fewer frames or a smaller batch per call`);
   const bp = bytesPer(dtype);
   const uses = levels(c);
   const attnC = c.kind === 'wan' ? wanDims(c)[0]! : [...c.blockOutChannels].reverse()[0]!;

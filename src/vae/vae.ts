@@ -89,8 +89,10 @@ export interface Vae {
    * Calls on one VAE run one at a time, in call order (two at once would hold two decodes'
    * activations, beyond what the band plan allows for).
    * @throws InputError for a wrong rank/channel count or a non-finite value; LimitError (before
-   *   any GPU work) when one row band of the smallest size still exceeds the binding limit;
-   *   DisposedError after dispose().
+   *   any GPU work) when one row band of the smallest size still exceeds the binding limit, or the
+   *   sample would exceed the 2^32 values of one Float32Array; DisposedError after dispose().
+   *   Time grows with the output's pixels (frames × height × width): a 2048² × 81-frame decode is
+   *   seconds on a large GPU and hours on a CPU adapter; the band plan bounds memory, not time.
    */
   decode(latents: TensorData, opts?: DecodeOptions): Promise<TensorData>;
   /** The band plan a decode of `shape` would use, without running it (throws LimitError; DisposedError after dispose()). */

@@ -12,6 +12,7 @@ import { loadVae, type LoadVaeOptions } from '../../src/vae/vae.js';
 import { parseVaeConfig } from '../../src/vae/config.js';
 import { ConfigError } from '../../src/model/config.js';
 import { InputError } from '../../src/model/model.js';
+import { LimitError } from '../../src/model/memory.js';
 import { DisposedError } from '../../src/gpu/serial.js';
 import { randn } from '../../src/random.js';
 
@@ -75,6 +76,17 @@ describe.skipIf(!hasGpu)('embedded VAE (GPU)', () => {
       expect(sa.data.some((v, i) => v !== sb.data[i])).toBe(true); // the two inputs do differ
       expect(pa.data).toEqual(sa.data);
       expect(pb.data).toEqual(sb.data);
+    } finally {
+      vae.dispose();
+    }
+  }, 120_000);
+
+  it('a sample beyond one Float32Array (2^32 values) is refused before any GPU work, with the sizes', async () => {
+    const vae = await loadVae(nodeFolder(DIR), { gpu: gpu! });
+    try {
+      // embedded VAE: ×4 in space and time, 3 channels: [1,3,81,8192,8192] = 16307453952 values
+      const e = thrown(() => vae.plan([1, 16, 21, 2048, 2048]), LimitError);
+      expect(e.message).toBe('decoding latents [1,16,21,2048,2048]: the sample [1,3,81,8192,8192] would be 16307453952 f32 values (60.75 GiB) on the host, above the 2^32 values one Float32Array holds: decode fewer frames or a smaller batch per call');
     } finally {
       vae.dispose();
     }
