@@ -99,6 +99,17 @@ function splitRows(H: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => base + (i < extra ? 1 : 0));
 }
 
+/** Whether the decode would plan in f16 (what a refusal in f32 may suggest: half the bytes is not always enough). */
+function f16Plans(c: VaeConfig, shape: number[], maxBinding: number): boolean {
+  try {
+    planDecode(c, shape, 'f16', maxBinding);
+    return true;
+  } catch (e) {
+    if (e instanceof LimitError) return false;
+    throw e;
+  }
+}
+
 /**
  * The band plan for decoding latents of `shape` within `maxBinding` bytes per storage binding:
  * the fewest row bands (or `bands` when given) whose every tensor fits. Throws InputError for a
@@ -130,7 +141,8 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
     const whole = storageBytes(L * attnC, dtype);
     const probsRow = 4 * L;
     if (whole > maxBinding || probsRow > maxBinding) {
-      throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${fmtBytes(maxBinding)}: use smaller latents${dtype === 'f32' ? " or dtype: 'f16'" : ''}`);
+      const f16Fits = dtype === 'f32' && f16Plans(c, shape, maxBinding);
+      throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${fmtBytes(maxBinding)}: use smaller latents${f16Fits ? " or dtype: 'f16'" : ''}`);
     }
   }
   const largestFor = (rows: number[]) => {
@@ -161,7 +173,8 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   }
   const r = tryN(H);
   void bp;
-  throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}: use a narrower frame${dtype === 'f32' ? " or dtype: 'f16'" : ''}`);
+  const f16Fits = dtype === 'f32' && f16Plans(c, shape, maxBinding);
+  throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}: use a narrower frame${f16Fits ? " or dtype: 'f16'" : ''}`);
 }
 
 /** One frame of one batch item: row bands with halos. */

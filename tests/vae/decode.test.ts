@@ -158,5 +158,13 @@ describe('VAE band plans at real sizes', () => {
     }
     const e = thrown(() => planDecode(sdVae, [1, 4, 8, 40000], 'f32', 128 * MiB), LimitError);
     expect(e.message).toMatch(/MiB.*128\.0 MiB/);
+    // f16 is suggested only when the whole decode would plan in f16: at 8×40000 latents the attention frame
+    // alone is 312.5 MiB in f16, at 8×5000 one row band is 195.3 MiB in f16 (both offered f16 before)…
+    expect(e.message).toMatch(/: use smaller latents$/);
+    expect(thrown(() => planDecode(sdVae, [1, 4, 8, 5000], 'f32', 128 * MiB), LimitError).message).toMatch(/needs 390\.6 MiB, the binding limit is 128\.0 MiB: use a narrower frame$/);
+    // …while at 8×2000 one row band is 156.3 MiB in f32 and half that in f16
+    const half = thrown(() => planDecode(sdVae, [1, 4, 8, 2000], 'f32', 128 * MiB), LimitError);
+    expect(half.message).toMatch(/needs 156\.3 MiB, the binding limit is 128\.0 MiB: use a narrower frame or dtype: 'f16'$/);
+    expect(planDecode(sdVae, [1, 4, 8, 2000], 'f16', 128 * MiB).largestBinding).toBeLessThanOrEqual(128 * MiB);
   });
 });
