@@ -18,7 +18,7 @@ export class Serial {
 
   /**
    * Runs `f` after every call queued before it has settled. A call made before dispose() runs (a
-   * caller cannot tell a queued call from a running one); dispose() frees after `busy` settles.
+   * caller cannot tell a queued call from a running one).
    * @throws DisposedError (as a rejection) when the object was disposed before the call.
    */
   run<T>(f: () => Promise<T>): Promise<T> {
@@ -27,11 +27,6 @@ export class Serial {
     const r = this.tail.then(f, f).finally(() => this.pending--);
     this.tail = r.catch(() => undefined);
     return r;
-  }
-
-  /** No call running or queued: dispose() may free now. */
-  get idle(): boolean {
-    return this.pending === 0;
   }
 
   /** @throws DisposedError when dispose() was called. */
@@ -43,13 +38,15 @@ export class Serial {
     return new DisposedError(`${this.what} was disposed: load it again to use it`);
   }
 
-  /** Marks the object disposed: later calls throw DisposedError; calls made before still run. */
-  close(): void {
+  /**
+   * The object's dispose(): later calls throw DisposedError; calls made before it (running or queued)
+   * still run, and `free` runs once they have all settled (at once when none is pending). A second
+   * dispose does nothing.
+   */
+  dispose(free: () => void): void {
+    if (this.closed) return;
     this.closed = true;
-  }
-
-  /** Settles when every call made so far has settled (dispose() frees after it). */
-  get busy(): Promise<unknown> {
-    return this.tail;
+    if (this.pending === 0) free();
+    else void this.tail.then(free);
   }
 }

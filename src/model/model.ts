@@ -111,6 +111,11 @@ export function shown(v: unknown): string {
   }
 }
 
+/** A loader's `dtype` option: undefined (f32), 'f32' or 'f16'. @throws InputError naming dtype otherwise. */
+export function checkDtypeOption(dtype: unknown): void {
+  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`);
+}
+
 /** Every option loadModel reads; anything else is refused (a typo such as dtyp would load f32 silently). */
 const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant'];
 
@@ -121,7 +126,7 @@ const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onPr
  */
 export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
   checkOptionNames(opts, names, where, "{ dtype: 'f16' }");
-  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(opts.dtype)}`);
+  checkDtypeOption(opts.dtype);
   if (opts.variant !== undefined && (typeof opts.variant !== 'string' || opts.variant === '')) throw new InputError(`variant: a weight variant name such as "fp16", got ${shown(opts.variant)}`);
   for (const k of ['onProgress', 'preflight'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
@@ -220,7 +225,6 @@ export class DiffusionModel {
   maxMemory?: number;
   /** One call at a time: the recorded plans' input and output buffers are shared by every call of a shape. */
   private readonly serial: Serial;
-  private freed = false;
   private readonly inner: ExclusiveModel = {
     forward: (inputs) => this.forwardNow(inputs),
     locateNonFinite: (inputs) => this.locateNow(inputs),
@@ -243,7 +247,7 @@ export class DiffusionModel {
    * (forward, generate, locateNonFinite, another exclusive) waiting until it settles. `f` calls
    * the model through `m`, never through the model's own async methods (they would wait for `f`:
    * a deadlock). generate() holds the model this way for its whole loop.
-   * @throws DisposedError when the model was disposed (at the call or while it waited).
+   * @throws DisposedError when the model was disposed before the call; calls made before dispose() still run.
    */
   exclusive<T>(f: (m: ExclusiveModel) => Promise<T>): Promise<T> {
     return this.serial.run(() => f(this.inner));
@@ -515,18 +519,12 @@ export class DiffusionModel {
    * a generate loop) finish first, and the buffers are freed when they have settled.
    */
   dispose(): void {
-    this.serial.close();
-    if (this.serial.idle) this.free();
-    else void this.serial.busy.then(() => this.free());
-  }
-
-  private free(): void {
-    if (this.freed) return;
-    this.freed = true;
-    for (const r of this.runners.values()) r.alloc.destroyAll();
-    this.runners.clear();
-    this.weightAlloc.destroyAll();
-    if (this.ownsGpu) this.gpu.destroy();
+    this.serial.dispose(() => {
+      for (const r of this.runners.values()) r.alloc.destroyAll();
+      this.runners.clear();
+      this.weightAlloc.destroyAll();
+      if (this.ownsGpu) this.gpu.destroy();
+    });
   }
 
   /** The same as dispose() (the name pipelines, VAEs and text encoders use); kept for existing callers. */

@@ -15,7 +15,7 @@ import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
-import { InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { checkDtypeOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames } from '../model/options.js';
@@ -24,7 +24,7 @@ import { estimateMemory, LimitError, most } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
-import { loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
+import { checkMaxSequenceLength, loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { postprocessSample } from '../video/frames.js';
 import { randn } from '../random.js';
 
@@ -394,7 +394,6 @@ export class Pipeline {
   tokenizer?: unknown;
   /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
   private readonly serial: Serial;
-  private disposed = false;
 
   constructor(
     /** The folder's name (path or URL). */
@@ -483,8 +482,7 @@ export class Pipeline {
     if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
     for (const k of ['onStep', 'onStage'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
     const cfg = guidance > 1;
-    const L = o.max_sequence_length ?? 512;
-    if (!Number.isInteger(L) || L < 1) throw new InputError(`max_sequence_length: a positive integer, got ${shown(L)}`);
+    const L = checkMaxSequenceLength(o.max_sequence_length);
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep };
     if (o.shift === undefined) opts.scheduler = this.scheduler;
     else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load
@@ -746,17 +744,12 @@ export class Pipeline {
    * calls throw DisposedError; calls made before it (running or queued) finish first.
    */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.serial.close();
-    const free = () => {
+    this.serial.dispose(() => {
       this.textEncoder?.dispose();
       this.vae?.dispose();
       this.transformer.dispose();
       if (this.ownsGpu) this.gpu.destroy();
-    };
-    if (this.serial.idle) free();
-    else void this.serial.busy.then(free);
+    });
   }
 }
 
@@ -769,7 +762,7 @@ export class Pipeline {
  */
 export async function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions = {}): Promise<Pipeline> {
   checkOptionNames(opts, Object.keys(LOAD_OPTIONS), 'loadPipeline', "{ dtype: 'f16' }");
-  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
+  checkDtypeOption(opts.dtype);
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folder.name.replace(/\/+$/, '');
   const indexText = await folder.readText('model_index.json');

@@ -57,6 +57,17 @@ export function promptList(v: unknown, name: string): string[] {
   return v as string[];
 }
 
+/**
+ * The `max_sequence_length` option (default 512) as encodePrompt and Pipeline.generate take it.
+ * @throws InputError unless a positive integer up to MAX_SEQUENCE_LENGTH.
+ */
+export function checkMaxSequenceLength(v: unknown): number {
+  const L = v ?? DEFAULT_MAX_SEQUENCE_LENGTH;
+  if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > MAX_SEQUENCE_LENGTH) {
+    throw new InputError(`max_sequence_length must be a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${JSON.stringify(L)}`);
+  }
+  return L;
+}
 
 /** The encoder's run length is the batch's longest prompt in tokens rounded up to a multiple of this (fewer distinct shapes to record). */
 const RUN_MULTIPLE = 16;
@@ -70,7 +81,6 @@ export class Umt5TextEncoder {
   /** Prompts actually run through the encoder (cache misses), for tests and progress. */
   encodedCount = 0;
   private readonly serial: Serial;
-  private disposed = false;
 
   constructor(
     readonly tokenizer: T5Tokenizer,
@@ -115,10 +125,7 @@ export class Umt5TextEncoder {
   private async encodeNow(input: string | readonly string[], opts: EncodePromptOptions): Promise<TensorData> {
     const prompts = promptList(input, 'prompts');
     checkOptionNames(opts, ENCODE_PROMPT_OPTIONS, 'encodePrompt', '{ max_sequence_length: 512 }');
-    const L = opts.max_sequence_length ?? DEFAULT_MAX_SEQUENCE_LENGTH;
-    if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > MAX_SEQUENCE_LENGTH) {
-      throw new InputError(`max_sequence_length must be a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${JSON.stringify(L)}`);
-    }
+    const L = checkMaxSequenceLength(opts.max_sequence_length);
     const D = this.dModel;
     const key = (p: string) => `${L}\u0000${p}`;
     const missing = [...new Set(prompts.filter((p) => opts.runPlan !== undefined || !this.cache.has(key(p))))];
@@ -164,18 +171,13 @@ export class Umt5TextEncoder {
    * (running or queued) finish first; later calls throw DisposedError.
    */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.serial.close();
-    const free = () => {
+    // a call already running uses the encoder until it settles
+    this.serial.dispose(() => {
       this.cache.clear();
       const gpu = this.encoder.gpu;
       this.encoder.dispose();
       if (this.ownsGpu) gpu.destroy();
-    };
-    // a call already running uses the encoder until it settles
-    if (this.serial.idle) free();
-    else void this.serial.busy.then(free);
+    });
   }
 }
 

@@ -80,7 +80,6 @@ export class Umt5Encoder {
   private readonly embedKey: string;
   private readonly rows = new Map<number, Float32Array>();
   private readonly serial: Serial;
-  private disposed = false;
 
   private constructor(
     readonly folder: ModelFolder,
@@ -346,19 +345,14 @@ export class Umt5Encoder {
    * (running or queued) finish first; later calls throw DisposedError.
    */
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.serial.close();
-    const free = () => {
+    // an encode already running reads these buffers (and the folder) until it settles
+    this.serial.dispose(() => {
       this.acts?.alloc.destroyAll();
       this.acts = null;
       this.weightAlloc.destroyAll();
       this.resident = null;
       void this.folder.close();
-    };
-    // an encode already running reads these buffers (and the folder) until it settles
-    if (this.serial.idle) free();
-    else void this.serial.busy.then(free);
+    });
   }
 
   /** The same as dispose() (the name pipelines, VAEs and text encoders use); kept for existing callers. */

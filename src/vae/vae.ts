@@ -13,7 +13,7 @@ import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
 import { configPath, openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
-import { checkDtypeOnAdapter, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
+import { checkDtypeOnAdapter, checkDtypeOption, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
 import { checkOptionNames } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
@@ -111,7 +111,6 @@ const isModelFolder = (s: unknown): s is ModelFolder => typeof s === 'object' &&
 class LoadedVae implements Vae {
   lastStats: DecodeStats | null = null;
   private readonly serial: Serial;
-  private disposed = false;
   constructor(
     readonly config: VaeConfig,
     readonly gpu: Gpu,
@@ -149,16 +148,11 @@ class LoadedVae implements Vae {
     return out;
   }
   dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.serial.close();
-    const free = () => {
+    // a decode already running reads the weights until it settles
+    this.serial.dispose(() => {
       this.alloc.destroyAll();
       if (this.ownsGpu) this.gpu.destroy();
-    };
-    // a decode already running reads the weights until it settles
-    if (this.serial.idle) free();
-    else void this.serial.busy.then(free);
+    });
   }
 }
 
@@ -168,7 +162,7 @@ const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'va
 /** @throws InputError for an unknown option or a dtype other than 'f32' / 'f16', before anything is read. */
 function checkLoadVaeOptions(opts: LoadVaeOptions): void {
   checkOptionNames(opts, LOAD_VAE_OPTIONS, 'loadVae', "{ dtype: 'f16' }");
-  if (opts.dtype !== undefined && opts.dtype !== 'f32' && opts.dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${JSON.stringify(opts.dtype)}`);
+  checkDtypeOption(opts.dtype);
 }
 
 /**
