@@ -24,7 +24,7 @@ import { estimateMemory, LimitError, most } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
-import { checkMaxSequenceLength, loadTextEncoder, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
+import { checkMaxSequenceLength, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { postprocessSample } from '../video/frames.js';
 import { randn } from '../random.js';
 
@@ -285,20 +285,6 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
   return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
 }
 
-/**
- * `prompt` / `negative_prompt` as a list: one string, or a non-empty list of strings (one per batch item).
- * @throws InputError naming the option otherwise.
- */
-export function promptList(v: unknown, name: 'prompt' | 'negative_prompt'): string[] | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'string') return [v];
-  if (!Array.isArray(v)) throw new InputError(`${name}: a string or a list of strings (one per batch item), got ${typeof v} ${JSON.stringify(v)}`);
-  if (v.length === 0) throw new InputError(`${name}: an empty list; give at least one prompt`);
-  const i = v.findIndex((x) => typeof x !== 'string');
-  if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${typeof v[i]} ${JSON.stringify(v[i])}`);
-  return v as string[];
-}
-
 /** What generate() returns, as diffusers' pipelines with output_type="np". */
 export interface PipelineOutput {
   /** Final latents, before the VAE's scaling (what output_type="latent" returns). */
@@ -492,7 +478,7 @@ export class Pipeline {
     const call: Call = { opts, outputType, L, onStage: o.onStage };
     let batch: number;
     let text: TextShapes | undefined;
-    const prompts = promptList(o.prompt, 'prompt');
+    const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
     if (dit) {
       const labels = o.class_labels;
       if (labels === undefined) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
@@ -506,7 +492,7 @@ export class Pipeline {
       if (o.negative_prompt !== undefined && o.negative_prompt_embeds) throw new InputError('give negative_prompt or negative_prompt_embeds, not both');
       if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
       if (prompts && !this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
-      const negList = promptList(o.negative_prompt, 'negative_prompt');
+      const negList = o.negative_prompt === undefined ? undefined : promptList(o.negative_prompt, 'negative_prompt');
       let pos: number[];
       if (prompts) {
         pos = [prompts.length, L, width];

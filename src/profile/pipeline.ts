@@ -16,7 +16,8 @@
 //                 dispatch timed (profileDecode with warm, profileWarm), for the same reasons
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
-import { PIPELINES, promptList } from '../pipeline/pipeline.js';
+import { PIPELINES } from '../pipeline/pipeline.js';
+import { promptList } from '../text/prompt-encoder.js';
 import { checkSeeds } from '../sampler/generate.js';
 import { postprocessSample } from '../video/frames.js';
 import { joinRuns, profileDecode, profileWarm } from './decode.js';
@@ -88,7 +89,7 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   const guidance = o.guidance_scale ?? PIPELINES[pipe.className].guidance_scale;
   const cfg = guidance > 1;
   checkSeeds(o.seed); // before the prompt is encoded (Pipeline.generate checks it again)
-  const prompts = promptList(o.prompt, 'prompt');
+  const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
   const batch = prompts ? prompts.length : o.prompt_embeds?.shape[0];
   if (batch === undefined) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
   if (prompts && !pipe.textEncoder) throw new InputError(`prompt: ${pipe.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
@@ -108,7 +109,7 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
     const L = o.max_sequence_length ?? 512;
     let negs: string[] | undefined;
     if (cfg && !neg) {
-      const n = promptList(o.negative_prompt ?? '', 'negative_prompt')!;
+      const n = promptList(o.negative_prompt ?? '', 'negative_prompt');
       negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? prompts.map(() => n[0]!) : n;
       if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
     }

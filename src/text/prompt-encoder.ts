@@ -7,7 +7,7 @@ import { configPath, openModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
-import { InputError, withLoadGpu, type TensorData } from '../model/model.js';
+import { InputError, shown, withLoadGpu, type TensorData } from '../model/model.js';
 import { checkOptionNames } from '../model/options.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
@@ -45,15 +45,17 @@ const ENCODE_PROMPT_OPTIONS: readonly (keyof EncodePromptOptions)[] = ['max_sequ
 const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'variant', 'onProgress', 'maxMemory', 'stream'];
 
 /**
- * `prompts` as diffusers takes it: one string, or a non-empty list of strings.
- * @throws InputError naming `name` (or `name[i]`) otherwise.
+ * A prompt option as diffusers takes it (encodePrompt's `prompts`, Pipeline.generate's `prompt` and
+ * `negative_prompt`): one string, or a non-empty list of strings (one per batch item).
+ * @throws InputError naming `name` (or `name[i]`) and what was given otherwise.
  */
 export function promptList(v: unknown, name: string): string[] {
+  const given = (x: unknown) => (x === null || x === undefined ? String(x) : `${typeof x} ${shown(x)}`);
   if (typeof v === 'string') return [v];
-  if (!Array.isArray(v)) throw new InputError(`${name}: a string or a list of strings, got ${v === null ? 'null' : typeof v}`);
+  if (!Array.isArray(v)) throw new InputError(`${name}: a string or a list of strings (one per batch item), got ${given(v)}`);
   if (v.length === 0) throw new InputError(`${name}: an empty list; give at least one prompt`);
   const i = v.findIndex((x) => typeof x !== 'string');
-  if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${v[i] === null ? 'null' : typeof v[i]}`);
+  if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${given(v[i])}`);
   return v as string[];
 }
 
