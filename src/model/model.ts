@@ -272,9 +272,9 @@ export class DiffusionModel {
     const c = this.config;
     if (inputs === null || typeof inputs !== 'object') throw new InputError(`forward: inputs must be an object of named tensors, got ${shown(inputs)}`);
     const accepted = FORWARD_INPUTS[c.family];
-    for (const [k, v] of Object.entries(inputs)) {
-      if (v !== undefined && !accepted.includes(k)) throw new InputError(`forward: unknown input "${k}" for a ${c.family} model; inputs: ${accepted.join(', ')}`);
-    }
+    // the options' wording ("did you mean"); an input given as undefined is an absent one
+    const given = Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined));
+    checkOptionNames(given, accepted, `forward for a ${c.family} model`, `{ ${accepted.join(', ')} }`, {}, 'input');
     const hs = inputs.hidden_states;
     if (!hs || !(hs.data instanceof Float32Array)) throw new InputError('hidden_states: missing (a float tensor of latents)');
     const want5 = c.family !== 'dit';
@@ -427,7 +427,7 @@ export class DiffusionModel {
    * Returns `sample` in diffusers' layout as f32: Wan/Latte [B, out_channels, F, H, W], DiT
    * [B, out_channels, H, W] (learned-sigma models keep all 2·C channels). The first call for a shape
    * records and compiles its plan (slow); later calls with that shape replay it.
-   * @throws InputError (names, shapes, non-finite values, class ids out of range), LimitError (the
+   * @throws InputError (an input the family does not take, as `KEY: not an input of forward …; did you mean …?`; shapes, non-finite values, class ids out of range), LimitError (the
    *   run does not fit the adapter or `maxMemory`; before allocating), NumericsError (the output is
    *   non-finite: names the first layer that produced a non-finite value), GpuError (device lost,
    *   validation or out-of-memory, naming the dispatch), DisposedError (after dispose()). Calls

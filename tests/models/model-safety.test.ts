@@ -246,7 +246,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
     try {
       const x = wanInputs(1);
       const e = await thrown(m.forward({ ...x, class_labels: [1] }));
-      expect(e).toEqual(new InputError('forward: unknown input "class_labels" for a wan model; inputs: hidden_states, timestep, encoder_hidden_states'));
+      expect(e).toEqual(new InputError('class_labels: not an input of forward for a wan model (inputs: hidden_states, timestep, encoder_hidden_states)'));
       for (const t of [NaN, Infinity, '5']) {
         const n = await thrown(m.forward({ ...x, timestep: [t as number] }));
         expect(n).toEqual(new InputError(`timestep: value 0 is not ${typeof t === 'string' ? 'a number ("5")' : `finite (${t})`}`));
