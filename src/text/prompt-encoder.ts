@@ -104,11 +104,19 @@ export class Umt5TextEncoder {
    * `opts.runPlan` (profiling hook, Umt5Encoder.encode): every prompt runs through the encoder, the cache is
    * not read (a profile must see the encoder's work), and the results refresh the cache.
    * Calls on one encoder run one at a time, in call order.
-   * @throws InputError naming `prompts[i]`, max_sequence_length or an unknown option, before GPU
-   *   work; LimitError when the encode cannot fit; DisposedError after dispose().
+   * @throws InputError naming `prompts[i]`, max_sequence_length or an unknown option, at once (not
+   *   after the calls queued before it); LimitError when the encode cannot fit, before GPU work;
+   *   DisposedError after dispose().
    */
-  encodePrompt(prompts: string | readonly string[], opts: EncodePromptOptions = {}): Promise<TensorData> {
-    return this.serial.run(() => this.encodeNow(prompts, opts));
+  async encodePrompt(prompts: string | readonly string[], opts: EncodePromptOptions = {}): Promise<TensorData> {
+    this.serial.check();
+    // checked before queueing, as Pipeline.generate does: a bad call is refused without waiting for a long one in flight
+    const list = [...promptList(prompts, 'prompts')];
+    checkOptionNames(opts, ENCODE_PROMPT_OPTIONS, 'encodePrompt', '{ max_sequence_length: 512 }');
+    const L = checkMaxSequenceLength(opts.max_sequence_length);
+    const runPlan = opts.runPlan;
+    if (runPlan !== undefined && typeof runPlan !== 'function') throw new InputError(`runPlan: a function, got ${shown(runPlan)}`);
+    return this.serial.run(() => this.encodeNow(list, L, runPlan));
   }
 
   /**
@@ -124,13 +132,10 @@ export class Umt5TextEncoder {
     this.encoder.plan(distinct.length, Math.min(max_sequence_length, Math.ceil(Math.max(...t.lengths) / RUN_MULTIPLE) * RUN_MULTIPLE));
   }
 
-  private async encodeNow(input: string | readonly string[], opts: EncodePromptOptions): Promise<TensorData> {
-    const prompts = promptList(input, 'prompts');
-    checkOptionNames(opts, ENCODE_PROMPT_OPTIONS, 'encodePrompt', '{ max_sequence_length: 512 }');
-    const L = checkMaxSequenceLength(opts.max_sequence_length);
+  private async encodeNow(prompts: readonly string[], L: number, runPlan: EncodePromptOptions['runPlan']): Promise<TensorData> {
     const D = this.dModel;
     const key = (p: string) => `${L}\u0000${p}`;
-    const missing = [...new Set(prompts.filter((p) => opts.runPlan !== undefined || !this.cache.has(key(p))))];
+    const missing = [...new Set(prompts.filter((p) => runPlan !== undefined || !this.cache.has(key(p))))];
     // this call's fresh rows: the cache may evict them before they are copied out (more new prompts than cacheSize)
     const fresh = new Map<string, Float32Array>();
     if (missing.length) {
@@ -142,7 +147,7 @@ export class Umt5TextEncoder {
       const n = Math.min(L, Math.ceil(Math.max(...t.lengths) / RUN_MULTIPLE) * RUN_MULTIPLE);
       const ids = n === L ? t.ids : new Int32Array(missing.length * n);
       if (n < L) missing.forEach((_, i) => ids.set(t.ids.subarray(i * L, i * L + n), i * n));
-      const y = await this.encoder.encode(ids, t.lengths, n, { runPlan: opts.runPlan });
+      const y = await this.encoder.encode(ids, t.lengths, n, { runPlan });
       this.encodedCount += missing.length;
       missing.forEach((p, i) => {
         const row = new Float32Array(L * D); // [L, d_model], zero past the prompt's tokens
