@@ -14,5 +14,6 @@ export function flagNames(message: string): string {
     .replace(/\(maxMemory\)/g, '(--max-memory / TESSERA_MAX_GPU_MEMORY)')
     .replace(/a larger maxMemory budget/g, 'a larger --max-memory budget')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
-    .replace(/dtype: '(f16|f32)'/g, '--dtype $1');
+    .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
+    .replace(/^shift(: a number > 0| applies to )/, '--shift$1');
 }

@@ -157,14 +157,14 @@ function common(r: Reader, predictions: readonly string[]): MultistepCommon {
 /** Parses and validates a config for `cls`; returns set_timesteps. */
 function builder(cls: SchedulerClass, r: Reader, opts: { shift?: number }): (steps: number) => StepProgram | { program(): StepProgram; legacy: Scheduler } {
   if (opts.shift !== undefined && cls !== 'FlowMatchEulerDiscreteScheduler') {
-    throw new SchedulerConfigError(`--shift applies to FlowMatchEulerDiscreteScheduler; ${cls} takes flow_shift from ${r.file}`);
+    throw new SchedulerConfigError(`shift applies to FlowMatchEulerDiscreteScheduler; ${cls} takes flow_shift from ${r.file}`);
   }
   switch (cls) {
     case 'FlowMatchEulerDiscreteScheduler': {
       const n = r.int('num_train_timesteps', 1000, 1);
       let shift = r.num('shift', 1, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
       if (opts.shift !== undefined) {
-        if (!Number.isFinite(opts.shift) || opts.shift <= 0) throw new SchedulerConfigError(`--shift must be a number > 0, got ${opts.shift}`);
+        if (typeof opts.shift !== 'number' || !Number.isFinite(opts.shift) || opts.shift <= 0) throw new SchedulerConfigError(`shift: a number > 0, got ${typeof opts.shift === 'number' ? opts.shift : JSON.stringify(opts.shift)}`);
         shift = opts.shift; // as from_config(config, shift=...): both in __init__ and set_timesteps
       }
       r.mustBe('use_dynamic_shifting', (v) => v === false, 'needs a resolution-dependent mu; Wan uses a static shift');
@@ -289,7 +289,10 @@ export interface SchedulerFromConfigOptions {
   override?: string;
   /** The file the config came from, for messages (default "scheduler config"). */
   file?: string;
-  /** tessera's own: FlowMatchEulerDiscreteScheduler's shift, replacing the config's. */
+  /**
+   * tessera's own: FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's.
+   * SchedulerConfigError naming `shift` for another class or a value ≤ 0 (the CLI shows it as --shift).
+   */
   shift?: number;
   /** What messages call `override` (default "--scheduler", the CLI flag; the library's generate() says "scheduler"). */
   overrideName?: string;

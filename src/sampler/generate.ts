@@ -103,7 +103,7 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
   if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${JSON.stringify(o.scheduler)}`);
   const file = config ? 'scheduler_config' : 'scheduler config (class defaults)';
   if (o.shift !== undefined) {
-    // checked here so that the message names this option (schedulerFromConfig's names the CLI's --shift)
+    // checked here so that a bad shift is an InputError (the caller's option), not a SchedulerConfigError (a config's)
     if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`);
     const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
     if (typeof named === 'string' && named !== 'FlowMatchEulerDiscreteScheduler') throw new InputError(`shift applies to FlowMatchEulerDiscreteScheduler; ${named} takes flow_shift from ${file}`);
