@@ -153,26 +153,6 @@ function overrideDefaults(src: string): Map<string, string> {
   return m;
 }
 
-/**
- * compiled line (0-based) → 1-based line of the edited file. Each line of `source` (but
- * directives and `enable` lines, which the preprocessor acts on) is replaced by a unique marker
- * and the same variant is preprocessed again: a compiled line that is a marker names its source
- * line, whatever its text (a repeated `}` maps to the right one). Prelude lines map to nothing.
- */
-function lineMap(spec: KernelSpec, name: string, v: VariantSel, source: string): (number | undefined)[] {
-  const marked = source.split('\n').map((l, i) => (/^\s*(#|enable\b)/.test(l) ? l : `@@L${i + 1}@@`)).join('\n');
-  const inUse = kernelSource(name);
-  setKernelSource(name, marked);
-  try {
-    return variantSource(spec, v).split('\n').map((l) => {
-      const m = /^\s*@@L(\d+)@@\s*$/.exec(l);
-      return m ? Number(m[1]) : undefined;
-    });
-  } finally {
-    setKernelSource(name, inUse);
-  }
-}
-
 /** Click a header to sort by that column (again: the other way); rows keep their click handlers. */
 function sortTable(table: HTMLTableElement): void {
   const ths = Array.from(table.tHead?.rows[0]?.cells ?? []);
@@ -984,9 +964,9 @@ function showCompileLog(text: string, ok: boolean): void {
 }
 
 /**
- * Compiler messages mapped back to the edited file: WGSL line numbers refer to the preprocessed
- * variant (prelude prepended, #if blocks removed), so each message's line is looked up by its
- * text in the textarea. The same message from several variants is shown once.
+ * Compiler messages of the edited file: compileCheck reports each at `kernels/FILE.wgsl:LINE:COL`
+ * of the source as written (the preprocessor's line map), the edited file or a prelude. The same
+ * message from several variants is shown once, with the variants listed.
  */
 class SourceMessages {
   private byKey = new Map<string, { head: string; snippet: string; variants: string[] }>();
@@ -1004,29 +984,32 @@ class SourceMessages {
     return this.byKey.size;
   }
 
-  add(message: string, compiled: string[], map: (number | undefined)[] = []): void {
-    const m = /^(\S+?):(\d+):(\d+): ([\s\S]*)$/.exec(message);
+  /** `message` as compileCheck words it; `variant`: the variant key it came from. */
+  add(message: string, variant = ''): void {
+    const m = /^kernels\/(\S+)\.wgsl:(\d+):(\d+): ([\s\S]*)$/.exec(message);
     if (!m) {
-      this.put(message, message, '', '');
+      this.put(message, message, '', variant);
       return;
     }
-    const [, variant, lineS, colS, text] = m;
-    const line = compiled[Number(lineS) - 1];
-    let where = `${variant} line ${lineS}`;
+    const [, file, lineS, colS, text] = m;
+    const line = Number(lineS);
+    const col = Math.max(1, Number(colS));
+    const where = `kernels/${file}.wgsl:${line}:${col}`;
     let snippet = '';
-    if (line !== undefined) {
-      const mapped = map[Number(lineS) - 1];
-      const at = mapped === undefined ? -1 : mapped - 1;
-      if (at >= 0) {
-        const indent = this.src[at]!.length - this.src[at]!.trimStart().length - (line.length - line.trimStart().length);
-        const col = Math.max(1, Number(colS) + indent);
-        where = `kernels/${this.kernel}.wgsl:${at + 1}:${col}`;
-        snippet = `    ${this.src[at]}\n    ${' '.repeat(col - 1)}^`;
-        if (!this.firstLine) this.firstLine = at + 1;
-        this.atLines.push(at + 1);
-      } else snippet = `    ${line.trim()}   (line ${lineS} of the preprocessed ${variant}: a prelude, not this file)`;
+    if (file === this.kernel) {
+      snippet = `    ${this.src[line - 1] ?? ''}\n    ${' '.repeat(col - 1)}^`;
+      if (!this.firstLine) this.firstLine = line;
+      this.atLines.push(line);
+    } else {
+      let at = '';
+      try {
+        at = kernelSource(file!).split('\n')[line - 1] ?? '';
+      } catch {
+        /* not a kernel source: no snippet */
+      }
+      snippet = `    ${at.trim()}   (a prelude of ${this.kernel}, not this file)`;
     }
-    this.put(`${where}|${text}`, `${where}: ${text}`, snippet, variant!);
+    this.put(`${where}|${text}`, `${where}: ${text}`, snippet, variant);
   }
 
   private put(key: string, head: string, snippet: string, variant: string): void {
@@ -1074,18 +1057,11 @@ async function recompile(): Promise<void> {
   const ignored = changed.filter(([k]) => variants.every((v) => k in v.overrides));
   for (const v of variants) {
     try {
-      const compiled = variantSource(spec, v).split('\n');
-      let map: (number | undefined)[] = [];
-      try {
-        map = lineMap(spec, name, v, text);
-      } catch {
-        /* the markers did not preprocess: messages fall back to the preprocessed line */
-      }
       const r = await compileCheck(gpu!, spec, v);
-      for (const m of r.errors) errors.add(m, compiled, map);
-      for (const m of r.warnings) warnings.add(m, compiled, map);
+      for (const m of r.errors) errors.add(m, r.key);
+      for (const m of r.warnings) warnings.add(m, r.key);
     } catch (e) {
-      errors.add((e as Error).message, []); // preprocessor errors (#if of an undeclared flag, …)
+      errors.add((e as Error).message); // preprocessor errors (#if of an undeclared flag, …)
     }
   }
   if (errors.size) {

@@ -20,6 +20,7 @@ import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
 import { checkOutputPath } from './outputs.js';
 import { tuneMode, tunePlan } from '../gpu/tune.js';
+import { ShaderError } from '../gpu/shader.js';
 import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
 
@@ -562,6 +563,8 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
         ws.push({ spec, w, check });
       } catch (e) {
         w?.destroy();
+        // a kernel that does not compile: say which entry (several are compiled, maybe from another revision's sources)
+        if (e instanceof ShaderError) throw new ShaderError(`--variants "${spec.name}"${spec.ref ? ` (kernel sources of ${spec.ref})` : ''}: ${e.message}`);
         if (!(e instanceof WrongResultError)) throw e;
         wrong.push({ variant: spec.name, error: e.message });
         console.error(`tessera: error: ${e.name}: ${e.message}`);

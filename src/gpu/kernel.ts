@@ -5,7 +5,7 @@
 // explicit binding list. Pipelines are cached by kernel + flags + overrides, never by shape.
 import type { Gpu } from './device.js';
 import { GpuError } from './device.js';
-import { kernelSource, preprocess, ShaderError } from './shader.js';
+import { kernelSource, preprocessMapped, ShaderError, sourceMessage, type MappedSource } from './shader.js';
 
 /** Binding kinds in group 0, in binding order. */
 export type BindingKind = 'uniform' | 'read' | 'rw';
@@ -81,12 +81,28 @@ export function resolveVariant(spec: KernelSpec, v: Partial<Variant> = {}): Vari
 
 /** The WGSL text of a variant, preludes included. */
 export function variantSource(spec: KernelSpec, v: Partial<Variant> = {}): string {
+  return variantSourceMapped(spec, v).text;
+}
+
+const ENABLE = /^\s*enable\s+[\w, ]+;\s*$/;
+
+/**
+ * The WGSL text of a variant with its line map (`lines[i]`: file under kernels/ and line of output
+ * line i + 1, preludes included), for compiler messages at the line of the file a user edits.
+ */
+export function variantSourceMapped(spec: KernelSpec, v: Partial<Variant> = {}): MappedSource {
   const full = resolveVariant(spec, v);
-  const parts = [...(spec.prelude ?? []), spec.name].map((n) => preprocess(`kernels/${n}.wgsl`, kernelSource(n), full.flags));
-  // `enable` directives must come first: hoist them from preludes/kernel.
-  const text = parts.join('\n');
-  const enables = [...new Set(text.match(/^\s*enable\s+[\w, ]+;\s*$/gm)?.map((s) => s.trim()) ?? [])];
-  return enables.join('\n') + (enables.length ? '\n' : '') + text.replace(/^\s*enable\s+[\w, ]+;\s*$/gm, '');
+  const parts = [...(spec.prelude ?? []), spec.name].map((n) => preprocessMapped(`kernels/${n}.wgsl`, kernelSource(n), full.flags));
+  const text = parts.flatMap((p) => p.text.split('\n'));
+  const lines = parts.flatMap((p) => p.lines);
+  // `enable` directives must come first: hoist them from preludes/kernel (each once; their lines stay, blank, so the map holds)
+  const enables = new Map<string, MappedSource['lines'][number]>();
+  text.forEach((l, i) => {
+    if (!ENABLE.test(l)) return;
+    if (!enables.has(l.trim())) enables.set(l.trim(), lines[i]!);
+    text[i] = '';
+  });
+  return { text: [...enables.keys(), ...text].join('\n'), lines: [...enables.values(), ...lines] };
 }
 
 export interface CompiledKernel {
@@ -133,8 +149,8 @@ export function checkVariantSupported(gpu: Gpu, spec: KernelSpec, v: Variant): v
 }
 
 /**
- * Compile (or fetch from cache) a pipeline. Compilation errors throw a ShaderError naming the
- * kernel variant and the first messages with line numbers.
+ * Compile (or fetch from cache) a pipeline, synchronously: WGSL errors surface as the device's
+ * validation errors (compilePipelines and compileCheck report them at the source's lines).
  */
 export function getKernel(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}): CompiledKernel {
   const device = gpu.device;
@@ -183,8 +199,9 @@ export function setCompileListener(fn: CompileListener | null): void {
  * implementation may compile them in parallel; the host does not block), into the cache
  * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (default: the listener
  * of setCompileListener), nothing when all are cached. A variant that fails is a ShaderError
- * naming its kernel and variant key with the compiler's first messages and line numbers; the
- * others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
+ * `KEY: pipeline creation failed: kernels/foo.wgsl:LINE:COL: message[; …]` (KEY: kernel, flags and
+ * override knobs; up to three compiler errors, each at the line of the kernel's or prelude's own
+ * source); the others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
  */
 export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress: CompileListener | null = compileListener): Promise<void> {
   const device = gpu.device;
@@ -205,7 +222,8 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
     [...todo].map(async ([key, { spec, variant }]) => {
       // WGSL errors are reported below with the variant's name, not as uncaptured device errors
       device.pushErrorScope('validation');
-      const module = device.createShaderModule({ label: key, code: variantSource(spec, variant) });
+      const src = variantSourceMapped(spec, variant);
+      const module = device.createShaderModule({ label: key, code: src.text });
       void device.popErrorScope();
       const layout = bindGroupLayout(device, spec.bindings);
       let pipeline: GPUComputePipeline;
@@ -217,7 +235,7 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
         });
       } catch (e) {
         const info = await module.getCompilationInfo().catch(() => null);
-        const msgs = (info?.messages ?? []).filter((m) => m.type === 'error').slice(0, 3).map((m) => `${key}:${m.lineNum}:${m.linePos}: ${m.message}`);
+        const msgs = (info?.messages ?? []).filter((m) => m.type === 'error').slice(0, 3).map((m) => sourceMessage(key, src.lines, m));
         throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : (e as Error).message}`);
       }
       cache.set(key, { key, pipeline, layout, spec, variant });
@@ -228,14 +246,21 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
   if (failed) throw failed.reason;
 }
 
-/** Compile a variant and collect its compilation messages (for tests and the profiler's editor). */
+/**
+ * Compile a variant and collect its compilation messages (for tests and the profiler's editor):
+ * `kernels/foo.wgsl:LINE:COL: message`, LINE being the line of the kernel's (or prelude's) own
+ * source, as the user wrote it (through the preprocessor's line map), COL the compiler's column;
+ * `key` (the variant key: flags and override knobs) names the variant compiled. A pipeline
+ * validation error without a compiler message is `KEY: message`. Throws a ShaderError for
+ * preprocessing errors (an undeclared flag, an unknown directive).
+ */
 export async function compileCheck(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}): Promise<{ key: string; errors: string[]; warnings: string[] }> {
   const device = gpu.device;
   const variant = resolveVariant(spec, v);
   const key = variantKey(spec, variant);
-  const code = variantSource(spec, variant);
+  const src = variantSourceMapped(spec, variant);
   device.pushErrorScope('validation');
-  const module = device.createShaderModule({ label: key, code });
+  const module = device.createShaderModule({ label: key, code: src.text });
   const info = await module.getCompilationInfo();
   device.createComputePipeline({
     label: key,
@@ -243,7 +268,7 @@ export async function compileCheck(gpu: Gpu, spec: KernelSpec, v: Partial<Varian
     compute: { module, entryPoint: spec.entry ?? 'main', constants: variant.overrides },
   });
   const scope = await device.popErrorScope();
-  const fmt = (m: GPUCompilationMessage) => `${key}:${m.lineNum}:${m.linePos}: ${m.message}`;
+  const fmt = (m: GPUCompilationMessage) => sourceMessage(key, src.lines, m);
   const errors = info.messages.filter((m) => m.type === 'error').map(fmt);
   if (scope && errors.length === 0) errors.push(`${key}: ${scope.message}`);
   return { key, errors, warnings: info.messages.filter((m) => m.type === 'warning').map(fmt) };

@@ -26,8 +26,61 @@ export function kernelSource(name: string): string {
   return s;
 }
 
+/** Where a line of preprocessed WGSL came from: the file as named to `preprocess` (`kernels/foo.wgsl`) and its 1-based line. */
+export interface SourceLine {
+  file: string;
+  line: number;
+}
+
+/** Preprocessed WGSL and its line map: `lines[i]` is the source of output line i + 1 (null: none known). */
+export interface MappedSource {
+  text: string;
+  lines: (SourceLine | null)[];
+}
+
+// Line marks: each source line is prefixed with MARK n END before preprocessing and the marks are
+// read off the output's lines and removed. The package moves text across lines (the whitespace
+// after `#else`/`#endif`, the rest of an `#if` line), so counting lines cannot map them; a mark
+// travels with its line's text. Private-use characters: no WGSL token or directive contains them.
+const MARK = '\uE000';
+const END = '\uE001';
+const LEADING_MARK = /^\uE000(\d+)\uE001/;
+const ANY_MARK = /\uE000(\d+)\uE001/g;
+
 /** Preprocess `source` (named `file` in messages) with boolean `flags`. */
 export function preprocess(file: string, source: string, flags: Record<string, boolean>): string {
+  return expand(file, source, flags);
+}
+
+/**
+ * `preprocess` with a line map from output lines to lines of `source` (named `file`), so that
+ * compiler messages can name the line the user wrote. The text is exactly `preprocess`'s. A line
+ * that does not start at a source line's start (text after a directive on the directive's line)
+ * maps to the first source line whose text it holds, or null; a source holding the mark
+ * characters U+E000/U+E001 gets an all-null map.
+ */
+export function preprocessMapped(file: string, source: string, flags: Record<string, boolean>): MappedSource {
+  if (source.includes(MARK) || source.includes(END)) {
+    const text = expand(file, source, flags);
+    return { text, lines: text.split('\n').map(() => null) };
+  }
+  const marked = source.split('\n').map((l, i) => `${MARK}${i + 1}${END}${l}`).join('\n');
+  const out = expand(file, marked, flags).split('\n');
+  const lines = out.map((l): SourceLine | null => {
+    const m = LEADING_MARK.exec(l) ?? new RegExp(ANY_MARK.source).exec(l);
+    return m ? { file, line: Number(m[1]) } : null;
+  });
+  return { text: out.map((l) => l.replace(ANY_MARK, '')).join('\n'), lines };
+}
+
+/** `file:LINE:COL: message` of a compiler message at `lineNum`:`linePos` (1-based) of WGSL whose line map is `lines`; `where:lineNum:linePos: message` when the line has no source (or lineNum is 0: `where: message`). */
+export function sourceMessage(where: string, lines: readonly (SourceLine | null)[], m: Pick<GPUCompilationMessage, 'lineNum' | 'linePos' | 'message'>): string {
+  const at = m.lineNum > 0 ? lines[m.lineNum - 1] : undefined;
+  if (at) return `${at.file}:${at.line}:${m.linePos}: ${m.message}`;
+  return m.lineNum > 0 ? `${where}:${m.lineNum}:${m.linePos}: ${m.message}` : `${where}: ${m.message}`;
+}
+
+function expand(file: string, source: string, flags: Record<string, boolean>): string {
   const strings: string[] = [];
   const values: boolean[] = [];
   let last = 0;

@@ -1,7 +1,7 @@
 // `tessera tune`, `--no-tune`, `tessera info`'s tuning section and `tessera bench … --variants` (gemm, attention, conv, block),
 // through the CLI (child processes: an integration test). The tuning cache goes to a temporary
 // XDG_CACHE_HOME, never the user's. Tiny shapes, so the few variants compile in seconds.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,32 @@ function tessera(env: Record<string, string>, ...args: string[]): Promise<{ code
   });
 }
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
+const scratch = join(root, 'tests', '.tmp', 'tune-cli-scratch-tree');
+
+/**
+ * A git tree holding only `files` (path → text), in a scratch object store of its own: the CLI
+ * reads it as a revision through GIT_ALTERNATE_OBJECT_DIRECTORIES, and this checkout's
+ * repository gets no objects and no refs.
+ */
+function scratchTree(files: Record<string, string>): { tree: string; env: Record<string, string> } {
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  const gitDir = join(scratch, 'objects.git');
+  execFileSync('git', ['init', '-q', '--bare', gitDir]);
+  const git = (args: string[], input?: string) => execFileSync('git', ['--git-dir', gitDir, ...args], { encoding: 'utf8', ...(input !== undefined ? { input } : {}) }).trim();
+  // one level of folders is enough here: kernels/NAME.wgsl
+  const entries = Object.entries(files).map(([path, text]) => {
+    const [dir, name] = path.split('/') as [string, string];
+    const file = join(scratch, name);
+    writeFileSync(file, text);
+    return { dir, name, blob: git(['hash-object', '-w', file]) };
+  });
+  const dirs = [...new Set(entries.map((e) => e.dir))].map((dir) => {
+    const sub = git(['mktree'], entries.filter((e) => e.dir === dir).map((e) => `100644 blob ${e.blob}\t${e.name}\n`).join(''));
+    return `040000 tree ${sub}\t${dir}\n`;
+  });
+  return { tree: git(['mktree'], dirs.join('')), env: { GIT_ALTERNATE_OBJECT_DIRECTORIES: join(gitDir, 'objects') } };
+}
 
 describe('tessera tune: a cache it cannot save', () => {
   it('XDG_CACHE_HOME a file: refused before anything is timed, one line naming the path and XDG_CACHE_HOME (exit 2)', async () => {
@@ -137,6 +163,28 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     }
     expect(r.stderr).toMatch(/… tuning default@HEAD\n[^]*… tuning default\n/);
     expect(existsSync(file) ? readFileSync(file, 'utf8') : null).toBe(before);
+  }, 300_000);
+
+  it('an A/B whose revision has a WGSL error after an #if block: the entry, its revision, the variant key and kernels/gemm_tiled.wgsl:LINE of that revision', async () => {
+    const src = readFileSync(join(root, 'kernels', 'gemm_tiled.wgsl'), 'utf8').split('\n');
+    const endif = src.findIndex((l) => l.startsWith('#endif'));
+    expect(endif).toBeGreaterThan(0);
+    src.splice(endif + 1, 0, 'const broken_here: f32 = ;');
+    const line = endif + 2; // 1-based line of the inserted text, after the #if block (and after the preludes in the compiled text)
+    const { tree, env } = scratchTree({ 'kernels/gemm_tiled.wgsl': src.join('\n') });
+    try {
+      const r = await tessera({ TESSERA_TUNE: 'off', ...env }, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', `default;tiled-64@${tree}`, '--repeats', '1', '--warmup', '0', '--no-ceiling');
+      expect(r.code, r.stderr).toBe(1);
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('tessera: error:'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(
+        new RegExp(
+          `^tessera: error: ShaderError: --variants "tiled-64@${tree}" \\(kernel sources of ${tree}\\): gemm_tiled\\[VEC4\\]\\{BK=16,TM=4,TN=4,WGX=16,WGY=16\\}: pipeline creation failed: kernels/gemm_tiled\\.wgsl:${line}:\\d+: .*initializer`,
+        ),
+      );
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }, 300_000);
 
   it('refuses bad --variants with one line', async () => {
