@@ -152,8 +152,14 @@ export interface AttentionArgs {
    * values < numBuckets (larger ones are clamped to the last bucket). No Lq×Lk buffer.
    */
   positionBias?: { bias: Tensor; buckets: Tensor };
-  /** u32 [B]: keys j ≥ keyLengths[b] of batch item b are masked out (a right-padded attention_mask), each ≥ 1. */
-  keyLengths?: Tensor;
+  /**
+   * The number of valid keys of each batch item (a right-padded attention_mask): keys j ≥
+   * keyLengths[b] of item b are masked out. Each an integer in 1..Lk (0 leaves a row no key to
+   * attend to: NaN). Host values (B numbers) are checked here, before any GPU work, and uploaded
+   * into the plan's allocator; a u32 [B] tensor is read by the kernel as it runs, so whoever
+   * writes it checks the values first (checkKeyLengths; Umt5Encoder.encode does).
+   */
+  keyLengths?: Tensor | ArrayLike<number>;
   /**
    * u32 [B]: the keys of item b before its trailing run of equal key and value rows, 0..Lk
    * (`keyFoldLengths`); key keyFold[b] stands for the Lk − keyFold[b] keys of the run (its score
@@ -172,6 +178,26 @@ export interface AttentionArgs {
   tile?: Partial<Record<string, number>>;
   /** Fix the strategy by name (benchmarks, tests; no tuning): `rows`, `fa2` or `fa2-wg`. */
   strategy?: AttentionStrategy;
+}
+
+/** AttentionArgs as `attention` records them: keyLengths uploaded. */
+type CheckedArgs = Omit<AttentionArgs, 'keyLengths'> & { keyLengths?: Tensor };
+
+const isTensor = (x: Tensor | ArrayLike<number>): x is Tensor => 'buffer' in x;
+
+/**
+ * Throws unless `keyLengths` holds one integer in 1..kvTokens per batch item (`batch` of them):
+ * the message names keyLengths, the batch item and the range. What `attention` checks for host
+ * values; for callers that write a keyLengths tensor themselves.
+ */
+export function checkKeyLengths(keyLengths: ArrayLike<number>, batch: number, kvTokens: number): void {
+  if (keyLengths.length !== batch) throw new Error(`attention: keyLengths has ${keyLengths.length} entries, expected one per batch item (batch ${batch})`);
+  for (let b = 0; b < batch; b++) {
+    const n = keyLengths[b]!;
+    if (!Number.isInteger(n) || n < 1 || n > kvTokens) {
+      throw new Error(`attention: keyLengths[${b}] (batch item ${b}) is ${n}, expected an integer in 1..${kvTokens} (valid keys of the ${kvTokens} kv tokens${n === 0 ? '; 0 leaves no key to attend to' : ''})`);
+    }
+  }
 }
 
 function dims3(t: Tensor, name: string): [number, number, number] {
@@ -248,7 +274,8 @@ export function keyFoldLengths(rows: Float32Array, batch: number, len: number, w
  * `strategy` the kernel is the tuner's cached choice for this adapter and shape bucket, else the
  * adapter policy's heuristic (`attentionHeuristic`), and the plan may be tuned before its first
  * run (src/gpu/tune.ts). Throws on unsupported head dims, mismatched shapes/dtypes, aliasing, table
- * sizes, undeclared knobs or a strategy the adapter cannot run, naming the tensor or knob.
+ * sizes, host keyLengths outside 1..Lk (checkKeyLengths), undeclared knobs or a strategy the
+ * adapter cannot run, naming the tensor or knob, before any GPU work.
  */
 export function attention(plan: Plan, a: AttentionArgs): Tensor {
   const { heads: H, headDim: D } = a;
@@ -281,7 +308,7 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
     checkDtypes('attention', a.q, pb.bias);
     if (pb.buckets.size !== Lq + Lk - 1) throw new Error(`attention: positionBias.buckets ${pb.buckets.label} has ${pb.buckets.size} entries, expected Lq + Lk − 1 = ${Lq + Lk - 1}`);
   }
-  if (a.keyLengths && a.keyLengths.size !== B) throw new Error(`attention: keyLengths ${a.keyLengths.label} has ${a.keyLengths.size} entries, expected one per batch item (batch ${B})`);
+  if (a.keyLengths && isTensor(a.keyLengths) && a.keyLengths.size !== B) throw new Error(`attention: keyLengths ${a.keyLengths.label} has ${a.keyLengths.size} entries, expected one per batch item (batch ${B})`);
   if (a.keyFold) {
     if (a.keyLengths || pb) throw new Error(`attention: keyFold ${a.keyFold.label} cannot be combined with ${a.keyLengths ? 'keyLengths' : 'positionBias'} (the fold needs equal scores for the folded keys)`);
     if (a.keyFold.size !== B) throw new Error(`attention: keyFold ${a.keyFold.label} has ${a.keyFold.size} entries, expected one per batch item (batch ${B})`);
@@ -290,6 +317,15 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
   if (a.strategy && !attentionStrategiesFor(plan.gpu).includes(a.strategy)) {
     throw new Error(`attention: strategy ${a.strategy} cannot run on this adapter (usable: ${attentionStrategiesFor(plan.gpu).join(', ')})`);
   }
+  if (a.keyLengths && !isTensor(a.keyLengths)) checkKeyLengths(a.keyLengths, B, Lk);
+  const keyLengths = a.keyLengths && !isTensor(a.keyLengths) ? plan.alloc.uploadU32(Uint32Array.from(a.keyLengths), `${a.layer ?? 'attention'}:key_lengths`) : a.keyLengths;
+  return recordAttention(plan, { ...a, keyLengths }, Lq, Lk);
+}
+
+/** Records a call `attention` checked (host keyLengths uploaded). */
+function recordAttention(plan: Plan, a: CheckedArgs, Lq: number, Lk: number): Tensor {
+  const { headDim: D } = a;
+  const pb = a.positionBias;
   if (a.tile || a.strategy) {
     plan.record(attentionRecordArgs(plan, a, a.tile ? 'rows' : a.strategy!));
     return a.out;
@@ -306,7 +342,7 @@ export function attention(plan: Plan, a: AttentionArgs): Tensor {
 }
 
 /** The dispatch of `a` (checked by `attention`) with candidate `s` (the rows kernel takes `a.tile`). */
-function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionCandidate): RecordArgs {
+function attentionRecordArgs(plan: Plan, a: CheckedArgs, s: AttentionCandidate): RecordArgs {
   const { heads: H, headDim: D } = a;
   const [B, Lq, W] = a.q.shape as [number, number, number];
   const Lk = a.k.shape[1]!;
@@ -350,7 +386,7 @@ function attentionRecordArgs(plan: Plan, a: AttentionArgs, s: AttentionCandidate
  * inputs in `p.alloc` (one batch item; queries capped at 1024 and keys at 2048, so tuning a
  * 30k-token layer stays cheap: the bucket spans the rest). Returns the output tensor.
  */
-function attentionBenchRecord(p: Plan, a: AttentionArgs, name: AttentionCandidate): Tensor {
+function attentionBenchRecord(p: Plan, a: CheckedArgs, name: AttentionCandidate): Tensor {
   const { heads: H, headDim: D } = a;
   const dtype = a.q.dtype;
   const W = H * D;
@@ -380,7 +416,7 @@ function attentionBenchRecord(p: Plan, a: AttentionArgs, name: AttentionCandidat
   const keyLengths = a.keyLengths ? al.uploadU32(Uint32Array.of(Math.max(1, Lk - 3)), 'tune:klen') : undefined;
   // the fold's worst case: no padding (every key visited); the seeded keys differ, so folding the last 1 is exact
   const keyFold = a.keyFold ? al.uploadU32(Uint32Array.of(Lk - 1), 'tune:keyfold') : undefined;
-  const args: AttentionArgs = { q, k, v, out, heads: H, headDim: D, layer: 'tune', ...(a.scale !== undefined ? { scale: a.scale } : {}), ...(positionBias ? { positionBias } : {}), ...(keyLengths ? { keyLengths } : {}), ...(keyFold ? { keyFold } : {}) };
+  const args: CheckedArgs = { q, k, v, out, heads: H, headDim: D, layer: 'tune', ...(a.scale !== undefined ? { scale: a.scale } : {}), ...(positionBias ? { positionBias } : {}), ...(keyLengths ? { keyLengths } : {}), ...(keyFold ? { keyFold } : {}) };
   p.record(attentionRecordArgs(p, args, name));
   return out;
 }
