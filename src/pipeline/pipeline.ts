@@ -445,6 +445,22 @@ export class Pipeline {
     return this.serial.run(() => this.run(call));
   }
 
+  /**
+   * Runs `f` with the pipeline to itself (profilePipeline drives the components directly): after every
+   * call queued before it, with later calls (generate, encodePrompt, another exclusive) waiting until it
+   * settles. `f` generates through `p.generate` (checked and run as Pipeline.generate, without queueing),
+   * never through the pipeline's own async methods: they would wait for `f`, a deadlock.
+   * @throws DisposedError when the pipeline was disposed before the call; calls made before dispose() still run.
+   */
+  exclusive<T>(f: (p: { generate(o: PipelineGenerateOptions): Promise<PipelineOutput> }) => Promise<T>): Promise<T> {
+    return this.serial.run(() => f({ generate: async (o) => this.run(this.check(o)) }));
+  }
+
+  /** @throws DisposedError after dispose(): for callers that check a call before queueing it (profilePipeline), first. */
+  checkOpen(): void {
+    this.serial.check();
+  }
+
   /** Every check of a generate call: names, values, shapes, conflicts and memory; nothing touches the GPU. */
   private check(o: PipelineGenerateOptions): Call {
     checkOptionNames(o, Object.keys(GENERATE_OPTIONS), 'Pipeline.generate', '{ prompt, height, width, num_frames }', LOAD_ONLY);

@@ -18,6 +18,7 @@ import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
 import { promptList } from '../text/prompt-encoder.js';
+import type { Vae } from '../vae/vae.js';
 import { checkSeeds } from '../sampler/generate.js';
 import { postprocessSample } from '../video/frames.js';
 import { joinRuns, profileDecode, profileWarm } from './decode.js';
@@ -75,10 +76,13 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
  * Runs `pipe` on `o` (WanPipeline-style: `prompt`, seed/latents, sizes; output_type "np") and profiles
  * all three stages. Returns diffusers' outputs (`video` [B, F, H, W, 3] in [0, 1], `latents`) and one
  * StageProfile per stage.
+ * Holds the pipeline for the whole run, as one Pipeline.generate call does: generate() calls on the same
+ * pipeline made meanwhile wait for it (and it waits for those made before).
  * @throws InputError for a pipeline without a VAE or a non-Wan/Latte pipeline, and what Pipeline.generate
- *   throws (sizes and the decode plan are checked before any GPU work).
+ *   throws (sizes and the decode plan are checked before any GPU work, and before waiting for the pipeline).
  */
 export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions, opts: ProfilePipelineOptions = {}): Promise<ProfiledGeneration> {
+  pipe.checkOpen(); // before the checks below use its components (a disposed VAE would name itself)
   if (!pipe.vae) throw new InputError(`${pipe.name}: no VAE loaded, so there are no frames to profile a decode of`);
   if (pipe.family === 'dit') throw new InputError(`${pipe.name}: profilePipeline runs text-to-video pipelines (WanPipeline, LattePipeline)`);
   if (o.output_type === 'latent') throw new InputError('output_type: profilePipeline decodes (output_type "np")');
@@ -96,6 +100,22 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   // sizes and the decode plan, before any GPU work (Pipeline.generate repeats these checks)
   const shape = o.latents?.shape ?? pipe.latentShape(batch, o);
   pipe.vae.plan(shape);
+  // the whole profile holds the pipeline, as one Pipeline.generate call does: a generate() of the same
+  // pipeline made meanwhile would otherwise run between the stages (the replayed step and the decode
+  // reuse the plans and buffers that call's loop and decode use)
+  const vae = pipe.vae;
+  return pipe.exclusive((p) => profileStages(pipe, vae, p.generate, o, opts, { prompts, cfg, warmRepeats, repeated, forceWallClock }));
+}
+
+async function profileStages(
+  pipe: Pipeline,
+  vae: Vae,
+  generate: (o: PipelineGenerateOptions) => Promise<PipelineOutput>,
+  o: PipelineGenerateOptions,
+  opts: ProfilePipelineOptions,
+  a: { prompts: string[] | undefined; cfg: boolean; warmRepeats: number; repeated: string; forceWallClock: boolean },
+): Promise<ProfiledGeneration> {
+  const { prompts, cfg, warmRepeats, repeated, forceWallClock } = a;
   const stages: StageProfile[] = [];
   const textCls = pipe.modelIndex.components.get('text_encoder')?.className ?? 'text encoder';
   const trCls = pipe.modelIndex.components.get('transformer')?.className ?? 'transformer';
@@ -125,19 +145,22 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   // 2. the denoising loop, unprofiled (its wall time), then one step replayed and profiled
   opts.onStage?.('transformer');
   const t1 = performance.now();
-  const res = await pipe.generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined });
+  const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined });
   const loopMs = performance.now() - t1;
   const tp = performance.now();
   const B = res.latents.shape[0]!;
   const mid = res.timesteps[Math.floor(res.timesteps.length / 2)] ?? res.timesteps[0]!;
   const text = pos!;
   const hidden: TensorData = cfg ? { data: cat(res.latents.data, res.latents.data), shape: [2 * B, ...res.latents.shape.slice(1)] } : res.latents;
-  const plan = pipe.transformer.planFor({
-    hidden_states: hidden,
-    timestep: new Array(hidden.shape[0]).fill(mid),
-    encoder_hidden_states: cfg ? { data: cat(text.data, neg!.data), shape: [2 * B, ...text.shape.slice(1)] } : text,
+  // planFor and the replay are not queued: hold the transformer too (a forward() of it made directly meanwhile)
+  const stepRun = await pipe.transformer.exclusive(async () => {
+    const plan = pipe.transformer.planFor({
+      hidden_states: hidden,
+      timestep: new Array(hidden.shape[0]).fill(mid),
+      encoder_hidden_states: cfg ? { data: cat(text.data, neg!.data), shape: [2 * B, ...text.shape.slice(1)] } : text,
+    });
+    return profilePlan(plan, { repeats: opts.repeats ?? 3, warmup: 1, forceWallClock, residentBytes: pipe.transformer.weights.bytes });
   });
-  const stepRun = await profilePlan(plan, { repeats: opts.repeats ?? 3, warmup: 1, forceWallClock, residentBytes: pipe.transformer.weights.bytes });
   const profileMs = performance.now() - tp;
   stages.push({
     stage: 'transformer',
@@ -151,7 +174,7 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   // 3. the VAE decode (its wall time), then again with every dispatch timed
   opts.onStage?.('vae');
   const t2 = performance.now();
-  const dec = await profileDecode(pipe.vae, res.latents, { forceWallClock, warm: true, repeats: warmRepeats });
+  const dec = await profileDecode(vae, res.latents, { forceWallClock, warm: true, repeats: warmRepeats });
   const decodeProfileMs = performance.now() - t2 - dec.wallMs;
   const video = postprocessSample(dec.sample);
   stages.push({ stage: 'vae', name: `VAE decode (${vaeCls})`, wallMs: dec.wallMs, profileMs: decodeProfileMs, run: dec.run, covers: `the decode of latents [${res.latents.shape.join(',')}] to ${video.shape.slice(1, 4).join('×')} frames, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)${repeated}` });
