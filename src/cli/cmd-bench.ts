@@ -12,7 +12,7 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
-import { GEMM_CANDIDATES, gemmCandidatesFor, gemmHeuristic, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
+import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gemmKcOk, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
 import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
@@ -77,7 +77,7 @@ const SUB_COMMON: Record<Sub, string[]> = {
 const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
   gemm: {
     tile: 'override tile knobs, e.g. TM=4,TN=2',
-    variants: "time several variants in one process, round-robin, each checked first: 'all' (every strategy and tuner candidate) or ';'-separated entries: default, a strategy (tiled-128, subgroup-sr32, …) or tile knobs K=V,…; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')",
+    variants: "time several variants in one process, round-robin, each checked first: 'all' (every strategy and tuner candidate; subgroup-sr16-k/-sr32-k only at a K with a compiled-in-K variant) or ';'-separated entries: default, a strategy (tiled-128, subgroup-sr32, …) or tile knobs K=V,…; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')",
   },
   attention: {
     batch: 'batch items (default 1)',
@@ -466,8 +466,16 @@ interface VariantSpec {
   tile?: Record<string, number>;
 }
 
-/** Parses --variants: `all` (gemm, attention: every strategy this adapter can run), or `;`-separated entries. */
-export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec[] {
+/** The tuner's candidates with K compiled in (subgroup-sr16-k, subgroup-sr32-k): a kernel of their own only at a K in GEMM_COMPILED_K. */
+const isKCandidate = (s: string): boolean => s.endsWith('-k');
+
+/**
+ * Parses --variants: `all` (gemm, attention: every strategy this adapter can run; for gemm at
+ * inner dimension `k`, the compiled-in-K candidates only where K has such a variant: elsewhere
+ * they are their base strategy, timed twice), or `;`-separated entries. A named compiled-in-K
+ * candidate at a `k` without its variant is a UsageError saying so.
+ */
+export function parseVariants(sub: Sub, s: string, gpu: Gpu | null, k?: number): VariantSpec[] {
   if (sub === 'block') {
     // The block has no knobs of its own: its variants are kernel sources (default@REV), each tuned afresh
     const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
@@ -483,7 +491,7 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec
   if (s === 'all') {
     if (sub === 'attention') return (gpu ? attentionStrategiesFor(gpu) : [...ATTENTION_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
     if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants '${sub === 'conv' ? 'PX=4;PX=8' : 'default;SG=0'}'`);
-    return (gpu ? gemmCandidatesFor(gpu) : [...GEMM_CANDIDATES]).map((st) => ({ name: st, strategy: st }));
+    return (gpu ? gemmCandidatesFor(gpu) : [...GEMM_CANDIDATES]).filter((st) => k === undefined || !isKCandidate(st) || gemmKcOk(k)).map((st) => ({ name: st, strategy: st }));
   }
   const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
     // ENTRY@REV: the same entry with the kernel sources of git revision REV
@@ -491,12 +499,15 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null): VariantSpec
     if (at >= 0) {
       const ref = entry.slice(at + 1);
       if (!ref) throw new UsageError(`--variants: "${entry}" names no revision after @ (e.g. default@HEAD)`);
-      return { ...parseVariants(sub, entry.slice(0, at) || 'default', gpu)[0]!, name: entry, ref };
+      return { ...parseVariants(sub, entry.slice(0, at) || 'default', gpu, k)[0]!, name: entry, ref };
     }
     const e = entry;
     if (e === 'default') return { name: 'default' };
     if ((GEMM_CANDIDATES as readonly string[]).includes(e)) {
       if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes ${sub === 'attention' ? `an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
+      if (k !== undefined && isKCandidate(e) && !gemmKcOk(k)) {
+        throw new UsageError(`--variants: ${e} compiles K in, but --k ${k} has no compiled-in-K variant (K ${GEMM_COMPILED_K.join(', ')}): it would run as ${e.slice(0, -2)}; name that instead`);
+      }
       return { name: e, strategy: e as GemmCandidate };
     }
     if ((ATTENTION_STRATEGIES as readonly string[]).includes(e)) {
@@ -715,7 +726,7 @@ export const benchCommand: Command = {
     if (p.variants !== undefined) {
       if (p.tile !== undefined) throw new UsageError('give --tile or --variants, not both (a --variants entry can hold tile knobs)');
       // syntax and @REV revisions (git show) before any GPU work; what the adapter can run is checked once it is there
-      for (const v of parseVariants(sub, p.variants as string, null)) if (v.ref) kernelsAt(v.ref);
+      for (const v of parseVariants(sub, p.variants as string, null, sizes?.args.k as number | undefined)) if (v.ref) kernelsAt(v.ref);
     }
     const gpu = await acquireGpu();
     try {
@@ -738,7 +749,13 @@ export const benchCommand: Command = {
         if (c.json) console.log(JSON.stringify(result));
         return 0;
       }
-      if (p.variants !== undefined) return await runVariants(gpu, sizes!, parseVariants(sub, p.variants as string, gpu), c);
+      if (p.variants !== undefined) {
+        const k = sizes!.args.k as number | undefined;
+        const specs = parseVariants(sub, p.variants as string, gpu, k);
+        const left = sub === 'gemm' && p.variants === 'all' ? gemmCandidatesFor(gpu).filter((st) => !specs.some((v) => v.name === st)) : [];
+        if (left.length) log(c, `… --variants all: ${left.join(', ')} left out: --k ${k} has no compiled-in-K variant (K ${GEMM_COMPILED_K.join(', ')}), where they run as ${left.map((st) => st.slice(0, -2)).join(', ')}`);
+        return await runVariants(gpu, sizes!, specs, c);
+      }
       checkTile(gpu, sizes!, c.dtype, sizes!.tile, `--tile ${p.tile as string}`);
       // recorded (buffers sized, kernels chosen) before the ceiling: a shape the adapter cannot hold fails first
       const w = workloadFor(gpu, sizes!, c);

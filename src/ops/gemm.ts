@@ -43,6 +43,9 @@ const GEMM_KC = [96, 288, 384, 1152] as const;
 /** Subgroup broadcast of X rows (kernels/gemm_subgroup.wgsl); subgroups of ≥ 8 lanes. KC: K/4 compiled in (0: runtime). */
 export const gemmSubgroupKernel = gemmSpec('gemm_subgroup', { SWG: [64, 32, 128, 8], SR: [16, 8, 32], SC: [4, 1, 2, 3], KC: [0, ...GEMM_KC] }, { requires: ['subgroups'] });
 
+/** The K values the subgroup kernel has a compiled-in-K variant for (GEMM_KC·4), ascending. */
+export const GEMM_COMPILED_K: readonly number[] = GEMM_KC.map((kc) => kc * 4);
+
 /** Whether the subgroup kernel has a variant with this K compiled in (a multiple of 4 in GEMM_KC·4). */
 export function gemmKcOk(K: number): boolean {
   return K % 4 === 0 && (GEMM_KC as readonly number[]).includes(K / 4);

@@ -5,7 +5,8 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hasGpu } from '../helpers/gpu.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { subgroupsOf8 } from '../../src/gpu/policy.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cache = join(root, 'tests', '.tmp', 'tune-cli-cache');
@@ -185,6 +186,31 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
+  }, 300_000);
+
+  it.skipIf(!gpu || !subgroupsOf8(gpu))('bench gemm --variants all at a K without a compiled-in-K variant: the -k candidates are left out (said in one line), no kernel is timed twice', async () => {
+    const r = await tessera({ TESSERA_TUNE: 'off' }, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'all', '--json', '--repeats', '1', '--warmup', '0', '--no-ceiling');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    const names = j.results.map((x: { variant: string }) => x.variant);
+    expect(names).toContain('subgroup-sr16');
+    expect(names).toContain('subgroup-sr32');
+    expect(names.filter((n: string) => n.endsWith('-k'))).toEqual([]);
+    const kernels = j.results.map((x: { kernel: string }) => x.kernel);
+    expect(new Set(kernels).size).toBe(kernels.length);
+    expect(r.stderr.split('\n')).toContain('… --variants all: subgroup-sr16-k, subgroup-sr32-k left out: --k 12 has no compiled-in-K variant (K 384, 1152, 1536, 4608), where they run as subgroup-sr16, subgroup-sr32');
+  }, 300_000);
+
+  it.skipIf(!gpu || !subgroupsOf8(gpu))('bench gemm --variants naming a -k candidate: timed with K compiled in where K has a variant (a kernel of its own), refused before any GPU work where not', async () => {
+    let r = await tessera({ TESSERA_TUNE: 'off' }, 'bench', 'gemm', '--m', '9', '--k', '384', '--n', '10', '--variants', 'subgroup-sr16;subgroup-sr16-k', '--json', '--repeats', '1', '--warmup', '0', '--no-ceiling');
+    expect(r.code, r.stderr).toBe(0);
+    const kernels = lastJson(r.stdout).results.map((x: { variant: string; kernel: string }) => [x.variant, x.kernel]);
+    expect(kernels[0]).toEqual(['subgroup-sr16', expect.stringMatching(/^gemm_subgroup\[VEC4\]\{KC=0,.*SR=16,/)]);
+    expect(kernels[1]).toEqual(['subgroup-sr16-k', expect.stringMatching(/^gemm_subgroup\[VEC4\]\{KC=96,.*SR=16,/)]);
+    r = await tessera({}, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'subgroup-sr16;subgroup-sr32-k', '--repeats', '1', '--warmup', '0', '--no-ceiling');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual(['tessera: error: UsageError: --variants: subgroup-sr32-k compiles K in, but --k 12 has no compiled-in-K variant (K 384, 1152, 1536, 4608): it would run as subgroup-sr32; name that instead']);
   }, 300_000);
 
   it('refuses bad --variants with one line', async () => {
