@@ -120,7 +120,7 @@ export function checkDtypeOption(dtype: unknown): void {
 const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant'];
 
 /**
- * Checks the options loadModel and loadRandomModel share (and that no other key is given), before any file or GPU work, and
+ * Checks the options loadModel, loadRandomModel and loadVae share (and that no other key is given), before any file or GPU work, and
  * returns the budget in bytes (a size string parsed with parseBytes).
  * @throws InputError naming the option and what it takes.
  */

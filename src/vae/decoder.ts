@@ -19,6 +19,7 @@
 // GroupNorm(eps 1e-6) + SiLU, conv_out; videos ([B, C, F, H, W]) frame by frame as
 // LattePipeline.decode_latents does.
 import type { Gpu } from '../gpu/device.js';
+import { DryAllocator } from '../gpu/memory-plan.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, fmtBytes, readTensor, storageBytes, type DType, type Tensor } from '../gpu/tensor.js';
 import { InputError, type TensorData } from '../model/model.js';
@@ -189,13 +190,18 @@ interface Frame {
   zero?: boolean;
 }
 
-/** Records ops on bands and runs them in pieces, freeing what is dead after each piece. */
+/**
+ * Records ops on bands and runs them in pieces, freeing what is dead after each piece. On a
+ * DryAllocator (`dry`) nothing is created on the GPU or run: the same recording counts the bytes.
+ */
 class Ctx {
   plan: Plan;
   private planAlloc: Allocator;
   private dead: Tensor[] = [];
   private zeros = new Map<string, Frame>();
   dispatches = 0;
+  /** The most bytes one piece's plan held (its uniform buffers), beside `alloc`'s tensors. */
+  planPeakBytes = 0;
   /** DecodeOptions.runPlan: runs each piece instead of plan.run (profiling). */
   runPlan?: (plan: Plan, where: string) => Promise<void>;
 
@@ -207,8 +213,16 @@ class Ctx {
     readonly W0: number,
     readonly maxBinding: number,
   ) {
-    this.planAlloc = new Allocator(gpu);
+    this.planAlloc = this.newPlanAlloc();
     this.plan = new Plan(gpu, this.planAlloc);
+  }
+
+  get dry(): boolean {
+    return this.alloc.dry;
+  }
+
+  private newPlanAlloc(): Allocator {
+    return this.dry ? new DryAllocator(this.gpu) : new Allocator(this.gpu);
   }
 
   frame(C: number, scale: number, label: string): Frame {
@@ -256,10 +270,11 @@ class Ctx {
   async flush(where: string): Promise<void> {
     if (this.plan.dispatches.length) {
       this.dispatches += this.plan.dispatches.length;
-      await (this.runPlan ? this.runPlan(this.plan, where) : this.plan.run(where));
+      if (!this.dry) await (this.runPlan ? this.runPlan(this.plan, where) : this.plan.run(where));
     }
+    this.planPeakBytes = Math.max(this.planPeakBytes, this.planAlloc.peakBytes);
     this.planAlloc.destroyAll();
-    this.planAlloc = new Allocator(this.gpu);
+    this.planAlloc = this.newPlanAlloc();
     this.plan = new Plan(this.gpu, this.planAlloc);
     for (const t of this.dead) this.alloc.free(t);
     this.dead = [];
@@ -384,6 +399,7 @@ function attentionFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, norm: {
 /** Host → GPU: latent frame data[base + c·frameStride + h·W + w] as channels-last bands, y = x·a[c] + b[c]. */
 function uploadLatentFrame(ctx: Ctx, data: Float32Array, base: number, frameStride: number, C: number, H: number, W: number, a: Float64Array, b: Float64Array): Frame {
   const f = ctx.frame(C, 1, 'latents');
+  if (ctx.dry) return f; // the same bytes, nothing to upload
   let r0 = 0;
   f.bands.forEach((t, i) => {
     const rows = f.rows[i]!;
@@ -404,6 +420,7 @@ function uploadLatentFrame(ctx: Ctx, data: Float32Array, base: number, frameStri
 
 /** GPU → host: a frame's interior rows into out[(c·frames + t)·H·W ...] layout given by strides. */
 async function readFrame(ctx: Ctx, f: Frame, out: Float32Array, base: number, cStride: number, clamp: boolean): Promise<void> {
+  if (ctx.dry) return;
   let r0 = 0;
   for (let i = 0; i < f.bands.length; i++) {
     const d = await readTensor(ctx.gpu, f.bands[i]!);
@@ -547,10 +564,28 @@ async function klFrame(ctx: Ctx, c: KlVaeConfig, w: VaeWeights, z: Frame): Promi
 
 /** Decode per the plan (see the file header); returns diffusers' `sample` as F32. */
 export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype: DType, latents: TensorData, p: DecodePlanSummary, opts: DecodeOptions = {}): Promise<{ out: TensorData; peakBytes: number; dispatches: number }> {
+  const r = await runDecode(new Allocator(gpu), c, w, dtype, latents, p, opts);
+  return { out: { data: r.out, shape: p.outShape }, peakBytes: r.peakBytes, dispatches: r.dispatches };
+}
+
+/**
+ * GPU bytes a decode per `p` would hold at its peak, beside the weights, from a dry run of the decode's
+ * own recording (DryAllocator: nothing is created on the GPU or run): `activations` is the peak of its
+ * frames, caches and scratch (what DecodeStats.peakBytes measures), `params` the most one piece's
+ * uniform buffers take. Costs milliseconds per latent frame.
+ */
+export async function decodeMemory(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype: DType, p: DecodePlanSummary): Promise<{ activations: number; params: number }> {
+  const r = await runDecode(new DryAllocator(gpu), c, w, dtype, null, p, {});
+  return { activations: r.peakBytes, params: r.planPeakBytes };
+}
+
+/** The decode on `alloc`: a real one, or on a DryAllocator (`latents` null) the same recording with nothing run. */
+async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: DType, latents: TensorData | null, p: DecodePlanSummary, opts: DecodeOptions): Promise<{ out: Float32Array; peakBytes: number; planPeakBytes: number; dispatches: number }> {
   const { batch: B, latentFrames: F, height: H, width: W } = p;
-  const zc = latents.shape[1]!;
-  const out = new Float32Array(p.outShape.reduce((x, y) => x * y, 1));
-  const alloc = new Allocator(gpu);
+  const zc = c.kind === 'wan' ? c.zDim : c.latentChannels;
+  const data = latents?.data ?? new Float32Array(0);
+  const out = new Float32Array(latents ? p.outShape.reduce((x, y) => x * y, 1) : 0);
+  const gpu = alloc.gpu;
   const ctx = new Ctx(gpu, alloc, dtype, p.bandRows, W, p.maxBinding);
   ctx.runPlan = opts.runPlan;
   const S = c.scaleFactorSpatial;
@@ -576,7 +611,7 @@ export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype
         const caches: Caches = new Map();
         let t = 0;
         for (let fi = 0; fi < F; fi++) {
-          const zin = uploadLatentFrame(ctx, latents.data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
+          const zin = uploadLatentFrame(ctx, data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
           const z = convFrame(ctx, w, 'post_quant_conv', zin, { layer: 'post_quant_conv' });
           ctx.release(zin);
           const frames = await wanChunk(ctx, c, w, caches, z, fi);
@@ -598,7 +633,7 @@ export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype
     } else {
       for (let bi = 0; bi < B; bi++) {
         for (let fi = 0; fi < F; fi++) {
-          const zin = uploadLatentFrame(ctx, latents.data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
+          const zin = uploadLatentFrame(ctx, data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
           const y = await klFrame(ctx, c, w, zin);
           ctx.release(zin);
           await readFrame(ctx, y, out, (bi * c.outChannels * F + fi) * HW, F * HW, false);
@@ -612,5 +647,5 @@ export async function decodeLatents(gpu: Gpu, c: VaeConfig, w: VaeWeights, dtype
     ctx.destroy();
     alloc.destroyAll();
   }
-  return { out: { data: out, shape: p.outShape }, peakBytes: alloc.peakBytes, dispatches: ctx.dispatches };
+  return { out, peakBytes: alloc.peakBytes, planPeakBytes: ctx.planPeakBytes, dispatches: ctx.dispatches };
 }

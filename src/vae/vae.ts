@@ -8,16 +8,15 @@
 // Output: the decoder's `sample`, F32 in diffusers' layout; Wan's is clamped to [-1, 1]
 // (AutoencoderKLWan._decode); AutoencoderKL's is not (pipelines clamp when post-processing).
 import type { Gpu } from '../gpu/device.js';
-import { Allocator, type DType } from '../gpu/tensor.js';
+import { Allocator, fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
 import { configPath, openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
-import { checkDtypeOnAdapter, checkDtypeOption, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
+import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
-import { checkOptionNames } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
-import { decodeLatents, planDecode, type DecodePlanSummary } from './decoder.js';
+import { decodeLatents, decodeMemory, planDecode, type DecodePlanSummary } from './decoder.js';
 import { loadVaeWeights, type VaeWeights } from './weights.js';
 
 /** Options of loadVae. */
@@ -33,6 +32,13 @@ export interface LoadVaeOptions {
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors`. */
   variant?: string;
   onProgress?: (done: number, total: number, key: string) => void;
+  /**
+   * GPU memory budget for a decode: bytes (> 0), or a size such as "2GiB" (as loadModel's; InputError
+   * otherwise, before anything is read). A decode whose weights + peak activations (a dry run of its
+   * recording, before any GPU work) exceed it is refused with LimitError giving both figures.
+   * Unlimited when unset (the band plan still keeps every binding within the adapter's limit).
+   */
+  maxMemory?: number | string;
   /**
    * Called with the parsed config, the device and the dtype after the keys were checked and
    * before any weight is read: e.g. `planDecode` for the latents the caller will decode, so that
@@ -89,8 +95,10 @@ export interface Vae {
    * Calls on one VAE run one at a time, in call order (two at once would hold two decodes'
    * activations, beyond what the band plan allows for).
    * @throws InputError for a wrong rank/channel count or a non-finite value; LimitError (before
-   *   any GPU work) when one row band of the smallest size still exceeds the binding limit, or the
-   *   sample would exceed the 2^32 values of one Float32Array; DisposedError after dispose().
+   *   any GPU work) when one row band of the smallest size still exceeds the binding limit, the
+   *   sample would exceed the 2^32 values of one Float32Array, or the decode needs more than
+   *   loadVae's `maxMemory` (weights + peak activations; the message gives both and the budget);
+   *   DisposedError after dispose().
    *   Time grows with the output's pixels (frames × height × width): a 2048² × 81-frame decode is
    *   seconds on a large GPU and hours on a CPU adapter; the band plan bounds memory, not time.
    */
@@ -110,6 +118,8 @@ const isModelFolder = (s: unknown): s is ModelFolder => typeof s === 'object' &&
 
 class LoadedVae implements Vae {
   lastStats: DecodeStats | null = null;
+  /** LoadVaeOptions.maxMemory in bytes; unlimited when unset. */
+  maxMemory?: number;
   private readonly serial: Serial;
   constructor(
     readonly config: VaeConfig,
@@ -142,10 +152,18 @@ class LoadedVae implements Vae {
     if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
     const plan = this.bandPlan(latents.shape, opts);
+    if (this.maxMemory !== undefined) await this.checkBudget(latents.shape, plan, this.maxMemory);
     const t0 = performance.now();
     const { out, peakBytes, dispatches } = await decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
     this.lastStats = { seconds: (performance.now() - t0) / 1000, peakBytes, weightBytes: this.weights.bytes, dispatches, bands: plan.bands };
     return out;
+  }
+  /** Refuses (LimitError) a decode per `plan` whose weights + peak activations exceed `budget`; runs nothing on the GPU. */
+  private async checkBudget(shape: number[], plan: DecodePlanSummary, budget: number): Promise<void> {
+    const m = await decodeMemory(this.gpu, this.config, this.weights, this.dtype, plan);
+    const need = this.weights.bytes + m.activations + m.params;
+    if (need <= budget) return;
+    throw new LimitError(`decoding latents [${shape.join(',')}] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(this.weights.bytes)}, frames, caches and scratch ${fmtBytes(m.activations + m.params)}), above the VAE's maxMemory budget of ${fmtBytes(budget)}: load it with maxMemory ${need} bytes or more, or decode smaller latents (height×width)`);
   }
   dispose(): void {
     // a decode already running reads the weights until it settles
@@ -157,22 +175,17 @@ class LoadedVae implements Vae {
 }
 
 /** Every option loadVae reads; anything else is refused (a misspelt name would otherwise be ignored). */
-const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight'];
-
-/** @throws InputError for an unknown option or a dtype other than 'f32' / 'f16', before anything is read. */
-function checkLoadVaeOptions(opts: LoadVaeOptions): void {
-  checkOptionNames(opts, LOAD_VAE_OPTIONS, 'loadVae', "{ dtype: 'f16' }");
-  checkDtypeOption(opts.dtype);
-}
+const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory'];
 
 /**
  * Load a diffusers VAE folder (config.json + diffusion_pytorch_model[.variant].safetensors),
  * AutoencoderKLWan or AutoencoderKL; only the decoder's weights (and post_quant_conv) are read.
- * Weights may be F32, F16 or BF16. Throws InputError for an unknown option or dtype (before
- * reading anything), ConfigError / ModelFolderError / WeightError naming the file and key.
+ * Weights may be F32, F16 or BF16. Throws InputError for an unknown option, a dtype other than
+ * 'f32' / 'f16' or a maxMemory that is not a size (before reading anything), ConfigError /
+ * ModelFolderError / WeightError naming the file and key.
  */
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
-  checkLoadVaeOptions(opts);
+  const { maxMemory } = checkLoadOptions(opts, 'loadVae', LOAD_VAE_OPTIONS);
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveFolder(source) : source, opts.variant ? { variant: opts.variant } : undefined);
   try {
     const config = parseVaeConfig(folder.config, configPath(folder));
@@ -184,7 +197,9 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
       const alloc = new Allocator(gpu);
       try {
         const weights = await loadVaeWeights(alloc, folder, want, dtype, opts.onProgress);
-        return new LoadedVae(config, gpu, dtype, weights, alloc, owned, folder.name);
+        const vae = new LoadedVae(config, gpu, dtype, weights, alloc, owned, folder.name);
+        vae.maxMemory = maxMemory;
+        return vae;
       } catch (e) {
         alloc.destroyAll();
         throw e;
