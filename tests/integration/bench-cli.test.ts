@@ -1,9 +1,9 @@
 // The `tessera bench … --json` contract on tiny sizes (one JSON object on the last stdout line),
 // argument errors, and the refusal to time a wrong kernel.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tesseraCli } from '../helpers/cli.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { invalidateKernel } from '../../src/gpu/kernel.js';
 import { setKernelSource } from '../../src/gpu/shader.js';
@@ -12,10 +12,7 @@ import { assertCheck, layernormWorkload, WrongResultError } from '../../src/prof
 const root = join(import.meta.dirname, '..', '..');
 const tmp = join(root, 'tests', '.tmp', 'profile-cli');
 
-function tessera(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tessera = (...args: string[]) => tesseraCli(args);
 
 function lastJson(stdout: string): Record<string, unknown> {
   const lines = stdout.trim().split('\n');
@@ -39,11 +36,11 @@ function expectTimed(j: Record<string, unknown>, ceiling: boolean) {
 }
 
 describe.skipIf(!hasGpu)('tessera bench --json', () => {
-  it('gemm (with the ceiling, Benchmark.js wall clock and a trace file)', () => {
+  it('gemm (with the ceiling, Benchmark.js wall clock and a trace file)', async () => {
     mkdirSync(tmp, { recursive: true });
     const trace = join(tmp, 'gemm-trace.json');
     rmSync(trace, { force: true });
-    const r = tessera('bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--json', '--repeats', '2', '--warmup', '1', '--trace', trace);
+    const r = await tessera('bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--json', '--repeats', '2', '--warmup', '1', '--trace', trace);
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expectTimed(j, true);
@@ -57,8 +54,8 @@ describe.skipIf(!hasGpu)('tessera bench --json', () => {
     expect(t.traceEvents.some((e: { ph: string; name: string }) => e.ph === 'X' && e.name.startsWith('gemm'))).toBe(true);
   });
 
-  it('attention', () => {
-    const r = tessera('bench', 'attention', '--heads', '2', '--tokens', '5', '--kv-tokens', '7', '--head-dim', '8', '--json', '--repeats', '2', '--warmup', '1', '--no-ceiling', '--no-wall');
+  it('attention', async () => {
+    const r = await tessera('bench', 'attention', '--heads', '2', '--tokens', '5', '--kv-tokens', '7', '--head-dim', '8', '--json', '--repeats', '2', '--warmup', '1', '--no-ceiling', '--no-wall');
     // A wrong kernel is refused (exit 1, clear message) — then there is no JSON to check.
     if (r.code === 1) expect(r.stderr).toMatch(/WrongResultError/);
     expect(r.code, r.stderr).toBe(0);
@@ -68,24 +65,24 @@ describe.skipIf(!hasGpu)('tessera bench --json', () => {
     expect(j.flops).toBe(4 * 2 * 5 * 7 * 8);
   });
 
-  it('layernorm (reports gbps)', () => {
-    const r = tessera('bench', 'layernorm', '--rows', '3', '--cols', '33', '--json', '--repeats', '2', '--warmup', '0', '--no-ceiling', '--no-wall');
+  it('layernorm (reports gbps)', async () => {
+    const r = await tessera('bench', 'layernorm', '--rows', '3', '--cols', '33', '--json', '--repeats', '2', '--warmup', '0', '--no-ceiling', '--no-wall');
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expectTimed(j, false);
     expect(j.gbps as number).toBeGreaterThan(0);
   });
 
-  it.skipIf(!gpu?.f16)('f16 gemm', () => {
-    const r = tessera('bench', 'gemm', '--m', '5', '--k', '12', '--n', '3', '--dtype', 'f16', '--json', '--repeats', '2', '--no-ceiling', '--no-wall');
+  it.skipIf(!gpu?.f16)('f16 gemm', async () => {
+    const r = await tessera('bench', 'gemm', '--m', '5', '--k', '12', '--n', '3', '--dtype', 'f16', '--json', '--repeats', '2', '--no-ceiling', '--no-wall');
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j.dtype).toBe('f16');
     expectTimed(j, false);
   });
 
-  it('ceiling', () => {
-    const r = tessera('bench', 'ceiling', '--json', '--repeats', '1', '--warmup', '0');
+  it('ceiling', async () => {
+    const r = await tessera('bench', 'ceiling', '--json', '--repeats', '1', '--warmup', '0');
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j.fma_gflops as number).toBeGreaterThan(0);
@@ -108,8 +105,8 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench'], /missing benchmark/],
   ];
   for (const [args, msg] of cases) {
-    it(args.slice(1).join(' ') || '(no benchmark)', () => {
-      const r = tessera(...args);
+    it(args.slice(1).join(' ') || '(no benchmark)', async () => {
+      const r = await tessera(...args);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout.trim()).toBe('');
@@ -142,8 +139,8 @@ describe.skipIf(!hasGpu)('a wrong kernel is refused before timing', () => {
 });
 
 describe.skipIf(!hasGpu)('tessera bench suite --quick --json', () => {
-  it('one JSON object with a result or a failure per workload', () => {
-    const r = tessera('bench', 'suite', '--quick', '--json', '--repeats', '1', '--warmup', '0', '--no-wall', '--no-ceiling');
+  it('one JSON object with a result or a failure per workload', async () => {
+    const r = await tessera('bench', 'suite', '--quick', '--json', '--repeats', '1', '--warmup', '0', '--no-wall', '--no-ceiling');
     const j = lastJson(r.stdout);
     expect(j.bench).toBe('suite');
     const results = j.results as Record<string, unknown>[];
@@ -157,8 +154,8 @@ describe.skipIf(!hasGpu)('tessera bench suite --quick --json', () => {
 });
 
 describe.skipIf(!hasGpu)('tessera bench block --json', () => {
-  it('a tiny DiT block: timed fields plus the per-kernel table', () => {
-    const r = tessera('bench', 'block', '--hidden', '32', '--heads', '2', '--tokens', '9', '--mlp-ratio', '2', '--json', '--repeats', '2', '--warmup', '0', '--no-wall', '--no-ceiling');
+  it('a tiny DiT block: timed fields plus the per-kernel table', async () => {
+    const r = await tessera('bench', 'block', '--hidden', '32', '--heads', '2', '--tokens', '9', '--mlp-ratio', '2', '--json', '--repeats', '2', '--warmup', '0', '--no-wall', '--no-ceiling');
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expectTimed(j, false);
@@ -169,8 +166,8 @@ describe.skipIf(!hasGpu)('tessera bench block --json', () => {
     expect(table.some((k) => k.kernel.startsWith('attention'))).toBe(true);
   });
 
-  it('rejects a hidden size that is not a multiple of heads', () => {
-    const r = tessera('bench', 'block', '--hidden', '30', '--heads', '4', '--tokens', '9');
+  it('rejects a hidden size that is not a multiple of heads', async () => {
+    const r = await tessera('bench', 'block', '--hidden', '30', '--heads', '4', '--tokens', '9');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--hidden 30 must be a multiple of --heads 4/);
   });

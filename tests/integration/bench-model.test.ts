@@ -1,9 +1,9 @@
 // `tessera bench model`: the --json contract on tiny presets, refusals with the numbers (before
 // any weight is made), usage errors, and the pre-timing check failing on a per-item bug.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tesseraCli } from '../helpers/cli.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { invalidateKernel } from '../../src/gpu/kernel.js';
 import { setKernelSource } from '../../src/gpu/shader.js';
@@ -13,17 +13,14 @@ import { WrongResultError } from '../../src/profile/check.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
-function tessera(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const tessera = (...args: string[]) => tesseraCli(args);
 
 const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').pop()!);
 const QUICK = ['--json', '--repeats', '2', '--warmup', '0', '--no-wall', '--no-ceiling'];
 
 describe.skipIf(!hasGpu)('tessera bench model --json', () => {
-  it('dit-tiny at its preset latent: one CFG step (batch 2), timed, checked, per-kernel table, memory', () => {
-    const r = tessera('bench', 'model', '--preset', 'dit-tiny', ...QUICK);
+  it('dit-tiny at its preset latent: one CFG step (batch 2), timed, checked, per-kernel table, memory', async () => {
+    const r = await tessera('bench', 'model', '--preset', 'dit-tiny', ...QUICK);
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j.bench).toBe('model');
@@ -54,8 +51,8 @@ describe.skipIf(!hasGpu)('tessera bench model --json', () => {
     expect(j.params).toBeGreaterThan(0);
   });
 
-  it('wan-tiny at a given latent (frames/height/width override the preset), text of the preset', () => {
-    const r = tessera('bench', 'model', '--preset', 'wan-tiny', '--frames', '1', '--height', '8', '--width', '8', ...QUICK);
+  it('wan-tiny at a given latent (frames/height/width override the preset), text of the preset', async () => {
+    const r = await tessera('bench', 'model', '--preset', 'wan-tiny', '--frames', '1', '--height', '8', '--width', '8', ...QUICK);
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j.family).toBe('wan');
@@ -67,16 +64,16 @@ describe.skipIf(!hasGpu)('tessera bench model --json', () => {
 });
 
 describe('tessera bench model refusals (before any weight is made)', () => {
-  it.skipIf(!hasGpu)('wan-1.3b over a budget: LimitError with the numbers and the f16 way out, no JSON', () => {
-    const r = tessera('bench', 'model', '--preset', 'wan-1.3b', '--max-memory', '4GiB', '--json');
+  it.skipIf(!hasGpu)('wan-1.3b over a budget: LimitError with the numbers and the f16 way out, no JSON', async () => {
+    const r = await tessera('bench', 'model', '--preset', 'wan-1.3b', '--max-memory', '4GiB', '--json');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/LimitError: the model's weights need 5\.\d+ GiB in f32 \(30 layers, dim 1536\), above the budget of 4\.00 GiB/);
     expect(r.stderr).toMatch(/--dtype f16/);
     expect(r.stdout.trim()).toBe('');
   });
 
-  it.skipIf(!hasGpu)('a latent whose activations exceed the budget: the run is refused with what would fit', () => {
-    const r = tessera('bench', 'model', '--preset', 'dit-tiny', '--height', '512', '--width', '512', '--max-memory', '100MiB', '--json');
+  it.skipIf(!hasGpu)('a latent whose activations exceed the budget: the run is refused with what would fit', async () => {
+    const r = await tessera('bench', 'model', '--preset', 'dit-tiny', '--height', '512', '--width', '512', '--max-memory', '100MiB', '--json');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/LimitError: this run \(latents \[2,4,512,512\], f32\) needs [\d.]+ MiB on the GPU .* above the budget of 100\.0 MiB/);
     expect(r.stderr).toMatch(/tokens per item fit/);
@@ -92,16 +89,16 @@ describe('tessera bench model refusals (before any weight is made)', () => {
     [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--preset', 'dit-tiny'], /--preset does not apply \(it is a flag of bench model\/plan\)/],
   ];
   for (const [args, msg] of usage) {
-    it(`usage: ${args.slice(1).join(' ')}`, () => {
-      const r = tessera(...args);
+    it(`usage: ${args.slice(1).join(' ')}`, async () => {
+      const r = await tessera(...args);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(msg);
       expect(r.stdout.trim()).toBe('');
     });
   }
 
-  it('--help names the step and the flags', () => {
-    const r = tessera('bench', 'model', '--help');
+  it('--help names the step and the flags', async () => {
+    const r = await tessera('bench', 'model', '--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/tessera bench model --preset NAME \| --model DIR/);
     for (const f of ['--frames', '--height', '--width', '--max-memory', '--json', '--trace', '--repeats', '--warmup', '--dtype']) expect(r.stdout).toContain(f);

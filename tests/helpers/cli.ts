@@ -1,0 +1,36 @@
+// Runs the CLI (bin/tessera.mjs) as a child process. Asynchronous, not spawnSync: a test worker
+// blocked in spawnSync misses vitest's RPC deadlines on a busy machine ("Timeout calling
+// onTaskUpdate"), an unhandled error that fails the whole run although every test passed.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `tessera ...args` in the checkout root; killed after `timeoutMs` (code null, like spawnSync's timeout). */
+export function tesseraCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], {
+      cwd: root,
+      env: opts.env ?? { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
