@@ -27,19 +27,19 @@ import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined, warn: (line: string) => void = (l) => console.error(l)): SchedulerSpec {
   if (name !== undefined) {
     try {
-      resolveSchedulerClass(name);
+      resolveSchedulerClass(name, '--scheduler');
     } catch {
       throw new UsageError(`--scheduler must be one of ${SCHEDULER_CLASSES.join(', ')} (or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), got "${name}"`);
     }
   }
   for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
     if (!existsSync(p)) continue;
-    return schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, shift, warn });
+    return schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, overrideName: '--scheduler', shift, warn });
   }
   if (name === undefined) {
     throw new UsageError(`tessera generate: no scheduler config (${join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json')} or ${join(modelDir, 'scheduler_config.json')}): give --scheduler (${SCHEDULER_CLASSES.join(', ')} or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`);
   }
-  return schedulerFromConfig({}, { file: `${name} defaults`, override: name, shift });
+  return schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift });
 }
 
 export const generateCommand: Command = {

@@ -793,7 +793,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const schedCls = schedulerConfig['_class_name'] ?? sc.className;
   if (schedCls !== sc.className) throw new PipelineError(`${root}/scheduler/scheduler_config.json: _class_name ${JSON.stringify(schedCls)} does not match model_index.json's ${sc.className}`);
   // the sampler's reading of it: unsupported classes/values refused here, naming the file
-  const scheduler = schedulerFromConfig({ _class_name: sc.className, ...schedulerConfig }, { file: `${root}/scheduler/scheduler_config.json` });
+  const scheduler = schedulerFromConfig({ _class_name: sc.className, ...schedulerConfig }, { file: `${root}/scheduler/scheduler_config.json`, overrideName: null });
 
   // the VAE (optional): its class and config, for the pixel sizes
   const va = component('vae');

@@ -58,8 +58,11 @@ export const SCHEDULER_CLASSES = Object.keys(KEYS) as SchedulerClass[];
 
 const supported = () => `${SCHEDULER_CLASSES.join(', ')} (short names ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`;
 
-/** A class name or short name → the diffusers class; throws SchedulerConfigError listing the supported ones. */
-export function resolveSchedulerClass(name: string, where = '--scheduler'): SchedulerClass {
+/**
+ * A class name or short name → the diffusers class; throws SchedulerConfigError listing the supported ones,
+ * starting with `where` (default "scheduler", generate()'s option; the CLI passes "--scheduler").
+ */
+export function resolveSchedulerClass(name: string, where = 'scheduler'): SchedulerClass {
   if (Object.hasOwn(KEYS, name)) return name as SchedulerClass;
   const short = SCHEDULER_SHORT_NAMES[name.toLowerCase()];
   if (short) return short;
@@ -294,8 +297,12 @@ export interface SchedulerFromConfigOptions {
    * SchedulerConfigError naming `shift` for another class or a value ≤ 0 (the CLI shows it as --shift).
    */
   shift?: number;
-  /** What messages call `override` (default "--scheduler", the CLI flag; the library's generate() says "scheduler"). */
-  overrideName?: string;
+  /**
+   * What messages call `override`: default "override" (this option); generate() passes "scheduler" (its option),
+   * the CLI "--scheduler". null: the caller has no way to choose the class (loadPipeline: the folder's
+   * scheduler is the pipeline's), so an unsupported class is refused without suggesting one.
+   */
+  overrideName?: string | null;
   /** Where the ignored-keys warning goes (default console.warn); one line per call. */
   warn?: (line: string) => void;
 }
@@ -325,12 +332,12 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new SchedulerConfigError(`${file}: must be a JSON object (a diffusers scheduler_config.json)`);
   const c = cfg as Config;
   let cls: SchedulerClass;
-  const overrideName = opts.overrideName ?? '--scheduler';
-  if (opts.override !== undefined) cls = resolveSchedulerClass(opts.override, overrideName);
+  const overrideName = opts.overrideName === undefined ? 'override' : opts.overrideName;
+  if (opts.override !== undefined) cls = resolveSchedulerClass(opts.override, overrideName ?? 'override');
   else {
     const named = c['_class_name'];
-    if (typeof named !== 'string') throw new SchedulerConfigError(`${file}: has no "_class_name" string naming the scheduler class; give ${overrideName} (${supported()})`);
-    if (!Object.hasOwn(KEYS, named)) throw new SchedulerConfigError(`${file}: scheduler class ${named} is not supported; supported: ${supported()} (or choose one with ${overrideName})`);
+    if (typeof named !== 'string') throw new SchedulerConfigError(`${file}: has no "_class_name" string naming the scheduler class; ${overrideName === null ? 'expected one of' : `give ${overrideName}`} (${supported()})`);
+    if (!Object.hasOwn(KEYS, named)) throw new SchedulerConfigError(`${file}: scheduler class ${named} is not supported; supported: ${supported()}${overrideName === null ? '' : ` (or choose one with ${overrideName})`}`);
     cls = named as SchedulerClass;
   }
   const keys: readonly string[] = KEYS[cls];
@@ -383,5 +390,5 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
  * short name and a scheduler_config.json's contents (read as `X.from_config`).
  */
 export function makeScheduler(name: string, steps: number, config: Config = {}, overrides: { shift?: number } = {}): Scheduler {
-  return schedulerFromConfig(config, { override: name, shift: overrides.shift }).legacy(steps);
+  return schedulerFromConfig(config, { override: name, overrideName: 'name', shift: overrides.shift }).legacy(steps);
 }

@@ -30,10 +30,10 @@ describe('scheduler configs, read as diffusers reads them', () => {
   });
 
   it('an unsupported or missing class is an error naming the file and listing the supported ones', () => {
-    const e = caught(() => schedulerFromConfig({ _class_name: 'EulerDiscreteScheduler' }, { file: F }));
+    const e = caught(() => schedulerFromConfig({ _class_name: 'EulerDiscreteScheduler' }, { file: F, overrideName: '--scheduler' })); // as the CLI calls it
     expect(e).toBeInstanceOf(SchedulerConfigError);
     expect(errorLine(e, false)).toBe(`tessera: error: SchedulerConfigError: ${F}: scheduler class EulerDiscreteScheduler is not supported; supported: FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (short names flow-match-euler, ddim, unipc, dpm-solver, dpmpp) (or choose one with --scheduler)`);
-    expect(() => schedulerFromConfig({ beta_end: 0.02 }, { file: F })).toThrow(new RegExp(`^${F}: has no "_class_name" string naming the scheduler class; give --scheduler`));
+    expect(() => schedulerFromConfig({ beta_end: 0.02 }, { file: F })).toThrow(new RegExp(`^${F}: has no "_class_name" string naming the scheduler class; give override \\(`));
     // with --scheduler the config's own class does not matter
     expect(schedulerFromConfig({ _class_name: 'EulerDiscreteScheduler' }, { file: F, override: 'ddim' }).className).toBe('DDIMScheduler');
   });
@@ -73,7 +73,8 @@ describe('scheduler configs, read as diffusers reads them', () => {
     expect(resolveSchedulerClass('DPMPP')).toBe('DPMSolverMultistepScheduler');
     expect(resolveSchedulerClass('flow-match-euler')).toBe('FlowMatchEulerDiscreteScheduler');
     expect(resolveSchedulerClass('DDIMScheduler')).toBe('DDIMScheduler');
-    expect(() => resolveSchedulerClass('euler-a')).toThrow(/^--scheduler: scheduler "euler-a" is not supported; supported: FlowMatchEulerDiscreteScheduler, DDIMScheduler/);
+    expect(() => resolveSchedulerClass('euler-a')).toThrow(/^scheduler: scheduler "euler-a" is not supported; supported: FlowMatchEulerDiscreteScheduler, DDIMScheduler/);
+    expect(() => resolveSchedulerClass('euler-a', '--scheduler')).toThrow(/^--scheduler: scheduler "euler-a" is not supported; supported: FlowMatchEulerDiscreteScheduler, DDIMScheduler/);
   });
 
   it('Python JSON (-Infinity, NaN) as diffusers writes it; broken JSON names the file', () => {
