@@ -25,6 +25,7 @@ import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { checkMaxSequenceLength, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
+import { TextEncoderError } from '../text/umt5.js';
 import { postprocessSample } from '../video/frames.js';
 import { randn } from '../random.js';
 
@@ -338,6 +339,9 @@ interface Call {
   /** Prompts to encode, and negative prompts to encode (guided, without negative_prompt_embeds). */
   prompts?: string[];
   negs?: string[];
+  /** What the text encoder's messages call prompts[i] / negs[i]: the option as the caller gave it. */
+  promptName?: (i: number) => string;
+  negName?: (i: number) => string;
   /** One seed per batch item (the noise is made after every check). */
   seeds?: number[];
   onStage?: PipelineGenerateOptions['onStage'];
@@ -418,9 +422,13 @@ export class Pipeline {
     return this.serial.run(() => this.encode(list, max_sequence_length));
   }
 
-  private async encode(prompts: string[], max_sequence_length: number): Promise<TensorData> {
+  /** `name`: what the encoder's messages call prompt i (default `prompts[i]`, encodePrompt's argument). */
+  private async encode(prompts: string[], max_sequence_length: number, name?: (i: number) => string): Promise<TensorData> {
     if (!this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
-    return this.textEncoder.encodePrompt(prompts, { max_sequence_length });
+    return this.textEncoder.encodePrompt(prompts, { max_sequence_length }).catch((e: unknown) => {
+      if (!name || !(e instanceof TextEncoderError)) throw e;
+      throw new TextEncoderError(e.message.replace(/^encode: prompts\[(\d+)\]/, (_, i: string) => `encode: ${name(Number(i))}`));
+    });
   }
 
   /** The latent shape for a seeded run of `batch` items at pixel sizes (diffusers' prepare_latents). @throws InputError naming the size. */
@@ -513,6 +521,7 @@ export class Pipeline {
       if (prompts) {
         pos = [prompts.length, L, width];
         call.prompts = prompts;
+        call.promptName = typeof o.prompt === 'string' ? () => 'prompt' : (i) => `prompt[${i}]`;
       } else {
         pos = checkTensor(o.prompt_embeds, 'prompt_embeds');
         if (pos.length !== 3 || pos[2] !== width) throw new InputError(`prompt_embeds: expected [B, L, ${width}] (B prompts, L tokens, the transformer's ${key} ${width}), found [${pos.join(',')}]`);
@@ -532,6 +541,7 @@ export class Pipeline {
         const negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? new Array<string>(batch).fill(n[0]!) : n;
         if (negs.length !== batch) throw new InputError(`negative_prompt: ${negs.length} negative prompts for a batch of ${batch} (one per prompt, or one string for all)`);
         call.negs = negs;
+        call.negName = o.negative_prompt === undefined ? () => 'negative_prompt (default "")' : typeof o.negative_prompt === 'string' ? () => 'negative_prompt' : (i) => `negative_prompt[${i}]`;
         neg = [batch, L, width];
       }
       text = { pos, neg: cfg ? neg : undefined };
@@ -705,8 +715,8 @@ export class Pipeline {
     const { opts } = call;
     if (call.prompts || call.negs) {
       call.onStage?.('text');
-      if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L);
-      if (call.negs) opts.negative_prompt_embeds = await this.encode(call.negs, call.L);
+      if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L, call.promptName);
+      if (call.negs) opts.negative_prompt_embeds = await this.encode(call.negs, call.L, call.negName);
     }
     if (call.seeds) {
       // [B, ...]: item b = randn of one item at seed[b] (a list of seeds, as diffusers takes a list of generators)

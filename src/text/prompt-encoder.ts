@@ -147,7 +147,8 @@ export class Umt5TextEncoder {
       const n = Math.min(L, Math.ceil(Math.max(...t.lengths) / RUN_MULTIPLE) * RUN_MULTIPLE);
       const ids = n === L ? t.ids : new Int32Array(missing.length * n);
       if (n < L) missing.forEach((_, i) => ids.set(t.ids.subarray(i * L, i * L + n), i * n));
-      const y = await this.encoder.encode(ids, t.lengths, n, { runPlan });
+      // the encoder names a row by the caller's index of its prompt (these are the distinct, uncached ones)
+      const y = await this.encoder.encode(ids, t.lengths, n, { runPlan, names: missing.map((p) => `prompts[${prompts.indexOf(p)}]`) });
       this.encodedCount += missing.length;
       missing.forEach((p, i) => {
         const row = new Float32Array(L * D); // [L, d_model], zero past the prompt's tokens

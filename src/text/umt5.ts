@@ -70,6 +70,28 @@ function checkFinite(folder: ModelFolder, key: string, d: Float32Array, label = 
   for (let j = 0; j < d.length; j++) if (!Number.isFinite(d[j]!)) throw new WeightError(`${tensorPath(folder, key)}: text_encoder weight ${label} holds a non-finite value (${d[j]}) at flat index ${j}`);
 }
 
+/** Options of Umt5Encoder.encode. */
+export interface Umt5EncodeOptions {
+  /** Profiling hook: runs each recorded plan instead of `plan.run`. */
+  runPlan?: (plan: Plan, where: string) => Promise<void>;
+  /** What messages call row b (default `prompts[b]`): the caller's name for it when it encodes a subset of its prompts. */
+  names?: readonly string[];
+}
+
+/**
+ * A row's token count must be 1..seqLen: its tokens are the only keys of its attention (keyLengths), and
+ * with none every one of its rows would be NaN. A prompt gets 0 tokens only from a tokenizer that appends
+ * no end token ("</s>"): then an empty or blank prompt has nothing to encode.
+ */
+function checkPromptLength(n: number, seqLen: number, name: string): void {
+  if (n === 0) {
+    throw new TextEncoderError(
+      `encode: ${name} tokenized to 0 tokens; a prompt needs at least 1 token: its tokens are the only keys its attention may attend to, and with none its embeddings would be NaN (a tokenizer that appends no end token "</s>" gives an empty or blank prompt none: give a non-empty prompt, or a tokenizer whose post_processor appends "</s>", as UMT5's does)`,
+    );
+  }
+  if (!Number.isInteger(n) || n < 1 || n > seqLen) throw new TextEncoderError(`encode: ${name} has length ${n}, expected an integer in 1..${seqLen} (the token ids given per prompt)`);
+}
+
 /** A UMT5 encoder over an open text_encoder/ folder; `encode` runs it on the GPU. */
 export class Umt5Encoder {
   private resident: LayerWeights[] | null = null;
@@ -272,23 +294,24 @@ export class Umt5Encoder {
   /**
    * last_hidden_state of UMT5EncoderModel(ids, attention_mask) for right-padded ids, with every
    * row at or past lengths[b] set to zero (WanPipeline._get_t5_prompt_embeds).
-   * ids: [batch·seqLen] token ids; lengths: [batch] real tokens per row (1..seqLen).
+   * ids: [batch·seqLen] token ids; lengths: [batch] real tokens per row (1..seqLen: a prompt's tokens
+   * are the only keys its attention may attend to, so 0 is refused rather than giving NaN rows).
    * Returns F32 [batch, seqLen, d_model]. Calls on one encoder run one at a time, in call order
    * (they share its activations).
-   * @throws TextEncoderError for ids/lengths that do not fit; LimitError before any GPU work when
-   *   it cannot fit; DisposedError after dispose().
+   * @throws TextEncoderError for ids/lengths that do not fit (a length naming its prompt: `opts.names[b]`,
+   *   default `prompts[b]`); LimitError before any GPU work when it cannot fit; DisposedError after dispose().
    * `opts.runPlan`: tessera's own profiling hook, as the VAE's DecodeOptions.runPlan — runs each recorded
    * plan of the encode (the whole forward when resident; one per block and the final norm when streamed)
    * instead of `plan.run`, e.g. `profilePlan(plan, { repeats: 1, warmup: 0 })` to time every dispatch.
    */
-  encode(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> } = {}): Promise<Float32Array> {
+  encode(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: Umt5EncodeOptions = {}): Promise<Float32Array> {
     return this.serial.run(() => this.encodeNow(ids, lengths, seqLen, opts));
   }
 
-  private async encodeNow(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: { runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<Float32Array> {
+  private async encodeNow(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: Umt5EncodeOptions): Promise<Float32Array> {
     const B = lengths.length;
     if (B < 1 || ids.length !== B * seqLen) throw new TextEncoderError(`encode: ${ids.length} token ids for ${B} prompts of ${seqLen}`);
-    for (const n of lengths) if (!Number.isInteger(n) || n < 1 || n > seqLen) throw new TextEncoderError(`encode: prompt length ${n} outside 1..${seqLen}`);
+    lengths.forEach((n, b) => checkPromptLength(n, seqLen, opts.names?.[b] ?? `prompts[${b}]`));
     const p = this.fits(B, seqLen);
     const x = await this.embed(ids);
     const s = this.activations(B, seqLen, p);
