@@ -4,24 +4,27 @@ import type { DType } from '../gpu/tensor.js';
 import { loadVae } from '../vae/vae.js';
 import { planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
-import { commandInputs, writeSample } from './outputs.js';
+import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
 
 export const decodeCommand: Command = {
   spec: {
     name: 'decode',
     summary: "decode latents to pixels with a diffusers VAE folder (diffusers' decoder output)",
-    usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16]',
+    usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--max-memory SIZE]',
     flags: {
       vae: { type: 'string', arg: 'DIR', help: 'diffusers VAE folder (AutoencoderKLWan or AutoencoderKL: config.json + *.safetensors)', required: true },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with "latents" as generate writes them: [B,C,F,H,W] (Wan, Latte) or [B,C,H,W] (DiT); generate\'s --out file as is (its "video" or "images" tensor is not read)', required: true },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "sample" F32, [B,3,F,H,W] for video latents, [B,3,H,W] for images', required: true },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32; AutoencoderKL with force_upcast always runs in f32, as diffusers does)' },
       variant: { type: 'string', arg: 'NAME', help: 'weight variant: diffusion_pytorch_model.NAME.safetensors (e.g. fp16)' },
+      'max-memory': MAX_MEMORY_FLAG,
     },
   },
   async run(p) {
     const file = p.inputs as string;
+    // loadVae's maxMemory: a decode whose weights + peak activations exceed it is refused before it runs
+    const budget = maxMemory(p);
     const inputs = await commandInputs(p);
     // generate's --out holds its own decode, "video" ("images" for DiT), next to "latents": accepted, not read
     checkNames(file, inputs, ['latents', 'video', 'images'], ['latents']);
@@ -29,6 +32,7 @@ export const decodeCommand: Command = {
     const vae = await loadVae(p.vae as string, {
       dtype: p.dtype as DType | undefined,
       variant: p.variant as string | undefined,
+      maxMemory: budget,
       // shape and binding-limit checks before any weight is read or GPU work done
       preflight: (config, gpu, dtype) => {
         try {

@@ -13,6 +13,8 @@ export function flagNames(message: string): string {
   return message
     .replace(/\(maxMemory\)/g, '(--max-memory / TESSERA_MAX_GPU_MEMORY)')
     .replace(/a larger maxMemory budget/g, 'a larger --max-memory budget')
+    .replace(/the VAE's maxMemory budget/g, 'the --max-memory budget')
+    .replace(/load it with maxMemory (\d+) bytes or more/g, 'give --max-memory $1 or more')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift(: a number > 0| applies to )/, '--shift$1');
