@@ -20,12 +20,15 @@ else
 fi
 
 has_adapter() { node scripts/probe-adapter.mjs >/dev/null 2>&1; }
+# the adapter's name; Dawn's two "maxDynamic…BuffersPerPipelineLayout artificially reduced" lines
+# (printed from native code on Mesa's Vulkan drivers, nothing to act on) are dropped, as the CLI does
+adapter_name() { node scripts/probe-adapter.mjs 2> >(grep -v 'BuffersPerPipelineLayout artificially reduced' >&2); }
 
 apt_updated=0
 apt_update() { if [ $apt_updated -eq 0 ]; then $SUDO apt-get update -qq; apt_updated=1; fi; }
 
 if has_adapter; then
-  say "WebGPU adapter found: $(node scripts/probe-adapter.mjs)"
+  say "WebGPU adapter found: $(adapter_name)"
 else
   if ! command -v apt-get >/dev/null; then
     say "no WebGPU adapter and no apt-get: install a Vulkan driver (Mesa >= 24 lavapipe) by hand"; exit 1
@@ -44,7 +47,7 @@ else
     say "installing mesa-vulkan-drivers + libvulkan1"
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq mesa-vulkan-drivers libvulkan1 >/dev/null
   fi
-  if has_adapter; then say "WebGPU adapter found: $(node scripts/probe-adapter.mjs)"; else
+  if has_adapter; then say "WebGPU adapter found: $(adapter_name)"; else
     say "still no WebGPU adapter after installing Mesa; run: node scripts/probe-adapter.mjs"; exit 1; fi
 fi
 

@@ -41,4 +41,4 @@ const result = await generate(model, {
 const frames = latentsToFrames(result.latents.data, result.latents.shape.slice(1), 'wan', { upscale: 8 });
 writeFileSync('example.gif', encodeGif(frames.frames, frames.width, frames.height));
 console.log('wrote example.gif');
-model.destroy();
+model.dispose();
