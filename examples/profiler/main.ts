@@ -986,15 +986,16 @@ class SourceMessages {
 
   /** `message` as compileCheck words it; `variant`: the variant key it came from. */
   add(message: string, variant = ''): void {
-    const m = /^kernels\/(\S+)\.wgsl:(\d+):(\d+): ([\s\S]*)$/.exec(message);
+    // FILE:LINE:COL from the compiler; FILE:LINE (no column) from the preprocessor (text after #endif, an undeclared flag)
+    const m = /^kernels\/(\S+)\.wgsl:(\d+)(?::(\d+))?: ([\s\S]*)$/.exec(message);
     if (!m) {
       this.put(message, message, '', variant);
       return;
     }
     const [, file, lineS, colS, text] = m;
     const line = Number(lineS);
-    const col = Math.max(1, Number(colS));
-    const where = `kernels/${file}.wgsl:${line}:${col}`;
+    const col = Math.max(1, Number(colS ?? 1));
+    const where = `kernels/${file}.wgsl:${line}${colS === undefined ? '' : `:${col}`}`;
     let snippet = '';
     if (file === this.kernel) {
       snippet = `    ${this.src[line - 1] ?? ''}\n    ${' '.repeat(col - 1)}^`;

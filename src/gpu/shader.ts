@@ -47,7 +47,11 @@ const END = '\uE001';
 const LEADING_MARK = /^\uE000(\d+)\uE001/;
 const ANY_MARK = /\uE000(\d+)\uE001/g;
 
-/** Preprocess `source` (named `file` in messages) with boolean `flags`. */
+/**
+ * Preprocess `source` (named `file` in messages) with boolean `flags`.
+ * @throws ShaderError `FILE:LINE: …` for an undeclared flag or text after `#else`/`#endif` (other than
+ *   a `//` comment); `FILE: …` for unbalanced directives or an unknown `#word`.
+ */
 export function preprocess(file: string, source: string, flags: Record<string, boolean>): string {
   return expand(file, source, flags);
 }
@@ -80,7 +84,18 @@ export function sourceMessage(where: string, lines: readonly (SourceLine | null)
   return m.lineNum > 0 ? `${where}:${m.lineNum}:${m.linePos}: ${m.message}` : `${where}: ${m.message}`;
 }
 
+// `#else`/`#endif` and what follows on their line: the package passes that text through into
+// whichever branch is open, away from its line, so the compiler's message about it would land on
+// another line (or in a prelude). Only a `//` comment may follow. Marks (preprocessMapped) are not text.
+const AFTER_ELSE_ENDIF = /#(else|endif)\b([^\n]*)/g;
+
 function expand(file: string, source: string, flags: Record<string, boolean>): string {
+  for (const m of source.matchAll(AFTER_ELSE_ENDIF)) {
+    const rest = m[2]!.replace(ANY_MARK, '').trim();
+    if (rest === '' || rest.startsWith('//')) continue;
+    const line = source.slice(0, m.index).split('\n').length;
+    throw new ShaderError(`${file}:${line}: unexpected text after #${m[1]}: '${rest}' (put it on a line of its own; only a // comment may follow #${m[1]})`);
+  }
   const strings: string[] = [];
   const values: boolean[] = [];
   let last = 0;
