@@ -1,10 +1,13 @@
 // `npm run demo:web`: builds the profiler demo and serves examples/profiler/dist on 127.0.0.1.
 // WebGPU needs a secure context; http://127.0.0.1 and http://localhost count as one.
-// Options: --port N (default 8080; 0 = any free port), --no-build.
+// Options: --port N (default $PORT, else 8080; 0 = any free port), --no-build, --help. A bad flag is one
+// line and exit 2 (parsed as the CLI parses: src/cli/args.ts); a busy port one line and exit 1.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { intInRange, helpText, parseArgs, UsageError, type CommandSpec } from '../src/cli/args.js';
+import { closestOption } from '../src/model/options.js';
 import { buildDemo, distDir } from './build-demo.js';
 
 const TYPES: Record<string, string> = {
@@ -57,13 +60,75 @@ export async function serveStatic(dir: string, port = 0): Promise<{ server: Serv
   return { server, url: `http://127.0.0.1:${p}/`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** `npm run demo:web -- FLAGS`: the flags, parsed as the CLI's subcommands parse theirs (src/cli/args.ts). */
+export const SERVE_SPEC: CommandSpec = {
+  name: 'demo:web',
+  summary: 'build the browser profiler and serve it on http://127.0.0.1:PORT/',
+  usage: 'npm run demo:web -- [--port N] [--no-build]',
+  flags: {
+    port: { type: 'int', arg: 'N', help: 'port on 127.0.0.1, 0 to 65535 (0: any free port; default $PORT, else 8080)' },
+    'no-build': { type: 'bool', help: 'serve the last build (examples/profiler/dist) without building' },
+  },
+};
+
+/**
+ * The port and build choice of `argv` (npm's `--` separator dropped).
+ * @throws UsageError one line: an unknown flag (with the flag it most likely meant), a repeated flag,
+ *   or a port that is not an integer in 0..65535 (also $PORT).
+ */
+export function serveOptions(argv: string[], env: Record<string, string | undefined> = process.env): { port: number; build: boolean; help: boolean } {
+  let p;
+  try {
+    p = parseArgs(SERVE_SPEC, argv.filter((a) => a !== '--'));
+  } catch (e) {
+    const unknown = /unknown flag --(\S+);/.exec((e as Error).message);
+    if (!unknown) throw e;
+    const names = Object.keys(SERVE_SPEC.flags);
+    const sorted = (x: string) => [...x].sort().join('');
+    const near = closestOption(unknown[1]!, names) ?? names.find((n) => sorted(n) === sorted(unknown[1]!));
+    throw new UsageError(`unknown flag --${unknown[1]}${near ? `; did you mean --${near}?` : ''} (flags: ${[...names, 'help'].map((n) => `--${n}`).join(', ')})`);
+  }
+  let port: number;
+  if (p.port !== undefined) port = intInRange(p, 'port', 0, 65535);
+  else {
+    const v = env.PORT ?? '8080';
+    port = Number(v);
+    if (!/^\d+$/.test(v.trim()) || port > 65535) throw new UsageError(`$PORT must be an integer in 0..65535, got "${v}" (or give --port N)`);
+  }
+  return { port, build: !p['no-build'], help: !!p.help };
+}
+
+/** Why listening on `port` failed, in one line with what to do; null for other errors. */
+export function listenProblem(e: unknown, port: number): string | null {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return `port ${port} on 127.0.0.1 is in use (another server, or an earlier demo:web still running): stop it, or pick another port with --port N (--port 0: any free port)`;
+  if (code === 'EACCES') return `port ${port} on 127.0.0.1 needs privileges this user lacks: pick a port above 1023 with --port N (--port 0: any free port)`;
+  return null;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const args = process.argv.slice(2);
-  const i = args.indexOf('--port');
-  const port = i >= 0 ? Number(args[i + 1]) : Number(process.env.PORT ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer in 0…65535, got ${args[i + 1]}`);
-  if (!args.includes('--no-build')) await buildDemo();
-  const { url } = await serveStatic(distDir, port);
+  let opts: ReturnType<typeof serveOptions>;
+  try {
+    opts = serveOptions(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`demo:web: ${e.message.replace(/^tessera demo:web: /, '')}`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    console.log(helpText(SERVE_SPEC).replace(/^tessera demo:web/, 'npm run demo:web').replace(/\n\s*--debug.*$/m, ''));
+    process.exit(0);
+  }
+  if (opts.build) await buildDemo();
+  let url: string;
+  try {
+    ({ url } = await serveStatic(distDir, opts.port));
+  } catch (e) {
+    const why = listenProblem(e, opts.port);
+    if (!why) throw e;
+    console.error(`demo:web: ${why}`);
+    process.exit(1);
+  }
   console.log(`tessera profiler demo: ${url}`);
   console.log('open it in Chrome/Edge 113+ (WebGPU); for fine-grained GPU timestamps start Chrome with --enable-webgpu-developer-features. Ctrl-C stops.');
 }

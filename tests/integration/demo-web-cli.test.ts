@@ -1,0 +1,61 @@
+// `npm run demo:web -- FLAGS` (scripts/serve-demo.ts): a bad flag is one line and exit 2 (an unknown
+// one names the flag it most likely meant), a busy port one line suggesting --port and exit 1; never a
+// stack. Spawned through tsx as package.json runs it (npm's own lines around a failing script aside).
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { serveOptions } from '../../scripts/serve-demo.js';
+
+const root = join(import.meta.dirname, '..', '..');
+
+function serveDemo(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'serve-demo.ts'), ...args], { cwd: root, env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run demo:web flags', () => {
+  it.each([
+    [['--', '--port', 'abc', '--no-build'], 'demo:web: --port must be an integer, got "abc"'],
+    [['--port', '70000', '--no-build'], 'demo:web: --port must be between 0 and 65535, got 70000'],
+    [['--port', '--no-build'], 'demo:web: --port needs a value (an integer)'],
+    [['--prot', '18081'], 'demo:web: unknown flag --prot; did you mean --port? (flags: --port, --no-build, --help)'],
+    [['--no-bild'], 'demo:web: unknown flag --no-bild; did you mean --no-build? (flags: --port, --no-build, --help)'],
+    [['--port', '1', '--port', '2'], 'demo:web: --port is given more than once; give it once'],
+  ])('%j: one line, exit 2, nothing served', async (args, line) => {
+    const r = await serveDemo(args);
+    expect(r.stderr).toBe(`${line}\n`);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+  }, 90_000);
+
+  it('a bad $PORT is named the same way', () => {
+    expect(() => serveOptions([], { PORT: 'x' })).toThrow('$PORT must be an integer in 0..65535, got "x" (or give --port N)');
+    expect(serveOptions([], { PORT: '9000' })).toEqual({ port: 9000, build: true, help: false });
+    expect(serveOptions(['--', '--port', '0', '--no-build'], {})).toEqual({ port: 0, build: false, help: false });
+  });
+
+  it('a port in use: one line suggesting --port, exit 1, no stack', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await serveDemo(['--port', String(port), '--no-build']);
+      expect(r.stderr).toBe(`demo:web: port ${port} on 127.0.0.1 is in use (another server, or an earlier demo:web still running): stop it, or pick another port with --port N (--port 0: any free port)\n`);
+      expect(r.code).toBe(1);
+    } finally {
+      busy.close();
+    }
+  }, 90_000);
+});
