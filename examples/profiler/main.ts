@@ -103,12 +103,17 @@ export interface PageInfo {
   judge: { colour: string | null; direction: string | null; pass: boolean; reason: string } | null;
   /** Visible time range of the timeline (ms; zoomed with the wheel, panned by dragging, reset by double-click). */
   timelineView: [number, number] | null;
+  /**
+   * The settings of the last completed run, read from the fields once when its button was pressed; a
+   * kernel-edit re-run reuses them (not what the fields hold then), so before → after time the same work.
+   */
+  runSettings: RunSettings | null;
   /** The inline message for invalid steps/seed/guidance (the run was not started), or null. */
   inputError: string | null;
   error: string | null;
 }
 
-const info: PageInfo = { mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
+const info: PageInfo = { runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -333,7 +338,7 @@ function readControls(): Job | null {
   const steps = readField('steps', 'steps', 'int', 1, STEPS_MAX, problems);
   const guidance = readField('guidance', 'guidance', 'number', 1, 20, problems);
   const seed = readField('seed', 'seed', 'seed', 0, SEED_MAX, problems);
-  return inputsValid('preset', problems) ? { preset, latent, steps, guidance, seed } : null;
+  return inputsValid('preset', problems) ? { preset, latent, steps, guidance, seed, wallClock: wallClockTiming() } : null;
 }
 
 /** The prompt box's steps and seed, checked like readControls' (problems listed, nothing changed). */
@@ -409,8 +414,22 @@ interface Job {
   steps: number;
   guidance: number;
   seed: number;
+  /** Time dispatches by the wall clock (the page's box when the run was started). */
+  wallClock: boolean;
 }
+/** A prompt run's inputs, read once when it is started. */
+interface PromptJob {
+  prompt: string;
+  steps: number;
+  seed: number;
+  wallClock: boolean;
+}
+/** The settings of a completed run (PageInfo.runSettings). */
+export type RunSettings = ({ mode: 'preset' } & Job) | ({ mode: 'prompt' } & PromptJob);
+/** The preset run that the current timings come from (a kernel-edit re-run repeats it). */
 let job: Job | null = null;
+/** The prompt run that the current timings come from. */
+let promptJob: PromptJob | null = null;
 
 function batchInputs(m: DiffusionModel, j: Job): { shape: number[]; text?: TensorData; neg?: TensorData } {
   const c = m.config;
@@ -470,7 +489,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   await sleepFrame();
   const t1 = performance.now();
   // profiled as it runs: every dispatch of every frame/band piece timed (one pass per dispatch)
-  const decoded = await profileDecode(vae!, res.latents, { forceWallClock: wallClockTiming() });
+  const decoded = await profileDecode(vae!, res.latents, { forceWallClock: j.wallClock });
   const decodeS = (performance.now() - t1) / 1000;
   decodeRun = decoded.run;
   info.decode = { dispatches: decodeRun.dispatches.length, totalMs: decodeRun.totalMs, timing: decodeRun.timing };
@@ -602,7 +621,7 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   setState('running', 'profiling one forward step…');
   await sleepFrame();
   plan = m.planFor(profileInputs(m, j));
-  const forceWall = wallClockTiming();
+  const forceWall = j.wallClock;
   run = forceWall || !gpu!.timestamps ? await wallClockPerDispatch(plan, REPEATS) : await profilePlan(plan, { repeats: REPEATS, warmup: 1 });
   info.runs++;
   info.timing = run.timing;
@@ -628,6 +647,8 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   }
   const trace = chromeTrace(decodeRun ? [{ name: 'transformer step', run }, { name: 'VAE decode', run: decodeRun }] : run, { process: `GPU: ${run.adapter}` });
   publishTrace(trace);
+  job = j;
+  noteRunSettings();
   fillKernelList();
 }
 
@@ -1052,6 +1073,8 @@ async function recompile(): Promise<void> {
   const warnings = new SourceMessages(name, text);
   const variants = variantsUsed(name);
   const timeBefore = kernelTime(run, name);
+  // the re-run repeats the settings of the run whose timings are `timeBefore`
+  const compared = `run ${info.runs} (${settingsText(mode === 'prompt' ? promptJob : job)})`;
   // `override` defaults only matter where the op leaves the constant unset
   const was = overrideDefaults(before);
   const changed = [...overrideDefaults(text)].filter(([k, v]) => was.has(k) && was.get(k) !== v);
@@ -1096,7 +1119,7 @@ async function recompile(): Promise<void> {
       `override ${k}: the default is now ${v} (was ${was.get(k)}), but every dispatch of ${name} sets ${k} itself (${variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
       `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
   );
-  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed.`, beforeAfter(name, timeBefore, timeAfter), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), true);
+  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, beforeAfter(name, timeBefore, timeAfter), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), true);
   $('compile-status').textContent = `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();
@@ -1119,15 +1142,32 @@ async function revert(): Promise<void> {
 async function rerun(): Promise<void> {
   invalidateKernel(gpu!, selected);
   resetPlans();
-  setState('running', 'regenerating with the new kernel…');
+  setState('running', `regenerating with the new kernel (${settingsText(mode === 'prompt' ? promptJob : job)})…`);
+  // the settings of the run whose timings are compared, not what the fields hold now
   if (mode === 'prompt') {
-    await promptClip();
-    showVariantSource();
-    return;
+    if (!promptJob) throw new Error('no prompt run to repeat yet: press "Generate from prompt" first');
+    await promptClip(promptJob);
+  } else {
+    if (!job) throw new Error('no preset run to repeat yet: press "Generate & profile" first');
+    await generateClip(model!, job);
+    await profileStep(model!, job);
   }
-  await generateClip(model!, job!);
-  await profileStep(model!, job!);
   showVariantSource();
+}
+
+/** A run's settings in words (the re-run note, the status line). */
+function settingsText(j: Job | PromptJob | null): string {
+  if (!j) return 'no run yet';
+  const timing = j.wallClock ? ', wall-clock timing' : '';
+  if ('prompt' in j) return `"${j.prompt}", ${j.steps} step${j.steps === 1 ? '' : 's'}, seed ${j.seed}${timing}`;
+  return `${j.preset}, latents ${latentStr(j.latent)}, ${j.steps} step${j.steps === 1 ? '' : 's'}, guidance ${j.guidance}, seed ${j.seed}${timing}`;
+}
+
+/** After a completed run: what a kernel-edit re-run will repeat, on the page and in PageInfo. */
+function noteRunSettings(): void {
+  const j = mode === 'prompt' ? promptJob : job;
+  info.runSettings = !j ? null : mode === 'prompt' ? { mode: 'prompt', ...(j as PromptJob) } : { mode: 'preset', ...(j as Job) };
+  $('rerun-note').textContent = j ? `Recompile and Revert re-run run ${info.runs}'s settings (${settingsText(j)}), not what the fields above hold now, so before → after compare the same work.` : '';
 }
 
 // ---------------------------------------------------------------- prompt → clip (trained pipeline)
@@ -1165,9 +1205,11 @@ function listedFolder(base: string, files: string[]): FolderSource {
 }
 
 async function promptRun(): Promise<void> {
+  // read once, now: the fields may change while the pipeline loads (a minute on a CPU adapter)
   const problems: string[] = [];
-  readPromptInputs(problems);
+  const { steps, seed } = readPromptInputs(problems);
   if (!inputsValid('prompt', problems)) return; // the inline message says which value; nothing runs
+  const pj: PromptJob = { prompt: ($('prompt') as HTMLInputElement).value, steps, seed, wallClock: wallClockTiming() };
   mode = 'prompt';
   info.mode = 'prompt';
   $('random-note').hidden = true;
@@ -1175,19 +1217,15 @@ async function promptRun(): Promise<void> {
   $('timeline-title').textContent = 'Timeline of the whole pipeline: text encoder → one denoising step → VAE decode';
   await ensurePipeline();
   pipe!.resetPlans(); // a kernel may have been edited in a preset run
-  await promptClip();
+  await promptClip(pj);
   $('adapter').textContent = `${describeAdapter(gpu!)} — features: ${info.features.join(', ') || 'none'} — ${pipe!.transformer.describe()}`;
   setState('done', `done: "${info.prompt}", ${run!.dispatches.length} dispatches profiled over 3 stages (${run!.timing})`);
 }
 
-/** Generates the prompt's clip through the whole pipeline, every stage profiled, and shows clip, timeline and tables. */
-async function promptClip(): Promise<void> {
+/** Generates `pj`'s clip through the whole pipeline, every stage profiled, and shows clip, timeline and tables. */
+async function promptClip(pj: PromptJob): Promise<void> {
   const p = pipe!;
-  const prompt = ($('prompt') as HTMLInputElement).value;
-  const problems: string[] = [];
-  const { steps, seed } = readPromptInputs(problems);
-  // promptRun checked them; a re-run after a kernel edit reads them again
-  if (!inputsValid('prompt', problems)) throw new Error(`not run: ${problems.join('; ')}`);
+  const { prompt, steps, seed } = pj;
   info.prompt = prompt;
   const note = vocabularyNote(prompt) ?? null;
   info.vocabNote = note;
@@ -1200,7 +1238,7 @@ async function promptClip(): Promise<void> {
     { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, onStep: (s, n) => ($('status').textContent = `denoising step ${s}/${n}…`) },
     {
       repeats: REPEATS,
-      forceWallClock: wallClockTiming(),
+      forceWallClock: pj.wallClock,
       onStage: (st) => ($('status').textContent = st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…'),
     },
   );
@@ -1250,6 +1288,8 @@ async function promptClip(): Promise<void> {
   $('vae-caption').textContent = vaeCaption('AutoencoderKLWan', decodeRun);
   const trace = chromeTrace(stageRuns(prof.stages), { process: `GPU: ${run.adapter}` });
   publishTrace(trace);
+  promptJob = pj;
+  noteRunSettings();
   fillKernelList();
 }
 
@@ -1262,7 +1302,6 @@ function resetPlans(): void {
 async function fullRun(): Promise<void> {
   const j = readControls();
   if (!j) return; // invalid steps/guidance/seed: the inline message says which; nothing runs
-  job = j;
   mode = 'preset';
   info.mode = 'preset';
   stageRanges = null;
@@ -1272,14 +1311,14 @@ async function fullRun(): Promise<void> {
   $('judge').hidden = true;
   $('frames-about').textContent = 'Latents → pixels through a VAE decoder with random weights (AutoencoderKLWan for Wan, AutoencoderKL for DiT), then diffusers\' output_type="np" mapping.';
   $('timeline-title').textContent = 'Timeline of one forward step';
-  const m = await ensureModel(job);
+  const m = await ensureModel(j);
   m.resetPlans();
-  setState('running', `generating ${job.steps} steps on ${job.preset}…`);
+  setState('running', `generating ${j.steps} steps on ${j.preset}…`);
   await sleepFrame();
-  await generateClip(m, job);
-  await profileStep(m, job);
+  await generateClip(m, j);
+  await profileStep(m, j);
   $('adapter').textContent = `${describeAdapter(gpu!)} — features: ${info.features.join(', ') || 'none'} — ${m.describe()}`;
-  setState('done', `done: ${job.preset}, ${plan!.dispatches.length} dispatches profiled (${run!.timing})`);
+  setState('done', `done: ${j.preset}, ${plan!.dispatches.length} dispatches profiled (${run!.timing})`);
 }
 
 async function start(): Promise<void> {
