@@ -14,6 +14,7 @@ export function flagNames(message: string): string {
     .replace(/\(maxMemory\)/g, '(--max-memory / TESSERA_MAX_GPU_MEMORY)')
     .replace(/a larger maxMemory budget/g, 'a larger --max-memory budget')
     .replace(/the VAE's maxMemory budget/g, 'the --max-memory budget')
+    .replace(/\b(the|its) maxMemory budget/g, '$1 --max-memory budget')
     .replace(/load it with maxMemory (\d+) bytes or more/g, 'give --max-memory $1 or more')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')

@@ -24,7 +24,9 @@ import { estimateMemory, LimitError, most } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
-import { checkMaxSequenceLength, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
+import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
+import { parseUmt5Config } from '../text/config.js';
+import { DEFAULT_RESIDENT_BYTES, planUmt5 } from '../text/memory.js';
 import { TextEncoderError } from '../text/umt5.js';
 import { postprocessSample } from '../video/frames.js';
 import { randn } from '../random.js';
@@ -131,7 +133,16 @@ export interface PipelineLoadOptions {
   dtype?: DType;
   /** Load the VAE when the folder has one (default true); false: generate() returns latents only. */
   vae?: boolean;
-  /** GPU memory budget for the transformer: bytes, or a size such as "2GiB" (LoadOptions.maxMemory; InputError otherwise). */
+  /**
+   * GPU memory budget: bytes, or a size such as "2GiB" (as LoadOptions.maxMemory; InputError otherwise).
+   * It holds EACH STAGE of generate() on its own, checked before any stage runs (LimitError naming the
+   * stage, the figures and what to change): the denoising loop (the transformer's weights + activations +
+   * workspace), the VAE decode (the VAE's weights + its peak activations: loadVae's maxMemory) and each
+   * encode of the text encoder (its weights — streamed layer by layer unless they fit both this budget
+   * and its 2 GiB default — + activations), unless `textEncoder` gives its own maxMemory. It does not
+   * bound the whole run: the transformer's and the VAE's weights (and a resident text encoder's) stay on
+   * the device through every stage, beside the running stage's memory.
+   */
   maxMemory?: number | string;
   /** Called before the transformer's weights are read (LoadOptions.preflight), with the VAE's factors (for pixel sizes: latentShapeFor). */
   preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType, vaeScale: VaeScale) => void;
@@ -316,6 +327,21 @@ function vaeScale(cfg: Record<string, unknown> | undefined, kind: 'wan' | 'kl', 
   return { spatial: 2 ** (boc.length - 1), temporal: 1 };
 }
 
+/**
+ * The text encoder's memory options under loadPipeline's `budget` (PipelineLoadOptions.maxMemory), unless
+ * the caller's own options give maxMemory: its encodes held to the budget, and resident only where the
+ * encoder's own default (weights within 2 GiB) would be too, since resident weights stay on the device
+ * through the denoising loop and the decode.
+ */
+async function textEncoderBudget(folder: FolderSource, given: Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream'>, budget: number | undefined, gpu: Gpu): Promise<Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream'>> {
+  if (budget === undefined || 'maxMemory' in given) return {};
+  if (given.stream !== undefined) return { maxMemory: budget };
+  const file = `${folder.name.replace(/\/+$/, '')}/text_encoder/config.json`;
+  const config = parseUmt5Config(await readJson(folder, 'text_encoder/config.json', 'model_index.json lists text_encoder UMT5EncoderModel'), file);
+  const plan = planUmt5(config, 2, DEFAULT_MAX_SEQUENCE_LENGTH, gpu.limits, { maxMemory: Math.min(budget, DEFAULT_RESIDENT_BYTES) });
+  return { maxMemory: budget, stream: plan.mode === 'stream' };
+}
+
 async function readJson(folder: FolderSource, rel: string, what: string): Promise<Record<string, unknown>> {
   const file = `${folder.name.replace(/\/+$/, '')}/${rel}`;
   const text = await folder.readText(rel);
@@ -344,6 +370,9 @@ interface Call {
   negName?: (i: number) => string;
   /** One seed per batch item (the noise is made after every check). */
   seeds?: number[];
+  /** The latents' shape and how the caller asked for it, for the decode's memory check (checkDecodeFits). */
+  shape: number[];
+  asked: { latents: boolean; items: string };
   onStage?: PipelineGenerateOptions['onStage'];
 }
 
@@ -444,13 +473,23 @@ export class Pipeline {
    *   option (with the closest name), an option of another pipeline class, missing, malformed or
    *   conflicting inputs (latents whose size disagrees with height / width / num_frames, seed with
    *   latents, prompt with prompt_embeds); LimitError when the sampler state, a transformer pass or the
-   *   VAE decode cannot fit the adapter (or maxMemory), naming the size asked for and what fits.
+   *   VAE decode cannot fit the adapter, or a stage exceeds loadPipeline's maxMemory (each stage on its own:
+   *   PipelineLoadOptions.maxMemory), naming the stage, the size asked for and what fits.
    *   Later: NumericsError, GpuError. DisposedError after dispose().
    */
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
     this.serial.check();
     const call = this.check(o);
-    return this.serial.run(() => this.run(call));
+    // the decode's memory comes from a dry run of its recording (async): started now and awaited before any
+    // stage runs, so that a refusal comes at once, not after the calls queued before this one
+    const fits = this.checkDecodeFits(call);
+    const queued = this.serial.run(async () => {
+      await fits;
+      return this.run(call);
+    });
+    queued.catch(() => {}); // when `fits` fails `queued` fails with it: the caller hears of it once, below
+    await fits;
+    return queued;
   }
 
   /**
@@ -461,7 +500,15 @@ export class Pipeline {
    * @throws DisposedError when the pipeline was disposed before the call; calls made before dispose() still run.
    */
   exclusive<T>(f: (p: { generate(o: PipelineGenerateOptions): Promise<PipelineOutput> }) => Promise<T>): Promise<T> {
-    return this.serial.run(() => f({ generate: async (o) => this.run(this.check(o)) }));
+    return this.serial.run(() =>
+      f({
+        generate: async (o) => {
+          const call = this.check(o);
+          await this.checkDecodeFits(call);
+          return this.run(call);
+        },
+      }),
+    );
   }
 
   /** @throws DisposedError after dispose(): for callers that check a call before queueing it (profilePipeline), first. */
@@ -499,7 +546,7 @@ export class Pipeline {
     const program = resolveScheduler(opts).setTimesteps(steps); // its state's size, for the memory check
 
     // the batch and the text, as the caller gave them
-    const call: Call = { opts, outputType, L, onStage: o.onStage };
+    const call: Call = { opts, outputType, L, onStage: o.onStage, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
     let batch: number;
     let text: TextShapes | undefined;
     const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
@@ -550,6 +597,7 @@ export class Pipeline {
       if (cfg && o.negative_prompt_embeds) opts.negative_prompt_embeds = o.negative_prompt_embeds;
     }
     const items = dit ? 'class labels' : prompts ? 'prompts' : 'prompt_embeds items';
+    call.asked.items = items;
 
     // the initial noise: latents as given, or seeded at pixel sizes
     let shape: number[];
@@ -564,7 +612,8 @@ export class Pipeline {
       else opts.seed = o.seed ?? 0;
       opts.shape = shape;
     }
-    this.checkFits(shape, text, cfg, program, outputType === 'np', { latents: o.latents !== undefined, items });
+    call.shape = shape;
+    this.checkFits(shape, text, cfg, program, outputType === 'np', call.asked);
     // the text encoder's own memory, before the 'text' stage starts (prompts and negative prompts are separate encodes)
     for (const list of [call.prompts, call.negs]) if (list) this.textEncoder?.checkFits?.(list, L);
     return call;
@@ -601,6 +650,26 @@ export class Pipeline {
   }
 
   /**
+   * How the fit refusals speak of a run over latents `shape`: its dims and patch, output frames of F latent
+   * frames, pixel sizes, the size as the caller asked for it (pixels, or latents), and `scaled(n)`: latent
+   * [h, w] of the same aspect ratio with n patches along the longer side.
+   */
+  private sizeTerms(shape: number[], asked: { latents: boolean; items: string }) {
+    const c = this.transformer.config;
+    const video = shape.length === 5;
+    const { spatial, temporal } = this.vaeScale;
+    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const [B, C] = shape as [number, number];
+    const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
+    const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
+    const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
+    const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${frames(F)} frames` : ''} (latents [${shape.join(',')}])`;
+    const [rows, cols] = [H / ph, W / pw];
+    const scaled = (n: number): [number, number] => (rows >= cols ? [n * ph, Math.max(1, Math.round((n * cols) / rows)) * pw] : [Math.max(1, Math.round((n * rows) / cols)) * ph, n * pw]);
+    return { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled };
+  }
+
+  /**
    * Refuses (LimitError), before any GPU work, a run whose sampler state, transformer pass(es) or VAE
    * decode cannot fit the adapter's bindings (or the transformer's maxMemory), naming the size as the
    * caller gave it (pixels, or latents) and the most frames, the largest height×width and the largest
@@ -609,13 +678,7 @@ export class Pipeline {
   private checkFits(shape: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean, asked: { latents: boolean; items: string }): void {
     const reason = this.refusal(shape, text, cfg, program, decode);
     if (!reason) return;
-    const c = this.transformer.config;
-    const video = shape.length === 5;
-    const { spatial, temporal } = this.vaeScale;
-    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
-    const [B, C] = shape as [number, number];
-    const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
-    const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
+    const { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled } = this.sizeTerms(shape, asked);
     const at = (b: number, f: number, h: number, w: number) => [b, C, ...(video ? [f] : []), h, w];
     // Each probe is a dry run of the transformer's recording: milliseconds at small batches, seconds at
     // thousands of items. The searches stop at a deadline; one cut short suggests nothing.
@@ -632,8 +695,6 @@ export class Pipeline {
         throw e;
       }
     };
-    const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
-    const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${frames(F)} frames` : ''} (latents [${shape.join(',')}])`;
     // The sampler state grows linearly, so it bounds each search without a probe.
     const perBinding = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
     const stateFits = (values: number) => Math.floor(perBinding / (program.slots * 4 * values));
@@ -655,10 +716,7 @@ export class Pipeline {
       else if (found !== undefined) ways.push(f ? `at most ${frames(f)} frames fit at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
     }
     if (b && (H > ph || W > pw)) {
-      // the same aspect ratio, in steps of the patch
-      const [rows, cols] = [H / ph, W / pw];
-      const scaled = (n: number): [number, number] => (rows >= cols ? [n * ph, Math.max(1, Math.round((n * cols) / rows)) * pw] : [Math.max(1, Math.round((n * rows) / cols)) * ph, n * pw]);
-      const n = search(Math.max(rows, cols) - 1, (k) => fits(at(b, F, ...scaled(k))));
+      const n = search(Math.max(H / ph, W / pw) - 1, (k) => fits(at(b, F, ...scaled(k))));
       const where = video ? ` at ${asked.latents ? `${F} latent frames` : `${frames(F)} frames`}` : '';
       if (n === 0) ways.push(`no height×width fits${where}${one}`);
       else if (n && asked.latents) ways.push(`at most latents [${at(b, F, ...scaled(n)).join(',')}] fit${where}`);
@@ -666,6 +724,72 @@ export class Pipeline {
     }
     if (!reason.startsWith('the sampler') && this.transformer.dtype === 'f32' && this.gpu.f16) ways.push(`loading the pipeline with dtype 'f16' halves the transformer's and the VAE's bytes`);
     throw new LimitError(`${size} does not fit: ${reason}${ways.length ? `; ${ways.join('; ')}` : ''}`);
+  }
+
+  /**
+   * Refuses (LimitError), before any stage runs, a decode whose VAE weights + peak activations (a dry run of
+   * its recording: Vae.decodeMemory) exceed the VAE's maxMemory (loadPipeline's), naming the stage, the size
+   * as the caller gave it, both figures, the largest height×width and frame count that fit, and the budget
+   * that would do. The decode's peak grows with height×width; frames and batch items are decoded one at a time.
+   */
+  private async checkDecodeFits(call: Call): Promise<void> {
+    const vae = this.vae;
+    const budget = vae?.maxMemory;
+    if (call.outputType !== 'np' || !vae || budget === undefined) return;
+    const shape = call.shape;
+    const need = async (s: number[]) => {
+      const m = await vae.decodeMemory(s);
+      return { ...m, total: m.weights + m.activations };
+    };
+    const m = await need(shape);
+    if (m.total <= budget) return;
+    const { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled } = this.sizeTerms(shape, call.asked);
+    const at = (f: number, h: number, w: number) => [B, C, ...(video ? [f] : []), h, w];
+    const latents = call.asked.latents;
+    const ways: string[] = [];
+    if (m.weights < budget) {
+      // each probe is a dry run (milliseconds per latent frame); the searches stop at a deadline
+      const deadline = performance.now() + SEARCH_MS;
+      const fits = async (s: number[]) => {
+        if (performance.now() > deadline) throw TIME_UP;
+        return (await need(s)).total <= budget;
+      };
+      const search = async (hi: number, ok: (n: number) => Promise<boolean>): Promise<number | undefined> => {
+        let best = 0;
+        try {
+          for (let lo = 1; lo <= hi; ) {
+            const mid = Math.floor((lo + hi) / 2);
+            if (await ok(mid)) [best, lo] = [mid, mid + 1];
+            else hi = mid - 1;
+          }
+        } catch (e) {
+          if (e === TIME_UP) return undefined;
+          throw e;
+        }
+        return best;
+      };
+      if (H > ph || W > pw) {
+        const n = await search(Math.max(H / ph, W / pw) - 1, (k) => fits(at(F, ...scaled(k))));
+        const where = video ? ` at ${latents ? `${F} latent frames` : `${frames(F)} frames`}` : '';
+        if (n === 0) ways.push(`no height×width fits${where}`);
+        else if (n && latents) ways.push(`at most latents [${at(F, ...scaled(n)).join(',')}] fit`);
+        else if (n) ways.push(`at most ${hw(...scaled(n))} fits${where}`);
+      }
+      // Latte's frame count is its video_length or 1, not a free choice
+      if (video && c.family === 'wan' && F > pt) {
+        const found = await search(F / pt - 1, (n) => fits(at(n * pt, H, W)));
+        const f = (found ?? 0) * pt;
+        const most = (n: number, what: string) => `at most ${n} ${what}${n === 1 ? ' fits' : 's fit'}`;
+        if (found !== undefined && latents) ways.push(f ? `${most(f, 'latent frame')} at this height×width` : `no frame count fits at this height×width`);
+        else if (found !== undefined) ways.push(f ? `${most(frames(f), 'frame')} at ${hw(H, W)}` : `no frame count fits at ${hw(H, W)}`);
+      }
+    } else ways.push(`the VAE's weights alone exceed it`);
+    const upcast = vae.config.kind === 'kl' && vae.config.forceUpcast;
+    if (vae.dtype === 'f32' && this.gpu.f16 && !upcast) ways.push(`loading the pipeline with dtype 'f16' halves the VAE's bytes`);
+    ways.push(`or a larger maxMemory budget: ${m.total} bytes or more`);
+    throw new LimitError(
+      `${size} does not fit: the VAE decode (stage 'decode', after the denoising loop) needs ${fmtBytes(m.total)} on the GPU (VAE weights ${fmtBytes(m.weights)}, frames, caches and scratch ${fmtBytes(m.activations)}), above the maxMemory budget of ${fmtBytes(budget)}; ${ways.join('; ')}`,
+    );
   }
 
   /** Why a run over latents `s` (batch s[0]) cannot fit, or undefined: the cheapest check first. */
@@ -843,13 +967,15 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
         onProgress: opts.onProgress && ((d, t) => opts.onProgress!('transformer', d, t)),
       });
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
-      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, ...variantOf('vae') });
+      const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
+      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae') });
       if (te && opts.textEncoder !== false) {
         if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
         if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
+        const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
         textEncoder = await loadTextEncoder(
           { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
-          { ...(typeof opts.textEncoder === 'object' ? opts.textEncoder : {}), ...variantOf('text_encoder'), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
+          { ...(await textEncoderBudget(folder, teOpts, budget, gpu)), ...teOpts, ...variantOf('text_encoder'), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
         );
       }
       const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, owned);

@@ -16,7 +16,7 @@ import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
-import { decodeLatents, decodeMemory, planDecode, type DecodePlanSummary } from './decoder.js';
+import { decodeLatents, decodeMemory as measureDecode, planDecode, type DecodePlanSummary } from './decoder.js';
 import { loadVaeWeights, type VaeWeights } from './weights.js';
 
 /** Options of loadVae. */
@@ -105,6 +105,16 @@ export interface Vae {
   decode(latents: TensorData, opts?: DecodeOptions): Promise<TensorData>;
   /** The band plan a decode of `shape` would use, without running it (throws LimitError; DisposedError after dispose()). */
   plan(shape: number[], opts?: DecodeOptions): DecodePlanSummary;
+  /**
+   * GPU bytes a decode of latents `shape` holds at its peak: this VAE's `weights`, and `activations` (its
+   * frames, caches, scratch and uniform buffers) from a dry run of the decode's own recording — nothing is
+   * created or run on the GPU; milliseconds per latent frame. A decode is refused when weights + activations
+   * exceed `maxMemory`.
+   * @throws LimitError as plan(); DisposedError after dispose().
+   */
+  decodeMemory(shape: number[], opts?: Pick<DecodeOptions, 'maxBinding' | 'bands'>): Promise<{ weights: number; activations: number }>;
+  /** loadVae's maxMemory in bytes (undefined: unlimited). */
+  readonly maxMemory?: number;
   /** Figures of the last completed decode (null before the first). */
   readonly lastStats: DecodeStats | null;
   /**
@@ -139,6 +149,14 @@ class LoadedVae implements Vae {
     this.serial.check();
     return this.bandPlan(shape, opts);
   }
+  async decodeMemory(shape: number[], opts: Pick<DecodeOptions, 'maxBinding' | 'bands'> = {}): Promise<{ weights: number; activations: number }> {
+    this.serial.check();
+    return this.measure(this.bandPlan(shape, opts));
+  }
+  private async measure(plan: DecodePlanSummary): Promise<{ weights: number; activations: number }> {
+    const m = await measureDecode(this.gpu, this.config, this.weights, this.dtype, plan);
+    return { weights: this.weights.bytes, activations: m.activations + m.params };
+  }
   private bandPlan(shape: number[], opts: DecodeOptions): DecodePlanSummary {
     return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
   }
@@ -160,10 +178,10 @@ class LoadedVae implements Vae {
   }
   /** Refuses (LimitError) a decode per `plan` whose weights + peak activations exceed `budget`; runs nothing on the GPU. */
   private async checkBudget(shape: number[], plan: DecodePlanSummary, budget: number): Promise<void> {
-    const m = await decodeMemory(this.gpu, this.config, this.weights, this.dtype, plan);
-    const need = this.weights.bytes + m.activations + m.params;
+    const m = await this.measure(plan);
+    const need = m.weights + m.activations;
     if (need <= budget) return;
-    throw new LimitError(`decoding latents [${shape.join(',')}] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(this.weights.bytes)}, frames, caches and scratch ${fmtBytes(m.activations + m.params)}), above the VAE's maxMemory budget of ${fmtBytes(budget)}: load it with maxMemory ${need} bytes or more, or decode smaller latents (height×width)`);
+    throw new LimitError(`decoding latents [${shape.join(',')}] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(m.weights)}, frames, caches and scratch ${fmtBytes(m.activations)}), above the VAE's maxMemory budget of ${fmtBytes(budget)}: load it with maxMemory ${need} bytes or more, or decode smaller latents (height×width)`);
   }
   dispose(): void {
     // a decode already running reads the weights until it settles
