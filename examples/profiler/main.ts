@@ -108,12 +108,14 @@ export interface PageInfo {
    * kernel-edit re-run reuses them (not what the fields hold then), so before → after time the same work.
    */
   runSettings: RunSettings | null;
+  /** Kernels with unsaved editor text (not compiled yet; kept while other kernels are opened). */
+  drafts: string[];
   /** The inline message for invalid steps/seed/guidance (the run was not started), or null. */
   inputError: string | null;
   error: string | null;
 }
 
-const info: PageInfo = { runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
+const info: PageInfo = { drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -269,6 +271,8 @@ function publishTrace(trace: unknown): void {
 }
 let gifUrl = '';
 const originals = new Map<string, string>();
+/** Unsaved editor text per kernel (differs from the source in use): kept when another kernel is opened. */
+const drafts = new Map<string, string>();
 
 function setState(s: string, msg?: string): void {
   info.state = s;
@@ -935,6 +939,7 @@ function fillKernelList(): void {
       li.append(label, sw);
       li.title = c ? `${c} dispatches in this ${mode === 'prompt' ? 'run (all three stages)' : 'step'}` : 'not dispatched by this model';
       li.addEventListener('click', () => selectKernel(n));
+      if (drafts.has(n)) markDraft(li, true);
       return li;
     }),
   );
@@ -946,11 +951,13 @@ function selectKernel(name: string): void {
   const spec = kernelRegistry.get(name);
   if (!spec) return;
   const prevSel = selected;
+  const ta = $('source') as HTMLTextAreaElement;
+  // the kernel left keeps its unsaved text as a draft (restored when it is opened again)
+  if (prevSel && prevSel !== name && ta.dataset.kernel === prevSel) saveDraft(prevSel, ta.value);
   selected = name;
   if (!originals.has(name)) originals.set(name, kernelSource(name));
-  if (prevSel !== name || !$('source').dataset.kernel) {
-    const ta = $('source') as HTMLTextAreaElement;
-    ta.value = kernelSource(name);
+  if (prevSel !== name || !ta.dataset.kernel) {
+    ta.value = drafts.get(name) ?? kernelSource(name);
     ta.dataset.kernel = name;
     $('compile-log').hidden = true;
     $('compile-status').textContent = '';
@@ -972,9 +979,30 @@ function showVariantSource(): void {
   }
 }
 
+/** Keeps `text` as `name`'s draft when it differs from the source in use, else drops the draft; marks the list. */
+function saveDraft(name: string, text: string): void {
+  if (text !== kernelSource(name)) drafts.set(name, text);
+  else drafts.delete(name);
+  info.drafts = [...drafts.keys()].sort();
+  const li = $('kernel-list').querySelector<HTMLElement>(`li[data-kernel="${name}"]`);
+  if (li) markDraft(li, drafts.has(name));
+}
+
+/** A kernel list entry with unsaved text: class 'draft', a ● after the name, said in its title. */
+function markDraft(li: HTMLElement, on: boolean): void {
+  li.classList.toggle('draft', on);
+  li.dataset.draft = on ? '1' : '';
+  const label = li.firstElementChild as HTMLElement | null;
+  if (label) label.textContent = `${li.dataset.kernel}${on ? ' ●' : ''}`;
+  li.title = li.title.replace(/ — unsaved edits.*$/, '') + (on ? ' — unsaved edits (not compiled yet): kept until you recompile or revert' : '');
+}
+
 function markEdited(): void {
   const ta = $('source') as HTMLTextAreaElement;
   $('kernel-edited').hidden = ta.value === originals.get(selected);
+  if (selected && ta.dataset.kernel === selected) saveDraft(selected, ta.value);
+  const draft = $('kernel-draft');
+  draft.hidden = !drafts.has(selected);
 }
 
 function showCompileLog(text: string, ok: boolean): void {
