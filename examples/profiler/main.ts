@@ -1154,16 +1154,34 @@ async function recompile(): Promise<void> {
   setState('done', `recompiled ${name}; re-timed (run ${info.runs})`);
 }
 
+/**
+ * Restores the shipped source of the selected kernel. Re-runs only when the last run used another
+ * source of it (an edit that compiled and ran): a draft or a failed compile never ran, so the
+ * timings and the clip on the page are already the shipped kernel's.
+ */
 async function revert(): Promise<void> {
   const name = selected;
+  const ran = ranSources.get(name);
   setKernelSource(name, null);
   ($('source') as HTMLTextAreaElement).value = kernelSource(name);
   info.lastCompile = null;
   $('compile-log').hidden = true;
-  await rerun();
+  $('compile-status').textContent = '';
   markEdited();
+  if (run && ran !== undefined && ran !== kernelSource(name)) {
+    await rerun();
+    fillKernelList();
+    setState('done', `reverted ${name}; re-timed (run ${info.runs})`);
+    return;
+  }
   fillKernelList();
-  setState('done', `reverted ${name}; re-timed (run ${info.runs})`);
+  setState('done', run ? `reverted ${name}; nothing re-run: the last run (run ${info.runs}) already used the shipped source` : `reverted ${name}`);
+}
+
+/** Each kernel's source as the last completed run used it (revert re-runs only when it differs). */
+let ranSources = new Map<string, string>();
+function noteRunSources(): void {
+  ranSources = new Map([...kernelRegistry.keys()].map((n) => [n, kernelSource(n)]));
 }
 
 /** New pipelines for edited kernels: drop cached pipelines and recorded plans, regenerate and re-profile. */
@@ -1193,6 +1211,7 @@ function settingsText(j: Job | PromptJob | null): string {
 
 /** After a completed run: what a kernel-edit re-run will repeat, on the page and in PageInfo. */
 function noteRunSettings(): void {
+  noteRunSources();
   const j = mode === 'prompt' ? promptJob : job;
   info.runSettings = !j ? null : mode === 'prompt' ? { mode: 'prompt', ...(j as PromptJob) } : { mode: 'preset', ...(j as Job) };
   $('rerun-note').textContent = j ? `Recompile and Revert re-run run ${info.runs}'s settings (${settingsText(j)}), not what the fields above hold now, so before → after compare the same work.` : '';
