@@ -32,6 +32,7 @@ import {
 import { EMBEDDED_DEFAULTS, vocabularyNote } from '../../src/pipeline/embedded.js';
 import { SEED_MAX, seedProblem } from '../../src/random.js';
 import { setTuneMode } from '../../src/gpu/tune.js';
+import { parseConfig } from '../../src/model/config.js';
 import { judgeVideo, parseShapesPrompt } from '../../src/eval/shapes-judge.js';
 import { loadRandomVae, noise } from './random-vae.js';
 import {
@@ -110,7 +111,7 @@ export interface PageInfo {
   runSettings: RunSettings | null;
   /** Kernels with unsaved editor text (not compiled yet; kept while other kernels are opened). */
   drafts: string[];
-  /** The inline message for invalid steps/seed/guidance (the run was not started), or null. */
+  /** The inline message for invalid latents/steps/seed/guidance (the run was not started), or null. */
   inputError: string | null;
   error: string | null;
 }
@@ -228,12 +229,55 @@ const CPU_LATENT: Record<string, { frames: number; height: number; width: number
   'dit-tiny': { frames: 1, height: 16, width: 16 },
 };
 
-/** `4x16x16` (frames × height × width of the latents) → sizes; null when malformed. */
-function parseLatent(s: string): { frames: number; height: number; width: number } | null {
-  const m = /^\s*(\d+)\s*[x×]\s*(\d+)\s*[x×]\s*(\d+)\s*$/.exec(s);
-  if (!m) return null;
-  const [frames, height, width] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return frames >= 1 && height >= 2 && width >= 2 && frames <= 64 && height <= 256 && width <= 256 ? { frames, height, width } : null;
+/** The largest latents the page runs (far past what a CPU adapter finishes; a guard against typos). */
+const LATENT_MAX = { frames: 64, height: 256, width: 256 } as const;
+
+/**
+ * What the preset's transformer takes as latents: frames × height × width each a multiple of its
+ * patch size (the model's forward refuses others), and whether frames are used (DiT: images).
+ */
+function latentRules(preset: string): { patch: [number, number, number]; frames: boolean; patchText: string } {
+  const c = parseConfig(getPreset(preset).config);
+  const patch: [number, number, number] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+  return { patch, frames: c.family !== 'dit', patchText: c.family === 'wan' ? `[${patch.join(', ')}]` : String(c.patch) };
+}
+
+/** The latent sizes the preset takes, in words (beside the field, and in its title). */
+function latentHint(preset: string): string {
+  const { patch, frames, patchText } = latentRules(preset);
+  const [pt, ph, pw] = patch;
+  const f = frames ? `frames 1–${LATENT_MAX.frames}${pt > 1 ? ` in multiples of ${pt}` : ''}` : `frames ignored (an image model; 1–${LATENT_MAX.frames})`;
+  const hw = ph === pw ? `height and width ${ph}–${LATENT_MAX.height} in multiples of ${ph}` : `height ${ph}–${LATENT_MAX.height} in multiples of ${ph}, width ${pw}–${LATENT_MAX.width} in multiples of ${pw}`;
+  return `${preset} takes ${f}, ${hw} (patch_size ${patchText})`;
+}
+
+/**
+ * The latents field (`4x16x16`: frames × height × width) for `preset`, checked before anything runs:
+ * three whole numbers, each within this page's limits (LATENT_MAX) and a multiple of the preset's patch
+ * size. Problems are added to `problems` (and the field marked); returns null then.
+ */
+function readLatent(preset: string, problems: string[]): { frames: number; height: number; width: number } | null {
+  const el = $('latent') as HTMLInputElement;
+  const text = el.value.trim();
+  const before = problems.length;
+  const m = /^(\d+)\s*[x×]\s*(\d+)\s*[x×]\s*(\d+)$/.exec(text);
+  let out: { frames: number; height: number; width: number } | null = null;
+  if (!m) problems.push(`latents: expected frames×height×width as three whole numbers, e.g. 4x16x16, got "${text}"`);
+  else {
+    const sizes = { frames: Number(m[1]), height: Number(m[2]), width: Number(m[3]) };
+    const { patch, patchText } = latentRules(preset);
+    (['frames', 'height', 'width'] as const).forEach((dim, i) => {
+      const v = sizes[dim];
+      const p = patch[i]!;
+      if (v > LATENT_MAX[dim]) problems.push(`latents: ${dim} ${m[i + 1]} is too large: this page takes ${dim} up to ${LATENT_MAX[dim]}`);
+      else if (v < p) problems.push(`latents: ${dim} ${v} is too small: at least ${p}`);
+      else if (v % p) problems.push(`latents: ${dim} ${v} is not a multiple of ${p} (${preset}'s patch_size ${patchText} must divide frames × height × width)`);
+    });
+    out = sizes;
+  }
+  const bad = problems.length > before;
+  el.setAttribute('aria-invalid', String(bad));
+  return bad ? null : out;
 }
 const latentStr = (l: { frames: number; height: number; width: number }) => `${l.frames}x${l.height}x${l.width}`;
 const DEFAULT_PRESET = 'wan-tiny';
@@ -332,17 +376,15 @@ function inputsValid(box: 'prompt' | 'preset', problems: string[]): boolean {
   return problems.length === 0;
 }
 
-/** The preset box's inputs, or null (inline message shown) when steps, guidance or seed is invalid. */
+/** The preset box's inputs, or null (inline message shown) when the latents, steps, guidance or seed are invalid. */
 function readControls(): Job | null {
   const preset = ($('preset') as HTMLSelectElement).value;
-  const latentText = ($('latent') as HTMLInputElement).value;
-  const latent = parseLatent(latentText);
-  if (!latent) throw new Error(`latent size "${latentText}": expected frames×height×width, e.g. 4x16x16 (height and width even)`);
   const problems: string[] = [];
+  const latent = readLatent(preset, problems);
   const steps = readField('steps', 'steps', 'int', 1, STEPS_MAX, problems);
   const guidance = readField('guidance', 'guidance', 'number', 1, 20, problems);
   const seed = readField('seed', 'seed', 'seed', 0, SEED_MAX, problems);
-  return inputsValid('preset', problems) ? { preset, latent, steps, guidance, seed, wallClock: wallClockTiming() } : null;
+  return inputsValid('preset', problems) && latent ? { preset, latent, steps, guidance, seed, wallClock: wallClockTiming() } : null;
 }
 
 /** The prompt box's steps and seed, checked like readControls' (problems listed, nothing changed). */
@@ -363,7 +405,15 @@ function initControls(cpu: boolean): void {
   const defaultLatent = () => latentStr((cpu && CPU_LATENT[sel.value]) || getPreset(sel.value).latent);
   ($('latent') as HTMLInputElement).value = params.get('latent') ?? defaultLatent();
   ($('steps') as HTMLInputElement).value = params.get('steps') ?? (cpu ? '3' : '8');
-  sel.addEventListener('change', () => (($('latent') as HTMLInputElement).value = defaultLatent()));
+  const showHint = () => {
+    $('latent-hint').textContent = latentHint(sel.value);
+    $('latent').title = `latent frames × height × width: ${latentHint(sel.value)}`;
+  };
+  showHint();
+  sel.addEventListener('change', () => {
+    ($('latent') as HTMLInputElement).value = defaultLatent();
+    showHint();
+  });
   for (const id of ['guidance', 'seed']) if (params.has(id)) ($(id) as HTMLInputElement).value = params.get(id)!;
   $('run').addEventListener('click', () => void guarded(fullRun));
   $('run-prompt').addEventListener('click', () => void guarded(promptRun));
