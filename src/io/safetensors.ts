@@ -5,6 +5,7 @@
 // then the data area; offsets are relative to the data area, whose tensors must tile it
 // exactly (no holes, no overlaps, no trailing bytes). Every check below names the file and,
 // where one is involved, the tensor. Nothing is allocated from a length before it is checked.
+import { editDistance } from '../edit-distance.js';
 import { f16BitsToF32, f32ToF16Bits } from '../gpu/half.js';
 import type { ByteSource } from './source.js';
 
@@ -153,9 +154,14 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
 
   const lenBytes = await readExact(src, 0, 8);
   const n64 = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true);
+  // A bad length whose 8 bytes are printable text is a text file (a config.json given as weights,
+  // say): say so rather than quote the length its first characters spell.
+  const text8 = lenBytes.every((c) => (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d);
+  const notSafetensors = () =>
+    new SafetensorsError(`not a safetensors file: it begins with text (${show(new TextDecoder().decode(lenBytes))}), where a safetensors file begins with its JSON header's length as an 8-byte little-endian integer`, file);
   if (n64 < 2n) throw new SafetensorsError(`header length ${n64} is too small (a header is at least "{}")`, file);
-  if (n64 > BigInt(cap)) throw new SafetensorsError(`header length ${n64} exceeds the limit of ${cap} bytes`, file);
-  if (n64 > BigInt(size - 8)) throw new SafetensorsError(`header length ${n64} runs past the end of the file (${size} bytes)`, file);
+  if (n64 > BigInt(cap)) throw text8 ? notSafetensors() : new SafetensorsError(`header length ${n64} exceeds the limit of ${cap} bytes`, file);
+  if (n64 > BigInt(size - 8)) throw text8 ? notSafetensors() : new SafetensorsError(`header length ${n64} runs past the end of the file (${size} bytes)`, file);
   const n = Number(n64);
   const dataStart = 8 + n;
   const dataSize = size - dataStart;
@@ -199,9 +205,12 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
       metadata = Object.fromEntries(entries) as Record<string, string>;
       continue;
     }
-    if (!isObject(v)) fail(`entry must be an object with dtype, shape and data_offsets, got ${show(v)}`);
+    // a key one or two edits from __metadata__ is a damaged metadata key, not a tensor
+    const metaHint = name.startsWith('__') && editDistance(name, '__metadata__') <= 2 ? ` (is this a damaged "__metadata__" key? the header is corrupt)` : '';
+    if (!isObject(v)) fail(`entry must be an object with dtype, shape and data_offsets, got ${show(v)}${metaHint}`);
     const e = v as Record<string, unknown>;
     const dtype = e['dtype'];
+    if (dtype === undefined) fail(`entry has no dtype (its keys: ${Object.keys(e).map((k) => show(k)).join(', ') || 'none'}; a tensor entry has dtype, shape and data_offsets)${metaHint}`);
     if (!isStDType(dtype)) {
       if (typeof dtype === 'string' && SUB_BYTE_DTYPES.includes(dtype)) fail(`dtype ${dtype} (packed sub-byte floats) is not supported (tessera reads ${Object.keys(DTYPE_BYTES).join(', ')})`);
       fail(`unknown dtype ${show(dtype)} (safetensors dtypes are spelled ${Object.keys(DTYPE_BYTES).join(', ')})`);

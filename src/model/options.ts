@@ -1,23 +1,13 @@
 // Option names of the library's calls: an options object holding a key that is not an option is
 // refused, naming the option the caller most likely meant (typos would otherwise be silently
 // ignored: `steps: 4` ran 50 steps). One wording for every entry point.
+import { editDistance } from '../edit-distance.js';
 import { InputError } from './model.js';
 
 /** Names people reach for that are neither a spelling nor a part of the option's own name. */
 const ALIASES: Record<string, string> = { generator: 'seed', cfg: 'guidance_scale', cfg_scale: 'guidance_scale', negative: 'negative_prompt', labels: 'class_labels', noise: 'latents' };
 
 const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-
-/** Levenshtein distance (the options are a few dozen short names). */
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    row = next;
-  }
-  return row[b.length]!;
-}
 
 /**
  * The option of `names` a caller most likely meant by `key`: the same name in another case style

@@ -239,7 +239,23 @@ describe('malformed files: each rule, naming the file and tensor', () => {
   it('unknown or missing dtype (prototype names too)', async () => {
     await expectStError(parse(F, rawFile({ a: entry('F8', [2], 0, 2) }, 2)), F, 'a', /unknown dtype "F8"/);
     await expectStError(parse(F, rawFile({ a: entry('constructor', [2], 0, 2) }, 2)), F, 'a', /unknown dtype/);
-    await expectStError(parse(F, rawFile({ a: { shape: [2], data_offsets: [0, 2] } }, 2)), F, 'a', /unknown dtype missing/);
+    const e = await expectStError(parse(F, rawFile({ a: { shape: [2], data_offsets: [0, 2] } }, 2)), F, 'a');
+    expect(e.detail).toBe('entry has no dtype (its keys: "shape", "data_offsets"; a tensor entry has dtype, shape and data_offsets)');
+  });
+  it('a damaged __metadata__ key is named as such, not as a tensor with no dtype', async () => {
+    // one flipped byte in a real header: "__metadata__" became "__metadata{_"
+    const e = await expectStError(parse(F, rawFile({ '__metadata{_': { format: 'pt' }, ...ok }, okData)), F, '__metadata{_');
+    expect(e.detail).toBe('entry has no dtype (its keys: "format"; a tensor entry has dtype, shape and data_offsets) (is this a damaged "__metadata__" key? the header is corrupt)');
+    // a tensor that merely starts with "__" gets no such hint
+    const t = await expectStError(parse(F, rawFile({ __x: { shape: [2], data_offsets: [0, 2] } }, 2)), F, '__x');
+    expect(t.detail).not.toContain('__metadata__');
+  });
+  it('a text file (a config.json given as weights) is called not a safetensors file', async () => {
+    const json = new TextEncoder().encode('{\n  "_class_name": "AutoencoderKLWan",\n  "base_dim": 96\n}\n');
+    const e = await expectStError(parse('vae/config.json', json), 'vae/config.json');
+    expect(e.detail).toBe('not a safetensors file: it begins with text ("{\\n  \\"_cl"), where a safetensors file begins with its JSON header\'s length as an 8-byte little-endian integer');
+    // binary garbage with a huge length keeps the length message
+    await expectStError(parse(F, rawFile(ok, okData, { headerLen: 2n ** 64n - 1n })), F, undefined, /^.*header length 18446744073709551615 exceeds the limit/);
   });
   it('shape not an array', async () => {
     await expectStError(parse(F, rawFile({ a: entry('U8', 2, 0, 2) }, 2)), F, 'a', /shape must be an array/);
