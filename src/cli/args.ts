@@ -29,7 +29,7 @@ export interface CommandSpec {
 export type Parsed = { _: string[]; [flag: string]: string | number | boolean | undefined | string[] };
 
 const COMMON: Record<string, FlagSpec> = {
-  help: { type: 'bool', help: 'show this help' },
+  help: { type: 'bool', help: 'show this help (also -h)' },
   debug: { type: 'bool', help: 'print stack traces on errors' },
 };
 
@@ -47,7 +47,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const seen = new Set<string>();
   GIVEN.set(out, seen);
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
+    // -h is --help's short form, everywhere (the only short flag)
+    const a = argv[i] === '-h' ? '--help' : argv[i]!;
     if (!a.startsWith('--')) {
       out._.push(a);
       continue;
@@ -71,17 +72,21 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     }
     out[name] = convert(name, f, value);
   }
+  // with --help the required flags may be missing, but a positional given must still be valid (`bench bogus --help` is refused)
+  const pos = spec.positionals ?? [];
+  if (out._.length > pos.length) throw new UsageError(`tessera ${spec.name}: unexpected argument "${out._[pos.length]}"`);
+  pos.forEach((p, i) => {
+    const v = out._[i];
+    if (v !== undefined && p.choices && !p.choices.includes(v)) throw new UsageError(`tessera ${spec.name}: ${p.name} "${v}" is not one of ${p.choices.join(', ')}`);
+  });
   if (out.help) return out;
   for (const [name, f] of Object.entries(flags)) {
     if (out[name] === undefined && f.default !== undefined) out[name] = f.default;
     if (out[name] === undefined && f.required) throw new UsageError(`tessera ${spec.name}: missing required flag --${name} (${f.help})`);
   }
-  const pos = spec.positionals ?? [];
-  if (out._.length > pos.length) throw new UsageError(`tessera ${spec.name}: unexpected argument "${out._[pos.length]}"`);
   pos.forEach((p, i) => {
     const v = out._[i];
     if (v === undefined && p.required) throw new UsageError(`tessera ${spec.name}: missing ${p.name}${p.choices ? ` (one of ${p.choices.join(', ')})` : ''}`);
-    if (v !== undefined && p.choices && !p.choices.includes(v)) throw new UsageError(`tessera ${spec.name}: ${p.name} "${v}" is not one of ${p.choices.join(', ')}`);
   });
   return out;
 }

@@ -35,7 +35,7 @@ function topHelp(): string {
   return [
     'tessera — video diffusion transformers on WebGPU',
     '',
-    'usage: tessera <command> [flags]   (tessera <command> --help for its flags)',
+    'usage: tessera <command> [flags]   (tessera <command> --help, -h or tessera help <command> for its flags)',
     '',
     ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
     '',
@@ -50,6 +50,8 @@ export async function main(argv: string[]): Promise<number> {
   // --no-tune is global (every command records kernels): deterministic heuristics, no tuning cache.
   const rest = args.filter((a) => a !== '--no-tune');
   if (rest.length !== args.length) setDefaultTuneMode('off');
+  // `tessera help CMD` is `tessera CMD --help`
+  if (name === 'help' && rest.length) return main([...rest, '--help', ...(rest.length === args.length ? [] : ['--no-tune'])]);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     if (!name) {
       console.error(topHelp()); // no command: usage on stderr, exit 2 (not a success)
