@@ -112,7 +112,16 @@ export class T5Tokenizer {
 export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> {
   const where = `${folder.name.replace(/\/+$/, '')}/tokenizer.json`;
   const text = await folder.readText('tokenizer.json');
-  if (text === null) throw new TokenizerError(`${where}: missing (tessera reads the tokenizer from tokenizer.json; a folder with only spiece.model is not supported)`);
+  if (text === null) {
+    // say what is there: a folder that lists nothing (or does not exist) is not "only spiece.model"
+    const files = folder.list ? await folder.list().catch(() => [] as string[]) : null;
+    const why =
+      files === null ? 'tessera reads the tokenizer from tokenizer.json'
+      : files.length === 0 ? 'the folder is empty or does not exist: is this the tokenizer/ folder of a text-to-video pipeline (WanPipeline)?'
+      : files.includes('spiece.model') ? 'tessera reads the tokenizer from tokenizer.json; a folder with only spiece.model is not supported'
+      : `the folder holds ${files.slice(0, 6).join(', ')}${files.length > 6 ? ', …' : ''}; tessera reads the tokenizer from tokenizer.json`;
+    throw new TokenizerError(`${where}: missing (${why})`);
+  }
   const parse = (t: string, file: string): Record<string, unknown> => {
     try {
       const v: unknown = JSON.parse(t);
