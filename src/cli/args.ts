@@ -135,3 +135,21 @@ export function intInRange(p: Parsed, name: string, min: number, max = Number.MA
   if (v < min || v > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${v}`);
   return v;
 }
+
+/** A flag that only some modes of a command take: those modes, and its one-line refusal in the others. */
+export interface ModeFlag<M extends string> {
+  modes: readonly M[];
+  refuse: (mode: M) => string;
+}
+
+/**
+ * Refuses a flag given on the command line (not a default) that `mode` does not take, by `table`
+ * (flags not in it apply to every mode): a flag silently ignored in one mode is a run the user did
+ * not ask for. @throws UsageError with the flag's refusal.
+ */
+export function checkModeFlags<M extends string>(p: Parsed, mode: M, table: Record<string, ModeFlag<M>>): void {
+  for (const name of givenFlags(p)) {
+    const f = table[name];
+    if (f && !f.modes.includes(mode)) throw new UsageError(f.refuse(mode));
+  }
+}

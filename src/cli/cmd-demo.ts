@@ -3,7 +3,6 @@
 // AutoencoderKLWan decode), every stage timed and profiled kernel by kernel (src/profile/pipeline.ts);
 // writes out/clip.mp4 (when ffmpeg is there), out/clip.gif, out/trace.json (Chrome/Perfetto, one track
 // per stage) and out/profile.json. `--preset NAME` runs the older random-weight preset demo instead.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
@@ -27,6 +26,7 @@ import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judg
 import type { Command } from './main.js';
 import { makeOutputDir, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
+import { checkShiftApplies } from './generate-pipeline.js';
 import { progressBar } from './progress.js';
 
 export const demoCommand: Command = {
@@ -159,22 +159,6 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   } finally {
     pipe.dispose();
   }
-}
-
-/**
- * --shift overrides the shift of a FlowMatchEulerDiscreteScheduler only (the sampler refuses it for
- * others, after loading): refused before any model is read when the pipeline's scheduler is another.
- * An unreadable config is left to the loader's own error.
- */
-function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
-  const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
-  let cls: unknown;
-  try {
-    cls = (JSON.parse(readFileSync(file, 'utf8')) as { _class_name?: unknown })._class_name;
-  } catch {
-    return;
-  }
-  if (cls !== 'FlowMatchEulerDiscreteScheduler') throw new UsageError(`--shift applies to a FlowMatchEulerDiscreteScheduler; ${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler is ${String(cls)} (${file}), which takes its flow_shift from that file`);
 }
 
 /** out/profile.json of the pipeline demo. */

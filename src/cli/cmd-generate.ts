@@ -8,10 +8,14 @@ import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
-import { runPipelineGenerate } from './generate-pipeline.js';
-import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
+import { checkShiftApplies, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
+import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import type { DType } from '../gpu/tensor.js';
-import { intInRange, UsageError, type Parsed } from './args.js';
+import { checkModeFlags, givenFlags, intInRange, UsageError, type ModeFlag, type Parsed } from './args.js';
+import { flagNames } from './errors.js';
+import { checkPathFlags } from './paths.js';
+import type { InputTensor } from '../io/inputs.js';
+import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { progressBar } from './progress.js';
@@ -25,21 +29,89 @@ import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
  * Without a config file, `--scheduler` is required and the class's defaults are used.
  */
 export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined, warn: (line: string) => void = (l) => console.error(l)): SchedulerSpec {
-  if (name !== undefined) {
-    try {
-      resolveSchedulerClass(name, '--scheduler');
-    } catch {
-      throw new UsageError(`--scheduler must be one of ${SCHEDULER_CLASSES.join(', ')} (or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), got "${name}"`);
-    }
-  }
+  if (name !== undefined) checkSchedulerName(name);
   for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
     if (!existsSync(p)) continue;
-    return schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, overrideName: '--scheduler', shift, warn });
+    return shiftAsFlag(() => schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, overrideName: '--scheduler', shift, warn }));
   }
   if (name === undefined) {
     throw new UsageError(`tessera generate: no scheduler config (${join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json')} or ${join(modelDir, 'scheduler_config.json')}): give --scheduler (${SCHEDULER_CLASSES.join(', ')} or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`);
   }
-  return schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift });
+  return shiftAsFlag(() => schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift }));
+}
+
+/** --scheduler names a class or a short name. @throws UsageError listing both. */
+function checkSchedulerName(name: string): void {
+  try {
+    resolveSchedulerClass(name, '--scheduler');
+  } catch {
+    throw new UsageError(`--scheduler must be one of ${SCHEDULER_CLASSES.join(', ')} (or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), got "${name}"`);
+  }
+}
+
+/** The config's refusal of a shift for a scheduler without one is the --shift flag's problem: a UsageError naming it, as demo's. */
+function shiftAsFlag(make: () => SchedulerSpec): SchedulerSpec {
+  try {
+    return make();
+  } catch (e) {
+    if (e instanceof SchedulerConfigError && e.message.startsWith('shift applies to ')) throw new UsageError(flagNames(e.message));
+    throw e;
+  }
+}
+
+/** generate's three modes: --model DIR (a transformer folder), --pipeline DIR, or neither (the embedded pipeline). */
+type GenerateMode = 'model' | 'pipeline' | 'embedded';
+
+/** The flags only some modes take (every other flag applies to all three), each with its refusal in the others. */
+const GENERATE_MODE_FLAGS: Record<string, ModeFlag<GenerateMode>> = {
+  scheduler: {
+    modes: ['model'],
+    refuse: (m) => `--scheduler applies to --model runs; ${m === 'pipeline' ? 'with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json' : "the embedded tessera-shapes pipeline samples with its own scheduler (UniPCMultistepScheduler, its scheduler/scheduler_config.json)"}`,
+  },
+  prompt: { modes: ['pipeline', 'embedded'], refuse: () => '--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs' },
+};
+
+/** Most clips one run makes together: they share each step's GPU pass, so memory grows with the batch. */
+export const MAX_BATCH = 64;
+
+/**
+ * The values of the flags that size a seeded run, checked before anything is read: --batch (1 to
+ * MAX_BATCH; seeded runs only, the file's batch otherwise), --height/--width/--frames (positive),
+ * --class-label (seeded runs only; its range is the model's: checkFamilyFlags), --shift (> 0). @throws UsageError naming the flag.
+ */
+function checkSeededFlags(p: Parsed): void {
+  const given = givenFlags(p);
+  if (given.has('batch')) {
+    const b = p.batch as number;
+    if (b < 1 || b > MAX_BATCH) throw new UsageError(`--batch: clips made together, an integer from 1 to ${MAX_BATCH} (one GPU pass per step holds them all; for more, run again with another --seed), got ${b}`);
+    if (p.inputs !== undefined) throw new UsageError('--batch applies to seeded runs without --inputs (clips of one --prompt, or images of one --class-label); with --inputs the batch is the file\'s (the first dimension of its tensors)');
+  }
+  for (const name of ['height', 'width', 'frames']) {
+    if (p[name] !== undefined && (p[name] as number) < 1) throw new UsageError(`--${name}: must be a positive integer, got ${p[name]}`);
+  }
+  if (p['class-label'] !== undefined && p.inputs !== undefined) throw new UsageError('--class-label is for seeded runs without an inputs file');
+  if (p.shift !== undefined && (p.shift as number) <= 0) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
+}
+
+/**
+ * The flags that depend on the transformer's family: --class-label only for DiT (and within its
+ * num_classes, the last being the null class guidance uses), --frames and --prompt only for video
+ * models. `where` names the folder in the message, `kind` what it is. @throws UsageError naming the flag.
+ */
+function checkFamilyFlags(p: Parsed, c: ModelConfig, where: string, kind: 'model' | 'pipeline'): void {
+  const label = p['class-label'] as number | undefined;
+  if (c.family !== 'dit') {
+    if (label !== undefined) throw new UsageError(`--class-label applies to DiT (class-conditional) models; ${where} is a ${c.family === 'wan' ? 'Wan' : 'Latte'} ${kind}, conditioned on text (${kind === 'model' ? 'encoder_hidden_states in --inputs' : '--prompt'})`);
+    return;
+  }
+  if (p.frames !== undefined) throw new UsageError(`--frames applies to video models; ${where} is a DiT ${kind} (images)`);
+  if (p.prompt !== undefined) throw new UsageError(`--prompt: ${where} is a DiT ${kind}, class-conditional: give --class-label N (or class_labels in --inputs)`);
+  if (label !== undefined && (label < 0 || label > c.numClasses)) throw new UsageError(`--class-label: must be a class id from 0 to ${c.numClasses} (${c.numClasses} = the null class used for guidance), got ${label}`);
+}
+
+/** The batch of a seeded --model run: the inputs file's text or class labels when it has them, else --batch. */
+function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>): number {
+  return inputs.get(family === 'dit' ? 'class_labels' : 'encoder_hidden_states')?.shape[0] ?? (p.batch as number);
 }
 
 export const generateCommand: Command = {
@@ -48,26 +120,27 @@ export const generateCommand: Command = {
     summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
-      '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]',
+      '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W [--batch B]) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
+      '       tessera generate [--prompt P] [--seed N] [--steps N] [--batch B] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with latents and encoder_hidden_states/negative_encoder_hidden_states (Wan/Latte) or class_labels (DiT)' },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "latents" (F32), and with a pipeline\'s VAE "video" [B,F,H,W,3] in [0,1] ("images" [B,H,W,3] for DiT)', required: true },
-      scheduler: { type: 'string', arg: 'CLASS', help: `scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name` },
+      scheduler: { type: 'string', arg: 'CLASS', help: `--model only: scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name` },
       variant: { type: 'string', arg: 'NAME', help: 'weight variant (e.g. fp16), as diffusers\' variant=: diffusion_pytorch_model.NAME.safetensors; with --pipeline for every component that has it (text_encoder: model.NAME.safetensors), refused when none has' },
-      steps: { type: 'int', help: 'denoising steps (required with --model; default 50 with --pipeline, as diffusers)' },
+      steps: { type: 'int', help: `denoising steps (required with --model; default 50 with --pipeline, as diffusers; ${EMBEDDED_DEFAULTS.num_inference_steps} for the embedded pipeline)` },
       guidance: { type: 'number', help: 'classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class\'s default with --pipeline: Wan 5, Latte 7.5, DiT 4)' },
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default: f16 for F16 checkpoints on a shader-f16 adapter, else f32)' },
-      seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents)' },
-      batch: { type: 'int', help: 'batch size of seeded noise', default: 1 },
-      frames: { type: 'int', help: 'with --seed: latent frames with --model; output frames with --pipeline (Wan: 4k+1)' },
-      height: { type: 'int', help: 'with --seed: latent height with --model; output height in pixels with --pipeline' },
-      width: { type: 'int', help: 'with --seed: latent width with --model; output width in pixels with --pipeline' },
+      seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents; the embedded pipeline: default 0)' },
+      batch: { type: 'int', help: `seeded runs without --inputs: clips of one --prompt (images of one --class-label for DiT) made together, 1 to ${MAX_BATCH}, the seed's noise the whole batch's (with --inputs the batch is the file's); --video/--preview/--frames-dir show item 0`, default: 1 },
+      frames: { type: 'int', help: `with --seed: latent frames with --model; output frames with --pipeline (Wan: 4k+1; the embedded pipeline: ${EMBEDDED_DEFAULTS.num_frames}); not for DiT` },
+      height: { type: 'int', help: `with --seed: latent height with --model; output height in pixels with --pipeline (the embedded pipeline: ${EMBEDDED_DEFAULTS.height})` },
+      width: { type: 'int', help: `with --seed: latent width with --model; output width in pixels with --pipeline (the embedded pipeline: ${EMBEDDED_DEFAULTS.width})` },
       ...MEDIA_FLAGS,
-      'class-label': { type: 'int', help: 'DiT class id for seeded runs without an inputs file' },
-      prompt: { type: 'string', arg: 'TEXT', help: "with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states)" },
+      'class-label': { type: 'int', help: 'DiT only: the class id (0 to num_classes, the last the null class) for seeded runs without an inputs file' },
+      prompt: { type: 'string', arg: 'TEXT', help: `with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states); the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}"` },
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'with --prompt: the negative prompt for classifier-free guidance (default "")' },
       'max-sequence-length': { type: 'int', arg: 'N', help: 'with --prompt: tokens per prompt, truncated or zero-padded (default 512, as WanPipeline)' },
       'max-memory': MAX_MEMORY_FLAG,
@@ -83,7 +156,11 @@ export const generateCommand: Command = {
       if (p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
       intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
     }
-    if (p.pipeline === undefined && p.model === undefined) {
+    if (p.pipeline !== undefined && p.model !== undefined) throw new UsageError('give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both');
+    const mode: GenerateMode = p.pipeline !== undefined ? 'pipeline' : p.model !== undefined ? 'model' : 'embedded';
+    checkModeFlags(p, mode, GENERATE_MODE_FLAGS);
+    checkSeededFlags(p);
+    if (mode === 'embedded') {
       // no folder given: the embedded tessera-shapes pipeline at the size it was trained for
       p.pipeline = embeddedPipelineDir();
       if (p.inputs === undefined) {
@@ -99,17 +176,23 @@ export const generateCommand: Command = {
         if (note) console.error(note);
       }
     }
-    if (p.pipeline !== undefined) return runPipelineGenerate(p);
-    if (p.prompt !== undefined) throw new UsageError('--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs');
-    if (p.model === undefined) throw new UsageError('tessera generate: give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder)');
-    if (p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
+    if (mode === 'model') {
+      if (p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
+      if (p.scheduler !== undefined) checkSchedulerName(p.scheduler as string);
+    }
+    if (!p.inputs && p.seed === undefined) throw new UsageError(mode === 'model' ? 'give --inputs FILE, or --seed N with --height/--width (and --frames for video models)' : 'give --inputs FILE, or --seed N with --height/--width in pixels (and --frames for video pipelines)');
+    const media = planMedia(p, { out: p.out as string });
+    // the folder, and the flags its transformer takes (--class-label for DiT, --frames and --prompt for video), before any GPU work
+    checkPathFlags(p);
+    const dir = (p.pipeline ?? p.model) as string;
+    const config = transformerConfigOf(dir, mode === 'model' ? 'model' : 'pipeline');
+    if (config) checkFamilyFlags(p, config, mode === 'embedded' ? 'the embedded tessera-shapes pipeline' : mode === 'model' ? `--model ${dir}` : `--pipeline ${dir}`, mode === 'model' ? 'model' : 'pipeline');
+    if (p.shift !== undefined && mode !== 'model') checkShiftApplies(dir, mode === 'embedded');
+    if (mode !== 'model') return runPipelineGenerate(p, media);
     p.guidance ??= 1;
-    if (p.shift !== undefined && (p.shift as number) <= 0) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     // the scheduler and its config, checked before any weight is read
     const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);
     scheduler.setTimesteps(p.steps as number);
-    if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width (and --frames for video models)');
-    const media = planMedia(p, { out: p.out as string });
     const budget = maxMemory(p);
     const inputs = await commandInputs(p, { outChecked: true });
     checkSeedVsLatents(p, inputs);
@@ -123,7 +206,8 @@ export const generateCommand: Command = {
         const given = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
         const spatial = [p.height as number | undefined, p.width as number | undefined];
         if (!given && (spatial[0] === undefined || spatial[1] === undefined)) return;
-        const one = given ?? (config.family === 'dit' ? [p.batch as number, config.inChannels, ...spatial] : [p.batch as number, config.inChannels, (p.frames as number | undefined) ?? 1, ...spatial]);
+        const B = seededBatch(p, config.family, inputs);
+        const one = given ?? (config.family === 'dit' ? [B, config.inChannels, ...spatial] : [B, config.inChannels, (p.frames as number | undefined) ?? 1, ...spatial]);
         if (one.length !== (config.family === 'dit' ? 4 : 5) || one.some((d: number | undefined) => !Number.isInteger(d) || d! < 1)) return; // validate() reports it
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
         const t = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
@@ -153,7 +237,8 @@ export const generateCommand: Command = {
         const spatial = [p.height as number, p.width as number];
         const frames = (p.frames as number | undefined) ?? 1;
         opts.seed = p.seed as number;
-        opts.shape = fam === 'dit' ? [p.batch as number, c.inChannels, ...spatial] : [p.batch as number, c.inChannels, frames, ...spatial];
+        const B = seededBatch(p, fam, inputs);
+        opts.shape = fam === 'dit' ? [B, c.inChannels, ...spatial] : [B, c.inChannels, frames, ...spatial];
       }
       const bar = progressBar('denoising');
       const lose = deviceLossHook(model.gpu);

@@ -2,23 +2,67 @@
 // from the inputs file (or a prompt, once the pipeline has a text encoder), the folder's
 // scheduler, the denoising loop, and the VAE decode; writes `latents` and `video` (Wan/Latte,
 // [B,F,H,W,3] in [0,1]) or `images` (DiT, [B,H,W,3]) plus the picture outputs (media.ts).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
+import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
 import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { UsageError, type Parsed } from './args.js';
-import { planMedia, writeMedia } from './media.js';
+import { writeMedia, type MediaPlan } from './media.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { commandInputs, deviceLossHook, maxMemory } from './outputs.js';
 import { progressBar } from './progress.js';
 
-export async function runPipelineGenerate(p: Parsed): Promise<number> {
-  if (p.model !== undefined) throw new UsageError('give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both');
-  if (p.scheduler !== undefined) throw new UsageError('--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json');
-  if (!p.inputs && p.seed === undefined) throw new UsageError('give --inputs FILE, or --seed N with --height/--width in pixels (and --frames for video pipelines)');
-  if (p['class-label'] !== undefined && p.inputs) throw new UsageError('--class-label is for seeded runs without an inputs file');
-  const media = planMedia(p, { out: p.out as string });
+/** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
+function readJsonFile(file: string): Record<string, unknown> | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return undefined; // a URL: read by the loader
+  try {
+    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** model_index.json's _class_name of a pipeline folder (e.g. "WanPipeline"), or undefined when it cannot be read. */
+export function pipelineClassName(dir: string): string | undefined {
+  const c = readJsonFile(join(dir, 'model_index.json'))?._class_name;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/**
+ * The transformer config of a folder, read before any GPU work so that flags are checked against its
+ * family: `dir`/config.json (a transformer folder) or `dir`/transformer/config.json (a pipeline).
+ * Undefined when it cannot be read or parsed: the loader then refuses the folder in its own words.
+ */
+export function transformerConfigOf(dir: string, kind: 'model' | 'pipeline'): ModelConfig | undefined {
+  const raw = readJsonFile(kind === 'model' ? join(dir, 'config.json') : join(dir, 'transformer', 'config.json'));
+  if (!raw) return undefined;
+  try {
+    return parseConfig(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * --shift overrides the shift of a FlowMatchEulerDiscreteScheduler only (the sampler refuses it for
+ * others, after loading): refused before any model is read when the pipeline's scheduler is another.
+ * `embedded`: the folder is the embedded pipeline (named so). An unreadable config is left to the loader's own error.
+ * @throws UsageError naming --shift, the scheduler class and its config file.
+ */
+export function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
+  const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
+  const cls = readJsonFile(file)?._class_name;
+  if (cls === undefined) return;
+  if (cls !== 'FlowMatchEulerDiscreteScheduler') throw new UsageError(`--shift applies to a FlowMatchEulerDiscreteScheduler; ${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler is ${String(cls)} (${file}), which takes its flow_shift from that file`);
+}
+
+/** `generate --pipeline DIR` (or the embedded pipeline) after its flags are checked; `media`: the picture outputs, planned (planMedia). */
+export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<number> {
   const budget = maxMemory(p);
   const inputs = await commandInputs(p, { outChecked: true });
   checkSeedVsLatents(p, inputs);
@@ -63,7 +107,9 @@ export async function runPipelineGenerate(p: Parsed): Promise<number> {
     if (prompt !== undefined && fam === 'dit') throw new UsageError(`--prompt: ${pipe.className} is class-conditional; give --class-label or class_labels`);
     const cond = generateConditioning(p, fam, inputs, cfg, prompt !== undefined);
     if (prompt !== undefined) {
-      o.prompt = prompt;
+      // --batch N: N clips of the one prompt, in one run (the seed's noise is the whole batch's, as diffusers' num_videos_per_prompt)
+      const batch = p.batch as number;
+      o.prompt = batch > 1 ? new Array<string>(batch).fill(prompt) : prompt;
       o.negative_prompt = p['negative-prompt'] as string | undefined;
       o.max_sequence_length = p['max-sequence-length'] as number | undefined;
     }

@@ -118,7 +118,8 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', 'ten'], '--steps must be an integer, got "ten"'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite number, got "lots"'],
-    [['generate', '--model', 'm', '--out', 'o', '--steps', '2'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
+    // a real folder without a scheduler config beside it (a missing one is refused first: generate-flags-cli.test.ts)
+    [['generate', '--model', 'tests/fixtures/dit_small/model', '--out', 'o', '--steps', '2', '--seed', '0'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
     [['generate', '--pipeline', 'p', '--model', 'm', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
     [['generate', '--pipeline', 'p', '--scheduler', 'ddim', '--out', 'o'], '--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json'],
     [['generate', '--pipeline', 'p', '--seed', '0', '--out', 'o.safetensors', '--preview', 'clip.png'], '--preview clip.png: writes an animated GIF, so the name must end in .gif'],

@@ -40,7 +40,8 @@ describe('CLI spawn', () => {
     // the config's flow-match keys are ignored by UniPC (one warning line), then the one error line
     expect(r.errLines).toHaveLength(2);
     expect(r.errLines[0]).toMatch(/^warning: .*are not UniPCMultistepScheduler config keys: ignored/);
-    expect(r.errLines[1]).toBe(`tessera: error: SchedulerConfigError: --${APPLIES}`);
-    expect(r.code).toBe(1);
+    // a flag problem: a UsageError, exit 2, as demo --shift
+    expect(r.errLines[1]).toBe(`tessera: error: UsageError: --${APPLIES}`);
+    expect(r.code).toBe(2);
   }, 60_000);
 });

@@ -1,0 +1,74 @@
+// `tessera generate`'s flags in its three modes (--model DIR, --pipeline DIR, neither: the embedded
+// tessera-shapes pipeline): a flag the mode or the folder's model does not take, or a value out of
+// range, is one UsageError line naming the flag, exit 2, before any weight is read (no GPU work:
+// these run without one). --batch makes a batch of clips where it applies.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readInputs } from '../../src/io/inputs.js';
+import { embeddedPipelineDir } from '../../src/cli/embedded.js';
+import { hasGpu } from '../helpers/gpu.js';
+import { cli, FIXTURES, tempDir } from '../hardening/helpers.js';
+
+const DIT = join(FIXTURES, 'dit_small', 'model');
+const DIT_PIPE = join(FIXTURES, 'dit_pipeline', 'pipeline');
+const WAN_SAMPLER = join(FIXTURES, 'wan_sampler_small');
+const ditRun = (out: string) => ['generate', '--model', DIT, '--scheduler', 'ddim', '--seed', '0', '--height', '8', '--width', '8', '--steps', '1', '--out', out];
+const BATCH_RANGE = '--batch: clips made together, an integer from 1 to 64 (one GPU pass per step holds them all; for more, run again with another --seed)';
+
+describe('generate: flags refused with one UsageError line, exit 2, nothing written', () => {
+  const out = join(tempDir(), 'o.safetensors');
+  it.each([
+    // --batch: range, and where it applies
+    [[...ditRun(out), '--class-label', '1', '--batch', '-1'], `${BATCH_RANGE}, got -1`],
+    [[...ditRun(out), '--class-label', '1', '--batch', '0'], `${BATCH_RANGE}, got 0`],
+    [['generate', '--out', out, '--steps', '1', '--batch', '0'], `${BATCH_RANGE}, got 0`],
+    [['generate', '--out', out, '--steps', '1', '--batch', '100000'], `${BATCH_RANGE}, got 100000`],
+    [['generate', '--model', join(WAN_SAMPLER, 'model'), '--inputs', join(WAN_SAMPLER, 'inputs.safetensors'), '--out', out, '--steps', '1', '--batch', '2'], "--batch applies to seeded runs without --inputs (clips of one --prompt, or images of one --class-label); with --inputs the batch is the file's (the first dimension of its tensors)"],
+    // flags of another mode or another family
+    [['generate', '--out', out, '--steps', '1', '--class-label', '2'], '--class-label applies to DiT (class-conditional) models; the embedded tessera-shapes pipeline is a Wan pipeline, conditioned on text (--prompt)'],
+    [['generate', '--pipeline', 'models/tessera-shapes', '--seed', '0', '--out', out, '--class-label', '2'], '--class-label applies to DiT (class-conditional) models; --pipeline models/tessera-shapes is a Wan pipeline, conditioned on text (--prompt)'],
+    [['generate', '--out', out, '--steps', '1', '--scheduler', 'ddim'], '--scheduler applies to --model runs; the embedded tessera-shapes pipeline samples with its own scheduler (UniPCMultistepScheduler, its scheduler/scheduler_config.json)'],
+    [[...ditRun(out), '--class-label', '1', '--frames', '2'], `--frames applies to video models; --model ${DIT} is a DiT model (images)`],
+    [['generate', '--pipeline', DIT_PIPE, '--seed', '0', '--out', out, '--prompt', 'a cat'], `--prompt: --pipeline ${DIT_PIPE} is a DiT pipeline, class-conditional: give --class-label N (or class_labels in --inputs)`],
+    [[...ditRun(out), '--prompt', 'a cat'], '--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs'],
+    // values
+    [['generate', '--model', DIT, '--scheduler', 'ddim', '--seed', '0', '--height', '-8', '--width', '8', '--steps', '1', '--out', out, '--class-label', '1'], '--height: must be a positive integer, got -8'],
+    [[...ditRun(out), '--class-label', '-3'], '--class-label: must be a class id from 0 to 10 (10 = the null class used for guidance), got -3'],
+    [[...ditRun(out), '--class-label', '11'], '--class-label: must be a class id from 0 to 10 (10 = the null class used for guidance), got 11'],
+    [['generate', '--pipeline', DIT_PIPE, '--seed', '0', '--out', out, '--class-label', '-3'], '--class-label: must be a class id from 0 to 1000 (1000 = the null class used for guidance), got -3'],
+    // --shift where the scheduler has none: named, a UsageError as in demo
+    [['generate', '--out', out, '--steps', '1', '--shift', '3'], `--shift applies to a FlowMatchEulerDiscreteScheduler; the embedded pipeline's scheduler is UniPCMultistepScheduler (${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')}), which takes its flow_shift from that file`],
+    [[...ditRun(out), '--class-label', '1', '--shift', '3'], '--shift applies to FlowMatchEulerDiscreteScheduler; DDIMScheduler takes flow_shift from ddim defaults'],
+    // the folder: checked before the scheduler config is looked for
+    [['generate', '--model', '/nonexistent', '--out', out, '--steps', '1', '--seed', '0'], '--model /nonexistent: no such folder'],
+    [['generate', '--model', 'models/tessera-shapes', '--out', out, '--steps', '1', '--seed', '0'], '--model models/tessera-shapes: a pipeline folder (it has model_index.json); give --pipeline DIR or --model models/tessera-shapes/transformer'],
+  ])('%j', async (argv, msg) => {
+    const r = await cli(argv);
+    expect(r.errLines).toEqual([`tessera: error: UsageError: ${msg}`]);
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe.skipIf(!hasGpu)('generate --batch makes a batch', () => {
+  it('--model DiT --class-label 1 --batch 3: latents [3,4,8,8]', async () => {
+    const out = join(tempDir(), 'o.safetensors');
+    const r = await cli([...ditRun(out), '--class-label', '1', '--batch', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readInputs(out)).get('latents')!.shape).toEqual([3, 4, 8, 8]);
+  });
+
+  it('the embedded pipeline --batch 2: two clips of the prompt, latents [2,16,3,8,8] and video [2,9,32,32,3]', async () => {
+    const out = join(tempDir(), 'o.safetensors');
+    const r = await cli(['generate', '--out', out, '--steps', '1', '--batch', '2'], {}, 240_000);
+    expect(r.code, r.stderr).toBe(0);
+    const t = await readInputs(out);
+    expect(t.get('latents')!.shape).toEqual([2, 16, 3, 8, 8]);
+    expect(t.get('video')!.shape).toEqual([2, 9, 32, 32, 3]);
+    // the two clips start from different noise
+    const v = t.get('video')!.f32!;
+    const half = v.length / 2;
+    expect(v.subarray(0, half).some((x, i) => x !== v[half + i])).toBe(true);
+  }, 300_000);
+});
