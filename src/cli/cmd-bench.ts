@@ -19,6 +19,7 @@ import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from '.
 import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
 import { checkOutputPath } from './outputs.js';
+import { LimitError } from '../model/memory.js';
 import { tuneMode, tunePlan } from '../gpu/tune.js';
 import { ShaderError } from '../gpu/shader.js';
 import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
@@ -315,7 +316,8 @@ function checkFits(gpu: Gpu, s: Sizes, dtype: DType): void {
   const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   for (const [name, n, flags] of tensorSizes(s)) {
     const bytes = n * bytesPer(dtype);
-    if (bytes > limit) throw new UsageError(`bench ${s.sub}: ${name} needs ${fmtBytes(bytes)} in ${dtype}, more than this adapter binds in one buffer (${fmtBytes(limit)}); use smaller ${flags}`);
+    // the flags are well-formed; the adapter cannot hold the shape: a limit (exit 1), as the models' LimitError
+    if (bytes > limit) throw new LimitError(`bench ${s.sub}: ${name} needs ${fmtBytes(bytes)} (${n} × ${bytesPer(dtype)} bytes, ${dtype}), more than this adapter binds in one buffer (${fmtBytes(limit)}, maxStorageBufferBindingSize/maxBufferSize); use smaller ${flags}`);
   }
 }
 
