@@ -164,8 +164,18 @@ function checkFrame(frame: Uint8Array | Uint8ClampedArray, width: number, height
   }
 }
 
+/**
+ * The delay of each of `n` frames at `fps` in hundredths of a second (GIF's unit): frame i ends at
+ * round((i+1)·100/fps) cs, so 16 fps alternates 6 and 7 cs (6,6,7,6,…) and every prefix of the
+ * clip lasts its exact duration to within half a centisecond (not 6 cs each = 16.67 fps).
+ */
+export function gifDelays(n: number, fps: number): number[] {
+  const end = (i: number) => Math.round((i * 100) / fps);
+  return Array.from({ length: n }, (_, i) => end(i + 1) - end(i));
+}
+
 /** Animated GIF, looping forever, one 256-colour palette per frame. fps defaults to 8; GIF
- *  stores delays in 1/100 s, so the frame time is rounded to that. */
+ *  stores delays in 1/100 s, so the delays alternate (gifDelays) to keep the average at 1/fps. */
 export function encodeGif(
   frames: (Uint8ClampedArray | Uint8Array)[],
   width: number,
@@ -176,13 +186,14 @@ export function encodeGif(
   const fps = opts.fps ?? 8;
   if (!(fps > 0 && fps <= 100)) throw new Error(`encodeGif: fps must be in (0, 100], got ${fps}`);
   const enc = gifenc.GIFEncoder();
+  const delays = gifDelays(frames.length, fps);
   frames.forEach((frame, i) => {
     checkFrame(frame, width, height, `encodeGif frame ${i}`);
     // gifenc reads pixels through a Uint32Array over the whole underlying buffer: give it its own.
     const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
     const palette = gifenc.quantize(own, 256);
     const index = gifenc.applyPalette(own, palette);
-    enc.writeFrame(index, width, height, { palette, delay: 1000 / fps, repeat: 0 });
+    enc.writeFrame(index, width, height, { palette, delay: delays[i]! * 10, repeat: 0 }); // gifenc takes ms
   });
   enc.finish();
   return enc.bytes();

@@ -27,6 +27,13 @@ export function probeMp4(path: string): Probed {
   return { codec: s.codec_name, pixFmt: s.pix_fmt, width: s.width, height: s.height, frames: Number(s.nb_read_frames), fps: n! / (d ?? 1) };
 }
 
+/** ffprobe's duration of the whole file (s), its first video stream's r_frame_rate ("16/1") and frame count: any container (GIF, MP4). */
+export function probeClip(path: string): { duration: number; rFrameRate: string; frames: number } {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'format=duration:stream=r_frame_rate,nb_read_frames', '-of', 'json', path], { encoding: 'utf8' });
+  const j = JSON.parse(out);
+  return { duration: Number(j.format.duration), rFrameRate: String(j.streams[0].r_frame_rate), frames: Number(j.streams[0].nb_read_frames) };
+}
+
 /** Every frame of `path` decoded by ffmpeg to RGB24 (width·height·3 bytes each). */
 export function decodeMp4(path: string, width: number, height: number): Uint8Array[] {
   const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { maxBuffer: 1 << 28 });
