@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import type { DType } from '../gpu/tensor.js';
-import { writeFileAtomic } from '../io/node-write.js';
+import { commitTemps, dropTemp, writeTemp, type StagedFile } from '../io/node-write.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { loadPipeline } from '../pipeline/pipeline.js';
@@ -17,7 +17,8 @@ import { deviceCeiling } from '../profile/ceiling.js';
 import { profilePlan } from '../profile/profiler.js';
 import { profilePipeline, stageRuns, type StageProfile } from '../profile/pipeline.js';
 import { chromeTrace, formatKernelTable, formatReport, kernelTable, profileJson } from '../profile/report.js';
-import { whichFfmpeg, findFfmpeg, writeMp4Ffmpeg, EncoderError } from '../video/ffmpeg.js';
+import { whichFfmpeg, findFfmpeg, stageMp4Ffmpeg, EncoderError, type Ffmpeg, type Mp4Written } from '../video/ffmpeg.js';
+import type { RgbaFrames } from '../video/frames.js';
 import { videoToFrames } from '../video/frames.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
 import { SEED_MAX } from '../random.js';
@@ -26,7 +27,7 @@ import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judg
 import type { Command } from './main.js';
 import { makeOutputDir, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
-import { checkShiftApplies } from './generate-pipeline.js';
+import { checkDemoPipeline, checkShiftApplies } from './generate-pipeline.js';
 import { progressBar } from './progress.js';
 
 export const demoCommand: Command = {
@@ -61,6 +62,32 @@ export const demoCommand: Command = {
 
 const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
 
+/** What the demo writes in --out (each probed before any GPU work). */
+const DEMO_FILES = ['clip.gif', 'trace.json', 'profile.json', 'clip.mp4'];
+
+/**
+ * Writes the demo's files in `dir` together: each to its temp name (the MP4 through ffmpeg), then
+ * all renamed at once; when one fails, none is left (the temps are removed) and the error thrown.
+ */
+async function writeDemoFiles(dir: string, o: { gif: Uint8Array; trace: Uint8Array; profile: Uint8Array; mp4?: { ff: Ffmpeg; clip: RgbaFrames; fps: number } }): Promise<{ files: Record<'gif' | 'trace' | 'profile' | 'mp4', string>; mp4?: Mp4Written }> {
+  const files = { gif: join(dir, 'clip.gif'), trace: join(dir, 'trace.json'), profile: join(dir, 'profile.json'), mp4: join(dir, 'clip.mp4') };
+  const staged: StagedFile[] = [];
+  try {
+    for (const k of ['gif', 'trace', 'profile'] as const) staged.push({ tmp: writeTemp(files[k], o[k]), path: files[k] });
+    let mp4: Mp4Written | undefined;
+    if (o.mp4) {
+      const m = await stageMp4Ffmpeg(o.mp4.ff, files.mp4, o.mp4.clip, { fps: o.mp4.fps });
+      staged.push({ tmp: m.tmp, path: files.mp4 });
+      mp4 = m.written;
+    }
+    commitTemps(staged);
+    return { files, mp4 };
+  } catch (e) {
+    for (const f of staged) dropTemp(f.tmp);
+    throw e;
+  }
+}
+
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */
 async function pipelineDemo(p: Parsed): Promise<number> {
   if (p.dtype !== undefined) throw new UsageError('--dtype applies to --preset; the pipeline runs in f32 (its weights\' dtype)');
@@ -71,9 +98,12 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   const dir = p.out as string;
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
-  if (!embedded) checkPathFlags(p);
+  if (!embedded) {
+    checkPathFlags(p);
+    checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
+  }
   if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded);
-  makeOutputDir('out', dir); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
+  makeOutputDir('out', dir, DEMO_FILES); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();
   console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${p.steps} denoising steps${p.shift !== undefined ? ` (flow shift ${p.shift})` : ''} → VAE decode`);
@@ -91,7 +121,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       if (!(e instanceof EncoderError)) throw e;
       noMp4 = e.message;
     }
-  } else noMp4 = 'no ffmpeg on the PATH, so no clip.mp4 (install it: apt-get install ffmpeg, or npm run setup)';
+  } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup)';
   const pipe = await loadPipeline(pipelineDir);
   try {
     const loadMs = performance.now() - t0;
@@ -133,14 +163,20 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     }
     const clip = videoToFrames(video, 0);
     const fps = 16;
-    const files: string[] = [];
-    const jobs: Promise<unknown>[] = [
-      writeFileAtomic(join(dir, 'clip.gif'), encodeGif(clip.frames, clip.width, clip.height, { fps })).then(() => files.push(`${join(dir, 'clip.gif')} (${clip.frames.length} frames ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`)),
-      writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` })))).then(() => files.push(`${join(dir, 'trace.json')} (Chrome trace: one track per stage)`)),
-      writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape, timesteps: prof.output.timesteps }, ceiling), null, 1))).then(() => files.push(`${join(dir, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`)),
+    const json = (v: unknown, indent?: number) => new TextEncoder().encode(JSON.stringify(v, null, indent));
+    const { files, mp4 } = await writeDemoFiles(dir, {
+      gif: encodeGif(clip.frames, clip.width, clip.height, { fps }),
+      trace: json(chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` })),
+      profile: json(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape, timesteps: prof.output.timesteps }, ceiling), 1),
+      mp4: ffmpeg ? { ff: ffmpeg, clip, fps } : undefined,
+    });
+    // in a fixed order: the clip, then the profile
+    const wrote = [
+      ...(mp4 ? [`${files.mp4} (${mp4.encoder}${mp4.padded ? `, padded to ${mp4.width}×${mp4.height}` : ''})`] : []),
+      `${files.gif} (${clip.frames.length} frames ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`,
+      `${files.trace} (Chrome trace: one track per stage)`,
+      `${files.profile} (per-stage wall times, per-kernel tables and dispatches)`,
     ];
-    if (ffmpeg) jobs.push(writeMp4Ffmpeg(ffmpeg, join(dir, 'clip.mp4'), clip, { fps }).then((w) => files.push(`${join(dir, 'clip.mp4')} (${w.encoder}${w.padded ? `, padded to ${w.width}×${w.height}` : ''})`)));
-    await Promise.all(jobs);
     // a clip.mp4 of an earlier run would sit beside this run's clip.gif as if it were this clip
     const stale = !ffmpeg && removeStale(dir, 'clip.mp4');
     console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
@@ -152,7 +188,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     console.log(`  profiling runs                        ${ms(prof.stages.reduce((a, st) => a + st.profileMs, 0))} (not in the total: ${prof.stages.map((st) => `${{ text_encoder: 'text encoder', transformer: 'one step', vae: 'VAE' }[st.stage]} ${ms(st.profileMs)}`).join(', ')})`);
     console.log(`  whole command so far                  ${ms(loadMs + runMs)}`);
     console.log('wrote:');
-    for (const f of files) console.log(`  ${f}`);
+    for (const f of wrote) console.log(`  ${f}`);
     if (!ffmpeg) console.log(`  (no clip.mp4: ${noMp4}${stale ? `; removed the clip.mp4 of an earlier run from ${dir}` : ''})`);
     console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
     return 0;
@@ -188,7 +224,7 @@ async function presetDemo(p: Parsed): Promise<number> {
   intInRange(p, 'seed', 0, SEED_MAX);   // the noise generator's seed is 32 bits (src/random.ts)
   const preset = getPreset(p.preset as string);
   if (p.shift !== undefined && parseConfig(preset.config).family !== 'wan') throw new UsageError(`--shift applies to flow-match models (the Wan presets); ${p.preset} samples with DDIM, which has no shift`);
-  makeOutputDir('out', p.out as string);
+  makeOutputDir('out', p.out as string, DEMO_FILES);
   const gpu = await acquireGpu();
   try {
     console.log(`tessera demo — ${p.preset}: ${preset.about}`);
@@ -241,11 +277,11 @@ async function presetDemo(p: Parsed): Promise<number> {
       const dir = p.out as string; // made by makeOutputDir before the run
       const per = result.latents.data.length / B;
       const fr = latentsToFrames(result.latents.data.subarray(0, per), shape.slice(1), c.family, { upscale: 8 });
-      await Promise.all([
-        writeFileAtomic(join(dir, 'clip.gif'), encodeGif(fr.frames, fr.width, fr.height, { fps: 8 })),
-        writeFileAtomic(join(dir, 'trace.json'), new TextEncoder().encode(JSON.stringify(chromeTrace(run)))),
-        writeFileAtomic(join(dir, 'profile.json'), new TextEncoder().encode(JSON.stringify({ preset: p.preset, random_weights: true, generate_s: genS, steps: p.steps, ...profileJson(run, ceiling, { layerDepth: 1 }) }, null, 1))),
-      ]);
+      await writeDemoFiles(dir, {
+        gif: encodeGif(fr.frames, fr.width, fr.height, { fps: 8 }),
+        trace: new TextEncoder().encode(JSON.stringify(chromeTrace(run))),
+        profile: new TextEncoder().encode(JSON.stringify({ preset: p.preset, random_weights: true, generate_s: genS, steps: p.steps, ...profileJson(run, ceiling, { layerDepth: 1 }) }, null, 1)),
+      });
       const stale = removeStale(dir, 'clip.mp4'); // the preset demo writes no MP4: one left by an earlier run is not this clip
       console.log('');
       console.log(`wrote ${join(dir, 'clip.gif')} (${fr.frames.length} frames ${fr.width}×${fr.height}, latent→RGB preview map "${fr.map}"), ${join(dir, 'trace.json')}, ${join(dir, 'profile.json')}`);

@@ -14,6 +14,7 @@ import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 import { compileProgress, tuneProgress } from './progress.js';
 import { setCompileListener } from '../gpu/kernel.js';
+import { discardOutputs } from '../io/node-write.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -45,6 +46,32 @@ function topHelp(): string {
   ].join('\n');
 }
 
+/**
+ * While a command runs, SIGINT/SIGTERM/SIGHUP (Ctrl-C, kill; bin/tessera.mjs relays them to this
+ * process) first remove what the run has half-written (temp files, the ffmpeg writing one, output
+ * folders it created that are still empty: discardOutputs), then end the process by the same signal
+ * with its default action, as without a handler: the launcher re-raises it, so the shell sees 130
+ * (SIGINT), 143 (SIGTERM) or 129 (SIGHUP). One path for a signal at any point, denoising or writing.
+ * Returns the function that removes the handlers.
+ */
+function cleanUpOnSignals(): () => void {
+  const sigs = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let going = false;
+  const on = (sig: NodeJS.Signals) => {
+    if (going) return; // a second Ctrl-C (the terminal signals the launcher's whole group) waits for the clean-up
+    going = true;
+    void discardOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
+      off();
+      process.kill(process.pid, sig);
+    });
+  };
+  const off = () => {
+    for (const s of sigs) process.off(s, on);
+  };
+  for (const s of sigs) process.on(s, on);
+  return off;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   // --no-tune is global (every command records kernels): deterministic heuristics, no tuning cache.
@@ -74,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(errorLine(new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`), false));
     return 2;
   }
+  const signalsOff = cleanUpOnSignals();
   try {
     const p = parseArgs(cmd.spec, rest);
     if (p.help) {
@@ -83,9 +111,15 @@ export async function main(argv: string[]): Promise<number> {
     if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
     setCompileListener(compileProgress()); // "compiling kernels i/N" while a plan's pipelines are created
     setTuneStartListener(tuneProgress()); // one line when a plan's kernels are first autotuned
-    return (await cmd.run(p)) ?? 0;
+    const code = (await cmd.run(p)) ?? 0;
+    if (code !== 0) await discardOutputs();
+    return code;
   } catch (e) {
+    // a failed run leaves no file: its temps, the writers still encoding and the folders it created go
+    await discardOutputs();
     console.error(errorLine(e, debug));
     return e instanceof UsageError ? 2 : 1;
+  } finally {
+    signalsOff();
   }
 }

@@ -1,16 +1,18 @@
 // The pictures `generate` writes besides its safetensors: --video (MP4, H.264 through ffmpeg),
 // --preview (animated GIF), --frames-dir (one PNG per frame). From decoded pixels when the run has
 // a VAE; from the fixed latent→RGB colour map (src/preview) otherwise, and every message says which.
-// All paths and the encoder are checked by planMedia() before any GPU work.
-import { accessSync, constants, mkdirSync, readdirSync, statSync } from 'node:fs';
+// All paths and the encoder are checked by planMedia() before any GPU work. A run's outputs (--out
+// with the pictures) are committed together: each is written to its temp name, and all are renamed
+// only once all are written, so a failed run leaves none of them (src/io/node-write.ts OutputGroup).
+import { accessSync, constants, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../io/node-write.js';
+import { commitTemps, dropTemp, makeOutputFolder, mkdirParents, planOutputGroup, writeTemp, type OutputGroup, type StagedFile } from '../io/node-write.js';
 import type { TensorData } from '../model/model.js';
 import { encodeGif, encodePng, latentsToFrames, type Family } from '../preview/preview.js';
-import { findFfmpeg, writeMp4Ffmpeg, type Ffmpeg } from '../video/ffmpeg.js';
+import { findFfmpeg, stageMp4Ffmpeg, type Ffmpeg } from '../video/ffmpeg.js';
 import { videoToFrames, type RgbaFrames } from '../video/frames.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
-import { checkOutputPath } from './outputs.js';
+import { cannotCreate, checkOutputPath, folderFailure } from './outputs.js';
 
 export const MEDIA_FLAGS: Record<string, FlagSpec> = {
   video: { type: 'string', arg: 'FILE.mp4', help: 'write the clip as an H.264 MP4 (needs ffmpeg on the PATH): decoded frames with a VAE, else the latent colour map' },
@@ -25,7 +27,12 @@ export interface MediaPlan {
   framesDir?: string;
   fps?: number;
   ffmpeg?: Ffmpeg;
+  /** The run's outputs, committed together (with --out when planMedia was given it). */
+  group?: OutputGroup;
 }
+
+/** The group member of a --frames-dir (all its PNGs are one member). */
+const framesKey = (dir: string) => `frames-dir:${resolve(dir)}`;
 
 /** stat, or undefined when nothing is there (also below a file: ENOTDIR). */
 function statOrNone(path: string): ReturnType<typeof statSync> | undefined {
@@ -97,9 +104,40 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
     let a = resolve(d);
     while (!statOrNone(a)) a = dirname(a);
     checkWritableDir('frames-dir', d, a);
+    probeFramesDir(d);
   }
   if (plan.video !== undefined) plan.ffmpeg = findFfmpeg();
+  const members = [...Object.values(files).filter((f): f is string => f !== undefined).map((f) => resolve(f)), ...(plan.framesDir !== undefined ? [framesKey(plan.framesDir)] : [])];
+  if (plan.video || plan.preview || plan.framesDir) plan.group = planOutputGroup(members);
   return plan;
+}
+
+/**
+ * Proves a frame PNG can be written in --frames-dir before any GPU work (the folder is created, if
+ * missing, only when the frames are written): the missing folders are made, a frame's temp file
+ * created and removed (cannotCreate), and the folders made here removed again.
+ * @throws UsageError `--frames-dir DIR: <reason>`.
+ */
+function probeFramesDir(d: string): void {
+  let made: string[] = [];
+  try {
+    try {
+      made = mkdirParents(d);
+    } catch (e) {
+      made = (e as { made?: string[] }).made ?? [];
+      throw new UsageError(`--frames-dir ${d}: cannot create the folder: ${folderFailure(e, d)}`);
+    }
+    const why = cannotCreate(join(d, 'frame-000.png'));
+    if (why) throw new UsageError(`--frames-dir ${d}: cannot write frame-000.png there: ${why}`);
+  } finally {
+    for (const m of made) {
+      try {
+        rmdirSync(m);
+      } catch {
+        break;
+      }
+    }
+  }
 }
 
 /** What a run hands to writeMedia: decoded frames ([B,F,H,W,3] or [B,H,W,3] in [0, 1]) when there is a VAE, and the latents. */
@@ -119,34 +157,55 @@ export function mediaFrames(src: MediaSource): RgbaFrames & { what: string } {
   return { width: fr.width, height: fr.height, frames: fr.frames, what: `latent colour map "${fr.map}", NOT decoded pixels (no VAE)` };
 }
 
-/** Writes the planned pictures; returns one line per file for the CLI to print. */
+/**
+ * Writes the planned pictures; returns one line per file for the CLI to print (the order of the
+ * flags: --video, --preview, --frames-dir). With plan.group (planMedia), each is written to its
+ * temp name and all the run's outputs are renamed together once all are written; when one fails
+ * none is left, and the error is thrown.
+ */
 export async function writeMedia(plan: MediaPlan, src: MediaSource): Promise<string[]> {
   if (!plan.video && !plan.preview && !plan.framesDir) return [];
-  const clip = mediaFrames(src);
-  const fps = plan.fps ?? (src.family === 'wan' ? 16 : 8);
-  const B = (src.pixels ?? src.latents).shape[0]!;
-  const item = B > 1 ? `, batch item 0 of ${B}` : '';
-  const size = `${clip.frames.length} frame${clip.frames.length === 1 ? '' : 's'} ${clip.width}×${clip.height}`;
-  const jobs: Promise<string>[] = [];
-  if (plan.video) {
-    const path = plan.video;
-    jobs.push(
-      writeMp4Ffmpeg(plan.ffmpeg ?? findFfmpeg(), path, clip, { fps }).then(
-        (w) => `wrote ${path}: ${size}${w.padded ? ` (padded to ${w.width}×${w.height}: H.264 4:2:0 needs even sizes)` : ''} at ${fps} fps${item}, ${clip.what}; ${w.encoder}`,
-      ),
-    );
+  const group = plan.group;
+  const stage = (key: string, files: StagedFile[]): Promise<void> => (group ? group.stage(key, files) : Promise.resolve(commitTemps(files)));
+  try {
+    const clip = mediaFrames(src);
+    const fps = plan.fps ?? (src.family === 'wan' ? 16 : 8);
+    const B = (src.pixels ?? src.latents).shape[0]!;
+    const item = B > 1 ? `, batch item 0 of ${B}` : '';
+    const size = `${clip.frames.length} frame${clip.frames.length === 1 ? '' : 's'} ${clip.width}×${clip.height}`;
+    const jobs: Promise<string>[] = [];
+    if (plan.preview) {
+      const path = plan.preview;
+      const tmp = writeTemp(path, encodeGif(clip.frames, clip.width, clip.height, { fps }));
+      jobs.push(stage(resolve(path), [{ tmp, path }]).then(() => `wrote ${path}: ${size} at ${fps} fps${item}, ${clip.what}; animated GIF via gifenc (256 colours per frame)`));
+    }
+    if (plan.framesDir) {
+      const dir = plan.framesDir;
+      makeOutputFolder(dir);
+      const frameName = (i: number) => `frame-${String(i).padStart(3, '0')}.png`;
+      const names = clip.frames.map((_, i) => join(dir, frameName(i)));
+      const files: StagedFile[] = [];
+      try {
+        clip.frames.forEach((f, i) => files.push({ tmp: writeTemp(names[i]!, encodePng(f, clip.width, clip.height)), path: names[i]! }));
+      } catch (e) {
+        for (const f of files) dropTemp(f.tmp);
+        throw e;
+      }
+      jobs.push(stage(framesKey(dir), files).then(() => `wrote ${names[0]}${names.length > 1 ? ` … ${frameName(names.length - 1)}` : ''}: ${size}${item}, ${clip.what}; PNG via fast-png`));
+    }
+    if (plan.video) {
+      const path = plan.video;
+      // the last one started: the pictures above are staged while ffmpeg encodes
+      jobs.unshift(
+        stageMp4Ffmpeg(plan.ffmpeg ?? findFfmpeg(), path, clip, { fps }).then(async ({ tmp, written: w }) => {
+          await stage(resolve(path), [{ tmp, path }]);
+          return `wrote ${path}: ${size}${w.padded ? ` (padded to ${w.width}×${w.height}: H.264 4:2:0 needs even sizes)` : ''} at ${fps} fps${item}, ${clip.what}; ${w.encoder}`;
+        }),
+      );
+    }
+    return await Promise.all(jobs);
+  } catch (e) {
+    group?.fail(e);
+    throw e;
   }
-  if (plan.preview) {
-    const path = plan.preview;
-    const gif = encodeGif(clip.frames, clip.width, clip.height, { fps });
-    jobs.push(writeFileAtomic(path, gif).then(() => `wrote ${path}: ${size} at ${fps} fps${item}, ${clip.what}; animated GIF via gifenc (256 colours per frame)`));
-  }
-  if (plan.framesDir) {
-    const dir = plan.framesDir;
-    mkdirSync(dir, { recursive: true });
-    const last = `frame-${String(clip.frames.length - 1).padStart(3, '0')}.png`;
-    const pngs = clip.frames.map((f, i) => writeFileAtomic(join(dir, `frame-${String(i).padStart(3, '0')}.png`), encodePng(f, clip.width, clip.height)));
-    jobs.push(Promise.all(pngs).then(() => `wrote ${join(dir, 'frame-000.png')}${clip.frames.length > 1 ? ` … ${last}` : ''}: ${size}${item}, ${clip.what}; PNG via fast-png`));
-  }
-  return Promise.all(jobs);
 }

@@ -1,10 +1,10 @@
 // Checks that make a command fail before any work: output paths that cannot be written, the
 // GPU memory budget (--max-memory or TESSERA_MAX_GPU_MEMORY), and the test-only device-loss hook.
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, openSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
-import { writeOutputAtomic } from '../io/node-write.js';
+import { makeOutputFolder, tempPath, writeOutputAtomic } from '../io/node-write.js';
 import { LimitError, parseBytes } from '../model/memory.js';
 import type { TensorData } from '../model/model.js';
 import { NumericsError } from '../sampler/generate.js';
@@ -41,7 +41,71 @@ function writable(dir: string): boolean {
   }
 }
 
-/** The folder of an output file must exist and be writable, and the path must not be a folder: checked before any work. */
+/** Why creating a file failed, in words, for errno `code` (`path`: the file tried). */
+function createFailure(code: string | undefined, path: string): string {
+  switch (code) {
+    case 'ENAMETOOLONG': {
+      const name = basename(path);
+      const bytes = Buffer.byteLength(name);
+      return bytes > 255 ? `the file name is too long for the file system (${bytes} bytes; at most 255)` : `the path is too long for the file system (${Buffer.byteLength(resolve(path))} bytes; at most 4095)`;
+    }
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    case 'EROFS':
+      return 'the file system is read-only (EROFS)';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `no space left on the device (${code})`;
+    case 'ENOENT':
+      return 'the folder does not take new files (ENOENT: e.g. /proc or /sys)';
+    default:
+      return `cannot create a file there (${code ?? 'unknown error'})`;
+  }
+}
+
+/** Why a mkdir failed, in words. */
+export function folderFailure(e: unknown, dir: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'the folder above does not take new folders (ENOENT: e.g. /proc or /sys)' : code ? createFailure(code, dir) : (e as Error).message;
+}
+
+/**
+ * Proves that `path` can be written the way the writer (src/io/node-write.ts) will write it: its
+ * temp file (tempPath(path)) is created and removed, and the name itself is looked up (a name too
+ * long for the file system fails there, as the final rename would). Returns the reason it cannot, or null.
+ */
+export function cannotCreate(path: string): string | null {
+  const tmp = tempPath(path);
+  let made = true;
+  try {
+    closeSync(openSync(tmp, 'wx'));
+  } catch (e) {
+    // a file of that name is there already (not made here, so not removed): the name is creatable
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') made = false;
+    else return createFailure((e as NodeJS.ErrnoException).code, tmp);
+  }
+  if (made) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // gone already
+    }
+  }
+  try {
+    statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    return createFailure((e as NodeJS.ErrnoException).code, path);
+  }
+  return null;
+}
+
+/**
+ * The folder of an output file must exist and be writable, the path must not be a folder, and a
+ * file must be creatable under that name there (cannotCreate: the writer's own temp name is created
+ * and removed): checked before any work.
+ * @throws UsageError `--flag PATH: <reason>`.
+ */
 export function checkOutputPath(flag: string, path: string | undefined): void {
   if (path === undefined) return;
   if (path === '') throw new UsageError(`--${flag} needs a file name`);
@@ -50,13 +114,22 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
   try {
     st = statSync(dir, { throwIfNoEntry: false });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
-    throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist (a part of it is a file)`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist (a part of it is a file)`);
+    throw new UsageError(`--${flag} ${path}: the folder ${dir} cannot be used: ${createFailure(code, dir)}`);
   }
   if (!st) throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
   if (!st.isDirectory()) throw new UsageError(`--${flag} ${path}: ${dir} is not a folder`);
-  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`--${flag} ${path}: is a folder, expected a file name`);
+  let isDir = false;
+  try {
+    isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    // a bad name: cannotCreate says why
+  }
+  if (isDir) throw new UsageError(`--${flag} ${path}: is a folder, expected a file name`);
   if (!writable(dir)) throw new UsageError(`--${flag} ${path}: the folder ${dir} is not writable`);
+  const why = cannotCreate(path);
+  if (why) throw new UsageError(`--${flag} ${path}: cannot write it: ${why}`);
 }
 
 /**
@@ -88,15 +161,22 @@ export function checkOutputDir(flag: string, dir: string | undefined): void {
 
 /**
  * checkOutputDir, then creates the folder (with its parents) at once, before any GPU work: some
- * folders pass every check and still refuse a mkdir (e.g. below /sys, even for root).
+ * folders pass every check and still refuse a mkdir (e.g. below /sys, even for root); then proves
+ * that `names` (the files the run writes there) can be created (cannotCreate). A folder created
+ * here is removed again by a run that fails or is interrupted while it is still empty
+ * (src/io/node-write.ts discardOutputs).
  * @throws UsageError `--flag DIR: <reason>` or `--flag DIR: cannot create the folder (CODE)`.
  */
-export function makeOutputDir(flag: string, dir: string): void {
+export function makeOutputDir(flag: string, dir: string, names: string[] = []): void {
   checkOutputDir(flag, dir);
   try {
-    mkdirSync(dir, { recursive: true });
+    makeOutputFolder(dir);
   } catch (e) {
-    throw new UsageError(`--${flag} ${dir}: cannot create the folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new UsageError(`--${flag} ${dir}: cannot create the folder: ${folderFailure(e, dir)}`);
+  }
+  for (const name of names) {
+    const why = cannotCreate(join(dir, name));
+    if (why) throw new UsageError(`--${flag} ${dir}: cannot write ${name} there: ${why}`);
   }
 }
 

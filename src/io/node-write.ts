@@ -1,31 +1,307 @@
-// Node-only: write a file so that readers never see it half-written (temp file + rename).
-import { open, rename, unlink } from 'node:fs/promises';
+// Node-only: output files that readers never see half-written and that a failed or interrupted run
+// does not leave behind. Each file is written to a temp name beside it (tempPath) and renamed over
+// its name once complete. Every temp this process has on disk is tracked, with the programs writing
+// one (ffmpeg) and the output folders a run created: discardOutputs() (the CLI calls it on an error
+// and on SIGINT/SIGTERM) and the process's exit remove them. The files of one run can be committed
+// together (OutputGroup): all renamed in one synchronous pass once all are written, or none.
+import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { encodeOutputs, type OutputTensor } from './inputs.js';
 import type { WriteTensor } from './safetensors.js';
 
-/** Writes `data` to `path + '.tmp-<pid>'`, flushes it, then renames it over `path`. */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+/** Longest file name (bytes) of the usual Linux/macOS file systems (NAME_MAX). */
+const NAME_MAX = 255;
+
+/**
+ * The temp name `path` is written to before it is renamed over `path`: `NAME.tmp-PID` beside it.
+ * A name too long for that suffix (NAME + suffix over 255 bytes) keeps its first characters and
+ * adds 8 hex digits of a hash of the whole name (two long names in one folder get two temps).
+ */
+export function tempPath(path: string): string {
+  const suffix = `.tmp-${process.pid}`;
+  const base = basename(path);
+  if (Buffer.byteLength(base) + suffix.length <= NAME_MAX) return path + suffix;
+  const hash = createHash('sha256').update(base).digest('hex').slice(0, 8);
+  const chars = Array.from(base); // whole code points: a cut never splits a UTF-8 sequence
+  const room = NAME_MAX - suffix.length - hash.length - 1;
+  while (Buffer.byteLength(chars.join('')) > room) chars.pop();
+  return join(dirname(path), `${chars.join('')}~${hash}${suffix}`);
+}
+
+/** Temps on disk (or being created) that are neither renamed nor removed yet. */
+const temps = new Set<string>();
+/** Programs writing a temp (ffmpeg): killed when the outputs are discarded. */
+const writers = new Set<ChildProcess>();
+/** Output folders a run created, each as the chain of folders mkdir made, deepest first. */
+const createdDirs: string[][] = [];
+/** Set when the process is going down on a signal: no temp is written or renamed after it. */
+let stopped: string | null = null;
+let hooked = false;
+
+function hookExit(): void {
+  if (hooked) return;
+  hooked = true;
+  // the last resort (an error path that did not discard, a library user): synchronous, as 'exit' needs
+  process.on('exit', () => removeLeftovers());
+}
+
+/** Tracks a temp this process is about to create (removed by discardOutputs and at exit unless committed or dropped). */
+export function trackTemp(tmp: string): void {
+  if (stopped) throw new Error(`not writing ${tmp}: ${stopped}`);
+  hookExit();
+  temps.add(tmp);
+}
+
+/** Removes a temp (if there) and stops tracking it. */
+export function dropTemp(tmp: string): void {
   try {
-    const fh = await open(tmp, 'w');
+    unlinkSync(tmp);
+  } catch {
+    // not created, or already gone
+  }
+  temps.delete(tmp);
+}
+
+/** Tracks a program writing a temp: discardOutputs kills it (and waits for it) before removing the temps. */
+export function trackWriter(child: ChildProcess): void {
+  hookExit();
+  writers.add(child);
+  child.once('exit', () => writers.delete(child));
+}
+
+/**
+ * mkdir -p, one level at a time; returns the folders it created, deepest first. Not
+ * mkdirSync(recursive): Node's loops forever where a folder refuses a new entry with ENOENT
+ * (/proc/x: ENOENT, then EEXIST for /proc, then ENOENT again).
+ * @throws the first mkdir error (the folders created before it stay; they are returned with it as `made`).
+ */
+export function mkdirParents(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    try {
+      statSync(d);
+      break; // there (a file there makes the mkdir below fail: ENOTDIR)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (d === dirname(d)) break;
+    missing.push(d);
+  }
+  const made: string[] = [];
+  try {
+    for (const d of missing.reverse()) {
+      mkdirSync(d);
+      made.unshift(d);
+    }
+  } catch (e) {
+    throw Object.assign(e as Error, { made });
+  }
+  return made;
+}
+
+/**
+ * Creates the output folder `dir` with its parents and records the folders that were created, so
+ * a run that fails or is interrupted removes them again if they are empty (never a folder that
+ * was there before the run). Returns whether `dir` was created.
+ * @throws the mkdir error (the caller words it); the folders made before it are recorded too.
+ */
+export function makeOutputFolder(dir: string): boolean {
+  let made: string[];
+  try {
+    made = mkdirParents(dir);
+  } catch (e) {
+    const partial = (e as { made?: string[] }).made;
+    if (partial?.length) {
+      hookExit();
+      createdDirs.push(partial);
+    }
+    throw e;
+  }
+  if (!made.length) return false;
+  hookExit();
+  createdDirs.push(made);
+  return true;
+}
+
+/**
+ * Writes `data` to tempPath(path) and flushes it to disk; returns the temp's name, tracked until
+ * commitTemps renames it or dropTemp removes it (on an error it is removed before the throw).
+ * Synchronous, so a signal handler never runs while a temp is half-created.
+ */
+export function writeTemp(path: string, data: Uint8Array): string {
+  const tmp = tempPath(path);
+  trackTemp(tmp);
+  try {
+    const fd = openSync(tmp, 'w');
     try {
       let done = 0;
-      while (done < data.byteLength) {
-        const { bytesWritten } = await fh.write(data, done, data.byteLength - done);
-        done += bytesWritten;
-      }
-      await fh.sync();
+      while (done < data.byteLength) done += writeSync(fd, data, done, data.byteLength - done);
+      fsyncSync(fd);
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
-    await rename(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => {});
+    dropTemp(tmp);
+    throw e;
+  }
+  return tmp;
+}
+
+export interface StagedFile {
+  /** The written temp (tempPath(path)). */
+  tmp: string;
+  /** The name it is renamed to. */
+  path: string;
+}
+
+/**
+ * Renames written temps over their names, all in one synchronous pass (no signal handler or other
+ * task runs between them). On a failed rename the temps not yet renamed are removed and the error
+ * thrown; the files already renamed stay (they are complete).
+ */
+export function commitTemps(files: StagedFile[]): void {
+  let i = 0;
+  try {
+    if (stopped) throw new Error(`outputs not written: ${stopped}`);
+    for (; i < files.length; i++) {
+      renameSync(files[i]!.tmp, files[i]!.path);
+      temps.delete(files[i]!.tmp);
+    }
+  } catch (e) {
+    for (const f of files.slice(i)) dropTemp(f.tmp);
     throw e;
   }
 }
 
-/** A safetensors output file, written atomically. */
+/** The group planned by the running command (planOutputGroup): writeFileAtomic to one of its files stages it there. */
+let current: OutputGroup | null = null;
+
+/**
+ * The outputs of one run, committed together: each member (a file, or several such as a folder of
+ * frames) is staged as written temps; when the last member is staged all temps are renamed in one
+ * synchronous pass and every stage() resolves. When a member fails, or the group is discarded,
+ * every staged temp is removed and every stage() rejects, so the run leaves none of its files.
+ */
+export class OutputGroup {
+  private readonly pending: Set<string>;
+  private readonly staged: StagedFile[] = [];
+  private readonly waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private failure: { error: unknown } | null = null;
+  private committed = false;
+
+  /** `members`: one key per output (for a single file, its resolve()d path). */
+  constructor(members: string[]) {
+    this.pending = new Set(members);
+  }
+
+  /** Whether `key` is a member that is not staged yet. */
+  expects(key: string): boolean {
+    return !this.failure && !this.committed && this.pending.has(key);
+  }
+
+  /**
+   * Stages member `key`'s written temps; resolves once every member is staged and all are renamed.
+   * @throws (rejects) the first member's failure, the rename error, or an Error for an unknown key.
+   */
+  stage(key: string, files: StagedFile[]): Promise<void> {
+    if (this.failure || !this.pending.has(key)) {
+      for (const f of files) dropTemp(f.tmp);
+      return Promise.reject(this.failure ? this.failure.error : new Error(`output group: "${key}" is not an output of this run, or is staged twice`));
+    }
+    this.pending.delete(key);
+    this.staged.push(...files);
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.pending.size === 0) {
+      try {
+        commitTemps(this.staged);
+        this.committed = true;
+        if (current === this) current = null;
+        for (const w of this.waiters) w.resolve();
+      } catch (e) {
+        this.fail(e);
+      }
+    }
+    return done;
+  }
+
+  /** Ends the group as failed: its staged temps are removed and every stage() rejects with `error`. No effect once committed. */
+  fail(error: unknown): void {
+    if (this.failure || this.committed) return;
+    this.failure = { error };
+    if (current === this) current = null;
+    for (const f of this.staged) dropTemp(f.tmp);
+    for (const w of this.waiters) w.reject(error);
+  }
+}
+
+/**
+ * Plans the outputs of the running command as one group (see OutputGroup), replacing any earlier
+ * plan: writeFileAtomic/writeOutputAtomic to a member path then stages instead of renaming alone.
+ * `members`: file paths (keyed by resolve()) and other keys (e.g. a frames folder's).
+ */
+export function planOutputGroup(members: string[]): OutputGroup {
+  current?.fail(new Error('output group replaced by a later plan'));
+  current = new OutputGroup(members);
+  return current;
+}
+
+/** Writes `data` to `path + '.tmp-<pid>'` (tempPath), flushes it, then renames it over `path`; in a planned group, renamed with the group's other files. */
+export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
+  const group = current;
+  const key = resolve(path);
+  if (group?.expects(key)) {
+    let tmp: string;
+    try {
+      tmp = writeTemp(path, data);
+    } catch (e) {
+      group.fail(e);
+      throw e;
+    }
+    return group.stage(key, [{ tmp, path }]);
+  }
+  commitTemps([{ tmp: writeTemp(path, data), path }]);
+}
+
+/** A safetensors output file, written atomically (as writeFileAtomic). */
 export async function writeOutputAtomic(path: string, tensors: OutputTensor[] | WriteTensor[], metadata?: Record<string, string>): Promise<void> {
-  await writeFileAtomic(path, encodeOutputs(tensors, metadata));
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeOutputs(tensors, metadata);
+  } catch (e) {
+    if (current?.expects(resolve(path))) current.fail(e);
+    throw e;
+  }
+  await writeFileAtomic(path, bytes);
+}
+
+/** Synchronous part of the clean-up: kills the writers, removes every temp and the created folders left empty. */
+function removeLeftovers(): void {
+  for (const w of writers) w.kill('SIGKILL');
+  for (const t of [...temps]) dropTemp(t);
+  while (createdDirs.length) {
+    for (const d of createdDirs.pop()!) {
+      try {
+        rmdirSync(d); // only an empty folder goes
+      } catch {
+        break; // not empty (or gone): its parents stay too
+      }
+    }
+  }
+}
+
+/**
+ * Removes what an unfinished run left: the planned group fails (its waiting writers reject), the
+ * programs writing temps are killed and waited for (at most `waitMs`), then every tracked temp is
+ * removed, and the output folders the run created that are empty. With `stop` (the process is
+ * going down on a signal) no temp is written or renamed afterwards. Files already renamed stay.
+ */
+export async function discardOutputs(o: { stop?: string; waitMs?: number } = {}): Promise<void> {
+  if (o.stop) stopped ??= o.stop;
+  current?.fail(new Error(o.stop ?? 'the run failed'));
+  const exits = [...writers].map((w) => new Promise<void>((r) => (w.exitCode !== null || w.signalCode !== null ? r() : w.once('exit', () => r()))));
+  for (const w of writers) w.kill('SIGKILL');
+  if (exits.length) await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, o.waitMs ?? 2000).unref())]);
+  removeLeftovers();
 }

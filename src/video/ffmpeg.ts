@@ -1,10 +1,11 @@
 // Node-only: MP4 (H.264) files through the `ffmpeg` program on the PATH. Frames go to its stdin as
 // raw RGB24; libx264 encodes them as yuv420p (the pixel format every player takes), into a
-// temporary file that is renamed over the target only when ffmpeg succeeded.
+// temporary file (src/io/node-write.ts tempPath, tracked there, so an interrupted run removes it)
+// that is renamed over the target only when ffmpeg succeeded.
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
+import { commitTemps, dropTemp, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
 import { rgbaToRgb, type RgbaFrames } from './frames.js';
 
 /** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; or the encoder failed. */
@@ -72,12 +73,23 @@ export interface Mp4Written {
  * @throws EncoderError when ffmpeg fails (its last stderr line is quoted); no file is left behind.
  */
 export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<Mp4Written> {
+  const { tmp, written } = await stageMp4Ffmpeg(ff, path, clip, opts);
+  commitTemps([{ tmp, path }]);
+  return written;
+}
+
+/**
+ * writeMp4Ffmpeg without the rename: encodes into tempPath(path) and returns its name (tracked by
+ * node-write, for a caller that renames it with other files: commitTemps / OutputGroup).
+ * @throws EncoderError when ffmpeg fails; the temp is removed first.
+ */
+export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<{ tmp: string; written: Mp4Written }> {
   const { width, height, frames } = clip;
   if (frames.length === 0) throw new EncoderError('--video: no frames to encode');
   if (!(opts.fps > 0 && opts.fps <= 240)) throw new EncoderError(`--video: fps must be in (0, 240], got ${opts.fps}`);
   const crf = opts.crf ?? 18;
   const padded = width % 2 === 1 || height % 2 === 1;
-  const tmp = `${path}.tmp-${process.pid}.mp4`;
+  const tmp = tempPath(path);
   const args = [
     '-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(opts.fps), '-i', 'pipe:0',
@@ -85,9 +97,11 @@ export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
     '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
     '-f', 'mp4', tmp,
   ];
+  trackTemp(tmp);
   try {
     await new Promise<void>((resolve, reject) => {
       const child = spawn(ff.path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+      trackWriter(child);
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4000);
@@ -106,16 +120,18 @@ export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
         child.stdin.end();
       })().catch(() => {});
     });
-    await rename(tmp, path);
   } catch (e) {
-    await unlink(tmp).catch(() => {});
+    dropTemp(tmp);
     throw e;
   }
   return {
-    frames: frames.length,
-    width: width + (width % 2),
-    height: height + (height % 2),
-    padded,
-    encoder: `H.264 (libx264, yuv420p, crf ${crf}) via ffmpeg ${ff.version} (${ff.path})`,
+    tmp,
+    written: {
+      frames: frames.length,
+      width: width + (width % 2),
+      height: height + (height % 2),
+      padded,
+      encoder: `H.264 (libx264, yuv420p, crf ${crf}) via ffmpeg ${ff.version} (${ff.path})`,
+    },
   };
 }

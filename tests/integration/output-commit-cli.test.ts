@@ -1,0 +1,168 @@
+// How the CLI writes its outputs, spawned: paths that cannot be created are refused before any GPU
+// work (the writer's own temp name is created and removed there); all outputs of a run are renamed
+// together once all are written, so a failed run leaves none (nor a folder it created) and its
+// retry is not blocked; SIGINT/SIGTERM while writing remove every temp, stop ffmpeg, remove the
+// folders the run created and end the command by the signal (exit 130/143); the GIF lasts
+// frames/fps; demo's "wrote:" list has a fixed order and says "no clip.mp4" once.
+// A stand-in ffmpeg on the PATH (answers -version/-encoders, then writes its output and fails or
+// hangs) holds a run in the writing stage for as long as the test needs.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tesseraCli } from '../helpers/cli.js';
+import { hasGpu } from '../helpers/gpu.js';
+import { hasFfmpeg, probeClip } from '../helpers/media.js';
+import { ROOT, tempDir } from '../hardening/helpers.js';
+
+/** stderr lines that are not progress ("denoising 1/1  3.6 s", "compiling kernels 9/9  0.4 s", the stage lines). */
+const errors = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('tessera: error'));
+
+/** A stand-in ffmpeg in DIR/bin: writes "partial" to its output, records its pid in DIR/ffmpeg.pid, then fails (mode 'fail') or sleeps. */
+function fakeFfmpeg(d: string, mode: 'fail' | 'hang'): string {
+  const bin = join(d, 'bin');
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, 'ffmpeg'),
+    [
+      '#!/bin/sh',
+      'case "$2" in -version) echo "ffmpeg version 0.0-fake"; exit 0;; -encoders) echo " V..... libx264 fake"; exit 0;; esac',
+      'for a; do last=$a; done',
+      'echo partial > "$last"',
+      `echo $$ > ${join(d, 'ffmpeg.pid')}`,
+      mode === 'fail' ? 'echo "Conversion failed: fake" >&2; exit 1' : 'exec sleep 300',
+    ].join('\n') + '\n',
+    { mode: 0o755 },
+  );
+  return bin;
+}
+
+/** Whether process `pid` is gone (or a zombie waiting to be reaped). */
+function gone(pid: number): boolean {
+  try {
+    return / Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\)/, ')'));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Runs `tessera ...args` under bash, sends `sig` to it once a file named like `watch` (a find
+ * -name pattern) appears under `under`, and gives the exit status bash saw ($? of the command).
+ */
+function interrupt(args: string[], o: { under: string; watch: string; sig: 'INT' | 'TERM'; path: string }): Promise<{ status: number; stderr: string; seen: string }> {
+  const script = [
+    'node bin/tessera.mjs "$@" 2>"$ERR" & P=$!',
+    'until find "$UNDER" -name "$WATCH" | grep -q .; do kill -0 $P 2>/dev/null || break; sleep 0.02; done',
+    'find "$UNDER" -name "$WATCH" | head -1 >&2',
+    'kill -$SIG $P; wait $P; echo "status=$?"',
+  ].join('\n');
+  const err = join(tempDir(), 'stderr');
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-c', script, 'bash', ...args], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', PATH: o.path, ERR: err, UNDER: o.under, WATCH: o.watch, SIG: o.sig } });
+    let out = '';
+    let seen = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (seen += d));
+    child.on('error', reject);
+    child.on('close', () => resolve({ status: Number(/status=(\d+)/.exec(out)?.[1] ?? NaN), stderr: existsSync(err) ? readFileSync(err, 'utf8') : '', seen: seen.trim() }));
+  });
+}
+
+describe('outputs that cannot be created are refused before any GPU work, naming the flag, the path and why', () => {
+  const long = 'd'.repeat(250);
+  it.each([
+    [['generate', '--steps', '1', '--out', `DIR/${long}.safetensors`], `--out DIR/${long}.safetensors: cannot write it: the file name is too long for the file system (262 bytes; at most 255)`],
+    [['generate', '--steps', '1', '--out', '/proc/x.safetensors'], '--out /proc/x.safetensors: cannot write it: the folder does not take new files (ENOENT: e.g. /proc or /sys)'],
+    [['generate', '--steps', '1', '--out', 'DIR/o.safetensors', '--preview', '/proc/p.gif'], '--preview /proc/p.gif: cannot write it: the folder does not take new files (ENOENT: e.g. /proc or /sys)'],
+    [['generate', '--steps', '1', '--out', 'DIR/o.safetensors', '--frames-dir', '/proc/tessera-frames/sub'], '--frames-dir /proc/tessera-frames/sub: cannot create the folder: the folder above does not take new folders (ENOENT: e.g. /proc or /sys)'],
+    [['bench', 'gemm', '--m', '64', '--k', '64', '--n', '64', '--trace', '/proc/t.json'], '--trace /proc/t.json: cannot write it: the folder does not take new files (ENOENT: e.g. /proc or /sys)'],
+    [['demo', '--out', '/proc/tessera-demo'], '--out /proc/tessera-demo: cannot create the folder: the folder above does not take new folders (ENOENT: e.g. /proc or /sys)'],
+    [['demo', '--out', `DIR/${'e'.repeat(256)}`], `--out DIR/${'e'.repeat(256)}: cannot create the folder: the file name is too long for the file system (256 bytes; at most 255)`],
+  ])('%j', async (args, message) => {
+    const d = tempDir();
+    const r = await tesseraCli(args.map((a) => a.replace('DIR', d)));
+    expect(r.stderr.trim(), r.stderr).toBe(`tessera: error: UsageError: ${message.replace('DIR', d)}`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(readdirSync(d)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasGpu)('outputs of one run are committed together', () => {
+  it('a 250-character --out (its temp name cut to fit) is written beside --preview and --frames-dir; the GIF lasts frames/fps', async () => {
+    const d = tempDir();
+    const out = join(d, 'd'.repeat(250));
+    const r = await tesseraCli(['generate', '--steps', '1', '--out', out, '--preview', join(d, 'p.gif'), '--frames-dir', join(d, 'fd')]);
+    expect(errors(r.stderr)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(d).sort()).toEqual(['d'.repeat(250), 'fd', 'p.gif']);
+    expect(readdirSync(join(d, 'fd'))).toHaveLength(9);
+    expect(r.stderr).toContain(`wrote ${join(d, 'p.gif')}: 9 frames 32×32 at 16 fps, decoded by the VAE; animated GIF via gifenc`);
+    // GIF delays are centiseconds: 6/7 alternate, so 9 frames at 16 fps last 0.5625 s to within 1 cs (6 cs each: 0.54 s, 16.67 fps)
+    if (hasFfmpeg) {
+      const f = probeClip(join(d, 'p.gif'));
+      expect(Math.abs(f.duration - 9 / 16), `${f.duration} s`).toBeLessThanOrEqual(0.01);
+      expect(f).toMatchObject({ frames: 9, rFrameRate: '16/1' });
+    }
+  }, 300_000);
+
+  it('a failed --video leaves no output, nor the --frames-dir it created, and keeps the earlier --out; the retry is not blocked', async () => {
+    const d = tempDir();
+    const bin = fakeFfmpeg(d, 'fail');
+    const out = join(d, 'o.safetensors');
+    writeFileSync(out, 'an earlier run');
+    const args = ['generate', '--steps', '1', '--out', out, '--preview', join(d, 'p.gif'), '--frames-dir', join(d, 'fd', 'sub')];
+    const r = await tesseraCli([...args, '--video', join(d, 'v.mp4')], { env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', PATH: `${bin}:${process.env.PATH}` } });
+    expect(errors(r.stderr)).toEqual([`tessera: error: EncoderError: ffmpeg 0.0-fake failed to encode ${join(d, 'v.mp4')} (exit 1): Conversion failed: fake`]);
+    expect(r.code).toBe(1);
+    expect(readdirSync(d).sort()).toEqual(['bin', 'ffmpeg.pid', 'o.safetensors']);
+    expect(readFileSync(out, 'utf8')).toBe('an earlier run');
+    // the same command without --video: no "already holds 9 frame PNGs from an earlier run"
+    const again = await tesseraCli(args);
+    expect(errors(again.stderr)).toEqual([]);
+    expect(again.code).toBe(0);
+    expect(readdirSync(join(d, 'fd', 'sub'))).toHaveLength(9);
+    expect(readFileSync(out).subarray(8, 9).toString()).toBe('{'); // safetensors header now
+  }, 300_000);
+});
+
+describe.skipIf(!hasGpu)('a signal while the outputs are written', () => {
+  it('SIGINT while ffmpeg encodes: exit 130, no temp and no output left, the created --frames-dir gone, ffmpeg stopped', async () => {
+    const d = tempDir();
+    const bin = fakeFfmpeg(d, 'hang');
+    const w = join(d, 'w');
+    mkdirSync(w);
+    const r = await interrupt(['generate', '--steps', '1', '--out', join(w, 'o.safetensors'), '--preview', join(w, 'p.gif'), '--frames-dir', join(w, 'fd', 'sub'), '--video', join(w, 'v.mp4')], { under: w, watch: 'v.mp4.tmp-*', sig: 'INT', path: `${bin}:${process.env.PATH}` });
+    expect(r.seen).toMatch(/\/v\.mp4\.tmp-\d+$/); // the signal came while the temps were there
+    expect(errors(r.stderr)).toEqual([]);
+    expect(r.status).toBe(130);
+    expect(readdirSync(w)).toEqual([]);
+    expect(gone(Number(readFileSync(join(d, 'ffmpeg.pid'), 'utf8')))).toBe(true);
+  }, 300_000);
+
+  it('SIGTERM during demo\'s writes: exit 143, the --out folders it created are removed with the temps; then a demo without ffmpeg lists its files in a fixed order', async () => {
+    const d = tempDir();
+    const bin = fakeFfmpeg(d, 'hang');
+    const out = join(d, 'new', 'out');
+    const r = await interrupt(['demo', '--steps', '1', '--repeats', '1', '--out', out], { under: d, watch: 'clip.mp4.tmp-*', sig: 'TERM', path: `${bin}:${process.env.PATH}` });
+    expect(r.seen).toMatch(/\/new\/out\/clip\.mp4\.tmp-\d+$/);
+    expect(errors(r.stderr)).toEqual([]);
+    expect(r.status).toBe(143);
+    expect(readdirSync(d).sort()).toEqual(['bin', 'ffmpeg.pid']);
+    expect(gone(Number(readFileSync(join(d, 'ffmpeg.pid'), 'utf8')))).toBe(true);
+    // no ffmpeg: the MP4 is said to be missing once, and the list is clip, trace, profile
+    const ok = await tesseraCli(['demo', '--steps', '1', '--repeats', '1', '--out', out], { env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', PATH: join(d, 'no-such-bin') } });
+    expect(ok.code, ok.stderr).toBe(0);
+    const lines = ok.stdout.split('\n');
+    const at = lines.indexOf('wrote:');
+    expect(lines.slice(at, at + 5)).toEqual([
+      'wrote:',
+      `  ${join(out, 'clip.gif')} (9 frames 32×32 at 16 fps, decoded by the VAE; GIF via gifenc)`,
+      `  ${join(out, 'trace.json')} (Chrome trace: one track per stage)`,
+      `  ${join(out, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`,
+      '  (no clip.mp4: no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup))',
+    ]);
+    expect(readdirSync(out).sort()).toEqual(['clip.gif', 'profile.json', 'trace.json']);
+  }, 300_000);
+});
