@@ -2,8 +2,8 @@
 // from the inputs file (or a prompt, once the pipeline has a text encoder), the folder's
 // scheduler, the denoising loop, and the VAE decode; writes `latents` and `video` (Wan/Latte,
 // [B,F,H,W,3] in [0,1]) or `images` (DiT, [B,H,W,3]) plus the picture outputs (media.ts).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
@@ -46,6 +46,38 @@ export function transformerConfigOf(dir: string, kind: 'model' | 'pipeline'): Mo
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What `tessera demo --pipeline DIR` needs of DIR, checked from its JSON files before the GPU is
+ * acquired: a text-to-video pipeline folder (model_index.json of a WanPipeline, or a LattePipeline) with
+ * a UMT5 text encoder and tokenizer (demo encodes its --prompt) and a VAE (it decodes the clip). Each
+ * refusal says what demo needs and which command takes the folder instead. A model_index.json that
+ * cannot be parsed is left to the loader's own error.
+ * @throws UsageError naming --pipeline DIR.
+ */
+export function checkDemoPipeline(dir: string): void {
+  const at = `--pipeline ${dir}`;
+  const index = readJsonFile(join(dir, 'model_index.json'));
+  if (!index) {
+    if (existsSync(join(dir, 'model_index.json'))) return; // there but unreadable: the loader says why
+    const parent = dirname(resolve(dir));
+    if (existsSync(join(dir, 'config.json'))) {
+      const hint = existsSync(join(parent, 'model_index.json')) ? `: give --pipeline ${relative(process.cwd(), parent) || '.'}` : '; for one transformer use tessera generate --model DIR or tessera bench model --model DIR';
+      throw new UsageError(`${at}: a single model folder (config.json, no model_index.json); demo runs a whole pipeline folder (model_index.json, text_encoder/, transformer/, vae/)${hint}`);
+    }
+    throw new UsageError(`${at}: no model_index.json, so not a diffusers pipeline folder; demo runs one with a text encoder (WanPipeline)`);
+  }
+  const cls = index._class_name;
+  if (cls === 'DiTPipeline') throw new UsageError(`${at}: a DiTPipeline (class-conditional images, no text encoder); demo makes a clip from a prompt with a text-to-video pipeline whose text encoder tessera runs (WanPipeline); for DiT use tessera generate --pipeline ${dir} --seed N --class-label N`);
+  if (typeof cls !== 'string' || !(cls === 'WanPipeline' || cls === 'LattePipeline')) return; // the loader names what it supports
+  const listed = (k: string) => Array.isArray(index[k]) && (index[k] as unknown[])[1] !== null && (index[k] as unknown[])[1] !== undefined;
+  if (!listed('text_encoder') || !listed('tokenizer')) {
+    throw new UsageError(`${at}: a ${cls} without a text encoder (model_index.json has no text_encoder/tokenizer); demo encodes its --prompt, so it needs one; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states)`);
+  }
+  const te = (index.text_encoder as unknown[])[1];
+  if (te !== 'UMT5EncoderModel') throw new UsageError(`${at}: its text encoder is ${String(te)}; tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states)`);
+  if (!listed('vae')) throw new UsageError(`${at}: a ${cls} without a VAE (model_index.json has no vae); demo decodes the clip with it; tessera generate --pipeline ${dir} writes the latents`);
 }
 
 /**
