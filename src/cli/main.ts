@@ -41,8 +41,8 @@ function topHelp(): string {
     ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
     '',
     'tessera --version (or tessera version) prints the version.',
-    'Every command takes --no-tune: the adapter policy\'s deterministic kernel choices, no autotuning',
-    '(cached choices are neither read nor written; TESSERA_TUNE=off does the same).',
+    'Every command but tune (which refuses it) takes --no-tune: the adapter policy\'s deterministic kernel choices,',
+    'no autotuning (cached choices are neither read nor written; TESSERA_TUNE=off does the same).',
   ].join('\n');
 }
 
