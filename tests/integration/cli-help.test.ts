@@ -38,6 +38,18 @@ describe('tessera … -h / --help / help CMD', () => {
     expect(r.code).toBe(0);
   });
 
+  it('bench --help lists every benchmark in its usage (plan too); generate --help gives the embedded pipeline\'s defaults', async () => {
+    const b = await tesseraCli(['bench', '--help']);
+    const usage = b.stdout.split('\n').find((l) => l.startsWith('usage: '))!;
+    for (const sub of ['ceiling', 'gemm', 'attention', 'layernorm', 'conv', 'block', 'model', 'vae', 'suite', 'plan']) expect(usage, sub).toMatch(new RegExp(`(usage: tessera bench |\\| )${sub}\\b`));
+    const g = await tesseraCli(['generate', '--help']);
+    const line = (flag: string) => g.stdout.split('\n').find((l) => l.startsWith(`  --${flag} `))!;
+    expect(line('steps')).toMatch(/denoising steps \(required with --model; default 50 with --pipeline, as diffusers; 20 for the embedded pipeline\)$/);
+    expect(line('frames')).toContain('the embedded pipeline: 9');
+    expect(line('batch')).toContain('1 to 64');
+    expect(g.stdout).toContain('(the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)');
+  });
+
   it('bench bogus --help: the unknown-benchmark error, exit 2', async () => {
     const r = await tesseraCli(['bench', 'bogus', '--help']);
     expect(r.stdout).toBe('');
