@@ -109,6 +109,19 @@ function checkFamilyFlags(p: Parsed, c: ModelConfig, where: string, kind: 'model
   if (label !== undefined && (label < 0 || label > c.numClasses)) throw new UsageError(`--class-label: must be a class id from 0 to ${c.numClasses} (${c.numClasses} = the null class used for guidance), got ${label}`);
 }
 
+/**
+ * --frames/--height/--width size seeded noise in latent units; with the file's latents the size is
+ * theirs, so a size given too must be the same (it was ignored). @throws UsageError naming the flag and the file's shape.
+ */
+function checkSizesVsLatents(p: Parsed, inputs: Map<string, InputTensor>): void {
+  const lat = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
+  if (!lat || lat.length < 4) return; // generateConditioning names a wrong rank
+  const dims: [string, number | undefined][] = [['frames', lat.length === 5 ? lat[2] : undefined], ['height', lat[lat.length - 2]], ['width', lat[lat.length - 1]]];
+  for (const [name, d] of dims) {
+    if (p[name] !== undefined && d !== undefined && p[name] !== d) throw new UsageError(`--${name} ${p[name]}: the "latents" in ${p.inputs as string} [${lat.join(',')}] have ${name} ${d}; with --model, --frames/--height/--width size seeded noise (latent units): drop --${name} (or remove "latents" from the file and give --seed for new noise of that size)`);
+  }
+}
+
 /** The batch of a seeded --model run: the inputs file's text or class labels when it has them, else --batch. */
 function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>): number {
   return inputs.get(family === 'dit' ? 'class_labels' : 'encoder_hidden_states')?.shape[0] ?? (p.batch as number);
@@ -196,6 +209,7 @@ export const generateCommand: Command = {
     const budget = maxMemory(p);
     const inputs = await commandInputs(p, { outChecked: true });
     checkSeedVsLatents(p, inputs);
+    checkSizesVsLatents(p, inputs);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...(p.variant !== undefined ? { variant: p.variant as string } : {}),

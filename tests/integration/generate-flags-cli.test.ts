@@ -40,6 +40,8 @@ describe('generate: flags refused with one UsageError line, exit 2, nothing writ
     // --shift where the scheduler has none: named, a UsageError as in demo
     [['generate', '--out', out, '--steps', '1', '--shift', '3'], `--shift applies to a FlowMatchEulerDiscreteScheduler; the embedded pipeline's scheduler is UniPCMultistepScheduler (${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')}), which takes its flow_shift from that file`],
     [[...ditRun(out), '--class-label', '1', '--shift', '3'], '--shift applies to FlowMatchEulerDiscreteScheduler; DDIMScheduler takes flow_shift from ddim defaults'],
+    // a size that disagrees with the inputs file's latents (it was ignored)
+    [['generate', '--model', join(WAN_SAMPLER, 'model'), '--inputs', join(WAN_SAMPLER, 'inputs.safetensors'), '--out', out, '--steps', '1', '--scheduler', 'flow-match-euler', '--height', '99'], `--height 99: the "latents" in ${join(WAN_SAMPLER, 'inputs.safetensors')} [1,4,2,6,8] have height 6; with --model, --frames/--height/--width size seeded noise (latent units): drop --height (or remove "latents" from the file and give --seed for new noise of that size)`],
     // the folder: checked before the scheduler config is looked for
     [['generate', '--model', '/nonexistent', '--out', out, '--steps', '1', '--seed', '0'], '--model /nonexistent: no such folder'],
     [['generate', '--model', 'models/tessera-shapes', '--out', out, '--steps', '1', '--seed', '0'], '--model models/tessera-shapes: a pipeline folder (it has model_index.json); give --pipeline DIR or --model models/tessera-shapes/transformer'],
