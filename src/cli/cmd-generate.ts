@@ -165,6 +165,8 @@ export const generateCommand: Command = {
     if (badSeed) throw new UsageError(`--seed: ${badSeed}`);
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
     if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
+    // the negative prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off
+    if (p['negative-prompt'] !== undefined && p.guidance !== undefined && (p.guidance as number) <= 1) throw new UsageError(`--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance ${p.guidance} turns it off, so the negative prompt would not be used`);
     if (p['max-sequence-length'] !== undefined) {
       if (p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
       intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);

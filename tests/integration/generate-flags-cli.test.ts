@@ -32,6 +32,7 @@ describe('generate: flags refused with one UsageError line, exit 2, nothing writ
     [[...ditRun(out), '--class-label', '1', '--frames', '2'], `--frames applies to video models; --model ${DIT} is a DiT model (images)`],
     [['generate', '--pipeline', DIT_PIPE, '--seed', '0', '--out', out, '--prompt', 'a cat'], `--prompt: --pipeline ${DIT_PIPE} is a DiT pipeline, class-conditional: give --class-label N (or class_labels in --inputs)`],
     [[...ditRun(out), '--prompt', 'a cat'], '--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs'],
+    [['generate', '--out', out, '--steps', '1', '--prompt', 'a red circle moving right', '--negative-prompt', 'blue', '--guidance', '1'], '--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance 1 turns it off, so the negative prompt would not be used'],
     // values
     [['generate', '--model', DIT, '--scheduler', 'ddim', '--seed', '0', '--height', '-8', '--width', '8', '--steps', '1', '--out', out, '--class-label', '1'], '--height: must be a positive integer, got -8'],
     [[...ditRun(out), '--class-label', '-3'], '--class-label: must be a class id from 0 to 10 (10 = the null class used for guidance), got -3'],
