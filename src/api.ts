@@ -25,5 +25,5 @@ export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, SafetensorsError } from './io/safetensors.js';
-export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, type ByteSource, type FolderSource } from './io/source.js';
+export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, HtmlAnswerError, type ByteSource, type FolderSource, type HttpFolderOptions } from './io/source.js';
 import './ops/all.js';

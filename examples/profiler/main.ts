@@ -26,7 +26,6 @@ import {
   type Vae,
   loadPipeline,
   httpFolder,
-  type FolderSource,
   type Pipeline,
 } from '../../src/index.browser.js'; // 'tessera' in your project
 import { EMBEDDED_DEFAULTS, vocabularyNote } from '../../src/pipeline/embedded.js';
@@ -1279,26 +1278,8 @@ async function ensurePipeline(): Promise<Pipeline> {
   const base = new URL('models/tessera-shapes/', location.href).href;
   const res = await fetch(`${base}files.json`);
   if (!res.ok) throw new Error(`${base}files.json: HTTP ${res.status} — the page is served without the tessera-shapes pipeline (build it with npm run build:demo)`);
-  pipe = await loadPipeline(listedFolder(base, (await res.json()) as string[]), { gpu: gpu! });
+  pipe = await loadPipeline(httpFolder(base, { files: (await res.json()) as string[] }), { gpu: gpu! });
   return pipe;
-}
-
-/** An HTTP folder whose files are known: unlisted files read as missing without a request. */
-function listedFolder(base: string, files: string[]): FolderSource {
-  const http = httpFolder(base);
-  const have = new Set(files);
-  return {
-    name: http.name,
-    readText: async (rel) => (have.has(rel) ? http.readText(rel) : null),
-    open: async (rel) => {
-      if (!have.has(rel)) throw new Error(`${base}${rel}: no such file`);
-      return http.open(rel);
-    },
-    list: async (dir) => {
-      const pre = dir ? `${dir.replace(/\/+$/, '')}/` : '';
-      return files.filter((f) => f.startsWith(pre) && !f.slice(pre.length).includes('/')).map((f) => f.slice(pre.length));
-    },
-  };
 }
 
 async function promptRun(): Promise<void> {

@@ -3,7 +3,7 @@
 import { parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
-import { checkRelPath } from './source.js';
+import { checkRelPath, HtmlAnswerError } from './source.js';
 
 /** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
@@ -85,7 +85,8 @@ export interface OpenModelFolderOptions {
 
 /**
  * Opens a diffusers model folder. The index (when present) wins over a single file, as in
- * diffusers. Checks: config.json parses to an object with `_class_name`; every shard named
+ * diffusers, except in a folder that cannot list its files (plain httpFolder): there the single file
+ * is tried first, so that loading it makes no request for an absent index. Checks: config.json parses to an object with `_class_name`; every shard named
  * by the index exists and is a valid safetensors file; each tensor is in exactly the shard
  * the index names; no shard holds tensors the index does not list.
  */
@@ -110,12 +111,36 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   const stem = variant ? `${base}.${variant}.safetensors` : `${base}.safetensors`;
   // The index as diffusers / transformers name it (_add_variant: `X.safetensors.index.<variant>.json`),
   // then the `X.<variant>.safetensors.index.json` some repositories carry.
-  let indexName = variant ? `${base}.safetensors.index.${variant}.json` : `${stem}.index.json`;
-  let indexText = await folder.readText(indexName);
-  if (indexText === null && variant) {
-    const alt = `${stem}.index.json`;
-    const t = await folder.readText(alt);
-    if (t !== null) [indexName, indexText] = [alt, t];
+  const indexNames = variant ? [`${base}.safetensors.index.${variant}.json`, `${stem}.index.json`] : [`${stem}.index.json`];
+  let indexName = indexNames[0]!;
+  let indexText: string | null = null;
+  // A folder that lists its files (disk, File maps, httpFolder with `files`) is read only for the index
+  // names it has. One that cannot list (plain HTTP) is asked for the single file first, so the common
+  // single-file folder makes no failing request (the browser logs each 404); there a folder holding both
+  // is read from the single file, where diffusers would take the index.
+  const listed = folder.list ? await folder.list().catch(() => null) : null;
+  let single: ByteSource | null = null;
+  let singleError: unknown;
+  if (!folder.list) {
+    try {
+      single = await folder.open(stem);
+    } catch (e) {
+      singleError = e;
+    }
+  }
+  if (single === null) {
+    for (const name of indexNames) {
+      if (listed && !listed.includes(name)) continue;
+      const t = await folder.readText(name);
+      if (t !== null) {
+        [indexName, indexText] = [name, t];
+        break;
+      }
+    }
+    if (indexText === null && singleError !== undefined) {
+      const why = singleError instanceof HtmlAnswerError ? ` (${singleError.message})` : '';
+      throw new ModelFolderError(`${await missingWeights(folder, base, stem, indexName, variant)}${why}`, path(stem), undefined, { cause: singleError });
+    }
   }
   // tensor -> shard, from the index (null: a single file, no index)
   let weightMap: Map<string, string> | null = null;
@@ -156,7 +181,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
     for (const shard of shards) {
       let src: ByteSource;
       try {
-        src = await folder.open(shard);
+        src = single ?? (await folder.open(shard));
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         if (weightMap) throw new ModelFolderError(`shard listed in ${indexName} cannot be opened (${msg})`, path(shard), undefined, { cause: e });

@@ -80,19 +80,49 @@ function totalFromContentRange(v: string | null): number | null {
 }
 
 /**
+ * An HTTP answer that is an HTML page where a data file was asked for: what single-page-app servers
+ * (Vite's dev server and preview, many static hosts) send with status 200 for a path they do not have.
+ */
+export class HtmlAnswerError extends Error {
+  override name = 'HtmlAnswerError';
+  constructor(readonly url: string) {
+    super(
+      `${url}: the server answered with an HTML page (content-type text/html), as single-page-app fallbacks do for missing files: ` +
+        'no such file is served at this URL (check the folder URL; with Vite, put the model folder under public/ and load it by its URL)',
+    );
+  }
+}
+
+/** Files tessera reads over HTTP (weights, JSON, tokenizer models): never legitimately HTML. */
+const DATA_FILE = /\.(json|safetensors|model)$/i;
+
+/** Whether `res` is an HTML page standing in for data file `url`. */
+function isHtmlAnswer(url: string, res: Response): boolean {
+  const type = res.headers.get('content-type') ?? '';
+  return /^\s*text\/html\b/i.test(type) && DATA_FILE.test(new URL(url, 'http://x/').pathname);
+}
+
+/**
  * A file over HTTP read with Range requests. The size comes from HEAD (Content-Length),
  * or, where HEAD gives none (some CDNs, or compressed responses), from a one-byte range GET.
+ * @throws Error for HTTP 404 or another failed status, a server without sizes or Range support;
+ *   HtmlAnswerError when a `.json` / `.safetensors` / `.model` URL is answered with an HTML page.
  */
 export async function httpSource(url: string): Promise<ByteSource> {
   let size: number | null = null;
   const head = await fetch(url, { method: 'HEAD' });
   if (head.status === 404) throw new Error(`${url}: not found (HTTP 404)`);
+  if (head.ok && isHtmlAnswer(url, head)) throw new HtmlAnswerError(url);
   if (head.ok && !head.headers.get('content-encoding')) {
     const len = head.headers.get('content-length');
     if (len !== null && /^\d+$/.test(len.trim())) size = Number(len);
   }
   if (size === null || !Number.isSafeInteger(size)) {
     const probe = await fetch(url, { headers: { Range: 'bytes=0-0' } });
+    if (probe.ok && isHtmlAnswer(url, probe)) {
+      await probe.body?.cancel();
+      throw new HtmlAnswerError(url);
+    }
     if (!probe.ok) throw new Error(`${url}: HTTP ${probe.status} ${probe.statusText}`);
     size = probe.status === 206 ? totalFromContentRange(probe.headers.get('content-range')) : null;
     await probe.body?.cancel();
@@ -117,26 +147,70 @@ export async function httpSource(url: string): Promise<ByteSource> {
   };
 }
 
-/** A model folder served over HTTP (`baseUrl/config.json`, `baseUrl/<shard>`). */
-export function httpFolder(baseUrl: string): FolderSource {
+/** The names directly in folder `dir` (or the top) among relative paths `paths`. */
+function filesIn(paths: Iterable<string>, dir?: string): string[] {
+  const pre = dir ? `${dir.replace(/\/+$/, '')}/` : '';
+  return [...paths].filter((k) => k.startsWith(pre) && !k.slice(pre.length).includes('/')).map((k) => k.slice(pre.length));
+}
+
+/** Files the loaders ask for that may legitimately be absent: shard indexes, tokenizer_config.json. */
+const OPTIONAL_FILE = /(^|\/)([^/]+\.index(\.[A-Za-z0-9_-]+)?\.json|tokenizer_config\.json)$/;
+
+export interface HttpFolderOptions {
+  /**
+   * The folder's files, as relative paths (`model_index.json`, `transformer/config.json`, …). Given,
+   * the folder makes no request for a file not listed (reads of optional files such as shard indexes
+   * answer "missing" at once, so the browser logs no 404s), and it can `list` its files.
+   */
+  files?: readonly string[];
+}
+
+/**
+ * A model folder served over HTTP (`baseUrl/config.json`, `baseUrl/<shard>`). `readText` answers null
+ * (missing) for HTTP 404, and for an HTML page (content-type text/html) served in place of an optional
+ * file such as a shard index; an HTML page in place of any other `.json` / `.safetensors` / `.model`
+ * file is an HtmlAnswerError, since single-page-app servers answer missing files with their index.html.
+ * Without `files`, loaders probe for optional files, and each absent one is a failed request (the
+ * browser logs it as a 404).
+ * @throws Error (from `open`, `readText`) naming the URL and the HTTP status; HtmlAnswerError.
+ */
+export function httpFolder(baseUrl: string, opts: HttpFolderOptions = {}): FolderSource {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
   const url = (rel: string) => {
     checkRelPath(base, rel);
     return base + rel.split('/').map(encodeURIComponent).join('/');
   };
+  const files = opts.files ? [...opts.files] : null;
+  if (files) for (const f of files) checkRelPath(`${base} (files)`, f);
+  const listed = files ? new Set(files) : null;
   return {
     name: base,
     async readText(rel) {
       const u = url(rel);
+      if (listed && !listed.has(rel)) return null;
       const res = await fetch(u);
       if (res.status === 404) {
         await res.body?.cancel();
         return null;
       }
       if (!res.ok) throw new Error(`${u}: HTTP ${res.status} ${res.statusText}`);
+      if (isHtmlAnswer(u, res)) {
+        await res.body?.cancel();
+        if (OPTIONAL_FILE.test(rel)) return null;
+        throw new HtmlAnswerError(u);
+      }
       return new TextDecoder('utf-8').decode(await res.arrayBuffer());
     },
-    open: (rel) => httpSource(url(rel)),
+    async open(rel) {
+      const u = url(rel);
+      if (listed && !listed.has(rel)) throw new Error(`${u}: not found (not in the folder's file list)`);
+      return httpSource(u);
+    },
+    ...(files
+      ? {
+          list: async (dir?: string) => filesIn(files, dir),
+        }
+      : {}),
   };
 }
 
@@ -158,9 +232,6 @@ export function mapFolder(name: string, files: Map<string, Uint8Array | Blob>): 
       if (f === undefined) throw new Error(`${name}/${rel}: no such file`);
       return f instanceof Uint8Array ? bytesSource(`${name}/${rel}`, f) : blobSource(`${name}/${rel}`, f);
     },
-    list: async (dir?: string) => {
-      const pre = dir ? `${dir.replace(/\/+$/, '')}/` : '';
-      return [...files.keys()].filter((k) => k.startsWith(pre) && !k.slice(pre.length).includes('/')).map((k) => k.slice(pre.length));
-    },
+    list: async (dir?: string) => filesIn(files.keys(), dir),
   };
 }

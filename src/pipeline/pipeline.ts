@@ -167,16 +167,21 @@ export interface PipelineLoadOptions {
  * `base`: `diffusion_pytorch_model` (diffusers) or `model` (transformers).
  */
 async function hasVariant(folder: FolderSource, base: string, variant: string): Promise<boolean> {
-  for (const idx of [`${base}.safetensors.index.${variant}.json`, `${base}.${variant}.safetensors.index.json`]) {
-    if ((await folder.readText(idx).catch(() => null)) !== null) return true;
-  }
+  const names = [`${base}.${variant}.safetensors`, `${base}.safetensors.index.${variant}.json`, `${base}.${variant}.safetensors.index.json`];
+  // a listing answers without requests; otherwise the single file is asked first (the common case: no failed request)
+  const listed = folder.list ? await folder.list().catch(() => null) : null;
+  if (listed) return names.some((n) => listed.includes(n));
   try {
-    const src = await folder.open(`${base}.${variant}.safetensors`);
+    const src = await folder.open(names[0]!);
     await src.close?.();
     return true;
   } catch {
-    return false;
+    // not there: an index, then
   }
+  for (const idx of names.slice(1)) {
+    if ((await folder.readText(idx).catch(() => null)) !== null) return true;
+  }
+  return false;
 }
 
 /**
