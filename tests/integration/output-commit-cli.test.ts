@@ -94,7 +94,7 @@ describe.skipIf(!hasGpu)('outputs of one run are committed together', () => {
     const d = tempDir();
     const out = join(d, 'd'.repeat(250));
     const r = await tesseraCli(['generate', '--steps', '1', '--out', out, '--preview', join(d, 'p.gif'), '--frames-dir', join(d, 'fd')]);
-    expect(errors(r.stderr)).toEqual([]);
+    expect(errors(r.stderr), r.stderr).toEqual([]);
     expect(r.code).toBe(0);
     expect(readdirSync(d).sort()).toEqual(['d'.repeat(250), 'fd', 'p.gif']);
     expect(readdirSync(join(d, 'fd'))).toHaveLength(9);
@@ -120,7 +120,7 @@ describe.skipIf(!hasGpu)('outputs of one run are committed together', () => {
     expect(readFileSync(out, 'utf8')).toBe('an earlier run');
     // the same command without --video: no "already holds 9 frame PNGs from an earlier run"
     const again = await tesseraCli(args);
-    expect(errors(again.stderr)).toEqual([]);
+    expect(errors(again.stderr), again.stderr).toEqual([]);
     expect(again.code).toBe(0);
     expect(readdirSync(join(d, 'fd', 'sub'))).toHaveLength(9);
     expect(readFileSync(out).subarray(8, 9).toString()).toBe('{'); // safetensors header now
@@ -135,7 +135,7 @@ describe.skipIf(!hasGpu)('a signal while the outputs are written', () => {
     mkdirSync(w);
     const r = await interrupt(['generate', '--steps', '1', '--out', join(w, 'o.safetensors'), '--preview', join(w, 'p.gif'), '--frames-dir', join(w, 'fd', 'sub'), '--video', join(w, 'v.mp4')], { under: w, watch: 'v.mp4.tmp-*', sig: 'INT', path: `${bin}:${process.env.PATH}` });
     expect(r.seen).toMatch(/\/v\.mp4\.tmp-\d+$/); // the signal came while the temps were there
-    expect(errors(r.stderr)).toEqual([]);
+    expect(errors(r.stderr), r.stderr).toEqual([]);
     expect(r.status).toBe(130);
     expect(readdirSync(w)).toEqual([]);
     expect(gone(Number(readFileSync(join(d, 'ffmpeg.pid'), 'utf8')))).toBe(true);
@@ -147,7 +147,7 @@ describe.skipIf(!hasGpu)('a signal while the outputs are written', () => {
     const out = join(d, 'new', 'out');
     const r = await interrupt(['demo', '--steps', '1', '--repeats', '1', '--out', out], { under: d, watch: 'clip.mp4.tmp-*', sig: 'TERM', path: `${bin}:${process.env.PATH}` });
     expect(r.seen).toMatch(/\/new\/out\/clip\.mp4\.tmp-\d+$/);
-    expect(errors(r.stderr)).toEqual([]);
+    expect(errors(r.stderr), r.stderr).toEqual([]);
     expect(r.status).toBe(143);
     expect(readdirSync(d).sort()).toEqual(['bin', 'ffmpeg.pid']);
     expect(gone(Number(readFileSync(join(d, 'ffmpeg.pid'), 'utf8')))).toBe(true);
