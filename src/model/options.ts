@@ -47,3 +47,29 @@ export function checkOptionNames(o: unknown, names: readonly string[], where: st
     throw new InputError(`${k}: not an ${noun} of ${where}${near ? `; did you mean ${near}?` : ''} (${noun}s: ${names.join(', ')})`);
   }
 }
+
+/**
+ * Refuses an `signal` option that is not an AbortSignal (InputError naming `signal`), before any work.
+ */
+export function checkSignal(signal: unknown): void {
+  if (signal === undefined) return;
+  const s = signal as Partial<AbortSignal> | null;
+  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
+    throw new InputError(`signal: an AbortSignal (from new AbortController().signal), got ${signal === null ? 'null' : typeof signal}`);
+  }
+}
+
+/**
+ * Stops a call whose `signal` was aborted, as fetch does: rejects with an Error named 'AbortError' (a
+ * DOMException): the signal's reason itself when it is one (`controller.abort()` with no argument),
+ * else a DOMException `WHERE: aborted (REASON)` whose `cause` is the reason.
+ */
+export function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
+  if (!signal?.aborted) return;
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') throw reason;
+  const shown = reason instanceof Error ? reason.message : String(reason);
+  const e = new DOMException(`${where}: aborted (${shown})`, 'AbortError');
+  Object.defineProperty(e, 'cause', { value: reason, configurable: true, writable: true });
+  throw e;
+}

@@ -18,7 +18,7 @@ import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
-import { checkOptionNames } from '../model/options.js';
+import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 export { closestOption } from '../model/options.js';
 import { estimateMemory, LimitError, most } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
@@ -241,6 +241,15 @@ export interface PipelineGenerateOptions {
   onStep?: (step: number, steps: number, timestep: number) => void;
   /** tessera's own: when a stage starts ('text', 'denoise', 'decode'). */
   onStage?: (stage: 'text' | 'denoise' | 'decode') => void;
+  /**
+   * tessera's own: cancels the call. Checked before each stage, between the text encoder's prompt and
+   * negative prompt, and between denoising steps (the step, encode or decode under way finishes first).
+   * An aborted call rejects with an Error named 'AbortError' (the signal's reason when it is one, as
+   * `controller.abort()` gives, else a DOMException with the reason as `cause`); the pipeline stays usable
+   * and the next call gives what it would have given. Aborted before it starts (queued behind another
+   * call, too): rejects without running.
+   */
+  signal?: AbortSignal;
 }
 
 // Every option of Pipeline.generate and loadPipeline (a Record over the interface's keys, so a new option must be
@@ -248,7 +257,7 @@ export interface PipelineGenerateOptions {
 const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
-  output_type: true, shift: true, onStep: true, onStage: true,
+  output_type: true, shift: true, onStep: true, onStage: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
@@ -480,11 +489,12 @@ export class Pipeline {
    *   latents, prompt with prompt_embeds); LimitError when the sampler state, a transformer pass or the
    *   VAE decode cannot fit the adapter, or a stage exceeds loadPipeline's maxMemory (each stage on its own:
    *   PipelineLoadOptions.maxMemory), naming the stage, the size asked for and what fits.
-   *   Later: NumericsError, GpuError. DisposedError after dispose().
+   *   Later: NumericsError, GpuError. DisposedError after dispose(). An Error named 'AbortError' when `signal` aborts.
    */
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
     this.serial.check();
     const call = this.check(o);
+    throwIfAborted(o.signal, 'Pipeline.generate');
     // the decode's memory comes from a dry run of its recording (async): started now and awaited before any
     // stage runs, so that a refusal comes at once, not after the calls queued before this one
     const fits = this.checkDecodeFits(call);
@@ -545,7 +555,8 @@ export class Pipeline {
     for (const k of ['onStep', 'onStage'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
     const cfg = guidance > 1;
     const L = checkMaxSequenceLength(o.max_sequence_length);
-    const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep };
+    checkSignal(o.signal);
+    const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, signal: o.signal };
     if (o.shift === undefined) opts.scheduler = this.scheduler;
     else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load
     const program = resolveScheduler(opts).setTimesteps(steps); // its state's size, for the memory check
@@ -842,10 +853,16 @@ export class Pipeline {
   /** The checked call: text through the encoder, the denoising loop, the decode. */
   private async run(call: Call): Promise<PipelineOutput> {
     const { opts } = call;
+    const stop = (where: string) => throwIfAborted(opts.signal, `Pipeline.generate, ${where}`);
+    stop('before it started');
     if (call.prompts || call.negs) {
       call.onStage?.('text');
       if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L, call.promptName);
-      if (call.negs) opts.negative_prompt_embeds = await this.encode(call.negs, call.L, call.negName);
+      if (call.negs) {
+        if (call.prompts) stop('after encoding the prompt');
+        opts.negative_prompt_embeds = await this.encode(call.negs, call.L, call.negName);
+      }
+      stop('after the text encoder');
     }
     if (call.seeds) {
       // [B, ...]: item b = randn of one item at seed[b] (a list of seeds, as diffusers takes a list of generators)
@@ -860,6 +877,7 @@ export class Pipeline {
     const res = await generate(this.transformer, opts);
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
     if (call.outputType === 'np') {
+      stop('before the VAE decode');
       call.onStage?.('decode');
       const pixels = postprocessSample(await this.vae!.decode(res.latents));
       if (this.family === 'dit') out.images = pixels;

@@ -13,7 +13,7 @@
 // read once at the end.
 import type { DiffusionModel, ExclusiveModel, ForwardInputs, TensorData } from '../model/model.js';
 import { InputError, shown } from '../model/model.js';
-import { checkOptionNames } from '../model/options.js';
+import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
@@ -70,6 +70,13 @@ export interface GenerateOptions {
    * this model's forward() or generate() inside it would wait for the loop itself (start them, don't await).
    */
   onStep?: (step: number, steps: number, timestep: number) => void;
+  /**
+   * Cancels the run: checked before the first step (after the kernels compile) and between steps (a
+   * step under way finishes first). An aborted run rejects with an Error named 'AbortError' (the
+   * signal's reason when it is one, else a DOMException with the reason as `cause`), frees what it
+   * allocated and releases the model for the next call. Already aborted: rejects before any GPU work.
+   */
+  signal?: AbortSignal;
   /** Where the scheduler config's ignored-keys warning goes (default console.warn). */
   onWarning?: (line: string) => void;
 }
@@ -112,7 +119,7 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
 }
 
 /** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
-const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'onWarning'];
+const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'signal', 'onWarning'];
 
 /** Refuses a seed the noise generator would alias to another (src/random.ts isSeed). @throws InputError naming `name`. */
 export function checkSeed(seed: unknown, name = 'seed'): void {
@@ -154,6 +161,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     throw e;
   }
   for (const k of ['onStep', 'onWarning'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+  checkSignal(o.signal);
   let latents = o.latents;
   if (!latents) {
     if (!o.shape) throw new InputError('no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise');
@@ -223,7 +231,8 @@ const FLAG_INPUT = 2;
  *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
  * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included), SchedulerConfigError for a config tessera
  *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work); NumericsError naming the step (and the layer) when a
- *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose().
+ *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); an Error named 'AbortError'
+ *   when `signal` aborts (see GenerateOptions.signal).
  *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.
  */
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
@@ -237,6 +246,7 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
       `the sampler state of ${p.program.className} (${p.program.slots} f32 slots of latents [${p.latents.shape.join(',')}]: the guided model output, the sample${p.program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${p.program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
     );
   }
+  throwIfAborted(o.signal, 'generate');
   return model.exclusive((m) => generateHeld(model, m, o, p));
 }
 
@@ -313,6 +323,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
       const where = `step ${i + 1}/${N}`;
+      throwIfAborted(o.signal, `generate, before ${where}`);
       let bits: number;
       try {
         if (i > 0) for (const ps of passes) writeTensor(gpu, ps.r.timestep, new Array(bb).fill(t));
