@@ -3,7 +3,7 @@
 // gets no time (WrongResultError, exit 1). Per-kernel times come from GPU timestamps (the
 // profiler); end-to-end wall clock from Benchmark.js. `--json` prints one JSON object as the
 // last line of stdout (progress goes to stderr).
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/node-write.js';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { bytesPer, fmtBytes, type DType } from '../gpu/tensor.js';
 import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
@@ -239,9 +239,10 @@ function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceilin
   }
 }
 
-function writeTrace(c: Common, runs: NamedRun[]): void {
+/** Writes --trace atomically (temp + rename, removed on failure or interrupt, as every CLI output). */
+async function writeTrace(c: Common, runs: NamedRun[]): Promise<void> {
   if (!c.trace || runs.length === 0) return;
-  writeFileSync(c.trace, JSON.stringify(chromeTrace(runs)));
+  await writeFileAtomic(c.trace, new TextEncoder().encode(JSON.stringify(chromeTrace(runs))));
   log(c, `trace written to ${c.trace} (open it at https://ui.perfetto.dev or chrome://tracing)`);
 }
 
@@ -402,7 +403,7 @@ export const SUITE: { sub: Sub; flags: Record<string, number> }[] = [
 async function runCeiling(gpu: Gpu, c: Common): Promise<number> {
   if (!c.json) console.log('checking and timing the FMA (f32' + (gpu.f16 ? ', f16' : '') + ') and copy kernels…');
   const { ceiling, runs } = await measureCeilingDetailed(gpu, { repeats: c.repeats, warmup: c.warmup });
-  writeTrace(c, runs);
+  await writeTrace(c, runs);
   const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, copy_best: ceiling.copy_best, adapter: ceiling.adapter, timing: ceiling.timing };
   if (c.json) console.log(JSON.stringify(out));
   else {
@@ -444,7 +445,7 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
       console.error(`tessera: error: ${e.name}: ${e.message}`);
     }
   }
-  writeTrace(c, runs);
+  await writeTrace(c, runs);
   if (c.json) {
     console.log(JSON.stringify({ bench: 'suite', adapter: describeAdapter(gpu), dtype: c.dtype, date: new Date().toISOString(), ceiling: ceiling ?? null, results, failures }));
   } else {
@@ -747,7 +748,7 @@ export const benchCommand: Command = {
       if (sub === 'model') {
         const { result, run } = await runModelBench(gpu, p, modelSizes!, c, () => getCeiling(gpu, c));
         printModelResult(c, result);
-        writeTrace(c, [{ name: result.label, run }]);
+        await writeTrace(c, [{ name: result.label, run }]);
         if (c.json) console.log(JSON.stringify(result));
         return 0;
       }
@@ -770,7 +771,7 @@ export const benchCommand: Command = {
       }
       const { result, run } = await benchWorkload(gpu, w, sub, sizes!.args, c, ceiling);
       printResult(c, result, run, ceiling);
-      writeTrace(c, [{ name: result.label, run }]);
+      await writeTrace(c, [{ name: result.label, run }]);
       if (c.json) console.log(JSON.stringify(result));
       return 0;
     } finally {

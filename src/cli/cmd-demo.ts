@@ -28,7 +28,7 @@ import type { Command } from './main.js';
 import { makeOutputDir, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkShiftApplies } from './generate-pipeline.js';
-import { progressBar } from './progress.js';
+import { plural, progressBar } from './progress.js';
 
 export const demoCommand: Command = {
   spec: {
@@ -183,7 +183,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): reads ${judged.colour ?? '—'} ${judged.direction ?? '—'}${judged.reason ? ` (${judged.reason})` : ''} — ${judged.pass ? 'matches' : 'does not match'} the prompt`);
     console.log('wall time per stage (this run):');
     console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
-    for (const s of prof.stages) console.log(`  ${s.name.padEnd(38)}${ms(s.wallMs)}${s.stage === 'transformer' ? ` (${prof.output.timesteps.length} steps, ${ms(s.wallMs / prof.output.timesteps.length)}/step, first step compiles its kernels)` : ' (its kernels profiled in a second, warm run, not in this time)'}`);
+    for (const s of prof.stages) console.log(`  ${s.name.padEnd(38)}${ms(s.wallMs)}${s.stage === 'transformer' ? ` (${plural(prof.output.timesteps.length, 'step')}, ${ms(s.wallMs / prof.output.timesteps.length)}/step, first step compiles its kernels)` : ' (its kernels profiled in a second, warm run, not in this time)'}`);
     console.log(`  total (text → video)                  ${ms(prof.totalMs)}`);
     console.log(`  profiling runs                        ${ms(prof.stages.reduce((a, st) => a + st.profileMs, 0))} (not in the total: ${prof.stages.map((st) => `${{ text_encoder: 'text encoder', transformer: 'one step', vae: 'VAE' }[st.stage]} ${ms(st.profileMs)}`).join(', ')})`);
     console.log(`  whole command so far                  ${ms(loadMs + runMs)}`);
@@ -258,7 +258,7 @@ async function presetDemo(p: Parsed): Promise<number> {
       });
       bar.done();
       const genS = (performance.now() - t0) / 1000;
-      console.log(`generated latents [${result.latents.shape.join(',')}] in ${p.steps} steps: ${genS.toFixed(2)} s (${(genS / (p.steps as number)).toFixed(2)} s/step, CFG batch ${(p.guidance as number) > 1 ? 2 : 1})`);
+      console.log(`generated latents [${result.latents.shape.join(',')}] in ${plural(p.steps as number, 'step')}: ${genS.toFixed(2)} s (${(genS / (p.steps as number)).toFixed(2)} s/step, CFG batch ${(p.guidance as number) > 1 ? 2 : 1})`);
 
       // profile one denoising step: the same recorded plan the loop replayed
       const cfgB = (p.guidance as number) > 1 ? 2 : 1;

@@ -18,7 +18,7 @@ import type { InputTensor } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
-import { progressBar } from './progress.js';
+import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 
@@ -268,7 +268,7 @@ export const generateCommand: Command = {
         writeOutputAtomic(p.out as string, [{ name: 'latents', shape: result.latents.shape, data: result.latents.data }]),
         writeMedia(media, { family: fam, latents: result.latents }),
       ]);
-      console.error(`wrote ${p.out}: latents [${result.latents.shape.join(',')}] after ${result.timesteps.length} steps of ${result.scheduler} (${model.describe()})`);
+      console.error(`wrote ${p.out}: latents [${result.latents.shape.join(',')}] after ${plural(result.timesteps.length, 'step')} of ${result.scheduler} (${model.describe()})`);
       for (const line of lines) console.error(line);
       return 0;
     } finally {

@@ -14,7 +14,7 @@ import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { commandInputs, deviceLossHook, maxMemory } from './outputs.js';
-import { progressBar } from './progress.js';
+import { plural, progressBar } from './progress.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
 function readJsonFile(file: string): Record<string, unknown> | undefined {
@@ -184,7 +184,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
     const outs = await Promise.all([writeOutputAtomic(p.out as string, tensors), writeMedia(media, { family: fam, latents: res.latents, pixels })]);
     const vaeNote = pipe.vae ? `decoded by ${pipe.modelIndex.components.get('vae')!.className}` : `no VAE in ${pipe.name}: latents only`;
     console.error(
-      `wrote ${p.out}: latents [${res.latents.shape.join(',')}]${pixels ? `, ${pixelName} [${pixels.shape.join(',')}] (F32 in [0,1])` : ''} after ${res.timesteps.length} steps in ${secs.toFixed(1)} s (${pipe.className}, ${pipe.modelIndex.components.get('scheduler')!.className}, ${vaeNote}; ${pipe.transformer.describe()})`,
+      `wrote ${p.out}: latents [${res.latents.shape.join(',')}]${pixels ? `, ${pixelName} [${pixels.shape.join(',')}] (F32 in [0,1])` : ''} after ${plural(res.timesteps.length, 'step')} in ${secs.toFixed(1)} s (${pipe.className}, ${pipe.modelIndex.components.get('scheduler')!.className}, ${vaeNote}; ${pipe.transformer.describe()})`,
     );
     for (const line of outs[1]) console.error(line);
     return 0;

@@ -68,3 +68,8 @@ export function tuneProgress(): (info: { buckets: number; where: string | null }
     process.stderr.write(`tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; ${cache}; --no-tune skips)\n`);
   };
 }
+
+/** "1 step", "2 steps": a count and its noun for the CLI's messages. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
