@@ -322,6 +322,19 @@ export interface PipelineOutput {
   timesteps: number[];
 }
 
+/**
+ * What generate() returns for a Wan/Latte call that decodes (output_type "np", or none): `video` is set. The
+ * type assumes the VAE is loaded (loadPipeline's default): a pipeline loaded with `{ vae: false }` returns
+ * latents only for a call without output_type, and refuses output_type "np" (InputError).
+ */
+export type PipelineVideoOutput = PipelineOutput & { video: TensorData };
+
+/** What generate() returns for a DiT call (class_labels) that decodes: `images` is set, no video. */
+export type PipelineImageOutput = Omit<PipelineOutput, 'video' | 'images'> & { images: TensorData; video?: undefined };
+
+/** What generate() returns with output_type "latent": the latents and timesteps, no frames. */
+export type PipelineLatentOutput = Omit<PipelineOutput, 'video' | 'images'> & { video?: undefined; images?: undefined };
+
 /** The VAE's frame/pixel factors, from vae/config.json (WanPipeline, LattePipeline's vae_scale_factor). */
 export interface VaeScale {
   spatial: number;
@@ -482,6 +495,9 @@ export class Pipeline {
   /**
    * The pipeline call: prompt embeddings (or prompts through the text encoder), the denoising loop
    * with the folder's scheduler, then (output_type "np") the VAE decode and diffusers' postprocessing.
+   * Returns `{ latents, timesteps }` plus, when it decodes, `video` (Wan/Latte) or `images` (DiT); the
+   * declared type follows output_type: "latent" → PipelineLatentOutput; "np" or none → PipelineImageOutput
+   * for a class_labels (DiT) call, else PipelineVideoOutput.
    * Calls on one pipeline run one at a time, in call order (concurrent calls wait for the earlier ones).
    * @throws before any GPU work (the text encoder included): InputError naming the option for an unknown
    *   option (with the closest name), an option of another pipeline class, missing, malformed or
@@ -491,6 +507,10 @@ export class Pipeline {
    *   PipelineLoadOptions.maxMemory), naming the stage, the size asked for and what fits.
    *   Later: NumericsError, GpuError. DisposedError after dispose(). An Error named 'AbortError' when `signal` aborts.
    */
+  generate(o: PipelineGenerateOptions & { output_type: 'latent' }): Promise<PipelineLatentOutput>;
+  generate(o: PipelineGenerateOptions & { class_labels: number[]; output_type?: 'np' }): Promise<PipelineImageOutput>;
+  generate(o: PipelineGenerateOptions & { output_type?: 'np' }): Promise<PipelineVideoOutput>;
+  generate(o: PipelineGenerateOptions): Promise<PipelineOutput>;
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
     this.serial.check();
     const call = this.check(o);
