@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 // Browser entry of `tessera`: the library API on navigator.gpu; model folders from URLs
 // (HTTP range requests) or File/Blob objects. Never imports the Node-only `webgpu` package.
 export * from './api.js';

@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 // Node entry of `tessera`: the library API with Dawn (npm `webgpu`) as the GPU and the file
 // system as the place model folders are read from.
 import './node-env.js';

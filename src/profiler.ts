@@ -1,4 +1,3 @@
-/// <reference types="@webgpu/types" preserve="true" />
 // `tessera/profiler` (browser entry; the Node entry is profiler.node.ts): recorded plans and GPU
 // tensors, GPU-timestamp profiling with per-kernel/per-layer reports and Chrome/Perfetto traces,
 // the device ceiling, and live kernel editing (replace a kernel's WGSL, recompile, re-time).

@@ -32,7 +32,8 @@ async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
-const tsc = (cwd: string) => spawnAsync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], cwd);
+/** TypeScript from `typescriptDir` (the checkout's 5.x, or the 7.x the strict-consumer test installs). */
+const tsc = (cwd: string, typescriptDir = join(ROOT, 'node_modules', 'typescript')) => spawnAsync(process.execPath, [join(typescriptDir, 'bin', 'tsc'), '-p', '.'], cwd);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
 /** Every file under `dir` with its mtime, to prove a run wrote nothing there. */
@@ -60,7 +61,7 @@ describe('package.json', () => {
     // the version the error message tells users to install is the one the checkout tests with, inside the peer range
     expect(pkg.devDependencies.webgpu).toBe(WEBGPU_VERSION);
     expect(pkg.peerDependencies.webgpu).toBe(`~${WEBGPU_VERSION}`);
-    expect(pkg.dependencies['@webgpu/types']).toBeDefined(); // the shipped .d.ts reference it
+    expect(pkg.dependencies['@webgpu/types']).toBeDefined(); // the shipped TypeScript 5 entries (dist/ts5/) reference it
     // mediabunny (browser MP4) brings @types/dom-webcodecs, which clashes with lib.dom in every consumer: optional too
     expect(pkg.dependencies.mediabunny).toBeUndefined();
     expect(pkg.peerDependenciesMeta.mediabunny.optional).toBe(true);
@@ -88,7 +89,22 @@ describe('npm package', () => {
     for (const f of ['dist/profiler.js', 'dist/profiler.node.js', 'dist/profiler.d.ts', 'dist/profiler.node.d.ts']) expect(files).toContain(f);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('scripts/'))).toEqual([]);
-    expect(readFileSync(join(ROOT, 'dist', 'index.d.ts'), 'utf8')).toMatch(/^\/\/\/ <reference types="@webgpu\/types"/);
+    // TypeScript >= 6 declares WebGPU in its DOM lib: the main declarations must not pull in @webgpu/types (duplicate
+    // identifiers); TypeScript 5.x gets entries that add it, through the "types@<6" export conditions
+    for (const e of ['index', 'index.browser', 'profiler', 'profiler.node']) {
+      expect(files).toContain(`dist/ts5/${e}.d.ts`);
+      expect(readFileSync(join(ROOT, 'dist', 'ts5', `${e}.d.ts`), 'utf8')).toMatch(/^\/\/\/ <reference types="@webgpu\/types" \/>$/m);
+    }
+    const refs = (await sh('grep', ['-rl', 'reference types=', join(ROOT, 'dist'), '--include=*.d.ts'], ROOT)).trim().split('\n').map((f) => f.slice(join(ROOT, 'dist').length + 1));
+    expect(refs.sort()).toEqual(['ts5/index.browser.d.ts', 'ts5/index.d.ts', 'ts5/profiler.d.ts', 'ts5/profiler.node.d.ts']);
+    for (const [sub, conds] of Object.entries(pkg.exports as Record<string, Record<string, unknown>>)) {
+      for (const [cond, v] of Object.entries(conds)) {
+        if (typeof v !== 'object' || v === null) continue;
+        const { types, 'types@<6': ts5 } = v as Record<string, string>;
+        expect(ts5, `exports["${sub}"].${cond}`).toBe(types!.replace('./dist/', './dist/ts5/'));
+        expect(Object.keys(v)[0], `exports["${sub}"].${cond}: "types@<6" must come before "types"`).toBe('types@<6');
+      }
+    }
   }, 180_000);
 
   it('installs without webgpu; imports by name; says what to install when a GPU is asked for', async () => {
@@ -122,7 +138,15 @@ describe('npm package', () => {
     expect(cli.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^tessera: error: GpuUnavailableError: .*npm install webgpu@${WEBGPU_VERSION.replace(/\./g, '\\.')}$`))]);
   }, 300_000);
 
-  it("strict TypeScript consumers (Node and browser, and the README's example) compile against the shipped declarations without skipLibCheck", async () => {
+  it("strict TypeScript consumers (Node and browser, and the README's example) compile against the shipped declarations without skipLibCheck, on TypeScript 5.x and 7.x", async () => {
+    // TypeScript 7 (npm's latest) declares WebGPU in lib.dom, as 6 does; the checkout builds with 5.x
+    const ts7 = join(work, 'ts7');
+    mkdirSync(ts7, { recursive: true });
+    writeFileSync(join(ts7, 'package.json'), JSON.stringify({ private: true }));
+    await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'typescript@7'], ts7);
+    const versions = [join(ROOT, 'node_modules', 'typescript'), join(ts7, 'node_modules', 'typescript')];
+    const major = (d: string) => JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).version as string;
+    expect(versions.map((d) => major(d).split('.')[0])).toEqual(['5', '7']);
     const use = `import { loadModel, acquireGpu, generate, type ForwardInputs } from 'tessera';
 import { profilePlan, type ProfileRun } from 'tessera/profiler';
 export const p: (...a: Parameters<typeof profilePlan>) => Promise<ProfileRun> = profilePlan;
@@ -141,16 +165,19 @@ export { f, i, generate };
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const snippet = /```ts\n(import \{ loadModel[\s\S]*?)```/.exec(readme)?.[1];
     expect(snippet, "README's ```ts library example").toBeDefined();
-    writeFileSync(join(node, 'readme.ts'), `import type { TensorData } from 'tessera';\ndeclare const hidden_states: TensorData, encoder_hidden_states: TensorData, negative_encoder_hidden_states: TensorData;\n${snippet}\nexport {};\n`);
+    // then the prose's `videoToFrames(video)`: generate's declared result has video for a decoding call
+    writeFileSync(join(node, 'readme.ts'), `import { type TensorData, videoToFrames } from 'tessera';\ndeclare const hidden_states: TensorData, encoder_hidden_states: TensorData, negative_encoder_hidden_states: TensorData;\n${snippet}\nexport const frames = [videoToFrames(video), videoToFrames(v2), videoToFrames(v3)];\n`);
     const web = join(app, 'ts-web');
     mkdirSync(web, { recursive: true });
     writeFileSync(join(web, 'use.ts'), use);
     // a browser project: DOM lib, bundler resolution with the browser condition, no Node types at all
     writeFileSync(join(web, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['es2022', 'dom'], types: [] }, files: ['use.ts'] }));
-    for (const dir of [node, web]) {
-      const r = await tsc(dir);
-      expect(r.stdout + r.stderr, dir).toBe('');
-      expect(r.status).toBe(0);
+    for (const ts of versions) {
+      for (const dir of [node, web]) {
+        const r = await tsc(dir, ts);
+        expect(r.stdout + r.stderr, `${dir}, TypeScript ${major(ts)}`).toBe('');
+        expect(r.status).toBe(0);
+      }
     }
   }, 300_000);
 
