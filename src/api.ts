@@ -20,7 +20,7 @@ export { loadTokenizer, T5Tokenizer, TokenizerError, type TokenBatch } from './t
 export { promptClean } from './text/prompt.js';
 export { parseUmt5Config, type Umt5Config } from './text/config.js';
 export { planUmt5, checkUmt5Fits, type Umt5Plan } from './text/memory.js';
-export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
+export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PipelineVideoOutput, type PipelineImageOutput, type PipelineLatentOutput, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
 export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote } from './pipeline/embedded.js';
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
