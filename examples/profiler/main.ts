@@ -971,7 +971,9 @@ function parseVariantKey(spec: KernelSpec, key: string): VariantSel {
 function fillKernelList(): void {
   const counts = new Map<string, number>();
   // keyed like the list: by kernel file (gemm_tiled, gemm_gemv, …), not by family (gemm)
-  for (const d of run?.dispatches ?? []) counts.set(kernelFile(d.kernel), (counts.get(kernelFile(d.kernel)) ?? 0) + 1);
+  // a preset run's decode (conv, vae_norm, vae_attention) is its own run; a prompt run's `run` holds all three stages
+  const dispatches = [...(run?.dispatches ?? []), ...(mode !== 'prompt' ? (decodeRun?.dispatches ?? []) : [])];
+  for (const d of dispatches) counts.set(kernelFile(d.kernel), (counts.get(kernelFile(d.kernel)) ?? 0) + 1);
   const names = [...kernelRegistry.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || a.localeCompare(b));
   const ul = $('kernel-list');
   ul.replaceChildren(
@@ -986,7 +988,7 @@ function fillKernelList(): void {
       sw.className = 'muted';
       sw.textContent = c ? `${c}×` : 'unused';
       li.append(label, sw);
-      li.title = c ? `${c} dispatches in this ${mode === 'prompt' ? 'run (all three stages)' : 'step'}` : 'not dispatched by this model';
+      li.title = c ? `${c} dispatches in this ${mode === 'prompt' ? 'run (all three stages)' : decodeRun ? 'step and its decode' : 'step'}` : 'not dispatched by this model';
       li.addEventListener('click', () => selectKernel(n));
       if (drafts.has(n)) markDraft(li, true);
       return li;

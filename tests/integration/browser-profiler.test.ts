@@ -149,15 +149,17 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     const tip = (await page.textContent('#tip')) ?? '';
     expect(await page.isVisible('#tip')).toBe(true);
     for (const w of ['layer', 'shapes', 'time', 'GFLOP/s']) expect(tip).toContain(w);
-    // the kernel list counts by kernel file, as the table's variants name them: every file in the table
-    // (gemm_tiled, not the family gemm) is counted there, and the counts add up to the step's dispatches
-    const tableFiles = await page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.kernel!.replace(/[[{].*$/, ''), Number((tr as HTMLTableRowElement).cells[1]!.textContent)] as const));
+    // the kernel list counts by kernel file, as the tables' variants name them: every file in the step's
+    // and the decode's tables (gemm_tiled, not the family gemm; conv, vae_norm from the decode) is counted
+    // there, and the counts add up to the step's and the decode's dispatches
+    const tableFiles = await page.$$eval('#kernels tbody tr, #vae-kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.kernel!.replace(/[[{].*$/, ''), Number((tr as HTMLTableRowElement).cells[1]!.textContent)] as const));
     const listed = new Map(await page.$$eval('#kernel-list li', (lis) => lis.map((li) => [(li as HTMLElement).dataset.kernel!, li.classList.contains('unused') ? 0 : parseInt(li.children[1]!.textContent!, 10)] as const)));
     const perFile = new Map<string, number>();
     for (const [f, n] of tableFiles) perFile.set(f, (perFile.get(f) ?? 0) + n);
     expect([...perFile.keys()].some((f) => f.startsWith('gemm_')), [...perFile.keys()].join(' ')).toBe(true);
     for (const [f, n] of perFile) expect(listed.get(f), `kernel list entry of ${f}`).toBe(n);
-    expect([...listed.values()].reduce((a, b) => a + b, 0)).toBe(i.dispatches);
+    expect(perFile.get('conv'), 'the decode\'s conv kernel is listed as used').toBeGreaterThan(0);
+    expect([...listed.values()].reduce((a, b) => a + b, 0)).toBe(i.dispatches + i.decode!.dispatches);
     // one forward step: the share column says so
     expect(await page.textContent('#share-head')).toBe('% step');
     expect(await page.getAttribute('#trace', 'href')).toMatch(/^blob:/);
