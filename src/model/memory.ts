@@ -168,6 +168,17 @@ export function most(hi: number, ok: (n: number) => boolean): number {
   return best;
 }
 
+/** most() for an asynchronous ok (a probe that awaits a dry run, e.g. the VAE decode's memory). */
+export async function mostAsync(hi: number, ok: (n: number) => Promise<boolean>): Promise<number> {
+  let best = 0;
+  for (let lo = 1; lo <= hi; ) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await ok(mid)) [best, lo] = [mid, mid + 1];
+    else hi = mid - 1;
+  }
+  return best;
+}
+
 /** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16. */
 function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean): string {
   const out: string[] = [];

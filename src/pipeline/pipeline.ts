@@ -20,7 +20,7 @@ import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '..
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 export { closestOption } from '../model/options.js';
-import { estimateMemory, LimitError, most } from '../model/memory.js';
+import { estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
@@ -791,18 +791,12 @@ export class Pipeline {
         return (await need(s)).total <= budget;
       };
       const search = async (hi: number, ok: (n: number) => Promise<boolean>): Promise<number | undefined> => {
-        let best = 0;
         try {
-          for (let lo = 1; lo <= hi; ) {
-            const mid = Math.floor((lo + hi) / 2);
-            if (await ok(mid)) [best, lo] = [mid, mid + 1];
-            else hi = mid - 1;
-          }
+          return await mostAsync(hi, ok);
         } catch (e) {
           if (e === TIME_UP) return undefined;
           throw e;
         }
-        return best;
       };
       if (H > ph || W > pw) {
         const n = await search(Math.max(H / ph, W / pw) - 1, (k) => fits(at(F, ...scaled(k))));
