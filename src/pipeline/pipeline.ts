@@ -243,11 +243,14 @@ export interface PipelineGenerateOptions {
   onStage?: (stage: 'text' | 'denoise' | 'decode') => void;
   /**
    * tessera's own: cancels the call. Checked before each stage, between the text encoder's prompt and
-   * negative prompt, and between denoising steps (the step, encode or decode under way finishes first).
+   * negative prompt, between denoising steps, and inside the VAE decode before each of its pieces (per
+   * latent frame: mid block, each up block and upsampler, conv_out; DecodeOptions.signal), so an abort
+   * waits for the step, encode or decode piece under way, not for the whole stage.
    * An aborted call rejects with an Error named 'AbortError' (the signal's reason when it is one, as
-   * `controller.abort()` gives, else a DOMException with the reason as `cause`); the pipeline stays usable
-   * and the next call gives what it would have given. Aborted before it starts (queued behind another
-   * call, too): rejects without running.
+   * `controller.abort()` gives, else a DOMException with the reason as `cause`, its message naming where it
+   * stopped: `Pipeline.generate, …` or, in the decode, `Vae.decode`); the call's GPU buffers are freed, the
+   * pipeline stays usable and the next call gives what it would have given. Aborted before it starts
+   * (queued behind another call, too): rejects without running.
    */
   signal?: AbortSignal;
 }
@@ -893,7 +896,7 @@ export class Pipeline {
     if (call.outputType === 'np') {
       stop('before the VAE decode');
       call.onStage?.('decode');
-      const pixels = postprocessSample(await this.vae!.decode(res.latents));
+      const pixels = postprocessSample(await this.vae!.decode(res.latents, { signal: opts.signal }));
       if (this.family === 'dit') out.images = pixels;
       else out.video = pixels;
     }

@@ -24,6 +24,7 @@ import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, fmtBytes, readTensor, storageBytes, type DType, type Tensor } from '../gpu/tensor.js';
 import { InputError, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
+import { throwIfAborted } from '../model/options.js';
 import { conv } from '../ops/conv.js';
 import { stridedCopy } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
@@ -204,6 +205,8 @@ class Ctx {
   planPeakBytes = 0;
   /** DecodeOptions.runPlan: runs each piece instead of plan.run (profiling). */
   runPlan?: (plan: Plan, where: string) => Promise<void>;
+  /** DecodeOptions.signal: checked before each piece runs (a decode is many pieces: blocks × bands' frames). */
+  signal?: AbortSignal;
 
   constructor(
     readonly gpu: Gpu,
@@ -268,6 +271,8 @@ class Ctx {
 
   /** Run what was recorded, then free tensors that died meanwhile. */
   async flush(where: string): Promise<void> {
+    // an abort stops before the next piece; the caller's finally frees every tensor (destroy, alloc.destroyAll)
+    throwIfAborted(this.signal, 'Vae.decode');
     if (this.plan.dispatches.length) {
       this.dispatches += this.plan.dispatches.length;
       if (!this.dry) await (this.runPlan ? this.runPlan(this.plan, where) : this.plan.run(where));
@@ -588,6 +593,7 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
   const gpu = alloc.gpu;
   const ctx = new Ctx(gpu, alloc, dtype, p.bandRows, W, p.maxBinding);
   ctx.runPlan = opts.runPlan;
+  ctx.signal = opts.signal;
   const S = c.scaleFactorSpatial;
   const HW = H * S * W * S;
   // Per-channel affine applied to the latents before the decoder (the pipeline's scaling).

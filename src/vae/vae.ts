@@ -15,6 +15,7 @@ import { configPath, openModelFolder, type ModelFolder } from '../io/model-folde
 import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
+import { checkSignal, throwIfAborted } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, decodeMemory as measureDecode, planDecode, type DecodePlanSummary } from './decoder.js';
 import { loadVaeWeights, type VaeWeights } from './weights.js';
@@ -74,6 +75,15 @@ export interface DecodeOptions {
    * times the pieces' dispatches this way: profileDecode in src/profile/decode.ts).
    */
   runPlan?: (plan: Plan, where: string) => Promise<void>;
+  /**
+   * Cancels the decode. A decode runs in pieces (per latent frame: the mid block, each up block and
+   * upsampler, conv_out, each piece over all row bands); the signal is checked before each piece, so an
+   * abort waits for the piece under way only, not the whole decode. An aborted decode rejects with an Error
+   * named 'AbortError' (the signal's reason when it is one, else a DOMException `Vae.decode: aborted
+   * (REASON)` with the reason as `cause`), frees the decode's GPU buffers and leaves the VAE usable.
+   * Aborted before the call runs: rejects without decoding. Not an AbortSignal: InputError.
+   */
+  signal?: AbortSignal;
 }
 
 /** A loaded VAE decoder. `kind` says which diffusers class it is. */
@@ -98,7 +108,8 @@ export interface Vae {
    *   any GPU work) when one row band of the smallest size still exceeds the binding limit, the
    *   sample would exceed the 2^32 values of one Float32Array, or the decode needs more than
    *   loadVae's `maxMemory` (weights + peak activations; the message gives both and the budget);
-   *   DisposedError after dispose().
+   *   DisposedError after dispose(); InputError for a `signal` that is not an AbortSignal; an Error named
+   *   'AbortError' when `signal` aborts (DecodeOptions.signal).
    *   Time grows with the output's pixels (frames × height × width): a 2048² × 81-frame decode is
    *   seconds on a large GPU and hours on a CPU adapter; the band plan bounds memory, not time.
    */
@@ -164,6 +175,7 @@ class LoadedVae implements Vae {
     return this.serial.run(() => this.decodeNow(latents, opts));
   }
   private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
+    checkSignal(opts.signal);
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
     const n = latents.shape.reduce((a, b) => a * b, 1);
     if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
@@ -171,6 +183,7 @@ class LoadedVae implements Vae {
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
     const plan = this.bandPlan(latents.shape, opts);
     if (this.maxMemory !== undefined) await this.checkBudget(latents.shape, plan, this.maxMemory);
+    throwIfAborted(opts.signal, 'Vae.decode');
     const t0 = performance.now();
     const { out, peakBytes, dispatches } = await decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
     this.lastStats = { seconds: (performance.now() - t0) / 1000, peakBytes, weightBytes: this.weights.bytes, dispatches, bands: plan.bands };

@@ -1,6 +1,7 @@
 // Pipeline.generate({ signal }) on the embedded tessera-shapes pipeline (32×32, 9 frames): an abort
 // during the run rejects with an AbortError within one step, and the pipeline then gives what a fresh
-// one gives; an already aborted signal rejects before anything runs; a non-signal is an InputError.
+// one gives; an abort during the VAE decode stops before the decode's next piece and frees its buffers;
+// an already aborted signal rejects before anything runs; a non-signal is an InputError.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
@@ -42,6 +43,74 @@ describe.skipIf(!hasGpu)('Pipeline.generate signal', () => {
     } finally {
       fresh.dispose();
     }
+  }, 600_000);
+
+  it('an abort during the VAE decode stops before its next piece, frees its buffers; the next call gives the full result', async () => {
+    const d = gpu!.device;
+    const q = d.queue;
+    const submit = q.submit.bind(q);
+    const create = d.createBuffer.bind(d);
+    const short = { ...call, num_inference_steps: 2 };
+    let decoding = false;
+    let submits = 0;
+    let ctl: AbortController | null = null;
+    let afterAbort = 0;
+    const made: GPUBuffer[] = [];
+    const destroyed = new Set<GPUBuffer>();
+    q.submit = ((cbs: Iterable<GPUCommandBuffer>) => {
+      if (decoding) {
+        submits++;
+        if (ctl?.signal.aborted) afterAbort++;
+        else if (ctl && submits === 2) ctl.abort(new Error('user cancelled'));
+      }
+      return submit(cbs);
+    }) as typeof q.submit;
+    d.createBuffer = ((desc: GPUBufferDescriptor) => {
+      const b = create(desc);
+      if (decoding && !desc.label?.endsWith(':readback')) {
+        // readback staging buffers are pooled across calls (src/gpu/tensor.ts); every other one is the decode's own
+        made.push(b);
+        const destroy = b.destroy.bind(b);
+        b.destroy = () => (destroyed.add(b), destroy());
+      }
+      return b;
+    }) as typeof d.createBuffer;
+    const onStage = (s: string) => (decoding = s === 'decode');
+    try {
+      const want = await pipe.generate({ ...short, onStage });
+      const full = submits;
+      expect(full).toBeGreaterThan(10); // the decode runs in many pieces
+
+      submits = 0;
+      made.length = 0;
+      decoding = false;
+      ctl = new AbortController();
+      const why = ctl.signal;
+      const err = (await pipe.generate({ ...short, signal: why, onStage }).catch((e: unknown) => e)) as Error;
+      decoding = false;
+      expect(err.name).toBe('AbortError');
+      expect(err.message).toBe('Vae.decode: aborted (user cancelled)');
+      expect(err.cause).toBe(why.reason);
+      // aborted at the decode's 2nd submit: at most the piece's read-back follows, not the rest of the decode
+      expect(afterAbort).toBeLessThanOrEqual(1);
+      expect(submits).toBeLessThan(full / 2);
+      expect(made.length).toBeGreaterThan(0);
+      expect(made.filter((b) => !destroyed.has(b)).map((b) => b.label)).toEqual([]);
+
+      ctl = null;
+      submits = 0;
+      const again = await pipe.generate({ ...short, onStage });
+      expect(submits).toBe(full);
+      expect(again.latents.data).toEqual(want.latents.data);
+      expect(again.video!.data).toEqual(want.video!.data);
+    } finally {
+      q.submit = submit;
+      d.createBuffer = create;
+    }
+    // the VAE on its own: a non-signal is refused, an aborted signal rejects before decoding
+    const latent = await pipe.generate({ ...short, output_type: 'latent' });
+    await expect(pipe.vae!.decode(latent.latents, { signal: 'stop' as never })).rejects.toThrow(new InputError('signal: an AbortSignal (from new AbortController().signal), got string'));
+    await expect(pipe.vae!.decode(latent.latents, { signal: AbortSignal.abort(new Error('gone')) })).rejects.toThrow('Vae.decode: aborted (gone)');
   }, 600_000);
 
   it('a reason is kept as the cause; an aborted signal rejects before any stage; a non-signal is refused', async () => {
