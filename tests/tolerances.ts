@@ -63,7 +63,7 @@ export const GOLDEN_F32 = 1e-4;
 export const goldenF32Tol = (caseMax: number): number => Math.min(caseMax, GOLDEN_F32);
 // f16-storage runs (weights and activations rounded to f16 between kernels, f32 accumulation)
 // keep the cases' bound, 2e-3: ~4 f16 ulps (2^-11 = 4.9e-4) of the output's scale; the field case
-// variant-fp16 (fp16 weights, f16 storage) lands at 1.2e-3. (tests/integration/golden-cli.test.ts
+// variant-fp16 (fp16 weights, --dtype f16) lands at 1.2e-3. (tests/integration/golden-cli.test.ts
 // holds the public cases' f16 runs to twice their precision_estimates.float16_compute instead.)
 export const GOLDEN_F16 = 2e-3;
 /** The bound for a golden case run in `dtype` storage whose case.json allows `caseMax`. */

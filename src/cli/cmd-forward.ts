@@ -16,7 +16,7 @@ export const forwardCommand: Command = {
       model: { type: 'string', arg: 'DIR', help: 'diffusers model folder (config.json + *.safetensors)', required: true },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with hidden_states, timestep and encoder_hidden_states (Wan/Latte) or class_labels (DiT)', required: true },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors (tensor "sample", F32)', required: true },
-      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default: f16 for F16 checkpoints on a shader-f16 adapter, else f32)' },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32 whatever the checkpoint stores, as diffusers without torch_dtype; f16 needs shader-f16)' },
       variant: { type: 'string', arg: 'NAME', help: "weight variant: diffusion_pytorch_model.NAME.safetensors (e.g. fp16), as diffusers' variant=" },
       'max-memory': MAX_MEMORY_FLAG,
     },

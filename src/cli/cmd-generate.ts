@@ -145,7 +145,7 @@ export const generateCommand: Command = {
       steps: { type: 'int', help: `denoising steps (required with --model; default 50 with --pipeline, as diffusers; ${EMBEDDED_DEFAULTS.num_inference_steps} for the embedded pipeline)` },
       guidance: { type: 'number', help: 'classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class\'s default with --pipeline: Wan 5, Latte 7.5, DiT 4)' },
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
-      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default: f16 for F16 checkpoints on a shader-f16 adapter, else f32)' },
+      dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32 whatever the checkpoint stores, as diffusers without torch_dtype; f16 needs shader-f16)' },
       seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents; the embedded pipeline: default 0)' },
       batch: { type: 'int', help: `seeded runs without --inputs: clips of one --prompt (images of one --class-label for DiT) made together, 1 to ${MAX_BATCH}, the seed's noise the whole batch's (with --inputs the batch is the file's); --video/--preview/--frames-dir show item 0`, default: 1 },
       frames: { type: 'int', help: `with --seed: latent frames with --model; output frames with --pipeline (Wan: 4k+1; the embedded pipeline: ${EMBEDDED_DEFAULTS.num_frames}); not for DiT` },
