@@ -1,6 +1,5 @@
 // `tessera <command>`: the command table and the one place errors become exit codes.
 import '../node-env.js';
-import { readFileSync } from 'node:fs';
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { errorLine } from './errors.js';
 import { infoCommand } from './cmd-info.js';
@@ -12,6 +11,7 @@ import { tuneCommand } from './cmd-tune.js';
 import { defaultTuneMode, loadTuneCache, setDefaultTuneMode, setTuneStartListener } from '../gpu/tune.js';
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
+import { versionCommand } from './cmd-version.js';
 import { compileProgress, tuneProgress } from './progress.js';
 import { setCompileListener } from '../gpu/kernel.js';
 import { discardOutputs } from '../io/node-write.js';
@@ -21,16 +21,12 @@ export interface Command {
   run(p: Parsed): Promise<number | void>;
   /** Help text for `--help` when it depends on the arguments (e.g. `bench gemm --help`); default helpText(spec). */
   help?(p: Parsed): string;
+  /** false: the command runs no kernels (version), so main skips the tuning cache and the compile/tune progress. */
+  gpu?: false;
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand, tuneCommand];
-
-/** The package's version, from the package.json two levels up (src/cli, dist/cli or a test build's cli/). */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-  return pkg.version ?? 'unknown';
-}
+export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand, tuneCommand, versionCommand];
 
 function topHelp(): string {
   return [
@@ -40,7 +36,7 @@ function topHelp(): string {
     '',
     ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
     '',
-    'tessera --version (or tessera version) prints the version.',
+    'tessera --version is tessera version.',
     'Every command but tune (which refuses it) takes --no-tune: the adapter policy\'s deterministic kernel choices,',
     'no autotuning (cached choices are neither read nor written; TESSERA_TUNE=off does the same).',
   ].join('\n');
@@ -73,7 +69,9 @@ function cleanUpOnSignals(): () => void {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
+  const [first, ...args] = argv;
+  // --version is the version command; as a command it takes --help and refuses arguments like the others
+  const name = first === '--version' ? 'version' : first;
   // --no-tune is global (every command records kernels): deterministic heuristics, no tuning cache.
   const rest = args.filter((a) => a !== '--no-tune');
   if (rest.length !== args.length) setDefaultTuneMode('off');
@@ -85,14 +83,6 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     console.log(topHelp());
-    return 0;
-  }
-  if (name === '--version' || name === 'version') {
-    if (rest.length) {
-      console.error(errorLine(new UsageError(`tessera ${name} takes no arguments, got "${rest[0]}"`), false));
-      return 2;
-    }
-    console.log(`tessera ${packageVersion()}`);
     return 0;
   }
   const cmd = commands.find((c) => c.spec.name === name);
@@ -108,9 +98,11 @@ export async function main(argv: string[]): Promise<number> {
       console.log(cmd.help?.(p) ?? helpText(cmd.spec));
       return 0;
     }
-    if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
-    setCompileListener(compileProgress()); // "compiling kernels i/N" while a plan's pipelines are created
-    setTuneStartListener(tuneProgress()); // one line when a plan's kernels are first autotuned
+    if (cmd.gpu !== false) {
+      if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
+      setCompileListener(compileProgress()); // "compiling kernels i/N" while a plan's pipelines are created
+      setTuneStartListener(tuneProgress()); // one line when a plan's kernels are first autotuned
+    }
     const code = (await cmd.run(p)) ?? 0;
     if (code !== 0) await discardOutputs();
     return code;

@@ -1,10 +1,15 @@
 // Help is asked for the same way everywhere: --help, its short form -h, and `tessera help CMD`
-// print that command's help (exit 0, stdout); a bad benchmark name with --help is still refused
-// (exit 2), not answered with the bench help. No GPU is needed: help returns before any GPU work.
+// print that command's help (exit 0, stdout) for every command `tessera --help` lists, version
+// included; a bad benchmark name with --help is still refused (exit 2), not answered with the bench
+// help. No GPU is needed: help returns before any GPU work.
 import { describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 import { parseArgs, UsageError } from '../../src/cli/args.js';
 import { benchCommand } from '../../src/cli/cmd-bench.js';
+
+// the commands as a user finds them: the names in the table of `tessera --help`
+const top = await tesseraCli(['--help']);
+const listed = top.stdout.split('\n').flatMap((l) => /^ {2}([a-z][a-z-]*) {2,}\S/.exec(l)?.[1] ?? []);
 
 describe('parseArgs: -h and --help', () => {
   it('-h is --help; the required flags may be missing with it', () => {
@@ -20,16 +25,41 @@ describe('parseArgs: -h and --help', () => {
 
 describe('tessera … -h / --help / help CMD', () => {
   const first = (s: string) => s.split('\n')[0];
+
+  it('tessera --help lists every command, version among them', () => {
+    expect(top.code).toBe(0);
+    expect(listed).toEqual(['info', 'forward', 'generate', 'encode', 'decode', 'demo', 'bench', 'tune', 'version']);
+  });
+
+  // every listed command, both forms: `CMD --help` and `help CMD` print the same help
+  it.each(listed)('%s: CMD --help and help CMD print its help, exit 0', async (name) => {
+    const [flag, word] = await Promise.all([tesseraCli([name, '--help']), tesseraCli(['help', name])]);
+    for (const r of [flag, word]) {
+      expect(r.stderr).toBe('');
+      expect(first(r.stdout)).toMatch(new RegExp(`^tessera ${name} — `));
+      expect(r.stdout).toContain(`usage: tessera ${name}`);
+      expect(r.code).toBe(0);
+    }
+    expect(word.stdout).toBe(flag.stdout);
+  });
+
+  it('--version is version: it takes --help/-h and refuses an argument', async () => {
+    // (version and --version alone: tests/hardening/cli.test.ts)
+    const [help, alias, extra] = await Promise.all([tesseraCli(['help', '--version']), tesseraCli(['--version', '-h']), tesseraCli(['--version', 'x'])]);
+    for (const r of [help, alias]) {
+      expect(r.stderr).toBe('');
+      expect(first(r.stdout)).toBe("tessera version — print tessera's version (also tessera --version)");
+      expect(r.code).toBe(0);
+    }
+    expect(extra.stderr.trim()).toBe('tessera: error: UsageError: tessera version: unexpected argument "x"');
+    expect(extra.code).toBe(2);
+  });
+
   it.each([
     [['generate', '-h'], 'tessera generate — '],
-    [['generate', '--help'], 'tessera generate — '],
-    [['help', 'generate'], 'tessera generate — '],
-    [['demo', '-h'], 'tessera demo — '],
-    [['bench', '-h'], 'tessera bench — '],
     [['bench', 'gemm', '-h'], 'tessera bench gemm — '],
     [['help', 'bench', 'gemm'], 'tessera bench gemm — '],
-    [['tune', '-h'], 'tessera tune — '],
-    [['decode', '-h'], 'tessera decode — '],
+    [['tune', '-h', '--no-tune'], 'tessera tune — '],
     [['help'], 'tessera — video diffusion transformers on WebGPU'],
   ])('%j prints that help, exit 0', async (args, head) => {
     const r = await tesseraCli(args);
@@ -59,7 +89,7 @@ describe('tessera … -h / --help / help CMD', () => {
 
   it('help bogus: unknown command, exit 2', async () => {
     const r = await tesseraCli(['help', 'bogus']);
-    expect(r.stderr.trim()).toBe('tessera: error: UsageError: unknown command "bogus"; commands: info, forward, generate, encode, decode, demo, bench, tune');
+    expect(r.stderr.trim()).toBe('tessera: error: UsageError: unknown command "bogus"; commands: info, forward, generate, encode, decode, demo, bench, tune, version');
     expect(r.code).toBe(2);
   });
 });
