@@ -9,10 +9,10 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkShiftApplies, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
-import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
+import { parsePythonJson } from '../io/json.js';
 import type { DType } from '../gpu/tensor.js';
 import { checkModeFlags, givenFlags, intInRange, UsageError, type ModeFlag, type Parsed } from './args.js';
-import { flagNames } from './errors.js';
 import { checkPathFlags } from './paths.js';
 import type { InputTensor } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
@@ -32,12 +32,35 @@ export function cliScheduler(modelDir: string, name: string | undefined, shift: 
   if (name !== undefined) checkSchedulerName(name);
   for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
     if (!existsSync(p)) continue;
-    return shiftAsFlag(() => schedulerFromConfig(readFileSync(p, 'utf8'), { file: p, override: name, overrideName: '--scheduler', shift, warn }));
+    const text = readFileSync(p, 'utf8');
+    if (shift !== undefined) checkShiftClass(name, p, text);
+    return schedulerFromConfig(text, { file: p, override: name, overrideName: '--scheduler', shift, warn });
   }
   if (name === undefined) {
     throw new UsageError(`tessera generate: no scheduler config (${join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json')} or ${join(modelDir, 'scheduler_config.json')}): give --scheduler (${SCHEDULER_CLASSES.join(', ')} or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`);
   }
-  return shiftAsFlag(() => schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift }));
+  if (shift !== undefined) checkShiftClass(name, undefined, undefined);
+  return schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift });
+}
+
+/**
+ * --shift with a scheduler other than flow-match Euler (--scheduler NAME, else the class in `file`,
+ * whose text is `text`) is the flag's problem: one UsageError naming --shift, the class and what to
+ * do, before the config is read further (no ignored-keys warning first). A config that does not
+ * parse or names no supported class is left to schedulerFromConfig's own error.
+ */
+function checkShiftClass(name: string | undefined, file: string | undefined, text: string | undefined): void {
+  let cls: unknown = name !== undefined ? resolveSchedulerClass(name, '--scheduler') : undefined;
+  if (cls === undefined) {
+    try {
+      cls = (parsePythonJson(text ?? '') as Record<string, unknown> | null)?._class_name;
+    } catch {
+      return;
+    }
+  }
+  if (!refusesShift(cls)) return;
+  const from = name !== undefined ? `--scheduler ${name}` : `the _class_name in ${file}`;
+  throw new UsageError(shiftRefusal(cls, { option: '--shift', from, file, choose: '--scheduler flow-match-euler' }));
 }
 
 /** --scheduler names a class or a short name. @throws UsageError listing both. */
@@ -46,16 +69,6 @@ function checkSchedulerName(name: string): void {
     resolveSchedulerClass(name, '--scheduler');
   } catch {
     throw new UsageError(`--scheduler must be one of ${SCHEDULER_CLASSES.join(', ')} (or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), got "${name}"`);
-  }
-}
-
-/** The config's refusal of a shift for a scheduler without one is the --shift flag's problem: a UsageError naming it, as demo's. */
-function shiftAsFlag(make: () => SchedulerSpec): SchedulerSpec {
-  try {
-    return make();
-  } catch (e) {
-    if (e instanceof SchedulerConfigError && e.message.startsWith('shift applies to ')) throw new UsageError(flagNames(e.message));
-    throw e;
   }
 }
 

@@ -10,6 +10,7 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
 import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
+import { refusesShift, shiftRefusal } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
@@ -89,8 +90,8 @@ export function checkDemoPipeline(dir: string): void {
 export function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
   const cls = readJsonFile(file)?._class_name;
-  if (cls === undefined) return;
-  if (cls !== 'FlowMatchEulerDiscreteScheduler') throw new UsageError(`--shift applies to a FlowMatchEulerDiscreteScheduler; ${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler is ${String(cls)} (${file}), which takes its flow_shift from that file`);
+  // a missing or unsupported class is the loader's refusal
+  if (refusesShift(cls)) throw new UsageError(shiftRefusal(cls, { option: '--shift', from: `${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler`, file }));
 }
 
 /** `generate --pipeline DIR` (or the embedded pipeline) after its flags are checked; `media`: the picture outputs, planned (planMedia). */

@@ -58,6 +58,27 @@ export const SCHEDULER_CLASSES = Object.keys(KEYS) as SchedulerClass[];
 
 const supported = () => `${SCHEDULER_CLASSES.join(', ')} (short names ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`;
 
+/** Whether `cls` is a supported scheduler class whose shift cannot be overridden (any but flow-match Euler): its refusal is shiftRefusal. */
+export function refusesShift(cls: unknown): cls is SchedulerClass {
+  return cls !== 'FlowMatchEulerDiscreteScheduler' && SCHEDULER_CLASSES.includes(cls as SchedulerClass);
+}
+
+/**
+ * The refusal of a shift override for `cls`, a scheduler other than FlowMatchEulerDiscreteScheduler
+ * (the only one whose shift tessera replaces), as one line: what shift applies to, `cls` (and where
+ * it came from: `from`), what `cls` has instead, and what to do. The multistep classes take their
+ * shift from flow_shift in `file`; DDIM has none. `option`: how the caller names the shift
+ * (default "shift"; the CLI "--shift"); `choose`: how to pick flow-match Euler instead, if the caller can.
+ */
+export function shiftRefusal(cls: string, o: { option?: string; from?: string; file?: string; choose?: string } = {}): string {
+  const opt = o.option ?? 'shift';
+  const multistep = cls === 'UniPCMultistepScheduler' || cls === 'DPMSolverMultistepScheduler';
+  // `from` may already name the file (the class came from it): not twice in one line
+  const where = o.file === undefined ? 'its scheduler config' : o.from?.includes(o.file) ? 'that file' : o.file;
+  const instead = multistep ? `which takes its shift from flow_shift in ${where}: leave out ${opt} and set flow_shift there` : `which has no shift: leave out ${opt}`;
+  return `${opt} applies to FlowMatchEulerDiscreteScheduler (flow matching), not ${cls}${o.from ? ` (${o.from})` : ''}, ${instead}${o.choose ? `, or give ${o.choose}` : ''}`;
+}
+
 /**
  * A class name or short name → the diffusers class; throws SchedulerConfigError listing the supported ones,
  * starting with `where` (default "scheduler", generate()'s option; the CLI passes "--scheduler").
@@ -159,9 +180,6 @@ function common(r: Reader, predictions: readonly string[]): MultistepCommon {
 
 /** Parses and validates a config for `cls`; returns set_timesteps. */
 function builder(cls: SchedulerClass, r: Reader, opts: { shift?: number }): (steps: number) => StepProgram | { program(): StepProgram; legacy: Scheduler } {
-  if (opts.shift !== undefined && cls !== 'FlowMatchEulerDiscreteScheduler') {
-    throw new SchedulerConfigError(`shift applies to FlowMatchEulerDiscreteScheduler; ${cls} takes flow_shift from ${r.file}`);
-  }
   switch (cls) {
     case 'FlowMatchEulerDiscreteScheduler': {
       const n = r.int('num_train_timesteps', 1000, 1);
@@ -340,6 +358,8 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     if (!Object.hasOwn(KEYS, named)) throw new SchedulerConfigError(`${file}: scheduler class ${named} is not supported; supported: ${supported()}${overrideName === null ? '' : ` (or choose one with ${overrideName})`}`);
     cls = named as SchedulerClass;
   }
+  // before the ignored-keys warning: a refused run gets the one line
+  if (opts.shift !== undefined && refusesShift(cls)) throw new SchedulerConfigError(shiftRefusal(cls, { file }));
   const keys: readonly string[] = KEYS[cls];
   const kept: Config = {};
   const ignored: string[] = [];

@@ -20,7 +20,7 @@ import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
 import { LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
-import { resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, type SchedulerSpec } from './config.js';
+import { refusesShift, resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
 /** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
@@ -113,7 +113,8 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
     // checked here so that a bad shift is an InputError (the caller's option), not a SchedulerConfigError (a config's)
     if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`);
     const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
-    if (typeof named === 'string' && named !== 'FlowMatchEulerDiscreteScheduler') throw new InputError(`shift applies to FlowMatchEulerDiscreteScheduler; ${named} takes flow_shift from ${file}`);
+    // (an unsupported class is schedulerFromConfig's refusal)
+    if (refusesShift(named)) throw new InputError(shiftRefusal(named, { file: 'scheduler_config', choose: "scheduler: 'flow-match-euler'" }));
   }
   return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file, warn: o.onWarning });
 }

@@ -95,7 +95,7 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     const out = join(tempDir(), 'out');
     const r = await cli(['demo', '--shift', '9', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.errLines).toEqual([`tessera: error: UsageError: --shift applies to a FlowMatchEulerDiscreteScheduler; the embedded pipeline's scheduler is UniPCMultistepScheduler (${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')}), which takes its flow_shift from that file`]);
+    expect(r.errLines).toEqual([`tessera: error: UsageError: --shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (the embedded pipeline's scheduler), which takes its shift from flow_shift in ${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')}: leave out --shift and set flow_shift there`]);
     expect(existsSync(out)).toBe(false);
   }, 300_000);
 

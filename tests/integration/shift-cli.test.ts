@@ -1,20 +1,34 @@
-// schedulerFromConfig's shift refusals name the library option (`shift`); the CLI shows the same
-// refusal with its flag (`--shift`, flagNames), as it does for maxMemory and dtype.
-import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+// --shift (the library's `shift`) replaces FlowMatchEulerDiscreteScheduler's shift only. For any other
+// scheduler the refusal is one line naming the option, the class and where it came from, what that
+// class has instead (DDIM: no shift; UniPC / DPM-Solver: flow_shift in the config) and what to do;
+// given before the config's ignored-keys warning, so a refused run prints only that line. The CLI
+// words it with its flags (--shift, --scheduler flow-match-euler) and exits 2 (UsageError).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { schedulerFromConfig, SchedulerConfigError } from '../../src/sampler/config.js';
+import { resolveScheduler } from '../../src/sampler/generate.js';
+import { InputError } from '../../src/model/model.js';
+import { UsageError } from '../../src/cli/args.js';
 import { errorLine, flagNames } from '../../src/cli/errors.js';
+import { checkShiftApplies } from '../../src/cli/generate-pipeline.js';
 import { thrown } from '../helpers/errors.js';
-import { cli, FIXTURES, tempDir } from '../hardening/helpers.js';
+import { cli, FIXTURES, ROOT, tempDir } from '../hardening/helpers.js';
 
 const c = join(FIXTURES, 'wan_sampler_small');
 const CONFIG = join(c, 'scheduler', 'scheduler_config.json');
-const APPLIES = `shift applies to FlowMatchEulerDiscreteScheduler; UniPCMultistepScheduler takes flow_shift from ${CONFIG}`;
 
-describe('schedulerFromConfig names its shift option, not the CLI flag', () => {
-  it('shift for another class, and a shift that is not a number > 0', () => {
-    const e = thrown(() => schedulerFromConfig({ _class_name: 'UniPCMultistepScheduler' }, { file: CONFIG, shift: 3 }), SchedulerConfigError);
-    expect(e.message).toBe(APPLIES);
+describe('schedulerFromConfig and generate() name their shift option', () => {
+  it('DDIM has no shift; the multistep classes take flow_shift from the config; no warning before the refusal', () => {
+    const warn = vi.fn();
+    // a flow-match config read as DDIM: its keys would be warned about, but the refusal comes first
+    const d = thrown(() => schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler', shift: 3, use_dynamic_shifting: false }, { file: CONFIG, override: 'ddim', shift: 3, warn }), SchedulerConfigError);
+    expect(d.message).toBe('shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler, which has no shift: leave out shift');
+    expect(warn).not.toHaveBeenCalled();
+    for (const cls of ['UniPCMultistepScheduler', 'DPMSolverMultistepScheduler']) {
+      const e = thrown(() => schedulerFromConfig({ _class_name: cls }, { file: CONFIG, shift: 3 }), SchedulerConfigError);
+      expect(e.message).toBe(`shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not ${cls}, which takes its shift from flow_shift in ${CONFIG}: leave out shift and set flow_shift there`);
+    }
     for (const [shift, shown] of [[0, '0'], [-1, '-1'], [NaN, 'NaN'], ['2', '"2"']] as const) {
       const f = thrown(() => schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }, { file: CONFIG, shift: shift as number }), SchedulerConfigError);
       expect(f.message, String(shift)).toBe(`shift: a number > 0, got ${shown}`);
@@ -23,25 +37,55 @@ describe('schedulerFromConfig names its shift option, not the CLI flag', () => {
     expect(schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }, { shift: 3 }).className).toBe('FlowMatchEulerDiscreteScheduler');
   });
 
-  it('the CLI maps both to --shift; other messages holding "shift" are left alone', () => {
-    expect(flagNames(APPLIES)).toBe(`--${APPLIES}`);
+  it("generate()'s options: an InputError naming scheduler_config and how to choose flow-match Euler", () => {
+    expect(thrown(() => resolveScheduler({ scheduler: 'ddim', shift: 3 }), InputError).message).toBe(
+      "shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler, which has no shift: leave out shift, or give scheduler: 'flow-match-euler'",
+    );
+    expect(thrown(() => resolveScheduler({ scheduler_config: { _class_name: 'UniPCMultistepScheduler' }, shift: 3 }), InputError).message).toBe(
+      "shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler, which takes its shift from flow_shift in scheduler_config: leave out shift and set flow_shift there, or give scheduler: 'flow-match-euler'",
+    );
+  });
+
+  it('the CLI maps a bad shift value to --shift; other messages holding "shift" are left alone', () => {
     expect(flagNames('shift: a number > 0, got 0')).toBe('--shift: a number > 0, got 0');
-    expect(errorLine(new SchedulerConfigError(APPLIES), false)).toBe(`tessera: error: SchedulerConfigError: --${APPLIES}`);
+    expect(errorLine(new SchedulerConfigError('shift: a number > 0, got 0'), false)).toBe('tessera: error: SchedulerConfigError: --shift: a number > 0, got 0');
     const other = `${CONFIG}: "shift" must be a number > 0, found 0`;
     expect(flagNames(other)).toBe(other);
     expect(flagNames('max_shift: not an option of x')).toBe('max_shift: not an option of x');
   });
+
+  it('--pipeline DIR whose scheduler is DDIM: refused naming --shift, the folder and DDIM (--scheduler is not a choice there)', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'scheduler'));
+    writeFileSync(join(dir, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'DDIMScheduler' }));
+    const e = thrown(() => checkShiftApplies(dir, false), UsageError);
+    expect(e.message).toBe(`--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (${dir}'s scheduler), which has no shift: leave out --shift`);
+  });
 });
 
-describe('CLI spawn', () => {
-  it('generate --model DIR --scheduler unipc --shift 2: refused before any weight is read, naming --shift', async () => {
+describe('CLI spawn: one line, exit 2, before any weight is read', () => {
+  it('generate --model / --pipeline with a scheduler that has no shift to override', async () => {
     const out = join(tempDir(), 'out.safetensors');
-    const r = await cli(['generate', '--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', out, '--steps', '1', '--scheduler', 'unipc', '--shift', '2']);
-    // the config's flow-match keys are ignored by UniPC (one warning line), then the one error line
-    expect(r.errLines).toHaveLength(2);
-    expect(r.errLines[0]).toMatch(/^warning: .*are not UniPCMultistepScheduler config keys: ignored/);
-    // a flag problem: a UsageError, exit 2, as demo --shift
-    expect(r.errLines[1]).toBe(`tessera: error: UsageError: --${APPLIES}`);
-    expect(r.code).toBe(2);
-  }, 60_000);
+    const wan = ['--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', out, '--steps', '1'];
+    const shapes = join('models', 'tessera-shapes');
+    const shapesConfig = join(shapes, 'scheduler', 'scheduler_config.json');
+    const seeded = ['--out', out, '--steps', '1', '--seed', '0', '--frames', '1', '--height', '8', '--width', '8'];
+    const cases: [string[], string][] = [
+      [[...wan, '--scheduler', 'ddim', '--shift', '3'], '--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (--scheduler ddim), which has no shift: leave out --shift, or give --scheduler flow-match-euler'],
+      [[...wan, '--scheduler', 'DDIMScheduler', '--shift', '3'], '--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (--scheduler DDIMScheduler), which has no shift: leave out --shift, or give --scheduler flow-match-euler'],
+      [[...wan, '--scheduler', 'unipc', '--shift', '2'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (--scheduler unipc), which takes its shift from flow_shift in ${CONFIG}: leave out --shift and set flow_shift there, or give --scheduler flow-match-euler`],
+      // the class from the folder's config (the file named once)
+      [['--model', join(shapes, 'transformer'), ...seeded, '--shift', '3'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (the _class_name in ${resolve(ROOT, shapesConfig)}), which takes its shift from flow_shift in that file: leave out --shift and set flow_shift there, or give --scheduler flow-match-euler`],
+      [['--pipeline', shapes, '--seed', '0', '--out', out, '--shift', '3'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (${shapes}'s scheduler), which takes its shift from flow_shift in ${shapesConfig}: leave out --shift and set flow_shift there`],
+      // with --pipeline, --scheduler itself is the first flag refused (the folder's scheduler is the pipeline's)
+      [['--pipeline', shapes, '--scheduler', 'ddim', '--shift', '3', '--out', out], '--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json'],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(['generate', ...args], {}, 120_000)));
+    runs.forEach((r, i) => {
+      // no ignored-keys warning before it: the refusal is the only line
+      expect(r.errLines, cases[i]![0].join(' ')).toEqual([`tessera: error: UsageError: ${cases[i]![1]}`]);
+      expect(r.code).toBe(2);
+    });
+    expect(existsSync(out)).toBe(false);
+  }, 180_000);
 });
