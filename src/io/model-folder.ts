@@ -3,7 +3,7 @@
 import { parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
-import { checkRelPath, HtmlAnswerError } from './source.js';
+import { checkRelPath, HtmlAnswerError, listedFiles } from './source.js';
 
 /** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
@@ -58,7 +58,7 @@ function variantOf(file: string, base: string): string | null {
 
 /** Why no weights were found: names the variant files that are there and the flag that loads them. */
 async function missingWeights(folder: FolderSource, base: string, stem: string, indexName: string, variant: string | undefined): Promise<string> {
-  const files = (await folder.list?.().catch(() => null)) ?? null;
+  const files = await listedFiles(folder);
   const found = new Map<string, string[]>();
   for (const f of files ?? []) {
     const v = variantOf(f, base);
@@ -118,7 +118,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   // names it has. One that cannot list (plain HTTP) is asked for the single file first, so the common
   // single-file folder makes no failing request (the browser logs each 404); there a folder holding both
   // is read from the single file, where diffusers would take the index.
-  const listed = folder.list ? await folder.list().catch(() => null) : null;
+  const listed = await listedFiles(folder);
   let single: ByteSource | null = null;
   let singleError: unknown;
   if (!folder.list) {

@@ -23,6 +23,15 @@ export interface FolderSource {
   list?(dir?: string): Promise<string[]>;
 }
 
+/**
+ * The file names directly in `folder` (its `list`), or null where it cannot say: a source without
+ * `list` (plain HTTP), or a listing that fails (e.g. no such directory). `ifFailed`: what a failed
+ * listing gives instead of null (the tokenizer's message counts a folder it cannot list as empty).
+ */
+export async function listedFiles(folder: FolderSource, ifFailed: string[] | null = null): Promise<string[] | null> {
+  return folder.list ? folder.list().catch(() => ifFailed) : null;
+}
+
 /** Bounds check shared by all sources: a read must lie inside [0, size). */
 export function checkRange(name: string, size: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {

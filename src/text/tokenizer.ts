@@ -9,7 +9,7 @@
 // tokenizer.json files) is applied by the JS library as NFKC plus its whitespace/control rules,
 // not by the charsmap itself; they agree on ordinary text.
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { FolderSource } from '../io/source.js';
+import { listedFiles, type FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
 /** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support; the message names the file. */
@@ -114,7 +114,7 @@ export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> 
   const text = await folder.readText('tokenizer.json');
   if (text === null) {
     // say what is there: a folder that lists nothing (or does not exist) is not "only spiece.model"
-    const files = folder.list ? await folder.list().catch(() => [] as string[]) : null;
+    const files = await listedFiles(folder, []);
     const why =
       files === null ? 'tessera reads the tokenizer from tokenizer.json'
       : files.length === 0 ? 'the folder is empty or does not exist: is this the tokenizer/ folder of a text-to-video pipeline (WanPipeline)?'
