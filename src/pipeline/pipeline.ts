@@ -131,7 +131,10 @@ export interface PipelineLoadOptions {
   gpu?: Gpu;
   /** Storage dtype of the transformer (and VAE) weights and activations; default as loadModel. */
   dtype?: DType;
-  /** Load the VAE when the folder has one (default true); false: generate() returns latents only. */
+  /**
+   * Load the VAE when the folder has one (default true); false: generate() returns latents only, and the
+   * literal `{ vae: false }` types the result so (loadPipeline gives a Pipeline<false>: PipelineLatentOutput).
+   */
   vae?: boolean;
   /**
    * GPU memory budget: bytes, or a size such as "2GiB" (as LoadOptions.maxMemory; InputError otherwise).
@@ -327,8 +330,9 @@ export interface PipelineOutput {
 
 /**
  * What generate() returns for a Wan/Latte call that decodes (output_type "np", or none): `video` is set. The
- * type assumes the VAE is loaded (loadPipeline's default): a pipeline loaded with `{ vae: false }` returns
- * latents only for a call without output_type, and refuses output_type "np" (InputError).
+ * type assumes the VAE is loaded (loadPipeline's default). loadPipeline(…, { vae: false }) gives a Pipeline<false>,
+ * whose calls are typed PipelineLatentOutput (it refuses output_type "np": InputError); a folder without a VAE
+ * component returns latents only for a call without output_type, which the type cannot tell (check `pipe.vae`).
  */
 export type PipelineVideoOutput = PipelineOutput & { video: TensorData };
 
@@ -430,19 +434,32 @@ function checkTensor(t: unknown, name: string): number[] {
  * A loaded diffusers pipeline: the transformer and VAE on one device, the scheduler config, and
  * slots for the text encoder and tokenizer.
  *
+ * `HasVae` (types only): `false` for a pipeline loaded with `{ vae: false }` (loadPipeline's overload gives
+ * `Pipeline<false>`), whose `vae` is undefined and whose generate() is typed PipelineLatentOutput; the default
+ * otherwise (`boolean`: as loaded), typed as decoding (video/images). A folder without a VAE component also returns
+ * latents only, which the type cannot know: check `pipe.vae` there. A `Pipeline<false>` passes where a `Pipeline`
+ * is taken.
+ *
  * @example
  * const pipe = await loadPipeline('Wan2.1-T2V-1.3B-Diffusers');
  * const { video, latents } = await pipe.generate({ prompt_embeds, negative_prompt_embeds, seed: 0,
  *   height: 480, width: 832, num_frames: 81, num_inference_steps: 30 });   // video: [1, 81, 480, 832, 3] in [0, 1]
  * pipe.dispose();
  */
-export class Pipeline {
+export class Pipeline<out HasVae extends boolean = boolean> {
   /** Text encoder slot (the text issue loads `text_encoder/` + `tokenizer/` into it). */
   textEncoder?: PromptEncoder;
   /** Tokenizer slot (tokenizer/tokenizer.json), for the text encoder. */
   tokenizer?: unknown;
   /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
   private readonly serial: Serial;
+  /**
+   * The VAE (vae/), undefined when the folder has none or loadPipeline was given `{ vae: false }` (typed
+   * `undefined` then: Pipeline<false>).
+   */
+  readonly vae: HasVae extends false ? undefined : Vae | undefined;
+  /** `vae` as the methods use it (the declared type depends on HasVae). */
+  private readonly decoder: Vae | undefined;
 
   constructor(
     /** The folder's name (path or URL). */
@@ -453,7 +470,7 @@ export class Pipeline {
     readonly folder: FolderSource,
     readonly gpu: Gpu,
     readonly transformer: DiffusionModel,
-    readonly vae: Vae | undefined,
+    vae: Vae | undefined,
     /** scheduler/scheduler_config.json contents. */
     readonly schedulerConfig: Record<string, unknown>,
     /** The scheduler built from it (schedulerFromConfig: class, config as the class reads it). */
@@ -462,6 +479,8 @@ export class Pipeline {
     private readonly ownsGpu: boolean,
   ) {
     this.serial = new Serial(`pipeline ${name}`);
+    this.decoder = vae;
+    this.vae = vae as this['vae'];
   }
 
   get family(): ModelConfig['family'] {
@@ -500,7 +519,8 @@ export class Pipeline {
    * with the folder's scheduler, then (output_type "np") the VAE decode and diffusers' postprocessing.
    * Returns `{ latents, timesteps }` plus, when it decodes, `video` (Wan/Latte) or `images` (DiT); the
    * declared type follows output_type: "latent" → PipelineLatentOutput; "np" or none → PipelineImageOutput
-   * for a class_labels (DiT) call, else PipelineVideoOutput.
+   * for a class_labels (DiT) call, else PipelineVideoOutput. On a Pipeline<false> (loaded with `{ vae: false }`)
+   * every call is typed PipelineLatentOutput (it never decodes; output_type "np" is an InputError).
    * Calls on one pipeline run one at a time, in call order (concurrent calls wait for the earlier ones).
    * @throws before any GPU work (the text encoder included): InputError naming the option for an unknown
    *   option (with the closest name), an option of another pipeline class, missing, malformed or
@@ -510,6 +530,7 @@ export class Pipeline {
    *   PipelineLoadOptions.maxMemory), naming the stage, the size asked for and what fits.
    *   Later: NumericsError, GpuError. DisposedError after dispose(). An Error named 'AbortError' when `signal` aborts.
    */
+  generate(this: Pipeline<false>, o: PipelineGenerateOptions): Promise<PipelineLatentOutput>;
   generate(o: PipelineGenerateOptions & { output_type: 'latent' }): Promise<PipelineLatentOutput>;
   generate(o: PipelineGenerateOptions & { class_labels: number[]; output_type?: 'np' }): Promise<PipelineImageOutput>;
   generate(o: PipelineGenerateOptions & { output_type?: 'np' }): Promise<PipelineVideoOutput>;
@@ -567,9 +588,9 @@ export class Pipeline {
     if (dit && o.num_frames !== undefined) throw new InputError(`num_frames: ${cls} makes images; leave num_frames out`);
     if (!dit && o.class_labels !== undefined) throw new InputError(`class_labels: ${cls} is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)`);
 
-    const outputType = o.output_type ?? (this.vae ? 'np' : 'latent');
+    const outputType = o.output_type ?? (this.decoder ? 'np' : 'latent');
     if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${JSON.stringify(outputType)}`);
-    if (outputType === 'np' && !this.vae) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
+    if (outputType === 'np' && !this.decoder) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
     const steps = o.num_inference_steps ?? 50;
     if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
     checkSeeds(o.seed);
@@ -772,7 +793,7 @@ export class Pipeline {
    * that would do. The decode's peak grows with height×width; frames and batch items are decoded one at a time.
    */
   private async checkDecodeFits(call: Call): Promise<void> {
-    const vae = this.vae;
+    const vae = this.decoder;
     const budget = vae?.maxMemory;
     if (call.outputType !== 'np' || !vae || budget === undefined) return;
     const shape = call.shape;
@@ -836,7 +857,7 @@ export class Pipeline {
     if (state > perBinding) return `the sampler state (${program.className}: ${program.slots} f32 copies of the latents) needs ${fmtBytes(state)} in one binding, above the adapter's ${limitName} of ${fmtBytes(perBinding)}`;
     if (decode) {
       try {
-        this.vae!.plan(s);
+        this.decoder!.plan(s);
       } catch (e) {
         // the VAE's own suggestion speaks of latents and CLI flags: the caller's way out follows
         if (e instanceof LimitError) return `the VAE decode: ${e.message.replace(/: use [^:]*$/, '')}`;
@@ -896,7 +917,7 @@ export class Pipeline {
     if (call.outputType === 'np') {
       stop('before the VAE decode');
       call.onStage?.('decode');
-      const pixels = postprocessSample(await this.vae!.decode(res.latents, { signal: opts.signal }));
+      const pixels = postprocessSample(await this.decoder!.decode(res.latents, { signal: opts.signal }));
       if (this.family === 'dit') out.images = pixels;
       else out.video = pixels;
     }
@@ -922,7 +943,7 @@ export class Pipeline {
   dispose(): void {
     this.serial.dispose(() => {
       this.textEncoder?.dispose();
-      this.vae?.dispose();
+      this.decoder?.dispose();
       this.transformer.dispose();
       if (this.ownsGpu) this.gpu.destroy();
     });
@@ -936,6 +957,8 @@ export class Pipeline {
  * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one) or a dtype other than
  *   'f32' / 'f16'; PipelineError naming the file and what was expected; ModelFolderError/ConfigError/WeightError from the components; LimitError.
  */
+export function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions & { vae: false }): Promise<Pipeline<false>>;
+export function loadPipeline(source: string | FolderSource, opts?: PipelineLoadOptions): Promise<Pipeline>;
 export async function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions = {}): Promise<Pipeline> {
   checkOptionNames(opts, Object.keys(LOAD_OPTIONS), 'loadPipeline', "{ dtype: 'f16' }");
   checkDtypeOption(opts.dtype);
