@@ -41,6 +41,41 @@ export async function withLoadGpu<T>(given: Gpu | undefined, load: (gpu: Gpu, ow
   }
 }
 
+/**
+ * Checks a `gpu` option (every loader's, and Umt5Encoder.load's argument) before any file is read:
+ * undefined (when not `required`: the loader acquires a device) or the object acquireGpu() returns.
+ * A GPUDevice, GPUAdapter, navigator.gpu, an un-awaited acquireGpu() or any other value would
+ * otherwise fail later with a message about something else.
+ * @throws InputError "gpu: a device from acquireGpu(), got a GPUDevice" (or what else it got).
+ */
+export function checkGpuOption(v: unknown, required = false): asserts v is Gpu | undefined {
+  if (v === undefined && !required) return;
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    // acquireGpu()'s object, or a copy of one ({ ...gpu, f16: false }); a GPUDevice has destroy but no f16
+    if (typeof o['destroy'] === 'function' && typeof o['f16'] === 'boolean' && typeof o['adapterInfo'] === 'object' && o['adapterInfo'] !== null) return;
+  }
+  throw new InputError(`gpu: a device from acquireGpu(), got ${notAGpu(v)}`);
+}
+
+/** What a `gpu` value is, for checkGpuOption's refusal: the WebGPU objects by name, else the kind of value. */
+function notAGpu(v: unknown): string {
+  if (typeof v !== 'object' || v === null) return typeof v === 'function' ? 'a function' : shown(v);
+  const o = v as Record<string, unknown>;
+  if (typeof o['then'] === 'function') return 'a Promise (await acquireGpu())';
+  if (typeof o['createBuffer'] === 'function' && 'queue' in o) return 'a GPUDevice';
+  if (typeof o['requestDevice'] === 'function') return 'a GPUAdapter';
+  if (typeof o['requestAdapter'] === 'function') return 'a GPU (navigator.gpu)';
+  if (Array.isArray(v)) return 'an array';
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const keys = Object.keys(o);
+    return keys.length ? `a plain object with keys ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}` : 'an empty object';
+  }
+  const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name ? `a ${name}` : 'an object';
+}
+
 /** Refuses f16 storage on an adapter without shader-f16 (InputError naming the `dtype` option, which the CLI shows as --dtype; before any upload). */
 export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
   if (dtype === 'f16' && !gpu.f16) throw new InputError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
@@ -133,7 +168,7 @@ export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemo
   for (const k of ['onProgress', 'preflight'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
   }
-  if (opts.gpu !== undefined && (opts.gpu === null || typeof opts.gpu !== 'object')) throw new InputError(`gpu: a device from acquireGpu(), got ${shown(opts.gpu)}`);
+  checkGpuOption(opts.gpu);
   const m = opts.maxMemory;
   if (m === undefined) return {};
   if (typeof m === 'string') {
@@ -550,7 +585,8 @@ function checkFinite(name: string, a: Float32Array): void {
  *   class or values), WeightError (missing/extra/mis-shaped keys, non-finite or out-of-f16-range
  *   values), LimitError (weights above `maxMemory` or a binding limit, before upload), InputError
  *   (a LoadOptions value of the wrong kind: dtype other than 'f32'/'f16', a maxMemory that is not
- *   a size, a non-string variant; before anything is read),
+ *   a size, a non-string variant, a `gpu` that is not acquireGpu()'s object such as a GPUDevice;
+ *   before anything is read),
  *   GpuUnavailableError (no adapter; in Node also when the `webgpu` package is missing).
  */
 export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {

@@ -7,7 +7,7 @@ import { configPath, openModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
-import { InputError, shown, withLoadGpu, type TensorData } from '../model/model.js';
+import { checkGpuOption, InputError, shown, withLoadGpu, type TensorData } from '../model/model.js';
 import { checkOptionNames } from '../model/options.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
@@ -194,12 +194,14 @@ export class Umt5TextEncoder {
  * + model.safetensors or a sharded index; F32/F16/BF16). Checks the tokenizer, config, keys and
  * the memory plan of a [2, 512] encode before reading any weight. Weights and activations are
  * f32 always (there is no dtype option: T5 activations overflow f16).
- * @throws InputError for an unknown option or a bad cacheSize (before anything is read);
+ * @throws InputError for an unknown option, a bad cacheSize or a `gpu` that is not acquireGpu()'s
+ *   object (before anything is read);
  *   TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
  */
 export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEncoder: FolderSource }, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
   if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${JSON.stringify(opts.cacheSize)}`);
+  checkGpuOption(opts.gpu);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   try {

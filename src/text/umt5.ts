@@ -16,6 +16,7 @@ import { Serial } from '../gpu/serial.js';
 import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { readTensorF32 } from '../io/safetensors.js';
+import { checkGpuOption } from '../model/model.js';
 import { WeightError } from '../model/weights.js';
 import { attention } from '../ops/attention.js';
 import { gatedProduct } from '../ops/elementwise.js';
@@ -118,8 +119,10 @@ export class Umt5Encoder {
    * Checks every key, shape and dtype of the folder against the config (WeightError naming them),
    * then uploads the final norm, and every layer when the plan for `planFor` is resident.
    * The folder stays open (embedding rows and streamed layers are read from it) until dispose().
+   * @throws InputError when `gpu` is not acquireGpu()'s object (before anything is read).
    */
   static async load(folder: ModelFolder, config: Umt5Config, gpu: Gpu, opts: Umt5LoadOptions = {}, planFor: [number, number] = [1, 512]): Promise<Umt5Encoder> {
+    checkGpuOption(gpu, true);
     const want = umt5Keys(config);
     const have = folder.tensors;
     const embed = EMBED_KEYS.find((k) => have.has(k));

@@ -5,11 +5,18 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
-import { hasGpu } from '../helpers/gpu.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
 import { FIXTURES } from '../helpers/golden.js';
 import type { Gpu } from '../../src/gpu/device.js';
-import { checkDtypeOnAdapter, InputError, loadModel, withLoadGpu } from '../../src/model/model.js';
+import { checkDtypeOnAdapter, checkGpuOption, InputError, loadModel, withLoadGpu } from '../../src/model/model.js';
 import { loadVae } from '../../src/vae/vae.js';
+import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
+import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
+import { Umt5Encoder } from '../../src/text/umt5.js';
+import { nodeFolder } from '../../src/io/node-source.js';
+import { nodeGpu } from '../../src/gpu/node.js';
+import type { ModelFolder } from '../../src/io/model-folder.js';
+import type { Umt5Config } from '../../src/text/config.js';
 
 /** A device stand-in without shader-f16 that counts destroy() calls (no GPU work may reach it). */
 function standIn(): Gpu & { destroyed: number } {
@@ -60,4 +67,61 @@ describe('withLoadGpu', () => {
     expect(vae.message).toMatch(/^dtype: 'f16' needs the adapter feature shader-f16, which stand-in lacks/);
     expect(g.destroyed).toBe(0);
   });
+});
+
+describe('checkGpuOption: a gpu that is not acquireGpu()\'s object, refused by every loader before any file is read', () => {
+  const refusal = (got: string) => new InputError(`gpu: a device from acquireGpu(), got ${got}`);
+  class Holder {}
+  const cases: [string, unknown, string][] = [
+    ['a plain object', { device: {}, limits: {} }, 'a plain object with keys device, limits'],
+    ['an empty object', {}, 'an empty object'],
+    ['null', null, 'null'],
+    ['a string', 'gpu', '"gpu"'],
+    ['a function', () => 0, 'a function'],
+    ['an un-awaited acquireGpu()', Promise.resolve(1), 'a Promise (await acquireGpu())'],
+    ['an array', [], 'an array'],
+    ['a class instance', new Holder(), 'a Holder'],
+    ['a GPUDevice look-alike', { createBuffer() {}, queue: {}, destroy() {}, lost: Promise.resolve() }, 'a GPUDevice'],
+    ['a GPUAdapter look-alike', { requestDevice() {}, features: new Set() }, 'a GPUAdapter'],
+    ['a navigator.gpu look-alike', { requestAdapter() {} }, 'a GPU (navigator.gpu)'],
+  ];
+  for (const [what, v, got] of cases) {
+    it(`${what}: ${got}`, () => {
+      expect(() => checkGpuOption(v)).toThrow(refusal(got));
+    });
+  }
+
+  it('undefined passes unless required; a Gpu (or a stand-in with its fields, or a copy) passes', () => {
+    expect(() => checkGpuOption(undefined)).not.toThrow();
+    expect(() => checkGpuOption(undefined, true)).toThrow(refusal('undefined'));
+    expect(() => checkGpuOption(standIn())).not.toThrow();
+    expect(() => checkGpuOption({ ...standIn(), f16: true })).not.toThrow();
+  });
+
+  it.skipIf(!hasGpu)('the real WebGPU objects are named: GPUDevice, GPUAdapter, GPU; acquireGpu()\'s object passes', async () => {
+    expect(() => checkGpuOption(gpu!.device)).toThrow(refusal('a GPUDevice'));
+    const { gpu: nav } = await nodeGpu();
+    expect(() => checkGpuOption(nav)).toThrow(refusal('a GPU (navigator.gpu)'));
+    const adapter = await nav.requestAdapter();
+    expect(() => checkGpuOption(adapter)).toThrow(refusal('a GPUAdapter'));
+    expect(() => checkGpuOption(gpu)).not.toThrow();
+  });
+
+  // a folder that does not exist: had anything been read first, the error would be about the folder
+  const device = { createBuffer() {}, queue: {}, destroy() {}, lost: new Promise(() => {}) };
+  const none = '/nonexistent/tessera-model';
+  const loaders: [string, () => Promise<unknown>][] = [
+    ['loadModel', () => loadModel(none, { gpu: device as never })],
+    ['loadRandomModel', () => loadRandomModel(PRESETS['dit-tiny']!.config, { gpu: device as never })],
+    ['loadVae', () => loadVae(none, { gpu: device as never })],
+    ['loadTextEncoder', () => loadTextEncoder({ tokenizer: nodeFolder(none), textEncoder: nodeFolder(none) }, { gpu: device as never })],
+    ['Umt5Encoder.load', () => Umt5Encoder.load({ name: none } as ModelFolder, {} as Umt5Config, device as never)],
+  ];
+  for (const [name, load] of loaders) {
+    it(`${name} refuses a GPUDevice with the one message`, async () => {
+      const e = await load().catch((x) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe('gpu: a device from acquireGpu(), got a GPUDevice');
+    });
+  }
 });
