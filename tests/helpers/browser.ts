@@ -6,7 +6,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { buildDemo, type DemoBuild } from '../../scripts/build-demo.js';
+import { serveStatic } from '../../scripts/serve-demo.js';
+import type { PageInfo } from '../../examples/profiler/main.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -133,4 +136,62 @@ export class PageWatch {
       await this.page.waitForFunction((s) => s.includes(document.body?.dataset.state ?? ''), states, { timeout: t, polling: 250 });
     }, timeout);
   }
+}
+
+/**
+ * The profiler page of one browser test file: its build (a temp folder), the server on 127.0.0.1,
+ * one Chromium, one 1280×900 page at the file's query (console errors watched), and how to wait on
+ * it. Made by profilerSession; the fields are set once its beforeAll has run.
+ */
+export class ProfilerSession {
+  build!: DemoBuild & { remove(): void };
+  server!: Awaited<ReturnType<typeof serveStatic>>;
+  browser!: Browser;
+  page!: Page;
+  watch!: PageWatch;
+
+  /** The page's `window.tessera` (examples/profiler/main.ts), of `p` (default: the session's page). */
+  readonly info = (p: Page = this.page): Promise<PageInfo> => p.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
+
+  /**
+   * Waits until the page is idle (done or error) after `what`, for `waits` page waits at most (a
+   * run that also compiles new kernels takes 2); an error state fails the test with its message.
+   */
+  readonly settle = async (what: string, waits = 1): Promise<PageInfo> => {
+    await this.watch.untilState(`the page after ${what}`, ['done', 'error'], waits * PAGE_WAIT_MS);
+    const i = await this.info();
+    if (i.state === 'error') throw new Error(`page failed during ${what}: ${i.error}`);
+    return i;
+  };
+
+  /** Opens `kernel` in the editor (its entry in the kernel list) and returns the source shown. */
+  readonly kernelSource = async (kernel: string): Promise<string> => {
+    await this.page.click(`#kernel-list li[data-kernel="${kernel}"]`);
+    return this.page.inputValue('#source');
+  };
+}
+
+/**
+ * Registers a browser test file's beforeAll and afterAll (call it inside the file's describe):
+ * builds and serves the profiler page, launches Chromium, opens `query` on it and, with `loaded`,
+ * waits until that load is idle (a page opened with autorun=0: `loaded` names the wait); afterAll
+ * closes the browser and the server and removes the build.
+ */
+export function profilerSession(query: string, opts: { loaded?: string } = {}): ProfilerSession {
+  const s = new ProfilerSession();
+  beforeAll(async () => {
+    s.build = await buildDemoInTemp();
+    s.server = await serveStatic(s.build.dir);
+    s.browser = await launchChromium();
+    s.page = await s.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    s.watch = new PageWatch(s.page, { consoleErrors: true });
+    await s.watch.within('loading the profiler page', (timeout) => s.page.goto(s.server.url + query, { timeout }));
+    if (opts.loaded) await s.settle(opts.loaded);
+  }, browserTimeout(opts.loaded ? 2 : 1));
+  afterAll(async () => {
+    await s.browser?.close();
+    await s.server?.close();
+    s.build?.remove();
+  });
+  return s;
 }

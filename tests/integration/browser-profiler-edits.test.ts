@@ -6,103 +6,68 @@
 //
 // One page, prompt runs of 1 step with 1 timed repeat (three of them: the run, a recompile, a revert);
 // everything else runs nothing. Needs /usr/bin/chromium, as browser-profiler.test.ts.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveStatic } from '../../scripts/serve-demo.js';
-import type { PageInfo } from '../../examples/profiler/main.js';
-import { browserTestsRun, browserTimeout, buildDemoInTemp, launchChromium, PAGE_WAIT_MS, PageWatch } from '../helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserTestsRun, browserTimeout, profilerSession } from '../helpers/browser.js';
 
 const run = browserTestsRun(import.meta.filename);
 const PROMPT = 'a red circle moving right';
 const QUERY = `?autorun=0&repeats=1&tune=off&prompt=${encodeURIComponent(PROMPT)}`;
 
 describe.skipIf(!run)('browser profiler: fields read once, drafts, directive errors, revert, latents', () => {
-  let build: Awaited<ReturnType<typeof buildDemoInTemp>>;
-  let server: Awaited<ReturnType<typeof serveStatic>>;
-  let browser: Browser;
-  let page: Page;
-  let watch: PageWatch;
-
-  const info = () => page.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
-  /** Waits until the page is idle (done or error) after `what`; an error state fails the test. */
-  const settle = async (what: string, waits = 1) => {
-    await watch.untilState(`the page after ${what}`, ['done', 'error'], waits * PAGE_WAIT_MS);
-    const i = await info();
-    if (i.state === 'error') throw new Error(`page failed during ${what}: ${i.error}`);
-    return i;
-  };
-  const open = async (kernel: string) => {
-    await page.click(`#kernel-list li[data-kernel="${kernel}"]`);
-    return page.inputValue('#source');
-  };
-
-  beforeAll(async () => {
-    build = await buildDemoInTemp();
-    server = await serveStatic(build.dir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    watch = new PageWatch(page, { consoleErrors: true });
-    await watch.within('loading the profiler page', (timeout) => page.goto(server.url + QUERY, { timeout }));
-    await settle('loading (autorun=0)');
-  }, browserTimeout(1));
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    build?.remove();
-  });
+  const s = profilerSession(QUERY, { loaded: 'loading (autorun=0)' });
+  const { info, settle, kernelSource: open } = s;
 
   it("latents are checked inline with the preset's rules, stated beside the field, before anything runs", async () => {
-    await page.click('#preset-box summary');
-    expect(await page.textContent('#latent-hint')).toBe('wan-tiny takes frames 1–64, height and width 2–256 in multiples of 2 (patch_size [1, 2, 2])');
+    await s.page.click('#preset-box summary');
+    expect(await s.page.textContent('#latent-hint')).toBe('wan-tiny takes frames 1–64, height and width 2–256 in multiples of 2 (patch_size [1, 2, 2])');
     const cases: [string, string][] = [
       ['100000x100000x100000', 'latents: frames 100000 is too large: this page takes frames up to 64; latents: height 100000 is too large: this page takes height up to 256; latents: width 100000 is too large: this page takes width up to 256'],
       ['1x7x8', "latents: height 7 is not a multiple of 2 (wan-tiny's patch_size [1, 2, 2] must divide frames × height × width)"],
       ['0x8x8', 'latents: frames 0 is too small: at least 1'],
       ['not-a-size', 'latents: expected frames×height×width as three whole numbers, e.g. 4x16x16, got "not-a-size"'],
     ];
-    const was = await page.inputValue('#latent');
+    const was = await s.page.inputValue('#latent');
     for (const [value, message] of cases) {
-      await page.fill('#latent', value);
-      await page.click('#run');
+      await s.page.fill('#latent', value);
+      await s.page.click('#run');
       const i = await settle(`a run with latents ${value}`);
       expect(i.inputError, value).toBe(`Not run: ${message}.`);
-      expect(await page.textContent('#preset-input-error')).toBe(`Not run: ${message}.`);
-      expect(await page.getAttribute('#latent', 'aria-invalid')).toBe('true');
+      expect(await s.page.textContent('#preset-input-error')).toBe(`Not run: ${message}.`);
+      expect(await s.page.getAttribute('#latent', 'aria-invalid')).toBe('true');
       expect(i.error, 'not the global error box').toBeNull();
-      expect(await page.isVisible('#error')).toBe(false);
+      expect(await s.page.isVisible('#error')).toBe(false);
       expect(i.runs, 'nothing ran').toBe(0);
     }
-    await page.selectOption('#preset', 'dit-tiny');
-    expect(await page.textContent('#latent-hint')).toBe('dit-tiny takes frames ignored (an image model; 1–64), height and width 2–256 in multiples of 2 (patch_size 2)');
-    await page.selectOption('#preset', 'wan-tiny');
-    await page.fill('#latent', was);
-    expect(watch.errors).toEqual([]);
+    await s.page.selectOption('#preset', 'dit-tiny');
+    expect(await s.page.textContent('#latent-hint')).toBe('dit-tiny takes frames ignored (an image model; 1–64), height and width 2–256 in multiples of 2 (patch_size 2)');
+    await s.page.selectOption('#preset', 'wan-tiny');
+    await s.page.fill('#latent', was);
+    expect(s.watch.errors).toEqual([]);
   });
 
   it('a prompt run uses the steps and seed of the click, though the fields change while the pipeline loads', async () => {
-    await page.fill('#prompt-steps', '1');
-    await page.fill('#prompt-seed', '3');
+    await s.page.fill('#prompt-steps', '1');
+    await s.page.fill('#prompt-seed', '3');
     // hold the pipeline's file list until the fields have changed: the page is then "loading the pipeline"
     let release!: () => void;
     const changed = new Promise<void>((r) => (release = r));
-    await page.route('**/models/tessera-shapes/files.json', async (route) => {
+    await s.page.route('**/models/tessera-shapes/files.json', async (route) => {
       await changed;
       await route.continue();
     });
-    await page.click('#run-prompt');
-    await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('loading the tessera-shapes pipeline'), null, { timeout: 60_000 });
-    await page.fill('#prompt-seed', '-1');
-    await page.fill('#prompt-steps', '2');
+    await s.page.click('#run-prompt');
+    await s.page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('loading the tessera-shapes pipeline'), null, { timeout: 60_000 });
+    await s.page.fill('#prompt-seed', '-1');
+    await s.page.fill('#prompt-steps', '2');
     release();
     const i = await settle('a prompt run whose fields changed while it loaded', 2);
-    await page.unroute('**/models/tessera-shapes/files.json');
+    await s.page.unroute('**/models/tessera-shapes/files.json');
     expect(i.runs).toBe(1);
     expect(i.runSettings).toEqual({ mode: 'prompt', prompt: PROMPT, steps: 1, seed: 3, wallClock: false });
-    expect(await page.textContent('#frames-caption')).toMatch(/^"a red circle moving right", seed 3: .*, 1 steps,/);
+    expect(await s.page.textContent('#frames-caption')).toMatch(/^"a red circle moving right", seed 3: .*, 1 steps,/);
     expect(i.inputError).toBeNull();
-    expect(await page.textContent('#rerun-note')).toBe(`Recompile and Revert re-run run 1's settings ("${PROMPT}", 1 step, seed 3), not what the fields above hold now, so before → after compare the same work.`);
-    expect(watch.errors).toEqual([]);
+    expect(await s.page.textContent('#rerun-note')).toBe(`Recompile and Revert re-run run 1's settings ("${PROMPT}", 1 step, seed 3), not what the fields above hold now, so before → after compare the same work.`);
+    expect(s.watch.errors).toEqual([]);
   }, browserTimeout(2));
 
   it("text after #endif is reported at that line of the edited file; Revert of the failed edit re-runs nothing and clears the status", async () => {
@@ -111,77 +76,77 @@ describe.skipIf(!run)('browser profiler: fields read once, drafts, directive err
     const at = lines.indexOf('#endif') + 1; // 1-based
     expect(at).toBeGreaterThan(0);
     lines[at - 1] = '#endif }';
-    await page.fill('#source', lines.join('\n'));
-    await page.click('#recompile');
+    await s.page.fill('#source', lines.join('\n'));
+    await s.page.click('#recompile');
     const failed = await settle('a recompile with text after #endif');
     const message = `kernels/norm.wgsl:${at}: unexpected text after #endif: '}' (put it on a line of its own; only a // comment may follow #endif)`;
     expect(failed.lastCompile).toMatchObject({ kernel: 'norm', ok: false, errors: [message] });
     expect([...new Set(failed.lastCompile!.errorLines)]).toEqual([at]); // once per variant checked
-    const log = (await page.textContent('#compile-log')) ?? '';
+    const log = (await s.page.textContent('#compile-log')) ?? '';
     expect(log).toContain(message);
     expect(log).not.toContain('prelude');
     // the caret is on that line
-    const caretLine = await page.$eval('#source', (t) => (t as HTMLTextAreaElement).value.slice(0, (t as HTMLTextAreaElement).selectionStart).split('\n').length);
+    const caretLine = await s.page.$eval('#source', (t) => (t as HTMLTextAreaElement).value.slice(0, (t as HTMLTextAreaElement).selectionStart).split('\n').length);
     expect(caretLine).toBe(at);
-    expect(await page.textContent('#compile-status')).toBe('1 error(s)');
+    expect(await s.page.textContent('#compile-status')).toBe('1 error(s)');
     expect(failed.runs).toBe(1);
     const t0 = Date.now();
-    await page.click('#revert');
+    await s.page.click('#revert');
     const reverted = await settle('reverting the failed edit');
     expect(reverted.runs, 'the failed source never ran: nothing to re-time').toBe(1);
     expect(Date.now() - t0).toBeLessThan(15_000);
-    expect(await page.inputValue('#source')).toBe(original);
-    expect(await page.textContent('#compile-status')).toBe('');
-    expect(await page.isVisible('#compile-log')).toBe(false);
+    expect(await s.page.inputValue('#source')).toBe(original);
+    expect(await s.page.textContent('#compile-status')).toBe('');
+    expect(await s.page.isVisible('#compile-log')).toBe(false);
     expect(reverted.lastCompile).toBeNull();
-    expect(await page.textContent('#status')).toBe('reverted norm; nothing re-run: the last run (run 1) already used the shipped source');
+    expect(await s.page.textContent('#status')).toBe('reverted norm; nothing re-run: the last run (run 1) already used the shipped source');
     expect(reverted.drafts).toEqual([]);
-    expect(watch.errors).toEqual([]);
+    expect(s.watch.errors).toEqual([]);
   }, browserTimeout(1));
 
   it('unsaved WGSL is kept per kernel when another kernel is opened, and marked in the list', async () => {
     const norm = await open('norm');
     const draft = `${norm}\n// my unsaved idea\n`;
-    await page.fill('#source', draft);
-    expect(await page.isVisible('#kernel-draft')).toBe(true);
+    await s.page.fill('#source', draft);
+    expect(await s.page.isVisible('#kernel-draft')).toBe(true);
     const rope = await open('rope');
     expect(rope).not.toBe(draft);
     expect(rope).toContain('fn ');
     expect((await info()).drafts).toEqual(['norm']);
-    expect(await page.getAttribute('#kernel-list li[data-kernel="norm"]', 'class')).toMatch(/\bdraft\b/);
-    expect(await page.textContent('#kernel-list li[data-kernel="norm"] span:first-child')).toBe('norm ●');
-    expect(await page.getAttribute('#kernel-list li[data-kernel="norm"]', 'title')).toContain('unsaved edits (not compiled yet)');
-    expect(await page.getAttribute('#kernel-list li[data-kernel="rope"]', 'class')).not.toMatch(/\bdraft\b/);
+    expect(await s.page.getAttribute('#kernel-list li[data-kernel="norm"]', 'class')).toMatch(/\bdraft\b/);
+    expect(await s.page.textContent('#kernel-list li[data-kernel="norm"] span:first-child')).toBe('norm ●');
+    expect(await s.page.getAttribute('#kernel-list li[data-kernel="norm"]', 'title')).toContain('unsaved edits (not compiled yet)');
+    expect(await s.page.getAttribute('#kernel-list li[data-kernel="rope"]', 'class')).not.toMatch(/\bdraft\b/);
     expect(await open('norm')).toBe(draft);
-    expect(await page.isVisible('#kernel-draft')).toBe(true);
+    expect(await s.page.isVisible('#kernel-draft')).toBe(true);
     // typed back to the source in use: no draft any more
-    await page.fill('#source', norm);
+    await s.page.fill('#source', norm);
     expect((await info()).drafts).toEqual([]);
-    expect(await page.isVisible('#kernel-draft')).toBe(false);
-    expect(await page.textContent('#kernel-list li[data-kernel="norm"] span:first-child')).toBe('norm');
-    expect(watch.errors).toEqual([]);
+    expect(await s.page.isVisible('#kernel-draft')).toBe(false);
+    expect(await s.page.textContent('#kernel-list li[data-kernel="norm"] span:first-child')).toBe('norm');
+    expect(s.watch.errors).toEqual([]);
   });
 
   it("a kernel-edit re-run repeats the compared run's settings, not the fields' (invalid) values; Revert of an edit that ran re-times", async () => {
-    expect(await page.inputValue('#prompt-seed')).toBe('-1'); // still as typed during the first run
+    expect(await s.page.inputValue('#prompt-seed')).toBe('-1'); // still as typed during the first run
     const src = await open('norm');
     expect(src).toMatch(/^override WG: u32 = 128;$/m);
     // a default every dispatch overrides: nothing that runs changes, the timings stay comparable
-    await page.fill('#source', src.replace(/^override WG: u32 = 128;$/m, 'override WG: u32 = 256;'));
-    await page.click('#recompile');
+    await s.page.fill('#source', src.replace(/^override WG: u32 = 128;$/m, 'override WG: u32 = 256;'));
+    await s.page.click('#recompile');
     const edited = await settle('recompiling norm');
     expect(edited.lastCompile).toMatchObject({ kernel: 'norm', ok: true });
     expect(edited.runs).toBe(2);
     expect(edited.runSettings).toEqual({ mode: 'prompt', prompt: PROMPT, steps: 1, seed: 3, wallClock: false });
     expect(edited.inputError).toBeNull();
-    expect(await page.textContent('#compile-log')).toContain(`re-generated and re-timed with the settings of run 1 ("${PROMPT}", 1 step, seed 3), not what the fields hold now.`);
-    expect(await page.textContent('#frames-caption')).toMatch(/seed 3: .*, 1 steps,/);
-    await page.click('#revert');
+    expect(await s.page.textContent('#compile-log')).toContain(`re-generated and re-timed with the settings of run 1 ("${PROMPT}", 1 step, seed 3), not what the fields hold now.`);
+    expect(await s.page.textContent('#frames-caption')).toMatch(/seed 3: .*, 1 steps,/);
+    await s.page.click('#revert');
     const reverted = await settle('reverting the edit that ran');
     expect(reverted.runs, 'the edit ran: the shipped source is re-timed').toBe(3);
     expect(reverted.runSettings).toEqual(edited.runSettings);
-    expect(await page.inputValue('#source')).toBe(src);
-    expect(await page.textContent('#status')).toBe('reverted norm; re-timed (run 3)');
-    expect(watch.errors).toEqual([]);
+    expect(await s.page.inputValue('#source')).toBe(src);
+    expect(await s.page.textContent('#status')).toBe('reverted norm; re-timed (run 3)');
+    expect(s.watch.errors).toEqual([]);
   }, browserTimeout(2));
 });

@@ -26,11 +26,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveStatic } from '../../scripts/serve-demo.js';
-import type { PageInfo } from '../../examples/profiler/main.js';
-import { browserTestsRun, browserTimeout, buildDemoInTemp, launchChromium, PAGE_WAIT_MS, PageWatch } from '../helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserTestsRun, browserTimeout, PageWatch, profilerSession } from '../helpers/browser.js';
 
 const run = browserTestsRun(import.meta.filename);
 
@@ -44,56 +41,16 @@ const TMP = join(dirname(fileURLToPath(import.meta.url)), '..', '.tmp');
 
 
 describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () => {
-  let build: Awaited<ReturnType<typeof buildDemoInTemp>>;
-  let server: Awaited<ReturnType<typeof serveStatic>>;
-  let browser: Browser;
-  let page: Page;
-  let watch: PageWatch;
-  const consoleErrors = () => watch.errors;
+  const s = profilerSession(QUERY);
+  const { info, settle, kernelSource } = s;
+  const consoleErrors = () => s.watch.errors;
   let originalNorm = '';
 
-  const info = (p: Page = page) => p.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
-  /** Wait until the page is idle again (done or error) after an action. */
-  const settle = async (what: string, waits = 1) => {
-    // generate + decode (profiled) + profile: a minute or more on SwiftShader on a loaded 2-core machine;
-    // `waits` page waits (the first prompt run compiles the text encoder's kernels as well)
-    await watch.untilState(`the page after ${what}`, ['done', 'error'], waits * PAGE_WAIT_MS);
-    const i = await info();
-    if (i.state === 'error') throw new Error(`page failed during ${what}: ${i.error}`);
-    return i;
-  };
-  /** Like settle, but an error state is returned (for a run that must fail). */
-  const idle = async (what: string, allowError = false) => {
-    await watch.untilState(`the page after ${what}`, ['done', 'error']);
-    const i = await info();
-    if (i.state === 'error' && !allowError) throw new Error(`page failed during ${what}: ${i.error}`);
-    return i;
-  };
-  const kernelSource = async (name: string) => {
-    await page.click(`#kernel-list li[data-kernel="${name}"]`);
-    return page.inputValue('#source');
-  };
-
-  beforeAll(async () => {
-    build = await buildDemoInTemp();
-    server = await serveStatic(build.dir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    watch = new PageWatch(page, { consoleErrors: true });
-    await watch.within('loading the profiler page', (timeout) => page.goto(server.url + QUERY, { timeout }));
-  }, browserTimeout(1));
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    build?.remove();
-  });
-
   it('bundles without the Node webgpu package or node: imports', () => {
-    expect(build.inputs.some((p) => p.includes('node_modules/webgpu/'))).toBe(false);
-    expect(build.inputs.filter((p) => p.startsWith('node:'))).toEqual([]);
-    expect(build.inputs.some((p) => p.endsWith('src/index.browser.ts'))).toBe(true);
-    const text = readFileSync(build.bundle, 'utf8');
+    expect(s.build.inputs.some((p) => p.includes('node_modules/webgpu/'))).toBe(false);
+    expect(s.build.inputs.filter((p) => p.startsWith('node:'))).toEqual([]);
+    expect(s.build.inputs.some((p) => p.endsWith('src/index.browser.ts'))).toBe(true);
+    const text = readFileSync(s.build.bundle, 'utf8');
     expect(text).not.toMatch(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["']node:/);
     expect(text).not.toMatch(/(?:from\s*|import\s*\(\s*|require\s*\(\s*)["']webgpu["']/);
   });
@@ -103,13 +60,13 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(i.adapter, 'navigator.gpu.requestAdapter() found nothing').toBeTruthy();
     expect(i.dispatches).toBeGreaterThan(10);
     expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
-    expect(await page.locator('#timeline rect.bar').count()).toBeGreaterThanOrEqual(i.dispatches);
+    expect(await s.page.locator('#timeline rect.bar').count()).toBeGreaterThanOrEqual(i.dispatches);
     // the per-kernel table: one row per kernel variant, calls adding up to the dispatches
-    const calls = await page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[1]!.textContent)));
+    const calls = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[1]!.textContent)));
     expect(calls.length).toBeGreaterThan(3);
     expect(calls.reduce((a, b) => a + b, 0)).toBe(i.dispatches);
     if (i.timing === 'gpu-timestamps') {
-      const totals = await page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => tr.children[2]!.textContent));
+      const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => tr.children[2]!.textContent));
       expect(totals.some((t) => Number(t) > 0), `no kernel has a time: ${totals.join(' ')}`).toBe(true);
     }
     // frames: decoded by the page's (random-weight) AutoencoderKLWan — 2 latent frames → 1 + 4·1 = 5
@@ -121,20 +78,20 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(i.mp4Error).toBeNull();
     expect(i.mp4).toMatchObject({ codec: 'avc', width: 64, height: 64, frames: 5, fps: 16 });
     expect(i.mp4!.bytes).toBeGreaterThan(200);
-    const clip = await page.waitForFunction(() => {
+    const clip = await s.page.waitForFunction(() => {
       const v = document.getElementById('clip') as HTMLVideoElement;
       return v.readyState >= 1 && Number.isFinite(v.duration) ? { duration: v.duration, w: v.videoWidth, h: v.videoHeight, hidden: v.hidden } : null;
     }, null, { timeout: 30_000 });
     const v = (await clip.jsonValue())!;
     expect(v).toMatchObject({ w: 64, h: 64, hidden: false });
     expect(v.duration).toBeCloseTo(5 / 16, 1);
-    expect(await page.getAttribute('#mp4', 'href')).toMatch(/^blob:/);
+    expect(await s.page.getAttribute('#mp4', 'href')).toMatch(/^blob:/);
     // the decode profiled like the step: its own per-kernel table, calls adding up to its dispatches
     expect(i.decode!.dispatches).toBeGreaterThan(10);
-    const vaeRows = await page.$$eval('#vae-kernels tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-family'), Number(tr.children[1]!.textContent)] as const));
+    const vaeRows = await s.page.$$eval('#vae-kernels tbody tr', (trs) => trs.map((tr) => [tr.getAttribute('data-family'), Number(tr.children[1]!.textContent)] as const));
     expect(vaeRows.reduce((a, [, n]) => a + n, 0)).toBe(i.decode!.dispatches);
     for (const f of ['conv', 'vae_norm', 'vae_attention']) expect(vaeRows.some(([g]) => g === f), f).toBe(true);
-    const spread = await page.$eval('#frames', (c) => {
+    const spread = await s.page.$eval('#frames', (c) => {
       const cv = c as HTMLCanvasElement;
       const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
       const seen = new Set<number>();
@@ -143,17 +100,17 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     });
     expect(spread.w).toBeGreaterThan(8);
     expect(spread.colors).toBeGreaterThan(8);
-    expect(await page.textContent('body')).toContain('Random weights');
+    expect(await s.page.textContent('body')).toContain('Random weights');
     // hovering a bar names the dispatch: kernel, layer, shapes, time, GFLOP/s
-    await page.hover('#timeline rect.bar >> nth=3');
-    const tip = (await page.textContent('#tip')) ?? '';
-    expect(await page.isVisible('#tip')).toBe(true);
+    await s.page.hover('#timeline rect.bar >> nth=3');
+    const tip = (await s.page.textContent('#tip')) ?? '';
+    expect(await s.page.isVisible('#tip')).toBe(true);
     for (const w of ['layer', 'shapes', 'time', 'GFLOP/s']) expect(tip).toContain(w);
     // the kernel list counts by kernel file, as the tables' variants name them: every file in the step's
     // and the decode's tables (gemm_tiled, not the family gemm; conv, vae_norm from the decode) is counted
     // there, and the counts add up to the step's and the decode's dispatches
-    const tableFiles = await page.$$eval('#kernels tbody tr, #vae-kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.kernel!.replace(/[[{].*$/, ''), Number((tr as HTMLTableRowElement).cells[1]!.textContent)] as const));
-    const listed = new Map(await page.$$eval('#kernel-list li', (lis) => lis.map((li) => [(li as HTMLElement).dataset.kernel!, li.classList.contains('unused') ? 0 : parseInt(li.children[1]!.textContent!, 10)] as const)));
+    const tableFiles = await s.page.$$eval('#kernels tbody tr, #vae-kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.kernel!.replace(/[[{].*$/, ''), Number((tr as HTMLTableRowElement).cells[1]!.textContent)] as const));
+    const listed = new Map(await s.page.$$eval('#kernel-list li', (lis) => lis.map((li) => [(li as HTMLElement).dataset.kernel!, li.classList.contains('unused') ? 0 : parseInt(li.children[1]!.textContent!, 10)] as const)));
     const perFile = new Map<string, number>();
     for (const [f, n] of tableFiles) perFile.set(f, (perFile.get(f) ?? 0) + n);
     expect([...perFile.keys()].some((f) => f.startsWith('gemm_')), [...perFile.keys()].join(' ')).toBe(true);
@@ -161,16 +118,16 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(perFile.get('conv'), 'the decode\'s conv kernel is listed as used').toBeGreaterThan(0);
     expect([...listed.values()].reduce((a, b) => a + b, 0)).toBe(i.dispatches + i.decode!.dispatches);
     // one forward step: the share column says so
-    expect(await page.textContent('#share-head')).toBe('% step');
-    expect(await page.getAttribute('#trace', 'href')).toMatch(/^blob:/);
-    const trace = (await page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).json())) as { traceEvents: { ph: string; name: string; args: { shown?: string; median_ms?: number } }[] };
+    expect(await s.page.textContent('#share-head')).toBe('% step');
+    expect(await s.page.getAttribute('#trace', 'href')).toMatch(/^blob:/);
+    const trace = (await s.page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).json())) as { traceEvents: { ph: string; name: string; args: { shown?: string; median_ms?: number } }[] };
     const xs = trace.traceEvents.filter((e) => e.ph === 'X');
     // each event says which repeat its ts/dur come from, next to the median the tables show
     if (i.timing === 'gpu-timestamps') expect(xs[0]!.args.shown).toMatch(new RegExp(`one repeat \\(\\d of ${REPEATS}\\): the one whose step time is closest to the median step; median_ms is this dispatch's median over all ${REPEATS} repeats`));
     expect(xs.length).toBeGreaterThan(0);
     expect(xs.length).toBeLessThanOrEqual(i.dispatches + i.decode!.dispatches); // the step's dispatches and the decode's
     mkdirSync(TMP, { recursive: true });
-    await page.screenshot({ path: join(TMP, 'profiler-page.png'), fullPage: true });
+    await s.page.screenshot({ path: join(TMP, 'profiler-page.png'), fullPage: true });
     expect(consoleErrors()).toEqual([]);
   }, browserTimeout(1));
 
@@ -180,13 +137,13 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     originalNorm = src;
     expect(src).toContain('fn main');
     const broken = `${src}\nfn broken( {\n`;
-    await page.fill('#source', broken);
-    await page.click('#recompile');
+    await s.page.fill('#source', broken);
+    await s.page.click('#recompile');
     const i = await settle('a recompile with a syntax error');
     expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: false });
     expect(i.lastCompile!.errors.length).toBeGreaterThan(0);
-    expect(await page.isVisible('#compile-log')).toBe(true);
-    const log = await page.textContent('#compile-log');
+    expect(await s.page.isVisible('#compile-log')).toBe(true);
+    const log = await s.page.textContent('#compile-log');
     expect(log).toContain('compile failed');
     // the message points at the edited file's line (not the preprocessed variant's)
     const line = broken.split('\n').indexOf('fn broken( {') + 1;
@@ -201,63 +158,63 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     const src = originalNorm;
     expect(await kernelSource('norm')).toContain('fn broken('); // the page keeps the failed edit for fixing
     // a mutant kept as a fixture file (every norm output doubled), not a string edit of the shipped kernel
-    await page.fill('#source', readFileSync(new URL('../fixtures/kernels/norm_output_doubled.wgsl', import.meta.url), 'utf8'));
-    await page.click('#recompile');
+    await s.page.fill('#source', readFileSync(new URL('../fixtures/kernels/norm_output_doubled.wgsl', import.meta.url), 'utf8'));
+    await s.page.click('#recompile');
     const i = await settle('a valid recompile');
     expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: true, errors: [] });
     expect(i.runs).toBe(before.runs + 1);
-    expect(await page.getAttribute('#kernels', 'data-run')).toBe(String(i.runs));
-    expect(await page.locator('#kernels tbody tr[data-family="norm"]').count()).toBeGreaterThan(0);
-    expect(await page.textContent('#compile-log')).toContain('re-timed');
-    expect(await page.isVisible('#kernel-edited')).toBe(true);
+    expect(await s.page.getAttribute('#kernels', 'data-run')).toBe(String(i.runs));
+    expect(await s.page.locator('#kernels tbody tr[data-family="norm"]').count()).toBeGreaterThan(0);
+    expect(await s.page.textContent('#compile-log')).toContain('re-timed');
+    expect(await s.page.isVisible('#kernel-edited')).toBe(true);
     expect(i.frameHash, 'doubling every norm output must change the generated frames').not.toBe(before.frameHash);
     expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
 
-    await page.click('#revert');
+    await s.page.click('#revert');
     const r = await settle('revert');
     expect(r.runs).toBe(i.runs + 1);
     expect(r.frameHash).toBe(before.frameHash);
-    expect(await page.inputValue('#source')).toBe(src);
+    expect(await s.page.inputValue('#source')).toBe(src);
     expect(consoleErrors()).toEqual([]);
   }, browserTimeout(2));
 
   // what a new user trips over (issue 14), on the same page
   it('the per-kernel table sorts by a clicked column, then the other way', async () => {
-    const calls = () => page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number((tr as HTMLTableRowElement).cells[1]!.textContent)));
-    await page.click('#kernels thead th:nth-child(2)');
+    const calls = () => s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number((tr as HTMLTableRowElement).cells[1]!.textContent)));
+    await s.page.click('#kernels thead th:nth-child(2)');
     const desc = await calls();
     expect(desc.length).toBeGreaterThan(3);
     expect(desc).toEqual([...desc].sort((a, b) => b - a));
-    expect(await page.getAttribute('#kernels thead th:nth-child(2)', 'aria-sort')).toBe('descending');
-    await page.click('#kernels thead th:nth-child(2)');
+    expect(await s.page.getAttribute('#kernels thead th:nth-child(2)', 'aria-sort')).toBe('descending');
+    await s.page.click('#kernels thead th:nth-child(2)');
     const asc = await calls();
     expect(asc).toEqual([...desc].sort((a, b) => a - b));
-    expect(await page.getAttribute('#kernels thead th:nth-child(2)', 'aria-sort')).toBe('ascending');
+    expect(await s.page.getAttribute('#kernels thead th:nth-child(2)', 'aria-sort')).toBe('ascending');
     // rows still select their kernel after sorting
-    await page.click('#kernels tbody tr >> nth=0');
-    expect(await page.textContent('#kernel-name')).toMatch(/^kernels\/\w+\.wgsl$/);
+    await s.page.click('#kernels tbody tr >> nth=0');
+    expect(await s.page.textContent('#kernel-name')).toMatch(/^kernels\/\w+\.wgsl$/);
   });
 
   it('the timeline zooms with the wheel, pans by dragging and resets on double-click', async () => {
     const i0 = await info();
     expect(i0.timelineView).toBeNull();
-    const box = (await page.locator('#timeline svg').boundingBox())!;
-    await page.mouse.move(box.x + box.width * 0.6, box.y + 10);
-    for (let k = 0; k < 4; k++) await page.mouse.wheel(0, -200);
+    const box = (await s.page.locator('#timeline svg').boundingBox())!;
+    await s.page.mouse.move(box.x + box.width * 0.6, box.y + 10);
+    for (let k = 0; k < 4; k++) await s.page.mouse.wheel(0, -200);
     const zoomed = (await info()).timelineView!;
     expect(zoomed).not.toBeNull();
     const width = zoomed[1] - zoomed[0];
     const bars = (await info()).bars;
     expect(bars).toBeLessThan(i0.bars); // bars outside the view are not drawn
     // drag to the right: the view moves towards earlier times by the same width
-    await page.mouse.move(box.x + box.width * 0.6, box.y + 10);
-    await page.mouse.down();
-    await page.mouse.move(box.x + box.width * 0.7, box.y + 10, { steps: 4 });
-    await page.mouse.up();
+    await s.page.mouse.move(box.x + box.width * 0.6, box.y + 10);
+    await s.page.mouse.down();
+    await s.page.mouse.move(box.x + box.width * 0.7, box.y + 10, { steps: 4 });
+    await s.page.mouse.up();
     const panned = (await info()).timelineView!;
     expect(panned[1] - panned[0]).toBeCloseTo(width, 6);
     expect(panned[0]).toBeLessThan(zoomed[0]);
-    await page.mouse.dblclick(box.x + box.width * 0.5, box.y + 10);
+    await s.page.mouse.dblclick(box.x + box.width * 0.5, box.y + 10);
     const reset = await info();
     expect(reset.timelineView).toBeNull();
     expect(reset.bars).toBe(i0.bars);
@@ -271,23 +228,23 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(lines[at - 1]).toBe('}');
     const first = lines.indexOf('}') + 1;
     expect(first).toBeLessThan(at); // the text `}` occurs earlier too
-    await page.fill('#source', broken);
-    await page.click('#recompile');
-    const i = await idle('a recompile with an extra brace');
+    await s.page.fill('#source', broken);
+    await s.page.click('#recompile');
+    const i = await settle('a recompile with an extra brace');
     expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: false });
     expect(i.lastCompile!.errorLines).toContain(at);
     expect(i.lastCompile!.errorLines).not.toContain(first);
-    expect(await page.textContent('#compile-log')).toContain(`kernels/norm.wgsl:${at}:`);
-    await page.fill('#source', src); // back to the source in use (the failed one never ran)
+    expect(await s.page.textContent('#compile-log')).toContain(`kernels/norm.wgsl:${at}:`);
+    await s.page.fill('#source', src); // back to the source in use (the failed one never ran)
   }, browserTimeout(1));
 
   it('an edited override default that every dispatch sets itself is reported as ignored, with before → after and the spread', async () => {
     const src = await kernelSource('norm');
     expect(src).toMatch(/^override WG: u32 = 128;$/m);
     const before = await info();
-    await page.fill('#source', src.replace(/^override WG: u32 = 128;$/m, 'override WG: u32 = 256;'));
-    await page.click('#recompile');
-    const i = await idle('a recompile with a new override default');
+    await s.page.fill('#source', src.replace(/^override WG: u32 = 128;$/m, 'override WG: u32 = 256;'));
+    await s.page.click('#recompile');
+    const i = await settle('a recompile with a new override default');
     expect(i.runs).toBe(before.runs + 1);
     expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: true, ignoredOverrides: ['WG'] });
     const { before: b, after: a } = i.lastCompile!;
@@ -296,7 +253,7 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
       expect(t.ms).toBeLessThanOrEqual(t.hi);
       expect(t.repeats).toBe(REPEATS);
     }
-    const log = (await page.textContent('#compile-log')) ?? '';
+    const log = (await s.page.textContent('#compile-log')) ?? '';
     expect(log).toContain('override WG: the default is now 256 (was 128), but every dispatch of norm sets WG itself');
     expect(log).toContain('this edit changes nothing that runs');
     expect(log).toMatch(new RegExp(`norm per step: before [\\d.]+ ms \\([\\d.]+–[\\d.]+ over ${REPEATS} repeats\\) → after [\\d.]+ ms \\([\\d.]+–[\\d.]+ over ${REPEATS} repeats\\); `));
@@ -313,38 +270,38 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
       ['#guidance', '0.5', /guidance: a number from 1 to 20, got 0\.5/],
     ];
     for (const [field, value, msg] of cases) {
-      const was = await page.inputValue(field);
-      await page.fill(field, value);
-      await page.click('#run');
-      const i = await idle(`a run with ${field} ${value}`);
+      const was = await s.page.inputValue(field);
+      await s.page.fill(field, value);
+      await s.page.click('#run');
+      const i = await settle(`a run with ${field} ${value}`);
       expect(i.inputError, `${field} ${value}`).toMatch(msg);
-      expect(await page.isVisible('#preset-input-error')).toBe(true);
-      expect(await page.textContent('#preset-input-error')).toMatch(msg);
-      expect(await page.getAttribute(field, 'aria-invalid')).toBe('true');
-      expect(await page.inputValue(field), 'the value stays as typed').toBe(value);
+      expect(await s.page.isVisible('#preset-input-error')).toBe(true);
+      expect(await s.page.textContent('#preset-input-error')).toMatch(msg);
+      expect(await s.page.getAttribute(field, 'aria-invalid')).toBe('true');
+      expect(await s.page.inputValue(field), 'the value stays as typed').toBe(value);
       expect(i.runs, 'nothing ran').toBe(before.runs);
-      await page.fill(field, was);
+      await s.page.fill(field, was);
     }
     // the prompt box's fields, the same way
     for (const [field, value, msg] of [['#prompt-steps', '0', /steps: a whole number from 1 to 200, got 0/], ['#prompt-seed', '4294967296', /seed: an integer in 0\.\.4294967295 .*got 4294967296/]] as const) {
-      const was = await page.inputValue(field);
-      await page.fill(field, value);
-      await page.click('#run-prompt');
-      const i = await idle(`a prompt run with ${field} ${value}`);
+      const was = await s.page.inputValue(field);
+      await s.page.fill(field, value);
+      await s.page.click('#run-prompt');
+      const i = await settle(`a prompt run with ${field} ${value}`);
       expect(i.inputError).toMatch(msg);
-      expect(await page.textContent('#prompt-input-error')).toMatch(msg);
-      expect(await page.isVisible('#preset-input-error')).toBe(false);
+      expect(await s.page.textContent('#prompt-input-error')).toMatch(msg);
+      expect(await s.page.isVisible('#preset-input-error')).toBe(false);
       expect(i.runs).toBe(before.runs);
       expect(i.mode).toBe(before.mode);
-      await page.fill(field, was);
+      await s.page.fill(field, was);
     }
     expect(consoleErrors()).toEqual([]);
   });
 
   // the prompt box (the trained tessera-shapes pipeline served with the page), on the same page
   it('generates from a typed prompt (outside the vocabulary: runs, with the note), plays the clip, and times all three stages', async () => {
-    await page.fill('#prompt', 'a purple circle moving right');
-    await page.click('#run-prompt');
+    await s.page.fill('#prompt', 'a purple circle moving right');
+    await s.page.click('#run-prompt');
     const i = await settle('generating from the prompt', 2);
     expect(i.mode).toBe('prompt');
     expect(i.prompt).toBe('a purple circle moving right');
@@ -352,12 +309,12 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(i.decoded).toBe(true);
     expect([i.frames, ...i.frameSize!]).toEqual([9, 32, 32]);
     expect(i.frameHash).toMatch(/^[0-9a-f]{8}$/);
-    expect(await page.getAttribute('#gif', 'href')).toMatch(/^blob:/);
+    expect(await s.page.getAttribute('#gif', 'href')).toMatch(/^blob:/);
     expect(i.mp4 !== null || (i.mp4Error ?? '').length > 0).toBe(true);
     // the note for words the model was not trained on
     expect(i.vocabNote).toMatch(/trained only on .*it does not know: purple/);
-    expect(await page.isVisible('#vocab-note')).toBe(true);
-    expect(await page.textContent('#vocab-note')).toContain('purple');
+    expect(await s.page.isVisible('#vocab-note')).toBe(true);
+    expect(await s.page.textContent('#vocab-note')).toContain('purple');
     expect(i.judge).toBeNull(); // not a prompt of the training set's form
     // one timeline with the three stages, each with profiled dispatches drawn as bars
     expect(i.stages.map((s) => s.stage)).toEqual(['text_encoder', 'transformer', 'vae']);
@@ -368,13 +325,13 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
       expect(s.wallMs, s.name).toBeGreaterThan(0);
     }
     expect(i.dispatches).toBe(i.stages.reduce((a, s) => a + s.dispatches, 0));
-    expect(await page.$$eval('#timeline rect.stage', (rs) => rs.map((r) => r.getAttribute('data-stage')))).toEqual(['text_encoder', 'transformer', 'vae']);
-    expect(await page.$$eval('#timeline rect.bar', (rs) => rs.length)).toBe(i.dispatches);
-    expect(await page.textContent('#timeline')).toContain('VAE decode (AutoencoderKLWan)');
+    expect(await s.page.$$eval('#timeline rect.stage', (rs) => rs.map((r) => r.getAttribute('data-stage')))).toEqual(['text_encoder', 'transformer', 'vae']);
+    expect(await s.page.$$eval('#timeline rect.bar', (rs) => rs.length)).toBe(i.dispatches);
+    expect(await s.page.textContent('#timeline')).toContain('VAE decode (AutoencoderKLWan)');
     expect(i.inputError).toBeNull(); // the valid run cleared the earlier inline message
-    expect(await page.isVisible('#prompt-input-error')).toBe(false);
+    expect(await s.page.isVisible('#prompt-input-error')).toBe(false);
     // each stage's label stays inside its own box (cut with '…' when the box is narrow): none overlaps the next
-    const labels = await page.$$eval('#timeline text.stage-label', (ts) =>
+    const labels = await s.page.$$eval('#timeline text.stage-label', (ts) =>
       ts.map((t) => {
         const stage = t.getAttribute('data-stage')!;
         const box = document.querySelector(`#timeline rect.stage[data-stage="${stage}"]`)!.getBoundingClientRect();
@@ -391,21 +348,21 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     }
     for (let k = 1; k < labels.length; k++) expect(labels[k]!.left).toBeGreaterThanOrEqual(labels[k - 1]!.right);
     // the per-kernel table covers all three stages: its share column is of their total, not one step
-    expect(await page.textContent('#share-head')).toBe('% total');
+    expect(await s.page.textContent('#share-head')).toBe('% total');
     // the kernel list counts every stage's dispatches: the VAE's conv is there
-    expect(await page.textContent('#kernel-list li[data-kernel="conv"]')).toMatch(/\d+×/);
-    expect(watch.errors).toEqual([]);
+    expect(await s.page.textContent('#kernel-list li[data-kernel="conv"]')).toMatch(/\d+×/);
+    expect(s.watch.errors).toEqual([]);
   }, browserTimeout(2));
 
   it('a kernel edit re-generates the clip and changes it; revert restores it', async () => {
     const before = await info();
-    await page.click('#kernel-list li[data-kernel="norm"]');
+    await s.page.click('#kernel-list li[data-kernel="norm"]');
     // norm's source now carries the UX test's ignored override edit (WG default 256: nothing that runs
     // changes); revert restores the shipped source, and the clip from before this edit
     const original = originalNorm;
     // every norm output doubled (a fixture mutant of kernels/norm.wgsl): the text encoder's and the transformer's norms
-    await page.fill('#source', readFileSync(new URL('../fixtures/kernels/norm_output_doubled.wgsl', import.meta.url), 'utf8'));
-    await page.click('#recompile');
+    await s.page.fill('#source', readFileSync(new URL('../fixtures/kernels/norm_output_doubled.wgsl', import.meta.url), 'utf8'));
+    await s.page.click('#recompile');
     const edited = await settle('recompiling norm');
     expect(edited.lastCompile).toMatchObject({ kernel: 'norm', ok: true });
     expect(edited.runs).toBe(before.runs + 1);
@@ -413,74 +370,74 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(edited.frames).toBe(9);
     expect(edited.frameHash).not.toBe(before.frameHash);
     expect(edited.stages.map((s) => s.stage)).toEqual(['text_encoder', 'transformer', 'vae']);
-    await page.click('#revert');
+    await s.page.click('#revert');
     const reverted = await settle('reverting norm');
-    expect(await page.inputValue('#source')).toBe(original);
+    expect(await s.page.inputValue('#source')).toBe(original);
     expect(reverted.frameHash).toBe(before.frameHash);
-    expect(watch.errors).toEqual([]);
+    expect(s.watch.errors).toEqual([]);
   }, browserTimeout(2));
   it('works without timestamp-query: per-dispatch wall clock, and the page says so', async () => {
     // ?timing=wall ticks the page's wall-clock box (a second page that loads without running)
-    const p2 = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const p2 = await s.browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
       const w2 = new PageWatch(p2, { consoleErrors: true });
-      await w2.within('loading the page with timing=wall', (timeout) => p2.goto(server.url + '?preset=wan-tiny&autorun=0&timing=wall', { timeout }));
+      await w2.within('loading the page with timing=wall', (timeout) => p2.goto(s.server.url + '?preset=wan-tiny&autorun=0&timing=wall', { timeout }));
       await w2.untilState('the timing=wall page', ['done', 'error']);
       expect(await p2.isChecked('#wall-clock')).toBe(true);
       expect(w2.errors).toEqual([]);
     } finally {
       await p2.close();
     }
-    expect(await page.isChecked('#wall-clock')).toBe(false);
+    expect(await s.page.isChecked('#wall-clock')).toBe(false);
     // the run itself on this page, whose kernels are compiled already (a fresh page compiles them all again: ~40 s on SwiftShader)
     const before = await info();
     expect(before.timing).toBe('gpu-timestamps');
-    await page.check('#wall-clock');
-    await page.click('#run');
+    await s.page.check('#wall-clock');
+    await s.page.click('#run');
     const i = await settle('a run with wall-clock timing');
     expect(i.runs).toBe(before.runs + 1);
     expect(i.error).toBeNull();
     expect(i.timing).toBe('wall-clock');
     expect(i.decode?.timing).toBe('wall-clock');
     expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
-    expect(await page.isVisible('#timing-note')).toBe(true);
-    expect(await page.textContent('#timing-note')).toContain('No GPU timestamps');
-    const totals = await page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[2]!.textContent)));
+    expect(await s.page.isVisible('#timing-note')).toBe(true);
+    expect(await s.page.textContent('#timing-note')).toContain('No GPU timestamps');
+    const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[2]!.textContent)));
     expect(totals.length).toBeGreaterThan(3);
     expect(totals.every((t) => t > 0)).toBe(true);
     expect(consoleErrors()).toEqual([]);
-    await page.uncheck('#wall-clock'); // later runs time with timestamps again (read at the next run)
+    await s.page.uncheck('#wall-clock'); // later runs time with timestamps again (read at the next run)
   }, browserTimeout(2));
   it("an old inline message goes away when the next run succeeds; after switching preset the selected kernel's variants are the new model's", async () => {
     await kernelSource('norm');
-    const seen = watch.errors.length;
+    const seen = s.watch.errors.length;
     // a malformed latent size is an inline message like steps/seed/guidance (it went to the error box with a stack)
-    await page.fill('#latent', 'not-a-size');
-    await page.click('#run');
-    const bad = await idle('a run with a malformed latent size');
+    await s.page.fill('#latent', 'not-a-size');
+    await s.page.click('#run');
+    const bad = await settle('a run with a malformed latent size');
     expect(bad.inputError).toMatch(/latents: expected frames×height×width as three whole numbers, e\.g\. 4x16x16, got "not-a-size"/);
-    expect(await page.isVisible('#preset-input-error')).toBe(true);
-    await page.selectOption('#preset', 'dit-tiny');
-    await page.fill('#latent', '1x8x8');
-    await page.click('#run');
-    const ok = await idle('a run of dit-tiny');
+    expect(await s.page.isVisible('#preset-input-error')).toBe(true);
+    await s.page.selectOption('#preset', 'dit-tiny');
+    await s.page.fill('#latent', '1x8x8');
+    await s.page.click('#run');
+    const ok = await settle('a run of dit-tiny');
     expect(ok.error).toBeNull();
     expect(ok.inputError).toBeNull();
-    expect(await page.isVisible('#preset-input-error')).toBe(false);
-    expect(await page.isVisible('#error')).toBe(false);
-    const rows = await page.$$eval('#kernels tbody tr[data-family="norm"]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.kernel!));
+    expect(await s.page.isVisible('#preset-input-error')).toBe(false);
+    expect(await s.page.isVisible('#error')).toBe(false);
+    const rows = await s.page.$$eval('#kernels tbody tr[data-family="norm"]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.kernel!));
     expect(rows.length).toBeGreaterThan(0);
-    const text = (await page.textContent('#kernel-variants')) ?? '';
+    const text = (await s.page.textContent('#kernel-variants')) ?? '';
     expect(text.replace(/^variants in this step: /, '').split(', ').sort()).toEqual(rows.sort());
-    expect(watch.errors.slice(seen)).toEqual([]);
+    expect(s.watch.errors.slice(seen)).toEqual([]);
   }, browserTimeout(2));
 
   it('without WebGPU the page says so and its buttons are disabled, saying why', async () => {
-    const p = await browser.newPage();
+    const p = await s.browser.newPage();
     const w = new PageWatch(p);
     try {
       await p.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true }));
-      await w.within('loading the page without WebGPU', (timeout) => p.goto(server.url, { timeout }));
+      await w.within('loading the page without WebGPU', (timeout) => p.goto(s.server.url, { timeout }));
       await w.untilState('the page without WebGPU', ['error']);
       const i = await info(p);
       expect(i.error).toMatch(/no WebGPU \(navigator\.gpu\)/);
