@@ -16,8 +16,11 @@ describe.skipIf(!hasGpu)('record once, replay per step', () => {
       let pipelines = 0;
       const cbg = d.createBindGroup.bind(d);
       const ccp = d.createComputePipeline.bind(d);
+      const ccpa = d.createComputePipelineAsync.bind(d);
       d.createBindGroup = (desc) => (bindGroups++, cbg(desc));
+      // both: the engine compiles with createComputePipelineAsync (compilePipelines), the sync form is the fallback
       d.createComputePipeline = (desc) => (pipelines++, ccp(desc));
+      d.createComputePipelineAsync = (desc) => (pipelines++, ccpa(desc));
       const perStep: [number, number][] = [];
       try {
         await generate(model, {
@@ -28,8 +31,10 @@ describe.skipIf(!hasGpu)('record once, replay per step', () => {
       } finally {
         d.createBindGroup = cbg;
         d.createComputePipeline = ccp;
+        d.createComputePipelineAsync = ccpa;
       }
       expect(perStep[0]![0]).toBeGreaterThan(10); // the first step records the plan
+      expect(perStep[0]![1]).toBeGreaterThan(0); // and compiles its pipelines (this file's device starts with none): the hooks see them
       for (const s of perStep.slice(1)) expect(s).toEqual(perStep[0]); // later steps only replay
     } finally {
       model.destroy();
