@@ -8,7 +8,7 @@ import { writeOutputAtomic } from '../io/node-write.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
-import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
+import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { refusesShift, shiftRefusal } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
@@ -119,6 +119,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
       }
       const lat = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
       if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return;
+      checkSizesVsPipelineLatents(p, config, vaeScale, lat);
       const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;
       const t = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
       try {
@@ -191,6 +192,27 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
     return 0;
   } finally {
     pipe.dispose();
+  }
+}
+
+/**
+ * --height/--width/--frames size seeded noise (pixels, output frames); with the inputs file's latents the
+ * size is what they decode to, so a size given too must be the same (it was ignored). As Pipeline.generate's
+ * check of height/width/num_frames against latents, in the CLI's terms, before any weight is read.
+ * `lat`: the latents' shape ([B,C,F,H,W], DiT [B,C,H,W]), already of the family's rank.
+ * @throws UsageError naming the flag, the file and the size its latents make.
+ */
+function checkSizesVsPipelineLatents(p: Parsed, config: ModelConfig, scale: VaeScale, lat: number[]): void {
+  const { spatial, temporal } = scale;
+  const [F, H, W] = (lat.length === 5 ? lat.slice(2) : [undefined, ...lat.slice(2)]) as [number | undefined, number, number];
+  const wan = config.family === 'wan';
+  const made: [string, number | undefined, string][] = [
+    ['frames', F === undefined ? undefined : wan ? (F - 1) * temporal + 1 : F, wan ? `${F} latent frames: (${F} − 1) × VAE temporal factor ${temporal} + 1` : `${F} latent frames`],
+    ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
+    ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
+  ];
+  for (const [name, v, why] of made) {
+    if (p[name] !== undefined && v !== undefined && p[name] !== v) throw new UsageError(`--${name} ${p[name]}: the "latents" in ${p.inputs as string} [${lat.join(',')}] make ${name} ${v} (${why}); with --pipeline, --frames/--height/--width size seeded noise (output pixels and frames): drop --${name} or give ${v} (or remove "latents" from the file and give --seed for new noise of that size)`);
   }
 }
 

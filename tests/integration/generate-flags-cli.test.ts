@@ -54,6 +54,33 @@ describe('generate: flags refused with one UsageError line, exit 2, nothing writ
   });
 });
 
+// --pipeline: the sizes the latents decode to need the VAE's factors, checked in loadPipeline's preflight
+// (after the adapter is acquired, before any weight is read)
+describe.skipIf(!hasGpu)('generate --pipeline: --height/--width/--frames against the inputs file\'s latents', () => {
+  const G = join(FIXTURES, 'wan_pipeline_embeds');
+  const inputs = join(G, 'euler_b1.inputs.safetensors'); // latents [1,4,2,4,4]: 5 frames of 32×32
+  const run = (out: string, ...more: string[]) => ['generate', '--pipeline', join(G, 'pipeline'), '--inputs', inputs, '--steps', '2', '--guidance', '4', '--out', out, ...more];
+  const tail = 'with --pipeline, --frames/--height/--width size seeded noise (output pixels and frames)';
+  const out = join(tempDir(), 'o.safetensors');
+  it.each([
+    [['--height', '64', '--width', '64', '--frames', '13'], `--frames 13: the "latents" in ${inputs} [1,4,2,4,4] make frames 5 (2 latent frames: (2 − 1) × VAE temporal factor 4 + 1); ${tail}: drop --frames or give 5 (or remove "latents" from the file and give --seed for new noise of that size)`],
+    [['--height', '64'], `--height 64: the "latents" in ${inputs} [1,4,2,4,4] make height 32 (4 latent rows × VAE factor 8); ${tail}: drop --height or give 32 (or remove "latents" from the file and give --seed for new noise of that size)`],
+    [['--width', '16', '--height', '32'], `--width 16: the "latents" in ${inputs} [1,4,2,4,4] make width 32 (4 latent columns × VAE factor 8); ${tail}: drop --width or give 32 (or remove "latents" from the file and give --seed for new noise of that size)`],
+  ])('%j is refused, exit 2', async (more, msg) => {
+    const r = await cli(run(out, ...more));
+    expect(r.errLines).toEqual([`tessera: error: UsageError: ${msg}`]);
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('the sizes the latents make are accepted', async () => {
+    const o = join(tempDir(), 'ok.safetensors');
+    const r = await cli(run(o, '--height', '32', '--width', '32', '--frames', '5'), {}, 240_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readInputs(o)).get('video')!.shape).toEqual([1, 5, 32, 32, 3]);
+  }, 300_000);
+});
+
 describe.skipIf(!hasGpu)('generate --batch makes a batch', () => {
   it('--model DiT --class-label 1 --batch 3: latents [3,4,8,8]', async () => {
     const out = join(tempDir(), 'o.safetensors');
