@@ -16,6 +16,7 @@
 // So every figure includes one download of the output (and ORT one upload of the activations).
 // ONNX graphs are built in-process (bench/peers/onnx.ts); attention uses com.microsoft
 // MultiHeadAttention; tfjs attention and LayerNorm are composed from core ops.
+import { parseArgs } from 'node:util';
 import { create, globals } from 'webgpu';
 import { acquireGpu, describeAdapter, type Gpu } from '../../src/gpu/device.js';
 import { readTensor } from '../../src/gpu/tensor.js';
@@ -51,20 +52,75 @@ adapterProto.requestDevice = function (this: unknown, ...a: unknown[]) {
 Object.defineProperty(globalThis, 'navigator', { value: { gpu: dawn }, configurable: true });
 
 // ---- arguments --------------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const flag = (n: string) => argv.includes(`--${n}`);
-const opt = (n: string, d: string) => {
-  const i = argv.indexOf(`--${n}`);
-  return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
-};
-const repeats = Number(opt('repeats', '5'));
-// Peers (never tessera) may be checked with a looser band: tolerance × this; marked in the table.
-const tolScale = Number(opt('tol-scale', '1'));
-const warmup = Number(opt('warmup', '1'));
-const only = new Set(opt('only', 'gemm,layernorm,attention,block').split(','));
-const devices = opt('devices', 'shared');
-if (!(repeats >= 1 && warmup >= 0)) throw new Error('--repeats ≥ 1 and --warmup ≥ 0');
-if (devices !== 'shared' && devices !== 'separate') throw new Error(`--devices must be shared or separate, got ${devices}`);
+// Strict, as the CLI: an unknown flag, a bad value or an empty selection is one line naming the
+// flag and what it accepts, exit 2 (a misspelled --repats silently timing 5 repeats is a wrong run).
+const KINDS = ['gemm', 'layernorm', 'attention', 'block'] as const;
+const PEER_NAMES = ['onnxruntime-web', 'tfjs'] as const;
+const USAGE = 'usage: npm run bench:peers -- [--only gemm,layernorm,attention,block] [--peers onnxruntime-web,tfjs] [--repeats N] [--warmup N] [--json] [--full] [--tol-scale X] [--devices shared|separate]';
+function usageExit(msg: string): never {
+  console.error(`bench:peers: ${msg}`);
+  process.exit(2);
+}
+function parseFlags() {
+  let v: Record<string, string | boolean | undefined>;
+  try {
+    ({ values: v } = parseArgs({
+      args: process.argv.slice(2),
+      strict: true,
+      allowPositionals: false,
+      options: {
+        only: { type: 'string' },
+        peers: { type: 'string' },
+        repeats: { type: 'string' },
+        warmup: { type: 'string' },
+        'tol-scale': { type: 'string' },
+        devices: { type: 'string' },
+        json: { type: 'boolean' },
+        full: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    // parseArgs' own message names the flag ("Unknown option '--repats'"); add the valid ones
+    usageExit(`${(e as Error).message.split('\n')[0]!.replace(/\.$/, '')}; ${USAGE}`);
+  }
+  if (v.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, def: number, min: number): number => {
+    const s = v[name] as string | undefined;
+    if (s === undefined) return def;
+    if (!/^\d+$/.test(s) || Number(s) < min) usageExit(`--${name} must be an integer ≥ ${min}, got "${s}"`);
+    return Number(s);
+  };
+  const list = <T extends string>(name: string, def: readonly T[], allowed: readonly T[]): Set<T> => {
+    const s = v[name] as string | undefined;
+    if (s === undefined) return new Set(def);
+    const items = s.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = items.filter((x) => !(allowed as readonly string[]).includes(x));
+    if (bad.length || !items.length) usageExit(`--${name} takes a comma-separated list of ${allowed.join(', ')}, got "${s}"`);
+    return new Set(items as T[]);
+  };
+  const tol = v['tol-scale'] as string | undefined;
+  const tolScale = tol === undefined ? 1 : Number(tol);
+  if (tol !== undefined && (tol.trim() === '' || !Number.isFinite(tolScale) || tolScale < 1)) usageExit(`--tol-scale must be a number ≥ 1, got "${tol}"`);
+  const devices = (v.devices as string | undefined) ?? 'shared';
+  if (devices !== 'shared' && devices !== 'separate') usageExit(`--devices must be shared or separate, got "${devices}"`);
+  return {
+    repeats: int('repeats', 5, 1),
+    warmup: int('warmup', 1, 0),
+    tolScale,
+    only: list('only', KINDS, KINDS),
+    peers: list('peers', PEER_NAMES, PEER_NAMES),
+    devices,
+    json: !!v.json,
+    full: !!v.full,
+  };
+}
+const args = parseFlags();
+const { repeats, warmup, tolScale, only, devices } = args;
+const flag = (n: 'json' | 'full') => args[n];
 const shared = devices === 'shared';
 
 type Spec =
@@ -331,7 +387,7 @@ const label = (s: Spec) =>
 async function main() {
   const gpu = await acquireGpu({ gpu: dawn });
   const peers: Peer[] = [tesseraPeer(gpu)];
-  const want = new Set(opt('peers', 'onnxruntime-web,tfjs').split(','));
+  const want = args.peers;
   for (const make of [...(want.has('onnxruntime-web') ? [ortPeer] : []), ...(want.has('tfjs') ? [tfjsPeer] : [])]) {
     try {
       peers.push(await make(gpu));

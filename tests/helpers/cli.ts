@@ -14,8 +14,13 @@ export interface CliResult {
 
 /** `tessera ...args` in the checkout root; killed after `timeoutMs` (code null, like spawnSync's timeout). */
 export function tesseraCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return nodeCli([join(root, 'bin', 'tessera.mjs'), ...args], opts);
+}
+
+/** `node ...argv` (a script and its arguments) in the checkout root, as tesseraCli. */
+export function nodeCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], {
+    const child = spawn(process.execPath, argv, {
       cwd: root,
       env: opts.env ?? { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
     });
