@@ -4,6 +4,7 @@ export { acquireGpu, describeAdapter, GpuError, GpuUnavailableError, type Gpu, t
 export { DisposedError } from './gpu/serial.js';
 export type { DType } from './gpu/tensor.js';
 export { ShaderError } from './gpu/shader.js';
+export { watchKernels, type KernelEvent } from './gpu/kernel.js';
 export { loadModel, DiffusionModel, InputError, setFolderResolver, type ExclusiveModel, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
 export { parseConfig, ConfigError, type ModelConfig, type Family } from './model/config.js';
 export { WeightError } from './model/weights.js';
@@ -20,7 +21,7 @@ export { loadTokenizer, T5Tokenizer, TokenizerError, type TokenBatch } from './t
 export { promptClean } from './text/prompt.js';
 export { parseUmt5Config, type Umt5Config } from './text/config.js';
 export { planUmt5, checkUmt5Fits, type Umt5Plan } from './text/memory.js';
-export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PipelineVideoOutput, type PipelineImageOutput, type PipelineLatentOutput, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
+export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PipelineVideoOutput, type PipelineImageOutput, type PipelineLatentOutput, type PipelineStage, type PipelineKernelEvent, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
 export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote } from './pipeline/embedded.js';
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';

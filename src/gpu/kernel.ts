@@ -186,9 +186,51 @@ export function kernelCached(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {
 
 type CompileListener = (done: number, total: number) => void;
 let compileListener: CompileListener | null = null;
+
+/**
+ * The kernel work a call does before (and between) its GPU runs, the first time a shape is seen: on a CPU
+ * adapter it can take most of a first call (tens of seconds) with nothing else to report.
+ * - `compile`: compute pipelines being created (createComputePipelineAsync), `done` of `total` in one batch;
+ *   an event with done 0 when a batch starts, then one as each pipeline finishes (the last: done === total).
+ * - `tune`: autotuning (mode 'auto', shapes not in the tuning cache) timing candidate kernels of one op
+ *   `family` (e.g. `gemm`) for a shape `bucket` (e.g. `f32 M4096 N2048 K2048`) among `candidates`; `done` of
+ *   `total` buckets of the plan being tuned: an event as each bucket's timing starts (done: buckets timed so
+ *   far), and one after the last (done === total). `where`: the tuning cache the choices go to (null: none).
+ *   Timing a candidate compiles it: `compile` events come in between.
+ */
+export type KernelEvent =
+  | { type: 'compile'; done: number; total: number }
+  | { type: 'tune'; family: string; bucket: string; candidates: readonly string[]; done: number; total: number; where: string | null };
+
+const watchers = new WeakMap<GPUDevice, Set<(e: KernelEvent) => void>>();
+
+/**
+ * Calls `listener` with every KernelEvent of `gpu`'s device (kernel compilation and autotuning, whichever
+ * object's call causes it: models, pipelines, VAEs and text encoders on that device) until the returned
+ * function is called. For the calls with no progress hook of their own (loadModel's forward, generate(),
+ * vae.decode); Pipeline.generate's `onKernels` is this, scoped to the call. A listener that throws fails the
+ * call whose work it was reporting (the error reaches that call's caller).
+ * @throws TypeError when `listener` is not a function.
+ */
+export function watchKernels(gpu: Gpu, listener: (e: KernelEvent) => void): () => void {
+  if (typeof listener !== 'function') throw new TypeError(`watchKernels: listener must be a function, got ${listener === null ? 'null' : typeof listener}`);
+  let set = watchers.get(gpu.device);
+  if (!set) watchers.set(gpu.device, (set = new Set()));
+  // a wrapper per call: the same function watched twice is called twice, and each unwatch removes its own
+  const own = (e: KernelEvent) => listener(e);
+  set.add(own);
+  return () => void set.delete(own);
+}
+
+/** Tells the device's watchers (watchKernels) of `e`. */
+export function emitKernelEvent(device: GPUDevice, e: KernelEvent): void {
+  const set = watchers.get(device);
+  if (set) for (const w of [...set]) w(e);
+}
 /**
  * Where `compilePipelines` reports its progress (done, total) when the caller passes no
  * listener of its own: the CLI sets its progress line here ("compiling kernels i/N"). null: none.
+ * Process-wide and internal: library users watch a device (watchKernels) or a call (onKernels).
  */
 export function setCompileListener(fn: CompileListener | null): void {
   compileListener = fn;
@@ -198,7 +240,8 @@ export function setCompileListener(fn: CompileListener | null): void {
  * Create the pipelines of `list` not yet cached, all at once with createComputePipelineAsync (the
  * implementation may compile them in parallel; the host does not block), into the cache
  * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (default: the listener
- * of setCompileListener), nothing when all are cached. A variant that fails is a ShaderError
+ * of setCompileListener), and 'compile' KernelEvents to the device's watchers (watchKernels); nothing when
+ * all are cached. A variant that fails is a ShaderError
  * `KEY: pipeline creation failed: kernels/foo.wgsl:LINE:COL: message[; …]` (KEY: kernel, flags and
  * override knobs; up to three compiler errors, each at the line of the kernel's or prelude's own
  * source); the others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
@@ -217,7 +260,11 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
   }
   if (todo.size === 0) return;
   let done = 0;
-  onProgress?.(0, todo.size);
+  const report = (d: number) => {
+    onProgress?.(d, todo.size);
+    emitKernelEvent(device, { type: 'compile', done: d, total: todo.size });
+  };
+  report(0);
   const results = await Promise.allSettled(
     [...todo].map(async ([key, { spec, variant }]) => {
       // WGSL errors are reported below with the variant's name, not as uncaptured device errors
@@ -239,7 +286,7 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
         throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : (e as Error).message}`);
       }
       cache.set(key, { key, pipeline, layout, spec, variant });
-      onProgress?.(++done, todo.size);
+      report(++done);
     }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

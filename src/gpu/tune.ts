@@ -13,6 +13,7 @@
 // (tune-store-node.ts), browsers use IndexedDB (below). Browser-safe module.
 import { describeAdapter, type Gpu } from './device.js';
 import { Plan, setTuneHook, type TuneRequest } from './plan.js';
+import { emitKernelEvent } from './kernel.js';
 import { Allocator, readTensor } from './tensor.js';
 import { profilePlan } from '../profile/profiler.js';
 
@@ -68,7 +69,8 @@ export interface TuneStart {
  * Called when a plan's automatic tuning before its first run (the plan's tune hook) is about to
  * time candidates, i.e. mode 'auto' and at least one bucket not cached; never for cached or 'off'
  * runs, nor for explicit tunePlan calls. Null (the default) keeps the library quiet; the CLI
- * prints one progress line (src/cli/progress.ts tuneProgress).
+ * prints one progress line (src/cli/progress.ts tuneProgress). Process-wide and internal: library users get
+ * per-bucket 'tune' events from watchKernels (per device) or Pipeline.generate's onKernels (per call).
  */
 export function setTuneStartListener(fn: ((info: TuneStart) => void) | null): void {
   tuneStartListener = fn;
@@ -340,10 +342,11 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
     const entry = o.force ? undefined : all[tuneKey(plan.gpu, site.family, site.bucket)];
     return entry && site.candidates.includes(entry.choice) ? entry : undefined;
   };
-  if (mode === 'auto' && o.onTuneStart) {
-    const toTime = new Set(pending.filter((site) => site.candidates.length >= 2 && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket)));
-    if (toTime.size) o.onTuneStart({ buckets: toTime.size, where: tuneStoreWhere() });
-  }
+  const toTime = mode === 'auto' ? new Set(pending.filter((site) => site.candidates.length >= 2 && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket))) : new Set<string>();
+  if (toTime.size) o.onTuneStart?.({ buckets: toTime.size, where: tuneStoreWhere() });
+  // 'tune' KernelEvents for the device's watchers (watchKernels): as each bucket's timing starts, and after the last
+  let timed = 0;
+  const tell = (site: (typeof pending)[number]) => emitKernelEvent(plan.gpu.device, { type: 'tune', family: site.family, bucket: site.bucket, candidates: [...site.candidates], done: timed, total: toTime.size, where: tuneStoreWhere() });
   for (const site of pending) {
     const key = tuneKey(plan.gpu, site.family, site.bucket);
     if (failed.has(key)) continue;
@@ -354,6 +357,7 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
       if (!entry) {
         if (mode !== 'auto' || site.candidates.length < 2) continue;
         o.onProgress?.(`tuning ${site.family} ${site.bucket}: ${site.candidates.join(', ')}`);
+        tell(site);
         try {
           entry = await tuneRequest(plan.gpu, site, o);
         } catch (e) {
@@ -362,8 +366,10 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
           if (plan.gpu.lost) throw e;
           console.warn(`[tessera] tuning ${site.family} ${site.bucket} failed, keeping the heuristic ${site.heuristic}: ${(e as Error).message}`);
           failed.add(key);
+          if (++timed === toTime.size) tell(site);
           continue;
         }
+        if (++timed === toTime.size) tell(site);
         if (o.save !== false) {
           all[key] = entry;
           changed = true;

@@ -22,6 +22,7 @@ import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.
 export { closestOption } from '../model/options.js';
 import { estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
+import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
@@ -243,7 +244,19 @@ export interface PipelineGenerateOptions {
   /** tessera's own: after each denoising step. */
   onStep?: (step: number, steps: number, timestep: number) => void;
   /** tessera's own: when a stage starts ('text', 'denoise', 'decode'). */
-  onStage?: (stage: 'text' | 'denoise' | 'decode') => void;
+  onStage?: (stage: PipelineStage) => void;
+  /**
+   * tessera's own: the kernel work of this call, as it happens: compute pipelines compiling (`compile`, done /
+   * total) and autotuning timing candidate kernels (`tune`: the op family, shape bucket and candidates, done /
+   * total buckets), each with the `stage` it belongs to (PipelineKernelEvent; KernelEvent says when each
+   * fires). Only a call that meets new shapes (the first on a loaded pipeline, or a new size or batch) has such
+   * work: on a CPU adapter tens of seconds, inside 'text', before the first onStep of 'denoise', and in
+   * 'decode', during which no other hook fires. A call whose kernels are compiled and whose shapes are in the
+   * tuning cache (or with tuning off: TESSERA_TUNE=off) gets no event. Events of the pipeline's device while
+   * the call runs: work that another object (a second pipeline or model on the same device) does meanwhile is
+   * reported too. Not a function: InputError. A listener that throws fails the call.
+   */
+  onKernels?: (event: PipelineKernelEvent) => void;
   /**
    * tessera's own: cancels the call. Checked before each stage, between the text encoder's prompt and
    * negative prompt, between denoising steps, and inside the VAE decode before each of its pieces (per
@@ -258,12 +271,18 @@ export interface PipelineGenerateOptions {
   signal?: AbortSignal;
 }
 
+/** A stage of Pipeline.generate (onStage): the text encoder, the denoising loop, the VAE decode. */
+export type PipelineStage = 'text' | 'denoise' | 'decode';
+
+/** What Pipeline.generate's `onKernels` gets: a KernelEvent (kernel compilation or autotuning) and the stage it happened in. */
+export type PipelineKernelEvent = KernelEvent & { stage: PipelineStage };
+
 // Every option of Pipeline.generate and loadPipeline (a Record over the interface's keys, so a new option must be
 // listed here): any other key is refused, as a misspelt or camelCase name would otherwise be ignored silently.
 const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
-  output_type: true, shift: true, onStep: true, onStage: true, signal: true,
+  output_type: true, shift: true, onStep: true, onStage: true, onKernels: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
@@ -408,6 +427,7 @@ interface Call {
   shape: number[];
   asked: { latents: boolean; items: string };
   onStage?: PipelineGenerateOptions['onStage'];
+  onKernels?: PipelineGenerateOptions['onKernels'];
 }
 
 /** How long a LimitError may spend finding what fits (its suggestions), in ms. */
@@ -596,7 +616,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
     if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
-    for (const k of ['onStep', 'onStage'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+    for (const k of ['onStep', 'onStage', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
     const cfg = guidance > 1;
     const L = checkMaxSequenceLength(o.max_sequence_length);
     checkSignal(o.signal);
@@ -606,7 +626,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const program = resolveScheduler(opts).setTimesteps(steps); // its state's size, for the memory check
 
     // the batch and the text, as the caller gave them
-    const call: Call = { opts, outputType, L, onStage: o.onStage, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
+    const call: Call = { opts, outputType, L, onStage: o.onStage, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
     let batch: number;
     let text: TextShapes | undefined;
     const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
@@ -888,13 +908,30 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     return undefined;
   }
 
-  /** The checked call: text through the encoder, the denoising loop, the decode. */
+  /** The checked call, reporting its kernel work to `onKernels` while it runs. */
   private async run(call: Call): Promise<PipelineOutput> {
+    const { onKernels } = call;
+    if (!onKernels) return this.runStages(call, call.onStage);
+    let stage: PipelineStage | undefined;
+    // the device's events while this call runs (the pipeline runs one call at a time), tagged with its stage
+    const unwatch = watchKernels(this.gpu, (e) => stage && onKernels({ ...e, stage }));
+    try {
+      return await this.runStages(call, (s) => {
+        stage = s;
+        call.onStage?.(s);
+      });
+    } finally {
+      unwatch();
+    }
+  }
+
+  /** Text through the encoder, the denoising loop, the decode. */
+  private async runStages(call: Call, onStage: ((stage: PipelineStage) => void) | undefined): Promise<PipelineOutput> {
     const { opts } = call;
     const stop = (where: string) => throwIfAborted(opts.signal, `Pipeline.generate, ${where}`);
     stop('before it started');
     if (call.prompts || call.negs) {
-      call.onStage?.('text');
+      onStage?.('text');
       if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L, call.promptName);
       if (call.negs) {
         if (call.prompts) stop('after encoding the prompt');
@@ -911,12 +948,12 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       opts.latents = { data, shape };
       delete opts.shape;
     }
-    call.onStage?.('denoise');
+    onStage?.('denoise');
     const res = await generate(this.transformer, opts);
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
     if (call.outputType === 'np') {
       stop('before the VAE decode');
-      call.onStage?.('decode');
+      onStage?.('decode');
       const pixels = postprocessSample(await this.decoder!.decode(res.latents, { signal: opts.signal }));
       if (this.family === 'dit') out.images = pixels;
       else out.video = pixels;
