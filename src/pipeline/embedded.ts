@@ -1,6 +1,7 @@
 // What is known of the embedded tessera-shapes pipeline (models/tessera-shapes, training/): its vocabulary
 // (training/data.py), the note for prompts outside it, and its defaults. Browser-safe: the CLI
 // (src/cli/embedded.ts finds the folder) and the profiler page share it.
+import { promptClean } from '../text/prompt.js';
 
 /** The vocabulary the model was trained on (training/data.py): "a {colour} {shape} moving {direction}". */
 export const EMBEDDED_VOCABULARY = {
@@ -9,22 +10,52 @@ export const EMBEDDED_VOCABULARY = {
   directions: ['left', 'right', 'up', 'down'],
 } as const;
 
+const KNOWN_WORDS = new Set<string>(['a', 'moving', ...EMBEDDED_VOCABULARY.colours, ...EMBEDDED_VOCABULARY.shapes, ...EMBEDDED_VOCABULARY.directions]);
+
 /**
- * Words of `prompt` outside the embedded model's vocabulary (lower-cased, split on anything that is not a letter).
- * An empty list means the prompt uses only words the model was trained on (order is not checked).
+ * The words of `prompt` as the embedded pipeline's tokenizer sees them: after WanPipeline's prompt_clean
+ * (HTML unescaped, whitespace runs → one space, stripped) and the tokenizer's normalizer (NFKC, runs of
+ * spaces → one), split at spaces as its Metaspace pre-tokenizer does. Case and punctuation are kept: the
+ * tokenizer keeps them too.
  */
-export function outOfVocabulary(prompt: string): string[] {
-  const known = new Set<string>(['a', 'moving', ...EMBEDDED_VOCABULARY.colours, ...EMBEDDED_VOCABULARY.shapes, ...EMBEDDED_VOCABULARY.directions]);
-  const words = prompt.toLowerCase().split(/[^a-z]+/).filter((w) => w.length > 0);
-  return [...new Set(words.filter((w) => !known.has(w)))];
+function tokenizerWords(prompt: string): string[] {
+  return promptClean(prompt).normalize('NFKC').split(/ +/).filter((w) => w.length > 0);
 }
 
-/** The note printed for prompts outside the vocabulary (they still run). */
+/**
+ * Words of `prompt` the embedded model was not trained on, as its tokenizer sees them (case and
+ * punctuation kept, split at whitespace): each must be one of the vocabulary's lower-case words exactly.
+ * The tokenizer keeps case and punctuation, so "Red" or "red," is not the token ▁red the model learned
+ * but character tokens it never saw (R, e, d; ▁red and ","). Each word once, in prompt order; an empty
+ * list means every token of the prompt is a word the model was trained on (their order is not checked).
+ * @example outOfVocabulary('A Cyan triangle moving down!') // ['A', 'Cyan', 'down!']
+ */
+export function outOfVocabulary(prompt: string): string[] {
+  return [...new Set(tokenizerWords(prompt).filter((w) => !KNOWN_WORDS.has(w)))];
+}
+
+/** A word without its case and punctuation (letters a–z only, lower-cased): "Red," → "red". */
+const plainWord = (w: string) => w.toLowerCase().replace(/[^a-z]+/g, '');
+
+/**
+ * The note printed for prompts outside the vocabulary (they still run), or undefined when every word is
+ * one the model was trained on. Names the words it does not know, and apart from them the words written
+ * with capitals or punctuation (which its tokenizer keeps), with the prompt in the trained form when
+ * that is all that is wrong.
+ */
 export function vocabularyNote(prompt: string): string | undefined {
   const unknown = outOfVocabulary(prompt);
   if (unknown.length === 0 && prompt.trim() !== '') return undefined;
   const v = EMBEDDED_VOCABULARY;
-  return `note: the embedded model (tessera-shapes) was trained only on prompts "a {colour} {shape} moving {direction}" — colours ${v.colours.join(', ')}; shapes ${v.shapes.join(', ')}; directions ${v.directions.join(', ')}${unknown.length ? `; it does not know: ${unknown.join(', ')}` : ''}. It still runs.`;
+  // known words written otherwise ("Red", "right."), and words it does not know at all
+  const written = unknown.filter((w) => KNOWN_WORDS.has(plainWord(w)));
+  const alien = unknown.filter((w) => !written.includes(w));
+  const plain = tokenizerWords(prompt).map(plainWord).filter((w) => w.length > 0).join(' ');
+  const notes = [
+    alien.length ? `it does not know: ${alien.join(', ')}` : '',
+    written.length ? `it knows ${written.map((w) => JSON.stringify(w)).join(', ')} only in lower case without punctuation (its tokenizer keeps capitals and punctuation, so as written they are tokens it never saw)${alien.length ? '' : `: give "${plain}"`}` : '',
+  ].filter((n) => n);
+  return `note: the embedded model (tessera-shapes) was trained only on prompts "a {colour} {shape} moving {direction}", lower-case without punctuation — colours ${v.colours.join(', ')}; shapes ${v.shapes.join(', ')}; directions ${v.directions.join(', ')}${notes.map((n) => `; ${n}`).join('')}. It still runs.`;
 }
 
 /**

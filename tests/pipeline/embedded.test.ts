@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMBEDDED_VOCABULARY, embeddedPipelineDir, outOfVocabulary, vocabularyNote } from '../../src/cli/embedded.js';
 import { ROOT } from '../helpers/golden.js';
+import { loadTokenizer } from '../../src/text/tokenizer.js';
+import { nodeFolder } from '../../src/io/node-source.js';
 
 const py = readFileSync(join(ROOT, 'training', 'data.py'), 'utf8');
 
@@ -41,12 +43,37 @@ describe('embedded pipeline', () => {
     expect(folderBytes(dir)).toBeLessThanOrEqual(20 * 1024 * 1024);
   });
 
-  it('prompts outside the vocabulary: the unknown words, and a note', () => {
+  it('prompts outside the vocabulary: the unknown words as the tokenizer sees them (case and punctuation kept), and a note', () => {
     expect(outOfVocabulary('a red circle moving right')).toEqual([]);
-    expect(outOfVocabulary('A Cyan Triangle, moving DOWN!')).toEqual([]);
+    expect(outOfVocabulary('  a  red\tcircle moving right ')).toEqual([]); // prompt_clean collapses whitespace
+    expect(outOfVocabulary('A Cyan Triangle, moving DOWN!')).toEqual(['A', 'Cyan', 'Triangle,', 'DOWN!']);
     expect(outOfVocabulary('a purple dog moving right')).toEqual(['purple', 'dog']);
     expect(vocabularyNote('a red circle moving right')).toBeUndefined();
     expect(vocabularyNote('an astronaut riding a horse')).toMatch(/trained only on prompts "a \{colour\} \{shape\} moving \{direction\}".*does not know: an, astronaut, riding, horse\. It still runs\./);
     expect(vocabularyNote('')).toMatch(/trained only on/);
+    const v = 'colours red, green, blue, yellow, white, magenta, cyan; shapes circle, square, triangle; directions left, right, up, down';
+    const head = `note: the embedded model (tessera-shapes) was trained only on prompts "a {colour} {shape} moving {direction}", lower-case without punctuation — ${v}`;
+    const cased = '(its tokenizer keeps capitals and punctuation, so as written they are tokens it never saw)';
+    expect(vocabularyNote('A Red Circle Moving Right')).toBe(`${head}; it knows "A", "Red", "Circle", "Moving", "Right" only in lower case without punctuation ${cased}: give "a red circle moving right". It still runs.`);
+    expect(vocabularyNote('a cyan triangle, moving DOWN!')).toBe(`${head}; it knows "triangle,", "DOWN!" only in lower case without punctuation ${cased}: give "a cyan triangle moving down". It still runs.`);
+    // unknown words too: no prompt to suggest
+    expect(vocabularyNote('A purple dog')).toBe(`${head}; it does not know: purple, dog; it knows "A" only in lower case without punctuation ${cased}. It still runs.`);
+  });
+
+  // the vocabulary check agrees with the tokenizer the pipeline really runs (tokenizer/tokenizer.json)
+  it('a prompt has no unknown words exactly when every token is a word piece the model was trained on', async () => {
+    const tok = await loadTokenizer(nodeFolder(join(embeddedPipelineDir(), 'tokenizer')));
+    const words = ['a', 'moving', ...EMBEDDED_VOCABULARY.colours, ...EMBEDDED_VOCABULARY.shapes, ...EMBEDDED_VOCABULARY.directions];
+    const trained = new Set(words.map((w) => tok.encode(`${w}`, 8)[0]));
+    expect(trained.size).toBe(words.length); // one token each
+    const prompts = [
+      'a red circle moving right', 'A Red Circle Moving Right', 'a red circle moving right.', 'a red circle, moving right', 'a RED circle moving left',
+      '  a  green\tsquare   moving up ', 'ａ blue triangle moving down', 'a white square moving &amp; down', 'a purple dog moving right', 'a magenta circle moving 2 left', 'red',
+    ];
+    for (const p of prompts) {
+      const { ids, lengths } = tok.tokenize([p], 64);
+      const content = [...ids.subarray(0, lengths[0]! - tok.specialCount)];
+      expect(outOfVocabulary(p).length === 0, `${JSON.stringify(p)}: tokens ${content.join(',')}`).toBe(content.every((id) => trained.has(id)));
+    }
   });
 });
