@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
-import { checkRelPath, type ByteSource, type FolderSource } from '../io/source.js';
+import { checkRelPath, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
@@ -173,7 +173,7 @@ export interface PipelineLoadOptions {
 async function hasVariant(folder: FolderSource, base: string, variant: string): Promise<boolean> {
   const names = [`${base}.${variant}.safetensors`, `${base}.safetensors.index.${variant}.json`, `${base}.${variant}.safetensors.index.json`];
   // a listing answers without requests; otherwise the single file is asked first (the common case: no failed request)
-  const listed = folder.list ? await folder.list().catch(() => null) : null;
+  const listed = await listedFiles(folder);
   if (listed) return names.some((n) => listed.includes(n));
   try {
     const src = await folder.open(names[0]!);
