@@ -28,9 +28,15 @@ export interface CommandSpec {
 
 export type Parsed = { _: string[]; [flag: string]: string | number | boolean | undefined | string[] };
 
+/**
+ * Flags every command takes. main() acts on them (--no-tune turns autotuning off before the command
+ * runs; tune refuses it); they are here so that --help and the unknown-flag message list them with
+ * the command's own, from the one table parseArgs accepts flags by.
+ */
 const COMMON: Record<string, FlagSpec> = {
   help: { type: 'bool', help: 'show this help (also -h)' },
   debug: { type: 'bool', help: 'print stack traces on errors' },
+  'no-tune': { type: 'bool', help: "no autotuning: the adapter policy's deterministic kernel choices; the tuning cache is neither read nor written (as TESSERA_TUNE=off)" },
 };
 
 /** The flags each parse result was given on the command line (defaults filled in later are not). */

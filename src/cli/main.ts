@@ -72,11 +72,10 @@ export async function main(argv: string[]): Promise<number> {
   const [first, ...args] = argv;
   // --version is the version command; as a command it takes --help and refuses arguments like the others
   const name = first === '--version' ? 'version' : first;
-  // --no-tune is global (every command records kernels): deterministic heuristics, no tuning cache.
-  const rest = args.filter((a) => a !== '--no-tune');
-  if (rest.length !== args.length) setDefaultTuneMode('off');
   // `tessera help CMD` is `tessera CMD --help`
-  if (name === 'help' && rest.length) return main([...rest, '--help', ...(rest.length === args.length ? [] : ['--no-tune'])]);
+  // (`help --no-tune` is the top help, as `help`; `help --no-tune CMD` is `CMD --help --no-tune`)
+  const named = args.filter((a) => a !== '--no-tune');
+  if (name === 'help' && named.length) return main([...named, '--help', ...(named.length < args.length ? ['--no-tune'] : [])]);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     if (!name) {
       console.error(topHelp()); // no command: usage on stderr, exit 2 (not a success)
@@ -86,14 +85,16 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const cmd = commands.find((c) => c.spec.name === name);
-  const debug = rest.includes('--debug');
+  const debug = args.includes('--debug');
   if (!cmd) {
     console.error(errorLine(new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`), false));
     return 2;
   }
   const signalsOff = cleanUpOnSignals();
   try {
-    const p = parseArgs(cmd.spec, rest);
+    const p = parseArgs(cmd.spec, args);
+    // --no-tune is global (args.ts COMMON; every command records kernels): deterministic heuristics, no tuning cache
+    if (p['no-tune']) setDefaultTuneMode('off');
     if (p.help) {
       console.log(cmd.help?.(p) ?? helpText(cmd.spec));
       return 0;
