@@ -65,7 +65,7 @@ function checkWritableDir(flag: string, shown: string, dir: string): void {
  * Checks every picture output before any GPU work: extensions (.mp4, .gif), folders that exist and
  * are writable, --frames-dir not an existing file (nor below one), no two outputs on one path
  * (`others`: the other file outputs, e.g. --out), and finds ffmpeg for --video.
- * @throws UsageError (bad paths, fps) or EncoderError (no usable ffmpeg).
+ * @throws UsageError (bad paths, fps out of range or without --video/--preview) or EncoderError (no usable ffmpeg).
  */
 export function planMedia(p: Parsed, others: Record<string, string | undefined> = {}): MediaPlan {
   const plan: MediaPlan = {
@@ -75,6 +75,10 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
     fps: p.fps as number | undefined,
   };
   if (plan.fps !== undefined && !(plan.fps > 0 && plan.fps <= 100)) throw new UsageError(`--fps must be in (0, 100] (GIF stores frame delays in 1/100 s), got ${plan.fps}`);
+  // the rate of the clips only: without one it would be ignored silently
+  if (plan.fps !== undefined && plan.video === undefined && plan.preview === undefined) {
+    throw new UsageError(`--fps ${plan.fps}: the frame rate of --video and --preview, and neither is given${plan.framesDir !== undefined ? ' (--frames-dir writes PNG frames, which have no rate)' : ''}: add --video FILE.mp4 or --preview FILE.gif, or drop --fps`);
+  }
   const files: Record<string, string | undefined> = { ...others, video: plan.video, preview: plan.preview };
   for (const [flag, path] of Object.entries(files)) {
     checkOutputPath(flag, path);
