@@ -17,6 +17,8 @@ import { formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigu
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { checkLatentPatch } from './bench-plan.js';
+import { checkPathFlags } from './paths.js';
 
 export const MODEL_FLAGS: Record<string, FlagSpec> = {
   preset: { type: 'choice', choices: presetNames(), help: `model: a named architecture at its real size with seeded random weights (${presetNames().join(', ')})`, arg: 'NAME' },
@@ -52,8 +54,16 @@ export function parseModelSizes(p: Parsed): ModelSizes {
   if (dir === '') throw new UsageError('--model needs a folder');
   const latent = { frames: dim(p, 'frames'), height: dim(p, 'height'), width: dim(p, 'width') };
   if (dir && (latent.height === undefined || latent.width === undefined)) throw new UsageError('tessera bench model --model DIR: give --height and --width (and --frames for video models) of the latent');
+  // --model: a missing path or a pipeline root is one line naming the flag, as in forward/generate (bench takes no --pipeline)
+  checkPathFlags(p, { withPipeline: false });
   const textLen = dim(p, 'text-len');
   const seed = (p.seed as number | undefined) ?? 0;
+  // a preset's patch size is known before the GPU is acquired; a folder's once its config is read (preflight)
+  if (preset) {
+    const pr = getPreset(preset);
+    const cfg = parseConfig(pr.config);
+    checkLatentPatch('model', preset, cfg, fullLatent(cfg, latent, pr.latent));
+  }
   return { ...(preset ? { preset } : {}), ...(dir ? { dir } : {}), latent, ...(textLen !== undefined ? { textLen } : {}), seed };
 }
 
@@ -152,6 +162,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       maxMemory: budget.bytes,
       preflight: (cfg, g, dtype) => {
         lat = fullLatent(cfg, s.latent, undefined);
+        checkLatentPatch('model', s.dir!, cfg, lat);
         const sh = shapesOf(cfg, lat, tl);
         checkRunFits(cfg, sh.latent, sh.text, dtype, g.limits, fit);
       },

@@ -14,6 +14,7 @@ import { parseConfig, type ModelConfig } from '../model/config.js';
 import { estimateWeights, planModel } from '../model/memory.js';
 import { getPreset } from '../model/presets.js';
 import { UsageError, type Parsed } from './args.js';
+import { checkPathFlags } from './paths.js';
 
 /** WebGPU's default maxStorageBufferBindingSize, and what lavapipe reports. */
 export const DEFAULT_BINDING = 128 * 2 ** 20;
@@ -62,6 +63,7 @@ function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frame
   const preset = p.preset as string | undefined;
   const dir = p.model as string | undefined;
   if (!preset === !dir) throw new UsageError('tessera bench plan: give exactly one of --preset NAME or --model DIR (only its config.json is read)');
+  checkPathFlags(p, { withPipeline: false }); // --model: no such folder / a pipeline root, as forward/generate say it
   if (preset) {
     const pr = getPreset(preset);
     return { name: preset, cfg: parseConfig(pr.config), latent: pr.latent, ...(pr.textLen !== undefined ? { textLen: pr.textLen } : {}) };
@@ -74,6 +76,24 @@ function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frame
     throw new UsageError(`--model ${dir}: cannot read ${file}: ${(e as Error).message}`);
   }
   return { name: dir!, cfg: parseConfig(json as Record<string, unknown>, file) };
+}
+
+/**
+ * Refuses a latent the model's patchify cannot split, naming the flags that size it: a raw
+ * "patchify: … not divisible" from deep inside the memory estimate names no flag.
+ * Returns the patch size [pt, ph, pw] (pt 1 for the image/Latte families).
+ * @throws UsageError `tessera bench SUB: latent F×H×W must be divisible by the patch size pt×ph×pw of NAME: --height 7 is not a multiple of 2`.
+ */
+export function checkLatentPatch(sub: string, name: string, cfg: ModelConfig, l: { frames: number; height: number; width: number }): [number, number, number] {
+  const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+  const bad = ([['frames', l.frames, pt], ['height', l.height, ph], ['width', l.width, pw]] as const).filter(([, v, k]) => v % k !== 0);
+  if (bad.length) {
+    // DiT latents have no frames: dims and patch as height×width
+    const dims = cfg.family === 'dit' ? `${l.height}×${l.width}` : `${l.frames}×${l.height}×${l.width}`;
+    const patch = cfg.family === 'dit' ? `${ph}×${pw}` : `${pt}×${ph}×${pw}`;
+    throw new UsageError(`tessera bench ${sub}: latent ${dims} must be divisible by the patch size ${patch} of ${name}: ${bad.map(([f, v, k]) => `--${f} ${v} is not a multiple of ${k}`).join(', ')}`);
+  }
+  return [pt, ph, pw];
 }
 
 const int = (p: Parsed, name: string, lo: number, hi: number): number | undefined => {
@@ -94,8 +114,7 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
   const L = int(p, 'text-len', 1, 4096) ?? pt ?? 32;
   const latent = cfg.family === 'dit' ? [B, cfg.inChannels, height, width] : [B, cfg.inChannels, frames, height, width];
   const text = cfg.family === 'dit' ? null : [B, L, cfg.family === 'wan' ? cfg.textDim : cfg.captionChannels];
-  const [pt0, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
-  if (frames % pt0 || height % ph || width % pw) throw new UsageError(`latent ${frames}×${height}×${width} must be divisible by the patch size ${pt0}×${ph}×${pw}`);
+  const [pt0, ph, pw] = checkLatentPatch('plan', name, cfg, { frames, height, width });
   const limits = { maxStorageBufferBindingSize: DEFAULT_BINDING, maxBufferSize: MAX_BUFFER };
   const rows = (['f16', 'f32'] as const).map((dtype): PlanRow => {
     const now: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits);

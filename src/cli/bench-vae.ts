@@ -12,6 +12,7 @@ import { randn } from '../random.js';
 import { parseVaeConfig, vaeDecoderKeys } from '../vae/config.js';
 import { loadVae, type Vae } from '../vae/vae.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
+import { checkPathFlags } from './paths.js';
 
 export const VAE_PRESETS: Record<string, Record<string, unknown>> = {
   // Wan-AI/Wan2.1-T2V-1.3B-Diffusers vae/config.json (architecture fields)
@@ -80,10 +81,19 @@ const dimFlag = (p: Parsed, name: string, def?: number): number => {
   return v;
 };
 
+/**
+ * The VAE flags that need no GPU: exactly one of --vae-preset/--vae, and --vae a folder that is not a
+ * pipeline root (one line naming the flag, as forward/generate). @throws UsageError.
+ */
+export function checkVaeFlags(p: Parsed): void {
+  if ((p['vae-preset'] === undefined) === (p.vae === undefined)) throw new UsageError(`tessera bench vae: give exactly one of --vae-preset (${Object.keys(VAE_PRESETS).join(', ')}) or --vae DIR`);
+  checkPathFlags(p, { withPipeline: false });
+}
+
 export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeats: number; json: boolean }): Promise<VaeBenchResult> {
+  checkVaeFlags(p);
   const preset = p['vae-preset'] as string | undefined;
   const dir = p.vae as string | undefined;
-  if (!preset === !dir) throw new UsageError(`tessera bench vae: give exactly one of --vae-preset (${Object.keys(VAE_PRESETS).join(', ')}) or --vae DIR`);
   const log = (m: string) => (c.json ? console.error(m) : console.log(m));
   const height = dimFlag(p, 'height', preset ? 8 : undefined);
   const width = dimFlag(p, 'width', preset ? 8 : undefined);

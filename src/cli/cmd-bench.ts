@@ -16,7 +16,7 @@ import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gem
 import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
-import { printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
+import { checkVaeFlags, printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
 import { checkOutputPath } from './outputs.js';
 import { LimitError } from '../model/memory.js';
@@ -726,6 +726,7 @@ export const benchCommand: Command = {
     }
     const sizes = sub === 'ceiling' || sub === 'suite' || sub === 'model' || sub === 'vae' ? null : parseSizes(sub, p);
     const modelSizes = sub === 'model' ? parseModelSizes(p) : null;
+    if (sub === 'vae') checkVaeFlags(p);
     if (p.variants !== undefined) {
       if (p.tile !== undefined) throw new UsageError('give --tile or --variants, not both (a --variants entry can hold tile knobs)');
       // syntax and @REV revisions (git show) before any GPU work; what the adapter can run is checked once it is there

@@ -104,6 +104,22 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench', 'nope'], /not one of ceiling, gemm, attention, layernorm, conv, block, suite/],
     [['bench'], /missing benchmark/],
   ];
+  // --model/--vae paths: one line naming the flag, as forward/generate (bench has no --pipeline to suggest)
+  const lines: [string[], string][] = [
+    [['bench', 'plan', '--model', '/nonexistent'], 'tessera: error: UsageError: --model /nonexistent: no such folder'],
+    [['bench', 'plan', '--model', 'models/tessera-shapes'], 'tessera: error: UsageError: --model models/tessera-shapes: a pipeline folder (it has model_index.json); give --model models/tessera-shapes/transformer'],
+    [['bench', 'plan', '--preset', 'wan-1.3b', '--frames', '21', '--height', '61', '--width', '104'], 'tessera: error: UsageError: tessera bench plan: latent 21×61×104 must be divisible by the patch size 1×2×2 of wan-1.3b: --height 61 is not a multiple of 2'],
+    [['bench', 'vae', '--vae', '/nonexistent', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae /nonexistent: no such folder'],
+    [['bench', 'vae', '--vae', 'models/tessera-shapes', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae models/tessera-shapes: a pipeline folder (it has model_index.json); give --vae models/tessera-shapes/vae'],
+  ];
+  for (const [args, line] of lines) {
+    it(`line: ${args.slice(1).join(' ')}`, async () => {
+      const r = await tessera(...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(line);
+      expect(r.stdout.trim()).toBe('');
+    });
+  }
   for (const [args, msg] of cases) {
     it(args.slice(1).join(' ') || '(no benchmark)', async () => {
       const r = await tessera(...args);
