@@ -58,14 +58,23 @@ export function checkGpuOption(v: unknown, required = false): asserts v is Gpu |
   throw new InputError(`gpu: a device from acquireGpu(), got ${notAGpu(v)}`);
 }
 
-/** What a `gpu` value is, for checkGpuOption's refusal: the WebGPU objects by name, else the kind of value. */
+/** What a `gpu` value is, for checkGpuOption's refusal: the WebGPU objects by name, else kindOf. */
 function notAGpu(v: unknown): string {
-  if (typeof v !== 'object' || v === null) return typeof v === 'function' ? 'a function' : shown(v);
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    if (typeof o['then'] === 'function') return 'a Promise (await acquireGpu())';
+    if (typeof o['createBuffer'] === 'function' && 'queue' in o) return 'a GPUDevice';
+    if (typeof o['requestDevice'] === 'function') return 'a GPUAdapter';
+    if (typeof o['requestAdapter'] === 'function') return 'a GPU (navigator.gpu)';
+  }
+  return kindOf(v);
+}
+
+/** A value's kind for messages: primitives as shown(), "an array", "a Float64Array", "a plain object with keys a, b", "a Foo". */
+export function kindOf(v: unknown): string {
+  if (typeof v === 'function') return 'a function';
+  if (typeof v !== 'object' || v === null) return shown(v);
   const o = v as Record<string, unknown>;
-  if (typeof o['then'] === 'function') return 'a Promise (await acquireGpu())';
-  if (typeof o['createBuffer'] === 'function' && 'queue' in o) return 'a GPUDevice';
-  if (typeof o['requestDevice'] === 'function') return 'a GPUAdapter';
-  if (typeof o['requestAdapter'] === 'function') return 'a GPU (navigator.gpu)';
   if (Array.isArray(v)) return 'an array';
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null) {
@@ -100,8 +109,8 @@ export interface ForwardInputs {
   timestep: ArrayLike<number | bigint>;
   /** Wan: [B, L, text_dim]; Latte: [B, L, caption_channels]. */
   encoder_hidden_states?: TensorData;
-  /** DiT: [B] class ids in [0, num_embeds_ada_norm] (the last is the null class). */
-  class_labels?: ArrayLike<number>;
+  /** DiT: [B] class ids in [0, num_embeds_ada_norm] (the last is the null class): numbers, or bigint (a BigInt64Array as diffusers' int64 labels). */
+  class_labels?: ArrayLike<number | bigint>;
 }
 
 /** Options of loadModel. */
@@ -313,13 +322,11 @@ export class DiffusionModel {
     const given = Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined));
     checkOptionNames(given, accepted, `forward for a ${c.family} model`, `{ ${accepted.join(', ')} }`, {}, 'input');
     const hs = inputs.hidden_states;
-    if (!hs || !(hs.data instanceof Float32Array)) throw new InputError('hidden_states: missing (a float tensor of latents)');
     const want5 = c.family !== 'dit';
     const rank = want5 ? 5 : 4;
     const layout = want5 ? '[B, C, F, H, W]' : '[B, C, H, W]';
+    checkTensorData('hidden_states', hs, `${layout} latents`);
     if (hs.shape.length !== rank) throw new InputError(`hidden_states: expected ${layout} (${rank} dims), found [${hs.shape.join(',')}]`);
-    if (hs.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`hidden_states: every dim must be ≥ 1, found [${hs.shape.join(',')}]`);
-    if (hs.data.length !== hs.shape.reduce((a, b) => a * b, 1)) throw new InputError(`hidden_states: ${hs.data.length} values for shape [${hs.shape.join(',')}]`);
     const [B, C] = hs.shape as [number, number];
     if (C !== c.inChannels) throw new InputError(`hidden_states: expected ${c.inChannels} channels (config in_channels), found ${C}`);
     const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
@@ -330,12 +337,13 @@ export class DiffusionModel {
     if (c.family === 'latte' && F! > 1 && F !== c.videoLength) {
       throw new InputError(`hidden_states: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
     }
-    const t = inputs.timestep;
+    const t: unknown = inputs.timestep;
+    if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (one per batch item: numbers or bigint), got ${kindOf(t)}`);
     if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} values (one per batch item), found ${t?.length ?? 0}`);
     for (let i = 0; i < t.length; i++) {
       const v = t[i];
       if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) continue;
-      throw new InputError(`timestep: value ${i} is not ${typeof v === 'number' ? 'finite' : 'a number'} (${shown(v)})`);
+      throw new InputError(`timestep: value at index ${i} is not ${typeof v === 'number' ? 'finite' : 'a number'} (${shown(v)})`);
     }
     checkFinite('hidden_states', hs.data);
     let textShape: number[] | undefined;
@@ -343,22 +351,16 @@ export class DiffusionModel {
       const e = inputs.encoder_hidden_states;
       const width = c.family === 'wan' ? c.textDim : c.captionChannels;
       const key = c.family === 'wan' ? 'text_dim' : 'caption_channels';
-      if (!e) throw new InputError(`encoder_hidden_states: missing ([B, L, ${width}] text embeddings)`);
-      if (e.shape.length !== 3 || e.shape[0] !== B || e.shape[2] !== width || e.shape[1]! < 1) {
+      checkTensorData('encoder_hidden_states', e, `[B, L, ${width}] text embeddings`);
+      if (e.shape.length !== 3 || e.shape[0] !== B || e.shape[2] !== width) {
         throw new InputError(`encoder_hidden_states: expected [${B}, L, ${width}] (batch of hidden_states, config ${key}), found [${e.shape.join(',')}]`);
       }
-      if (e.data.length !== e.shape.reduce((a, b) => a * b, 1)) throw new InputError(`encoder_hidden_states: ${e.data.length} values for shape [${e.shape.join(',')}]`);
       checkFinite('encoder_hidden_states', e.data);
       textShape = e.shape;
     } else {
       const y = inputs.class_labels;
-      if (!y || y.length !== B) throw new InputError(`class_labels: expected ${B} class ids, found ${y?.length ?? 0}`);
-      for (let i = 0; i < y.length; i++) {
-        const v = y[i]!;
-        if (!Number.isInteger(v) || v < 0 || v > c.numClasses) {
-          throw new InputError(`class_labels: value ${shown(v)} at index ${i} is out of range: expected 0…${c.numClasses} (${c.numClasses} = the null class used for guidance)`);
-        }
-      }
+      if (y === undefined) throw new InputError(`class_labels: expected ${B} class ids, found 0`);
+      checkClassIds(y, B, c.numClasses, 'batch of hidden_states');
     }
     return { batch: B, latentShape: hs.shape, textShape };
   }
@@ -427,7 +429,7 @@ export class DiffusionModel {
       }
       r.prepared = false;
     }
-    if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, 0, Uint32Array.from(inputs.class_labels!));
+    if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, 0, Uint32Array.from(inputs.class_labels!, Number));
   }
 
   /** Runs the runner's prepare plan when the text changed since it last ran. */
@@ -574,6 +576,49 @@ function checkFinite(name: string, a: Float32Array): void {
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i]!)) throw new InputError(`${name}: value at flat index ${i} is not finite (${a[i]})`);
   }
+}
+
+/**
+ * Checks that `t` is a TensorData: `{ data: Float32Array, shape: number[] }`, shape of integers ≥ 1
+ * whose product is data.length (the rank and sizes are the caller's to check).
+ * @throws InputError naming `name`: missing (`what` says what it holds), not such an object, data of
+ *   another type ("expected a Float32Array, got a Float64Array"), a bad shape, a count mismatch.
+ */
+export function checkTensorData(name: string, t: unknown, what: string): asserts t is TensorData {
+  if (t === undefined || t === null) throw new InputError(`${name}: missing (${what})`);
+  const o = t as { data?: unknown; shape?: unknown };
+  if (typeof t !== 'object' || ArrayBuffer.isView(t) || Array.isArray(t)) throw new InputError(`${name}: expected { data: Float32Array, shape: number[] } (${what}), got ${kindOf(t)}`);
+  if (!(o.data instanceof Float32Array)) throw new InputError(`${name}: expected data as a Float32Array, got ${o.data === undefined ? 'no data' : kindOf(o.data)}${ArrayBuffer.isView(o.data) || Array.isArray(o.data) ? ' (Float32Array.from converts it)' : ''}`);
+  const shape = o.shape;
+  if (!Array.isArray(shape)) throw new InputError(`${name}: expected shape as a list of dims, got ${shape === undefined ? 'no shape' : kindOf(shape)}`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be ≥ 1, found ${shown(shape)}`);
+  if (o.data.length !== shape.reduce((a: number, b: number) => a * b, 1)) throw new InputError(`${name}: ${o.data.length} values for shape [${shape.join(',')}]`);
+}
+
+/** A list input's values (timestep, class_labels): an array or typed array, else null. */
+function isList(v: unknown): v is ArrayLike<unknown> {
+  return Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView));
+}
+
+/**
+ * Checks DiT class ids: `B` integers (numbers or bigint, e.g. a BigInt64Array as diffusers' int64
+ * class_labels) in 0…numClasses (numClasses: the null class of guidance). Returns them as numbers.
+ * `of` says where B comes from, for the count message.
+ * @throws InputError naming class_labels and the value and index at fault.
+ */
+export function checkClassIds(y: unknown, B: number, numClasses: number, of: string): number[] {
+  if (!isList(y)) throw new InputError(`class_labels: expected a list of ${B} class ids (numbers or bigint), got ${kindOf(y)}`);
+  if (y.length !== B) throw new InputError(`class_labels: expected ${B} class ids (${of}), found ${y.length}`);
+  const ids: number[] = [];
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    const range = `expected 0…${numClasses} (${numClasses} = the null class used for guidance)`;
+    if (typeof v !== 'number' && typeof v !== 'bigint') throw new InputError(`class_labels: value ${shown(v)} at index ${i} is not a number: ${range}`);
+    if (typeof v === 'number' && !Number.isInteger(v)) throw new InputError(`class_labels: value ${shown(v)} at index ${i} is not an integer: ${range}`);
+    if (v < 0 || v > numClasses) throw new InputError(`class_labels: value ${shown(v)} at index ${i} is out of range: ${range}`);
+    ids.push(Number(v));
+  }
+  return ids;
 }
 
 /**

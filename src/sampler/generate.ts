@@ -11,8 +11,7 @@
 // their projection and every block's cross-attention K/V computed once (the model's prepare plan); per
 // step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
 // read once at the end.
-import type { DiffusionModel, ExclusiveModel, ForwardInputs, TensorData } from '../model/model.js';
-import { InputError, shown } from '../model/model.js';
+import { checkClassIds, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
@@ -63,8 +62,8 @@ export interface GenerateOptions {
   negative_encoder_hidden_states?: TensorData;
   prompt_embeds?: TensorData;
   negative_prompt_embeds?: TensorData;
-  /** DiT: [B] class ids. */
-  class_labels?: number[];
+  /** DiT: [B] class ids in 0…num_embeds_ada_norm, the last the null class (numbers, or bigint: a BigInt64Array as diffusers' int64 labels). */
+  class_labels?: ArrayLike<number | bigint>;
   /**
    * Called after each step (progress bars, previews). The loop holds the model meanwhile: awaiting
    * this model's forward() or generate() inside it would wait for the loop itself (start them, don't await).
@@ -170,7 +169,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     const n = o.shape.reduce((a, b) => a * b, 1);
     latents = { data: randn(n, o.seed ?? 0), shape: o.shape };
   }
-  if (latents.data.length !== latents.shape.reduce((a, b) => a * b, 1)) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
+  checkTensorData('latents', latents, 'initial noise');
   const cfg = guidance > 1;
   const C = model.config.inChannels;
   // named `latents` here (the transformer's own check would call them hidden_states)
@@ -180,19 +179,31 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const B = latents.shape[0]!;
   const outC = model.config.outChannels;
   if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
-  const labels = o.class_labels;
+  let labels: number[] | undefined;
   const text = o.encoder_hidden_states ?? o.prompt_embeds;
   const negText = o.negative_encoder_hidden_states ?? o.negative_prompt_embeds;
-  if (model.family === 'dit') {
-    if (!labels) throw new InputError('class_labels: missing (DiT is class-conditional)');
-    if (labels.length !== B) throw new InputError(`class_labels: expected ${B} ids (batch of latents), found ${labels.length}`);
+  // the names the caller used (diffusers' two names for each)
+  const textName = o.encoder_hidden_states !== undefined || o.prompt_embeds === undefined ? 'encoder_hidden_states' : 'prompt_embeds';
+  const negName = o.negative_encoder_hidden_states !== undefined || o.negative_prompt_embeds === undefined ? 'negative_encoder_hidden_states' : 'negative_prompt_embeds';
+  const mc = model.config;
+  if (mc.family === 'dit') {
+    if (o.class_labels === undefined) throw new InputError('class_labels: missing (DiT is class-conditional)');
+    labels = checkClassIds(o.class_labels, B, mc.numClasses, 'batch of latents');
   } else {
-    if (!text) throw new InputError('encoder_hidden_states: missing (text embeddings)');
+    if (!text) throw new InputError(`${textName}: missing (text embeddings)`);
+    // checked here against the latents: under guidance the transformer sees the [cond; uncond] batch the caller never built
+    const width = mc.family === 'wan' ? mc.textDim : mc.captionChannels;
+    const key = mc.family === 'wan' ? 'text_dim' : 'caption_channels';
+    checkTensorData(textName, text, `[B, L, ${width}] text embeddings`);
+    if (text.shape.length !== 3 || text.shape[0] !== B || text.shape[2] !== width) {
+      throw new InputError(`${textName}: expected [${B}, L, ${width}] (batch of latents [${latents.shape.join(',')}], config ${key}), found [${text.shape.join(',')}]`);
+    }
     if (cfg) {
-      if (!negText) throw new InputError(`negative_encoder_hidden_states: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
+      if (!negText) throw new InputError(`${negName}: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
+      checkTensorData(negName, negText, `[B, L', ${width}] negative text embeddings`);
       // the length may differ (WanPipeline runs cond and uncond as separate transformer calls)
       if (negText.shape.length !== 3 || negText.shape[0] !== text.shape[0] || negText.shape[2] !== text.shape[2]) {
-        throw new InputError(`negative_encoder_hidden_states: expected [${text.shape[0]}, L', ${text.shape[2]}] (the batch and width of encoder_hidden_states [${text.shape.join(',')}]; any length L'), found [${negText.shape.join(',')}]`);
+        throw new InputError(`${negName}: expected [${text.shape[0]}, L', ${text.shape[2]}] (the batch and width of ${textName} [${text.shape.join(',')}]; any length L'), found [${negText.shape.join(',')}]`);
       }
     }
   }

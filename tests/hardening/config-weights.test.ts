@@ -191,7 +191,7 @@ describe.skipIf(!hasGpu)('forward inputs: names, shapes, values (model.forward)'
       );
       expect(await inputError(model, { ...fi, encoder_hidden_states: undefined })).toBe('encoder_hidden_states: missing ([B, L, 24] text embeddings)');
       expect(await inputError(model, { ...fi, timestep: [1, 2] })).toBe('timestep: expected 1 values (one per batch item), found 2');
-      expect(await inputError(model, { ...fi, timestep: [Number.NaN] })).toBe('timestep: value 0 is not finite (NaN)');
+      expect(await inputError(model, { ...fi, timestep: [Number.NaN] })).toBe('timestep: value at index 0 is not finite (NaN)');
       const nan = Float32Array.from(hs.data);
       nan[100] = Number.NaN;
       expect(await inputError(model, { ...fi, hidden_states: { data: nan, shape: hs.shape } })).toBe('hidden_states: value at flat index 100 is not finite (NaN)');

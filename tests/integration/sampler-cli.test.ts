@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
 import { FIXTURES, ROOT, loadCase, runCase } from '../helpers/golden.js';
 import { readInputs } from '../../src/io/inputs.js';
+import { writeSafetensors } from '../../src/io/safetensors.js';
 import { relError } from '../helpers/compare.js';
 import { GOLDEN_F32, goldenF32Tol } from '../tolerances.js';
 
@@ -117,6 +118,26 @@ describe.skipIf(!hasGpu)('seeded sizes with --pipeline are named as the flags, b
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n').pop()).toBe(`tessera: error: UsageError: ${line}`);
       expect(r.stderr).not.toMatch(/denoising|encoding the prompt/);
+    }
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe.skipIf(!hasGpu)('--inputs whose text batch differs from the latents batch', () => {
+  it('is one line naming both tensors, with or without --guidance (not the [cond; uncond] batch tessera builds); no output written', async () => {
+    // wan_sampler_small's inputs with the latents repeated to batch 2; the text stays batch 1
+    const given = await readInputs(join(FIXTURES, 'wan_sampler_small', 'inputs.safetensors'));
+    const lat = given.get('latents')!;
+    const inputs = join(tmp, 'batch-mismatch.safetensors');
+    writeFileSync(inputs, writeSafetensors([
+      { name: 'latents', dtype: 'F32', shape: [2, ...lat.shape.slice(1)], data: Float32Array.from([...lat.f32!, ...lat.f32!]) },
+      ...(['encoder_hidden_states', 'negative_encoder_hidden_states'] as const).map((name) => ({ name, dtype: 'F32' as const, shape: given.get(name)!.shape, data: given.get(name)!.f32! })),
+    ]));
+    const out = join(tmp, 'batch-mismatch-out.safetensors');
+    for (const guidance of ['4', '1']) {
+      const r = await cli(['generate', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--inputs', inputs, '--out', out, '--scheduler', 'flow-match-euler', '--steps', '2', '--guidance', guidance]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.trim().split('\n').pop()).toBe('tessera: error: InputError: encoder_hidden_states: expected [2, L, 24] (batch of latents [2,4,2,6,8], config text_dim), found [1,6,24]');
     }
     expect(existsSync(out)).toBe(false);
   });

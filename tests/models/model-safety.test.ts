@@ -232,9 +232,17 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
       // the same shape as the latents is no conflict
       await expect(generate(m, { ...base, shape: [1, 4, 2, 6, 8] })).resolves.toBeDefined();
       expect(m.gpuBytes).toBeGreaterThan(bytes);
-      // DiT: class ids echoed as given
-      const e = await thrown(d.forward({ hidden_states: { data: new Float32Array(256), shape: [1, 4, 8, 8] }, timestep: [1], class_labels: ['3'] as never }));
-      expect(e.message).toBe('class_labels: value "3" at index 0 is out of range: expected 0…10 (10 = the null class used for guidance)');
+      // DiT: class ids echoed as given, with what is wrong with them
+      const dit = (class_labels: unknown) => d.forward({ hidden_states: { data: new Float32Array(256), shape: [1, 4, 8, 8] }, timestep: [1], class_labels: class_labels as never });
+      const range = 'expected 0…10 (10 = the null class used for guidance)';
+      expect((await thrown(dit(['3']))).message).toBe(`class_labels: value "3" at index 0 is not a number: ${range}`);
+      expect((await thrown(dit([2.5]))).message).toBe(`class_labels: value 2.5 at index 0 is not an integer: ${range}`);
+      expect((await thrown(dit(BigInt64Array.from([11n])))).message).toBe(`class_labels: value 11 at index 0 is out of range: ${range}`);
+      expect((await thrown(dit(3))).message).toBe('class_labels: expected a list of 1 class ids (numbers or bigint), got 3');
+      // int64 labels (diffusers' LongTensor) and Int32Array are the same ids as numbers
+      const asNumber = await dit([3]);
+      expect((await dit(BigInt64Array.from([3n]))).data).toEqual(asNumber.data);
+      expect((await dit(Int32Array.from([3]))).data).toEqual(asNumber.data);
     } finally {
       m.dispose();
       d.dispose();
@@ -249,8 +257,16 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
       expect(e).toEqual(new InputError('class_labels: not an input of forward for a wan model (inputs: hidden_states, timestep, encoder_hidden_states)'));
       for (const t of [NaN, Infinity, '5']) {
         const n = await thrown(m.forward({ ...x, timestep: [t as number] }));
-        expect(n).toEqual(new InputError(`timestep: value 0 is not ${typeof t === 'string' ? 'a number ("5")' : `finite (${t})`}`));
+        expect(n).toEqual(new InputError(`timestep: value at index 0 is not ${typeof t === 'string' ? 'a number ("5")' : `finite (${t})`}`));
       }
+      expect(await thrown(m.forward({ ...x, timestep: 500 as never }))).toEqual(new InputError('timestep: expected a list of 1 values (one per batch item: numbers or bigint), got 500'));
+      // a tensor whose data is another array type is present, of the wrong type: said so
+      const f64 = { data: Float64Array.from(x.hidden_states.data), shape: x.hidden_states.shape };
+      expect(await thrown(m.forward({ ...x, hidden_states: f64 as never }))).toEqual(new InputError('hidden_states: expected data as a Float32Array, got a Float64Array (Float32Array.from converts it)'));
+      expect(await thrown(m.forward({ ...x, hidden_states: x.hidden_states.data as never }))).toEqual(new InputError('hidden_states: expected { data: Float32Array, shape: number[] } ([B, C, F, H, W] latents), got a Float32Array'));
+      expect(await thrown(m.forward({ ...x, hidden_states: undefined as never }))).toEqual(new InputError('hidden_states: missing ([B, C, F, H, W] latents)'));
+      expect(await thrown(m.forward({ ...x, encoder_hidden_states: { data: [0], shape: [1, 1, 24] } as never }))).toEqual(new InputError('encoder_hidden_states: expected data as a Float32Array, got an array (Float32Array.from converts it)'));
+      expect(await thrown(m.forward({ ...x, encoder_hidden_states: { data: new Float32Array(24) } as never }))).toEqual(new InputError('encoder_hidden_states: expected shape as a list of dims, got no shape'));
       const asNumber = await m.forward({ ...x, timestep: [500] });
       expect((await m.forward({ ...x, timestep: BigInt64Array.from([500n]) })).data).toEqual(asNumber.data);
       // outside the training range is taken (the embedding is defined there); only non-finite is refused

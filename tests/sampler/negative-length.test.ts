@@ -38,11 +38,11 @@ describe.skipIf(!hasGpu)('generate: negative embeddings of another length (WanPi
       for (let b = 0; b < 2; b++) padded.set(neg.data.subarray(b * 5 * 16, (b + 1) * 5 * 16), b * 8 * 16);
       const pad = await run({ data: padded, shape: [2, 8, 16] });
       expect(relError(pad.latents.data, want)).toBeGreaterThan(100 * GOLDEN_F32);
-      // another batch or width is still refused before any GPU work, naming both shapes
+      // another batch or width is still refused before any GPU work, naming both shapes by the names given (prompt_embeds here)
       const bytes = model.gpuBytes;
       const e = await run({ data: neg.data.subarray(0, 5 * 16), shape: [1, 5, 16] }).catch((x) => x);
       expect(e).toBeInstanceOf(InputError);
-      expect(e.message).toBe("negative_encoder_hidden_states: expected [2, L', 16] (the batch and width of encoder_hidden_states [2,8,16]; any length L'), found [1,5,16]");
+      expect(e.message).toBe("negative_prompt_embeds: expected [2, L', 16] (the batch and width of prompt_embeds [2,8,16]; any length L'), found [1,5,16]");
       expect(model.gpuBytes).toBe(bytes);
     } finally {
       model.destroy();

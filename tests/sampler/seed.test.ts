@@ -73,6 +73,60 @@ describe('generate() refuses before any GPU work, naming its option', () => {
   });
 });
 
+describe('generate() input tensors: refused before any GPU work, named as the caller named them', () => {
+  // a Wan stand-in (text_dim 24) beside the DiT one above
+  const wan = { ...model, family: 'wan', config: { family: 'wan', inChannels: 4, outChannels: 4, textDim: 24, patch: [1, 2, 2] } } as unknown as DiffusionModel;
+  const f32 = (shape: number[]) => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
+  const flow = { scheduler: schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }), num_inference_steps: 2 };
+  const wanRefusal = (o: object): Promise<Error> => generate(wan, { ...flow, ...o }).then(() => new Error('accepted'), (e: Error) => e);
+
+  it('text of another batch than the latents, with or without guidance: the tensors the caller gave, not the [cond; uncond] batch', async () => {
+    const msg = 'encoder_hidden_states: expected [2, L, 24] (batch of latents [2,4,2,6,8], config text_dim), found [1,6,24]';
+    for (const guidance_scale of [1, 4]) {
+      const e = await wanRefusal({ latents: f32([2, 4, 2, 6, 8]), encoder_hidden_states: f32([1, 6, 24]), negative_encoder_hidden_states: f32([1, 6, 24]), guidance_scale });
+      expect(e, `guidance ${guidance_scale}`).toBeInstanceOf(InputError);
+      expect(e.message).toBe(msg);
+    }
+    const p = await wanRefusal({ shape: [2, 4, 2, 6, 8], prompt_embeds: f32([1, 6, 24]), negative_prompt_embeds: f32([1, 6, 24]), guidance_scale: 4 });
+    expect(p.message).toBe('prompt_embeds: expected [2, L, 24] (batch of latents [2,4,2,6,8], config text_dim), found [1,6,24]');
+    const w = await wanRefusal({ shape: [1, 4, 2, 6, 8], encoder_hidden_states: f32([1, 6, 16]) });
+    expect(w.message).toBe('encoder_hidden_states: expected [1, L, 24] (batch of latents [1,4,2,6,8], config text_dim), found [1,6,16]');
+    const n = await wanRefusal({ shape: [2, 4, 2, 6, 8], prompt_embeds: f32([2, 6, 24]), negative_prompt_embeds: f32([1, 6, 24]), guidance_scale: 4 });
+    expect(n.message).toBe("negative_prompt_embeds: expected [2, L', 24] (the batch and width of prompt_embeds [2,6,24]; any length L'), found [1,6,24]");
+    const c = await wanRefusal({ shape: [1, 4, 2, 6, 8], encoder_hidden_states: f32([1, 6, 24]), negative_encoder_hidden_states: { data: new Float32Array(143), shape: [1, 6, 24] }, guidance_scale: 4 });
+    expect(c.message).toBe('negative_encoder_hidden_states: 143 values for shape [1,6,24]');
+    // the right batch passes the checks (and reaches the stand-in's GPU work)
+    expect((await wanRefusal({ shape: [2, 4, 2, 6, 8], encoder_hidden_states: f32([2, 6, 24]), negative_encoder_hidden_states: f32([2, 3, 24]), guidance_scale: 4 })).message).toBe('GPU work started');
+  });
+
+  it('data of another array type than Float32Array is named, with what it is', async () => {
+    const l = await wanRefusal({ latents: { data: new Float64Array(384), shape: [1, 4, 2, 6, 8] }, encoder_hidden_states: f32([1, 6, 24]) });
+    expect(l).toBeInstanceOf(InputError);
+    expect(l.message).toBe('latents: expected data as a Float32Array, got a Float64Array (Float32Array.from converts it)');
+    const t = await wanRefusal({ shape: [1, 4, 2, 6, 8], prompt_embeds: { data: Array.from({ length: 144 }, () => 0), shape: [1, 6, 24] } });
+    expect(t.message).toBe('prompt_embeds: expected data as a Float32Array, got an array (Float32Array.from converts it)');
+    const m = await wanRefusal({ shape: [1, 4, 2, 6, 8] });
+    expect(m.message).toBe('encoder_hidden_states: missing (text embeddings)');
+  });
+
+  it('DiT class_labels: numbers or bigint (a BigInt64Array, an Int32Array); the value, index and reason named', async () => {
+    for (const class_labels of [new BigInt64Array([1n]), new Int32Array([1]), [1]]) {
+      expect((await refusal({ class_labels, guidance_scale: 2 })).message, class_labels.constructor.name).toBe('GPU work started');
+    }
+    for (const [class_labels, msg] of [
+      [new BigInt64Array([11n]), 'class_labels: value 11 at index 0 is out of range: expected 0…10 (10 = the null class used for guidance)'],
+      [[2.5], 'class_labels: value 2.5 at index 0 is not an integer: expected 0…10 (10 = the null class used for guidance)'],
+      [['3'], 'class_labels: value "3" at index 0 is not a number: expected 0…10 (10 = the null class used for guidance)'],
+      [3, 'class_labels: expected a list of 1 class ids (numbers or bigint), got 3'],
+      [[1, 2], 'class_labels: expected 1 class ids (batch of latents), found 2'],
+    ] as const) {
+      const e = await refusal({ class_labels });
+      expect(e, String(class_labels)).toBeInstanceOf(InputError);
+      expect(e.message).toBe(msg);
+    }
+  });
+});
+
 describe('Pipeline.generate() refuses before any GPU work, naming its option', () => {
   // a Wan-shaped stand-in: patch 1×2×2, VAE factors 8 / 4; neither the transformer nor the text encoder may be reached
   let encoded = 0;
