@@ -1,11 +1,22 @@
 // `tessera decode`: latents → pixels with a diffusers VAE folder (AutoencoderKLWan or AutoencoderKL).
-import { InputError } from '../model/model.js';
+import { InputError, type TensorData } from '../model/model.js';
 import type { DType } from '../gpu/tensor.js';
 import { loadVae } from '../vae/vae.js';
 import { planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
+
+/**
+ * The latents' dims and values, checked before the VAE is loaded (Vae.decode checks them too, after its
+ * weights are read), naming the file as every other input error of the command does.
+ * @throws InputError `FILE: latents: …` for a dim < 1 or a non-finite value.
+ */
+function checkLatentValues(file: string, latents: TensorData): void {
+  if (latents.shape.some((d) => d < 1)) throw new InputError(`${file}: latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
+  const i = latents.data.findIndex((x) => !Number.isFinite(x));
+  if (i >= 0) throw new InputError(`${file}: latents: non-finite value ${latents.data[i]} at flat index ${i}`);
+}
 
 export const decodeCommand: Command = {
   spec: {
@@ -29,6 +40,7 @@ export const decodeCommand: Command = {
     // generate's --out holds its own decode, "video" ("images" for DiT), next to "latents": accepted, not read
     checkNames(file, inputs, ['latents', 'video', 'images'], ['latents']);
     const latents = floatInput(file, inputs, 'latents');
+    checkLatentValues(file, latents);
     const vae = await loadVae(p.vae as string, {
       dtype: p.dtype as DType | undefined,
       variant: p.variant as string | undefined,
@@ -44,7 +56,9 @@ export const decodeCommand: Command = {
       },
     });
     try {
-      const out = await vae.decode(latents);
+      const out = await vae.decode(latents).catch((e: unknown) => {
+        throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
+      });
       const s = vae.lastStats!;
       await writeSample(p.out as string, out, { producer: 'the decoder', f16: vae.dtype === 'f16', about: `${vae.config.raw['_class_name']}, ${vae.dtype}, ${s.seconds.toFixed(2)} s, ${s.bands} row band${s.bands > 1 ? 's' : ''}` });
       return 0;

@@ -93,3 +93,22 @@ describe.skipIf(!hasGpu)('tessera decode (CLI)', () => {
     expect(r.stderr).toMatch(/missing required flag --vae/);
   });
 });
+
+// checked before the VAE is loaded (no GPU needed), naming the file as the other input errors do
+describe('tessera decode: latents with a zero dim or a non-finite value', () => {
+  it.each([
+    ['NaN', [1, 4, 2, 4, 4], 0, NaN, 'latents: non-finite value NaN at flat index 0'],
+    ['Infinity', [1, 4, 2, 4, 4], 5, Infinity, 'latents: non-finite value Infinity at flat index 5'],
+    ['a zero dim', [1, 4, 0, 4, 4], -1, 0, 'latents: every dim must be a positive integer, found [1,4,0,4,4]'],
+  ])('%s: one line naming the file and the tensor, no output', async (_what, shape, at, value, msg) => {
+    const bad = join(tmp, `bad-${_what.replace(/ /g, '-')}.safetensors`);
+    const out = join(tmp, 'never.safetensors');
+    const data = new Float32Array((shape as number[]).reduce((a, b) => a * b, 1));
+    if ((at as number) >= 0) data[at as number] = value as number;
+    writeFileSync(bad, writeSafetensors([{ name: 'latents', dtype: 'F32', shape: shape as number[], data }]));
+    const r = await tessera(['decode', '--vae', join(FIXTURES, 'wan_vae_small', 'vae'), '--inputs', bad, '--out', out]);
+    expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('tessera: error'))).toEqual([`tessera: error: InputError: ${bad}: ${msg}`]);
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+  });
+});
