@@ -23,7 +23,7 @@ export { closestOption } from '../model/options.js';
 import { estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
-import { schedulerFromConfig, type SchedulerSpec } from '../sampler/config.js';
+import { resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { parseUmt5Config } from '../text/config.js';
@@ -239,6 +239,18 @@ export interface PipelineGenerateOptions {
   max_sequence_length?: number;
   /** "np": decode and return frames (default when there is a VAE); "latent": stop at the latents. */
   output_type?: 'np' | 'latent';
+  /**
+   * The scheduler to sample with instead of the folder's, as diffusers' `pipe.scheduler =
+   * X.from_config(pipe.scheduler.config)`: a class name (FlowMatchEulerDiscreteScheduler, DDIMScheduler,
+   * UniPCMultistepScheduler, DPMSolverMultistepScheduler; any case) or a short name (flow-match-euler,
+   * ddim, unipc, dpm-solver, dpmpp), the names generate() takes. Built from the folder's
+   * scheduler_config.json: the values X defines are kept, the rest of X's arguments keep X's defaults, and
+   * the keys X does not define are ignored with one warning line (console.warn, the first call with X
+   * only). Default: the folder's scheduler (`pipe.scheduler`). An unknown name or a non-string is an
+   * InputError listing the accepted names; a kept value X cannot take is a SchedulerConfigError naming
+   * the file; both before any GPU work.
+   */
+  scheduler?: string;
   /** tessera's own: flow-match shift overriding the scheduler config. */
   shift?: number;
   /** tessera's own: after each denoising step. */
@@ -282,7 +294,7 @@ export type PipelineKernelEvent = KernelEvent & { stage: PipelineStage };
 const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
-  output_type: true, shift: true, onStep: true, onStage: true, onKernels: true, signal: true,
+  output_type: true, scheduler: true, shift: true, onStep: true, onStage: true, onKernels: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
@@ -480,6 +492,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   readonly vae: HasVae extends false ? undefined : Vae | undefined;
   /** `vae` as the methods use it (the declared type depends on HasVae). */
   private readonly decoder: Vae | undefined;
+  /** generate()'s `scheduler` classes built from the folder's config (from_config), each once. */
+  private readonly schedulers = new Map<SchedulerClass, SchedulerSpec>();
+  /** The classes whose ignored-keys warning was given (the folder's own at load). */
+  private readonly warned = new Set<string>();
 
   constructor(
     /** The folder's name (path or URL). */
@@ -499,6 +515,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     private readonly ownsGpu: boolean,
   ) {
     this.serial = new Serial(`pipeline ${name}`);
+    this.warned.add(scheduler.className);
     this.decoder = vae;
     this.vae = vae as this['vae'];
   }
@@ -595,6 +612,29 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     this.serial.check();
   }
 
+  /** The folder's scheduler, or `cls` built from its config (X.from_config(pipe.scheduler.config)), once per class. */
+  private schedulerFor(cls: SchedulerClass, warn: (line: string) => void): SchedulerSpec {
+    if (cls === this.scheduler.className) return this.scheduler;
+    let spec = this.schedulers.get(cls);
+    if (!spec) {
+      spec = schedulerFromConfig(this.fromConfigSource(cls), { override: cls, overrideName: 'scheduler', file: this.scheduler.file, warn });
+      this.schedulers.set(cls, spec);
+    }
+    return spec;
+  }
+
+  /**
+   * The config `cls` is built from: pipe.scheduler.config holds every argument of the folder's class, its
+   * defaults included. The one default the classes share under different values is timestep_spacing
+   * (DDIM "leading", the multistep ones "linspace"): a file without it passes the folder class's default on.
+   */
+  private fromConfigSource(cls: SchedulerClass): Record<string, unknown> {
+    const own = this.scheduler.className;
+    const spacing = own === 'DDIMScheduler' ? 'leading' : own === 'FlowMatchEulerDiscreteScheduler' ? undefined : 'linspace';
+    if (cls === own || cls === 'FlowMatchEulerDiscreteScheduler' || spacing === undefined || this.schedulerConfig['timestep_spacing'] != null) return this.schedulerConfig;
+    return { ...this.schedulerConfig, timestep_spacing: spacing };
+  }
+
   /** Every check of a generate call: names, values, shapes, conflicts and memory; nothing touches the GPU. */
   private check(o: PipelineGenerateOptions): Call {
     checkOptionNames(o, Object.keys(GENERATE_OPTIONS), 'Pipeline.generate', '{ prompt, height, width, num_frames }', LOAD_ONLY);
@@ -621,8 +661,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const L = checkMaxSequenceLength(o.max_sequence_length);
     checkSignal(o.signal);
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, signal: o.signal };
-    if (o.shift === undefined) opts.scheduler = this.scheduler;
-    else Object.assign(opts, { scheduler: this.scheduler.className, scheduler_config: this.schedulerConfig, shift: o.shift, onWarning: () => {} }); // warned at load
+    const schedCls = o.scheduler === undefined ? this.scheduler.className : schedulerOption(o.scheduler);
+    const warn = (line: string) => {
+      if (!this.warned.has(schedCls)) console.warn(line);
+      this.warned.add(schedCls);
+    };
+    if (o.shift === undefined) opts.scheduler = this.schedulerFor(schedCls, warn);
+    else Object.assign(opts, { scheduler: schedCls, scheduler_config: this.fromConfigSource(schedCls), shift: o.shift, onWarning: warn });
     const program = resolveScheduler(opts).setTimesteps(steps); // its state's size, for the memory check
 
     // the batch and the text, as the caller gave them
@@ -987,6 +1032,40 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 }
 
+/** Pipeline.generate's `scheduler`: a class or short name. @throws InputError listing the accepted names. */
+function schedulerOption(name: unknown): SchedulerClass {
+  try {
+    if (typeof name !== 'string') return resolveSchedulerClass(JSON.stringify(name) ?? String(name), 'scheduler');
+    return resolveSchedulerClass(name, 'scheduler');
+  } catch (e) {
+    if (e instanceof SchedulerConfigError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+/**
+ * The pipeline's scheduler as DiffusionPipeline.from_pretrained builds it: model_index.json's class
+ * (`cls`), from scheduler_config.json (`config`, read from `file`). A config whose `_class_name` names
+ * another class is read as `cls.from_config(config)`: the values `cls` defines are kept, the rest
+ * ignored, and one warning line (console.warn) names both classes and the ignored keys.
+ * @throws PipelineError when the classes differ and `cls` is not one tessera runs, or `_class_name` is not a
+ *   string; SchedulerConfigError naming `file` for an unsupported class or value.
+ */
+function pipelineScheduler(config: Record<string, unknown>, cls: string, file: string): SchedulerSpec {
+  const named = config['_class_name'] ?? cls;
+  if (typeof named !== 'string') throw new PipelineError(`${file}: _class_name must be a string naming the scheduler class (model_index.json lists ${cls}), got ${JSON.stringify(named)}`);
+  // the sampler's reading of it: unsupported classes/values refused here, naming the file
+  if (named === cls) return schedulerFromConfig({ ...config, _class_name: cls }, { file, overrideName: null });
+  if (!(SCHEDULER_CLASSES as string[]).includes(cls)) {
+    throw new PipelineError(`${file}: _class_name ${JSON.stringify(named)} does not match model_index.json's ${cls}, the class diffusers builds, which tessera does not run (supported: ${SCHEDULER_CLASSES.join(', ')})`);
+  }
+  // one line, after the values were accepted: from_config's own ignored-keys line is folded into it
+  const spec = schedulerFromConfig(config, { override: cls, overrideName: null, file, warn: () => {} });
+  const ignored = spec.ignoredKeys.length ? `; ${spec.ignoredKeys.join(', ')} ${spec.ignoredKeys.length === 1 ? 'is not a' : 'are not'} ${cls} config key${spec.ignoredKeys.length === 1 ? '' : 's'}: ignored` : '';
+  console.warn(`warning: ${file}: _class_name ${JSON.stringify(named)} is not model_index.json's ${cls}: using ${cls} with the values it defines (as diffusers' from_pretrained does)${ignored}`);
+  return spec;
+}
+
 /**
  * Loads a diffusers pipeline folder: checks model_index.json and each component's config before
  * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
@@ -1024,10 +1103,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const sc = component('scheduler');
   if (!sc) throw new PipelineError(`${file}: no "scheduler" component (expected e.g. ["diffusers", "FlowMatchEulerDiscreteScheduler"])`);
   const schedulerConfig = await readJson(folder, 'scheduler/scheduler_config.json', `model_index.json lists scheduler ${sc.className}`);
-  const schedCls = schedulerConfig['_class_name'] ?? sc.className;
-  if (schedCls !== sc.className) throw new PipelineError(`${root}/scheduler/scheduler_config.json: _class_name ${JSON.stringify(schedCls)} does not match model_index.json's ${sc.className}`);
-  // the sampler's reading of it: unsupported classes/values refused here, naming the file
-  const scheduler = schedulerFromConfig({ _class_name: sc.className, ...schedulerConfig }, { file: `${root}/scheduler/scheduler_config.json`, overrideName: null });
+  const scheduler = pipelineScheduler(schedulerConfig, sc.className, `${root}/scheduler/scheduler_config.json`);
 
   // the VAE (optional): its class and config, for the pixel sizes
   const va = component('vae');
