@@ -49,8 +49,9 @@ const ANY_MARK = /\uE000(\d+)\uE001/g;
 
 /**
  * Preprocess `source` (named `file` in messages) with boolean `flags`.
- * @throws ShaderError `FILE:LINE: …` for an undeclared flag or text after `#else`/`#endif` (other than
- *   a `//` comment); `FILE: …` for unbalanced directives or an unknown `#word`.
+ * @throws ShaderError `FILE:LINE: …` for an undeclared flag, anything but one flag name (NAME or !NAME)
+ *   after `#if`/`#elif` or text after `#else`/`#endif` (a `//` comment may follow either), an unknown
+ *   `#word`, or unbalanced directives (#endif without #if, #elif after #else, #if without #endif).
  */
 export function preprocess(file: string, source: string, flags: Record<string, boolean>): string {
   return expand(file, source, flags);
@@ -89,13 +90,30 @@ export function sourceMessage(where: string, lines: readonly (SourceLine | null)
 // another line (or in a prelude). Only a `//` comment may follow. Marks (preprocessMapped) are not text.
 const AFTER_ELSE_ENDIF = /#(else|endif)\b([^\n]*)/g;
 
+// `#if` / `#elif` and the rest of their line: one flag name, negated or not, then at most a comment.
+// The package reads only the value right after the keyword and passes the rest into the branch
+// (`#if F16 && X` behaved as `#if F16`, ` && X` reaching the compiler).
+const IF_LINE = /#(if|elif)\b([^\n]*)/g;
+const ONE_FLAG = /^[ \t]+!?[A-Za-z_]\w*[ \t]*(\/\/.*)?$/;
+const DIRECTIVES = new Set(['if', 'elif', 'else', 'endif']);
+
 function expand(file: string, source: string, flags: Record<string, boolean>): string {
+  const lineOf = (index: number) => source.slice(0, index).split('\n').length;
+  for (const m of source.matchAll(/#([A-Za-z_]\w*)/g)) {
+    if (!DIRECTIVES.has(m[1]!)) throw new ShaderError(`${file}:${lineOf(m.index!)}: unexpected directive #${m[1]} (only #if/#elif/#else/#endif with declared flags are allowed)`);
+  }
   for (const m of source.matchAll(AFTER_ELSE_ENDIF)) {
     const rest = m[2]!.replace(ANY_MARK, '').trim();
     if (rest === '' || rest.startsWith('//')) continue;
-    const line = source.slice(0, m.index).split('\n').length;
-    throw new ShaderError(`${file}:${line}: unexpected text after #${m[1]}: '${rest}' (put it on a line of its own; only a // comment may follow #${m[1]})`);
+    throw new ShaderError(`${file}:${lineOf(m.index!)}: unexpected text after #${m[1]}: '${rest}' (put it on a line of its own; only a // comment may follow #${m[1]})`);
   }
+  for (const m of source.matchAll(IF_LINE)) {
+    const rest = m[2]!.replace(ANY_MARK, '');
+    if (ONE_FLAG.test(rest)) continue;
+    const what = rest.trim() === '' ? `#${m[1]} without a flag name` : `'#${m[1]}${rest.trimEnd()}'`;
+    throw new ShaderError(`${file}:${lineOf(m.index!)}: ${what}: #${m[1]} takes a single flag name, NAME or !NAME (no operators or parentheses; only a // comment may follow); nest #if lines to combine flags`);
+  }
+  checkNesting(file, source, lineOf);
   const strings: string[] = [];
   const values: boolean[] = [];
   let last = 0;
@@ -115,11 +133,32 @@ function expand(file: string, source: string, flags: Record<string, boolean>): s
   try {
     out = wgsl(tsa, ...values);
   } catch (e) {
-    throw new ShaderError(`${file}: ${(e as Error).message}`);
+    // checkNesting finds what the package refuses first; its own words, spelt right, in case
+    throw new ShaderError(`${file}: ${(e as Error).message.replace('preceeded', 'preceded')}`);
   }
   const stray = /#[A-Za-z_]\w*/.exec(out);
   if (stray) {
     throw new ShaderError(`${file}: unexpected directive ${stray[0]} (only #if/#elif/#else/#endif with declared flags are allowed)`);
   }
   return out;
+}
+
+/** #elif/#else/#endif each inside an open #if (no #elif or second #else after #else), every #if closed; ShaderError `FILE:LINE: …` otherwise. */
+function checkNesting(file: string, source: string, lineOf: (index: number) => number): void {
+  // source offsets; lines are counted only for a message
+  const open: { at: number; elseAt: number }[] = [];
+  for (const m of source.matchAll(/#(if|elif|else|endif)\b/g)) {
+    const kw = m[1]!;
+    if (kw === 'if') {
+      open.push({ at: m.index!, elseAt: -1 });
+      continue;
+    }
+    const top = open[open.length - 1];
+    if (!top) throw new ShaderError(`${file}:${lineOf(m.index!)}: #${kw} without an open #if`);
+    if (kw === 'endif') open.pop();
+    else if (top.elseAt >= 0) throw new ShaderError(`${file}:${lineOf(m.index!)}: #${kw} after the #else of line ${lineOf(top.elseAt)} (the #if of line ${lineOf(top.at)} has its #else already)`);
+    else if (kw === 'else') top.elseAt = m.index!;
+  }
+  const unclosed = open[open.length - 1];
+  if (unclosed) throw new ShaderError(`${file}:${lineOf(unclosed.at)}: #if without #endif`);
 }

@@ -24,7 +24,40 @@ describe('preprocess (wgsl-preprocessor, strictly)', () => {
     expect(() => preprocess('k.wgsl', '#include "common.wgsl"\n', {})).toThrow(/unexpected directive #include/);
     expect(() => preprocess('k.wgsl', 'x\n#ifdef F16\ny\n#endif\n', { F16: true })).toThrow(ShaderError);
     expect(() => preprocess('k.wgsl', 'x // see #endfi\n', {})).toThrow(/unexpected directive #endfi/);
-    expect(() => preprocess('k.wgsl', '#if F16\ny\n', { F16: true })).toThrow(/k\.wgsl: .*(#if|#endif)/);
+    expect(() => preprocess('k.wgsl', 'x\n#ifdef F16\ny\n', { F16: true })).toThrow(new ShaderError('k.wgsl:2: unexpected directive #ifdef (only #if/#elif/#else/#endif with declared flags are allowed)'));
+    // in a branch not taken too: it is a typo wherever it is
+    expect(() => preprocess('k.wgsl', '#if F16\n#inclde "x"\n#endif\n', { F16: false })).toThrow(new ShaderError('k.wgsl:2: unexpected directive #inclde (only #if/#elif/#else/#endif with declared flags are allowed)'));
+  });
+
+  it('#if / #elif take one flag name (NAME or !NAME, then at most a // comment): anything else is refused at its file and line', () => {
+    const single = 'takes a single flag name, NAME or !NAME (no operators or parentheses; only a // comment may follow); nest #if lines to combine flags';
+    for (const [src, line, msg] of [
+      ['#if F16 && X\nfoo\n#endif', 1, `'#if F16 && X': #if ${single}`],
+      ['#if(F16)\nfoo\n#endif', 1, `'#if(F16)': #if ${single}`],
+      ['#if (F16)\nfoo\n#endif', 1, `'#if (F16)': #if ${single}`],
+      ['#if ! F16\nfoo\n#endif', 1, `'#if ! F16': #if ${single}`],
+      ['#if F16 X\nfoo\n#endif', 1, `'#if F16 X': #if ${single}`],
+      ['a\n#if\nfoo\n#endif', 2, `#if without a flag name: #if ${single}`],
+      ['#if !F16\nfoo\n#elif X || F16\nbar\n#endif', 3, `'#elif X || F16': #elif ${single}`],
+    ] as const) {
+      expect(() => preprocess('k.wgsl', src, { F16: true, X: true }), src).toThrow(new ShaderError(`k.wgsl:${line}: ${msg}`));
+    }
+    // a comment may follow the flag; it stays in the branch (WGSL comment)
+    expect(preprocess('k.wgsl', '#if F16 // half\nfoo\n#endif\n', { F16: true }).replace(/\s+/g, ' ').trim()).toBe('// half foo');
+    expect(preprocess('k.wgsl', '#if !F16   // full\nfoo\n#endif\n', { F16: true }).trim()).toBe('');
+  });
+
+  it('unbalanced directives: file, line and what is wrong ("preceded" spelt right)', () => {
+    for (const [src, msg] of [
+      ['a\n#endif\n', 'k.wgsl:2: #endif without an open #if'],
+      ['a\n#else\nb\n', 'k.wgsl:2: #else without an open #if'],
+      ['#if F16\na\n#else\nb\n#else\nc\n#endif', 'k.wgsl:5: #else after the #else of line 3 (the #if of line 1 has its #else already)'],
+      ['#if F16\na\n#else\nb\n#elif X\nc\n#endif', 'k.wgsl:5: #elif after the #else of line 3 (the #if of line 1 has its #else already)'],
+      ['#if F16\ny\n', 'k.wgsl:1: #if without #endif'],
+      ['#if F16\na\n#if X\nb\n#endif\n', 'k.wgsl:1: #if without #endif'],
+    ] as const) {
+      expect(() => preprocess('k.wgsl', src, { F16: true, X: false }), src).toThrow(new ShaderError(msg));
+    }
   });
 });
 
