@@ -212,7 +212,8 @@ const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'va
  * Load a diffusers VAE folder (config.json + diffusion_pytorch_model[.variant].safetensors),
  * AutoencoderKLWan or AutoencoderKL; only the decoder's weights (and post_quant_conv) are read.
  * Weights may be F32, F16 or BF16. Throws InputError for an unknown option, a dtype other than
- * 'f32' / 'f16' or a maxMemory that is not a size (before reading anything), ConfigError /
+ * 'f32' / 'f16', a maxMemory that is not a size or a `gpu` that is not acquireGpu()'s object (a
+ * GPUDevice, …; before reading anything), ConfigError /
  * ModelFolderError / WeightError naming the file and key.
  */
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
