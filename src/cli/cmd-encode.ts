@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { nodeFolder } from '../io/node-source.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
-import { intInRange } from './args.js';
+import { LimitError } from '../model/memory.js';
+import { LET_IT_STREAM } from '../text/memory.js';
+import { intInRange, type Parsed } from './args.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 
@@ -22,26 +24,34 @@ export const encodeCommand: Command = {
       'max-memory': MAX_MEMORY_FLAG,
     },
   },
-  async run(p) {
-    const L = intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
-    await commandInputs(p); // no --inputs: the output and --pipeline checks
-    const dir = p.pipeline as string;
-    const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
-    const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream });
-    try {
-      const neg = p['negative-prompt'] as string | undefined;
-      const pos = await enc.encodePrompt([p.prompt as string], { max_sequence_length: L });
-      const out = [{ name: 'prompt_embeds', shape: pos.shape, data: pos.data }];
-      if (neg !== undefined) {
-        const n = await enc.encodePrompt([neg], { max_sequence_length: L });
-        out.push({ name: 'negative_prompt_embeds', shape: n.shape, data: n.data });
-      }
-      await writeOutputAtomic(p.out as string, out);
-      const c = enc.encoder.config;
-      console.error(`wrote ${p.out}: prompt_embeds [${pos.shape.join(',')}]${neg !== undefined ? ' and negative_prompt_embeds' : ''} (UMT5 ${c.layers} layers, d_model ${c.dModel}, ${enc.encoder.mode})`);
-      return 0;
-    } finally {
-      enc.dispose();
-    }
+  run(p) {
+    // the library names its stream option; here the choice is --stream
+    return encode(p).catch((e: unknown) => {
+      throw e instanceof LimitError ? new LimitError(e.message.replace(LET_IT_STREAM, 'let it stream (--stream on, or --stream auto: the default when the weights exceed the budget)')) : e;
+    });
   },
 };
+
+/** `tessera encode` once its flags are parsed: the prompt (and negative prompt) encoded and written to --out. */
+async function encode(p: Parsed): Promise<number> {
+  const L = intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
+  await commandInputs(p); // no --inputs: the output and --pipeline checks
+  const dir = p.pipeline as string;
+  const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
+  const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream });
+  try {
+    const neg = p['negative-prompt'] as string | undefined;
+    const pos = await enc.encodePrompt([p.prompt as string], { max_sequence_length: L });
+    const out = [{ name: 'prompt_embeds', shape: pos.shape, data: pos.data }];
+    if (neg !== undefined) {
+      const n = await enc.encodePrompt([neg], { max_sequence_length: L });
+      out.push({ name: 'negative_prompt_embeds', shape: n.shape, data: n.data });
+    }
+    await writeOutputAtomic(p.out as string, out);
+    const c = enc.encoder.config;
+    console.error(`wrote ${p.out}: prompt_embeds [${pos.shape.join(',')}]${neg !== undefined ? ' and negative_prompt_embeds' : ''} (UMT5 ${c.layers} layers, d_model ${c.dModel}, ${enc.encoder.mode})`);
+    return 0;
+  } finally {
+    enc.dispose();
+  }
+}

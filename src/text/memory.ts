@@ -100,6 +100,9 @@ export function planUmt5(c: Umt5Config, batch: number, seqLen: number, limits: M
   return { mode: stream ? 'stream' : 'resident', ffnChunks: chunks, layerWeights, allWeights, weights, activations, workspace, peak: weights + activations + workspace, largestTensor, largestName };
 }
 
+/** How a resident encoder's budget refusal names the `stream` option (tessera encode puts its --stream flag in its place). */
+export const LET_IT_STREAM = 'let it stream (stream: true, or stream unset: the default when the weights exceed the budget)';
+
 /**
  * Throws LimitError when an encode of [batch, seqLen] cannot run: a tensor above the per-buffer
  * limit, or the peak (streamed: one layer) above the budget. Before anything is read or allocated.
@@ -112,7 +115,7 @@ export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limi
     throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter max_sequence_length or fewer prompts`);
   }
   if (opts.maxMemory !== undefined && p.peak > opts.maxMemory) {
-    const hint = p.mode === 'resident' ? 'let it stream (the default when the weights exceed the budget), a shorter max_sequence_length or a larger maxMemory budget' : 'a shorter max_sequence_length, fewer prompts or a larger maxMemory budget';
+    const hint = p.mode === 'resident' ? `${LET_IT_STREAM}, a shorter max_sequence_length or a larger maxMemory budget` : 'a shorter max_sequence_length, fewer prompts or a larger maxMemory budget';
     throw new LimitError(`${what}; above the budget of ${fmtBytes(opts.maxMemory)} (maxMemory): ${hint}`);
   }
   return p;
