@@ -15,7 +15,7 @@ import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
 import { checkRelPath, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
-import { checkDtypeOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
@@ -1070,14 +1070,15 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
  * Loads a diffusers pipeline folder: checks model_index.json and each component's config before
  * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
  * `source`: a path (Node) or URL (browser), or a FolderSource over the pipeline folder.
- * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one) or a dtype other than
- *   'f32' / 'f16'; PipelineError naming the file and what was expected; ModelFolderError/ConfigError/WeightError from the components; LimitError.
+ * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one), a dtype other than
+ *   'f32' / 'f16' or a `gpu` that is not acquireGpu()'s object (a GPUDevice, …); PipelineError naming the file and what was expected; ModelFolderError/ConfigError/WeightError from the components; LimitError.
  */
 export function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions & { vae: false }): Promise<Pipeline<false>>;
 export function loadPipeline(source: string | FolderSource, opts?: PipelineLoadOptions): Promise<Pipeline>;
 export async function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions = {}): Promise<Pipeline> {
   checkOptionNames(opts, Object.keys(LOAD_OPTIONS), 'loadPipeline', "{ dtype: 'f16' }");
   checkDtypeOption(opts.dtype);
+  checkGpuOption(opts.gpu);
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folder.name.replace(/\/+$/, '');
   const indexText = await folder.readText('model_index.json');

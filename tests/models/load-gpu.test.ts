@@ -12,6 +12,7 @@ import { checkDtypeOnAdapter, checkGpuOption, InputError, loadModel, withLoadGpu
 import { loadVae } from '../../src/vae/vae.js';
 import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
 import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
+import { loadPipeline } from '../../src/pipeline/pipeline.js';
 import { Umt5Encoder } from '../../src/text/umt5.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { nodeGpu } from '../../src/gpu/node.js';
@@ -115,6 +116,7 @@ describe('checkGpuOption: a gpu that is not acquireGpu()\'s object, refused by e
     ['loadRandomModel', () => loadRandomModel(PRESETS['dit-tiny']!.config, { gpu: device as never })],
     ['loadVae', () => loadVae(none, { gpu: device as never })],
     ['loadTextEncoder', () => loadTextEncoder({ tokenizer: nodeFolder(none), textEncoder: nodeFolder(none) }, { gpu: device as never })],
+    ['loadPipeline', () => loadPipeline(none, { gpu: device as never })],
     ['Umt5Encoder.load', () => Umt5Encoder.load({ name: none } as ModelFolder, {} as Umt5Config, device as never)],
   ];
   for (const [name, load] of loaders) {
