@@ -16,6 +16,7 @@ import { profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
+import { plural } from './progress.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { checkLatentPatch } from './bench-plan.js';
 import { checkPathFlags } from './paths.js';
@@ -184,7 +185,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     assertModelCheck(label, check);
     const plan = model.planFor(inputs2);
     const base = await getCeiling();
-    log(c, `timing ${plan.dispatches.length} dispatches: ${c.warmup} warm-up + ${c.repeats} repeats${base ? ', the ceiling kernels re-timed between them' : ''}…`);
+    log(c, `timing ${plan.dispatches.length} dispatches: ${c.warmup} warm-up + ${plural(c.repeats, 'repeat')}${base ? ', the ceiling kernels re-timed between them' : ''}…`);
     // the ceiling kernels before and between the repeats: shares against the best of all their runs, under the same load
     const probe = base ? await ceilingProbe(gpu, base) : null;
     let run: ProfileRun;
@@ -250,7 +251,7 @@ const pctStr = (v: number | null) => formatShare(v, true);
 
 export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void {
   if (c.json) return;
-  console.log(`${r.label}  [${r.timing}, ${r.repeats} repeats after ${r.warmup} warm-up]`);
+  console.log(`${r.label}  [${r.timing}, ${plural(r.repeats, 'repeat')} after ${r.warmup} warm-up]`);
   console.log(`  ${r.family}, ${r.layers} layers, dim ${r.dim} (${r.heads}×${r.head_dim}), ${(r.params / 1e6).toFixed(1)} M params; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}; ${r.dispatches} dispatches`);
   console.log(`  step = ${r.step}`);
   console.log(

@@ -12,6 +12,7 @@ import { randn } from '../random.js';
 import { parseVaeConfig, vaeDecoderKeys } from '../vae/config.js';
 import { loadVae, type Vae } from '../vae/vae.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
+import { plural } from './progress.js';
 import { checkPathFlags } from './paths.js';
 
 export const VAE_PRESETS: Record<string, Record<string, unknown>> = {
@@ -112,7 +113,7 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
   try {
     const plan = vae.plan(shape);
     const latents = { data: randn(shape.reduce((a, b) => a * b, 1), 7), shape };
-    log(`vae ${preset ?? dir} (${vae.config.raw['_class_name']}, ${vae.dtype}) latents [${shape.join(',')}] → sample [${plan.outShape.join(',')}], ${plan.bands} row band(s); checking…`);
+    log(`vae ${preset ?? dir} (${vae.config.raw['_class_name']}, ${vae.dtype}) latents [${shape.join(',')}] → sample [${plan.outShape.join(',')}], ${plural(plan.bands, 'row band')}; checking…`);
     const a = await vae.decode(latents);
     const b = await vae.decode(latents);
     const finite = a.data.every(Number.isFinite);
@@ -174,6 +175,6 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
 export function printVaeResult(r: VaeBenchResult, json: boolean): void {
   if (json) return;
   console.log(`${r.label}  [${r.vae}, ${r.dtype}, ${r.adapter}; checked: finite, bit-identical rerun, 2 bands vs 1 ${r.check.banded_max_rel_err === null ? 'n/a' : r.check.banded_max_rel_err.toExponential(2)}]`);
-  console.log(`  sample [${r.sample.join(',')}]: median ${r.median_s.toFixed(3)} s per decode (${r.median_cpu_s.toFixed(2)} CPU-s; min ${r.min_s.toFixed(3)}, max ${r.max_s.toFixed(3)}, ${r.repeats} repeats), ${r.dispatches} dispatches`);
-  console.log(`  memory: peak ${fmtBytes(r.peak_bytes)} activations + caches, weights ${fmtBytes(r.weight_bytes)}; ${r.bands} row band(s) of ${r.band_rows.join('/')} latent rows, largest binding ${fmtBytes(r.largest_binding)} of ${fmtBytes(r.max_binding)}`);
+  console.log(`  sample [${r.sample.join(',')}]: median ${r.median_s.toFixed(3)} s per decode (${r.median_cpu_s.toFixed(2)} CPU-s; min ${r.min_s.toFixed(3)}, max ${r.max_s.toFixed(3)}, ${plural(r.repeats, 'repeat')}), ${r.dispatches} dispatches`);
+  console.log(`  memory: peak ${fmtBytes(r.peak_bytes)} activations + caches, weights ${fmtBytes(r.weight_bytes)}; ${plural(r.bands, 'row band')} of ${r.band_rows.join('/')} latent row${r.band_rows.every((n) => n === 1) ? '' : 's'}, largest binding ${fmtBytes(r.largest_binding)} of ${fmtBytes(r.max_binding)}`);
 }

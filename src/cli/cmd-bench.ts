@@ -12,6 +12,7 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { plural } from './progress.js';
 import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gemmKcOk, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
 import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
@@ -225,7 +226,7 @@ const footnote = (shares: (number | null)[]) => (shares.some((v) => (v ?? 0) > 1
 
 function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceiling | undefined): void {
   if (c.json) return;
-  console.log(`${r.label}  [${r.timing}, ${r.repeats} repeats after ${r.warmup} warm-up, checked ${r.check.rows}/${r.check.total_rows} rows, max |err| ${r.check.max_abs_err.toExponential(2)}]`);
+  console.log(`${r.label}  [${r.timing}, ${plural(r.repeats, 'repeat')} after ${r.warmup} warm-up, checked ${r.check.rows}/${r.check.total_rows} rows, max |err| ${r.check.max_abs_err.toExponential(2)}]`);
   console.log(
     `  median ${r.median_ms.toFixed(3)} ms (min ${r.min_ms.toFixed(3)}, max ${r.max_ms.toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ` +
       `ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
@@ -620,7 +621,7 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
     if (c.json) {
       console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), rounds: c.repeats, heuristic, fma_ceiling_gflops: fmaGflops, results, wrong }));
     } else {
-      console.log(`${label}: ${c.repeats} interleaved rounds (A B … B A) after ${c.warmup} warm-up${fmaGflops ? `; f32 FMA ceiling kernel in the same rounds: ${fmaGflops.toFixed(2)} GFLOP/s (median)` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
+      console.log(`${label}: ${plural(c.repeats, 'interleaved round')} (A B … B A) after ${c.warmup} warm-up${fmaGflops ? `; f32 FMA ceiling kernel in the same rounds: ${fmaGflops.toFixed(2)} GFLOP/s (median)` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
       const head = ['variant', 'kernel', 'median ms', 'min ms', 'GFLOP/s', '% FMA ceiling', 'speed-up', 'check max |err|'];
       const rows = results.map((r) => [r.variant, r.kernel, r.median_ms.toFixed(2), r.min_ms.toFixed(2), r.gflops.toFixed(2), pctStr(r.compute_share), `×${r.speedup.toFixed(2)}`, r.check.max_abs_err.toExponential(1)]);
       for (const f of wrong) rows.push([f.variant, 'WRONG', '—', '—', '—', '—', '—', '—']);

@@ -173,7 +173,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     // in a fixed order: the clip, then the profile
     const wrote = [
       ...(mp4 ? [`${files.mp4} (${mp4.encoder}${mp4.padded ? `, padded to ${mp4.width}×${mp4.height}` : ''})`] : []),
-      `${files.gif} (${clip.frames.length} frames ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`,
+      `${files.gif} (${plural(clip.frames.length, 'frame')} ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`,
       `${files.trace} (Chrome trace: one track per stage)`,
       `${files.profile} (per-stage wall times, per-kernel tables and dispatches)`,
     ];
@@ -284,7 +284,7 @@ async function presetDemo(p: Parsed): Promise<number> {
       });
       const stale = removeStale(dir, 'clip.mp4'); // the preset demo writes no MP4: one left by an earlier run is not this clip
       console.log('');
-      console.log(`wrote ${join(dir, 'clip.gif')} (${fr.frames.length} frames ${fr.width}×${fr.height}, latent→RGB preview map "${fr.map}"), ${join(dir, 'trace.json')}, ${join(dir, 'profile.json')}`);
+      console.log(`wrote ${join(dir, 'clip.gif')} (${plural(fr.frames.length, 'frame')} ${fr.width}×${fr.height}, latent→RGB preview map "${fr.map}"), ${join(dir, 'trace.json')}, ${join(dir, 'profile.json')}`);
       if (stale) console.log(`removed the clip.mp4 of an earlier run from ${dir} (the preset demo writes no MP4)`);
       console.log(`open the trace: https://ui.perfetto.dev → "Open trace file" → ${join(dir, 'trace.json')} (or chrome://tracing → Load)`);
       return 0;

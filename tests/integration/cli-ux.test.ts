@@ -39,6 +39,14 @@ describe.skipIf(!hasGpu)('CLI as a new user sees it', () => {
     expect(existsSync(out)).toBe(true);
   });
 
+  it('counts of one are singular: demo --preset dit-tiny (an image model) wrote "1 frame", not "1 frames"', async () => {
+    const dir = tempDir();
+    const r = await cli(['demo', '--preset', 'dit-tiny', '--steps', '2', '--out', join(dir, 'o')], {}, 200_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`wrote ${join(dir, 'o', 'clip.gif')} (1 frame 128×128, latent→RGB preview map "sd15")`);
+    expect(r.stdout + r.stderr).not.toMatch(/\b1 (frames|steps|repeats|row band\(s\))\b/);
+  }, 240_000);
+
   it('--seed with latents in the inputs file: refused before any weight is read, nothing written', async () => {
     const dir = tempDir();
     const r = await cli([...base(join(dir, 'out.safetensors')), '--steps', '2', '--seed', '3']);
