@@ -1,5 +1,4 @@
 // `tessera generate`: the denoising loop on a diffusers model folder, latents out (before the VAE).
-import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { loadModel } from '../model/model.js';
@@ -9,7 +8,9 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkShiftApplies, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
+import { readTextFileSync } from '../io/node-source.js';
+import { FileAccessError } from '../io/source.js';
 import { parsePythonJson } from '../io/json.js';
 import type { DType } from '../gpu/tensor.js';
 import { checkModeFlags, givenFlags, intInRange, UsageError, type ModeFlag, type Parsed } from './args.js';
@@ -31,8 +32,14 @@ import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined, warn: (line: string) => void = (l) => console.error(l)): SchedulerSpec {
   if (name !== undefined) checkSchedulerName(name);
   for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
-    if (!existsSync(p)) continue;
-    const text = readFileSync(p, 'utf8');
+    let text: string | null;
+    try {
+      text = readTextFileSync(p);
+    } catch (e) {
+      // there but unreadable (a folder in its place, no permission): the config's problem, not "no config"
+      throw e instanceof FileAccessError ? new SchedulerConfigError(e.message, { cause: e }) : e;
+    }
+    if (text === null) continue;
     if (shift !== undefined) checkShiftClass(name, p, text);
     return schedulerFromConfig(text, { file: p, override: name, overrideName: '--scheduler', shift, warn });
   }

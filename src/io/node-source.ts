@@ -1,15 +1,68 @@
 // Node-only byte sources: positional FileHandle reads, never the whole file in memory.
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkRange, checkRelPath, type ByteSource, type FolderSource } from './source.js';
+import { checkRange, checkRelPath, FileAccessError, type ByteSource, type FolderSource } from './source.js';
 
-/** A file on disk. Keep it until `close()`; reads at any Number offset (files > 4 GB work). */
+/** What errno `code` means for reading a file, in words (the path is named by the caller). */
+function accessReason(code: string | undefined, e: unknown): string {
+  switch (code) {
+    case 'EISDIR':
+      return 'is a folder, not a file';
+    case 'EACCES':
+    case 'EPERM':
+      return `cannot be read: permission denied (${code})`;
+    case 'ENOTDIR':
+      return 'cannot be read: a folder on its path is a file (ENOTDIR)';
+    case 'ELOOP':
+      return 'cannot be read: a loop of symbolic links (ELOOP)';
+    case 'ENAMETOOLONG':
+      return 'cannot be read: the path is too long for the file system (ENAMETOOLONG)';
+    default:
+      return `cannot be read (${code ?? (e instanceof Error ? e.message : String(e))})`;
+  }
+}
+
+/** A failed read of `path` as the error to throw: ENOENT stays as it is (callers test it as "missing"), any other is a FileAccessError naming the path. */
+function accessError(path: string, e: unknown): unknown {
+  if (e instanceof FileAccessError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? e : new FileAccessError(path, accessReason(code, e), code, { cause: e });
+}
+
+/** A path that is there but not a regular file (a folder, a FIFO that would block a read, a device): FileAccessError. */
+function notAFile(path: string, st: Stats): FileAccessError {
+  return st.isDirectory() ? new FileAccessError(path, 'is a folder, not a file', 'EISDIR') : new FileAccessError(path, 'is not a regular file');
+}
+
+/**
+ * A local file's text (UTF-8), or null when there is none (ENOENT).
+ * @throws FileAccessError naming `path` when it is there but cannot be read (a folder, no permission).
+ */
+export function readTextFileSync(path: string): string | null {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw notAFile(path, st);
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw accessError(path, e);
+  }
+}
+
+/**
+ * A file on disk. Keep it until `close()`; reads at any Number offset (files > 4 GB work).
+ * @throws the ENOENT error when there is no such file; FileAccessError naming `path` when it cannot be read (a folder, no permission, not a regular file).
+ */
 export async function fileSource(path: string): Promise<ByteSource> {
-  const fh = await open(path, 'r');
+  // stat first: opening a FIFO would wait for a writer
+  const st = await stat(path).catch((e: unknown) => Promise.reject(accessError(path, e)));
+  if (!st.isFile()) throw notAFile(path, st);
+  const fh = await open(path, 'r').catch((e: unknown) => Promise.reject(accessError(path, e)));
   let size: number;
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new Error(`${path}: not a regular file`);
+    if (!st.isFile()) throw notAFile(path, st);
     size = st.size;
   } catch (e) {
     await fh.close();
@@ -40,7 +93,10 @@ export async function fileSource(path: string): Promise<ByteSource> {
   };
 }
 
-/** A folder on disk. Relative paths may not escape it. */
+/**
+ * A folder on disk. Relative paths may not escape it. `readText` answers null for a missing file;
+ * `readText` and `open` throw FileAccessError naming the path for one that is there but cannot be read.
+ */
 export function nodeFolder(dir: string): FolderSource {
   const path = (rel: string) => {
     checkRelPath(dir, rel);
@@ -49,11 +105,14 @@ export function nodeFolder(dir: string): FolderSource {
   return {
     name: dir,
     async readText(rel) {
+      const p = path(rel);
       try {
-        return await readFile(path(rel), 'utf8');
+        const st = await stat(p);
+        if (!st.isFile()) throw notAFile(p, st);
+        return await readFile(p, 'utf8');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw e;
+        throw accessError(p, e);
       }
     },
     open: async (rel) => fileSource(path(rel)),

@@ -9,12 +9,31 @@ export interface ByteSource {
   close?(): Promise<void>;
 }
 
+/**
+ * A file that is there but cannot be read as one: a folder in its place, no permission, a path
+ * through a file. `reason` says which in words (`is a folder, not a file`); the message is `FILE: reason`.
+ * Loaders rethrow it as their own error kind for that file (ModelFolderError for a model folder's).
+ */
+export class FileAccessError extends Error {
+  override name = 'FileAccessError';
+  constructor(
+    /** The path as the folder names it (`folder/rel`). */
+    readonly file: string,
+    readonly reason: string,
+    /** The errno code where there is one (EISDIR, EACCES, …). */
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${reason}`, options);
+  }
+}
+
 /** A folder of files addressed by relative path (`config.json`, shard names). */
 export interface FolderSource {
   name: string;
-  /** The file as UTF-8 text, or null when it does not exist. */
+  /** The file as UTF-8 text, or null when it does not exist. @throws FileAccessError when it is there but cannot be read (a folder, no permission). */
   readText(rel: string): Promise<string | null>;
-  /** Throws when the file does not exist. */
+  /** Throws when the file does not exist (disk: the ENOENT error); FileAccessError when it is there but cannot be read. */
   open(rel: string): Promise<ByteSource>;
   /**
    * The file names directly in the folder (or in its subfolder `dir`), where the source can list
