@@ -101,8 +101,12 @@ function splitRows(H: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => base + (i < extra ? 1 : 0));
 }
 
-/** Whether the decode would plan in f16 (what a refusal in f32 may suggest: half the bytes is not always enough). */
+/**
+ * Whether the decode would plan in f16 (what a refusal in f32 may suggest: half the bytes is not always enough).
+ * Never for an AutoencoderKL with force_upcast: it decodes in f32 whatever dtype is asked (loadVae).
+ */
 function f16Plans(c: VaeConfig, shape: number[], maxBinding: number): boolean {
+  if (c.kind === 'kl' && c.forceUpcast) return false;
   try {
     planDecode(c, shape, 'f16', maxBinding);
     return true;

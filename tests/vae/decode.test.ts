@@ -136,7 +136,9 @@ describe.skipIf(!hasGpu)('VAE decode vs diffusers (float64)', () => {
 // Real sizes on lavapipe's 128 MiB storage binding limit: planning only (no GPU).
 describe('VAE band plans at real sizes', () => {
   const wan21 = parseVaeConfig({ _class_name: 'AutoencoderKLWan', base_dim: 96, z_dim: 16, dim_mult: [1, 2, 4, 4], num_res_blocks: 2, temperal_downsample: [false, true, true], latents_mean: Array(16).fill(0), latents_std: Array(16).fill(1) });
-  const sdVae = parseVaeConfig({ _class_name: 'AutoencoderKL', block_out_channels: [128, 256, 512, 512], layers_per_block: 2, norm_num_groups: 32, latent_channels: 4, up_block_types: Array(4).fill('UpDecoderBlock2D') });
+  const sdConfig = { _class_name: 'AutoencoderKL', block_out_channels: [128, 256, 512, 512], layers_per_block: 2, norm_num_groups: 32, latent_channels: 4, up_block_types: Array(4).fill('UpDecoderBlock2D') };
+  // a VAE that runs in f16 when asked (force_upcast true, the default, keeps it in f32: below)
+  const sdVae = parseVaeConfig({ ...sdConfig, force_upcast: false });
 
   it('Wan2.1 480p × 81 frames ([1,16,21,60,104]) fits 128 MiB bindings in row bands', () => {
     for (const dtype of ['f32', 'f16'] as const) {
@@ -166,5 +168,8 @@ describe('VAE band plans at real sizes', () => {
     const half = thrown(() => planDecode(sdVae, [1, 4, 8, 2000], 'f32', 128 * MiB), LimitError);
     expect(half.message).toMatch(/needs 156\.3 MiB, the binding limit is 128\.0 MiB: use a narrower frame or dtype: 'f16'$/);
     expect(planDecode(sdVae, [1, 4, 8, 2000], 'f16', 128 * MiB).largestBinding).toBeLessThanOrEqual(128 * MiB);
+    // force_upcast: the VAE decodes in f32 whatever dtype is asked, so f16 is not offered
+    const upcast = parseVaeConfig({ ...sdConfig, force_upcast: true });
+    expect(thrown(() => planDecode(upcast, [1, 4, 8, 2000], 'f32', 128 * MiB), LimitError).message).toMatch(/needs 156\.3 MiB, the binding limit is 128\.0 MiB: use a narrower frame$/);
   });
 });
