@@ -6,6 +6,7 @@ import { planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
+import { checkVariantFlag } from './cmd-forward.js';
 
 /**
  * The latents' dims and values, checked before the VAE is loaded (Vae.decode checks them too, after its
@@ -33,6 +34,7 @@ export const decodeCommand: Command = {
     },
   },
   async run(p) {
+    checkVariantFlag(p);
     const file = p.inputs as string;
     // loadVae's maxMemory: a decode whose weights + peak activations exceed it is refused before it runs
     const budget = maxMemory(p);

@@ -6,6 +6,19 @@ import { locate } from '../sampler/generate.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
 import { checkNames, floatInput, INPUT_NAMES, intInput, numberInput } from './model-inputs.js';
+import { UsageError, type Parsed } from './args.js';
+import { VARIANT_NAME } from '../io/model-folder.js';
+
+/**
+ * --variant (forward, generate, decode) names weight files `X.NAME.safetensors`: a plain name,
+ * checked before any file is read. @throws UsageError naming --variant.
+ */
+export function checkVariantFlag(p: Parsed): void {
+  const v = p.variant;
+  if (typeof v === 'string' && !VARIANT_NAME.test(v)) {
+    throw new UsageError(`--variant ${JSON.stringify(v)}: a weight variant is a plain name of letters, digits, _ and - (e.g. fp16 or bf16; the weights file is diffusion_pytorch_model.NAME.safetensors)`);
+  }
+}
 
 export const forwardCommand: Command = {
   spec: {
@@ -22,6 +35,7 @@ export const forwardCommand: Command = {
     },
   },
   async run(p) {
+    checkVariantFlag(p);
     const file = p.inputs as string;
     const budget = maxMemory(p);
     const inputs = await commandInputs(p);

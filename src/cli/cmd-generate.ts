@@ -19,6 +19,7 @@ import type { InputTensor } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
+import { checkVariantFlag } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
@@ -184,6 +185,7 @@ export const generateCommand: Command = {
     const badSeed = p.seed === undefined ? undefined : seedProblem(p.seed);
     if (badSeed) throw new UsageError(`--seed: ${badSeed}`);
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
+    checkVariantFlag(p);
     if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
     // the negative prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off
     if (p['negative-prompt'] !== undefined && p.guidance !== undefined && (p.guidance as number) <= 1) throw new UsageError(`--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance ${p.guidance} turns it off, so the negative prompt would not be used`);

@@ -21,6 +21,9 @@ export class ModelFolderError extends Error {
   }
 }
 
+/** What a weight variant may be (`fp16`, `bf16`, …): a plain name, so `X.<variant>.safetensors` stays a file in the folder. */
+export const VARIANT_NAME = /^[A-Za-z0-9_-]+$/;
+
 /** An opened diffusers model folder: its config.json and the index of its safetensors tensors (read on demand). */
 export interface ModelFolder {
   name: string;
@@ -110,7 +113,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
 
   const base = hf ? 'model' : 'diffusion_pytorch_model';
   const variant = opts?.variant;
-  if (variant !== undefined && !/^[A-Za-z0-9_-]+$/.test(variant)) throw new ModelFolderError(`variant ${JSON.stringify(variant)} must be a plain name such as fp16 or bf16`, folder.name);
+  if (variant !== undefined && !VARIANT_NAME.test(variant)) throw new ModelFolderError(`variant ${JSON.stringify(variant)} must be a plain name such as fp16 or bf16`, folder.name);
   const stem = variant ? `${base}.${variant}.safetensors` : `${base}.safetensors`;
   // The index as diffusers / transformers name it (_add_variant: `X.safetensors.index.<variant>.json`),
   // then the `X.<variant>.safetensors.index.json` some repositories carry.
