@@ -10,6 +10,7 @@ import { parsePythonJson } from '../io/json.js';
 import { DDIMScheduler, FlowMatchEulerScheduler, checkSteps, type BetaSchedule, type Scheduler } from './scheduler.js';
 import { dpmProgram, unipcProgram, type DPMConfig, type MultistepCommon, type UniPCConfig } from './multistep.js';
 import { checkProgram, type StepProgram } from './program.js';
+import { shown } from '../model/model.js';
 
 /** A scheduler config tessera cannot use; the message starts with the file (or "scheduler config"). */
 export class SchedulerConfigError extends Error {
@@ -93,7 +94,8 @@ export function resolveSchedulerClass(name: string, where = 'scheduler'): Schedu
 }
 
 // ---------------------------------------------------------------------------------------------
-// typed reads of config values (null and absent mean the class default, as in Python)
+// typed reads of config values (null and absent mean the class default, as in Python); a refused
+// value is shown as written (shown(): NaN, Infinity, a string quoted), not as JSON.stringify's null
 
 class Reader {
   constructor(
@@ -107,7 +109,7 @@ class Reader {
   num(key: string, dflt: number, ok: (v: number) => boolean = Number.isFinite, what = 'a finite number'): number {
     const v = this.cfg[key];
     if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'number' || !ok(v)) this.fail(`${key} must be ${what}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !ok(v)) this.fail(`${key} must be ${what}, got ${shown(v)}`);
     return v;
   }
   numOrNull(key: string, ok: (v: number) => boolean, what: string): number | null {
@@ -121,19 +123,19 @@ class Reader {
   bool(key: string, dflt: boolean): boolean {
     const v = this.cfg[key];
     if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'boolean') this.fail(`${key} must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'boolean') this.fail(`${key} must be true or false, got ${shown(v)}`);
     return v;
   }
   oneOf<T extends string>(key: string, dflt: T, allowed: readonly T[], unsupported: readonly string[] = []): T {
     const v = this.cfg[key];
     if (v === undefined || v === null) return dflt;
     if (typeof v === 'string' && unsupported.includes(v)) this.fail(`${key} "${v}" is not supported by tessera (supported: ${allowed.join(', ')})`);
-    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(`${key} ${JSON.stringify(v)} is not one of ${this.cls}'s values (${allowed.join(', ')})`);
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v)) this.fail(`${key} ${shown(v)} is not one of ${this.cls}'s values (${allowed.join(', ')})`);
     return v as T;
   }
   mustBe(key: string, ok: (v: unknown) => boolean, why: string): void {
     const v = this.cfg[key];
-    if (v !== undefined && v !== null && !ok(v)) this.fail(`${key} = ${JSON.stringify(v)} is not supported by tessera (${why})`);
+    if (v !== undefined && v !== null && !ok(v)) this.fail(`${key} = ${shown(v)} is not supported by tessera (${why})`);
   }
   betas(n: number): number[] | null {
     const tb = this.cfg['trained_betas'];
@@ -185,7 +187,7 @@ function builder(cls: SchedulerClass, r: Reader, opts: { shift?: number }): (ste
       const n = r.int('num_train_timesteps', 1000, 1);
       let shift = r.num('shift', 1, (v) => Number.isFinite(v) && v > 0, 'a number > 0');
       if (opts.shift !== undefined) {
-        if (typeof opts.shift !== 'number' || !Number.isFinite(opts.shift) || opts.shift <= 0) throw new SchedulerConfigError(`shift: a number > 0, got ${typeof opts.shift === 'number' ? opts.shift : JSON.stringify(opts.shift)}`);
+        if (typeof opts.shift !== 'number' || !Number.isFinite(opts.shift) || opts.shift <= 0) throw new SchedulerConfigError(`shift: a number > 0, got ${shown(opts.shift)}`);
         shift = opts.shift; // as from_config(config, shift=...): both in __init__ and set_timesteps
       }
       r.mustBe('use_dynamic_shifting', (v) => v === false, 'needs a resolution-dependent mu; Wan uses a static shift');

@@ -112,3 +112,24 @@ describe('scheduler configs, read as diffusers reads them', () => {
     expect(() => schedulerFromConfig({ _class_name: 'UniPCMultistepScheduler' }, { file: F, shift: 3 })).toThrow(/^shift applies to FlowMatchEulerDiscreteScheduler/);
   });
 });
+
+describe('a refused value is shown as the file has it, not as JSON.stringify shows it (NaN and ±Infinity were "null")', () => {
+  const unipc = (flowShift: string) => `{"_class_name": "UniPCMultistepScheduler", "use_flow_sigmas": true, "prediction_type": "flow_prediction", "flow_shift": ${flowShift}}`;
+  it.each([
+    ['NaN', 'NaN'],
+    ['Infinity', 'Infinity'],
+    ['-Infinity', '-Infinity'],
+    ['"3"', '"3"'],
+    ['-2', '-2'],
+  ])('flow_shift: %s', (written, said) => {
+    const e = caught(() => schedulerFromConfig(unipc(written), { file: F }));
+    expect(e).toBeInstanceOf(SchedulerConfigError);
+    expect(e.message).toBe(`${F}: flow_shift must be a number > 0, got ${said}`);
+  });
+
+  it('an integer key, a boolean key and a choice key given NaN or a string', () => {
+    expect(caught(() => schedulerFromConfig('{"_class_name": "DDIMScheduler", "num_train_timesteps": NaN}', { file: F })).message).toBe(`${F}: num_train_timesteps must be an integer ≥ 1, got NaN`);
+    expect(caught(() => schedulerFromConfig('{"_class_name": "DDIMScheduler", "clip_sample": "false"}', { file: F })).message).toBe(`${F}: clip_sample must be true or false, got "false"`);
+    expect(caught(() => schedulerFromConfig('{"_class_name": "DDIMScheduler", "beta_schedule": NaN}', { file: F })).message).toMatch(new RegExp(`^${F}: beta_schedule NaN is not one of DDIMScheduler's values`));
+  });
+});
