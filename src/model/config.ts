@@ -71,6 +71,16 @@ function int(c: Raw, key: string, def?: number, min = 1): number {
   return v;
 }
 
+// A layer count far beyond any released model (Wan2.1-14B 40, DiT-XL 28, Latte 28) is a damaged
+// config.json, not a model: refused here, before planning or listing millions of layers' tensors.
+const MAX_LAYERS = 4096;
+
+function layers(c: Raw, def: number): number {
+  const n = int(c, 'num_layers', def);
+  if (n > MAX_LAYERS) throw new ConfigError(`"num_layers" ${n} is beyond what tessera plans (at most ${MAX_LAYERS}; released models have at most 40): the config is damaged or not a transformer's`);
+  return n;
+}
+
 function num(c: Raw, key: string, def: number): number {
   const v = c[key] ?? def;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`"${key}" must be a positive number, found ${JSON.stringify(v)}`);
@@ -170,7 +180,7 @@ function parseWan(c: Raw): WanConfig {
     textDim: int(c, 'text_dim', 512),
     freqDim: int(c, 'freq_dim', 256, 2),
     ffnDim: int(c, 'ffn_dim', 13824),
-    layers: int(c, 'num_layers', 40),
+    layers: layers(c, 40),
     crossAttnNorm: (c.cross_attn_norm ?? true) === true,
     eps: num(c, 'eps', 1e-6),
   };
@@ -198,7 +208,7 @@ function parseDit(c: Raw): DitConfig {
     dim,
     inChannels,
     outChannels,
-    layers: int(c, 'num_layers', 28),
+    layers: layers(c, 28),
     numClasses,
     sampleSize: int(c, 'sample_size', 32),
     normEps: num(c, 'norm_eps', 1e-5),
@@ -228,7 +238,7 @@ function parseLatte(c: Raw): LatteConfig {
     dim,
     inChannels,
     outChannels: c.out_channels === null || c.out_channels === undefined ? inChannels : int(c, 'out_channels'),
-    layers: int(c, 'num_layers', 1),
+    layers: layers(c, 1),
     sampleSize,
     captionChannels: int(c, 'caption_channels'),
     crossAttentionDim: cross,

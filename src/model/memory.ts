@@ -35,8 +35,19 @@ export interface MemoryEstimate {
 const granule = (bytes: number) => Math.max(16, Math.ceil(bytes / 16) * 16);
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Bytes of the weights alone (as the Allocator stores them), and the largest weight tensor. */
+/**
+ * Bytes of the weights alone (as the Allocator stores them), and the largest weight tensor. Counted
+ * on one- and two-layer copies of the config and extrapolated (every layer holds the same tensors),
+ * so a config.json with an absurd num_layers costs nothing to estimate.
+ */
 export function estimateWeights(c: ModelConfig, dtype: DType): { bytes: number; largest: number; largestName: string } {
+  if (c.layers <= 2) return weightsOf(c, dtype);
+  const one = weightsOf({ ...c, layers: 1 } as ModelConfig, dtype);
+  const two = weightsOf({ ...c, layers: 2 } as ModelConfig, dtype);
+  return { ...two, bytes: one.bytes + (two.bytes - one.bytes) * (c.layers - 1) };
+}
+
+function weightsOf(c: ModelConfig, dtype: DType): { bytes: number; largest: number; largestName: string } {
   let bytes = 0;
   let largest = 0;
   let largestName = '';

@@ -14,7 +14,7 @@ import { checkOptionNames } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
-import { checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
+import { checkKeyCount, checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
 import { keyFoldLengths } from '../ops/attention.js';
 import type { KeyFoldTable } from './wan.js';
 
@@ -639,6 +639,7 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source, opts.variant !== undefined ? { variant: opts.variant } : undefined);
   try {
     const config = parseConfig(folder.config, configPath(folder));
+    checkKeyCount(folder.name, folder.tensors, config);
     const want = expectedKeys(config);
     checkKeys(folder.name, folder.tensors, want);
     return await withLoadGpu(opts.gpu, async (gpu, owned) => {

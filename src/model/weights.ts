@@ -104,6 +104,29 @@ export function expectedKeys(c: ModelConfig): KeySpec {
 
 const list = (names: string[], n = 8) => names.slice(0, n).join(', ') + (names.length > n ? `, … (${names.length} in all)` : '');
 
+/**
+ * How many tensors expectedKeys(c) lists, without listing them: the keys grow linearly with the
+ * layer count, so two small configs give the count of any (a config.json with num_layers 1e6 would
+ * otherwise build millions of names before the first mismatch is reported).
+ */
+export function expectedKeyCount(c: ModelConfig): { total: number; perLayer: number } {
+  const one = expectedKeys({ ...c, layers: 1 } as ModelConfig).size;
+  const perLayer = expectedKeys({ ...c, layers: 2 } as ModelConfig).size - one;
+  return { total: one + perLayer * (c.layers - 1), perLayer };
+}
+
+/**
+ * Refuses, before listing the keys, a config whose layer count asks for at least one layer's tensors
+ * more than the folder holds (WeightError naming config.json's num_layers, the counts and the layers
+ * the weights could hold); smaller mismatches are left to checkKeys, which names the keys.
+ */
+export function checkKeyCount(folder: string, have: ReadonlyMap<string, unknown>, c: ModelConfig): void {
+  const { total, perLayer } = expectedKeyCount(c);
+  if (total <= have.size + perLayer) return;
+  const fit = Math.max(0, c.layers - Math.ceil((total - have.size) / perLayer));
+  throw new WeightError(`${folder}: the weights do not match config.json: num_layers ${c.layers} needs ${total} tensors (${perLayer} per layer), the weights hold ${have.size}, enough for at most ${fit} layer${fit === 1 ? '' : 's'}`);
+}
+
 /** Missing, extra and mis-shaped keys are errors naming them (and the folder). */
 export function checkKeys(folder: string, have: Map<string, { shape: number[]; dtype: string }>, want: KeySpec): void {
   const missing = [...want.keys()].filter((k) => !have.has(k));

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { ConfigError, parseConfig } from '../../src/model/config.js';
 import { InputError, loadModel, type DiffusionModel, type ForwardInputs } from '../../src/model/model.js';
-import { WeightError } from '../../src/model/weights.js';
+import { expectedKeyCount, expectedKeys, WeightError } from '../../src/model/weights.js';
+import { estimateWeights } from '../../src/model/memory.js';
 import { readInputs } from '../../src/io/inputs.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
@@ -69,6 +70,37 @@ describe('weights vs config: missing, extra, mis-shaped keys', () => {
     expect(err).toBeInstanceOf(WeightError);
     expect(err.message).toContain(dir);
     expect(err.message).toContain('missing keys: blocks.1.ffn.net.2.bias');
+  });
+
+  it('a num_layers far beyond the weights is refused at once, with the counts; one layer too many still names the missing keys; beyond 4096 a ConfigError', async () => {
+    for (const [name, layers] of [['wan_small', 4096], ['dit_small', 3001], ['latte_small', 1000]] as const) {
+      const dir = modelWithConfig(name, (c) => (c.num_layers = layers));
+      const t0 = Date.now();
+      const err = await loadModel(dir).catch((e) => e);
+      expect(Date.now() - t0).toBeLessThan(10_000); // the keys of every layer were listed first (1e6 layers: minutes, then 'Map maximum size exceeded')
+      expect(err).toBeInstanceOf(WeightError);
+      expect(err.message).toMatch(new RegExp(`^${dir}: the weights do not match config\\.json: num_layers ${layers} needs \\d+ tensors \\(\\d+ per layer\\), the weights hold \\d+, enough for at most 2 layers$`));
+    }
+    for (const layers of [4097, 1e6, 1e12]) {
+      const dir = modelWithConfig('wan_small', (c) => (c.num_layers = layers));
+      const err = await loadModel(dir).catch((e) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err.message).toBe(`${dir}/config.json: "num_layers" ${layers} is beyond what tessera plans (at most 4096; released models have at most 40): the config is damaged or not a transformer's`);
+    }
+    const one = await loadModel(modelWithConfig('wan_small', (c) => (c.num_layers = 3))).catch((e) => e);
+    expect(one).toBeInstanceOf(WeightError);
+    expect(one.message).toContain('missing keys: blocks.2.');
+  });
+
+  it('the weights estimate extrapolates over layers exactly', () => {
+    for (const name of ['wan_small', 'dit_small', 'latte_small']) {
+      const c = parseConfig({ ...cfg(name), num_layers: 7 });
+      const listed = [...expectedKeys(c).keys()].length;
+      expect(expectedKeyCount(c).total).toBe(listed);
+      const est = estimateWeights(c, 'f32');
+      const direct = estimateWeights({ ...c, layers: 2 } as typeof c, 'f32');
+      expect(est.bytes - direct.bytes).toBe(5 * (direct.bytes - estimateWeights({ ...c, layers: 1 } as typeof c, 'f32').bytes));
+    }
   });
 
   it('extra keys are named', async () => {
