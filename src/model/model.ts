@@ -332,14 +332,15 @@ export class DiffusionModel {
     const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
     const [F, H, W] = want5 ? hs.shape.slice(2) : [1, ...hs.shape.slice(2)];
     if (F! % pt || H! % ph || W! % pw) {
-      throw new InputError(`hidden_states: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}`);
+      // a DiT has no frames and one patch_size: say it in its own terms
+      throw new InputError(want5 ? `hidden_states: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `hidden_states: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
     }
     if (c.family === 'latte' && F! > 1 && F !== c.videoLength) {
       throw new InputError(`hidden_states: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
     }
     const t: unknown = inputs.timestep;
     if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (one per batch item: numbers or bigint), got ${kindOf(t)}`);
-    if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} values (one per batch item), found ${t?.length ?? 0}`);
+    if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (one per batch item), found ${t?.length ?? 0}`);
     for (let i = 0; i < t.length; i++) {
       const v = t[i];
       if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) continue;

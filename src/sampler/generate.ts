@@ -34,6 +34,12 @@ export class NumericsError extends Error {
  * only `scheduler_config` (its `_class_name` decides, as `from_pretrained`).
  */
 export interface GenerateOptions {
+  /**
+   * The scheduler: a SchedulerSpec, or a class name (FlowMatchEulerDiscreteScheduler,
+   * DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler; any case) or short name
+   * (flow-match-euler, ddim, unipc, dpm-solver, dpmpp) built from `scheduler_config`. Unknown names:
+   * SchedulerConfigError listing the accepted ones.
+   */
   scheduler?: SchedulerSpec | string;
   /** scheduler_config.json contents. */
   scheduler_config?: Record<string, unknown>;
@@ -41,7 +47,11 @@ export interface GenerateOptions {
   num_inference_steps?: number;
   /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
   guidance_scale?: number;
-  /** FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's; refused (SchedulerConfigError) for other classes. */
+  /**
+   * FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's. Refused for other
+   * classes (InputError; SchedulerConfigError when the class comes from scheduler_config's _class_name) (UniPC and DPM-Solver take theirs from flow_shift in scheduler_config;
+   * DDIM has none).
+   */
   shift?: number;
   /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape` (giving `shape` too is refused unless it equals latents.shape). */
   latents?: TensorData;

@@ -222,7 +222,7 @@ describe.skipIf(!hasGpu)('forward inputs: names, shapes, values (model.forward)'
         'encoder_hidden_states: expected [1, L, 24] (batch of hidden_states, config text_dim), found [1,9,16]',
       );
       expect(await inputError(model, { ...fi, encoder_hidden_states: undefined })).toBe('encoder_hidden_states: missing ([B, L, 24] text embeddings)');
-      expect(await inputError(model, { ...fi, timestep: [1, 2] })).toBe('timestep: expected 1 values (one per batch item), found 2');
+      expect(await inputError(model, { ...fi, timestep: [1, 2] })).toBe('timestep: expected 1 value (one per batch item), found 2');
       expect(await inputError(model, { ...fi, timestep: [Number.NaN] })).toBe('timestep: value at index 0 is not finite (NaN)');
       const nan = Float32Array.from(hs.data);
       nan[100] = Number.NaN;
@@ -246,6 +246,8 @@ describe.skipIf(!hasGpu)('forward inputs: names, shapes, values (model.forward)'
       expect(await inputError(model, { ...fi, class_labels: labels(2.5) })).toContain('value 2.5');
       expect(await inputError(model, { ...fi, class_labels: undefined })).toBe(`class_labels: expected ${B} class ids, found 0`);
       expect(await inputError(model, { ...fi, hidden_states: { data: fi.hidden_states.data, shape: [B, 4, 1, 8, 8] } })).toContain('expected [B, C, H, W] (4 dims)');
+      // a DiT has no frames and one patch_size: the message says so in those terms
+      expect(await inputError(model, { ...fi, hidden_states: { data: new Float32Array(B * 4 * 7 * 8), shape: [B, 4, 7, 8] } })).toBe('hidden_states: height×width 7×8 must be divisible by the patch size 2 (config patch_size)');
       // the null class itself is allowed
       await expect(model.forward({ ...fi, class_labels: labels(10) })).resolves.toBeDefined();
     } finally {
