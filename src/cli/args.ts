@@ -22,6 +22,8 @@ export interface CommandSpec {
   summary: string;
   usage?: string;
   flags: Record<string, FlagSpec>;
+  /** Takes --quiet (-q): the commands that print progress (main.ts QUIET_COMMANDS). */
+  quiet?: boolean;
   /** Positional arguments allowed (e.g. `bench gemm`). */
   positionals?: { name: string; choices?: readonly string[]; required?: boolean }[];
 }
@@ -39,6 +41,11 @@ const COMMON: Record<string, FlagSpec> = {
   'no-tune': { type: 'bool', help: "no autotuning: the adapter policy's deterministic kernel choices; the tuning cache is neither read nor written (as TESSERA_TUNE=off)" },
 };
 
+/** --quiet, for the commands that print progress (spec.quiet); main.ts turns the progress off (progress.ts setQuiet). */
+const QUIET: Record<string, FlagSpec> = {
+  quiet: { type: 'bool', help: 'no progress or informational lines on stderr (denoising i/N, compiling/tuning kernels, what is being loaded or timed); errors, warnings and the results still print (also -q)' },
+};
+
 /** The flags each parse result was given on the command line (defaults filled in later are not). */
 const GIVEN = new WeakMap<Parsed, ReadonlySet<string>>();
 
@@ -48,13 +55,13 @@ export function givenFlags(p: Parsed): ReadonlySet<string> {
 }
 
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
-  const flags = { ...COMMON, ...spec.flags };
+  const flags = { ...COMMON, ...spec.flags, ...(spec.quiet ? QUIET : {}) };
   const out: Parsed = { _: [] as string[] };
   const seen = new Set<string>();
   GIVEN.set(out, seen);
   for (let i = 0; i < argv.length; i++) {
-    // -h is --help's short form, everywhere (the only short flag)
-    const a = argv[i] === '-h' ? '--help' : argv[i]!;
+    // -h is --help's short form, everywhere; -q --quiet's where the command takes it (the only short flags)
+    const a = argv[i] === '-h' ? '--help' : argv[i] === '-q' && spec.quiet ? '--quiet' : argv[i]!;
     if (!a.startsWith('--')) {
       out._.push(a);
       continue;
@@ -125,7 +132,7 @@ function convert(name: string, f: FlagSpec, v: string): string | number {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const flags = { ...spec.flags, ...COMMON };
+  const flags = { ...spec.flags, ...COMMON, ...(spec.quiet ? QUIET : {}) };
   const lines = [`tessera ${spec.name} — ${spec.summary}`, '', `usage: ${spec.usage ?? `tessera ${spec.name} [flags]`}`, '', 'flags:'];
   for (const [n, f] of Object.entries(flags)) {
     const left = `  --${n}${f.type === 'bool' ? '' : ` ${f.arg ?? (f.type === 'choice' ? f.choices!.join('|') : f.type.toUpperCase())}`}`;

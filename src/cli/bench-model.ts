@@ -16,7 +16,7 @@ import { profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
-import { plural } from './progress.js';
+import { isQuiet, plural } from './progress.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { checkLatentPatch } from './bench-plan.js';
 import { checkPathFlags } from './paths.js';
@@ -133,7 +133,7 @@ function shapesOf(cfg: ModelConfig, l: ModelLatent, textLen: number): { latent: 
   return { latent, text };
 }
 
-const log = (c: ModelBenchCommon, msg: string) => (c.json ? console.error(msg) : console.log(msg));
+const log = (c: ModelBenchCommon, msg: string) => (isQuiet() ? undefined : c.json ? console.error(msg) : console.log(msg));
 
 export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: ModelBenchCommon, getCeiling: () => Promise<Ceiling | undefined>): Promise<{ result: ModelBenchResult; run: ProfileRun }> {
   const budget = budgetFor(p, gpu);

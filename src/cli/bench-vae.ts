@@ -12,7 +12,7 @@ import { randn } from '../random.js';
 import { parseVaeConfig, vaeDecoderKeys } from '../vae/config.js';
 import { loadVae, type Vae } from '../vae/vae.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
-import { plural } from './progress.js';
+import { isQuiet, plural } from './progress.js';
 import { checkPathFlags } from './paths.js';
 
 export const VAE_PRESETS: Record<string, Record<string, unknown>> = {
@@ -95,7 +95,7 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
   checkVaeFlags(p);
   const preset = p['vae-preset'] as string | undefined;
   const dir = p.vae as string | undefined;
-  const log = (m: string) => (c.json ? console.error(m) : console.log(m));
+  const log = (m: string) => (isQuiet() ? undefined : c.json ? console.error(m) : console.log(m));
   const height = dimFlag(p, 'height', preset ? 8 : undefined);
   const width = dimFlag(p, 'width', preset ? 8 : undefined);
   const batch = dimFlag(p, 'batch', 1);

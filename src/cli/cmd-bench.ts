@@ -12,7 +12,7 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
 import { givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
-import { plural } from './progress.js';
+import { isQuiet, plural } from './progress.js';
 import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gemmKcOk, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
 import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
@@ -181,7 +181,8 @@ interface Common {
   ceiling: boolean;
 }
 
-const log = (c: Common, msg: string) => (c.json ? console.error(msg) : console.log(msg));
+/** What is being checked or timed: stderr with --json, else stdout; nothing with --quiet (the results still print). */
+const log = (c: Common, msg: string) => (isQuiet() ? undefined : c.json ? console.error(msg) : console.log(msg));
 
 /**
  * Validate, then time with GPU timestamps (and Benchmark.js wall clock), then summarize. With a
@@ -402,7 +403,7 @@ export const SUITE: { sub: Sub; flags: Record<string, number> }[] = [
 ];
 
 async function runCeiling(gpu: Gpu, c: Common): Promise<number> {
-  if (!c.json) console.log('checking and timing the FMA (f32' + (gpu.f16 ? ', f16' : '') + ') and copy kernels…');
+  if (!c.json && !isQuiet()) console.log('checking and timing the FMA (f32' + (gpu.f16 ? ', f16' : '') + ') and copy kernels…');
   const { ceiling, runs } = await measureCeilingDetailed(gpu, { repeats: c.repeats, warmup: c.warmup });
   await writeTrace(c, runs);
   const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, copy_best: ceiling.copy_best, adapter: ceiling.adapter, timing: ceiling.timing };
@@ -639,6 +640,7 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
+    quiet: true, // as main.ts QUIET_COMMANDS: bench SUB --help builds its text from this spec
     summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)',
     usage:
       'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',

@@ -16,6 +16,7 @@ import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
 import { stepInputs } from '../profile/model-bench.js';
 import { UsageError } from './args.js';
 import { unwritableDir } from './outputs.js';
+import { isQuiet } from './progress.js';
 import type { Command } from './main.js';
 
 /** [M, K, N]: suite shapes, then model layers (DiT-S 384/1536, DiT-XL 1152/4608, Wan-1.3B 1536/8960, modulation, timestep). */
@@ -82,6 +83,8 @@ export const tuneCommand: Command = {
     if (rounds < 1 || rounds > 50) throw new UsageError(`--rounds must be between 1 and 50, got ${rounds}`);
     const json = !!p.json;
     const log = (m: string) => (json ? console.error(m) : console.log(m));
+    // what is being tuned and each candidate timed: not with --quiet (the choices and the summary still print)
+    const note = (m: string) => (isQuiet() ? undefined : log(m));
     const preset = p.preset as string | undefined;
     if (!preset && (p.frames !== undefined || p.height !== undefined || p.width !== undefined)) throw new UsageError('--frames/--height/--width apply with --preset only');
     checkTuningOn();
@@ -91,14 +94,14 @@ export const tuneCommand: Command = {
       if (dtype === 'f16' && !gpu.f16) throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks; use --dtype f32`);
       setTuneMode(gpu, 'auto');
       await loadTuneCache();
-      log(`tuning on ${describeAdapter(gpu)}; cache: ${tuneStoreWhere() ?? 'this process only'}`);
+      note(`tuning on ${describeAdapter(gpu)}; cache: ${tuneStoreWhere() ?? 'this process only'}`);
       const reports: TuneReport[] = [];
       const t0 = performance.now();
       if (preset) {
         const pr = getPreset(preset);
         const cfg = parseConfig(pr.config);
         const latent = { frames: (p.frames as number | undefined) ?? pr.latent.frames, height: (p.height as number | undefined) ?? pr.latent.height, width: (p.width as number | undefined) ?? pr.latent.width };
-        log(`one forward of ${preset} (${cfg.family}) at latent ${latent.frames}×${latent.height}×${latent.width}, ${dtype}, CFG batch 2…`);
+        note(`one forward of ${preset} (${cfg.family}) at latent ${latent.frames}×${latent.height}×${latent.width}, ${dtype}, CFG batch 2…`);
         const model = await loadRandomModel(pr.config, { gpu, dtype, seed: 0, name: preset });
         try {
           const before = await cachedChoices(gpu);
@@ -118,11 +121,12 @@ export const tuneCommand: Command = {
           try {
             const plan = new Plan(gpu, alloc);
             gemm(plan, { x: alloc.tensor([M, K], dtype, 'x'), w: alloc.tensor([N, K], dtype, 'w'), out: alloc.tensor([M, N], dtype, 'y'), layer: 'tune' });
-            const r = await tunePlan(plan, { rounds, force: !!p.force, onProgress: log });
+            const r = await tunePlan(plan, { rounds, force: !!p.force, onProgress: note });
             for (const x of r) {
               reports.push(x);
               const ms = Object.entries(x.entry.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ');
-              log(`gemm ${M}×${K}×${N} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${ms})` : '  (cached)'}`);
+              // a result line, but with --json (on stderr beside the JSON, which holds the same) informational
+              (json ? note : log)(`gemm ${M}×${K}×${N} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${ms})` : '  (cached)'}`);
             }
           } finally {
             alloc.destroyAll();

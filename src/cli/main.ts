@@ -12,7 +12,7 @@ import { defaultTuneMode, loadTuneCache, setDefaultTuneMode, setTuneStartListene
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 import { versionCommand } from './cmd-version.js';
-import { compileProgress, tuneProgress } from './progress.js';
+import { compileProgress, setQuiet, tuneProgress } from './progress.js';
 import { setCompileListener } from '../gpu/kernel.js';
 import { discardOutputs } from '../io/node-write.js';
 
@@ -24,6 +24,9 @@ export interface Command {
   /** false: the command runs no kernels (version), so main skips the tuning cache and the compile/tune progress. */
   gpu?: false;
 }
+
+/** The commands that print progress (denoising, compiling/tuning kernels): they take --quiet (-q). */
+export const QUIET_COMMANDS: readonly string[] = ['generate', 'forward', 'demo', 'decode', 'encode', 'tune', 'bench'];
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
 export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand, tuneCommand, versionCommand];
@@ -39,6 +42,8 @@ function topHelp(): string {
     'tessera --version is tessera version.',
     'Every command but tune (which refuses it) takes --no-tune: the adapter policy\'s deterministic kernel choices,',
     'no autotuning (cached choices are neither read nor written; TESSERA_TUNE=off does the same).',
+    `${QUIET_COMMANDS.join(', ')} take --quiet (-q): no progress or informational lines on stderr (errors, warnings`,
+    'and the results still print).',
   ].join('\n');
 }
 
@@ -92,11 +97,13 @@ export async function main(argv: string[]): Promise<number> {
   }
   const signalsOff = cleanUpOnSignals();
   try {
-    const p = parseArgs(cmd.spec, args);
+    const spec = QUIET_COMMANDS.includes(cmd.spec.name) ? { ...cmd.spec, quiet: true } : cmd.spec;
+    const p = parseArgs(spec, args);
+    setQuiet(!!p.quiet);
     // --no-tune is global (args.ts COMMON; every command records kernels): deterministic heuristics, no tuning cache
     if (p['no-tune']) setDefaultTuneMode('off');
     if (p.help) {
-      console.log(cmd.help?.(p) ?? helpText(cmd.spec));
+      console.log(cmd.help?.(p) ?? helpText(spec));
       return 0;
     }
     if (cmd.gpu !== false) {

@@ -1,6 +1,26 @@
 // Progress on stderr: a one-line bar redrawn in place on a terminal; plain lines elsewhere (logs,
 // CI, pipes), one per update, so a long run shows it is alive.
 
+let quiet = false;
+
+/**
+ * --quiet (-q): progress bars, the kernel compile/tune lines and info() lines print nothing from
+ * here on; errors, warnings and results are printed by their own code and still appear.
+ */
+export function setQuiet(q: boolean): void {
+  quiet = q;
+}
+
+/** An informational line on stderr (what is being loaded, encoded, decoded, timed), silenced by --quiet. */
+export function info(line: string): void {
+  if (!quiet) console.error(line);
+}
+
+/** Whether --quiet was given (for informational lines that go to stdout, e.g. tune's). */
+export function isQuiet(): boolean {
+  return quiet;
+}
+
 /** Whether stderr is a terminal. The bin launcher runs the CLI with stderr piped through a filter and says so in TESSERA_STDERR_TTY. */
 export function stderrIsTTY(): boolean {
   return process.stderr.isTTY === true || (process.env.TESSERA_STDERR_TTY ?? '') !== '';
@@ -12,6 +32,7 @@ export function progressBar(label: string): { update(done: number, total: number
   let drawn = false;
   return {
     update(done, total) {
+      if (quiet) return;
       const secs = ((Date.now() - start) / 1000).toFixed(1);
       if (!tty) {
         process.stderr.write(`${label} ${done}/${total}  ${secs} s\n`);
@@ -38,6 +59,7 @@ export function compileProgress(): (done: number, total: number) => void {
   let bar: ReturnType<typeof progressBar> | null = null;
   let start = Date.now();
   return (done, total) => {
+    if (quiet) return;
     if (done === 0) start = Date.now();
     if (tty) {
       bar ??= progressBar('compiling kernels');
@@ -61,7 +83,7 @@ export function compileProgress(): (done: number, total: number) => void {
 export function tuneProgress(): (info: { buckets: number; where: string | null }) => void {
   let said = false;
   return ({ where }) => {
-    if (said) return;
+    if (said || quiet) return;
     said = true;
     const cache = where ? `cached in ${where}` : 'not cached: no tuning store';
     // no count: later plans of the run (the transformer after the text encoder) may tune more buckets

@@ -77,7 +77,7 @@ describe('--help', () => {
     expect(lines[0]).toBe('tessera bench plan — the memory plan of one denoising step, f16 and f32 (a dry run: no GPU, no weights; with --model only config.json is read)');
     expect(lines).toContain('usage: tessera bench plan --preset NAME | --model DIR [--frames F] [--height H] [--width W] [--text-len L] [--batch B] [--json]');
     const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
-    expect(flags).toEqual(['--preset', '--model', '--frames', '--height', '--width', '--text-len', '--batch', '--json', '--help', '--debug', '--no-tune']);
+    expect(flags).toEqual(['--preset', '--model', '--frames', '--height', '--width', '--text-len', '--batch', '--json', '--help', '--debug', '--no-tune', '--quiet']);
     expect(lines.find((l) => l.startsWith('  --batch'))).toMatch(/\(default 2\)$/);
     expect(r.out).not.toContain('default 1');
   });
@@ -88,7 +88,7 @@ describe('--help', () => {
     expect(lines[0]).toBe('tessera bench gemm — one GEMM x[M,K] · W[N,K]ᵀ + b, checked against float64, then timed (GPU timestamps)');
     expect(lines).toContain('usage: tessera bench gemm --m M --k K --n N [--tile K=V,...] [--variants LIST] [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]');
     const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
-    expect(flags).toEqual(['--m', '--k', '--n', '--tile', '--variants', '--json', '--dtype', '--repeats', '--warmup', '--trace', '--no-wall', '--no-ceiling', '--help', '--debug', '--no-tune']);
+    expect(flags).toEqual(['--m', '--k', '--n', '--tile', '--variants', '--json', '--dtype', '--repeats', '--warmup', '--trace', '--no-wall', '--no-ceiling', '--help', '--debug', '--no-tune', '--quiet']);
     expect(r.out).not.toMatch(/conv|attention|PX=/); // the shared lines name every benchmark's knobs
   });
 
@@ -97,7 +97,7 @@ describe('--help', () => {
     const lines = r.out.split('\n');
     expect(lines[0]).toMatch(/^tessera bench vae — VAE decodes/);
     const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
-    expect(flags).toEqual(['--vae-preset', '--vae', '--frames', '--height', '--width', '--batch', '--seed', '--json', '--dtype', '--repeats', '--help', '--debug', '--no-tune']);
+    expect(flags).toEqual(['--vae-preset', '--vae', '--frames', '--height', '--width', '--batch', '--seed', '--json', '--dtype', '--repeats', '--help', '--debug', '--no-tune', '--quiet']);
     expect(lines.find((l) => l.startsWith('  --height'))).toContain('latent height (default 8 with --vae-preset; required with --vae)');
   });
 });

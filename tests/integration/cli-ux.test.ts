@@ -2,7 +2,7 @@
 // plain progress lines when stderr is not a terminal, a --seed / latents conflict refused up front,
 // a reader that closes stdout early (`tessera info | head`) ends the command quietly.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
@@ -38,6 +38,42 @@ describe.skipIf(!hasGpu)('CLI as a new user sees it', () => {
     expect(lines.map((l) => l.replace(/  [\d.]+ s$/, ''))).toEqual(['denoising 1/2', 'denoising 2/2']);
     expect(existsSync(out)).toBe(true);
   });
+
+  it('--quiet (-q): generate prints only its result line on stderr (no denoising or compiling lines), stdout empty', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'out.safetensors');
+    for (const q of ['--quiet', '-q']) {
+      const r = await cli([...base(out), '--steps', '2', q]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('');
+      // all of stderr (errLines would drop progress lines): the one result line
+      expect(r.stderr.split('\n')).toEqual([expect.stringMatching(new RegExp(`^wrote ${out.replace(/[.]/g, '\\.')}: latents \\[1,4,2,6,8\\] after 2 steps of FlowMatchEulerDiscreteScheduler \\(wan 2 layers`)), '']);
+      rmSync(out);
+    }
+    // without it, the progress is still there (other tests read it)
+    const r = await cli([...base(out), '--steps', '2']);
+    expect(r.stderr.split('\n').filter((l) => /^(denoising|compiling kernels) /.test(l)).length).toBeGreaterThan(2);
+  }, 240_000);
+
+  it('--quiet: tune --json with autotuning prints nothing on stderr (no "tuning on", candidate or compile lines), one JSON line on stdout', async () => {
+    const cache = tempDir();
+    const r = await cli(['tune', '--quick', '--rounds', '1', '--json', '--quiet'], { XDG_CACHE_HOME: cache, TESSERA_TUNE: 'auto' }, 400_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect((JSON.parse(lines[0]!) as { choices: unknown[] }).choices).toHaveLength(2);
+  }, 450_000);
+
+  it('--quiet is in the help of the commands that print progress, and refused by the others', async () => {
+    for (const cmd of [['generate'], ['forward'], ['demo'], ['decode'], ['encode'], ['tune'], ['bench', 'gemm'], ['bench', 'plan']]) {
+      const r = await cli([...cmd, '--help']);
+      expect(r.stdout, cmd.join(' ')).toMatch(/^ {2}--quiet {2,}no progress or informational lines on stderr .*errors, warnings and the results still print \(also -q\)$/m);
+    }
+    const r = await cli(['info', '-q']);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual(['tessera: error: UsageError: tessera info: unexpected argument "-q"']);
+  }, 240_000);
 
   it('counts of one are singular: demo --preset dit-tiny (an image model) wrote "1 frame", not "1 frames"', async () => {
     const dir = tempDir();
