@@ -10,7 +10,7 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
 import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
-import { refusesShift, shiftRefusal } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, schedulerFromConfig, shiftRefusal } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
@@ -89,9 +89,31 @@ export function checkDemoPipeline(dir: string): void {
  */
 export function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
-  const cls = readJsonFile(file)?._class_name;
+  // the class loadPipeline builds: model_index.json's (as diffusers), else the config's
+  const listed = readJsonFile(join(pipelineDir, 'model_index.json'))?.scheduler;
+  const cls = Array.isArray(listed) && typeof listed[1] === 'string' ? listed[1] : readJsonFile(file)?._class_name;
   // a missing or unsupported class is the loader's refusal
   if (refusesShift(cls)) throw new UsageError(shiftRefusal(cls, { option: '--shift', from: `${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler`, file }));
+}
+
+/**
+ * The scheduler of a pipeline run (--pipeline DIR or the embedded one, `embedded`), checked before any weight
+ * is read: --scheduler NAME (a class or short name, already checked) built from DIR/scheduler/scheduler_config.json
+ * as diffusers' from_config, so a value that class cannot take is refused naming the file; --shift only for
+ * flow-match Euler (--scheduler's class, else the pipeline's). An unreadable config is left to the loader.
+ * @throws UsageError naming --shift; SchedulerConfigError naming the file.
+ */
+export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, name: string | undefined, shift: number | undefined): void {
+  if (name === undefined) {
+    if (shift !== undefined) checkShiftApplies(pipelineDir, embedded);
+    return;
+  }
+  const cls = resolveSchedulerClass(name, '--scheduler');
+  if (shift !== undefined && refusesShift(cls)) throw new UsageError(shiftRefusal(cls, { option: '--shift', from: `--scheduler ${name}`, choose: '--scheduler flow-match-euler' }));
+  const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
+  const config = readJsonFile(file);
+  // the pipeline warns of ignored keys when it builds the class
+  if (config) schedulerFromConfig(config, { override: cls, overrideName: '--scheduler', file, shift, warn: () => {} });
 }
 
 /** `generate --pipeline DIR` (or the embedded pipeline) after its flags are checked; `media`: the picture outputs, planned (planMedia). */
@@ -135,6 +157,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
       num_inference_steps: p.steps as number | undefined,
       guidance_scale: guidanceGiven,
       shift: p.shift as number | undefined,
+      scheduler: p.scheduler as string | undefined,
     };
     const cfg = (guidanceGiven ?? PIPELINES[pipe.className].guidance_scale) > 1;
     const prompt = p.prompt as string | undefined;
@@ -186,7 +209,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
     const outs = await Promise.all([writeOutputAtomic(p.out as string, tensors), writeMedia(media, { family: fam, latents: res.latents, pixels })]);
     const vaeNote = pipe.vae ? `decoded by ${pipe.modelIndex.components.get('vae')!.className}` : `no VAE in ${pipe.name}: latents only`;
     console.error(
-      `wrote ${p.out}: latents [${res.latents.shape.join(',')}]${pixels ? `, ${pixelName} [${pixels.shape.join(',')}] (F32 in [0,1])` : ''} after ${plural(res.timesteps.length, 'step')} in ${secs.toFixed(1)} s (${pipe.className}, ${pipe.modelIndex.components.get('scheduler')!.className}, ${vaeNote}; ${pipe.transformer.describe()})`,
+      `wrote ${p.out}: latents [${res.latents.shape.join(',')}]${pixels ? `, ${pixelName} [${pixels.shape.join(',')}] (F32 in [0,1])` : ''} after ${plural(res.timesteps.length, 'step')} in ${secs.toFixed(1)} s (${pipe.className}, ${p.scheduler !== undefined ? resolveSchedulerClass(p.scheduler as string) : pipe.scheduler.className}, ${vaeNote}; ${pipe.transformer.describe()})`,
     );
     for (const line of outs[1]) console.error(line);
     return 0;
