@@ -54,6 +54,9 @@ function show(v: unknown, max = 80): string {
 }
 
 /** A corrupt or malformed .safetensors file (header, dtypes, offsets, sizes); the message names the file and tensor. */
+/** "1 byte", "8 bytes": a byte count in a message. */
+const byteCount = (n: number | bigint): string => `${n} ${n == 1 ? 'byte' : 'bytes'}`;
+
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
   /** The message without the file/tensor prefix. */
@@ -92,9 +95,9 @@ async function readExact(src: ByteSource, offset: number, length: number, tensor
   try {
     b = await src.read(offset, length);
   } catch (e) {
-    throw new SafetensorsError(`read of ${length} bytes at offset ${offset} failed: ${e instanceof Error ? e.message : String(e)}`, src.name, tensor, { cause: e });
+    throw new SafetensorsError(`read of ${byteCount(length)} at offset ${offset} failed: ${e instanceof Error ? e.message : String(e)}`, src.name, tensor, { cause: e });
   }
-  if (b.byteLength !== length) throw new SafetensorsError(`short read: ${b.byteLength} of ${length} bytes at offset ${offset}`, src.name, tensor);
+  if (b.byteLength !== length) throw new SafetensorsError(`short read: ${b.byteLength} of ${byteCount(length)} at offset ${offset}`, src.name, tensor);
   return b;
 }
 
@@ -150,7 +153,7 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
   const cap = opts?.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const size = src.size;
   if (!Number.isSafeInteger(size) || size < 0) throw new SafetensorsError(`invalid file size ${size}`, file);
-  if (size < 8) throw new SafetensorsError(`file is ${size} bytes, too short for the 8-byte header length`, file);
+  if (size < 8) throw new SafetensorsError(`file is ${byteCount(size)}, too short for the 8-byte header length`, file);
 
   const lenBytes = await readExact(src, 0, 8);
   const n64 = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8).getBigUint64(0, true);
@@ -161,7 +164,7 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
     new SafetensorsError(`not a safetensors file: it begins with text (${show(new TextDecoder().decode(lenBytes))}), where a safetensors file begins with its JSON header's length as an 8-byte little-endian integer`, file);
   if (n64 < 2n) throw new SafetensorsError(`header length ${n64} is too small (a header is at least "{}")`, file);
   if (n64 > BigInt(cap)) throw text8 ? notSafetensors() : new SafetensorsError(`header length ${n64} exceeds the limit of ${cap} bytes`, file);
-  if (n64 > BigInt(size - 8)) throw text8 ? notSafetensors() : new SafetensorsError(`header length ${n64} runs past the end of the file (${size} bytes)`, file);
+  if (n64 > BigInt(size - 8)) throw text8 ? notSafetensors() : new SafetensorsError(`header length ${n64} runs past the end of the file (${byteCount(size)})`, file);
   const n = Number(n64);
   const dataStart = 8 + n;
   const dataSize = size - dataStart;
@@ -231,7 +234,7 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
     const begin = (b as number) + 0;
     const end = (en as number) + 0;
     if (begin > end) fail(`data_offsets [${begin}, ${end}] are reversed (begin > end)`);
-    if (end > dataSize) fail(`data_offsets [${begin}, ${end}] end past the data area (${dataSize} bytes: file ${size} bytes, header ${n} bytes)`);
+    if (end > dataSize) fail(`data_offsets [${begin}, ${end}] end past the data area (${byteCount(dataSize)}: file ${byteCount(size)}, header ${byteCount(n)})`);
     const eb = DTYPE_BYTES[dtype as StDType];
     // Element count, stopping once it exceeds the range (so no overflow), unless a dim is 0.
     let numel = shape.includes(0) ? 0 : 1;
@@ -240,7 +243,7 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
       numel *= d;
     }
     if (numel * eb !== end - begin) {
-      fail(`shape [${shape.join(', ')}] × ${dtype} (${eb} bytes) = ${numel > end - begin ? `more than ${end - begin}` : numel * eb} bytes, but data_offsets [${begin}, ${end}] span ${end - begin} bytes`);
+      fail(`shape [${shape.join(', ')}] × ${dtype} (${byteCount(eb)}) = ${numel > end - begin ? `more than ${end - begin}` : numel * eb} bytes, but data_offsets [${begin}, ${end}] span ${end - begin} bytes`);
     }
     tensors.set(name, { name, dtype: dtype as StDType, shape, begin: dataStart + begin, end: dataStart + end, file });
   }
@@ -252,13 +255,13 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
   for (const t of sorted) {
     const rel = `[${t.begin - dataStart}, ${t.end - dataStart}]`;
     if (t.begin < cursor) throw new SafetensorsError(`data_offsets ${rel} overlap tensor ${show(prev!.name)} [${prev!.begin - dataStart}, ${prev!.end - dataStart}]`, file, t.name);
-    if (t.begin > cursor) throw new SafetensorsError(`data_offsets ${rel} leave a hole of ${t.begin - cursor} bytes at data offset ${cursor - dataStart}${prev ? ` after tensor ${show(prev.name)}` : ''}`, file, t.name);
+    if (t.begin > cursor) throw new SafetensorsError(`data_offsets ${rel} leave a hole of ${byteCount(t.begin - cursor)} at data offset ${cursor - dataStart}${prev ? ` after tensor ${show(prev.name)}` : ''}`, file, t.name);
     cursor = t.end;
     if (t.end > t.begin || !prev) prev = t;
   }
   if (cursor !== size) {
     throw new SafetensorsError(
-      `${size - cursor} trailing bytes after the last tensor: data area is ${dataSize} bytes but tensors cover ${cursor - dataStart}`,
+      `${size - cursor} trailing ${size - cursor === 1 ? 'byte' : 'bytes'} after the last tensor: data area is ${byteCount(dataSize)} but tensors cover ${cursor - dataStart}`,
       file,
       prev?.name,
     );
@@ -282,7 +285,7 @@ function checkInfo(src: ByteSource, info: TensorInfo): number {
   const numel = numelOf(info.shape);
   const bytes = numel * DTYPE_BYTES[info.dtype];
   if (!Number.isSafeInteger(info.begin) || !Number.isSafeInteger(info.end) || info.begin < 0 || info.end > src.size || info.end - info.begin !== bytes) {
-    fail(`byte range [${info.begin}, ${info.end}) does not hold shape [${info.shape.join(', ')}] ${info.dtype} inside the file (${src.size} bytes)`);
+    fail(`byte range [${info.begin}, ${info.end}) does not hold shape [${info.shape.join(', ')}] ${info.dtype} inside the file (${byteCount(src.size)})`);
   }
   return numel;
 }

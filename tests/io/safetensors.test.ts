@@ -291,12 +291,12 @@ describe('malformed files: each rule, naming the file and tensor', () => {
     await expectStError(parse(F, rawFile({ a: entry('U8', [4], 0, 4), b: entry('U8', [4], 0, 4) }, 4)), F, 'b', /overlap/);
   });
   it('hole between tensors', async () => {
-    await expectStError(parse(F, rawFile({ a: entry('U8', [2], 0, 2), b: entry('U8', [2], 3, 5) }, 5)), F, 'b', /hole of 1 bytes/);
+    await expectStError(parse(F, rawFile({ a: entry('U8', [2], 0, 2), b: entry('U8', [2], 3, 5) }, 5)), F, 'b', /: data_offsets \[3, 5\] leave a hole of 1 byte at data offset 2 after tensor "a"$/);
     await expectStError(parse(F, rawFile({ a: entry('U8', [2], 1, 3) }, 3)), F, 'a', /hole/);
   });
   it('trailing bytes after the last tensor (data area must end at the file end)', async () => {
     await expectStError(parse(F, rawFile(ok, okData + 3)), F, 'b', /3 trailing bytes/);
-    await expectStError(parse(F, rawFile('{}', 1)), F, undefined, /trailing/);
+    await expectStError(parse(F, rawFile('{}', 1)), F, undefined, /: 1 trailing byte after the last tensor: data area is 1 byte but tensors cover 0$/);
   });
   it('truncated file', async () => {
     const f = rawFile(ok, okData);
