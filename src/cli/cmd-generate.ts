@@ -8,7 +8,7 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkShiftApplies, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
 import { parsePythonJson } from '../io/json.js';
@@ -69,6 +69,20 @@ function checkShiftClass(name: string | undefined, file: string | undefined, tex
   if (!refusesShift(cls)) return;
   const from = name !== undefined ? `--scheduler ${name}` : `the _class_name in ${file}`;
   throw new UsageError(shiftRefusal(cls, { option: '--shift', from, file, choose: '--scheduler flow-match-euler' }));
+}
+
+/**
+ * --steps against the scheduler and its config (set_timesteps, before any weight is read): a count
+ * it cannot run (StepCountError: out of range, or so many that the timesteps repeat) is the flag's
+ * problem. @throws UsageError naming --steps (and the most steps that work, where known).
+ */
+export function checkStepsFlag(scheduler: SchedulerSpec, steps: number): void {
+  try {
+    scheduler.setTimesteps(steps);
+  } catch (e) {
+    if (e instanceof StepCountError) throw new UsageError(e.message.replace(/^num_inference_steps\b/, '--steps'), { cause: e });
+    throw e;
+  }
 }
 
 /** --scheduler names a class or a short name. @throws UsageError listing both. */
@@ -229,7 +243,7 @@ export const generateCommand: Command = {
     p.guidance ??= 1;
     // the scheduler and its config, checked before any weight is read
     const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);
-    scheduler.setTimesteps(p.steps as number);
+    checkStepsFlag(scheduler, p.steps as number);
     const budget = maxMemory(p);
     const inputs = await commandInputs(p, { outChecked: true });
     checkSeedVsLatents(p, inputs);

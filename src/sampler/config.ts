@@ -8,8 +8,8 @@
 
 import { parsePythonJson } from '../io/json.js';
 import { DDIMScheduler, FlowMatchEulerScheduler, checkSteps, type BetaSchedule, type Scheduler } from './scheduler.js';
-import { dpmProgram, unipcProgram, type DPMConfig, type MultistepCommon, type UniPCConfig } from './multistep.js';
-import { checkProgram, type StepProgram } from './program.js';
+import { dpmProgram, RepeatedStartError, unipcProgram, type DPMConfig, type MultistepCommon, type UniPCConfig } from './multistep.js';
+import { checkProgram, SchedulerMathError, type StepProgram } from './program.js';
 import { shown } from '../model/model.js';
 
 /** A scheduler config tessera cannot use; the message starts with the file (or "scheduler config"). */
@@ -17,7 +17,37 @@ export class SchedulerConfigError extends Error {
   override name = 'SchedulerConfigError';
 }
 
+/**
+ * A step count (num_inference_steps) the scheduler cannot run with its config: outside
+ * [1, num_train_timesteps], or so many that the timesteps repeat the first one. The message starts
+ * with "num_inference_steps"; `maxSteps`: the most that work, where known.
+ */
+export class StepCountError extends SchedulerConfigError {
+  constructor(
+    message: string,
+    readonly steps: number,
+    readonly maxSteps?: number,
+  ) {
+    super(message);
+  }
+}
+
 type Config = Record<string, unknown>;
+
+/**
+ * What to change in a UniPC config whose last update is not finite, from what it has: onto a final
+ * sigma of 0, bh1 divides by zero at any order and bh2 at an order > 1 (lower_order_final false).
+ */
+function mathAdvice(cls: SchedulerClass, kept: Config, lastStep: boolean): string {
+  const zero = (kept['final_sigmas_type'] ?? 'zero') === 'zero';
+  if (cls !== 'UniPCMultistepScheduler' || !lastStep || !zero) return '';
+  const bh1 = kept['solver_type'] === 'bh1';
+  const lowerFinal = kept['lower_order_final'] ?? true;
+  if (!bh1 && lowerFinal) return '';
+  const why = bh1 ? (lowerFinal ? 'solver_type "bh1" onto the final sigma 0 (even at order 1)' : 'solver_type "bh1" at order > 1 onto the final sigma 0 (lower_order_final false)') : 'order > 1 onto the final sigma 0 (lower_order_final false)';
+  const fix = bh1 ? (lowerFinal ? 'solver_type "bh2"' : 'solver_type "bh2" with lower_order_final true') : 'lower_order_final true';
+  return `: ${why}; set ${fix}, or final_sigmas_type "sigma_min"`;
+}
 
 /** diffusers' __init__ arguments of each supported class (the keys from_config keeps). */
 const KEYS = {
@@ -379,9 +409,14 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
       return build(steps);
     } catch (e) {
       if (e instanceof SchedulerConfigError) throw e;
-      const m = (e as Error).message;
       // the step count is the caller's, not the file's
-      throw new SchedulerConfigError(m.startsWith('steps must') ? `num_inference_${m}` : `${file}: ${m.replace(/^scheduler config: /, '')}`);
+      if (e instanceof RepeatedStartError) {
+        const most = e.maxSteps > 0 ? `: use at most ${e.maxSteps}` : '';
+        throw new StepCountError(`num_inference_steps ${steps} is too many for ${cls} with ${file}: its timesteps start ${e.timesteps.slice(0, 3).join(', ')}, … (the first one twice: diffusers would start at the second and run past the end of its tables)${most}`, steps, e.maxSteps || undefined);
+      }
+      const m = (e as Error).message;
+      if (m.startsWith('steps must')) throw new StepCountError(`num_inference_${m}`, steps);
+      throw new SchedulerConfigError(`${file}: ${m.replace(/^scheduler config: /, '')}`);
     }
   };
   return {
@@ -395,7 +430,8 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
       try {
         checkProgram(p);
       } catch (e) {
-        throw new SchedulerConfigError(`${file}: ${(e as Error).message}`);
+        const advice = e instanceof SchedulerMathError ? mathAdvice(cls, kept, e.step === p.ops.length - 1) : '';
+        throw new SchedulerConfigError(`${file}: ${(e as Error).message}${advice}`);
       }
       return p;
     },

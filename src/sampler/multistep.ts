@@ -253,11 +253,35 @@ function lambdaOf(sigma: number, flow: boolean): number {
   return Math.log(a) - Math.log(s);
 }
 
-/** The step index diffusers starts from: index_for_timestep(timesteps[0]) picks the second match. */
-function checkStart(cls: string, timesteps: number[]): void {
-  if (timesteps.filter((t) => t === timesteps[0]).length > 1) {
-    throw new Error(`${cls}: the first timestep ${timesteps[0]} appears twice in [${timesteps.join(', ')}]; diffusers then starts at the second one and runs past the end of its tables — use fewer steps or another timestep_spacing`);
+/**
+ * A step count (num_inference_steps) whose schedule repeats its first timestep: diffusers'
+ * index_for_timestep then starts at the second match and runs past the end of its tables. With many
+ * steps the timesteps, integers below num_train_timesteps, come closer than 1 apart at the start.
+ * `maxSteps`: the most steps that work with this config (every count from 1 to it does), 0 if none.
+ */
+export class RepeatedStartError extends Error {
+  constructor(
+    readonly className: string,
+    readonly steps: number,
+    readonly timesteps: readonly number[],
+    readonly maxSteps: number,
+  ) {
+    // a few timesteps, not all of them (hundreds at these counts)
+    super(
+      `${className}: ${steps} steps repeat the first timestep ${timesteps[0]} (timesteps ${timesteps.slice(0, 3).join(', ')}, …), where diffusers starts at the second one and runs past the end of its tables` +
+        (maxSteps > 0 ? `; at most ${maxSteps} steps work with this config` : ''),
+    );
   }
+}
+
+const repeatsStart = (timesteps: readonly number[]) => timesteps.indexOf(timesteps[0]!, 1) > 0;
+
+/** Refuses a schedule diffusers would start from its second match (RepeatedStartError); `timestepsFor(s)`: the timesteps of s steps, for the most that work (cheap: no program). */
+function checkStart(cls: string, steps: number, timesteps: number[], timestepsFor: (steps: number) => number[]): void {
+  if (!repeatsStart(timesteps)) return;
+  let most = 0;
+  while (most + 1 < steps && !repeatsStart(timestepsFor(most + 1))) most++;
+  throw new RepeatedStartError(cls, steps, timesteps, most);
 }
 
 /** Solves A·x = b (small, dense) by Gaussian elimination with partial pivoting. */
@@ -328,7 +352,7 @@ const op = (out: number, e: Lin, label: string, toModel = false): LinOp => ({ ou
 export function unipcProgram(c: UniPCConfig, steps: number): StepProgram {
   const cls = 'UniPCMultistepScheduler';
   const { timesteps, sigmas } = unipcSchedule(c, steps);
-  checkStart(cls, timesteps);
+  checkStart(cls, steps, timesteps, (n) => unipcSchedule(c, n).timesteps);
   const flow = c.use_flow_sigmas;
   const K = c.solver_order;
   const ring = K + 1;
@@ -445,7 +469,7 @@ export function unipcProgram(c: UniPCConfig, steps: number): StepProgram {
 export function dpmProgram(c: DPMConfig, steps: number): StepProgram {
   const cls = 'DPMSolverMultistepScheduler';
   const { timesteps, sigmas } = dpmSchedule(c, steps);
-  checkStart(cls, timesteps);
+  checkStart(cls, steps, timesteps, (n) => dpmSchedule(c, n).timesteps);
   const flow = c.use_flow_sigmas;
   const K = c.solver_order;
   const S = 1;

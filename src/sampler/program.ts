@@ -95,16 +95,22 @@ export function checkProgram(p: StepProgram): void {
       for (const t of [...op.terms.map((x) => x.slot), op.out]) if (!Number.isInteger(t) || t < 0 || t >= p.slots) throw new Error(`${where(i, op)}: slot ${t} outside [0, ${p.slots})`);
       for (const t of op.terms) {
         if (!Number.isFinite(t.coef)) {
-          throw new SchedulerMathError(`${where(i, op)}: coefficient ${t.coef} (diffusers computes a non-finite update here too; e.g. a multistep order > 1 onto a final sigma of 0 — keep lower_order_final true, or use final_sigmas_type "sigma_min")`);
+          throw new SchedulerMathError(`${where(i, op)}: coefficient ${t.coef} (diffusers computes a non-finite update here too)`, i);
         }
       }
     }
   });
 }
 
-/** A schedule whose update is not finite (diffusers gives NaN/inf there as well). */
+/** A schedule whose update is not finite (diffusers gives NaN/inf there as well); `step`: the 0-based step index. schedulerFromConfig adds what in the config to change. */
 export class SchedulerMathError extends Error {
   override name = 'SchedulerConfigError';
+  constructor(
+    message: string,
+    readonly step: number,
+  ) {
+    super(message);
+  }
 }
 
 /**
