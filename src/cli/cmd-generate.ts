@@ -80,9 +80,13 @@ export function checkStepsFlag(scheduler: SchedulerSpec, steps: number): void {
   try {
     scheduler.setTimesteps(steps);
   } catch (e) {
-    if (e instanceof StepCountError) throw new UsageError(e.message.replace(/^num_inference_steps\b/, '--steps'), { cause: e });
-    throw e;
+    throw stepsFlagError(e);
   }
+}
+
+/** A StepCountError (num_inference_steps) as the UsageError of --steps, which gave the count; any other error as it is. */
+function stepsFlagError(e: unknown): unknown {
+  return e instanceof StepCountError ? new UsageError(e.message.replace(/^num_inference_steps\b/, '--steps'), { cause: e }) : e;
 }
 
 /** --scheduler names a class or a short name. @throws UsageError listing both. */
@@ -239,7 +243,8 @@ export const generateCommand: Command = {
     const config = transformerConfigOf(dir, mode === 'model' ? 'model' : 'pipeline');
     if (config) checkFamilyFlags(p, config, mode === 'embedded' ? 'the embedded tessera-shapes pipeline' : mode === 'model' ? `--model ${dir}` : `--pipeline ${dir}`, mode === 'model' ? 'model' : 'pipeline');
     if (p.shift !== undefined && mode !== 'model') checkShiftApplies(dir, mode === 'embedded');
-    if (mode !== 'model') return runPipelineGenerate(p, media);
+    // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too
+    if (mode !== 'model') return runPipelineGenerate(p, media).catch((e: unknown) => Promise.reject(stepsFlagError(e)));
     p.guidance ??= 1;
     // the scheduler and its config, checked before any weight is read
     const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);
