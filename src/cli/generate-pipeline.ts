@@ -15,7 +15,7 @@ import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
 import { commandInputs, deviceLossHook, maxMemory } from './outputs.js';
-import { plural, progressBar } from './progress.js';
+import { info, plural, progressBar } from './progress.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
 function readJsonFile(file: string): Record<string, unknown> | undefined {
@@ -190,10 +190,11 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
       lose(s);
     };
     o.onStage = (stage) => {
-      if (stage === 'text') console.error(`encoding the prompt${cfg ? ' and the negative prompt' : ''} with ${pipe.modelIndex.components.get('text_encoder')?.className ?? 'the text encoder'} …`);
+      // what the run is doing: informational (--quiet drops it)
+      if (stage === 'text') info(`encoding the prompt${cfg ? ' and the negative prompt' : ''} with ${pipe.modelIndex.components.get('text_encoder')?.className ?? 'the text encoder'} …`);
       if (stage === 'decode') {
         bar.done();
-        console.error(`decoding with ${pipe.modelIndex.components.get('vae')!.className} …`);
+        info(`decoding with ${pipe.modelIndex.components.get('vae')!.className} …`);
       }
     };
     const t0 = performance.now();

@@ -55,6 +55,17 @@ describe.skipIf(!hasGpu)('CLI as a new user sees it', () => {
     expect(r.stderr.split('\n').filter((l) => /^(denoising|compiling kernels) /.test(l)).length).toBeGreaterThan(2);
   }, 240_000);
 
+  it('--quiet: generate with the embedded pipeline drops the stage lines too (encoding the prompt, decoding with), only the wrote line', async () => {
+    const out = join(tempDir(), 'e.safetensors');
+    const loud = await cli(['generate', '--steps', '2', '--out', out], {}, 200_000);
+    expect(loud.errLines.filter((l) => /^(encoding the prompt|decoding with) /.test(l))).toHaveLength(2);
+    rmSync(out);
+    const r = await cli(['generate', '--steps', '2', '--out', out, '-q'], {}, 200_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n')).toEqual([expect.stringMatching(/^wrote .*e\.safetensors: latents \[1,16,3,8,8\], video \[1,9,32,32,3\] \(F32 in \[0,1\]\) after 2 steps in [\d.]+ s \(WanPipeline, /), '']);
+  }, 240_000);
+
   it('--quiet: tune --json with autotuning prints nothing on stderr (no "tuning on", candidate or compile lines), one JSON line on stdout', async () => {
     const cache = tempDir();
     const r = await cli(['tune', '--quick', '--rounds', '1', '--json', '--quiet'], { XDG_CACHE_HOME: cache, TESSERA_TUNE: 'auto' }, 400_000);
