@@ -12,7 +12,7 @@ export { estimateMemory, estimateWeights, checkRunFits, checkWeightsFit, parseBy
 export { PRESETS, getPreset, presetNames, loadRandomModel, type Preset } from './model/presets.js';
 export { generate, NumericsError, type GenerateOptions, type GenerateResult } from './sampler/generate.js';
 export { cfgCombine, type Scheduler, type SchedulerName } from './sampler/scheduler.js';
-export { schedulerFromConfig, makeScheduler, resolveSchedulerClass, SchedulerConfigError, type SchedulerSpec, type SchedulerClass, type SchedulerFromConfigOptions } from './sampler/config.js';
+export { schedulerFromConfig, makeScheduler, resolveSchedulerClass, SchedulerConfigError, StepCountError, type SchedulerSpec, type SchedulerClass, type SchedulerFromConfigOptions } from './sampler/config.js';
 export { runProgramCpu, type StepProgram, type LinOp } from './sampler/program.js';
 export { latentsToFrames, encodeGif, encodePng } from './preview/preview.js';
 export { loadTextEncoder, Umt5TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH, type TextEncoderLoadOptions } from './text/prompt-encoder.js';
@@ -26,5 +26,5 @@ export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
 export { readSafetensorsHeader, readTensorF32, writeSafetensors, SafetensorsError } from './io/safetensors.js';
-export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, HtmlAnswerError, type ByteSource, type FolderSource, type HttpFolderOptions } from './io/source.js';
+export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, HtmlAnswerError, FileAccessError, type ByteSource, type FolderSource, type HttpFolderOptions } from './io/source.js';
 import './ops/all.js';
