@@ -127,6 +127,11 @@ function fullLatent(cfg: ModelConfig, given: Partial<ModelLatent>, preset: Model
   };
 }
 
+/** --text-len sizes Wan's and Latte's text; a DiT is class-conditioned, so the flag would be ignored: refused. */
+function checkTextLen(cfg: ModelConfig, s: ModelSizes, name: string): void {
+  if (cfg.family === 'dit' && s.textLen !== undefined) throw new UsageError(`tessera bench model: --text-len applies to Wan and Latte models; ${name} is a DiT (class-conditioned, no text input): leave out --text-len`);
+}
+
 function shapesOf(cfg: ModelConfig, l: ModelLatent, textLen: number): { latent: number[]; text: number[] | undefined } {
   const latent = cfg.family === 'dit' ? [2, cfg.inChannels, l.height, l.width] : [2, cfg.inChannels, l.frames, l.height, l.width];
   const text = cfg.family === 'dit' ? undefined : [2, textLen, cfg.family === 'wan' ? cfg.textDim : cfg.captionChannels];
@@ -144,6 +149,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
   if (s.preset) {
     const preset = getPreset(s.preset);
     const cfg = parseConfig(preset.config);
+    checkTextLen(cfg, s, s.preset);
     latent = fullLatent(cfg, s.latent, preset.latent);
     textLen = s.textLen ?? preset.textLen ?? 32;
     const sh = shapesOf(cfg, latent, textLen);
@@ -162,6 +168,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       dtype: c.dtype,
       maxMemory: budget.bytes,
       preflight: (cfg, g, dtype) => {
+        checkTextLen(cfg, s, s.dir!);
         lat = fullLatent(cfg, s.latent, undefined);
         checkLatentPatch('model', s.dir!, cfg, lat);
         const sh = shapesOf(cfg, lat, tl);

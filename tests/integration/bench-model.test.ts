@@ -1,6 +1,6 @@
 // `tessera bench model`: the --json contract on tiny presets, refusals with the numbers (before
 // any weight is made), usage errors, and the pre-timing check failing on a per-item bug.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
@@ -98,11 +98,13 @@ describe('tessera bench model refusals (before any weight is made)', () => {
   }
 
   // exact lines: the flags named, UsageError (exit 2), no raw op error ("patchify: …"); a preset's before the GPU, a folder's before its weights
-  const G = '/work/shared/golden';
+  const G = 'tests/fixtures';
   const lines: [string[], string, boolean][] = [
     [['bench', 'model', '--preset', 'dit-tiny', '--height', '7', '--width', '8'], 'tessera: error: UsageError: tessera bench model: latent 7×8 must be divisible by the patch size 2×2 of dit-tiny: --height 7 is not a multiple of 2', true],
     [['bench', 'model', '--preset', 'wan-tiny', '--height', '5', '--width', '9'], 'tessera: error: UsageError: tessera bench model: latent 8×5×9 must be divisible by the patch size 1×2×2 of wan-tiny: --height 5 is not a multiple of 2, --width 9 is not a multiple of 2', true],
-    [['bench', 'model', '--model', `${G}/wan_small/model`, '--frames', '2', '--height', '5', '--width', '8'], `tessera: error: UsageError: tessera bench model: latent 2×5×8 must be divisible by the patch size 1×2×2 of ${G}/wan_small/model: --height 5 is not a multiple of 2`, existsSync(`${G}/wan_small/model`)],
+    [['bench', 'model', '--model', `${G}/wan_small/model`, '--frames', '2', '--height', '5', '--width', '8'], `tessera: error: UsageError: tessera bench model: latent 2×5×8 must be divisible by the patch size 1×2×2 of ${G}/wan_small/model: --height 5 is not a multiple of 2`, true],
+    [['bench', 'model', '--preset', 'dit-tiny', '--text-len', '5'], 'tessera: error: UsageError: tessera bench model: --text-len applies to Wan and Latte models; dit-tiny is a DiT (class-conditioned, no text input): leave out --text-len', true],
+    [['bench', 'model', '--model', `${G}/dit_small/model`, '--height', '8', '--width', '8', '--text-len', '5'], `tessera: error: UsageError: tessera bench model: --text-len applies to Wan and Latte models; ${G}/dit_small/model is a DiT (class-conditioned, no text input): leave out --text-len`, true],
     [['bench', 'model', '--model', '/nonexistent', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --model /nonexistent: no such folder', true],
     [['bench', 'model', '--model', 'models/tessera-shapes', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --model models/tessera-shapes: a pipeline folder (it has model_index.json); give --model models/tessera-shapes/transformer', true],
     [['bench', 'model', '--model', 'package.json', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --model package.json: not a folder (expected a diffusers model folder with config.json)', true],

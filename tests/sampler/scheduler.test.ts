@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   DDIMScheduler,
@@ -32,10 +32,9 @@ function expectRel(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: 
   }
 }
 
-const golden = '/work/shared/golden';
-function goldenScheduler(name: string): Record<string, unknown> | undefined {
-  const p = `${golden}/${name}/scheduler/scheduler_config.json`;
-  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as Record<string, unknown>) : undefined;
+// the golden cases' own scheduler_config.json, as copied into tests/fixtures (always there: no fallback)
+function goldenScheduler(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(new URL(`../fixtures/${name}/scheduler/scheduler_config.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
 }
 
 describe('numpy helpers', () => {
@@ -61,11 +60,11 @@ describe('flow-match euler: tables', () => {
   });
   it('golden scheduler_config.json through makeScheduler', () => {
     const cfg = goldenScheduler('wan_sampler_small');
-    const s = makeScheduler('flow-match-euler', 3, cfg ?? { shift: 2.0 }) as FlowMatchEulerScheduler;
+    const s = makeScheduler('flow-match-euler', 3, cfg) as FlowMatchEulerScheduler;
     expectRel(s.timesteps, [1000, 667.554077, 3.98803592], 1e-8);
     expect(s.initNoiseSigma).toBe(1);
     // overrides.shift replaces the config shift (both in __init__ and set_timesteps)
-    const s3 = makeScheduler('flow-match-euler', 3, cfg ?? { shift: 2.0 }, { shift: 3 });
+    const s3 = makeScheduler('flow-match-euler', 3, cfg, { shift: 3 });
     expect(s3.timesteps).toEqual(flowMatchSigmas(3, 3).timesteps);
   });
   for (const c of tables.flow) {
@@ -118,7 +117,7 @@ describe('flow-match euler: step', () => {
 describe('ddim: tables', () => {
   it('golden dit_sampler_small: leading, 3 steps', () => {
     const cfg = goldenScheduler('dit_sampler_small');
-    const s = makeScheduler('ddim', 3, cfg ?? { clip_sample: false }) as DDIMScheduler;
+    const s = makeScheduler('ddim', 3, cfg) as DDIMScheduler;
     expect(s.timesteps).toEqual([666, 333, 0]);
     expectRel(s.timesteps.map((t) => s.alphasCumprod[t]!), [0.0109842299, 0.318624794, 0.999899983], 1e-8);
     expect(s.finalAlphaCumprod).toBe(1);
