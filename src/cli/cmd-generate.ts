@@ -7,7 +7,7 @@ import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
-import { checkShiftApplies, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
+import { checkPipelineScheduler, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
@@ -103,10 +103,6 @@ type GenerateMode = 'model' | 'pipeline' | 'embedded';
 
 /** The flags only some modes take (every other flag applies to all three), each with its refusal in the others. */
 const GENERATE_MODE_FLAGS: Record<string, ModeFlag<GenerateMode>> = {
-  scheduler: {
-    modes: ['model'],
-    refuse: (m) => `--scheduler applies to --model runs; ${m === 'pipeline' ? 'with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json' : "the embedded tessera-shapes pipeline samples with its own scheduler (UniPCMultistepScheduler, its scheduler/scheduler_config.json)"}`,
-  },
   prompt: { modes: ['pipeline', 'embedded'], refuse: () => '--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs' },
 };
 
@@ -172,14 +168,14 @@ export const generateCommand: Command = {
     summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
-      '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W [--batch B]) --out OUT.safetensors [--steps N] [--guidance G] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
-      '       tessera generate [--prompt P] [--seed N] [--steps N] [--batch B] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)',
+      '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W [--batch B]) --out OUT.safetensors [--steps N] [--guidance G] [--scheduler CLASS] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
+      '       tessera generate [--prompt P] [--seed N] [--steps N] [--batch B] [--scheduler CLASS] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with latents and encoder_hidden_states/negative_encoder_hidden_states (Wan/Latte) or class_labels (DiT)' },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "latents" (F32), and with a pipeline\'s VAE "video" [B,F,H,W,3] in [0,1] ("images" [B,H,W,3] for DiT)', required: true },
-      scheduler: { type: 'string', arg: 'CLASS', help: `--model only: scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name` },
+      scheduler: { type: 'string', arg: 'CLASS', help: `scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name (--pipeline: model_index.json's scheduler)` },
       variant: { type: 'string', arg: 'NAME', help: 'weight variant (e.g. fp16), as diffusers\' variant=: diffusion_pytorch_model.NAME.safetensors; with --pipeline for every component that has it (text_encoder: model.NAME.safetensors), refused when none has' },
       steps: { type: 'int', help: `denoising steps (required with --model; default 50 with --pipeline, as diffusers; ${EMBEDDED_DEFAULTS.num_inference_steps} for the embedded pipeline)` },
       guidance: { type: 'number', help: 'classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class\'s default with --pipeline: Wan 5, Latte 7.5, DiT 4)' },
@@ -231,10 +227,8 @@ export const generateCommand: Command = {
         if (note) console.error(note);
       }
     }
-    if (mode === 'model') {
-      if (p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
-      if (p.scheduler !== undefined) checkSchedulerName(p.scheduler as string);
-    }
+    if (mode === 'model' && p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
+    if (p.scheduler !== undefined) checkSchedulerName(p.scheduler as string);
     if (!p.inputs && p.seed === undefined) throw new UsageError(mode === 'model' ? 'give --inputs FILE, or --seed N with --height/--width (and --frames for video models)' : 'give --inputs FILE, or --seed N with --height/--width in pixels (and --frames for video pipelines)');
     const media = planMedia(p, { out: p.out as string });
     // the folder, and the flags its transformer takes (--class-label for DiT, --frames and --prompt for video), before any GPU work
@@ -242,7 +236,7 @@ export const generateCommand: Command = {
     const dir = (p.pipeline ?? p.model) as string;
     const config = transformerConfigOf(dir, mode === 'model' ? 'model' : 'pipeline');
     if (config) checkFamilyFlags(p, config, mode === 'embedded' ? 'the embedded tessera-shapes pipeline' : mode === 'model' ? `--model ${dir}` : `--pipeline ${dir}`, mode === 'model' ? 'model' : 'pipeline');
-    if (p.shift !== undefined && mode !== 'model') checkShiftApplies(dir, mode === 'embedded');
+    if (mode !== 'model') checkPipelineScheduler(dir, mode === 'embedded', p.scheduler as string | undefined, p.shift as number | undefined);
     // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too
     if (mode !== 'model') return runPipelineGenerate(p, media).catch((e: unknown) => Promise.reject(stepsFlagError(e)));
     p.guidance ??= 1;

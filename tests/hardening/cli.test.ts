@@ -121,7 +121,7 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
     // a real folder without a scheduler config beside it (a missing one is refused first: generate-flags-cli.test.ts)
     [['generate', '--model', 'tests/fixtures/dit_small/model', '--out', 'o', '--steps', '2', '--seed', '0'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
     [['generate', '--pipeline', 'p', '--model', 'm', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
-    [['generate', '--pipeline', 'p', '--scheduler', 'ddim', '--out', 'o'], '--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json'],
+    [['generate', '--pipeline', 'p', '--scheduler', 'euler', '--seed', '0', '--out', 'o'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
     [['generate', '--pipeline', 'p', '--seed', '0', '--out', 'o.safetensors', '--preview', 'clip.png'], '--preview clip.png: writes an animated GIF, so the name must end in .gif'],
     [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--max-memory', '-3GiB'], '--max-memory: not a memory size: "-3GiB" (expected e.g. 512MiB, 2GiB or a number of bytes)'],
     [['demo', '--preset', 'sdxl'], '--preset must be one of'],

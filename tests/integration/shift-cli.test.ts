@@ -77,8 +77,8 @@ describe('CLI spawn: one line, exit 2, before any weight is read', () => {
       // the class from the folder's config (the file named once)
       [['--model', join(shapes, 'transformer'), ...seeded, '--shift', '3'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (the _class_name in ${resolve(ROOT, shapesConfig)}), which takes its shift from flow_shift in that file: leave out --shift and set flow_shift there, or give --scheduler flow-match-euler`],
       [['--pipeline', shapes, '--seed', '0', '--out', out, '--shift', '3'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (${shapes}'s scheduler), which takes its shift from flow_shift in ${shapesConfig}: leave out --shift and set flow_shift there`],
-      // with --pipeline, --scheduler itself is the first flag refused (the folder's scheduler is the pipeline's)
-      [['--pipeline', shapes, '--scheduler', 'ddim', '--shift', '3', '--out', out], '--scheduler applies to --model runs; with --pipeline the scheduler is the one in DIR/scheduler/scheduler_config.json'],
+      // with --pipeline, --scheduler's class is the one sampling (built from the folder's config)
+      [['--pipeline', shapes, '--scheduler', 'ddim', '--shift', '3', '--seed', '0', '--out', out], '--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (--scheduler ddim), which has no shift: leave out --shift, or give --scheduler flow-match-euler'],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(['generate', ...args], {}, 120_000)));
     runs.forEach((r, i) => {
