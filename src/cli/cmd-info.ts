@@ -1,7 +1,7 @@
 // `tessera info`: adapter, features, limits and which kernel variants apply.
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
 import { kernelRegistry } from '../gpu/kernel.js';
-import { cachedChoices, defaultTuneMode, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
+import { cachedChoices, defaultTuneMode, implicitTuneMinFlops, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
 import { describeGemmStrategy, gemmCandidates, gemmHeuristic } from '../ops/gemm.js';
 import { attentionCandidates, attentionHeuristic } from '../ops/attention.js';
 import '../ops/all.js';
@@ -58,6 +58,8 @@ export const infoCommand: Command = {
         adapter_policy: { cpu: gpu.isCpu, subgroup_min_size: gpu.subgroupMinSize, subgroup_max_size: gpu.subgroupMaxSize },
         tuning: {
           mode: defaultTuneMode(),
+          // a run times only calls of at least this many FLOPs (tessera tune times every one)
+          min_flops: implicitTuneMinFlops(),
           cache: tuneStoreWhere(),
           heuristics: [
             ...INFO_GEMM_SHAPES.map(([m, k, n]) => {
@@ -87,7 +89,7 @@ export const infoCommand: Command = {
       }
       const t = info.tuning;
       console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}`);
-      console.log(`tuning    mode ${t.mode}; cache ${t.cache ?? 'none (this process only)'}`);
+      console.log(`tuning    mode ${t.mode}; cache ${t.cache ?? 'none (this process only)'}; a run times calls of ≥ ${t.min_flops.toExponential(2)} FLOPs (TESSERA_TUNE_MIN_FLOPS), tessera tune every call`);
       console.log('  heuristic choices (used when nothing is cached, and always with --no-tune)');
       for (const h of t.heuristics) console.log(`    ${h.op} ${(h.op === 'gemm' ? `m×k×n ${h.shape}` : h.shape).padEnd(22)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);
       const entries = Object.entries(t.choices);

@@ -76,6 +76,8 @@ export interface TuneRequest {
   /** Strategy names, the reference one (the heuristic) first. */
   candidates: string[];
   heuristic: string;
+  /** The call's floating-point operations (2 per multiply-add): a first run times only calls of at least TUNE_MIN_FLOPS (tune.ts). */
+  flops: number;
   args(name: string): RecordArgs;
   /** Records strategy `name` on seeded scratch inputs allocated from `p.alloc`; returns its output. */
   bench(p: Plan, name: string): Tensor;

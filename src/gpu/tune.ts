@@ -266,6 +266,29 @@ export interface TuneOptions {
   onProgress?: (msg: string) => void;
   /** Called once, before any timing, when this call will time at least one bucket (mode 'auto'). */
   onTuneStart?: (info: TuneStart) => void;
+  /**
+   * Calls under this many FLOPs are not timed: they keep the heuristic (or a cached choice) and
+   * nothing is cached for them. Default 0 (time everything, as `tessera tune` does); the tuning a
+   * first run does by itself passes implicitTuneMinFlops().
+   */
+  minFlops?: number;
+}
+
+/**
+ * The floor of the tuning a run does by itself (mode 'auto', before a plan's first run): 2^24 FLOPs.
+ * Below it a kernel takes about a millisecond on lavapipe and microseconds on a GPU, while timing its
+ * candidates costs seconds of compiling each: of 203 buckets tuned on lavapipe, every one under 2^23
+ * FLOPs kept its heuristic or won by noise (bench/RESULTS.md "Session 9"), and the embedded model's
+ * first demo spent most of its minutes there. `tessera tune` times every bucket it is given.
+ * TESSERA_TUNE_MIN_FLOPS (a number ≥ 0) replaces it.
+ */
+export const TUNE_MIN_FLOPS = 2 ** 24;
+
+/** TESSERA_TUNE_MIN_FLOPS when it is a number ≥ 0, else TUNE_MIN_FLOPS. */
+export function implicitTuneMinFlops(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TESSERA_TUNE_MIN_FLOPS;
+  const v = env === undefined || env.trim() === '' ? NaN : Number(env);
+  return Number.isFinite(v) && v >= 0 ? v : TUNE_MIN_FLOPS;
 }
 
 /**
@@ -342,7 +365,8 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
     const entry = o.force ? undefined : all[tuneKey(plan.gpu, site.family, site.bucket)];
     return entry && site.candidates.includes(entry.choice) ? entry : undefined;
   };
-  const toTime = mode === 'auto' ? new Set(pending.filter((site) => site.candidates.length >= 2 && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket))) : new Set<string>();
+  const worthTiming = (site: (typeof pending)[number]) => site.candidates.length >= 2 && site.flops >= (o.minFlops ?? 0);
+  const toTime = mode === 'auto' ? new Set(pending.filter((site) => worthTiming(site) && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket))) : new Set<string>();
   if (toTime.size) o.onTuneStart?.({ buckets: toTime.size, where: tuneStoreWhere() });
   // 'tune' KernelEvents for the device's watchers (watchKernels): as each bucket's timing starts, and after the last
   let timed = 0;
@@ -355,7 +379,7 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
       let entry = usable(site);
       let measured = false;
       if (!entry) {
-        if (mode !== 'auto' || site.candidates.length < 2) continue;
+        if (mode !== 'auto' || !worthTiming(site)) continue;
         o.onProgress?.(`tuning ${site.family} ${site.bucket}: ${site.candidates.join(', ')}`);
         tell(site);
         try {
@@ -385,4 +409,4 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
   return [...reports.values()];
 }
 
-setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => tunePlan(plan, { onTuneStart: tuneStartListener ?? undefined }).then(() => undefined) });
+setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => tunePlan(plan, { onTuneStart: tuneStartListener ?? undefined, minFlops: implicitTuneMinFlops() }).then(() => undefined) });

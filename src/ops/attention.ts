@@ -335,6 +335,7 @@ function recordAttention(plan: Plan, a: CheckedArgs, Lq: number, Lk: number): Te
     bucket: attentionBucket(a.q.dtype, Lq, Lk, D, !!pb, !!a.keyLengths, !!a.keyFold),
     candidates: attentionCandidates(plan.gpu, D),
     heuristic: attentionHeuristic(plan.gpu),
+    flops: 4 * a.q.shape[0]! * a.heads * Lq * Lk * D, // Q·Kᵀ and P·V
     args: (name) => attentionRecordArgs(plan, a, name as AttentionCandidate),
     bench: (p, name) => attentionBenchRecord(p, a, name as AttentionCandidate),
   });

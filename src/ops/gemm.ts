@@ -408,6 +408,7 @@ export function gemm(plan: Plan, a: GemmArgs): Tensor {
     bucket: gemmBucket(a.x.dtype, M, N, K),
     candidates,
     heuristic: gemmHeuristic(plan.gpu, M, N),
+    flops: 2 * M * N * K,
     args: (name) => recordArgs(plan, a, s, strategyChoice(name as GemmCandidate, M, N, K)),
     bench: (p, name) => gemmBenchRecord(p, a, s, name as GemmCandidate),
   });

@@ -13,7 +13,7 @@ import { Plan } from '../../src/gpu/plan.js';
 import { Allocator, readTensor, type Tensor } from '../../src/gpu/tensor.js';
 import { copyKernel } from '../../src/profile/ceiling.js';
 import { nodeTuneStore } from '../../src/gpu/tune-store-node.js';
-import { fastestRounds, loadTuneCache, roundOrder, saveTuneCacheOrThrow, setTuneMode, setTuneStartListener, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_ROUNDS, type TuneEntry, type TuneStart, type TuneStore } from '../../src/gpu/tune.js';
+import { fastestRounds, implicitTuneMinFlops, loadTuneCache, roundOrder, saveTuneCacheOrThrow, setTuneMode, setTuneStartListener, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_MIN_FLOPS, TUNE_ROUNDS, type TuneEntry, type TuneStart, type TuneStore } from '../../src/gpu/tune.js';
 import { gemm, gemmBucket, gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
@@ -105,10 +105,38 @@ describe('a corrupt tuning cache file', () => {
 });
 
 describe.skipIf(!hasGpu)('autotuning', () => {
+  const floor = process.env.TESSERA_TUNE_MIN_FLOPS;
   afterAll(() => {
     setTuneStore(null);
     if (gpu) setTuneMode(gpu, 'off');
+    if (floor === undefined) delete process.env.TESSERA_TUNE_MIN_FLOPS;
+    else process.env.TESSERA_TUNE_MIN_FLOPS = floor;
   });
+
+  it('a run times only calls of at least TUNE_MIN_FLOPS: a smaller one keeps the heuristic, caches nothing, announces nothing', async () => {
+    delete process.env.TESSERA_TUNE_MIN_FLOPS;
+    expect(implicitTuneMinFlops()).toBe(TUNE_MIN_FLOPS);
+    expect(2 * M * N * K).toBeLessThan(TUNE_MIN_FLOPS);
+    setTuneStore(store);
+    setTuneMode(gpu!, 'auto');
+    const starts: TuneStart[] = [];
+    setTuneStartListener((s) => starts.push(s));
+    try {
+      const r = await runGemm();
+      expect(r.plan.dispatches[0]!.choice).toBe(gemmHeuristic(gpu!, M, N));
+      expect(starts).toEqual([]);
+      expect(saved.length).toBe(0);
+    } finally {
+      setTuneStartListener(null);
+    }
+    // the knob: a number ≥ 0 replaces the floor; anything else keeps it
+    for (const [v, want] of [['0', 0], ['1e9', 1e9], ['-1', TUNE_MIN_FLOPS], ['x', TUNE_MIN_FLOPS], ['', TUNE_MIN_FLOPS]] as const) {
+      process.env.TESSERA_TUNE_MIN_FLOPS = v;
+      expect(implicitTuneMinFlops(), v).toBe(want);
+    }
+    // the rest of this file tunes its small GEMM as a larger one would be
+    process.env.TESSERA_TUNE_MIN_FLOPS = '0';
+  }, 300_000);
 
   it('times the candidates on first use, caches the winner, and the next plan records it directly', async () => {
     setTuneStore(store);
@@ -158,7 +186,7 @@ describe.skipIf(!hasGpu)('autotuning', () => {
     };
     const alloc = new Allocator(gpu!);
     try {
-      const entry = await tuneRequest(gpu!, { family: 'test', bucket: 'b', candidates: ['right', 'wrong'], heuristic: 'right', args: () => { throw new Error('unused'); }, bench }, { rounds: 1 });
+      const entry = await tuneRequest(gpu!, { family: 'test', bucket: 'b', candidates: ['right', 'wrong'], heuristic: 'right', flops: 2 * M * N * K, args: () => { throw new Error('unused'); }, bench }, { rounds: 1 });
       expect(entry.choice).toBe('right');
       expect(entry.rejected).toEqual(['wrong']);
       expect(Object.keys(entry.ms)).toEqual(['right']);
@@ -175,7 +203,7 @@ describe.skipIf(!hasGpu)('autotuning', () => {
       const src = alloc.upload([1, 2, 3, 4], [4], 'f32', 'src');
       const dst = alloc.tensor([4], 'f32', 'dst');
       const copy = { spec: copyKernel, variant: { overrides: { WG: 256 } }, uniforms: [['n4', 'u32', 1], ['_pad0', 'u32', 0], ['_pad1', 'u32', 0], ['_pad2', 'u32', 0]] as [string, 'u32', number][], buffers: [src, dst], workgroups: [1, 1, 1] as [number, number, number], shapes: '', flops: 0, bytes: 32 };
-      plan.recordTuned({ family: 'copytest', bucket: 'b', candidates: ['a', 'b'], heuristic: 'a', args: () => copy, bench: () => { throw new Error('no scratch here'); } });
+      plan.recordTuned({ family: 'copytest', bucket: 'b', candidates: ['a', 'b'], heuristic: 'a', flops: 2 ** 30, args: () => copy, bench: () => { throw new Error('no scratch here'); } });
       const before = saved.length;
       await plan.run('tune failure test');
       expect([...(await readTensor(gpu!, dst))]).toEqual([1, 2, 3, 4]);

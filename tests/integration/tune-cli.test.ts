@@ -90,6 +90,7 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
 
     const info = lastJson((await tessera({}, 'info', '--json')).stdout);
     expect(info.tuning.mode).toBe('auto');
+    expect(info.tuning.min_flops).toBe(2 ** 24); // TUNE_MIN_FLOPS: a run's own tuning skips smaller calls
     expect(Object.values(info.tuning.choices).map((e) => (e as { choice: string }).choice).sort()).toEqual(j.choices.map((c: { choice: string }) => c.choice).sort());
     expect(info.tuning.heuristics.length).toBeGreaterThan(0);
     const off = lastJson((await tessera({}, 'info', '--json', '--no-tune')).stdout);

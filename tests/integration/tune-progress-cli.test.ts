@@ -10,7 +10,8 @@ import { cli, FIXTURES, tempDir } from '../hardening/helpers.js';
 const c = join(FIXTURES, 'wan_sampler_small');
 const generate = (out: string) => ['generate', '--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', out, '--scheduler', 'flow-match-euler', '--guidance', '4', '--shift', '2', '--steps', '1'];
 // the suite runs with TESSERA_TUNE=off (vitest.config.ts); a user's default is auto
-const AUTO = { TESSERA_TUNE: 'auto' };
+// every call timed, as a larger model's would be (a run skips calls under TUNE_MIN_FLOPS)
+const AUTO = { TESSERA_TUNE: 'auto', TESSERA_TUNE_MIN_FLOPS: '0' };
 const tuningLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('tuning kernels'));
 
 describe.skipIf(!hasGpu)('autotuning on the CLI', () => {

@@ -36,11 +36,14 @@ describe.skipIf(!hasGpu)('Pipeline.generate onKernels', () => {
     // the suite runs with TESSERA_TUNE=off (vitest.config.ts): this device tunes as a user's does, into an empty store
     setTuneStore({ where: WHERE, load: async () => ({}), save: async (e) => void saved.push({ ...e }) });
     setTuneMode(gpu!, 'auto');
+    // and times every call, as a larger model's would be (a run skips calls under TUNE_MIN_FLOPS: this model has few above it)
+    process.env.TESSERA_TUNE_MIN_FLOPS = '0';
     pipe = await loadPipeline(DIR, { gpu: gpu! });
   }, 300_000);
   afterAll(() => {
     pipe?.dispose();
     setTuneMode(gpu!, 'off');
+    delete process.env.TESSERA_TUNE_MIN_FLOPS;
   });
 
   it('a first call reports compilation and autotuning in each stage, before the first step; a cached call reports nothing', async () => {
