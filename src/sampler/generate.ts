@@ -48,9 +48,11 @@ export interface GenerateOptions {
   /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
   guidance_scale?: number;
   /**
-   * FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's. Refused for other
-   * classes (InputError; SchedulerConfigError when the class comes from scheduler_config's _class_name) (UniPC and DPM-Solver take theirs from flow_shift in scheduler_config;
-   * DDIM has none).
+   * FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's. Refused for the
+   * other classes, which have none to override (UniPC and DPM-Solver read flow_shift from
+   * scheduler_config; DDIM has no shift), with an InputError whether `scheduler` or
+   * scheduler_config's _class_name gives the class (schedulerFromConfig's own `shift` option throws
+   * SchedulerConfigError instead).
    */
   shift?: number;
   /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape` (giving `shape` too is refused unless it equals latents.shape). */
