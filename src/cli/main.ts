@@ -8,12 +8,12 @@ import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
 import { demoCommand } from './cmd-demo.js';
 import { tuneCommand } from './cmd-tune.js';
-import { defaultTuneMode, loadTuneCache, setDefaultTuneMode, setTuneStartListener } from '../gpu/tune.js';
+import { defaultTuneMode, loadTuneCache, setDefaultTuneMode } from '../gpu/tune.js';
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 import { versionCommand } from './cmd-version.js';
-import { compileProgress, setQuiet, tuneProgress } from './progress.js';
-import { setCompileListener } from '../gpu/kernel.js';
+import { kernelProgress, setQuiet } from './progress.js';
+import { watchAllKernels } from '../gpu/kernel.js';
 import { discardOutputs } from '../io/node-write.js';
 
 export interface Command {
@@ -96,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const signalsOff = cleanUpOnSignals();
+  let unwatch = () => {};
   try {
     const spec = QUIET_COMMANDS.includes(cmd.spec.name) ? { ...cmd.spec, quiet: true } : cmd.spec;
     const p = parseArgs(spec, args);
@@ -108,8 +109,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (cmd.gpu !== false) {
       if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
-      setCompileListener(compileProgress()); // "compiling kernels i/N" while a plan's pipelines are created
-      setTuneStartListener(tuneProgress()); // one line when a plan's kernels are first autotuned
+      // "compiling kernels i/N" while a plan's pipelines are created; one line when a run first autotunes.
+      // Every device: the loaders acquire the devices of most commands.
+      unwatch = watchAllKernels(kernelProgress());
     }
     const code = (await cmd.run(p)) ?? 0;
     if (code !== 0) await discardOutputs();
@@ -120,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(errorLine(e, debug));
     return e instanceof UsageError ? 2 : 1;
   } finally {
+    unwatch();
     signalsOff();
   }
 }

@@ -1,5 +1,6 @@
 // Progress on stderr: a one-line bar redrawn in place on a terminal; plain lines elsewhere (logs,
 // CI, pipes), one per update, so a long run shows it is alive.
+import type { KernelEvent } from '../gpu/kernel.js';
 
 let quiet = false;
 
@@ -50,16 +51,20 @@ export function progressBar(label: string): { update(done: number, total: number
 }
 
 /**
- * The CLI's listener for kernel compilation (src/gpu/kernel.ts setCompileListener): "compiling
- * kernels i/N" redrawn in place on a terminal as the pipelines of a plan finish; elsewhere one
- * plain line per plan once all of its pipelines are done (logs stay short).
+ * The CLI's watcher of kernel work (KernelEvents of every device: src/gpu/kernel.ts watchAllKernels):
+ * - 'compile': "compiling kernels i/N" redrawn in place on a terminal as the pipelines of a plan
+ *   finish; elsewhere one plain line per plan once all of its pipelines are done (logs stay short).
+ * - 'tune': the first time a run's own tuning (not `explicit`: mode auto, buckets not cached) is about
+ *   to time kernel candidates, one line saying so, where the choices are cached and how to skip it;
+ *   later plans of the same run say nothing more (the "compiling kernels" lines go on showing the run
+ *   is alive). `tessera tune` and benchmarks, which call tunePlan, print their own lines.
  */
-export function compileProgress(): (done: number, total: number) => void {
+export function kernelProgress(): (e: KernelEvent) => void {
   const tty = stderrIsTTY();
   let bar: ReturnType<typeof progressBar> | null = null;
   let start = Date.now();
-  return (done, total) => {
-    if (quiet) return;
+  let tuneSaid = false;
+  const compiled = (done: number, total: number) => {
     if (done === 0) start = Date.now();
     if (tty) {
       bar ??= progressBar('compiling kernels');
@@ -72,20 +77,12 @@ export function compileProgress(): (done: number, total: number) => void {
       bar = null;
     }
   };
-}
-
-/**
- * The CLI's listener for autotuning (src/gpu/tune.ts setTuneStartListener): the first time a plan
- * is about to time kernel candidates (mode auto, buckets not cached), one line saying so, where
- * the choices are cached and how to skip it; later plans of the same run say nothing more (the
- * "compiling kernels" lines go on showing the run is alive).
- */
-export function tuneProgress(): (info: { buckets: number; where: string | null }) => void {
-  let said = false;
-  return ({ where }) => {
-    if (said || quiet) return;
-    said = true;
-    const cache = where ? `cached in ${where}` : 'not cached: no tuning store';
+  return (e) => {
+    if (quiet) return;
+    if (e.type === 'compile') return compiled(e.done, e.total);
+    if (e.explicit || tuneSaid) return;
+    tuneSaid = true;
+    const cache = e.where ? `cached in ${e.where}` : 'not cached: no tuning store';
     // no count: later plans of the run (the transformer after the text encoder) may tune more buckets
     process.stderr.write(`tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; ${cache}; --no-tune skips)\n`);
   };

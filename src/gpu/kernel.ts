@@ -184,9 +184,6 @@ export function kernelCached(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {
   return caches.get(gpu.device)?.has(variantKey(spec, v)) ?? false;
 }
 
-type CompileListener = (done: number, total: number) => void;
-let compileListener: CompileListener | null = null;
-
 /**
  * The kernel work a call does before (and between) its GPU runs, the first time a shape is seen: on a CPU
  * adapter it can take most of a first call (tens of seconds) with nothing else to report.
@@ -196,13 +193,17 @@ let compileListener: CompileListener | null = null;
  *   `family` (e.g. `gemm`) for a shape `bucket` (e.g. `f32 M4096 N2048 K2048`) among `candidates`; `done` of
  *   `total` buckets of the plan being tuned: an event as each bucket's timing starts (done: buckets timed so
  *   far), and one after the last (done === total). `where`: the tuning cache the choices go to (null: none).
- *   Timing a candidate compiles it: `compile` events come in between.
+ *   `explicit`: false for the tuning a run does by itself before a plan's first run, true for a tunePlan
+ *   call (`tessera tune`, a benchmark's forced timing). Timing a candidate compiles it: `compile` events
+ *   come in between.
  */
 export type KernelEvent =
   | { type: 'compile'; done: number; total: number }
-  | { type: 'tune'; family: string; bucket: string; candidates: readonly string[]; done: number; total: number; where: string | null };
+  | { type: 'tune'; family: string; bucket: string; candidates: readonly string[]; done: number; total: number; where: string | null; explicit: boolean };
 
 const watchers = new WeakMap<GPUDevice, Set<(e: KernelEvent) => void>>();
+// watchAllKernels: for a process whose devices are acquired inside the loaders (the CLI)
+const everyDevice = new Set<(e: KernelEvent) => void>();
 
 /**
  * Calls `listener` with every KernelEvent of `gpu`'s device (kernel compilation and autotuning, whichever
@@ -222,31 +223,36 @@ export function watchKernels(gpu: Gpu, listener: (e: KernelEvent) => void): () =
   return () => void set.delete(own);
 }
 
-/** Tells the device's watchers (watchKernels) of `e`. */
+/**
+ * watchKernels for every device, those acquired later included, until the returned function is
+ * called: the CLI's progress lines ("compiling kernels i/N", the autotuning line), whose devices the
+ * loaders acquire. Internal: library users watch a device (watchKernels) or a call (onKernels).
+ * @throws TypeError when `listener` is not a function.
+ */
+export function watchAllKernels(listener: (e: KernelEvent) => void): () => void {
+  if (typeof listener !== 'function') throw new TypeError(`watchAllKernels: listener must be a function, got ${listener === null ? 'null' : typeof listener}`);
+  const own = (e: KernelEvent) => listener(e);
+  everyDevice.add(own);
+  return () => void everyDevice.delete(own);
+}
+
+/** Tells the device's watchers (watchKernels), then those of every device (watchAllKernels), of `e`. */
 export function emitKernelEvent(device: GPUDevice, e: KernelEvent): void {
   const set = watchers.get(device);
   if (set) for (const w of [...set]) w(e);
-}
-/**
- * Where `compilePipelines` reports its progress (done, total) when the caller passes no
- * listener of its own: the CLI sets its progress line here ("compiling kernels i/N"). null: none.
- * Process-wide and internal: library users watch a device (watchKernels) or a call (onKernels).
- */
-export function setCompileListener(fn: CompileListener | null): void {
-  compileListener = fn;
+  for (const w of [...everyDevice]) w(e);
 }
 
 /**
  * Create the pipelines of `list` not yet cached, all at once with createComputePipelineAsync (the
  * implementation may compile them in parallel; the host does not block), into the cache
- * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (default: the listener
- * of setCompileListener), and 'compile' KernelEvents to the device's watchers (watchKernels); nothing when
- * all are cached. A variant that fails is a ShaderError
- * `KEY: pipeline creation failed: kernels/foo.wgsl:LINE:COL: message[; …]` (KEY: kernel, flags and
- * override knobs; up to three compiler errors, each at the line of the kernel's or prelude's own
- * source); the others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
+ * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (when given), and 'compile'
+ * KernelEvents to the device's watchers (watchKernels, watchAllKernels); nothing when all are cached.
+ * A variant that fails is a ShaderError `KEY: pipeline creation failed: kernels/foo.wgsl:LINE:COL:
+ * message[; …]` (KEY: kernel, flags and override knobs; up to three compiler errors, each at the line
+ * of the kernel's or prelude's own source); the others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
  */
-export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress: CompileListener | null = compileListener): Promise<void> {
+export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress?: ((done: number, total: number) => void) | null): Promise<void> {
   const device = gpu.device;
   let cache = caches.get(device);
   if (!cache) caches.set(device, (cache = new Map()));

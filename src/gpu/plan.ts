@@ -349,10 +349,10 @@ export class Plan {
 
   /**
    * Create the pipelines of every variant recorded so far that is not compiled yet, in parallel
-   * (createComputePipelineAsync), reporting `onProgress(done, total)` (default: the listener of
-   * setCompileListener, the CLI's "compiling kernels i/N"). `run` calls it; callers that encode
-   * the plan themselves call it first (else each missing pipeline is created synchronously at
-   * the first encode). Throws a ShaderError naming the kernel variant that fails.
+   * (createComputePipelineAsync), reporting `onProgress(done, total)` when given, and 'compile'
+   * KernelEvents to the device's watchers (watchKernels; the CLI's "compiling kernels i/N"). `run`
+   * calls it; callers that encode the plan themselves call it first (else each missing pipeline is
+   * created synchronously at the first encode). Throws a ShaderError naming the kernel variant that fails.
    */
   async compile(onProgress?: (done: number, total: number) => void): Promise<void> {
     const list = this.takeUncompiled();

@@ -47,7 +47,6 @@ let store: TuneStore | null = null;
 let entries: Record<string, TuneEntry> | null = null;
 let loading: Promise<void> | null = null;
 let defaultMode: TuneMode | null = null;
-let tuneStartListener: ((info: TuneStart) => void) | null = null;
 const modes = new WeakMap<GPUDevice, TuneMode>();
 
 /** Registers the persistent store (Node: the cache file; browsers get IndexedDB by default). */
@@ -55,25 +54,6 @@ export function setTuneStore(s: TuneStore | null): void {
   store = s;
   entries = null;
   loading = null;
-}
-
-/** What a plan's tuning is about to time (TuneOptions.onTuneStart, setTuneStartListener). */
-export interface TuneStart {
-  /** Distinct shape buckets of the plan whose candidates will be timed now (≥ 1). */
-  buckets: number;
-  /** Where the choices will be cached (tuneStoreWhere), or null when nothing persists. */
-  where: string | null;
-}
-
-/**
- * Called when a plan's automatic tuning before its first run (the plan's tune hook) is about to
- * time candidates, i.e. mode 'auto' and at least one bucket not cached; never for cached or 'off'
- * runs, nor for explicit tunePlan calls. Null (the default) keeps the library quiet; the CLI
- * prints one progress line (src/cli/progress.ts tuneProgress). Process-wide and internal: library users get
- * per-bucket 'tune' events from watchKernels (per device) or Pipeline.generate's onKernels (per call).
- */
-export function setTuneStartListener(fn: ((info: TuneStart) => void) | null): void {
-  tuneStartListener = fn;
 }
 
 /** Where choices are cached, or null when nothing persists (choices then last for the process). */
@@ -264,8 +244,6 @@ export interface TuneOptions {
   /** Keep the choices in the tuning cache (default true); false: this plan only (A/B of kernel sources). */
   save?: boolean;
   onProgress?: (msg: string) => void;
-  /** Called once, before any timing, when this call will time at least one bucket (mode 'auto'). */
-  onTuneStart?: (info: TuneStart) => void;
   /**
    * Calls under this many FLOPs are not timed: they keep the heuristic (or a cached choice) and
    * nothing is cached for them. Default 0 (time everything, as `tessera tune` does); the tuning a
@@ -350,9 +328,15 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
 
 /**
  * Settle the plan's pending tuning requests (see the module comment), re-recording dispatches
- * whose choice changed. Returns what was decided, per distinct bucket.
+ * whose choice changed. Returns what was decided, per distinct bucket. Its 'tune' KernelEvents
+ * (watchKernels) say `explicit: true`.
  */
-export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
+export function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
+  return settlePlan(plan, o, true);
+}
+
+/** tunePlan; `explicit` false for the tuning a run does by itself (the plan's tune hook). */
+async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promise<TuneReport[]> {
   const pending = plan.takeTunables();
   const mode = tuneMode(plan.gpu);
   if (mode === 'off' || pending.length === 0) return [];
@@ -367,10 +351,9 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
   };
   const worthTiming = (site: (typeof pending)[number]) => site.candidates.length >= 2 && site.flops >= (o.minFlops ?? 0);
   const toTime = mode === 'auto' ? new Set(pending.filter((site) => worthTiming(site) && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket))) : new Set<string>();
-  if (toTime.size) o.onTuneStart?.({ buckets: toTime.size, where: tuneStoreWhere() });
   // 'tune' KernelEvents for the device's watchers (watchKernels): as each bucket's timing starts, and after the last
   let timed = 0;
-  const tell = (site: (typeof pending)[number]) => emitKernelEvent(plan.gpu.device, { type: 'tune', family: site.family, bucket: site.bucket, candidates: [...site.candidates], done: timed, total: toTime.size, where: tuneStoreWhere() });
+  const tell = (site: (typeof pending)[number]) => emitKernelEvent(plan.gpu.device, { type: 'tune', family: site.family, bucket: site.bucket, candidates: [...site.candidates], done: timed, total: toTime.size, where: tuneStoreWhere(), explicit });
   for (const site of pending) {
     const key = tuneKey(plan.gpu, site.family, site.bucket);
     if (failed.has(key)) continue;
@@ -409,4 +392,4 @@ export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneRep
   return [...reports.values()];
 }
 
-setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => tunePlan(plan, { onTuneStart: tuneStartListener ?? undefined, minFlops: implicitTuneMinFlops() }).then(() => undefined) });
+setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => settlePlan(plan, { minFlops: implicitTuneMinFlops() }, false).then(() => undefined) });

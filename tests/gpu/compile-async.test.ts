@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { compilePlans, Plan } from '../../src/gpu/plan.js';
-import { defineKernel, kernelCached, setCompileListener } from '../../src/gpu/kernel.js';
+import { defineKernel, kernelCached, watchAllKernels } from '../../src/gpu/kernel.js';
 import { setKernelSource, ShaderError } from '../../src/gpu/shader.js';
 import { Allocator, readTensor } from '../../src/gpu/tensor.js';
 
@@ -61,10 +61,10 @@ describe.skipIf(!hasGpu)('pipelines compiled asynchronously at record time', () 
     }
   });
 
-  it('run() reports to the global listener (the CLI progress line) and compilePlans batches several plans', async () => {
+  it('run() reports to the watchers of every device (the CLI progress line) and compilePlans batches several plans', async () => {
     const alloc = new Allocator(gpu!);
     const seen: [number, number][] = [];
-    setCompileListener((d, t) => seen.push([d, t]));
+    const unwatch = watchAllKernels((e) => e.type === 'compile' && seen.push([e.done, e.total]));
     try {
       const a = new Plan(gpu!, alloc);
       const b = new Plan(gpu!, alloc);
@@ -77,7 +77,7 @@ describe.skipIf(!hasGpu)('pipelines compiled asynchronously at record time', () 
       await b.run('batched');
       expect(Array.from(await readTensor(gpu!, y))).toEqual([-10, -8, -6, -4, -2]);
     } finally {
-      setCompileListener(null);
+      unwatch();
       alloc.destroyAll();
     }
   });

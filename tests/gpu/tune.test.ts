@@ -10,10 +10,11 @@ import { gpu, hasGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { Plan } from '../../src/gpu/plan.js';
+import { watchKernels, type KernelEvent } from '../../src/gpu/kernel.js';
 import { Allocator, readTensor, type Tensor } from '../../src/gpu/tensor.js';
 import { copyKernel } from '../../src/profile/ceiling.js';
 import { nodeTuneStore } from '../../src/gpu/tune-store-node.js';
-import { fastestRounds, implicitTuneMinFlops, loadTuneCache, roundOrder, saveTuneCacheOrThrow, setTuneMode, setTuneStartListener, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_MIN_FLOPS, TUNE_ROUNDS, type TuneEntry, type TuneStart, type TuneStore } from '../../src/gpu/tune.js';
+import { fastestRounds, implicitTuneMinFlops, loadTuneCache, roundOrder, saveTuneCacheOrThrow, setTuneMode, setTuneStore, tuneKey, tunePlan, tuneRequest, TUNE_MIN_FLOPS, TUNE_ROUNDS, type TuneEntry, type TuneStore } from '../../src/gpu/tune.js';
 import { gemm, gemmBucket, gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
 import { gemmRef } from '../../src/ref/gemm.js';
 import { randn } from '../../src/random.js';
@@ -119,15 +120,15 @@ describe.skipIf(!hasGpu)('autotuning', () => {
     expect(2 * M * N * K).toBeLessThan(TUNE_MIN_FLOPS);
     setTuneStore(store);
     setTuneMode(gpu!, 'auto');
-    const starts: TuneStart[] = [];
-    setTuneStartListener((s) => starts.push(s));
+    const tunes: KernelEvent[] = [];
+    const unwatch = watchKernels(gpu!, (e) => e.type === 'tune' && tunes.push(e));
     try {
       const r = await runGemm();
       expect(r.plan.dispatches[0]!.choice).toBe(gemmHeuristic(gpu!, M, N));
-      expect(starts).toEqual([]);
+      expect(tunes).toEqual([]);
       expect(saved.length).toBe(0);
     } finally {
-      setTuneStartListener(null);
+      unwatch();
     }
     // the knob: a number ≥ 0 replaces the floor; anything else keeps it
     for (const [v, want] of [['0', 0], ['1e9', 1e9], ['-1', TUNE_MIN_FLOPS], ['x', TUNE_MIN_FLOPS], ['', TUNE_MIN_FLOPS]] as const) {
@@ -141,13 +142,14 @@ describe.skipIf(!hasGpu)('autotuning', () => {
   it('times the candidates on first use, caches the winner, and the next plan records it directly', async () => {
     setTuneStore(store);
     setTuneMode(gpu!, 'auto');
-    const starts: TuneStart[] = [];
-    setTuneStartListener((s) => starts.push(s));
+    const tunes: KernelEvent[] = [];
+    const unwatch = watchKernels(gpu!, (e) => e.type === 'tune' && tunes.push(e));
     const cands = gemmCandidates(gpu!, M, N);
     expect(cands.length).toBeGreaterThan(1);
     const first = await runGemm();
-    // the start listener (the CLI's "tuning kernels …" line) heard of the one bucket, before timing
-    expect(starts).toEqual([{ buckets: 1, where: 'memory (test)' }]);
+    // the run's own tuning (explicit: false, the CLI's "tuning kernels …" line) of the one bucket: as it starts, and done
+    const event = { type: 'tune', family: 'gemm', bucket: gemmBucket('f32', M, N, K), candidates: cands, total: 1, where: 'memory (test)', explicit: false };
+    expect(tunes).toEqual([{ ...event, done: 0 }, { ...event, done: 1 }]);
     expectClose(first.got, gemmRef(first.x, first.w, { M, K, N }), [M, N], TOL.gemm!.f32, 'tuned gemm');
     expect(saved.length).toBe(1);
     const key = tuneKey(gpu!, 'gemm', gemmBucket('f32', M, N, K));
@@ -162,8 +164,8 @@ describe.skipIf(!hasGpu)('autotuning', () => {
     const second = await runGemm();
     expect(second.plan.dispatches[0]!.choice).toBe(entry.choice);
     expect(saved.length).toBe(1); // nothing re-timed
-    expect(starts.length).toBe(1); // nor announced
-    setTuneStartListener(null);
+    expect(tunes.length).toBe(2); // nor announced
+    unwatch();
     expectClose(second.got, gemmRef(second.x, second.w, { M, K, N }), [M, N], TOL.gemm!.f32, 'cached gemm');
   }, 600_000);
 
@@ -198,18 +200,31 @@ describe.skipIf(!hasGpu)('autotuning', () => {
   it('a request whose tuning fails keeps the heuristic, runs, and caches nothing', async () => {
     setTuneMode(gpu!, 'auto');
     const alloc = new Allocator(gpu!);
+    const tunes: KernelEvent[] = [];
+    const unwatch = watchKernels(gpu!, (e) => e.type === 'tune' && tunes.push(e));
     try {
-      const plan = new Plan(gpu!, alloc);
       const src = alloc.upload([1, 2, 3, 4], [4], 'f32', 'src');
       const dst = alloc.tensor([4], 'f32', 'dst');
       const copy = { spec: copyKernel, variant: { overrides: { WG: 256 } }, uniforms: [['n4', 'u32', 1], ['_pad0', 'u32', 0], ['_pad1', 'u32', 0], ['_pad2', 'u32', 0]] as [string, 'u32', number][], buffers: [src, dst], workgroups: [1, 1, 1] as [number, number, number], shapes: '', flops: 0, bytes: 32 };
-      plan.recordTuned({ family: 'copytest', bucket: 'b', candidates: ['a', 'b'], heuristic: 'a', flops: 2 ** 30, args: () => copy, bench: () => { throw new Error('no scratch here'); } });
+      const failing = () => {
+        const plan = new Plan(gpu!, alloc);
+        plan.recordTuned({ family: 'copytest', bucket: 'b', candidates: ['a', 'b'], heuristic: 'a', flops: 2 ** 30, args: () => copy, bench: () => { throw new Error('no scratch here'); } });
+        return plan;
+      };
+      const plan = failing();
       const before = saved.length;
       await plan.run('tune failure test');
       expect([...(await readTensor(gpu!, dst))]).toEqual([1, 2, 3, 4]);
       expect(plan.dispatches[0]!.choice).toBe('a');
       expect(saved.length).toBe(before);
+      // its 'tune' events: the run's own tuning (explicit false), started and over; an explicit tunePlan says so
+      const event = { type: 'tune', family: 'copytest', bucket: 'b', candidates: ['a', 'b'], total: 1, where: 'memory (test)' };
+      expect(tunes).toEqual([{ ...event, done: 0, explicit: false }, { ...event, done: 1, explicit: false }]);
+      tunes.length = 0;
+      expect(await tunePlan(failing())).toEqual([]);
+      expect(tunes).toEqual([{ ...event, done: 0, explicit: true }, { ...event, done: 1, explicit: true }]);
     } finally {
+      unwatch();
       alloc.destroyAll();
       setTuneMode(gpu!, 'off');
     }

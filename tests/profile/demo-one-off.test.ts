@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { oneOffNote, oneOffTimer } from '../../src/cli/cmd-demo.js';
 import type { KernelEvent } from '../../src/gpu/kernel.js';
 
-const tune = (done: number, total: number): KernelEvent => ({ type: 'tune', family: 'gemm', bucket: 'f32 M8 N8 K8', candidates: ['a', 'b'], done, total, where: '/c/tessera/tune.json' });
+const tune = (done: number, total: number): KernelEvent => ({ type: 'tune', family: 'gemm', bucket: 'f32 M8 N8 K8', candidates: ['a', 'b'], done, total, where: '/c/tessera/tune.json', explicit: false });
 const compile = (done: number, total: number): KernelEvent => ({ type: 'compile', done, total });
 
 describe('demo: one-off kernel work per stage', () => {

@@ -1,0 +1,89 @@
+// The CLI's kernel-progress lines come from KernelEvents of every device (watchAllKernels, the one
+// mechanism behind watchKernels and Pipeline.generate's onKernels): "compiling kernels i/N", and one
+// autotuning line for a run's own tuning, none for an explicit tunePlan (tessera tune, benchmarks).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { kernelProgress, setQuiet } from '../../src/cli/progress.js';
+import { emitKernelEvent, watchAllKernels, watchKernels, type KernelEvent } from '../../src/gpu/kernel.js';
+import type { Gpu } from '../../src/gpu/device.js';
+
+const compile = (done: number, total: number): KernelEvent => ({ type: 'compile', done, total });
+const tune = (done: number, explicit: boolean, where: string | null = '/c/tessera/tune.json'): KernelEvent => ({ type: 'tune', family: 'gemm', bucket: 'f32 M8 N8 K8', candidates: ['a', 'b'], done, total: 2, where, explicit });
+const TUNING = 'tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; cached in /c/tessera/tune.json; --no-tune skips)\n';
+
+function stderr(): string[] {
+  const lines: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
+  return lines;
+}
+
+describe('CLI kernel progress', () => {
+  const tty = process.env.TESSERA_STDERR_TTY;
+  const isTTY = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+  afterEach(() => {
+    vi.restoreAllMocks();
+    setQuiet(false);
+    if (isTTY) Object.defineProperty(process.stderr, 'isTTY', isTTY);
+    else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    if (tty === undefined) delete process.env.TESSERA_STDERR_TTY;
+    else process.env.TESSERA_STDERR_TTY = tty;
+  });
+
+  it('off a terminal: one "compiling kernels N/N" line per batch; one tuning line, for the run\'s own tuning only', () => {
+    delete process.env.TESSERA_STDERR_TTY;
+    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+    const out = stderr();
+    const show = kernelProgress();
+    for (const e of [compile(0, 3), compile(1, 3), compile(2, 3)]) show(e);
+    expect(out).toEqual([]);
+    show(compile(3, 3));
+    expect(out).toEqual([expect.stringMatching(/^compiling kernels 3\/3  \d+\.\d s\n$/)]);
+    out.length = 0;
+    // tessera tune / a benchmark timing candidates on purpose: their own lines, not this one
+    show(tune(0, true));
+    show(tune(2, true));
+    expect(out).toEqual([]);
+    show(tune(0, false));
+    show(tune(1, false));
+    show(tune(2, false));
+    show(tune(0, false)); // a later plan of the run: said once
+    expect(out).toEqual([TUNING]);
+    const none = stderr();
+    kernelProgress()(tune(0, false, null));
+    expect(none.at(-1)).toBe('tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; not cached: no tuning store; --no-tune skips)\n');
+  });
+
+  it('on a terminal: the count redrawn in place, a newline when the batch is done', () => {
+    process.env.TESSERA_STDERR_TTY = '1';
+    const out = stderr();
+    const show = kernelProgress();
+    show(compile(0, 2));
+    show(compile(2, 2));
+    expect(out.length).toBe(3);
+    expect(out[0]).toMatch(/^\rcompiling kernels \[\.{30}\] 0\/2  \d+\.\d s$/);
+    expect(out[1]).toMatch(/^\rcompiling kernels \[#{30}\] 2\/2  \d+\.\d s$/);
+    expect(out[2]).toBe('\n');
+  });
+
+  it('--quiet: nothing', () => {
+    setQuiet(true);
+    const out = stderr();
+    const show = kernelProgress();
+    for (const e of [compile(0, 1), compile(1, 1), tune(0, false)]) show(e);
+    expect(out).toEqual([]);
+  });
+
+  it('watchAllKernels hears every device, after its device watchers, until unwatched', () => {
+    const a = { device: {} as GPUDevice } as Gpu;
+    const b = { device: {} as GPUDevice } as Gpu;
+    const heard: string[] = [];
+    const stopA = watchKernels(a, (e) => heard.push(`a ${e.type}`));
+    const stopAll = watchAllKernels((e) => heard.push(`all ${e.type}`));
+    emitKernelEvent(a.device, compile(0, 1));
+    emitKernelEvent(b.device, tune(0, false));
+    stopAll();
+    emitKernelEvent(b.device, compile(0, 1));
+    stopA();
+    expect(heard).toEqual(['a compile', 'all compile', 'all tune']);
+    expect(() => watchAllKernels(null as never)).toThrow('watchAllKernels: listener must be a function, got null');
+  });
+});
