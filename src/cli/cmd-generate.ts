@@ -5,7 +5,7 @@ import { loadModel } from '../model/model.js';
 import { seedProblem } from '../random.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
-import { commandInputs, deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkPipelineScheduler, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerSpec } from '../sampler/config.js';
@@ -15,10 +15,10 @@ import { parsePythonJson } from '../io/json.js';
 import type { DType } from '../gpu/tensor.js';
 import { checkModeFlags, givenFlags, intInRange, UsageError, type ModeFlag, type Parsed } from './args.js';
 import { checkPathFlags } from './paths.js';
-import type { InputTensor } from '../io/inputs.js';
+import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
-import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
+import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs } from './model-inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
@@ -148,7 +148,7 @@ function checkFamilyFlags(p: Parsed, c: ModelConfig, where: string, kind: 'model
  * --frames/--height/--width size seeded noise in latent units; with the file's latents the size is
  * theirs, so a size given too must be the same (it was ignored). @throws UsageError naming the flag and the file's shape.
  */
-function checkSizesVsLatents(p: Parsed, inputs: Map<string, InputTensor>): void {
+function checkSizesVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputHeader>): void {
   const lat = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
   if (!lat || lat.length < 4) return; // generateConditioning names a wrong rank
   const dims: [string, number | undefined][] = [['frames', lat.length === 5 ? lat[2] : undefined], ['height', lat[lat.length - 2]], ['width', lat[lat.length - 1]]];
@@ -158,7 +158,7 @@ function checkSizesVsLatents(p: Parsed, inputs: Map<string, InputTensor>): void 
 }
 
 /** The batch of a seeded --model run: the inputs file's text or class labels when it has them, else --batch. */
-function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>): number {
+function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: ReadonlyMap<string, InputHeader>): number {
   return inputs.get(family === 'dit' ? 'class_labels' : 'encoder_hidden_states')?.shape[0] ?? (p.batch as number);
 }
 
@@ -244,9 +244,10 @@ export const generateCommand: Command = {
     const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);
     checkStepsFlag(scheduler, p.steps as number);
     const budget = maxMemory(p);
-    const inputs = await commandInputs(p, { outChecked: true });
-    checkSeedVsLatents(p, inputs);
-    checkSizesVsLatents(p, inputs);
+    // the inputs' shapes: the flag and memory checks below run on them before any tensor data is read
+    const header = await generateInputHeader(p);
+    checkSeedVsLatents(p, header);
+    checkSizesVsLatents(p, header);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
@@ -254,14 +255,14 @@ export const generateCommand: Command = {
       // the batched (CFG) shapes the loop will run, refused before any weight is read
       preflight: (config, gpu, dtype) => {
         const cfgB = (p.guidance as number) > 1 ? 2 : 1;
-        const given = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
+        const given = p.seed === undefined ? header.get('latents')?.shape : undefined;
         const spatial = [p.height as number | undefined, p.width as number | undefined];
         if (!given && (spatial[0] === undefined || spatial[1] === undefined)) return;
-        const B = seededBatch(p, config.family, inputs);
+        const B = seededBatch(p, config.family, header);
         const one = given ?? (config.family === 'dit' ? [B, config.inChannels, ...spatial] : [B, config.inChannels, (p.frames as number | undefined) ?? 1, ...spatial]);
         if (one.length !== (config.family === 'dit' ? 4 : 5) || one.some((d: number | undefined) => !Number.isInteger(d) || d! < 1)) return; // validate() reports it
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
-        const t = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
+        const t = config.family === 'dit' ? undefined : header.get('encoder_hidden_states')?.shape;
         const text = t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined;
         try {
           checkRunFits(config, latent, text, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
@@ -272,6 +273,7 @@ export const generateCommand: Command = {
     });
     try {
       const fam = model.family;
+      const inputs = await generateInputs(p);
       const opts: GenerateOptions = {
         scheduler,
         num_inference_steps: p.steps as number,

@@ -13,8 +13,8 @@ import type { DType } from '../gpu/tensor.js';
 import { refusesShift, resolveSchedulerClass, schedulerFromConfig, shiftRefusal } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
-import { checkSeedVsLatents, generateConditioning } from './model-inputs.js';
-import { commandInputs, deviceLossHook, maxMemory } from './outputs.js';
+import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs } from './model-inputs.js';
+import { deviceLossHook, maxMemory } from './outputs.js';
 import { info, plural, progressBar } from './progress.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
@@ -119,8 +119,9 @@ export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, n
 /** `generate --pipeline DIR` (or the embedded pipeline) after its flags are checked; `media`: the picture outputs, planned (planMedia). */
 export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<number> {
   const budget = maxMemory(p);
-  const inputs = await commandInputs(p, { outChecked: true });
-  checkSeedVsLatents(p, inputs);
+  // the inputs' shapes: the flag and memory checks in preflight run on them before any tensor data is read
+  const header = await generateInputHeader(p);
+  checkSeedVsLatents(p, header);
   const guidanceGiven = p.guidance as number | undefined;
 
   const pipe = await loadPipeline(p.pipeline as string, {
@@ -139,11 +140,11 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
           throw e;
         }
       }
-      const lat = p.seed === undefined ? inputs.get('latents')?.shape : undefined;
+      const lat = p.seed === undefined ? header.get('latents')?.shape : undefined;
       if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return;
       checkSizesVsPipelineLatents(p, config, vaeScale, lat);
       const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;
-      const t = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
+      const t = config.family === 'dit' ? undefined : header.get('encoder_hidden_states')?.shape;
       try {
         checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
       } catch (e) {
@@ -153,6 +154,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
   });
   try {
     const fam = pipe.family;
+    const inputs = await generateInputs(p);
     const o: PipelineGenerateOptions = {
       num_inference_steps: p.steps as number | undefined,
       guidance_scale: guidanceGiven,

@@ -1,8 +1,9 @@
 // Maps a safetensors inputs file onto a model's forward inputs, naming the tensor at fault.
-import type { InputTensor } from '../io/inputs.js';
+import { readInputs, readInputsHeader, type InputHeader, type InputTensor } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError, type TensorData } from '../model/model.js';
 import { UsageError, type Parsed } from './args.js';
+import { checkCommandFiles } from './outputs.js';
 
 export const INPUT_NAMES: Record<ModelConfig['family'], { forward: string[]; generate: string[] }> = {
   wan: { forward: ['hidden_states', 'timestep', 'encoder_hidden_states'], generate: ['latents', 'encoder_hidden_states', 'negative_encoder_hidden_states'] },
@@ -11,7 +12,7 @@ export const INPUT_NAMES: Record<ModelConfig['family'], { forward: string[]; gen
 };
 
 /** Rejects unknown tensor names, listing the expected ones. */
-export function checkNames(file: string, inputs: Map<string, InputTensor>, allowed: string[], required: string[]): void {
+export function checkNames(file: string, inputs: ReadonlyMap<string, InputHeader>, allowed: string[], required: string[]): void {
   for (const name of inputs.keys()) {
     if (!allowed.includes(name)) throw new InputError(`${file}: unexpected tensor "${name}"; expected ${allowed.join(', ')}`);
   }
@@ -47,6 +48,23 @@ export function intInput(file: string, inputs: Map<string, InputTensor>, name: s
   });
 }
 
+/**
+ * generate's --inputs, first as its header: --out and the path flags checked (as commandInputs),
+ * then the dtype and shape of each tensor, no data read, so the flag and memory checks run on the
+ * shapes (a header claiming huge latents is refused before gigabytes are read); an empty map
+ * without --inputs. generateInputs reads the tensors once those checks have passed.
+ * @throws UsageError naming the flag; FileAccessError / SafetensorsError for an unreadable inputs file.
+ */
+export async function generateInputHeader(p: Parsed): Promise<Map<string, InputHeader>> {
+  checkCommandFiles(p, { outChecked: true });
+  return p.inputs ? readInputsHeader(p.inputs as string) : new Map();
+}
+
+/** The tensors of generate's --inputs (after generateInputHeader's checks); an empty map without it. */
+export async function generateInputs(p: Parsed): Promise<Map<string, InputTensor>> {
+  return p.inputs ? readInputs(p.inputs as string) : new Map();
+}
+
 /** What `generate` conditions on, from its inputs file or flags (diffusers' tensor names in the file). */
 export interface GenerateConditioning {
   /** Initial noise (absent with --seed). */
@@ -63,7 +81,7 @@ export interface GenerateConditioning {
  * one question: refused (before any weight is read) rather than one silently ignored.
  * @throws UsageError naming the flag, the file and the tensor.
  */
-export function checkSeedVsLatents(p: Parsed, inputs: Map<string, InputTensor>): void {
+export function checkSeedVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputHeader>): void {
   if (p.seed !== undefined && p.inputs && inputs.has('latents')) {
     throw new UsageError(`--seed ${p.seed} and the tensor "latents" in ${p.inputs as string} both give the initial noise: drop --seed to start from the file's latents, or remove "latents" from the file to start from seeded noise`);
   }

@@ -208,10 +208,15 @@ function checkOutNotInputs(p: Parsed): void {
  * @throws UsageError naming the flag; InputError / SafetensorsError for an unreadable inputs file.
  */
 export async function commandInputs(p: Parsed, o: { outChecked?: boolean } = {}): Promise<Map<string, InputTensor>> {
+  checkCommandFiles(p, o);
+  return p.inputs ? readInputs(p.inputs as string) : new Map();
+}
+
+/** commandInputs' checks of --out and the path flags, without reading --inputs (generate reads its header first). */
+export function checkCommandFiles(p: Parsed, o: { outChecked?: boolean } = {}): void {
   if (!o.outChecked) checkOutputPath('out', p.out as string);
   checkPathFlags(p);
   checkOutNotInputs(p);
-  return p.inputs ? readInputs(p.inputs as string) : new Map();
 }
 
 /**

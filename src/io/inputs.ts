@@ -16,30 +16,53 @@ export interface InputTensor {
 const FLOATS = new Set<StDType>(['F32', 'F16', 'BF16', 'F64']);
 const INTS = new Set<StDType>(['I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'BOOL']);
 
-/** Every tensor of a safetensors file, by name. `path` needs Node; pass a ByteSource elsewhere. */
-export async function readInputs(path: string | ByteSource): Promise<Map<string, InputTensor>> {
+/** A tensor of an inputs file as its header describes it: what the size checks need before any data is read. */
+export type InputHeader = Pick<InputTensor, 'dtype' | 'shape'>;
+
+async function withSource<T>(path: string | ByteSource, use: (src: ByteSource) => Promise<T>): Promise<T> {
   let src: ByteSource;
   if (typeof path === 'string') {
     const { fileSource } = await import('./node-source.js');
     src = await fileSource(path);
   } else src = path;
   try {
-    const { tensors } = await readSafetensorsHeader(src);
-    const out = new Map<string, InputTensor>();
-    for (const [name, info] of tensors) {
-      if (FLOATS.has(info.dtype)) {
-        out.set(name, { dtype: info.dtype, shape: info.shape, f32: await readTensorF32(src, info) });
-      } else if (INTS.has(info.dtype)) {
-        const v = await readTensorInt(src, info);
-        out.set(name, { dtype: info.dtype, shape: info.shape, i64: v instanceof BigInt64Array ? v : BigInt64Array.from(v, (x) => BigInt(x)) });
-      } else {
-        throw new SafetensorsError(`dtype ${info.dtype} is not supported for inputs (floats or signed/small integers)`, src.name, name);
-      }
-    }
-    return out;
+    return await use(src);
   } finally {
     if (typeof path === 'string') await src.close?.();
   }
+}
+
+async function headerOf(src: ByteSource) {
+  const { tensors } = await readSafetensorsHeader(src);
+  for (const [name, info] of tensors) {
+    if (!FLOATS.has(info.dtype) && !INTS.has(info.dtype)) throw new SafetensorsError(`dtype ${info.dtype} is not supported for inputs (floats or signed/small integers)`, src.name, name);
+  }
+  return tensors;
+}
+
+/**
+ * The dtype and shape of every tensor of a safetensors inputs file, by name, from its header alone
+ * (no tensor data is read: a header claiming huge latents can be refused first). `path` needs Node.
+ * @throws SafetensorsError for a malformed header or a dtype inputs cannot hold (as readInputs).
+ */
+export async function readInputsHeader(path: string | ByteSource): Promise<Map<string, InputHeader>> {
+  return withSource(path, async (src) => new Map([...(await headerOf(src))].map(([name, info]) => [name, { dtype: info.dtype, shape: info.shape }])));
+}
+
+/** Every tensor of a safetensors file, by name. `path` needs Node; pass a ByteSource elsewhere. */
+export async function readInputs(path: string | ByteSource): Promise<Map<string, InputTensor>> {
+  return withSource(path, async (src) => {
+    const out = new Map<string, InputTensor>();
+    for (const [name, info] of await headerOf(src)) {
+      if (FLOATS.has(info.dtype)) {
+        out.set(name, { dtype: info.dtype, shape: info.shape, f32: await readTensorF32(src, info) });
+      } else {
+        const v = await readTensorInt(src, info);
+        out.set(name, { dtype: info.dtype, shape: info.shape, i64: v instanceof BigInt64Array ? v : BigInt64Array.from(v, (x) => BigInt(x)) });
+      }
+    }
+    return out;
+  });
 }
 
 /** Output tensors for the CLI: f32 data (stored as F32/F16/BF16) or i64. */

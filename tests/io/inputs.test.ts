@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readInputs } from '../../src/io/inputs.js';
+import { readInputs, readInputsHeader } from '../../src/io/inputs.js';
 import { writeFileAtomic, writeOutputAtomic } from '../../src/io/node-write.js';
 import { SafetensorsError } from '../../src/io/safetensors.js';
 import { bytesSource } from '../../src/io/source.js';
@@ -42,6 +42,18 @@ describe('inputs and outputs', () => {
     expect((await readInputs(bytesSource('in.safetensors', i32))).get('t')!.i64).toEqual(new BigInt64Array([-3n, 4n]));
     const u64 = rawFile({ big: entry('U64', [1], 0, 8) }, 8);
     await expect(readInputs(bytesSource('in.safetensors', u64))).rejects.toThrow(/in\.safetensors: tensor "big"/);
+  });
+
+  it("readInputsHeader: each tensor's dtype and shape, no data read; an unsupported dtype refused as by readInputs", async () => {
+    const file = rawFile({ latents: entry('F16', [1, 2, 3], 0, 12), t: entry('I32', [2], 12, 20) }, 20);
+    let read = 0;
+    const src = bytesSource('in.safetensors', file);
+    const counting = { ...src, read: (offset: number, length: number) => ((read += length), src.read(offset, length)) };
+    const m = await readInputsHeader(counting);
+    expect([...m]).toEqual([['latents', { dtype: 'F16', shape: [1, 2, 3] }], ['t', { dtype: 'I32', shape: [2] }]]);
+    expect(read).toBe(file.length - 20); // the length and the header; none of the 20 data bytes
+    const u64 = rawFile({ big: entry('U64', [1], 0, 8) }, 8);
+    await expect(readInputsHeader(bytesSource('in.safetensors', u64))).rejects.toThrow('in.safetensors: tensor "big": dtype U64 is not supported for inputs (floats or signed/small integers)');
   });
 
   it('a bad output leaves the previous file untouched and no temp file', async () => {
