@@ -68,13 +68,14 @@ export interface GenerateOptions {
   /**
    * Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds: give one name, not both), and the
    * negative ones for CFG (= negative_prompt_embeds): [B, L', dim], any length L' (as WanPipeline:
-   * when L' ≠ L cond and uncond run as two passes of batch B).
+   * when L' ≠ L cond and uncond run as two passes of batch B; checked when given, though unguided
+   * runs do not read them). The four text options are refused for a DiT (InputError).
    */
   encoder_hidden_states?: TensorData;
   negative_encoder_hidden_states?: TensorData;
   prompt_embeds?: TensorData;
   negative_prompt_embeds?: TensorData;
-  /** DiT: [B] class ids in 0…num_embeds_ada_norm, the last the null class (numbers, or bigint: a BigInt64Array as diffusers' int64 labels). */
+  /** DiT: [B] class ids in 0…num_embeds_ada_norm, the last the null class (numbers, or bigint: a BigInt64Array as diffusers' int64 labels). Refused for Wan/Latte (InputError). */
   class_labels?: ArrayLike<number | bigint>;
   /**
    * Called after each step (progress bars, previews). The loop holds the model meanwhile: awaiting
@@ -133,6 +134,18 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
 /** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
 const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'signal', 'onWarning'];
 
+/** The text-conditional families' conditioning options (Wan, Latte); DiT takes class_labels instead. */
+const TEXT_OPTIONS: readonly (keyof GenerateOptions)[] = ['encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds'];
+
+/**
+ * The options a model's family takes, and where the other family's conditioning belongs: forward()'s
+ * refusal of another family's input (src/model/model.ts), worded as generate's options.
+ */
+function familyOptions(family: DiffusionModel['family']): { names: readonly string[]; elsewhere: Record<string, string> } {
+  if (family === 'dit') return { names: OPTION_NAMES.filter((k) => !TEXT_OPTIONS.includes(k)), elsewhere: Object.fromEntries(TEXT_OPTIONS.map((k) => [k, 'generate for a wan or latte model'])) };
+  return { names: OPTION_NAMES.filter((k) => k !== 'class_labels'), elsewhere: { class_labels: 'generate for a dit model' } };
+}
+
 /** Refuses a seed the noise generator would alias to another (src/random.ts isSeed). @throws InputError naming `name`. */
 export function checkSeed(seed: unknown, name = 'seed'): void {
   const bad = seedProblem(seed);
@@ -149,6 +162,10 @@ export function checkSeeds(seed: unknown): void {
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   checkOptionNames(o, OPTION_NAMES, 'generate', '{ scheduler, num_inference_steps, seed, shape, encoder_hidden_states }', { dtype: 'loadModel', maxMemory: 'loadModel' });
+  // the other family's conditioning would be ignored: refused as forward() refuses it (an option given as undefined is an absent one)
+  const family = familyOptions(model.family);
+  const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  checkOptionNames(given, family.names, `generate for a ${model.family} model`, '', family.elsewhere);
   if (o.seed !== undefined) checkSeed(o.seed);
   // two names for one input: refused rather than one silently winning
   for (const [a, b] of [['encoder_hidden_states', 'prompt_embeds'], ['negative_encoder_hidden_states', 'negative_prompt_embeds']] as const) {
@@ -210,8 +227,9 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     if (text.shape.length !== 3 || text.shape[0] !== B || text.shape[2] !== width) {
       throw new InputError(`${textName}: expected [${B}, L, ${width}] (batch of latents [${latents.shape.join(',')}], config ${key}), found [${text.shape.join(',')}]`);
     }
-    if (cfg) {
-      if (!negText) throw new InputError(`${negName}: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
+    if (cfg && !negText) throw new InputError(`${negName}: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
+    // checked when given, as Pipeline.generate does, though unguided runs do not read them
+    if (negText !== undefined) {
       checkTensorData(negName, negText, `[B, L', ${width}] negative text embeddings`);
       // the length may differ (WanPipeline runs cond and uncond as separate transformer calls)
       if (negText.shape.length !== 3 || negText.shape[0] !== text.shape[0] || negText.shape[2] !== text.shape[2]) {
@@ -253,7 +271,8 @@ const FLAG_INPUT = 2;
  * const scheduler = schedulerFromConfig(readFileSync('Wan2.1-T2V-1.3B-Diffusers/scheduler/scheduler_config.json', 'utf8'));
  * const { latents } = await generate(model, { scheduler, num_inference_steps: 30, guidance_scale: 5,
  *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
- * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included), SchedulerConfigError for a config tessera
+ * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included; the other family's conditioning,
+ *   as `class_labels: not an option of generate for a wan model but of generate for a dit model (options: …)`), SchedulerConfigError for a config tessera
  *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work); NumericsError naming the step (and the layer) when a
  *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); an Error named 'AbortError'
  *   when `signal` aborts (see GenerateOptions.signal).
