@@ -8,7 +8,7 @@ import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
 import { demoCommand } from './cmd-demo.js';
 import { tuneCommand } from './cmd-tune.js';
-import { defaultTuneMode, loadTuneCache, setDefaultTuneMode } from '../gpu/tune.js';
+import { defaultTuneMode, implicitTuneMinFlops, loadTuneCache, setDefaultTuneMode, TuneEnvError } from '../gpu/tune.js';
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 import { versionCommand } from './cmd-version.js';
@@ -108,7 +108,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (cmd.gpu !== false) {
-      if (defaultTuneMode() !== 'off') await loadTuneCache(); // cached kernel choices apply while plans are recorded
+      // TESSERA_TUNE and TESSERA_TUNE_MIN_FLOPS read up front: a bad value stops the command before any work
+      if (defaultTuneMode() !== 'off') {
+        implicitTuneMinFlops();
+        await loadTuneCache(); // cached kernel choices apply while plans are recorded
+      }
       // "compiling kernels i/N" while a plan's pipelines are created; one line when a run first autotunes.
       // Every device: the loaders acquire the devices of most commands.
       unwatch = watchAllKernels(kernelProgress());
@@ -119,8 +123,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // a failed run leaves no file: its temps, the writers still encoding and the folders it created go
     await discardOutputs();
-    console.error(errorLine(e, debug));
-    return e instanceof UsageError ? 2 : 1;
+    // a bad tuning variable is the caller's usage, as a bad TESSERA_MAX_GPU_MEMORY is
+    const err = e instanceof TuneEnvError ? new UsageError(e.message) : e;
+    console.error(errorLine(err, debug));
+    return err instanceof UsageError ? 2 : 1;
   } finally {
     unwatch();
     signalsOff();

@@ -61,17 +61,40 @@ export function tuneStoreWhere(): string | null {
   return (store ?? browserStore())?.where ?? null;
 }
 
-function envMode(): TuneMode | null {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TESSERA_TUNE;
-  return env === 'off' || env === 'cached' || env === 'auto' ? env : null;
+/**
+ * A TESSERA_TUNE or TESSERA_TUNE_MIN_FLOPS value tessera cannot read, named with the accepted ones
+ * (the CLI reports it as a UsageError, exit 2, as TESSERA_MAX_GPU_MEMORY's). Refused rather than
+ * read as the default: a misspelt `TESSERA_TUNE=of` would otherwise tune.
+ */
+export class TuneEnvError extends Error {
+  override name = 'TuneEnvError';
 }
 
-/** The mode for devices without their own: 'auto' unless set here or by TESSERA_TUNE=off|cached|auto. */
-export function setDefaultTuneMode(m: TuneMode): void {
+/** An environment variable (browsers have none); empty or blank reads as unset. */
+function envValue(name: string): string | undefined {
+  const v = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+const TUNE_MODES: readonly TuneMode[] = ['off', 'cached', 'auto'];
+
+/** TESSERA_TUNE; null when unset. @throws TuneEnvError for another value. */
+function envMode(): TuneMode | null {
+  const env = envValue('TESSERA_TUNE');
+  if (env === undefined) return null;
+  if ((TUNE_MODES as readonly string[]).includes(env)) return env as TuneMode;
+  throw new TuneEnvError(`TESSERA_TUNE: ${JSON.stringify(env)} is not a tuning mode; expected off, cached or auto (lower case; unset: auto)`);
+}
+
+/** The mode for devices without their own: 'auto' unless set here or by TESSERA_TUNE=off|cached|auto; null: back to TESSERA_TUNE. */
+export function setDefaultTuneMode(m: TuneMode | null): void {
   defaultMode = m;
 }
 
-/** The mode of devices without their own (setDefaultTuneMode, else TESSERA_TUNE, else 'auto'). */
+/**
+ * The mode of devices without their own (setDefaultTuneMode, else TESSERA_TUNE, else 'auto').
+ * @throws TuneEnvError when TESSERA_TUNE decides and is set to anything but off, cached or auto.
+ */
 export function defaultTuneMode(): TuneMode {
   return defaultMode ?? envMode() ?? 'auto';
 }
@@ -262,11 +285,16 @@ export interface TuneOptions {
  */
 export const TUNE_MIN_FLOPS = 2 ** 24;
 
-/** TESSERA_TUNE_MIN_FLOPS when it is a number ≥ 0, else TUNE_MIN_FLOPS. */
+/**
+ * TESSERA_TUNE_MIN_FLOPS (a finite number ≥ 0: 0, 16777216, 1e7), or TUNE_MIN_FLOPS when it is unset or empty.
+ * @throws TuneEnvError for any other value (abc, -1, Infinity).
+ */
 export function implicitTuneMinFlops(): number {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.TESSERA_TUNE_MIN_FLOPS;
-  const v = env === undefined || env.trim() === '' ? NaN : Number(env);
-  return Number.isFinite(v) && v >= 0 ? v : TUNE_MIN_FLOPS;
+  const env = envValue('TESSERA_TUNE_MIN_FLOPS');
+  if (env === undefined) return TUNE_MIN_FLOPS;
+  const v = Number(env);
+  if (!Number.isFinite(v) || v < 0) throw new TuneEnvError(`TESSERA_TUNE_MIN_FLOPS: ${JSON.stringify(env)} is not a number of FLOPs; expected a number ≥ 0 such as 0 or 1e7 (unset: 2^24 = ${TUNE_MIN_FLOPS})`);
+  return v;
 }
 
 /**
@@ -392,4 +420,4 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
   return [...reports.values()];
 }
 
-setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => settlePlan(plan, { minFlops: implicitTuneMinFlops() }, false).then(() => undefined) });
+setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => settlePlan(plan, { minFlops: tuneMode(plan.gpu) === 'auto' ? implicitTuneMinFlops() : 0 }, false).then(() => undefined) });
