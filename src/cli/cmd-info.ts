@@ -2,8 +2,9 @@
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
 import { kernelRegistry } from '../gpu/kernel.js';
 import { cachedChoices, defaultTuneMode, implicitTuneMinFlops, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
-import { describeGemmStrategy, gemmCandidates, gemmHeuristic } from '../ops/gemm.js';
-import { attentionCandidates, attentionHeuristic } from '../ops/attention.js';
+import { describeGemmStrategy, GEMM_CANDIDATES, gemmCandidates, gemmCandidatesFor, gemmHeuristic } from '../ops/gemm.js';
+import { ATTENTION_STRATEGIES, attentionCandidates, attentionHeuristic } from '../ops/attention.js';
+import type { Gpu } from '../gpu/device.js';
 import '../ops/all.js';
 
 /** Shapes [M, K, N] at which `tessera info` shows the GEMM heuristic (no tuning). */
@@ -30,6 +31,36 @@ function binaryUnits(n: number): string {
 export function formatLimit(name: string, value: number): string {
   if (!BYTE_LIMIT.test(name)) return String(value);
   return value < 1024 ? `${value} bytes` : `${value} (${binaryUnits(value)})`;
+}
+
+/**
+ * Why a cached tuning entry (key `family|bucket`, as cachedChoices gives it) cannot be used on this
+ * adapter, or null when it can. A run uses an entry only when its choice is one of the call's
+ * candidates (tune.ts settlePlan), else it keeps the heuristic and re-tunes; so an entry whose
+ * choice is not a strategy of its op, cannot run here, or is damaged is named as unusable rather
+ * than listed as a choice. For gemm the test is whether the name runs on this adapter (the
+ * candidates of one call depend on its exact M, N and K, which the bucket rounds); for attention
+ * it is the bucket's candidate list (its head dim is exact).
+ */
+export function cachedChoiceProblem(gpu: Gpu, key: string, entry: unknown): string | null {
+  const e = entry as Partial<TuneEntry> | null;
+  if (!e || typeof e !== 'object' || typeof e.choice !== 'string') return 'damaged entry: no choice name';
+  if (!e.ms || typeof e.ms !== 'object') return 'damaged entry: no timings';
+  const [family, bucket = ''] = key.split(/\|(.*)/s, 2) as [string, string?];
+  const c = JSON.stringify(e.choice);
+  if (family === 'gemm') {
+    if (!(GEMM_CANDIDATES as readonly string[]).includes(e.choice)) return `${c} is not a gemm strategy (${GEMM_CANDIDATES.join(', ')})`;
+    const here = gemmCandidatesFor(gpu);
+    return (here as string[]).includes(e.choice) ? null : `${c} cannot run on this adapter (usable: ${here.join(', ')})`;
+  }
+  if (family === 'attention') {
+    const names: readonly string[] = [...ATTENTION_STRATEGIES, 'rows-dh'];
+    if (!names.includes(e.choice)) return `${c} is not an attention strategy (${names.join(', ')})`;
+    const dh = /\bDh(\d+)\b/.exec(bucket);
+    const here = attentionCandidates(gpu, dh ? Number(dh[1]) : undefined);
+    return (here as string[]).includes(e.choice) ? null : `${c} is not a candidate for this bucket on this adapter (${here.join(', ')})`;
+  }
+  return `no tuned op is called ${JSON.stringify(family)} (gemm, attention)`;
 }
 
 export const infoCommand: Command = {
@@ -71,8 +102,13 @@ export const infoCommand: Command = {
           ],
           choices: (defaultTuneMode() === 'off' ? {} : await cachedChoices(gpu)) as Record<string, TuneEntry>,
           cache_error: tuneCacheUnreadable(), // why the cache file could not be read (it then counts as empty), or null
+          unusable: {} as Record<string, string>, // cached entries a run ignores (and re-tunes): key → why
         },
       };
+      for (const [k, e] of Object.entries(info.tuning.choices)) {
+        const why = cachedChoiceProblem(gpu, k, e);
+        if (why) info.tuning.unusable[k] = why;
+      }
       if (p.json) {
         console.log(JSON.stringify(info));
         return 0;
@@ -98,8 +134,13 @@ export const infoCommand: Command = {
         : unreadable ? '  no tuned choices: the cache is unreadable (warning above); run tessera tune to replace it'
         : '  no tuned choices cached for this adapter (run tessera tune)');
       for (const [k, e] of entries) {
-        const ms = Object.entries(e.ms).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ');
-        console.log(`    ${k.padEnd(34)} ${e.choice.padEnd(14)} ms: ${ms}${e.rejected ? `; rejected (wrong output): ${e.rejected.join(', ')}` : ''}`);
+        const why = t.unusable[k];
+        if (why) {
+          console.log(`    ${k.padEnd(34)} unusable: ${why}; ignored (the heuristic runs until tuning replaces it)`);
+          continue;
+        }
+        const ms = Object.entries(e.ms).map(([n, v]) => `${n} ${Number(v).toFixed(2)}`).join(', ');
+        console.log(`    ${k.padEnd(34)} ${e.choice.padEnd(14)} ms: ${ms}${Array.isArray(e.rejected) ? `; rejected (wrong output): ${e.rejected.join(', ')}` : ''}`);
       }
       return 0;
     } finally {
