@@ -24,6 +24,12 @@ export interface CommandSpec {
   flags: Record<string, FlagSpec>;
   /** Takes --quiet (-q): the commands that print progress (main.ts QUIET_COMMANDS). */
   quiet?: boolean;
+  /**
+   * Common flags (COMMON) that mean nothing for this command, each with why: they are left out of its
+   * --help and its valid-flag list, and refused with `tessera NAME: --FLAG WHY` (UsageError) unless
+   * --help is given too (`tune --help --no-tune` prints the help, as `help --no-tune tune` does).
+   */
+  without?: Partial<Record<CommonFlag, string>>;
   /** Positional arguments allowed (e.g. `bench gemm`). */
   positionals?: { name: string; choices?: readonly string[]; required?: boolean }[];
 }
@@ -35,11 +41,19 @@ export type Parsed = { _: string[]; [flag: string]: string | number | boolean | 
  * runs; tune refuses it); they are here so that --help and the unknown-flag message list them with
  * the command's own, from the one table parseArgs accepts flags by.
  */
-const COMMON: Record<string, FlagSpec> = {
+const COMMON = {
   help: { type: 'bool', help: 'show this help (also -h)' },
   debug: { type: 'bool', help: 'print stack traces on errors' },
   'no-tune': { type: 'bool', help: "no autotuning: the adapter policy's deterministic kernel choices; the tuning cache is neither read nor written (as TESSERA_TUNE=off)" },
-};
+} satisfies Record<string, FlagSpec>;
+
+/** The flags every command takes unless its spec's `without` names them. */
+export type CommonFlag = Exclude<keyof typeof COMMON, 'help'>;
+
+/** COMMON less the flags `spec.without` names. */
+function commonFlags(spec: CommandSpec): Record<string, FlagSpec> {
+  return Object.fromEntries(Object.entries(COMMON).filter(([n]) => !spec.without?.[n as CommonFlag]));
+}
 
 /** --quiet, for the commands that print progress (spec.quiet); main.ts turns the progress off (progress.ts setQuiet). */
 const QUIET: Record<string, FlagSpec> = {
@@ -55,7 +69,7 @@ export function givenFlags(p: Parsed): ReadonlySet<string> {
 }
 
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
-  const flags = { ...COMMON, ...spec.flags, ...(spec.quiet ? QUIET : {}) };
+  const flags = { ...commonFlags(spec), ...spec.flags, ...(spec.quiet ? QUIET : {}) };
   const out: Parsed = { _: [] as string[] };
   const seen = new Set<string>();
   GIVEN.set(out, seen);
@@ -67,7 +81,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       continue;
     }
     let [name, value] = a.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const f = flags[name];
+    const withoutWhy = spec.without?.[name as CommonFlag];
+    const f = flags[name] ?? (withoutWhy ? COMMON[name as CommonFlag] : undefined);
     if (!f) {
       throw new UsageError(`tessera ${spec.name}: unknown flag --${name}; valid flags: ${Object.keys(flags).map((k) => `--${k}`).join(', ')}`);
     }
@@ -93,6 +108,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (v !== undefined && p.choices && !p.choices.includes(v)) throw new UsageError(`tessera ${spec.name}: ${p.name} "${v}" is not one of ${p.choices.join(', ')}`);
   });
   if (out.help) return out;
+  for (const [name, why] of Object.entries(spec.without ?? {})) if (seen.has(name)) throw new UsageError(`tessera ${spec.name}: --${name} ${why}`);
   for (const [name, f] of Object.entries(flags)) {
     if (out[name] === undefined && f.default !== undefined) out[name] = f.default;
     if (out[name] === undefined && f.required) throw new UsageError(`tessera ${spec.name}: missing required flag --${name} (${f.help})`);
@@ -132,7 +148,7 @@ function convert(name: string, f: FlagSpec, v: string): string | number {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const flags = { ...spec.flags, ...COMMON, ...(spec.quiet ? QUIET : {}) };
+  const flags = { ...spec.flags, ...commonFlags(spec), ...(spec.quiet ? QUIET : {}) };
   const lines = [`tessera ${spec.name} — ${spec.summary}`, '', `usage: ${spec.usage ?? `tessera ${spec.name} [flags]`}`, '', 'flags:'];
   for (const [n, f] of Object.entries(flags)) {
     const left = `  --${n}${f.type === 'bool' ? '' : ` ${f.arg ?? (f.type === 'choice' ? f.choices!.join('|') : f.type.toUpperCase())}`}`;

@@ -8,7 +8,7 @@ import { Plan } from '../gpu/plan.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { cachedChoices, defaultTuneMode, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
+import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
 import { tuneCachePath } from '../gpu/tune-store-node.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
@@ -51,13 +51,13 @@ function checkCacheWritable(): void {
 /**
  * --no-tune and TESSERA_TUNE=off mean no autotuning and no tuning cache read or written (the global
  * help); tune's one job is to time kernels and cache the winners, so with either it refuses rather
- * than tuning anyway (it did, and printed '(cached)' choices) or doing nothing.
- * @throws UsageError naming the flag or the variable.
+ * than tuning anyway (it did, and printed '(cached)' choices) or doing nothing. --no-tune is refused
+ * by the parser (spec.without below: tune's help does not list it), TESSERA_TUNE=off here.
+ * @throws UsageError naming the variable.
  */
+const TUNING_OFF = "turns autotuning off (no cached choice is read or written), and tune's job is to time kernel variants and cache the winners";
 function checkTuningOn(): void {
-  const what = "turns autotuning off (no cached choice is read or written), and tune's job is to time kernel variants and cache the winners";
-  if (process.env.TESSERA_TUNE === 'off') throw new UsageError(`tessera tune: TESSERA_TUNE=off ${what}: unset it (or TESSERA_TUNE=auto) to tune`);
-  if (defaultTuneMode() === 'off') throw new UsageError(`tessera tune: --no-tune ${what}: drop --no-tune to tune`);
+  if (process.env.TESSERA_TUNE === 'off') throw new UsageError(`tessera tune: TESSERA_TUNE=off ${TUNING_OFF}: unset it (or TESSERA_TUNE=auto) to tune`);
 }
 
 export const tuneCommand: Command = {
@@ -65,6 +65,7 @@ export const tuneCommand: Command = {
     name: 'tune',
     summary: 'time candidate kernel variants for this adapter ahead of time and cache the winners (refused with --no-tune or TESSERA_TUNE=off, which turn tuning off)',
     usage: 'tessera tune [--preset NAME [--frames F --height H --width W]] [--dtype f32|f16] [--force] [--quick] [--json]',
+    without: { 'no-tune': `${TUNING_OFF}: drop --no-tune to tune` },
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: 'tune the ops of one forward of this model (seeded random weights) instead of the GEMM shape list', arg: 'NAME' },
       frames: { type: 'int', help: "--preset: latent frames (default: the preset's)", arg: 'F' },

@@ -14,6 +14,8 @@ export const versionCommand: Command = {
     summary: "print tessera's version (also tessera --version)",
     usage: 'tessera version   (or tessera --version)',
     flags: {},
+    // it prints a line: nothing to tune, nothing to trace
+    without: { debug: "does not apply: version only prints tessera's version (no stack trace to show)", 'no-tune': 'does not apply: version runs no kernels, so there is no autotuning to turn off' },
   },
   // prints a line: no tuning cache to read (a damaged one would warn here), no kernels to compile
   gpu: false,
