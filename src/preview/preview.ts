@@ -165,17 +165,30 @@ function checkFrame(frame: Uint8Array | Uint8ClampedArray, width: number, height
 }
 
 /**
+ * The highest frame rate encodeGif takes: GIF frame delays are whole hundredths of a second, and
+ * browsers play a delay of 0 or 1 cs as 10 cs, so a faster GIF would play slower, not faster.
+ */
+export const GIF_MAX_FPS = 50;
+
+/**
  * The delay of each of `n` frames at `fps` in hundredths of a second (GIF's unit): frame i ends at
- * round((i+1)·100/fps) cs, so 16 fps alternates 6 and 7 cs (6,6,7,6,…) and every prefix of the
- * clip lasts its exact duration to within half a centisecond (not 6 cs each = 16.67 fps).
+ * round((i+1)·100/fps) cs, so 16 fps alternates 6 and 7 cs (6,7,6,6,6,7,6,6,6 for 9 frames) and
+ * every prefix of the clip lasts its exact duration to within half a centisecond (not 6 cs each =
+ * 16.67 fps). For fps in (0, GIF_MAX_FPS] every delay is at least 2 cs; fps is not checked here
+ * (encodeGif checks it).
  */
 export function gifDelays(n: number, fps: number): number[] {
   const end = (i: number) => Math.round((i * 100) / fps);
   return Array.from({ length: n }, (_, i) => end(i + 1) - end(i));
 }
 
-/** Animated GIF, looping forever, one 256-colour palette per frame. fps defaults to 8; GIF
- *  stores delays in 1/100 s, so the delays alternate (gifDelays) to keep the average at 1/fps. */
+/**
+ * Animated GIF, looping forever, one 256-colour palette per frame. `frames`: 8-bit RGBA, each
+ * width·height·4 bytes. `fps` in (0, 50] (GIF_MAX_FPS), default 8; GIF stores delays in 1/100 s, so
+ * the delays alternate (gifDelays) to keep the average at 1/fps.
+ * @throws Error (one line naming encodeGif) for no frames, a bad size or frame length, or fps outside
+ *   (0, 50]: above 50 the delays would be under 2 cs, which browsers play as 10 cs.
+ */
 export function encodeGif(
   frames: (Uint8ClampedArray | Uint8Array)[],
   width: number,
@@ -184,7 +197,10 @@ export function encodeGif(
 ): Uint8Array {
   if (frames.length === 0) throw new Error('encodeGif: no frames');
   const fps = opts.fps ?? 8;
-  if (!(fps > 0 && fps <= 100)) throw new Error(`encodeGif: fps must be in (0, 100], got ${fps}`);
+  if (!(fps > 0 && fps <= GIF_MAX_FPS)) {
+    const why = fps > GIF_MAX_FPS ? ': GIF frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs' : '';
+    throw new Error(`encodeGif: fps must be in (0, ${GIF_MAX_FPS}], got ${fps}${why}`);
+  }
   const enc = gifenc.GIFEncoder();
   const delays = gifDelays(frames.length, fps);
   frames.forEach((frame, i) => {

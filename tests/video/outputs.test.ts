@@ -36,6 +36,12 @@ describe('planMedia: refuses bad picture outputs before any work', () => {
     for (const f of ['frame-000.png', 'frame-001.png', 'frame-008.png']) writeFileSync(join(stale, f), '');
     expect(usage({ 'frames-dir': stale })).toBe(`--frames-dir ${stale}: already holds 3 frame PNGs (frame-000.png … frame-008.png) from an earlier run; give a new or empty folder, or remove them first`);
     expect(usage({ fps: 0 })).toMatch(/--fps must be in \(0, 100\]/);
+    // a GIF above 50 fps would have 1 cs delays, which browsers play as 10 cs: refused, not capped
+    const gif = join(dir, 'fast.gif');
+    for (const fps of [60, 100, 150]) {
+      expect(usage({ preview: gif, fps })).toBe(`--fps ${fps} with --preview ${gif}: a GIF plays at most 50 fps (its frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs); give --fps 50 or less, or drop --preview (--video FILE.mp4 takes up to 100)`);
+    }
+    expect(planMedia(parsed({ preview: gif, fps: 50 })).fps).toBe(50);
     expect(usage({ preview: '' })).toMatch(/--preview needs a file name/);
   });
 
