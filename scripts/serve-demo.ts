@@ -1,10 +1,11 @@
 // `npm run demo:web`: builds the profiler demo and serves examples/profiler/dist on 127.0.0.1.
 // WebGPU needs a secure context; http://127.0.0.1 and http://localhost count as one.
-// Options: --port N (default $PORT, else 8080; 0 = any free port), --no-build, --help. A bad flag is one
-// line and exit 2 (parsed as the CLI parses: src/cli/args.ts); a busy port one line and exit 1.
+// Options: --port N (default $PORT, else 8080; 0 = any free port), --no-build, --help. A bad flag, or
+// --no-build without a build, is one line and exit 2 (parsed as the CLI parses: src/cli/args.ts); a busy
+// port one line and exit 1.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { intInRange, helpText, parseArgs, UsageError, type CommandSpec } from '../src/cli/args.js';
 import { closestOption } from '../src/model/options.js';
@@ -98,6 +99,21 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
   return { port, build: !p['no-build'], help: !!p.help };
 }
 
+/** The files a build of the demo has (build-demo.ts writes them); without them every page is a 404. */
+const BUILD_FILES = ['index.html', 'main.js'];
+
+/**
+ * Refuses to serve `dir` when it holds no build (a fresh clone before any build, with --no-build).
+ * @throws UsageError one line naming the folder and the missing file, and what to run.
+ */
+export function checkBuild(dir: string): void {
+  const missing = BUILD_FILES.find((f) => !existsSync(join(dir, f)));
+  if (missing === undefined) return;
+  const rel = relative(process.cwd(), dir); // short when under the working folder (npm runs scripts at the root)
+  const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : dir;
+  throw new UsageError(`no build in ${shown} (${missing} is missing): run without --no-build, or npm run build:demo first`);
+}
+
 /** Why listening on `port` failed, in one line with what to do; null for other errors. */
 export function listenProblem(e: unknown, port: number): string | null {
   const code = (e as NodeJS.ErrnoException).code;
@@ -121,13 +137,23 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   }
   if (opts.build) await buildDemo();
   let url: string;
+  let close: () => Promise<void>;
   try {
-    ({ url } = await serveStatic(distDir, opts.port));
+    ({ url, close } = await serveStatic(distDir, opts.port));
   } catch (e) {
     const why = listenProblem(e, opts.port);
     if (!why) throw e;
     console.error(`demo:web: ${why}`);
     process.exit(1);
+  }
+  // checked once listening (a busy port is named whatever the build state); before any URL is printed
+  try {
+    checkBuild(distDir);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    await close();
+    console.error(`demo:web: ${e.message}`);
+    process.exit(2);
   }
   console.log(`tessera profiler demo: ${url}`);
   console.log('open it in Chrome/Edge 113+ (WebGPU); for fine-grained GPU timestamps start Chrome with --enable-webgpu-developer-features. Ctrl-C stops.');

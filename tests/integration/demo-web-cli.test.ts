@@ -2,10 +2,13 @@
 // one names the flag it most likely meant), a busy port one line suggesting --port and exit 1; never a
 // stack. Spawned through tsx as package.json runs it (npm's own lines around a failing script aside).
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serveOptions } from '../../scripts/serve-demo.js';
+import { distDir } from '../../scripts/build-demo.js';
+import { checkBuild, serveOptions } from '../../scripts/serve-demo.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -57,5 +60,26 @@ describe('npm run demo:web flags', () => {
     } finally {
       busy.close();
     }
+  }, 90_000);
+
+  it('--no-build without a build: one line saying so and what to run, exit 2 (it served 404s)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-dist-'));
+    try {
+      expect(() => checkBuild(dir)).toThrow(`no build in ${dir} (index.html is missing): run without --no-build, or npm run build:demo first`);
+      writeFileSync(join(dir, 'index.html'), '');
+      expect(() => checkBuild(dir)).toThrow(`no build in ${dir} (main.js is missing): run without --no-build, or npm run build:demo first`);
+      writeFileSync(join(dir, 'main.js'), '');
+      expect(() => checkBuild(dir)).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // the script itself, on a checkout without a build (as a fresh clone); with one it would serve it
+  it.skipIf(existsSync(join(distDir, 'index.html')))('--no-build on a checkout without a build: exit 2, no URL printed', async () => {
+    const r = await serveDemo(['--', '--port', '0', '--no-build']);
+    expect(r.stderr).toBe('demo:web: no build in examples/profiler/dist (index.html is missing): run without --no-build, or npm run build:demo first\n');
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
   }, 90_000);
 });
