@@ -59,7 +59,10 @@ export function vocabularyNote(prompt: string): string | undefined {
 }
 
 /**
- * Defaults of the embedded pipeline: the clip size it was trained on; 20 UniPC steps (diffusers' WanPipeline
- * default is 50; training/evaluate.py judged the model at 20) and WanPipeline's guidance 5 and max_sequence_length 512.
+ * Defaults of the embedded pipeline (what `tessera generate` without --pipeline uses): `prompt`, a prompt of its
+ * vocabulary (EMBEDDED_VOCABULARY); `height`, `width` (32 px) and `num_frames` (9), the clip size it was trained on;
+ * `num_inference_steps` 20 UniPC steps (diffusers' WanPipeline default is 50; training/evaluate.py judged the model
+ * at 20); `guidance_scale` 5, WanPipeline's. There is no max_sequence_length here: Pipeline.generate's default
+ * (512, WanPipeline's) applies.
  */
 export const EMBEDDED_DEFAULTS = { prompt: 'a red circle moving right', height: 32, width: 32, num_frames: 9, num_inference_steps: 20, guidance_scale: 5 } as const;
