@@ -9,6 +9,7 @@ import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { planningGpu } from '../gpu/memory-plan.js';
 import type { ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
+import { checkDtypeOption, InputError, shown } from './model.js';
 import { expectedKeys, qkvGroups } from './weights.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated. */
@@ -70,6 +71,40 @@ function weightsOf(c: ModelConfig, dtype: DType): { bytes: number; largest: numb
 }
 
 /**
+ * Refuses shapes and a dtype a forward pass could not take, as forward() would refuse them: `latent`
+ * [B, C, F, H, W] (Wan/Latte) or [B, C, H, W] (DiT) of positive integers with C = in_channels and
+ * the sizes divisible by the patch (a Latte: F = video_length or 1); `text` [B, L, text_dim /
+ * caption_channels] for Wan/Latte (required), absent for a DiT; `dtype` 'f32' or 'f16'.
+ * @throws InputError naming `latent`, `text` or `dtype`.
+ */
+function checkRunArgs(c: ModelConfig, latent: unknown, text: unknown, dtype: unknown): asserts latent is number[] {
+  const video = c.family !== 'dit';
+  const layout = video ? '[B, C, F, H, W]' : '[B, C, H, W]';
+  const positive = (v: unknown): v is number[] => Array.isArray(v) && v.every((d) => Number.isInteger(d) && d >= 1);
+  if (!positive(latent)) throw new InputError(`latent: the latents' shape ${layout} as positive integers for a ${c.family} model, got ${shown(latent)}`);
+  if (latent.length !== (video ? 5 : 4)) throw new InputError(`latent: expected ${layout} (${video ? 5 : 4} dims) for a ${c.family} model, found [${latent.join(',')}]`);
+  if (latent[1] !== c.inChannels) throw new InputError(`latent: expected ${c.inChannels} channels (config in_channels), found ${latent[1]} in [${latent.join(',')}]`);
+  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+  const [F, H, W] = (video ? latent.slice(2) : [1, ...latent.slice(2)]) as [number, number, number];
+  if (F % pt || H % ph || W % pw) {
+    throw new InputError(video ? `latent: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `latent: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
+  }
+  if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latent: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
+  if (c.family === 'dit') {
+    if (text !== undefined) throw new InputError(`text: a dit model takes no text (it is class-conditional): give undefined, got ${shown(text)}`);
+  } else {
+    const width = c.family === 'wan' ? c.textDim : c.captionChannels;
+    const key = c.family === 'wan' ? 'text_dim' : 'caption_channels';
+    if (text === undefined) throw new InputError(`text: missing: a ${c.family} model takes text embeddings; give their shape [${latent[0]}, L, ${width}]`);
+    if (!positive(text) || text.length !== 3 || text[0] !== latent[0] || text[2] !== width) {
+      throw new InputError(`text: expected [${latent[0]}, L, ${width}] (batch of latent [${latent.join(',')}], config ${key}), found ${Array.isArray(text) ? `[${text.join(',')}]` : shown(text)}`);
+    }
+  }
+  if (dtype === undefined) throw new InputError("dtype: missing ('f32' or 'f16')");
+  checkDtypeOption(dtype);
+}
+
+/**
  * What a forward pass over `latent` (and `text`) holds on the GPU, from a dry run of the model's
  * own recording code (src/model/forward.ts with placeholder weights: no device, nothing allocated),
  * so there is no second, hand-kept list of buffers. Activations are the scratch activations as
@@ -79,8 +114,18 @@ function weightsOf(c: ModelConfig, dtype: DType): { bytes: number; largest: numb
  * (which must fit maxStorageBufferBindingSize), or the largest buffer when that is larger relative
  * to maxBufferSize. `limits`: the adapter's (the FFN's token chunks follow the binding limit);
  * WebGPU's defaults (128 MiB bindings) when omitted.
+ * `latent`: [B, C, F, H, W] (Wan/Latte; latent frames and pixels / 8) or [B, C, H, W] (DiT), C =
+ * in_channels, sizes divisible by the patch; `text`: [B, L, text_dim] (Wan) / [B, L, caption_channels]
+ * (Latte), undefined for a DiT; `dtype`: the weights' and activations' storage, 'f32' or 'f16'.
+ * @throws InputError naming `latent`, `text` or `dtype` when forward() could not take them.
  */
 export function estimateMemory(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>): MemoryEstimate {
+  checkRunArgs(c, latent, text, dtype);
+  return estimateChecked(c, latent, text, dtype, limits);
+}
+
+/** estimateMemory of arguments already checked (checkRunFits' probes of other shapes). */
+function estimateChecked(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>): MemoryEstimate {
   return estimateFromPlan(c, latent, dtype, planModel(c, latent, text, dtype, limits), limits);
 }
 
@@ -144,9 +189,11 @@ export interface FitOptions {
  * Needs the config and shapes only — call it before loading or allocating anything. The message
  * names the library's options (`maxMemory`, `dtype: 'f16'`; the CLI shows its flags instead) and
  * suggests only what would fit: f16 only when the run fits in f16, otherwise how many frames or
- * tokens fit.
+ * tokens fit. `latent`, `text` and `dtype` as estimateMemory takes them.
+ * @throws InputError naming `latent`, `text` or `dtype` (as estimateMemory), LimitError when the run does not fit.
  */
 export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
+  checkRunArgs(c, latent, text, dtype);
   const { est, total, perBuffer, tooBig, overBudget } = measure(c, latent, text, dtype, limits, opts);
   const limitName = limits.maxBufferSize < limits.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
   if (!tooBig && !overBudget) return est;
@@ -160,7 +207,7 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
 }
 
 function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
-  const est = estimateMemory(c, latent, text, dtype, limits);
+  const est = estimateChecked(c, latent, text, dtype, limits);
   const total = opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total;
   const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > perBuffer;
