@@ -25,7 +25,7 @@ describe('tune refuses the settings that turn tuning off', () => {
   });
   it('the global help says so', async () => {
     const r = await tesseraCli(['--help'], { env: env() });
-    expect(r.stdout).toContain("Every command but tune (which refuses it) takes --no-tune: the adapter policy's deterministic kernel choices,");
+    expect(r.stdout).toContain("Every command but tune (which refuses it) and version takes --no-tune: the adapter policy's deterministic kernel choices,");
     const t = await tesseraCli(['tune', '--help'], { env: env() });
     expect(t.stdout.split('\n')[0]).toBe('tessera tune — time candidate kernel variants for this adapter ahead of time and cache the winners (refused with --no-tune or TESSERA_TUNE=off, which turn tuning off)');
   });
