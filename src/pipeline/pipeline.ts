@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { parsePythonJson } from '../io/json.js';
-import { checkRelPath, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
+import { checkRelPath, FileAccessError, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
@@ -409,9 +409,22 @@ async function textEncoderBudget(folder: FolderSource, given: Pick<TextEncoderLo
 
 async function readJson(folder: FolderSource, rel: string, what: string): Promise<Record<string, unknown>> {
   const file = `${folder.name.replace(/\/+$/, '')}/${rel}`;
-  const text = await folder.readText(rel);
+  const text = await readPipelineText(folder, rel, what);
   if (text === null) throw new PipelineError(`${file}: missing (${what})`);
   return parseJsonObject(text, file);
+}
+
+/**
+ * A pipeline folder's own file as text, or null when it is missing; one that is there but cannot be read (a
+ * folder in its place, no permission) is a PipelineError as a missing one is: `FILE: is a folder, not a file (what)`.
+ */
+async function readPipelineText(folder: FolderSource, rel: string, what: string): Promise<string | null> {
+  try {
+    return await folder.readText(rel);
+  } catch (e) {
+    if (e instanceof FileAccessError) throw new PipelineError(`${folder.name.replace(/\/+$/, '')}/${rel}: ${e.reason} (${what})`, { cause: e });
+    throw e;
+  }
 }
 
 /** The text embeddings' shapes of a call ([B, L, dim]), as given or as the text encoder will return them; `neg` when guided. */
@@ -1071,7 +1084,8 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
  * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
  * `source`: a path (Node) or URL (browser), or a FolderSource over the pipeline folder.
  * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one), a dtype other than
- *   'f32' / 'f16' or a `gpu` that is not acquireGpu()'s object (a GPUDevice, …); PipelineError naming the file and what was expected; ModelFolderError/ConfigError/WeightError from the components; LimitError.
+ *   'f32' / 'f16' or a `gpu` that is not acquireGpu()'s object (a GPUDevice, …); PipelineError naming the file and what was expected (model_index.json or a
+ *   component's config missing, a folder in its place, malformed); ModelFolderError/ConfigError/WeightError from the components; TokenizerError; LimitError.
  */
 export function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions & { vae: false }): Promise<Pipeline<false>>;
 export function loadPipeline(source: string | FolderSource, opts?: PipelineLoadOptions): Promise<Pipeline>;
@@ -1081,7 +1095,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   checkGpuOption(opts.gpu);
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folder.name.replace(/\/+$/, '');
-  const indexText = await folder.readText('model_index.json');
+  const indexText = await readPipelineText(folder, 'model_index.json', 'a diffusers pipeline folder names its components there');
   if (indexText === null) throw new PipelineError(`${root}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use --model / loadModel)`);
   const index = parseModelIndex(indexText, `${root}/model_index.json`);
   const file = `${root}/model_index.json`;

@@ -9,7 +9,7 @@
 // tokenizer.json files) is applied by the JS library as NFKC plus its whitespace/control rules,
 // not by the charsmap itself; they agree on ordinary text.
 import { Tokenizer } from '@huggingface/tokenizers';
-import { listedFiles, type FolderSource } from '../io/source.js';
+import { FileAccessError, listedFiles, type FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
 /** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support; the message names the file. */
@@ -108,10 +108,18 @@ export class T5Tokenizer {
   }
 }
 
-/** Reads `tokenizer.json` and `tokenizer_config.json` from a pipeline's tokenizer folder. */
+/**
+ * Reads `tokenizer.json` and `tokenizer_config.json` (optional) from a pipeline's tokenizer folder.
+ * @throws TokenizerError naming the file: tokenizer.json missing, either file there but unreadable (a
+ *   folder in its place, no permission), not valid JSON, or a tokenizer of a kind tessera does not support.
+ */
 export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> {
-  const where = `${folder.name.replace(/\/+$/, '')}/tokenizer.json`;
-  const text = await folder.readText('tokenizer.json');
+  const dir = folder.name.replace(/\/+$/, '');
+  const where = `${dir}/tokenizer.json`;
+  // there but unreadable: the tokenizer's problem, in its own kind (as a missing tokenizer.json)
+  const readText = (rel: string, what: string) =>
+    folder.readText(rel).catch((e: unknown) => Promise.reject(e instanceof FileAccessError ? new TokenizerError(`${dir}/${rel}: ${e.reason} (${what})`, { cause: e }) : e));
+  const text = await readText('tokenizer.json', 'tessera reads the tokenizer from tokenizer.json');
   if (text === null) {
     // say what is there: a folder that lists nothing (or does not exist) is not "only spiece.model"
     const files = await listedFiles(folder, []);
@@ -132,7 +140,7 @@ export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> 
     }
   };
   const json = parse(text, where);
-  const cfgText = await folder.readText('tokenizer_config.json');
+  const cfgText = await readText('tokenizer_config.json', 'the tokenizer\'s settings, a JSON file');
   const config = cfgText === null ? {} : parse(cfgText, `${folder.name.replace(/\/+$/, '')}/tokenizer_config.json`);
   let tok: Tokenizer;
   try {

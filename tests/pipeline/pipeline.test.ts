@@ -2,7 +2,7 @@
 // refused with the file and what was expected — before any GPU work (loadPipeline acquires the
 // device only after all configs were checked). Then, on the GPU, the pixel-size → latent-shape
 // rules of WanPipeline.prepare_latents and the generate() argument checks.
-import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import '../../src/node-env.js';
 import { mapFolder } from '../../src/io/source.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
+import { TokenizerError } from '../../src/text/tokenizer.js';
 import { InputError } from '../../src/model/model.js';
 import { loadPipeline, parseModelIndex, PipelineError, subFolder } from '../../src/pipeline/pipeline.js';
 import { SchedulerConfigError } from '../../src/sampler/config.js';
@@ -96,6 +97,18 @@ describe('loadPipeline refuses unusable folders before any GPU work, naming the 
     expect(await refused(pipelineWith({ 'transformer/config.json': (j) => void (j._class_name = 'DiTTransformer2DModel') }))).toMatch(/transformer\/config\.json: _class_name "DiTTransformer2DModel" does not match model_index\.json's WanTransformer3DModel/);
     expect(await refused(pipelineWith({ 'vae/config.json': (j) => void (j.scale_factor_spatial = 0) }))).toMatch(/vae\/config\.json: scale_factor_spatial\/scale_factor_temporal must be positive integers/);
   });
+  it('a folder where one of its JSON files should be: PipelineError naming it and what lists it, as a missing one (not a FileAccessError)', async () => {
+    for (const [rel, what] of [
+      ['model_index.json', 'a diffusers pipeline folder names its components there'],
+      ['transformer/config.json', 'model_index.json lists transformer WanTransformer3DModel'],
+      ['scheduler/scheduler_config.json', 'model_index.json lists scheduler FlowMatchEulerDiscreteScheduler'],
+      ['vae/config.json', 'model_index.json lists vae AutoencoderKLWan'],
+    ]) {
+      const dir = pipelineWith({ [rel!]: null });
+      mkdirSync(join(dir, rel!));
+      expect(await refused(dir)).toBe(`${dir}/${rel}: is a folder, not a file (${what})`);
+    }
+  });
   it('a scheduler the sampler does not implement', async () => {
     const dir = pipelineWith({
       'model_index.json': (j) => void (j.scheduler = ['diffusers', 'EulerAncestralDiscreteScheduler']),
@@ -112,6 +125,18 @@ describe('weight variants (diffusers variant=)', () => {
     const e = await loadPipeline(PIPE, { variant: 'fp16' }).catch((x) => x);
     expect(e).toBeInstanceOf(PipelineError);
     expect(e.message).toMatch(/: no component has the weight variant fp16 \(looked in transformer\/diffusion_pytorch_model\.fp16\.safetensors, vae\/diffusion_pytorch_model\.fp16\.safetensors and their indexes\); drop --variant/);
+  });
+});
+
+describe.skipIf(!hasGpu)('a pipeline whose tokenizer/ holds a folder for a file', () => {
+  it('TokenizerError naming the file, as a missing tokenizer.json is', async () => {
+    const dir = join(tmp, 'tok-folder');
+    cpSync(join(FIXTURES, '..', '..', 'models', 'tessera-shapes'), dir, { recursive: true });
+    rmSync(join(dir, 'tokenizer', 'tokenizer.json'));
+    mkdirSync(join(dir, 'tokenizer', 'tokenizer.json'));
+    const e = await loadPipeline(dir, { gpu: gpu! }).catch((x) => x);
+    expect(e).toBeInstanceOf(TokenizerError);
+    expect(e.message).toBe(`${dir}/tokenizer/tokenizer.json: is a folder, not a file (tessera reads the tokenizer from tokenizer.json)`);
   });
 });
 

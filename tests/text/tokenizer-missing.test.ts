@@ -1,8 +1,10 @@
 // loadTokenizer without tokenizer.json says what the folder holds: nothing (a pipeline with no
-// tokenizer, e.g. DiT's, or a wrong path), only spiece.model (unsupported), or other files.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// tokenizer, e.g. DiT's, or a wrong path), only spiece.model (unsupported), or other files; a folder
+// where tokenizer.json or tokenizer_config.json should be is a TokenizerError naming it, as a missing file is.
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FIXTURES } from '../helpers/golden.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { mapFolder } from '../../src/io/source.js';
 import { loadTokenizer, TokenizerError } from '../../src/text/tokenizer.js';
@@ -33,5 +35,19 @@ describe('loadTokenizer without tokenizer.json', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'config.json'), '{}');
     expect(await refusal(loadTokenizer(nodeFolder(dir)))).toBe(`${dir}/tokenizer.json: missing (the folder holds config.json; tessera reads the tokenizer from tokenizer.json)`);
+  });
+});
+
+describe('loadTokenizer: a folder in the place of one of its files', () => {
+  it.each([
+    ['tokenizer.json', 'tessera reads the tokenizer from tokenizer.json'],
+    ['tokenizer_config.json', "the tokenizer's settings, a JSON file"],
+  ])('%s: TokenizerError naming it (not a FileAccessError)', async (file, what) => {
+    const dir = join(tmp, `folder-${file}`);
+    rmSync(dir, { recursive: true, force: true });
+    cpSync(join(FIXTURES, 'umt5_small', 'pipeline', 'tokenizer'), dir, { recursive: true });
+    rmSync(join(dir, file));
+    mkdirSync(join(dir, file));
+    expect(await refusal(loadTokenizer(nodeFolder(dir)))).toBe(`${dir}/${file}: is a folder, not a file (${what})`);
   });
 });
