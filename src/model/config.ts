@@ -23,6 +23,9 @@ export interface WanConfig {
   layers: number;
   crossAttnNorm: boolean;
   eps: number;
+  /** rope_max_seq_len: positions per axis of the 3-D RoPE tables (diffusers' default 1024); the
+   *  grid after patching may be at most this long on each of frames, height and width. */
+  ropeMaxSeqLen: number;
 }
 
 export interface DitConfig {
@@ -183,6 +186,7 @@ function parseWan(c: Raw): WanConfig {
     layers: layers(c, 40),
     crossAttnNorm: (c.cross_attn_norm ?? true) === true,
     eps: num(c, 'eps', 1e-6),
+    ropeMaxSeqLen: int(c, 'rope_max_seq_len', 1024),
   };
 }
 

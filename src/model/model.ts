@@ -16,7 +16,7 @@ import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { checkKeyCount, checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
 import { keyFoldLengths } from '../ops/attention.js';
-import type { KeyFoldTable } from './wan.js';
+import { checkRopeGrid, type KeyFoldTable } from './wan.js';
 
 /** Wrong inputs or arguments: tensor names, dtypes, shapes, non-finite values, class labels out of range, an unknown preset; the message names the tensor or argument and what was expected. */
 export class InputError extends Error {
@@ -338,6 +338,7 @@ export class DiffusionModel {
     if (c.family === 'latte' && F! > 1 && F !== c.videoLength) {
       throw new InputError(`hidden_states: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
     }
+    if (c.family === 'wan') checkRopeGrid(c, 'hidden_states', hs.shape, [F!, H!, W!]);
     const t: unknown = inputs.timestep;
     if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (one per batch item: numbers or bigint), got ${kindOf(t)}`);
     if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (one per batch item), found ${t?.length ?? 0}`);

@@ -13,6 +13,7 @@ import { adaLnZeroBlock, crossAttentionKV } from './block.js';
 import type { WanConfig } from './config.js';
 import { itemwise } from './ffn.js';
 import { linear, Scratch, view } from './layers.js';
+import { InputError } from './model.js';
 import type { Weights } from './weights.js';
 
 export interface WanInputs {
@@ -38,6 +39,26 @@ export interface WanRecording {
 }
 
 /**
+ * Refuses latents whose grid after patching is longer than rope_max_seq_len on any axis: diffusers'
+ * WanRotaryPosEmbed builds rope_max_seq_len positions per axis and slices frames, height and width
+ * from them, so a longer axis fails there; tessera computes its table per grid and would otherwise
+ * run what diffusers cannot. `name` is the tensor's name in the message; `fhw` the latent frames,
+ * height and width (each divisible by the patch).
+ * @throws InputError `NAME: [shape] gives a grid of F×H×W …, beyond config.json's rope_max_seq_len R in AXIS: …`.
+ */
+export function checkRopeGrid(c: WanConfig, name: string, shape: readonly number[], fhw: readonly [number, number, number]): void {
+  const R = c.ropeMaxSeqLen;
+  const grid = fhw.map((n, i) => n / c.patch[i]!);
+  const over = ['frames', 'height', 'width'].filter((_, i) => grid[i]! > R);
+  if (!over.length) return;
+  throw new InputError(
+    `${name}: [${shape.join(',')}] gives a grid of ${grid.join('×')} (frames×height×width after patch_size ${c.patch.join('×')}), beyond config.json's ` +
+      `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
+      `use latents of at most ${c.patch.map((p) => p * R).join('×')} frames×height×width, or raise rope_max_seq_len in config.json`,
+  );
+}
+
+/**
  * Records one forward pass into `plan`, and what depends on the text alone (the text embedder and
  * every block's cross-attention K/V) into `prepare`, which must run before `plan` whenever the
  * text changes (once per generation). Returns the output latent tensor [B, Cout, F, H, W] and the
@@ -57,6 +78,8 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   const L = io.text.shape[1]!;
   const D = c.dim;
   const K = c.inChannels * pt * ph * pw;
+  // forward() refuses this first, naming hidden_states; this catches the memory estimate's dry run
+  checkRopeGrid(c, 'latent', io.latents.shape, [F, H, W]);
 
   // 1. patch embedding: Conv3d(k = s = patch) = patchify + GEMM with the weight as [D, C·pt·ph·pw]
   plan.layer = 'patch_embedding';
