@@ -34,17 +34,19 @@ export function closestOption(key: string, names: readonly string[]): string | u
 /**
  * Refuses a call whose options object is not one, or holds a key that is not an option.
  * `elsewhere`: options that belong to another call (dtype → loadPipeline), named in the message.
- * `noun`: what the keys are called in the message ('input' for DiffusionModel.forward's named tensors).
+ * `noun`: what the keys are called in the message ('input' for DiffusionModel.forward's named tensors,
+ * 'folder' for loadTextEncoder's folders).
  * @throws InputError `KEY: not an option of WHERE; did you mean NAME? (options: …)`, or
  *   `KEY: not an option of WHERE but of OTHER`.
  */
 export function checkOptionNames(o: unknown, names: readonly string[], where: string, example: string, elsewhere: Record<string, string> = {}, noun = 'option'): void {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${where}: expected an ${noun}s object such as ${example}, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : `${typeof o} ${JSON.stringify(o)}`}`);
+  const a = /^[aeiou]/.test(noun) ? 'an' : 'a';
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${where}: expected ${a} ${noun}s object such as ${example}, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : `${typeof o} ${JSON.stringify(o)}`}`);
   for (const k of Object.keys(o)) {
     if (names.includes(k)) continue;
-    if (Object.hasOwn(elsewhere, k)) throw new InputError(`${k}: not an ${noun} of ${where} but of ${elsewhere[k]} (${noun}s: ${names.join(', ')})`);
+    if (Object.hasOwn(elsewhere, k)) throw new InputError(`${k}: not ${a} ${noun} of ${where} but of ${elsewhere[k]} (${noun}s: ${names.join(', ')})`);
     const near = closestOption(k, names);
-    throw new InputError(`${k}: not an ${noun} of ${where}${near ? `; did you mean ${near}?` : ''} (${noun}s: ${names.join(', ')})`);
+    throw new InputError(`${k}: not ${a} ${noun} of ${where}${near ? `; did you mean ${near}?` : ''} (${noun}s: ${names.join(', ')})`);
   }
 }
 

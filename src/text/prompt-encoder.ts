@@ -189,16 +189,44 @@ export class Umt5TextEncoder {
   }
 }
 
+/** The folders loadTextEncoder reads. */
+export interface TextEncoderFolders {
+  /** The pipeline's tokenizer/ folder (tokenizer.json). */
+  tokenizer: FolderSource;
+  /** The pipeline's text_encoder/ folder (UMT5EncoderModel). */
+  textEncoder: FolderSource;
+}
+const FOLDER_NAMES: readonly (keyof TextEncoderFolders)[] = ['tokenizer', 'textEncoder'];
+const FOLDER_SOURCES = 'a FolderSource (nodeFolder(dir) on Node; httpFolder(url) or mapFolder(files) in browsers)';
+
+/**
+ * Refuses loadTextEncoder's first argument unless it holds the two folders and nothing else (an
+ * option given there, such as maxMemory, would be ignored: options are the second argument).
+ * @throws InputError naming the key.
+ */
+function checkFolders(folders: unknown): asserts folders is TextEncoderFolders {
+  const options = Object.fromEntries(LOAD_OPTIONS.map((k) => [k, 'its options, the second argument']));
+  checkOptionNames(folders, FOLDER_NAMES, 'loadTextEncoder', '{ tokenizer: nodeFolder(dir + "/tokenizer"), textEncoder: nodeFolder(dir + "/text_encoder") }', options, 'folder');
+  for (const k of FOLDER_NAMES) {
+    const f = (folders as Record<string, unknown>)[k];
+    if (f === undefined) throw new InputError(`${k}: missing; give the pipeline's ${k === 'tokenizer' ? 'tokenizer' : 'text_encoder'}/ folder as ${FOLDER_SOURCES}`);
+    const s = f as Partial<FolderSource> | null;
+    if (typeof s !== 'object' || s === null || typeof s.readText !== 'function' || typeof s.open !== 'function') throw new InputError(`${k}: ${FOLDER_SOURCES}, got ${typeof f === 'object' && f !== null ? 'an object without readText and open' : `${typeof f} ${shown(f)}`}`);
+  }
+}
+
 /**
  * Loads a pipeline's tokenizer/ (tokenizer.json) and text_encoder/ (UMT5EncoderModel: config.json
  * + model.safetensors or a sharded index; F32/F16/BF16). Checks the tokenizer, config, keys and
  * the memory plan of a [2, 512] encode before reading any weight. Weights and activations are
  * f32 always (there is no dtype option: T5 activations overflow f16).
- * @throws InputError for an unknown option, a bad cacheSize or a `gpu` that is not acquireGpu()'s
- *   object (before anything is read);
+ * @throws InputError for a `folders` key other than tokenizer and textEncoder (an option name there:
+ *   options are the second argument), a folder missing or not a FolderSource, an unknown option, a bad
+ *   cacheSize or a `gpu` that is not acquireGpu()'s object (before anything is read);
  *   TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
  */
-export async function loadTextEncoder(folders: { tokenizer: FolderSource; textEncoder: FolderSource }, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
+export async function loadTextEncoder(folders: TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
+  checkFolders(folders);
   checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
   if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${JSON.stringify(opts.cacheSize)}`);
   checkGpuOption(opts.gpu);
