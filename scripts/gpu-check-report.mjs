@@ -86,12 +86,19 @@ if (tune?.choices) {
   out.push('');
 }
 const golden = text('golden.out').trim();
-if (golden) {
+const goldenSkipped = text('golden-skipped.txt').trim();
+if (goldenSkipped) {
+  out.push(`### Golden cases — NOT RUN: ${goldenSkipped}`);
+  out.push('');
+} else if (golden) {
   out.push('### Golden cases (`check-cases.sh` through the bundle)');
   out.push('');
   out.push('```');
   out.push(golden);
   out.push('```');
+  out.push('');
+} else if (steps.golden) {
+  out.push(`### Golden cases — no output (${steps.golden}; see log.txt)`);
   out.push('');
 }
 console.log(out.join('\n'));
