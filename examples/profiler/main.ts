@@ -1071,7 +1071,7 @@ function showCompileLog(text: string, ok: boolean): void {
 class SourceMessages {
   private byKey = new Map<string, { head: string; snippet: string; variants: string[] }>();
   firstLine = 0;
-  /** 1-based lines of the edited file that messages point at. */
+  /** 1-based lines of the edited file that messages point at, each once (several variants report the same line). */
   atLines: number[] = [];
 
   constructor(
@@ -1100,7 +1100,7 @@ class SourceMessages {
     if (file === this.kernel) {
       snippet = `    ${this.src[line - 1] ?? ''}\n    ${' '.repeat(col - 1)}^`;
       if (!this.firstLine) this.firstLine = line;
-      this.atLines.push(line);
+      if (!this.atLines.includes(line)) this.atLines.push(line);
     } else {
       let at = '';
       try {

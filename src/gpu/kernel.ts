@@ -299,13 +299,60 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
   if (failed) throw failed.reason;
 }
 
+/** The device limit a pipeline-creation message (Dawn's wording) is about, and whether @workgroup_size sets it. */
+function pipelineLimit(message: string): { limit: string; atSize: boolean } | null {
+  if (/workgroup invocations/i.test(message)) return { limit: 'maxComputeInvocationsPerWorkgroup', atSize: true };
+  // "Entry-point uses workgroup_size(1, 1, 128) that exceeds the maximum allowed (1024, 1024, 64)."
+  const size = /workgroup_size\(([\d, ]+)\)[^(]*allowed \(([\d, ]+)\)/i.exec(message);
+  if (size) {
+    const [want, max] = [size[1]!, size[2]!].map((t) => t.split(',').map(Number));
+    const axes = ['X', 'Y', 'Z'].filter((_, i) => want![i]! > max![i]!);
+    return { limit: (axes.length ? axes : ['X', 'Y', 'Z']).map((a) => `maxComputeWorkgroupSize${a}`).join(', '), atSize: true };
+  }
+  if (/workgroup storage/i.test(message)) return { limit: 'maxComputeWorkgroupStorageSize', atSize: false };
+  return null;
+}
+
+/**
+ * A pipeline-creation error of a variant whose WGSL compiled (e.g. `@workgroup_size(WG, 32)` over
+ * the device's invocation limit), as compileCheck reports it: one line at the source line the user
+ * wrote, the entry point's `@workgroup_size` attribute when the message is about the workgroup size,
+ * else `fn ENTRY`: `kernels/FILE.wgsl:LINE:COL: pipeline creation failed: SENTENCE: this device's
+ * LIMIT`, with Dawn's first sentence and without its "While calling …" trail (identical for every
+ * variant, so the profiler shows it once). `KEY: pipeline creation failed: …` when no line is found.
+ */
+export function pipelineErrorMessage(key: string, src: MappedSource, entry: string, message: string): string {
+  const first = message.split('\n')[0]!.trim();
+  const sentence = (/^[\s\S]*?\.(?=\s|$)/.exec(first)?.[0] ?? first).replace(/\.$/, '');
+  const lim = pipelineLimit(sentence);
+  const text = `pipeline creation failed: ${sentence}${lim ? `: this device's ${lim.limit}` : ''}`;
+  const out = src.text.split('\n');
+  const fnAt = out.findIndex((l) => new RegExp(`\\bfn\\s+${entry}\\s*\\(`).test(l));
+  let at = fnAt;
+  let col = fnAt >= 0 ? out[fnAt]!.indexOf('fn') + 1 : 0;
+  if (lim?.atSize && fnAt >= 0) {
+    // the attribute is on the fn line or on the attribute lines just above it
+    for (let i = fnAt; i >= 0 && (i === fnAt || /^\s*(@|\/\/|$)/.test(out[i]!)); i--) {
+      const c = out[i]!.indexOf('@workgroup_size');
+      if (c >= 0) {
+        [at, col] = [i, c + 1];
+        break;
+      }
+    }
+  }
+  const line = at >= 0 ? src.lines[at] : null;
+  return line ? `${line.file}:${line.line}:${col}: ${text}` : `${key}: ${text}`;
+}
+
 /**
  * Compile a variant and collect its compilation messages (for tests and the profiler's editor):
  * `kernels/foo.wgsl:LINE:COL: message`, LINE being the line of the kernel's (or prelude's) own
  * source, as the user wrote it (through the preprocessor's line map), COL the compiler's column;
  * `key` (the variant key: flags and override knobs) names the variant compiled. A pipeline
- * validation error without a compiler message is `KEY: message`. Throws a ShaderError for
- * preprocessing errors (an undeclared flag, an unknown directive).
+ * validation error without a compiler message (the WGSL compiled, creating the pipeline failed:
+ * a workgroup over a device limit) is one line at `@workgroup_size` or `fn main`
+ * (pipelineErrorMessage). Throws a ShaderError for preprocessing errors (an undeclared flag, an
+ * unknown directive).
  */
 export async function compileCheck(gpu: Gpu, spec: KernelSpec, v: Partial<Variant> = {}): Promise<{ key: string; errors: string[]; warnings: string[] }> {
   const device = gpu.device;
@@ -323,7 +370,7 @@ export async function compileCheck(gpu: Gpu, spec: KernelSpec, v: Partial<Varian
   const scope = await device.popErrorScope();
   const fmt = (m: GPUCompilationMessage) => sourceMessage(key, src.lines, m);
   const errors = info.messages.filter((m) => m.type === 'error').map(fmt);
-  if (scope && errors.length === 0) errors.push(`${key}: ${scope.message}`);
+  if (scope && errors.length === 0) errors.push(pipelineErrorMessage(key, src, spec.entry ?? 'main', scope.message));
   return { key, errors, warnings: info.messages.filter((m) => m.type === 'warning').map(fmt) };
 }
 

@@ -104,6 +104,27 @@ describe.skipIf(!run)('browser profiler: fields read once, drafts, directive err
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(1));
 
+  it('an edit that compiles but whose pipeline the device refuses: one line at @workgroup_size naming the limit, its line once', async () => {
+    const original = await open('norm');
+    const lines = original.split('\n');
+    const at = lines.indexOf('@compute @workgroup_size(WG)') + 1; // the first entry point (ROW_PER_THREAD, as the step's norms)
+    expect(at).toBeGreaterThan(0);
+    lines[at - 1] = '@compute @workgroup_size(WG, 32)';
+    await s.page.fill('#source', lines.join('\n'));
+    await s.page.click('#recompile');
+    const failed = await settle('a recompile over the invocation limit');
+    const errors = failed.lastCompile!.errors;
+    expect(failed.lastCompile).toMatchObject({ kernel: 'norm', ok: false, errorLines: [at] });
+    expect(errors.length).toBeGreaterThan(0);
+    expect(new Set(errors).size).toBe(errors.length); // the same message from several variants is one line
+    for (const e of errors) expect(e).toMatch(new RegExp(`^kernels/norm\\.wgsl:${at}:10: pipeline creation failed: The total number of workgroup invocations \\(\\d+\\) exceeds the maximum allowed \\(\\d+\\): this device's maxComputeInvocationsPerWorkgroup$`));
+    expect(await s.page.textContent('#compile-log')).not.toContain('While calling');
+    await s.page.click('#revert');
+    await settle('reverting the refused edit');
+    expect(await s.page.inputValue('#source')).toBe(original);
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(2));
+
   it('unsaved WGSL is kept per kernel when another kernel is opened, and marked in the list', async () => {
     const norm = await open('norm');
     const draft = `${norm}\n// my unsaved idea\n`;
