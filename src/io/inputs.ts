@@ -1,7 +1,7 @@
 // CLI inputs: a safetensors file of named tensors (latents, class labels, timesteps) read
 // into f32 or i64 arrays. Browser-safe apart from the path form, which loads the fs source
 // on demand.
-import { readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, writeSafetensors, type StDType, type WriteTensor } from './safetensors.js';
+import { readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, writeSafetensors, type ArrayBufferBytes, type StDType, type WriteTensor } from './safetensors.js';
 import type { ByteSource } from './source.js';
 
 export interface InputTensor {
@@ -74,7 +74,7 @@ export interface OutputTensor {
 }
 
 /** The bytes of an output file (see node-write.ts for writing it atomically). */
-export function encodeOutputs(tensors: OutputTensor[] | WriteTensor[], metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
+export function encodeOutputs(tensors: OutputTensor[] | WriteTensor[], metadata?: Record<string, string>): ArrayBufferBytes {
   const list: WriteTensor[] = tensors.map((t) => ({
     name: t.name,
     shape: t.shape,

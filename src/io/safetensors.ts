@@ -442,11 +442,20 @@ export interface WriteTensor {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
+ * Bytes over a plain ArrayBuffer, as `new Blob([...])` and fetch bodies take them: `Uint8Array<ArrayBuffer>`
+ * on TypeScript 5.7 and later, plain `Uint8Array` before. Written as Uint8Array.of's return type because the
+ * shipped declarations keep this text, and `Uint8Array<ArrayBuffer>` itself is an error (TS2315, not generic)
+ * on TypeScript < 5.7, whose typed arrays take no type argument; plain `Uint8Array` would be
+ * `Uint8Array<ArrayBufferLike>` on 5.7+, which Blob refuses (it may be a SharedArrayBuffer's).
+ */
+export type ArrayBufferBytes = ReturnType<Uint8ArrayConstructor['of']>;
+
+/**
  * A complete safetensors file. F32 data may be stored as F32, F16 or BF16 (rounded to nearest
  * even); I64 takes a BigInt64Array, I32 an Int32Array. The header is space-padded so the data
  * area starts at a multiple of 8. Tensors are laid out in the order given.
  */
-export function writeSafetensors(tensors: WriteTensor[], metadata?: Record<string, string>): Uint8Array<ArrayBuffer> {
+export function writeSafetensors(tensors: WriteTensor[], metadata?: Record<string, string>): ArrayBufferBytes {
   const file = '(writeSafetensors)';
   const names = new Set<string>();
   const entries: string[] = [];

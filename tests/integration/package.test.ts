@@ -32,7 +32,7 @@ async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 }
-/** TypeScript from `typescriptDir` (the checkout's 5.x, or the 7.x of workspace tests/integration/ts7). */
+/** TypeScript from `typescriptDir` (the checkout's 5.9, or the 5.1 and 7.x of workspaces tests/integration/ts51 and ts7). */
 const tsc = (cwd: string, typescriptDir = join(ROOT, 'node_modules', 'typescript')) => spawnAsync(process.execPath, [join(typescriptDir, 'bin', 'tsc'), '-p', '.'], cwd);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
@@ -89,6 +89,17 @@ describe('npm package', () => {
     for (const f of ['dist/profiler.js', 'dist/profiler.node.js', 'dist/profiler.d.ts', 'dist/profiler.node.d.ts']) expect(files).toContain(f);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('scripts/'))).toEqual([]);
+    // the README ships (npm adds it): the docs it names ship with it; the files it names that stay in the
+    // source repository say so where first named
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    expect(files).toContain('README.md');
+    const docs = [...new Set([...readme.matchAll(/`(docs\/[\w.-]+\.md)`/g)].map((m) => m[1]!))];
+    expect(docs).toContain('docs/TEXT.md');
+    for (const d of docs) expect(files, `${d}, named in README.md`).toContain(d);
+    for (const f of ['bench/RESULTS.md', 'training/README.md', 'examples/node/generate.ts', 'src/eval/shapes-judge.ts']) {
+      expect(files).not.toContain(f);
+      expect(readme.slice(readme.indexOf(`\`${f}\``)), `README.md's first mention of ${f}`).toMatch(new RegExp(`^\`${f.replace(/\./g, '\\.')}\` \\(in the source repository\\)`));
+    }
     // TypeScript >= 6 declares WebGPU in its DOM lib: the main declarations must not pull in @webgpu/types (duplicate
     // identifiers); TypeScript 5.x gets entries that add it, through the "types@<6" export conditions
     for (const e of ['index', 'index.browser', 'profiler', 'profiler.node']) {
@@ -138,20 +149,26 @@ describe('npm package', () => {
     expect(cli.stderr.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^tessera: error: GpuUnavailableError: .*npm install webgpu@${WEBGPU_VERSION.replace(/\./g, '\\.')}$`))]);
   }, 300_000);
 
-  it("strict TypeScript consumers (Node and browser, and the README's example) compile against the shipped declarations without skipLibCheck, on TypeScript 5.x and 7.x", async () => {
-    // TypeScript 7 declares WebGPU in lib.dom, as 6 does; the checkout builds with 5.x. The 7.x is the
-    // pinned one `npm ci` installs (workspace tests/integration/ts7, in the lockfile): nothing is fetched here
+  it("strict TypeScript consumers (Node, Node with bundler resolution, browser, and the README's example) compile against the shipped declarations without skipLibCheck, on TypeScript 5.1, 5.9 and 7.x", async () => {
+    // TypeScript 7 declares WebGPU in lib.dom, as 6 does; the checkout builds with 5.9. 5.1 is the oldest the
+    // README promises (typed arrays without a type argument: Uint8Array<ArrayBuffer> is TS2315 there). Both are
+    // pinned ones `npm ci` installs (workspaces tests/integration/ts7 and ts51, in the lockfile): nothing is fetched here
     const ts7 = join(ROOT, 'tests', 'integration', 'ts7', 'node_modules', 'typescript');
-    expect(existsSync(ts7), `${ts7} (run npm ci)`).toBe(true);
-    const versions = [join(ROOT, 'node_modules', 'typescript'), ts7];
+    const ts51 = join(ROOT, 'tests', 'integration', 'ts51', 'node_modules', 'typescript');
+    for (const d of [ts7, ts51]) expect(existsSync(d), `${d} (run npm ci)`).toBe(true);
+    const checkout = join(ROOT, 'node_modules', 'typescript');
+    const versions = [checkout, ts51, ts7];
     const major = (d: string) => JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).version as string;
-    expect(versions.map((d) => major(d).split('.')[0])).toEqual(['5', '7']);
-    const use = `import { loadModel, acquireGpu, generate, type ForwardInputs } from 'tessera';
+    expect(versions.map((d) => major(d).split('.').slice(0, 2).join('.'))).toEqual([expect.stringMatching(/^5\.(7|8|9)$/), '5.1', expect.stringMatching(/^7\./)]);
+    // writeSafetensors' bytes go into a Blob as they are (they are over an ArrayBuffer: on 5.7+ a plain
+    // Uint8Array, i.e. Uint8Array<ArrayBufferLike>, is refused there)
+    const use = `import { loadModel, acquireGpu, generate, writeSafetensors, type ForwardInputs } from 'tessera';
 import { profilePlan, type ProfileRun } from 'tessera/profiler';
 export const p: (...a: Parameters<typeof profilePlan>) => Promise<ProfileRun> = profilePlan;
 const f: (s: string) => Promise<unknown> = loadModel;
 const i: ForwardInputs | null = null;
 export async function dev(): Promise<GPUDevice> { return (await acquireGpu()).device; }
+export const file = new Blob([writeSafetensors([{ name: 'x', dtype: 'F32', shape: [1], data: new Float32Array(1) }])]);
 export { f, i, generate };
 `;
     const base = { strict: true, noEmit: true, skipLibCheck: false, target: 'es2022' };
@@ -165,20 +182,35 @@ export { f, i, generate };
     const snippet = /```ts\n(import \{ loadModel[\s\S]*?)```/.exec(readme)?.[1];
     expect(snippet, "README's ```ts library example").toBeDefined();
     // then the prose's `videoToFrames(video)`: generate's declared result has video for a decoding call
-    writeFileSync(join(node, 'readme.ts'), `import { type TensorData, videoToFrames } from 'tessera';\ndeclare const hidden_states: TensorData, encoder_hidden_states: TensorData, negative_encoder_hidden_states: TensorData;\n${snippet}\nexport const frames = [videoToFrames(video), videoToFrames(v2), videoToFrames(v3)];\n`);
+    const readmeTs = `import { type TensorData, videoToFrames } from 'tessera';\ndeclare const hidden_states: TensorData, encoder_hidden_states: TensorData, negative_encoder_hidden_states: TensorData;\n${snippet}\nexport const frames = [videoToFrames(video), videoToFrames(v2), videoToFrames(v3)];\n`;
+    writeFileSync(join(node, 'readme.ts'), readmeTs);
+    // a Node project with bundler resolution: the README says to add customConditions ["node"] (bundler sets no
+    // `node` condition, so the browser types would come, without nodeFolder & co.)
+    expect(readme).toContain('`"customConditions": ["node"]`');
+    const bundlerNode = join(app, 'ts-bundler-node');
+    mkdirSync(bundlerNode, { recursive: true });
+    writeFileSync(join(bundlerNode, 'use.ts'), use);
+    writeFileSync(join(bundlerNode, 'readme.ts'), readmeTs);
+    const bundlerOptions = { ...base, module: 'esnext', moduleResolution: 'bundler' };
+    writeFileSync(join(bundlerNode, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...bundlerOptions, customConditions: ['node'] }, files: ['use.ts', 'readme.ts'] }));
     const web = join(app, 'ts-web');
     mkdirSync(web, { recursive: true });
     writeFileSync(join(web, 'use.ts'), use);
     // a browser project: DOM lib, bundler resolution with the browser condition, no Node types at all
     writeFileSync(join(web, 'tsconfig.json'), JSON.stringify({ compilerOptions: { ...base, module: 'esnext', moduleResolution: 'bundler', customConditions: ['browser'], lib: ['es2022', 'dom'], types: [] }, files: ['use.ts'] }));
     for (const ts of versions) {
-      for (const dir of [node, web]) {
+      // export conditions resolve alike on every version: the bundler-resolution Node project once, on the checkout's
+      for (const dir of ts === checkout ? [node, bundlerNode, web] : [node, web]) {
         const r = await tsc(dir, ts);
         expect(r.stdout + r.stderr, `${dir}, TypeScript ${major(ts)}`).toBe('');
         expect(r.status).toBe(0);
       }
     }
-  }, 300_000);
+    // the README's reason: without the condition, the browser types and no nodeFolder
+    writeFileSync(join(bundlerNode, 'tsconfig.json'), JSON.stringify({ compilerOptions: bundlerOptions, files: ['use.ts', 'readme.ts'] }));
+    const r = await tsc(bundlerNode, checkout);
+    expect(r.stdout).toMatch(/readme\.ts\(\d+,\d+\): error TS2724: '"tessera"' has no exported member named 'nodeFolder'/);
+  }, 480_000);
 
   it('with webgpu installed: the installed CLI runs dist/ quietly, writes nothing into node_modules, and passes a golden case', async () => {
     await sh('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `webgpu@${WEBGPU_VERSION}`], app);
