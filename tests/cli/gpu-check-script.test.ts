@@ -157,14 +157,14 @@ describe('gpu-check.sh run with a stand-in node', () => {
     spawnSync('bash', ['-c', `xz -c "${join(scratch, 'fake-node')}" >node.xz && echo x | xz -c >node_modules/webgpu/dist/linux-x64/dawn.node.xz && echo >tessera.mjs && echo >node_modules/webgpu/index.js && echo '{}' >node_modules/webgpu/package.json && cp "${resolve('scripts/gpu-check-report.mjs')}" . && find . -type f ! -name "*.tmp" -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS`], { cwd: g });
     const before = new Set(readdirSync('/tmp').filter((n) => n.startsWith('gpu-check-')));
     const t0 = Date.now();
-    const r = sh(['run', '--quick'], { GPU_CHECK_DIR: g, OUT: out, GPU_CHECK_BUDGET: '8' });
+    const r = sh(['run', '--quick'], { GPU_CHECK_DIR: g, OUT: out, GPU_CHECK_BUDGET: '20' });
     expect(r.status, r.lines.join('\n')).toBe(0);
-    expect((Date.now() - t0) / 1000).toBeLessThan(20);
+    expect((Date.now() - t0) / 1000).toBeLessThan(40);
     const steps = readFileSync(join(out, 'steps.txt'), 'utf8');
     expect(steps).toMatch(/^info rc=0 \d+s\n/);
     expect(steps).toContain(`golden SKIPPED (no golden cases or checker in ${g})`);
     expect(steps).toMatch(/\ntune rc=124 \d+s \(ran out of its time\)\n/);
-    expect(steps).toContain('wan_step SKIPPED (time budget of 8s spent)');
+    expect(steps).toContain('wan_step SKIPPED (time budget of 20s spent)');
     expect(readFileSync(join(out, 'gpu-check.md'), 'utf8')).toContain(`### Golden cases — NOT RUN: no golden cases or checker in ${g}`);
     // the sleeper in its own session was ended with its step
     const pid = Number(readFileSync(pidfile, 'utf8'));
