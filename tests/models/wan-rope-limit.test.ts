@@ -15,9 +15,11 @@ import { InputError, loadModel } from '../../src/model/model.js';
 import { generate } from '../../src/sampler/generate.js';
 import { readInputs } from '../../src/io/inputs.js';
 import { tesseraCli } from '../helpers/cli.js';
+import { relError } from '../helpers/compare.js';
 import { thrown } from '../helpers/errors.js';
 import { FIXTURES, fixtureInputs } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
+import { goldenF32Tol } from '../tolerances.js';
 
 const WAN = join(FIXTURES, 'wan_small');
 const baseConfig = JSON.parse(readFileSync(join(WAN, 'model', 'config.json'), 'utf8')) as Record<string, unknown>;
@@ -83,13 +85,7 @@ describe.skipIf(!hasGpu)('a Wan model refuses latents beyond rope_max_seq_len', 
     try {
       const out = await m.forward(await fixtureInputs('wan_small'));
       const exp = (await readInputs(join(WAN, 'expected.safetensors'))).get('sample')!.f32!;
-      let maxAbs = 0;
-      let maxExp = 0;
-      exp.forEach((v, i) => {
-        maxAbs = Math.max(maxAbs, Math.abs(out.data[i]! - v));
-        maxExp = Math.max(maxExp, Math.abs(v));
-      });
-      expect(maxAbs / maxExp).toBeLessThan(2e-3);
+      expect(relError(out.data, exp)).toBeLessThanOrEqual(goldenF32Tol(2e-3));
     } finally {
       m.destroy();
     }
