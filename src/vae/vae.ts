@@ -13,9 +13,9 @@ import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
 import { configPath, openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
-import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, withLoadGpu, type TensorData } from '../model/model.js';
+import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
-import { checkSignal, throwIfAborted } from '../model/options.js';
+import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, decodeMemory as measureDecode, planDecode, type DecodePlanSummary } from './decoder.js';
 import { loadVaeWeights, type VaeWeights } from './weights.js';
@@ -61,14 +61,14 @@ export interface DecodeStats {
 /** Options of a VAE's decode. */
 export interface DecodeOptions {
   /**
-   * Largest storage binding the decoder may use, in bytes (default: the adapter's
-   * maxStorageBufferBindingSize). Frames whose activations exceed it are decoded in row bands
-   * with halos (same numbers as untiled); tests lower it to force banding.
+   * Largest storage binding the decoder may use, in bytes: a positive integer (InputError otherwise;
+   * default: the adapter's maxStorageBufferBindingSize). Frames whose activations exceed it are
+   * decoded in row bands with halos (same numbers as untiled); tests lower it to force banding.
    */
   maxBinding?: number;
-  /** Force this many row bands (tests; default: the fewest that fit). */
+  /** Force this many row bands, an integer from 1 to the latent height (tests; default: the fewest that fit). */
   bands?: number;
-  /** Called after each decoded frame (Wan: output frames; KL: images/frames). */
+  /** Called after each decoded frame (Wan: output frames; KL: images/frames). A function (InputError otherwise). */
   onProgress?: (done: number, total: number) => void;
   /**
    * tessera's own: runs each recorded piece of the decode instead of `plan.run` (the profiler
@@ -108,20 +108,22 @@ export interface Vae {
    *   any GPU work) when one row band of the smallest size still exceeds the binding limit, the
    *   sample would exceed the 2^32 values of one Float32Array, or the decode needs more than
    *   loadVae's `maxMemory` (weights + peak activations; the message gives both and the budget);
-   *   DisposedError after dispose(); InputError for a `signal` that is not an AbortSignal; an Error named
-   *   'AbortError' when `signal` aborts (DecodeOptions.signal).
+   *   DisposedError after dispose(); InputError for an option that is not one (`band: not an option of
+   *   Vae.decode; did you mean bands?`), a non-function onProgress / runPlan, a maxBinding that is not a
+   *   positive integer or a `signal` that is not an AbortSignal (all before waiting for earlier decodes);
+   *   an Error named 'AbortError' when `signal` aborts (DecodeOptions.signal).
    *   Time grows with the output's pixels (frames × height × width): a 2048² × 81-frame decode is
    *   seconds on a large GPU and hours on a CPU adapter; the band plan bounds memory, not time.
    */
   decode(latents: TensorData, opts?: DecodeOptions): Promise<TensorData>;
-  /** The band plan a decode of `shape` would use, without running it (throws LimitError; DisposedError after dispose()). */
+  /** The band plan a decode of `shape` would use, without running it (throws LimitError; InputError for options as decode(); DisposedError after dispose()). */
   plan(shape: number[], opts?: DecodeOptions): DecodePlanSummary;
   /**
    * GPU bytes a decode of latents `shape` holds at its peak: this VAE's `weights`, and `activations` (its
    * frames, caches, scratch and uniform buffers) from a dry run of the decode's own recording — nothing is
    * created or run on the GPU; milliseconds per latent frame. A decode is refused when weights + activations
    * exceed `maxMemory`.
-   * @throws LimitError as plan(); DisposedError after dispose().
+   * @throws LimitError as plan(); InputError for an option other than maxBinding and bands, or a bad one; DisposedError after dispose().
    */
   decodeMemory(shape: number[], opts?: Pick<DecodeOptions, 'maxBinding' | 'bands'>): Promise<{ weights: number; activations: number }>;
   /** loadVae's maxMemory in bytes (undefined: unlimited). */
@@ -133,6 +135,24 @@ export interface Vae {
    * it (running or queued) finish first; later calls throw DisposedError.
    */
   dispose(): void;
+}
+
+/** Every option a decode reads; anything else is refused (`band: 2` was ignored silently). */
+const DECODE_OPTIONS: readonly (keyof DecodeOptions)[] = ['maxBinding', 'bands', 'onProgress', 'runPlan', 'signal'];
+
+/**
+ * Refuses a decode's options object (`where`: the call, taking `names`) holding a key that is not an
+ * option, or a value of the wrong kind, before any work. (`bands` is planDecode's to check: its range is
+ * the latent height.)
+ * @throws InputError naming the option.
+ */
+function checkDecodeOptions(opts: unknown, where: string, names: readonly string[] = DECODE_OPTIONS): void {
+  const decodeOnly = Object.fromEntries(DECODE_OPTIONS.filter((k) => !names.includes(k)).map((k) => [k, 'Vae.decode']));
+  checkOptionNames(opts, names, where, '{ signal, onProgress }', decodeOnly);
+  const o = opts as DecodeOptions;
+  if (o.maxBinding !== undefined && (!Number.isInteger(o.maxBinding) || o.maxBinding < 1)) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(o.maxBinding)}`);
+  for (const k of ['onProgress', 'runPlan'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+  checkSignal(o.signal);
 }
 
 const isModelFolder = (s: unknown): s is ModelFolder => typeof s === 'object' && s !== null && 'tensors' in s && 'readF32' in s;
@@ -158,10 +178,12 @@ class LoadedVae implements Vae {
   }
   plan(shape: number[], opts: DecodeOptions = {}): DecodePlanSummary {
     this.serial.check();
+    checkDecodeOptions(opts, 'Vae.plan');
     return this.bandPlan(shape, opts);
   }
   async decodeMemory(shape: number[], opts: Pick<DecodeOptions, 'maxBinding' | 'bands'> = {}): Promise<{ weights: number; activations: number }> {
     this.serial.check();
+    checkDecodeOptions(opts, 'Vae.decodeMemory', ['maxBinding', 'bands']);
     return this.measure(this.bandPlan(shape, opts));
   }
   private async measure(plan: DecodePlanSummary): Promise<{ weights: number; activations: number }> {
@@ -172,10 +194,15 @@ class LoadedVae implements Vae {
     return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
   }
   decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
+    // refused at once, without waiting for the decodes queued before it
+    try {
+      checkDecodeOptions(opts, 'Vae.decode');
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     return this.serial.run(() => this.decodeNow(latents, opts));
   }
   private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
-    checkSignal(opts.signal);
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
     const n = latents.shape.reduce((a, b) => a * b, 1);
     if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
