@@ -32,6 +32,12 @@ export interface CommandSpec {
   without?: Partial<Record<CommonFlag, string>>;
   /** Positional arguments allowed (e.g. `bench gemm`). */
   positionals?: { name: string; choices?: readonly string[]; required?: boolean }[];
+  /**
+   * The command's own flags an unknown flag's message lists, given the positionals before it (e.g.
+   * `bench gemm`: gemm's, as `bench gemm --help` shows them); undefined: all of `flags`. The common
+   * flags are listed either way.
+   */
+  listFlags?: (positionals: readonly string[]) => string[] | undefined;
 }
 
 export type Parsed = { _: string[]; [flag: string]: string | number | boolean | undefined | string[] };
@@ -84,7 +90,9 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     const withoutWhy = spec.without?.[name as CommonFlag];
     const f = flags[name] ?? (withoutWhy ? COMMON[name as CommonFlag] : undefined);
     if (!f) {
-      throw new UsageError(`tessera ${spec.name}: unknown flag --${name}; valid flags: ${Object.keys(flags).map((k) => `--${k}`).join(', ')}`);
+      const own = spec.listFlags?.(out._);
+      const listed = own ? [...Object.keys(commonFlags(spec)), ...own, ...(spec.quiet ? Object.keys(QUIET) : [])] : Object.keys(flags);
+      throw new UsageError(`tessera ${spec.name}: unknown flag --${name}; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`);
     }
     // no flag is repeatable: the last value silently winning hides a typo or a pasted-over command line
     if (seen.has(name)) throw new UsageError(`tessera ${spec.name}: --${name} is given more than once; give it once`);

@@ -1,13 +1,17 @@
 // `tessera bench vae --vae-preset wan2.1|sd | --vae DIR [--frames F] --height H --width W [--batch B]`:
-// seconds per decode and peak GPU memory of a VAE decoder (latents → pixels), with the band
-// plan. Presets are the released architectures (Wan2.1's AutoencoderKLWan, the SD/DiT/Latte
-// AutoencoderKL) with seeded random weights. Before timing, the decode is checked: finite, a
-// rerun is bit-identical, and (latent height ≥ 2) a decode split in 2 row bands matches the
-// untiled one to f32 rounding.
+// milliseconds per decode (wall clock; median_ms as the other benchmarks) and peak GPU memory of a
+// VAE decoder (latents → pixels), with the band plan. Presets are the released architectures
+// (Wan2.1's AutoencoderKLWan, the SD/DiT/Latte AutoencoderKL) with seeded random weights. Before
+// timing, the decode is checked: finite, a rerun is bit-identical, and (latent height ≥ 2) a
+// decode split in 2 row bands matches the untiled one to f32 rounding. No float64 reference (a
+// whole decoder in float64 on the CPU would take far longer than the decode), no GFLOP/s or
+// ceiling share; of the common flags it takes --json, --dtype and --repeats (the two checked
+// decodes warm it up; there is no single plan to trace).
 import { describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { ModelFolder } from '../io/model-folder.js';
 import type { TensorInfo } from '../io/safetensors.js';
+import { median } from '../profile/profiler.js';
 import { randn } from '../random.js';
 import { parseVaeConfig, vaeDecoderKeys } from '../vae/config.js';
 import { loadVae, type Vae } from '../vae/vae.js';
@@ -40,11 +44,12 @@ export interface VaeBenchResult {
   largest_binding: number;
   max_binding: number;
   repeats: number;
-  median_s: number;
-  /** Process CPU seconds per decode (median): lavapipe's worker threads count here, so on a loaded machine it says more than wall time. */
-  median_cpu_s: number;
-  min_s: number;
-  max_s: number;
+  /** Wall-clock milliseconds per decode over the repeats (as every benchmark's median_ms, min_ms, max_ms). */
+  median_ms: number;
+  /** Process CPU milliseconds per decode (median): lavapipe's worker threads count here, so on a loaded machine it says more than wall time. */
+  median_cpu_ms: number;
+  min_ms: number;
+  max_ms: number;
   dispatches: number;
   peak_bytes: number;
   weight_bytes: number;
@@ -144,7 +149,6 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
       times.push(stats.seconds);
     }
     const sorted = [...times].sort((x, y) => x - y);
-    const cpuSorted = [...cpu].sort((x, y) => x - y);
     return {
       bench: 'vae',
       label: `vae ${preset ?? dir} [${shape.join(',')}]`,
@@ -158,10 +162,10 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
       largest_binding: plan.largestBinding,
       max_binding: plan.maxBinding,
       repeats: c.repeats,
-      median_s: sorted[Math.floor(sorted.length / 2)]!,
-      median_cpu_s: cpuSorted[Math.floor(cpuSorted.length / 2)]!,
-      min_s: sorted[0]!,
-      max_s: sorted[sorted.length - 1]!,
+      median_ms: median(times) * 1000,
+      median_cpu_ms: median(cpu) * 1000,
+      min_ms: sorted[0]! * 1000,
+      max_ms: sorted[sorted.length - 1]! * 1000,
       dispatches: stats.dispatches,
       peak_bytes: stats.peakBytes,
       weight_bytes: stats.weightBytes,
@@ -175,6 +179,6 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
 export function printVaeResult(r: VaeBenchResult, json: boolean): void {
   if (json) return;
   console.log(`${r.label}  [${r.vae}, ${r.dtype}, ${r.adapter}; checked: finite, bit-identical rerun, 2 bands vs 1 ${r.check.banded_max_rel_err === null ? 'n/a' : r.check.banded_max_rel_err.toExponential(2)}]`);
-  console.log(`  sample [${r.sample.join(',')}]: median ${r.median_s.toFixed(3)} s per decode (${r.median_cpu_s.toFixed(2)} CPU-s; min ${r.min_s.toFixed(3)}, max ${r.max_s.toFixed(3)}, ${plural(r.repeats, 'repeat')}), ${r.dispatches} dispatches`);
+  console.log(`  sample [${r.sample.join(',')}]: median ${r.median_ms.toFixed(1)} ms per decode (${(r.median_cpu_ms / 1000).toFixed(2)} CPU-s; min ${r.min_ms.toFixed(1)}, max ${r.max_ms.toFixed(1)}, ${plural(r.repeats, 'repeat')}), ${r.dispatches} dispatches`);
   console.log(`  memory: peak ${fmtBytes(r.peak_bytes)} activations + caches, weights ${fmtBytes(r.weight_bytes)}; ${plural(r.bands, 'row band')} of ${r.band_rows.join('/')} latent row${r.band_rows.every((n) => n === 1) ? '' : 's'}, largest binding ${fmtBytes(r.largest_binding)} of ${fmtBytes(r.max_binding)}`);
 }

@@ -1,7 +1,8 @@
 // `tessera bench <ceiling|gemm|attention|layernorm|conv|block|model|vae|suite|plan>`: validated, timed kernel benchmarks.
-// Every workload is checked against its float64 reference before it is timed; a wrong kernel
-// gets no time (WrongResultError, exit 1). Per-kernel times come from GPU timestamps (the
-// profiler); end-to-end wall clock from Benchmark.js. `--json` prints one JSON object as the
+// Every kernel workload is checked against its float64 reference before it is timed; a wrong
+// kernel gets no time (WrongResultError, exit 1). bench model and vae check what a whole model can
+// be checked by (finite, bit-identical reruns; batch items, or row bands, against each other).
+// Per-kernel times come from GPU timestamps (the profiler); end-to-end wall clock from Benchmark.js. `--json` prints one JSON object as the
 // last line of stdout (progress goes to stderr).
 import { writeFileAtomic } from '../io/node-write.js';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
@@ -14,14 +15,14 @@ import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorklo
 import { givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { isQuiet, plural } from './progress.js';
 import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gemmKcOk, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
-import { ATTENTION_MAX_HEAD_DIM, ATTENTION_STRATEGIES, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, type AttentionStrategy } from '../ops/attention.js';
+import { ATTENTION_CANDIDATES, ATTENTION_MAX_HEAD_DIM, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, rowsDhOk, type AttentionCandidate, type AttentionStrategy } from '../ops/attention.js';
 import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { checkVaeFlags, printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
 import { checkOutputPath } from './outputs.js';
 import { LimitError } from '../model/memory.js';
-import { tuneMode, tunePlan } from '../gpu/tune.js';
+import { tuneKey, tuneMode, tunePlan } from '../gpu/tune.js';
 import { ShaderError } from '../gpu/shader.js';
 import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
@@ -30,6 +31,8 @@ export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', '
 type Sub = (typeof BENCH_SUBCOMMANDS)[number];
 
 const size = (help: string, arg: string): FlagSpec => ({ type: 'int', help, arg });
+/** The head dims with a compiled-in-head-dim attention variant (tuner candidate rows-dh). */
+const ROWS_DH_HEAD_DIMS = Array.from({ length: 257 }, (_, i) => 4 * i).filter(rowsDhOk);
 
 /** Flags that belong to one subcommand: required and optional ones (the rest are common). */
 const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
@@ -56,7 +59,7 @@ const SUB_SUMMARY: Record<Sub, string> = {
   block: 'one DiT transformer block (attention + MLP, adaLN), checked, then timed kernel by kernel',
   model: 'one denoising step of a whole transformer (a preset with seeded random weights, or a folder), checked, then timed kernel by kernel',
   suite: 'the default benchmark suite (gemm, layernorm and attention at DiT-S/DiT-XL sizes), each checked against float64 before timing',
-  vae: 'VAE decodes of random latents (a preset with seeded random weights, or a folder), timed',
+  vae: 'VAE decodes of random latents (a preset with seeded random weights, or a folder), checked (finite, a bit-identical rerun, 2 row bands vs 1: no float64 reference), then timed by wall clock (median_ms per decode; no GFLOP/s or ceiling share)',
   plan: 'the memory plan of one denoising step, f16 and f32 (a dry run: no GPU, no weights; with --model only config.json is read)',
 };
 
@@ -86,12 +89,12 @@ const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
     heads: 'heads',
     tokens: 'query tokens',
     tile: 'override tile knobs K=V,…',
-    variants: "time several variants in one process, round-robin, each checked first: 'all' (every strategy) or ';'-separated entries: default, a strategy (rows, fa2, fa2-wg) or tile knobs K=V,…; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')",
+    variants: `time several variants in one process, round-robin, each checked first: 'all' (every strategy and tuner candidate; rows-dh only at a head dim with a compiled-in variant, ${ROWS_DH_HEAD_DIMS.join(', ')}) or ';'-separated entries: default, a strategy or tuner candidate (${ATTENTION_CANDIDATES.join(', ')}) or tile knobs K=V,…; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')`,
   },
   block: {
     heads: 'heads',
     tokens: 'tokens',
-    variants: "time this checkout's kernels against a git revision's, round-robin, each tuned afresh and checked first: 'default@HEAD;default' (';'-separated default and default@REV entries)",
+    variants: "time this checkout's kernels against a git revision's, round-robin, each checked first: 'default@HEAD;default' (';'-separated default and default@REV entries); each set of kernel sources is tuned afresh (entries with identical sources run one set of choices), each side's kernels are listed and differing choices named",
   },
   conv: {
     height: 'output rows (pixels)',
@@ -119,6 +122,9 @@ const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
 };
 
 const MAX_DIM = 1 << 20;
+
+/** The flags of one benchmark (the common ones aside): its own, then --json and the common benchmark flags it takes. */
+const subFlagNames = (sub: Sub): string[] => [...SUB_FLAGS[sub].required, ...SUB_FLAGS[sub].optional, 'json', ...SUB_COMMON[sub]];
 
 export interface BenchResult extends TimedFigures {
   bench: Sub;
@@ -230,7 +236,7 @@ function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceilin
   console.log(`${r.label}  [${r.timing}, ${plural(r.repeats, 'repeat')} after ${r.warmup} warm-up, checked ${r.check.rows}/${r.check.total_rows} rows, max |err| ${r.check.max_abs_err.toExponential(2)}]`);
   console.log(
     `  median ${r.median_ms.toFixed(3)} ms (min ${r.min_ms.toFixed(3)}, max ${r.max_ms.toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ` +
-      `ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})  peak ${fmtBytes(r.peak_bytes)}`,
+      `ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)}${r.ceiling_used ? ` of ${r.ceiling_used.fma_gflops.toFixed(2)} GFLOP/s, ${r.ceiling_used.copy_gbps.toFixed(2)} GB/s` : ''})  peak ${fmtBytes(r.peak_bytes)}`,
   );
   if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${r.wall.mean_ms.toFixed(3)} ms ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
   if (run.dispatches.length > 1) {
@@ -371,14 +377,14 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
   }
 }
 
-function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmCandidate | AttentionStrategy): Workload {
+function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmCandidate | AttentionCandidate): Workload {
   const a = s.args as Record<string, number>;
   const tile = s.tile ? { tile: s.tile } : {};
   switch (s.sub) {
     case 'gemm':
       return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as GemmCandidate } : {}) });
     case 'attention':
-      return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as AttentionStrategy } : {}) });
+      return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as AttentionCandidate } : {}) });
     case 'layernorm':
       return layernormWorkload(gpu, { rows: a.rows!, cols: a.cols!, dtype: c.dtype });
     case 'conv': {
@@ -427,7 +433,8 @@ export const QUICK_SUITE: { sub: Sub; flags: Record<string, number> }[] = [
 
 async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
   const ceiling = await getCeiling(gpu, c);
-  if (ceiling && !c.json) console.log(`ceiling: ${formatCeiling(ceiling)}`);
+  // each workload's shares are of the best of this and the ceiling kernels re-timed between its repeats (its ceiling_used)
+  if (ceiling && !c.json) console.log(`ceiling measured first: ${formatCeiling(ceiling)} (each workload's shares are of the best of it and the ceiling kernels re-timed between that workload's repeats)`);
   const results: BenchResult[] = [];
   const failures: { label: string; error: string }[] = [];
   const runs: NamedRun[] = [];
@@ -449,7 +456,8 @@ async function runSuite(gpu: Gpu, c: Common, quick: boolean): Promise<number> {
   }
   await writeTrace(c, runs);
   if (c.json) {
-    console.log(JSON.stringify({ bench: 'suite', adapter: describeAdapter(gpu), dtype: c.dtype, date: new Date().toISOString(), ceiling: ceiling ?? null, results, failures }));
+    // `ceiling`: the one measured first; each result's shares are of its own ceiling_used (see benchWorkload)
+    console.log(JSON.stringify({ bench: 'suite', adapter: describeAdapter(gpu), dtype: c.dtype, date: new Date().toISOString(), ceiling: ceiling ?? null, ceiling_shares_of: 'each result\'s ceiling_used: the best of this ceiling and the ceiling kernels re-timed between its repeats', results, failures }));
   } else {
     console.log('');
     const head = ['workload', 'median ms', 'GFLOP/s', 'GB/s', '% ceiling'];
@@ -467,20 +475,24 @@ interface VariantSpec {
   name: string;
   /** `…@REV`: the kernels compiled from git revision REV's kernels/*.wgsl (src/cli/bench-ref.ts). */
   ref?: string;
-  strategy?: GemmCandidate | AttentionStrategy;
+  strategy?: GemmCandidate | AttentionCandidate;
   tile?: Record<string, number>;
 }
+
+/** What a compiled-in candidate of `--variants` is compiled for: gemm's K, attention's head dim. */
+const variantDim = (s: Sizes | null): number | undefined => (s?.sub === 'gemm' ? (s.args.k as number) : s?.sub === 'attention' ? (s.args.head_dim as number) : undefined);
 
 /** The tuner's candidates with K compiled in (subgroup-sr16-k, subgroup-sr32-k): a kernel of their own only at a K in GEMM_COMPILED_K. */
 const isKCandidate = (s: string): boolean => s.endsWith('-k');
 
 /**
- * Parses --variants: `all` (gemm, attention: every strategy this adapter can run; for gemm at
- * inner dimension `k`, the compiled-in-K candidates only where K has such a variant: elsewhere
- * they are their base strategy, timed twice), or `;`-separated entries. A named compiled-in-K
- * candidate at a `k` without its variant is a UsageError saying so.
+ * Parses --variants: `all` (gemm, attention: every strategy and tuner candidate this adapter can
+ * run; the compiled-in candidates only where `dim` has such a variant: gemm's -k ones at inner
+ * dimension K = `dim`, attention's rows-dh at head dim `dim`; elsewhere they are their base
+ * strategy, timed twice), or `;`-separated entries. A named compiled-in candidate at a `dim`
+ * without its variant is a UsageError saying so. @throws UsageError
  */
-export function parseVariants(sub: Sub, s: string, gpu: Gpu | null, k?: number): VariantSpec[] {
+export function parseVariants(sub: Sub, s: string, gpu: Gpu | null, dim?: number): VariantSpec[] {
   if (sub === 'block') {
     // The block has no knobs of its own: its variants are kernel sources (default@REV), each tuned afresh
     const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
@@ -494,9 +506,12 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null, k?: number):
     return out;
   }
   if (s === 'all') {
-    if (sub === 'attention') return (gpu ? attentionStrategiesFor(gpu) : [...ATTENTION_STRATEGIES]).map((st) => ({ name: st, strategy: st }));
+    if (sub === 'attention') {
+      const rowsDh: AttentionCandidate[] = dim === undefined || rowsDhOk(dim) ? ['rows-dh'] : [];
+      return [...(gpu ? attentionStrategiesFor(gpu) : ATTENTION_CANDIDATES.filter((st) => st !== 'rows-dh')), ...rowsDh].map((st) => ({ name: st, strategy: st }));
+    }
     if (sub !== 'gemm') throw new UsageError(`--variants all applies to bench gemm and attention; for bench ${sub} list tile knob sets, e.g. --variants '${sub === 'conv' ? 'PX=4;PX=8' : 'default;SG=0'}'`);
-    return (gpu ? gemmCandidatesFor(gpu) : [...GEMM_CANDIDATES]).filter((st) => k === undefined || !isKCandidate(st) || gemmKcOk(k)).map((st) => ({ name: st, strategy: st }));
+    return (gpu ? gemmCandidatesFor(gpu) : [...GEMM_CANDIDATES]).filter((st) => dim === undefined || !isKCandidate(st) || gemmKcOk(dim)).map((st) => ({ name: st, strategy: st }));
   }
   const out = s.split(';').map((e) => e.trim()).filter(Boolean).map((entry): VariantSpec => {
     // ENTRY@REV: the same entry with the kernel sources of git revision REV
@@ -504,24 +519,29 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null, k?: number):
     if (at >= 0) {
       const ref = entry.slice(at + 1);
       if (!ref) throw new UsageError(`--variants: "${entry}" names no revision after @ (e.g. default@HEAD)`);
-      return { ...parseVariants(sub, entry.slice(0, at) || 'default', gpu, k)[0]!, name: entry, ref };
+      return { ...parseVariants(sub, entry.slice(0, at) || 'default', gpu, dim)[0]!, name: entry, ref };
     }
     const e = entry;
     if (e === 'default') return { name: 'default' };
     if ((GEMM_CANDIDATES as readonly string[]).includes(e)) {
-      if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes ${sub === 'attention' ? `an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
-      if (k !== undefined && isKCandidate(e) && !gemmKcOk(k)) {
-        throw new UsageError(`--variants: ${e} compiles K in, but --k ${k} has no compiled-in-K variant (K ${GEMM_COMPILED_K.join(', ')}): it would run as ${e.slice(0, -2)}; name that instead`);
+      if (sub !== 'gemm') throw new UsageError(`--variants: ${e} is a GEMM strategy; bench ${sub} takes ${sub === 'attention' ? `an attention strategy (${ATTENTION_CANDIDATES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
+      if (dim !== undefined && isKCandidate(e) && !gemmKcOk(dim)) {
+        throw new UsageError(`--variants: ${e} compiles K in, but --k ${dim} has no compiled-in-K variant (K ${GEMM_COMPILED_K.join(', ')}): it would run as ${e.slice(0, -2)}; name that instead`);
       }
       return { name: e, strategy: e as GemmCandidate };
     }
-    if ((ATTENTION_STRATEGIES as readonly string[]).includes(e)) {
+    if ((ATTENTION_CANDIDATES as readonly string[]).includes(e)) {
       if (sub !== 'attention') throw new UsageError(`--variants: ${e} is an attention strategy; bench ${sub} takes ${sub === 'gemm' ? `a GEMM strategy (${GEMM_CANDIDATES.join(', ')}) or ` : ''}tile knobs K=V[,K=V…]`);
-      if (gpu && !attentionStrategiesFor(gpu).includes(e as AttentionStrategy)) throw new UsageError(`--variants: attention strategy ${e} cannot run on this adapter (usable: ${attentionStrategiesFor(gpu).join(', ')})`);
-      return { name: e, strategy: e as AttentionStrategy };
+      if (e === 'rows-dh' && dim !== undefined && !rowsDhOk(dim)) {
+        throw new UsageError(`--variants: rows-dh compiles the head dim in, but --head-dim ${dim} has no compiled-in variant (head dims ${ROWS_DH_HEAD_DIMS.join(', ')}): it would run as rows; name that instead`);
+      }
+      // rows-dh is the rows kernel with the head dim compiled in: it runs wherever rows does
+      const st = e === 'rows-dh' ? 'rows' : (e as AttentionStrategy);
+      if (gpu && !attentionStrategiesFor(gpu).includes(st)) throw new UsageError(`--variants: attention strategy ${e} cannot run on this adapter (usable: ${attentionStrategiesFor(gpu).join(', ')})`);
+      return { name: e, strategy: e as AttentionCandidate };
     }
     const tile = /^[A-Za-z_]\w*=/.test(e) ? parseTile(e) : undefined;
-    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_CANDIDATES.join(', ')}), an attention strategy (${ATTENTION_STRATEGIES.join(', ')}) nor tile knobs K=V[,K=V…]`);
+    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_CANDIDATES.join(', ')}), an attention strategy (${ATTENTION_CANDIDATES.join(', ')}) nor tile knobs K=V[,K=V…]`);
     if (sub === 'conv') checkConvTile(tile, `--variants "${e}"`);
     return { name: e, tile };
   });
@@ -532,14 +552,69 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null, k?: number):
 interface VariantResult {
   variant: string;
   kernel: string;
+  /** The kernel of each dispatch, in plan order (a block's tuned GEMM and attention choices among them). */
+  kernels: string[];
   median_ms: number;
   min_ms: number;
+  max_ms: number;
   gflops: number;
   ceiling_share: number | null;
   compute_share: number | null;
   /** median of the first variant / this one's (same process, round-robin). */
   speedup: number;
+  /** This variant's min–max range over the rounds overlaps the first one's: the speed-up is within the run-to-run spread. Null for the first variant and with one round (no spread). */
+  within_noise: boolean | null;
   check: { rows: number; max_abs_err: number };
+}
+
+/**
+ * Whether a speed-up is within the run-to-run spread: the two min–max ranges (ms) overlap, as the
+ * browser profiler judges a kernel edit. Null with fewer than 2 rounds (a range of one sample says nothing).
+ */
+export function withinNoise(base: { min_ms: number; max_ms: number }, v: { min_ms: number; max_ms: number }, rounds: number): boolean | null {
+  if (rounds < 2) return null;
+  return v.min_ms <= base.max_ms && base.min_ms <= v.max_ms;
+}
+
+/**
+ * The dispatches where variants that ask for the same kernels (the same strategy and tile knobs,
+ * differing only in @REV) ran different kernels: the tuner chose differently for them, so their
+ * speed-up compares those choices, not only the kernel sources. Plans of different lengths are compared by index up to the shorter.
+ */
+export function kernelDifferences(vs: { variant: string; strategy?: string; tile?: Record<string, number>; kernels: string[]; layers: string[] }[]): { dispatch: number; layer: string; kernels: Record<string, string> }[] {
+  const out: { dispatch: number; layer: string; kernels: Record<string, string> }[] = [];
+  const groups = new Map<string, typeof vs>();
+  for (const v of vs) {
+    const key = JSON.stringify([v.strategy ?? null, v.tile ?? null]);
+    groups.set(key, [...(groups.get(key) ?? []), v]);
+  }
+  for (const g of groups.values()) {
+    if (g.length < 2) continue;
+    const n = Math.min(...g.map((v) => v.kernels.length));
+    for (let i = 0; i < n; i++) {
+      if (g.every((v) => v.kernels[i] === g[0]!.kernels[i])) continue;
+      out.push({ dispatch: i, layer: g[0]!.layers[i] ?? '', kernels: Object.fromEntries(g.map((v) => [v.variant, v.kernels[i]!])) });
+    }
+  }
+  return out;
+}
+
+/** A plan's kernels in one line, each once with its count: `gemm_tiled[BIAS] ×4, attention[SG], norm ×2`. */
+const kernelSummary = (kernels: readonly string[]): string =>
+  [...kernels.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>())].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(', ');
+
+/** What identifies a variant's kernel sources: the sources of `ref` that differ from this checkout ('' for none: this checkout's). */
+function sourcesKey(ref: string | undefined): string {
+  if (!ref) return '';
+  return [...kernelsAt(ref)].sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, src]) => `${n}\0${src}`).join('\0\0');
+}
+
+/** Applies tuned choices (tuning-cache key → candidate) to a plan's pending tuned dispatches, as tunePlan re-records them. */
+function applyTunedChoices(gpu: Gpu, plan: Workload['plan'], choices: ReadonlyMap<string, string>): void {
+  for (const site of plan.takeTunables()) {
+    const choice = choices.get(tuneKey(gpu, site.family, site.bucket));
+    if (choice !== undefined && choice !== site.chosen && site.candidates.includes(choice)) plan.replace(site.index, site.args(choice), choice);
+  }
 }
 
 /**
@@ -559,6 +634,9 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
   const fmaMs: number[] = [];
   const ws: { spec: VariantSpec; w: Workload; check: Check }[] = [];
   const wrong: { variant: string; error: string }[] = [];
+  // a block's tuned choices per kernel sources: variants with identical sources (e.g. default@HEAD
+  // when HEAD's kernels are this checkout's) run the same choices, so their A/B times only the sources
+  const tunedBySources = new Map<string, { name: string; choices: Map<string, string> }>();
   try {
     for (const spec of specs) {
       // @REV: record and check (which compiles) with REV's kernel sources, then put this checkout's back; the plan keeps its pipelines
@@ -570,8 +648,16 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
         // A block's GEMMs and attention are tuned afresh for each variant's kernel sources (while REV's
         // are in place), for this plan only: the tuning cache keeps this checkout's choices.
         if (sizes.sub === 'block' && tuneMode(gpu) === 'auto') {
-          log(c, `… tuning ${spec.name}`);
-          await tunePlan(w.plan, { force: true, save: false });
+          const key = sourcesKey(spec.ref);
+          const prior = tunedBySources.get(key);
+          if (prior) {
+            log(c, `… ${spec.name}: the same kernel sources as ${prior.name}, whose tuned choices it reuses`);
+            applyTunedChoices(gpu, w.plan, prior.choices);
+          } else {
+            log(c, `… tuning ${spec.name}`);
+            const reports = await tunePlan(w.plan, { force: true, save: false });
+            tunedBySources.set(key, { name: spec.name, choices: new Map(reports.map((r) => [r.key, r.entry.choice])) });
+          }
         }
         log(c, `… checking ${spec.name} (${w.plan.dispatches.map((d) => d.kernel).join(' + ')})`);
         const check = await w.check();
@@ -604,31 +690,41 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
       const flops = v.w.plan.dispatches.reduce((a, d) => a + d.flops, 0);
       const bytes = v.w.plan.dispatches.reduce((a, d) => a + d.bytes, 0);
       const sh = ceilingShares(ceiling, flops / (med * 1e6), bytes / (med * 1e6), false); // the f32 roof, as timedFigures
+      const range = { min_ms: Math.min(...samples[i]!), max_ms: Math.max(...samples[i]!) };
       return {
         variant: v.spec.name,
-        // a block's eight dispatches are listed in the log as each variant is checked
+        // a block's eight dispatches are listed below the table (kernelSummary)
         kernel: sizes.sub === 'block' ? `${v.w.plan.dispatches.length} dispatches` : v.w.plan.dispatches.map((d) => d.kernel).join(' + '),
+        kernels: v.w.plan.dispatches.map((d) => d.kernel),
         median_ms: med,
-        min_ms: Math.min(...samples[i]!),
+        ...range,
         gflops: flops / (med * 1e6),
         ceiling_share: sh.share,
         compute_share: sh.compute,
         speedup: base / med,
+        within_noise: i === 0 ? null : withinNoise({ min_ms: Math.min(...samples[0]!), max_ms: Math.max(...samples[0]!) }, range, c.repeats),
         check: { rows: v.check.rows, max_abs_err: v.check.maxAbsErr },
       };
     });
+    const differ = kernelDifferences(ws.map((v, i) => ({ variant: v.spec.name, ...(v.spec.strategy ? { strategy: v.spec.strategy } : {}), ...(v.spec.tile ? { tile: v.spec.tile } : {}), kernels: results[i]!.kernels, layers: v.w.plan.dispatches.map((d) => d.layer ?? '') })));
     const label = ws[0]?.w.label ?? sizes.sub;
     const heuristic = sizes.sub === 'gemm' ? gemmHeuristic(gpu, sizes.args.m as number, sizes.args.n as number) : sizes.sub === 'attention' ? attentionHeuristic(gpu) : null;
     if (c.json) {
-      console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), rounds: c.repeats, heuristic, fma_ceiling_gflops: fmaGflops, results, wrong }));
+      console.log(JSON.stringify({ bench: sizes.sub, variants: true, label, args: sizes.args, dtype: c.dtype, adapter: describeAdapter(gpu), rounds: c.repeats, heuristic, fma_ceiling_gflops: fmaGflops, results, kernel_choices_differ: differ.length > 0, kernel_differences: differ, wrong }));
     } else {
       console.log(`${label}: ${plural(c.repeats, 'interleaved round')} (A B … B A) after ${c.warmup} warm-up${fmaGflops ? `; f32 FMA ceiling kernel in the same rounds: ${fmaGflops.toFixed(2)} GFLOP/s (median)` : ''}${heuristic ? `; heuristic: ${heuristic}` : ''}`);
-      const head = ['variant', 'kernel', 'median ms', 'min ms', 'GFLOP/s', '% FMA ceiling', 'speed-up', 'check max |err|'];
-      const rows = results.map((r) => [r.variant, r.kernel, r.median_ms.toFixed(2), r.min_ms.toFixed(2), r.gflops.toFixed(2), pctStr(r.compute_share), `×${r.speedup.toFixed(2)}`, r.check.max_abs_err.toExponential(1)]);
-      for (const f of wrong) rows.push([f.variant, 'WRONG', '—', '—', '—', '—', '—', '—']);
+      const head = ['variant', 'kernel', 'median ms', 'min ms', 'max ms', 'GFLOP/s', '% FMA ceiling', 'speed-up', 'check max |err|'];
+      const rows = results.map((r) => [r.variant, r.kernel, r.median_ms.toFixed(2), r.min_ms.toFixed(2), r.max_ms.toFixed(2), r.gflops.toFixed(2), pctStr(r.compute_share), `×${r.speedup.toFixed(2)}${r.within_noise ? ' ~' : ''}`, r.check.max_abs_err.toExponential(1)]);
+      for (const f of wrong) rows.push([f.variant, 'WRONG', '—', '—', '—', '—', '—', '—', '—']);
       const wd = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       for (const r of [head, ...rows]) console.log(r.map((x, i) => (i > 1 ? x.padStart(wd[i]!) : x.padEnd(wd[i]!))).join('  '));
       for (const l of footnote(results.map((r) => r.compute_share))) console.log(l);
+      if (results.some((r) => r.within_noise)) console.log(`~ its min–max range over the rounds overlaps ${results[0]!.variant}'s: no change beyond the run-to-run spread`);
+      if (sizes.sub === 'block') for (const r of results) console.log(`kernels of ${r.variant}: ${kernelSummary(r.kernels)}`);
+      const same = results.length > 1 ? kernelDifferences(results.map((r) => ({ variant: r.variant, kernels: r.kernels, layers: [] }))).length === 0 : false;
+      if (differ.length) {
+        console.log(`kernel choices differ (the speed-up compares these choices, not only the kernel sources): ${differ.map((d) => `${d.layer || `dispatch ${d.dispatch + 1}`}: ${Object.entries(d.kernels).map(([v, k]) => `${k} (${v})`).join(' vs ')}`).join('; ')}`);
+      } else if (same) console.log('every variant ran the same kernels');
     }
     return wrong.length ? 1 : 0;
   } finally {
@@ -643,8 +739,10 @@ export const benchCommand: Command = {
     quiet: true, // as main.ts QUIET_COMMANDS: bench SUB --help builds its text from this spec
     summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)',
     usage:
-      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE]',
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
+    // `bench gemm --zzz` lists gemm's flags (as `bench gemm --help`), not every benchmark's
+    listFlags: (pos) => (BENCH_SUBCOMMANDS.includes(pos[0] as Sub) ? subFlagNames(pos[0] as Sub) : undefined),
     flags: {
       m: size('gemm: rows of x (tokens)', 'M'),
       k: size('gemm: inner dimension', 'K'),
@@ -655,14 +753,14 @@ export const benchCommand: Command = {
       'mlp-ratio': { type: 'number', help: 'block: MLP width / hidden (default 4)', arg: 'R' },
       'kv-tokens': size('attention: key/value tokens (default = --tokens)', 'M'),
       'head-dim': size('attention: head dimension', 'D'),
-      batch: size('attention: batch items (default 1)', 'B'),
+      batch: size('attention: batch items (default 1); vae: latent batch items (default 1); plan: batch items of the step (default 2: the classifier-free-guidance batch)', 'B'),
       rows: size('layernorm: rows', 'R'),
       cols: size('layernorm: columns (normalized dim)', 'C'),
       'in-channels': size('conv: input channels', 'C'),
       'out-channels': size('conv: output channels', 'C'),
       kernel: { type: 'choice', choices: ['3x3x3', '3x1x1', '1x3x3', '1x1x1'], help: "conv: frames×height×width of the kernel: 3x3x3 (default) the VAE's causal Conv3d over frames t−2..t, 3x1x1 its upsamplers' time_conv, 1x3x3 a Conv2d 3×3 (SD VAE), 1x1x1 a 1×1 shortcut", arg: 'KIND' },
       tile: { type: 'string', help: 'gemm/attention/conv: override tile knobs, e.g. TM=4,TN=2 (conv: PX=4|8)', arg: 'K=V,...' },
-      variants: { type: 'string', help: "gemm/attention/conv/block: time several variants in one process, round-robin, each checked first: 'all' (gemm, attention: every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,… (conv: PX=4, PX=8); ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits; bench block takes only these two forms, each tuned afresh)", arg: 'LIST' },
+      variants: { type: 'string', help: "gemm/attention/conv/block: time several variants in one process, round-robin, each checked first: 'all' (gemm, attention: every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,… (conv: PX=4, PX=8); ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits; bench block takes only these two forms, each set of kernel sources tuned afresh); a speed-up whose min–max range overlaps the first entry's is marked ~ (within the run-to-run spread)", arg: 'LIST' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },
@@ -681,7 +779,7 @@ export const benchCommand: Command = {
     if (!sub || !BENCH_SUBCOMMANDS.includes(sub)) return `${helpText(spec)}\n\ntessera bench <benchmark> --help shows one benchmark's flags.`;
     // one benchmark: its own flags, then the common ones it uses
     const own = SUB_FLAGS[sub];
-    const names = [...own.required, ...own.optional, 'json', ...SUB_COMMON[sub]];
+    const names = subFlagNames(sub);
     const flags = Object.fromEntries(
       names
         .map((n) => [n, spec.flags[n]!] as const)
@@ -733,7 +831,7 @@ export const benchCommand: Command = {
     if (p.variants !== undefined) {
       if (p.tile !== undefined) throw new UsageError('give --tile or --variants, not both (a --variants entry can hold tile knobs)');
       // syntax and @REV revisions (git show) before any GPU work; what the adapter can run is checked once it is there
-      for (const v of parseVariants(sub, p.variants as string, null, sizes?.args.k as number | undefined)) if (v.ref) kernelsAt(v.ref);
+      for (const v of parseVariants(sub, p.variants as string, null, variantDim(sizes))) if (v.ref) kernelsAt(v.ref);
     }
     const gpu = await acquireGpu();
     try {
@@ -758,9 +856,12 @@ export const benchCommand: Command = {
       }
       if (p.variants !== undefined) {
         const k = sizes!.args.k as number | undefined;
-        const specs = parseVariants(sub, p.variants as string, gpu, k);
+        const specs = parseVariants(sub, p.variants as string, gpu, variantDim(sizes));
         const left = sub === 'gemm' && p.variants === 'all' ? gemmCandidatesFor(gpu).filter((st) => !specs.some((v) => v.name === st)) : [];
         if (left.length) log(c, `… --variants all: ${left.join(', ')} left out: --k ${k} has no compiled-in-K variant (K ${GEMM_COMPILED_K.join(', ')}), where they run as ${left.map((st) => st.slice(0, -2)).join(', ')}`);
+        if (sub === 'attention' && p.variants === 'all' && !specs.some((v) => v.name === 'rows-dh')) {
+          log(c, `… --variants all: rows-dh left out: --head-dim ${sizes!.args.head_dim} has no compiled-in variant (head dims ${ROWS_DH_HEAD_DIMS.join(', ')}), where it runs as rows`);
+        }
         return await runVariants(gpu, sizes!, specs, c);
       }
       checkTile(gpu, sizes!, c.dtype, sizes!.tile, `--tile ${p.tile as string}`);

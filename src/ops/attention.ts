@@ -73,6 +73,8 @@ export type AttentionStrategy = (typeof ATTENTION_STRATEGIES)[number];
  * compiled in (head dims 64, 72, 128 only; by hand: tile knob DH4 = Dh/4).
  */
 export type AttentionCandidate = AttentionStrategy | 'rows-dh';
+/** Every candidate the tuner may choose (the names `tessera info` and the tuning cache use), strategies first. */
+export const ATTENTION_CANDIDATES: readonly AttentionCandidate[] = [...ATTENTION_STRATEGIES, 'rows-dh'];
 
 /** Strategies that can run on this adapter (`fa2` needs subgroups of ≥ 8 lanes, like the rows kernel's SG path). */
 export function attentionStrategiesFor(gpu: Pick<Gpu, 'subgroups' | 'subgroupMinSize'>): AttentionStrategy[] {

@@ -22,12 +22,19 @@ export interface TimedFigures {
   warmup: number;
   /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged, never as a plain > 100 %). */
   ceiling_under_measured: boolean;
+  /**
+   * The roofs the shares above are of (GFLOP/s f32 FMA, GB/s copy): for a benchmark, the best of the
+   * ceiling measured first and the ceiling kernels re-timed between its repeats, so it can be above
+   * a suite's top-level `ceiling`; null with --no-ceiling.
+   */
+  ceiling_used: { fma_gflops: number; copy_gbps: number } | null;
 }
 
 /**
  * The TimedFigures of one benchmarked plan: medians/min/max over `run.stepMs` (ms), rates of its
  * `flops` / `bytes` per median step, and their shares of `ceiling` (the f32 FMA roof whatever the
- * storage dtype: engine kernels accumulate in f32, as in kernelTable).
+ * storage dtype: engine kernels accumulate in f32, as in kernelTable), which is recorded with them
+ * (`ceiling_used`): compute_share = gflops / ceiling_used.fma_gflops.
  */
 export function timedFigures(run: ProfileRun, work: { flops: number; bytes: number }, ceiling: Ceiling | undefined): TimedFigures {
   const med = median(run.stepMs);
@@ -42,6 +49,7 @@ export function timedFigures(run: ProfileRun, work: { flops: number; bytes: numb
     gbps,
     ceiling_share: sh.share,
     ceiling_under_measured: sh.underMeasured,
+    ceiling_used: ceiling ? { fma_gflops: ceiling.fma_gflops, copy_gbps: ceiling.copy_gbps } : null,
     compute_share: sh.compute,
     bandwidth_share: sh.bandwidth,
     flops: work.flops,

@@ -6,7 +6,7 @@ import type { Gpu } from '../gpu/device.js';
 import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
-import { attention, type AttentionStrategy } from '../ops/attention.js';
+import { attention, type AttentionCandidate } from '../ops/attention.js';
 import { conv, convKernel } from '../ops/conv.js';
 import { gemm, type GemmCandidate } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
@@ -105,9 +105,12 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
 }
 
 /** out = softmax(q·kᵀ/√Dh)·v over [batch, tokens, heads·headDim] with kv-tokens keys. */
-export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; tokens: number; kvTokens: number; headDim: number; dtype: DType; tile?: Record<string, number>; strategy?: AttentionStrategy }): Workload {
+/** `strategy` rows-dh: the rows kernel with the head dim compiled in (tile knob DH4 = headDim/4), as the tuner records it. */
+export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; tokens: number; kvTokens: number; headDim: number; dtype: DType; tile?: Record<string, number>; strategy?: AttentionCandidate }): Workload {
   const { batch: B, heads: H, tokens: Lq, kvTokens: Lk, headDim: D, dtype } = a;
   const W = H * D;
+  const tile = a.strategy === 'rows-dh' ? { ...a.tile, DH4: D / 4 } : a.tile;
+  const strategy = a.strategy === 'rows-dh' ? undefined : a.strategy;
   const b = base(gpu);
   try {
     const q = data(B * Lq * W, 21, 1, dtype);
@@ -117,7 +120,7 @@ export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; t
     const kt = b.alloc.upload(k, [B, Lk, W], dtype, 'k');
     const vt = b.alloc.upload(v, [B, Lk, W], dtype, 'v');
     const out = b.alloc.tensor([B, Lq, W], dtype, 'o');
-    attention(b.plan, { q: qt, k: kt, v: vt, out, heads: H, headDim: D, layer: 'attention', ...(a.tile ? { tile: a.tile } : {}), ...(a.strategy ? { strategy: a.strategy } : {}) });
+    attention(b.plan, { q: qt, k: kt, v: vt, out, heads: H, headDim: D, layer: 'attention', ...(tile ? { tile } : {}), ...(strategy ? { strategy } : {}) });
     const label = `attention B=${B} H=${H} Lq=${Lq} Lk=${Lk} Dh=${D} ${dtype}`;
     return {
       name: 'attention',

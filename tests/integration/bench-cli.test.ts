@@ -29,8 +29,17 @@ function expectTimed(j: Record<string, unknown>, ceiling: boolean) {
   expect(j.min_ms as number).toBeLessThanOrEqual(j.median_ms as number);
   expect(j.median_ms as number).toBeLessThanOrEqual(j.max_ms as number);
   expect('ceiling_share' in j).toBe(true);
-  if (ceiling) expect(j.ceiling_share).toBeTypeOf('number');
-  else expect(j.ceiling_share).toBeNull();
+  if (ceiling) {
+    expect(j.ceiling_share).toBeTypeOf('number');
+    // the shares are of the ceiling the result records (not of one reported elsewhere)
+    const used = j.ceiling_used as { fma_gflops: number; copy_gbps: number };
+    expect(used.fma_gflops).toBeGreaterThan(0);
+    expect(j.compute_share as number).toBeCloseTo((j.gflops as number) / used.fma_gflops, 9);
+    expect(j.bandwidth_share as number).toBeCloseTo((j.gbps as number) / used.copy_gbps, 9);
+  } else {
+    expect(j.ceiling_share).toBeNull();
+    expect(j.ceiling_used).toBeNull();
+  }
   expect(j.timing).toMatch(/^(gpu-timestamps|wall-clock)$/);
   expect((j.check as { rows: number }).rows).toBeGreaterThan(0);
 }
@@ -111,7 +120,17 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench', 'plan', '--preset', 'wan-1.3b', '--frames', '21', '--height', '61', '--width', '104'], 'tessera: error: UsageError: tessera bench plan: latent 21×61×104 must be divisible by the patch size 1×2×2 of wan-1.3b: --height 61 is not a multiple of 2'],
     [['bench', 'vae', '--vae', '/nonexistent', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae /nonexistent: no such folder'],
     [['bench', 'vae', '--vae', 'models/tessera-shapes', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae models/tessera-shapes: a pipeline folder (it has model_index.json); give --vae models/tessera-shapes/vae'],
+    // one benchmark's flags, as its --help lists them (not every benchmark's: --preset, --batch, --vae …)
+    [['bench', 'gemm', '--zzz'], 'tessera: error: UsageError: tessera bench: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --m, --k, --n, --tile, --variants, --json, --dtype, --repeats, --warmup, --trace, --no-wall, --no-ceiling, --quiet'],
+    [['bench', 'plan', '--zzz'], 'tessera: error: UsageError: tessera bench: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --preset, --model, --frames, --height, --width, --text-len, --batch, --json, --quiet'],
   ];
+  it('bench --help: --batch as attention, vae and plan read it; the usage line says which benchmarks take fewer common flags', async () => {
+    const r = await tessera('bench', '--help');
+    expect(r.code).toBe(0);
+    const batch = r.stdout.split('\n').find((l) => l.startsWith('  --batch'));
+    expect(batch).toMatch(/attention: batch items \(default 1\); vae: latent batch items \(default 1\); plan: batch items of the step \(default 2: the classifier-free-guidance batch\)$/);
+    expect(r.stdout).toContain('(vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)');
+  });
   for (const [args, line] of lines) {
     it(`line: ${args.slice(1).join(' ')}`, async () => {
       const r = await tessera(...args);
@@ -166,6 +185,20 @@ describe.skipIf(!hasGpu)('tessera bench suite --quick --json', () => {
     // Exit status 1 exactly when a kernel was refused as wrong.
     expect(r.code, r.stderr).toBe(failures.length ? 1 : 0);
     expect(failures).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasGpu)('tessera bench vae --json', () => {
+  it('a small VAE folder: milliseconds per decode under the keys every benchmark uses, and its check', async () => {
+    const r = await tessera('bench', 'vae', '--vae', 'tests/fixtures/sd_vae_small/vae', '--height', '2', '--width', '2', '--repeats', '2', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = lastJson(r.stdout);
+    expect(j.bench).toBe('vae');
+    for (const f of ['median_ms', 'min_ms', 'max_ms', 'median_cpu_ms']) expect(j[f], f).toBeTypeOf('number');
+    expect(Object.keys(j).filter((k) => k.endsWith('_s'))).toEqual([]);
+    expect(j.min_ms as number).toBeLessThanOrEqual(j.median_ms as number);
+    expect(j.median_ms as number).toBeLessThanOrEqual(j.max_ms as number);
+    expect(j.check).toMatchObject({ finite: true, deterministic: true });
   });
 });
 

@@ -2,7 +2,7 @@
 // entry compiled from git revision REV's kernel sources (src/cli/bench-ref.ts), which replaced the
 // scripts/*-ab.ts A/B scripts (gemm, attention, fused, conv).
 import { describe, expect, it } from 'vitest';
-import { parseVariants } from '../../src/cli/cmd-bench.js';
+import { kernelDifferences, parseVariants, withinNoise } from '../../src/cli/cmd-bench.js';
 import { kernelsAt } from '../../src/cli/bench-ref.js';
 import { UsageError } from '../../src/cli/args.js';
 import { kernelSources } from '../../src/kernels.gen.js';
@@ -54,6 +54,49 @@ describe('parseVariants', () => {
       expect(() => parseVariants('block', bad, null), bad).toThrow(new UsageError(`--variants: "${bad}": bench block takes default and default@REV entries (this checkout's kernels, or git revision REV's), e.g. 'default@HEAD;default'; strategies and tile knobs belong to bench gemm and attention`));
     }
     expect(() => parseVariants('block', ' ; ', null)).toThrow(/--variants needs at least one entry \(bench block: default or default@REV/);
+  });
+});
+
+describe('bench attention --variants: every tuner candidate, as tessera info lists them', () => {
+  it('rows-dh (the rows kernel with the head dim compiled in) is an entry, and all includes it where the head dim has its variant', () => {
+    expect(parseVariants('attention', 'rows;rows-dh', null, 64)).toEqual([
+      { name: 'rows', strategy: 'rows' },
+      { name: 'rows-dh', strategy: 'rows-dh' },
+    ]);
+    expect(parseVariants('attention', 'rows-dh@HEAD', null, 72)).toEqual([{ name: 'rows-dh@HEAD', strategy: 'rows-dh', ref: 'HEAD' }]);
+    expect(parseVariants('attention', 'all', null, 64).map((v) => v.name)).toEqual(['rows', 'fa2', 'fa2-wg', 'rows-dh']);
+    expect(parseVariants('attention', 'all', null, 128).map((v) => v.name)).toContain('rows-dh');
+    expect(parseVariants('attention', 'all', null, 8).map((v) => v.name)).toEqual(['rows', 'fa2', 'fa2-wg']);
+    expect(() => parseVariants('attention', 'rows;rows-dh', null, 8)).toThrow(
+      new UsageError('--variants: rows-dh compiles the head dim in, but --head-dim 8 has no compiled-in variant (head dims 64, 72, 128): it would run as rows; name that instead'),
+    );
+    expect(() => parseVariants('gemm', 'rows-dh', null, 64)).toThrow(/rows-dh is an attention strategy; bench gemm takes a GEMM strategy/);
+    expect(() => parseVariants('attention', 'rows-xx', null, 64)).toThrow(/an attention strategy \(rows, fa2, fa2-wg, rows-dh\)/);
+  });
+});
+
+describe('--variants A/B verdicts', () => {
+  it('a speed-up whose min–max ranges overlap the first variant’s is within the run-to-run spread', () => {
+    const base = { min_ms: 10, max_ms: 12 };
+    expect(withinNoise(base, { min_ms: 11.5, max_ms: 14 }, 3)).toBe(true);
+    expect(withinNoise(base, { min_ms: 4, max_ms: 10 }, 3)).toBe(true); // touching ranges
+    expect(withinNoise(base, { min_ms: 12.5, max_ms: 13 }, 3)).toBe(false);
+    expect(withinNoise(base, { min_ms: 5, max_ms: 9 }, 3)).toBe(false);
+    expect(withinNoise(base, { min_ms: 11, max_ms: 11 }, 1)).toBeNull(); // one round: no spread measured
+  });
+
+  it('kernel choices that differ between entries asking for the same kernels (only @REV apart) are named by layer', () => {
+    const layers = ['attn1.to_qkv', 'attn1', 'ff.net.0'];
+    const diffs = kernelDifferences([
+      { variant: 'default@HEAD', kernels: ['gemm_subgroup[BIAS,VEC4]', 'attention[SG]', 'gemm_tiled[BIAS]'], layers },
+      { variant: 'default', kernels: ['gemm_tiled[BIAS,VEC4]', 'attention[SG]', 'gemm_tiled[BIAS]'], layers },
+    ]);
+    expect(diffs).toEqual([{ dispatch: 0, layer: 'attn1.to_qkv', kernels: { 'default@HEAD': 'gemm_subgroup[BIAS,VEC4]', default: 'gemm_tiled[BIAS,VEC4]' } }]);
+    // different strategies run different kernels by request: no difference to report
+    expect(kernelDifferences([
+      { variant: 'tiled-64', strategy: 'tiled-64', kernels: ['gemm_tiled[BIAS]'], layers: ['gemm'] },
+      { variant: 'gemv', strategy: 'gemv', kernels: ['gemv[BIAS]'], layers: ['gemm'] },
+    ])).toEqual([]);
   });
 });
 

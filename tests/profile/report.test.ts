@@ -119,6 +119,15 @@ describe('report tables', () => {
     expect(f.ceiling_share).toBeCloseTo(0.5, 9);
   });
 
+  it('a benchmark records the ceiling its shares are of (ceiling_used), null without one', () => {
+    const run = { stepMs: [10, 30, 20] } as unknown as ProfileRun;
+    const f = timedFigures(run, { flops: 1e9, bytes: 1e8 }, ceiling);
+    expect(f.ceiling_used).toEqual({ fma_gflops: ceiling.fma_gflops, copy_gbps: ceiling.copy_gbps });
+    expect(f.compute_share).toBeCloseTo(f.gflops / f.ceiling_used!.fma_gflops, 12);
+    expect(f.bandwidth_share).toBeCloseTo(f.gbps / f.ceiling_used!.copy_gbps, 12);
+    expect(timedFigures(run, { flops: 1e9, bytes: 1e8 }, undefined).ceiling_used).toBeNull();
+  });
+
   it('per-layer rows, whole names and by depth', () => {
     const run = syntheticRun();
     expect(layerTable(run).map((r) => r.layer)).toEqual(['blocks.0.attn.qkv', 'blocks.0.attn', 'blocks.1.mlp']);
