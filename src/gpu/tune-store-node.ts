@@ -1,7 +1,9 @@
 // Node: the tuning cache as one JSON file in the user's cache directory,
 // $XDG_CACHE_HOME/tessera/tune.json (default ~/.cache/tessera/tune.json), written atomically
-// (temporary file + rename) so a killed process never leaves half a file.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+// (temporary file + rename) so a killed process never leaves half a file. Saves merge: under a lock
+// file (tune.json.lock) the file is re-read just before the rename and this process's new choices
+// are written over it, so two tessera processes tuning at once keep each other's choices.
+import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTuneStore, type TuneEntry, type TuneStore } from './tune.js';
@@ -11,28 +13,86 @@ export function tuneCachePath(): string {
   return join(base, 'tessera', 'tune.json');
 }
 
+/** A lock older than this is stale (a save holds it for milliseconds: read, write, rename). */
+const LOCK_STALE_MS = 30_000;
+/** How long a save waits for another process's lock before giving up (with an error naming it). */
+const LOCK_WAIT_MS = 10_000;
+
+/** Whether process `pid` (on this machine) is alive. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM'; // exists, another user's
+  }
+}
+
+/**
+ * Takes the lock file `path` (created exclusively, holding our pid); returns its release. A lock
+ * whose process is gone (a killed save) or that is older than LOCK_STALE_MS is removed and taken.
+ * @throws Error naming the lock and its holder after LOCK_WAIT_MS.
+ */
+export async function acquireFileLock(path: string, waitMs = LOCK_WAIT_MS, staleMs = LOCK_STALE_MS): Promise<() => Promise<void>> {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      const h = await open(path, 'wx');
+      await h.writeFile(String(process.pid));
+      await h.close();
+      return () => unlink(path).catch(() => {});
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+    }
+    const [pid, age] = await Promise.all([readFile(path, 'utf8').then((t) => Number.parseInt(t, 10), () => NaN), stat(path).then((st) => Date.now() - st.mtimeMs, () => 0)]);
+    if ((Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) || age > staleMs) {
+      await unlink(path).catch(() => {});
+      continue;
+    }
+    if (Date.now() - t0 > waitMs) throw new Error(`${path} is held by process ${Number.isNaN(pid) ? '(unknown)' : pid}; remove it if no tessera is running`);
+    await new Promise((r) => setTimeout(r, 25 + Math.random() * 50));
+  }
+}
+
 export function nodeTuneStore(path = tuneCachePath()): TuneStore {
+  const load = async (): Promise<Record<string, TuneEntry>> => {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (e) {
+      // nothing there, or a part of the path is a file: no cache yet (saving reports the path)
+      const code = (e as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return {};
+      throw e;
+    }
+    const j = JSON.parse(text) as { entries?: Record<string, TuneEntry> };
+    if (!j || typeof j !== 'object' || !j.entries || typeof j.entries !== 'object' || Array.isArray(j.entries)) throw new Error('not a tessera tuning cache (no "entries" object)'); // the caller names the file
+    return j.entries;
+  };
+  const write = async (entries: Record<string, TuneEntry>) => {
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify({ tessera: 'tuning cache', entries }, null, 1));
+    await rename(tmp, path);
+  };
   return {
     where: path,
-    async load() {
-      let text: string;
-      try {
-        text = await readFile(path, 'utf8');
-      } catch (e) {
-        // nothing there, or a part of the path is a file: no cache yet (saving reports the path)
-        const code = (e as { code?: string }).code;
-        if (code === 'ENOENT' || code === 'ENOTDIR') return {};
-        throw e;
-      }
-      const j = JSON.parse(text) as { entries?: Record<string, TuneEntry> };
-      if (!j || typeof j !== 'object' || !j.entries || typeof j.entries !== 'object' || Array.isArray(j.entries)) throw new Error('not a tessera tuning cache (no "entries" object)'); // the caller names the file
-      return j.entries;
-    },
+    load,
     async save(entries) {
       await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify({ tessera: 'tuning cache', entries }, null, 1));
-      await rename(tmp, path);
+      await write(entries);
+    },
+    async merge(changed) {
+      await mkdir(dirname(path), { recursive: true });
+      const release = await acquireFileLock(`${path}.lock`);
+      try {
+        // a file that cannot be read (the load warned about it) is replaced
+        const now = await load().catch(() => ({}));
+        const next = { ...now, ...changed };
+        await write(next);
+        return next;
+      } finally {
+        await release();
+      }
     },
   };
 }

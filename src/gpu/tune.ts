@@ -37,7 +37,15 @@ export interface TuneStore {
   /** Where the cache lives, for messages (`~/.cache/tessera/tune.json`, `IndexedDB tessera/tune`). */
   where: string;
   load(): Promise<Record<string, TuneEntry>>;
+  /** Replaces everything stored with `entries` (used when the store has no `merge`). */
   save(entries: Record<string, TuneEntry>): Promise<void>;
+  /**
+   * Writes `changed` over what the store holds at the time of writing (re-read then, not at load(),
+   * under whatever lock the store has), so choices another process saved since this one loaded are
+   * kept; returns all entries as stored. A store whose contents cannot be read is replaced. The Node
+   * file and IndexedDB stores have it; without it saves write the whole in-memory map (save).
+   */
+  merge?(changed: Record<string, TuneEntry>): Promise<Record<string, TuneEntry>>;
 }
 
 /** Cache format version: bump when strategies change meaning (old entries are then ignored). */
@@ -45,6 +53,8 @@ const VERSION = 'v1';
 
 let store: TuneStore | null = null;
 let entries: Record<string, TuneEntry> | null = null;
+/** Keys this process tuned since its last save: what a save writes over the stored entries (TuneStore.merge). */
+const dirty = new Set<string>();
 let loading: Promise<void> | null = null;
 let defaultMode: TuneMode | null = null;
 const modes = new WeakMap<GPUDevice, TuneMode>();
@@ -54,6 +64,7 @@ export function setTuneStore(s: TuneStore | null): void {
   store = s;
   entries = null;
   loading = null;
+  dirty.clear();
 }
 
 /** Where choices are cached, or null when nothing persists (choices then last for the process). */
@@ -143,6 +154,23 @@ function browserStore(): TuneStore | null {
         t.onerror = () => reject(t.error);
       });
     },
+    // read and write in one readwrite transaction: another tab's choices saved meanwhile are kept
+    async merge(changed) {
+      const db = await open();
+      return new Promise((resolve, reject) => {
+        const t = db.transaction('tune', 'readwrite');
+        const os = t.objectStore('tune');
+        let next: Record<string, TuneEntry> = changed;
+        const g = os.get('entries');
+        g.onsuccess = () => {
+          const had = g.result as Record<string, TuneEntry> | undefined;
+          next = { ...(had && typeof had === 'object' ? had : {}), ...changed };
+          os.put(next, 'entries');
+        };
+        t.oncomplete = () => resolve(next);
+        t.onerror = () => reject(t.error);
+      });
+    },
   };
   return idb;
 }
@@ -176,27 +204,47 @@ export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
   return entries!;
 }
 
+/**
+ * Writes this process's new choices to the store: merged over what it holds now (TuneStore.merge:
+ * two processes tuning at once each keep the other's choices; the file store re-reads under a lock
+ * just before its atomic rename), and the in-memory cache gains what others saved. A store without
+ * merge gets the whole in-memory map.
+ */
+async function writeTuneCache(s: TuneStore, all: Record<string, TuneEntry>): Promise<void> {
+  if (!s.merge) {
+    await s.save(all);
+    dirty.clear();
+    return;
+  }
+  const keys = [...dirty];
+  const merged = await s.merge(Object.fromEntries(keys.filter((k) => k in all).map((k) => [k, all[k]!])));
+  for (const k of keys) dirty.delete(k);
+  // a key tuned again while the write was under way stays ours (and dirty)
+  for (const [k, v] of Object.entries(merged)) if (!dirty.has(k)) all[k] = v;
+}
+
 async function saveTuneCache(): Promise<void> {
   const s = store ?? browserStore();
   if (!s || !entries) return;
   try {
-    await s.save(entries);
+    await writeTuneCache(s, entries);
   } catch (e) {
     console.warn(`[tessera] could not write the tuning cache at ${s.where}: ${(e as Error).message}`);
   }
 }
 
 /**
- * Writes the loaded cache to its store now, for `tessera tune`, whose point is the saved choices:
- * unlike the saves after tuning a plan (a warning), a failure throws. No-op without a store or
- * before the cache is loaded.
+ * Writes the cache to its store now (this process's new choices merged over the stored ones, as
+ * every save; an unreadable store is replaced), for `tessera tune`, whose point is the saved
+ * choices: unlike the saves after tuning a plan (a warning), a failure throws. No-op without a
+ * store or before the cache is loaded.
  * @throws Error `could not write the tuning cache at <where>: <the store's message>`.
  */
 export async function saveTuneCacheOrThrow(): Promise<void> {
   const s = store ?? browserStore();
   if (!s || !entries) return;
   try {
-    await s.save(entries);
+    await writeTuneCache(s, entries);
   } catch (e) {
     throw new Error(`could not write the tuning cache at ${s.where}: ${(e as Error).message}`);
   }
@@ -407,6 +455,7 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
         if (++timed === toTime.size) tell(site);
         if (o.save !== false) {
           all[key] = entry;
+          dirty.add(key);
           changed = true;
         }
         measured = true;
