@@ -7,6 +7,7 @@ import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
+import { decodeProgress } from './progress.js';
 
 /**
  * The latents' dims and values, checked before the VAE is loaded (Vae.decode checks them too, after its
@@ -57,10 +58,15 @@ export const decodeCommand: Command = {
         }
       },
     });
+    // frames (images for [B,C,H,W] latents) as they are decoded: a long decode is not silent
+    const bar = decodeProgress(latents.shape.length === 5);
     try {
-      const out = await vae.decode(latents).catch((e: unknown) => {
-        throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
-      });
+      const out = await vae
+        .decode(latents, { onProgress: (done, total) => bar.update(done, total) })
+        .catch((e: unknown) => {
+          throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
+        })
+        .finally(() => bar.done());
       const s = vae.lastStats!;
       await writeSample(p.out as string, out, { producer: 'the decoder', f16: vae.dtype === 'f16', about: `${vae.config.raw['_class_name']}, ${vae.dtype}, ${s.seconds.toFixed(2)} s, ${s.bands} row band${s.bands > 1 ? 's' : ''}` });
       return 0;

@@ -27,15 +27,25 @@ export function stderrIsTTY(): boolean {
   return process.stderr.isTTY === true || (process.env.TESSERA_STDERR_TTY ?? '') !== '';
 }
 
-export function progressBar(label: string): { update(done: number, total: number): void; done(): void } {
+/**
+ * A progress bar on stderr for `done` of `total` units (steps, frames), silenced by --quiet: redrawn in place
+ * on a terminal; elsewhere one plain line per update ("LABEL done/total  secs s", seconds since the bar was
+ * made), or with `plainEvery` seconds at most one line per that many seconds, the first and the last update
+ * always printed (for updates that come in bursts or many a second). `done()` ends the terminal's line.
+ */
+export function progressBar(label: string, opts: { plainEvery?: number } = {}): { update(done: number, total: number): void; done(): void } {
   const tty = stderrIsTTY();
   const start = Date.now();
   let drawn = false;
+  let lastLine = -Infinity;
   return {
     update(done, total) {
       if (quiet) return;
-      const secs = ((Date.now() - start) / 1000).toFixed(1);
+      const now = Date.now();
+      const secs = ((now - start) / 1000).toFixed(1);
       if (!tty) {
+        if (opts.plainEvery !== undefined && done < total && now - lastLine < opts.plainEvery * 1000) return;
+        lastLine = now;
         process.stderr.write(`${label} ${done}/${total}  ${secs} s\n`);
         return;
       }
@@ -46,8 +56,20 @@ export function progressBar(label: string): { update(done: number, total: number
     },
     done() {
       if (tty && drawn) process.stderr.write('\n');
+      drawn = false;
     },
   };
+}
+
+/**
+ * Progress of a VAE decode, for Vae.decode's onProgress (and Pipeline.generate's onDecodeProgress): "decoding
+ * frames done/total" (video latents: every output frame of every batch item) or "decoding images done/total"
+ * (image latents, `video` false), as the denoising steps show theirs (progressBar: a bar on a terminal, plain
+ * lines elsewhere, nothing with --quiet). Plain lines at most one a second, the first and the last always: a Wan
+ * decode gives its frames four at a time, and a short one finishes in well under a second.
+ */
+export function decodeProgress(video: boolean): { update(done: number, total: number): void; done(): void } {
+  return progressBar(`decoding ${video ? 'frames' : 'images'}`, { plainEvery: 1 });
 }
 
 /**
