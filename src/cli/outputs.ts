@@ -1,6 +1,6 @@
 // Checks that make a command fail before any work: output paths that cannot be written, the
 // GPU memory budget (--max-memory or TESSERA_MAX_GPU_MEMORY), and the test-only device-loss hook.
-import { accessSync, closeSync, constants, existsSync, openSync, realpathSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
@@ -9,7 +9,8 @@ import { LimitError, parseBytes } from '../model/memory.js';
 import type { TensorData } from '../model/model.js';
 import { NumericsError } from '../sampler/generate.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
-import { checkPathFlags } from './paths.js';
+import { checkPathFlags, readFiles, type ReadFile } from './paths.js';
+import { embeddedPipelinePath } from '../pipeline/embedded-node.js';
 
 export const MAX_MEMORY_FLAG: FlagSpec = {
   type: 'string',
@@ -191,20 +192,58 @@ export function removeStale(dir: string, name: string): boolean {
   return true;
 }
 
-/** --out must not name the --inputs file: the result would silently replace the inputs. */
-function checkOutNotInputs(p: Parsed): void {
-  const inputs = p.inputs;
-  const out = p.out;
-  if (typeof inputs !== 'string' || typeof out !== 'string' || out === '') return;
-  const same = resolve(inputs) === resolve(out) || (existsSync(inputs) && existsSync(out) && realpathSync(inputs) === realpathSync(out));
-  if (same) throw new UsageError(`--out ${out} is the --inputs file: writing the result would overwrite the inputs; give another --out`);
+/** A file's identity: device and inode of what the path leads to (symlinks followed; hard links alike), or undefined when nothing is there. */
+function fileId(path: string): string | undefined {
+  try {
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st?.isFile() ? `${st.dev}:${st.ino}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the --pipeline of `p` is the embedded tessera-shapes pipeline (generate without a folder sets it). */
+function isEmbeddedPipeline(p: Parsed): boolean {
+  if (typeof p.pipeline !== 'string') return false;
+  try {
+    return resolve(embeddedPipelinePath()) === resolve(p.pipeline);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * No output (--out, --video, --preview) may be a file the run reads (readFiles: --inputs, the weights,
+ * shards, configs and other files of --model, --vae and --pipeline's components): the result would
+ * silently replace it. The same path or, for a file that exists, the same device and inode (a symlink
+ * or hard link to it). An output not there yet is no file the run reads. --frames-dir writes new
+ * frame-NNN.png files only (planMedia refuses a folder holding some), so it replaces nothing read.
+ * @throws UsageError `--out PATH is <what>: writing the result would overwrite it; give another --out`
+ * (for --inputs: `… is the --inputs file: writing the result would overwrite the inputs; …`).
+ */
+function checkOutputsNotRead(p: Parsed): void {
+  const outs = (['out', 'video', 'preview'] as const).filter((f) => typeof p[f] === 'string' && p[f] !== '');
+  if (!outs.length) return;
+  const ids = new Map<string, ReadFile>();
+  for (const f of readFiles(p, { embedded: isEmbeddedPipeline(p) })) {
+    const id = fileId(f.path);
+    if (id !== undefined && !ids.has(id)) ids.set(id, f);
+  }
+  for (const flag of outs) {
+    const path = p[flag] as string;
+    const id = fileId(path);
+    const read = id === undefined ? undefined : ids.get(id);
+    if (!read) continue;
+    if (read.what === 'the --inputs file') throw new UsageError(`--${flag} ${path} is the --inputs file: writing the result would overwrite the inputs; give another --${flag}`);
+    throw new UsageError(`--${flag} ${path} is ${read.what}${resolve(read.path) === resolve(path) ? '' : ` (${read.path}, the same file)`}: writing the result would overwrite it; give another --${flag}`);
+  }
 }
 
 /**
  * The prologue of the file-in, file-out commands (forward, decode, encode, generate), all before
  * any GPU work: --out checked (unless `outChecked`: generate's media plan checks every output
- * itself) and refused when it names the --inputs file, every path flag checked (--inputs, --model, --vae, --pipeline), then the --inputs
- * file read; an empty map without --inputs.
+ * itself), every path flag checked (--inputs, --model, --vae, --pipeline), every output refused when it is a file
+ * the run reads (checkOutputsNotRead: --inputs, weights, configs), then the --inputs file read; an empty map without --inputs.
  * @throws UsageError naming the flag; InputError / SafetensorsError for an unreadable inputs file.
  */
 export async function commandInputs(p: Parsed, o: { outChecked?: boolean } = {}): Promise<Map<string, InputTensor>> {
@@ -216,7 +255,7 @@ export async function commandInputs(p: Parsed, o: { outChecked?: boolean } = {})
 export function checkCommandFiles(p: Parsed, o: { outChecked?: boolean } = {}): void {
   if (!o.outChecked) checkOutputPath('out', p.out as string);
   checkPathFlags(p);
-  checkOutNotInputs(p);
+  checkOutputsNotRead(p);
 }
 
 /**

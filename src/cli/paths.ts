@@ -1,7 +1,7 @@
 // Paths given on the command line, checked before any GPU work: one UsageError line naming the flag
 // (--inputs FILE, --model/--vae/--pipeline DIR) instead of a raw ENOENT/ENOTDIR from deep inside a loader.
-import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError, type Parsed } from './args.js';
 
 const FILE_FLAGS = ['inputs'] as const;
@@ -35,4 +35,65 @@ export function checkPathFlags(p: Parsed, { withPipeline = true }: { withPipelin
       throw new UsageError(`--${flag} ${v}: a pipeline folder (it has model_index.json); give ${flag === 'model' && withPipeline ? '--pipeline DIR or ' : ''}--${flag} ${join(v, sub)}`);
     }
   }
+}
+
+/** A file a command reads, and what it is in words for a refusal (`a weights file of --model DIR`). */
+export interface ReadFile {
+  path: string;
+  what: string;
+}
+
+/** What a file of a model, VAE or pipeline folder is, by its name. */
+function kindOf(name: string, sub: string): string {
+  if (sub === 'tokenizer') return 'a tokenizer file';
+  if (/\.safetensors$/.test(name)) return 'a weights file';
+  if (/\.safetensors\.index(\.[^.]+)?\.json$/.test(name)) return 'the weights index';
+  if (name === 'config.json') return 'the config';
+  if (name === 'scheduler_config.json') return 'the scheduler config';
+  if (name === 'model_index.json') return 'the model index';
+  return 'a file';
+}
+
+/** The regular files directly in `dir` (none when it cannot be listed). */
+function filesIn(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((n) => statSync(join(dir, n), { throwIfNoEntry: false })?.isFile() ?? false);
+}
+
+/**
+ * Every local file the command may read through its path flags: --inputs; the files of --model and
+ * --vae (config, weights, shards, index; --model's ../scheduler/scheduler_config.json too); the
+ * pipeline's model_index.json and the files of its component folders (transformer/, vae/,
+ * text_encoder/, tokenizer/, scheduler/). A superset of what the loaders open (e.g. another
+ * variant's weights), as a file there is the folder's either way. `embedded`: the --pipeline folder
+ * is the embedded one (named so). URLs are skipped.
+ */
+export function readFiles(p: Parsed, { embedded = false }: { embedded?: boolean } = {}): ReadFile[] {
+  const out: ReadFile[] = [];
+  const inputs = p.inputs;
+  if (typeof inputs === 'string' && !isUrl(inputs)) out.push({ path: inputs, what: 'the --inputs file' });
+  for (const flag of ['model', 'vae'] as const) {
+    const dir = p[flag];
+    if (typeof dir !== 'string' || isUrl(dir)) continue;
+    for (const n of filesIn(dir)) out.push({ path: join(dir, n), what: `${kindOf(n, '')} of --${flag} ${dir}` });
+    if (flag === 'model') out.push({ path: join(dirname(resolve(dir)), 'scheduler', 'scheduler_config.json'), what: `the scheduler config read for --model ${dir}` });
+  }
+  const pipe = p.pipeline;
+  if (typeof pipe === 'string' && !isUrl(pipe)) {
+    const of = embedded ? 'the embedded tessera-shapes pipeline' : `--pipeline ${pipe}`;
+    for (const n of filesIn(pipe)) out.push({ path: join(pipe, n), what: `${kindOf(n, '')} of ${of}` });
+    let subs: string[] = [];
+    try {
+      subs = readdirSync(pipe).filter((s) => statSync(join(pipe, s), { throwIfNoEntry: false })?.isDirectory() ?? false);
+    } catch {
+      // unreadable: the loader says why
+    }
+    for (const s of subs) for (const n of filesIn(join(pipe, s))) out.push({ path: join(pipe, s, n), what: `${kindOf(n, s)} of ${of} (${s}/)` });
+  }
+  return out;
 }
