@@ -1,6 +1,6 @@
 // A diffusers model folder: config.json plus one safetensors file or an index of shards.
 // Only headers are read on open; tensors are read one at a time by byte range later.
-import { parsePythonJson } from './json.js';
+import { notValidJson, parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
 import { checkRelPath, FileAccessError, HtmlAnswerError, listedFiles } from './source.js';
@@ -104,7 +104,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   try {
     config = parsePythonJson(configText); // Python's json writes Infinity/NaN
   } catch (e) {
-    throw new ModelFolderError(`not valid JSON (${e instanceof Error ? e.message : String(e)})`, path('config.json'));
+    throw new ModelFolderError(notValidJson(e), path('config.json'));
   }
   if (!isObject(config)) throw new ModelFolderError('must be a JSON object', path('config.json'));
   const hf = opts?.library === 'transformers';
@@ -157,7 +157,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
     try {
       index = JSON.parse(indexText);
     } catch (e) {
-      throw new ModelFolderError(`not valid JSON (${e instanceof Error ? e.message : String(e)})`, path(indexName));
+      throw new ModelFolderError(notValidJson(e), path(indexName));
     }
     const wm = isObject(index) ? index['weight_map'] : undefined;
     if (!isObject(wm)) throw new ModelFolderError('has no "weight_map" object', path(indexName));

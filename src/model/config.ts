@@ -1,5 +1,8 @@
 // diffusers config.json → a checked, typed config per family. Every inconsistency is an error
-// that says what was expected and what was found.
+// that says what was expected and what was found. A key set to null is a value, not an absent key:
+// diffusers passes None to the model's __init__, which fails unless the parameter is Optional; only
+// those (out_channels, added_kv_proj_dim, image_dim, ...) accept null here.
+import { shownValue } from '../io/json.js';
 
 /** The transformer families: Wan2.1 (WanTransformer3DModel), DiT (DiTTransformer2DModel), Latte (LatteTransformer3DModel). */
 export type Family = 'wan' | 'dit' | 'latte';
@@ -67,10 +70,13 @@ export type ModelConfig = WanConfig | DitConfig | LatteConfig;
 
 type Raw = Record<string, unknown>;
 
+/** The value of `key`, or `def` when the key is absent (JSON has no undefined: null stays null). */
+const valueOf = (c: Raw, key: string, def?: unknown): unknown => (c[key] === undefined ? def : c[key]);
+
 function int(c: Raw, key: string, def?: number, min = 1): number {
-  const v = c[key] ?? def;
-  if (v === undefined || v === null) throw new ConfigError(`missing "${key}"`);
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`"${key}" must be an integer ≥ ${min}, found ${JSON.stringify(v)}`);
+  const v = valueOf(c, key, def);
+  if (v === undefined) throw new ConfigError(`missing "${key}"`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`"${key}" must be an integer ≥ ${min}, found ${shownValue(v)}`);
   return v;
 }
 
@@ -85,8 +91,15 @@ function layers(c: Raw, def: number): number {
 }
 
 function num(c: Raw, key: string, def: number): number {
-  const v = c[key] ?? def;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`"${key}" must be a positive number, found ${JSON.stringify(v)}`);
+  const v = valueOf(c, key, def);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new ConfigError(`"${key}" must be a positive number, found ${shownValue(v)}`);
+  return v;
+}
+
+/** A boolean key: only JSON true/false ("true" or 1 would be read by Python as truthy, whatever they meant). */
+function bool(c: Raw, key: string, def: boolean): boolean {
+  const v = valueOf(c, key, def);
+  if (typeof v !== 'boolean') throw new ConfigError(`"${key}" must be true or false, found ${shownValue(v)}`);
   return v;
 }
 
@@ -107,10 +120,11 @@ function checkHeadDim(headDim: number): void {
 }
 
 function expectValue(c: Raw, key: string, allowed: unknown[], def?: unknown): void {
-  const v = c[key] ?? def;
+  const v = valueOf(c, key, def);
   if (v === undefined) return;
-  if (!allowed.some((a) => JSON.stringify(a) === JSON.stringify(v))) {
-    throw new ConfigError(`"${key}" = ${JSON.stringify(v)} is not supported (expected ${allowed.map((a) => JSON.stringify(a)).join(' or ')})`);
+  if (allowed.every((a) => typeof a === 'boolean') && typeof v !== 'boolean') throw new ConfigError(`"${key}" must be true or false, found ${shownValue(v)}`);
+  if (!allowed.some((a) => a === v)) {
+    throw new ConfigError(`"${key}" = ${shownValue(v)} is not supported (expected ${allowed.map((a) => shownValue(a)).join(' or ')})`);
   }
 }
 
@@ -135,7 +149,7 @@ function familyOf(c: Raw): Family {
   if (cls === 'Transformer2DModel' && c.norm_type === 'ada_norm_zero') return 'dit';
   if (cls === 'LatteTransformer3DModel') return 'latte';
   throw new ConfigError(
-    `_class_name ${JSON.stringify(cls)} is not supported (expected WanTransformer3DModel, DiTTransformer2DModel, ` +
+    `_class_name ${shownValue(cls)} is not supported (expected WanTransformer3DModel, DiTTransformer2DModel, ` +
       `Transformer2DModel with norm_type "ada_norm_zero", or LatteTransformer3DModel)`,
   );
 }
@@ -157,9 +171,9 @@ export function parseConfig(c: Raw, file = 'config.json'): ModelConfig {
 }
 
 function parseWan(c: Raw): WanConfig {
-  const patchRaw = c.patch_size ?? [1, 2, 2];
+  const patchRaw = valueOf(c, 'patch_size', [1, 2, 2]);
   if (!Array.isArray(patchRaw) || patchRaw.length !== 3 || !patchRaw.every((p) => Number.isInteger(p) && p >= 1)) {
-    throw new ConfigError(`"patch_size" must be 3 positive integers [pt, ph, pw], found ${JSON.stringify(patchRaw)}`);
+    throw new ConfigError(`"patch_size" must be 3 positive integers [pt, ph, pw], found ${shownValue(patchRaw)}`);
   }
   const heads = int(c, 'num_attention_heads', 40);
   const headDim = int(c, 'attention_head_dim', 128);
@@ -172,19 +186,21 @@ function parseWan(c: Raw): WanConfig {
   const hw = 2 * Math.floor(headDim / 6);
   const t = headDim - 2 * hw;
   if (hw === 0 || t <= 0 || t % 2 !== 0) throw new ConfigError(`attention_head_dim ${headDim} gives an invalid RoPE split over (frames, rows, columns): t ${t}, h ${hw}, w ${hw} (h = w = 2·⌊d/6⌋, t = d − 2h); expected three even parts ≥ 2, i.e. a head dim ≥ 6`);
+  const inChannels = int(c, 'in_channels', 16);
   return {
     family: 'wan',
     patch: patchRaw as [number, number, number],
     heads,
     headDim,
     dim: heads * headDim,
-    inChannels: int(c, 'in_channels', 16),
-    outChannels: int(c, 'out_channels', 16),
+    inChannels,
+    // diffusers: out_channels = out_channels or in_channels (Optional in effect)
+    outChannels: c.out_channels === null ? inChannels : int(c, 'out_channels', 16),
     textDim: int(c, 'text_dim', 512),
     freqDim: int(c, 'freq_dim', 256, 2),
     ffnDim: int(c, 'ffn_dim', 13824),
     layers: layers(c, 40),
-    crossAttnNorm: (c.cross_attn_norm ?? true) === true,
+    crossAttnNorm: bool(c, 'cross_attn_norm', true),
     eps: num(c, 'eps', 1e-6),
     ropeMaxSeqLen: int(c, 'rope_max_seq_len', 1024),
   };

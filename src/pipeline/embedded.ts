@@ -1,6 +1,7 @@
 // What is known of the embedded tessera-shapes pipeline (models/tessera-shapes, training/): its vocabulary
 // (training/data.py), the note for prompts outside it, and its defaults. Browser-safe: the CLI
 // (src/cli/embedded.ts finds the folder) and the profiler page share it.
+import { hasControlChars, visibleText } from '../io/json.js';
 import { promptClean } from '../text/prompt.js';
 
 /** The vocabulary the model was trained on (training/data.py): "a {colour} {shape} moving {direction}". */
@@ -37,11 +38,15 @@ export function outOfVocabulary(prompt: string): string[] {
 /** A word without its case and punctuation (letters a–z only, lower-cased): "Red," → "red". */
 const plainWord = (w: string) => w.toLowerCase().replace(/[^a-z]+/g, '');
 
+/** A prompt word as the note shows it: quoted, control characters escaped (`"right\u0007"`). */
+const quoted = (w: string) => visibleText(JSON.stringify(w));
+
 /**
  * The note printed for prompts outside the vocabulary (they still run), or undefined when every word is
  * one the model was trained on. Names the words it does not know, and apart from them the words written
- * with capitals or punctuation (which its tokenizer keeps), with the prompt in the trained form when
- * that is all that is wrong.
+ * with capitals, punctuation or control characters (which its tokenizer keeps), with the prompt in the
+ * trained form when that is all that is wrong. Words are echoed with control characters escaped
+ * (ESC as \u001b), so a prompt cannot drive the terminal the note is printed on.
  */
 export function vocabularyNote(prompt: string): string | undefined {
   const unknown = outOfVocabulary(prompt);
@@ -51,9 +56,13 @@ export function vocabularyNote(prompt: string): string | undefined {
   const written = unknown.filter((w) => KNOWN_WORDS.has(plainWord(w)));
   const alien = unknown.filter((w) => !written.includes(w));
   const plain = tokenizerWords(prompt).map(plainWord).filter((w) => w.length > 0).join(' ');
+  // a control character is named as one, not as punctuation
+  const control = written.some(hasControlChars);
   const notes = [
-    alien.length ? `it does not know: ${alien.join(', ')}` : '',
-    written.length ? `it knows ${written.map((w) => JSON.stringify(w)).join(', ')} only in lower case without punctuation (its tokenizer keeps capitals and punctuation, so as written they are tokens it never saw)${alien.length ? '' : `: give "${plain}"`}` : '',
+    alien.length ? `it does not know: ${alien.map(visibleText).join(', ')}` : '',
+    written.length
+      ? `it knows ${written.map(quoted).join(', ')} only in lower case without punctuation${control ? ' or control characters' : ''} (its tokenizer keeps capitals${control ? ', punctuation and control characters' : ' and punctuation'}, so as written they are tokens it never saw)${alien.length ? '' : `: give "${plain}"`}`
+      : '',
   ].filter((n) => n);
   return `note: the embedded model (tessera-shapes) was trained only on prompts "a {colour} {shape} moving {direction}", lower-case without punctuation — colours ${v.colours.join(', ')}; shapes ${v.shapes.join(', ')}; directions ${v.directions.join(', ')}${notes.map((n) => `; ${n}`).join('')}. It still runs.`;
 }

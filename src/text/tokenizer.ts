@@ -9,6 +9,7 @@
 // tokenizer.json files) is applied by the JS library as NFKC plus its whitespace/control rules,
 // not by the charsmap itself; they agree on ordinary text.
 import { Tokenizer } from '@huggingface/tokenizers';
+import { notValidJson, shownValue } from '../io/json.js';
 import { FileAccessError, listedFiles, type FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
@@ -108,10 +109,30 @@ export class T5Tokenizer {
   }
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * tokenizer.json's "model" must be what T5/UMT5 tokenizers have: a Unigram model whose vocab is a
+ * non-empty list of [piece, score] pairs (a string and a finite log-probability). Checked here so a
+ * damaged file is named in one line, not by the tokenizer library's internals (or not at all: a score
+ * "x" was read as NaN).
+ * @throws TokenizerError naming `where`, the key (or the first bad vocab index) and what was expected.
+ */
+function checkUnigramModel(model: unknown, where: string): void {
+  if (!isObject(model)) throw new TokenizerError(`${where}: "model" must be an object (a Unigram model, as T5/UMT5 tokenizers have), found ${shownValue(model)}`);
+  if (model['type'] !== 'Unigram') throw new TokenizerError(`${where}: model.type ${shownValue(model['type'])} is not supported (expected "Unigram", as T5/UMT5 tokenizers have)`);
+  const vocab = model['vocab'];
+  if (!Array.isArray(vocab)) throw new TokenizerError(`${where}: model.vocab must be an array of [piece, score] pairs, found ${shownValue(vocab)}`);
+  if (vocab.length === 0) throw new TokenizerError(`${where}: model.vocab is empty (expected [piece, score] pairs, one per token)`);
+  const bad = vocab.findIndex((e) => !(Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'number' && Number.isFinite(e[1])));
+  if (bad >= 0) throw new TokenizerError(`${where}: model.vocab[${bad}] must be a [piece, score] pair (a string and a finite number), found ${shownValue(vocab[bad])}`);
+}
+
 /**
  * Reads `tokenizer.json` and `tokenizer_config.json` (optional) from a pipeline's tokenizer folder.
  * @throws TokenizerError naming the file: tokenizer.json missing, either file there but unreadable (a
- *   folder in its place, no permission), not valid JSON, or a tokenizer of a kind tessera does not support.
+ *   folder in its place, no permission), not valid JSON (control characters of the excerpt escaped), or a tokenizer
+ *   of a kind tessera does not support (model.type not Unigram, model.vocab empty or with an entry that is not [string, finite number]).
  */
 export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> {
   const dir = folder.name.replace(/\/+$/, '');
@@ -131,15 +152,17 @@ export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> 
     throw new TokenizerError(`${where}: missing (${why})`);
   }
   const parse = (t: string, file: string): Record<string, unknown> => {
+    let v: unknown;
     try {
-      const v: unknown = JSON.parse(t);
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
-      return v as Record<string, unknown>;
+      v = JSON.parse(t);
     } catch (e) {
-      throw new TokenizerError(`${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      throw new TokenizerError(`${file}: ${notValidJson(e)}`);
     }
+    if (!isObject(v)) throw new TokenizerError(`${file}: must be a JSON object, found ${shownValue(v)}`);
+    return v;
   };
   const json = parse(text, where);
+  checkUnigramModel(json['model'], where);
   const cfgText = await readText('tokenizer_config.json', 'the tokenizer\'s settings, a JSON file');
   const config = cfgText === null ? {} : parse(cfgText, `${folder.name.replace(/\/+$/, '')}/tokenizer_config.json`);
   let tok: Tokenizer;

@@ -130,7 +130,9 @@ export class Umt5Encoder {
     if (!embed) problems.push(`missing the token embedding (${EMBED_KEYS.join(' or ')})`);
     else {
       const s = have.get(embed)!.shape;
-      if (s.length !== 2 || s[1] !== config.dModel || s[0]! < config.vocab) problems.push(`${embed} is [${s.join(',')}], expected [${config.vocab}, ${config.dModel}] (vocab_size, d_model)`);
+      // transformers' nn.Embedding(vocab_size, d_model) refuses a checkpoint with another row count on load
+      if (s.length === 2 && s[1] === config.dModel && s[0] !== config.vocab) problems.push(`${embed} (${tensorPath(folder, embed)}) has ${s[0]} rows but config.json's vocab_size is ${config.vocab}: expected [${config.vocab},${config.dModel}] (vocab_size, d_model), found [${s.join(',')}]`);
+      else if (s.length !== 2 || s[1] !== config.dModel) problems.push(`${embed} is [${s.join(',')}], expected [${config.vocab}, ${config.dModel}] (vocab_size, d_model)`);
     }
     const missing = [...want.keys()].filter((k) => !have.has(k));
     if (missing.length) problems.push(`missing keys: ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? `, … (${missing.length} in all)` : ''}`);
