@@ -289,7 +289,12 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
       } catch (e) {
         const info = await module.getCompilationInfo().catch(() => null);
         const msgs = (info?.messages ?? []).filter((m) => m.type === 'error').slice(0, 3).map((m) => sourceMessage(key, src.lines, m));
-        throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : (e as Error).message}`);
+        // no compiler message: the device refused the pipeline (a workgroup over a limit), said at its line
+        const refused = () => {
+          const r = locatePipelineError(src, spec.entry ?? 'main', (e as Error).message);
+          return r.where ? `${r.where}: ${r.text}` : r.text;
+        };
+        throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : refused()}`);
       }
       cache.set(key, { key, pipeline, layout, spec, variant });
       report(++done);
@@ -322,10 +327,16 @@ function pipelineLimit(message: string): { limit: string; atSize: boolean } | nu
  * variant, so the profiler shows it once). `KEY: pipeline creation failed: …` when no line is found.
  */
 export function pipelineErrorMessage(key: string, src: MappedSource, entry: string, message: string): string {
+  const { where, text } = locatePipelineError(src, entry, message);
+  return `${where ?? key}: pipeline creation failed: ${text}`;
+}
+
+/** pipelineErrorMessage's parts: the source line (`kernels/FILE.wgsl:LINE:COL`, null when not found) and the text after it. */
+function locatePipelineError(src: MappedSource, entry: string, message: string): { where: string | null; text: string } {
   const first = message.split('\n')[0]!.trim();
   const sentence = (/^[\s\S]*?\.(?=\s|$)/.exec(first)?.[0] ?? first).replace(/\.$/, '');
   const lim = pipelineLimit(sentence);
-  const text = `pipeline creation failed: ${sentence}${lim ? `: this device's ${lim.limit}` : ''}`;
+  const text = `${sentence}${lim ? `: this device's ${lim.limit}` : ''}`;
   const out = src.text.split('\n');
   const fnAt = out.findIndex((l) => new RegExp(`\\bfn\\s+${entry}\\s*\\(`).test(l));
   let at = fnAt;
@@ -341,7 +352,7 @@ export function pipelineErrorMessage(key: string, src: MappedSource, entry: stri
     }
   }
   const line = at >= 0 ? src.lines[at] : null;
-  return line ? `${line.file}:${line.line}:${col}: ${text}` : `${key}: ${text}`;
+  return { where: line ? `${line.file}:${line.line}:${col}` : null, text };
 }
 
 /**

@@ -2,10 +2,10 @@
 // limit) is reported as compiler errors are: one line at the source line the user wrote (the entry
 // point's @workgroup_size, else `fn main`), naming the limit, without Dawn's "While calling …" trail,
 // and the same for every variant (the browser profiler then shows it once). It was `KEY: ` + Dawn's
-// three-line text, one copy per variant, at no line.
+// three-line text, one copy per variant, at no line. A plan's compile names the variant, then the same.
 import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
-import { compileCheck, defineKernel, pipelineErrorMessage } from '../../src/gpu/kernel.js';
+import { compileCheck, compileKernels, defineKernel, pipelineErrorMessage } from '../../src/gpu/kernel.js';
 import { setKernelSource, type MappedSource } from '../../src/gpu/shader.js';
 
 const DAWN_TRAIL = '\n - While initializing [ComputePipeline "k{WG=64}"]\n - While calling [Device "tessera"].CreateComputePipeline([ComputePipelineDescriptor ""k{WG=64}""]).\n';
@@ -59,6 +59,9 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
       for (const TWICE of [false, true]) got.push(...(await compileCheck(gpu!, spec, { flags: { TWICE } })).errors);
       const line = `kernels/test_pipeline_limit.wgsl:8:10: pipeline creation failed: The total number of workgroup invocations (4096) exceeds the maximum allowed (${max}): this device's maxComputeInvocationsPerWorkgroup`;
       expect(got).toEqual([line, line]);
+      // a plan's compile (compilePipelines) says the same after the variant key
+      const err = await compileKernels(gpu!, [{ spec }]).then(() => null, (e: Error) => e);
+      expect(err?.message).toBe(`test_pipeline_limit{WG=64}: pipeline creation failed: kernels/test_pipeline_limit.wgsl:8:10: The total number of workgroup invocations (4096) exceeds the maximum allowed (${max}): this device's maxComputeInvocationsPerWorkgroup`);
       setKernelSource('test_pipeline_limit', kernel('WG'));
       expect((await compileCheck(gpu!, spec)).errors).toEqual([]);
     } finally {
