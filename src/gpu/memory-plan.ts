@@ -7,7 +7,7 @@
 // never join the shared pool. Browser-safe.
 import type { Gpu } from './device.js';
 import { assignSlots } from './liveness.js';
-import type { ActivationSource, Plan } from './plan.js';
+import type { ActivationSource, CountOverflow, Plan } from './plan.js';
 import { Allocator, numel, shapeStr, storageBytes, type DType, type Tensor } from './tensor.js';
 
 // GPUBufferUsage values (WebGPU spec), so that planning needs no WebGPU globals.
@@ -136,6 +136,11 @@ export interface MemoryPlan {
   /** The largest single storage buffer (after sharing), and the largest binding of any dispatch. */
   largestBuffer: { bytes: number; name: string };
   largestBinding: LargestBinding;
+  /**
+   * The count furthest above its limit of any dispatch (a u32 parameter, a binding's element count,
+   * the workgroup grid: see CountOverflow), when one is: the run cannot be recorded at this size.
+   */
+  overflow?: CountOverflow;
   dispatches: number;
 }
 
@@ -173,9 +178,12 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
   const names = new Map<GPUBuffer, string>();
   for (const t of taken) names.set(t.buffer, `${t.label} ${shapeStr(t.shape)}`);
   let largestBinding: LargestBinding = { bytes: 0, name: '', layer: '' };
+  let overflow: CountOverflow | undefined;
   let d = 0;
   plans.forEach((p, pi) => {
     for (const disp of p.dispatches) {
+      const o = disp.overflow;
+      if (o && (!overflow || o.value / o.limit > overflow.value / overflow.limit)) overflow = o;
       for (const b of disp.bound) {
         if (b.size > largestBinding.bytes) {
           const info = alloc.info.get(b.buffer);
@@ -233,6 +241,7 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
     workspaceBytes,
     largestBuffer,
     largestBinding,
+    ...(overflow ? { overflow } : {}),
     dispatches: d,
   };
 }

@@ -5,7 +5,7 @@ import { checkAlive, GpuError, withErrorScopes } from './device.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
 import type { Allocator, DType, Tensor } from './tensor.js';
-import { fmtBytes, readTensor, storageBytes } from './tensor.js';
+import { fmtBytes, readTensor, shapeStr, storageBytes } from './tensor.js';
 
 /** One recorded dispatch, with what the profiler needs to know about it. */
 export interface Dispatch {
@@ -30,7 +30,45 @@ export interface Dispatch {
   bound: Bound[];
   /** Work that depends on a key-fold table the host writes after recording (see KeyFoldWork). */
   keyFold?: KeyFoldWork;
+  /** A dry run's note of a count this dispatch cannot hold (a real recording throws LimitError instead). */
+  overflow?: CountOverflow;
 }
+
+/** The largest count a kernel's u32 parameter, element index or invocation id holds: 2^32 − 1. */
+export const U32_MAX = 0xffffffff;
+
+/**
+ * A run too large for the device or the budget: a buffer or binding above the adapter's limits,
+ * the total above maxMemory, or a count above what a kernel's 32-bit parameters and the workgroup
+ * grid hold. Thrown before anything runs, with the numbers and what to change (src/model/memory.ts
+ * re-exports it; the CLI prints `LimitError: …`, exit 1).
+ */
+export class LimitError extends Error {
+  override name = 'LimitError';
+}
+
+/**
+ * A count of one dispatch that WebGPU cannot express: a u32 parameter (an element or pair count)
+ * or a bound tensor's element count above 2^32 − 1, or a workgroup grid above the adapter's
+ * maxComputeWorkgroupsPerDimension in a dimension. Every such count grows with the request's tokens.
+ */
+export interface CountOverflow {
+  /** The kernel and layer, e.g. `rope@blocks.0.attn1`. */
+  where: string;
+  /** What overflows, e.g. `uniform pairs`, `the element count of ffn_hidden [2,4096,8960]`, `the workgroup count along y (… in all)`. */
+  what: string;
+  value: number;
+  limit: number;
+}
+
+/** One line for a CountOverflow: the op, the count, the limit and what to reduce. */
+export function describeOverflow(o: CountOverflow): string {
+  const why = o.limit === U32_MAX ? 'the 2^32 − 1 a WebGPU kernel counts to in 32 bits' : "the adapter's maxComputeWorkgroupsPerDimension";
+  return `${o.where}: ${o.what} is ${o.value}, above ${o.limit} (${why})`;
+}
+
+/** What a request changes to make its counts smaller (tokens drive them all). */
+export const REDUCE_SIZE = 'use fewer frames, a smaller resolution or a smaller batch';
 
 /**
  * A dispatch whose keys visited per batch item are data (attention with AttentionArgs.keyFold):
@@ -115,14 +153,20 @@ export function describeDispatch(p: Plan, i: number): string {
 /** A uniform struct of 4-byte scalars, packed in declaration order (matches a WGSL struct of u32/i32/f32). */
 export type UniformField = [name: string, type: 'u32' | 'i32' | 'f32', value: number];
 
-export function packUniforms(fields: UniformField[]): ArrayBuffer {
-  const n = Math.max(4, Math.ceil(fields.length / 4) * 4);
-  const buf = new ArrayBuffer(n * 4);
+/**
+ * The uniform buffer of `fields` (4 bytes each, padded to 16-byte rows). `where` names the dispatch
+ * in errors (e.g. `rope@blocks.0.attn1`).
+ * @throws LimitError when a u32 field is an integer above 2^32 − 1 (a request too large for the
+ * kernel's counts); Error for a non-finite value or a negative or fractional u32 (a bug in the op).
+ */
+export function packUniforms(fields: UniformField[], where = 'kernel'): ArrayBuffer {
+  const buf = new ArrayBuffer(uniformBytes(fields));
   const dv = new DataView(buf);
   fields.forEach(([name, type, value], i) => {
-    if (!Number.isFinite(value)) throw new Error(`uniform ${name} is not finite: ${value}`);
+    if (!Number.isFinite(value)) throw new Error(`${where}: uniform ${name} is not finite: ${value}`);
     if (type === 'u32') {
-      if (value < 0 || value > 0xffffffff || !Number.isInteger(value)) throw new Error(`uniform ${name}=${value} is not a u32`);
+      if (Number.isInteger(value) && value > U32_MAX) throw new LimitError(`${describeOverflow({ where, what: `uniform ${name}`, value, limit: U32_MAX })}: ${REDUCE_SIZE}`);
+      if (value < 0 || !Number.isInteger(value)) throw new Error(`${where}: uniform ${name}=${value} is not a u32`);
       dv.setUint32(i * 4, value, true);
     } else if (type === 'i32') dv.setInt32(i * 4, value, true);
     else dv.setFloat32(i * 4, value, true);
@@ -130,15 +174,39 @@ export function packUniforms(fields: UniformField[]): ArrayBuffer {
   return buf;
 }
 
+/** Bytes of the uniform buffer packUniforms makes for `fields`. */
+function uniformBytes(fields: UniformField[]): number {
+  return Math.max(4, Math.ceil(fields.length / 4) * 4) * 4;
+}
+
+/**
+ * The first count of a dispatch WebGPU cannot express (see CountOverflow), or undefined: checked as
+ * it is recorded, so that a request too large is refused by name before any kernel runs.
+ */
+export function countOverflow(gpu: Gpu, a: RecordArgs, where: string): CountOverflow | undefined {
+  for (const [name, type, value] of a.uniforms ?? []) {
+    if (type === 'u32' && Number.isInteger(value) && value > U32_MAX) return { where, what: `uniform ${name}`, value, limit: U32_MAX };
+  }
+  // kernels index a binding's elements with u32 (element counts of bindings that fit in bytes can still pass 2^32 in f16)
+  for (const b of a.buffers) {
+    if ('buffer' in b && b.size > U32_MAX) return { where, what: `the element count of ${b.label} ${shapeStr(b.shape)}`, value: b.size, limit: U32_MAX };
+  }
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const axis = a.workgroups.findIndex((n) => n > max);
+  if (axis >= 0) return { where, what: `the workgroup count along ${'xyz'[axis]} (${a.workgroups.reduce((x, y) => x * y, 1)} workgroups in all)`, value: a.workgroups[axis]!, limit: max };
+  return undefined;
+}
+
 /**
  * Split a 1-D workgroup count over x and y so that neither exceeds the per-dimension limit.
- * Kernels recover the flat id as `wid.x + wid.y * nwg.x` (guarding against overshoot).
+ * Kernels recover the flat id as `wid.x + wid.y * nwg.x` (guarding against overshoot). Beyond
+ * max × max workgroups y exceeds the limit: Plan.record refuses that dispatch with a LimitError
+ * naming it (a dry run notes it: the memory check reports it with the run's numbers).
  */
 export function grid1D(gpu: Gpu, groups: number): [number, number, number] {
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   if (groups <= max) return [Math.max(1, groups), 1, 1];
   const y = Math.ceil(groups / max);
-  if (y > max) throw new GpuError(`dispatch of ${groups} workgroups exceeds ${max}×${max}`, 'validation', 'grid1D');
   return [Math.ceil(groups / y), y, 1];
 }
 
@@ -266,11 +334,23 @@ export class Plan {
     });
   }
 
+  /** `rope@blocks.0.attn1`: the kernel and layer of a dispatch being recorded, for messages. */
+  private where(a: RecordArgs): string {
+    const layer = [this.layer, a.layer].filter(Boolean).join('.');
+    return layer ? `${a.spec.name}@${layer}` : a.spec.name;
+  }
+
   private dryBuild(a: RecordArgs): Dispatch {
     const n = (a.uniforms ? 1 : 0) + a.buffers.length;
-    const name = `${a.spec.name}@${[this.layer, a.layer].filter(Boolean).join('.')}`;
+    const name = this.where(a);
     if (n !== a.spec.bindings.length) throw new Error(`${name}: ${n} bindings given, kernel declares ${a.spec.bindings.length}`);
-    if (a.uniforms) this.alloc.buffer(packUniforms(a.uniforms).byteLength, 0x40 /* GPUBufferUsage.UNIFORM */, `${a.spec.name}:params`);
+    // a count too large is noted, not thrown: the memory check then refuses the run with its numbers
+    // and what would fit (a dry run never throws on size)
+    const overflow = countOverflow(this.gpu, a, name);
+    if (a.uniforms) {
+      if (!overflow) packUniforms(a.uniforms, name); // the op's own bugs (a negative count) still surface here
+      this.alloc.buffer(uniformBytes(a.uniforms), 0x40 /* GPUBufferUsage.UNIFORM */, `${a.spec.name}:params`);
+    }
     return {
       kernel: a.spec.name,
       family: a.spec.family ?? a.spec.name,
@@ -283,17 +363,21 @@ export class Plan {
       workgroups: a.workgroups,
       bound: this.bindings(a),
       ...(a.keyFold ? { keyFold: a.keyFold } : {}),
+      ...(overflow ? { overflow } : {}),
     };
   }
 
   private build(a: RecordArgs): Dispatch {
     // Recording needs only the bind group layout; the pipeline is created by `compile()` (all of
     // the plan's at once, asynchronously) or, failing that, synchronously at the first encode.
+    const where = this.where(a);
+    const overflow = countOverflow(this.gpu, a, where);
+    if (overflow) throw new LimitError(`${describeOverflow(overflow)}: ${REDUCE_SIZE}`);
     const k = this.kernel(a.spec, a.variant);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
     if (a.uniforms) {
-      const data = packUniforms(a.uniforms);
+      const data = packUniforms(a.uniforms, where);
       const ub = this.alloc.buffer(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, `${k.key}:params`);
       this.gpu.device.queue.writeBuffer(ub, 0, data);
       entries.push({ binding: binding++, resource: { buffer: ub } });

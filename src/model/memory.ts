@@ -7,15 +7,15 @@
 import { fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { planningGpu } from '../gpu/memory-plan.js';
+import { describeOverflow, LimitError } from '../gpu/plan.js';
 import type { ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, InputError, shown } from './model.js';
+import { checkRopeGrid } from './wan.js';
 import { expectedKeys, qkvGroups } from './weights.js';
 
-/** A run that cannot fit the device (or the budget): refused before anything is allocated. */
-export class LimitError extends Error {
-  override name = 'LimitError';
-}
+/** A run that cannot fit the device (or the budget): refused before anything is allocated (defined beside Plan.record, which refuses counts too large). */
+export { LimitError };
 
 /** GPU bytes of one run, from a dry run of the model's recording (src/model/forward.ts) with activations sharing buffers as the real run does. */
 export interface MemoryEstimate {
@@ -73,7 +73,8 @@ function weightsOf(c: ModelConfig, dtype: DType): { bytes: number; largest: numb
 /**
  * Refuses shapes and a dtype a forward pass could not take, as forward() would refuse them: `latent`
  * [B, C, F, H, W] (Wan/Latte) or [B, C, H, W] (DiT) of positive integers with C = in_channels and
- * the sizes divisible by the patch (a Latte: F = video_length or 1); `text` [B, L, text_dim /
+ * the sizes divisible by the patch (a Wan: the grid after patching within rope_max_seq_len per axis;
+ * a Latte: F = video_length or 1); `text` [B, L, text_dim /
  * caption_channels] for Wan/Latte (required), absent for a DiT; `dtype` 'f32' or 'f16'.
  * @throws InputError naming `latent`, `text` or `dtype`.
  */
@@ -89,6 +90,8 @@ function checkRunArgs(c: ModelConfig, latent: unknown, text: unknown, dtype: unk
   if (F % pt || H % ph || W % pw) {
     throw new InputError(video ? `latent: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `latent: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
   }
+  // before any size check: the shapes the fit check's suggestions probe stay within the request's axes
+  if (c.family === 'wan') checkRopeGrid(c, 'latent', latent, [F, H, W]);
   if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latent: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
   if (c.family === 'dit') {
     if (text !== undefined) throw new InputError(`text: a dit model takes no text (it is class-conditional): give undefined, got ${shown(text)}`);
@@ -113,7 +116,9 @@ function checkRunArgs(c: ModelConfig, latent: unknown, text: unknown, dtype: unk
  * staging buffer. `largestTensor` / `largestName` are the largest single binding of any dispatch
  * (which must fit maxStorageBufferBindingSize), or the largest buffer when that is larger relative
  * to maxBufferSize. `limits`: the adapter's (the FFN's token chunks follow the binding limit);
- * WebGPU's defaults (128 MiB bindings) when omitted.
+ * WebGPU's defaults (128 MiB bindings) when omitted. `plan.overflow` names a count no kernel could
+ * hold at this size (checkRunFits refuses such a run). Its cost grows with the tokens (a dry run of
+ * every dispatch): seconds for a request far over the limits, which checkRunFits refuses first.
  * `latent`: [B, C, F, H, W] (Wan/Latte; latent frames and pixels / 8) or [B, C, H, W] (DiT), C =
  * in_channels, sizes divisible by the patch; `text`: [B, L, text_dim] (Wan) / [B, L, caption_channels]
  * (Latte), undefined for a DiT; `dtype`: the weights' and activations' storage, 'f32' or 'f16'.
@@ -185,7 +190,11 @@ export interface FitOptions {
 
 /**
  * Throws LimitError when a forward pass over `latent` (and `text`) cannot fit: its largest
- * tensor above maxStorageBufferBindingSize / maxBufferSize, or the total above the budget.
+ * tensor above maxStorageBufferBindingSize / maxBufferSize, a count of some dispatch above what a
+ * kernel holds in 32 bits (2^32 − 1 elements, or the workgroup grid: the op, the count and the
+ * limit are named), or the total above the budget. One item's hidden states [tokens, dim] more than
+ * 64× a binding are refused from the shapes alone (their size instead of the totals), without the
+ * dry run, which at such sizes would take minutes.
  * Needs the config and shapes only — call it before loading or allocating anything. The message
  * names the library's options (`maxMemory`, `dtype: 'f16'`; the CLI shows its flags instead) and
  * suggests only what would fit: f16 only when the run fits in f16, otherwise how many frames or
@@ -194,16 +203,43 @@ export interface FitOptions {
  */
 export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
   checkRunArgs(c, latent, text, dtype);
-  const { est, total, perBuffer, tooBig, overBudget } = measure(c, latent, text, dtype, limits, opts);
   const limitName = limits.maxBufferSize < limits.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
-  if (!tooBig && !overBudget) return est;
+  const run = `this run (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype})`;
+  // Far over the binding limit, the shapes alone say so: the dry run of such a request costs
+  // seconds to minutes (its FFN in thousands of token chunks per layer) and would only confirm it
+  const hidden = hiddenBinding(c, latent, dtype);
+  const perBinding = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  if (hidden.bytes > FAR_OVER * perBinding) {
+    throw new LimitError(`${run} cannot fit: its hidden states, ${hidden.name} per item, are ${fmtBytes(hidden.bytes)}, more than ${FAR_OVER}× the adapter's ${limitName} of ${fmtBytes(perBinding)}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}`);
+  }
+  const m = measure(c, latent, text, dtype, limits, opts);
+  const { est, total, perBuffer, tooBig, overflow } = m;
+  if (m.fits) return est;
   const what =
-    `this run (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype}) needs ${fmtBytes(total)} on the GPU ` +
+    `${run} needs ${fmtBytes(total)} on the GPU ` +
     `(${opts.heldBytes !== undefined ? `held ${fmtBytes(opts.heldBytes)}` : `weights ${fmtBytes(est.weights)}`} + activations ${fmtBytes(est.activations)} + workspace ${fmtBytes(est.workspace)})`;
+  // a binding too large first (the commoner cause, and f16 may help); then a count past 32 bits
   const why = tooBig
     ? `its largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limitName} of ${fmtBytes(perBuffer)}`
-    : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
-  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '))}`);
+    : overflow
+      ? `it cannot be recorded: ${describeOverflow(overflow)}`
+      : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
+  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts))}`);
+}
+
+/** How far over the binding limit one item's hidden states may be before the fit check refuses on shapes alone. */
+const FAR_OVER = 64;
+
+/**
+ * One batch item's hidden states [tokens, dim] after the patch embedding, in `dtype`: a lower bound on
+ * the largest binding of any forward pass (the patch embedding writes each item's rows whole, and the
+ * norms, RoPE and attention read them whole; only the FFN's wider activations are split into token chunks).
+ */
+function hiddenBinding(c: ModelConfig, latent: number[], dtype: DType): { bytes: number; name: string } {
+  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+  const [F, H, W] = (latent.length === 5 ? latent.slice(2) : [1, ...latent.slice(2)]) as [number, number, number];
+  const tokens = Math.ceil(F / pt) * Math.ceil(H / ph) * Math.ceil(W / pw);
+  return { bytes: storageBytes(tokens * c.dim, dtype), name: `[${tokens},${c.dim}]` };
 }
 
 function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
@@ -211,8 +247,35 @@ function measure(c: ModelConfig, latent: number[], text: number[] | undefined, d
   const total = opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total;
   const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > perBuffer;
+  // a count a kernel cannot hold (src/gpu/plan.ts CountOverflow): the dry run notes it, the real recording would throw
+  const overflow = est.plan.overflow;
   const overBudget = opts.maxMemory !== undefined && total > opts.maxMemory;
-  return { est, total, perBuffer, tooBig, overBudget };
+  return { est, total, perBuffer, tooBig, overflow, overBudget, fits: !tooBig && !overflow && !overBudget };
+}
+
+/**
+ * Whether the same run in f16 could fit, judged from the f32 measure alone when that is certain:
+ * f16 at best halves every byte and leaves every count as it is, so a run more than twice over a
+ * limit, or whose counts overflow, cannot. False when only a dry run in f16 can tell.
+ */
+function f16Hopeless(m: ReturnType<typeof measure>, limits: MemoryLimits, opts: FitOptions): boolean {
+  if (m.overflow) return true;
+  const p = m.est.plan;
+  if (p.largestBinding.bytes > 2 * limits.maxStorageBufferBindingSize || p.largestBuffer.bytes > 2 * limits.maxBufferSize) return true;
+  return opts.maxMemory !== undefined && opts.heldBytes === undefined && m.total > 2 * opts.maxMemory;
+}
+
+/**
+ * most() probing from below (1, 2, 4, … until one fails, then a binary search between): the same
+ * answer when ok is monotone, but each probe costs at most about twice the answer's, not hi's —
+ * the dry runs of a request far over the limits cost seconds each.
+ */
+function mostFromBelow(hi: number, ok: (n: number) => boolean): number {
+  let lo = 0;
+  let n = 1;
+  while (n <= hi && ok(n)) [lo, n] = [n, n * 2];
+  // the answer lies in lo..min(hi, n − 1): lo fits (or is 0), n does not (or is past hi)
+  return lo + most(Math.min(hi, n - 1) - lo, (k) => ok(lo + k));
 }
 
 /** The largest n in 1..hi with ok(n) (ok true up to some n, false after), or 0: a binary search. */
@@ -238,22 +301,29 @@ export async function mostAsync(hi: number, ok: (n: number) => Promise<boolean>)
 }
 
 /** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16. */
-function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean): string {
+function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean, f16Candidate: boolean): string {
   const out: string[] = [];
-  const fits = (l: number[]) => {
-    const m = measure(c, l, text, dtype, limits, opts);
-    return !m.tooBig && !m.overBudget;
-  };
+  const perBinding = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  // a shape whose hidden states alone exceed a binding cannot fit: no dry run for it
+  const fits = (l: number[]) => hiddenBinding(c, l, dtype).bytes <= perBinding && measure(c, l, text, dtype, limits, opts).fits;
   if (!weightBound) {
     const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
     const video = latent.length === 5;
     const F = video ? latent[2]! : 1;
     const [H, W] = latent.slice(-2) as [number, number];
     const tokens = (F / pt) * (H / ph) * (W / pw);
-    // tokens drive every activation: the most that fit, as one row of patches
-    const frames = video && F > pt ? most(Math.floor(F / pt), (n) => fits([latent[0]!, latent[1]!, n * pt, H, W])) * pt : 0;
-    // each probe is a dry run of the whole model: the token count only when no frame count fits
-    const maxTokens = frames > 0 ? 0 : most(tokens, (k) => fits(video ? [latent[0]!, latent[1]!, pt, ph, pw * k] : [latent[0]!, latent[1]!, ph, pw * k]));
+    const [B, C] = latent as [number, number];
+    const shape = (f: number, h: number, w: number) => (video ? [B, C, f, h, w] : [B, C, h, w]);
+    // tokens drive every activation. Each probe is a dry run of the whole model, probed from below
+    // (a request far over the limits costs seconds per dry run): frames first, then, when not even
+    // one frame fits, rows of patches at this width, then patches of one row — every axis within
+    // the request's own, so that a probe never passes a limit of the model's own (Wan's rope_max_seq_len)
+    const frames = video && F > pt ? mostFromBelow(Math.floor(F / pt), (n) => fits(shape(n * pt, H, W))) * pt : 0;
+    let maxTokens = 0;
+    if (frames === 0) {
+      const rows = mostFromBelow(H / ph - 1, (n) => fits(shape(pt, n * ph, W)));
+      maxTokens = rows > 0 ? rows * (W / pw) : mostFromBelow(W / pw - 1, (k) => fits(shape(pt, ph, k * pw)));
+    }
     if (frames > 0) out.push(`use fewer frames (${frames} latent frame${frames === 1 ? ' fits' : 's fit'} at this resolution)`);
     else if (maxTokens > 0) out.push(`use a smaller resolution${video ? ' or fewer frames' : ''} (about ${maxTokens} of these ${tokens} tokens per item fit)`);
     else out.push(`use a smaller resolution${video ? ' or fewer frames' : ''}`);
@@ -261,9 +331,8 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
     if (latent[0]! > 1) out.push('a smaller batch');
   }
   // f16 only where it is enough on its own (the held weights, measured in f32, re-estimated in f16)
-  if (dtype === 'f32' && opts.f16 !== false) {
-    const m = measure(c, latent, text, 'f16', limits, { ...opts, heldBytes: undefined });
-    if (!m.tooBig && !m.overBudget) out.push(`${F16} (half the bytes)`);
+  if (dtype === 'f32' && opts.f16 !== false && f16Candidate) {
+    if (measure(c, latent, text, 'f16', limits, { ...opts, heldBytes: undefined }).fits) out.push(`${F16} (half the bytes)`);
   }
   if (weightBound || out.length === 0) out.push(opts.maxMemory !== undefined ? 'a larger maxMemory budget or a smaller model' : 'a smaller model');
   return out.length > 1 ? `${out.slice(0, -1).join(', ')} or ${out[out.length - 1]}` : out[0]!;

@@ -42,12 +42,14 @@ describe('estimateMemory / checkRunFits from config + shape alone', () => {
     expect(e.message).toMatch(/: use fewer frames \(2 latent frames fit at this resolution\) or a smaller resolution$/); // f16 alone would not fit: not suggested
     expect(() => checkRunFits(wan13b, [1, 16, 2, 136, 240], TEXT, 'f32', LIMITS)).not.toThrow();
     expect(() => checkRunFits(wan13b, [1, 16, 3, 136, 240], TEXT, 'f32', LIMITS)).toThrow(LimitError);
-    // too wide for even one frame: it says how many tokens would fit (x [1, N, 1536] f32 ≤ 128 MiB: N ≤ 21845)
-    const e3 = refusal(() => checkRunFits(wan13b, [1, 16, 1, 2, 2 * 30000], TEXT, 'f32', LIMITS));
+    // too large for even one frame: it says how many tokens would fit, as whole rows of patches at
+    // this width (x [1, N, 1536] f32 ≤ 128 MiB: N ≤ 21845, so 21 rows of 1000; every axis within
+    // rope_max_seq_len 1024, as the probes keep the request's own axes)
+    const e3 = refusal(() => checkRunFits(wan13b, [1, 16, 1, 2 * 30, 2 * 1000], TEXT, 'f32', LIMITS));
     const k = Number(/about (\d+) of these 30000 tokens per item fit/.exec(e3.message)![1]);
-    expect(k).toBe(21845);
-    expect(() => checkRunFits(wan13b, [1, 16, 1, 2, 2 * k], TEXT, 'f32', LIMITS)).not.toThrow();
-    expect(() => checkRunFits(wan13b, [1, 16, 1, 2, 2 * (k + 1)], TEXT, 'f32', LIMITS)).toThrow(LimitError);
+    expect(k).toBe(21000);
+    expect(() => checkRunFits(wan13b, [1, 16, 1, 2 * 21, 2 * 1000], TEXT, 'f32', LIMITS)).not.toThrow();
+    expect(() => checkRunFits(wan13b, [1, 16, 1, 2 * 22, 2 * 1000], TEXT, 'f32', LIMITS)).toThrow(LimitError);
     // at a low resolution the frame count that fits is named, and it is exact
     const e2 = refusal(() => checkRunFits(wan13b, [1, 16, 100, 30, 52], TEXT, 'f32', LIMITS));
     const n = Number(/use fewer frames \((\d+) latent frames? fits? at this resolution\)/.exec(e2.message)![1]);
