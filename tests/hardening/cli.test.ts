@@ -52,7 +52,8 @@ describe('--help', () => {
     expect(r.err).toEqual([]);
     expect(r.out).toMatch(new RegExp(`^tessera ${name} — `));
     expect(r.out).toContain('usage: tessera ' + name);
-    for (const f of [...Object.keys(spec.flags), 'help', 'debug']) expect(r.out).toContain(`  --${f}`);
+    for (const f of [...Object.keys(spec.flags), 'help', 'debug'].filter((f) => !(f in (spec.without ?? {})))) expect(r.out).toContain(`  --${f}`);
+    for (const f of Object.keys(spec.without ?? {})) expect(r.out).not.toContain(`  --${f}`); // version: no --debug
   });
 
   it.each([...BENCH_SUBCOMMANDS])('tessera bench %s --help: that benchmark\'s usage and flags only', async (sub) => {
