@@ -182,7 +182,7 @@ export const generateCommand: Command = {
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32 whatever the checkpoint stores, as diffusers without torch_dtype; f16 needs shader-f16)' },
       seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents; the embedded pipeline: default 0)' },
-      batch: { type: 'int', help: `seeded runs without --inputs: clips of one --prompt (images of one --class-label for DiT) made together, 1 to ${MAX_BATCH}, the seed's noise the whole batch's (with --inputs the batch is the file's); --video/--preview/--frames-dir show item 0`, default: 1 },
+      batch: { type: 'int', help: `seeded runs without --inputs: clips of one --prompt (images of one --class-label for DiT) made together, 1 to ${MAX_BATCH}, the seed's noise the whole batch's (with --inputs the batch is the file's, one --prompt repeated over it); --video/--preview/--frames-dir show item 0`, default: 1 },
       frames: { type: 'int', help: `with --seed: latent frames with --model; output frames with --pipeline (Wan: 4k+1; the embedded pipeline: ${EMBEDDED_DEFAULTS.num_frames}); not for DiT` },
       height: { type: 'int', help: `with --seed: latent height with --model; output height in pixels with --pipeline (the embedded pipeline: ${EMBEDDED_DEFAULTS.height})` },
       width: { type: 'int', help: `with --seed: latent width with --model; output width in pixels with --pipeline (the embedded pipeline: ${EMBEDDED_DEFAULTS.width})` },

@@ -166,8 +166,9 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
     if (prompt !== undefined && fam === 'dit') throw new UsageError(`--prompt: ${pipe.className} is class-conditional; give --class-label or class_labels`);
     const cond = generateConditioning(p, fam, inputs, cfg, prompt !== undefined);
     if (prompt !== undefined) {
-      // --batch N: N clips of the one prompt, in one run (the seed's noise is the whole batch's, as diffusers' num_videos_per_prompt)
-      const batch = p.batch as number;
+      // one prompt for every clip, as diffusers' num_videos_per_prompt: --batch N clips of a seeded run (the seed's noise is
+      // the whole batch's), or as many as the inputs file's latents hold (--batch is refused with --inputs)
+      const batch = cond.latents?.shape[0] ?? (p.batch as number);
       o.prompt = batch > 1 ? new Array<string>(batch).fill(prompt) : prompt;
       o.negative_prompt = p['negative-prompt'] as string | undefined;
       o.max_sequence_length = p['max-sequence-length'] as number | undefined;

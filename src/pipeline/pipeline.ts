@@ -764,7 +764,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const rank = c.family === 'dit' ? 4 : 5;
     if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`);
     if (shape[1] !== c.inChannels) throw new InputError(`latents: expected ${c.inChannels} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
-    if (shape[0] !== batch) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch} ${items}`);
+    if (shape[0] !== batch) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch} ${batch === 1 ? items.replace(/s$/, '') : items}`);
     const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
     const [F, H, W] = (rank === 5 ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
     if (F % pt || H % ph || W % pw) {
