@@ -221,7 +221,7 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     const bad = (...a: string[]) => tessera({}, 'bench', ...a);
     let r = await bad('attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'tiled-64');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--variants: tiled-64 is a GEMM strategy; bench attention takes an attention strategy \(rows, fa2, fa2-wg\) or tile knobs/);
+    expect(r.stderr).toMatch(/--variants: tiled-64 is a GEMM strategy; bench attention takes an attention strategy \(rows, fa2, fa2-wg, rows-dh\) or tile knobs/);
     r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'fa2');
     expect(r.stderr).toMatch(/--variants: fa2 is an attention strategy; bench gemm takes a GEMM strategy/);
     r = await bad('gemm', '--m', '4', '--k', '4', '--n', '4', '--variants', 'tiled-64', '--tile', 'TM=4');
