@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     const spec = QUIET_COMMANDS.includes(cmd.spec.name) ? { ...cmd.spec, quiet: true } : cmd.spec;
     const p = parseArgs(spec, args);
     setQuiet(!!p.quiet);
-    // --no-tune is global (args.ts COMMON; every command records kernels): deterministic heuristics, no tuning cache
+    // --no-tune (args.ts COMMON; tune and version leave it out): deterministic heuristics, no tuning cache
     if (p['no-tune']) setDefaultTuneMode('off');
     if (p.help) {
       console.log(cmd.help?.(p) ?? helpText(spec));
