@@ -17,6 +17,7 @@ import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
 import { LimitError } from '../model/memory.js';
+import { checkRopeGrid } from '../model/wan.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { refusesShift, resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
@@ -191,21 +192,22 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   }
   for (const k of ['onStep', 'onWarning'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
   checkSignal(o.signal);
-  let latents = o.latents;
-  if (!latents) {
+  // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
+  // any host array of its size (randn of 81×4800×8320 latents was a RangeError)
+  if (o.latents) checkTensorData('latents', o.latents, 'initial noise');
+  else {
     if (!o.shape) throw new InputError('no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise');
     if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 1)) throw new InputError(`shape: a list of positive integers, got ${shown(o.shape)}`);
-    const n = o.shape.reduce((a, b) => a * b, 1);
-    latents = { data: randn(n, o.seed ?? 0), shape: o.shape };
   }
-  checkTensorData('latents', latents, 'initial noise');
+  const shape = o.latents ? o.latents.shape : o.shape!;
   const cfg = guidance > 1;
   const C = model.config.inChannels;
   // named `latents` here (the transformer's own check would call them hidden_states)
   const rank = model.family === 'dit' ? 4 : 5;
-  if (latents.shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${model.family} model, found [${latents.shape.join(',')}]`);
-  if (latents.shape[1] !== C) throw new InputError(`latents: expected ${C} channels (transformer config in_channels), found ${latents.shape[1]} in [${latents.shape.join(',')}]`);
-  const B = latents.shape[0]!;
+  if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${model.family} model, found [${shape.join(',')}]`);
+  if (shape[1] !== C) throw new InputError(`latents: expected ${C} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
+  checkGrid(model, shape);
+  const B = shape[0]!;
   const outC = model.config.outChannels;
   if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
   let labels: number[] | undefined;
@@ -225,7 +227,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     const key = mc.family === 'wan' ? 'text_dim' : 'caption_channels';
     checkTensorData(textName, text, `[B, L, ${width}] text embeddings`);
     if (text.shape.length !== 3 || text.shape[0] !== B || text.shape[2] !== width) {
-      throw new InputError(`${textName}: expected [${B}, L, ${width}] (batch of latents [${latents.shape.join(',')}], config ${key}), found [${text.shape.join(',')}]`);
+      throw new InputError(`${textName}: expected [${B}, L, ${width}] (batch of latents [${shape.join(',')}], config ${key}), found [${text.shape.join(',')}]`);
     }
     if (cfg && !negText) throw new InputError(`${negName}: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
     // checked when given, as Pipeline.generate does, though unguided runs do not read them
@@ -237,7 +239,38 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
       }
     }
   }
+  checkSamplerState(model, program, shape);
+  const latents = o.latents ?? { data: randn(shape.reduce((a, b) => a * b, 1), o.seed ?? 0), shape };
   return { latents, cfg, guidance, program, text, negText, labels };
+}
+
+/**
+ * The patch and position-table checks of the model's validate(), in its words, on the latents' shape
+ * alone: run before the seeded noise is allocated. @throws InputError naming hidden_states.
+ */
+function checkGrid(model: DiffusionModel, shape: readonly number[]): void {
+  const c = model.config;
+  const video = c.family !== 'dit';
+  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+  const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
+  if (F % pt || H % ph || W % pw) {
+    throw new InputError(video ? `hidden_states: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `hidden_states: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
+  }
+  if (c.family === 'latte' && F > 1 && F !== c.videoLength) {
+    throw new InputError(`hidden_states: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
+  }
+  if (c.family === 'wan') checkRopeGrid(c, 'hidden_states', shape, [F, H, W]);
+}
+
+/** The scheduler's state is one f32 binding of `slots` latent-sized slots. @throws LimitError when it cannot be bound. */
+function checkSamplerState(model: DiffusionModel, program: StepProgram, shape: readonly number[]): void {
+  const stateBytes = program.slots * shape.reduce((a, b) => a * b, 1) * 4;
+  const lim = model.gpu.limits;
+  if (stateBytes > Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize)) {
+    throw new LimitError(
+      `the sampler state of ${program.className} (${program.slots} f32 slots of latents [${shape.join(',')}]: the guided model output, the sample${program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
+    );
+  }
 }
 
 const cat = (a: Float32Array, b: Float32Array): Float32Array => {
@@ -280,15 +313,8 @@ const FLAG_INPUT = 2;
  */
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
   // the options are refused at once, without waiting for the model's running calls
+  // shapes, then the scheduler state's binding limit, then the seeded noise (all before any GPU work)
   const p = prepare(model, o);
-  // The scheduler's state is one f32 binding of `slots` latent-sized slots: refuse before any GPU work when it cannot be bound.
-  const stateBytes = p.program.slots * p.latents.data.length * 4;
-  const lim = model.gpu.limits;
-  if (stateBytes > Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize)) {
-    throw new LimitError(
-      `the sampler state of ${p.program.className} (${p.program.slots} f32 slots of latents [${p.latents.shape.join(',')}]: the guided model output, the sample${p.program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${p.program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
-    );
-  }
   throwIfAborted(o.signal, 'generate');
   return model.exclusive((m) => generateHeld(model, m, o, p));
 }
