@@ -15,7 +15,7 @@ import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
-import { info, plural, progressBar } from './progress.js';
+import { decodeProgress, info, plural, progressBar } from './progress.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
 function readJsonFile(file: string): Record<string, unknown> | undefined {
@@ -187,6 +187,8 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
     }
     if (!pipe.vae) o.output_type = 'latent';
     const bar = progressBar('denoising');
+    // the decode's own bar, from its stage's start: frames (DiT: images) as they are decoded
+    let decoding: ReturnType<typeof decodeProgress> | undefined;
     const lose = deviceLossHook(pipe.gpu);
     o.onStep = (s, n) => {
       bar.update(s, n);
@@ -198,13 +200,21 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
       if (stage === 'decode') {
         bar.done();
         info(`decoding with ${pipe.modelIndex.components.get('vae')!.className} …`);
+        decoding = decodeProgress(fam !== 'dit');
       }
     };
+    o.onDecodeProgress = (done, total) => decoding?.update(done, total);
     const t0 = performance.now();
-    const res = await pipe.generate(o).catch((e: unknown) => {
-      throw inCliTerms(e, p.inputs as string | undefined);
-    });
-    bar.done();
+    const res = await pipe
+      .generate(o)
+      .catch((e: unknown) => {
+        throw inCliTerms(e, p.inputs as string | undefined);
+      })
+      .finally(() => {
+        // a terminal's bar line ends before the result or the error line
+        bar.done();
+        decoding?.done();
+      });
     const secs = (performance.now() - t0) / 1000;
     const pixels = res.video ?? res.images;
     const pixelName = res.video ? 'video' : 'images';

@@ -12,7 +12,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
-import { parsePythonJson } from '../io/json.js';
+import { notValidJson, parsePythonJson, shownValue } from '../io/json.js';
 import { checkRelPath, FileAccessError, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
@@ -65,16 +65,23 @@ function parseJsonObject(text: string, file: string): Record<string, unknown> {
   try {
     v = parsePythonJson(text); // Python's json writes Infinity/NaN (e.g. DPMSolver's lambda_min_clipped)
   } catch (e) {
-    throw new PipelineError(`${file}: not valid JSON (${(e as Error).message})`);
+    throw new PipelineError(`${file}: ${notValidJson(e)}`);
   }
   if (!isObject(v)) throw new PipelineError(`${file}: must be a JSON object`);
   return v;
 }
 
+// The component names of the pipelines tessera runs (and of those it refuses, e.g. Wan2.2's
+// transformer_2): their entries must be components even when written otherwise. Other keys may be
+// pipeline config of any JSON type (DiTPipeline's id2label object, WanPipeline's boundary_ratio).
+const COMPONENT_KEYS = new Set(['transformer', 'transformer_2', 'vae', 'scheduler', 'text_encoder', 'tokenizer', 'image_encoder', 'image_processor']);
+
 /**
  * Parses model_index.json. A value that is a 2-element array is a component (`[lib, cls]`, or
- * `[null, null]` when saved as None); other keys are pipeline config (`_diffusers_version`, ...).
- * @throws PipelineError naming `file` for invalid JSON, a non-object, a missing `_class_name`, or a malformed component entry.
+ * `[null, null]` when saved as None), as is any value of a component name (transformer, vae,
+ * scheduler, text_encoder, tokenizer, ...); other keys are pipeline config (`_diffusers_version`, ...).
+ * @throws PipelineError naming `file` for invalid JSON, a non-object, a missing `_class_name`, or a malformed
+ *   component entry (not [library, class] strings or [null, null]: diffusers fails unpacking it).
  */
 export function parseModelIndex(text: string, file: string): ModelIndex {
   const raw = parseJsonObject(text, file);
@@ -82,15 +89,15 @@ export function parseModelIndex(text: string, file: string): ModelIndex {
   const components = new Map<string, ComponentSpec | null>();
   const config: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (k.startsWith('_') || !Array.isArray(v)) {
+    if (k.startsWith('_') || (!Array.isArray(v) && !COMPONENT_KEYS.has(k))) {
       config[k] = v;
       continue;
     }
-    if (v.length !== 2) throw new PipelineError(`${file}: "${k}" must be [library, class] (or [null, null]), found ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || v.length !== 2) throw new PipelineError(`${file}: ${shownValue(k)} must be [library, class] (or [null, null]), found ${shownValue(v)}`);
     const [lib, cls] = v as [unknown, unknown];
     if (lib === null && cls === null) components.set(k, null);
     else if (typeof lib === 'string' && typeof cls === 'string') components.set(k, { library: lib, className: cls });
-    else throw new PipelineError(`${file}: "${k}" must be [library, class] strings (or [null, null]), found ${JSON.stringify(v)}`);
+    else throw new PipelineError(`${file}: ${shownValue(k)} must be [library, class] strings (or [null, null]), found ${shownValue(v)}`);
   }
   return { className: raw['_class_name'] as string, components, config };
 }
@@ -258,6 +265,12 @@ export interface PipelineGenerateOptions {
   /** tessera's own: when a stage starts ('text', 'denoise', 'decode'). */
   onStage?: (stage: PipelineStage) => void;
   /**
+   * tessera's own: in the 'decode' stage, after each decoded frame: `done` of `total` (every output frame of
+   * every batch item; DiT: images), as Vae.decode's onProgress. Not a function: InputError. A listener that
+   * throws fails the call.
+   */
+  onDecodeProgress?: (done: number, total: number) => void;
+  /**
    * tessera's own: the kernel work of this call, as it happens: compute pipelines compiling (`compile`, done /
    * total) and autotuning timing candidate kernels (`tune`: the op family, shape bucket and candidates, done /
    * total buckets), each with the `stage` it belongs to (PipelineKernelEvent; KernelEvent says when each
@@ -294,7 +307,7 @@ export type PipelineKernelEvent = KernelEvent & { stage: PipelineStage };
 const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
-  output_type: true, scheduler: true, shift: true, onStep: true, onStage: true, onKernels: true, signal: true,
+  output_type: true, scheduler: true, shift: true, onStep: true, onStage: true, onDecodeProgress: true, onKernels: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
@@ -452,6 +465,7 @@ interface Call {
   shape: number[];
   asked: { latents: boolean; items: string };
   onStage?: PipelineGenerateOptions['onStage'];
+  onDecodeProgress?: PipelineGenerateOptions['onDecodeProgress'];
   onKernels?: PipelineGenerateOptions['onKernels'];
 }
 
@@ -578,7 +592,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    *   latents, prompt with prompt_embeds); LimitError when the sampler state, a transformer pass or the
    *   VAE decode cannot fit the adapter, or a stage exceeds loadPipeline's maxMemory (each stage on its own:
    *   PipelineLoadOptions.maxMemory), naming the stage, the size asked for and what fits.
-   *   Later: NumericsError, GpuError. DisposedError after dispose(). An Error named 'AbortError' when `signal` aborts.
+   *   Later: NumericsError, GpuError; TuneEnvError when the stages record their kernels and TESSERA_TUNE or
+   *   TESSERA_TUNE_MIN_FLOPS holds a value tessera cannot read. DisposedError after dispose(). An Error named
+   *   'AbortError' when `signal` aborts.
    */
   generate(this: Pipeline<false>, o: PipelineGenerateOptions): Promise<PipelineLatentOutput>;
   generate(o: PipelineGenerateOptions & { output_type: 'latent' }): Promise<PipelineLatentOutput>;
@@ -669,7 +685,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
     if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
-    for (const k of ['onStep', 'onStage', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+    for (const k of ['onStep', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
     const cfg = guidance > 1;
     const L = checkMaxSequenceLength(o.max_sequence_length);
     checkSignal(o.signal);
@@ -684,7 +700,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const program = resolveScheduler(opts).setTimesteps(steps); // its state's size, for the memory check
 
     // the batch and the text, as the caller gave them
-    const call: Call = { opts, outputType, L, onStage: o.onStage, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
+    const call: Call = { opts, outputType, L, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
     let batch: number;
     let text: TextShapes | undefined;
     const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
@@ -1012,7 +1028,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (call.outputType === 'np') {
       stop('before the VAE decode');
       onStage?.('decode');
-      const pixels = postprocessSample(await this.decoder!.decode(res.latents, { signal: opts.signal }));
+      const pixels = postprocessSample(await this.decoder!.decode(res.latents, { signal: opts.signal, onProgress: call.onDecodeProgress }));
       if (this.family === 'dit') out.images = pixels;
       else out.video = pixels;
     }

@@ -1,6 +1,8 @@
-// Decode progress on stderr (audit H item 3: a long `tessera decode` printed nothing after "compiling kernels"):
-// `tessera decode` shows "decoding frames i/N" (images for image latents), plain lines off a terminal (the
-// first, at most one a second, the last), and nothing with --quiet, which still writes the output.
+// Decode progress on stderr (audit H item 3: a long `tessera decode` printed nothing after "compiling kernels",
+// and generate --pipeline's decode stage only "decoding with AutoencoderKLWan …"): `tessera decode` and the
+// decode stage of generate (--pipeline, embedded) show "decoding frames i/N" (images for image latents), plain
+// lines off a terminal (the first, at most one a second, the last), and nothing with --quiet, which still
+// writes the output. The library's hook behind the pipeline's: Pipeline.generate({ onDecodeProgress }).
 import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -8,8 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasGpu } from '../helpers/gpu.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
 import { FIXTURES, ROOT } from '../helpers/golden.js';
+import '../../src/node-env.js'; // loadPipeline reads folders from paths
+import { InputError } from '../../src/model/model.js';
+import { loadPipeline } from '../../src/pipeline/pipeline.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-decode-progress-'));
@@ -52,5 +57,40 @@ describe.skipIf(!hasGpu)('decode progress (CLI)', () => {
     const r = await tessera(decodeArgs('sd_vae_small', join(tmp, 'sd.safetensors')));
     expect(r.code, r.stderr).toBe(0);
     expect(progressLines(r.stderr)).toEqual([expect.stringMatching(/^decoding images 1\/1  \d+\.\d s$/)]);
+  }, 300_000);
+
+  // the embedded tessera-shapes pipeline (Wan: 4 frames per latent frame after the first), 5 frames of 16×16, 1 step
+  const small = { prompt: 'a red circle', seed: 1, height: 16, width: 16, num_frames: 5, num_inference_steps: 1 };
+
+  it('Pipeline.generate({ onDecodeProgress }): every decoded frame, in the decode stage; a non-function refused before any stage', async () => {
+    const pipe = await loadPipeline(join(ROOT, 'models', 'tessera-shapes'), { gpu: gpu! });
+    try {
+      const log: string[] = [];
+      await expect(pipe.generate({ ...small, onDecodeProgress: 'log' as never, onStage: (s) => log.push(s) })).rejects.toThrow(new InputError('onDecodeProgress: a function, got "log"'));
+      expect(log).toEqual([]);
+      await pipe.generate({ ...small, onStage: (s) => log.push(s), onDecodeProgress: (done, total) => log.push(`${done}/${total}`) });
+      expect(log).toEqual(['text', 'denoise', 'decode', '1/5', '2/5', '3/5', '4/5', '5/5']);
+    } finally {
+      pipe.dispose();
+    }
+  }, 300_000);
+
+  it('generate (the embedded pipeline): after "decoding with AutoencoderKLWan …", "decoding frames 1/5" … "5/5"; --quiet: none', async () => {
+    const out = join(tmp, 'gen.safetensors');
+    const args = ['generate', '--prompt', small.prompt, '--seed', '1', '--frames', '5', '--height', '16', '--width', '16', '--steps', '1', '--out', out];
+    let r = await tessera(args);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    const at = lines.indexOf('decoding with AutoencoderKLWan …');
+    expect(at, r.stderr).toBeGreaterThan(lines.findIndex((l) => l.startsWith('denoising 1/1')));
+    const progress = progressLines(r.stderr).filter((l) => l.startsWith('decoding frames'));
+    expect(progress[0]).toMatch(/^decoding frames 1\/5  \d+\.\d s$/);
+    expect(progress.at(-1)).toMatch(/^decoding frames 5\/5  \d+\.\d s$/);
+    expect(lines.indexOf(progress[0]!)).toBeGreaterThan(at);
+    expect(lines.findIndex((l) => l.startsWith(`wrote ${out}`))).toBeGreaterThan(lines.indexOf(progress.at(-1)!));
+    r = await tessera([...args, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/decoding|denoising/);
+    expect(r.stderr).toMatch(/^wrote .*gen\.safetensors: latents \[1,16,2,4,4\], video \[1,5,16,16,3\]/m);
   }, 300_000);
 });
