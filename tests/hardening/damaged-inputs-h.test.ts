@@ -13,6 +13,7 @@ import { mapFolder } from '../../src/io/source.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { ConfigError, parseConfig } from '../../src/model/config.js';
 import { vocabularyNote } from '../../src/pipeline/embedded.js';
+import { parseModelIndex, PipelineError } from '../../src/pipeline/pipeline.js';
 import { loadTokenizer, TokenizerError } from '../../src/text/tokenizer.js';
 import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
 import { WeightError } from '../../src/model/weights.js';
@@ -55,6 +56,29 @@ describe('control characters are escaped where user text is echoed (item 4)', ()
     const i = await refusal(openModelFolder(mapFolder('m', files)));
     expect(i).toBeInstanceOf(ModelFolderError);
     expect(i.message).toBe('m/diffusion_pytorch_model.safetensors.index.json: not valid JSON (Unexpected token \'\\u001b\', "\\u001b[2J" is not valid JSON)');
+  });
+});
+
+describe("model_index.json's component entries (item 10)", () => {
+  const F = 'p/model_index.json';
+  const index = (entries: string) => `{"_class_name": "WanPipeline", "transformer": ["diffusers", "WanTransformer3DModel"], ${entries}}`;
+  const pipelineError = (text: string) => thrown(() => parseModelIndex(text, F), PipelineError).message;
+
+  it('a component name with a value that is not [library, class] or [null, null] is refused, naming the key', () => {
+    expect(pipelineError(index('"vae": "AutoencoderKLWan"'))).toBe(`${F}: "vae" must be [library, class] (or [null, null]), found "AutoencoderKLWan"`);
+    expect(pipelineError(index('"vae": null'))).toBe(`${F}: "vae" must be [library, class] (or [null, null]), found null`);
+    expect(pipelineError(index('"scheduler": {"x": 1}'))).toBe(`${F}: "scheduler" must be [library, class] (or [null, null]), found {"x":1}`);
+    expect(pipelineError(index('"text_encoder": ["transformers"]'))).toBe(`${F}: "text_encoder" must be [library, class] (or [null, null]), found ["transformers"]`);
+    expect(pipelineError(index('"tokenizer": ["transformers", 5]'))).toBe(`${F}: "tokenizer" must be [library, class] strings (or [null, null]), found ["transformers",5]`);
+    // a binary model_index.json: the excerpt escaped
+    expect(pipelineError('\u0000\u0007')).toBe(`${F}: not valid JSON (Unexpected token '\\u0000', "\\u0000\\u0007" is not valid JSON)`);
+  });
+
+  it('components saved as None and pipeline config of other types are kept', () => {
+    const m = parseModelIndex(index('"vae": [null, null], "id2label": {"0": "tench"}, "boundary_ratio": null, "expand_timesteps": false'), F);
+    expect([...m.components.keys()]).toEqual(['transformer', 'vae']);
+    expect(m.components.get('vae')).toBeNull();
+    expect(m.config).toEqual({ _class_name: 'WanPipeline', id2label: { 0: 'tench' }, boundary_ratio: null, expand_timesteps: false });
   });
 });
 
