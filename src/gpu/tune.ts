@@ -16,6 +16,7 @@ import { Plan, setTuneHook, type TuneRequest } from './plan.js';
 import { emitKernelEvent } from './kernel.js';
 import { Allocator, readTensor } from './tensor.js';
 import { profilePlan } from '../profile/profiler.js';
+import { notValidJson, visibleText } from '../io/json.js';
 
 export type TuneMode = 'auto' | 'cached' | 'off';
 
@@ -193,7 +194,7 @@ export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
       } catch (e) {
         // A cache is only measurements the tuner can redo: say so once, and carry on without it. The
         // next save of tuned choices replaces the file (saves only happen after timing new buckets).
-        const why = e instanceof SyntaxError ? `not valid JSON (${e.message})` : (e as Error).message;
+        const why = e instanceof SyntaxError ? notValidJson(e) : visibleText((e as Error).message);
         console.warn(`[tessera] tuning cache ${s?.where} is unreadable, ignoring it (it will be replaced when tuned kernel choices are next saved): ${why}`);
         unreadable = why;
         entries = {};

@@ -8,6 +8,7 @@
 import { editDistance } from '../edit-distance.js';
 import { f16BitsToF32, f32ToF16Bits } from '../gpu/half.js';
 import type { ByteSource } from './source.js';
+import { notValidJson } from './json.js';
 
 /** Bytes per element of each safetensors dtype (the byte-sized ones; sub-byte F4/F6 are not supported). */
 export const DTYPE_BYTES = {
@@ -180,7 +181,7 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new SafetensorsError(`header is not valid JSON (${e instanceof Error ? e.message : String(e)})`, file);
+    throw new SafetensorsError(`header is ${notValidJson(e)}`, file);
   }
   if (!isObject(json)) throw new SafetensorsError(`header JSON must be an object, got ${Array.isArray(json) ? 'an array' : show(json)}`, file);
   const dup = findDuplicateKey(text);

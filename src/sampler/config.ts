@@ -6,7 +6,7 @@
 // Values X defines but tessera does not implement (thresholding, SDE solvers, dynamic shifting,
 // beta sigmas) are refused by name. Every error names the config file.
 
-import { parsePythonJson } from '../io/json.js';
+import { notValidJson, parsePythonJson } from '../io/json.js';
 import { DDIMScheduler, FlowMatchEulerScheduler, checkSteps, type BetaSchedule, type Scheduler } from './scheduler.js';
 import { dpmProgram, RepeatedStartError, unipcProgram, type DPMConfig, type MultistepCommon, type UniPCConfig } from './multistep.js';
 import { checkProgram, SchedulerMathError, type StepProgram } from './program.js';
@@ -376,7 +376,7 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     try {
       cfg = parsePythonJson(cfg);
     } catch (e) {
-      throw new SchedulerConfigError(`${file}: not valid JSON (${(e as Error).message})`);
+      throw new SchedulerConfigError(`${file}: ${notValidJson(e)}`);
     }
   }
   if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new SchedulerConfigError(`${file}: must be a JSON object (a diffusers scheduler_config.json)`);
