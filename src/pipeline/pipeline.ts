@@ -767,6 +767,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       opts.shape = shape;
     }
     call.shape = shape;
+    // the model's own limit first: the fit searches below probe only within the request, so within it
+    this.checkRope(shape, call.asked);
     this.checkFits(shape, text, cfg, program, outputType === 'np', call.asked);
     // the text encoder's own memory, before the 'text' stage starts (prompts and negative prompts are separate encodes)
     for (const list of [call.prompts, call.negs]) if (list) this.textEncoder?.checkFits?.(list, L);
@@ -824,6 +826,40 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 
   /**
+   * Refuses (InputError), before any stage, a Wan run whose latents `shape` give a grid after patching longer
+   * than transformer/config.json's rope_max_seq_len R on an axis (diffusers' WanRotaryPosEmbed has R positions
+   * per axis), naming the size as the caller gave it and what fits in those terms: the most frames (latent
+   * frames ≤ R × patch) or height/width in pixels, or the largest latents.
+   */
+  private checkRope(shape: number[], asked: { latents: boolean; items: string }): void {
+    const c = this.transformer.config;
+    const over = this.ropeOver(shape);
+    if (c.family !== 'wan' || !over.length) return;
+    const { pt, ph, pw, F, H, W, frames, size } = this.sizeTerms(shape, asked);
+    const R = c.ropeMaxSeqLen;
+    const grid = [F / pt, H / ph, W / pw];
+    const { spatial, temporal } = this.vaeScale;
+    const most = {
+      frames: `at most ${frames(R * pt)} frames (latent frames (frames − 1)/${temporal} + 1 ≤ ${R * pt})`,
+      height: `a height of at most ${R * ph * spatial} pixels`,
+      width: `a width of at most ${R * pw * spatial} pixels`,
+    };
+    const way = asked.latents ? `latents of at most ${R * pt}×${R * ph}×${R * pw} latent frames×height×width` : over.map((a) => most[a]).join(' and ');
+    throw new InputError(
+      `${size} gives a grid of ${grid.join('×')} (latent frames×height×width after patch_size ${c.patch.join('×')}), beyond transformer/config.json's ` +
+        `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
+        `use ${way}, or raise rope_max_seq_len in transformer/config.json`,
+    );
+  }
+
+  /** The axes on which Wan latents `s` [B, C, F, H, W] give a grid after patching past rope_max_seq_len (none for other families). */
+  private ropeOver(s: number[]): ('frames' | 'height' | 'width')[] {
+    const c = this.transformer.config;
+    if (c.family !== 'wan' || s.length !== 5) return [];
+    return (['frames', 'height', 'width'] as const).filter((_, i) => s[i + 2]! / c.patch[i]! > c.ropeMaxSeqLen);
+  }
+
+  /**
    * Refuses (LimitError), before any GPU work, a run whose sampler state, transformer pass(es) or VAE
    * decode cannot fit the adapter's bindings (or the transformer's maxMemory), naming the size as the
    * caller gave it (pixels, or latents) and the most frames, the largest height×width and the largest
@@ -839,7 +875,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const deadline = performance.now() + SEARCH_MS;
     const fits = (s: number[]) => {
       if (performance.now() > deadline) throw TIME_UP;
-      return !this.refusal(s, text, cfg, program, decode);
+      // probes stay within the request, which checkRope passed; a probe past the model's limit would not run either
+      return !this.ropeOver(s).length && !this.refusal(s, text, cfg, program, decode);
     };
     const search = (hi: number, ok: (n: number) => boolean): number | undefined => {
       try {

@@ -222,11 +222,22 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
     // (the batch search is time-boxed: thousands of items make slow dry runs on an adapter with large bindings)
     if (lavapipe) expect(many.e.message).toBe('5000 prompts at height×width 32×32 × 9 frames (latents [5000,16,3,8,8]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 351.6 MiB in one binding, above the adapter\'s maxStorageBufferBindingSize of 128.0 MiB; at most 256 prompts fit at this size');
 
-    const long = await refused({ prompt: P1, seed: 1, height: 32, width: 32, num_frames: 100001, num_inference_steps: 4 });
+    // past transformer/config.json's rope_max_seq_len (1024 latent frames): the model's own limit, in the caller's sizes, before any fit search
+    const rope = await refused({ prompt: P1, seed: 1, height: 32, width: 32, num_frames: 100001, num_inference_steps: 4 });
+    expect(rope.e).toBeInstanceOf(InputError);
+    expect(rope.stages).toEqual([]);
+    expect(rope.e.message).toBe("height×width 32×32 × 100001 frames (latents [1,16,25001,8,8]) gives a grid of 25001×4×4 (latent frames×height×width after patch_size 1×2×2), beyond transformer/config.json's rope_max_seq_len 1024 in frames: the 3-D RoPE has 1024 positions per axis (diffusers' WanRotaryPosEmbed); use at most 4093 frames (latent frames (frames − 1)/4 + 1 ≤ 1024), or raise rope_max_seq_len in transformer/config.json");
+    const ropeLat = await refused({ prompt: P1, latents: latents([1, 16, 1025, 8, 8]), num_inference_steps: 4 });
+    expect(ropeLat.e).toBeInstanceOf(InputError);
+    expect(ropeLat.stages).toEqual([]);
+    expect(ropeLat.e.message).toBe("latents [1,16,1025,8,8] gives a grid of 1025×4×4 (latent frames×height×width after patch_size 1×2×2), beyond transformer/config.json's rope_max_seq_len 1024 in frames: the 3-D RoPE has 1024 positions per axis (diffusers' WanRotaryPosEmbed); use latents of at most 1024×2048×2048 latent frames×height×width, or raise rope_max_seq_len in transformer/config.json");
+
+    // the most frames within that limit, over the memory: the searches probe within the request
+    const long = await refused({ prompt: P1, seed: 1, height: 256, width: 256, num_frames: 4093, num_inference_steps: 4 });
     expect(long.e).toBeInstanceOf(LimitError);
     expect(long.stages).toEqual([]);
-    expect(long.e.message.startsWith('height×width 32×32 × 100001 frames (latents [1,16,25001,8,8]) does not fit: ')).toBe(true);
-    if (lavapipe) expect(long.e.message).toBe("height×width 32×32 × 100001 frames (latents [1,16,25001,8,8]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 586.0 MiB in one binding, above the adapter's maxStorageBufferBindingSize of 128.0 MiB; at most 21841 frames fit at height×width 32×32; at most height×width 8×8 fits at 100001 frames");
+    expect(long.e.message.startsWith('height×width 256×256 × 4093 frames (latents [1,16,1024,64,64]) does not fit: ')).toBe(true);
+    if (lavapipe) expect(long.e.message).toBe("height×width 256×256 × 4093 frames (latents [1,16,1024,64,64]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 1.50 GiB in one binding, above the adapter's maxStorageBufferBindingSize of 128.0 MiB; at most 337 frames fit at height×width 256×256; at most height×width 72×72 fits at 4093 frames");
 
     const big = await refused({ prompt: P1, seed: 1, height: 8192, width: 8192, num_frames: 81, num_inference_steps: 4 });
     expect(big.e).toBeInstanceOf(LimitError);
@@ -236,10 +247,11 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
     if (lavapipe) expect(big.e.message).toBe("height×width 8192×8192 × 81 frames (latents [1,16,21,2048,2048]) does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 31.50 GiB in one binding, above the adapter's maxStorageBufferBindingSize of 128.0 MiB; no frame count fits at height×width 8192×8192; at most height×width 512×512 fits at 81 frames");
 
     // given latents are named as given
-    const lat = await refused({ prompt: P1, latents: latents([1, 16, 25001, 8, 8]), num_inference_steps: 4 });
+    const lat = await refused({ prompt: P1, latents: latents([1, 16, 1024, 64, 64]), num_inference_steps: 4 });
     expect(lat.e).toBeInstanceOf(LimitError);
-    expect(lat.e.message.startsWith('latents [1,16,25001,8,8] does not fit: the sampler state')).toBe(true);
-    expect(lat.e.message).toMatch(/; at most \d+ latent frames fit at this height×width; at most latents \[1,16,25001,2,2\] fit at 25001 latent frames$/);
+    expect(lat.stages).toEqual([]);
+    expect(lat.e.message).toMatch(/^latents \[1,16,1024,64,64\] does not fit: .*; at most \d+ latent frames fit at this height×width; at most latents \[1,16,1024,\d+,\d+\] fit at 1024 latent frames$/);
+    if (lavapipe) expect(lat.e.message).toBe("latents [1,16,1024,64,64] does not fit: the sampler state (UniPCMultistepScheduler: 6 f32 copies of the latents) needs 1.50 GiB in one binding, above the adapter's maxStorageBufferBindingSize of 128.0 MiB; at most 85 latent frames fit at this height×width; at most latents [1,16,1024,18,18] fit at 1024 latent frames");
     expect(te.encodedCount).toBe(encoded);
   }, 120_000);
 
