@@ -1,10 +1,12 @@
 // `tessera forward`: one forward pass of a diffusers transformer on inputs from a safetensors file.
 import { loadModel, InputError, type ForwardInputs } from '../model/model.js';
-import type { DType } from '../gpu/tensor.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { locate } from '../sampler/generate.js';
 import type { Command } from './main.js';
-import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
+import { checkCommandFiles, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
+import { readInputs, readInputsHeader } from '../io/inputs.js';
+import { checkRopeGrid } from '../model/wan.js';
 import { checkNames, floatInput, INPUT_NAMES, intInput, numberInput } from './model-inputs.js';
 import { UsageError, type Parsed } from './args.js';
 import { VARIANT_NAME } from '../io/model-folder.js';
@@ -38,24 +40,36 @@ export const forwardCommand: Command = {
     checkVariantFlag(p);
     const file = p.inputs as string;
     const budget = maxMemory(p);
-    const inputs = await commandInputs(p);
+    // the inputs' shapes from the file's header: the checks below run on them before any tensor data is read
+    checkCommandFiles(p);
+    const header = await readInputsHeader(file);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
       maxMemory: budget,
-      // refuse a run that cannot fit before reading any weight (shape errors are validate()'s job)
+      // refuse a run that cannot fit before reading any weight or tensor data (other shape errors are validate()'s job)
       preflight: (config, gpu, dtype) => {
-        const hs = inputs.get('hidden_states');
-        const text = config.family === 'dit' ? undefined : inputs.get('encoder_hidden_states')?.shape;
-        if (!hs || hs.shape.length !== (config.family === 'dit' ? 4 : 5) || (config.family !== 'dit' && text?.length !== 3)) return;
+        const names = INPUT_NAMES[config.family].forward;
+        checkNames(file, header, names, names);
+        const hs = header.get('hidden_states')!.shape;
+        const text = config.family === 'dit' ? undefined : header.get('encoder_hidden_states')!.shape;
+        if (config.family === 'wan' && hs.length === 5) checkRopeGrid(config, 'hidden_states', hs, hs.slice(2) as [number, number, number]);
         try {
-          checkRunFits(config, hs.shape, text, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
+          checkRunFits(config, hs, text, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
         } catch (e) {
           if (e instanceof LimitError) throw e;
+        }
+        // whatever validate() will say of them, no tensor larger than one GPU buffer is read
+        for (const [name, t] of header) {
+          const bytes = t.shape.reduce((a, b) => a * b, 4);
+          if (bytes > gpu.limits.maxBufferSize) {
+            throw new LimitError(`${file}: tensor "${name}" [${t.shape.join(',')}] is ${fmtBytes(bytes)} as the model's f32, above the adapter's maxBufferSize of ${fmtBytes(gpu.limits.maxBufferSize)}: use a smaller resolution or fewer frames`);
+          }
         }
       },
     });
     try {
+      const inputs = await readInputs(file);
       const names = INPUT_NAMES[model.family].forward;
       checkNames(file, inputs, names, names);
       const t = numberInput(file, inputs, 'timestep'); // diffusers' timesteps are often int64
