@@ -43,7 +43,8 @@ export function recordLatte(plan: Plan, c: LatteConfig, w: Weights, io: LatteInp
   plan.layer = 'pos_embed';
   const patches = patchify(plan, { x: io.latents, out: s.get('patches', [B * F, S, K]), patch: [1, p, p], layer: 'patchify' });
   const x0 = linear(plan, patches, { w: view(w.get('pos_embed.proj.weight'), [D, K]), b: w.get('pos_embed.proj.bias'), key: 'pos_embed.proj' }, s.get('x0', [B * F, S, D]));
-  const pos = plan.alloc.upload(sincos2d(D, gh, gw, c.sampleSize / p, c.interpolationScale), [S, D], w.dtype, 'pos_embed');
+  // a dry run (memory planning) sizes the tables without building them: [S, D] floats on the host
+  const pos = plan.alloc.upload(plan.alloc.dry ? [] : sincos2d(D, gh, gw, c.sampleSize / p, c.interpolationScale), [S, D], w.dtype, 'pos_embed');
   const x = add(plan, { a: x0, b: pos, out: s.get('x', [B * F, S, D]), layer: 'add' });
 
   // 2. adaln_single: emb = MLP(sinusoid(t)); t6 = Linear(SiLU(emb)) → [B, 6D]
@@ -60,7 +61,7 @@ export function recordLatte(plan: Plan, c: LatteConfig, w: Weights, io: LatteInp
   const cap = linear(prepare, c1, w.linear('caption_projection.linear_2'), s.get('caption', [B, L, D]));
 
   const xt = s.get('x_temporal', [B * S, F, D]);
-  const tpos = F > 1 ? plan.alloc.upload(Float32Array.from(sincos1d(D, Array.from({ length: F }, (_, i) => i))), [F, D], w.dtype, 'temp_pos_embed') : null;
+  const tpos = F > 1 ? plan.alloc.upload(plan.alloc.dry ? [] : Float32Array.from(sincos1d(D, Array.from({ length: F }, (_, i) => i))), [F, D], w.dtype, 'temp_pos_embed') : null;
   // BasicTransformerBlock with norm_type ada_norm_single: modulation = scale_shift_table + t6, both
   // LayerNorms eps config.norm_eps, no q/k norm, no RoPE; the cross-attention is un-normed
   const block = (prefix: string, xs: Tensor, kv?: CrossKV) =>
