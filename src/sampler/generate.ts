@@ -306,7 +306,7 @@ const FLAG_INPUT = 2;
  *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
  * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included; the other family's conditioning,
  *   as `class_labels: not an option of generate for a wan model but of generate for a dit model (options: …)`), SchedulerConfigError for a config tessera
- *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work); NumericsError naming the step (and the layer) when a
+ *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work; shapes, then that limit, then the seeded noise is allocated); NumericsError naming the step (and the layer) when a
  *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); an Error named 'AbortError'
  *   when `signal` aborts (see GenerateOptions.signal).
  *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.
