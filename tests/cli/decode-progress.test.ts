@@ -3,16 +3,10 @@
 // a second with the first and the last always (a Wan decode gives four frames at once); nothing with --quiet.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { decodeProgress, progressBar, setQuiet } from '../../src/cli/progress.js';
-
-function stderr(): string[] {
-  const lines: string[] = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
-  return lines;
-}
+import { captureStderr, saveTerminalState } from '../helpers/stderr.js';
 
 describe('CLI decode progress', () => {
-  const tty = process.env.TESSERA_STDERR_TTY;
-  const isTTY = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+  const restoreTerminal = saveTerminalState();
   const offTerminal = () => {
     delete process.env.TESSERA_STDERR_TTY;
     Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
@@ -21,16 +15,13 @@ describe('CLI decode progress', () => {
     vi.restoreAllMocks();
     vi.useRealTimers();
     setQuiet(false);
-    if (isTTY) Object.defineProperty(process.stderr, 'isTTY', isTTY);
-    else delete (process.stderr as { isTTY?: boolean }).isTTY;
-    if (tty === undefined) delete process.env.TESSERA_STDERR_TTY;
-    else process.env.TESSERA_STDERR_TTY = tty;
+    restoreTerminal();
   });
 
   it('off a terminal: the first update, then at most one line a second, and the last', () => {
     offTerminal();
     vi.useFakeTimers({ now: 0, toFake: ['Date'] });
-    const out = stderr();
+    const out = captureStderr();
     const bar = decodeProgress(true);
     bar.update(1, 9); // printed: the first
     vi.setSystemTime(300);
@@ -49,7 +40,7 @@ describe('CLI decode progress', () => {
 
   it('off a terminal, without plainEvery (the denoising steps): every update a line', () => {
     offTerminal();
-    const out = stderr();
+    const out = captureStderr();
     const bar = progressBar('denoising');
     for (const d of [1, 2, 3]) bar.update(d, 3);
     expect(out.map((l) => l.replace(/\d+\.\d s/, 'T'))).toEqual(['denoising 1/3  T\n', 'denoising 2/3  T\n', 'denoising 3/3  T\n']);
@@ -57,7 +48,7 @@ describe('CLI decode progress', () => {
 
   it('on a terminal: every update redrawn in place, one newline at the end however often done() is called', () => {
     process.env.TESSERA_STDERR_TTY = '80';
-    const out = stderr();
+    const out = captureStderr();
     const bar = decodeProgress(true);
     for (const d of [1, 2, 3]) bar.update(d, 3);
     bar.done();
@@ -71,7 +62,7 @@ describe('CLI decode progress', () => {
   it('--quiet: nothing', () => {
     offTerminal();
     setQuiet(true);
-    const out = stderr();
+    const out = captureStderr();
     const bar = decodeProgress(true);
     bar.update(1, 1);
     bar.done();

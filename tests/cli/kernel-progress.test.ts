@@ -3,6 +3,7 @@
 // autotuning line for a run's own tuning, none for an explicit tunePlan (tessera tune, benchmarks).
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kernelProgress, setQuiet } from '../../src/cli/progress.js';
+import { captureStderr, saveTerminalState } from '../helpers/stderr.js';
 import { emitKernelEvent, watchAllKernels, watchKernels, type KernelEvent } from '../../src/gpu/kernel.js';
 import type { Gpu } from '../../src/gpu/device.js';
 
@@ -10,28 +11,18 @@ const compile = (done: number, total: number): KernelEvent => ({ type: 'compile'
 const tune = (done: number, explicit: boolean, where: string | null = '/c/tessera/tune.json'): KernelEvent => ({ type: 'tune', family: 'gemm', bucket: 'f32 M8 N8 K8', candidates: ['a', 'b'], done, total: 2, where, explicit });
 const TUNING = 'tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; cached in /c/tessera/tune.json; --no-tune skips)\n';
 
-function stderr(): string[] {
-  const lines: string[] = [];
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (lines.push(String(s)), true));
-  return lines;
-}
-
 describe('CLI kernel progress', () => {
-  const tty = process.env.TESSERA_STDERR_TTY;
-  const isTTY = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+  const restoreTerminal = saveTerminalState();
   afterEach(() => {
     vi.restoreAllMocks();
     setQuiet(false);
-    if (isTTY) Object.defineProperty(process.stderr, 'isTTY', isTTY);
-    else delete (process.stderr as { isTTY?: boolean }).isTTY;
-    if (tty === undefined) delete process.env.TESSERA_STDERR_TTY;
-    else process.env.TESSERA_STDERR_TTY = tty;
+    restoreTerminal();
   });
 
   it('off a terminal: one "compiling kernels N/N" line per batch; one tuning line, for the run\'s own tuning only', () => {
     delete process.env.TESSERA_STDERR_TTY;
     Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
-    const out = stderr();
+    const out = captureStderr();
     const show = kernelProgress();
     for (const e of [compile(0, 3), compile(1, 3), compile(2, 3)]) show(e);
     expect(out).toEqual([]);
@@ -47,14 +38,14 @@ describe('CLI kernel progress', () => {
     show(tune(2, false));
     show(tune(0, false)); // a later plan of the run: said once
     expect(out).toEqual([TUNING]);
-    const none = stderr();
+    const none = captureStderr();
     kernelProgress()(tune(0, false, null));
     expect(none.at(-1)).toBe('tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; not cached: no tuning store; --no-tune skips)\n');
   });
 
   it('on a terminal: the count redrawn in place, a newline when the batch is done', () => {
     process.env.TESSERA_STDERR_TTY = '1';
-    const out = stderr();
+    const out = captureStderr();
     const show = kernelProgress();
     show(compile(0, 2));
     show(compile(2, 2));
@@ -66,7 +57,7 @@ describe('CLI kernel progress', () => {
 
   it('--quiet: nothing', () => {
     setQuiet(true);
-    const out = stderr();
+    const out = captureStderr();
     const show = kernelProgress();
     for (const e of [compile(0, 1), compile(1, 1), tune(0, false)]) show(e);
     expect(out).toEqual([]);
