@@ -22,7 +22,7 @@ export interface CommandSpec {
   summary: string;
   usage?: string;
   flags: Record<string, FlagSpec>;
-  /** Takes --quiet (-q): the commands that print progress (main.ts QUIET_COMMANDS). */
+  /** Takes --quiet (-q): the commands that print progress (main.ts QUIET_COMMANDS lists them). */
   quiet?: boolean;
   /**
    * Common flags (COMMON) that mean nothing for this command, each with why: they are left out of its

@@ -736,7 +736,7 @@ async function runVariants(gpu: Gpu, sizes: Sizes, specs: VariantSpec[], c: Comm
 export const benchCommand: Command = {
   spec: {
     name: 'bench',
-    quiet: true, // as main.ts QUIET_COMMANDS: bench SUB --help builds its text from this spec
+    quiet: true,
     summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)',
     usage:
       'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',

@@ -23,6 +23,7 @@ function checkLatentValues(file: string, latents: TensorData): void {
 export const decodeCommand: Command = {
   spec: {
     name: 'decode',
+    quiet: true,
     summary: "decode latents to pixels with a diffusers VAE folder (diffusers' decoder output)",
     usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--max-memory SIZE]',
     flags: {

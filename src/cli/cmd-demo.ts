@@ -35,6 +35,7 @@ import { plural, progressBar } from './progress.js';
 export const demoCommand: Command = {
   spec: {
     name: 'demo',
+    quiet: true,
     summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
     usage: 'tessera demo [--prompt P] [--seed S] [--steps N] [--guidance G] [--pipeline DIR] [--out DIR]\n       tessera demo --preset NAME [--steps N] ...   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {

@@ -12,6 +12,7 @@ import { commandInputs, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 export const encodeCommand: Command = {
   spec: {
     name: 'encode',
+    quiet: true,
     summary: "encode a prompt with a pipeline's tokenizer and UMT5 text encoder (WanPipeline prompt_embeds)",
     usage: 'tessera encode --pipeline DIR --prompt P [--negative-prompt N] [--max-sequence-length N] --out OUT.safetensors',
     flags: {

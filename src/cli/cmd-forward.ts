@@ -25,6 +25,7 @@ export function checkVariantFlag(p: Parsed): void {
 export const forwardCommand: Command = {
   spec: {
     name: 'forward',
+    quiet: true,
     summary: "run one forward pass of a diffusers model folder (diffusers' output layout)",
     usage: 'tessera forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--variant NAME]',
     flags: {

@@ -166,6 +166,7 @@ function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: ReadonlyM
 export const generateCommand: Command = {
   spec: {
     name: 'generate',
+    quiet: true,
     summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +

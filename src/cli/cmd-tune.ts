@@ -63,6 +63,7 @@ function checkTuningOn(): void {
 export const tuneCommand: Command = {
   spec: {
     name: 'tune',
+    quiet: true,
     summary: 'time candidate kernel variants for this adapter ahead of time and cache the winners (refused with --no-tune or TESSERA_TUNE=off, which turn tuning off)',
     usage: 'tessera tune [--preset NAME [--frames F --height H --width W]] [--dtype f32|f16] [--force] [--quick] [--json]',
     without: { 'no-tune': `${TUNING_OFF}: drop --no-tune to tune` },

@@ -25,11 +25,11 @@ export interface Command {
   gpu?: false;
 }
 
-/** The commands that print progress (denoising, compiling/tuning kernels): they take --quiet (-q). */
-export const QUIET_COMMANDS: readonly string[] = ['generate', 'forward', 'demo', 'decode', 'encode', 'tune', 'bench'];
-
 /** Subcommands; each lives in its own cmd-*.ts file. */
 export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand, tuneCommand, versionCommand];
+
+/** The commands that print progress (denoising, compiling/tuning kernels): their specs take --quiet (-q). */
+export const QUIET_COMMANDS: readonly string[] = commands.filter((c) => c.spec.quiet).map((c) => c.spec.name);
 
 function topHelp(): string {
   return [
@@ -98,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
   const signalsOff = cleanUpOnSignals();
   let unwatch = () => {};
   try {
-    const spec = QUIET_COMMANDS.includes(cmd.spec.name) ? { ...cmd.spec, quiet: true } : cmd.spec;
+    const spec = cmd.spec;
     const p = parseArgs(spec, args);
     setQuiet(!!p.quiet);
     // --no-tune (args.ts COMMON; tune and version leave it out): deterministic heuristics, no tuning cache
