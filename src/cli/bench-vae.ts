@@ -96,8 +96,8 @@ export function checkVaeFlags(p: Parsed): void {
   checkPathFlags(p, { withPipeline: false });
 }
 
+/** Times the VAE decode `p` asks for; the caller has checked its flags (checkVaeFlags) before acquiring `gpu`. */
 export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeats: number; json: boolean }): Promise<VaeBenchResult> {
-  checkVaeFlags(p);
   const preset = p['vae-preset'] as string | undefined;
   const dir = p.vae as string | undefined;
   const log = (m: string) => (isQuiet() ? undefined : c.json ? console.error(m) : console.log(m));

@@ -54,10 +54,10 @@ function show(v: unknown, max = 80): string {
   return s.length > max ? s.slice(0, max) + '…' : s;
 }
 
-/** A corrupt or malformed .safetensors file (header, dtypes, offsets, sizes); the message names the file and tensor. */
 /** "1 byte", "8 bytes": a byte count in a message. */
 const byteCount = (n: number | bigint): string => `${n} ${n == 1 ? 'byte' : 'bytes'}`;
 
+/** A corrupt or malformed .safetensors file (header, dtypes, offsets, sizes); the message names the file and tensor. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
   /** The message without the file/tensor prefix. */
