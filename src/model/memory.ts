@@ -10,8 +10,7 @@ import { planningGpu } from '../gpu/memory-plan.js';
 import { describeOverflow, LimitError } from '../gpu/plan.js';
 import type { ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
-import { checkDtypeOption, InputError, shown } from './model.js';
-import { checkRopeGrid } from './wan.js';
+import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
 import { expectedKeys, qkvGroups } from './weights.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated (defined beside Plan.record, which refuses counts too large). */
@@ -85,14 +84,8 @@ function checkRunArgs(c: ModelConfig, latent: unknown, text: unknown, dtype: unk
   if (!positive(latent)) throw new InputError(`latent: the latents' shape ${layout} as positive integers for a ${c.family} model, got ${shown(latent)}`);
   if (latent.length !== (video ? 5 : 4)) throw new InputError(`latent: expected ${layout} (${video ? 5 : 4} dims) for a ${c.family} model, found [${latent.join(',')}]`);
   if (latent[1] !== c.inChannels) throw new InputError(`latent: expected ${c.inChannels} channels (config in_channels), found ${latent[1]} in [${latent.join(',')}]`);
-  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
-  const [F, H, W] = (video ? latent.slice(2) : [1, ...latent.slice(2)]) as [number, number, number];
-  if (F % pt || H % ph || W % pw) {
-    throw new InputError(video ? `latent: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `latent: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
-  }
   // before any size check: the shapes the fit check's suggestions probe stay within the request's axes
-  if (c.family === 'wan') checkRopeGrid(c, 'latent', latent, [F, H, W]);
-  if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latent: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
+  checkLatentGrid(c, 'latent', latent);
   if (c.family === 'dit') {
     if (text !== undefined) throw new InputError(`text: a dit model takes no text (it is class-conditional): give undefined, got ${shown(text)}`);
   } else {

@@ -329,16 +329,7 @@ export class DiffusionModel {
     if (hs.shape.length !== rank) throw new InputError(`hidden_states: expected ${layout} (${rank} dims), found [${hs.shape.join(',')}]`);
     const [B, C] = hs.shape as [number, number];
     if (C !== c.inChannels) throw new InputError(`hidden_states: expected ${c.inChannels} channels (config in_channels), found ${C}`);
-    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
-    const [F, H, W] = want5 ? hs.shape.slice(2) : [1, ...hs.shape.slice(2)];
-    if (F! % pt || H! % ph || W! % pw) {
-      // a DiT has no frames and one patch_size: say it in its own terms
-      throw new InputError(want5 ? `hidden_states: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `hidden_states: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
-    }
-    if (c.family === 'latte' && F! > 1 && F !== c.videoLength) {
-      throw new InputError(`hidden_states: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
-    }
-    if (c.family === 'wan') checkRopeGrid(c, 'hidden_states', hs.shape, [F!, H!, W!]);
+    checkLatentGrid(c, 'hidden_states', hs.shape);
     const t: unknown = inputs.timestep;
     if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (one per batch item: numbers or bigint), got ${kindOf(t)}`);
     if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (one per batch item), found ${t?.length ?? 0}`);
@@ -578,6 +569,26 @@ function checkFinite(name: string, a: Float32Array): void {
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i]!)) throw new InputError(`${name}: value at flat index ${i} is not finite (${a[i]})`);
   }
+}
+
+/**
+ * The latents' grid against the model: frames×height×width divisible by the patch size, Latte's
+ * video_length, Wan's rope_max_seq_len. On the shape alone (no data), so forward's validate(), generate()
+ * before it allocates the noise, and the memory estimate share it; `name` is the tensor or argument the
+ * messages name. `shape` has the family's rank ([B, C, F, H, W], a DiT [B, C, H, W]). @throws InputError.
+ */
+export function checkLatentGrid(c: ModelConfig, name: string, shape: readonly number[]): void {
+  const video = c.family !== 'dit';
+  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+  const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
+  if (F % pt || H % ph || W % pw) {
+    // a DiT has no frames and one patch_size: say it in its own terms
+    throw new InputError(video ? `${name}: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `${name}: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
+  }
+  if (c.family === 'latte' && F > 1 && F !== c.videoLength) {
+    throw new InputError(`${name}: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
+  }
+  if (c.family === 'wan') checkRopeGrid(c, name, shape, [F, H, W]);
 }
 
 /**

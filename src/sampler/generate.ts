@@ -11,13 +11,12 @@
 // their projection and every block's cross-attention K/V computed once (the model's prepare plan); per
 // step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
 // read once at the end.
-import { checkClassIds, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
+import { checkClassIds, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
 import { LimitError } from '../model/memory.js';
-import { checkRopeGrid } from '../model/wan.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { refusesShift, resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
@@ -206,7 +205,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const rank = model.family === 'dit' ? 4 : 5;
   if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${model.family} model, found [${shape.join(',')}]`);
   if (shape[1] !== C) throw new InputError(`latents: expected ${C} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
-  checkGrid(model, shape);
+  checkLatentGrid(model.config, 'hidden_states', shape);
   const B = shape[0]!;
   const outC = model.config.outChannels;
   if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
@@ -242,24 +241,6 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   checkSamplerState(model, program, shape);
   const latents = o.latents ?? { data: randn(shape.reduce((a, b) => a * b, 1), o.seed ?? 0), shape };
   return { latents, cfg, guidance, program, text, negText, labels };
-}
-
-/**
- * The patch and position-table checks of the model's validate(), in its words, on the latents' shape
- * alone: run before the seeded noise is allocated. @throws InputError naming hidden_states.
- */
-function checkGrid(model: DiffusionModel, shape: readonly number[]): void {
-  const c = model.config;
-  const video = c.family !== 'dit';
-  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
-  const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
-  if (F % pt || H % ph || W % pw) {
-    throw new InputError(video ? `hidden_states: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `hidden_states: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
-  }
-  if (c.family === 'latte' && F > 1 && F !== c.videoLength) {
-    throw new InputError(`hidden_states: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
-  }
-  if (c.family === 'wan') checkRopeGrid(c, 'hidden_states', shape, [F, H, W]);
 }
 
 /** The scheduler's state is one f32 binding of `slots` latent-sized slots. @throws LimitError when it cannot be bound. */
