@@ -39,6 +39,15 @@ export interface WanRecording {
 }
 
 /**
+ * Wan latents' grid after patching (`fhw`: latent frames, height, width) and the axes on which it is longer
+ * than rope_max_seq_len: what checkRopeGrid and Pipeline.generate's refusal (in pixels) both test.
+ */
+export function ropeGrid(c: WanConfig, fhw: readonly number[]): { grid: number[]; over: ('frames' | 'height' | 'width')[] } {
+  const grid = fhw.map((n, i) => n / c.patch[i]!);
+  return { grid, over: (['frames', 'height', 'width'] as const).filter((_, i) => grid[i]! > c.ropeMaxSeqLen) };
+}
+
+/**
  * Refuses latents whose grid after patching is longer than rope_max_seq_len on any axis: diffusers'
  * WanRotaryPosEmbed builds rope_max_seq_len positions per axis and slices frames, height and width
  * from them, so a longer axis fails there; tessera computes its table per grid and would otherwise
@@ -48,8 +57,7 @@ export interface WanRecording {
  */
 export function checkRopeGrid(c: WanConfig, name: string, shape: readonly number[], fhw: readonly [number, number, number]): void {
   const R = c.ropeMaxSeqLen;
-  const grid = fhw.map((n, i) => n / c.patch[i]!);
-  const over = ['frames', 'height', 'width'].filter((_, i) => grid[i]! > R);
+  const { grid, over } = ropeGrid(c, fhw);
   if (!over.length) return;
   throw new InputError(
     `${name}: [${shape.join(',')}] gives a grid of ${grid.join('×')} (frames×height×width after patch_size ${c.patch.join('×')}), beyond config.json's ` +

@@ -16,6 +16,7 @@ import { notValidJson, parsePythonJson, shownValue } from '../io/json.js';
 import { checkRelPath, FileAccessError, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { ropeGrid } from '../model/wan.js';
 import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
@@ -833,11 +834,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    */
   private checkRope(shape: number[], asked: { latents: boolean; items: string }): void {
     const c = this.transformer.config;
-    const over = this.ropeOver(shape);
-    if (c.family !== 'wan' || !over.length) return;
-    const { pt, ph, pw, F, H, W, frames, size } = this.sizeTerms(shape, asked);
+    if (c.family !== 'wan' || shape.length !== 5) return;
+    const { grid, over } = ropeGrid(c, shape.slice(2));
+    if (!over.length) return;
+    const { pt, ph, pw, frames, size } = this.sizeTerms(shape, asked);
     const R = c.ropeMaxSeqLen;
-    const grid = [F / pt, H / ph, W / pw];
     const { spatial, temporal } = this.vaeScale;
     const most = {
       frames: `at most ${frames(R * pt)} frames (latent frames (frames − 1)/${temporal} + 1 ≤ ${R * pt})`,
@@ -850,13 +851,6 @@ export class Pipeline<out HasVae extends boolean = boolean> {
         `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
         `use ${way}, or raise rope_max_seq_len in transformer/config.json`,
     );
-  }
-
-  /** The axes on which Wan latents `s` [B, C, F, H, W] give a grid after patching past rope_max_seq_len (none for other families). */
-  private ropeOver(s: number[]): ('frames' | 'height' | 'width')[] {
-    const c = this.transformer.config;
-    if (c.family !== 'wan' || s.length !== 5) return [];
-    return (['frames', 'height', 'width'] as const).filter((_, i) => s[i + 2]! / c.patch[i]! > c.ropeMaxSeqLen);
   }
 
   /**
@@ -875,8 +869,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const deadline = performance.now() + SEARCH_MS;
     const fits = (s: number[]) => {
       if (performance.now() > deadline) throw TIME_UP;
-      // probes stay within the request, which checkRope passed; a probe past the model's limit would not run either
-      return !this.ropeOver(s).length && !this.refusal(s, text, cfg, program, decode);
+      // probes stay within the request on every axis, so within the rope_max_seq_len that checkRope passed
+      return !this.refusal(s, text, cfg, program, decode);
     };
     const search = (hi: number, ok: (n: number) => boolean): number | undefined => {
       try {
