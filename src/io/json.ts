@@ -3,6 +3,9 @@
 // DPMSolverMultistepScheduler's default "lambda_min_clipped": -Infinity). JSON.parse refuses
 // them; this reader accepts exactly those three tokens outside strings, as Python's json.loads does.
 
+/** A JSON object (not null, not an array). */
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /**
  * Parses JSON text that may contain Python's `Infinity`, `-Infinity` and `NaN` tokens.
  * @throws SyntaxError (JSON.parse's) for anything else that is not JSON.

@@ -1,6 +1,6 @@
 // A diffusers model folder: config.json plus one safetensors file or an index of shards.
 // Only headers are read on open; tensors are read one at a time by byte range later.
-import { notValidJson, parsePythonJson } from './json.js';
+import { isObject, notValidJson, parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
 import { checkRelPath, FileAccessError, HtmlAnswerError, listedFiles } from './source.js';
@@ -48,7 +48,6 @@ export function tensorPath(folder: Pick<ModelFolder, 'name' | 'tensors'>, key: s
   return file === undefined ? folder.name : `${folder.name.replace(/\/+$/, '')}/${file}`;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The variant a weights file name carries: `X.fp16.safetensors`, `X.fp16-00001-of-00002.safetensors`, `X.safetensors.index.fp16.json`, `X.fp16.safetensors.index.json`. */
 function variantOf(file: string, base: string): string | null {

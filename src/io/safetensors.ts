@@ -8,7 +8,7 @@
 import { editDistance } from '../edit-distance.js';
 import { f16BitsToF32, f32ToF16Bits } from '../gpu/half.js';
 import type { ByteSource } from './source.js';
-import { notValidJson } from './json.js';
+import { isObject, notValidJson } from './json.js';
 
 /** Bytes per element of each safetensors dtype (the byte-sized ones; sub-byte F4/F6 are not supported). */
 export const DTYPE_BYTES = {
@@ -102,7 +102,6 @@ async function readExact(src: ByteSource, offset: number, length: number, tensor
   return b;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * JSON.parse keeps the last of duplicated keys silently; this scans (already valid) JSON text

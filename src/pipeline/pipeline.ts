@@ -12,7 +12,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
-import { notValidJson, parsePythonJson, shownValue } from '../io/json.js';
+import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
 import { checkRelPath, FileAccessError, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
@@ -59,7 +59,6 @@ export interface ModelIndex {
   config: Record<string, unknown>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function parseJsonObject(text: string, file: string): Record<string, unknown> {
   let v: unknown;

@@ -9,7 +9,7 @@
 // tokenizer.json files) is applied by the JS library as NFKC plus its whitespace/control rules,
 // not by the charsmap itself; they agree on ordinary text.
 import { Tokenizer } from '@huggingface/tokenizers';
-import { notValidJson, shownValue } from '../io/json.js';
+import { isObject, notValidJson, shownValue } from '../io/json.js';
 import { FileAccessError, listedFiles, type FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
@@ -109,7 +109,6 @@ export class T5Tokenizer {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * tokenizer.json's "model" must be what T5/UMT5 tokenizers have: a Unigram model whose vocab is a
@@ -164,7 +163,7 @@ export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> 
   const json = parse(text, where);
   checkUnigramModel(json['model'], where);
   const cfgText = await readText('tokenizer_config.json', 'the tokenizer\'s settings, a JSON file');
-  const config = cfgText === null ? {} : parse(cfgText, `${folder.name.replace(/\/+$/, '')}/tokenizer_config.json`);
+  const config = cfgText === null ? {} : parse(cfgText, `${dir}/tokenizer_config.json`);
   let tok: Tokenizer;
   try {
     tok = new Tokenizer(json, config);
