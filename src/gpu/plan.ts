@@ -336,8 +336,13 @@ export class Plan {
 
   /** `rope@blocks.0.attn1`: the kernel and layer of a dispatch being recorded, for messages. */
   private where(a: RecordArgs): string {
-    const layer = [this.layer, a.layer].filter(Boolean).join('.');
+    const layer = this.layerOf(a);
     return layer ? `${a.spec.name}@${layer}` : a.spec.name;
+  }
+
+  /** `blocks.0.attn1`: the plan's layer prefix and the dispatch's own layer. */
+  private layerOf(a: RecordArgs): string {
+    return [this.layer, a.layer].filter(Boolean).join('.');
   }
 
   private dryBuild(a: RecordArgs): Dispatch {
@@ -386,7 +391,7 @@ export class Plan {
     if (entries.length !== a.spec.bindings.length) {
       throw new Error(`${k.key}: ${entries.length} bindings given, kernel declares ${a.spec.bindings.length}`);
     }
-    const layer = [this.layer, a.layer].filter(Boolean).join('.');
+    const layer = this.layerOf(a);
     const first = a.uniforms ? 1 : 0;
     let output: Tensor | undefined;
     a.buffers.forEach((b, i) => {

@@ -120,8 +120,7 @@ function expand(file: string, source: string, flags: Record<string, boolean>): s
   for (const m of source.matchAll(/#(if|elif)[ \t]+(!?)([A-Za-z_]\w*)/g)) {
     const [, kw, not, flag] = m;
     if (!(flag! in flags)) {
-      const line = source.slice(0, m.index).split('\n').length;
-      throw new ShaderError(`${file}:${line}: #${kw} ${flag} is not a declared flag (declared: ${Object.keys(flags).join(', ') || 'none'})`);
+      throw new ShaderError(`${file}:${lineOf(m.index!)}: #${kw} ${flag} is not a declared flag (declared: ${Object.keys(flags).join(', ') || 'none'})`);
     }
     strings.push(source.slice(last, m.index) + `#${kw} `);
     values.push(not ? !flags[flag!] : !!flags[flag!]);
