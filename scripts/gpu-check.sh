@@ -237,8 +237,9 @@ run() {
       [ ${#small[@]} = 0 ] || cases=("${small[@]}")
     fi
     # full: 11 small cases in 80 s, none over 25 s (seconds each on a GPU); quick: lavapipe compiles
-    if [ $quick = 1 ]; then step golden 300 env PATH="$R/bin:$PATH" CASE_TIMEOUT=150 bash "$G/tools/check-cases.sh" "${cases[@]}"
-    else step golden 80 env PATH="$R/bin:$PATH" CASE_TIMEOUT=25 bash "$G/tools/check-cases.sh" "${cases[@]}"; fi
+    local gsecs=80 case_secs=25
+    [ $quick = 1 ] && { gsecs=300; case_secs=150; }
+    step golden $gsecs env PATH="$R/bin:$PATH" CASE_TIMEOUT=$case_secs bash "$G/tools/check-cases.sh" "${cases[@]}"
   else
     echo "golden SKIPPED ($why)" | tee -a "$W/steps.txt"
     echo "$why" >"$W/golden-skipped.txt"
