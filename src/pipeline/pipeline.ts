@@ -695,9 +695,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       if (!this.warned.has(schedCls)) console.warn(line);
       this.warned.add(schedCls);
     };
-    if (o.shift === undefined) opts.scheduler = this.schedulerFor(schedCls, warn);
-    else Object.assign(opts, { scheduler: schedCls, scheduler_config: this.fromConfigSource(schedCls), shift: o.shift, onWarning: warn });
-    const program = resolveScheduler(opts).setTimesteps(steps); // its state's size, for the memory check
+    const spec = o.shift === undefined ? this.schedulerFor(schedCls, warn)
+      : resolveScheduler({ scheduler: schedCls, scheduler_config: this.fromConfigSource(schedCls), shift: o.shift, onWarning: warn }, this.scheduler.file);
+    opts.scheduler = spec;
+    const program = spec.setTimesteps(steps); // its state's size, for the memory check
 
     // the batch and the text, as the caller gave them
     const call: Call = { opts, outputType, L, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };

@@ -112,21 +112,21 @@ interface Prepared {
   labels?: number[];
 }
 
-/** The scheduler an options object asks for. */
-export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'scheduler_config' | 'shift' | 'onWarning'>): SchedulerSpec {
+/** The scheduler an options object asks for; `file` names scheduler_config in its messages (a pipeline passes its path). */
+export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'scheduler_config' | 'shift' | 'onWarning'>, file = 'scheduler_config'): SchedulerSpec {
   if (o.scheduler !== undefined && o.scheduler !== null && typeof o.scheduler === 'object') {
     if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec');
     return o.scheduler;
   }
   const config = o.scheduler_config;
   if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${JSON.stringify(o.scheduler)}`);
-  const file = config ? 'scheduler_config' : 'scheduler config (class defaults)';
+  if (!config) file = 'scheduler config (class defaults)';
   if (o.shift !== undefined) {
     // checked here so that a bad shift is an InputError (the caller's option), not a SchedulerConfigError (a config's)
     if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`);
     const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
     // (an unsupported class is schedulerFromConfig's refusal)
-    if (refusesShift(named)) throw new InputError(shiftRefusal(named, { file: 'scheduler_config', choose: "scheduler: 'flow-match-euler'" }));
+    if (refusesShift(named)) throw new InputError(shiftRefusal(named, { file, choose: "scheduler: 'flow-match-euler'" }));
   }
   return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file, warn: o.onWarning });
 }

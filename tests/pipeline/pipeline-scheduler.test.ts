@@ -122,7 +122,28 @@ describe.skipIf(!hasGpu)('the pipeline scheduler on the GPU', () => {
       await expect(pipe.generate({ ...call, scheduler: 3 as unknown as string, onStage })).rejects.toThrow(/^scheduler: scheduler "3" is not supported; supported: /);
       expect(onStage).not.toHaveBeenCalled();
       // shift is flow-match Euler's: refused for another class, naming how to choose it
-      await expect(pipe.generate({ ...call, scheduler: 'unipc', shift: 2 })).rejects.toThrow(/^shift applies to FlowMatchEulerDiscreteScheduler .*not UniPCMultistepScheduler.*or give scheduler: 'flow-match-euler'$/);
+      const refused = await pipe.generate({ ...call, scheduler: 'unipc', shift: 2 }).catch((x) => x);
+      expect(refused).toBeInstanceOf(InputError);
+      expect(refused.message).toBe(`shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler, which takes its shift from flow_shift in ${file}: leave out shift and set flow_shift there, or give scheduler: 'flow-match-euler'`);
+    } finally {
+      pipe.dispose();
+    }
+  });
+
+  it('with shift, a switched class warns naming the folder\'s scheduler_config.json (as without shift)', async () => {
+    const ddim = withScheduler(
+      (j) => {
+        for (const k of Object.keys(j)) if (k !== '_class_name' && k !== '_diffusers_version' && k !== 'num_train_timesteps') delete j[k];
+        Object.assign(j, { _class_name: 'DDIMScheduler', beta_start: 0.0001, beta_end: 0.02, beta_schedule: 'linear' });
+      },
+      (k) => void ((k.scheduler as string[])[1] = 'DDIMScheduler'),
+    );
+    const got = warnings();
+    const pipe = await loadPipeline(ddim, { gpu: gpu!, vae: false });
+    try {
+      expect(got()).toEqual([]);
+      await pipe.generate({ ...call, scheduler: 'flow-match-euler', shift: 3 });
+      expect(got()).toEqual([`warning: ${ddim}/scheduler/scheduler_config.json: beta_start, beta_end, beta_schedule are not FlowMatchEulerDiscreteScheduler config keys: ignored (as diffusers' from_config does)`]);
     } finally {
       pipe.dispose();
     }
