@@ -3,7 +3,7 @@
 import { isObject, notValidJson, parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
-import { checkRelPath, FileAccessError, HtmlAnswerError, listedFiles } from './source.js';
+import { checkRelPath, FileAccessError, HtmlAnswerError, listedFiles, readTextAs } from './source.js';
 
 /** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
@@ -95,8 +95,8 @@ export interface OpenModelFolderOptions {
 export async function openModelFolder(folder: FolderSource, opts?: OpenModelFolderOptions): Promise<ModelFolder> {
   const path = (rel: string) => `${folder.name.replace(/\/+$/, '')}/${rel}`;
   // a file that is there but cannot be read (a folder in its place, no permission) is this folder's problem, named as a missing one is
-  const asFolderError = (rel: string, e: unknown): unknown => (e instanceof FileAccessError ? new ModelFolderError(e.reason, path(rel), undefined, { cause: e }) : e);
-  const readText = (rel: string) => folder.readText(rel).catch((e: unknown) => Promise.reject(asFolderError(rel, e)));
+  const asFolderError = (file: string, e: FileAccessError) => new ModelFolderError(e.reason, file, undefined, { cause: e });
+  const readText = (rel: string) => readTextAs(folder, rel, asFolderError);
   const configText = await readText('config.json');
   if (configText === null) throw new ModelFolderError('missing config.json', path('config.json'));
   let config: unknown;
@@ -142,7 +142,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
         break;
       }
     }
-    if (indexText === null && singleError instanceof FileAccessError) throw asFolderError(stem, singleError);
+    if (indexText === null && singleError instanceof FileAccessError) throw asFolderError(path(stem), singleError);
     if (indexText === null && singleError !== undefined) {
       const why = singleError instanceof HtmlAnswerError ? ` (${singleError.message})` : '';
       throw new ModelFolderError(`${await missingWeights(folder, base, stem, indexName, variant)}${why}`, path(stem), undefined, { cause: singleError });
@@ -189,7 +189,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
       try {
         src = single ?? (await folder.open(shard));
       } catch (e) {
-        if (e instanceof FileAccessError) throw asFolderError(shard, e);
+        if (e instanceof FileAccessError) throw asFolderError(path(shard), e);
         const msg = e instanceof Error ? e.message : String(e);
         if (weightMap) throw new ModelFolderError(`shard listed in ${indexName} cannot be opened (${msg})`, path(shard), undefined, { cause: e });
         throw new ModelFolderError(await missingWeights(folder, base, stem, indexName, variant), path(stem), undefined, { cause: e });

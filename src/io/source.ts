@@ -12,7 +12,7 @@ export interface ByteSource {
 /**
  * A file that is there but cannot be read as one: a folder in its place, no permission, a path
  * through a file. `reason` says which in words (`is a folder, not a file`); the message is `FILE: reason`.
- * Loaders rethrow it as their own error kind for that file (ModelFolderError for a model folder's).
+ * Loaders rethrow it as their own error kind for that file (ModelFolderError for a model folder's; readTextAs).
  */
 export class FileAccessError extends Error {
   override name = 'FileAccessError';
@@ -40,6 +40,20 @@ export interface FolderSource {
    * them (disk, File maps; not HTTP).
    */
   list?(dir?: string): Promise<string[]>;
+}
+
+/**
+ * `folder.readText(rel)` for a loader that names a file that is there but cannot be read (a folder in its place,
+ * no permission) as it names a missing one: that FileAccessError is rethrown as `asOwn(file, e)`, the loader's own
+ * error kind, where `file` is `folder/rel` (the folder's name without trailing slashes); other errors pass unchanged.
+ * @returns the text, or null when the file does not exist.
+ */
+export async function readTextAs(folder: FolderSource, rel: string, asOwn: (file: string, e: FileAccessError) => Error): Promise<string | null> {
+  try {
+    return await folder.readText(rel);
+  } catch (e) {
+    throw e instanceof FileAccessError ? asOwn(`${folder.name.replace(/\/+$/, '')}/${rel}`, e) : e;
+  }
 }
 
 /**

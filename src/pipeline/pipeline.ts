@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
-import { checkRelPath, FileAccessError, listedFiles, type ByteSource, type FolderSource } from '../io/source.js';
+import { checkRelPath, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
@@ -431,13 +431,8 @@ async function readJson(folder: FolderSource, rel: string, what: string): Promis
  * A pipeline folder's own file as text, or null when it is missing; one that is there but cannot be read (a
  * folder in its place, no permission) is a PipelineError as a missing one is: `FILE: is a folder, not a file (what)`.
  */
-async function readPipelineText(folder: FolderSource, rel: string, what: string): Promise<string | null> {
-  try {
-    return await folder.readText(rel);
-  } catch (e) {
-    if (e instanceof FileAccessError) throw new PipelineError(`${folder.name.replace(/\/+$/, '')}/${rel}: ${e.reason} (${what})`, { cause: e });
-    throw e;
-  }
+function readPipelineText(folder: FolderSource, rel: string, what: string): Promise<string | null> {
+  return readTextAs(folder, rel, (file, e) => new PipelineError(`${file}: ${e.reason} (${what})`, { cause: e }));
 }
 
 /** The text embeddings' shapes of a call ([B, L, dim]), as given or as the text encoder will return them; `neg` when guided. */

@@ -10,7 +10,7 @@
 // not by the charsmap itself; they agree on ordinary text.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isObject, notValidJson, shownValue } from '../io/json.js';
-import { FileAccessError, listedFiles, type FolderSource } from '../io/source.js';
+import { listedFiles, readTextAs, type FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
 /** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support; the message names the file. */
@@ -137,8 +137,7 @@ export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> 
   const dir = folder.name.replace(/\/+$/, '');
   const where = `${dir}/tokenizer.json`;
   // there but unreadable: the tokenizer's problem, in its own kind (as a missing tokenizer.json)
-  const readText = (rel: string, what: string) =>
-    folder.readText(rel).catch((e: unknown) => Promise.reject(e instanceof FileAccessError ? new TokenizerError(`${dir}/${rel}: ${e.reason} (${what})`, { cause: e }) : e));
+  const readText = (rel: string, what: string) => readTextAs(folder, rel, (file, e) => new TokenizerError(`${file}: ${e.reason} (${what})`, { cause: e }));
   const text = await readText('tokenizer.json', 'tessera reads the tokenizer from tokenizer.json');
   if (text === null) {
     // say what is there: a folder that lists nothing (or does not exist) is not "only spiece.model"
