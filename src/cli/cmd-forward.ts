@@ -70,7 +70,7 @@ export const forwardCommand: Command = {
       },
     });
     try {
-      const inputs = await readInputs(file);
+      const inputs = await readInputs(file, header); // the header read above, not parsed again
       const names = INPUT_NAMES[model.family].forward;
       checkNames(file, inputs, names, names);
       const t = numberInput(file, inputs, 'timestep'); // diffusers' timesteps are often int64

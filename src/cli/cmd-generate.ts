@@ -277,7 +277,7 @@ export const generateCommand: Command = {
     });
     try {
       const fam = model.family;
-      const inputs = await generateInputs(p);
+      const inputs = await generateInputs(p, header);
       const opts: GenerateOptions = {
         scheduler,
         num_inference_steps: p.steps as number,

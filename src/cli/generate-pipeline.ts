@@ -154,7 +154,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<
   });
   try {
     const fam = pipe.family;
-    const inputs = await generateInputs(p);
+    const inputs = await generateInputs(p, header);
     const o: PipelineGenerateOptions = {
       num_inference_steps: p.steps as number | undefined,
       guidance_scale: guidanceGiven,

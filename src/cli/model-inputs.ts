@@ -60,9 +60,9 @@ export async function generateInputHeader(p: Parsed): Promise<Map<string, InputH
   return p.inputs ? readInputsHeader(p.inputs as string) : new Map();
 }
 
-/** The tensors of generate's --inputs (after generateInputHeader's checks); an empty map without it. */
-export async function generateInputs(p: Parsed): Promise<Map<string, InputTensor>> {
-  return p.inputs ? readInputs(p.inputs as string) : new Map();
+/** The tensors of generate's --inputs (after generateInputHeader's checks; `header` its answer, not parsed again); an empty map without it. */
+export async function generateInputs(p: Parsed, header: ReadonlyMap<string, InputHeader>): Promise<Map<string, InputTensor>> {
+  return p.inputs ? readInputs(p.inputs as string, header) : new Map();
 }
 
 /** What `generate` conditions on, from its inputs file or flags (diffusers' tensor names in the file). */

@@ -1,7 +1,7 @@
 // CLI inputs: a safetensors file of named tensors (latents, class labels, timesteps) read
 // into f32 or i64 arrays. Browser-safe apart from the path form, which loads the fs source
 // on demand.
-import { readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, writeSafetensors, type ArrayBufferBytes, type StDType, type WriteTensor } from './safetensors.js';
+import { readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, writeSafetensors, type ArrayBufferBytes, type StDType, type TensorInfo, type WriteTensor } from './safetensors.js';
 import type { ByteSource } from './source.js';
 
 export interface InputTensor {
@@ -40,20 +40,35 @@ async function headerOf(src: ByteSource) {
   return tensors;
 }
 
+/** readInputsHeader's answers, with the header they came from (and the file's name and size then), for readInputs to read the data by. */
+const headers = new WeakMap<ReadonlyMap<string, InputHeader>, { name: string; size: number; tensors: Map<string, TensorInfo> }>();
+
 /**
  * The dtype and shape of every tensor of a safetensors inputs file, by name, from its header alone
  * (no tensor data is read: a header claiming huge latents can be refused first). `path` needs Node.
+ * Pass the answer to readInputs to read the data without parsing the header again.
  * @throws SafetensorsError for a malformed header or a dtype inputs cannot hold (as readInputs).
  */
 export async function readInputsHeader(path: string | ByteSource): Promise<Map<string, InputHeader>> {
-  return withSource(path, async (src) => new Map([...(await headerOf(src))].map(([name, info]) => [name, { dtype: info.dtype, shape: info.shape }])));
+  return withSource(path, async (src) => {
+    const tensors = await headerOf(src);
+    const out = new Map([...tensors].map(([name, info]) => [name, { dtype: info.dtype, shape: info.shape }]));
+    headers.set(out, { name: src.name, size: src.size, tensors });
+    return out;
+  });
 }
 
-/** Every tensor of a safetensors file, by name. `path` needs Node; pass a ByteSource elsewhere. */
-export async function readInputs(path: string | ByteSource): Promise<Map<string, InputTensor>> {
+/**
+ * Every tensor of a safetensors file, by name. `path` needs Node; pass a ByteSource elsewhere.
+ * `header`: readInputsHeader's answer for this file, whose parsed header is used for the data
+ * (the header is read afresh when the file's name or size is not what it was).
+ */
+export async function readInputs(path: string | ByteSource, header?: ReadonlyMap<string, InputHeader>): Promise<Map<string, InputTensor>> {
   return withSource(path, async (src) => {
+    const read = header && headers.get(header);
+    const tensors = read && read.name === src.name && read.size === src.size ? read.tensors : await headerOf(src);
     const out = new Map<string, InputTensor>();
-    for (const [name, info] of await headerOf(src)) {
+    for (const [name, info] of tensors) {
       if (FLOATS.has(info.dtype)) {
         out.set(name, { dtype: info.dtype, shape: info.shape, f32: await readTensorF32(src, info) });
       } else {
