@@ -24,7 +24,7 @@ export { closestOption } from '../model/options.js';
 import { estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
-import { resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
+import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { parseUmt5Config } from '../text/config.js';
@@ -1116,7 +1116,7 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
   }
   // one line, after the values were accepted: from_config's own ignored-keys line is folded into it
   const spec = schedulerFromConfig(config, { override: cls, overrideName: null, file, warn: () => {} });
-  const ignored = spec.ignoredKeys.length ? `; ${spec.ignoredKeys.join(', ')} ${spec.ignoredKeys.length === 1 ? 'is not a' : 'are not'} ${cls} config key${spec.ignoredKeys.length === 1 ? '' : 's'}: ignored` : '';
+  const ignored = spec.ignoredKeys.length ? `; ${ignoredKeysNote(spec.ignoredKeys, cls)}` : '';
   console.warn(`warning: ${file}: _class_name ${JSON.stringify(named)} is not model_index.json's ${cls}: using ${cls} with the values it defines (as diffusers' from_pretrained does)${ignored}`);
   return spec;
 }

@@ -357,6 +357,11 @@ export interface SchedulerFromConfigOptions {
   warn?: (line: string) => void;
 }
 
+/** The ignored-keys sentence of the scheduler warnings: `a, b are not X config keys: ignored` (`a is not a X config key: ignored` for one). */
+export function ignoredKeysNote(keys: readonly string[], cls: string): string {
+  return `${keys.join(', ')} ${keys.length === 1 ? `is not a ${cls} config key` : `are not ${cls} config keys`}: ignored`;
+}
+
 /**
  * Builds a scheduler from a diffusers `scheduler_config.json` (its text or parsed contents) as
  * diffusers does: without `override` the class is `_class_name` (`from_pretrained`); with it the
@@ -401,7 +406,7 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     else ignored.push(k);
   }
   if (ignored.length) {
-    (opts.warn ?? console.warn)(`warning: ${file}: ${ignored.join(', ')} ${ignored.length === 1 ? `is not a ${cls} config key` : `are not ${cls} config keys`}: ignored (as diffusers' from_config does)`);
+    (opts.warn ?? console.warn)(`warning: ${file}: ${ignoredKeysNote(ignored, cls)} (as diffusers' from_config does)`);
   }
   const build = builder(cls, new Reader(kept, file, cls), { shift: opts.shift });
   const wrap = (steps: number) => {

@@ -89,6 +89,13 @@ describe.skipIf(!hasGpu)('the pipeline scheduler on the GPU', () => {
     } finally {
       p2.dispose();
     }
+    // one such key: named in the singular, as from_config's own line does
+    const one = withScheduler((j) => Object.assign(j, { _class_name: 'UniPCMultistepScheduler', solver_order: 3 }));
+    const got3 = warnings();
+    (await loadPipeline(one, { gpu: gpu!, vae: false })).dispose();
+    expect(got3()).toEqual([
+      `warning: ${one}/scheduler/scheduler_config.json: _class_name "UniPCMultistepScheduler" is not model_index.json's FlowMatchEulerDiscreteScheduler: using FlowMatchEulerDiscreteScheduler with the values it defines (as diffusers' from_pretrained does); solver_order is not a FlowMatchEulerDiscreteScheduler config key: ignored`,
+    ]);
   });
 
   it("generate's scheduler builds that class from the folder's config, as generate() with it; unknown names refused first", async () => {
