@@ -344,6 +344,15 @@ function recordAttention(plan: Plan, a: CheckedArgs, Lq: number, Lk: number): Te
   return a.out;
 }
 
+/**
+ * The rows kernel's tile knobs for candidate `s` at head dim `headDim`: for `rows-dh`, `tile`
+ * with DH4 = headDim/4 (the head dim compiled in), as the tuner records it; for any other
+ * candidate (or none), `tile` as given.
+ */
+export function candidateTile(s: AttentionCandidate | undefined, tile: Partial<Record<string, number>> | undefined, headDim: number): Partial<Record<string, number>> | undefined {
+  return s === 'rows-dh' ? { ...tile, DH4: headDim / 4 } : tile;
+}
+
 /** The dispatch of `a` (checked by `attention`) with candidate `s` (the rows kernel takes `a.tile`). */
 function attentionRecordArgs(plan: Plan, a: CheckedArgs, s: AttentionCandidate): RecordArgs {
   const { heads: H, headDim: D } = a;
@@ -352,7 +361,7 @@ function attentionRecordArgs(plan: Plan, a: CheckedArgs, s: AttentionCandidate):
   const pb = a.positionBias;
   const flags = { dtype: a.q.dtype, relBias: !!pb, keyMask: !!a.keyLengths, keyFold: !!a.keyFold };
   const rows = s === 'rows' || s === 'rows-dh';
-  const tile = s === 'rows-dh' ? { ...a.tile, DH4: D / 4 } : a.tile;
+  const tile = candidateTile(s, a.tile, D);
   const { variant, BQ } = rows ? attentionVariant(plan.gpu, { lq: Lq, tile, headDim: D, ...flags }) : attentionFa2Variant(plan.gpu, { sg: s === 'fa2', ...flags });
   const scale = a.scale ?? 1 / Math.sqrt(D);
   const qBlocks = ceilDiv(Lq, BQ);

@@ -6,7 +6,7 @@ import type { Gpu } from '../gpu/device.js';
 import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
-import { attention, type AttentionCandidate } from '../ops/attention.js';
+import { attention, candidateTile, type AttentionCandidate } from '../ops/attention.js';
 import { conv, convKernel } from '../ops/conv.js';
 import { gemm, type GemmCandidate } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
@@ -109,7 +109,7 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
 export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; tokens: number; kvTokens: number; headDim: number; dtype: DType; tile?: Record<string, number>; strategy?: AttentionCandidate }): Workload {
   const { batch: B, heads: H, tokens: Lq, kvTokens: Lk, headDim: D, dtype } = a;
   const W = H * D;
-  const tile = a.strategy === 'rows-dh' ? { ...a.tile, DH4: D / 4 } : a.tile;
+  const tile = candidateTile(a.strategy, a.tile, D);
   const strategy = a.strategy === 'rows-dh' ? undefined : a.strategy;
   const b = base(gpu);
   try {
