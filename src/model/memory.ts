@@ -171,6 +171,17 @@ export interface MemoryLimits {
   maxStorageBufferBindingSize: number;
 }
 
+/**
+ * The largest single buffer binding the adapter takes, in bytes: the smaller of `maxBufferSize`
+ * and `maxStorageBufferBindingSize`, with that limit's name for messages (the binding limit's when
+ * they are equal).
+ */
+export function bindingLimit(limits: MemoryLimits): { bytes: number; name: 'maxBufferSize' | 'maxStorageBufferBindingSize' } {
+  return limits.maxBufferSize < limits.maxStorageBufferBindingSize
+    ? { bytes: limits.maxBufferSize, name: 'maxBufferSize' }
+    : { bytes: limits.maxStorageBufferBindingSize, name: 'maxStorageBufferBindingSize' };
+}
+
 /** Options of checkRunFits and checkWeightsFit. */
 export interface FitOptions {
   /** Budget for everything on the GPU, in bytes (LoadOptions.maxMemory; the CLI's --max-memory / TESSERA_MAX_GPU_MEMORY). */
@@ -196,24 +207,23 @@ export interface FitOptions {
  */
 export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
   checkRunArgs(c, latent, text, dtype);
-  const limitName = limits.maxBufferSize < limits.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
+  const limit = bindingLimit(limits);
   const run = `this run (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype})`;
   // Far over the binding limit, the shapes alone say so: the dry run of such a request costs
   // seconds to minutes (its FFN in thousands of token chunks per layer) and would only confirm it
   const hidden = hiddenBinding(c, latent, dtype);
-  const perBinding = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
-  if (hidden.bytes > FAR_OVER * perBinding) {
-    throw new LimitError(`${run} cannot fit: its hidden states, ${hidden.name} per item, are ${fmtBytes(hidden.bytes)}, more than ${FAR_OVER}× the adapter's ${limitName} of ${fmtBytes(perBinding)}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}`);
+  if (hidden.bytes > FAR_OVER * limit.bytes) {
+    throw new LimitError(`${run} cannot fit: its hidden states, ${hidden.name} per item, are ${fmtBytes(hidden.bytes)}, more than ${FAR_OVER}× the adapter's ${limit.name} of ${fmtBytes(limit.bytes)}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}`);
   }
   const m = measure(c, latent, text, dtype, limits, opts);
-  const { est, total, perBuffer, tooBig, overflow } = m;
+  const { est, total, tooBig, overflow } = m;
   if (m.fits) return est;
   const what =
     `${run} needs ${fmtBytes(total)} on the GPU ` +
     `(${opts.heldBytes !== undefined ? `held ${fmtBytes(opts.heldBytes)}` : `weights ${fmtBytes(est.weights)}`} + activations ${fmtBytes(est.activations)} + workspace ${fmtBytes(est.workspace)})`;
   // a binding too large first (the commoner cause, and f16 may help); then a count past 32 bits
   const why = tooBig
-    ? `its largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limitName} of ${fmtBytes(perBuffer)}`
+    ? `its largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limit.name} of ${fmtBytes(limit.bytes)}`
     : overflow
       ? `it cannot be recorded: ${describeOverflow(overflow)}`
       : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
@@ -238,12 +248,11 @@ function hiddenBinding(c: ModelConfig, latent: number[], dtype: DType): { bytes:
 function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
   const est = estimateChecked(c, latent, text, dtype, limits);
   const total = opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total;
-  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
-  const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > perBuffer;
+  const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > bindingLimit(limits).bytes;
   // a count a kernel cannot hold (src/gpu/plan.ts CountOverflow): the dry run notes it, the real recording would throw
   const overflow = est.plan.overflow;
   const overBudget = opts.maxMemory !== undefined && total > opts.maxMemory;
-  return { est, total, perBuffer, tooBig, overflow, overBudget, fits: !tooBig && !overflow && !overBudget };
+  return { est, total, tooBig, overflow, overBudget, fits: !tooBig && !overflow && !overBudget };
 }
 
 /**
@@ -296,7 +305,7 @@ export async function mostAsync(hi: number, ok: (n: number) => Promise<boolean>)
 /** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16. */
 function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean, f16Candidate: boolean): string {
   const out: string[] = [];
-  const perBinding = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const perBinding = bindingLimit(limits).bytes;
   // a shape whose hidden states alone exceed a binding cannot fit: no dry run for it
   const fits = (l: number[]) => hiddenBinding(c, l, dtype).bytes <= perBinding && measure(c, l, text, dtype, limits, opts).fits;
   if (!weightBound) {
@@ -340,7 +349,7 @@ const F16 = "dtype: 'f16'";
  */
 export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): void {
   const w = estimateWeights(c, dtype);
-  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const perBuffer = bindingLimit(limits).bytes;
   const w16 = dtype === 'f32' && opts.f16 !== false ? estimateWeights(c, 'f16') : undefined;
   if (w.largest > perBuffer) {
     throw new LimitError(`the model's largest weight, ${w.largestName}, is ${fmtBytes(w.largest)} in ${dtype}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: ${w16 && w16.largest <= perBuffer ? `try ${F16}` : 'a smaller model'}`);
