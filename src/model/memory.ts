@@ -11,7 +11,7 @@ import { describeOverflow, LimitError } from '../gpu/plan.js';
 import type { ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
-import { expectedKeys, qkvGroups } from './weights.js';
+import { expectedKeys, layerCopies, qkvGroups } from './weights.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated (defined beside Plan.record, which refuses counts too large). */
 export { LimitError };
@@ -42,8 +42,9 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
  */
 export function estimateWeights(c: ModelConfig, dtype: DType): { bytes: number; largest: number; largestName: string } {
   if (c.layers <= 2) return weightsOf(c, dtype);
-  const one = weightsOf({ ...c, layers: 1 } as ModelConfig, dtype);
-  const two = weightsOf({ ...c, layers: 2 } as ModelConfig, dtype);
+  const [c1, c2] = layerCopies(c);
+  const one = weightsOf(c1, dtype);
+  const two = weightsOf(c2, dtype);
   return { ...two, bytes: one.bytes + (two.bytes - one.bytes) * (c.layers - 1) };
 }
 

@@ -105,13 +105,22 @@ export function expectedKeys(c: ModelConfig): KeySpec {
 const list = (names: string[], n = 8) => names.slice(0, n).join(', ') + (names.length > n ? `, … (${names.length} in all)` : '');
 
 /**
+ * One- and two-layer copies of `c`. Every transformer block holds the same tensors, so a count taken
+ * on both extrapolates linearly to c.layers: n(c) = n(one) + (n(two) − n(one))·(c.layers − 1).
+ */
+export function layerCopies(c: ModelConfig): [one: ModelConfig, two: ModelConfig] {
+  return [{ ...c, layers: 1 }, { ...c, layers: 2 }];
+}
+
+/**
  * How many tensors expectedKeys(c) lists, without listing them: the keys grow linearly with the
  * layer count, so two small configs give the count of any (a config.json with num_layers 1e6 would
  * otherwise build millions of names before the first mismatch is reported).
  */
 export function expectedKeyCount(c: ModelConfig): { total: number; perLayer: number } {
-  const one = expectedKeys({ ...c, layers: 1 } as ModelConfig).size;
-  const perLayer = expectedKeys({ ...c, layers: 2 } as ModelConfig).size - one;
+  const [c1, c2] = layerCopies(c);
+  const one = expectedKeys(c1).size;
+  const perLayer = expectedKeys(c2).size - one;
   return { total: one + perLayer * (c.layers - 1), perLayer };
 }
 
