@@ -30,9 +30,16 @@ function accessError(path: string, e: unknown): unknown {
   return code === 'ENOENT' ? e : new FileAccessError(path, accessReason(code, e), code, { cause: e });
 }
 
-/** A path that is there but not a regular file (a folder, a FIFO that would block a read, a device): FileAccessError. */
-function notAFile(path: string, st: Stats): FileAccessError {
-  return st.isDirectory() ? new FileAccessError(path, 'is a folder, not a file', 'EISDIR') : new FileAccessError(path, 'is not a regular file');
+/** `st` of `path` when it is a regular file; one that is not (a folder, a FIFO that would block a read, a device) is a FileAccessError. */
+function regularFile(path: string, st: Stats): Stats {
+  if (st.isFile()) return st;
+  throw st.isDirectory() ? new FileAccessError(path, 'is a folder, not a file', 'EISDIR') : new FileAccessError(path, 'is not a regular file');
+}
+
+/** A failed text read of `path` (readTextFileSync, nodeFolder's readText): null for a missing file, else the error to throw (accessError). */
+function noText(path: string, e: unknown): null {
+  if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+  throw accessError(path, e);
 }
 
 /**
@@ -41,12 +48,10 @@ function notAFile(path: string, st: Stats): FileAccessError {
  */
 export function readTextFileSync(path: string): string | null {
   try {
-    const st = statSync(path);
-    if (!st.isFile()) throw notAFile(path, st);
+    regularFile(path, statSync(path));
     return readFileSync(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw accessError(path, e);
+    return noText(path, e);
   }
 }
 
@@ -56,14 +61,11 @@ export function readTextFileSync(path: string): string | null {
  */
 export async function fileSource(path: string): Promise<ByteSource> {
   // stat first: opening a FIFO would wait for a writer
-  const st = await stat(path).catch((e: unknown) => Promise.reject(accessError(path, e)));
-  if (!st.isFile()) throw notAFile(path, st);
+  regularFile(path, await stat(path).catch((e: unknown) => Promise.reject(accessError(path, e))));
   const fh = await open(path, 'r').catch((e: unknown) => Promise.reject(accessError(path, e)));
   let size: number;
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw notAFile(path, st);
-    size = st.size;
+    size = regularFile(path, await fh.stat()).size;
   } catch (e) {
     await fh.close();
     throw e;
@@ -107,12 +109,10 @@ export function nodeFolder(dir: string): FolderSource {
     async readText(rel) {
       const p = path(rel);
       try {
-        const st = await stat(p);
-        if (!st.isFile()) throw notAFile(p, st);
+        regularFile(p, await stat(p));
         return await readFile(p, 'utf8');
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-        throw accessError(p, e);
+        return noText(p, e);
       }
     },
     open: async (rel) => fileSource(path(rel)),
