@@ -54,15 +54,21 @@ function kindOf(name: string, sub: string): string {
   return 'a file';
 }
 
-/** The regular files directly in `dir` (none when it cannot be listed). */
-function filesIn(dir: string): string[] {
+/** The regular files and the folders directly in `dir`, from one listing and one stat each (none when it cannot be listed). */
+function entriesOf(dir: string): { files: string[]; folders: string[] } {
+  const out = { files: [] as string[], folders: [] as string[] };
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return [];
+    return out; // unreadable: the loader says why
   }
-  return names.filter((n) => statSync(join(dir, n), { throwIfNoEntry: false })?.isFile() ?? false);
+  for (const n of names) {
+    const st = statSync(join(dir, n), { throwIfNoEntry: false });
+    if (st?.isFile()) out.files.push(n);
+    else if (st?.isDirectory()) out.folders.push(n);
+  }
+  return out;
 }
 
 /**
@@ -80,20 +86,15 @@ export function readFiles(p: Parsed, { embedded = false }: { embedded?: boolean 
   for (const flag of ['model', 'vae'] as const) {
     const dir = p[flag];
     if (typeof dir !== 'string' || isUrl(dir)) continue;
-    for (const n of filesIn(dir)) out.push({ path: join(dir, n), what: `${kindOf(n, '')} of --${flag} ${dir}` });
+    for (const n of entriesOf(dir).files) out.push({ path: join(dir, n), what: `${kindOf(n, '')} of --${flag} ${dir}` });
     if (flag === 'model') out.push({ path: join(dirname(resolve(dir)), 'scheduler', 'scheduler_config.json'), what: `the scheduler config read for --model ${dir}` });
   }
   const pipe = p.pipeline;
   if (typeof pipe === 'string' && !isUrl(pipe)) {
     const of = embedded ? 'the embedded tessera-shapes pipeline' : `--pipeline ${pipe}`;
-    for (const n of filesIn(pipe)) out.push({ path: join(pipe, n), what: `${kindOf(n, '')} of ${of}` });
-    let subs: string[] = [];
-    try {
-      subs = readdirSync(pipe).filter((s) => statSync(join(pipe, s), { throwIfNoEntry: false })?.isDirectory() ?? false);
-    } catch {
-      // unreadable: the loader says why
-    }
-    for (const s of subs) for (const n of filesIn(join(pipe, s))) out.push({ path: join(pipe, s, n), what: `${kindOf(n, s)} of ${of} (${s}/)` });
+    const { files, folders } = entriesOf(pipe);
+    for (const n of files) out.push({ path: join(pipe, n), what: `${kindOf(n, '')} of ${of}` });
+    for (const s of folders) for (const n of entriesOf(join(pipe, s)).files) out.push({ path: join(pipe, s, n), what: `${kindOf(n, s)} of ${of} (${s}/)` });
   }
   return out;
 }
