@@ -33,11 +33,12 @@ export interface CommandSpec {
   /** Positional arguments allowed (e.g. `bench gemm`). */
   positionals?: { name: string; choices?: readonly string[]; required?: boolean }[];
   /**
-   * The command's own flags an unknown flag's message lists, given the positionals before it (e.g.
-   * `bench gemm`: gemm's, as `bench gemm --help` shows them); undefined: all of `flags`. The common
-   * flags are listed either way.
+   * The sub-command the positionals before a flag select (e.g. `bench gemm`): the name an unknown or
+   * repeated flag's message gives (`tessera bench gemm: …`), and the own flags an unknown flag's
+   * message lists (gemm's, as `bench gemm --help` shows them). Undefined: `name` and all of `flags`.
+   * The common flags are listed either way.
    */
-  listFlags?: (positionals: readonly string[]) => string[] | undefined;
+  subcommand?: (positionals: readonly string[]) => { name: string; flags: string[] } | undefined;
 }
 
 export type Parsed = { _: string[]; [flag: string]: string | number | boolean | undefined | string[] };
@@ -90,12 +91,12 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     const withoutWhy = spec.without?.[name as CommonFlag];
     const f = flags[name] ?? (withoutWhy ? COMMON[name as CommonFlag] : undefined);
     if (!f) {
-      const own = spec.listFlags?.(out._);
-      const listed = own ? [...Object.keys(commonFlags(spec)), ...own, ...(spec.quiet ? Object.keys(QUIET) : [])] : Object.keys(flags);
-      throw new UsageError(`tessera ${spec.name}: unknown flag --${name}; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`);
+      const sub = spec.subcommand?.(out._);
+      const listed = sub ? [...Object.keys(commonFlags(spec)), ...sub.flags, ...(spec.quiet ? Object.keys(QUIET) : [])] : Object.keys(flags);
+      throw new UsageError(`tessera ${sub?.name ?? spec.name}: unknown flag --${name}; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`);
     }
     // no flag is repeatable: the last value silently winning hides a typo or a pasted-over command line
-    if (seen.has(name)) throw new UsageError(`tessera ${spec.name}: --${name} is given more than once; give it once`);
+    if (seen.has(name)) throw new UsageError(`tessera ${spec.subcommand?.(out._)?.name ?? spec.name}: --${name} is given more than once; give it once`);
     seen.add(name);
     if (f.type === 'bool') {
       if (value !== undefined && !['true', 'false', '1', '0'].includes(value)) throw new UsageError(`--${name} takes no value (or true/false), got "${value}"`);

@@ -741,8 +741,8 @@ export const benchCommand: Command = {
     usage:
       'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
-    // `bench gemm --zzz` lists gemm's flags (as `bench gemm --help`), not every benchmark's
-    listFlags: (pos) => (BENCH_SUBCOMMANDS.includes(pos[0] as Sub) ? subFlagNames(pos[0] as Sub) : undefined),
+    // `bench gemm --zzz` is refused by `tessera bench gemm: …`, listing gemm's flags (as `bench gemm --help`), not every benchmark's
+    subcommand: (pos) => (BENCH_SUBCOMMANDS.includes(pos[0] as Sub) ? { name: `bench ${pos[0]}`, flags: subFlagNames(pos[0] as Sub) } : undefined),
     flags: {
       m: size('gemm: rows of x (tokens)', 'M'),
       k: size('gemm: inner dimension', 'K'),

@@ -358,7 +358,8 @@ describe('refused before any GPU work (new-user review): one UsageError line nam
     expect(r.code).toBe(2);
     expect(r.err).toEqual(['tessera: error: UsageError: tessera generate: --steps is given more than once; give it once']);
     const b = await run('bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--json', '--json');
-    expect(b.err).toEqual(['tessera: error: UsageError: tessera bench: --json is given more than once; give it once']);
+    expect(b.code).toBe(2);
+    expect(b.err).toEqual(['tessera: error: UsageError: tessera bench gemm: --json is given more than once; give it once']);
   });
 
   it('--version and version print the package version', async () => {

@@ -112,6 +112,8 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench', 'layernorm', '--rows', '3', '--cols', '8', '--repeats', '0'], /--repeats must be between 1/],
     [['bench', 'nope'], /not one of ceiling, gemm, attention, layernorm, conv, block, suite/],
     [['bench'], /missing benchmark/],
+    // a flag before the benchmark: none chosen yet, so the command's name and every benchmark's flags
+    [['bench', '--zzz', 'gemm'], /^tessera: error: UsageError: tessera bench: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --m, .*--preset, .*--vae-preset, /],
   ];
   // --model/--vae paths: one line naming the flag, as forward/generate (bench has no --pipeline to suggest)
   const lines: [string[], string][] = [
@@ -120,9 +122,10 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench', 'plan', '--preset', 'wan-1.3b', '--frames', '21', '--height', '61', '--width', '104'], 'tessera: error: UsageError: tessera bench plan: latent 21×61×104 must be divisible by the patch size 1×2×2 of wan-1.3b: --height 61 is not a multiple of 2'],
     [['bench', 'vae', '--vae', '/nonexistent', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae /nonexistent: no such folder'],
     [['bench', 'vae', '--vae', 'models/tessera-shapes', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae models/tessera-shapes: a pipeline folder (it has model_index.json); give --vae models/tessera-shapes/vae'],
-    // one benchmark's flags, as its --help lists them (not every benchmark's: --preset, --batch, --vae …)
-    [['bench', 'gemm', '--zzz'], 'tessera: error: UsageError: tessera bench: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --m, --k, --n, --tile, --variants, --json, --dtype, --repeats, --warmup, --trace, --no-wall, --no-ceiling, --quiet'],
-    [['bench', 'plan', '--zzz'], 'tessera: error: UsageError: tessera bench: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --preset, --model, --frames, --height, --width, --text-len, --batch, --json, --quiet'],
+    // named by the benchmark, with its flags as its --help lists them (not every benchmark's: --preset, --batch, --vae …)
+    [['bench', 'gemm', '--zzz'], 'tessera: error: UsageError: tessera bench gemm: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --m, --k, --n, --tile, --variants, --json, --dtype, --repeats, --warmup, --trace, --no-wall, --no-ceiling, --quiet'],
+    [['bench', 'plan', '--zzz'], 'tessera: error: UsageError: tessera bench plan: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --preset, --model, --frames, --height, --width, --text-len, --batch, --json, --quiet'],
+    [['bench', 'plan', '--preset', 'wan-tiny', '--batch', '1', '--batch', '2'], 'tessera: error: UsageError: tessera bench plan: --batch is given more than once; give it once'],
   ];
   it('bench --help: --batch as attention, vae and plan read it; the usage line says which benchmarks take fewer common flags', async () => {
     const r = await tessera('bench', '--help');
