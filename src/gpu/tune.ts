@@ -124,6 +124,20 @@ export function tuneKey(gpu: Gpu, family: string, bucket: string): string {
   return `${VERSION}|${gpu.runtime}|${describeAdapter(gpu)}|${family}|${bucket}`;
 }
 
+/**
+ * The IndexedDB record `entries` as read: an object of key → entry, {} when there is none.
+ * @throws Error for anything else (a string, a number, an array, null): what the record holds
+ *   (loadTuneCache then warns naming the store and counts it as empty; the next save replaces it).
+ */
+function storedEntries(v: unknown): Record<string, TuneEntry> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    const what = Array.isArray(v) ? 'an array' : v === null ? 'null' : `the ${typeof v} ${typeof v === 'string' ? JSON.stringify(v.slice(0, 60)) : String(v)}`;
+    throw new Error(`not a tessera tuning cache (its "entries" record is ${what}, not an object of tuned choices)`);
+  }
+  return v as Record<string, TuneEntry>;
+}
+
 let idb: TuneStore | null | undefined;
 function browserStore(): TuneStore | null {
   if (idb !== undefined) return idb;
@@ -142,7 +156,13 @@ function browserStore(): TuneStore | null {
       const db = await open();
       return new Promise((resolve, reject) => {
         const g = db.transaction('tune', 'readonly').objectStore('tune').get('entries');
-        g.onsuccess = () => resolve((g.result as Record<string, TuneEntry> | undefined) ?? {});
+        g.onsuccess = () => {
+          try {
+            resolve(storedEntries(g.result));
+          } catch (e) {
+            reject(e);
+          }
+        };
         g.onerror = () => reject(g.error);
       });
     },
@@ -164,8 +184,13 @@ function browserStore(): TuneStore | null {
         let next: Record<string, TuneEntry> = changed;
         const g = os.get('entries');
         g.onsuccess = () => {
-          const had = g.result as Record<string, TuneEntry> | undefined;
-          next = { ...(had && typeof had === 'object' ? had : {}), ...changed };
+          let had: Record<string, TuneEntry> = {};
+          try {
+            had = storedEntries(g.result);
+          } catch {
+            // unreadable (loadTuneCache warned when it loaded): replaced
+          }
+          next = { ...had, ...changed };
           os.put(next, 'entries');
         };
         t.oncomplete = () => resolve(next);
