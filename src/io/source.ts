@@ -145,14 +145,43 @@ function isHtmlAnswer(url: string, res: Response): boolean {
 }
 
 /**
+ * `fetch(url, init)`, where a request that fails before any HTTP answer (the browser's `TypeError:
+ * Failed to fetch`, Node's `fetch failed`: no server, no network, a CORS refusal) is one error naming
+ * the URL and the likely causes, since browsers tell the page nothing more (the reason goes to the
+ * console only). Other errors (an abort) pass unchanged.
+ * @throws Error `<url>: the request failed before any HTTP answer (<what fetch said>): …`.
+ */
+async function fetchNamed(url: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    // Node (undici) puts the reason (ECONNREFUSED, ENOTFOUND) in `cause`
+    const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
+    const said = [e.message, reason].filter((x) => x !== '').join(': ');
+    throw new Error(
+      `${url}: the request failed before any HTTP answer (${said}): the server is not reachable (not running, wrong host or port, offline), ` +
+        'or, from a web page, it is on another origin and sends no CORS header (Access-Control-Allow-Origin) for this page',
+      { cause: e },
+    );
+  }
+}
+
+/** What a Range request answered with the whole file (HTTP 200) means, with servers that do answer them. */
+const RANGE_SERVERS = 'the server must answer HTTP Range requests with 206 Partial Content: `npx http-server`, Vite and common CDNs do; Python\'s `python -m http.server` does not';
+
+/**
  * A file over HTTP read with Range requests. The size comes from HEAD (Content-Length),
  * or, where HEAD gives none (some CDNs, or compressed responses), from a one-byte range GET.
- * @throws Error for HTTP 404 or another failed status, a server without sizes or Range support;
- *   HtmlAnswerError when a `.json` / `.safetensors` / `.model` URL is answered with an HTML page.
+ * @throws Error naming the URL for HTTP 404 or another failed status, a server without sizes or Range
+ *   support (a Range request answered with the whole file, as `python -m http.server` does), a request
+ *   that fails before any HTTP answer (server unreachable, CORS); HtmlAnswerError when a `.json` /
+ *   `.safetensors` / `.model` URL is answered with an HTML page.
  */
 export async function httpSource(url: string): Promise<ByteSource> {
   let size: number | null = null;
-  const head = await fetch(url, { method: 'HEAD' });
+  const head = await fetchNamed(url, { method: 'HEAD' });
   if (head.status === 404) throw new Error(`${url}: not found (HTTP 404)`);
   if (head.ok && isHtmlAnswer(url, head)) throw new HtmlAnswerError(url);
   if (head.ok && !head.headers.get('content-encoding')) {
@@ -160,7 +189,7 @@ export async function httpSource(url: string): Promise<ByteSource> {
     if (len !== null && /^\d+$/.test(len.trim())) size = Number(len);
   }
   if (size === null || !Number.isSafeInteger(size)) {
-    const probe = await fetch(url, { headers: { Range: 'bytes=0-0' } });
+    const probe = await fetchNamed(url, { headers: { Range: 'bytes=0-0' } });
     if (probe.ok && isHtmlAnswer(url, probe)) {
       await probe.body?.cancel();
       throw new HtmlAnswerError(url);
@@ -177,10 +206,11 @@ export async function httpSource(url: string): Promise<ByteSource> {
     async read(offset, length) {
       checkRange(url, total, offset, length);
       if (length === 0) return new Uint8Array(0);
-      const res = await fetch(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+      const res = await fetchNamed(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
       if (res.status !== 206 && !(res.status === 200 && offset === 0 && length === total)) {
         await res.body?.cancel();
-        throw new Error(`${url}: range request bytes ${offset}-${offset + length - 1} answered HTTP ${res.status} (the server must support Range requests)`);
+        const why = res.status === 200 ? ` with the whole file (${RANGE_SERVERS})` : ` ${res.statusText}`.trimEnd();
+        throw new Error(`${url}: range request bytes ${offset}-${offset + length - 1} answered HTTP ${res.status}${why}`);
       }
       const buf = new Uint8Array(await res.arrayBuffer());
       if (buf.byteLength !== length) throw new Error(`${url}: range request returned ${buf.byteLength} bytes, expected ${length}`);
@@ -214,7 +244,8 @@ export interface HttpFolderOptions {
  * file is an HtmlAnswerError, since single-page-app servers answer missing files with their index.html.
  * Without `files`, loaders probe for optional files, and each absent one is a failed request (the
  * browser logs it as a 404).
- * @throws Error (from `open`, `readText`) naming the URL and the HTTP status; HtmlAnswerError.
+ * @throws Error (from `open`, `readText`) naming the URL and the HTTP status, or, for a request that
+ *   fails before any HTTP answer, the likely causes (server unreachable, no CORS header); HtmlAnswerError.
  */
 export function httpFolder(baseUrl: string, opts: HttpFolderOptions = {}): FolderSource {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
@@ -230,7 +261,7 @@ export function httpFolder(baseUrl: string, opts: HttpFolderOptions = {}): Folde
     async readText(rel) {
       const u = url(rel);
       if (listed && !listed.has(rel)) return null;
-      const res = await fetch(u);
+      const res = await fetchNamed(u);
       if (res.status === 404) {
         await res.body?.cancel();
         return null;

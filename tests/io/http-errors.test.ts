@@ -1,0 +1,96 @@
+// Model folders over HTTP, when the server cannot be reached or cannot serve byte ranges. A request that
+// fails before any HTTP answer (no server, no network, a host that sends no CORS header for the page)
+// rejected with the browser's bare `TypeError: Failed to fetch` (Node: `fetch failed`), naming no URL;
+// it is one error naming the URL and the likely causes. A Range request answered with the whole file
+// (HTTP 200, as Python's http.server does) says which servers answer Range requests.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { httpFolder, httpSource } from '../../src/io/source.js';
+import { loadPipeline } from '../../src/pipeline/pipeline.js';
+
+const BASE = 'http://cdn.test/models/m/';
+const CAUSES =
+  'the server is not reachable (not running, wrong host or port, offline), or, from a web page, it is on another origin and sends no CORS header (Access-Control-Allow-Origin) for this page';
+
+/** fetch as a browser's for a request it refuses (CORS) or cannot make: a TypeError, no response. */
+function failingFetch(): string[] {
+  const asked: string[] = [];
+  vi.stubGlobal('fetch', async (input: string, init?: RequestInit) => {
+    asked.push(`${init?.method ?? 'GET'} ${String(input)}`);
+    throw new TypeError('Failed to fetch');
+  });
+  return asked;
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('a request that fails before any HTTP answer', () => {
+  it("httpFolder's first read (model_index.json, config.json): one error naming the URL and the causes", async () => {
+    failingFetch();
+    const err = (await httpFolder(BASE).readText('model_index.json').catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe(`${BASE}model_index.json: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`);
+    expect(err.cause).toBeInstanceOf(TypeError);
+  });
+
+  it("httpSource's HEAD (and so httpFolder.open): the same, naming the file's URL", async () => {
+    const asked = failingFetch();
+    await expect(httpSource(`${BASE}diffusion_pytorch_model.safetensors`)).rejects.toThrow(
+      new Error(`${BASE}diffusion_pytorch_model.safetensors: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`),
+    );
+    expect(asked).toEqual([`HEAD ${BASE}diffusion_pytorch_model.safetensors`]);
+    await expect(httpFolder(BASE).open('diffusion_pytorch_model.safetensors')).rejects.toThrow(`${BASE}diffusion_pytorch_model.safetensors: the request failed before any HTTP answer`);
+  });
+
+  it('loadPipeline over such a folder says which URL failed, before anything else', async () => {
+    failingFetch();
+    await expect(loadPipeline(httpFolder(BASE))).rejects.toThrow(new Error(`${BASE}model_index.json: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`));
+  });
+
+  it("Node's fetch to a port with no server: the reason (ECONNREFUSED) is in the line", async () => {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((r) => server.close(() => r()));
+    const url = `http://127.0.0.1:${port}/m/config.json`;
+    await expect(httpFolder(`http://127.0.0.1:${port}/m`).readText('config.json')).rejects.toThrow(new Error(`${url}: the request failed before any HTTP answer (fetch failed: ECONNREFUSED): ${CAUSES}`));
+  });
+
+  it('an abort is not dressed as a network failure', async () => {
+    vi.stubGlobal('fetch', async () => {
+      throw new DOMException('The operation was aborted.', 'AbortError');
+    });
+    await expect(httpFolder(BASE).readText('config.json')).rejects.toThrow(/^The operation was aborted\.$/);
+  });
+});
+
+describe('a server that answers Range requests with the whole file', () => {
+  let server: Server | null = null;
+  afterEach(async () => {
+    if (server) await new Promise<void>((r) => server!.close(() => r()));
+    server = null;
+  });
+
+  /** Python's http.server as of 3.11: Content-Length on HEAD, the whole file with 200 for a Range GET. */
+  async function noRangeServer(bytes: Uint8Array): Promise<string> {
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) });
+      res.end(req.method === 'HEAD' ? undefined : bytes);
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/w.safetensors`;
+  }
+
+  it('a partial read names the URL once, the status, and servers that do answer them', async () => {
+    const url = await noRangeServer(new Uint8Array(100));
+    const src = await httpSource(url);
+    expect(src.size).toBe(100);
+    await expect(src.read(0, 8)).rejects.toThrow(
+      new Error(`${url}: range request bytes 0-7 answered HTTP 200 with the whole file (the server must answer HTTP Range requests with 206 Partial Content: \`npx http-server\`, Vite and common CDNs do; Python's \`python -m http.server\` does not)`),
+    );
+    // a read of the whole file may take the whole file
+    expect((await src.read(0, 100)).byteLength).toBe(100);
+  });
+});
