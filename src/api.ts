@@ -6,8 +6,9 @@ export type { DType } from './gpu/tensor.js';
 export { ShaderError } from './gpu/shader.js';
 // a TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS value tessera cannot read (Node; browsers have no environment): thrown by
 // a call that records kernels, the first of each shape (DiffusionModel.forward, generate, Pipeline.generate, Vae.decode,
-// a text encoder's encode); the CLI reports it as a UsageError (exit 2)
-export { TuneEnvError } from './gpu/tune.js';
+// a text encoder's encode); the CLI reports it as a UsageError (exit 2). The tuning mode set from code (what
+// TESSERA_TUNE sets in Node; a browser's only way): setDefaultTuneMode for every device, setTuneMode for one.
+export { TuneEnvError, setDefaultTuneMode, setTuneMode, tuneMode, type TuneMode } from './gpu/tune.js';
 export { watchKernels, type KernelEvent } from './gpu/kernel.js';
 export { loadModel, DiffusionModel, InputError, setFolderResolver, type ExclusiveModel, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
 export { parseConfig, ConfigError, type ModelConfig, type Family } from './model/config.js';

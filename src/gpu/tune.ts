@@ -18,6 +18,12 @@ import { Allocator, readTensor } from './tensor.js';
 import { profilePlan } from '../profile/profiler.js';
 import { notValidJson, visibleText } from '../io/json.js';
 
+/**
+ * How kernels with alternatives (GEMM tilings, attention strategies) are chosen: 'auto' times the
+ * candidates of each shape not yet cached (seconds to minutes on a first call, a CPU adapter most)
+ * and caches the fastest; 'cached' uses cached choices and never times; 'off' uses the adapter
+ * policy's heuristics only (deterministic; nothing read or written).
+ */
 export type TuneMode = 'auto' | 'cached' | 'off';
 
 /** One cached decision. */
@@ -98,8 +104,23 @@ function envMode(): TuneMode | null {
   throw new TuneEnvError(`TESSERA_TUNE: ${JSON.stringify(env)} is not a tuning mode; expected off, cached or auto (lower case; unset: auto)`);
 }
 
-/** The mode for devices without their own: 'auto' unless set here or by TESSERA_TUNE=off|cached|auto; null: back to TESSERA_TUNE. */
+/** `m` as a TuneMode. @throws TypeError `<fn>: <m> is not a tuning mode; expected …` (a JavaScript caller's typo). */
+function checkMode(m: unknown, fn: string, orNull: boolean): void {
+  if ((TUNE_MODES as readonly unknown[]).includes(m) || (orNull && m === null)) return;
+  const shown = typeof m === 'string' ? JSON.stringify(m) : String(m);
+  throw new TypeError(`${fn}: ${shown} is not a tuning mode; expected 'off', 'cached' or 'auto'${orNull ? ' (null: back to TESSERA_TUNE, else auto)' : ''}`);
+}
+
+/**
+ * Sets the tuning mode (TuneMode) of every device without its own (setTuneMode), for calls from
+ * now on: in a browser, which has no TESSERA_TUNE, the way to choose it; `setDefaultTuneMode('off')`
+ * before the first generate skips the candidate timing (its minutes on a CPU adapter) and keeps the
+ * heuristic choices. null: back to TESSERA_TUNE (Node), else 'auto'. Kernels already recorded with
+ * a choice keep it.
+ * @throws TypeError for anything but 'off', 'cached', 'auto' or null.
+ */
 export function setDefaultTuneMode(m: TuneMode | null): void {
+  checkMode(m, 'setDefaultTuneMode', true);
   defaultMode = m;
 }
 
@@ -111,10 +132,21 @@ export function defaultTuneMode(): TuneMode {
   return defaultMode ?? envMode() ?? 'auto';
 }
 
+/**
+ * Sets the tuning mode (TuneMode) of one device (`gpu`: acquireGpu()'s object, or a loaded model's or
+ * pipeline's `.gpu`), over the default (setDefaultTuneMode, TESSERA_TUNE).
+ * @throws TypeError for anything but 'off', 'cached' or 'auto'.
+ */
 export function setTuneMode(gpu: Gpu, m: TuneMode): void {
+  checkMode(m, 'setTuneMode', false);
   modes.set(gpu.device, m);
 }
 
+/**
+ * The tuning mode of `gpu`'s device: its own (setTuneMode), else the default (setDefaultTuneMode,
+ * else TESSERA_TUNE, else 'auto').
+ * @throws TuneEnvError when TESSERA_TUNE decides and holds anything but off, cached or auto.
+ */
 export function tuneMode(gpu: Gpu): TuneMode {
   return modes.get(gpu.device) ?? defaultTuneMode();
 }
