@@ -134,6 +134,9 @@ function describe(f: FlagSpec): string {
   return f.type === 'int' ? 'an integer' : f.type === 'number' ? 'a number' : 'a string';
 }
 
+/** A decimal number: sign, digits with an optional point, an optional exponent (no hex/binary/octal, Infinity or NaN). */
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 function convert(name: string, f: FlagSpec, v: string): string | number {
   switch (f.type) {
     case 'string':
@@ -147,9 +150,9 @@ function convert(name: string, f: FlagSpec, v: string): string | number {
       return n;
     }
     case 'number': {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a finite number, got "${v}"`);
-      return n;
+      // decimal only, as the int flags: Number() would also take 0x10, 0b1, 0o7 (a typo read as another value)
+      if (!DECIMAL.test(v.trim()) || !Number.isFinite(Number(v))) throw new UsageError(`--${name} must be a finite decimal number (e.g. 4, -0.5, 1e-3), got "${v}"`);
+      return Number(v);
     }
     default:
       throw new UsageError(`--${name}: bad flag type`);

@@ -75,13 +75,15 @@ function cleanUpOnSignals(): () => void {
 
 export async function main(argv: string[]): Promise<number> {
   const [first, ...args] = argv;
-  // --version is the version command; as a command it takes --help and refuses arguments like the others
-  const name = first === '--version' ? 'version' : first;
+  // --version is the version command; as a command it takes --help and refuses arguments like the others;
+  // --help and -h in front are help (`tessera -h CMD` is `tessera help CMD`: CMD's help, an unknown CMD refused)
+  const name = first === '--version' ? 'version' : first === '--help' || first === '-h' ? 'help' : first;
   // `tessera help CMD` is `tessera CMD --help`
   // (`help --no-tune` is the top help, as `help`; `help --no-tune CMD` is `CMD --help --no-tune`)
-  const named = args.filter((a) => a !== '--no-tune');
-  if (name === 'help' && named.length) return main([...named, '--help', ...(named.length < args.length ? ['--no-tune'] : [])]);
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  // (`help --help`, `-h -h`: the top help)
+  const named = args.filter((a) => a !== '--no-tune' && a !== '--help' && a !== '-h');
+  if (name === 'help' && named.length) return main([...named, '--help', ...(args.includes('--no-tune') ? ['--no-tune'] : [])]);
+  if (!name || name === 'help') {
     if (!name) {
       console.error(topHelp()); // no command: usage on stderr, exit 2 (not a success)
       return 2;

@@ -118,7 +118,7 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', 'ten'], '--steps must be an integer, got "ten"'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
-    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite number, got "lots"'],
+    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite decimal number (e.g. 4, -0.5, 1e-3), got "lots"'],
     // a real folder without a scheduler config beside it (a missing one is refused first: generate-flags-cli.test.ts)
     [['generate', '--model', 'tests/fixtures/dit_small/model', '--out', 'o', '--steps', '2', '--seed', '0'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
     [['generate', '--pipeline', 'p', '--model', 'm', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
