@@ -29,20 +29,43 @@ function alive(pid: number): boolean {
 }
 
 /**
+ * A failed write of `file` (the cache, its temp or its lock) as one line naming the file and the
+ * cause: `writing F failed: no space left on device (ENOSPC)` (Node's errno message names neither).
+ */
+function writeFailure(file: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  // "ENOSPC: no space left on device, write" -> "no space left on device (ENOSPC)"
+  const why = err.code ? `${err.message.replace(`${err.code}: `, '').replace(/, \w+( '.*')?$/, '')} (${err.code})` : err.message;
+  return new Error(`writing ${file} failed: ${why}`, { cause: e });
+}
+
+/**
  * Takes the lock file `path` (created exclusively, holding our pid); returns its release. A lock
  * whose process is gone (a killed save) or that is older than LOCK_STALE_MS is removed and taken.
- * @throws Error naming the lock and its holder after LOCK_WAIT_MS.
+ * A lock created but not written (a full disk) is removed again: left empty, it would block every
+ * later save with no holder to name.
+ * @throws Error naming the lock and its holder after LOCK_WAIT_MS; Error `writing LOCK failed: WHY (CODE)`
+ * when the lock cannot be created or written.
  */
 export async function acquireFileLock(path: string, waitMs = LOCK_WAIT_MS, staleMs = LOCK_STALE_MS): Promise<() => Promise<void>> {
   const t0 = Date.now();
   for (;;) {
+    let h: Awaited<ReturnType<typeof open>> | undefined;
     try {
-      const h = await open(path, 'wx');
-      await h.writeFile(String(process.pid));
-      await h.close();
-      return () => unlink(path).catch(() => {});
+      h = await open(path, 'wx');
     } catch (e) {
-      if ((e as { code?: string }).code !== 'EEXIST') throw e;
+      if ((e as { code?: string }).code !== 'EEXIST') throw writeFailure(path, e);
+    }
+    if (h) {
+      try {
+        await h.writeFile(String(process.pid));
+        await h.close();
+      } catch (e) {
+        await h.close().catch(() => {});
+        await unlink(path).catch(() => {});
+        throw writeFailure(path, e);
+      }
+      return () => unlink(path).catch(() => {});
     }
     const [pid, age] = await Promise.all([readFile(path, 'utf8').then((t) => Number.parseInt(t, 10), () => NaN), stat(path).then((st) => Date.now() - st.mtimeMs, () => 0)]);
     if ((Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) || age > staleMs) {
@@ -71,8 +94,18 @@ export function nodeTuneStore(path = tuneCachePath()): TuneStore {
   };
   const write = async (entries: Record<string, TuneEntry>) => {
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ tessera: 'tuning cache', entries }, null, 1));
-    await rename(tmp, path);
+    try {
+      await writeFile(tmp, JSON.stringify({ tessera: 'tuning cache', entries }, null, 1));
+    } catch (e) {
+      await unlink(tmp).catch(() => {}); // a part-written temp (a full disk) is not left beside the cache
+      throw writeFailure(tmp, e);
+    }
+    try {
+      await rename(tmp, path);
+    } catch (e) {
+      await unlink(tmp).catch(() => {});
+      throw writeFailure(path, e);
+    }
   };
   return {
     where: path,
