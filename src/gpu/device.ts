@@ -54,8 +54,12 @@ export interface Gpu {
   /** A CPU (software) adapter: lavapipe/llvmpipe, SwiftShader, WARP. Variant heuristics tuned on lavapipe apply only here. */
   isCpu: boolean;
   limits: Record<WantedLimit, number>;
-  /** Set when the device is lost; every later op throws with this message. */
+  /**
+   * Set when the device is lost, or by destroy(); every later op (a load's first allocation, a run)
+   * throws GpuError with this message.
+   */
   lost: string | null;
+  /** Destroys the device: later work on this Gpu is refused (`lost`); acquire a new one to go on. */
   destroy(): void;
 }
 
@@ -165,14 +169,13 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
     lost: null,
     destroy() {
-      destroyed = true;
+      // set before the device's lost promise settles, so that a load or call right after is refused at once
+      ctx.lost ??= 'this Gpu was destroyed (gpu.destroy()): acquire a new one (acquireGpu())';
       device.destroy();
     },
   };
-  let destroyed = false;
   device.lost.then((info) => {
-    if (destroyed && info.reason === 'destroyed') return;
-    ctx.lost = `GPU device lost (${info.reason}): ${info.message || 'no message'}`;
+    ctx.lost ??= `GPU device lost (${info.reason}): ${info.message || 'no message'}`;
   });
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;
