@@ -21,7 +21,7 @@ import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '..
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 export { closestOption } from '../model/options.js';
-import { estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
+import { bindingLimit, estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
@@ -876,7 +876,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       }
     };
     // The sampler state grows linearly, so it bounds each search without a probe.
-    const perBinding = Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize);
+    const perBinding = bindingLimit(this.gpu.limits).bytes;
     const stateFits = (values: number) => Math.floor(perBinding / (program.slots * 4 * values));
     const ways: string[] = [];
     let b = 1; // the batch the size searches run at
@@ -969,8 +969,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   /** Why a run over latents `s` (batch s[0]) cannot fit, or undefined: the cheapest check first. */
   private refusal(s: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean): string | undefined {
     const lim = this.gpu.limits;
-    const perBinding = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-    const limitName = lim.maxBufferSize < lim.maxStorageBufferBindingSize ? 'maxBufferSize' : 'maxStorageBufferBindingSize';
+    const { bytes: perBinding, name: limitName } = bindingLimit(lim);
     const B = s[0]!;
     // the sampler (src/sampler/generate.ts) keeps its state in one f32 binding of `slots` latent-sized slots
     const state = program.slots * s.reduce((a, b) => a * b, 1) * 4;

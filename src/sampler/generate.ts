@@ -16,7 +16,7 @@ import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
-import { LimitError } from '../model/memory.js';
+import { bindingLimit, LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { refusesShift, resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
@@ -246,10 +246,10 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
 /** The scheduler's state is one f32 binding of `slots` latent-sized slots. @throws LimitError when it cannot be bound. */
 function checkSamplerState(model: DiffusionModel, program: StepProgram, shape: readonly number[]): void {
   const stateBytes = program.slots * shape.reduce((a, b) => a * b, 1) * 4;
-  const lim = model.gpu.limits;
-  if (stateBytes > Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize)) {
+  const binding = bindingLimit(model.gpu.limits);
+  if (stateBytes > binding.bytes) {
     throw new LimitError(
-      `the sampler state of ${program.className} (${program.slots} f32 slots of latents [${shape.join(',')}]: the guided model output, the sample${program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(lim.maxStorageBufferBindingSize)}: use fewer frames or a smaller resolution${program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
+      `the sampler state of ${program.className} (${program.slots} f32 slots of latents [${shape.join(',')}]: the guided model output, the sample${program.slots > 2 ? ', the last sample / earlier model outputs' : ''}) needs ${fmtBytes(stateBytes)} in one binding, above the adapter's ${binding.name} of ${fmtBytes(binding.bytes)}: use fewer frames or a smaller resolution${program.className.includes('Multistep') ? ', or a lower solver_order' : ''}`,
     );
   }
 }

@@ -7,7 +7,7 @@
 // whose weights fit one storage binding (gelu(x·W0_cᵀ) ⊙ x·W1_cᵀ · Wo_cᵀ summed over chunks c
 // is the same sum in another order).
 import { fmtBytes, storageBytes } from '../gpu/tensor.js';
-import { LimitError, type MemoryLimits } from '../model/memory.js';
+import { bindingLimit, LimitError, type MemoryLimits } from '../model/memory.js';
 import type { Umt5Config } from './config.js';
 
 /** Weights above this stay on the host and stream, unless a budget (maxMemory) says otherwise. */
@@ -56,7 +56,7 @@ export function ffnChunks(c: Umt5Config, perBuffer: number): number {
 
 /** The plan for encoding `batch` prompts of `seqLen` tokens: mode, chunking and bytes. */
 export function planUmt5(c: Umt5Config, batch: number, seqLen: number, limits: MemoryLimits, opts: Umt5FitOptions = {}): Umt5Plan {
-  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const perBuffer = bindingLimit(limits).bytes;
   const rows = batch * seqLen;
   const W = c.heads * c.dKv;
   const chunks = ffnChunks(c, perBuffer);
@@ -109,7 +109,7 @@ export const LET_IT_STREAM = 'let it stream (stream: true, or stream unset: the 
  */
 export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limits: MemoryLimits, opts: Umt5FitOptions = {}): Umt5Plan {
   const p = planUmt5(c, batch, seqLen, limits, opts);
-  const perBuffer = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const perBuffer = bindingLimit(limits).bytes;
   const what = `the text encoder (${c.layers} layers, d_model ${c.dModel}, ${p.mode === 'stream' ? 'streamed layer by layer' : 'resident'}) encoding ${batch}×${seqLen} tokens needs ${fmtBytes(p.peak)} on the GPU (weights ${fmtBytes(p.weights)} + activations ${fmtBytes(p.activations)} + workspace ${fmtBytes(p.workspace)})`;
   if (p.largestTensor > perBuffer) {
     throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter max_sequence_length or fewer prompts`);
