@@ -1137,7 +1137,8 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folder.name.replace(/\/+$/, '');
   const indexText = await readPipelineText(folder, 'model_index.json', 'a diffusers pipeline folder names its components there');
-  if (indexText === null) throw new PipelineError(`${root}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use --model / loadModel)`);
+  // names the library call, not the CLI's --model: a page or a script has no flags
+  if (indexText === null) throw new PipelineError(`${root}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
   const index = parseModelIndex(indexText, `${root}/model_index.json`);
   const file = `${root}/model_index.json`;
   if (!(index.className in PIPELINES)) throw new PipelineError(`${file}: _class_name ${JSON.stringify(index.className)} is not supported (expected ${Object.keys(PIPELINES).join(', ')})`);

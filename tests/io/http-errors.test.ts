@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { httpFolder, httpSource } from '../../src/io/source.js';
-import { loadPipeline } from '../../src/pipeline/pipeline.js';
+import { loadPipeline, PipelineError } from '../../src/pipeline/pipeline.js';
 
 const BASE = 'http://cdn.test/models/m/';
 const CAUSES =
@@ -63,6 +63,15 @@ describe('a request that fails before any HTTP answer', () => {
       throw new DOMException('The operation was aborted.', 'AbortError');
     });
     await expect(httpFolder(BASE).readText('config.json')).rejects.toThrow(/^The operation was aborted\.$/);
+  });
+});
+
+describe('a folder URL that is not a pipeline folder', () => {
+  it("loadPipeline's message names the library call (loadModel), not the CLI's --model", async () => {
+    vi.stubGlobal('fetch', async () => new Response(null, { status: 404, statusText: 'Not Found' }));
+    await expect(loadPipeline(httpFolder(`${BASE}transformer/`))).rejects.toThrow(
+      new PipelineError(`${BASE}transformer/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`),
+    );
   });
 });
 
