@@ -10,7 +10,7 @@ import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { checkRunFits, checkWeightsFit, LimitError, parseBytes } from './memory.js';
-import { checkOptionNames } from './options.js';
+import { checkOptionNames, throwIfAborted } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
@@ -293,10 +293,15 @@ export class DiffusionModel {
    * (forward, generate, locateNonFinite, another exclusive) waiting until it settles. `f` calls
    * the model through `m`, never through the model's own async methods (they would wait for `f`:
    * a deadlock). generate() holds the model this way for its whole loop.
+   * `opts.signal`: when it aborts while the call waits for the calls before it, the call leaves the
+   * queue and rejects at once with an Error named 'AbortError' (the signal's reason when it is one, else
+   * `WHERE: aborted (REASON)`, WHERE being `opts.where`, default 'exclusive'); `f` never runs. Once `f`
+   * runs, checking the signal is up to `f`.
    * @throws DisposedError when the model was disposed before the call; calls made before dispose() still run.
    */
-  exclusive<T>(f: (m: ExclusiveModel) => Promise<T>): Promise<T> {
-    return this.serial.run(() => f(this.inner));
+  exclusive<T>(f: (m: ExclusiveModel) => Promise<T>, opts: { signal?: AbortSignal; where?: string } = {}): Promise<T> {
+    const { signal, where = 'exclusive' } = opts;
+    return this.serial.run(() => f(this.inner), signal, () => throwIfAborted(signal, where));
   }
 
   get family(): ModelConfig['family'] {
@@ -505,9 +510,17 @@ export class DiffusionModel {
   /**
    * Drop every recorded plan and free its activations; the next call records afresh. Needed
    * after a kernel's source was edited live (setKernelSource + invalidateKernel): recorded
-   * plans hold the old pipelines.
+   * plans hold the old pipelines. Like every call, it waits for the calls running or queued on the
+   * model (a forward, a generate loop: their plans stay theirs until they settle) and runs at once
+   * when there are none; calls made after it record afresh. The promise resolves once the plans are
+   * dropped (awaiting it is needed only to know when the memory is freed).
+   * @throws DisposedError after dispose() (thrown at once, as Pipeline.resetPlans does).
    */
-  resetPlans(): void {
+  resetPlans(): Promise<void> {
+    return this.serial.whenIdle(() => this.dropPlans());
+  }
+
+  private dropPlans(): void {
     for (const r of this.runners.values()) r.alloc.destroyAll();
     this.runners.clear();
   }
@@ -552,8 +565,7 @@ export class DiffusionModel {
    */
   dispose(): void {
     this.serial.dispose(() => {
-      for (const r of this.runners.values()) r.alloc.destroyAll();
-      this.runners.clear();
+      this.dropPlans();
       this.weightAlloc.destroyAll();
       if (this.ownsGpu) this.gpu.destroy();
     });

@@ -81,7 +81,8 @@ export interface DecodeOptions {
    * abort waits for the piece under way only, not the whole decode. An aborted decode rejects with an Error
    * named 'AbortError' (the signal's reason when it is one, else a DOMException `Vae.decode: aborted
    * (REASON)` with the reason as `cause`), frees the decode's GPU buffers and leaves the VAE usable.
-   * Aborted before the call runs: rejects without decoding. Not an AbortSignal: InputError.
+   * Aborted before the call runs (queued behind other decodes, too): rejects at once, without waiting for
+   * them, and never decodes. Not an AbortSignal: InputError.
    */
   signal?: AbortSignal;
 }
@@ -200,7 +201,8 @@ class LoadedVae implements Vae {
     } catch (e) {
       return Promise.reject(e as Error);
     }
-    return this.serial.run(() => this.decodeNow(latents, opts));
+    // aborted while it waits for the decodes before it: rejected at once, and it leaves the queue
+    return this.serial.run(() => this.decodeNow(latents, opts), opts.signal, () => throwIfAborted(opts.signal, 'Vae.decode'));
   }
   private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
