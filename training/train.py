@@ -3,20 +3,28 @@
 Pipeline = WanPipeline's own classes and folder layout (diffusers/transformers save_pretrained, float32):
   tokenizer/     a Unigram tokenizer.json (T5/UMT5 style) whose pieces are the words of the vocabulary
   text_encoder/  UMT5EncoderModel at its seeded random initialisation (frozen)
-  vae/           AutoencoderKLWan (Wan2.1's layout: base_dim 8, dim_mult [1,2,4,4], temporal down [F,T,T], z_dim 16),
-                 trained to reconstruct the clips (weighted MSE on decode(mean + 0.05 noise), small L2 on the mean)
+  vae/           AutoencoderKLWan (Wan2.1's class, smaller: base_dim 16, dim_mult [1,2,4] (4x space), temporal
+                 down [T,T] (4x time), z_dim 16: latents [16, 3, 8, 8] for 9 frames of 32x32), trained to
+                 reconstruct the clips (weighted MSE on decode(mean + 0.05 noise), small L2 on the mean)
   transformer/   WanTransformer3DModel trained with flow matching as Wan is:
                  sigma = shift*u / (1 + (shift-1)*u), u ~ U(0,1), shift 3;
                  x_t = (1 - sigma) x0 + sigma * noise; target = noise - x0; timestep = 1000 * sigma;
                  10 % of prompts dropped to "" (the pipeline's default negative prompt) for classifier-free guidance
   scheduler/     UniPCMultistepScheduler as Wan2.1 ships it (flow_prediction, use_flow_sigmas, flow_shift 3.0)
 
-Phases: A) VAE; B) encode a fixed set of clips to latents (posterior mean and std), per-channel latents_mean /
-latents_std into the VAE config; C) transformer on the cached latents with an EMA copy, saving the whole pipeline
-every --save-every steps (so a usable model exists early). Then goldens.py and evaluate.py run on the result.
+Phases: A) VAE (or --vae-from's, trained --vae-steps more); B) encode a fixed set of clips to latents (posterior
+mean and std), per-channel latents_mean / latents_std into the VAE config (always recomputed); C) transformer on the
+cached latents with an EMA copy, saving the whole pipeline every --save-every steps. Then goldens.py and
+evaluate.py run on the result.
+
+--out is only ever replaced whole: the run saves into a new folder beside it (<out>.partial-XXXX: the VAE every
+100 steps in phase A, the whole pipeline from phase C on) and moves that folder into place when everything has
+finished. A run that fails or is interrupted (Ctrl-C: exit 130) leaves --out as it was and says where the partial
+folder is (resume with --vae-from / --transformer-from that folder). An existing --out must be a pipeline folder
+(model_index.json) or empty, so a mistyped --out cannot replace an unrelated folder.
 
 Run (from the repo root):
-  PYTHONPATH=/work/diffusers/src nice python3 training/train.py --out models/tessera-shapes
+  PYTHONPATH=/path/to/diffusers/src nice python3 training/train.py --out models/tessera-shapes
 Seeded (--seed); prints the loss curve and wall time.
 """
 
@@ -26,7 +34,9 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -125,9 +135,11 @@ def lr_at(step, total, peak, warmup):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default="models/tessera-shapes")
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="train.py",
+                                 description="Trains the tessera-shapes pipeline on CPU (see the module docstring).")
+    ap.add_argument("--out", default="models/tessera-shapes",
+                    help="pipeline folder to write; replaced only when the whole run has finished")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--vae-steps", type=int, default=3000)
@@ -141,9 +153,82 @@ def main():
     ap.add_argument("--batch", type=int, default=48)
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--save-every", type=int, default=500)
-    ap.add_argument("--transformer-from", default=None, help="start the transformer from DIR/transformer (continue training)")
-    ap.add_argument("--vae-from", default=None, help="skip phase A: load the VAE (and latents stats) from this pipeline folder")
-    args = ap.parse_args()
+    ap.add_argument("--transformer-from", default=None, metavar="DIR",
+                    help="start the transformer from DIR/transformer (continue training)")
+    ap.add_argument("--vae-from", default=None, metavar="DIR",
+                    help="start phase A from DIR/vae and train it --vae-steps more steps (0: keep it as it is); "
+                         "its latents_mean/std are recomputed in phase B")
+    args = ap.parse_args(argv)
+    for flag, value, least in [("--threads", args.threads, 1), ("--vae-steps", args.vae_steps, 0),
+                               ("--vae-base-dim", args.vae_base_dim, 1), ("--z-dim", args.z_dim, 1),
+                               ("--vae-batch", args.vae_batch, 1), ("--cache-clips", args.cache_clips, 1),
+                               ("--steps", args.steps, 0), ("--batch", args.batch, 1),
+                               ("--save-every", args.save_every, 1)]:
+        if value < least:
+            ap.error(f"{flag}: expected an integer >= {least}, got {value}")
+    for flag, folder, sub in [("--vae-from", args.vae_from, "vae"),
+                              ("--transformer-from", args.transformer_from, "transformer")]:
+        if folder is not None and not os.path.isfile(os.path.join(folder, sub, "config.json")):
+            ap.error(f"{flag} {folder}: no {sub}/config.json there (expected a pipeline folder)")
+    out = os.path.abspath(args.out)
+    if os.path.exists(out) and not (os.path.isdir(out) and (os.path.isfile(os.path.join(out, "model_index.json"))
+                                                           or not os.listdir(out))):
+        ap.error(f"--out {args.out}: exists and is not a pipeline folder (no model_index.json), so it will not be "
+                 "replaced; give a new folder, an empty one or a pipeline folder")
+    return args
+
+
+def staging_folder(out: str) -> str:
+    """A new, empty folder beside `out` (same file system, so the final rename is atomic), with the permissions a
+    plain mkdir would give (mkdtemp makes 0700)."""
+    parent = os.path.dirname(out)
+    os.makedirs(parent, exist_ok=True)
+    work = tempfile.mkdtemp(prefix=os.path.basename(out) + ".partial-", dir=parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(work, 0o777 & ~umask)
+    return work
+
+
+def move_into_place(work: str, out: str):
+    """Replaces `out` (if any) with the finished `work` folder: two renames, then the old folder is deleted."""
+    if not os.path.exists(out):
+        os.rename(work, out)
+        return
+    old = os.path.join(os.path.dirname(work), os.path.basename(work).replace(".partial-", ".old-", 1))
+    os.rename(out, old)
+    try:
+        os.rename(work, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    out = os.path.abspath(args.out)
+    work = staging_folder(out)
+    try:
+        train(args, work)
+    except BaseException as e:
+        interrupted = isinstance(e, KeyboardInterrupt)
+        what = "interrupted" if interrupted else f"failed ({type(e).__name__})"
+        if os.listdir(work):
+            print(f"train.py: {what}; --out {args.out} is unchanged; what was saved so far is in {work} "
+                  "(--vae-from / --transformer-from can resume from it)", file=sys.stderr, flush=True)
+        else:
+            os.rmdir(work)
+            print(f"train.py: {what}; --out {args.out} is unchanged", file=sys.stderr, flush=True)
+        if interrupted:
+            sys.exit(130)
+        raise
+    move_into_place(work, out)
+    print(f"[out] wrote {args.out}", flush=True)
+
+
+def train(args, out: str):
+    """Phases A-C (module docstring), saving into `out` as they go."""
 
     torch.set_num_threads(args.threads)
     t_start = time.time()
@@ -205,7 +290,7 @@ def main():
             fg_err = (y.clamp(-1, 1) - x).abs().mean(dim=1)[fg].mean().item() / 2  # on the shapes' pixels
             ema_l = l1 if ema_l is None else 0.95 * ema_l + 0.05 * l1
             if (step + 1) % 100 == 0:
-                vae.save_pretrained(os.path.join(args.out, "vae"))  # progress is never lost
+                vae.save_pretrained(os.path.join(out, "vae"))  # kept in the partial folder if the run stops
             if step % 25 in (0, 1) or step == args.vae_steps - 1:
                 print(f"[vae] step {step:5d} loss {loss.item():.4f} rec {rec.item():.4f} mean^2 {kl.item():.3f} "
                       f"L1(px) {l1:.4f} (avg {ema_l:.4f}) on shapes {fg_err:.3f} {time.time()-t0:.0f}s", flush=True)
@@ -220,22 +305,23 @@ def main():
     mus, stds, prompts = [], [], []
     with torch.no_grad():
         for i in range(0, args.cache_clips, 64):
-            clips, specs = data.make_batch(cache_rng, min(64, args.cache_clips - i))
+            clips, specs = data.make_batch(cache_rng, min(64, args.cache_clips - i))  # first batch: the check below
             post = vae.encode(to_vae_input(clips)).latent_dist
             mus.append(post.mean)
             stds.append(torch.full_like(post.mean, 0.05))  # the noise level the decoder was trained with
             prompts += [s.prompt for s in specs]
-    mu = torch.cat(mus)  # [N, 16, 3, 4, 4]
+    mu = torch.cat(mus)  # [N, z_dim, 3, 8, 8] at the defaults (9 frames of 32x32, 4x time and space)
     sd = torch.cat(stds)
-    if True:  # the VAE's latents statistics (as Wan's latents_mean / latents_std), over the cached clips
-        mean_c = mu.mean(dim=(0, 2, 3, 4))
-        std_c = (mu.var(dim=(0, 2, 3, 4)) + (sd ** 2).mean(dim=(0, 2, 3, 4))).sqrt()
-        vae.register_to_config(latents_mean=[float(v) for v in mean_c], latents_std=[float(v) for v in std_c])
+    # The VAE's latents statistics (as Wan's latents_mean / latents_std), over the cached clips; always recomputed,
+    # also for --vae-from's VAE, since they must describe the latents the transformer is trained on.
+    mean_c = mu.mean(dim=(0, 2, 3, 4))
+    std_c = (mu.var(dim=(0, 2, 3, 4)) + (sd ** 2).mean(dim=(0, 2, 3, 4))).sqrt()
+    vae.register_to_config(latents_mean=[float(v) for v in mean_c], latents_std=[float(v) for v in std_c])
     mean_c = torch.tensor(vae.config.latents_mean).view(1, -1, 1, 1, 1)
     std_c = torch.tensor(vae.config.latents_std).view(1, -1, 1, 1, 1)
     # Reconstruction check on the cached clips' first batch (decoded from the posterior mean).
     with torch.no_grad():
-        clips, _ = data.make_batch(np.random.default_rng(args.seed + 20), 64)
+        clips, _ = data.make_batch(np.random.default_rng(args.seed + 20), mus[0].shape[0])  # the same clips
         rec = (vae.decode(mus[0]).sample + 1) / 2
         rec_l1 = (rec.permute(0, 2, 3, 4, 1).numpy() - clips).__abs__().mean()
     print(f"[cache] {len(prompts)} clips encoded in {time.time()-t0:.0f}s; latent {tuple(mu.shape[1:])}; "
@@ -259,7 +345,7 @@ def main():
     print(f"[text] {len(uniq)-1} prompts, tokens per prompt {lens.min().item()}..{max_len}", flush=True)
 
     # ---- Phase C: transformer -------------------------------------------------------------------------------------
-    save_pipeline(args.out, tokenizer, text_encoder, vae, transformer, scheduler)
+    save_pipeline(out, tokenizer, text_encoder, vae, transformer, scheduler)  # with --steps 0, the result
     transformer.train()
     ema = {k: v.detach().clone() for k, v in transformer.state_dict().items()}
     opt = torch.optim.AdamW(transformer.parameters(), lr=args.lr, weight_decay=0.0, betas=(0.9, 0.99))
@@ -308,10 +394,11 @@ def main():
         if (step + 1) % args.save_every == 0 or step == args.steps - 1:
             live = {k: v.detach().clone() for k, v in transformer.state_dict().items()}
             transformer.load_state_dict(ema)
-            save_pipeline(args.out, tokenizer, text_encoder, vae, transformer, scheduler)
+            save_pipeline(out, tokenizer, text_encoder, vae, transformer, scheduler)
             transformer.load_state_dict(live)
-            print(f"[dit] saved EMA pipeline at step {step+1} to {args.out}", flush=True)
-    print(f"[dit] done in {time.time()-t0:.0f}s, final loss (avg) {ema_l:.4f}", flush=True)
+            print(f"[dit] saved EMA pipeline at step {step+1} to {out}", flush=True)
+    final = "n/a (0 steps: the transformer as initialised or loaded)" if ema_l is None else f"{ema_l:.4f}"
+    print(f"[dit] done in {time.time()-t0:.0f}s, final loss (avg) {final}", flush=True)
     print(f"total wall time {time.time()-t_start:.0f}s", flush=True)
 
 
