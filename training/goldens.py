@@ -3,14 +3,14 @@ UMT5EncoderModel, diffusers' WanTransformer3DModel, AutoencoderKLWan and WanPipe
 
 Cases (the format of ../shared/golden/*/case.json, so ../shared/tools/check-cases.sh runs them through the CLI):
   tests/fixtures/tessera_shapes/encode/    WanPipeline._get_t5_prompt_embeds -> prompt_embeds [1, 16, 64]
-  tests/fixtures/tessera_shapes/forward/   one WanTransformer3DModel forward -> sample [1, 16, 3, 4, 4]
+  tests/fixtures/tessera_shapes/forward/   one WanTransformer3DModel forward -> sample [1, 16, 3, 8, 8]
   tests/fixtures/tessera_shapes/decode/    latents denormalised (latents_std, latents_mean) + AutoencoderKLWan.decode
                                            -> sample [1, 3, 9, 32, 32] in [-1, 1]
   tests/fixtures/tessera_shapes/pipeline/  the whole WanPipeline (UniPC, CFG 5.0, negative "") from given latents
-                                           -> video [1, 9, 32, 32, 3] in [0, 1] (and latents)
+                                           -> video [1, 9, 32, 32, 3] in [0, 1] (and latents [1, 16, 3, 8, 8])
 Each case's pipeline/model/vae path points at the committed model folder (models/tessera-shapes).
 
-  PYTHONPATH=/work/diffusers/src python3 training/goldens.py --pipeline models/tessera-shapes
+  PYTHONPATH=/path/to/diffusers/src python3 training/goldens.py --pipeline models/tessera-shapes
 """
 
 from __future__ import annotations
