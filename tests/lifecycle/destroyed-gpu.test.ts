@@ -47,7 +47,7 @@ describe.skipIf(!hasGpu)('a Gpu after gpu.destroy()', () => {
     const gpu = await acquireGpu();
     const model = await loadModel(join(PIPE, 'transformer'), { gpu });
     gpu.destroy();
-    const c = model.config;
+    const c = model.config as { inChannels: number; textDim: number };
     const e = await model
       .forward({
         hidden_states: { data: new Float32Array(c.inChannels * 1 * 8 * 8), shape: [1, c.inChannels, 1, 8, 8] },
