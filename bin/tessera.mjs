@@ -57,10 +57,22 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
     } else process.exitCode = code ?? 1;
   });
 } else {
-  // `tessera info | head`: a reader that closes the pipe early ends the command quietly, as `cat`
-  // does, instead of an unhandled EPIPE with a stack trace (what is left to print has no reader).
+  // `tessera demo | head -1`: a reader that closes the pipe early stops what is printed, not the run.
+  // Stdout is only the report; the command goes on, writes its files and exits with its own status
+  // (exit 0 means every output was written), with no EPIPE stack trace. What is left to print is
+  // dropped: the writes after the first EPIPE do nothing.
+  let readerGone = false;
   process.stdout.on('error', (e) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (readerGone) return; // a write queued before the first EPIPE failing too
+    if (e.code === 'EPIPE') {
+      readerGone = true;
+      process.stdout.write = (_chunk, encoding, cb) => {
+        const done = typeof encoding === 'function' ? encoding : cb;
+        if (typeof done === 'function') process.nextTick(done);
+        return true;
+      };
+      return;
+    }
     console.error(`tessera: error: ${e.code ?? e.name}: writing to stdout: ${e.message}`);
     process.exit(1);
   });

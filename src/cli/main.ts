@@ -12,7 +12,7 @@ import { defaultTuneMode, implicitTuneMinFlops, loadTuneCache, setDefaultTuneMod
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 import { versionCommand } from './cmd-version.js';
-import { kernelProgress, setQuiet } from './progress.js';
+import { endProgressLine, kernelProgress, setQuiet } from './progress.js';
 import { watchAllKernels } from '../gpu/kernel.js';
 import { discardOutputs } from '../io/node-write.js';
 
@@ -52,9 +52,18 @@ function topHelp(): string {
  * process) first remove what the run has half-written (temp files, the ffmpeg writing one, output
  * folders it created that are still empty: discardOutputs), then end the process by the same signal
  * with its default action, as without a handler: the launcher re-raises it, so the shell sees 130
- * (SIGINT), 143 (SIGTERM) or 129 (SIGHUP). One path for a signal at any point, denoising or writing.
+ * (SIGINT), 143 (SIGTERM) or 129 (SIGHUP). Before that it prints stoppedLine (a progress bar's line ended
+ * first). One path for a signal at any point, denoising or writing.
  * Returns the function that removes the handlers.
  */
+/**
+ * The one line an interrupted run prints on stderr (whatever --quiet says) before it ends by the signal:
+ * what stopped it and what became of its outputs. Files renamed into place before the signal stay.
+ */
+export function stoppedLine(sig: NodeJS.Signals): string {
+  return `tessera: stopped by ${sig}: outputs not yet written were discarded (their temp files and the empty folders the run created removed)`;
+}
+
 function cleanUpOnSignals(): () => void {
   const sigs = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   let going = false;
@@ -63,6 +72,8 @@ function cleanUpOnSignals(): () => void {
     going = true;
     void discardOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
       off();
+      endProgressLine(); // a bar drawn in place on a terminal: the line below starts at the left
+      console.error(stoppedLine(sig));
       process.kill(process.pid, sig);
     });
   };

@@ -27,6 +27,18 @@ export function stderrIsTTY(): boolean {
   return process.stderr.isTTY === true || (process.env.TESSERA_STDERR_TTY ?? '') !== '';
 }
 
+/** Whether a terminal bar was drawn and its line not yet ended (endProgressLine ends it). */
+let midLine = false;
+
+/**
+ * Ends the line of a progress bar left drawn in place on a terminal (an interrupted run), so the next
+ * line on stderr starts at the left; nothing when no bar is mid-line (plain lines, --quiet, no bar).
+ */
+export function endProgressLine(): void {
+  if (midLine) process.stderr.write('\n');
+  midLine = false;
+}
+
 /**
  * A progress bar on stderr for `done` of `total` units (steps, frames), silenced by --quiet: redrawn in place
  * on a terminal; elsewhere one plain line per update ("LABEL done/total  secs s", seconds since the bar was
@@ -52,10 +64,10 @@ export function progressBar(label: string, opts: { plainEvery?: number } = {}): 
       const w = 30;
       const fill = Math.round((done / total) * w);
       process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}  ${secs} s`);
-      drawn = true;
+      drawn = midLine = true;
     },
     done() {
-      if (tty && drawn) process.stderr.write('\n');
+      if (tty && drawn) endProgressLine();
       drawn = false;
     },
   };
