@@ -171,7 +171,7 @@ export const generateCommand: Command = {
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant V] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
       '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W [--batch B]) --out OUT.safetensors [--steps N] [--guidance G] [--scheduler CLASS] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
-      '       tessera generate [--prompt P] [--seed N] [--steps N] [--batch B] [--scheduler CLASS] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)',
+      '       tessera generate [--prompt P] [--inputs IN.safetensors | --seed N] [--steps N] [--batch B] [--scheduler CLASS] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0; without --prompt the default prompt unless --inputs holds encoder_hidden_states)',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },
@@ -190,7 +190,7 @@ export const generateCommand: Command = {
       width: { type: 'int', help: `with --seed: latent width with --model; output width in pixels with --pipeline (the embedded pipeline: ${EMBEDDED_DEFAULTS.width})` },
       ...MEDIA_FLAGS,
       'class-label': { type: 'int', help: 'DiT only: the class id (0 to num_classes, the last the null class) for seeded runs without an inputs file' },
-      prompt: { type: 'string', arg: 'TEXT', help: `with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states); the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}"` },
+      prompt: { type: 'string', arg: 'TEXT', help: `with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states); the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}" (with --inputs, when the file holds no encoder_hidden_states)` },
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'with --prompt: the negative prompt for classifier-free guidance (default "")' },
       'max-sequence-length': { type: 'int', arg: 'N', help: 'with --prompt: tokens per prompt, truncated or zero-padded (default 512, as WanPipeline)' },
       'max-memory': MAX_MEMORY_FLAG,
@@ -216,12 +216,12 @@ export const generateCommand: Command = {
     if (mode === 'embedded') {
       // no folder given: the embedded tessera-shapes pipeline at the size it was trained for
       p.pipeline = embeddedPipelineDir();
+      p.steps ??= EMBEDDED_DEFAULTS.num_inference_steps;
       if (p.inputs === undefined) {
         p.height ??= EMBEDDED_DEFAULTS.height;
         p.width ??= EMBEDDED_DEFAULTS.width;
         p.frames ??= EMBEDDED_DEFAULTS.num_frames;
         p.seed ??= 0;
-        p.steps ??= EMBEDDED_DEFAULTS.num_inference_steps;
         p.prompt ??= EMBEDDED_DEFAULTS.prompt;
       }
       if (p.prompt !== undefined) {
@@ -239,6 +239,11 @@ export const generateCommand: Command = {
     const config = transformerConfigOf(dir, mode === 'model' ? 'model' : 'pipeline');
     if (config) checkFamilyFlags(p, config, mode === 'embedded' ? 'the embedded tessera-shapes pipeline' : mode === 'model' ? `--model ${dir}` : `--pipeline ${dir}`, mode === 'model' ? 'model' : 'pipeline');
     if (mode !== 'model') checkPipelineScheduler(dir, mode === 'embedded', p.scheduler as string | undefined, p.shift as number | undefined);
+    if (mode === 'embedded' && p.inputs !== undefined && p.prompt === undefined) {
+      // an inputs file without text embeddings (e.g. only latents): the default prompt gives the text, as in a seeded run
+      const header = await generateInputHeader(p);
+      if (!header.has('encoder_hidden_states') && !header.has('negative_encoder_hidden_states')) p.prompt = EMBEDDED_DEFAULTS.prompt;
+    }
     // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too
     if (mode !== 'model') return runPipelineGenerate(p, media).catch((e: unknown) => Promise.reject(stepsFlagError(e)));
     p.guidance ??= 1;
