@@ -96,7 +96,10 @@ async function readExact(src: ByteSource, offset: number, length: number, tensor
   try {
     b = await src.read(offset, length);
   } catch (e) {
-    throw new SafetensorsError(`read of ${byteCount(length)} at offset ${offset} failed: ${e instanceof Error ? e.message : String(e)}`, src.name, tensor, { cause: e });
+    // a source's own errors already start with its name (httpSource's do); SafetensorsError puts it first once
+    const why = e instanceof Error ? e.message : String(e);
+    const own = why.startsWith(`${src.name}: `) ? why.slice(src.name.length + 2) : why;
+    throw new SafetensorsError(`read of ${byteCount(length)} at offset ${offset} failed: ${own}`, src.name, tensor, { cause: e });
   }
   if (b.byteLength !== length) throw new SafetensorsError(`short read: ${b.byteLength} of ${byteCount(length)} at offset ${offset}`, src.name, tensor);
   return b;

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { readSafetensorsHeader } from '../../src/io/safetensors.js';
 import { httpFolder, httpSource } from '../../src/io/source.js';
 import { loadPipeline, PipelineError } from '../../src/pipeline/pipeline.js';
 
@@ -101,5 +102,13 @@ describe('a server that answers Range requests with the whole file', () => {
     );
     // a read of the whole file may take the whole file
     expect((await src.read(0, 100)).byteLength).toBe(100);
+  });
+
+  it('through the safetensors reader, the URL is named once', async () => {
+    const url = await noRangeServer(new Uint8Array(100));
+    const e = await readSafetensorsHeader(await httpSource(url)).catch((x) => x);
+    expect(e.message).toBe(
+      `${url}: read of 8 bytes at offset 0 failed: range request bytes 0-7 answered HTTP 200 with the whole file (the server must answer HTTP Range requests with 206 Partial Content: \`npx http-server\`, Vite and common CDNs do; Python's \`python -m http.server\` does not)`,
+    );
   });
 });
