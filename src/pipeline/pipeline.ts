@@ -17,7 +17,7 @@ import { checkRelPath, listedFiles, readTextAs, type ByteSource, type FolderSour
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
-import { checkSeeds, generate, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
+import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 export { closestOption } from '../model/options.js';
@@ -128,8 +128,8 @@ export interface PromptEncoder {
   encodePrompt(prompts: string[], opts: { max_sequence_length: number; runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<TensorData>;
   /** Throws LimitError, before any GPU work, when encoding these prompts cannot fit (the pipeline calls it with its other checks). */
   checkFits?(prompts: readonly string[], max_sequence_length: number): void;
-  /** Drops recorded plans and cached embeddings after a kernel's source changed. */
-  resetPlans?(): void;
+  /** Drops recorded plans and cached embeddings after a kernel's source changed (after the encodes running or queued). */
+  resetPlans?(): void | Promise<void>;
   dispose(): void;
 }
 
@@ -160,9 +160,10 @@ export interface PipelineLoadOptions {
   /**
    * Load text_encoder/ + tokenizer/ (UMT5EncoderModel) when the folder lists them (default true),
    * so generate() takes `prompt`; false: give prompt_embeds. Its memory options: `{ maxMemory, stream }`
-   * (the encoder streams layer by layer when its weights exceed maxMemory, default 2 GiB).
+   * (the encoder streams layer by layer when its weights exceed maxMemory, default 2 GiB), and its prompt
+   * cache's bounds in host memory `{ cacheSize, cacheBytes }` (default 64 prompts, 256 MiB; docs/TEXT.md).
    */
-  textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize'>;
+  textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize' | 'cacheBytes'>;
   onProgress?: (component: string, done: number, total: number) => void;
   /**
    * diffusers' weight variant (`variant="fp16"`), for every component: transformer/ and vae/ read
@@ -291,7 +292,7 @@ export interface PipelineGenerateOptions {
    * `controller.abort()` gives, else a DOMException with the reason as `cause`, its message naming where it
    * stopped: `Pipeline.generate, …` or, in the decode, `Vae.decode`); the call's GPU buffers are freed, the
    * pipeline stays usable and the next call gives what it would have given. Aborted before it starts
-   * (queued behind another call, too): rejects without running.
+   * (queued behind another call, too): rejects at once, without waiting for the calls ahead, and never runs.
    */
   signal?: AbortSignal;
 }
@@ -603,10 +604,15 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     // the decode's memory comes from a dry run of its recording (async): started now and awaited before any
     // stage runs, so that a refusal comes at once, not after the calls queued before this one
     const fits = this.checkDecodeFits(call);
-    const queued = this.serial.run(async () => {
-      await fits;
-      return this.run(call);
-    });
+    // aborted while it waits for the calls ahead: rejected at once, and it leaves the queue
+    const queued = this.serial.run(
+      async () => {
+        await fits;
+        return this.run(call);
+      },
+      o.signal,
+      () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'),
+    );
     queued.catch(() => {}); // when `fits` fails `queued` fails with it: the caller hears of it once, below
     await fits;
     return queued;
@@ -1048,7 +1054,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       delete opts.shape;
     }
     onStage?.('denoise');
-    const res = await generate(this.transformer, opts);
+    // its abort messages start with Pipeline.generate, as PipelineGenerateOptions.signal says
+    const res = await generateAs(this.transformer, opts, { who: 'Pipeline.generate', start: 'Pipeline.generate, before the denoising loop' });
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
     if (call.outputType === 'np') {
       stop('before the VAE decode');
@@ -1063,13 +1070,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   /**
    * After a kernel's WGSL changed (invalidateKernel): drops every component's recorded plans (and the
    * text encoder's cached embeddings), so the next generate() records them with the new pipelines.
-   * The VAE records its plans per decode and needs nothing.
-   * @throws DisposedError after dispose().
+   * The VAE records its plans per decode and needs nothing. Like every call, it runs after the calls
+   * running or queued on the pipeline (at once when there are none), so a running generate keeps its
+   * plans; calls made after it record afresh. The promise resolves once the plans are dropped.
+   * @throws DisposedError after dispose() (thrown at once).
    */
-  resetPlans(): void {
-    this.serial.check();
-    this.transformer.resetPlans();
-    this.textEncoder?.resetPlans?.();
+  resetPlans(): Promise<void> {
+    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]));
   }
 
   /**

@@ -87,6 +87,10 @@ export interface GenerateOptions {
    * step under way finishes first). An aborted run rejects with an Error named 'AbortError' (the
    * signal's reason when it is one, else a DOMException with the reason as `cause`), frees what it
    * allocated and releases the model for the next call. Already aborted: rejects before any GPU work.
+   * Aborted while it waits for the model (queued behind its running calls): rejects at once, never runs.
+   * The message (when the reason is not itself an AbortError) starts `generate: aborted (REASON)` before
+   * the loop, `generate, before step I/N: aborted (REASON)` between steps (Pipeline.generate's denoising
+   * stage says `Pipeline.generate` instead).
    */
   signal?: AbortSignal;
   /** Where the scheduler config's ignored-keys warning goes (default console.warn). */
@@ -293,14 +297,23 @@ const FLAG_INPUT = 2;
  *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.
  */
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
+  return generateAs(model, o, { who: 'generate', start: 'generate' });
+}
+
+/**
+ * generate() as a stage of another call, whose name starts its AbortError messages: `start` before the
+ * loop began (aborted already, or while waiting for the model), `who, before step I/N` between steps.
+ */
+export async function generateAs(model: DiffusionModel, o: GenerateOptions, names: { who: string; start: string }): Promise<GenerateResult> {
   // the options are refused at once, without waiting for the model's running calls
   // shapes, then the scheduler state's binding limit, then the seeded noise (all before any GPU work)
   const p = prepare(model, o);
-  throwIfAborted(o.signal, 'generate');
-  return model.exclusive((m) => generateHeld(model, m, o, p));
+  throwIfAborted(o.signal, names.start);
+  // aborted while queued behind the model's running calls: rejected at once
+  return model.exclusive((m) => generateHeld(model, m, o, p, names.who), { signal: o.signal, where: names.start });
 }
 
-async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: GenerateOptions, p: Prepared): Promise<GenerateResult> {
+async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: GenerateOptions, p: Prepared, who: string): Promise<GenerateResult> {
   const { latents: init, cfg, guidance, program, text, negText, labels } = p;
   const shape = init.shape;
   const B = shape[0]!;
@@ -373,7 +386,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
       const where = `step ${i + 1}/${N}`;
-      throwIfAborted(o.signal, `generate, before ${where}`);
+      throwIfAborted(o.signal, `${who}, before ${where}`);
       let bits: number;
       try {
         if (i > 0) for (const ps of passes) writeTensor(gpu, ps.r.timestep, new Array(bb).fill(t));
