@@ -17,11 +17,22 @@ import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
 export interface TextEncoderLoadOptions extends Umt5LoadOptions {
   /** A device from acquireGpu(); one is acquired (and owned by the encoder) when omitted. */
   gpu?: Gpu;
-  /** Prompt embeddings kept for reuse (default 64 prompts). */
+  /**
+   * Prompt embeddings kept for reuse, in host memory (least recently used evicted first): at most
+   * this many prompts (default 64) and at most `cacheBytes`. A cached prompt holds
+   * max_sequence_length × d_model × 4 bytes (per distinct prompt and length; negative prompts count):
+   * 8 MiB for UMT5-XXL (d_model 4096) at 512 tokens, so the default byte bound keeps 32 of those.
+   * 0: no cache.
+   */
   cacheSize?: number;
+  /** The prompt cache's bound in bytes of host memory (default PROMPT_CACHE_BYTES, 256 MiB); 0: no cache. */
+  cacheBytes?: number;
   /** transformers' weight variant: `model.<variant>.safetensors` or `model.safetensors.index.<variant>.json`. */
   variant?: string;
 }
+
+/** The prompt cache's default bound in bytes (TextEncoderLoadOptions.cacheBytes): 256 MiB. */
+export const PROMPT_CACHE_BYTES = 256 * 2 ** 20;
 
 /** diffusers' default max_sequence_length in WanPipeline.__call__. */
 export const DEFAULT_MAX_SEQUENCE_LENGTH = 512;
@@ -42,7 +53,7 @@ export interface EncodePromptOptions {
   runPlan?: (plan: Plan, where: string) => Promise<void>;
 }
 const ENCODE_PROMPT_OPTIONS: readonly (keyof EncodePromptOptions)[] = ['max_sequence_length', 'runPlan'];
-const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'variant', 'onProgress', 'maxMemory', 'stream'];
+const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'cacheBytes', 'variant', 'onProgress', 'maxMemory', 'stream'];
 
 /**
  * A prompt option as diffusers takes it (encodePrompt's `prompts`, Pipeline.generate's `prompt` and
@@ -79,7 +90,9 @@ const RUN_MULTIPLE = 16;
  * F32 [prompts, max_sequence_length, d_model], rows past each prompt's tokens zero.
  */
 export class Umt5TextEncoder {
+  /** (max_sequence_length, prompt) → [L, d_model] rows, least recently used first. */
   private cache = new Map<string, Float32Array>();
+  private cachedBytes = 0;
   /** Prompts actually run through the encoder (cache misses), for tests and progress. */
   encodedCount = 0;
   private readonly serial: Serial;
@@ -89,12 +102,21 @@ export class Umt5TextEncoder {
     readonly encoder: Umt5Encoder,
     private readonly ownsGpu: boolean,
     private readonly cacheSize = 64,
+    private readonly cacheBytes = PROMPT_CACHE_BYTES,
   ) {
     this.serial = new Serial(`text encoder ${encoder.folder.name}`);
   }
 
   get dModel(): number {
     return this.encoder.config.dModel;
+  }
+
+  /**
+   * Bytes of host memory held by the encoder's caches: the prompt cache (at most cacheSize prompts
+   * and cacheBytes) plus the token embedding rows read from the file (at most EMBEDDING_ROW_CACHE_BYTES).
+   */
+  get hostCacheBytes(): number {
+    return this.cachedBytes + this.encoder.rowCacheBytes;
   }
 
   /**
@@ -154,8 +176,7 @@ export class Umt5TextEncoder {
         const row = new Float32Array(L * D); // [L, d_model], zero past the prompt's tokens
         row.set(y.subarray(i * n * D, (i + 1) * n * D));
         fresh.set(key(p), row);
-        this.cache.set(key(p), row);
-        if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+        this.remember(key(p), row);
       });
     }
     const out = new Float32Array(prompts.length * L * D);
@@ -168,10 +189,38 @@ export class Umt5TextEncoder {
     return { data: out, shape: [prompts.length, L, D] };
   }
 
-  /** After a kernel's source changed (invalidateKernel): drops the recorded plan and the cached embeddings (made by the old kernels). */
-  resetPlans(): void {
-    this.encoder.resetPlans();
+  /** Caches `row` as the most recently used, then evicts the least recently used beyond cacheSize prompts or cacheBytes. */
+  private remember(k: string, row: Float32Array): void {
+    this.forget(k);
+    if (this.cacheSize < 1 || row.byteLength > this.cacheBytes) return;
+    this.cache.set(k, row);
+    this.cachedBytes += row.byteLength;
+    while (this.cache.size > this.cacheSize || this.cachedBytes > this.cacheBytes) this.forget(this.cache.keys().next().value!);
+  }
+
+  private forget(k: string): void {
+    const row = this.cache.get(k);
+    if (!row) return;
+    this.cache.delete(k);
+    this.cachedBytes -= row.byteLength;
+  }
+
+  private clearCache(): void {
     this.cache.clear();
+    this.cachedBytes = 0;
+  }
+
+  /**
+   * After a kernel's source changed (invalidateKernel): drops the recorded plan and the cached
+   * embeddings (made by the old kernels). Waits for the encodes running or queued (they keep their
+   * plan and cache) and runs at once when there are none; encodes called after it record afresh.
+   * @throws DisposedError after dispose() (thrown at once).
+   */
+  resetPlans(): Promise<void> {
+    return this.serial.whenIdle(() => {
+      this.encoder.resetPlans();
+      this.clearCache();
+    });
   }
 
   /**
@@ -181,7 +230,7 @@ export class Umt5TextEncoder {
   dispose(): void {
     // a call already running uses the encoder until it settles
     this.serial.dispose(() => {
-      this.cache.clear();
+      this.clearCache();
       const gpu = this.encoder.gpu;
       this.encoder.dispose();
       if (this.ownsGpu) gpu.destroy();
@@ -222,19 +271,20 @@ function checkFolders(folders: unknown): asserts folders is TextEncoderFolders {
  * f32 always (there is no dtype option: T5 activations overflow f16).
  * @throws InputError for a `folders` key other than tokenizer and textEncoder (an option name there:
  *   options are the second argument), a folder missing or not a FolderSource, an unknown option, a bad
- *   cacheSize or a `gpu` that is not acquireGpu()'s object (before anything is read);
+ *   cacheSize or cacheBytes or a `gpu` that is not acquireGpu()'s object (before anything is read);
  *   TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
  */
 export async function loadTextEncoder(folders: TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   checkFolders(folders);
   checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
   if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${JSON.stringify(opts.cacheSize)}`);
+  if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${JSON.stringify(opts.cacheBytes)}`);
   checkGpuOption(opts.gpu);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   try {
     const config = parseUmt5Config(folder.config, configPath(folder));
-    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, opts, [2, DEFAULT_MAX_SEQUENCE_LENGTH]), owned, opts.cacheSize));
+    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, opts, [2, DEFAULT_MAX_SEQUENCE_LENGTH]), owned, opts.cacheSize, opts.cacheBytes));
   } catch (e) {
     await folder.close();
     throw e;

@@ -93,6 +93,13 @@ function checkPromptLength(n: number, seqLen: number, name: string): void {
   if (!Number.isInteger(n) || n < 1 || n > seqLen) throw new TextEncoderError(`encode: ${name} has length ${n}, expected an integer in 1..${seqLen} (the token ids given per prompt)`);
 }
 
+/**
+ * Host memory for the token embedding rows an encoder has read (the table stays in the file: UMT5-XXL's
+ * is 4 GiB in f32), least recently used evicted first: 64 MiB, d_model × 4 bytes a row, i.e. 4096
+ * rows of UMT5-XXL (d_model 4096), enough for the distinct tokens of many prompts.
+ */
+export const EMBEDDING_ROW_CACHE_BYTES = 64 * 2 ** 20;
+
 /** A UMT5 encoder over an open text_encoder/ folder; `encode` runs it on the GPU. */
 export class Umt5Encoder {
   private resident: LayerWeights[] | null = null;
@@ -101,7 +108,11 @@ export class Umt5Encoder {
   private readonly weightAlloc: Allocator;
   private acts: Acts | null = null;
   private readonly embedKey: string;
+  /** Token embedding rows read from the file, least recently used first (EMBEDDING_ROW_CACHE_BYTES at most). */
   private readonly rows = new Map<number, Float32Array>();
+  private rowBytes = 0;
+  /** The bound of the token embedding row cache in bytes of host memory (default EMBEDDING_ROW_CACHE_BYTES); read at each row read. */
+  rowCacheLimit = EMBEDDING_ROW_CACHE_BYTES;
   private readonly serial: Serial;
 
   private constructor(
@@ -274,7 +285,12 @@ export class Umt5Encoder {
     norm(plan, { x: s.x, out: s.out, eps: this.config.eps, rms: true, weight: this.finalNorm, layer: 'encoder.final_layer_norm' });
   }
 
-  /** Token embedding rows for `ids`, read from the file by byte range (each distinct id once). */
+  /** Bytes of host memory held by the token embedding rows read so far (rowCacheLimit at most). */
+  get rowCacheBytes(): number {
+    return this.rowBytes;
+  }
+
+  /** Token embedding rows for `ids`, read from the file by byte range (each id once while it stays cached). */
   private async embed(ids: Int32Array): Promise<Float32Array> {
     const c = this.config;
     const info = this.folder.tensors.get(this.embedKey)!;
@@ -285,11 +301,21 @@ export class Umt5Encoder {
       const id = ids[r]!;
       if (!Number.isInteger(id) || id < 0 || id >= c.vocab) throw new TextEncoderError(`token id ${id} at position ${r} is outside the text encoder's vocabulary [0, ${c.vocab}) (does tokenizer/ belong to this text_encoder/?)`);
       let row = this.rows.get(id);
-      if (!row) {
+      if (row) {
+        // most recently used last
+        this.rows.delete(id);
+        this.rows.set(id, row);
+      } else {
         const begin = info.begin + id * c.dModel * eb;
         row = await readTensorF32(src, { ...info, shape: [c.dModel], begin, end: begin + c.dModel * eb });
         checkFinite(this.folder, this.embedKey, row, `${this.embedKey} row ${id}`);
-        if (this.rows.size < 65536) this.rows.set(id, row);
+        this.rows.set(id, row);
+        this.rowBytes += row.byteLength;
+        for (const [old, r] of this.rows) {
+          if (this.rowBytes <= this.rowCacheLimit) break;
+          this.rows.delete(old);
+          this.rowBytes -= r.byteLength;
+        }
       }
       x.set(row, r * c.dModel);
     }
@@ -379,6 +405,8 @@ export class Umt5Encoder {
       this.acts = null;
       this.weightAlloc.destroyAll();
       this.resident = null;
+      this.rows.clear();
+      this.rowBytes = 0;
       void this.folder.close();
     });
   }
