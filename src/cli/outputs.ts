@@ -226,7 +226,7 @@ function checkOutputsNotRead(p: Parsed): void {
   if (!outs.length) return;
   const ids = new Map<string, ReadFile>();
   for (const f of readFiles(p, { embedded: isEmbeddedPipeline(p) })) {
-    const id = fileId(f.path);
+    const id = f.id ?? fileId(f.path); // readFiles stat'd a folder's files already
     if (id !== undefined && !ids.has(id)) ids.set(id, f);
   }
   for (const flag of outs) {

@@ -41,6 +41,8 @@ export function checkPathFlags(p: Parsed, { withPipeline = true }: { withPipelin
 export interface ReadFile {
   path: string;
   what: string;
+  /** `dev:ino` of the file, when readFiles stat'd it already (a file of a folder); else undefined. */
+  id?: string;
 }
 
 /** What a file of a model, VAE or pipeline folder is, by its name. */
@@ -54,9 +56,9 @@ function kindOf(name: string, sub: string): string {
   return 'a file';
 }
 
-/** The regular files and the folders directly in `dir`, from one listing and one stat each (none when it cannot be listed). */
-function entriesOf(dir: string): { files: string[]; folders: string[] } {
-  const out = { files: [] as string[], folders: [] as string[] };
+/** The regular files (with their `dev:ino`) and the folders directly in `dir`, from one listing and one stat each (none when it cannot be listed). */
+function entriesOf(dir: string): { files: { name: string; id: string }[]; folders: string[] } {
+  const out = { files: [] as { name: string; id: string }[], folders: [] as string[] };
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -65,7 +67,7 @@ function entriesOf(dir: string): { files: string[]; folders: string[] } {
   }
   for (const n of names) {
     const st = statSync(join(dir, n), { throwIfNoEntry: false });
-    if (st?.isFile()) out.files.push(n);
+    if (st?.isFile()) out.files.push({ name: n, id: `${st.dev}:${st.ino}` });
     else if (st?.isDirectory()) out.folders.push(n);
   }
   return out;
@@ -86,15 +88,15 @@ export function readFiles(p: Parsed, { embedded = false }: { embedded?: boolean 
   for (const flag of ['model', 'vae'] as const) {
     const dir = p[flag];
     if (typeof dir !== 'string' || isUrl(dir)) continue;
-    for (const n of entriesOf(dir).files) out.push({ path: join(dir, n), what: `${kindOf(n, '')} of --${flag} ${dir}` });
+    for (const { name: n, id } of entriesOf(dir).files) out.push({ path: join(dir, n), what: `${kindOf(n, '')} of --${flag} ${dir}`, id });
     if (flag === 'model') out.push({ path: join(dirname(resolve(dir)), 'scheduler', 'scheduler_config.json'), what: `the scheduler config read for --model ${dir}` });
   }
   const pipe = p.pipeline;
   if (typeof pipe === 'string' && !isUrl(pipe)) {
     const of = embedded ? 'the embedded tessera-shapes pipeline' : `--pipeline ${pipe}`;
     const { files, folders } = entriesOf(pipe);
-    for (const n of files) out.push({ path: join(pipe, n), what: `${kindOf(n, '')} of ${of}` });
-    for (const s of folders) for (const n of entriesOf(join(pipe, s)).files) out.push({ path: join(pipe, s, n), what: `${kindOf(n, s)} of ${of} (${s}/)` });
+    for (const { name: n, id } of files) out.push({ path: join(pipe, n), what: `${kindOf(n, '')} of ${of}`, id });
+    for (const s of folders) for (const { name: n, id } of entriesOf(join(pipe, s)).files) out.push({ path: join(pipe, s, n), what: `${kindOf(n, s)} of ${of} (${s}/)`, id });
   }
   return out;
 }
