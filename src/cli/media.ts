@@ -6,7 +6,7 @@
 // only once all are written, so a failed run leaves none of them (src/io/node-write.ts OutputGroup).
 import { accessSync, constants, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { commitTemps, dropTemp, makeOutputFolder, mkdirParents, planOutputGroup, writeTemp, type OutputGroup, type StagedFile } from '../io/node-write.js';
+import { commitTemps, dropTemp, makeOutputFolder, mkdirParents, outputTarget, planOutputGroup, writeTemp, type OutputGroup, type StagedFile } from '../io/node-write.js';
 import type { TensorData } from '../model/model.js';
 import { encodeGif, encodePng, GIF_MAX_FPS, latentsToFrames, type Family } from '../preview/preview.js';
 import { findFfmpeg, stageMp4Ffmpeg, type Ffmpeg } from '../video/ffmpeg.js';
@@ -87,14 +87,14 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
   const files: Record<string, string | undefined> = { ...others, video: plan.video, preview: plan.preview };
   for (const [flag, path] of Object.entries(files)) {
     checkOutputPath(flag, path);
-    if (path !== undefined) checkWritableDir(flag, path, dirname(resolve(path)));
+    if (path !== undefined) checkWritableDir(flag, path, dirname(resolve(outputTarget(path))));
   }
   checkExtension('video', plan.video, '.mp4', 'an H.264 MP4');
   checkExtension('preview', plan.preview, '.gif', 'an animated GIF');
   const seen = new Map<string, string>();
   for (const [flag, path] of Object.entries(files)) {
     if (path === undefined) continue;
-    const r = resolve(path);
+    const r = resolve(outputTarget(path)); // a symlink names the file it leads to
     if (seen.has(r)) throw new UsageError(`--${flag} and --${seen.get(r)} both name ${path}: give each output its own file`);
     seen.set(r, flag);
   }

@@ -1,10 +1,10 @@
 // Checks that make a command fail before any work: output paths that cannot be written, the
 // GPU memory budget (--max-memory or TESSERA_MAX_GPU_MEMORY), and the test-only device-loss hook.
-import { accessSync, closeSync, constants, existsSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
-import { makeOutputFolder, tempPath, writeOutputAtomic } from '../io/node-write.js';
+import { createFailure, linkChain, makeOutputFolder, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
 import { LimitError, parseBytes } from '../model/memory.js';
 import type { TensorData } from '../model/model.js';
 import { NumericsError } from '../sampler/generate.js';
@@ -42,29 +42,6 @@ function writable(dir: string): boolean {
   }
 }
 
-/** Why creating a file failed, in words, for errno `code` (`path`: the file tried). */
-function createFailure(code: string | undefined, path: string): string {
-  switch (code) {
-    case 'ENAMETOOLONG': {
-      const name = basename(path);
-      const bytes = Buffer.byteLength(name);
-      return bytes > 255 ? `the file name is too long for the file system (${bytes} bytes; at most 255)` : `the path is too long for the file system (${Buffer.byteLength(resolve(path))} bytes; at most 4095)`;
-    }
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied (${code})`;
-    case 'EROFS':
-      return 'the file system is read-only (EROFS)';
-    case 'ENOSPC':
-    case 'EDQUOT':
-      return `no space left on the device (${code})`;
-    case 'ENOENT':
-      return 'the folder does not take new files (ENOENT: e.g. /proc or /sys)';
-    default:
-      return `cannot create a file there (${code ?? 'unknown error'})`;
-  }
-}
-
 /** Why a mkdir failed, in words. */
 export function folderFailure(e: unknown, dir: string): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -73,11 +50,13 @@ export function folderFailure(e: unknown, dir: string): string {
 
 /**
  * Proves that `path` can be written the way the writer (src/io/node-write.ts) will write it: its
- * temp file (tempPath(path)) is created and removed, and the name itself is looked up (a name too
- * long for the file system fails there, as the final rename would). Returns the reason it cannot, or null.
+ * temp file (tempPath(outputTarget(path)): beside the file a symlink leads to) is created and
+ * removed, and the name itself is looked up (a name too long for the file system fails there, as
+ * the final rename would). Returns the reason it cannot, or null.
  */
 export function cannotCreate(path: string): string | null {
-  const tmp = tempPath(path);
+  const target = outputTarget(path);
+  const tmp = tempPath(target);
   let made = true;
   try {
     closeSync(openSync(tmp, 'wx'));
@@ -94,43 +73,73 @@ export function cannotCreate(path: string): string | null {
     }
   }
   try {
-    statSync(path, { throwIfNoEntry: false });
+    statSync(target, { throwIfNoEntry: false });
   } catch (e) {
-    return createFailure((e as NodeJS.ErrnoException).code, path);
+    return createFailure((e as NodeJS.ErrnoException).code, target);
   }
   return null;
 }
 
 /**
- * The folder of an output file must exist and be writable, the path must not be a folder, and a
- * file must be creatable under that name there (cannotCreate: the writer's own temp name is created
- * and removed): checked before any work.
- * @throws UsageError `--flag PATH: <reason>`.
+ * Why output `path` is no file tessera may replace, or null: something there that is not a regular
+ * file (a device such as /dev/null, a FIFO, a socket), or a link through /proc (/dev/stdout,
+ * /dev/fd/N: a process's open file). A symlink to a regular file, or a dangling one, is written
+ * through (outputTarget). A folder is left to the callers (their own message).
+ */
+export function notAFile(path: string): string | null {
+  const chain = linkChain(path);
+  const target = chain.at(-1)!;
+  const hint = 'tessera writes each output as a file (to a temp beside it, renamed over it), not to a device or a stream: give a file path';
+  const proc = chain.slice(1).find((c) => c === '/proc' || c.startsWith('/proc/'));
+  if (proc) return `a link to ${proc}, a process's open file (such as stdout), not a regular file; ${hint}`;
+  const link = chain.length > 1 ? `a link to ${chain[1]}${chain.length > 2 ? ` (→ ${target})` : ''}` : '';
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(target, { throwIfNoEntry: false });
+  } catch {
+    return null; // a bad name: cannotCreate says why
+  }
+  const what = notRegular(st);
+  if (!what || what === 'a folder') return null;
+  return `${link ? `${link}, which is` : 'is'} ${what}, not a regular file; ${hint}`;
+}
+
+/**
+ * The folder of an output file must exist and be writable, the path must not be a folder nor
+ * anything but a regular file (notAFile: a device, FIFO, socket, /dev/stdout), and a file must be
+ * creatable under that name there (cannotCreate: the writer's own temp name is created and
+ * removed): checked before any work. A symlink is checked as the file it leads to, which the
+ * writer replaces (the link stays).
+ * @throws UsageError `--flag PATH: <reason>` (`--flag PATH (a link to TARGET): <reason>` for a link's target).
  */
 export function checkOutputPath(flag: string, path: string | undefined): void {
   if (path === undefined) return;
   if (path === '') throw new UsageError(`--${flag} needs a file name`);
-  const dir = dirname(resolve(path));
+  const special = notAFile(path);
+  if (special) throw new UsageError(`--${flag} ${path}: ${special}`);
+  const target = outputTarget(path);
+  const shown = target === path ? path : `${path} (a link to ${target})`;
+  const dir = dirname(resolve(target));
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(dir, { throwIfNoEntry: false });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist (a part of it is a file)`);
-    throw new UsageError(`--${flag} ${path}: the folder ${dir} cannot be used: ${createFailure(code, dir)}`);
+    if (code === 'ENOTDIR') throw new UsageError(`--${flag} ${shown}: the folder ${dir} does not exist (a part of it is a file)`);
+    throw new UsageError(`--${flag} ${shown}: the folder ${dir} cannot be used: ${createFailure(code, dir)}`);
   }
-  if (!st) throw new UsageError(`--${flag} ${path}: the folder ${dir} does not exist`);
-  if (!st.isDirectory()) throw new UsageError(`--${flag} ${path}: ${dir} is not a folder`);
+  if (!st) throw new UsageError(`--${flag} ${shown}: the folder ${dir} does not exist`);
+  if (!st.isDirectory()) throw new UsageError(`--${flag} ${shown}: ${dir} is not a folder`);
   let isDir = false;
   try {
-    isDir = statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    isDir = statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
   } catch {
     // a bad name: cannotCreate says why
   }
-  if (isDir) throw new UsageError(`--${flag} ${path}: is a folder, expected a file name`);
-  if (!writable(dir)) throw new UsageError(`--${flag} ${path}: the folder ${dir} is not writable`);
+  if (isDir) throw new UsageError(`--${flag} ${shown}: is a folder, expected a file name`);
+  if (!writable(dir)) throw new UsageError(`--${flag} ${shown}: the folder ${dir} is not writable`);
   const why = cannotCreate(path);
-  if (why) throw new UsageError(`--${flag} ${path}: cannot write it: ${why}`);
+  if (why) throw new UsageError(`--${flag} ${shown}: cannot write it: ${why}`);
 }
 
 /**
@@ -176,7 +185,7 @@ export function makeOutputDir(flag: string, dir: string, names: string[] = []): 
     throw new UsageError(`--${flag} ${dir}: cannot create the folder: ${folderFailure(e, dir)}`);
   }
   for (const name of names) {
-    const why = cannotCreate(join(dir, name));
+    const why = notAFile(join(dir, name)) ?? cannotCreate(join(dir, name));
     if (why) throw new UsageError(`--${flag} ${dir}: cannot write ${name} there: ${why}`);
   }
 }

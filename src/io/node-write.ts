@@ -4,9 +4,11 @@
 // one (ffmpeg) and the output folders a run created: discardOutputs() (the CLI calls it on an error
 // and on SIGINT/SIGTERM) and the process's exit remove them. The files of one run can be committed
 // together (OutputGroup): all renamed in one synchronous pass once all are written, or none.
+// An output name that is a symlink is written through: the temp goes beside the file it leads to,
+// which is replaced, and the link stays (outputTarget).
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { encodeOutputs, type OutputTensor } from './inputs.js';
 import type { WriteTensor } from './safetensors.js';
@@ -28,6 +30,92 @@ export function tempPath(path: string): string {
   const room = NAME_MAX - suffix.length - hash.length - 1;
   while (Buffer.byteLength(chars.join('')) > room) chars.pop();
   return join(dirname(path), `${chars.join('')}~${hash}${suffix}`);
+}
+
+/** An output file that cannot be written: the message names the file and the cause (`cannot write o.safetensors: no space left on the device (ENOSPC)`). */
+export class OutputError extends Error {
+  override name = 'OutputError';
+  constructor(
+    message: string,
+    /** The errno code of the failure, when it is one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why creating or writing a file failed, in words, for errno `code` (`path`: the file tried). */
+export function createFailure(code: string | undefined, path: string): string {
+  switch (code) {
+    case 'ENAMETOOLONG': {
+      const name = basename(path);
+      const bytes = Buffer.byteLength(name);
+      return bytes > NAME_MAX ? `the file name is too long for the file system (${bytes} bytes; at most ${NAME_MAX})` : `the path is too long for the file system (${Buffer.byteLength(resolve(path))} bytes; at most 4095)`;
+    }
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    case 'EROFS':
+      return 'the file system is read-only (EROFS)';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return `no space left on the device (${code})`;
+    case 'EIO':
+      return 'an input/output error of the device (EIO)';
+    case 'EFBIG':
+      return 'the file is too large for the file system (EFBIG)';
+    case 'ENOENT':
+      return 'the folder does not take new files (ENOENT: e.g. /proc or /sys)';
+    default:
+      return `cannot create a file there (${code ?? 'unknown error'})`;
+  }
+}
+
+/** The error `e` of writing output `path`, as one line naming the file (an OutputError; other errors as they are). */
+function writeError(e: unknown, path: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (!code || e instanceof OutputError) return e;
+  const why = code === 'ENOENT' ? 'its folder (or its temp file) is gone (ENOENT)' : createFailure(code, path).replace(/^cannot create a file there/, 'the write failed');
+  return new OutputError(`cannot write ${path}: ${why}`, code);
+}
+
+/** Hops followed before a chain of symlinks counts as a loop (Linux's own limit). */
+const MAX_LINKS = 40;
+
+/**
+ * The names writing `path` goes through: `[path]`, or for a symlink `[path, its target, …]` up to
+ * the first name that is not a link (a missing one for a dangling link), each target taken
+ * relative to its link's folder (that folder's real path). Stops after 40 links (a loop: the open then fails with ELOOP).
+ */
+export function linkChain(path: string): string[] {
+  const chain = [path];
+  for (let p = path; chain.length <= MAX_LINKS; ) {
+    let link = false;
+    try {
+      link = lstatSync(p, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+    } catch {
+      // a bad name (ENOTDIR, ENAMETOOLONG …): the writer's own error says why
+    }
+    if (!link) break;
+    let folder = dirname(p);
+    try {
+      folder = realpathSync(folder); // the folder the link is really in (a link in /dev/fd is in /proc/PID/fd)
+    } catch {
+      // unresolvable: as written
+    }
+    p = resolve(folder, readlinkSync(p));
+    chain.push(p);
+  }
+  return chain;
+}
+
+/**
+ * Where writing output `path` lands: `path` itself, or for a symlink the file it leads to (so the
+ * linked file is replaced, the link kept, as a shell's `>` would; a dangling link's target is
+ * created). The temp goes beside that file, as the rename must stay in one folder.
+ */
+export function outputTarget(path: string): string {
+  return linkChain(path).at(-1)!;
 }
 
 /** Temps on disk (or being created) that are neither renamed nor removed yet. */
@@ -126,12 +214,13 @@ export function makeOutputFolder(dir: string): boolean {
 }
 
 /**
- * Writes `data` to tempPath(path) and flushes it to disk; returns the temp's name, tracked until
- * commitTemps renames it or dropTemp removes it (on an error it is removed before the throw).
- * Synchronous, so a signal handler never runs while a temp is half-created.
+ * Writes `data` to tempPath(outputTarget(path)) and flushes it to disk; returns the temp's name,
+ * tracked until commitTemps renames it or dropTemp removes it (on an error it is removed before the
+ * throw). Synchronous, so a signal handler never runs while a temp is half-created.
+ * @throws OutputError `cannot write PATH: <cause>` (e.g. `no space left on the device (ENOSPC)`).
  */
 export function writeTemp(path: string, data: Uint8Array): string {
-  const tmp = tempPath(path);
+  const tmp = tempPath(outputTarget(path));
   trackTemp(tmp);
   try {
     const fd = openSync(tmp, 'w');
@@ -144,7 +233,7 @@ export function writeTemp(path: string, data: Uint8Array): string {
     }
   } catch (e) {
     dropTemp(tmp);
-    throw e;
+    throw writeError(e, path);
   }
   return tmp;
 }
@@ -156,23 +245,70 @@ export interface StagedFile {
   path: string;
 }
 
+/** What a file that is not a regular one is, in words (`a character device`), or null for a regular file or none. */
+export function notRegular(st: { isFile(): boolean; isDirectory(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean; isSymbolicLink(): boolean } | undefined): string | null {
+  if (!st || st.isFile()) return null;
+  if (st.isSymbolicLink()) return 'a loop of symlinks'; // still a link after linkChain's 40 hops
+  if (st.isDirectory()) return 'a folder';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  return 'not a regular file';
+}
+
 /**
- * Renames written temps over their names, all in one synchronous pass (no signal handler or other
- * task runs between them). On a failed rename the temps not yet renamed are removed and the error
- * thrown; the files already renamed stay (they are complete).
+ * Renames written temps over their names (each name's outputTarget), all in one synchronous pass
+ * (no signal handler or other task runs between them). Before the first rename every name is
+ * checked to be a regular file or none (never a device, FIFO or folder replaced). With several
+ * files, each one there is kept under a backup name (a hard link) until the pass ends: on a failed
+ * rename the files already renamed are put back as they were (or removed, where none was there),
+ * the temps not yet renamed are removed, and the error thrown, so the names hold all new files or
+ * all old ones. (On a file system without hard links an old file cannot be put back: that new one stays.)
+ * @throws OutputError `cannot write PATH: <cause>`; the Error of a stopped process.
  */
 export function commitTemps(files: StagedFile[]): void {
+  const targets = files.map((f) => outputTarget(f.path));
+  const backups: (string | null)[] = [];
+  const existed: boolean[] = [];
   let i = 0;
   try {
     if (stopped) throw new Error(`outputs not written: ${stopped}`);
+    targets.forEach((t, k) => {
+      const st = lstatSync(t, { throwIfNoEntry: false });
+      const what = notRegular(st);
+      if (what) throw new OutputError(`cannot write ${files[k]!.path}: ${t === files[k]!.path ? 'it' : t} is ${what}, not a regular file; tessera writes files (a temp beside it, renamed over it)`);
+      existed[k] = st !== undefined;
+      backups[k] = null;
+      if (st && files.length > 1) {
+        const b = tempPath(`${t}.old`);
+        trackTemp(b);
+        try {
+          linkSync(t, b);
+          backups[k] = b;
+        } catch {
+          temps.delete(b); // no hard links here: this old file cannot be put back
+        }
+      }
+    });
     for (; i < files.length; i++) {
-      renameSync(files[i]!.tmp, files[i]!.path);
+      renameSync(files[i]!.tmp, targets[i]!);
       temps.delete(files[i]!.tmp);
     }
   } catch (e) {
+    for (let k = 0; k < i; k++) {
+      try {
+        if (backups[k]) renameSync(backups[k]!, targets[k]!);
+        else if (!existed[k]) unlinkSync(targets[k]!);
+      } catch {
+        // cannot be undone: that new file stays
+      }
+    }
     for (const f of files.slice(i)) dropTemp(f.tmp);
-    throw e;
+    for (const b of backups) if (b) dropTemp(b);
+    throw writeError(e, files[Math.min(i, files.length - 1)]?.path ?? '');
   }
+  for (const b of backups) if (b) dropTemp(b);
 }
 
 /** The group planned by the running command (planOutputGroup): writeFileAtomic to one of its files stages it there. */

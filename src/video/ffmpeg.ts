@@ -1,11 +1,12 @@
 // Node-only: MP4 (H.264) files through the `ffmpeg` program on the PATH. Frames go to its stdin as
-// raw RGB24; libx264 encodes them as yuv420p (the pixel format every player takes), into a
-// temporary file (src/io/node-write.ts tempPath, tracked there, so an interrupted run removes it)
+// raw RGB24; libx264 encodes them as yuv420p (the pixel format every player takes), converted
+// with the BT.709 matrix to limited (TV) range and tagged so (colour primaries, transfer and matrix
+// bt709, range tv), so a player decodes the colours the frames have; into a temporary file (src/io/node-write.ts tempPath, tracked there, so an interrupted run removes it)
 // that is renamed over the target only when ffmpeg succeeded.
 import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { commitTemps, dropTemp, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
+import { delimiter, join, resolve } from 'node:path';
+import { commitTemps, dropTemp, outputTarget, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
 import { rgbaToRgb, type RgbaFrames } from './frames.js';
 
 /** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; or the encoder failed. */
@@ -69,8 +70,19 @@ export interface Mp4Written {
 }
 
 /**
- * Encodes RGBA frames as an H.264 MP4 (yuv420p, +faststart) at `path`, atomically.
- * @throws EncoderError when ffmpeg fails (its last stderr line is quoted); no file is left behind.
+ * The line of ffmpeg's stderr that says why it failed: the last one naming a system error
+ * (`Could not write header … : No space left on device`) when there is one, as ffmpeg's final
+ * line is often only its consequence (`Error initializing output stream 0:0 --`); else the last line.
+ */
+export function ffmpegCause(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const cause = /No space left|Disk quota|Permission denied|Read-only file system|Input\/output error|File too large|No such file or directory|Is a directory|Not a directory/i;
+  return lines.findLast((l) => cause.test(l)) ?? lines.at(-1) ?? '';
+}
+
+/**
+ * Encodes RGBA frames as an H.264 MP4 (yuv420p BT.709, limited range, tagged so; +faststart) at `path`, atomically.
+ * @throws EncoderError when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause); no file is left behind.
  */
 export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<Mp4Written> {
   const { tmp, written } = await stageMp4Ffmpeg(ff, path, clip, opts);
@@ -89,13 +101,18 @@ export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
   if (!(opts.fps > 0 && opts.fps <= 240)) throw new EncoderError(`--video: fps must be in (0, 240], got ${opts.fps}`);
   const crf = opts.crf ?? 18;
   const padded = width % 2 === 1 || height % 2 === 1;
-  const tmp = tempPath(path);
+  const tmp = tempPath(outputTarget(path));
+  // the RGB -> YUV matrix and range set here, where the conversion happens, and the same tagged on the stream
+  const filters = [...(padded ? ['pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []), 'scale=out_color_matrix=bt709:out_range=tv', 'format=yuv420p'];
   const args = [
     '-hide_banner', '-loglevel', 'error', '-y',
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, '-r', String(opts.fps), '-i', 'pipe:0',
-    ...(padded ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
-    '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p', '-movflags', '+faststart',
-    '-f', 'mp4', tmp,
+    '-vf', filters.join(','),
+    '-c:v', 'libx264', '-preset', 'medium', '-crf', String(crf), '-pix_fmt', 'yuv420p',
+    '-colorspace', 'bt709', '-color_primaries', 'bt709', '-color_trc', 'bt709', '-color_range', 'tv',
+    '-movflags', '+faststart',
+    // absolute: a name such as -x.mp4 is no option to ffmpeg, nor pipe:1.mp4 / file:z.mp4 a protocol
+    '-f', 'mp4', resolve(tmp),
   ];
   trackTemp(tmp);
   try {
@@ -109,7 +126,7 @@ export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
       child.on('error', (e) => reject(new EncoderError(`${ff.path}: ${e.message}`)));
       child.on('close', (code, signal) => {
         if (code === 0) resolve();
-        else reject(new EncoderError(`ffmpeg ${ff.version} failed to encode ${path} (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').pop() ?? ''}`));
+        else reject(new EncoderError(`ffmpeg ${ff.version} failed to encode ${path} (${signal ?? `exit ${code}`}): ${ffmpegCause(stderr)}`));
       });
       // a closed stdin (ffmpeg died early) is reported by 'close' above
       child.stdin.on('error', () => {});
