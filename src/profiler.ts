@@ -4,7 +4,7 @@
 // These are internals of the engine: they change with it. The model API is `tessera`.
 export { Plan, type Dispatch } from './gpu/plan.js';
 export { Allocator, readTensor, type DType, type Tensor } from './gpu/tensor.js';
-export { kernelRegistry, variantKey, variantSource, compileCheck, invalidateKernel, type KernelSpec } from './gpu/kernel.js';
+export { kernelRegistry, variantKey, variantSource, compileCheck, invalidateKernel, kernelLayout, type KernelSpec } from './gpu/kernel.js';
 export { setKernelSource, kernelSource } from './gpu/shader.js';
 export * from './profile/index.js';
 export { profileDecode, joinRuns } from './profile/decode.js';

@@ -34,6 +34,8 @@ import { setTuneMode } from '../../src/gpu/tune.js';
 import { parseConfig } from '../../src/model/config.js';
 import { judgeVideo, parseShapesPrompt } from '../../src/eval/shapes-judge.js';
 import { loadRandomVae, noise } from './random-vae.js';
+import { REPEATS_DEFAULT, urlProblems, type TuneMode } from './url-params.js';
+import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck } from './edit-check.js';
 import {
   chromeTrace,
   compileCheck,
@@ -49,7 +51,6 @@ import {
   stageRuns,
   setKernelSource,
   variantSource,
-  type KernelSpec,
   type Plan,
   type ProfileRun,
 } from '../../src/profiler.js'; // 'tessera/profiler'
@@ -90,6 +91,10 @@ export interface PageInfo {
     /** This kernel's time per step before and after the recompile: median (sum of dispatch medians) and the range over repeats. */
     before?: KernelTime | null;
     after?: KernelTime | null;
+    /** A compiled edit checked against the shipped kernel (each dispatch of it in the run, on the same inputs; null: the shipped source, nothing to check). */
+    check?: EditCheck | null;
+    /** Set when the edited kernel's output is out of tolerance (or could not be checked): how far off, and that no time is reported (before/after are null then). */
+    wrong?: string;
   } | null;
   /** What the last run was: the prompt through the trained pipeline, or a preset with random weights. */
   mode: 'prompt' | 'preset' | null;
@@ -123,12 +128,6 @@ const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
   if (!e) throw new Error(`page is missing #${id}`);
   return e as E;
 };
-
-/**
- * The kernel file (kernelRegistry key, kernels/NAME.wgsl) of a dispatch's variant key:
- * `gemm_tiled[BIAS]{TM=4}` → `gemm_tiled`. Not the family (`gemm`), which several files share.
- */
-const kernelFile = (variantKey: string): string => variantKey.replace(/[[{].*$/, '');
 
 /** A kernel's time per step from one run: the median (sum of its dispatches' medians) and the range over repeats (sums of per-dispatch minima and maxima). */
 export interface KernelTime {
@@ -280,8 +279,13 @@ function readLatent(preset: string, problems: string[]): { frames: number; heigh
 }
 const latentStr = (l: { frames: number; height: number; width: number }) => `${l.frames}x${l.height}x${l.width}`;
 const DEFAULT_PRESET = 'wan-tiny';
-/** Timed repeats of the profiled step (median reported). */
-const REPEATS = Math.min(50, Math.max(1, Math.round(Number(params.get('repeats') ?? 5)) || 5));
+/** Timed repeats of the profiled step (median reported): `?repeats`, when it is a whole number in 1..REPEATS_MAX (urlProblems refuses others). */
+const REPEATS = Number(params.get('repeats') ?? REPEATS_DEFAULT);
+
+/** A URL parameter the page cannot run with (urlProblems); the page starts nothing. */
+class UrlParameterError extends Error {
+  override name = 'UrlParameterError';
+}
 
 let gpu: Gpu | null = null;
 let model: DiffusionModel | null = null;
@@ -289,6 +293,9 @@ let modelKey = '';
 let vae: Vae | null = null;
 let mp4Url = '';
 let decodeRun: ProfileRun | null = null;
+/** The last run's latents (what its decode decoded) and, prompt runs, the profiled step's timestep: a kernel edit is checked on them. */
+let lastLatents: TensorData | null = null;
+let lastTimestep = 500;
 
 /** The VAE table's caption: dispatch count, summed time (GPU timestamps or wall), peak memory. */
 const vaeCaption = (cls: string, r: ProfileRun): string =>
@@ -437,6 +444,8 @@ function initControls(cpu: boolean): void {
 
 const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert'];
 let busy = false;
+/** The page did not start because of its URL parameters (urlProblems). */
+let urlError = false;
 async function guarded(fn: () => Promise<void>): Promise<void> {
   if (busy) return;
   busy = true;
@@ -454,7 +463,7 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
     for (const id of BUTTONS) {
       const b = $(id) as HTMLButtonElement;
       b.disabled = !gpu;
-      b.title = gpu ? '' : 'no WebGPU device: see the message above';
+      b.title = gpu ? '' : urlError ? 'the URL parameters are invalid: see the message above' : 'no WebGPU device: see the message above';
     }
   }
 }
@@ -543,6 +552,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   const t1 = performance.now();
   // profiled as it runs: every dispatch of every frame/band piece timed (one pass per dispatch)
   const decoded = await profileDecode(vae!, res.latents, { forceWallClock: j.wallClock });
+  lastLatents = res.latents;
   const decodeS = (performance.now() - t1) / 1000;
   decodeRun = decoded.run;
   info.decode = { dispatches: decodeRun.dispatches.length, totalMs: decodeRun.totalMs, timing: decodeRun.timing };
@@ -946,26 +956,20 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
 
 // ---------------------------------------------------------------- kernel editor
 
-/** Variants of kernel family `name` that the current plan dispatches (parsed from variant keys). */
-function variantsUsed(name: string): VariantSel[] {
-  const spec = kernelRegistry.get(name)!;
-  const keys = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
-  const out = keys.map((k) => parseVariantKey(spec, k));
-  return out.length ? out : [parseVariantKey(spec, name)];
+/**
+ * Variant keys of kernel file `name` that the last run dispatched: a prompt run's `run` holds all three
+ * stages; a preset run's decode (conv[RESIDUAL,VEC4], vae_norm, …) is its own run, `decodeRun`.
+ */
+function variantKeysUsed(name: string): string[] {
+  const dispatches = [...(run?.dispatches ?? []), ...(mode !== 'prompt' ? (decodeRun?.dispatches ?? []) : [])];
+  return [...new Set(dispatches.filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
 }
 
-/** `gemm[BIAS,GELU]{TM=4}` → all declared flags (listed = on) and the overrides. */
-function parseVariantKey(spec: KernelSpec, key: string): VariantSel {
-  const m = /^[^[{]+(?:\[([^\]]*)\])?(?:\{([^}]*)\})?$/.exec(key);
-  const on = new Set((m?.[1] ?? '').split(',').filter(Boolean));
-  const flags: Record<string, boolean> = {};
-  for (const f of Object.keys(spec.flags)) flags[f] = on.has(f);
-  const overrides: Record<string, number> = {};
-  for (const kv of (m?.[2] ?? '').split(',').filter(Boolean)) {
-    const [k, v] = kv.split('=');
-    overrides[k!] = Number(v);
-  }
-  return { flags, overrides };
+/** Variants of kernel file `name` that the last run dispatches (parsed from variant keys), the step's and the decode's: what a recompile compile-checks. */
+function variantsUsed(name: string): VariantSel[] {
+  const spec = kernelRegistry.get(name)!;
+  const out = variantKeysUsed(name).map((k) => parseVariantKey(spec, k));
+  return out.length ? out : [parseVariantKey(spec, name)];
 }
 
 function fillKernelList(): void {
@@ -1015,8 +1019,11 @@ function selectKernel(name: string): void {
   }
   for (const li of Array.from($('kernel-list').children)) li.classList.toggle('sel', (li as HTMLElement).dataset.kernel === name);
   $('kernel-name').textContent = `kernels/${name}.wgsl`;
-  const used = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
-  $('kernel-variants').textContent = used.length ? `variants in this step: ${used.join(', ')}` : 'not dispatched by this model (edits compile-check only)';
+  // a preset run: the step's variants, then those only its decode uses
+  const inStep = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
+  const inDecode = variantKeysUsed(name).filter((k) => !inStep.includes(k));
+  const parts = [inStep.length ? `in this step: ${inStep.join(', ')}` : '', inDecode.length ? `in its decode: ${inDecode.join(', ')}` : ''].filter(Boolean);
+  $('kernel-variants').textContent = parts.length ? `variants ${parts.join('; ')}` : 'not dispatched by this model (edits compile-check only)';
   showVariantSource();
   markEdited();
 }
@@ -1139,6 +1146,60 @@ function selectLine(ta: HTMLTextAreaElement, line: number): void {
   ta.scrollTop = Math.max(0, (line - 6) * lh);
 }
 
+const cat = (a: Float32Array, b: Float32Array): Float32Array => {
+  const o = new Float32Array(a.length + b.length);
+  o.set(a);
+  o.set(b, a.length);
+  return o;
+};
+
+/** The check's outcome when the edit is within tolerance (the log line under before → after). */
+const checkedText = (c: EditCheck): string =>
+  c.checked
+    ? `checked: all ${c.checked} dispatches of ${c.kernel} match the shipped kernel's output on the same inputs within the ${c.row} tolerance (BENCH_TOL)${c.unchecked ? `; ${c.unchecked} without a known output not compared` : ''}`
+    : `not checked: no dispatch of ${c.kernel} with a known output in this run`;
+
+/**
+ * Replays every dispatch of kernel file `name` in the last run's plans with the `edited` source and the
+ * `shipped` one on the same inputs (EditChecker): the preset's step plan and its decode; a prompt run's
+ * text encode, denoising step and decode — each only when the run dispatched the kernel there.
+ */
+async function checkEdit(name: string, shipped: string, edited: string): Promise<EditCheck> {
+  const checker = new EditChecker(gpu!, name, shipped, edited);
+  const uses = (r: ProfileRun | null, from = 0, to = Infinity) => (r?.dispatches ?? []).slice(from, to).some((d) => kernelFile(d.kernel) === name);
+  // each recorded plan of a stage is checked, then run as the stage runs it (its buffers were put back)
+  const runPlan = async (p: Plan, where: string) => {
+    await checker.plan(p);
+    await p.run(where);
+  };
+  if (mode === 'preset') {
+    if (plan) await checker.plan(plan);
+    if (uses(decodeRun) && lastLatents) await vae!.decode(lastLatents, { runPlan });
+    return checker.result();
+  }
+  const p = pipe!;
+  const inStage = (st: string) => {
+    const r = stageRanges?.find((x) => x.stage === st);
+    return !!r && uses(run, r.from, r.to);
+  };
+  // the encode as profilePipeline makes it (max_sequence_length: Pipeline.generate's default, 512)
+  const text = await p.textEncoder!.encodePrompt([promptJob!.prompt], { max_sequence_length: 512, ...(inStage('text_encoder') ? { runPlan } : {}) });
+  if (inStage('transformer') && lastLatents) {
+    const cfg = EMBEDDED_DEFAULTS.guidance_scale > 1;
+    const lat = lastLatents;
+    await p.transformer.exclusive(async () => {
+      const step = p.transformer.planFor({
+        hidden_states: cfg ? { data: cat(lat.data, lat.data), shape: [2 * lat.shape[0]!, ...lat.shape.slice(1)] } : lat,
+        timestep: new Array((cfg ? 2 : 1) * lat.shape[0]!).fill(lastTimestep),
+        encoder_hidden_states: cfg ? { data: cat(text.data, text.data), shape: [2 * text.shape[0]!, ...text.shape.slice(1)] } : text,
+      });
+      await checker.plan(step);
+    });
+  }
+  if (inStage('vae') && lastLatents) await p.vae!.decode(lastLatents, { runPlan });
+  return checker.result();
+}
+
 /** Apply the textarea to the selected kernel: compile-check every variant used, then re-run and re-time. */
 async function recompile(): Promise<void> {
   const name = selected;
@@ -1191,18 +1252,31 @@ async function recompile(): Promise<void> {
     setState('done', `run error in ${name}; rolled back`);
     return;
   }
+  // a time is only worth showing for a kernel that still computes what the shipped one does
+  let check: EditCheck | null = null;
+  let wrong: string | null = null;
+  const shipped = originals.get(name) ?? text;
+  if (text !== shipped) {
+    setState('running', `checking the edited ${name} against the shipped kernel on the run's inputs…`);
+    try {
+      check = await checkEdit(name, shipped, text);
+      wrong = wrongText(check);
+    } catch (e) {
+      wrong = `the output could not be checked against the shipped kernel (${(e as Error).message}). No before → after time is reported for an unchecked kernel.`;
+    }
+  }
   const timeAfter = kernelTime(run, name);
-  info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: ignored.map(([k]) => k), before: timeBefore, after: timeAfter };
+  info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: ignored.map(([k]) => k), before: wrong ? null : timeBefore, after: wrong ? null : timeAfter, check, ...(wrong ? { wrong } : {}) };
   const ignoredNote = ignored.map(
     ([k, v]) =>
       `override ${k}: the default is now ${v} (was ${was.get(k)}), but every dispatch of ${name} sets ${k} itself (${variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
       `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
   );
-  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, beforeAfter(name, timeBefore, timeAfter), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), true);
-  $('compile-status').textContent = `ok — run ${info.runs}`;
+  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), !wrong);
+  $('compile-status').textContent = wrong ? `wrong result — run ${info.runs}` : `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();
-  setState('done', `recompiled ${name}; re-timed (run ${info.runs})`);
+  setState('done', wrong ? `recompiled ${name}: its output is WRONG (see the compile log), no time reported (run ${info.runs})` : `recompiled ${name}; re-timed (run ${info.runs})`);
 }
 
 /**
@@ -1323,6 +1397,9 @@ async function promptClip(pj: PromptJob): Promise<void> {
     },
   );
   const video = prof.output.video!;
+  lastLatents = prof.output.latents;
+  const ts = prof.output.timesteps;
+  lastTimestep = ts[Math.floor(ts.length / 2)] ?? ts[0] ?? 500; // as profilePipeline's replayed step
   const fr = videoToFrames(video);
   info.decoded = true;
   info.frameSize = [fr.width, fr.height];
@@ -1402,12 +1479,18 @@ async function fullRun(): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  // before any GPU work: a mistyped preset, tune mode or repeats count would otherwise run something else
+  const bad = urlProblems(params);
+  if (bad.length) {
+    urlError = true;
+    throw new UrlParameterError(`${bad.join('; ')}. Fix the URL and reload; nothing was run.`);
+  }
   if (!(navigator as Navigator & { gpu?: unknown }).gpu) throw new Error('this browser has no WebGPU (navigator.gpu): use Chrome/Edge 113+ or start Chromium with --enable-unsafe-webgpu. Nothing on this page can run without it.');
   setState('loading', 'requesting a WebGPU adapter…');
   gpu = await acquireGpu();
   // tune=off|cached|auto: the autotuner's mode (default auto: the first run of a plan times candidate kernels)
-  const tune = params.get('tune');
-  if (tune === 'off' || tune === 'cached' || tune === 'auto') setTuneMode(gpu, tune);
+  const tune = params.get('tune') as TuneMode | null; // checked by urlProblems
+  if (tune) setTuneMode(gpu, tune);
   info.adapter = describeAdapter(gpu);
   info.features = [gpu.f16 && 'shader-f16', gpu.timestamps && 'timestamp-query', gpu.subgroups && 'subgroups'].filter((x): x is string => !!x);
   $('adapter').textContent = `${info.adapter} — features: ${info.features.join(', ') || 'none'}`;

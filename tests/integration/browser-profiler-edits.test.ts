@@ -7,7 +7,8 @@
 // One page, prompt runs of 1 step with 1 timed repeat (three of them: the run, a recompile, a revert);
 // everything else runs nothing. Needs /usr/bin/chromium, as browser-profiler.test.ts.
 import { describe, expect, it } from 'vitest';
-import { browserTestsRun, browserTimeout, profilerSession } from '../helpers/browser.js';
+import { browserTestsRun, browserTimeout, PageWatch, profilerSession } from '../helpers/browser.js';
+import { presetNames } from '../../src/index.js';
 
 const run = browserTestsRun(import.meta.filename);
 const PROMPT = 'a red circle moving right';
@@ -16,6 +17,31 @@ const QUERY = `?autorun=0&repeats=1&tune=off&prompt=${encodeURIComponent(PROMPT)
 describe.skipIf(!run)('browser profiler: fields read once, drafts, directive errors, revert, latents', () => {
   const s = profilerSession(QUERY, { loaded: 'loading (autorun=0)' });
   const { info, settle, kernelSource: open } = s;
+
+  it('a mistyped preset, tune mode or repeats count in the URL is refused in one line naming each, and nothing runs', async () => {
+    const p = await s.browser.newPage();
+    const w = new PageWatch(p);
+    try {
+      await w.within('loading the page with bad URL parameters', (timeout) => p.goto(`${s.server.url}?preset=wan-tinyy&tune=of&repeats=0`, { timeout }));
+      await w.untilState('the page with bad URL parameters', ['error', 'done']);
+      const i = await info(p);
+      expect(i.state).toBe('error');
+      expect(i.error).toBe(
+        `UrlParameterError: preset="wan-tinyy" is not a preset; presets: ${presetNames().join(', ')}; tune="of" is not a tuning mode; expected off, cached, auto; ` +
+          'repeats=0 is out of range; expected a whole number from 1 to 50 (default 5). Fix the URL and reload; nothing was run.',
+      );
+      expect(await p.textContent('#error')).toBe(i.error);
+      expect(i.runs).toBe(0);
+      expect(i.adapter, 'refused before asking for a GPU').toBeNull();
+      for (const id of ['run', 'run-prompt', 'recompile', 'revert']) {
+        expect(await p.isDisabled(`#${id}`), id).toBe(true);
+        expect(await p.getAttribute(`#${id}`, 'title')).toBe('the URL parameters are invalid: see the message above');
+      }
+      expect(w.errors).toEqual([]);
+    } finally {
+      await p.close();
+    }
+  }, browserTimeout(1));
 
   it("latents are checked inline with the preset's rules, stated beside the field, before anything runs", async () => {
     await s.page.click('#preset-box summary');

@@ -153,7 +153,7 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(consoleErrors()).toEqual([]);
   }, browserTimeout(1));
 
-  it('recompiles a valid edit: the frames change and the table is re-timed; revert restores the frames', async () => {
+  it('recompiles an edit that compiles but is wrong: the frames change, and no time is reported, only how far off it is; revert restores the frames', async () => {
     const before = await info();
     const src = originalNorm;
     expect(await kernelSource('norm')).toContain('fn broken('); // the page keeps the failed edit for fixing
@@ -165,7 +165,14 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(i.runs).toBe(before.runs + 1);
     expect(await s.page.getAttribute('#kernels', 'data-run')).toBe(String(i.runs));
     expect(await s.page.locator('#kernels tbody tr[data-family="norm"]').count()).toBeGreaterThan(0);
-    expect(await s.page.textContent('#compile-log')).toContain('re-timed');
+    const log = (await s.page.textContent('#compile-log')) ?? '';
+    expect(log).toContain('re-timed');
+    // every norm output doubled: each of the step's norm dispatches is out of tolerance, and the page says by how much
+    expect(i.lastCompile!.wrong).toMatch(/^the output is WRONG: (\d+) of \1 dispatches of norm differ from the shipped kernel's on the same inputs beyond the layernorm tolerance \(f32 atol 0\.0001, rtol 0\.0001; .*\): \d+ of \d+ elements out of it, max \|edited − shipped\| [\d.e+-]+ at norm.*No before → after time is reported for a wrong kernel\.$/);
+    expect(log).toContain(i.lastCompile!.wrong);
+    expect(log).not.toMatch(/faster by|slower by|ranges overlap/);
+    expect(i.lastCompile).toMatchObject({ before: null, after: null });
+    expect(await s.page.textContent('#compile-status')).toBe(`wrong result — run ${i.runs}`);
     expect(await s.page.isVisible('#kernel-edited')).toBe(true);
     expect(i.frameHash, 'doubling every norm output must change the generated frames').not.toBe(before.frameHash);
     expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
@@ -256,8 +263,34 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     const log = (await s.page.textContent('#compile-log')) ?? '';
     expect(log).toContain('override WG: the default is now 256 (was 128), but every dispatch of norm sets WG itself');
     expect(log).toContain('this edit changes nothing that runs');
+    expect(i.lastCompile!.wrong).toBeUndefined();
+    expect(log).toMatch(/checked: all \d+ dispatches of norm match the shipped kernel's output on the same inputs within the layernorm tolerance \(BENCH_TOL\)/);
     expect(log).toMatch(new RegExp(`norm per step: before [\\d.]+ ms \\([\\d.]+–[\\d.]+ over ${REPEATS} repeats\\) → after [\\d.]+ ms \\([\\d.]+–[\\d.]+ over ${REPEATS} repeats\\); `));
   }, browserTimeout(1));
+
+  it("a syntax error in a variant only the decode uses (conv's #if RESIDUAL) is refused before running, at the file's line", async () => {
+    const before = await info();
+    const src = await kernelSource('conv');
+    expect(await s.page.textContent('#kernel-variants')).toMatch(/in its decode: .*conv\[RESIDUAL/);
+    const lines = src.split('\n');
+    const at = lines.indexOf('#if RESIDUAL') + 2; // 1-based: the line after #if RESIDUAL
+    expect(lines[at - 1]).toBe('      y += f32(res[o + co]);');
+    lines[at - 1] = '      y += f32(res[o + co]) +;';
+    await s.page.fill('#source', lines.join('\n'));
+    await s.page.click('#recompile');
+    const i = await settle('a recompile of conv with an error under #if RESIDUAL');
+    expect(i.lastCompile).toMatchObject({ kernel: 'conv', ok: false, errorLines: [at] });
+    const log = (await s.page.textContent('#compile-log')) ?? '';
+    expect(log).toContain('compile failed — the previous source stays in use');
+    expect(log).toContain(`kernels/conv.wgsl:${at}:`);
+    expect(log).toMatch(/\[conv\[RESIDUAL/); // the decode's variant is named
+    expect(i.runs, 'nothing ran').toBe(before.runs);
+    expect(i.frameHash).toBe(before.frameHash);
+    await s.page.click('#revert');
+    await settle('reverting conv');
+    expect(await s.page.inputValue('#source')).toBe(src);
+    expect(consoleErrors()).toEqual([]);
+  }, browserTimeout(2));
 
   it('invalid steps, seed or guidance: an inline message names the value and what it takes, and nothing runs (no rounding or clamping)', async () => {
     const before = await info();
@@ -364,7 +397,9 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     await s.page.fill('#source', readFileSync(new URL('../fixtures/kernels/norm_output_doubled.wgsl', import.meta.url), 'utf8'));
     await s.page.click('#recompile');
     const edited = await settle('recompiling norm');
-    expect(edited.lastCompile).toMatchObject({ kernel: 'norm', ok: true });
+    expect(edited.lastCompile).toMatchObject({ kernel: 'norm', ok: true, before: null, after: null });
+    // checked in the text encoder's and the transformer's plans: wrong, so no time
+    expect(edited.lastCompile!.wrong).toMatch(/^the output is WRONG: (\d+) of \1 dispatches of norm differ/);
     expect(edited.runs).toBe(before.runs + 1);
     expect(edited.mode).toBe('prompt');
     expect(edited.frames).toBe(9);

@@ -1,0 +1,245 @@
+// Is an edited kernel still right? Before the page shows a before → after time for an edit, every
+// dispatch of the edited kernel in the plans of the run is replayed twice on the same inputs: once
+// with the edited source, once with the shipped one, and the outputs compared with the tolerance
+// table `tessera bench` checks its kernels with (BENCH_TOL). An edit that compiles but computes
+// something else (returns early, doubles an output) is then reported with how far off it is,
+// instead of as a speed-up.
+import { BENCH_TOL, kernelLayout, kernelRegistry, kernelSource, readTensor, setKernelSource, variantSource, type DType, type KernelSpec, type Plan, type Tol } from '../../src/profiler.js'; // 'tessera/profiler'
+import type { Gpu } from '../../src/index.browser.js'; // 'tessera'
+
+/** The kernel file (kernels/NAME.wgsl) of a dispatch's variant key: `gemm_tiled[BIAS]{TM=4}` → `gemm_tiled`. */
+export const kernelFile = (variantKey: string): string => variantKey.replace(/[[{].*$/, '');
+
+/** `gemm[BIAS,GELU]{TM=4}` → all declared flags (listed = on) and the overrides. */
+export function parseVariantKey(spec: KernelSpec, key: string): { flags: Record<string, boolean>; overrides: Record<string, number> } {
+  const m = /^[^[{]+(?:\[([^\]]*)\])?(?:\{([^}]*)\})?$/.exec(key);
+  const on = new Set((m?.[1] ?? '').split(',').filter(Boolean));
+  const flags: Record<string, boolean> = {};
+  for (const f of Object.keys(spec.flags)) flags[f] = on.has(f);
+  const overrides: Record<string, number> = {};
+  for (const kv of (m?.[2] ?? '').split(',').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    overrides[k!] = Number(v);
+  }
+  return { flags, overrides };
+}
+
+/**
+ * The BENCH_TOL row a kernel file is held to: gemm files and conv their own rows, attention files
+ * attention's; every other kernel (norms, modulation, elementwise, RoPE, copies: a few roundings
+ * per element) the tightest row, layernorm's.
+ */
+export function toleranceRow(file: string): keyof typeof BENCH_TOL {
+  const family = kernelRegistry.get(file)?.family ?? file;
+  if (family === 'gemm' || family === 'conv') return family;
+  if (family.includes('attention')) return 'attention';
+  return 'layernorm';
+}
+
+/** One dispatch whose edited output is out of tolerance. */
+export interface DispatchDiff {
+  /** Variant key and layer of the dispatch, e.g. `gemm_tiled{TM=4}` at `blocks.0.attn1.to_q`. */
+  kernel: string;
+  layer: string;
+  elements: number;
+  /** Elements out of tolerance. */
+  fails: number;
+  /** Largest |edited − shipped| (Infinity for a non-finite edited value). */
+  maxAbsErr: number;
+  /** The element furthest out of tolerance: `element i: edited a vs shipped b`. */
+  worst: string;
+}
+
+/** What checkEdit found over all plans. */
+export interface EditCheck {
+  kernel: string;
+  /** The BENCH_TOL row used, and its bands. */
+  row: keyof typeof BENCH_TOL;
+  tol: Record<DType, Tol>;
+  /** Dispatches of the kernel compared, and those without a known output (not compared). */
+  checked: number;
+  unchecked: number;
+  /** The dispatches out of tolerance (empty: the edit computes what the shipped kernel does). */
+  wrong: DispatchDiff[];
+}
+
+/** |edited − shipped| ≤ atol + rtol·|shipped| for every element (both NaN counts as equal). */
+function compare(kernel: string, layer: string, got: Float32Array, ref: Float32Array, tol: Tol): DispatchDiff | null {
+  let fails = 0;
+  let maxAbsErr = 0;
+  let worstExcess = -Infinity;
+  let worst = '';
+  for (let i = 0; i < ref.length; i++) {
+    const g = got[i]!;
+    const r = ref[i]!;
+    if (Number.isNaN(g) && Number.isNaN(r)) continue;
+    const err = Math.abs(g - r);
+    const excess = Number.isFinite(err) ? err - (tol.atol + tol.rtol * Math.abs(r)) : g === r ? -Infinity : Infinity;
+    if (g !== r) maxAbsErr = Math.max(maxAbsErr, Number.isFinite(err) ? err : Infinity);
+    if (excess > 0) fails++;
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = `element ${i}: edited ${g} vs shipped ${r}`;
+    }
+  }
+  return fails ? { kernel, layer, elements: ref.length, fails, maxAbsErr, worst } : null;
+}
+
+/** Copies of byte ranges of buffers (the ranges a dispatch may write), to put back after a trial run. */
+class Snapshot {
+  private copies: { buffer: GPUBuffer; offset: number; size: number; copy: GPUBuffer }[] = [];
+  constructor(
+    private readonly device: GPUDevice,
+    ranges: readonly { buffer: GPUBuffer; offset: number; size: number }[],
+  ) {
+    const enc = device.createCommandEncoder({ label: 'edit check: snapshot' });
+    for (const r of ranges) {
+      // copies need 4-byte aligned ranges and both copy usages (a plan's placeholder buffers have neither and are never read)
+      if ((r.buffer.usage & (GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST)) !== (GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST)) continue;
+      const offset = r.offset - (r.offset % 4);
+      const size = Math.min(r.buffer.size - offset, Math.ceil((r.offset + r.size - offset) / 4) * 4);
+      if (size <= 0) continue;
+      const copy = device.createBuffer({ label: 'edit check: saved range', size, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+      enc.copyBufferToBuffer(r.buffer, offset, copy, 0, size);
+      this.copies.push({ buffer: r.buffer, offset, size, copy });
+    }
+    device.queue.submit([enc.finish()]);
+  }
+
+  restore(enc: GPUCommandEncoder): void {
+    for (const c of this.copies) enc.copyBufferToBuffer(c.copy, 0, c.buffer, c.offset, c.size);
+  }
+
+  destroy(): void {
+    for (const c of this.copies) c.copy.destroy();
+    this.copies = [];
+  }
+}
+
+/**
+ * Checks kernel file `name` with source `edited` against `shipped` on the dispatches of recorded
+ * plans: create one with `checkEdit`, pass each plan to `plan()` (before the plan's own run: the
+ * buffers it writes are put back afterwards, so a plan that is not re-runnable, such as a VAE
+ * decode piece with its caches, runs as if nothing had happened), then read `result()`.
+ */
+export class EditChecker {
+  private readonly pipes = new Map<string, GPUComputePipeline>();
+  private readonly tol: Record<DType, Tol>;
+  private readonly row: keyof typeof BENCH_TOL;
+  private checked = 0;
+  private unchecked = 0;
+  private wrong: DispatchDiff[] = [];
+
+  constructor(
+    private readonly gpu: Gpu,
+    private readonly name: string,
+    private readonly shipped: string,
+    private readonly edited: string,
+  ) {
+    this.row = toleranceRow(name);
+    this.tol = BENCH_TOL[this.row];
+  }
+
+  /** The pipeline of variant `key` built from `source` (the registry's source is put back at once). */
+  private pipeline(which: 'edited' | 'shipped', key: string): GPUComputePipeline {
+    const id = `${which}|${key}`;
+    const hit = this.pipes.get(id);
+    if (hit) return hit;
+    const spec = kernelRegistry.get(this.name)!;
+    const v = parseVariantKey(spec, key);
+    const inUse = kernelSource(this.name);
+    let code: string;
+    try {
+      setKernelSource(this.name, which === 'edited' ? this.edited : this.shipped);
+      code = variantSource(spec, v);
+    } finally {
+      setKernelSource(this.name, inUse === this.shipped ? null : inUse);
+    }
+    const device = this.gpu.device;
+    const p = device.createComputePipeline({
+      label: `edit check: ${which} ${key}`,
+      layout: device.createPipelineLayout({ bindGroupLayouts: [kernelLayout(this.gpu, spec)] }),
+      compute: { module: device.createShaderModule({ label: `edit check: ${which} ${key}`, code }), entryPoint: spec.entry ?? 'main', constants: v.overrides },
+    });
+    this.pipes.set(id, p);
+    return p;
+  }
+
+  /** Replays `plan`, comparing each dispatch of the kernel run edited and shipped on the same inputs; the plan's buffers are left as they were. */
+  async plan(plan: Plan): Promise<void> {
+    const at = plan.dispatches.map((d, i) => (kernelFile(d.kernel) === this.name ? i : -1)).filter((i) => i >= 0);
+    if (!at.length) return;
+    await plan.compile();
+    const device = this.gpu.device;
+    const whole = new Snapshot(device, plan.dispatches.flatMap((d) => d.bound.filter((b) => b.write)));
+    device.pushErrorScope('validation');
+    try {
+      let pos = 0;
+      for (const i of at) {
+        const d = plan.dispatches[i]!;
+        const out = d.output;
+        // the dispatches before this one, as recorded: its inputs
+        let enc = device.createCommandEncoder({ label: 'edit check' });
+        if (i > pos) plan.encode(enc, pos, i);
+        device.queue.submit([enc.finish()]);
+        pos = i + 1;
+        if (!out) {
+          this.unchecked++;
+          enc = device.createCommandEncoder({ label: 'edit check' });
+          plan.encode(enc, i, i + 1);
+          device.queue.submit([enc.finish()]);
+          continue;
+        }
+        const own = new Snapshot(device, d.bound.filter((b) => b.write));
+        const once = async (which: 'edited' | 'shipped'): Promise<Float32Array> => {
+          const e = device.createCommandEncoder({ label: `edit check: ${which}` });
+          const pass = e.beginComputePass({ label: `edit check: ${which} ${d.kernel}` });
+          pass.setPipeline(this.pipeline(which, d.kernel));
+          pass.setBindGroup(0, d.bindGroup);
+          pass.dispatchWorkgroups(...d.workgroups);
+          pass.end();
+          device.queue.submit([e.finish()]);
+          return readTensor(this.gpu, out);
+        };
+        try {
+          const got = await once('edited');
+          enc = device.createCommandEncoder({ label: 'edit check: restore' });
+          own.restore(enc); // the edited run may have written its inputs (in-place ops): the shipped one starts from the same state
+          device.queue.submit([enc.finish()]);
+          const ref = await once('shipped'); // later dispatches read the shipped kernel's output
+          this.checked++;
+          const diff = compare(d.kernel, d.layer, got, ref, this.tol[out.dtype]);
+          if (diff) this.wrong.push(diff);
+        } finally {
+          own.destroy();
+        }
+      }
+      const enc = device.createCommandEncoder({ label: 'edit check: restore' });
+      whole.restore(enc);
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    } finally {
+      const err = await device.popErrorScope();
+      whole.destroy();
+      if (err) throw new Error(`checking the edited ${this.name} against the shipped kernel failed: ${err.message}`);
+    }
+  }
+
+  result(): EditCheck {
+    return { kernel: this.name, row: this.row, tol: this.tol, checked: this.checked, unchecked: this.unchecked, wrong: this.wrong };
+  }
+}
+
+/** How far off a wrong edit is, in one paragraph (null when every compared dispatch is within tolerance). */
+export function wrongText(c: EditCheck): string | null {
+  if (!c.wrong.length) return null;
+  const worst = c.wrong.reduce((a, b) => (b.maxAbsErr > a.maxAbsErr ? b : a));
+  const fails = c.wrong.reduce((a, w) => a + w.fails, 0);
+  const elements = c.wrong.reduce((a, w) => a + w.elements, 0);
+  const tol = Object.entries(c.tol).map(([dt, t]) => `${dt} atol ${t.atol}, rtol ${t.rtol}`).join('; ');
+  return (
+    `the output is WRONG: ${c.wrong.length} of ${c.checked} dispatches of ${c.kernel} differ from the shipped kernel's on the same inputs beyond the ${c.row} tolerance ` +
+    `(${tol}; BENCH_TOL, as tessera bench checks kernels): ${fails} of ${elements} elements out of it, max |edited − shipped| ${worst.maxAbsErr} ` +
+    `at ${worst.kernel}${worst.layer ? ` (${worst.layer})` : ''}, ${worst.worst}. No before → after time is reported for a wrong kernel.`
+  );
+}
