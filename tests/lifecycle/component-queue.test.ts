@@ -89,7 +89,7 @@ describe.skipIf(!hasGpu)('a queued call aborted while it waits', () => {
       let ran = false;
       const queued = model.exclusive(async () => void (ran = true), { signal: ctl.signal, where: 'job 2' }).catch((e: unknown) => e);
       ctl.abort('stop');
-      const e = await queued;
+      const e = await Promise.race([queued, new Promise<Error>((r) => setTimeout(() => r(new Error('still queued after 10 s')), 10_000))]);
       expect((e as Error).name).toBe('AbortError');
       expect((e as Error).message).toBe('job 2: aborted (stop)');
       release();
