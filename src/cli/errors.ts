@@ -18,5 +18,6 @@ export function flagNames(message: string): string {
     .replace(/load it with maxMemory (\d+) bytes or more/g, 'give --max-memory $1 or more')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
-    .replace(/^shift: a number > 0/, '--shift: a number > 0');
+    .replace(/^shift: a number > 0/, '--shift: a number > 0')
+    .replace(/; for a single transformer folder use loadModel\)/, '; for a single transformer folder give --model DIR)');
 }

@@ -34,4 +34,14 @@ describe.skipIf(!hasGpu)('generate --pipeline: a folder in the place of one of i
     expect(r.code).toBe(1);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('a transformer folder given as --pipeline: PipelineError pointing to --model DIR (the library says loadModel)', async () => {
+    const dir = join(tempDir(), 'transformer');
+    cpSync(join(FIXTURES, 'wan_small', 'model'), dir, { recursive: true });
+    const out = join(tempDir(), 'o.safetensors');
+    const r = await cli(['generate', '--pipeline', dir, '--prompt', 'a red circle', '--seed', '0', '--height', '32', '--width', '32', '--frames', '9', '--steps', '1', '--out', out]);
+    expect(r.errLines).toEqual([`tessera: error: PipelineError: ${dir}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder give --model DIR)`]);
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+  });
 });
