@@ -45,7 +45,7 @@ describe.skipIf(!hasGpu)('Pipeline lifecycle', () => {
     const stages: string[] = [];
     const first = pipe.generate({ ...call, onStep: (i) => void (i === 1 && ctl.abort('cancel')) }).then(() => order.push('first'));
     const second = pipe.generate({ ...call, signal: ctl.signal, onStage: (s) => stages.push(s) }).catch((e: unknown) => (order.push('second'), e as Error));
-    const [, e] = await Promise.all([first, second]);
+    const [, e] = (await Promise.all([first, second])) as [unknown, Error];
     expect(order).toEqual(['second', 'first']);
     expect(e.name).toBe('AbortError');
     expect(e.message).toBe('Pipeline.generate, before it started: aborted (cancel)');
@@ -76,7 +76,7 @@ describe.skipIf(!hasGpu)('Pipeline lifecycle', () => {
     const queued = generate(pipe.transformer, { ...o, signal: c2.signal }).catch((x: unknown) => x as Error);
     c2.abort('cancel');
     // while the model is still held (a timeout fails the test rather than hanging on the held model)
-    const q = await Promise.race([queued, new Promise<Error>((r) => setTimeout(() => r(new Error('still queued after 10 s')), 10_000))]);
+    const q = (await Promise.race([queued, new Promise<Error>((r) => setTimeout(() => r(new Error('still queued after 10 s')), 10_000))])) as Error;
     expect(q.name).toBe('AbortError');
     expect(q.message).toBe('generate: aborted (cancel)');
     release();
