@@ -158,8 +158,13 @@ export class Umt5TextEncoder {
     const D = this.dModel;
     const key = (p: string) => `${L}\u0000${p}`;
     const missing = [...new Set(prompts.filter((p) => runPlan !== undefined || !this.cache.has(key(p))))];
-    // this call's fresh rows: the cache may evict them before they are copied out (more new prompts than cacheSize)
-    const fresh = new Map<string, Float32Array>();
+    // This call's rows, held here until copied out: remembering the new rows may evict them or this
+    // call's cache hits (the least recently used) under cacheSize or cacheBytes.
+    const rows = new Map<string, Float32Array>();
+    for (const p of prompts) {
+      const hit = runPlan === undefined ? this.cache.get(key(p)) : undefined;
+      if (hit) rows.set(key(p), hit);
+    }
     if (missing.length) {
       const t = this.tokenizer.tokenize(missing, L);
       // The encoder runs at the longest prompt's token count (rounded up to RUN_MULTIPLE), not at L:
@@ -175,15 +180,16 @@ export class Umt5TextEncoder {
       missing.forEach((p, i) => {
         const row = new Float32Array(L * D); // [L, d_model], zero past the prompt's tokens
         row.set(y.subarray(i * n * D, (i + 1) * n * D));
-        fresh.set(key(p), row);
+        rows.set(key(p), row);
         this.remember(key(p), row);
       });
     }
     const out = new Float32Array(prompts.length * L * D);
     prompts.forEach((p, i) => {
       const k = key(p);
-      const row = fresh.get(k) ?? this.cache.get(k)!;
-      if (this.cache.delete(k)) this.cache.set(k, row); // most recently used last
+      const row = rows.get(k)!;
+      // most recently used last (an entry evicted by this call stays out; cachedBytes already dropped it)
+      if (this.cache.delete(k)) this.cache.set(k, row);
       out.set(row, i * L * D);
     });
     return { data: out, shape: [prompts.length, L, D] };

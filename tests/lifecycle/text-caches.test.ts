@@ -82,6 +82,26 @@ describe('the prompt cache: bounded by cacheBytes, least recently used first', (
     }
   });
 
+  // the call's new rows evict its cache hits (the least recently used): copying a hit out used to throw a TypeError
+  for (const [bound, before, call] of [
+    [{ cacheBytes: 200 }, ['a'], ['a', 'b']],
+    [{ cacheSize: 1 }, ['a'], ['a', 'b']],
+    [{ cacheSize: 2 }, ['a', 'z'], ['a', 'b', 'c']],
+  ] as const) {
+    it(`${JSON.stringify(bound)}: a cached prompt evicted by the same call's new prompts is still returned`, async () => {
+      const { enc } = standIn(bound);
+      for (const p of before) await enc.encodePrompt(p, { max_sequence_length: L });
+      const out = await enc.encodePrompt([...call], { max_sequence_length: L });
+      expect(out.shape).toEqual([call.length, L, D]);
+      expect(out.data.every((v) => v === 1)).toBe(true);
+      expect(enc.encodedCount).toBe(before.length + call.length - 1); // 'a' read from the cache
+      // the last new prompt stays cached, a did not come back
+      expect(enc.hostCacheBytes).toBe(128 * ('cacheSize' in bound ? bound.cacheSize : 1));
+      await enc.encodePrompt('a', { max_sequence_length: L });
+      expect(enc.encodedCount).toBe(before.length + call.length);
+    });
+  }
+
   it('cacheBytes that is not a whole number of bytes is refused before anything is read', async () => {
     const folders = { tokenizer: nodeFolder('/nonexistent/tokenizer'), textEncoder: nodeFolder('/nonexistent/text_encoder') };
     for (const [v, shown] of [[-1, '-1'], [1.5, '1.5'], ['1GiB', '"1GiB"']] as const) {
