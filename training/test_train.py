@@ -40,16 +40,21 @@ def old_pipeline(folder):
 
 def test_small_cache_zero_steps_replaces_out_whole():
     # --cache-clips 8 (< 64) used to crash after phase A (the reconstruction check drew 64 clips); --steps 0 used to
-    # crash at the final print. Both end cleanly now, and the finished folder replaces --out whole.
+    # crash at the final print. Both end cleanly now, and the finished folder replaces --out whole. --out is a
+    # symlink here: the link used to be renamed away and replaced by a real folder, then rmtree refused the link
+    # (a traceback and exit 1 after a finished run); now the link's target is replaced and the link kept.
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "m")
         old_pipeline(out)
-        r = run("--out", out, "--vae-steps", "1", "--steps", "0", *TOY)
+        link = os.path.join(tmp, "link")
+        os.symlink("m", link)
+        r = run("--out", link, "--vae-steps", "1", "--steps", "0", *TOY)
         assert r.returncode == 0, r.stderr[-2000:]
         assert "[cache] 8 clips encoded" in r.stdout
         assert "final loss (avg) n/a (0 steps: the transformer as initialised or loaded)" in r.stdout
-        assert r.stdout.rstrip().splitlines()[-1] == f"[out] wrote {out}"
-        assert sorted(os.listdir(tmp)) == ["m"]  # no partial or old folder left beside it
+        assert r.stdout.rstrip().splitlines()[-1] == f"[out] wrote {link}"
+        assert sorted(os.listdir(tmp)) == ["link", "m"]  # no partial or old folder left beside it
+        assert os.readlink(link) == "m"
         assert sorted(os.listdir(out)) == ["model_index.json", "scheduler", "text_encoder", "tokenizer",
                                            "transformer", "vae"]
         assert not os.path.exists(os.path.join(out, "vae", "old.txt"))
@@ -114,6 +119,51 @@ def test_bad_flags_refused_before_training():
         assert refused("--out", m, "--vae-from", tmp) == (
             2, f"train.py: error: --vae-from {tmp}: no vae/config.json there (expected a pipeline folder)")
         assert sorted(os.listdir(tmp)) == ["notes.txt"]
+        # a pipeline folder with files the run does not write (a hub clone's README, .git) used to lose them
+        # silently when it was replaced; it is refused, naming them
+        hub = os.path.join(tmp, "hub")
+        old_pipeline(hub)
+        os.makedirs(os.path.join(hub, ".git"))
+        open(os.path.join(hub, "README.md"), "w").close()
+        assert refused("--out", hub) == (
+            2, f"train.py: error: --out {hub}: holds .git, README.md besides the pipeline's own files "
+               "(model_index.json, scheduler, text_encoder, tokenizer, transformer, vae), which replacing it would "
+               "delete; move them away or give another folder")
+        link = os.path.join(tmp, "link")
+        os.symlink(hub, link)  # checked at the link's target
+        assert refused("--out", link)[1].startswith(f"train.py: error: --out {link}: holds .git, README.md besides")
+
+
+def test_failed_removal_of_the_old_folder_only_warns():
+    # The run has finished when the old folder is deleted: a failure there warns, naming it, and does not raise.
+    import contextlib
+    import io
+    import shutil
+
+    import train
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out, work = os.path.join(tmp, "m"), os.path.join(tmp, "m.partial-abc")
+        old_pipeline(out)
+        os.makedirs(work)
+        open(os.path.join(work, "model_index.json"), "w").close()
+
+        def fail(path):
+            raise PermissionError(13, "Permission denied", path)
+
+        real, shutil.rmtree = shutil.rmtree, fail
+        err = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err):
+                train.move_into_place(work, out)
+        finally:
+            shutil.rmtree = real
+        old = os.path.join(tmp, "m.old-abc")
+        assert sorted(os.listdir(tmp)) == ["m", "m.old-abc"]
+        assert os.listdir(out) == ["model_index.json"]
+        assert err.getvalue().rstrip() == (
+            f"train.py: warning: could not delete the previous pipeline folder {old} ([Errno 13] Permission denied: "
+            f"'{old}'); {out} is the new one, delete the old one yourself")
 
 
 if __name__ == "__main__":

@@ -20,8 +20,10 @@ evaluate.py run on the result.
 --out is only ever replaced whole: the run saves into a new folder beside it (<out>.partial-XXXX: the VAE every
 100 steps in phase A, the whole pipeline from phase C on) and moves that folder into place when everything has
 finished. A run that fails or is interrupted (Ctrl-C: exit 130) leaves --out as it was and says where the partial
-folder is (resume with --vae-from / --transformer-from that folder). An existing --out must be a pipeline folder
-(model_index.json) or empty, so a mistyped --out cannot replace an unrelated folder.
+folder is (resume with --vae-from / --transformer-from that folder). An existing --out must be empty or a pipeline
+folder holding only what the run writes (model_index.json and the five component folders, which are replaced
+whole), so a mistyped --out cannot replace an unrelated folder nor delete files the run did not write (README,
+.git). A symlinked --out is followed: its target is replaced and the link kept.
 
 Run (from the repo root):
   PYTHONPATH=/path/to/diffusers/src nice python3 training/train.py --out models/tessera-shapes
@@ -135,6 +137,10 @@ def lr_at(step, total, peak, warmup):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
 
 
+# What save_pipeline writes at the top of a pipeline folder; an existing --out may hold nothing else.
+PIPELINE_ENTRIES = frozenset(["model_index.json", "scheduler", "text_encoder", "tokenizer", "transformer", "vae"])
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="train.py",
                                  description="Trains the tessera-shapes pipeline on CPU (see the module docstring).")
@@ -170,11 +176,18 @@ def parse_args(argv=None):
                               ("--transformer-from", args.transformer_from, "transformer")]:
         if folder is not None and not os.path.isfile(os.path.join(folder, sub, "config.json")):
             ap.error(f"{flag} {folder}: no {sub}/config.json there (expected a pipeline folder)")
-    out = os.path.abspath(args.out)
+    out = os.path.realpath(args.out)  # a symlinked --out: its target is replaced and the link kept
     if os.path.exists(out) and not (os.path.isdir(out) and (os.path.isfile(os.path.join(out, "model_index.json"))
                                                            or not os.listdir(out))):
         ap.error(f"--out {args.out}: exists and is not a pipeline folder (no model_index.json), so it will not be "
                  "replaced; give a new folder, an empty one or a pipeline folder")
+    # The old folder is deleted after the swap, so anything in it the run does not write (a README, .git, notes)
+    # would be lost without a word: refuse it instead.
+    extra = sorted(set(os.listdir(out)) - PIPELINE_ENTRIES) if os.path.isdir(out) else []
+    if extra:
+        ap.error(f"--out {args.out}: holds {', '.join(extra)} besides the pipeline's own files (model_index.json, "
+                 f"{', '.join(sorted(PIPELINE_ENTRIES - {'model_index.json'}))}), which replacing it would delete; "
+                 "move them away or give another folder")
     return args
 
 
@@ -191,7 +204,9 @@ def staging_folder(out: str) -> str:
 
 
 def move_into_place(work: str, out: str):
-    """Replaces `out` (if any) with the finished `work` folder: two renames, then the old folder is deleted."""
+    """Replaces the folder `out` (if any; a real path, not a link) with the finished `work` folder: two renames,
+    then the old folder is deleted. The run has finished by then, so a failed deletion only warns, naming the
+    folder left behind."""
     if not os.path.exists(out):
         os.rename(work, out)
         return
@@ -202,12 +217,16 @@ def move_into_place(work: str, out: str):
     except BaseException:
         os.rename(old, out)
         raise
-    shutil.rmtree(old)
+    try:
+        shutil.rmtree(old)
+    except OSError as e:
+        print(f"train.py: warning: could not delete the previous pipeline folder {old} ({e}); {out} is the new "
+              "one, delete the old one yourself", file=sys.stderr, flush=True)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    out = os.path.abspath(args.out)
+    out = os.path.realpath(args.out)
     work = staging_folder(out)
     try:
         train(args, work)

@@ -85,25 +85,54 @@ function compare(kernel: string, layer: string, got: Float32Array, ref: Float32A
   return fails ? { kernel, layer, elements: ref.length, fails, maxAbsErr, worst } : null;
 }
 
-/** Copies of byte ranges of buffers (the ranges a dispatch may write), to put back after a trial run. */
+type Range = { buffer: GPUBuffer; offset: number; size: number };
+
+const sizeText = (bytes: number): string => (bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 2 ** 10).toFixed(1)} KiB`);
+
+/**
+ * Copies of the byte ranges of buffers a dispatch may write, to put back after a trial run: one copy
+ * per buffer, of the span from the first range's start to the last one's end (a pooled buffer written
+ * by many dispatches is copied once, so the copies never exceed the buffers themselves).
+ */
 class Snapshot {
-  private copies: { buffer: GPUBuffer; offset: number; size: number; copy: GPUBuffer }[] = [];
-  constructor(
-    private readonly device: GPUDevice,
-    ranges: readonly { buffer: GPUBuffer; offset: number; size: number }[],
-  ) {
-    const enc = device.createCommandEncoder({ label: 'edit check: snapshot' });
+  private constructor(
+    private copies: { buffer: GPUBuffer; offset: number; size: number; copy: GPUBuffer }[],
+    readonly bytes: number,
+  ) {}
+
+  /**
+   * Takes the copies. Throws (having made no copy) when the device is out of memory for them; `what`
+   * names them in that message.
+   */
+  static async take(device: GPUDevice, ranges: readonly Range[], what: string): Promise<Snapshot> {
+    const spans = new Map<GPUBuffer, { start: number; end: number }>();
     for (const r of ranges) {
-      // copies need 4-byte aligned ranges and both copy usages (a plan's placeholder buffers have neither and are never read)
+      // copies need both copy usages (a plan's placeholder buffers have neither and are never read)
       if ((r.buffer.usage & (GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST)) !== (GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST)) continue;
-      const offset = r.offset - (r.offset % 4);
-      const size = Math.min(r.buffer.size - offset, Math.ceil((r.offset + r.size - offset) / 4) * 4);
-      if (size <= 0) continue;
-      const copy = device.createBuffer({ label: 'edit check: saved range', size, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-      enc.copyBufferToBuffer(r.buffer, offset, copy, 0, size);
-      this.copies.push({ buffer: r.buffer, offset, size, copy });
+      const s = spans.get(r.buffer);
+      spans.set(r.buffer, { start: Math.min(s?.start ?? Infinity, r.offset), end: Math.max(s?.end ?? 0, r.offset + r.size) });
     }
+    const copies: Snapshot['copies'] = [];
+    let bytes = 0;
+    device.pushErrorScope('out-of-memory');
+    for (const [buffer, { start, end }] of spans) {
+      // 4-byte aligned, as copies require
+      const offset = start - (start % 4);
+      const size = Math.min(buffer.size - offset, Math.ceil((end - offset) / 4) * 4);
+      if (size <= 0) continue;
+      copies.push({ buffer, offset, size, copy: device.createBuffer({ label: 'edit check: saved range', size, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST }) });
+      bytes += size;
+    }
+    const oom = await device.popErrorScope();
+    const snap = new Snapshot(copies, bytes);
+    if (oom) {
+      snap.destroy();
+      throw new Error(`the GPU is out of memory for the ${sizeText(bytes)} of copies of ${what}, which the check puts back afterwards (${oom.message}); try a smaller preset or latent`);
+    }
+    const enc = device.createCommandEncoder({ label: 'edit check: snapshot' });
+    for (const c of copies) enc.copyBufferToBuffer(c.buffer, c.offset, c.copy, 0, c.size);
     device.queue.submit([enc.finish()]);
+    return snap;
   }
 
   restore(enc: GPUCommandEncoder): void {
@@ -165,13 +194,22 @@ export class EditChecker {
     return p;
   }
 
-  /** Replays `plan`, comparing each dispatch of the kernel run edited and shipped on the same inputs; the plan's buffers are left as they were. */
+  /**
+   * Replays `plan` up to its last dispatch of the kernel, comparing each dispatch of the kernel run
+   * edited and shipped on the same inputs; the plan's buffers are left as they were. Throws one line
+   * when the device reports a validation or out-of-memory error (before any replay when the copies
+   * of what the replay writes do not fit).
+   */
   async plan(plan: Plan): Promise<void> {
     const at = plan.dispatches.map((d, i) => (kernelFile(d.kernel) === this.name ? i : -1)).filter((i) => i >= 0);
     if (!at.length) return;
     await plan.compile();
     const device = this.gpu.device;
-    const whole = new Snapshot(device, plan.dispatches.flatMap((d) => d.bound.filter((b) => b.write)));
+    const writes = (ds: readonly Plan['dispatches'][number][]) => ds.flatMap((d) => d.bound.filter((b) => b.write));
+    // only the dispatches up to the last edited one are replayed, so only what they write is put back
+    const replayed = plan.dispatches.slice(0, at[at.length - 1]! + 1);
+    const whole = await Snapshot.take(device, writes(replayed), `what the plan's first ${replayed.length} dispatches write`);
+    device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     try {
       let pos = 0;
@@ -190,7 +228,7 @@ export class EditChecker {
           device.queue.submit([enc.finish()]);
           continue;
         }
-        const own = new Snapshot(device, d.bound.filter((b) => b.write));
+        const own = await Snapshot.take(device, writes([d]), `what ${d.kernel} writes`);
         const once = async (which: 'edited' | 'shipped'): Promise<Float32Array> => {
           const e = device.createCommandEncoder({ label: `edit check: ${which}` });
           const pass = e.beginComputePass({ label: `edit check: ${which} ${d.kernel}` });
@@ -214,14 +252,19 @@ export class EditChecker {
           own.destroy();
         }
       }
+    } finally {
+      // put back what the replay wrote, also when it stopped on an error
       const enc = device.createCommandEncoder({ label: 'edit check: restore' });
       whole.restore(enc);
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();
-    } finally {
-      const err = await device.popErrorScope();
+      const invalid = await device.popErrorScope();
+      const oom = await device.popErrorScope();
       whole.destroy();
-      if (err) throw new Error(`checking the edited ${this.name} against the shipped kernel failed: ${err.message}`);
+      /* eslint-disable no-unsafe-finally */
+      if (oom) throw new Error(`the GPU ran out of memory replaying the dispatches of ${this.name} (${oom.message}); try a smaller preset or latent`);
+      if (invalid) throw new Error(`checking the edited ${this.name} against the shipped kernel failed: ${invalid.message}`);
+      /* eslint-enable no-unsafe-finally */
     }
   }
 

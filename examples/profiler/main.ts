@@ -27,14 +27,15 @@ import {
   loadPipeline,
   httpFolder,
   type Pipeline,
+  setTuneMode,
+  type TuneMode,
 } from '../../src/index.browser.js'; // 'tessera' in your project
 import { EMBEDDED_DEFAULTS, vocabularyNote } from '../../src/pipeline/embedded.js';
 import { SEED_MAX, seedProblem } from '../../src/random.js';
-import { setTuneMode } from '../../src/gpu/tune.js';
 import { parseConfig } from '../../src/model/config.js';
 import { judgeVideo, parseShapesPrompt } from '../../src/eval/shapes-judge.js';
 import { loadRandomVae, noise } from './random-vae.js';
-import { REPEATS_DEFAULT, urlProblems, type TuneMode } from './url-params.js';
+import { REPEATS_DEFAULT, urlProblems } from './url-params.js';
 import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck } from './edit-check.js';
 import {
   chromeTrace,
