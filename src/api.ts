@@ -20,8 +20,8 @@ export { cfgCombine, type Scheduler, type SchedulerName } from './sampler/schedu
 export { schedulerFromConfig, makeScheduler, resolveSchedulerClass, SchedulerConfigError, StepCountError, type SchedulerSpec, type SchedulerClass, type SchedulerFromConfigOptions } from './sampler/config.js';
 export { runProgramCpu, type StepProgram, type LinOp } from './sampler/program.js';
 export { latentsToFrames, encodeGif, encodePng } from './preview/preview.js';
-export { loadTextEncoder, Umt5TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH, type TextEncoderLoadOptions } from './text/prompt-encoder.js';
-export { Umt5Encoder, TextEncoderError } from './text/umt5.js';
+export { loadTextEncoder, Umt5TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH, PROMPT_CACHE_BYTES, type TextEncoderLoadOptions } from './text/prompt-encoder.js';
+export { Umt5Encoder, TextEncoderError, EMBEDDING_ROW_CACHE_BYTES } from './text/umt5.js';
 export { loadTokenizer, T5Tokenizer, TokenizerError, type TokenBatch } from './text/tokenizer.js';
 export { promptClean } from './text/prompt.js';
 export { parseUmt5Config, type Umt5Config } from './text/config.js';

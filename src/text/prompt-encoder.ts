@@ -113,7 +113,7 @@ export class Umt5TextEncoder {
 
   /**
    * Bytes of host memory held by the encoder's caches: the prompt cache (at most cacheSize prompts
-   * and cacheBytes) plus the token embedding rows read from the file (at most EMBEDDING_ROW_CACHE_BYTES).
+   * and cacheBytes) plus the token embedding rows read from the file (at most `encoder.rowCacheLimit`, default EMBEDDING_ROW_CACHE_BYTES).
    */
   get hostCacheBytes(): number {
     return this.cachedBytes + this.encoder.rowCacheBytes;
@@ -220,6 +220,7 @@ export class Umt5TextEncoder {
    * After a kernel's source changed (invalidateKernel): drops the recorded plan and the cached
    * embeddings (made by the old kernels). Waits for the encodes running or queued (they keep their
    * plan and cache) and runs at once when there are none; encodes called after it record afresh.
+   * Never await it inside an encode's runPlan hook: it waits for that encode, which waits for it.
    * @throws DisposedError after dispose() (thrown at once).
    */
   resetPlans(): Promise<void> {

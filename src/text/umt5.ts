@@ -16,7 +16,7 @@ import { Serial } from '../gpu/serial.js';
 import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { readTensorF32 } from '../io/safetensors.js';
-import { checkGpuOption } from '../model/model.js';
+import { checkGpuOption, InputError, shown } from '../model/model.js';
 import { WeightError } from '../model/weights.js';
 import { attention } from '../ops/attention.js';
 import { gatedProduct } from '../ops/elementwise.js';
@@ -96,7 +96,8 @@ function checkPromptLength(n: number, seqLen: number, name: string): void {
 /**
  * Host memory for the token embedding rows an encoder has read (the table stays in the file: UMT5-XXL's
  * is 4 GiB in f32), least recently used evicted first: 64 MiB, d_model × 4 bytes a row, i.e. 4096
- * rows of UMT5-XXL (d_model 4096), enough for the distinct tokens of many prompts.
+ * rows of UMT5-XXL (d_model 4096), enough for the distinct tokens of many prompts. The default of
+ * Umt5Encoder.rowCacheLimit.
  */
 export const EMBEDDING_ROW_CACHE_BYTES = 64 * 2 ** 20;
 
@@ -108,11 +109,10 @@ export class Umt5Encoder {
   private readonly weightAlloc: Allocator;
   private acts: Acts | null = null;
   private readonly embedKey: string;
-  /** Token embedding rows read from the file, least recently used first (EMBEDDING_ROW_CACHE_BYTES at most). */
+  /** Token embedding rows read from the file, least recently used first (rowCacheLimit bytes at most). */
   private readonly rows = new Map<number, Float32Array>();
   private rowBytes = 0;
-  /** The bound of the token embedding row cache in bytes of host memory (default EMBEDDING_ROW_CACHE_BYTES); read at each row read. */
-  rowCacheLimit = EMBEDDING_ROW_CACHE_BYTES;
+  private rowLimit = EMBEDDING_ROW_CACHE_BYTES;
   private readonly serial: Serial;
 
   private constructor(
@@ -290,6 +290,32 @@ export class Umt5Encoder {
     return this.rowBytes;
   }
 
+  /**
+   * The bound of the token embedding row cache, in bytes of host memory (default
+   * EMBEDDING_ROW_CACHE_BYTES, 64 MiB; d_model × 4 bytes a row). Setting it evicts the least recently
+   * used rows beyond it at once; 0 keeps no row (each encode reads its rows from the file again).
+   * The embeddings do not depend on it. Set it on loadTextEncoder's encoder as `encoder.encoder.rowCacheLimit`.
+   * @throws InputError (on set) unless a whole number of bytes ≥ 0.
+   */
+  get rowCacheLimit(): number {
+    return this.rowLimit;
+  }
+
+  set rowCacheLimit(bytes: number) {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new InputError(`rowCacheLimit: a whole number of bytes ≥ 0, got ${shown(bytes)}`);
+    this.rowLimit = bytes;
+    this.trimRows();
+  }
+
+  /** Evicts the least recently used rows until they hold rowCacheLimit bytes at most. */
+  private trimRows(): void {
+    for (const [id, row] of this.rows) {
+      if (this.rowBytes <= this.rowLimit) break;
+      this.rows.delete(id);
+      this.rowBytes -= row.byteLength;
+    }
+  }
+
   /** Token embedding rows for `ids`, read from the file by byte range (each id once while it stays cached). */
   private async embed(ids: Int32Array): Promise<Float32Array> {
     const c = this.config;
@@ -311,11 +337,7 @@ export class Umt5Encoder {
         checkFinite(this.folder, this.embedKey, row, `${this.embedKey} row ${id}`);
         this.rows.set(id, row);
         this.rowBytes += row.byteLength;
-        for (const [old, r] of this.rows) {
-          if (this.rowBytes <= this.rowCacheLimit) break;
-          this.rows.delete(old);
-          this.rowBytes -= r.byteLength;
-        }
+        this.trimRows();
       }
       x.set(row, r * c.dModel);
     }

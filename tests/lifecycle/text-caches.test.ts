@@ -10,8 +10,10 @@ import { ROOT } from '../helpers/golden.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { InputError } from '../../src/model/model.js';
 import { DisposedError } from '../../src/gpu/serial.js';
-import { loadTextEncoder, PROMPT_CACHE_BYTES, Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
-import { EMBEDDING_ROW_CACHE_BYTES, type Umt5Encoder } from '../../src/text/umt5.js';
+import { loadTextEncoder, Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
+import type { Umt5Encoder } from '../../src/text/umt5.js';
+// the defaults as the package exports them
+import { EMBEDDING_ROW_CACHE_BYTES, PROMPT_CACHE_BYTES } from '../../src/api.js';
 import type { T5Tokenizer } from '../../src/text/tokenizer.js';
 
 const D = 2;
@@ -164,6 +166,18 @@ describe.skipIf(!hasGpu)('the token embedding rows: bounded by rowCacheLimit', (
       expect(free.encoder.rowCacheBytes).toBeGreaterThan(8 * 64 * 4);
       // host bytes: the two cached prompts (16 × 64 × 4 B each) and the rows
       expect(bounded.hostCacheBytes).toBe(2 * L * 64 * 4 + 8 * 64 * 4);
+      // a lower bound evicts at once; a bad one is refused and leaves the bound as it was
+      bounded.encoder.rowCacheLimit = 3 * 64 * 4;
+      expect(bounded.encoder.rowCacheBytes).toBe(3 * 64 * 4);
+      for (const [v, shown] of [[-1, '-1'], [1.5, '1.5'], [NaN, 'NaN'], ['1GiB', '"1GiB"']] as const) {
+        expect(() => (bounded.encoder.rowCacheLimit = v as number)).toThrow(new InputError(`rowCacheLimit: a whole number of bytes ≥ 0, got ${shown}`));
+      }
+      expect(bounded.encoder.rowCacheLimit).toBe(3 * 64 * 4);
+      bounded.encoder.rowCacheLimit = 0;
+      expect(bounded.encoder.rowCacheBytes).toBe(0);
+      const again = await bounded.encodePrompt('a green field', { max_sequence_length: L });
+      expect(Array.from(again.data)).toEqual(Array.from((await free.encodePrompt('a green field', { max_sequence_length: L })).data));
+      expect(bounded.encoder.rowCacheBytes).toBe(0);
     } finally {
       bounded.dispose();
       free.dispose();
