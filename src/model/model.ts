@@ -513,7 +513,10 @@ export class DiffusionModel {
    * plans hold the old pipelines. Like every call, it waits for the calls running or queued on the
    * model (a forward, a generate loop: their plans stay theirs until they settle) and runs at once
    * when there are none; calls made after it record afresh. The promise resolves once the plans are
-   * dropped (awaiting it is needed only to know when the memory is freed).
+   * dropped (awaiting it is needed only to know when the memory is freed). Never await it inside
+   * exclusive() or inside another call on the same model (such as the onStep callback of a
+   * generate() running on it): it waits for that call, which waits for it, so neither settles;
+   * call it without await there, and the plans are dropped once the call settles.
    * @throws DisposedError after dispose() (thrown at once, as Pipeline.resetPlans does).
    */
   resetPlans(): Promise<void> {

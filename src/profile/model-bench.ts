@@ -90,7 +90,7 @@ export interface ModelCheck {
 export async function checkModel(model: DiffusionModel, inputs1: ForwardInputs, inputs2: ForwardInputs): Promise<ModelCheck> {
   const single: TensorData = await model.forward(inputs1);
   // drop the batch-1 plan before recording the batch-2 one: peak memory is then a step's
-  model.resetPlans();
+  await model.resetPlans();
   const a = await model.forward(inputs2);
   const b = await model.forward(inputs2);
   let firstNonFinite: number | undefined;
