@@ -85,16 +85,17 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
     throw new UsageError(`--fps ${plan.fps}: the frame rate of --video and --preview, and neither is given${plan.framesDir !== undefined ? ' (--frames-dir writes PNG frames, which have no rate)' : ''}: add --video FILE.mp4 or --preview FILE.gif, or drop --fps`);
   }
   const files: Record<string, string | undefined> = { ...others, video: plan.video, preview: plan.preview };
+  // checkOutputPath checks each file's folder too (there, a folder, writable)
+  const targets = new Map<string, string>();
   for (const [flag, path] of Object.entries(files)) {
     checkOutputPath(flag, path);
-    if (path !== undefined) checkWritableDir(flag, path, dirname(resolve(outputTarget(path))));
+    if (path !== undefined) targets.set(flag, resolve(outputTarget(path))); // a symlink names the file it leads to
   }
   checkExtension('video', plan.video, '.mp4', 'an H.264 MP4');
   checkExtension('preview', plan.preview, '.gif', 'an animated GIF');
   const seen = new Map<string, string>();
-  for (const [flag, path] of Object.entries(files)) {
-    if (path === undefined) continue;
-    const r = resolve(outputTarget(path)); // a symlink names the file it leads to
+  for (const [flag, r] of targets) {
+    const path = files[flag]!;
     if (seen.has(r)) throw new UsageError(`--${flag} and --${seen.get(r)} both name ${path}: give each output its own file`);
     seen.set(r, flag);
   }

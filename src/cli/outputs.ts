@@ -4,7 +4,7 @@ import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, rmSy
 import { dirname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
-import { createFailure, linkChain, makeOutputFolder, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
+import { createFailure, linkChain, makeOutputFolder, NOT_A_FILE_HINT, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
 import { LimitError, parseBytes } from '../model/memory.js';
 import type { TensorData } from '../model/model.js';
 import { NumericsError } from '../sampler/generate.js';
@@ -89,9 +89,8 @@ export function cannotCreate(path: string): string | null {
 export function notAFile(path: string): string | null {
   const chain = linkChain(path);
   const target = chain.at(-1)!;
-  const hint = 'tessera writes each output as a file (to a temp beside it, renamed over it), not to a device or a stream: give a file path';
   const proc = chain.slice(1).find((c) => c === '/proc' || c.startsWith('/proc/'));
-  if (proc) return `a link to ${proc}, a process's open file (such as stdout), not a regular file; ${hint}`;
+  if (proc) return `a link to ${proc}, a process's open file (such as stdout), not a regular file; ${NOT_A_FILE_HINT}`;
   const link = chain.length > 1 ? `a link to ${chain[1]}${chain.length > 2 ? ` (→ ${target})` : ''}` : '';
   let st: ReturnType<typeof lstatSync>;
   try {
@@ -101,7 +100,16 @@ export function notAFile(path: string): string | null {
   }
   const what = notRegular(st);
   if (!what || what === 'a folder') return null;
-  return `${link ? `${link}, which is` : 'is'} ${what}, not a regular file; ${hint}`;
+  return `${link ? `${link}, which is` : 'is'} ${what}, not a regular file; ${NOT_A_FILE_HINT}`;
+}
+
+/** Whether output `target` (an outputTarget) is an existing folder; a bad name is none (cannotCreate says why). */
+function isFolder(target: string): boolean {
+  try {
+    return statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -130,13 +138,7 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
   }
   if (!st) throw new UsageError(`--${flag} ${shown}: the folder ${dir} does not exist`);
   if (!st.isDirectory()) throw new UsageError(`--${flag} ${shown}: ${dir} is not a folder`);
-  let isDir = false;
-  try {
-    isDir = statSync(target, { throwIfNoEntry: false })?.isDirectory() ?? false;
-  } catch {
-    // a bad name: cannotCreate says why
-  }
-  if (isDir) throw new UsageError(`--${flag} ${shown}: is a folder, expected a file name`);
+  if (isFolder(target)) throw new UsageError(`--${flag} ${shown}: is a folder, expected a file name`);
   if (!writable(dir)) throw new UsageError(`--${flag} ${shown}: the folder ${dir} is not writable`);
   const why = cannotCreate(path);
   if (why) throw new UsageError(`--${flag} ${shown}: cannot write it: ${why}`);
@@ -175,7 +177,8 @@ export function checkOutputDir(flag: string, dir: string | undefined): void {
  * that `names` (the files the run writes there) can be created (cannotCreate). A folder created
  * here is removed again by a run that fails or is interrupted while it is still empty
  * (src/io/node-write.ts discardOutputs).
- * @throws UsageError `--flag DIR: <reason>` or `--flag DIR: cannot create the folder (CODE)`.
+ * @throws UsageError `--flag DIR: <reason>`, `--flag DIR: cannot create the folder: <reason>` or
+ *   `--flag DIR: cannot write NAME there: <reason>` (e.g. `is a folder, expected a file name`).
  */
 export function makeOutputDir(flag: string, dir: string, names: string[] = []): void {
   checkOutputDir(flag, dir);
@@ -185,7 +188,9 @@ export function makeOutputDir(flag: string, dir: string, names: string[] = []): 
     throw new UsageError(`--${flag} ${dir}: cannot create the folder: ${folderFailure(e, dir)}`);
   }
   for (const name of names) {
-    const why = notAFile(join(dir, name)) ?? cannotCreate(join(dir, name));
+    const path = join(dir, name);
+    // a folder there passes cannotCreate (its temp goes beside it) and would fail only at the final rename
+    const why = notAFile(path) ?? (isFolder(outputTarget(path)) ? 'is a folder, expected a file name' : null) ?? cannotCreate(path);
     if (why) throw new UsageError(`--${flag} ${dir}: cannot write ${name} there: ${why}`);
   }
 }

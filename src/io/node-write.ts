@@ -17,12 +17,10 @@ import type { WriteTensor } from './safetensors.js';
 const NAME_MAX = 255;
 
 /**
- * The temp name `path` is written to before it is renamed over `path`: `NAME.tmp-PID` beside it.
- * A name too long for that suffix (NAME + suffix over 255 bytes) keeps its first characters and
- * adds 8 hex digits of a hash of the whole name (two long names in one folder get two temps).
+ * `path` + `suffix` beside it; a name too long for that (over 255 bytes) keeps its first characters
+ * and adds 8 hex digits of a hash of the whole name (two long names in one folder get two names).
  */
-export function tempPath(path: string): string {
-  const suffix = `.tmp-${process.pid}`;
+function sideName(path: string, suffix: string): string {
   const base = basename(path);
   if (Buffer.byteLength(base) + suffix.length <= NAME_MAX) return path + suffix;
   const hash = createHash('sha256').update(base).digest('hex').slice(0, 8);
@@ -31,6 +29,25 @@ export function tempPath(path: string): string {
   while (Buffer.byteLength(chars.join('')) > room) chars.pop();
   return join(dirname(path), `${chars.join('')}~${hash}${suffix}`);
 }
+
+/**
+ * The temp name `path` is written to before it is renamed over `path`: `NAME.tmp-PID` beside it
+ * (a long NAME is cut and hashed: sideName).
+ */
+export function tempPath(path: string): string {
+  return sideName(path, `.tmp-${process.pid}`);
+}
+
+/**
+ * The name an existing output `path` is kept under while a group is committed: `NAME.bak-PID`,
+ * which no temp name (ending in .tmp-PID) can be, so a backup never takes an output's temp.
+ */
+function backupPath(path: string): string {
+  return sideName(path, `.bak-${process.pid}`);
+}
+
+/** How an output that is no regular file is refused (notAFile before a run, commitTemps at the end). */
+export const NOT_A_FILE_HINT = 'tessera writes each output as a file (to a temp beside it, renamed over it), not to a device or a stream: give a file path';
 
 /** An output file that cannot be written: the message names the file and the cause (`cannot write o.safetensors: no space left on the device (ENOSPC)`). */
 export class OutputError extends Error {
@@ -268,35 +285,39 @@ export function notRegular(st: { isFile(): boolean; isDirectory(): boolean; isCh
  * @throws OutputError `cannot write PATH: <cause>`; the Error of a stopped process.
  */
 export function commitTemps(files: StagedFile[]): void {
-  const targets = files.map((f) => outputTarget(f.path));
+  const targets: string[] = [];
   const backups: (string | null)[] = [];
   const existed: boolean[] = [];
-  let i = 0;
+  let renamed = 0; // files[0 .. renamed) are renamed
+  let at = 0; // the file the pass is at: the one an error names
   try {
     if (stopped) throw new Error(`outputs not written: ${stopped}`);
-    targets.forEach((t, k) => {
+    // inside the try: a link that cannot be read still drops every temp
+    for (at = 0; at < files.length; at++) targets.push(outputTarget(files[at]!.path));
+    for (at = 0; at < files.length; at++) {
+      const t = targets[at]!;
       const st = lstatSync(t, { throwIfNoEntry: false });
       const what = notRegular(st);
-      if (what) throw new OutputError(`cannot write ${files[k]!.path}: ${t === files[k]!.path ? 'it' : t} is ${what}, not a regular file; tessera writes files (a temp beside it, renamed over it)`);
-      existed[k] = st !== undefined;
-      backups[k] = null;
+      if (what) throw new OutputError(`cannot write ${files[at]!.path}: ${t === files[at]!.path ? 'it' : t} is ${what}, not a regular file; ${NOT_A_FILE_HINT}`);
+      existed[at] = st !== undefined;
+      backups[at] = null;
       if (st && files.length > 1) {
-        const b = tempPath(`${t}.old`);
-        trackTemp(b);
+        const b = backupPath(t);
         try {
           linkSync(t, b);
-          backups[k] = b;
         } catch {
-          temps.delete(b); // no hard links here: this old file cannot be put back
+          continue; // no hard links here (or the name is taken): this old file cannot be put back
         }
+        trackTemp(b); // only once linked: a failed link never untracks a name that is someone else's
+        backups[at] = b;
       }
-    });
-    for (; i < files.length; i++) {
-      renameSync(files[i]!.tmp, targets[i]!);
-      temps.delete(files[i]!.tmp);
+    }
+    for (at = 0; at < files.length; at++, renamed++) {
+      renameSync(files[at]!.tmp, targets[at]!);
+      temps.delete(files[at]!.tmp);
     }
   } catch (e) {
-    for (let k = 0; k < i; k++) {
+    for (let k = 0; k < renamed; k++) {
       try {
         if (backups[k]) renameSync(backups[k]!, targets[k]!);
         else if (!existed[k]) unlinkSync(targets[k]!);
@@ -304,9 +325,9 @@ export function commitTemps(files: StagedFile[]): void {
         // cannot be undone: that new file stays
       }
     }
-    for (const f of files.slice(i)) dropTemp(f.tmp);
+    for (const f of files.slice(renamed)) dropTemp(f.tmp);
     for (const b of backups) if (b) dropTemp(b);
-    throw writeError(e, files[Math.min(i, files.length - 1)]?.path ?? '');
+    throw writeError(e, files[Math.min(at, files.length - 1)]?.path ?? '');
   }
   for (const b of backups) if (b) dropTemp(b);
 }

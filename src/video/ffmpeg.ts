@@ -83,6 +83,9 @@ export function ffmpegCause(stderr: string): string {
 /**
  * Encodes RGBA frames as an H.264 MP4 (yuv420p BT.709, limited range, tagged so; +faststart) at `path`, atomically.
  * @throws EncoderError when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause); no file is left behind.
+ * @throws OutputError `cannot write PATH: <cause>` when the encoded file cannot be renamed over `path`:
+ *   something there that is not a regular file (a folder, a FIFO, a device), or a failed rename
+ *   (e.g. its folder is gone); the temp is removed.
  */
 export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<Mp4Written> {
   const { tmp, written } = await stageMp4Ffmpeg(ff, path, clip, opts);

@@ -42,6 +42,7 @@ describe('an output that is not a regular file is refused before any work, exit 
   execFileSync('mkfifo', [join(d, 'v.mp4')]);
   mkdirSync(join(d, 'demo'));
   execFileSync('mkfifo', [join(d, 'demo', 'clip.gif')]);
+  mkdirSync(join(d, 'demo-folder', 'trace.json'), { recursive: true });
 
   it.each([
     [['generate', '--steps', '1', '--out', 'fifo'], `--out fifo: is a FIFO (named pipe), not a regular file; ${HINT}`],
@@ -50,6 +51,7 @@ describe('an output that is not a regular file is refused before any work, exit 
     [['generate', '--steps', '1', '--out', 'o.safetensors', '--video', 'v.mp4'], `--video v.mp4: is a FIFO (named pipe), not a regular file; ${HINT}`],
     [['bench', 'gemm', '--m', '64', '--k', '64', '--n', '64', '--trace', 'null.safetensors'], `--trace null.safetensors: a link to /dev/null, which is a character device, not a regular file; ${HINT}`],
     [['demo', '--steps', '1', '--out', 'demo'], `--out demo: cannot write clip.gif there: is a FIFO (named pipe), not a regular file; ${HINT}`],
+    [['demo', '--steps', '1', '--out', 'demo-folder'], '--out demo-folder: cannot write trace.json there: is a folder, expected a file name'],
   ])('tessera %j', async (args, line) => {
     const r = await cliIn(d, args);
     expect(errors(r.stderr)).toEqual([`tessera: error: UsageError: ${line}`]);
@@ -60,7 +62,8 @@ describe('an output that is not a regular file is refused before any work, exit 
     expect(lstatSync(join(d, 'demo', 'clip.gif')).isFIFO()).toBe(true);
     expect(readlinkSync(join(d, 'null.safetensors'))).toBe('/dev/null');
     expect(readlinkSync(join(d, 'stdout.safetensors'))).toBe('/proc/self/fd/1');
-    expect(readdirSync(d).sort()).toEqual(['demo', 'fifo', 'null.safetensors', 'stdout.safetensors', 'v.mp4']);
+    expect(readdirSync(join(d, 'demo-folder'))).toEqual(['trace.json']);
+    expect(readdirSync(d).sort()).toEqual(['demo', 'demo-folder', 'fifo', 'null.safetensors', 'stdout.safetensors', 'v.mp4']);
   });
 });
 

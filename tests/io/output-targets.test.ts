@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { commitTemps, dropTemp, OutputError, outputTarget, writeFileAtomic, writeTemp } from '../../src/io/node-write.js';
-import { checkOutputPath, notAFile } from '../../src/cli/outputs.js';
+import { checkOutputPath, makeOutputDir, notAFile } from '../../src/cli/outputs.js';
 import { ffmpegCause } from '../../src/video/ffmpeg.js';
 
-// writeSync fails with ENOSPC while `enospc` is set (a full disk, without mounting one)
+// writeSync fails with ENOSPC while `enospc` is set (a full disk, without mounting one); readlinkSync with EIO while `readlinkEio` is
 let enospc = false;
+let readlinkEio = false;
 vi.mock('node:fs', async (importOriginal) => {
   const real = await importOriginal<typeof fs>();
   return {
@@ -22,6 +23,10 @@ vi.mock('node:fs', async (importOriginal) => {
     writeSync: (...a: Parameters<typeof real.writeSync>) => {
       if (enospc) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       return real.writeSync(...a);
+    },
+    readlinkSync: (...a: Parameters<typeof real.readlinkSync>) => {
+      if (readlinkEio) throw Object.assign(new Error('EIO: i/o error, readlink'), { code: 'EIO' });
+      return real.readlinkSync(...a);
     },
   };
 });
@@ -77,7 +82,7 @@ describe('non-regular outputs are refused before any work and never replaced', (
       { tmp: writeTemp(a, new Uint8Array([1])), path: a },
       { tmp: writeTemp(join(d, 'fifo'), new Uint8Array([2])), path: join(d, 'fifo') },
     ];
-    expect(() => commitTemps(files)).toThrow(new OutputError(`cannot write ${join(d, 'fifo')}: it is a FIFO (named pipe), not a regular file; tessera writes files (a temp beside it, renamed over it)`));
+    expect(() => commitTemps(files)).toThrow(new OutputError(`cannot write ${join(d, 'fifo')}: it is a FIFO (named pipe), not a regular file; ${HINT}`));
     expect(existsSync(a)).toBe(false);
     expect(lstatSync(join(d, 'fifo')).isFIFO()).toBe(true);
     expect(temps(d)).toEqual([]);
@@ -94,6 +99,60 @@ describe('a failed commit leaves the names as they were', () => {
     expect(() => commitTemps(files)).toThrow(new OutputError(`cannot write ${join(d, 'lost.bin')}: its folder (or its temp file) is gone (ENOENT)`, 'ENOENT'));
     expect(readFileSync(join(d, 'old.bin'), 'utf8')).toBe('old');
     expect(readdirSync(d)).toEqual(['old.bin']); // no new file, temp or backup left
+  });
+});
+
+describe('a folder in place of an output file of an output folder (demo --out DIR)', () => {
+  it('makeOutputDir refuses it before any work, naming the file', () => {
+    const d = join(dir, 'demo-out');
+    mkdirSync(join(d, 'trace.json'), { recursive: true });
+    expect(() => makeOutputDir('out', d, ['clip.gif', 'trace.json'])).toThrow(`--out ${d}: cannot write trace.json there: is a folder, expected a file name`);
+    // a symlink to a folder is the folder it leads to
+    const e = join(dir, 'demo-link');
+    mkdirSync(join(e, 'sub'), { recursive: true });
+    symlinkSync('sub', join(e, 'clip.gif'));
+    expect(() => makeOutputDir('out', e, ['clip.gif'])).toThrow(`--out ${e}: cannot write clip.gif there: is a folder, expected a file name`);
+    expect(readdirSync(d)).toEqual(['trace.json']);
+  });
+});
+
+describe('commitTemps names the file that failed and leaves no temp', () => {
+  it('an error checking the second file names the second file', () => {
+    const d = join(dir, 'names');
+    mkdirSync(d);
+    writeFileSync(join(d, 'plain'), '');
+    const a = join(d, 'a.bin');
+    const b = join(d, 'plain', 'b.bin'); // below a file: lstat fails with ENOTDIR
+    const files = [{ tmp: writeTemp(a, new Uint8Array([1])), path: a }, { tmp: join(d, 'b.bin.tmp-x'), path: b }];
+    expect(() => commitTemps(files)).toThrow(new OutputError(`cannot write ${b}: the write failed (ENOTDIR)`, 'ENOTDIR'));
+    expect(readdirSync(d)).toEqual(['plain']);
+  });
+
+  it('a link that cannot be read (readlink fails) drops every temp of the group', () => {
+    const d = join(dir, 'unreadable-link');
+    mkdirSync(d);
+    symlinkSync('t.bin', join(d, 'l.bin'));
+    const files = ['a.bin', 'l.bin'].map((n) => ({ tmp: writeTemp(join(d, n), new Uint8Array([1])), path: join(d, n) }));
+    readlinkEio = true;
+    try {
+      expect(() => commitTemps(files)).toThrow(new OutputError(`cannot write ${join(d, 'l.bin')}: an input/output error of the device (EIO)`, 'EIO'));
+    } finally {
+      readlinkEio = false;
+    }
+    expect(readdirSync(d).sort()).toEqual(['l.bin']);
+  });
+
+  it('outputs x and x.old: each keeps its own backup, so a failed rename puts both back', () => {
+    const d = join(dir, 'old-names');
+    mkdirSync(d);
+    writeFileSync(join(d, 'x'), 'old x');
+    writeFileSync(join(d, 'x.old'), 'old x.old');
+    const files = ['x', 'x.old', 'lost'].map((n) => ({ tmp: writeTemp(join(d, n), new Uint8Array([7])), path: join(d, n) }));
+    dropTemp(files[2]!.tmp); // its rename fails (ENOENT) after x and x.old are renamed
+    expect(() => commitTemps(files)).toThrow(new OutputError(`cannot write ${join(d, 'lost')}: its folder (or its temp file) is gone (ENOENT)`, 'ENOENT'));
+    expect(readFileSync(join(d, 'x'), 'utf8')).toBe('old x');
+    expect(readFileSync(join(d, 'x.old'), 'utf8')).toBe('old x.old');
+    expect(readdirSync(d).sort()).toEqual(['x', 'x.old']);
   });
 });
 
