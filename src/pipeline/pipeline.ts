@@ -130,6 +130,8 @@ export interface PromptEncoder {
   checkFits?(prompts: readonly string[], max_sequence_length: number): void;
   /** Drops recorded plans and cached embeddings after a kernel's source changed (after the encodes running or queued). */
   resetPlans?(): void | Promise<void>;
+  /** Bytes the encoder's host-memory caches (prompts, embedding rows) hold now, where it has them (Umt5TextEncoder). */
+  readonly hostCacheBytes?: number;
   dispose(): void;
 }
 

@@ -37,6 +37,9 @@ describe.skipIf(!hasGpu)('Pipeline lifecycle', () => {
     expect(pipe.transformer.gpuBytes).toBe(pipe.transformer.weights.bytes);
     const again = await pipe.generate(call);
     expect(Array.from(again.latents.data)).toEqual(Array.from(want.latents.data));
+    // the prompt cache, read through the pipeline's typed textEncoder: one prompt of 1 × L × d_model f32
+    const held: number | undefined = pipe.textEncoder?.hostCacheBytes;
+    expect(held).toBeGreaterThan(0);
   }, 300_000);
 
   it('a call aborted while queued rejects at once with "Pipeline.generate, before it started", before the call ahead ends', async () => {
