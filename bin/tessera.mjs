@@ -57,14 +57,18 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
     } else process.exitCode = code ?? 1;
   });
 } else {
-  // `tessera demo | head -1`: a reader that closes the pipe early stops what is printed, not the run.
-  // Stdout is only the report; the command goes on, writes its files and exits with its own status
-  // (exit 0 means every output was written), with no EPIPE stack trace. What is left to print is
-  // dropped: the writes after the first EPIPE do nothing.
+  // A reader that closes the pipe early (`tessera info | head -1`): no EPIPE stack trace. A run whose
+  // only product is its report on stdout (info, bench without --trace, version; main's
+  // stdoutIsTheOnlyProduct) ends at once, quietly, as `cat` does, instead of minutes of GPU work for
+  // nobody. A run with files to write (`tessera demo | head -1`; generate, tune, bench --trace ...)
+  // goes on, writes them and exits with its own status (exit 0 means every output was written); what
+  // is left to print is dropped: the writes after the first EPIPE do nothing.
   let readerGone = false;
+  let cli = null; // main.ts's module, once loaded
   process.stdout.on('error', (e) => {
     if (readerGone) return; // a write queued before the first EPIPE failing too
     if (e.code === 'EPIPE') {
+      if (!cli || cli.stdoutIsTheOnlyProduct()) process.exit(process.exitCode ?? 0);
       readerGone = true;
       process.stdout.write = (_chunk, encoding, cb) => {
         const done = typeof encoding === 'function' ? encoding : cb;
@@ -105,6 +109,6 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
     console.error(`tessera: error: neither ${entry} nor the devDependency tsx is there: run npm install (a checkout) or reinstall the package`);
     process.exit(1);
   }
-  const { main } = await import(pathToFileURL(entry).href);
-  process.exitCode = await main(process.argv.slice(2));
+  cli = await import(pathToFileURL(entry).href);
+  process.exitCode = await cli.main(process.argv.slice(2));
 }

@@ -48,6 +48,46 @@ function topHelp(): string {
 }
 
 /**
+ * What a run writes besides its report on stdout: 'files' (output files such as --out, --video, demo's
+ * folder, bench --trace: written through node-write, so a failure or a signal discards what is not yet
+ * renamed into place), 'cache' (tune: the tuning cache, saved by the tune store), or null (only the report).
+ */
+export type RunProducts = 'files' | 'cache' | null;
+
+/** The flags naming output files (a demo's --out folder has a default, so demo always writes). */
+const OUTPUT_FLAGS = ['out', 'video', 'preview', 'frames-dir', 'trace'] as const;
+
+/** What command `name` run with the parsed flags `p` writes (see RunProducts). */
+export function runProducts(name: string, p: Parsed): RunProducts {
+  if (p.help) return null;
+  if (name === 'tune') return 'cache';
+  return OUTPUT_FLAGS.some((f) => p[f] !== undefined) ? 'files' : null;
+}
+
+/** What the command running now writes; null before its flags are parsed and after it ends. */
+let running: RunProducts = null;
+
+/**
+ * Whether a reader closing stdout early should end the run now (bin/tessera.mjs asks on EPIPE): yes
+ * when the run writes nothing but its report (info, bench without --trace, version: `tessera bench
+ * suite | head -1` stops at once, as `cat` does); no when it has files or the tuning cache to write.
+ */
+export function stdoutIsTheOnlyProduct(): boolean {
+  return running === null;
+}
+
+/**
+ * The one line an interrupted run prints on stderr (whatever --quiet says) before it ends by the signal:
+ * what stopped it and, for a run with output files (`files`), what became of them. Files renamed into
+ * place before the signal stay. Other runs (tune's cache, which its store writes, or only a report) get
+ * `tessera: stopped by SIG` alone: the clause would claim a clean-up that does not cover them.
+ */
+export function stoppedLine(sig: NodeJS.Signals, files: boolean): string {
+  const what = files ? ': outputs not yet written were discarded (their temp files and the empty folders the run created removed)' : '';
+  return `tessera: stopped by ${sig}${what}`;
+}
+
+/**
  * While a command runs, SIGINT/SIGTERM/SIGHUP (Ctrl-C, kill; bin/tessera.mjs relays them to this
  * process) first remove what the run has half-written (temp files, the ffmpeg writing one, output
  * folders it created that are still empty: discardOutputs), then end the process by the same signal
@@ -56,14 +96,6 @@ function topHelp(): string {
  * first). One path for a signal at any point, denoising or writing.
  * Returns the function that removes the handlers.
  */
-/**
- * The one line an interrupted run prints on stderr (whatever --quiet says) before it ends by the signal:
- * what stopped it and what became of its outputs. Files renamed into place before the signal stay.
- */
-export function stoppedLine(sig: NodeJS.Signals): string {
-  return `tessera: stopped by ${sig}: outputs not yet written were discarded (their temp files and the empty folders the run created removed)`;
-}
-
 function cleanUpOnSignals(): () => void {
   const sigs = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   let going = false;
@@ -73,7 +105,7 @@ function cleanUpOnSignals(): () => void {
     void discardOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
       off();
       endProgressLine(); // a bar drawn in place on a terminal: the line below starts at the left
-      console.error(stoppedLine(sig));
+      console.error(stoppedLine(sig, running === 'files'));
       process.kill(process.pid, sig);
     });
   };
@@ -113,6 +145,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const spec = cmd.spec;
     const p = parseArgs(spec, args);
+    running = runProducts(spec.name, p);
     setQuiet(!!p.quiet);
     // --no-tune (args.ts COMMON; tune and version leave it out): deterministic heuristics, no tuning cache
     if (p['no-tune']) setDefaultTuneMode('off');
@@ -141,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(errorLine(err, debug));
     return err instanceof UsageError ? 2 : 1;
   } finally {
+    running = null;
     unwatch();
     signalsOff();
   }

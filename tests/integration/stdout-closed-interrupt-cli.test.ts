@@ -4,12 +4,17 @@
 // file and exits with its own status. (2) An interrupt (SIGINT/SIGTERM) prints one line on stderr
 // saying the run was stopped and what became of its outputs (it printed nothing), after ending a
 // progress bar's line on a terminal; the exit stays the signal's (the launcher re-raises it).
+// (3) A run whose only product is its report (bench without --trace) ends at once, quietly, when its
+// reader goes (as `cat` does: no minutes of GPU work for nobody); one with an output file carries on.
+// (4) The stopped line claims the clean-up of outputs only for runs that have output files.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
 import { ROOT, tempDir } from '../hardening/helpers.js';
+import { parseArgs } from '../../src/cli/args.js';
+import { commands, runProducts, stoppedLine } from '../../src/cli/main.js';
 
 const BIN = join(ROOT, 'bin', 'tessera.mjs');
 const ENV = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
@@ -42,6 +47,46 @@ function spawnCli(args: string[], o: { env?: NodeJS.ProcessEnv; closeStdout?: bo
 }
 
 const stopped = (sig: string) => `tessera: stopped by ${sig}: outputs not yet written were discarded (their temp files and the empty folders the run created removed)`;
+
+describe('what a run writes besides stdout, and the stopped line that follows from it', () => {
+  const parsed = (name: string, ...args: string[]) => runProducts(name, parseArgs(commands.find((c) => c.spec.name === name)!.spec, args));
+  it('output files, the tuning cache, or only the report', () => {
+    expect(parsed('generate', '--seed', '1', '--out', 'o.safetensors')).toBe('files');
+    expect(parsed('demo')).toBe('files'); // --out defaults to out/
+    expect(parsed('bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--trace', 't.json')).toBe('files');
+    expect(parsed('bench', 'gemm', '--m', '8', '--k', '8', '--n', '8')).toBe(null);
+    expect(parsed('info')).toBe(null);
+    expect(parsed('tune')).toBe('cache');
+    expect(parsed('demo', '--help')).toBe(null);
+  });
+  it('the clause about discarded outputs only for runs with output files', () => {
+    expect(stoppedLine('SIGINT', true)).toBe(stopped('SIGINT'));
+    expect(stoppedLine('SIGTERM', false)).toBe('tessera: stopped by SIGTERM');
+  });
+});
+
+describe.skipIf(!hasGpu)('a run with no output file when its reader goes or a signal comes', () => {
+  const GEMM = ['bench', 'gemm', '--m', '64', '--k', '64', '--n', '64', '--repeats', '2', '--warmup', '1'];
+
+  it('bench without --trace, stdout closed before the first line: ends at its first line, exit 0, before compiling any kernel', async () => {
+    const r = await spawnCli(GEMM, { closeStdout: true });
+    expect([r.code, r.signal, r.stderr]).toEqual([0, null, '']);
+  }, 120_000);
+
+  it('bench --trace, stdout closed: the run goes on and writes its trace, exit 0', async () => {
+    const trace = join(tempDir(), 't.json');
+    const r = await spawnCli([...GEMM, '--trace', trace], { closeStdout: true });
+    expect([r.code, r.signal], r.stderr).toEqual([0, null]);
+    expect(r.stderr).toMatch(/^compiling kernels/m);
+    expect(JSON.parse(readFileSync(trace, 'utf8'))).toBeTruthy();
+  }, 120_000);
+
+  it('SIGINT to bench without --trace: the stopped line without the clause about outputs; SIGINT', async () => {
+    const r = await spawnCli(GEMM, { signal: 'SIGINT', when: /^compiling kernels/m });
+    expect(r.signal, r.stderr).toBe('SIGINT');
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('tessera: stopped by SIGINT');
+  }, 120_000);
+});
 
 describe.skipIf(!hasGpu)('stdout closed early, and interrupts', () => {
   it('demo with its stdout closed before the first line: every file written, exit 0, nothing on stderr but progress', async () => {
