@@ -239,13 +239,8 @@ export const generateCommand: Command = {
     const config = transformerConfigOf(dir, mode === 'model' ? 'model' : 'pipeline');
     if (config) checkFamilyFlags(p, config, mode === 'embedded' ? 'the embedded tessera-shapes pipeline' : mode === 'model' ? `--model ${dir}` : `--pipeline ${dir}`, mode === 'model' ? 'model' : 'pipeline');
     if (mode !== 'model') checkPipelineScheduler(dir, mode === 'embedded', p.scheduler as string | undefined, p.shift as number | undefined);
-    if (mode === 'embedded' && p.inputs !== undefined && p.prompt === undefined) {
-      // an inputs file without text embeddings (e.g. only latents): the default prompt gives the text, as in a seeded run
-      const header = await generateInputHeader(p);
-      if (!header.has('encoder_hidden_states') && !header.has('negative_encoder_hidden_states')) p.prompt = EMBEDDED_DEFAULTS.prompt;
-    }
     // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too
-    if (mode !== 'model') return runPipelineGenerate(p, media).catch((e: unknown) => Promise.reject(stepsFlagError(e)));
+    if (mode !== 'model') return runPipelineGenerate(p, media, { embedded: mode === 'embedded' }).catch((e: unknown) => Promise.reject(stepsFlagError(e)));
     p.guidance ??= 1;
     // the scheduler and its config, checked before any weight is read
     const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);

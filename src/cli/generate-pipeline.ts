@@ -15,6 +15,7 @@ import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
+import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
@@ -116,11 +117,19 @@ export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, n
   if (config) schedulerFromConfig(config, { override: cls, overrideName: '--scheduler', file, shift, warn: () => {} });
 }
 
-/** `generate --pipeline DIR` (or the embedded pipeline) after its flags are checked; `media`: the picture outputs, planned (planMedia). */
-export async function runPipelineGenerate(p: Parsed, media: MediaPlan): Promise<number> {
+/**
+ * `generate --pipeline DIR` (or the embedded pipeline, `o.embedded`) after its flags are checked; `media`:
+ * the picture outputs, planned (planMedia). With `o.embedded`, --inputs and no --prompt, an inputs file
+ * without text embeddings gets the embedded pipeline's default prompt (set on `p.prompt`).
+ */
+export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embedded?: boolean } = {}): Promise<number> {
   const budget = maxMemory(p);
   // the inputs' shapes: the flag and memory checks in preflight run on them before any tensor data is read
   const header = await generateInputHeader(p);
+  // an embedded run's inputs file without text embeddings (e.g. only latents): the default prompt gives the text, as in a seeded run
+  if (o.embedded && p.inputs !== undefined && p.prompt === undefined && !header.has('encoder_hidden_states') && !header.has('negative_encoder_hidden_states')) {
+    p.prompt = EMBEDDED_DEFAULTS.prompt;
+  }
   checkSeedVsLatents(p, header);
   const guidanceGiven = p.guidance as number | undefined;
 

@@ -148,10 +148,20 @@ function isHtmlAnswer(url: string, res: Response): boolean {
  * `fetch(url, init)`, where a request that fails before any HTTP answer (the browser's `TypeError:
  * Failed to fetch`, Node's `fetch failed`: no server, no network, a CORS refusal) is one error naming
  * the URL and the likely causes, since browsers tell the page nothing more (the reason goes to the
- * console only). Other errors (an abort) pass unchanged.
- * @throws Error `<url>: the request failed before any HTTP answer (<what fetch said>): …`.
+ * console only). `during`: the range request of a file whose server already answered (HEAD), where
+ * neither an unreachable server nor CORS is the likely cause. Other errors (an abort) pass unchanged.
+ * @throws Error `<url>: not a valid URL …` (checked before any request: fetch's TypeError would read as a network failure);
+ *   Error `<url>: the request failed before any HTTP answer (<what fetch said>): …`;
+ *   Error `<url>: the connection failed during <during> (<what fetch said>) …`.
  */
-async function fetchNamed(url: string, init?: RequestInit): Promise<Response> {
+async function fetchNamed(url: string, init?: RequestInit, during?: string): Promise<Response> {
+  // relative URLs resolve against the page (or worker) where there is one, as fetch resolves them
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    new URL(url, page);
+  } catch {
+    throw new Error(`${url}: not a valid URL (${page === undefined ? 'an absolute http:// or https:// URL is needed here' : 'fetch cannot parse it'})`);
+  }
   try {
     return await fetch(url, init);
   } catch (e) {
@@ -160,6 +170,9 @@ async function fetchNamed(url: string, init?: RequestInit): Promise<Response> {
     const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
     const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
     const said = [e.message, reason].filter((x) => x !== '').join(': ');
+    if (during !== undefined) {
+      throw new Error(`${url}: the connection failed during ${during} (${said}), after the server had answered for this file: it went away or the network dropped; try again`, { cause: e });
+    }
     throw new Error(
       `${url}: the request failed before any HTTP answer (${said}): the server is not reachable (not running, wrong host or port, offline), ` +
         'or, from a web page, it is on another origin and sends no CORS header (Access-Control-Allow-Origin) for this page',
@@ -176,8 +189,9 @@ const RANGE_SERVERS = 'the server must answer HTTP Range requests with 206 Parti
  * or, where HEAD gives none (some CDNs, or compressed responses), from a one-byte range GET.
  * @throws Error naming the URL for HTTP 404 or another failed status, a server without sizes or Range
  *   support (a Range request answered with the whole file, as `python -m http.server` does), a request
- *   that fails before any HTTP answer (server unreachable, CORS); HtmlAnswerError when a `.json` /
- *   `.safetensors` / `.model` URL is answered with an HTML page.
+ *   that fails before any HTTP answer (server unreachable, CORS), a `url` fetch cannot parse (`not a valid
+ *   URL`, before any request), a read whose connection fails after HEAD answered; HtmlAnswerError when a
+ *   `.json` / `.safetensors` / `.model` URL is answered with an HTML page.
  */
 export async function httpSource(url: string): Promise<ByteSource> {
   let size: number | null = null;
@@ -206,7 +220,7 @@ export async function httpSource(url: string): Promise<ByteSource> {
     async read(offset, length) {
       checkRange(url, total, offset, length);
       if (length === 0) return new Uint8Array(0);
-      const res = await fetchNamed(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } });
+      const res = await fetchNamed(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } }, `a range request (bytes ${offset}-${offset + length - 1})`);
       if (res.status !== 206 && !(res.status === 200 && offset === 0 && length === total)) {
         await res.body?.cancel();
         const why = res.status === 200 ? ` with the whole file (${RANGE_SERVERS})` : ` ${res.statusText}`.trimEnd();

@@ -59,6 +59,28 @@ describe('a request that fails before any HTTP answer', () => {
     await expect(httpFolder(`http://127.0.0.1:${port}/m`).readText('config.json')).rejects.toThrow(new Error(`${url}: the request failed before any HTTP answer (fetch failed: ECONNREFUSED): ${CAUSES}`));
   });
 
+  it('a URL fetch cannot parse is said to be one, before any request (not a network failure)', async () => {
+    const asked = failingFetch();
+    await expect(httpSource('http://exa mple.com/w.safetensors')).rejects.toThrow(
+      new Error('http://exa mple.com/w.safetensors: not a valid URL (an absolute http:// or https:// URL is needed here)'),
+    );
+    await expect(httpFolder('models/m').readText('config.json')).rejects.toThrow(
+      new Error('models/m/config.json: not a valid URL (an absolute http:// or https:// URL is needed here)'),
+    );
+    expect(asked).toEqual([]);
+  });
+
+  it('a range read whose connection fails after HEAD answered: not the first-request causes (unreachable, CORS)', async () => {
+    vi.stubGlobal('fetch', async (_input: string, init?: RequestInit) => {
+      if (init?.method === 'HEAD') return new Response(null, { status: 200, headers: { 'content-length': '100' } });
+      throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+    });
+    const src = await httpSource(`${BASE}w.safetensors`);
+    await expect(src.read(8, 4)).rejects.toThrow(
+      new Error(`${BASE}w.safetensors: the connection failed during a range request (bytes 8-11) (fetch failed: ECONNRESET), after the server had answered for this file: it went away or the network dropped; try again`),
+    );
+  });
+
   it('an abort is not dressed as a network failure', async () => {
     vi.stubGlobal('fetch', async () => {
       throw new DOMException('The operation was aborted.', 'AbortError');
