@@ -5,5 +5,5 @@ export * from './api.js';
 export * from './vae/index.js';
 export { nodeFolder, fileSource } from './io/node-source.js';
 export { embeddedPipelinePath } from './pipeline/embedded-node.js';
-export { OutputError } from './io/node-write.js';
+export { OutputError } from './io/output-error.js';
 export { findFfmpeg, writeMp4Ffmpeg, EncoderError, type Ffmpeg } from './video/ffmpeg.js';

@@ -12,6 +12,9 @@ import { closeSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readlin
 import { basename, dirname, join, resolve } from 'node:path';
 import { encodeOutputs, type OutputTensor } from './inputs.js';
 import type { WriteTensor } from './safetensors.js';
+import { OutputError } from './output-error.js';
+
+export { OutputError };
 
 /** Longest file name (bytes) of the usual Linux/macOS file systems (NAME_MAX). */
 const NAME_MAX = 255;
@@ -48,18 +51,6 @@ function backupPath(path: string): string {
 
 /** How an output that is no regular file is refused (notAFile before a run, commitTemps at the end). */
 export const NOT_A_FILE_HINT = 'tessera writes each output as a file (to a temp beside it, renamed over it), not to a device or a stream: give a file path';
-
-/** An output file that cannot be written: the message names the file and the cause (`cannot write o.safetensors: no space left on the device (ENOSPC)`). */
-export class OutputError extends Error {
-  override name = 'OutputError';
-  constructor(
-    message: string,
-    /** The errno code of the failure, when it is one. */
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
 
 /** Why creating or writing a file failed, in words, for errno `code` (`path`: the file tried). */
 export function createFailure(code: string | undefined, path: string): string {

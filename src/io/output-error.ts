@@ -1,0 +1,14 @@
+// OutputError on its own, free of Node imports: the Node entry exports it, and its declaration must
+// compile for consumers without @types/node (node-write.ts, which throws it, imports node:*).
+
+/** An output file that cannot be written: the message names the file and the cause (`cannot write o.safetensors: no space left on the device (ENOSPC)`). */
+export class OutputError extends Error {
+  override name = 'OutputError';
+  constructor(
+    message: string,
+    /** The errno code of the failure, when it is one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
