@@ -1,12 +1,25 @@
 // Reading written clips back: MP4 through ffprobe/ffmpeg (the programs, as a player would),
 // GIF through omggif, PNG through fast-png. For tests that check frame count, size and content.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decode as pngDecode } from 'fast-png';
 import { GifReader } from 'omggif';
 import { whichFfmpeg } from '../../src/video/ffmpeg.js';
 
 export const hasFfmpeg = whichFfmpeg() !== null;
+
+/**
+ * A stand-in ffmpeg in DIR/bin (put DIR/bin first on PATH): it answers the CLI's -version and -encoders
+ * probes as a libx264 build, then runs `body` (sh lines) with $last set to its output path. Returns DIR/bin.
+ */
+export function fakeFfmpeg(dir: string, body: string[]): string {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const probes = ['#!/bin/sh', 'case "$2" in -version) echo "ffmpeg version 0.0-fake"; exit 0;; -encoders) echo " V..... libx264 fake"; exit 0;; esac', 'for a; do last=$a; done'];
+  writeFileSync(join(bin, 'ffmpeg'), [...probes, ...body].join('\n') + '\n', { mode: 0o755 });
+  return bin;
+}
 
 export interface Probed {
   codec: string;

@@ -12,29 +12,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 import { hasGpu } from '../helpers/gpu.js';
-import { hasFfmpeg, probeClip } from '../helpers/media.js';
+import { fakeFfmpeg, hasFfmpeg, probeClip } from '../helpers/media.js';
 import { ROOT, tempDir } from '../hardening/helpers.js';
 
 /** stderr lines that are not progress ("denoising 1/1  3.6 s", "compiling kernels 9/9  0.4 s", the stage lines). */
 const errors = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('tessera: error'));
 
 /** A stand-in ffmpeg in DIR/bin: writes "partial" to its output, records its pid in DIR/ffmpeg.pid, then fails (mode 'fail') or sleeps. */
-function fakeFfmpeg(d: string, mode: 'fail' | 'hang'): string {
-  const bin = join(d, 'bin');
-  mkdirSync(bin);
-  writeFileSync(
-    join(bin, 'ffmpeg'),
-    [
-      '#!/bin/sh',
-      'case "$2" in -version) echo "ffmpeg version 0.0-fake"; exit 0;; -encoders) echo " V..... libx264 fake"; exit 0;; esac',
-      'for a; do last=$a; done',
-      'echo partial > "$last"',
-      `echo $$ > ${join(d, 'ffmpeg.pid')}`,
-      mode === 'fail' ? 'echo "Conversion failed: fake" >&2; exit 1' : 'exec sleep 300',
-    ].join('\n') + '\n',
-    { mode: 0o755 },
-  );
-  return bin;
+function partialFfmpeg(d: string, mode: 'fail' | 'hang'): string {
+  return fakeFfmpeg(d, ['echo partial > "$last"', `echo $$ > ${join(d, 'ffmpeg.pid')}`, mode === 'fail' ? 'echo "Conversion failed: fake" >&2; exit 1' : 'exec sleep 300']);
 }
 
 /** Whether process `pid` is gone (or a zombie waiting to be reaped). */
@@ -109,7 +95,7 @@ describe.skipIf(!hasGpu)('outputs of one run are committed together', () => {
 
   it('a failed --video leaves no output, nor the --frames-dir it created, and keeps the earlier --out; the retry is not blocked', async () => {
     const d = tempDir();
-    const bin = fakeFfmpeg(d, 'fail');
+    const bin = partialFfmpeg(d, 'fail');
     const out = join(d, 'o.safetensors');
     writeFileSync(out, 'an earlier run');
     const args = ['generate', '--steps', '1', '--out', out, '--preview', join(d, 'p.gif'), '--frames-dir', join(d, 'fd', 'sub')];
@@ -130,7 +116,7 @@ describe.skipIf(!hasGpu)('outputs of one run are committed together', () => {
 describe.skipIf(!hasGpu)('a signal while the outputs are written', () => {
   it('SIGINT while ffmpeg encodes: exit 130, no temp and no output left, the created --frames-dir gone, ffmpeg stopped', async () => {
     const d = tempDir();
-    const bin = fakeFfmpeg(d, 'hang');
+    const bin = partialFfmpeg(d, 'hang');
     const w = join(d, 'w');
     mkdirSync(w);
     const r = await interrupt(['generate', '--steps', '1', '--out', join(w, 'o.safetensors'), '--preview', join(w, 'p.gif'), '--frames-dir', join(w, 'fd', 'sub'), '--video', join(w, 'v.mp4')], { under: w, watch: 'v.mp4.tmp-*', sig: 'INT', path: `${bin}:${process.env.PATH}` });
@@ -143,7 +129,7 @@ describe.skipIf(!hasGpu)('a signal while the outputs are written', () => {
 
   it('SIGTERM during demo\'s writes: exit 143, the --out folders it created are removed with the temps; then a demo without ffmpeg lists its files in a fixed order', async () => {
     const d = tempDir();
-    const bin = fakeFfmpeg(d, 'hang');
+    const bin = partialFfmpeg(d, 'hang');
     const out = join(d, 'new', 'out');
     const r = await interrupt(['demo', '--steps', '1', '--repeats', '1', '--out', out], { under: d, watch: 'clip.mp4.tmp-*', sig: 'TERM', path: `${bin}:${process.env.PATH}` });
     expect(r.seen).toMatch(/\/new\/out\/clip\.mp4\.tmp-\d+$/);

@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSy
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
-import { hasFfmpeg } from '../helpers/media.js';
+import { fakeFfmpeg, hasFfmpeg } from '../helpers/media.js';
 import { ROOT, tempDir } from '../hardening/helpers.js';
 
 const BIN = join(ROOT, 'bin', 'tessera.mjs');
@@ -91,23 +91,14 @@ describe.skipIf(!hasGpu || !hasFfmpeg)('output names are written as given', () =
 
   it('ffmpeg failing on a full disk: the line with the cause is quoted, and no output of the run nor a temp is left', async () => {
     const d = tempDir();
-    const bin = join(d, 'bin');
-    mkdirSync(bin);
     // a stand-in ffmpeg that fails as Debian's ffmpeg 5.1 does on a full disk (the cause, then its consequence)
-    writeFileSync(
-      join(bin, 'ffmpeg'),
-      [
-        '#!/bin/sh',
-        'case "$2" in -version) echo "ffmpeg version 0.0-fake"; exit 0;; -encoders) echo " V..... libx264 fake"; exit 0;; esac',
-        'for a; do last=$a; done',
-        ': > "$last"',
-        'cat > /dev/null',
-        'echo "[mp4 @ 0x5581] Could not write header for output file #0 (incorrect codec parameters ?): No space left on device" >&2',
-        'echo "Error initializing output stream 0:0 -- " >&2',
-        'exit 1',
-      ].join('\n') + '\n',
-      { mode: 0o755 },
-    );
+    const bin = fakeFfmpeg(d, [
+      ': > "$last"',
+      'cat > /dev/null',
+      'echo "[mp4 @ 0x5581] Could not write header for output file #0 (incorrect codec parameters ?): No space left on device" >&2',
+      'echo "Error initializing output stream 0:0 -- " >&2',
+      'exit 1',
+    ]);
     const w = join(d, 'w');
     mkdirSync(w);
     writeFileSync(join(w, 'old.safetensors'), 'OLD');
