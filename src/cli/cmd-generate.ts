@@ -191,8 +191,8 @@ export const generateCommand: Command = {
       ...MEDIA_FLAGS,
       'class-label': { type: 'int', help: 'DiT only: the class id (0 to num_classes, the last the null class) for seeded runs without an inputs file' },
       prompt: { type: 'string', arg: 'TEXT', help: `with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states); the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}" (with --inputs, when the file holds no encoder_hidden_states)` },
-      'negative-prompt': { type: 'string', arg: 'TEXT', help: 'with --prompt: the negative prompt for classifier-free guidance (default "")' },
-      'max-sequence-length': { type: 'int', arg: 'N', help: 'with --prompt: tokens per prompt, truncated or zero-padded (default 512, as WanPipeline)' },
+      'negative-prompt': { type: 'string', arg: 'TEXT', help: 'with --prompt (or the embedded pipeline\'s default prompt): the negative prompt for classifier-free guidance (default "")' },
+      'max-sequence-length': { type: 'int', arg: 'N', help: 'with --prompt (or the embedded pipeline\'s default prompt): tokens per prompt, truncated or zero-padded (default 512, as WanPipeline)' },
       'max-memory': MAX_MEMORY_FLAG,
     },
   },
@@ -202,13 +202,9 @@ export const generateCommand: Command = {
     if (badSeed) throw new UsageError(`--seed: ${badSeed}`);
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
     checkVariantFlag(p);
-    if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
     // the negative prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off
     if (p['negative-prompt'] !== undefined && p.guidance !== undefined && (p.guidance as number) <= 1) throw new UsageError(`--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance ${p.guidance} turns it off, so the negative prompt would not be used`);
-    if (p['max-sequence-length'] !== undefined) {
-      if (p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
-      intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
-    }
+    if (p['max-sequence-length'] !== undefined) intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
     if (p.pipeline !== undefined && p.model !== undefined) throw new UsageError('give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both');
     const mode: GenerateMode = p.pipeline !== undefined ? 'pipeline' : p.model !== undefined ? 'model' : 'embedded';
     checkModeFlags(p, mode, GENERATE_MODE_FLAGS);
@@ -229,6 +225,9 @@ export const generateCommand: Command = {
         if (note) console.error(note);
       }
     }
+    // after the embedded pipeline's default prompt is in place: the text flags shape the prompt's encoding
+    if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
+    if (p['max-sequence-length'] !== undefined && p.prompt === undefined) throw new UsageError('--max-sequence-length needs --prompt');
     if (mode === 'model' && p.steps === undefined) throw new UsageError('tessera generate: --model needs --steps N');
     if (p.scheduler !== undefined) checkSchedulerName(p.scheduler as string);
     if (!p.inputs && p.seed === undefined) throw new UsageError(mode === 'model' ? 'give --inputs FILE, or --seed N with --height/--width (and --frames for video models)' : 'give --inputs FILE, or --seed N with --height/--width in pixels (and --frames for video pipelines)');

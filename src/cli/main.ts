@@ -143,14 +143,13 @@ export async function main(argv: string[]): Promise<number> {
   const signalsOff = cleanUpOnSignals();
   let unwatch = () => {};
   try {
-    const spec = cmd.spec;
-    const p = parseArgs(spec, args);
-    running = runProducts(spec.name, p);
+    const p = parseArgs(cmd.spec, args);
+    running = runProducts(cmd.spec.name, p);
     setQuiet(!!p.quiet);
     // --no-tune (args.ts COMMON; tune and version leave it out): deterministic heuristics, no tuning cache
     if (p['no-tune']) setDefaultTuneMode('off');
     if (p.help) {
-      console.log(cmd.help?.(p) ?? helpText(spec));
+      console.log(cmd.help?.(p) ?? helpText(cmd.spec));
       return 0;
     }
     if (cmd.gpu !== false) {

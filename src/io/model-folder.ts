@@ -3,7 +3,7 @@
 import { isObject, notValidJson, parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
-import { checkRelPath, FileAccessError, HtmlAnswerError, listedFiles, readTextAs } from './source.js';
+import { checkRelPath, FileAccessError, folderFile, HtmlAnswerError, listedFiles, readTextAs } from './source.js';
 
 /** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
@@ -40,12 +40,12 @@ export interface ModelFolder {
 }
 
 /** `folder/config.json` (the folder as the user gave it): where a ConfigError points. */
-export const configPath = (folder: Pick<ModelFolder, 'name'>): string => `${folder.name.replace(/\/+$/, '')}/config.json`;
+export const configPath = (folder: Pick<ModelFolder, 'name'>): string => folderFile(folder, 'config.json');
 
 /** The safetensors file (`folder/shard`) that holds tensor `key`, for errors about its values; the folder when the key is unknown. */
 export function tensorPath(folder: Pick<ModelFolder, 'name' | 'tensors'>, key: string): string {
   const file = folder.tensors.get(key)?.file;
-  return file === undefined ? folder.name : `${folder.name.replace(/\/+$/, '')}/${file}`;
+  return file === undefined ? folder.name : folderFile(folder, file);
 }
 
 
@@ -93,7 +93,7 @@ export interface OpenModelFolderOptions {
  * the index names; no shard holds tensors the index does not list.
  */
 export async function openModelFolder(folder: FolderSource, opts?: OpenModelFolderOptions): Promise<ModelFolder> {
-  const path = (rel: string) => `${folder.name.replace(/\/+$/, '')}/${rel}`;
+  const path = (rel: string) => folderFile(folder, rel);
   // a file that is there but cannot be read (a folder in its place, no permission) is this folder's problem, named as a missing one is
   const asFolderError = (file: string, e: FileAccessError) => new ModelFolderError(e.reason, file, undefined, { cause: e });
   const readText = (rel: string) => readTextAs(folder, rel, asFolderError);

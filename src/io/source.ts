@@ -42,6 +42,9 @@ export interface FolderSource {
   list?(dir?: string): Promise<string[]>;
 }
 
+/** `folder/rel` as errors name it: the folder's name as given, without trailing slashes, then `rel`. */
+export const folderFile = (folder: Pick<FolderSource, 'name'>, rel: string): string => `${folder.name.replace(/\/+$/, '')}/${rel}`;
+
 /**
  * `folder.readText(rel)` for a loader that names a file that is there but cannot be read (a folder in its place,
  * no permission) as it names a missing one: that FileAccessError is rethrown as `asOwn(file, e)`, the loader's own
@@ -52,7 +55,7 @@ export async function readTextAs(folder: FolderSource, rel: string, asOwn: (file
   try {
     return await folder.readText(rel);
   } catch (e) {
-    throw e instanceof FileAccessError ? asOwn(`${folder.name.replace(/\/+$/, '')}/${rel}`, e) : e;
+    throw e instanceof FileAccessError ? asOwn(folderFile(folder, rel), e) : e;
   }
 }
 

@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
-import { checkRelPath, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
+import { checkRelPath, folderFile, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
 import type { ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
@@ -106,7 +106,7 @@ export function parseModelIndex(text: string, file: string): ModelIndex {
 export function subFolder(folder: FolderSource, sub: string): FolderSource {
   checkRelPath(folder.name, sub);
   return {
-    name: `${folder.name.replace(/\/+$/, '')}/${sub}`,
+    name: folderFile(folder, sub),
     readText: async (rel: string) => {
       checkRelPath(`${folder.name}/${sub}`, rel);
       return folder.readText(`${sub}/${rel}`);
@@ -417,14 +417,14 @@ function vaeScale(cfg: Record<string, unknown> | undefined, kind: 'wan' | 'kl', 
 async function textEncoderBudget(folder: FolderSource, given: Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream'>, budget: number | undefined, gpu: Gpu): Promise<Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream'>> {
   if (budget === undefined || 'maxMemory' in given) return {};
   if (given.stream !== undefined) return { maxMemory: budget };
-  const file = `${folder.name.replace(/\/+$/, '')}/text_encoder/config.json`;
+  const file = folderFile(folder, 'text_encoder/config.json');
   const config = parseUmt5Config(await readJson(folder, 'text_encoder/config.json', 'model_index.json lists text_encoder UMT5EncoderModel'), file);
   const plan = planUmt5(config, 2, DEFAULT_MAX_SEQUENCE_LENGTH, gpu.limits, { maxMemory: Math.min(budget, DEFAULT_RESIDENT_BYTES) });
   return { maxMemory: budget, stream: plan.mode === 'stream' };
 }
 
 async function readJson(folder: FolderSource, rel: string, what: string): Promise<Record<string, unknown>> {
-  const file = `${folder.name.replace(/\/+$/, '')}/${rel}`;
+  const file = folderFile(folder, rel);
   const text = await readPipelineText(folder, rel, what);
   if (text === null) throw new PipelineError(`${file}: missing (${what})`);
   return parseJsonObject(text, file);

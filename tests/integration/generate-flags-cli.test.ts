@@ -33,6 +33,12 @@ describe('generate: flags refused with one UsageError line, exit 2, nothing writ
     [['generate', '--pipeline', DIT_PIPE, '--seed', '0', '--out', out, '--prompt', 'a cat'], `--prompt: --pipeline ${DIT_PIPE} is a DiT pipeline, class-conditional: give --class-label N (or class_labels in --inputs)`],
     [[...ditRun(out), '--prompt', 'a cat'], '--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs'],
     [['generate', '--out', out, '--steps', '1', '--prompt', 'a red circle moving right', '--negative-prompt', 'blue', '--guidance', '1'], '--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance 1 turns it off, so the negative prompt would not be used'],
+    // the embedded pipeline's default prompt counts as --prompt for the text flags (they were refused as needing --prompt)
+    [['generate', '--out', out, '--negative-prompt', 'blue', '--guidance', '1'], '--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance 1 turns it off, so the negative prompt would not be used'],
+    [['generate', '--out', out, '--max-sequence-length', '0'], '--max-sequence-length must be between 1 and 65536, got 0'],
+    // with --inputs the embedded pipeline has no default prompt: the text flags still need one
+    [['generate', '--out', out, '--inputs', join(WAN_SAMPLER, 'inputs.safetensors'), '--negative-prompt', 'blue'], '--negative-prompt needs --prompt'],
+    [['generate', '--out', out, '--inputs', join(WAN_SAMPLER, 'inputs.safetensors'), '--max-sequence-length', '16'], '--max-sequence-length needs --prompt'],
     // values
     [['generate', '--model', DIT, '--scheduler', 'ddim', '--seed', '0', '--height', '-8', '--width', '8', '--steps', '1', '--out', out, '--class-label', '1'], '--height: must be a positive integer, got -8'],
     [[...ditRun(out), '--class-label', '-3'], '--class-label: must be a class id from 0 to 10 (10 = the null class used for guidance), got -3'],
@@ -93,9 +99,10 @@ describe.skipIf(!hasGpu)('generate --batch makes a batch', () => {
     expect((await readInputs(out)).get('latents')!.shape).toEqual([3, 4, 8, 8]);
   });
 
-  it('the embedded pipeline --batch 2: two clips of the prompt, latents [2,16,3,8,8] and video [2,9,32,32,3]', async () => {
+  // --negative-prompt and --max-sequence-length shape the encoding of the default prompt (they were refused as needing --prompt)
+  it('the embedded pipeline --batch 2 (--negative-prompt, --max-sequence-length on its default prompt): two clips, latents [2,16,3,8,8] and video [2,9,32,32,3]', async () => {
     const out = join(tempDir(), 'o.safetensors');
-    const r = await cli(['generate', '--out', out, '--steps', '1', '--batch', '2'], {}, 240_000);
+    const r = await cli(['generate', '--out', out, '--steps', '1', '--batch', '2', '--negative-prompt', 'blue', '--max-sequence-length', '16'], {}, 240_000);
     expect(r.code, r.stderr).toBe(0);
     const t = await readInputs(out);
     expect(t.get('latents')!.shape).toEqual([2, 16, 3, 8, 8]);
