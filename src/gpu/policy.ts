@@ -24,7 +24,8 @@ export const adapterInfoIsCpu = (info: Partial<Pick<GPUAdapterInfo, 'vendor' | '
 export const subgroupsOf8 = (gpu: Pick<Gpu, 'subgroups' | 'subgroupMinSize'>): boolean => gpu.subgroups && gpu.subgroupMinSize >= 8;
 
 /**
- * Whether a heuristic may choose a variant tuned on a CPU adapter (the subgroup GEMM, per-row
- * layouts). Never on a GPU: there only the tuner may pick such a variant, after timing it.
+ * Whether a heuristic may choose a variant tuned on a CPU adapter (the subgroup GEMM, attention's
+ * rows kernel, norm's one row per invocation, rope's scalar layout). Never on a GPU, whatever the
+ * shape: there only the tuner may pick such a variant, after timing it.
  */
 export const cpuTunedVariantsOk = (gpu: Pick<Gpu, 'isCpu'>): boolean => gpu.isCpu;

@@ -37,7 +37,7 @@ export interface NormArgs {
   tokens?: number;
   layer?: string;
   wg?: number;
-  /** One invocation per row (default: always on a CPU adapter; elsewhere when rows are narrow and many). */
+  /** One invocation per row (default: on a CPU adapter only; a GPU gets a workgroup per row at every width). */
   rowPerThread?: boolean;
   /** vec4 loads in the workgroup-per-row kernel (default: when C and the modulation offsets are multiples of 4). */
   vec4?: boolean;
@@ -45,13 +45,15 @@ export interface NormArgs {
   subgroups?: boolean;
 }
 
-/**
- * Narrow rows: a workgroup tree reduction costs more in barriers than it saves. On a CPU adapter
- * that holds at every width: lavapipe, same process, worker CPU time, row/thread vs workgroup
- * per row: 1024×384 LN+mod 1.3 vs 12.7 ms, 4096×1152 4.4× faster, 16×1152 3×, 64×1152 3.7×
- * (each barrier of the tree is a coroutine switch of every SIMD chunk of the workgroup).
+/*
+ * One row per invocation is the CPU adapter's layout (cpuTunedVariantsOk), at every width:
+ * lavapipe, same process, worker CPU time, row/thread vs workgroup per row: 1024×384 LN+mod
+ * 1.3 vs 12.7 ms, 6144×96 a few ms vs 70, 4096×1152 4.4× faster, 16×1152 3×, 64×1152 3.7× (each
+ * barrier of the tree is a coroutine switch of every SIMD chunk of the workgroup). Those are CPU
+ * timings only: on a GPU its loads are uncoalesced (neighbouring invocations read rows C apart),
+ * so a GPU gets the workgroup-per-row layout (vec4, subgroup sums) at every width, narrow rows
+ * included, unless the caller asks for rowPerThread.
  */
-const NARROW = 256;
 
 /** y = norm(x)[·w+b][·(1+scale)+shift]. */
 export function norm(plan: Plan, a: NormArgs): Tensor {
@@ -71,7 +73,7 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
     if (m.mod.size < need) throw new Error(`norm: modulation tensor ${m.mod.label} has ${m.mod.size} elements, needs ${need}`);
   }
   const bp = bytesPer(a.x.dtype);
-  const perThread = a.rowPerThread ?? (cpuTunedVariantsOk(plan.gpu) || (cols <= NARROW && rows >= 256));
+  const perThread = a.rowPerThread ?? cpuTunedVariantsOk(plan.gpu);
   const wg = a.wg ?? (perThread ? 64 : 128);
   // vec4 loads where rows and modulation vectors start on 4-element boundaries (odd widths keep
   // the scalar loads, which handle any C)
