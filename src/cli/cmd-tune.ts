@@ -13,8 +13,8 @@ import { tuneCachePath } from '../gpu/tune-store-node.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
-import { stepInputs } from '../profile/model-bench.js';
-import { UsageError } from './args.js';
+import { stepInputs, type ModelLatent } from '../profile/model-bench.js';
+import { intInRange, UsageError, type Parsed } from './args.js';
 import { unwritableDir } from './outputs.js';
 import { isQuiet } from './progress.js';
 import type { Command } from './main.js';
@@ -60,6 +60,28 @@ function checkTuningOn(): void {
   if (process.env.TESSERA_TUNE === 'off') throw new UsageError(`tessera tune: TESSERA_TUNE=off ${TUNING_OFF}: unset it (or TESSERA_TUNE=auto) to tune`);
 }
 
+/**
+ * The latent of `--preset NAME`: the preset's, with --frames/--height/--width in [1, 4096] and
+ * divisible by the model's patch size, checked before the GPU is acquired (a bad size was a raw
+ * RangeError or a tensor error after the model was loaded). A DiT has no frames, so --frames is
+ * refused for one rather than ignored.
+ * @throws UsageError naming the flag: `--height must be between 1 and 4096, got 0`,
+ *   `tessera tune: latent 8×24×31 must be divisible by the patch size 1×2×2 of wan-tiny: --width 31 is not a multiple of 2`.
+ */
+function presetLatent(preset: string, p: Parsed): ModelLatent {
+  const pr = getPreset(preset);
+  const cfg = parseConfig(pr.config);
+  for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) intInRange(p, f, 1, 4096);
+  if (cfg.family === 'dit' && p.frames !== undefined) throw new UsageError(`tessera tune: --frames applies to video models; ${preset} is a DiT (image latents, no frames): leave out --frames`);
+  const latent = { frames: (p.frames as number | undefined) ?? pr.latent.frames, height: (p.height as number | undefined) ?? pr.latent.height, width: (p.width as number | undefined) ?? pr.latent.width };
+  const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+  const bad = ([['frames', latent.frames, pt], ['height', latent.height, ph], ['width', latent.width, pw]] as const).filter(([, v, k]) => v % k !== 0);
+  if (bad.length) {
+    throw new UsageError(`tessera tune: latent ${latent.frames}×${latent.height}×${latent.width} must be divisible by the patch size ${pt}×${ph}×${pw} of ${preset}: ${bad.map(([f, v, k]) => `--${f} ${v} is not a multiple of ${k}`).join(', ')}`);
+  }
+  return latent;
+}
+
 export const tuneCommand: Command = {
   spec: {
     name: 'tune',
@@ -89,6 +111,7 @@ export const tuneCommand: Command = {
     const note = (m: string) => (isQuiet() ? undefined : log(m));
     const preset = p.preset as string | undefined;
     if (!preset && (p.frames !== undefined || p.height !== undefined || p.width !== undefined)) throw new UsageError('--frames/--height/--width apply with --preset only');
+    const latent = preset ? presetLatent(preset, p) : undefined;
     checkTuningOn();
     checkCacheWritable();
     const gpu = await acquireGpu();
@@ -102,12 +125,11 @@ export const tuneCommand: Command = {
       if (preset) {
         const pr = getPreset(preset);
         const cfg = parseConfig(pr.config);
-        const latent = { frames: (p.frames as number | undefined) ?? pr.latent.frames, height: (p.height as number | undefined) ?? pr.latent.height, width: (p.width as number | undefined) ?? pr.latent.width };
-        note(`one forward of ${preset} (${cfg.family}) at latent ${latent.frames}×${latent.height}×${latent.width}, ${dtype}, CFG batch 2…`);
+        note(`one forward of ${preset} (${cfg.family}) at latent ${latent!.frames}×${latent!.height}×${latent!.width}, ${dtype}, CFG batch 2…`);
         const model = await loadRandomModel(pr.config, { gpu, dtype, seed: 0, name: preset });
         try {
           const before = await cachedChoices(gpu);
-          await model.forward(stepInputs(model, latent, { textLen: pr.textLen ?? 32, batch: 2 }));
+          await model.forward(stepInputs(model, latent!, { textLen: pr.textLen ?? 32, batch: 2 }));
           const after = await cachedChoices(gpu);
           for (const [k, entry] of Object.entries(after)) {
             const [family, bucket] = k.split('|') as [string, string];
