@@ -116,9 +116,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var c = 0u; c < p.cols; c++) { let v = f32(x[base + c]); ss += v * v; }
   let mean = 0.0;
 #else
+  // The mean as k + mean(x − k), k = the row's first element: a sequential f32 sum of x itself
+  // errs by ~√C·ulp(C·mean) (LayerNorm at mean 1e6, C 1536: 1.2 after normalizing, 28× the f32
+  // floor), while x − k is exact near a large mean and its sum stays O(√C·σ), so the mean lands
+  // within ulp(mean) (the floor) whatever its size. A k far from the row's mean costs at most
+  // ~C·ε of σ. (Kahan compensation is folded away by lavapipe's compiler; shifting is not.)
+  let k = f32(x[base]);
   var s = 0.0;
-  for (var c = 0u; c < p.cols; c++) { s += f32(x[base + c]); }
-  let mean = s / n;
+  for (var c = 0u; c < p.cols; c++) { s += f32(x[base + c]) - k; }
+  let mean = k + s / n;
   var ss = 0.0;
   for (var c = 0u; c < p.cols; c++) { let d = f32(x[base + c]) - mean; ss += d * d; }
 #endif

@@ -60,14 +60,33 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
     });
   }
 
-  it('large-magnitude rows (mean 1e4) keep their variance (centered second pass)', async () => {
-    const C = 1152;
-    const x = randn(C, 7).map((v) => 1e4 + v);
-    const got = await runOnce((plan, alloc) => norm(plan, { x: alloc.upload(x, [1, C], 'f32', 'x'), out: alloc.tensor([1, C], 'f32', 'y'), eps: 1e-6 }));
-    const ref = normRef(x, { rows: 1, cols: C, eps: 1e-6 });
-    // |x| ~ 1e4 rounds the mean at ~1e-3 absolute; normalized values keep ~1e-3/σ accuracy.
-    expectClose(got, ref, [1, C], { atol: 2e-3, rtol: 1e-3 }, 'norm large-mean');
-  });
+  // Rows far from zero (mean 1e4..1e6, σ 1): every layout must land at the f32 floor. The exact
+  // mean rounded to f32 already errs by up to ulp(mean)/2, i.e. ulp(mean)/(2σ) after normalizing
+  // (x − mean itself is exact near the mean); observed over these rows: one row per invocation
+  // (first-element shift) ≤ 0.5 ulp(mean)/σ, workgroup tree and subgroup sums ≤ 0.75. The bound is
+  // 2 ulp(mean)/σ (+ the f32 row's 1e-5 for the O(1) part); the unshifted sequential sum of the
+  // row-per-invocation kernel landed at 4.5 (1e5, C 1152) to 20 ulps (1e4, C 5120; 1e6).
+  const ulpF32 = (v: number) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
+  const layouts = [
+    { name: 'row/thread', rowPerThread: true },
+    { name: 'workgroup tree', rowPerThread: false, vec4: false, subgroups: false },
+    { name: 'workgroup vec4' + (gpu?.subgroups ? '+sg' : ''), rowPerThread: false },
+  ];
+  for (const [mean, C] of [[1e4, 1536], [1e4, 5120], [1e5, 1152], [1e6, 1536]] as const) {
+    for (const { name, ...layout } of layouts) {
+      it(`large-magnitude rows (mean ${mean}, C ${C}, ${name}) stay at the f32 floor`, async () => {
+        const x = randn(C, 7).map((v) => mean + v);
+        const got = await runOnce((plan, alloc) => norm(plan, { x: alloc.upload(x, [1, C], 'f32', 'x'), out: alloc.tensor([1, C], 'f32', 'y'), eps: 1e-6, ...layout }));
+        const ref = normRef(x, { rows: 1, cols: C, eps: 1e-6 });
+        let m = 0;
+        for (const v of x) m += v / C;
+        let sd = 0;
+        for (const v of x) sd += (v - m) ** 2 / C;
+        sd = Math.sqrt(sd);
+        expectClose(got, ref, [1, C], { atol: (2 * ulpF32(mean)) / sd + TOL.norm!.f32.atol, rtol: 0 }, `norm mean ${mean} ${name}`);
+      });
+    }
+  }
 
   it('rejects mismatched shapes with a message naming the tensor', async () => {
     await expect(runOnce((plan, alloc) => norm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), out: alloc.tensor([2, 8], 'f32', 'y'), eps: 1e-6, weight: alloc.tensor([7], 'f32', 'w') }))).rejects.toThrow(/weight has 7 elements, expected 8/);
