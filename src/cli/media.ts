@@ -8,7 +8,7 @@ import { accessSync, constants, readdirSync, rmdirSync, statSync } from 'node:fs
 import { dirname, extname, join, resolve } from 'node:path';
 import { commitTemps, dropTemp, makeOutputFolder, mkdirParents, outputTarget, planOutputGroup, writeTemp, type OutputGroup, type StagedFile } from '../io/node-write.js';
 import type { TensorData } from '../model/model.js';
-import { encodeGif, encodePng, GIF_MAX_FPS, latentsToFrames, type Family } from '../preview/preview.js';
+import { encodeGif, encodePng, GIF_MAX_FPS, GIF_MIN_FPS, latentsToFrames, type Family } from '../preview/preview.js';
 import { findFfmpeg, stageMp4Ffmpeg, type Ffmpeg } from '../video/ffmpeg.js';
 import { videoToFrames, type RgbaFrames } from '../video/frames.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
@@ -18,7 +18,7 @@ export const MEDIA_FLAGS: Record<string, FlagSpec> = {
   video: { type: 'string', arg: 'FILE.mp4', help: 'write the clip as an H.264 MP4 (needs ffmpeg on the PATH): decoded frames with a VAE, else the latent colour map' },
   preview: { type: 'string', arg: 'FILE.gif', help: 'write the clip as an animated GIF: decoded frames with a VAE, else the latent colour map' },
   'frames-dir': { type: 'string', arg: 'DIR', help: 'write each frame as frame-NNN.png (decoded with a VAE, else the latent colour map); created if missing; a folder already holding frame-*.png files is refused (no stale frames from an earlier run)' },
-  fps: { type: 'number', help: 'frame rate of --video (up to 100) and --preview (up to 50: GIF delays are whole hundredths of a second) (default 16 for Wan, as Wan2.1 clips play; 8 otherwise)' },
+  fps: { type: 'number', help: 'frame rate of --video (up to 100) and --preview (0.00153 to 50: GIF delays are whole hundredths of a second, 65535 at most) (default 16 for Wan, as Wan2.1 clips play; 8 otherwise)' },
 };
 
 export interface MediaPlan {
@@ -65,7 +65,7 @@ function checkWritableDir(flag: string, shown: string, dir: string): void {
  * Checks every picture output before any GPU work: extensions (.mp4, .gif), folders that exist and
  * are writable, --frames-dir not an existing file (nor below one), no two outputs on one path
  * (`others`: the other file outputs, e.g. --out), and finds ffmpeg for --video.
- * @throws UsageError (bad paths, fps out of (0, 100], above 50 with --preview, or without --video/--preview) or
+ * @throws UsageError (bad paths, fps out of (0, 100], outside [0.00153, 50] with --preview, or without --video/--preview) or
  *   EncoderError (no usable ffmpeg).
  */
 export function planMedia(p: Parsed, others: Record<string, string | undefined> = {}): MediaPlan {
@@ -80,6 +80,10 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
     throw new UsageError(`--fps ${plan.fps} with --preview ${plan.preview}: a GIF plays at most ${GIF_MAX_FPS} fps (its frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs); give --fps ${GIF_MAX_FPS} or less, or drop --preview (--video FILE.mp4 takes up to 100)`);
   }
   if (plan.fps !== undefined && !(plan.fps > 0 && plan.fps <= 100)) throw new UsageError(`--fps must be in (0, 100] (${GIF_MAX_FPS} at most with --preview), got ${plan.fps}`);
+  // a 16-bit delay: a slower GIF's delays would wrap and it would play at another rate
+  if (plan.fps !== undefined && plan.fps < GIF_MIN_FPS && plan.preview !== undefined) {
+    throw new UsageError(`--fps ${plan.fps} with --preview ${plan.preview}: a GIF plays at least ${GIF_MIN_FPS} fps (a frame's delay is a 16-bit count of hundredths of a second: 655.35 s at most); give --fps ${GIF_MIN_FPS} or more, or drop --preview (--video FILE.mp4 takes it)`);
+  }
   // the rate of the clips only: without one it would be ignored silently
   if (plan.fps !== undefined && plan.video === undefined && plan.preview === undefined) {
     throw new UsageError(`--fps ${plan.fps}: the frame rate of --video and --preview, and neither is given${plan.framesDir !== undefined ? ' (--frames-dir writes PNG frames, which have no rate)' : ''}: add --video FILE.mp4 or --preview FILE.gif, or drop --fps`);

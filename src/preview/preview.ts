@@ -155,12 +155,23 @@ const gifenc = ('GIFEncoder' in gifencModule && typeof gifencModule.GIFEncoder =
   ? gifencModule
   : gifencModule.default) as Pick<typeof gifencModule, 'GIFEncoder' | 'quantize' | 'applyPalette'>;
 
-function checkFrame(frame: Uint8Array | Uint8ClampedArray, width: number, height: number, what: string): void {
+/**
+ * Checks one 8-bit RGBA frame of width×height (the encoders' common input check).
+ * @throws `error` (default Error) `WHAT: width and height must be integers in [1, 65535], got WxH` or
+ *   `WHAT: frame has N bytes, WxH RGBA needs M`.
+ */
+export function checkFrame(
+  frame: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  what: string,
+  error: new (message: string) => Error = Error,
+): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65535 || height > 65535) {
-    throw new Error(`${what}: width and height must be integers in [1, 65535], got ${width}x${height}`);
+    throw new error(`${what}: width and height must be integers in [1, 65535], got ${width}x${height}`);
   }
   if (frame.length !== width * height * 4) {
-    throw new Error(`${what}: frame has ${frame.length} bytes, ${width}x${height} RGBA needs ${width * height * 4}`);
+    throw new error(`${what}: frame has ${frame.length} bytes, ${width}x${height} RGBA needs ${width * height * 4}`);
   }
 }
 
@@ -171,11 +182,18 @@ function checkFrame(frame: Uint8Array | Uint8ClampedArray, width: number, height
 export const GIF_MAX_FPS = 50;
 
 /**
+ * The lowest frame rate encodeGif takes: a GIF frame delay is a 16-bit count of hundredths of a
+ * second, so a frame lasts at most 655.35 s (1/655.35 ≈ 0.0015259 fps); below that the delay would
+ * wrap (0.001 fps played at 0.0029). Rounded up to a number that can be typed as it is shown.
+ */
+export const GIF_MIN_FPS = 0.00153;
+
+/**
  * The delay of each of `n` frames at `fps` in hundredths of a second (GIF's unit): frame i ends at
  * round((i+1)·100/fps) cs, so 16 fps alternates 6 and 7 cs (6,7,6,6,6,7,6,6,6 for 9 frames) and
  * every prefix of the clip lasts its exact duration to within half a centisecond (not 6 cs each =
- * 16.67 fps). For fps in (0, GIF_MAX_FPS] every delay is at least 2 cs; fps is not checked here
- * (encodeGif checks it).
+ * 16.67 fps). For fps in [GIF_MIN_FPS, GIF_MAX_FPS] every delay is in [2, 65535] cs; fps is not
+ * checked here (encodeGif checks it).
  */
 export function gifDelays(n: number, fps: number): number[] {
   const end = (i: number) => Math.round((i * 100) / fps);
@@ -184,10 +202,11 @@ export function gifDelays(n: number, fps: number): number[] {
 
 /**
  * Animated GIF, looping forever, one 256-colour palette per frame. `frames`: 8-bit RGBA, each
- * width·height·4 bytes. `fps` in (0, 50] (GIF_MAX_FPS), default 8; GIF stores delays in 1/100 s, so
- * the delays alternate (gifDelays) to keep the average at 1/fps.
+ * width·height·4 bytes. `fps` in [0.00153, 50] (GIF_MIN_FPS, GIF_MAX_FPS), default 8; GIF stores
+ * delays in 1/100 s, so the delays alternate (gifDelays) to keep the average at 1/fps.
  * @throws Error (one line naming encodeGif) for no frames, a bad size or frame length, or fps outside
- *   (0, 50]: above 50 the delays would be under 2 cs, which browsers play as 10 cs.
+ *   [0.00153, 50]: above 50 the delays would be under 2 cs, which browsers play as 10 cs; below
+ *   0.00153 over 65535 cs, which the 16-bit delay field cannot hold.
  */
 export function encodeGif(
   frames: (Uint8ClampedArray | Uint8Array)[],
@@ -197,9 +216,14 @@ export function encodeGif(
 ): Uint8Array {
   if (frames.length === 0) throw new Error('encodeGif: no frames');
   const fps = opts.fps ?? 8;
-  if (!(fps > 0 && fps <= GIF_MAX_FPS)) {
-    const why = fps > GIF_MAX_FPS ? ': GIF frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs' : '';
-    throw new Error(`encodeGif: fps must be in (0, ${GIF_MAX_FPS}], got ${fps}${why}`);
+  if (!(fps >= GIF_MIN_FPS && fps <= GIF_MAX_FPS)) {
+    const why =
+      fps > GIF_MAX_FPS
+        ? ': GIF frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs'
+        : fps > 0
+          ? ': a GIF frame lasts at most 655.35 s (its delay is a 16-bit count of hundredths of a second)'
+          : '';
+    throw new Error(`encodeGif: fps must be in [${GIF_MIN_FPS}, ${GIF_MAX_FPS}], got ${fps}${why}`);
   }
   const enc = gifenc.GIFEncoder();
   const delays = gifDelays(frames.length, fps);

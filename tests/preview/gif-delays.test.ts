@@ -2,7 +2,7 @@
 // so encodeGif alternates them (gifDelays) and the clip lasts frames/fps.
 import { GifReader } from 'omggif';
 import { describe, expect, it } from 'vitest';
-import { encodeGif, GIF_MAX_FPS, gifDelays } from '../../src/preview/preview.js';
+import { encodeGif, GIF_MAX_FPS, GIF_MIN_FPS, gifDelays } from '../../src/preview/preview.js';
 
 describe('gifDelays', () => {
   it('alternate so that the clip lasts frames/fps to within half a centisecond', () => {
@@ -24,12 +24,28 @@ describe('gifDelays', () => {
     expect(GIF_MAX_FPS).toBe(50);
     for (const fps of [50.5, 60, 100]) {
       expect(() => encodeGif([frame, frame], 4, 4, { fps })).toThrow(
-        new Error(`encodeGif: fps must be in (0, 50], got ${fps}: GIF frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs`),
+        new Error(`encodeGif: fps must be in [0.00153, 50], got ${fps}: GIF frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs`),
       );
     }
-    expect(() => encodeGif([frame], 4, 4, { fps: -1 })).toThrow(new Error('encodeGif: fps must be in (0, 50], got -1'));
+    expect(() => encodeGif([frame], 4, 4, { fps: -1 })).toThrow(new Error('encodeGif: fps must be in [0.00153, 50], got -1'));
     const r = new GifReader(encodeGif([frame, frame, frame], 4, 4, { fps: 50 }));
     expect(Array.from({ length: r.numFrames() }, (_, i) => r.frameInfo(i).delay)).toEqual([2, 2, 2]);
+  });
+
+  it('encodeGif refuses fewer than 0.00153 fps, whose delays (over 65535 cs) would wrap in their 16 bits, rather than writing a GIF that plays faster', () => {
+    const frame = new Uint8ClampedArray(4 * 4 * 4).fill(255);
+    expect(GIF_MIN_FPS).toBe(0.00153);
+    // 0.001 fps was written with delays of 100000 mod 65536 = 34464 cs (0.0029 fps)
+    for (const fps of [0.001, 0.0015, 1e-9]) {
+      expect(() => encodeGif([frame, frame], 4, 4, { fps })).toThrow(
+        new Error(`encodeGif: fps must be in [0.00153, 50], got ${fps}: a GIF frame lasts at most 655.35 s (its delay is a 16-bit count of hundredths of a second)`),
+      );
+    }
+    expect(() => encodeGif([frame], 4, 4, { fps: 0 })).toThrow(new Error('encodeGif: fps must be in [0.00153, 50], got 0'));
+    expect(() => encodeGif([frame], 4, 4, { fps: NaN })).toThrow(new Error('encodeGif: fps must be in [0.00153, 50], got NaN'));
+    // the slowest taken: 100/0.00153 = 65359.48 cs a frame, stored as written
+    const r = new GifReader(encodeGif([frame, frame, frame], 4, 4, { fps: GIF_MIN_FPS }));
+    expect(Array.from({ length: r.numFrames() }, (_, i) => r.frameInfo(i).delay)).toEqual([65359, 65360, 65359]);
   });
 
   it('encodeGif writes them: 9 frames at 16 fps last 56 cs (0.5625 s), not 54', () => {

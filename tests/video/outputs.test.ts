@@ -42,6 +42,12 @@ describe('planMedia: refuses bad picture outputs before any work', () => {
       expect(usage({ preview: gif, fps })).toBe(`--fps ${fps} with --preview ${gif}: a GIF plays at most 50 fps (its frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs); give --fps 50 or less, or drop --preview (--video FILE.mp4 takes up to 100)`);
     }
     expect(planMedia(parsed({ preview: gif, fps: 50 })).fps).toBe(50);
+    // below 0.00153 fps a GIF frame delay (16 bits of hundredths of a second) would wrap: refused too
+    const slow = join(dir, 'slow.gif');
+    for (const fps of [0.001, 0.0015]) {
+      expect(usage({ preview: slow, fps })).toBe(`--fps ${fps} with --preview ${slow}: a GIF plays at least 0.00153 fps (a frame's delay is a 16-bit count of hundredths of a second: 655.35 s at most); give --fps 0.00153 or more, or drop --preview (--video FILE.mp4 takes it)`);
+    }
+    expect(planMedia(parsed({ preview: slow, fps: 0.00153 })).fps).toBe(0.00153);
     expect(usage({ preview: '' })).toMatch(/--preview needs a file name/);
   });
 
