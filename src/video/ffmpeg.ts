@@ -7,9 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { commitTemps, dropTemp, outputTarget, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
+import { checkFrame } from '../preview/preview.js';
 import { rgbaToRgb, type RgbaFrames } from './frames.js';
 
-/** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; or the encoder failed. */
+/** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; frames or options it cannot encode; or the encoder failed. */
 export class EncoderError extends Error {
   override name = 'EncoderError';
 }
@@ -55,7 +56,7 @@ export function findFfmpeg(): Ffmpeg {
 export interface Mp4Options {
   /** Frames per second (> 0, ≤ 240). */
   fps: number;
-  /** libx264 constant rate factor, 0 (lossless) … 51; default 18 (visually near-lossless). */
+  /** libx264 constant rate factor, an integer 0 (lossless) … 51; default 18 (visually near-lossless). */
   crf?: number;
 }
 
@@ -82,7 +83,10 @@ export function ffmpegCause(stderr: string): string {
 
 /**
  * Encodes RGBA frames as an H.264 MP4 (yuv420p BT.709, limited range, tagged so; +faststart) at `path`, atomically.
- * @throws EncoderError when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause); no file is left behind.
+ * `clip.frames`: at least one, each 8-bit RGBA of clip.width·clip.height·4 bytes (width and height integers in [1, 65535]).
+ * @throws EncoderError `writeMp4Ffmpeg…: …` before ffmpeg starts for no frames, a bad size, a frame of another length
+ *   (`writeMp4Ffmpeg frame 1: frame has 128 bytes, 4x4 RGBA needs 64`), fps outside (0, 240] or crf not an
+ *   integer in [0, 51]; and when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause). No file is left behind.
  * @throws OutputError `cannot write PATH: <cause>` when the encoded file cannot be renamed over `path`:
  *   something there that is not a regular file (a folder, a FIFO, a device), or a failed rename
  *   (e.g. its folder is gone); the temp is removed.
@@ -96,13 +100,18 @@ export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
 /**
  * writeMp4Ffmpeg without the rename: encodes into tempPath(path) and returns its name (tracked by
  * node-write, for a caller that renames it with other files: commitTemps / OutputGroup).
- * @throws EncoderError when ffmpeg fails; the temp is removed first.
+ * @throws EncoderError for the clip and options writeMp4Ffmpeg refuses (before any file is made), or when
+ *   ffmpeg fails; the temp is removed first.
  */
 export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<{ tmp: string; written: Mp4Written }> {
   const { width, height, frames } = clip;
-  if (frames.length === 0) throw new EncoderError('--video: no frames to encode');
-  if (!(opts.fps > 0 && opts.fps <= 240)) throw new EncoderError(`--video: fps must be in (0, 240], got ${opts.fps}`);
+  // all checked before ffmpeg starts: it reads the frames as one byte stream, so a frame of another
+  // length would shift every frame after it (or add frames) instead of failing
+  if (frames.length === 0) throw new EncoderError('writeMp4Ffmpeg: no frames to encode');
+  frames.forEach((f, i) => checkFrame(f, width, height, `writeMp4Ffmpeg frame ${i}`, EncoderError));
+  if (!(opts.fps > 0 && opts.fps <= 240)) throw new EncoderError(`writeMp4Ffmpeg: fps must be in (0, 240], got ${opts.fps}`);
   const crf = opts.crf ?? 18;
+  if (!(Number.isInteger(crf) && crf >= 0 && crf <= 51)) throw new EncoderError(`writeMp4Ffmpeg: crf must be an integer in [0, 51] (libx264's constant rate factor), got ${crf}`);
   const padded = width % 2 === 1 || height % 2 === 1;
   const tmp = tempPath(outputTarget(path));
   // the RGB -> YUV matrix and range set here, where the conversion happens, and the same tagged on the stream

@@ -65,7 +65,7 @@ describe.skipIf(!run)('writeMp4Ffmpeg', () => {
 
   it('a failed encode is an EncoderError quoting ffmpeg and leaves neither the file nor a temp file', async () => {
     const path = join(dir, 'fail.mp4');
-    await expect(writeMp4Ffmpeg(findFfmpeg(), path, movingSquare(1, 8, 8), { fps: 0 })).rejects.toThrow(/fps must be in/);
+    await expect(writeMp4Ffmpeg(findFfmpeg(), path, movingSquare(1, 8, 8), { fps: 0 })).rejects.toThrow(new EncoderError('writeMp4Ffmpeg: fps must be in (0, 240], got 0'));
     // an ffmpeg that exits non-zero
     const fake = join(dir, 'ffmpeg-fails');
     writeFileSync(fake, '#!/bin/sh\necho "Unknown encoder libx264" >&2\nexit 1\n', { mode: 0o755 });
@@ -73,6 +73,36 @@ describe.skipIf(!run)('writeMp4Ffmpeg', () => {
     expect(e).toBeInstanceOf(EncoderError);
     expect(e.message).toMatch(/ffmpeg fake failed to encode .*fail\.mp4 \(exit 1\): Unknown encoder libx264/);
     expect(readdirSync(dir).filter((f) => f.startsWith('fail'))).toEqual([]);
+  });
+});
+
+describe('writeMp4Ffmpeg refuses a clip or option it cannot encode, before ffmpeg starts', () => {
+  // an ffmpeg that cannot be started: each refusal must come before the spawn (its error would be ENOENT)
+  const none = { path: join(dir, 'no-ffmpeg-here'), version: 'none' };
+  const refusal = async (clip: RgbaFrames, opts: { fps: number; crf?: number }, name: string) => {
+    const e = await writeMp4Ffmpeg(none, join(dir, name), clip, opts).catch((x: unknown) => x);
+    expect(readdirSync(dir).filter((f) => f.startsWith(name))).toEqual([]);
+    expect(e).toBeInstanceOf(EncoderError);
+    return (e as Error).message;
+  };
+
+  it('a frame of another length than width×height RGBA, naming the frame (it was written as more or shifted frames)', async () => {
+    // two 8×4 frames given as 4×4: ffmpeg made a 4-frame video of them and it was reported as 2 frames
+    const wide = movingSquare(2, 8, 4).frames;
+    expect(await refusal({ width: 4, height: 4, frames: wide }, { fps: 8 }, 'wide.mp4')).toBe('writeMp4Ffmpeg frame 0: frame has 128 bytes, 4x4 RGBA needs 64');
+    // a short frame among good ones
+    const ok = movingSquare(3, 4, 4).frames;
+    expect(await refusal({ width: 4, height: 4, frames: [ok[0]!, new Uint8ClampedArray(10), ok[2]!] }, { fps: 8 }, 'short.mp4')).toBe('writeMp4Ffmpeg frame 1: frame has 10 bytes, 4x4 RGBA needs 64');
+    expect(await refusal({ width: 0, height: 4, frames: ok }, { fps: 8 }, 'zero.mp4')).toBe('writeMp4Ffmpeg frame 0: width and height must be integers in [1, 65535], got 0x4');
+    expect(await refusal({ width: 4, height: 4, frames: [] }, { fps: 8 }, 'empty.mp4')).toBe('writeMp4Ffmpeg: no frames to encode');
+  });
+
+  it('crf outside the documented integers 0 … 51 (52, -1 and 1.5 were passed to libx264)', async () => {
+    const clip = movingSquare(1, 4, 4);
+    for (const crf of [52, -1, 1.5, NaN]) {
+      expect(await refusal(clip, { fps: 8, crf }, 'crf.mp4')).toBe(`writeMp4Ffmpeg: crf must be an integer in [0, 51] (libx264's constant rate factor), got ${crf}`);
+    }
+    expect(await refusal(clip, { fps: 241 }, 'fps.mp4')).toBe('writeMp4Ffmpeg: fps must be in (0, 240], got 241');
   });
 });
 
