@@ -5,8 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
 import { createFailure, linkChain, makeOutputFolder, NOT_A_FILE_HINT, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
-import { LimitError, parseBytes } from '../model/memory.js';
-import type { TensorData } from '../model/model.js';
+import { parseBytes } from '../model/memory.js';
+import { InputError, type TensorData } from '../model/model.js';
 import { NumericsError } from '../sampler/generate.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { checkPathFlags, readFiles, type ReadFile } from './paths.js';
@@ -25,10 +25,11 @@ export function maxMemory(p: Parsed): number | undefined {
   const v = flag ?? (env === '' ? undefined : env);
   if (v === undefined) return undefined;
   try {
-    return parseBytes(v);
+    return parseBytes(v, flag !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY');
   } catch (e) {
-    if (!(e instanceof LimitError)) throw e;
-    throw new UsageError(`${flag !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY'}: ${e.message}`);
+    // the caller's flag or environment: a usage error (exit 2), the message naming which and the value
+    if (e instanceof InputError) throw new UsageError(e.message, { cause: e });
+    throw e;
   }
 }
 

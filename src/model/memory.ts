@@ -38,9 +38,12 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 /**
  * Bytes of the weights alone (as the Allocator stores them), and the largest weight tensor. Counted
  * on one- and two-layer copies of the config and extrapolated (every layer holds the same tensors),
- * so a config.json with an absurd num_layers costs nothing to estimate.
+ * so a config.json with an absurd num_layers costs nothing to estimate. `dtype`: the weights'
+ * storage, 'f32' or 'f16'.
+ * @throws InputError naming `dtype` for another value (as estimateMemory).
  */
 export function estimateWeights(c: ModelConfig, dtype: DType): { bytes: number; largest: number; largestName: string } {
+  checkDtype(dtype);
   if (c.layers <= 2) return weightsOf(c, dtype);
   const [c1, c2] = layerCopies(c);
   const one = weightsOf(c1, dtype);
@@ -97,6 +100,11 @@ function checkRunArgs(c: ModelConfig, latent: unknown, text: unknown, dtype: unk
       throw new InputError(`text: expected [${latent[0]}, L, ${width}] (batch of latent [${latent.join(',')}], config ${key}), found ${Array.isArray(text) ? `[${text.join(',')}]` : shown(text)}`);
     }
   }
+  checkDtype(dtype);
+}
+
+/** A storage dtype given where it is required: 'f32' or 'f16'. @throws InputError naming `dtype`. */
+function checkDtype(dtype: unknown): void {
   if (dtype === undefined) throw new InputError("dtype: missing ('f32' or 'f16')");
   checkDtypeOption(dtype);
 }
@@ -347,6 +355,7 @@ const F16 = "dtype: 'f16'";
 /**
  * Refuses a model whose weights alone exceed the budget or a buffer limit, before uploading.
  * Suggests f16 only when the f16 weights would fit.
+ * @throws LimitError with the sizes and a suggestion; InputError for a dtype other than 'f32' / 'f16'.
  */
 export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): void {
   const w = estimateWeights(c, dtype);
@@ -363,12 +372,21 @@ export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimi
   }
 }
 
-/** "2GiB", "512MB", "1.5G", "1e9" → bytes (binary units for K/M/G/T with or without "i"). */
-export function parseBytes(s: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?(?:e\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s);
-  if (!m) throw new LimitError(`not a memory size: "${s}" (expected e.g. 512MiB, 2GiB or a number of bytes)`);
+/**
+ * A memory size → whole bytes (rounded down): a number of bytes ("4096", "1e9", "2.5e+3") or one
+ * with a unit: "512MB", "2GiB", "1.5G" (binary units for K/M/G/T with or without "i", case
+ * ignored; B for bytes). `name`: the option or flag the size came from, which starts every message
+ * (default "maxMemory", the library's option; the CLI gives "--max-memory" or the env variable).
+ * @throws InputError `NAME: not a memory size: "…" (…)` for anything else (a sign, hex, "lots"), and
+ *   `NAME: not a positive memory size: "…"` for a size under one byte ("0", "0.5", "1e-3", "0GiB")
+ *   or beyond a finite number.
+ */
+export function parseBytes(s: string, name = 'maxMemory'): number {
+  const m = typeof s === 'string' ? /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s) : null;
+  if (!m) throw new InputError(`${name}: not a memory size: ${shown(s)} (expected e.g. 512MiB, 2GiB or a number of bytes)`);
   const unit = (m[2] ?? 'b').toLowerCase()[0]!;
-  const n = Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 } as Record<string, number>)[unit]!;
-  if (!Number.isFinite(n) || n <= 0) throw new LimitError(`not a positive memory size: "${s}"`);
-  return Math.floor(n);
+  const n = Math.floor(Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 } as Record<string, number>)[unit]!);
+  // floored first: "0.5" is 0 bytes, a budget nothing fits in
+  if (!Number.isFinite(n) || n < 1) throw new InputError(`${name}: not a positive memory size: ${shown(s)}`);
+  return n;
 }
