@@ -1,15 +1,21 @@
 // Node: the tuning cache as one JSON file in the user's cache directory,
-// $XDG_CACHE_HOME/tessera/tune.json (default ~/.cache/tessera/tune.json), written atomically
+// $XDG_CACHE_HOME/tessera/tune.json (~/.cache/tessera/tune.json when it is unset or relative), written atomically
 // (temporary file + rename) so a killed process never leaves half a file. Saves merge: under a lock
 // file (tune.json.lock) the file is re-read just before the rename and this process's new choices
 // are written over it, so two tessera processes tuning at once keep each other's choices.
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { setTuneStore, type TuneEntry, type TuneStore } from './tune.js';
 
+/**
+ * The tuning cache file: $XDG_CACHE_HOME/tessera/tune.json, or ~/.cache/tessera/tune.json when
+ * XDG_CACHE_HOME is unset, empty or relative (the XDG Base Directory spec: a relative path is
+ * invalid and is ignored, not read against the working directory).
+ */
 export function tuneCachePath(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  const xdg = process.env.XDG_CACHE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.cache');
   return join(base, 'tessera', 'tune.json');
 }
 
