@@ -16,7 +16,7 @@ export { WeightError } from './model/weights.js';
 export { estimateMemory, estimateWeights, checkRunFits, checkWeightsFit, parseBytes, LimitError, type MemoryEstimate, type MemoryLimits, type FitOptions } from './model/memory.js';
 export { PRESETS, getPreset, presetNames, loadRandomModel, type Preset } from './model/presets.js';
 export { generate, NumericsError, type GenerateOptions, type GenerateResult } from './sampler/generate.js';
-export { cfgCombine, type Scheduler, type SchedulerName } from './sampler/scheduler.js';
+export { cfgCombine, type Scheduler } from './sampler/scheduler.js';
 export { schedulerFromConfig, makeScheduler, resolveSchedulerClass, SchedulerConfigError, StepCountError, type SchedulerSpec, type SchedulerClass, type SchedulerFromConfigOptions } from './sampler/config.js';
 export { runProgramCpu, type StepProgram, type LinOp } from './sampler/program.js';
 export { latentsToFrames, encodeGif, encodePng } from './preview/preview.js';

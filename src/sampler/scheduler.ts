@@ -22,9 +22,6 @@ export interface Scheduler {
   step(i: number, modelOutput: Float32Array, sample: Float32Array): Float32Array;
 }
 
-/** Short names of the two schedulers built without a scheduler_config.json. */
-export type SchedulerName = 'flow-match-euler' | 'ddim';
-
 // ---------------------------------------------------------------------------------------------
 // numpy helpers (float64)
 
