@@ -64,7 +64,7 @@ describe('the other pipeline classes (stand-ins: refused before any component is
       [{ prompt: 'a cat', class_labels: [1] }, 'prompt: DiTPipeline is class-conditional; give class_labels (ImageNet class ids) instead'],
       [{ class_labels: [1], prompt_embeds: latents([1, 2, 4]) }, 'prompt_embeds: DiTPipeline is class-conditional; give class_labels (ImageNet class ids) instead'],
       [{ class_labels: [1], num_frames: 9 }, 'num_frames: DiTPipeline makes images; leave num_frames out'],
-      [{ class_labels: [] }, 'class_labels: a non-empty list of class ids (one per batch item), got []'],
+      [{ class_labels: [] }, 'class_labels: a non-empty list or typed array of class ids (one per batch item), got []'],
     ] as const) {
       const e = await dit.generate({ ...o, output_type: 'latent' } as never).catch((x: Error) => x);
       expect(e).toBeInstanceOf(InputError);
