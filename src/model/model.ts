@@ -344,6 +344,7 @@ export class DiffusionModel {
       throw new InputError(`timestep: value at index ${i} is not ${typeof v === 'number' ? 'finite' : 'a number'} (${shown(v)})`);
     }
     checkFinite('hidden_states', hs.data);
+    checkF16Range('hidden_states', hs.data, this.dtype);
     let textShape: number[] | undefined;
     if (c.family === 'wan' || c.family === 'latte') {
       const e = inputs.encoder_hidden_states;
@@ -354,6 +355,7 @@ export class DiffusionModel {
         throw new InputError(`encoder_hidden_states: expected [${B}, L, ${width}] (batch of hidden_states, config ${key}), found [${e.shape.join(',')}]`);
       }
       checkFinite('encoder_hidden_states', e.data);
+      checkF16Range('encoder_hidden_states', e.data, this.dtype);
       textShape = e.shape;
     } else {
       const y = inputs.class_labels;
@@ -464,7 +466,7 @@ export class DiffusionModel {
    * Returns `sample` in diffusers' layout as f32: Wan/Latte [B, out_channels, F, H, W], DiT
    * [B, out_channels, H, W] (learned-sigma models keep all 2·C channels). The first call for a shape
    * records and compiles its plan (slow); later calls with that shape replay it.
-   * @throws InputError (an input the family does not take, as `KEY: not an input of forward …; did you mean …?`; shapes, non-finite values, class ids out of range), LimitError (the
+   * @throws InputError (an input the family does not take, as `KEY: not an input of forward …; did you mean …?`; shapes, non-finite values, with dtype 'f16' values beyond ±65504, class ids out of range), LimitError (the
    *   run does not fit the adapter or `maxMemory`; before allocating), NumericsError (the output is
    *   non-finite: names the first layer that produced a non-finite value), GpuError (device lost,
    *   validation or out-of-memory, naming the dispatch), DisposedError (after dispose()). Calls
@@ -583,6 +585,19 @@ export class DiffusionModel {
 function checkFinite(name: string, a: Float32Array): void {
   for (let i = 0; i < a.length; i++) {
     if (!Number.isFinite(a[i]!)) throw new InputError(`${name}: value at flat index ${i} is not finite (${a[i]})`);
+  }
+}
+
+/**
+ * For f16 storage, refuses an input tensor holding a value beyond ±65504 (on the GPU it would be
+ * Infinity, and the error would blame the first layer that read it), before any GPU work; as
+ * checkWeightValues does for weights. No-op for f32.
+ * @throws InputError naming `name`, the value and its flat index.
+ */
+export function checkF16Range(name: string, a: Float32Array, dtype: DType): void {
+  if (dtype !== 'f16') return;
+  for (let i = 0; i < a.length; i++) {
+    if (Math.abs(a[i]!) > 65504) throw new InputError(`${name}: value ${a[i]} at flat index ${i} is outside the f16 range (±65504): use dtype: 'f32'`);
   }
 }
 
