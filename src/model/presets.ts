@@ -4,7 +4,7 @@ import type { Gpu } from '../gpu/device.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import { randn } from '../random.js';
 import { parseConfig, type ModelConfig } from './config.js';
-import { checkDtypeOnAdapter, checkLoadOptions, DiffusionModel, InputError, withLoadGpu } from './model.js';
+import { checkDtypeOnAdapter, checkLoadOptions, DiffusionModel, InputError, shown, withLoadGpu } from './model.js';
 import { checkWeightsFit } from './memory.js';
 import { expectedKeys, uploadWeights } from './weights.js';
 
@@ -57,9 +57,9 @@ export function presetNames(): string[] {
 
 /** The preset `name`. @throws InputError for an unknown name, listing the presets. */
 export function getPreset(name: string): Preset {
-  const p = PRESETS[name];
-  if (!p) throw new InputError(`unknown preset "${name}"; presets: ${presetNames().join(', ')}`);
-  return p;
+  // own keys only: 'constructor' or 'toString' is no preset (a plain object's lookup would find Object's)
+  if (typeof name !== 'string' || !Object.hasOwn(PRESETS, name)) throw new InputError(`unknown preset ${shown(name)}; presets: ${presetNames().join(', ')}`);
+  return PRESETS[name]!;
 }
 
 /** Scale of a seeded random tensor so activations stay O(1) through the network. */

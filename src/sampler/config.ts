@@ -76,8 +76,8 @@ const KEYS = {
 /** The diffusers scheduler classes tessera samples with. */
 export type SchedulerClass = keyof typeof KEYS;
 
-/** Short names `--scheduler` accepts besides the class names. */
-export const SCHEDULER_SHORT_NAMES: Record<string, SchedulerClass> = {
+/** Short names `--scheduler` accepts besides the class names (look one up with Object.hasOwn: not 'constructor'). */
+export const SCHEDULER_SHORT_NAMES: Readonly<Record<string, SchedulerClass>> = {
   'flow-match-euler': 'FlowMatchEulerDiscreteScheduler',
   ddim: 'DDIMScheduler',
   unipc: 'UniPCMultistepScheduler',
@@ -115,10 +115,12 @@ export function shiftRefusal(cls: string, o: { option?: string; from?: string; f
  * starting with `where` (default "scheduler", generate()'s option; the CLI passes "--scheduler").
  */
 export function resolveSchedulerClass(name: string, where = 'scheduler'): SchedulerClass {
+  if (typeof name !== 'string') throw new SchedulerConfigError(`${where}: a scheduler class or short name (a string), got ${shown(name)}; supported: ${supported()}`);
   if (Object.hasOwn(KEYS, name)) return name as SchedulerClass;
-  const short = SCHEDULER_SHORT_NAMES[name.toLowerCase()];
-  if (short) return short;
-  const ci = SCHEDULER_CLASSES.find((c) => c.toLowerCase() === name.toLowerCase());
+  // own keys only: 'constructor' or '__proto__' is no short name (a plain object's lookup would find Object's)
+  const lower = name.toLowerCase();
+  if (Object.hasOwn(SCHEDULER_SHORT_NAMES, lower)) return SCHEDULER_SHORT_NAMES[lower]!;
+  const ci = SCHEDULER_CLASSES.find((c) => c.toLowerCase() === lower);
   if (ci) return ci;
   throw new SchedulerConfigError(`${where}: scheduler ${JSON.stringify(name)} is not supported; supported: ${supported()}`);
 }
