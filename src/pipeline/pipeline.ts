@@ -211,11 +211,8 @@ export interface PipelineGenerateOptions {
   prompt_embeds?: TensorData;
   /** [B, L', dim] (the batch and width of prompt_embeds, any length L'). When guidance_scale > 1 and it is not given, negative_prompt (default "") is encoded, as WanPipeline does. */
   negative_prompt_embeds?: TensorData;
-  /**
-   * DiT: [B] ImageNet class ids in 0…num_class_embeds (that value: the null class of guidance), as numbers
-   * or bigint: an array or a typed array (a BigInt64Array holds diffusers' int64 labels). InputError otherwise.
-   */
-  class_labels?: ArrayLike<number | bigint>;
+  /** DiT: [B] ImageNet class ids. */
+  class_labels?: number[];
   /**
    * Initial noise [B, C, F, h, w] (Wan/Latte) or [B, C, h, w] (DiT) in latent units, F32; or `seed` + sizes.
    * Not with `seed` (InputError); height / width / num_frames given too must be the sizes these latents
@@ -590,7 +587,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * @throws before any GPU work (the text encoder included): InputError naming the option for an unknown
    *   option (with the closest name), an option of another pipeline class, missing, malformed or
    *   conflicting inputs (latents whose size disagrees with height / width / num_frames, seed with
-   *   latents, prompt with prompt_embeds); LimitError when the sampler state, a transformer pass or the
+   *   latents, prompt with prompt_embeds); SchedulerConfigError for a `scheduler` tessera does not support
+   *   (listing the supported ones); StepCountError (a SchedulerConfigError; `maxSteps`: the most that work,
+   *   where known) for a num_inference_steps the scheduler config cannot run (above num_train_timesteps, or
+   *   so many that the timesteps repeat); LimitError when the sampler state, a transformer pass or the
    *   VAE decode cannot fit the adapter, or a stage exceeds loadPipeline's maxMemory (each stage on its own:
    *   PipelineLoadOptions.maxMemory), naming the stage, the size asked for and what fits.
    *   Later: NumericsError, GpuError; TuneEnvError when the stages record their kernels and TESSERA_TUNE or
@@ -599,7 +599,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    */
   generate(this: Pipeline<false>, o: PipelineGenerateOptions): Promise<PipelineLatentOutput>;
   generate(o: PipelineGenerateOptions & { output_type: 'latent' }): Promise<PipelineLatentOutput>;
-  generate(o: PipelineGenerateOptions & { class_labels: ArrayLike<number | bigint>; output_type?: 'np' }): Promise<PipelineImageOutput>;
+  generate(o: PipelineGenerateOptions & { class_labels: number[]; output_type?: 'np' }): Promise<PipelineImageOutput>;
   generate(o: PipelineGenerateOptions & { output_type?: 'np' }): Promise<PipelineVideoOutput>;
   generate(o: PipelineGenerateOptions): Promise<PipelineOutput>;
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
@@ -714,9 +714,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (dit) {
       const labels = o.class_labels;
       if (labels === undefined) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
-      // a list or typed array, as generate() takes (its values are checked there); shown() prints bigint as 1n where JSON.stringify threw
-      const list = Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView));
-      if (!list || (labels as ArrayLike<unknown>).length === 0) throw new InputError(`class_labels: a non-empty list or typed array of class ids (one per batch item), got ${list && !Array.isArray(labels) ? `an empty ${labels.constructor.name}` : shown(labels)}`);
+      if (!Array.isArray(labels) || labels.length === 0) throw new InputError(`class_labels: a non-empty list of class ids (one per batch item), got ${JSON.stringify(labels)}`);
       opts.class_labels = labels;
       batch = labels.length;
     } else {

@@ -11,7 +11,7 @@
 // their projection and every block's cross-attention K/V computed once (the model's prepare plan); per
 // step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
 // read once at the end.
-import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
+import { checkClassIds, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
@@ -19,7 +19,7 @@ import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
-import { refusesShift, resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
+import { refusesShift, resolveSchedulerClass, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
 /** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
@@ -43,7 +43,7 @@ export interface GenerateOptions {
   scheduler?: SchedulerSpec | string;
   /** scheduler_config.json contents. */
   scheduler_config?: Record<string, unknown>;
-  /** Denoising steps (diffusers' num_inference_steps): a positive integer (InputError otherwise). */
+  /** Denoising steps (diffusers' num_inference_steps): a positive integer (InputError otherwise) the scheduler config can run (StepCountError otherwise: above num_train_timesteps, or timesteps that repeat). */
   num_inference_steps?: number;
   /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
   guidance_scale?: number;
@@ -185,14 +185,8 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   if (steps === undefined) throw new InputError('num_inference_steps: missing');
   if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
   const spec = resolveScheduler(o);
-  let program: StepProgram;
-  try {
-    program = spec.setTimesteps(steps);
-  } catch (e) {
-    // more steps than the schedule's num_train_timesteps: the caller's option, not the config
-    if (e instanceof SchedulerConfigError && e.message.startsWith('num_inference_steps')) throw new InputError(e.message);
-    throw e;
-  }
+  // a count the schedule cannot run is a StepCountError (maxSteps where known), as Pipeline.generate throws it
+  const program: StepProgram = spec.setTimesteps(steps);
   for (const k of ['onStep', 'onWarning'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
   checkSignal(o.signal);
   // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
@@ -242,10 +236,6 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
       }
     }
   }
-  // f16 range under the caller's names (the transformer's own check would see the guided [cond; uncond] text as one encoder_hidden_states)
-  if (o.latents) checkF16Range('latents', o.latents.data, model.dtype);
-  if (text) checkF16Range(textName, text.data, model.dtype);
-  if (negText) checkF16Range(negName, negText.data, model.dtype);
   checkSamplerState(model, program, shape);
   const latents = o.latents ?? { data: randn(shape.reduce((a, b) => a * b, 1), o.seed ?? 0), shape };
   return { latents, cfg, guidance, program, text, negText, labels };
@@ -295,7 +285,8 @@ const FLAG_INPUT = 2;
  *   seed: 0, shape: [1, 16, 21, 60, 104], encoder_hidden_states, negative_encoder_hidden_states });
  * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included; the other family's conditioning,
  *   as `class_labels: not an option of generate for a wan model but of generate for a dit model (options: …)`), SchedulerConfigError for a config tessera
- *   cannot run, LimitError when the scheduler's state cannot be bound (all before any GPU work; shapes, then that limit, then the seeded noise is allocated); NumericsError naming the step (and the layer) when a
+ *   cannot run or a `scheduler` it does not support, StepCountError (a SchedulerConfigError; `maxSteps`: the most that work, where known) for a
+ *   num_inference_steps the scheduler config cannot run (above num_train_timesteps, or so many that the timesteps repeat), LimitError when the scheduler's state cannot be bound (all before any GPU work; shapes, then that limit, then the seeded noise is allocated); NumericsError naming the step (and the layer) when a
  *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); an Error named 'AbortError'
  *   when `signal` aborts (see GenerateOptions.signal).
  *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.

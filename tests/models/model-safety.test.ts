@@ -11,7 +11,7 @@ import { InputError, loadModel, type ForwardInputs } from '../../src/model/model
 import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
 import { parseConfig } from '../../src/model/config.js';
 import { generate } from '../../src/sampler/generate.js';
-import { SchedulerConfigError } from '../../src/sampler/config.js';
+import { SchedulerConfigError, StepCountError } from '../../src/sampler/config.js';
 import { randn } from '../../src/random.js';
 import { flagNames } from '../../src/cli/errors.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
@@ -210,7 +210,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
       const cases: [object, Function, string][] = [
         [{ ...base, scheduler: 'ddim', shift: 3 }, InputError, "shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler, which has no shift: leave out shift, or give scheduler: 'flow-match-euler'"],
         [{ ...base, shift: 0 }, InputError, 'shift: a number > 0, got 0'],
-        [{ ...base, num_inference_steps: 1e7 }, InputError, 'num_inference_steps must be an integer in [1, 1000] (num_train_timesteps), got 10000000'],
+        [{ ...base, num_inference_steps: 1e7 }, StepCountError, 'num_inference_steps must be an integer in [1, 1000] (num_train_timesteps), got 10000000'],
         [{ ...base, onStep: 5 }, InputError, 'onStep: a function, got 5'],
         [{ ...base, seed: 1n }, InputError, "seed: an integer in 0..4294967295 (the noise generator's seed is 32 bits), got the bigint 1n"],
         [{ ...base, shift: '2' }, InputError, 'shift: a number > 0, got "2"'],
