@@ -211,8 +211,11 @@ export interface PipelineGenerateOptions {
   prompt_embeds?: TensorData;
   /** [B, L', dim] (the batch and width of prompt_embeds, any length L'). When guidance_scale > 1 and it is not given, negative_prompt (default "") is encoded, as WanPipeline does. */
   negative_prompt_embeds?: TensorData;
-  /** DiT: [B] ImageNet class ids. */
-  class_labels?: number[];
+  /**
+   * DiT: [B] ImageNet class ids in 0…num_class_embeds (that value: the null class of guidance), as numbers
+   * or bigint: an array or a typed array (a BigInt64Array holds diffusers' int64 labels). InputError otherwise.
+   */
+  class_labels?: ArrayLike<number | bigint>;
   /**
    * Initial noise [B, C, F, h, w] (Wan/Latte) or [B, C, h, w] (DiT) in latent units, F32; or `seed` + sizes.
    * Not with `seed` (InputError); height / width / num_frames given too must be the sizes these latents
@@ -599,7 +602,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    */
   generate(this: Pipeline<false>, o: PipelineGenerateOptions): Promise<PipelineLatentOutput>;
   generate(o: PipelineGenerateOptions & { output_type: 'latent' }): Promise<PipelineLatentOutput>;
-  generate(o: PipelineGenerateOptions & { class_labels: number[]; output_type?: 'np' }): Promise<PipelineImageOutput>;
+  generate(o: PipelineGenerateOptions & { class_labels: ArrayLike<number | bigint>; output_type?: 'np' }): Promise<PipelineImageOutput>;
   generate(o: PipelineGenerateOptions & { output_type?: 'np' }): Promise<PipelineVideoOutput>;
   generate(o: PipelineGenerateOptions): Promise<PipelineOutput>;
   async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
@@ -714,7 +717,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (dit) {
       const labels = o.class_labels;
       if (labels === undefined) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
-      if (!Array.isArray(labels) || labels.length === 0) throw new InputError(`class_labels: a non-empty list of class ids (one per batch item), got ${JSON.stringify(labels)}`);
+      // a list or typed array, as generate() takes (its values are checked there); shown() prints bigint as 1n where JSON.stringify threw
+      const list = Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView));
+      if (!list || (labels as ArrayLike<unknown>).length === 0) throw new InputError(`class_labels: a non-empty list or typed array of class ids (one per batch item), got ${list && !Array.isArray(labels) ? `an empty ${labels.constructor.name}` : shown(labels)}`);
       opts.class_labels = labels;
       batch = labels.length;
     } else {

@@ -11,7 +11,7 @@
 // their projection and every block's cross-attention K/V computed once (the model's prepare plan); per
 // step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
 // read once at the end.
-import { checkClassIds, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
+import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
@@ -236,6 +236,10 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
       }
     }
   }
+  // f16 range under the caller's names (the transformer's own check would see the guided [cond; uncond] text as one encoder_hidden_states)
+  if (o.latents) checkF16Range('latents', o.latents.data, model.dtype);
+  if (text) checkF16Range(textName, text.data, model.dtype);
+  if (negText) checkF16Range(negName, negText.data, model.dtype);
   checkSamplerState(model, program, shape);
   const latents = o.latents ?? { data: randn(shape.reduce((a, b) => a * b, 1), o.seed ?? 0), shape };
   return { latents, cfg, guidance, program, text, negText, labels };
