@@ -8,6 +8,7 @@
 // is the same sum in another order).
 import { fmtBytes, storageBytes } from '../gpu/tensor.js';
 import { bindingLimit, LimitError, type MemoryLimits } from '../model/memory.js';
+import { InputError, shown } from '../model/model.js';
 import type { Umt5Config } from './config.js';
 
 /** Weights above this stay on the host and stream, unless a budget (maxMemory) says otherwise. */
@@ -54,8 +55,29 @@ export function ffnChunks(c: Umt5Config, perBuffer: number): number {
   return c.dFf;
 }
 
-/** The plan for encoding `batch` prompts of `seqLen` tokens: mode, chunking and bytes. */
+/**
+ * Refuses sizes no encode has, before any arithmetic: a batch or length of 0, -5 or 1.5 made a
+ * plan of a few bytes, and a NaN limit one with every FFN row its own chunk.
+ * @throws InputError naming the argument.
+ */
+function checkUmt5Args(batch: unknown, seqLen: unknown, limits: MemoryLimits): void {
+  if (!Number.isInteger(batch) || (batch as number) < 1) throw new InputError(`batch: the number of prompts, a positive integer, got ${shown(batch)}`);
+  if (!Number.isInteger(seqLen) || (seqLen as number) < 1) throw new InputError(`seqLen: tokens per prompt (max_sequence_length), a positive integer, got ${shown(seqLen)}`);
+  for (const k of ['maxBufferSize', 'maxStorageBufferBindingSize'] as const) {
+    const v: unknown = limits?.[k];
+    if (!Number.isInteger(v) || (v as number) < 1) throw new InputError(`limits.${k}: bytes, a positive integer (the adapter's limit), got ${shown(v)}`);
+  }
+}
+
+/**
+ * The plan for encoding `batch` prompts of `seqLen` tokens within the adapter's `limits`: mode,
+ * chunking and bytes (f32).
+ * @param batch prompts per encode, a positive integer (2 with guidance: prompt and negative prompt).
+ * @param seqLen tokens per prompt, a positive integer (max_sequence_length).
+ * @throws InputError naming batch, seqLen or the limit that is not a positive integer.
+ */
 export function planUmt5(c: Umt5Config, batch: number, seqLen: number, limits: MemoryLimits, opts: Umt5FitOptions = {}): Umt5Plan {
+  checkUmt5Args(batch, seqLen, limits);
   const perBuffer = bindingLimit(limits).bytes;
   const rows = batch * seqLen;
   const W = c.heads * c.dKv;
@@ -106,6 +128,7 @@ export const LET_IT_STREAM = 'let it stream (stream: true, or stream unset: the 
 /**
  * Throws LimitError when an encode of [batch, seqLen] cannot run: a tensor above the per-buffer
  * limit, or the peak (streamed: one layer) above the budget. Before anything is read or allocated.
+ * @throws InputError as planUmt5 for a batch, seqLen or limit that is not a positive integer.
  */
 export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limits: MemoryLimits, opts: Umt5FitOptions = {}): Umt5Plan {
   const p = planUmt5(c, batch, seqLen, limits, opts);

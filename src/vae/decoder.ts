@@ -22,7 +22,7 @@ import type { Gpu } from '../gpu/device.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, fmtBytes, readTensor, storageBytes, type DType, type Tensor } from '../gpu/tensor.js';
-import { InputError, type TensorData } from '../model/model.js';
+import { InputError, shown, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
 import { throwIfAborted } from '../model/options.js';
 import { conv } from '../ops/conv.js';
@@ -118,11 +118,20 @@ function f16Plans(c: VaeConfig, shape: number[], maxBinding: number): boolean {
 
 /**
  * The band plan for decoding latents of `shape` within `maxBinding` bytes per storage binding:
- * the fewest row bands (or `bands` when given) whose every tensor fits. Throws InputError for a
- * shape the VAE cannot take and LimitError (with the numbers) when even one latent row per band
- * does not fit, or the lowest-resolution frame the attention needs whole does not.
+ * the fewest row bands (or `bands` when given) whose every tensor fits.
+ * @param shape latents [B, C, F, H, W] (Wan, KL video) or [B, C, H, W] (KL images), positive integers.
+ * @param dtype 'f32' or 'f16', the decode's storage dtype.
+ * @param maxBinding bytes one storage binding may hold, a positive integer.
+ * @throws InputError, before any arithmetic, for a shape the VAE cannot take (a dim that is not a
+ *   positive integer, the wrong rank or channel count), a dtype other than 'f32' / 'f16', a maxBinding
+ *   that is not a positive integer, or bands outside 1…H; LimitError (with the numbers) when even one
+ *   latent row per band does not fit, or the lowest-resolution frame the attention needs whole does not.
  */
 export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBinding: number, bands?: number): DecodePlanSummary {
+  // a negative or fractional dim made a plan with negative frames or a LimitError for a band of -Infinity rows
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found ${Array.isArray(shape) ? `[${shape.join(',')}]` : shown(shape)}`);
+  if (dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`);
+  if (!Number.isInteger(maxBinding) || maxBinding < 1) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(maxBinding)}`);
   const zc = c.kind === 'wan' ? c.zDim : c.latentChannels;
   const video = shape.length === 5;
   if (c.kind === 'wan' && !video) throw new InputError(`latents: AutoencoderKLWan takes [B, ${zc}, F, H, W], found [${shape.join(',')}]`);
