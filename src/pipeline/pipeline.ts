@@ -1158,7 +1158,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   if (indexText === null) throw new PipelineError(`${root}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
   const index = parseModelIndex(indexText, `${root}/model_index.json`);
   const file = `${root}/model_index.json`;
-  if (!(index.className in PIPELINES)) throw new PipelineError(`${file}: _class_name ${JSON.stringify(index.className)} is not supported (expected ${Object.keys(PIPELINES).join(', ')})`);
+  if (!Object.hasOwn(PIPELINES, index.className)) throw new PipelineError(`${file}: _class_name ${JSON.stringify(index.className)} is not supported (expected ${Object.keys(PIPELINES).join(', ')})`);
   const cls = index.className as PipelineClass;
   const spec = PIPELINES[cls];
   const component = (name: string) => index.components.get(name) ?? null;

@@ -84,6 +84,8 @@ describe('loadPipeline refuses unusable folders before any GPU work, naming the 
   });
   it('an unsupported pipeline class, or a component it cannot run', async () => {
     expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j._class_name = 'CogVideoXPipeline') }))).toMatch(/model_index\.json: _class_name "CogVideoXPipeline" is not supported \(expected WanPipeline, LattePipeline, DiTPipeline\)/);
+    // a name on Object.prototype is not a pipeline class (it was found by `in` and crashed with a TypeError)
+    for (const name of ['constructor', 'toString', '__proto__']) expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j._class_name = name) }))).toMatch(new RegExp(`model_index\\.json: _class_name "${name}" is not supported \\(expected WanPipeline, LattePipeline, DiTPipeline\\)`));
     expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j.transformer_2 = ['diffusers', 'WanTransformer3DModel']) }))).toMatch(/component "transformer_2" \(WanTransformer3DModel\) is not supported/);
     expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j.transformer = ['diffusers', 'LatteTransformer3DModel']) }))).toMatch(/"transformer" is LatteTransformer3DModel; WanPipeline needs WanTransformer3DModel/);
     expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j.vae = ['diffusers', 'AutoencoderKL']) }))).toMatch(/"vae" is AutoencoderKL; WanPipeline needs AutoencoderKLWan/);
