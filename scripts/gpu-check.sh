@@ -9,18 +9,36 @@
 #                                       (dawn.node) xz-compressed, the engine bundled by esbuild
 #                                       into one file, the Vulkan loader (libvulkan1 .deb), the
 #                                       golden cases and their checker (DIR, else $GPU_CHECK_GOLDEN,
-#                                       else ../shared/golden; checker: DIR/../tools/check-cases.sh)
-#                                       and SHA256SUMS of it all
+#                                       else ../shared/golden; checker: DIR/../tools/check-cases.sh),
+#                                       the stamp (below) and SHA256SUMS of it all
 #   scripts/gpu-check.sh run [--quick]  there (or here on lavapipe: --quick for CPU-sized shapes):
-#                                       checks and unpacks what was carried (one line and exit 1 if
-#                                       anything is damaged), runs `tessera info`, the golden cases,
-#                                       `tune`, `bench ceiling`, `bench gemm --variants all`,
-#                                       `bench suite`, attention and block at 4k–32k tokens, the
-#                                       Wan-1.3B 480p step; writes $OUT/gpu-check.md, steps.txt,
-#                                       log.txt and gpu-check-raw.tar.gz (every step's output, JSON)
-#   scripts/gpu-check.sh collect DIR    here: appends DIR/gpu-check.md to bench/RESULTS.md
+#                                       checks what was carried (one line and exit 1 if anything is
+#                                       damaged, or if src/ and kernels/ here are not what the stamp
+#                                       says the bundle was built from), unpacks it, runs `tessera
+#                                       info` (a full run stops there when the adapter is a CPU or
+#                                       there is none), the golden cases, `tune`, `bench ceiling`,
+#                                       `bench gemm --variants all`, `bench suite`, attention and
+#                                       block at 4k–32k tokens, the Wan-1.3B 480p step; writes
+#                                       $OUT/gpu-check.md, steps.txt, log.txt and gpu-check-raw.tar.gz
+#                                       (every step's output and JSON). All four are written again
+#                                       after every step (the report then marked INCOMPLETE), so a
+#                                       run killed by the device call's timeout still returns what
+#                                       it had measured.
+#   scripts/gpu-check.sh collect DIR    here: appends DIR/gpu-check.md to bench/RESULTS.md (never an
+#                                       empty one; a section already there is not appended again)
+#   scripts/gpu-check.sh stamp DIR      prepare's stamp step: DIR/source.sha256 (every file under
+#                                       src/ and kernels/ that git does not ignore) and DIR/STAMP
+#                                       (commit = git rev-parse HEAD, dirty = uncommitted changes
+#                                       in src/ or kernels/, source = sha256 of source.sha256)
 #   scripts/gpu-check.sh pack SRC DEST  prepare's atomic xz step (kept if DEST is newer, passes
 #                                       `xz -t` and holds SRC's size; else DEST.tmp, tested, renamed)
+#
+# Exit status of run: 0 every step ran and exited 0; 1 refused before any step (.gpu-check missing,
+# damaged or stale, the carried node or Dawn does not run here); 2 usage error (any mode); 3 the
+# report is written but a step failed (a wrong kernel, a failed golden case, a crash) or the report
+# itself failed; 4 the report is written, no step failed, but a step ran out of its time or was
+# skipped (time budget spent, golden cases not carried); 5 a full run stopped after `info`: the
+# WebGPU adapter is a CPU (lavapipe) or there is none (--quick runs on, for the CPU smoke test).
 #
 # With the device tool: run(command="scripts/gpu-check.sh run", carry=[".gpu-check"], timeout_s=360):
 # unpacking and every step end within 300 s ($GPU_CHECK_BUDGET; --quick: 900 s), each step under a
@@ -28,8 +46,9 @@
 # leftovers), cut to what is left of the budget. With a machine's start (1–2 min) that leaves
 # room for a rerun inside the 15-minute device budget.
 # Every benchmark checks its kernel against the float64 reference before timing it (a wrong one
-# is reported, never timed); a step that fails or runs out of its time is reported as such and
-# the rest still run. $GPU_CHECK_DIR replaces .gpu-check (tests).
+# is reported, never timed); a step that fails or runs out of its time is reported as such (a
+# NOT MEASURED line with its exit status and last output) and the rest still run.
+# $GPU_CHECK_DIR replaces .gpu-check and $GPU_CHECK_RESULTS bench/RESULTS.md (tests).
 set -uo pipefail
 CALLER_PWD=$PWD
 cd "$(dirname "$0")/.."
@@ -39,12 +58,14 @@ mode="${1:-}"
 shift || true
 
 die() { echo "gpu-check: $*" >&2; exit 1; }
+usage() { echo "gpu-check: $*" >&2; exit 2; }
 
 # pack SRC DEST: DEST = SRC xz-compressed. An existing DEST is kept only when it is newer than SRC,
 # passes `xz -t` and unpacks to SRC's size; else it is written to DEST.tmp, tested and renamed, so
 # an interrupted prepare never leaves a short archive under the final name.
 pack() {
-  local src=${1:?usage: scripts/gpu-check.sh pack SRC DEST} dest=${2:?usage: scripts/gpu-check.sh pack SRC DEST}
+  [ $# = 2 ] || usage "usage: scripts/gpu-check.sh pack SRC DEST"
+  local src=$1 dest=$2
   [ -f "$src" ] || die "pack: no file $src"
   if [ -f "$dest" ] && [ "$dest" -nt "$src" ]; then
     local n
@@ -63,13 +84,54 @@ pack() {
   fi
 }
 
+# source_manifest: one sha256sum line per file under src/ and kernels/ that travels with the
+# working tree (tracked, or untracked and not ignored: src/kernels.gen.ts is generated and ignored)
+# (a tracked file deleted here is not one)
+source_files() {
+  local f
+  git ls-files -z -co --exclude-standard -- src kernels | sort -z | while IFS= read -r -d '' f; do [ -f "$f" ] && printf '%s\0' "$f"; done
+}
+source_manifest() {
+  source_files | xargs -0 -r sha256sum
+}
+
+# stamp DIR: what prepare bundled, for `run` to compare with the tree that travelled beside it
+stamp() {
+  [ $# = 1 ] || usage "usage: scripts/gpu-check.sh stamp DIR"
+  local d=$1 commit dirty=no
+  [ -d "$d" ] || die "stamp: no folder $d"
+  commit=$(git rev-parse HEAD 2>/dev/null) || die "stamp: not a git checkout here ($ROOT): prepare needs one"
+  [ -z "$(git status --porcelain -- src kernels)" ] || dirty=yes
+  source_manifest >"$d/source.sha256.tmp" && [ -s "$d/source.sha256.tmp" ] || { rm -f "$d/source.sha256.tmp"; die "stamp: no files under src/ and kernels/ in $ROOT"; }
+  mv -f "$d/source.sha256.tmp" "$d/source.sha256"
+  printf 'commit %s\ndirty %s\nsource %s\nprepared %s\n' "$commit" "$dirty" "$(sha256sum <"$d/source.sha256" | cut -c1-64)" "$(date -u +%Y-%m-%dT%H:%MZ)" >"$d/STAMP"
+}
+
+# check_stamp: one line naming what differs (at most 3 files) when the tree here is not what the
+# carried bundle was built from; nothing when it is
+check_stamp() {
+  [ -f "$G/STAMP" ] && [ -f "$G/source.sha256" ] || { echo "$G has no STAMP (prepared by an older gpu-check.sh: the code its bundle holds is unknown)"; return; }
+  local commit dirty diff
+  commit=$(awk '$1 == "commit" { print substr($2, 1, 12) }' "$G/STAMP")
+  dirty=$(awk '$1 == "dirty" { print ($2 == "yes" ? " with uncommitted changes" : "") }' "$G/STAMP")
+  # changed or missing files; with git here (the .git folder may not travel), added ones too
+  diff=$( { sha256sum -c --quiet "$G/source.sha256" 2>/dev/null | sed -E 's/: FAILED open or read$/ missing/; s/: FAILED$/ changed/'
+            if git rev-parse --git-dir >/dev/null 2>&1; then
+              source_files | tr '\0' '\n' | comm -13 <(sed -E 's/^[0-9a-f]{64} [ *]//' "$G/source.sha256" | sort) - | sed 's/$/ added/'
+            fi; } )
+  [ -n "$diff" ] || return 0
+  local n
+  n=$(echo "$diff" | wc -l)
+  echo "src/ and kernels/ here differ from what $G was prepared from (commit $commit$dirty): $(echo "$diff" | head -3 | awk 'NR > 1 { printf ", " } { printf "%s", $0 }')$( [ "$n" -le 3 ] || echo ", $((n - 3)) more")"
+}
+
 prepare() {
   local golden=${GPU_CHECK_GOLDEN:-} explicit=0
   [ -n "$golden" ] && explicit=1
   while [ $# -gt 0 ]; do
     case "$1" in
-      --golden) [ $# -ge 2 ] || die "--golden needs a folder (the one holding the golden case folders)"; golden=$2; explicit=1; shift 2 ;;
-      *) die "prepare takes only --golden DIR, not '$1'" ;;
+      --golden) [ $# -ge 2 ] || usage "--golden needs a folder (the one holding the golden case folders)"; golden=$2; explicit=1; shift 2 ;;
+      *) usage "prepare takes only --golden DIR, not '$1'" ;;
     esac
   done
   [ -n "$golden" ] || golden="$ROOT/../shared/golden"
@@ -101,6 +163,7 @@ prepare() {
   echo "[prepare] Dawn $(node -p "require('./$wg/package.json').version")"
   pack "$wg/dist/linux-x64/dawn.node" "$G/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
   echo "[prepare] bundling the CLI (esbuild)"
+  stamp "$G"
   node scripts/gen-kernels.mjs
   GPU_CHECK_BUNDLE="$G/tessera.mjs" node --input-type=module -e "
     import * as esbuild from 'esbuild';
@@ -110,6 +173,9 @@ prepare() {
       banner: { js: \"import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);\" },
       logLevel: 'warning',
     });"
+  # an edit to src/ or kernels/ while esbuild read them would leave a stamp that lies
+  [ -z "$(check_stamp)" ] || die "src/ or kernels/ changed while prepare bundled them: run scripts/gpu-check.sh prepare again"
+  echo "[prepare] $(head -2 "$G/STAMP" | tr '\n' ' ')($(wc -l <"$G/source.sha256") files under src/ and kernels/)"
   echo "[prepare] Vulkan loader (libvulkan1, amd64)"
   local o=(-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/gpu-check-apt-lists)
   mkdir -p /tmp/gpu-check-apt-lists/partial
@@ -129,7 +195,8 @@ prepare() {
     echo "[prepare] WARNING: $why; run will skip them"
     echo "$why" >"$G/golden-skipped.txt"
   fi
-  cp scripts/gpu-check-report.mjs "$G/"
+  # the report runs from the tree's scripts/, beside this script (an older .gpu-check may hold a copy)
+  rm -f "$G/gpu-check-report.mjs"
   rm -f "$G/node_modules/webgpu/dist/linux-x64/dawn.node"   # only the .xz travels
   local size tree
   size=$(du -sb "$G" | cut -f1)
@@ -138,7 +205,7 @@ prepare() {
   [ $((size + tree)) -lt $((64 * 1048576)) ] || die "over 64 MiB together: carry less (fewer golden cases) or shrink the tree"
   (cd "$G" && find . -type f ! -name SHA256SUMS ! -name '*.tmp' -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS)
   trap - INT TERM
-  echo "[prepare] done: carry .gpu-check; run(command=\"scripts/gpu-check.sh run\", carry=[\".gpu-check\"], timeout_s=360)"
+  echo "[prepare] done: carry .gpu-check; run(command=\"scripts/gpu-check.sh run\", carry=[\".gpu-check\"], timeout_s=360). Its stamp names commit $(awk '$1 == "commit" { print substr($2, 1, 12) }' "$G/STAMP"): run refuses it once src/ or kernels/ change, so prepare right before the device call"
 }
 
 # end_step: kills what the last step left running. `timeout` ends its own process group only, and
@@ -156,22 +223,31 @@ end_step() {
 }
 
 run() {
-  local quick=0
-  [ "${1:-}" = "--quick" ] && quick=1
-  # A damaged carried file stops the run here, in one line, before any step runs with it.
+  local quick=0 a
+  for a in "$@"; do
+    case "$a" in
+      --quick) quick=1 ;;
+      *) usage "run takes only --quick, not '$a'" ;;
+    esac
+  done
+  # A damaged or stale carried file stops the run here, in one line, before any step runs with it.
   [ -d "$G" ] || die "no $G here: run scripts/gpu-check.sh prepare first (and carry .gpu-check)"
   [ -f "$G/SHA256SUMS" ] || die "$G/SHA256SUMS is missing (prepare did not finish): run scripts/gpu-check.sh prepare again and carry .gpu-check"
   local bad
   bad=$(cd "$G" && sha256sum -c SHA256SUMS 2>/dev/null | grep -v ': OK$' | sed 's|^\./||' | head -3 | awk 'NR > 1 { printf ", " } { printf "%s", $0 }')
   [ -z "$bad" ] || die "$G is damaged ($bad): run scripts/gpu-check.sh prepare again and carry .gpu-check"
+  bad=$(check_stamp)
+  [ -z "$bad" ] || die "$bad: run scripts/gpu-check.sh prepare again and carry .gpu-check"
   OUT="${OUT:-$ROOT/out/gpu-check}"
   mkdir -p "$OUT"
   local start=$SECONDS budget=${GPU_CHECK_BUDGET:-}
   [ -n "$budget" ] || { [ $quick = 1 ] && budget=900 || budget=300; }
-  [[ "$budget" =~ ^[0-9]+$ ]] || die "GPU_CHECK_BUDGET must be whole seconds, not '$budget'"
+  [[ "$budget" =~ ^[0-9]+$ ]] || usage "GPU_CHECK_BUDGET must be whole seconds, not '$budget'"
+  local kind=full
+  [ $quick = 1 ] && kind=quick
   # Per-run folders (two runs never share them): W holds the steps' outputs, R the unpacked node,
   # the bundle and webgpu (Dawn) beside it for ESM resolution. The device returns at most 8 files
-  # from $OUT, so it gets gpu-check.md, steps.txt, log.txt and one archive of W.
+  # from $OUT, so it gets gpu-check.md, steps.txt, log.txt and one archive of W (+ their .tmp).
   W=$(mktemp -d /tmp/gpu-check-work.XXXXXX) && R=$(mktemp -d /tmp/gpu-check-node.XXXXXX) || die "mktemp failed in /tmp"
   STEP_TAG=''
   trap 'end_step; rm -rf "$W" "$R"' EXIT
@@ -179,35 +255,64 @@ run() {
   local NODE=$R/node err
   if ! err=$(xz -dc "$G/node.xz" 2>&1 >"$NODE"); then die "could not unpack $G/node.xz (${err:-xz failed}): run scripts/gpu-check.sh prepare again"; fi
   chmod +x "$NODE"
-  err=$("$NODE" --version 2>&1) || die "the carried node ($G/node.xz) does not run here: $(echo "$err" | head -1)"
+  err=$(timeout 30 "$NODE" --version 2>&1) || die "the carried node ($G/node.xz) does not run here: $(echo "$err" | head -1)"
   mkdir -p "$R/node_modules/webgpu/dist/linux-x64" "$R/bin"
   cp "$G/tessera.mjs" "$R/" && cp "$G/node_modules/webgpu/index.js" "$G/node_modules/webgpu/package.json" "$R/node_modules/webgpu/" \
     || die "could not copy the bundle and webgpu out of $G"
   local dn="$R/node_modules/webgpu/dist/linux-x64/dawn.node"
   if ! err=$(xz -dc "$G/node_modules/webgpu/dist/linux-x64/dawn.node.xz" 2>&1 >"$dn"); then die "could not unpack $G/node_modules/webgpu/dist/linux-x64/dawn.node.xz (${err:-xz failed}): run scripts/gpu-check.sh prepare again"; fi
-  err=$("$NODE" -e 'require(process.argv[1])' "$dn" 2>&1) || die "the carried Dawn (dawn.node) does not load: $(echo "$err" | grep -m1 -i error || echo "$err" | head -1)"
+  err=$(timeout 60 "$NODE" -e 'require(process.argv[1])' "$dn" 2>&1) || die "the carried Dawn (dawn.node) does not load: $(echo "$err" | grep -m1 -i error || echo "$err" | head -1)"
   # The loader, when the machine has none (dpkg -x into / as the device notes say).
-  if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+  # (ldconfig's output read whole: `grep -q` closing the pipe early fails it under pipefail)
+  if ! grep -q 'libvulkan\.so\.1' <<<"$(timeout 30 ldconfig -p 2>/dev/null)"; then
     local f
     ls "$G"/debs/*.deb >/dev/null 2>&1 || die "no Vulkan loader (libvulkan.so.1) here and none in $G/debs"
-    for f in "$G"/debs/*.deb; do dpkg -x "$f" / || die "could not unpack $f into /"; done
-    ldconfig
+    for f in "$G"/debs/*.deb; do timeout 60 dpkg -x "$f" / || die "could not unpack $f into /"; done
+    timeout 60 ldconfig || echo "gpu-check: ldconfig failed or timed out (the loader may still be found)" >&2
   fi
   local nv=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   if [ -f "$nv" ] && [ -z "${VK_DRIVER_FILES:-}" ] && ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then export VK_DRIVER_FILES=$nv; fi
   export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" XDG_CACHE_HOME="$W/cache"
   mkdir -p "$XDG_CACHE_HOME"
-  local T=("$NODE" "$R/tessera.mjs")
+  local T=("$NODE" "$R/tessera.mjs") REPORT=("$NODE" "$ROOT/scripts/gpu-check-report.mjs")
   : >"$W/steps.txt"
   : >"$W/log.txt"
+  cp "$G/STAMP" "$W/stamp.txt"
+  date -u +%Y-%m-%dT%H:%MZ >"$W/started.txt"
+  # publish [final]: $OUT gets steps.txt, log.txt, the archive of W and the report (INCOMPLETE
+  # until the final one), each through a .tmp and a rename, so a run killed at any point leaves
+  # whole files of what it had finished
+  publish() {
+    cp "$W/steps.txt" "$OUT/steps.txt.tmp" && mv -f "$OUT/steps.txt.tmp" "$OUT/steps.txt"
+    cp "$W/log.txt" "$OUT/log.txt.tmp" && mv -f "$OUT/log.txt.tmp" "$OUT/log.txt"
+    # every step's files and the tune cache, not the drivers' shader caches (tens of MB, and the
+    # device returns no file over 16 MiB)
+    (cd "$W" && { find . -path ./cache -prune -o -type f -print; [ ! -d cache/tessera ] || find ./cache/tessera -type f; } | tar -czf "$OUT/gpu-check-raw.tar.gz.tmp" -T -) \
+      && mv -f "$OUT/gpu-check-raw.tar.gz.tmp" "$OUT/gpu-check-raw.tar.gz"
+    local partial=--partial
+    [ "${1:-}" = final ] && partial=''
+    if timeout 60 "${REPORT[@]}" "$W" $kind $partial >"$W/gpu-check.md" 2>>"$W/log.txt" && [ -s "$W/gpu-check.md" ]; then
+      cp "$W/gpu-check.md" "$OUT/gpu-check.md.tmp" && mv -f "$OUT/gpu-check.md.tmp" "$OUT/gpu-check.md"
+      return 0
+    fi
+    echo "gpu-check: the report failed (see log.txt)" | tee -a "$W/log.txt" >&2
+    cp "$W/log.txt" "$OUT/log.txt"
+    return 1
+  }
   # step NAME SECONDS CMD...: runs under its cap (never past the budget), stdout to $W/NAME.out
-  # (last line: NAME.json), stderr to $W/log.txt
+  # (last line: NAME.json), stderr to $W/log.txt; then publishes what there is
   step() {
     local name=$1 secs=$2; shift 2
     local left=$((budget - (SECONDS - start)))
-    [ "$left" -ge 5 ] || { echo "$name SKIPPED (time budget of ${budget}s spent)" | tee -a "$W/steps.txt"; return; }
+    if [ "$left" -lt 5 ]; then
+      echo "$name SKIPPED (time budget of ${budget}s spent)" | tee -a "$W/steps.txt"
+      publish
+      return
+    fi
     [ "$secs" -le "$left" ] || secs=$left
     echo "== $name ($*) [limit ${secs}s]" | tee -a "$W/log.txt"
+    # which step was running, should the run be killed in it
+    cp "$W/log.txt" "$OUT/log.txt.tmp" && mv -f "$OUT/log.txt.tmp" "$OUT/log.txt"
     local t0=$SECONDS
     STEP_TAG="$$-$name-$RANDOM"
     GPU_CHECK_STEP=$STEP_TAG timeout -k 5 "$secs" "$@" >"$W/$name.out" 2>>"$W/log.txt"
@@ -215,17 +320,34 @@ run() {
     end_step
     tail -n 1 "$W/$name.out" >"$W/$name.json" 2>/dev/null
     local note=''
-    [ $rc = 124 ] || [ $rc = 137 ] && note=' (ran out of its time)'
+    [ $rc = 124 ] || [ $rc = 137 ] && note=" (ran out of its ${secs} s)"
     echo "$name rc=$rc $((SECONDS - t0))s$note" | tee -a "$W/steps.txt"
+    publish
   }
-  nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader >"$W/nvidia-smi.txt" 2>/dev/null || echo "no nvidia-smi" >"$W/nvidia-smi.txt"
+  timeout 20 nvidia-smi --query-gpu=name,driver_version,clocks.max.sm --format=csv,noheader >"$W/nvidia-smi.txt" 2>/dev/null || echo "no nvidia-smi" >"$W/nvidia-smi.txt"
   step info 15 "${T[@]}" info --json
+  # A full run measures a GPU: on a CPU adapter (the NVIDIA driver did not load, Dawn fell back to
+  # lavapipe) or none, its 300 s of full-size shapes would measure nothing, so it stops here.
+  local adapter
+  adapter=$(timeout 30 "${REPORT[@]}" --adapter "$W" 2>/dev/null) || adapter="none (the report script failed on info.json)"
+  if [ $quick = 0 ] && [ "${adapter%% *}" != gpu ]; then
+    local why
+    if [ "${adapter%% *}" = cpu ]; then
+      why="the WebGPU adapter is a CPU (${adapter#cpu }), not a GPU: did the NVIDIA Vulkan driver load? (run --quick is the CPU smoke test)"
+    else
+      why="no WebGPU adapter (${adapter#none }): see log.txt"
+    fi
+    echo "STOPPED the full run after info: $why" >>"$W/steps.txt"
+    publish final
+    echo "gpu-check: $why; the full run stops here (exit 5; $OUT has steps.txt, log.txt and the report)" >&2
+    exit 5
+  fi
   # Golden cases second, so no benchmark can eat their share: through the shared checker with
   # `npx tessera` pointing at the bundle.
   local why=''
   if [ -f "$G/golden-skipped.txt" ]; then why=$(head -1 "$G/golden-skipped.txt")
   elif [ ! -f "$G/tools/check-cases.sh" ] || ! ls "$G"/golden/*/case.json >/dev/null 2>&1; then why="no golden cases or checker in $G"
-  elif ! python3 -c 'import numpy' 2>/dev/null; then why="no python3 with numpy here (the checker compares with it)"
+  elif ! timeout 30 python3 -c 'import numpy' 2>/dev/null; then why="no python3 with numpy here (the checker compares with it)"
   fi
   if [ -z "$why" ]; then
     printf '#!/usr/bin/env bash\n[ "$1" = --no-install ] && shift\n[ "$1" = tessera ] && shift\nexec "%s" "%s" "$@"\n' "$NODE" "$R/tessera.mjs" >"$R/bin/npx"
@@ -265,24 +387,41 @@ run() {
     # 4 forwards (the model check's 3, then 1 timed); on a slow attention this step runs out of time and says so
     step wan_480p 55 "${T[@]}" bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104 --json --repeats 1 --warmup 0 --no-wall --no-ceiling
   fi
-  "$NODE" "$G/gpu-check-report.mjs" "$W" "$( [ $quick = 1 ] && echo quick || echo full )" >"$W/gpu-check.md" || echo "gpu-check: the report failed (see log.txt)" | tee -a "$W/log.txt"
-  cp "$W/gpu-check.md" "$W/steps.txt" "$W/log.txt" "$OUT/"
-  tar -czf "$OUT/gpu-check-raw.tar.gz" -C "$W" .
+  local status=0
+  publish final || status=3
   echo "gpu-check: $((SECONDS - start)) s; $OUT/gpu-check.md (+ steps.txt, log.txt, gpu-check-raw.tar.gz)"
-  cat "$OUT/gpu-check.md"
+  [ -f "$OUT/gpu-check.md" ] && cat "$OUT/gpu-check.md"
+  # the exit status sums the steps up: 3 a step failed, else 4 one ran out of its time or was skipped
+  local failed short
+  failed=$(awk '$2 ~ /^rc=/ && $2 != "rc=0" && $2 != "rc=124" && $2 != "rc=137" { n++ } END { print n + 0 }' "$W/steps.txt")
+  short=$(awk '$2 == "rc=124" || $2 == "rc=137" || $2 == "SKIPPED" { n++ } END { print n + 0 }' "$W/steps.txt")
+  if [ "$failed" -gt 0 ] || [ $status = 3 ]; then status=3; elif [ "$short" -gt 0 ]; then status=4; fi
+  [ $status = 0 ] || echo "gpu-check: exit $status: $failed step(s) failed, $short ran out of their time or were skipped (steps.txt)" >&2
+  exit $status
 }
 
 collect() {
-  local d="${1:?usage: scripts/gpu-check.sh collect DIR (the folder holding gpu-check.md)}"
+  [ $# = 1 ] || usage "usage: scripts/gpu-check.sh collect DIR (the folder holding gpu-check.md)"
+  local d=$1 results=${GPU_CHECK_RESULTS:-$ROOT/bench/RESULTS.md} head
+  [[ "$d" = /* ]] || d="$CALLER_PWD/$d"
   [ -f "$d/gpu-check.md" ] || die "no $d/gpu-check.md"
-  { echo; cat "$d/gpu-check.md"; } >>bench/RESULTS.md
-  echo "appended $d/gpu-check.md to bench/RESULTS.md"
+  head=$(grep -m1 -v '^[[:space:]]*$' "$d/gpu-check.md")
+  [ -n "$head" ] || die "$d/gpu-check.md is empty (the report failed? see $d/log.txt): nothing appended"
+  [[ "$head" == '## GPU check ('* ]] || die "$d/gpu-check.md does not start with a '## GPU check (…' heading (not a gpu-check report?): nothing appended"
+  [ -f "$results" ] || die "no $results"
+  if grep -qxF -- "$head" "$results"; then
+    echo "$results already has this section ($head): nothing appended"
+    return 0
+  fi
+  { echo; cat "$d/gpu-check.md"; } >>"$results"
+  echo "appended $d/gpu-check.md to $results"
 }
 
 case "$mode" in
   prepare) prepare "$@" ;;
   run) run "$@" ;;
   collect) collect "$@" ;;
+  stamp) stamp "$@" ;;
   pack) command -v xz >/dev/null || die "needs xz"; pack "$@" ;;
   *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 2 ;;
 esac
