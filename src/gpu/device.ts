@@ -3,6 +3,8 @@
 // Node: the Node entry (src/index.ts) registers a provider that dynamically imports the npm
 // package `webgpu` (Dawn). Browser: `navigator.gpu`. The browser entry never registers the
 // Node provider, so bundles never pull in `webgpu`.
+import { InputError, shown } from '../model/model.js';
+import { checkOptionNames, closestOption } from '../model/options.js';
 import { adapterInfoIsCpu } from './policy.js';
 
 /** Optional features tessera uses when the adapter has them. */
@@ -28,15 +30,58 @@ export const REQUIRED_LIMITS: Partial<Record<WantedLimit, number>> = {
   maxStorageBuffersPerShaderStage: 8,
 };
 
-/** Options of acquireGpu. */
+/** Options of acquireGpu. Any other key is refused (InputError naming the closest option). */
 export interface GpuOptions {
   /** Prefer a specific GPU object (e.g. from a test harness); otherwise the registered provider or navigator.gpu. */
   gpu?: GPU;
+  /** 'high-performance' (the default) or 'low-power'. */
   powerPreference?: GPUPowerPreference;
-  /** Disable optional features even when present (e.g. to test the f32-only path). */
+  /** Disable optional features even when present (e.g. to test the f32-only path): names from OPTIONAL_FEATURES. */
   disableFeatures?: GPUFeatureName[];
-  /** Extra limits the caller needs; fails with both numbers when the adapter cannot give them. */
+  /**
+   * Extra limits the caller needs, by WebGPU limit name (the adapter's own: maxStorageBufferBindingSize, …),
+   * each a positive integer: at least that (a `min…` alignment limit: at most that); fails with both numbers
+   * when the adapter cannot give them.
+   */
   requiredLimits?: Record<string, number>;
+}
+
+const GPU_OPTION_NAMES: readonly (keyof GpuOptions)[] = ['gpu', 'powerPreference', 'disableFeatures', 'requiredLimits'];
+const POWER_PREFERENCES = ['high-performance', 'low-power'];
+
+/**
+ * acquireGpu's options, before any adapter is requested: a typo (dtype, requiredLimit) was ignored, a
+ * powerPreference of 'fast' was Dawn's multi-line "no overload matched", and a NaN limit was asked for.
+ * @throws InputError naming the option (and the closest name for an unknown one).
+ */
+function checkGpuOptions(opts: GpuOptions): void {
+  checkOptionNames(opts, GPU_OPTION_NAMES, 'acquireGpu', "{ powerPreference: 'low-power' }");
+  const g = opts.gpu as unknown;
+  if (g !== undefined && (typeof g !== 'object' || g === null || typeof (g as GPU).requestAdapter !== 'function')) throw new InputError(`gpu: a GPU object with requestAdapter (navigator.gpu, or the webgpu package's create([])), got ${shown(g)}`);
+  if (opts.powerPreference !== undefined && !POWER_PREFERENCES.includes(opts.powerPreference)) throw new InputError(`powerPreference: 'high-performance' or 'low-power', got ${shown(opts.powerPreference)}`);
+  const off = opts.disableFeatures as unknown;
+  if (off !== undefined) {
+    if (!Array.isArray(off)) throw new InputError(`disableFeatures: a list of feature names such as ['shader-f16'], got ${shown(off)}`);
+    for (const f of off) {
+      if ((OPTIONAL_FEATURES as readonly unknown[]).includes(f)) continue;
+      const near = typeof f === 'string' ? closestOption(f, OPTIONAL_FEATURES) : undefined;
+      throw new InputError(`disableFeatures: ${shown(f)} is not a feature tessera uses${near ? `; did you mean '${near}'?` : ''} (${OPTIONAL_FEATURES.join(', ')})`);
+    }
+  }
+  const lim = opts.requiredLimits as unknown;
+  if (lim !== undefined) {
+    if (typeof lim !== 'object' || lim === null || Array.isArray(lim)) throw new InputError(`requiredLimits: an object of WebGPU limits such as { maxStorageBufferBindingSize: 268435456 }, got ${shown(lim)}`);
+    for (const [k, v] of Object.entries(lim)) {
+      if (!Number.isInteger(v) || v < 1) throw new InputError(`requiredLimits.${k}: a positive integer, got ${shown(v)}`);
+    }
+  }
+}
+
+/** The limit names `adapter` knows (WebIDL attributes: on the prototype, so `for…in`, not Object.keys). */
+function limitNames(adapter: GPUAdapter): string[] {
+  const names: string[] = [];
+  for (const k in adapter.limits) if (typeof (adapter.limits as unknown as Record<string, unknown>)[k] === 'number') names.push(k);
+  return names;
 }
 
 /** A WebGPU device plus what tessera learnt about it. Ops receive this, never create devices. */
@@ -104,9 +149,12 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
  * Acquire an adapter and device with the optional features tessera uses (shader-f16,
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
  * what the adapter offers).
- * @throws GpuUnavailableError when there is no WebGPU (browser without navigator.gpu; Node
- *   without the `webgpu` package), no adapter, or an adapter below REQUIRED_LIMITS / `requiredLimits`
- *   (the message gives both numbers).
+ * @throws InputError for an option that is not one (with the closest name), a powerPreference other
+ *   than 'high-performance' / 'low-power', a disableFeatures entry tessera does not use, a requiredLimits
+ *   value that is not a positive integer (all before the adapter is requested), or a requiredLimits name
+ *   the adapter does not know; GpuUnavailableError when there is no WebGPU (browser without
+ *   navigator.gpu; Node without the `webgpu` package), no adapter, or an adapter below REQUIRED_LIMITS /
+ *   `requiredLimits` (the message gives both numbers).
  *
  * @example
  * const gpu = await acquireGpu();
@@ -114,6 +162,7 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
  * gpu.destroy();
  */
 export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  checkGpuOptions(opts);
   const { gpu, runtime } = await findGpu(opts);
   const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
   if (!adapter) {
@@ -138,8 +187,14 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   for (const [name, need] of Object.entries(opts.requiredLimits ?? {})) {
     if (name in requiredLimits) continue;
     const have = (adapter.limits as unknown as Record<string, number>)[name];
-    if (have === undefined) throw new GpuUnavailableError(`unknown limit ${name}`);
-    if (have < need) throw new GpuUnavailableError(`adapter limit ${name} is ${have}, requested ${need}`);
+    if (typeof have !== 'number') {
+      // the caller's typo, not a missing GPU
+      const names = limitNames(adapter);
+      const near = closestOption(name, names);
+      throw new InputError(`requiredLimits.${name}: not a limit of this adapter; ${near ? `did you mean ${near}?` : `its limits: ${names.join(', ')}`}`);
+    }
+    // a min… limit (an alignment) is met by a smaller value, every other one by a larger
+    if (name.startsWith('min') ? have > need : have < need) throw new GpuUnavailableError(`adapter limit ${name} is ${have}, requested ${need}`);
     requiredLimits[name] = need;
   }
 
