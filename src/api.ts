@@ -30,6 +30,6 @@ export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPE
 export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote } from './pipeline/embedded.js';
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
-export { readSafetensorsHeader, readTensorF32, writeSafetensors, SafetensorsError } from './io/safetensors.js';
+export { readSafetensorsHeader, readTensorF32, readTensorInt, writeSafetensors, SafetensorsError } from './io/safetensors.js';
 export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, HtmlAnswerError, FileAccessError, type ByteSource, type FolderSource, type HttpFolderOptions } from './io/source.js';
 import './ops/all.js';

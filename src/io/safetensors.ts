@@ -317,8 +317,11 @@ const INT_DTYPES: ReadonlySet<StDType> = new Set(['BOOL', 'U8', 'I8', 'I16', 'U1
 
 /**
  * A tensor as f32: F32 exactly, F16/BF16 exactly (every value is representable), F64 rounded.
- * Integer dtypes throw unless `allowInt` (then converted to the nearest f32). Reads go in
- * pieces of `chunkBytes` (default 64 MiB).
+ * Integer dtypes throw unless `allowInt` (then converted to the nearest f32); readTensorInt reads
+ * them exactly. Reads go in pieces of `chunkBytes` (default 64 MiB).
+ * @param info a TensorInfo of readSafetensorsHeader(src).tensors (a Map by tensor name).
+ * @throws SafetensorsError naming the file and tensor: an integer dtype without allowInt, a dtype
+ *   with no f32 reading, offsets outside the file or a short read.
  */
 export async function readTensorF32(src: ByteSource, info: TensorInfo, opts?: { allowInt?: boolean; chunkBytes?: number }): Promise<Float32Array> {
   const numel = checkInfo(src, info);
@@ -388,8 +391,13 @@ export async function readTensorF32(src: ByteSource, info: TensorInfo, opts?: { 
 }
 
 /**
- * An integer tensor: I64 as BigInt64Array, I32 as Int32Array; the narrower ones (I16, U16,
- * I8, U8, BOOL) widened to Int32Array. Floats, U32 and U64 throw.
+ * An integer tensor, exactly: I64 as BigInt64Array (e.g. diffusers' int64 class_labels, which
+ * Pipeline.generate and generate() take as they are), I32 as Int32Array; the narrower ones (I16,
+ * U16, I8, U8, BOOL) widened to Int32Array. Read whole (no chunking), in tensor order.
+ * @param info a TensorInfo of readSafetensorsHeader(src).tensors (a Map by tensor name).
+ * @throws SafetensorsError naming the file and tensor: a float dtype, U32 or U64 (values an
+ *   Int32Array / BigInt64Array cannot hold exactly; readTensorF32 with allowInt reads them rounded),
+ *   offsets outside the file or a short read.
  */
 export async function readTensorInt(src: ByteSource, info: TensorInfo): Promise<BigInt64Array | Int32Array> {
   const numel = checkInfo(src, info);
