@@ -10,6 +10,10 @@ import { randn } from '../random.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
 import { WrongResultError } from './check.js';
 
+/**
+ * The arithmetic ceiling's kernel (kernels/ceiling.wgsl): FMA chains with no memory traffic in the
+ * loop, f32 or f16 (flag F16, needs shader-f16), workgroup size WG 64/128/256. measureCeiling runs it.
+ */
 export const ceilingKernel = defineKernel({
   name: 'ceiling',
   flags: { F16: [false, true] },
@@ -18,6 +22,10 @@ export const ceilingKernel = defineKernel({
   needs: { F16: 'shader-f16' },
 });
 
+/**
+ * The bandwidth ceiling's kernel (kernels/ceiling_copy.wgsl): a vec4<f32> copy, VPT vec4 elements per
+ * invocation (1 or 8), workgroup size WG 256/64/128. measureCeiling runs it.
+ */
 export const copyKernel = defineKernel({
   name: 'ceiling_copy',
   flags: {},

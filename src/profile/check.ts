@@ -35,6 +35,10 @@ export interface Check {
   tol: Tol;
 }
 
+/**
+ * A GPU result that does not match its reference (a kernel or model check, the ceiling kernels): the
+ * message names what was checked and the worst element; nothing is timed or reported for it.
+ */
 export class WrongResultError extends Error {
   override name = 'WrongResultError';
 }

@@ -75,6 +75,10 @@ export interface ProfileOptions {
   between?: (repeat: number) => Promise<void>;
 }
 
+/**
+ * The median of `xs` (the mean of the two middle values for an even count); `xs` is not reordered.
+ * NaN for an empty list.
+ */
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -82,8 +86,12 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Index of the sample closest to the median (the "representative" repeat). */
+/**
+ * Index in `xs` of the sample closest to its median (the "representative" repeat; the first of ties).
+ * @throws RangeError for an empty list, which has no sample to point at (it returned 0).
+ */
 export function medianIndex(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError('medianIndex: no samples (an empty list has no median)');
   const m = median(xs);
   let best = 0;
   for (let i = 1; i < xs.length; i++) if (Math.abs(xs[i]! - m) < Math.abs(xs[best]! - m)) best = i;

@@ -221,6 +221,11 @@ export function formatKernelTable(rows: readonly KernelRow[], opts: KernelTableF
   return withCeiling && rows.some((r) => (r.ceilingShare ?? 0) > 1) ? `${t}\n* above 100 %: ${UNDER_MEASURED}` : t;
 }
 
+/**
+ * layerTable's rows as text: a fixed-width table (a header, a rule, then one line per row in the
+ * given order) with the columns `layer  calls  total ms  % step  GFLOP/s  top kernel`; '—' where a
+ * figure was not measured.
+ */
 export function formatLayerTable(rows: readonly LayerRow[]): string {
   return table(
     ['layer', 'calls', 'total ms', '% step', 'GFLOP/s', 'top kernel'],
