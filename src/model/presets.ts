@@ -1,12 +1,14 @@
 // Named architectures at their real sizes (random weights, for benchmarks and the demo), and a
-// loader that puts seeded random weights straight onto the GPU without any file.
+// loader that makes seeded random weights on the GPU itself: no file, and no host memory or time
+// per weight (wan-1.3b's 1.42e9 values took minutes to generate on the host).
 import type { Gpu } from '../gpu/device.js';
-import { Allocator, type DType } from '../gpu/tensor.js';
-import { randn } from '../random.js';
+import { Plan } from '../gpu/plan.js';
+import { Allocator, bytesPer, type DType, type Tensor } from '../gpu/tensor.js';
+import { fillRandom } from '../ops/fill-random.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { checkDtypeOnAdapter, checkLoadOptions, DiffusionModel, InputError, shown, withLoadGpu } from './model.js';
 import { checkWeightsFit } from './memory.js';
-import { expectedKeys, uploadWeights } from './weights.js';
+import { allocateWeights, expectedKeys, type Weights } from './weights.js';
 
 /** One architecture of PRESETS. */
 export interface Preset {
@@ -62,8 +64,8 @@ export function getPreset(name: string): Preset {
   return PRESETS[name]!;
 }
 
-/** Scale of a seeded random tensor so activations stay O(1) through the network. */
-function initScale(key: string, shape: number[]): { scale: number; offset: number } {
+/** Standard deviation and mean of a seeded random tensor, so activations stay O(1) through the network. */
+export function initScale(key: string, shape: number[]): { scale: number; offset: number } {
   if (key.endsWith('norm_q.weight') || key.endsWith('norm_k.weight') || key.endsWith('norm2.weight')) return { scale: 0.1, offset: 1 };
   if (key.endsWith('.bias')) return { scale: 0.02, offset: 0 };
   if (key.includes('scale_shift_table') || key.includes('embedding_table')) return { scale: 0.1, offset: 0 };
@@ -72,11 +74,35 @@ function initScale(key: string, shape: number[]): { scale: number; offset: numbe
 }
 
 /**
- * A model with seeded random weights at a preset's (or any config's) real size, uploaded one
- * tensor at a time — the same path as loading a folder, minus the file.
+ * Records one fill_random dispatch per weight of `weights` (kernels/fill_random.wgsl): weight
+ * number i (0-based, in `want` order) is stream i of `seed`, uniform with the standard deviation
+ * and mean of initScale. A q/k/v part of a fused projection is written through its fused buffer
+ * (the part's own byte offset need not meet the adapter's binding alignment).
+ */
+export function recordRandomWeights(plan: Plan, weights: Weights, want: Map<string, number[]>, seed: number): void {
+  const parent = new Map<GPUBuffer, Tensor>();
+  for (const f of weights.fused.values()) for (const t of [f.w, f.b]) if (t) parent.set(t.buffer, t);
+  let stream = 0;
+  for (const [key, shape] of want) {
+    const t = weights.get(key);
+    const whole = parent.get(t.buffer) ?? t;
+    const start = ((t.offset ?? 0) - (whole.offset ?? 0)) / bytesPer(t.dtype);
+    fillRandom(plan, { out: whole, start, n: t.size, seed, stream: stream++, ...initScale(key, shape), layer: key });
+  }
+}
+
+/**
+ * A model with seeded random weights at a preset's (or any config's) real size, made on the GPU:
+ * every weight is filled by kernels/fill_random.wgsl with values uniform on offset ± √3·scale
+ * (standard deviation `scale`, mean `offset`: initScale — 1/√fan-in for a matrix, 0.02 for a bias,
+ * mean 1 and 0.1 for the q/k RMSNorm and affine norm weights), from a counter-based hash of (seed, weight index,
+ * element index). The same seed gives the same bits on any adapter, up to the rounding of one f32
+ * multiply-add (and of f16 storage); src/ops/fill-random.ts randomValues computes them on the host.
+ * @throws InputError for bad options (a seed that is not a safe integer among them); LimitError when the weights do not fit (before any is made).
  */
 export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number | string } = {}): Promise<DiffusionModel> {
   const { maxMemory } = checkLoadOptions(opts, 'loadRandomModel', ['gpu', 'dtype', 'seed', 'name', 'maxMemory']); // before any GPU work
+  if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new InputError(`seed: an integer (safe-integer range), got ${shown(opts.seed)}`);
   const cfg: ModelConfig = parseConfig(config);
   const want = expectedKeys(cfg);
   const dtype = opts.dtype ?? 'f32';
@@ -84,27 +110,20 @@ export async function loadRandomModel(config: Record<string, unknown>, opts: { g
     checkDtypeOnAdapter(gpu, dtype);
     checkWeightsFit(cfg, dtype, gpu.limits, { maxMemory, f16: gpu.f16 });
     const alloc = new Allocator(gpu);
-    let seed = opts.seed ?? 0;
+    const scratch = new Allocator(gpu); // the fill dispatches' uniforms, freed once they ran
     try {
-      const weights = await uploadWeights(
-        alloc,
-        want,
-        async (key) => {
-          const shape = want.get(key)!;
-          const n = shape.reduce((a, b) => a * b, 1);
-          const { scale, offset } = initScale(key, shape);
-          const d = randn(n, ++seed * 7919, scale);
-          if (offset) for (let i = 0; i < n; i++) d[i]! += offset;
-          return d;
-        },
-        dtype,
-      );
+      const weights = allocateWeights(alloc, want, dtype);
+      const plan = new Plan(gpu, scratch);
+      recordRandomWeights(plan, weights, want, opts.seed ?? 0);
+      await plan.run('random weights');
       const model = new DiffusionModel(opts.name ?? `random ${cfg.family}`, cfg, gpu, weights, alloc, owned);
       model.maxMemory = maxMemory;
       return model;
     } catch (e) {
       alloc.destroyAll();
       throw e;
+    } finally {
+      scratch.destroyAll();
     }
   });
 }

@@ -11,3 +11,4 @@ export * from './conv.js';
 export * from './vae-norm.js';
 export * from './vae-attention.js';
 export * from './lincomb.js';
+export * from './fill-random.js';
