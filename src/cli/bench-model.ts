@@ -3,15 +3,23 @@
 // per-block tables, and peak GPU memory. Refused with the numbers, before any weight is made or
 // read, when the run cannot fit; refused without a time when the model fails its check
 // (src/profile/model-bench.ts).
+// A preset's weights are made on the GPU (loadRandomModel). The check's three forwards run at a
+// small latent of the same model (CHECK_LATENT) when the timed one is larger, so that a full-size
+// timing (Wan 480p: ~5.6e14 FLOPs a forward) costs one forward per repeat, not 3.5 more; the
+// timed output is then checked finite at its own size. Weights, check, recording, tuning,
+// compiling and the timed forwards are reported apart.
 import { freemem } from 'node:os';
 import { describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, checkWeightsFit, estimateMemory, estimateWeights, type MemoryEstimate } from '../model/memory.js';
-import { loadModel, type DiffusionModel } from '../model/model.js';
+import { loadModel, type DiffusionModel, type ForwardInputs } from '../model/model.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { ceilingProbe, formatShare, type Ceiling } from '../profile/ceiling.js';
 import { assertModelCheck, checkModel, stepInputs, type ModelCheck, type ModelLatent } from '../profile/model-bench.js';
+import { WrongResultError } from '../profile/check.js';
+import { implicitTuneMinFlops, tuneMode, tunePlan } from '../gpu/tune.js';
+import { readTensor } from '../gpu/tensor.js';
 import { profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
@@ -22,7 +30,7 @@ import { checkLatentPatch } from './bench-plan.js';
 import { checkPathFlags } from './paths.js';
 
 export const MODEL_FLAGS: Record<string, FlagSpec> = {
-  preset: { type: 'choice', choices: presetNames(), help: `model: a named architecture at its real size with seeded random weights (${presetNames().join(', ')})`, arg: 'NAME' },
+  preset: { type: 'choice', choices: presetNames(), help: `model: a named architecture at its real size with seeded random weights made on the GPU (uniform, standard deviation 1/√fan-in; the same --seed gives the same weights) (${presetNames().join(', ')})`, arg: 'NAME' },
   model: { type: 'string', help: 'model: a diffusers transformer folder (config.json + safetensors) instead of a preset', arg: 'DIR' },
   frames: { type: 'int', help: "model: latent frames (default: the preset's; 1 with --model)", arg: 'F' },
   height: { type: 'int', help: "model: latent height (default: the preset's; required with --model); vae: latent height; conv: output rows (pixels)", arg: 'H' },
@@ -98,7 +106,40 @@ export interface ModelBenchResult extends TimedFigures {
   timing: ProfileRun['timing'];
   dispatches: number;
   seconds_per_step: number;
-  check: { method: string; finite: boolean; deterministic: boolean; batch_max_abs_err: number; batch_bound: number; batch_tol: number; elements: number };
+  check: {
+    method: string;
+    /** The latent the check's forwards ran at ([B=2, C, (F,) H, W]): `latent`, or CHECK_LATENT's cap of it. */
+    latent: number[];
+    finite: boolean;
+    deterministic: boolean;
+    batch_max_abs_err: number;
+    batch_bound: number;
+    batch_tol: number;
+    elements: number;
+    /** Distinct kernel variants of the timed step, and those of them the check's forwards also ran. */
+    kernels_timed: number;
+    kernels_checked: number;
+    /** The timed step's variants the check did not run (another shape bucket: GEMM tiles, attention strategy). */
+    unchecked_kernels: string[];
+    /** The timed forward's own output (at `latent`) is finite everywhere. */
+    timed_output_finite: boolean;
+  };
+  /** Seconds of each phase, measured apart (wall clock, host side). */
+  phases_s: {
+    /** Making the seeded random weights on the GPU (a preset), or reading and uploading a folder's. */
+    weights: number;
+    weights_made: 'gpu' | 'file';
+    /** The check's 3 forwards at check.latent, with their recording, tuning and compiling. */
+    check: number;
+    /** Recording the timed latent's plan (host) and writing its inputs; 0 when the check ran at that latent. */
+    record: number;
+    /** Autotuning the timed plan's new buckets (TESSERA_TUNE auto); 0 when cached, off or already tuned by the check. */
+    tune: number;
+    /** Compiling the pipelines the check did not already compile. */
+    compile: number;
+    /** The warm-up and timed forwards, including the ceiling probes between them. */
+    timed: number;
+  };
   wall: WallStats | null;
   /** Tracked GPU allocations at their peak: weights + the step's activations and workspace. */
   peak_bytes: number;
@@ -127,6 +168,25 @@ function fullLatent(cfg: ModelConfig, given: Partial<ModelLatent>, preset: Model
   };
 }
 
+/**
+ * The most frames, rows and columns of latent the pre-timing check runs at (2 × 16 × 16: at most
+ * 128 tokens per item with a 2×2 patch). A larger timed latent is checked at this cap of it,
+ * rounded down to whole patches: the same model, weights and kernels, at a size whose three
+ * forwards cost a fraction of one timed forward.
+ */
+export const CHECK_LATENT: ModelLatent = { frames: 2, height: 16, width: 16 };
+
+/** `l` capped at CHECK_LATENT, each capped size a multiple of the patch (at least one patch). */
+export function checkLatentOf(cfg: ModelConfig, l: ModelLatent): ModelLatent {
+  const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+  const cap = (v: number, max: number, p: number) => (v <= max ? v : Math.max(p, Math.floor(max / p) * p));
+  return { frames: cap(l.frames, CHECK_LATENT.frames, pt), height: cap(l.height, CHECK_LATENT.height, ph), width: cap(l.width, CHECK_LATENT.width, pw) };
+}
+
+const sameLatent = (a: ModelLatent, b: ModelLatent) => a.frames === b.frames && a.height === b.height && a.width === b.width;
+const latentStr = (cfg: ModelConfig, l: ModelLatent) => `${cfg.family === 'dit' ? '' : `${l.frames}×`}${l.height}×${l.width}`;
+const secs = (t0: number) => (performance.now() - t0) / 1000;
+
 /** --text-len sizes Wan's and Latte's text; a DiT is class-conditioned, so the flag would be ignored: refused. */
 function checkTextLen(cfg: ModelConfig, s: ModelSizes, name: string): void {
   if (cfg.family === 'dit' && s.textLen !== undefined) throw new UsageError(`tessera bench model: --text-len applies to Wan and Latte models; ${name} is a DiT (class-conditioned, no text input): leave out --text-len`);
@@ -146,6 +206,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
   let latent: ModelLatent;
   let textLen: number;
   let model: DiffusionModel;
+  const tWeights = performance.now();
   if (s.preset) {
     const preset = getPreset(s.preset);
     const cfg = parseConfig(preset.config);
@@ -157,7 +218,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     checkWeightsFit(cfg, c.dtype, gpu.limits, fit);
     checkRunFits(cfg, sh.latent, sh.text, c.dtype, gpu.limits, fit);
     const w = estimateWeights(cfg, c.dtype);
-    log(c, `making ${s.preset} with seeded random weights (${fmtBytes(w.bytes)} in ${c.dtype})…`);
+    log(c, `making ${s.preset} with seeded random weights on the GPU (${fmtBytes(w.bytes)} in ${c.dtype})…`);
     model = await loadRandomModel(preset.config, { gpu, dtype: c.dtype, seed: s.seed, name: s.preset, maxMemory: budget.bytes });
   } else {
     let lat: ModelLatent | undefined;
@@ -178,22 +239,52 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     latent = lat ?? fullLatent(model.config, s.latent, undefined);
     textLen = tl;
   }
+  const weightsS = secs(tWeights);
   try {
     const cfg = model.config;
-    const inputs2 = stepInputs(model, latent, { textLen, seed: s.seed, batch: 2 });
-    const inputs1 = stepInputs(model, latent, { textLen, seed: s.seed, batch: 1 });
     const name = s.preset ?? model.name;
     const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
-    const tokens = Math.ceil(latent.frames / pt) * Math.ceil(latent.height / ph) * Math.ceil(latent.width / pw);
-    const lat = inputs2.hidden_states.shape;
-    const label = `model ${name} ${c.dtype} latent ${cfg.family === 'dit' ? '' : `${latent.frames}×`}${latent.height}×${latent.width} (${tokens} tokens/item), CFG batch 2`;
-    log(c, `checking ${label}: finite, deterministic, batch-consistent (3 forwards)…`);
-    const check: ModelCheck = await checkModel(model, inputs1, inputs2);
-    assertModelCheck(label, check);
+    const tokensAt = (l: ModelLatent) => Math.ceil(l.frames / pt) * Math.ceil(l.height / ph) * Math.ceil(l.width / pw);
+    const tokens = tokensAt(latent);
+    const label = `model ${name} ${c.dtype} latent ${latentStr(cfg, latent)} (${tokens} tokens/item), CFG batch 2`;
+    // the check: at the timed latent when it is small, else at its CHECK_LATENT cap
+    const checkAt = checkLatentOf(cfg, latent);
+    const checkedHere = sameLatent(checkAt, latent);
+    const checkInputs = (batch: 1 | 2): ForwardInputs => stepInputs(model, checkAt, { textLen, seed: s.seed, batch });
+    const checkInputs2 = checkInputs(2);
+    log(
+      c,
+      checkedHere
+        ? `checking ${label}: finite, deterministic, batch-consistent (3 forwards)…`
+        : `checking ${name} at the smaller latent ${latentStr(cfg, checkAt)} (${tokensAt(checkAt)} tokens/item; the timed latent is ${latentStr(cfg, latent)}): finite, deterministic, batch-consistent (3 forwards)…`,
+    );
+    const tCheck = performance.now();
+    const check: ModelCheck = await checkModel(model, checkInputs(1), checkInputs2);
+    assertModelCheck(checkedHere ? label : `${label} (checked at latent ${latentStr(cfg, checkAt)})`, check);
+    const checkS = secs(tCheck);
+    const checkedKernels = new Set(model.planFor(checkInputs2).dispatches.map((d) => d.kernel));
+    // the timed latent's plan: recorded, tuned and compiled apart (the check's plan is freed first: peak memory is a step's)
+    if (!checkedHere) log(c, `recording, tuning and compiling the step at latent ${latentStr(cfg, latent)}…`);
+    const tRecord = performance.now();
+    if (!checkedHere) await model.resetPlans();
+    const inputs2 = checkedHere ? checkInputs2 : stepInputs(model, latent, { textLen, seed: s.seed, batch: 2 });
     const plan = model.planFor(inputs2);
+    // its output tensor (resident writes the same inputs again; the text's prepare was submitted by planFor)
+    const out = model.resident(inputs2).out;
+    const recordS = checkedHere ? 0 : secs(tRecord);
+    const tTune = performance.now();
+    await tunePlan(plan, { minFlops: tuneMode(gpu) === 'auto' ? implicitTuneMinFlops() : 0 });
+    const tuneS = secs(tTune);
+    const tCompile = performance.now();
+    await plan.compile();
+    const compileS = secs(tCompile);
+    const timedKernels = [...new Set(plan.dispatches.map((d) => d.kernel))];
+    const unchecked = timedKernels.filter((k) => !checkedKernels.has(k));
+    const lat = inputs2.hidden_states.shape;
     const base = await getCeiling();
     log(c, `timing ${plan.dispatches.length} dispatches: ${c.warmup} warm-up + ${plural(c.repeats, 'repeat')}${base ? ', the ceiling kernels re-timed between them' : ''}…`);
     // the ceiling kernels before and between the repeats: shares against the best of all their runs, under the same load
+    const tTimed = performance.now();
     const probe = base ? await ceilingProbe(gpu, base) : null;
     let run: ProfileRun;
     try {
@@ -202,6 +293,11 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     } finally {
       probe?.destroy();
     }
+    const timedS = secs(tTimed);
+    // the timed forward's own output, at the timed size: a kernel variant the check did not run shows here if it makes NaN/Inf
+    const timedOut = await readTensor(gpu, out);
+    const bad = timedOut.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new WrongResultError(`${label}: the timed forward's output has a non-finite value (${timedOut[bad]}) at flat index ${bad}. Refusing to report a time.`);
     const ceiling = probe?.ceiling();
     const wall = c.wall ? await wallClock(plan, { minSamples: Math.min(Math.max(2, c.repeats), 20), maxTimeS: 0.5, name: label }) : null;
     const work = { flops: plan.dispatches.reduce((a, d) => a + d.flops, 0), bytes: plan.dispatches.reduce((a, d) => a + d.bytes, 0) };
@@ -231,14 +327,20 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       seconds_per_step: figures.median_ms / 1000,
       ...figures,
       check: {
-        method: 'finite output; bit-identical on a second forward; item 0 of the batch equal to item 0 run alone within batch_tol × max|out|',
+        method: `at check.latent: finite output; bit-identical on a second forward; item 0 of the batch equal to item 0 run alone within batch_tol × max|out|. At latent: the timed forward's output finite`,
+        latent: checkInputs2.hidden_states.shape,
         finite: check.finite,
         deterministic: check.deterministic,
         batch_max_abs_err: check.batchMaxAbsErr,
         batch_bound: check.batchBound,
         batch_tol: check.batchTol,
         elements: check.elements,
+        kernels_timed: timedKernels.length,
+        kernels_checked: timedKernels.length - unchecked.length,
+        unchecked_kernels: unchecked,
+        timed_output_finite: true,
       },
+      phases_s: { weights: weightsS, weights_made: s.preset ? 'gpu' : 'file', check: checkS, record: recordS, tune: tuneS, compile: compileS, timed: timedS },
       wall,
       peak_bytes: model.peakBytes,
       weight_bytes: model.weights.bytes,
@@ -261,8 +363,16 @@ export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void
   console.log(`${r.label}  [${r.timing}, ${plural(r.repeats, 'repeat')} after ${r.warmup} warm-up]`);
   console.log(`  ${r.family}, ${r.layers} layers, dim ${r.dim} (${r.heads}×${r.head_dim}), ${(r.params / 1e6).toFixed(1)} M params; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}; ${r.dispatches} dispatches`);
   console.log(`  step = ${r.step}`);
+  const at = r.check.latent.join(',') === r.latent.join(',') ? '' : ` at latents [${r.check.latent.join(',')}] (smaller than the timed ones)`;
   console.log(
-    `  check: finite, bit-identical on a second forward, batch item 0 vs alone max |err| ${r.check.batch_max_abs_err.toExponential(2)} ≤ ${r.check.batch_bound.toExponential(2)}`,
+    `  check${at}: finite, bit-identical on a second forward, batch item 0 vs alone max |err| ${r.check.batch_max_abs_err.toExponential(2)} ≤ ${r.check.batch_bound.toExponential(2)}; the timed output finite`,
+  );
+  const un = r.check.unchecked_kernels;
+  console.log(`  the check ran ${r.check.kernels_checked} of the timed step's ${r.check.kernels_timed} kernel variants${un.length ? ` (not: ${un.join(', ')})` : ''}`);
+  const ph = r.phases_s;
+  const f = (v: number) => `${v.toFixed(1)} s`;
+  console.log(
+    `  phases: weights ${f(ph.weights)} (${ph.weights_made === 'gpu' ? 'made on the GPU' : 'read and uploaded'}), check ${f(ph.check)} (3 forwards), record ${f(ph.record)}, tune ${f(ph.tune)}, compile ${f(ph.compile)}, timed ${f(ph.timed)} (${r.warmup} warm-up + ${plural(r.repeats, 'repeat')})`,
   );
   console.log(
     `  ${r.seconds_per_step.toFixed(3)} s per step (median; min ${(r.min_ms / 1000).toFixed(3)}, max ${(r.max_ms / 1000).toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})`,

@@ -57,7 +57,7 @@ const SUB_SUMMARY: Record<Sub, string> = {
   layernorm: 'one LayerNorm over rows×cols, checked against float64, then timed',
   conv: "one of the VAE's convolutions (causal 3×3×3 by default), checked against float64, then timed",
   block: 'one DiT transformer block (attention + MLP, adaLN), checked, then timed kernel by kernel',
-  model: 'one denoising step of a whole transformer (a preset with seeded random weights, or a folder), checked, then timed kernel by kernel',
+  model: "one denoising step of a whole transformer (a preset with seeded random weights made on the GPU, or a folder), checked, then timed kernel by kernel. The check (finite, bit-identical rerun, batch item 0 vs alone: 3 forwards) runs at the timed latent capped at 2 frames × 16 × 16, the timed forwards' output is checked finite at full size; the report says which of the timed step's kernel variants the check ran, and the seconds of weights, check, recording, tuning, compiling and the timed forwards apart (a full-size timing: --repeats 1 --warmup 0)",
   suite: 'the default benchmark suite (gemm, layernorm and attention at DiT-S/DiT-XL sizes), each checked against float64 before timing',
   vae: 'VAE decodes of random latents (a preset with seeded random weights, or a folder), checked (finite, a bit-identical rerun, 2 row bands vs 1: no float64 reference), then timed by wall clock (median_ms per decode; no GFLOP/s or ceiling share)',
   plan: 'the memory plan of one denoising step, f16 and f32 (a dry run: no GPU, no weights; with --model only config.json is read)',

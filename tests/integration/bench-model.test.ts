@@ -49,6 +49,34 @@ describe.skipIf(!hasGpu)('tessera bench model --json', () => {
     const est = (j.memory_estimate as { total: number }).total;
     expect(j.peak_bytes as number).toBeLessThanOrEqual(est * 1.5);
     expect(j.params).toBeGreaterThan(0);
+    // a latent within the check's cap: the check ran at it, every timed kernel variant checked
+    expect((j.check as { latent: number[] }).latent).toEqual([2, 4, 16, 16]);
+    expect(j.check).toMatchObject({ unchecked_kernels: [], timed_output_finite: true });
+    expect((j.check as { kernels_checked: number }).kernels_checked).toBe((j.check as { kernels_timed: number }).kernels_timed);
+    const ph = j.phases_s as Record<string, number | string>;
+    expect(Object.keys(ph)).toEqual(['weights', 'weights_made', 'check', 'record', 'tune', 'compile', 'timed']);
+    expect(ph.weights_made).toBe('gpu');
+    expect(ph.record).toBe(0);
+    for (const k of ['weights', 'check', 'tune', 'compile', 'timed']) expect(ph[k] as number, k).toBeGreaterThanOrEqual(0);
+    expect(ph.check as number).toBeGreaterThan(0);
+  });
+
+  it('wan-tiny above the check\'s 2×16×16 cap: checked at the cap, timed at the latent, phases apart (text report)', async () => {
+    const r = await tessera('bench', 'model', '--preset', 'wan-tiny', '--frames', '3', '--height', '18', '--width', '16', '--repeats', '1', '--warmup', '0', '--no-wall', '--no-ceiling');
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stdout;
+    expect(out).toContain('making wan-tiny with seeded random weights on the GPU (');
+    expect(out).toContain('checking wan-tiny at the smaller latent 2×16×16 (128 tokens/item; the timed latent is 3×18×16): finite, deterministic, batch-consistent (3 forwards)…\n');
+    expect(out).toContain('recording, tuning and compiling the step at latent 3×18×16…\n');
+    expect(out).toContain('model wan-tiny f32 latent 3×18×16 (216 tokens/item), CFG batch 2  [');
+    expect(out).toMatch(/^ {2}check at latents \[2,16,2,16,16\] \(smaller than the timed ones\): finite, bit-identical on a second forward, batch item 0 vs alone max \|err\| \S+ ≤ \S+; the timed output finite$/m);
+    const ran = /^ {2}the check ran (\d+) of the timed step's (\d+) kernel variants( \(not: [^)]*\}(, [^)]*\})*\))?$/m.exec(out);
+    expect(ran, out).not.toBeNull();
+    expect(Number(ran![1])).toBeLessThanOrEqual(Number(ran![2]));
+    expect(Number(ran![1])).toBeGreaterThan(0);
+    expect(ran![3] === undefined).toBe(ran![1] === ran![2]);
+    expect(out).toMatch(/^ {2}phases: weights \d+\.\d s \(made on the GPU\), check \d+\.\d s \(3 forwards\), record \d+\.\d s, tune \d+\.\d s, compile \d+\.\d s, timed \d+\.\d s \(0 warm-up \+ 1 repeat\)$/m);
+    expect(out).toMatch(/latents \[2,16,3,18,16\], text \[2,8,64\]/);
   });
 
   it('wan-tiny at a given latent (frames/height/width override the preset), text of the preset', async () => {
