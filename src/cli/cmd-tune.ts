@@ -7,7 +7,7 @@ import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, type DType } from '../gpu/tensor.js';
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
 import { tuneCachePath } from '../gpu/tune-store-node.js';
 import { parseConfig } from '../model/config.js';
@@ -45,7 +45,9 @@ function checkCacheWritable(): void {
     }
   }
   const xdg = process.env.XDG_CACHE_HOME;
-  throw new UsageError(`tessera tune: cannot save the tuning cache at ${path}: ${why} (${xdg ? `XDG_CACHE_HOME=${xdg}` : 'XDG_CACHE_HOME is unset, so ~/.cache'}); set XDG_CACHE_HOME to a writable folder`);
+  // a relative XDG_CACHE_HOME is ignored (tuneCachePath, as the XDG spec says): name that, not the value
+  const where = !xdg ? 'XDG_CACHE_HOME is unset, so ~/.cache' : isAbsolute(xdg) ? `XDG_CACHE_HOME=${xdg}` : `XDG_CACHE_HOME=${xdg} is relative, so ignored: ~/.cache`;
+  throw new UsageError(`tessera tune: cannot save the tuning cache at ${path}: ${why} (${where}); set XDG_CACHE_HOME to a writable folder (an absolute path)`);
 }
 
 /**

@@ -65,9 +65,25 @@ describe('tessera tune: a cache it cannot save', () => {
       const r = await tessera({ XDG_CACHE_HOME: file }, 'tune', '--quick', '--rounds', '1');
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
-      expect(r.stderr.trim().split('\n')).toEqual([`tessera: error: UsageError: tessera tune: cannot save the tuning cache at ${join(file, 'tessera', 'tune.json')}: ${file} (a part of the path) is a file, expected a folder (XDG_CACHE_HOME=${file}); set XDG_CACHE_HOME to a writable folder`]);
+      expect(r.stderr.trim().split('\n')).toEqual([`tessera: error: UsageError: tessera tune: cannot save the tuning cache at ${join(file, 'tessera', 'tune.json')}: ${file} (a part of the path) is a file, expected a folder (XDG_CACHE_HOME=${file}); set XDG_CACHE_HOME to a writable folder (an absolute path)`]);
     } finally {
       rmSync(file, { force: true });
+    }
+  });
+});
+
+describe('tessera tune: a relative XDG_CACHE_HOME', () => {
+  it('is ignored (the XDG spec), and the refusal says so rather than naming it as the folder used (exit 2)', async () => {
+    // HOME whose .cache is a file: the ~/.cache fallback cannot be saved to either
+    const home = join(root, 'tests', '.tmp', 'tune-cli-home-cache-is-a-file');
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, '.cache'), 'x');
+    try {
+      const r = await tessera({ XDG_CACHE_HOME: 'relcache', HOME: home }, 'tune', '--quick', '--rounds', '1');
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([`tessera: error: UsageError: tessera tune: cannot save the tuning cache at ${join(home, '.cache', 'tessera', 'tune.json')}: ${join(home, '.cache')} (a part of the path) is a file, expected a folder (XDG_CACHE_HOME=relcache is relative, so ignored: ~/.cache); set XDG_CACHE_HOME to a writable folder (an absolute path)`]);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
     }
   });
 });
