@@ -224,12 +224,30 @@ export interface RecordArgs {
   keyFold?: KeyFoldWork;
 }
 
+/**
+ * The binding offset alignment of `gpu`: its device's minStorageBufferOffsetAlignment, or 256 (the
+ * largest WebGPU lets an adapter require) for a planning Gpu, which has no device.
+ */
+export function offsetAlignment(gpu: Gpu): number {
+  return gpu.device?.limits.minStorageBufferOffsetAlignment ?? 256;
+}
+
+/**
+ * Throws GpuError ('validation') when tensor `b` starts at a byte offset of its buffer that is not a
+ * multiple of offsetAlignment(gpu): WebGPU would refuse its bind group. A dry run checks it as a
+ * real recording does, so that a memory check never accepts a run whose recording fails.
+ */
+export function checkBindingOffset(gpu: Gpu, b: Tensor | GPUBuffer, kernel: string): void {
+  if (!('buffer' in b) || b.offset === undefined) return;
+  const align = offsetAlignment(gpu);
+  if (b.offset % align !== 0) throw new GpuError(`${kernel}: tensor ${b.label} starts at byte ${b.offset} of its buffer, not a multiple of the adapter's minStorageBufferOffsetAlignment ${align}`, 'validation', b.label);
+}
+
 /** A tensor's binding: the whole buffer, or its own range when it is a part of one (Tensor.offset). */
 function bufferBinding(gpu: Gpu, b: Tensor | GPUBuffer, kernel: string): GPUBufferBinding {
   if (!('buffer' in b)) return { buffer: b };
   if (b.offset === undefined) return { buffer: b.buffer };
-  const align = gpu.device.limits.minStorageBufferOffsetAlignment;
-  if (b.offset % align !== 0) throw new GpuError(`${kernel}: tensor ${b.label} starts at byte ${b.offset} of its buffer, not a multiple of the adapter's minStorageBufferOffsetAlignment ${align}`, 'validation', b.label);
+  checkBindingOffset(gpu, b, kernel);
   return { buffer: b.buffer, offset: b.offset, size: storageBytes(b.size, b.dtype) };
 }
 
@@ -349,6 +367,7 @@ export class Plan {
     const n = (a.uniforms ? 1 : 0) + a.buffers.length;
     const name = this.where(a);
     if (n !== a.spec.bindings.length) throw new Error(`${name}: ${n} bindings given, kernel declares ${a.spec.bindings.length}`);
+    for (const b of a.buffers) checkBindingOffset(this.gpu, b, name);
     // a count too large is noted, not thrown: the memory check then refuses the run with its numbers
     // and what would fit (a dry run never throws on size)
     const overflow = countOverflow(this.gpu, a, name);

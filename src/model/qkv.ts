@@ -4,8 +4,9 @@
 // buffer (ops/gemm.ts `planes`), each a contiguous [.., D] tensor at an aligned offset
 // (Tensor.offset), so the norms, RoPE and attention read them as they read separate tensors:
 // no split, no copy.
-import type { Plan } from '../gpu/plan.js';
+import { offsetAlignment, type Plan } from '../gpu/plan.js';
 import { bytesPer, storageBytes, subTensor, type Tensor } from '../gpu/tensor.js';
+import { stridedCopy } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
 import { linear, type Scratch, view } from './layers.js';
 import type { Weights } from './weights.js';
@@ -16,8 +17,22 @@ import type { Weights } from './weights.js';
  */
 export function planeStride(plan: Plan, rows: number, width: number, bytes: number): number {
   // a planning Gpu (src/gpu/memory-plan.ts) has no device: 256, the largest alignment WebGPU allows
-  const align = (plan.gpu.device?.limits.minStorageBufferOffsetAlignment ?? 256) / bytes;
+  const align = offsetAlignment(plan.gpu) / bytes;
   return Math.ceil((rows * width) / align) * align;
+}
+
+/**
+ * Part `i` of fused tensor `whole` (`part`, a view at its offset) as a tensor that binds: `part` itself
+ * when its byte offset is a multiple of the binding alignment, else a scratch copy of its elements
+ * (one strided-copy dispatch reading `whole`, which starts at byte 0). The same decision on a
+ * planning Gpu (alignment 256) and on a device, so a dry run records the copies a real run records.
+ */
+function alignedPart(plan: Plan, s: Scratch, whole: Tensor, i: number, part: Tensor): Tensor {
+  if ((part.offset ?? 0) % offsetAlignment(plan.gpu) === 0) return part;
+  const copy = s.get(`${part.label}:aligned`, part.shape);
+  const pre = plan.layer ? `${plan.layer}.` : '';
+  const layer = part.label.startsWith(pre) ? part.label.slice(pre.length) : part.label;
+  return stridedCopy(plan, { src: whole, dst: copy, extent: [part.size], srcStrides: [1], dstStrides: [1], srcOffset: i * part.size, layer });
 }
 
 /**
@@ -25,7 +40,8 @@ export function planeStride(plan: Plan, rows: number, width: number, bytes: numb
  * each shaped like `x` [..., D] with D = the projections' output width. Fused (one GEMM labelled
  * `<attn>.to_qkv`, into scratch `qkv`) when the weights were fused at load and the three planes
  * fit one storage binding, else three GEMMs into scratch `q_proj`, `k_proj`, `v_proj` (labelled
- * `to_q`, `to_k`, `to_v`).
+ * `to_q`, `to_k`, `to_v`); there a fused part whose byte offset the adapter cannot bind is read
+ * from an aligned scratch copy (alignedPart).
  */
 export function qkvProjection(plan: Plan, s: Scratch, w: Weights, attn: string, x: Tensor): [Tensor, Tensor, Tensor] {
   const f = w.qkv(attn);
@@ -36,8 +52,14 @@ export function qkvProjection(plan: Plan, s: Scratch, w: Weights, attn: string, 
   const tooBig = !!f && storageBytes(3 * planeStride(plan, rows0, N0, bytesPer(x.dtype)), x.dtype) > plan.gpu.limits.maxStorageBufferBindingSize;
   if (!f || tooBig) {
     const rows = x.size / x.shape[x.shape.length - 1]!;
-    return (['q', 'k', 'v'] as const).map((n) => {
+    return (['q', 'k', 'v'] as const).map((n, i) => {
       const l = w.linear(`${attn}.to_${n}`);
+      if (f) {
+        // a part of the fused weight or bias that does not start at a binding offset the adapter
+        // takes (to_k.bias at byte D·4 in f32) is copied out to a scratch of its own first
+        l.w = alignedPart(plan, s, f.w, i, l.w);
+        l.b = alignedPart(plan, s, f.b!, i, l.b);
+      }
       const N = l.w.shape[0]!;
       // flat scratch, viewed: the blocks' layouts ([B·F, S, D] or [B, F·S, D]) share it
       return linear(plan, x, l, view(s.get(`${n}_proj`, [rows * N]), [...x.shape.slice(0, -1), N]));
