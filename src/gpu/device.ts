@@ -3,8 +3,10 @@
 // Node: the Node entry (src/index.ts) registers a provider that dynamically imports the npm
 // package `webgpu` (Dawn). Browser: `navigator.gpu`. The browser entry never registers the
 // Node provider, so bundles never pull in `webgpu`.
-import { InputError, shown } from '../model/model.js';
-import { checkOptionNames, closestOption } from '../model/options.js';
+// No import from src/model: the model modules import this one, and a cycle breaks the evaluation
+// order of entries that start from the GPU layer (the option errors are TypeErrors, as setTuneMode's).
+import { editDistance } from '../edit-distance.js';
+import { shownValue as shown } from '../io/json.js';
 import { adapterInfoIsCpu } from './policy.js';
 
 /** Optional features tessera uses when the adapter has them. */
@@ -30,7 +32,7 @@ export const REQUIRED_LIMITS: Partial<Record<WantedLimit, number>> = {
   maxStorageBuffersPerShaderStage: 8,
 };
 
-/** Options of acquireGpu. Any other key is refused (InputError naming the closest option). */
+/** Options of acquireGpu. Any other key is refused (TypeError naming the closest option). */
 export interface GpuOptions {
   /** Prefer a specific GPU object (e.g. from a test harness); otherwise the registered provider or navigator.gpu. */
   gpu?: GPU;
@@ -49,30 +51,49 @@ export interface GpuOptions {
 const GPU_OPTION_NAMES: readonly (keyof GpuOptions)[] = ['gpu', 'powerPreference', 'disableFeatures', 'requiredLimits'];
 const POWER_PREFERENCES = ['high-performance', 'low-power'];
 
+/** The name of `names` a caller most likely meant by `key`: the same letters in another case or separator style, or a near spelling. */
+function nearest(key: string, names: readonly string[]): string | undefined {
+  const norm = (n: string) => n.toLowerCase().replace(/[-_]/g, '');
+  const k = norm(key);
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const n of names) {
+    const d = editDistance(k, norm(n));
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return bestD <= Math.max(1, Math.floor(k.length / 4)) ? best : undefined;
+}
+
 /**
  * acquireGpu's options, before any adapter is requested: a typo (dtype, requiredLimit) was ignored, a
  * powerPreference of 'fast' was Dawn's multi-line "no overload matched", and a NaN limit was asked for.
- * @throws InputError naming the option (and the closest name for an unknown one).
+ * @throws TypeError naming the option (and the closest name for an unknown one).
  */
 function checkGpuOptions(opts: GpuOptions): void {
-  checkOptionNames(opts, GPU_OPTION_NAMES, 'acquireGpu', "{ powerPreference: 'low-power' }");
+  const o = opts as unknown;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`acquireGpu: expected an options object such as { powerPreference: 'low-power' }, got ${shown(o)}`);
+  for (const k of Object.keys(o)) {
+    if ((GPU_OPTION_NAMES as readonly string[]).includes(k)) continue;
+    const near = nearest(k, GPU_OPTION_NAMES);
+    throw new TypeError(`${k}: not an option of acquireGpu${near ? `; did you mean ${near}?` : ''} (options: ${GPU_OPTION_NAMES.join(', ')})`);
+  }
   const g = opts.gpu as unknown;
-  if (g !== undefined && (typeof g !== 'object' || g === null || typeof (g as GPU).requestAdapter !== 'function')) throw new InputError(`gpu: a GPU object with requestAdapter (navigator.gpu, or the webgpu package's create([])), got ${shown(g)}`);
-  if (opts.powerPreference !== undefined && !POWER_PREFERENCES.includes(opts.powerPreference)) throw new InputError(`powerPreference: 'high-performance' or 'low-power', got ${shown(opts.powerPreference)}`);
+  if (g !== undefined && (typeof g !== 'object' || g === null || typeof (g as GPU).requestAdapter !== 'function')) throw new TypeError(`gpu: a GPU object with requestAdapter (navigator.gpu, or the webgpu package's create([])), got ${shown(g)}`);
+  if (opts.powerPreference !== undefined && !POWER_PREFERENCES.includes(opts.powerPreference)) throw new TypeError(`powerPreference: 'high-performance' or 'low-power', got ${shown(opts.powerPreference)}`);
   const off = opts.disableFeatures as unknown;
   if (off !== undefined) {
-    if (!Array.isArray(off)) throw new InputError(`disableFeatures: a list of feature names such as ['shader-f16'], got ${shown(off)}`);
+    if (!Array.isArray(off)) throw new TypeError(`disableFeatures: a list of feature names such as ['shader-f16'], got ${shown(off)}`);
     for (const f of off) {
       if ((OPTIONAL_FEATURES as readonly unknown[]).includes(f)) continue;
-      const near = typeof f === 'string' ? closestOption(f, OPTIONAL_FEATURES) : undefined;
-      throw new InputError(`disableFeatures: ${shown(f)} is not a feature tessera uses${near ? `; did you mean '${near}'?` : ''} (${OPTIONAL_FEATURES.join(', ')})`);
+      const near = typeof f === 'string' ? nearest(f, OPTIONAL_FEATURES) : undefined;
+      throw new TypeError(`disableFeatures: ${shown(f)} is not a feature tessera uses${near ? `; did you mean '${near}'?` : ''} (${OPTIONAL_FEATURES.join(', ')})`);
     }
   }
   const lim = opts.requiredLimits as unknown;
   if (lim !== undefined) {
-    if (typeof lim !== 'object' || lim === null || Array.isArray(lim)) throw new InputError(`requiredLimits: an object of WebGPU limits such as { maxStorageBufferBindingSize: 268435456 }, got ${shown(lim)}`);
+    if (typeof lim !== 'object' || lim === null || Array.isArray(lim)) throw new TypeError(`requiredLimits: an object of WebGPU limits such as { maxStorageBufferBindingSize: 268435456 }, got ${shown(lim)}`);
     for (const [k, v] of Object.entries(lim)) {
-      if (!Number.isInteger(v) || v < 1) throw new InputError(`requiredLimits.${k}: a positive integer, got ${shown(v)}`);
+      if (!Number.isInteger(v) || v < 1) throw new TypeError(`requiredLimits.${k}: a positive integer, got ${shown(v)}`);
     }
   }
 }
@@ -149,7 +170,7 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
  * Acquire an adapter and device with the optional features tessera uses (shader-f16,
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
  * what the adapter offers).
- * @throws InputError for an option that is not one (with the closest name), a powerPreference other
+ * @throws TypeError (the caller's mistake, one line) for an option that is not one (with the closest name), a powerPreference other
  *   than 'high-performance' / 'low-power', a disableFeatures entry tessera does not use, a requiredLimits
  *   value that is not a positive integer (all before the adapter is requested), or a requiredLimits name
  *   the adapter does not know; GpuUnavailableError when there is no WebGPU (browser without
@@ -190,8 +211,8 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     if (typeof have !== 'number') {
       // the caller's typo, not a missing GPU
       const names = limitNames(adapter);
-      const near = closestOption(name, names);
-      throw new InputError(`requiredLimits.${name}: not a limit of this adapter; ${near ? `did you mean ${near}?` : `its limits: ${names.join(', ')}`}`);
+      const near = nearest(name, names);
+      throw new TypeError(`requiredLimits.${name}: not a limit of this adapter; ${near ? `did you mean ${near}?` : `its limits: ${names.join(', ')}`}`);
     }
     // a min… limit (an alignment) is met by a smaller value, every other one by a larger
     if (name.startsWith('min') ? have > need : have < need) throw new GpuUnavailableError(`adapter limit ${name} is ${have}, requested ${need}`);
