@@ -17,7 +17,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { adaln } from '../ops/adaln.js';
 import { attention } from '../ops/attention.js';
 import { norm } from '../ops/norm.js';
-import { rope } from '../ops/rope.js';
+import { normRope, rope } from '../ops/rope.js';
 import { linear, linearGatedResidual, type Scratch, view } from './layers.js';
 import { qkvProjection } from './qkv.js';
 import { feedForward } from './ffn.js';
@@ -101,25 +101,32 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
     : a.modulation;
   const row = (j: number) => j * D;
   const gate = (j: number) => ({ mod, stride: 6 * D, offset: row(j), tokens: a.tokens });
-  /** RMSNorm of q and k across heads into scratch `q_norm` / `kName` of shape `kShape` (when the model has it). */
-  const qkNorm = (attn: string, qx: Tensor, kx: Tensor, kName: string, kShape: number[]): [Tensor, Tensor] => {
-    if (a.qkNormEps === undefined) return [qx, kx];
-    const qn = view(s.get('q_norm', [B, a.tokens, D]), qx.shape);
-    const kn = view(s.get(kName, kShape), kx.shape);
-    norm(plan, { x: qx, out: qn, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.${attn}.norm_q.weight`), layer: `${attn}.norm_q` });
-    norm(plan, { x: kx, out: kn, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.${attn}.norm_k.weight`), layer: `${attn}.norm_k` });
-    return [qn, kn];
+  /**
+   * q and k as attention reads them: RMSNorm across heads (weights `<attn>.norm_q/norm_k`) and RoPE
+   * where the model has them. Wan has both: one dispatch each for q and k (normRope, labelled
+   * `norm_q` / `norm_k`) into scratch `q_norm` / `k_norm`, where a norm and an in-place rotation
+   * each read and wrote q or k.
+   */
+  const qkPrep = (attn: string, qx: Tensor, kx: Tensor): [Tensor, Tensor] => {
+    const eps = a.qkNormEps, table = a.rope;
+    if (eps === undefined) {
+      if (table) for (const [x, l] of [[qx, 'rope_q'], [kx, 'rope_k']] as const) rope(plan, { x, table, ...heads, layer: `${attn}.${l}` });
+      return [qx, kx];
+    }
+    const normed = (x: Tensor, name: 'q' | 'k') => {
+      const out = view(s.get(`${name}_norm`, [B, a.tokens, D]), x.shape);
+      const weight = w.get(`${p}.${attn}.norm_${name}.weight`);
+      const layer = `${attn}.norm_${name}`;
+      return table ? normRope(plan, { x, out, weight, table, ...heads, eps, layer }) : norm(plan, { x, out, eps, rms: true, weight, layer });
+    };
+    return [normed(qx, 'q'), normed(kx, 'k')];
   };
 
   // self-attention: x += gate_msa ⊙ to_out(attn(q, k, v)) of LN(x)·(1 + scale_msa) + shift_msa
   norm(plan, { x: a.x, out: n, eps: a.eps.attn, modulate: { mod, stride: 6 * D, shiftOffset: row(0), scaleOffset: row(1) }, tokens: a.tokens, layer: 'norm1' });
   // q|k|v in one GEMM (weights stacked at load), as three planes of scratch `qkv` [seqs, len, D] each
   const [q, k, v] = qkvProjection(plan, s, w, `${p}.attn1`, n);
-  const [qs, ks] = qkNorm('attn1', q, k, 'k_norm', [B, a.tokens, D]);
-  if (a.rope) {
-    rope(plan, { x: qs, table: a.rope, ...heads, layer: 'attn1.rope_q' });
-    rope(plan, { x: ks, table: a.rope, ...heads, layer: 'attn1.rope_k' });
-  }
+  const [qs, ks] = qkPrep('attn1', q, k);
   attention(plan, { q: qs, k: ks, v, out: v3(out), ...heads, layer: 'attn1' });
   linearGatedResidual(plan, v3(out), w.linear(`${p}.attn1.to_out.0`), a.x, gate(2));
 

@@ -1,4 +1,5 @@
-// 3D RoPE (Wan) in place on q or k (kernels/rope.wgsl), with the cos/sin table built on the host.
+// 3D RoPE (Wan) in place on q or k (kernels/rope.wgsl), with the cos/sin table built on the host;
+// and normRope, Wan's q/k RMSNorm across heads with the RoPE in the same pass (kernels/norm_rope.wgsl).
 import { defineKernel } from '../gpu/kernel.js';
 import { grid1D, type Plan } from '../gpu/plan.js';
 import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
@@ -123,4 +124,91 @@ export function rope(plan: Plan, a: RopeArgs): Tensor {
     bytes: 4 * pairs * bytesPer(a.x.dtype) + L * half * 8,
   });
   return a.x;
+}
+
+export const normRopeKernel = defineKernel({
+  name: 'norm_rope',
+  prelude: ['common/dtype', 'common/wg_sum'],
+  flags: { F16: [false, true], ROW_PER_THREAD: [false, true], VEC4: [false, true], SG: [false, true] },
+  overrides: { WG: [128, 64, 256] },
+  bindings: ['uniform', 'read', 'read', 'read', 'rw'],
+  needs: { F16: 'shader-f16', SG: 'subgroups' },
+  // vec4 loads and subgroup sums are layouts of the workgroup-per-row kernel only (as norm's)
+  valid: (f) => !(f.ROW_PER_THREAD && (f.VEC4 || f.SG)),
+});
+
+export interface NormRopeArgs {
+  /** q or k [..., L, H·Dh], e.g. a plane of the fused qkv GEMM's output. */
+  x: Tensor;
+  /** Output, x's size and dtype; must not alias x. */
+  out: Tensor;
+  /** RMSNorm weight [H·Dh] (diffusers' `norm_q.weight` / `norm_k.weight`), x's dtype. */
+  weight: Tensor;
+  /** f32 [L, Dh/2, 2] from ropeTable; row r of x is token r mod L. */
+  table: Tensor;
+  heads: number;
+  headDim: number;
+  /** RMSNorm eps (Wan: 1e-6). */
+  eps: number;
+  layer?: string;
+  wg?: number;
+  /** One invocation per row (default: on a CPU adapter only, the layout norm measured fastest there). */
+  rowPerThread?: boolean;
+  /** Two pairs per load in the workgroup-per-row layout (default: there, when Dh % 4 == 0). */
+  vec4?: boolean;
+  /** Row sums by subgroupAdd in the workgroup-per-row layout (default: there, when the adapter has subgroups). */
+  subgroups?: boolean;
+}
+
+/**
+ * Wan's q (or k) path (WanAttnProcessor: norm_q with qk_norm 'rms_norm_across_heads', then
+ * apply_rotary_emb) in one dispatch (kernels/norm_rope.wgsl):
+ * out = rope(x / sqrt(mean over all H·Dh of x² + eps) · weight). Equal to norm() then rope() up to
+ * rounding (the normed value is not rounded to the storage dtype before the rotation).
+ * Throws (before any GPU work) on mismatched shapes/dtypes, a table that does not fit, or a layout
+ * the shapes or adapter cannot take. Returns out.
+ */
+export function normRope(plan: Plan, a: NormRopeArgs): Tensor {
+  const { heads, headDim } = a;
+  ropeSplit(headDim);
+  if (!Number.isInteger(heads) || heads < 1) throw new Error(`normRope: heads must be a positive integer, got ${heads}`);
+  const C = heads * headDim;
+  if (a.x.shape[a.x.shape.length - 1] !== C) throw new Error(`normRope: x ${a.x.label} ${shapeStr(a.x.shape)} must end in heads·headDim = ${C}`);
+  if (a.out.size !== a.x.size || a.out.dtype !== a.x.dtype) throw new Error(`normRope: out ${a.out.label} ${shapeStr(a.out.shape)} ${a.out.dtype} must match x ${a.x.label} ${shapeStr(a.x.shape)} ${a.x.dtype}`);
+  if (a.weight.size !== C || a.weight.dtype !== a.x.dtype) throw new Error(`normRope: weight ${a.weight.label} ${shapeStr(a.weight.shape)} ${a.weight.dtype} must be [${C}] ${a.x.dtype} (heads·headDim)`);
+  if (a.table.dtype !== 'f32' || a.table.size % headDim) throw new Error(`normRope: table ${a.table.label} must be f32 [L, ${headDim / 2}, 2], got ${shapeStr(a.table.shape)} ${a.table.dtype}`);
+  const L = a.table.size / headDim;
+  const rows = a.x.size / C;
+  if (rows % L) throw new Error(`normRope: x ${a.x.label} ${shapeStr(a.x.shape)} has ${rows} tokens, not a multiple of the table's L=${L}`);
+  const perThread = a.rowPerThread ?? cpuTunedVariantsOk(plan.gpu);
+  const vec4 = a.vec4 ?? (!perThread && headDim % 4 === 0);
+  if (vec4 && (perThread || headDim % 4)) throw new Error(`normRope: vec4 loads need a workgroup per row and headDim (${headDim}) a multiple of 4`);
+  const sg = a.subgroups ?? (!perThread && plan.gpu.subgroups);
+  if (sg && (perThread || !plan.gpu.subgroups)) throw new Error(`normRope: subgroup sums need a workgroup per row and an adapter with subgroups (this one: ${plan.gpu.subgroups ? 'has' : 'lacks'} them)`);
+  const wg = a.wg ?? (perThread ? 64 : 128);
+  const unit = vec4 ? 4 : 2;
+  const bp = bytesPer(a.x.dtype);
+  plan.record({
+    spec: normRopeKernel,
+    variant: { flags: { ...dtypeFlags(a.x), ROW_PER_THREAD: perThread, VEC4: vec4, SG: sg }, overrides: { WG: wg } },
+    uniforms: [
+      ['rows', 'u32', rows],
+      ['tokens', 'u32', L],
+      ['units_row', 'u32', C / unit],
+      ['units_head', 'u32', headDim / unit],
+      ['cols', 'f32', C],
+      ['eps', 'f32', a.eps],
+      ['_pad0', 'u32', 0],
+      ['_pad1', 'u32', 0],
+    ],
+    buffers: [a.x, a.weight, a.table, a.out],
+    workgroups: grid1D(plan.gpu, perThread ? ceilDiv(rows, wg) : rows),
+    layer: a.layer,
+    shapes: `x${shapeStr(a.x.shape)} h${heads}x${headDim} L${L}`,
+    // per element: square-add, scale, weight (4); per pair: the rotation (6)
+    flops: rows * C * 7,
+    // x read twice and written once; the weight and the table read once (cached across rows and heads)
+    bytes: 3 * rows * C * bp + C * bp + L * C * 4,
+  });
+  return a.out;
 }

@@ -19,14 +19,17 @@ async function blockDispatches(name: string, prefix: string) {
 const selfAttn = [['norm1', 'norm'], ['attn1.to_qkv', 'gemm']];
 
 describe.skipIf(!hasGpu)('the adaLN-Zero block', () => {
-  it('Wan: modulation table, q/k RMSNorm, RoPE, normed cross-attention, ffn/norm3', async () => {
-    const { model, rows } = await blockDispatches('wan_small', 'blocks.1');
+  it('Wan: modulation table, q/k RMSNorm fused with RoPE, normed cross-attention, ffn/norm3', async () => {
+    const { model, plan, rows } = await blockDispatches('wan_small', 'blocks.1');
     expect(rows).toEqual([
-      ['scale_shift_table', 'adaln'], ...selfAttn, ['attn1.norm_q', 'norm'], ['attn1.norm_k', 'norm'], ['attn1.rope_q', 'rope'], ['attn1.rope_k', 'rope'], ['attn1', 'attention'], ['attn1.to_out.0', 'gemm'],
+      ['scale_shift_table', 'adaln'], ...selfAttn, ['attn1.norm_q', 'norm'], ['attn1.norm_k', 'norm'], ['attn1', 'attention'], ['attn1.to_out.0', 'gemm'],
       // attn2's K/V (to_k, norm_k, to_v) are in the prepare plan (tests/models/cross-kv.test.ts)
       ['norm2', 'norm'], ['attn2.to_q', 'gemm'], ['attn2.norm_q', 'norm'], ['attn2', 'attention'], ['attn2.to_out.0', 'gemm'],
       ['norm3', 'norm'], ['ffn.net.0.proj', 'gemm'], ['ffn.net.2', 'gemm'],
     ]);
+    // self-attention's q/k RMSNorm and RoPE are one dispatch each (norm_rope), attn2's q has the plain norm
+    const kernel = (layer: string) => plan.dispatches.find((d) => d.layer === `blocks.1.${layer}`)!.kernel.replace(/[[{].*/, '');
+    expect(['attn1.norm_q', 'attn1.norm_k', 'attn2.norm_q'].map(kernel)).toEqual(['norm_rope', 'norm_rope', 'norm']);
     model.destroy();
   });
 
