@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { FIXTURES } from '../helpers/golden.js';
-import { GOLDEN_F32, goldenF32Tol } from '../tolerances.js';
+import { GOLDEN_F32, GOLDEN_VAE_F16, goldenF32Tol } from '../tolerances.js';
 import { readInputs } from '../../src/io/inputs.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { loadVae, type Vae } from '../../src/vae/vae.js';
@@ -75,8 +75,8 @@ describe.skipIf(!hasGpu)('VAE decode vs diffusers (float64)', () => {
     const out = await withVae('vae_wan_f16_t2', (v) => v.decode(latents), 'f16');
     const rel = relErr(out.data, sample.data);
     console.log(`vae_wan_f16_t2 in f16 storage: ${rel.toExponential(2)}`);
-    // f16 activations: ~1e-3 relative per layer over ~20 layers
-    expect(rel).toBeLessThan(2e-2);
+    // measured 4.41e-3 (f16 rounding of the activations; tests/tolerances.ts GOLDEN_VAE_F16)
+    expect(rel).toBeLessThanOrEqual(GOLDEN_VAE_F16);
   });
 
   it('row bands with halos give the untiled numbers (Wan: 1 vs 2 and 5 bands; KL: 1 vs 3 bands)', async () => {
