@@ -148,7 +148,14 @@ for (const n of ['wan_480p', 'wan_step']) {
   }
   out.push(`### ${title}`);
   out.push('');
-  if (m.seconds_per_step !== undefined) out.push(`${f(m.seconds_per_step, 3)} s per step (${m.dispatches} dispatches), peak ${f(m.peak_bytes / 2 ** 30, 2)} GiB (weights ${f(m.weight_bytes / 2 ** 30, 2)} GiB), ${f(m.gflops, 1)} GFLOP/s; check: ${m.check?.method ?? ''}.`);
+  if (m.seconds_per_step !== undefined) {
+    out.push(`${f(m.seconds_per_step, 3)} s per step (${m.dispatches} dispatches), peak ${f(m.peak_bytes / 2 ** 30, 2)} GiB (weights ${f(m.weight_bytes / 2 ** 30, 2)} GiB), ${f(m.gflops, 1)} GFLOP/s; check: ${m.check?.method ?? ''}.`);
+    // bench model checks a large latent at a small cap of it: which latent, and which timed kernels it did not run
+    const ck = m.check ?? {};
+    if (Array.isArray(ck.latent)) out.push(`Check at latent [${ck.latent.join(', ')}] (timed at [${(m.latent ?? []).join(', ')}]): ${ck.kernels_checked ?? '?'} of the timed step's ${ck.kernels_timed ?? '?'} kernel variants checked${ck.unchecked_kernels?.length ? `; not checked: ${ck.unchecked_kernels.join(', ')}` : ''}; timed output finite: ${ck.timed_output_finite ?? '?'}.`);
+    const ph = m.phases_s;
+    if (ph) out.push(`Phases (s): weights ${f(ph.weights, 1)} (${ph.weights_made ?? '?'}), check ${f(ph.check, 1)}, record ${f(ph.record, 1)}, tune ${f(ph.tune, 1)}, compile ${f(ph.compile, 1)}, timed ${f(ph.timed, 1)}.`);
+  }
   else out.push(`No time: ${text(`${n}.out`).split('\n').filter(Boolean).pop() ?? 'no output'} (log: ${steps[n]}).`);
   out.push('');
 }

@@ -384,7 +384,9 @@ run() {
     step attention_4k 10 "${T[@]}" bench attention --heads 12 --tokens 4096 --head-dim 128 --json --repeats 5 --no-wall --no-ceiling
     step attention_32k 20 "${T[@]}" bench attention --heads 12 --tokens 32760 --head-dim 128 --json --repeats 2 --warmup 1 --no-wall --no-ceiling
     step block_4k 10 "${T[@]}" bench block --hidden 1536 --heads 12 --tokens 4096 --mlp-ratio 5.8333 --json --repeats 3 --no-wall --no-ceiling
-    # 4 forwards (the model check's 3, then 1 timed); on a slow attention this step runs out of time and says so
+    # the check's 3 forwards at a 2×16×16 cap of the latent, weights made on the GPU, then 1 timed
+    # forward at full size (~5.6e14 FLOPs, ≥ 8.4 s at the FP32 peak) with its tuning and compiling;
+    # on a slow attention this step runs out of time and the report says NOT MEASURED
     step wan_480p 55 "${T[@]}" bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104 --json --repeats 1 --warmup 0 --no-wall --no-ceiling
   fi
   local status=0

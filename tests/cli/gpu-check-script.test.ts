@@ -490,6 +490,25 @@ describe('gpu-check-report.mjs', () => {
     expect(spawnSync(process.execPath, [REPORT, '--adapter', w], { encoding: 'utf8' }).stdout).toBe('none tessera info --json has no adapter_policy\n');
   });
 
+  it("the Wan step's figures: time, the check's latent and the kernels it did not run, the phases apart", () => {
+    const m = {
+      label: 'model wan-1.3b f16 latent 21×60×104 (32760 tokens/item), CFG batch 2', latent: [2, 16, 21, 60, 104], seconds_per_step: 31.25, dispatches: 1234, peak_bytes: 2 ** 33, weight_bytes: 2 ** 31, gflops: 17920.5,
+      check: { method: 'at check.latent: finite output', latent: [2, 16, 2, 16, 16], kernels_timed: 19, kernels_checked: 16, unchecked_kernels: ['attention_fa2[SG]{WG=128}', 'gemm_tiled[BIAS,VEC4]{TM=8}'], timed_output_finite: true },
+      phases_s: { weights: 0.84, weights_made: 'gpu', check: 3.1, record: 0.2, tune: 6.02, compile: 1.5, timed: 31.3 },
+    };
+    const w = work('report-wan', { 'steps.txt': 'wan_480p rc=0 44s\n', 'wan_480p.json': `${JSON.stringify(m)}\n` });
+    const r = report(w, 'full');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain([
+      '### Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104`',
+      '',
+      '31.250 s per step (1234 dispatches), peak 8.00 GiB (weights 2.00 GiB), 17920.5 GFLOP/s; check: at check.latent: finite output.',
+      "Check at latent [2, 16, 2, 16, 16] (timed at [2, 16, 21, 60, 104]): 16 of the timed step's 19 kernel variants checked; not checked: attention_fa2[SG]{WG=128}, gemm_tiled[BIAS,VEC4]{TM=8}; timed output finite: true.",
+      'Phases (s): weights 0.8 (gpu), check 3.1, record 0.2, tune 6.0, compile 1.5, timed 31.3.',
+    ].join('\n'));
+    expect(r.stdout).not.toContain('NOT MEASURED');
+  });
+
   it('refuses a kind it does not know', () => {
     const r = report(join(scratch, 'report'), 'ful');
     expect(r.status).toBe(2);
