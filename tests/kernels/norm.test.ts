@@ -60,12 +60,13 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
     });
   }
 
-  // Rows far from zero (mean 1e4..1e6, σ 1): every layout must land at the f32 floor. The exact
+  // Rows far from zero (mean 1e4..1e6, σ 1): every layout must land near the f32 floor. The exact
   // mean rounded to f32 already errs by up to ulp(mean)/2, i.e. ulp(mean)/(2σ) after normalizing
-  // (x − mean itself is exact near the mean); observed over these rows: one row per invocation
-  // (first-element shift) ≤ 0.5 ulp(mean)/σ, workgroup tree and subgroup sums ≤ 0.75. The bound is
-  // 2 ulp(mean)/σ (+ the f32 row's 1e-5 for the O(1) part); the unshifted sequential sum of the
-  // row-per-invocation kernel landed at 4.5 (1e5, C 1152) to 20 ulps (1e4, C 5120; 1e6).
+  // (x − mean itself is exact near the mean). Observed over these rows with seeds 7-11, in units of
+  // ulp(mean)/σ: one row per invocation (first-element shift) ≤ 0.46, workgroup tree ≤ 0.95, vec4
+  // ≤ 0.76, vec4 + subgroup sums ≤ 1.7. The bound is 3 (+ the f32 row's 1e-5 for the O(1) part);
+  // the unshifted sequential sum of the row-per-invocation kernel landed at 4.6 (1e5, C 1152),
+  // 6.7 (1e4, C 1536), 10.5 (1e4, C 5120) and 19.7 (1e6).
   const ulpF32 = (v: number) => 2 ** (Math.floor(Math.log2(Math.abs(v))) - 23);
   const layouts = [
     { name: 'row/thread', rowPerThread: true },
@@ -83,7 +84,7 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
         let sd = 0;
         for (const v of x) sd += (v - m) ** 2 / C;
         sd = Math.sqrt(sd);
-        expectClose(got, ref, [1, C], { atol: (2 * ulpF32(mean)) / sd + TOL.norm!.f32.atol, rtol: 0 }, `norm mean ${mean} ${name}`);
+        expectClose(got, ref, [1, C], { atol: (3 * ulpF32(mean)) / sd + TOL.norm!.f32.atol, rtol: 0 }, `norm mean ${mean} ${name}`);
       });
     }
   }
