@@ -2,6 +2,7 @@
 import type { Gpu } from './device.js';
 import { checkAlive, GpuError } from './device.js';
 import { f16BitsToF32, f32ToF16Bits } from './half.js';
+import { shownValue as shown } from '../io/json.js';
 
 export type DType = 'f32' | 'f16';
 
@@ -39,6 +40,15 @@ export function subTensor(t: Tensor, elemOffset: number, shape: number[], label 
   return { buffer: t.buffer, shape: [...shape], dtype: t.dtype, size, label, offset: (t.offset ?? 0) + elemOffset * bytesPer(t.dtype) };
 }
 
+/**
+ * Refuses what no tensor has: a shape that is not a list of integers ≥ 0, a dtype other than 'f32' / 'f16'.
+ * @throws TypeError naming `label`.
+ */
+export function checkTensorArgs(shape: unknown, dtype: unknown, label: string): void {
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new TypeError(`tensor ${label}: shape must be a list of integers ≥ 0, got ${shown(shape)}`);
+  if (dtype !== 'f32' && dtype !== 'f16') throw new TypeError(`tensor ${label}: dtype 'f32' or 'f16', got ${shown(dtype)}`);
+}
+
 /** Tracks every buffer tessera allocates: live bytes, peak bytes, and destroys them all. */
 export class Allocator {
   /** A planning allocator (src/gpu/memory-plan.ts DryAllocator): buffers are placeholders, plans on it record no GPU objects. */
@@ -65,14 +75,31 @@ export class Allocator {
     return b;
   }
 
+  /**
+   * A storage tensor of `shape` (integers ≥ 0; a 0 dim makes an empty tensor) in `dtype` ('f32' or
+   * 'f16'), uninitialised (zeros on WebGPU), tracked by this allocator.
+   * @throws TypeError naming `label` for a shape that is not a list of integers ≥ 0 (a negative one
+   *   made a tensor of size -6) or a dtype other than 'f32' / 'f16' (a 'bf16' was stored as f32);
+   *   GpuError when the buffer exceeds maxBufferSize or the device is lost.
+   */
   tensor(shape: number[], dtype: DType, label: string): Tensor {
+    checkTensorArgs(shape, dtype, label);
     const size = numel(shape);
     const buffer = this.buffer(storageBytes(size, dtype), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label);
     return { buffer, shape: [...shape], dtype, size, label };
   }
 
-  /** Upload f32 data, converting to `dtype` storage. */
+  /**
+   * A tensor as tensor() makes, holding `data` (f32 values, converted to `dtype` storage): exactly
+   * numel(shape) of them.
+   * @throws TypeError as tensor(), and for data of another length (short data was padded with zeros,
+   *   long data refused), before anything is allocated.
+   */
   upload(data: Float32Array | number[], shape: number[], dtype: DType, label: string): Tensor {
+    checkTensorArgs(shape, dtype, label);
+    if (data?.length !== numel(shape)) {
+      throw new TypeError(`upload ${label}: ${data?.length ?? shown(data)} values for shape ${shapeStr(shape)}, which holds ${numel(shape)}`);
+    }
     const t = this.tensor(shape, dtype, label);
     writeTensor(this.gpu, t, data);
     return t;
