@@ -102,7 +102,12 @@ const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
     tile: 'override the tile knob: PX=4 or PX=8',
     variants: "time several knob sets in one process, round-robin, each checked first: ';'-separated entries, default or PX=4, PX=8; ENTRY@REV: that entry with git revision REV's kernel sources (e.g. 'default@HEAD;default')",
   },
-  model: { height: "latent height (default: the preset's; required with --model)", width: "latent width (default: the preset's; required with --model)" },
+  model: {
+    frames: "latent frames (default: the preset's; 1 with --model)",
+    height: "latent height (default: the preset's; required with --model)",
+    width: "latent width (default: the preset's; required with --model)",
+    seed: 'seed of the random weights and inputs (default 0)',
+  },
   vae: {
     frames: 'latent frames (default 2; an AutoencoderKL decodes 4-D latents without it)',
     height: 'latent height (default 8 with --vae-preset; required with --vae)',
@@ -769,6 +774,9 @@ export const benchCommand: Command = {
       quick: { type: 'bool', help: 'suite: the same shapes at small token counts (smoke test)' },
       ...MODEL_FLAGS,
       ...VAE_FLAGS,
+      // model, plan and vae all take these (MODEL_FLAGS' help names model only); each benchmark's --help has its own line (SUB_FLAG_HELP)
+      frames: { ...MODEL_FLAGS.frames!, help: "model/plan: latent frames (default: the preset's; 1 with --model); vae: latent frames (default 2; an AutoencoderKL decodes 4-D latents without it)" },
+      seed: { ...MODEL_FLAGS.seed!, help: 'model: seed of the random weights and inputs; vae: of the random weights and latents (default 0)' },
       'no-wall': { type: 'bool', help: 'skip the Benchmark.js wall-clock measurement' },
       'no-ceiling': { type: 'bool', help: 'skip measuring the device ceiling (ceiling_share becomes null)' },
     },

@@ -39,7 +39,7 @@ export const demoCommand: Command = {
     summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
     usage: 'tessera demo [--prompt P] [--seed S] [--steps N] [--guidance G] [--pipeline DIR] [--out DIR]\n       tessera demo --preset NAME [--steps N] ...   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {
-      preset: { type: 'choice', choices: presetNames(), help: 'run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled)' },
+      preset: { type: 'choice', choices: presetNames(), help: `run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): ${presetNames().join(', ')}`, arg: 'NAME' },
       steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },
       prompt: { type: 'string', arg: 'TEXT', help: `the prompt (default "${EMBEDDED_DEFAULTS.prompt}"; the embedded model knows "a {colour} {shape} moving {direction}")` },
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default "")' },

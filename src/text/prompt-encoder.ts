@@ -77,7 +77,7 @@ export function promptList(v: unknown, name: string): string[] {
 export function checkMaxSequenceLength(v: unknown): number {
   const L = v ?? DEFAULT_MAX_SEQUENCE_LENGTH;
   if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > MAX_SEQUENCE_LENGTH) {
-    throw new InputError(`max_sequence_length must be a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${JSON.stringify(L)}`);
+    throw new InputError(`max_sequence_length must be a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${shown(L)}`);
   }
   return L;
 }
@@ -284,8 +284,8 @@ function checkFolders(folders: unknown): asserts folders is TextEncoderFolders {
 export async function loadTextEncoder(folders: TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   checkFolders(folders);
   checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
-  if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${JSON.stringify(opts.cacheSize)}`);
-  if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${JSON.stringify(opts.cacheBytes)}`);
+  if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${shown(opts.cacheSize)}`);
+  if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${shown(opts.cacheBytes)}`);
   checkGpuOption(opts.gpu);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });

@@ -106,7 +106,8 @@ describe('the prompt cache: bounded by cacheBytes, least recently used first', (
 
   it('cacheBytes that is not a whole number of bytes is refused before anything is read', async () => {
     const folders = { tokenizer: nodeFolder('/nonexistent/tokenizer'), textEncoder: nodeFolder('/nonexistent/text_encoder') };
-    for (const [v, shown] of [[-1, '-1'], [1.5, '1.5'], ['1GiB', '"1GiB"']] as const) {
+    // NaN and Infinity as themselves (JSON.stringify wrote both as null)
+    for (const [v, shown] of [[-1, '-1'], [1.5, '1.5'], ['1GiB', '"1GiB"'], [NaN, 'NaN'], [Infinity, 'Infinity']] as const) {
       const e = await loadTextEncoder(folders, { cacheBytes: v as number }).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(InputError);
       expect((e as Error).message).toBe(`cacheBytes: a whole number of bytes ≥ 0, got ${shown}`);

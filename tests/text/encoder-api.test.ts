@@ -37,10 +37,12 @@ describe('loadTextEncoder options (before anything is read)', () => {
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toBe('dtype: not an option of loadTextEncoder (options: gpu, cacheSize, cacheBytes, variant, onProgress, maxMemory, stream)');
   });
-  it('refuses a bad cacheSize', async () => {
+  it('refuses a bad cacheSize (NaN shown as NaN, not null)', async () => {
     const e = await loadTextEncoder(nowhere, { cacheSize: -1 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toBe('cacheSize: a whole number of prompts ≥ 0, got -1');
+    const n = await loadTextEncoder(nowhere, { cacheSize: NaN }).catch((x: unknown) => x);
+    expect((n as Error).message).toBe('cacheSize: a whole number of prompts ≥ 0, got NaN');
   });
 });
 
@@ -98,6 +100,7 @@ describe.skipIf(!hasGpu)('embedded text encoder (GPU)', () => {
       await bad(['a'], { max_sequence_length: 1.5 }, 'max_sequence_length must be a positive integer up to 65536, got 1.5');
       await bad(['a'], { max_sequence_length: 65537 }, 'max_sequence_length must be a positive integer up to 65536, got 65537');
       await bad(['a'], { max_sequence_length: '16' }, 'max_sequence_length must be a positive integer up to 65536, got "16"');
+      await bad(['a'], { max_sequence_length: NaN }, 'max_sequence_length must be a positive integer up to 65536, got NaN');
       await bad(['a'], { maxSequenceLength: 16 }, 'maxSequenceLength: not an option of encodePrompt; did you mean max_sequence_length? (options: max_sequence_length, runPlan)');
     } finally {
       enc.dispose();
