@@ -687,7 +687,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (!dit && o.class_labels !== undefined) throw new InputError(`class_labels: ${cls} is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)`);
 
     const outputType = o.output_type ?? (this.decoder ? 'np' : 'latent');
-    if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${JSON.stringify(outputType)}`);
+    if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${shown(outputType)}`);
     if (outputType === 'np' && !this.decoder) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
     const steps = o.num_inference_steps ?? 50;
     if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);

@@ -123,7 +123,7 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
     return o.scheduler;
   }
   const config = o.scheduler_config;
-  if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${JSON.stringify(o.scheduler)}`);
+  if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${shown(o.scheduler)}`);
   if (!config) file = 'scheduler config (class defaults)';
   if (o.shift !== undefined) {
     // checked here so that a bad shift is an InputError (the caller's option), not a SchedulerConfigError (a config's)

@@ -70,6 +70,8 @@ describe('generate() refuses before any GPU work, naming its option', () => {
     const n = await refusal({ scheduler: 42 });
     expect(n).toBeInstanceOf(InputError);
     expect(n.message).toBe('scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got 42');
+    // NaN shown as itself (JSON.stringify wrote null)
+    expect((await refusal({ scheduler: NaN })).message).toBe('scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got NaN');
   });
 });
 
