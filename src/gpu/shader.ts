@@ -15,13 +15,26 @@ export class ShaderError extends Error {
 /** Live overrides of kernel sources (the browser profiler edits WGSL and recompiles). */
 const sourceOverrides = new Map<string, string>();
 
+/**
+ * Replace the WGSL of kernel `name` (`kernels/NAME.wgsl`, e.g. 'norm', 'common/wg_sum') for pipelines compiled
+ * from now on, or put the shipped source back with `null`. A name no kernel has adds a source of that name
+ * (tests and the profiler define kernels of their own). Pipelines are cached per device by variant, not by
+ * source: call invalidateKernel(gpu, name) too, and drop recorded plans (DiffusionModel.resetPlans and the
+ * pipeline's and encoder's equivalents) on a device that already compiled the kernel. Errors in the source surface when a kernel
+ * using it is compiled (ShaderError naming the kernel and line).
+ */
 export function setKernelSource(name: string, source: string | null): void {
   if (source === null) sourceOverrides.delete(name);
   else sourceOverrides.set(name, source);
 }
 
+/**
+ * The WGSL of kernel `name` as pipelines are built from it: the override from setKernelSource, else the shipped
+ * `kernels/NAME.wgsl`. @throws ShaderError `no kernel source kernels/NAME.wgsl` for a name neither has.
+ */
 export function kernelSource(name: string): string {
-  const s = sourceOverrides.get(name) ?? kernelSources[name];
+  // own keys only: 'constructor' or 'toString' is no kernel
+  const s = sourceOverrides.get(name) ?? (Object.hasOwn(kernelSources, name) ? kernelSources[name] : undefined);
   if (s === undefined) throw new ShaderError(`no kernel source kernels/${name}.wgsl`);
   return s;
 }
