@@ -71,7 +71,7 @@ export function parseModelSizes(p: Parsed): ModelSizes {
   if (preset) {
     const pr = getPreset(preset);
     const cfg = parseConfig(pr.config);
-    checkLatentPatch('model', preset, cfg, fullLatent(cfg, latent, pr.latent));
+    checkLatentPatch('bench model', preset, cfg, fullLatent(cfg, latent, pr.latent));
   }
   return { ...(preset ? { preset } : {}), ...(dir ? { dir } : {}), latent, ...(textLen !== undefined ? { textLen } : {}), seed };
 }
@@ -231,7 +231,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       preflight: (cfg, g, dtype) => {
         checkTextLen(cfg, s, s.dir!);
         lat = fullLatent(cfg, s.latent, undefined);
-        checkLatentPatch('model', s.dir!, cfg, lat);
+        checkLatentPatch('bench model', s.dir!, cfg, lat);
         const sh = shapesOf(cfg, lat, tl);
         checkRunFits(cfg, sh.latent, sh.text, dtype, g.limits, fit);
       },

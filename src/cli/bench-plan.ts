@@ -82,16 +82,16 @@ function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frame
  * Refuses a latent the model's patchify cannot split, naming the flags that size it: a raw
  * "patchify: … not divisible" from deep inside the memory estimate names no flag.
  * Returns the patch size [pt, ph, pw] (pt 1 for the image/Latte families).
- * @throws UsageError `tessera bench SUB: latent F×H×W must be divisible by the patch size pt×ph×pw of NAME: --height 7 is not a multiple of 2`.
+ * @throws UsageError `tessera COMMAND: latent F×H×W (H×W for a DiT) must be divisible by the patch size pt×ph×pw of NAME: --height 7 is not a multiple of 2`.
  */
-export function checkLatentPatch(sub: string, name: string, cfg: ModelConfig, l: { frames: number; height: number; width: number }): [number, number, number] {
+export function checkLatentPatch(command: string, name: string, cfg: ModelConfig, l: { frames: number; height: number; width: number }): [number, number, number] {
   const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
   const bad = ([['frames', l.frames, pt], ['height', l.height, ph], ['width', l.width, pw]] as const).filter(([, v, k]) => v % k !== 0);
   if (bad.length) {
     // DiT latents have no frames: dims and patch as height×width
     const dims = cfg.family === 'dit' ? `${l.height}×${l.width}` : `${l.frames}×${l.height}×${l.width}`;
     const patch = cfg.family === 'dit' ? `${ph}×${pw}` : `${pt}×${ph}×${pw}`;
-    throw new UsageError(`tessera bench ${sub}: latent ${dims} must be divisible by the patch size ${patch} of ${name}: ${bad.map(([f, v, k]) => `--${f} ${v} is not a multiple of ${k}`).join(', ')}`);
+    throw new UsageError(`tessera ${command}: latent ${dims} must be divisible by the patch size ${patch} of ${name}: ${bad.map(([f, v, k]) => `--${f} ${v} is not a multiple of ${k}`).join(', ')}`);
   }
   return [pt, ph, pw];
 }
@@ -114,7 +114,7 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
   const L = int(p, 'text-len', 1, 4096) ?? pt ?? 32;
   const latent = cfg.family === 'dit' ? [B, cfg.inChannels, height, width] : [B, cfg.inChannels, frames, height, width];
   const text = cfg.family === 'dit' ? null : [B, L, cfg.family === 'wan' ? cfg.textDim : cfg.captionChannels];
-  const [pt0, ph, pw] = checkLatentPatch('plan', name, cfg, { frames, height, width });
+  const [pt0, ph, pw] = checkLatentPatch('bench plan', name, cfg, { frames, height, width });
   const limits = { maxStorageBufferBindingSize: DEFAULT_BINDING, maxBufferSize: MAX_BUFFER };
   const rows = (['f16', 'f32'] as const).map((dtype): PlanRow => {
     const now: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits);

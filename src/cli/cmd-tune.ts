@@ -15,6 +15,7 @@ import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
 import { stepInputs, type ModelLatent } from '../profile/model-bench.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
+import { checkLatentPatch } from './bench-plan.js';
 import { unwritableDir } from './outputs.js';
 import { isQuiet } from './progress.js';
 import type { Command } from './main.js';
@@ -68,7 +69,7 @@ function checkTuningOn(): void {
  * RangeError or a tensor error after the model was loaded). A DiT has no frames, so --frames is
  * refused for one rather than ignored.
  * @throws UsageError naming the flag: `--height must be between 1 and 4096, got 0`,
- *   `tessera tune: latent 8×24×31 must be divisible by the patch size 1×2×2 of wan-tiny: --width 31 is not a multiple of 2`.
+ *   `tessera tune: latent 8×24×31 must be divisible by the patch size 1×2×2 of wan-tiny: --width 31 is not a multiple of 2` (checkLatentPatch, as bench plan and bench model).
  */
 function presetLatent(preset: string, p: Parsed): ModelLatent {
   const pr = getPreset(preset);
@@ -76,11 +77,7 @@ function presetLatent(preset: string, p: Parsed): ModelLatent {
   for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) intInRange(p, f, 1, 4096);
   if (cfg.family === 'dit' && p.frames !== undefined) throw new UsageError(`tessera tune: --frames applies to video models; ${preset} is a DiT (image latents, no frames): leave out --frames`);
   const latent = { frames: (p.frames as number | undefined) ?? pr.latent.frames, height: (p.height as number | undefined) ?? pr.latent.height, width: (p.width as number | undefined) ?? pr.latent.width };
-  const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
-  const bad = ([['frames', latent.frames, pt], ['height', latent.height, ph], ['width', latent.width, pw]] as const).filter(([, v, k]) => v % k !== 0);
-  if (bad.length) {
-    throw new UsageError(`tessera tune: latent ${latent.frames}×${latent.height}×${latent.width} must be divisible by the patch size ${pt}×${ph}×${pw} of ${preset}: ${bad.map(([f, v, k]) => `--${f} ${v} is not a multiple of ${k}`).join(', ')}`);
-  }
+  checkLatentPatch('tune', preset, cfg, latent);
   return latent;
 }
 

@@ -18,7 +18,7 @@ describe('tune --preset refuses a latent it cannot run', () => {
     [['--preset', 'dit-tiny', '--frames', '0'], '--frames must be between 1 and 4096, got 0'],
     [['--preset', 'dit-tiny', '--frames', '2'], 'tessera tune: --frames applies to video models; dit-tiny is a DiT (image latents, no frames): leave out --frames'],
     [['--preset', 'wan-tiny', '--width', '31'], 'tessera tune: latent 8×24×31 must be divisible by the patch size 1×2×2 of wan-tiny: --width 31 is not a multiple of 2'],
-    [['--preset', 'dit-tiny', '--height', '3', '--width', '5'], 'tessera tune: latent 1×3×5 must be divisible by the patch size 1×2×2 of dit-tiny: --height 3 is not a multiple of 2, --width 5 is not a multiple of 2'],
+    [['--preset', 'dit-tiny', '--height', '3', '--width', '5'], 'tessera tune: latent 3×5 must be divisible by the patch size 2×2 of dit-tiny: --height 3 is not a multiple of 2, --width 5 is not a multiple of 2'],
   ];
   for (const [args, line] of cases) {
     it(args.join(' '), async () => {
