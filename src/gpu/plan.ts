@@ -32,6 +32,8 @@ export interface Dispatch {
   keyFold?: KeyFoldWork;
   /** A dry run's note of a count this dispatch cannot hold (a real recording throws LimitError instead). */
   overflow?: CountOverflow;
+  /** Its uniform buffer (a real recording), freed when the tuner replaces the dispatch. */
+  params?: GPUBuffer;
 }
 
 /** The largest count a kernel's u32 parameter, element index or invocation id holds: 2^32 − 1. */
@@ -260,6 +262,12 @@ export class Plan {
   /** Tune pending requests before the first run (src/gpu/tune.ts); the tuner's own scratch plans set false. */
   tuning = true;
 
+  /**
+   * GPU bytes the tuning before the first run may allocate for scratch (TuneOptions.maxScratchBytes):
+   * set by the model to what its maxMemory leaves; undefined: no limit.
+   */
+  tuneBudget?: number;
+
   /** The key-fold tables written so far, by buffer: u32 values from byte `offset` (see keyFoldWritten). */
   private readonly keyFolds = new Map<GPUBuffer, { offset: number; table: Uint32Array }>();
 
@@ -313,6 +321,9 @@ export class Plan {
 
   /** Re-record dispatch `i` with other arguments (same buffers): the tuner's choice. */
   replace(i: number, a: RecordArgs, choice?: string): void {
+    // the replaced dispatch's uniform buffer goes with it (the plan holds what its estimate counts)
+    const old = this.dispatches[i]!.params;
+    if (old) this.alloc.free(old);
     const d = this.build(a);
     if (choice !== undefined) d.choice = choice;
     this.dispatches[i] = d;
@@ -400,11 +411,13 @@ export class Plan {
     const k = this.kernel(a.spec, a.variant);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
+    let params: GPUBuffer | undefined;
     if (a.uniforms) {
       const data = packUniforms(a.uniforms, where);
       const ub = this.alloc.buffer(data.byteLength, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, `${k.key}:params`);
       this.gpu.device.queue.writeBuffer(ub, 0, data);
       entries.push({ binding: binding++, resource: { buffer: ub } });
+      params = ub;
     }
     for (const b of a.buffers) entries.push({ binding: binding++, resource: bufferBinding(this.gpu, b, k.key) });
     if (entries.length !== a.spec.bindings.length) {
@@ -436,6 +449,7 @@ export class Plan {
       workgroups: a.workgroups,
       bound,
       ...(output ? { output } : {}),
+      ...(params ? { params } : {}),
       ...(a.keyFold ? { keyFold: a.keyFold } : {}),
     };
     return d;

@@ -14,8 +14,10 @@
 import { describeAdapter, type Gpu } from './device.js';
 import { Plan, setTuneHook, type TuneRequest } from './plan.js';
 import { emitKernelEvent } from './kernel.js';
-import { Allocator, readTensor } from './tensor.js';
-import { profilePlan } from '../profile/profiler.js';
+import { Allocator, fmtBytes, storageBytes, type Tensor } from './tensor.js';
+import { f16BitsToF32 } from './half.js';
+import { DryAllocator } from './memory-plan.js';
+import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
 import { notValidJson, visibleText } from '../io/json.js';
 
 /**
@@ -379,6 +381,50 @@ export interface TuneOptions {
    * first run does by itself passes implicitTuneMinFlops().
    */
   minFlops?: number;
+  /**
+   * GPU bytes tuning may allocate for one call's scratch (every candidate's inputs and output, the
+   * read-back of an output and the timing buffers), measured by a dry run before anything is
+   * allocated: a call that needs more is not timed (it keeps the heuristic, nothing is cached, and
+   * the tuning log says so). Undefined: no limit. A plan's own tuning passes Plan.tuneBudget (what
+   * the model's maxMemory leaves).
+   */
+  maxScratchBytes?: number;
+}
+
+/**
+ * The GPU bytes tuneRequest allocates for `r` at most: a dry run of every candidate's bench on one
+ * allocator (all are live while timed), one output's read-back, and the timing rig of the longest
+ * candidate plan (resolve and read-back buffers, with timestamps).
+ */
+export function tuneScratchBytes(gpu: Gpu, r: TuneRequest): number {
+  const dry = new DryAllocator(gpu);
+  let out: Tensor | null = null;
+  let rig = 0;
+  for (const name of r.candidates) {
+    const plan = new Plan(gpu, dry);
+    plan.tuning = false;
+    out = r.bench(plan, name);
+    if (gpu.timestamps) rig = Math.max(rig, 2 * resolveOffsets(queryChunks(plan.dispatches.length)).total);
+  }
+  return dry.peakBytes + (out ? readbackBytes(out) : 0) + rig;
+}
+
+const readbackBytes = (t: Tensor): number => Math.max(16, Math.ceil(storageBytes(t.size, t.dtype) / 16) * 16);
+
+/** Reads `t` back through a staging buffer of `alloc`, freed at once (tuning keeps nothing on the device afterwards). */
+async function readScratch(gpu: Gpu, alloc: Allocator, t: Tensor): Promise<Float32Array> {
+  const bytes = Math.ceil(storageBytes(t.size, t.dtype) / 4) * 4;
+  const staging = alloc.buffer(bytes, GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, `${t.label}:readback`);
+  const enc = gpu.device.createCommandEncoder({ label: `${t.label}:readback` });
+  enc.copyBufferToBuffer(t.buffer, t.offset ?? 0, staging, 0, bytes);
+  gpu.device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+  const raw = staging.getMappedRange(0, bytes).slice(0);
+  staging.unmap();
+  alloc.free(staging); // one read-back live at a time (tuneScratchBytes counts one)
+  if (t.dtype === 'f32') return new Float32Array(raw, 0, t.size);
+  const h = new Uint16Array(raw, 0, t.size);
+  return Float32Array.from(h, f16BitsToF32);
 }
 
 /**
@@ -407,12 +453,21 @@ export function implicitTuneMinFlops(): number {
   return v;
 }
 
+/** A call tuneRequest did not time because its scratch would exceed TuneOptions.maxScratchBytes (nothing was allocated). */
+class TuneScratchError extends Error {
+  override name = 'TuneScratchError';
+}
+
 /**
  * Time the candidates of one request on scratch inputs and return the entry (not stored).
  * Each candidate runs once and is compared with the first candidate's output; one that
  * disagrees (or is not finite) is rejected and never chosen. Then round-robin timing.
  */
 export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {}): Promise<TuneEntry> {
+  if (o.maxScratchBytes !== undefined) {
+    const need = tuneScratchBytes(gpu, r);
+    if (need > o.maxScratchBytes) throw new TuneScratchError(`its scratch needs ${fmtBytes(need)}, above the ${fmtBytes(Math.max(0, o.maxScratchBytes))} the budget (maxMemory) leaves`);
+  }
   const alloc = new Allocator(gpu);
   try {
     const plans = r.candidates.map((name) => {
@@ -428,7 +483,7 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
     for (const c of plans) {
       o.onProgress?.(`  checking ${r.family} ${c.name}`);
       await c.plan.run(`tuning ${r.family} ${r.bucket} ${c.name}`);
-      const got = await readTensor(gpu, c.out);
+      const got = await readScratch(gpu, alloc, c.out);
       if (!ref) {
         if (!agree(got, got, f16).ok) throw new Error(`tuning ${r.family} ${r.bucket}: the reference candidate ${c.name} produced non-finite values`);
         ref = got;
@@ -509,7 +564,8 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
           // Tuning is an optimisation: a failure (scratch inputs too large, a candidate that does
           // not compile) keeps the heuristic for this plan and caches nothing.
           if (plan.gpu.lost) throw e;
-          console.warn(`[tessera] tuning ${site.family} ${site.bucket} failed, keeping the heuristic ${site.heuristic}: ${(e as Error).message}`);
+          const what = e instanceof TuneScratchError ? 'skipped' : 'failed';
+          console.warn(`[tessera] tuning ${site.family} ${site.bucket} ${what}, keeping the heuristic ${site.heuristic}: ${(e as Error).message}`);
           failed.add(key);
           if (++timed === toTime.size) tell(site);
           continue;
@@ -531,4 +587,4 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
   return [...reports.values()];
 }
 
-setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => settlePlan(plan, { minFlops: tuneMode(plan.gpu) === 'auto' ? implicitTuneMinFlops() : 0 }, false).then(() => undefined) });
+setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => settlePlan(plan, { minFlops: tuneMode(plan.gpu) === 'auto' ? implicitTuneMinFlops() : 0, ...(plan.tuneBudget !== undefined ? { maxScratchBytes: plan.tuneBudget } : {}) }, false).then(() => undefined) });

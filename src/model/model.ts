@@ -480,6 +480,7 @@ export class DiffusionModel {
     const v = this.checkInputs(inputs);
     const r = this.runner(v.latentShape, v.textShape);
     this.writeInputs(r, inputs);
+    r.prepare.tuneBudget = r.plan.tuneBudget = this.tuneRoom();
     await this.prepareText(r, `${this.name} forward`);
     await r.plan.run(`${this.name} forward`);
     const data = await readTensor(this.gpu, r.out);
@@ -543,6 +544,15 @@ export class DiffusionModel {
   memoryPlanFor(inputs: ForwardInputs): MemoryPlan | undefined {
     const v = this.validate(inputs);
     return this.runner(v.latentShape, v.textShape).memory;
+  }
+
+  /**
+   * GPU bytes maxMemory leaves now, for a plan's autotuning scratch (Plan.tuneBudget): the budget less
+   * what the model holds (gpuBytes) and `otherBytes` held beside it (a sampler's state); undefined
+   * without a budget.
+   */
+  tuneRoom(otherBytes = 0): number | undefined {
+    return this.maxMemory === undefined ? undefined : this.maxMemory - this.gpuBytes - otherBytes;
   }
 
   /** Bytes held on the GPU: weights plus every recorded plan's activations. */
