@@ -140,7 +140,7 @@ if (rows.length) {
 for (const n of ['wan_480p', 'wan_step']) {
   if (steps[n] === undefined) continue;
   const m = read(n);
-  const title = n === 'wan_480p' ? 'Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104`' : `Model step (smoke test) — ${m?.label ?? 'wan-tiny'}`;
+  const title = n === 'wan_480p' ? 'Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104 --no-tune`' : `Model step (smoke test) — ${m?.label ?? 'wan-tiny'}`;
   if (!m) {
     out.push(`### ${title} — NOT MEASURED (${notMeasured(n)})`);
     out.push('');

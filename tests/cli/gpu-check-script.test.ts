@@ -370,7 +370,7 @@ describe('gpu-check.sh run with a stand-in node', () => {
     expect(md).toContain('| gemm 4096×1152×1152 | gemm_tiled | 1.000 | 10000.0 | 30.0% |');
     expect(md).toContain('| attention 6×1024×64 | WRONG (not timed): max abs err 0.5 > tol 0.01 | — | — | — |');
     expect(md).toContain('| attention_4k | NOT MEASURED (rc=124, ran out of its 10 s; last output: … compiling) | — | — | — |');
-    expect(md).toContain('### Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104` — NOT MEASURED (rc=1: tessera: error: out of memory)');
+    expect(md).toContain('### Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104 --no-tune` — NOT MEASURED (rc=1: tessera: error: out of memory)');
     expect(md).toContain('| attention_32k | WRONG (not timed) (rc=1: tessera: error: WrongResultError: attention 12×32760×128: max abs err 2) | — | — | — |');
     expect(md).toContain('### NOT MEASURED — steps that gave no JSON\n\n- attention_4k — NOT MEASURED (rc=124, ran out of its 10 s; last output: … compiling)\n- attention_32k — NOT MEASURED (rc=1: tessera: error: WrongResultError: attention 12×32760×128: max abs err 2)\n- wan_480p — NOT MEASURED (rc=1: tessera: error: out of memory)\n');
     expect(md).not.toContain('INCOMPLETE');
@@ -483,7 +483,7 @@ describe('gpu-check-report.mjs', () => {
     const r = report(w, 'full');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('| gemm 4096x1152x1152 | gemm_tiled | 1.000 | 10000.0 | 30.0% |\n| attention 6x1024x64 | WRONG (not timed): WrongResultError: … | — | — | — |\n');
-    expect(r.stdout).toContain('`tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104` — NOT MEASURED (rc=124, ran out of its 55 s)\n');
+    expect(r.stdout).toContain('`tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104 --no-tune` — NOT MEASURED (rc=124, ran out of its 55 s)\n');
     expect(r.stdout).toContain('\n- wan_480p — NOT MEASURED (rc=124, ran out of its 55 s)\n');
     expect(r.stdout).toContain('- Command: `scripts/gpu-check.sh prepare` here at an unstamped .gpu-check (commit unknown), then');
     // --adapter: what run decides the stop on
@@ -500,7 +500,7 @@ describe('gpu-check-report.mjs', () => {
     const r = report(w, 'full');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain([
-      '### Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104`',
+      '### Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104 --no-tune`',
       '',
       '31.250 s per step (1234 dispatches), peak 8.00 GiB (weights 2.00 GiB), 17920.5 GFLOP/s; check: at check.latent: finite output.',
       "Check at latent [2, 16, 2, 16, 16] (timed at [2, 16, 21, 60, 104]): 16 of the timed step's 19 kernel variants checked; not checked: attention_fa2[SG]{WG=128}, gemm_tiled[BIAS,VEC4]{TM=8}; timed output finite: true.",
