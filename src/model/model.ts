@@ -210,7 +210,14 @@ export function resolveFolder(s: string): FolderSource | Promise<FolderSource> {
 export interface ExclusiveModel {
   forward(inputs: ForwardInputs): Promise<TensorData>;
   locateNonFinite(inputs: ForwardInputs): Promise<string | null>;
-  resident(inputs: ForwardInputs): ReturnType<DiffusionModel['resident']>;
+  resident(inputs: ForwardInputs, reserve?: Reserve): ReturnType<DiffusionModel['resident']>;
+}
+
+/** GPU bytes a caller allocates beside the model for a run (generate's sampler state), named in a LimitError. */
+export interface Reserve {
+  bytes: number;
+  /** e.g. `sampler state`. */
+  what: string;
 }
 
 /** The inputs each family's forward takes (anything else is refused: it would be ignored). */
@@ -274,7 +281,7 @@ export class DiffusionModel {
   private readonly inner: ExclusiveModel = {
     forward: (inputs) => this.forwardNow(inputs),
     locateNonFinite: (inputs) => this.locateNow(inputs),
-    resident: (inputs) => this.residentNow(inputs),
+    resident: (inputs, reserve) => this.residentNow(inputs, reserve),
   };
 
   constructor(
@@ -365,17 +372,30 @@ export class DiffusionModel {
     return { batch: B, latentShape: hs.shape, textShape };
   }
 
-  private runner(latentShape: number[], textShape?: number[]): Runner {
+  private runner(latentShape: number[], textShape?: number[], reserve?: Reserve): Runner {
     const key = `${latentShape.join('x')}|${textShape?.join('x') ?? ''}`;
     const hit = this.runners.get(key);
+    const run = () => `this run (latents [${latentShape.join(',')}]${textShape ? `, text [${textShape.join(',')}]` : ''}, ${this.dtype})`;
     if (hit) {
+      // recorded already (its buffers held): only what the caller adds beside it is new
+      if (reserve && this.maxMemory !== undefined && this.gpuBytes + reserve.bytes > this.maxMemory) {
+        throw new LimitError(`${run()} needs ${fmtBytes(this.gpuBytes + reserve.bytes)} on the GPU (held ${fmtBytes(this.gpuBytes)} + ${reserve.what} ${fmtBytes(reserve.bytes)}); above the budget of ${fmtBytes(this.maxMemory)} (maxMemory): use a larger maxMemory budget, fewer frames or a smaller resolution`);
+      }
       // most recently used last (eviction takes the first)
       this.runners.delete(key);
       this.runners.set(key, hit);
       return hit;
     }
     // refused from the config and shapes alone, before any buffer of this run is allocated
-    checkRunFits(this.config, latentShape, textShape, this.dtype, this.gpu.limits, { maxMemory: this.maxMemory, heldBytes: this.gpuBytes, f16: this.gpu.f16 });
+    const held = this.gpuBytes;
+    try {
+      checkRunFits(this.config, latentShape, textShape, this.dtype, this.gpu.limits, { maxMemory: this.maxMemory, heldBytes: held + (reserve?.bytes ?? 0), f16: this.gpu.f16 });
+    } catch (e) {
+      // the reserve itemised beside what is held
+      const both = `(held ${fmtBytes(held + (reserve?.bytes ?? 0))} + `;
+      if (reserve && e instanceof LimitError && e.message.includes(both)) throw new LimitError(e.message.replace(both, `(held ${fmtBytes(held)} + ${reserve.what} ${fmtBytes(reserve.bytes)} + `));
+      throw e;
+    }
     const alloc = new Allocator(this.gpu);
     try {
       // scratch activations share buffers by liveness over the recorded plans (src/gpu/memory-plan.ts)
@@ -446,16 +466,18 @@ export class DiffusionModel {
    * cross-attention K/V: what depends on the text alone) must run once before `plan` is first run
    * or encoded; then running or encoding `plan` computes `out` from what the input tensors hold;
    * the caller rewrites `hidden_states` / `timestep` between runs (the text stays). Not queued:
-   * call it holding the model (exclusive(), as generate does).
+   * call it holding the model (exclusive(), as generate does). `reserve`: bytes the caller will
+   * allocate beside the model (generate's sampler state), counted with the run in the maxMemory check.
+   * @throws LimitError when the run, with `reserve`, does not fit the adapter or maxMemory (before allocating).
    */
-  resident(inputs: ForwardInputs): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
+  resident(inputs: ForwardInputs, reserve?: Reserve): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
     this.serial.check();
-    return this.residentNow(inputs);
+    return this.residentNow(inputs, reserve);
   }
 
-  private residentNow(inputs: ForwardInputs): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
+  private residentNow(inputs: ForwardInputs, reserve?: Reserve): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
     const v = this.checkInputs(inputs);
-    const r = this.runner(v.latentShape, v.textShape);
+    const r = this.runner(v.latentShape, v.textShape, reserve);
     this.writeInputs(r, inputs);
     r.prepared = true; // the caller runs `prepare`
     return { plan: r.plan, prepare: r.prepare, hidden_states: r.latents, timestep: r.timestep, out: r.out };

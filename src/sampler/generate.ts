@@ -15,7 +15,8 @@ import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputEr
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
-import { Allocator, fmtBytes, readTensor, writeTensor } from '../gpu/tensor.js';
+import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
+import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
@@ -256,6 +257,93 @@ function checkSamplerState(model: DiffusionModel, program: StepProgram, shape: r
   }
 }
 
+/** What recordSampler needs: the shapes of the loop and, per pass, the model output and input tensors. */
+interface SamplerShape {
+  program: StepProgram;
+  /** Latent values (all B items), per item, and model output values per item. */
+  n: number;
+  per: number;
+  perOut: number;
+  B: number;
+  /** Batch of each pass (2B when guided in one batch). */
+  bb: number;
+  guidance: number;
+  /** Guided as two passes of batch B (the negative text has another length). */
+  split: boolean;
+  outs: Tensor[];
+  inputs: Tensor[];
+}
+
+/**
+ * Allocates the sampler's state on `alloc` (the f32 pool of program.slots latent slots and the
+ * non-finite flag with its read-back) and records every step's dispatches into one plan: before the
+ * forward, the step's sample copied into the model input (as the model's dtype, CFG: twice); after
+ * it, the guidance mix and the scheduler update. The copy comes first in its own step, so after a
+ * non-finite output the model input still holds what the failing forward read. `pre[i]` / `post[i]`:
+ * the dispatch ranges of step i; `input`: the slot the last step's model input comes from. On a planning allocator (DryAllocator) it records the same buffers:
+ * samplerStateBytes.
+ */
+function recordSampler(alloc: Allocator, sh: SamplerShape): { pool: Tensor; flag: GPUBuffer; flagRead: GPUBuffer; plan: Plan; pre: [number, number][]; post: [number, number][]; input: number } {
+  const { program, n, per, perOut, B, bb, split } = sh;
+  const batched = bb === 2 * B;
+  const pool = alloc.tensor([program.slots, n], 'f32', 'sampler_state');
+  // GPUBufferUsage STORAGE | COPY_SRC | COPY_DST, and MAP_READ | COPY_DST (numbers: a planning run has no WebGPU globals)
+  const flag = alloc.buffer(4, 0x80 | 0x04 | 0x08, 'sampler_nonfinite_flag');
+  const flagRead = alloc.buffer(4, 0x01 | 0x08, 'sampler_nonfinite_flag_read');
+  const plan = new Plan(alloc.gpu, alloc);
+  const pre: [number, number][] = [];
+  const post: [number, number][] = [];
+  const slot = (s: number): LincombTerm => ({ coef: 0, off: s * n, stride: per, fromSrc: false });
+  const g = sh.guidance;
+  // noise_pred = uncond + g·(cond − uncond) = g·cond + (1 − g)·uncond over the first C channels of each item
+  const guide: LincombTerm[] = batched
+    ? [{ coef: g, off: 0, stride: perOut, fromSrc: true }, { coef: 1 - g, off: B * perOut, stride: perOut, fromSrc: true }]
+    : [{ coef: 1, off: 0, stride: perOut, fromSrc: true }];
+  const common = { pool, src: sh.outs[0]!, model: sh.inputs[0]!, flag, n, per };
+  let input = program.initSlot; // the slot the next model input comes from
+  for (let i = 0; i < program.timesteps.length; i++) {
+    plan.layer = `sampler.step${i + 1}`;
+    const a = plan.dispatches.length;
+    if (i > 0) {
+      for (const model of sh.inputs) lincomb(plan, { ...common, model, terms: [{ ...slot(input), coef: 1 }], outOff: input * n, copies: bb / B, flagBit: FLAG_INPUT, layer: 'latent_model_input' });
+    }
+    const b = plan.dispatches.length;
+    lincomb(plan, { ...common, terms: guide, outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
+    // two passes: the slot holds cond now; slot ← g·slot + (1 − g)·uncond (the batched mix's f32 arithmetic)
+    if (split) lincomb(plan, { ...common, src: sh.outs[1]!, model: sh.inputs[1]!, terms: [{ ...slot(EPS_SLOT), coef: g }, { coef: 1 - g, off: 0, stride: perOut, fromSrc: true }], outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
+    for (const op of program.ops[i]!) {
+      lincomb(plan, { ...common, terms: op.terms.map((t) => ({ ...slot(t.slot), coef: t.coef })), outOff: op.out * n, copies: 0, flagBit: FLAG_SCHEDULER, clamp: op.clamp, layer: op.label });
+      if (op.toModel) input = op.out;
+    }
+    pre.push([a, b]);
+    post.push([b, plan.dispatches.length]);
+  }
+  plan.layer = '';
+  return { pool, flag, flagRead, plan, pre, post, input };
+}
+
+/**
+ * GPU bytes generate() allocates beside the model for a run of `program` over latents `shape`: the
+ * sampler state (pool, flag, the steps' uniform buffers) and the final latents' copy, from a dry run
+ * of recordSampler (no device work). `passes`: 1, or 2 when guided as two batch-B passes.
+ */
+export function samplerStateBytes(model: DiffusionModel, program: StepProgram, shape: readonly number[], guided: boolean, passes: 1 | 2): number {
+  const dry = new DryAllocator(model.gpu);
+  const B = shape[0]!;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const per = n / B;
+  const bb = guided && passes === 1 ? 2 * B : B;
+  const perOut = (per / model.config.inChannels) * model.config.outChannels;
+  // placeholders of the model's own input and output tensors (the model's fit check counts those)
+  const io = (c: number, label: string) => Array.from({ length: passes }, () => dry.tensor([bb * (per / model.config.inChannels) * c], model.dtype, label));
+  const outs = io(model.config.outChannels, 'out');
+  const inputs = io(model.config.inChannels, 'hidden_states');
+  const base = dry.liveBytes;
+  recordSampler(dry, { program, n, per, perOut, B, bb, guidance: guided ? 2 : 1, split: passes === 2, outs, inputs });
+  dry.tensor([n], 'f32', 'sampler_result');
+  return dry.peakBytes - base;
+}
+
 const cat = (a: Float32Array, b: Float32Array): Float32Array => {
   const o = new Float32Array(a.length + b.length);
   o.set(a);
@@ -290,7 +378,7 @@ const FLAG_INPUT = 2;
  * @throws InputError for missing or mismatched inputs (a seed outside 0..2^32 − 1 included; the other family's conditioning,
  *   as `class_labels: not an option of generate for a wan model but of generate for a dit model (options: …)`), SchedulerConfigError for a config tessera
  *   cannot run or a `scheduler` it does not support, StepCountError (a SchedulerConfigError; `maxSteps`: the most that work, where known) for a
- *   num_inference_steps the scheduler config cannot run (above num_train_timesteps, or so many that the timesteps repeat), LimitError when the scheduler's state cannot be bound (all before any GPU work; shapes, then that limit, then the seeded noise is allocated); NumericsError naming the step (and the layer) when a
+ *   num_inference_steps the scheduler config cannot run (above num_train_timesteps, or so many that the timesteps repeat), LimitError when the scheduler's state cannot be bound (all before any GPU work; shapes, then that limit, then the seeded noise is allocated) or when the run with it exceeds the model's maxMemory (before allocating; the message itemises held bytes, the sampler state, activations and workspace); NumericsError naming the step (and the layer) when a
  *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); an Error named 'AbortError'
  *   when `signal` aborts (see GenerateOptions.signal).
  *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.
@@ -324,6 +412,8 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
   const bb = batched ? 2 * B : B; // batch of each pass
   const x0 = program.initNoiseSigma === 1 ? Float32Array.from(init.data) : Float32Array.from(init.data, (v) => v * program.initNoiseSigma);
   const N = program.timesteps.length;
+  // what the loop allocates beside the model, counted in the model's fit check (maxMemory) before anything is allocated
+  const reserve = { bytes: samplerStateBytes(model, program, shape, cfg, split ? 2 : 1), what: 'sampler state' };
   // Inputs of the first call of each pass; the text and class labels never change, the latents and timestep are rewritten in place.
   const passes = (split ? [text!, negText!] : [undefined]).map((t) => {
     const inputs: ForwardInputs = {
@@ -332,7 +422,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
       encoder_hidden_states: t ?? (text && (batched ? { data: cat(text.data, negText!.data), shape: [2 * B, ...text.shape.slice(1)] } : text)),
       class_labels: labels && (batched ? [...labels, ...labels.map(() => (model.config as { numClasses: number }).numClasses)] : labels),
     };
-    return { inputs, r: held.resident(inputs) };
+    return { inputs, r: held.resident(inputs, reserve) };
   });
   const r = passes[0]!.r;
   const gpu = model.gpu;
@@ -342,43 +432,8 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
 
   const alloc = new Allocator(gpu);
   try {
-    const pool = alloc.tensor([program.slots, n], 'f32', 'sampler_state');
-    const flag = alloc.buffer(4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, 'sampler_nonfinite_flag');
-    const flagRead = alloc.buffer(4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'sampler_nonfinite_flag_read');
+    const { pool, flag, flagRead, plan, pre, post, input } = recordSampler(alloc, { program, n, per, perOut, B, bb, guidance, split, outs: passes.map((ps) => ps.r.out), inputs: passes.map((ps) => ps.r.hidden_states) });
     writeTensor(gpu, pool, x0, program.initSlot * n);
-    // Every step's dispatches, recorded once: before the forward, the step's sample copied into the
-    // model input (as the model's dtype, CFG: twice); after it, the guidance mix and the scheduler
-    // update. The copy comes first in its own step, so after a non-finite output the model input
-    // still holds what the failing forward read.
-    const plan = new Plan(gpu, alloc);
-    const pre: [number, number][] = [];
-    const post: [number, number][] = [];
-    const slot = (s: number): LincombTerm => ({ coef: 0, off: s * n, stride: per, fromSrc: false });
-    const g = guidance;
-    // noise_pred = uncond + g·(cond − uncond) = g·cond + (1 − g)·uncond over the first C channels of each item
-    const guide: LincombTerm[] = batched
-      ? [{ coef: g, off: 0, stride: perOut, fromSrc: true }, { coef: 1 - g, off: B * perOut, stride: perOut, fromSrc: true }]
-      : [{ coef: 1, off: 0, stride: perOut, fromSrc: true }];
-    const common = { pool, src: r.out, model: r.hidden_states, flag, n, per };
-    let input = program.initSlot; // the slot the next model input comes from
-    for (let i = 0; i < N; i++) {
-      plan.layer = `sampler.step${i + 1}`;
-      const a = plan.dispatches.length;
-      if (i > 0) {
-        for (const ps of passes) lincomb(plan, { ...common, model: ps.r.hidden_states, terms: [{ ...slot(input), coef: 1 }], outOff: input * n, copies: bb / B, flagBit: FLAG_INPUT, layer: 'latent_model_input' });
-      }
-      const b = plan.dispatches.length;
-      lincomb(plan, { ...common, terms: guide, outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
-      // two passes: the slot holds cond now; slot ← g·slot + (1 − g)·uncond (the batched mix's f32 arithmetic)
-      if (split) lincomb(plan, { ...common, src: passes[1]!.r.out, model: passes[1]!.r.hidden_states, terms: [{ ...slot(EPS_SLOT), coef: g }, { coef: 1 - g, off: 0, stride: perOut, fromSrc: true }], outOff: EPS_SLOT * n, copies: 0, flagBit: FLAG_MODEL, layer: 'guidance' });
-      for (const op of program.ops[i]!) {
-        lincomb(plan, { ...common, terms: op.terms.map((t) => ({ ...slot(t.slot), coef: t.coef })), outOff: op.out * n, copies: 0, flagBit: FLAG_SCHEDULER, clamp: op.clamp, layer: op.label });
-        if (op.toModel) input = op.out;
-      }
-      pre.push([a, b]);
-      post.push([b, plan.dispatches.length]);
-    }
-    plan.layer = '';
     // every pipeline of the generation created at once, in parallel, before the first step
     await compilePlans([plan, ...passes.flatMap((ps) => [ps.r.prepare, ps.r.plan])]);
     const zero = new Uint32Array(1);
@@ -395,6 +450,8 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
         // tunes its kernels before its first run).
         if (i === 0) {
           for (const { r } of passes) {
+            // what maxMemory leaves beside the model and the sampler state, for autotuning scratch
+            r.prepare.tuneBudget = r.plan.tuneBudget = model.tuneRoom(alloc.liveBytes);
             if (r.prepare.dispatches.length) await r.prepare.run(`${model.name} text and cross-attention K/V`);
             await r.plan.run(`${model.name} forward`);
           }
