@@ -1,7 +1,8 @@
 // Turns the JSON lines that scripts/gpu-check.sh collected into one bench/RESULTS.md section.
 // usage: node gpu-check-report.mjs DIR quick|full [--partial]   (prints markdown on stdout)
-//        node gpu-check-report.mjs --adapter DIR   (one line: `gpu SUMMARY`, `cpu SUMMARY` or
-//                                                  `none WHY`, from DIR/info.json and log.txt)
+//        node gpu-check-report.mjs --adapter DIR   (one line: `gpu SUMMARY`, `cpu SUMMARY`, `none WHY`
+//                                                  or, when info ran out of its time, `unknown WHY`;
+//                                                  from DIR/info.json, steps.txt and log.txt)
 // --partial: written after each step, while later steps may still run (or the run was killed):
 // the heading says INCOMPLETE. Every step that gave no JSON gets a NOT MEASURED line with its exit
 // status and its last output; every kernel the suite found wrong a WRONG row.
@@ -60,9 +61,10 @@ function notMeasured(name) {
 const info = read('info');
 const noPolicy = () => (info ? 'tessera info --json has no adapter_policy' : notMeasured('info').replace(/^rc=0 but its last line is not JSON/, 'tessera info gave no JSON'));
 if (adapterMode) {
-  // gpu-check.sh stops a full run unless this says `gpu`
+  // gpu-check.sh stops a full run on `cpu` or `none`; `unknown`: info ran out of its time (slow, not failed), the run goes on
   const p = info?.adapter_policy;
-  if (!p) console.log(`none ${noPolicy()}`);
+  const rc = /rc=(\d+)/.exec(steps.info ?? '')?.[1];
+  if (!p) console.log(`${rc === '124' || rc === '137' ? 'unknown' : 'none'} ${noPolicy()}`);
   else console.log(`${p.cpu ? 'cpu' : 'gpu'} ${info.adapter?.summary ?? 'unnamed adapter'}`);
   process.exit(0);
 }
@@ -152,7 +154,7 @@ for (const n of ['wan_480p', 'wan_step']) {
     out.push(`${f(m.seconds_per_step, 3)} s per step (${m.dispatches} dispatches), peak ${f(m.peak_bytes / 2 ** 30, 2)} GiB (weights ${f(m.weight_bytes / 2 ** 30, 2)} GiB), ${f(m.gflops, 1)} GFLOP/s; check: ${m.check?.method ?? ''}.`);
     // bench model checks a large latent at a small cap of it: which latent, and which timed kernels it did not run
     const ck = m.check ?? {};
-    if (Array.isArray(ck.latent)) out.push(`Check at latent [${ck.latent.join(', ')}] (timed at [${(m.latent ?? []).join(', ')}]): ${ck.kernels_checked ?? '?'} of the timed step's ${ck.kernels_timed ?? '?'} kernel variants checked${ck.unchecked_kernels?.length ? `; not checked: ${ck.unchecked_kernels.join(', ')}` : ''}; timed output finite: ${ck.timed_output_finite ?? '?'}.`);
+    if (Array.isArray(ck.latent)) out.push(`Check at latent [${ck.latent.join(', ')}] (timed at [${(m.latent ?? []).join(', ')}]): ${ck.kernels_checked ?? '?'} of the timed step's ${ck.kernels_timed ?? '?'} kernel variants checked${ck.unchecked_kernels?.length ? `; not checked: ${ck.unchecked_kernels.join(', ')}` : ''}; the timed output finite.`);
     const ph = m.phases_s;
     if (ph) out.push(`Phases (s): weights ${f(ph.weights, 1)} (${ph.weights_made ?? '?'}), check ${f(ph.check, 1)}, record ${f(ph.record, 1)}, tune ${f(ph.tune, 1)}, compile ${f(ph.compile, 1)}, timed ${f(ph.timed, 1)}.`);
   }

@@ -401,6 +401,24 @@ describe('gpu-check.sh run with a stand-in node', () => {
     expect(r.file('gpu-check.md')).toContain('- info — NOT MEASURED (rc=1: tessera: error: no WebGPU adapter: run `npm run setup`)');
   });
 
+  it('a full run goes on when info merely ran out of its time (rc=124): exit 4, not the exit 5 of "no adapter"', async () => {
+    // the budget cuts info's 15 s cap to 8 s; the steps after it find the budget spent (skipped: exit 4)
+    const r = await runStandin('standin-slow-info', ['info*) sleep 30 ;;'], [], { GPU_CHECK_BUDGET: '8' });
+    expect(r.status, r.lines.join('\n')).toBe(4);
+    expect(r.errLines[0]).toBe('gpu-check: tessera info rc=124, ran out of its 8 s: the adapter is not known; the full run goes on');
+    const steps = r.file('steps.txt');
+    expect(steps).toMatch(/^info rc=124 \d+s \(ran out of its 8 s\)\n/);
+    expect(steps).not.toContain('STOPPED');
+    expect(steps).toContain('tune SKIPPED (time budget of 8s spent)');
+    expect(r.file('gpu-check.md')).toContain('- info — NOT MEASURED (rc=124, ran out of its 8 s)');
+  });
+
+  it('every copy into $OUT goes through a .tmp and a rename (the report-failure path too)', () => {
+    const script = readFileSync(SCRIPT, 'utf8');
+    const direct = script.split('\n').filter((l) => /\bcp\b.*"\$OUT\/[^"]*"/.test(l) && !/"\$OUT\/[^"]*\.tmp" && mv -f "\$OUT\/[^"]*\.tmp" "\$OUT\/[^"]*"/.test(l));
+    expect(direct).toEqual([]);
+  });
+
   it('a run killed in the middle of a step has already left every finished step in $OUT', async () => {
     const g = carried('standin-killed', standin([GPU_INFO, `"bench ceiling") echo '{"fma_gflops":1234.5,"copy_gbps":99}' ;;`, '"bench gemm") sleep 60 ;;']));
     const out = join(g, 'out');
@@ -493,7 +511,7 @@ describe('gpu-check-report.mjs', () => {
   it("the Wan step's figures: time, the check's latent and the kernels it did not run, the phases apart", () => {
     const m = {
       label: 'model wan-1.3b f16 latent 21×60×104 (32760 tokens/item), CFG batch 2', latent: [2, 16, 21, 60, 104], seconds_per_step: 31.25, dispatches: 1234, peak_bytes: 2 ** 33, weight_bytes: 2 ** 31, gflops: 17920.5,
-      check: { method: 'at check.latent: finite output', latent: [2, 16, 2, 16, 16], kernels_timed: 19, kernels_checked: 16, unchecked_kernels: ['attention_fa2[SG]{WG=128}', 'gemm_tiled[BIAS,VEC4]{TM=8}'], timed_output_finite: true },
+      check: { method: 'at check.latent: finite output', latent: [2, 16, 2, 16, 16], kernels_timed: 19, kernels_checked: 16, unchecked_kernels: ['attention_fa2[SG]{WG=128}', 'gemm_tiled[BIAS,VEC4]{TM=8}'] },
       phases_s: { weights: 0.84, weights_made: 'gpu', check: 3.1, record: 0.2, tune: 6.02, compile: 1.5, timed: 31.3 },
     };
     const w = work('report-wan', { 'steps.txt': 'wan_480p rc=0 44s\n', 'wan_480p.json': `${JSON.stringify(m)}\n` });
@@ -503,7 +521,7 @@ describe('gpu-check-report.mjs', () => {
       '### Wan-1.3B step at 480p × 81 frames (latent 21×60×104, CFG batch 2) — `tessera bench model --preset wan-1.3b --dtype f16 --frames 21 --height 60 --width 104 --no-tune`',
       '',
       '31.250 s per step (1234 dispatches), peak 8.00 GiB (weights 2.00 GiB), 17920.5 GFLOP/s; check: at check.latent: finite output.',
-      "Check at latent [2, 16, 2, 16, 16] (timed at [2, 16, 21, 60, 104]): 16 of the timed step's 19 kernel variants checked; not checked: attention_fa2[SG]{WG=128}, gemm_tiled[BIAS,VEC4]{TM=8}; timed output finite: true.",
+      "Check at latent [2, 16, 2, 16, 16] (timed at [2, 16, 21, 60, 104]): 16 of the timed step's 19 kernel variants checked; not checked: attention_fa2[SG]{WG=128}, gemm_tiled[BIAS,VEC4]{TM=8}; the timed output finite.",
       'Phases (s): weights 0.8 (gpu), check 3.1, record 0.2, tune 6.0, compile 1.5, timed 31.3.',
     ].join('\n'));
     expect(r.stdout).not.toContain('NOT MEASURED');
