@@ -18,7 +18,7 @@ import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { ceilingProbe, formatShare, type Ceiling } from '../profile/ceiling.js';
 import { assertModelCheck, checkModel, stepInputs, type ModelCheck, type ModelLatent } from '../profile/model-bench.js';
 import { WrongResultError } from '../profile/check.js';
-import { implicitTuneMinFlops, tuneMode, tunePlan } from '../gpu/tune.js';
+import { implicitTuneOptions, tunePlan } from '../gpu/tune.js';
 import { readTensor } from '../gpu/tensor.js';
 import { profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type LayerRow, type TimedFigures } from '../profile/report.js';
@@ -26,7 +26,7 @@ import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { isQuiet, plural } from './progress.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
-import { checkLatentPatch } from './bench-plan.js';
+import { checkDitFrames, checkLatentPatch } from './bench-plan.js';
 import { checkPathFlags } from './paths.js';
 
 export const MODEL_FLAGS: Record<string, FlagSpec> = {
@@ -71,6 +71,7 @@ export function parseModelSizes(p: Parsed): ModelSizes {
   if (preset) {
     const pr = getPreset(preset);
     const cfg = parseConfig(pr.config);
+    checkDitFrames('bench model', preset, cfg, latent.frames);
     checkLatentPatch('bench model', preset, cfg, fullLatent(cfg, latent, pr.latent));
   }
   return { ...(preset ? { preset } : {}), ...(dir ? { dir } : {}), latent, ...(textLen !== undefined ? { textLen } : {}), seed };
@@ -121,8 +122,6 @@ export interface ModelBenchResult extends TimedFigures {
     kernels_checked: number;
     /** The timed step's variants the check did not run (another shape bucket: GEMM tiles, attention strategy). */
     unchecked_kernels: string[];
-    /** The timed forward's own output (at `latent`) is finite everywhere. */
-    timed_output_finite: boolean;
   };
   /** Seconds of each phase, measured apart (wall clock, host side). */
   phases_s: {
@@ -133,7 +132,7 @@ export interface ModelBenchResult extends TimedFigures {
     check: number;
     /** Recording the timed latent's plan (host) and writing its inputs; 0 when the check ran at that latent. */
     record: number;
-    /** Autotuning the timed plan's new buckets (TESSERA_TUNE auto); 0 when cached, off or already tuned by the check. */
+    /** Autotuning the timed plan's new buckets (TESSERA_TUNE auto) within the scratch maxMemory leaves; 0 when cached, off or already tuned by the check. */
     tune: number;
     /** Compiling the pipelines the check did not already compile. */
     compile: number;
@@ -230,6 +229,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       maxMemory: budget.bytes,
       preflight: (cfg, g, dtype) => {
         checkTextLen(cfg, s, s.dir!);
+        checkDitFrames('bench model', s.dir!, cfg, s.latent.frames);
         lat = fullLatent(cfg, s.latent, undefined);
         checkLatentPatch('bench model', s.dir!, cfg, lat);
         const sh = shapesOf(cfg, lat, tl);
@@ -262,18 +262,26 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     const check: ModelCheck = await checkModel(model, checkInputs(1), checkInputs2);
     assertModelCheck(checkedHere ? label : `${label} (checked at latent ${latentStr(cfg, checkAt)})`, check);
     const checkS = secs(tCheck);
-    const checkedKernels = new Set(model.planFor(checkInputs2).dispatches.map((d) => d.kernel));
+    // the check's plan as its forwards left it (tuned): resident records nothing new and submits nothing
+    const checkedKernels = new Set(model.resident(checkInputs2).plan.dispatches.map((d) => d.kernel));
     // the timed latent's plan: recorded, tuned and compiled apart (the check's plan is freed first: peak memory is a step's)
     if (!checkedHere) log(c, `recording, tuning and compiling the step at latent ${latentStr(cfg, latent)}…`);
     const tRecord = performance.now();
     if (!checkedHere) await model.resetPlans();
     const inputs2 = checkedHere ? checkInputs2 : stepInputs(model, latent, { textLen, seed: s.seed, batch: 2 });
-    const plan = model.planFor(inputs2);
-    // its output tensor (resident writes the same inputs again; the text's prepare was submitted by planFor)
-    const out = model.resident(inputs2).out;
+    // inputs written once; the text's part (embedder, cross-attention K/V) submitted once, ahead of the plan's runs
+    const { plan, prepare, out } = model.resident(inputs2);
+    if (prepare.dispatches.length) {
+      const enc = gpu.device.createCommandEncoder({ label: `${name} prepare` });
+      prepare.encode(enc);
+      gpu.device.queue.submit([enc.finish()]);
+    }
     const recordS = checkedHere ? 0 : secs(tRecord);
     const tTune = performance.now();
-    await tunePlan(plan, { minFlops: tuneMode(gpu) === 'auto' ? implicitTuneMinFlops() : 0 });
+    // the limits a forward's own tuning has: minFlops, and the scratch maxMemory leaves beside the model (a call whose
+    // candidates would not fit keeps the heuristic, with a '[tessera] tuning … skipped' warning)
+    plan.tuneBudget = model.tuneRoom();
+    await tunePlan(plan, implicitTuneOptions(plan));
     const tuneS = secs(tTune);
     const tCompile = performance.now();
     await plan.compile();
@@ -296,6 +304,8 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     const timedS = secs(tTimed);
     // the timed forward's own output, at the timed size: a kernel variant the check did not run shows here if it makes NaN/Inf
     const timedOut = await readTensor(gpu, out);
+    // test hook (tests/integration/bench-model.test.ts): TESSERA_TEST_NAN_TIMED_OUTPUT=1 poisons the read-back's first value
+    if (process.env['TESSERA_TEST_NAN_TIMED_OUTPUT'] === '1') timedOut[0] = NaN;
     const bad = timedOut.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new WrongResultError(`${label}: the timed forward's output has a non-finite value (${timedOut[bad]}) at flat index ${bad}. Refusing to report a time.`);
     const ceiling = probe?.ceiling();
@@ -327,7 +337,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       seconds_per_step: figures.median_ms / 1000,
       ...figures,
       check: {
-        method: `at check.latent: finite output; bit-identical on a second forward; item 0 of the batch equal to item 0 run alone within batch_tol × max|out|. At latent: the timed forward's output finite`,
+        method: `at check.latent: finite output; bit-identical on a second forward; item 0 of the batch equal to item 0 run alone within batch_tol × max|out|. At latent: the timed forward's output finite (a non-finite one is a WrongResultError: no result)`,
         latent: checkInputs2.hidden_states.shape,
         finite: check.finite,
         deterministic: check.deterministic,
@@ -338,7 +348,6 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
         kernels_timed: timedKernels.length,
         kernels_checked: timedKernels.length - unchecked.length,
         unchecked_kernels: unchecked,
-        timed_output_finite: true,
       },
       phases_s: { weights: weightsS, weights_made: s.preset ? 'gpu' : 'file', check: checkS, record: recordS, tune: tuneS, compile: compileS, timed: timedS },
       wall,
@@ -372,7 +381,7 @@ export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void
   const ph = r.phases_s;
   const f = (v: number) => `${v.toFixed(1)} s`;
   console.log(
-    `  phases: weights ${f(ph.weights)} (${ph.weights_made === 'gpu' ? 'made on the GPU' : 'read and uploaded'}), check ${f(ph.check)} (3 forwards), record ${f(ph.record)}, tune ${f(ph.tune)}, compile ${f(ph.compile)}, timed ${f(ph.timed)} (${r.warmup} warm-up + ${plural(r.repeats, 'repeat')})`,
+    `  phases: weights ${f(ph.weights)} (${ph.weights_made === 'gpu' ? 'made on the GPU' : 'read and uploaded'}), ${at ? `check ${f(ph.check)} (3 forwards), record ${f(ph.record)}, tune ${f(ph.tune)}, compile ${f(ph.compile)}` : `check ${f(ph.check)} (3 forwards, incl. recording, tuning and compiling the timed plan)`}, timed ${f(ph.timed)} (${r.warmup} warm-up + ${plural(r.repeats, 'repeat')})`,
   );
   console.log(
     `  ${r.seconds_per_step.toFixed(3)} s per step (median; min ${(r.min_ms / 1000).toFixed(3)}, max ${(r.max_ms / 1000).toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})`,

@@ -96,6 +96,15 @@ export function checkLatentPatch(command: string, name: string, cfg: ModelConfig
   return [pt, ph, pw];
 }
 
+/**
+ * A DiT's latent has no frames, so a given --frames would be ignored: refused, the same line from
+ * tune, bench plan and bench model (README: flags that would be ignored are refused).
+ * @throws UsageError `tessera COMMAND: --frames applies to video models; NAME is a DiT (image latents, no frames): leave out --frames`.
+ */
+export function checkDitFrames(command: string, name: string, cfg: ModelConfig, frames: number | undefined): void {
+  if (cfg.family === 'dit' && frames !== undefined) throw new UsageError(`tessera ${command}: --frames applies to video models; ${name} is a DiT (image latents, no frames): leave out --frames`);
+}
+
 const int = (p: Parsed, name: string, lo: number, hi: number): number | undefined => {
   const v = p[name] as number | undefined;
   if (v === undefined) return undefined;
@@ -106,7 +115,9 @@ const int = (p: Parsed, name: string, lo: number, hi: number): number | undefine
 /** Plans one step for f16 and f32 storage; throws UsageError on bad flags. */
 export function runPlanBench(p: Parsed): PlanBenchResult {
   const { name, cfg, latent: pl, textLen: pt } = configOf(p);
-  const frames = cfg.family === 'dit' ? 1 : (int(p, 'frames', 1, 4096) ?? pl?.frames ?? 1);
+  const given = int(p, 'frames', 1, 4096);
+  checkDitFrames('bench plan', name, cfg, given);
+  const frames = cfg.family === 'dit' ? 1 : (given ?? pl?.frames ?? 1);
   const height = int(p, 'height', 1, 4096) ?? pl?.height;
   const width = int(p, 'width', 1, 4096) ?? pl?.width;
   if (height === undefined || width === undefined) throw new UsageError('tessera bench plan --model DIR: give --height and --width (and --frames for video models) of the latent');

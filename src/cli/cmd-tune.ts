@@ -15,7 +15,7 @@ import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
 import { stepInputs, type ModelLatent } from '../profile/model-bench.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
-import { checkLatentPatch } from './bench-plan.js';
+import { checkDitFrames, checkLatentPatch } from './bench-plan.js';
 import { unwritableDir } from './outputs.js';
 import { isQuiet } from './progress.js';
 import type { Command } from './main.js';
@@ -75,7 +75,7 @@ function presetLatent(preset: string, p: Parsed): ModelLatent {
   const pr = getPreset(preset);
   const cfg = parseConfig(pr.config);
   for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) intInRange(p, f, 1, 4096);
-  if (cfg.family === 'dit' && p.frames !== undefined) throw new UsageError(`tessera tune: --frames applies to video models; ${preset} is a DiT (image latents, no frames): leave out --frames`);
+  checkDitFrames('tune', preset, cfg, p.frames as number | undefined);
   const latent = { frames: (p.frames as number | undefined) ?? pr.latent.frames, height: (p.height as number | undefined) ?? pr.latent.height, width: (p.width as number | undefined) ?? pr.latent.width };
   checkLatentPatch('tune', preset, cfg, latent);
   return latent;

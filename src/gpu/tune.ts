@@ -587,4 +587,15 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
   return [...reports.values()];
 }
 
-setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => settlePlan(plan, { minFlops: tuneMode(plan.gpu) === 'auto' ? implicitTuneMinFlops() : 0, ...(plan.tuneBudget !== undefined ? { maxScratchBytes: plan.tuneBudget } : {}) }, false).then(() => undefined) });
+/**
+ * The options of the tuning a run does by itself (the plan's tune hook), for callers that settle a
+ * plan's tuning apart (bench model) with the same limits: minFlops implicitTuneMinFlops() under
+ * TESSERA_TUNE auto (else 0), and maxScratchBytes Plan.tuneBudget (what the model's maxMemory
+ * leaves; no limit when unset).
+ * @throws TuneEnvError for a bad TESSERA_TUNE_MIN_FLOPS.
+ */
+export function implicitTuneOptions(plan: Plan): TuneOptions {
+  return { minFlops: tuneMode(plan.gpu) === 'auto' ? implicitTuneMinFlops() : 0, ...(plan.tuneBudget !== undefined ? { maxScratchBytes: plan.tuneBudget } : {}) };
+}
+
+setTuneHook({ cached: (gpu, family, bucket) => cachedChoice(gpu, family, bucket)?.choice ?? null, tune: (plan) => settlePlan(plan, implicitTuneOptions(plan), false).then(() => undefined) });

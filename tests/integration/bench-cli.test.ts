@@ -119,6 +119,8 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
   const lines: [string[], string][] = [
     [['bench', 'plan', '--model', '/nonexistent'], 'tessera: error: UsageError: --model /nonexistent: no such folder'],
     [['bench', 'plan', '--model', 'models/tessera-shapes'], 'tessera: error: UsageError: --model models/tessera-shapes: a pipeline folder (it has model_index.json); give --model models/tessera-shapes/transformer'],
+    // a DiT has no frames: --frames would be ignored, so it is refused as tune and bench model refuse it
+    [['bench', 'plan', '--preset', 'dit-tiny', '--frames', '3'], 'tessera: error: UsageError: tessera bench plan: --frames applies to video models; dit-tiny is a DiT (image latents, no frames): leave out --frames'],
     [['bench', 'plan', '--preset', 'wan-1.3b', '--frames', '21', '--height', '61', '--width', '104'], 'tessera: error: UsageError: tessera bench plan: latent 21×61×104 must be divisible by the patch size 1×2×2 of wan-1.3b: --height 61 is not a multiple of 2'],
     [['bench', 'vae', '--vae', '/nonexistent', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae /nonexistent: no such folder'],
     [['bench', 'vae', '--vae', 'models/tessera-shapes', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae models/tessera-shapes: a pipeline folder (it has model_index.json); give --vae models/tessera-shapes/vae'],

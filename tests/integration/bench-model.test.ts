@@ -1,8 +1,9 @@
 // `tessera bench model`: the --json contract on tiny presets, refusals with the numbers (before
 // any weight is made), usage errors, and the pre-timing check failing on a per-item bug.
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { invalidateKernel } from '../../src/gpu/kernel.js';
@@ -51,7 +52,9 @@ describe.skipIf(!hasGpu)('tessera bench model --json', () => {
     expect(j.params).toBeGreaterThan(0);
     // a latent within the check's cap: the check ran at it, every timed kernel variant checked
     expect((j.check as { latent: number[] }).latent).toEqual([2, 4, 16, 16]);
-    expect(j.check).toMatchObject({ unchecked_kernels: [], timed_output_finite: true });
+    expect(j.check).toMatchObject({ unchecked_kernels: [] });
+    // a non-finite timed output is a WrongResultError (no result), so no always-true field says it
+    expect(j.check).not.toHaveProperty('timed_output_finite');
     expect((j.check as { kernels_checked: number }).kernels_checked).toBe((j.check as { kernels_timed: number }).kernels_timed);
     const ph = j.phases_s as Record<string, number | string>;
     expect(Object.keys(ph)).toEqual(['weights', 'weights_made', 'check', 'record', 'tune', 'compile', 'timed']);
@@ -77,6 +80,39 @@ describe.skipIf(!hasGpu)('tessera bench model --json', () => {
     expect(ran![3] === undefined).toBe(ran![1] === ran![2]);
     expect(out).toMatch(/^ {2}phases: weights \d+\.\d s \(made on the GPU\), check \d+\.\d s \(3 forwards\), record \d+\.\d s, tune \d+\.\d s, compile \d+\.\d s, timed \d+\.\d s \(0 warm-up \+ 1 repeat\)$/m);
     expect(out).toMatch(/latents \[2,16,3,18,16\], text \[2,8,64\]/);
+  });
+
+  it('dit-tiny checked at its timed latent: the text report says the check includes recording, tuning and compiling (no 0.0 s phases)', async () => {
+    const r = await tessera('bench', 'model', '--preset', 'dit-tiny', '--repeats', '1', '--warmup', '0', '--no-wall', '--no-ceiling');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}phases: weights \d+\.\d s \(made on the GPU\), check \d+\.\d s \(3 forwards, incl\. recording, tuning and compiling the timed plan\), timed \d+\.\d s \(0 warm-up \+ 1 repeat\)$/m);
+    expect(r.stdout).not.toMatch(/record \d|tune \d|compile \d/);
+  });
+
+  it('a non-finite timed output (TESSERA_TEST_NAN_TIMED_OUTPUT) is a WrongResultError: exit 1, no time, no JSON', async () => {
+    const r = await tesseraCli(['bench', 'model', '--preset', 'dit-tiny', ...QUICK], { env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', TESSERA_TEST_NAN_TIMED_OUTPUT: '1' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toBe("tessera: error: WrongResultError: model dit-tiny f32 latent 16×16 (64 tokens/item), CFG batch 2: the timed forward's output has a non-finite value (NaN) at flat index 0. Refusing to report a time.");
+    expect(r.stdout.trim()).toBe('');
+  });
+
+  describe('--max-memory limits the timed plan\'s tuning', () => {
+    // tuning on (not the suite's TESSERA_TUNE=off) with a fresh cache: the timed latent's GEMM buckets (M512) are new
+    const cache = mkdtempSync(join(tmpdir(), 'tessera-bench-budget-'));
+    afterAll(() => rmSync(cache, { recursive: true, force: true }));
+    it('wan-tiny 3×18×16 under 3000 KiB: the timed plan\'s buckets are skipped with the numbers, nothing is cached, peak within the budget', async () => {
+      const { TESSERA_TUNE: _t, ...rest } = process.env;
+      const env = { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: cache };
+      const r = await tesseraCli(['bench', 'model', '--preset', 'wan-tiny', '--frames', '3', '--height', '18', '--width', '16', '--max-memory', '3000KiB', ...QUICK], { env });
+      expect(r.code, r.stderr).toBe(0);
+      // the weights (1.3 MiB) and the timed plan (1.5 MiB) leave ~0.1 MiB; each bucket's candidates need MiBs
+      expect(r.stderr).toMatch(/^\[tessera\] tuning gemm f32 M512 N512 K128 skipped, keeping the heuristic \S+: its scratch needs [\d.]+ MiB, above the [\d.]+ KiB the budget \(maxMemory\) leaves$/m);
+      for (const l of r.stderr.split('\n').filter((x) => x.includes(' M512 '))) expect(l).toContain(' skipped, keeping the heuristic ');
+      expect(existsSync(join(cache, 'tessera'))).toBe(false);
+      const j = lastJson(r.stdout);
+      expect(j.budget_bytes).toBe(3000 * 1024);
+      expect(j.peak_bytes as number).toBeLessThanOrEqual(3000 * 1024);
+    });
   });
 
   it('wan-tiny at a given latent (frames/height/width override the preset), text of the preset', async () => {
@@ -131,6 +167,8 @@ describe('tessera bench model refusals (before any weight is made)', () => {
     [['bench', 'model', '--preset', 'dit-tiny', '--height', '7', '--width', '8'], 'tessera: error: UsageError: tessera bench model: latent 7×8 must be divisible by the patch size 2×2 of dit-tiny: --height 7 is not a multiple of 2', true],
     [['bench', 'model', '--preset', 'wan-tiny', '--height', '5', '--width', '9'], 'tessera: error: UsageError: tessera bench model: latent 8×5×9 must be divisible by the patch size 1×2×2 of wan-tiny: --height 5 is not a multiple of 2, --width 9 is not a multiple of 2', true],
     [['bench', 'model', '--model', `${G}/wan_small/model`, '--frames', '2', '--height', '5', '--width', '8'], `tessera: error: UsageError: tessera bench model: latent 2×5×8 must be divisible by the patch size 1×2×2 of ${G}/wan_small/model: --height 5 is not a multiple of 2`, true],
+    [['bench', 'model', '--preset', 'dit-tiny', '--frames', '3'], 'tessera: error: UsageError: tessera bench model: --frames applies to video models; dit-tiny is a DiT (image latents, no frames): leave out --frames', true],
+    [['bench', 'model', '--model', `${G}/dit_small/model`, '--frames', '2', '--height', '8', '--width', '8'], `tessera: error: UsageError: tessera bench model: --frames applies to video models; ${G}/dit_small/model is a DiT (image latents, no frames): leave out --frames`, true],
     [['bench', 'model', '--preset', 'dit-tiny', '--text-len', '5'], 'tessera: error: UsageError: tessera bench model: --text-len applies to Wan and Latte models; dit-tiny is a DiT (class-conditioned, no text input): leave out --text-len', true],
     [['bench', 'model', '--model', `${G}/dit_small/model`, '--height', '8', '--width', '8', '--text-len', '5'], `tessera: error: UsageError: tessera bench model: --text-len applies to Wan and Latte models; ${G}/dit_small/model is a DiT (class-conditioned, no text input): leave out --text-len`, true],
     [['bench', 'model', '--model', '/nonexistent', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --model /nonexistent: no such folder', true],

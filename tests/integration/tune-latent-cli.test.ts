@@ -1,16 +1,18 @@
 // `tessera tune --preset`: --frames/--height/--width are range- and patch-checked before the GPU is
 // acquired, one UsageError line naming the flag, exit 2, as `bench plan` does (a negative size was a
 // raw RangeError after the model was loaded, 0 a tensor error, and DiT's --frames 0 ran and exited 0).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 
 describe('tune --preset refuses a latent it cannot run', () => {
   // tuning on (not the suite's TESSERA_TUNE=off, which tune refuses first) and a cache of its own
   const { TESSERA_TUNE: _t, ...rest } = process.env;
-  const env = { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'tessera-tune-latent-')) };
+  const cache = mkdtempSync(join(tmpdir(), 'tessera-tune-latent-'));
+  afterAll(() => rmSync(cache, { recursive: true, force: true }));
+  const env = { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: cache };
   const cases: [string[], string][] = [
     [['--preset', 'wan-tiny', '--frames', '-3', '--height', '3'], '--frames must be between 1 and 4096, got -3'],
     [['--preset', 'wan-tiny', '--height', '0'], '--height must be between 1 and 4096, got 0'],
