@@ -129,7 +129,7 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number, key: string) => void;
   /**
    * Budget for everything this model puts on the GPU (weights, activations, workspace): a number
-   * of bytes (> 0), or a size string as parseBytes reads it ("512MiB", "2GiB", "1e9"; K/M/G/T are
+   * of bytes (≥ 1, rounded down to whole bytes), or a size string as parseBytes reads it ("512MiB", "2GiB", "1e9"; K/M/G/T are
    * binary). Loads and runs that would exceed it are refused (LimitError) before allocating; a
    * value that is neither is refused (InputError naming maxMemory) before anything is read.
    */
@@ -180,16 +180,11 @@ export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemo
   checkGpuOption(opts.gpu);
   const m = opts.maxMemory;
   if (m === undefined) return {};
-  if (typeof m === 'string') {
-    try {
-      return { maxMemory: parseBytes(m) };
-    } catch (e) {
-      if (e instanceof LimitError) throw new InputError(`maxMemory: ${e.message}`);
-      throw e;
-    }
-  }
+  if (typeof m === 'string') return { maxMemory: parseBytes(m) };
   if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) throw new InputError(`maxMemory: a number of bytes > 0 or a size such as "2GiB", got ${shown(m)}`);
-  return { maxMemory: m };
+  // whole bytes as parseBytes gives them: 0.5 is a budget of 0 B, refused here rather than as a LimitError at the first allocation
+  if (m < 1) throw new InputError(`maxMemory: not a positive memory size: ${shown(m)}`);
+  return { maxMemory: Math.floor(m) };
 }
 
 /** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
