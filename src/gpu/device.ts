@@ -42,7 +42,7 @@ export interface GpuOptions {
   disableFeatures?: GPUFeatureName[];
   /**
    * Extra limits the caller needs, by WebGPU limit name (the adapter's own: maxStorageBufferBindingSize, …),
-   * each a positive integer: at least that (a `min…` alignment limit: at most that); fails with both numbers
+   * each a positive integer: at least that (a `min…` alignment limit: a power of two, at most that); fails with both numbers
    * when the adapter cannot give them.
    */
   requiredLimits?: Record<string, number>;
@@ -94,6 +94,8 @@ function checkGpuOptions(opts: GpuOptions): void {
     if (typeof lim !== 'object' || lim === null || Array.isArray(lim)) throw new TypeError(`requiredLimits: an object of WebGPU limits such as { maxStorageBufferBindingSize: 268435456 }, got ${shown(lim)}`);
     for (const [k, v] of Object.entries(lim)) {
       if (!Number.isInteger(v) || v < 1) throw new TypeError(`requiredLimits.${k}: a positive integer, got ${shown(v)}`);
+      // WebGPU's alignment limits are powers of two; Dawn refuses any other with a multi-line DOMException
+      if (k.startsWith('min') && 2 ** Math.round(Math.log2(v)) !== v) throw new TypeError(`requiredLimits.${k}: a power of two, got ${v}`);
     }
   }
 }

@@ -27,6 +27,8 @@ describe('acquireGpu options, refused before an adapter is requested', () => {
     [{ requiredLimits: { maxComputeWorkgroupSizeX: NaN } }, 'requiredLimits.maxComputeWorkgroupSizeX: a positive integer, got NaN'],
     [{ requiredLimits: { maxBufferSize: -1 } }, 'requiredLimits.maxBufferSize: a positive integer, got -1'],
     [{ requiredLimits: { maxBufferSize: '1GiB' } }, 'requiredLimits.maxBufferSize: a positive integer, got "1GiB"'],
+    [{ requiredLimits: { minStorageBufferOffsetAlignment: 300 } }, 'requiredLimits.minStorageBufferOffsetAlignment: a power of two, got 300'],
+    [{ requiredLimits: { minUniformBufferOffsetAlignment: 3 } }, 'requiredLimits.minUniformBufferOffsetAlignment: a power of two, got 3'],
     [{ requiredLimits: [1] }, 'requiredLimits: an object of WebGPU limits such as { maxStorageBufferBindingSize: 268435456 }, got [1]'],
     [{ disableFeatures: 'shader-f16' }, `disableFeatures: a list of feature names such as ['shader-f16'], got "shader-f16"`],
     [{ disableFeatures: ['shader_f16'] }, `disableFeatures: "shader_f16" is not a feature tessera uses; did you mean 'shader-f16'? (shader-f16, timestamp-query, subgroups)`],
