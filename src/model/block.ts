@@ -17,7 +17,7 @@ import type { Tensor } from '../gpu/tensor.js';
 import { adaln } from '../ops/adaln.js';
 import { attention } from '../ops/attention.js';
 import { norm } from '../ops/norm.js';
-import { normRope, rope } from '../ops/rope.js';
+import { normRope } from '../ops/rope.js';
 import { linear, linearGatedResidual, type Scratch, view } from './layers.js';
 import { qkvProjection } from './qkv.js';
 import { feedForward } from './ffn.js';
@@ -43,7 +43,7 @@ export interface AdaLnZeroBlockArgs {
   names: { ffn: 'ffn' | 'ff'; ffnNorm: 'norm3' | 'norm2' };
   /** RMSNorm over all heads of q and k (weights `attn{1,2}.norm_q/norm_k`) with this eps (Wan's qk_norm 'rms_norm_across_heads'). */
   qkNormEps?: number;
-  /** RoPE cos/sin table [len, headDim/2, 2] applied to the self-attention q and k. */
+  /** RoPE cos/sin table [len, headDim/2, 2] applied to the self-attention q and k, fused with their RMSNorm: needs qkNormEps (Error otherwise). */
   rope?: Tensor;
   /**
    * Cross-attention to the text: `kv` = the block's K and V of the context [B, L, D], recorded
@@ -90,6 +90,7 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
   const rows = seqs * len;
   const B = rows / a.tokens;
   if (!Number.isInteger(B)) throw new Error(`${a.prefix}: ${rows} rows are not a whole number of items of ${a.tokens} tokens`);
+  if (a.rope && a.qkNormEps === undefined) throw new Error(`${a.prefix}: a RoPE table needs qkNormEps (RoPE is applied fused with the q/k RMSNorm)`);
   const p = a.prefix;
   plan.layer = p;
   const v3 = (t: Tensor) => view(t, [seqs, len, D]); // [B, T, D] scratch as attention sequences
@@ -102,21 +103,18 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
   const row = (j: number) => j * D;
   const gate = (j: number) => ({ mod, stride: 6 * D, offset: row(j), tokens: a.tokens });
   /**
-   * q and k as attention reads them: RMSNorm across heads (weights `<attn>.norm_q/norm_k`) and RoPE
+   * q and k as attention reads them: RMSNorm across heads (weights `attn1.norm_q/norm_k`) and RoPE
    * where the model has them. Wan has both: one dispatch each for q and k (normRope, labelled
-   * `norm_q` / `norm_k`) into scratch `q_norm` / `k_norm`, where a norm and an in-place rotation
-   * each read and wrote q or k.
+   * `attn1.norm_q` / `attn1.norm_k`) into scratch `q_norm` / `k_norm`. DiT and Latte have neither.
+   * RoPE comes only fused with the norm (a rope table without qkNormEps is refused on entry).
    */
-  const qkPrep = (attn: string, qx: Tensor, kx: Tensor): [Tensor, Tensor] => {
+  const qkPrep = (qx: Tensor, kx: Tensor): [Tensor, Tensor] => {
     const eps = a.qkNormEps, table = a.rope;
-    if (eps === undefined) {
-      if (table) for (const [x, l] of [[qx, 'rope_q'], [kx, 'rope_k']] as const) rope(plan, { x, table, ...heads, layer: `${attn}.${l}` });
-      return [qx, kx];
-    }
+    if (eps === undefined) return [qx, kx]; // no rope then (checked above)
     const normed = (x: Tensor, name: 'q' | 'k') => {
       const out = view(s.get(`${name}_norm`, [B, a.tokens, D]), x.shape);
-      const weight = w.get(`${p}.${attn}.norm_${name}.weight`);
-      const layer = `${attn}.norm_${name}`;
+      const weight = w.get(`${p}.attn1.norm_${name}.weight`);
+      const layer = `attn1.norm_${name}`;
       return table ? normRope(plan, { x, out, weight, table, ...heads, eps, layer }) : norm(plan, { x, out, eps, rms: true, weight, layer });
     };
     return [normed(qx, 'q'), normed(kx, 'k')];
@@ -126,7 +124,7 @@ export function adaLnZeroBlock(plan: Plan, s: Scratch, w: Weights, a: AdaLnZeroB
   norm(plan, { x: a.x, out: n, eps: a.eps.attn, modulate: { mod, stride: 6 * D, shiftOffset: row(0), scaleOffset: row(1) }, tokens: a.tokens, layer: 'norm1' });
   // q|k|v in one GEMM (weights stacked at load), as three planes of scratch `qkv` [seqs, len, D] each
   const [q, k, v] = qkvProjection(plan, s, w, `${p}.attn1`, n);
-  const [qs, ks] = qkPrep('attn1', q, k);
+  const [qs, ks] = qkPrep(q, k);
   attention(plan, { q: qs, k: ks, v, out: v3(out), ...heads, layer: 'attn1' });
   linearGatedResidual(plan, v3(out), w.linear(`${p}.attn1.to_out.0`), a.x, gate(2));
 
