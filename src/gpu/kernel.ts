@@ -385,11 +385,14 @@ export async function compileCheck(gpu: Gpu, spec: KernelSpec, v: Partial<Varian
   return { key, errors, warnings: info.messages.filter((m) => m.type === 'warning').map(fmt) };
 }
 
-/** Drop cached pipelines of one kernel (after its source was edited live). */
+/**
+ * Drop the cached pipelines built from source `name` (after it was edited live): those of kernel `name`
+ * and of every kernel whose `prelude` lists `name` (e.g. each kernel that includes 'common/wg_sum').
+ */
 export function invalidateKernel(gpu: Gpu, name: string): void {
   const cache = caches.get(gpu.device);
   if (!cache) return;
-  for (const [k, c] of cache) if (c.spec.name === name) cache.delete(k);
+  for (const [k, c] of cache) if (c.spec.name === name || c.spec.prelude?.includes(name)) cache.delete(k);
 }
 
 /** Whether the device has every feature the spec and variant `v` need. */

@@ -19,7 +19,8 @@ const sourceOverrides = new Map<string, string>();
  * Replace the WGSL of kernel `name` (`kernels/NAME.wgsl`, e.g. 'norm', 'common/wg_sum') for pipelines compiled
  * from now on, or put the shipped source back with `null`. A name no kernel has adds a source of that name
  * (tests and the profiler define kernels of their own). Pipelines are cached per device by variant, not by
- * source: call invalidateKernel(gpu, name) too, and drop recorded plans (DiffusionModel.resetPlans and the
+ * source: call invalidateKernel(gpu, name) too (for a prelude such as 'common/wg_sum' it drops every kernel that
+ * includes it), and drop recorded plans (DiffusionModel.resetPlans and the
  * pipeline's and encoder's equivalents) on a device that already compiled the kernel. Errors in the source surface when a kernel
  * using it is compiled (ShaderError naming the kernel and line).
  */
