@@ -8,7 +8,7 @@
 import type { Gpu } from './device.js';
 import { assignSlots } from './liveness.js';
 import type { ActivationSource, CountOverflow, Plan } from './plan.js';
-import { Allocator, numel, shapeStr, storageBytes, type DType, type Tensor } from './tensor.js';
+import { Allocator, checkTensorArgs, numel, shapeStr, storageBytes, type DType, type Tensor } from './tensor.js';
 
 // GPUBufferUsage values (WebGPU spec), so that planning needs no WebGPU globals.
 const STORAGE = 0x80;
@@ -40,11 +40,14 @@ export class DryAllocator extends Allocator {
     return b;
   }
 
+  // the real Allocator's argument checks, so that an estimate never accepts what the run refuses
   override tensor(shape: number[], dtype: DType, label: string): Tensor {
+    checkTensorArgs(shape, dtype, label);
     const size = numel(shape);
     return { buffer: this.buffer(storageBytes(size, dtype), STORAGE, label), shape: [...shape], dtype, size, label };
   }
 
+  // no length check: a dry run's callers pass [] for the data it never writes
   override upload(_data: Float32Array | number[], shape: number[], dtype: DType, label: string): Tensor {
     return this.tensor(shape, dtype, label);
   }
