@@ -5,7 +5,7 @@
 // statistics (uniform on offset ± √3·scale: mean offset, standard deviation scale) checked in
 // float64 over the host values and the GPU's.
 import { describe, expect, it } from 'vitest';
-import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { fillRandom, mix32, randomKeys, randomValues, unitValue } from '../../src/ops/fill-random.js';
 import { roundF16 } from '../../src/gpu/half.js';
 
@@ -100,6 +100,33 @@ describe.skipIf(!hasGpu)('fill_random kernel vs randomValues', () => {
     expect(Array.from(got.subarray(0, 100))).toEqual(new Array(100).fill(-7));
     expect(Array.from(got.subarray(200))).toEqual(new Array(100).fill(-7));
     expect(Array.from(got.subarray(100, 200))).toEqual(Array.from(randomValues(100, { seed: 5, stream: 2, scale: 0.3 })));
+  });
+
+  it('a 2-D grid (above maxComputeWorkgroupsPerDimension workgroups): every element is randomValues\' (j = gid.x + gid.y·nwg.x·WG)', async () => {
+    // grid1D splits only above 65535 workgroups (16.7M elements, a 14B-class weight); a lower limit forces the split here
+    const lim = gpu!.limits;
+    const saved = lim.maxComputeWorkgroupsPerDimension;
+    const n = 21 * 256 - 3; // 21 workgroups → grid [5, 5, 1] under a limit of 5: 4 whole workgroups past n
+    const f = { seed: 9, stream: 4, scale: 0.25 };
+    let grid: number[] = [];
+    lim.maxComputeWorkgroupsPerDimension = 5;
+    try {
+      const got = await runOnce((plan, alloc) => {
+        const out = alloc.upload(new Float32Array(n + 2000).fill(-7), [n + 2000], 'f32', 'w');
+        fillRandom(plan, { out, start: 40, n, ...f });
+        grid = plan.dispatches.at(-1)!.workgroups;
+        return out;
+      });
+      expect(grid).toEqual([5, 5, 1]);
+      const ref = randomValues(n, f);
+      const bad: string[] = [];
+      for (let j = 0; j < n; j++) if (got[40 + j] !== ref[j]) bad.push(`${j}: ${got[40 + j]} vs ${ref[j]}`);
+      expect(bad.slice(0, 5), `${bad.length} of ${n} elements differ`).toEqual([]);
+      expect(Array.from(got.subarray(0, 40))).toEqual(new Array(40).fill(-7));
+      expect(Array.from(got.subarray(40 + n))).toEqual(new Array(1960).fill(-7));
+    } finally {
+      lim.maxComputeWorkgroupsPerDimension = saved;
+    }
   });
 
   it('the GPU values have the documented statistics (1M values, f32)', async () => {
