@@ -405,7 +405,8 @@ function attentionBenchRecord(p: Plan, a: CheckedArgs, name: AttentionCandidate)
   const Lq = Math.min(a.q.shape[1]!, 1024);
   const Lk = Math.min(a.k.shape[1]!, 2048);
   let st = 12345;
-  const fill = (n: number, scale: number) => {
+  const fill = (n: number, scale: number): Float32Array | number[] => {
+    if (p.alloc.dry) return []; // tuneScratchBytes' dry run: the upload ignores the data
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       st = (Math.imul(st, 1664525) + 1013904223) >>> 0;

@@ -430,7 +430,8 @@ function gemmBenchRecord(p: Plan, a: GemmArgs, s: Shape, name: GemmCandidate): T
   // rows capped at 4096 and so that x and out fit one binding (the real call's may be split)
   const fit = Math.floor(p.gpu.limits.maxStorageBufferBindingSize / (Math.max(K, N) * bytesPer(dtype)));
   const M = Math.max(per, Math.min(s.M, Math.floor(Math.min(4096, fit) / per) * per));
-  const fill = (n: number, seed: number, scale: number) => {
+  const fill = (n: number, seed: number, scale: number): Float32Array | number[] => {
+    if (p.alloc.dry) return []; // tuneScratchBytes' dry run: the upload ignores the data (K·N values for a large layer)
     const out = new Float32Array(n);
     let st = seed >>> 0;
     for (let i = 0; i < n; i++) {
