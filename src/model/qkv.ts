@@ -3,7 +3,10 @@
 // once and one dispatch writes all three. The GEMM writes them as three planes of one scratch
 // buffer (ops/gemm.ts `planes`), each a contiguous [.., D] tensor at an aligned offset
 // (Tensor.offset), so the norms, RoPE and attention read them as they read separate tensors:
-// no split, no copy.
+// no split, no copy. When the three planes exceed one storage binding, three GEMMs run on the
+// fused weight's parts instead; a part the adapter cannot bind at its offset (to_k.bias at byte
+// D·4 in f32) is copied to scratch first, inside the forward, so every step copies it again
+// (usually only the k and v biases, a few KB per block; the copy is not yet in the prepare plan).
 import { offsetAlignment, type Plan } from '../gpu/plan.js';
 import { bytesPer, storageBytes, subTensor, type Tensor } from '../gpu/tensor.js';
 import { stridedCopy } from '../ops/elementwise.js';
