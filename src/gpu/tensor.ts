@@ -156,9 +156,19 @@ export function writeTensor(gpu: Gpu, t: Tensor, data: Float32Array | number[], 
   gpu.device.queue.writeBuffer(t.buffer, off, bytes, 0, bytes.byteLength);
 }
 
-/** Copy a tensor back to the CPU as f32. */
-export async function readTensor(gpu: Gpu, t: Tensor): Promise<Float32Array> {
-  const raw = await readBuffer(gpu, t.buffer, storageBytes(t.size, t.dtype), t.label, t.offset ?? 0);
+/** How a read-back gets its staging buffer. */
+export interface ReadOptions {
+  /**
+   * Allocate a one-off staging buffer from this allocator (counted in its live and peak bytes) and
+   * free it once read, as the autotuner does so that nothing stays on the device. Default: one of
+   * the staging buffers kept per device.
+   */
+  staging?: Allocator;
+}
+
+/** Copy a tensor back to the CPU as f32. @throws GpuError 'lost' when the device is lost before or during the read. */
+export async function readTensor(gpu: Gpu, t: Tensor, opts: ReadOptions = {}): Promise<Float32Array> {
+  const raw = await readBuffer(gpu, t.buffer, storageBytes(t.size, t.dtype), t.label, t.offset ?? 0, opts);
   if (t.dtype === 'f32') return new Float32Array(raw, 0, t.size);
   const h = new Uint16Array(raw, 0, t.size);
   const out = new Float32Array(t.size);
@@ -201,12 +211,13 @@ function returnStaging(d: GPUDevice, b: GPUBuffer): void {
   }
 }
 
-/** `bytes` of `src` from byte `offset` (a multiple of 4) back to the CPU. */
-export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label: string, offset = 0): Promise<ArrayBuffer> {
+/** `bytes` of `src` from byte `offset` (a multiple of 4) back to the CPU. @throws GpuError 'lost' when the device is lost before or during the read. */
+export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label: string, offset = 0, opts: ReadOptions = {}): Promise<ArrayBuffer> {
   checkAlive(gpu, `reading ${label}`);
   const d = gpu.device;
   const size = Math.ceil(bytes / 4) * 4;
-  const staging = takeStaging(d, size, label);
+  const own = opts.staging;
+  const staging = own ? own.buffer(size, GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, `${label}:readback`) : takeStaging(d, size, label);
   let ok = false;
   try {
     const enc = d.createCommandEncoder({ label: `${label}:readback` });
@@ -218,7 +229,8 @@ export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label:
     return out;
   } finally {
     // after a failure the buffer's state is unknown: never reuse it
-    if (ok) returnStaging(d, staging);
+    if (own) own.free(staging);
+    else if (ok) returnStaging(d, staging);
     else staging.destroy();
   }
 }

@@ -14,8 +14,7 @@
 import { describeAdapter, type Gpu } from './device.js';
 import { Plan, setTuneHook, type TuneRequest } from './plan.js';
 import { emitKernelEvent } from './kernel.js';
-import { Allocator, fmtBytes, storageBytes, type Tensor } from './tensor.js';
-import { f16BitsToF32 } from './half.js';
+import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './tensor.js';
 import { DryAllocator } from './memory-plan.js';
 import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
 import { notValidJson, visibleText } from '../io/json.js';
@@ -411,22 +410,6 @@ export function tuneScratchBytes(gpu: Gpu, r: TuneRequest): number {
 
 const readbackBytes = (t: Tensor): number => Math.max(16, Math.ceil(storageBytes(t.size, t.dtype) / 16) * 16);
 
-/** Reads `t` back through a staging buffer of `alloc`, freed at once (tuning keeps nothing on the device afterwards). */
-async function readScratch(gpu: Gpu, alloc: Allocator, t: Tensor): Promise<Float32Array> {
-  const bytes = Math.ceil(storageBytes(t.size, t.dtype) / 4) * 4;
-  const staging = alloc.buffer(bytes, GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, `${t.label}:readback`);
-  const enc = gpu.device.createCommandEncoder({ label: `${t.label}:readback` });
-  enc.copyBufferToBuffer(t.buffer, t.offset ?? 0, staging, 0, bytes);
-  gpu.device.queue.submit([enc.finish()]);
-  await staging.mapAsync(GPUMapMode.READ, 0, bytes);
-  const raw = staging.getMappedRange(0, bytes).slice(0);
-  staging.unmap();
-  alloc.free(staging); // one read-back live at a time (tuneScratchBytes counts one)
-  if (t.dtype === 'f32') return new Float32Array(raw, 0, t.size);
-  const h = new Uint16Array(raw, 0, t.size);
-  return Float32Array.from(h, f16BitsToF32);
-}
-
 /**
  * The floor of the tuning a run does by itself (mode 'auto', before a plan's first run): 2^24 FLOPs.
  * Below it a kernel takes about a millisecond on lavapipe and microseconds on a GPU, while timing its
@@ -483,7 +466,8 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
     for (const c of plans) {
       o.onProgress?.(`  checking ${r.family} ${c.name}`);
       await c.plan.run(`tuning ${r.family} ${r.bucket} ${c.name}`);
-      const got = await readScratch(gpu, alloc, c.out);
+      // a staging buffer of the tuning allocator, freed at once: one read-back live at a time (tuneScratchBytes counts one)
+      const got = await readTensor(gpu, c.out, { staging: alloc });
       if (!ref) {
         if (!agree(got, got, f16).ok) throw new Error(`tuning ${r.family} ${r.bucket}: the reference candidate ${c.name} produced non-finite values`);
         ref = got;
