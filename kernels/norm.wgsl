@@ -46,42 +46,6 @@ override WG: u32 = 128;
 @group(0) @binding(5) var<storage, read_write> y: array<T>;    // [rows, C]
 #endif
 
-var<workgroup> red: array<f32, WG>;
-
-#if SG
-var<private> lane: u32;    // subgroup_invocation_id
-var<private> lanes: u32;   // active lanes of this invocation's subgroup
-
-/** The workgroup's sum of v. Each subgroup adds its lanes; its lane 0 leaves that at its own
- *  index of `red` (zeros at the others), and each subgroup then adds the WG slots strided by its
- *  lane count. Needs no particular mapping of lanes to local_invocation_index. */
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  let s = subgroupAdd(v);
-  red[lid] = select(0.0, s, lane == 0u);
-  workgroupBarrier();
-  var t = 0.0;
-  for (var i = lane; i < WG; i += lanes) { t += red[i]; }
-  let r = subgroupAdd(t);
-  workgroupBarrier();
-  return r;
-}
-#else
-fn wg_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  var s = WG / 2u;
-  loop {
-    if (s == 0u) { break; }
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-    s = s / 2u;
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-#endif
-
 /** Where row `row`'s shift/scale start in `modv` (one division per row, not per element). */
 fn mod_base(row: u32) -> u32 {
   return (row / p.tokens) * p.mod_stride;
@@ -142,8 +106,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #endif
         @builtin(local_invocation_index) lid: u32) {
 #if SG
-  lane = sl;
-  lanes = subgroupAdd(1u);
+  wg_sum_init(sl);
 #endif
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }   // uniform per workgroup
@@ -186,8 +149,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #endif
         @builtin(local_invocation_index) lid: u32) {
 #if SG
-  lane = sl;
-  lanes = subgroupAdd(1u);
+  wg_sum_init(sl);
 #endif
   let row = wid.x + wid.y * nwg.x;
   if (row >= p.rows) { return; }   // uniform per workgroup: barriers stay in uniform control flow

@@ -1,5 +1,5 @@
 // The workgroup's sum of one f32 per invocation, for kernels that give a workgroup to each row
-// (norm_rope; needs `override WG` and the `SG` flag). Default: a tree in workgroup memory,
+// (norm, norm_rope; needs `override WG` and the `SG` flag). Default: a tree in workgroup memory,
 // log2(WG) + 2 barriers. SG (adapters with subgroups): subgroupAdd, then one strided pass over the
 // subgroups' partials, two barriers; the kernel sets `lane`/`lanes` at entry (wg_sum_init).
 

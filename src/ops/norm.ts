@@ -7,7 +7,7 @@ import { ceilDiv, checkDtypes, dtypeFlags, rowsCols } from './util.js';
 
 export const normKernel = defineKernel({
   name: 'norm',
-  prelude: ['common/dtype'],
+  prelude: ['common/dtype', 'common/wg_sum'],
   flags: { F16: [false, true], RMS: [false, true], AFFINE: [false, true], MODULATE: [false, true], ROW_PER_THREAD: [false, true], VEC4: [false, true], SG: [false, true] },
   overrides: { WG: [128, 64, 256] },
   bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw'],
