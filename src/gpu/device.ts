@@ -5,7 +5,7 @@
 // Node provider, so bundles never pull in `webgpu`.
 // No import from src/model: the model modules import this one, and a cycle breaks the evaluation
 // order of entries that start from the GPU layer (the option errors are TypeErrors, as setTuneMode's).
-import { editDistance } from '../edit-distance.js';
+import { closestName } from '../closest-name.js';
 import { shownValue as shown } from '../io/json.js';
 import { adapterInfoIsCpu } from './policy.js';
 
@@ -51,19 +51,6 @@ export interface GpuOptions {
 const GPU_OPTION_NAMES: readonly (keyof GpuOptions)[] = ['gpu', 'powerPreference', 'disableFeatures', 'requiredLimits'];
 const POWER_PREFERENCES = ['high-performance', 'low-power'];
 
-/** The name of `names` a caller most likely meant by `key`: the same letters in another case or separator style, or a near spelling. */
-function nearest(key: string, names: readonly string[]): string | undefined {
-  const norm = (n: string) => n.toLowerCase().replace(/[-_]/g, '');
-  const k = norm(key);
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const n of names) {
-    const d = editDistance(k, norm(n));
-    if (d < bestD) [best, bestD] = [n, d];
-  }
-  return bestD <= Math.max(1, Math.floor(k.length / 4)) ? best : undefined;
-}
-
 /**
  * acquireGpu's options, before any adapter is requested: a typo (dtype, requiredLimit) was ignored, a
  * powerPreference of 'fast' was Dawn's multi-line "no overload matched", and a NaN limit was asked for.
@@ -74,7 +61,7 @@ function checkGpuOptions(opts: GpuOptions): void {
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`acquireGpu: expected an options object such as { powerPreference: 'low-power' }, got ${shown(o)}`);
   for (const k of Object.keys(o)) {
     if ((GPU_OPTION_NAMES as readonly string[]).includes(k)) continue;
-    const near = nearest(k, GPU_OPTION_NAMES);
+    const near = closestName(k, GPU_OPTION_NAMES);
     throw new TypeError(`${k}: not an option of acquireGpu${near ? `; did you mean ${near}?` : ''} (options: ${GPU_OPTION_NAMES.join(', ')})`);
   }
   const g = opts.gpu as unknown;
@@ -85,7 +72,7 @@ function checkGpuOptions(opts: GpuOptions): void {
     if (!Array.isArray(off)) throw new TypeError(`disableFeatures: a list of feature names such as ['shader-f16'], got ${shown(off)}`);
     for (const f of off) {
       if ((OPTIONAL_FEATURES as readonly unknown[]).includes(f)) continue;
-      const near = typeof f === 'string' ? nearest(f, OPTIONAL_FEATURES) : undefined;
+      const near = typeof f === 'string' ? closestName(f, OPTIONAL_FEATURES) : undefined;
       throw new TypeError(`disableFeatures: ${shown(f)} is not a feature tessera uses${near ? `; did you mean '${near}'?` : ''} (${OPTIONAL_FEATURES.join(', ')})`);
     }
   }
@@ -213,7 +200,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     if (typeof have !== 'number') {
       // the caller's typo, not a missing GPU
       const names = limitNames(adapter);
-      const near = nearest(name, names);
+      const near = closestName(name, names);
       throw new TypeError(`requiredLimits.${name}: not a limit of this adapter; ${near ? `did you mean ${near}?` : `its limits: ${names.join(', ')}`}`);
     }
     // a min… limit (an alignment) is met by a smaller value, every other one by a larger

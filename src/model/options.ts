@@ -1,13 +1,11 @@
 // Option names of the library's calls: an options object holding a key that is not an option is
 // refused, naming the option the caller most likely meant (typos would otherwise be silently
 // ignored: `steps: 4` ran 50 steps). One wording for every entry point.
-import { editDistance } from '../edit-distance.js';
+import { closestName } from '../closest-name.js';
 import { InputError } from './model.js';
 
 /** Names people reach for that are neither a spelling nor a part of the option's own name. */
 const ALIASES: Record<string, string> = { generator: 'seed', cfg: 'guidance_scale', cfg_scale: 'guidance_scale', negative: 'negative_prompt', labels: 'class_labels', noise: 'latents' };
-
-const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
 /**
  * The option of `names` a caller most likely meant by `key`: the same name in another case style
@@ -15,20 +13,7 @@ const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowe
  * every word of `key` (steps → num_inference_steps), or a near spelling (num_inference_step, dtyp).
  */
 export function closestOption(key: string, names: readonly string[]): string | undefined {
-  const k = snakeCase(key);
-  const byNorm = new Map(names.map((n) => [snakeCase(n), n]));
-  const exact = byNorm.get(k) ?? byNorm.get(ALIASES[k] ?? '');
-  if (exact) return exact;
-  const words = k.split('_').filter((w) => w.length > 0);
-  const holding = [...byNorm].filter(([n]) => words.length > 0 && words.every((w) => n.split('_').includes(w))).sort((a, b) => a[0].length - b[0].length);
-  if (holding.length) return holding[0]![1];
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const [n, name] of byNorm) {
-    const d = editDistance(k, n);
-    if (d < bestD) [best, bestD] = [name, d];
-  }
-  return bestD <= Math.max(1, Math.floor(k.length / 4)) ? best : undefined;
+  return closestName(key, names, ALIASES);
 }
 
 /**

@@ -1,7 +1,7 @@
 // WanTransformer3DModel (Wan2.1 T2V), as diffusers' transformer_wan.py computes it:
 // patch embed → time/text embedders → N × [self-attn (q/k RMSNorm across heads, 3D RoPE) →
 // cross-attn to text → FFN], each adaLN-modulated and gated → modulated head → unpatchify.
-import type { Plan } from '../gpu/plan.js';
+import { offsetAlignment, type Plan } from '../gpu/plan.js';
 import { bytesPer, subTensor, type Tensor } from '../gpu/tensor.js';
 import { adaln } from '../ops/adaln.js';
 import { silu } from '../ops/elementwise.js';
@@ -101,7 +101,7 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   /** Item b of a [B, rows, cols] tensor as [1, rows, cols] (its rows bound at their offset). */
   const item = (t: Tensor, b: number) => subTensor(t, (b * t.size) / B, [1, ...t.shape.slice(1)]);
   // the text's key fold, u32 per item (KeyFoldTable); item by item each entry is bound alone, at an aligned offset
-  const foldStride = items ? (plan.gpu.device?.limits.minStorageBufferOffsetAlignment ?? 256) / 4 : 1;
+  const foldStride = items ? offsetAlignment(plan.gpu) / 4 : 1;
   const keyFold = plan.alloc.uploadU32(new Uint32Array(B * foldStride).fill(L), 'text_key_fold');
   const foldOf = (b: number) => subTensor(keyFold, b * foldStride, [1]);
   const patchEmbed = { w: view(w.get('patch_embedding.weight'), [D, K]), b: w.get('patch_embedding.bias'), key: 'patch_embedding' };
