@@ -199,6 +199,15 @@ export interface FitOptions {
   heldBytes?: number;
   /** Whether the adapter can store f16 (for the suggestion). */
   f16?: boolean;
+  /** Bytes the caller allocates beside the model for the run (generate's sampler state), added to the total and named in the message. */
+  reserve?: Reserve;
+}
+
+/** GPU bytes a caller allocates beside the model for a run, named in a LimitError: `sampler state 69.1 KiB`. */
+export interface Reserve {
+  bytes: number;
+  /** e.g. `sampler state`. */
+  what: string;
 }
 
 /**
@@ -229,7 +238,7 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
   if (m.fits) return est;
   const what =
     `${run} needs ${fmtBytes(total)} on the GPU ` +
-    `(${opts.heldBytes !== undefined ? `held ${fmtBytes(opts.heldBytes)}` : `weights ${fmtBytes(est.weights)}`} + activations ${fmtBytes(est.activations)} + workspace ${fmtBytes(est.workspace)})`;
+    `(${opts.heldBytes !== undefined ? `held ${fmtBytes(opts.heldBytes)}` : `weights ${fmtBytes(est.weights)}`}${opts.reserve ? ` + ${opts.reserve.what} ${fmtBytes(opts.reserve.bytes)}` : ''} + activations ${fmtBytes(est.activations)} + workspace ${fmtBytes(est.workspace)})`;
   // a binding too large first (the commoner cause, and f16 may help); then a count past 32 bits
   const why = tooBig
     ? `its largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limit.name} of ${fmtBytes(limit.bytes)}`
@@ -256,7 +265,7 @@ function hiddenBinding(c: ModelConfig, latent: number[], dtype: DType): { bytes:
 
 function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
   const est = estimateChecked(c, latent, text, dtype, limits);
-  const total = opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total;
+  const total = (opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total) + (opts.reserve?.bytes ?? 0);
   const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > bindingLimit(limits).bytes;
   // a count a kernel cannot hold (src/gpu/plan.ts CountOverflow): the dry run notes it, the real recording would throw
   const overflow = est.plan.overflow;

@@ -9,7 +9,7 @@ import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor }
 import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from './config.js';
-import { checkRunFits, checkWeightsFit, LimitError, parseBytes } from './memory.js';
+import { checkRunFits, checkWeightsFit, LimitError, parseBytes, type Reserve } from './memory.js';
 import { checkOptionNames, throwIfAborted } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
@@ -208,12 +208,7 @@ export interface ExclusiveModel {
   resident(inputs: ForwardInputs, reserve?: Reserve): ReturnType<DiffusionModel['resident']>;
 }
 
-/** GPU bytes a caller allocates beside the model for a run (generate's sampler state), named in a LimitError. */
-export interface Reserve {
-  bytes: number;
-  /** e.g. `sampler state`. */
-  what: string;
-}
+export type { Reserve } from './memory.js';
 
 /** The inputs each family's forward takes (anything else is refused: it would be ignored). */
 const FORWARD_INPUTS: Record<ModelConfig['family'], readonly string[]> = {
@@ -382,15 +377,7 @@ export class DiffusionModel {
       return hit;
     }
     // refused from the config and shapes alone, before any buffer of this run is allocated
-    const held = this.gpuBytes;
-    try {
-      checkRunFits(this.config, latentShape, textShape, this.dtype, this.gpu.limits, { maxMemory: this.maxMemory, heldBytes: held + (reserve?.bytes ?? 0), f16: this.gpu.f16 });
-    } catch (e) {
-      // the reserve itemised beside what is held
-      const both = `(held ${fmtBytes(held + (reserve?.bytes ?? 0))} + `;
-      if (reserve && e instanceof LimitError && e.message.includes(both)) throw new LimitError(e.message.replace(both, `(held ${fmtBytes(held)} + ${reserve.what} ${fmtBytes(reserve.bytes)} + `));
-      throw e;
-    }
+    checkRunFits(this.config, latentShape, textShape, this.dtype, this.gpu.limits, { maxMemory: this.maxMemory, heldBytes: this.gpuBytes, f16: this.gpu.f16, ...(reserve ? { reserve } : {}) });
     const alloc = new Allocator(this.gpu);
     try {
       // scratch activations share buffers by liveness over the recorded plans (src/gpu/memory-plan.ts)
