@@ -151,7 +151,11 @@ export class Umt5TextEncoder {
     const distinct = [...new Set(prompts)];
     if (!distinct.length) return;
     const t = this.tokenizer.tokenize(distinct, max_sequence_length);
-    this.encoder.plan(distinct.length, Math.min(max_sequence_length, Math.ceil(Math.max(...t.lengths) / RUN_MULTIPLE) * RUN_MULTIPLE));
+    const longest = Math.max(...t.lengths);
+    // prompts of no tokens at all (a tokenizer without an end token, an empty prompt): nothing to plan;
+    // the encode refuses them by name (TextEncoderError), which a plan of 0 tokens would pre-empt
+    if (longest === 0) return;
+    this.encoder.plan(distinct.length, Math.min(max_sequence_length, Math.ceil(longest / RUN_MULTIPLE) * RUN_MULTIPLE));
   }
 
   private async encodeNow(prompts: readonly string[], L: number, runPlan: EncodePromptOptions['runPlan']): Promise<TensorData> {
