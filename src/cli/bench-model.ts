@@ -11,7 +11,7 @@
 import { freemem } from 'node:os';
 import { describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { parseConfig, type ModelConfig } from '../model/config.js';
+import { parseConfig, patchDims, type ModelConfig } from '../model/config.js';
 import { checkRunFits, checkWeightsFit, estimateMemory, estimateWeights, type MemoryEstimate } from '../model/memory.js';
 import { loadModel, type DiffusionModel, type ForwardInputs } from '../model/model.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
@@ -177,7 +177,7 @@ export const CHECK_LATENT: ModelLatent = { frames: 2, height: 16, width: 16 };
 
 /** `l` capped at CHECK_LATENT, each capped size a multiple of the patch (at least one patch). */
 export function checkLatentOf(cfg: ModelConfig, l: ModelLatent): ModelLatent {
-  const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+  const [pt, ph, pw] = patchDims(cfg);
   const cap = (v: number, max: number, p: number) => (v <= max ? v : Math.max(p, Math.floor(max / p) * p));
   return { frames: cap(l.frames, CHECK_LATENT.frames, pt), height: cap(l.height, CHECK_LATENT.height, ph), width: cap(l.width, CHECK_LATENT.width, pw) };
 }
@@ -243,7 +243,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
   try {
     const cfg = model.config;
     const name = s.preset ?? model.name;
-    const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+    const [pt, ph, pw] = patchDims(cfg);
     const tokensAt = (l: ModelLatent) => Math.ceil(l.frames / pt) * Math.ceil(l.height / ph) * Math.ceil(l.width / pw);
     const tokens = tokensAt(latent);
     const label = `model ${name} ${c.dtype} latent ${latentStr(cfg, latent)} (${tokens} tokens/item), CFG batch 2`;

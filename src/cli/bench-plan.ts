@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { parseConfig, type ModelConfig } from '../model/config.js';
+import { parseConfig, patchDims, type ModelConfig } from '../model/config.js';
 import { estimateWeights, planModel } from '../model/memory.js';
 import { getPreset } from '../model/presets.js';
 import { UsageError, type Parsed } from './args.js';
@@ -85,7 +85,7 @@ function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frame
  * @throws UsageError `tessera COMMAND: latent F×H×W (H×W for a DiT) must be divisible by the patch size pt×ph×pw of NAME: --height 7 is not a multiple of 2`.
  */
 export function checkLatentPatch(command: string, name: string, cfg: ModelConfig, l: { frames: number; height: number; width: number }): [number, number, number] {
-  const [pt, ph, pw] = cfg.family === 'wan' ? cfg.patch : [1, cfg.patch, cfg.patch];
+  const [pt, ph, pw] = patchDims(cfg);
   const bad = ([['frames', l.frames, pt], ['height', l.height, ph], ['width', l.width, pw]] as const).filter(([, v, k]) => v % k !== 0);
   if (bad.length) {
     // DiT latents have no frames: dims and patch as height×width

@@ -68,6 +68,12 @@ export interface LatteConfig {
 /** A checked transformer config, one per family (`family` tells which). */
 export type ModelConfig = WanConfig | DitConfig | LatteConfig;
 
+/**
+ * The patch [pt, ph, pw] a transformer cuts its latent into (frames, rows, columns): Wan's
+ * patch_size, or one frame by patch_size² for DiT and Latte (Latte patches each frame alone).
+ */
+export const patchDims = (c: ModelConfig): [number, number, number] => (c.family === 'wan' ? c.patch : [1, c.patch, c.patch]);
+
 type Raw = Record<string, unknown>;
 
 /** The value of `key`, or `def` when the key is absent (JSON has no undefined: null stays null). */

@@ -8,7 +8,7 @@ import { fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { planningGpu } from '../gpu/memory-plan.js';
 import { describeOverflow, LimitError } from '../gpu/plan.js';
-import type { ModelConfig } from './config.js';
+import { patchDims, type ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
 import { expectedKeys, layerCopies, qkvGroups } from './weights.js';
@@ -257,7 +257,7 @@ const FAR_OVER = 64;
  * norms, RoPE and attention read them whole; only the FFN's wider activations are split into token chunks).
  */
 function hiddenBinding(c: ModelConfig, latent: number[], dtype: DType): { bytes: number; name: string } {
-  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+  const [pt, ph, pw] = patchDims(c);
   const [F, H, W] = (latent.length === 5 ? latent.slice(2) : [1, ...latent.slice(2)]) as [number, number, number];
   const tokens = Math.ceil(F / pt) * Math.ceil(H / ph) * Math.ceil(W / pw);
   return { bytes: storageBytes(tokens * c.dim, dtype), name: `[${tokens},${c.dim}]` };
@@ -327,7 +327,7 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
   // a shape whose hidden states alone exceed a binding cannot fit: no dry run for it
   const fits = (l: number[]) => hiddenBinding(c, l, dtype).bytes <= perBinding && measure(c, l, text, dtype, limits, opts).fits;
   if (!weightBound) {
-    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const [pt, ph, pw] = patchDims(c);
     const video = latent.length === 5;
     const F = video ? latent[2]! : 1;
     const [H, W] = latent.slice(-2) as [number, number];

@@ -8,7 +8,7 @@ import { describeDispatch, Plan } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
-import { parseConfig, type ModelConfig } from './config.js';
+import { parseConfig, patchDims, type ModelConfig } from './config.js';
 import { checkRunFits, checkWeightsFit, LimitError, parseBytes, type Reserve } from './memory.js';
 import { checkOptionNames, throwIfAborted } from './options.js';
 import { Serial } from '../gpu/serial.js';
@@ -623,7 +623,7 @@ export function checkF16Range(name: string, a: Float32Array, dtype: DType): void
  */
 export function checkLatentGrid(c: ModelConfig, name: string, shape: readonly number[]): void {
   const video = c.family !== 'dit';
-  const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+  const [pt, ph, pw] = patchDims(c);
   const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
   if (F % pt || H % ph || W % pw) {
     // a DiT has no frames and one patch_size: say it in its own terms

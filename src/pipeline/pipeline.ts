@@ -14,7 +14,7 @@ import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
 import { checkRelPath, folderFile, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
-import type { ModelConfig } from '../model/config.js';
+import { patchDims, type ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
@@ -795,7 +795,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`);
     if (shape[1] !== c.inChannels) throw new InputError(`latents: expected ${c.inChannels} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
     if (shape[0] !== batch) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch} ${batch === 1 ? items.replace(/s$/, '') : items}`);
-    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const [pt, ph, pw] = patchDims(c);
     const [F, H, W] = (rank === 5 ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
     if (F % pt || H % ph || W % pw) {
       throw new InputError(rank === 5
@@ -826,7 +826,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const c = this.transformer.config;
     const video = shape.length === 5;
     const { spatial, temporal } = this.vaeScale;
-    const [pt, ph, pw] = c.family === 'wan' ? c.patch : [1, c.patch, c.patch];
+    const [pt, ph, pw] = patchDims(c);
     const [B, C] = shape as [number, number];
     const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
     const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
