@@ -1,5 +1,6 @@
 // A strict flag parser: every subcommand declares its flags; unknown flags, repeated flags and bad
 // values are errors (unknown ones list the valid ones). `--help` prints the declaration.
+import { parseDecimal } from '../decimal.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -134,9 +135,6 @@ function describe(f: FlagSpec): string {
   return f.type === 'int' ? 'an integer' : f.type === 'number' ? 'a number' : 'a string';
 }
 
-/** A decimal number: sign, digits with an optional point, an optional exponent (no hex/binary/octal, Infinity or NaN). */
-const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
 function convert(name: string, f: FlagSpec, v: string): string | number {
   switch (f.type) {
     case 'string':
@@ -151,8 +149,9 @@ function convert(name: string, f: FlagSpec, v: string): string | number {
     }
     case 'number': {
       // decimal only, as the int flags: Number() would also take 0x10, 0b1, 0o7 (a typo read as another value)
-      if (!DECIMAL.test(v.trim()) || !Number.isFinite(Number(v))) throw new UsageError(`--${name} must be a finite decimal number (e.g. 4, -0.5, 1e-3), got "${v}"`);
-      return Number(v);
+      const n = parseDecimal(v);
+      if (n === undefined) throw new UsageError(`--${name} must be a finite decimal number (e.g. 4, -0.5, 1e-3), got "${v}"`);
+      return n;
     }
     default:
       throw new UsageError(`--${name}: bad flag type`);

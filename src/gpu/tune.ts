@@ -18,6 +18,7 @@ import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './te
 import { DryAllocator } from './memory-plan.js';
 import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
 import { notValidJson, visibleText } from '../io/json.js';
+import { parseDecimal } from '../decimal.js';
 
 /**
  * How kernels with alternatives (GEMM tilings, attention strategies) are chosen: 'auto' times the
@@ -420,9 +421,6 @@ const readbackBytes = (t: Tensor): number => Math.max(16, Math.ceil(storageBytes
  */
 export const TUNE_MIN_FLOPS = 2 ** 24;
 
-/** A decimal number ≥ 0 (digits, an optional point, an optional exponent), as the CLI's number flags read them. */
-const DECIMAL_NONNEGATIVE = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
-
 /**
  * TESSERA_TUNE_MIN_FLOPS (a finite decimal number ≥ 0: 0, 16777216, 1e7), or TUNE_MIN_FLOPS when it is unset or empty.
  * @throws TuneEnvError for any other value (abc, -1, Infinity; 0x10, 0b11, +5: Number() would read those as another value).
@@ -430,8 +428,8 @@ const DECIMAL_NONNEGATIVE = /^(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 export function implicitTuneMinFlops(): number {
   const env = envValue('TESSERA_TUNE_MIN_FLOPS');
   if (env === undefined) return TUNE_MIN_FLOPS;
-  // decimal only, as the CLI's number flags (args.ts): a typo such as 0x10 is refused, not read as 16
-  const v = DECIMAL_NONNEGATIVE.test(env.trim()) ? Number(env) : NaN;
+  // decimal only (parseDecimal, as the CLI's number flags): a typo such as 0x10 is refused, not read as 16
+  const v = parseDecimal(env, false) ?? NaN;
   if (!Number.isFinite(v) || v < 0) throw new TuneEnvError(`TESSERA_TUNE_MIN_FLOPS: ${JSON.stringify(env)} is not a number of FLOPs; expected a number ≥ 0 such as 0 or 1e7 (unset: 2^24 = ${TUNE_MIN_FLOPS})`);
   return v;
 }
