@@ -226,7 +226,7 @@ export interface Reserve {
 export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
   checkRunArgs(c, latent, text, dtype);
   const limit = bindingLimit(limits);
-  const run = `this run (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype})`;
+  const run = runName(latent, text, dtype);
   // Far over the binding limit, the shapes alone say so: the dry run of such a request costs
   // seconds to minutes (its FFN in thousands of token chunks per layer) and would only confirm it
   const hidden = hiddenBinding(c, latent, dtype);
@@ -247,6 +247,10 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
       : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
   throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts))}`);
 }
+
+/** A run as a LimitError names it: `this run (latents [2,16,3,6,10], text [2,77,4096], f32)`. */
+export const runName = (latent: readonly number[], text: readonly number[] | undefined, dtype: DType): string =>
+  `this run (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype})`;
 
 /** How far over the binding limit one item's hidden states may be before the fit check refuses on shapes alone. */
 const FAR_OVER = 64;
