@@ -283,9 +283,11 @@ run() {
   # publish [final]: $OUT gets steps.txt, log.txt, the archive of W and the report (INCOMPLETE
   # until the final one), each through a .tmp and a rename, so a run killed at any point leaves
   # whole files of what it had finished
+  # to_out FILE: $W/FILE to $OUT/FILE through a .tmp and a rename
+  to_out() { cp "$W/$1" "$OUT/$1.tmp" && mv -f "$OUT/$1.tmp" "$OUT/$1"; }
   publish() {
-    cp "$W/steps.txt" "$OUT/steps.txt.tmp" && mv -f "$OUT/steps.txt.tmp" "$OUT/steps.txt"
-    cp "$W/log.txt" "$OUT/log.txt.tmp" && mv -f "$OUT/log.txt.tmp" "$OUT/log.txt"
+    to_out steps.txt
+    to_out log.txt
     # every step's files and the tune cache, not the drivers' shader caches (tens of MB, and the
     # device returns no file over 16 MiB)
     (cd "$W" && { find . -path ./cache -prune -o -type f -print; [ ! -d cache/tessera ] || find ./cache/tessera -type f; } | tar -czf "$OUT/gpu-check-raw.tar.gz.tmp" -T -) \
@@ -293,11 +295,11 @@ run() {
     local partial=--partial
     [ "${1:-}" = final ] && partial=''
     if timeout 60 "${REPORT[@]}" "$W" $kind $partial >"$W/gpu-check.md" 2>>"$W/log.txt" && [ -s "$W/gpu-check.md" ]; then
-      cp "$W/gpu-check.md" "$OUT/gpu-check.md.tmp" && mv -f "$OUT/gpu-check.md.tmp" "$OUT/gpu-check.md"
+      to_out gpu-check.md
       return 0
     fi
     echo "gpu-check: the report failed (see log.txt)" | tee -a "$W/log.txt" >&2
-    cp "$W/log.txt" "$OUT/log.txt.tmp" && mv -f "$OUT/log.txt.tmp" "$OUT/log.txt"
+    to_out log.txt
     return 1
   }
   # step NAME SECONDS CMD...: runs under its cap (never past the budget), stdout to $W/NAME.out
@@ -313,7 +315,7 @@ run() {
     [ "$secs" -le "$left" ] || secs=$left
     echo "== $name ($*) [limit ${secs}s]" | tee -a "$W/log.txt"
     # which step was running, should the run be killed in it
-    cp "$W/log.txt" "$OUT/log.txt.tmp" && mv -f "$OUT/log.txt.tmp" "$OUT/log.txt"
+    to_out log.txt
     local t0=$SECONDS
     STEP_TAG="$$-$name-$RANDOM"
     GPU_CHECK_STEP=$STEP_TAG timeout -k 5 "$secs" "$@" >"$W/$name.out" 2>>"$W/log.txt"
