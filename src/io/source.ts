@@ -42,8 +42,11 @@ export interface FolderSource {
   list?(dir?: string): Promise<string[]>;
 }
 
-/** `folder/rel` as errors name it: the folder's name as given, without trailing slashes, then `rel`. */
-export const folderFile = (folder: Pick<FolderSource, 'name'>, rel: string): string => `${folder.name.replace(/\/+$/, '')}/${rel}`;
+/** The folder's name as given, without trailing slashes: what errors put before a file's relative path. */
+export const folderRoot = (folder: Pick<FolderSource, 'name'>): string => folder.name.replace(/\/+$/, '');
+
+/** `folder/rel` as errors name it: folderRoot, then `rel`. */
+export const folderFile = (folder: Pick<FolderSource, 'name'>, rel: string): string => `${folderRoot(folder)}/${rel}`;
 
 /**
  * `folder.readText(rel)` for a loader that names a file that is there but cannot be read (a folder in its place,

@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
-import { checkRelPath, folderFile, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
+import { checkRelPath, folderFile, folderRoot, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
@@ -1152,7 +1152,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   checkDtypeOption(opts.dtype);
   checkGpuOption(opts.gpu);
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
-  const root = folder.name.replace(/\/+$/, '');
+  const root = folderRoot(folder);
   const indexText = await readPipelineText(folder, 'model_index.json', 'a diffusers pipeline folder names its components there');
   // names the library call, not the CLI's --model: a page or a script has no flags
   if (indexText === null) throw new PipelineError(`${root}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);

@@ -10,7 +10,7 @@
 // not by the charsmap itself; they agree on ordinary text.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isObject, notValidJson, shownValue } from '../io/json.js';
-import { listedFiles, readTextAs, type FolderSource } from '../io/source.js';
+import { folderRoot, listedFiles, readTextAs, type FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
 /** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support; the message names the file. */
@@ -134,7 +134,7 @@ function checkUnigramModel(model: unknown, where: string): void {
  *   of a kind tessera does not support (model.type not Unigram, model.vocab empty or with an entry that is not [string, finite number]).
  */
 export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> {
-  const dir = folder.name.replace(/\/+$/, '');
+  const dir = folderRoot(folder);
   const where = `${dir}/tokenizer.json`;
   // there but unreadable: the tokenizer's problem, in its own kind (as a missing tokenizer.json)
   const readText = (rel: string, what: string) => readTextAs(folder, rel, (file, e) => new TokenizerError(`${file}: ${e.reason} (${what})`, { cause: e }));
