@@ -398,8 +398,16 @@ export function parseBytes(s: string, name = 'maxMemory'): number {
   const m = typeof s === 'string' ? /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s) : null;
   if (!m) throw new InputError(`${name}: not a memory size: ${shown(s)} (expected e.g. 512MiB, 2GiB or a number of bytes)`);
   const unit = (m[2] ?? 'b').toLowerCase()[0]!;
-  const n = Math.floor(Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 } as Record<string, number>)[unit]!);
-  // floored first: "0.5" is 0 bytes, a budget nothing fits in
-  if (!Number.isFinite(n) || n < 1) throw new InputError(`${name}: not a positive memory size: ${shown(s)}`);
-  return n;
+  return wholeBytes(Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 } as Record<string, number>)[unit]!, name, s);
+}
+
+/**
+ * A size in bytes → whole bytes, rounded down, as a budget: floored first, so 0.5 is 0 bytes, a budget
+ * nothing fits in. `given` is what the caller wrote (shown in the message).
+ * @throws InputError `NAME: not a positive memory size: …` under one byte or beyond a finite number.
+ */
+export function wholeBytes(n: number, name: string, given: unknown): number {
+  const whole = Math.floor(n);
+  if (!Number.isFinite(whole) || whole < 1) throw new InputError(`${name}: not a positive memory size: ${shown(given)}`);
+  return whole;
 }
