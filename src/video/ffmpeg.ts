@@ -39,17 +39,19 @@ export function whichFfmpeg(pathVar = process.env['PATH'] ?? ''): string | null 
 }
 
 /**
- * Finds ffmpeg and checks it can encode H.264 (libx264), before any GPU work.
+ * Finds ffmpeg and checks it can encode H.264 (libx264), before any GPU work (the CLI's --video and the
+ * demo's MP4 call it; library users call it before writeMp4Ffmpeg). The messages name no CLI flag
+ * first: a library caller has none.
  * @throws EncoderError naming what is missing and how to get it (no ffmpeg on the PATH, or an ffmpeg without libx264).
  */
 export function findFfmpeg(): Ffmpeg {
   const path = whichFfmpeg();
-  if (!path) throw new EncoderError('--video needs the ffmpeg program for H.264 and none is on the PATH: install it (Debian/Ubuntu: apt-get install ffmpeg; or `npm run setup`), or write --preview clip.gif / --frames-dir DIR instead');
+  if (!path) throw new EncoderError('writing an MP4 (H.264) needs the ffmpeg program and none is on the PATH: install it (Debian/Ubuntu: apt-get install ffmpeg; or `npm run setup`), or write a GIF or PNG frames instead (CLI: --preview clip.gif / --frames-dir DIR)');
   const v = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 20_000 });
   if (v.status !== 0) throw new EncoderError(`${path} -version failed (${v.error?.message ?? v.stderr.trim().split('\n').pop() ?? `exit ${v.status}`}): is it a working ffmpeg?`);
   const version = /ffmpeg version (\S+)/.exec(v.stdout)?.[1] ?? 'unknown version';
   const enc = spawnSync(path, ['-hide_banner', '-encoders'], { encoding: 'utf8', timeout: 20_000 });
-  if (enc.status !== 0 || !/\blibx264\b/.test(enc.stdout)) throw new EncoderError(`${path} (ffmpeg ${version}) has no libx264 encoder, which --video needs for H.264: install a build with it (Debian's ffmpeg package has it)`);
+  if (enc.status !== 0 || !/\blibx264\b/.test(enc.stdout)) throw new EncoderError(`${path} (ffmpeg ${version}) has no libx264 encoder, which writing an MP4 (H.264) needs: install a build with it (Debian's ffmpeg package has it)`);
   return { path, version };
 }
 

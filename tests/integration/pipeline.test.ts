@@ -149,7 +149,7 @@ describe('CLI: refusals before any GPU work', () => {
     const r = await cli(['generate', ...args, '--video', join(dir, 'clip.mp4')], { PATH: join(dir, 'no-bin') });
     expect(r.code).toBe(1);
     const lines = r.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('Warning: '));
-    expect(lines).toEqual([expect.stringMatching(/^tessera: error: EncoderError: --video needs the ffmpeg program for H\.264 and none is on the PATH: install it/)]);
+    expect(lines).toEqual([expect.stringMatching(/^tessera: error: EncoderError: writing an MP4 \(H\.264\) needs the ffmpeg program and none is on the PATH: install it/)]);
     expect(readdirSync(dir)).toEqual([]);
   });
 });

@@ -114,7 +114,7 @@ describe('finding ffmpeg', () => {
     process.env['PATH'] = `${dir}/nothing-here`;
     try {
       const e = thrown(() => findFfmpeg(), EncoderError);
-      expect(e.message).toMatch(/--video needs the ffmpeg program .* none is on the PATH: install it .*apt-get install ffmpeg/);
+      expect(e.message).toMatch(/^writing an MP4 \(H\.264\) needs the ffmpeg program and none is on the PATH: install it .*apt-get install ffmpeg.*\(CLI: --preview clip\.gif \/ --frames-dir DIR\)$/);
     } finally {
       process.env['PATH'] = old;
     }
