@@ -144,10 +144,39 @@ export type BetaSchedule = 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
 export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';
 export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
 
-/** torch.linspace(start, end, steps, dtype=float32) on CPU (scalar path: the first half counts
- *  up from start, the second half down from end). torch's vectorised path can differ in the last
- *  bit of a few betas; after alpha = 1 - beta is rounded to f32 that is invisible. */
-function torchLinspaceF32(start: number, end: number, steps: number): Float32Array {
+/** The f32 nearest to a·b + c (f32 inputs), rounded once, as a fused multiply-add rounds it. */
+function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b; // exact: two 24-bit significands fit a double's 53
+  const sum = p + c;
+  const r = f32(sum);
+  if (r === sum) return r;
+  // Rounding to double first then to f32 is right unless the double landed exactly halfway between
+  // two f32s; then the error the double dropped (TwoSum) decides the side.
+  const bb = sum - p;
+  const err = (p - (sum - bb)) + (c - bb);
+  const other = nextF32(r, sum > r ? 1 : -1);
+  if ((r + other) / 2 !== sum || err === 0) return r;
+  return (err > 0) === (other > r) ? other : r;
+}
+
+/** The f32 next to f32 value `x` toward +∞ (dir 1) or −∞ (dir −1). */
+function nextF32(x: number, dir: 1 | -1): number {
+  if (x === 0) return dir * 2 ** -149;
+  const v = new Float32Array([x]);
+  const u = new Uint32Array(v.buffer);
+  u[0] = u[0]! + ((x > 0) === (dir > 0) ? 1 : -1);
+  return v[0]!;
+}
+
+/**
+ * torch.linspace(start, end, steps, dtype=float32) on CPU, bit for bit (torch 2.x, x86-64 AVX2):
+ * step = (end − start)/(steps − 1) in f32; the first half counts up from start, the second down
+ * from end, each value one fused multiply-add (start + step·i, end − step·(steps − 1 − i)). Betas
+ * from an unfused form differ in the last bit in about a quarter of the entries, and through
+ * alphas_cumprod that moves the timestep an exponential-sigma schedule truncates to (998 vs 999).
+ * Checked against torch's own linspace over 306 random (start, end, steps).
+ */
+export function torchLinspaceF32(start: number, end: number, steps: number): Float32Array {
   const out = new Float32Array(steps);
   const s = f32(start);
   const e = f32(end);
@@ -157,7 +186,7 @@ function torchLinspaceF32(start: number, end: number, steps: number): Float32Arr
   }
   const step = f32(f32(e - s) / (steps - 1));
   const half = Math.floor(steps / 2);
-  for (let i = 0; i < steps; i++) out[i] = i < half ? f32(s + f32(step * i)) : f32(e - f32(step * (steps - i - 1)));
+  for (let i = 0; i < steps; i++) out[i] = i < half ? fmaF32(step, i, s) : fmaF32(-step, steps - i - 1, e);
   return out;
 }
 
