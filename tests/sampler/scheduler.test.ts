@@ -94,6 +94,12 @@ describe('flow-match euler: tables', () => {
     const inv = makeScheduler('flow-match-euler', 3, { shift: 2, invert_sigmas: true }) as FlowMatchEulerScheduler;
     const plain = flowMatchSigmas(3, 2);
     expectRel(inv.sigmas, [...plain.sigmas.slice(0, 3).map((x) => Math.fround(1 - x)), 1], 0);
+    // diffusers feeds the model the inverted times ((1 − σ)·N), not the plain ones; values from
+    // FlowMatchEulerDiscreteScheduler(shift=2, invert_sigmas=True).set_timesteps(3) (and shift 3, shift_terminal 0.1, 4 steps)
+    expect(inv.timesteps).toEqual([0, 332.4459228515625, 996.011962890625]);
+    const invT = makeScheduler('flow-match-euler', 4, { shift: 3, shift_terminal: 0.1, invert_sigmas: true }) as FlowMatchEulerScheduler;
+    expect(invT.timesteps).toEqual([0, 129.23080444335938, 361.29034423828125, 900]);
+    expect(invT.sigmas).toEqual([0, 0.129230797290802, 0.3612903356552124, 0.8999999761581421, 1]);
   });
 });
 
