@@ -1,5 +1,5 @@
 // The float64 host math of the multistep schedulers (and DDIM's step program) against the real
-// diffusers: tests/fixtures/sampler/multistep.json (make_multistep.py) holds, for 73 configs (5 of
+// diffusers: tests/fixtures/sampler/multistep.json (make_multistep.py) holds, for 83 configs (5 of
 // them X.from_config of a config another class saved), the
 // timesteps, the sigmas and every step's sample of diffusers' own step() loop on a stand-in model.
 // Configs where diffusers' update is not finite, or where it fails, must be refused up front.
