@@ -32,7 +32,10 @@ export interface KlVaeConfig {
   layersPerBlock: number;
   normNumGroups: number;
   scalingFactor: number;
-  /** SD3/Flux-style VAEs: latents / scaling_factor + shift_factor (null: no shift, as DiT/Latte). */
+  /**
+   * The config's shift_factor (null when absent or null). Read, not applied: DiTPipeline and LattePipeline
+   * decode latents / scaling_factor only (SD3/Flux pipelines add it); loadVae warns when it is non-zero.
+   */
   shiftFactor: number | null;
   usePostQuantConv: boolean;
   midBlockAddAttention: boolean;

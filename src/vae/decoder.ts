@@ -618,8 +618,9 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
       a[ch] = 1 / (1 / c.latentsStd[ch]!);
       b[ch] = c.latentsMean[ch]!;
     } else {
+      // DiTPipeline / LattePipeline: latents / scaling_factor; they never add shift_factor (SD3/Flux do), loadVae warns
       a[ch] = 1 / c.scalingFactor;
-      b[ch] = c.shiftFactor ?? 0;
+      b[ch] = 0;
     }
   }
   let done = 0;

@@ -3,8 +3,9 @@
 // Scaling (what the pipelines do before `vae.decode`, applied here so callers pass the latents
 // the sampler produced):
 //   AutoencoderKLWan: WanPipeline  z = latents / (1 / latents_std) + latents_mean  (per channel)
-//   AutoencoderKL:    DiTPipeline / LattePipeline  z = latents / scaling_factor (+ shift_factor
-//                     when the config has one, as SD3/Flux pipelines do)
+//   AutoencoderKL:    DiTPipeline / LattePipeline  z = latents / scaling_factor; a config's shift_factor
+//                     is not applied (those pipelines never add it; SD3/Flux's do, which tessera does
+//                     not run): loadVae warns once when it is set and non-zero
 // Output: the decoder's `sample`, F32 in diffusers' layout; Wan's is clamped to [-1, 1]
 // (AutoencoderKLWan._decode); AutoencoderKL's is not (pipelines clamp when post-processing).
 import type { Gpu } from '../gpu/device.js';
@@ -238,18 +239,30 @@ class LoadedVae implements Vae {
 const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory'];
 
 /**
+ * One console.warn line when an AutoencoderKL config sets a non-zero shift_factor: the decode does not
+ * apply it (DiTPipeline and LattePipeline decode latents / scaling_factor only), so a user who expected
+ * SD3/Flux's `latents / scaling_factor + shift_factor` is told, not silently given another answer.
+ */
+function warnShiftFactor(config: VaeConfig, file: string): void {
+  if (config.kind !== 'kl' || !config.shiftFactor) return;
+  console.warn(`warning: ${file}: shift_factor ${config.shiftFactor} is ignored: the pipelines tessera runs (DiTPipeline, LattePipeline) decode latents / scaling_factor only, as diffusers does; SD3/Flux pipelines add shift_factor, and tessera does not run those`);
+}
+
+/**
  * Load a diffusers VAE folder (config.json + diffusion_pytorch_model[.variant].safetensors),
  * AutoencoderKLWan or AutoencoderKL; only the decoder's weights (and post_quant_conv) are read.
  * Weights may be F32, F16 or BF16. Throws InputError for an unknown option, a dtype other than
  * 'f32' / 'f16', a maxMemory that is not a size or a `gpu` that is not acquireGpu()'s object (a
  * GPUDevice, …; before reading anything), ConfigError /
- * ModelFolderError / WeightError naming the file and key.
+ * ModelFolderError / WeightError naming the file and key. An AutoencoderKL config whose shift_factor is
+ * set and non-zero loads with one warning line (console.warn): the decode does not apply it (see the file header).
  */
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
   const { maxMemory } = checkLoadOptions(opts, 'loadVae', LOAD_VAE_OPTIONS);
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveFolder(source) : source, opts.variant ? { variant: opts.variant } : undefined);
   try {
     const config = parseVaeConfig(folder.config, configPath(folder));
+    warnShiftFactor(config, configPath(folder));
     const want = vaeDecoderKeys(config);
     return await withLoadGpu(opts.gpu, async (gpu, owned) => {
       const dtype: DType = config.kind === 'kl' && config.forceUpcast ? 'f32' : (opts.dtype ?? 'f32');
