@@ -70,6 +70,28 @@ describe.skipIf(!hasGpu)('norm_rope kernel (Wan q/k RMSNorm across heads + RoPE)
     });
   }
 
+  // Rows with mean square of the order of eps (σ 1e-3 and 3e-4), where eps 1e-5 vs 1e-6 moves the
+  // output by O(1); the sweep above (mean square ≥ ~2) cannot see eps at all.
+  for (const dtype of dtypes) {
+    for (const [name, rowPerThread, vec4, sg] of LAYOUTS) {
+      it(`${dtype} rows with mean square near eps (1e-5 and 1e-6), ${name}: eps is applied`, async () => {
+        const [Fp, Hp, Wp, H, Dh] = [1, 2, 3, 2, 64], L = Fp * Hp * Wp, C = H * Dh;
+        const x = round(randn(L * C, 800).map((v, j) => v * (Math.floor(j / C) % 2 ? 3e-4 : 1e-3)), dtype);
+        const w = round(randn(C, 801, 0.5).map((v) => v + 1), dtype);
+        for (const eps of [1e-5, 1e-6]) {
+          const got = await runOnce((plan, alloc) => {
+            const out = alloc.tensor([1, L, C], dtype, 'q_norm');
+            const table = alloc.upload(ropeTable([Fp, Hp, Wp], Dh, 10000), [L, Dh / 2, 2], 'f32', 'rope');
+            normRope(plan, { x: alloc.upload(x, [1, L, C], dtype, 'q'), out, weight: alloc.upload(w, [C], dtype, 'norm_q'), table, heads: H, headDim: Dh, eps, rowPerThread, vec4, subgroups: sg && !!gpu?.subgroups });
+            return out;
+          });
+          const ref = normRopeRef(x, { grid: [Fp, Hp, Wp], heads: H, headDim: Dh, eps, weight: w, theta: 10000 });
+          expectClose(got, ref, [1, L, C], TOL.norm![dtype], `norm_rope ${dtype} eps ${eps} ${name}`);
+        }
+      });
+    }
+  }
+
   it('the default layout is one row per invocation on a CPU adapter, a workgroup per row with vec4 (and subgroup sums) on a GPU', async () => {
     const keys: string[] = [];
     for (const isCpu of [true, false]) {

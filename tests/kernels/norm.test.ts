@@ -89,6 +89,39 @@ describe.skipIf(!hasGpu)('norm kernel vs float64 reference', () => {
     }
   }
 
+  // Rows whose variance (LayerNorm) or mean square (RMSNorm) is of the order of eps, where eps
+  // moves the output by O(1): the sweep above has variance ≥ ~4, where eps 1e-5 vs 1e-6 shifts it by
+  // < 3e-7 (invisible under TOL.norm), so an eps ignored or hard-coded would pass it. Per row:
+  // σ 1e-3 (var ≈ 1e-6), 3e-3 (1e-5), 3e-4 (1e-7: eps dominates) and an exactly constant row;
+  // LayerNorm rows sit on a constant 0.25 ("constant plus tiny noise"), RMSNorm rows on 0.
+  // f32 LayerNorm bound: the f32 mean errs by ≤ ~ulp(0.25), i.e. ulp(0.25)/√(var + eps) after
+  // normalizing (as the large-magnitude rows above): 3·ulp(0.25)/√eps + TOL.norm's atol.
+  // Between eps 1e-5 and 1e-6 the σ 1e-3 row's outputs differ by a factor 2.3.
+  const SIGMAS = [1e-3, 3e-3, 3e-4, 0];
+  for (const dtype of dtypes) {
+    for (const rms of [false, true]) {
+      for (const { name, ...layout } of layouts) {
+        it(`${dtype} ${rms ? 'rms' : 'ln'} rows with variance near eps (1e-5 and 1e-6), ${name}: eps is applied`, async () => {
+          const C = 256, rows = SIGMAS.length;
+          const c0 = rms ? 0 : 0.25;
+          const noise = randn(rows * C, 500);
+          const x = round(noise.map((v, j) => (SIGMAS[Math.floor(j / C)] ? c0 + SIGMAS[Math.floor(j / C)]! * v : 0.25)), dtype);
+          const w = round(randn(C, 600, 0.5).map((v) => v + 1), dtype);
+          const b = round(randn(C, 601, 0.5), dtype);
+          for (const eps of [1e-5, 1e-6]) {
+            const got = await runOnce((plan, alloc) => norm(plan, {
+              x: alloc.upload(x, [1, rows, C], dtype, 'x'), out: alloc.tensor([1, rows, C], dtype, 'y'), eps, rms,
+              weight: alloc.upload(w, [C], dtype, 'w'), bias: rms ? undefined : alloc.upload(b, [C], dtype, 'b'), tokens: rows, ...layout,
+            }));
+            const ref = normRef(x, { rows, cols: C, eps, rms, weight: w, bias: rms ? undefined : b });
+            const tol = dtype === 'f32' && !rms ? { atol: (3 * ulpF32(0.25)) / Math.sqrt(eps) + TOL.norm!.f32.atol, rtol: TOL.norm!.f32.rtol } : TOL.norm![dtype];
+            expectClose(got, ref, [rows, C], tol, `norm ${dtype} ${rms ? 'rms' : 'ln'} eps ${eps} ${name}`);
+          }
+        });
+      }
+    }
+  }
+
   it('rejects mismatched shapes with a message naming the tensor', async () => {
     await expect(runOnce((plan, alloc) => norm(plan, { x: alloc.tensor([2, 8], 'f32', 'x'), out: alloc.tensor([2, 8], 'f32', 'y'), eps: 1e-6, weight: alloc.tensor([7], 'f32', 'w') }))).rejects.toThrow(/weight has 7 elements, expected 8/);
     await expect(runOnce((plan, alloc) => norm(plan, { x: alloc.tensor([2, 6], 'f32', 'x'), out: alloc.tensor([2, 6], 'f32', 'y'), eps: 1e-6, vec4: true, rowPerThread: false }))).rejects.toThrow(/vec4 loads need .* C \(6\)/);
