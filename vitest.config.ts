@@ -1,3 +1,6 @@
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
 import LongestFirstSequencer from './tests/helpers/sequencer.js';
 
@@ -17,7 +20,41 @@ const INTEGRATION = 'tests/integration/**/*.test.ts';
 // and get the optimised compile back; the browser tests run Chromium's SwiftShader, not Mesa.
 // Deterministic kernel choices (the adapter policy's heuristics): no autotuning in tests, no cache
 // file read or written; the tuner's own tests turn it on for their device.
-const TEST_ENV = { TESSERA_TUNE: 'off', GALLIVM_PERF: process.env.GALLIVM_PERF ?? 'nopt', TESSERA_USER_GALLIVM_PERF: process.env.GALLIVM_PERF ?? '' };
+const TEST_ENV = { TESSERA_TUNE: 'off', GALLIVM_PERF: process.env.GALLIVM_PERF ?? 'nopt', TESSERA_USER_GALLIVM_PERF: process.env.GALLIVM_PERF ?? '', ...mesaShaderCache() };
+
+/**
+ * Mesa keeps its shader cache in $XDG_CACHE_HOME, else ~/.cache, and where it cannot make that folder
+ * (a read-only or missing HOME, as on some CI runners) every process that starts the adapter prints
+ * "Failed to create …/.cache for shader cache (…)---disabling." and compiles every kernel cold: tests
+ * that expect an empty stderr would fail for a reason outside the code. Then (and only then, so a
+ * usable cache stays warm) the tests get MESA_SHADER_CACHE_DIR=node_modules/.cache/mesa-shader-cache,
+ * the checkout's own, kept between runs. A MESA_SHADER_CACHE_DIR of the user's own wins.
+ */
+function mesaShaderCache(): { MESA_SHADER_CACHE_DIR?: string } {
+  if (process.env.MESA_SHADER_CACHE_DIR) return {};
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  try {
+    // one level, as Mesa makes it (never a missing HOME)
+    mkdirSync(base);
+  } catch {
+    // there already, or cannot be made: the checks below tell
+  }
+  try {
+    if (statSync(base).isDirectory()) {
+      accessSync(base, constants.W_OK);
+      return {};
+    }
+  } catch {
+    // missing, or not writable
+  }
+  const dir = join(import.meta.dirname, 'node_modules', '.cache', 'mesa-shader-cache');
+  try {
+    mkdirSync(dir, { recursive: true });
+    return { MESA_SHADER_CACHE_DIR: dir };
+  } catch {
+    return {}; // a read-only checkout too: Mesa's line stays (the CLI drops it; see bin/tessera.mjs)
+  }
+}
 
 export default defineConfig({
   test: {

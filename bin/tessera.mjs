@@ -8,8 +8,11 @@
 //   its CLI spawns) it runs the checkout's fresh build in DIR (relative to the checkout) instead.
 // Dawn prints two warnings from native code (fprintf to stderr, no log level to turn them off) on
 // every adapter request on Mesa's Vulkan drivers ("maxDynamic…BuffersPerPipelineLayout
-// artificially reduced …"). They say nothing a user can act on, so the command runs in a child
-// process whose stderr is passed through with exactly those two lines removed.
+// artificially reduced …"). Mesa prints one when it cannot make its shader cache folder (a read-only
+// or missing HOME: "Failed to create /home/u/.cache for shader cache (…)---disabling.", once per
+// driver, on every command; the run works, only kernels compile cold; MESA_SHADER_CACHE_DIR moves it).
+// None of them is about the command, so the command runs in a child process whose stderr is passed
+// through with exactly those lines removed.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -24,22 +27,27 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
     // The child's stderr is a pipe: tell it whether ours is a terminal (progress bar vs plain lines).
     env: { ...process.env, TESSERA_CLI_CHILD: '1', TESSERA_STDERR_TTY: process.stderr.isTTY ? String(process.stderr.columns || 80) : '' },
   });
-  const NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n$/;
-  const PREFIX = 'Warning: maxDynamic';
+  const NOISE = [
+    /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.\r?\n$/,
+    // Mesa's util/disk_cache_os.c, both forms
+    /^Failed to create .+ for shader cache \(.+\)---disabling\.\r?\n$/,
+    /^Cannot use .+ for shader cache \(not a directory\)---disabling\.\r?\n$/,
+  ];
+  const PREFIXES = ['Warning: maxDynamic', 'Failed to create ', 'Cannot use '];
   let pending = '';
   const pump = (end) => {
     while (pending) {
       const nl = pending.indexOf('\n');
       if (nl < 0) {
-        // a partial line (e.g. a progress bar redrawn with \r) goes out at once unless it may still become a Dawn warning
-        if (!end && (PREFIX.startsWith(pending) || pending.startsWith(PREFIX))) return;
+        // a partial line (e.g. a progress bar redrawn with \r) goes out at once unless it may still become one of those lines
+        if (!end && PREFIXES.some((p) => p.startsWith(pending) || pending.startsWith(p))) return;
         process.stderr.write(pending);
         pending = '';
         return;
       }
       const line = pending.slice(0, nl + 1);
       pending = pending.slice(nl + 1);
-      if (!NOISE.test(line)) process.stderr.write(line);
+      if (!NOISE.some((re) => re.test(line))) process.stderr.write(line);
     }
   };
   child.stderr.setEncoding('utf8');
