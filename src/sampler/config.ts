@@ -35,10 +35,16 @@ export class StepCountError extends SchedulerConfigError {
 type Config = Record<string, unknown>;
 
 /**
- * What to change in a UniPC config whose last update is not finite, from what it has: onto a final
- * sigma of 0, bh1 divides by zero at any order and bh2 at an order > 1 (lower_order_final false).
+ * What to change in a config whose update is not finite, from what it has. UniPC's last step onto a
+ * final sigma of 0: bh1 divides by zero at any order and bh2 at an order > 1 (lower_order_final
+ * false). DDIM: epsilon's x0 at a zero-terminal-SNR step (alpha_prod_t 0) without clip_sample.
  */
 function mathAdvice(cls: SchedulerClass, kept: Config, lastStep: boolean): string {
+  if (cls === 'DDIMScheduler') {
+    // x0 = (x − √(1−ᾱ)·ε)/√ᾱ at ᾱ = 0, unclipped (clip_sample clamps the ±inf: see DDIMScheduler.program)
+    if (kept['rescale_betas_zero_snr'] !== true || (kept['prediction_type'] ?? 'epsilon') !== 'epsilon') return '';
+    return ': rescale_betas_zero_snr makes alpha_prod_t 0 there and prediction_type "epsilon" divides by it; set prediction_type "v_prediction" (what zero-terminal-SNR schedules are trained with) or clip_sample true';
+  }
   const zero = (kept['final_sigmas_type'] ?? 'zero') === 'zero';
   if (cls !== 'UniPCMultistepScheduler' || !lastStep || !zero) return '';
   const bh1 = kept['solver_type'] === 'bh1';

@@ -387,8 +387,13 @@ export class DDIMScheduler implements Scheduler {
       const sa = Math.sqrt(a);
       const sb = Math.sqrt(1 - a);
       // [coef of sample, coef of model output] for x0 and for eps
+      // ᾱ_t = 0 (zero-terminal-SNR's last step) with epsilon: diffusers' x0 = (x − ε)/0 is ±inf and
+      // clip_sample clamps it to ±clip_sample_range. ±inf coefficients would give inf − inf = NaN in
+      // the sum, so x0 is scaled by 2^64 instead (exact in f32), which the clamp saturates alike
+      // whenever |x − ε| ≥ 2^-64·clip_sample_range; x = ε exactly, NaN in diffusers, gives 0 here.
+      const x0Eps: [number, number] = sa === 0 && this.clipSample ? [2 ** 64, -sb * 2 ** 64] : [1 / sa, -sb / sa];
       const [x0, eps]: [number, number][] =
-        this.predictionType === 'epsilon' ? [[1 / sa, -sb / sa], [0, 1]]
+        this.predictionType === 'epsilon' ? [x0Eps, [0, 1]]
         : this.predictionType === 'sample' ? [[0, 1], [1 / sb, -sa / sb]]
         : [[sa, -sb], [sb, sa]];
       const sap = Math.sqrt(ap);

@@ -1,5 +1,5 @@
 // The float64 host math of the multistep schedulers (and DDIM's step program) against the real
-// diffusers: tests/fixtures/sampler/multistep.json (make_multistep.py) holds, for 83 configs (5 of
+// diffusers: tests/fixtures/sampler/multistep.json (make_multistep.py) holds, for 86 configs (5 of
 // them X.from_config of a config another class saved), the
 // timesteps, the sigmas and every step's sample of diffusers' own step() loop on a stand-in model.
 // Configs where diffusers' update is not finite, or where it fails, must be refused up front.
@@ -75,4 +75,22 @@ describe('multistep schedulers vs diffusers (float64 host math)', () => {
       expect(worst).toBeLessThanOrEqual(SCHEDULER_TOL.trajectory);
     });
   }
+});
+
+describe('DDIM at a zero-terminal-SNR step (alpha_prod_t 0) with prediction_type epsilon', () => {
+  const cfg = { _class_name: 'DDIMScheduler', rescale_betas_zero_snr: true, timestep_spacing: 'trailing' };
+  it('clip_sample clamps the ±inf x0 to ±clip_sample_range, as diffusers does (no NaN from inf − inf)', async () => {
+    const p = schedulerFromConfig({ ...cfg, clip_sample: true, clip_sample_range: 2 }, { file: 'f.json', warn: () => {} }).setTimesteps(4);
+    expect(p.timesteps[0]).toBe(999);
+    // x0 of the first step: sign(x − ε)·2 while |x − ε| ≥ 2^-63 (the documented bound), 0 where x = ε
+    const x0 = await runProgramCpu({ ...p, ops: [p.ops[0]!.slice(0, 1).map((o) => ({ ...o, toModel: true }))], timesteps: [999], resultSlot: 2 }, Float64Array.from([0.5, -0.5, 1e-18, 0]), () => [0.25, 0.5, 0, 0]);
+    expect(Array.from(x0)).toEqual([2, -2, 2, 0]);
+  });
+  it('unclipped, it is refused with what to change', () => {
+    expect(() => schedulerFromConfig({ ...cfg, clip_sample: false }, { file: 'f.json', warn: () => {} }).setTimesteps(4)).toThrow(
+      new SchedulerConfigError(
+        'f.json: DDIMScheduler step 1/4 (ddim.step, timestep 999): coefficient Infinity (diffusers computes a non-finite update here too): rescale_betas_zero_snr makes alpha_prod_t 0 there and prediction_type "epsilon" divides by it; set prediction_type "v_prediction" (what zero-terminal-SNR schedules are trained with) or clip_sample true',
+      ),
+    );
+  });
 });
