@@ -24,6 +24,13 @@ import { checkVariantFlag } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
+import { PIPELINES } from '../pipeline/pipeline.js';
+
+/** A diffusers call default of the pipeline classes, for the help: `50`, or `Wan 5, Latte 7.5, DiT 4` when they differ. */
+function pipelineDefault(key: 'guidance_scale' | 'num_inference_steps'): string {
+  const each = Object.entries(PIPELINES).map(([cls, p]) => [cls.replace(/Pipeline$/, ''), p[key]] as const);
+  return new Set(each.map(([, v]) => v)).size === 1 ? String(each[0]![1]) : each.map(([c, v]) => `${c} ${v}`).join(', ');
+}
 
 /**
  * The scheduler of a `--model DIR` run, as diffusers builds it: the config is
@@ -179,8 +186,8 @@ export const generateCommand: Command = {
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "latents" (F32), and with a pipeline\'s VAE "video" [B,F,H,W,3] in [0,1] ("images" [B,H,W,3] for DiT)', required: true },
       scheduler: { type: 'string', arg: 'CLASS', help: `scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name (--pipeline: model_index.json's scheduler)` },
       variant: { type: 'string', arg: 'NAME', help: 'weight variant (e.g. fp16), as diffusers\' variant=: diffusion_pytorch_model.NAME.safetensors; with --pipeline for every component that has it (text_encoder: model.NAME.safetensors), refused when none has' },
-      steps: { type: 'int', help: `denoising steps (required with --model; default 50 with --pipeline, as diffusers; ${EMBEDDED_DEFAULTS.num_inference_steps} for the embedded pipeline)` },
-      guidance: { type: 'number', help: 'classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class\'s default with --pipeline: Wan 5, Latte 7.5, DiT 4)' },
+      steps: { type: 'int', help: `denoising steps (required with --model; default ${pipelineDefault('num_inference_steps')} with --pipeline, as diffusers; ${EMBEDDED_DEFAULTS.num_inference_steps} for the embedded pipeline)` },
+      guidance: { type: 'number', help: `classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class's default with --pipeline, as diffusers: ${pipelineDefault('guidance_scale')})` },
       shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32 whatever the checkpoint stores, as diffusers without torch_dtype; f16 needs shader-f16)' },
       seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents; the embedded pipeline: default 0)' },

@@ -38,12 +38,15 @@ export class PipelineError extends Error {
   override name = 'PipelineError';
 }
 
-/** The pipeline classes tessera runs, with the components each needs and diffusers' call defaults. */
+/**
+ * The pipeline classes tessera runs, with the components each needs and diffusers' `__call__` defaults that
+ * Pipeline.generate (and the CLI's help) take from here: guidance_scale and num_inference_steps.
+ */
 export const PIPELINES = {
-  WanPipeline: { family: 'wan', transformer: ['WanTransformer3DModel'], vae: ['AutoencoderKLWan'], guidance_scale: 5.0 },
-  LattePipeline: { family: 'latte', transformer: ['LatteTransformer3DModel'], vae: ['AutoencoderKL'], guidance_scale: 7.5 },
-  DiTPipeline: { family: 'dit', transformer: ['DiTTransformer2DModel', 'Transformer2DModel'], vae: ['AutoencoderKL'], guidance_scale: 4.0 },
-} as const satisfies Record<string, { family: ModelConfig['family']; transformer: readonly string[]; vae: readonly string[]; guidance_scale: number }>;
+  WanPipeline: { family: 'wan', transformer: ['WanTransformer3DModel'], vae: ['AutoencoderKLWan'], guidance_scale: 5.0, num_inference_steps: 50 },
+  LattePipeline: { family: 'latte', transformer: ['LatteTransformer3DModel'], vae: ['AutoencoderKL'], guidance_scale: 7.5, num_inference_steps: 50 },
+  DiTPipeline: { family: 'dit', transformer: ['DiTTransformer2DModel', 'Transformer2DModel'], vae: ['AutoencoderKL'], guidance_scale: 4.0, num_inference_steps: 50 },
+} as const satisfies Record<string, { family: ModelConfig['family']; transformer: readonly string[]; vae: readonly string[]; guidance_scale: number; num_inference_steps: number }>;
 export type PipelineClass = keyof typeof PIPELINES;
 
 /** One entry of model_index.json: `[library, class]`, or null for a component saved as None. */
@@ -244,9 +247,9 @@ export interface PipelineGenerateOptions {
    * Required with `seed` for Wan and Latte, as height and width; not an option of DiT.
    */
   num_frames?: number;
-  /** Default 50, as diffusers. */
+  /** Default 50, as diffusers (PIPELINES[class].num_inference_steps). */
   num_inference_steps?: number;
-  /** CFG scale, on when > 1; default the pipeline class's (Wan 5.0, Latte 7.5, DiT 4.0). */
+  /** CFG scale, on when > 1; default the pipeline class's, as diffusers (PIPELINES[class].guidance_scale: Wan 5.0, Latte 7.5, DiT 4.0). */
   guidance_scale?: number;
   /** Text length for prompt encoding (WanPipeline default 512). */
   max_sequence_length?: number;
@@ -689,7 +692,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const outputType = o.output_type ?? (this.decoder ? 'np' : 'latent');
     if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${shown(outputType)}`);
     if (outputType === 'np' && !this.decoder) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
-    const steps = o.num_inference_steps ?? 50;
+    const steps = o.num_inference_steps ?? PIPELINES[cls].num_inference_steps;
     if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
