@@ -36,7 +36,7 @@ export function recordDit(plan: Plan, c: DitConfig, w: Weights, io: DitInputs): 
   const patches = patchify(plan, { x: io.latents, out: s.get('patches', [B, N, K]), patch: [1, p, p], layer: 'patchify' });
   const x0 = linear(plan, patches, { w: view(w.get('pos_embed.proj.weight'), [D, K]), b: w.get('pos_embed.proj.bias'), key: 'pos_embed.proj' }, s.get('x0', [B, N, D]));
   // a dry run (memory planning) sizes the table without building it: it is [N, D] floats on the host
-  const pos = plan.alloc.upload(plan.alloc.dry ? [] : sincos2d(D, gh, gw, c.sampleSize / p, 1), [N, D], w.dtype, 'pos_embed');
+  const pos = plan.alloc.upload(plan.alloc.dry ? [] : sincos2d(D, gh, gw, Math.floor(c.sampleSize / p), 1), [N, D], w.dtype, 'pos_embed');
   const x = add(plan, { a: x0, b: pos, out: s.get('x', [B, N, D]), layer: 'add' }); // [B, N, D]
 
   plan.layer = '';

@@ -44,7 +44,7 @@ export function recordLatte(plan: Plan, c: LatteConfig, w: Weights, io: LatteInp
   const patches = patchify(plan, { x: io.latents, out: s.get('patches', [B * F, S, K]), patch: [1, p, p], layer: 'patchify' });
   const x0 = linear(plan, patches, { w: view(w.get('pos_embed.proj.weight'), [D, K]), b: w.get('pos_embed.proj.bias'), key: 'pos_embed.proj' }, s.get('x0', [B * F, S, D]));
   // a dry run (memory planning) sizes the tables without building them: [S, D] floats on the host
-  const pos = plan.alloc.upload(plan.alloc.dry ? [] : sincos2d(D, gh, gw, c.sampleSize / p, c.interpolationScale), [S, D], w.dtype, 'pos_embed');
+  const pos = plan.alloc.upload(plan.alloc.dry ? [] : sincos2d(D, gh, gw, Math.floor(c.sampleSize / p), c.interpolationScale), [S, D], w.dtype, 'pos_embed');
   const x = add(plan, { a: x0, b: pos, out: s.get('x', [B * F, S, D]), layer: 'add' });
 
   // 2. adaln_single: emb = MLP(sinusoid(t)); t6 = Linear(SiLU(emb)) → [B, 6D]

@@ -50,8 +50,9 @@ describe('Latte interpolation_scale = max(sample_size // 64, 1)', () => {
 
 describe.skipIf(!hasGpu)('Latte position table vs diffusers get_2d_sincos_pos_embed', () => {
   afterEach(() => vi.restoreAllMocks());
-  // [sample_size, latent H, W]: 128 (scale 2, base 64) square and not; 96 (scale 1, base 48); 256 (scale 4)
-  for (const [S, H, W] of [[128, 8, 8], [128, 6, 10], [96, 8, 12], [256, 4, 4]] as const) {
+  // [sample_size, latent H, W]: 128 (scale 2, base 64) square and not; 96 (scale 1, base 48); 256 (scale 4);
+  // 129 (odd: base_size = 129 // 2 = 64, floored as diffusers' PatchEmbed does; 64.5 erred by 0.16)
+  for (const [S, H, W] of [[128, 8, 8], [128, 6, 10], [96, 8, 12], [256, 4, 4], [129, 6, 6]] as const) {
     it(`sample_size ${S}, latents ${H}×${W}: the table the forward uploads is diffusers' (within f32 rounding)`, async () => {
       const tables: Float32Array[] = [];
       const upload = Allocator.prototype.upload;
@@ -74,4 +75,31 @@ describe.skipIf(!hasGpu)('Latte position table vs diffusers get_2d_sincos_pos_em
       }
     });
   }
+});
+
+describe.skipIf(!hasGpu)('DiT position table: base_size = sample_size // patch_size, floored', () => {
+  afterEach(() => vi.restoreAllMocks());
+  // DiTTransformer2DModel's PatchEmbed takes the same base_size and interpolation_scale 1 (which the
+  // formula above gives below sample_size 128): an odd sample_size 9 with patch 2 is base 4, not 4.5
+  const DIT = JSON.parse(readFileSync(join(FIXTURES, 'dit_small', 'model', 'config.json'), 'utf8')) as Record<string, unknown>;
+  it('sample_size 9, latents 6×6: the table the forward uploads is diffusers\' (within f32 rounding)', async () => {
+    const tables: Float32Array[] = [];
+    const upload = Allocator.prototype.upload;
+    vi.spyOn(Allocator.prototype, 'upload').mockImplementation(function (this: Allocator, data, shape, dtype, label) {
+      if (label === 'pos_embed' && data.length > 0) tables.push(Float32Array.from(data));
+      return upload.call(this, data, shape, dtype, label);
+    });
+    const m = await loadRandomModel({ ...DIT, sample_size: 9 }, { gpu: gpu!, seed: 1 });
+    try {
+      await m.forward({ hidden_states: { data: randn(4 * 6 * 6, 3), shape: [1, 4, 6, 6] }, timestep: [500], class_labels: [3] });
+      expect(tables.length).toBe(1);
+      const want = diffusersLattePosEmbed(64, 3, 3, 9, 2);
+      expect(tables[0]!.length).toBe(want.length);
+      let err = 0;
+      tables[0]!.forEach((v, i) => (err = Math.max(err, Math.abs(v - want[i]!))));
+      expect(err).toBeLessThan(1e-6);
+    } finally {
+      m.destroy();
+    }
+  });
 });
