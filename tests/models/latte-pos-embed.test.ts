@@ -41,6 +41,26 @@ function diffusersLattePosEmbed(D: number, gh: number, gw: number, sampleSize: n
   return out;
 }
 
+/** The position tables forwards upload from now on (spied on Allocator.upload; restored in afterEach). */
+function capturePosTables(): Float32Array[] {
+  const tables: Float32Array[] = [];
+  const upload = Allocator.prototype.upload;
+  vi.spyOn(Allocator.prototype, 'upload').mockImplementation(function (this: Allocator, data, shape, dtype, label) {
+    if (label === 'pos_embed' && data.length > 0) tables.push(Float32Array.from(data));
+    return upload.call(this, data, shape, dtype, label);
+  });
+  return tables;
+}
+
+/** One table was uploaded and it is `want` within f32 rounding. */
+function expectTable(tables: Float32Array[], want: Float64Array): void {
+  expect(tables.length).toBe(1);
+  expect(tables[0]!.length).toBe(want.length);
+  let err = 0;
+  tables[0]!.forEach((v, i) => (err = Math.max(err, Math.abs(v - want[i]!))));
+  expect(err).toBeLessThan(1e-6);
+}
+
 describe('Latte interpolation_scale = max(sample_size // 64, 1)', () => {
   it('parseConfig gives diffusers\' scale at sample sizes 8 … 256', () => {
     const got = [8, 32, 63, 64, 96, 127, 128, 191, 192, 256].map((s) => (parseConfig({ ...SMALL, sample_size: s }) as LatteConfig).interpolationScale);
@@ -54,22 +74,12 @@ describe.skipIf(!hasGpu)('Latte position table vs diffusers get_2d_sincos_pos_em
   // 129 (odd: base_size = 129 // 2 = 64, floored as diffusers' PatchEmbed does; 64.5 erred by 0.16)
   for (const [S, H, W] of [[128, 8, 8], [128, 6, 10], [96, 8, 12], [256, 4, 4], [129, 6, 6]] as const) {
     it(`sample_size ${S}, latents ${H}×${W}: the table the forward uploads is diffusers' (within f32 rounding)`, async () => {
-      const tables: Float32Array[] = [];
-      const upload = Allocator.prototype.upload;
-      vi.spyOn(Allocator.prototype, 'upload').mockImplementation(function (this: Allocator, data, shape, dtype, label) {
-        if (label === 'pos_embed' && data.length > 0) tables.push(Float32Array.from(data));
-        return upload.call(this, data, shape, dtype, label);
-      });
+      const tables = capturePosTables();
       const m = await loadRandomModel({ ...SMALL, sample_size: S }, { gpu: gpu!, seed: 1 });
       try {
         const c = m.config as LatteConfig;
         await m.forward({ hidden_states: { data: randn(4 * 2 * H * W, 3), shape: [1, 4, 2, H, W] }, timestep: [500], encoder_hidden_states: { data: randn(3 * 16, 4), shape: [1, 3, 16] } });
-        expect(tables.length).toBe(1);
-        const want = diffusersLattePosEmbed(c.dim, H / c.patch, W / c.patch, S, c.patch);
-        expect(tables[0]!.length).toBe(want.length);
-        let err = 0;
-        tables[0]!.forEach((v, i) => (err = Math.max(err, Math.abs(v - want[i]!))));
-        expect(err).toBeLessThan(1e-6);
+        expectTable(tables, diffusersLattePosEmbed(c.dim, H / c.patch, W / c.patch, S, c.patch));
       } finally {
         m.destroy();
       }
@@ -83,21 +93,11 @@ describe.skipIf(!hasGpu)('DiT position table: base_size = sample_size // patch_s
   // formula above gives below sample_size 128): an odd sample_size 9 with patch 2 is base 4, not 4.5
   const DIT = JSON.parse(readFileSync(join(FIXTURES, 'dit_small', 'model', 'config.json'), 'utf8')) as Record<string, unknown>;
   it('sample_size 9, latents 6×6: the table the forward uploads is diffusers\' (within f32 rounding)', async () => {
-    const tables: Float32Array[] = [];
-    const upload = Allocator.prototype.upload;
-    vi.spyOn(Allocator.prototype, 'upload').mockImplementation(function (this: Allocator, data, shape, dtype, label) {
-      if (label === 'pos_embed' && data.length > 0) tables.push(Float32Array.from(data));
-      return upload.call(this, data, shape, dtype, label);
-    });
+    const tables = capturePosTables();
     const m = await loadRandomModel({ ...DIT, sample_size: 9 }, { gpu: gpu!, seed: 1 });
     try {
       await m.forward({ hidden_states: { data: randn(4 * 6 * 6, 3), shape: [1, 4, 6, 6] }, timestep: [500], class_labels: [3] });
-      expect(tables.length).toBe(1);
-      const want = diffusersLattePosEmbed(64, 3, 3, 9, 2);
-      expect(tables[0]!.length).toBe(want.length);
-      let err = 0;
-      tables[0]!.forEach((v, i) => (err = Math.max(err, Math.abs(v - want[i]!))));
-      expect(err).toBeLessThan(1e-6);
+      expectTable(tables, diffusersLattePosEmbed(64, 3, 3, 9, 2));
     } finally {
       m.destroy();
     }
