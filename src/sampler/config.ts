@@ -371,6 +371,15 @@ export function ignoredKeysNote(keys: readonly string[], cls: string): string {
 }
 
 /**
+ * Why a learned variance_type that `cls` does not define is ignored, where diffusers departs: from_config keeps
+ * it in scheduler.config (DPMSolverMultistepScheduler, a compatible class, defines it), LattePipeline then
+ * skips dropping the transformer's learned-sigma half and `cls.step` fails on 8 channels against 4 latent ones.
+ */
+function learnedVarianceNote(vt: string, cls: string): string {
+  return `; the transformer's learned-sigma channels are dropped before the scheduler, as the pipelines intend (diffusers' LattePipeline reads variance_type "${vt}" from scheduler.config, where from_config keeps it, skips that drop and fails in ${cls}.step: 4 latent channels against 8)`;
+}
+
+/**
  * Builds a scheduler from a diffusers `scheduler_config.json` (its text or parsed contents) as
  * diffusers does: without `override` the class is `_class_name` (`from_pretrained`); with it the
  * class is `override` built as `override.from_config(config)`. Keys the class does not define are
@@ -414,7 +423,11 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     else ignored.push(k);
   }
   if (ignored.length) {
-    (opts.warn ?? console.warn)(`warning: ${file}: ${ignoredKeysNote(ignored, cls)} (as diffusers' from_config does)`);
+    // Latte-1's own config: diffusers' from_config keeps a compatible class's key in scheduler.config, and
+    // LattePipeline reads variance_type there, so it does not ignore this one: it fails (see learnedVarianceNote)
+    const vt = ignored.includes('variance_type') ? c['variance_type'] : undefined;
+    const why = vt === 'learned' || vt === 'learned_range' ? learnedVarianceNote(vt, cls) : " (as diffusers' from_config does)";
+    (opts.warn ?? console.warn)(`warning: ${file}: ${ignoredKeysNote(ignored, cls)}${why}`);
   }
   const build = builder(cls, new Reader(kept, file, cls), { shift: opts.shift });
   const wrap = (steps: number) => {
