@@ -1,11 +1,9 @@
 // The WGSL toolchain: strict preprocessing, variant keys, and `tessera info`.
-import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { preprocess, ShaderError } from '../../src/gpu/shader.js';
 import { defineKernel, resolveVariant, variantKey, declaredVariants, type KernelSpec } from '../../src/gpu/kernel.js';
 import { hasGpu } from '../helpers/gpu.js';
-import { ROOT } from '../helpers/golden.js';
+import { tesseraCli } from '../helpers/cli.js';
 
 describe('preprocess (wgsl-preprocessor, strictly)', () => {
   const src = 'a\n#if F16\nhalf\n#elif !WIDE\nnarrow\n#else\nwide\n#endif\nz\n';
@@ -89,9 +87,11 @@ describe('kernel variants', () => {
 });
 
 describe.skipIf(!hasGpu)('tessera info --json', () => {
-  it('names the adapter, its features and limits, and the kernel variants', () => {
-    const out = execFileSync(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), 'info', '--json'], { encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
-    const info = JSON.parse(out.trim().split('\n').pop()!);
+  it('names the adapter, its features and limits, and the kernel variants', async () => {
+    // spawned asynchronously and killed after 60 s: a stuck `info` fails this test, not the worker
+    const r = await tesseraCli(['info', '--json'], { timeoutMs: 60_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(info.adapter.summary.length).toBeGreaterThan(0);
     expect(typeof info.features['shader-f16']).toBe('boolean');
     expect(info.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
