@@ -3,15 +3,17 @@
 // most steps that work, exit 2, with --model (checked before any weight is read) and with a pipeline
 // (the embedded one here); it was a SchedulerConfigError blaming scheduler_config.json, exit 1, with
 // every one of the ~500 timesteps on the line.
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 import { FIXTURES, ROOT } from '../hardening/helpers.js';
 
 const why = (file: string) => `with ${file}: its timesteps start 999, 999, 998, … (the first one twice: diffusers would start at the second and run past the end of its tables): use at most 333`;
-const out = join(mkdtempSync(join(tmpdir(), 'tessera-steps-')), 'never-written.safetensors');
+const dir = mkdtempSync(join(tmpdir(), 'tessera-steps-'));
+const out = join(dir, 'never-written.safetensors');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('--steps too many for the scheduler config: UsageError naming --steps, exit 2', () => {
   it('generate --model (the scheduler config beside it)', async () => {
