@@ -29,7 +29,8 @@ const inputs = {
 
 let live = 0;
 let peak = 0;
-let cache = '';
+/** Every tuning cache folder this file made (removed at the end). */
+const caches: string[] = [];
 /** Live read-back (MAP_READ) buffers: readTensor keeps a few idle for reuse. */
 const staging = new Set<GPUBuffer>();
 
@@ -56,17 +57,19 @@ describe.skipIf(!hasGpu)('autotuning under maxMemory (fresh tuning cache)', () =
   });
   afterAll(() => {
     setTuneStore(null);
-    if (cache) rmSync(cache, { recursive: true, force: true });
+    for (const c of caches) rmSync(c, { recursive: true, force: true });
   });
 
-  /** A fresh cache file (nothing tuned yet), as a first run with a new XDG_CACHE_HOME has it. */
+  /** A fresh cache file (nothing tuned yet), as a first run with a new XDG_CACHE_HOME has it; returns its folder. */
   const freshCache = () => {
-    cache = mkdtempSync(join(tmpdir(), 'tessera-tune-budget-'));
+    const cache = mkdtempSync(join(tmpdir(), 'tessera-tune-budget-'));
+    caches.push(cache);
     setTuneStore(nodeTuneStore(join(cache, 'tessera', 'tune.json')));
+    return cache;
   };
 
   it('no budget: tuning runs, and afterwards nothing it allocated is left on the device', async () => {
-    freshCache();
+    const cache = freshCache();
     const log = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const model = await loadRandomModel(config, { gpu: gpu!, dtype: 'f32', seed: 1 });
     try {
