@@ -62,7 +62,7 @@ describe('a request that fails before any HTTP answer', () => {
       const url = `http://127.0.0.1:${port}/m/config.json`;
       const got = await httpFolder(`http://127.0.0.1:${port}/m`)
         .readText('config.json')
-        .then((text) => new Error(`an answer: ${text.slice(0, 100)}`), (e: unknown) => e as Error);
+        .then((text) => new Error(`an answer: ${String(text).slice(0, 100)}`), (e: unknown) => e as Error);
       const met = ((got.cause as Error | undefined)?.cause as NodeJS.ErrnoException | undefined)?.code;
       if (met !== 'ECONNREFUSED' && attempt < 3) {
         console.warn(`port ${port} was taken before the fetch (${got.message}); trying another`);
