@@ -8,7 +8,13 @@
 // Lu et al. 2022, arXiv 2206.00927 and 2211.01095, multistep orders 1–3, midpoint / heun).
 // Where diffusers keeps a table in float32 (betas, alphas_cumprod, the final sigmas array) the
 // values are rounded to f32 the same way; the per-step scalars diffusers evaluates on 0-dim f32
-// tensors are evaluated here in float64 (a ~1e-7 relative difference, far below the tolerances).
+// tensors are evaluated here in float64, and DPM-Solver's step here does not round the sample to f32
+// (diffusers' "upcast"; the GPU loop keeps latents in f32 anyway). That is ~1e-7 relative at usual
+// settings, but where a step cancels terms ~1e4 × its result (a first sigma of ~4096 from
+// rescale_betas_zero_snr or ~20291 from squaredcos_cap_v2, with algorithm_type "dpmsolver" or
+// predict_x0 false) diffusers' own f32 rounding shows: up to 3.2e-3 of the trajectory's max over
+// 800 fuzzed configs, ≤ 1e-13 once diffusers' scalars and sample are float64 and its sigmas carry
+// tessera's last bits (see trainTables); tests/sampler/multistep.test.ts pins one case at 1.5e-3.
 
 import { alphasCumprod, betasFor, npArange, npLinspace, rescaleZeroTerminalSnr, roundHalfEven, type BetaSchedule } from './scheduler.js';
 import { EPS_SLOT, Lin, type LinOp, type StepProgram } from './program.js';

@@ -94,3 +94,21 @@ describe('DDIM at a zero-terminal-SNR step (alpha_prod_t 0) with prediction_type
     );
   });
 });
+
+describe("diffusers' own f32 per-step scalars: the documented bound (src/sampler/multistep.ts header)", () => {
+  // UniPC, predict_x0 false, squaredcos_cap_v2: the first sigma is 20291 and each update cancels terms ~1e4 × its result,
+  // so diffusers' 0-dim f32 tensors (alpha_t, h, exp(h) …) move the result by 1.5e-3 of its max; with those scalars
+  // in float64 (scheduler.sigmas = sigmas.double(), same values) diffusers lands on tessera's float64 host math.
+  const cfg = { _class_name: 'UniPCMultistepScheduler', beta_schedule: 'squaredcos_cap_v2', timestep_spacing: 'linspace', steps_offset: 1, solver_order: 3, prediction_type: 'v_prediction', final_sigmas_type: 'sigma_min', solver_type: 'bh2', predict_x0: false };
+  const diffusersF32 = [-53.11168631303458, -302.8218134820048, 96.63607735678032, 402.8276952072237, 114.26791562401661, -126.35842788422949];
+  const diffusersF64 = [-53.42628253491681, -302.3672360683889, 96.49620952646296, 402.2332487860956, 114.33778090071726, -126.07871745323024];
+  it('within 2e-3 of diffusers, and its float64-scalar run to 1e-12', async () => {
+    const p = schedulerFromConfig(cfg, { file: 'f', warn: () => {} }).setTimesteps(5);
+    expect(p.timesteps).toEqual([999, 799, 599, 400, 200]);
+    const out = await runProgramCpu(p, Float64Array.from(fx.initial), (i, x) => model(p.timesteps[i]!, x));
+    const off = (want: number[]) => Math.max(...want.map((w, j) => Math.abs(out[j]! - w))) / Math.max(...want.map(Math.abs));
+    expect(off(diffusersF64)).toBeLessThanOrEqual(1e-12);
+    expect(off(diffusersF32)).toBeGreaterThan(1e-3);
+    expect(off(diffusersF32)).toBeLessThanOrEqual(2e-3);
+  });
+});
