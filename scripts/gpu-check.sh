@@ -49,7 +49,10 @@
 # Every benchmark checks its kernel against the float64 reference before timing it (a wrong one
 # is reported, never timed); a step that fails or runs out of its time is reported as such (a
 # NOT MEASURED line with its exit status and last output) and the rest still run.
-# $GPU_CHECK_DIR replaces .gpu-check and $GPU_CHECK_RESULTS bench/RESULTS.md (tests).
+# $GPU_CHECK_DIR replaces .gpu-check and $GPU_CHECK_RESULTS bench/RESULTS.md (tests). run's two
+# per-run folders (gpu-check-work.*, gpu-check-node.*: the steps' outputs, the unpacked node and
+# Dawn) are made under $TMPDIR, else /tmp, and removed when the run ends (a run killed with
+# SIGKILL leaves them).
 set -uo pipefail
 CALLER_PWD=$PWD
 cd "$(dirname "$0")/.."
@@ -246,10 +249,13 @@ run() {
   [[ "$budget" =~ ^[0-9]+$ ]] || usage "GPU_CHECK_BUDGET must be whole seconds, not '$budget'"
   local kind=full
   [ $quick = 1 ] && kind=quick
-  # Per-run folders (two runs never share them): W holds the steps' outputs, R the unpacked node,
-  # the bundle and webgpu (Dawn) beside it for ESM resolution. The device returns at most 8 files
-  # from $OUT, so it gets gpu-check.md, steps.txt, log.txt and one archive of W (+ their .tmp).
-  W=$(mktemp -d /tmp/gpu-check-work.XXXXXX) && R=$(mktemp -d /tmp/gpu-check-node.XXXXXX) || die "mktemp failed in /tmp"
+  # Per-run folders under $TMPDIR (default /tmp; two runs never share them): W holds the steps'
+  # outputs, R the unpacked node, the bundle and webgpu (Dawn) beside it for ESM resolution. The
+  # device returns at most 8 files from $OUT, so it gets gpu-check.md, steps.txt, log.txt and one
+  # archive of W (+ their .tmp).
+  local tmp=${TMPDIR:-/tmp}
+  W=$(mktemp -d "$tmp/gpu-check-work.XXXXXX" 2>/dev/null) && R=$(mktemp -d "$tmp/gpu-check-node.XXXXXX" 2>/dev/null) \
+    || { [ -z "$W" ] || rm -rf "$W"; die "could not make its work folders in $tmp (\$TMPDIR, else /tmp): mktemp failed"; }
   STEP_TAG=''
   trap 'end_step; rm -rf "$W" "$R"' EXIT
   trap 'exit 130' INT TERM
