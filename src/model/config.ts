@@ -202,7 +202,7 @@ function parseWan(c: Raw): WanConfig {
     inChannels,
     // diffusers: out_channels = out_channels or in_channels (Optional in effect)
     outChannels: c.out_channels === null ? inChannels : int(c, 'out_channels', 16),
-    textDim: int(c, 'text_dim', 512),
+    textDim: int(c, 'text_dim', 4096),
     freqDim: int(c, 'freq_dim', 256, 2),
     ffnDim: int(c, 'ffn_dim', 13824),
     layers: layers(c, 40),
