@@ -3,7 +3,7 @@
 import { isObject, notValidJson, parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
-import { checkRelPath, FileAccessError, folderFile, HtmlAnswerError, listedFiles, readTextAs } from './source.js';
+import { checkRelPath, FileAccessError, folderFile, folderRoot, HtmlAnswerError, listedFiles, readTextAs } from './source.js';
 
 /** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
@@ -58,8 +58,41 @@ function variantOf(file: string, base: string): string | null {
   return m ? m[1]! : null;
 }
 
-/** Why no weights were found: names the variant files that are there and the flag that loads them. */
-async function missingWeights(folder: FolderSource, base: string, stem: string, indexName: string, variant: string | undefined): Promise<string> {
+/**
+ * The library call that loads a folder of this kind, for hints: loadVae for a VAE (diffusers' Autoencoder*
+ * classes), loadTextEncoder for a transformers text encoder, loadModel otherwise. loadPipeline names itself
+ * instead (pipelineVariantHint).
+ */
+function loaderCall(config: Record<string, unknown>, hf: boolean): string {
+  if (hf) return 'loadTextEncoder(folders';
+  return /^Autoencoder/.test(String(config['_class_name'])) ? 'loadVae(dir' : 'loadModel(dir';
+}
+
+/** The end of a variant-only folder's message: the CLI flag, then the library call (`call`: `loadModel(dir`, …) that loads it. */
+const variantAdvice = (variant: string, call: string) => `pass --variant ${variant} (library: ${call}, { variant: '${variant}' }))`;
+
+/** A component's variant-only message (ModelFolderError.message) as loadPipeline's user reads it: the library call is loadPipeline. */
+export function pipelineVariantHint(message: string): string {
+  return message.replace(/pass --variant ([A-Za-z0-9_-]+) \(library: \w+\((?:dir|folders), \{ variant: '[A-Za-z0-9_-]+' \}\)\)$/, (_m, v: string) => variantAdvice(v, 'loadPipeline(dir'));
+}
+
+/**
+ * The Python line that rewrites a folder's PyTorch pickle weights as safetensors: the class from config.json
+ * (diffusers' _class_name, transformers' architectures[0]), loaded and saved in place (both libraries' save_pretrained
+ * write safetensors by default).
+ */
+function convertLine(folder: FolderSource, config: Record<string, unknown>, hf: boolean): string {
+  const arch = config['architectures'];
+  const cls = hf ? (Array.isArray(arch) && typeof arch[0] === 'string' ? arch[0] : 'AutoModel') : String(config['_class_name']);
+  const dir = folderRoot(folder).replace(/'/g, "\\'");
+  return `python -c "from ${hf ? 'transformers' : 'diffusers'} import ${cls} as M; M.from_pretrained('${dir}').save_pretrained('${dir}')"`;
+}
+
+/**
+ * Why no weights were found: names the variant files that are there and the flag that loads them, or the
+ * PyTorch pickles (`.bin`) tessera does not read and the one line that converts them.
+ */
+async function missingWeights(folder: FolderSource, base: string, stem: string, indexName: string, variant: string | undefined, config: Record<string, unknown>, hf: boolean): Promise<string> {
   const files = await listedFiles(folder);
   const found = new Map<string, string[]>();
   for (const f of files ?? []) {
@@ -67,10 +100,15 @@ async function missingWeights(folder: FolderSource, base: string, stem: string, 
     if (v !== null && v !== variant) found.set(v, [...(found.get(v) ?? []), f]);
   }
   const what = `neither ${stem} nor ${indexName} found`;
-  if (!found.size) return files && variant ? `${what} (the folder has no ${variant} variant files)` : what;
+  if (!found.size) {
+    // diffusers' save_pretrained(safe_serialization=False), older repositories: diffusion_pytorch_model.bin / pytorch_model.bin (and shards)
+    const bins = (files ?? []).filter((f) => (f.startsWith(`${base}.`) || (hf && f.startsWith('pytorch_model.'))) && /\.bin(\.index(\.[A-Za-z0-9_-]+)?\.json)?$/.test(f)).sort();
+    if (bins.length) return `${what}; the folder has ${bins.join(', ')}: PyTorch pickle weights, which tessera does not read (safetensors only); convert them once: ${convertLine(folder, config, hf)}`;
+    return files && variant ? `${what} (the folder has no ${variant} variant files)` : what;
+  }
   const names = [...found.keys()];
   const list = [...found.values()].flat().sort().join(', ');
-  return `${what}; the folder has ${names.length === 1 ? 'the weight variant' : 'weight variants'} ${names.join(', ')} (${list}): pass --variant ${names[0]} (library: loadModel(dir, { variant: '${names[0]}' }))`;
+  return `${what}; the folder has ${names.length === 1 ? 'the weight variant' : 'weight variants'} ${names.join(', ')} (${list}): ${variantAdvice(names[0]!, loaderCall(config, hf))}`;
 }
 
 export interface OpenModelFolderOptions {
@@ -145,7 +183,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
     if (indexText === null && singleError instanceof FileAccessError) throw asFolderError(path(stem), singleError);
     if (indexText === null && singleError !== undefined) {
       const why = singleError instanceof HtmlAnswerError ? ` (${singleError.message})` : '';
-      throw new ModelFolderError(`${await missingWeights(folder, base, stem, indexName, variant)}${why}`, path(stem), undefined, { cause: singleError });
+      throw new ModelFolderError(`${await missingWeights(folder, base, stem, indexName, variant, config, hf)}${why}`, path(stem), undefined, { cause: singleError });
     }
   }
   // tensor -> shard, from the index (null: a single file, no index)
@@ -192,7 +230,7 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
         if (e instanceof FileAccessError) throw asFolderError(path(shard), e);
         const msg = e instanceof Error ? e.message : String(e);
         if (weightMap) throw new ModelFolderError(`shard listed in ${indexName} cannot be opened (${msg})`, path(shard), undefined, { cause: e });
-        throw new ModelFolderError(await missingWeights(folder, base, stem, indexName, variant), path(stem), undefined, { cause: e });
+        throw new ModelFolderError(await missingWeights(folder, base, stem, indexName, variant, config, hf), path(stem), undefined, { cause: e });
       }
       sources.set(shard, src);
       const h = await readSafetensorsHeader(src, opts?.maxHeaderBytes !== undefined ? { maxHeaderBytes: opts.maxHeaderBytes } : undefined);
