@@ -31,13 +31,18 @@ import { makeOutputDir, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkShiftApplies } from './generate-pipeline.js';
 import { plural, progressBar } from './progress.js';
+import { latentShapeFor, type VaeScale } from '../pipeline/pipeline.js';
+import { checkRunFits, type MemoryLimits } from '../model/memory.js';
+import type { ModelConfig } from '../model/config.js';
+import { InputError } from '../model/model.js';
+import { DEFAULT_MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 
 export const demoCommand: Command = {
   spec: {
     name: 'demo',
     quiet: true,
     summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
-    usage: 'tessera demo [--prompt P] [--seed S] [--steps N] [--guidance G] [--pipeline DIR] [--out DIR]\n       tessera demo --preset NAME [--steps N] ...   (the random-weight preset demo: one profiled step of a preset architecture)',
+    usage: 'tessera demo [--prompt P] [--seed S] [--steps N] [--guidance G] [--pipeline DIR [--frames F --height H --width W]] [--out DIR]\n       tessera demo --preset NAME [--steps N] ...   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: `run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): ${presetNames().join(', ')}`, arg: 'NAME' },
       steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },
@@ -50,11 +55,15 @@ export const demoCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype (--preset only; the pipeline runs as its weights and the adapter allow)' },
       out: { type: 'string', arg: 'DIR', help: 'output folder', default: 'out' },
       repeats: { type: 'int', help: 'profiled repeats of the transformer step', default: 3 },
+      frames: { type: 'int', help: `output frames (Wan: 4k+1; default ${EMBEDDED_DEFAULTS.num_frames}, the embedded pipeline's size, also with --pipeline: give --frames/--height/--width to profile your pipeline at its real size)` },
+      height: { type: 'int', help: `output height in pixels (default ${EMBEDDED_DEFAULTS.height}; a multiple of the VAE's factor × the patch)` },
+      width: { type: 'int', help: `output width in pixels (default ${EMBEDDED_DEFAULTS.width}; as --height)` },
     },
   },
   async run(p) {
     if (p.shift !== undefined && !((p.shift as number) > 0)) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.preset !== undefined) {
+      for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} is the pipeline demo's output size; --preset profiles one step of a preset architecture at its own size (tessera bench model --preset NAME takes --frames/--height/--width)`);
       for (const f of ['prompt', 'negative-prompt', 'pipeline'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
       p.dtype ??= 'f32';
       return presetDemo(p);
@@ -140,10 +149,34 @@ export function oneOffNote(o: OneOff): string {
   return [o.tuneMs > 0 ? `autotuning ${ms(o.tuneMs)}` : '', o.compileMs > 0 ? `compiling kernels ${ms(o.compileMs)}` : ''].filter((x) => x).join(', ');
 }
 
+/** The demo's output size: --frames/--height/--width (positive integers), else the embedded pipeline's 9 frames of 32×32. */
+function demoSize(p: Parsed): { num_frames: number; height: number; width: number } {
+  for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined && !((p[f] as number) >= 1)) throw new UsageError(`--${f} must be a positive integer, got ${p[f]}`);
+  return { num_frames: (p.frames as number | undefined) ?? EMBEDDED_DEFAULTS.num_frames, height: (p.height as number | undefined) ?? EMBEDDED_DEFAULTS.height, width: (p.width as number | undefined) ?? EMBEDDED_DEFAULTS.width };
+}
+
+/**
+ * Before any weight is read: the size against the VAE's factors and the patch (naming the flags), and the
+ * transformer's run (latents × 2 for CFG) against the adapter's limits (LimitError with the figures).
+ */
+function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, f16: boolean, dtype: DType, scale: VaeScale): void {
+  let lat: number[];
+  try {
+    lat = latentShapeFor(config, scale, 1, size, { height: '--height', width: '--width', num_frames: '--frames' });
+  } catch (e) {
+    throw e instanceof InputError ? new UsageError(e.message) : e;
+  }
+  const cfgB = (p.guidance as number) > 1 ? 2 : 1;
+  // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
+  const text = [cfgB, DEFAULT_MAX_SEQUENCE_LENGTH, config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
+  checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16 });
+}
+
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */
 async function pipelineDemo(p: Parsed): Promise<number> {
   if (p.dtype !== undefined) throw new UsageError('--dtype applies to --preset; the pipeline runs in f32 (its weights\' dtype)');
   p.steps ??= EMBEDDED_DEFAULTS.num_inference_steps;
+  const size = demoSize(p);
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
   intInRange(p, 'seed', 0, SEED_MAX);   // the noise generator's seed is 32 bits (src/random.ts)
@@ -174,11 +207,11 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup)';
-  const pipe = await loadPipeline(pipelineDir);
+  const pipe = await loadPipeline(pipelineDir, { preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale) });
   try {
     const loadMs = performance.now() - t0;
     console.log(`device: ${describeAdapter(pipe.gpu)}`);
-    const { height, width, num_frames } = EMBEDDED_DEFAULTS;
+    const { height, width, num_frames } = size;
     const bar = progressBar('denoising');
     // the first run on an adapter tunes and compiles kernels: timed per stage, so the lines below can say what it cost
     const oneOff = oneOffTimer();
