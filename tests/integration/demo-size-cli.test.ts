@@ -11,7 +11,7 @@ import { cli, tempDir } from '../hardening/helpers.js';
 describe.skipIf(!hasGpu)('demo at a size of the user\'s', () => {
   it('--frames 5 --height 16 --width 24: latents and video of that size, the clip written', async () => {
     const out = join(tempDir(), 'demo-out');
-    const r = await cli(['demo', '--frames', '5', '--height', '16', '--width', '24', '--steps', '2', '--repeats', '1', '--out', out]);
+    const r = await cli(['demo', '--frames', '5', '--height', '16', '--width', '24', '--steps', '2', '--repeats', '1', '--out', out], {}, 240_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('latents [1,16,2,4,6] → video [1,5,16,24,3] (F32 in [0, 1])');
     expect(r.stdout).toContain(`${join(out, 'clip.gif')} (5 frames 24×16 at 16 fps, decoded by the VAE; GIF via gifenc)`);
@@ -23,14 +23,14 @@ describe.skipIf(!hasGpu)('demo at a size of the user\'s', () => {
     [['--width', '0'], 2, 'UsageError: --width must be a positive integer, got 0'],
   ])('%j: one line, exit %i, nothing written', async (args, code, msg) => {
     const out = join(tempDir(), 'demo-out');
-    const r = await cli(['demo', ...args, '--out', out]);
+    const r = await cli(['demo', ...args, '--out', out], {}, 100_000);
     expect(r.errLines).toEqual([`tessera: error: ${msg}`]);
     expect(r.code).toBe(code);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   }, 120_000);
 
   it('a size past the adapter: LimitError with the figures, before any weight is read', async () => {
-    const r = await cli(['demo', '--frames', '801', '--height', '4096', '--width', '4096', '--out', join(tempDir(), 'demo-out')]);
+    const r = await cli(['demo', '--frames', '801', '--height', '4096', '--width', '4096', '--out', join(tempDir(), 'demo-out')], {}, 100_000);
     expect(r.code).toBe(1);
     expect(r.errLines).toHaveLength(1);
     expect(r.errLines[0]).toMatch(/^tessera: error: LimitError: this run \(latents \[2,16,201,1024,1024\], text \[2,512,64\], f32\) cannot fit: its hidden states, \[52690944,128\] per item, are 25\.13 GiB, more than /);
