@@ -28,6 +28,7 @@ import { isQuiet, plural } from './progress.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { checkDitFrames, checkLatentPatch } from './bench-plan.js';
 import { checkPathFlags } from './paths.js';
+import { checkVariantFlag } from './cmd-forward.js';
 
 export const MODEL_FLAGS: Record<string, FlagSpec> = {
   preset: { type: 'choice', choices: presetNames(), help: `model: a named architecture at its real size with seeded random weights made on the GPU (uniform, standard deviation 1/√fan-in; the same --seed gives the same weights) (${presetNames().join(', ')})`, arg: 'NAME' },
@@ -37,6 +38,7 @@ export const MODEL_FLAGS: Record<string, FlagSpec> = {
   width: { type: 'int', help: "model: latent width (default: the preset's; required with --model); vae: latent width; conv: output columns (pixels)", arg: 'W' },
   'text-len': { type: 'int', help: "model: text tokens for Wan/Latte (default: the preset's, else 32)", arg: 'L' },
   seed: { type: 'int', help: 'model: seed of the random weights and inputs (default 0)', arg: 'N' },
+  variant: { type: 'string', help: "model: with --model, the weight variant (e.g. fp16), as diffusers' variant=: diffusion_pytorch_model.NAME.safetensors", arg: 'NAME' },
   'max-memory': { ...MAX_MEMORY_FLAG, help: `${MAX_MEMORY_FLAG.help}; bench model on a CPU adapter defaults to 80% of the host's available memory` },
 };
 
@@ -46,6 +48,8 @@ export interface ModelSizes {
   latent: Partial<ModelLatent>;
   textLen?: number;
   seed: number;
+  /** --variant: the folder's weight variant (with --model). */
+  variant?: string;
 }
 
 const dim = (p: Parsed, name: string): number | undefined => {
@@ -61,6 +65,9 @@ export function parseModelSizes(p: Parsed): ModelSizes {
   const dir = p.model as string | undefined;
   if (!preset === !dir) throw new UsageError(`tessera bench model: give exactly one of --preset NAME (${presetNames().join(', ')}) or --model DIR`);
   if (dir === '') throw new UsageError('--model needs a folder');
+  const variant = p.variant as string | undefined;
+  if (variant !== undefined && preset) throw new UsageError(`--variant names a folder's weight files: it applies with --model DIR, not --preset (whose weights are made on the GPU)`);
+  checkVariantFlag(p);
   const latent = { frames: dim(p, 'frames'), height: dim(p, 'height'), width: dim(p, 'width') };
   if (dir && (latent.height === undefined || latent.width === undefined)) throw new UsageError('tessera bench model --model DIR: give --height and --width (and --frames for video models) of the latent');
   // --model: a missing path or a pipeline root is one line naming the flag, as in forward/generate (bench takes no --pipeline)
@@ -74,7 +81,7 @@ export function parseModelSizes(p: Parsed): ModelSizes {
     checkDitFrames('bench model', preset, cfg, latent.frames);
     checkLatentPatch('bench model', preset, cfg, fullLatent(cfg, latent, pr.latent));
   }
-  return { ...(preset ? { preset } : {}), ...(dir ? { dir } : {}), latent, ...(textLen !== undefined ? { textLen } : {}), seed };
+  return { ...(preset ? { preset } : {}), ...(dir ? { dir } : {}), latent, ...(textLen !== undefined ? { textLen } : {}), seed, ...(variant !== undefined ? { variant } : {}) };
 }
 
 export interface ModelBenchCommon {
@@ -227,6 +234,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       gpu,
       dtype: c.dtype,
       maxMemory: budget.bytes,
+      ...(s.variant !== undefined ? { variant: s.variant } : {}),
       preflight: (cfg, g, dtype) => {
         checkTextLen(cfg, s, s.dir!);
         checkDitFrames('bench model', s.dir!, cfg, s.latent.frames);
@@ -370,7 +378,7 @@ const pctStr = (v: number | null) => formatShare(v, true);
 export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void {
   if (c.json) return;
   console.log(`${r.label}  [${r.timing}, ${plural(r.repeats, 'repeat')} after ${r.warmup} warm-up]`);
-  console.log(`  ${r.family}, ${r.layers} layers, dim ${r.dim} (${r.heads}×${r.head_dim}), ${(r.params / 1e6).toFixed(1)} M params; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}; ${r.dispatches} dispatches`);
+  console.log(`  ${r.family}, ${plural(r.layers, 'layer')}, dim ${r.dim} (${r.heads}×${r.head_dim}), ${(r.params / 1e6).toFixed(1)} M params; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}; ${r.dispatches} dispatches`);
   console.log(`  step = ${r.step}`);
   const at = r.check.latent.join(',') === r.latent.join(',') ? '' : ` at latents [${r.check.latent.join(',')}] (smaller than the timed ones)`;
   console.log(

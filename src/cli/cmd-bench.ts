@@ -744,7 +744,7 @@ export const benchCommand: Command = {
     quiet: true,
     summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)',
     usage:
-      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--variant NAME] [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
     // `bench gemm --zzz` is refused by `tessera bench gemm: …`, listing gemm's flags (as `bench gemm --help`), not every benchmark's
     subcommand: (pos) => (BENCH_SUBCOMMANDS.includes(pos[0] as Sub) ? { name: `bench ${pos[0]}`, flags: subFlagNames(pos[0] as Sub) } : undefined),
@@ -799,7 +799,7 @@ export const benchCommand: Command = {
     const opt = (n: string) => `[--${n}${spec.flags[n]!.type === 'bool' ? '' : ` ${spec.flags[n]!.type === 'choice' && n === 'dtype' ? spec.flags[n]!.choices!.join('|') : (spec.flags[n]!.arg ?? 'N')}`}]`;
     const args =
       sub === 'model'
-        ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--seed N] [--max-memory SIZE]']
+        ? ['--preset NAME | --model DIR [--variant NAME]', '[--frames F] [--height H] [--width W] [--text-len L] [--seed N] [--max-memory SIZE]']
         : sub === 'vae'
         ? ['--vae-preset wan2.1|sd | --vae DIR', '[--frames F] [--height H] [--width W] [--batch B] [--seed N]']
         : sub === 'plan'

@@ -8,13 +8,15 @@ import { LET_IT_STREAM } from '../text/memory.js';
 import { intInRange, type Parsed } from './args.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { checkVariantFlag } from './cmd-forward.js';
+import { plural } from './progress.js';
 
 export const encodeCommand: Command = {
   spec: {
     name: 'encode',
     quiet: true,
     summary: "encode a prompt with a pipeline's tokenizer and UMT5 text encoder (WanPipeline prompt_embeds)",
-    usage: 'tessera encode --pipeline DIR --prompt P [--negative-prompt N] [--max-sequence-length N] --out OUT.safetensors',
+    usage: 'tessera encode --pipeline DIR --prompt P [--negative-prompt N] [--max-sequence-length N] [--variant NAME] --out OUT.safetensors',
     flags: {
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder with tokenizer/ (tokenizer.json) and text_encoder/ (UMT5EncoderModel)', required: true },
       prompt: { type: 'string', arg: 'TEXT', help: 'the prompt (cleaned as WanPipeline does: HTML entities, whitespace)', required: true },
@@ -22,6 +24,7 @@ export const encodeCommand: Command = {
       'max-sequence-length': { type: 'int', arg: 'N', help: 'tokens per prompt: truncated (</s> kept) or zero-padded to N', default: DEFAULT_MAX_SEQUENCE_LENGTH },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: prompt_embeds F32 [1, N, d_model] (and negative_prompt_embeds)', required: true },
       stream: { type: 'choice', choices: ['auto', 'on', 'off'], default: 'auto', help: 'upload the encoder layer by layer (auto: when its weights exceed the budget, default 2 GiB)' },
+      variant: { type: 'string', arg: 'NAME', help: "text_encoder/'s weight variant (e.g. fp16), as diffusers' variant=: model.NAME.safetensors" },
       'max-memory': MAX_MEMORY_FLAG,
     },
   },
@@ -36,10 +39,11 @@ export const encodeCommand: Command = {
 /** `tessera encode` once its flags are parsed: the prompt (and negative prompt) encoded and written to --out. */
 async function encode(p: Parsed): Promise<number> {
   const L = intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
+  checkVariantFlag(p);
   await commandInputs(p); // no --inputs: the output and --pipeline checks
   const dir = p.pipeline as string;
   const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
-  const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream });
+  const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream, ...(p.variant !== undefined ? { variant: p.variant as string } : {}) });
   try {
     const neg = p['negative-prompt'] as string | undefined;
     const pos = await enc.encodePrompt([p.prompt as string], { max_sequence_length: L });
@@ -50,7 +54,7 @@ async function encode(p: Parsed): Promise<number> {
     }
     await writeOutputAtomic(p.out as string, out);
     const c = enc.encoder.config;
-    console.error(`wrote ${p.out}: prompt_embeds [${pos.shape.join(',')}]${neg !== undefined ? ' and negative_prompt_embeds' : ''} (UMT5 ${c.layers} layers, d_model ${c.dModel}, ${enc.encoder.mode})`);
+    console.error(`wrote ${p.out}: prompt_embeds [${pos.shape.join(',')}]${neg !== undefined ? ' and negative_prompt_embeds' : ''} (UMT5 ${plural(c.layers, 'layer')}, d_model ${c.dModel}, ${enc.encoder.mode})`);
     return 0;
   } finally {
     enc.dispose();

@@ -8,7 +8,7 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { checkRopeGrid } from '../model/wan.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
-import { checkPipelineScheduler, runPipelineGenerate, transformerConfigOf } from './generate-pipeline.js';
+import { checkPipelineScheduler, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
@@ -19,7 +19,7 @@ import { checkPathFlags } from './paths.js';
 import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
-import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs } from './model-inputs.js';
+import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textName } from './model-inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
@@ -50,7 +50,7 @@ export function cliScheduler(modelDir: string, name: string | undefined, shift: 
     }
     if (text === null) continue;
     if (shift !== undefined) checkShiftClass(name, p, text);
-    return schedulerFromConfig(text, { file: p, override: name, overrideName: '--scheduler', shift, warn });
+    return name !== undefined ? schedulerFlagFromConfig(text, name, { file: p, shift, warn }) : schedulerFromConfig(text, { file: p, overrideName: '--scheduler', shift, warn });
   }
   if (name === undefined) {
     throw new UsageError(`tessera generate: no scheduler config (${join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json')} or ${join(modelDir, 'scheduler_config.json')}): give --scheduler (${SCHEDULER_CLASSES.join(', ')} or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`);
@@ -167,7 +167,7 @@ function checkSizesVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputHeader>
 
 /** The batch of a seeded --model run: the inputs file's text or class labels when it has them, else --batch. */
 function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: ReadonlyMap<string, InputHeader>): number {
-  return inputs.get(family === 'dit' ? 'class_labels' : 'encoder_hidden_states')?.shape[0] ?? (p.batch as number);
+  return inputs.get(family === 'dit' ? 'class_labels' : textName(p.inputs as string | undefined, inputs))?.shape[0] ?? (p.batch as number);
 }
 
 export const generateCommand: Command = {
@@ -182,7 +182,7 @@ export const generateCommand: Command = {
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },
-      inputs: { type: 'string', arg: 'FILE', help: 'safetensors with latents and encoder_hidden_states/negative_encoder_hidden_states (Wan/Latte) or class_labels (DiT)' },
+      inputs: { type: 'string', arg: 'FILE', help: "safetensors with latents and encoder_hidden_states/negative_encoder_hidden_states (Wan/Latte; or diffusers' pipeline names prompt_embeds/negative_prompt_embeds, as tessera encode writes them) or class_labels (DiT)" },
       out: { type: 'string', arg: 'FILE', help: 'output safetensors: "latents" (F32), and with a pipeline\'s VAE "video" [B,F,H,W,3] in [0,1] ("images" [B,H,W,3] for DiT)', required: true },
       scheduler: { type: 'string', arg: 'CLASS', help: `scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the folder's scheduler_config.json as diffusers' from_config does; default: the config's _class_name (--pipeline: model_index.json's scheduler)` },
       variant: { type: 'string', arg: 'NAME', help: 'weight variant (e.g. fp16), as diffusers\' variant=: diffusion_pytorch_model.NAME.safetensors; with --pipeline for every component that has it (text_encoder: model.NAME.safetensors), refused when none has' },
@@ -272,7 +272,7 @@ export const generateCommand: Command = {
         // a grid past rope_max_seq_len is generate()'s InputError, in its words, before any weight is read
         if (config.family === 'wan') checkRopeGrid(config, 'hidden_states', one as number[], one.slice(2) as [number, number, number]);
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
-        const t = config.family === 'dit' ? undefined : header.get('encoder_hidden_states')?.shape;
+        const t = config.family === 'dit' ? undefined : header.get(textName(p.inputs as string, header))?.shape;
         const text = t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined;
         try {
           checkRunFits(config, latent, text, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });

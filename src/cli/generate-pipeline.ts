@@ -10,10 +10,10 @@ import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
 import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
-import { refusesShift, resolveSchedulerClass, schedulerFromConfig, shiftRefusal } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
-import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs } from './model-inputs.js';
+import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textName } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
@@ -83,6 +83,26 @@ export function checkDemoPipeline(dir: string): void {
 }
 
 /**
+ * --prompt needs a text encoder tessera runs (UMT5EncoderModel, WanPipeline's) listed in the folder's
+ * model_index.json, with its tokenizer: checked from that file alone, before any weight is read. Without
+ * --prompt the text comes from --inputs and the text encoder is not loaded. A model_index.json that cannot be
+ * read, or a pipeline class that takes no text (DiT), is left to the loader and the family checks.
+ * @throws UsageError naming --prompt, the folder, its text encoder and the tensors --inputs takes instead.
+ */
+export function checkPromptTextEncoder(p: Parsed): void {
+  if (p.prompt === undefined) return;
+  const dir = p.pipeline as string;
+  const index = readJsonFile(join(dir, 'model_index.json'));
+  const cls = index?._class_name;
+  if (!index || (cls !== 'WanPipeline' && cls !== 'LattePipeline')) return;
+  const classOf = (k: string) => (Array.isArray(index[k]) && typeof (index[k] as unknown[])[1] === 'string' ? ((index[k] as unknown[])[1] as string) : undefined);
+  const te = classOf('text_encoder');
+  const instead = `drop --prompt and give the text embeddings in --inputs FILE: ${TEXT_EMBEDDING_NAMES}`;
+  if (te === undefined || classOf('tokenizer') === undefined) throw new UsageError(`--prompt: ${dir} has no text encoder (its model_index.json lists no text_encoder and tokenizer); ${instead}`);
+  if (te !== 'UMT5EncoderModel') throw new UsageError(`--prompt: the text encoder of ${dir} is ${te} (model_index.json); tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only: ${instead}`);
+}
+
+/**
  * --shift overrides the shift of a FlowMatchEulerDiscreteScheduler only (the sampler refuses it for
  * others, after loading): refused before any model is read when the pipeline's scheduler is another.
  * `embedded`: the folder is the embedded pipeline (named so). An unreadable config is left to the loader's own error.
@@ -114,7 +134,46 @@ export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, n
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
   const config = readJsonFile(file);
   // the pipeline warns of ignored keys when it builds the class
-  if (config) schedulerFromConfig(config, { override: cls, overrideName: '--scheduler', file, shift, warn: () => {} });
+  if (config) schedulerFlagFromConfig(config, name, { file, shift, warn: () => {} });
+}
+
+/**
+ * --scheduler NAME built from a folder's scheduler config (`config`: its text or contents, read from `file`) as
+ * diffusers' NAME.from_config (schedulerFromConfig). A config that class cannot take (DDIM on a flow-prediction
+ * config) while its own class (_class_name) can is the flag's problem: one line naming --scheduler, the value at
+ * fault and the classes that take the config.
+ * @throws UsageError as said; SchedulerConfigError naming `file` when its own class cannot take the config either.
+ */
+export function schedulerFlagFromConfig(config: Record<string, unknown> | string, name: string, opts: { file: string; shift?: number; warn?: (line: string) => void }): SchedulerSpec {
+  const build = (cls: string, shift?: number, warn: (line: string) => void = () => {}) => schedulerFromConfig(config, { file: opts.file, override: cls, overrideName: '--scheduler', shift, warn });
+  try {
+    // the ignored-keys warning only for a class that takes the config: a refusal is the one line
+    const lines: string[] = [];
+    const spec = build(name, opts.shift, (l) => lines.push(l));
+    for (const l of lines) (opts.warn ?? (() => {}))(l);
+    return spec;
+  } catch (e) {
+    if (!(e instanceof SchedulerConfigError)) throw e;
+    // a config its own class cannot take either (solver_order 5) is the config's problem, named with its file
+    try {
+      schedulerFromConfig(config, { file: opts.file, overrideName: '--scheduler', warn: () => {} });
+    } catch {
+      throw e;
+    }
+    const cls = resolveSchedulerClass(name, '--scheduler');
+    const takes = (c: SchedulerClass) => {
+      try {
+        build(c);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const others = SCHEDULER_CLASSES.filter((c) => c !== cls && takes(c));
+    if (!others.length) throw e;
+    const short = (c: SchedulerClass) => Object.entries(SCHEDULER_SHORT_NAMES).find(([, v]) => v === c)?.[0] ?? c;
+    throw new UsageError(`--scheduler ${name}: ${e.message}; this config works with --scheduler ${others.map(short).join(', ')}`, { cause: e });
+  }
 }
 
 /**
@@ -127,15 +186,19 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   // the inputs' shapes: the flag and memory checks in preflight run on them before any tensor data is read
   const header = await generateInputHeader(p);
   // an embedded run's inputs file without text embeddings (e.g. only latents): the default prompt gives the text, as in a seeded run
-  if (o.embedded && p.inputs !== undefined && p.prompt === undefined && !header.has('encoder_hidden_states') && !header.has('negative_encoder_hidden_states')) {
+  const [posName, negName] = [textName(p.inputs as string | undefined, header), textName(p.inputs as string | undefined, header, true)];
+  if (o.embedded && p.inputs !== undefined && p.prompt === undefined && !header.has(posName) && !header.has(negName)) {
     p.prompt = EMBEDDED_DEFAULTS.prompt;
   }
   checkSeedVsLatents(p, header);
   const guidanceGiven = p.guidance as number | undefined;
 
+  checkPromptTextEncoder(p);
   const pipe = await loadPipeline(p.pipeline as string, {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,
+    // the text comes from --inputs without --prompt: the folder's text encoder is not needed (not loaded, whatever its class)
+    ...(p.prompt === undefined ? { textEncoder: false } : {}),
     ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
     // refuse before any weight is read when the latent shape is known (given latents)
     preflight: (config, gpu, dtype, vaeScale) => {
@@ -153,7 +216,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
       if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return;
       checkSizesVsPipelineLatents(p, config, vaeScale, lat);
       const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;
-      const t = config.family === 'dit' ? undefined : header.get('encoder_hidden_states')?.shape;
+      const t = config.family === 'dit' ? undefined : header.get(posName)?.shape;
       try {
         checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
       } catch (e) {
@@ -217,7 +280,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     const res = await pipe
       .generate(o)
       .catch((e: unknown) => {
-        throw inCliTerms(e, p.inputs as string | undefined);
+        throw inCliTerms(e, p.inputs as string | undefined, [posName, negName]);
       })
       .finally(() => {
         // a terminal's bar line ends before the result or the error line
@@ -263,13 +326,14 @@ function checkSizesVsPipelineLatents(p: Parsed, config: ModelConfig, scale: VaeS
 }
 
 /**
- * Pipeline.generate names its options; the CLI's user gave an inputs file, whose tensors are latents,
- * encoder_hidden_states and negative_encoder_hidden_states, and flags (--dtype).
+ * Pipeline.generate names its options; the CLI's user gave an inputs file, whose tensors are latents
+ * and the text embeddings under the names `text` ([positive, negative]: encoder_hidden_states or
+ * prompt_embeds, as the file holds them), and flags (--dtype).
  */
-function inCliTerms(e: unknown, file: string | undefined): unknown {
+function inCliTerms(e: unknown, file: string | undefined, text: [string, string]): unknown {
   if (e instanceof LimitError) return new LimitError(e.message.replace("loading the pipeline with dtype 'f16'", '--dtype f16'));
   if (!(e instanceof InputError) || file === undefined || !/^(negative_prompt_embeds|prompt_embeds|latents)\b/.test(e.message)) return e;
-  const tensor = (name: string) => `"${name.replace('prompt_embeds', 'encoder_hidden_states')}"`;
+  const tensor = (name: string) => `"${name === 'latents' ? name : name === 'prompt_embeds' ? text[0] : text[1]}"`;
   return new InputError(`${file}: tensor ${e.message.replace(/\b(negative_prompt_embeds|prompt_embeds|latents)\b/g, tensor)}`);
 }
 

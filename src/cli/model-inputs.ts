@@ -5,9 +5,16 @@ import { InputError, type TensorData } from '../model/model.js';
 import { UsageError, type Parsed } from './args.js';
 import { checkCommandFiles } from './outputs.js';
 
+// generate's text embeddings under the transformer's names, or under diffusers' pipeline names
+// (WanPipeline's prompt_embeds, what `tessera encode` writes): either, not both
+const TEXT_NAMES = ['encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds'];
+
+/** generate's text tensors, for messages: what --inputs may hold instead of --prompt. */
+export const TEXT_EMBEDDING_NAMES = 'encoder_hidden_states [B, L, dim] and, with guidance > 1, negative_encoder_hidden_states (or the pipeline names prompt_embeds and negative_prompt_embeds, as tessera encode writes them)';
+
 export const INPUT_NAMES: Record<ModelConfig['family'], { forward: string[]; generate: string[] }> = {
-  wan: { forward: ['hidden_states', 'timestep', 'encoder_hidden_states'], generate: ['latents', 'encoder_hidden_states', 'negative_encoder_hidden_states'] },
-  latte: { forward: ['hidden_states', 'timestep', 'encoder_hidden_states'], generate: ['latents', 'encoder_hidden_states', 'negative_encoder_hidden_states'] },
+  wan: { forward: ['hidden_states', 'timestep', 'encoder_hidden_states'], generate: ['latents', ...TEXT_NAMES] },
+  latte: { forward: ['hidden_states', 'timestep', 'encoder_hidden_states'], generate: ['latents', ...TEXT_NAMES] },
   dit: { forward: ['hidden_states', 'timestep', 'class_labels'], generate: ['latents', 'class_labels'] },
 };
 
@@ -49,6 +56,18 @@ export function intInput(file: string, inputs: Map<string, InputTensor>, name: s
 }
 
 /**
+ * The name under which an inputs file holds generate's text embeddings, `negative` for the unconditional
+ * half of guidance: the transformer's (encoder_hidden_states) or diffusers' pipeline name (prompt_embeds);
+ * the transformer's name when the file has neither.
+ * @throws InputError naming the file when it holds both (two answers to one question).
+ */
+export function textName(file: string | undefined, inputs: ReadonlyMap<string, unknown>, negative = false): string {
+  const [model, pipe] = negative ? ['negative_encoder_hidden_states', 'negative_prompt_embeds'] : ['encoder_hidden_states', 'prompt_embeds'];
+  if (inputs.has(model) && inputs.has(pipe)) throw new InputError(`${file}: holds both "${model}" and "${pipe}", the same text embeddings under the transformer's and the pipeline's name: keep one`);
+  return inputs.has(pipe) ? pipe : model;
+}
+
+/**
  * generate's --inputs, first as its header: --out and the path flags checked (as commandInputs),
  * then the dtype and shape of each tensor, no data read, so the flag and memory checks run on the
  * shapes (a header claiming huge latents is refused before gigabytes are read); an empty map
@@ -57,7 +76,11 @@ export function intInput(file: string, inputs: Map<string, InputTensor>, name: s
  */
 export async function generateInputHeader(p: Parsed): Promise<Map<string, InputHeader>> {
   checkCommandFiles(p, { outChecked: true });
-  return p.inputs ? readInputsHeader(p.inputs as string) : new Map();
+  if (!p.inputs) return new Map();
+  const header = await readInputsHeader(p.inputs as string);
+  // the text under both names is refused here, before any weight is read
+  for (const negative of [false, true]) textName(p.inputs as string, header, negative);
+  return header;
 }
 
 /** The tensors of generate's --inputs (after generateInputHeader's checks; `header` its answer, not parsed again); an empty map without it. */
@@ -95,17 +118,18 @@ export function checkSeedVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputH
  */
 export function generateConditioning(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>, cfg: boolean, textFromPrompt = false): GenerateConditioning {
   const out: GenerateConditioning = {};
+  const file = p.inputs as string | undefined;
+  const [pos, neg] = family === 'dit' ? ['encoder_hidden_states', 'negative_encoder_hidden_states'] : [textName(file, inputs), textName(file, inputs, true)];
   if (textFromPrompt) {
-    for (const name of ['encoder_hidden_states', 'negative_encoder_hidden_states']) {
-      if (inputs.has(name)) throw new UsageError(`--prompt and the tensor "${name}" in ${p.inputs as string} both give the text: drop --prompt to use the file's embeddings, or remove "${name}" from the file`);
+    for (const name of TEXT_NAMES) {
+      if (inputs.has(name)) throw new UsageError(`--prompt and the tensor "${name}" in ${file} both give the text: drop --prompt to use the file's embeddings, or remove "${name}" from the file`);
     }
   }
-  if (p.inputs) {
-    const file = p.inputs as string;
+  if (file) {
     checkSeedVsLatents(p, inputs);
-    const required = family === 'dit' ? ['class_labels'] : textFromPrompt ? [] : ['encoder_hidden_states'];
+    const required = family === 'dit' ? ['class_labels'] : textFromPrompt ? [] : [pos];
     if (p.seed === undefined) required.push('latents');
-    if (family !== 'dit' && cfg && !textFromPrompt) required.push('negative_encoder_hidden_states');
+    if (family !== 'dit' && cfg && !textFromPrompt) required.push(neg);
     checkNames(file, inputs, INPUT_NAMES[family].generate, required);
     if (inputs.has('latents')) {
       out.latents = floatInput(file, inputs, 'latents');
@@ -114,8 +138,8 @@ export function generateConditioning(p: Parsed, family: ModelConfig['family'], i
     }
     if (family === 'dit') out.class_labels = intInput(file, inputs, 'class_labels');
     else if (!textFromPrompt) {
-      out.encoder_hidden_states = floatInput(file, inputs, 'encoder_hidden_states');
-      if (inputs.has('negative_encoder_hidden_states')) out.negative_encoder_hidden_states = floatInput(file, inputs, 'negative_encoder_hidden_states');
+      out.encoder_hidden_states = floatInput(file, inputs, pos);
+      if (inputs.has(neg)) out.negative_encoder_hidden_states = floatInput(file, inputs, neg);
     }
   } else if (family === 'dit') {
     if (p['class-label'] === undefined) throw new UsageError('DiT needs class ids: --inputs with class_labels, or --class-label N');

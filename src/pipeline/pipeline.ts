@@ -14,6 +14,7 @@ import { fmtBytes, type DType } from '../gpu/tensor.js';
 import type { Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
 import { checkRelPath, folderFile, folderRoot, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
+import { ModelFolderError, pipelineVariantHint } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
@@ -1193,8 +1194,14 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   }
   const scale = vaeScale(vaeCfg, kind, `${root}/vae/config.json`);
 
-  // the weight variant: per component, refused when no component has it (diffusers' DiffusionPipeline.from_pretrained)
+  // the text encoder: a class tessera runs, checked from model_index.json alone, before any weight reaches the GPU
   const te = component('text_encoder');
+  if (te && opts.textEncoder !== false) {
+    if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
+    if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
+  }
+
+  // the weight variant: per component, refused when no component has it (diffusers' DiffusionPipeline.from_pretrained)
   const withVariant = new Set<string>();
   if (opts.variant !== undefined) {
     if (!/^[A-Za-z0-9_-]+$/.test(opts.variant)) throw new PipelineError(`variant ${JSON.stringify(opts.variant)} must be a plain name such as fp16 or bf16`);
@@ -1223,8 +1230,6 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
       if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae') });
       if (te && opts.textEncoder !== false) {
-        if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
-        if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
         textEncoder = await loadTextEncoder(
           { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
@@ -1238,6 +1243,8 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       textEncoder?.dispose();
       vae?.dispose();
       transformer?.dispose();
+      // a variant-only component: the option that loads it is loadPipeline's own
+      if (e instanceof ModelFolderError && pipelineVariantHint(e.detail) !== e.detail) throw new ModelFolderError(pipelineVariantHint(e.detail), e.file, e.tensor, { cause: e });
       throw e;
     }
   });
