@@ -36,19 +36,21 @@ import { checkRunFits, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError } from '../model/model.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
+import { checkVariantFlag } from './cmd-forward.js';
 
 export const demoCommand: Command = {
   spec: {
     name: 'demo',
     quiet: true,
     summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
-    usage: 'tessera demo [--prompt P] [--seed S] [--steps N] [--guidance G] [--pipeline DIR [--frames F --height H --width W]] [--out DIR]\n       tessera demo --preset NAME [--steps N] ...   (the random-weight preset demo: one profiled step of a preset architecture)',
+    usage: 'tessera demo [--prompt P] [--seed S] [--steps N] [--guidance G] [--pipeline DIR [--variant NAME] [--frames F --height H --width W]] [--out DIR]\n       tessera demo --preset NAME [--steps N] ...   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: `run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): ${presetNames().join(', ')}`, arg: 'NAME' },
       steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },
       prompt: { type: 'string', arg: 'TEXT', help: `the prompt (default "${EMBEDDED_DEFAULTS.prompt}"; the embedded model knows "a {colour} {shape} moving {direction}")` },
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default "")' },
       pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes' },
+      variant: { type: 'string', arg: 'NAME', help: "with --pipeline: the weight variant (e.g. fp16) of every component that has it, as diffusers' variant=" },
       guidance: { type: 'number', help: 'classifier-free guidance scale', default: EMBEDDED_DEFAULTS.guidance_scale },
       shift: { type: 'number', help: "flow-match shift (default: the pipeline's scheduler_config.json; 3 with a --preset of Wan; other presets' DDIM has none)" },
       seed: { type: 'int', help: 'noise seed (and weight seed with --preset)', default: 0 },
@@ -64,7 +66,7 @@ export const demoCommand: Command = {
     if (p.shift !== undefined && !((p.shift as number) > 0)) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.preset !== undefined) {
       for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} is the pipeline demo's output size; --preset profiles one step of a preset architecture at its own size (tessera bench model --preset NAME takes --frames/--height/--width)`);
-      for (const f of ['prompt', 'negative-prompt', 'pipeline'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
+      for (const f of ['prompt', 'negative-prompt', 'pipeline', 'variant'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
       p.dtype ??= 'f32';
       return presetDemo(p);
     }
@@ -183,6 +185,8 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   const dir = p.out as string;
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
+  if (embedded && p.variant !== undefined) throw new UsageError(`--variant names the weight files of a --pipeline DIR folder; the embedded pipeline has one set`);
+  checkVariantFlag(p);
   if (!embedded) {
     checkPathFlags(p);
     checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
@@ -207,7 +211,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup)';
-  const pipe = await loadPipeline(pipelineDir, { preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale) });
+  const pipe = await loadPipeline(pipelineDir, { ...(p.variant !== undefined ? { variant: p.variant as string } : {}), preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale) });
   try {
     const loadMs = performance.now() - t0;
     console.log(`device: ${describeAdapter(pipe.gpu)}`);

@@ -180,6 +180,18 @@ describe.skipIf(!hasGpu)('variant-only folders: --variant where the hint says, a
     expect(yes.code, yes.lines.join('\n')).toBe(0);
   });
 
+  it('demo --pipeline: loadPipeline in the hint, and --variant fp16 runs it; --variant without --pipeline is refused', async () => {
+    const pipe = renamedWeights(join(ROOT, 'models', 'tessera-shapes'), 'transformer/diffusion_pytorch_model.safetensors', 'transformer/diffusion_pytorch_model.fp16.safetensors');
+    const no = await run('demo', '--pipeline', pipe, '--steps', '1', '--repeats', '1', '--out', fresh('demo'));
+    expect(no.lines[no.lines.length - 1]).toBe(hint(`${pipe}/transformer`, 'loadPipeline'));
+    expect(no.code).toBe(1);
+    const yes = await run('demo', '--pipeline', pipe, '--variant', 'fp16', '--steps', '1', '--repeats', '1', '--out', fresh('demo'));
+    expect(yes.code, yes.lines.join('\n')).toBe(0);
+    const embedded = await run('demo', '--variant', 'fp16', '--out', fresh('demo'));
+    expect(embedded.lines).toEqual(['tessera: error: UsageError: --variant names the weight files of a --pipeline DIR folder; the embedded pipeline has one set']);
+    expect(embedded.code).toBe(2);
+  });
+
   it('generate --pipeline names loadPipeline, decode --vae names loadVae', async () => {
     const pipe = renamedWeights(join(FIXTURES, 'wan_pipeline_embeds', 'pipeline'), 'transformer/diffusion_pytorch_model.safetensors', 'transformer/diffusion_pytorch_model.fp16.safetensors');
     const g = await run('generate', '--pipeline', pipe, '--inputs', join(FIXTURES, 'wan_pipeline_embeds', 'euler_b1.inputs.safetensors'), '--steps', '1', '--out', fresh('o.safetensors'));
