@@ -15,6 +15,7 @@ import { estimateWeights, planModel } from '../model/memory.js';
 import { getPreset } from '../model/presets.js';
 import { UsageError, type Parsed } from './args.js';
 import { checkPathFlags } from './paths.js';
+import { plural } from '../plural.js';
 
 /** WebGPU's default maxStorageBufferBindingSize, and what lavapipe reports. */
 export const DEFAULT_BINDING = 128 * 2 ** 20;
@@ -164,7 +165,7 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
 }
 
 export function printPlanResult(r: PlanBenchResult): void {
-  console.log(`${r.model}: ${r.family}, ${r.layers} layers, dim ${r.dim}, FFN ${r.ffn_dim}; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}: ${r.tokens_per_item} tokens per item, batch ${r.latent[0]}`);
+  console.log(`${r.model}: ${r.family}, ${plural(r.layers, 'layer')}, dim ${r.dim}, FFN ${r.ffn_dim}; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}: ${r.tokens_per_item} tokens per item, batch ${r.latent[0]}`);
   console.log(`one step planned by a dry run (no GPU, no weights); bindings checked against ${fmtBytes(r.binding_limit)} (WebGPU's default maxStorageBufferBindingSize, lavapipe's)`);
   for (const x of r.rows) {
     console.log(`\n${x.dtype} (weights ${fmtBytes(r.weights[x.dtype])}), ${x.dispatches} dispatches`);

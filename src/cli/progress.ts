@@ -122,7 +122,5 @@ export function kernelProgress(): (e: KernelEvent) => void {
   };
 }
 
-/** "1 step", "2 steps": a count and its noun for the CLI's messages. */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
+// "1 step", "2 steps": the CLI's messages import it from here
+export { plural } from '../plural.js';

@@ -12,6 +12,7 @@ import { patchDims, type ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
 import { expectedKeys, layerCopies, qkvGroups } from './weights.js';
+import { plural } from '../plural.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated (defined beside Plan.record, which refuses counts too large). */
 export { LimitError };
@@ -379,7 +380,7 @@ export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimi
   }
   if (opts.maxMemory !== undefined && w.bytes > opts.maxMemory) {
     throw new LimitError(
-      `the model's weights need ${fmtBytes(w.bytes)} in ${dtype} (${c.layers} layers, dim ${c.dim}), above the budget of ${fmtBytes(opts.maxMemory)} (maxMemory)` +
+      `the model's weights need ${fmtBytes(w.bytes)} in ${dtype} (${plural(c.layers, 'layer')}, dim ${c.dim}), above the budget of ${fmtBytes(opts.maxMemory)} (maxMemory)` +
         `${w16 && w16.bytes <= opts.maxMemory ? `: try ${F16} (half the bytes), or a larger budget` : ': a larger budget or a smaller model'}`,
     );
   }

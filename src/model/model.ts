@@ -14,6 +14,7 @@ import { checkOptionNames, throwIfAborted } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
+import { plural } from '../plural.js';
 import { checkKeyCount, checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
 import { keyFoldLengths } from '../ops/attention.js';
 import { checkRopeGrid, type KeyFoldTable } from './wan.js';
@@ -572,7 +573,7 @@ export class DiffusionModel {
 
   describe(): string {
     const c = this.config;
-    return `${c.family} ${c.layers} layers, dim ${c.dim} (${c.heads}×${c.headDim}), ${this.dtype}, weights ${fmtBytes(this.weights.bytes)} on ${describeAdapter(this.gpu)}`;
+    return `${c.family} ${plural(c.layers, 'layer')}, dim ${c.dim} (${c.heads}×${c.headDim}), ${this.dtype}, weights ${fmtBytes(this.weights.bytes)} on ${describeAdapter(this.gpu)}`;
   }
 
   /**

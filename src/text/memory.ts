@@ -10,6 +10,7 @@ import { fmtBytes, storageBytes } from '../gpu/tensor.js';
 import { bindingLimit, LimitError, type MemoryLimits } from '../model/memory.js';
 import { InputError, shown } from '../model/model.js';
 import type { Umt5Config } from './config.js';
+import { plural } from '../plural.js';
 
 /** Weights above this stay on the host and stream, unless a budget (maxMemory) says otherwise. */
 export const DEFAULT_RESIDENT_BYTES = 2 * 2 ** 30;
@@ -133,7 +134,7 @@ export const LET_IT_STREAM = 'let it stream (stream: true, or stream unset: the 
 export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limits: MemoryLimits, opts: Umt5FitOptions = {}): Umt5Plan {
   const p = planUmt5(c, batch, seqLen, limits, opts);
   const perBuffer = bindingLimit(limits).bytes;
-  const what = `the text encoder (${c.layers} layers, d_model ${c.dModel}, ${p.mode === 'stream' ? 'streamed layer by layer' : 'resident'}) encoding ${batch}×${seqLen} tokens needs ${fmtBytes(p.peak)} on the GPU (weights ${fmtBytes(p.weights)} + activations ${fmtBytes(p.activations)} + workspace ${fmtBytes(p.workspace)})`;
+  const what = `the text encoder (${plural(c.layers, 'layer')}, d_model ${c.dModel}, ${p.mode === 'stream' ? 'streamed layer by layer' : 'resident'}) encoding ${batch}×${seqLen} tokens needs ${fmtBytes(p.peak)} on the GPU (weights ${fmtBytes(p.weights)} + activations ${fmtBytes(p.activations)} + workspace ${fmtBytes(p.workspace)})`;
   if (p.largestTensor > perBuffer) {
     throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter max_sequence_length or fewer prompts`);
   }
