@@ -18,7 +18,7 @@ import { VARIANT_NAME } from '../io/model-folder.js';
 export function checkVariantFlag(p: Parsed): void {
   const v = p.variant;
   if (typeof v === 'string' && !VARIANT_NAME.test(v)) {
-    throw new UsageError(`--variant ${JSON.stringify(v)}: a weight variant is a plain name of letters, digits, _ and - (e.g. fp16 or bf16; the weights file is diffusion_pytorch_model.NAME.safetensors)`);
+    throw new UsageError(`--variant ${JSON.stringify(v)}: a weight variant is a plain name of letters, digits, _ and - (e.g. fp16 or bf16; it picks the weights files X.NAME.safetensors: diffusion_pytorch_model.NAME.safetensors, a text encoder's model.NAME.safetensors)`);
   }
 }
 
