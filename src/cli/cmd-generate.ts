@@ -19,7 +19,7 @@ import { checkPathFlags } from './paths.js';
 import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
-import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textName } from './model-inputs.js';
+import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textNames } from './model-inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
@@ -167,7 +167,7 @@ function checkSizesVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputHeader>
 
 /** The batch of a seeded --model run: the inputs file's text or class labels when it has them, else --batch. */
 function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: ReadonlyMap<string, InputHeader>): number {
-  return inputs.get(family === 'dit' ? 'class_labels' : textName(p.inputs as string | undefined, inputs))?.shape[0] ?? (p.batch as number);
+  return inputs.get(family === 'dit' ? 'class_labels' : textNames(p.inputs as string | undefined, inputs)[0])?.shape[0] ?? (p.batch as number);
 }
 
 export const generateCommand: Command = {
@@ -272,7 +272,7 @@ export const generateCommand: Command = {
         // a grid past rope_max_seq_len is generate()'s InputError, in its words, before any weight is read
         if (config.family === 'wan') checkRopeGrid(config, 'hidden_states', one as number[], one.slice(2) as [number, number, number]);
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
-        const t = config.family === 'dit' ? undefined : header.get(textName(p.inputs as string, header))?.shape;
+        const t = config.family === 'dit' ? undefined : header.get(textNames(p.inputs as string, header)[0])?.shape;
         const text = t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined;
         try {
           checkRunFits(config, latent, text, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });

@@ -13,7 +13,7 @@ import type { DType } from '../gpu/tensor.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
-import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textName } from './model-inputs.js';
+import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
@@ -186,7 +186,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   // the inputs' shapes: the flag and memory checks in preflight run on them before any tensor data is read
   const header = await generateInputHeader(p);
   // an embedded run's inputs file without text embeddings (e.g. only latents): the default prompt gives the text, as in a seeded run
-  const [posName, negName] = [textName(p.inputs as string | undefined, header), textName(p.inputs as string | undefined, header, true)];
+  const [posName, negName] = textNames(p.inputs as string | undefined, header);
   if (o.embedded && p.inputs !== undefined && p.prompt === undefined && !header.has(posName) && !header.has(negName)) {
     p.prompt = EMBEDDED_DEFAULTS.prompt;
   }

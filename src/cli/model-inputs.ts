@@ -55,16 +55,24 @@ export function intInput(file: string, inputs: Map<string, InputTensor>, name: s
   });
 }
 
+const MODEL_TEXT = ['encoder_hidden_states', 'negative_encoder_hidden_states'] as const;
+const PIPELINE_TEXT = ['prompt_embeds', 'negative_prompt_embeds'] as const;
+
 /**
- * The name under which an inputs file holds generate's text embeddings, `negative` for the unconditional
- * half of guidance: the transformer's (encoder_hidden_states) or diffusers' pipeline name (prompt_embeds);
- * the transformer's name when the file has neither.
- * @throws InputError naming the file when it holds both (two answers to one question).
+ * The names under which an inputs file holds generate's text embeddings, [positive, negative (the
+ * unconditional half of guidance)]: one family per file, the transformer's (encoder_hidden_states) or
+ * diffusers' pipeline names (prompt_embeds, what tessera encode writes); the transformer's when the file
+ * has neither. So a file of prompt_embeds alone is missing "negative_prompt_embeds", in its own terms.
+ * @throws InputError naming the file when it holds names of both families (encoder_hidden_states beside
+ *   prompt_embeds or negative_prompt_embeds …): which pair belongs together is not for tessera to guess.
  */
-export function textName(file: string | undefined, inputs: ReadonlyMap<string, unknown>, negative = false): string {
-  const [model, pipe] = negative ? ['negative_encoder_hidden_states', 'negative_prompt_embeds'] : ['encoder_hidden_states', 'prompt_embeds'];
-  if (inputs.has(model) && inputs.has(pipe)) throw new InputError(`${file}: holds both "${model}" and "${pipe}", the same text embeddings under the transformer's and the pipeline's name: keep one`);
-  return inputs.has(pipe) ? pipe : model;
+export function textNames(file: string | undefined, inputs: ReadonlyMap<string, unknown>): readonly [string, string] {
+  const model = MODEL_TEXT.filter((n) => inputs.has(n));
+  const pipe = PIPELINE_TEXT.filter((n) => inputs.has(n));
+  if (model.length && pipe.length) {
+    throw new InputError(`${file}: holds ${[...model, ...pipe].map((n) => `"${n}"`).join(' and ')}: text embeddings under the transformer's names (encoder_hidden_states, negative_encoder_hidden_states) or the pipeline's (prompt_embeds, negative_prompt_embeds), one pair, not both`);
+  }
+  return pipe.length ? PIPELINE_TEXT : MODEL_TEXT;
 }
 
 /**
@@ -79,7 +87,7 @@ export async function generateInputHeader(p: Parsed): Promise<Map<string, InputH
   if (!p.inputs) return new Map();
   const header = await readInputsHeader(p.inputs as string);
   // the text under both names is refused here, before any weight is read
-  for (const negative of [false, true]) textName(p.inputs as string, header, negative);
+  textNames(p.inputs as string, header);
   return header;
 }
 
@@ -119,7 +127,7 @@ export function checkSeedVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputH
 export function generateConditioning(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>, cfg: boolean, textFromPrompt = false): GenerateConditioning {
   const out: GenerateConditioning = {};
   const file = p.inputs as string | undefined;
-  const [pos, neg] = family === 'dit' ? ['encoder_hidden_states', 'negative_encoder_hidden_states'] : [textName(file, inputs), textName(file, inputs, true)];
+  const [pos, neg] = family === 'dit' ? ['encoder_hidden_states', 'negative_encoder_hidden_states'] : textNames(file, inputs);
   if (textFromPrompt) {
     for (const name of TEXT_NAMES) {
       if (inputs.has(name)) throw new UsageError(`--prompt and the tensor "${name}" in ${file} both give the text: drop --prompt to use the file's embeddings, or remove "${name}" from the file`);

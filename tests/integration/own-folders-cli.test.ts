@@ -126,11 +126,24 @@ describe.skipIf(!hasGpu)('encode → generate --inputs', () => {
     expect(worst).toBeLessThanOrEqual(1e-6);
   });
 
-  it('a file holding both names of the text is refused before any weight is read', async () => {
+  // one family of names per file: both names of one tensor, or a positive of one family beside the other's
+  // negative, is refused before any weight is read
+  const why = "text embeddings under the transformer's names (encoder_hidden_states, negative_encoder_hidden_states) or the pipeline's (prompt_embeds, negative_prompt_embeds), one pair, not both";
+  it.each([
+    ['both names of one tensor', ['encoder_hidden_states', 'prompt_embeds'], '"encoder_hidden_states" and "prompt_embeds"'],
+    ['a mixed pair', ['encoder_hidden_states', 'negative_prompt_embeds'], '"encoder_hidden_states" and "negative_prompt_embeds"'],
+  ])('%s is refused before any weight is read', async (_, names, shown) => {
     const inputs = fresh('both.safetensors');
-    writeFileSync(inputs, writeSafetensors([f32('latents', [1, 4, 2, 4, 4], 0), f32('encoder_hidden_states', [1, 8, 16], 1), f32('prompt_embeds', [1, 8, 16], 1)]));
+    writeFileSync(inputs, writeSafetensors([f32('latents', [1, 4, 2, 4, 4], 0), ...names.map((n) => f32(n, [1, 8, 16], 1))]));
     const r = await run('generate', '--pipeline', join(FIXTURES, 'wan_pipeline_embeds', 'pipeline'), '--inputs', inputs, '--out', fresh('o.safetensors'), '--guidance', '1', '--steps', '1');
-    expect(r.lines).toEqual([`tessera: error: InputError: ${inputs}: holds both "encoder_hidden_states" and "prompt_embeds", the same text embeddings under the transformer's and the pipeline's name: keep one`]);
+    expect(r.lines).toEqual([`tessera: error: InputError: ${inputs}: holds ${shown}: ${why}`]);
+    expect(r.code).toBe(1);
+  });
+  it("encode without --negative-prompt, generate with guidance: the missing tensor is named in the file's own terms", async () => {
+    const inputs = fresh('pos.safetensors');
+    writeFileSync(inputs, writeSafetensors([f32('latents', [1, 4, 2, 4, 4], 0), f32('prompt_embeds', [1, 8, 16], 1)]));
+    const r = await run('generate', '--pipeline', join(FIXTURES, 'wan_pipeline_embeds', 'pipeline'), '--inputs', inputs, '--out', fresh('o.safetensors'), '--guidance', '5', '--steps', '1');
+    expect(r.lines).toEqual([`tessera: error: InputError: ${inputs}: missing tensor "negative_prompt_embeds" (expected latents, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds)`]);
     expect(r.code).toBe(1);
   });
 });
