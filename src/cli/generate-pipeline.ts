@@ -86,17 +86,22 @@ export function checkDemoPipeline(dir: string): void {
  * --prompt needs a text encoder tessera runs (UMT5EncoderModel, WanPipeline's) listed in the folder's
  * model_index.json, with its tokenizer: checked from that file alone, before any weight is read. Without
  * --prompt the text comes from --inputs and the text encoder is not loaded. A model_index.json that cannot be
- * read, or a pipeline class that takes no text (DiT), is left to the loader and the family checks.
+ * read, or a pipeline class that takes no text (DiT), is left to the loader and the family checks. Neither
+ * --prompt nor text in --inputs (`header`, its tensors' names) is refused here too, before the weights load.
  * @throws UsageError naming --prompt, the folder, its text encoder and the tensors --inputs takes instead.
  */
-export function checkPromptTextEncoder(p: Parsed): void {
-  if (p.prompt === undefined) return;
+export function checkPromptTextEncoder(p: Parsed, header: ReadonlyMap<string, unknown>): void {
   const dir = p.pipeline as string;
   const index = readJsonFile(join(dir, 'model_index.json'));
   const cls = index?._class_name;
   if (!index || (cls !== 'WanPipeline' && cls !== 'LattePipeline')) return;
   const classOf = (k: string) => (Array.isArray(index[k]) && typeof (index[k] as unknown[])[1] === 'string' ? ((index[k] as unknown[])[1] as string) : undefined);
   const te = classOf('text_encoder');
+  if (p.prompt === undefined) {
+    if (header.has(textNames(p.inputs as string | undefined, header)[0])) return;
+    const prompt = te === 'UMT5EncoderModel' && classOf('tokenizer') !== undefined ? 'give --prompt, or ' : '';
+    throw new UsageError(`--pipeline ${dir}: a ${cls} needs text: ${prompt}--inputs FILE with ${TEXT_EMBEDDING_NAMES}`);
+  }
   const instead = `drop --prompt and give the text embeddings in --inputs FILE: ${TEXT_EMBEDDING_NAMES}`;
   if (te === undefined || classOf('tokenizer') === undefined) throw new UsageError(`--prompt: ${dir} has no text encoder (its model_index.json lists no text_encoder and tokenizer); ${instead}`);
   if (te !== 'UMT5EncoderModel') throw new UsageError(`--prompt: the text encoder of ${dir} is ${te} (model_index.json); tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only: ${instead}`);
@@ -193,7 +198,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   checkSeedVsLatents(p, header);
   const guidanceGiven = p.guidance as number | undefined;
 
-  checkPromptTextEncoder(p);
+  checkPromptTextEncoder(p, header);
   const pipe = await loadPipeline(p.pipeline as string, {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,

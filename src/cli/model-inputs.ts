@@ -153,7 +153,7 @@ export function generateConditioning(p: Parsed, family: ModelConfig['family'], i
     if (p['class-label'] === undefined) throw new UsageError('DiT needs class ids: --inputs with class_labels, or --class-label N');
     out.class_labels = new Array(p.batch as number).fill(p['class-label']);
   } else if (!textFromPrompt) {
-    throw new UsageError(`${family} needs text: give --prompt (with --pipeline), or --inputs with encoder_hidden_states${cfg ? ' and negative_encoder_hidden_states' : ''}`);
+    throw new UsageError(`${family} needs text: give --prompt (with --pipeline), or --inputs with ${cfg ? TEXT_EMBEDDING_NAMES : 'encoder_hidden_states [B, L, dim] (or prompt_embeds)'}`);
   }
   return out;
 }

@@ -139,6 +139,12 @@ describe.skipIf(!hasGpu)('encode → generate --inputs', () => {
     expect(r.lines).toEqual([`tessera: error: InputError: ${inputs}: holds ${shown}: ${why}`]);
     expect(r.code).toBe(1);
   });
+  it('a Wan pipeline with neither --prompt nor text in --inputs: one UsageError before the weights load', async () => {
+    const pipe = join(ROOT, 'models', 'tessera-shapes');
+    const r = await run('generate', '--pipeline', pipe, '--seed', '0', '--height', '32', '--width', '32', '--frames', '9', '--steps', '1', '--out', fresh('o.safetensors'));
+    expect(r.lines).toEqual([`tessera: error: UsageError: --pipeline ${pipe}: a WanPipeline needs text: give --prompt, or --inputs FILE with encoder_hidden_states [B, L, dim] and, with guidance > 1, negative_encoder_hidden_states (or the pipeline names prompt_embeds and negative_prompt_embeds, as tessera encode writes them)`]);
+    expect(r.code).toBe(2);
+  });
   it("encode without --negative-prompt, generate with guidance: the missing tensor is named in the file's own terms", async () => {
     const inputs = fresh('pos.safetensors');
     writeFileSync(inputs, writeSafetensors([f32('latents', [1, 4, 2, 4, 4], 0), f32('prompt_embeds', [1, 8, 16], 1)]));
