@@ -373,10 +373,11 @@ export function ignoredKeysNote(keys: readonly string[], cls: string): string {
 /**
  * Why a learned variance_type that `cls` does not define is ignored, where diffusers departs: from_config keeps
  * it in scheduler.config (DPMSolverMultistepScheduler, a compatible class, defines it), LattePipeline then
- * skips dropping the transformer's learned-sigma half and `cls.step` fails on 8 channels against 4 latent ones.
+ * skips dropping the transformer's learned-sigma half and `cls.step` fails on twice the latent channels.
+ * DiTPipeline drops the half whatever the scheduler config says; one config may serve either pipeline.
  */
 function learnedVarianceNote(vt: string, cls: string): string {
-  return `; the transformer's learned-sigma channels are dropped before the scheduler, as the pipelines intend (diffusers' LattePipeline reads variance_type "${vt}" from scheduler.config, where from_config keeps it, skips that drop and fails in ${cls}.step: 4 latent channels against 8)`;
+  return `; the transformer's learned-sigma channels are dropped before the scheduler, as diffusers' DiTPipeline does (its LattePipeline instead reads variance_type "${vt}" from scheduler.config, where from_config keeps it, skips that drop and fails in ${cls}.step on twice the latent channels)`;
 }
 
 /**

@@ -21,7 +21,7 @@ describe("Latte-1's variance_type learned_range", () => {
     expect(s.ignoredKeys).toEqual(['variance_type']);
     expect(s.setTimesteps(4).timesteps).toEqual([750, 500, 250, 0]);
     expect(warn).toEqual([
-      `warning: ${F}: variance_type is not a DDIMScheduler config key: ignored; the transformer's learned-sigma channels are dropped before the scheduler, as the pipelines intend (diffusers' LattePipeline reads variance_type "learned_range" from scheduler.config, where from_config keeps it, skips that drop and fails in DDIMScheduler.step: 4 latent channels against 8)`,
+      `warning: ${F}: variance_type is not a DDIMScheduler config key: ignored; the transformer's learned-sigma channels are dropped before the scheduler, as diffusers' DiTPipeline does (its LattePipeline instead reads variance_type "learned_range" from scheduler.config, where from_config keeps it, skips that drop and fails in DDIMScheduler.step on twice the latent channels)`,
     ]);
   });
 
@@ -31,7 +31,7 @@ describe("Latte-1's variance_type learned_range", () => {
       schedulerFromConfig({ ...LATTE_1, ...cfg }, { file: F, warn: (l) => warn.push(l) });
       return warn;
     };
-    expect(lines({ variance_type: 'learned' })[0]).toMatch(/: variance_type is not a DDIMScheduler config key: ignored; .*LattePipeline reads variance_type "learned" from scheduler\.config/);
+    expect(lines({ variance_type: 'learned' })[0]).toMatch(/: variance_type is not a DDIMScheduler config key: ignored; .*LattePipeline instead reads variance_type "learned" from scheduler\.config/);
     expect(lines({ variance_type: 'fixed_small' })).toEqual([`warning: ${F}: variance_type is not a DDIMScheduler config key: ignored (as diffusers' from_config does)`]);
     const { variance_type: _, ...noVariance } = LATTE_1;
     expect(schedulerFromConfig(noVariance, { file: F, warn: () => {} }).ignoredKeys).toEqual([]);
