@@ -197,7 +197,7 @@ export const generateCommand: Command = {
       width: { type: 'int', help: `with --seed: latent width with --model; output width in pixels with --pipeline (the embedded pipeline: ${EMBEDDED_DEFAULTS.width})` },
       ...MEDIA_FLAGS,
       'class-label': { type: 'int', help: 'DiT only: the class id (0 to num_classes, the last the null class) for seeded runs without an inputs file' },
-      prompt: { type: 'string', arg: 'TEXT', help: `with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states); the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}" (with --inputs, when the file holds no encoder_hidden_states)` },
+      prompt: { type: 'string', arg: 'TEXT', help: `with --pipeline: the prompt, encoded by the folder's tokenizer/ and text_encoder/ (UMT5) as WanPipeline does (instead of encoder_hidden_states); the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}" (with --inputs, when the file holds no text: encoder_hidden_states or prompt_embeds)` },
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'with --prompt (or the embedded pipeline\'s default prompt): the negative prompt for classifier-free guidance (default "")' },
       'max-sequence-length': { type: 'int', arg: 'N', help: 'with --prompt (or the embedded pipeline\'s default prompt): tokens per prompt, truncated or zero-padded (default 512, as WanPipeline)' },
       'max-memory': MAX_MEMORY_FLAG,

@@ -75,10 +75,10 @@ export function checkDemoPipeline(dir: string): void {
   if (typeof cls !== 'string' || !(cls === 'WanPipeline' || cls === 'LattePipeline')) return; // the loader names what it supports
   const listed = (k: string) => Array.isArray(index[k]) && (index[k] as unknown[])[1] !== null && (index[k] as unknown[])[1] !== undefined;
   if (!listed('text_encoder') || !listed('tokenizer')) {
-    throw new UsageError(`${at}: a ${cls} without a text encoder (model_index.json has no text_encoder/tokenizer); demo encodes its --prompt, so it needs one; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states)`);
+    throw new UsageError(`${at}: a ${cls} without a text encoder (model_index.json has no text_encoder/tokenizer); demo encodes its --prompt, so it needs one; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states or prompt_embeds)`);
   }
   const te = (index.text_encoder as unknown[])[1];
-  if (te !== 'UMT5EncoderModel') throw new UsageError(`${at}: its text encoder is ${String(te)}; tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states)`);
+  if (te !== 'UMT5EncoderModel') throw new UsageError(`${at}: its text encoder is ${String(te)}; tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states or prompt_embeds)`);
   if (!listed('vae')) throw new UsageError(`${at}: a ${cls} without a VAE (model_index.json has no vae); demo decodes the clip with it; tessera generate --pipeline ${dir} writes the latents`);
 }
 

@@ -13,7 +13,7 @@ const EMBEDS = 'tests/fixtures/wan_pipeline_embeds/pipeline';
 describe('demo --pipeline: folders demo cannot run', () => {
   it.each([
     [DIT, `--pipeline ${DIT}: a DiTPipeline (class-conditional images, no text encoder); demo makes a clip from a prompt with a text-to-video pipeline whose text encoder tessera runs (WanPipeline); for DiT use tessera generate --pipeline ${DIT} --seed N --class-label N`],
-    [EMBEDS, `--pipeline ${EMBEDS}: a WanPipeline without a text encoder (model_index.json has no text_encoder/tokenizer); demo encodes its --prompt, so it needs one; with prompt embeddings use tessera generate --pipeline ${EMBEDS} --inputs FILE (encoder_hidden_states)`],
+    [EMBEDS, `--pipeline ${EMBEDS}: a WanPipeline without a text encoder (model_index.json has no text_encoder/tokenizer); demo encodes its --prompt, so it needs one; with prompt embeddings use tessera generate --pipeline ${EMBEDS} --inputs FILE (encoder_hidden_states or prompt_embeds)`],
     ['models/tessera-shapes/transformer', '--pipeline models/tessera-shapes/transformer: a single model folder (config.json, no model_index.json); demo runs a whole pipeline folder (model_index.json, text_encoder/, transformer/, vae/): give --pipeline models/tessera-shapes'],
     ['tests/fixtures/dit_small/model', '--pipeline tests/fixtures/dit_small/model: a single model folder (config.json, no model_index.json); demo runs a whole pipeline folder (model_index.json, text_encoder/, transformer/, vae/); for one transformer use tessera generate --model DIR or tessera bench model --model DIR'],
     ['tests/fixtures/wan_small', '--pipeline tests/fixtures/wan_small: no model_index.json, so not a diffusers pipeline folder; demo runs one with a text encoder (WanPipeline)'],

@@ -17,7 +17,7 @@ import { tempDir } from '../hardening/helpers.js';
 describe('embedded generate --inputs without --prompt', () => {
   it('--help says when the default prompt applies, and the embedded usage lists --inputs', () => {
     const help = helpText(generateCommand.spec);
-    expect(help).toContain(`the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}" (with --inputs, when the file holds no encoder_hidden_states)`);
+    expect(help).toContain(`the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}" (with --inputs, when the file holds no text: encoder_hidden_states or prompt_embeds)`);
     expect(help).toContain('tessera generate [--prompt P] [--inputs IN.safetensors | --seed N] [--steps N]');
   });
 
