@@ -58,6 +58,14 @@ export function transformerConfigOf(dir: string, kind: 'model' | 'pipeline'): Mo
  * cannot be parsed is left to the loader's own error.
  * @throws UsageError naming --pipeline DIR.
  */
+/** The class model_index.json lists for component `k` (its ["library", "Class"] pair); undefined when absent or null. */
+function componentClass(index: Record<string, unknown>, k: string): string | undefined {
+  const v = index[k];
+  return Array.isArray(v) && typeof v[1] === 'string' ? v[1] : undefined;
+}
+
+const UMT5_ONLY = "tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only";
+
 export function checkDemoPipeline(dir: string): void {
   const at = `--pipeline ${dir}`;
   const index = readJsonFile(join(dir, 'model_index.json'));
@@ -73,13 +81,12 @@ export function checkDemoPipeline(dir: string): void {
   const cls = index._class_name;
   if (cls === 'DiTPipeline') throw new UsageError(`${at}: a DiTPipeline (class-conditional images, no text encoder); demo makes a clip from a prompt with a text-to-video pipeline whose text encoder tessera runs (WanPipeline); for DiT use tessera generate --pipeline ${dir} --seed N --class-label N`);
   if (typeof cls !== 'string' || !(cls === 'WanPipeline' || cls === 'LattePipeline')) return; // the loader names what it supports
-  const listed = (k: string) => Array.isArray(index[k]) && (index[k] as unknown[])[1] !== null && (index[k] as unknown[])[1] !== undefined;
-  if (!listed('text_encoder') || !listed('tokenizer')) {
+  const te = componentClass(index, 'text_encoder');
+  if (te === undefined || componentClass(index, 'tokenizer') === undefined) {
     throw new UsageError(`${at}: a ${cls} without a text encoder (model_index.json has no text_encoder/tokenizer); demo encodes its --prompt, so it needs one; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states or prompt_embeds)`);
   }
-  const te = (index.text_encoder as unknown[])[1];
-  if (te !== 'UMT5EncoderModel') throw new UsageError(`${at}: its text encoder is ${String(te)}; tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states or prompt_embeds)`);
-  if (!listed('vae')) throw new UsageError(`${at}: a ${cls} without a VAE (model_index.json has no vae); demo decodes the clip with it; tessera generate --pipeline ${dir} writes the latents`);
+  if (te !== 'UMT5EncoderModel') throw new UsageError(`${at}: its text encoder is ${te}; ${UMT5_ONLY}; with prompt embeddings use tessera generate --pipeline ${dir} --inputs FILE (encoder_hidden_states or prompt_embeds)`);
+  if (componentClass(index, 'vae') === undefined) throw new UsageError(`${at}: a ${cls} without a VAE (model_index.json has no vae); demo decodes the clip with it; tessera generate --pipeline ${dir} writes the latents`);
 }
 
 /**
@@ -95,16 +102,16 @@ export function checkPromptTextEncoder(p: Parsed, header: ReadonlyMap<string, un
   const index = readJsonFile(join(dir, 'model_index.json'));
   const cls = index?._class_name;
   if (!index || (cls !== 'WanPipeline' && cls !== 'LattePipeline')) return;
-  const classOf = (k: string) => (Array.isArray(index[k]) && typeof (index[k] as unknown[])[1] === 'string' ? ((index[k] as unknown[])[1] as string) : undefined);
-  const te = classOf('text_encoder');
+  const te = componentClass(index, 'text_encoder');
+  const tokenizer = componentClass(index, 'tokenizer');
   if (p.prompt === undefined) {
     if (header.has(textNames(p.inputs as string | undefined, header)[0])) return;
-    const prompt = te === 'UMT5EncoderModel' && classOf('tokenizer') !== undefined ? 'give --prompt, or ' : '';
+    const prompt = te === 'UMT5EncoderModel' && tokenizer !== undefined ? 'give --prompt, or ' : '';
     throw new UsageError(`--pipeline ${dir}: a ${cls} needs text: ${prompt}--inputs FILE with ${TEXT_EMBEDDING_NAMES}`);
   }
   const instead = `drop --prompt and give the text embeddings in --inputs FILE: ${TEXT_EMBEDDING_NAMES}`;
-  if (te === undefined || classOf('tokenizer') === undefined) throw new UsageError(`--prompt: ${dir} has no text encoder (its model_index.json lists no text_encoder and tokenizer); ${instead}`);
-  if (te !== 'UMT5EncoderModel') throw new UsageError(`--prompt: the text encoder of ${dir} is ${te} (model_index.json); tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only: ${instead}`);
+  if (te === undefined || tokenizer === undefined) throw new UsageError(`--prompt: ${dir} has no text encoder (its model_index.json lists no text_encoder and tokenizer); ${instead}`);
+  if (te !== 'UMT5EncoderModel') throw new UsageError(`--prompt: the text encoder of ${dir} is ${te} (model_index.json); ${UMT5_ONLY}: ${instead}`);
 }
 
 /**
@@ -116,8 +123,8 @@ export function checkPromptTextEncoder(p: Parsed, header: ReadonlyMap<string, un
 export function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
   // the class loadPipeline builds: model_index.json's (as diffusers), else the config's
-  const listed = readJsonFile(join(pipelineDir, 'model_index.json'))?.scheduler;
-  const cls = Array.isArray(listed) && typeof listed[1] === 'string' ? listed[1] : readJsonFile(file)?._class_name;
+  const index = readJsonFile(join(pipelineDir, 'model_index.json'));
+  const cls = (index && componentClass(index, 'scheduler')) ?? readJsonFile(file)?._class_name;
   // a missing or unsupported class is the loader's refusal
   if (refusesShift(cls)) throw new UsageError(shiftRefusal(cls, { option: '--shift', from: `${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler`, file }));
 }
