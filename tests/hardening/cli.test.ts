@@ -178,9 +178,10 @@ describe('input paths: checked before any GPU work, one UsageError naming the fl
     }
     expect(readdirSync(dir)).toEqual([]);
     // --variant reaches loadPipeline: a variant no component has is refused before any GPU work
-    const v = await run('generate', '--pipeline', pipe, '--variant', 'fp16', '--seed', '0', '--height', '32', '--width', '32', '--frames', '5', '--out', out);
+    // (a folder whose text encoder tessera runs, with --prompt: a Wan folder with no text at all is refused before this)
+    const v = await run('generate', '--pipeline', embeddedPipelineDir(), '--prompt', 'a', '--variant', 'fp16', '--seed', '0', '--height', '32', '--width', '32', '--frames', '5', '--out', out);
     expect(v.code).toBe(1);
-    expect(v.err[v.err.length - 1]).toMatch(/^tessera: error: PipelineError: .*pipeline: no component has the weight variant fp16 \(looked in transformer\/diffusion_pytorch_model\.fp16\.safetensors, vae\//);
+    expect(v.err[v.err.length - 1]).toMatch(/^tessera: error: PipelineError: .*tessera-shapes: no component has the weight variant fp16 \(looked in transformer\/diffusion_pytorch_model\.fp16\.safetensors, vae\//);
   });
 });
 
