@@ -36,7 +36,7 @@ import { checkRunFits, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError } from '../model/model.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
-import { checkVariantFlag } from './cmd-forward.js';
+import { checkVariantFlag, variantOption } from './cmd-forward.js';
 
 export const demoCommand: Command = {
   spec: {
@@ -211,7 +211,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup)';
-  const pipe = await loadPipeline(pipelineDir, { ...(p.variant !== undefined ? { variant: p.variant as string } : {}), preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale) });
+  const pipe = await loadPipeline(pipelineDir, { ...variantOption(p), preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale) });
   try {
     const loadMs = performance.now() - t0;
     console.log(`device: ${describeAdapter(pipe.gpu)}`);

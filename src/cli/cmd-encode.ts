@@ -8,7 +8,7 @@ import { LET_IT_STREAM } from '../text/memory.js';
 import { intInRange, type Parsed } from './args.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
-import { checkVariantFlag } from './cmd-forward.js';
+import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { plural } from './progress.js';
 
 export const encodeCommand: Command = {
@@ -43,7 +43,7 @@ async function encode(p: Parsed): Promise<number> {
   await commandInputs(p); // no --inputs: the output and --pipeline checks
   const dir = p.pipeline as string;
   const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
-  const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream, ...(p.variant !== undefined ? { variant: p.variant as string } : {}) });
+  const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream, ...variantOption(p) });
   try {
     const neg = p['negative-prompt'] as string | undefined;
     const pos = await enc.encodePrompt([p.prompt as string], { max_sequence_length: L });

@@ -11,8 +11,13 @@ import { checkNames, floatInput, INPUT_NAMES, intInput, numberInput } from './mo
 import { UsageError, type Parsed } from './args.js';
 import { VARIANT_NAME } from '../io/model-folder.js';
 
+/** The loaders' `variant` option from --variant: `{ variant }` when given, else nothing (the default weights). */
+export function variantOption(p: Parsed): { variant?: string } {
+  return p.variant !== undefined ? { variant: p.variant as string } : {};
+}
+
 /**
- * --variant (forward, generate, decode) names weight files `X.NAME.safetensors`: a plain name,
+ * --variant (forward, generate, decode, encode, demo, bench model) names weight files `X.NAME.safetensors`: a plain name,
  * checked before any file is read. @throws UsageError naming --variant.
  */
 export function checkVariantFlag(p: Parsed): void {
@@ -46,7 +51,7 @@ export const forwardCommand: Command = {
     const header = await readInputsHeader(file);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
-      ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
+      ...variantOption(p),
       maxMemory: budget,
       // refuse a run that cannot fit before reading any weight or tensor data (other shape errors are validate()'s job)
       preflight: (config, gpu, dtype) => {

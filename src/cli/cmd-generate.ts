@@ -20,7 +20,7 @@ import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
 import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textNames } from './model-inputs.js';
-import { checkVariantFlag } from './cmd-forward.js';
+import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
@@ -258,7 +258,7 @@ export const generateCommand: Command = {
     checkSizesVsLatents(p, header);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
-      ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
+      ...variantOption(p),
       maxMemory: budget,
       // the batched (CFG) shapes the loop will run, refused before any weight is read
       preflight: (config, gpu, dtype) => {

@@ -17,6 +17,7 @@ import { checkSeedVsLatents, generateConditioning, generateInputHeader, generate
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
+import { variantOption } from './cmd-forward.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
 function readJsonFile(file: string): Record<string, unknown> | undefined {
@@ -211,7 +212,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     maxMemory: budget,
     // the text comes from --inputs without --prompt: the folder's text encoder is not needed (not loaded, whatever its class)
     ...(p.prompt === undefined ? { textEncoder: false } : {}),
-    ...(p.variant !== undefined ? { variant: p.variant as string } : {}),
+    ...variantOption(p),
     // refuse before any weight is read when the latent shape is known (given latents)
     preflight: (config, gpu, dtype, vaeScale) => {
       // seeded sizes, checked against the VAE factors and the patch before any weight is read, naming the flags

@@ -6,8 +6,10 @@ import { UsageError, type Parsed } from './args.js';
 import { checkCommandFiles } from './outputs.js';
 
 // generate's text embeddings under the transformer's names, or under diffusers' pipeline names
-// (WanPipeline's prompt_embeds, what `tessera encode` writes): either, not both
-const TEXT_NAMES = ['encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds'];
+// (WanPipeline's prompt_embeds, what `tessera encode` writes): one pair per file (textNames)
+const MODEL_TEXT = ['encoder_hidden_states', 'negative_encoder_hidden_states'] as const;
+const PIPELINE_TEXT = ['prompt_embeds', 'negative_prompt_embeds'] as const;
+const TEXT_NAMES = [...MODEL_TEXT, ...PIPELINE_TEXT];
 
 /** generate's text tensors, for messages: what --inputs may hold instead of --prompt. */
 export const TEXT_EMBEDDING_NAMES = 'encoder_hidden_states [B, L, dim] and, with guidance > 1, negative_encoder_hidden_states (or the pipeline names prompt_embeds and negative_prompt_embeds, as tessera encode writes them)';
@@ -54,9 +56,6 @@ export function intInput(file: string, inputs: Map<string, InputTensor>, name: s
     return Number(v);
   });
 }
-
-const MODEL_TEXT = ['encoder_hidden_states', 'negative_encoder_hidden_states'] as const;
-const PIPELINE_TEXT = ['prompt_embeds', 'negative_prompt_embeds'] as const;
 
 /**
  * The names under which an inputs file holds generate's text embeddings, [positive, negative (the
