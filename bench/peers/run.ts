@@ -19,6 +19,7 @@
 import { parseArgs } from 'node:util';
 import { create, globals } from 'webgpu';
 import { acquireGpu, describeAdapter, type Gpu } from '../../src/gpu/device.js';
+import { setLlvmpipeThreads } from '../../src/gpu/node.js';
 import { readTensor } from '../../src/gpu/tensor.js';
 import { median } from '../../src/profile/profiler.js';
 import { attentionWorkload, blockWorkload, gemmWorkload, layernormWorkload, type Check, type Workload } from '../../src/profile/workloads.js';
@@ -40,6 +41,9 @@ queueProto.writeBuffer = function (this: unknown, buf: unknown, off: number, dat
   }
   return writeBuffer.call(this, buf, off, data, dOff, size);
 };
+// The device every library shares is the one tessera makes: the same Dawn flags and, on lavapipe,
+// the same llvmpipe thread count (src/gpu/node.ts), set before Dawn starts Mesa.
+setLlvmpipeThreads();
 const dawn = create(['disable-dawn-features=timestamp_quantization']);
 // Count devices as they are created, to show (not assume) that the libraries share one.
 const adapterProto = (globals as unknown as { GPUAdapter: { prototype: { requestDevice: (...a: unknown[]) => Promise<unknown> } } }).GPUAdapter.prototype;

@@ -86,7 +86,13 @@ export const infoCommand: Command = {
         limits: gpu.limits,
         dtypes: gpu.f16 ? ['f32', 'f16'] : ['f32'],
         kernels,
-        adapter_policy: { cpu: gpu.isCpu, subgroup_min_size: gpu.subgroupMinSize, subgroup_max_size: gpu.subgroupMaxSize },
+        adapter_policy: {
+          cpu: gpu.isCpu,
+          subgroup_min_size: gpu.subgroupMinSize,
+          subgroup_max_size: gpu.subgroupMaxSize,
+          // Mesa's llvmpipe worker threads (LP_NUM_THREADS: the user's, else tessera's default, src/gpu/node.ts); null on other adapters
+          llvmpipe_threads: /llvmpipe/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`) && gpu.runtime === 'node' ? Number(process.env.LP_NUM_THREADS) || null : null,
+        },
         tuning: {
           mode: defaultTuneMode(),
           // a run times only calls of at least this many FLOPs (tessera tune times every one)
@@ -124,7 +130,8 @@ export const infoCommand: Command = {
         console.log(`  ${k.name.padEnd(14)} [${k.flags.join(',')}] ${ov}`);
       }
       const t = info.tuning;
-      console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}`);
+      const threads = info.adapter_policy.llvmpipe_threads;
+      console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}${threads ? `; llvmpipe threads ${threads} (LP_NUM_THREADS)` : ''}`);
       console.log(`tuning    mode ${t.mode}; cache ${t.cache ?? 'none (this process only)'}; a run times calls of ≥ ${t.min_flops.toExponential(2)} FLOPs (TESSERA_TUNE_MIN_FLOPS), tessera tune every call`);
       console.log('  heuristic choices (used when nothing is cached, and always with --no-tune)');
       for (const h of t.heuristics) console.log(`    ${h.op} ${(h.op === 'gemm' ? `m×k×n ${h.shape}` : h.shape).padEnd(22)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);

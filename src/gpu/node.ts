@@ -1,6 +1,7 @@
 // Node-only: Dawn through the npm package `webgpu`. Imported only by the Node entry.
 // `webgpu` is an optional peer dependency (132 MB of Dawn binaries that browser users never need),
 // so it is loaded on first use and its absence is a GpuUnavailableError saying what to install.
+import { availableParallelism } from 'node:os';
 import { GpuUnavailableError, setGpuProvider } from './device.js';
 
 /** The `webgpu` version tessera is tested with; package.json's peerDependencies range admits it (a test checks). */
@@ -11,8 +12,31 @@ let cached: GPU | null = null;
 /** Dawn toggles: timestamps unquantized so small kernels are measurable (profiling). */
 const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
 
+/**
+ * Worker threads for Mesa's llvmpipe (lavapipe, the CPU Vulkan driver) when the user has not set
+ * LP_NUM_THREADS: 8 per core, at most 32. llvmpipe cuts each dispatch into one slice of workgroups
+ * per thread, fixed up front; with one thread per core, a core that also runs anything else (Node's
+ * main thread, the driver's queue thread, another process) finishes its slice late while the others
+ * sit idle. Smaller slices even that out. Measured on 2 cores (bench/RESULTS.md, session 14): the
+ * DiT-S block 221 → 132 ms of GPU time at 16 threads (4: 172, 8: 143, 32: 142, 64: 147); GEMM
+ * 1024×384×1536 51 → 29 ms. Mesa itself caps the count at 32 (LP_MAX_THREADS).
+ */
+export function llvmpipeThreads(cores: number = availableParallelism()): number {
+  return Math.max(1, Math.min(32, 8 * Math.floor(cores)));
+}
+
+/**
+ * Sets LP_NUM_THREADS (see llvmpipeThreads) unless the environment already has it, before Dawn
+ * starts Mesa, which reads it once. Other drivers ignore the variable. Returns the value in effect.
+ */
+export function setLlvmpipeThreads(env: NodeJS.ProcessEnv = process.env): string {
+  if (!env.LP_NUM_THREADS) env.LP_NUM_THREADS = String(llvmpipeThreads());
+  return env.LP_NUM_THREADS;
+}
+
 export async function nodeGpu(): Promise<{ gpu: GPU; runtime: 'node' }> {
   if (!cached) {
+    setLlvmpipeThreads();
     let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
     try {
       mod = (await import('webgpu')) as unknown as typeof mod;

@@ -5,7 +5,7 @@
 //
 // Browser-safe: no Node imports. The CLI, the tests and the browser demo all time through here.
 import { checkAlive, describeAdapter, GpuError, withErrorScopes, type Gpu } from '../gpu/device.js';
-import { waitIdle, type Dispatch, type Plan } from '../gpu/plan.js';
+import { Pace, type Dispatch, type Plan } from '../gpu/plan.js';
 
 /** The WebGPU maximum query count of one query set. */
 export const MAX_QUERIES = 4096;
@@ -237,6 +237,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
   try {
     const stamps: [bigint, bigint][][] = [];
     const wallMs: number[] = [];
+    const pace = new Pace(); // Dawn's busy wait would take a core from a CPU adapter's kernels being timed
     for (let r = 0; r < repeats; r++) {
       checkAlive(gpu, 'profile');
       const t0 = performance.now();
@@ -245,7 +246,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
         rig.encode(enc, ds);
         gpu.device.queue.submit([enc.finish()]);
       });
-      await waitIdle(gpu, 'profile');
+      await pace.idle(gpu, 'profile', t0);
       stamps.push(await rig.read('profile'));
       wallMs.push(performance.now() - t0);
       if (opts.between && r < repeats - 1) await opts.between(r);

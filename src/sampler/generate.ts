@@ -14,7 +14,7 @@
 import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
-import { compilePlans, Plan, waitIdle } from '../gpu/plan.js';
+import { compilePlans, Pace, Plan } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
@@ -437,6 +437,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     // every pipeline of the generation created at once, in parallel, before the first step
     await compilePlans([plan, ...passes.flatMap((ps) => [ps.r.prepare, ps.r.plan])]);
     const zero = new Uint32Array(1);
+    const pace = new Pace(); // the steps after the first are alike: each sleeps through most of the last one
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
       const where = `step ${i + 1}/${N}`;
@@ -456,6 +457,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
             await r.plan.run(`${model.name} forward`);
           }
         }
+        const submitted = performance.now();
         await withErrorScopes(gpu, `${where}: ${model.name} forward and ${program.className} update`, () => {
           const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
           if (i > 0) {
@@ -466,7 +468,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
           enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
           gpu.device.queue.submit([enc.finish()]);
         });
-        await waitIdle(gpu, `${where}: ${model.name} forward and ${program.className} update`);
+        await pace.idle(gpu, `${where}: ${model.name} forward and ${program.className} update`, submitted);
         await flagRead.mapAsync(GPUMapMode.READ, 0, 4);
         bits = new Uint32Array(flagRead.getMappedRange(0, 4))[0]!;
         flagRead.unmap();
