@@ -76,6 +76,9 @@ export function givenFlags(p: Parsed): ReadonlySet<string> {
   return GIVEN.get(p) ?? new Set();
 }
 
+/** The values a bool flag takes after `=` (`--json=0`); given alone it is on, left out off. */
+const BOOL_VALUES: ReadonlyMap<string, boolean> = new Map([['true', true], ['false', false], ['1', true], ['0', false]]);
+
 export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const flags = { ...commonFlags(spec), ...spec.flags, ...(spec.quiet ? QUIET : {}) };
   const out: Parsed = { _: [] as string[] };
@@ -100,8 +103,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (seen.has(name)) throw new UsageError(`tessera ${spec.subcommand?.(out._)?.name ?? spec.name}: --${name} is given more than once; give it once`);
     seen.add(name);
     if (f.type === 'bool') {
-      if (value !== undefined && !['true', 'false', '1', '0'].includes(value)) throw new UsageError(`--${name} takes no value (or true/false), got "${value}"`);
-      out[name] = value === undefined ? true : value === 'true' || value === '1';
+      if (value !== undefined && !BOOL_VALUES.has(value)) throw new UsageError(`--${name} takes no value, or ${[...BOOL_VALUES.keys()].join('/')}, got "${value}"`);
+      out[name] = value === undefined ? true : BOOL_VALUES.get(value)!;
       continue;
     }
     if (value === undefined) {

@@ -127,7 +127,7 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
     [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--max-memory', '-3GiB'], '--max-memory: not a memory size: "-3GiB" (expected e.g. 512MiB, 2GiB or a number of bytes)'],
     [['demo', '--preset', 'sdxl'], '--preset must be one of'],
     [['demo', '--json'], 'unknown flag --json; valid flags: --help, --debug, --no-tune, --preset, --steps'],
-    [['info', '--json=maybe'], '--json takes no value (or true/false), got "maybe"'],
+    [['info', '--json=maybe'], '--json takes no value, or true/false/1/0, got "maybe"'],
     [['bench', 'matmul'], 'tessera bench: benchmark "matmul" is not one of ceiling, gemm, attention, layernorm'],
     [['bench'], 'tessera bench: missing benchmark (one of ceiling, gemm'],
     [['bench', 'gemm', '--m', '64', '--k', '64'], 'tessera bench gemm: missing --n'],
