@@ -18,6 +18,7 @@ import { loadVae, type Vae } from '../vae/vae.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { isQuiet, plural } from './progress.js';
 import { checkPathFlags } from './paths.js';
+import { checkVariantFlag, variantOption } from './cmd-forward.js';
 
 export const VAE_PRESETS: Record<string, Record<string, unknown>> = {
   // Wan-AI/Wan2.1-T2V-1.3B-Diffusers vae/config.json (architecture fields)
@@ -88,11 +89,14 @@ const dimFlag = (p: Parsed, name: string, def?: number): number => {
 };
 
 /**
- * The VAE flags that need no GPU: exactly one of --vae-preset/--vae, and --vae a folder that is not a
- * pipeline root (one line naming the flag, as forward/generate). @throws UsageError.
+ * The VAE flags that need no GPU: exactly one of --vae-preset/--vae, --variant only with --vae and a plain
+ * name (as bench model's with --model), and --vae a folder that is not a pipeline root (one line naming
+ * the flag, as forward/generate). @throws UsageError.
  */
 export function checkVaeFlags(p: Parsed): void {
   if ((p['vae-preset'] === undefined) === (p.vae === undefined)) throw new UsageError(`tessera bench vae: give exactly one of --vae-preset (${Object.keys(VAE_PRESETS).join(', ')}) or --vae DIR`);
+  if (p.variant !== undefined && p['vae-preset'] !== undefined) throw new UsageError(`--variant names a folder's weight files: it applies with --vae DIR, not --vae-preset (whose weights are made from --seed)`);
+  checkVariantFlag(p);
   checkPathFlags(p, { withPipeline: false });
 }
 
@@ -109,6 +113,7 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
   const vae: Vae = await loadVae(source, {
     gpu,
     dtype: c.dtype,
+    ...variantOption(p),
     preflight: (cfg) => {
       const zc = cfg.kind === 'wan' ? cfg.zDim : cfg.latentChannels;
       const frames = p.frames as number | undefined;

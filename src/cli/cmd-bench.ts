@@ -44,7 +44,7 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio', 'variants'] },
   model: { required: [], optional: Object.keys(MODEL_FLAGS) },
   suite: { required: [], optional: ['quick'] },
-  vae: { required: [], optional: [...Object.keys(VAE_FLAGS), 'frames', 'height', 'width', 'batch', 'seed'] },
+  vae: { required: [], optional: [...Object.keys(VAE_FLAGS), 'variant', 'frames', 'height', 'width', 'batch', 'seed'] },
   plan: { required: [], optional: PLAN_FLAGS },
 };
 const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required, ...s.optional]));
@@ -107,6 +107,7 @@ const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
     height: "latent height (default: the preset's; required with --model)",
     width: "latent width (default: the preset's; required with --model)",
     seed: 'seed of the random weights and inputs (default 0)',
+    variant: "with --model, the weight variant (e.g. fp16), as diffusers' variant=: diffusion_pytorch_model.NAME.safetensors",
   },
   vae: {
     frames: 'latent frames (default 2; an AutoencoderKL decodes 4-D latents without it)',
@@ -114,6 +115,7 @@ const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
     width: 'latent width (default 8 with --vae-preset; required with --vae)',
     batch: 'latents batch items (default 1)',
     seed: 'seed of the random weights and latents (default 0)',
+    variant: "with --vae, the weight variant (e.g. fp16), as diffusers' variant=: diffusion_pytorch_model.NAME.safetensors",
   },
   plan: {
     preset: 'a named architecture (its config and latent size)',
@@ -744,7 +746,7 @@ export const benchCommand: Command = {
     quiet: true,
     summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)',
     usage:
-      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--variant NAME] [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--variant NAME] [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--variant NAME] [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
     // `bench gemm --zzz` is refused by `tessera bench gemm: …`, listing gemm's flags (as `bench gemm --help`), not every benchmark's
     subcommand: (pos) => (BENCH_SUBCOMMANDS.includes(pos[0] as Sub) ? { name: `bench ${pos[0]}`, flags: subFlagNames(pos[0] as Sub) } : undefined),
@@ -777,6 +779,7 @@ export const benchCommand: Command = {
       // model, plan and vae all take these (MODEL_FLAGS' help names model only); each benchmark's --help has its own line (SUB_FLAG_HELP)
       frames: { ...MODEL_FLAGS.frames!, help: "model/plan: latent frames (default: the preset's; 1 with --model); vae: latent frames (default 2; an AutoencoderKL decodes 4-D latents without it)" },
       seed: { ...MODEL_FLAGS.seed!, help: 'model: seed of the random weights and inputs; vae: of the random weights and latents (default 0)' },
+      variant: { ...MODEL_FLAGS.variant!, help: "model/vae: with --model or --vae DIR, the folder's weight variant (e.g. fp16), as diffusers' variant=: diffusion_pytorch_model.NAME.safetensors" },
       'no-wall': { type: 'bool', help: 'skip the Benchmark.js wall-clock measurement' },
       'no-ceiling': { type: 'bool', help: 'skip measuring the device ceiling (ceiling_share becomes null)' },
     },
@@ -801,7 +804,7 @@ export const benchCommand: Command = {
       sub === 'model'
         ? ['--preset NAME | --model DIR [--variant NAME]', '[--frames F] [--height H] [--width W] [--text-len L] [--seed N] [--max-memory SIZE]']
         : sub === 'vae'
-        ? ['--vae-preset wan2.1|sd | --vae DIR', '[--frames F] [--height H] [--width W] [--batch B] [--seed N]']
+        ? ['--vae-preset wan2.1|sd | --vae DIR [--variant NAME]', '[--frames F] [--height H] [--width W] [--batch B] [--seed N]']
         : sub === 'plan'
         ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--batch B]']
         : [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map(opt)];
