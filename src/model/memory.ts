@@ -7,7 +7,7 @@
 import { fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { planningGpu } from '../gpu/memory-plan.js';
-import { describeOverflow, LimitError } from '../gpu/plan.js';
+import { describeOverflow, LimitError, type CountOverflow } from '../gpu/plan.js';
 import { patchDims, type ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
@@ -140,7 +140,7 @@ function estimateChecked(c: ModelConfig, latent: number[], text: number[] | unde
 /** The dry run's memory plan of a forward pass (placeholder weights, a planning device with `limits`). */
 export function planModel(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
   // the same question is often asked twice in a row (an estimate, then the fit check and its suggestions)
-  const key = JSON.stringify([latent, text ?? null, dtype, limits?.maxStorageBufferBindingSize ?? null, limits?.maxBufferSize ?? null, ffnChunkRows === Infinity ? 'inf' : (ffnChunkRows ?? null), itemwise ?? null]);
+  const key = JSON.stringify([latent, text ?? null, dtype, limits?.maxStorageBufferBindingSize ?? null, limits?.maxBufferSize ?? null, limits?.maxComputeWorkgroupsPerDimension ?? null, ffnChunkRows === Infinity ? 'inf' : (ffnChunkRows ?? null), itemwise ?? null]);
   let memo = plans.get(c);
   if (!memo) plans.set(c, (memo = new Map()));
   const hit = memo.get(key);
@@ -155,7 +155,10 @@ export function planModel(c: ModelConfig, latent: number[], text: number[] | und
 const plans = new WeakMap<ModelConfig, Map<string, MemoryPlan>>();
 
 function planModelUncached(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
-  const gpu = planningGpu({ ...(limits?.maxStorageBufferBindingSize ? { maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize } : {}), ...(limits?.maxBufferSize ? { maxBufferSize: limits.maxBufferSize } : {}) }, dtype === 'f16');
+  // the adapter's limits that shape the recording: the binding and buffer sizes (token chunks, item
+  // by item) and the workgroup grid (a count past it is an overflow the real recording refuses)
+  const given = { maxStorageBufferBindingSize: limits?.maxStorageBufferBindingSize, maxBufferSize: limits?.maxBufferSize, maxComputeWorkgroupsPerDimension: limits?.maxComputeWorkgroupsPerDimension };
+  const gpu = planningGpu(Object.fromEntries(Object.entries(given).filter(([, v]) => v)), dtype === 'f16');
   return planForward(gpu, c, planningWeights(gpu, c, dtype), latent, text, ffnChunkRows, itemwise);
 }
 
@@ -179,6 +182,8 @@ function estimateFromPlan(c: ModelConfig, latent: number[], dtype: DType, m: Mem
 export interface MemoryLimits {
   maxBufferSize: number;
   maxStorageBufferBindingSize: number;
+  /** The workgroup grid's limit per dimension (a `Gpu`'s limits have it; WebGPU's 65535 when omitted). */
+  maxComputeWorkgroupsPerDimension?: number;
 }
 
 /**
@@ -268,12 +273,22 @@ function hiddenBinding(c: ModelConfig, latent: number[], dtype: DType): { bytes:
   return { bytes: storageBytes(tokens * c.dim, dtype), name: `[${tokens},${c.dim}]` };
 }
 
+/**
+ * What of an estimate (estimateMemory's, with these `limits`) the adapter cannot take, whatever the
+ * budget: `tooBig` when its largest binding, buffer or weight is above maxStorageBufferBindingSize /
+ * maxBufferSize; `overflow` when a count of some dispatch is past what a kernel holds in 32 bits or
+ * the workgroup grid (src/gpu/plan.ts CountOverflow: the dry run notes it, the real recording throws).
+ * checkRunFits and the Pipeline's fit check (and their searches for what fits) both read it.
+ */
+export function beyondAdapter(est: MemoryEstimate, limits: MemoryLimits): { tooBig: boolean; overflow?: CountOverflow } {
+  const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > bindingLimit(limits).bytes;
+  return { tooBig, ...(est.plan.overflow ? { overflow: est.plan.overflow } : {}) };
+}
+
 function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
   const est = estimateChecked(c, latent, text, dtype, limits);
   const total = (opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total) + (opts.reserve?.bytes ?? 0);
-  const tooBig = est.plan.largestBinding.bytes > limits.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > limits.maxBufferSize || est.largestTensor > bindingLimit(limits).bytes;
-  // a count a kernel cannot hold (src/gpu/plan.ts CountOverflow): the dry run notes it, the real recording would throw
-  const overflow = est.plan.overflow;
+  const { tooBig, overflow } = beyondAdapter(est, limits);
   const overBudget = opts.maxMemory !== undefined && total > opts.maxMemory;
   return { est, total, tooBig, overflow, overBudget, fits: !tooBig && !overflow && !overBudget };
 }

@@ -11,7 +11,7 @@
 // A component saved as None is listed as [null, null] and is absent.
 import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import type { Plan } from '../gpu/plan.js';
+import { describeOverflow, type Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
 import { checkRelPath, folderFile, folderRoot, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
 import { ModelFolderError, pipelineVariantHint } from '../io/model-folder.js';
@@ -22,7 +22,7 @@ import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 export { closestOption } from '../model/options.js';
-import { bindingLimit, estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
+import { beyondAdapter, bindingLimit, estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
@@ -1017,9 +1017,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     let total = this.transformer.weights.bytes;
     for (const [latent, t] of passes) {
       const est = estimateMemory(c, latent, t, this.transformer.dtype, lim);
-      if (est.plan.largestBinding.bytes > lim.maxStorageBufferBindingSize || est.plan.largestBuffer.bytes > lim.maxBufferSize || est.largestTensor > perBinding) {
-        return `the transformer's largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limitName} of ${fmtBytes(perBinding)}`;
-      }
+      const over = beyondAdapter(est, lim);
+      if (over.tooBig) return `the transformer's largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limitName} of ${fmtBytes(perBinding)}`;
+      if (over.overflow) return `the transformer cannot be recorded at this size: ${describeOverflow(over.overflow)}`;
       total += est.activations + est.workspace;
     }
     const budget = this.transformer.maxMemory;
