@@ -149,12 +149,23 @@ export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>
  * `opts.warm`: decode twice (profileWarm): the sample and `wallMs` are the first, untimed decode's,
  * the profile the second's (`opts.repeats` profiled decodes, per-dispatch medians), so no kernel's compilation counts as its GPU time; default false (one
  * decode, profiled as it runs: on a cold shader cache each kernel's first dispatch includes its compilation).
+ * `opts.onProgress`: Vae.decode's, for the decode the sample comes from (the first), not the profiled repeats.
  * @returns the decoder's sample (as vae.decode), the joined profile of all its pieces, and the wall
  *   time of the decode the sample came from (ms).
  * @throws what vae.decode throws.
  */
-export async function profileDecode(vae: Vae, latents: TensorData, opts: { forceWallClock?: boolean; warm?: boolean; repeats?: number } = {}): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
-  const stage = (runPlan: RunPlanHook) => vae.decode(latents, { runPlan });
+export async function profileDecode(
+  vae: Vae,
+  latents: TensorData,
+  opts: { forceWallClock?: boolean; warm?: boolean; repeats?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
+  // opts.onProgress follows the decode the sample comes from (Vae.decode's onProgress), not the profiled repeats
+  let first = true;
+  const stage = (runPlan: RunPlanHook) => {
+    const onProgress = first ? opts.onProgress : undefined;
+    first = false;
+    return vae.decode(latents, { runPlan, ...(onProgress ? { onProgress } : {}) });
+  };
   let sample: TensorData;
   let run: ProfileRun;
   let wallMs: number;

@@ -3,6 +3,8 @@
 // decode stage of generate (--pipeline, embedded) show "decoding frames i/N" (images for image latents), plain
 // lines off a terminal (the first, at most one a second, the last), and nothing with --quiet, which still
 // writes the output. The library's hook behind the pipeline's: Pipeline.generate({ onDecodeProgress }).
+// demo's decode stage shows the same (it printed nothing there, tens of seconds on lavapipe at a real size),
+// through profilePipeline's onDecodeProgress: the frames of the decode the clip comes from, not its profiled re-runs.
 import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { FIXTURES, ROOT } from '../helpers/golden.js';
 import '../../src/node-env.js'; // loadPipeline reads folders from paths
 import { InputError } from '../../src/model/model.js';
 import { loadPipeline } from '../../src/pipeline/pipeline.js';
+import { profilePipeline } from '../../src/profile/pipeline.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-decode-progress-'));
@@ -92,5 +95,33 @@ describe.skipIf(!hasGpu)('decode progress (CLI)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/decoding|denoising/);
     expect(r.stderr).toMatch(/^wrote .*gen\.safetensors: latents \[1,16,2,4,4\], video \[1,5,16,16,3\]/m);
+  }, 300_000);
+
+  it('profilePipeline({ onDecodeProgress }): the frames of the one decode whose video it returns, in the VAE stage; none from the profiled re-runs', async () => {
+    const pipe = await loadPipeline(join(ROOT, 'models', 'tessera-shapes'), { gpu: gpu! });
+    try {
+      const log: string[] = [];
+      await profilePipeline(pipe, { ...small, onDecodeProgress: (done, total) => log.push(`${done}/${total}`) }, { repeats: 2, onStage: (s) => log.push(s) });
+      expect(log).toEqual(['text_encoder', 'transformer', 'vae', '1/5', '2/5', '3/5', '4/5', '5/5']);
+    } finally {
+      pipe.dispose();
+    }
+  }, 300_000);
+
+  it('demo (the embedded pipeline): "decoding frames 1/5" … "5/5" after the denoising steps; --quiet: none', async () => {
+    const out = join(tmp, 'demo');
+    const args = ['demo', '--prompt', small.prompt, '--frames', '5', '--height', '16', '--width', '16', '--steps', '1', '--repeats', '1', '--out', out];
+    let r = await tessera(args);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    const progress = progressLines(r.stderr);
+    expect(progress[0], r.stderr).toMatch(/^decoding frames 1\/5  \d+\.\d s$/);
+    expect(progress.at(-1)).toMatch(/^decoding frames 5\/5  \d+\.\d s$/);
+    expect(progress.every((l) => /^decoding frames [1-5]\/5  /.test(l))).toBe(true);
+    expect(lines.indexOf(progress[0]!)).toBeGreaterThan(lines.findIndex((l) => l.startsWith('denoising 1/1')));
+    r = await tessera([...args, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/decoding|denoising/);
+    expect(existsSync(join(out, 'clip.gif'))).toBe(true);
   }, 300_000);
 });
