@@ -37,6 +37,7 @@ import type { ModelConfig } from '../model/config.js';
 import { InputError } from '../model/model.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
+import { ropeAsUsage } from './errors.js';
 
 export const demoCommand: Command = {
   spec: {
@@ -171,7 +172,12 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   const cfgB = (p.guidance as number) > 1 ? 2 : 1;
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
   const text = [cfgB, DEFAULT_MAX_SEQUENCE_LENGTH, config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
-  checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16 });
+  try {
+    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16 });
+  } catch (e) {
+    // a size past rope_max_seq_len: the flags' problem (exit 2), as generate's
+    throw ropeAsUsage(e);
+  }
 }
 
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */

@@ -6,6 +6,7 @@ import { seedProblem } from '../random.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { checkRopeGrid } from '../model/wan.js';
+import { ropeAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkPipelineScheduler, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
@@ -269,8 +270,15 @@ export const generateCommand: Command = {
         const B = seededBatch(p, config.family, header);
         const one = given ?? (config.family === 'dit' ? [B, config.inChannels, ...spatial] : [B, config.inChannels, (p.frames as number | undefined) ?? 1, ...spatial]);
         if (one.length !== (config.family === 'dit' ? 4 : 5) || one.some((d: number | undefined) => !Number.isInteger(d) || d! < 1)) return; // validate() reports it
-        // a grid past rope_max_seq_len is generate()'s InputError, in its words, before any weight is read
-        if (config.family === 'wan') checkRopeGrid(config, 'hidden_states', one as number[], one.slice(2) as [number, number, number]);
+        // a grid past rope_max_seq_len is generate()'s InputError, in its words, before any weight is read;
+        // seeded sizes (--frames/--height/--width) are the flags' problem
+        if (config.family === 'wan') {
+          try {
+            checkRopeGrid(config, 'hidden_states', one as number[], one.slice(2) as [number, number, number]);
+          } catch (e) {
+            throw given ? e : ropeAsUsage(e);
+          }
+        }
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
         const t = config.family === 'dit' ? undefined : header.get(textNames(p.inputs as string, header)[0])?.shape;
         const text = t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined;

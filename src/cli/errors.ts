@@ -1,4 +1,7 @@
 // One clear line per error; the stack only with --debug.
+import { RopeLimitError } from '../model/model.js';
+import { UsageError } from './args.js';
+
 export function errorLine(e: unknown, debug: boolean): string {
   const err = e instanceof Error ? e : new Error(String(e));
   const kind = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
@@ -20,4 +23,14 @@ export function flagNames(message: string): string {
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift: a number > 0/, '--shift: a number > 0')
     .replace(/; for a single transformer folder use loadModel\)/, '; for a single transformer folder give --model DIR)');
+}
+
+/**
+ * A rope_max_seq_len refusal (RopeLimitError) of a size the command line gave (--frames/--height/--width, not
+ * an inputs file's latents) is the flags' problem, as every other size refusal: a UsageError (exit 2) naming the
+ * flags of the axes over the limit, its message kept (it says what fits). Any other error as it is.
+ */
+export function ropeAsUsage(e: unknown): unknown {
+  if (!(e instanceof RopeLimitError)) return e;
+  return new UsageError(`${e.axes.map((a) => `--${a}`).join(' and ')}: ${e.message}`, { cause: e });
 }

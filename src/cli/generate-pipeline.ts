@@ -18,6 +18,7 @@ import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
+import { ropeAsUsage } from './errors.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
 function readJsonFile(file: string): Record<string, unknown> | undefined {
@@ -293,7 +294,9 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     const res = await pipe
       .generate(o)
       .catch((e: unknown) => {
-        throw inCliTerms(e, p.inputs as string | undefined, [posName, negName]);
+        const err = inCliTerms(e, p.inputs as string | undefined, [posName, negName]);
+        // sizes from --frames/--height/--width past rope_max_seq_len: the flags' problem (an inputs file's latents: the file's)
+        throw o.latents ? err : ropeAsUsage(err);
       })
       .finally(() => {
         // a terminal's bar line ends before the result or the error line

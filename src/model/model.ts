@@ -24,6 +24,23 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/** The axes of a Wan latent grid that rope_max_seq_len bounds. */
+export type RopeAxis = 'frames' | 'height' | 'width';
+
+/**
+ * A request past Wan's rope_max_seq_len (wan.ts checkRopeGrid, Pipeline.generate's size check): an InputError
+ * (it prints as one) naming the axes over the limit, so that a caller whose sizes came from its own options
+ * (the CLI's --frames/--height/--width) can name those instead. The message says what fits.
+ */
+export class RopeLimitError extends InputError {
+  constructor(
+    message: string,
+    readonly axes: readonly RopeAxis[],
+  ) {
+    super(message);
+  }
+}
+
 /**
  * The device handling every loader shares (loadModel, loadRandomModel, loadVae, loadTextEncoder,
  * loadPipeline): runs `load` on `given` (the caller's device: never destroyed here) or on a device

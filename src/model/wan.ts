@@ -13,7 +13,7 @@ import { adaLnZeroBlock, crossAttentionKV } from './block.js';
 import type { WanConfig } from './config.js';
 import { itemwise } from './ffn.js';
 import { linear, Scratch, view } from './layers.js';
-import { InputError } from './model.js';
+import { RopeLimitError, type RopeAxis } from './model.js';
 import type { Weights } from './weights.js';
 
 export interface WanInputs {
@@ -42,7 +42,7 @@ export interface WanRecording {
  * Wan latents' grid after patching (`fhw`: latent frames, height, width) and the axes on which it is longer
  * than rope_max_seq_len: what checkRopeGrid and Pipeline.generate's refusal (in pixels) both test.
  */
-export function ropeGrid(c: WanConfig, fhw: readonly number[]): { grid: number[]; over: ('frames' | 'height' | 'width')[] } {
+export function ropeGrid(c: WanConfig, fhw: readonly number[]): { grid: number[]; over: RopeAxis[] } {
   const grid = fhw.map((n, i) => n / c.patch[i]!);
   return { grid, over: (['frames', 'height', 'width'] as const).filter((_, i) => grid[i]! > c.ropeMaxSeqLen) };
 }
@@ -53,16 +53,17 @@ export function ropeGrid(c: WanConfig, fhw: readonly number[]): { grid: number[]
  * from them, so a longer axis fails there; tessera computes its table per grid and would otherwise
  * run what diffusers cannot. `name` is the tensor's name in the message; `fhw` the latent frames,
  * height and width (each divisible by the patch).
- * @throws InputError `NAME: [shape] gives a grid of F×H×W …, beyond config.json's rope_max_seq_len R in AXIS: …`.
+ * @throws RopeLimitError (an InputError) `NAME: [shape] gives a grid of F×H×W …, beyond config.json's rope_max_seq_len R in AXIS: …`.
  */
 export function checkRopeGrid(c: WanConfig, name: string, shape: readonly number[], fhw: readonly [number, number, number]): void {
   const R = c.ropeMaxSeqLen;
   const { grid, over } = ropeGrid(c, fhw);
   if (!over.length) return;
-  throw new InputError(
+  throw new RopeLimitError(
     `${name}: [${shape.join(',')}] gives a grid of ${grid.join('×')} (frames×height×width after patch_size ${c.patch.join('×')}), beyond config.json's ` +
       `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
       `use latents of at most ${c.patch.map((p) => p * R).join('×')} frames×height×width, or raise rope_max_seq_len in config.json`,
+    over,
   );
 }
 

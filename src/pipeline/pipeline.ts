@@ -16,7 +16,7 @@ import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.
 import { checkRelPath, folderFile, folderRoot, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
 import { ModelFolderError, pipelineVariantHint } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
-import { checkDtypeOption, checkGpuOption, InputError, loadModel, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { checkDtypeOption, checkGpuOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
@@ -842,7 +842,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 
   /**
-   * Refuses (InputError), before any stage, a Wan run whose latents `shape` give a grid after patching longer
+   * Refuses (RopeLimitError, an InputError), before any stage, a Wan run whose latents `shape` give a grid after patching longer
    * than transformer/config.json's rope_max_seq_len R on an axis (diffusers' WanRotaryPosEmbed has R positions
    * per axis), naming the size as the caller gave it and what fits in those terms: the most frames (latent
    * frames ≤ R × patch) or height/width in pixels, or the largest latents.
@@ -861,10 +861,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       width: `a width of at most ${R * pw * spatial} pixels`,
     };
     const way = asked.latents ? `latents of at most ${R * pt}×${R * ph}×${R * pw} latent frames×height×width` : over.map((a) => most[a]).join(' and ');
-    throw new InputError(
+    throw new RopeLimitError(
       `${size} gives a grid of ${grid.join('×')} (latent frames×height×width after patch_size ${c.patch.join('×')}), beyond transformer/config.json's ` +
         `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
         `use ${way}, or raise rope_max_seq_len in transformer/config.json`,
+      over,
     );
   }
 
