@@ -19,6 +19,7 @@ import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { isQuiet, plural } from './progress.js';
 import { checkPathFlags } from './paths.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
+import { maxMemory } from './outputs.js';
 
 export const VAE_PRESETS: Record<string, Record<string, unknown>> = {
   // Wan-AI/Wan2.1-T2V-1.3B-Diffusers vae/config.json (architecture fields)
@@ -90,14 +91,15 @@ const dimFlag = (p: Parsed, name: string, def?: number): number => {
 
 /**
  * The VAE flags that need no GPU: exactly one of --vae-preset/--vae, --variant only with --vae and a plain
- * name (as bench model's with --model), and --vae a folder that is not a pipeline root (one line naming
- * the flag, as forward/generate). @throws UsageError.
+ * name (as bench model's with --model), --vae a folder that is not a pipeline root (one line naming the
+ * flag, as forward/generate), and --max-memory a size. @throws UsageError.
  */
 export function checkVaeFlags(p: Parsed): void {
   if ((p['vae-preset'] === undefined) === (p.vae === undefined)) throw new UsageError(`tessera bench vae: give exactly one of --vae-preset (${Object.keys(VAE_PRESETS).join(', ')}) or --vae DIR`);
   if (p.variant !== undefined && p['vae-preset'] !== undefined) throw new UsageError(`--variant names a folder's weight files: it applies with --vae DIR, not --vae-preset (whose weights are made from --seed)`);
   checkVariantFlag(p);
   checkPathFlags(p, { withPipeline: false });
+  maxMemory(p); // a bad --max-memory (or TESSERA_MAX_GPU_MEMORY) before the GPU is acquired
 }
 
 /** Times the VAE decode `p` asks for; the caller has checked its flags (checkVaeFlags) before acquiring `gpu`. */
@@ -114,6 +116,8 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
     gpu,
     dtype: c.dtype,
     ...variantOption(p),
+    // weights + the decode's peak activations over it: refused before any weight is read (LimitError), as tessera decode
+    maxMemory: maxMemory(p),
     preflight: (cfg) => {
       const zc = cfg.kind === 'wan' ? cfg.zDim : cfg.latentChannels;
       const frames = p.frames as number | undefined;

@@ -20,7 +20,7 @@ import { convKernel } from '../ops/conv.js';
 import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from './bench-model.js';
 import { checkVaeFlags, printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
-import { checkOutputPath } from './outputs.js';
+import { checkOutputPath, MAX_MEMORY_FLAG } from './outputs.js';
 import { LimitError } from '../model/memory.js';
 import { tuneKey, tuneMode, tunePlan } from '../gpu/tune.js';
 import { ShaderError } from '../gpu/shader.js';
@@ -44,7 +44,7 @@ const SUB_FLAGS: Record<Sub, { required: string[]; optional: string[] }> = {
   block: { required: ['hidden', 'heads', 'tokens'], optional: ['mlp-ratio', 'variants'] },
   model: { required: [], optional: Object.keys(MODEL_FLAGS) },
   suite: { required: [], optional: ['quick'] },
-  vae: { required: [], optional: [...Object.keys(VAE_FLAGS), 'variant', 'frames', 'height', 'width', 'batch', 'seed'] },
+  vae: { required: [], optional: [...Object.keys(VAE_FLAGS), 'variant', 'frames', 'height', 'width', 'batch', 'seed', 'max-memory'] },
   plan: { required: [], optional: PLAN_FLAGS },
 };
 const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required, ...s.optional]));
@@ -116,6 +116,7 @@ const SUB_FLAG_HELP: Partial<Record<Sub, Record<string, string>>> = {
     batch: 'latents batch items (default 1)',
     seed: 'seed of the random weights and latents (default 0)',
     variant: "with --vae, the weight variant (e.g. fp16), as diffusers' variant=: diffusion_pytorch_model.NAME.safetensors",
+    'max-memory': `${MAX_MEMORY_FLAG.help}, as tessera decode's`,
   },
   plan: {
     preset: 'a named architecture (its config and latent size)',
@@ -746,7 +747,7 @@ export const benchCommand: Command = {
     quiet: true,
     summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)',
     usage:
-      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--variant NAME] [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--variant NAME] [--frames F --height H --width W] [--batch B] [--seed N] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
+      'tessera bench ceiling | gemm --m M --k K --n N | attention --heads H --tokens N [--kv-tokens M] --head-dim D | layernorm --rows R --cols C | conv --height H --width W --in-channels C --out-channels C [--kernel 3x3x3] | block --hidden D --heads H --tokens T [--mlp-ratio 4] | model --preset NAME | --model DIR [--variant NAME] [--frames F --height H --width W] | vae --vae-preset wan2.1|sd | --vae DIR [--variant NAME] [--frames F --height H --width W] [--batch B] [--seed N] [--max-memory SIZE] | suite [--quick] | plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]   [--json] [--dtype f32|f16] [--repeats N] [--warmup N] [--trace FILE] [--no-wall] [--no-ceiling]   (vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)',
     positionals: [{ name: 'benchmark', choices: BENCH_SUBCOMMANDS, required: true }],
     // `bench gemm --zzz` is refused by `tessera bench gemm: …`, listing gemm's flags (as `bench gemm --help`), not every benchmark's
     subcommand: (pos) => (BENCH_SUBCOMMANDS.includes(pos[0] as Sub) ? { name: `bench ${pos[0]}`, flags: subFlagNames(pos[0] as Sub) } : undefined),
@@ -804,7 +805,7 @@ export const benchCommand: Command = {
       sub === 'model'
         ? ['--preset NAME | --model DIR [--variant NAME]', '[--frames F] [--height H] [--width W] [--text-len L] [--seed N] [--max-memory SIZE]']
         : sub === 'vae'
-        ? ['--vae-preset wan2.1|sd | --vae DIR [--variant NAME]', '[--frames F] [--height H] [--width W] [--batch B] [--seed N]']
+        ? ['--vae-preset wan2.1|sd | --vae DIR [--variant NAME]', '[--frames F] [--height H] [--width W] [--batch B] [--seed N] [--max-memory SIZE]']
         : sub === 'plan'
         ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--batch B]']
         : [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map(opt)];

@@ -98,7 +98,7 @@ describe('--help', () => {
     const lines = r.out.split('\n');
     expect(lines[0]).toMatch(/^tessera bench vae — VAE decodes/);
     const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
-    expect(flags).toEqual(['--vae-preset', '--vae', '--variant', '--frames', '--height', '--width', '--batch', '--seed', '--json', '--dtype', '--repeats', '--help', '--debug', '--no-tune', '--quiet']);
+    expect(flags).toEqual(['--vae-preset', '--vae', '--variant', '--frames', '--height', '--width', '--batch', '--seed', '--max-memory', '--json', '--dtype', '--repeats', '--help', '--debug', '--no-tune', '--quiet']);
     expect(lines.find((l) => l.startsWith('  --height'))).toContain('latent height (default 8 with --vae-preset; required with --vae)');
   });
 });
