@@ -208,7 +208,8 @@ const log = (c: ModelBenchCommon, msg: string) => (isQuiet() ? undefined : c.jso
 
 export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: ModelBenchCommon, getCeiling: () => Promise<Ceiling | undefined>): Promise<{ result: ModelBenchResult; run: ProfileRun }> {
   const budget = budgetFor(p, gpu);
-  const fit = { maxMemory: budget.bytes, f16: gpu.f16 };
+  // the step's batch is the CFG pair, which no flag changes: no 'a smaller batch' in a refusal
+  const fit = { maxMemory: budget.bytes, f16: gpu.f16, fixedBatch: true };
   let latent: ModelLatent;
   let textLen: number;
   let model: DiffusionModel;

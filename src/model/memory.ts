@@ -207,6 +207,8 @@ export interface FitOptions {
   f16?: boolean;
   /** Bytes the caller allocates beside the model for the run (generate's sampler state), added to the total and named in the message. */
   reserve?: Reserve;
+  /** The batch is not the caller's user's to change (bench model's CFG batch of 2): the refusal suggests no smaller batch. */
+  fixedBatch?: boolean;
 }
 
 /** GPU bytes a caller allocates beside the model for a run, named in a LimitError: `sampler state 69.1 KiB`. */
@@ -368,7 +370,7 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
     else if (maxTokens > 0) out.push(`use a smaller resolution${video ? ' or fewer frames' : ''} (about ${maxTokens} of these ${tokens} tokens per item fit)`);
     else out.push(`use a smaller resolution${video ? ' or fewer frames' : ''}`);
     if (frames > 0) out.push('a smaller resolution');
-    if (latent[0]! > 1) out.push('a smaller batch');
+    if (latent[0]! > 1 && !opts.fixedBatch) out.push('a smaller batch');
   }
   // f16 only where it is enough on its own (the held weights, measured in f32, re-estimated in f16)
   if (dtype === 'f32' && opts.f16 !== false && f16Candidate) {

@@ -1,0 +1,61 @@
+// The memory estimate (a dry run of the recording: src/model/forward.ts, src/gpu/memory-plan.ts) against
+// what the allocator really holds, for every preset's architecture: the weights exact, a run's
+// activations and workspace never under what a recorded plan holds and within 12 % of it
+// (tests/hardening/limits.test.ts holds the fixtures to the same rule). The presets' real widths,
+// heads and FFNs at reduced depth (at most 2 layers: every layer holds the same tensors) and at
+// sizes lavapipe allocates in seconds: the preset's own latent at batch 1 and at the CFG batch of 2,
+// and one larger where the 128 MiB binding makes the recording split the FFN into token chunks
+// (and, for Wan, record item by item), in f32 and f16.
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/model/config.js';
+import { estimateMemory } from '../../src/model/memory.js';
+import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
+import type { ForwardInputs } from '../../src/model/model.js';
+import { randn } from '../../src/random.js';
+import { dtypes, gpu, hasGpu } from '../helpers/gpu.js';
+
+const numel = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+/** Per preset: latents beyond the preset's own [B=1 and 2], chosen to pass lavapipe's 128 MiB binding in some tensor. */
+const LARGER: Record<string, { latent: number[]; splits: string }> = {
+  // 4096 tokens: ffn_hidden [2,4096,4608] is 144 MiB in f32
+  'dit-xl-2': { latent: [2, 4, 128, 128], splits: 'ffn_hidden_chunk' },
+  // 12480 tokens per item: x [2,12480,1536] is 146 MiB in f32 (item by item), ffn_hidden 853 MiB (chunks)
+  'wan-1.3b': { latent: [2, 16, 8, 60, 104], splits: 'ffn_hidden_chunk' },
+};
+
+describe.skipIf(!hasGpu)('the estimate against the allocator, every preset (≤ 2 layers)', () => {
+  for (const [name, preset] of Object.entries(PRESETS)) {
+    for (const dtype of dtypes) {
+      it(`${name} ${dtype}`, async () => {
+        const config = { ...preset.config, num_layers: Math.min(2, preset.config['num_layers'] as number) };
+        const c = parseConfig(config);
+        const model = await loadRandomModel(config, { gpu: gpu!, dtype, seed: 0, name });
+        try {
+          const { frames, height, width } = preset.latent;
+          const at = (B: number) => (c.family === 'dit' ? [B, c.inChannels, height, width] : [B, c.inChannels, frames, height, width]);
+          const shapes = [at(1), at(2), ...(LARGER[name] ? [LARGER[name].latent] : [])];
+          for (const shape of shapes) {
+            const B = shape[0]!;
+            const textShape = c.family === 'dit' ? undefined : [B, preset.textLen ?? 8, c.family === 'wan' ? c.textDim : c.captionChannels];
+            const inputs: ForwardInputs = { hidden_states: { data: randn(numel(shape), 1), shape }, timestep: new Array(B).fill(500) };
+            if (textShape) inputs.encoder_hidden_states = { data: randn(numel(textShape), 2), shape: textShape };
+            else inputs.class_labels = new Array(B).fill(1);
+            const est = estimateMemory(c, shape, textShape, dtype, gpu!.limits);
+            expect(est.weights, name).toBe(model.weights.bytes);
+            const w0 = model.gpuBytes;
+            model.planFor(inputs);
+            const actual = model.gpuBytes - w0;
+            const what = `${name} ${dtype} [${shape}]`;
+            expect(est.activations + est.workspace, what).toBeGreaterThanOrEqual(actual);
+            expect(est.activations + est.workspace, what).toBeLessThanOrEqual(actual * 1.12);
+            if (shape === LARGER[name]?.latent && dtype === 'f32') expect(est.plan.activations.some((a) => a.label === LARGER[name]!.splits), `${what}: the FFN in token chunks`).toBe(true);
+            await model.resetPlans();
+          }
+        } finally {
+          model.dispose();
+        }
+      }, 300_000);
+    }
+  }
+});

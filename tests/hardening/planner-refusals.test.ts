@@ -1,0 +1,35 @@
+// Session 14: a refusal names only ways out the caller has. `tessera bench model` times one step on
+// the CFG batch of 2, which no flag changes, yet its refusals suggested "a smaller batch"; the
+// library's checkRunFits (and generate, whose batch is the prompts × CFG) still does. The CLI's line
+// is the library's, in the CLI's words for the options (--dtype f16).
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/model/config.js';
+import { checkRunFits, LimitError } from '../../src/model/memory.js';
+import { PRESETS } from '../../src/model/presets.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { tesseraCli } from '../helpers/cli.js';
+import { thrown } from '../helpers/errors.js';
+
+const wan13b = parseConfig(PRESETS['wan-1.3b']!.config);
+// Wan 480p × 81 frames: 21 latent frames of 60×104, the CFG batch of 2, the preset's 32 text tokens
+const LATENT = [2, 16, 21, 60, 104];
+const TEXT = [2, 32, 4096];
+const LAVAPIPE = { maxBufferSize: 2 ** 32 - 1, maxStorageBufferBindingSize: 128 * 2 ** 20 };
+
+describe('a fixed batch is not suggested', () => {
+  it('checkRunFits: "a smaller batch" unless fixedBatch', () => {
+    const free = thrown(() => checkRunFits(wan13b, LATENT, TEXT, 'f32', LAVAPIPE, { f16: true }), LimitError).message;
+    expect(free).toMatch(/: use fewer frames \(14 latent frames fit at this resolution\), a smaller resolution, a smaller batch or dtype: 'f16' \(half the bytes\)$/);
+    const fixed = thrown(() => checkRunFits(wan13b, LATENT, TEXT, 'f32', LAVAPIPE, { f16: true, fixedBatch: true }), LimitError).message;
+    expect(fixed).toBe(free.replace(', a smaller batch', ''));
+  });
+
+  it.skipIf(!hasGpu)("tessera bench model: Wan 480p × 81 frames in f32 on lavapipe's 128 MiB bindings is refused before a weight is made, in the library's words, without 'a smaller batch'", async () => {
+    const r = await tesseraCli(['bench', 'model', '--preset', 'wan-1.3b', '--frames', '21', '--height', '60', '--width', '104', '--max-memory', '1TiB']);
+    expect(r.code, r.stderr).toBe(1);
+    const lib = thrown(() => checkRunFits(wan13b, LATENT, TEXT, 'f32', gpu!.limits, { f16: gpu!.f16, fixedBatch: true }), LimitError).message;
+    expect(r.stderr.trim().split('\n')).toEqual([`tessera: error: LimitError: ${lib.replace("dtype: 'f16'", '--dtype f16')}`]);
+    expect(r.stderr).not.toContain('batch');
+    expect(r.stdout).not.toContain('making wan-1.3b');
+  }, 120_000);
+});
