@@ -29,7 +29,7 @@ export function llvmpipeThreads(cores: number = availableParallelism()): number 
  * Sets LP_NUM_THREADS (see llvmpipeThreads) unless the environment already has it, before Dawn
  * starts Mesa, which reads it once. Other drivers ignore the variable. Returns the value in effect.
  */
-export function setLlvmpipeThreads(env: NodeJS.ProcessEnv = process.env): string {
+export function setLlvmpipeThreads(env: Record<string, string | undefined> = process.env): string {
   if (!env.LP_NUM_THREADS) env.LP_NUM_THREADS = String(llvmpipeThreads());
   return env.LP_NUM_THREADS;
 }
