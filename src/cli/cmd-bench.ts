@@ -21,6 +21,7 @@ import { MODEL_FLAGS, parseModelSizes, printModelResult, runModelBench } from '.
 import { checkVaeFlags, printVaeResult, runVaeBench, VAE_FLAGS } from './bench-vae.js';
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
 import { checkOutputPath, MAX_MEMORY_FLAG } from './outputs.js';
+import { ropeAsUsage } from './errors.js';
 import { LimitError } from '../model/memory.js';
 import { tuneKey, tuneMode, tunePlan } from '../gpu/tune.js';
 import { ShaderError } from '../gpu/shader.js';
@@ -832,7 +833,14 @@ export const benchCommand: Command = {
     }
     if (sub === 'plan') {
       // memory planning: a dry run, no GPU
-      const result = runPlanBench(p);
+      // bench plan and model size their latent from flags (--frames/--height/--width, or a preset's own): a size past
+      // Wan's rope_max_seq_len is the flags' problem, a UsageError naming them (errors.ts ropeAsUsage), as generate's
+      let result: ReturnType<typeof runPlanBench>;
+      try {
+        result = runPlanBench(p);
+      } catch (e) {
+        throw ropeAsUsage(e);
+      }
       if (c.json) console.log(JSON.stringify(result));
       else printPlanResult(result);
       return 0;
@@ -860,7 +868,9 @@ export const benchCommand: Command = {
         return 0;
       }
       if (sub === 'model') {
-        const { result, run } = await runModelBench(gpu, p, modelSizes!, c, () => getCeiling(gpu, c));
+        const { result, run } = await runModelBench(gpu, p, modelSizes!, c, () => getCeiling(gpu, c)).catch((e: unknown) => {
+          throw ropeAsUsage(e); // as bench plan's (above)
+        });
         printModelResult(c, result);
         await writeTrace(c, [{ name: result.label, run }]);
         if (c.json) console.log(JSON.stringify(result));
