@@ -224,7 +224,8 @@ export interface Reserve {
  * kernel holds in 32 bits (2^32 − 1 elements, or the workgroup grid: the op, the count and the
  * limit are named), or the total above the budget. One item's hidden states [tokens, dim] more than
  * 64× a binding are refused from the shapes alone (their size instead of the totals), without the
- * dry run, which at such sizes would take minutes.
+ * dry run, which at such sizes would take minutes. Unless `opts.heldBytes` says the weights are
+ * loaded, a weight above the per-buffer limit is checkWeightsFit's LimitError first (no size fits).
  * Needs the config and shapes only — call it before loading or allocating anything. The message
  * names the library's options (`maxMemory`, `dtype: 'f16'`; the CLI shows its flags instead) and
  * suggests only what would fit: f16 only when the run fits in f16, otherwise how many frames or
@@ -233,6 +234,9 @@ export interface Reserve {
  */
 export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
   checkRunArgs(c, latent, text, dtype);
+  // a weight above the per-buffer limit fits at no size: said first, as loading would say it (not
+  // 'a smaller resolution', which every probe below would fail on). A loaded model's weights fit.
+  if (opts.heldBytes === undefined) checkWeightsFit(c, dtype, limits, { ...(opts.f16 !== undefined ? { f16: opts.f16 } : {}) });
   const limit = bindingLimit(limits);
   const run = runName(latent, text, dtype);
   // Far over the binding limit, the shapes alone say so: the dry run of such a request costs

@@ -33,3 +33,18 @@ describe('a fixed batch is not suggested', () => {
     expect(r.stdout).not.toContain('making wan-1.3b');
   }, 120_000);
 });
+
+describe('a weight above the per-buffer limit', () => {
+  it('checkRunFits says so first, as loading would, not "a smaller resolution" (Wan-14B on 128 MiB bindings: its time projection [6·5120, 5120])', () => {
+    const wan14b = parseConfig({ ...PRESETS['wan-1.3b']!.config, num_attention_heads: 40, ffn_dim: 13824, num_layers: 40 });
+    for (const dtype of ['f32', 'f16'] as const) {
+      // 720p × 81 frames: x [2,75600,5120] (1.44 GiB per item in f32) is larger still than the weight, and was named alone
+      const e = thrown(() => checkRunFits(wan14b, [2, 16, 21, 90, 160], [2, 512, 4096], dtype, LAVAPIPE, { f16: true }), LimitError);
+      const size = dtype === 'f32' ? '600.0 MiB' : '300.0 MiB';
+      expect(e.message).toBe(`the model's largest weight, weight condition_embedder.time_proj.weight [30720,5120], is ${size} in ${dtype}, above the adapter's per-buffer limit of 128.0 MiB: a smaller model`);
+    }
+    // a loaded model's weights fit by construction: the run itself is judged
+    const held = thrown(() => checkRunFits(wan14b, [2, 16, 21, 90, 160], [2, 512, 4096], 'f16', LAVAPIPE, { heldBytes: 1 }), LimitError);
+    expect(held.message).toMatch(/^this run .* its largest tensor, x \[2,75600,5120\], a part, is 738\.3 MiB/);
+  });
+});
