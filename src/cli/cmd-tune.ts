@@ -16,6 +16,8 @@ import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
 import { stepInputs, type ModelLatent } from '../profile/model-bench.js';
 import { intInRange, UsageError, type Parsed } from './args.js';
 import { checkDitFrames, checkLatentPatch } from './bench-plan.js';
+import { checkRopeGrid } from '../model/wan.js';
+import { ropeAsUsage } from './errors.js';
 import { unwritableDir } from './outputs.js';
 import { isQuiet } from './progress.js';
 import type { Command } from './main.js';
@@ -69,7 +71,8 @@ function checkTuningOn(): void {
  * RangeError or a tensor error after the model was loaded). A DiT has no frames, so --frames is
  * refused for one rather than ignored.
  * @throws UsageError naming the flag: `--height must be between 1 and 4096, got 0`,
- *   `tessera tune: latent 8×24×31 must be divisible by the patch size 1×2×2 of wan-tiny: --width 31 is not a multiple of 2` (checkLatentPatch, as bench plan and bench model).
+ *   `tessera tune: latent 8×24×31 must be divisible by the patch size 1×2×2 of wan-tiny: --width 31 is not a multiple of 2` (checkLatentPatch, as bench plan and bench model),
+ *   `--frames: latent: [2,16,1030,2,2] gives a grid of 1030×1×1 …` (past Wan's rope_max_seq_len, as bench's and generate's).
  */
 function presetLatent(preset: string, p: Parsed): ModelLatent {
   const pr = getPreset(preset);
@@ -78,6 +81,15 @@ function presetLatent(preset: string, p: Parsed): ModelLatent {
   checkDitFrames('tune', preset, cfg, p.frames as number | undefined);
   const latent = { frames: (p.frames as number | undefined) ?? pr.latent.frames, height: (p.height as number | undefined) ?? pr.latent.height, width: (p.width as number | undefined) ?? pr.latent.width };
   checkLatentPatch('tune', preset, cfg, latent);
+  // a Wan grid past rope_max_seq_len: the flags' problem before the model is made (forward() refused it after)
+  if (cfg.family === 'wan') {
+    const fhw = [latent.frames, latent.height, latent.width] as const;
+    try {
+      checkRopeGrid(cfg, 'latent', [2, cfg.inChannels, ...fhw], fhw);
+    } catch (e) {
+      throw ropeAsUsage(e);
+    }
+  }
   return latent;
 }
 

@@ -1,6 +1,6 @@
-// bench plan and bench model size their latent from flags: a --frames past Wan's rope_max_seq_len is a UsageError
-// naming --frames (exit 2), as generate's and demo's (tests/integration/rope-limit-cli.test.ts); it was the
-// library's InputError (exit 1). The message keeps what fits, in the flags' latent units.
+// bench plan, bench model and tune --preset size their latent from flags: a --frames past Wan's rope_max_seq_len is
+// a UsageError naming --frames (exit 2), as generate's and demo's (tests/integration/rope-limit-cli.test.ts); it was
+// the library's InputError (exit 1; tune's after the model was made). The message keeps what fits, in latent units.
 import { describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 import { hasGpu } from '../helpers/gpu.js';
@@ -11,7 +11,7 @@ const LINE =
 const size = ['--preset', 'wan-tiny', '--frames', '1030', '--height', '2', '--width', '2'];
 const lastLine = (s: string) => s.trim().split('\n').pop();
 
-describe('bench past rope_max_seq_len: the size flags\' UsageError', () => {
+describe('bench and tune past rope_max_seq_len: the size flags\' UsageError', () => {
   it('bench plan (no GPU)', async () => {
     const r = await tesseraCli(['bench', 'plan', ...size]);
     expect(lastLine(r.stderr)).toBe(LINE);
@@ -22,6 +22,13 @@ describe('bench past rope_max_seq_len: the size flags\' UsageError', () => {
     const r = await tesseraCli(['bench', 'model', ...size, '--repeats', '1', '--warmup', '0', '--no-wall', '--no-ceiling']);
     expect(lastLine(r.stderr)).toBe(LINE);
     expect(r.stdout).not.toMatch(/making wan-tiny/);
+    expect(r.code).toBe(2);
+  }, 60_000);
+
+  it('tune --preset, before the GPU is acquired', async () => {
+    const r = await tesseraCli(['tune', ...size]);
+    expect(lastLine(r.stderr)).toBe(LINE);
+    expect(r.stdout + r.stderr).not.toMatch(/tuning on /);
     expect(r.code).toBe(2);
   }, 60_000);
 });
