@@ -53,6 +53,7 @@ import {
   setKernelSource,
   variantSource,
   type Plan,
+  type KernelSpec,
   type ProfileRun,
 } from '../../src/profiler.js'; // 'tessera/profiler'
 
@@ -167,7 +168,15 @@ function sortTable(table: HTMLTableElement): void {
     table.dataset.sortable = '1';
     ths.forEach((th, i) => {
       th.style.cursor = 'pointer';
-      th.title = 'sort by this column';
+      if (!th.title) th.title = 'sort by this column (click, or Enter)'; // % step / % total keep the title saying what they are a share of
+      th.tabIndex = 0;
+      th.setAttribute('aria-sort', 'none');
+      th.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          th.click();
+        }
+      });
       th.addEventListener('click', () => {
         const same = table.dataset.sortCol === String(i);
         table.dataset.sortCol = String(i);
@@ -298,9 +307,19 @@ let decodeRun: ProfileRun | null = null;
 let lastLatents: TensorData | null = null;
 let lastTimestep = 500;
 
-/** The VAE table's caption: dispatch count, summed time (GPU timestamps or wall), peak memory. */
+/**
+ * The work of `r`'s dispatches as the ops record it (the FLOP and byte counts `tessera bench` reports as
+ * flops and bytes): MFLOP (1e6 FLOP) and MB (1e6 bytes read and written).
+ */
+function workText(r: ProfileRun): string {
+  const flops = r.dispatches.reduce((a, d) => a + d.flops, 0);
+  const bytes = r.dispatches.reduce((a, d) => a + d.bytes, 0);
+  return `${(flops / 1e6).toFixed(2)} MFLOP, ${(bytes / 1e6).toFixed(2)} MB moved`;
+}
+
+/** The VAE table's caption: dispatch count, work, summed time (GPU timestamps or wall), peak memory. */
 const vaeCaption = (cls: string, r: ProfileRun): string =>
-  `${cls}: ${r.dispatches.length} dispatches, ${r.totalMs.toFixed(3)} ms ${r.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(r.peakBytes / 2 ** 20).toFixed(1)} MiB — ${r.timing}`;
+  `${cls}: ${r.dispatches.length} dispatches (${workText(r)}), ${r.totalMs.toFixed(3)} ms ${r.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(r.peakBytes / 2 ** 20).toFixed(1)} MiB — ${r.timing}`;
 let plan: Plan | null = null;
 let run: ProfileRun | null = null;
 /** The trained pipeline (prompt runs), loaded on first use. */
@@ -325,9 +344,13 @@ const originals = new Map<string, string>();
 /** Unsaved editor text per kernel (differs from the source in use): kept when another kernel is opened. */
 const drafts = new Map<string, string>();
 
-function setState(s: string, msg?: string): void {
+/** The page's state and status line; `bad`: the line reports a failure (a compile error, a wrong result), shown in red, not in the "done" green. */
+function setState(s: string, msg?: string, bad = false): void {
   info.state = s;
   document.body.dataset.state = s;
+  $('status').classList.toggle('bad', bad);
+  // while a run is in progress the clip, timeline and tables on the page are the previous run's (dimmed by style.css)
+  document.querySelector('main')?.setAttribute('aria-busy', String(s === 'running'));
   if (msg !== undefined) $('status').textContent = msg;
 }
 
@@ -379,8 +402,22 @@ function inputsValid(box: 'prompt' | 'preset', problems: string[]): boolean {
     el.hidden = !el.textContent;
   }
   info.inputError = problems.length ? $(`${box}-input-error`).textContent : null;
-  if (problems.length) setState('done', 'not run: fix the value marked in red');
+  if (problems.length) setState('done', 'not run: fix the value marked in red', true);
   return problems.length === 0;
+}
+
+/**
+ * Writes a started run's settings into the address (history.replaceState; null removes a parameter), so
+ * a reload or a copied link repeats that run: the prompt or preset, its fields and the timing box. The
+ * other parameters (repeats, tune, autorun) stay as they are.
+ */
+function rememberRun(settings: Record<string, string | null>): void {
+  const q = new URLSearchParams(location.search);
+  for (const [k, v] of Object.entries(settings)) {
+    if (v === null) q.delete(k);
+    else q.set(k, v);
+  }
+  history.replaceState(history.state, '', `${location.pathname}?${q.toString()}${location.hash}`);
 }
 
 /** The preset box's inputs, or null (inline message shown) when the latents, steps, guidance or seed are invalid. */
@@ -439,8 +476,38 @@ function initControls(cpu: boolean): void {
     if (run) drawTimeline(run);
   });
   $('recompile').addEventListener('click', () => void guarded(recompile));
+  // Ctrl+Enter (⌘+Enter) in the editor: Recompile & re-time, as the button (ignored while a run is in progress)
+  $('source').addEventListener('keydown', (ev) => {
+    const k = ev as KeyboardEvent;
+    if (k.key === 'Enter' && (k.ctrlKey || k.metaKey)) {
+      k.preventDefault();
+      if (!($('recompile') as HTMLButtonElement).disabled) void guarded(recompile);
+    }
+  });
+  // the kernel list is a listbox: the arrows, Home, End, PageUp/PageDown open the next kernel; Enter goes to its source
+  $('kernel-list').addEventListener('keydown', (ev) => {
+    const k = ev as KeyboardEvent;
+    const li = (k.target as HTMLElement).closest('li');
+    if (!li) return;
+    if (k.key === 'Enter') {
+      k.preventDefault();
+      $('source').focus();
+      return;
+    }
+    const to = listMove(li, k.key);
+    if (!to) return;
+    k.preventDefault();
+    selectKernel(to.dataset.kernel!);
+    to.focus();
+  });
   $('revert').addEventListener('click', () => void guarded(revert));
   $('source').addEventListener('input', () => markEdited());
+  // kernel edits live only in this page: leaving or reloading it with any (compiled or not) asks first
+  window.addEventListener('beforeunload', (ev) => {
+    if (!drafts.size && ![...originals].some(([n, src]) => kernelSource(n) !== src)) return;
+    ev.preventDefault();
+    ev.returnValue = ''; // older Chromium shows the prompt only when returnValue is set
+  });
 }
 
 const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert'];
@@ -464,7 +531,7 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
     for (const id of BUTTONS) {
       const b = $(id) as HTMLButtonElement;
       b.disabled = !gpu;
-      b.title = gpu ? '' : urlError ? 'the URL parameters are invalid: see the message above' : 'no WebGPU device: see the message above';
+      b.title = gpu ? (b.dataset.title ?? '') : urlError ? 'the URL parameters are invalid: see the message above' : 'no WebGPU device: see the message above';
     }
   }
 }
@@ -687,6 +754,7 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   plan = m.planFor(profileInputs(m, j));
   const forceWall = j.wallClock;
   run = forceWall || !gpu!.timestamps ? await wallClockPerDispatch(plan, REPEATS) : await profilePlan(plan, { repeats: REPEATS, warmup: 1 });
+  stageRanges = null; // `run` is this step's now: no stages
   info.runs++;
   info.timing = run.timing;
   info.dispatches = plan.dispatches.length;
@@ -702,7 +770,7 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   } else if (run.dropped) notes.push(`${run.dropped} zero/negative timestamp deltas were dropped.`);
   note.textContent = notes.join(' ');
   note.hidden = notes.length === 0;
-  $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches, ${run.totalMs.toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, median of ${run.repeats} — ${run.timing}`;
+  $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches (${workText(run)}), ${run.totalMs.toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, median of ${run.repeats} — ${run.timing}`;
   drawTimeline(run);
   drawTable(run);
   if (decodeRun) {
@@ -755,7 +823,8 @@ function drawTimeline(r: ProfileRun): void {
   const labelW = 100;
   const lane = 22;
   // prompt runs: a first lane of stages (text encoder, transformer, VAE decode) above the kernel lanes
-  const stages = mode === 'prompt' && stageRanges ? stageRanges : null;
+  // (stageRanges belong to the run on the page: `mode` already names a new run's mode while it runs)
+  const stages = stageRanges;
   const top = stages ? 1 : 0;
   const lanes = families.length + top;
   const host = $('timeline');
@@ -767,6 +836,9 @@ function drawTimeline(r: ProfileRun): void {
   const svg = document.createElementNS(NS, 'svg');
   svg.setAttribute('width', String(width));
   svg.setAttribute('height', String(height));
+  // for screen readers: what the picture holds, and where the same numbers are as text
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', `timeline: ${ds.length} dispatches in lanes ${[...(stages ? ['stage'] : []), ...families].join(', ')}, ${fmt(span)} ms ${packed ? 'end to end (gaps removed)' : 'on the GPU clock'}; the per-kernel tables below give the same times as text`);
   const el = (tag: string, attrs: Record<string, string | number>, text?: string) => {
     const e = document.createElementNS(NS, tag);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -912,7 +984,7 @@ function showTip(ev: MouseEvent, i: number): void {
     `dispatch  #${i}`,
   ].join('\n');
   tip.hidden = false;
-  const x = Math.min(ev.clientX + 14, window.innerWidth - 470);
+  const x = Math.max(0, Math.min(ev.clientX + 14, window.innerWidth - tip.offsetWidth - 8)); // inside narrow windows too
   tip.style.left = `${x}px`;
   tip.style.top = `${ev.clientY + 14}px`;
 }
@@ -921,7 +993,7 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
   const rows = kernelTable(r);
   if (tableId === 'kernels') {
     // the shares are of this table's own total: one step of a preset; in a prompt run all three stages
-    const all = mode === 'prompt' && stageRanges !== null;
+    const all = stageRanges !== null;
     $('share-head').textContent = all ? '% total' : '% step';
     $('share-head').title = all ? 'share of the summed time of all three stages (text encoder, one denoising step, VAE decode)' : 'share of the summed time of one forward step';
   }
@@ -962,7 +1034,7 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
  * stages; a preset run's decode (conv[RESIDUAL,VEC4], vae_norm, …) is its own run, `decodeRun`.
  */
 function variantKeysUsed(name: string): string[] {
-  const dispatches = [...(run?.dispatches ?? []), ...(mode !== 'prompt' ? (decodeRun?.dispatches ?? []) : [])];
+  const dispatches = [...(run?.dispatches ?? []), ...(stageRanges === null ? (decodeRun?.dispatches ?? []) : [])];
   return [...new Set(dispatches.filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
 }
 
@@ -977,7 +1049,7 @@ function fillKernelList(): void {
   const counts = new Map<string, number>();
   // keyed like the list: by kernel file (gemm_tiled, gemm_gemv, …), not by family (gemm)
   // a preset run's decode (conv, vae_norm, vae_attention) is its own run; a prompt run's `run` holds all three stages
-  const dispatches = [...(run?.dispatches ?? []), ...(mode !== 'prompt' ? (decodeRun?.dispatches ?? []) : [])];
+  const dispatches = [...(run?.dispatches ?? []), ...(stageRanges === null ? (decodeRun?.dispatches ?? []) : [])];
   for (const d of dispatches) counts.set(kernelFile(d.kernel), (counts.get(kernelFile(d.kernel)) ?? 0) + 1);
   const names = [...kernelRegistry.keys()].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0) || a.localeCompare(b));
   const ul = $('kernel-list');
@@ -985,6 +1057,8 @@ function fillKernelList(): void {
     ...names.map((n) => {
       const li = document.createElement('li');
       li.dataset.kernel = n;
+      li.setAttribute('role', 'option');
+      li.tabIndex = -1; // one entry, the selected one, is in the tab order (selectKernel); arrows move within the list
       const c = counts.get(n) ?? 0;
       li.className = [c ? '' : 'unused', n === selected ? 'sel' : '', originals.has(n) && kernelSource(n) !== originals.get(n) ? 'edited' : ''].filter(Boolean).join(' ');
       const label = document.createElement('span');
@@ -993,7 +1067,7 @@ function fillKernelList(): void {
       sw.className = 'muted';
       sw.textContent = c ? `${c}×` : 'unused';
       li.append(label, sw);
-      li.title = c ? `${c} dispatches in this ${mode === 'prompt' ? 'run (all three stages)' : decodeRun ? 'step and its decode' : 'step'}` : 'not dispatched by this model';
+      li.title = c ? `${c} dispatches in this ${stageRanges ? 'run (all three stages)' : decodeRun ? 'step and its decode' : 'step'}` : 'not dispatched by this model';
       li.addEventListener('click', () => selectKernel(n));
       if (drafts.has(n)) markDraft(li, true);
       return li;
@@ -1001,6 +1075,31 @@ function fillKernelList(): void {
   );
   // also when the selection stays: its variants and their source belong to the new plan
   selectKernel(!selected || !kernelRegistry.has(selected) ? names[0]! : selected);
+}
+
+/**
+ * What this adapter cannot run of kernel `spec`, in words ('' when it runs all of it): a kernel that
+ * requires a missing feature (gemm_subgroup without subgroups), and flags whose code needs one
+ * (F16 without shader-f16: the #if F16 code is never compiled here, so Recompile does not check it).
+ */
+function featureNote(spec: KernelSpec): string {
+  const missing = lackedRequires(spec);
+  if (missing.length) return `${spec.name} needs ${missing.join(' and ')}, which this adapter lacks: it cannot be compiled or run here.`;
+  const off = Object.entries(spec.needs ?? {}).filter(([, f]) => !hasFeature(f!));
+  if (!off.length) return '';
+  return `This adapter lacks ${[...new Set(off.map(([, f]) => f))].join(' and ')}: ${off.map(([flag]) => flag).join(' and ')} ${off.length > 1 ? 'are' : 'is'} always off here, so the #if ${off.map(([flag]) => flag).join(' / #if ')} code is neither run nor compile-checked.`;
+}
+
+const hasFeature = (f: 'shader-f16' | 'subgroups'): boolean => !!(f === 'shader-f16' ? gpu?.f16 : gpu?.subgroups);
+/** The device features kernel `spec` requires that this adapter lacks. */
+const lackedRequires = (spec: KernelSpec) => (spec.requires ?? []).filter((f) => !hasFeature(f));
+
+/** The kernel-list entry to move to from `li` for `key` (arrows, Home, End), or null for other keys. */
+function listMove(li: HTMLElement, key: string): HTMLElement | null {
+  const all = Array.from(li.parentElement!.children) as HTMLElement[];
+  const at = all.indexOf(li);
+  const to = key === 'ArrowDown' ? at + 1 : key === 'ArrowUp' ? at - 1 : key === 'Home' ? 0 : key === 'End' ? all.length - 1 : key === 'PageDown' ? at + 10 : key === 'PageUp' ? at - 10 : null;
+  return to === null ? null : all[Math.max(0, Math.min(all.length - 1, to))]!;
 }
 
 function selectKernel(name: string): void {
@@ -1018,13 +1117,20 @@ function selectKernel(name: string): void {
     $('compile-log').hidden = true;
     $('compile-status').textContent = '';
   }
-  for (const li of Array.from($('kernel-list').children)) li.classList.toggle('sel', (li as HTMLElement).dataset.kernel === name);
+  for (const li of Array.from($('kernel-list').children) as HTMLElement[]) {
+    const on = li.dataset.kernel === name;
+    li.classList.toggle('sel', on);
+    li.setAttribute('aria-selected', String(on));
+    li.tabIndex = on ? 0 : -1;
+  }
   $('kernel-name').textContent = `kernels/${name}.wgsl`;
   // a preset run: the step's variants, then those only its decode uses
   const inStep = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
   const inDecode = variantKeysUsed(name).filter((k) => !inStep.includes(k));
   const parts = [inStep.length ? `in this step: ${inStep.join(', ')}` : '', inDecode.length ? `in its decode: ${inDecode.join(', ')}` : ''].filter(Boolean);
   $('kernel-variants').textContent = parts.length ? `variants ${parts.join('; ')}` : 'not dispatched by this model (edits compile-check only)';
+  $('kernel-features').textContent = featureNote(spec);
+  $('kernel-features').hidden = !$('kernel-features').textContent;
   showVariantSource();
   markEdited();
 }
@@ -1064,7 +1170,12 @@ function markEdited(): void {
   draft.hidden = !drafts.has(selected);
 }
 
-function showCompileLog(text: string, ok: boolean): void {
+/**
+ * Shows the compile log of kernel `name`: the editor opens `name` again first when another kernel was
+ * opened while its recompile ran (the log, the status and an error's caret belong to its text).
+ */
+function showCompileLog(text: string, ok: boolean, name = selected): void {
+  if (selected !== name) selectKernel(name);
   const log = $('compile-log');
   log.textContent = text;
   log.classList.toggle('ok', ok);
@@ -1207,6 +1318,14 @@ async function recompile(): Promise<void> {
   const spec = kernelRegistry.get(name)!;
   const text = ($('source') as HTMLTextAreaElement).value;
   const before = kernelSource(name);
+  const lacks = lackedRequires(spec);
+  if (lacks.length) {
+    info.lastCompile = { kernel: name, ok: false, errors: [`${name} needs ${lacks.join(' and ')}, which this adapter lacks`] };
+    showCompileLog(`not compiled: ${name} needs ${lacks.join(' and ')}, which this adapter lacks; it cannot be compiled or run here.`, false, name);
+    $('compile-status').textContent = 'not available here';
+    setState('done', `${name} cannot run on this adapter; nothing changed`, true);
+    return;
+  }
   setState('running', `compiling ${name}…`);
   $('compile-status').textContent = 'compiling…';
   setKernelSource(name, text);
@@ -1233,14 +1352,25 @@ async function recompile(): Promise<void> {
     setKernelSource(name, before === originals.get(name) ? null : before);
     const list = errors.lines();
     info.lastCompile = { kernel: name, ok: false, errors: list, errorLines: errors.atLines };
-    showCompileLog(`compile failed — the previous source stays in use:\n${errors.text()}`, false);
+    showCompileLog(`compile failed — the previous source stays in use:\n${errors.text()}`, false, name);
     $('compile-status').textContent = `${list.length} error(s)`;
     if (errors.firstLine) selectLine($('source') as HTMLTextAreaElement, errors.firstLine);
-    setState('done', `compile error in ${name}; nothing changed`);
+    setState('done', `compile error in ${name}; nothing changed`, true);
+    return;
+  }
+  if (!(mode === 'prompt' ? promptJob : job)) {
+    // no completed run to repeat (autorun=0, or the first run failed): the next run compiles the new source
+    invalidateKernel(gpu!, name);
+    info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: ignored.map(([k]) => k), before: null, after: null, check: null };
+    showCompileLog(`compiled ${variants.length} variant(s); nothing re-run: there is no run yet to repeat. The next run uses the edited ${name}; Recompile after that run checks it against the shipped kernel and times it.`, true, name);
+    $('compile-status').textContent = 'ok — not run yet';
+    markEdited();
+    fillKernelList();
+    setState('done', `compiled ${name}; the next run uses it`);
     return;
   }
   try {
-    await rerun();
+    await rerun(name);
   } catch (e) {
     // compiled, but failed at dispatch (bindings changed, device error): roll back
     setKernelSource(name, before === originals.get(name) ? null : before);
@@ -1248,9 +1378,9 @@ async function recompile(): Promise<void> {
     resetPlans();
     const msg = (e as Error).message;
     info.lastCompile = { kernel: name, ok: false, errors: [msg] };
-    showCompileLog(`compiled, but running it failed — rolled back:\n${msg}`, false);
-    await rerun();
-    setState('done', `run error in ${name}; rolled back`);
+    showCompileLog(`compiled, but running it failed — rolled back:\n${msg}`, false, name);
+    await rerun(name);
+    setState('done', `run error in ${name}; rolled back`, true);
     return;
   }
   // a time is only worth showing for a kernel that still computes what the shipped one does
@@ -1273,11 +1403,11 @@ async function recompile(): Promise<void> {
       `override ${k}: the default is now ${v} (was ${was.get(k)}), but every dispatch of ${name} sets ${k} itself (${variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
       `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
   );
-  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), !wrong);
+  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), !wrong, name);
   $('compile-status').textContent = wrong ? `wrong result — run ${info.runs}` : `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();
-  setState('done', wrong ? `recompiled ${name}: its output is WRONG (see the compile log), no time reported (run ${info.runs})` : `recompiled ${name}; re-timed (run ${info.runs})`);
+  setState('done', wrong ? `recompiled ${name}: its output is WRONG (see the compile log), no time reported (run ${info.runs})` : `recompiled ${name}; re-timed (run ${info.runs})`, !!wrong);
 }
 
 /**
@@ -1295,7 +1425,7 @@ async function revert(): Promise<void> {
   $('compile-status').textContent = '';
   markEdited();
   if (run && ran !== undefined && ran !== kernelSource(name)) {
-    await rerun();
+    await rerun(name);
     fillKernelList();
     setState('done', `reverted ${name}; re-timed (run ${info.runs})`);
     return;
@@ -1310,9 +1440,13 @@ function noteRunSources(): void {
   ranSources = new Map([...kernelRegistry.keys()].map((n) => [n, kernelSource(n)]));
 }
 
-/** New pipelines for edited kernels: drop cached pipelines and recorded plans, regenerate and re-profile. */
-async function rerun(): Promise<void> {
-  invalidateKernel(gpu!, selected);
+/**
+ * New pipelines for kernel `name` (edited or reverted): drop its cached pipelines and the recorded plans,
+ * regenerate and re-profile. `name` is the kernel the recompile or revert was pressed for: the user may
+ * open another kernel while it runs.
+ */
+async function rerun(name: string): Promise<void> {
+  invalidateKernel(gpu!, name);
   resetPlans();
   setState('running', `regenerating with the new kernel (${settingsText(mode === 'prompt' ? promptJob : job)})…`);
   // the settings of the run whose timings are compared, not what the fields hold now
@@ -1365,6 +1499,7 @@ async function promptRun(): Promise<void> {
   const { steps, seed } = readPromptInputs(problems);
   if (!inputsValid('prompt', problems)) return; // the inline message says which value; nothing runs
   const pj: PromptJob = { prompt: ($('prompt') as HTMLInputElement).value, steps, seed, wallClock: wallClockTiming() };
+  rememberRun({ prompt: pj.prompt, steps: String(steps), seed: String(seed), timing: pj.wallClock ? 'wall' : null, preset: null, latent: null, guidance: null });
   mode = 'prompt';
   info.mode = 'prompt';
   $('random-note').hidden = true;
@@ -1373,7 +1508,7 @@ async function promptRun(): Promise<void> {
   await ensurePipeline();
   pipe!.resetPlans(); // a kernel may have been edited in a preset run
   await promptClip(pj);
-  $('adapter').textContent = `${describeAdapter(gpu!)} — features: ${info.features.join(', ') || 'none'} — ${pipe!.transformer.describe()}`;
+  $('adapter').textContent = adapterText(pipe!.transformer.describe());
   setState('done', `done: "${info.prompt}", ${run!.dispatches.length} dispatches profiled over 3 stages (${run!.timing})`);
 }
 
@@ -1440,7 +1575,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   info.timelineView = null;
   drawTimeline(run);
   info.stages = prof.stages.map((st, i) => ({ stage: st.stage, name: st.name, wallMs: st.wallMs, dispatches: st.run.dispatches.length, bars: stageBars[i] ?? 0 }));
-  $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length} (median of ${REPEATS})`;
+  $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches (${workText(st.run)})`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length} (median of ${REPEATS})`;
   drawTable(run);
   drawTable(decodeRun, 'vae-kernels');
   $('vae-caption').textContent = vaeCaption('AutoencoderKLWan', decodeRun);
@@ -1460,9 +1595,9 @@ function resetPlans(): void {
 async function fullRun(): Promise<void> {
   const j = readControls();
   if (!j) return; // invalid steps/guidance/seed: the inline message says which; nothing runs
+  rememberRun({ preset: j.preset, latent: latentStr(j.latent), steps: String(j.steps), guidance: String(j.guidance), seed: String(j.seed), timing: j.wallClock ? 'wall' : null, prompt: null });
   mode = 'preset';
   info.mode = 'preset';
-  stageRanges = null;
   info.stages = [];
   info.judge = null;
   $('random-note').hidden = false;
@@ -1475,8 +1610,20 @@ async function fullRun(): Promise<void> {
   await sleepFrame();
   await generateClip(m, j);
   await profileStep(m, j);
-  $('adapter').textContent = `${describeAdapter(gpu!)} — features: ${info.features.join(', ') || 'none'} — ${m.describe()}`;
+  $('adapter').textContent = adapterText(m.describe());
   setState('done', `done: ${j.preset}, ${plan!.dispatches.length} dispatches profiled (${run!.timing})`);
+}
+
+/** The adapter line: the adapter, its features, what it cannot run, and the model of the last run. */
+function adapterText(model?: string): string {
+  const g = gpu!;
+  return [
+    describeAdapter(g),
+    `features: ${info.features.join(', ') || 'none'}`,
+    g.isCpu ? 'a CPU adapter: small default sizes' : '',
+    g.f16 ? '' : 'no shader-f16: every kernel runs in f32 (the F16 variants cannot run here)',
+    model ?? '',
+  ].filter(Boolean).join(' — ');
 }
 
 async function start(): Promise<void> {
@@ -1494,10 +1641,9 @@ async function start(): Promise<void> {
   if (tune) setTuneMode(gpu, tune);
   info.adapter = describeAdapter(gpu);
   info.features = [gpu.f16 && 'shader-f16', gpu.timestamps && 'timestamp-query', gpu.subgroups && 'subgroups'].filter((x): x is string => !!x);
-  $('adapter').textContent = `${info.adapter} — features: ${info.features.join(', ') || 'none'}`;
-  const cpu = gpu.isCpu;
-  initControls(cpu);
-  if (cpu) $('adapter').textContent += ' — a CPU adapter: small default sizes';
+  $('adapter').textContent = adapterText();
+  initControls(gpu.isCpu);
+  fillKernelList(); // the kernels can be read and edited before the first run (a compile-check; the next run uses the edit)
   gpu.device.lost.then((i) => {
     if (i.reason !== 'destroyed') showError(new Error(`GPU device lost: ${i.message}`));
   });
