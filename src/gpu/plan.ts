@@ -39,6 +39,9 @@ export interface Dispatch {
 /** The largest count a kernel's u32 parameter, element index or invocation id holds: 2^32 − 1. */
 export const U32_MAX = 0xffffffff;
 
+/** Bytes of the largest binding a kernel indexes, elements of `bytes` bytes: maxStorageBufferBindingSize, or 2^32 − 1 elements where less (bindings past 4 GiB). */
+export const maxBindingBytes = (gpu: Gpu, bytes: number): number => Math.min(gpu.limits.maxStorageBufferBindingSize, U32_MAX * bytes);
+
 /**
  * A run too large for the device or the budget: a buffer or binding above the adapter's limits,
  * the total above maxMemory, or a count above what a kernel's 32-bit parameters and the workgroup

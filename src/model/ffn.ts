@@ -5,7 +5,7 @@
 // of x bound at its offset, and the hidden activation [chunk, ffn_dim] never exceeds the binding
 // limit (at Wan-1.3B 480p × 81 frames it would be 2.19 GiB in f32 for a CFG batch of 2). Chunks never
 // straddle batch items, so the item's modulation rows are addressed by offset.
-import type { Plan } from '../gpu/plan.js';
+import { maxBindingBytes, type Plan } from '../gpu/plan.js';
 import { bytesPer, subTensor, type Tensor } from '../gpu/tensor.js';
 import { norm } from '../ops/norm.js';
 import { linear, linearGatedResidual, type Scratch, view } from './layers.js';
@@ -52,7 +52,7 @@ export function setItemwise(plan: Plan, on: boolean | undefined): void {
 export function itemwise(plan: Plan, o: { batch: number; tokens: number; dim: number; bytes: number; rowElems: number[] }): boolean {
   const f = forcedItems.get(plan);
   if (o.batch < 2 || f === false) return false;
-  if (f === undefined && o.batch * o.tokens * o.dim * o.bytes <= plan.gpu.limits.maxStorageBufferBindingSize) return false;
+  if (f === undefined && o.batch * o.tokens * o.dim * o.bytes <= maxBindingBytes(plan.gpu, o.bytes)) return false;
   return o.rowElems.every((n) => (n * o.bytes) % OFFSET_ALIGN === 0);
 }
 
@@ -96,7 +96,7 @@ export function feedForward(plan: Plan, s: Scratch, w: Weights, a: FeedForwardAr
   const w2 = w.linear(`${a.prefix}.${f}.net.2`);
   const F = w1.w.shape[0]!;
   const S = 6 * D;
-  const chunk = ffnChunkRows({ batch: B, tokens: a.tokens, dim: D, ffnDim: F, bytes: bytesPer(a.x.dtype), maxBinding: plan.gpu.limits.maxStorageBufferBindingSize, offset: a.x.offset, forced: forced.get(plan) });
+  const chunk = ffnChunkRows({ batch: B, tokens: a.tokens, dim: D, ffnDim: F, bytes: bytesPer(a.x.dtype), maxBinding: maxBindingBytes(plan.gpu, bytesPer(a.x.dtype)), offset: a.x.offset, forced: forced.get(plan) });
   if (chunk === 0 || chunk === rows) {
     // one pass over all rows: norm [B·T, D] → hidden [B·T, F] → x
     const lead = a.x.shape.slice(0, -1);

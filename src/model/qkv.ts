@@ -7,7 +7,7 @@
 // fused weight's parts instead; a part the adapter cannot bind at its offset (to_k.bias at byte
 // D·4 in f32) is copied to scratch first, inside the forward, so every step copies it again
 // (usually only the k and v biases, a few KB per block; the copy is not yet in the prepare plan).
-import { offsetAlignment, type Plan } from '../gpu/plan.js';
+import { maxBindingBytes, offsetAlignment, type Plan } from '../gpu/plan.js';
 import { bytesPer, storageBytes, subTensor, type Tensor } from '../gpu/tensor.js';
 import { stridedCopy } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
@@ -52,7 +52,7 @@ export function qkvProjection(plan: Plan, s: Scratch, w: Weights, attn: string, 
   const N0 = f ? f.w.shape[0]! / 3 : 0;
   // The GEMM binds all three planes at once: where they exceed one storage binding but a plane
   // fits, three GEMMs (on the fused weight's parts) keep the run possible.
-  const tooBig = !!f && storageBytes(3 * planeStride(plan, rows0, N0, bytesPer(x.dtype)), x.dtype) > plan.gpu.limits.maxStorageBufferBindingSize;
+  const tooBig = !!f && storageBytes(3 * planeStride(plan, rows0, N0, bytesPer(x.dtype)), x.dtype) > maxBindingBytes(plan.gpu, bytesPer(x.dtype));
   if (!f || tooBig) {
     const rows = x.size / x.shape[x.shape.length - 1]!;
     return (['q', 'k', 'v'] as const).map((n, i) => {

@@ -3,7 +3,9 @@
 // maxComputeWorkgroupsPerDimension); checkRunFits refused such a run, but (1) the dry run planned
 // against WebGPU's default grid limit whatever the adapter said, and (2) the Pipeline's own fit check
 // (and the search for what fits that it drives) ignored the overflow, so generate() let the run
-// through to its text stage and failed in the transformer's recording instead.
+// through to its text stage and failed in the transformer's recording instead; (3) on bindings past
+// 4 GiB the FFN's token chunks and the q|k|v split followed the bytes alone, so an FFN activation of
+// more than 2^32 − 1 elements was refused where chunks of fewer would run.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/model/config.js';
@@ -24,14 +26,24 @@ const SHAPES = join(ROOT, 'models', 'tessera-shapes');
 const shapesConfig = async () => parseConfig((await import('../../models/tessera-shapes/transformer/config.json', { with: { type: 'json' } })).default);
 
 describe('the fit check and its search honour 32-bit counts', () => {
-  it('wan-1.3b, CFG batch 2 at 1080p × 201 frames in f16 on bindings above 4 GiB: refused naming the count; the frames it names fit, one more does not', () => {
-    // latents of 1080p × 201 frames: (201 − 1)/4 + 1 = 51 latent frames of 136×240
+  it('bindings above 4 GiB: the FFN and q|k|v split where their element counts would pass 2^32 − 1 (wan-1.3b, CFG batch 2, 1080p × 201 frames in f16 fits)', () => {
+    // latents of 1080p × 201 frames: (201 − 1)/4 + 1 = 51 latent frames of 136×240: ffn_hidden of the whole
+    // batch would be [2,416160,8960], 7.46e9 elements, and was refused although its bytes fit a binding
+    const est = checkRunFits(wan13b, [2, 16, 51, 136, 240], [2, 512, 4096], 'f16', BIG_BINDINGS);
+    expect(est.plan.overflow).toBeUndefined();
+    const chunk = est.plan.activations.find((a) => a.label === 'ffn_hidden_chunk')!;
+    expect(chunk.shape[0]! * chunk.shape[1]!).toBeLessThanOrEqual(2 ** 32 - 1);
+    for (const a of est.plan.activations) expect(a.bytes / 2, `${a.label} [${a.shape}]`).toBeLessThanOrEqual(2 ** 32);
+  });
+
+  it("one item's hidden states past 2^32 − 1 elements: refused naming the count; the frames it names fit, one more does not", () => {
+    // 4K-ish: 101 latent frames of 272×480, x [1,3296640,1536] per item (5.06e9 elements)
     const text = [2, 512, 4096];
-    const e = thrown(() => checkRunFits(wan13b, [2, 16, 51, 136, 240], text, 'f16', BIG_BINDINGS), LimitError);
-    expect(e.message).toMatch(/; it cannot be recorded: gemm_tiled@blocks\.0\.ffn\.net\.0\.proj: the element count of ffn_hidden \[2,416160,8960\] is 7457587200, above 4294967295 \(the 2\^32 − 1 a WebGPU kernel counts to in 32 bits\): use fewer frames \((\d+) latent frames fit at this resolution\), a smaller resolution or a smaller batch$/);
+    const e = thrown(() => checkRunFits(wan13b, [2, 16, 101, 272, 480], text, 'f16', BIG_BINDINGS), LimitError);
+    expect(e.message).toMatch(/; it cannot be recorded: gemm_tiled@patch_embedding: the element count of x \[1,3296640,1536\] is 5063639040, above 4294967295 \(the 2\^32 − 1 a WebGPU kernel counts to in 32 bits\): use fewer frames \((\d+) latent frames fit at this resolution\), a smaller resolution or a smaller batch$/);
     const n = Number(/\((\d+) latent frames fit/.exec(e.message)![1]);
-    expect(() => checkRunFits(wan13b, [2, 16, n, 136, 240], text, 'f16', BIG_BINDINGS)).not.toThrow();
-    expect(thrown(() => checkRunFits(wan13b, [2, 16, n + 1, 136, 240], text, 'f16', BIG_BINDINGS), LimitError).message).toContain('it cannot be recorded: ');
+    expect(() => checkRunFits(wan13b, [2, 16, n, 272, 480], text, 'f16', BIG_BINDINGS)).not.toThrow();
+    expect(thrown(() => checkRunFits(wan13b, [2, 16, n + 1, 272, 480], text, 'f16', BIG_BINDINGS), LimitError).message).toContain('it cannot be recorded: ');
   });
 
   it("the dry run plans against the adapter's workgroup grid limit, and beyondAdapter reports what it noted", async () => {
