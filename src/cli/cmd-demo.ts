@@ -27,7 +27,7 @@ import { SEED_MAX } from '../random.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judge.js';
 import type { Command } from './main.js';
-import { makeOutputDir, removeStale } from './outputs.js';
+import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkShiftApplies } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
@@ -61,6 +61,7 @@ export const demoCommand: Command = {
       frames: { type: 'int', help: `output frames (Wan: 4k+1; default ${EMBEDDED_DEFAULTS.num_frames}, the embedded pipeline's size, also with --pipeline: give --frames/--height/--width to profile your pipeline at its real size)` },
       height: { type: 'int', help: `output height in pixels (default ${EMBEDDED_DEFAULTS.height}; a multiple of the VAE's factor × the patch)` },
       width: { type: 'int', help: `output width in pixels (default ${EMBEDDED_DEFAULTS.width}; as --height)` },
+      'max-memory': { ...MAX_MEMORY_FLAG, help: `${MAX_MEMORY_FLAG.help}; as generate --pipeline's, each stage (text encoder, denoising, VAE decode) on its own` },
     },
   },
   async run(p) {
@@ -162,7 +163,7 @@ function demoSize(p: Parsed): { num_frames: number; height: number; width: numbe
  * Before any weight is read: the size against the VAE's factors and the patch (naming the flags), and the
  * transformer's run (latents × 2 for CFG) against the adapter's limits (LimitError with the figures).
  */
-function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, f16: boolean, dtype: DType, scale: VaeScale): void {
+function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, f16: boolean, dtype: DType, scale: VaeScale, budget: number | undefined): void {
   let lat: number[];
   try {
     lat = latentShapeFor(config, scale, 1, size, { height: '--height', width: '--width', num_frames: '--frames' });
@@ -173,7 +174,7 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
   const text = [cfgB, DEFAULT_MAX_SEQUENCE_LENGTH, config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
   try {
-    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16 });
+    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16, maxMemory: budget });
   } catch (e) {
     // a size past rope_max_seq_len: the flags' problem (exit 2), as generate's
     throw ropeAsUsage(e);
@@ -193,6 +194,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
   if (embedded && p.variant !== undefined) throw new UsageError(`--variant names the weight files of a --pipeline DIR folder; the embedded pipeline has one set`);
   checkVariantFlag(p);
+  const budget = maxMemory(p); // --max-memory or TESSERA_MAX_GPU_MEMORY: a bad size before any GPU work
   if (!embedded) {
     checkPathFlags(p);
     checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
@@ -201,7 +203,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   makeOutputDir('out', dir, DEMO_FILES); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();
-  console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${p.steps} denoising steps${p.shift !== undefined ? ` (flow shift ${p.shift})` : ''} → VAE decode`);
+  console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${plural(p.steps as number, 'denoising step')}${p.shift !== undefined ? ` (flow shift ${p.shift})` : ''} → VAE decode`);
   if (embedded) {
     const note = vocabularyNote(prompt);
     if (note) console.log(note);
@@ -217,7 +219,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup)';
-  const pipe = await loadPipeline(pipelineDir, { ...variantOption(p), preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale) });
+  const pipe = await loadPipeline(pipelineDir, { ...variantOption(p), maxMemory: budget, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale, budget) });
   try {
     const loadMs = performance.now() - t0;
     console.log(`device: ${describeAdapter(pipe.gpu)}`);
@@ -364,6 +366,7 @@ async function presetDemo(p: Parsed): Promise<number> {
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
   intInRange(p, 'seed', 0, SEED_MAX);   // the noise generator's seed is 32 bits (src/random.ts)
+  const budget = maxMemory(p);
   const preset = getPreset(p.preset as string);
   if (p.shift !== undefined && parseConfig(preset.config).family !== 'wan') throw new UsageError(`--shift applies to flow-match models (the Wan presets); ${p.preset} samples with DDIM, which has no shift`);
   makeOutputDir('out', p.out as string, DEMO_FILES);
@@ -372,7 +375,7 @@ async function presetDemo(p: Parsed): Promise<number> {
     console.log(`tessera demo — ${p.preset}: ${preset.about}`);
     console.log('NOTE: the weights are RANDOM (seeded), not a trained checkpoint: the clip shows what the engine computes, not a meaningful video.');
     console.log(`device: ${describeAdapter(gpu)}`);
-    const model = await loadRandomModel(preset.config, { gpu, dtype: p.dtype as DType, seed: p.seed as number, name: p.preset as string });
+    const model = await loadRandomModel(preset.config, { gpu, dtype: p.dtype as DType, seed: p.seed as number, name: p.preset as string, maxMemory: budget });
     try {
       const c = model.config;
       const { frames, height, width } = preset.latent;

@@ -1,0 +1,38 @@
+// demo takes --max-memory as generate --pipeline does (and honours TESSERA_MAX_GPU_MEMORY as every command with
+// the flag): a run over the budget is refused before any GPU work (LimitError, exit 1), a bad size is a UsageError
+// (exit 2); the pipeline demo and the --preset demo alike. demo refused the flag and ignored the variable.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tesseraCli } from '../helpers/cli.js';
+import { hasGpu } from '../helpers/gpu.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tessera-demo-budget-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const lastLine = (s: string) => s.trim().split('\n').pop();
+
+describe('demo --max-memory', () => {
+  it('a size that is not one: UsageError (exit 2)', async () => {
+    const r = await tesseraCli(['demo', '--max-memory', 'lots', '--out', join(tmp, 'a')]);
+    expect(lastLine(r.stderr)).toBe('tessera: error: UsageError: --max-memory: not a memory size: "lots" (expected e.g. 512MiB, 2GiB or a number of bytes)');
+    expect(r.code).toBe(2);
+  }, 60_000);
+
+  it.skipIf(!hasGpu)('over the budget, the flag or the variable: LimitError (exit 1) before the weights are read; --preset too', async () => {
+    const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
+    const runs = [
+      await tesseraCli(['demo', '--max-memory', '1KiB', '--steps', '1', '--out', join(tmp, 'b')], { env }),
+      await tesseraCli(['demo', '--steps', '1', '--out', join(tmp, 'c')], { env: { ...env, TESSERA_MAX_GPU_MEMORY: '1KiB' } }),
+    ];
+    for (const r of runs) {
+      expect(lastLine(r.stderr)).toBe("tessera: error: LimitError: the model's weights need 4.2 MiB in f32 (4 layers, dim 128), above the budget of 1.0 KiB (--max-memory / TESSERA_MAX_GPU_MEMORY): a larger budget or a smaller model");
+      expect(r.stdout).not.toMatch(/^device: /m); // printed once the pipeline is loaded
+      expect(r.code).toBe(1);
+    }
+    expect(runs[0]!.stdout).toContain('text encoder → 1 denoising step → VAE decode'); // the header's count in words
+    const preset = await tesseraCli(['demo', '--preset', 'wan-tiny', '--max-memory', '1KiB', '--steps', '1', '--out', join(tmp, 'd')], { env });
+    expect(lastLine(preset.stderr)).toMatch(/^tessera: error: LimitError: the model's weights need [\d.]+ MiB in f32 \(2 layers, dim 96\), above the budget of 1\.0 KiB/);
+    expect(preset.code).toBe(1);
+  }, 120_000);
+});
