@@ -324,10 +324,19 @@ export class Plan {
 
   /** Re-record dispatch `i` with other arguments (same buffers): the tuner's choice. */
   replace(i: number, a: RecordArgs, choice?: string): void {
+    const was = this.dispatches[i]!;
     // the replaced dispatch's uniform buffer goes with it (the plan holds what its estimate counts)
-    const old = this.dispatches[i]!.params;
-    if (old) this.alloc.free(old);
-    const d = this.build(a);
+    if (was.params) this.alloc.free(was.params);
+    // under the layer it was recorded with: the tuner replaces after recording, when the plan's
+    // layer prefix (plan.layer) is another one or none
+    const prefix = this.layer;
+    this.layer = '';
+    let d: Dispatch;
+    try {
+      d = this.build({ ...a, layer: was.layer });
+    } finally {
+      this.layer = prefix;
+    }
     if (choice !== undefined) d.choice = choice;
     this.dispatches[i] = d;
     this.applyKeyFold(d);
