@@ -25,7 +25,7 @@ export const decodeCommand: Command = {
     name: 'decode',
     quiet: true,
     summary: "decode latents to pixels with a diffusers VAE folder (diffusers' decoder output)",
-    usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--max-memory SIZE]',
+    usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--variant NAME] [--max-memory SIZE]',
     flags: {
       vae: { type: 'string', arg: 'DIR', help: 'diffusers VAE folder (AutoencoderKLWan or AutoencoderKL: config.json + *.safetensors)', required: true },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with "latents" as generate writes them: [B,C,F,H,W] (Wan, Latte) or [B,C,H,W] (DiT); generate\'s --out file as is (its "video" or "images" tensor is not read)', required: true },
