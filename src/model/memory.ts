@@ -257,7 +257,9 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
     : overflow
       ? `it cannot be recorded: ${describeOverflow(overflow)}`
       : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
-  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts))}`);
+  // over the budget alone: the budget that would hold this run is a way out too, in whole bytes (a rounded size could fall short)
+  const need = !tooBig && !overflow ? total : undefined;
+  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts), need)}`);
 }
 
 /** A run as a LimitError names it: `this run (latents [2,16,3,6,10], text [2,77,4096], f32)`. */
@@ -346,8 +348,8 @@ export async function mostAsync(hi: number, ok: (n: number) => Promise<boolean>)
   return best;
 }
 
-/** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16. */
-function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean, f16Candidate: boolean): string {
+/** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16, and over the budget alone the budget that holds this run (`budgetNeed` bytes). */
+function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean, f16Candidate: boolean, budgetNeed?: number): string {
   const out: string[] = [];
   const perBinding = bindingLimit(limits).bytes;
   // a shape whose hidden states alone exceed a binding cannot fit: no dry run for it
@@ -381,6 +383,7 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
     if (measure(c, latent, text, 'f16', limits, { ...opts, heldBytes: undefined }).fits) out.push(`${F16} (half the bytes)`);
   }
   if (weightBound || out.length === 0) out.push(opts.maxMemory !== undefined ? 'a larger maxMemory budget or a smaller model' : 'a smaller model');
+  else if (budgetNeed !== undefined) out.push(`a larger maxMemory budget (${budgetNeed} bytes or more)`);
   return out.length > 1 ? `${out.slice(0, -1).join(', ')} or ${out[out.length - 1]}` : out[0]!;
 }
 

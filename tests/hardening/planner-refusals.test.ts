@@ -9,6 +9,7 @@ import { PRESETS } from '../../src/model/presets.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { tesseraCli } from '../helpers/cli.js';
 import { thrown } from '../helpers/errors.js';
+import { flagNames } from '../../src/cli/errors.js';
 
 const wan13b = parseConfig(PRESETS['wan-1.3b']!.config);
 // Wan 480p × 81 frames: 21 latent frames of 60×104, the CFG batch of 2, the preset's 32 text tokens
@@ -46,5 +47,21 @@ describe('a weight above the per-buffer limit', () => {
     // a loaded model's weights fit by construction: the run itself is judged
     const held = thrown(() => checkRunFits(wan14b, [2, 16, 21, 90, 160], [2, 512, 4096], 'f16', LAVAPIPE, { heldBytes: 1 }), LimitError);
     expect(held.message).toMatch(/^this run .* its largest tensor, x \[2,75600,5120\], a part, is 738\.3 MiB/);
+  });
+});
+
+describe('over the budget alone, the budget that would hold the run is named', () => {
+  it('checkRunFits: "a larger maxMemory budget (N bytes or more)"; N holds the run, N − 1 does not; the CLI says --max-memory', () => {
+    // Wan 480p × 81 frames in f16 on an H200's bindings, under a 4 GiB budget (it needs 4.72 GiB)
+    const H200 = { maxStorageBufferBindingSize: 2 ** 32 - 4, maxBufferSize: 2 ** 40 };
+    const e = thrown(() => checkRunFits(wan13b, LATENT, TEXT, 'f16', H200, { f16: true, maxMemory: 4 * 2 ** 30 }), LimitError);
+    const m = /^this run .* above the budget of 4\.00 GiB \(maxMemory\): use fewer frames \(\d+ latent frames fit at this resolution\), a smaller resolution, a smaller batch or a larger maxMemory budget \((\d+) bytes or more\)$/.exec(e.message);
+    expect(m, e.message).not.toBeNull();
+    const need = Number(m![1]);
+    expect(() => checkRunFits(wan13b, LATENT, TEXT, 'f16', H200, { maxMemory: need })).not.toThrow();
+    expect(() => checkRunFits(wan13b, LATENT, TEXT, 'f16', H200, { maxMemory: need - 1 })).toThrow(LimitError);
+    expect(flagNames(e.message)).toContain(`or a larger --max-memory budget (${need} bytes or more)`);
+    // a run past a binding is not helped by a budget: not named
+    expect(thrown(() => checkRunFits(wan13b, LATENT, TEXT, 'f32', LAVAPIPE, { maxMemory: 2 ** 40 }), LimitError).message).not.toContain('budget (');
   });
 });
