@@ -476,14 +476,8 @@ function initControls(cpu: boolean): void {
     if (run) drawTimeline(run);
   });
   $('recompile').addEventListener('click', () => void guarded(recompile));
-  // Ctrl+Enter (⌘+Enter) in the editor: Recompile & re-time, as the button (ignored while a run is in progress)
-  $('source').addEventListener('keydown', (ev) => {
-    const k = ev as KeyboardEvent;
-    if (k.key === 'Enter' && (k.ctrlKey || k.metaKey)) {
-      k.preventDefault();
-      if (!($('recompile') as HTMLButtonElement).disabled) void guarded(recompile);
-    }
-  });
+  $('source').addEventListener('keydown', (ev) => editorKey(ev as KeyboardEvent));
+  $('source').addEventListener('blur', () => (leaveEditor = false));
   // the kernel list is a listbox: the arrows, Home, End, PageUp/PageDown open the next kernel; Enter goes to its source
   $('kernel-list').addEventListener('keydown', (ev) => {
     const k = ev as KeyboardEvent;
@@ -508,6 +502,48 @@ function initControls(cpu: boolean): void {
     ev.preventDefault();
     ev.returnValue = ''; // older Chromium shows the prompt only when returnValue is set
   });
+}
+
+/** Escape was pressed in the editor: the next Tab leaves it (as CodeMirror's Escape, Tab) instead of indenting. */
+let leaveEditor = false;
+
+/**
+ * Keys of the WGSL editor as in a code editor, without trapping the keyboard: Tab indents (two spaces, the
+ * kernels' indent) and Shift+Tab outdents the caret's line; Escape, then Tab or Shift+Tab, leaves the
+ * editor; Enter keeps the line's indent; Ctrl+Enter (⌘+Enter) is Recompile & re-time (ignored while a run is
+ * in progress). Text goes in with execCommand('insertText'), so undo (Ctrl+Z) still works.
+ */
+function editorKey(k: KeyboardEvent): void {
+  const ta = k.target as HTMLTextAreaElement;
+  if (k.key === 'Escape') {
+    leaveEditor = true;
+    return;
+  }
+  const leave = leaveEditor;
+  leaveEditor = false;
+  if (k.key === 'Enter' && (k.ctrlKey || k.metaKey)) {
+    k.preventDefault();
+    if (!($('recompile') as HTMLButtonElement).disabled) void guarded(recompile);
+    return;
+  }
+  if (k.altKey || k.ctrlKey || k.metaKey) return;
+  const lineStart = ta.value.lastIndexOf('\n', ta.selectionStart - 1) + 1;
+  if (k.key === 'Tab' && !leave) {
+    k.preventDefault();
+    if (!k.shiftKey) {
+      document.execCommand('insertText', false, '  ');
+      return;
+    }
+    const spaces = /^ {0,2}/.exec(ta.value.slice(lineStart))![0].length;
+    if (!spaces) return;
+    const at = ta.selectionStart;
+    ta.setSelectionRange(lineStart, lineStart + spaces);
+    document.execCommand('delete');
+    ta.setSelectionRange(Math.max(lineStart, at - spaces), Math.max(lineStart, at - spaces));
+  } else if (k.key === 'Enter' && !k.shiftKey) {
+    k.preventDefault();
+    document.execCommand('insertText', false, `\n${/^[ \t]*/.exec(ta.value.slice(lineStart))![0]}`);
+  }
 }
 
 const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert'];
@@ -802,7 +838,11 @@ const gf = (flops: number, ms: number | null) => (ms && ms > 0 ? flops / (ms * 1
 function drawTimeline(r: ProfileRun): void {
   const ds = r.dispatches;
   const families = [...new Set(ds.map((d) => d.family))];
-  const packed = ($('axis') as HTMLSelectElement).value === 'packed' || r.timing !== 'gpu-timestamps';
+  const axis = $('axis') as HTMLSelectElement;
+  const packed = axis.value === 'packed' || r.timing !== 'gpu-timestamps';
+  // without GPU timestamps there is no GPU clock to draw on: the choice is off, and says why
+  axis.disabled = r.timing !== 'gpu-timestamps';
+  axis.title = axis.disabled ? 'this run has no GPU timestamps (wall-clock timing): its bars are laid end to end' : '';
   // x positions in ms: packed lays bars end to end (busy time); clock uses the GPU start stamps
   const xs: { x: number; w: number; timed: boolean }[] = [];
   let cur = 0;

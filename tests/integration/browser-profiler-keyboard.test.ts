@@ -49,6 +49,24 @@ describe.skipIf(!run)('browser profiler: keyboard, narrow window, features, addr
     await s.page.keyboard.press('Enter');
     expect(await focused()).toBe('source');
     const shipped = await s.page.inputValue('#source');
+    // a code editor's keys, no keyboard trap: Tab indents, Enter keeps the indent, Shift+Tab outdents, Escape then Tab leaves
+    await s.page.$eval('#source', (t) => (t as HTMLTextAreaElement).setSelectionRange(0, 0));
+    await s.page.keyboard.press('Tab');
+    await s.page.keyboard.type('x');
+    await s.page.keyboard.press('Enter');
+    await s.page.keyboard.type('y');
+    expect(await s.page.inputValue('#source')).toBe(`  x\n  y${shipped}`);
+    await s.page.keyboard.press('Shift+Tab');
+    expect(await s.page.inputValue('#source')).toBe(`  x\ny${shipped}`);
+    expect(await focused()).toBe('source');
+    await s.page.keyboard.press('Escape');
+    await s.page.keyboard.press('Tab');
+    expect(await focused()).toBe('recompile');
+    await s.page.keyboard.press('Shift+Tab');
+    expect(await focused()).toBe('source');
+    await s.page.keyboard.press('Control+z'); // undo, key by key, back to the shipped text
+    for (let k = 0; k < 8 && (await s.page.inputValue('#source')) !== shipped; k++) await s.page.keyboard.press('Control+z');
+    expect(await s.page.inputValue('#source')).toBe(shipped);
     await s.page.fill('#source', DOUBLED_NORM);
     await s.page.keyboard.press('Control+Enter');
     const i = await settle('Ctrl+Enter before any run');

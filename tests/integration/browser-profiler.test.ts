@@ -437,6 +437,9 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     expect(i.bars).toBeGreaterThanOrEqual(i.dispatches);
     expect(await s.page.isVisible('#timing-note')).toBe(true);
     expect(await s.page.textContent('#timing-note')).toContain('No GPU timestamps');
+    // no GPU clock to draw on: the x-axis choice is off and says why
+    expect(await s.page.isDisabled('#axis')).toBe(true);
+    expect(await s.page.getAttribute('#axis', 'title')).toMatch(/no GPU timestamps/);
     const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[2]!.textContent)));
     expect(totals.length).toBeGreaterThan(3);
     expect(totals.every((t) => t > 0)).toBe(true);
@@ -457,6 +460,7 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     await s.page.click('#run');
     const ok = await settle('a run of dit-tiny');
     expect(ok.error).toBeNull();
+    expect(await s.page.isDisabled('#axis'), 'timed with timestamps again: the GPU clock axis is back').toBe(ok.timing !== 'gpu-timestamps');
     expect(ok.inputError).toBeNull();
     expect(await s.page.isVisible('#preset-input-error')).toBe(false);
     expect(await s.page.isVisible('#error')).toBe(false);
