@@ -3,9 +3,9 @@
 // Wan-1.3B widths; modulation/timestep rows). With --preset: one forward of that model with
 // seeded random weights at its latent size, which tunes every op of its plan. Choices are cached
 // per adapter ($XDG_CACHE_HOME/tessera/tune.json); later runs use them; --force re-times.
-import { acquireGpu, describeAdapter } from '../gpu/device.js';
+import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
-import { Allocator, type DType } from '../gpu/tensor.js';
+import { Allocator, fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
 import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
@@ -28,6 +28,21 @@ export const TUNE_GEMM_SHAPES: [number, number, number][] = [
   [4096, 1536, 1536], [4096, 1536, 8960], [4096, 8960, 1536], [512, 4096, 1536],
   [2, 1536, 9216], [2, 256, 1536], [2, 1152, 6912], [16, 384, 1536], [64, 1152, 1152],
 ];
+
+/**
+ * Why GEMM M×K×N cannot run on this adapter (a tensor above maxStorageBufferBindingSize or
+ * maxBufferSize: the list holds large models' shapes, beyond small adapters such as lavapipe's
+ * 128 MiB bindings), or null when it can. Tuning skips such a shape and says so.
+ */
+export function gemmBeyondLimits(gpu: Pick<Gpu, 'limits'>, M: number, K: number, N: number, dtype: DType): string | null {
+  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  const name = limit === gpu.limits.maxStorageBufferBindingSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  for (const [t, rows, cols] of [['x', M, K], ['w', N, K], ['y', M, N]] as const) {
+    const bytes = storageBytes(rows * cols, dtype);
+    if (bytes > limit) return `its ${t} [${rows}, ${cols}] (${fmtBytes(bytes)} in ${dtype}) is above this adapter's ${name} of ${fmtBytes(limit)}`;
+  }
+  return null;
+}
 
 /**
  * The tuning cache file must be writable before anything is timed (saving is tune's point):
@@ -117,9 +132,10 @@ export const tuneCommand: Command = {
     const rounds = p.rounds as number;
     if (rounds < 1 || rounds > 50) throw new UsageError(`--rounds must be between 1 and 50, got ${rounds}`);
     const json = !!p.json;
+    // results (each choice, the summary): stdout, or stderr beside --json's one object
     const log = (m: string) => (json ? console.error(m) : console.log(m));
-    // what is being tuned and each candidate timed: not with --quiet (the choices and the summary still print)
-    const note = (m: string) => (isQuiet() ? undefined : log(m));
+    // progress (what is being tuned, each candidate timed, shapes skipped): stderr, as every command's; not with --quiet
+    const note = (m: string) => (isQuiet() ? undefined : console.error(m));
     const preset = p.preset as string | undefined;
     if (!preset && (p.frames !== undefined || p.height !== undefined || p.width !== undefined)) throw new UsageError('--frames/--height/--width apply with --preset only');
     const latent = preset ? presetLatent(preset, p) : undefined;
@@ -132,6 +148,7 @@ export const tuneCommand: Command = {
       await loadTuneCache();
       note(`tuning on ${describeAdapter(gpu)}; cache: ${tuneStoreWhere() ?? 'this process only'}`);
       const reports: TuneReport[] = [];
+      const skipped: { shape: string; why: string }[] = [];
       const t0 = performance.now();
       if (preset) {
         const pr = getPreset(preset);
@@ -152,6 +169,12 @@ export const tuneCommand: Command = {
       } else {
         const shapes = p.quick ? TUNE_GEMM_SHAPES.slice(0, 2) : TUNE_GEMM_SHAPES;
         for (const [M, K, N] of shapes) {
+          const beyond = gemmBeyondLimits(gpu, M, K, N, dtype);
+          if (beyond) {
+            skipped.push({ shape: `${M}×${K}×${N}`, why: beyond });
+            note(`skipping gemm ${M}×${K}×${N}: ${beyond}`);
+            continue;
+          }
           const alloc = new Allocator(gpu);
           try {
             const plan = new Plan(gpu, alloc);
@@ -171,8 +194,8 @@ export const tuneCommand: Command = {
       // the saves after each tuned plan only warn; here a cache that could not be written is a failure
       await saveTuneCacheOrThrow();
       const seconds = (performance.now() - t0) / 1000;
-      if (json) console.log(JSON.stringify({ adapter: describeAdapter(gpu), cache: tuneStoreWhere(), dtype, seconds, choices: reports.map((r) => ({ family: r.family, bucket: r.bucket, measured: r.measured, ...r.entry })) }));
-      else log(`${reports.length} choices (${reports.filter((r) => r.measured).length} timed now) in ${seconds.toFixed(1)} s`);
+      if (json) console.log(JSON.stringify({ adapter: describeAdapter(gpu), cache: tuneStoreWhere(), dtype, seconds, choices: reports.map((r) => ({ family: r.family, bucket: r.bucket, measured: r.measured, ...r.entry })), skipped }));
+      else log(`${reports.length} choices (${reports.filter((r) => r.measured).length} timed now) in ${seconds.toFixed(1)} s${skipped.length ? `; ${skipped.length} of the list's shapes skipped, beyond this adapter's limits` : ''}`);
       return 0;
     } finally {
       gpu.destroy();

@@ -116,6 +116,14 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     // again: everything cached, nothing timed
     const again = lastJson((await tessera({}, 'tune', '--quick', '--json', '--rounds', '1')).stdout);
     expect(again.choices.every((c: { measured: boolean }) => !c.measured)).toBe(true);
+    expect(again.skipped).toEqual([]); // --quick's two shapes fit every adapter
+    // text: the choices and the summary on stdout, progress ("tuning on …") on stderr as every command's
+    const text = await tessera({}, 'tune', '--quick', '--rounds', '1');
+    expect(text.code, text.stderr).toBe(0);
+    const out = text.stdout.trim().split('\n');
+    expect(out.slice(0, -1).every((l) => /^gemm \d+×\d+×\d+ \[.*\] → \S+ = .*\(cached\)$/.test(l)), text.stdout).toBe(true);
+    expect(out.at(-1)).toMatch(/^\d+ choices \(0 timed now\) in \d+\.\d s$/);
+    expect(text.stderr).toMatch(/^tuning on .*; cache: /m);
   }, 600_000);
 
   it('bench gemm --variants all: every strategy checked, then timed round-robin in one process', async () => {
