@@ -408,7 +408,7 @@ function inputsValid(box: 'prompt' | 'preset', problems: string[]): boolean {
 
 /**
  * Writes a started run's settings into the address (history.replaceState; null removes a parameter), so
- * a reload or a copied link repeats that run: the prompt or preset, its fields and the timing box. The
+ * a reload or a copied link starts with (and, without autorun=0, runs) that run's settings: the prompt or preset, its fields and the timing box. The
  * other parameters (repeats, tune, autorun) stay as they are.
  */
 function rememberRun(settings: Record<string, string | null>): void {
