@@ -515,6 +515,7 @@ let leaveEditor = false;
  */
 function editorKey(k: KeyboardEvent): void {
   const ta = k.target as HTMLTextAreaElement;
+  if (['Shift', 'Control', 'Alt', 'Meta'].includes(k.key)) return; // Escape, then Shift+Tab: the Shift keydown keeps the way out
   if (k.key === 'Escape') {
     leaveEditor = true;
     return;

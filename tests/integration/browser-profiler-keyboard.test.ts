@@ -64,6 +64,11 @@ describe.skipIf(!run)('browser profiler: keyboard, narrow window, features, addr
     expect(await focused()).toBe('recompile');
     await s.page.keyboard.press('Shift+Tab');
     expect(await focused()).toBe('source');
+    await s.page.keyboard.press('Escape');
+    await s.page.keyboard.press('Shift+Tab'); // out backwards: the open kernel's entry in the list
+    expect(await focused()).toBe('norm');
+    await s.page.keyboard.press('Enter');
+    expect(await focused()).toBe('source');
     await s.page.keyboard.press('Control+z'); // undo, key by key, back to the shipped text
     for (let k = 0; k < 8 && (await s.page.inputValue('#source')) !== shipped; k++) await s.page.keyboard.press('Control+z');
     expect(await s.page.inputValue('#source')).toBe(shipped);
