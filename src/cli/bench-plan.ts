@@ -1,19 +1,22 @@
-// `tessera bench plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B]`:
+// `tessera bench plan --preset NAME | --model DIR [--frames F --height H --width W] [--text-len L] [--batch B] [--max-binding SIZE]`:
 // the memory plan of one denoising step (the forward on the CFG batch), from a dry run of the
 // model's recording code with placeholder weights: no GPU, no checkpoint (with --model only its
 // config.json is read). Prints, per storage dtype, the activations as tessera held them before
 // liveness (one buffer per scratch name, the FFN over all tokens at once) and now (buffers shared
 // by liveness, the FFN over token chunks, Wan's token-wise layers item by item where needed), the largest live set, the largest buffer and the
 // largest single binding against WebGPU's default maxStorageBufferBindingSize (128 MiB, as
-// lavapipe reports it).
+// lavapipe reports it) or the --max-binding of the adapter at hand (the plan itself follows it: token
+// chunks, item by item), and any count past what a kernel holds in 32 bits.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { parseConfig, patchDims, type ModelConfig } from '../model/config.js';
-import { estimateWeights, planModel } from '../model/memory.js';
+import { estimateWeights, parseBytes, planModel } from '../model/memory.js';
+import { InputError } from '../model/model.js';
+import { describeOverflow } from '../gpu/plan.js';
 import { getPreset } from '../model/presets.js';
-import { UsageError, type Parsed } from './args.js';
+import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { checkPathFlags } from './paths.js';
 import { plural } from '../plural.js';
 
@@ -22,7 +25,16 @@ export const DEFAULT_BINDING = 128 * 2 ** 20;
 /** Planned against a maxBufferSize as large as WebGPU allows a binding-limited adapter to report (4 GiB − 4). */
 const MAX_BUFFER = 2 ** 32 - 4;
 
-export const PLAN_FLAGS = ['preset', 'model', 'frames', 'height', 'width', 'text-len', 'batch'];
+/** bench plan's own flags (the others it shares with bench model and vae). */
+export const PLAN_FLAG_SPECS: Record<string, FlagSpec> = {
+  'max-binding': {
+    type: 'string',
+    arg: 'SIZE',
+    help: "plan: plan for an adapter of this maxStorageBufferBindingSize, e.g. 4GiB (default 128 MiB: WebGPU's default, lavapipe's; an NVIDIA GPU under Dawn reports 4 GiB − 4), and a maxBufferSize as large or 4 GiB − 4",
+  },
+};
+
+export const PLAN_FLAGS = ['preset', 'model', 'frames', 'height', 'width', 'text-len', 'batch', ...Object.keys(PLAN_FLAG_SPECS)];
 
 export interface PlanRow {
   dtype: DType;
@@ -43,6 +55,8 @@ export interface PlanRow {
   /** Largest binding before (FFN unchunked). */
   largest_binding_before: { bytes: number; name: string };
   fits_binding_limit: boolean;
+  /** A count of some dispatch past what a kernel holds in 32 bits (the op, the count, the limit), or null: such a run cannot be recorded at any binding limit. */
+  overflow: string | null;
 }
 
 export interface PlanBenchResult {
@@ -55,6 +69,7 @@ export interface PlanBenchResult {
   latent: number[];
   text: number[] | null;
   tokens_per_item: number;
+  /** The maxStorageBufferBindingSize planned for: --max-binding, else WebGPU's default 128 MiB. */
   binding_limit: number;
   weights: { f16: number; f32: number };
   rows: PlanRow[];
@@ -113,6 +128,18 @@ const int = (p: Parsed, name: string, lo: number, hi: number): number | undefine
   return v;
 };
 
+/** --max-binding in bytes (a size as --max-memory takes it), else DEFAULT_BINDING. @throws UsageError naming the flag. */
+function maxBinding(p: Parsed): number {
+  const v = p['max-binding'] as string | undefined;
+  if (v === undefined) return DEFAULT_BINDING;
+  try {
+    return parseBytes(v, '--max-binding');
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(e.message, { cause: e });
+    throw e;
+  }
+}
+
 /** Plans one step for f16 and f32 storage; throws UsageError on bad flags. */
 export function runPlanBench(p: Parsed): PlanBenchResult {
   const { name, cfg, latent: pl, textLen: pt } = configOf(p);
@@ -127,7 +154,8 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
   const latent = cfg.family === 'dit' ? [B, cfg.inChannels, height, width] : [B, cfg.inChannels, frames, height, width];
   const text = cfg.family === 'dit' ? null : [B, L, cfg.family === 'wan' ? cfg.textDim : cfg.captionChannels];
   const [pt0, ph, pw] = checkLatentPatch('bench plan', name, cfg, { frames, height, width });
-  const limits = { maxStorageBufferBindingSize: DEFAULT_BINDING, maxBufferSize: MAX_BUFFER };
+  const binding = maxBinding(p);
+  const limits = { maxStorageBufferBindingSize: binding, maxBufferSize: Math.max(binding, MAX_BUFFER) };
   const rows = (['f16', 'f32'] as const).map((dtype): PlanRow => {
     const now: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits);
     const before: MemoryPlan = planModel(cfg, latent, text ?? undefined, dtype, limits, Infinity, false);
@@ -145,7 +173,8 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
       largest_buffer: now.largestBuffer,
       largest_binding: now.largestBinding,
       largest_binding_before: { bytes: before.largestBinding.bytes, name: before.largestBinding.name },
-      fits_binding_limit: now.largestBinding.bytes <= DEFAULT_BINDING,
+      fits_binding_limit: now.largestBinding.bytes <= binding,
+      overflow: now.overflow ? describeOverflow(now.overflow) : null,
     };
   });
   return {
@@ -158,7 +187,7 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
     latent,
     text,
     tokens_per_item: (frames / pt0) * (height / ph) * (width / pw),
-    binding_limit: DEFAULT_BINDING,
+    binding_limit: binding,
     weights: { f16: estimateWeights(cfg, 'f16').bytes, f32: estimateWeights(cfg, 'f32').bytes },
     rows,
   };
@@ -166,12 +195,13 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
 
 export function printPlanResult(r: PlanBenchResult): void {
   console.log(`${r.model}: ${r.family}, ${plural(r.layers, 'layer')}, dim ${r.dim}, FFN ${r.ffn_dim}; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}: ${r.tokens_per_item} tokens per item, batch ${r.latent[0]}`);
-  console.log(`one step planned by a dry run (no GPU, no weights); bindings checked against ${fmtBytes(r.binding_limit)} (WebGPU's default maxStorageBufferBindingSize, lavapipe's)`);
+  console.log(`one step planned by a dry run (no GPU, no weights); bindings checked against ${fmtBytes(r.binding_limit)} (${r.binding_limit === DEFAULT_BINDING ? "WebGPU's default maxStorageBufferBindingSize, lavapipe's; --max-binding SIZE plans for another adapter's" : 'the maxStorageBufferBindingSize of --max-binding'})`);
   for (const x of r.rows) {
     console.log(`\n${x.dtype} (weights ${fmtBytes(r.weights[x.dtype])}), ${x.dispatches} dispatches`);
     console.log(`  activations before: ${fmtBytes(x.activations_before)}  (one buffer per scratch name ${fmtBytes(x.scratch_by_name_unchunked)}, FFN over all tokens; + persistent ${fmtBytes(x.persistent)})`);
     console.log(`  activations now:    ${fmtBytes(x.activations_after)}  (shared by liveness ${fmtBytes(x.scratch_shared)} in ${x.shared_buffers} buffers, largest live set ${fmtBytes(x.scratch_max_live)}, one buffer each would be ${fmtBytes(x.scratch_no_reuse)}; + persistent ${fmtBytes(x.persistent)})`);
     console.log(`  largest buffer:     ${fmtBytes(x.largest_buffer.bytes)} (${x.largest_buffer.name})`);
     console.log(`  largest binding:    ${fmtBytes(x.largest_binding.bytes)} (${x.largest_binding.name} at ${x.largest_binding.layer || '(top level)'}); before: ${fmtBytes(x.largest_binding_before.bytes)} (${x.largest_binding_before.name}) — ${x.fits_binding_limit ? 'every binding fits' : `above ${fmtBytes(r.binding_limit)}: not plannable on such an adapter`}`);
+    if (x.overflow) console.log(`  not recordable:     ${x.overflow}`);
   }
 }

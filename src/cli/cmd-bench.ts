@@ -25,7 +25,7 @@ import { ropeAsUsage } from './errors.js';
 import { LimitError } from '../model/memory.js';
 import { tuneKey, tuneMode, tunePlan } from '../gpu/tune.js';
 import { ShaderError } from '../gpu/shader.js';
-import { PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
+import { PLAN_FLAG_SPECS, PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
 import type { Command } from './main.js';
 
 export const BENCH_SUBCOMMANDS = ['ceiling', 'gemm', 'attention', 'layernorm', 'conv', 'block', 'suite', 'model', 'vae', 'plan'] as const;
@@ -778,6 +778,7 @@ export const benchCommand: Command = {
       quick: { type: 'bool', help: 'suite: the same shapes at small token counts (smoke test)' },
       ...MODEL_FLAGS,
       ...VAE_FLAGS,
+      ...PLAN_FLAG_SPECS,
       // model, plan and vae all take these (MODEL_FLAGS' help names model only); each benchmark's --help has its own line (SUB_FLAG_HELP)
       frames: { ...MODEL_FLAGS.frames!, help: "model/plan: latent frames (default: the preset's; 1 with --model); vae: latent frames (default 2; an AutoencoderKL decodes 4-D latents without it)" },
       seed: { ...MODEL_FLAGS.seed!, help: 'model: seed of the random weights and inputs; vae: of the random weights and latents (default 0)' },
@@ -808,7 +809,7 @@ export const benchCommand: Command = {
         : sub === 'vae'
         ? ['--vae-preset wan2.1|sd | --vae DIR [--variant NAME]', '[--frames F] [--height H] [--width W] [--batch B] [--seed N] [--max-memory SIZE]']
         : sub === 'plan'
-        ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--batch B]']
+        ? ['--preset NAME | --model DIR', '[--frames F] [--height H] [--width W] [--text-len L] [--batch B] [--max-binding SIZE]']
         : [...own.required.map((n) => `--${n} ${spec.flags[n]!.arg ?? 'N'}`), ...own.optional.map(opt)];
     const usage = `tessera bench ${sub}${args.length ? ` ${args.join(' ')}` : ''} ${['json', ...SUB_COMMON[sub]].map(opt).join(' ')}`;
     return helpText({ ...spec, name: `bench ${sub}`, summary: SUB_SUMMARY[sub], flags, usage, positionals: [] });

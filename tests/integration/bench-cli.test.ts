@@ -126,7 +126,7 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     [['bench', 'vae', '--vae', 'models/tessera-shapes', '--height', '4', '--width', '4'], 'tessera: error: UsageError: --vae models/tessera-shapes: a pipeline folder (it has model_index.json); give --vae models/tessera-shapes/vae'],
     // named by the benchmark, with its flags as its --help lists them (not every benchmark's: --preset, --batch, --vae …)
     [['bench', 'gemm', '--zzz'], 'tessera: error: UsageError: tessera bench gemm: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --m, --k, --n, --tile, --variants, --json, --dtype, --repeats, --warmup, --trace, --no-wall, --no-ceiling, --quiet'],
-    [['bench', 'plan', '--zzz'], 'tessera: error: UsageError: tessera bench plan: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --preset, --model, --frames, --height, --width, --text-len, --batch, --json, --quiet'],
+    [['bench', 'plan', '--zzz'], 'tessera: error: UsageError: tessera bench plan: unknown flag --zzz; valid flags: --help, --debug, --no-tune, --preset, --model, --frames, --height, --width, --text-len, --batch, --max-binding, --json, --quiet'],
     [['bench', 'plan', '--preset', 'wan-tiny', '--batch', '1', '--batch', '2'], 'tessera: error: UsageError: tessera bench plan: --batch is given more than once; give it once'],
   ];
   it('bench --help: --batch as attention, vae and plan read it; the usage line says which benchmarks take fewer common flags', async () => {
