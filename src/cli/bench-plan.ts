@@ -30,7 +30,7 @@ export const PLAN_FLAG_SPECS: Record<string, FlagSpec> = {
   'max-binding': {
     type: 'string',
     arg: 'SIZE',
-    help: "plan: plan for an adapter of this maxStorageBufferBindingSize, e.g. 4GiB (default 128 MiB: WebGPU's default, lavapipe's; an NVIDIA GPU under Dawn reports 4 GiB − 4), and a maxBufferSize as large or 4 GiB − 4",
+    help: "plan: plan for an adapter of this maxStorageBufferBindingSize, e.g. 4GiB (an NVIDIA GPU under Dawn reports 4 GiB − 4; without it WebGPU's default of 128 MiB, lavapipe's), and a maxBufferSize as large or 4 GiB − 4",
   },
 };
 

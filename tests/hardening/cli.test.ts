@@ -76,9 +76,9 @@ describe('--help', () => {
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     expect(lines[0]).toBe('tessera bench plan — the memory plan of one denoising step, f16 and f32 (a dry run: no GPU, no weights; with --model only config.json is read)');
-    expect(lines).toContain('usage: tessera bench plan --preset NAME | --model DIR [--frames F] [--height H] [--width W] [--text-len L] [--batch B] [--json]');
+    expect(lines).toContain('usage: tessera bench plan --preset NAME | --model DIR [--frames F] [--height H] [--width W] [--text-len L] [--batch B] [--max-binding SIZE] [--json]');
     const flags = lines.filter((l) => l.startsWith('  --')).map((l) => l.trim().split(' ')[0]);
-    expect(flags).toEqual(['--preset', '--model', '--frames', '--height', '--width', '--text-len', '--batch', '--json', '--help', '--debug', '--no-tune', '--quiet']);
+    expect(flags).toEqual(['--preset', '--model', '--frames', '--height', '--width', '--text-len', '--batch', '--max-binding', '--json', '--help', '--debug', '--no-tune', '--quiet']);
     expect(lines.find((l) => l.startsWith('  --batch'))).toMatch(/\(default 2\)$/);
     expect(r.out).not.toContain('default 1');
   });
