@@ -1,6 +1,7 @@
 // A strict flag parser: every subcommand declares its flags; unknown flags, repeated flags and bad
 // values are errors (unknown ones list the valid ones). `--help` prints the declaration.
 import { parseDecimal } from '../decimal.js';
+import { seedProblem } from '../random.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -177,6 +178,16 @@ export function intInRange(p: Parsed, name: string, min: number, max = Number.MA
   const v = p[name] as number;
   if (v < min || v > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${v}`);
   return v;
+}
+
+/**
+ * --seed, where given, is a seed of the noise generator: an integer in its 32 bits (src/random.ts; one outside
+ * them aliases one inside, −1 is 4294967295). generate, demo and bench (model, vae) take it alike.
+ * @throws UsageError `--seed: an integer in 0..4294967295 (…), got V`.
+ */
+export function checkSeedFlag(p: Parsed): void {
+  const why = p.seed === undefined ? undefined : seedProblem(p.seed);
+  if (why) throw new UsageError(`--seed: ${why}`);
 }
 
 /** A flag that only some modes of a command take: those modes, and its one-line refusal in the others. */

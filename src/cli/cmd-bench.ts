@@ -12,7 +12,7 @@ import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
-import { givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { checkSeedFlag, givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { isQuiet, plural } from './progress.js';
 import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gemmKcOk, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
 import { ATTENTION_CANDIDATES, ATTENTION_MAX_HEAD_DIM, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, rowsDhOk, type AttentionCandidate, type AttentionStrategy } from '../ops/attention.js';
@@ -817,6 +817,9 @@ export const benchCommand: Command = {
   async run(p) {
     const sub = p._[0] as Sub;
     checkSubFlags(sub, p);
+    // model and vae seed their weights and inputs with it: the generator's 32 bits, as generate's and demo's --seed
+    // (a seed outside them aliases one inside: −1 is 4294967295)
+    checkSeedFlag(p);
     const c: Common = {
       json: !!p.json,
       dtype: p.dtype as DType,

@@ -22,8 +22,7 @@ import { chromeTrace, formatKernelTable, formatReport, kernelTable, profileJson 
 import { whichFfmpeg, findFfmpeg, stageMp4Ffmpeg, EncoderError, type Ffmpeg, type Mp4Written } from '../video/ffmpeg.js';
 import type { RgbaFrames } from '../video/frames.js';
 import { videoToFrames } from '../video/frames.js';
-import { intInRange, UsageError, type Parsed } from './args.js';
-import { SEED_MAX } from '../random.js';
+import { checkSeedFlag, intInRange, UsageError, type Parsed } from './args.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judge.js';
 import type { Command } from './main.js';
@@ -188,7 +187,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   const size = demoSize(p);
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
-  intInRange(p, 'seed', 0, SEED_MAX);   // the noise generator's seed is 32 bits (src/random.ts)
+  checkSeedFlag(p);
   const dir = p.out as string;
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
@@ -365,7 +364,7 @@ async function presetDemo(p: Parsed): Promise<number> {
   p.steps ??= 8;
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
-  intInRange(p, 'seed', 0, SEED_MAX);   // the noise generator's seed is 32 bits (src/random.ts)
+  checkSeedFlag(p);
   const budget = maxMemory(p);
   const preset = getPreset(p.preset as string);
   if (p.shift !== undefined && parseConfig(preset.config).family !== 'wan') throw new UsageError(`--shift applies to flow-match models (the Wan presets); ${p.preset} samples with DDIM, which has no shift`);

@@ -2,7 +2,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { loadModel } from '../model/model.js';
-import { seedProblem } from '../random.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { checkRopeGrid } from '../model/wan.js';
@@ -15,7 +14,7 @@ import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
 import { parsePythonJson } from '../io/json.js';
 import type { DType } from '../gpu/tensor.js';
-import { checkModeFlags, givenFlags, intInRange, UsageError, type ModeFlag, type Parsed } from './args.js';
+import { checkModeFlags, checkSeedFlag, givenFlags, intInRange, UsageError, type ModeFlag, type Parsed } from './args.js';
 import { checkPathFlags } from './paths.js';
 import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
@@ -205,9 +204,7 @@ export const generateCommand: Command = {
     },
   },
   async run(p: Parsed) {
-    // a seed outside the generator's 32 bits would alias another (src/random.ts)
-    const badSeed = p.seed === undefined ? undefined : seedProblem(p.seed);
-    if (badSeed) throw new UsageError(`--seed: ${badSeed}`);
+    checkSeedFlag(p); // a seed outside the generator's 32 bits would alias another (src/random.ts)
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
     checkVariantFlag(p);
     // the negative prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off

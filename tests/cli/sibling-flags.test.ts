@@ -2,7 +2,10 @@
 // X.NAME.safetensors) and --max-memory (the GPU budget), and their usage lines show --variant NAME in each form
 // that reads a folder (decode's showed none, generate's --pipeline line none and its --model line 'V').
 // bench model and bench vae (folders of their own, --model/--vae DIR) take both too (bench vae took neither).
+// --seed is the noise generator's 32 bits wherever it is taken, refused in one wording: bench model and bench vae
+// took any integer (−1 aliasing 4294967295), demo said it its own way.
 import { describe, expect, it } from 'vitest';
+import { tesseraCli } from '../helpers/cli.js';
 import { commands } from '../../src/cli/main.js';
 import { benchCommand } from '../../src/cli/cmd-bench.js';
 import { parseArgs } from '../../src/cli/args.js';
@@ -26,4 +29,18 @@ describe('weight-folder flags across sibling commands', () => {
       expect(flags, sub).toEqual(expect.arrayContaining(['--variant', '--max-memory']));
     }
   });
+});
+
+describe('--seed across generate, demo and bench', () => {
+  it.each([
+    [['generate', '--out', '/nonexistent/o.safetensors'], '-1'],
+    [['demo', '--out', '/nonexistent/demo'], '4294967296'],
+    [['demo', '--preset', 'dit-tiny', '--out', '/nonexistent/demo'], '-2'],
+    [['bench', 'model', '--preset', 'wan-tiny'], '-1'],
+    [['bench', 'vae', '--vae-preset', 'sd'], '4294967296'],
+  ])('%j --seed %s: the same UsageError line (exit 2) before any work', async (args, seed) => {
+    const r = await tesseraCli([...args, '--seed', seed]);
+    expect(r.stderr.trim()).toBe(`tessera: error: UsageError: --seed: an integer in 0..4294967295 (the noise generator's seed is 32 bits), got ${seed}`);
+    expect(r.code).toBe(2);
+  }, 60_000);
 });

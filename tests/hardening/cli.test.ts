@@ -279,9 +279,9 @@ describe('refused before any GPU work (new-user review): one UsageError line nam
       [['demo', '--shift', '0', '--out', join(dir, 'o')], '--shift must be > 0, got 0'],
       [['demo', '--preset', 'dit-tiny', '--shift', '5', '--out', join(dir, 'o')], '--shift applies to flow-match models (the Wan presets); dit-tiny samples with DDIM, which has no shift'],
       // the noise generator's seed is 32 bits: other values would alias one of them
-      [['demo', '--seed', '-1', '--out', join(dir, 'o')], '--seed must be between 0 and 4294967295, got -1'],
-      [['demo', '--seed', '4294967296', '--out', join(dir, 'o')], '--seed must be between 0 and 4294967295, got 4294967296'],
-      [['demo', '--preset', 'dit-tiny', '--seed', '-2', '--out', join(dir, 'o')], '--seed must be between 0 and 4294967295, got -2'],
+      [['demo', '--seed', '-1', '--out', join(dir, 'o')], "--seed: an integer in 0..4294967295 (the noise generator's seed is 32 bits), got -1"],
+      [['demo', '--seed', '4294967296', '--out', join(dir, 'o')], "--seed: an integer in 0..4294967295 (the noise generator's seed is 32 bits), got 4294967296"],
+      [['demo', '--preset', 'dit-tiny', '--seed', '-2', '--out', join(dir, 'o')], "--seed: an integer in 0..4294967295 (the noise generator's seed is 32 bits), got -2"],
     ];
     for (const [argv, msg] of cases) {
       const r = await run(...argv);
