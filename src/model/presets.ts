@@ -39,6 +39,18 @@ export const PRESETS: Record<string, Preset> = {
     latent: { frames: 2, height: 16, width: 16 },
     textLen: 32,
   },
+  'wan-14b': {
+    about: 'Wan2.1-T2V-14B (40 layers, 5120 wide, 40 heads × 128, FFN 13824): 53 GiB of weights in f32, 27 GiB in f16, for large GPUs; a short low-resolution clip',
+    config: { _class_name: 'WanTransformer3DModel', patch_size: [1, 2, 2], num_attention_heads: 40, attention_head_dim: 128, in_channels: 16, out_channels: 16, text_dim: 4096, freq_dim: 256, ffn_dim: 13824, num_layers: 40, cross_attn_norm: true, qk_norm: 'rms_norm_across_heads', eps: 1e-6, rope_max_seq_len: 1024 },
+    latent: { frames: 2, height: 16, width: 16 },
+    textLen: 32,
+  },
+  'latte-1': {
+    about: 'Latte-1 (28 spatial + 28 temporal blocks, 1152 wide, 16 heads × 72), 16 frames; 512² is a 64×64 latent',
+    config: { _class_name: 'LatteTransformer3DModel', activation_fn: 'gelu-approximate', attention_bias: true, attention_head_dim: 72, caption_channels: 4096, cross_attention_dim: 1152, in_channels: 4, norm_elementwise_affine: false, norm_eps: 1e-6, norm_type: 'ada_norm_single', num_attention_heads: 16, num_embeds_ada_norm: 1000, num_layers: 28, out_channels: 8, patch_size: 2, sample_size: 64, video_length: 16 },
+    latent: { frames: 16, height: 16, width: 16 },
+    textLen: 120,
+  },
   'wan-tiny': {
     about: 'a tiny Wan-architecture model (2 layers, 96 wide, 4 heads × 24) for a one-minute demo on a CPU',
     config: { _class_name: 'WanTransformer3DModel', patch_size: [1, 2, 2], num_attention_heads: 4, attention_head_dim: 24, in_channels: 16, out_channels: 16, text_dim: 64, freq_dim: 64, ffn_dim: 256, num_layers: 2, cross_attn_norm: true, qk_norm: 'rms_norm_across_heads', eps: 1e-6, rope_max_seq_len: 1024 },

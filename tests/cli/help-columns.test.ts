@@ -22,7 +22,7 @@ describe('help columns', () => {
   it('demo --preset is NAME, the names in its help', () => {
     const demo = commands.find((c) => c.spec.name === 'demo')!;
     expect(flagLines(helpOf(demo)).find((l) => l.startsWith('  --preset'))).toBe(
-      '  --preset NAME                    run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): dit-s-2, dit-xl-2, wan-1.3b, wan-tiny, dit-tiny',
+      '  --preset NAME                    run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): dit-s-2, dit-xl-2, wan-1.3b, wan-14b, latte-1, wan-tiny, dit-tiny',
     );
   });
 });
