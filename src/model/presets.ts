@@ -21,6 +21,9 @@ export interface Preset {
   about: string;
 }
 
+/** What Wan2.1-T2V-1.3B's and -14B's transformer/config.json share (they differ in heads, FFN and layers). */
+const WAN21_T2V = { _class_name: 'WanTransformer3DModel', patch_size: [1, 2, 2], attention_head_dim: 128, in_channels: 16, out_channels: 16, text_dim: 4096, freq_dim: 256, cross_attn_norm: true, qk_norm: 'rms_norm_across_heads', eps: 1e-6, rope_max_seq_len: 1024 };
+
 /** Released or small architectures for random-weight runs (`tessera demo --preset`, `bench model --preset`, loadRandomModel): diffusers config.json contents and a latent size. */
 export const PRESETS: Record<string, Preset> = {
   'dit-s-2': {
@@ -35,13 +38,13 @@ export const PRESETS: Record<string, Preset> = {
   },
   'wan-1.3b': {
     about: 'Wan2.1-T2V-1.3B (30 layers, 1536 wide, 12 heads × 128, FFN 8960), a short low-resolution clip',
-    config: { _class_name: 'WanTransformer3DModel', patch_size: [1, 2, 2], num_attention_heads: 12, attention_head_dim: 128, in_channels: 16, out_channels: 16, text_dim: 4096, freq_dim: 256, ffn_dim: 8960, num_layers: 30, cross_attn_norm: true, qk_norm: 'rms_norm_across_heads', eps: 1e-6, rope_max_seq_len: 1024 },
+    config: { ...WAN21_T2V, num_attention_heads: 12, ffn_dim: 8960, num_layers: 30 },
     latent: { frames: 2, height: 16, width: 16 },
     textLen: 32,
   },
   'wan-14b': {
     about: 'Wan2.1-T2V-14B (40 layers, 5120 wide, 40 heads × 128, FFN 13824): 53 GiB of weights in f32, 27 GiB in f16, for large GPUs; a short low-resolution clip',
-    config: { _class_name: 'WanTransformer3DModel', patch_size: [1, 2, 2], num_attention_heads: 40, attention_head_dim: 128, in_channels: 16, out_channels: 16, text_dim: 4096, freq_dim: 256, ffn_dim: 13824, num_layers: 40, cross_attn_norm: true, qk_norm: 'rms_norm_across_heads', eps: 1e-6, rope_max_seq_len: 1024 },
+    config: { ...WAN21_T2V, num_attention_heads: 40, ffn_dim: 13824, num_layers: 40 },
     latent: { frames: 2, height: 16, width: 16 },
     textLen: 32,
   },
