@@ -37,7 +37,7 @@ describe('a fixed batch is not suggested', () => {
 
 describe('a weight above the per-buffer limit', () => {
   it('checkRunFits says so first, as loading would, not "a smaller resolution" (Wan-14B on 128 MiB bindings: its time projection [6·5120, 5120])', () => {
-    const wan14b = parseConfig({ ...PRESETS['wan-1.3b']!.config, num_attention_heads: 40, ffn_dim: 13824, num_layers: 40 });
+    const wan14b = parseConfig(PRESETS['wan-14b']!.config);
     for (const dtype of ['f32', 'f16'] as const) {
       // 720p × 81 frames: x [2,75600,5120] (1.44 GiB per item in f32) is larger still than the weight, and was named alone
       const e = thrown(() => checkRunFits(wan14b, [2, 16, 21, 90, 160], [2, 512, 4096], dtype, LAVAPIPE, { f16: true }), LimitError);
