@@ -30,7 +30,7 @@ import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './output
 import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkShiftApplies } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
-import { latentShapeFor, type VaeScale } from '../pipeline/pipeline.js';
+import { checkRopeSize, latentShapeFor, type VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError } from '../model/model.js';
@@ -173,6 +173,8 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
   const text = [cfgB, DEFAULT_MAX_SEQUENCE_LENGTH, config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
   try {
+    // past rope_max_seq_len: in the flags' pixels and frames, as generate --pipeline says it (then the fit, whose own rope check it passed)
+    checkRopeSize(config, scale, lat, { latents: false, items: 'prompts' });
     checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16, maxMemory: budget });
   } catch (e) {
     // a size past rope_max_seq_len: the flags' problem (exit 2), as generate's

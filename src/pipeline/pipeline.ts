@@ -331,6 +331,59 @@ export interface SizeNames {
   num_frames: string;
 }
 
+/** How the caller gave a run's size: `latents` (a tensor) or pixel sizes, and what its batch items are (prompts, class labels). */
+export interface SizeAsked {
+  latents: boolean;
+  items: string;
+}
+
+/**
+ * How the fit refusals speak of a run over latents `shape`: its dims and patch, output frames of F latent
+ * frames, pixel sizes, the size as the caller asked for it (pixels, or latents), and `scaled(n)`: latent
+ * [h, w] of the same aspect ratio with n patches along the longer side. `asked.items`: what the batch counts.
+ */
+function sizeTerms(c: ModelConfig, vaeScale: VaeScale, shape: number[], asked: SizeAsked) {
+  const video = shape.length === 5;
+  const { spatial, temporal } = vaeScale;
+  const [pt, ph, pw] = patchDims(c);
+  const [B, C] = shape as [number, number];
+  const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
+  const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
+  const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
+  const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${frames(F)} frames` : ''} (latents [${shape.join(',')}])`;
+  const [rows, cols] = [H / ph, W / pw];
+  const scaled = (n: number): [number, number] => (rows >= cols ? [n * ph, Math.max(1, Math.round((n * cols) / rows)) * pw] : [Math.max(1, Math.round((n * rows) / cols)) * ph, n * pw]);
+  return { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled };
+}
+
+/**
+ * Refuses (RopeLimitError, an InputError), before any stage, a Wan run whose latents `shape` give a grid after patching longer
+ * than transformer/config.json's rope_max_seq_len R on an axis (diffusers' WanRotaryPosEmbed has R positions
+ * per axis), naming the size as the caller gave it and what fits in those terms: the most frames (latent
+ * frames ≤ R × patch) or height/width in pixels, or the largest latents. Pipeline.generate's check, exported so
+ * that a caller may refuse a size before loading the pipeline (the CLI's demo, from config.json and the VAE factors).
+ */
+export function checkRopeSize(c: ModelConfig, vaeScale: VaeScale, shape: number[], asked: SizeAsked): void {
+  if (c.family !== 'wan' || shape.length !== 5) return;
+  const { grid, over } = ropeGrid(c, shape.slice(2));
+  if (!over.length) return;
+  const { pt, ph, pw, frames, size } = sizeTerms(c, vaeScale, shape, asked);
+  const R = c.ropeMaxSeqLen;
+  const { spatial, temporal } = vaeScale;
+  const most = {
+    frames: `at most ${frames(R * pt)} frames (latent frames (frames − 1)/${temporal} + 1 ≤ ${R * pt})`,
+    height: `a height of at most ${R * ph * spatial} pixels`,
+    width: `a width of at most ${R * pw * spatial} pixels`,
+  };
+  const way = asked.latents ? `latents of at most ${R * pt}×${R * ph}×${R * pw} latent frames×height×width` : over.map((a) => most[a]).join(' and ');
+  throw new RopeLimitError(
+    `${size} gives a grid of ${grid.join('×')} (latent frames×height×width after patch_size ${c.patch.join('×')}), beyond transformer/config.json's ` +
+      `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
+      `use ${way}, or raise rope_max_seq_len in transformer/config.json`,
+    over,
+  );
+}
+
 /**
  * The latent shape [B, C, F, h, w] (DiT [B, C, h, w]) of a seeded run of `batch` items at output sizes in
  * pixels and frames (diffusers' prepare_latents), for a transformer config and its pipeline's VAE factors.
@@ -821,52 +874,14 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     return shape;
   }
 
-  /**
-   * How the fit refusals speak of a run over latents `shape`: its dims and patch, output frames of F latent
-   * frames, pixel sizes, the size as the caller asked for it (pixels, or latents), and `scaled(n)`: latent
-   * [h, w] of the same aspect ratio with n patches along the longer side.
-   */
-  private sizeTerms(shape: number[], asked: { latents: boolean; items: string }) {
-    const c = this.transformer.config;
-    const video = shape.length === 5;
-    const { spatial, temporal } = this.vaeScale;
-    const [pt, ph, pw] = patchDims(c);
-    const [B, C] = shape as [number, number];
-    const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
-    const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
-    const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
-    const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${frames(F)} frames` : ''} (latents [${shape.join(',')}])`;
-    const [rows, cols] = [H / ph, W / pw];
-    const scaled = (n: number): [number, number] => (rows >= cols ? [n * ph, Math.max(1, Math.round((n * cols) / rows)) * pw] : [Math.max(1, Math.round((n * rows) / cols)) * ph, n * pw]);
-    return { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled };
+  /** sizeTerms (module level) for this pipeline's transformer and VAE. */
+  private sizeTerms(shape: number[], asked: SizeAsked) {
+    return sizeTerms(this.transformer.config, this.vaeScale, shape, asked);
   }
 
-  /**
-   * Refuses (RopeLimitError, an InputError), before any stage, a Wan run whose latents `shape` give a grid after patching longer
-   * than transformer/config.json's rope_max_seq_len R on an axis (diffusers' WanRotaryPosEmbed has R positions
-   * per axis), naming the size as the caller gave it and what fits in those terms: the most frames (latent
-   * frames ≤ R × patch) or height/width in pixels, or the largest latents.
-   */
-  private checkRope(shape: number[], asked: { latents: boolean; items: string }): void {
-    const c = this.transformer.config;
-    if (c.family !== 'wan' || shape.length !== 5) return;
-    const { grid, over } = ropeGrid(c, shape.slice(2));
-    if (!over.length) return;
-    const { pt, ph, pw, frames, size } = this.sizeTerms(shape, asked);
-    const R = c.ropeMaxSeqLen;
-    const { spatial, temporal } = this.vaeScale;
-    const most = {
-      frames: `at most ${frames(R * pt)} frames (latent frames (frames − 1)/${temporal} + 1 ≤ ${R * pt})`,
-      height: `a height of at most ${R * ph * spatial} pixels`,
-      width: `a width of at most ${R * pw * spatial} pixels`,
-    };
-    const way = asked.latents ? `latents of at most ${R * pt}×${R * ph}×${R * pw} latent frames×height×width` : over.map((a) => most[a]).join(' and ');
-    throw new RopeLimitError(
-      `${size} gives a grid of ${grid.join('×')} (latent frames×height×width after patch_size ${c.patch.join('×')}), beyond transformer/config.json's ` +
-        `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
-        `use ${way}, or raise rope_max_seq_len in transformer/config.json`,
-      over,
-    );
+  /** checkRopeSize (module level) for this pipeline's transformer and VAE. */
+  private checkRope(shape: number[], asked: SizeAsked): void {
+    checkRopeSize(this.transformer.config, this.vaeScale, shape, asked);
   }
 
   /**

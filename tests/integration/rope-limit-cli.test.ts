@@ -58,6 +58,9 @@ describe('generate --model and demo past rope_max_seq_len', () => {
   it('demo --frames past it: UsageError naming --frames (exit 2), before any weight is read', async () => {
     const r = await cli(['demo', '--frames', '8193', '--height', '32', '--width', '32', '--steps', '1', '--out', join(tempDir(), 'demo')], {}, 90_000);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.errLines).toEqual([`tessera: error: UsageError: --frames: ${latentLine('latent', '2,16,2049,8,8', '2049×4×4')}`]);
+    // in the flags' pixels and frames, as generate --pipeline says it
+    expect(r.errLines).toEqual([
+      `tessera: error: UsageError: --frames: height×width 32×32 × 8193 frames (latents [1,16,2049,8,8]) gives a grid of 2049×4×4 (latent frames×height×width after patch_size 1×2×2), beyond transformer/config.json's rope_max_seq_len 1024 in frames: ${WHY}; use at most 4093 frames (latent frames (frames − 1)/4 + 1 ≤ 1024), or raise rope_max_seq_len in transformer/config.json`,
+    ]);
   }, 120_000);
 });
