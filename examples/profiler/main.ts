@@ -1380,7 +1380,8 @@ async function recompile(): Promise<void> {
   const was = overrideDefaults(before);
   const changed = [...overrideDefaults(text)].filter(([k, v]) => was.has(k) && was.get(k) !== v);
   const ignored = changed.filter(([k]) => variants.every((v) => k in v.overrides));
-  for (const v of variants) {
+  for (const [k, v] of variants.entries()) {
+    if (variants.length > 1) $('compile-status').textContent = `compiling variant ${k + 1} of ${variants.length}…`;
     try {
       const r = await compileCheck(gpu!, spec, v);
       for (const m of r.errors) errors.add(m, r.key);

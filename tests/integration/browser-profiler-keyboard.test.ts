@@ -86,6 +86,22 @@ describe.skipIf(!run)('browser profiler: keyboard, narrow window, features, addr
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(2));
 
+  it('every control has a name of its own (the two steps and seed fields say which run they are for)', async () => {
+    const names = await s.page.$$eval('input, select, textarea, button', (els) =>
+      els.map((e) => {
+        const labelled = (e as HTMLInputElement).labels?.[0]?.textContent ?? '';
+        return { id: e.id, name: (e.getAttribute('aria-label') ?? (e.tagName === 'BUTTON' ? e.textContent : labelled) ?? '').trim() };
+      }),
+    );
+    expect(names.length).toBeGreaterThan(10);
+    for (const n of names) expect(n.name, `#${n.id} has no name`).not.toBe('');
+    const seen = new Map<string, string>();
+    for (const n of names) {
+      expect(seen.get(n.name), `#${n.id} and #${seen.get(n.name)} are both "${n.name}"`).toBeUndefined();
+      seen.set(n.name, n.id);
+    }
+  });
+
   it('what this adapter cannot run is said on the page (SwiftShader: no shader-f16)', async () => {
     const i = await info();
     const adapter = (await s.page.textContent('#adapter')) ?? '';
