@@ -34,7 +34,7 @@ import { checkRopeSize, latentShapeFor, type VaeScale } from '../pipeline/pipeli
 import { checkRunFits, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError } from '../model/model.js';
-import { DEFAULT_MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
+import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { ropeAsUsage } from './errors.js';
 
@@ -49,6 +49,7 @@ export const demoCommand: Command = {
       steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },
       prompt: { type: 'string', arg: 'TEXT', help: `the prompt (default "${EMBEDDED_DEFAULTS.prompt}"; the embedded model knows "a {colour} {shape} moving {direction}")` },
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default "")' },
+      'max-sequence-length': { type: 'int', arg: 'N', help: `tokens per prompt for the text encoder, truncated or zero-padded, as generate --prompt's (default ${DEFAULT_MAX_SEQUENCE_LENGTH}, as WanPipeline)` },
       pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes' },
       variant: { type: 'string', arg: 'NAME', help: "with --pipeline: the weight variant (e.g. fp16) of every component that has it, as diffusers' variant=" },
       guidance: { type: 'number', help: 'classifier-free guidance scale', default: EMBEDDED_DEFAULTS.guidance_scale },
@@ -67,7 +68,7 @@ export const demoCommand: Command = {
     if (p.shift !== undefined && !((p.shift as number) > 0)) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.preset !== undefined) {
       for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} is the pipeline demo's output size; --preset profiles one step of a preset architecture at its own size (tessera bench model --preset NAME takes --frames/--height/--width)`);
-      for (const f of ['prompt', 'negative-prompt', 'pipeline', 'variant'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
+      for (const f of ['prompt', 'negative-prompt', 'max-sequence-length', 'pipeline', 'variant'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
       p.dtype ??= 'f32';
       return presetDemo(p);
     }
@@ -76,6 +77,9 @@ export const demoCommand: Command = {
 };
 
 const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
+
+/** The text encoder's tokens per prompt: --max-sequence-length (range-checked before the GPU), else WanPipeline's 512. */
+const maxSequenceLength = (p: Parsed): number => (p['max-sequence-length'] as number | undefined) ?? DEFAULT_MAX_SEQUENCE_LENGTH;
 
 /** What the demo writes in --out (each probed before any GPU work). */
 const DEMO_FILES = ['clip.gif', 'trace.json', 'profile.json', 'clip.mp4'];
@@ -171,7 +175,7 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   }
   const cfgB = (p.guidance as number) > 1 ? 2 : 1;
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
-  const text = [cfgB, DEFAULT_MAX_SEQUENCE_LENGTH, config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
+  const text = [cfgB, maxSequenceLength(p), config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
   try {
     // past rope_max_seq_len: in the flags' pixels and frames, as generate --pipeline says it (then the fit, whose own rope check it passed)
     checkRopeSize(config, scale, lat, { latents: false, items: 'prompts' });
@@ -190,6 +194,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   intInRange(p, 'steps', 1, 200);
   intInRange(p, 'repeats', 1, 100);
   checkSeedFlag(p);
+  if (p['max-sequence-length'] !== undefined) intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
   const dir = p.out as string;
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
@@ -238,6 +243,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       {
         prompt,
         negative_prompt: p['negative-prompt'] as string | undefined,
+        max_sequence_length: maxSequenceLength(p),
         seed: p.seed as number,
         height,
         width,

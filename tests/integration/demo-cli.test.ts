@@ -16,7 +16,8 @@ const STAGES = ['text encoder (UMT5EncoderModel)', 'transformer (WanTransformer3
 describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pipeline, all stages profiled', () => {
   it('writes clip.gif (+ clip.mp4 with ffmpeg), trace.json and profile.json covering text encoder, transformer and VAE; notes an unknown word', async () => {
     const out = join(tempDir(), 'out');
-    const r = await cli(['demo', '--prompt', 'a purple circle moving right', '--steps', '2', '--repeats', '1', '--out', out], {}, 280_000);
+    // --max-sequence-length as generate --prompt takes it (the encoder runs at the prompt's tokens either way)
+    const r = await cli(['demo', '--prompt', 'a purple circle moving right', '--steps', '2', '--repeats', '1', '--max-sequence-length', '64', '--out', out], {}, 280_000);
     expect(r.errLines.filter((l) => !/^denoising/.test(l)), r.stderr).toEqual([]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     // one note for the word the model does not know; it still runs
@@ -54,6 +55,7 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     for (const k of ['text_encoder', 'transformer', 'vae', 'total']) expect(prof.wall_ms[k], k).toBeGreaterThan(0);
     for (const k of ['text_encoder', 'transformer', 'vae']) expect(prof.one_off_ms[k]!.autotune, k).toBe(0);
     // the text encoder's and the VAE's kernel tables come from a second, warm run: the first compiles each kernel at its first dispatch
+    expect(r.stdout).toMatch(/^== text encoder \(UMT5EncoderModel\): \d+ dispatches profiled — the encode of 1 prompt\(s\) and the negative prompt\(s\) at max_sequence_length 64,/m);
     for (const s of [STAGES[0], STAGES[2]]) expect(r.stdout).toMatch(new RegExp(`== ${s!.replace(/[()]/g, '\\$&')}: \\d+ dispatches profiled — .*every dispatch timed in a second, warm run \\(the first compiles the kernels; its wall time is the stage's\\)`));
     // each table's share column says what its total is (a whole encode/decode is not one step); no ceiling was
     // measured, so no all-'—' ceiling columns, and one line says why

@@ -1,6 +1,7 @@
-// demo takes --max-memory as generate --pipeline does (and honours TESSERA_MAX_GPU_MEMORY as every command with
-// the flag): a run over the budget is refused before any GPU work (LimitError, exit 1), a bad size is a UsageError
-// (exit 2); the pipeline demo and the --preset demo alike. demo refused the flag and ignored the variable.
+// demo takes the flags generate --pipeline takes for the same stages: --max-memory (and TESSERA_MAX_GPU_MEMORY, as
+// every command with the flag): a run over the budget is refused before any GPU work (LimitError, exit 1), a bad
+// size is a UsageError (exit 2), the pipeline demo and the --preset demo alike; --max-sequence-length (range-checked,
+// refused with --preset; a run with it: tests/integration/demo-cli.test.ts). demo refused both.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,4 +36,15 @@ describe('demo --max-memory', () => {
     expect(lastLine(preset.stderr)).toMatch(/^tessera: error: LimitError: the model's weights need [\d.]+ MiB in f32 \(2 layers, dim 96\), above the budget of 1\.0 KiB/);
     expect(preset.code).toBe(1);
   }, 120_000);
+});
+
+describe('demo --max-sequence-length', () => {
+  it.each([
+    [['--max-sequence-length', '0'], '--max-sequence-length must be between 1 and 65536, got 0'],
+    [['--preset', 'dit-tiny', '--max-sequence-length', '16'], '--max-sequence-length runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other'],
+  ])('%j: UsageError (exit 2) before any GPU work', async (args, line) => {
+    const r = await tesseraCli(['demo', ...args, '--out', join(tmp, 'e')]);
+    expect(lastLine(r.stderr)).toBe(`tessera: error: UsageError: ${line}`);
+    expect(r.code).toBe(2);
+  }, 60_000);
 });
