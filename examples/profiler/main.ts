@@ -471,6 +471,19 @@ function initControls(cpu: boolean): void {
   if (params.has('preset')) ($('preset-box') as HTMLDetailsElement).open = true;
   // timing=wall starts with the wall-clock box ticked; the box is read at each run
   ($('wall-clock') as HTMLInputElement).checked = params.get('timing') === 'wall';
+  // the timeline is drawn to its box's width: a window made wider or narrower redraws it (once a frame at most)
+  let drawnFor = 0;
+  let pending = false;
+  window.addEventListener('resize', () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      const w = $('timeline').clientWidth;
+      if (run && w !== drawnFor) drawTimeline(run);
+      drawnFor = w;
+    });
+  });
   $('axis').addEventListener('change', () => {
     info.timelineView = null; // the other axis has other coordinates
     if (run) drawTimeline(run);

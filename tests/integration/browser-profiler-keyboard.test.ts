@@ -187,6 +187,13 @@ describe.skipIf(!run)('browser profiler: keyboard, narrow window, features, addr
       expect(scroll).toBeLessThanOrEqual(client);
       const src = (await s.page.locator('#source').boundingBox())!;
       expect(src.x + src.width).toBeLessThanOrEqual(360);
+      // the timeline is redrawn for the new width (600 px at the least, scrolled in its box)
+      const svgWidth = () => s.page.$eval('#timeline svg', (e) => Number(e.getAttribute('width')));
+      await s.page.waitForFunction(() => Number(document.querySelector('#timeline svg')!.getAttribute('width')) === 600, null, { timeout: 10_000 });
+      await s.page.setViewportSize({ width: 1280, height: 900 });
+      const host = await s.page.$eval('#timeline', (e) => e.clientWidth);
+      await s.page.waitForFunction((w) => Number(document.querySelector('#timeline svg')!.getAttribute('width')) === w, host - 2, { timeout: 10_000 });
+      expect(await svgWidth()).toBeGreaterThan(600);
     } finally {
       await s.page.setViewportSize({ width: 1280, height: 900 });
     }
