@@ -860,7 +860,7 @@ export const benchCommand: Command = {
     const gpu = await acquireGpu();
     try {
       if (c.dtype === 'f16' && !gpu.f16) {
-        throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks; use --dtype f32`);
+        throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
       }
       if (sizes) checkFits(gpu, sizes, c.dtype);
       if (sub === 'ceiling') return await runCeiling(gpu, c);

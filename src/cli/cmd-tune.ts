@@ -143,7 +143,7 @@ export const tuneCommand: Command = {
     checkCacheWritable();
     const gpu = await acquireGpu();
     try {
-      if (dtype === 'f16' && !gpu.f16) throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks; use --dtype f32`);
+      if (dtype === 'f16' && !gpu.f16) throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
       setTuneMode(gpu, 'auto');
       await loadTuneCache();
       note(`tuning on ${describeAdapter(gpu)}; cache: ${tuneStoreWhere() ?? 'this process only'}`);

@@ -1,5 +1,5 @@
 // One clear line per error; the stack only with --debug.
-import { RopeLimitError } from '../model/model.js';
+import { InputError, RopeLimitError } from '../model/model.js';
 import { UsageError } from './args.js';
 
 export function errorLine(e: unknown, debug: boolean): string {
@@ -33,4 +33,14 @@ export function flagNames(message: string): string {
 export function ropeAsUsage(e: unknown): unknown {
   if (!(e instanceof RopeLimitError)) return e;
   return new UsageError(`${e.axes.map((a) => `--${a}`).join(' and ')}: ${e.message}`, { cause: e });
+}
+
+/**
+ * The library's refusal of dtype 'f16' on an adapter without shader-f16 (model.ts checkDtypeOnAdapter, from every
+ * loader) came from --dtype f16 on the command line: a UsageError (exit 2) in the flag's words, as bench and tune
+ * refuse it (they check the adapter themselves). Any other error as it is.
+ */
+export function dtypeAsUsage(e: unknown): unknown {
+  if (!(e instanceof InputError) || !/^dtype: 'f16' needs the adapter feature shader-f16\b/.test(e.message)) return e;
+  return new UsageError(flagNames(e.message), { cause: e });
 }

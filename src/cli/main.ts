@@ -1,7 +1,7 @@
 // `tessera <command>`: the command table and the one place errors become exit codes.
 import '../node-env.js';
 import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
-import { errorLine } from './errors.js';
+import { dtypeAsUsage, errorLine } from './errors.js';
 import { infoCommand } from './cmd-info.js';
 import { benchCommand } from './cmd-bench.js';
 import { forwardCommand } from './cmd-forward.js';
@@ -168,8 +168,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // a failed run leaves no file: its temps, the writers still encoding and the folders it created go
     await discardOutputs();
-    // a bad tuning variable is the caller's usage, as a bad TESSERA_MAX_GPU_MEMORY is
-    const err = e instanceof TuneEnvError ? new UsageError(e.message) : e;
+    // a bad tuning variable is the caller's usage, as a bad TESSERA_MAX_GPU_MEMORY is; so is --dtype f16 the adapter cannot store
+    const err = e instanceof TuneEnvError ? new UsageError(e.message) : dtypeAsUsage(e);
     console.error(errorLine(err, debug));
     return err instanceof UsageError ? 2 : 1;
   } finally {
