@@ -224,7 +224,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       if (!(e instanceof EncoderError)) throw e;
       noMp4 = e.message;
     }
-  } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup)';
+  } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does)';
   const pipe = await loadPipeline(pipelineDir, { ...variantOption(p), maxMemory: budget, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale, budget) });
   try {
     const loadMs = performance.now() - t0;

@@ -178,7 +178,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   if (!adapter) {
     throw new GpuUnavailableError(
       runtime === 'node'
-        ? 'no WebGPU adapter found by Dawn: run `npm run setup` (installs Mesa lavapipe on Debian) or install a Vulkan driver'
+        ? 'no WebGPU adapter found by Dawn: install a Vulkan driver (without a GPU, Mesa\'s lavapipe: apt-get install mesa-vulkan-drivers on Debian/Ubuntu; in a tessera checkout, `npm run setup` does)'
         : 'navigator.gpu.requestAdapter() returned null: WebGPU is disabled or unsupported on this machine',
     );
   }

@@ -46,7 +46,7 @@ export function whichFfmpeg(pathVar = process.env['PATH'] ?? ''): string | null 
  */
 export function findFfmpeg(): Ffmpeg {
   const path = whichFfmpeg();
-  if (!path) throw new EncoderError('writing an MP4 (H.264) needs the ffmpeg program and none is on the PATH: install it (Debian/Ubuntu: apt-get install ffmpeg; or `npm run setup`), or write a GIF or PNG frames instead (CLI: --preview clip.gif / --frames-dir DIR)');
+  if (!path) throw new EncoderError('writing an MP4 (H.264) needs the ffmpeg program and none is on the PATH: install it (Debian/Ubuntu: apt-get install ffmpeg; in a tessera checkout, `npm run setup` does), or write a GIF or PNG frames instead (CLI: --preview clip.gif / --frames-dir DIR)');
   const v = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 20_000 });
   if (v.status !== 0) throw new EncoderError(`${path} -version failed (${v.error?.message ?? v.stderr.trim().split('\n').pop() ?? `exit ${v.status}`}): is it a working ffmpeg?`);
   const version = /ffmpeg version (\S+)/.exec(v.stdout)?.[1] ?? 'unknown version';

@@ -74,7 +74,7 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     const r = await cli(['demo', '--prompt', 'a blue square moving up', '--steps', '1', '--repeats', '1', '--out', out], { PATH: tempDir() }, 280_000);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(existsSync(join(out, 'clip.mp4'))).toBe(false);
-    expect(r.stdout).toContain(`(no clip.mp4: no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup); removed the clip.mp4 of an earlier run from ${out})`);
+    expect(r.stdout).toContain(`(no clip.mp4: no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does); removed the clip.mp4 of an earlier run from ${out})`);
     expect(r.stdout).not.toContain('trained only on');
     expect(r.stdout).toMatch(/judge \(issue 12's rules, src\/eval\/shapes-judge\.ts\): reads .* the prompt/);
   }, 300_000);

@@ -157,7 +157,7 @@ describe.skipIf(!hasGpu)('a signal while the outputs are written', () => {
       `  ${join(out, 'clip.gif')} (9 frames 32×32 at 16 fps, decoded by the VAE; GIF via gifenc)`,
       `  ${join(out, 'trace.json')} (Chrome trace: one track per stage)`,
       `  ${join(out, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`,
-      '  (no clip.mp4: no ffmpeg on the PATH (install it: apt-get install ffmpeg, or npm run setup))',
+      '  (no clip.mp4: no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does))',
     ]);
     expect(readdirSync(out).sort()).toEqual(['clip.gif', 'profile.json', 'trace.json']);
   }, 300_000);
