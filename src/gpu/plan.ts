@@ -528,7 +528,7 @@ export class Plan {
       if (e instanceof GpuError && e.kind === 'validation' && this.dispatches.length > 1) throw await this.locateError(where, e);
       throw e;
     }
-    await this.pace.idle(this.gpu, where, t0, this.totalFlops);
+    await this.pace.idle(this.gpu, where, t0);
   }
 
   private readonly pace = new Pace();
@@ -592,31 +592,16 @@ export async function compilePlans(plans: readonly Plan[], onProgress?: (done: n
 export const PACE_MIN_MS = 4;
 /** The share of the last run's duration slept before waiting. */
 export const PACE_FRACTION = 0.8;
-/**
- * The share of a first run's estimate (its FLOPs over the device's best measured rate) slept before
- * waiting: lower than PACE_FRACTION, since a plan faster per FLOP than any before it would otherwise
- * be overslept (it has to run 2× faster per FLOP than the device's best so far before this one is).
- */
-export const PACE_ESTIMATE_FRACTION = 0.5;
-
-// The most FLOPs per ms a device has run a plan at (submit to idle, runs of PACE_MIN_MS or more):
-// what a first run's duration is estimated from. Per device; read and updated by every Pace.
-const bestRate = new WeakMap<object, number>();
 
 /**
- * Waits for GPU work without a busy core. In Node, Dawn resolves `onSubmittedWorkDone` by ticking its
- * event loop on the main thread until the work is done: a core kept busy for the whole run, and on a
- * CPU adapter (lavapipe) a core taken from the driver's own threads. So the wait first sleeps through
- * most of the run's expected duration and only then waits:
- * - work that repeats (a plan's runs, a generation's steps): PACE_FRACTION of the last run's
- *   duration (submit to idle). An overshoot is bounded by the run getting faster than 0.8 of its last
- *   time, and the next estimate follows it;
- * - a first run given its `work` (FLOPs; Plan.run passes the plan's): PACE_ESTIMATE_FRACTION of
- *   work over the most FLOPs per ms this device has run any plan at, so one-off plans (the VAE
- *   decoder's pieces, a streamed text encoder's blocks, each a fresh Plan) sleep too.
- * Measured on lavapipe, 2 cores (bench/RESULTS.md, session 14): the DiT-S block, plan.run() +
- * read-back, 230 → 162 ms at 2 driver threads, 137 → 124 ms at 16. Browsers wait without ticking:
- * there it waits at once.
+ * Waits for work that repeats (a plan's runs, a generation's steps) without a busy core. In Node,
+ * Dawn resolves `onSubmittedWorkDone` by ticking its event loop on the main thread until the work is
+ * done: a core kept busy for the whole run, and on a CPU adapter (lavapipe) a core taken from the
+ * driver's own threads. So the wait first sleeps for PACE_FRACTION of the last run's duration
+ * (measured from submit to idle) and only then waits. An overshoot is bounded by the run getting
+ * faster than 0.8 of its last time, and the next estimate follows it. Measured on lavapipe, 2 cores
+ * (bench/RESULTS.md, session 14): the DiT-S block, plan.run() + read-back, 230 → 162 ms at 2 driver
+ * threads, 137 → 124 ms at 16. Browsers wait without ticking: there it waits at once.
  */
 export class Pace {
   private lastMs = 0;
@@ -627,25 +612,11 @@ export class Pace {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /**
-   * Wait for the queue (waitIdle) for work submitted at `since` (this Pace's clock, performance.now()
-   * by default); `work`: its FLOPs, when known (0: unknown).
-   */
-  async idle(gpu: Gpu, where: string, since: number, work = 0): Promise<void> {
-    const ms = this.sleepMs(gpu, work);
-    if (ms > 0) await this.sleep(ms);
+  /** Wait for the queue (waitIdle) for work submitted at `since` (this Pace's clock, performance.now() by default). */
+  async idle(gpu: Gpu, where: string, since: number): Promise<void> {
+    if (gpu.runtime === 'node' && this.lastMs >= PACE_MIN_MS) await this.sleep(this.lastMs * PACE_FRACTION);
     await waitIdle(gpu, where);
     this.lastMs = this.now() - since;
-    if (work > 0 && this.lastMs >= PACE_MIN_MS) bestRate.set(gpu.device, Math.max(bestRate.get(gpu.device) ?? 0, work / this.lastMs));
-  }
-
-  /** How long the next wait sleeps before waiting (ms; 0: waits at once). */
-  private sleepMs(gpu: Gpu, work: number): number {
-    if (gpu.runtime !== 'node') return 0;
-    if (this.lastMs > 0) return this.lastMs >= PACE_MIN_MS ? this.lastMs * PACE_FRACTION : 0;
-    const rate = bestRate.get(gpu.device);
-    const estimate = rate && work > 0 ? work / rate : 0;
-    return estimate >= PACE_MIN_MS ? estimate * PACE_ESTIMATE_FRACTION : 0;
   }
 }
 
