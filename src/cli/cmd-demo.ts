@@ -36,7 +36,7 @@ import type { ModelConfig } from '../model/config.js';
 import { InputError } from '../model/model.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
-import { ropeAsUsage } from './errors.js';
+import { ropeAsUsage, stepsAsUsage } from './errors.js';
 
 export const demoCommand: Command = {
   spec: {
@@ -269,12 +269,15 @@ async function pipelineDemo(p: Parsed): Promise<number> {
           }
         },
       },
-    ).finally(() => {
-      stopWatching();
-      // a terminal's bar line ends before the report or the error line
-      bar.done();
-      decoding?.done();
-    });
+    )
+      // a step count the pipeline's scheduler cannot run is --steps' problem, as in generate
+      .catch((e: unknown) => Promise.reject(stepsAsUsage(e)))
+      .finally(() => {
+        stopWatching();
+        // a terminal's bar line ends before the report or the error line
+        bar.done();
+        decoding?.done();
+      });
     const runMs = performance.now() - t1;
     const video = prof.output.video!;
     // what issue 12's judge reads in the clip, for prompts of the training set's form

@@ -5,11 +5,11 @@ import { loadModel } from '../model/model.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { checkRopeGrid } from '../model/wan.js';
-import { ropeAsUsage } from './errors.js';
+import { ropeAsUsage, stepsAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkPipelineScheduler, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerSpec } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
 import { parsePythonJson } from '../io/json.js';
@@ -88,13 +88,8 @@ export function checkStepsFlag(scheduler: SchedulerSpec, steps: number): void {
   try {
     scheduler.setTimesteps(steps);
   } catch (e) {
-    throw stepsFlagError(e);
+    throw stepsAsUsage(e);
   }
-}
-
-/** A StepCountError (num_inference_steps) as the UsageError of --steps, which gave the count; any other error as it is. */
-function stepsFlagError(e: unknown): unknown {
-  return e instanceof StepCountError ? new UsageError(e.message.replace(/^num_inference_steps\b/, '--steps'), { cause: e }) : e;
 }
 
 /** --scheduler names a class or a short name. @throws UsageError listing both. */
@@ -244,7 +239,7 @@ export const generateCommand: Command = {
     if (config) checkFamilyFlags(p, config, mode === 'embedded' ? 'the embedded tessera-shapes pipeline' : mode === 'model' ? `--model ${dir}` : `--pipeline ${dir}`, mode === 'model' ? 'model' : 'pipeline');
     if (mode !== 'model') checkPipelineScheduler(dir, mode === 'embedded', p.scheduler as string | undefined, p.shift as number | undefined);
     // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too
-    if (mode !== 'model') return runPipelineGenerate(p, media, { embedded: mode === 'embedded' }).catch((e: unknown) => Promise.reject(stepsFlagError(e)));
+    if (mode !== 'model') return runPipelineGenerate(p, media, { embedded: mode === 'embedded' }).catch((e: unknown) => Promise.reject(stepsAsUsage(e)));
     p.guidance ??= 1;
     // the scheduler and its config, checked before any weight is read
     const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);

@@ -1,5 +1,6 @@
 // One clear line per error; the stack only with --debug.
 import { InputError, RopeLimitError } from '../model/model.js';
+import { StepCountError } from '../sampler/config.js';
 import { UsageError } from './args.js';
 
 export function errorLine(e: unknown, debug: boolean): string {
@@ -43,4 +44,9 @@ export function ropeAsUsage(e: unknown): unknown {
 export function dtypeAsUsage(e: unknown): unknown {
   if (!(e instanceof InputError) || !/^dtype: 'f16' needs the adapter feature shader-f16\b/.test(e.message)) return e;
   return new UsageError(flagNames(e.message), { cause: e });
+}
+
+/** A StepCountError (num_inference_steps) as the UsageError of --steps, which gave the count (generate, demo); any other error as it is. */
+export function stepsAsUsage(e: unknown): unknown {
+  return e instanceof StepCountError ? new UsageError(e.message.replace(/^num_inference_steps\b/, '--steps'), { cause: e }) : e;
 }

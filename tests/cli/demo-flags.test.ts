@@ -1,12 +1,14 @@
 // demo takes the flags generate --pipeline takes for the same stages: --max-memory (and TESSERA_MAX_GPU_MEMORY, as
 // every command with the flag): a run over the budget is refused before any GPU work (LimitError, exit 1), a bad
 // size is a UsageError (exit 2), the pipeline demo and the --preset demo alike; --max-sequence-length (range-checked,
-// refused with --preset; a run with it: tests/integration/demo-cli.test.ts). demo refused both.
-import { mkdtempSync, rmSync } from 'node:fs';
+// refused with --preset; a run with it: tests/integration/demo-cli.test.ts). demo refused both. A --steps the pipeline's
+// scheduler cannot run is --steps' UsageError, in generate's words (demo passed on the SchedulerConfigError, exit 1).
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
+import { ROOT } from '../helpers/golden.js';
 import { hasGpu } from '../helpers/gpu.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-demo-budget-'));
@@ -47,4 +49,23 @@ describe('demo --max-sequence-length', () => {
     expect(lastLine(r.stderr)).toBe(`tessera: error: UsageError: ${line}`);
     expect(r.code).toBe(2);
   }, 60_000);
+});
+
+describe.skipIf(!hasGpu)('demo --steps the scheduler cannot run', () => {
+  it("the same UsageError line as generate --pipeline (exit 2)", async () => {
+    // the embedded pipeline with a scheduler of 100 training timesteps: at most 100 steps
+    const pipe = join(tmp, 'pipe');
+    mkdirSync(join(pipe, 'scheduler'), { recursive: true });
+    for (const c of ['model_index.json', 'text_encoder', 'tokenizer', 'transformer', 'vae']) symlinkSync(join(ROOT, 'models', 'tessera-shapes', c), join(pipe, c));
+    const config = JSON.parse(readFileSync(join(ROOT, 'models', 'tessera-shapes', 'scheduler', 'scheduler_config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(pipe, 'scheduler', 'scheduler_config.json'), JSON.stringify({ ...config, num_train_timesteps: 100 }));
+    const size = ['--frames', '5', '--height', '16', '--width', '16', '--steps', '150'];
+    const line = 'tessera: error: UsageError: --steps must be an integer in [1, 100] (num_train_timesteps), got 150';
+    const demo = await tesseraCli(['demo', '--pipeline', pipe, ...size, '--out', join(tmp, 'f')]);
+    expect(lastLine(demo.stderr)).toBe(line);
+    expect(demo.code).toBe(2);
+    const generate = await tesseraCli(['generate', '--pipeline', pipe, '--prompt', 'a red circle', '--seed', '0', ...size, '--out', join(tmp, 'g.safetensors')]);
+    expect(lastLine(generate.stderr)).toBe(line);
+    expect(generate.code).toBe(2);
+  }, 120_000);
 });
