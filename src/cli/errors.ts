@@ -1,4 +1,5 @@
-// One clear line per error; the stack only with --debug.
+// One clear line per error (the stack only with --debug), and the library's refusals that are the command
+// line's usage (a size, a step count or a dtype the flags gave) as UsageError: exit 2, main.ts.
 import { InputError, RopeLimitError } from '../model/model.js';
 import { StepCountError } from '../sampler/config.js';
 import { UsageError } from './args.js';
