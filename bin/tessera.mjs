@@ -35,19 +35,24 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
   ];
   const PREFIXES = ['Warning: maxDynamic', 'Failed to create ', 'Cannot use '];
   let pending = '';
+  let tail = ''; // the end of what was passed through: did the child print its stopped line?
+  const out = (s) => {
+    process.stderr.write(s);
+    tail = (tail + s).slice(-400);
+  };
   const pump = (end) => {
     while (pending) {
       const nl = pending.indexOf('\n');
       if (nl < 0) {
         // a partial line (e.g. a progress bar redrawn with \r) goes out at once unless it may still become one of those lines
         if (!end && PREFIXES.some((p) => p.startsWith(pending) || pending.startsWith(p))) return;
-        process.stderr.write(pending);
+        out(pending);
         pending = '';
         return;
       }
       const line = pending.slice(0, nl + 1);
       pending = pending.slice(nl + 1);
-      if (!NOISE.some((re) => re.test(line))) process.stderr.write(line);
+      if (!NOISE.some((re) => re.test(line))) out(line);
     }
   };
   child.stderr.setEncoding('utf8');
@@ -57,9 +62,14 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
   });
   child.stderr.on('end', () => pump(true));
   // Ctrl-C reaches the whole process group; the child decides, we only relay what it did.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
+  const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of RELAYED) process.on(sig, () => child.kill(sig));
   child.on('close', (code, signal) => {
     if (signal) {
+      // A signal before main.ts has its handlers (loading tsx and the sources takes a second or more) or
+      // after it removed them ends the child silently: the same line as main's (main.ts stoppedLine;
+      // nothing was being written then, so without its clause about outputs).
+      if (RELAYED.includes(signal) && !/(^|\n)tessera: stopped by SIG[A-Z]+[^\n]*\n?$/.test(tail)) out(`${tail && !tail.endsWith('\n') ? '\n' : ''}tessera: stopped by ${signal}\n`);
       process.removeAllListeners(signal);
       process.kill(process.pid, signal);
     } else process.exitCode = code ?? 1;
