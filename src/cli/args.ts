@@ -1,7 +1,8 @@
 // A strict flag parser: every subcommand declares its flags; unknown flags, repeated flags and bad
-// values are errors (unknown ones list the valid ones). `--help` prints the declaration.
+// values are errors (an unknown one names the valid one it is close to, else lists them all). `--help` prints the declaration.
 import { parseDecimal } from '../decimal.js';
 import { seedProblem } from '../random.js';
+import { closestName } from '../closest-name.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -41,6 +42,12 @@ export interface CommandSpec {
    * The common flags are listed either way.
    */
   subcommand?: (positionals: readonly string[]) => { name: string; flags: string[] } | undefined;
+  /**
+   * Checks of the flags given that come before the refusal of a missing required flag (not with
+   * --help): paths that do not exist (outputs.ts pathAndOutChecks), so a user hears of the typo in a
+   * folder's name first, not after giving every other flag.
+   */
+  first?: (p: Parsed) => void;
 }
 
 export type Parsed = { _: string[]; [flag: string]: string | number | boolean | undefined | string[] };
@@ -98,7 +105,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (!f) {
       const sub = spec.subcommand?.(out._);
       const listed = sub ? [...Object.keys(commonFlags(spec)), ...sub.flags, ...(spec.quiet ? Object.keys(QUIET) : [])] : Object.keys(flags);
-      throw new UsageError(`tessera ${sub?.name ?? spec.name}: unknown flag --${name}; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`);
+      const near = nearestName(name, listed);
+      throw new UsageError(`tessera ${sub?.name ?? spec.name}: unknown flag --${name}${near ? ` (did you mean --${near}?)` : `; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`}`);
     }
     // no flag is repeatable: the last value silently winning hides a typo or a pasted-over command line
     if (seen.has(name)) throw new UsageError(`tessera ${spec.subcommand?.(out._)?.name ?? spec.name}: --${name} is given more than once; give it once`);
@@ -119,10 +127,11 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   if (out._.length > pos.length) throw new UsageError(`tessera ${spec.name}: unexpected argument "${out._[pos.length]}"`);
   pos.forEach((p, i) => {
     const v = out._[i];
-    if (v !== undefined && p.choices && !p.choices.includes(v)) throw new UsageError(`tessera ${spec.name}: ${p.name} "${v}" is not one of ${p.choices.join(', ')}`);
+    if (v !== undefined && p.choices && !p.choices.includes(v)) throw new UsageError(`tessera ${spec.name}: ${unknownName(p.name, v, p.choices, `${p.name} "${v}" is not one of ${p.choices.join(', ')}`)}`);
   });
   if (out.help) return out;
   for (const [name, why] of Object.entries(spec.without ?? {})) if (seen.has(name)) throw new UsageError(`tessera ${spec.name}: --${name} ${why}`);
+  spec.first?.(out);
   for (const [name, f] of Object.entries(flags)) {
     if (out[name] === undefined && f.default !== undefined) out[name] = f.default;
     if (out[name] === undefined && f.required) throw new UsageError(`tessera ${spec.name}: missing required flag --${name} (${f.help})`);
@@ -132,6 +141,26 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (v === undefined && p.required) throw new UsageError(`tessera ${spec.name}: missing ${p.name}${p.choices ? ` (one of ${p.choices.join(', ')})` : ''}`);
   });
   return out;
+}
+
+/**
+ * The name of `names` (kebab-case: flags without --, commands, benchmarks) that `name` most likely
+ * meant, by closestName (a near spelling, another case or separator style: --negative_prompt, the one
+ * shortest name holding its words), or undefined when none is close.
+ */
+export function nearestName(name: string, names: readonly string[]): string | undefined {
+  const snake = (s: string) => s.replace(/-/g, '_');
+  const near = closestName(snake(name), names.map(snake));
+  return near === undefined ? undefined : names.find((n) => snake(n) === near);
+}
+
+/**
+ * The refusal of `value`, a `kind` (command, benchmark) not among `names`: `unknown KIND "VALUE" (did
+ * you mean NAME?)` when one is close (nearestName), else `otherwise` (the line listing them all).
+ */
+export function unknownName(kind: string, value: string, names: readonly string[], otherwise: string): string {
+  const near = nearestName(value, names);
+  return near ? `unknown ${kind} "${value}" (did you mean ${near}?)` : otherwise;
 }
 
 function describe(f: FlagSpec): string {

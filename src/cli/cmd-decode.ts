@@ -4,7 +4,7 @@ import type { DType } from '../gpu/tensor.js';
 import { loadVae } from '../vae/vae.js';
 import { planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
-import { commandInputs, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
+import { commandInputs, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks, writeSample } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
 import { decodeProgress } from './progress.js';
@@ -24,6 +24,7 @@ export const decodeCommand: Command = {
   spec: {
     name: 'decode',
     quiet: true,
+    first: pathAndOutChecks('decode'),
     summary: "decode latents to pixels with a diffusers VAE folder (diffusers' decoder output)",
     usage: 'tessera decode --vae DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--variant NAME] [--max-memory SIZE]',
     flags: {

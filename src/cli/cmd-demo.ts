@@ -65,6 +65,7 @@ export const demoCommand: Command = {
     },
   },
   async run(p) {
+    checkPathFlags(p); // a --pipeline folder that does not exist first, before the flags that do not depend on it
     if (p.shift !== undefined && !((p.shift as number) > 0)) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.preset !== undefined) {
       for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} is the pipeline demo's output size; --preset profiles one step of a preset architecture at its own size (tessera bench model --preset NAME takes --frames/--height/--width)`);
@@ -202,7 +203,6 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   checkVariantFlag(p);
   const budget = maxMemory(p); // --max-memory or TESSERA_MAX_GPU_MEMORY: a bad size before any GPU work
   if (!embedded) {
-    checkPathFlags(p);
     checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
   }
   if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded);

@@ -7,7 +7,7 @@ import { LimitError } from '../model/memory.js';
 import { LET_IT_STREAM } from '../text/memory.js';
 import { intInRange, type Parsed } from './args.js';
 import type { Command } from './main.js';
-import { commandInputs, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { commandInputs, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { plural } from './progress.js';
 
@@ -15,6 +15,7 @@ export const encodeCommand: Command = {
   spec: {
     name: 'encode',
     quiet: true,
+    first: pathAndOutChecks('encode'),
     summary: "encode a prompt with a pipeline's tokenizer and UMT5 text encoder (WanPipeline prompt_embeds)",
     usage: 'tessera encode --pipeline DIR --prompt P [--negative-prompt N] [--max-sequence-length N] [--variant NAME] --out OUT.safetensors',
     flags: {

@@ -4,7 +4,7 @@ import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { locate } from '../sampler/generate.js';
 import type { Command } from './main.js';
-import { checkCommandFiles, MAX_MEMORY_FLAG, maxMemory, writeSample } from './outputs.js';
+import { checkCommandFiles, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks, writeSample } from './outputs.js';
 import { readInputs, readInputsHeader } from '../io/inputs.js';
 import { checkRopeGrid } from '../model/wan.js';
 import { checkNames, floatInput, INPUT_NAMES, intInput, numberInput } from './model-inputs.js';
@@ -31,6 +31,7 @@ export const forwardCommand: Command = {
   spec: {
     name: 'forward',
     quiet: true,
+    first: pathAndOutChecks('forward'),
     summary: "run one forward pass of a diffusers model folder (diffusers' output layout)",
     usage: 'tessera forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--variant NAME]',
     flags: {

@@ -6,7 +6,7 @@ import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { checkRopeGrid } from '../model/wan.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
-import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
+import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkPipelineScheduler, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
@@ -169,6 +169,7 @@ export const generateCommand: Command = {
   spec: {
     name: 'generate',
     quiet: true,
+    first: pathAndOutChecks('generate'),
     summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant NAME] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +

@@ -1,6 +1,6 @@
 // `tessera <command>`: the command table and the one place errors become exit codes.
 import '../node-env.js';
-import { helpText, parseArgs, UsageError, type CommandSpec, type Parsed } from './args.js';
+import { helpText, parseArgs, unknownName, UsageError, type CommandSpec, type Parsed } from './args.js';
 import { dtypeAsUsage, errorLine } from './errors.js';
 import { infoCommand } from './cmd-info.js';
 import { benchCommand } from './cmd-bench.js';
@@ -137,7 +137,8 @@ export async function main(argv: string[]): Promise<number> {
   const cmd = commands.find((c) => c.spec.name === name);
   const debug = args.includes('--debug');
   if (!cmd) {
-    console.error(errorLine(new UsageError(`unknown command "${name}"; commands: ${commands.map((c) => c.spec.name).join(', ')}`), false));
+    const names = commands.map((c) => c.spec.name);
+    console.error(errorLine(new UsageError(unknownName('command', name, names, `unknown command "${name}"; commands: ${names.join(', ')}`)), false));
     return 2;
   }
   const signalsOff = cleanUpOnSignals();

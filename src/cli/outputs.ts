@@ -1,7 +1,7 @@
 // Checks that make a command fail before any work: output paths that cannot be written, the
 // GPU memory budget (--max-memory or TESSERA_MAX_GPU_MEMORY), and the test-only device-loss hook.
 import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
 import { createFailure, linkChain, makeOutputFolder, NOT_A_FILE_HINT, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
@@ -112,6 +112,39 @@ function isFolder(target: string): boolean {
     return false;
   }
 }
+
+/** Picture and video formats by extension: the format in words, and the generate flag that writes it. */
+const MEDIA_OUT: Readonly<Record<string, readonly [string, string]>> = {
+  '.gif': ['an animated GIF', '--preview FILE.gif'],
+  '.mp4': ['an MP4', '--video FILE.mp4'],
+  '.png': ['PNG frames', '--frames-dir DIR'],
+  ...Object.fromEntries(['.webm', '.mov', '.mkv', '.avi', '.m4v'].map((e) => [e, ['a video', '--video FILE.mp4 (H.264 MP4)']])),
+  ...Object.fromEntries(['.jpg', '.jpeg', '.webp', '.bmp', '.apng'].map((e) => [e, ['pictures', '--frames-dir DIR (PNG frames) or --preview FILE.gif']])),
+};
+
+/**
+ * --out of forward, generate, decode and encode writes safetensors: a name with a picture or video
+ * extension (.gif, .mp4, .png, .webm, .jpg …) would be a safetensors file under a media name, so it
+ * is refused, naming the flag of generate that writes that format (`command`: the one run).
+ * @throws UsageError `--out PATH: --out writes safetensors (name it .safetensors); for <format> give <flag>`
+ *   (other commands: `…; for <format>, tessera generate takes <flag>`).
+ */
+export function checkOutIsSafetensors(command: string, path: string | undefined): void {
+  const media = path === undefined ? undefined : MEDIA_OUT[extname(path).toLowerCase()];
+  if (!media) return;
+  const [format, flag] = media;
+  throw new UsageError(`--out ${path}: --out writes safetensors (name it .safetensors); for ${format}${command === 'generate' ? ' give' : ', tessera generate takes'} ${flag}`);
+}
+
+/**
+ * CommandSpec.first of forward, generate, decode and encode: the path flags (checkPathFlags: a path
+ * that does not exist is one line naming the flag and the path) and --out's extension
+ * (checkOutIsSafetensors), before the other flag checks. @throws UsageError.
+ */
+export const pathAndOutChecks = (command: string) => (p: Parsed): void => {
+  checkPathFlags(p);
+  checkOutIsSafetensors(command, p.out as string | undefined);
+};
 
 /**
  * The folder of an output file must exist and be writable, the path must not be a folder nor

@@ -115,16 +115,36 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
 
   it.each([
     [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--dtype', 'f64'], '--dtype must be one of f32, f16, got "f64"'],
-    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
+    [['generate', '--model', 'tests/fixtures/wan_small/model', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', 'ten'], '--steps must be an integer, got "ten"'],
-    [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
+    [['generate', '--model', 'tests/fixtures/wan_small/model', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite decimal number (e.g. 4, -0.5, 1e-3), got "lots"'],
     // a real folder without a scheduler config beside it (a missing one is refused first: generate-flags-cli.test.ts)
     [['generate', '--model', 'tests/fixtures/dit_small/model', '--out', 'o', '--steps', '2', '--seed', '0'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
-    [['generate', '--pipeline', 'p', '--model', 'm', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
-    [['generate', '--pipeline', 'p', '--scheduler', 'euler', '--seed', '0', '--out', 'o'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
-    [['generate', '--pipeline', 'p', '--seed', '0', '--out', 'o.safetensors', '--preview', 'clip.png'], '--preview clip.png: writes an animated GIF, so the name must end in .gif'],
-    [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--max-memory', '-3GiB'], '--max-memory: not a memory size: "-3GiB" (expected e.g. 512MiB, 2GiB or a number of bytes)'],
+    [['generate', '--pipeline', 'models/tessera-shapes', '--model', 'tests/fixtures/wan_small/model', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
+    [['generate', '--pipeline', 'models/tessera-shapes', '--scheduler', 'euler', '--seed', '0', '--out', 'o'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
+    [['generate', '--pipeline', 'models/tessera-shapes', '--seed', '0', '--out', 'o.safetensors', '--preview', 'clip.png'], '--preview clip.png: writes an animated GIF, so the name must end in .gif'],
+    [['forward', '--model', 'tests/fixtures/wan_small/model', '--inputs', 'tests/fixtures/wan_small/inputs.safetensors', '--out', 'o', '--max-memory', '-3GiB'], '--max-memory: not a memory size: "-3GiB" (expected e.g. 512MiB, 2GiB or a number of bytes)'],
+    // a path that does not exist is the first refusal (a fresh user's report: generate asked for --seed first),
+    // also before a missing required flag
+    [['generate', '--pipeline', '/nonexistent', '--out', 'x.safetensors'], '--pipeline /nonexistent: no such folder'],
+    [['forward', '--model', '/nonexistent'], '--model /nonexistent: no such folder'],
+    [['decode', '--inputs', '/nonexistent.safetensors', '--out', 'x.safetensors'], '--inputs /nonexistent.safetensors: no such file'],
+    [['decode', '--vae', '/nonexistent', '--dtype', 'f16'], '--vae /nonexistent: no such folder'],
+    [['encode', '--pipeline', '/nonexistent', '--max-sequence-length', '0'], '--pipeline /nonexistent: no such folder'],
+    [['demo', '--pipeline', '/nonexistent', '--shift', '0'], '--pipeline /nonexistent: no such folder'],
+    [['bench', 'model', '--model', '/nonexistent', '--text-len', '4'], '--model /nonexistent: no such folder'],
+    // --out writes safetensors: a media name is refused, naming the flag that writes that format
+    [['generate', '--out', 'x.gif'], '--out x.gif: --out writes safetensors (name it .safetensors); for an animated GIF give --preview FILE.gif'],
+    [['generate', '--out', 'x.MP4', '--seed', '1'], '--out x.MP4: --out writes safetensors (name it .safetensors); for an MP4 give --video FILE.mp4'],
+    [['forward', '--model', 'tests/fixtures/wan_small/model', '--inputs', 'tests/fixtures/wan_small/inputs.safetensors', '--out', 'x.png'], '--out x.png: --out writes safetensors (name it .safetensors); for PNG frames, tessera generate takes --frames-dir DIR'],
+    [['decode', '--vae', 'models/tessera-shapes/vae', '--inputs', 'tests/fixtures/wan_small/inputs.safetensors', '--out', 'x.webm'], '--out x.webm: --out writes safetensors (name it .safetensors); for a video, tessera generate takes --video FILE.mp4 (H.264 MP4)'],
+    [['encode', '--pipeline', 'models/tessera-shapes', '--prompt', 'a', '--out', 'x.jpg'], '--out x.jpg: --out writes safetensors (name it .safetensors); for pictures, tessera generate takes --frames-dir DIR (PNG frames) or --preview FILE.gif'],
+    // a near name: "did you mean" instead of the list
+    [['generate', '--promt', 'a fox'], 'tessera generate: unknown flag --promt (did you mean --prompt?)'],
+    [['generate', '--negative_prompt', 'x'], 'tessera generate: unknown flag --negative_prompt (did you mean --negative-prompt?)'],
+    [['bench', 'gem'], 'tessera bench: unknown benchmark "gem" (did you mean gemm?)'],
+    [['bench', 'gemm', '--varients', 'all'], 'tessera bench gemm: unknown flag --varients (did you mean --variants?)'],
     [['demo', '--preset', 'sdxl'], '--preset must be one of'],
     [['demo', '--json'], 'unknown flag --json; valid flags: --help, --debug, --no-tune, --preset, --steps'],
     [['info', '--json=maybe'], '--json takes no value, or true/false/1/0, got "maybe"'],
@@ -146,6 +166,8 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
     const r = await run('frobnicate');
     expect(r.code).toBe(2);
     expect(r.err).toEqual([`tessera: error: UsageError: unknown command "frobnicate"; commands: ${commands.map((c) => c.spec.name).join(', ')}`]);
+    // a near name: "did you mean" (also through help, which runs CMD --help)
+    for (const argv of [['genrate'], ['help', 'genrate']]) expect((await run(...argv)).err).toEqual(['tessera: error: UsageError: unknown command "genrate" (did you mean generate?)']);
     const d = await run('forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--dtype', 'f64', '--debug');
     expect(d.err.length).toBeGreaterThan(1);
     expect(d.err[1]).toMatch(/UsageError/);

@@ -13,17 +13,22 @@ import { hasGpu } from '../helpers/gpu.js';
 
 const WHY = 'a weight variant is a plain name of letters, digits, _ and - (e.g. fp16 or bf16; it picks the weights files X.NAME.safetensors: diffusion_pytorch_model.NAME.safetensors, a text encoder\'s model.NAME.safetensors)';
 const NONE = '/nonexistent/tessera-variant';
+// folders and files that exist (one that does not is refused first, naming its flag: tests/hardening/cli.test.ts)
+const MODEL = 'tests/fixtures/wan_small/model';
+const INPUTS = 'tests/fixtures/wan_small/inputs.safetensors';
+const PIPELINE = 'models/tessera-shapes';
+const VAE = 'models/tessera-shapes/vae';
 
 describe('--variant that is not a plain name: UsageError, exit 2, before any file is read', () => {
   it.each([
-    ['forward', '../x', ['forward', '--model', NONE, '--inputs', `${NONE}.safetensors`, '--out', `${NONE}-o.safetensors`]],
-    ['generate --model', '', ['generate', '--model', NONE, '--inputs', `${NONE}.safetensors`, '--out', `${NONE}-o.safetensors`, '--steps', '2']],
-    ['generate --pipeline', 'fp16/../x', ['generate', '--pipeline', NONE, '--seed', '0', '--out', `${NONE}-o.safetensors`]],
-    ['encode', 'fp16/x', ['encode', '--pipeline', NONE, '--prompt', 'a cat', '--out', `${NONE}-o.safetensors`]],
-    ['demo --pipeline', '.', ['demo', '--pipeline', NONE, '--out', `${NONE}-d`]],
-    ['decode', 'a b', ['decode', '--vae', NONE, '--inputs', `${NONE}.safetensors`, '--out', `${NONE}-o.safetensors`]],
-    ['bench model', 'x.y', ['bench', 'model', '--model', NONE, '--height', '4', '--width', '4']],
-    ['bench vae', '../fp16', ['bench', 'vae', '--vae', NONE, '--height', '2', '--width', '2']],
+    ['forward', '../x', ['forward', '--model', MODEL, '--inputs', INPUTS, '--out', `${NONE}-o.safetensors`]],
+    ['generate --model', '', ['generate', '--model', MODEL, '--inputs', INPUTS, '--out', `${NONE}-o.safetensors`, '--steps', '2']],
+    ['generate --pipeline', 'fp16/../x', ['generate', '--pipeline', PIPELINE, '--seed', '0', '--out', `${NONE}-o.safetensors`]],
+    ['encode', 'fp16/x', ['encode', '--pipeline', PIPELINE, '--prompt', 'a cat', '--out', `${NONE}-o.safetensors`]],
+    ['demo --pipeline', '.', ['demo', '--pipeline', PIPELINE, '--out', `${NONE}-d`]],
+    ['decode', 'a b', ['decode', '--vae', VAE, '--inputs', INPUTS, '--out', `${NONE}-o.safetensors`]],
+    ['bench model', 'x.y', ['bench', 'model', '--model', MODEL, '--height', '4', '--width', '4']],
+    ['bench vae', '../fp16', ['bench', 'vae', '--vae', VAE, '--height', '2', '--width', '2']],
   ])('%s --variant %j', async (_, variant, args) => {
     const r = await tesseraCli([...args, '--variant', variant]);
     expect(r.stderr.trim()).toBe(`tessera: error: UsageError: --variant ${JSON.stringify(variant)}: ${WHY}`);
