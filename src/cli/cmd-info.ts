@@ -1,5 +1,6 @@
 // `tessera info`: adapter, features, limits and which kernel variants apply.
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
+import { llvmpipeThreadsInEffect } from '../gpu/node.js';
 import { kernelRegistry } from '../gpu/kernel.js';
 import { cachedChoices, defaultTuneMode, implicitTuneMinFlops, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
 import { describeGemmStrategy, GEMM_CANDIDATES, gemmCandidates, gemmCandidatesFor, gemmHeuristic } from '../ops/gemm.js';
@@ -91,7 +92,7 @@ export const infoCommand: Command = {
           subgroup_min_size: gpu.subgroupMinSize,
           subgroup_max_size: gpu.subgroupMaxSize,
           // Mesa's llvmpipe worker threads (LP_NUM_THREADS: the user's, else tessera's default, src/gpu/node.ts); null on other adapters
-          llvmpipe_threads: /llvmpipe/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`) && gpu.runtime === 'node' ? Number(process.env.LP_NUM_THREADS) || null : null,
+          llvmpipe_threads: /llvmpipe/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`) && gpu.runtime === 'node' ? llvmpipeThreadsInEffect(process.env.LP_NUM_THREADS) : null,
         },
         tuning: {
           mode: defaultTuneMode(),
@@ -131,7 +132,7 @@ export const infoCommand: Command = {
       }
       const t = info.tuning;
       const threads = info.adapter_policy.llvmpipe_threads;
-      console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}${threads ? `; llvmpipe threads ${threads} (LP_NUM_THREADS)` : ''}`);
+      console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}${threads !== null ? `; llvmpipe threads ${threads} (LP_NUM_THREADS)` : ''}`);
       console.log(`tuning    mode ${t.mode}; cache ${t.cache ?? 'none (this process only)'}; a run times calls of ≥ ${t.min_flops.toExponential(2)} FLOPs (TESSERA_TUNE_MIN_FLOPS), tessera tune every call`);
       console.log('  heuristic choices (used when nothing is cached, and always with --no-tune)');
       for (const h of t.heuristics) console.log(`    ${h.op} ${(h.op === 'gemm' ? `m×k×n ${h.shape}` : h.shape).padEnd(22)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);

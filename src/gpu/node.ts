@@ -34,6 +34,15 @@ export function setLlvmpipeThreads(env: Record<string, string | undefined> = pro
   return env.LP_NUM_THREADS;
 }
 
+/**
+ * The worker threads Mesa's llvmpipe runs with for an LP_NUM_THREADS value: the integer Mesa parses,
+ * capped at 32 (0: none, the work runs on the driver's own thread); null when unset or not a number.
+ */
+export function llvmpipeThreadsInEffect(value: string | undefined): number | null {
+  const n = value === undefined || value.trim() === '' ? NaN : Number.parseInt(value, 10);
+  return Number.isFinite(n) && n >= 0 ? Math.min(32, n) : null;
+}
+
 export async function nodeGpu(): Promise<{ gpu: GPU; runtime: 'node' }> {
   if (!cached) {
     setLlvmpipeThreads();

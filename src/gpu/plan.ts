@@ -594,29 +594,50 @@ export const PACE_MIN_MS = 4;
 export const PACE_FRACTION = 0.8;
 
 /**
+ * The work was already done when the sleep ended if the wait after it took under this share of the run
+ * (or 1 ms): the run's time is then only an upper bound.
+ */
+const OVERSLEPT_SHARE = 0.02;
+
+// the timer as the module found it: a caller's fake timers (jest/vitest useFakeTimers) would never fire a
+// sleep and so hang every paced wait
+const realSetTimeout = globalThis.setTimeout;
+
+/**
  * Waits for work that repeats (a plan's runs, a generation's steps) without a busy core. In Node,
  * Dawn resolves `onSubmittedWorkDone` by ticking its event loop on the main thread until the work is
  * done: a core kept busy for the whole run, and on a CPU adapter (lavapipe) a core taken from the
  * driver's own threads. So the wait first sleeps for PACE_FRACTION of the last run's duration
- * (measured from submit to idle) and only then waits. An overshoot is bounded by the run getting
- * faster than 0.8 of its last time, and the next estimate follows it. Measured on lavapipe, 2 cores
- * (bench/RESULTS.md, session 14): the DiT-S block, plan.run() + read-back, 230 → 162 ms at 2 driver
- * threads, 137 → 124 ms at 16. Browsers wait without ticking: there it waits at once.
+ * (measured from submit to idle) and only then waits. Measured on lavapipe, 2 cores (bench/RESULTS.md,
+ * session 14): the DiT-S block, plan.run() + read-back, 230 → 162 ms at 2 driver threads, 137 → 124 ms
+ * at 16. Browsers wait without ticking: there it waits at once.
+ * The estimate is kept from following a slow run for long: the first run is never learned from (a CPU
+ * driver compiles each pipeline at its first dispatch: seconds, not the run's time), and a run found
+ * done when the sleep ended (overslept: its time only bounds the run's) is learned at half, so a slow
+ * outlier is forgotten within a few runs instead of decaying by 0.8 a run.
  */
 export class Pace {
   private lastMs = 0;
+  private runs = 0;
 
-  /** `sleep` and `now` are the timer and clock (replaced in tests). */
+  /** `sleep`, `now` and `wait` are the timer, the clock and the queue wait (replaced in tests). */
   constructor(
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => realSetTimeout(resolve, ms)),
     private readonly now: () => number = () => performance.now(),
+    private readonly wait: (gpu: Gpu, where: string) => Promise<void> = waitIdle,
   ) {}
 
   /** Wait for the queue (waitIdle) for work submitted at `since` (this Pace's clock, performance.now() by default). */
   async idle(gpu: Gpu, where: string, since: number): Promise<void> {
-    if (gpu.runtime === 'node' && this.lastMs >= PACE_MIN_MS) await this.sleep(this.lastMs * PACE_FRACTION);
-    await waitIdle(gpu, where);
-    this.lastMs = this.now() - since;
+    const slept = gpu.runtime === 'node' && this.lastMs >= PACE_MIN_MS ? this.lastMs * PACE_FRACTION : 0;
+    if (slept > 0) await this.sleep(slept);
+    const woke = this.now();
+    await this.wait(gpu, where);
+    const end = this.now();
+    if (this.runs++ === 0) return;
+    const took = end - since;
+    const overslept = slept > 0 && end - woke < Math.max(1, OVERSLEPT_SHARE * took);
+    this.lastMs = overslept ? took / 2 : took;
   }
 }
 

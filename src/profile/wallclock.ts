@@ -1,6 +1,9 @@
 // End-to-end wall-clock statistics with Benchmark.js (deferred async runs, its sampling and
-// statistics): submit the whole plan, wait for onSubmittedWorkDone, repeat. This complements
-// the per-kernel GPU timestamps of the profiler (it includes submit and queue overhead).
+// statistics): plan.run() repeated — submit the whole plan, wait for it, repeat. In Node the wait is
+// paced (src/gpu/plan.ts Pace: a sleep through most of the last run first, so Dawn's busy wait does
+// not take a core from a CPU driver), so a run's time includes the timer's latency when the sleep
+// overshoots. This complements the per-kernel GPU timestamps of the profiler (it includes submit and
+// queue overhead).
 import Benchmark from 'benchmark';
 import type { Plan } from '../gpu/plan.js';
 

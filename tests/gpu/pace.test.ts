@@ -4,41 +4,79 @@
 import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { Pace, PACE_FRACTION, PACE_MIN_MS } from '../../src/gpu/plan.js';
-import { llvmpipeThreads, setLlvmpipeThreads } from '../../src/gpu/node.js';
+import { llvmpipeThreads, llvmpipeThreadsInEffect, setLlvmpipeThreads } from '../../src/gpu/node.js';
 import type { Gpu } from '../../src/gpu/device.js';
 import { cli } from '../hardening/helpers.js';
 
-/** A Pace on a fake clock: every idle() "takes" the next of `durations` (ms); returns the sleeps asked for. */
+/**
+ * A Pace on a simulated clock: run i's work takes durations[i] ms from its submit; the timer advances the
+ * clock by what is asked, the queue wait to the work's end (at once when it is already done).
+ * Returns the sleeps asked for.
+ */
 async function sleepsFor(g: Gpu, durations: number[]): Promise<number[]> {
   const sleeps: number[] = [];
   let clock = 1000;
-  const pace = new Pace(async (ms) => void sleeps.push(ms), () => clock);
+  let done = 0;
+  const pace = new Pace(
+    async (ms) => void (sleeps.push(ms), (clock += ms)),
+    () => clock,
+    async () => void (clock = Math.max(clock, done)),
+  );
   for (const d of durations) {
     const since = clock;
-    clock += d;
+    done = since + d;
     await pace.idle(g, 'pace test', since);
   }
   return sleeps;
 }
 
 describe.skipIf(!hasGpu)('Pace', () => {
-  it('sleeps PACE_FRACTION of the last duration, only from the second wait and only for runs of PACE_MIN_MS or more', async () => {
-    const node = { ...gpu!, runtime: 'node' as const };
-    // waits 2–4 sleep after runs of 50, 40, 100 ms; the fifth does not (the fourth run took 3 ms)
-    expect(await sleepsFor(node, [50, 40, 100, 3, 10])).toEqual([50, 40, 100].map((d) => d * PACE_FRACTION));
-    // a run under PACE_MIN_MS: the next wait does not sleep at all
-    expect(await sleepsFor(node, [PACE_MIN_MS - 0.5, 20])).toEqual([]);
-    expect(await sleepsFor(node, [PACE_MIN_MS, 20])).toEqual([PACE_MIN_MS * PACE_FRACTION]);
+  const node = { ...gpu!, runtime: 'node' as const };
+  const f = PACE_FRACTION;
+
+  it('sleeps PACE_FRACTION of the last run, never learning from the first run (a CPU driver compiles at first dispatch)', async () => {
+    // a first run of 9 s (compiling) sets nothing: the third run sleeps 0.8 of the second's 300 ms, not 7.2 s
+    expect(await sleepsFor(node, [9000, 300, 300, 300])).toEqual([300 * f, 300 * f]);
+    // runs 3–5 sleep after 40 and 100 ms; the fourth run (3 ms) is found done at wake-up: learned at half its bound
+    expect(await sleepsFor(node, [50, 40, 100, 3, 10])).toEqual([40 * f, 100 * f, ((100 * f) / 2) * f]);
+  });
+
+  it('forgets a slow outlier within a few runs (an overslept run is learned at half)', async () => {
+    const sleeps = await sleepsFor(node, [100, 100, 100, 1000, 100, 100, 100, 100, 100]);
+    // 80, 80 before; 800 after the outlier, then halving while overslept (320, 128, 51.2), then 80 again
+    expect(sleeps.map((x) => +x.toFixed(6))).toEqual([80, 80, 800, 320, 128, 51.2, 80]);
+  });
+
+  it('does not sleep after a run under PACE_MIN_MS', async () => {
+    expect(await sleepsFor(node, [10, PACE_MIN_MS - 0.5, 20])).toEqual([]);
+    expect(await sleepsFor(node, [10, PACE_MIN_MS, 20])).toEqual([PACE_MIN_MS * f]);
   });
 
   it('never sleeps in a browser, where waiting does not keep a core busy', async () => {
-    expect(await sleepsFor({ ...gpu!, runtime: 'browser' as const }, [50, 50, 50])).toEqual([]);
+    expect(await sleepsFor({ ...gpu!, runtime: 'browser' as const }, [50, 50, 50, 50])).toEqual([]);
+  });
+
+  it('sleeps on the real timer even under a caller\'s fake timers (which would never fire)', async () => {
+    const { vi } = await import('vitest');
+    vi.useFakeTimers();
+    try {
+      const pace = new Pace(undefined, undefined, async () => {});
+      const t0 = performance.now();
+      for (let i = 0; i < 3; i++) await pace.idle(node, 'pace test', t0 - 10); // each run "took" 10 ms
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
 describe('llvmpipe threads', () => {
   it('is 8 per core, at least 1 and at most 32 (Mesa caps LP_NUM_THREADS at 32)', () => {
     expect([1, 2, 3, 4, 64, 0].map((c) => llvmpipeThreads(c))).toEqual([8, 16, 24, 32, 32, 1]);
+  });
+
+  it('in effect: the integer Mesa parses, capped at 32; 0 is 0; unset or not a number is null', () => {
+    expect(['16', '64', '0', '3x', ' 5', '', 'abc', '-2'].map(llvmpipeThreadsInEffect)).toEqual([16, 32, 0, 3, 5, null, null, null]);
+    expect(llvmpipeThreadsInEffect(undefined)).toBeNull();
   });
 
   it('sets LP_NUM_THREADS only when the user has not', () => {
@@ -60,5 +98,6 @@ describe.skipIf(!hasGpu || !/llvmpipe/i.test(gpu?.adapterInfo.description ?? '')
     };
     expect(await threads('')).toBe(llvmpipeThreads());
     expect(await threads('3')).toBe(3);
+    expect(await threads('64')).toBe(32); // Mesa's cap: what it runs with
   }, 60_000);
 });
