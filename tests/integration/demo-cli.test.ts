@@ -27,7 +27,10 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     for (const s of STAGES) expect(r.stdout).toMatch(new RegExp(`${s.replace(/[()]/g, '\\$&')}\\s+\\d+\\.\\d\\d s`));
     expect(r.stdout).toMatch(/total \(text → video\)\s+\d+\.\d\d s/);
     // the kernel work of the run is named apart from the steady per-step rate; the tests tune nothing (TESSERA_TUNE=off)
-    expect(r.stdout).toMatch(/^ {2}transformer \(WanTransformer3DModel\)\s+\d+\.\d\d s \(2 steps: \d+\.\d\d s\/step after the first(; the first step \d+\.\d\d s, of it compiling kernels \d+\.\d\d s)?\)$/m);
+    // the first step's excess over a later one, and what the compiling figure counts (pipeline creation, not a CPU driver's compile at first dispatch)
+    expect(r.stdout).toMatch(/^ {2}transformer \(WanTransformer3DModel\)\s+\d+\.\d\d s \(2 steps: \d+\.\d\d s\/step after the first; the first step \d+\.\d\d s, \d+\.\d\d s more than a later one \(median\): (compiling kernels \d+\.\d\d s \(pipeline creation\), the rest )?first dispatches \(a CPU driver such as lavapipe compiles each shader at its first\) and recording the step\)$/m);
+    expect(r.stdout).toMatch(/^ {2}total \(text → video\)\s+\d+\.\d\d s( \(\d+\.\d\d s without [^;]+; the text encoder's and the VAE's first dispatches stay in\))?$/m);
+    expect(r.stdout).not.toMatch(/compiling kernels \d+\.\d\d s(?! \(pipeline creation\))/);
     expect(r.stdout).not.toContain('autotuning');
     // the files, and the lines that say so
     const gif = readFileSync(join(out, 'clip.gif'));
