@@ -63,11 +63,11 @@ const dim = (p: Parsed, name: string): number | undefined => {
 export function parseModelSizes(p: Parsed): ModelSizes {
   const preset = p.preset as string | undefined;
   const dir = p.model as string | undefined;
+  if (!preset === !dir) throw new UsageError(`tessera bench model: give exactly one of --preset NAME (${presetNames().join(', ')}) or --model DIR`);
   if (dir === '') throw new UsageError('--model needs a folder');
   // --model: a missing path or a pipeline root is one line naming the flag, as in forward/generate (bench takes no --pipeline),
   // before the flags that do not depend on it
   checkPathFlags(p, { withPipeline: false });
-  if (!preset === !dir) throw new UsageError(`tessera bench model: give exactly one of --preset NAME (${presetNames().join(', ')}) or --model DIR`);
   const variant = p.variant as string | undefined;
   if (variant !== undefined && preset) throw new UsageError(`--variant names a folder's weight files: it applies with --model DIR, not --preset (whose weights are made on the GPU)`);
   checkVariantFlag(p);

@@ -95,8 +95,8 @@ const dimFlag = (p: Parsed, name: string, def?: number): number => {
  * flag, as forward/generate), and --max-memory a size. @throws UsageError.
  */
 export function checkVaeFlags(p: Parsed): void {
-  checkPathFlags(p, { withPipeline: false }); // a --vae folder that does not exist first
   if ((p['vae-preset'] === undefined) === (p.vae === undefined)) throw new UsageError(`tessera bench vae: give exactly one of --vae-preset (${Object.keys(VAE_PRESETS).join(', ')}) or --vae DIR`);
+  checkPathFlags(p, { withPipeline: false }); // a --vae folder that does not exist before the flags that do not depend on it
   if (p.variant !== undefined && p['vae-preset'] !== undefined) throw new UsageError(`--variant names a folder's weight files: it applies with --vae DIR, not --vae-preset (whose weights are made from --seed)`);
   checkVariantFlag(p);
   maxMemory(p); // a bad --max-memory (or TESSERA_MAX_GPU_MEMORY) before the GPU is acquired
