@@ -301,6 +301,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
         decoding?.done();
       });
     const runMs = performance.now() - t1;
+    const excess = firstStepExcess(stepAt, prof.output.timesteps.length);
     const video = prof.output.video!;
     // what issue 12's judge reads in the clip, for prompts of the training set's form
     const asked = parseShapesPrompt(prompt);
@@ -321,7 +322,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const { files, mp4 } = await writeDemoFiles(dir, {
       gif: encodeGif(clip.frames, clip.width, clip.height, { fps }),
       trace: json(chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` })),
-      profile: json(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape, timesteps: prof.output.timesteps, oneOff: oneOff.of, tuningCache: oneOff.where ?? tuneStoreWhere() }, ceiling), 1),
+      profile: json(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape, timesteps: prof.output.timesteps, oneOff: oneOff.of, firstStepExcess: excess, tuningCache: oneOff.where ?? tuneStoreWhere() }, ceiling), 1),
       mp4: ffmpeg ? { ff: ffmpeg, clip, fps } : undefined,
     });
     // in a fixed order: the clip, then the profile
@@ -338,7 +339,6 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     console.log('wall time per stage (this run):');
     console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
     const steps = prof.output.timesteps.length;
-    const excess = firstStepExcess(stepAt, steps);
     for (const s of prof.stages) {
       const o = oneOff.of(s.stage);
       const note = oneOffNote(o, CREATION);
@@ -379,7 +379,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
 }
 
 /** out/profile.json of the pipeline demo. */
-function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[]; timesteps: number[]; oneOff: (s: PipelineStage) => OneOff; tuningCache: string | null }, ceiling: Awaited<ReturnType<typeof deviceCeiling>> | undefined) {
+function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[]; timesteps: number[]; oneOff: (s: PipelineStage) => OneOff; firstStepExcess: number | undefined; tuningCache: string | null }, ceiling: Awaited<ReturnType<typeof deviceCeiling>> | undefined) {
   return {
     command: 'tessera demo',
     pipeline: pipelineDir,
@@ -396,6 +396,9 @@ function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageP
     wall_ms: { load: t.loadMs, ...Object.fromEntries(stages.map((s) => [s.stage, s.wallMs])), total: t.totalMs, profiled_extra_step: t.profileMs },
     // within wall_ms: the kernel work of a first run on this adapter (0 once tuned and compiled)
     one_off_ms: Object.fromEntries(stages.map((s) => [s.stage, { autotune: t.oneOff(s.stage).tuneMs, compile: t.oneOff(s.stage).compileMs }])),
+    // how much longer the first denoising step took than the median later one (null under 2 steps): its compile above is
+    // pipeline creation only; a CPU driver (lavapipe) compiles each shader at its first dispatch, which is in here
+    first_step_excess_ms: t.firstStepExcess ?? null,
     tuning_cache: t.tuningCache,
     stages: stages.map((s) => ({ stage: s.stage, name: s.name, covers: s.covers, stage_wall_ms: s.wallMs, ...profileJson(s.run, ceiling, { layerDepth: 1 }) })),
   };

@@ -48,7 +48,7 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     const tracks = trace.traceEvents.filter((e) => e.name === 'thread_name');
     expect(tracks.map((e) => e.args.name)).toEqual(STAGES);
     for (const t of tracks) expect(trace.traceEvents.filter((e) => e.ph === 'X' && e.tid === t.tid).length, t.args.name).toBeGreaterThan(0);
-    const prof = JSON.parse(readFileSync(join(out, 'profile.json'), 'utf8')) as { prompt: string; video_shape: number[]; judge: unknown; wall_ms: Record<string, number>; one_off_ms: Record<string, { autotune: number; compile: number }>; stages: { stage: string; name: string; dispatches: unknown[]; kernels: { family: string }[] }[] };
+    const prof = JSON.parse(readFileSync(join(out, 'profile.json'), 'utf8')) as { prompt: string; video_shape: number[]; judge: unknown; wall_ms: Record<string, number>; one_off_ms: Record<string, { autotune: number; compile: number }>; first_step_excess_ms: number | null; stages: { stage: string; name: string; dispatches: unknown[]; kernels: { family: string }[] }[] };
     expect(prof.prompt).toBe('a purple circle moving right');
     expect(prof.video_shape).toEqual([1, 9, 32, 32, 3]);
     expect(prof.judge).toBeNull();
@@ -57,6 +57,8 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     expect(prof.stages[2]!.kernels.map((k) => k.family)).toContain('conv');
     for (const k of ['text_encoder', 'transformer', 'vae', 'total']) expect(prof.wall_ms[k], k).toBeGreaterThan(0);
     for (const k of ['text_encoder', 'transformer', 'vae']) expect(prof.one_off_ms[k]!.autotune, k).toBe(0);
+    // 2 steps: the first one's excess over the second, the figure the transformer's stage line gives
+    expect(prof.first_step_excess_ms).toBeGreaterThanOrEqual(0);
     // the text encoder's and the VAE's kernel tables come from a second, warm run: the first compiles each kernel at its first dispatch
     expect(r.stdout).toMatch(/^== text encoder \(UMT5EncoderModel\): \d+ dispatches profiled — the encode of 1 prompt\(s\) and the negative prompt\(s\) at max_sequence_length 64,/m);
     for (const s of [STAGES[0], STAGES[2]]) expect(r.stdout).toMatch(new RegExp(`== ${s!.replace(/[()]/g, '\\$&')}: \\d+ dispatches profiled — .*every dispatch timed in a second, warm run \\(the first compiles the kernels; its wall time is the stage's\\)`));
