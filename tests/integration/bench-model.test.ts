@@ -148,7 +148,8 @@ describe('tessera bench model refusals (before any weight is made)', () => {
     [['bench', 'model'], /give exactly one of --preset NAME .* or --model DIR/],
     [['bench', 'model', '--preset', 'dit-tiny', '--model', 'x'], /give exactly one of/],
     [['bench', 'model', '--preset', 'nope'], /--preset must be one of dit-s-2/],
-    [['bench', 'model', '--model', 'x'], /--model DIR: give --height and --width/],
+    [['bench', 'model', '--model', 'tests/fixtures/wan_small/model'], /--model DIR: give --height and --width/],
+    [['bench', 'model', '--model', 'x'], /--model x: no such folder/],
     [['bench', 'model', '--preset', 'dit-tiny', '--height', '0'], /--height must be between 1 and 4096/],
     [['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8', '--preset', 'dit-tiny'], /--preset does not apply \(it is a flag of bench model\/plan\)/],
   ];
