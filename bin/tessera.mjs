@@ -22,7 +22,14 @@ process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences a Vulkan loader warning on h
 const self = fileURLToPath(import.meta.url);
 
 if (process.env.TESSERA_CLI_CHILD !== '1') {
-  const child = spawn(process.execPath, [...process.execArgv, self, ...process.argv.slice(2)], {
+  // Ctrl-C reaches the whole process group; the child decides, we only relay what it did. Installed
+  // before the spawn: the child is visible (e.g. in /proc) before spawn() returns, and a signal then
+  // must not end this process by its default action, silently. Handlers run on a later tick, when
+  // `child` is set.
+  const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  let child;
+  for (const sig of RELAYED) process.on(sig, () => child.kill(sig));
+  child = spawn(process.execPath, [...process.execArgv, self, ...process.argv.slice(2)], {
     stdio: ['inherit', 'inherit', 'pipe'],
     // The child's stderr is a pipe: tell it whether ours is a terminal (progress bar vs plain lines).
     env: { ...process.env, TESSERA_CLI_CHILD: '1', TESSERA_STDERR_TTY: process.stderr.isTTY ? String(process.stderr.columns || 80) : '' },
@@ -61,9 +68,6 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
     pump(false);
   });
   child.stderr.on('end', () => pump(true));
-  // Ctrl-C reaches the whole process group; the child decides, we only relay what it did.
-  const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const sig of RELAYED) process.on(sig, () => child.kill(sig));
   child.on('close', (code, signal) => {
     if (signal) {
       // A signal before main.ts has its handlers (loading tsx and the sources takes a second or more) or

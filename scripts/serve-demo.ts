@@ -82,7 +82,7 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
   try {
     p = parseArgs(SERVE_SPEC, argv.filter((a) => a !== '--'));
   } catch (e) {
-    const unknown = /unknown flag --(\S+);/.exec((e as Error).message);
+    const unknown = /unknown flag --(\S+?)(?:;| \()/.exec((e as Error).message);
     if (!unknown) throw e;
     const names = Object.keys(SERVE_SPEC.flags);
     const sorted = (x: string) => [...x].sort().join('');
