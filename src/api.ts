@@ -10,7 +10,7 @@ export { ShaderError } from './gpu/shader.js';
 // TESSERA_TUNE sets in Node; a browser's only way): setDefaultTuneMode for every device, setTuneMode for one.
 export { TuneEnvError, setDefaultTuneMode, setTuneMode, tuneMode, type TuneMode } from './gpu/tune.js';
 export { watchKernels, type KernelEvent } from './gpu/kernel.js';
-export { loadModel, DiffusionModel, InputError, RopeLimitError, setFolderResolver, type ExclusiveModel, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
+export { loadModel, DiffusionModel, DtypeUnsupportedError, InputError, RopeLimitError, setFolderResolver, type ExclusiveModel, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
 export { parseConfig, ConfigError, type ModelConfig, type Family } from './model/config.js';
 export { WeightError } from './model/weights.js';
 export { estimateMemory, estimateWeights, checkRunFits, checkWeightsFit, parseBytes, LimitError, type MemoryEstimate, type MemoryLimits, type FitOptions } from './model/memory.js';

@@ -1,6 +1,6 @@
 // One clear line per error (the stack only with --debug), and the library's refusals that are the command
 // line's usage (a size, a step count or a dtype the flags gave) as UsageError: exit 2, main.ts.
-import { InputError, RopeLimitError } from '../model/model.js';
+import { DtypeUnsupportedError, RopeLimitError } from '../model/model.js';
 import { StepCountError } from '../sampler/config.js';
 import { UsageError } from './args.js';
 
@@ -43,7 +43,7 @@ export function ropeAsUsage(e: unknown): unknown {
  * refuse it (they check the adapter themselves). Any other error as it is.
  */
 export function dtypeAsUsage(e: unknown): unknown {
-  if (!(e instanceof InputError) || !/^dtype: 'f16' needs the adapter feature shader-f16\b/.test(e.message)) return e;
+  if (!(e instanceof DtypeUnsupportedError)) return e;
   return new UsageError(flagNames(e.message), { cause: e });
 }
 

@@ -103,9 +103,15 @@ export function kindOf(v: unknown): string {
   return typeof name === 'string' && name ? `a ${name}` : 'an object';
 }
 
-/** Refuses f16 storage on an adapter without shader-f16 (InputError naming the `dtype` option, which the CLI shows as --dtype; before any upload). */
+/**
+ * f16 storage asked of an adapter without shader-f16: an InputError (it prints as one) of its own class, so
+ * that a caller whose dtype came from its own option (the CLI's --dtype) can say so without reading the text.
+ */
+export class DtypeUnsupportedError extends InputError {}
+
+/** Refuses f16 storage on an adapter without shader-f16 (DtypeUnsupportedError naming the `dtype` option, which the CLI shows as --dtype; before any upload). */
 export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
-  if (dtype === 'f16' && !gpu.f16) throw new InputError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
+  if (dtype === 'f16' && !gpu.f16) throw new DtypeUnsupportedError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
 }
 
 /** A host tensor: f32 values in row-major (C) order; `data.length` is the product of `shape`. */

@@ -43,3 +43,31 @@ describe.skipIf(!hasGpu)('--dtype f16 without shader-f16: the same UsageError li
     expect(r.code).toBe(2);
   }, 60_000);
 });
+
+describe.skipIf(!hasGpu)('the library side', () => {
+  it('checkDtypeOnAdapter throws DtypeUnsupportedError, an InputError (what the CLI maps, by class, not by its text)', async () => {
+    const { acquireGpu } = await import('../../src/gpu/device.js');
+    const { checkDtypeOnAdapter, DtypeUnsupportedError, InputError } = await import('../../src/model/model.js');
+    const { dtypeAsUsage } = await import('../../src/cli/errors.js');
+    const gpu = await acquireGpu(); // shader-f16 turned off by the mock above
+    try {
+      const e = (() => {
+        try {
+          checkDtypeOnAdapter(gpu, 'f16');
+        } catch (x) {
+          return x;
+        }
+        return null;
+      })();
+      expect(e).toBeInstanceOf(DtypeUnsupportedError);
+      expect(e).toBeInstanceOf(InputError);
+      expect(() => checkDtypeOnAdapter(gpu, 'f32')).not.toThrow();
+      // another InputError with the same words is not mapped: the class decides
+      const lookalike = new InputError((e as Error).message);
+      expect(dtypeAsUsage(lookalike)).toBe(lookalike);
+      expect((dtypeAsUsage(e) as Error).name).toBe('UsageError');
+    } finally {
+      gpu.destroy();
+    }
+  });
+});
