@@ -8,7 +8,7 @@ import '../../src/node-env.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { FIXTURES } from '../helpers/golden.js';
 import type { Gpu } from '../../src/gpu/device.js';
-import { checkDtypeOnAdapter, checkGpuOption, InputError, loadModel, withLoadGpu } from '../../src/model/model.js';
+import { checkDtypeOnAdapter, checkGpuOption, DtypeUnsupportedError, InputError, loadModel, withLoadGpu } from '../../src/model/model.js';
 import { loadVae } from '../../src/vae/vae.js';
 import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
 import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
@@ -42,7 +42,8 @@ describe('withLoadGpu', () => {
 
   it('checkDtypeOnAdapter: f16 on an adapter without shader-f16 is an InputError naming the adapter; f32 passes', () => {
     const g = standIn();
-    expect(() => checkDtypeOnAdapter(g, 'f16')).toThrow(new InputError("dtype: 'f16' needs the adapter feature shader-f16, which stand-in lacks: use dtype: 'f32'"));
+    expect(() => checkDtypeOnAdapter(g, 'f16')).toThrow(new DtypeUnsupportedError("dtype: 'f16' needs the adapter feature shader-f16, which stand-in lacks: use dtype: 'f32'"));
+    expect(() => checkDtypeOnAdapter(g, 'f16')).toThrow(InputError); // a subclass: callers catching InputError still do
     expect(() => checkDtypeOnAdapter(g, 'f32')).not.toThrow();
   });
 
