@@ -22,7 +22,7 @@ import { checkVaeFlags, printVaeResult, runVaeBench, VAE_FLAGS } from './bench-v
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
 import { checkOutputPath, MAX_MEMORY_FLAG } from './outputs.js';
 import { ropeAsUsage } from './errors.js';
-import { LimitError } from '../model/memory.js';
+import { bindingLimit, LimitError } from '../model/memory.js';
 import { tuneKey, tuneMode, tunePlan } from '../gpu/tune.js';
 import { ShaderError } from '../gpu/shader.js';
 import { PLAN_FLAG_SPECS, PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
@@ -331,7 +331,7 @@ function tensorSizes(s: Sizes): [string, number, string][] {
 
 /** A workload whose tensors cannot be bound on this adapter, refused before any data is generated or uploaded. */
 function checkFits(gpu: Gpu, s: Sizes, dtype: DType): void {
-  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
+  const limit = bindingLimit(gpu.limits).bytes;
   for (const [name, n, flags] of tensorSizes(s)) {
     const bytes = n * bytesPer(dtype);
     // the flags are well-formed; the adapter cannot hold the shape: a limit (exit 1), as the models' LimitError

@@ -11,6 +11,7 @@ import { dirname, isAbsolute } from 'node:path';
 import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
 import { tuneCachePath } from '../gpu/tune-store-node.js';
 import { parseConfig } from '../model/config.js';
+import { bindingLimit } from '../model/memory.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { describeGemmStrategy, gemm, type GemmStrategy } from '../ops/gemm.js';
 import { stepInputs, type ModelLatent } from '../profile/model-bench.js';
@@ -35,11 +36,10 @@ export const TUNE_GEMM_SHAPES: [number, number, number][] = [
  * 128 MiB bindings), or null when it can. Tuning skips such a shape and says so.
  */
 export function gemmBeyondLimits(gpu: Pick<Gpu, 'limits'>, M: number, K: number, N: number, dtype: DType): string | null {
-  const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-  const name = limit === gpu.limits.maxStorageBufferBindingSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  const limit = bindingLimit(gpu.limits);
   for (const [t, rows, cols] of [['x', M, K], ['w', N, K], ['y', M, N]] as const) {
     const bytes = storageBytes(rows * cols, dtype);
-    if (bytes > limit) return `its ${t} [${rows}, ${cols}] (${fmtBytes(bytes)} in ${dtype}) is above this adapter's ${name} of ${fmtBytes(limit)}`;
+    if (bytes > limit.bytes) return `its ${t} [${rows}, ${cols}] (${fmtBytes(bytes)} in ${dtype}) is above this adapter's ${limit.name} of ${fmtBytes(limit.bytes)}`;
   }
   return null;
 }

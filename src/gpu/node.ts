@@ -12,6 +12,9 @@ let cached: GPU | null = null;
 /** Dawn toggles: timestamps unquantized so small kernels are measurable (profiling). */
 const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
 
+/** Mesa's cap on llvmpipe's worker threads (LP_MAX_THREADS): a larger LP_NUM_THREADS runs this many. */
+const LP_MAX_THREADS = 32;
+
 /**
  * Worker threads for Mesa's llvmpipe (lavapipe, the CPU Vulkan driver) when the user has not set
  * LP_NUM_THREADS: 8 per core, at most 32. llvmpipe cuts each dispatch into one slice of workgroups
@@ -19,10 +22,10 @@ const DAWN_FLAGS = ['disable-dawn-features=timestamp_quantization'];
  * main thread, the driver's queue thread, another process) finishes its slice late while the others
  * sit idle. Smaller slices even that out. Measured on 2 cores (bench/RESULTS.md, session 14): the
  * DiT-S block 221 → 132 ms of GPU time at 16 threads (4: 172, 8: 143, 32: 142, 64: 147); GEMM
- * 1024×384×1536 51 → 29 ms. Mesa itself caps the count at 32 (LP_MAX_THREADS).
+ * 1024×384×1536 51 → 29 ms.
  */
 export function llvmpipeThreads(cores: number = availableParallelism()): number {
-  return Math.max(1, Math.min(32, 8 * Math.floor(cores)));
+  return Math.max(1, Math.min(LP_MAX_THREADS, 8 * Math.floor(cores)));
 }
 
 /**
@@ -36,11 +39,11 @@ export function setLlvmpipeThreads(env: Record<string, string | undefined> = pro
 
 /**
  * The worker threads Mesa's llvmpipe runs with for an LP_NUM_THREADS value: the integer Mesa parses,
- * capped at 32 (0: none, the work runs on the driver's own thread); null when unset or not a number.
+ * capped at LP_MAX_THREADS (0: none, the work runs on the driver's own thread); null when unset or not a number.
  */
 export function llvmpipeThreadsInEffect(value: string | undefined): number | null {
   const n = value === undefined || value.trim() === '' ? NaN : Number.parseInt(value, 10);
-  return Number.isFinite(n) && n >= 0 ? Math.min(32, n) : null;
+  return Number.isFinite(n) && n >= 0 ? Math.min(LP_MAX_THREADS, n) : null;
 }
 
 export async function nodeGpu(): Promise<{ gpu: GPU; runtime: 'node' }> {
