@@ -7,7 +7,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intInRange, helpText, parseArgs, UsageError, type CommandSpec } from '../src/cli/args.js';
+import { intInRange, helpText, parseArgs, UnknownFlagError, UsageError, type CommandSpec } from '../src/cli/args.js';
 import { closestOption } from '../src/model/options.js';
 import { buildDemo, distDir } from './build-demo.js';
 
@@ -82,12 +82,11 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
   try {
     p = parseArgs(SERVE_SPEC, argv.filter((a) => a !== '--'));
   } catch (e) {
-    const unknown = /unknown flag --(\S+?)(?:;| \()/.exec((e as Error).message);
-    if (!unknown) throw e;
+    if (!(e instanceof UnknownFlagError)) throw e;
     const names = Object.keys(SERVE_SPEC.flags);
     const sorted = (x: string) => [...x].sort().join('');
-    const near = closestOption(unknown[1]!, names) ?? names.find((n) => sorted(n) === sorted(unknown[1]!));
-    throw new UsageError(`unknown flag --${unknown[1]}${near ? `; did you mean --${near}?` : ''} (flags: ${[...names, 'help'].map((n) => `--${n}`).join(', ')})`);
+    const near = closestOption(e.flag, names) ?? names.find((n) => sorted(n) === sorted(e.flag));
+    throw new UsageError(`unknown flag --${e.flag}${near ? `; did you mean --${near}?` : ''} (flags: ${[...names, 'help'].map((n) => `--${n}`).join(', ')})`);
   }
   let port: number;
   if (p.port !== undefined) port = intInRange(p, 'port', 0, 65535);

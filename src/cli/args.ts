@@ -8,6 +8,16 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** parseArgs' refusal of a flag the command does not declare (prints as a UsageError); `flag` without the dashes. */
+export class UnknownFlagError extends UsageError {
+  constructor(
+    message: string,
+    readonly flag: string,
+  ) {
+    super(message);
+  }
+}
+
 export type FlagType = 'string' | 'number' | 'int' | 'bool' | 'choice';
 
 export interface FlagSpec {
@@ -106,7 +116,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       const sub = spec.subcommand?.(out._);
       const listed = sub ? [...Object.keys(commonFlags(spec)), ...sub.flags, ...(spec.quiet ? Object.keys(QUIET) : [])] : Object.keys(flags);
       const near = nearestName(name, listed);
-      throw new UsageError(`tessera ${sub?.name ?? spec.name}: unknown flag --${name}${near ? ` (did you mean --${near}?)` : `; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`}`);
+      throw new UnknownFlagError(`tessera ${sub?.name ?? spec.name}: unknown flag --${name}${near ? ` (did you mean --${near}?)` : `; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`}`, name);
     }
     // no flag is repeatable: the last value silently winning hides a typo or a pasted-over command line
     if (seen.has(name)) throw new UsageError(`tessera ${spec.subcommand?.(out._)?.name ?? spec.name}: --${name} is given more than once; give it once`);
