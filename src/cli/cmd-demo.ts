@@ -16,7 +16,7 @@ import { encodeGif, latentsToFrames } from '../preview/preview.js';
 import { randn } from '../random.js';
 import { generate } from '../sampler/generate.js';
 import { deviceCeiling } from '../profile/ceiling.js';
-import { profilePlan } from '../profile/profiler.js';
+import { median, profilePlan } from '../profile/profiler.js';
 import { profilePipeline, stageRuns, type PipelineStage, type StageProfile } from '../profile/pipeline.js';
 import { chromeTrace, formatKernelTable, formatReport, kernelTable, profileJson } from '../profile/report.js';
 import { whichFfmpeg, findFfmpeg, stageMp4Ffmpeg, EncoderError, type Ffmpeg, type Mp4Written } from '../video/ffmpeg.js';
@@ -173,10 +173,8 @@ const CREATION = ' (pipeline creation)';
  */
 export function firstStepExcess(stepAt: readonly (number | undefined)[], steps: number): number | undefined {
   if (steps < 2 || stepAt.slice(0, steps + 1).some((t) => t === undefined)) return undefined;
-  const later = Array.from({ length: steps - 1 }, (_, i) => stepAt[i + 2]! - stepAt[i + 1]!).sort((a, b) => a - b);
-  const mid = later.length >> 1;
-  const median = later.length % 2 ? later[mid]! : (later[mid - 1]! + later[mid]!) / 2;
-  return Math.max(0, stepAt[1]! - stepAt[0]! - median);
+  const later = Array.from({ length: steps - 1 }, (_, i) => stepAt[i + 2]! - stepAt[i + 1]!);
+  return Math.max(0, stepAt[1]! - stepAt[0]! - median(later));
 }
 
 /** The demo's output size: --frames/--height/--width (positive integers), else the embedded pipeline's 9 frames of 32×32. */
