@@ -18,6 +18,7 @@ export interface Preset {
   latent: { frames: number; height: number; width: number };
   /** Text tokens for Wan/Latte. */
   textLen?: number;
+  /** One line for help and listings: the architecture, its sizes and what the latent stands for. */
   about: string;
 }
 
@@ -110,10 +111,15 @@ export function recordRandomWeights(plan: Plan, weights: Weights, want: Map<stri
  * A model with seeded random weights at a preset's (or any config's) real size, made on the GPU:
  * every weight is filled by kernels/fill_random.wgsl with values uniform on offset ± √3·scale
  * (standard deviation `scale`, mean `offset`: initScale — 1/√fan-in for a matrix, 0.02 for a bias,
- * mean 1 and 0.1 for the q/k RMSNorm and affine norm weights), from a counter-based hash of (seed, weight index,
- * element index). The same seed gives the same bits on any adapter, up to the rounding of one f32
- * multiply-add (and of f16 storage); src/ops/fill-random.ts randomValues computes them on the host.
- * @throws InputError for bad options (a seed that is not a safe integer among them); LimitError when the weights do not fit (before any is made).
+ * 0.1 for scale_shift_table and embedding tables, mean 1 with 0.1 for the norm_q/norm_k/norm2 weights), from a
+ * counter-based hash of (seed, weight index, element index). The same seed gives the same bits on any adapter, up
+ * to the rounding of one f32 multiply-add (and of f16 storage); src/ops/fill-random.ts randomValues computes them
+ * on the host. `config`: diffusers config.json contents (a Preset's `config`); `opts.seed`: any safe integer
+ * (default 0); `opts.name`: the model's name in messages (default `random <family>`); the other options as loadModel's.
+ * @throws InputError for bad options (a seed that is not a safe integer among them), ConfigError for a config
+ *   tessera cannot run, DtypeUnsupportedError (an InputError) for 'f16' on an adapter without shader-f16,
+ *   LimitError when the weights do not fit (before any is made), GpuUnavailableError (no `gpu` given and no
+ *   adapter), GpuError (the fill dispatches fail: device lost, out of memory).
  */
 export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number | string } = {}): Promise<DiffusionModel> {
   const { maxMemory } = checkLoadOptions(opts, 'loadRandomModel', ['gpu', 'dtype', 'seed', 'name', 'maxMemory']); // before any GPU work

@@ -117,8 +117,10 @@ export function shiftRefusal(cls: string, o: { option?: string; from?: string; f
 }
 
 /**
- * A class name or short name → the diffusers class; throws SchedulerConfigError listing the supported ones,
- * starting with `where` (default "scheduler", generate()'s option; the CLI passes "--scheduler").
+ * A class name or short name → the diffusers class: a class name as diffusers spells it or in any case
+ * (`unipcmultistepscheduler`), or a short name (flow-match-euler, ddim, unipc, dpm-solver, dpmpp; any case).
+ * @throws SchedulerConfigError listing the supported ones, starting with `where` (default "scheduler",
+ *   generate()'s option; the CLI passes "--scheduler"), for another name or a value that is not a string.
  */
 export function resolveSchedulerClass(name: string, where = 'scheduler'): SchedulerClass {
   if (typeof name !== 'string') throw new SchedulerConfigError(`${where}: a scheduler class or short name (a string), got ${shown(name)}; supported: ${supported()}`);
@@ -384,13 +386,17 @@ function learnedVarianceNote(vt: string, cls: string): string {
  * Builds a scheduler from a diffusers `scheduler_config.json` (its text or parsed contents) as
  * diffusers does: without `override` the class is `_class_name` (`from_pretrained`); with it the
  * class is `override` built as `override.from_config(config)`. Keys the class does not define are
- * ignored with one warning line naming them.
+ * ignored with one warning line naming them (`opts.warn`); for a learned `variance_type` the line also says
+ * that the transformer's learned-sigma half is dropped before the scheduler, as DiTPipeline does, where
+ * diffusers' LattePipeline fails. `config` null or undefined reads as `{}` (then refused: no `_class_name`
+ * unless `override` gives the class).
  *
  * @example
  * const spec = schedulerFromConfig(readFileSync('pipe/scheduler/scheduler_config.json', 'utf8'), { file: 'pipe/scheduler/scheduler_config.json' });
  * const program = spec.setTimesteps(50); // program.timesteps: what the model is fed
  * @throws SchedulerConfigError (names the file) for invalid JSON, a missing or unsupported class,
- *   a value of the wrong type, or a value tessera does not implement (e.g. thresholding: true).
+ *   a value of the wrong type, or a value tessera does not implement (e.g. thresholding: true), and for
+ *   `opts.shift` with a class that has no shift to replace (shiftRefusal's line).
  */
 export function schedulerFromConfig(config: Config | string | null | undefined, opts: SchedulerFromConfigOptions = {}): SchedulerSpec {
   const file = opts.file ?? 'scheduler config';

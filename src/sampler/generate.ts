@@ -73,8 +73,11 @@ export interface GenerateOptions {
    * runs do not read them). The four text options are refused for a DiT (InputError).
    */
   encoder_hidden_states?: TensorData;
+  /** Wan/Latte: the negative text embeddings for CFG, [B, L', dim] (= negative_prompt_embeds: give one name, not both). */
   negative_encoder_hidden_states?: TensorData;
+  /** encoder_hidden_states under the pipeline's name (what `tessera encode` writes). */
   prompt_embeds?: TensorData;
+  /** negative_encoder_hidden_states under the pipeline's name. */
   negative_prompt_embeds?: TensorData;
   /** DiT: [B] class ids in 0…num_embeds_ada_norm, the last the null class (numbers, or bigint: a BigInt64Array as diffusers' int64 labels). Refused for Wan/Latte (InputError). */
   class_labels?: ArrayLike<number | bigint>;
@@ -102,6 +105,7 @@ export interface GenerateOptions {
 export interface GenerateResult {
   /** Final latents before any VAE, the shape of the initial ones, f32. */
   latents: TensorData;
+  /** The timestep of each step, in order, on the training scale (0 … num_train_timesteps; flow matching σ·1000), as the scheduler's `timesteps`. */
   timesteps: number[];
   /** The diffusers scheduler class that sampled. */
   scheduler: string;
@@ -379,7 +383,8 @@ const FLAG_INPUT = 2;
  *   as `class_labels: not an option of generate for a wan model but of generate for a dit model (options: …)`), SchedulerConfigError for a config tessera
  *   cannot run or a `scheduler` it does not support, StepCountError (a SchedulerConfigError; `maxSteps`: the most that work, where known) for a
  *   num_inference_steps the scheduler config cannot run (above num_train_timesteps, or so many that the timesteps repeat), LimitError when the scheduler's state cannot be bound (all before any GPU work; shapes, then that limit, then the seeded noise is allocated) or when the run with it exceeds the model's maxMemory (before allocating; the message itemises held bytes, the sampler state, activations and workspace); NumericsError naming the step (and the layer) when a
- *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); an Error named 'AbortError'
+ *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); TuneEnvError for a
+ *   bad TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS (at a shape's first recording); an Error named 'AbortError'
  *   when `signal` aborts (see GenerateOptions.signal).
  *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.
  */

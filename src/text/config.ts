@@ -9,10 +9,13 @@ export interface Umt5Config {
   dModel: number;
   /** d_kv: head dim (the inner attention width is heads·d_kv, not necessarily d_model). */
   dKv: number;
+  /** num_heads. */
   heads: number;
   /** d_ff: the feed-forward's hidden width. */
   dFf: number;
+  /** num_layers: encoder blocks. */
   layers: number;
+  /** vocab_size: rows of the token embedding. */
   vocab: number;
   /** relative_attention_num_buckets (both directions together). */
   numBuckets: number;

@@ -25,7 +25,7 @@ export interface TextEncoderLoadOptions extends Umt5LoadOptions {
    * 0: no cache.
    */
   cacheSize?: number;
-  /** The prompt cache's bound in bytes of host memory (default PROMPT_CACHE_BYTES, 256 MiB); 0: no cache. */
+  /** The prompt cache's bound in bytes of host memory: a whole number ≥ 0 (InputError otherwise), default PROMPT_CACHE_BYTES (256 MiB); 0: no cache. A prompt larger than the bound is not cached. */
   cacheBytes?: number;
   /** transformers' weight variant: `model.<variant>.safetensors` or `model.safetensors.index.<variant>.json`. */
   variant?: string;
@@ -107,6 +107,7 @@ export class Umt5TextEncoder {
     this.serial = new Serial(`text encoder ${encoder.folder.name}`);
   }
 
+  /** d_model: the width of each embedding row (encodePrompt's last dimension; 4096 for UMT5-XXL). */
   get dModel(): number {
     return this.encoder.config.dModel;
   }
@@ -144,8 +145,8 @@ export class Umt5TextEncoder {
   /**
    * Refuses, before any GPU work, an encode of `prompts` that cannot fit the adapter or the budget: the
    * distinct prompts at the longest one's token count (rounded up as encodePrompt runs them), up to
-   * `max_sequence_length`. Tokenizes on the CPU; encodes nothing.
-   * @throws LimitError as encodePrompt would; DisposedError after dispose().
+   * `max_sequence_length`. Tokenizes on the CPU; encodes nothing. No prompts, or prompts of no tokens: nothing checked.
+   * @throws LimitError as encodePrompt would; DisposedError once the encoder was freed (dispose(), after the calls before it).
    */
   checkFits(prompts: readonly string[], max_sequence_length: number): void {
     const distinct = [...new Set(prompts)];

@@ -22,9 +22,11 @@ export class TokenizerError extends Error {
 export interface TokenBatch {
   /** [B·maxLength] token ids, row-major. */
   ids: Int32Array;
-  /** [B] tokens before padding (mask.gt(0).sum(1) in diffusers), ≥ 1. */
+  /** [B] tokens before padding (mask.gt(0).sum(1) in diffusers), at most maxLength; 0 only for an empty or blank prompt with a template that appends no "</s>" (the encoder refuses it: TextEncoderError). */
   lengths: number[];
+  /** B: the number of prompts. */
   batch: number;
+  /** Tokens per row (max_sequence_length): each row truncated (special tokens kept) or padded with `<pad>` to it. */
   maxLength: number;
   /** The cleaned prompts the tokenizer saw. */
   cleaned: string[];
@@ -48,6 +50,7 @@ export interface TokenizerCore {
 export class T5Tokenizer {
   private readonly prefix: number[];
   private readonly suffix: number[];
+  /** The `<pad>` token id rows are padded with (tokenizer_config's pad_token, else "<pad>"). */
   readonly padId: number;
 
   constructor(
@@ -93,7 +96,10 @@ export class T5Tokenizer {
     return [...this.prefix, ...seq.slice(0, keep), ...this.suffix];
   }
 
-  /** prompt_clean each prompt, tokenize, truncate and pad to `maxLength` (WanPipeline). */
+  /**
+   * prompt_clean each prompt, tokenize, truncate and pad to `maxLength` (WanPipeline).
+   * @throws TokenizerError for a maxLength that is not a positive integer or is shorter than the template's special tokens.
+   */
   tokenize(prompts: readonly string[], maxLength: number): TokenBatch {
     if (!Number.isInteger(maxLength) || maxLength < 1) throw new TokenizerError(`max_sequence_length must be a positive integer, got ${maxLength}`);
     const B = prompts.length;

@@ -130,7 +130,9 @@ export class Umt5Encoder {
    * Checks every key, shape and dtype of the folder against the config (WeightError naming them),
    * then uploads the final norm, and every layer when the plan for `planFor` is resident.
    * The folder stays open (embedding rows and streamed layers are read from it) until dispose().
-   * @throws InputError when `gpu` is not acquireGpu()'s object (before anything is read).
+   * `planFor`: the [batch, seqLen] encode whose plan decides resident or streamed (with `opts.maxMemory`, `opts.stream`).
+   * @throws InputError when `gpu` is not acquireGpu()'s object (before anything is read); WeightError for keys,
+   *   shapes or dtypes that do not match the config (before any upload) and for a non-finite weight as it is read.
    */
   static async load(folder: ModelFolder, config: Umt5Config, gpu: Gpu, opts: Umt5LoadOptions = {}, planFor: [number, number] = [1, 512]): Promise<Umt5Encoder> {
     checkGpuOption(gpu, true);
@@ -183,6 +185,7 @@ export class Umt5Encoder {
     return checkUmt5Fits(this.config, batch, seqLen, this.gpu.limits, this.options);
   }
 
+  /** 'resident': every layer's weights stay on the GPU; 'stream': each encode uploads one layer at a time (planUmt5). */
   get mode(): 'resident' | 'stream' {
     return this.resident ? 'resident' : 'stream';
   }
