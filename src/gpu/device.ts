@@ -96,18 +96,25 @@ function limitNames(adapter: GPUAdapter): string[] {
 
 /** A WebGPU device plus what tessera learnt about it. Ops receive this, never create devices. */
 export interface Gpu {
+  /** The WebGPU device every op records on. */
   device: GPUDevice;
+  /** The adapter's GPUAdapterInfo strings (empty where the runtime hides them); describeAdapter joins them. */
   adapterInfo: { vendor: string; architecture: string; device: string; description: string };
   /** Where the device came from: 'node' (Dawn) or 'browser'. */
   runtime: 'node' | 'browser';
+  /** shader-f16 is enabled: f16 storage (dtype 'f16') is possible. */
   f16: boolean;
+  /** timestamp-query is enabled: the profiler times dispatches on the GPU (else by wall clock). */
   timestamps: boolean;
+  /** subgroups is enabled: the subgroup kernel variants may be chosen. */
   subgroups: boolean;
   /** Subgroup sizes the adapter reports (0 when unknown or without subgroups); see src/gpu/policy.ts. */
   subgroupMinSize: number;
+  /** See subgroupMinSize. */
   subgroupMaxSize: number;
   /** A CPU (software) adapter: lavapipe/llvmpipe, SwiftShader, WARP. Variant heuristics tuned on lavapipe apply only here. */
   isCpu: boolean;
+  /** The device's values of WANTED_LIMITS (raised to what the adapter offers), in bytes or counts as WebGPU defines them. */
   limits: Record<WantedLimit, number>;
   /**
    * Set when the device is lost, or by destroy(); every later op (a load's first allocation, a run)
@@ -158,10 +165,12 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
 /**
  * Acquire an adapter and device with the optional features tessera uses (shader-f16,
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
- * what the adapter offers).
- * @throws TypeError (the caller's mistake, one line) for an option that is not one (with the closest name), a powerPreference other
- *   than 'high-performance' / 'low-power', a disableFeatures entry tessera does not use, a requiredLimits
- *   value that is not a positive integer (all before the adapter is requested), or a requiredLimits name
+ * what the adapter offers). In Node the first call loads Dawn and, unless the environment has it, sets
+ * process.env.LP_NUM_THREADS (Mesa llvmpipe's worker threads: 8 per core, at most 32; src/gpu/node.ts) first.
+ * @throws TypeError (the caller's mistake, one line) for an option that is not one (with the closest name), a `gpu`
+ *   without requestAdapter, a powerPreference other than 'high-performance' / 'low-power', a disableFeatures entry
+ *   tessera does not use, a requiredLimits value that is not a positive integer (a `min…` one: not a power of two)
+ *   (all before the adapter is requested), or a requiredLimits name
  *   the adapter does not know; GpuUnavailableError when there is no WebGPU (browser without
  *   navigator.gpu; Node without the `webgpu` package), no adapter, or an adapter below REQUIRED_LIMITS /
  *   `requiredLimits` (the message gives both numbers).

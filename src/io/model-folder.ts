@@ -8,6 +8,7 @@ import { checkRelPath, FileAccessError, folderFile, folderRoot, HtmlAnswerError,
 /** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
   override name = 'ModelFolderError';
+  /** The message without the file (and tensor) prefix. */
   readonly detail: string;
   constructor(
     message: string,
@@ -26,7 +27,9 @@ export const VARIANT_NAME = /^[A-Za-z0-9_-]+$/;
 
 /** An opened diffusers model folder: its config.json and the index of its safetensors tensors (read on demand). */
 export interface ModelFolder {
+  /** The folder as the user gave it (path or URL): messages name files under it. */
   name: string;
+  /** config.json, parsed. */
   config: Record<string, unknown>;
   /** Every tensor; `info.file` is the shard's path relative to the folder (what `source` takes). */
   tensors: Map<string, TensorInfo>;
@@ -34,8 +37,11 @@ export interface ModelFolder {
   shards: string[];
   /** `__metadata__` of each shard, by relative path. */
   metadata: Map<string, Record<string, string>>;
+  /** The open byte source of shard `file` (one of `shards`). @throws ModelFolderError for another name or after close(). */
   source(file: string): Promise<ByteSource>;
+  /** Tensor `name` as f32 (F16/BF16 widened), read by byte range from its shard. @throws ModelFolderError for an unknown name; SafetensorsError for unreadable data. */
   readF32(name: string): Promise<Float32Array>;
+  /** Closes every shard's source; later reads throw ModelFolderError. */
   close(): Promise<void>;
 }
 
@@ -120,6 +126,7 @@ export interface OpenModelFolderOptions {
    * `architectures` or `model_type` in config.json, `model[.variant].safetensors[.index.json]`).
    */
   library?: 'diffusers' | 'transformers';
+  /** The largest safetensors header read, in bytes (readSafetensorsHeader's maxHeaderBytes; its default otherwise). */
   maxHeaderBytes?: number;
 }
 
@@ -128,7 +135,12 @@ export interface OpenModelFolderOptions {
  * diffusers, except in a folder that cannot list its files (plain httpFolder): there the single file
  * is tried first, so that loading it makes no request for an absent index. Checks: config.json parses to an object with `_class_name`; every shard named
  * by the index exists and is a valid safetensors file; each tensor is in exactly the shard
- * the index names; no shard holds tensors the index does not list.
+ * the index names; no shard holds tensors the index does not list. Only the headers are read: tensors
+ * later, by byte range (`readF32`). `opts.maxHeaderBytes`: the largest safetensors header read (readSafetensorsHeader's bound).
+ * @throws ModelFolderError naming the file: config.json missing, not JSON or without `_class_name`
+ *   (transformers: `architectures`/`model_type`), a variant that is not a plain name, no weights (naming the
+ *   variants the folder has), a bad index or shard layout, a file there but unreadable; SafetensorsError for a
+ *   corrupt shard header.
  */
 export async function openModelFolder(folder: FolderSource, opts?: OpenModelFolderOptions): Promise<ModelFolder> {
   const path = (rel: string) => folderFile(folder, rel);

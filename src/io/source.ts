@@ -3,9 +3,13 @@
 
 /** Random access to one file's bytes. `read` returns exactly `length` bytes or throws. */
 export interface ByteSource {
+  /** The file as messages name it (a path, a URL, a File's name). */
   name: string;
+  /** Its length in bytes. */
   size: number;
+  /** `length` bytes from byte `offset`. tessera's sources throw RangeError when [offset, offset + length) is not inside [0, size) or either is not a safe integer ≥ 0, and their own errors (I/O, HTTP). */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /** Releases the file (a descriptor on disk); nothing to do for HTTP and Blobs. */
   close?(): Promise<void>;
 }
 
@@ -30,6 +34,7 @@ export class FileAccessError extends Error {
 
 /** A folder of files addressed by relative path (`config.json`, shard names). */
 export interface FolderSource {
+  /** The folder as the user gave it (path or URL): messages name files as `name/rel`. */
   name: string;
   /** The file as UTF-8 text, or null when it does not exist. @throws FileAccessError when it is there but cannot be read (a folder, no permission). */
   readText(rel: string): Promise<string | null>;
@@ -248,6 +253,7 @@ function filesIn(paths: Iterable<string>, dir?: string): string[] {
 /** Files the loaders ask for that may legitimately be absent: shard indexes, tokenizer_config.json. */
 const OPTIONAL_FILE = /(^|\/)([^/]+\.index(\.[A-Za-z0-9_-]+)?\.json|tokenizer_config\.json)$/;
 
+/** Options of httpFolder. */
 export interface HttpFolderOptions {
   /**
    * The folder's files, as relative paths (`model_index.json`, `transformer/config.json`, …). Given,
@@ -266,6 +272,8 @@ export interface HttpFolderOptions {
  * browser logs it as a 404).
  * @throws Error (from `open`, `readText`) naming the URL and the HTTP status, or, for a request that
  *   fails before any HTTP answer, the likely causes (server unreachable, no CORS header); HtmlAnswerError.
+ *   At once: Error for an entry of `files` that is not a plain relative path (as for any `rel` later: no `..`,
+ *   no leading `/`, no backslash, no URL scheme).
  */
 export function httpFolder(baseUrl: string, opts: HttpFolderOptions = {}): FolderSource {
   const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';

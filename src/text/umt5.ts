@@ -63,6 +63,7 @@ interface Acts {
 }
 
 export interface Umt5LoadOptions extends Umt5FitOptions {
+  /** Upload progress: `done` of `total` weight tensors while a resident encoder loads (`key` the tensor), and of the layers as a streamed encode runs them (`key` `encoder.block.I`). */
   onProgress?: (done: number, total: number, key: string) => void;
 }
 

@@ -17,6 +17,7 @@ export class EncoderError extends Error {
 
 /** An ffmpeg found on the PATH that has the libx264 encoder. */
 export interface Ffmpeg {
+  /** The executable's path: the PATH folder it was found in, joined with `ffmpeg`. */
   path: string;
   /** e.g. "5.1.9-0+deb12u1" (from `ffmpeg -version`). */
   version: string;
@@ -42,7 +43,8 @@ export function whichFfmpeg(pathVar = process.env['PATH'] ?? ''): string | null 
  * Finds ffmpeg and checks it can encode H.264 (libx264), before any GPU work (the CLI's --video and the
  * demo's MP4 call it; library users call it before writeMp4Ffmpeg). The messages name no CLI flag
  * first: a library caller has none.
- * @throws EncoderError naming what is missing and how to get it (no ffmpeg on the PATH, or an ffmpeg without libx264).
+ * @throws EncoderError naming what is missing and how to get it (no ffmpeg on the PATH, an ffmpeg whose `-version`
+ *   fails, or one without libx264).
  */
 export function findFfmpeg(): Ffmpeg {
   const path = whichFfmpeg();

@@ -13,7 +13,9 @@ import { roundHalfEven } from '../sampler/scheduler.js';
 
 /** 8-bit RGBA frames of one clip (what encodeGif/encodePng/the MP4 encoders take). */
 export interface RgbaFrames {
+  /** Frame width in pixels. */
   width: number;
+  /** Frame height in pixels. */
   height: number;
   /** One width·height·4 array per frame, alpha 255. */
   frames: Uint8ClampedArray[];
