@@ -204,13 +204,23 @@ export function countOverflow(gpu: Gpu, a: RecordArgs, where: string): CountOver
 
 /**
  * Split a 1-D workgroup count over x and y so that neither exceeds the per-dimension limit.
- * Kernels recover the flat id as `wid.x + wid.y * nwg.x` (guarding against overshoot). Beyond
- * max × max workgroups y exceeds the limit: Plan.record refuses that dispatch with a LimitError
- * naming it (a dry run notes it: the memory check reports it with the run's numbers).
+ * Kernels recover the flat id as `wid.x + wid.y * nwg.x` (guarding against overshoot), or the
+ * invocation's as `gid.x + gid.y * nwg.x * WG` in u32. x is the smallest power of two that brings
+ * y within the limit, so the overshoot is under x workgroups and the grid's x·y·WG invocations stay
+ * within 2^32 whenever the kernel's count (≤ 2^32 − 1) does, WG being a power of two: a split
+ * x·y past it wrapped the last invocations' ids to 0, 1, … (inside the count: the work of the
+ * first elements done twice: 4294958080 elements at WG 256 made a grid of 65281 × 257 workgroups,
+ * 2^32 + 256 invocations). Past the largest such x times max (32768 × 65535 workgroups, about
+ * 2^31 at WebGPU's default limit: no 1-D kernel's count gets there) the even split takes over;
+ * past max × max y exceeds the limit: Plan.record refuses that dispatch with a LimitError naming
+ * it (a dry run notes it: the memory check reports it with the run's numbers).
  */
 export function grid1D(gpu: Gpu, groups: number): [number, number, number] {
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   if (groups <= max) return [Math.max(1, groups), 1, 1];
+  let x = 1;
+  while (x * max < groups && x * 2 <= max) x *= 2;
+  if (Math.ceil(groups / x) <= max) return [x, Math.ceil(groups / x), 1];
   const y = Math.ceil(groups / max);
   return [Math.ceil(groups / y), y, 1];
 }

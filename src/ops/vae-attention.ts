@@ -1,7 +1,7 @@
 // Single-head attention over one frame for the VAE mid-blocks (kernels/vae_attention.wgsl):
 // head dim = channels (up to 512 in the released VAEs), which the flash kernel does not take.
 import { defineKernel } from '../gpu/kernel.js';
-import { grid1D, type Plan } from '../gpu/plan.js';
+import { grid1D, U32_MAX, type Plan } from '../gpu/plan.js';
 import { bytesPer, shapeStr, type Tensor } from '../gpu/tensor.js';
 import { ceilDiv, checkDtypes, dtypeFlags } from './util.js';
 
@@ -15,9 +15,13 @@ export const vaeAttentionKernel = defineKernel({
   valid: (f) => !(f.STATS && f.PROBS),
 });
 
-/** Query rows per block so that the f32 probabilities [rows, L] stay within `maxBinding` bytes. */
+/**
+ * Query rows per block so that the f32 probabilities [rows, L] stay within `maxBinding` bytes and
+ * within 2^32 − 1 elements (the kernel's u32 index: on a binding past 16 GiB the bytes alone let
+ * the block pass it, and the recording refused the decode instead of taking smaller blocks).
+ */
 export function attentionBlockRows(L: number, maxBinding: number): number {
-  return Math.max(1, Math.min(L, Math.floor(maxBinding / (4 * L))));
+  return Math.max(1, Math.min(L, Math.floor(Math.min(maxBinding, 4 * U32_MAX) / (4 * L))));
 }
 
 /**

@@ -20,7 +20,7 @@
 // LattePipeline.decode_latents does.
 import type { Gpu } from '../gpu/device.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
-import { Plan } from '../gpu/plan.js';
+import { Plan, U32_MAX } from '../gpu/plan.js';
 import { Allocator, bytesPer, fmtBytes, readTensor, storageBytes, type DType, type Tensor } from '../gpu/tensor.js';
 import { InputError, shown, type TensorData } from '../model/model.js';
 import { LimitError } from '../model/memory.js';
@@ -148,6 +148,10 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   const outElems = outShape.reduce((a, b) => a * b, 1);
   if (outElems > 2 ** 32) throw new LimitError(`decoding latents [${shape.join(',')}]: the sample [${outShape.join(',')}] would be ${outElems} f32 values (${fmtBytes(outElems * 4)}) on the host, above the 2^32 values one Float32Array holds: decode fewer frames or a smaller batch per call`);
   const bp = bytesPer(dtype);
+  // the kernels index a binding's elements in u32: past 2^32 − 1 elements (bindings above 8 GiB in
+  // f16, 16 GiB in f32) the recording would refuse the band, so the bands follow that limit too
+  const limit = Math.min(maxBinding, U32_MAX * bp);
+  const limitText = limit < maxBinding ? `${fmtBytes(limit)} (2^32 − 1 ${dtype} elements, the kernels' u32 index)` : fmtBytes(maxBinding);
   const uses = levels(c);
   const attnC = c.kind === 'wan' ? wanDims(c)[0]! : [...c.blockOutChannels].reverse()[0]!;
   const hasAttn = c.kind === 'wan' || c.midBlockAddAttention;
@@ -155,9 +159,9 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   if (hasAttn) {
     const whole = storageBytes(L * attnC, dtype);
     const probsRow = 4 * L;
-    if (whole > maxBinding || probsRow > maxBinding) {
+    if (whole > limit || probsRow > maxBinding) {
       const f16Fits = dtype === 'f32' && f16Plans(c, shape, maxBinding);
-      throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${fmtBytes(maxBinding)}: use smaller latents${f16Fits ? " or dtype: 'f16'" : ''}`);
+      throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${limitText}: use smaller latents${f16Fits ? " or dtype: 'f16'" : ''}`);
     }
   }
   const largestFor = (rows: number[]) => {
@@ -178,18 +182,17 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   if (bands !== undefined) {
     if (!Number.isInteger(bands) || bands < 1 || bands > H) throw new InputError(`bands=${bands}: must be an integer from 1 to the latent height ${H}`);
     const r = tryN(bands);
-    if (r.best > maxBinding) throw new LimitError(`decoding latents [${shape.join(',')}] in ${bands} row bands: ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}`);
+    if (r.best > limit) throw new LimitError(`decoding latents [${shape.join(',')}] in ${bands} row bands: ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${limitText}`);
     return { kind: c.kind, bands, bandRows: r.rows, largestBinding: r.best, largestName: r.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
   }
   for (let n = 1; n <= H; n = n === H ? H + 1 : Math.min(H, n * 2 > H ? H : n + Math.max(1, Math.floor(n / 2)))) {
     const r = tryN(n);
-    if (r.best <= maxBinding) return { kind: c.kind, bands: n, bandRows: r.rows, largestBinding: r.best, largestName: r.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
+    if (r.best <= limit) return { kind: c.kind, bands: n, bandRows: r.rows, largestBinding: r.best, largestName: r.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
     if (n === H) break;
   }
   const r = tryN(H);
-  void bp;
   const f16Fits = dtype === 'f32' && f16Plans(c, shape, maxBinding);
-  throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${fmtBytes(maxBinding)}: use a narrower frame${f16Fits ? " or dtype: 'f16'" : ''}`);
+  throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${limitText}: use a narrower frame${f16Fits ? " or dtype: 'f16'" : ''}`);
 }
 
 /** One frame of one batch item: row bands with halos. */
