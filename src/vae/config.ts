@@ -4,44 +4,62 @@ import { ConfigError, inConfigFile } from '../model/config.js';
 
 /** AutoencoderKLWan (diffusers models/autoencoders/autoencoder_kl_wan.py), decoder side. */
 export interface WanVaeConfig {
+  /** AutoencoderKLWan. */
   kind: 'wan';
   /** Decoder base channels (`decoder_base_dim`, else `base_dim`). */
   baseDim: number;
+  /** `z_dim`: latent channels (default 16). */
   zDim: number;
+  /** `dim_mult`: channel multipliers of baseDim per level (default [1, 2, 4, 4]). */
   dimMult: number[];
+  /** `num_res_blocks` (default 2; each decoder up block has one more). */
   numResBlocks: number;
   /** Per decoder up block: does its upsampler double time (`temperal_downsample` reversed). */
   temperalUpsample: boolean[];
+  /** `out_channels` of the decoded sample (3: RGB). */
   outChannels: number;
   /** WanPipeline's denormalisation: latents / (1 / latents_std) + latents_mean, per channel. */
   latentsMean: number[];
+  /** `latents_std`, z_dim values (see latentsMean). */
   latentsStd: number[];
   /** Latent frame 0 → 1 frame, each later latent frame → this many (2^number of temporal upsamplers). */
   scaleFactorTemporal: number;
   /** Pixels per latent pixel (2^number of spatial upsamplers). */
   scaleFactorSpatial: number;
+  /** config.json as read. */
   raw: Record<string, unknown>;
 }
 
 /** AutoencoderKL (diffusers models/autoencoders/autoencoder_kl.py + vae.py Decoder), decoder side. */
 export interface KlVaeConfig {
+  /** AutoencoderKL. */
   kind: 'kl';
+  /** `latent_channels` (default 4). */
   latentChannels: number;
+  /** `out_channels` of the decoded sample (default 3). */
   outChannels: number;
+  /** `block_out_channels`, each a multiple of normNumGroups. */
   blockOutChannels: number[];
+  /** `layers_per_block` (default 1; each decoder up block has one more resnet). */
   layersPerBlock: number;
+  /** `norm_num_groups` of the GroupNorms (default 32). */
   normNumGroups: number;
+  /** `scaling_factor` (default 0.18215, SD's): the decode takes latents / scaling_factor, as DiTPipeline and LattePipeline do. */
   scalingFactor: number;
   /**
    * The config's shift_factor (null when absent or null). Read, not applied: DiTPipeline and LattePipeline
    * decode latents / scaling_factor only (SD3/Flux pipelines add it); loadVae warns when it is non-zero.
    */
   shiftFactor: number | null;
+  /** `use_post_quant_conv` (default true): a 1×1 conv before the decoder. */
   usePostQuantConv: boolean;
+  /** `mid_block_add_attention` (default true): the mid block's self-attention. */
   midBlockAddAttention: boolean;
   /** diffusers pipelines run such a VAE in float32 even when the rest runs in float16. */
   forceUpcast: boolean;
+  /** Pixels per latent pixel: 2^(len(block_out_channels) − 1). */
   scaleFactorSpatial: number;
+  /** config.json as read. */
   raw: Record<string, unknown>;
 }
 
