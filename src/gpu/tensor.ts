@@ -4,14 +4,20 @@ import { checkAlive, GpuError } from './device.js';
 import { f16BitsToF32, f32ToF16Bits } from './half.js';
 import { shownValue as shown } from '../io/json.js';
 
+/** Storage dtype of weights and activations on the GPU: 'f32', or 'f16' (needs shader-f16; arithmetic stays f32). */
 export type DType = 'f32' | 'f16';
 
+/** A tensor on the GPU: row-major elements of `dtype` in (a part of) a storage buffer. */
 export interface Tensor {
+  /** The storage buffer holding it (shared with other tensors when `offset` is set or buffers are pooled). */
   buffer: GPUBuffer;
+  /** Dimensions, outermost first. */
   shape: number[];
+  /** Storage dtype of the elements. */
   dtype: DType;
   /** Element count. */
   size: number;
+  /** Its name in messages and profiles (a state-dict key or a scratch activation's name). */
   label: string;
   /**
    * Byte offset of element 0 in `buffer` (default 0): a part of a larger buffer, e.g. q, k or v

@@ -8,12 +8,15 @@ type VideoCodec = 'avc' | 'vp9';
 import { checkFrame } from '../preview/preview.js';
 import type { RgbaFrames } from './frames.js';
 
+/** What encodeMp4WebCodecs returns: the MP4 file in memory and how it was encoded. */
 export interface Mp4Encoded {
+  /** The whole MP4 file (fast-start: the index first), ready for a Blob or a download. */
   bytes: Uint8Array;
   /** mediabunny's codec name: 'avc' (H.264) or the fallback 'vp9'. */
   codec: VideoCodec;
   /** Size of the encoded picture: odd sizes are padded by one black row/column (4:2:0 needs even sizes). */
   width: number;
+  /** See width. */
   height: number;
   /** What encoded it, for the page. */
   encoder: string;
