@@ -11,7 +11,9 @@ export const EPS_SLOT = 0;
 
 /** One term `coef · slot`. */
 export interface Term {
+  /** The scalar coefficient (computed in float64 on the host, applied in f32 on the GPU). */
   coef: number;
+  /** The latent-sized buffer it multiplies (0 … StepProgram.slots − 1). */
   slot: number;
 }
 
@@ -21,9 +23,13 @@ export interface Term {
  * clip_sample). `toModel`: the result is also the next model input (`latents` of the next step).
  */
 export interface LinOp {
+  /** The slot written. */
   out: number;
+  /** The terms summed, in order. */
   terms: Term[];
+  /** Clamp the result to [−clamp, clamp] (DDIM's clip_sample_range); absent: no clamp. */
   clamp?: number;
+  /** The result is the next step's model input. */
   toModel?: boolean;
   /** What diffusers computes here, for profiles and messages (e.g. `unipc.corrector`). */
   label: string;

@@ -13,6 +13,7 @@ const f32 = Math.fround;
 
 /** A scheduler's timesteps and update on host f32 arrays (the flow-match Euler and DDIM math of diffusers' schedulers). */
 export interface Scheduler {
+  /** Its short name: 'flow-match-euler' or 'ddim'. */
   readonly name: string;
   /** Value fed to the model at step i (flow: sigma*1000, fractional; ddim: integer t). */
   readonly timesteps: number[];
