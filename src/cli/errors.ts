@@ -12,15 +12,17 @@ export function errorLine(e: unknown, debug: boolean): string {
 
 /**
  * The library's messages name its options (`maxMemory`, `dtype: 'f16'`); on the command line the
- * same choices are flags, so the CLI's users read the flag names.
+ * same choices are flags, so the CLI's users read the flag names. A larger budget is suggested one way in
+ * the library (model/memory.ts largerBudget: `a larger maxMemory budget (N bytes or more)`, or without N)
+ * and one way here: `give --max-memory N or more` (`a larger --max-memory budget` without N).
  */
 export function flagNames(message: string): string {
   return message
     .replace(/\(maxMemory\)/g, '(--max-memory / TESSERA_MAX_GPU_MEMORY)')
+    .replace(/a larger maxMemory budget \((\d+) bytes or more\)/g, 'give --max-memory $1 or more')
     .replace(/a larger maxMemory budget/g, 'a larger --max-memory budget')
     .replace(/the VAE's maxMemory budget/g, 'the --max-memory budget')
     .replace(/\b(the|its) maxMemory budget/g, '$1 --max-memory budget')
-    .replace(/load it with maxMemory (\d+) bytes or more/g, 'give --max-memory $1 or more')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift: a number > 0/, '--shift: a number > 0')

@@ -382,13 +382,23 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
   if (dtype === 'f32' && opts.f16 !== false && f16Candidate) {
     if (measure(c, latent, text, 'f16', limits, { ...opts, heldBytes: undefined }).fits) out.push(`${F16} (half the bytes)`);
   }
-  if (weightBound || out.length === 0) out.push(opts.maxMemory !== undefined ? 'a larger maxMemory budget or a smaller model' : 'a smaller model');
-  else if (budgetNeed !== undefined) out.push(`a larger maxMemory budget (${budgetNeed} bytes or more)`);
+  if (weightBound || out.length === 0) out.push(opts.maxMemory !== undefined ? `${largerBudget()} or a smaller model` : 'a smaller model');
+  else if (budgetNeed !== undefined) out.push(largerBudget(budgetNeed));
   return out.length > 1 ? `${out.slice(0, -1).join(', ')} or ${out[out.length - 1]}` : out[0]!;
 }
 
 /** How the library names the f16 storage option in suggestions (the CLI shows `--dtype f16`). */
 const F16 = "dtype: 'f16'";
+
+/**
+ * The one way every budget refusal (the transformer's, the text encoder's, the VAE's, the pipeline's decode)
+ * suggests a larger budget: `a larger maxMemory budget (N bytes or more)`, N the bytes that hold the refused
+ * run, or without N where no single figure does (the weights alone over it). The CLI rewrites exactly these
+ * two forms into its flag's words (src/cli/errors.ts flagNames: `give --max-memory N or more`).
+ */
+export function largerBudget(need?: number): string {
+  return need === undefined ? 'a larger maxMemory budget' : `a larger maxMemory budget (${need} bytes or more)`;
+}
 
 /**
  * Refuses a model whose weights alone exceed the budget or a buffer limit, before uploading.
@@ -405,7 +415,7 @@ export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimi
   if (opts.maxMemory !== undefined && w.bytes > opts.maxMemory) {
     throw new LimitError(
       `the model's weights need ${fmtBytes(w.bytes)} in ${dtype} (${plural(c.layers, 'layer')}, dim ${c.dim}), above the budget of ${fmtBytes(opts.maxMemory)} (maxMemory)` +
-        `${w16 && w16.bytes <= opts.maxMemory ? `: try ${F16} (half the bytes), or a larger budget` : ': a larger budget or a smaller model'}`,
+        `${w16 && w16.bytes <= opts.maxMemory ? `: try ${F16} (half the bytes), or ${largerBudget()}` : `: ${largerBudget()} or a smaller model`}`,
     );
   }
 }

@@ -9,7 +9,7 @@ import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor }
 import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, patchDims, type ModelConfig } from './config.js';
-import { checkRunFits, checkWeightsFit, LimitError, parseBytes, runName, wholeBytes, type Reserve } from './memory.js';
+import { checkRunFits, checkWeightsFit, largerBudget, LimitError, parseBytes, runName, wholeBytes, type Reserve } from './memory.js';
 import { checkOptionNames, throwIfAborted } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
@@ -391,7 +391,7 @@ export class DiffusionModel {
     if (hit) {
       // recorded already (its buffers held): only what the caller adds beside it is new
       if (reserve && this.maxMemory !== undefined && this.gpuBytes + reserve.bytes > this.maxMemory) {
-        throw new LimitError(`${runName(latentShape, textShape, this.dtype)} needs ${fmtBytes(this.gpuBytes + reserve.bytes)} on the GPU (held ${fmtBytes(this.gpuBytes)} + ${reserve.what} ${fmtBytes(reserve.bytes)}); above the budget of ${fmtBytes(this.maxMemory)} (maxMemory): use a larger maxMemory budget, fewer frames or a smaller resolution`);
+        throw new LimitError(`${runName(latentShape, textShape, this.dtype)} needs ${fmtBytes(this.gpuBytes + reserve.bytes)} on the GPU (held ${fmtBytes(this.gpuBytes)} + ${reserve.what} ${fmtBytes(reserve.bytes)}); above the budget of ${fmtBytes(this.maxMemory)} (maxMemory): use fewer frames, a smaller resolution or ${largerBudget(this.gpuBytes + reserve.bytes)}`);
       }
       // most recently used last (eviction takes the first)
       this.runners.delete(key);

@@ -22,7 +22,7 @@ import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 export { closestOption } from '../model/options.js';
-import { beyondAdapter, bindingLimit, estimateMemory, LimitError, most, mostAsync } from '../model/memory.js';
+import { beyondAdapter, bindingLimit, estimateMemory, largerBudget, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
@@ -996,7 +996,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     } else ways.push(`the VAE's weights alone exceed it`);
     const upcast = vae.config.kind === 'kl' && vae.config.forceUpcast;
     if (vae.dtype === 'f32' && this.gpu.f16 && !upcast) ways.push(`loading the pipeline with dtype 'f16' halves the VAE's bytes`);
-    ways.push(`or a larger maxMemory budget: ${m.total} bytes or more`);
+    ways.push(`or ${largerBudget(m.total)}`);
     throw new LimitError(
       `${size} does not fit: the VAE decode (stage 'decode', after the denoising loop) needs ${fmtBytes(m.total)} on the GPU (VAE weights ${fmtBytes(m.weights)}, frames, caches and scratch ${fmtBytes(m.activations)}), above the maxMemory budget of ${fmtBytes(budget)}; ${ways.join('; ')}`,
     );

@@ -7,7 +7,7 @@
 // whose weights fit one storage binding (gelu(x·W0_cᵀ) ⊙ x·W1_cᵀ · Wo_cᵀ summed over chunks c
 // is the same sum in another order).
 import { fmtBytes, storageBytes } from '../gpu/tensor.js';
-import { bindingLimit, LimitError, type MemoryLimits } from '../model/memory.js';
+import { bindingLimit, largerBudget, LimitError, type MemoryLimits } from '../model/memory.js';
 import { InputError, shown } from '../model/model.js';
 import type { Umt5Config } from './config.js';
 import { plural } from '../plural.js';
@@ -139,7 +139,7 @@ export function checkUmt5Fits(c: Umt5Config, batch: number, seqLen: number, limi
     throw new LimitError(`${what}; its largest tensor, ${p.largestName}, is ${fmtBytes(p.largestTensor)}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: use a shorter max_sequence_length or fewer prompts`);
   }
   if (opts.maxMemory !== undefined && p.peak > opts.maxMemory) {
-    const hint = p.mode === 'resident' ? `${LET_IT_STREAM}, a shorter max_sequence_length or a larger maxMemory budget` : 'a shorter max_sequence_length, fewer prompts or a larger maxMemory budget';
+    const hint = `${p.mode === 'resident' ? `${LET_IT_STREAM}, a shorter max_sequence_length` : 'a shorter max_sequence_length, fewer prompts'} or ${largerBudget(p.peak)}`;
     throw new LimitError(`${what}; above the budget of ${fmtBytes(opts.maxMemory)} (maxMemory): ${hint}`);
   }
   return p;

@@ -15,7 +15,7 @@ import { Serial } from '../gpu/serial.js';
 import { configPath, openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
-import { LimitError } from '../model/memory.js';
+import { largerBudget, LimitError } from '../model/memory.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, decodeMemory as measureDecode, planDecode, type DecodePlanSummary } from './decoder.js';
@@ -224,7 +224,7 @@ class LoadedVae implements Vae {
     const m = await this.measure(plan);
     const need = m.weights + m.activations;
     if (need <= budget) return;
-    throw new LimitError(`decoding latents [${shape.join(',')}] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(m.weights)}, frames, caches and scratch ${fmtBytes(m.activations)}), above the VAE's maxMemory budget of ${fmtBytes(budget)}: load it with maxMemory ${need} bytes or more, or decode smaller latents (height×width)`);
+    throw new LimitError(`decoding latents [${shape.join(',')}] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(m.weights)}, frames, caches and scratch ${fmtBytes(m.activations)}), above the VAE's maxMemory budget of ${fmtBytes(budget)}: use smaller latents (height×width) or ${largerBudget(need)}`);
   }
   dispose(): void {
     // a decode already running reads the weights until it settles

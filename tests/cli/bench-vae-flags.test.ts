@@ -29,7 +29,7 @@ describe('bench vae: --max-memory and --variant as its siblings take them', () =
     const args = ['bench', 'vae', '--vae', join(FIXTURES, 'sd_vae_small', 'vae'), '--height', '2', '--width', '2', '--repeats', '1'];
     const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
     for (const r of [await tesseraCli([...args, '--max-memory', '1KiB'], { env }), await tesseraCli(args, { env: { ...env, TESSERA_MAX_GPU_MEMORY: '1KiB' } })]) {
-      expect(lastLine(r.stderr)).toMatch(/^tessera: error: LimitError: decoding latents \[1,4,2,2\] needs [\d.]+ [KM]iB on the GPU \(weights [\d.]+ [KM]iB, .*\), above the --max-memory budget of 1\.0 KiB: give --max-memory \d+ or more/);
+      expect(lastLine(r.stderr)).toMatch(/^tessera: error: LimitError: decoding latents \[1,4,2,2\] needs [\d.]+ [KM]iB on the GPU \(weights [\d.]+ [KM]iB, .*\), above the --max-memory budget of 1\.0 KiB: use smaller latents \(height×width\) or give --max-memory \d+ or more$/);
       expect(r.code).toBe(1);
       expect(r.stdout).not.toMatch(/per decode/);
     }

@@ -29,7 +29,7 @@ describe('demo --max-memory', () => {
       await tesseraCli(['demo', '--steps', '1', '--out', join(tmp, 'c')], { env: { ...env, TESSERA_MAX_GPU_MEMORY: '1KiB' } }),
     ];
     for (const r of runs) {
-      expect(lastLine(r.stderr)).toBe("tessera: error: LimitError: the model's weights need 4.2 MiB in f32 (4 layers, dim 128), above the budget of 1.0 KiB (--max-memory / TESSERA_MAX_GPU_MEMORY): a larger budget or a smaller model");
+      expect(lastLine(r.stderr)).toBe("tessera: error: LimitError: the model's weights need 4.2 MiB in f32 (4 layers, dim 128), above the budget of 1.0 KiB (--max-memory / TESSERA_MAX_GPU_MEMORY): a larger --max-memory budget or a smaller model");
       expect(r.stdout).not.toMatch(/^device: /m); // printed once the pipeline is loaded
       expect(r.code).toBe(1);
     }

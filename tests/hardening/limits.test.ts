@@ -69,7 +69,7 @@ describe('estimateMemory / checkRunFits from config + shape alone', () => {
     const e = refusal(() => checkRunFits(wan13b, small, [1, 32, 4096], 'f16', LIMITS, { maxMemory: est.total - 1 }));
     expect(e.message).toMatch(/above the budget of 2\.\d\d GiB \(maxMemory\)/);
     const w = refusal(() => checkWeightsFit(wan13b, 'f32', LIMITS, { maxMemory: 2 * GiB }));
-    expect(w.message).toBe(`the model's weights need ${(estimateWeights(wan13b, 'f32').bytes / GiB).toFixed(2)} GiB in f32 (30 layers, dim 1536), above the budget of 2.00 GiB (maxMemory): a larger budget or a smaller model`);
+    expect(w.message).toBe(`the model's weights need ${(estimateWeights(wan13b, 'f32').bytes / GiB).toFixed(2)} GiB in f32 (30 layers, dim 1536), above the budget of 2.00 GiB (maxMemory): a larger maxMemory budget or a smaller model`);
     // a single weight above the per-buffer limit
     const wide = parseConfig({ ...PRESETS['wan-1.3b']!.config, ffn_dim: 30000 }); // ffn weight 30000×1536×4 = 176 MiB
     expect(refusal(() => checkWeightsFit(wide, 'f32', LIMITS)).message).toMatch(/largest weight, weight blocks\.0\.ffn\.net\.0\.proj\.weight \[30000,1536\], is 175\.8 MiB in f32, above the adapter's per-buffer limit of 128\.0 MiB: try dtype: 'f16'$/);

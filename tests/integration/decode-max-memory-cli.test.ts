@@ -20,8 +20,8 @@ const SHAPE = [1, 16, 2, 8, 8];
 
 describe('flagNames: the VAE budget message in CLI terms', () => {
   it('names --max-memory where the library names maxMemory', () => {
-    expect(flagNames("decoding latents [1,16,2,8,8] needs 5.0 MiB on the GPU (weights 4.0 MiB, frames, caches and scratch 1.0 MiB), above the VAE's maxMemory budget of 2.0 MiB: load it with maxMemory 5242880 bytes or more, or decode smaller latents (height×width)")).toBe(
-      'decoding latents [1,16,2,8,8] needs 5.0 MiB on the GPU (weights 4.0 MiB, frames, caches and scratch 1.0 MiB), above the --max-memory budget of 2.0 MiB: give --max-memory 5242880 or more, or decode smaller latents (height×width)',
+    expect(flagNames("decoding latents [1,16,2,8,8] needs 5.0 MiB on the GPU (weights 4.0 MiB, frames, caches and scratch 1.0 MiB), above the VAE's maxMemory budget of 2.0 MiB: use smaller latents (height×width) or a larger maxMemory budget (5242880 bytes or more)")).toBe(
+      'decoding latents [1,16,2,8,8] needs 5.0 MiB on the GPU (weights 4.0 MiB, frames, caches and scratch 1.0 MiB), above the --max-memory budget of 2.0 MiB: use smaller latents (height×width) or give --max-memory 5242880 or more',
     );
   });
 });
@@ -45,7 +45,7 @@ describe.skipIf(!hasGpu)('tessera decode --max-memory', () => {
     }
   }, 60_000);
   const refusal = (budget: number) =>
-    `tessera: error: LimitError: decoding latents [${SHAPE.join(',')}] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(weights)}, frames, caches and scratch ${fmtBytes(need - weights)}), above the --max-memory budget of ${fmtBytes(budget)}: give --max-memory ${need} or more, or decode smaller latents (height×width)`;
+    `tessera: error: LimitError: decoding latents [${SHAPE.join(',')}] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(weights)}, frames, caches and scratch ${fmtBytes(need - weights)}), above the --max-memory budget of ${fmtBytes(budget)}: use smaller latents (height×width) or give --max-memory ${need} or more`;
 
   it('one byte short: exit 1, one line with both figures, nothing written; the flag and the variable alike', async () => {
     const out = join(dir, 'short.safetensors');

@@ -159,7 +159,7 @@ describe('load options are checked before any file or GPU work', () => {
   it.skipIf(!hasGpu)('maxMemory as a size string is parsed and enforced', async () => {
     const e = await thrown(loadModel(WAN, { gpu: gpu!, maxMemory: '1KiB' }));
     expect(e).toBeInstanceOf(LimitError);
-    expect(e.message).toMatch(/^the model's weights need [\d.]+ KiB in f32 \(2 layers, dim \d+\), above the budget of 1\.0 KiB \(maxMemory\): a larger budget or a smaller model$/);
+    expect(e.message).toMatch(/^the model's weights need [\d.]+ KiB in f32 \(2 layers, dim \d+\), above the budget of 1\.0 KiB \(maxMemory\): a larger maxMemory budget or a smaller model$/);
     const m = await loadModel(WAN, { gpu: gpu!, maxMemory: '2GiB' });
     try {
       expect(m.maxMemory).toBe(2 * 2 ** 30);
@@ -190,11 +190,11 @@ describe('LimitError suggestions that would work, in the library\'s names', () =
     const ok = refusal([1, 16, 3, 136, 240]);
     expect(ok.message).toMatch(/ or dtype: 'f16' \(half the bytes\)$/);
     // weights over a tiny budget: f16 would not fit either
-    expect(() => checkWeightsFit(parseConfig(PRESETS['dit-tiny']!.config), 'f32', LIMITS, { maxMemory: 1000, f16: true })).toThrow(/above the budget of 1000 B \(maxMemory\): a larger budget or a smaller model$/);
+    expect(() => checkWeightsFit(parseConfig(PRESETS['dit-tiny']!.config), 'f32', LIMITS, { maxMemory: 1000, f16: true })).toThrow(/above the budget of 1000 B \(maxMemory\): a larger maxMemory budget or a smaller model$/);
   });
 
   it('the CLI shows its flags for the library names', () => {
-    expect(flagNames("above the budget of 2.00 GiB (maxMemory): try dtype: 'f16' (half the bytes), or a larger budget")).toBe('above the budget of 2.00 GiB (--max-memory / TESSERA_MAX_GPU_MEMORY): try --dtype f16 (half the bytes), or a larger budget');
+    expect(flagNames("above the budget of 2.00 GiB (maxMemory): try dtype: 'f16' (half the bytes), or a larger maxMemory budget")).toBe('above the budget of 2.00 GiB (--max-memory / TESSERA_MAX_GPU_MEMORY): try --dtype f16 (half the bytes), or a larger --max-memory budget');
     expect(flagNames('a larger maxMemory budget or a smaller model')).toBe('a larger --max-memory budget or a smaller model');
   });
 });

@@ -53,12 +53,12 @@ describe.skipIf(!hasGpu)('loadPipeline maxMemory and the VAE decode', () => {
       const line =
         `height×width 64×64 × 9 frames (latents [1,16,3,16,16]) does not fit: the VAE decode (stage 'decode', after the denoising loop) needs ${fmtBytes(big.total)} on the GPU ` +
         `(VAE weights ${fmtBytes(big.weights)}, frames, caches and scratch ${fmtBytes(big.activations)}), above the maxMemory budget of ${fmtBytes(budget)}; ` +
-        `at most height×width 56×56 fits at 9 frames; ${fewer}${f16}; or a larger maxMemory budget: ${big.total} bytes or more`;
+        `at most height×width 56×56 fits at 9 frames; ${fewer}${f16}; or a larger maxMemory budget (${big.total} bytes or more)`;
       expect((e as Error).message).toBe(line);
       expect(stages).toEqual([]); // not even the text stage ran
       expect(te.encodedCount).toBe(0);
       // the CLI's words for the same line
-      expect(flagNames(line)).toBe(line.replace('above the maxMemory budget', 'above the --max-memory budget').replace('a larger maxMemory budget', 'a larger --max-memory budget'));
+      expect(flagNames(line)).toBe(line.replace('above the maxMemory budget', 'above the --max-memory budget').replace(`a larger maxMemory budget (${big.total} bytes or more)`, `give --max-memory ${big.total} or more`));
       // latents given: named as latents
       const given = await pipe.generate({ ...BIG, seed: undefined, height: undefined, width: undefined, num_frames: undefined, latents: { data: new Float32Array(16 * 3 * 16 * 16), shape: [1, 16, 3, 16, 16] } }).catch((x: unknown) => x);
       expect(given).toBeInstanceOf(LimitError);
@@ -105,7 +105,7 @@ describe.skipIf(!hasGpu)('tessera generate --pipeline --max-memory', () => {
     expect(r.code).toBe(1);
     const errors = r.errLines.filter((l) => l.startsWith('tessera: error'));
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^tessera: error: LimitError: height×width 64×64 × 9 frames \(latents \[1,16,3,16,16\]\) does not fit: the VAE decode \(stage 'decode', after the denoising loop\) needs [\d.]+ MiB on the GPU \(VAE weights [\d.]+ MiB, frames, caches and scratch [\d.]+ MiB\), above the --max-memory budget of 12\.0 MiB; at most height×width \d+×\d+ fits at 9 frames; at most (1 frame fits|5 frames fit) at height×width 64×64; (--dtype f16 halves the VAE's bytes; )?or a larger --max-memory budget: \d+ bytes or more$/);
+    expect(errors[0]).toMatch(/^tessera: error: LimitError: height×width 64×64 × 9 frames \(latents \[1,16,3,16,16\]\) does not fit: the VAE decode \(stage 'decode', after the denoising loop\) needs [\d.]+ MiB on the GPU \(VAE weights [\d.]+ MiB, frames, caches and scratch [\d.]+ MiB\), above the --max-memory budget of 12\.0 MiB; at most height×width \d+×\d+ fits at 9 frames; at most (1 frame fits|5 frames fit) at height×width 64×64; (--dtype f16 halves the VAE's bytes; )?or give --max-memory \d+ or more$/);
     expect(errors[0]).not.toMatch(/loading the pipeline|dtype '/);
     expect(r.errLines.some((l) => l.startsWith('encoding the prompt'))).toBe(false); // no stage started
     expect(existsSync(out)).toBe(false);

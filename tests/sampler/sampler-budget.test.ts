@@ -45,7 +45,7 @@ describe.skipIf(!hasGpu)('generate(): the sampler state counts against maxMemory
       model.maxMemory = recorded + state - 1;
       const e2 = await generate(model, opts).catch((x) => x);
       expect(e2).toBeInstanceOf(LimitError);
-      expect(e2.message).toBe(`this run (latents [2,16,3,6,10], text [2,7,64], f32) needs ${fmtBytes(recorded + state)} on the GPU (held ${fmtBytes(recorded)} + sampler state ${fmtBytes(state)}); above the budget of ${fmtBytes(recorded + state - 1)} (maxMemory): use a larger maxMemory budget, fewer frames or a smaller resolution`);
+      expect(e2.message).toBe(`this run (latents [2,16,3,6,10], text [2,7,64], f32) needs ${fmtBytes(recorded + state)} on the GPU (held ${fmtBytes(recorded)} + sampler state ${fmtBytes(state)}); above the budget of ${fmtBytes(recorded + state - 1)} (maxMemory): use fewer frames, a smaller resolution or a larger maxMemory budget (${recorded + state} bytes or more)`);
       model.maxMemory = recorded + state;
       const r = await generate(model, opts);
       expect(r.latents.shape).toEqual(shape);

@@ -75,7 +75,7 @@ describe.skipIf(!hasGpu)('decode within maxMemory (embedded VAE)', () => {
       const e = await tight.decode(latents(shape)).catch((x: unknown) => x);
       expect(e).toBeInstanceOf(LimitError);
       expect((e as Error).message).toBe(
-        `decoding latents [1,16,3,8,8] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(weightsOf(tight).bytes)}, frames, caches and scratch ${fmtBytes(acts)}), above the VAE's maxMemory budget of ${fmtBytes(need - 1)}: load it with maxMemory ${need} bytes or more, or decode smaller latents (height×width)`,
+        `decoding latents [1,16,3,8,8] needs ${fmtBytes(need)} on the GPU (weights ${fmtBytes(weightsOf(tight).bytes)}, frames, caches and scratch ${fmtBytes(acts)}), above the VAE's maxMemory budget of ${fmtBytes(need - 1)}: use smaller latents (height×width) or a larger maxMemory budget (${need} bytes or more)`,
       );
       expect(tight.lastStats).toBeNull(); // no decode ran
       // smaller latents fit the same budget
