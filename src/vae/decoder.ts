@@ -36,6 +36,7 @@ import type { VaeWeights } from './weights.js';
 
 /** What a decode of one latent shape needs: row bands, sizes, and the largest binding. */
 export interface DecodePlanSummary {
+  /** The VAE class: 'wan' (AutoencoderKLWan) or 'kl' (AutoencoderKL). */
   kind: 'wan' | 'kl';
   /** Row bands per frame (1: untiled). */
   bands: number;
@@ -43,7 +44,9 @@ export interface DecodePlanSummary {
   bandRows: number[];
   /** Largest single storage binding the decode uses, bytes. */
   largestBinding: number;
+  /** That binding's tensor and shape. */
   largestName: string;
+  /** The per-binding limit planned for, bytes (planDecode's `maxBinding`). */
   maxBinding: number;
   /** Output `sample` shape. */
   outShape: number[];
@@ -51,10 +54,13 @@ export interface DecodePlanSummary {
   frames: number;
   /** Latent height/width and batch. */
   height: number;
+  /** See height. */
   width: number;
+  /** See height. */
   batch: number;
   /** Latent frames (Wan), or frames of a KL video (1 for images). */
   latentFrames: number;
+  /** The latents are 5-D (a video: Wan, or KL frame by frame) rather than 4-D images. */
   video: boolean;
 }
 
@@ -118,14 +124,16 @@ function f16Plans(c: VaeConfig, shape: number[], maxBinding: number): boolean {
 
 /**
  * The band plan for decoding latents of `shape` within `maxBinding` bytes per storage binding:
- * the fewest row bands (or `bands` when given) whose every tensor fits.
+ * the fewest row bands (or `bands` when given) whose every tensor fits, in bytes and in 2^32 − 1
+ * elements (the kernels' u32 index: the tighter bound on bindings past 8 GiB in f16, 16 GiB in f32).
  * @param shape latents [B, C, F, H, W] (Wan, KL video) or [B, C, H, W] (KL images), positive integers.
  * @param dtype 'f32' or 'f16', the decode's storage dtype.
  * @param maxBinding bytes one storage binding may hold, a positive integer.
  * @throws InputError, before any arithmetic, for a shape the VAE cannot take (a dim that is not a
  *   positive integer, the wrong rank or channel count), a dtype other than 'f32' / 'f16', a maxBinding
  *   that is not a positive integer, or bands outside 1…H; LimitError (with the numbers) when even one
- *   latent row per band does not fit, or the lowest-resolution frame the attention needs whole does not.
+ *   latent row per band does not fit, the lowest-resolution frame the attention needs whole does not, or
+ *   the sample would hold more than the 2^32 values of one Float32Array.
  */
 export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBinding: number, bands?: number): DecodePlanSummary {
   // a negative or fractional dim made a plan with negative frames or a LimitError for a band of -Infinity rows
