@@ -7,8 +7,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { intInRange, helpText, parseArgs, UnknownFlagError, UsageError, type CommandSpec } from '../src/cli/args.js';
-import { closestOption } from '../src/model/options.js';
+import { intInRange, helpText, nearestName, parseArgs, UnknownFlagError, UsageError, type CommandSpec } from '../src/cli/args.js';
 import { buildDemo, distDir } from './build-demo.js';
 
 const TYPES: Record<string, string> = {
@@ -84,8 +83,7 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
   } catch (e) {
     if (!(e instanceof UnknownFlagError)) throw e;
     const names = Object.keys(SERVE_SPEC.flags);
-    const sorted = (x: string) => [...x].sort().join('');
-    const near = closestOption(e.flag, names) ?? names.find((n) => sorted(n) === sorted(e.flag));
+    const near = nearestName(e.flag, names);
     throw new UsageError(`unknown flag --${e.flag}${near ? `; did you mean --${near}?` : ''} (flags: ${[...names, 'help'].map((n) => `--${n}`).join(', ')})`);
   }
   let port: number;

@@ -156,12 +156,17 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
 /**
  * The name of `names` (kebab-case: flags without --, commands, benchmarks) that `name` most likely
  * meant, by closestName (a near spelling, another case or separator style: --negative_prompt, the one
- * shortest name holding its words), or undefined when none is close.
+ * shortest name holding its words), else the one name of the same letters in another order (--prot for
+ * --port, --stpes for --steps: a transposition is two edits, more than a short name's one), or
+ * undefined when none is close.
  */
 export function nearestName(name: string, names: readonly string[]): string | undefined {
   const snake = (s: string) => s.replace(/-/g, '_');
   const near = closestName(snake(name), names.map(snake));
-  return near === undefined ? undefined : names.find((n) => snake(n) === near);
+  if (near !== undefined) return names.find((n) => snake(n) === near);
+  const letters = (s: string) => [...snake(s).toLowerCase()].sort().join('');
+  const same = names.filter((n) => letters(n) === letters(name));
+  return same.length === 1 ? same[0] : undefined;
 }
 
 /**
