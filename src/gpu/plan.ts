@@ -17,10 +17,15 @@ export interface Dispatch {
   layer: string;
   /** Human-readable shapes, e.g. `x[2,256,384] w[1152,384]`. */
   shapes: string;
+  /** Floating-point operations of the dispatch, by the op's formula (a multiply-add counts 2). */
   flops: number;
+  /** Bytes the dispatch reads and writes in storage buffers, by the op's formula (the roofline's memory traffic). */
   bytes: number;
+  /** The compiled pipeline of the variant (created by `compile`, or at the first encode). */
   pipeline: GPUComputePipeline;
+  /** Its bindings: the uniform buffer (binding 0), then the storage buffers in binding order. */
   bindGroup: GPUBindGroup;
+  /** The workgroup grid dispatched (x, y, z; grid1D folds large counts into y). */
   workgroups: [number, number, number];
   /** The tensor the dispatch writes (its last read_write binding), for locating non-finite values. */
   output?: Tensor;
@@ -303,6 +308,13 @@ export class Plan {
     return this.dummyBuf;
   }
 
+  /**
+   * Records one dispatch of `a.spec` (its uniforms written, its bind group made; the pipeline is created by
+   * `compile`, or at the first encode). In a dry run (memory planning) only the buffers are noted.
+   * @throws LimitError for a count past what the kernel's u32 parameters or the workgroup grid hold (a dry run
+   *   notes it instead); GpuError ('out-of-memory') for a binding above maxStorageBufferBindingSize, ('validation')
+   *   for a tensor offset off the adapter's alignment; ShaderError for a variant the spec does not declare.
+   */
   record(a: RecordArgs): Dispatch {
     // a dry run (src/gpu/memory-plan.ts) only notes the buffers: no pipelines, no bind groups
     const d = this.alloc.dry ? this.dryBuild(a) : this.build(a);
@@ -332,7 +344,11 @@ export class Plan {
     return t;
   }
 
-  /** Re-record dispatch `i` with other arguments (same buffers): the tuner's choice. */
+  /**
+   * Re-record dispatch `i` with other arguments (same buffers): the tuner's choice (`choice`, for reports).
+   * The new dispatch keeps the layer the old one was recorded under, whatever `plan.layer` is now, and the
+   * old one's uniform buffer is freed.
+   */
   replace(i: number, a: RecordArgs, choice?: string): void {
     const was = this.dispatches[i]!;
     // the replaced dispatch's uniform buffer goes with it (the plan holds what its estimate counts)
@@ -524,7 +540,15 @@ export class Plan {
     pass.end();
   }
 
-  /** Submit the plan once and wait for it, surfacing GPU errors as GpuError naming `where`. */
+  /**
+   * Submit the plan once and wait for it, surfacing GPU errors as GpuError naming `where`. Before the
+   * submit: the pending tuning (the first run, unless `tuning` is false or TESSERA_TUNE / the tune mode
+   * says otherwise) and `compile`. The wait is paced (Pace: in Node it first sleeps through most of the
+   * last run, from the third run on).
+   * @throws GpuError (device lost; a validation error names the first dispatch at fault, found by replaying
+   *   one dispatch per submit), ShaderError (a variant that does not compile), TuneEnvError (a bad
+   *   TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS, at the tuning).
+   */
   async run(where = 'plan'): Promise<void> {
     checkAlive(this.gpu, where);
     if (this.tuning && this.tunables.length && tuneHook) await tuneHook.tune(this);
@@ -584,6 +608,7 @@ export class Plan {
     return null;
   }
 
+  /** The sum of the dispatches' flops. */
   get totalFlops(): number {
     return this.dispatches.reduce((a, d) => a + d.flops, 0);
   }
