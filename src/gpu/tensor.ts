@@ -59,12 +59,18 @@ export function checkTensorArgs(shape: unknown, dtype: unknown, label: string): 
 export class Allocator {
   /** A planning allocator (src/gpu/memory-plan.ts DryAllocator): buffers are placeholders, plans on it record no GPU objects. */
   readonly dry: boolean = false;
+  /** Bytes of the buffers allocated and not yet freed (each rounded up to 16 bytes, 16 at least). */
   liveBytes = 0;
+  /** The most liveBytes has been. */
   peakBytes = 0;
   private live = new Map<GPUBuffer, number>();
 
   constructor(readonly gpu: Gpu) {}
 
+  /**
+   * A tracked GPU buffer of at least `bytes` (rounded up to 16, 16 at least) with `usage`, named `label`.
+   * @throws GpuError ('out-of-memory') above the adapter's maxBufferSize; ('lost') when the device is lost.
+   */
   buffer(bytes: number, usage: GPUBufferUsageFlags, label: string): GPUBuffer {
     checkAlive(this.gpu, `allocating ${label}`);
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
@@ -118,6 +124,7 @@ export class Allocator {
     return { buffer, shape: [data.length], dtype: 'f32', size: data.length, label };
   }
 
+  /** Destroys one buffer this allocator made (a tensor's whole buffer); one it does not track is left alone. */
   free(b: GPUBuffer | Tensor): void {
     const buf = 'buffer' in b ? b.buffer : b;
     const size = this.live.get(buf);
@@ -127,6 +134,7 @@ export class Allocator {
     buf.destroy();
   }
 
+  /** Destroys every buffer still live; peakBytes is kept. */
   destroyAll(): void {
     for (const b of this.live.keys()) b.destroy();
     this.live.clear();
@@ -134,6 +142,7 @@ export class Allocator {
   }
 }
 
+/** Bytes for messages: `512 B`, `1.5 KiB`, `128.0 MiB`, `2.33 GiB` (binary units). */
 export function fmtBytes(n: number): string {
   if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GiB`;
   if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(1)} MiB`;
