@@ -37,6 +37,8 @@ import { InputError } from '../model/model.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
+import { readTextFileSync } from '../io/node-source.js';
+import { schedulerFromConfig, StepCountError, type SchedulerSpec } from '../sampler/config.js';
 
 export const demoCommand: Command = {
   spec: {
@@ -207,6 +209,39 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   }
 }
 
+/**
+ * --steps against the pipeline's scheduler, built as loadPipeline builds it (model_index.json's class from
+ * scheduler/scheduler_config.json, with --shift), before any model is read or the GPU acquired: a count it
+ * cannot run is --steps' UsageError here, in generate's words, not after the text encoder's stage (the
+ * pipeline checks it only when its denoising starts). A config that cannot be read or built, and any other
+ * refusal of it, is left to the loader, which names the file.
+ */
+function checkDemoSteps(pipelineDir: string, steps: number, shift: number | undefined): void {
+  const json = (file: string): unknown => {
+    try {
+      const text = readTextFileSync(file);
+      return text === null ? undefined : JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  };
+  const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
+  const config = json(file);
+  const listed = (json(join(pipelineDir, 'model_index.json')) as { scheduler?: unknown } | undefined)?.scheduler;
+  let scheduler: SchedulerSpec;
+  try {
+    if (!config || typeof config !== 'object' || Array.isArray(config)) return;
+    scheduler = schedulerFromConfig(config as Record<string, unknown>, { file, override: Array.isArray(listed) && typeof listed[1] === 'string' ? listed[1] : undefined, overrideName: null, shift, warn: () => {} });
+  } catch {
+    return;
+  }
+  try {
+    scheduler.setTimesteps(steps);
+  } catch (e) {
+    if (e instanceof StepCountError) throw stepsAsUsage(e);
+  }
+}
+
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */
 async function pipelineDemo(p: Parsed): Promise<number> {
   if (p.dtype !== undefined) throw new UsageError('--dtype applies to --preset; the pipeline runs in f32 (its weights\' dtype)');
@@ -226,6 +261,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
   }
   if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded);
+  checkDemoSteps(pipelineDir, p.steps as number, p.shift as number | undefined);
   makeOutputDir('out', dir, DEMO_FILES); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();
