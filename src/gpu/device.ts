@@ -135,7 +135,9 @@ export class GpuError extends Error {
   override name = 'GpuError';
   constructor(
     message: string,
+    /** WebGPU's error kind, or 'lost' for a lost (or destroyed) device. */
     readonly kind: 'validation' | 'out-of-memory' | 'internal' | 'lost',
+    /** The step, layer or dispatch it happened in (e.g. `m forward, blocks.0.attn1 (…, dispatch 17/57)`). */
     readonly where: string,
   ) {
     super(message);

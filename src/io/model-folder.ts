@@ -14,6 +14,7 @@ export class ModelFolderError extends Error {
     message: string,
     /** The file (folder/relative path) the problem is in. */
     readonly file: string,
+    /** The tensor at fault, when one is. */
     readonly tensor?: string,
     options?: { cause?: unknown },
   ) {

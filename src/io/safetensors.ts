@@ -64,7 +64,9 @@ export class SafetensorsError extends Error {
   readonly detail: string;
   constructor(
     message: string,
+    /** The file (its source's name). */
     readonly file: string,
+    /** The tensor at fault, when one is. */
     readonly tensor?: string,
     options?: { cause?: unknown },
   ) {

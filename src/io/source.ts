@@ -23,6 +23,7 @@ export class FileAccessError extends Error {
   constructor(
     /** The path as the folder names it (`folder/rel`). */
     readonly file: string,
+    /** What is wrong, in words (`is a folder, not a file`, `cannot be read: permission denied (EACCES)`). */
     readonly reason: string,
     /** The errno code where there is one (EISDIR, EACCES, …). */
     readonly code?: string,
@@ -138,6 +139,7 @@ function totalFromContentRange(v: string | null): number | null {
  */
 export class HtmlAnswerError extends Error {
   override name = 'HtmlAnswerError';
+  /** @param url the URL answered with HTML. */
   constructor(readonly url: string) {
     super(
       `${url}: the server answered with an HTML page (content-type text/html), as single-page-app fallbacks do for missing files: ` +

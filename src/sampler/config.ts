@@ -25,7 +25,9 @@ export class SchedulerConfigError extends Error {
 export class StepCountError extends SchedulerConfigError {
   constructor(
     message: string,
+    /** The num_inference_steps asked for. */
     readonly steps: number,
+    /** The most steps that work with this config, where known. */
     readonly maxSteps?: number,
   ) {
     super(message);
