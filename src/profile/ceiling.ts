@@ -38,9 +38,11 @@ const CHAINS = 8;
 /** vec4 elements per invocation of the copy variants measured (kernels/ceiling_copy.wgsl). */
 const COPY_VPT = [1, 8] as const;
 
+/** The device ceiling (deviceCeiling): the best measured FMA throughput and copy bandwidth, the roofs kernels are held to. */
 export interface Ceiling {
   /** Best f32 FMA throughput (GFLOP/s) over the timed repeats. */
   fma_gflops: number;
+  /** Best f16 FMA throughput (GFLOP/s), on a shader-f16 adapter only. */
   fma_f16_gflops?: number;
   /**
    * Best copy bandwidth (GB/s, bytes read + written) over vec4 copies of 1 and 8 elements per
@@ -50,12 +52,17 @@ export interface Ceiling {
   copy_gbps: number;
   /** Which copy set copy_gbps, e.g. `VPT=8, 4.0 MiB per buffer`. */
   copy_best?: string;
+  /** describeAdapter of the device measured. */
   adapter: string;
+  /** How the kernels were timed: GPU timestamps or the wall clock. */
   timing: ProfileRun['timing'];
 }
 
+/** Options of the ceiling measurement. */
 export interface CeilingOptions {
+  /** Timed runs per kernel (default 9; the best counts). */
   repeats?: number;
+  /** Untimed runs before them (default 1). */
   warmup?: number;
   /** Target GPU time per timed kernel run (ms), reached by scaling the work after a probe. */
   targetMs?: number;
@@ -298,8 +305,11 @@ export function formatCeiling(c: Ceiling, digits = 2, withCopyBest = false): str
 
 /** One timed run of a ceiling kernel: which roof it measures, its time (ms) and its work (FLOPs or bytes). */
 export interface CeilingSample {
+  /** The roof: f32 FMA, f16 FMA or copy bandwidth. */
   kind: 'fma' | 'fma_f16' | 'copy';
+  /** The run's time, ms. */
   ms: number;
+  /** Its work: FLOPs (fma) or bytes read + written (copy). */
   work: number;
   /** copy: which copy it was (e.g. `VPT=8, 4.0 MiB per buffer`). */
   how?: string;

@@ -1,8 +1,11 @@
 // Checking a kernel's output against its float64 reference before anything is timed.
 import type { DType } from '../gpu/tensor.js';
 
+/** An acceptance band: |gpu − ref| ≤ atol + rtol·|ref|. */
 export interface Tol {
+  /** Absolute tolerance. */
   atol: number;
+  /** Relative tolerance (of |ref|). */
   rtol: number;
 }
 
@@ -22,16 +25,23 @@ export const BENCH_TOL: Record<'gemm' | 'attention' | 'layernorm' | 'block' | 'c
   block: { f32: { atol: 5e-4, rtol: 1e-3 }, f16: { atol: 2e-2, rtol: 1e-2 } },
 };
 
+/** The outcome of compareRows: a GPU result against its float64 reference on some rows. */
 export interface Check {
+  /** No element out of tolerance (a non-finite GPU value always is). */
   ok: boolean;
   /** Rows compared (of `totalRows`). */
   rows: number;
+  /** Rows of the whole result. */
   totalRows: number;
+  /** Elements compared: rows × cols. */
   elements: number;
+  /** Elements out of tolerance. */
   fails: number;
+  /** The largest |gpu − ref| over the compared elements (Infinity when one is not finite). */
   maxAbsErr: number;
   /** The worst element when something failed: "row r, col c: gpu g vs ref r". */
   worst?: string;
+  /** The band it was held to. */
   tol: Tol;
 }
 

@@ -26,9 +26,12 @@ import { profilePlan, type ProfileRun } from './profiler.js';
 
 /** The three stages, in the order they run. */
 export const PIPELINE_STAGES = ['text_encoder', 'transformer', 'vae'] as const;
+/** One of PIPELINE_STAGES. */
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 
+/** One stage of a profiled generation: its wall time and its per-dispatch GPU profile. */
 export interface StageProfile {
+  /** Which stage. */
   stage: PipelineStage;
   /** Human label naming the component's class, e.g. "text encoder (UMT5EncoderModel)". */
   name: string;
@@ -42,7 +45,9 @@ export interface StageProfile {
   covers: string;
 }
 
+/** What profilePipeline returns: the generation's output and each stage's profile. */
 export interface ProfiledGeneration {
+  /** What Pipeline.generate returned. */
   output: PipelineOutput;
   /** Stages that ran, in order (text_encoder only when a prompt was given). */
   stages: StageProfile[];
@@ -52,6 +57,7 @@ export interface ProfiledGeneration {
   profileMs: number;
 }
 
+/** Options of profilePipeline (beside the generate options). */
 export interface ProfilePipelineOptions {
   /**
    * Timed repeats of the transformer step (default 3), after one warm-up run; the text encoder's and

@@ -7,18 +7,29 @@ import { median, type ProfiledDispatch, type ProfileRun } from './profiler.js';
 
 /** The timing figures every `tessera bench` JSON result carries (GPU timestamps, medians over repeats). */
 export interface TimedFigures {
+  /** Median step time over the repeats, ms. */
   median_ms: number;
+  /** Fastest step, ms. */
   min_ms: number;
+  /** Slowest step, ms. */
   max_ms: number;
+  /** flops / median step, GFLOP/s. */
   gflops: number;
+  /** bytes / median step, GB/s (10^9 bytes). */
   gbps: number;
   /** Share of the device ceiling: the larger of the compute and bandwidth shares (null with --no-ceiling). */
   ceiling_share: number | null;
+  /** gflops over ceiling_used.fma_gflops (0..1, above 1 when the roof was under-measured). */
   compute_share: number | null;
+  /** gbps over ceiling_used.copy_gbps. */
   bandwidth_share: number | null;
+  /** FLOPs of one step (the sum of its dispatches' formulas). */
   flops: number;
+  /** Bytes one step reads and writes (the sum of its dispatches' formulas). */
   bytes: number;
+  /** Timed repeats. */
   repeats: number;
+  /** Untimed runs before them. */
   warmup: number;
   /** A share above 1 even against the ceiling re-timed between the repeats: the machine was busy (printed flagged, never as a plain > 100 %). */
   ceiling_under_measured: boolean;
@@ -59,18 +70,27 @@ export function timedFigures(run: ProfileRun, work: { flops: number; bytes: numb
   };
 }
 
+/** One row of kernelTable: a kernel variant's dispatches in one step, summed. */
 export interface KernelRow {
+  /** The variant key, e.g. `attention[F16]{BQ=16}`. */
   kernel: string;
+  /** The kernel family (file) name. */
   family: string;
+  /** Dispatches of it in the step. */
   calls: number;
   /** Sum of median per-dispatch times (ms); null under wall-clock timing. */
   totalMs: number | null;
+  /** totalMs over the timed calls. */
   meanMs: number | null;
   /** Share of the step's summed GPU time (0..1). */
   stepShare: number | null;
+  /** FLOPs of its timed calls (of all of them when none is timed), so that the rates count only timed work. */
   flops: number;
+  /** Bytes its timed calls read and write (as flops). */
   bytes: number;
+  /** flops / totalMs, GFLOP/s; null under wall-clock timing. */
   gflops: number | null;
+  /** bytes / totalMs, GB/s; null under wall-clock timing. */
   gbps: number | null;
   /** GFLOP/s over the f32 FMA ceiling (F16 engine kernels store f16 but compute in f32; only the
    *  f16 ceiling kernel itself is held to the f16 roof). */
@@ -81,13 +101,21 @@ export interface KernelRow {
   ceilingShare: number | null;
 }
 
+/** One row of layerTable: the dispatches of one layer (its label cut to `depth` dotted parts), summed. */
 export interface LayerRow {
+  /** The layer label, e.g. `blocks.3.attn1`. */
   layer: string;
+  /** Dispatches in it. */
   calls: number;
+  /** Sum of their median times, ms; null under wall-clock timing. */
   totalMs: number | null;
+  /** Share of the step's summed GPU time (0..1). */
   stepShare: number | null;
+  /** FLOPs of its timed dispatches (as KernelRow.flops). */
   flops: number;
+  /** Bytes its timed dispatches read and write. */
   bytes: number;
+  /** flops / totalMs, GFLOP/s; null under wall-clock timing. */
   gflops: number | null;
   /** Kernels in this layer, most expensive first. */
   kernels: string[];
@@ -258,24 +286,38 @@ export function formatReport(run: ProfileRun, ceiling?: Ceiling, opts: { layerDe
   return out.join('\n');
 }
 
+/** One event of the Chrome trace event format (what Perfetto and chrome://tracing read). */
 export interface TraceEvent {
+  /** The kernel variant (a dispatch), or the metadata's key. */
   name: string;
+  /** Category: the kernel family, `step`, or `__metadata`. */
   cat: string;
+  /** 'X': a complete event with `dur`; 'M': metadata (process and thread names). */
   ph: 'X' | 'M';
+  /** Start, µs from the trace's start. */
   ts: number;
+  /** Duration, µs ('X' events). */
   dur?: number;
+  /** Process id (1: the GPU). */
   pid: number;
+  /** Track: one per run (a pipeline stage, a queue). */
   tid: number;
+  /** Shapes, FLOPs, bytes, layer, workgroups and medians of a dispatch; a metadata event's name. */
   args: Record<string, unknown>;
 }
 
+/** A Chrome/Perfetto trace JSON object (chromeTrace). */
 export interface ChromeTrace {
   traceEvents: TraceEvent[];
+  /** How the viewer shows times ('ns': chromeTrace's choice, for short kernels). */
   displayTimeUnit: 'ns' | 'ms';
+  /** The adapter, timing mode, date and each run's totals. */
   otherData: Record<string, unknown>;
 }
 
+/** A profile run under a track name, for a trace of several (chromeTrace; e.g. one per pipeline stage). */
 export interface NamedRun {
+  /** The track's name. */
   name: string;
   run: ProfileRun;
 }

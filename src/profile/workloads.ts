@@ -21,12 +21,17 @@ import { randn, rng } from '../random.js';
 import { BENCH_TOL, compareRows, type Check, type Tol } from './check.js';
 export { assertCheck, BENCH_TOL, WrongResultError, type Check, type Tol } from './check.js';
 
+/** A benchmark workload: a recorded plan over seeded inputs, with its float64 reference check. */
 export interface Workload {
+  /** The op, e.g. `gemm`. */
   name: string;
   /** e.g. `gemm m×k×n 1024×384×384 f32` (sizes say which dimension is which). */
   label: string;
+  /** Storage dtype of its tensors. */
   dtype: DType;
+  /** The recorded plan (run it to time the workload). */
   plan: Plan;
+  /** Holds every buffer of the workload (destroy() frees them). */
   alloc: Allocator;
   /** Runs the plan once and compares with the reference. */
   check(): Promise<Check>;
@@ -36,6 +41,7 @@ export interface Workload {
   data: Record<string, Float32Array>;
   /** The tensor the plan writes its result to. */
   out: Tensor;
+  /** Frees the workload's buffers. */
   destroy(): void;
 }
 
