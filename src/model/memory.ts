@@ -19,7 +19,9 @@ export { LimitError };
 
 /** GPU bytes of one run, from a dry run of the model's recording (src/model/forward.ts) with activations sharing buffers as the real run does. */
 export interface MemoryEstimate {
+  /** Bytes of the weights as stored (estimateWeights). */
   weights: number;
+  /** Bytes of the scratch activations as they share buffers by liveness, plus the persistent tensors (inputs, output, position tables, cached cross-attention K/V). */
   activations: number;
   /** Uniform buffers of every dispatch, RoPE/position tables, read-back staging. */
   workspace: number;
@@ -27,6 +29,7 @@ export interface MemoryEstimate {
   largestTensor: number;
   /** Its tensor and shape, e.g. `ffn_hidden_chunk [4096,8960]` or `weight blocks.0.ffn.net.0.proj.weight [8960,1536]`. */
   largestName: string;
+  /** weights + activations + workspace, in bytes: what checkRunFits compares with maxMemory. */
   total: number;
   /** The dry run's memory plan (src/gpu/memory-plan.ts): activations before and after sharing, the largest binding. */
   plan: MemoryPlan;
@@ -180,7 +183,9 @@ function estimateFromPlan(c: ModelConfig, latent: number[], dtype: DType, m: Mem
 
 /** The adapter limits the check needs (a `Gpu`'s `limits` has them). */
 export interface MemoryLimits {
+  /** The adapter's largest buffer, in bytes (WebGPU's default 256 MiB). */
   maxBufferSize: number;
+  /** The adapter's largest storage binding, in bytes (WebGPU's default 128 MiB, lavapipe's). */
   maxStorageBufferBindingSize: number;
   /** The workgroup grid's limit per dimension (a `Gpu`'s limits have it; WebGPU's 65535 when omitted). */
   maxComputeWorkgroupsPerDimension?: number;

@@ -116,7 +116,9 @@ export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
 
 /** A host tensor: f32 values in row-major (C) order; `data.length` is the product of `shape`. */
 export interface TensorData {
+  /** The values, f32, row-major. */
   data: Float32Array;
+  /** Dimensions, outermost first (e.g. [B, C, F, H, W]). */
   shape: number[];
 }
 
@@ -226,8 +228,11 @@ export function resolveFolder(s: string): FolderSource | Promise<FolderSource> {
  * model's own methods, without queueing behind the holder.
  */
 export interface ExclusiveModel {
+  /** DiffusionModel.forward, not queued. */
   forward(inputs: ForwardInputs): Promise<TensorData>;
+  /** DiffusionModel.locateNonFinite, not queued. */
   locateNonFinite(inputs: ForwardInputs): Promise<string | null>;
+  /** DiffusionModel.resident (with `reserve`: bytes the caller allocates beside the run, counted against maxMemory). */
   resident(inputs: ForwardInputs, reserve?: Reserve): ReturnType<DiffusionModel['resident']>;
 }
 
@@ -324,10 +329,12 @@ export class DiffusionModel {
     return this.serial.run(() => f(this.inner), signal, () => throwIfAborted(signal, where));
   }
 
+  /** The transformer family from config.json's _class_name: 'wan' (WanTransformer3DModel), 'dit', 'latte'. */
   get family(): ModelConfig['family'] {
     return this.config.family;
   }
 
+  /** Storage dtype of weights and activations on the GPU (LoadOptions.dtype; 'f32' unless 'f16' was asked). */
   get dtype(): DType {
     return this.weights.dtype;
   }
@@ -472,7 +479,9 @@ export class DiffusionModel {
    * the caller rewrites `hidden_states` / `timestep` between runs (the text stays). Not queued:
    * call it holding the model (exclusive(), as generate does). `reserve`: bytes the caller will
    * allocate beside the model (generate's sampler state), counted with the run in the maxMemory check.
-   * @throws LimitError when the run, with `reserve`, does not fit the adapter or maxMemory (before allocating).
+   * @throws InputError (the inputs, as forward()), LimitError when the run, with `reserve`, does not fit the
+   *   adapter or maxMemory (before allocating), TuneEnvError (a bad TESSERA_TUNE, read when a new shape is
+   *   recorded), DisposedError (after dispose()).
    */
   resident(inputs: ForwardInputs, reserve?: Reserve): { plan: Plan; prepare: Plan; hidden_states: Tensor; timestep: Tensor; out: Tensor } {
     this.serial.check();
@@ -495,7 +504,8 @@ export class DiffusionModel {
    * @throws InputError (an input the family does not take, as `KEY: not an input of forward …; did you mean …?`; shapes, non-finite values, with dtype 'f16' values beyond ±65504, class ids out of range), LimitError (the
    *   run does not fit the adapter or `maxMemory`; before allocating), NumericsError (the output is
    *   non-finite: names the first layer that produced a non-finite value), GpuError (device lost,
-   *   validation or out-of-memory, naming the dispatch), DisposedError (after dispose()). Calls
+   *   validation or out-of-memory, naming the dispatch), DisposedError (after dispose()), TuneEnvError (a bad
+   *   TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS, at the first call of a shape). Calls
    *   on one model run one at a time, in call order (each waits for the one before).
    */
   forward(inputs: ForwardInputs): Promise<TensorData> {
@@ -588,12 +598,14 @@ export class DiffusionModel {
     return n;
   }
 
+  /** The most bytes held on the GPU at once: the weights' and every recorded plan's allocator peaks, summed. */
   get peakBytes(): number {
     let n = this.weightAlloc.peakBytes;
     for (const r of this.runners.values()) n += r.alloc.peakBytes;
     return n;
   }
 
+  /** One line for logs: family, layers, width (heads × head dim), dtype, weight bytes and the adapter, e.g. `wan 2 layers, dim 96 (4×24), f32, weights 1.2 MiB on …`. */
   describe(): string {
     const c = this.config;
     return `${c.family} ${plural(c.layers, 'layer')}, dim ${c.dim} (${c.heads}×${c.headDim}), ${this.dtype}, weights ${fmtBytes(this.weights.bytes)} on ${describeAdapter(this.gpu)}`;

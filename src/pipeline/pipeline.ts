@@ -58,8 +58,11 @@ export interface ComponentSpec {
 
 /** model_index.json: the pipeline class, its components, and its other (config) keys. */
 export interface ModelIndex {
+  /** `_class_name`: the pipeline class, e.g. WanPipeline. */
   className: string;
+  /** Each component folder (transformer, vae, scheduler, …) → its [library, class], null for one saved as None. */
   components: Map<string, ComponentSpec | null>;
+  /** The keys that are not components: `_class_name`, `_diffusers_version` and any pipeline config value. */
   config: Record<string, unknown>;
 }
 
@@ -136,6 +139,7 @@ export interface PromptEncoder {
   resetPlans?(): void | Promise<void>;
   /** Bytes the encoder's host-memory caches (prompts, embedding rows) hold now, where it has them (Umt5TextEncoder). */
   readonly hostCacheBytes?: number;
+  /** Frees the encoder (the pipeline's dispose() calls it). */
   dispose(): void;
 }
 
@@ -170,6 +174,11 @@ export interface PipelineLoadOptions {
    * cache's bounds in host memory `{ cacheSize, cacheBytes }` (default 64 prompts, 256 MiB; docs/TEXT.md).
    */
   textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize' | 'cacheBytes'>;
+  /**
+   * Progress per component, `component` 'transformer' then 'text_encoder': `done` of `total` weight tensors
+   * uploaded (a streamed text encoder also reports its layers, `done` of the layer count, as each encode runs
+   * them). The VAE reports none.
+   */
   onProgress?: (component: string, done: number, total: number) => void;
   /**
    * diffusers' weight variant (`variant="fp16"`), for every component: transformer/ and vae/ read
@@ -210,6 +219,10 @@ async function hasVariant(folder: FolderSource, base: string, variant: string): 
 export interface PipelineGenerateOptions {
   /** Text prompt(s): a string, or a non-empty list of strings (one per batch item; InputError otherwise). Needs the pipeline's text encoder (`textEncoder`). Or give `prompt_embeds`. */
   prompt?: string | string[];
+  /**
+   * Negative prompt(s) for CFG (guidance_scale > 1): one string for every item, or one per prompt; default ""
+   * as WanPipeline. Needs the text encoder; not with negative_prompt_embeds (InputError).
+   */
   negative_prompt?: string | string[];
   /** [B, L, dim] text embeddings (Wan: UMT5 `prompt_embeds`, zero-padded), F32. */
   prompt_embeds?: TensorData;
@@ -242,6 +255,7 @@ export interface PipelineGenerateOptions {
    * multiple of the spatial factor × patch size.
    */
   height?: number;
+  /** Output width in pixels: as height. */
   width?: number;
   /**
    * Output frames (Wan: 4k+1, latent frames (num_frames − 1)/4 + 1; Latte: latent frames = num_frames).
@@ -432,6 +446,7 @@ export interface PipelineOutput {
   video?: TensorData;
   /** DiT: F32 [B, H, W, 3] in [0, 1] (DiTPipeline). */
   images?: TensorData;
+  /** The timestep of each denoising step, in order, on the training scale (GenerateResult.timesteps). */
   timesteps: number[];
 }
 
@@ -605,6 +620,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     this.vae = vae as this['vae'];
   }
 
+  /** The transformer's family: 'wan', 'latte' or 'dit'. */
   get family(): ModelConfig['family'] {
     return this.transformer.family;
   }
@@ -1102,7 +1118,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * text encoder's cached embeddings), so the next generate() records them with the new pipelines.
    * The VAE records its plans per decode and needs nothing. Like every call, it runs after the calls
    * running or queued on the pipeline (at once when there are none), so a running generate keeps its
-   * plans; calls made after it record afresh. The promise resolves once the plans are dropped.
+   * plans; calls made after it record afresh. The promise resolves once the plans are dropped. Never await
+   * it inside a call on the same pipeline (an onStep or onStage callback of its generate()): it waits for
+   * that call, which waits for it; call it without await there.
    * @throws DisposedError after dispose() (thrown at once).
    */
   resetPlans(): Promise<void> {

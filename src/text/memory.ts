@@ -39,7 +39,9 @@ export interface Umt5Plan {
   workspace: number;
   /** weights + activations + workspace. */
   peak: number;
+  /** Bytes of the largest single binding (a weight chunk or an activation), which must fit the per-buffer limit. */
   largestTensor: number;
+  /** That tensor and its shape, e.g. `activation ffn [2,512,5120]`. */
   largestName: string;
 }
 

@@ -33,6 +33,7 @@ export interface LoadVaeOptions {
   dtype?: DType;
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors`. */
   variant?: string;
+  /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. */
   onProgress?: (done: number, total: number, key: string) => void;
   /**
    * GPU memory budget for a decode: bytes (> 0), or a size such as "2GiB" (as loadModel's; InputError
@@ -51,11 +52,15 @@ export interface LoadVaeOptions {
 
 /** Figures of the last decode (for `tessera bench vae` and the profiler). */
 export interface DecodeStats {
+  /** Wall time of the decode, in seconds. */
   seconds: number;
   /** Peak bytes of the decoder's activations, caches and scratch (weights not included). */
   peakBytes: number;
+  /** Bytes of the decoder's weights on the GPU. */
   weightBytes: number;
+  /** GPU dispatches the decode recorded. */
   dispatches: number;
+  /** Row bands per frame (1: untiled; planDecode). */
   bands: number;
 }
 
@@ -90,9 +95,13 @@ export interface DecodeOptions {
 
 /** A loaded VAE decoder. `kind` says which diffusers class it is. */
 export interface Vae {
+  /** 'wan': AutoencoderKLWan; 'kl': AutoencoderKL. */
   readonly kind: 'wan' | 'kl';
+  /** The checked config.json. */
   readonly config: VaeConfig;
+  /** Storage dtype of weights and activations ('f32' for a force_upcast AutoencoderKL whatever was asked). */
   readonly dtype: DType;
+  /** The device it runs on (the `gpu` option, or the one it acquired and owns). */
   readonly gpu: Gpu;
   /**
    * Decode latents to pixels, applying the pipeline's latent scaling first (see file header).
@@ -254,7 +263,9 @@ function warnShiftFactor(config: VaeConfig, file: string): void {
  * Weights may be F32, F16 or BF16. Throws InputError for an unknown option, a dtype other than
  * 'f32' / 'f16', a maxMemory that is not a size or a `gpu` that is not acquireGpu()'s object (a
  * GPUDevice, …; before reading anything), ConfigError /
- * ModelFolderError / WeightError naming the file and key. An AutoencoderKL config whose shift_factor is
+ * ModelFolderError / SafetensorsError / WeightError naming the file and key, DtypeUnsupportedError (an InputError)
+ * for dtype 'f16' on an adapter without shader-f16, GpuUnavailableError when no `gpu` is given and there is no
+ * adapter, and whatever `preflight` throws (before any weight is read). An AutoencoderKL config whose shift_factor is
  * set and non-zero loads with one warning line (console.warn): the decode does not apply it (see the file header).
  */
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
