@@ -10,6 +10,7 @@ import { kernelSource, preprocessMapped, ShaderError, sourceMessage, type Mapped
 /** Binding kinds in group 0, in binding order. */
 export type BindingKind = 'uniform' | 'read' | 'rw';
 
+/** A kernel family's declaration (defineKernel): its WGSL file, its variants and knobs, its bindings (docs/CONVENTIONS.md). */
 export interface KernelSpec {
   /** File under kernels/ without `.wgsl`. */
   name: string;
@@ -19,11 +20,13 @@ export interface KernelSpec {
   requires?: readonly ('shader-f16' | 'subgroups')[];
   /** Shared WGSL files under kernels/ concatenated before this one. */
   prelude?: string[];
+  /** The WGSL entry point (default `main`). */
   entry?: string;
   /** Structural variants: flag → allowed values (the first is the default). */
   flags: Record<string, readonly boolean[]>;
   /** Tuning knobs as WGSL `override`s: name → allowed values (the first is the default). */
   overrides: Record<string, readonly number[]>;
+  /** Group 0's bindings in order: the uniform `Params` (binding 0) when the kernel has one, then the storage buffers. */
   bindings: readonly BindingKind[];
   /** Flags that need a device feature. */
   needs?: Partial<Record<string, 'shader-f16' | 'subgroups'>>;
