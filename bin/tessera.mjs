@@ -13,22 +13,40 @@
 // driver, on every command; the run works, only kernels compile cold; MESA_SHADER_CACHE_DIR moves it).
 // None of them is about the command, so the command runs in a child process whose stderr is passed
 // through with exactly those lines removed.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// Ctrl-C reaches the whole process group; the child decides, the launcher only relays what it did. The
+// relays are this file's first statements, before its imports (dynamic, below: a static import loads before
+// a module's first line runs, and a signal while it loaded ended the launcher silently by the signal's
+// default action): a signal before the child exists ends the launcher with the line a later one prints
+// (main.ts stoppedLine; nothing was started, so without its clause about outputs). Only Node's own start-up
+// before this line is out of reach: Node resets every signal to its default action when it starts.
+const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const stopped = (sig) => `tessera: stopped by ${sig}\n`;
+let child = null;
+/** Ends the launcher by `sig`, as the command's process ended (the exit status a shell expects: 130 for SIGINT). */
+const endBy = (sig) => {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
+};
+if (process.env.TESSERA_CLI_CHILD !== '1') {
+  for (const sig of RELAYED) {
+    process.on(sig, () => {
+      if (child) child.kill(sig);
+      else {
+        process.stderr.write(stopped(sig));
+        endBy(sig);
+      }
+    });
+  }
+}
+const [{ spawn }, { existsSync }, { dirname, join }, { fileURLToPath, pathToFileURL }] = await Promise.all([import('node:child_process'), import('node:fs'), import('node:path'), import('node:url')]);
 
 process.env.XDG_RUNTIME_DIR ??= '/tmp'; // silences a Vulkan loader warning on headless Linux
 const self = fileURLToPath(import.meta.url);
 
 if (process.env.TESSERA_CLI_CHILD !== '1') {
-  // Ctrl-C reaches the whole process group; the child decides, we only relay what it did. Installed
-  // before the spawn: the child is visible (e.g. in /proc) before spawn() returns, and a signal then
-  // must not end this process by its default action, silently. Handlers run on a later tick, when
-  // `child` is set.
-  const RELAYED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  let child;
-  for (const sig of RELAYED) process.on(sig, () => child.kill(sig));
+  // The relays are installed before the spawn too: the child is visible (e.g. in /proc) before spawn()
+  // returns, and a signal then must not end this process by its default action, silently.
   child = spawn(process.execPath, [...process.execArgv, self, ...process.argv.slice(2)], {
     stdio: ['inherit', 'inherit', 'pipe'],
     // The child's stderr is a pipe: tell it whether ours is a terminal (progress bar vs plain lines).
@@ -73,9 +91,8 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
       // A signal before main.ts has its handlers (loading tsx and the sources takes a second or more) or
       // after it removed them ends the child silently: the same line as main's (main.ts stoppedLine;
       // nothing was being written then, so without its clause about outputs).
-      if (RELAYED.includes(signal) && !/(^|\n)tessera: stopped by SIG[A-Z]+[^\n]*\n?$/.test(tail)) out(`${tail && !tail.endsWith('\n') ? '\n' : ''}tessera: stopped by ${signal}\n`);
-      process.removeAllListeners(signal);
-      process.kill(process.pid, signal);
+      if (RELAYED.includes(signal) && !/(^|\n)tessera: stopped by SIG[A-Z]+[^\n]*\n?$/.test(tail)) out(`${tail && !tail.endsWith('\n') ? '\n' : ''}${stopped(signal)}`);
+      endBy(signal);
     } else process.exitCode = code ?? 1;
   });
 } else {
