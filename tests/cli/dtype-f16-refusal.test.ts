@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { thrown } from '../helpers/errors.js';
 
 vi.mock('../../src/gpu/device.js', async (importOriginal) => {
   const m = await importOriginal<typeof import('../../src/gpu/device.js')>();
@@ -51,19 +52,11 @@ describe.skipIf(!hasGpu)('the library side', () => {
     const { dtypeAsUsage } = await import('../../src/cli/errors.js');
     const gpu = await acquireGpu(); // shader-f16 turned off by the mock above
     try {
-      const e = (() => {
-        try {
-          checkDtypeOnAdapter(gpu, 'f16');
-        } catch (x) {
-          return x;
-        }
-        return null;
-      })();
-      expect(e).toBeInstanceOf(DtypeUnsupportedError);
+      const e = thrown(() => checkDtypeOnAdapter(gpu, 'f16'), DtypeUnsupportedError);
       expect(e).toBeInstanceOf(InputError);
       expect(() => checkDtypeOnAdapter(gpu, 'f32')).not.toThrow();
       // another InputError with the same words is not mapped: the class decides
-      const lookalike = new InputError((e as Error).message);
+      const lookalike = new InputError(e.message);
       expect(dtypeAsUsage(lookalike)).toBe(lookalike);
       expect((dtypeAsUsage(e) as Error).name).toBe('UsageError');
     } finally {
