@@ -663,13 +663,14 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * @throws before any GPU work (the text encoder included): InputError naming the option for an unknown
    *   option (with the closest name), an option of another pipeline class, missing, malformed or
    *   conflicting inputs (latents whose size disagrees with height / width / num_frames, seed with
-   *   latents, prompt with prompt_embeds); SchedulerConfigError for a `scheduler` tessera does not support
+   *   latents, prompt with prompt_embeds; a Wan size past rope_max_seq_len: RopeLimitError, an InputError naming the
+   *   axes); SchedulerConfigError for a `scheduler` tessera does not support
    *   (listing the supported ones); StepCountError (a SchedulerConfigError; `maxSteps`: the most that work,
    *   where known) for a num_inference_steps the scheduler config cannot run (above num_train_timesteps, or
    *   so many that the timesteps repeat); LimitError when the sampler state, a transformer pass or the
    *   VAE decode cannot fit the adapter, or a stage exceeds loadPipeline's maxMemory (each stage on its own:
    *   PipelineLoadOptions.maxMemory), naming the stage, the size asked for and what fits.
-   *   Later: NumericsError, GpuError; TuneEnvError when the stages record their kernels and TESSERA_TUNE or
+   *   Later: TextEncoderError (a prompt the encoder cannot take, named as `prompt[i]`), NumericsError, GpuError; TuneEnvError when the stages record their kernels and TESSERA_TUNE or
    *   TESSERA_TUNE_MIN_FLOPS holds a value tessera cannot read. DisposedError after dispose(). An Error named
    *   'AbortError' when `signal` aborts.
    */
@@ -1180,8 +1181,11 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
  * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
  * `source`: a path (Node) or URL (browser), or a FolderSource over the pipeline folder.
  * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one), a dtype other than
- *   'f32' / 'f16' or a `gpu` that is not acquireGpu()'s object (a GPUDevice, …); PipelineError naming the file and what was expected (model_index.json or a
- *   component's config missing, a folder in its place, malformed); ModelFolderError/ConfigError/WeightError from the components; TokenizerError; LimitError.
+ *   'f32' / 'f16' or a `gpu` that is not acquireGpu()'s object (a GPUDevice, …), and for a maxMemory that is not a size (before
+ *   any weight is read); PipelineError naming the file and what was expected (model_index.json or a
+ *   component's config missing, a folder in its place, malformed; a `variant` no component has); ModelFolderError/ConfigError/WeightError/SafetensorsError
+ *   from the components; TokenizerError; DtypeUnsupportedError (an InputError) for dtype 'f16' on an adapter without shader-f16;
+ *   LimitError; GpuUnavailableError when no `gpu` is given and there is no adapter; whatever `preflight` throws.
  */
 export function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions & { vae: false }): Promise<Pipeline<false>>;
 export function loadPipeline(source: string | FolderSource, opts?: PipelineLoadOptions): Promise<Pipeline>;
