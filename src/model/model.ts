@@ -722,8 +722,10 @@ export function checkClassIds(y: unknown, B: number, numClasses: number, of: str
  *   values), LimitError (weights above `maxMemory` or a binding limit, before upload), InputError
  *   (a LoadOptions value of the wrong kind: dtype other than 'f32'/'f16', a maxMemory that is not
  *   a size, a non-string variant, a `gpu` that is not acquireGpu()'s object such as a GPUDevice;
- *   before anything is read),
- *   GpuUnavailableError (no adapter; in Node also when the `webgpu` package is missing).
+ *   before anything is read), DtypeUnsupportedError (an InputError) for dtype 'f16' on an adapter without
+ *   shader-f16 (before any upload), SafetensorsError (a corrupt shard), GpuUnavailableError (no adapter; in
+ *   Node also when the `webgpu` package is missing), GpuError (the device lost during the upload), and
+ *   whatever `preflight` throws (before any weight is read).
  */
 export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {
   const { maxMemory } = checkLoadOptions(opts);

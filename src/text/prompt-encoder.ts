@@ -284,7 +284,8 @@ function checkFolders(folders: unknown): asserts folders is TextEncoderFolders {
  * @throws InputError for a `folders` key other than tokenizer and textEncoder (an option name there:
  *   options are the second argument), a folder missing or not a FolderSource, an unknown option, a bad
  *   cacheSize or cacheBytes or a `gpu` that is not acquireGpu()'s object (before anything is read);
- *   TokenizerError, ConfigError, ModelFolderError, WeightError, LimitError.
+ *   TokenizerError, ConfigError, ModelFolderError, SafetensorsError, WeightError, LimitError; GpuUnavailableError
+ *   when no `gpu` is given and there is no adapter.
  */
 export async function loadTextEncoder(folders: TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   checkFolders(folders);
