@@ -129,7 +129,8 @@ export class Umt5TextEncoder {
    * Calls on one encoder run one at a time, in call order.
    * @throws InputError naming `prompts[i]`, max_sequence_length or an unknown option, at once (not
    *   after the calls queued before it); LimitError when the encode cannot fit, before GPU work;
-   *   DisposedError after dispose().
+   *   DisposedError after dispose(); TextEncoderError for token ids outside the encoder's vocabulary or a prompt
+   *   of no tokens; GpuError and TuneEnvError as the encode runs (device lost; a bad TESSERA_TUNE).
    */
   async encodePrompt(prompts: string | readonly string[], opts: EncodePromptOptions = {}): Promise<TensorData> {
     this.serial.check();

@@ -122,7 +122,9 @@ export interface Vae {
    *   DisposedError after dispose(); InputError for an option that is not one (`band: not an option of
    *   Vae.decode; did you mean bands?`), a non-function onProgress / runPlan, a maxBinding that is not a
    *   positive integer or a `signal` that is not an AbortSignal (all before waiting for earlier decodes);
-   *   an Error named 'AbortError' when `signal` aborts (DecodeOptions.signal).
+   *   an Error named 'AbortError' when `signal` aborts (DecodeOptions.signal); while it runs, GpuError (device lost,
+   *   a validation error naming the dispatch) and TuneEnvError (a bad TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS, read as
+   *   the decode records its kernels).
    *   Time grows with the output's pixels (frames × height × width): a 2048² × 81-frame decode is
    *   seconds on a large GPU and hours on a CPU adapter; the band plan bounds memory, not time.
    */
