@@ -2,14 +2,16 @@
 // executable, its flags and how long a page may take, so every browser test waits the same bounded
 // time, and fails at once, saying what the page threw, when the page throws or crashes instead of
 // waiting out its timeout.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { build } from 'esbuild';
 import { buildDemo, type DemoBuild } from '../../scripts/build-demo.js';
 import { serveStatic } from '../../scripts/serve-demo.js';
 import type { PageInfo } from '../../examples/profiler/main.js';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { ROOT } from './golden.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -192,6 +194,43 @@ export function profilerSession(query: string, opts: { loaded?: string } = {}): 
     await s.browser?.close();
     await s.server?.close();
     s.build?.remove();
+  });
+  return s;
+}
+
+/**
+ * A browser test file's own page: tests/integration/<name>/page.ts bundled for the browser (no Node
+ * module may reach the bundle) into tests/.tmp/<name> beside an index.html that loads it, with what
+ * `fill(dir)` puts there (fixtures), served on 127.0.0.1, and one Chromium. Made by pageSession; the
+ * fields are set once its beforeAll has run.
+ */
+export class PageSession {
+  dir!: string;
+  server!: Awaited<ReturnType<typeof serveStatic>>;
+  browser!: Browser;
+}
+
+/**
+ * Registers a browser test file's beforeAll (call it inside the file's describe): builds, fills and
+ * serves its page (PageSession) and launches Chromium; afterAll closes both and removes the folder.
+ */
+export function pageSession(name: string, fill: (dir: string) => void): PageSession {
+  const s = new PageSession();
+  s.dir = join(ROOT, 'tests', '.tmp', name);
+  beforeAll(async () => {
+    rmSync(s.dir, { recursive: true, force: true });
+    mkdirSync(s.dir, { recursive: true });
+    const r = await build({ entryPoints: [join(ROOT, 'tests', 'integration', name, 'page.ts')], bundle: true, format: 'esm', platform: 'browser', outfile: join(s.dir, 'page.js'), metafile: true, logLevel: 'silent' });
+    expect(Object.keys(r.metafile!.inputs).filter((p) => p.startsWith('node:') || p.includes('node_modules/webgpu/'))).toEqual([]);
+    writeFileSync(join(s.dir, 'index.html'), '<!doctype html><meta charset="utf-8"><body><script type="module" src="page.js"></script></body>');
+    fill(s.dir);
+    s.server = await serveStatic(s.dir);
+    s.browser = await launchChromium();
+  }, browserTimeout(1));
+  afterAll(async () => {
+    await s.browser?.close();
+    await s.server?.close();
+    rmSync(s.dir, { recursive: true, force: true });
   });
   return s;
 }
