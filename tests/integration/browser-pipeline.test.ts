@@ -1,18 +1,18 @@
 // The whole WanPipeline in a real browser (headless Chromium, WebGPU on SwiftShader) through the
 // browser entry: loadPipeline on a golden pipeline folder's URL (tests/fixtures/umt5/pipeline_prompt's
 // tokenizer and UMT5 with wan_pipeline_embeds' transformer, scheduler and VAE, assembled as
-// umt5-pipeline.test.ts does), generate from prompt text and from the embeds cases' prompt embeddings
-// and latents, against diffusers' latents and video within the Node tests' bound (pipeline.test.ts,
-// umt5-pipeline.test.ts); two calls at once on one pipeline (queued: both right); dispose() during a
-// call (it and the call queued behind it finish, later calls get DisposedError, the pipeline's own
-// device is destroyed after them); dtype f16 on an adapter without shader-f16 (refused before any
-// weight byte is fetched). Then the autotuner's cache in IndexedDB across page loads: written once,
-// read back, a corrupt record one warning. One page load for the pipeline tests (SwiftShader compiles
-// every kernel once per device: the first generate is most of the file's time). Needs
-// /usr/bin/chromium (TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh); skipped with a warning outside CI
-// without it.
-import { closeSync, cpSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// umt5-pipeline.test.ts does; and as Blobs, a folder the user picked), generate from prompt text and
+// from the embeds cases' prompt embeddings and latents, against diffusers' latents and video within
+// the Node tests' bound (pipeline.test.ts, umt5-pipeline.test.ts); two calls at once on one pipeline
+// (queued: both right); dispose() during a call (it and the call queued behind it finish, later calls
+// get DisposedError, the pipeline's own device is destroyed after them); dtype f16 on an adapter
+// without shader-f16 (refused before any weight byte is fetched). Then the autotuner's cache in
+// IndexedDB across page loads: written once, read back, a corrupt record one warning. One page load
+// for the pipeline tests (SwiftShader compiles every kernel once per device: the first generate is
+// most of the file's time). Needs /usr/bin/chromium (TESSERA_SETUP_BROWSER=1 bash scripts/setup.sh);
+// skipped with a warning outside CI without it.
+import { closeSync, cpSync, openSync, readdirSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readInputs } from '../../src/io/inputs.js';
@@ -35,6 +35,7 @@ type PageApi = {
   load(base: string): Promise<{ className: string; scheduler: string; vae: boolean; textEncoder: boolean }>;
   generatePrompt(base: string, inputsUrl: string, c: { prompt: string[]; negative_prompt: string; max_sequence_length: number; num_inference_steps: number; guidance_scale: number }): Promise<Out & { encoded: number[] }>;
   generate(base: string, name: string): Promise<Out>;
+  generateFromBlobs(base: string, files: string[], name: string): Promise<Out & { pipeline: string }>;
   concurrent(base: string, names: string[]): Promise<{ outs: Out[]; order: string[] }>;
   disposeDuring(base: string, running: string, queued: string): Promise<{ results: ({ out: Out } | { error: Thrown })[]; afterDispose: Thrown | null; later: Thrown | null; lostAtDispose: string | null; lostAfter: string | null }>;
   f16(url: string): Promise<{ hasF16: boolean; adapter: string; error: Thrown | null }>;
@@ -151,9 +152,13 @@ describe.skipIf(!run)('tessera in the browser', () => {
       expect(noise).toEqual([]);
     }, browserTimeout(2));
 
-    it(`euler_b1 from prompt embeddings: latents and video within ${TOL} of diffusers`, async () => {
+    it(`euler_b1 from prompt embeddings, the folder by URL and as picked files (Blobs): latents and video within ${TOL} of diffusers`, async () => {
       const got = await watch.within('generating euler_b1', () => api(page, 'generate', base, 'euler_b1'));
       await expectGolden('euler_b1', got, 'euler_b1');
+      const files = readdirSync(join(s.dir, 'pipeline'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => relative(join(s.dir, 'pipeline'), join(e.parentPath, e.name)));
+      const picked = await watch.within('generating euler_b1 from Blobs', () => api(page, 'generateFromBlobs', base, files, 'euler_b1'));
+      expect(picked.pipeline).toBe('picked');
+      await expectGolden('euler_b1', picked, 'euler_b1 (Blobs)');
       expect(watch.errors).toEqual([]);
       expect(noise).toEqual([]);
     }, browserTimeout(1));

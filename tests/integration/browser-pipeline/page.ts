@@ -5,7 +5,7 @@
 // dispose() during a call, and the f16 refusal on an adapter without shader-f16; and the autotuner's
 // cache in IndexedDB (a GEMM over the tuner's FLOP floor, through the profiler entry's workload).
 import { gemmWorkload } from '../../../src/profiler.js';
-import { acquireGpu, bytesSource, DisposedError, DtypeUnsupportedError, InputError, loadPipeline, readSafetensorsHeader, readTensorF32, watchKernels, type Pipeline, type PipelineVideoOutput, type TensorData } from '../../../src/index.browser.js';
+import { acquireGpu, bytesSource, DisposedError, DtypeUnsupportedError, InputError, loadPipeline, mapFolder, readSafetensorsHeader, readTensorF32, watchKernels, type Pipeline, type PipelineVideoOutput, type TensorData } from '../../../src/index.browser.js';
 
 /** One call's result as the test reads it back (plain arrays: page.evaluate returns JSON). */
 type Out = { latents: { shape: number[]; data: number[] }; video: { shape: number[]; data: number[] } };
@@ -72,6 +72,23 @@ const api = {
   async generate(base: string, name: string): Promise<Out> {
     const pipe = await loaded(base);
     return plain(await pipe.generate({ ...(await call(base, name)), output_type: 'np' }));
+  },
+
+  /**
+   * Golden case `name` on the pipeline given as Blobs by relative path (`files` of `base`pipeline/,
+   * fetched here), as a page gets a folder the user picked (mapFolder over `<input webkitdirectory>`
+   * files), on the URL pipeline's device (its kernels compiled once); disposed after.
+   */
+  async generateFromBlobs(base: string, files: string[], name: string): Promise<Out & { pipeline: string }> {
+    const gpu = (await loaded(base)).gpu;
+    const blobs = new Map<string, Blob>();
+    for (const f of files) blobs.set(f, await (await fetch(`${base}pipeline/${f}`)).blob());
+    const picked = await loadPipeline(mapFolder('picked', blobs), { gpu });
+    try {
+      return { ...plain(await picked.generate({ ...(await call(base, name)), output_type: 'np' })), pipeline: picked.name };
+    } finally {
+      picked.dispose();
+    }
   },
 
   /** Every case of `names` started at once (no await between the calls); results and the order they finished in. */
