@@ -29,6 +29,7 @@ const SECONDS: Record<string, number> = {
   // integration
   'tests/integration/shapes-judge-bar.test.ts': 90, // 164 before the key fold (71 s alone, warm)
   'tests/integration/browser-profiler.test.ts': 128,
+  'tests/integration/browser-pipeline.test.ts': 60, // 74–90 s under load 17–39 when added (c327df7)
   'tests/integration/bench-cli.test.ts': 51,
   'tests/integration/package.test.ts': 45,
   'tests/integration/tune-cli.test.ts': 44,
