@@ -1,8 +1,8 @@
 // `tessera info`: adapter, features, limits and which kernel variants apply.
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
-import { llvmpipeThreadsInEffect } from '../gpu/node.js';
+import { llvmpipeThreadsOf } from '../gpu/node.js';
 import { kernelRegistry } from '../gpu/kernel.js';
-import { cachedChoices, defaultTuneMode, implicitTuneMinFlops, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
+import { cachedChoices, cachedElsewhere, defaultTuneMode, implicitTuneMinFlops, tuneAdapterKey, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
 import { describeGemmStrategy, GEMM_CANDIDATES, gemmCandidates, gemmCandidatesFor, gemmHeuristic } from '../ops/gemm.js';
 import { ATTENTION_STRATEGIES, attentionCandidates, attentionHeuristic } from '../ops/attention.js';
 import type { Gpu } from '../gpu/device.js';
@@ -92,13 +92,15 @@ export const infoCommand: Command = {
           subgroup_min_size: gpu.subgroupMinSize,
           subgroup_max_size: gpu.subgroupMaxSize,
           // Mesa's llvmpipe worker threads (LP_NUM_THREADS: the user's, else tessera's default, src/gpu/node.ts); null on other adapters
-          llvmpipe_threads: /llvmpipe/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`) && gpu.runtime === 'node' ? llvmpipeThreadsInEffect(process.env.LP_NUM_THREADS) : null,
+          llvmpipe_threads: llvmpipeThreadsOf(gpu),
         },
         tuning: {
           mode: defaultTuneMode(),
           // a run times only calls of at least this many FLOPs (tessera tune times every one)
           min_flops: implicitTuneMinFlops(),
           cache: tuneStoreWhere(),
+          // the adapter part of the cache's keys (with llvmpipe's thread count on lavapipe): choices are kept per key
+          adapter_key: tuneAdapterKey(gpu),
           heuristics: [
             ...INFO_GEMM_SHAPES.map(([m, k, n]) => {
               const h = gemmHeuristic(gpu, m, n);
@@ -110,6 +112,8 @@ export const infoCommand: Command = {
           choices: (defaultTuneMode() === 'off' ? {} : await cachedChoices(gpu)) as Record<string, TuneEntry>,
           cache_error: tuneCacheUnreadable(), // why the cache file could not be read (it then counts as empty), or null
           unusable: {} as Record<string, string>, // cached entries a run ignores (and re-tunes): key → why
+          // this adapter's entries cached under another key detail (another llvmpipe thread count; '': saved before tessera keyed by it), not used now: detail → count
+          elsewhere: defaultTuneMode() === 'off' ? {} : await cachedElsewhere(gpu),
         },
       };
       for (const [k, e] of Object.entries(info.tuning.choices)) {
@@ -138,9 +142,10 @@ export const infoCommand: Command = {
       for (const h of t.heuristics) console.log(`    ${h.op} ${(h.op === 'gemm' ? `m×k×n ${h.shape}` : h.shape).padEnd(22)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);
       const entries = Object.entries(t.choices);
       const unreadable = tuneCacheUnreadable();
-      console.log(entries.length ? '  tuned choices cached for this adapter'
+      const here = `this adapter${threads !== null ? ` at ${threads} llvmpipe threads` : ''}`;
+      console.log(entries.length ? `  tuned choices cached for ${here}`
         : unreadable ? '  no tuned choices: the cache is unreadable (warning above); run tessera tune to replace it'
-        : '  no tuned choices cached for this adapter (run tessera tune)');
+        : `  no tuned choices cached for ${here} (run tessera tune)`);
       for (const [k, e] of entries) {
         const why = t.unusable[k];
         if (why) {
@@ -149,6 +154,12 @@ export const infoCommand: Command = {
         }
         const ms = Object.entries(e.ms).map(([n, v]) => `${n} ${Number(v).toFixed(2)}`).join(', ');
         console.log(`    ${k.padEnd(34)} ${e.choice.padEnd(14)} ms: ${ms}${Array.isArray(e.rejected) ? `; rejected (wrong output): ${e.rejected.join(', ')}` : ''}`);
+      }
+      const elsewhere = Object.entries(t.elsewhere);
+      if (elsewhere.length) {
+        const n = elsewhere.reduce((a, [, c]) => a + c, 0);
+        const where = elsewhere.map(([d, c]) => `${c} ${d ? `at ${d}` : 'saved before choices were kept per llvmpipe thread count'}`).join(', ');
+        console.log(`  not used here: ${n} cached for this adapter at other settings (${where}); tessera tune times them for this one`);
       }
       return 0;
     } finally {

@@ -2,13 +2,14 @@
 // Without --preset: the GEMM shapes of the benchmark suite and of the models' layers (DiT-S/XL,
 // Wan-1.3B widths; modulation/timestep rows). With --preset: one forward of that model with
 // seeded random weights at its latent size, which tunes every op of its plan. Choices are cached
-// per adapter ($XDG_CACHE_HOME/tessera/tune.json); later runs use them; --force re-times.
+// per adapter, on lavapipe per llvmpipe thread count ($XDG_CACHE_HOME/tessera/tune.json); later runs
+// use them; --force re-times.
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
-import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_ROUNDS, tunePlan, tuneStoreWhere, type TuneReport } from '../gpu/tune.js';
+import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_MARGIN, TUNE_ROUNDS, tuneAdapterKey, tunePlan, tuneStoreWhere, type TuneEntry, type TuneReport } from '../gpu/tune.js';
 import { tuneCachePath } from '../gpu/tune-store-node.js';
 import { parseConfig } from '../model/config.js';
 import { bindingLimit } from '../model/memory.js';
@@ -108,6 +109,16 @@ function presetLatent(preset: string, p: Parsed): ModelLatent {
   return latent;
 }
 
+/**
+ * `; subgroup-sr16 kept: subgroup-sr32 faster by at most 5 %, …` when the choice is the heuristic (the
+ * first timed) although a candidate timed faster, by no more than TUNE_MARGIN (tune.ts pickChoice); '' otherwise.
+ */
+export function keptNote(e: Pick<TuneEntry, 'choice' | 'ms'>): string {
+  const faster = Object.entries(e.ms).filter(([n, v]) => n !== e.choice && v < e.ms[e.choice]!);
+  if (!faster.length || Object.keys(e.ms)[0] !== e.choice) return '';
+  return `; ${e.choice} kept: ${faster.map(([n]) => n).join(', ')} faster by at most ${TUNE_MARGIN * 100} %, within the run-to-run spread`;
+}
+
 export const tuneCommand: Command = {
   spec: {
     name: 'tune',
@@ -146,7 +157,7 @@ export const tuneCommand: Command = {
       if (dtype === 'f16' && !gpu.f16) throw new UsageError(`--dtype f16 needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use --dtype f32`);
       setTuneMode(gpu, 'auto');
       await loadTuneCache();
-      note(`tuning on ${describeAdapter(gpu)}; cache: ${tuneStoreWhere() ?? 'this process only'}`);
+      note(`tuning on ${tuneAdapterKey(gpu)}; cache: ${tuneStoreWhere() ?? 'this process only'}`);
       const reports: TuneReport[] = [];
       const skipped: { shape: string; why: string }[] = [];
       const t0 = performance.now();
@@ -182,7 +193,7 @@ export const tuneCommand: Command = {
             const r = await tunePlan(plan, { rounds, force: !!p.force, onProgress: note });
             for (const x of r) {
               reports.push(x);
-              const ms = Object.entries(x.entry.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ');
+              const ms = Object.entries(x.entry.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ') + keptNote(x.entry);
               // a result line, but with --json (on stderr beside the JSON, which holds the same) informational
               (json ? note : log)(`gemm ${M}×${K}×${N} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${ms})` : '  (cached)'}`);
             }

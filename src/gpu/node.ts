@@ -2,7 +2,7 @@
 // `webgpu` is an optional peer dependency (132 MB of Dawn binaries that browser users never need),
 // so it is loaded on first use and its absence is a GpuUnavailableError saying what to install.
 import { availableParallelism } from 'node:os';
-import { GpuUnavailableError, setGpuProvider } from './device.js';
+import { GpuUnavailableError, setGpuProvider, type Gpu } from './device.js';
 
 /** The `webgpu` version tessera is tested with; package.json's peerDependencies range admits it (a test checks). */
 export const WEBGPU_VERSION = '0.6.2';
@@ -46,6 +46,22 @@ export function llvmpipeThreadsInEffect(value: string | undefined): number | nul
   return Number.isFinite(n) && n >= 0 ? Math.min(LP_MAX_THREADS, n) : null;
 }
 
+/** LP_NUM_THREADS as nodeGpu() started Dawn with it (Mesa reads it then, once); undefined before, or when unset. */
+let threadsAtStart: string | undefined;
+
+/**
+ * The worker threads Mesa's llvmpipe runs `gpu` with: on Node with an llvmpipe (lavapipe) adapter,
+ * the LP_NUM_THREADS in effect (llvmpipeThreadsInEffect) when nodeGpu() started Dawn, else as
+ * `value` (default: the environment's now) gives it, else Mesa's own default (one per core, 0 on
+ * one core, at most LP_MAX_THREADS); null on any other adapter. `tessera info` shows it and the
+ * tuning cache keys its choices by it (the fastest variant depends on it).
+ */
+export function llvmpipeThreadsOf(gpu: Pick<Gpu, 'runtime' | 'adapterInfo'>, value: string | undefined = threadsAtStart ?? process.env.LP_NUM_THREADS): number | null {
+  if (gpu.runtime !== 'node' || !/llvmpipe/i.test(`${gpu.adapterInfo.architecture} ${gpu.adapterInfo.description}`)) return null;
+  const cores = Math.floor(availableParallelism());
+  return llvmpipeThreadsInEffect(value) ?? (cores > 1 ? Math.min(LP_MAX_THREADS, cores) : 0);
+}
+
 export async function nodeGpu(): Promise<{ gpu: GPU; runtime: 'node' }> {
   if (!cached) {
     setLlvmpipeThreads();
@@ -63,6 +79,7 @@ export async function nodeGpu(): Promise<{ gpu: GPU; runtime: 'node' }> {
     for (const [k, v] of Object.entries(mod.globals)) {
       if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     }
+    threadsAtStart = process.env.LP_NUM_THREADS;
     cached = mod.create(DAWN_FLAGS);
   }
   return { gpu: cached, runtime: 'node' };

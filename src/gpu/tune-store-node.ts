@@ -3,10 +3,13 @@
 // (temporary file + rename) so a killed process never leaves half a file. Saves merge: under a lock
 // file (tune.json.lock) the file is re-read just before the rename and this process's new choices
 // are written over it, so two tessera processes tuning at once keep each other's choices.
+// Also registers the Node part of the cache key: llvmpipe's thread count (tune.ts setTuneKeyDetail).
 import { mkdir, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
-import { setTuneStore, type TuneEntry, type TuneStore } from './tune.js';
+import type { Gpu } from './device.js';
+import { llvmpipeThreadsOf } from './node.js';
+import { setTuneKeyDetail, setTuneStore, type TuneEntry, type TuneStore } from './tune.js';
 
 /**
  * The tuning cache file: $XDG_CACHE_HOME/tessera/tune.json, or ~/.cache/tessera/tune.json when
@@ -136,4 +139,15 @@ export function nodeTuneStore(path = tuneCachePath()): TuneStore {
   };
 }
 
+/**
+ * The Node part of the cache key (setTuneKeyDetail): `16 llvmpipe threads` on lavapipe, null on other
+ * adapters. The fastest variant depends on llvmpipe's thread count (LP_NUM_THREADS; 2 and 16 threads
+ * differ ×1.7 in GEMM time, bench/RESULTS.md session 14), so choices are kept per count, not carried across.
+ */
+export function llvmpipeKeyDetail(gpu: Gpu): string | null {
+  const n = llvmpipeThreadsOf(gpu);
+  return n === null ? null : `${n} llvmpipe threads`;
+}
+
 setTuneStore(nodeTuneStore());
+setTuneKeyDetail(llvmpipeKeyDetail);

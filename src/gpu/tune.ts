@@ -7,12 +7,14 @@
 // tune hook) settles every pending request: in mode 'auto' it times the candidates of each
 // bucket not yet in the cache on the op's own scratch inputs (never the plan's buffers), checks
 // every candidate's output against the heuristic's (the first candidate), keeps the fastest that
-// agrees, stores it, and re-records the dispatch with it; in mode 'cached' it only applies cached
-// choices; in mode 'off' nothing is looked up or timed (deterministic heuristics).
+// agrees (the heuristic unless another beats it by more than TUNE_MARGIN), stores it, and
+// re-records the dispatch with it; in mode 'cached' it only applies cached choices; in mode 'off'
+// nothing is looked up or timed (deterministic heuristics).
 // The cache lives in a TuneStore: Node registers a file in the user's cache directory
-// (tune-store-node.ts), browsers use IndexedDB (below). Browser-safe module.
+// (tune-store-node.ts), browsers use IndexedDB (below). Keys name the adapter and, on lavapipe under
+// Node, llvmpipe's thread count (setTuneKeyDetail). Browser-safe module.
 import { describeAdapter, type Gpu } from './device.js';
-import { Plan, setTuneHook, type TuneRequest } from './plan.js';
+import { Pace, Plan, setTuneHook, type TuneRequest } from './plan.js';
 import { emitKernelEvent } from './kernel.js';
 import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './tensor.js';
 import { DryAllocator } from './memory-plan.js';
@@ -153,9 +155,31 @@ export function tuneMode(gpu: Gpu): TuneMode {
   return modes.get(gpu.device) ?? defaultTuneMode();
 }
 
-/** Cache key: adapter and runtime, family, bucket. */
+let keyDetail: ((gpu: Gpu) => string | null) | null = null;
+
+/**
+ * Registers what besides the adapter decides which variant is fastest, for the cache key
+ * (tuneAdapterKey): the Node entry registers llvmpipe's thread count (LP_NUM_THREADS: a winner
+ * at 2 threads need not be one at 16). null: nothing (browsers).
+ */
+export function setTuneKeyDetail(f: ((gpu: Gpu) => string | null) | null): void {
+  keyDetail = f;
+}
+
+/**
+ * The adapter part of the cache key: describeAdapter, and the registered detail in parentheses
+ * when there is one (`… llvmpipe … (16 llvmpipe threads)`); never holds a `|`.
+ */
+export function tuneAdapterKey(gpu: Gpu): string {
+  const detail = keyDetail?.(gpu);
+  return `${adapterBase(gpu)}${detail ? ` (${detail.replaceAll('|', '/')})` : ''}`;
+}
+
+const adapterBase = (gpu: Gpu): string => describeAdapter(gpu).replaceAll('|', '/');
+
+/** Cache key: runtime and adapter (tuneAdapterKey), family, bucket. */
 export function tuneKey(gpu: Gpu, family: string, bucket: string): string {
-  return `${VERSION}|${gpu.runtime}|${describeAdapter(gpu)}|${family}|${bucket}`;
+  return `${VERSION}|${gpu.runtime}|${tuneAdapterKey(gpu)}|${family}|${bucket}`;
 }
 
 /**
@@ -310,10 +334,18 @@ export async function saveTuneCacheOrThrow(): Promise<void> {
   }
 }
 
+/** Whether a stored entry has what a TuneEntry holds (a choice name, timings, the shapes and date as text). */
+function wellFormed(e: unknown): e is TuneEntry {
+  if (!e || typeof e !== 'object') return false;
+  const t = e as Partial<Record<keyof TuneEntry, unknown>>;
+  return typeof t.choice === 'string' && !!t.ms && typeof t.ms === 'object' && !Array.isArray(t.ms) && typeof t.shapes === 'string' && typeof t.date === 'string' && (t.rejected === undefined || Array.isArray(t.rejected));
+}
+
 /** Cached choice for a request, when the cache is loaded and the mode allows it (sync: used while recording). */
 export function cachedChoice(gpu: Gpu, family: string, bucket: string): TuneEntry | null {
   if (tuneMode(gpu) === 'off' || !entries) return null;
-  return entries[tuneKey(gpu, family, bucket)] ?? null;
+  const e: unknown = entries[tuneKey(gpu, family, bucket)];
+  return wellFormed(e) ? e : null;
 }
 
 /** Every cached entry of this adapter: `family|bucket` → entry (for `tessera info`). */
@@ -322,6 +354,25 @@ export async function cachedChoices(gpu: Gpu): Promise<Record<string, TuneEntry>
   const prefix = tuneKey(gpu, '', '').slice(0, -2);
   const out: Record<string, TuneEntry> = {};
   for (const [k, v] of Object.entries(all)) if (k.startsWith(prefix + '|')) out[k.slice(prefix.length + 1)] = v;
+  return out;
+}
+
+/**
+ * This adapter's cached entries under another key detail than the one in effect (another llvmpipe
+ * thread count, or none: saved before tessera keyed choices by it), counted per detail ('' for
+ * none). A run does not use them. For `tessera info`.
+ */
+export async function cachedElsewhere(gpu: Gpu): Promise<Record<string, number>> {
+  const all = await loadTuneCache();
+  const base = `${VERSION}|${gpu.runtime}|${adapterBase(gpu)}`;
+  const mine = `${VERSION}|${gpu.runtime}|${tuneAdapterKey(gpu)}|`;
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(all)) {
+    if (!k.startsWith(base) || k.startsWith(mine)) continue;
+    const rest = k.slice(base.length);
+    const detail = rest.startsWith('|') ? '' : /^ \(([^|]*)\)\|/.exec(rest)?.[1];
+    if (detail !== undefined) out[detail] = (out[detail] ?? 0) + 1;
+  }
   return out;
 }
 
@@ -356,6 +407,28 @@ export function fastestRounds(samples: ReadonlyMap<string, readonly number[]>): 
     ms[name] = Math.min(...s);
   }
   return ms;
+}
+
+/**
+ * A candidate replaces the reference (the heuristic) only when its figure is below the reference's
+ * by more than this share: within it the order of two candidates is noise, and a cached choice is
+ * reused by every later run, so near-equal candidates keep the heuristic (the same choice on every
+ * machine) rather than whichever won a coin toss. On lavapipe, 16 threads: the same GEMM timed twice
+ * on a quiet machine, 29.0 and 30.9 ms (bench/RESULTS.md session 14); the same kernel timed as two
+ * candidates (fastest of 5 interleaved rounds, GEMM 1024×384×1536) came out 0.67–1.35 of itself
+ * under load 13–19, where no margin helps.
+ */
+export const TUNE_MARGIN = 0.05;
+
+/**
+ * The choice among `names` (the candidates whose output agreed, the reference first) from their
+ * figures `ms`: the fastest, when it beats the reference by more than TUNE_MARGIN, else the reference.
+ */
+export function pickChoice(names: readonly string[], ms: Readonly<Record<string, number>>): string {
+  const ref = names[0];
+  if (ref === undefined) throw new Error('tuning: no candidate to choose from');
+  const fastest = names.reduce((best, n) => (ms[n]! < ms[best]! ? n : best));
+  return ms[fastest]! < ms[ref]! * (1 - TUNE_MARGIN) ? fastest : ref;
 }
 
 export interface TuneReport {
@@ -483,17 +556,23 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
     // drift hits all alike. Each candidate's figure is its fastest round: interference from other
     // processes (a shared machine, lavapipe's threads) only ever adds time, so the minimum estimates
     // the kernel's own cost; with 3 rounds and a median, a near-equal pair was picked by chance
-    // under load (bench/RESULTS.md "GEMM tile order, tuner rounds").
+    // under load (bench/RESULTS.md "GEMM tile order, tuner rounds"). The check run above was each
+    // candidate's first (a CPU driver compiles its pipelines then), so no round holds a compile.
+    // Each candidate's rounds wait through one Pace, as Plan.run's runs do: with a Pace per round
+    // (profilePlan's default) no wait ever slept, and Dawn's busy wait took a core from lavapipe's
+    // threads in every timed round. A Pace learns from its second run on: rounds 3 … are paced, alike
+    // for every candidate.
     const rounds = o.rounds ?? TUNE_ROUNDS;
     const samples = new Map<string, number[]>(ok.map((c) => [c.name, []]));
+    const paces = new Map(ok.map((c) => [c.name, new Pace()]));
     for (let i = 0; i < rounds; i++) {
       for (const c of roundOrder(ok, i)) {
-        const run = await profilePlan(c.plan, { repeats: 1, warmup: 0 });
+        const run = await profilePlan(c.plan, { repeats: 1, warmup: 0, pace: paces.get(c.name)! });
         samples.get(c.name)!.push(run.totalMs);
       }
     }
     const ms = fastestRounds(samples);
-    const choice = ok.reduce((best, c) => (ms[c.name]! < ms[best.name]! ? c : best)).name;
+    const choice = pickChoice(ok.map((c) => c.name), ms);
     const d = plans[0]!.plan.dispatches[plans[0]!.plan.dispatches.length - 1]!;
     return { choice, ms, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
   } finally {
@@ -519,10 +598,11 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
   const reports = new Map<string, TuneReport>();
   const failed = new Set<string>();
   let changed = false;
-  // the cached entry a site may use as is (none with `force`, or when its choice is not a candidate here)
+  // the cached entry a site may use as is (none with `force`, when its choice is not a candidate here,
+  // or when it is damaged: a hand-edited file's entry without timings is re-timed, not reported as is)
   const usable = (site: (typeof pending)[number]): TuneEntry | undefined => {
-    const entry = o.force ? undefined : all[tuneKey(plan.gpu, site.family, site.bucket)];
-    return entry && site.candidates.includes(entry.choice) ? entry : undefined;
+    const entry: unknown = o.force ? undefined : all[tuneKey(plan.gpu, site.family, site.bucket)];
+    return wellFormed(entry) && site.candidates.includes(entry.choice) ? entry : undefined;
   };
   const worthTiming = (site: (typeof pending)[number]) => site.candidates.length >= 2 && site.flops >= (o.minFlops ?? 0);
   const toTime = mode === 'auto' ? new Set(pending.filter((site) => worthTiming(site) && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket))) : new Set<string>();

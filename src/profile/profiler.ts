@@ -73,6 +73,14 @@ export interface ProfileOptions {
    * under the same machine load).
    */
   between?: (repeat: number) => Promise<void>;
+  /**
+   * Paces the timed repeats' waits with timestamps (sleep, then wait: Plan.run's Pace); default a new
+   * one per call. A caller that times one plan over several calls (the tuner's interleaved rounds,
+   * one repeat each) passes the same one to every call, so that the waits learn the plan's duration:
+   * with a new one per call every wait is Dawn's busy wait, a core taken from a CPU adapter's
+   * threads. (Without timestamps each repeat is plan.run, paced by the plan's own.)
+   */
+  pace?: Pace;
 }
 
 /**
@@ -237,7 +245,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
   try {
     const stamps: [bigint, bigint][][] = [];
     const wallMs: number[] = [];
-    const pace = new Pace(); // Dawn's busy wait would take a core from a CPU adapter's kernels being timed
+    const pace = opts.pace ?? new Pace(); // Dawn's busy wait would take a core from a CPU adapter's kernels being timed
     for (let r = 0; r < repeats; r++) {
       checkAlive(gpu, 'profile');
       const t0 = performance.now();

@@ -1,13 +1,12 @@
 // `tessera info` names cached tuning entries a run cannot use (a choice that is no strategy of its
 // op, one that cannot run on this adapter, a damaged entry) as unusable instead of listing them
 // under the tuned choices: a run ignores them (settlePlan keeps the heuristic and re-tunes).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachedChoiceProblem } from '../../src/cli/cmd-info.js';
 import type { Gpu } from '../../src/gpu/device.js';
 import { cli, tempDir } from '../hardening/helpers.js';
 import { hasGpu } from '../helpers/gpu.js';
+import { writeTuneCache } from '../helpers/tune-cache.js';
 
 const lavapipe = { isCpu: true, subgroups: true, subgroupMinSize: 8, subgroupMaxSize: 8 } as unknown as Gpu;
 const gpuNoSubgroups = { isCpu: false, subgroups: false, subgroupMinSize: 0, subgroupMaxSize: 0 } as unknown as Gpu;
@@ -44,21 +43,14 @@ describe.skipIf(!hasGpu)('tessera info with unusable cached entries', () => {
     const env = { XDG_CACHE_HOME: cache, TESSERA_TUNE: 'auto' };
     const probe = await cli(['info', '--json'], env);
     expect(probe.code, probe.stderr).toBe(0);
-    const a = JSON.parse(probe.stdout) as { runtime: string; adapter: { summary: string }; tuning: { heuristics: { op: string; strategy: string }[] } };
-    const prefix = `v1|${a.runtime}|${a.adapter.summary}|`;
+    const a = JSON.parse(probe.stdout) as { runtime: string; tuning: { adapter_key: string; heuristics: { op: string; strategy: string }[] } };
+    const prefix = `v1|${a.runtime}|${a.tuning.adapter_key}|`; // the adapter, and llvmpipe's thread count on lavapipe
     const good = a.tuning.heuristics.find((h) => h.op === 'gemm')!.strategy;
-    mkdirSync(join(cache, 'tessera'), { recursive: true });
-    writeFileSync(
-      join(cache, 'tessera', 'tune.json'),
-      JSON.stringify({
-        tessera: 'tuning cache',
-        entries: {
-          [`${prefix}gemm|f32 M64 N256 K256`]: entry('bogus-strategy'),
-          [`${prefix}gemm|f32 M128 N256 K256`]: entry('fa2'),
-          [`${prefix}gemm|f32 M256 N256 K256`]: entry(good),
-        },
-      }),
-    );
+    writeTuneCache(cache, {
+      [`${prefix}gemm|f32 M64 N256 K256`]: entry('bogus-strategy'),
+      [`${prefix}gemm|f32 M128 N256 K256`]: entry('fa2'),
+      [`${prefix}gemm|f32 M256 N256 K256`]: entry(good),
+    });
     const text = await cli(['info'], env);
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.split('\n');
