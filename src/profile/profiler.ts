@@ -12,6 +12,7 @@ export const MAX_QUERIES = 4096;
 /** `resolveQuerySet` destination offsets must be multiples of this. */
 export const RESOLVE_ALIGN = 256;
 
+/** How a run was timed: GPU timestamps per dispatch (timestamp-query), or the wall clock around the whole plan. */
 export type Timing = 'gpu-timestamps' | 'wall-clock';
 
 /** A recorded dispatch's description (kernel, family, layer, shapes, flops, bytes, workgroups) with its times. */
@@ -26,13 +27,19 @@ export interface ProfiledDispatch extends Pick<Dispatch, 'kernel' | 'family' | '
   samples: number[];
 }
 
+/** What profilePlan returns: per-dispatch and per-step times of a plan over its repeats. */
 export interface ProfileRun {
+  /** How it was timed (no per-dispatch times under 'wall-clock'). */
   timing: Timing;
   /** Why per-dispatch figures are missing, when they are. */
   note?: string;
+  /** describeAdapter of the device. */
   adapter: string;
+  /** Timed repeats. */
   repeats: number;
+  /** Untimed runs before them. */
   warmup: number;
+  /** Every dispatch of the plan, in order, with its times. */
   dispatches: ProfiledDispatch[];
   /**
    * Median over repeats of the step time (ms): the sum of per-dispatch GPU times under
@@ -58,6 +65,7 @@ export interface ProfileRun {
   date: string;
 }
 
+/** Options of profilePlan. */
 export interface ProfileOptions {
   /** Timed repeats (default 5). */
   repeats?: number;
@@ -195,7 +203,10 @@ class TimestampRig {
 }
 
 /**
- * Run a recorded plan `warmup + repeats` times and time it.
+ * Run a recorded plan `warmup + repeats` times and time it: per dispatch with GPU timestamps when the
+ * adapter has timestamp-query (one compute pass per dispatch), else by the wall clock over the whole plan.
+ * @throws Error naming profilePlan for repeats not an integer ≥ 1, warmup not an integer ≥ 0, residentBytes
+ *   below 0 or a plan without dispatches; what plan.run throws (GpuError, ShaderError, TuneEnvError).
  *
  * @example
  * const run = await profilePlan(plan, { repeats: 5, warmup: 1 });
