@@ -35,6 +35,7 @@ export type RopeAxis = 'frames' | 'height' | 'width';
 export class RopeLimitError extends InputError {
   constructor(
     message: string,
+    /** The latent axes whose grid (after patching) is past rope_max_seq_len. */
     readonly axes: readonly RopeAxis[],
   ) {
     super(message);
