@@ -110,8 +110,11 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
   }
 }
 
-/** out = softmax(q·kᵀ/√Dh)·v over [batch, tokens, heads·headDim] with kv-tokens keys. */
-/** `strategy` rows-dh: the rows kernel with the head dim compiled in (tile knob DH4 = headDim/4), as the tuner records it. */
+/**
+ * out = softmax(q·kᵀ/√Dh)·v over [batch, tokens, heads·headDim] with kv-tokens keys (seeded inputs, checked
+ * against a float64 reference on sampled rows). `strategy` rows-dh: the rows kernel with the head dim compiled
+ * in (tile knob DH4 = headDim/4), as the tuner records it (candidateTile).
+ */
 export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; tokens: number; kvTokens: number; headDim: number; dtype: DType; tile?: Record<string, number>; strategy?: AttentionCandidate }): Workload {
   const { batch: B, heads: H, tokens: Lq, kvTokens: Lk, headDim: D, dtype } = a;
   const W = H * D;
