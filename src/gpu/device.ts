@@ -96,10 +96,7 @@ function limitNames(adapter: GPUAdapter): string[] {
 
 /** A WebGPU device plus what tessera learnt about it. Ops receive this, never create devices. */
 export interface Gpu {
-  /**
-   * The WebGPU device every op records on, labelled `tessera#N` (the Nth acquireGpu() of the process), as
-   * Dawn's messages and tessera's refusal of a tensor from another device name it.
-   */
+  /** The WebGPU device every op records on. */
   device: GPUDevice;
   /** The adapter's GPUAdapterInfo strings (empty where the runtime hides them); describeAdapter joins them. */
   adapterInfo: { vendor: string; architecture: string; device: string; description: string };
@@ -167,9 +164,6 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
   );
 }
 
-/** Devices acquireGpu has requested in this process (their labels: `tessera#N`). */
-let devicesAcquired = 0;
-
 /**
  * Acquire an adapter and device with the optional features tessera uses (shader-f16,
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
@@ -226,10 +220,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   }
 
   const device = await adapter.requestDevice({
-    // one label per device ("tessera#1", "tessera#2", …): Dawn names the device in its messages, and a
-    // buffer used on another device was "associated with [Device "tessera"], and cannot be used with
-    // [Device "tessera"]" when every device had the same label
-    label: `tessera#${++devicesAcquired}`,
+    label: 'tessera',
     requiredFeatures: features as GPUFeatureName[],
     requiredLimits,
   });
