@@ -19,6 +19,7 @@ import { emitKernelEvent } from './kernel.js';
 import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './tensor.js';
 import { DryAllocator } from './memory-plan.js';
 import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
+import { checkGpuArg } from '../profile/args.js';
 import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
 
@@ -139,9 +140,11 @@ export function defaultTuneMode(): TuneMode {
 /**
  * Sets the tuning mode (TuneMode) of one device (`gpu`: acquireGpu()'s object, or a loaded model's or
  * pipeline's `.gpu`), over the default (setDefaultTuneMode, TESSERA_TUNE).
- * @throws TypeError for anything but 'off', 'cached' or 'auto'.
+ * @throws InputError for a `gpu` that is not acquireGpu()'s (an un-awaited one: checkGpuArg); TypeError for a
+ *   mode other than 'off', 'cached' or 'auto'.
  */
 export function setTuneMode(gpu: Gpu, m: TuneMode): void {
+  checkGpuArg('setTuneMode', gpu);
   checkMode(m, 'setTuneMode', false);
   modes.set(gpu.device, m);
 }
@@ -201,60 +204,93 @@ function browserStore(): TuneStore | null {
   if (idb !== undefined) return idb;
   const indexedDB = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
   if (!indexedDB) return (idb = null);
-  const open = () =>
+  // The database at whatever version it is (no version asked: a page's other code, or a newer
+  // tessera, may have moved it on), its 'tune' store created when missing.
+  const openAt = (version?: number) =>
     new Promise<IDBDatabase>((resolve, reject) => {
-      const r = indexedDB.open('tessera', 1);
-      r.onupgradeneeded = () => r.result.createObjectStore('tune');
-      r.onsuccess = () => resolve(r.result);
+      const r = version === undefined ? indexedDB.open('tessera') : indexedDB.open('tessera', version);
+      r.onupgradeneeded = () => {
+        if (!r.result.objectStoreNames.contains('tune')) r.result.createObjectStore('tune');
+      };
+      r.onsuccess = () => {
+        // another page's upgrade (or deleteDatabase) waits for this connection: let it go
+        r.result.onversionchange = () => r.result.close();
+        resolve(r.result);
+      };
       r.onerror = () => reject(r.error);
+      r.onblocked = () => {
+        r.onsuccess = () => r.result.close(); // opened once the other page lets go: no longer wanted
+        reject(new Error(`the IndexedDB database "tessera" has no "tune" store, and another page holds it open, so it cannot be added now`));
+      };
     });
+  const open = async () => {
+    const db = await openAt();
+    if (db.objectStoreNames.contains('tune')) return db;
+    // a 'tessera' database without the store (another library's, or an older layout): add it with an upgrade
+    const next = db.version + 1;
+    db.close();
+    return openAt(next);
+  };
+  // one connection per load, save or merge, closed when its transaction is done: an open connection
+  // would block the page's own deleteDatabase('tessera') (and other pages' upgrades) for as long as the page lives
+  const withDb = async <T>(f: (db: IDBDatabase) => Promise<T>): Promise<T> => {
+    const db = await open();
+    try {
+      return await f(db);
+    } finally {
+      db.close();
+    }
+  };
   idb = {
     where: 'IndexedDB tessera/tune',
-    async load() {
-      const db = await open();
-      return new Promise((resolve, reject) => {
-        const g = db.transaction('tune', 'readonly').objectStore('tune').get('entries');
-        g.onsuccess = () => {
-          try {
-            resolve(storedEntries(g.result));
-          } catch (e) {
-            reject(e);
-          }
-        };
-        g.onerror = () => reject(g.error);
-      });
-    },
-    async save(e) {
-      const db = await open();
-      await new Promise<void>((resolve, reject) => {
-        const t = db.transaction('tune', 'readwrite');
-        t.objectStore('tune').put(e, 'entries');
-        t.oncomplete = () => resolve();
-        t.onerror = () => reject(t.error);
-      });
-    },
+    load: () =>
+      withDb(
+        (db) =>
+          new Promise((resolve, reject) => {
+            const g = db.transaction('tune', 'readonly').objectStore('tune').get('entries');
+            g.onsuccess = () => {
+              try {
+                resolve(storedEntries(g.result));
+              } catch (e) {
+                reject(e);
+              }
+            };
+            g.onerror = () => reject(g.error);
+          }),
+      ),
+    save: (e) =>
+      withDb(
+        (db) =>
+          new Promise<void>((resolve, reject) => {
+            const t = db.transaction('tune', 'readwrite');
+            t.objectStore('tune').put(e, 'entries');
+            t.oncomplete = () => resolve();
+            t.onerror = () => reject(t.error);
+          }),
+      ),
     // read and write in one readwrite transaction: another tab's choices saved meanwhile are kept
-    async merge(changed) {
-      const db = await open();
-      return new Promise((resolve, reject) => {
-        const t = db.transaction('tune', 'readwrite');
-        const os = t.objectStore('tune');
-        let next: Record<string, TuneEntry> = changed;
-        const g = os.get('entries');
-        g.onsuccess = () => {
-          let had: Record<string, TuneEntry> = {};
-          try {
-            had = storedEntries(g.result);
-          } catch {
-            // unreadable (loadTuneCache warned when it loaded): replaced
-          }
-          next = { ...had, ...changed };
-          os.put(next, 'entries');
-        };
-        t.oncomplete = () => resolve(next);
-        t.onerror = () => reject(t.error);
-      });
-    },
+    merge: (changed) =>
+      withDb(
+        (db) =>
+          new Promise((resolve, reject) => {
+            const t = db.transaction('tune', 'readwrite');
+            const os = t.objectStore('tune');
+            let next: Record<string, TuneEntry> = changed;
+            const g = os.get('entries');
+            g.onsuccess = () => {
+              let had: Record<string, TuneEntry> = {};
+              try {
+                had = storedEntries(g.result);
+              } catch {
+                // unreadable (loadTuneCache warned when it loaded): replaced
+              }
+              next = { ...had, ...changed };
+              os.put(next, 'entries');
+            };
+            t.oncomplete = () => resolve(next);
+            t.onerror = () => reject(t.error);
+          }),
+      ),
   };
   return idb;
 }

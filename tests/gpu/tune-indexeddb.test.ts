@@ -5,6 +5,7 @@
 // load until the user cleared the site's data. A minimal in-memory IndexedDB stands in for the
 // browser's (the store is built from globalThis.indexedDB on first use; this file has its own module).
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { fakeTransaction } from '../helpers/indexeddb.js';
 import { loadTuneCache, saveTuneCacheOrThrow, setTuneStore, tuneStoreWhere, type TuneEntry } from '../../src/gpu/tune.js';
 
 /** The records of the one object store ('tune'), as IndexedDB would hold them (structured clones). */
@@ -13,33 +14,10 @@ const later = (f: () => void) => setTimeout(f, 0);
 
 function fakeDb() {
   return {
-    transaction() {
-      const t: { oncomplete?: () => void; onerror?: () => void; error: null } = { error: null };
-      let pending = 1; // the transaction's own tick: it completes once its requests (and those they start) are done
-      const done = () => {
-        if (--pending === 0) later(() => t.oncomplete?.());
-      };
-      later(done);
-      const objectStore = () => ({
-        get(key: string) {
-          const r: { result?: unknown; onsuccess?: () => void; onerror?: () => void; error: null } = { error: null };
-          pending++;
-          later(() => {
-            r.result = structuredClone(records.get(key));
-            r.onsuccess?.();
-            done();
-          });
-          return r;
-        },
-        put(value: unknown, key: string) {
-          records.set(key, structuredClone(value));
-          pending++;
-          later(done);
-          return {};
-        },
-      });
-      return Object.assign(t, { objectStore });
-    },
+    version: 1,
+    objectStoreNames: { contains: (name: string) => name === 'tune' },
+    close() {},
+    transaction: () => fakeTransaction(records),
   };
 }
 
