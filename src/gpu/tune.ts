@@ -19,7 +19,6 @@ import { emitKernelEvent } from './kernel.js';
 import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './tensor.js';
 import { DryAllocator } from './memory-plan.js';
 import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
-import { checkGpuArg } from '../profile/args.js';
 import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
 
@@ -140,11 +139,9 @@ export function defaultTuneMode(): TuneMode {
 /**
  * Sets the tuning mode (TuneMode) of one device (`gpu`: acquireGpu()'s object, or a loaded model's or
  * pipeline's `.gpu`), over the default (setDefaultTuneMode, TESSERA_TUNE).
- * @throws InputError for a `gpu` that is not acquireGpu()'s (an un-awaited one: checkGpuArg); TypeError for a
- *   mode other than 'off', 'cached' or 'auto'.
+ * @throws TypeError for anything but 'off', 'cached' or 'auto'.
  */
 export function setTuneMode(gpu: Gpu, m: TuneMode): void {
-  checkGpuArg('setTuneMode', gpu);
   checkMode(m, 'setTuneMode', false);
   modes.set(gpu.device, m);
 }
