@@ -96,7 +96,10 @@ function limitNames(adapter: GPUAdapter): string[] {
 
 /** A WebGPU device plus what tessera learnt about it. Ops receive this, never create devices. */
 export interface Gpu {
-  /** The WebGPU device every op records on. */
+  /**
+   * The WebGPU device every op records on, labelled `tessera#N` (the Nth acquireGpu() of the process), as
+   * Dawn's messages and tessera's refusal of a tensor from another device name it.
+   */
   device: GPUDevice;
   /** The adapter's GPUAdapterInfo strings (empty where the runtime hides them); describeAdapter joins them. */
   adapterInfo: { vendor: string; architecture: string; device: string; description: string };
@@ -164,6 +167,9 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
   );
 }
 
+/** Devices acquireGpu has requested in this process (their labels: `tessera#N`). */
+let devicesAcquired = 0;
+
 /**
  * Acquire an adapter and device with the optional features tessera uses (shader-f16,
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
@@ -220,7 +226,10 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   }
 
   const device = await adapter.requestDevice({
-    label: 'tessera',
+    // one label per device ("tessera#1", "tessera#2", …): Dawn names the device in its messages, and a
+    // buffer used on another device was "associated with [Device "tessera"], and cannot be used with
+    // [Device "tessera"]" when every device had the same label
+    label: `tessera#${++devicesAcquired}`,
     requiredFeatures: features as GPUFeatureName[],
     requiredLimits,
   });

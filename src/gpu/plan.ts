@@ -5,7 +5,7 @@ import { checkAlive, GpuError, withErrorScopes } from './device.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
 import type { Allocator, DType, Tensor } from './tensor.js';
-import { fmtBytes, readTensor, shapeStr, storageBytes } from './tensor.js';
+import { checkDevice, fmtBytes, sameDevice, readTensor, shapeStr, storageBytes } from './tensor.js';
 
 /** One recorded dispatch, with what the profiler needs to know about it. */
 export interface Dispatch {
@@ -297,10 +297,18 @@ export class Plan {
   private uncompiled = new Map<string, { spec: KernelSpec; variant: Variant }>();
   private tunables: TuneSite[] = [];
 
+  /**
+   * A plan recording on `gpu`, its uniform buffers (and the tuner's scratch) allocated from `alloc`.
+   * @throws GpuError ('validation') when `alloc` allocates on another device than `gpu`'s: every bind group
+   *   would have mixed the two devices' buffers.
+   */
   constructor(
     readonly gpu: Gpu,
     readonly alloc: Allocator,
-  ) {}
+  ) {
+    const own = alloc?.dry ? undefined : alloc?.gpu?.device;
+    if (own && gpu?.device && !sameDevice(own, gpu.device)) throw new GpuError(`new Plan on device "${gpu.device.label}": its Allocator allocates on device "${own.label}" (a plan and its allocator share one Gpu: new Plan(gpu, new Allocator(gpu)))`, 'validation', 'Plan');
+  }
 
   /** A small buffer bound to bindings a variant does not use. */
   get dummy(): GPUBuffer {
@@ -313,7 +321,8 @@ export class Plan {
    * `compile`, or at the first encode). In a dry run (memory planning) only the buffers are noted.
    * @throws LimitError for a count past what the kernel's u32 parameters or the workgroup grid hold (a dry run
    *   notes it instead); GpuError ('out-of-memory') for a binding above maxStorageBufferBindingSize, ('validation')
-   *   for a tensor offset off the adapter's alignment; ShaderError for a variant the spec does not declare.
+   *   for a tensor offset off the adapter's alignment or a tensor allocated on another device than the plan's
+   *   (before anything is recorded); ShaderError for a variant the spec does not declare.
    */
   record(a: RecordArgs): Dispatch {
     // a dry run (src/gpu/memory-plan.ts) only notes the buffers: no pipelines, no bind groups
@@ -444,6 +453,9 @@ export class Plan {
     // Recording needs only the bind group layout; the pipeline is created by `compile()` (all of
     // the plan's at once, asynchronously) or, failing that, synchronously at the first encode.
     const where = this.where(a);
+    // a buffer of another device made an invalid bind group, reported only on stderr (uncaptured)
+    for (const b of a.buffers) checkDevice(this.gpu, b, where);
+    if (a.keyFold) checkDevice(this.gpu, a.keyFold.buffer, where);
     const overflow = countOverflow(this.gpu, a, where);
     if (overflow) throw new LimitError(`${describeOverflow(overflow)}: ${REDUCE_SIZE}`);
     const k = this.kernel(a.spec, a.variant);

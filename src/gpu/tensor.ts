@@ -55,6 +55,31 @@ export function checkTensorArgs(shape: unknown, dtype: unknown, label: string): 
   if (dtype !== 'f32' && dtype !== 'f16') throw new TypeError(`tensor ${label}: dtype 'f32' or 'f16', got ${shown(dtype)}`);
 }
 
+// The device each buffer an Allocator made lives on. A GPUBuffer does not say, and WebGPU answers a
+// buffer used on another device with a validation error outside every error scope: a read of one
+// resolved to zeros, with only Dawn's line on stderr. One WeakMap lookup per tensor checked.
+const bufferDevice = new WeakMap<GPUBuffer, GPUDevice>();
+
+/**
+ * Whether `a` and `b` are one device: the same object, or one wrapped (a Proxy, as a test harness
+ * makes) whose queue is the other's (a device's queue is the same object at every read).
+ */
+export const sameDevice = (a: GPUDevice, b: GPUDevice): boolean => a === b || (a.queue !== undefined && a.queue === b.queue);
+
+/**
+ * Throws GpuError ('validation') when `b` (a tensor, or a buffer) was allocated on another device than
+ * `gpu`'s, in one line naming `call`, the tensor and both devices (labels `tessera#N`), before any GPU
+ * work. Buffers no Allocator made (and planning Gpus, which have no device) pass.
+ */
+export function checkDevice(gpu: Gpu, b: Tensor | GPUBuffer, call: string): void {
+  if (typeof b !== 'object' || b === null) return;
+  const buf = 'buffer' in b ? b.buffer : b;
+  const owner = bufferDevice.get(buf);
+  if (owner === undefined || !gpu.device || sameDevice(owner, gpu.device)) return;
+  const what = 'buffer' in b ? `tensor ${b.label}` : `buffer ${buf.label}`;
+  throw new GpuError(`${call} on device "${gpu.device.label}": ${what} belongs to device "${owner.label}" (a tensor is used only on the device that allocated it: use that Gpu, or upload its values to this one)`, 'validation', what);
+}
+
 /** Tracks every buffer tessera allocates: live bytes, peak bytes, and destroys them all. */
 export class Allocator {
   /** A planning allocator (src/gpu/memory-plan.ts DryAllocator): buffers are placeholders, plans on it record no GPU objects. */
@@ -81,6 +106,7 @@ export class Allocator {
     // A storage buffer may exceed maxStorageBufferBindingSize when it is bound in parts (a shared
     // activation buffer, FFN row chunks, q|k|v planes): Plan checks each binding against it.
     const b = this.gpu.device.createBuffer({ size, usage, label });
+    bufferDevice.set(b, this.gpu.device);
     this.live.set(b, size);
     this.liveBytes += size;
     this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
@@ -163,7 +189,12 @@ export function encodeData(data: Float32Array | number[], dtype: DType): ArrayBu
   return h.buffer;
 }
 
+/**
+ * Writes f32 `data` into `t` from element `elemOffset` on.
+ * @throws GpuError ('validation') for a tensor of another device (checkDevice); Error past its end.
+ */
 export function writeTensor(gpu: Gpu, t: Tensor, data: Float32Array | number[], elemOffset = 0): void {
+  checkDevice(gpu, t, `writeTensor ${t.label}`);
   if (elemOffset + data.length > t.size) throw new Error(`writeTensor ${t.label}: ${data.length} values at ${elemOffset} exceed ${t.size}`);
   const bytes = encodeData(data, t.dtype);
   const off = (t.offset ?? 0) + elemOffset * bytesPer(t.dtype);
@@ -181,8 +212,13 @@ export interface ReadOptions {
   staging?: Allocator;
 }
 
-/** Copy a tensor back to the CPU as f32. @throws GpuError 'lost' when the device is lost before or during the read. */
+/**
+ * Copy a tensor back to the CPU as f32.
+ * @throws GpuError 'lost' when the device is lost before or during the read; 'validation' for a tensor of
+ *   another device (checkDevice, before any GPU work) or when WebGPU refuses the copy (readBuffer).
+ */
 export async function readTensor(gpu: Gpu, t: Tensor, opts: ReadOptions = {}): Promise<Float32Array> {
+  checkDevice(gpu, t, `readTensor ${t.label}`);
   const raw = await readBuffer(gpu, t.buffer, storageBytes(t.size, t.dtype), t.label, t.offset ?? 0, opts);
   if (t.dtype === 'f32') return new Float32Array(raw, 0, t.size);
   const h = new Uint16Array(raw, 0, t.size);
@@ -226,19 +262,34 @@ function returnStaging(d: GPUDevice, b: GPUBuffer): void {
   }
 }
 
-/** `bytes` of `src` from byte `offset` (a multiple of 4) back to the CPU. @throws GpuError 'lost' when the device is lost before or during the read. */
+/**
+ * `bytes` of `src` from byte `offset` (a multiple of 4) back to the CPU.
+ * @throws GpuError 'lost' when the device is lost before or during the read; 'validation' for a buffer of
+ *   another device (checkDevice) or any copy WebGPU refuses (caught in the read's own error scope: the
+ *   staging buffer then held no data, and the read resolved to its zeros).
+ */
 export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label: string, offset = 0, opts: ReadOptions = {}): Promise<ArrayBuffer> {
   checkAlive(gpu, `reading ${label}`);
+  checkDevice(gpu, src, `reading ${label}`);
   const d = gpu.device;
   const size = Math.ceil(bytes / 4) * 4;
   const own = opts.staging;
   const staging = own ? own.buffer(size, GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ, `${label}:readback`) : takeStaging(d, size, label);
   let ok = false;
   try {
-    const enc = d.createCommandEncoder({ label: `${label}:readback` });
-    enc.copyBufferToBuffer(src, offset, staging, 0, size);
-    d.queue.submit([enc.finish()]);
+    // pushed and popped with no await between: concurrent reads (and a plan's scopes) keep their own errors
+    d.pushErrorScope('validation');
+    let scope: Promise<GPUError | null>;
+    try {
+      const enc = d.createCommandEncoder({ label: `${label}:readback` });
+      enc.copyBufferToBuffer(src, offset, staging, 0, size);
+      d.queue.submit([enc.finish()]);
+    } finally {
+      scope = d.popErrorScope().catch(() => null);   // a lost device is mapWithLoss's to report
+    }
     await mapWithLoss(gpu, staging, label);
+    const err = await scope;
+    if (err) throw new GpuError(`WebGPU validation error while reading ${label}: ${err.message.split('\n')[0]}`, 'validation', `reading ${label}`);
     const out = staging.getMappedRange(0, size).slice(0, bytes);
     ok = true;
     return out;
