@@ -28,17 +28,15 @@ import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judg
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
-import { checkDemoPipeline, checkShiftApplies } from './generate-pipeline.js';
+import { checkDemoPipeline, checkPipelineSteps, checkShiftApplies, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
 import { checkRopeSize, latentShapeFor, type VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
-import { InputError } from '../model/model.js';
+import { InputError, RopeLimitError } from '../model/model.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
-import { readTextFileSync } from '../io/node-source.js';
-import { schedulerFromConfig, StepCountError, type SchedulerSpec } from '../sampler/config.js';
 
 export const demoCommand: Command = {
   spec: {
@@ -186,59 +184,36 @@ function demoSize(p: Parsed): { num_frames: number; height: number; width: numbe
 }
 
 /**
- * Before any weight is read: the size against the VAE's factors and the patch (naming the flags), and the
- * transformer's run (latents × 2 for CFG) against the adapter's limits (LimitError with the figures).
+ * The size against the VAE's factors and the patch, then Wan's rope_max_seq_len, in the flags' pixels and frames as
+ * generate --pipeline says it (UsageErrors naming the flags): from the folder's JSON files before the GPU is acquired
+ * (pipelineSizing), and in the loader's preflight. @returns the latent shape [1, C, F, h, w].
  */
-function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, f16: boolean, dtype: DType, scale: VaeScale, budget: number | undefined): void {
+function demoSizeCheck(size: ReturnType<typeof demoSize>, config: ModelConfig, scale: VaeScale): number[] {
   let lat: number[];
   try {
     lat = latentShapeFor(config, scale, 1, size, { height: '--height', width: '--width', num_frames: '--frames' });
+    checkRopeSize(config, scale, lat, { latents: false, items: 'prompts' });
   } catch (e) {
-    throw e instanceof InputError ? new UsageError(e.message) : e;
+    // a size past rope_max_seq_len: the flags' problem (exit 2), as generate's
+    throw e instanceof RopeLimitError ? ropeAsUsage(e) : e instanceof InputError ? new UsageError(e.message) : e;
   }
+  return lat;
+}
+
+/**
+ * Before any weight is read: the size (demoSizeCheck), and the transformer's run (latents × 2 for CFG) against the
+ * adapter's limits (LimitError with the figures).
+ */
+function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, f16: boolean, dtype: DType, scale: VaeScale, budget: number | undefined): void {
+  const lat = demoSizeCheck(size, config, scale);
   const cfgB = (p.guidance as number) > 1 ? 2 : 1;
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
   const text = [cfgB, maxSequenceLength(p), config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
   try {
-    // past rope_max_seq_len: in the flags' pixels and frames, as generate --pipeline says it (then the fit, whose own rope check it passed)
-    checkRopeSize(config, scale, lat, { latents: false, items: 'prompts' });
+    // the fit, whose own rope check the size passed
     checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16, maxMemory: budget });
   } catch (e) {
-    // a size past rope_max_seq_len: the flags' problem (exit 2), as generate's
     throw ropeAsUsage(e);
-  }
-}
-
-/**
- * --steps against the pipeline's scheduler, built as loadPipeline builds it (model_index.json's class from
- * scheduler/scheduler_config.json, with --shift), before any model is read or the GPU acquired: a count it
- * cannot run is --steps' UsageError here, in generate's words, not after the text encoder's stage (the
- * pipeline checks it only when its denoising starts). A config that cannot be read or built, and any other
- * refusal of it, is left to the loader, which names the file.
- */
-function checkDemoSteps(pipelineDir: string, steps: number, shift: number | undefined): void {
-  const json = (file: string): unknown => {
-    try {
-      const text = readTextFileSync(file);
-      return text === null ? undefined : JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-  };
-  const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
-  const config = json(file);
-  const listed = (json(join(pipelineDir, 'model_index.json')) as { scheduler?: unknown } | undefined)?.scheduler;
-  let scheduler: SchedulerSpec;
-  try {
-    if (!config || typeof config !== 'object' || Array.isArray(config)) return;
-    scheduler = schedulerFromConfig(config as Record<string, unknown>, { file, override: Array.isArray(listed) && typeof listed[1] === 'string' ? listed[1] : undefined, overrideName: null, shift, warn: () => {} });
-  } catch {
-    return;
-  }
-  try {
-    scheduler.setTimesteps(steps);
-  } catch (e) {
-    if (e instanceof StepCountError) throw stepsAsUsage(e);
   }
 }
 
@@ -261,7 +236,10 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
   }
   if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded);
-  checkDemoSteps(pipelineDir, p.steps as number, p.shift as number | undefined);
+  checkPipelineSteps(pipelineDir, p.steps as number, { shift: p.shift as number | undefined });
+  // the size from the folder's JSON files, before the GPU is acquired (in the preflight when they could not be read here)
+  const sizing = await pipelineSizing(pipelineDir);
+  if (sizing) demoSizeCheck(size, sizing.config, sizing.scale);
   makeOutputDir('out', dir, DEMO_FILES); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();

@@ -8,7 +8,7 @@ import { checkRopeGrid } from '../model/wan.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
-import { checkPipelineScheduler, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
+import { checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
@@ -160,6 +160,31 @@ function checkSizesVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputHeader>
   }
 }
 
+/**
+ * The latents of a --model run (the inputs file's, or seeded from --frames/--height/--width and the batch) against
+ * Wan's rope_max_seq_len: generate()'s InputError in its words, a UsageError naming the flags for seeded sizes.
+ * Before the model is read (from `config`, transformerConfigOf) and in the loader's preflight.
+ * @returns the latents' shape [B, C, (F,) H, W], or undefined when it is not known or not valid yet (validate() names it).
+ */
+function checkModelRope(p: Parsed, config: ModelConfig, header: ReadonlyMap<string, InputHeader>): number[] | undefined {
+  const given = p.seed === undefined ? header.get('latents')?.shape : undefined;
+  const spatial = [p.height as number | undefined, p.width as number | undefined];
+  if (!given && (spatial[0] === undefined || spatial[1] === undefined)) return undefined;
+  const B = seededBatch(p, config.family, header);
+  const one = given ?? (config.family === 'dit' ? [B, config.inChannels, ...spatial] : [B, config.inChannels, (p.frames as number | undefined) ?? 1, ...spatial]);
+  if (one.length !== (config.family === 'dit' ? 4 : 5) || one.some((d: number | undefined) => !Number.isInteger(d) || d! < 1)) return undefined; // validate() reports it
+  // a grid past rope_max_seq_len is generate()'s InputError, in its words, before any weight is read;
+  // seeded sizes (--frames/--height/--width) are the flags' problem
+  if (config.family === 'wan') {
+    try {
+      checkRopeGrid(config, 'hidden_states', one as number[], one.slice(2) as [number, number, number]);
+    } catch (e) {
+      throw given ? e : ropeAsUsage(e);
+    }
+  }
+  return one as number[];
+}
+
 /** The batch of a seeded --model run: the inputs file's text or class labels when it has them, else --batch. */
 function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: ReadonlyMap<string, InputHeader>): number {
   return inputs.get(family === 'dit' ? 'class_labels' : textNames(p.inputs as string | undefined, inputs)[0])?.shape[0] ?? (p.batch as number);
@@ -238,8 +263,12 @@ export const generateCommand: Command = {
     const dir = (p.pipeline ?? p.model) as string;
     const config = transformerConfigOf(dir, mode === 'model' ? 'model' : 'pipeline');
     if (config) checkFamilyFlags(p, config, mode === 'embedded' ? 'the embedded tessera-shapes pipeline' : mode === 'model' ? `--model ${dir}` : `--pipeline ${dir}`, mode === 'model' ? 'model' : 'pipeline');
-    if (mode !== 'model') checkPipelineScheduler(dir, mode === 'embedded', p.scheduler as string | undefined, p.shift as number | undefined);
-    // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too
+    if (mode !== 'model') {
+      checkPipelineScheduler(dir, mode === 'embedded', p.scheduler as string | undefined, p.shift as number | undefined);
+      // a step count that scheduler cannot run, from the folder's files before any model is read (as --model's checkStepsFlag)
+      checkPipelineSteps(dir, p.steps as number | undefined, { scheduler: p.scheduler as string | undefined, shift: p.shift as number | undefined });
+    }
+    // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too (a folder whose files the check above could not read)
     if (mode !== 'model') return runPipelineGenerate(p, media, { embedded: mode === 'embedded' }).catch((e: unknown) => Promise.reject(stepsAsUsage(e)));
     p.guidance ??= 1;
     // the scheduler and its config, checked before any weight is read
@@ -250,6 +279,9 @@ export const generateCommand: Command = {
     const header = await generateInputHeader(p);
     checkSeedVsLatents(p, header);
     checkSizesVsLatents(p, header);
+    // a seeded run's size flags: before the model is read or the GPU acquired (they were checked after the weights loaded)
+    if (p.seed !== undefined && (p.height === undefined || p.width === undefined)) throw new UsageError('--seed needs --height and --width (latent size)');
+    if (config) checkModelRope(p, config, header);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...variantOption(p),
@@ -257,21 +289,8 @@ export const generateCommand: Command = {
       // the batched (CFG) shapes the loop will run, refused before any weight is read
       preflight: (config, gpu, dtype) => {
         const cfgB = (p.guidance as number) > 1 ? 2 : 1;
-        const given = p.seed === undefined ? header.get('latents')?.shape : undefined;
-        const spatial = [p.height as number | undefined, p.width as number | undefined];
-        if (!given && (spatial[0] === undefined || spatial[1] === undefined)) return;
-        const B = seededBatch(p, config.family, header);
-        const one = given ?? (config.family === 'dit' ? [B, config.inChannels, ...spatial] : [B, config.inChannels, (p.frames as number | undefined) ?? 1, ...spatial]);
-        if (one.length !== (config.family === 'dit' ? 4 : 5) || one.some((d: number | undefined) => !Number.isInteger(d) || d! < 1)) return; // validate() reports it
-        // a grid past rope_max_seq_len is generate()'s InputError, in its words, before any weight is read;
-        // seeded sizes (--frames/--height/--width) are the flags' problem
-        if (config.family === 'wan') {
-          try {
-            checkRopeGrid(config, 'hidden_states', one as number[], one.slice(2) as [number, number, number]);
-          } catch (e) {
-            throw given ? e : ropeAsUsage(e);
-          }
-        }
+        const one = checkModelRope(p, config, header);
+        if (!one) return;
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
         const t = config.family === 'dit' ? undefined : header.get(textNames(p.inputs as string, header)[0])?.shape;
         const text = t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined;
@@ -296,7 +315,6 @@ export const generateCommand: Command = {
       opts.encoder_hidden_states = cond.encoder_hidden_states;
       opts.negative_encoder_hidden_states = cond.negative_encoder_hidden_states;
       if (!opts.latents) {
-        if (p.height === undefined || p.width === undefined) throw new UsageError('--seed needs --height and --width (latent size)');
         const c = model.config;
         const spatial = [p.height as number, p.width as number];
         const frames = (p.frames as number | undefined) ?? 1;

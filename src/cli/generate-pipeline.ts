@@ -5,20 +5,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
+import { folderFile } from '../io/source.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
-import { latentShapeFor, loadPipeline, PIPELINES, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
+import { checkRopeSize, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
+import type { InputHeader } from '../io/inputs.js';
 import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
-import { ropeAsUsage } from './errors.js';
+import { ropeAsUsage, stepsAsUsage } from './errors.js';
 
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
 function readJsonFile(file: string): Record<string, unknown> | undefined {
@@ -152,6 +154,39 @@ export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, n
 }
 
 /**
+ * --steps (`steps`; undefined: the pipeline class's num_inference_steps) against the scheduler a pipeline run samples
+ * with, built from the folder's JSON files as Pipeline.generate builds it (model_index.json's scheduler class, or
+ * --scheduler's `o.scheduler`, from scheduler/scheduler_config.json, with --shift `o.shift`), before any model is read
+ * or the GPU acquired: a count it cannot run is --steps' UsageError, the line the pipeline's own refusal gave after
+ * loading (and, in demo, after the text encoder's stage). generate --pipeline's and demo's. A folder whose files cannot
+ * be read, or a scheduler that cannot be built from them, is left to the loader, which names the file.
+ * @throws UsageError naming --steps (and the most steps that work, where known).
+ */
+export function checkPipelineSteps(dir: string, steps: number | undefined, o: { scheduler?: string; shift?: number } = {}): void {
+  const index = readJsonFile(join(dir, 'model_index.json'));
+  const own = index && componentClass(index, 'scheduler');
+  const config = readJsonFile(join(dir, 'scheduler', 'scheduler_config.json'));
+  const cls = index?._class_name;
+  const count = steps ?? (typeof cls === 'string' && Object.hasOwn(PIPELINES, cls) ? PIPELINES[cls as keyof typeof PIPELINES].num_inference_steps : undefined);
+  // a class the loader builds (model_index.json's, spelt as diffusers spells it): any other is the loader's refusal
+  if (own === undefined || !(SCHEDULER_CLASSES as readonly string[]).includes(own) || !config || count === undefined) return;
+  let scheduler: SchedulerSpec;
+  try {
+    const name = o.scheduler === undefined ? (own as SchedulerClass) : resolveSchedulerClass(o.scheduler, '--scheduler');
+    // the file as the pipeline names it in its refusal (folderRoot: the folder as given)
+    const file = folderFile({ name: dir }, 'scheduler/scheduler_config.json');
+    scheduler = schedulerFromConfig(schedulerConfigFor(config, own, name), { file, override: name, overrideName: null, shift: o.shift, warn: () => {} });
+  } catch {
+    return;
+  }
+  try {
+    scheduler.setTimesteps(count);
+  } catch (e) {
+    if (e instanceof StepCountError) throw stepsAsUsage(e);
+  }
+}
+
+/**
  * --scheduler NAME built from a folder's scheduler config (`config`: its text or contents, read from `file`) as
  * diffusers' NAME.from_config (schedulerFromConfig). A config that class cannot take (DDIM on a flow-prediction
  * config) while its own class (_class_name) can is the flag's problem: one line naming --scheduler, the value at
@@ -208,6 +243,12 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   const guidanceGiven = p.guidance as number | undefined;
 
   checkPromptTextEncoder(p, header);
+  // the sizes from the folder's JSON files, before the GPU is acquired (again in preflight when they could not be read here)
+  const sizing = await pipelineSizing(p.pipeline as string);
+  if (sizing) {
+    if (p.seed !== undefined) checkSeededSizeFlags(p, sizing.config.family, sizing.className, sizing.scale);
+    checkPipelineSizes(p, sizing.config, sizing.scale, header, posName);
+  }
   const pipe = await loadPipeline(p.pipeline as string, {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,
@@ -216,19 +257,8 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     ...variantOption(p),
     // refuse before any weight is read when the latent shape is known (given latents)
     preflight: (config, gpu, dtype, vaeScale) => {
-      // seeded sizes, checked against the VAE factors and the patch before any weight is read, naming the flags
-      const sized = config.family === 'dit' ? p.height !== undefined || p.width !== undefined : p.height !== undefined && p.width !== undefined && p.frames !== undefined;
-      if (p.seed !== undefined && sized) {
-        try {
-          latentShapeFor(config, vaeScale, 1, { height: p.height as number | undefined, width: p.width as number | undefined, num_frames: p.frames as number | undefined }, { height: '--height', width: '--width', num_frames: '--frames' });
-        } catch (e) {
-          if (e instanceof InputError) throw new UsageError(e.message);
-          throw e;
-        }
-      }
-      const lat = p.seed === undefined ? header.get('latents')?.shape : undefined;
-      if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return;
-      checkSizesVsPipelineLatents(p, config, vaeScale, lat);
+      const lat = checkPipelineSizes(p, config, vaeScale, header, posName);
+      if (!lat) return;
       const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;
       const t = config.family === 'dit' ? undefined : header.get(posName)?.shape;
       try {
@@ -268,8 +298,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
       o.height = p.height as number | undefined;
       o.width = p.width as number | undefined;
       o.num_frames = p.frames as number | undefined;
-      if ((o.height === undefined || o.width === undefined) && !(fam === 'dit' && o.height === undefined && o.width === undefined)) throw new UsageError('--seed with --pipeline needs --height and --width in pixels (and --frames for video pipelines; DiT defaults to its sample_size)');
-      if (fam !== 'dit' && o.num_frames === undefined) throw new UsageError(`--seed with ${pipe.className} needs --frames (output frames${pipe.vaeScale.temporal > 1 ? `, ${pipe.vaeScale.temporal}k + 1` : ''})`);
+      checkSeededSizeFlags(p, fam, pipe.className, pipe.vaeScale);
     }
     if (!pipe.vae) o.output_type = 'latent';
     const bar = progressBar('denoising');
@@ -318,6 +347,69 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   } finally {
     pipe.dispose();
   }
+}
+
+/**
+ * The transformer config and the VAE's factors of a pipeline folder from its JSON files alone (transformerConfigOf,
+ * pipelineVaeScale: no weight read, no GPU acquired), for the size checks of generate --pipeline and demo before the
+ * adapter is acquired; undefined when either cannot be read or parsed: the loader names the file (and the loader's
+ * preflight makes the same checks then).
+ */
+export async function pipelineSizing(dir: string): Promise<{ config: ModelConfig; scale: VaeScale; className: string } | undefined> {
+  const config = transformerConfigOf(dir, 'pipeline');
+  const className = pipelineClassName(dir);
+  if (!config || className === undefined) return undefined;
+  try {
+    return { config, scale: await pipelineVaeScale(dir), className };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The sizes a seeded pipeline run needs: --height and --width (DiT: both or neither, its sample_size), and --frames
+ * for video (`family`), whose class `className` and VAE `scale` the message names. Before the pipeline loads
+ * (pipelineSizing) and after, for a folder whose files were not read before. @throws UsageError naming the flags.
+ */
+function checkSeededSizeFlags(p: Parsed, family: ModelConfig['family'], className: string, scale: VaeScale): void {
+  const [h, w] = [p.height !== undefined, p.width !== undefined];
+  if ((!h || !w) && !(family === 'dit' && !h && !w)) throw new UsageError('--seed with --pipeline needs --height and --width in pixels (and --frames for video pipelines; DiT defaults to its sample_size)');
+  if (family !== 'dit' && p.frames === undefined) throw new UsageError(`--seed with ${className} needs --frames (output frames${scale.temporal > 1 ? `, ${scale.temporal}k + 1` : ''})`);
+}
+
+/**
+ * generate --pipeline's sizes against the transformer config and the VAE's factors (`scale`), in the flags' words: a
+ * seeded run's --frames/--height/--width (latentShapeFor: each a multiple of VAE factor × patch, frames 4k + 1), then
+ * Wan's rope_max_seq_len in those pixels and frames, the line Pipeline.generate gives (ropeAsUsage); or, with the
+ * inputs file's latents (`header`), the sizes given too against the ones they make. `posName`: the file's text
+ * embeddings' name. Run before the pipeline loads (pipelineSizing) and in its preflight.
+ * @returns the inputs file's latents shape when it is of the family's rank with positive dims (for the memory check), else undefined.
+ * @throws UsageError naming the flag.
+ */
+function checkPipelineSizes(p: Parsed, config: ModelConfig, scale: VaeScale, header: ReadonlyMap<string, InputHeader>, posName: string): number[] | undefined {
+  // seeded sizes, checked against the VAE factors and the patch before any weight is read, naming the flags
+  const sized = config.family === 'dit' ? p.height !== undefined || p.width !== undefined : p.height !== undefined && p.width !== undefined && p.frames !== undefined;
+  if (p.seed !== undefined && sized) {
+    // the batch as Pipeline.generate counts it: --batch prompts, or the inputs file's text embeddings
+    const text = header.get(posName)?.shape;
+    const [batch, items] = p.prompt !== undefined ? [p.batch as number, 'prompts'] : [text?.length === 3 ? text[0] : undefined, 'prompt_embeds items'];
+    let shape: number[];
+    try {
+      shape = latentShapeFor(config, scale, batch ?? 1, { height: p.height as number | undefined, width: p.width as number | undefined, num_frames: p.frames as number | undefined }, { height: '--height', width: '--width', num_frames: '--frames' });
+    } catch (e) {
+      if (e instanceof InputError) throw new UsageError(e.message);
+      throw e;
+    }
+    try {
+      if (batch !== undefined) checkRopeSize(config, scale, shape, { latents: false, items });
+    } catch (e) {
+      throw ropeAsUsage(e);
+    }
+  }
+  const lat = p.seed === undefined ? header.get('latents')?.shape : undefined;
+  if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return undefined;
+  checkSizesVsPipelineLatents(p, config, scale, lat);
+  return lat;
 }
 
 /**

@@ -470,6 +470,43 @@ export interface VaeScale {
   temporal: number;
 }
 
+/**
+ * The VAE's factors of a pipeline folder from its JSON files alone, model_index.json and vae/config.json (no
+ * weight read, no GPU acquired): what loadPipeline passes to `preflight`, for a caller that checks a run's pixel
+ * sizes (latentShapeFor, checkRopeSize) before it loads the pipeline. The pipeline class's defaults when
+ * model_index.json lists no vae. `source` as loadPipeline's.
+ * @throws PipelineError naming the file, as loadPipeline words it: model_index.json or vae/config.json missing
+ *   or malformed, a pipeline class or VAE class tessera does not run, scale factors that are not positive integers.
+ */
+export async function pipelineVaeScale(source: string | FolderSource): Promise<VaeScale> {
+  const folder = typeof source === 'string' ? await resolveFolder(source) : source;
+  const { index, cls, file } = await readModelIndex(folder);
+  const cfg = await readVaeConfig(folder, index, cls, file);
+  return vaeScale(cfg, PIPELINES[cls].family === 'wan' ? 'wan' : 'kl', `${folderRoot(folder)}/vae/config.json`);
+}
+
+/** model_index.json of a pipeline folder, parsed, and its class (one tessera runs); `file`: its path. @throws PipelineError naming it. */
+async function readModelIndex(folder: FolderSource): Promise<{ index: ModelIndex; cls: PipelineClass; file: string }> {
+  const file = `${folderRoot(folder)}/model_index.json`;
+  const indexText = await readPipelineText(folder, 'model_index.json', 'a diffusers pipeline folder names its components there');
+  // names the library call, not the CLI's --model: a page or a script has no flags
+  if (indexText === null) throw new PipelineError(`${file}: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
+  const index = parseModelIndex(indexText, file);
+  if (!Object.hasOwn(PIPELINES, index.className)) throw new PipelineError(`${file}: _class_name ${JSON.stringify(index.className)} is not supported (expected ${Object.keys(PIPELINES).join(', ')})`);
+  return { index, cls: index.className as PipelineClass, file };
+}
+
+/** vae/config.json when model_index.json (`index`, read from `file`) lists a vae of a class `cls` takes, naming the same class; undefined when it lists none. @throws PipelineError naming the file at fault. */
+async function readVaeConfig(folder: FolderSource, index: ModelIndex, cls: PipelineClass, file: string): Promise<Record<string, unknown> | undefined> {
+  const va = index.components.get('vae');
+  if (!va) return undefined;
+  const spec = PIPELINES[cls];
+  if (!(spec.vae as readonly string[]).includes(va.className)) throw new PipelineError(`${file}: "vae" is ${va.className}; ${cls} needs ${spec.vae.join(' or ')}`);
+  const cfg = await readJson(folder, 'vae/config.json', `model_index.json lists vae ${va.className}`);
+  if (cfg['_class_name'] !== va.className) throw new PipelineError(`${folderRoot(folder)}/vae/config.json: _class_name ${JSON.stringify(cfg['_class_name'])} does not match model_index.json's ${va.className}`);
+  return cfg;
+}
+
 function vaeScale(cfg: Record<string, unknown> | undefined, kind: 'wan' | 'kl', file: string): VaeScale {
   if (!cfg) return kind === 'wan' ? { spatial: 8, temporal: 4 } : { spatial: 8, temporal: 1 };
   if (kind === 'wan') {
@@ -735,16 +772,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     return spec;
   }
 
-  /**
-   * The config `cls` is built from: pipe.scheduler.config holds every argument of the folder's class, its
-   * defaults included. The one default the classes share under different values is timestep_spacing
-   * (DDIM "leading", the multistep ones "linspace"): a file without it passes the folder class's default on.
-   */
+  /** The config `cls` is built from (schedulerConfigFor: the folder's, with its class's timestep_spacing default). */
   private fromConfigSource(cls: SchedulerClass): Record<string, unknown> {
-    const own = this.scheduler.className;
-    const spacing = own === 'DDIMScheduler' ? 'leading' : own === 'FlowMatchEulerDiscreteScheduler' ? undefined : 'linspace';
-    if (cls === own || cls === 'FlowMatchEulerDiscreteScheduler' || spacing === undefined || this.schedulerConfig['timestep_spacing'] != null) return this.schedulerConfig;
-    return { ...this.schedulerConfig, timestep_spacing: spacing };
+    return schedulerConfigFor(this.schedulerConfig, this.scheduler.className, cls);
   }
 
   /** Every check of a generate call: names, values, shapes, conflicts and memory; nothing touches the GPU. */
@@ -1142,6 +1172,19 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 }
 
+/**
+ * The config Pipeline.generate builds scheduler class `cls` from (X.from_config(pipe.scheduler.config)), for a
+ * folder whose scheduler_config.json is `config` and whose model_index.json lists class `own`: the file holds every
+ * argument of `own` it sets. The one default the classes share under different values is timestep_spacing (DDIM
+ * "leading", the multistep ones "linspace"): a file without it passes `own`'s default on. Exported so that a caller
+ * may build the scheduler a call will run from the folder's files alone (the CLI's --steps check, before loading).
+ */
+export function schedulerConfigFor(config: Record<string, unknown>, own: string, cls: SchedulerClass): Record<string, unknown> {
+  const spacing = own === 'DDIMScheduler' ? 'leading' : own === 'FlowMatchEulerDiscreteScheduler' ? undefined : 'linspace';
+  if (cls === own || cls === 'FlowMatchEulerDiscreteScheduler' || spacing === undefined || config['timestep_spacing'] != null) return config;
+  return { ...config, timestep_spacing: spacing };
+}
+
 /** Pipeline.generate's `scheduler`: a class or short name. @throws InputError listing the accepted names. */
 function schedulerOption(name: unknown): SchedulerClass {
   try {
@@ -1195,13 +1238,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   checkGpuOption(opts.gpu);
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folderRoot(folder);
-  const indexText = await readPipelineText(folder, 'model_index.json', 'a diffusers pipeline folder names its components there');
-  // names the library call, not the CLI's --model: a page or a script has no flags
-  if (indexText === null) throw new PipelineError(`${root}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
-  const index = parseModelIndex(indexText, `${root}/model_index.json`);
-  const file = `${root}/model_index.json`;
-  if (!Object.hasOwn(PIPELINES, index.className)) throw new PipelineError(`${file}: _class_name ${JSON.stringify(index.className)} is not supported (expected ${Object.keys(PIPELINES).join(', ')})`);
-  const cls = index.className as PipelineClass;
+  const { index, cls, file } = await readModelIndex(folder);
   const spec = PIPELINES[cls];
   const component = (name: string) => index.components.get(name) ?? null;
   for (const extra of ['transformer_2', 'image_encoder', 'image_processor']) {
@@ -1223,14 +1260,8 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
 
   // the VAE (optional): its class and config, for the pixel sizes
   const va = component('vae');
-  let vaeCfg: Record<string, unknown> | undefined;
-  const kind: 'wan' | 'kl' = spec.family === 'wan' ? 'wan' : 'kl';
-  if (va) {
-    if (!(spec.vae as readonly string[]).includes(va.className)) throw new PipelineError(`${file}: "vae" is ${va.className}; ${cls} needs ${spec.vae.join(' or ')}`);
-    vaeCfg = await readJson(folder, 'vae/config.json', `model_index.json lists vae ${va.className}`);
-    if (vaeCfg['_class_name'] !== va.className) throw new PipelineError(`${root}/vae/config.json: _class_name ${JSON.stringify(vaeCfg['_class_name'])} does not match model_index.json's ${va.className}`);
-  }
-  const scale = vaeScale(vaeCfg, kind, `${root}/vae/config.json`);
+  const vaeCfg = await readVaeConfig(folder, index, cls, file);
+  const scale = vaeScale(vaeCfg, spec.family === 'wan' ? 'wan' : 'kl', `${root}/vae/config.json`);
 
   // the text encoder: a class tessera runs, checked from model_index.json alone, before any weight reaches the GPU
   const te = component('text_encoder');
