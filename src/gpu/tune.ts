@@ -381,7 +381,10 @@ export function cachedChoice(gpu: Gpu, family: string, bucket: string): TuneEntr
   return wellFormed(e) ? e : null;
 }
 
-/** Every cached entry of this adapter: `family|bucket` → entry (for `tessera info`). */
+/**
+ * Every cached entry of this adapter (and llvmpipe thread count, tuneAdapterKey): `family|bucket` → entry
+ * (for `tessera info`), loading the cache first. Under mode 'off' the cache is still read.
+ */
 export async function cachedChoices(gpu: Gpu): Promise<Record<string, TuneEntry>> {
   const all = await loadTuneCache();
   const prefix = tuneKey(gpu, '', '').slice(0, -2);
@@ -467,15 +470,21 @@ export function pickChoice(names: readonly string[], ms: Readonly<Record<string,
 export interface TuneReport {
   key: string;
   family: string;
+/** What tunePlan decided for one shape bucket of a plan. */
   bucket: string;
+  /** The tuning cache key: version, runtime, adapter (tuneAdapterKey), family and bucket joined by '|'. */
   entry: TuneEntry;
+  /** Kernel family, e.g. `gemm`. */
   /** True when this run timed it (false: taken from the cache). */
+  /** Shape bucket sharing one decision, e.g. `f32 M4096 N2048 K2048`. */
   measured: boolean;
+  /** The decision: `entry.choice` is the strategy the plan's dispatches of this bucket now run (Dispatch.choice), `entry.ms` each candidate's fastest round. */
 }
 
 export interface TuneOptions {
   /** Timed rounds per candidate (interleaved, fastest round counts); default TUNE_ROUNDS (5). */
   rounds?: number;
+/** Options of tunePlan (`tessera tune --rounds --force`). */
   /** Re-time buckets that are already cached. */
   force?: boolean;
   /** Keep the choices in the tuning cache (default true); false: this plan only (A/B of kernel sources). */
@@ -616,7 +625,14 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
 /**
  * Settle the plan's pending tuning requests (see the module comment), re-recording dispatches
  * whose choice changed. Returns what was decided, per distinct bucket. Its 'tune' KernelEvents
- * (watchKernels) say `explicit: true`.
+ * (watchKernels) say `explicit: true`. What `tessera tune` does, from a script: call it on a freshly
+ * recorded plan (a workload's, or a model's planFor) before its first run, which settles the
+ * requests itself (with TESSERA_TUNE_MIN_FLOPS' floor); a plan already run has none left and gets [].
+ * Follows the device's tuning mode (tuneMode): 'off' returns [] and times nothing, 'cached' applies
+ * cached choices only, 'auto' times what is not cached (every bucket with `force`). `rounds`: timed
+ * rounds per candidate; `save: false` keeps the choices out of the cache.
+ * @throws TuneEnvError when TESSERA_TUNE decides the mode and holds another value; GpuError when the
+ *   device is lost while timing (a candidate that fails otherwise keeps the heuristic, with a warning).
  */
 export function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
   return settlePlan(plan, o, true);

@@ -16,7 +16,7 @@ export const RESOLVE_ALIGN = 256;
 export type Timing = 'gpu-timestamps' | 'wall-clock';
 
 /** A recorded dispatch's description (kernel, family, layer, shapes, flops, bytes, workgroups) with its times. */
-export interface ProfiledDispatch extends Pick<Dispatch, 'kernel' | 'family' | 'layer' | 'shapes' | 'flops' | 'bytes' | 'workgroups'> {
+export interface ProfiledDispatch extends Pick<Dispatch, 'kernel' | 'family' | 'layer' | 'shapes' | 'flops' | 'bytes' | 'workgroups' | 'choice'> {
   /** Median GPU time over repeats (ms); null under wall-clock timing or when every sample was dropped. */
   ms: number | null;
   /** Start relative to the first dispatch of the representative repeat (ms); null under wall-clock timing. */
@@ -224,7 +224,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
   if (ds.length === 0) throw new Error('profilePlan: the plan has no dispatches');
   const useTimestamps = gpu.timestamps && !opts.forceWallClock;
   const base = (): ProfiledDispatch[] =>
-    ds.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: [...d.workgroups] as [number, number, number], ms: null, startMs: null, runMs: null, samples: [] }));
+    ds.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: [...d.workgroups] as [number, number, number], ...(d.choice !== undefined ? { choice: d.choice } : {}), ms: null, startMs: null, runMs: null, samples: [] }));
   const common = { adapter: describeAdapter(gpu), repeats, warmup, date: new Date().toISOString(), residentBytes };
 
   for (let i = 0; i < warmup; i++) await plan.run(`warmup of ${plan.layer || 'plan'}`);

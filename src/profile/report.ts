@@ -82,9 +82,15 @@ export interface KernelRow {
   totalMs: number | null;
   /** totalMs over the timed calls. */
   meanMs: number | null;
-  /** Share of the step's summed GPU time (0..1). */
+  /**
+   * Share (0..1) of the summed per-dispatch medians of the run (the sum of every row's totalMs; the
+   * tables' '% sum' column), not of the step's median (ProfileRun.totalMs, a median of per-repeat sums):
+   * the shares add up to 1. Null under wall-clock timing.
+   */
   stepShare: number | null;
   /** FLOPs of its timed calls (of all of them when none is timed), so that the rates count only timed work. */
+  /** The tuned strategy its dispatches run (Dispatch.choice, e.g. `tiled-128`; several joined by ', '); absent for kernels without alternatives. */
+  choice?: string;
   flops: number;
   /** Bytes its timed calls read and write (as flops). */
   bytes: number;
@@ -109,7 +115,7 @@ export interface LayerRow {
   calls: number;
   /** Sum of their median times, ms; null under wall-clock timing. */
   totalMs: number | null;
-  /** Share of the step's summed GPU time (0..1). */
+  /** Share (0..1) of the summed per-dispatch medians of the run, as KernelRow.stepShare (the '% sum' column). */
   stepShare: number | null;
   /** FLOPs of its timed dispatches (as KernelRow.flops). */
   flops: number;
@@ -171,6 +177,7 @@ export function kernelTable(run: ProfileRun, ceiling?: Ceiling): KernelRow[] {
     // engine kernels accumulate in f32 whatever they store: the f32 roof applies to them
     const sh = ceilingShares(ceiling, gflops ?? NaN, gbps ?? NaN, isF16(kernel) && ds[0]!.family === 'ceiling');
     rows.push({
+    const choices = [...new Set(ds.flatMap((d) => (d.choice === undefined ? [] : [d.choice])))];
       kernel,
       family: ds[0]!.family,
       calls: ds.length,
@@ -178,6 +185,7 @@ export function kernelTable(run: ProfileRun, ceiling?: Ceiling): KernelRow[] {
       meanMs: ms === null ? null : ms / ds.filter((d) => d.ms !== null).length,
       stepShare: ms !== null && step ? ms / step : null,
       flops,
+      ...(choices.length ? { choice: choices.join(', ') } : {}),
       bytes,
       gflops,
       gbps,
@@ -227,10 +235,14 @@ function table(head: string[], rows: string[][], leftCols = 1): string {
 }
 
 /** How formatKernelTable labels and trims its columns. */
+/** The share column's default header: a row's share of the summed per-dispatch medians (KernelRow.stepShare). */
+const SUM_SHARE = '% sum';
+
 export interface KernelTableFormat {
   /**
-   * Header of the share column, naming what the shares are of: '% step' (default: one step of a
-   * plan), '% stage' (e.g. a whole encode or decode), '% total' (several stages together).
+   * Header of the share column (KernelRow.stepShare: each row's share of the rows' summed per-dispatch
+   * medians, which is not the step's median time): '% sum' (default), or a name for what those rows
+   * cover, e.g. '% stage' (a whole encode or decode), '% total' (several stages together).
    */
   shareLabel?: string;
   /** Print the `% FMA  % BW  % ceiling` columns (default true); false drops them, e.g. when no ceiling was measured (they would all read '—'). */
@@ -241,7 +253,7 @@ export interface KernelTableFormat {
 export function formatKernelTable(rows: readonly KernelRow[], opts: KernelTableFormat = {}): string {
   const s = (v: number | null) => formatShare(v, true);
   const withCeiling = opts.ceilingColumns ?? true;
-  const head = ['kernel', 'calls', 'total ms', 'mean ms', opts.shareLabel ?? '% step', 'GFLOP/s', 'GB/s', ...(withCeiling ? ['% FMA', '% BW', '% ceiling'] : [])];
+  const head = ['kernel', 'calls', 'total ms', 'mean ms', opts.shareLabel ?? SUM_SHARE, 'GFLOP/s', 'GB/s', ...(withCeiling ? ['% FMA', '% BW', '% ceiling'] : [])];
   const t = table(
     head,
     rows.map((r) => [r.kernel, String(r.calls), f(r.totalMs), f(r.meanMs), pct(r.stepShare), f(r.gflops, 2), f(r.gbps, 2), ...(withCeiling ? [s(r.computeShare), s(r.bandwidthShare), s(r.ceilingShare)] : [])]),
@@ -251,12 +263,12 @@ export function formatKernelTable(rows: readonly KernelRow[], opts: KernelTableF
 
 /**
  * layerTable's rows as text: a fixed-width table (a header, a rule, then one line per row in the
- * given order) with the columns `layer  calls  total ms  % step  GFLOP/s  top kernel`; '—' where a
- * figure was not measured.
+ * given order) with the columns `layer  calls  total ms  % sum  GFLOP/s  top kernel` (% sum: LayerRow.stepShare);
+ * '—' where a figure was not measured.
  */
 export function formatLayerTable(rows: readonly LayerRow[]): string {
   return table(
-    ['layer', 'calls', 'total ms', '% step', 'GFLOP/s', 'top kernel'],
+    ['layer', 'calls', 'total ms', SUM_SHARE, 'GFLOP/s', 'top kernel'],
     rows.map((r) => [r.layer, String(r.calls), f(r.totalMs), pct(r.stepShare), f(r.gflops, 2), r.kernels[0] ?? '']),
   );
 }
@@ -268,7 +280,7 @@ export function formatLayerTable(rows: readonly LayerRow[]): string {
 function stepWhat(run: ProfileRun): string {
   const rows = stepGpuMs(run) ?? 0;
   if (run.repeats <= 1) return 'sum of dispatches';
-  return `median over ${run.repeats} repeats of the summed dispatch times; the kernel rows are per-dispatch medians, summing to ${f(rows)} ms`;
+  return `median over ${run.repeats} repeats of the summed dispatch times; the kernel rows are per-dispatch medians, summing to ${f(rows)} ms: ${SUM_SHARE} is each row as a share of that`;
 }
 
 /** The whole report as text: header, per-kernel table, per-layer table (when layers differ). */
@@ -302,7 +314,7 @@ export interface TraceEvent {
   pid: number;
   /** Track: one per run (a pipeline stage, a queue). */
   tid: number;
-  /** Shapes, FLOPs, bytes, layer, workgroups and medians of a dispatch; a metadata event's name. */
+  /** Shapes, FLOPs, bytes, layer, workgroups, the tuned `choice` (when the kernel has alternatives) and medians of a dispatch; a metadata event's name. */
   args: Record<string, unknown>;
 }
 
@@ -311,7 +323,10 @@ export interface ChromeTrace {
   traceEvents: TraceEvent[];
   /** How the viewer shows times ('ns': chromeTrace's choice, for short kernels). */
   displayTimeUnit: 'ns' | 'ms';
-  /** The adapter, timing mode, date and each run's totals. */
+  /**
+   * The adapter, the timing ('gpu-timestamps' or 'wall-clock' when every run was timed so, 'mixed' when
+   * the runs differ), the date and each run's totals and timing (`runs`).
+   */
   otherData: Record<string, unknown>;
 }
 
@@ -345,7 +360,7 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): Trace
         pid,
         tid,
         // dur is this one repeat's; median_ms (and gflops) are over all repeats, as in the tables
-        args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, shown, this_run_ms: d.runMs, median_ms: d.ms, repeats: run.repeats, gflops: d.ms ? gflopsOf(d.flops, d.ms) : null },
+        args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, ...(d.choice !== undefined ? { choice: d.choice } : {}), shown, this_run_ms: d.runMs, median_ms: d.ms, repeats: run.repeats, gflops: d.ms ? gflopsOf(d.flops, d.ms) : null },
       });
     }
     xs.sort((a, b) => a.ts - b.ts);
@@ -363,7 +378,8 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): Trace
  * run (the one whose step time is closest to the median; `args.shown` says so, `args.median_ms`
  * is the dispatch's median over all repeats, as the tables show), one `ph:'X'` event per timed dispatch, `ts`/`dur` in µs, all on pid 1 ("GPU"). Several
  * named runs go one after another, each on its own track (tid). Under wall-clock timing a run
- * is one event for the whole step. Events after the metadata are sorted by `ts`.
+ * is one event for the whole step. Events after the metadata are sorted by `ts`. `otherData.runs[i].timing`
+ * is each run's timing; `otherData.timing` is theirs when all agree, else 'mixed'.
  */
 export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { process?: string } = {}): ChromeTrace {
   const list: readonly NamedRun[] = Array.isArray(runs) ? runs : [{ name: (runs as ProfileRun).timing === 'gpu-timestamps' ? 'queue (one pass per dispatch)' : 'queue (wall clock)', run: runs as ProfileRun }];
@@ -385,7 +401,7 @@ export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { proc
   return {
     traceEvents: [...events, ...xs],
     displayTimeUnit: 'ns',
-    otherData: { adapter: first.adapter, timing: first.timing, date: first.date, runs: list.map(({ name, run }) => ({ name, total_ms: run.totalMs, repeats: run.repeats, warmup: run.warmup, peak_bytes: run.peakBytes, ...(run.traceRepeat !== undefined ? { trace_repeat: run.traceRepeat + 1 } : {}) })) },
+    otherData: { adapter: first.adapter, timing: new Set(list.map(({ run }) => run.timing)).size > 1 ? 'mixed' : first.timing, date: first.date, runs: list.map(({ name, run }) => ({ name, timing: run.timing, total_ms: run.totalMs, repeats: run.repeats, warmup: run.warmup, peak_bytes: run.peakBytes, ...(run.traceRepeat !== undefined ? { trace_repeat: run.traceRepeat + 1 } : {}) })) },
   };
 }
 
@@ -407,6 +423,6 @@ export function profileJson(run: ProfileRun, ceiling?: Ceiling, opts: { layerDep
     ceiling: ceiling ?? null,
     kernels: kernelTable(run, ceiling),
     layers: layerTable(run, opts.layerDepth ?? 0),
-    dispatches: run.dispatches.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: d.workgroups, ms: d.ms, start_ms: d.startMs, samples_ms: d.samples })),
+    dispatches: run.dispatches.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: d.workgroups, ...(d.choice !== undefined ? { choice: d.choice } : {}), ms: d.ms, start_ms: d.startMs, samples_ms: d.samples })),
   };
 }

@@ -190,16 +190,21 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
   }
 }
 
+/** The sizes of convWorkload (`tessera bench conv`). */
 export interface ConvWorkloadArgs {
-  /** Output rows and columns of the frame (pixels). */
+  /** Output rows of the frame (pixels). */
   height: number;
+  /** Output columns of the frame (pixels). */
   width: number;
+  /** Input channels. */
   inChannels: number;
+  /** Output channels. */
   outChannels: number;
   /** Causal frames of the kernel: 3 (WanCausalConv3d, kernel 3×k×k) or 1 (Conv2d). */
   frames: 1 | 3;
   /** Spatial kernel size: 3 (zero padding 1) or 1. */
   ks: 1 | 3;
+  /** Storage dtype of the frame, weights and output. */
   dtype: DType;
   /** conv knobs: PX (output pixels per invocation), WG (invocations per workgroup); declared values only. */
   tile?: Record<string, number>;
@@ -269,12 +274,17 @@ export function convWorkload(gpu: Gpu, a: ConvWorkloadArgs): Workload {
   }
 }
 
+/** The sizes of blockWorkload (`tessera bench block --hidden --heads --tokens --mlp-ratio`). */
 export interface BlockArgs {
+  /** Model width D (DiT-S 384, DiT-XL 1152, Wan2.1-1.3B 1536). */
   hidden: number;
+  /** Attention heads; hidden / heads is the head dim, which the attention kernels take as a multiple of 4 from 8 up. */
   heads: number;
+  /** Tokens of the one batch item (a DiT-XL/2 256² image: 256). */
   tokens: number;
-  /** MLP width = round(hidden · mlpRatio). */
+  /** MLP width = round(hidden · mlpRatio) (DiT: 4). */
   mlpRatio: number;
+  /** Storage dtype of weights and activations. */
   dtype: DType;
 }
 
@@ -283,7 +293,8 @@ export interface BlockArgs {
  *   n = LN(x)·(1+scale_msa)+shift_msa → q|k|v (one fused linear, three planes, model/qkv.ts) → attention → out-proj →
  *   x += gate_msa ⊙ ·;  n = LN(x)·(1+scale_mlp)+shift_mlp → linear+GELU(tanh) → linear →
  *   x += gate_mlp ⊙ ·.   LN eps 1e-6, no affine. The modulation vector [6·D] is an input.
- * The plan starts by copying x_in to x, so every repeat computes the same thing.
+ * The plan starts by copying x_in to x, so every repeat computes the same thing. The library side of
+ * `tessera bench block` (the same block at the same sizes).
  */
 export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
   const { hidden: D, heads: H, tokens: T, dtype } = a;

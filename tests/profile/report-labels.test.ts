@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatCeiling, type Ceiling } from '../../src/profile/ceiling.js';
-import { summarize, type ProfiledDispatch, type ProfileRun } from '../../src/profile/profiler.js';
+import type { ProfileRun } from '../../src/profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatReport, kernelTable, traceShown } from '../../src/profile/report.js';
 import { joinRuns, mergeRepeats, profileWarm } from '../../src/profile/decode.js';
 import type { Plan } from '../../src/gpu/plan.js';
@@ -13,38 +13,24 @@ import { gemmWorkload, layernormWorkload } from '../../src/profile/workloads.js'
 import { formatLimit } from '../../src/cli/cmd-info.js';
 import { benchCommand } from '../../src/cli/cmd-bench.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
+import { dispatch, threeRepeats } from '../helpers/profile-runs.js';
 
-const d = (kernel: string, layer: string): ProfiledDispatch => ({ kernel, family: kernel.replace(/[[{_].*/, ''), layer, shapes: 'x[1]', flops: 1e6, bytes: 1e4, workgroups: [1, 1, 1], ms: null, startMs: null, runMs: null, samples: [] });
+const d = dispatch;
 
-/**
- * 3 repeats of 2 dispatches whose medians come from different repeats: dispatch 0 takes 1, 2, 3 ms,
- * dispatch 1 takes 3, 1, 1.5 ms. Step sums 4, 3, 4.5 ms: the median step is 4 ms (the first repeat),
- * while the per-dispatch medians (2 and 1.5 ms) sum to 3.5 ms.
- */
-function run(): ProfileRun {
-  const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
-  const reps = [[1, 3], [2, 1], [3, 1.5]].map((durs) => {
-    let t = 0n;
-    return durs.map((m) => {
-      const b = t;
-      t += ns(m);
-      return [b, t] as [bigint, bigint];
-    });
-  });
-  const s = summarize([d('gemm_tiled[BIAS]', 'blocks.0'), d('norm', 'blocks.0')], reps);
-  return { ...s, adapter: 'test', repeats: 3, warmup: 1, wallMs: [5, 5, 5], peakBytes: 1024, residentBytes: 0, date: '2026-01-01T00:00:00.000Z' };
-}
+/** Two dispatches over three repeats: median step 4 ms, per-dispatch medians summing to 3.5 ms (threeRepeats). */
+const run = (): ProfileRun => threeRepeats([d('gemm_tiled[BIAS]', 'blocks.0'), d('norm', 'blocks.0')]);
 
 describe('kernel table, report header and trace say what their figures are', () => {
   it('the share column is named as asked; without a ceiling the three ceiling columns go', () => {
     const rows = kernelTable(run());
     const plain = formatKernelTable(rows);
-    expect(plain.split('\n')[0]).toMatch(/% step\s+GFLOP\/s\s+GB\/s\s+% FMA\s+% BW\s+% ceiling$/);
+    // the default share column says what it is a share of: the rows' summed per-dispatch medians, not the step's median
+    expect(plain.split('\n')[0]).toMatch(/% sum\s+GFLOP\/s\s+GB\/s\s+% FMA\s+% BW\s+% ceiling$/);
     const stage = formatKernelTable(rows, { shareLabel: '% stage', ceilingColumns: false });
     const head = stage.split('\n')[0]!;
     expect(head).toMatch(/% stage\s+GFLOP\/s\s+GB\/s$/);
     expect(stage).not.toContain('% FMA');
-    expect(stage).not.toContain('% step');
+    expect(stage).not.toContain('% sum');
     // every row as wide as the header: no empty '—' cells left over
     for (const line of stage.split('\n').slice(2)) expect(line.trim().split(/\s{2,}/)).toHaveLength(7);
   });
@@ -55,7 +41,7 @@ describe('kernel table, report header and trace say what their figures are', () 
     expect(r.totalMs).toBeCloseTo(4, 9);
     const rowsSum = kernelTable(r).reduce((a, x) => a + x.totalMs!, 0);
     expect(rowsSum).toBeCloseTo(3.5, 9);
-    expect(formatReport(r)).toContain('step      4.000 ms GPU (median over 3 repeats of the summed dispatch times; the kernel rows are per-dispatch medians, summing to 3.500 ms)');
+    expect(formatReport(r)).toContain('step      4.000 ms GPU (median over 3 repeats of the summed dispatch times; the kernel rows are per-dispatch medians, summing to 3.500 ms: % sum is each row as a share of that)');
   });
 
   it("each trace event names the repeat its ts/dur come from, with its own duration next to the tables' median", () => {
