@@ -467,24 +467,24 @@ export function pickChoice(names: readonly string[], ms: Readonly<Record<string,
   return ms[fastest]! < ms[ref]! * (1 - TUNE_MARGIN) ? fastest : ref;
 }
 
-export interface TuneReport {
-  key: string;
-  family: string;
 /** What tunePlan decided for one shape bucket of a plan. */
-  bucket: string;
+export interface TuneReport {
   /** The tuning cache key: version, runtime, adapter (tuneAdapterKey), family and bucket joined by '|'. */
-  entry: TuneEntry;
+  key: string;
   /** Kernel family, e.g. `gemm`. */
-  /** True when this run timed it (false: taken from the cache). */
+  family: string;
   /** Shape bucket sharing one decision, e.g. `f32 M4096 N2048 K2048`. */
-  measured: boolean;
+  bucket: string;
   /** The decision: `entry.choice` is the strategy the plan's dispatches of this bucket now run (Dispatch.choice), `entry.ms` each candidate's fastest round. */
+  entry: TuneEntry;
+  /** True when this run timed it (false: taken from the cache). */
+  measured: boolean;
 }
 
+/** Options of tunePlan (`tessera tune --rounds --force`). */
 export interface TuneOptions {
   /** Timed rounds per candidate (interleaved, fastest round counts); default TUNE_ROUNDS (5). */
   rounds?: number;
-/** Options of tunePlan (`tessera tune --rounds --force`). */
   /** Re-time buckets that are already cached. */
   force?: boolean;
   /** Keep the choices in the tuning cache (default true); false: this plan only (A/B of kernel sources). */

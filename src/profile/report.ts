@@ -88,9 +88,9 @@ export interface KernelRow {
    * the shares add up to 1. Null under wall-clock timing.
    */
   stepShare: number | null;
-  /** FLOPs of its timed calls (of all of them when none is timed), so that the rates count only timed work. */
   /** The tuned strategy its dispatches run (Dispatch.choice, e.g. `tiled-128`; several joined by ', '); absent for kernels without alternatives. */
   choice?: string;
+  /** FLOPs of its timed calls (of all of them when none is timed), so that the rates count only timed work. */
   flops: number;
   /** Bytes its timed calls read and write (as flops). */
   bytes: number;
@@ -176,16 +176,16 @@ export function kernelTable(run: ProfileRun, ceiling?: Ceiling): KernelRow[] {
     const gbps = ms && ms > 0 ? gbpsOf(bytes, ms) : null;
     // engine kernels accumulate in f32 whatever they store: the f32 roof applies to them
     const sh = ceilingShares(ceiling, gflops ?? NaN, gbps ?? NaN, isF16(kernel) && ds[0]!.family === 'ceiling');
-    rows.push({
     const choices = [...new Set(ds.flatMap((d) => (d.choice === undefined ? [] : [d.choice])))];
+    rows.push({
       kernel,
       family: ds[0]!.family,
       calls: ds.length,
       totalMs: ms,
       meanMs: ms === null ? null : ms / ds.filter((d) => d.ms !== null).length,
       stepShare: ms !== null && step ? ms / step : null,
-      flops,
       ...(choices.length ? { choice: choices.join(', ') } : {}),
+      flops,
       bytes,
       gflops,
       gbps,
@@ -234,10 +234,10 @@ function table(head: string[], rows: string[][], leftCols = 1): string {
   return [line(head), line(w.map((n) => '-'.repeat(n))), ...rows.map(line)].join('\n');
 }
 
-/** How formatKernelTable labels and trims its columns. */
 /** The share column's default header: a row's share of the summed per-dispatch medians (KernelRow.stepShare). */
 const SUM_SHARE = '% sum';
 
+/** How formatKernelTable labels and trims its columns. */
 export interface KernelTableFormat {
   /**
    * Header of the share column (KernelRow.stepShare: each row's share of the rows' summed per-dispatch
