@@ -378,7 +378,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     if (all.tuneMs > 0) {
       const where = oneOff.where ?? tuneStoreWhere();
       const cache = where ? `its choices are cached in ${where}` : 'nothing was cached (no tuning store)';
-      console.log(`autotuning took ${ms(all.tuneMs)} of this run: timing candidate kernels for each shape, paid once per adapter (and per new shape); ${cache}, so later runs skip it (--no-tune skips tuning)`);
+      console.log(`autotuning took ${ms(all.tuneMs)} of this run: timing candidate kernels for each shape, paid once per adapter (and per new shape; on lavapipe, per llvmpipe thread count); ${cache}, so later runs skip it (--no-tune skips tuning)`);
     }
     console.log('wrote:');
     for (const f of wrote) console.log(`  ${f}`);
