@@ -33,6 +33,27 @@ export interface MemoryEstimate {
   total: number;
   /** The dry run's memory plan (src/gpu/memory-plan.ts): activations before and after sharing, the largest binding. */
   plan: MemoryPlan;
+  /** When the latent's height and width look like pixel sizes (latentHint): what the latent of those pixels is. */
+  hint?: string;
+}
+
+/** The VAE's spatial scale of every family tessera runs (Wan, DiT's and Latte's SD VAE): latent = pixels / 8. */
+const VAE_SCALE = 8;
+
+/**
+ * A hint when `latent`'s height and width look like pixel sizes passed as latent sizes: both divisible by
+ * the VAE's scale (8) and an area at least 64× (8× per side) the family's usual latent (Wan 480p: 60×104;
+ * DiT/Latte: sample_size²), e.g. [1,16,81,480,832] for 81 frames of 480×832, whose latent is [1,16,21,60,104].
+ */
+export function latentHint(c: ModelConfig, latent: readonly number[]): string | undefined {
+  const [H, W] = latent.slice(-2) as [number, number];
+  const usual = c.family === 'wan' ? 60 * 104 : c.sampleSize * c.sampleSize;
+  if (H % VAE_SCALE !== 0 || W % VAE_SCALE !== 0 || H * W < 64 * usual) return undefined;
+  const shape = [...latent.slice(0, -2), H / VAE_SCALE, W / VAE_SCALE];
+  // Wan's VAE also packs 4 frames into one latent frame (the first alone): 81 frames → 21
+  if (c.family === 'wan' && latent.length === 5 && (latent[2]! - 1) % 4 === 0) shape[2] = (latent[2]! - 1) / 4 + 1;
+  const frames = c.family === 'wan' && latent.length === 5 ? ` and ${latent[2]} frames` : '';
+  return `latent [${latent.join(',')}] looks like pixel sizes (${H}×${W}${frames}); a latent is the pixels / ${VAE_SCALE}${c.family === 'wan' ? ' and (frames − 1) / 4 + 1 frames' : ''}: [${shape.join(',')}] for that video`;
 }
 
 /** Bytes the Allocator reserves for a buffer of `bytes` (16-byte granules, 16 at least). */
@@ -128,6 +149,7 @@ function checkDtype(dtype: unknown): void {
  * `latent`: [B, C, F, H, W] (Wan/Latte; latent frames and pixels / 8) or [B, C, H, W] (DiT), C =
  * in_channels, sizes divisible by the patch; `text`: [B, L, text_dim] (Wan) / [B, L, caption_channels]
  * (Latte), undefined for a DiT; `dtype`: the weights' and activations' storage, 'f32' or 'f16'.
+ * `hint`: set when the latent's height and width look like pixel sizes (latentHint).
  * @throws InputError naming `latent`, `text` or `dtype` when forward() could not take them.
  */
 export function estimateMemory(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>): MemoryEstimate {
@@ -178,7 +200,8 @@ function estimateFromPlan(c: ModelConfig, latent: number[], dtype: DType, m: Mem
   let largestName = binding.name;
   if (m.largestBuffer.bytes > maxBuf && !(binding.bytes > maxB)) [largest, largestName] = [m.largestBuffer.bytes, m.largestBuffer.name];
   if (w.largest > largest) [largest, largestName] = [w.largest, w.largestName];
-  return { weights: w.bytes, activations, workspace, largestTensor: largest, largestName, total: w.bytes + activations + workspace, plan: m };
+  const hint = latentHint(c, latent);
+  return { weights: w.bytes, activations, workspace, largestTensor: largest, largestName, total: w.bytes + activations + workspace, plan: m, ...(hint ? { hint } : {}) };
 }
 
 /** The adapter limits the check needs (a `Gpu`'s `limits` has them). */
@@ -204,8 +227,12 @@ export function bindingLimit(limits: MemoryLimits): { bytes: number; name: 'maxB
 
 /** Options of checkRunFits and checkWeightsFit. */
 export interface FitOptions {
-  /** Budget for everything on the GPU, in bytes (LoadOptions.maxMemory; the CLI's --max-memory / TESSERA_MAX_GPU_MEMORY). */
-  maxMemory?: number;
+  /**
+   * Budget for everything on the GPU (LoadOptions.maxMemory; the CLI's --max-memory / TESSERA_MAX_GPU_MEMORY): what
+   * loadModel's maxMemory takes, a number of bytes ≥ 1 (rounded down) or a size string such as "2GiB" (parseBytes).
+   * Anything else (NaN, 0, -1, "lots") is refused (InputError naming maxMemory), never read as no budget.
+   */
+  maxMemory?: number | string;
   /** Bytes already held (e.g. the weights of a loaded model): replaces the weight estimate. */
   heldBytes?: number;
   /** Whether the adapter can store f16 (for the suggestion). */
@@ -237,7 +264,8 @@ export interface Reserve {
  * tokens fit. `latent`, `text` and `dtype` as estimateMemory takes them.
  * @throws InputError naming `latent`, `text` or `dtype` (as estimateMemory), LimitError when the run does not fit.
  */
-export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): MemoryEstimate {
+export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, given: FitOptions = {}): MemoryEstimate {
+  const opts = withBudget(given);
   checkRunArgs(c, latent, text, dtype);
   // a weight above the per-buffer limit fits at no size: said first, as loading would say it (not
   // 'a smaller resolution', which every probe below would fail on). A loaded model's weights fit.
@@ -248,7 +276,7 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
   // seconds to minutes (its FFN in thousands of token chunks per layer) and would only confirm it
   const hidden = hiddenBinding(c, latent, dtype);
   if (hidden.bytes > FAR_OVER * limit.bytes) {
-    throw new LimitError(`${run} cannot fit: its hidden states, ${hidden.name} per item, are ${fmtBytes(hidden.bytes)}, more than ${FAR_OVER}× the adapter's ${limit.name} of ${fmtBytes(limit.bytes)}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}`);
+    throw new LimitError(`${run} cannot fit: its hidden states, ${hidden.name} per item, are ${fmtBytes(hidden.bytes)}, more than ${FAR_OVER}× the adapter's ${limit.name} of ${fmtBytes(limit.bytes)}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}${hintOf(c, latent)}`);
   }
   const m = measure(c, latent, text, dtype, limits, opts);
   const { est, total, tooBig, overflow } = m;
@@ -264,8 +292,29 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
       : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
   // over the budget alone: the budget that would hold this run is a way out too, in whole bytes (a rounded size could fall short)
   const need = !tooBig && !overflow ? total : undefined;
-  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts), need)}`);
+  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts), need)}${hintOf(c, latent)}`);
 }
+
+/** FitOptions with maxMemory read (Budgeted: a number of bytes, or none). */
+type Budgeted = FitOptions & { maxMemory?: number };
+
+/**
+ * `opts` with its maxMemory read as loadModel reads it (a number of bytes ≥ 1, rounded down, or a size string).
+ * @throws InputError `maxMemory: a number of bytes > 0 or a size such as "2GiB", got …` for anything else.
+ */
+function withBudget(opts: FitOptions): Budgeted {
+  const m = opts.maxMemory;
+  if (m === undefined) return opts as Budgeted;
+  if (typeof m === 'string') return { ...opts, maxMemory: parseBytes(m) };
+  if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) throw new InputError(`maxMemory: a number of bytes > 0 or a size such as "2GiB", got ${shown(m)}`);
+  return { ...opts, maxMemory: wholeBytes(m, 'maxMemory', m) };
+}
+
+/** latentHint as a refusal's last sentence ('' without one). */
+const hintOf = (c: ModelConfig, latent: readonly number[]): string => {
+  const h = latentHint(c, latent);
+  return h ? `. Note: ${h}` : '';
+};
 
 /** A run as a LimitError names it: `this run (latents [2,16,3,6,10], text [2,77,4096], f32)`. */
 export const runName = (latent: readonly number[], text: readonly number[] | undefined, dtype: DType): string =>
@@ -298,7 +347,7 @@ export function beyondAdapter(est: MemoryEstimate, limits: MemoryLimits): { tooB
   return { tooBig, ...(est.plan.overflow ? { overflow: est.plan.overflow } : {}) };
 }
 
-function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions) {
+function measure(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: Budgeted) {
   const est = estimateChecked(c, latent, text, dtype, limits);
   const total = (opts.heldBytes !== undefined ? opts.heldBytes + est.activations + est.workspace : est.total) + (opts.reserve?.bytes ?? 0);
   const { tooBig, overflow } = beyondAdapter(est, limits);
@@ -311,7 +360,7 @@ function measure(c: ModelConfig, latent: number[], text: number[] | undefined, d
  * f16 at best halves every byte and leaves every count as it is, so a run more than twice over a
  * limit, or whose counts overflow, cannot. False when only a dry run in f16 can tell.
  */
-function f16Hopeless(m: ReturnType<typeof measure>, limits: MemoryLimits, opts: FitOptions): boolean {
+function f16Hopeless(m: ReturnType<typeof measure>, limits: MemoryLimits, opts: Budgeted): boolean {
   if (m.overflow) return true;
   const p = m.est.plan;
   if (p.largestBinding.bytes > 2 * limits.maxStorageBufferBindingSize || p.largestBuffer.bytes > 2 * limits.maxBufferSize) return true;
@@ -354,7 +403,7 @@ export async function mostAsync(hi: number, ok: (n: number) => Promise<boolean>)
 }
 
 /** Concrete ways out: how many frames (or tokens) would fit, a smaller resolution/batch, f16, and over the budget alone the budget that holds this run (`budgetNeed` bytes). */
-function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: FitOptions, weightBound: boolean, f16Candidate: boolean, budgetNeed?: number): string {
+function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits: MemoryLimits, opts: Budgeted, weightBound: boolean, f16Candidate: boolean, budgetNeed?: number): string {
   const out: string[] = [];
   const perBinding = bindingLimit(limits).bytes;
   // a shape whose hidden states alone exceed a binding cannot fit: no dry run for it
@@ -410,7 +459,8 @@ export function largerBudget(need?: number): string {
  * Suggests f16 only when the f16 weights would fit.
  * @throws LimitError with the sizes and a suggestion; InputError for a dtype other than 'f32' / 'f16'.
  */
-export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimits, opts: FitOptions = {}): void {
+export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimits, given: FitOptions = {}): void {
+  const opts = withBudget(given);
   const w = estimateWeights(c, dtype);
   const perBuffer = bindingLimit(limits).bytes;
   const w16 = dtype === 'f32' && opts.f16 !== false ? estimateWeights(c, 'f16') : undefined;
