@@ -6,12 +6,12 @@
 // last line of stdout (progress goes to stderr).
 import { writeFileAtomic } from '../io/node-write.js';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
-import { bytesPer, fmtBytes, type DType } from '../gpu/tensor.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
-import { assertCheck, attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, WrongResultError, type Check, type Workload } from '../profile/workloads.js';
+import { assertCheck, attentionWorkload, blockWorkload, checkWorkloadFits, convWorkload, gemmWorkload, layernormWorkload, workloadTensors, WrongResultError, type Check, type Workload, type WorkloadName } from '../profile/workloads.js';
 import { checkSeedFlag, givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
 import { isQuiet, plural } from './progress.js';
 import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gemmKcOk, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
@@ -22,7 +22,6 @@ import { checkVaeFlags, printVaeResult, runVaeBench, VAE_FLAGS } from './bench-v
 import { kernelsAt, useKernelsAt } from './bench-ref.js';
 import { checkOutputPath, MAX_MEMORY_FLAG } from './outputs.js';
 import { ropeAsUsage } from './errors.js';
-import { bindingLimit, LimitError } from '../model/memory.js';
 import { tuneKey, tuneMode, tunePlan } from '../gpu/tune.js';
 import { ShaderError } from '../gpu/shader.js';
 import { PLAN_FLAG_SPECS, PLAN_FLAGS, printPlanResult, runPlanBench } from './bench-plan.js';
@@ -300,43 +299,16 @@ function checkTile(gpu: Gpu, s: Sizes, dtype: DType, tile: Record<string, number
   }
 }
 
-/**
- * Lower bounds on the element counts of a workload's tensors, with the flags that size them (conv:
- * without its padding): what checkFits compares with the adapter's buffer limits.
- */
-function tensorSizes(s: Sizes): [string, number, string][] {
-  const a = s.args as Record<string, number>;
-  switch (s.sub) {
-    case 'gemm':
-      return [['x [M, K]', a.m! * a.k!, '--m/--k'], ['w [N, K]', a.n! * a.k!, '--n/--k'], ['out [M, N]', a.m! * a.n!, '--m/--n']];
-    case 'attention': {
-      const w = a.heads! * a.head_dim!;
-      return [['q [B, N, H·D]', a.batch! * a.tokens! * w, '--batch/--tokens/--heads/--head-dim'], ['k, v [B, M, H·D]', a.batch! * a.kv_tokens! * w, '--batch/--kv-tokens/--heads/--head-dim']];
-    }
-    case 'layernorm':
-      return [['x [R, C]', a.rows! * a.cols!, '--rows/--cols']];
-    case 'conv': {
-      const [frames, ks] = (s.args.kernel as string).split('x').map(Number) as [number, number];
-      const hw = a.height! * a.width!;
-      return [['x [C, F, H, W]', a.in_channels! * frames * hw, '--in-channels/--height/--width'], ['out [C, H, W]', a.out_channels! * hw, '--out-channels/--height/--width'], ['weight', a.out_channels! * a.in_channels! * frames * ks * ks, '--in-channels/--out-channels']];
-    }
-    case 'block': {
-      const f = Math.round(a.hidden! * a.mlp_ratio!);
-      return [['qkv [T, 3·D]', a.tokens! * 3 * a.hidden!, '--tokens/--hidden'], ['mlp [T, F]', a.tokens! * f, '--tokens/--hidden/--mlp-ratio'], ['mlp weight [F, D]', f * a.hidden!, '--hidden/--mlp-ratio']];
-    }
-    default:
-      return [];
-  }
-}
+/** The flag of a workload option (kvTokens → --kv-tokens; conv's frames and ks come from --kernel). */
+const flagOf = (option: string): string => (option === 'frames' || option === 'ks' ? '--kernel' : `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
 
-/** A workload whose tensors cannot be bound on this adapter, refused before any data is generated or uploaded. */
+/**
+ * A workload whose tensors cannot be bound on this adapter, refused before any data is generated or uploaded:
+ * the library workloads' own check (checkWorkloadFits), naming the flags.
+ */
 function checkFits(gpu: Gpu, s: Sizes, dtype: DType): void {
-  const limit = bindingLimit(gpu.limits).bytes;
-  for (const [name, n, flags] of tensorSizes(s)) {
-    const bytes = n * bytesPer(dtype);
-    // the flags are well-formed; the adapter cannot hold the shape: a limit (exit 1), as the models' LimitError
-    if (bytes > limit) throw new LimitError(`bench ${s.sub}: ${name} needs ${fmtBytes(bytes)} (${n} × ${bytesPer(dtype)} bytes, ${dtype}), more than this adapter binds in one buffer (${fmtBytes(limit)}, maxStorageBufferBindingSize/maxBufferSize); use smaller ${flags}`);
-  }
+  const w = workloadArgs(s, dtype);
+  if (w) checkWorkloadFits(gpu, `bench ${s.sub}`, workloadTensors(w.name, w.args), dtype, flagOf);
 }
 
 /** Reads and range-checks the size flags of `sub` (before any GPU work). */
@@ -386,25 +358,36 @@ function parseSizes(sub: Sub, p: Parsed): Sizes {
   }
 }
 
-function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmCandidate | AttentionCandidate): Workload {
+type WorkloadCall = { [N in WorkloadName]: { name: N; args: Parameters<(typeof WORKLOADS)[N]>[1] } }[WorkloadName];
+
+const WORKLOADS = { gemm: gemmWorkload, attention: attentionWorkload, layernorm: layernormWorkload, conv: convWorkload, block: blockWorkload } as const;
+
+/** The library workload and its arguments for bench `s.sub`'s flags (null for a bench without one). */
+function workloadArgs(s: Sizes, dtype: DType, strategy?: GemmCandidate | AttentionCandidate): WorkloadCall | null {
   const a = s.args as Record<string, number>;
   const tile = s.tile ? { tile: s.tile } : {};
   switch (s.sub) {
     case 'gemm':
-      return gemmWorkload(gpu, { m: a.m!, k: a.k!, n: a.n!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as GemmCandidate } : {}) });
+      return { name: 'gemm', args: { m: a.m!, k: a.k!, n: a.n!, dtype, ...tile, ...(strategy ? { strategy: strategy as GemmCandidate } : {}) } };
     case 'attention':
-      return attentionWorkload(gpu, { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype: c.dtype, ...tile, ...(strategy ? { strategy: strategy as AttentionCandidate } : {}) });
+      return { name: 'attention', args: { batch: a.batch!, heads: a.heads!, tokens: a.tokens!, kvTokens: a.kv_tokens!, headDim: a.head_dim!, dtype, ...tile, ...(strategy ? { strategy: strategy as AttentionCandidate } : {}) } };
     case 'layernorm':
-      return layernormWorkload(gpu, { rows: a.rows!, cols: a.cols!, dtype: c.dtype });
+      return { name: 'layernorm', args: { rows: a.rows!, cols: a.cols!, dtype } };
     case 'conv': {
       const [frames, ks] = (s.args.kernel as string).split('x').map(Number) as [1 | 3, 1 | 3];
-      return convWorkload(gpu, { height: a.height!, width: a.width!, inChannels: a.in_channels!, outChannels: a.out_channels!, frames, ks, dtype: c.dtype, ...tile });
+      return { name: 'conv', args: { height: a.height!, width: a.width!, inChannels: a.in_channels!, outChannels: a.out_channels!, frames, ks, dtype, ...tile } };
     }
     case 'block':
-      return blockWorkload(gpu, { hidden: a.hidden!, heads: a.heads!, tokens: a.tokens!, mlpRatio: a.mlp_ratio!, dtype: c.dtype });
+      return { name: 'block', args: { hidden: a.hidden!, heads: a.heads!, tokens: a.tokens!, mlpRatio: a.mlp_ratio!, dtype } };
     default:
-      throw new Error(`no workload for bench ${s.sub}`);
+      return null;
   }
+}
+
+function workloadFor(gpu: Gpu, s: Sizes, c: Common, strategy?: GemmCandidate | AttentionCandidate): Workload {
+  const w = workloadArgs(s, c.dtype, strategy);
+  if (!w) throw new Error(`no workload for bench ${s.sub}`);
+  return (WORKLOADS[w.name] as (gpu: Gpu, a: WorkloadCall['args']) => Workload)(gpu, w.args);
 }
 
 /** The default suite: real model sizes (DiT-S D=384, DiT-XL D=1152) at token counts that finish on a CPU. */

@@ -2,6 +2,7 @@
 // buffers and bind groups made here), replayed per sampling step into one command buffer.
 import type { Gpu } from './device.js';
 import { checkAlive, GpuError, withErrorScopes } from './device.js';
+import { DisposedError } from './serial.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
 import type { Allocator, DType, Tensor } from './tensor.js';
@@ -276,6 +277,9 @@ export class Plan {
   readonly dispatches: Dispatch[] = [];
   /** Layer name prefix applied to dispatches recorded while set (e.g. 'blocks.3'). */
   layer = '';
+
+  /** What the plan is, for messages (a workload sets its label); unset: the plan is described by its dispatches. */
+  name?: string;
 
   /** Tune pending requests before the first run (src/gpu/tune.ts); the tuner's own scratch plans set false. */
   tuning = true;
@@ -563,6 +567,7 @@ export class Plan {
    */
   async run(where = 'plan'): Promise<void> {
     checkAlive(this.gpu, where);
+    this.checkLive(where);
     if (this.tuning && this.tunables.length && tuneHook) await tuneHook.tune(this);
     await this.compile();
     const t0 = performance.now();
@@ -577,9 +582,23 @@ export class Plan {
     await this.pace.idle(this.gpu, where, t0);
   }
 
+  /**
+   * Throws DisposedError naming the plan when its buffers were freed (its Allocator's destroyAll: a model's
+   * dispose(), resetPlans() or maxPlans eviction, a workload's destroy()): a replay would bind destroyed
+   * buffers, which WebGPU reports only as "used in submit while destroyed". Every dispatch of a real
+   * recording holds a uniform buffer of `alloc`, so a recording whose allocator holds nothing was freed.
+   */
+  checkLive(where: string): void {
+    if (this.alloc.dry || this.alloc.liveBytes > 0 || !this.dispatches.some((d) => d.params)) return;
+    const what = this.name !== undefined ? `plan "${this.name}"` : `the plan of ${this.dispatches.length} dispatch${this.dispatches.length === 1 ? '' : 'es'} from ${describeDispatch(this, 0)}`;
+    throw new DisposedError(`${where}: ${what} was freed (its buffers destroyed by dispose(), resetPlans(), maxPlans eviction or the workload's destroy()): record it again (model.planFor(…), a new workload)`);
+  }
+
   private readonly pace = new Pace();
 
   private submit(where: string, from = 0, to = this.dispatches.length): Promise<void> {
+    // again here: the tuning and compile before it await, and the plan may be freed meanwhile
+    this.checkLive(where);
     return withErrorScopes(this.gpu, where, () => {
       const enc = this.gpu.device.createCommandEncoder({ label: where });
       this.encode(enc, from, to);

@@ -19,6 +19,7 @@ import { emitKernelEvent } from './kernel.js';
 import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './tensor.js';
 import { DryAllocator } from './memory-plan.js';
 import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
+import { checkGpuArg } from '../profile/args.js';
 import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
 
@@ -139,9 +140,12 @@ export function defaultTuneMode(): TuneMode {
 /**
  * Sets the tuning mode (TuneMode) of one device (`gpu`: acquireGpu()'s object, or a loaded model's or
  * pipeline's `.gpu`), over the default (setDefaultTuneMode, TESSERA_TUNE).
- * @throws TypeError for anything but 'off', 'cached' or 'auto'.
+ * @throws InputError for a `gpu` that is not acquireGpu()'s (an un-awaited one: checkGpuArg); TypeError for a
+ *   mode other than 'off', 'cached' or 'auto'.
  */
 export function setTuneMode(gpu: Gpu, m: TuneMode): void {
+  // the mode is kept by gpu.device: without one (an un-awaited acquireGpu(), a GPUDevice) refused as the loaders refuse it
+  if (typeof gpu?.device !== 'object' || gpu.device === null) checkGpuArg('setTuneMode', gpu);
   checkMode(m, 'setTuneMode', false);
   modes.set(gpu.device, m);
 }

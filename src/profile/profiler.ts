@@ -5,7 +5,9 @@
 //
 // Browser-safe: no Node imports. The CLI, the tests and the browser demo all time through here.
 import { checkAlive, describeAdapter, GpuError, withErrorScopes, type Gpu } from '../gpu/device.js';
-import { Pace, type Dispatch, type Plan } from '../gpu/plan.js';
+import { Pace, Plan, type Dispatch } from '../gpu/plan.js';
+import { InputError, kindOf, shown } from '../model/model.js';
+import { checkOptionNames } from '../model/options.js';
 
 /** The WebGPU maximum query count of one query set. */
 export const MAX_QUERIES = 4096;
@@ -205,23 +207,23 @@ class TimestampRig {
 /**
  * Run a recorded plan `warmup + repeats` times and time it: per dispatch with GPU timestamps when the
  * adapter has timestamp-query (one compute pass per dispatch), else by the wall clock over the whole plan.
- * @throws Error naming profilePlan for repeats not an integer ≥ 1, warmup not an integer ≥ 0, residentBytes
- *   below 0 or a plan without dispatches; what plan.run throws (GpuError, ShaderError, TuneEnvError).
+ * @throws InputError naming profilePlan and the argument, before any work: `plan` not a Plan, an unknown option
+ *   (with a did-you-mean), repeats not an integer ≥ 1, warmup not an integer ≥ 0, residentBytes below 0, a plan
+ *   without dispatches; DisposedError for a plan whose buffers were freed (Plan.checkLive); what plan.run throws
+ *   (GpuError, ShaderError, TuneEnvError).
  *
  * @example
  * const run = await profilePlan(plan, { repeats: 5, warmup: 1 });
  * console.log(run.timing, run.totalMs, run.dispatches.map((d) => [d.kernel, d.ms]));
  */
 export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promise<ProfileRun> {
+  checkProfileArgs(plan, opts);
   const gpu = plan.gpu;
   const repeats = opts.repeats ?? 5;
   const warmup = opts.warmup ?? 1;
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`profilePlan: repeats must be an integer ≥ 1, got ${repeats}`);
-  if (!Number.isInteger(warmup) || warmup < 0) throw new Error(`profilePlan: warmup must be an integer ≥ 0, got ${warmup}`);
   const residentBytes = opts.residentBytes ?? 0;
-  if (!(residentBytes >= 0)) throw new Error(`profilePlan: residentBytes must be ≥ 0, got ${residentBytes}`);
   const ds = plan.dispatches;
-  if (ds.length === 0) throw new Error('profilePlan: the plan has no dispatches');
+  plan.checkLive('profilePlan');
   const useTimestamps = gpu.timestamps && !opts.forceWallClock;
   const base = (): ProfiledDispatch[] =>
     ds.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: [...d.workgroups] as [number, number, number], ...(d.choice !== undefined ? { choice: d.choice } : {}), ms: null, startMs: null, runMs: null, samples: [] }));
@@ -259,6 +261,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
     const pace = opts.pace ?? new Pace(); // Dawn's busy wait would take a core from a CPU adapter's kernels being timed
     for (let r = 0; r < repeats; r++) {
       checkAlive(gpu, 'profile');
+      plan.checkLive('profilePlan');
       const t0 = performance.now();
       await withErrorScopes(gpu, 'profile', () => {
         const enc = gpu.device.createCommandEncoder({ label: 'profile' });
@@ -274,6 +277,27 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
   } finally {
     rig.destroy();
   }
+}
+
+const PROFILE_OPTIONS: readonly (keyof ProfileOptions)[] = ['repeats', 'warmup', 'forceWallClock', 'residentBytes', 'between', 'pace'];
+
+/** profilePlan's arguments, before any work: one line naming the argument or option and what it takes. */
+function checkProfileArgs(plan: unknown, opts: unknown): asserts plan is Plan {
+  if (!(plan instanceof Plan)) {
+    const workload = typeof plan === 'object' && plan !== null && (plan as { plan?: unknown }).plan instanceof Plan;
+    throw new InputError(`profilePlan: plan: a recorded Plan (a workload's .plan, model.planFor(inputs)), got ${workload ? 'a workload (pass its .plan)' : kindOf(plan)}`);
+  }
+  checkOptionNames(opts, PROFILE_OPTIONS, 'profilePlan', '{ repeats: 5, warmup: 1 }');
+  const o = opts as ProfileOptions;
+  const int = (k: 'repeats' | 'warmup', min: number) => {
+    const v = o[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new InputError(`profilePlan: ${k} must be an integer ≥ ${min}, got ${shown(v)}`);
+  };
+  int('repeats', 1);
+  int('warmup', 0);
+  if (o.residentBytes !== undefined && !(typeof o.residentBytes === 'number' && o.residentBytes >= 0)) throw new InputError(`profilePlan: residentBytes must be ≥ 0, got ${shown(o.residentBytes)}`);
+  if (o.between !== undefined && typeof o.between !== 'function') throw new InputError(`profilePlan: between: a function (repeat) => Promise<void>, got ${kindOf(o.between)}`);
+  if (plan.dispatches.length === 0) throw new InputError('profilePlan: the plan has no dispatches');
 }
 
 /**

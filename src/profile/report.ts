@@ -4,6 +4,7 @@
 import { fmtBytes } from '../gpu/tensor.js';
 import { ceilingShares, formatCeiling, formatShare, UNDER_MEASURED, type Ceiling } from './ceiling.js';
 import { median, type ProfiledDispatch, type ProfileRun } from './profiler.js';
+import { checkTraceRuns } from './args.js';
 
 /** The timing figures every `tessera bench` JSON result carries (GPU timestamps, medians over repeats). */
 export interface TimedFigures {
@@ -382,6 +383,7 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): Trace
  * is each run's timing; `otherData.timing` is theirs when all agree, else 'mixed'.
  */
 export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { process?: string } = {}): ChromeTrace {
+  checkTraceRuns(runs);
   const list: readonly NamedRun[] = Array.isArray(runs) ? runs : [{ name: (runs as ProfileRun).timing === 'gpu-timestamps' ? 'queue (one pass per dispatch)' : 'queue (wall clock)', run: runs as ProfileRun }];
   if (list.length === 0) throw new Error('chromeTrace: no runs');
   const pid = 1;

@@ -5,8 +5,9 @@
 import type { Gpu } from '../gpu/device.js';
 import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
-import { Allocator, bytesPer, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
-import { attention, candidateTile, type AttentionCandidate } from '../ops/attention.js';
+import { Allocator, bytesPer, fmtBytes, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
+import { LimitError } from '../gpu/plan.js';
+import { ATTENTION_MAX_HEAD_DIM, attention, attentionHeadDimOk, candidateTile, type AttentionCandidate } from '../ops/attention.js';
 import { conv, convKernel } from '../ops/conv.js';
 import { gemm, type GemmCandidate } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
@@ -19,6 +20,10 @@ import { normRef } from '../ref/norm.js';
 import { convLayout } from '../vae/weights.js';
 import { randn, rng } from '../random.js';
 import { BENCH_TOL, compareRows, type Check, type Tol } from './check.js';
+import { checkDtypeOnAdapter, DtypeUnsupportedError, InputError, shown } from '../model/model.js';
+import { bindingLimit } from '../model/memory.js';
+import { checkOptionNames } from '../model/options.js';
+import { checkGpuArg } from './args.js';
 export { assertCheck, BENCH_TOL, WrongResultError, type Check, type Tol } from './check.js';
 
 /** A benchmark workload: a recorded plan over seeded inputs, with its float64 reference check. */
@@ -55,6 +60,137 @@ export function sampleRows(total: number, costPerRow: number, budget = 3e7, max 
   return [...set].sort((a, b) => a - b);
 }
 
+/** One tensor a workload binds: what it is, its element count, and the options that size it. */
+export interface WorkloadTensor {
+  /** e.g. `x [M, K]`. */
+  name: string;
+  elements: number;
+  /** The workload options that size it, e.g. `['m', 'k']`. */
+  options: readonly string[];
+}
+
+/** The size options of each workload (positive integers), as its argument object names them. */
+const SIZE_OPTIONS = {
+  gemm: ['m', 'k', 'n'],
+  attention: ['batch', 'heads', 'tokens', 'kvTokens', 'headDim'],
+  layernorm: ['rows', 'cols'],
+  conv: ['height', 'width', 'inChannels', 'outChannels'],
+  block: ['hidden', 'heads', 'tokens'],
+} as const;
+export type WorkloadName = keyof typeof SIZE_OPTIONS;
+
+/** Arguments of gemmWorkload. */
+export interface GemmWorkloadArgs {
+  m: number;
+  k: number;
+  n: number;
+  dtype: DType;
+  tile?: Record<string, number>;
+  strategy?: GemmCandidate;
+}
+
+/** Arguments of attentionWorkload. */
+export interface AttentionWorkloadArgs {
+  batch: number;
+  heads: number;
+  tokens: number;
+  kvTokens: number;
+  headDim: number;
+  dtype: DType;
+  tile?: Record<string, number>;
+  strategy?: AttentionCandidate;
+}
+
+/** Arguments of layernormWorkload. */
+export interface LayernormWorkloadArgs {
+  rows: number;
+  cols: number;
+  dtype: DType;
+}
+
+type ArgsOf = { gemm: GemmWorkloadArgs; attention: AttentionWorkloadArgs; layernorm: LayernormWorkloadArgs; conv: ConvWorkloadArgs; block: BlockArgs };
+
+/**
+ * The tensors workload `name` binds for arguments `a` (element counts; the block's qkv without its plane
+ * alignment): what checkWorkloadFits compares with the adapter's limits.
+ */
+export function workloadTensors<N extends WorkloadName>(name: N, a: ArgsOf[N]): WorkloadTensor[] {
+  const t = (n: string, elements: number, ...options: string[]): WorkloadTensor => ({ name: n, elements, options });
+  switch (name) {
+    case 'gemm': {
+      const { m, k, n } = a as GemmWorkloadArgs;
+      return [t('x [M, K]', m * k, 'm', 'k'), t('w [N, K]', n * k, 'n', 'k'), t('out [M, N]', m * n, 'm', 'n')];
+    }
+    case 'attention': {
+      const { batch, heads, tokens, kvTokens, headDim } = a as AttentionWorkloadArgs;
+      const w = heads * headDim;
+      return [t('q [B, N, H·D]', batch * tokens * w, 'batch', 'tokens', 'heads', 'headDim'), t('k, v [B, M, H·D]', batch * kvTokens * w, 'batch', 'kvTokens', 'heads', 'headDim')];
+    }
+    case 'layernorm': {
+      const { rows, cols } = a as LayernormWorkloadArgs;
+      return [t('x [R, C]', rows * cols, 'rows', 'cols')];
+    }
+    case 'conv': {
+      const { height, width, inChannels, outChannels, frames, ks } = a as ConvWorkloadArgs;
+      const band = (height + 2) * width;
+      return [
+        t('x [H + 2, W, C_in] (each frame)', band * inChannels, 'height', 'width', 'inChannels'),
+        t('out [H + 2, W, C_out]', band * outChannels, 'height', 'width', 'outChannels'),
+        t('weight [taps, C_in, C_out]', frames * ks * ks * inChannels * Math.ceil(outChannels / 4) * 4, 'inChannels', 'outChannels'),
+      ];
+    }
+    case 'block': {
+      const { hidden, tokens, mlpRatio } = a as BlockArgs;
+      const f = Math.round(hidden * mlpRatio);
+      return [t('qkv [T, 3·D]', tokens * 3 * hidden, 'tokens', 'hidden'), t('mlp [T, F]', tokens * f, 'tokens', 'hidden', 'mlpRatio'), t('mlp weight [F, D]', f * hidden, 'hidden', 'mlpRatio')];
+    }
+    default:
+      throw new Error(`no workload ${String(name)}`);
+  }
+}
+
+/**
+ * Refuses tensors the adapter cannot bind (each one buffer: maxStorageBufferBindingSize, maxBufferSize, 2^32 − 1
+ * elements), before any host data is generated or uploaded: the workloads' check and `tessera bench`'s, which
+ * names the options by its flags (`flag`).
+ * @throws LimitError `WHERE: x [M, K] needs 16.00 GiB (…), more than this adapter binds in one buffer (…); use smaller m/k`.
+ */
+export function checkWorkloadFits(gpu: Gpu, where: string, tensors: readonly WorkloadTensor[], dtype: DType, flag: (option: string) => string = (o) => o): void {
+  const per = bytesPer(dtype);
+  const limit = Math.min(bindingLimit(gpu.limits).bytes, 0xffffffff * per);
+  for (const { name, elements, options } of tensors) {
+    const bytes = elements * per;
+    // the sizes are well-formed; the adapter cannot hold the shape: a limit (the CLI: exit 1), as the models' LimitError
+    if (bytes > limit) throw new LimitError(`${where}: ${name} needs ${fmtBytes(bytes)} (${elements} × ${per} bytes, ${dtype}), more than this adapter binds in one buffer (${fmtBytes(limit)}, maxStorageBufferBindingSize/maxBufferSize); use smaller ${options.map(flag).join('/')}`);
+  }
+}
+
+/**
+ * The checks of a workload's arguments, before anything is generated or uploaded: `gpu` is acquireGpu()'s,
+ * the options known, `dtype` 'f32' or 'f16' and storable on the adapter, the sizes positive integers, and
+ * every tensor bindable (checkWorkloadFits).
+ * @throws InputError naming `where` and the option; DtypeUnsupportedError (f16 without shader-f16); LimitError.
+ */
+function checkWorkload<N extends WorkloadName>(gpu: Gpu, name: N, a: ArgsOf[N], options: readonly string[], more?: () => void): void {
+  const where = `${name}Workload`;
+  checkGpuArg(where, gpu);
+  const sizes: readonly string[] = SIZE_OPTIONS[name];
+  checkOptionNames(a, options, where, `{ ${sizes.map((o) => `${o}: 64`).join(', ')}, dtype: 'f32' }`);
+  const o = a as unknown as Record<string, unknown>;
+  if (o.dtype !== 'f32' && o.dtype !== 'f16') throw new InputError(`${where}: dtype: 'f32' or 'f16', got ${shown(o.dtype)}`);
+  try {
+    checkDtypeOnAdapter(gpu, o.dtype);
+  } catch (e) {
+    throw e instanceof DtypeUnsupportedError ? new DtypeUnsupportedError(`${where}: ${e.message}`) : e;
+  }
+  for (const k of sizes) {
+    const v = o[k];
+    if (!(Number.isSafeInteger(v) && (v as number) >= 1)) throw new InputError(`${where}: ${k}: a positive integer, got ${shown(v)}`);
+  }
+  more?.();
+  checkWorkloadFits(gpu, where, workloadTensors(name, a), o.dtype);
+}
+
 function data(n: number, seed: number, scale: number, dtype: DType): Float32Array {
   const a = randn(n, seed, scale);
   return dtype === 'f16' ? a.map(roundF16) : a;
@@ -76,8 +212,14 @@ async function runAndRead(plan: Plan, out: Tensor, where: string): Promise<Float
   return readTensor(plan.gpu, out);
 }
 
-/** y[M,N] = x[M,K]·w[N,K]ᵀ (no bias, no activation: the bare GEMM). */
-export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dtype: DType; tile?: Record<string, number>; strategy?: GemmCandidate }): Workload {
+/**
+ * y[M,N] = x[M,K]·w[N,K]ᵀ (no bias, no activation: the bare GEMM).
+ * @throws before any host data is made: InputError naming the argument (gpu, an unknown option, dtype, a size
+ *   not a positive integer), DtypeUnsupportedError (f16 without shader-f16), LimitError (a tensor the adapter
+ *   cannot bind, naming the options that size it).
+ */
+export function gemmWorkload(gpu: Gpu, a: GemmWorkloadArgs): Workload {
+  checkWorkload(gpu, 'gemm', a, ['m', 'k', 'n', 'dtype', 'tile', 'strategy']);
   const { m: M, k: K, n: N, dtype } = a;
   const b = base(gpu);
   try {
@@ -88,6 +230,7 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
     const out = b.alloc.tensor([M, N], dtype, 'y');
     gemm(b.plan, { x: xt, w: wt, out, layer: 'gemm', ...(a.tile ? { tile: a.tile } : {}), ...(a.strategy ? { strategy: a.strategy } : {}) });
     const label = `gemm m×k×n ${M}×${K}×${N} ${dtype}`;
+    b.plan.name = label;
     return {
       name: 'gemm',
       label,
@@ -114,8 +257,14 @@ export function gemmWorkload(gpu: Gpu, a: { m: number; k: number; n: number; dty
  * out = softmax(q·kᵀ/√Dh)·v over [batch, tokens, heads·headDim] with kv-tokens keys (seeded inputs, checked
  * against a float64 reference on sampled rows). `strategy` rows-dh: the rows kernel with the head dim compiled
  * in (tile knob DH4 = headDim/4), as the tuner records it (candidateTile).
+ * @throws before any host data is made: InputError naming the argument (gpu, an unknown option, dtype, a size
+ *   not a positive integer, a headDim the kernels do not take), DtypeUnsupportedError (f16 without shader-f16), LimitError (a tensor the adapter
+ *   cannot bind, naming the options that size it).
  */
-export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; tokens: number; kvTokens: number; headDim: number; dtype: DType; tile?: Record<string, number>; strategy?: AttentionCandidate }): Workload {
+export function attentionWorkload(gpu: Gpu, a: AttentionWorkloadArgs): Workload {
+  checkWorkload(gpu, 'attention', a, ['batch', 'heads', 'tokens', 'kvTokens', 'headDim', 'dtype', 'tile', 'strategy'], () => {
+    if (!attentionHeadDimOk(a.headDim)) throw new InputError(`attentionWorkload: headDim: a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM} (what the attention kernels take), got ${a.headDim}`);
+  });
   const { batch: B, heads: H, tokens: Lq, kvTokens: Lk, headDim: D, dtype } = a;
   const W = H * D;
   const tile = candidateTile(a.strategy, a.tile, D);
@@ -131,6 +280,7 @@ export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; t
     const out = b.alloc.tensor([B, Lq, W], dtype, 'o');
     attention(b.plan, { q: qt, k: kt, v: vt, out, heads: H, headDim: D, layer: 'attention', ...(tile ? { tile } : {}), ...(strategy ? { strategy } : {}) });
     const label = `attention B=${B} H=${H} Lq=${Lq} Lk=${Lk} Dh=${D} ${dtype}`;
+    b.plan.name = label;
     return {
       name: 'attention',
       label,
@@ -156,8 +306,14 @@ export function attentionWorkload(gpu: Gpu, a: { batch: number; heads: number; t
   }
 }
 
-/** LayerNorm with affine weight and bias over [rows, cols], eps 1e-6. */
-export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dtype: DType }): Workload {
+/**
+ * LayerNorm with affine weight and bias over [rows, cols], eps 1e-6.
+ * @throws before any host data is made: InputError naming the argument (gpu, an unknown option, dtype, a size
+ *   not a positive integer), DtypeUnsupportedError (f16 without shader-f16), LimitError (a tensor the adapter
+ *   cannot bind, naming the options that size it).
+ */
+export function layernormWorkload(gpu: Gpu, a: LayernormWorkloadArgs): Workload {
+  checkWorkload(gpu, 'layernorm', a, ['rows', 'cols', 'dtype']);
   const { rows: R, cols: C, dtype } = a;
   const b = base(gpu);
   try {
@@ -168,6 +324,7 @@ export function layernormWorkload(gpu: Gpu, a: { rows: number; cols: number; dty
     const out = b.alloc.tensor([R, C], dtype, 'y');
     norm(b.plan, { x: xt, out, eps: 1e-6, weight: b.alloc.upload(w, [C], dtype, 'weight'), bias: b.alloc.upload(bias, [C], dtype, 'bias'), layer: 'layernorm' });
     const label = `layernorm rows×cols ${R}×${C} ${dtype}`;
+    b.plan.name = label;
     return {
       name: 'layernorm',
       label,
@@ -217,8 +374,14 @@ export interface ConvWorkloadArgs {
  * added. frames = 3: the causal Conv3d over frames t−2, t−1, t (three bindings, the frame cache's
  * form). Checked on sampled output rows against convRef (float64); `checkOutput` takes the whole
  * output band. Throws on tile knobs conv does not have.
+ * @throws before any host data is made: InputError naming the argument (gpu, an unknown option, dtype, a size
+ *   not a positive integer, frames or ks not 1 or 3), DtypeUnsupportedError (f16 without shader-f16), LimitError (a tensor the adapter
+ *   cannot bind, naming the options that size it).
  */
 export function convWorkload(gpu: Gpu, a: ConvWorkloadArgs): Workload {
+  checkWorkload(gpu, 'conv', a, ['height', 'width', 'inChannels', 'outChannels', 'frames', 'ks', 'dtype', 'tile'], () => {
+    for (const k of ['frames', 'ks'] as const) if (a[k] !== 1 && a[k] !== 3) throw new InputError(`convWorkload: ${k}: 1 or 3, got ${shown(a[k])}`);
+  });
   const { height: H, width: W, inChannels: CIN, outChannels: COUT, frames: F, ks: KS, dtype } = a;
   for (const k of Object.keys(a.tile ?? {})) {
     if (!(k in convKernel.overrides)) throw new Error(`conv: unknown tile knob ${k} (known: ${Object.keys(convKernel.overrides).join(', ')})`);
@@ -240,6 +403,7 @@ export function convWorkload(gpu: Gpu, a: ConvWorkloadArgs): Workload {
     const out = b.alloc.tensor([H + 2, W, COUT], dtype, 'out');
     conv(b.plan, { x: xt, w: wt, bias: b.alloc.upload(bias, [COUT], dtype, 'bias'), out, rows: H, width: W, cin: CIN, cout: COUT, ks: KS, layer: 'conv', ...(a.tile ? { tile: a.tile } : {}) });
     const label = `conv ${H}×${W} ${CIN}→${COUT} k${F}×${KS}×${KS} ${dtype}`;
+    b.plan.name = label;
     const cols = W * COUT;
     return {
       name: 'conv',
@@ -295,12 +459,18 @@ export interface BlockArgs {
  *   x += gate_mlp ⊙ ·.   LN eps 1e-6, no affine. The modulation vector [6·D] is an input.
  * The plan starts by copying x_in to x, so every repeat computes the same thing. The library side of
  * `tessera bench block` (the same block at the same sizes).
+ * @throws before any host data is made: InputError naming the argument (gpu, an unknown option, dtype, a size
+ *   not a positive integer, hidden not heads × a head dim the kernels take, an mlpRatio giving no MLP width), DtypeUnsupportedError (f16 without shader-f16), LimitError (a tensor the adapter
+ *   cannot bind, naming the options that size it).
  */
 export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
+  checkWorkload(gpu, 'block', a, ['hidden', 'heads', 'tokens', 'mlpRatio', 'dtype'], () => {
+    if (a.hidden % a.heads !== 0) throw new InputError(`blockWorkload: hidden ${a.hidden} is not a multiple of heads ${a.heads}`);
+    if (!attentionHeadDimOk(a.hidden / a.heads)) throw new InputError(`blockWorkload: hidden ${a.hidden} / heads ${a.heads} = head dim ${a.hidden / a.heads}, which the attention kernels do not take (a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM})`);
+    if (!(typeof a.mlpRatio === 'number' && Math.round(a.hidden * a.mlpRatio) >= 1)) throw new InputError(`blockWorkload: mlpRatio: a number giving an MLP width round(hidden · mlpRatio) ≥ 1, got ${shown(a.mlpRatio)}`);
+  });
   const { hidden: D, heads: H, tokens: T, dtype } = a;
-  if (D % H !== 0) throw new Error(`block: hidden ${D} is not a multiple of heads ${H}`);
   const F = Math.round(D * a.mlpRatio);
-  if (F < 1) throw new Error(`block: mlp ratio ${a.mlpRatio} gives an MLP width of ${F}`);
   const Dh = D / H;
   const b = base(gpu);
   try {
@@ -348,6 +518,7 @@ export function blockWorkload(gpu: Gpu, a: BlockArgs): Workload {
     gemm(plan, { x: h, w: w2.w, bias: w2.b, out: xt, residual: true, gate: gate(5), layer: 'ff.2' });
     plan.layer = '';
     const label = `block D=${D} H=${H} T=${T} mlp=${F} ${dtype}`;
+    b.plan.name = label;
     return {
       name: 'block',
       label,
