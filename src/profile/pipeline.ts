@@ -47,8 +47,8 @@ export interface StageProfile {
 
 /** What profilePipeline returns: the generation's output and each stage's profile. */
 export interface ProfiledGeneration {
-  /** What Pipeline.generate returned. */
-  output: PipelineOutput;
+  /** What Pipeline.generate returned: the latents, the timesteps and, always (the profile decodes), the video F32 [B, F, H, W, 3] in [0, 1]. */
+  output: PipelineOutput & { video: TensorData };
   /** Stages that ran, in order (text_encoder only when a prompt was given). */
   stages: StageProfile[];
   /** Wall time of encode + denoise + decode (ms), without the extra profiled transformer step. */
