@@ -26,6 +26,7 @@ const SECONDS: Record<string, number> = {
   'tests/models/memory-reuse.test.ts': 6,
   'tests/text/umt5.test.ts': 4,
   'tests/models/key-fold.test.ts': 10,
+  'tests/profile/api-readme-example.test.ts': 20, // 31–48 s under load 20+ when added (a child process tunes, profiles, estimates)
   // integration
   'tests/integration/shapes-judge-bar.test.ts': 90, // 164 before the key fold (71 s alone, warm)
   'tests/integration/browser-profiler.test.ts': 128,
