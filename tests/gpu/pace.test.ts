@@ -9,11 +9,12 @@ import type { Gpu } from '../../src/gpu/device.js';
 import { cli } from '../hardening/helpers.js';
 
 /**
- * A Pace on a simulated clock: run i's work takes durations[i] ms from its submit; the timer advances the
- * clock by what is asked, the queue wait to the work's end (at once when it is already done).
+ * A Pace on a simulated clock: run i's work takes durations[i] ms from its submit, and its caller calls
+ * idle late[i] ms after the submit (default 0: at once); the timer advances the clock by what is asked,
+ * the queue wait to the work's end (at once when it is already done).
  * Returns the sleeps asked for.
  */
-async function sleepsFor(g: Gpu, durations: number[]): Promise<number[]> {
+async function sleepsFor(g: Gpu, durations: number[], late: number[] = []): Promise<number[]> {
   const sleeps: number[] = [];
   let clock = 1000;
   let done = 0;
@@ -22,9 +23,10 @@ async function sleepsFor(g: Gpu, durations: number[]): Promise<number[]> {
     () => clock,
     async () => void (clock = Math.max(clock, done)),
   );
-  for (const d of durations) {
+  for (const [i, d] of durations.entries()) {
     const since = clock;
     done = since + d;
+    clock += late[i] ?? 0;
     await pace.idle(g, 'pace test', since);
   }
   return sleeps;
@@ -45,6 +47,21 @@ describe.skipIf(!hasGpu)('Pace', () => {
     const sleeps = await sleepsFor(node, [100, 100, 100, 1000, 100, 100, 100, 100, 100]);
     // 80, 80 before; 800 after the outlier, then halving while overslept (320, 128, 51.2), then 80 again
     expect(sleeps.map((x) => +x.toFixed(6))).toEqual([80, 80, 800, 320, 128, 51.2, 80]);
+  });
+
+  it('a wait under 1 ms after the sleep is overslept even where 2 % of the run is less (short runs)', async () => {
+    const round = (xs: number[]) => xs.map((x) => +x.toFixed(6));
+    // run 3 sleeps 16 ms of its 16.5: the wait after it is 0.5 ms, over 2 % of 16.5 ms (0.33) but under 1 ms (a
+    // timer wakes about that late anyway), so 16.5 is only a bound: learned at half, and run 4 sleeps 0.8 × 8.25
+    expect(round(await sleepsFor(node, [50, 20, 16.5, 20]))).toEqual(round([20 * f, 8.25 * f]));
+    // a wait of 1.5 ms is not overslept: run 3's 17.5 ms is learned whole
+    expect(round(await sleepsFor(node, [50, 20, 17.5, 20]))).toEqual(round([20 * f, 17.5 * f]));
+  });
+
+  it('a run that did not sleep is learned whole, even when it was done before the wait began', async () => {
+    // run 2 (the first learned from) sleeps nothing; its caller calls idle 100 ms after the submit, when its
+    // 100 ms of work are done: nothing was overslept, so run 3 sleeps 0.8 × 100, not 0.8 × 50
+    expect(await sleepsFor(node, [100, 100, 100], [0, 100])).toEqual([100 * f]);
   });
 
   it('does not sleep after a run under PACE_MIN_MS', async () => {
