@@ -2,12 +2,13 @@
 import { InputError, type TensorData } from '../model/model.js';
 import type { DType } from '../gpu/tensor.js';
 import { loadVae } from '../vae/vae.js';
-import { planDecode } from '../vae/decoder.js';
+import { checkDecodeLatents, planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks, writeSample } from './outputs.js';
 import { checkNames, floatInput } from './model-inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
 import { decodeProgress } from './progress.js';
+import { vaeConfigOf } from './generate-pipeline.js';
 
 /**
  * The latents' dims and values, checked before the VAE is loaded (Vae.decode checks them too, after its
@@ -18,6 +19,16 @@ function checkLatentValues(file: string, latents: TensorData): void {
   if (latents.shape.some((d) => d < 1)) throw new InputError(`${file}: latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
   const i = latents.data.findIndex((x) => !Number.isFinite(x));
   if (i >= 0) throw new InputError(`${file}: latents: non-finite value ${latents.data[i]} at flat index ${i}`);
+}
+
+/** `check`'s InputError named with the inputs file `file`, as every other input error of the command. */
+function namingFile(file: string, check: () => void): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(`${file}: ${e.message}`);
+    throw e;
+  }
 }
 
 export const decodeCommand: Command = {
@@ -46,19 +57,15 @@ export const decodeCommand: Command = {
     checkNames(file, inputs, ['latents', 'video', 'images'], ['latents']);
     const latents = floatInput(file, inputs, 'latents');
     checkLatentValues(file, latents);
+    // the rank and channels --vae's config.json takes, before the adapter is acquired (planDecode checks them again in preflight)
+    const config = vaeConfigOf(p.vae as string);
+    if (config) namingFile(file, () => checkDecodeLatents(config, latents.shape));
     const vae = await loadVae(p.vae as string, {
       dtype: p.dtype as DType | undefined,
       variant: p.variant as string | undefined,
       maxMemory: budget,
       // shape and binding-limit checks before any weight is read or GPU work done
-      preflight: (config, gpu, dtype) => {
-        try {
-          planDecode(config, latents.shape, dtype, gpu.limits.maxStorageBufferBindingSize);
-        } catch (e) {
-          if (e instanceof InputError) throw new InputError(`${file}: ${e.message}`);
-          throw e;
-        }
-      },
+      preflight: (config, gpu, dtype) => namingFile(file, () => planDecode(config, latents.shape, dtype, gpu.limits.maxStorageBufferBindingSize)),
     });
     // frames (images for [B,C,H,W] latents) as they are decoded: a long decode is not silent
     const bar = decodeProgress(latents.shape.length === 5);

@@ -9,13 +9,14 @@ import { folderFile } from '../io/source.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
-import { checkRopeSize, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
+import { checkLatentsForTransformer, checkRopeSize, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
+import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
-import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
+import { checkLatentsRank, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
@@ -61,6 +62,22 @@ function componentClass(index: Record<string, unknown>, k: string): string | und
 }
 
 const UMT5_ONLY = "tessera encodes prompts with UMT5EncoderModel (WanPipeline's) only";
+
+/**
+ * The VAE config of a VAE folder (`dir`/config.json: AutoencoderKLWan or AutoencoderKL), read before any GPU work so
+ * that `tessera decode` checks its latents against it. Undefined when it cannot be read or parsed: loadVae then
+ * refuses the folder in its own words.
+ */
+export function vaeConfigOf(dir: string): VaeConfig | undefined {
+  const file = join(dir, 'config.json');
+  const raw = readJsonFile(file);
+  if (!raw) return undefined;
+  try {
+    return parseVaeConfig(raw, file);
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * What `tessera demo --pipeline DIR` needs of DIR, checked from its JSON files before the GPU is
@@ -381,10 +398,11 @@ function checkSeededSizeFlags(p: Parsed, family: ModelConfig['family'], classNam
  * generate --pipeline's sizes against the transformer config and the VAE's factors (`scale`), in the flags' words: a
  * seeded run's --frames/--height/--width (latentShapeFor: each a multiple of VAE factor × patch, frames 4k + 1), then
  * Wan's rope_max_seq_len in those pixels and frames, the line Pipeline.generate gives (ropeAsUsage); or, with the
- * inputs file's latents (`header`), the sizes given too against the ones they make. `posName`: the file's text
- * embeddings' name. Run before the pipeline loads (pipelineSizing) and in its preflight.
- * @returns the inputs file's latents shape when it is of the family's rank with positive dims (for the memory check), else undefined.
- * @throws UsageError naming the flag.
+ * inputs file's latents (`header`), their rank, in_channels and patch multiples against the transformer config (the lines
+ * generateConditioning and Pipeline.generate give), then the sizes given too against the ones they make. `posName`: the
+ * file's text embeddings' name. Run before the pipeline loads (pipelineSizing) and in its preflight.
+ * @returns the inputs file's latents shape when it has positive dims and passed those checks (for the memory check), else undefined.
+ * @throws UsageError naming the flag; InputError naming the file and its "latents".
  */
 function checkPipelineSizes(p: Parsed, config: ModelConfig, scale: VaeScale, header: ReadonlyMap<string, InputHeader>, posName: string): number[] | undefined {
   // seeded sizes, checked against the VAE factors and the patch before any weight is read, naming the flags
@@ -407,7 +425,15 @@ function checkPipelineSizes(p: Parsed, config: ModelConfig, scale: VaeScale, hea
     }
   }
   const lat = p.seed === undefined ? header.get('latents')?.shape : undefined;
-  if (!lat || lat.length !== (config.family === 'dit' ? 4 : 5) || lat.some((d) => !Number.isInteger(d) || d < 1)) return undefined;
+  if (!lat || lat.some((d) => !Number.isInteger(d) || d < 1)) return undefined;
+  // the rank as generateConditioning words it, then in_channels and the patch as Pipeline.generate checks them (both were
+  // refused only after loading): here from the file's header, in the same lines
+  checkLatentsRank(p.inputs as string, config.family, lat);
+  try {
+    checkLatentsForTransformer(config, lat);
+  } catch (e) {
+    throw inCliTerms(e, p.inputs as string, textNames(p.inputs as string, header));
+  }
   checkSizesVsPipelineLatents(p, config, scale, lat);
   return lat;
 }
@@ -438,7 +464,7 @@ function checkSizesVsPipelineLatents(p: Parsed, config: ModelConfig, scale: VaeS
  * and the text embeddings under the names `text` ([positive, negative]: encoder_hidden_states or
  * prompt_embeds, as the file holds them), and flags (--dtype).
  */
-function inCliTerms(e: unknown, file: string | undefined, text: [string, string]): unknown {
+function inCliTerms(e: unknown, file: string | undefined, text: readonly [string, string]): unknown {
   if (e instanceof LimitError) return new LimitError(e.message.replace("loading the pipeline with dtype 'f16'", '--dtype f16'));
   if (!(e instanceof InputError) || file === undefined || !/^(negative_prompt_embeds|prompt_embeds|latents)\b/.test(e.message)) return e;
   const tensor = (name: string) => `"${name === 'latents' ? name : name === 'prompt_embeds' ? text[0] : text[1]}"`;

@@ -118,6 +118,16 @@ export function checkSeedVsLatents(p: Parsed, inputs: ReadonlyMap<string, InputH
 }
 
 /**
+ * The inputs file's latents (`shape`, from its header or its tensor) of the rank a `family` model takes: generate's
+ * check when it reads the file, and generate --pipeline's from the header before the pipeline loads.
+ * @throws InputError naming the file, the tensor, its shape and the layout expected.
+ */
+export function checkLatentsRank(file: string, family: ModelConfig['family'], shape: readonly number[]): void {
+  const rank = family === 'dit' ? 4 : 5;
+  if (shape.length !== rank) throw new InputError(`${file}: tensor "latents" must be ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${family} model, found [${shape.join(',')}]`);
+}
+
+/**
  * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
  * required ones named) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the negative
  * text is required). `textFromPrompt`: the text comes from --prompt (the pipeline's text encoder),
@@ -140,8 +150,7 @@ export function generateConditioning(p: Parsed, family: ModelConfig['family'], i
     checkNames(file, inputs, INPUT_NAMES[family].generate, required);
     if (inputs.has('latents')) {
       out.latents = floatInput(file, inputs, 'latents');
-      const rank = family === 'dit' ? 4 : 5;
-      if (out.latents.shape.length !== rank) throw new InputError(`${file}: tensor "latents" must be ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${family} model, found [${out.latents.shape.join(',')}]`);
+      checkLatentsRank(file, family, out.latents.shape);
     }
     if (family === 'dit') out.class_labels = intInput(file, inputs, 'class_labels');
     else if (!textFromPrompt) {

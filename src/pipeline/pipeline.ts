@@ -438,6 +438,28 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
   return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
 }
 
+/**
+ * Latents of `shape` (positive integer dims) against a transformer config alone, no weight read and no GPU: the
+ * family's rank, in_channels, the batch when `batch` is given (its size and what it counts, e.g. 'prompts'),
+ * frames×height×width multiples of the patch, and Latte's video_length. Pipeline.generate's check of the latents it
+ * is given, and the CLI's for an inputs file's latents (from its header) before the pipeline loads.
+ * @throws InputError naming `latents`, its shape and what the config expects.
+ */
+export function checkLatentsForTransformer(c: ModelConfig, shape: number[], batch?: { size: number; items: string }): void {
+  const rank = c.family === 'dit' ? 4 : 5;
+  if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`);
+  if (shape[1] !== c.inChannels) throw new InputError(`latents: expected ${c.inChannels} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
+  if (batch && shape[0] !== batch.size) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch.size} ${batch.size === 1 ? batch.items.replace(/s$/, '') : batch.items}`);
+  const [pt, ph, pw] = patchDims(c);
+  const [F, H, W] = (rank === 5 ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
+  if (F % pt || H % ph || W % pw) {
+    throw new InputError(rank === 5
+      ? `latents [${shape.join(',')}]: frames×height×width ${F}×${H}×${W} must be multiples of the transformer's patch ${pt}×${ph}×${pw}`
+      : `latents [${shape.join(',')}]: height×width ${H}×${W} must be multiples of the transformer's patch ${ph}×${pw}`);
+  }
+  if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latents [${shape.join(',')}]: ${F} frames; the Latte transformer's temporal position embedding has video_length ${c.videoLength} (use ${c.videoLength} or 1)`);
+}
+
 /** What generate() returns, as diffusers' pipelines with output_type="np". */
 export interface PipelineOutput {
   /** Final latents, before the VAE's scaling (what output_type="latent" returns). */
@@ -895,18 +917,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   private checkLatents(latents: unknown, batch: number, items: string, sizes: { height?: number; width?: number; num_frames?: number }): number[] {
     const c = this.transformer.config;
     const shape = checkTensor(latents, 'latents');
-    const rank = c.family === 'dit' ? 4 : 5;
-    if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`);
-    if (shape[1] !== c.inChannels) throw new InputError(`latents: expected ${c.inChannels} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
-    if (shape[0] !== batch) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch} ${batch === 1 ? items.replace(/s$/, '') : items}`);
-    const [pt, ph, pw] = patchDims(c);
+    checkLatentsForTransformer(c, shape, { size: batch, items });
+    const rank = shape.length;
     const [F, H, W] = (rank === 5 ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
-    if (F % pt || H % ph || W % pw) {
-      throw new InputError(rank === 5
-        ? `latents [${shape.join(',')}]: frames×height×width ${F}×${H}×${W} must be multiples of the transformer's patch ${pt}×${ph}×${pw}`
-        : `latents [${shape.join(',')}]: height×width ${H}×${W} must be multiples of the transformer's patch ${ph}×${pw}`);
-    }
-    if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latents [${shape.join(',')}]: ${F} frames; the Latte transformer's temporal position embedding has video_length ${c.videoLength} (use ${c.videoLength} or 1)`);
     // the sizes these latents decode to: a size given as well must be the same
     const { spatial, temporal } = this.vaeScale;
     const made: [keyof typeof sizes, number | undefined, string][] = [

@@ -123,6 +123,20 @@ function f16Plans(c: VaeConfig, shape: number[], maxBinding: number): boolean {
 }
 
 /**
+ * Latents of `shape` against a VAE config alone (no weight read, no GPU): the rank the VAE takes ([B, C, F, H, W] for
+ * AutoencoderKLWan; that or [B, C, H, W] for AutoencoderKL) and its latent channels (z_dim, latent_channels).
+ * planDecode's first check, and `tessera decode`'s before the adapter is acquired.
+ * @throws InputError naming `latents`, its shape and what the config expects.
+ */
+export function checkDecodeLatents(c: VaeConfig, shape: number[]): void {
+  const zc = c.kind === 'wan' ? c.zDim : c.latentChannels;
+  const video = shape.length === 5;
+  if (c.kind === 'wan' && !video) throw new InputError(`latents: AutoencoderKLWan takes [B, ${zc}, F, H, W], found [${shape.join(',')}]`);
+  if (!video && shape.length !== 4) throw new InputError(`latents: AutoencoderKL takes [B, ${zc}, H, W] images or [B, ${zc}, F, H, W] video, found [${shape.join(',')}]`);
+  if (shape[1] !== zc) throw new InputError(`latents: ${shape[1]} channels, the VAE config has ${zc} (${c.kind === 'wan' ? 'z_dim' : 'latent_channels'}); layout is [B, C, ${video ? 'F, ' : ''}H, W]`);
+}
+
+/**
  * The band plan for decoding latents of `shape` within `maxBinding` bytes per storage binding:
  * the fewest row bands (or `bands` when given) whose every tensor fits, in bytes and in 2^32 − 1
  * elements (the kernels' u32 index: the tighter bound on bindings past 8 GiB in f16, 16 GiB in f32).
@@ -140,11 +154,8 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found ${Array.isArray(shape) ? `[${shape.join(',')}]` : shown(shape)}`);
   if (dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`);
   if (!Number.isInteger(maxBinding) || maxBinding < 1) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(maxBinding)}`);
-  const zc = c.kind === 'wan' ? c.zDim : c.latentChannels;
+  checkDecodeLatents(c, shape);
   const video = shape.length === 5;
-  if (c.kind === 'wan' && !video) throw new InputError(`latents: AutoencoderKLWan takes [B, ${zc}, F, H, W], found [${shape.join(',')}]`);
-  if (!video && shape.length !== 4) throw new InputError(`latents: AutoencoderKL takes [B, ${zc}, H, W] images or [B, ${zc}, F, H, W] video, found [${shape.join(',')}]`);
-  if (shape[1] !== zc) throw new InputError(`latents: ${shape[1]} channels, the VAE config has ${zc} (${c.kind === 'wan' ? 'z_dim' : 'latent_channels'}); layout is [B, C, ${video ? 'F, ' : ''}H, W]`);
   const B = shape[0]!;
   const F = video ? shape[2]! : 1;
   const H = shape[shape.length - 2]!;
