@@ -111,12 +111,23 @@ function presetLatent(preset: string, p: Parsed): ModelLatent {
 
 /**
  * `; subgroup-sr16 kept: subgroup-sr32 faster by at most 5 %, …` when the choice is the heuristic (the
- * first timed) although a candidate timed faster, by no more than TUNE_MARGIN (tune.ts pickChoice); '' otherwise.
+ * first timed) although a candidate timed faster, by no more than TUNE_MARGIN (tune.ts pickChoice: by
+ * the median per-round ratio, entry.ratio, when the entry has one); '' otherwise.
  */
-export function keptNote(e: Pick<TuneEntry, 'choice' | 'ms'>): string {
-  const faster = Object.entries(e.ms).filter(([n, v]) => n !== e.choice && v < e.ms[e.choice]!);
-  if (!faster.length || Object.keys(e.ms)[0] !== e.choice) return '';
+export function keptNote(e: Pick<TuneEntry, 'choice' | 'ms' | 'ratio'>): string {
+  const fig = e.ratio ?? e.ms;
+  const faster = Object.entries(fig).filter(([n, v]) => n !== e.choice && v < fig[e.choice]!);
+  if (!faster.length || Object.keys(fig)[0] !== e.choice) return '';
   return `; ${e.choice} kept: ${faster.map(([n]) => n).join(', ')} faster by at most ${TUNE_MARGIN * 100} %, within the run-to-run spread`;
+}
+
+/**
+ * `; median time per round over subgroup-sr16's: subgroup-sr32 0.97, tiled-64 1.40`: what decided (entry.ratio, the
+ * median over rounds of each challenger's time over the heuristic's); '' for an entry without one.
+ */
+function ratioNote(e: Pick<TuneEntry, 'ratio'>): string {
+  const [ref, ...rest] = Object.entries(e.ratio ?? {});
+  return ref && rest.length ? `; median time per round over ${ref[0]}'s: ${rest.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}` : '';
 }
 
 export const tuneCommand: Command = {
@@ -134,7 +145,7 @@ export const tuneCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype to tune for' },
       force: { type: 'bool', help: 're-time shape buckets that are already cached' },
       quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
-      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'timed rounds per candidate, interleaved (the fastest counts)' },
+      rounds: { type: 'int', default: TUNE_ROUNDS, help: "timed rounds, each timing every candidate once (the median of each one's time over the heuristic's decides)" },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
     },
   },
@@ -193,7 +204,7 @@ export const tuneCommand: Command = {
             const r = await tunePlan(plan, { rounds, force: !!p.force, onProgress: note });
             for (const x of r) {
               reports.push(x);
-              const ms = Object.entries(x.entry.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ') + keptNote(x.entry);
+              const ms = Object.entries(x.entry.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ') + ratioNote(x.entry) + keptNote(x.entry);
               // a result line, but with --json (on stderr beside the JSON, which holds the same) informational
               (json ? note : log)(`gemm ${M}×${K}×${N} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${ms})` : '  (cached)'}`);
             }

@@ -6,8 +6,9 @@
 // heuristic, and leaves the request pending. Before the plan's first run, `tunePlan` (the plan's
 // tune hook) settles every pending request: in mode 'auto' it times the candidates of each
 // bucket not yet in the cache on the op's own scratch inputs (never the plan's buffers), checks
-// every candidate's output against the heuristic's (the first candidate), keeps the fastest that
-// agrees (the heuristic unless another beats it by more than TUNE_MARGIN), stores it, and
+// every candidate's output against the heuristic's (the first candidate), times the ones that agree
+// in interleaved rounds, keeps the one whose time over the heuristic's in the same round has the lowest
+// median (the heuristic unless that median is below 1 − TUNE_MARGIN), stores it, and
 // re-records the dispatch with it; in mode 'cached' it only applies cached choices; in mode 'off'
 // nothing is looked up or timed (deterministic heuristics).
 // The cache lives in a TuneStore: Node registers a file in the user's cache directory
@@ -37,6 +38,12 @@ export interface TuneEntry {
   choice: string;
   /** Fastest of the timed rounds, ms per candidate (candidates whose output disagreed are absent). */
   ms: Record<string, number>;
+  /**
+   * What decided `choice`: per candidate, the median over the timed rounds of its time divided by the
+   * reference's (the heuristic, the first candidate; 1) in the same round (pairedRatios). Absent from
+   * entries cached before tessera decided by it.
+   */
+  ratio?: Record<string, number>;
   /** Candidates dropped because their output disagreed with the reference candidate's. */
   rejected?: string[];
   /** The shape it was timed at, e.g. `x[4096,1152] w[1152,1152]`. */
@@ -375,7 +382,7 @@ export async function saveTuneCacheOrThrow(): Promise<void> {
 function wellFormed(e: unknown): e is TuneEntry {
   if (!e || typeof e !== 'object') return false;
   const t = e as Partial<Record<keyof TuneEntry, unknown>>;
-  return typeof t.choice === 'string' && !!t.ms && typeof t.ms === 'object' && !Array.isArray(t.ms) && typeof t.shapes === 'string' && typeof t.date === 'string' && (t.rejected === undefined || Array.isArray(t.rejected));
+  return typeof t.choice === 'string' && !!t.ms && typeof t.ms === 'object' && !Array.isArray(t.ms) && typeof t.shapes === 'string' && typeof t.date === 'string' && (t.rejected === undefined || Array.isArray(t.rejected)) && (t.ratio === undefined || (!!t.ratio && typeof t.ratio === 'object' && !Array.isArray(t.ratio)));
 }
 
 /** Cached choice for a request, when the cache is loaded and the mode allows it (sync: used while recording). */
@@ -434,12 +441,53 @@ function agree(a: Float32Array, b: Float32Array, f16: boolean): { ok: boolean; e
   return { ok: a.length === b.length && err <= t.atol + t.rtol * maxB, err };
 }
 
-/** Candidates in the order of timed round `i` (0-based): as given, reversed every other round. */
+/**
+ * Candidates in the order of timed round `i` (0-based): as given, rotated by one more place every round
+ * (A B C, B C A, C A B, …), so each candidate takes each place in the round as often as the others.
+ */
 export function roundOrder<C>(candidates: readonly C[], i: number): C[] {
-  return i % 2 === 0 ? [...candidates] : [...candidates].reverse();
+  const n = candidates.length;
+  const k = n === 0 ? 0 : i % n;
+  return [...candidates.slice(k), ...candidates.slice(0, k)];
 }
 
-/** Each candidate's figure from its timed rounds (ms): the fastest round. */
+/**
+ * Times `names` in `rounds` rounds, each timing every candidate once (`time(name, round)`, in the
+ * order roundOrder gives for the round), and returns each candidate's times, indexed by round. A load
+ * change on the machine then lands within one round on all candidates alike, not between one
+ * candidate's rounds and the next's.
+ */
+export async function timeRounds(names: readonly string[], rounds: number, time: (name: string, round: number) => Promise<number>): Promise<Map<string, number[]>> {
+  const samples = new Map<string, number[]>(names.map((n) => [n, []]));
+  for (let i = 0; i < rounds; i++) for (const n of roundOrder(names, i)) samples.get(n)![i] = await time(n, i);
+  return samples;
+}
+
+const median = (v: readonly number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+};
+
+/**
+ * Per candidate, the median over the rounds of its time divided by the reference's (`names[0]`) in the
+ * same round: 1 for the reference, 0.9 for a candidate 10 % faster. Paired within a round, a slow change
+ * of the machine's load (another process starting) divides out; the median ignores a burst that hits
+ * one candidate in fewer than half of the rounds.
+ */
+export function pairedRatios(names: readonly string[], samples: ReadonlyMap<string, readonly number[]>): Record<string, number> {
+  const ref = samples.get(names[0]!) ?? [];
+  if (ref.length === 0) throw new Error(`tuning: candidate ${names[0]} has no timed round`);
+  const ratio: Record<string, number> = {};
+  for (const n of names) {
+    const s = samples.get(n) ?? [];
+    if (s.length !== ref.length) throw new Error(`tuning: candidate ${n} has ${s.length} timed rounds, the reference ${ref.length}`);
+    ratio[n] = median(s.map((t, i) => t / ref[i]!));
+  }
+  return ratio;
+}
+
+/** Each candidate's figure from its timed rounds (ms): the fastest round (TuneEntry.ms; the choice is pairedRatios'). */
 export function fastestRounds(samples: ReadonlyMap<string, readonly number[]>): Record<string, number> {
   const ms: Record<string, number> = {};
   for (const [name, s] of samples) {
@@ -450,19 +498,23 @@ export function fastestRounds(samples: ReadonlyMap<string, readonly number[]>): 
 }
 
 /**
- * A candidate replaces the reference (the heuristic) only when its figure is below the reference's
- * by more than this share: within it the order of two candidates is noise, and a cached choice is
- * reused by every later run, so near-equal candidates keep the heuristic (the same choice on every
+ * A candidate replaces the reference (the heuristic) only when its median time ratio to the reference
+ * (pairedRatios) is below 1 by more than this share: within it the order of two candidates is noise,
+ * and a cached choice is reused by every later run, so near-equal candidates keep the heuristic (the same choice on every
  * machine) rather than whichever won a coin toss. On lavapipe, 16 threads: the same GEMM timed twice
  * on a quiet machine, 29.0 and 30.9 ms (bench/RESULTS.md session 14); the same kernel timed as two
  * candidates (fastest of 5 interleaved rounds, GEMM 1024×384×1536) came out 0.67–1.35 of itself
- * under load 13–19, where no margin helps.
+ * under load 13–19, where no margin helps. Decided by the median paired ratio (pairedRatios) the spread
+ * narrows but stays above any margin under heavy load: the same GEMM entered twice, 30 tunings at load
+ * 35–43 on 2 cores, 5 rounds: log-sd of the decision ratio 0.35 by the fastest rounds, 0.24 by the
+ * paired median (10 rounds: 0.34, 0.19); either way it was picked over itself in about half of them.
  */
 export const TUNE_MARGIN = 0.05;
 
 /**
  * The choice among `names` (the candidates whose output agreed, the reference first) from their
- * figures `ms`: the fastest, when it beats the reference by more than TUNE_MARGIN, else the reference.
+ * figures `ms` (lower is faster; tuneRequest passes pairedRatios', where the reference's is 1): the
+ * fastest, when it beats the reference by more than TUNE_MARGIN, else the reference.
  */
 export function pickChoice(names: readonly string[], ms: Readonly<Record<string, number>>): string {
   const ref = names[0];
@@ -479,7 +531,7 @@ export interface TuneReport {
   family: string;
   /** Shape bucket sharing one decision, e.g. `f32 M4096 N2048 K2048`. */
   bucket: string;
-  /** The decision: `entry.choice` is the strategy the plan's dispatches of this bucket now run (Dispatch.choice), `entry.ms` each candidate's fastest round. */
+  /** The decision: `entry.choice` is the strategy the plan's dispatches of this bucket now run (Dispatch.choice), `entry.ms` each candidate's fastest round, `entry.ratio` what decided. */
   entry: TuneEntry;
   /** True when this run timed it (false: taken from the cache). */
   measured: boolean;
@@ -487,7 +539,7 @@ export interface TuneReport {
 
 /** Options of tunePlan (`tessera tune --rounds --force`). */
 export interface TuneOptions {
-  /** Timed rounds per candidate (interleaved, fastest round counts); default TUNE_ROUNDS (5). */
+  /** Timed rounds (each times every candidate once; the median of each one's time ratio to the heuristic's decides); default TUNE_ROUNDS (5). */
   rounds?: number;
   /** Re-time buckets that are already cached. */
   force?: boolean;
@@ -561,7 +613,8 @@ class TuneScratchError extends Error {
 /**
  * Time the candidates of one request on scratch inputs and return the entry (not stored).
  * Each candidate runs once and is compared with the first candidate's output; one that
- * disagrees (or is not finite) is rejected and never chosen. Then round-robin timing.
+ * disagrees (or is not finite) is rejected and never chosen. Then interleaved rounds (timeRounds),
+ * decided by each candidate's median time ratio to the reference's (pairedRatios, pickChoice).
  */
 export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {}): Promise<TuneEntry> {
   if (o.maxScratchBytes !== undefined) {
@@ -598,29 +651,27 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
         console.warn(`[tessera] tuning ${r.family} ${r.bucket}: candidate ${c.name} disagrees with ${plans[0]!.name} (max |diff| ${a.err}); not used`);
       }
     }
-    // Rounds interleave the candidates, the order reversed every other round (A B … B A) so load
-    // drift hits all alike. Each candidate's figure is its fastest round: interference from other
-    // processes (a shared machine, lavapipe's threads) only ever adds time, so the minimum estimates
-    // the kernel's own cost; with 3 rounds and a median, a near-equal pair was picked by chance
-    // under load (bench/RESULTS.md "GEMM tile order, tuner rounds"). The check run above was each
-    // candidate's first (a CPU driver compiles its pipelines then), so no round holds a compile.
+    // Each round times every candidate once, the order rotated every round (timeRounds), and each
+    // challenger is judged by the median over rounds of its time over the reference's in the same
+    // round: on a shared machine the load changes from one run to the next, and the fastest round of
+    // each (the previous rule) compared one candidate's luckiest run with another's, taken in other
+    // rounds (the same GEMM entered twice came out 0.43–1.81 of itself that way at load 35–43,
+    // 0.58–1.54 by the paired median; see TUNE_MARGIN). The check run above was each candidate's
+    // first (a CPU driver compiles its pipelines then), so no round holds a compile.
     // Each candidate's rounds wait through one Pace, as Plan.run's runs do: with a Pace per round
     // (profilePlan's default) no wait ever slept, and Dawn's busy wait took a core from lavapipe's
     // threads in every timed round. A Pace learns from its second run on: rounds 3 … are paced, alike
     // for every candidate.
-    const rounds = o.rounds ?? TUNE_ROUNDS;
-    const samples = new Map<string, number[]>(ok.map((c) => [c.name, []]));
-    const paces = new Map(ok.map((c) => [c.name, new Pace()]));
-    for (let i = 0; i < rounds; i++) {
-      for (const c of roundOrder(ok, i)) {
-        const run = await profilePlan(c.plan, { repeats: 1, warmup: 0, pace: paces.get(c.name)! });
-        samples.get(c.name)!.push(run.totalMs);
-      }
-    }
-    const ms = fastestRounds(samples);
-    const choice = pickChoice(ok.map((c) => c.name), ms);
+    const byName = new Map(ok.map((c) => [c.name, { plan: c.plan, pace: new Pace() }]));
+    const names = ok.map((c) => c.name);
+    const samples = await timeRounds(names, o.rounds ?? TUNE_ROUNDS, async (name) => {
+      const c = byName.get(name)!;
+      return (await profilePlan(c.plan, { repeats: 1, warmup: 0, pace: c.pace })).totalMs;
+    });
+    const ratio = pairedRatios(names, samples);
+    const choice = pickChoice(names, ratio);
     const d = plans[0]!.plan.dispatches[plans[0]!.plan.dispatches.length - 1]!;
-    return { choice, ms, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
+    return { choice, ms: fastestRounds(samples), ratio, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
   } finally {
     alloc.destroyAll();
   }
