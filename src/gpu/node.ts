@@ -40,10 +40,16 @@ export function setLlvmpipeThreads(env: Record<string, string | undefined> = pro
 /**
  * The worker threads Mesa's llvmpipe runs with for an LP_NUM_THREADS value: the integer Mesa parses,
  * capped at LP_MAX_THREADS (0: none, the work runs on the driver's own thread); null when unset or not a number.
+ * Mesa reads it with strtol(value, &end, 0) (u_debug.c debug_get_num_option): leading space, a sign, 0x… in
+ * hex, 0… in octal, up to the first other character; its count is unsigned, so a negative one is the cap.
+ * Measured on lavapipe: 0x5 runs 5 threads, 010 runs 8, -2 runs 32, abc Mesa's default.
  */
 export function llvmpipeThreadsInEffect(value: string | undefined): number | null {
-  const n = value === undefined || value.trim() === '' ? NaN : Number.parseInt(value, 10);
-  return Number.isFinite(n) && n >= 0 ? Math.min(LP_MAX_THREADS, n) : null;
+  const m = value === undefined ? null : /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(value);
+  if (!m) return null;
+  const digits = m[2]!;
+  const n = /^0[xX]/.test(digits) ? Number.parseInt(digits.slice(2), 16) : Number.parseInt(digits, digits.startsWith('0') ? 8 : 10);
+  return m[1] === '-' && n > 0 ? LP_MAX_THREADS : Math.min(LP_MAX_THREADS, n);
 }
 
 /** LP_NUM_THREADS as nodeGpu() started Dawn with it (Mesa reads it then, once); undefined before, or when unset. */

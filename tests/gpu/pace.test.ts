@@ -92,7 +92,10 @@ describe('llvmpipe threads', () => {
   });
 
   it('in effect: the integer Mesa parses, capped at 32; 0 is 0; unset or not a number is null', () => {
-    expect(['16', '64', '0', '3x', ' 5', '', 'abc', '-2'].map(llvmpipeThreadsInEffect)).toEqual([16, 32, 0, 3, 5, null, null, null]);
+    expect(['16', '64', '0', '3x', ' 5', '', 'abc'].map(llvmpipeThreadsInEffect)).toEqual([16, 32, 0, 3, 5, null, null]);
+    // Mesa's strtol(value, &end, 0): hex and octal, and an unsigned count (a negative one is the cap). Measured on
+    // lavapipe (llvmpipe-N threads in /proc): 0x5 ran 5, 010 ran 8, -2 ran 32
+    expect(['0x5', '0X1f', '010', '08', '0x', '+4', '-2', '-0'].map(llvmpipeThreadsInEffect)).toEqual([5, 31, 8, 0, 0, 4, 32, 0]);
     expect(llvmpipeThreadsInEffect(undefined)).toBeNull();
   });
 
