@@ -473,7 +473,8 @@ const median = (v: readonly number[]): number => {
  * Per candidate, the median over the rounds of its time divided by the reference's (`names[0]`) in the
  * same round: 1 for the reference, 0.9 for a candidate 10 % faster. Paired within a round, a slow change
  * of the machine's load (another process starting) divides out; the median ignores a burst that hits
- * one candidate in fewer than half of the rounds.
+ * one candidate in fewer than half of the rounds. Rounds where the reference read 0 ms or either time is not a
+ * finite number ≥ 0 are left out; a candidate with no round left gets 1 (no evidence: the reference is kept).
  */
 export function pairedRatios(names: readonly string[], samples: ReadonlyMap<string, readonly number[]>): Record<string, number> {
   const ref = samples.get(names[0]!) ?? [];
@@ -482,7 +483,10 @@ export function pairedRatios(names: readonly string[], samples: ReadonlyMap<stri
   for (const n of names) {
     const s = samples.get(n) ?? [];
     if (s.length !== ref.length) throw new Error(`tuning: candidate ${n} has ${s.length} timed rounds, the reference ${ref.length}`);
-    ratio[n] = median(s.map((t, i) => t / ref[i]!));
+    // rounds the reference read as 0 ms (coarse or quantized timestamps on small work) or either read as
+    // no number say nothing about the ratio; with none left there is no evidence, and 1 keeps the reference
+    const usable = s.flatMap((t, i) => (ref[i]! > 0 && Number.isFinite(ref[i]!) && t >= 0 && Number.isFinite(t) ? [t / ref[i]!] : []));
+    ratio[n] = n === names[0] || usable.length === 0 ? 1 : median(usable);
   }
   return ratio;
 }

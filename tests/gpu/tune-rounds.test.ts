@@ -62,6 +62,15 @@ describe('the decision: median over rounds of the time ratio to the heuristic in
     expect(pairedRatios(['a', 'b'], (await timed({ a: [10, 10, 10, 10], b: [8, 10, 7, 12] })).samples).b).toBeCloseTo(0.9, 12);
   });
 
+  it('rounds read as 0 ms (coarse timestamps on small work) are left out, not turned into NaN or Infinity', () => {
+    // rounds 0 and 2 count (the reference read 0.1): b/a 0 and 0 → b, which read 0 in every round, is faster
+    expect(pairedRatios(['a', 'b'], new Map([['a', [0.1, 0, 0.1]], ['b', [0, 0, 0]]]))).toEqual({ a: 1, b: 0 });
+    // no round where the reference read more than 0: no evidence, the reference is kept (1, not NaN)
+    const none = pairedRatios(['a', 'b'], new Map([['a', [0, 0, 0]], ['b', [0, 0.2, 0]]]));
+    expect(none).toEqual({ a: 1, b: 1 });
+    expect(pickChoice(['a', 'b'], none)).toBe('a');
+  });
+
   it('a load change between two candidates of one round does not decide: the same kernel twice keeps the heuristic', async () => {
     // b ran once in a quiet moment (round 1), a never did: by the fastest round b looks 40 % faster (12 vs 20)
     expect(await decide({ a: [20, 20, 21, 20, 20], b: [20, 12, 21, 20, 21] })).toBe('a');
