@@ -3,4 +3,4 @@ export * from './profiler.js';
 export * from './report.js';
 export * from './ceiling.js';
 export * from './check.js';
-export { attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, sampleRows, type BlockArgs, type ConvWorkloadArgs, type Workload } from './workloads.js';
+export { attentionWorkload, blockWorkload, convWorkload, gemmWorkload, layernormWorkload, sampleRows, type AttentionWorkloadArgs, type BlockArgs, type ConvWorkloadArgs, type GemmWorkloadArgs, type LayernormWorkloadArgs, type Workload } from './workloads.js';

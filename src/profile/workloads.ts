@@ -81,30 +81,47 @@ export type WorkloadName = keyof typeof SIZE_OPTIONS;
 
 /** Arguments of gemmWorkload. */
 export interface GemmWorkloadArgs {
+  /** Rows of x [M, K] and y [M, N] (tokens): a positive integer. */
   m: number;
+  /** Input features (x's columns, w's rows of w [K, N]): a positive integer. */
   k: number;
+  /** Output features: a positive integer. */
   n: number;
+  /** Storage dtype of x, w and y ('f16' needs shader-f16); accumulation is f32 either way. */
   dtype: DType;
+  /** Fix the kernel and its knobs as GemmArgs.tile (SG=1 subgroup: SWG, SR, SC, KC; SG=0 tiled: WGX, WGY, TM, TN, BK; GEMV=1: WG, MR); no tuning then. */
   tile?: Record<string, number>;
+  /** The GEMM kernel to time by name (GEMM_CANDIDATES: a strategy or a tuner candidate; no tuning then); default: the tuned or heuristic choice. */
   strategy?: GemmCandidate;
 }
 
 /** Arguments of attentionWorkload. */
 export interface AttentionWorkloadArgs {
+  /** Batch items B: a positive integer. */
   batch: number;
+  /** Heads H: a positive integer. */
   heads: number;
+  /** Query tokens Lq (q, o: [B, Lq, H·Dh]). */
   tokens: number;
+  /** Key/value tokens Lk (k, v: [B, Lk, H·Dh]). */
   kvTokens: number;
+  /** Head dim Dh: 8..128, a multiple of 4. */
   headDim: number;
+  /** Storage dtype of q, k, v and o ('f16' needs shader-f16); softmax and accumulation in f32. */
   dtype: DType;
+  /** Override knobs of the rows kernel as AttentionArgs.tile (WG, RPT, BK, SG, DH4); no tuning then. */
   tile?: Record<string, number>;
+  /** The attention kernel to time (a tuning candidate's name); default: the tuned or heuristic choice. */
   strategy?: AttentionCandidate;
 }
 
 /** Arguments of layernormWorkload. */
 export interface LayernormWorkloadArgs {
+  /** Rows (tokens) of x [rows, cols]: a positive integer. */
   rows: number;
+  /** Features normalized over per row: a positive integer. */
   cols: number;
+  /** Storage dtype ('f16' needs shader-f16); statistics in f32. */
   dtype: DType;
 }
 

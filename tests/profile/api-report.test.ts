@@ -8,6 +8,7 @@ import * as profiler from '../../src/profiler.js';
 import type { ProfileRun } from '../../src/profile/profiler.js';
 import type { ProfiledGeneration } from '../../src/profile/pipeline.js';
 import type { TensorData } from '../../src/model/model.js';
+import type { AttentionWorkloadArgs, BlockArgs, ConvWorkloadArgs, GemmWorkloadArgs, LayernormWorkloadArgs } from '../../src/profiler.js';
 import { dispatch, threeRepeats } from '../helpers/profile-runs.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, formatReport, kernelTable, layerTable, profileJson } from '../../src/profile/report.js';
 
@@ -23,6 +24,15 @@ function wallClock(): ProfileRun {
 describe('tessera/profiler for benchmarking scripts', () => {
   it('exports the tuning API and the block and conv workloads', () => {
     for (const name of ['tunePlan', 'cachedChoices', 'tuneStoreWhere', 'TUNE_ROUNDS', 'TUNE_MARGIN', 'blockWorkload', 'convWorkload', 'gemmWorkload', 'profilePlan']) expect(profiler, name).toHaveProperty(name);
+  });
+
+  it("every workload's argument type is importable from the entry (a type error under tsc, which npm test runs, if one is not)", () => {
+    const gemm: GemmWorkloadArgs = { m: 64, k: 64, n: 64, dtype: 'f32' };
+    const attention: AttentionWorkloadArgs = { batch: 1, heads: 2, tokens: 64, kvTokens: 64, headDim: 64, dtype: 'f32' };
+    const layernorm: LayernormWorkloadArgs = { rows: 64, cols: 64, dtype: 'f16' };
+    const block = {} as BlockArgs;
+    const conv = {} as ConvWorkloadArgs;
+    expect([gemm, attention, layernorm, block, conv]).toHaveLength(5);
   });
 
   it("a tuned dispatch's choice is in its kernel row, its trace event and the JSON; untuned ones have none", () => {
