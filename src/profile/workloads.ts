@@ -7,9 +7,9 @@ import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, fmtBytes, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
 import { LimitError } from '../gpu/plan.js';
-import { ATTENTION_MAX_HEAD_DIM, attention, attentionHeadDimOk, candidateTile, type AttentionCandidate } from '../ops/attention.js';
+import { ATTENTION_MAX_HEAD_DIM, attention, attentionHeadDimOk, attentionStrategiesFor, candidateTile, rowsDhOk, type AttentionCandidate } from '../ops/attention.js';
 import { conv, convKernel } from '../ops/conv.js';
-import { gemm, type GemmCandidate } from '../ops/gemm.js';
+import { gemm, gemmCandidatesFor, type GemmCandidate } from '../ops/gemm.js';
 import { scale } from '../ops/elementwise.js';
 import { norm } from '../ops/norm.js';
 import { planeStride } from '../model/qkv.js';
@@ -236,7 +236,10 @@ async function runAndRead(plan: Plan, out: Tensor, where: string): Promise<Float
  *   cannot bind, naming the options that size it).
  */
 export function gemmWorkload(gpu: Gpu, a: GemmWorkloadArgs): Workload {
-  checkWorkload(gpu, 'gemm', a, ['m', 'k', 'n', 'dtype', 'tile', 'strategy']);
+  checkWorkload(gpu, 'gemm', a, ['m', 'k', 'n', 'dtype', 'tile', 'strategy'], () => {
+    if (a.tile && a.strategy) throw new InputError('gemmWorkload: give tile or strategy, not both');
+    if (a.strategy !== undefined && !gemmCandidatesFor(gpu).includes(a.strategy)) throw new InputError(`gemmWorkload: strategy: one of ${gemmCandidatesFor(gpu).join(', ')} on this adapter, got ${shown(a.strategy)}`);
+  });
   const { m: M, k: K, n: N, dtype } = a;
   const b = base(gpu);
   try {
@@ -281,6 +284,9 @@ export function gemmWorkload(gpu: Gpu, a: GemmWorkloadArgs): Workload {
 export function attentionWorkload(gpu: Gpu, a: AttentionWorkloadArgs): Workload {
   checkWorkload(gpu, 'attention', a, ['batch', 'heads', 'tokens', 'kvTokens', 'headDim', 'dtype', 'tile', 'strategy'], () => {
     if (!attentionHeadDimOk(a.headDim)) throw new InputError(`attentionWorkload: headDim: a multiple of 4 from 8 to ${ATTENTION_MAX_HEAD_DIM} (what the attention kernels take), got ${a.headDim}`);
+    if (a.tile && a.strategy && a.strategy !== 'rows-dh') throw new InputError('attentionWorkload: give tile or strategy, not both (rows-dh takes the rows kernel\'s tile knobs)');
+    const usable = (): string[] => [...attentionStrategiesFor(gpu), ...(rowsDhOk(a.headDim) ? ['rows-dh'] : [])];
+    if (a.strategy !== undefined && !usable().includes(a.strategy)) throw new InputError(`attentionWorkload: strategy: one of ${usable().join(', ')} on this adapter at headDim ${a.headDim}, got ${shown(a.strategy)}`);
   });
   const { batch: B, heads: H, tokens: Lq, kvTokens: Lk, headDim: D, dtype } = a;
   const W = H * D;
@@ -398,11 +404,11 @@ export interface ConvWorkloadArgs {
 export function convWorkload(gpu: Gpu, a: ConvWorkloadArgs): Workload {
   checkWorkload(gpu, 'conv', a, ['height', 'width', 'inChannels', 'outChannels', 'frames', 'ks', 'dtype', 'tile'], () => {
     for (const k of ['frames', 'ks'] as const) if (a[k] !== 1 && a[k] !== 3) throw new InputError(`convWorkload: ${k}: 1 or 3, got ${shown(a[k])}`);
+    for (const k of Object.keys(a.tile ?? {})) {
+      if (!(k in convKernel.overrides)) throw new InputError(`convWorkload: tile: unknown knob ${k} (known: ${Object.keys(convKernel.overrides).join(', ')})`);
+    }
   });
   const { height: H, width: W, inChannels: CIN, outChannels: COUT, frames: F, ks: KS, dtype } = a;
-  for (const k of Object.keys(a.tile ?? {})) {
-    if (!(k in convKernel.overrides)) throw new Error(`conv: unknown tile knob ${k} (known: ${Object.keys(convKernel.overrides).join(', ')})`);
-  }
   const taps = F * KS * KS;
   const b = base(gpu);
   try {
