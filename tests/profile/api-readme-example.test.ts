@@ -30,8 +30,9 @@ describe.skipIf(!hasGpu)('the README benchmarking example', () => {
     const file = join(work, 'bench.mts'); // an ES module (top-level await), as in a project of "type": "module"
     writeFileSync(file, code);
     const env = { ...process.env, TESSERA_TUNE: 'auto', XDG_CACHE_HOME: join(work, 'cache'), XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
+    // killed before the test's own timeout (600 s), so a hung example cannot outlive the test
     const r = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
-      execFile(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, file], { cwd: work, env, maxBuffer: 16 << 20 }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err })),
+      execFile(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, file], { cwd: work, env, maxBuffer: 16 << 20, timeout: 540_000, killSignal: 'SIGKILL' }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err })),
     );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/M256 .*-> \S+/); // the tuned bucket and its choice
