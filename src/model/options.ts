@@ -2,7 +2,7 @@
 // refused, naming the option the caller most likely meant (typos would otherwise be silently
 // ignored: `steps: 4` ran 50 steps). One wording for every entry point.
 import { closestName } from '../closest-name.js';
-import { InputError } from './model.js';
+import { InputError } from './input-error.js';
 
 /** Names people reach for that are neither a spelling nor a part of the option's own name. */
 const ALIASES: Record<string, string> = { generator: 'seed', cfg: 'guidance_scale', cfg_scale: 'guidance_scale', negative: 'negative_prompt', labels: 'class_labels', noise: 'latents' };

@@ -6,7 +6,7 @@
 // Browser-safe: no Node imports. The CLI, the tests and the browser demo all time through here.
 import { checkAlive, describeAdapter, GpuError, withErrorScopes, type Gpu } from '../gpu/device.js';
 import { Pace, Plan, type Dispatch } from '../gpu/plan.js';
-import { InputError, kindOf, shown } from '../model/model.js';
+import { InputError, kindOf, shown } from '../model/input-error.js';
 import { checkOptionNames } from '../model/options.js';
 
 /** The WebGPU maximum query count of one query set. */
