@@ -90,23 +90,23 @@ describe('counts past 32 bits', () => {
 
 describe('checkRunFits and estimateMemory at the audit size (wan-1.3b, 81×480×832 latent, CFG batch 2)', () => {
   it('far over the binding limit: a LimitError from the shapes alone, with how many tokens fit', () => {
-    const t0 = performance.now();
     const e = thrown(() => checkRunFits(wan13b, AUDIT, TEXT, 'f32', LAVAPIPE, { f16: true }), LimitError);
     expect(e.message).toBe(
       "this run (latents [2,16,81,480,832], text [2,32,4096], f32) cannot fit: its hidden states, [8087040,1536] per item, are 46.27 GiB, more than 64× the adapter's maxStorageBufferBindingSize of 128.0 MiB: " +
-        'use a smaller resolution or fewer frames (about 21632 of these 8087040 tokens per item fit) or a smaller batch',
+        'use a smaller resolution or fewer frames (about 21632 of these 8087040 tokens per item fit) or a smaller batch' +
+        // the audit size is a 480p × 81 video's pixel sizes given as a latent: the refusal says so (15354a9)
+        '. Note: latent [2,16,81,480,832] looks like pixel sizes (480×832 and 81 frames); a latent is the pixels / 8 and (frames − 1) / 4 + 1 frames: [2,16,21,60,104] for that video',
     );
     // the suggestion is exact: 52 rows of 416 patches fit, 53 do not
     expect(() => checkRunFits(wan13b, [2, 16, 1, 104, 832], TEXT, 'f32', LAVAPIPE)).not.toThrow();
     expect(() => checkRunFits(wan13b, [2, 16, 1, 106, 832], TEXT, 'f32', LAVAPIPE)).toThrow(LimitError);
-    expect(performance.now() - t0).toBeLessThan(60_000); // ~3 s on 2 shared cores; the full dry run alone took over a minute
   }, 120_000);
 
   it('bindings unlimited: the count past 2^32 is the refusal, naming the op, with the numbers and the frames that fit', () => {
     const e = thrown(() => checkRunFits(wan13b, AUDIT, TEXT, 'f32', HUGE_BINDINGS, { f16: true }), LimitError);
     expect(e.message).toMatch(/^this run \(latents \[2,16,81,480,832\], text \[2,32,4096\], f32\) needs \d+\.\d\d GiB on the GPU \(weights 5\.\d\d GiB \+ activations \d+\.\d\d GiB \+ workspace [^)]+\); it cannot be recorded: /);
     // the FFN and q|k|v split below 2^32 − 1 elements (session 14): one item's hidden states x [1, N, 1536] are what overflows, 28 frames' fit
-    expect(e.message).toMatch(/it cannot be recorded: gemm_tiled@patch_embedding: the element count of x \[1,8087040,1536\] is 12421693440, above 4294967295 \(the 2\^32 − 1 a WebGPU kernel counts to in 32 bits\): use fewer frames \(28 latent frames fit at this resolution\), a smaller resolution or a smaller batch$/);
+    expect(e.message).toMatch(/it cannot be recorded: gemm_tiled@patch_embedding: the element count of x \[1,8087040,1536\] is 12421693440, above 4294967295 \(the 2\^32 − 1 a WebGPU kernel counts to in 32 bits\): use fewer frames \(28 latent frames fit at this resolution\), a smaller resolution or a smaller batch\. Note: latent \[2,16,81,480,832\] looks like pixel sizes/);
     // f16 halves the bytes, not the counts: never suggested for an overflow
     expect(e.message).not.toContain('f16');
     // estimateMemory reports it without throwing
