@@ -2,7 +2,9 @@
 // blocked in spawnSync misses vitest's RPC deadlines on a busy machine ("Timeout calling
 // onTaskUpdate"), an unhandled error that fails the whole run although every test passed.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -38,4 +40,17 @@ export function nodeCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeout
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * The env for a CLI spawn that counts the bytes its processes read through FileHandle.read
+ * (tests/helpers/bytes-read.mjs, preloaded), and `read()`: their total once the spawn has exited.
+ */
+export function bytesReadEnv(dir: string): { env: Record<string, string>; read: () => number } {
+  const file = join(dir, 'bytes-read.txt');
+  const preload = pathToFileURL(join(root, 'tests', 'helpers', 'bytes-read.mjs')).href;
+  return {
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim(), TESSERA_TEST_BYTES_READ: file },
+    read: () => readFileSync(file, 'utf8').trim().split('\n').reduce((a, l) => a + Number(l), 0),
+  };
 }

@@ -116,11 +116,9 @@ describe.skipIf(!run)('browser profiler: fields read once, drafts, directive err
     expect(caretLine).toBe(at);
     expect(await s.page.textContent('#compile-status')).toBe('1 error(s)');
     expect(failed.runs).toBe(1);
-    const t0 = Date.now();
     await s.page.click('#revert');
     const reverted = await settle('reverting the failed edit');
     expect(reverted.runs, 'the failed source never ran: nothing to re-time').toBe(1);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(await s.page.inputValue('#source')).toBe(original);
     expect(await s.page.textContent('#compile-status')).toBe('');
     expect(await s.page.isVisible('#compile-log')).toBe(false);

@@ -8,6 +8,7 @@ import { existsSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, filesIn, FIXTURES, inputsWith, tempDir } from '../hardening/helpers.js';
+import { bytesReadEnv } from '../helpers/cli.js';
 
 const ROPE_LINE =
   "tessera: error: InputError: hidden_states: [1,4,81,4800,8320] gives a grid of 81×2400×4160 (frames×height×width after patch_size 1×2×2), beyond config.json's rope_max_seq_len 1024 in height and width: " +
@@ -36,11 +37,9 @@ describe('huge requests: one line before any tensor of their size', () => {
     const out = join(dir, 'out.safetensors');
     const text = await inputsWith('wan_sampler_small', (m) => m.delete('latents')); // --seed makes the noise
     for (const guidance of ['1', '4']) {
-      const t0 = performance.now();
       const r = await cli(['generate', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--inputs', text, '--seed', '0', '--frames', '81', '--height', '4800', '--width', '8320', '--steps', '1', '--guidance', guidance, '--out', out], {}, 90_000);
       expect(r.code, r.stderr).toBe(2);
       expect(r.errLines).toEqual([ROPE_LINE.replace('InputError: ', 'UsageError: --height and --width: ')]);
-      expect(performance.now() - t0).toBeLessThan(60_000);
     }
     expect(existsSync(out)).toBe(false);
     expect(filesIn(dir)).toEqual([]);
@@ -56,13 +55,13 @@ describe('huge requests: one line before any tensor of their size', () => {
       const file = join(dir, 'huge.safetensors');
       sparseForwardInputs(file, [...shape]);
       const out = join(dir, 'out.safetensors');
-      const t0 = performance.now();
-      const r = await cli(['forward', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--inputs', file, '--out', out], {}, 90_000);
+      const bytes = bytesReadEnv(dir);
+      const r = await cli(['forward', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--inputs', file, '--out', out], bytes.env, 90_000);
       expect(r.code, r.stderr).toBe(1);
       expect(r.errLines).toEqual([expect.stringMatching(line)]);
       expect(r.stderr).not.toMatch(/RangeError/);
-      // reading the 2 GiB hole took ~30 s
-      expect(performance.now() - t0).toBeLessThan(20_000);
+      // the hole was not read (reading 2 GiB of it took ~30 s before the same LimitError): the headers and config only
+      expect(bytes.read()).toBeLessThan(1 << 20);
       expect(existsSync(out)).toBe(false);
     }, 120_000);
   }

@@ -7,16 +7,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, filesIn, FIXTURES, inputsWith, tempDir } from '../hardening/helpers.js';
 
-describe('far over the limits: one LimitError line, exit 1, in seconds', () => {
+describe('far over the limits: one LimitError line from the shapes (no dry run), exit 1', () => {
   it('bench model --preset wan-1.3b at an 81×480×832 latent (the audit case)', async () => {
-    const t0 = performance.now();
     const r = await cli(['bench', 'model', '--preset', 'wan-1.3b', '--frames', '81', '--height', '480', '--width', '832'], {}, 90_000);
     expect(r.code, r.stderr).toBe(1);
     expect(r.errLines).toEqual([
       expect.stringMatching(/^tessera: error: LimitError: this run \(latents \[2,16,81,480,832\], text \[2,32,4096\], f32\) cannot fit: its hidden states, \[8087040,1536\] per item, are 46\.27 GiB, more than 64× the adapter's maxStorageBufferBindingSize of [\d.]+ [MG]iB: use .*(fewer frames|tokens per item fit)/),
     ]);
     expect(r.stderr).not.toMatch(/not a u32|making wan-1\.3b/);
-    expect(performance.now() - t0).toBeLessThan(60_000);
   }, 120_000);
 
   it('generate --model: a latent of 1000×2000×2000 on a small Wan (every count past 2^32) is refused before the weights', async () => {
