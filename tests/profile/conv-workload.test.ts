@@ -47,6 +47,6 @@ describe.skipIf(!hasGpu)('convWorkload (bench conv)', () => {
     }
   }
   it('refuses a tile knob conv does not have', () => {
-    expect(() => convWorkload(gpu!, { height: 2, width: 2, inChannels: 4, outChannels: 4, frames: 1, ks: 1, dtype: 'f32', tile: { TM: 4 } })).toThrow('conv: unknown tile knob TM (known: WG, PX)');
+    expect(() => convWorkload(gpu!, { height: 2, width: 2, inChannels: 4, outChannels: 4, frames: 1, ks: 1, dtype: 'f32', tile: { TM: 4 } })).toThrow('convWorkload: tile: unknown knob TM (known: WG, PX)');
   });
 });
