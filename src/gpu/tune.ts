@@ -19,7 +19,7 @@ import { Pace, Plan, setTuneHook, type TuneRequest } from './plan.js';
 import { emitKernelEvent } from './kernel.js';
 import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './tensor.js';
 import { DryAllocator } from './memory-plan.js';
-import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
+import { median, profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
 import { checkGpuArg } from '../profile/args.js';
 import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
@@ -462,12 +462,6 @@ export async function timeRounds(names: readonly string[], rounds: number, time:
   for (let i = 0; i < rounds; i++) for (const n of roundOrder(names, i)) samples.get(n)![i] = await time(n, i);
   return samples;
 }
-
-const median = (v: readonly number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-};
 
 /**
  * Per candidate, the median over the rounds of its time divided by the reference's (`names[0]`) in the
