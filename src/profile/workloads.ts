@@ -6,7 +6,7 @@ import type { Gpu } from '../gpu/device.js';
 import { roundF16 } from '../gpu/half.js';
 import { Plan } from '../gpu/plan.js';
 import { Allocator, bytesPer, fmtBytes, readTensor, subTensor, type DType, type Tensor } from '../gpu/tensor.js';
-import { LimitError } from '../gpu/plan.js';
+import { LimitError, U32_MAX } from '../gpu/plan.js';
 import { ATTENTION_MAX_HEAD_DIM, attention, attentionHeadDimOk, attentionStrategiesFor, candidateTile, rowsDhOk, type AttentionCandidate } from '../ops/attention.js';
 import { conv, convKernel } from '../ops/conv.js';
 import { gemm, gemmCandidatesFor, type GemmCandidate } from '../ops/gemm.js';
@@ -174,7 +174,7 @@ export function workloadTensors<N extends WorkloadName>(name: N, a: ArgsOf[N]): 
  */
 export function checkWorkloadFits(gpu: Gpu, where: string, tensors: readonly WorkloadTensor[], dtype: DType, flag: (option: string) => string = (o) => o): void {
   const per = bytesPer(dtype);
-  const limit = Math.min(bindingLimit(gpu.limits).bytes, 0xffffffff * per);
+  const limit = Math.min(bindingLimit(gpu.limits).bytes, U32_MAX * per);
   for (const { name, elements, options } of tensors) {
     const bytes = elements * per;
     // the sizes are well-formed; the adapter cannot hold the shape: a limit (the CLI: exit 1), as the models' LimitError
