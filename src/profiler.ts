@@ -2,7 +2,7 @@
 // tensors, GPU-timestamp profiling with per-kernel/per-layer reports and Chrome/Perfetto traces,
 // the device ceiling, and live kernel editing (replace a kernel's WGSL, recompile, re-time).
 // These are internals of the engine: they change with it. The model API is `tessera`.
-export { Plan, type Dispatch } from './gpu/plan.js';
+export { Pace, Plan, type Dispatch } from './gpu/plan.js'; // Pace: ProfileOptions.pace (one per plan timed over several profilePlan calls)
 export { Allocator, readTensor, type DType, type Tensor } from './gpu/tensor.js';
 export { kernelRegistry, variantKey, variantSource, compileCheck, invalidateKernel, kernelLayout, type KernelSpec } from './gpu/kernel.js';
 export { setKernelSource, kernelSource } from './gpu/shader.js';

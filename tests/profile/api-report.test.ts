@@ -23,7 +23,7 @@ function wallClock(): ProfileRun {
 
 describe('tessera/profiler for benchmarking scripts', () => {
   it('exports the tuning API and the block and conv workloads', () => {
-    for (const name of ['tunePlan', 'cachedChoices', 'tuneStoreWhere', 'TUNE_ROUNDS', 'TUNE_MARGIN', 'blockWorkload', 'convWorkload', 'gemmWorkload', 'profilePlan']) expect(profiler, name).toHaveProperty(name);
+    for (const name of ['tunePlan', 'cachedChoices', 'tuneStoreWhere', 'TUNE_ROUNDS', 'TUNE_MARGIN', 'blockWorkload', 'convWorkload', 'gemmWorkload', 'profilePlan', 'Pace']) expect(profiler, name).toHaveProperty(name);
   });
 
   it("every workload's argument type is importable from the entry (a type error under tsc, which npm test runs, if one is not)", () => {
