@@ -303,11 +303,20 @@ type Budgeted = FitOptions & { maxMemory?: number };
  * @throws InputError `maxMemory: a number of bytes > 0 or a size such as "2GiB", got …` for anything else.
  */
 function withBudget(opts: FitOptions): Budgeted {
-  const m = opts.maxMemory;
-  if (m === undefined) return opts as Budgeted;
-  if (typeof m === 'string') return { ...opts, maxMemory: parseBytes(m) };
+  return opts.maxMemory === undefined ? (opts as Budgeted) : { ...opts, maxMemory: budgetBytes(opts.maxMemory) };
+}
+
+/**
+ * A maxMemory option as the loaders and the fit checks read it: a number of bytes > 0, rounded down to whole bytes
+ * (0.5 is a budget of 0 B, refused here rather than as a LimitError at the first allocation), or a size string
+ * (parseBytes); undefined stays undefined.
+ * @throws InputError `maxMemory: a number of bytes > 0 or a size such as "2GiB", got …` for anything else.
+ */
+export function budgetBytes(m: unknown): number | undefined {
+  if (m === undefined) return undefined;
+  if (typeof m === 'string') return parseBytes(m);
   if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) throw new InputError(`maxMemory: a number of bytes > 0 or a size such as "2GiB", got ${shown(m)}`);
-  return { ...opts, maxMemory: wholeBytes(m, 'maxMemory', m) };
+  return wholeBytes(m, 'maxMemory', m);
 }
 
 /** latentHint as a refusal's last sentence ('' without one). */

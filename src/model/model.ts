@@ -9,7 +9,7 @@ import { Allocator, fmtBytes, readTensor, writeTensor, type DType, type Tensor }
 import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, patchDims, type ModelConfig } from './config.js';
-import { checkRunFits, checkWeightsFit, largerBudget, LimitError, parseBytes, runName, wholeBytes, type Reserve } from './memory.js';
+import { budgetBytes, checkRunFits, checkWeightsFit, largerBudget, LimitError, runName, type Reserve } from './memory.js';
 import { checkOptionNames, throwIfAborted } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
@@ -149,12 +149,8 @@ export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemo
     if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
   }
   checkGpuOption(opts.gpu);
-  const m = opts.maxMemory;
-  if (m === undefined) return {};
-  if (typeof m === 'string') return { maxMemory: parseBytes(m) };
-  if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) throw new InputError(`maxMemory: a number of bytes > 0 or a size such as "2GiB", got ${shown(m)}`);
-  // whole bytes as parseBytes gives them: 0.5 is a budget of 0 B, refused here rather than as a LimitError at the first allocation
-  return { maxMemory: wholeBytes(m, 'maxMemory', m) };
+  const maxMemory = budgetBytes(opts.maxMemory);
+  return maxMemory === undefined ? {} : { maxMemory };
 }
 
 /** Where a string `source` is opened from: Node registers a file-system resolver; the browser uses URLs. */
