@@ -1,5 +1,6 @@
 // `tessera decode`: latents → pixels with a diffusers VAE folder (AutoencoderKLWan or AutoencoderKL).
 import { InputError, type TensorData } from '../model/model.js';
+import { inputErrorAt } from '../model/input-error.js';
 import type { DType } from '../gpu/tensor.js';
 import { loadVae } from '../vae/vae.js';
 import { checkDecodeLatents, planDecode } from '../vae/decoder.js';
@@ -26,8 +27,7 @@ function namingFile(file: string, check: () => void): void {
   try {
     check();
   } catch (e) {
-    if (e instanceof InputError) throw new InputError(`${file}: ${e.message}`);
-    throw e;
+    throw inputErrorAt(file, e);
   }
 }
 
@@ -73,7 +73,7 @@ export const decodeCommand: Command = {
       const out = await vae
         .decode(latents, { onProgress: (done, total) => bar.update(done, total) })
         .catch((e: unknown) => {
-          throw e instanceof InputError ? new InputError(`${file}: ${e.message}`) : e;
+          throw inputErrorAt(file, e);
         })
         .finally(() => bar.done());
       const s = vae.lastStats!;

@@ -8,6 +8,11 @@ export class InputError extends Error {
   override name = 'InputError';
 }
 
+/** `e` led by `where` (a function's or a file's name) when it is an InputError, as a new InputError; anything else as it is. */
+export function inputErrorAt(where: string, e: unknown): unknown {
+  return e instanceof InputError ? new InputError(`${where}: ${e.message}`) : e;
+}
+
 /**
  * Checks a `gpu` option (every loader's, and Umt5Encoder.load's argument) before any file is read:
  * undefined (when not `required`: the loader acquires a device) or the object acquireGpu() returns.

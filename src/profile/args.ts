@@ -1,7 +1,7 @@
 // Argument checks shared by the profiler's library entry points (the workloads, profilePlan,
 // setTuneMode): one line naming the function and the argument, before any work.
 import type { Gpu } from '../gpu/device.js';
-import { checkGpuOption, InputError, kindOf } from '../model/input-error.js';
+import { checkGpuOption, InputError, inputErrorAt, kindOf } from '../model/input-error.js';
 
 /**
  * Refuses a `gpu` argument that is not acquireGpu()'s object (an un-awaited acquireGpu(), a GPUDevice, …)
@@ -12,7 +12,7 @@ export function checkGpuArg(where: string, v: unknown): asserts v is Gpu {
   try {
     checkGpuOption(v, true);
   } catch (e) {
-    throw e instanceof InputError ? new InputError(`${where}: ${e.message}`) : e;
+    throw inputErrorAt(where, e);
   }
 }
 
