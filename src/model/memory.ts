@@ -143,17 +143,25 @@ function checkDtype(dtype: unknown): void {
  * staging buffer. `largestTensor` / `largestName` are the largest single binding of any dispatch
  * (which must fit maxStorageBufferBindingSize), or the largest buffer when that is larger relative
  * to maxBufferSize. `limits`: the adapter's (the FFN's token chunks follow the binding limit);
- * WebGPU's defaults (128 MiB bindings) when omitted. `plan.overflow` names a count no kernel could
- * hold at this size (checkRunFits refuses such a run). Its cost grows with the tokens (a dry run of
- * every dispatch): seconds for a request far over the limits, which checkRunFits refuses first.
+ * WebGPU's defaults (128 MiB bindings, 256 MiB buffers) for those omitted. `plan.overflow` names a
+ * count no kernel could hold at this size (checkRunFits refuses such a run). Its cost grows with the
+ * tokens (a dry run of every dispatch), so a request far over the limits (one item's hidden states
+ * more than 64× the binding limit, which no run could hold) is refused from its shapes alone, as
+ * checkRunFits words it, without the dry run that would take seconds to minutes.
  * `latent`: [B, C, F, H, W] (Wan/Latte; latent frames and pixels / 8) or [B, C, H, W] (DiT), C =
  * in_channels, sizes divisible by the patch; `text`: [B, L, text_dim] (Wan) / [B, L, caption_channels]
  * (Latte), undefined for a DiT; `dtype`: the weights' and activations' storage, 'f32' or 'f16'.
  * `hint`: set when the latent's height and width look like pixel sizes (latentHint).
- * @throws InputError naming `latent`, `text` or `dtype` when forward() could not take them.
+ * @throws InputError naming `latent`, `text` or `dtype` when forward() could not take them;
+ *   LimitError for a request far over the limits (as checkRunFits without a budget words it).
  */
 export function estimateMemory(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>): MemoryEstimate {
   checkRunArgs(c, latent, text, dtype);
+  // the limits the dry run plans with: the given ones, WebGPU's defaults for the rest
+  const planned = planningGpu(givenLimits(limits)).limits;
+  const far = farOverBinding(c, latent, dtype, planned);
+  // no dry run at all, not even checkRunFits' probes for what fits (they cost a second here): it names them
+  if (far) throw new LimitError(`${runName(latent, text, dtype)} cannot fit: its ${far}: use a smaller resolution${latent.length === 5 ? ' or fewer frames' : ''} (checkRunFits says how many tokens fit)${hintOf(c, latent)}`);
   return estimateChecked(c, latent, text, dtype, limits);
 }
 
@@ -180,11 +188,15 @@ export function planModel(c: ModelConfig, latent: number[], text: number[] | und
 const plans = new WeakMap<ModelConfig, Map<string, MemoryPlan>>();
 
 function planModelUncached(c: ModelConfig, latent: number[], text: number[] | undefined, dtype: DType, limits?: Partial<MemoryLimits>, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
-  // the adapter's limits that shape the recording: the binding and buffer sizes (token chunks, item
-  // by item) and the workgroup grid (a count past it is an overflow the real recording refuses)
-  const given = { maxStorageBufferBindingSize: limits?.maxStorageBufferBindingSize, maxBufferSize: limits?.maxBufferSize, maxComputeWorkgroupsPerDimension: limits?.maxComputeWorkgroupsPerDimension };
-  const gpu = planningGpu(Object.fromEntries(Object.entries(given).filter(([, v]) => v)), dtype === 'f16');
+  const gpu = planningGpu(givenLimits(limits), dtype === 'f16');
   return planForward(gpu, c, planningWeights(gpu, c, dtype), latent, text, ffnChunkRows, itemwise);
+}
+
+/** The adapter's limits that shape a dry run's recording, as given (unset or 0: the planning device's WebGPU defaults). */
+function givenLimits(limits?: Partial<MemoryLimits>): Partial<MemoryLimits> {
+  // the binding and buffer sizes (token chunks, item by item) and the workgroup grid (a count past it is an overflow the real recording refuses)
+  const given = { maxStorageBufferBindingSize: limits?.maxStorageBufferBindingSize, maxBufferSize: limits?.maxBufferSize, maxComputeWorkgroupsPerDimension: limits?.maxComputeWorkgroupsPerDimension };
+  return Object.fromEntries(Object.entries(given).filter(([, v]) => v));
 }
 
 function estimateFromPlan(c: ModelConfig, latent: number[], dtype: DType, m: MemoryPlan, limits?: Partial<MemoryLimits>): MemoryEstimate {
@@ -272,12 +284,8 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
   if (opts.heldBytes === undefined) checkWeightsFit(c, dtype, limits, { ...(opts.f16 !== undefined ? { f16: opts.f16 } : {}) });
   const limit = bindingLimit(limits);
   const run = runName(latent, text, dtype);
-  // Far over the binding limit, the shapes alone say so: the dry run of such a request costs
-  // seconds to minutes (its FFN in thousands of token chunks per layer) and would only confirm it
-  const hidden = hiddenBinding(c, latent, dtype);
-  if (hidden.bytes > FAR_OVER * limit.bytes) {
-    throw new LimitError(`${run} cannot fit: its hidden states, ${hidden.name} per item, are ${fmtBytes(hidden.bytes)}, more than ${FAR_OVER}× the adapter's ${limit.name} of ${fmtBytes(limit.bytes)}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}${hintOf(c, latent)}`);
-  }
+  const far = farOverBinding(c, latent, dtype, limits);
+  if (far) throw new LimitError(`${run} cannot fit: its ${far}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}${hintOf(c, latent)}`);
   const m = measure(c, latent, text, dtype, limits, opts);
   const { est, total, tooBig, overflow } = m;
   if (m.fits) return est;
@@ -331,6 +339,20 @@ export const runName = (latent: readonly number[], text: readonly number[] | und
 
 /** How far over the binding limit one item's hidden states may be before the fit check refuses on shapes alone. */
 const FAR_OVER = 64;
+
+/**
+ * A forward pass over `latent` far over the binding limit, from the shapes alone: `hidden states, [N,dim] per item,
+ * are …, more than 64× the adapter's maxStorageBufferBindingSize of …` (the reason a refusal gives), or undefined.
+ * The dry run of such a request costs seconds to minutes (its FFN in thousands of token chunks per layer) and would
+ * only confirm it: no binding holds one item's hidden states (hiddenBinding). checkRunFits', estimateMemory's and the
+ * Pipeline's fit check.
+ */
+export function farOverBinding(c: ModelConfig, latent: number[], dtype: DType, limits: MemoryLimits): string | undefined {
+  const limit = bindingLimit(limits);
+  const hidden = hiddenBinding(c, latent, dtype);
+  if (hidden.bytes <= FAR_OVER * limit.bytes) return undefined;
+  return `hidden states, ${hidden.name} per item, are ${fmtBytes(hidden.bytes)}, more than ${FAR_OVER}× the adapter's ${limit.name} of ${fmtBytes(limit.bytes)}`;
+}
 
 /**
  * One batch item's hidden states [tokens, dim] after the patch embedding, in `dtype`: a lower bound on

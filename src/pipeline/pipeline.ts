@@ -22,7 +22,7 @@ import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 export { closestOption } from '../model/options.js';
-import { beyondAdapter, bindingLimit, estimateMemory, largerBudget, LimitError, most, mostAsync } from '../model/memory.js';
+import { beyondAdapter, bindingLimit, estimateMemory, farOverBinding, largerBudget, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
@@ -1092,6 +1092,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
           : [[[B, ...rest], withB(text.pos, B)], [[B, ...rest], withB(text.neg!, B)]];
     let total = this.transformer.weights.bytes;
     for (const [latent, t] of passes) {
+      // far over the binding, the shapes say so (estimateMemory refuses such a run without its dry run)
+      const far = farOverBinding(c, latent, this.transformer.dtype, lim);
+      if (far) return `the transformer's ${far}`;
       const est = estimateMemory(c, latent, t, this.transformer.dtype, lim);
       const over = beyondAdapter(est, lim);
       if (over.tooBig) return `the transformer's largest tensor, ${est.largestName}, is ${fmtBytes(est.largestTensor)}, above the adapter's ${limitName} of ${fmtBytes(perBinding)}`;
