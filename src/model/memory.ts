@@ -12,6 +12,7 @@ import { patchDims, type ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
 import { expectedKeys, layerCopies, qkvGroups } from './weights.js';
+import { DEFAULT_VAE_SCALE } from '../vae/config.js';
 import { plural } from '../plural.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated (defined beside Plan.record, which refuses counts too large). */
@@ -37,23 +38,23 @@ export interface MemoryEstimate {
   hint?: string;
 }
 
-/** The VAE's spatial scale of every family tessera runs (Wan, DiT's and Latte's SD VAE): latent = pixels / 8. */
-const VAE_SCALE = 8;
-
 /**
  * A hint when `latent`'s height and width look like pixel sizes passed as latent sizes: both divisible by
- * the VAE's scale (8) and an area at least 64× (8× per side) the family's usual latent (Wan 480p: 60×104;
- * DiT/Latte: sample_size²), e.g. [1,16,81,480,832] for 81 frames of 480×832, whose latent is [1,16,21,60,104].
+ * the VAE's scale (the pipelines' default, DEFAULT_VAE_SCALE: 8 for every family) and an area at least 64×
+ * (8× per side) the family's usual latent (Wan 480p: 60×104; DiT/Latte: sample_size²), e.g. [1,16,81,480,832]
+ * for 81 frames of 480×832, whose latent is [1,16,21,60,104].
  */
 export function latentHint(c: ModelConfig, latent: readonly number[]): string | undefined {
   const [H, W] = latent.slice(-2) as [number, number];
-  const usual = c.family === 'wan' ? 60 * 104 : c.sampleSize * c.sampleSize;
-  if (H % VAE_SCALE !== 0 || W % VAE_SCALE !== 0 || H * W < 64 * usual) return undefined;
-  const shape = [...latent.slice(0, -2), H / VAE_SCALE, W / VAE_SCALE];
+  const wan = c.family === 'wan';
+  const { spatial, temporal } = DEFAULT_VAE_SCALE[wan ? 'wan' : 'kl'];
+  const usual = wan ? 60 * 104 : c.sampleSize * c.sampleSize;
+  if (H % spatial !== 0 || W % spatial !== 0 || H * W < 64 * usual) return undefined;
+  const shape = [...latent.slice(0, -2), H / spatial, W / spatial];
   // Wan's VAE also packs 4 frames into one latent frame (the first alone): 81 frames → 21
-  if (c.family === 'wan' && latent.length === 5 && (latent[2]! - 1) % 4 === 0) shape[2] = (latent[2]! - 1) / 4 + 1;
-  const frames = c.family === 'wan' && latent.length === 5 ? ` and ${latent[2]} frames` : '';
-  return `latent [${latent.join(',')}] looks like pixel sizes (${H}×${W}${frames}); a latent is the pixels / ${VAE_SCALE}${c.family === 'wan' ? ' and (frames − 1) / 4 + 1 frames' : ''}: [${shape.join(',')}] for that video`;
+  if (wan && latent.length === 5 && (latent[2]! - 1) % temporal === 0) shape[2] = (latent[2]! - 1) / temporal + 1;
+  const frames = wan && latent.length === 5 ? ` and ${latent[2]} frames` : '';
+  return `latent [${latent.join(',')}] looks like pixel sizes (${H}×${W}${frames}); a latent is the pixels / ${spatial}${wan ? ` and (frames − 1) / ${temporal} + 1 frames` : ''}: [${shape.join(',')}] for that video`;
 }
 
 /** Bytes the Allocator reserves for a buffer of `bytes` (16-byte granules, 16 at least). */

@@ -27,6 +27,7 @@ import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
+import { DEFAULT_VAE_SCALE } from '../vae/config.js';
 import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { parseUmt5Config } from '../text/config.js';
 import { DEFAULT_RESIDENT_BYTES, planUmt5 } from '../text/memory.js';
@@ -530,10 +531,10 @@ async function readVaeConfig(folder: FolderSource, index: ModelIndex, cls: Pipel
 }
 
 function vaeScale(cfg: Record<string, unknown> | undefined, kind: 'wan' | 'kl', file: string): VaeScale {
-  if (!cfg) return kind === 'wan' ? { spatial: 8, temporal: 4 } : { spatial: 8, temporal: 1 };
+  if (!cfg) return { ...DEFAULT_VAE_SCALE[kind] };
   if (kind === 'wan') {
-    const s = cfg['scale_factor_spatial'] ?? 8;
-    const t = cfg['scale_factor_temporal'] ?? 4;
+    const s = cfg['scale_factor_spatial'] ?? DEFAULT_VAE_SCALE.wan.spatial;
+    const t = cfg['scale_factor_temporal'] ?? DEFAULT_VAE_SCALE.wan.temporal;
     if (!Number.isInteger(s) || !Number.isInteger(t) || (s as number) < 1 || (t as number) < 1) throw new PipelineError(`${file}: scale_factor_spatial/scale_factor_temporal must be positive integers, found ${JSON.stringify(s)}, ${JSON.stringify(t)}`);
     return { spatial: s as number, temporal: t as number };
   }

@@ -66,6 +66,13 @@ export interface KlVaeConfig {
 /** A checked VAE config, AutoencoderKLWan (`kind` 'wan') or AutoencoderKL (`kind` 'kl'). */
 export type VaeConfig = WanVaeConfig | KlVaeConfig;
 
+/**
+ * The VAE's factors as the pipelines assume them without a VAE config (diffusers' vae_scale_factor defaults):
+ * AutoencoderKLWan's 8 pixels and 4 frames per latent one (its scale_factor_spatial/_temporal defaults too), the
+ * SD AutoencoderKL of DiT and Latte 8 pixels (four block_out_channels) and no temporal packing.
+ */
+export const DEFAULT_VAE_SCALE: Readonly<Record<VaeConfig['kind'], Readonly<{ spatial: number; temporal: number }>>> = { wan: { spatial: 8, temporal: 4 }, kl: { spatial: 8, temporal: 1 } };
+
 /** An absent (or null) key: "missing", not "got undefined". */
 const missing = (k: string, what: string) => new ConfigError(`"${k}" is missing (expected ${what})`);
 const posInt = (c: Record<string, unknown>, k: string, def?: number): number => {
