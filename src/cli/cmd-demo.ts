@@ -28,12 +28,11 @@ import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judg
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
-import { checkDemoPipeline, checkPipelineSteps, checkShiftApplies, pipelineSizing } from './generate-pipeline.js';
+import { checkDemoPipeline, checkPipelineSteps, checkShiftApplies, checkSizeFlags, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
-import { checkRopeSize, latentShapeFor, type VaeScale } from '../pipeline/pipeline.js';
+import type { VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
-import { InputError, RopeLimitError } from '../model/model.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
@@ -184,28 +183,11 @@ function demoSize(p: Parsed): { num_frames: number; height: number; width: numbe
 }
 
 /**
- * The size against the VAE's factors and the patch, then Wan's rope_max_seq_len, in the flags' pixels and frames as
- * generate --pipeline says it (UsageErrors naming the flags): from the folder's JSON files before the GPU is acquired
- * (pipelineSizing), and in the loader's preflight. @returns the latent shape [1, C, F, h, w].
- */
-function demoSizeCheck(size: ReturnType<typeof demoSize>, config: ModelConfig, scale: VaeScale): number[] {
-  let lat: number[];
-  try {
-    lat = latentShapeFor(config, scale, 1, size, { height: '--height', width: '--width', num_frames: '--frames' });
-    checkRopeSize(config, scale, lat, { latents: false, items: 'prompts' });
-  } catch (e) {
-    // a size past rope_max_seq_len: the flags' problem (exit 2), as generate's
-    throw e instanceof RopeLimitError ? ropeAsUsage(e) : e instanceof InputError ? new UsageError(e.message) : e;
-  }
-  return lat;
-}
-
-/**
- * Before any weight is read: the size (demoSizeCheck), and the transformer's run (latents × 2 for CFG) against the
+ * Before any weight is read: the size (checkSizeFlags, for one prompt), and the transformer's run (latents × 2 for CFG) against the
  * adapter's limits (LimitError with the figures).
  */
 function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, f16: boolean, dtype: DType, scale: VaeScale, budget: number | undefined): void {
-  const lat = demoSizeCheck(size, config, scale);
+  const lat = checkSizeFlags(config, scale, size, 1, 'prompts');
   const cfgB = (p.guidance as number) > 1 ? 2 : 1;
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
   const text = [cfgB, maxSequenceLength(p), config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
@@ -239,7 +221,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   checkPipelineSteps(pipelineDir, p.steps as number, { shift: p.shift as number | undefined });
   // the size from the folder's JSON files, before the GPU is acquired (in the preflight when they could not be read here)
   const sizing = await pipelineSizing(pipelineDir);
-  if (sizing) demoSizeCheck(size, sizing.config, sizing.scale);
+  if (sizing) checkSizeFlags(sizing.config, sizing.scale, size, 1, 'prompts');
   makeOutputDir('out', dir, DEMO_FILES); // before any model is read: not a raw EACCES/ENOTDIR after the whole run
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();

@@ -411,18 +411,7 @@ function checkPipelineSizes(p: Parsed, config: ModelConfig, scale: VaeScale, hea
     // the batch as Pipeline.generate counts it: --batch prompts, or the inputs file's text embeddings
     const text = header.get(posName)?.shape;
     const [batch, items] = p.prompt !== undefined ? [p.batch as number, 'prompts'] : [text?.length === 3 ? text[0] : undefined, 'prompt_embeds items'];
-    let shape: number[];
-    try {
-      shape = latentShapeFor(config, scale, batch ?? 1, { height: p.height as number | undefined, width: p.width as number | undefined, num_frames: p.frames as number | undefined }, { height: '--height', width: '--width', num_frames: '--frames' });
-    } catch (e) {
-      if (e instanceof InputError) throw new UsageError(e.message);
-      throw e;
-    }
-    try {
-      if (batch !== undefined) checkRopeSize(config, scale, shape, { latents: false, items });
-    } catch (e) {
-      throw ropeAsUsage(e);
-    }
+    checkSizeFlags(config, scale, { height: p.height as number | undefined, width: p.width as number | undefined, num_frames: p.frames as number | undefined }, batch, items);
   }
   const lat = p.seed === undefined ? header.get('latents')?.shape : undefined;
   if (!lat || lat.some((d) => !Number.isInteger(d) || d < 1)) return undefined;
@@ -436,6 +425,31 @@ function checkPipelineSizes(p: Parsed, config: ModelConfig, scale: VaeScale, hea
   }
   checkSizesVsPipelineLatents(p, config, scale, lat);
   return lat;
+}
+
+/**
+ * Output sizes from --height/--width/--frames (`size`: pixels and frames) against the transformer config and the VAE's
+ * factors (`scale`), in the flags' words: each a multiple of VAE factor × patch and frames 4k + 1 (latentShapeFor's
+ * InputError as a UsageError), then, when the batch is known (`batch` of `items`, e.g. 'prompts'), Wan's
+ * rope_max_seq_len in those pixels and frames (the line Pipeline.generate gives, ropeAsUsage). generate --pipeline's
+ * seeded sizes and demo's, from the folder's JSON files before the GPU is acquired and in the loader's preflight.
+ * @returns the latent shape [batch (1 when not known), C, F, h, w] (DiT [B, C, h, w]).
+ * @throws UsageError naming the flags.
+ */
+export function checkSizeFlags(config: ModelConfig, scale: VaeScale, size: { height?: number; width?: number; num_frames?: number }, batch: number | undefined, items: string): number[] {
+  let shape: number[];
+  try {
+    shape = latentShapeFor(config, scale, batch ?? 1, size, { height: '--height', width: '--width', num_frames: '--frames' });
+  } catch (e) {
+    if (e instanceof InputError) throw new UsageError(e.message);
+    throw e;
+  }
+  try {
+    if (batch !== undefined) checkRopeSize(config, scale, shape, { latents: false, items });
+  } catch (e) {
+    throw ropeAsUsage(e);
+  }
+  return shape;
 }
 
 /**
