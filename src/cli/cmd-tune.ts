@@ -111,23 +111,29 @@ function presetLatent(preset: string, p: Parsed): ModelLatent {
 
 /**
  * `; subgroup-sr16 kept: subgroup-sr32 faster by at most 5 %, …` when the choice is the heuristic (the
- * first timed) although a candidate timed faster, by no more than TUNE_MARGIN (tune.ts pickChoice: by
- * the median per-round ratio, entry.ratio, when the entry has one); '' otherwise.
+ * first timed) although a candidate timed faster (by entry.ratio, when the entry has one): by no more
+ * than TUNE_MARGIN, or undecided (entry.verdict: tune.ts raceCandidates could not tell within its most
+ * rounds whether it beats the margin); '' otherwise.
  */
-export function keptNote(e: Pick<TuneEntry, 'choice' | 'ms' | 'ratio'>): string {
+export function keptNote(e: Pick<TuneEntry, 'choice' | 'ms' | 'ratio' | 'verdict' | 'rounds'>): string {
   const fig = e.ratio ?? e.ms;
-  const faster = Object.entries(fig).filter(([n, v]) => n !== e.choice && v < fig[e.choice]!);
-  if (!faster.length || Object.keys(fig)[0] !== e.choice) return '';
-  return `; ${e.choice} kept: ${faster.map(([n]) => n).join(', ')} faster by at most ${TUNE_MARGIN * 100} %, within the run-to-run spread`;
+  if (Object.keys(fig)[0] !== e.choice) return '';
+  const open = Object.keys(e.verdict ?? {}).filter((n) => e.verdict![n] === 'undecided' && n in fig && fig[n]! < fig[e.choice]!);
+  const faster = Object.keys(fig).filter((n) => n !== e.choice && !open.includes(n) && fig[n]! < fig[e.choice]!);
+  const notes = [
+    ...(faster.length ? [`${faster.join(', ')} faster by at most ${TUNE_MARGIN * 100} %, within the run-to-run spread`] : []),
+    ...(open.length ? [`${open.join(', ')} undecided after ${e.rounds?.[e.choice] ?? '?'} rounds (too wide a spread between rounds to tell whether faster by ${TUNE_MARGIN * 100} %)`] : []),
+  ];
+  return notes.length ? `; ${e.choice} kept: ${notes.join('; ')}` : '';
 }
 
 /**
- * `; median time per round over subgroup-sr16's: subgroup-sr32 0.97, tiled-64 1.40`: what decided (entry.ratio, the
- * median over rounds of each challenger's time over the heuristic's); '' for an entry without one.
+ * `; time per round over subgroup-sr16's: subgroup-sr32 0.97, tiled-64 1.40`: what decided (entry.ratio, each
+ * challenger's time over the heuristic's in the same round, over the rounds); '' for an entry without one.
  */
 function ratioNote(e: Pick<TuneEntry, 'ratio'>): string {
   const [ref, ...rest] = Object.entries(e.ratio ?? {});
-  return ref && rest.length ? `; median time per round over ${ref[0]}'s: ${rest.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}` : '';
+  return ref && rest.length ? `; time per round over ${ref[0]}'s: ${rest.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}` : '';
 }
 
 export const tuneCommand: Command = {
@@ -145,7 +151,7 @@ export const tuneCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype to tune for' },
       force: { type: 'bool', help: 're-time shape buckets that are already cached' },
       quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
-      rounds: { type: 'int', default: TUNE_ROUNDS, help: "timed rounds, each timing every candidate once (the median of each one's time over the heuristic's decides)" },
+      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'the most timed rounds, each timing every candidate once (fewer once each is clearly faster than the heuristic by 5 % or clearly not; under 3 keeps the heuristic)' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
     },
   },

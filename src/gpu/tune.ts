@@ -7,10 +7,12 @@
 // tune hook) settles every pending request: in mode 'auto' it times the candidates of each
 // bucket not yet in the cache on the op's own scratch inputs (never the plan's buffers), checks
 // every candidate's output against the heuristic's (the first candidate), times the ones that agree
-// in interleaved rounds, keeps the one whose time over the heuristic's in the same round has the lowest
-// median (the heuristic unless that median is below 1 − TUNE_MARGIN), stores it, and
-// re-records the dispatch with it; in mode 'cached' it only applies cached choices; in mode 'off'
-// nothing is looked up or timed (deterministic heuristics).
+// in interleaved rounds until each challenger is clearly faster than the heuristic by more than
+// TUNE_MARGIN or clearly not (a sequential test on the per-round log time ratios, raceCandidates), at
+// most TUNE_ROUNDS rounds, keeps the clearly faster one with the lowest ratio (else the heuristic),
+// stores it, and re-records the dispatch with it; in mode 'cached' it only applies cached choices; in
+// mode 'off' nothing is looked up or timed (deterministic heuristics). A plan that already ran is
+// settled again by tunePlan (its tuned calls are remembered here).
 // The cache lives in a TuneStore: Node registers a file in the user's cache directory
 // (tune-store-node.ts), browsers use IndexedDB (below). Keys name the adapter and, on lavapipe under
 // Node, llvmpipe's thread count (setTuneKeyDetail). Browser-safe module.
@@ -19,7 +21,7 @@ import { Pace, Plan, setTuneHook, type TuneRequest } from './plan.js';
 import { emitKernelEvent } from './kernel.js';
 import { Allocator, fmtBytes, readTensor, storageBytes, type Tensor } from './tensor.js';
 import { DryAllocator } from './memory-plan.js';
-import { median, profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
+import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js';
 import { checkGpuArg } from '../profile/args.js';
 import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
@@ -39,11 +41,19 @@ export interface TuneEntry {
   /** Fastest of the timed rounds, ms per candidate (candidates whose output disagreed are absent). */
   ms: Record<string, number>;
   /**
-   * What decided `choice`: per candidate, the median over the timed rounds of its time divided by the
-   * reference's (the heuristic, the first candidate; 1) in the same round (pairedRatios). Absent from
-   * entries cached before tessera decided by it.
+   * Per candidate, its time over the reference's (the heuristic, the first candidate; 1) in the same round,
+   * the geometric mean over the rounds it was timed (raceCandidates; entries cached before session 16 hold
+   * the median ratio). Absent from entries cached before tessera decided by ratios.
    */
   ratio?: Record<string, number>;
+  /**
+   * What the sequential rule (raceCandidates) ruled on each challenger (the candidates but the first): 'faster'
+   * (than the reference by more than TUNE_MARGIN, at the rule's confidence), 'not faster', or 'undecided' (still
+   * ambiguous after the most rounds: the reference is kept). Absent from entries cached before it.
+   */
+  verdict?: Record<string, TuneVerdict>;
+  /** Timed rounds per candidate (a challenger ruled on leaves the race early). Absent from entries cached before it. */
+  rounds?: Record<string, number>;
   /** Candidates dropped because their output disagreed with the reference candidate's. */
   rejected?: string[];
   /** The shape it was timed at, e.g. `x[4096,1152] w[1152,1152]`. */
@@ -382,7 +392,8 @@ export async function saveTuneCacheOrThrow(): Promise<void> {
 function wellFormed(e: unknown): e is TuneEntry {
   if (!e || typeof e !== 'object') return false;
   const t = e as Partial<Record<keyof TuneEntry, unknown>>;
-  return typeof t.choice === 'string' && !!t.ms && typeof t.ms === 'object' && !Array.isArray(t.ms) && typeof t.shapes === 'string' && typeof t.date === 'string' && (t.rejected === undefined || Array.isArray(t.rejected)) && (t.ratio === undefined || (!!t.ratio && typeof t.ratio === 'object' && !Array.isArray(t.ratio)));
+  const record = (v: unknown) => v === undefined || (!!v && typeof v === 'object' && !Array.isArray(v));
+  return typeof t.choice === 'string' && !!t.ms && typeof t.ms === 'object' && !Array.isArray(t.ms) && typeof t.shapes === 'string' && typeof t.date === 'string' && (t.rejected === undefined || Array.isArray(t.rejected)) && record(t.ratio) && record(t.verdict) && record(t.rounds);
 }
 
 /** Cached choice for a request, when the cache is loaded and the mode allows it (sync: used while recording). */
@@ -423,9 +434,6 @@ export async function cachedElsewhere(gpu: Gpu): Promise<Record<string, number>>
   return out;
 }
 
-/** Timed rounds per candidate by default (`tessera tune --rounds`). */
-export const TUNE_ROUNDS = 5;
-
 /** Relative agreement between two candidates' outputs: max |a−b| ≤ atol + rtol·max|b|. */
 const AGREE = { f32: { rtol: 1e-3, atol: 1e-4 }, f16: { rtol: 2e-2, atol: 2e-3 } };
 
@@ -442,8 +450,8 @@ function agree(a: Float32Array, b: Float32Array, f16: boolean): { ok: boolean; e
 }
 
 /**
- * Candidates in the order of timed round `i` (0-based): as given, rotated by one more place every round
- * (A B C, B C A, C A B, …), so each candidate takes each place in the round as often as the others.
+ * Candidates in the order of timed round `i` (0-based) of a block: as given, rotated by one more place every
+ * round (A B C, B C A, C A B, …), so over a block of as many rounds as candidates each takes each place once.
  */
 export function roundOrder<C>(candidates: readonly C[], i: number): C[] {
   const n = candidates.length;
@@ -452,40 +460,169 @@ export function roundOrder<C>(candidates: readonly C[], i: number): C[] {
 }
 
 /**
- * Times `names` in `rounds` rounds, each timing every candidate once (`time(name, round)`, in the
- * order roundOrder gives for the round), and returns each candidate's times, indexed by round. A load
- * change on the machine then lands within one round on all candidates alike, not between one
- * candidate's rounds and the next's.
+ * A candidate replaces the reference (the heuristic) only when it is faster by more than this share: its
+ * time over the reference's in the same round, over the rounds, is below 1 − TUNE_MARGIN at the confidence
+ * of raceCandidates' rule. Within it the order of two candidates is noise, and a cached choice is reused
+ * by every later run, so near-equal candidates keep the heuristic (the same choice on every machine)
+ * rather than whichever won a coin toss. On lavapipe, 16 threads: the same GEMM timed twice on a quiet
+ * machine, 29.0 and 30.9 ms (bench/RESULTS.md session 14). Under heavy load no margin helps a fixed
+ * number of rounds: the same GEMM entered twice, 30 tunings at load 35–43 on 2 cores, 5 rounds, decided
+ * by the median paired ratio, was picked over itself in about half of them (log-sd of that ratio 0.24;
+ * session 15). raceCandidates adds rounds while the evidence is ambiguous and keeps the heuristic when
+ * it still is at TUNE_ROUNDS (session 16).
  */
-export async function timeRounds(names: readonly string[], rounds: number, time: (name: string, round: number) => Promise<number>): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(names.map((n) => [n, []]));
-  for (let i = 0; i < rounds; i++) for (const n of roundOrder(names, i)) samples.get(n)![i] = await time(n, i);
-  return samples;
+export const TUNE_MARGIN = 0.05;
+
+/**
+ * The most timed rounds per candidate (`tessera tune --rounds`, TuneOptions.rounds): the cap of
+ * raceCandidates' sequential rule, which stops earlier once every challenger is ruled on. Twice the 5
+ * rounds of the fixed rule before it (session 16): the worst case of a bucket's timing.
+ */
+export const TUNE_ROUNDS = 10;
+
+/** Paired rounds a challenger needs before raceCandidates rules on it (a mean and a spread of at least 3). */
+const MIN_PAIRS = 3;
+
+/**
+ * The chance raceCandidates' rule allows of each wrong verdict on one challenger over a whole race: ruling
+ * it faster by more than TUNE_MARGIN when it is not (a slower kernel cached for good), or ruling it not
+ * faster when it is. Spread evenly over the looks the race can take (Bonferroni).
+ */
+export const TUNE_ERROR = 0.1;
+
+/** raceCandidates' verdict on a challenger (TuneEntry.verdict). */
+export type TuneVerdict = 'faster' | 'not faster' | 'undecided';
+
+/**
+ * P(|T| ≤ t) for Student's t with `df` degrees of freedom (a positive integer): the finite series of
+ * Abramowitz & Stegun, Handbook of Mathematical Functions (1964), 26.7.3 (odd df) and 26.7.4 (even df),
+ * in θ = atan(t / √df).
+ */
+function studentTAbs(t: number, df: number): number {
+  const th = Math.atan(t / Math.sqrt(df));
+  const c2 = Math.cos(th) ** 2;
+  let sum = 1;
+  let term = 1;
+  if (df % 2 === 1) {
+    if (df === 1) return (2 / Math.PI) * th;
+    for (let k = 3; k <= df - 2; k += 2) sum += term *= ((k - 1) / k) * c2;
+    return (2 / Math.PI) * (th + Math.sin(th) * Math.cos(th) * sum);
+  }
+  for (let k = 2; k <= df - 2; k += 2) sum += term *= ((k - 1) / k) * c2;
+  return Math.sin(th) * sum;
 }
 
 /**
- * Per candidate, the median over the rounds of its time divided by the reference's (`names[0]`) in the
- * same round: 1 for the reference, 0.9 for a candidate 10 % faster. Paired within a round, a slow change
- * of the machine's load (another process starting) divides out; the median ignores a burst that hits
- * one candidate in fewer than half of the rounds. Rounds where the reference read 0 ms or either time is not a
- * finite number ≥ 0 are left out; a candidate with no round left gets 1 (no evidence: the reference is kept).
+ * The upper `p` quantile of Student's t with `df` degrees of freedom (a positive integer; 0 < p < 0.5):
+ * the t with P(T > t) = p, by bisection on studentTAbs (4.303 for p 0.025 and df 2).
  */
-export function pairedRatios(names: readonly string[], samples: ReadonlyMap<string, readonly number[]>): Record<string, number> {
-  const ref = samples.get(names[0]!) ?? [];
-  if (ref.length === 0) throw new Error(`tuning: candidate ${names[0]} has no timed round`);
-  const ratio: Record<string, number> = {};
-  for (const n of names) {
-    const s = samples.get(n) ?? [];
-    if (s.length !== ref.length) throw new Error(`tuning: candidate ${n} has ${s.length} timed rounds, the reference ${ref.length}`);
-    // rounds the reference read as 0 ms (coarse or quantized timestamps on small work) or either read as
-    // no number say nothing about the ratio; with none left there is no evidence, and 1 keeps the reference
-    const usable = s.flatMap((t, i) => (ref[i]! > 0 && Number.isFinite(ref[i]!) && t >= 0 && Number.isFinite(t) ? [t / ref[i]!] : []));
-    ratio[n] = n === names[0] || usable.length === 0 ? 1 : median(usable);
+export function studentTQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 0.5) || !Number.isInteger(df) || df < 1) throw new RangeError(`studentTQuantile: p in (0, 0.5) and a whole df ≥ 1 expected, got p ${p}, df ${df}`);
+  const want = 1 - 2 * p;
+  let lo = 0;
+  let hi = 1;
+  while (studentTAbs(hi, df) < want) hi *= 2;
+  for (let i = 0; i < 100 && hi - lo > 1e-12 * hi; i++) {
+    const mid = (lo + hi) / 2;
+    if (studentTAbs(mid, df) < want) lo = mid;
+    else hi = mid;
   }
-  return ratio;
+  return (lo + hi) / 2;
 }
 
-/** Each candidate's figure from its timed rounds (ms): the fastest round (TuneEntry.ms; the choice is pairedRatios'). */
+/**
+ * ln(time / reference's time) for each round both were timed in (index by index; `times` may be the
+ * shorter: a challenger that left the race), leaving out rounds where either read no finite time above
+ * 0 ms (coarse or quantized timestamps on small work read 0; a damaged reading says nothing either way).
+ */
+export function pairedLogRatios(ref: readonly number[], times: readonly number[]): number[] {
+  const ok = (t: number | undefined): t is number => t !== undefined && Number.isFinite(t) && t > 0;
+  const out: number[] = [];
+  for (let i = 0; i < Math.min(ref.length, times.length); i++) if (ok(ref[i]) && ok(times[i])) out.push(Math.log(times[i]! / ref[i]!));
+  return out;
+}
+
+/**
+ * The verdict on one challenger from its paired log ratios `d` (pairedLogRatios), at a look of a race
+ * that takes at most `looks` looks: with n ≥ 3 ratios of mean m and standard deviation s, the
+ * confidence interval m ± t(TUNE_ERROR / looks, n − 1)·s/√n of their mean below ln(1 − TUNE_MARGIN):
+ * 'faster'; above it: 'not faster'; else (or with fewer ratios) 'undecided'.
+ */
+export function judgeChallenger(d: readonly number[], looks: number): TuneVerdict {
+  const n = d.length;
+  if (n < MIN_PAIRS) return 'undecided';
+  const mean = d.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+  const half = (studentTQuantile(TUNE_ERROR / Math.max(1, looks), n - 1) * sd) / Math.sqrt(n);
+  const bar = Math.log(1 - TUNE_MARGIN);
+  return mean + half < bar ? 'faster' : mean - half > bar ? 'not faster' : 'undecided';
+}
+
+/** What raceCandidates timed and decided. */
+export interface Race {
+  /** Each candidate's times (ms), indexed by round; a challenger ruled on left the race, and its array ends there. */
+  samples: Map<string, number[]>;
+  /** Per challenger (every candidate but the first). */
+  verdict: Record<string, TuneVerdict>;
+  /** Per candidate, the geometric mean of its paired time ratios to the first's (TuneEntry.ratio): 1 for the first, and for one without a usable round. */
+  ratio: Record<string, number>;
+  /** The challenger ruled 'faster' with the lowest ratio, else the first candidate (the heuristic). */
+  choice: string;
+}
+
+/**
+ * Times `names` (the reference, the heuristic, first) and decides between them by a sequential rule, a
+ * race (Maron & Moore, "The racing algorithm: model selection for lazy learners", AI Review 11, 1997):
+ *
+ * - The rounds come in blocks: a block of the k candidates still racing (the reference and the challengers
+ *   not yet ruled on) is k rounds, each timing every one once (`time(name, round)`) in roundOrder's
+ *   rotation, so each takes each place in the round once per block, the reference first as often as
+ *   any challenger (with 5 rounds of 2 the fixed rule before put it first 3 times).
+ * - After each block every challenger still racing is judged on its time over the reference's in the
+ *   same rounds (paired: a load change between rounds divides out), in logs (judgeChallenger): a
+ *   t-interval of the mean log ratio entirely below ln(1 − TUNE_MARGIN) rules it 'faster', entirely
+ *   above rules it 'not faster', and either way it leaves the race; one that straddles the bar races on.
+ *   These are repeated confidence intervals (Jennison & Turnbull, "Interim analyses: the repeated
+ *   confidence interval approach", JRSS B 51, 1989), made simultaneous over the race's looks by
+ *   Bonferroni: each look is taken at level TUNE_ERROR / L, L = maxRounds − 2 bounding the looks with 3
+ *   or more pairs, so a verdict is wrong with a chance of at most TUNE_ERROR over the race (for
+ *   roughly normal log ratios; a burst that hits one round widens the interval, delaying a verdict
+ *   rather than making one).
+ * - The race stops when no challenger is left, or when the next block would take a candidate past
+ *   `maxRounds` rounds (the first block always runs: with more candidates than maxRounds, each is timed
+ *   once per candidate). Challengers still undecided then keep the heuristic.
+ *
+ * Worst case: every candidate timed max(maxRounds, its count) times (the check run before is apart).
+ * A lone candidate is timed once (its TuneEntry.ms). Rounds read as 0 ms or as no number are left out
+ * of the pairs (pairedLogRatios): a challenger with fewer than 3 usable pairs stays undecided.
+ */
+export async function raceCandidates(names: readonly string[], maxRounds: number, time: (name: string, round: number) => Promise<number>): Promise<Race> {
+  const ref = names[0];
+  if (ref === undefined) throw new Error('tuning: no candidate to choose from');
+  const samples = new Map<string, number[]>(names.map((n) => [n, []]));
+  const verdict: Record<string, TuneVerdict> = Object.fromEntries(names.slice(1).map((n) => [n, 'undecided' as TuneVerdict]));
+  const looks = Math.max(1, maxRounds - MIN_PAIRS + 1);
+  const pairs = (n: string) => pairedLogRatios(samples.get(ref)!, samples.get(n)!);
+  const ruled = new Set<string>();
+  for (let round = 0; ; ) {
+    const racing = names.filter((n) => n === ref || !ruled.has(n));
+    if (round > 0 && (racing.length < 2 || round + racing.length > maxRounds)) break;
+    for (let j = 0; j < racing.length; j++, round++) for (const n of roundOrder(racing, j)) samples.get(n)![round] = await time(n, round);
+    for (const n of racing.slice(1)) {
+      verdict[n] = judgeChallenger(pairs(n), looks);
+      if (verdict[n] !== 'undecided') ruled.add(n);
+    }
+  }
+  const ratio: Record<string, number> = {};
+  for (const n of names) {
+    const d = n === ref ? [] : pairs(n);
+    ratio[n] = d.length ? Math.exp(d.reduce((a, b) => a + b, 0) / d.length) : 1;
+  }
+  const choice = names.slice(1).reduce((best, n) => (verdict[n] === 'faster' && ratio[n]! < ratio[best]! ? n : best), ref);
+  return { samples, verdict, ratio, choice };
+}
+
+/** Each candidate's figure from its timed rounds (ms): the fastest round (TuneEntry.ms; the choice is raceCandidates'). */
 export function fastestRounds(samples: ReadonlyMap<string, readonly number[]>): Record<string, number> {
   const ms: Record<string, number> = {};
   for (const [name, s] of samples) {
@@ -493,32 +630,6 @@ export function fastestRounds(samples: ReadonlyMap<string, readonly number[]>): 
     ms[name] = Math.min(...s);
   }
   return ms;
-}
-
-/**
- * A candidate replaces the reference (the heuristic) only when its median time ratio to the reference
- * (pairedRatios) is below 1 by more than this share: within it the order of two candidates is noise,
- * and a cached choice is reused by every later run, so near-equal candidates keep the heuristic (the same choice on every
- * machine) rather than whichever won a coin toss. On lavapipe, 16 threads: the same GEMM timed twice
- * on a quiet machine, 29.0 and 30.9 ms (bench/RESULTS.md session 14); the same kernel timed as two
- * candidates (fastest of 5 interleaved rounds, GEMM 1024×384×1536) came out 0.67–1.35 of itself
- * under load 13–19, where no margin helps. Decided by the median paired ratio (pairedRatios) the spread
- * narrows but stays above any margin under heavy load: the same GEMM entered twice, 30 tunings at load
- * 35–43 on 2 cores, 5 rounds: log-sd of the decision ratio 0.35 by the fastest rounds, 0.24 by the
- * paired median (10 rounds: 0.34, 0.19); either way it was picked over itself in about half of them.
- */
-export const TUNE_MARGIN = 0.05;
-
-/**
- * The choice among `names` (the candidates whose output agreed, the reference first) from their
- * figures `ms` (lower is faster; tuneRequest passes pairedRatios', where the reference's is 1): the
- * fastest, when it beats the reference by more than TUNE_MARGIN, else the reference.
- */
-export function pickChoice(names: readonly string[], ms: Readonly<Record<string, number>>): string {
-  const ref = names[0];
-  if (ref === undefined) throw new Error('tuning: no candidate to choose from');
-  const fastest = names.reduce((best, n) => (ms[n]! < ms[best]! ? n : best));
-  return ms[fastest]! < ms[ref]! * (1 - TUNE_MARGIN) ? fastest : ref;
 }
 
 /** What tunePlan decided for one shape bucket of a plan. */
@@ -537,7 +648,11 @@ export interface TuneReport {
 
 /** Options of tunePlan (`tessera tune --rounds --force`). */
 export interface TuneOptions {
-  /** Timed rounds (each times every candidate once; the median of each one's time ratio to the heuristic's decides); default TUNE_ROUNDS (5). */
+  /**
+   * The most timed rounds per candidate (each round times every candidate still racing once; raceCandidates
+   * stops earlier once every challenger is ruled on); default TUNE_ROUNDS (10). Under 3 nothing can be ruled
+   * faster: the heuristic is kept.
+   */
   rounds?: number;
   /** Re-time buckets that are already cached. */
   force?: boolean;
@@ -611,8 +726,9 @@ class TuneScratchError extends Error {
 /**
  * Time the candidates of one request on scratch inputs and return the entry (not stored).
  * Each candidate runs once and is compared with the first candidate's output; one that
- * disagrees (or is not finite) is rejected and never chosen. Then interleaved rounds (timeRounds),
- * decided by each candidate's median time ratio to the reference's (pairedRatios, pickChoice).
+ * disagrees (or is not finite) is rejected and never chosen. Then interleaved rounds, as many as
+ * raceCandidates' sequential rule needs (at most `o.rounds`, TUNE_ROUNDS), decided by each challenger's
+ * time ratios to the reference's in the same rounds.
  */
 export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {}): Promise<TuneEntry> {
   if (o.maxScratchBytes !== undefined) {
@@ -649,51 +765,75 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
         console.warn(`[tessera] tuning ${r.family} ${r.bucket}: candidate ${c.name} disagrees with ${plans[0]!.name} (max |diff| ${a.err}); not used`);
       }
     }
-    // Each round times every candidate once, the order rotated every round (timeRounds), and each
-    // challenger is judged by the median over rounds of its time over the reference's in the same
-    // round: on a shared machine the load changes from one run to the next, and the fastest round of
-    // each (the previous rule) compared one candidate's luckiest run with another's, taken in other
-    // rounds (the same GEMM entered twice came out 0.43–1.81 of itself that way at load 35–43,
-    // 0.58–1.54 by the paired median; see TUNE_MARGIN). The check run above was each candidate's
-    // first (a CPU driver compiles its pipelines then), so no round holds a compile.
+    // Interleaved rounds (raceCandidates), each challenger judged by its time over the reference's in the
+    // same rounds: on a shared machine the load changes from one run to the next, and the fastest round
+    // of each (the rule before session 15) compared one candidate's luckiest run with another's, taken in
+    // other rounds. Rounds are added while a challenger's evidence straddles the margin, up to the cap
+    // (a fixed 5 rounds picked the same GEMM over itself in about half of 30 tunings at load 35–43; see
+    // TUNE_MARGIN). The check run above was each candidate's first (a CPU driver compiles its pipelines
+    // then), so no round holds a compile.
     // Each candidate's rounds wait through one Pace, as Plan.run's runs do: with a Pace per round
     // (profilePlan's default) no wait ever slept, and Dawn's busy wait took a core from lavapipe's
     // threads in every timed round. A Pace learns from its second run on: rounds 3 … are paced, alike
     // for every candidate.
     const byName = new Map(ok.map((c) => [c.name, { plan: c.plan, pace: new Pace() }]));
-    const names = ok.map((c) => c.name);
-    const samples = await timeRounds(names, o.rounds ?? TUNE_ROUNDS, async (name) => {
-      const c = byName.get(name)!;
-      return (await profilePlan(c.plan, { repeats: 1, warmup: 0, pace: c.pace })).totalMs;
-    });
-    const ratio = pairedRatios(names, samples);
-    const choice = pickChoice(names, ratio);
+    const race = await raceCandidates(
+      ok.map((c) => c.name),
+      o.rounds ?? TUNE_ROUNDS,
+      async (name) => {
+        const c = byName.get(name)!;
+        return (await profilePlan(c.plan, { repeats: 1, warmup: 0, pace: c.pace })).totalMs;
+      },
+    );
     const d = plans[0]!.plan.dispatches[plans[0]!.plan.dispatches.length - 1]!;
-    return { choice, ms: fastestRounds(samples), ratio, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
+    const rounds = Object.fromEntries([...race.samples].map(([n, s]) => [n, s.length]));
+    const verdict = Object.keys(race.verdict).length ? { verdict: race.verdict } : {};
+    return { choice: race.choice, ms: fastestRounds(race.samples), ratio: race.ratio, ...verdict, rounds, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
   } finally {
     alloc.destroyAll();
   }
 }
 
 /**
- * Settle the plan's pending tuning requests (see the module comment), re-recording dispatches
- * whose choice changed. Returns what was decided, per distinct bucket. Its 'tune' KernelEvents
- * (watchKernels) say `explicit: true`. What `tessera tune` does, from a script: call it on a freshly
- * recorded plan (a workload's, or a model's planFor) before its first run, which settles the
- * requests itself (with TESSERA_TUNE_MIN_FLOPS' floor); a plan already run has none left and gets [].
+ * Settle the tuned calls of `plan` (see the module comment), re-recording dispatches whose choice
+ * changed. Returns what was decided, per distinct bucket (the choice of each is `entry.choice`, what
+ * the plan's dispatches of that bucket now run). Its 'tune' KernelEvents (watchKernels) say
+ * `explicit: true`. What `tessera tune` does, from a script: on a freshly recorded plan (a
+ * workload's, or a model's planFor) before its first run, which would otherwise settle them itself
+ * (with TESSERA_TUNE_MIN_FLOPS' floor). On a plan that already ran (a model's plan of a shape after a
+ * forward() or generate() of it: planFor returns the plan the model keeps per shape) it tunes
+ * all the same: its tuned calls were remembered when its first run settled them, so they are settled
+ * again (cached choices applied; in 'auto' what is not cached timed, such as calls under the first
+ * run's floor; every bucket with `force`) and the dispatches re-recorded, which the plan's next run
+ * uses. Do not call it while a run of the plan is in flight. A plan without tuned calls returns [].
  * Follows the device's tuning mode (tuneMode): 'off' returns [] and times nothing, 'cached' applies
- * cached choices only, 'auto' times what is not cached (every bucket with `force`). `rounds`: timed
- * rounds per candidate; `save: false` keeps the choices out of the cache.
- * @throws TuneEnvError when TESSERA_TUNE decides the mode and holds another value; GpuError when the
+ * cached choices only, 'auto' times what is not cached (every bucket with `force`). `rounds`: the most
+ * timed rounds per candidate (raceCandidates); `save: false` keeps the choices out of the cache.
+ * @throws DisposedError (one line naming the plan, and to record it again) for a plan whose buffers
+ *   were freed (a model's dispose(), resetPlans() or maxPlans eviction, a workload's destroy());
+ *   TuneEnvError when TESSERA_TUNE decides the mode and holds another value; GpuError when the
  *   device is lost while timing (a candidate that fails otherwise keeps the heuristic, with a warning).
  */
-export function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
+export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
+  plan.checkLive('tunePlan');
   return settlePlan(plan, o, true);
 }
 
-/** tunePlan; `explicit` false for the tuning a run does by itself (the plan's tune hook). */
+type TuneSite = ReturnType<Plan['takeTunables']>[number];
+
+/**
+ * Every tuned call of a plan handed over so far (Plan.takeTunables hands each over once), with the
+ * choice it now runs (`chosen`): what tunePlan settles again on a plan that already ran. Weak: dropped
+ * with the plan.
+ */
+const settledSites = new WeakMap<Plan, TuneSite[]>();
+
+/** tunePlan; `explicit` false for the tuning a run does by itself (the plan's tune hook: its new calls only). */
 async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promise<TuneReport[]> {
-  const pending = plan.takeTunables();
+  const fresh = plan.takeTunables();
+  const known = settledSites.get(plan) ?? [];
+  if (fresh.length) settledSites.set(plan, [...known, ...fresh]);
+  const pending = explicit ? [...known, ...fresh] : fresh;
   const mode = tuneMode(plan.gpu);
   if (mode === 'off' || pending.length === 0) return [];
   const all = await loadTuneCache();
@@ -745,7 +885,10 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
       rep = { key, family: site.family, bucket: site.bucket, entry, measured };
       reports.set(key, rep);
     }
-    if (rep.entry.choice !== site.chosen) plan.replace(site.index, site.args(rep.entry.choice), rep.entry.choice);
+    if (rep.entry.choice !== site.chosen) {
+      plan.replace(site.index, site.args(rep.entry.choice), rep.entry.choice);
+      site.chosen = rep.entry.choice;
+    }
   }
   if (changed) await saveTuneCache();
   return [...reports.values()];

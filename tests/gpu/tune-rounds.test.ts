@@ -1,14 +1,15 @@
-// How the tuner times and decides (src/gpu/tune.ts), with injected timings (nothing here asserts on a
-// real time): every round times each candidate once, the order rotated per round, and a challenger
-// replaces the heuristic (the first candidate) only when the median over the rounds of its time over
-// the heuristic's in the same round is below 1 − TUNE_MARGIN. On a shared machine the load changes
-// between one run and the next; the fastest round of each (the previous rule) compared one
-// candidate's quiet moment with another's busy one.
+// How the tuner times and decides (src/gpu/tune.ts raceCandidates), with injected timings (nothing here
+// asserts on a real time): rounds come in blocks in which every candidate still racing takes each place
+// once; after each block a challenger is ruled 'faster' (than the heuristic, the first candidate, by more
+// than TUNE_MARGIN) or 'not faster' when a confidence interval of its mean log time ratio to the heuristic
+// in the same rounds lies wholly on one side of ln(1 − TUNE_MARGIN), and leaves the race; one whose
+// interval straddles the bar races on, and at the cap (TUNE_ROUNDS) the heuristic is kept. Session 15's
+// fixed 5 rounds decided by the median ratio picked the same GEMM over itself in half of 30 tunings under load.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { Pace, Plan } from '../../src/gpu/plan.js';
 import type { Tensor } from '../../src/gpu/tensor.js';
-import { pairedRatios, pickChoice, roundOrder, timeRounds, tuneRequest, TUNE_MARGIN } from '../../src/gpu/tune.js';
+import { judgeChallenger, pairedLogRatios, raceCandidates, roundOrder, studentTQuantile, tuneRequest, TUNE_ERROR, TUNE_MARGIN, TUNE_ROUNDS } from '../../src/gpu/tune.js';
 import { gemm, gemmHeuristic } from '../../src/ops/gemm.js';
 import { keptNote } from '../../src/cli/cmd-tune.js';
 import { randn } from '../../src/random.js';
@@ -24,86 +25,157 @@ vi.mock('../../src/profile/profiler.js', async (importOriginal) => {
   };
 });
 
-/** timeRounds over `times` (candidate → its time in each round), with the calls in the order made. */
-async function timed(times: Record<string, number[]>): Promise<{ samples: Map<string, number[]>; calls: string[] }> {
+/** A ±3 % wiggle, different in every round: a quiet machine's spread. */
+const WIGGLE = [1, 1.02, 0.98, 1.01, 0.99, 1.03, 0.97, 1, 1.02, 0.98, 1.01, 0.99];
+const quiet = (ms: number, shift = 0) => Array.from({ length: 12 }, (_, i) => ms * WIGGLE[(i + shift) % WIGGLE.length]!);
+/** The heuristic at 10 ms against a challenger 0.7, 1.4, 0.8, 1.3, 0.9, … of it: near-equal (geometric mean 0.98), the median of the first 5 rounds 0.9. */
+const NOISY = [0.7, 1.4, 0.8, 1.3, 0.9, 1.2, 0.75, 1.35, 0.85, 1.25, 0.7, 1.4];
+
+/** raceCandidates over `times` (candidate → its time in each round), with the calls in the order made. */
+async function race(times: Record<string, readonly number[]>, maxRounds = TUNE_ROUNDS) {
   const names = Object.keys(times);
   const calls: string[] = [];
-  const samples = await timeRounds(names, times[names[0]!]!.length, async (name, round) => {
+  const r = await raceCandidates(names, maxRounds, async (name, round) => {
     calls.push(`${name}${round}`);
     return times[name]![round]!;
   });
-  return { samples, calls };
+  return { ...r, calls };
 }
 
-/** What tuneRequest decides from these per-round times: pickChoice over pairedRatios. */
-async function decide(times: Record<string, number[]>): Promise<string> {
-  const names = Object.keys(times);
-  return pickChoice(names, pairedRatios(names, (await timed(times)).samples));
+/** Per candidate, how many of `calls`' rounds it ran first in. */
+function firsts(calls: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const seen = new Set<string>();
+  for (const c of calls) {
+    const round = c.slice(1);
+    if (seen.has(round)) continue;
+    seen.add(round);
+    out[c[0]!] = (out[c[0]!] ?? 0) + 1;
+  }
+  return out;
 }
 
-describe('interleaved rounds', () => {
-  it('round r times every candidate once, the order rotated by r (each takes each place once in n rounds)', async () => {
-    expect([0, 1, 2, 3].map((i) => roundOrder(['a', 'b', 'c'], i).join(''))).toEqual(['abc', 'bca', 'cab', 'abc']);
-    expect([0, 1, 2].map((i) => roundOrder(['a', 'b'], i).join(''))).toEqual(['ab', 'ba', 'ab']);
-    expect(roundOrder(['a'], 7)).toEqual(['a']);
-    const { samples, calls } = await timed({ a: [1, 2, 3], b: [4, 5, 6], c: [7, 8, 9] });
-    expect(calls).toEqual(['a0', 'b0', 'c0', 'b1', 'c1', 'a1', 'c2', 'a2', 'b2']);
-    // each candidate's times indexed by round, whatever its place in the round
-    expect([...samples]).toEqual([['a', [1, 2, 3]], ['b', [4, 5, 6]], ['c', [7, 8, 9]]]);
+describe('the statistics', () => {
+  it("studentTQuantile: Student's t quantiles as tabulated", () => {
+    expect(studentTQuantile(0.025, 1)).toBeCloseTo(12.706, 3);
+    expect(studentTQuantile(0.025, 2)).toBeCloseTo(4.303, 3);
+    expect(studentTQuantile(0.005, 4)).toBeCloseTo(4.604, 3);
+    expect(studentTQuantile(0.025, 10)).toBeCloseTo(2.228, 3);
+    expect(studentTQuantile(0.05, 30)).toBeCloseTo(1.697, 3);
+    expect(() => studentTQuantile(0.5, 3)).toThrow(RangeError);
+    expect(() => studentTQuantile(0.01, 0)).toThrow(RangeError);
+  });
+
+  it('pairedLogRatios: ln(time / heuristic) round by round, rounds where either read 0 ms or no number left out', () => {
+    expect(pairedLogRatios([10, 20, 40], [5, 20, 80])).toEqual([Math.log(0.5), 0, Math.log(2)]);
+    expect(pairedLogRatios([10, 0, 10, NaN, 10, 10], [0, 10, 10, 10, Infinity, 12])).toEqual([0, Math.log(1.2)]);
+    // a challenger that left the race: only the rounds it ran
+    expect(pairedLogRatios([10, 10, 10, 10], [5, 5])).toEqual([Math.log(0.5), Math.log(0.5)]);
+  });
+
+  it('judgeChallenger: a t-interval of the mean log ratio against ln(1 − TUNE_MARGIN), at level TUNE_ERROR / looks', () => {
+    expect(TUNE_MARGIN).toBe(0.05);
+    expect(TUNE_ERROR).toBe(0.1);
+    const logs = (r: number[]) => r.map(Math.log);
+    expect(judgeChallenger(logs([0.7, 0.7]), 1)).toBe('undecided'); // fewer than 3 pairs
+    expect(judgeChallenger(logs([0.7, 0.72, 0.69]), 8)).toBe('faster');
+    expect(judgeChallenger(logs([1.3, 1.28, 1.31]), 8)).toBe('not faster');
+    // without spread the margin alone decides: 0.96 is within it, 0.94 beyond
+    expect(judgeChallenger(logs([0.96, 0.96, 0.96]), 8)).toBe('not faster');
+    expect(judgeChallenger(logs([0.94, 0.94, 0.94]), 8)).toBe('faster');
+    expect(judgeChallenger(logs(NOISY.slice(0, 10)), 8)).toBe('undecided');
+    // mean ln 0.85 = −0.163, sd 0.058, n 4: half-width t(0.1 / L, 3)·0.029 is 0.047 at 1 look (faster: below
+    // ln 0.95 = −0.051), 0.12 at 8 (undecided)
+    const d = [Math.log(0.85) - 0.05, Math.log(0.85) + 0.05, Math.log(0.85) - 0.05, Math.log(0.85) + 0.05];
+    const sd = Math.sqrt(d.reduce((a, x) => a + (x - Math.log(0.85)) ** 2, 0) / 3);
+    expect(sd).toBeCloseTo(0.0577, 3);
+    expect(judgeChallenger(d, 1)).toBe('faster');
+    expect(judgeChallenger(d, 8)).toBe('undecided');
   });
 });
 
-describe('the decision: median over rounds of the time ratio to the heuristic in the same round', () => {
-  it('pairedRatios: per candidate, the median of its round-by-round ratios to the first (the heuristic: 1)', async () => {
-    const { samples } = await timed({ a: [10, 20, 40, 10, 20], b: [9, 22, 30, 10, 17], c: [20, 40, 80, 20, 40] });
-    // b/a per round: 0.9, 1.1, 0.75, 1, 0.85 → median 0.9; c is twice a in every round
-    expect(pairedRatios(['a', 'b', 'c'], samples)).toEqual({ a: 1, b: 0.9, c: 2 });
-    // an even count of rounds: the mean of the middle two (0.8 and 1 → 0.9), not either one
-    expect(pairedRatios(['a', 'b'], (await timed({ a: [10, 10, 10, 10], b: [8, 10, 7, 12] })).samples).b).toBeCloseTo(0.9, 12);
+describe('raceCandidates', () => {
+  it('a clear win switches early: after the first look with 3 pairs (4 rounds of 2 candidates), not the cap', async () => {
+    const r = await race({ h: quiet(10), b: quiet(7, 3) });
+    expect(r.calls).toEqual(['h0', 'b0', 'b1', 'h1', 'h2', 'b2', 'b3', 'h3']);
+    expect(r.verdict).toEqual({ b: 'faster' });
+    expect(r.choice).toBe('b');
+    expect(r.ratio.b).toBeCloseTo(0.7, 1);
   });
 
-  it('rounds read as 0 ms (coarse timestamps on small work) are left out, not turned into NaN or Infinity', () => {
-    // rounds 0 and 2 count (the reference read 0.1): b/a 0 and 0 → b, which read 0 in every round, is faster
-    expect(pairedRatios(['a', 'b'], new Map([['a', [0.1, 0, 0.1]], ['b', [0, 0, 0]]]))).toEqual({ a: 1, b: 0 });
-    // no round where the reference read more than 0: no evidence, the reference is kept (1, not NaN)
-    const none = pairedRatios(['a', 'b'], new Map([['a', [0, 0, 0]], ['b', [0, 0.2, 0]]]));
-    expect(none).toEqual({ a: 1, b: 1 });
-    expect(pickChoice(['a', 'b'], none)).toBe('a');
+  it('a clear loss keeps the heuristic as early', async () => {
+    const r = await race({ h: quiet(10), b: quiet(13, 3) });
+    expect(r.calls.length).toBe(8);
+    expect(r.verdict).toEqual({ b: 'not faster' });
+    expect(r.choice).toBe('h');
   });
 
-  it('a load change between two candidates of one round does not decide: the same kernel twice keeps the heuristic', async () => {
-    // b ran once in a quiet moment (round 1), a never did: by the fastest round b looks 40 % faster (12 vs 20)
-    expect(await decide({ a: [20, 20, 21, 20, 20], b: [20, 12, 21, 20, 21] })).toBe('a');
+  it('near-equal and noisy: rounds are added up to the cap, and the heuristic is kept', async () => {
+    const r = await race({ h: quiet(10), b: NOISY.map((x) => 10 * x) });
+    expect(r.calls.length).toBe(2 * TUNE_ROUNDS);
+    expect(r.verdict).toEqual({ b: 'undecided' });
+    expect(r.choice).toBe('h');
+    expect(r.samples.get('h')!.length).toBe(TUNE_ROUNDS);
   });
 
-  it('a faster challenger wins though the heuristic had the one quiet moment (its fastest round the lowest)', async () => {
-    // a's round 0 ran before the load rose, b's after: fastest rounds 10 vs 16 would keep a; b is 0.8 of a in 4 of 5 rounds
-    expect(await decide({ a: [10, 20, 20, 20, 20], b: [16, 16, 16, 16, 16] })).toBe('b');
+  it('a challenger ruled on leaves the race; the others race on with the heuristic, in blocks of their own', async () => {
+    const r = await race({ h: quiet(10), slow: quiet(20, 1), noisy: NOISY.map((x) => 10 * x), fast: quiet(6, 2) });
+    // block 1: 4 rounds of 4; slow and fast ruled; then blocks of 2 (h, noisy) up to 10 rounds
+    expect(r.verdict).toEqual({ slow: 'not faster', noisy: 'undecided', fast: 'faster' });
+    expect(r.choice).toBe('fast');
+    expect([...r.samples].map(([n, s]) => [n, s.length])).toEqual([['h', 10], ['slow', 4], ['noisy', 10], ['fast', 4]]);
+    expect(r.calls.slice(0, 16)).toEqual(['h0', 'slow0', 'noisy0', 'fast0', 'slow1', 'noisy1', 'fast1', 'h1', 'noisy2', 'fast2', 'h2', 'slow2', 'fast3', 'h3', 'slow3', 'noisy3']);
+    expect(r.calls.slice(16)).toEqual(['h4', 'noisy4', 'noisy5', 'h5', 'h6', 'noisy6', 'noisy7', 'h7', 'h8', 'noisy8', 'noisy9', 'h9']);
   });
 
-  it('a burst that hits one candidate in fewer than half of the rounds does not flip the choice', async () => {
-    expect(await decide({ a: [14, 6, 15, 6, 6], b: [8, 8, 8, 8, 8] })).toBe('a');
+  it('among several clearly faster, the lowest ratio wins', async () => {
+    expect((await race({ h: quiet(10), b: quiet(9, 1), c: quiet(8, 2) })).choice).toBe('c');
   });
 
-  it('TUNE_MARGIN applies to the median ratio: within it the heuristic is kept; among several the lowest ratio wins', async () => {
-    expect(TUNE_MARGIN).toBe(0.05);
-    expect(await decide({ a: [100, 200, 100], b: [96, 192, 96] })).toBe('a'); // 0.96: noise
-    expect(await decide({ a: [100, 200, 100], b: [94, 188, 94] })).toBe('b'); // 0.94
-    expect(await decide({ a: [100, 200, 100], b: [90, 180, 90], c: [80, 160, 80] })).toBe('c');
-    expect(await decide({ a: [100, 200, 100], b: [120, 240, 120] })).toBe('a');
+  it('rounds read as 0 ms or no number are left out of the pairs, not read as infinitely fast', async () => {
+    // b read 0 in every other round (quantized timestamps), once NaN; where both read a time, b is h's equal
+    const b = [0, 10, 0, 10.1, NaN, 9.9, 0, 10, 0, 10.2, 0, 10];
+    const r = await race({ h: Array(12).fill(10), b });
+    expect(r.verdict).toEqual({ b: 'not faster' });
+    expect(r.choice).toBe('h');
+    expect(r.calls.length).toBe(2 * 6); // 3 usable pairs (rounds 1, 3, 5) first after the block ending at round 6
+    // the heuristic read 0: those rounds say nothing either; none usable: no evidence, undecided, kept
+    const none = await race({ h: Array(12).fill(0), b: Array(12).fill(5) });
+    expect(none.verdict).toEqual({ b: 'undecided' });
+    expect(none.ratio).toEqual({ h: 1, b: 1 });
+    expect(none.choice).toBe('h');
   });
 
-  it('refuses samples that do not pair: a candidate without rounds, or with another count than the heuristic', () => {
-    expect(() => pairedRatios(['a', 'b'], new Map([['a', []], ['b', []]]))).toThrow(/candidate a has no timed round/);
-    expect(() => pairedRatios(['a', 'b'], new Map([['a', [1, 2]], ['b', [1]]]))).toThrow(/candidate b has 1 timed rounds, the reference 2/);
+  it('the rotation is fair: every candidate first in as many rounds as the others at every stop, also with an odd cap', async () => {
+    expect([0, 1, 2, 3].map((i) => roundOrder(['a', 'b', 'c'], i).join(''))).toEqual(['abc', 'bca', 'cab', 'abc']);
+    // 2 candidates, cap 5: whole blocks only, so 4 rounds (a fixed 5 put the heuristic first 3 times of 5)
+    const two = await race({ h: quiet(10), b: NOISY.map((x) => 10 * x) }, 5);
+    expect(two.calls).toEqual(['h0', 'b0', 'b1', 'h1', 'h2', 'b2', 'b3', 'h3']);
+    expect(firsts(two.calls)).toEqual({ h: 2, b: 2 });
+    const three = await race({ h: quiet(10), b: NOISY.map((x) => 10 * x), c: NOISY.map((x) => 10 / x) });
+    expect(three.samples.get('h')!.length).toBe(9);
+    expect(firsts(three.calls)).toEqual({ h: 3, b: 3, c: 3 });
+    // more candidates than the cap: one block, each first once
+    const wide = await race({ h: quiet(10), b: quiet(10, 1), c: quiet(10, 2) }, 2);
+    expect(firsts(wide.calls)).toEqual({ h: 1, b: 1, c: 1 });
+  });
+
+  it('a lone candidate is timed once (its ms); no candidate is refused', async () => {
+    const r = await race({ h: [4, 5] });
+    expect(r.calls).toEqual(['h0']);
+    expect(r.choice).toBe('h');
+    await expect(raceCandidates([], 5, async () => 1)).rejects.toThrow(/no candidate/);
   });
 });
 
 describe("tessera tune's note on a kept heuristic", () => {
-  it('names the candidates whose median ratio is below 1 (not those whose fastest round was lower)', () => {
+  it('names the candidates faster within the margin, and those left undecided at the cap', () => {
     expect(keptNote({ choice: 'a', ms: { a: 10, b: 9 }, ratio: { a: 1, b: 1.02 } })).toBe('');
-    expect(keptNote({ choice: 'a', ms: { a: 10, b: 11 }, ratio: { a: 1, b: 0.97 } })).toBe('; a kept: b faster by at most 5 %, within the run-to-run spread');
+    expect(keptNote({ choice: 'a', ms: { a: 10, b: 11 }, ratio: { a: 1, b: 0.97 }, verdict: { b: 'not faster' } })).toBe('; a kept: b faster by at most 5 %, within the run-to-run spread');
     expect(keptNote({ choice: 'a', ms: { a: 10, b: 9.8 } })).toBe('; a kept: b faster by at most 5 %, within the run-to-run spread'); // an entry cached before ratios
+    expect(keptNote({ choice: 'a', ms: { a: 10, b: 7, c: 9 }, ratio: { a: 1, b: 0.9, c: 0.98 }, verdict: { b: 'undecided', c: 'not faster' }, rounds: { a: 10, b: 10, c: 4 } })).toBe(
+      '; a kept: c faster by at most 5 %, within the run-to-run spread; b undecided after 10 rounds (too wide a spread between rounds to tell whether faster by 5 %)',
+    );
   });
 });
 
@@ -113,7 +185,7 @@ const [M, K, N] = [12, 36, 40];
  * tuneRequest on candidates that all run the same GEMM, their timed rounds answered from `times`
  * (candidate → its time in each round); `log` lists the check runs and the timed runs in order.
  */
-async function tuneWith(times: Record<string, number[]>): Promise<{ entry: Awaited<ReturnType<typeof tuneRequest>>; log: string[]; paces: Map<string, Set<unknown>> }> {
+async function tuneWith(times: Record<string, readonly number[]>, rounds?: number): Promise<{ entry: Awaited<ReturnType<typeof tuneRequest>>; log: string[]; paces: Map<string, Set<unknown>> }> {
   const names = new Map<unknown, string>();
   const bench = (p: Plan, name: string): Tensor => {
     names.set(p, name);
@@ -139,7 +211,7 @@ async function tuneWith(times: Record<string, number[]>): Promise<{ entry: Await
     return times[name]![r]!;
   };
   const candidates = Object.keys(times);
-  const entry = await tuneRequest(gpu!, { family: 'test', bucket: 'b', candidates, heuristic: candidates[0]!, flops: 2 * M * N * K, args: () => { throw new Error('unused'); }, bench }, { rounds: times[candidates[0]!]!.length });
+  const entry = await tuneRequest(gpu!, { family: 'test', bucket: 'b', candidates, heuristic: candidates[0]!, flops: 2 * M * N * K, args: () => { throw new Error('unused'); }, bench }, rounds === undefined ? {} : { rounds });
   return { entry, log, paces };
 }
 
@@ -149,24 +221,58 @@ describe.skipIf(!hasGpu)('tuneRequest', () => {
     vi.restoreAllMocks();
   });
 
-  it('checks every candidate before timing any, times them in rotated rounds (one Pace each), and decides by the paired median', async () => {
-    // h: the heuristic; q had a quiet moment (its fastest round, 7, the lowest of all), s is 0.85 of h in every round
-    const { entry, log, paces } = await tuneWith({ h: [10, 20, 20, 20, 20], q: [20, 7, 20, 24, 21], s: [8.5, 17, 17, 17, 17] });
-    expect(log).toEqual(['check h', 'check q', 'check s', 'h0', 'q0', 's0', 'q1', 's1', 'h1', 's2', 'h2', 'q2', 'h3', 'q3', 's3', 'q4', 's4', 'h4']);
+  it('checks every candidate before timing any, times them in rotated rounds (one Pace each), and stops at the first look that rules on all', async () => {
+    // h: the heuristic; q is 1.3 of it, s 0.7: both ruled on after one block of 3 rounds (a fixed rule timed TUNE_ROUNDS)
+    const { entry, log, paces } = await tuneWith({ h: quiet(10), q: quiet(13, 1), s: quiet(7, 2) });
+    expect(log).toEqual(['check h', 'check q', 'check s', 'h0', 'q0', 's0', 'q1', 's1', 'h1', 's2', 'h2', 'q2']);
     expect([...paces.keys()].sort()).toEqual(['h', 'q', 's']);
     for (const [name, ps] of paces) {
       expect(ps.size, name).toBe(1);
       expect([...ps][0], name).toBeInstanceOf(Pace);
     }
-    // q/h per round: 2, 0.35, 1, 1.2, 1.05 → 1.05
-    expect(entry.ratio).toEqual({ h: 1, q: 1.05, s: 0.85 });
     expect(entry.choice).toBe('s');
-    expect(entry.ms).toEqual({ h: 10, q: 7, s: 8.5 }); // the fastest rounds, kept for the record
+    expect(entry.verdict).toEqual({ q: 'not faster', s: 'faster' });
+    expect(entry.rounds).toEqual({ h: 3, q: 3, s: 3 });
+    expect(entry.ratio!.s).toBeCloseTo(0.7, 1);
+    // the fastest rounds, kept for the record
+    for (const [n, ms] of Object.entries({ h: 9.8, q: 12.74, s: 6.86 })) expect(entry.ms[n], n).toBeCloseTo(ms, 9);
+  }, 300_000);
+
+  it('a clear win of 2 candidates switches after 4 rounds; a clear loss keeps the heuristic as early', async () => {
+    const win = await tuneWith({ h: quiet(10), b: quiet(7, 3) });
+    expect(win.log.filter((l) => !l.startsWith('check'))).toEqual(['h0', 'b0', 'b1', 'h1', 'h2', 'b2', 'b3', 'h3']);
+    expect(win.entry.choice).toBe('b');
+    vi.restoreAllMocks();
+    const loss = await tuneWith({ h: quiet(10), b: quiet(13, 3) });
+    expect(loss.log.filter((l) => !l.startsWith('check')).length).toBe(8);
+    expect(loss.entry.choice).toBe('h');
+    expect(loss.entry.verdict).toEqual({ b: 'not faster' });
+  }, 300_000);
+
+  it('near-equal under noise: timed up to the cap and the heuristic kept (the median of 5 rounds, 0.9, switched)', async () => {
+    const { entry, log } = await tuneWith({ h: quiet(10), b: NOISY.map((x) => 10 * x) });
+    expect(log.filter((l) => !l.startsWith('check')).length).toBe(2 * TUNE_ROUNDS);
+    expect(entry.choice).toBe('h');
+    expect(entry.verdict).toEqual({ b: 'undecided' });
+    expect(entry.rounds).toEqual({ h: TUNE_ROUNDS, b: TUNE_ROUNDS });
+  }, 300_000);
+
+  it('a challenger that read 0 ms in some rounds (and no number in one) is judged on the other rounds, not picked', async () => {
+    const { entry } = await tuneWith({ h: Array(12).fill(10), b: [0, 10, 0, 10.1, NaN, 9.9, 0, 10, 0, 10.2, 0, 10] });
+    expect(entry.choice).toBe('h');
+    expect(entry.verdict).toEqual({ b: 'not faster' });
+    expect(entry.ratio!.b).toBeCloseTo(1, 2);
+  }, 300_000);
+
+  it('rounds: 5 with 2 candidates times 4 rounds, the heuristic first in 2 of them', async () => {
+    const { log } = await tuneWith({ h: quiet(10), b: NOISY.map((x) => 10 * x) }, 5);
+    const timed = log.filter((l) => !l.startsWith('check'));
+    expect(timed).toEqual(['h0', 'b0', 'b1', 'h1', 'h2', 'b2', 'b3', 'h3']);
+    expect(firsts(timed)).toEqual({ h: 2, b: 2 });
   }, 300_000);
 
   it('the same kernel entered twice, one lucky run: the heuristic is kept', async () => {
-    const { entry } = await tuneWith({ a: [20, 20, 21, 20, 20], b: [20, 12, 21, 20, 21] });
+    const { entry } = await tuneWith({ a: [20, 20, 21, 20, 20, 20, 21, 20, 20, 20], b: [20, 12, 21, 20, 21, 20, 20, 21, 20, 20] });
     expect(entry.choice).toBe('a'); // by the fastest round, b: 12 against 20
-    expect(entry.ratio).toEqual({ a: 1, b: 1 });
   }, 300_000);
 });
