@@ -30,7 +30,7 @@ describe.skipIf(!hasGpu)("the README's smallest whole run", () => {
     const env = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
     // killed before the test's own timeout, so a hung example cannot outlive the test
     const r = await new Promise<{ code: number; err: string }>((resolve) =>
-      execFile(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, file], { cwd: work, env, timeout: 170_000, killSignal: 'SIGKILL' }, (e, _out, err) =>
+      execFile(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, file], { cwd: work, env, timeout: 270_000, killSignal: 'SIGKILL' }, (e, _out, err) =>
         resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, err }),
       ),
     );
@@ -40,5 +40,5 @@ describe.skipIf(!hasGpu)("the README's smallest whole run", () => {
     // 16 fps: delays of 6 and 7 hundredths of a second, 56 in all for 9 frames (round(9 · 100 / 16))
     const delays = Array.from({ length: gif.numFrames() }, (_, i) => gif.frameInfo(i).delay);
     expect(delays.reduce((a, b) => a + b, 0)).toBe(56);
-  }, 180_000);
+  }, 300_000);
 });
