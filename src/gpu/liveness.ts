@@ -2,7 +2,9 @@
 // dispatch that binds them, both ends included) do not overlap share one GPU buffer. Including
 // both ends means two tensors bound by the same dispatch are never given one buffer, which
 // WebGPU forbids anyway when one of them is written (one buffer bound read and read_write).
-// Browser-safe, GPU-free: the plan's dispatches are given as intervals.
+// assignSlots gives each buffer one activation at a time; placeOffsets sub-allocates, several
+// live activations at byte offsets in one buffer. Browser-safe, GPU-free: the plan's dispatches
+// are given as intervals.
 
 /** One activation: its size in bytes and the dispatch indices of its first and last use. */
 export interface Lifetime {
@@ -124,3 +126,119 @@ export function maxLiveBytes(items: readonly Lifetime[]): number {
   }
   return best;
 }
+
+/** Where placeOffsets puts each lifetime: a shared buffer and a byte offset in it. */
+export interface OffsetPlacement {
+  /** Shared buffer of each lifetime, in input order. */
+  buffer: number[];
+  /** Byte offset of each lifetime in its buffer: a multiple of the alignment. */
+  offset: number[];
+  /** Bytes of each buffer: the furthest end of a lifetime it holds. */
+  bufferBytes: number[];
+  /** Sum of bufferBytes. */
+  total: number;
+  /** The largest sum of sizes live at one dispatch: no placement can cost less. */
+  maxLive: number;
+}
+
+export interface PlaceOptions {
+  /** Offsets are multiples of this (the adapter's minStorageBufferOffsetAlignment). */
+  align: number;
+  /** No buffer may exceed this (the adapter's maxBufferSize). */
+  maxBufferBytes: number;
+  /**
+   * Pairs of lifetimes (input indices) that must lie in different buffers, whatever their offsets:
+   * WebGPU refuses a dispatch that binds one buffer both read-only and writable, even at disjoint ranges.
+   */
+  apart?: readonly (readonly [number, number])[];
+  /** Names of the lifetimes, for the refusal of one too large for any buffer. */
+  labels?: readonly string[];
+}
+
+/**
+ * Sub-allocation: places lifetimes at byte offsets inside a few shared buffers so that two whose
+ * lifetimes overlap (both ends included) never overlap in memory, in the manner of the arena
+ * planners of inference runtimes. Lifetimes are placed one at a time; each takes, among the
+ * buffers it may join (none of its `apart` partners there, its end within maxBufferBytes), the
+ * position that grows a buffer least — the smallest gap between the tenants live with it that
+ * holds it, else past their ends — and a new buffer when none may hold it. That greedy runs in
+ * three orders (largest first, first use, longest-lived first) and the cheapest layout is kept:
+ * with `apart` pairs no one order is best (largest first fills one buffer with the FFN's hidden
+ * states, whose partners then need buffers of their own). A lifetime's own binding is its range
+ * alone, so a buffer may exceed maxStorageBufferBindingSize.
+ * @throws Error on an invalid interval (as assignSlots), or one line naming the lifetime that
+ *   exceeds maxBufferBytes (it cannot be placed in any buffer).
+ */
+export function placeOffsets(items: readonly Lifetime[], o: PlaceOptions): OffsetPlacement {
+  const { align, maxBufferBytes } = o;
+  if (!(Number.isInteger(align) && align > 0)) throw new Error(`placeOffsets: alignment ${align} is not a positive integer`);
+  const name = (i: number) => o.labels?.[i] ?? `lifetime ${i}`;
+  for (const [i, t] of items.entries()) {
+    if (!(t.first <= t.last) || t.first < 0 || !(t.bytes >= 0)) throw new Error(`lifetime ${i}: first ${t.first}, last ${t.last}, ${t.bytes} bytes is not a valid interval`);
+    if (t.bytes > maxBufferBytes) throw new Error(`${name(i)}: ${t.bytes} bytes cannot be placed in a shared buffer: the adapter's maxBufferSize is ${maxBufferBytes} bytes`);
+  }
+  const apart = new Map<number, number[]>();
+  for (const [a, b] of o.apart ?? []) {
+    if (a === b) continue;
+    (apart.get(a) ?? apart.set(a, []).get(a)!).push(b);
+    (apart.get(b) ?? apart.set(b, []).get(b)!).push(a);
+  }
+  const idx = items.map((_, i) => i);
+  const span = (i: number) => items[i]!.last - items[i]!.first;
+  const bySize = (a: number, b: number) => items[b]!.bytes - items[a]!.bytes;
+  const byFirst = (a: number, b: number) => items[a]!.first - items[b]!.first;
+  const orders = [
+    [bySize, byFirst],
+    [byFirst, bySize],
+    [(a: number, b: number) => span(b) - span(a), bySize, byFirst],
+  ].map((keys) => [...idx].sort((a, b) => keys.reduce((c, k) => c || k(a, b), 0) || a - b));
+  let best: Omit<OffsetPlacement, 'maxLive'> | undefined;
+  for (const order of orders) {
+    const p = placeInOrder(items, order, align, maxBufferBytes, apart);
+    if (!best || p.total < best.total) best = p;
+  }
+  return { ...best!, maxLive: maxLiveBytes(items) };
+}
+
+/** placeOffsets' greedy over one order of the lifetimes. */
+function placeInOrder(items: readonly Lifetime[], order: readonly number[], align: number, maxBufferBytes: number, apart: Map<number, number[]>): Omit<OffsetPlacement, 'maxLive'> {
+  const up = (n: number) => Math.ceil(n / align) * align;
+  const buffer = new Array<number>(items.length).fill(-1);
+  const offset = new Array<number>(items.length).fill(0);
+  const bufferBytes: number[] = [];
+  /** Each buffer's tenants placed so far (input indices). */
+  const tenants: number[][] = [];
+  for (const i of order) {
+    const t = items[i]!;
+    const banned = new Set((apart.get(i) ?? []).map((j) => buffer[j]!));
+    let best = { buf: -1, at: 0, growth: Infinity, gap: Infinity };
+    for (let s = 0; s < bufferBytes.length; s++) {
+      if (banned.has(s)) continue;
+      // tenants live with t, by offset: t goes in the smallest gap between them that holds it, else past them all
+      const live = tenants[s]!.filter((j) => items[j]!.first <= t.last && t.first <= items[j]!.last).sort((a, b) => offset[a]! - offset[b]!);
+      let cursor = 0;
+      let at = -1;
+      let gap = Infinity;
+      for (const j of live) {
+        const g = offset[j]! - cursor;
+        if (g >= t.bytes && g < gap) [at, gap] = [cursor, g];
+        cursor = Math.max(cursor, up(offset[j]! + items[j]!.bytes));
+      }
+      if (at < 0) at = cursor;
+      if (at + t.bytes > maxBufferBytes) continue;
+      const growth = Math.max(0, at + t.bytes - bufferBytes[s]!);
+      if (growth < best.growth || (growth === best.growth && gap < best.gap)) best = { buf: s, at, growth, gap };
+    }
+    if (best.buf < 0) {
+      best = { buf: bufferBytes.length, at: 0, growth: t.bytes, gap: Infinity };
+      bufferBytes.push(0);
+      tenants.push([]);
+    }
+    buffer[i] = best.buf;
+    offset[i] = best.at;
+    tenants[best.buf]!.push(i);
+    bufferBytes[best.buf] = Math.max(bufferBytes[best.buf]!, best.at + t.bytes);
+  }
+  return { buffer, offset, bufferBytes, total: bufferBytes.reduce((x, y) => x + y, 0) };
+}
+

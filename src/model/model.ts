@@ -401,7 +401,7 @@ export class DiffusionModel {
       }
       r.prepared = false;
     }
-    if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, 0, Uint32Array.from(inputs.class_labels!, Number));
+    if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, r.labels.offset ?? 0, Uint32Array.from(inputs.class_labels!, Number));
   }
 
   /** Runs the runner's prepare plan when the text changed since it last ran. */

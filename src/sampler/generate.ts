@@ -507,7 +507,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     const result = alloc.tensor([n], 'f32', 'sampler_result');
     await withErrorScopes(gpu, 'reading the final latents', () => {
       const enc = gpu.device.createCommandEncoder({ label: 'tessera final latents' });
-      enc.copyBufferToBuffer(pool.buffer, program.resultSlot * n * 4, result.buffer, 0, n * 4);
+      enc.copyBufferToBuffer(pool.buffer, (pool.offset ?? 0) + program.resultSlot * n * 4, result.buffer, result.offset ?? 0, n * 4);
       gpu.device.queue.submit([enc.finish()]);
     });
     return { latents: { data: await readTensor(gpu, result), shape }, timesteps: program.timesteps, scheduler: program.className };

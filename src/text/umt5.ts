@@ -373,7 +373,7 @@ export class Umt5Encoder {
     const x = await this.embed(ids);
     const s = this.activations(B, seqLen, p);
     writeTensor(this.gpu, s.x, x);
-    this.gpu.device.queue.writeBuffer(s.keyLengths.buffer, 0, Uint32Array.from(lengths));
+    this.gpu.device.queue.writeBuffer(s.keyLengths.buffer, s.keyLengths.offset ?? 0, Uint32Array.from(lengths));
     const c = this.config;
     const run = (plan: Plan, where: string) => (opts.runPlan ? opts.runPlan(plan, where) : plan.run(where));
     if (this.resident) {
