@@ -3,8 +3,7 @@
 // model's recording code with placeholder weights: no GPU, no checkpoint (with --model only its
 // config.json is read). Prints, per storage dtype, the activations as tessera held them before
 // liveness (one buffer per scratch name, the FFN over all tokens at once) and now (buffers shared
-// by liveness — sub-allocated at offsets, beside the figure with one activation at a time per
-// buffer —, the FFN over token chunks, Wan's token-wise layers item by item where needed), the largest live set, the largest buffer and the
+// by liveness, the FFN over token chunks, Wan's token-wise layers item by item where needed), the largest live set, the largest buffer and the
 // largest single binding against WebGPU's default maxStorageBufferBindingSize (128 MiB, as
 // lavapipe reports it) or the --max-binding of the adapter at hand (the plan itself follows it: token
 // chunks, item by item), and any count past what a kernel holds in 32 bits.
@@ -46,10 +45,7 @@ export interface PlanRow {
   activations_after: number;
   scratch_by_name_unchunked: number;
   scratch_no_reuse: number;
-  /** The scratch activations as a run allocates them: sub-allocated at offsets in shared buffers, or one at a time per buffer where that costs less. */
   scratch_shared: number;
-  /** The same with one activation at a time per shared buffer, sized by its largest (liveness slots, before sub-allocation). */
-  scratch_per_slot: number;
   scratch_max_live: number;
   /** Inputs, output, RoPE/position tables, cached cross-attention K/V. */
   persistent: number;
@@ -171,7 +167,6 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
       scratch_by_name_unchunked: before.scratchByNameBytes,
       scratch_no_reuse: now.scratchNoReuseBytes,
       scratch_shared: now.scratchBytes,
-      scratch_per_slot: now.scratchPerSlotBytes,
       scratch_max_live: now.scratchMaxLive,
       persistent: now.persistentBytes,
       shared_buffers: now.slotBytes.length,
@@ -204,7 +199,7 @@ export function printPlanResult(r: PlanBenchResult): void {
   for (const x of r.rows) {
     console.log(`\n${x.dtype} (weights ${fmtBytes(r.weights[x.dtype])}), ${x.dispatches} dispatches`);
     console.log(`  activations before: ${fmtBytes(x.activations_before)}  (one buffer per scratch name ${fmtBytes(x.scratch_by_name_unchunked)}, FFN over all tokens; + persistent ${fmtBytes(x.persistent)})`);
-    console.log(`  activations now:    ${fmtBytes(x.activations_after)}  (shared by liveness ${fmtBytes(x.scratch_shared)} in ${x.shared_buffers} buffers, one activation at a time per buffer ${fmtBytes(x.scratch_per_slot)}; largest live set ${fmtBytes(x.scratch_max_live)}, one buffer each would be ${fmtBytes(x.scratch_no_reuse)}; + persistent ${fmtBytes(x.persistent)})`);
+    console.log(`  activations now:    ${fmtBytes(x.activations_after)}  (shared by liveness ${fmtBytes(x.scratch_shared)} in ${x.shared_buffers} buffers, largest live set ${fmtBytes(x.scratch_max_live)}, one buffer each would be ${fmtBytes(x.scratch_no_reuse)}; + persistent ${fmtBytes(x.persistent)})`);
     console.log(`  largest buffer:     ${fmtBytes(x.largest_buffer.bytes)} (${x.largest_buffer.name})`);
     console.log(`  largest binding:    ${fmtBytes(x.largest_binding.bytes)} (${x.largest_binding.name} at ${x.largest_binding.layer || '(top level)'}); before: ${fmtBytes(x.largest_binding_before.bytes)} (${x.largest_binding_before.name}) — ${x.fits_binding_limit ? 'every binding fits' : `above ${fmtBytes(r.binding_limit)}: not plannable on such an adapter`}`);
     if (x.overflow) console.log(`  not recordable:     ${x.overflow}`);

@@ -1,14 +1,13 @@
 // Memory planning from a dry-run recording. A model's recording code runs once against a
 // DryAllocator: its plans note every dispatch's bindings but create no GPU object. From that list
 // come the memory estimate (nothing hand-kept beside the model files) and the liveness layout the
-// real recording then follows: scratch activations whose lifetimes do not overlap share a buffer,
-// one at a time (src/gpu/liveness.ts assignSlots) or at byte offsets inside it (placeOffsets),
-// whichever costs less. Persistent tensors — weights, inputs, outputs, uploaded tables, cached
+// real recording then follows: scratch activations whose lifetimes do not overlap share a buffer
+// (src/gpu/liveness.ts). Persistent tensors — weights, inputs, outputs, uploaded tables, cached
 // text K/V, anything allocated with `alloc.tensor` rather than taken as a scratch activation —
 // never join the shared pool. Browser-safe.
 import type { Gpu } from './device.js';
-import { assignSlots, placeOffsets } from './liveness.js';
-import { offsetAlignment, type ActivationSource, type CountOverflow, type Plan } from './plan.js';
+import { assignSlots } from './liveness.js';
+import type { ActivationSource, CountOverflow, Plan } from './plan.js';
 import { Allocator, checkTensorArgs, numel, shapeStr, storageBytes, type DType, type Tensor } from './tensor.js';
 
 // GPUBufferUsage values (WebGPU spec), so that planning needs no WebGPU globals.
@@ -105,13 +104,8 @@ export interface PlannedActivation {
   dtype: DType;
   label: string;
   bytes: number;
-  /**
-   * Shared buffer index, or -1: a buffer of its own (not bound in the plans, read before written,
-   * used by more than one plan, or larger than maxBufferSize).
-   */
+  /** Shared buffer index, or -1: a buffer of its own (not bound in the plans, read before written, or used by more than one plan). */
   slot: number;
-  /** Byte offset in its shared buffer (a multiple of the adapter's minStorageBufferOffsetAlignment); 0 with a buffer of its own. */
-  offset: number;
   /** First and last dispatch (over the plans in run order) that bind it; -1 when never bound. */
   first: number;
   last: number;
@@ -132,11 +126,6 @@ export interface MemoryPlan {
   slotBytes: number[];
   /** What the scratch activations cost: shared buffers + those with buffers of their own. */
   scratchBytes: number;
-  /**
-   * The same with one activation at a time per shared buffer (liveness slots sized by their largest
-   * tenant: tessera before sub-allocation), + those with buffers of their own.
-   */
-  scratchPerSlotBytes: number;
   /** The same activations with one buffer each (no reuse at all). */
   scratchNoReuseBytes: number;
   /** The same activations with one buffer per name (tessera before liveness: Scratch kept a buffer per name). */
@@ -170,25 +159,19 @@ class DryActivations implements ActivationSource {
 }
 
 /**
- * How the shared buffers are laid out: 'offsets' (sub-allocated), 'slots' (one activation at a
- * time per buffer), or undefined: whichever costs less (the slots on a tie). Tests force one.
- */
-export type SharedLayout = 'offsets' | 'slots';
-
-/**
  * Dry-runs `record` (the model's recording code, given the plan to record into and an allocator
  * for its persistent tensors; it returns every plan it recorded into, in run order, the first
  * being the one whose `activations` its Scratch uses) and plans its memory. `external` buffers
  * (weights) are bound but belong to no plan.
  */
-export function planMemory(gpu: Gpu, record: (alloc: Allocator, activations: ActivationSource) => Plan[], external?: (b: GPUBuffer) => string | undefined, layout?: SharedLayout): MemoryPlan {
+export function planMemory(gpu: Gpu, record: (alloc: Allocator, activations: ActivationSource) => Plan[], external?: (b: GPUBuffer) => string | undefined): MemoryPlan {
   const alloc = new DryAllocator(gpu);
   const acts = new DryActivations(alloc);
   const plans = record(alloc, acts);
-  return analyze(alloc, acts.taken, plans, external, layout);
+  return analyze(alloc, acts.taken, plans, external);
 }
 
-function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?: (b: GPUBuffer) => string | undefined, layout?: SharedLayout): MemoryPlan {
+function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?: (b: GPUBuffer) => string | undefined): MemoryPlan {
   const index = new Map<GPUBuffer, number>(taken.map((t, i) => [t.buffer, i]));
   const first = new Array<number>(taken.length).fill(-1);
   const last = new Array<number>(taken.length).fill(-1);
@@ -199,12 +182,9 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
   for (const t of taken) names.set(t.buffer, `${t.label} ${shapeStr(t.shape)}`);
   let largestBinding: LargestBinding = { bytes: 0, name: '', layer: '' };
   let overflow: CountOverflow | undefined;
-  /** Pairs of activations one dispatch binds, one of them writable: never in one buffer (WebGPU refuses read-only + writable uses of a buffer in a dispatch). */
-  const apart: [number, number][] = [];
   let d = 0;
   plans.forEach((p, pi) => {
     for (const disp of p.dispatches) {
-      const here = new Map<number, boolean>();
       const o = disp.overflow;
       if (o && (!overflow || o.value / o.limit > overflow.value / overflow.limit)) overflow = o;
       for (const b of disp.bound) {
@@ -218,7 +198,6 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
         }
         const i = index.get(b.buffer);
         if (i === undefined) continue;
-        here.set(i, (here.get(i) ?? false) || b.write);
         if (first[i] < 0) {
           first[i] = d;
           planOf[i] = pi;
@@ -226,35 +205,16 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
         } else if (planOf[i] !== pi) multiPlan[i] = true;
         last[i] = d;
       }
-      const ids = [...here.keys()];
-      for (let x = 0; x < ids.length; x++) for (let y = x + 1; y < ids.length; y++) if (here.get(ids[x]!) || here.get(ids[y]!)) apart.push([ids[x]!, ids[y]!]);
       d++;
     }
   });
+  const pooled = taken.map((_, i) => first[i]! >= 0 && !readFirst[i] && !multiPlan[i]);
   const bytesOf = (t: Tensor) => granule(storageBytes(t.size, t.dtype));
-  // one larger than any buffer keeps a buffer of its own: the real allocation refuses it by name
-  const maxBuffer = alloc.gpu.limits.maxBufferSize;
-  const pooled = taken.map((t, i) => first[i]! >= 0 && !readFirst[i] && !multiPlan[i] && bytesOf(t) <= maxBuffer);
   const items = taken.map((t, i) => ({ i, bytes: bytesOf(t), first: first[i]!, last: last[i]! })).filter((x) => pooled[x.i]);
-  const itemOf = new Map(items.map((x, j) => [x.i, j]));
-  const itemApart = apart.flatMap(([x, y]) => (itemOf.has(x) && itemOf.has(y) ? [[itemOf.get(x)!, itemOf.get(y)!] as const] : []));
-  // one activation at a time per buffer (the layout before sub-allocation), and at offsets; the
-  // slots stay unless the offsets save bytes (never more than before): a slot holds one tenant at
-  // a time, so no dispatch binds two of its tenants. WebGPU refuses one buffer bound read-only and
-  // writable in one dispatch, so the pairs `apart` (a dispatch's inputs and outputs) are what keeps
-  // the offsets from saving much: on the presets measured (bench/RESULTS.md, session 16) they
-  // saved nothing over the slots
   const a = assignSlots(items);
-  const placed = placeOffsets(items, { align: offsetAlignment(alloc.gpu), maxBufferBytes: maxBuffer, apart: itemApart, labels: items.map((x) => `${taken[x.i]!.label} ${shapeStr(taken[x.i]!.shape)}`) });
-  const sub = layout === undefined ? placed.total < a.total : layout === 'offsets';
-  const slotBytes = sub ? placed.bufferBytes : a.slotBytes;
   const slot = new Array<number>(taken.length).fill(-1);
-  const offset = new Array<number>(taken.length).fill(0);
-  items.forEach((x, j) => {
-    slot[x.i] = sub ? placed.buffer[j]! : a.slot[j]!;
-    offset[x.i] = sub ? placed.offset[j]! : 0;
-  });
-  const activations: PlannedActivation[] = taken.map((t, i) => ({ shape: t.shape, dtype: t.dtype, label: t.label, bytes: bytesOf(t), slot: slot[i]!, offset: offset[i]!, first: first[i]!, last: last[i]! }));
+  items.forEach((x, j) => (slot[x.i] = a.slot[j]!));
+  const activations: PlannedActivation[] = taken.map((t, i) => ({ shape: t.shape, dtype: t.dtype, label: t.label, bytes: bytesOf(t), slot: slot[i]!, first: first[i]!, last: last[i]! }));
   const own = activations.filter((x) => x.slot < 0).reduce((s, x) => s + x.bytes, 0);
   const byName = new Map<string, number>();
   for (const x of activations) byName.set(x.label, Math.max(byName.get(x.label) ?? 0, x.bytes));
@@ -269,22 +229,17 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
     else persistentBytes += info.bytes;
     if (!info.uniform && info.bytes > largestBuffer.bytes) largestBuffer = { bytes: info.bytes, name: info.label };
   }
-  slotBytes.forEach((b, s) => {
-    if (b <= largestBuffer.bytes) return;
-    // named by the tenant that fills it, else (tenants at offsets) by how many it holds
-    const held = activations.filter((x) => x.slot === s);
-    const whole = held.find((x) => x.bytes === b);
-    largestBuffer = { bytes: b, name: `shared buffer ${s} (${whole ? whole.label : `${held.length} activations at offsets`})` };
+  a.slotBytes.forEach((b, s) => {
+    if (b > largestBuffer.bytes) largestBuffer = { bytes: b, name: `shared buffer ${s} (${activations.filter((x) => x.slot === s && x.bytes === b)[0]!.label})` };
   });
   for (const x of activations) if (x.slot < 0 && x.bytes > largestBuffer.bytes) largestBuffer = { bytes: x.bytes, name: `${x.label} ${shapeStr(x.shape)}` };
   return {
     activations,
-    slotBytes,
-    scratchBytes: (sub ? placed.total : a.total) + own,
-    scratchPerSlotBytes: a.total + own,
+    slotBytes: a.slotBytes,
+    scratchBytes: a.total + own,
     scratchNoReuseBytes: activations.reduce((s, x) => s + x.bytes, 0),
     scratchByNameBytes: [...byName.values()].reduce((s, b) => s + b, 0),
-    scratchMaxLive: placed.maxLive + own,
+    scratchMaxLive: a.maxLive + own,
     persistentBytes,
     workspaceBytes,
     largestBuffer,
@@ -295,10 +250,8 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
 }
 
 /**
- * The activation source of the real recording: the i-th scratch activation taken gets the place the
- * dry run planned for it (its range of a shared buffer, allocated on first use, or a buffer of its
- * own). A shared one's tensor carries its byte offset and extent (Tensor.offset, Tensor.extent),
- * which every binding, copy, read and write honours. The recording must take
+ * The activation source of the real recording: the i-th scratch activation taken gets the buffer the
+ * dry run planned for it (a shared one, allocated on first use, or its own). The recording must take
  * the same activations in the same order as the dry run did; a difference is an Error naming both.
  */
 export class PooledActivations implements ActivationSource {
@@ -318,10 +271,7 @@ export class PooledActivations implements ActivationSource {
     }
     if (want.slot < 0) return this.alloc.tensor(shape, dtype, label);
     const buffer = (this.slots[want.slot] ??= this.alloc.buffer(this.memory.slotBytes[want.slot]!, STORAGE | 0x4 | 0x8, `shared.${want.slot}`));
-    // offset set even at 0: bound as its own range (extent: 16-byte granules, as a buffer of its own,
-    // unless that passes the binding limit its storage bytes keep within), never the whole shared buffer
-    const extent = Math.min(want.bytes, Math.max(storageBytes(numel(shape), dtype), this.alloc.gpu.limits.maxStorageBufferBindingSize));
-    return { buffer, shape: [...shape], dtype, size: numel(shape), label, offset: want.offset, extent };
+    return { buffer, shape: [...shape], dtype, size: numel(shape), label };
   }
 
   /** Throws unless the recording took every activation the dry run did. */

@@ -6,7 +6,7 @@ import { DisposedError } from './serial.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
 import type { Allocator, DType, Tensor } from './tensor.js';
-import { bindingBytes, checkDevice, fmtBytes, sameDevice, readTensor, shapeStr } from './tensor.js';
+import { checkDevice, fmtBytes, sameDevice, readTensor, shapeStr, storageBytes } from './tensor.js';
 
 /** One recorded dispatch, with what the profiler needs to know about it. */
 export interface Dispatch {
@@ -269,7 +269,7 @@ function bufferBinding(gpu: Gpu, b: Tensor | GPUBuffer, kernel: string): GPUBuff
   if (!('buffer' in b)) return { buffer: b };
   if (b.offset === undefined) return { buffer: b.buffer };
   checkBindingOffset(gpu, b, kernel);
-  return { buffer: b.buffer, offset: b.offset, size: bindingBytes(b) };
+  return { buffer: b.buffer, offset: b.offset, size: storageBytes(b.size, b.dtype) };
 }
 
 /** Records dispatches; `run` replays them. Ops call `plan.record(...)`. */
@@ -409,7 +409,7 @@ export class Plan {
     const first = a.uniforms ? 1 : 0;
     return a.buffers.map((b, i) => {
       const write = a.spec.bindings[first + i] === 'rw';
-      if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, size: bindingBytes(b), write };
+      if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, size: storageBytes(b.size, b.dtype), write };
       return { buffer: b, offset: 0, size: b.size, write };
     });
   }

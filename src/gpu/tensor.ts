@@ -25,16 +25,7 @@ export interface Tensor {
    * it must be a multiple of the device's minStorageBufferOffsetAlignment (256 on most adapters).
    */
   offset?: number;
-  /**
-   * Bytes reserved for it from `offset` on, when more than its storageBytes: a scratch activation's
-   * range of a shared buffer (src/gpu/memory-plan.ts), bound whole as a buffer of its own would be
-   * (16-byte granules). Unset: storageBytes(size, dtype). A subTensor is bound at its own size.
-   */
-  extent?: number;
 }
-
-/** Bytes a binding of `t` covers: its extent, else its storage bytes. */
-export const bindingBytes = (t: Tensor): number => t.extent ?? storageBytes(t.size, t.dtype);
 
 export const bytesPer = (d: DType): number => (d === 'f16' ? 2 : 4);
 export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

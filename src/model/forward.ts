@@ -2,7 +2,7 @@
 // the model's runner (real buffers, src/model/model.ts) and the memory planner's dry run
 // (placeholders, src/gpu/memory-plan.ts), which the estimate and the runner's buffer sharing read.
 import type { Gpu } from '../gpu/device.js';
-import { DistinctActivations, DryAllocator, planMemory, PooledActivations, type MemoryPlan, type SharedLayout } from '../gpu/memory-plan.js';
+import { DistinctActivations, DryAllocator, planMemory, PooledActivations, type MemoryPlan } from '../gpu/memory-plan.js';
 import { Plan, type ActivationSource } from '../gpu/plan.js';
 import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
 import type { ModelConfig } from './config.js';
@@ -34,8 +34,6 @@ export interface MemoryOptions {
   ffnChunkRows?: number;
   /** Force (true) or forbid (false) Wan's token-wise layers item by item (tests); default: only where [B, N, D] would exceed one binding. */
   itemwise?: boolean;
-  /** Force the shared buffers' layout (tests): sub-allocated at offsets, or one activation at a time per buffer; default: the cheaper. */
-  layout?: SharedLayout;
 }
 
 /**
@@ -82,7 +80,7 @@ export function planningWeights(gpu: Gpu, c: ModelConfig, dtype: DType): Weights
  * the loaded model's (so that the dry run records exactly what the real one will), or placeholders
  * from `planningWeights`.
  */
-export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, ffnChunkRows?: number, itemwise?: boolean, layout?: SharedLayout): MemoryPlan {
+export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, ffnChunkRows?: number, itemwise?: boolean): MemoryPlan {
   const keys = new Map<GPUBuffer, string>();
   for (const [a, f] of weights.fused) {
     keys.set(f.w.buffer, `${a}.to_qkv.weight [${f.w.shape.join(',')}]`);
@@ -96,7 +94,6 @@ export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentSh
       return [r.prepare, r.plan];
     },
     (b) => keys.get(b),
-    layout,
   );
 }
 
@@ -106,7 +103,7 @@ export function planForward(gpu: Gpu, c: ModelConfig, weights: Weights, latentSh
  */
 export function recordForwardPooled(gpu: Gpu, alloc: Allocator, c: ModelConfig, weights: Weights, latentShape: number[], textShape: number[] | undefined, o: MemoryOptions = {}): ForwardRecording & { memory?: MemoryPlan } {
   if (o.reuse === false) return recordForward(gpu, alloc, c, weights, latentShape, textShape, new DistinctActivations(alloc), o.ffnChunkRows, o.itemwise);
-  const memory = planForward(gpu, c, weights, latentShape, textShape, o.ffnChunkRows, o.itemwise, o.layout);
+  const memory = planForward(gpu, c, weights, latentShape, textShape, o.ffnChunkRows, o.itemwise);
   const acts = new PooledActivations(alloc, memory);
   const r = recordForward(gpu, alloc, c, weights, latentShape, textShape, acts, o.ffnChunkRows, o.itemwise);
   acts.finish();

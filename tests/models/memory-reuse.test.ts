@@ -93,36 +93,6 @@ describe.skipIf(!hasGpu)('activation buffers shared by liveness', () => {
   });
 });
 
-// The shared buffers sub-allocated (MemoryOptions.layout 'offsets', forced: on these models the
-// offsets save nothing over one activation at a time per buffer, so a run keeps the slots by
-// default). Activations live at once then share a buffer at different offsets, so every binding,
-// read and write of the forward must honour Tensor.offset.
-describe.skipIf(!hasGpu)('activations sub-allocated at offsets in shared buffers', () => {
-  for (const name of ['wan_small', 'dit_small', 'latte_small']) {
-    it(`${name}: the same outputs as a buffer per activation, with live activations sharing buffers at different offsets`, async () => {
-      const model = await loadModel(join(FIXTURES, name, 'model'), { gpu: gpu!, dtype: 'f32' });
-      try {
-        const inputs = await fixtureInputs(name);
-        model.memory = { layout: 'offsets' };
-        const shared = await model.forward(inputs);
-        const mem = model.memoryPlanFor(inputs)!;
-        // two activations live at once in one buffer, at different offsets
-        const pooled = mem.activations.filter((a) => a.slot >= 0);
-        const together = pooled.some((a, i) => pooled.some((b, j) => j > i && a.slot === b.slot && a.offset !== b.offset && a.first <= b.last && b.first <= a.last));
-        expect(together).toBe(true);
-        expect(mem.scratchBytes).toBeGreaterThanOrEqual(mem.scratchMaxLive);
-        model.memory = { reuse: false };
-        model.resetPlans();
-        const own = await model.forward(inputs);
-        expect(Array.from(shared.data)).toEqual(Array.from(own.data));
-        expect(relError(shared.data, await expected(name))).toBeLessThan(goldenF32Tol(caseTol(name)));
-      } finally {
-        model.destroy();
-      }
-    });
-  }
-});
-
 describe.skipIf(!hasGpu)('Wan item by item', () => {
   it('wan_sampler_unipc_small, batch 2: the token-wise layers item by item match the whole batch (f32)', async () => {
     const name = 'wan_sampler_unipc_small';
