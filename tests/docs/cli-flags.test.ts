@@ -2,7 +2,7 @@
 // their ```sh blocks names only flags that CMD's help lists (a bench line: the help of the benchmarks it names),
 // and a list of values written `--flag a|b|c` is the flag's choices (or a subset of them). Every `--flag` the
 // prose names is one some command takes. A renamed or dropped flag fails here instead of in a user's shell.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { helpText } from '../../src/cli/args.js';
@@ -86,6 +86,24 @@ describe('the docs\' command lines against the CLI\'s --help', () => {
         if (['no-install', 'project', 'version', 'help'].includes(flag)) continue; // npx's, vitest's, the top-level --version/--help
         expect(known, `${f}: --${flag}`).toContain(flag);
       }
+    }
+  });
+});
+
+/** The text of every file below `dir` whose name ends with one of `exts`. */
+function sources(dir: string, exts: readonly string[]): string {
+  return readdirSync(join(ROOT, dir), { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && exts.some((x) => e.name.endsWith(x)))
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
+    .join('\n');
+}
+
+describe('the environment variables the docs name', () => {
+  it('are each read somewhere in the code, the scripts or the tests', () => {
+    const code = [sources('src', ['.ts']), sources('scripts', ['.ts', '.mjs', '.sh']), sources('bin', ['.mjs']), sources('tests', ['.test.ts']), sources('tests/helpers', ['.ts'])].join('\n');
+    for (const f of DOCS) {
+      const named = new Set(read(f).match(/\bTESSERA_[A-Z0-9_]+/g) ?? []);
+      for (const v of named) expect(new RegExp(`\\b${v}\\b`).test(code), `${f}: ${v} is read by nothing`).toBe(true);
     }
   });
 });
