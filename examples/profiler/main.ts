@@ -55,6 +55,7 @@ import {
   type Plan,
   type KernelSpec,
   type ProfileRun,
+  type StageProfile,
 } from '../../src/profiler.js'; // 'tessera/profiler'
 
 type VariantSel = { flags: Record<string, boolean>; overrides: Record<string, number> };
@@ -104,8 +105,13 @@ export interface PageInfo {
   prompt: string | null;
   /** The note shown for a prompt outside the embedded model's vocabulary (null when inside it). */
   vocabNote: string | null;
-  /** Prompt runs: each stage's wall time (ms), its profiled dispatches and the bars drawn for it in the timeline. */
-  stages: { stage: string; name: string; wallMs: number; dispatches: number; bars: number }[];
+  /**
+   * Prompt runs: each stage's wall time (ms), its profiled dispatches and the bars drawn for it in the timeline;
+   * the transformer's also each denoising step's wall time (ms; its profiled dispatches are one step replayed).
+   */
+  stages: { stage: string; name: string; wallMs: number; dispatches: number; bars: number; stepWallMs?: number[] }[];
+  /** What the note above the per-kernel table says (null: hidden): why a prompt run's table has no per-dispatch times, or what its transformer rows cover. */
+  tableNote: string | null;
   /** Prompt runs of "a {colour} {shape} moving {direction}": what issue 12's judge reads in the clip. */
   judge: { colour: string | null; direction: string | null; pass: boolean; reason: string } | null;
   /** Visible time range of the timeline (ms; zoomed with the wheel, panned by dragging, reset by double-click). */
@@ -122,7 +128,7 @@ export interface PageInfo {
   error: string | null;
 }
 
-const info: PageInfo = { drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
+const info: PageInfo = { tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -202,6 +208,31 @@ function sortTable(table: HTMLTableElement): void {
   });
   body.append(...rows);
   ths.forEach((th, i) => th.setAttribute('aria-sort', i === c ? (dir === 1 ? 'ascending' : 'descending') : 'none'));
+}
+
+/** The width (px) of the timeline drawn last: a resize redraws only when the drawing's width would change. */
+let drawnWidth = 0;
+/** The width (px) the timeline is drawn at for its box now: the box's, at least 600 (wider scrolls in the box). */
+const timelineWidth = (): number => Math.max($('timeline').clientWidth - 2, 600);
+/** The drawn timeline's view (ms) and how to change it (drawTimeline sets it): what its keys act on. */
+let timelineNav: { v0: number; v1: number; span: number; setView: (a: number, b: number) => void } | null = null;
+
+/** A key pressed on the focused timeline (see initControls): true when it was one of its keys (the view changed or stayed at an end). */
+function timelineKey(key: string): boolean {
+  const n = timelineNav;
+  if (!n) return false;
+  const { v0, v1, span, setView } = n;
+  const w = v1 - v0;
+  const mid = (v0 + v1) / 2;
+  if (key === '+' || key === '=') setView(mid - w * 0.4, mid + w * 0.4);
+  else if (key === '-' || key === '_') setView(mid - w * 0.625, mid + w * 0.625);
+  else if (key === 'ArrowLeft') setView(v0 - w * 0.1, v1 - w * 0.1);
+  else if (key === 'ArrowRight') setView(v0 + w * 0.1, v1 + w * 0.1);
+  else if (key === 'Home') setView(0, w);
+  else if (key === 'End') setView(span - w, span);
+  else if (key === '0') setView(0, span);
+  else return false;
+  return true;
 }
 
 /** Bars drawn per stage in the last timeline (prompt runs). */
@@ -471,18 +502,28 @@ function initControls(cpu: boolean): void {
   if (params.has('preset')) ($('preset-box') as HTMLDetailsElement).open = true;
   // timing=wall starts with the wall-clock box ticked; the box is read at each run
   ($('wall-clock') as HTMLInputElement).checked = params.get('timing') === 'wall';
-  // the timeline is drawn to its box's width: a window made wider or narrower redraws it (once a frame at most)
-  let drawnFor = 0;
+  // the timeline is drawn to its box's width: a window made wider or narrower redraws it, once a frame at most,
+  // and only when the drawing's width would change (not for a height change, nor below the 600 px it keeps)
   let pending = false;
   window.addEventListener('resize', () => {
     if (pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      const w = $('timeline').clientWidth;
-      if (run && w !== drawnFor) drawTimeline(run);
-      drawnFor = w;
+      if (run && timelineWidth() !== drawnWidth) drawTimeline(run);
     });
+  });
+  // the timeline by keyboard: one tab stop; + and − zoom around the middle, the arrows pan, Home/End go to
+  // either end, 0 shows the whole run again (as the wheel, dragging and a double-click do)
+  const tl = $('timeline');
+  tl.tabIndex = 0;
+  tl.setAttribute('role', 'group');
+  tl.setAttribute('aria-roledescription', 'timeline');
+  tl.setAttribute('aria-label', 'timeline of the profiled dispatches: + and − zoom, left and right arrows pan, Home and End go to either end, 0 shows all');
+  tl.setAttribute('aria-describedby', 'timeline-view');
+  tl.setAttribute('aria-keyshortcuts', '+ - ArrowLeft ArrowRight Home End 0');
+  tl.addEventListener('keydown', (ev) => {
+    if (timelineKey(ev.key)) ev.preventDefault();
   });
   $('axis').addEventListener('change', () => {
     info.timelineView = null; // the other axis has other coordinates
@@ -823,6 +864,7 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches (${workText(run)}), ${run.totalMs.toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, median of ${run.repeats} — ${run.timing}`;
   drawTimeline(run);
   drawTable(run);
+  showTableNotes(null); // a preset step's table has per-dispatch times (wall clock: each dispatch alone)
   if (decodeRun) {
     drawTable(decodeRun, 'vae-kernels');
     $('vae-caption').textContent = vaeCaption(vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL', decodeRun);
@@ -882,7 +924,8 @@ function drawTimeline(r: ProfileRun): void {
   const top = stages ? 1 : 0;
   const lanes = families.length + top;
   const host = $('timeline');
-  const width = Math.max(host.clientWidth - 2, 600);
+  const width = timelineWidth();
+  drawnWidth = width;
   const plotW = width - labelW - 10;
   const axisH = 20;
   const height = lanes * lane + axisH + 6;
@@ -991,6 +1034,9 @@ function drawTimeline(r: ProfileRun): void {
     window.addEventListener('mouseup', up);
   });
   svg.addEventListener('dblclick', () => setView(0, span));
+  timelineNav = { v0, v1, span, setView };
+  // said to screen readers (aria-describedby of the focusable box) and shown under the timeline
+  $('timeline-view').textContent = info.timelineView ? `showing ${fmt(v0)}–${fmt(v1)} ms of ${fmt(span)} ms (zoomed ×${(span / (v1 - v0)).toFixed(1)}; 0 or a double-click shows all)` : `showing all ${fmt(span)} ms`;
   $('legend').replaceChildren(
     ...families.map((f) => {
       const s = document.createElement('span');
@@ -1072,13 +1118,60 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
         tr.append(td);
       });
       if (kernelFile(row.kernel) === info.lastCompile?.kernel && info.lastCompile.ok) tr.classList.add('flash');
+      tr.tabIndex = -1; // one row of the table is in the tab order (markTableRows); the arrows move between rows
+      tr.title = `open kernels/${kernelFile(row.kernel)}.wgsl in the editor (click; Enter: there, Space: stay here)`;
       tr.addEventListener('click', () => selectKernel(kernelFile(row.kernel)));
       return tr;
     }),
   );
-  tbody.parentElement!.dataset.run = String(info.runs);
-  sortTable(tbody.parentElement as HTMLTableElement);
+  const table = tbody.parentElement as HTMLTableElement;
+  table.dataset.run = String(info.runs);
+  if (!table.dataset.keys) {
+    table.dataset.keys = '1';
+    tbody.addEventListener('keydown', (ev) => tableRowKey(ev, tbody));
+  }
+  sortTable(table);
+  markTableRows();
   if (tableId === 'kernels') $('table-caption').textContent = `run ${info.runs}, ${r.timing}, ${new Date(r.date).toLocaleTimeString()}`;
+}
+
+/**
+ * A key on a focused row of a kernel table: the arrows, Home, End, PageUp/PageDown move between rows;
+ * Enter opens the row's kernel in the editor and goes to its source; Space opens it and stays on the row.
+ */
+function tableRowKey(ev: KeyboardEvent, tbody: HTMLTableSectionElement): void {
+  const tr = (ev.target as HTMLElement).closest('tr');
+  if (!tr) return;
+  const kernel = kernelFile(tr.dataset.kernel!);
+  if (ev.key === 'Enter' || ev.key === ' ') {
+    ev.preventDefault();
+    selectKernel(kernel);
+    if (ev.key === 'Enter') $('source').focus();
+    return;
+  }
+  const to = listMove(tr, ev.key);
+  if (!to) return;
+  ev.preventDefault();
+  for (const r of Array.from(tbody.rows)) r.tabIndex = r === to ? 0 : -1;
+  to.focus();
+}
+
+/**
+ * The kernel tables' rows of the open kernel file are marked (class sel, aria-current), and each table keeps one
+ * row in the tab order: the focused one, else the first of the open kernel, else the first row.
+ */
+function markTableRows(): void {
+  for (const id of ['kernels', 'vae-kernels']) {
+    const rows = Array.from(($(id) as HTMLTableElement).tBodies[0]!.rows);
+    for (const r of rows) {
+      const on = kernelFile(r.dataset.kernel!) === selected;
+      r.classList.toggle('sel', on);
+      if (on) r.setAttribute('aria-current', 'true');
+      else r.removeAttribute('aria-current');
+    }
+    const stop = rows.find((r) => r === document.activeElement) ?? rows.find((r) => r.classList.contains('sel')) ?? rows[0];
+    for (const r of rows) r.tabIndex = r === stop ? 0 : -1;
+  }
 }
 
 // ---------------------------------------------------------------- kernel editor
@@ -1177,6 +1270,7 @@ function selectKernel(name: string): void {
     li.setAttribute('aria-selected', String(on));
     li.tabIndex = on ? 0 : -1;
   }
+  markTableRows();
   $('kernel-name').textContent = `kernels/${name}.wgsl`;
   // a preset run: the step's variants, then those only its decode uses
   const inStep = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
@@ -1629,16 +1723,56 @@ async function promptClip(pj: PromptJob): Promise<void> {
   tnote.hidden = run.timing !== 'wall-clock';
   info.timelineView = null;
   drawTimeline(run);
-  info.stages = prof.stages.map((st, i) => ({ stage: st.stage, name: st.name, wallMs: st.wallMs, dispatches: st.run.dispatches.length, bars: stageBars[i] ?? 0 }));
+  info.stages = prof.stages.map((st, i) => ({ stage: st.stage, name: st.name, wallMs: st.wallMs, dispatches: st.run.dispatches.length, bars: stageBars[i] ?? 0, ...(st.stepWallMs ? { stepWallMs: st.stepWallMs } : {}) }));
   $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches (${workText(st.run)})`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length} (median of ${REPEATS})`;
   drawTable(run);
   drawTable(decodeRun, 'vae-kernels');
   $('vae-caption').textContent = vaeCaption('AutoencoderKLWan', decodeRun);
+  showTableNotes(promptTableNote(prof.stages, run.timing, pj.wallClock));
   const trace = chromeTrace(stageRuns(prof.stages), { process: `GPU: ${run.adapter}` });
   publishTrace(trace);
   promptJob = pj;
   noteRunSettings();
   fillKernelList();
+}
+
+/**
+ * The note above a prompt run's per-kernel table. With GPU timestamps: what the transformer's rows are (one
+ * denoising step replayed: the loop submits each step whole, with no per-dispatch timing) and each step's wall
+ * time. Timed by the wall clock: why the tables have no per-dispatch times, each stage's wall time, and what
+ * would give them.
+ */
+function promptTableNote(stages: readonly StageProfile[], timing: string, wallClock: boolean): { text: string; warn: boolean } {
+  const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const tr = stages.find((st) => st.stage === 'transformer');
+  const steps = tr?.stepWallMs ?? [];
+  const rest = steps.slice(1);
+  const loop = !steps.length
+    ? ''
+    : `the denoising loop by the wall clock: step 1 ${secs(steps[0]!)} (kernel compilation included)` +
+      (rest.length ? `, step${rest.length > 1 ? `s 2–${steps.length} median` : ' 2'} ${secs(median(rest))}${rest.length > 1 ? ` (${secs(Math.min(...rest))}–${secs(Math.max(...rest))})` : ''}` : '');
+  if (timing === 'gpu-timestamps') {
+    return { text: `The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch (the loop submits each step whole); ${loop || 'no step ran'}.`, warn: false };
+  }
+  const why = wallClock ? 'the "wall-clock timing" box was ticked when this run started (timing=wall in the address)' : `this adapter has no timestamp-query feature (features: ${info.features.join(', ') || 'none'})`;
+  const fix = wallClock ? 'Untick the box and generate again for per-dispatch GPU times.' : 'A preset run (the box below the prompt) times each dispatch alone by the wall clock instead, submit overhead included.';
+  return {
+    text: `No per-dispatch times in this table or the VAE's (shown as —): ${why}, and a prompt run timed by the wall clock times each stage as a whole. ` +
+      `Wall times: ${stages.map((st) => `${st.name} ${secs(st.wallMs)}`).join(', ')}${loop ? `; ${loop}` : ''}. ${fix}`,
+    warn: true,
+  };
+}
+
+/** Shows (or, null, hides) the note above the per-kernel table; a warning (no per-dispatch times) is pointed to from the VAE table too. */
+function showTableNotes(note: { text: string; warn: boolean } | null): void {
+  const el = $('table-note');
+  el.textContent = note?.text ?? '';
+  el.hidden = !note;
+  el.className = note?.warn ? 'note' : 'muted';
+  info.tableNote = note?.text ?? null;
+  const vae = $('vae-note');
+  vae.textContent = note?.warn ? 'No per-dispatch times in this table either: see the note above the per-kernel table.' : '';
+  vae.hidden = !note?.warn;
 }
 
 /** After a kernel edit: the recorded plans of whatever the page runs are dropped (they hold the old pipelines). */

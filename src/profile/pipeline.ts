@@ -11,7 +11,7 @@
 //   transformer   one denoising step (WanTransformer3DModel forward at the loop's batch, CFG included),
 //                 replayed after the loop with the run's text embeddings and final latents at its
 //                 middle timestep, timed over `repeats` (median); the loop itself runs unprofiled and
-//                 its wall time is reported
+//                 its wall time is reported, and each step's (stepWallMs, from the loop's onStep)
 //   vae           the real decode (AutoencoderKLWan), its wall time; then the decode again with every
 //                 dispatch timed (profileDecode with warm, profileWarm), for the same reasons
 import { InputError, type TensorData } from '../model/model.js';
@@ -43,6 +43,13 @@ export interface StageProfile {
   run: ProfileRun;
   /** What `run` covers, in words. */
   covers: string;
+  /**
+   * The transformer stage only: the wall time of each denoising step of the loop (ms), from the loop's start
+   * to step 1's onStep (the text embedding's K/V, kernel compilation and the first forward included), then
+   * from each onStep to the next. The loop runs each step as one submit, so it has no per-dispatch times:
+   * `run` is one step replayed.
+   */
+  stepWallMs?: number[];
 }
 
 /** What profilePipeline returns: the generation's output and each stage's profile. */
@@ -152,7 +159,15 @@ async function profileStages(
   // 2. the denoising loop, unprofiled (its wall time), then one step replayed and profiled
   opts.onStage?.('transformer');
   const t1 = performance.now();
-  const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined });
+  const stepWallMs: number[] = [];
+  let stepFrom = t1;
+  const onStep = (step: number, steps: number, timestep: number) => {
+    const now = performance.now();
+    stepWallMs.push(now - stepFrom);
+    stepFrom = now;
+    o.onStep?.(step, steps, timestep);
+  };
+  const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined, onStep });
   const loopMs = performance.now() - t1;
   const tp = performance.now();
   const B = res.latents.shape[0]!;
@@ -176,6 +191,7 @@ async function profileStages(
     profileMs,
     run: stepRun,
     covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for all ${res.timesteps.length} steps`,
+    stepWallMs,
   });
 
   // 3. the VAE decode (its wall time), then again with every dispatch timed

@@ -1,0 +1,160 @@
+// The profiler page (examples/profiler) after a prompt run, in headless Chromium (WebGPU on SwiftShader):
+// what its per-kernel table covers (GPU timestamps per dispatch in every stage; the transformer's rows one
+// denoising step replayed, each step of the loop by the wall clock), and, timed by the wall clock, why the
+// tables have no per-dispatch times; the timeline and the tables' rows used by keyboard (one tab stop each,
+// + / − zoom, arrows pan, 0 shows all; arrows between rows, Space opens a row's kernel, Enter goes to its
+// source); and a window resized without changing the timeline's drawn width does not redraw it.
+//
+// One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock).
+// Needs /usr/bin/chromium, as browser-profiler.test.ts.
+import { describe, expect, it } from 'vitest';
+import { browserTestsRun, browserTimeout, profilerSession } from '../helpers/browser.js';
+
+const run = browserTestsRun(import.meta.filename);
+const QUERY = '?prompt=a%20red%20circle%20moving%20right&steps=2&repeats=1&tune=off';
+
+describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline and rows by keyboard, resizing', () => {
+  const s = profilerSession(QUERY, { loaded: 'the prompt run on load' });
+  const { info, settle } = s;
+  const active = () => s.page.evaluate(() => {
+    const e = document.activeElement as HTMLElement | null;
+    return e?.tagName === 'TR' ? `tr:${e.closest('table')!.id}:${e.dataset.kernel}` : (e?.id ?? '');
+  });
+
+  it("times every stage's dispatches; says what the transformer's rows cover and each denoising step's wall time", async () => {
+    const i = await info();
+    expect(i.mode).toBe('prompt');
+    const tr = i.stages.find((st) => st.stage === 'transformer')!;
+    expect(tr.stepWallMs, 'one wall time per denoising step').toHaveLength(2);
+    for (const ms of tr.stepWallMs!) expect(ms).toBeGreaterThan(0);
+    expect(i.stages.find((st) => st.stage === 'vae')!.stepWallMs).toBeUndefined();
+    const note = (await s.page.textContent('#table-note')) ?? '';
+    expect(await s.page.isVisible('#table-note')).toBe(true);
+    expect(i.tableNote).toBe(note);
+    if (i.features.includes('timestamp-query')) {
+      expect(i.timing).toBe('gpu-timestamps');
+      expect(note).toMatch(/^The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch \(the loop submits each step whole\); the denoising loop by the wall clock: step 1 [\d.]+ s \(kernel compilation included\), step 2 [\d.]+ s\.$/);
+      // per-dispatch GPU times in the rows of every stage: the text encoder's and transformer's gemm, the VAE's conv
+      const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.family!, tr.children[2]!.textContent!] as const));
+      for (const f of ['gemm', 'attention', 'conv']) expect(totals.some(([g, t]) => g === f && Number(t) > 0), `a timed ${f} row`).toBe(true);
+      expect(await s.page.isVisible('#vae-note')).toBe(false);
+    } else {
+      expect(note).toContain('this adapter has no timestamp-query feature');
+    }
+    expect(s.watch.errors).toEqual([]);
+  });
+
+  it('the timeline is one tab stop: + and − zoom, the arrows pan, Home/End go to the ends, 0 shows all; said under it', async () => {
+    expect(await s.page.getAttribute('#timeline', 'role')).toBe('group');
+    expect(await s.page.getAttribute('#timeline', 'aria-label')).toMatch(/\+ and − zoom, left and right arrows pan/);
+    expect(await s.page.getAttribute('#timeline', 'aria-describedby')).toBe('timeline-view');
+    await s.page.focus('#trace'); // the control before it
+    await s.page.keyboard.press('Tab');
+    expect(await active()).toBe('timeline');
+    expect(await s.page.$eval('#timeline', (e) => getComputedStyle(e).outlineStyle), 'focus is visible').not.toBe('none');
+    expect((await info()).timelineView).toBeNull();
+    expect(await s.page.textContent('#timeline-view')).toMatch(/^showing all [\d.]+ ms$/);
+    await s.page.keyboard.press('+');
+    const z = (await info()).timelineView!;
+    expect(z, 'zoomed in').not.toBeNull();
+    expect(await s.page.textContent('#timeline-view')).toMatch(/^showing [\d.]+–[\d.]+ ms of [\d.]+ ms \(zoomed ×[\d.]+; 0 or a double-click shows all\)$/);
+    await s.page.keyboard.press('ArrowRight');
+    const r = (await info()).timelineView!;
+    expect(r[0]).toBeGreaterThan(z[0]);
+    expect(r[1] - r[0]).toBeCloseTo(z[1] - z[0], 6);
+    await s.page.keyboard.press('Home');
+    expect((await info()).timelineView![0]).toBe(0);
+    await s.page.keyboard.press('End');
+    const e = (await info()).timelineView!;
+    await s.page.keyboard.press('ArrowLeft');
+    expect((await info()).timelineView![0]).toBeLessThan(e[0]);
+    await s.page.keyboard.press('-');
+    const out = (await info()).timelineView;
+    expect(out === null || out[1] - out[0] > e[1] - e[0], 'zoomed out').toBe(true);
+    await s.page.keyboard.press('0');
+    expect((await info()).timelineView).toBeNull();
+    expect(await active(), 'the focus stays on the timeline while it is redrawn').toBe('timeline');
+  });
+
+  it("a kernel table's rows: one tab stop, the arrows move, Space opens the row's kernel and stays, Enter goes to its source", async () => {
+    const rows = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.kernel!));
+    await s.page.focus('#kernels thead th:last-child');
+    await s.page.keyboard.press('Tab');
+    expect(await active()).toMatch(/^tr:kernels:/);
+    expect(await s.page.$$eval('#kernels tbody tr[tabindex="0"]', (trs) => trs.length)).toBe(1);
+    await s.page.keyboard.press('Home');
+    const first = `tr:kernels:${rows[0]}`;
+    expect(await active()).toBe(first);
+    await s.page.keyboard.press('ArrowDown');
+    const second = rows[1]!;
+    expect(await active()).toBe(`tr:kernels:${second}`);
+    expect(await s.page.$$eval('#kernels tbody tr[tabindex="0"]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.kernel))).toEqual([second]);
+    const file = second.replace(/[[{].*$/, '');
+    await s.page.keyboard.press(' ');
+    expect(await s.page.textContent('#kernel-name')).toBe(`kernels/${file}.wgsl`);
+    expect(await active(), 'Space stays on the row').toBe(`tr:kernels:${second}`);
+    expect(await s.page.getAttribute(`#kernels tbody tr[data-kernel="${second}"]`, 'aria-current')).toBe('true');
+    expect(await s.page.$eval(`#kernels tbody tr[data-kernel="${second}"]`, (e) => getComputedStyle(e).outlineStyle), 'focus is visible').not.toBe('none');
+    await s.page.keyboard.press('Home');
+    expect(await active()).toBe(first);
+    await s.page.keyboard.press('Enter');
+    expect(await active()).toBe('source');
+    expect(await s.page.textContent('#kernel-name')).toBe(`kernels/${first.replace(/^tr:kernels:/, '').replace(/[[{].*$/, '')}.wgsl`);
+    // the VAE's table too
+    await s.page.focus('#vae-kernels tbody tr[tabindex="0"]');
+    await s.page.keyboard.press('End');
+    const last = await s.page.$eval('#vae-kernels tbody', (b) => { const rows = (b as HTMLTableSectionElement).rows; return rows[rows.length - 1]!.dataset.kernel!; });
+    expect(await active()).toBe(`tr:vae-kernels:${last}`);
+    expect(s.watch.errors).toEqual([]);
+  });
+
+  it("a window resized without changing the timeline's width (a height, or below its 600 px) does not redraw it; one that changes it does", async () => {
+    const mark = () => s.page.$eval('#timeline svg', (e) => e.setAttribute('data-mark', '1'));
+    const marked = () => s.page.$eval('#timeline svg', (e) => e.getAttribute('data-mark') === '1');
+    /** Sets the viewport and waits for its resize event and two frames (the page redraws in the next one). */
+    const resize = async (width: number, height: number) => {
+      const done = s.page.evaluate(() => new Promise((r) => addEventListener('resize', () => requestAnimationFrame(() => requestAnimationFrame(() => r(null))), { once: true })));
+      await s.page.setViewportSize({ width, height });
+      await done;
+    };
+    try {
+      await mark();
+      await resize(1280, 700);
+      expect(await marked(), 'a height change: not redrawn').toBe(true);
+      await resize(500, 700);
+      expect(await marked(), 'narrower: redrawn').toBe(false);
+      expect(await s.page.$eval('#timeline svg', (e) => Number(e.getAttribute('width')))).toBe(600);
+      await mark();
+      await resize(400, 700);
+      expect(await marked(), 'narrower still, the drawing stays 600 px: not redrawn').toBe(true);
+      await resize(1280, 900);
+      expect(await marked(), 'wider: redrawn').toBe(false);
+      expect(await s.page.$eval('#timeline svg', (e) => Number(e.getAttribute('width')))).toBe(await s.page.$eval('#timeline', (e) => e.clientWidth - 2));
+    } finally {
+      await s.page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
+  it('a prompt run timed by the wall clock says why its tables have no per-dispatch times, with each stage\'s wall time', async () => {
+    const before = await info();
+    await s.page.check('#wall-clock');
+    await s.page.click('#run-prompt');
+    const i = await settle('a prompt run with wall-clock timing');
+    expect(i.runs).toBe(before.runs + 1);
+    expect(i.timing).toBe('wall-clock');
+    const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => tr.children[2]!.textContent));
+    expect(totals.length).toBeGreaterThan(3);
+    expect(new Set(totals)).toEqual(new Set(['—']));
+    expect(await s.page.isVisible('#table-note')).toBe(true);
+    expect(await s.page.getAttribute('#table-note', 'class')).toBe('note');
+    const note = (await s.page.textContent('#table-note')) ?? '';
+    expect(note).toMatch(/^No per-dispatch times in this table or the VAE's \(shown as —\): the "wall-clock timing" box was ticked when this run started/);
+    for (const st of i.stages) expect(note).toContain(`${st.name} ${(st.wallMs / 1000).toFixed(2)} s`);
+    expect(note).toMatch(/the denoising loop by the wall clock: step 1 [\d.]+ s \(kernel compilation included\), step 2 [\d.]+ s\. Untick the box and generate again for per-dispatch GPU times\.$/);
+    expect(i.tableNote).toBe(note);
+    expect(await s.page.isVisible('#vae-note')).toBe(true);
+    expect(await s.page.textContent('#vae-note')).toBe('No per-dispatch times in this table either: see the note above the per-kernel table.');
+    await s.page.uncheck('#wall-clock');
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(1));
+});
