@@ -19,7 +19,7 @@ import { checkPathFlags } from './paths.js';
 import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
-import { checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textNames } from './model-inputs.js';
+import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textNames } from './model-inputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
@@ -281,6 +281,9 @@ export const generateCommand: Command = {
     checkSizesVsLatents(p, header);
     // a seeded run's size flags: before the model is read or the GPU acquired (they were checked after the weights loaded)
     if (p.seed !== undefined && (p.height === undefined || p.width === undefined)) throw new UsageError('--seed needs --height and --width (latent size)');
+    // the file's tensor names, dtypes and latents' rank, as the run reads them after loading (again in preflight when config.json could not be read here)
+    const cfg = (p.guidance as number) > 1;
+    if (config) checkConditioningHeader(p, config.family, header, cfg);
     if (config) checkModelRope(p, config, header);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
@@ -288,7 +291,8 @@ export const generateCommand: Command = {
       maxMemory: budget,
       // the batched (CFG) shapes the loop will run, refused before any weight is read
       preflight: (config, gpu, dtype) => {
-        const cfgB = (p.guidance as number) > 1 ? 2 : 1;
+        const cfgB = cfg ? 2 : 1;
+        checkConditioningHeader(p, config.family, header, cfg);
         const one = checkModelRope(p, config, header);
         if (!one) return;
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];

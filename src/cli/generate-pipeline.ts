@@ -9,14 +9,14 @@ import { folderFile } from '../io/source.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError } from '../model/model.js';
-import { checkLatentsForTransformer, checkRopeSize, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
+import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
-import { checkLatentsRank, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
+import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
@@ -260,11 +260,14 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   const guidanceGiven = p.guidance as number | undefined;
 
   checkPromptTextEncoder(p, header);
-  // the sizes from the folder's JSON files, before the GPU is acquired (again in preflight when they could not be read here)
+  // the sizes and the inputs file's tensors from the folder's JSON files, before the GPU is acquired (again in preflight when
+  // they could not be read here); guidance as Pipeline.generate defaults it (the class's), for the negative text it needs
   const sizing = await pipelineSizing(p.pipeline as string);
+  const className = sizing?.className ?? pipelineClassName(p.pipeline as string);
+  const cfg = (guidanceGiven ?? (className !== undefined && Object.hasOwn(PIPELINES, className) ? PIPELINES[className as keyof typeof PIPELINES].guidance_scale : 1)) > 1;
   if (sizing) {
     if (p.seed !== undefined) checkSeededSizeFlags(p, sizing.config.family, sizing.className, sizing.scale);
-    checkPipelineSizes(p, sizing.config, sizing.scale, header, posName);
+    checkPipelineSizes(p, sizing.config, sizing.scale, header, cfg);
   }
   const pipe = await loadPipeline(p.pipeline as string, {
     dtype: p.dtype as DType | undefined,
@@ -274,7 +277,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     ...variantOption(p),
     // refuse before any weight is read when the latent shape is known (given latents)
     preflight: (config, gpu, dtype, vaeScale) => {
-      const lat = checkPipelineSizes(p, config, vaeScale, header, posName);
+      const lat = checkPipelineSizes(p, config, vaeScale, header, cfg);
       if (!lat) return;
       const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;
       const t = config.family === 'dit' ? undefined : header.get(posName)?.shape;
@@ -395,36 +398,50 @@ function checkSeededSizeFlags(p: Parsed, family: ModelConfig['family'], classNam
 }
 
 /**
- * generate --pipeline's sizes against the transformer config and the VAE's factors (`scale`), in the flags' words: a
- * seeded run's --frames/--height/--width (latentShapeFor: each a multiple of VAE factor × patch, frames 4k + 1), then
- * Wan's rope_max_seq_len in those pixels and frames, the line Pipeline.generate gives (ropeAsUsage); or, with the
- * inputs file's latents (`header`), their rank, in_channels and patch multiples against the transformer config (the lines
- * generateConditioning and Pipeline.generate give), then the sizes given too against the ones they make. `posName`: the
- * file's text embeddings' name. Run before the pipeline loads (pipelineSizing) and in its preflight.
+ * generate --pipeline's sizes and inputs file against the transformer config and the VAE's factors (`scale`), in the
+ * CLI's words, in the order the run would refuse them after loading: a seeded run's --frames/--height/--width
+ * (checkSizeFlags); the inputs file's tensors as generateConditioning reads them (checkConditioningHeader: names, dtypes,
+ * the latents' rank; `cfg`: guidance > 1, which needs the negative text); then as Pipeline.generate checks them, the text
+ * embeddings' width and batch (checkTextEmbedsForTransformer), the latents' in_channels, batch (that of the text
+ * embeddings or the class labels; with --prompt, the latents' own) and patch multiples (checkLatentsForTransformer), and
+ * the sizes given too against the ones they make. From the inputs file's header (`header`): no tensor data read. Run
+ * before the pipeline loads (pipelineSizing) and in its preflight.
  * @returns the inputs file's latents shape when it has positive dims and passed those checks (for the memory check), else undefined.
- * @throws UsageError naming the flag; InputError naming the file and its "latents".
+ * @throws UsageError naming the flag; InputError naming the file and its tensor.
  */
-function checkPipelineSizes(p: Parsed, config: ModelConfig, scale: VaeScale, header: ReadonlyMap<string, InputHeader>, posName: string): number[] | undefined {
+function checkPipelineSizes(p: Parsed, config: ModelConfig, scale: VaeScale, header: ReadonlyMap<string, InputHeader>, cfg: boolean): number[] | undefined {
+  const file = p.inputs as string | undefined;
+  const [posName, negName] = textNames(file, header);
+  const pos = header.get(posName)?.shape;
   // seeded sizes, checked against the VAE factors and the patch before any weight is read, naming the flags
   const sized = config.family === 'dit' ? p.height !== undefined || p.width !== undefined : p.height !== undefined && p.width !== undefined && p.frames !== undefined;
   if (p.seed !== undefined && sized) {
     // the batch as Pipeline.generate counts it: --batch prompts, or the inputs file's text embeddings
-    const text = header.get(posName)?.shape;
-    const [batch, items] = p.prompt !== undefined ? [p.batch as number, 'prompts'] : [text?.length === 3 ? text[0] : undefined, 'prompt_embeds items'];
+    const [batch, items] = p.prompt !== undefined ? [p.batch as number, 'prompts'] : [pos?.length === 3 ? pos[0] : undefined, 'prompt_embeds items'];
     checkSizeFlags(config, scale, { height: p.height as number | undefined, width: p.width as number | undefined, num_frames: p.frames as number | undefined }, batch, items);
   }
-  const lat = p.seed === undefined ? header.get('latents')?.shape : undefined;
-  if (!lat || lat.some((d) => !Number.isInteger(d) || d < 1)) return undefined;
-  // the rank as generateConditioning words it, then in_channels and the patch as Pipeline.generate checks them (both were
-  // refused only after loading): here from the file's header, in the same lines
-  checkLatentsRank(p.inputs as string, config.family, lat);
+  // generateConditioning's checks of the file (they came after loading), then Pipeline.generate's, in their lines
+  checkConditioningHeader(p, config.family, header, cfg, p.prompt !== undefined);
+  if (file === undefined) return undefined;
+  const positive = (s: readonly number[] | undefined): s is number[] => s !== undefined && s.every((d) => Number.isInteger(d) && d >= 1);
+  let batch: { size: number; items: string } | undefined;
   try {
-    checkLatentsForTransformer(config, lat);
+    if (config.family === 'dit') {
+      const labels = header.get('class_labels')?.shape;
+      if (labels?.length === 1 && labels[0]! >= 1) batch = { size: labels[0]!, items: 'class labels' };
+    } else if (p.prompt === undefined && positive(pos)) {
+      const neg = header.get(negName)?.shape;
+      checkTextEmbedsForTransformer(config, pos, positive(neg) ? neg : undefined);
+      batch = { size: pos[0]!, items: 'prompt_embeds items' };
+    }
+    const lat = p.seed === undefined ? header.get('latents')?.shape : undefined;
+    if (!positive(lat)) return undefined;
+    checkLatentsForTransformer(config, lat, batch);
+    checkSizesVsPipelineLatents(p, config, scale, lat);
+    return lat;
   } catch (e) {
-    throw inCliTerms(e, p.inputs as string, textNames(p.inputs as string, header));
+    throw inCliTerms(e, file, [posName, negName]);
   }
-  checkSizesVsPipelineLatents(p, config, scale, lat);
-  return lat;
 }
 
 /**

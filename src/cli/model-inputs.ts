@@ -30,10 +30,24 @@ export function checkNames(file: string, inputs: ReadonlyMap<string, InputHeader
   }
 }
 
+/** The dtypes readInputs reads as f32 (InputTensor.f32) and as i64 (InputTensor.i64). */
+const FLOAT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16', 'F64'];
+
+/** Tensor `name` of an inputs file as a float tensor, from its header (`t`). @throws InputError naming the file, the tensor and its dtype. */
+function checkFloatHeader(file: string, name: string, t: InputHeader): void {
+  if (!FLOAT_DTYPES.includes(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be a float tensor (F32/F16/BF16), found ${t.dtype}`);
+}
+
+/** Tensor `name` of an inputs file as class ids, from its header (`t`): an integer dtype, 1-D [B]. @throws InputError naming the file and the tensor. */
+function checkIntHeader(file: string, name: string, t: InputHeader): void {
+  if (FLOAT_DTYPES.includes(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be an integer tensor (I64), found ${t.dtype}`);
+  if (t.shape.length !== 1) throw new InputError(`${file}: tensor "${name}" must be 1-D [B], found [${t.shape.join(',')}]`);
+}
+
 export function floatInput(file: string, inputs: Map<string, InputTensor>, name: string): TensorData {
   const t = inputs.get(name)!;
-  if (!t.f32) throw new InputError(`${file}: tensor "${name}" must be a float tensor (F32/F16/BF16), found ${t.dtype}`);
-  return { data: t.f32, shape: t.shape };
+  checkFloatHeader(file, name, t);
+  return { data: t.f32!, shape: t.shape };
 }
 
 /**
@@ -49,9 +63,8 @@ export function numberInput(file: string, inputs: Map<string, InputTensor>, name
 
 export function intInput(file: string, inputs: Map<string, InputTensor>, name: string): number[] {
   const t = inputs.get(name)!;
-  if (!t.i64) throw new InputError(`${file}: tensor "${name}" must be an integer tensor (I64), found ${t.dtype}`);
-  if (t.shape.length !== 1) throw new InputError(`${file}: tensor "${name}" must be 1-D [B], found [${t.shape.join(',')}]`);
-  return Array.from(t.i64, (v) => {
+  checkIntHeader(file, name, t);
+  return Array.from(t.i64!, (v) => {
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`${file}: "${name}" value ${v} is out of range`);
     return Number(v);
   });
@@ -128,13 +141,14 @@ export function checkLatentsRank(file: string, family: ModelConfig['family'], sh
 }
 
 /**
- * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
- * required ones named) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the negative
- * text is required). `textFromPrompt`: the text comes from --prompt (the pipeline's text encoder),
- * so the file holds no text embeddings. @throws InputError / UsageError naming the file, tensor or flag.
+ * Everything generateConditioning checks that the inputs file's header answers (`inputs`: readInputsHeader's map, or the
+ * tensors): --prompt beside text in the file, --seed beside latents, unknown and missing tensor names, the dtypes (float
+ * latents and text, integer class_labels of one dimension) and the latents' rank; without a file, the flags a family
+ * needs instead (--class-label, text). Called by generateConditioning, and by generate before the model or pipeline
+ * loads, so that a file that names the wrong tensors is refused before any weight is read, in the same lines.
+ * `family`, `cfg` and `textFromPrompt` as generateConditioning's. @throws InputError / UsageError naming the file, tensor or flag.
  */
-export function generateConditioning(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>, cfg: boolean, textFromPrompt = false): GenerateConditioning {
-  const out: GenerateConditioning = {};
+export function checkConditioningHeader(p: Parsed, family: ModelConfig['family'], inputs: ReadonlyMap<string, InputHeader>, cfg: boolean, textFromPrompt = false): void {
   const file = p.inputs as string | undefined;
   const [pos, neg] = family === 'dit' ? ['encoder_hidden_states', 'negative_encoder_hidden_states'] : textNames(file, inputs);
   if (textFromPrompt) {
@@ -148,20 +162,41 @@ export function generateConditioning(p: Parsed, family: ModelConfig['family'], i
     if (p.seed === undefined) required.push('latents');
     if (family !== 'dit' && cfg && !textFromPrompt) required.push(neg);
     checkNames(file, inputs, INPUT_NAMES[family].generate, required);
-    if (inputs.has('latents')) {
-      out.latents = floatInput(file, inputs, 'latents');
-      checkLatentsRank(file, family, out.latents.shape);
+    const latents = inputs.get('latents');
+    if (latents) {
+      checkFloatHeader(file, 'latents', latents);
+      checkLatentsRank(file, family, latents.shape);
     }
-    if (family === 'dit') out.class_labels = intInput(file, inputs, 'class_labels');
+    if (family === 'dit') checkIntHeader(file, 'class_labels', inputs.get('class_labels')!);
     else if (!textFromPrompt) {
-      out.encoder_hidden_states = floatInput(file, inputs, pos);
-      if (inputs.has(neg)) out.negative_encoder_hidden_states = floatInput(file, inputs, neg);
+      checkFloatHeader(file, pos, inputs.get(pos)!);
+      if (inputs.has(neg)) checkFloatHeader(file, neg, inputs.get(neg)!);
     }
   } else if (family === 'dit') {
     if (p['class-label'] === undefined) throw new UsageError('DiT needs class ids: --inputs with class_labels, or --class-label N');
-    out.class_labels = new Array(p.batch as number).fill(p['class-label']);
   } else if (!textFromPrompt) {
     throw new UsageError(`${family} needs text: give --prompt (with --pipeline), or --inputs with ${cfg ? TEXT_EMBEDDING_NAMES : 'encoder_hidden_states [B, L, dim] (or prompt_embeds)'}`);
   }
+}
+
+/**
+ * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
+ * required ones named: checkConditioningHeader) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the
+ * negative text is required). `textFromPrompt`: the text comes from --prompt (the pipeline's text encoder),
+ * so the file holds no text embeddings. @throws InputError / UsageError naming the file, tensor or flag.
+ */
+export function generateConditioning(p: Parsed, family: ModelConfig['family'], inputs: Map<string, InputTensor>, cfg: boolean, textFromPrompt = false): GenerateConditioning {
+  checkConditioningHeader(p, family, inputs, cfg, textFromPrompt);
+  const out: GenerateConditioning = {};
+  const file = p.inputs as string | undefined;
+  if (file) {
+    if (inputs.has('latents')) out.latents = floatInput(file, inputs, 'latents');
+    if (family === 'dit') out.class_labels = intInput(file, inputs, 'class_labels');
+    else if (!textFromPrompt) {
+      const [pos, neg] = textNames(file, inputs);
+      out.encoder_hidden_states = floatInput(file, inputs, pos);
+      if (inputs.has(neg)) out.negative_encoder_hidden_states = floatInput(file, inputs, neg);
+    }
+  } else if (family === 'dit') out.class_labels = new Array(p.batch as number).fill(p['class-label']);
   return out;
 }

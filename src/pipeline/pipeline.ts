@@ -461,6 +461,21 @@ export function checkLatentsForTransformer(c: ModelConfig, shape: number[], batc
   if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latents [${shape.join(',')}]: ${F} frames; the Latte transformer's temporal position embedding has video_length ${c.videoLength} (use ${c.videoLength} or 1)`);
 }
 
+/**
+ * Text embeddings' shapes against a Wan or Latte transformer config (Pipeline.generate's check, exported so that a
+ * caller may refuse them before loading the pipeline: the CLI, from an inputs file's header): `pos` prompt_embeds
+ * [B, L, text_dim / caption_channels]; with `neg`, negative_prompt_embeds of the same batch and width, any length (WanPipeline
+ * runs cond and uncond as separate transformer calls). `batchOf`: what gives the batch when prompts do (`2 prompt(s)`;
+ * `pos` is then [prompts, L, width] and not checked). @throws InputError naming the tensor, its shape and the one expected.
+ */
+export function checkTextEmbedsForTransformer(c: ModelConfig, pos: number[], neg?: number[], batchOf?: string): void {
+  const [width, key] = c.family === 'wan' ? [c.textDim, 'text_dim'] : [(c as { captionChannels: number }).captionChannels, 'caption_channels'];
+  if (batchOf === undefined && (pos.length !== 3 || pos[2] !== width)) throw new InputError(`prompt_embeds: expected [B, L, ${width}] (B prompts, L tokens, the transformer's ${key} ${width}), found [${pos.join(',')}]`);
+  if (neg && (neg.length !== 3 || neg[0] !== pos[0] || neg[2] !== width)) {
+    throw new InputError(`negative_prompt_embeds: expected [${pos[0]}, L', ${width}] (the batch and width of ${batchOf ?? `prompt_embeds [${pos.join(',')}]`}; any length L'), found [${neg.join(',')}]`);
+  }
+}
+
 /** What generate() returns, as diffusers' pipelines with output_type="np". */
 export interface PipelineOutput {
   /** Final latents, before the VAE's scaling (what output_type="latent" returns). */
@@ -851,7 +866,6 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       batch = labels.length;
     } else {
       const width = c.family === 'wan' ? c.textDim : (c as { captionChannels: number }).captionChannels;
-      const key = c.family === 'wan' ? 'text_dim' : 'caption_channels';
       if (prompts && o.prompt_embeds) throw new InputError('give prompt or prompt_embeds, not both');
       if (o.negative_prompt !== undefined && o.negative_prompt_embeds) throw new InputError('give negative_prompt or negative_prompt_embeds, not both');
       if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
@@ -864,16 +878,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
         call.promptName = typeof o.prompt === 'string' ? () => 'prompt' : (i) => `prompt[${i}]`;
       } else {
         pos = checkTensor(o.prompt_embeds, 'prompt_embeds');
-        if (pos.length !== 3 || pos[2] !== width) throw new InputError(`prompt_embeds: expected [B, L, ${width}] (B prompts, L tokens, the transformer's ${key} ${width}), found [${pos.join(',')}]`);
+        checkTextEmbedsForTransformer(c, pos);
       }
       batch = pos[0]!;
       let neg: number[] | undefined;
       if (o.negative_prompt_embeds) {
         neg = checkTensor(o.negative_prompt_embeds, 'negative_prompt_embeds');
-        // the length may differ (WanPipeline runs cond and uncond as separate transformer calls)
-        if (neg.length !== 3 || neg[0] !== batch || neg[2] !== width) {
-          throw new InputError(`negative_prompt_embeds: expected [${batch}, L', ${width}] (the batch and width of ${prompts ? `${batch} prompt(s)` : `prompt_embeds [${pos.join(',')}]`}; any length L'), found [${neg.join(',')}]`);
-        }
+        checkTextEmbedsForTransformer(c, pos, neg, prompts ? `${batch} prompt(s)` : undefined);
       } else if (cfg) {
         // as WanPipeline.encode_prompt: the negative prompt (default "") is encoded, with prompt as with prompt_embeds
         if (!this.textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`);

@@ -3,23 +3,19 @@
 // rank check and the pipeline's checks (checkLatentsForTransformer) gave after loading. The folder
 // holds configs and no weights: each refusal must come first, where the old check left the loader's ModelFolderError.
 // No GPU needed.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { tesseraCli } from '../helpers/cli.js';
-import { ROOT } from '../helpers/golden.js';
+import { shapesConfigsOnly } from '../helpers/config-folder.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-inputs-early-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const shapes = join(ROOT, 'models', 'tessera-shapes');
 
-// tessera-shapes' configs (WanTransformer3DModel: in_channels 16, patch 1×2×2), no weights
-const pipe = join(tmp, 'pipe');
-for (const c of ['transformer', 'vae', 'text_encoder', 'scheduler']) mkdirSync(join(pipe, c), { recursive: true });
-for (const f of ['model_index.json', 'transformer/config.json', 'vae/config.json', 'text_encoder/config.json', 'scheduler/scheduler_config.json']) copyFileSync(join(shapes, f), join(pipe, f));
-symlinkSync(join(shapes, 'tokenizer'), join(pipe, 'tokenizer'));
+// tessera-shapes' configs (WanPipeline, guidance 5 by default; WanTransformer3DModel: in_channels 16, text_dim 64, patch 1×2×2), no weights
+const pipe = shapesConfigsOnly(tmp);
 
 function latents(name: string, shape: number[]): string {
   const file = join(tmp, `${name}.safetensors`);
