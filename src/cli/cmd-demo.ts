@@ -28,7 +28,7 @@ import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judg
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
-import { checkDemoPipeline, checkPipelineSteps, checkShiftApplies, checkSizeFlags, pipelineSizing } from './generate-pipeline.js';
+import { checkDemoPipeline, checkPipelineSteps, checkShiftApplies, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
 import type { VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, type MemoryLimits } from '../model/memory.js';
@@ -241,7 +241,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does)';
-  const pipe = await loadPipeline(pipelineDir, { ...variantOption(p), maxMemory: budget, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale, budget) });
+  const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale, budget) });
   try {
     const loadMs = performance.now() - t0;
     console.log(`device: ${describeAdapter(pipe.gpu)}`);

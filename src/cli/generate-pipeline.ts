@@ -2,13 +2,13 @@
 // from the inputs file (or a prompt, once the pipeline has a text encoder), the folder's
 // scheduler, the denoising loop, and the VAE decode; writes `latents` and `video` (Wan/Latte,
 // [B,F,H,W,3] in [0,1]) or `images` (DiT, [B,H,W,3]) plus the picture outputs (media.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
-import { folderFile } from '../io/source.js';
+import { folderFile, type FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
-import { InputError } from '../model/model.js';
+import { InputError, resolveFolder } from '../model/model.js';
 import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
@@ -23,15 +23,59 @@ import { decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
 
+/**
+ * The texts of the JSON files the CLI reads before loading (model_index.json, the components' config.json, the
+ * scheduler's), by path, with the size and modification time they were read at: each is read once per command by the
+ * checks (readJsonFile) and served to the loader from here (pipelineFolder), so every check and the loader see the
+ * same text. A file changed since (another size or time) is read again.
+ */
+const texts = new Map<string, { size: number; mtimeMs: number; text: string }>();
+
+/** A local folder's file as text, read once (texts); undefined for a URL (read by the loader), a missing or unreadable file. */
+function readTextOnce(file: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return undefined;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return undefined;
+    const hit = texts.get(file);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.text;
+    const text = readFileSync(file, 'utf8');
+    texts.set(file, { size: st.size, mtimeMs: st.mtimeMs, text });
+    return text;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A local folder's JSON file, or undefined when it cannot be read or parsed (the loaders report that, naming the file). */
 function readJsonFile(file: string): Record<string, unknown> | undefined {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) return undefined; // a URL: read by the loader
+  const text = readTextOnce(file);
+  if (text === undefined) return undefined;
   try {
-    const v = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const v = JSON.parse(text) as unknown;
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The files the CLI's checks read before a pipeline loads: what pipelineFolder serves the loader from their reading. */
+const CHECKED_FILES = /^(model_index\.json|(transformer|vae|text_encoder)\/config\.json|scheduler\/scheduler_config\.json)$/;
+
+/**
+ * Pipeline folder `dir` as loadPipeline opens it (resolveFolder), its JSON files served from the checks' reading of
+ * them (readTextOnce: model_index.json, the components' configs, the scheduler's), so a command reads each once: the
+ * checks before loading and the loader see the same text. Any other file, and one the checks could not read (the
+ * loader names the problem), as the folder reads it.
+ */
+export async function pipelineFolder(dir: string): Promise<FolderSource> {
+  const folder = await resolveFolder(dir);
+  return {
+    name: folder.name,
+    readText: async (rel) => (CHECKED_FILES.test(rel) ? readTextOnce(join(dir, rel)) : undefined) ?? folder.readText(rel),
+    open: (rel) => folder.open(rel),
+    ...(folder.list ? { list: (sub?: string) => folder.list!(sub) } : {}),
+  };
 }
 
 /** model_index.json's _class_name of a pipeline folder (e.g. "WanPipeline"), or undefined when it cannot be read. */
@@ -269,7 +313,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     if (p.seed !== undefined) checkSeededSizeFlags(p, sizing.config.family, sizing.className, sizing.scale);
     checkPipelineSizes(p, sizing.config, sizing.scale, header, cfg);
   }
-  const pipe = await loadPipeline(p.pipeline as string, {
+  const pipe = await loadPipeline(await pipelineFolder(p.pipeline as string), {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,
     // the text comes from --inputs without --prompt: the folder's text encoder is not needed (not loaded, whatever its class)
@@ -380,7 +424,8 @@ export async function pipelineSizing(dir: string): Promise<{ config: ModelConfig
   const className = pipelineClassName(dir);
   if (!config || className === undefined) return undefined;
   try {
-    return { config, scale: await pipelineVaeScale(dir), className };
+    // model_index.json and vae/config.json as the checks read them (pipelineFolder), not read again
+    return { config, scale: await pipelineVaeScale(await pipelineFolder(dir)), className };
   } catch {
     return undefined;
   }

@@ -54,3 +54,21 @@ export function bytesReadEnv(dir: string): { env: Record<string, string>; read: 
     read: () => readFileSync(file, 'utf8').trim().split('\n').reduce((a, l) => a + Number(l), 0),
   };
 }
+
+/**
+ * The env for a CLI spawn that counts how often its processes read the files whose paths end in `suffixes`
+ * (fs.readFileSync and fs/promises readFile; tests/helpers/reads-of.mjs, preloaded), and `reads()`: the counts by
+ * suffix, summed over its processes, once the spawn has exited.
+ */
+export function readsOfEnv(dir: string, suffixes: string[]): { env: Record<string, string>; reads: () => Record<string, number> } {
+  const file = join(dir, 'reads-of.txt');
+  const preload = pathToFileURL(join(root, 'tests', 'helpers', 'reads-of.mjs')).href;
+  return {
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${preload}`.trim(), TESSERA_TEST_READS_OF: suffixes.join('\n'), TESSERA_TEST_READS_OUT: file },
+    reads: () => {
+      const sum: Record<string, number> = Object.fromEntries(suffixes.map((s) => [s, 0]));
+      for (const line of readFileSync(file, 'utf8').trim().split('\n')) for (const [k, v] of Object.entries(JSON.parse(line) as Record<string, number>)) sum[k]! += v;
+      return sum;
+    },
+  };
+}
