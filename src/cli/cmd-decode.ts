@@ -5,19 +5,24 @@ import type { DType } from '../gpu/tensor.js';
 import { loadVae } from '../vae/vae.js';
 import { checkDecodeLatents, planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
-import { commandInputs, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks, writeSample } from './outputs.js';
-import { checkNames, floatInput } from './model-inputs.js';
+import { checkCommandFiles, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks, writeSample } from './outputs.js';
+import { checkFloatHeader, checkNames, floatInput } from './model-inputs.js';
+import { readInputs, readInputsHeader } from '../io/inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
 import { decodeProgress } from './progress.js';
 import { vaeConfigOf } from './generate-pipeline.js';
 
 /**
- * The latents' dims and values, checked before the VAE is loaded (Vae.decode checks them too, after its
- * weights are read), naming the file as every other input error of the command does.
+ * The latents' dims (from the file's header) and values, checked before the VAE is loaded (Vae.decode checks them too,
+ * after its weights are read), naming the file as every other input error of the command does.
  * @throws InputError `FILE: latents: …` for a dim < 1 or a non-finite value.
  */
+function checkLatentDims(file: string, shape: readonly number[]): void {
+  if (shape.some((d) => d < 1)) throw new InputError(`${file}: latents: every dim must be a positive integer, found [${shape.join(',')}]`);
+}
+
+/** checkLatentDims' companion for the values, once they are read. */
 function checkLatentValues(file: string, latents: TensorData): void {
-  if (latents.shape.some((d) => d < 1)) throw new InputError(`${file}: latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
   const i = latents.data.findIndex((x) => !Number.isFinite(x));
   if (i >= 0) throw new InputError(`${file}: latents: non-finite value ${latents.data[i]} at flat index ${i}`);
 }
@@ -52,14 +57,18 @@ export const decodeCommand: Command = {
     const file = p.inputs as string;
     // loadVae's maxMemory: a decode whose weights + peak activations exceed it is refused before it runs
     const budget = maxMemory(p);
-    const inputs = await commandInputs(p);
+    checkCommandFiles(p);
+    // the names, dtype and shape from the file's header, before any tensor data is read
+    const header = await readInputsHeader(file);
     // generate's --out holds its own decode, "video" ("images" for DiT), next to "latents": accepted, not read
-    checkNames(file, inputs, ['latents', 'video', 'images'], ['latents']);
-    const latents = floatInput(file, inputs, 'latents');
-    checkLatentValues(file, latents);
+    checkNames(file, header, ['latents', 'video', 'images'], ['latents']);
+    checkFloatHeader(file, 'latents', header.get('latents')!);
+    checkLatentDims(file, header.get('latents')!.shape);
     // the rank and channels --vae's config.json takes, before the adapter is acquired (planDecode checks them again in preflight)
     const config = vaeConfigOf(p.vae as string);
-    if (config) namingFile(file, () => checkDecodeLatents(config, latents.shape));
+    if (config) namingFile(file, () => checkDecodeLatents(config, header.get('latents')!.shape));
+    const latents = floatInput(file, await readInputs(file, header, ['latents']), 'latents');
+    checkLatentValues(file, latents);
     const vae = await loadVae(p.vae as string, {
       dtype: p.dtype as DType | undefined,
       variant: p.variant as string | undefined,

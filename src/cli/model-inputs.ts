@@ -34,7 +34,7 @@ export function checkNames(file: string, inputs: ReadonlyMap<string, InputHeader
 const FLOAT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16', 'F64'];
 
 /** Tensor `name` of an inputs file as a float tensor, from its header (`t`). @throws InputError naming the file, the tensor and its dtype. */
-function checkFloatHeader(file: string, name: string, t: InputHeader): void {
+export function checkFloatHeader(file: string, name: string, t: InputHeader): void {
   if (!FLOAT_DTYPES.includes(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be a float tensor (F32/F16/BF16), found ${t.dtype}`);
 }
 

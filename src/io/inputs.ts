@@ -59,16 +59,17 @@ export async function readInputsHeader(path: string | ByteSource): Promise<Map<s
 }
 
 /**
- * Every tensor of a safetensors file, by name. `path` needs Node; pass a ByteSource elsewhere.
- * `header`: readInputsHeader's answer for this file, whose parsed header is used for the data
+ * Every tensor of a safetensors file, by name (with `only`, just the tensors of those names). `path` needs Node; pass
+ * a ByteSource elsewhere. `header`: readInputsHeader's answer for this file, whose parsed header is used for the data
  * (the header is read afresh when the file's name or size is not what it was).
  */
-export async function readInputs(path: string | ByteSource, header?: ReadonlyMap<string, InputHeader>): Promise<Map<string, InputTensor>> {
+export async function readInputs(path: string | ByteSource, header?: ReadonlyMap<string, InputHeader>, only?: readonly string[]): Promise<Map<string, InputTensor>> {
   return withSource(path, async (src) => {
     const read = header && headers.get(header);
     const tensors = read && read.name === src.name && read.size === src.size ? read.tensors : await headerOf(src);
     const out = new Map<string, InputTensor>();
     for (const [name, info] of tensors) {
+      if (only && !only.includes(name)) continue;
       if (FLOATS.has(info.dtype)) {
         out.set(name, { dtype: info.dtype, shape: info.shape, f32: await readTensorF32(src, info) });
       } else {
