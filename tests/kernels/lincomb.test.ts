@@ -99,6 +99,15 @@ describe.skipIf(!hasGpu)('lincomb vs float64 reference', () => {
       // 1e5·src exceeds f16's 65504 for |src| > 0.66: only the f16 model copy overflows
       expect(got.flag & (1 << 5)).toBe(dtype === 'f16' ? 1 << 5 : 0);
     });
+
+    it(`${dtype} the non-finite flag: an f16 input overflow below −65504 sets the copy's bit too`, async () => {
+      // 1e5·src ≤ −65504 for src ≤ −0.66, and no value above +65504: the negative side alone (mutation round 3)
+      const [B, per] = [2, 9];
+      const n = B * per;
+      const src = round(randn(n, 9).map((v) => -Math.abs(v) - 0.7));
+      const got = await run(dtype, B, per, 1, new Float32Array(n), src, n, () => [{ terms: [{ coef: 1e5, off: 0, stride: per, fromSrc: true }], outOff: 0, copies: 1, flagBit: 2 }]);
+      expect(got.flag).toBe(dtype === 'f16' ? 1 << 2 : 0);
+    });
   }
 
   it('refuses bad arguments before recording', async () => {

@@ -30,5 +30,17 @@ describe.skipIf(!hasGpu)('vae_attention kernel vs float64 reference', () => {
         expectClose(got, vaeAttentionRef(q!, k!, v!, L, C), [L, C], TOL.vae_attention![dtype], `vae attention ${i}`);
       });
     });
+    it(`${dtype} every score of a row far below zero (−144: exp underflows in f32): the softmax of the scores, not 0/0`, async () => {
+      // softmax is shift-invariant: the running max must start below every score (mutation round 3: a max starting at 0 gave NaN)
+      const [L, C] = [6, 16];
+      const q = round(randn(L * C, 91, 0.05).map((x) => x + 6), dtype);
+      const k = round(randn(L * C, 92, 0.05).map((x) => x - 6), dtype);
+      const v = round(randn(L * C, 93, 1), dtype);
+      const got = await runOnce((plan, alloc) => {
+        const up = (a: Float32Array, n: string) => alloc.upload(a, [L, C], dtype, n);
+        return vaeAttention(plan, { q: up(q, 'q'), k: up(k, 'k'), v: up(v, 'v'), out: alloc.tensor([L, C], dtype, 'o'), ml: alloc.tensor([L, 2], 'f32', 'ml'), probs: alloc.tensor([L, L], 'f32', 'p'), blockRows: L });
+      });
+      expectClose(got, vaeAttentionRef(q, k, v, L, C), [L, C], TOL.vae_attention![dtype], 'vae attention, scores near −144');
+    });
   }
 });
