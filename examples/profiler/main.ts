@@ -843,6 +843,9 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   setState('running', 'profiling one forward step…');
   await sleepFrame();
   plan = m.planFor(profileInputs(m, j));
+  // a new run shows all (another preset's step has another length: the old zoom could show none of it);
+  // a kernel edit's re-run of the same settings keeps the zoom, to compare before → after at the same place
+  if (j !== job) info.timelineView = null;
   const forceWall = j.wallClock;
   run = forceWall || !gpu!.timestamps ? await wallClockPerDispatch(plan, REPEATS) : await profilePlan(plan, { repeats: REPEATS, warmup: 1 });
   stageRanges = null; // `run` is this step's now: no stages
@@ -915,6 +918,8 @@ function drawTimeline(r: ProfileRun): void {
     }
   }
   const span = cur || 1;
+  // a kept zoom (a re-run) inside this run's length
+  if (info.timelineView && info.timelineView[1] > span) info.timelineView = info.timelineView[1] - info.timelineView[0] >= span ? null : [span - (info.timelineView[1] - info.timelineView[0]), span];
   const [v0, v1] = info.timelineView ?? [0, span];
   const labelW = 100;
   const lane = 22;
@@ -1158,7 +1163,7 @@ function tableRowKey(ev: KeyboardEvent, tbody: HTMLTableSectionElement): void {
 
 /**
  * The kernel tables' rows of the open kernel file are marked (class sel, aria-current), and each table keeps one
- * row in the tab order: the focused one, else the first of the open kernel, else the first row.
+ * row in the tab order: the focused one, else the one that was (the table redrawn: the first row).
  */
 function markTableRows(): void {
   for (const id of ['kernels', 'vae-kernels']) {
@@ -1169,7 +1174,7 @@ function markTableRows(): void {
       if (on) r.setAttribute('aria-current', 'true');
       else r.removeAttribute('aria-current');
     }
-    const stop = rows.find((r) => r === document.activeElement) ?? rows.find((r) => r.classList.contains('sel')) ?? rows[0];
+    const stop = rows.find((r) => r === document.activeElement) ?? rows.find((r) => r.tabIndex === 0) ?? rows[0];
     for (const r of rows) r.tabIndex = r === stop ? 0 : -1;
   }
 }
@@ -1721,7 +1726,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   const tnote = $('timing-note');
   tnote.textContent = run.timing === 'wall-clock' ? `No GPU timestamps: ${run.note ?? 'wall clock'}. Bars are placeholders of equal width.` : '';
   tnote.hidden = run.timing !== 'wall-clock';
-  info.timelineView = null;
+  if (pj !== promptJob) info.timelineView = null; // a new run shows all; a kernel edit's re-run keeps the zoom (before → after at the same place)
   drawTimeline(run);
   info.stages = prof.stages.map((st, i) => ({ stage: st.stage, name: st.name, wallMs: st.wallMs, dispatches: st.run.dispatches.length, bars: stageBars[i] ?? 0, ...(st.stepWallMs ? { stepWallMs: st.stepWallMs } : {}) }));
   $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches (${workText(st.run)})`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length} (median of ${REPEATS})`;

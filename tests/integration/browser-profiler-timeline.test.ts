@@ -3,9 +3,11 @@
 // denoising step replayed, each step of the loop by the wall clock), and, timed by the wall clock, why the
 // tables have no per-dispatch times; the timeline and the tables' rows used by keyboard (one tab stop each,
 // + / − zoom, arrows pan, 0 shows all; arrows between rows, Space opens a row's kernel, Enter goes to its
-// source); and a window resized without changing the timeline's drawn width does not redraw it.
+// source); a window resized without changing the timeline's drawn width does not redraw it; and a new run is
+// shown whole (a preset run kept the zoom of the run before it, and could show none of its own bars).
 //
-// One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock).
+// One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock), then a
+// preset run (wan-tiny, 2×8×8, 1 step) after zooming in.
 // Needs /usr/bin/chromium, as browser-profiler.test.ts.
 import { describe, expect, it } from 'vitest';
 import { browserTestsRun, browserTimeout, profilerSession } from '../helpers/browser.js';
@@ -157,4 +159,23 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     await s.page.uncheck('#wall-clock');
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(1));
+
+  it('a new run shows its whole timeline: the zoom of the last one is not kept (a preset after a prompt run)', async () => {
+    // zoomed to the first ~0.4 % of the prompt run (~40 ms of ~10 s here): a view inside the preset step's length too
+    await s.page.focus('#timeline');
+    for (let k = 0; k < 25; k++) await s.page.keyboard.press('+');
+    await s.page.keyboard.press('Home');
+    expect((await info()).timelineView![0]).toBe(0);
+    await s.page.click('#preset-box summary');
+    await s.page.fill('#latent', '2x8x8');
+    await s.page.fill('#steps', '1');
+    await s.page.click('#run');
+    const i = await settle('a preset run after a zoomed prompt run', 2);
+    expect(i.mode).toBe('preset');
+    expect(i.timelineView).toBeNull();
+    expect(i.bars).toBe(i.dispatches);
+    expect(await s.page.textContent('#timeline-view')).toMatch(/^showing all [\d.]+ ms$/);
+    expect(await s.page.isVisible('#table-note'), "a preset step's table has its own times: no prompt note").toBe(false);
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(2));
 });
