@@ -19,6 +19,7 @@ import { checkPathFlags } from './paths.js';
 import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
+import { checkLatentPatch } from './bench-plan.js';
 import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textNames } from './model-inputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
@@ -284,6 +285,8 @@ export const generateCommand: Command = {
     // the file's tensor names, dtypes and latents' rank, as the run reads them after loading (again in preflight when config.json could not be read here)
     const cfg = (p.guidance as number) > 1;
     if (config) checkConditioningHeader(p, config.family, header, cfg);
+    // seeded sizes the patch cannot split, in the flags' words (generate() named its hidden_states after loading)
+    if (config && p.seed !== undefined) checkLatentPatch('generate', `--model ${dir}`, config, { frames: (p.frames as number | undefined) ?? 1, height: p.height as number, width: p.width as number });
     if (config) checkModelRope(p, config, header);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,

@@ -71,4 +71,11 @@ describe('generate --model --inputs: refused from the header before the model lo
     const ok = await run(inputs('model-ok', { encoder_hidden_states: text, latents }), '--model', join(pipe, 'transformer'));
     expect(ok.stderr).toMatch(/^tessera: error: ModelFolderError: /);
   }, 60_000);
+
+  it('a seeded size the patch cannot split: the flag named, exit 2 (generate() named its hidden_states after loading)', async () => {
+    const file = inputs('model-seeded', { encoder_hidden_states: text });
+    const r = await run(file, '--model', join(pipe, 'transformer'), '--seed', '1', '--height', '7', '--width', '8', '--frames', '3');
+    expect(r.stderr).toBe(`tessera: error: UsageError: tessera generate: latent 3×7×8 must be divisible by the patch size 1×2×2 of --model ${join(pipe, 'transformer')}: --height 7 is not a multiple of 2\n`);
+    expect(r.code).toBe(2);
+  }, 60_000);
 });
