@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.js';
 import { attentionVariant } from '../../src/ops/attention.js';
-import { gemmCandidates } from '../../src/ops/gemm.js';
+import { gemmCandidates, gemmHeuristic } from '../../src/ops/gemm.js';
 import { adapterInfoIsCpu } from '../../src/gpu/policy.js';
 
 const fake = (o: Partial<Gpu>): Gpu => ({ subgroups: true, subgroupMinSize: 8, subgroupMaxSize: 32, isCpu: true, limits: { maxComputeWorkgroupStorageSize: 32768 }, ...o }) as unknown as Gpu;
@@ -30,6 +30,22 @@ describe('GEMM tuning candidates', () => {
     expect(gemmCandidates(fake({ isCpu: false }), 1024, 384, 384)).not.toContain('subgroup-sr16-k');
     expect(gemmCandidates(fake({}), 64, 384, 384)).not.toContain('subgroup-sr32'); // 32-row tiles only where the heuristic is subgroup-sr16
     expect(gemmCandidates(fake({ isCpu: false }), 1024, 384, 384)).not.toContain('subgroup-sr32');
+  });
+});
+
+describe('GEMM heuristic (the choice without tuning, and always with --no-tune)', () => {
+  const Ms = [1, 2, 8, 9, 16, 64, 128, 129, 511, 512, 4096, 32760];
+  const Ns = [64, 511, 512, 1536, 8960];
+  it('GPU adapters never get a CPU-tuned (subgroup) kernel: gemv up to 8 rows, else the tiled kernels, with or without subgroups', () => {
+    for (const g of [fake({ isCpu: false }), fake({ isCpu: false, subgroupMinSize: 32, subgroupMaxSize: 32 }), fake({ isCpu: false, subgroups: false, subgroupMinSize: 0, subgroupMaxSize: 0 })]) {
+      for (const M of Ms) for (const N of Ns) expect([M, N, gemmHeuristic(g, M, N)]).toEqual([M, N, M <= 8 ? 'gemv' : M >= 512 && N >= 512 ? 'tiled-128' : 'tiled-64']);
+    }
+  });
+  it('CPU adapters keep what was measured on lavapipe: the subgroup kernel (8 rows up to M 128), else the 64-tiles', () => {
+    for (const M of Ms) for (const N of Ns) {
+      expect(gemmHeuristic(fake({}), M, N)).toBe(M <= 128 ? 'subgroup-sr8' : 'subgroup-sr16');
+      expect(gemmHeuristic(fake({ subgroups: false }), M, N)).toBe('tiled-64');
+    }
   });
 });
 
