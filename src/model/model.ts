@@ -106,8 +106,12 @@ export interface LoadOptions {
    * Anything else ('bf16', 'f64', …) is refused (InputError) before any file or GPU work.
    */
   dtype?: DType;
-  /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. */
-  onProgress?: (done: number, total: number, key: string) => void;
+  /**
+   * Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. A promise it
+   * returns is awaited before the next tensor; one that throws or rejects fails the load
+   * (`loadModel, KEY: onProgress failed: …`, its error as `cause`).
+   */
+  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>);
   /**
    * Budget for everything this model puts on the GPU (weights, activations, workspace): a number
    * of bytes (≥ 1, rounded down to whole bytes), or a size string as parseBytes reads it ("512MiB", "2GiB", "1e9"; K/M/G/T are

@@ -3,6 +3,7 @@
 import type { DType, Tensor } from '../gpu/tensor.js';
 import { type Allocator, subTensor, writeTensor } from '../gpu/tensor.js';
 import type { DitConfig, LatteConfig, ModelConfig, WanConfig } from './config.js';
+import { callHook } from '../hook.js';
 
 /** Weights that do not match config.json (missing, extra or mis-shaped keys) or hold non-finite values (or, for f16, values outside its range); the message names the key. */
 export class WeightError extends Error {
@@ -279,7 +280,7 @@ export async function uploadWeights(
   want: KeySpec,
   read: (key: string) => Promise<Float32Array>,
   dtype: DType,
-  onProgress?: (done: number, total: number, key: string) => void,
+  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>),
   fileOf?: (key: string) => string,
 ): Promise<Weights> {
   const weights = allocateWeights(alloc, want, dtype);
@@ -288,7 +289,7 @@ export async function uploadWeights(
     const data = await read(key);
     checkWeightValues(key, data, dtype, fileOf?.(key));
     writeTensor(alloc.gpu, weights.get(key), data);
-    onProgress?.(++i, want.size, key);
+    await callHook('onProgress', `loadModel, ${key}`, onProgress, ++i, want.size, key);
   }
   return weights;
 }

@@ -34,6 +34,7 @@ import { DEFAULT_RESIDENT_BYTES, planUmt5 } from '../text/memory.js';
 import { TextEncoderError } from '../text/umt5.js';
 import { postprocessSample } from '../video/frames.js';
 import { randn } from '../random.js';
+import { callHook, hookQueue } from '../hook.js';
 
 /** A pipeline folder that cannot be used; the message starts with the file at fault. */
 export class PipelineError extends Error {
@@ -178,9 +179,10 @@ export interface PipelineLoadOptions {
   /**
    * Progress per component, `component` 'transformer' then 'text_encoder': `done` of `total` weight tensors
    * uploaded (a streamed text encoder also reports its layers, `done` of the layer count, as each encode runs
-   * them). The VAE reports none.
+   * them). The VAE reports none. A promise it returns is awaited before the next tensor; one that throws or
+   * rejects fails the load (`loadModel: onProgress failed: …`, its error as `cause`), as every tessera callback.
    */
-  onProgress?: (component: string, done: number, total: number) => void;
+  onProgress?: ((component: string, done: number, total: number) => void) | ((component: string, done: number, total: number) => Promise<void>);
   /**
    * diffusers' weight variant (`variant="fp16"`), for every component: transformer/ and vae/ read
    * `diffusion_pytorch_model.<variant>.safetensors` (or its index), text_encoder/ `model.<variant>.safetensors`
@@ -285,16 +287,21 @@ export interface PipelineGenerateOptions {
   scheduler?: string;
   /** tessera's own: flow-match shift overriding the scheduler config. */
   shift?: number;
-  /** tessera's own: after each denoising step. */
-  onStep?: (step: number, steps: number, timestep: number) => void;
-  /** tessera's own: when a stage starts ('text', 'denoise', 'decode'). */
-  onStage?: (stage: PipelineStage) => void;
+  /**
+   * tessera's own: after each denoising step. Every callback of the call (onStep, onStage, onDecodeProgress,
+   * onKernels) may return a promise: the call awaits it before it goes on (the next step, stage or frame;
+   * onKernels' before the stage ends), and one that throws or rejects fails the call with an Error naming the
+   * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`).
+   */
+  onStep?: ((step: number, steps: number, timestep: number) => void) | ((step: number, steps: number, timestep: number) => Promise<void>);
+  /** tessera's own: when a stage starts ('text', 'denoise', 'decode'); awaited before the stage's work. */
+  onStage?: ((stage: PipelineStage) => void) | ((stage: PipelineStage) => Promise<void>);
   /**
    * tessera's own: in the 'decode' stage, after each decoded frame: `done` of `total` (every output frame of
    * every batch item; DiT: images), as Vae.decode's onProgress. Not a function: InputError. A listener that
    * throws fails the call.
    */
-  onDecodeProgress?: (done: number, total: number) => void;
+  onDecodeProgress?: ((done: number, total: number) => void) | ((done: number, total: number) => Promise<void>);
   /**
    * tessera's own: the kernel work of this call, as it happens: compute pipelines compiling (`compile`, done /
    * total) and autotuning timing candidate kernels (`tune`: the op family, shape bucket and candidates, done /
@@ -306,7 +313,7 @@ export interface PipelineGenerateOptions {
    * the call runs: work that another object (a second pipeline or model on the same device) does meanwhile is
    * reported too. Not a function: InputError. A listener that throws fails the call.
    */
-  onKernels?: (event: PipelineKernelEvent) => void;
+  onKernels?: ((event: PipelineKernelEvent) => void) | ((event: PipelineKernelEvent) => Promise<void>);
   /**
    * tessera's own: cancels the call. Checked before each stage, between the text encoder's prompt and
    * negative prompt, between denoising steps, and inside the VAE decode before each of its pieces (per
@@ -1121,27 +1128,33 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   /** The checked call, reporting its kernel work to `onKernels` while it runs. */
   private async run(call: Call): Promise<PipelineOutput> {
     const { onKernels } = call;
-    if (!onKernels) return this.runStages(call, call.onStage);
+    const onStage = (s: PipelineStage) => callHook('onStage', `Pipeline.generate, stage ${s}`, call.onStage, s);
+    if (!onKernels) return this.runStages(call, onStage);
     let stage: PipelineStage | undefined;
+    // fired inside the GPU code, which cannot wait: a promise it returns is awaited when its stage ends
+    const q = hookQueue('onKernels', 'Pipeline.generate', onKernels);
     // the device's events while this call runs (the pipeline runs one call at a time), tagged with its stage
-    const unwatch = watchKernels(this.gpu, (e) => stage && onKernels({ ...e, stage }));
+    const unwatch = watchKernels(this.gpu, (e) => stage && q.call({ ...e, stage }));
     try {
-      return await this.runStages(call, (s) => {
+      const out = await this.runStages(call, async (s) => {
+        await q.settle();
         stage = s;
-        call.onStage?.(s);
+        await onStage(s);
       });
+      await q.settle();
+      return out;
     } finally {
       unwatch();
     }
   }
 
   /** Text through the encoder, the denoising loop, the decode. */
-  private async runStages(call: Call, onStage: ((stage: PipelineStage) => void) | undefined): Promise<PipelineOutput> {
+  private async runStages(call: Call, onStage: (stage: PipelineStage) => Promise<void>): Promise<PipelineOutput> {
     const { opts } = call;
     const stop = (where: string) => throwIfAborted(opts.signal, `Pipeline.generate, ${where}`);
     stop('before it started');
     if (call.prompts || call.negs) {
-      onStage?.('text');
+      await onStage('text');
       if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L, call.promptName);
       if (call.negs) {
         if (call.prompts) stop('after encoding the prompt');
@@ -1158,14 +1171,16 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       opts.latents = { data, shape };
       delete opts.shape;
     }
-    onStage?.('denoise');
+    await onStage('denoise');
     // its abort messages start with Pipeline.generate, as PipelineGenerateOptions.signal says
     const res = await generateAs(this.transformer, opts, { who: 'Pipeline.generate', start: 'Pipeline.generate, before the denoising loop' });
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
     if (call.outputType === 'np') {
       stop('before the VAE decode');
-      onStage?.('decode');
-      const pixels = postprocessSample(await this.decoder!.decode(res.latents, { signal: opts.signal, onProgress: call.onDecodeProgress }));
+      await onStage('decode');
+      const { onDecodeProgress } = call;
+      const onProgress = onDecodeProgress && ((d: number, t: number) => callHook('onDecodeProgress', `Pipeline.generate, decode ${d}/${t}`, onDecodeProgress, d, t));
+      const pixels = postprocessSample(await this.decoder!.decode(res.latents, { signal: opts.signal, onProgress }));
       if (this.family === 'dit') out.images = pixels;
       else out.video = pixels;
     }

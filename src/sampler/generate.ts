@@ -20,6 +20,7 @@ import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
+import { callHook, hookQueue } from '../hook.js';
 import { refusesShift, resolveSchedulerClass, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
@@ -82,10 +83,12 @@ export interface GenerateOptions {
   /** DiT: [B] class ids in 0…num_embeds_ada_norm, the last the null class (numbers, or bigint: a BigInt64Array as diffusers' int64 labels). Refused for Wan/Latte (InputError). */
   class_labels?: ArrayLike<number | bigint>;
   /**
-   * Called after each step (progress bars, previews). The loop holds the model meanwhile: awaiting
-   * this model's forward() or generate() inside it would wait for the loop itself (start them, don't await).
+   * Called after each step (progress bars, previews). A promise it returns is awaited before the next
+   * step (backpressure); one that throws or rejects fails the run with an Error
+   * `generate, step I/N: onStep failed: …` (its error as `cause`). The loop holds the model meanwhile:
+   * awaiting this model's forward() or generate() inside it would wait for the loop itself (start them, don't await).
    */
-  onStep?: (step: number, steps: number, timestep: number) => void;
+  onStep?: ((step: number, steps: number, timestep: number) => void) | ((step: number, steps: number, timestep: number) => Promise<void>);
   /**
    * Cancels the run: checked before the first step (after the kernels compile) and between steps (a
    * step under way finishes first). An aborted run rejects with an Error named 'AbortError' (the
@@ -97,8 +100,11 @@ export interface GenerateOptions {
    * stage says `Pipeline.generate` instead).
    */
   signal?: AbortSignal;
-  /** Where the scheduler config's ignored-keys warning goes (default console.warn). */
-  onWarning?: (line: string) => void;
+  /**
+   * Where the scheduler config's ignored-keys warning goes (default console.warn). A promise it returns is
+   * awaited before any GPU work; one that throws or rejects fails the run (`generate: onWarning failed: …`).
+   */
+  onWarning?: ((line: string) => void) | ((line: string) => Promise<void>);
 }
 
 /** What generate returns. */
@@ -399,7 +405,10 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
 export async function generateAs(model: DiffusionModel, o: GenerateOptions, names: { who: string; start: string }): Promise<GenerateResult> {
   // the options are refused at once, without waiting for the model's running calls
   // shapes, then the scheduler state's binding limit, then the seeded noise (all before any GPU work)
-  const p = prepare(model, o);
+  // onWarning is called inside the (synchronous) checks: a promise it returns is awaited after them
+  const warned = typeof o.onWarning === 'function' ? hookQueue('onWarning', names.start, o.onWarning) : undefined;
+  const p = prepare(model, warned ? { ...o, onWarning: warned.call } : o);
+  await warned?.settle();
   throwIfAborted(o.signal, names.start);
   // aborted while queued behind the model's running calls: rejected at once
   return model.exclusive((m) => generateHeld(model, m, o, p, names.who), { signal: o.signal, where: names.start });
@@ -502,7 +511,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
         const next = all.subarray(input * n, (input + 1) * n);
         throw new NumericsError(`${where} (t=${t}): the scheduler (${program.className}) produced a non-finite latent at flat index ${Math.max(0, firstNonFinite(next))}`);
       }
-      o.onStep?.(i + 1, N, t);
+      await callHook('onStep', `${who}, ${where}`, o.onStep, i + 1, N, t);
     }
     const result = alloc.tensor([n], 'f32', 'sampler_result');
     await withErrorScopes(gpu, 'reading the final latents', () => {

@@ -25,6 +25,7 @@ import { norm } from '../ops/norm.js';
 import { relativeBucketTable } from '../ref/umt5.js';
 import { EMBED_KEYS, umt5Keys, umt5LayerKeys, type Umt5Config } from './config.js';
 import { checkUmt5Fits, planUmt5, type Umt5FitOptions, type Umt5Plan } from './memory.js';
+import { callHook } from '../hook.js';
 
 /** Token ids that do not fit the text encoder (e.g. a tokenizer of another model), or an encoder folder tessera cannot run. */
 export class TextEncoderError extends Error {
@@ -64,7 +65,7 @@ interface Acts {
 
 export interface Umt5LoadOptions extends Umt5FitOptions {
   /** Upload progress: `done` of `total` weight tensors while a resident encoder loads (`key` the tensor), and of the layers as a streamed encode runs them (`key` `encoder.block.I`). */
-  onProgress?: (done: number, total: number, key: string) => void;
+  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>);
 }
 
 /** WeightError naming the safetensors file, the key (`label`: e.g. an embedding row) and the flat index of a NaN/±Infinity. */
@@ -198,7 +199,7 @@ export class Umt5Encoder {
       const d = await this.folder.readF32(key);
       checkFinite(this.folder, key, d);
       const t = alloc.upload(d, shape, 'f32', key);
-      if (total) this.options.onProgress?.(++done, total, key);
+      if (total) await callHook('onProgress', `loadTextEncoder, ${key}`, this.options.onProgress, ++done, total, key);
       return t;
     };
     const [ln0, q, k, v, o, rb, ln1, wi0, wi1, wo] = keys as [string, string, string, string, string, string, string, string, string, string];
@@ -230,7 +231,7 @@ export class Umt5Encoder {
         wo: alloc.upload(cols, [c.dModel, fc], 'f32', `${wo}[${j}]`),
       });
     }
-    if (total) for (const key of [wi0, wi1, wo]) this.options.onProgress?.(++done, total, key);
+    if (total) for (const key of [wi0, wi1, wo]) await callHook('onProgress', `loadTextEncoder, ${key}`, this.options.onProgress, ++done, total, key);
     return lw;
   }
 
@@ -391,7 +392,7 @@ export class Umt5Encoder {
           const plan = new Plan(this.gpu, la);
           this.recordLayer(plan, i, w, s);
           await run(plan, `text encoder block ${i}`);
-          this.options.onProgress?.(i + 1, c.layers, `encoder.block.${i}`);
+          await callHook('onProgress', `text encoder, encoder.block.${i}`, this.options.onProgress, i + 1, c.layers, `encoder.block.${i}`);
         } finally {
           la.destroyAll();
         }

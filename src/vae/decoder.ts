@@ -33,6 +33,7 @@ import { groupNorm, rmsNormChannels } from '../ops/vae-norm.js';
 import type { KlVaeConfig, VaeConfig, WanVaeConfig } from './config.js';
 import type { DecodeOptions } from './vae.js';
 import type { VaeWeights } from './weights.js';
+import { callHook } from '../hook.js';
 
 /** What a decode of one latent shape needs: row bands, sizes, and the largest binding. */
 export interface DecodePlanSummary {
@@ -662,7 +663,7 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
             await readFrame(ctx, f, out, (bi * c.outChannels * Fo + t) * HW, Fo * HW, true);
             ctx.release(f);
             t++;
-            opts.onProgress?.(++done, B * Fo);
+            await callHook('onProgress', `Vae.decode, frame ${++done}/${B * Fo}`, opts.onProgress, done, B * Fo);
           }
           await ctx.flush('vae decode');
         }
@@ -681,7 +682,7 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
           await readFrame(ctx, y, out, (bi * c.outChannels * F + fi) * HW, F * HW, false);
           ctx.release(y);
           await ctx.flush('vae decode');
-          opts.onProgress?.(++done, B * F);
+          await callHook('onProgress', `Vae.decode, frame ${++done}/${B * F}`, opts.onProgress, done, B * F);
         }
       }
     }

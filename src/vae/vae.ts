@@ -33,8 +33,8 @@ export interface LoadVaeOptions {
   dtype?: DType;
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors`. */
   variant?: string;
-  /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. */
-  onProgress?: (done: number, total: number, key: string) => void;
+  /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. A promise it returns is awaited before the next tensor; one that throws or rejects fails the load (`loadVae: onProgress failed: …`, its error as `cause`). */
+  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>);
   /**
    * GPU memory budget for a decode: bytes (> 0), or a size such as "2GiB" (as loadModel's; InputError
    * otherwise, before anything is read). A decode whose weights + peak activations (a dry run of its
@@ -74,8 +74,12 @@ export interface DecodeOptions {
   maxBinding?: number;
   /** Force this many row bands, an integer from 1 to the latent height (tests; default: the fewest that fit). */
   bands?: number;
-  /** Called after each decoded frame (Wan: output frames; KL: images/frames). A function (InputError otherwise). */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each decoded frame (Wan: output frames; KL: images/frames). A function (InputError otherwise).
+   * A promise it returns is awaited before the next frame; one that throws or rejects fails the decode
+   * (`Vae.decode, frame I/N: onProgress failed: …`, its error as `cause`).
+   */
+  onProgress?: ((done: number, total: number) => void) | ((done: number, total: number) => Promise<void>);
   /**
    * tessera's own: runs each recorded piece of the decode instead of `plan.run` (the profiler
    * times the pieces' dispatches this way: profileDecode in src/profile/decode.ts).
