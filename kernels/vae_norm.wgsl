@@ -8,7 +8,8 @@
 //        mean from pass 0's total) into stats[2g + pass] (or overwrites it: accumulate = 0).
 //        A frame split in row bands runs pass 0 over every band, then pass 1, then apply:
 //        statistics over the whole frame, centred second pass (no E[x²] − E[x]² cancellation).
-// Statistics and arithmetic in f32. Expects common/dtype.wgsl (T).
+//        The workgroup's sum is common/wg_sum.wgsl's (SG: subgroupAdd on adapters with subgroups).
+// Statistics and arithmetic in f32. Expects common/dtype.wgsl (T) and common/wg_sum.wgsl.
 
 struct Params {
   n: u32,          // pixels in this band
@@ -43,10 +44,15 @@ fn act(v: f32) -> f32 {
 }
 
 #if STATS
-var<workgroup> red: array<f32, WG>;
-
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+#if SG
+        @builtin(subgroup_invocation_id) sl: u32,
+#endif
+        @builtin(local_invocation_index) lid: u32) {
+#if SG
+  wg_sum_init(sl);
+#endif
   let g = wid.x;
   let shift = select(0.0, stats[2u * g] / p.count, p.stage == 1u);
   var s = 0.0;
@@ -57,18 +63,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let v = f32(x[p.off + px * p.C + c]) - shift;
     s += select(v, v * v, p.stage == 1u);
   }
-  red[lid] = s;
-  workgroupBarrier();
-  var k = WG / 2u;
-  loop {
-    if (k == 0u) { break; }
-    if (lid < k) { red[lid] += red[lid + k]; }
-    workgroupBarrier();
-    k = k / 2u;
-  }
+  let sum = wg_sum(s, lid);   // common/wg_sum.wgsl: the tree of norm.wgsl, or subgroupAdd (SG)
   if (lid == 0u) {
     let i = 2u * g + p.stage;
-    stats[i] = select(0.0, stats[i], p.accumulate == 1u) + red[0];
+    stats[i] = select(0.0, stats[i], p.accumulate == 1u) + sum;
   }
 }
 #else

@@ -8,12 +8,13 @@ import { ceilDiv, checkDtypes, dtypeFlags } from './util.js';
 
 export const vaeNormKernel = defineKernel({
   name: 'vae_norm',
-  prelude: ['common/dtype'],
-  flags: { F16: [false, true], GROUP: [false, true], STATS: [false, true], SILU: [false, true] },
+  prelude: ['common/dtype', 'common/wg_sum'],
+  flags: { F16: [false, true], GROUP: [false, true], STATS: [false, true], SILU: [false, true], SG: [false, true] },
   overrides: { WG: [64] },
   bindings: ['uniform', 'read', 'read', 'read', 'rw', 'rw'],
-  needs: { F16: 'shader-f16' },
-  valid: (f) => !f.STATS || (!!f.GROUP && !f.SILU),
+  needs: { F16: 'shader-f16', SG: 'subgroups' },
+  // SG: the statistics passes' workgroup sum by subgroupAdd (common/wg_sum.wgsl)
+  valid: (f) => (!f.STATS || (!!f.GROUP && !f.SILU)) && (!f.SG || !!f.STATS),
 });
 
 /** A span of n pixels × C channels from element `offset` of a tensor (a row band's interior). */
@@ -71,10 +72,13 @@ function uniforms(n: number, C: number, G: number, cg: number, off: number, pass
 /**
  * torch GroupNorm (then SiLU) over one frame given as row-band spans (statistics over all of
  * them): y = (x − mean_g) / √(var_g + eps) · weight + bias. `stats` is an f32 scratch of ≥ 2·G
- * elements. Records 2·bands statistics dispatches and one apply per band.
+ * elements. Records 2·bands statistics dispatches and one apply per band. `subgroups`: the statistics'
+ * workgroup sums by subgroupAdd (default: when the adapter has subgroups), else the workgroup-memory tree.
  */
-export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: number; groups: number; eps: number; weight: Tensor; bias: Tensor; stats: Tensor; silu?: boolean; layer?: string }): void {
+export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: number; groups: number; eps: number; weight: Tensor; bias: Tensor; stats: Tensor; silu?: boolean; layer?: string; subgroups?: boolean }): void {
   const { C, groups: G } = a;
+  const sg = a.subgroups ?? plan.gpu.subgroups;
+  if (sg && !plan.gpu.subgroups) throw new Error('groupNorm: subgroup sums need an adapter with subgroups (this one lacks them)');
   if (C % G !== 0) throw new Error(`groupNorm: ${C} channels is not a multiple of ${G} groups`);
   if (a.x.length !== a.out.length) throw new Error(`groupNorm: ${a.x.length} input spans, ${a.out.length} output spans`);
   if (a.weight.size !== C || a.bias.size !== C) throw new Error(`groupNorm: weight/bias must have ${C} elements (have ${a.weight.size}, ${a.bias.size})`);
@@ -94,7 +98,7 @@ export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: 
     a.x.forEach((s, i) => {
       plan.record({
         spec: vaeNormKernel,
-        variant: { flags: { ...dtypeFlags(s.t), GROUP: true, STATS: true } },
+        variant: { flags: { ...dtypeFlags(s.t), GROUP: true, STATS: true, SG: sg } },
         uniforms: uniforms(s.pixels, C, G, cg, s.offset, pass, i === 0 ? 0 : 1, a.eps, count, 1),
         buffers: [s.t, a.weight, a.bias, a.stats, plan.dummy],
         workgroups: [G, 1, 1],

@@ -1,5 +1,5 @@
 import { describe, it } from 'vitest';
-import { dtypes, hasGpu, runOnce } from '../helpers/gpu.js';
+import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
 import { groupNorm, rmsNormChannels } from '../../src/ops/vae-norm.js';
@@ -44,7 +44,10 @@ describe.skipIf(!hasGpu)('vae_norm kernels vs float64 reference', () => {
         });
         expectClose(got.subarray(C), rmsChannelsRef(x, n, C, gamma, act), [n, C], TOL.vae_norm![dtype], `rms ${i}`);
       });
-      it(`${dtype} GroupNorm n=${n} C=${C} G=${G} in ${nspans} spans${act ? ' +silu' : ''}`, async () => {
+      // the statistics' workgroup sum (common/wg_sum.wgsl): subgroupAdd where the adapter has subgroups on
+      // every other shape, the workgroup-memory tree on the rest
+      const sg = !!gpu?.subgroups && i % 2 === 0;
+      it(`${dtype} GroupNorm n=${n} C=${C} G=${G} in ${nspans} spans${act ? ' +silu' : ''}${sg ? ' (subgroup sums)' : ''}`, async () => {
         const cuts = Array.from({ length: nspans + 1 }, (_, k) => Math.round((k * n) / nspans));
         const got = await runOnce((plan, alloc) => {
           const spans = cuts.slice(0, -1).map((a, k) => {
@@ -55,7 +58,7 @@ describe.skipIf(!hasGpu)('vae_norm kernels vs float64 reference', () => {
           });
           const outs = spans.map((s, k) => ({ ...s, t: alloc.tensor([s.pixels + 1, C], dtype, `y${k}`) }));
           const stats = alloc.tensor([G, 2], 'f32', 'stats');
-          groupNorm(plan, { x: spans, out: outs, C, groups: G, eps: 1e-6, weight: alloc.upload(gamma, [C], dtype, 'w'), bias: alloc.upload(beta, [C], dtype, 'b'), stats, silu: act });
+          groupNorm(plan, { x: spans, out: outs, C, groups: G, eps: 1e-6, weight: alloc.upload(gamma, [C], dtype, 'w'), bias: alloc.upload(beta, [C], dtype, 'b'), stats, silu: act, subgroups: sg });
           // one tensor back: copy every span into a flat result
           const flat = alloc.tensor([n, C], dtype, 'flat');
           let row = 0;

@@ -6,6 +6,7 @@ import { kernelSources } from '../../src/kernels.gen.js';
 import { kernelRegistry } from '../../src/gpu/kernel.js';
 import '../../src/ops/norm.js';
 import '../../src/ops/rope.js';
+import '../../src/ops/vae-norm.js';
 
 describe('common/wg_sum is the one workgroup sum', () => {
   it('no other shipped source defines wg_sum, lane or lanes, nor red beside a wg_sum call', () => {
@@ -13,14 +14,14 @@ describe('common/wg_sum is the one workgroup sum', () => {
     const own = Object.keys(kernelSources).filter((n) => n !== 'common/wg_sum' && defs.test(kernelSources[n]!));
     expect(own).toEqual([]);
     expect(kernelSources['common/wg_sum']).toMatch(defs);
-    // other kernels keep workgroup arrays named red of their own shapes (gemm_gemv, attention_fa2, vae_norm)
+    // other kernels keep workgroup arrays named red of their own shapes (gemm_gemv, attention_fa2)
     const red = Object.keys(kernelSources).filter((n) => n !== 'common/wg_sum' && /\bwg_sum\(/.test(kernelSources[n]!) && /var<workgroup> red\b/.test(kernelSources[n]!));
     expect(red).toEqual([]);
   });
 
-  it('norm and norm_rope take it as a prelude and call wg_sum_init, never set lanes themselves', () => {
+  it('norm, norm_rope and vae_norm (GroupNorm statistics) take it as a prelude and call wg_sum_init, never set lanes themselves', () => {
     const users = [...kernelRegistry.values()].filter((s) => /\bwg_sum\(/.test(kernelSources[s.name] ?? '')).map((s) => s.name).sort();
-    expect(users).toEqual(['norm', 'norm_rope']);
+    expect(users).toEqual(['norm', 'norm_rope', 'vae_norm']);
     for (const name of users) {
       expect(kernelRegistry.get(name)!.prelude, name).toContain('common/wg_sum');
       expect(kernelSources[name], name).toMatch(/wg_sum_init\(sl\);/);
