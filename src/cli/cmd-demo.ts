@@ -28,7 +28,7 @@ import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judg
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
-import { checkDemoPipeline, checkPipelineSteps, checkShiftApplies, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
+import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineSteps, checkShiftApplies, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
 import type { VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, type MemoryLimits } from '../model/memory.js';
@@ -208,6 +208,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   intInRange(p, 'repeats', 1, 100);
   checkSeedFlag(p);
   if (p['max-sequence-length'] !== undefined) intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
+  checkNegativePromptGuidance(p);
   const dir = p.out as string;
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);

@@ -8,7 +8,7 @@ import { checkRopeGrid } from '../model/wan.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
-import { checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
+import { checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
@@ -230,7 +230,7 @@ export const generateCommand: Command = {
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
     checkVariantFlag(p);
     // the negative prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off
-    if (p['negative-prompt'] !== undefined && p.guidance !== undefined && (p.guidance as number) <= 1) throw new UsageError(`--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance ${p.guidance} turns it off, so the negative prompt would not be used`);
+    checkNegativePromptGuidance(p);
     if (p['max-sequence-length'] !== undefined) intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
     if (p.pipeline !== undefined && p.model !== undefined) throw new UsageError('give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both');
     const mode: GenerateMode = p.pipeline !== undefined ? 'pipeline' : p.model !== undefined ? 'model' : 'embedded';

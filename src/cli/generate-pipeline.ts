@@ -155,6 +155,14 @@ export function checkDemoPipeline(dir: string): void {
 }
 
 /**
+ * --negative-prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off: refused
+ * rather than silently unused (generate's and demo's, before anything is read). @throws UsageError naming both flags.
+ */
+export function checkNegativePromptGuidance(p: Parsed): void {
+  if (p['negative-prompt'] !== undefined && p.guidance !== undefined && (p.guidance as number) <= 1) throw new UsageError(`--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance ${p.guidance} turns it off, so the negative prompt would not be used`);
+}
+
+/**
  * --prompt needs a text encoder tessera runs (UMT5EncoderModel, WanPipeline's) listed in the folder's
  * model_index.json, with its tokenizer: checked from that file alone, before any weight is read. Without
  * --prompt the text comes from --inputs and the text encoder is not loaded. A model_index.json that cannot be

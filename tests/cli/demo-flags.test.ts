@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 import { ROOT } from '../helpers/golden.js';
 import { hasGpu } from '../helpers/gpu.js';
+import { shapesConfigsOnly } from '../helpers/config-folder.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-demo-budget-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -72,4 +73,13 @@ describe('demo --steps the scheduler cannot run', () => {
     expect(lastLine(generate.stderr)).toBe(line);
     expect(generate.code).toBe(2);
   }, 120_000);
+});
+
+describe('demo --negative-prompt with --guidance ≤ 1', () => {
+  it("generate's UsageError (exit 2) before the pipeline loads: guidance 1 turns the negative prompt off, which the run ignored silently", async () => {
+    const pipe = shapesConfigsOnly(mkdtempSync(join(tmp, 'neg-')));
+    const r = await tesseraCli(['demo', '--pipeline', pipe, '--negative-prompt', 'blurry', '--guidance', '1', '--out', join(tmp, 'neg-out')]);
+    expect(lastLine(r.stderr)).toBe('tessera: error: UsageError: --negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance 1 turns it off, so the negative prompt would not be used');
+    expect(r.code).toBe(2);
+  }, 60_000);
 });
