@@ -171,7 +171,10 @@ export interface PipelineLoadOptions {
   preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType, vaeScale: VaeScale) => void;
   /**
    * Load text_encoder/ + tokenizer/ (UMT5EncoderModel) when the folder lists them (default true),
-   * so generate() takes `prompt`; false: give prompt_embeds. Its memory options: `{ maxMemory, stream }`
+   * so generate() takes `prompt`; false: give prompt_embeds. A text encoder tessera does not run (LattePipeline's
+   * T5EncoderModel) is left unloaded by default, as `tessera generate --pipeline --inputs` does: the pipeline
+   * loads, and generate() refuses a `prompt` (InputError asking for prompt_embeds); asking for it (`true`, or
+   * its options) is a PipelineError from model_index.json alone. Its memory options: `{ maxMemory, stream }`
    * (the encoder streams layer by layer when its weights exceed maxMemory, default 2 GiB), and its prompt
    * cache's bounds in host memory `{ cacheSize, cacheBytes }` (default 64 prompts, 256 MiB; docs/TEXT.md).
    */
@@ -663,6 +666,8 @@ function checkTensor(t: unknown, name: string): number[] {
 export class Pipeline<out HasVae extends boolean = boolean> {
   /** Text encoder slot (the text issue loads `text_encoder/` + `tokenizer/` into it). */
   textEncoder?: PromptEncoder;
+  /** The folder's text encoder class when tessera does not run it (T5EncoderModel): left unloaded, named when a prompt is refused. */
+  unrunTextEncoder?: string;
   /** Tokenizer slot (tokenizer/tokenizer.json), for the text encoder. */
   tokenizer?: unknown;
   /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
@@ -720,9 +725,15 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     return this.serial.run(() => this.encode(list, max_sequence_length));
   }
 
+  /** Why a prompt is refused: no text encoder loaded, or one tessera does not run (named). */
+  private noTextEncoder(): string {
+    if (this.unrunTextEncoder) return `prompt: the text encoder of ${this.name} is ${this.unrunTextEncoder} (model_index.json), which tessera does not run (it encodes prompts with UMT5EncoderModel, WanPipeline's): give prompt_embeds [B, L, dim] (and, with guidance_scale > 1, negative_prompt_embeds) instead`;
+    return `prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`;
+  }
+
   /** `name`: what the encoder's messages call prompt i (default `prompts[i]`, encodePrompt's argument). */
   private async encode(prompts: string[], max_sequence_length: number, name?: (i: number) => string): Promise<TensorData> {
-    if (!this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
+    if (!this.textEncoder) throw new InputError(this.noTextEncoder());
     return this.textEncoder.encodePrompt(prompts, { max_sequence_length }).catch((e: unknown) => {
       if (!name || !(e instanceof TextEncoderError)) throw e;
       throw new TextEncoderError(e.message.replace(/^encode: prompts\[(\d+)\]/, (_, i: string) => `encode: ${name(Number(i))}`));
@@ -876,7 +887,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       if (prompts && o.prompt_embeds) throw new InputError('give prompt or prompt_embeds, not both');
       if (o.negative_prompt !== undefined && o.negative_prompt_embeds) throw new InputError('give negative_prompt or negative_prompt_embeds, not both');
       if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
-      if (prompts && !this.textEncoder) throw new InputError(`prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
+      if (prompts && !this.textEncoder) throw new InputError(this.noTextEncoder());
       const negList = o.negative_prompt === undefined ? undefined : promptList(o.negative_prompt, 'negative_prompt');
       let pos: number[];
       if (prompts) {
@@ -1308,10 +1319,11 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
 
   // the text encoder: a class tessera runs, checked from model_index.json alone, before any weight reaches the GPU
   const te = component('text_encoder');
-  if (te && opts.textEncoder !== false) {
-    if (!component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
-    if (te.className !== 'UMT5EncoderModel') throw new PipelineError(`${file}: "text_encoder" is ${te.className}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
-  }
+  // one it does not run is left unloaded unless asked for (generate() then refuses a prompt, naming the class)
+  const unrun = te && te.className !== 'UMT5EncoderModel' ? te.className : undefined;
+  if (unrun && opts.textEncoder !== undefined && opts.textEncoder !== false) throw new PipelineError(`${file}: "text_encoder" is ${unrun}; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false (or leave it out) and give prompt_embeds`);
+  const loadTe = !!te && !unrun && opts.textEncoder !== false;
+  if (loadTe && !component('tokenizer')) throw new PipelineError(`${file}: "text_encoder" is listed without a "tokenizer"`);
 
   // the weight variant: per component, refused when no component has it (diffusers' DiffusionPipeline.from_pretrained)
   const withVariant = new Set<string>();
@@ -1319,7 +1331,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
     if (!/^[A-Za-z0-9_-]+$/.test(opts.variant)) throw new PipelineError(`variant ${JSON.stringify(opts.variant)} must be a plain name such as fp16 or bf16`);
     const cands: [string, string][] = [['transformer', 'diffusion_pytorch_model']];
     if (va && opts.vae !== false) cands.push(['vae', 'diffusion_pytorch_model']);
-    if (te && opts.textEncoder !== false) cands.push(['text_encoder', 'model']);
+    if (loadTe) cands.push(['text_encoder', 'model']);
     for (const [sub, base] of cands) if (await hasVariant(subFolder(folder, sub), base, opts.variant)) withVariant.add(sub);
     if (!withVariant.size) throw new PipelineError(`${root}: no component has the weight variant ${opts.variant} (looked in ${cands.map(([sub, base]) => `${sub}/${base}.${opts.variant}.safetensors`).join(', ')} and their indexes); drop --variant to load the default weights`);
   }
@@ -1341,7 +1353,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
       if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae') });
-      if (te && opts.textEncoder !== false) {
+      if (loadTe) {
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
         textEncoder = await loadTextEncoder(
           { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
@@ -1350,6 +1362,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       }
       const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, owned);
       pipe.textEncoder = textEncoder;
+      pipe.unrunTextEncoder = unrun;
       return pipe;
     } catch (e) {
       textEncoder?.dispose();

@@ -1,4 +1,4 @@
-// A user's own diffusers-saved folders through the CLI (audit 13 U 1, 3, 4, 6, 9): a LattePipeline with its
+// A user's own diffusers-saved folders through the CLI and the library (audit 13 U 1, 3, 4, 6, 9): a LattePipeline with its
 // T5EncoderModel run from --inputs embeddings, `encode` → `generate --inputs`, variant-only folders (bench model
 // --variant, the library call each hint names), .bin-only folders, and --scheduler on a config its class cannot take.
 import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { writeSafetensors } from '../../src/io/safetensors.js';
 import { loadPipeline, PipelineError } from '../../src/pipeline/pipeline.js';
 import { tesseraCli } from '../helpers/cli.js';
 import { FIXTURES, ROOT } from '../helpers/golden.js';
-import { hasGpu } from '../helpers/gpu.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { InputError } from '../../src/model/model.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-own-folders-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -59,15 +60,32 @@ function renamedWeights(from: string, rel: string, to: string): string {
 }
 
 describe('loadPipeline: a text encoder tessera does not run', () => {
-  it('is refused from model_index.json alone, before any weight is read (the transformer has none here)', async () => {
+  it('asked for (textEncoder: true or its options), it is refused from model_index.json alone, before any weight is read (the transformer has none here)', async () => {
     const dir = lattePipeline();
     rmSync(join(dir, 'transformer', 'diffusion_pytorch_model.safetensors'));
-    const e = await loadPipeline(nodeFolder(dir)).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect((e as Error).message).toBe(`${dir}/model_index.json: "text_encoder" is T5EncoderModel; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false and give prompt_embeds`);
-    expect(e).toBeInstanceOf(PipelineError);
+    for (const textEncoder of [true, { stream: true }] as const) {
+      const e = await loadPipeline(nodeFolder(dir), { textEncoder }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect((e as Error).message).toBe(`${dir}/model_index.json: "text_encoder" is T5EncoderModel; tessera's text encoder is UMT5EncoderModel (WanPipeline); pass textEncoder: false (or leave it out) and give prompt_embeds`);
+      expect(e).toBeInstanceOf(PipelineError);
+    }
+  });
+
+  it.skipIf(!hasGpu)('by default the pipeline loads without it, as generate --pipeline --inputs runs; a prompt is refused naming the class and prompt_embeds', async () => {
+    const dir = lattePipeline();
+    const pipe = await loadPipeline(nodeFolder(dir), { gpu: gpu! });
+    try {
+      expect(pipe.textEncoder).toBeUndefined();
+      const e = await pipe.generate({ prompt: 'a cat', seed: 0, height: 48, width: 48, num_frames: 2, num_inference_steps: 1 }).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toBe(`prompt: the text encoder of ${dir} is T5EncoderModel (model_index.json), which tessera does not run (it encodes prompts with UMT5EncoderModel, WanPipeline's): give prompt_embeds [B, L, dim] (and, with guidance_scale > 1, negative_prompt_embeds) instead`);
+      const r = await pipe.generate({ prompt_embeds: f32('p', [1, 4, 16], 1), negative_prompt_embeds: f32('n', [1, 4, 16], 2), latents: f32('l', [1, 4, 2, 6, 6], 0), num_inference_steps: 1, guidance_scale: 3, output_type: 'latent' });
+      expect(r.latents.shape).toEqual([1, 4, 2, 6, 6]);
+    } finally {
+      pipe.dispose();
+    }
   });
 });
 
