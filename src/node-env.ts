@@ -2,7 +2,8 @@
 // file system as the place string model sources are opened from.
 import './gpu/node.js';
 import './gpu/tune-store-node.js';
-import { nodeFolder } from './io/node-source.js';
+import { nodeStringFolder } from './io/node-source.js';
 import { setFolderResolver } from './model/model.js';
 
-setFolderResolver((dir) => nodeFolder(dir));
+// a string: an http(s):// URL is an httpFolder, anything else a folder on disk
+setFolderResolver(nodeStringFolder);

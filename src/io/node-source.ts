@@ -2,7 +2,8 @@
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkRange, checkRelPath, FileAccessError, type ByteSource, type FolderSource } from './source.js';
+import { fileURLToPath } from 'node:url';
+import { checkRange, checkRelPath, FileAccessError, httpFolder, type ByteSource, type FolderSource } from './source.js';
 
 /** What errno `code` means for reading a file, in words (the path is named by the caller). */
 function accessReason(code: string | undefined, e: unknown): string {
@@ -93,6 +94,15 @@ export async function fileSource(path: string): Promise<ByteSource> {
       await fh.close();
     },
   };
+}
+
+/**
+ * What a string model source names in Node (the loaders' strings): an http:// or https:// URL is an
+ * httpFolder, a file:// URL and anything else a folder on disk (nodeFolder).
+ */
+export function nodeStringFolder(s: string): FolderSource {
+  if (/^https?:\/\//i.test(s)) return httpFolder(s);
+  return nodeFolder(/^file:\/\//i.test(s) ? fileURLToPath(s) : s);
 }
 
 /**

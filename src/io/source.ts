@@ -200,6 +200,9 @@ const RANGE_SERVERS = 'the server must answer HTTP Range requests with 206 Parti
 /**
  * A file over HTTP read with Range requests. The size comes from HEAD (Content-Length),
  * or, where HEAD gives none (some CDNs, or compressed responses), from a one-byte range GET.
+ * The URL that request was redirected to (the Hugging Face Hub's `resolve/` answers 302 to its CDN) is
+ * kept and the range reads go there directly; one the target refuses (HTTP 403/404/410: a signed
+ * CDN URL that expired) is asked for again through `url`, whose new target is kept.
  * @throws Error naming the URL for HTTP 404 or another failed status, a server without sizes or Range
  *   support (a Range request answered with the whole file, as `python -m http.server` does), a request
  *   that fails before any HTTP answer (server unreachable, CORS), a `url` fetch cannot parse (`not a valid
@@ -209,6 +212,8 @@ const RANGE_SERVERS = 'the server must answer HTTP Range requests with 206 Parti
 export async function httpSource(url: string): Promise<ByteSource> {
   let size: number | null = null;
   const head = await fetchNamed(url, { method: 'HEAD' });
+  // where the redirects led (Response.url; empty for a synthetic Response)
+  let target = head.url || url;
   if (head.status === 404) throw new Error(`${url}: not found (HTTP 404)`);
   if (head.ok && isHtmlAnswer(url, head)) throw new HtmlAnswerError(url);
   if (head.ok && !head.headers.get('content-encoding')) {
@@ -217,6 +222,7 @@ export async function httpSource(url: string): Promise<ByteSource> {
   }
   if (size === null || !Number.isSafeInteger(size)) {
     const probe = await fetchNamed(url, { headers: { Range: 'bytes=0-0' } });
+    target = probe.url || url;
     if (probe.ok && isHtmlAnswer(url, probe)) {
       await probe.body?.cancel();
       throw new HtmlAnswerError(url);
@@ -233,7 +239,15 @@ export async function httpSource(url: string): Promise<ByteSource> {
     async read(offset, length) {
       checkRange(url, total, offset, length);
       if (length === 0) return new Uint8Array(0);
-      const res = await fetchNamed(url, { headers: { Range: `bytes=${offset}-${offset + length - 1}` } }, `a range request (bytes ${offset}-${offset + length - 1})`);
+      const range = { headers: { Range: `bytes=${offset}-${offset + length - 1}` } };
+      const during = `a range request (bytes ${offset}-${offset + length - 1})`;
+      let res = await fetchNamed(target, range, during);
+      if (target !== url && [403, 404, 410].includes(res.status)) {
+        // the kept redirect target expired: through the file's own URL again
+        await res.body?.cancel();
+        res = await fetchNamed(url, range, during);
+        target = res.url || url;
+      }
       if (res.status !== 206 && !(res.status === 200 && offset === 0 && length === total)) {
         await res.body?.cancel();
         const why = res.status === 200 ? ` with the whole file (${RANGE_SERVERS})` : ` ${res.statusText}`.trimEnd();

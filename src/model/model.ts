@@ -163,7 +163,7 @@ let resolveString: (s: string) => FolderSource | Promise<FolderSource> = async (
 export function setFolderResolver(fn: (s: string) => FolderSource | Promise<FolderSource>): void {
   resolveString = fn;
 }
-/** A string source opened as loadModel opens it (a path in Node, a URL in the browser). */
+/** A string source opened as loadModel opens it (in Node a path, or an http(s):// URL as httpFolder; a URL in the browser). */
 export function resolveFolder(s: string): FolderSource | Promise<FolderSource> {
   return resolveString(s);
 }
@@ -660,7 +660,7 @@ export function checkClassIds(y: unknown, B: number, numClasses: number, of: str
 /**
  * Load a diffusers transformer folder (config.json + safetensors, sharded or not; F32/F16/BF16):
  * `WanTransformer3DModel`, `DiTTransformer2DModel` or `LatteTransformer3DModel`.
- * `source`: a path (Node) or URL (browser, read with HTTP range requests), or a FolderSource.
+ * `source`: a path or an http(s):// URL (Node), a URL (browser); URLs are read with HTTP range requests (httpFolder), or a FolderSource.
  * Weights are read and uploaded one tensor at a time.
  * @throws ModelFolderError (missing/invalid config.json, shard index), ConfigError (unsupported
  *   class or values), WeightError (missing/extra/mis-shaped keys, non-finite or out-of-f16-range

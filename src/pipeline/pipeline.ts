@@ -1276,7 +1276,7 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
 /**
  * Loads a diffusers pipeline folder: checks model_index.json and each component's config before
  * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
- * `source`: a path (Node) or URL (browser), or a FolderSource over the pipeline folder.
+ * `source`: a path or an http(s):// URL (Node), a URL (browser), or a FolderSource over the pipeline folder.
  * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one), a dtype other than
  *   'f32' / 'f16' or a `gpu` that is not acquireGpu()'s object (a GPUDevice, …), and for a maxMemory that is not a size (before
  *   any weight is read); PipelineError naming the file and what was expected (model_index.json or a
