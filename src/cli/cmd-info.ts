@@ -104,7 +104,7 @@ export const infoCommand: Command = {
           heuristics: [
             ...INFO_GEMM_SHAPES.map(([m, k, n]) => {
               const h = gemmHeuristic(gpu, m, n);
-              return { op: 'gemm', shape: `${m}×${k}×${n}`, strategy: h, kernel: describeGemmStrategy(h, m, n, k), candidates: gemmCandidates(gpu, m, n) };
+              return { op: 'gemm', shape: `${m}×${k}×${n}`, strategy: h, kernel: describeGemmStrategy(h, m, n, k), candidates: gemmCandidates(gpu, m, n, k) };
             }),
             // attention: one choice per adapter whatever the shape (the tuner buckets by shape)
             { op: 'attention', shape: 'any', strategy: attentionHeuristic(gpu), kernel: attentionHeuristic(gpu) === 'rows' ? 'attention' : 'attention_fa2', candidates: attentionCandidates(gpu) },
