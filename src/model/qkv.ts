@@ -5,8 +5,16 @@
 // (Tensor.offset), so the norms, RoPE and attention read them as they read separate tensors:
 // no split, no copy. When the three planes exceed one storage binding, three GEMMs run on the
 // fused weight's parts instead; a part the adapter cannot bind at its offset (to_k.bias at byte
-// D·4 in f32) is copied to scratch first, inside the forward, so every step copies it again
-// (usually only the k and v biases, a few KB per block; the copy is not yet in the prepare plan).
+// D·4 in f32) is copied to scratch first, inside the forward, so every step copies it again.
+// Why not once at load: only widths no released model has make such parts (D·bytes or D·K·bytes
+// not a multiple of 256: to_k.bias of wan-tiny f32 (D 96) and dit-tiny f16 (D 64), a few hundred
+// bytes per block, the k and v weight parts too at D 36; at D 1152, 1536 and 5120 every part binds), and
+// only runs whose q|k|v planes exceed one binding take this path, so the per-step copy is a few KB.
+// A copy made at load is an extra weight buffer, and the weights' estimate (model/memory.ts
+// estimateWeights) is exact by contract: tried (Weights.aligned, written by uploadWeights and
+// recordRandomWeights), it failed tests/hardening/limits.test.ts and planner-presets.test.ts
+// (wan-tiny f32/f16, dit-tiny f16) until estimateWeights counts the same copies, by a rule that
+// must also agree with a device whose minStorageBufferOffsetAlignment is below the planning 256.
 import { maxBindingBytes, offsetAlignment, type Plan } from '../gpu/plan.js';
 import { bytesPer, storageBytes, subTensor, type Tensor } from '../gpu/tensor.js';
 import { stridedCopy } from '../ops/elementwise.js';
