@@ -148,16 +148,25 @@ function kernelTime(r: ProfileRun | null, file: string): KernelTime | null {
   const ds = (r?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === file && d.samples.length);
   if (!r || !ds.length) return null;
   const sum = (f: (d: (typeof ds)[number]) => number) => ds.reduce((a, d) => a + f(d), 0);
-  return { ms: sum((d) => d.ms ?? 0), lo: sum((d) => Math.min(...d.samples)), hi: sum((d) => Math.max(...d.samples)), repeats: r.repeats };
+  // a prompt run's joined profile says repeats 1: its dispatches carry the samples of their stage's repeats
+  return { ms: sum((d) => d.ms ?? 0), lo: sum((d) => Math.min(...d.samples)), hi: sum((d) => Math.max(...d.samples)), repeats: Math.max(r.repeats, ...ds.map((d) => d.samples.length)) };
 }
-const timeStr = (t: KernelTime) => `${t.ms.toFixed(3)} ms (${t.lo.toFixed(3)}–${t.hi.toFixed(3)} over ${t.repeats} repeats)`;
-/** Before → after, and whether the ranges overlap (then the change is within the run-to-run spread). */
-function beforeAfter(name: string, b: KernelTime | null, a: KernelTime | null): string {
-  if (!b || !a) return `${name}: ${a ? timeStr(a) : 'untimed'} per step now`;
+const timeStr = (t: KernelTime) => `${t.ms.toFixed(3)} ms (${t.lo.toFixed(3)}–${t.hi.toFixed(3)} over ${t.repeats} repeat${t.repeats === 1 ? '' : 's'})`;
+/**
+ * Before → after, and whether the ranges overlap (then the change is within the run-to-run spread). With one
+ * timed repeat there is no spread: no verdict. `per`: what the time covers (a preset's step, a prompt run's stages).
+ */
+function beforeAfter(name: string, b: KernelTime | null, a: KernelTime | null, per = 'per step'): string {
+  if (!b || !a) return `${name}: ${a ? timeStr(a) : 'untimed'} ${per} now`;
   const overlap = a.lo <= b.hi && b.lo <= a.hi;
   const pct = ((a.ms - b.ms) / b.ms) * 100;
-  const verdict = overlap ? 'the ranges overlap: no change beyond the run-to-run spread' : `${pct < 0 ? 'faster' : 'slower'} by ${Math.abs(pct).toFixed(1)} % (ranges do not overlap)`;
-  return `${name} per step: before ${timeStr(b)} → after ${timeStr(a)}; ${verdict}`;
+  const verdict =
+    Math.min(a.repeats, b.repeats) < 2
+      ? `one timed repeat: no spread to tell a change from run-to-run noise (repeats=5 in the address times 5)`
+      : overlap
+        ? 'the ranges overlap: no change beyond the run-to-run spread'
+        : `${pct < 0 ? 'faster' : 'slower'} by ${Math.abs(pct).toFixed(1)} % (ranges do not overlap)`;
+  return `${name} ${per}: before ${timeStr(b)} → after ${timeStr(a)}; ${verdict}`;
 }
 
 /** `override NAME: type = value;` defaults of a WGSL source. */
@@ -1557,7 +1566,7 @@ async function recompile(): Promise<void> {
       `override ${k}: the default is now ${v} (was ${was.get(k)}), but every dispatch of ${name} sets ${k} itself (${variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
       `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
   );
-  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), !wrong, name);
+  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter, mode === 'prompt' ? 'per run (its dispatches in the text encoder, one denoising step and the VAE decode)' : 'per step'), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), !wrong, name);
   $('compile-status').textContent = wrong ? `wrong result — run ${info.runs}` : `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();

@@ -3,7 +3,7 @@
 // denoising step replayed, each step of the loop by the wall clock), and, timed by the wall clock, why the
 // tables have no per-dispatch times; the timeline and the tables' rows used by keyboard (one tab stop each,
 // + / − zoom, arrows pan, 0 shows all; arrows between rows, Space opens a row's kernel, Enter goes to its
-// source); a window resized without changing the timeline's drawn width does not redraw it; and a new run is
+// source); a recompile's before → after over the whole prompt run, without a verdict from one repeat; a window resized without changing the timeline's drawn width does not redraw it; and a new run is
 // shown whole (a preset run kept the zoom of the run before it, and could show none of its own bars).
 //
 // One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock), then a
@@ -136,6 +136,22 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
       await s.page.setViewportSize({ width: 1280, height: 900 });
     }
   });
+
+  it("a recompile in a prompt run times the kernel over the whole run, and one timed repeat gives no faster/slower verdict", async () => {
+    const before = await info();
+    const src = await s.kernelSource('elementwise');
+    await s.page.fill('#source', `${src}\n// a comment: the same kernel\n`);
+    await s.page.click('#recompile');
+    const i = await settle('recompiling elementwise with a comment');
+    expect(i.runs).toBe(before.runs + 1);
+    expect(i.lastCompile).toMatchObject({ kernel: 'elementwise', ok: true });
+    expect(i.lastCompile!.wrong).toBeUndefined();
+    const log = (await s.page.textContent('#compile-log')) ?? '';
+    // repeats=1: a single sample each side is no range, so "slower by 16.8 % (ranges do not overlap)" was said of a comment
+    expect(log).toMatch(/elementwise per run \(its dispatches in the text encoder, one denoising step and the VAE decode\): before [\d.]+ ms \([\d.]+–[\d.]+ over 1 repeat\) → after [\d.]+ ms \([\d.]+–[\d.]+ over 1 repeat\); one timed repeat: no spread to tell a change from run-to-run noise/);
+    expect(log).not.toMatch(/faster by|slower by|ranges overlap/);
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(2));
 
   it('a prompt run timed by the wall clock says why its tables have no per-dispatch times, with each stage\'s wall time', async () => {
     const before = await info();
