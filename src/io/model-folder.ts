@@ -118,6 +118,25 @@ async function missingWeights(folder: FolderSource, base: string, stem: string, 
   return `${what}; the folder has ${names.length === 1 ? 'the weight variant' : 'weight variants'} ${names.join(', ')} (${list}): ${variantAdvice(names[0]!, loaderCall(config, hf))}`;
 }
 
+/**
+ * Why a folder has no config.json: it is a pipeline's root (model_index.json: the loader to use, or the
+ * component folder), it does not exist (a folder that lists its files: disk, File maps), or just that.
+ */
+async function noConfigReason(folder: FolderSource, readText: (rel: string) => Promise<string | null>, hf: boolean): Promise<string> {
+  if ((await readText('model_index.json')) !== null) {
+    const subs = hf ? folderFile(folder, 'text_encoder') : `${folderFile(folder, 'transformer')} (loadVae: ${folderFile(folder, 'vae')})`;
+    return `missing config.json: ${folder.name} is a pipeline folder (model_index.json): load it with loadPipeline, or give its component folder, ${subs}`;
+  }
+  if (folder.list) {
+    const gone = await folder.list().then(
+      () => false,
+      (e: unknown) => (e as { code?: unknown }).code === 'ENOENT',
+    );
+    if (gone) return `missing config.json: there is no folder ${folder.name}`;
+  }
+  return 'missing config.json';
+}
+
 export interface OpenModelFolderOptions {
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors[.index.json]`. */
   variant?: string;
@@ -149,7 +168,8 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   const asFolderError = (file: string, e: FileAccessError) => new ModelFolderError(e.reason, file, undefined, { cause: e });
   const readText = (rel: string) => readTextAs(folder, rel, asFolderError);
   const configText = await readText('config.json');
-  if (configText === null) throw new ModelFolderError('missing config.json', path('config.json'));
+  const hf = opts?.library === 'transformers';
+  if (configText === null) throw new ModelFolderError(await noConfigReason(folder, readText, hf), path('config.json'));
   let config: unknown;
   try {
     config = parsePythonJson(configText); // Python's json writes Infinity/NaN
@@ -157,7 +177,6 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
     throw new ModelFolderError(notValidJson(e), path('config.json'));
   }
   if (!isObject(config)) throw new ModelFolderError('must be a JSON object', path('config.json'));
-  const hf = opts?.library === 'transformers';
   if (hf && !Array.isArray(config['architectures']) && typeof config['model_type'] !== 'string') throw new ModelFolderError('has neither "architectures" nor "model_type" (is this a transformers model folder?)', path('config.json'));
   if (!hf && typeof config['_class_name'] !== 'string') throw new ModelFolderError('has no "_class_name" string (is this a diffusers model folder?)', path('config.json'));
 
