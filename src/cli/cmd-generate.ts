@@ -282,12 +282,13 @@ export const generateCommand: Command = {
     checkSizesVsLatents(p, header);
     // a seeded run's size flags: before the model is read or the GPU acquired (they were checked after the weights loaded)
     if (p.seed !== undefined && (p.height === undefined || p.width === undefined)) throw new UsageError('--seed needs --height and --width (latent size)');
-    // the file's tensor names, dtypes and latents' rank, as the run reads them after loading (again in preflight when config.json could not be read here)
-    const cfg = (p.guidance as number) > 1;
-    if (config) checkConditioningHeader(p, config.family, header, cfg);
     // seeded sizes the patch cannot split, in the flags' words (generate() named its hidden_states after loading)
     if (config && p.seed !== undefined) checkLatentPatch('generate', `--model ${dir}`, config, { frames: (p.frames as number | undefined) ?? 1, height: p.height as number, width: p.width as number });
     if (config) checkModelRope(p, config, header);
+    // the file's tensor names, dtypes and latents' rank (or the text a run without one lacks), as the run read them after
+    // loading (again in preflight when config.json could not be read here)
+    const cfg = (p.guidance as number) > 1;
+    if (config) checkConditioningHeader(p, config.family, header, cfg);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...variantOption(p),
@@ -295,8 +296,8 @@ export const generateCommand: Command = {
       // the batched (CFG) shapes the loop will run, refused before any weight is read
       preflight: (config, gpu, dtype) => {
         const cfgB = cfg ? 2 : 1;
-        checkConditioningHeader(p, config.family, header, cfg);
         const one = checkModelRope(p, config, header);
+        checkConditioningHeader(p, config.family, header, cfg);
         if (!one) return;
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
         const t = config.family === 'dit' ? undefined : header.get(textNames(p.inputs as string, header)[0])?.shape;
