@@ -151,7 +151,7 @@ export const tuneCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype to tune for' },
       force: { type: 'bool', help: 're-time shape buckets that are already cached' },
       quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
-      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'the most timed rounds, each timing every candidate once (fewer once each is clearly faster than the heuristic by 5 % or clearly not; under 3 keeps the heuristic)' },
+      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'the most timed rounds, each timing every candidate still racing once, but at least one round per candidate (with 4 candidates, --rounds 2 times 4); fewer once each is clearly faster than the heuristic by 5 % or clearly not. A challenger is ruled on after 3 rounds at the earliest; one not ruled on keeps the heuristic' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
     },
   },
