@@ -10,7 +10,7 @@ import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, patchDims, type ModelConfig } from './config.js';
 import { budgetBytes, checkRunFits, checkWeightsFit, largerBudget, LimitError, runName, type Reserve } from './memory.js';
-import { checkOptionNames, throwIfAborted } from './options.js';
+import { checkOptionNames, checkSignal, throwIfAborted } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
@@ -130,6 +130,13 @@ export interface LoadOptions {
    * (or its sharded index) instead of `diffusion_pytorch_model.safetensors`.
    */
   variant?: string;
+  /**
+   * Cancels the load: checked after the folder's headers are read and before each weight tensor. An
+   * aborted load rejects with an Error named 'AbortError' (the signal's reason when it is one, else a
+   * DOMException `loadModel(DIR), before KEY (I/N): aborted (REASON)`) and frees what it uploaded.
+   * Not an AbortSignal: InputError.
+   */
+  signal?: AbortSignal;
 }
 
 /** A loader's `dtype` option: undefined (f32), 'f32' or 'f16'. @throws InputError naming dtype otherwise. */
@@ -138,15 +145,16 @@ export function checkDtypeOption(dtype: unknown): void {
 }
 
 /** Every option loadModel reads; anything else is refused (a typo such as dtyp would load f32 silently). */
-const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant'];
+const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant', 'signal'];
 
 /**
  * Checks the options loadModel, loadRandomModel and loadVae share (and that no other key is given), before any file or GPU work, and
  * returns the budget in bytes (a size string parsed with parseBytes).
  * @throws InputError naming the option and what it takes.
  */
-export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
+export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown; signal?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
   checkOptionNames(opts, names, where, "{ dtype: 'f16' }");
+  checkSignal(opts.signal);
   checkDtypeOption(opts.dtype);
   if (opts.variant !== undefined && (typeof opts.variant !== 'string' || opts.variant === '')) throw new InputError(`variant: a weight variant name such as "fp16", got ${shown(opts.variant)}`);
   for (const k of ['onProgress', 'preflight'] as const) {
@@ -676,6 +684,7 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
   const { maxMemory } = checkLoadOptions(opts);
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source, opts.variant !== undefined ? { variant: opts.variant } : undefined);
   try {
+    throwIfAborted(opts.signal, `loadModel(${folder.name}), after reading its headers`);
     const config = parseConfig(folder.config, configPath(folder));
     checkKeyCount(folder.name, folder.tensors, config);
     const want = expectedKeys(config);
@@ -689,7 +698,7 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
       opts.preflight?.(config, gpu, dtype);
       const alloc = new Allocator(gpu);
       try {
-        const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress, (k) => tensorPath(folder, k));
+        const weights = await uploadWeights(alloc, want, (k) => folder.readF32(k), dtype, opts.onProgress, (k) => tensorPath(folder, k), opts.signal && { signal: opts.signal, where: `loadModel(${folder.name})` });
         const model = new DiffusionModel(folder.name, config, gpu, weights, alloc, owned);
         model.maxMemory = maxMemory;
         return model;

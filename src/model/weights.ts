@@ -4,6 +4,7 @@ import type { DType, Tensor } from '../gpu/tensor.js';
 import { type Allocator, subTensor, writeTensor } from '../gpu/tensor.js';
 import type { DitConfig, LatteConfig, ModelConfig, WanConfig } from './config.js';
 import { callHook } from '../hook.js';
+import { throwIfAborted } from './options.js';
 
 /** Weights that do not match config.json (missing, extra or mis-shaped keys) or hold non-finite values (or, for f16, values outside its range); the message names the key. */
 export class WeightError extends Error {
@@ -282,10 +283,12 @@ export async function uploadWeights(
   dtype: DType,
   onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>),
   fileOf?: (key: string) => string,
+  abort?: { signal: AbortSignal; where: string },
 ): Promise<Weights> {
   const weights = allocateWeights(alloc, want, dtype);
   let i = 0;
   for (const key of want.keys()) {
+    if (abort) throwIfAborted(abort.signal, `${abort.where}, before ${key} (${i + 1}/${want.size})`);
     const data = await read(key);
     checkWeightValues(key, data, dtype, fileOf?.(key));
     writeTensor(alloc.gpu, weights.get(key), data);

@@ -193,6 +193,21 @@ export interface PipelineLoadOptions {
    * weights, as diffusers; none having it is refused (PipelineError naming the folders).
    */
   variant?: string;
+  /**
+   * Where the pipeline's warning lines go (default console.warn): the scheduler config read as another class
+   * at load, and a generate() `scheduler` that ignores keys of the folder's config (once per class). A promise
+   * it returns is awaited (at load, before any weight is read; in generate(), before the call's work); one that
+   * throws or rejects fails that call (`loadPipeline: onWarning failed: …`).
+   */
+  onWarning?: ((line: string) => void) | ((line: string) => Promise<void>);
+  /**
+   * Cancels the load: checked before each component (transformer, VAE, text encoder) and, in the transformer,
+   * before each weight tensor (LoadOptions.signal). An aborted load rejects with an Error named 'AbortError'
+   * (the signal's reason when it is one, else a DOMException `loadPipeline(DIR), before the vae: aborted
+   * (REASON)` or `loadModel(DIR/transformer), before KEY (I/N): …`) and frees every component it loaded.
+   * Not an AbortSignal: InputError.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -282,8 +297,8 @@ export interface PipelineGenerateOptions {
    * UniPCMultistepScheduler, DPMSolverMultistepScheduler; any case) or a short name (flow-match-euler,
    * ddim, unipc, dpm-solver, dpmpp), the names generate() takes. Built from the folder's
    * scheduler_config.json: the values X defines are kept, the rest of X's arguments keep X's defaults, and
-   * the keys X does not define are ignored with one warning line (console.warn, the first call with X
-   * only). Default: the folder's scheduler (`pipe.scheduler`). An unknown name or a non-string is an
+   * the keys X does not define are ignored with one warning line (loadPipeline's onWarning, else console.warn;
+   * the first call with X only). Default: the folder's scheduler (`pipe.scheduler`). An unknown name or a non-string is an
    * InputError listing the accepted names; a kept value X cannot take is a SchedulerConfigError naming
    * the file; both before any GPU work.
    */
@@ -347,7 +362,7 @@ const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
 
-const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true };
+const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true };
 
 /** What the size errors of latentShapeFor call each size: diffusers' argument names by default; the CLI passes its flags. */
 export interface SizeNames {
@@ -625,6 +640,8 @@ interface Call {
   onStage?: PipelineGenerateOptions['onStage'];
   onDecodeProgress?: PipelineGenerateOptions['onDecodeProgress'];
   onKernels?: PipelineGenerateOptions['onKernels'];
+  /** The onWarning calls the checks made, awaited before the call's work. */
+  warnings?: { settle: () => Promise<void> };
 }
 
 /** How long a LimitError may spend finding what fits (its suggestions), in ms. */
@@ -668,6 +685,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   textEncoder?: PromptEncoder;
   /** The folder's text encoder class when tessera does not run it (T5EncoderModel): left unloaded, named when a prompt is refused. */
   unrunTextEncoder?: string;
+  /** loadPipeline's onWarning: where generate()'s warning lines go (console.warn when unset). */
+  onWarning?: PipelineLoadOptions['onWarning'];
   /** Tokenizer slot (tokenizer/tokenizer.json), for the text encoder. */
   tokenizer?: unknown;
   /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
@@ -783,6 +802,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const queued = this.serial.run(
       async () => {
         await fits;
+        await call.warnings?.settle();
         return this.run(call);
       },
       o.signal,
@@ -860,8 +880,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     checkSignal(o.signal);
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, signal: o.signal };
     const schedCls = o.scheduler === undefined ? this.scheduler.className : schedulerOption(o.scheduler);
+    // onWarning is called here, in the checks; a promise it returns is awaited before the call's work (run)
+    const { onWarning } = this;
+    const warnings = onWarning ? hookQueue('onWarning', 'Pipeline.generate', onWarning) : undefined;
     const warn = (line: string) => {
-      if (!this.warned.has(schedCls)) console.warn(line);
+      if (!this.warned.has(schedCls)) (warnings ? warnings.call : console.warn)(line);
       this.warned.add(schedCls);
     };
     const spec = o.shift === undefined ? this.schedulerFor(schedCls, warn)
@@ -870,7 +893,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const program = spec.setTimesteps(steps); // its state's size, for the memory check
 
     // the batch and the text, as the caller gave them
-    const call: Call = { opts, outputType, L, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
+    const call: Call = { opts, outputType, L, warnings, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
     let batch: number;
     let text: TextShapes | undefined;
     const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
@@ -1254,11 +1277,11 @@ function schedulerOption(name: unknown): SchedulerClass {
  * The pipeline's scheduler as DiffusionPipeline.from_pretrained builds it: model_index.json's class
  * (`cls`), from scheduler_config.json (`config`, read from `file`). A config whose `_class_name` names
  * another class is read as `cls.from_config(config)`: the values `cls` defines are kept, the rest
- * ignored, and one warning line (console.warn) names both classes and the ignored keys.
+ * ignored, and one warning line (`warn`: loadPipeline's onWarning, else console.warn) names both classes and the ignored keys.
  * @throws PipelineError when the classes differ and `cls` is not one tessera runs, or `_class_name` is not a
  *   string; SchedulerConfigError naming `file` for an unsupported class or value.
  */
-function pipelineScheduler(config: Record<string, unknown>, cls: string, file: string): SchedulerSpec {
+function pipelineScheduler(config: Record<string, unknown>, cls: string, file: string, warn: (line: string) => void): SchedulerSpec {
   const named = config['_class_name'] ?? cls;
   if (typeof named !== 'string') throw new PipelineError(`${file}: _class_name must be a string naming the scheduler class (model_index.json lists ${cls}), got ${JSON.stringify(named)}`);
   // the sampler's reading of it: unsupported classes/values refused here, naming the file
@@ -1269,7 +1292,7 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
   // one line, after the values were accepted: from_config's own ignored-keys line is folded into it
   const spec = schedulerFromConfig(config, { override: cls, overrideName: null, file, warn: () => {} });
   const ignored = spec.ignoredKeys.length ? `; ${ignoredKeysNote(spec.ignoredKeys, cls)}` : '';
-  console.warn(`warning: ${file}: _class_name ${JSON.stringify(named)} is not model_index.json's ${cls}: using ${cls} with the values it defines (as diffusers' from_pretrained does)${ignored}`);
+  warn(`warning: ${file}: _class_name ${JSON.stringify(named)} is not model_index.json's ${cls}: using ${cls} with the values it defines (as diffusers' from_pretrained does)${ignored}`);
   return spec;
 }
 
@@ -1290,6 +1313,9 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   checkOptionNames(opts, Object.keys(LOAD_OPTIONS), 'loadPipeline', "{ dtype: 'f16' }");
   checkDtypeOption(opts.dtype);
   checkGpuOption(opts.gpu);
+  checkSignal(opts.signal);
+  for (const k of ['onProgress', 'onWarning'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
+  const { onWarning, signal } = opts;
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folderRoot(folder);
   const { index, cls, file } = await readModelIndex(folder);
@@ -1310,7 +1336,10 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const sc = component('scheduler');
   if (!sc) throw new PipelineError(`${file}: no "scheduler" component (expected e.g. ["diffusers", "FlowMatchEulerDiscreteScheduler"])`);
   const schedulerConfig = await readJson(folder, 'scheduler/scheduler_config.json', `model_index.json lists scheduler ${sc.className}`);
-  const scheduler = pipelineScheduler(schedulerConfig, sc.className, `${root}/scheduler/scheduler_config.json`);
+  const warnings: string[] = [];
+  const scheduler = pipelineScheduler(schedulerConfig, sc.className, `${root}/scheduler/scheduler_config.json`, (line) => warnings.push(line));
+  for (const line of warnings) if (onWarning) await callHook('onWarning', 'loadPipeline', onWarning, line);
+  else console.warn(line);
 
   // the VAE (optional): its class and config, for the pixel sizes
   const va = component('vae');
@@ -1341,8 +1370,11 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
     let transformer: DiffusionModel | undefined;
     let vae: Vae | undefined;
     let textEncoder: PromptEncoder | undefined;
+    const stop = (where: string) => throwIfAborted(signal, `loadPipeline(${root}), ${where}`);
     try {
+      stop('before the transformer');
       transformer = await loadModel(subFolder(folder, 'transformer'), {
+        ...(signal ? { signal } : {}),
         gpu,
         dtype: opts.dtype,
         maxMemory: opts.maxMemory,
@@ -1352,8 +1384,10 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       });
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
+      if (va && opts.vae !== false) stop('before the vae');
       if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae') });
       if (loadTe) {
+        stop('before the text_encoder');
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
         textEncoder = await loadTextEncoder(
           { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
@@ -1363,6 +1397,8 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, owned);
       pipe.textEncoder = textEncoder;
       pipe.unrunTextEncoder = unrun;
+      pipe.onWarning = onWarning;
+      stop('after loading every component');
       return pipe;
     } catch (e) {
       textEncoder?.dispose();
