@@ -286,7 +286,8 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
   const limit = bindingLimit(limits);
   const run = runName(latent, text, dtype);
   const far = farOverBinding(c, latent, dtype, limits);
-  if (far) throw new LimitError(`${run} cannot fit: its ${far}: ${suggest(c, latent, text, dtype, limits, opts, false, false)}${hintOf(c, latent)}`);
+  // one item's hidden states alone: fewer items cannot help
+  if (far) throw new LimitError(`${run} cannot fit: its ${far}: ${suggest(c, latent, text, dtype, limits, { ...opts, fixedBatch: true }, false, false)}${hintOf(c, latent)}`);
   const m = measure(c, latent, text, dtype, limits, opts);
   const { est, total, tooBig, overflow } = m;
   if (m.fits) return est;
