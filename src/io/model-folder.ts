@@ -57,7 +57,7 @@ export function tensorPath(folder: Pick<ModelFolder, 'name' | 'tensors'>, key: s
 
 
 /** The variant a weights file name carries: `X.fp16.safetensors`, `X.fp16-00001-of-00002.safetensors`, `X.safetensors.index.fp16.json`, `X.fp16.safetensors.index.json`. */
-function variantOf(file: string, base: string): string | null {
+export function variantOf(file: string, base: string): string | null {
   const esc = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const m =
     new RegExp(`^${esc}\\.([A-Za-z0-9_-]+?)(?:-\\d+-of-\\d+)?\\.safetensors(?:\\.index\\.json)?$`).exec(file) ??

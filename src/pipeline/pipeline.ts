@@ -14,7 +14,7 @@ import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { describeOverflow, type Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
 import { checkRelPath, folderFile, folderRoot, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
-import { ModelFolderError, pipelineVariantHint } from '../io/model-folder.js';
+import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
@@ -1362,7 +1362,18 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
     if (va && opts.vae !== false) cands.push(['vae', 'diffusion_pytorch_model']);
     if (loadTe) cands.push(['text_encoder', 'model']);
     for (const [sub, base] of cands) if (await hasVariant(subFolder(folder, sub), base, opts.variant)) withVariant.add(sub);
-    if (!withVariant.size) throw new PipelineError(`${root}: no component has the weight variant ${opts.variant} (looked in ${cands.map(([sub, base]) => `${sub}/${base}.${opts.variant}.safetensors`).join(', ')} and their indexes); drop --variant to load the default weights`);
+    if (!withVariant.size) {
+      // the variants the components do have (folders that list their files), in words that read for the option and the flag alike
+      const there = new Map<string, string[]>();
+      for (const [sub, base] of cands) {
+        for (const f of (await listedFiles(subFolder(folder, sub))) ?? []) {
+          const v = fileVariant(f, base);
+          if (v !== null) there.set(v, [...(there.get(v) ?? []), `${sub}/${f}`]);
+        }
+      }
+      const have = there.size ? `the weight variant${there.size > 1 ? 's' : ''} there: ${[...there].map(([v, fs]) => `${v} (${fs.sort().join(', ')})`).join(', ')}; ` : '';
+      throw new PipelineError(`${root}: no component has the weight variant ${opts.variant} (looked in ${cands.map(([sub, base]) => `${sub}/${base}.${opts.variant}.safetensors`).join(', ')} and their indexes); ${have}without a variant the default weights load`);
+    }
   }
   const variantOf = (sub: string) => (withVariant.has(sub) ? { variant: opts.variant } : {});
 

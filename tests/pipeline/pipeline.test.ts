@@ -127,7 +127,17 @@ describe('weight variants (diffusers variant=)', () => {
   it('a variant no component has is refused before any GPU work, naming the folders', async () => {
     const e = await loadPipeline(PIPE, { variant: 'fp16' }).catch((x) => x);
     expect(e).toBeInstanceOf(PipelineError);
-    expect(e.message).toMatch(/: no component has the weight variant fp16 \(looked in transformer\/diffusion_pytorch_model\.fp16\.safetensors, vae\/diffusion_pytorch_model\.fp16\.safetensors and their indexes\); drop --variant/);
+    expect(e.message).toMatch(/: no component has the weight variant fp16 \(looked in transformer\/diffusion_pytorch_model\.fp16\.safetensors, vae\/diffusion_pytorch_model\.fp16\.safetensors and their indexes\); without a variant the default weights load$/);
+  });
+
+  it('a wrong variant names the variants the components do have, in words for the option and the flag alike (no --variant)', async () => {
+    const dir = pipelineWith({ 'transformer/diffusion_pytorch_model.fp16.safetensors': 'x', 'vae/diffusion_pytorch_model.bf16.safetensors': 'x' });
+    const e = await loadPipeline(dir, { variant: 'f16' }).catch((x) => x);
+    expect(e).toBeInstanceOf(PipelineError);
+    expect(e.message).toBe(
+      `${dir}: no component has the weight variant f16 (looked in transformer/diffusion_pytorch_model.f16.safetensors, vae/diffusion_pytorch_model.f16.safetensors and their indexes); ` +
+        'the weight variants there: fp16 (transformer/diffusion_pytorch_model.fp16.safetensors), bf16 (vae/diffusion_pytorch_model.bf16.safetensors); without a variant the default weights load',
+    );
   });
 });
 
