@@ -502,7 +502,15 @@ function initControls(cpu: boolean): void {
   $('run').addEventListener('click', () => void guarded(fullRun));
   $('run-prompt').addEventListener('click', () => void guarded(promptRun));
   $('prompt').addEventListener('keydown', (ev) => {
-    if ((ev as KeyboardEvent).key === 'Enter') void guarded(promptRun);
+    if ((ev as KeyboardEvent).key !== 'Enter') return;
+    if (busy) {
+      // the button is disabled meanwhile, and says so; Enter in the field would otherwise be dropped without a word
+      const el = $('prompt-input-error');
+      el.textContent = 'Not run: a run is in progress; press Enter again when it has ended.';
+      el.hidden = false;
+      return;
+    }
+    void guarded(promptRun);
   });
   if (params.has('prompt')) ($('prompt') as HTMLInputElement).value = params.get('prompt')!;
   if (params.has('steps')) ($('prompt-steps') as HTMLInputElement).value = params.get('steps')!;

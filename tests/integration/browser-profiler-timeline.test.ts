@@ -153,12 +153,15 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(2));
 
-  it('a prompt run timed by the wall clock says why its tables have no per-dispatch times, with each stage\'s wall time', async () => {
+  it('a prompt run timed by the wall clock says why its tables have no per-dispatch times, with each stage\'s wall time; Enter meanwhile says a run is in progress', async () => {
     const before = await info();
     await s.page.check('#wall-clock');
     await s.page.click('#run-prompt');
+    // Enter in the prompt field while the run is in progress starts nothing, and says so (it was dropped silently)
+    await s.page.press('#prompt', 'Enter');
+    expect(await s.page.textContent('#prompt-input-error')).toBe('Not run: a run is in progress; press Enter again when it has ended.');
     const i = await settle('a prompt run with wall-clock timing');
-    expect(i.runs).toBe(before.runs + 1);
+    expect(i.runs, 'one run: the Enter pressed meanwhile started none').toBe(before.runs + 1);
     expect(i.timing).toBe('wall-clock');
     const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => tr.children[2]!.textContent));
     expect(totals.length).toBeGreaterThan(3);
