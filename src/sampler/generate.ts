@@ -21,7 +21,8 @@ import { bindingLimit, LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { callHook, hookQueue } from '../hook.js';
-import { refusesShift, resolveSchedulerClass, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
+import { notValidJson, parsePythonJson } from '../io/json.js';
+import { refusesShift, resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
 /** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
@@ -43,8 +44,12 @@ export interface GenerateOptions {
    * SchedulerConfigError listing the accepted ones.
    */
   scheduler?: SchedulerSpec | string;
-  /** scheduler_config.json contents. */
-  scheduler_config?: Record<string, unknown>;
+  /**
+   * scheduler_config.json contents: the parsed object, or the file's text, read as loadPipeline reads it
+   * (Python's json: `Infinity`, `-Infinity` and `NaN`, which diffusers writes in DPM-Solver configs and
+   * JSON.parse refuses; text that is not JSON is a SchedulerConfigError naming scheduler_config).
+   */
+  scheduler_config?: Record<string, unknown> | string;
   /** Denoising steps (diffusers' num_inference_steps): a positive integer (InputError otherwise) the scheduler config can run (StepCountError otherwise: above num_train_timesteps, or timesteps that repeat). */
   num_inference_steps?: number;
   /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
@@ -133,7 +138,14 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
     if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec');
     return o.scheduler;
   }
-  const config = o.scheduler_config;
+  let config = o.scheduler_config;
+  if (typeof config === 'string') {
+    try {
+      config = parsePythonJson(config) as Record<string, unknown>;
+    } catch (e) {
+      throw new SchedulerConfigError(`${file}: ${notValidJson(e)}`);
+    }
+  }
   if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${shown(o.scheduler)}`);
   if (!config) file = 'scheduler config (class defaults)';
   if (o.shift !== undefined) {
