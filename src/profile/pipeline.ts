@@ -167,7 +167,7 @@ async function profileStages(
     stepFrom = now;
     o.onStep?.(step, steps, timestep);
   };
-  const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined, onStep });
+  const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined, ...(o.onStep === undefined || typeof o.onStep === 'function' ? { onStep } : {}) }); // a bad onStep: generate's own InputError
   const loopMs = performance.now() - t1;
   const tp = performance.now();
   const B = res.latents.shape[0]!;
