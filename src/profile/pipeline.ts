@@ -14,6 +14,7 @@
 //                 its wall time is reported, and each step's (stepWallMs, from the loop's onStep)
 //   vae           the real decode (AutoencoderKLWan), its wall time; then the decode again with every
 //                 dispatch timed (profileDecode with warm, profileWarm), for the same reasons
+import { callHook } from '../hook.js';
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
@@ -74,8 +75,8 @@ export interface ProfilePipelineOptions {
   repeats?: number;
   /** Ignore timestamp-query (wall clock per piece; tests of the fallback). */
   forceWallClock?: boolean;
-  /** When a stage starts. */
-  onStage?: (stage: PipelineStage) => void;
+  /** When a stage starts; a returned promise is awaited, and a failure fails the call (src/hook.ts). */
+  onStage?: ((stage: PipelineStage) => void) | ((stage: PipelineStage) => Promise<void>);
 }
 
 const cat = (a: Float32Array, b: Float32Array): Float32Array => {
@@ -139,7 +140,7 @@ async function profileStages(
   let pos = o.prompt_embeds;
   let neg = o.negative_prompt_embeds;
   if (prompts) {
-    opts.onStage?.('text_encoder');
+    await callHook('onStage', 'profilePipeline', opts.onStage, 'text_encoder');
     const L = o.max_sequence_length ?? 512;
     let negs: string[] | undefined;
     if (cfg && !neg) {
@@ -157,7 +158,7 @@ async function profileStages(
   }
 
   // 2. the denoising loop, unprofiled (its wall time), then one step replayed and profiled
-  opts.onStage?.('transformer');
+  await callHook('onStage', 'profilePipeline', opts.onStage, 'transformer');
   const t1 = performance.now();
   const stepWallMs: number[] = [];
   let stepFrom = t1;
@@ -165,7 +166,8 @@ async function profileStages(
     const now = performance.now();
     stepWallMs.push(now - stepFrom);
     stepFrom = now;
-    o.onStep?.(step, steps, timestep);
+    // generate awaits what onStep returns (src/hook.ts): hand the user's promise on
+    return o.onStep?.(step, steps, timestep);
   };
   const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined, ...(o.onStep === undefined || typeof o.onStep === 'function' ? { onStep } : {}) }); // a bad onStep: generate's own InputError
   const loopMs = performance.now() - t1;
@@ -195,7 +197,7 @@ async function profileStages(
   });
 
   // 3. the VAE decode (its wall time), then again with every dispatch timed
-  opts.onStage?.('vae');
+  await callHook('onStage', 'profilePipeline', opts.onStage, 'vae');
   const t2 = performance.now();
   const dec = await profileDecode(vae, res.latents, { forceWallClock, warm: true, repeats: warmRepeats, ...(o.onDecodeProgress ? { onProgress: o.onDecodeProgress } : {}) });
   const decodeProfileMs = performance.now() - t2 - dec.wallMs;
