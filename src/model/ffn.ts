@@ -17,6 +17,15 @@ import type { Weights } from './weights.js';
  */
 export const OFFSET_ALIGN = 256;
 
+/**
+ * Bytes the FFN's hidden activation may take at once, whatever the binding limit: past it the FFN
+ * runs over token chunks too. On an adapter with 4 GiB bindings, Wan-1.3B at 480p × 81 frames (CFG
+ * batch 2, f16) would otherwise hold ffn_hidden [2,32760,8960] whole, 1.09 GiB, and its activations
+ * would be 1.89 GiB against 1.47 GiB for every other live set (issue 13 item 6: under 1.6). Chunks of
+ * this size are GEMMs of thousands of rows: as large as a GPU needs.
+ */
+export const FFN_HIDDEN_MAX_BYTES = 256 * 2 ** 20;
+
 const forced = new WeakMap<Plan, number>();
 
 /**
@@ -58,17 +67,19 @@ export function itemwise(plan: Plan, o: { batch: number; tokens: number; dim: nu
 
 /**
  * Rows per chunk of an item's `tokens` rows: all of them (one chunk over the whole batch, as
- * before) when the hidden activation of the whole batch fits one binding and no size is forced;
- * else equal chunks of at most the binding limit's worth of hidden rows, a multiple of the rows
- * that keep offsets aligned. 0 when chunk offsets cannot be aligned (item starts not aligned).
+ * before) when the hidden activation of the whole batch fits one binding and FFN_HIDDEN_MAX_BYTES
+ * and no size is forced; else equal chunks of at most the smaller of the two's worth of hidden
+ * rows, a multiple of the rows that keep offsets aligned. 0 when chunk offsets cannot be aligned
+ * (item starts not aligned).
  */
 export function ffnChunkRows(o: { batch: number; tokens: number; dim: number; ffnDim: number; bytes: number; maxBinding: number; offset?: number; forced?: number }): number {
   const rowBytes = o.dim * o.bytes;
   const whole = o.batch * o.tokens * o.ffnDim * o.bytes;
-  if ((o.forced === undefined && whole <= o.maxBinding) || o.forced === Infinity) return o.tokens * o.batch;
+  const limit = Math.min(o.maxBinding, FFN_HIDDEN_MAX_BYTES);
+  if ((o.forced === undefined && whole <= limit) || o.forced === Infinity) return o.tokens * o.batch;
   const unit = OFFSET_ALIGN / gcd(OFFSET_ALIGN, rowBytes); // rows per aligned step
   if (((o.offset ?? 0) % OFFSET_ALIGN) !== 0 || (o.batch > 1 && (o.tokens * rowBytes) % OFFSET_ALIGN !== 0)) return 0;
-  const cap = o.forced ?? Math.floor(o.maxBinding / (o.ffnDim * o.bytes));
+  const cap = o.forced ?? Math.floor(limit / (o.ffnDim * o.bytes));
   const most = Math.max(unit, Math.floor(cap / unit) * unit);
   const chunks = Math.ceil(o.tokens / most);
   return Math.min(o.tokens, Math.ceil(Math.ceil(o.tokens / chunks) / unit) * unit);
