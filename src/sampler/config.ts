@@ -385,6 +385,23 @@ function learnedVarianceNote(vt: string, cls: string): string {
 }
 
 /**
+ * A scheduler config as its object: text is read as Python's json reads it (-Infinity); anything but an object
+ * (text of "null", "false", "0", an array) is a SchedulerConfigError naming `file`, never the class defaults.
+ */
+export function schedulerConfigObject(config: unknown, file: string): Config {
+  let cfg = config;
+  if (typeof cfg === 'string') {
+    try {
+      cfg = parsePythonJson(cfg);
+    } catch (e) {
+      throw new SchedulerConfigError(`${file}: ${notValidJson(e)}`);
+    }
+  }
+  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new SchedulerConfigError(`${file}: must be a JSON object (a diffusers scheduler_config.json)`);
+  return cfg as Config;
+}
+
+/**
  * Builds a scheduler from a diffusers `scheduler_config.json` (its text or parsed contents) as
  * diffusers does: without `override` the class is `_class_name` (`from_pretrained`); with it the
  * class is `override` built as `override.from_config(config)`. Keys the class does not define are
@@ -402,16 +419,7 @@ function learnedVarianceNote(vt: string, cls: string): string {
  */
 export function schedulerFromConfig(config: Config | string | null | undefined, opts: SchedulerFromConfigOptions = {}): SchedulerSpec {
   const file = opts.file ?? 'scheduler config';
-  let cfg: unknown = config ?? {};
-  if (typeof cfg === 'string') {
-    try {
-      cfg = parsePythonJson(cfg);
-    } catch (e) {
-      throw new SchedulerConfigError(`${file}: ${notValidJson(e)}`);
-    }
-  }
-  if (cfg === null || typeof cfg !== 'object' || Array.isArray(cfg)) throw new SchedulerConfigError(`${file}: must be a JSON object (a diffusers scheduler_config.json)`);
-  const c = cfg as Config;
+  const c = schedulerConfigObject(config ?? {}, file);
   let cls: SchedulerClass;
   const overrideName = opts.overrideName === undefined ? 'override' : opts.overrideName;
   if (opts.override !== undefined) cls = resolveSchedulerClass(opts.override, overrideName ?? 'override');

@@ -21,8 +21,7 @@ import { bindingLimit, LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { callHook, hookQueue } from '../hook.js';
-import { notValidJson, parsePythonJson } from '../io/json.js';
-import { refusesShift, resolveSchedulerClass, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
+import { refusesShift, resolveSchedulerClass, schedulerConfigObject, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
 /** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
@@ -47,7 +46,8 @@ export interface GenerateOptions {
   /**
    * scheduler_config.json contents: the parsed object, or the file's text, read as loadPipeline reads it
    * (Python's json: `Infinity`, `-Infinity` and `NaN`, which diffusers writes in DPM-Solver configs and
-   * JSON.parse refuses; text that is not JSON is a SchedulerConfigError naming scheduler_config).
+   * JSON.parse refuses; text that is not JSON, or JSON that is not an object such as `null`, is a
+   * SchedulerConfigError naming scheduler_config).
    */
   scheduler_config?: Record<string, unknown> | string;
   /** Denoising steps (diffusers' num_inference_steps): a positive integer (InputError otherwise) the scheduler config can run (StepCountError otherwise: above num_train_timesteps, or timesteps that repeat). */
@@ -138,14 +138,8 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
     if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec');
     return o.scheduler;
   }
-  let config = o.scheduler_config;
-  if (typeof config === 'string') {
-    try {
-      config = parsePythonJson(config) as Record<string, unknown>;
-    } catch (e) {
-      throw new SchedulerConfigError(`${file}: ${notValidJson(e)}`);
-    }
-  }
+  // text is parsed (and a non-object refused) once, here: its _class_name decides the shift check below
+  const config = typeof o.scheduler_config === 'string' ? schedulerConfigObject(o.scheduler_config, file) : o.scheduler_config;
   if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${shown(o.scheduler)}`);
   if (!config) file = 'scheduler config (class defaults)';
   if (o.shift !== undefined) {

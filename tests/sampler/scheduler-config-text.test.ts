@@ -47,4 +47,13 @@ describe('GenerateOptions.scheduler_config as text', () => {
     expect(e).toBeInstanceOf(SchedulerConfigError);
     expect((e as Error).message).toMatch(/^scheduler_config: not valid JSON \(/);
   });
+
+  // final review M3: the text "null" parsed to null and ran the class defaults silently, where schedulerFromConfig
+  // refuses a non-object
+  it.each(['null', 'false', '0', '[]', '"DDIMScheduler"'])('text %s (not an object): the SchedulerConfigError schedulerFromConfig gives', (text) => {
+    expect(() => resolveScheduler({ scheduler_config: text })).toThrow(SchedulerConfigError);
+    expect(() => resolveScheduler({ scheduler_config: text })).toThrow(/^scheduler_config: must be a JSON object \(a diffusers scheduler_config\.json\)$/);
+    expect(() => resolveScheduler({ scheduler_config: text, scheduler: 'ddim' })).toThrow(SchedulerConfigError);
+    expect(() => resolveScheduler({ scheduler_config: text, shift: 3 })).toThrow(SchedulerConfigError);
+  });
 });
