@@ -5,6 +5,7 @@
 // explicit binding list. Pipelines are cached by kernel + flags + overrides, never by shape.
 import type { Gpu } from './device.js';
 import { GpuError } from './device.js';
+import { callHook } from '../hook.js';
 import { kernelSource, preprocessMapped, ShaderError, sourceMessage, type MappedSource } from './shader.js';
 
 /** Binding kinds in group 0, in binding order. */
@@ -249,7 +250,8 @@ export function emitKernelEvent(device: GPUDevice, e: KernelEvent): void {
 /**
  * Create the pipelines of `list` not yet cached, all at once with createComputePipelineAsync (the
  * implementation may compile them in parallel; the host does not block), into the cache
- * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (when given), and 'compile'
+ * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (when given; a promise it returns
+ * is awaited, one that throws or rejects fails the compile as `Plan.compile: onProgress failed: …`), and 'compile'
  * KernelEvents to the device's watchers (watchKernels, watchAllKernels); nothing when all are cached.
  * A variant that fails is a ShaderError `KEY: pipeline creation failed: kernels/foo.wgsl:LINE:COL:
  * message[; …]` (KEY: kernel, flags and override knobs; up to three compiler errors, each at the line
@@ -269,11 +271,13 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
   }
   if (todo.size === 0) return;
   let done = 0;
-  const report = (d: number) => {
-    onProgress?.(d, todo.size);
+  // onProgress as every tessera callback (src/hook.ts): a promise it returns is awaited (by the pipeline whose
+  // creation it reports), one that throws or rejects fails the compile naming it
+  const report = async (d: number) => {
+    await callHook('onProgress', 'Plan.compile', onProgress ?? undefined, d, todo.size);
     emitKernelEvent(device, { type: 'compile', done: d, total: todo.size });
   };
-  report(0);
+  await report(0);
   const results = await Promise.allSettled(
     [...todo].map(async ([key, { spec, variant }]) => {
       // WGSL errors are reported below with the variant's name, not as uncaptured device errors
@@ -300,7 +304,7 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
         throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : refused()}`);
       }
       cache.set(key, { key, pipeline, layout, spec, variant });
-      report(++done);
+      await report(++done);
     }),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -131,7 +131,8 @@ export interface LoadOptions {
    */
   variant?: string;
   /**
-   * Cancels the load: checked after the folder's headers are read and before each weight tensor. An
+   * Cancels the load: checked before the folder is read (an aborted signal reads no file), after its headers
+   * are read and before each weight tensor. An
    * aborted load rejects with an Error named 'AbortError' (the signal's reason when it is one, else a
    * DOMException `loadModel(DIR), before KEY (I/N): aborted (REASON)`) and frees what it uploaded.
    * Not an AbortSignal: InputError.
@@ -682,6 +683,8 @@ export function checkClassIds(y: unknown, B: number, numClasses: number, of: str
  */
 export async function loadModel(source: string | FolderSource | ModelFolder, opts: LoadOptions = {}): Promise<DiffusionModel> {
   const { maxMemory } = checkLoadOptions(opts);
+  // an already-aborted signal reads nothing (config.json and every shard header, over HTTP too, come next)
+  throwIfAborted(opts.signal, `loadModel(${typeof source === 'string' ? source : source.name}), before reading its folder`);
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveString(source) : source, opts.variant !== undefined ? { variant: opts.variant } : undefined);
   try {
     throwIfAborted(opts.signal, `loadModel(${folder.name}), after reading its headers`);

@@ -183,7 +183,8 @@ export interface PipelineLoadOptions {
    * Progress per component, `component` 'transformer' then 'text_encoder': `done` of `total` weight tensors
    * uploaded (a streamed text encoder also reports its layers, `done` of the layer count, as each encode runs
    * them). The VAE reports none. A promise it returns is awaited before the next tensor; one that throws or
-   * rejects fails the load (`loadModel: onProgress failed: …`, its error as `cause`), as every tessera callback.
+   * rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadTextEncoder, KEY: …`; its error as
+   * `cause`), as every tessera callback.
    */
   onProgress?: ((component: string, done: number, total: number) => void) | ((component: string, done: number, total: number) => Promise<void>);
   /**
@@ -197,12 +198,14 @@ export interface PipelineLoadOptions {
    * Where the pipeline's warning lines go (default console.warn): the scheduler config read as another class
    * at load, and a generate() `scheduler` that ignores keys of the folder's config (once per class). A promise
    * it returns is awaited (at load, before any weight is read; in generate(), before the call's work); one that
-   * throws or rejects fails that call (`loadPipeline: onWarning failed: …`).
+   * throws or rejects fails that call (`loadPipeline: onWarning failed: …`, in generate()
+   * `Pipeline.generate: onWarning failed: …`).
    */
   onWarning?: ((line: string) => void) | ((line: string) => Promise<void>);
   /**
-   * Cancels the load: checked before each component (transformer, VAE, text encoder) and, in the transformer,
-   * before each weight tensor (LoadOptions.signal). An aborted load rejects with an Error named 'AbortError'
+   * Cancels the load: checked before the folder is read (an aborted signal reads no file), before each
+   * component (transformer, VAE, text encoder) and, in the transformer, before each weight tensor
+   * (LoadOptions.signal); not inside the VAE's or the text encoder's load. An aborted load rejects with an Error named 'AbortError'
    * (the signal's reason when it is one, else a DOMException `loadPipeline(DIR), before the vae: aborted
    * (REASON)` or `loadModel(DIR/transformer), before KEY (I/N): …`) and frees every component it loaded.
    * Not an AbortSignal: InputError.
@@ -1316,6 +1319,8 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   checkSignal(opts.signal);
   for (const k of ['onProgress', 'onWarning'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
   const { onWarning, signal } = opts;
+  // an already-aborted signal reads nothing (model_index.json and the component configs come next)
+  throwIfAborted(signal, `loadPipeline(${typeof source === 'string' ? source : source.name}), before reading its folder`);
   const folder = typeof source === 'string' ? await resolveFolder(source) : source;
   const root = folderRoot(folder);
   const { index, cls, file } = await readModelIndex(folder);

@@ -33,7 +33,7 @@ export interface LoadVaeOptions {
   dtype?: DType;
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors`. */
   variant?: string;
-  /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. A promise it returns is awaited before the next tensor; one that throws or rejects fails the load (`loadVae: onProgress failed: …`, its error as `cause`). */
+  /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. A promise it returns is awaited before the next tensor; one that throws or rejects fails the load (`loadVae, KEY: onProgress failed: …`, its error as `cause`). */
   onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>);
   /**
    * GPU memory budget for a decode: bytes (> 0), or a size such as "2GiB" (as loadModel's; InputError

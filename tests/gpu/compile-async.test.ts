@@ -61,6 +61,41 @@ describe.skipIf(!hasGpu)('pipelines compiled asynchronously at record time', () 
     }
   });
 
+  // final review M2: compilePipelines called onProgress without awaiting it, so an async one ran past the compile
+  // and its rejection went unhandled; now it keeps the callback contract (src/hook.ts)
+  it('an async onProgress is awaited before compile() resolves; one that rejects fails compile() naming it', async () => {
+    const alloc = new Allocator(gpu!);
+    try {
+      const variant = (mul: number) => ({ flags: { BAD: false }, overrides: { WG: 32, MUL: mul } });
+      const recordWg = (plan: Plan, mul: number) => {
+        const x = alloc.upload(new Float32Array(8), [8], 'f32', 'x');
+        const y = alloc.tensor([8], 'f32', 'y');
+        plan.record({ spec, variant: variant(mul), uniforms: [['n', 'u32', 8]], buffers: [x, y], workgroups: [1, 1, 1], shapes: 'x[8]', flops: 8, bytes: 64 });
+      };
+      const a = new Plan(gpu!, alloc);
+      recordWg(a, 3);
+      recordWg(a, 7); // (WG 32 with MUL 5: the last test's, uncompiled)
+      let calls = 0;
+      let ended = 0;
+      await a.compile(async () => {
+        calls++;
+        await new Promise((r) => setTimeout(r, 20));
+        ended++;
+      });
+      expect(calls).toBe(3);
+      expect(ended).toBe(calls);
+      const b = new Plan(gpu!, alloc);
+      recordWg(b, 2);
+      const e = (await b.compile(async (d) => {
+        if (d === 1) throw new Error('progress sink closed');
+      }).catch((x: unknown) => x)) as Error;
+      expect(e.message).toBe('Plan.compile: onProgress failed: progress sink closed');
+      expect((e.cause as Error).message).toBe('progress sink closed');
+    } finally {
+      alloc.destroyAll();
+    }
+  });
+
   it('run() reports to the watchers of every device (the CLI progress line) and compilePlans batches several plans', async () => {
     const alloc = new Allocator(gpu!);
     const seen: [number, number][] = [];

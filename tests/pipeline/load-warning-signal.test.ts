@@ -10,6 +10,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import '../../src/node-env.js';
 import { InputError, loadModel } from '../../src/model/model.js';
 import { loadPipeline } from '../../src/pipeline/pipeline.js';
+import type { FolderSource } from '../../src/io/source.js';
 import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 
@@ -32,6 +33,31 @@ describe('onWarning and signal options are checked before any file is read', () 
     await expect(loadPipeline('/nonexistent', { onWarning: 'log' as never })).rejects.toThrow(new InputError('onWarning: a function, got "log"'));
     await expect(loadPipeline('/nonexistent', { signal: {} as never })).rejects.toThrow(/^signal: an AbortSignal/);
     await expect(loadModel(join(DIR, 'transformer'), { signal: 1 as never })).rejects.toThrow(/^signal: an AbortSignal/);
+  });
+
+  // final review M4: an already-aborted signal read config.json and every shard header (over HTTP too) first
+  it('an already-aborted signal: loadModel and loadPipeline read no file', async () => {
+    let reads = 0;
+    const counting = (name: string): FolderSource => ({
+      name,
+      readText: async () => (reads++, null),
+      open: async () => {
+        reads++;
+        throw new Error('not read');
+      },
+      list: async () => (reads++, []),
+    });
+    const ac = new AbortController();
+    ac.abort(new Error('stop'));
+    const model = (await loadModel(counting('m'), { signal: ac.signal }).catch((e: unknown) => e)) as Error;
+    expect(model.name).toBe('AbortError');
+    expect(model.message).toMatch(/^loadModel\(m\), before reading its folder: aborted \(stop\)$/);
+    const pipe = (await loadPipeline(counting('p'), { signal: ac.signal }).catch((e: unknown) => e)) as Error;
+    expect(pipe.name).toBe('AbortError');
+    expect(pipe.message).toMatch(/^loadPipeline\(p\), before reading its folder: aborted \(stop\)$/);
+    // a path is not resolved either
+    await expect(loadModel('/nonexistent', { signal: ac.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(reads).toBe(0);
   });
 });
 
@@ -61,7 +87,8 @@ describe.skipIf(!hasGpu)('loader signal', () => {
     const pre = AbortSignal.abort('stop');
     const e0 = (await loadPipeline(DIR, { gpu: gpu!, signal: pre }).catch((e: unknown) => e)) as Error;
     expect(e0.name).toBe('AbortError');
-    expect(e0.message).toBe(`loadPipeline(${DIR}), before the transformer: aborted (stop)`);
+    // (already aborted: refused before the folder is read, final review M4)
+    expect(e0.message).toBe(`loadPipeline(${DIR}), before reading its folder: aborted (stop)`);
 
     const mid = new AbortController();
     const e1 = (await loadPipeline(DIR, { gpu: gpu!, signal: mid.signal, onProgress: (c, d) => void (c === 'transformer' && d === 2 && mid.abort('user')) }).catch((e: unknown) => e)) as Error;
