@@ -363,7 +363,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       wall,
       peak_bytes: model.peakBytes,
       weight_bytes: model.weights.bytes,
-      memory_estimate: estimateMemory(cfg, lat, textShape ?? undefined, c.dtype),
+      memory_estimate: estimateMemory(cfg, lat, textShape ?? undefined, c.dtype, model.gpu.limits),
       budget_bytes: budget.bytes ?? null,
       budget_source: budget.source,
       per_kernel: kernelTable(run, ceiling),

@@ -1,5 +1,5 @@
 // Maps a safetensors inputs file onto a model's forward inputs, naming the tensor at fault.
-import { readInputs, readInputsHeader, type InputHeader, type InputTensor } from '../io/inputs.js';
+import { FLOATS, readInputs, readInputsHeader, type InputHeader, type InputTensor } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import { InputError, type TensorData } from '../model/model.js';
 import { UsageError, type Parsed } from './args.js';
@@ -30,17 +30,14 @@ export function checkNames(file: string, inputs: ReadonlyMap<string, InputHeader
   }
 }
 
-/** The dtypes readInputs reads as f32 (InputTensor.f32) and as i64 (InputTensor.i64). */
-const FLOAT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16', 'F64'];
-
 /** Tensor `name` of an inputs file as a float tensor, from its header (`t`). @throws InputError naming the file, the tensor and its dtype. */
 export function checkFloatHeader(file: string, name: string, t: InputHeader): void {
-  if (!FLOAT_DTYPES.includes(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be a float tensor (F32/F16/BF16), found ${t.dtype}`);
+  if (!FLOATS.has(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be a float tensor (F32/F16/BF16), found ${t.dtype}`);
 }
 
 /** Tensor `name` of an inputs file as class ids, from its header (`t`): an integer dtype, 1-D [B]. @throws InputError naming the file and the tensor. */
 function checkIntHeader(file: string, name: string, t: InputHeader): void {
-  if (FLOAT_DTYPES.includes(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be an integer tensor (I64), found ${t.dtype}`);
+  if (FLOATS.has(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be an integer tensor (I64), found ${t.dtype}`);
   if (t.shape.length !== 1) throw new InputError(`${file}: tensor "${name}" must be 1-D [B], found [${t.shape.join(',')}]`);
 }
 

@@ -13,7 +13,8 @@ export interface InputTensor {
   i64?: BigInt64Array;
 }
 
-const FLOATS = new Set<StDType>(['F32', 'F16', 'BF16', 'F64']);
+/** The dtypes readInputs reads as f32 (InputTensor.f32); the other supported ones (INTS) as i64. */
+export const FLOATS: ReadonlySet<StDType> = new Set<StDType>(['F32', 'F16', 'BF16', 'F64']);
 const INTS = new Set<StDType>(['I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'BOOL']);
 
 /** A tensor of an inputs file as its header describes it: what the size checks need before any data is read. */

@@ -3,6 +3,7 @@ import { readFileSync, statSync, type Stats } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InputError } from '../model/input-error.js';
 import { checkRange, checkRelPath, FileAccessError, httpFolder, type ByteSource, type FolderSource } from './source.js';
 
 /** What errno `code` means for reading a file, in words (the path is named by the caller). */
@@ -102,7 +103,15 @@ export async function fileSource(path: string): Promise<ByteSource> {
  */
 export function nodeStringFolder(s: string): FolderSource {
   if (/^https?:\/\//i.test(s)) return httpFolder(s);
-  return nodeFolder(/^file:\/\//i.test(s) ? fileURLToPath(s) : s);
+  if (!/^file:\/\//i.test(s)) return nodeFolder(s);
+  let dir: string;
+  try {
+    dir = fileURLToPath(s);
+  } catch (e) {
+    // Node's own TypeError (ERR_INVALID_FILE_URL_HOST, …) names neither the source nor what was expected
+    throw new InputError(`${s}: not a file:// URL of a local folder (${(e as Error).message}); expected file:///absolute/path or a path`, { cause: e });
+  }
+  return nodeFolder(dir);
 }
 
 /**
