@@ -9,7 +9,7 @@ import { Plan } from '../gpu/plan.js';
 import { Allocator, fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute } from 'node:path';
-import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_MARGIN, TUNE_ROUNDS, tuneAdapterKey, tunePlan, tuneStoreWhere, type TuneEntry, type TuneReport } from '../gpu/tune.js';
+import { cachedChoices, loadTuneCache, saveTuneCacheOrThrow, setTuneMode, TUNE_MARGIN, TUNE_ROUNDS, tuneAdapterKey, tunePlan, tuneRoundsProblem, tuneStoreWhere, type TuneEntry, type TuneReport } from '../gpu/tune.js';
 import { tuneCachePath } from '../gpu/tune-store-node.js';
 import { parseConfig } from '../model/config.js';
 import { bindingLimit } from '../model/memory.js';
@@ -141,7 +141,7 @@ export const tuneCommand: Command = {
     name: 'tune',
     quiet: true,
     summary: 'time candidate kernel variants for this adapter ahead of time and cache the winners (refused with --no-tune or TESSERA_TUNE=off, which turn tuning off)',
-    usage: 'tessera tune [--preset NAME [--frames F --height H --width W]] [--dtype f32|f16] [--force] [--quick] [--json]',
+    usage: 'tessera tune [--preset NAME [--frames F --height H --width W]] [--dtype f32|f16] [--force] [--rounds N] [--quick] [--json]',
     without: { 'no-tune': `${TUNING_OFF}: drop --no-tune to tune` },
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: 'tune the ops of one forward of this model (seeded random weights) instead of the GEMM shape list', arg: 'NAME' },
@@ -151,14 +151,15 @@ export const tuneCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype to tune for' },
       force: { type: 'bool', help: 're-time shape buckets that are already cached' },
       quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
-      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'the most timed rounds, each timing every candidate still racing once, but at least one round per candidate (with 4 candidates, --rounds 2 times 4); fewer once each is clearly faster than the heuristic by 5 % or clearly not. A challenger is ruled on after 3 rounds at the earliest; one not ruled on keeps the heuristic' },
+      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'the most timed rounds (1 to 50), each timing every candidate still racing once; fewer once each challenger is clearly faster than the heuristic by 5 % or clearly not. A challenger is ruled on after 3 rounds at the earliest, and every one gets those: with 2 candidates --rounds 1 to 3 time 4 rounds, with more candidates at least one round per candidate (with 4 candidates, --rounds 2 times 4). One not ruled on keeps the heuristic', arg: 'N' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
     },
   },
   async run(p) {
     const dtype = p.dtype as DType;
     const rounds = p.rounds as number;
-    if (rounds < 1 || rounds > 50) throw new UsageError(`--rounds must be between 1 and 50, got ${rounds}`);
+    const roundsProblem = tuneRoundsProblem(rounds);
+    if (roundsProblem) throw new UsageError(`--rounds ${roundsProblem}`);
     const json = !!p.json;
     // results (each choice, the summary): stdout, or stderr beside --json's one object
     const log = (m: string) => (json ? console.error(m) : console.log(m));

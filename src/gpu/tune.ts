@@ -25,6 +25,8 @@ import { profilePlan, queryChunks, resolveOffsets } from '../profile/profiler.js
 import { checkGpuArg } from '../profile/args.js';
 import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
+import { InputError, shown } from '../model/input-error.js';
+import { callHook } from '../hook.js';
 
 /**
  * How kernels with alternatives (GEMM tilings, attention strategies) are chosen: 'auto' times the
@@ -480,6 +482,26 @@ export const TUNE_MARGIN = 0.05;
  */
 export const TUNE_ROUNDS = 10;
 
+/** The most `rounds` (TuneOptions.rounds, `tessera tune --rounds`) accepted: a bucket's worst case stays bounded. */
+export const TUNE_ROUNDS_MAX = 50;
+
+/**
+ * What is wrong with a `rounds` value (TuneOptions.rounds, `tessera tune --rounds`), as a phrase to follow its
+ * name (`must be a whole number between 1 and 50, got NaN`), or null for a whole number 1 … TUNE_ROUNDS_MAX.
+ * NaN or Infinity would reach studentTQuantile's RangeError, 1e9 would time for ever.
+ */
+export function tuneRoundsProblem(v: unknown): string | null {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= TUNE_ROUNDS_MAX) return null;
+  return `must be a whole number between 1 and ${TUNE_ROUNDS_MAX}, got ${shown(v)}`;
+}
+
+/** @throws InputError `<fn>: rounds must be a whole number between 1 and 50, got …` (undefined: the default, accepted). */
+function checkRounds(fn: string, o: TuneOptions): void {
+  if (o.rounds === undefined) return;
+  const problem = tuneRoundsProblem(o.rounds);
+  if (problem) throw new InputError(`${fn}: rounds ${problem}`);
+}
+
 /** Paired rounds a challenger needs before raceCandidates rules on it (a mean and a spread of at least 3). */
 const MIN_PAIRS = 3;
 
@@ -489,7 +511,9 @@ const MIN_PAIRS = 3;
  * faster when it is. Spread evenly over the looks the race can take (Bonferroni, which is loose here: the
  * looks share their rounds). Replayed on 30 recorded races at load 17–25 (bench/RESULTS.md "Session 16"):
  * the same GEMM twice was ruled faster than itself in 1 of 30 at 0.1, 0.2 and 0.4 alike, while a 2× win was
- * found in 26 of 30 at 0.1 and 29 of 30 at 0.2.
+ * found in 26 of 30 at 0.1 and 29 of 30 at 0.2. The rate is per challenger, not across challengers (a bucket
+ * with 3 challengers may hold up to 3 such chances), and rounds with no spread at all (equal ratios) decide
+ * after 3 pairs.
  */
 export const TUNE_ERROR = 0.2;
 
@@ -592,10 +616,13 @@ export interface Race {
  *   roughly normal log ratios; a burst that hits one round widens the interval, delaying a verdict
  *   rather than making one).
  * - The race stops when no challenger is left, or when the next block would take a candidate past
- *   `maxRounds` rounds (the first block always runs: with more candidates than maxRounds, each is timed
- *   once per candidate). Challengers still undecided then keep the heuristic.
+ *   `maxRounds` rounds once every challenger still racing has 3 rounds (MIN_PAIRS): blocks run until then
+ *   whatever maxRounds is, so any maxRounds ≥ 1 can give a verdict (with 2 candidates and maxRounds 1, 2
+ *   or 3, each is timed 4 times; with more candidates than maxRounds, once per candidate). Challengers
+ *   still undecided then keep the heuristic.
  *
- * Worst case: every candidate timed max(maxRounds, its count) times (the check run before is apart).
+ * Worst case: every candidate timed max(maxRounds, the first whole blocks to reach 3 rounds) times: 4 with
+ * 2 candidates, else as many as the candidates (the check run before is apart).
  * A lone candidate is timed once (its TuneEntry.ms). Rounds read as 0 ms or as no number are left out
  * of the pairs (pairedLogRatios): a challenger with fewer than 3 usable pairs stays undecided.
  */
@@ -609,7 +636,10 @@ export async function raceCandidates(names: readonly string[], maxRounds: number
   const ruled = new Set<string>();
   for (let round = 0; ; ) {
     const racing = names.filter((n) => n === ref || !ruled.has(n));
-    if (round > 0 && (racing.length < 2 || round + racing.length > maxRounds)) break;
+    // the cap stops the race only once every challenger still racing has MIN_PAIRS rounds (they ran every
+    // round so far): with 2 candidates and maxRounds 3 the first block is 2 rounds, and stopping there
+    // (2 + 2 > 3) could never rule on anything
+    if (round > 0 && (racing.length < 2 || (round >= MIN_PAIRS && round + racing.length > maxRounds))) break;
     for (let j = 0; j < racing.length; j++, round++) for (const n of roundOrder(racing, j)) samples.get(n)![round] = await time(n, round);
     for (const n of racing.slice(1)) {
       verdict[n] = judgeChallenger(pairs(n), looks);
@@ -653,15 +683,22 @@ export interface TuneReport {
 export interface TuneOptions {
   /**
    * The most timed rounds per candidate (each round times every candidate still racing once; raceCandidates
-   * stops earlier once every challenger is ruled on); default TUNE_ROUNDS (10). Under 3 nothing can be ruled
-   * faster: the heuristic is kept.
+   * stops earlier once every challenger is ruled on), a whole number 1 … 50; default TUNE_ROUNDS (10). A
+   * challenger is ruled on after 3 rounds at the earliest, and the race always gives each challenger those
+   * (in whole blocks of one round per candidate: 4 rounds with 2 candidates, 1 per candidate with more), so
+   * below that the rounds run past `rounds`; a challenger not ruled on keeps the heuristic.
+   * @throws InputError (tunePlan, tuneRequest) for anything else: NaN, Infinity, 0, 2.5, 1e9.
    */
   rounds?: number;
   /** Re-time buckets that are already cached. */
   force?: boolean;
   /** Keep the choices in the tuning cache (default true); false: this plan only (A/B of kernel sources). */
   save?: boolean;
-  onProgress?: (msg: string) => void;
+  /**
+   * Told what is being tuned (`tuning gemm …`, `  checking gemm …`); a promise it returns is awaited, and a
+   * throw or rejection fails the call, naming onProgress (src/hook.ts).
+   */
+  onProgress?: ((msg: string) => void) | ((msg: string) => Promise<void>);
   /**
    * Calls under this many FLOPs are not timed: they keep the heuristic (or a cached choice) and
    * nothing is cached for them. Default 0 (time everything, as `tessera tune` does); the tuning a
@@ -734,6 +771,7 @@ class TuneScratchError extends Error {
  * time ratios to the reference's in the same rounds.
  */
 export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {}): Promise<TuneEntry> {
+  checkRounds('tuneRequest', o);
   if (o.maxScratchBytes !== undefined) {
     const need = tuneScratchBytes(gpu, r);
     if (need > o.maxScratchBytes) throw new TuneScratchError(`its scratch needs ${fmtBytes(need)}, above the ${fmtBytes(Math.max(0, o.maxScratchBytes))} the budget (maxMemory) leaves`);
@@ -751,7 +789,7 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
     const ok: typeof plans = [];
     const rejected: string[] = [];
     for (const c of plans) {
-      o.onProgress?.(`  checking ${r.family} ${c.name}`);
+      await callHook('onProgress', 'tuneRequest', o.onProgress, `  checking ${r.family} ${c.name}`);
       await c.plan.run(`tuning ${r.family} ${r.bucket} ${c.name}`);
       // a staging buffer of the tuning allocator, freed at once: one read-back live at a time (tuneScratchBytes counts one)
       const got = await readTensor(gpu, c.out, { staging: alloc });
@@ -819,6 +857,7 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
  */
 export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
   plan.checkLive('tunePlan');
+  checkRounds('tunePlan', o);
   return settlePlan(plan, o, true);
 }
 
@@ -851,6 +890,17 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
   };
   const worthTiming = (site: (typeof pending)[number]) => site.candidates.length >= 2 && site.flops >= (o.minFlops ?? 0);
   const toTime = mode === 'auto' ? new Set(pending.filter((site) => worthTiming(site) && !usable(site)).map((site) => tuneKey(plan.gpu, site.family, site.bucket))) : new Set<string>();
+  // onProgress through callHook (awaited; a failure fails the call naming it), and recognised when it fails inside tuneRequest
+  let hookFailure: { e: unknown } | undefined;
+  const progress = async (msg: string) => {
+    try {
+      await callHook('onProgress', 'tunePlan', o.onProgress, msg);
+    } catch (e) {
+      hookFailure = { e };
+      throw e;
+    }
+  };
+  const hooked: TuneOptions = { ...o, onProgress: o.onProgress && progress };
   // 'tune' KernelEvents for the device's watchers (watchKernels): as each bucket's timing starts, and after the last
   let timed = 0;
   const tell = (site: (typeof pending)[number]) => emitKernelEvent(plan.gpu.device, { type: 'tune', family: site.family, bucket: site.bucket, candidates: [...site.candidates], done: timed, total: toTime.size, where: tuneStoreWhere(), explicit });
@@ -863,14 +913,15 @@ async function settlePlan(plan: Plan, o: TuneOptions, explicit: boolean): Promis
       let measured = false;
       if (!entry) {
         if (mode !== 'auto' || !worthTiming(site)) continue;
-        o.onProgress?.(`tuning ${site.family} ${site.bucket}: ${site.candidates.join(', ')}`);
+        await progress(`tuning ${site.family} ${site.bucket}: ${site.candidates.join(', ')}`);
         tell(site);
         try {
-          entry = await tuneRequest(plan.gpu, site, o);
+          entry = await tuneRequest(plan.gpu, site, hooked);
         } catch (e) {
           // Tuning is an optimisation: a failure (scratch inputs too large, a candidate that does
-          // not compile) keeps the heuristic for this plan and caches nothing.
-          if (plan.gpu.lost) throw e;
+          // not compile) keeps the heuristic for this plan and caches nothing. A failed onProgress
+          // fails the call (the callback contract), as a lost device does.
+          if (plan.gpu.lost || (hookFailure && e === hookFailure.e)) throw e;
           const what = e instanceof TuneScratchError ? 'skipped' : 'failed';
           console.warn(`[tessera] tuning ${site.family} ${site.bucket} ${what}, keeping the heuristic ${site.heuristic}: ${(e as Error).message}`);
           failed.add(key);

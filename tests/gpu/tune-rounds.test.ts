@@ -103,6 +103,21 @@ describe('raceCandidates', () => {
     expect(r.ratio.b).toBeCloseTo(0.7, 1);
   });
 
+  it('rounds 3 (and 1, 2) with 2 candidates: a second block still runs, so a 2× faster challenger is ruled faster', async () => {
+    // the first block is 2 rounds (2 pairs, fewer than the 3 a verdict needs); the cap applies only after 3
+    // pairs, so the race times 4 rounds (it stopped at 2, undecided, and `force` cached the heuristic)
+    for (const maxRounds of [3, 2, 1]) {
+      const r = await race({ h: quiet(10), b: quiet(5, 3) }, maxRounds);
+      expect(r.verdict, `maxRounds ${maxRounds}`).toEqual({ b: 'faster' });
+      expect(r.choice).toBe('b');
+      expect(r.samples.get('b')).toHaveLength(4);
+    }
+    // and no further once ruled on, or past the cap once 3 pairs are in: near-equal noise at 3 stops at 4 rounds
+    const noisy = await race({ h: quiet(10), b: NOISY.map((x) => 10 * x) }, 3);
+    expect(noisy.samples.get('h')).toHaveLength(4);
+    expect(noisy.choice).toBe('h');
+  });
+
   it('a clear loss keeps the heuristic as early', async () => {
     const r = await race({ h: quiet(10), b: quiet(13, 3) });
     expect(r.calls.length).toBe(8);
@@ -269,6 +284,13 @@ describe.skipIf(!hasGpu)('tuneRequest', () => {
     const timed = log.filter((l) => !l.startsWith('check'));
     expect(timed).toEqual(['h0', 'b0', 'b1', 'h1', 'h2', 'b2', 'b3', 'h3']);
     expect(firsts(timed)).toEqual({ h: 2, b: 2 });
+  }, 300_000);
+
+  it('rounds: 3 with 2 candidates and a 2× faster challenger: 4 rounds, ruled faster and chosen', async () => {
+    const { entry } = await tuneWith({ h: quiet(10), b: quiet(5, 3) }, 3);
+    expect(entry.verdict).toEqual({ b: 'faster' });
+    expect(entry.choice).toBe('b');
+    expect(entry.rounds).toEqual({ h: 4, b: 4 });
   }, 300_000);
 
   it('the same kernel entered twice, one lucky run: the heuristic is kept', async () => {
