@@ -36,7 +36,8 @@ describe.skipIf(!hasGpu)('--dtype f16 without shader-f16: the same UsageError li
     // (an AutoencoderKL with force_upcast runs in f32 whatever --dtype says: the Wan VAE here)
     ['decode', ['decode', '--vae', join(FIXTURES, 'wan_vae_small', 'vae'), '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', join(tmp, 'd.safetensors')]],
     ['demo --preset', ['demo', '--preset', 'dit-tiny', '--steps', '1', '--out', join(tmp, 'demo')]],
-    ['generate --model', ['generate', '--model', join(FIXTURES, 'wan_small', 'model'), '--scheduler', 'unipc', '--seed', '0', '--frames', '2', '--height', '4', '--width', '4', '--steps', '1', '--inputs', join(FIXTURES, 'wan_small', 'inputs.safetensors'), '--out', join(tmp, 'g.safetensors')]],
+    // a sampler case's inputs (latents and text; a forward case's hidden_states/timestep are refused from the header first)
+    ['generate --model', ['generate', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--steps', '1', '--guidance', '2', '--inputs', join(FIXTURES, 'wan_sampler_small', 'inputs.safetensors'), '--out', join(tmp, 'g.safetensors')]],
     ['bench gemm', ['bench', 'gemm', '--m', '4', '--k', '4', '--n', '4']],
   ])('%s', async (_, argv) => {
     const r = await run([...argv, '--dtype', 'f16']);
