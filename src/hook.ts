@@ -4,6 +4,13 @@
 // where it was called, the callback's error as `cause` (an AbortError passes unchanged: a callback that
 // aborts the call is an abort).
 
+/**
+ * A user callback under this contract: it may return nothing or a promise (awaited). Written as a union of the
+ * two forms rather than `=> void | Promise<void>`, which TypeScript would refuse for callbacks such as
+ * `(s) => log.push(s)` (a number is not void | Promise<void>).
+ */
+export type Hook<A extends unknown[]> = ((...args: A) => void) | ((...args: A) => Promise<void>);
+
 /** The Error a failed callback gives: `WHERE: NAME failed: MESSAGE`, the callback's error as `cause`. */
 export function hookError(name: string, where: string, e: unknown): Error {
   // an abort, or a callback error named already (a callback passed on as another's: onDecodeProgress as Vae.decode's onProgress)

@@ -26,7 +26,7 @@ import { checkGpuArg } from '../profile/args.js';
 import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
 import { InputError, shown } from '../model/input-error.js';
-import { callHook } from '../hook.js';
+import { callHook, type Hook } from '../hook.js';
 
 /**
  * How kernels with alternatives (GEMM tilings, attention strategies) are chosen: 'auto' times the
@@ -698,7 +698,7 @@ export interface TuneOptions {
    * Told what is being tuned (`tuning gemm …`, `  checking gemm …`); a promise it returns is awaited, and a
    * throw or rejection fails the call, naming onProgress (src/hook.ts).
    */
-  onProgress?: ((msg: string) => void) | ((msg: string) => Promise<void>);
+  onProgress?: Hook<[msg: string]>;
   /**
    * Calls under this many FLOPs are not timed: they keep the heuristic (or a cached choice) and
    * nothing is cached for them. Default 0 (time everything, as `tessera tune` does); the tuning a

@@ -19,6 +19,7 @@ import { checkKeyCount, checkKeys, expectedKeys, uploadWeights, type Weights } f
 import { keyFoldLengths } from '../ops/attention.js';
 import { checkRopeGrid, type KeyFoldTable } from './wan.js';
 import { checkGpuOption, InputError, kindOf, shown } from './input-error.js';
+import type { Hook } from '../hook.js';
 
 export { checkGpuOption, InputError, kindOf, shown };
 
@@ -111,7 +112,7 @@ export interface LoadOptions {
    * returns is awaited before the next tensor; one that throws or rejects fails the load
    * (`loadModel, KEY: onProgress failed: …`, its error as `cause`).
    */
-  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>);
+  onProgress?: Hook<[done: number, total: number, key: string]>;
   /**
    * Budget for everything this model puts on the GPU (weights, activations, workspace): a number
    * of bytes (≥ 1, rounded down to whole bytes), or a size string as parseBytes reads it ("512MiB", "2GiB", "1e9"; K/M/G/T are

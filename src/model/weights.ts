@@ -3,7 +3,7 @@
 import type { DType, Tensor } from '../gpu/tensor.js';
 import { type Allocator, subTensor, writeTensor } from '../gpu/tensor.js';
 import type { DitConfig, LatteConfig, ModelConfig, WanConfig } from './config.js';
-import { callHook } from '../hook.js';
+import { callHook, type Hook } from '../hook.js';
 import { throwIfAborted } from './options.js';
 
 /** Weights that do not match config.json (missing, extra or mis-shaped keys) or hold non-finite values (or, for f16, values outside its range); the message names the key. */
@@ -281,7 +281,7 @@ export async function uploadWeights(
   want: KeySpec,
   read: (key: string) => Promise<Float32Array>,
   dtype: DType,
-  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>),
+  onProgress?: Hook<[done: number, total: number, key: string]>,
   fileOf?: (key: string) => string,
   abort?: { signal: AbortSignal; where: string },
 ): Promise<Weights> {

@@ -34,7 +34,7 @@ import { DEFAULT_RESIDENT_BYTES, planUmt5 } from '../text/memory.js';
 import { TextEncoderError } from '../text/umt5.js';
 import { postprocessSample } from '../video/frames.js';
 import { randn } from '../random.js';
-import { callHook, hookQueue } from '../hook.js';
+import { callHook, hookQueue, type Hook } from '../hook.js';
 
 /** A pipeline folder that cannot be used; the message starts with the file at fault. */
 export class PipelineError extends Error {
@@ -186,7 +186,7 @@ export interface PipelineLoadOptions {
    * rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadTextEncoder, KEY: …`; its error as
    * `cause`), as every tessera callback.
    */
-  onProgress?: ((component: string, done: number, total: number) => void) | ((component: string, done: number, total: number) => Promise<void>);
+  onProgress?: Hook<[component: string, done: number, total: number]>;
   /**
    * diffusers' weight variant (`variant="fp16"`), for every component: transformer/ and vae/ read
    * `diffusion_pytorch_model.<variant>.safetensors` (or its index), text_encoder/ `model.<variant>.safetensors`
@@ -201,7 +201,7 @@ export interface PipelineLoadOptions {
    * throws or rejects fails that call (`loadPipeline: onWarning failed: …`, in generate()
    * `Pipeline.generate: onWarning failed: …`).
    */
-  onWarning?: ((line: string) => void) | ((line: string) => Promise<void>);
+  onWarning?: Hook<[line: string]>;
   /**
    * Cancels the load: checked before the folder is read (an aborted signal reads no file), before each
    * component (transformer, VAE, text encoder) and, in the transformer, before each weight tensor
@@ -314,15 +314,15 @@ export interface PipelineGenerateOptions {
    * onKernels' before the stage ends), and one that throws or rejects fails the call with an Error naming the
    * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`).
    */
-  onStep?: ((step: number, steps: number, timestep: number) => void) | ((step: number, steps: number, timestep: number) => Promise<void>);
+  onStep?: Hook<[step: number, steps: number, timestep: number]>;
   /** tessera's own: when a stage starts ('text', 'denoise', 'decode'); awaited before the stage's work. */
-  onStage?: ((stage: PipelineStage) => void) | ((stage: PipelineStage) => Promise<void>);
+  onStage?: Hook<[stage: PipelineStage]>;
   /**
    * tessera's own: in the 'decode' stage, after each decoded frame: `done` of `total` (every output frame of
    * every batch item; DiT: images), as Vae.decode's onProgress. Not a function: InputError. A listener that
    * throws fails the call.
    */
-  onDecodeProgress?: ((done: number, total: number) => void) | ((done: number, total: number) => Promise<void>);
+  onDecodeProgress?: Hook<[done: number, total: number]>;
   /**
    * tessera's own: the kernel work of this call, as it happens: compute pipelines compiling (`compile`, done /
    * total) and autotuning timing candidate kernels (`tune`: the op family, shape bucket and candidates, done /
@@ -334,7 +334,7 @@ export interface PipelineGenerateOptions {
    * the call runs: work that another object (a second pipeline or model on the same device) does meanwhile is
    * reported too. Not a function: InputError. A listener that throws fails the call.
    */
-  onKernels?: ((event: PipelineKernelEvent) => void) | ((event: PipelineKernelEvent) => Promise<void>);
+  onKernels?: Hook<[event: PipelineKernelEvent]>;
   /**
    * tessera's own: cancels the call. Checked before each stage, between the text encoder's prompt and
    * negative prompt, between denoising steps, and inside the VAE decode before each of its pieces (per

@@ -14,7 +14,7 @@
 //                 its wall time is reported, and each step's (stepWallMs, from the loop's onStep)
 //   vae           the real decode (AutoencoderKLWan), its wall time; then the decode again with every
 //                 dispatch timed (profileDecode with warm, profileWarm), for the same reasons
-import { callHook } from '../hook.js';
+import { callHook, type Hook } from '../hook.js';
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
@@ -76,7 +76,7 @@ export interface ProfilePipelineOptions {
   /** Ignore timestamp-query (wall clock per piece; tests of the fallback). */
   forceWallClock?: boolean;
   /** When a stage starts; a returned promise is awaited, and a failure fails the call (src/hook.ts). */
-  onStage?: ((stage: PipelineStage) => void) | ((stage: PipelineStage) => Promise<void>);
+  onStage?: Hook<[stage: PipelineStage]>;
 }
 
 const cat = (a: Float32Array, b: Float32Array): Float32Array => {

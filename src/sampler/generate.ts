@@ -20,7 +20,7 @@ import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
-import { callHook, hookQueue } from '../hook.js';
+import { callHook, hookQueue, type Hook } from '../hook.js';
 import { refusesShift, resolveSchedulerClass, schedulerConfigObject, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 
@@ -93,7 +93,7 @@ export interface GenerateOptions {
    * `generate, step I/N: onStep failed: …` (its error as `cause`). The loop holds the model meanwhile:
    * awaiting this model's forward() or generate() inside it would wait for the loop itself (start them, don't await).
    */
-  onStep?: ((step: number, steps: number, timestep: number) => void) | ((step: number, steps: number, timestep: number) => Promise<void>);
+  onStep?: Hook<[step: number, steps: number, timestep: number]>;
   /**
    * Cancels the run: checked before the first step (after the kernels compile) and between steps (a
    * step under way finishes first). An aborted run rejects with an Error named 'AbortError' (the
@@ -109,7 +109,7 @@ export interface GenerateOptions {
    * Where the scheduler config's ignored-keys warning goes (default console.warn). A promise it returns is
    * awaited before any GPU work; one that throws or rejects fails the run (`generate: onWarning failed: …`).
    */
-  onWarning?: ((line: string) => void) | ((line: string) => Promise<void>);
+  onWarning?: Hook<[line: string]>;
 }
 
 /** What generate returns. */

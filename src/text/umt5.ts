@@ -25,7 +25,7 @@ import { norm } from '../ops/norm.js';
 import { relativeBucketTable } from '../ref/umt5.js';
 import { EMBED_KEYS, umt5Keys, umt5LayerKeys, type Umt5Config } from './config.js';
 import { checkUmt5Fits, planUmt5, type Umt5FitOptions, type Umt5Plan } from './memory.js';
-import { callHook } from '../hook.js';
+import { callHook, type Hook } from '../hook.js';
 
 /** Token ids that do not fit the text encoder (e.g. a tokenizer of another model), or an encoder folder tessera cannot run. */
 export class TextEncoderError extends Error {
@@ -65,7 +65,7 @@ interface Acts {
 
 export interface Umt5LoadOptions extends Umt5FitOptions {
   /** Upload progress: `done` of `total` weight tensors while a resident encoder loads (`key` the tensor), and of the layers as a streamed encode runs them (`key` `encoder.block.I`). */
-  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>);
+  onProgress?: Hook<[done: number, total: number, key: string]>;
 }
 
 /** WeightError naming the safetensors file, the key (`label`: e.g. an embedding row) and the flat index of a NaN/±Infinity. */

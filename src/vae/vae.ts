@@ -20,6 +20,7 @@ import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, decodeMemory as measureDecode, planDecode, type DecodePlanSummary } from './decoder.js';
 import { loadVaeWeights, type VaeWeights } from './weights.js';
+import type { Hook } from '../hook.js';
 
 /** Options of loadVae. */
 export interface LoadVaeOptions {
@@ -34,7 +35,7 @@ export interface LoadVaeOptions {
   /** diffusers weight variant: `diffusion_pytorch_model.<variant>.safetensors`. */
   variant?: string;
   /** Called after each weight tensor is uploaded: `done` of `total` tensors, the state-dict key. A promise it returns is awaited before the next tensor; one that throws or rejects fails the load (`loadVae, KEY: onProgress failed: …`, its error as `cause`). */
-  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>);
+  onProgress?: Hook<[done: number, total: number, key: string]>;
   /**
    * GPU memory budget for a decode: bytes (> 0), or a size such as "2GiB" (as loadModel's; InputError
    * otherwise, before anything is read). A decode whose weights + peak activations (a dry run of its
@@ -79,7 +80,7 @@ export interface DecodeOptions {
    * A promise it returns is awaited before the next frame; one that throws or rejects fails the decode
    * (`Vae.decode, frame I/N: onProgress failed: …`, its error as `cause`).
    */
-  onProgress?: ((done: number, total: number) => void) | ((done: number, total: number) => Promise<void>);
+  onProgress?: Hook<[done: number, total: number]>;
   /**
    * tessera's own: runs each recorded piece of the decode instead of `plan.run` (the profiler
    * times the pieces' dispatches this way: profileDecode in src/profile/decode.ts).

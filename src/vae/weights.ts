@@ -5,7 +5,7 @@
 import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { checkKeys, checkWeightValues, WeightError } from '../model/weights.js';
-import { callHook } from '../hook.js';
+import { callHook, type Hook } from '../hook.js';
 
 /** A convolution ready for ops/conv: weights [taps, cin, 4·ceil(cout/4)], bias [cout]. */
 export interface ConvWeight {
@@ -66,7 +66,7 @@ export async function loadVaeWeights(
   folder: ModelFolder,
   want: Map<string, number[]>,
   dtype: DType,
-  onProgress?: ((done: number, total: number, key: string) => void) | ((done: number, total: number, key: string) => Promise<void>),
+  onProgress?: Hook<[done: number, total: number, key: string]>,
 ): Promise<VaeWeights> {
   // Only the decoder's keys are checked: the folder's encoder and quant_conv are allowed extras.
   const have = new Map([...folder.tensors].filter(([k]) => want.has(k)));
