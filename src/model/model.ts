@@ -134,8 +134,9 @@ export interface LoadOptions {
   /**
    * Cancels the load: checked before the folder is read (an aborted signal reads no file), after its headers
    * are read and before each weight tensor. An
-   * aborted load rejects with an Error named 'AbortError' (the signal's reason when it is one, else a
-   * DOMException `loadModel(DIR), before KEY (I/N): aborted (REASON)`) and frees what it uploaded.
+   * aborted load rejects with a DOMException named 'AbortError' whose message names what was being loaded,
+   * `loadModel(DIR), before KEY (I/N): aborted (REASON)` (REASON: the reason's message; `controller.abort()`
+   * gives 'This operation was aborted'), the signal's reason as `cause`, and frees what it uploaded.
    * Not an AbortSignal: InputError.
    */
   signal?: AbortSignal;
@@ -274,8 +275,8 @@ export class DiffusionModel {
    * the model through `m`, never through the model's own async methods (they would wait for `f`:
    * a deadlock). generate() holds the model this way for its whole loop.
    * `opts.signal`: when it aborts while the call waits for the calls before it, the call leaves the
-   * queue and rejects at once with an Error named 'AbortError' (the signal's reason when it is one, else
-   * `WHERE: aborted (REASON)`, WHERE being `opts.where`, default 'exclusive'); `f` never runs. Once `f`
+   * queue and rejects at once with a DOMException named 'AbortError', `WHERE: aborted (REASON)` (WHERE being
+   * `opts.where`, default 'exclusive'; the signal's reason as `cause`); `f` never runs. Once `f`
    * runs, checking the signal is up to `f`.
    * @throws DisposedError when the model was disposed before the call; calls made before dispose() still run.
    */

@@ -47,16 +47,21 @@ export function checkSignal(signal: unknown): void {
 }
 
 /**
- * Stops a call whose `signal` was aborted, as fetch does: rejects with an Error named 'AbortError' (a
- * DOMException): the signal's reason itself when it is one (`controller.abort()` with no argument),
- * else a DOMException `WHERE: aborted (REASON)` whose `cause` is the reason.
+ * Stops a call whose `signal` was aborted: rejects with a DOMException named 'AbortError' (so
+ * `e.name === 'AbortError'` checks, as for fetch, keep working) whose message names what was interrupted,
+ * `WHERE: aborted (REASON)` (e.g. `loadModel(DIR), before KEY (3/120): aborted (This operation was
+ * aborted)`), and whose `cause` is the signal's reason (`controller.abort()` with no argument: the
+ * signal's own AbortError). The one way tessera reports an abort, in every loader and call.
  */
 export function throwIfAborted(signal: AbortSignal | undefined, where: string): void {
   if (!signal?.aborted) return;
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error && reason.name === 'AbortError') throw reason;
+  throw abortError(where, signal.reason);
+}
+
+/** The AbortError of throwIfAborted: `WHERE: aborted (REASON)`, the reason as `cause`. */
+function abortError(where: string, reason: unknown): DOMException {
   const shown = reason instanceof Error ? reason.message : String(reason);
   const e = new DOMException(`${where}: aborted (${shown})`, 'AbortError');
   Object.defineProperty(e, 'cause', { value: reason, configurable: true, writable: true });
-  throw e;
+  return e;
 }

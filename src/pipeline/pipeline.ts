@@ -205,9 +205,10 @@ export interface PipelineLoadOptions {
   /**
    * Cancels the load: checked before the folder is read (an aborted signal reads no file), before each
    * component (transformer, VAE, text encoder) and, in the transformer, before each weight tensor
-   * (LoadOptions.signal); not inside the VAE's or the text encoder's load. An aborted load rejects with an Error named 'AbortError'
-   * (the signal's reason when it is one, else a DOMException `loadPipeline(DIR), before the vae: aborted
-   * (REASON)` or `loadModel(DIR/transformer), before KEY (I/N): …`) and frees every component it loaded.
+   * (LoadOptions.signal); not inside the VAE's or the text encoder's load. An aborted load rejects with a DOMException named 'AbortError'
+   * naming what was being loaded, `loadPipeline(DIR), before the vae: aborted (REASON)` or
+   * `loadModel(DIR/transformer), before KEY (I/N): aborted (REASON)`, the signal's reason as `cause`, and frees
+   * every component it loaded.
    * Not an AbortSignal: InputError.
    */
   signal?: AbortSignal;
@@ -340,9 +341,9 @@ export interface PipelineGenerateOptions {
    * negative prompt, between denoising steps, and inside the VAE decode before each of its pieces (per
    * latent frame: mid block, each up block and upsampler, conv_out; DecodeOptions.signal), so an abort
    * waits for the step, encode or decode piece under way, not for the whole stage.
-   * An aborted call rejects with an Error named 'AbortError' (the signal's reason when it is one, as
-   * `controller.abort()` gives, else a DOMException with the reason as `cause`, its message naming where it
-   * stopped: `Pipeline.generate, …` or, in the decode, `Vae.decode`); the call's GPU buffers are freed, the
+   * An aborted call rejects with a DOMException named 'AbortError' whose message names where it stopped,
+   * `Pipeline.generate, before step I/N: aborted (REASON)` (or another stage; in the decode, `Vae.decode: …`),
+   * the signal's reason as `cause` (`controller.abort()`'s own AbortError, REASON 'This operation was aborted'); the call's GPU buffers are freed, the
    * pipeline stays usable and the next call gives what it would have given. Aborted before it starts
    * (queued behind another call, too): rejects at once, without waiting for the calls ahead, and never runs.
    */

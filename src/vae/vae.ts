@@ -90,8 +90,7 @@ export interface DecodeOptions {
    * Cancels the decode. A decode runs in pieces (per latent frame: the mid block, each up block and
    * upsampler, conv_out, each piece over all row bands); the signal is checked before each piece, so an
    * abort waits for the piece under way only, not the whole decode. An aborted decode rejects with an Error
-   * named 'AbortError' (the signal's reason when it is one, else a DOMException `Vae.decode: aborted
-   * (REASON)` with the reason as `cause`), frees the decode's GPU buffers and leaves the VAE usable.
+   * named 'AbortError' (a DOMException `Vae.decode: aborted (REASON)`, the signal's reason as `cause`), frees the decode's GPU buffers and leaves the VAE usable.
    * Aborted before the call runs (queued behind other decodes, too): rejects at once, without waiting for
    * them, and never decodes. Not an AbortSignal: InputError.
    */

@@ -101,7 +101,10 @@ describe.skipIf(!hasGpu)('loader signal', () => {
 
     const m = new AbortController();
     const e3 = (await loadModel(join(DIR, 'transformer'), { gpu: gpu!, signal: m.signal, onProgress: (d) => void (d === 1 && m.abort()) }).catch((e: unknown) => e)) as Error;
-    expect(e3).toBe(m.signal.reason);
+    // abort() with no argument: still named AbortError, and the message says which tensor it stopped before (was the bare DOMException 'This operation was aborted')
+    expect(e3.name).toBe('AbortError');
+    expect(e3.message).toMatch(new RegExp(`^loadModel\\(${DIR}/transformer\\), before \\S+ \\(2/\\d+\\): aborted \\(This operation was aborted\\)$`));
+    expect(e3.cause).toBe(m.signal.reason);
     // after aborted loads, a load gives a working pipeline
     const pipe = await loadPipeline(DIR, { gpu: gpu!, signal: new AbortController().signal });
     pipe.dispose();

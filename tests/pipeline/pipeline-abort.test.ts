@@ -30,7 +30,10 @@ describe.skipIf(!hasGpu)('Pipeline.generate signal', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe('AbortError');
-    expect(err).toBe(ctl.signal.reason); // abort() with no argument: its own AbortError, as fetch rejects
+    // abort() with no argument: an AbortError still (e.name checks keep working), naming the step it stopped before, the signal's own AbortError as cause
+    expect(err).toBeInstanceOf(DOMException);
+    expect((err as Error).message).toMatch(/^Pipeline\.generate, before step 2\/\d+: aborted \(This operation was aborted\)$/);
+    expect((err as Error).cause).toBe(ctl.signal.reason);
     expect(steps).toEqual([1]);
     expect(stages).toEqual(['text', 'denoise']);
 
