@@ -204,10 +204,12 @@ export interface PipelineLoadOptions {
   onWarning?: Hook<[line: string]>;
   /**
    * Cancels the load: checked before the folder is read (an aborted signal reads no file), before each
-   * component (transformer, VAE, text encoder) and, in the transformer, before each weight tensor
-   * (LoadOptions.signal); not inside the VAE's or the text encoder's load. An aborted load rejects with a DOMException named 'AbortError'
+   * component (transformer, VAE, text encoder) and inside each component's load before each weight tensor
+   * (LoadOptions.signal, LoadVaeOptions.signal, TextEncoderLoadOptions.signal: a streamed text encoder reads
+   * its layers in each encode, not at load). An aborted load rejects with a DOMException named 'AbortError'
    * naming what was being loaded, `loadPipeline(DIR), before the vae: aborted (REASON)` or
-   * `loadModel(DIR/transformer), before KEY (I/N): aborted (REASON)`, the signal's reason as `cause`, and frees
+   * `loadModel(DIR/transformer), before KEY (I/N): aborted (REASON)` (`loadVae(DIR/vae), …`,
+   * `loadTextEncoder(DIR/text_encoder), …`), the signal's reason as `cause`, and frees
    * every component it loaded.
    * Not an AbortSignal: InputError.
    */
@@ -1402,13 +1404,13 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
       if (va && opts.vae !== false) stop('before the vae');
-      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae') });
+      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...(signal ? { signal } : {}) });
       if (loadTe) {
         stop('before the text_encoder');
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
         textEncoder = await loadTextEncoder(
           { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
-          { ...(await textEncoderBudget(folder, teOpts, budget, gpu)), ...teOpts, ...variantOf('text_encoder'), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
+          { ...(await textEncoderBudget(folder, teOpts, budget, gpu)), ...teOpts, ...variantOf('text_encoder'), ...(signal ? { signal } : {}), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
         );
       }
       const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, owned);

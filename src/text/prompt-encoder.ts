@@ -8,7 +8,7 @@ import type { FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
 import { checkGpuOption, InputError, shown, withLoadGpu, type TensorData } from '../model/model.js';
-import { checkOptionNames } from '../model/options.js';
+import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
 import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
@@ -29,6 +29,14 @@ export interface TextEncoderLoadOptions extends Umt5LoadOptions {
   cacheBytes?: number;
   /** transformers' weight variant: `model.<variant>.safetensors` or `model.safetensors.index.<variant>.json`. */
   variant?: string;
+  /**
+   * Cancels the load: checked before the folders are read (an aborted signal reads no file) and before each
+   * weight tensor a resident encoder uploads (a streamed one reads its layers in each encode, which this
+   * signal does not cancel). An aborted load rejects with a DOMException named 'AbortError',
+   * `loadTextEncoder(DIR), before KEY (I/N): aborted (REASON)` (the signal's reason as `cause`), and frees
+   * what it uploaded. Not an AbortSignal: InputError.
+   */
+  signal?: AbortSignal;
 }
 
 /** The prompt cache's default bound in bytes (TextEncoderLoadOptions.cacheBytes): 256 MiB. */
@@ -53,7 +61,7 @@ export interface EncodePromptOptions {
   runPlan?: (plan: Plan, where: string) => Promise<void>;
 }
 const ENCODE_PROMPT_OPTIONS: readonly (keyof EncodePromptOptions)[] = ['max_sequence_length', 'runPlan'];
-const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'cacheBytes', 'variant', 'onProgress', 'maxMemory', 'stream'];
+const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'cacheBytes', 'variant', 'onProgress', 'maxMemory', 'stream', 'signal'];
 
 /**
  * A prompt option as diffusers takes it (encodePrompt's `prompts`, Pipeline.generate's `prompt` and
@@ -286,7 +294,8 @@ function checkFolders(folders: unknown): asserts folders is TextEncoderFolders {
  *   options are the second argument), a folder missing or not a FolderSource, an unknown option, a bad
  *   cacheSize or cacheBytes or a `gpu` that is not acquireGpu()'s object (before anything is read);
  *   TokenizerError, ConfigError, ModelFolderError, SafetensorsError, WeightError, LimitError; GpuUnavailableError
- *   when no `gpu` is given and there is no adapter.
+ *   when no `gpu` is given and there is no adapter; an Error named 'AbortError' when `signal` aborts
+ *   (TextEncoderLoadOptions.signal).
  */
 export async function loadTextEncoder(folders: TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   checkFolders(folders);
@@ -294,11 +303,14 @@ export async function loadTextEncoder(folders: TextEncoderFolders, opts: TextEnc
   if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${shown(opts.cacheSize)}`);
   if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${shown(opts.cacheBytes)}`);
   checkGpuOption(opts.gpu);
+  checkSignal(opts.signal);
+  const { signal, ...encoderOpts } = opts;
+  throwIfAborted(signal, `loadTextEncoder(${folders.textEncoder.name}), before reading its folder`);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   try {
     const config = parseUmt5Config(folder.config, configPath(folder));
-    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, opts, [2, DEFAULT_MAX_SEQUENCE_LENGTH]), owned, opts.cacheSize, opts.cacheBytes));
+    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, encoderOpts, [2, DEFAULT_MAX_SEQUENCE_LENGTH], signal && { signal, where: `loadTextEncoder(${folder.name})` }), owned, opts.cacheSize, opts.cacheBytes));
   } catch (e) {
     await folder.close();
     throw e;

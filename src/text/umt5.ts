@@ -26,6 +26,7 @@ import { relativeBucketTable } from '../ref/umt5.js';
 import { EMBED_KEYS, umt5Keys, umt5LayerKeys, type Umt5Config } from './config.js';
 import { checkUmt5Fits, planUmt5, type Umt5FitOptions, type Umt5Plan } from './memory.js';
 import { callHook, type Hook } from '../hook.js';
+import { throwIfAborted } from '../model/options.js';
 
 /** Token ids that do not fit the text encoder (e.g. a tokenizer of another model), or an encoder folder tessera cannot run. */
 export class TextEncoderError extends Error {
@@ -133,10 +134,12 @@ export class Umt5Encoder {
    * then uploads the final norm, and every layer when the plan for `planFor` is resident.
    * The folder stays open (embedding rows and streamed layers are read from it) until dispose().
    * `planFor`: the [batch, seqLen] encode whose plan decides resident or streamed (with `opts.maxMemory`, `opts.stream`).
+   * `abort`: its signal is checked before each weight tensor this load reads (not in later encodes).
    * @throws InputError when `gpu` is not acquireGpu()'s object (before anything is read); WeightError for keys,
-   *   shapes or dtypes that do not match the config (before any upload) and for a non-finite weight as it is read.
+   *   shapes or dtypes that do not match the config (before any upload) and for a non-finite weight as it is read;
+   *   an AbortError `WHERE, before KEY (I/N): aborted (REASON)` when `abort.signal` aborts (what was uploaded is freed).
    */
-  static async load(folder: ModelFolder, config: Umt5Config, gpu: Gpu, opts: Umt5LoadOptions = {}, planFor: [number, number] = [1, 512]): Promise<Umt5Encoder> {
+  static async load(folder: ModelFolder, config: Umt5Config, gpu: Gpu, opts: Umt5LoadOptions = {}, planFor: [number, number] = [1, 512], abort?: { signal: AbortSignal; where: string }): Promise<Umt5Encoder> {
     checkGpuOption(gpu, true);
     const want = umt5Keys(config);
     const have = folder.tensors;
@@ -161,6 +164,9 @@ export class Umt5Encoder {
     if (problems.length) throw new WeightError(`${folder.name}: the weights do not match config.json: ${problems.join('; ')}`);
     const enc = new Umt5Encoder(folder, config, gpu, opts);
     try {
+      const total = 1 + config.layers * 10;
+      const stop = abort && ((key: string, i: number) => throwIfAborted(abort.signal, `${abort.where}, before ${key} (${i}/${total})`));
+      stop?.('encoder.final_layer_norm.weight', 1);
       const d = await folder.readF32('encoder.final_layer_norm.weight');
       checkFinite(folder, 'encoder.final_layer_norm.weight', d);
       enc.finalNorm = enc.weightAlloc.upload(d, [config.dModel], 'f32', 'encoder.final_layer_norm.weight');
@@ -168,7 +174,7 @@ export class Umt5Encoder {
       const p = planUmt5(config, planFor[0], planFor[1], gpu.limits, opts);
       if (p.mode === 'resident') {
         enc.resident = [];
-        for (let i = 0; i < config.layers; i++) enc.resident.push(await enc.uploadLayer(i, enc.weightAlloc, p.ffnChunks, i * 10, config.layers * 10));
+        for (let i = 0; i < config.layers; i++) enc.resident.push(await enc.uploadLayer(i, enc.weightAlloc, p.ffnChunks, i * 10, config.layers * 10, stop && ((key, j) => stop(key, j + 1))));
       }
     } catch (e) {
       enc.weightAlloc.destroyAll();
@@ -192,11 +198,17 @@ export class Umt5Encoder {
     return this.resident ? 'resident' : 'stream';
   }
 
-  private async uploadLayer(i: number, alloc: Allocator, chunks: number, done = 0, total = 0): Promise<LayerWeights> {
+  /** `stop(key, n)`: called before tensor `key` is read, the n-th of the load (the abort check of load()). */
+  private async uploadLayer(i: number, alloc: Allocator, chunks: number, done = 0, total = 0, stop?: (key: string, n: number) => void): Promise<LayerWeights> {
     const c = this.config;
     const keys = [...umt5LayerKeys(c, i).keys()];
+    let n = done;
+    const read = (key: string) => {
+      stop?.(key, ++n);
+      return this.folder.readF32(key);
+    };
     const up = async (key: string, shape: number[]): Promise<Tensor> => {
-      const d = await this.folder.readF32(key);
+      const d = await read(key);
       checkFinite(this.folder, key, d);
       const t = alloc.upload(d, shape, 'f32', key);
       if (total) await callHook('onProgress', `loadTextEncoder, ${key}`, this.options.onProgress, ++done, total, key);
@@ -216,11 +228,11 @@ export class Umt5Encoder {
     };
     // the feed-forward in chunks of fc along d_ff: rows of wi_0/wi_1, columns of wo
     const fc = c.dFf / chunks;
-    const d0 = await this.folder.readF32(wi0);
+    const d0 = await read(wi0);
     checkFinite(this.folder, wi0, d0);
-    const d1 = await this.folder.readF32(wi1);
+    const d1 = await read(wi1);
     checkFinite(this.folder, wi1, d1);
-    const dO = await this.folder.readF32(wo);
+    const dO = await read(wo);
     checkFinite(this.folder, wo, dO);
     for (let j = 0; j < chunks; j++) {
       const cols = new Float32Array(c.dModel * fc); // wo[:, j·fc:(j+1)·fc] as [d_model, fc]

@@ -49,6 +49,13 @@ export interface LoadVaeOptions {
    * a decode that cannot fit is refused before the weights are read.
    */
   preflight?: (config: VaeConfig, gpu: Gpu, dtype: DType) => void;
+  /**
+   * Cancels the load: checked before the folder is read (an aborted signal reads no file) and before each
+   * weight tensor. An aborted load rejects with a DOMException named 'AbortError',
+   * `loadVae(DIR), before KEY (I/N): aborted (REASON)` (the signal's reason as `cause`), and frees what it
+   * uploaded. Not an AbortSignal: InputError.
+   */
+  signal?: AbortSignal;
 }
 
 /** Figures of the last decode (for `tessera bench vae` and the profiler). */
@@ -251,7 +258,7 @@ class LoadedVae implements Vae {
 }
 
 /** Every option loadVae reads; anything else is refused (a misspelt name would otherwise be ignored). */
-const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory'];
+const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory', 'signal'];
 
 /**
  * One console.warn line when an AutoencoderKL config sets a non-zero shift_factor: the decode does not
@@ -271,11 +278,13 @@ function warnShiftFactor(config: VaeConfig, file: string): void {
  * GPUDevice, …; before reading anything), ConfigError /
  * ModelFolderError / SafetensorsError / WeightError naming the file and key, DtypeUnsupportedError (an InputError)
  * for dtype 'f16' on an adapter without shader-f16, GpuUnavailableError when no `gpu` is given and there is no
- * adapter, and whatever `preflight` throws (before any weight is read). An AutoencoderKL config whose shift_factor is
+ * adapter, whatever `preflight` throws (before any weight is read), and an Error named 'AbortError' when `signal` aborts
+ * (LoadVaeOptions.signal). An AutoencoderKL config whose shift_factor is
  * set and non-zero loads with one warning line (console.warn): the decode does not apply it (see the file header).
  */
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
   const { maxMemory } = checkLoadOptions(opts, 'loadVae', LOAD_VAE_OPTIONS);
+  throwIfAborted(opts.signal, `loadVae(${typeof source === 'string' ? source : source.name}), before reading its folder`);
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveFolder(source) : source, opts.variant ? { variant: opts.variant } : undefined);
   try {
     const config = parseVaeConfig(folder.config, configPath(folder));
@@ -287,7 +296,7 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
       opts.preflight?.(config, gpu, dtype);
       const alloc = new Allocator(gpu);
       try {
-        const weights = await loadVaeWeights(alloc, folder, want, dtype, opts.onProgress);
+        const weights = await loadVaeWeights(alloc, folder, want, dtype, opts.onProgress, opts.signal && { signal: opts.signal, where: `loadVae(${folder.name})` });
         const vae = new LoadedVae(config, gpu, dtype, weights, alloc, owned, folder.name);
         vae.maxMemory = maxMemory;
         return vae;

@@ -6,6 +6,7 @@ import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { checkKeys, checkWeightValues, WeightError } from '../model/weights.js';
 import { callHook, type Hook } from '../hook.js';
+import { throwIfAborted } from '../model/options.js';
 
 /** A convolution ready for ops/conv: weights [taps, cin, 4·ceil(cout/4)], bias [cout]. */
 export interface ConvWeight {
@@ -59,7 +60,8 @@ export function convLayout(w: Float32Array, cout: number, cin: number, taps: num
 
 /**
  * Checks the folder holds every decoder key with the right shape (encoder keys may be there and
- * are not read), then uploads them one at a time in `dtype`.
+ * are not read), then uploads them one at a time in `dtype`. `abort`: its signal is checked before each
+ * tensor is read (an AbortError `WHERE, before KEY (I/N): aborted (REASON)`).
  */
 export async function loadVaeWeights(
   alloc: Allocator,
@@ -67,6 +69,7 @@ export async function loadVaeWeights(
   want: Map<string, number[]>,
   dtype: DType,
   onProgress?: Hook<[done: number, total: number, key: string]>,
+  abort?: { signal: AbortSignal; where: string },
 ): Promise<VaeWeights> {
   // Only the decoder's keys are checked: the folder's encoder and quant_conv are allowed extras.
   const have = new Map([...folder.tensors].filter(([k]) => want.has(k)));
@@ -77,6 +80,7 @@ export async function loadVaeWeights(
   const tensors = new Map<string, Tensor>();
   let done = 0;
   const read = async (key: string) => {
+    if (abort) throwIfAborted(abort.signal, `${abort.where}, before ${key} (${done + 1}/${want.size})`);
     const d = await folder.readF32(key);
     checkWeightValues(key, d, dtype, tensorPath(folder, key));
     await callHook('onProgress', `loadVae, ${key}`, onProgress, ++done, want.size, key);
