@@ -5,7 +5,7 @@
 // explicit binding list. Pipelines are cached by kernel + flags + overrides, never by shape.
 import type { Gpu } from './device.js';
 import { GpuError } from './device.js';
-import { callHook } from '../hook.js';
+import { callHook, type Hook } from '../hook.js';
 import { kernelSource, preprocessMapped, ShaderError, sourceMessage, type MappedSource } from './shader.js';
 
 /** Binding kinds in group 0, in binding order. */
@@ -257,7 +257,7 @@ export function emitKernelEvent(device: GPUDevice, e: KernelEvent): void {
  * message[; …]` (KEY: kernel, flags and override knobs; up to three compiler errors, each at the line
  * of the kernel's or prelude's own source); the others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
  */
-export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress?: ((done: number, total: number) => void) | null): Promise<void> {
+export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress?: Hook<[done: number, total: number]> | null): Promise<void> {
   const device = gpu.device;
   let cache = caches.get(device);
   if (!cache) caches.set(device, (cache = new Map()));
