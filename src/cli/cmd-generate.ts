@@ -1,7 +1,8 @@
 // `tessera generate`: the denoising loop on a diffusers model folder, latents out (before the VAE).
 import { dirname, join, resolve } from 'node:path';
 import { writeOutputAtomic } from '../io/node-write.js';
-import { loadModel } from '../model/model.js';
+import { InputError, loadModel } from '../model/model.js';
+import { checkSamplingShapes } from '../model/forward.js';
 import { generate, type GenerateOptions } from '../sampler/generate.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { checkRopeGrid } from '../model/wan.js';
@@ -186,6 +187,28 @@ function checkModelRope(p: Parsed, config: ModelConfig, header: ReadonlyMap<stri
   return one as number[];
 }
 
+/**
+ * The inputs file's shapes against the transformer config, by generate()'s own check (checkSamplingShapes): the
+ * latents' rank and in_channels, the text embeddings' width and batch (the latents'), the negative text's batch and
+ * width, a DiT's class label count; from the file's header (`header`), so before any weight is read, and in the
+ * loader's preflight. `latents`: the run's latent shape (the file's, or seeded: checkModelRope), undefined when not known.
+ * @throws InputError naming the file and its tensor, in generate()'s words.
+ */
+function checkInputShapes(p: Parsed, config: ModelConfig, header: ReadonlyMap<string, InputHeader>, latents: number[] | undefined): void {
+  const file = p.inputs as string | undefined;
+  if (file === undefined || latents === undefined) return;
+  const [pos, neg] = textNames(file, header);
+  const labels = header.get('class_labels')?.shape;
+  const quoted = { latents: '"latents"', text: `"${pos}"`, negText: `"${neg}"`, classLabels: '"class_labels"' };
+  try {
+    checkSamplingShapes(config, { latents, text: header.get(pos)?.shape, negText: header.get(neg)?.shape, classLabels: labels?.length === 1 ? labels[0] : undefined }, quoted);
+  } catch (e) {
+    // a tensor's shape is the file's problem; a config the sampler cannot use (out_channels) is not
+    if (e instanceof InputError && e.message.startsWith('"')) throw new InputError(`${file}: tensor ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
 /** The batch of a seeded --model run: the inputs file's text or class labels when it has them, else --batch. */
 function seededBatch(p: Parsed, family: ModelConfig['family'], inputs: ReadonlyMap<string, InputHeader>): number {
   return inputs.get(family === 'dit' ? 'class_labels' : textNames(p.inputs as string | undefined, inputs)[0])?.shape[0] ?? (p.batch as number);
@@ -284,11 +307,15 @@ export const generateCommand: Command = {
     if (p.seed !== undefined && (p.height === undefined || p.width === undefined)) throw new UsageError('--seed needs --height and --width (latent size)');
     // seeded sizes the patch cannot split, in the flags' words (generate() named its hidden_states after loading)
     if (config && p.seed !== undefined) checkLatentPatch('generate', `--model ${dir}`, config, { frames: (p.frames as number | undefined) ?? 1, height: p.height as number, width: p.width as number });
-    if (config) checkModelRope(p, config, header);
+    const early = config ? checkModelRope(p, config, header) : undefined;
     // the file's tensor names, dtypes and latents' rank (or the text a run without one lacks), as the run read them after
-    // loading (again in preflight when config.json could not be read here)
+    // loading, then their shapes against config.json as generate() checks them (again in preflight when config.json
+    // could not be read here)
     const cfg = (p.guidance as number) > 1;
-    if (config) checkConditioningHeader(p, config.family, header, cfg);
+    if (config) {
+      checkConditioningHeader(p, config.family, header, cfg);
+      checkInputShapes(p, config, header, early);
+    }
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...variantOption(p),
@@ -298,6 +325,7 @@ export const generateCommand: Command = {
         const cfgB = cfg ? 2 : 1;
         const one = checkModelRope(p, config, header);
         checkConditioningHeader(p, config.family, header, cfg);
+        checkInputShapes(p, config, header, one);
         if (!one) return;
         const latent = [cfgB * one[0]!, ...one.slice(1)] as number[];
         const t = config.family === 'dit' ? undefined : header.get(textNames(p.inputs as string, header)[0])?.shape;

@@ -18,6 +18,7 @@ import { compilePlans, Pace, Plan } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
+import { checkSamplingConditioning, checkSamplingLatents } from '../model/forward.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { callHook, hookQueue, type Hook } from '../hook.js';
@@ -215,15 +216,10 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   }
   const shape = o.latents ? o.latents.shape : o.shape!;
   const cfg = guidance > 1;
-  const C = model.config.inChannels;
-  // named `latents` here (the transformer's own check would call them hidden_states)
-  const rank = model.family === 'dit' ? 4 : 5;
-  if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${model.family} model, found [${shape.join(',')}]`);
-  if (shape[1] !== C) throw new InputError(`latents: expected ${C} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
+  // the shapes as tessera generate --model checks them from an inputs file's header before loading (one check,
+  // src/model/forward.ts); named `latents` here (the transformer's own check would call them hidden_states)
+  checkSamplingLatents(model.config, shape);
   checkLatentGrid(model.config, 'hidden_states', shape);
-  const B = shape[0]!;
-  const outC = model.config.outChannels;
-  if (outC !== C && outC !== 2 * C) throw new InputError(`model out_channels ${outC} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
   let labels: number[] | undefined;
   const text = o.encoder_hidden_states ?? o.prompt_embeds;
   const negText = o.negative_encoder_hidden_states ?? o.negative_prompt_embeds;
@@ -233,26 +229,17 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const mc = model.config;
   if (mc.family === 'dit') {
     if (o.class_labels === undefined) throw new InputError('class_labels: missing (DiT is class-conditional)');
-    labels = checkClassIds(o.class_labels, B, mc.numClasses, 'batch of latents');
   } else {
     if (!text) throw new InputError(`${textName}: missing (text embeddings)`);
-    // checked here against the latents: under guidance the transformer sees the [cond; uncond] batch the caller never built
     const width = mc.family === 'wan' ? mc.textDim : mc.captionChannels;
-    const key = mc.family === 'wan' ? 'text_dim' : 'caption_channels';
     checkTensorData(textName, text, `[B, L, ${width}] text embeddings`);
-    if (text.shape.length !== 3 || text.shape[0] !== B || text.shape[2] !== width) {
-      throw new InputError(`${textName}: expected [${B}, L, ${width}] (batch of latents [${shape.join(',')}], config ${key}), found [${text.shape.join(',')}]`);
-    }
     if (cfg && !negText) throw new InputError(`${negName}: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
     // checked when given, as Pipeline.generate does, though unguided runs do not read them
-    if (negText !== undefined) {
-      checkTensorData(negName, negText, `[B, L', ${width}] negative text embeddings`);
-      // the length may differ (WanPipeline runs cond and uncond as separate transformer calls)
-      if (negText.shape.length !== 3 || negText.shape[0] !== text.shape[0] || negText.shape[2] !== text.shape[2]) {
-        throw new InputError(`${negName}: expected [${text.shape[0]}, L', ${text.shape[2]}] (the batch and width of ${textName} [${text.shape.join(',')}]; any length L'), found [${negText.shape.join(',')}]`);
-      }
-    }
+    if (negText !== undefined) checkTensorData(negName, negText, `[B, L', ${width}] negative text embeddings`);
   }
+  // the text against the latents' batch, the negative text against the text (generate --model's check too)
+  checkSamplingConditioning(mc, { latents: shape, text: text?.shape, negText: negText?.shape }, { latents: 'latents', text: textName, negText: negName, classLabels: 'class_labels' });
+  if (mc.family === 'dit') labels = checkClassIds(o.class_labels, shape[0]!, mc.numClasses, 'batch of latents');
   // f16 range under the caller's names (the transformer's own check would see the guided [cond; uncond] text as one encoder_hidden_states)
   if (o.latents) checkF16Range('latents', o.latents.data, model.dtype);
   if (text) checkF16Range(textName, text.data, model.dtype);

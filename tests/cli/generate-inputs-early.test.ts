@@ -3,12 +3,12 @@
 // dtypes, --prompt beside text embeddings (generateConditioning's checks, now checkConditioningHeader), and with
 // --pipeline the text embeddings' width and batch and the latents' batch (Pipeline.generate's checks). The folders hold
 // configs and no weights: each refusal must come first, where the old order left the loader's ModelFolderError. No GPU.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeSafetensors } from '../../src/io/safetensors.js';
 import { tesseraCli } from '../helpers/cli.js';
+import { zeroInputsFile, type InputsTensor } from '../helpers/inputs-file.js';
 import { shapesConfigsOnly } from '../helpers/config-folder.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-generate-inputs-early-'));
@@ -17,13 +17,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 // tessera-shapes' configs (WanPipeline, guidance 5 by default; WanTransformer3DModel: in_channels 16, text_dim 64, patch 1×2×2), no weights
 const pipe = shapesConfigsOnly(tmp);
 
-type T = { shape: number[]; dtype?: 'F32' | 'I64' };
-function inputs(name: string, tensors: Record<string, T>): string {
-  const file = join(tmp, `${name}.safetensors`);
-  const n = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  writeFileSync(file, writeSafetensors(Object.entries(tensors).map(([k, t]) => ({ name: k, dtype: t.dtype ?? 'F32', shape: t.shape, data: t.dtype === 'I64' ? new BigInt64Array(n(t.shape)) : new Float32Array(n(t.shape)) }))));
-  return file;
-}
+type T = InputsTensor;
+const inputs = (name: string, tensors: Record<string, T>): string => zeroInputsFile(tmp, name, tensors);
 const text = { shape: [1, 8, 64] };
 const latents = { shape: [1, 16, 3, 4, 4] };
 const EXPECTED = 'expected latents, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds';
