@@ -84,6 +84,23 @@ export function checkRange(name: string, size: number, offset: number, length: n
   }
 }
 
+/** The files of `sub/` inside `folder`, as a folder of their own. */
+export function subFolder(folder: FolderSource, sub: string): FolderSource {
+  checkRelPath(folder.name, sub);
+  return {
+    name: folderFile(folder, sub),
+    readText: async (rel: string) => {
+      checkRelPath(`${folder.name}/${sub}`, rel);
+      return folder.readText(`${sub}/${rel}`);
+    },
+    open: async (rel: string): Promise<ByteSource> => {
+      checkRelPath(`${folder.name}/${sub}`, rel);
+      return folder.open(`${sub}/${rel}`);
+    },
+    ...(folder.list ? { list: async (dir?: string) => folder.list!(dir ? `${sub}/${dir}` : sub) } : {}),
+  };
+}
+
 /**
  * Relative paths inside a folder: no absolute paths, no `..`, no empty segments, no
  * backslashes. Shard names come from an untrusted index file, so they must not escape it.

@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { describeOverflow, type Plan } from '../gpu/plan.js';
 import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.js';
-import { checkRelPath, folderFile, folderRoot, listedFiles, readTextAs, type ByteSource, type FolderSource } from '../io/source.js';
+import { folderFile, folderRoot, listedFiles, readTextAs, subFolder, type FolderSource } from '../io/source.js';
 import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
@@ -111,22 +111,7 @@ export function parseModelIndex(text: string, file: string): ModelIndex {
   return { className: raw['_class_name'] as string, components, config };
 }
 
-/** The files of `sub/` inside `folder`, as a folder of their own. */
-export function subFolder(folder: FolderSource, sub: string): FolderSource {
-  checkRelPath(folder.name, sub);
-  return {
-    name: folderFile(folder, sub),
-    readText: async (rel: string) => {
-      checkRelPath(`${folder.name}/${sub}`, rel);
-      return folder.readText(`${sub}/${rel}`);
-    },
-    open: async (rel: string): Promise<ByteSource> => {
-      checkRelPath(`${folder.name}/${sub}`, rel);
-      return folder.open(`${sub}/${rel}`);
-    },
-    ...(folder.list ? { list: async (dir?: string) => folder.list!(dir ? `${sub}/${dir}` : sub) } : {}),
-  };
-}
+export { subFolder };
 
 /**
  * What generate() needs of a text encoder: WanPipeline's `_get_t5_prompt_embeds` for a list of

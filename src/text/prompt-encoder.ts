@@ -4,10 +4,10 @@
 // calls of generate()).
 import type { Gpu } from '../gpu/device.js';
 import { configPath, openModelFolder } from '../io/model-folder.js';
-import type { FolderSource } from '../io/source.js';
+import { subFolder, type FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
-import { checkGpuOption, InputError, shown, withLoadGpu, type TensorData } from '../model/model.js';
+import { checkGpuOption, InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
@@ -259,30 +259,40 @@ export class Umt5TextEncoder {
   }
 }
 
-/** The folders loadTextEncoder reads. */
+/** The folders loadTextEncoder reads, each a FolderSource or a string as loadModel takes one (a path or file:// URL in Node, an http(s):// URL). */
 export interface TextEncoderFolders {
   /** The pipeline's tokenizer/ folder (tokenizer.json). */
-  tokenizer: FolderSource;
+  tokenizer: FolderSource | string;
   /** The pipeline's text_encoder/ folder (UMT5EncoderModel). */
-  textEncoder: FolderSource;
+  textEncoder: FolderSource | string;
 }
 const FOLDER_NAMES: readonly (keyof TextEncoderFolders)[] = ['tokenizer', 'textEncoder'];
-const FOLDER_SOURCES = 'a FolderSource (nodeFolder(dir) on Node; httpFolder(url) or mapFolder(files) in browsers)';
+const FOLDER_SOURCES = 'a path or URL string (a path or file:// URL in Node, an http(s):// URL), or a FolderSource (nodeFolder(dir) on Node; httpFolder(url) or mapFolder(files) in browsers)';
+
+const isFolderSource = (f: unknown): f is FolderSource => typeof f === 'object' && f !== null && typeof (f as FolderSource).readText === 'function' && typeof (f as FolderSource).open === 'function';
 
 /**
- * Refuses loadTextEncoder's first argument unless it holds the two folders and nothing else (an
- * option given there, such as maxMemory, would be ignored: options are the second argument).
- * @throws InputError naming the key.
+ * loadTextEncoder's first argument as its two folders: a string or FolderSource is the pipeline folder (its
+ * tokenizer/ and text_encoder/); an object holds the two folders and nothing else (an option given there,
+ * such as maxMemory, would be ignored: options are the second argument), each a string or a FolderSource.
+ * A string is opened as loadModel opens one (resolveFolder).
+ * @throws InputError naming the key, or the argument, and what it takes.
  */
-function checkFolders(folders: unknown): asserts folders is TextEncoderFolders {
-  const options = Object.fromEntries(LOAD_OPTIONS.map((k) => [k, 'its options, the second argument']));
-  checkOptionNames(folders, FOLDER_NAMES, 'loadTextEncoder', '{ tokenizer: nodeFolder(dir + "/tokenizer"), textEncoder: nodeFolder(dir + "/text_encoder") }', options, 'folder');
-  for (const k of FOLDER_NAMES) {
-    const f = (folders as Record<string, unknown>)[k];
-    if (f === undefined) throw new InputError(`${k}: missing; give the pipeline's ${k === 'tokenizer' ? 'tokenizer' : 'text_encoder'}/ folder as ${FOLDER_SOURCES}`);
-    const s = f as Partial<FolderSource> | null;
-    if (typeof s !== 'object' || s === null || typeof s.readText !== 'function' || typeof s.open !== 'function') throw new InputError(`${k}: ${FOLDER_SOURCES}, got ${typeof f === 'object' && f !== null ? 'an object without readText and open' : `${typeof f} ${shown(f)}`}`);
+async function resolveFolders(source: unknown): Promise<{ tokenizer: FolderSource; textEncoder: FolderSource }> {
+  const open = async (f: string | FolderSource) => (typeof f === 'string' ? resolveFolder(f) : f);
+  if (typeof source === 'string' || isFolderSource(source)) {
+    const root = await open(source);
+    return { tokenizer: subFolder(root, 'tokenizer'), textEncoder: subFolder(root, 'text_encoder') };
   }
+  const options = Object.fromEntries(LOAD_OPTIONS.map((k) => [k, 'its options, the second argument']));
+  checkOptionNames(source, FOLDER_NAMES, 'loadTextEncoder', '"Wan2.1-T2V-1.3B-Diffusers" (the pipeline folder) or { tokenizer: dir + "/tokenizer", textEncoder: dir + "/text_encoder" }', options, 'folder');
+  for (const k of FOLDER_NAMES) {
+    const f = (source as Record<string, unknown>)[k];
+    if (f === undefined) throw new InputError(`${k}: missing; give the pipeline's ${k === 'tokenizer' ? 'tokenizer' : 'text_encoder'}/ folder as ${FOLDER_SOURCES}`);
+    if (typeof f !== 'string' && !isFolderSource(f)) throw new InputError(`${k}: ${FOLDER_SOURCES}, got ${typeof f === 'object' && f !== null ? 'an object without readText and open' : `${typeof f} ${shown(f)}`}`);
+  }
+  const { tokenizer, textEncoder } = source as TextEncoderFolders;
+  return { tokenizer: await open(tokenizer), textEncoder: await open(textEncoder) };
 }
 
 /**
@@ -290,15 +300,19 @@ function checkFolders(folders: unknown): asserts folders is TextEncoderFolders {
  * + model.safetensors or a sharded index; F32/F16/BF16). Checks the tokenizer, config, keys and
  * the memory plan of a [2, 512] encode before reading any weight. Weights and activations are
  * f32 always (there is no dtype option: T5 activations overflow f16).
+ * `folders`: the pipeline folder (its tokenizer/ and text_encoder/), as a string — a path or a file:// URL
+ * (Node), an http(s):// URL (httpFolder) — or a FolderSource; or `{ tokenizer, textEncoder }`, each a string or
+ * a FolderSource. Strings are opened as loadModel and loadPipeline open theirs.
  * @throws InputError for a `folders` key other than tokenizer and textEncoder (an option name there:
- *   options are the second argument), a folder missing or not a FolderSource, an unknown option, a bad
+ *   options are the second argument), a folder missing or neither a string nor a FolderSource, a malformed
+ *   file:// URL, an unknown option, a bad
  *   cacheSize or cacheBytes or a `gpu` that is not acquireGpu()'s object (before anything is read);
  *   TokenizerError, ConfigError, ModelFolderError, SafetensorsError, WeightError, LimitError; GpuUnavailableError
  *   when no `gpu` is given and there is no adapter; an Error named 'AbortError' when `signal` aborts
  *   (TextEncoderLoadOptions.signal).
  */
-export async function loadTextEncoder(folders: TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
-  checkFolders(folders);
+export async function loadTextEncoder(source: string | FolderSource | TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
+  const folders = await resolveFolders(source);
   checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
   if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${shown(opts.cacheSize)}`);
   if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${shown(opts.cacheBytes)}`);
