@@ -1,7 +1,10 @@
 // `tessera decode`: latents → pixels with a diffusers VAE folder (AutoencoderKLWan or AutoencoderKL).
 import { InputError, type TensorData } from '../model/model.js';
 import { inputErrorAt } from '../model/input-error.js';
-import type { DType } from '../gpu/tensor.js';
+import { fmtBytes, type DType } from '../gpu/tensor.js';
+import { LimitError } from '../model/memory.js';
+import { vaeDecoderKeys, type VaeConfig } from '../vae/config.js';
+import type { Parsed } from './args.js';
 import { loadVae } from '../vae/vae.js';
 import { checkDecodeLatents, planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
@@ -25,6 +28,32 @@ function checkLatentDims(file: string, shape: readonly number[]): void {
 function checkLatentValues(file: string, latents: TensorData): void {
   const i = latents.data.findIndex((x) => !Number.isFinite(x));
   if (i >= 0) throw new InputError(`${file}: latents: non-finite value ${latents.data[i]} at flat index ${i}`);
+}
+
+/**
+ * The GPU bytes of the decoder weights --vae's config.json implies (vaeDecoderKeys: the tensors loadVae reads, checked
+ * against the weights file's header when it loads) at the run's dtype (`dtype`): a lower bound of what the loaded VAE
+ * holds (its convolutions' output channels are padded to multiples of 4).
+ */
+export function decoderWeightBytes(config: VaeConfig, dtype: DType): number {
+  let n = 0;
+  for (const shape of vaeDecoderKeys(config).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n * (dtype === 'f16' ? 2 : 4);
+}
+
+/**
+ * --max-memory (or TESSERA_MAX_GPU_MEMORY) below the decoder's weights alone (decoderWeightBytes), from config.json,
+ * before the adapter is acquired or any weight read; the decode's own check (weights + peak activations) follows at
+ * decode time. @throws LimitError with both sizes and what to change.
+ */
+function checkBudgetVsWeights(p: Parsed, config: VaeConfig, budget: number): void {
+  // AutoencoderKL with force_upcast decodes in f32 whatever --dtype says (loadVae)
+  const dtype: DType = config.kind === 'kl' && config.forceUpcast ? 'f32' : ((p.dtype as DType | undefined) ?? 'f32');
+  const weights = decoderWeightBytes(config, dtype);
+  if (weights <= budget) return;
+  const flag = p['max-memory'] !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY';
+  const f16 = dtype === 'f32' && !(config.kind === 'kl' && config.forceUpcast) ? `, or --dtype f16 (${fmtBytes(weights / 2)} of weights)` : '';
+  throw new LimitError(`${flag} ${fmtBytes(budget)} is below the VAE's decoder weights alone: ${fmtBytes(weights)} in ${dtype} (${p.vae as string}/config.json), before any frame, cache or scratch: give ${flag} well above ${weights} (the decode then says what it needs in all)${f16}`);
 }
 
 /** `check`'s InputError named with the inputs file `file`, as every other input error of the command. */
@@ -67,6 +96,8 @@ export const decodeCommand: Command = {
     // the rank and channels --vae's config.json takes, before the adapter is acquired (planDecode checks them again in preflight)
     const config = vaeConfigOf(p.vae as string);
     if (config) namingFile(file, () => checkDecodeLatents(config, header.get('latents')!.shape));
+    // a budget below the decoder's weights alone, from config.json before any weight is read (it was refused after loading them all)
+    if (config && budget !== undefined) checkBudgetVsWeights(p, config, budget);
     const latents = floatInput(file, await readInputs(file, header, ['latents']), 'latents');
     checkLatentValues(file, latents);
     const vae = await loadVae(p.vae as string, {
