@@ -10,12 +10,12 @@ import { configPath, openModelFolder, tensorPath, type ModelFolder } from '../io
 import type { FolderSource } from '../io/source.js';
 import { parseConfig, patchDims, type ModelConfig } from './config.js';
 import { budgetBytes, checkRunFits, checkWeightsFit, largerBudget, LimitError, runName, type Reserve } from './memory.js';
-import { checkOptionNames, checkSignal, throwIfAborted } from './options.js';
+import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted, warnLine } from './options.js';
 import { Serial } from '../gpu/serial.js';
 import { recordForwardPooled, type MemoryOptions } from './forward.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { plural } from '../plural.js';
-import { checkKeyCount, checkKeys, expectedKeys, uploadWeights, type Weights } from './weights.js';
+import { checkKeyCount, checkKeys, expectedKeys, unexpectedKeysLine, uploadWeights, type UnexpectedKeys, type Weights } from './weights.js';
 import { keyFoldLengths } from '../ops/attention.js';
 import { checkRopeGrid, type KeyFoldTable } from './wan.js';
 import { checkGpuOption, InputError, kindOf, shown } from './input-error.js';
@@ -140,6 +140,20 @@ export interface LoadOptions {
    * Not an AbortSignal: InputError.
    */
   signal?: AbortSignal;
+  /**
+   * Tensors of the checkpoint the model has no place for (diffusers' `unexpected_keys`): 'error' (the
+   * default) refuses the load (WeightError naming them, before any weight is read); 'warn' loads without
+   * them and reports one line through `onWarning`, `warning: DIR: N tensors of the checkpoint not used by
+   * the model, ignored (unexpectedKeys: 'warn'): KEY, …` (the first five), as diffusers' from_pretrained
+   * warns and goes on. Missing and mis-shaped tensors are an error either way. Anything else: InputError.
+   */
+  unexpectedKeys?: UnexpectedKeys;
+  /**
+   * Where the load's warning lines go (default console.warn): the unexpected tensors of `unexpectedKeys:
+   * 'warn'`, before any weight is read. A promise it returns is awaited; one that throws or rejects fails the
+   * load (`loadModel: onWarning failed: …`). Not a function: InputError.
+   */
+  onWarning?: Hook<[line: string]>;
 }
 
 /** A loader's `dtype` option: undefined (f32), 'f32' or 'f16'. @throws InputError naming dtype otherwise. */
@@ -148,19 +162,20 @@ export function checkDtypeOption(dtype: unknown): void {
 }
 
 /** Every option loadModel reads; anything else is refused (a typo such as dtyp would load f32 silently). */
-const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant', 'signal'];
+const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant', 'signal', 'unexpectedKeys', 'onWarning'];
 
 /**
  * Checks the options loadModel, loadRandomModel and loadVae share (and that no other key is given), before any file or GPU work, and
  * returns the budget in bytes (a size string parsed with parseBytes).
  * @throws InputError naming the option and what it takes.
  */
-export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown; signal?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
+export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown; signal?: unknown; unexpectedKeys?: unknown; onWarning?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
   checkOptionNames(opts, names, where, "{ dtype: 'f16' }");
   checkSignal(opts.signal);
+  checkUnexpectedKeys(opts.unexpectedKeys);
   checkDtypeOption(opts.dtype);
   if (opts.variant !== undefined && (typeof opts.variant !== 'string' || opts.variant === '')) throw new InputError(`variant: a weight variant name such as "fp16", got ${shown(opts.variant)}`);
-  for (const k of ['onProgress', 'preflight'] as const) {
+  for (const k of ['onProgress', 'preflight', 'onWarning'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
   }
   checkGpuOption(opts.gpu);
@@ -674,7 +689,7 @@ export function checkClassIds(y: unknown, B: number, numClasses: number, of: str
  * `source`: a path or an http(s):// URL (Node), a URL (browser); URLs are read with HTTP range requests (httpFolder), or a FolderSource.
  * Weights are read and uploaded one tensor at a time.
  * @throws ModelFolderError (missing/invalid config.json, shard index), ConfigError (unsupported
- *   class or values), WeightError (missing/extra/mis-shaped keys, non-finite or out-of-f16-range
+ *   class or values), WeightError (missing/mis-shaped keys, extra keys unless `unexpectedKeys: 'warn'`, non-finite or out-of-f16-range
  *   values), LimitError (weights above `maxMemory` or a binding limit, before upload), InputError
  *   (a LoadOptions value of the wrong kind: dtype other than 'f32'/'f16', a maxMemory that is not
  *   a size, a non-string variant, a `gpu` that is not acquireGpu()'s object such as a GPUDevice;
@@ -693,7 +708,8 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
     const config = parseConfig(folder.config, configPath(folder));
     checkKeyCount(folder.name, folder.tensors, config);
     const want = expectedKeys(config);
-    checkKeys(folder.name, folder.tensors, want);
+    const unused = checkKeys(folder.name, folder.tensors, want, opts.unexpectedKeys);
+    if (unused.length) await warnLine(opts.onWarning, 'loadModel', unexpectedKeysLine(folder.name, unused));
     return await withLoadGpu(opts.gpu, async (gpu, owned) => {
       // Default f32 for every checkpoint, as diffusers (torch_dtype unset): an F16 file computed in f16
       // storage lands ~1e-3 off diffusers' output (field case variant-fp16), in f32 ~1e-6.

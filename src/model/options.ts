@@ -3,6 +3,7 @@
 // ignored: `steps: 4` ran 50 steps). One wording for every entry point.
 import { closestName } from '../closest-name.js';
 import { InputError } from './input-error.js';
+import { callHook, type Hook } from '../hook.js';
 
 /** Names people reach for that are neither a spelling nor a part of the option's own name. */
 const ALIASES: Record<string, string> = { generator: 'seed', cfg: 'guidance_scale', cfg_scale: 'guidance_scale', negative: 'negative_prompt', labels: 'class_labels', noise: 'latents' };
@@ -64,4 +65,21 @@ function abortError(where: string, reason: unknown): DOMException {
   const e = new DOMException(`${where}: aborted (${shown})`, 'AbortError');
   Object.defineProperty(e, 'cause', { value: reason, configurable: true, writable: true });
   return e;
+}
+
+/**
+ * Sends a warning line to a loader's `onWarning` (awaited; one that throws or rejects fails the call as
+ * `WHERE: onWarning failed: …`), or to console.warn when there is none.
+ */
+export async function warnLine(onWarning: Hook<[line: string]> | undefined, where: string, line: string): Promise<void> {
+  if (onWarning) await callHook('onWarning', where, onWarning, line);
+  else console.warn(line);
+}
+
+/**
+ * A loader's `unexpectedKeys` option: undefined (the default, 'error'), 'error' or 'warn'.
+ * @throws InputError naming unexpectedKeys otherwise.
+ */
+export function checkUnexpectedKeys(v: unknown): void {
+  if (v !== undefined && v !== 'error' && v !== 'warn') throw new InputError(`unexpectedKeys: 'error' or 'warn', got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
 }

@@ -138,10 +138,22 @@ export function checkKeyCount(folder: string, have: ReadonlyMap<string, unknown>
   throw new WeightError(`${folder}: the weights do not match config.json: num_layers ${c.layers} needs ${total} tensors (${perLayer} per layer), the weights hold ${have.size}, enough for at most ${fit} layer${fit === 1 ? '' : 's'}`);
 }
 
-/** Missing, extra and mis-shaped keys are errors naming them (and the folder). */
-export function checkKeys(folder: string, have: Map<string, { shape: number[]; dtype: string }>, want: KeySpec): void {
+/**
+ * What a loader does with tensors of the checkpoint the model has no place for (LoadOptions.unexpectedKeys):
+ * 'error' (the default) refuses the load naming them; 'warn' loads without them and reports one line
+ * (diffusers' from_pretrained warns about such `unexpected_keys` and goes on).
+ */
+export type UnexpectedKeys = 'error' | 'warn';
+
+/**
+ * Missing, extra and mis-shaped keys are errors naming them (and the folder). With `unexpected` 'warn',
+ * extra keys are not an error: they are returned (empty when there are none) for the caller to report
+ * (unexpectedKeysLine).
+ */
+export function checkKeys(folder: string, have: Map<string, { shape: number[]; dtype: string }>, want: KeySpec, unexpected: UnexpectedKeys = 'error'): string[] {
   const missing = [...want.keys()].filter((k) => !have.has(k));
-  const extra = [...have.keys()].filter((k) => !want.has(k));
+  const unused = [...have.keys()].filter((k) => !want.has(k));
+  const extra = unexpected === 'error' ? unused : [];
   const misshaped = [...want].filter(([k, s]) => have.has(k) && JSON.stringify(have.get(k)!.shape) !== JSON.stringify(s)).map(([k, s]) => `${k} is [${have.get(k)!.shape.join(',')}], expected [${s.join(',')}]`);
   const badDtype = [...want.keys()].filter((k) => have.has(k) && !['F32', 'F16', 'BF16'].includes(have.get(k)!.dtype)).map((k) => `${k} is ${have.get(k)!.dtype}`);
   // A dtype tessera cannot read (FP8, integer-quantized) is not a mismatch with config.json: say so on its own.
@@ -155,6 +167,12 @@ export function checkKeys(folder: string, have: Map<string, { shape: number[]; d
   if (misshaped.length) problems.push(`wrong shapes: ${list(misshaped, 4)}`);
   if (badDtype.length) problems.push(`unsupported dtypes (need F32/F16/BF16): ${list(badDtype, 4)}`);
   if (problems.length) throw new WeightError(`${folder}: the weights do not match config.json: ${problems.join('; ')}`);
+  return unexpected === 'error' ? [] : unused;
+}
+
+/** The one warning line of tensors a load left unused (unexpectedKeys: 'warn'): how many, the first five names. */
+export function unexpectedKeysLine(folder: string, keys: readonly string[]): string {
+  return `warning: ${folder}: ${keys.length} tensor${keys.length === 1 ? '' : 's'} of the checkpoint not used by the model, ignored (unexpectedKeys: 'warn'): ${list([...keys], 5)}`;
 }
 
 /**

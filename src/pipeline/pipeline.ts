@@ -20,7 +20,8 @@ import { checkDtypeOption, checkGpuOption, InputError, loadModel, RopeLimitError
 import { ropeGrid } from '../model/wan.js';
 import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
-import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
+import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted, warnLine } from '../model/options.js';
+import type { UnexpectedKeys } from '../model/weights.js';
 export { closestOption } from '../model/options.js';
 import { beyondAdapter, bindingLimit, estimateMemory, farOverBinding, largerBudget, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
@@ -181,7 +182,8 @@ export interface PipelineLoadOptions {
   variant?: string;
   /**
    * Where the pipeline's warning lines go (default console.warn): the scheduler config read as another class
-   * at load, and a generate() `scheduler` that ignores keys of the folder's config (once per class). A promise
+   * at load, a component's unexpected tensors (`unexpectedKeys: 'warn'`), a VAE's ignored shift_factor, and a
+   * generate() `scheduler` that ignores keys of the folder's config (once per class). A promise
    * it returns is awaited (at load, before any weight is read; in generate(), before the call's work); one that
    * throws or rejects fails that call (`loadPipeline: onWarning failed: …`, in generate()
    * `Pipeline.generate: onWarning failed: …`).
@@ -199,6 +201,14 @@ export interface PipelineLoadOptions {
    * Not an AbortSignal: InputError.
    */
   signal?: AbortSignal;
+  /**
+   * Tensors of a component's checkpoint (transformer, VAE decoder, text encoder) that it has no place for
+   * (diffusers' `unexpected_keys`): 'error' (the default) refuses the load (WeightError naming them); 'warn'
+   * loads without them and reports one line per component through `onWarning` (`warning: DIR/transformer:
+   * N tensors of the checkpoint not used by the model, ignored (unexpectedKeys: 'warn'): KEY, …`), as
+   * diffusers warns and goes on. Missing tensors are an error either way (LoadOptions.unexpectedKeys).
+   */
+  unexpectedKeys?: UnexpectedKeys;
 }
 
 /**
@@ -353,7 +363,7 @@ const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
 
-const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true };
+const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true, unexpectedKeys: true };
 
 /** What the size errors of latentShapeFor call each size: diffusers' argument names by default; the CLI passes its flags. */
 export interface SizeNames {
@@ -1305,6 +1315,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   checkDtypeOption(opts.dtype);
   checkGpuOption(opts.gpu);
   checkSignal(opts.signal);
+  checkUnexpectedKeys(opts.unexpectedKeys);
   for (const k of ['onProgress', 'onWarning'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
   const { onWarning, signal } = opts;
   // an already-aborted signal reads nothing (model_index.json and the component configs come next)
@@ -1331,8 +1342,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const schedulerConfig = await readJson(folder, 'scheduler/scheduler_config.json', `model_index.json lists scheduler ${sc.className}`);
   const warnings: string[] = [];
   const scheduler = pipelineScheduler(schedulerConfig, sc.className, `${root}/scheduler/scheduler_config.json`, (line) => warnings.push(line));
-  for (const line of warnings) if (onWarning) await callHook('onWarning', 'loadPipeline', onWarning, line);
-  else console.warn(line);
+  for (const line of warnings) await warnLine(onWarning, 'loadPipeline', line);
 
   // the VAE (optional): its class and config, for the pixel sizes
   const va = component('vae');
@@ -1375,10 +1385,12 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
     let vae: Vae | undefined;
     let textEncoder: PromptEncoder | undefined;
     const stop = (where: string) => throwIfAborted(signal, `loadPipeline(${root}), ${where}`);
+    // what every component's loader takes alike: the signal, what to do with unexpected tensors, where warnings go
+    const shared = { ...(signal ? { signal } : {}), ...(opts.unexpectedKeys ? { unexpectedKeys: opts.unexpectedKeys } : {}), ...(onWarning ? { onWarning } : {}) };
     try {
       stop('before the transformer');
       transformer = await loadModel(subFolder(folder, 'transformer'), {
-        ...(signal ? { signal } : {}),
+        ...shared,
         gpu,
         dtype: opts.dtype,
         maxMemory: opts.maxMemory,
@@ -1389,13 +1401,13 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
       if (va && opts.vae !== false) stop('before the vae');
-      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...(signal ? { signal } : {}) });
+      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...shared });
       if (loadTe) {
         stop('before the text_encoder');
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
         textEncoder = await loadTextEncoder(
           { tokenizer: subFolder(folder, 'tokenizer'), textEncoder: subFolder(folder, 'text_encoder') },
-          { ...(await textEncoderBudget(folder, teOpts, budget, gpu)), ...teOpts, ...variantOf('text_encoder'), ...(signal ? { signal } : {}), gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
+          { ...(await textEncoderBudget(folder, teOpts, budget, gpu)), ...teOpts, ...variantOf('text_encoder'), ...shared, gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
         );
       }
       const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, owned);

@@ -8,7 +8,9 @@ import { subFolder, type FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
 import { checkGpuOption, InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
-import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
+import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted } from '../model/options.js';
+import type { UnexpectedKeys } from '../model/weights.js';
+import type { Hook } from '../hook.js';
 import { parseUmt5Config } from './config.js';
 import { loadTokenizer, type T5Tokenizer } from './tokenizer.js';
 import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
@@ -37,6 +39,14 @@ export interface TextEncoderLoadOptions extends Umt5LoadOptions {
    * what it uploaded. Not an AbortSignal: InputError.
    */
   signal?: AbortSignal;
+  /**
+   * Tensors of text_encoder/ the encoder has no place for: 'error' (the default) refuses the load naming them;
+   * 'warn' loads without them and reports one line through `onWarning` (as LoadOptions.unexpectedKeys).
+   * Missing tensors are an error either way.
+   */
+  unexpectedKeys?: UnexpectedKeys;
+  /** Where the load's warning lines go (default console.warn): the unexpected tensors of `unexpectedKeys: 'warn'`. Awaited; one that throws fails the load. */
+  onWarning?: Hook<[line: string]>;
 }
 
 /** The prompt cache's default bound in bytes (TextEncoderLoadOptions.cacheBytes): 256 MiB. */
@@ -61,7 +71,7 @@ export interface EncodePromptOptions {
   runPlan?: (plan: Plan, where: string) => Promise<void>;
 }
 const ENCODE_PROMPT_OPTIONS: readonly (keyof EncodePromptOptions)[] = ['max_sequence_length', 'runPlan'];
-const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'cacheBytes', 'variant', 'onProgress', 'maxMemory', 'stream', 'signal'];
+const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'cacheBytes', 'variant', 'onProgress', 'maxMemory', 'stream', 'signal', 'unexpectedKeys', 'onWarning'];
 
 /**
  * A prompt option as diffusers takes it (encodePrompt's `prompts`, Pipeline.generate's `prompt` and
@@ -318,13 +328,15 @@ export async function loadTextEncoder(source: string | FolderSource | TextEncode
   if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${shown(opts.cacheBytes)}`);
   checkGpuOption(opts.gpu);
   checkSignal(opts.signal);
-  const { signal, ...encoderOpts } = opts;
+  checkUnexpectedKeys(opts.unexpectedKeys);
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new InputError(`onWarning: a function, got ${shown(opts.onWarning)}`);
+  const { signal, unexpectedKeys, onWarning, ...encoderOpts } = opts;
   throwIfAborted(signal, `loadTextEncoder(${folders.textEncoder.name}), before reading its folder`);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   try {
     const config = parseUmt5Config(folder.config, configPath(folder));
-    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, encoderOpts, [2, DEFAULT_MAX_SEQUENCE_LENGTH], signal && { signal, where: `loadTextEncoder(${folder.name})` }), owned, opts.cacheSize, opts.cacheBytes));
+    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, encoderOpts, [2, DEFAULT_MAX_SEQUENCE_LENGTH], { where: `loadTextEncoder(${folder.name})`, signal, unexpectedKeys, onWarning }), owned, opts.cacheSize, opts.cacheBytes));
   } catch (e) {
     await folder.close();
     throw e;

@@ -17,7 +17,7 @@ import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.j
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { readTensorF32 } from '../io/safetensors.js';
 import { checkGpuOption, InputError, shown } from '../model/model.js';
-import { WeightError } from '../model/weights.js';
+import { unexpectedKeysLine, WeightError, type UnexpectedKeys } from '../model/weights.js';
 import { attention } from '../ops/attention.js';
 import { gatedProduct } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
@@ -26,7 +26,7 @@ import { relativeBucketTable } from '../ref/umt5.js';
 import { EMBED_KEYS, umt5Keys, umt5LayerKeys, type Umt5Config } from './config.js';
 import { checkUmt5Fits, planUmt5, type Umt5FitOptions, type Umt5Plan } from './memory.js';
 import { callHook, type Hook } from '../hook.js';
-import { throwIfAborted } from '../model/options.js';
+import { throwIfAborted, warnLine } from '../model/options.js';
 
 /** Token ids that do not fit the text encoder (e.g. a tokenizer of another model), or an encoder folder tessera cannot run. */
 export class TextEncoderError extends Error {
@@ -134,12 +134,21 @@ export class Umt5Encoder {
    * then uploads the final norm, and every layer when the plan for `planFor` is resident.
    * The folder stays open (embedding rows and streamed layers are read from it) until dispose().
    * `planFor`: the [batch, seqLen] encode whose plan decides resident or streamed (with `opts.maxMemory`, `opts.stream`).
-   * `abort`: its signal is checked before each weight tensor this load reads (not in later encodes).
+   * `load`: the loader's own options, used by this load only. `signal` is checked before each weight tensor
+   * this load reads (not in later encodes); with `unexpectedKeys` 'warn', tensors the encoder has no place for
+   * are reported in one line to `onWarning` (else console.warn; `where` names the caller) instead of refused.
    * @throws InputError when `gpu` is not acquireGpu()'s object (before anything is read); WeightError for keys,
    *   shapes or dtypes that do not match the config (before any upload) and for a non-finite weight as it is read;
-   *   an AbortError `WHERE, before KEY (I/N): aborted (REASON)` when `abort.signal` aborts (what was uploaded is freed).
+   *   an AbortError `WHERE, before KEY (I/N): aborted (REASON)` when `signal` aborts (what was uploaded is freed).
    */
-  static async load(folder: ModelFolder, config: Umt5Config, gpu: Gpu, opts: Umt5LoadOptions = {}, planFor: [number, number] = [1, 512], abort?: { signal: AbortSignal; where: string }): Promise<Umt5Encoder> {
+  static async load(
+    folder: ModelFolder,
+    config: Umt5Config,
+    gpu: Gpu,
+    opts: Umt5LoadOptions = {},
+    planFor: [number, number] = [1, 512],
+    load: { where: string; signal?: AbortSignal; unexpectedKeys?: UnexpectedKeys; onWarning?: Hook<[line: string]> } = { where: 'Umt5Encoder.load' },
+  ): Promise<Umt5Encoder> {
     checkGpuOption(gpu, true);
     const want = umt5Keys(config);
     const have = folder.tensors;
@@ -155,17 +164,19 @@ export class Umt5Encoder {
     const missing = [...want.keys()].filter((k) => !have.has(k));
     if (missing.length) problems.push(`missing keys: ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? `, … (${missing.length} in all)` : ''}`);
     const extra = [...have.keys()].filter((k) => !want.has(k) && !(EMBED_KEYS as readonly string[]).includes(k));
-    if (extra.length) problems.push(`unexpected keys: ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? `, … (${extra.length} in all)` : ''}${extra.some((k) => k.startsWith('decoder.')) ? ' (a UMT5Model with a decoder? tessera needs the UMT5EncoderModel as WanPipeline saves it)' : ''}`);
+    if (extra.length && load.unexpectedKeys !== 'warn') problems.push(`unexpected keys: ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? `, … (${extra.length} in all)` : ''}${extra.some((k) => k.startsWith('decoder.')) ? ' (a UMT5Model with a decoder? tessera needs the UMT5EncoderModel as WanPipeline saves it)' : ''}`);
     for (const [k, s] of want) {
       const t = have.get(k);
       if (t && JSON.stringify(t.shape) !== JSON.stringify(s)) problems.push(`${k} is [${t.shape.join(',')}], expected [${s.join(',')}]`);
       if (t && !['F32', 'F16', 'BF16'].includes(t.dtype)) problems.push(`${k} is ${t.dtype} (need F32/F16/BF16)`);
     }
     if (problems.length) throw new WeightError(`${folder.name}: the weights do not match config.json: ${problems.join('; ')}`);
+    if (extra.length) await warnLine(load.onWarning, load.where, unexpectedKeysLine(folder.name, extra));
     const enc = new Umt5Encoder(folder, config, gpu, opts);
     try {
       const total = 1 + config.layers * 10;
-      const stop = abort && ((key: string, i: number) => throwIfAborted(abort.signal, `${abort.where}, before ${key} (${i}/${total})`));
+      const { signal } = load;
+      const stop = signal && ((key: string, i: number) => throwIfAborted(signal, `${load.where}, before ${key} (${i}/${total})`));
       stop?.('encoder.final_layer_norm.weight', 1);
       const d = await folder.readF32('encoder.final_layer_norm.weight');
       checkFinite(folder, 'encoder.final_layer_norm.weight', d);

@@ -16,10 +16,11 @@ import { configPath, openModelFolder, type ModelFolder } from '../io/model-folde
 import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
 import { largerBudget, LimitError } from '../model/memory.js';
-import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
+import { checkOptionNames, checkSignal, throwIfAborted, warnLine } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
 import { decodeLatents, decodeMemory as measureDecode, planDecode, type DecodePlanSummary } from './decoder.js';
-import { loadVaeWeights, type VaeWeights } from './weights.js';
+import { checkVaeKeys, loadVaeWeights, type VaeWeights } from './weights.js';
+import { unexpectedKeysLine, type UnexpectedKeys } from '../model/weights.js';
 import type { Hook } from '../hook.js';
 
 /** Options of loadVae. */
@@ -56,6 +57,18 @@ export interface LoadVaeOptions {
    * uploaded. Not an AbortSignal: InputError.
    */
   signal?: AbortSignal;
+  /**
+   * `decoder.*` / `post_quant_conv.*` tensors the decoder has no place for (the encoder's are never read):
+   * 'error' (the default) refuses the load naming them; 'warn' loads without them and reports one line
+   * through `onWarning` (as LoadOptions.unexpectedKeys). Missing tensors are an error either way.
+   */
+  unexpectedKeys?: UnexpectedKeys;
+  /**
+   * Where the load's warning lines go (default console.warn): the unexpected tensors of `unexpectedKeys:
+   * 'warn'` and an AutoencoderKL's ignored shift_factor. A promise it returns is awaited; one that throws
+   * or rejects fails the load (`loadVae: onWarning failed: …`).
+   */
+  onWarning?: Hook<[line: string]>;
 }
 
 /** Figures of the last decode (for `tessera bench vae` and the profiler). */
@@ -258,16 +271,16 @@ class LoadedVae implements Vae {
 }
 
 /** Every option loadVae reads; anything else is refused (a misspelt name would otherwise be ignored). */
-const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory', 'signal'];
+const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory', 'signal', 'unexpectedKeys', 'onWarning'];
 
 /**
- * One console.warn line when an AutoencoderKL config sets a non-zero shift_factor: the decode does not
+ * One warning line (`onWarning`, else console.warn) when an AutoencoderKL config sets a non-zero shift_factor: the decode does not
  * apply it (DiTPipeline and LattePipeline decode latents / scaling_factor only), so a user who expected
  * SD3/Flux's `latents / scaling_factor + shift_factor` is told, not silently given another answer.
  */
-function warnShiftFactor(config: VaeConfig, file: string): void {
+async function warnShiftFactor(config: VaeConfig, file: string, onWarning: Hook<[line: string]> | undefined): Promise<void> {
   if (config.kind !== 'kl' || !config.shiftFactor) return;
-  console.warn(`warning: ${file}: shift_factor ${config.shiftFactor} is ignored: the pipelines tessera runs (DiTPipeline, LattePipeline) decode latents / scaling_factor only, as diffusers does; SD3/Flux pipelines add shift_factor, and tessera does not run those`);
+  await warnLine(onWarning, 'loadVae', `warning: ${file}: shift_factor ${config.shiftFactor} is ignored: the pipelines tessera runs (DiTPipeline, LattePipeline) decode latents / scaling_factor only, as diffusers does; SD3/Flux pipelines add shift_factor, and tessera does not run those`);
 }
 
 /**
@@ -280,7 +293,9 @@ function warnShiftFactor(config: VaeConfig, file: string): void {
  * for dtype 'f16' on an adapter without shader-f16, GpuUnavailableError when no `gpu` is given and there is no
  * adapter, whatever `preflight` throws (before any weight is read), and an Error named 'AbortError' when `signal` aborts
  * (LoadVaeOptions.signal). An AutoencoderKL config whose shift_factor is
- * set and non-zero loads with one warning line (console.warn): the decode does not apply it (see the file header).
+ * set and non-zero loads with one warning line (`onWarning`, else console.warn): the decode does not apply it (see the file header).
+ * WeightError for missing or mis-shaped decoder keys, and for unexpected decoder keys unless `unexpectedKeys: 'warn'`
+ * (before the device is acquired).
  */
 export async function loadVae(source: string | FolderSource | ModelFolder, opts: LoadVaeOptions = {}): Promise<Vae> {
   const { maxMemory } = checkLoadOptions(opts, 'loadVae', LOAD_VAE_OPTIONS);
@@ -288,8 +303,10 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
   const folder: ModelFolder = isModelFolder(source) ? source : await openModelFolder(typeof source === 'string' ? await resolveFolder(source) : source, opts.variant ? { variant: opts.variant } : undefined);
   try {
     const config = parseVaeConfig(folder.config, configPath(folder));
-    warnShiftFactor(config, configPath(folder));
+    await warnShiftFactor(config, configPath(folder), opts.onWarning);
     const want = vaeDecoderKeys(config);
+    const unused = checkVaeKeys(folder, want, opts.unexpectedKeys);
+    if (unused.length) await warnLine(opts.onWarning, 'loadVae', unexpectedKeysLine(folder.name, unused));
     return await withLoadGpu(opts.gpu, async (gpu, owned) => {
       const dtype: DType = config.kind === 'kl' && config.forceUpcast ? 'f32' : (opts.dtype ?? 'f32');
       checkDtypeOnAdapter(gpu, dtype);

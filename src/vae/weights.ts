@@ -4,7 +4,7 @@
 // norm gammas [C, 1, 1(, 1)] → [C].
 import type { Allocator, DType, Tensor } from '../gpu/tensor.js';
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
-import { checkKeys, checkWeightValues, WeightError } from '../model/weights.js';
+import { checkKeys, checkWeightValues, WeightError, type UnexpectedKeys } from '../model/weights.js';
 import { callHook, type Hook } from '../hook.js';
 import { throwIfAborted } from '../model/options.js';
 
@@ -59,8 +59,18 @@ export function convLayout(w: Float32Array, cout: number, cin: number, taps: num
 }
 
 /**
- * Checks the folder holds every decoder key with the right shape (encoder keys may be there and
- * are not read), then uploads them one at a time in `dtype`. `abort`: its signal is checked before each
+ * Checks the folder holds every decoder key of `want` with the right shape (WeightError naming the keys).
+ * Only the decoder's keys are checked: the folder's encoder and quant_conv are allowed extras; another
+ * `decoder.*` or `post_quant_conv.*` tensor is an unexpected key, refused unless `unexpected` is 'warn'
+ * (then returned, for the caller to report; empty when there are none).
+ */
+export function checkVaeKeys(folder: ModelFolder, want: Map<string, number[]>, unexpected: UnexpectedKeys = 'error'): string[] {
+  const decoder = new Map([...folder.tensors].filter(([k]) => want.has(k) || k.startsWith('decoder.') || k.startsWith('post_quant_conv.')));
+  return checkKeys(folder.name, decoder, want, unexpected);
+}
+
+/**
+ * Uploads the decoder keys of `want` (checked by checkVaeKeys) one at a time in `dtype`. `abort`: its signal is checked before each
  * tensor is read (an AbortError `WHERE, before KEY (I/N): aborted (REASON)`).
  */
 export async function loadVaeWeights(
@@ -71,11 +81,6 @@ export async function loadVaeWeights(
   onProgress?: Hook<[done: number, total: number, key: string]>,
   abort?: { signal: AbortSignal; where: string },
 ): Promise<VaeWeights> {
-  // Only the decoder's keys are checked: the folder's encoder and quant_conv are allowed extras.
-  const have = new Map([...folder.tensors].filter(([k]) => want.has(k)));
-  for (const k of want.keys()) if (!have.has(k) && folder.tensors.has(k)) have.set(k, folder.tensors.get(k)!);
-  const missingOnly = new Map([...folder.tensors].filter(([k]) => want.has(k) || k.startsWith('decoder.') || k.startsWith('post_quant_conv.')));
-  checkKeys(folder.name, missingOnly, want);
   const convs = new Map<string, ConvWeight>();
   const tensors = new Map<string, Tensor>();
   let done = 0;
