@@ -2,7 +2,7 @@
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
 import { llvmpipeThreadsOf } from '../gpu/node.js';
 import { kernelRegistry } from '../gpu/kernel.js';
-import { cachedChoices, cachedElsewhere, defaultTuneMode, implicitTuneMinFlops, tuneAdapterKey, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
+import { cachedChoices, cachedElsewhere, defaultTuneMode, implicitTuneMinFlops, tuneAdapterKey, tuneCacheReplaceable, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
 import { describeGemmStrategy, GEMM_CANDIDATES, gemmCandidates, gemmCandidatesFor, gemmHeuristic } from '../ops/gemm.js';
 import { ATTENTION_STRATEGIES, attentionCandidates, attentionHeuristic } from '../ops/attention.js';
 import type { Gpu } from '../gpu/device.js';
@@ -144,7 +144,7 @@ export const infoCommand: Command = {
       const unreadable = tuneCacheUnreadable();
       const here = `this adapter${threads !== null ? ` at ${threads} llvmpipe threads` : ''}`;
       console.log(entries.length ? `  tuned choices cached for ${here}`
-        : unreadable ? '  no tuned choices: the cache is unreadable (warning above); run tessera tune to replace it'
+        : unreadable ? `  no tuned choices: the cache is unreadable (warning above)${tuneCacheReplaceable() ? '; run tessera tune to replace it' : ''}`
         : `  no tuned choices cached for ${here} (run tessera tune)`);
       for (const [k, e] of entries) {
         const why = t.unusable[k];

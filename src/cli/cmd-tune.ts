@@ -47,13 +47,20 @@ export function gemmBeyondLimits(gpu: Pick<Gpu, 'limits'>, M: number, K: number,
 
 /**
  * The tuning cache file must be writable before anything is timed (saving is tune's point):
- * its folder may be missing but not a file, below a file or read-only.
+ * its folder may be missing but not a file, below a file or read-only, and the path itself not a folder.
  * @throws UsageError naming the path and XDG_CACHE_HOME.
  */
 function checkCacheWritable(): void {
   const path = tuneCachePath();
   if (tuneStoreWhere() !== path) return; // another store registered (tests): not a file
-  let why = unwritableDir(dirname(path)) ?? (statSync(path, { throwIfNoEntry: false })?.isDirectory() ? `${path} is a folder` : null);
+  const xdg = process.env.XDG_CACHE_HOME;
+  // a relative XDG_CACHE_HOME is ignored (tuneCachePath, as the XDG spec says): name that, not the value
+  const where = !xdg ? 'XDG_CACHE_HOME is unset, so ~/.cache' : isAbsolute(xdg) ? `XDG_CACHE_HOME=${xdg}` : `XDG_CACHE_HOME=${xdg} is relative, so ignored: ~/.cache`;
+  // a folder in the file's place: saving cannot replace it (the one line about it: main leaves the cache to tune, which loads it after this)
+  let why = unwritableDir(dirname(path));
+  if (!why && statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new UsageError(`tessera tune: cannot save the tuning cache at ${path}: a folder is in its place (${where}); remove that folder, or set XDG_CACHE_HOME to another folder (an absolute path)`);
+  }
   if (!why) {
     // the cache's folder now: some folders pass the checks and still refuse a mkdir (e.g. below /sys)
     try {
@@ -63,9 +70,6 @@ function checkCacheWritable(): void {
       why = `cannot create ${dirname(path)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
     }
   }
-  const xdg = process.env.XDG_CACHE_HOME;
-  // a relative XDG_CACHE_HOME is ignored (tuneCachePath, as the XDG spec says): name that, not the value
-  const where = !xdg ? 'XDG_CACHE_HOME is unset, so ~/.cache' : isAbsolute(xdg) ? `XDG_CACHE_HOME=${xdg}` : `XDG_CACHE_HOME=${xdg} is relative, so ignored: ~/.cache`;
   throw new UsageError(`tessera tune: cannot save the tuning cache at ${path}: ${why} (${where}); set XDG_CACHE_HOME to a writable folder (an absolute path)`);
 }
 
@@ -137,6 +141,8 @@ function ratioNote(e: Pick<TuneEntry, 'ratio'>): string {
 }
 
 export const tuneCommand: Command = {
+  // loaded in run(), after checkCacheWritable: a cache it cannot save is refused without a warning about loading it first
+  ownTuneCache: true,
   spec: {
     name: 'tune',
     quiet: true,

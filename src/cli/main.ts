@@ -23,6 +23,8 @@ export interface Command {
   help?(p: Parsed): string;
   /** false: the command runs no kernels (version), so main skips the tuning cache and the compile/tune progress. */
   gpu?: false;
+  /** The command loads the tuning cache itself (tune: after checking that it can save it), not main before it runs. */
+  ownTuneCache?: true;
 }
 
 /** Subcommands; each lives in its own cmd-*.ts file. */
@@ -157,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
       // TESSERA_TUNE and TESSERA_TUNE_MIN_FLOPS read up front: a bad value stops the command before any work
       if (defaultTuneMode() !== 'off') {
         implicitTuneMinFlops();
-        await loadTuneCache(); // cached kernel choices apply while plans are recorded
+        if (!cmd.ownTuneCache) await loadTuneCache(); // cached kernel choices apply while plans are recorded
       }
       // "compiling kernels i/N" while a plan's pipelines are created; one line when a run first autotunes.
       // Every device: the loaders acquire the devices of most commands.

@@ -95,6 +95,8 @@ export function nodeTuneStore(path = tuneCachePath()): TuneStore {
       // nothing there, or a part of the path is a file: no cache yet (saving reports the path)
       const code = (e as { code?: string }).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return {};
+      // a save renames a file onto the path, which a folder there refuses: it is never replaced
+      if (code === 'EISDIR') throw Object.assign(new Error(`a folder is in its place, which saving tuned choices cannot replace: remove it, or set XDG_CACHE_HOME to another folder (an absolute path)`, { cause: e }), { replaceable: false });
       throw e;
     }
     const j = JSON.parse(text) as { entries?: Record<string, TuneEntry> };

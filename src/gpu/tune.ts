@@ -316,10 +316,16 @@ function browserStore(): TuneStore | null {
 }
 
 let unreadable: string | null = null;
+let replaceable = true;
 
 /** Why the cache failed to load in this process (it then counts as empty), or null: for `tessera info`. */
 export function tuneCacheUnreadable(): string | null {
   return unreadable;
+}
+
+/** Whether the next save replaces an unreadable cache (false: a folder in the Node cache file's place; the reason says what to do). */
+export function tuneCacheReplaceable(): boolean {
+  return replaceable;
 }
 
 /** Loads the cache once per process (a store that fails to load counts as empty, with a warning). */
@@ -333,8 +339,10 @@ export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
       } catch (e) {
         // A cache is only measurements the tuner can redo: say so once, and carry on without it. The
         // next save of tuned choices replaces the file (saves only happen after timing new buckets).
+        // (a store that says it cannot be replaced, such as a folder at the Node cache's path: its reason says what to do)
         const why = e instanceof SyntaxError ? notValidJson(e) : visibleText((e as Error).message);
-        console.warn(`[tessera] tuning cache ${s?.where} is unreadable, ignoring it (it will be replaced when tuned kernel choices are next saved): ${why}`);
+        replaceable = (e as { replaceable?: boolean }).replaceable !== false;
+        console.warn(`[tessera] tuning cache ${s?.where} is unreadable, ignoring it${replaceable ? ' (it will be replaced when tuned kernel choices are next saved)' : ''}: ${why}`);
         unreadable = why;
         entries = {};
       }
