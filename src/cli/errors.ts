@@ -14,7 +14,10 @@ export function errorLine(e: unknown, debug: boolean): string {
  * The library's messages name its options (`maxMemory`, `dtype: 'f16'`); on the command line the
  * same choices are flags, so the CLI's users read the flag names. A larger budget is suggested one way in
  * the library (model/memory.ts largerBudget: `a larger maxMemory budget (N bytes or more)`, or without N)
- * and one way here: `give --max-memory N or more` (`a larger --max-memory budget` without N).
+ * and one way here: `give --max-memory N or more` (`a larger --max-memory budget` without N). A variant-only
+ * folder's `load it with loadModel(dir, { variant: 'fp16' })` (io/model-folder.ts) is `pass --variant fp16`
+ * here; a pipeline folder given as a component's (`load it with loadPipeline, …`, `(loadVae: DIR/vae)`) names
+ * --pipeline and --vae.
  */
 export function flagNames(message: string): string {
   return message
@@ -26,7 +29,10 @@ export function flagNames(message: string): string {
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift: a number > 0/, '--shift: a number > 0')
-    .replace(/; for a single transformer folder use loadModel\)/, '; for a single transformer folder give --model DIR)');
+    .replace(/; for a single transformer folder use loadModel\)/, '; for a single transformer folder give --model DIR)')
+    .replace(/load it with \w+\((?:dir|folders), \{ variant: '([A-Za-z0-9_-]+)' \}\)/g, 'pass --variant $1')
+    .replace(/: load it with loadPipeline, or give its component folder, /, ': give it as --pipeline DIR, or give its component folder, ')
+    .replace(/ \(loadVae: ([^)]*)\)$/, ' (--vae $1)');
 }
 
 /**

@@ -75,12 +75,15 @@ function loaderCall(config: Record<string, unknown>, hf: boolean): string {
   return /^Autoencoder/.test(String(config['_class_name'])) ? 'loadVae(dir' : 'loadModel(dir';
 }
 
-/** The end of a variant-only folder's message: the CLI flag, then the library call (`call`: `loadModel(dir`, …) that loads it. */
-const variantAdvice = (variant: string, call: string) => `pass --variant ${variant} (library: ${call}, { variant: '${variant}' }))`;
+/**
+ * The end of a variant-only folder's message, in the library's words: the call (`call`: `loadModel(dir`, …) with
+ * its `variant` option. The command line shows its flag instead (src/cli/errors.ts flagNames: `pass --variant V`).
+ */
+const variantAdvice = (variant: string, call: string) => `load it with ${call}, { variant: '${variant}' })`;
 
 /** A component's variant-only message (ModelFolderError.message) as loadPipeline's user reads it: the library call is loadPipeline. */
 export function pipelineVariantHint(message: string): string {
-  return message.replace(/pass --variant ([A-Za-z0-9_-]+) \(library: \w+\((?:dir|folders), \{ variant: '[A-Za-z0-9_-]+' \}\)\)$/, (_m, v: string) => variantAdvice(v, 'loadPipeline(dir'));
+  return message.replace(/load it with \w+\((?:dir|folders), \{ variant: '([A-Za-z0-9_-]+)' \}\)$/, (_m, v: string) => variantAdvice(v, 'loadPipeline(dir'));
 }
 
 /**

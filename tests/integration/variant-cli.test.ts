@@ -48,7 +48,7 @@ describe.skipIf(!hasGpu)('bench vae --variant: a VAE folder saved with a weight 
     const size = ['--height', '2', '--width', '2', '--repeats', '1'];
     const no = await tesseraCli(['bench', 'vae', '--vae', dir, ...size]);
     expect(no.stderr.trim().split('\n').pop()).toBe(
-      `tessera: error: ModelFolderError: ${dir}/diffusion_pytorch_model.safetensors: neither diffusion_pytorch_model.safetensors nor diffusion_pytorch_model.safetensors.index.json found; the folder has the weight variant fp16 (diffusion_pytorch_model.fp16.safetensors): pass --variant fp16 (library: loadVae(dir, { variant: 'fp16' }))`,
+      `tessera: error: ModelFolderError: ${dir}/diffusion_pytorch_model.safetensors: neither diffusion_pytorch_model.safetensors nor diffusion_pytorch_model.safetensors.index.json found; the folder has the weight variant fp16 (diffusion_pytorch_model.fp16.safetensors): pass --variant fp16`,
     );
     expect(no.code).toBe(1);
     const yes = await tesseraCli(['bench', 'vae', '--vae', dir, '--variant', 'fp16', ...size, '--json']);

@@ -162,7 +162,7 @@ describe('model folders', () => {
     const m = await openModelFolder(mapFolder('v', files), { variant: 'fp16' });
     expect(Array.from(await m.readF32('proj_out.weight'))).toEqual([3, 3.5, 4, 4.5]);
     await m.close();
-    await expectFolderError(openModelFolder(mapFolder('v', files)), 'v/diffusion_pytorch_model.safetensors', undefined, /neither diffusion_pytorch_model\.safetensors nor diffusion_pytorch_model\.safetensors\.index\.json found; the folder has weight variants fp16, bf16 \(diffusion_pytorch_model\.bf16-00001-of-00002\.safetensors, diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16 \(library: loadModel\(dir, \{ variant: 'fp16' \}\)\)$/);
+    await expectFolderError(openModelFolder(mapFolder('v', files)), 'v/diffusion_pytorch_model.safetensors', undefined, /neither diffusion_pytorch_model\.safetensors nor diffusion_pytorch_model\.safetensors\.index\.json found; the folder has weight variants fp16, bf16 \(diffusion_pytorch_model\.bf16-00001-of-00002\.safetensors, diffusion_pytorch_model\.fp16\.safetensors\): load it with loadModel\(dir, \{ variant: 'fp16' \}\)$/);
     // a variant the folder does not have
     await expectFolderError(openModelFolder(mapFolder('v', files), { variant: 'int8' }), 'v/diffusion_pytorch_model.int8.safetensors', undefined, /the folder has weight variants fp16, bf16/);
     await expectFolderError(openModelFolder(mapFolder('v', files), { variant: '../x' }), 'v', undefined, /plain name/);

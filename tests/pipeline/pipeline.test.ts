@@ -159,13 +159,13 @@ describe.skipIf(!hasGpu)('weight variants on the GPU', () => {
     renameSync(join(dir, 'transformer/diffusion_pytorch_model.safetensors'), join(dir, 'transformer/diffusion_pytorch_model.fp16.safetensors'));
     const e = await loadPipeline(dir, { gpu: gpu! }).catch((x) => x);
     expect(e.name).toBe('ModelFolderError');
-    expect(e.message).toMatch(/weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16/);
+    expect(e.message).toMatch(/weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): load it with loadPipeline\(dir, \{ variant: 'fp16' \}\)$/);
     // text_encoder/ (transformers' names): model.fp16.safetensors with variant, a hint naming it without
     const te = join(tmp, 'te');
     cpSync(join(FIXTURES, 'umt5_small', 'pipeline'), te, { recursive: true });
     renameSync(join(te, 'text_encoder/model.safetensors'), join(te, 'text_encoder/model.fp16.safetensors'));
     const folders = { tokenizer: nodeFolder(join(te, 'tokenizer')), textEncoder: nodeFolder(join(te, 'text_encoder')) };
-    await expect(loadTextEncoder(folders, { gpu: gpu! })).rejects.toThrow(/the weight variant fp16 \(model\.fp16\.safetensors\): pass --variant fp16/);
+    await expect(loadTextEncoder(folders, { gpu: gpu! })).rejects.toThrow(/the weight variant fp16 \(model\.fp16\.safetensors\): load it with loadTextEncoder\(folders, \{ variant: 'fp16' \}\)$/);
     (await loadTextEncoder(folders, { gpu: gpu!, variant: 'fp16' })).dispose();
     // the transformer has fp16, the VAE only its default weights: both load (diffusers falls back per component)
     const pipe = await loadPipeline(dir, { gpu: gpu!, variant: 'fp16' });

@@ -89,7 +89,7 @@ describe.skipIf(!hasGpu)('field cases (files as people have them)', () => {
   it('variant-fp16: --variant fp16 loads diffusion_pytorch_model.fp16.safetensors; without it an error naming the file and the flag', async () => {
     const dir = join(F, 'variant-fp16', 'model');
     await expect(loadModel(dir, { gpu: gpu! })).rejects.toThrow(ModelFolderError);
-    await expect(loadModel(dir, { gpu: gpu! })).rejects.toThrow(/weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16/);
+    await expect(loadModel(dir, { gpu: gpu! })).rejects.toThrow(/weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): load it with loadModel\(dir, \{ variant: 'fp16' \}\)$/);
     const m = await readInputs(join(F, 'variant-fp16', 'inputs.safetensors'));
     const want = await expected(join(F, 'variant-fp16'), 'sample');
     for (const dtype of gpu!.f16 ? (['f32', 'f16'] as const) : (['f32'] as const)) {
