@@ -2,7 +2,7 @@
 import { acquireGpu, describeAdapter, OPTIONAL_FEATURES } from '../gpu/device.js';
 import { llvmpipeThreadsOf } from '../gpu/node.js';
 import { kernelRegistry } from '../gpu/kernel.js';
-import { cachedChoices, cachedElsewhere, defaultTuneMode, implicitTuneMinFlops, tuneAdapterKey, tuneCacheReplaceable, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
+import { cachedChoices, cachedElsewhere, TUNE_MARGIN, defaultTuneMode, implicitTuneMinFlops, tuneAdapterKey, tuneCacheReplaceable, tuneCacheUnreadable, tuneStoreWhere, type TuneEntry } from '../gpu/tune.js';
 import { describeGemmStrategy, GEMM_CANDIDATES, gemmCandidates, gemmCandidatesFor, gemmHeuristic } from '../ops/gemm.js';
 import { ATTENTION_STRATEGIES, attentionCandidates, attentionHeuristic } from '../ops/attention.js';
 import type { Gpu } from '../gpu/device.js';
@@ -62,6 +62,26 @@ export function cachedChoiceProblem(gpu: Gpu, key: string, entry: unknown): stri
     return (here as string[]).includes(e.choice) ? null : `${c} is not a candidate for this bucket on this adapter (${here.join(', ')})`;
   }
   return `no tuned op is called ${JSON.stringify(family)} (gemm, attention)`;
+}
+
+/**
+ * A cached choice as the tuner decided it (TuneEntry.verdict, ratio, interval): `subgroup-sr16 reference; subgroup-sr32
+ * chosen: faster, ratio 0.82 (0.78–0.86); tiled-64 not faster, ratio 1.40 (1.35–1.45)`, an undecided challenger that timed
+ * faster reading `undecided, ratio 0.97 (0.90–1.05)`, not a winner. A lone candidate: `the only candidate`. An entry cached
+ * before the tuner kept verdicts: each candidate's fastest round, said so (they were never what it decided by).
+ */
+export function tunerVerdicts(e: Pick<TuneEntry, 'choice' | 'ms' | 'ratio' | 'verdict' | 'interval'>): string {
+  const names = Object.keys(e.ratio ?? e.ms);
+  if (names.length === 1) return 'the only candidate';
+  if (!e.ratio || !e.verdict) return `fastest round ms: ${Object.entries(e.ms).map(([n, v]) => `${n} ${Number(v).toFixed(2)}`).join(', ')} (cached before the tuner's verdicts were kept: tessera tune --force re-times it)`;
+  const fig = (x: number) => Number(x).toFixed(2);
+  const parts = names.map((n, i) => {
+    const chosen = n === e.choice ? ' chosen' : '';
+    if (i === 0) return `${n} reference${chosen}`;
+    const iv = e.interval?.[n];
+    return `${n}${chosen ? ' chosen:' : ''} ${e.verdict![n] ?? 'undecided'}, ratio ${fig(e.ratio![n]!)}${iv ? ` (${fig(iv[0])}–${fig(iv[1])})` : ''}`;
+  });
+  return parts.join('; ');
 }
 
 export const infoCommand: Command = {
@@ -146,14 +166,15 @@ export const infoCommand: Command = {
       console.log(entries.length ? `  tuned choices cached for ${here}`
         : unreadable ? `  no tuned choices: the cache is unreadable (warning above)${tuneCacheReplaceable() ? '; run tessera tune to replace it' : ''}`
         : `  no tuned choices cached for ${here} (run tessera tune)`);
+      // what the verdicts' figures are (each entry's line: tunerVerdicts)
+      if (entries.length) console.log(`    (each challenger against the heuristic, the reference: the tuner's verdict, its time over the reference's in the same rounds (geometric mean) and the interval the verdict was read from: faster when all of it is below ${1 - TUNE_MARGIN}, not faster when all of it is above)`);
       for (const [k, e] of entries) {
         const why = t.unusable[k];
         if (why) {
           console.log(`    ${k.padEnd(34)} unusable: ${why}; ignored (the heuristic runs until tuning replaces it)`);
           continue;
         }
-        const ms = Object.entries(e.ms).map(([n, v]) => `${n} ${Number(v).toFixed(2)}`).join(', ');
-        console.log(`    ${k.padEnd(34)} ${e.choice.padEnd(14)} ms: ${ms}${Array.isArray(e.rejected) ? `; rejected (wrong output): ${e.rejected.join(', ')}` : ''}`);
+        console.log(`    ${k.padEnd(34)} ${e.choice.padEnd(14)} ${tunerVerdicts(e)}${Array.isArray(e.rejected) ? `; rejected (wrong output): ${e.rejected.join(', ')}` : ''}`);
       }
       const elsewhere = Object.entries(t.elsewhere);
       if (elsewhere.length) {

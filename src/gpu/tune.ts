@@ -56,6 +56,12 @@ export interface TuneEntry {
   verdict?: Record<string, TuneVerdict>;
   /** Timed rounds per candidate (a challenger ruled on leaves the race early). Absent from entries cached before it. */
   rounds?: Record<string, number>;
+  /**
+   * Per challenger with 3 or more usable rounds, the interval of its time ratio the verdict was read from ([low, high]:
+   * exp of the mean log ratio ∓ the rule's half-width, challengerInterval): 'faster' when high < 1 − TUNE_MARGIN,
+   * 'not faster' when low > 1 − TUNE_MARGIN, else undecided. Absent from entries cached before session 17.
+   */
+  interval?: Record<string, [number, number]>;
   /** Candidates dropped because their output disagreed with the reference candidate's. */
   rejected?: string[];
   /** The shape it was timed at, e.g. `x[4096,1152] w[1152,1152]`. */
@@ -584,13 +590,22 @@ export function pairedLogRatios(ref: readonly number[], times: readonly number[]
  * 'faster'; above it: 'not faster'; else (or with fewer ratios) 'undecided'.
  */
 export function judgeChallenger(d: readonly number[], looks: number): TuneVerdict {
+  const ci = challengerInterval(d, looks);
+  if (!ci) return 'undecided';
+  const bar = Math.log(1 - TUNE_MARGIN);
+  return ci.mean + ci.half < bar ? 'faster' : ci.mean - ci.half > bar ? 'not faster' : 'undecided';
+}
+
+/**
+ * judgeChallenger's interval of the mean log ratio: `mean` of `d` and the `half`-width t(TUNE_ERROR / looks, n − 1)·s/√n,
+ * or null with fewer than 3 ratios (MIN_PAIRS). As a time ratio (TuneEntry.interval): [exp(mean − half), exp(mean + half)].
+ */
+export function challengerInterval(d: readonly number[], looks: number): { mean: number; half: number } | null {
   const n = d.length;
-  if (n < MIN_PAIRS) return 'undecided';
+  if (n < MIN_PAIRS) return null;
   const mean = d.reduce((a, b) => a + b, 0) / n;
   const sd = Math.sqrt(d.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-  const half = (studentTQuantile(TUNE_ERROR / Math.max(1, looks), n - 1) * sd) / Math.sqrt(n);
-  const bar = Math.log(1 - TUNE_MARGIN);
-  return mean + half < bar ? 'faster' : mean - half > bar ? 'not faster' : 'undecided';
+  return { mean, half: (studentTQuantile(TUNE_ERROR / Math.max(1, looks), n - 1) * sd) / Math.sqrt(n) };
 }
 
 /** What raceCandidates timed and decided. */
@@ -601,6 +616,8 @@ export interface Race {
   verdict: Record<string, TuneVerdict>;
   /** Per candidate, the geometric mean of its paired time ratios to the first's (TuneEntry.ratio): 1 for the first, and for one without a usable round. */
   ratio: Record<string, number>;
+  /** Per challenger with 3 or more usable pairs, the time-ratio interval its verdict was read from (TuneEntry.interval). */
+  interval: Record<string, [number, number]>;
   /** The challenger ruled 'faster' with the lowest ratio, else the first candidate (the heuristic). */
   choice: string;
 }
@@ -659,8 +676,14 @@ export async function raceCandidates(names: readonly string[], maxRounds: number
     const d = n === ref ? [] : pairs(n);
     ratio[n] = d.length ? Math.exp(d.reduce((a, b) => a + b, 0) / d.length) : 1;
   }
+  // a challenger ruled on left the race, so its pairs now are those it was ruled on
+  const interval: Record<string, [number, number]> = {};
+  for (const n of names.slice(1)) {
+    const ci = challengerInterval(pairs(n), looks);
+    if (ci) interval[n] = [Math.exp(ci.mean - ci.half), Math.exp(ci.mean + ci.half)];
+  }
   const choice = names.slice(1).reduce((best, n) => (verdict[n] === 'faster' && ratio[n]! < ratio[best]! ? n : best), ref);
-  return { samples, verdict, ratio, choice };
+  return { samples, verdict, ratio, interval, choice };
 }
 
 /** Each candidate's figure from its timed rounds (ms): the fastest round (TuneEntry.ms; the choice is raceCandidates'). */
@@ -837,7 +860,8 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
     const d = plans[0]!.plan.dispatches[plans[0]!.plan.dispatches.length - 1]!;
     const rounds = Object.fromEntries([...race.samples].map(([n, s]) => [n, s.length]));
     const verdict = Object.keys(race.verdict).length ? { verdict: race.verdict } : {};
-    return { choice: race.choice, ms: fastestRounds(race.samples), ratio: race.ratio, ...verdict, rounds, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
+    const interval = Object.keys(race.interval).length ? { interval: race.interval } : {};
+    return { choice: race.choice, ms: fastestRounds(race.samples), ratio: race.ratio, ...verdict, ...interval, rounds, ...(rejected.length ? { rejected } : {}), shapes: d.shapes, date: new Date().toISOString() };
   } finally {
     alloc.destroyAll();
   }
