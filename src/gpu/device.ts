@@ -308,3 +308,69 @@ export async function withErrorScopes<T>(gpu: Gpu, where: string, fn: () => T): 
   checkAlive(gpu, where);
   return out;
 }
+
+// ---- waiting on Dawn in Node without a busy core ------------------------------------------------
+// Dawn's Node binding resolves its promises (onSubmittedWorkDone, mapAsync) by re-queuing a
+// setImmediate that calls ProcessEvents until nothing is pending: the main thread spins on one core
+// for the whole wait. On a CPU adapter (lavapipe) that core is taken from the driver's own threads
+// (bench/RESULTS.md, session 14: the DiT-S block waited at once 137 ms, paced 124 ms). `gpuWait`
+// keeps Dawn's ticks but sleeps between them (Atomics.wait: the thread sleeps, the event loop goes
+// on with the next tick), so after a short spin the wait polls at about 1/WAIT_SLEEP_MS kHz instead.
+
+/** A wait spins as Dawn does for this long first (ms): short waits (a small read-back) keep their latency. */
+export const WAIT_SPIN_MS = 1;
+/** Then each event-loop turn sleeps this long (ms) before Dawn's next tick: the latency added to a long wait. */
+export const WAIT_SLEEP_MS = 0.5;
+
+// the functions as the module found them: fake timers (vitest's useFakeTimers fakes setImmediate) would stall a wait
+const realSetImmediate: ((f: () => void) => unknown) | undefined = typeof setImmediate === 'function' ? setImmediate : undefined;
+let sleepCell: Int32Array | null = null;
+let waiting = 0;        // gpuWait calls not yet settled
+let polling = false;    // the tick chain is queued
+let spinUntil = 0;      // performance.now() until which the chain does not sleep (the newest wait's spin)
+let throttle = true;
+
+/** Turns the sleeping poll of gpuWait on (the default) or off (Dawn's plain busy wait): for A/B measurements and tests. */
+export function setGpuWaitThrottle(on: boolean): void {
+  throttle = on;
+}
+
+let sleeps = 0;
+/** Event-loop turns gpuWait's poll has slept in so far (tests: a wait that only spun has slept in none). */
+export function gpuWaitSleeps(): number {
+  return sleeps;
+}
+
+function pollTick(): void {
+  if (waiting === 0) {
+    polling = false;
+    return;
+  }
+  if (performance.now() >= spinUntil) {
+    Atomics.wait(sleepCell!, 0, 0, WAIT_SLEEP_MS);
+    sleeps++;
+  }
+  realSetImmediate!(pollTick);
+}
+
+/**
+ * Waits for `p`, a promise of `gpu`'s Dawn device (onSubmittedWorkDone, mapAsync), without Dawn's
+ * busy wait in Node: after WAIT_SPIN_MS each turn of the event loop sleeps WAIT_SLEEP_MS before
+ * Dawn's next ProcessEvents. Resolves or rejects as `p` does. In a browser (no busy wait there), or
+ * where the runtime lacks setImmediate, SharedArrayBuffer or Atomics.wait, it is `p` itself.
+ */
+export function gpuWait<T>(gpu: Gpu, p: Promise<T>): Promise<T> {
+  if (!throttle || gpu.runtime !== 'node' || !realSetImmediate || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return p;
+  sleepCell ??= new Int32Array(new SharedArrayBuffer(4));
+  waiting++;
+  spinUntil = performance.now() + WAIT_SPIN_MS;
+  if (!polling) {
+    polling = true;
+    realSetImmediate(pollTick);
+  }
+  const done = () => {
+    waiting--;
+  };
+  p.then(done, done);
+  return p;
+}

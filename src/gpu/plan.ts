@@ -1,7 +1,7 @@
 // The model as a plan of kernel dispatches: recorded once per input shape (pipelines, uniform
 // buffers and bind groups made here), replayed per sampling step into one command buffer.
 import type { Gpu } from './device.js';
-import { checkAlive, GpuError, withErrorScopes } from './device.js';
+import { checkAlive, GpuError, gpuWait, withErrorScopes } from './device.js';
 import { DisposedError } from './serial.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
@@ -707,11 +707,11 @@ export class Pace {
   }
 }
 
-/** Wait for the queue; rejects with GpuError when the device is lost meanwhile (never hangs). */
+/** Wait for the queue (gpuWait: no busy core in Node); rejects with GpuError when the device is lost meanwhile (never hangs). */
 export async function waitIdle(gpu: Gpu, where: string): Promise<void> {
   const lost = gpu.device.lost.then((i) => {
     throw new GpuError(`GPU device lost (${i.reason}) during ${where}: ${i.message}`, 'lost', where);
   });
-  await Promise.race([gpu.device.queue.onSubmittedWorkDone(), lost]);
+  await gpuWait(gpu, Promise.race([gpu.device.queue.onSubmittedWorkDone(), lost]));
   checkAlive(gpu, where);
 }
