@@ -16,6 +16,7 @@ import { isObject, notValidJson, parsePythonJson, shownValue } from '../io/json.
 import { folderFile, folderRoot, listedFiles, readTextAs, subFolder, type FolderSource } from '../io/source.js';
 import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
+import { closestName } from '../closest-name.js';
 import { checkDtypeOption, checkGpuOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
@@ -209,6 +210,37 @@ export interface PipelineLoadOptions {
    * diffusers warns and goes on. Missing tensors are an error either way (LoadOptions.unexpectedKeys).
    */
   unexpectedKeys?: UnexpectedKeys;
+}
+
+/**
+ * DiTPipeline's label map: each comma-separated name of id2label's entries, trimmed, → the entry's id.
+ * @throws PipelineError naming `file` when id2label is missing or not an object of integer ids → strings.
+ */
+function labelIds(id2label: unknown, file: string): Map<string, number> {
+  if (id2label === undefined || id2label === null) throw new PipelineError(`get_label_ids: ${file} has no id2label (the ImageNet class names, as facebook/DiT-XL-2-256's model_index.json holds them); give generate() class_labels as ids instead`);
+  if (typeof id2label !== 'object' || Array.isArray(id2label)) throw new PipelineError(`${file}: id2label must be an object of class ids → label names, found ${shown(id2label)}`);
+  const out = new Map<string, number>();
+  for (const [k, v] of Object.entries(id2label)) {
+    const id = Number(k);
+    if (!/^\d+$/.test(k) || !Number.isSafeInteger(id)) throw new PipelineError(`${file}: id2label key ${JSON.stringify(k)} is not a class id (a whole number)`);
+    if (typeof v !== 'string') throw new PipelineError(`${file}: id2label ${JSON.stringify(k)} must be a string of label names, found ${shown(v)}`);
+    for (const name of v.split(',')) out.set(name.trim(), id);
+  }
+  return out;
+}
+
+/** Up to three label names near `label`: closestName's pick, then names holding it (or held by it), ignoring case. */
+function closestLabels(label: string, names: readonly string[]): string[] {
+  const l = label.trim().toLowerCase();
+  const near = new Set<string>();
+  const best = closestName(label, names);
+  if (best) near.add(best);
+  for (const n of names) {
+    if (near.size >= 3) break;
+    const m = n.toLowerCase();
+    if (l && (m === l || m.includes(l) || l.includes(m))) near.add(n);
+  }
+  return [...near].slice(0, 3);
 }
 
 /**
@@ -730,6 +762,36 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   /** The transformer's family: 'wan', 'latte' or 'dit'. */
   get family(): ModelConfig['family'] {
     return this.transformer.family;
+  }
+
+  /** get_label_ids' label name → class id map, built from model_index.json's id2label at its first call. */
+  private labels?: Map<string, number>;
+
+  /**
+   * diffusers' DiTPipeline.get_label_ids: ImageNet label names → class ids, for generate()'s `class_labels`.
+   * Read from model_index.json's `id2label` (`{"207": "golden retriever", "1": "goldfish, Carassius auratus", …}`,
+   * as facebook/DiT-XL-2-256 ships it): each comma-separated name of an entry, trimmed, maps to its id; a name
+   * is matched exactly (case and spaces included), as diffusers matches it. `label`: one name or a list (a
+   * string is one name: diffusers' `list(label)` would split it into characters). Returns one integer id per
+   * name, in order (e.g. `pipe.generate({ class_labels: pipe.get_label_ids(['golden retriever']) })`).
+   * @throws PipelineError when the pipeline is not a DiTPipeline, or its model_index.json has no id2label (or one
+   *   that is not an object of integer ids → name strings); InputError naming an unknown label and the closest
+   *   label names, or a `label` that is neither a string nor a list of strings.
+   */
+  get_label_ids(label: string | readonly string[]): number[] {
+    const file = folderFile(this.folder, 'model_index.json');
+    if (this.className !== 'DiTPipeline') throw new PipelineError(`get_label_ids: ${this.name} is a ${this.className}; label names map to class ids in DiTPipeline only`);
+    this.labels ??= labelIds(this.modelIndex.config['id2label'], file);
+    const names = typeof label === 'string' ? [label] : label;
+    if (!Array.isArray(names) || names.length === 0) throw new InputError(`get_label_ids: a label name or a non-empty list of them, got ${shown(label)}`);
+    const all = [...this.labels.keys()];
+    return names.map((l, i) => {
+      if (typeof l !== 'string') throw new InputError(`get_label_ids: label[${i}] is not a string: ${shown(l)}`);
+      const id = this.labels!.get(l);
+      if (id !== undefined) return id;
+      const near = closestLabels(l, all);
+      throw new InputError(`get_label_ids: ${JSON.stringify(l)} is not a label of ${file}'s id2label (${all.length} names)${near.length ? `; closest: ${near.map((n) => JSON.stringify(n)).join(', ')}` : ''}`);
+    });
   }
 
   /**
