@@ -316,6 +316,8 @@ export async function withErrorScopes<T>(gpu: Gpu, where: string, fn: () => T): 
 // (bench/RESULTS.md, session 14: the DiT-S block waited at once 137 ms, paced 124 ms). `gpuWait`
 // keeps Dawn's ticks but sleeps between them (Atomics.wait: the thread sleeps, the event loop goes
 // on with the next tick), so after a short spin the wait polls at about 1/WAIT_SLEEP_MS kHz instead.
+// Only on a CPU adapter: on a GPU the spinning core takes nothing from the device, and the sleep
+// would only add up to WAIT_SLEEP_MS of latency to every wait.
 
 /** A wait spins as Dawn does for this long first (ms): short waits (a small read-back) keep their latency. */
 export const WAIT_SPIN_MS = 1;
@@ -355,12 +357,13 @@ function pollTick(): void {
 
 /**
  * Waits for `p`, a promise of `gpu`'s Dawn device (onSubmittedWorkDone, mapAsync), without Dawn's
- * busy wait in Node: after WAIT_SPIN_MS each turn of the event loop sleeps WAIT_SLEEP_MS before
- * Dawn's next ProcessEvents. Resolves or rejects as `p` does. In a browser (no busy wait there), or
- * where the runtime lacks setImmediate, SharedArrayBuffer or Atomics.wait, it is `p` itself.
+ * busy wait in Node on a CPU adapter: after WAIT_SPIN_MS each turn of the event loop sleeps
+ * WAIT_SLEEP_MS before Dawn's next ProcessEvents. Resolves or rejects as `p` does. On a GPU adapter,
+ * in a browser (no busy wait there), or where the runtime lacks setImmediate, SharedArrayBuffer or
+ * Atomics.wait, it is `p` itself.
  */
 export function gpuWait<T>(gpu: Gpu, p: Promise<T>): Promise<T> {
-  if (!throttle || gpu.runtime !== 'node' || !realSetImmediate || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return p;
+  if (!throttle || gpu.runtime !== 'node' || !gpu.isCpu || !realSetImmediate || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return p;
   sleepCell ??= new Int32Array(new SharedArrayBuffer(4));
   waiting++;
   spinUntil = performance.now() + WAIT_SPIN_MS;

@@ -9,7 +9,7 @@ import { Allocator, readTensor } from '../../src/gpu/tensor.js';
 import { waitIdle } from '../../src/gpu/plan.js';
 import { gemmWorkload } from '../../src/profile/workloads.js';
 
-const node = { runtime: 'node' } as Gpu;
+const node = { runtime: 'node', isCpu: true } as Gpu;
 const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /**
@@ -57,9 +57,10 @@ describe('gpuWait', () => {
     expect(gpuWaitSleeps()).toBe(before);
   });
 
-  it('is the promise itself in a browser (no busy wait there) and when turned off', async () => {
+  it('is the promise itself on a GPU adapter, in a browser (no busy wait there) and when turned off', async () => {
     const p = Promise.resolve(1);
-    expect(gpuWait({ runtime: 'browser' } as Gpu, p)).toBe(p);
+    expect(gpuWait({ runtime: 'node', isCpu: false } as Gpu, p)).toBe(p);
+    expect(gpuWait({ runtime: 'browser', isCpu: true } as Gpu, p)).toBe(p);
     setGpuWaitThrottle(false);
     try {
       expect(gpuWait(node, p)).toBe(p);
@@ -70,8 +71,8 @@ describe('gpuWait', () => {
 });
 
 describe.skipIf(!hasGpu)('gpuWait on the device', () => {
-  // A GEMM of ~1 GFLOP: tens of ms on lavapipe, past the spin; on a fast GPU it may finish within the spin,
-  // so the count of sleeps is asserted only on a CPU adapter.
+  // A GEMM of ~1 GFLOP: tens of ms on lavapipe, past the spin. gpuWait sleeps only on a CPU adapter, so
+  // the count of sleeps is asserted only there.
   it('waitIdle and readTensor wait through it (they sleep while a long run goes on)', async () => {
     const g = gpu!;
     const w = gemmWorkload(g, { m: 1024, k: 384, n: 1536, dtype: 'f32' });
