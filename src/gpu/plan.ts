@@ -568,18 +568,30 @@ export class Plan {
   async run(where = 'plan'): Promise<void> {
     checkAlive(this.gpu, where);
     this.checkLive(where);
-    if (this.tuning && this.tunables.length && tuneHook) await tuneHook.tune(this);
-    await this.compile();
-    const t0 = performance.now();
+    this.inFlight++;
     try {
-      await this.submit(where);
-    } catch (e) {
-      // A validation error invalidates the whole command buffer: replay one dispatch per submit
-      // to name the first one at fault (error path only).
-      if (e instanceof GpuError && e.kind === 'validation' && this.dispatches.length > 1) throw await this.locateError(where, e);
-      throw e;
+      if (this.tuning && this.tunables.length && tuneHook) await tuneHook.tune(this);
+      await this.compile();
+      const t0 = performance.now();
+      try {
+        await this.submit(where);
+      } catch (e) {
+        // A validation error invalidates the whole command buffer: replay one dispatch per submit
+        // to name the first one at fault (error path only).
+        if (e instanceof GpuError && e.kind === 'validation' && this.dispatches.length > 1) throw await this.locateError(where, e);
+        throw e;
+      }
+      await this.pace.idle(this.gpu, where, t0);
+    } finally {
+      this.inFlight--;
     }
-    await this.pace.idle(this.gpu, where, t0);
+  }
+
+  private inFlight = 0;
+
+  /** Runs of this plan begun and not yet settled (run() from its first line to its end): tunePlan refuses a plan with one. */
+  get runsInFlight(): number {
+    return this.inFlight;
   }
 
   /**

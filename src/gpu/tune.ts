@@ -878,7 +878,7 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
  * all the same: its tuned calls were remembered when its first run settled them, so they are settled
  * again (cached choices applied; in 'auto' what is not cached timed, such as calls under the first
  * run's floor; every bucket with `force`) and the dispatches re-recorded, which the plan's next run
- * uses. Do not call it while a run of the plan is in flight. A plan without tuned calls returns [].
+ * uses. During a run of the plan (plan.run() not settled) it is refused with an InputError. A plan without tuned calls returns [].
  * Follows the device's tuning mode (tuneMode): 'off' returns [] and times nothing, 'cached' applies
  * cached choices only, 'auto' times what is not cached (every bucket with `force`). `rounds`: the most
  * timed rounds per candidate (raceCandidates); `save: false` keeps the choices out of the cache.
@@ -890,6 +890,8 @@ export async function tuneRequest(gpu: Gpu, r: TuneRequest, o: TuneOptions = {})
 export async function tunePlan(plan: Plan, o: TuneOptions = {}): Promise<TuneReport[]> {
   plan.checkLive('tunePlan');
   checkRounds('tunePlan', o);
+  // re-recording its dispatches under a run would change what that run encodes, and timing beside it would time both
+  if (plan.runsInFlight > 0) throw new InputError(`tunePlan: ${plan.name !== undefined ? `plan "${plan.name}"` : 'the plan'} has a run in flight (plan.run() not settled): await it, then tune`);
   return settlePlan(plan, o, true);
 }
 

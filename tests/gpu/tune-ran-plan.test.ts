@@ -117,6 +117,26 @@ describe.skipIf(!hasGpu)('tunePlan on a plan that already ran', () => {
     }
   }, 300_000);
 
+  it('during a run of the plan: refused in one line (an InputError), and tuned once the run has settled', async () => {
+    useStore();
+    setTuneMode(gpu!, 'auto');
+    const alloc = new Allocator(gpu!);
+    try {
+      const { plan } = tunedCopy(alloc, { a: 10, b: 5 });
+      plan.name = 'copy test';
+      const running = plan.run('first run'); // its own tuning, compile and submit: in flight until it settles
+      const e = await tunePlan(plan, { force: true }).then(() => null, (x: Error) => x);
+      expect(e?.name).toBe('InputError');
+      expect(e?.message).toBe('tunePlan: plan "copy test" has a run in flight (plan.run() not settled): await it, then tune');
+      await running;
+      expect(plan.runsInFlight).toBe(0);
+      const [r] = await tunePlan(plan, { force: true, save: false });
+      expect(r).toMatchObject({ measured: true, entry: { choice: 'b' } });
+    } finally {
+      alloc.destroyAll();
+    }
+  }, 300_000);
+
   it('a freed plan is refused in one line naming it and saying to record it again', async () => {
     setTuneMode(gpu!, 'auto');
     const alloc = new Allocator(gpu!);
