@@ -31,5 +31,6 @@ export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';
 export { readSafetensorsHeader, readTensorF32, readTensorInt, writeSafetensors, SafetensorsError } from './io/safetensors.js';
+export { readSafetensors, type SafetensorsContents, type SafetensorsTensor } from './io/read-safetensors.js';
 export { bytesSource, blobSource, httpSource, httpFolder, mapFolder, HtmlAnswerError, FileAccessError, type ByteSource, type FolderSource, type HttpFolderOptions } from './io/source.js';
 import './ops/all.js';
