@@ -38,12 +38,22 @@ export interface ModelFolder {
   shards: string[];
   /** `__metadata__` of each shard, by relative path. */
   metadata: Map<string, Record<string, string>>;
-  /** The open byte source of shard `file` (one of `shards`). @throws ModelFolderError for another name or after close(). */
+  /**
+   * The open byte source of shard `file` (one of `shards`), opened again when release() closed it.
+   * @throws ModelFolderError for another name, after close(), or when a released shard cannot be opened again or
+   *   changed size since the folder was opened.
+   */
   source(file: string): Promise<ByteSource>;
   /** Tensor `name` as f32 (F16/BF16 widened), read by byte range from its shard. @throws ModelFolderError for an unknown name; SafetensorsError for unreadable data. */
   readF32(name: string): Promise<Float32Array>;
   /** Closes every shard's source; later reads throw ModelFolderError. */
   close(): Promise<void>;
+  /**
+   * Closes every shard's source (file handles) but keeps the folder usable: the next read of a shard opens it
+   * again (one open a shard; over HTTP one HEAD request). For holders that read now and then (the text encoder's
+   * embedding rows): no handle stays open between their calls. Optional for ModelFolders not made by openModelFolder.
+   */
+  release?(): Promise<void>;
 }
 
 /** `folder/config.json` (the folder as the user gave it): where a ConfigError points. */
@@ -292,11 +302,36 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   }
 
   let closed = false;
+  // each shard's size when its header was read: a shard opened again after release() must still be that file
+  const sizes = new Map([...sources].map(([f, s]) => [f, s.size]));
+  const reopening = new Map<string, Promise<ByteSource>>();
+  const reopen = async (file: string): Promise<ByteSource> => {
+    let src: ByteSource;
+    try {
+      src = await folder.open(file);
+    } catch (e) {
+      if (e instanceof FileAccessError) throw asFolderError(path(file), e);
+      throw new ModelFolderError(`cannot be opened again (${e instanceof Error ? e.message : String(e)})`, path(file), undefined, { cause: e });
+    }
+    if (closed || src.size !== sizes.get(file)) {
+      await src.close?.();
+      if (closed) throw new ModelFolderError('model folder is closed', path(file));
+      throw new ModelFolderError(`changed since the folder was opened (${sizes.get(file)} bytes then, ${src.size} now): load it again`, path(file));
+    }
+    sources.set(file, src);
+    return src;
+  };
   const source = async (file: string): Promise<ByteSource> => {
     if (closed) throw new ModelFolderError('model folder is closed', path(file));
     const s = sources.get(file);
-    if (!s) throw new ModelFolderError(`not one of the folder's safetensors files (${shards.join(', ')})`, path(file));
-    return s;
+    if (s) return s;
+    if (!shards.includes(file)) throw new ModelFolderError(`not one of the folder's safetensors files (${shards.join(', ')})`, path(file));
+    let p = reopening.get(file);
+    if (!p) {
+      p = reopen(file).finally(() => reopening.delete(file));
+      reopening.set(file, p);
+    }
+    return p;
   };
   return {
     name: folder.name,
@@ -312,6 +347,9 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
     },
     async close() {
       closed = true;
+      await closeAll();
+    },
+    async release() {
       await closeAll();
     },
   };

@@ -132,7 +132,9 @@ export class Umt5Encoder {
   /**
    * Checks every key, shape and dtype of the folder against the config (WeightError naming them),
    * then uploads the final norm, and every layer when the plan for `planFor` is resident.
-   * The folder stays open (embedding rows and streamed layers are read from it) until dispose().
+   * The folder is kept (embedding rows and streamed layers are read from it) until dispose(), but no file handle
+   * stays open between calls: its files are released after the load and after each encode, and opened again by
+   * the next read (ModelFolder.release), so an encoder never disposed leaves no handle open (Node's DEP0137).
    * `planFor`: the [batch, seqLen] encode whose plan decides resident or streamed (with `opts.maxMemory`, `opts.stream`).
    * `load`: the loader's own options, used by this load only. `signal` is checked before each weight tensor
    * this load reads (not in later encodes); with `unexpectedKeys` 'warn', tensors the encoder has no place for
@@ -191,6 +193,7 @@ export class Umt5Encoder {
       enc.weightAlloc.destroyAll();
       throw e;
     }
+    await folder.release?.();
     return enc;
   }
 
@@ -386,7 +389,8 @@ export class Umt5Encoder {
    * instead of `plan.run`, e.g. `profilePlan(plan, { repeats: 1, warmup: 0 })` to time every dispatch.
    */
   encode(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: Umt5EncodeOptions = {}): Promise<Float32Array> {
-    return this.serial.run(() => this.encodeNow(ids, lengths, seqLen, opts));
+    // the rows and streamed layers it reads open the file again; it is closed once the encode settles
+    return this.serial.run(() => this.encodeNow(ids, lengths, seqLen, opts).finally(() => this.folder.release?.()));
   }
 
   private async encodeNow(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: Umt5EncodeOptions): Promise<Float32Array> {
