@@ -112,6 +112,14 @@ export interface PageInfo {
   stages: { stage: string; name: string; wallMs: number; dispatches: number; bars: number; stepWallMs?: number[] }[];
   /** What the note above the per-kernel table says (null: hidden): why a prompt run's table has no per-dispatch times, or what its transformer rows cover. */
   tableNote: string | null;
+  /**
+   * Prompt runs: the choices of the "kernels per stage and denoising step" table, in order (the text encoder, each
+   * denoising step of the loop timed as it ran, the VAE decode): their dispatches, how many have a time, their
+   * summed time (ms) and how they were timed. Empty after a preset run.
+   */
+  stepKernels: { stage: string; label: string; dispatches: number; timed: number; totalMs: number; timing: string }[];
+  /** What the line in place of that table says when the chosen stage has no per-dispatch times (null: the table is shown). */
+  stepKernelsNote: string | null;
   /** Prompt runs of "a {colour} {shape} moving {direction}": what issue 12's judge reads in the clip. */
   judge: { colour: string | null; direction: string | null; pass: boolean; reason: string } | null;
   /** Visible time range of the timeline (ms; zoomed with the wheel, panned by dragging, reset by double-click). */
@@ -128,7 +136,7 @@ export interface PageInfo {
   error: string | null;
 }
 
-const info: PageInfo = { tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
+const info: PageInfo = { stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -1700,6 +1708,8 @@ async function promptClip(pj: PromptJob): Promise<void> {
     {
       repeats: REPEATS,
       forceWallClock: pj.wallClock,
+      // each denoising step of the loop timed dispatch by dispatch too: the "kernels per stage and step" table
+      profileSteps: true,
       onStage: (st) => ($('status').textContent = st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…'),
     },
   );
@@ -1751,6 +1761,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   drawTable(decodeRun, 'vae-kernels');
   $('vae-caption').textContent = vaeCaption('AutoencoderKLWan', decodeRun);
   showTableNotes(promptTableNote(prof.stages, run.timing, pj.wallClock));
+  showStepKernels(prof.stages);
   const trace = chromeTrace(stageRuns(prof.stages), { process: `GPU: ${run.adapter}` });
   publishTrace(trace);
   promptJob = pj;
@@ -1758,10 +1769,70 @@ async function promptClip(pj: PromptJob): Promise<void> {
   fillKernelList();
 }
 
+/** The "kernels per stage and denoising step" choices of the last prompt run (empty after a preset run). */
+let stepChoices: { stage: string; label: string; run: ProfileRun }[] = [];
+
+/**
+ * A prompt run's dispatches stage by stage and step by step: the choices (text encoder, each denoising step of
+ * the loop, VAE decode) and the table of the chosen one (the first step by default, or the same choice as before).
+ */
+function showStepKernels(stages: readonly StageProfile[]): void {
+  stepChoices = stages.flatMap((st) =>
+    st.stage !== 'transformer'
+      ? [{ stage: st.stage, label: st.name, run: st.run }]
+      : (st.stepRuns ?? []).map((r, i, all) => ({ stage: `step ${i + 1}`, label: `denoising step ${i + 1}/${all.length}`, run: r })),
+  );
+  info.stepKernels = stepChoices.map((c) => ({ stage: c.stage, label: c.label, dispatches: c.run.dispatches.length, timed: c.run.dispatches.filter((d) => d.ms !== null).length, totalMs: c.run.totalMs, timing: c.run.timing }));
+  const pick = $('step-pick') as HTMLSelectElement;
+  const was = pick.value;
+  pick.replaceChildren(
+    ...stepChoices.map((c) => {
+      const o = document.createElement('option');
+      o.value = c.stage;
+      o.textContent = `${c.label}: ${c.run.dispatches.length} dispatches, ${fmt(c.run.totalMs)} ms ${c.run.timing === 'gpu-timestamps' ? 'GPU' : 'wall'}`;
+      return o;
+    }),
+  );
+  pick.value = stepChoices.some((c) => c.stage === was) ? was : (stepChoices.find((c) => c.stage === 'step 1') ?? stepChoices[0])?.stage ?? '';
+  if (!pick.dataset.wired) {
+    pick.dataset.wired = '1';
+    pick.addEventListener('change', () => drawStepKernels(pick.value));
+  }
+  $('steps-section').hidden = stepChoices.length === 0;
+  const steps = stepChoices.filter((c) => c.stage.startsWith('step ')).length;
+  $('steps-caption').textContent = `run ${info.runs}: the text encoder, ${steps} denoising step${steps === 1 ? '' : 's'} timed as they ran, the VAE decode`;
+  drawStepKernels(pick.value);
+}
+
+/** The table of one choice of showStepKernels: each dispatch (#, kernel, layer, ms); without per-dispatch times one line saying why instead. */
+function drawStepKernels(stage: string): void {
+  const c = stepChoices.find((x) => x.stage === stage);
+  const tbody = ($('step-kernels') as HTMLTableElement).tBodies[0]!;
+  const note = $('steps-note');
+  const untimed = !c || c.run.timing !== 'gpu-timestamps';
+  const why = !c ? 'no stage chosen' : `No per-dispatch times for ${c.label}: ${c.run.note ?? 'timed by the wall clock as a whole'}.`;
+  info.stepKernelsNote = untimed ? why : null;
+  note.textContent = untimed ? why : '';
+  note.hidden = !untimed;
+  ($('step-kernels') as HTMLTableElement).hidden = untimed;
+  tbody.replaceChildren(
+    ...(untimed ? [] : c.run.dispatches).map((d, i) => {
+      const tr = document.createElement('tr');
+      tr.dataset.kernel = d.kernel;
+      for (const v of [String(i + 1), d.kernel, d.layer, fmt(d.ms)]) {
+        const td = document.createElement('td');
+        td.textContent = v;
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+}
+
 /**
  * The note above a prompt run's per-kernel table. With GPU timestamps: what the transformer's rows are (one
- * denoising step replayed: the loop submits each step whole, with no per-dispatch timing) and each step's wall
- * time. Timed by the wall clock: why the tables have no per-dispatch times, each stage's wall time, and what
+ * denoising step replayed after the loop, medians over repeats; each step of the loop has its own table below)
+ * and each step's wall time. Timed by the wall clock: why the tables have no per-dispatch times, each stage's wall time, and what
  * would give them.
  */
 function promptTableNote(stages: readonly StageProfile[], timing: string, wallClock: boolean): { text: string; warn: boolean } {
@@ -1774,7 +1845,7 @@ function promptTableNote(stages: readonly StageProfile[], timing: string, wallCl
     : `the denoising loop by the wall clock: step 1 ${secs(steps[0]!)} (kernel compilation included)` +
       (rest.length ? `, step${rest.length > 1 ? `s 2–${steps.length} median` : ' 2'} ${secs(median(rest))}${rest.length > 1 ? ` (${secs(Math.min(...rest))}–${secs(Math.max(...rest))})` : ''}` : '');
   if (timing === 'gpu-timestamps') {
-    return { text: `The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch (the loop submits each step whole); ${loop || 'no step ran'}.`, warn: false };
+    return { text: `The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch (each step of the loop as it ran: "Kernels per stage and denoising step" below); ${loop || 'no step ran'}.`, warn: false };
   }
   const why = wallClock ? 'the "wall-clock timing" box was ticked when this run started (timing=wall in the address)' : `this adapter has no timestamp-query feature (features: ${info.features.join(', ') || 'none'})`;
   const fix = wallClock ? 'Untick the box and generate again for per-dispatch GPU times.' : 'A preset run (the box below the prompt) times each dispatch alone by the wall clock instead, submit overhead included.';
@@ -1810,6 +1881,10 @@ async function fullRun(): Promise<void> {
   mode = 'preset';
   info.mode = 'preset';
   info.stages = [];
+  info.stepKernels = [];
+  info.stepKernelsNote = null;
+  stepChoices = [];
+  $('steps-section').hidden = true;
   info.judge = null;
   $('random-note').hidden = false;
   $('judge').hidden = true;

@@ -16,7 +16,7 @@ import { encodeGif, latentsToFrames } from '../preview/preview.js';
 import { randn } from '../random.js';
 import { generate } from '../sampler/generate.js';
 import { deviceCeiling } from '../profile/ceiling.js';
-import { median, profilePlan } from '../profile/profiler.js';
+import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { profilePipeline, stageRuns, type PipelineStage, type StageProfile } from '../profile/pipeline.js';
 import { chromeTrace, formatKernelTable, formatReport, kernelTable, profileJson } from '../profile/report.js';
 import { whichFfmpeg, findFfmpeg, stageMp4Ffmpeg, EncoderError, type Ffmpeg, type Mp4Written } from '../video/ffmpeg.js';
@@ -57,6 +57,7 @@ export const demoCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype (--preset only; the pipeline runs as its weights and the adapter allow)' },
       out: { type: 'string', arg: 'DIR', help: 'output folder', default: 'out' },
       repeats: { type: 'int', help: 'profiled repeats of the transformer step', default: 3 },
+      'profile-steps': { type: 'bool', help: "time every denoising step of the loop dispatch by dispatch too (GPU timestamps): a line per step, each step's dispatches in profile.json, a trace track per step; the loop's wall times then include that timing" },
       frames: { type: 'int', help: `output frames (Wan: 4k+1; default ${EMBEDDED_DEFAULTS.num_frames}, the embedded pipeline's size, also with --pipeline: give --frames/--height/--width to profile your pipeline at its real size)` },
       height: { type: 'int', help: `output height in pixels (default ${EMBEDDED_DEFAULTS.height}; a multiple of the VAE's factor × the patch)` },
       width: { type: 'int', help: `output width in pixels (default ${EMBEDDED_DEFAULTS.width}; as --height)` },
@@ -68,7 +69,7 @@ export const demoCommand: Command = {
     if (p.shift !== undefined && !((p.shift as number) > 0)) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.preset !== undefined) {
       for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} is the pipeline demo's output size; --preset profiles one step of a preset architecture at its own size (tessera bench model --preset NAME takes --frames/--height/--width)`);
-      for (const f of ['prompt', 'negative-prompt', 'max-sequence-length', 'pipeline', 'variant'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
+      for (const f of ['prompt', 'negative-prompt', 'max-sequence-length', 'pipeline', 'variant', 'profile-steps'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
       p.dtype ??= 'f32';
       return presetDemo(p);
     }
@@ -277,6 +278,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       },
       {
         repeats: p.repeats as number,
+        profileSteps: p['profile-steps'] === true,
         onStage: (s) => {
           oneOff.stage = s;
           if (s === 'transformer') stepAt[0] = performance.now(); // the loop's start: the first step's time is from here
@@ -310,6 +312,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       console.log(`== ${s.name}: ${s.run.dispatches.length} dispatches profiled — ${s.covers}`);
       console.log(formatKernelTable(kernelTable(s.run, ceiling), { shareLabel: s.stage === 'transformer' ? '% step' : '% stage', ceilingColumns: false }));
       console.log('');
+      if (s.stepRuns) console.log(stepRunLines(s.stepRuns).join('\n') + '\n');
     }
     const clip = videoToFrames(video, 0);
     const fps = 16;
@@ -324,7 +327,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const wrote = [
       ...(mp4 ? [`${files.mp4} (${mp4.encoder}${mp4.padded ? `, padded to ${mp4.width}×${mp4.height}` : ''})`] : []),
       `${files.gif} (${plural(clip.frames.length, 'frame')} ${clip.width}×${clip.height} at ${fps} fps, decoded by the VAE; GIF via gifenc)`,
-      `${files.trace} (Chrome trace: one track per stage)`,
+      `${files.trace} (Chrome trace: one track per stage${p['profile-steps'] ? ' and per denoising step' : ''})`,
       `${files.profile} (per-stage wall times, per-kernel tables and dispatches)`,
     ];
     // a clip.mp4 of an earlier run would sit beside this run's clip.gif as if it were this clip
@@ -373,6 +376,13 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   }
 }
 
+/** --profile-steps: a line per denoising step of the loop (its dispatches and their summed GPU time), or why it has no per-dispatch times. */
+function stepRunLines(runs: readonly ProfileRun[]): string[] {
+  const timed = runs.every((r) => r.timing === 'gpu-timestamps');
+  const head = timed ? `== each denoising step of the loop, timed dispatch by dispatch as it ran (GPU timestamps; step 1 with the text K/V it computes once):` : `== each denoising step of the loop: no per-dispatch times (${runs[0]?.note ?? 'wall clock'}):`;
+  return [head, ...runs.map((r, i) => `  step ${`${i + 1}/${runs.length}`.padEnd(8)}${String(r.dispatches.length).padStart(5)} dispatches  ${r.totalMs.toFixed(3).padStart(10)} ms ${r.timing === 'gpu-timestamps' ? 'GPU' : 'wall'}`)];
+}
+
 /** out/profile.json of the pipeline demo. */
 function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[]; timesteps: number[]; oneOff: (s: PipelineStage) => OneOff; firstStepExcess: number | undefined; tuningCache: string | null }, ceiling: Awaited<ReturnType<typeof deviceCeiling>> | undefined) {
   return {
@@ -395,7 +405,7 @@ function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageP
     // pipeline creation only; a CPU driver (lavapipe) compiles each shader at its first dispatch, which is in here
     first_step_excess_ms: t.firstStepExcess ?? null,
     tuning_cache: t.tuningCache,
-    stages: stages.map((s) => ({ stage: s.stage, name: s.name, covers: s.covers, stage_wall_ms: s.wallMs, ...profileJson(s.run, ceiling, { layerDepth: 1 }) })),
+    stages: stages.map((s) => ({ stage: s.stage, name: s.name, covers: s.covers, stage_wall_ms: s.wallMs, ...profileJson(s.run, ceiling, { layerDepth: 1 }), ...(s.stepRuns ? { denoising_steps: s.stepRuns.map((r) => profileJson(r, ceiling, { layerDepth: 1 })) } : {}) })),
   };
 }
 

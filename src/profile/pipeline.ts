@@ -11,7 +11,9 @@
 //   transformer   one denoising step (WanTransformer3DModel forward at the loop's batch, CFG included),
 //                 replayed after the loop with the run's text embeddings and final latents at its
 //                 middle timestep, timed over `repeats` (median); the loop itself runs unprofiled and
-//                 its wall time is reported, and each step's (stepWallMs, from the loop's onStep)
+//                 its wall time is reported, and each step's (stepWallMs, from the loop's onStep);
+//                 with profileSteps, each step of the loop itself is timed dispatch by dispatch too
+//                 (generate's onStepProfile: stepRuns, one ProfileRun per step)
 //   vae           the real decode (AutoencoderKLWan), its wall time; then the decode again with every
 //                 dispatch timed (profileDecode with warm, profileWarm), for the same reasons
 import { callHook, type Hook } from '../hook.js';
@@ -20,7 +22,7 @@ import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipel
 import { PIPELINES } from '../pipeline/pipeline.js';
 import { promptList } from '../text/prompt-encoder.js';
 import type { Vae } from '../vae/vae.js';
-import { checkSeeds } from '../sampler/generate.js';
+import { checkSeeds, profileStepsOf } from '../sampler/generate.js';
 import { postprocessSample } from '../video/frames.js';
 import { joinRuns, profileDecode, profileWarm } from './decode.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
@@ -51,6 +53,13 @@ export interface StageProfile {
    * `run` is one step replayed.
    */
   stepWallMs?: number[];
+  /**
+   * The transformer stage only, with ProfilePipelineOptions.profileSteps: each denoising step of the loop, its
+   * dispatches timed as they ran (generate's onStepProfile: step 1 its text K/V and forward re-run timed after
+   * the untimed first run, then each step's forward, guidance and scheduler update). 'wall-clock' runs without
+   * per-dispatch times (their `note` says why) where the adapter lacks timestamp-query or forceWallClock is set.
+   */
+  stepRuns?: ProfileRun[];
 }
 
 /** What profilePipeline returns: the generation's output and each stage's profile. */
@@ -77,6 +86,13 @@ export interface ProfilePipelineOptions {
   forceWallClock?: boolean;
   /** When a stage starts; a returned promise is awaited, and a failure fails the call (src/hook.ts). */
   onStage?: Hook<[stage: PipelineStage]>;
+  /**
+   * Time every denoising step of the loop dispatch by dispatch as well (StageProfile.stepRuns; generate's
+   * onStepProfile). Default false: the loop runs as Pipeline.generate runs it, so its wall times are the
+   * plain run's; with it, the loop's and each step's wall time include the timing (one compute pass per
+   * dispatch, step 1's forward run twice).
+   */
+  profileSteps?: boolean;
 }
 
 const cat = (a: Float32Array, b: Float32Array): Float32Array => {
@@ -169,6 +185,9 @@ async function profileStages(
     // generate awaits what onStep returns (src/hook.ts): hand the user's promise on
     return o.onStep?.(step, steps, timestep);
   };
+  // Pipeline.generate hands this onStep to the loop (and no option of its own for step profiles)
+  const stepRuns: ProfileRun[] = [];
+  if (opts.profileSteps) profileStepsOf(onStep, (_step, _steps, run) => void stepRuns.push(run), { forceWallClock });
   const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined, ...(o.onStep === undefined || typeof o.onStep === 'function' ? { onStep } : {}) }); // a bad onStep: generate's own InputError
   const loopMs = performance.now() - t1;
   const tp = performance.now();
@@ -194,6 +213,7 @@ async function profileStages(
     run: stepRun,
     covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for all ${res.timesteps.length} steps`,
     stepWallMs,
+    ...(opts.profileSteps ? { stepRuns } : {}),
   });
 
   // 3. the VAE decode (its wall time), then again with every dispatch timed
@@ -208,9 +228,12 @@ async function profileStages(
   return { output: { latents: res.latents, video, timesteps: res.timesteps }, stages, totalMs, profileMs };
 }
 
-/** The stages as chromeTrace's named runs: one track per stage, named by stage and component. */
+/**
+ * The stages as chromeTrace's named runs: one track per stage, named by stage and component; after the
+ * transformer's (its replayed step), one track per denoising step of the loop where it has stepRuns.
+ */
 export function stageRuns(stages: readonly StageProfile[]): { name: string; run: ProfileRun }[] {
-  return stages.map((s) => ({ name: s.name, run: s.run }));
+  return stages.flatMap((s) => [{ name: s.name, run: s.run }, ...(s.stepRuns ?? []).map((run, i, all) => ({ name: `denoising step ${i + 1}/${all.length}`, run }))]);
 }
 
 /** One ProfileRun of all stages end to end (for one timeline), and the dispatch range of each stage in it. */

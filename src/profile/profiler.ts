@@ -225,8 +225,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
   const ds = plan.dispatches;
   plan.checkLive('profilePlan');
   const useTimestamps = gpu.timestamps && !opts.forceWallClock;
-  const base = (): ProfiledDispatch[] =>
-    ds.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: [...d.workgroups] as [number, number, number], ...(d.choice !== undefined ? { choice: d.choice } : {}), ms: null, startMs: null, runMs: null, samples: [] }));
+  const base = (): ProfiledDispatch[] => describeDispatches(ds);
   const common = { adapter: describeAdapter(gpu), repeats, warmup, date: new Date().toISOString(), residentBytes };
 
   for (let i = 0; i < warmup; i++) await plan.run(`warmup of ${plan.layer || 'plan'}`);
@@ -242,9 +241,7 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
     return {
       ...common,
       timing: 'wall-clock',
-      note: gpu.timestamps
-        ? 'timestamp queries disabled on request: wall clock around onSubmittedWorkDone() over the whole plan, no per-dispatch times'
-        : 'the adapter lacks timestamp-query: wall clock around onSubmittedWorkDone() over the whole plan, no per-dispatch times',
+      note: wallClockNote(gpu.timestamps),
       dispatches: base(),
       totalMs: median(wallMs),
       stepMs: wallMs,
@@ -278,6 +275,83 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
     rig.destroy();
   }
 }
+
+/**
+ * Per-dispatch GPU timestamps of dispatches that another caller encodes into its own command encoder (the
+ * sampler's denoising step, src/sampler/generate.ts), timed by the same query sets, passes and summary as
+ * profilePlan: `encode` records each dispatch in its own compute pass with timestamp writes, then the resolve
+ * and the copy to the read-back buffer; once that command buffer has run, `read` gives a ProfileRun of the
+ * one run (repeats 1, no warm-up) and frees the query sets and buffers. Needs the adapter's timestamp-query
+ * (`gpu.timestamps`); without it see wallClockRun.
+ */
+export class DispatchTimer {
+  private readonly rig: TimestampRig;
+
+  constructor(
+    gpu: Gpu,
+    readonly dispatches: readonly Dispatch[],
+  ) {
+    if (!gpu.timestamps) throw new Error('DispatchTimer: the adapter lacks timestamp-query');
+    this.rig = new TimestampRig(gpu, dispatches.length);
+  }
+
+  /** Each dispatch in its own pass with its begin and end timestamps; then the resolve and the copy, in `enc`. */
+  encode(enc: GPUCommandEncoder): void {
+    this.rig.encode(enc, this.dispatches);
+  }
+
+  /**
+   * After the encoder's command buffer ran: its ProfileRun (`wallMs`: the caller's wall time of the run;
+   * `peakBytes`/`residentBytes` as ProfileRun defines them). Frees the timer's GPU objects.
+   */
+  async read(where: string, o: { wallMs: number; peakBytes: number; residentBytes: number }): Promise<ProfileRun> {
+    try {
+      const stamps = await this.rig.read(where);
+      const gpu = this.rig.gpu;
+      return { adapter: describeAdapter(gpu), repeats: 1, warmup: 0, date: new Date().toISOString(), ...summarize(describeDispatches(this.dispatches), [stamps]), wallMs: [o.wallMs], peakBytes: o.peakBytes, residentBytes: o.residentBytes };
+    } finally {
+      this.rig.destroy();
+    }
+  }
+
+  /** Frees the query sets and buffers (read does it; for a run that failed before its read). */
+  destroy(): void {
+    this.rig.destroy();
+  }
+}
+
+/** The dispatches' descriptions with no times yet (ProfiledDispatch with ms, startMs and runMs null). */
+function describeDispatches(ds: readonly Dispatch[]): ProfiledDispatch[] {
+  return ds.map((d) => ({ kernel: d.kernel, family: d.family, layer: d.layer, shapes: d.shapes, flops: d.flops, bytes: d.bytes, workgroups: [...d.workgroups] as [number, number, number], ...(d.choice !== undefined ? { choice: d.choice } : {}), ms: null, startMs: null, runMs: null, samples: [] }));
+}
+
+/**
+ * A ProfileRun of dispatches run without timestamps (DispatchTimer's counterpart on an adapter without
+ * timestamp-query, or with them turned off): the dispatches named, no per-dispatch times, `totalMs` the wall
+ * time of the run, and `note` saying why (`o.what`: what the wall clock was around, default "the whole plan"; `o.forced`:
+ * timestamps were there but turned off).
+ */
+export function wallClockRun(gpu: Gpu, ds: readonly Dispatch[], o: { wallMs: number; peakBytes: number; residentBytes: number; forced?: boolean; what?: string }): ProfileRun {
+  return {
+    adapter: describeAdapter(gpu),
+    repeats: 1,
+    warmup: 0,
+    date: new Date().toISOString(),
+    timing: 'wall-clock',
+    note: wallClockNote(gpu.timestamps && !!o.forced, o.what),
+    dispatches: describeDispatches(ds),
+    totalMs: o.wallMs,
+    stepMs: [o.wallMs],
+    wallMs: [o.wallMs],
+    dropped: 0,
+    peakBytes: o.peakBytes,
+    residentBytes: o.residentBytes,
+  };
+}
+
+/** Why a run has no per-dispatch times: timestamps turned off on request, or missing on the adapter. */
+const wallClockNote = (forced: boolean, what = 'the whole plan'): string =>
+  `${forced ? 'timestamp queries disabled on request' : 'the adapter lacks timestamp-query'}: wall clock around onSubmittedWorkDone() over ${what}, no per-dispatch times`;
 
 const PROFILE_OPTIONS: readonly (keyof ProfileOptions)[] = ['repeats', 'warmup', 'forceWallClock', 'residentBytes', 'between', 'pace'];
 

@@ -14,7 +14,7 @@
 import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, withErrorScopes } from '../gpu/device.js';
-import { compilePlans, Pace, Plan } from '../gpu/plan.js';
+import { compilePlans, Pace, Plan, type Dispatch } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
@@ -24,6 +24,7 @@ import { randn, seedProblem } from '../random.js';
 import { callHook, hookQueue, type Hook } from '../hook.js';
 import { refusesShift, resolveSchedulerClass, schedulerConfigObject, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
+import { DispatchTimer, wallClockRun, type ProfileRun } from '../profile/profiler.js';
 
 /** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
 export class NumericsError extends Error {
@@ -111,6 +112,34 @@ export interface GenerateOptions {
    * awaited before any GPU work; one that throws or rejects fails the run (`generate: onWarning failed: …`).
    */
   onWarning?: Hook<[line: string]>;
+  /**
+   * tessera's own: each denoising step's kernels, timed. After each step (before onStep), a ProfileRun of the
+   * dispatches the step ran, in order: step 1 the text embedding and cross-attention K/V (the prepare plan),
+   * then each step the forward of each pass, the guidance and the scheduler's update (kernel, layer, GPU ms per
+   * dispatch). With timestamp-query each dispatch runs in its own compute pass with timestamp writes, as in
+   * profilePlan (src/profile/profiler.ts), so the loop runs slower; step 1's prepare and forward run once more,
+   * timed, after the untimed first run that tunes and compiles them (a kernel's compilation is not its time; the
+   * latents are unchanged: a plan never writes its inputs). Without timestamp-query: a 'wall-clock' run naming
+   * the step's dispatches without per-dispatch times, `totalMs` the step's wall time, `note` saying why.
+   * Unset (the default): none of this is recorded (no query sets, no timestamp writes). Awaited as onStep is.
+   */
+  onStepProfile?: Hook<[step: number, steps: number, run: ProfileRun]>;
+}
+
+/**
+ * Per-step profiles asked for through an onStep function: profilePipeline's way through Pipeline.generate,
+ * which hands generate() the caller's onStep but no option of its own for this (src/profile/pipeline.ts).
+ */
+const stepProfilesByOnStep = new WeakMap<object, { hook: NonNullable<GenerateOptions['onStepProfile']>; forceWallClock: boolean }>();
+
+/**
+ * Asks every generate() run whose `onStep` is this very function for per-step profiles (as its
+ * onStepProfile option does), `forceWallClock`: without timestamps even where the adapter has them. For a
+ * caller that reaches generate() through another call that passes onStep on (profilePipeline through
+ * Pipeline.generate).
+ */
+export function profileStepsOf(onStep: (...args: never[]) => unknown, hook: NonNullable<GenerateOptions['onStepProfile']>, o: { forceWallClock?: boolean } = {}): void {
+  stepProfilesByOnStep.set(onStep, { hook, forceWallClock: o.forceWallClock ?? false });
 }
 
 /** What generate returns. */
@@ -154,7 +183,7 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
 }
 
 /** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
-const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'signal', 'onWarning'];
+const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'signal', 'onWarning', 'onStepProfile'];
 
 /** The text-conditional families' conditioning options (Wan, Latte); DiT takes class_labels instead. */
 const TEXT_OPTIONS: readonly (keyof GenerateOptions)[] = ['encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds'];
@@ -205,7 +234,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const spec = resolveScheduler(o);
   // a count the schedule cannot run is a StepCountError (maxSteps where known), as Pipeline.generate throws it
   const program: StepProgram = spec.setTimesteps(steps);
-  for (const k of ['onStep', 'onWarning'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+  for (const k of ['onStep', 'onWarning', 'onStepProfile'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
   checkSignal(o.signal);
   // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
   // any host array of its size (randn of 81×4800×8320 latents was a RangeError)
@@ -445,11 +474,19 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     await compilePlans([plan, ...passes.flatMap((ps) => [ps.r.prepare, ps.r.plan])]);
     const zero = new Uint32Array(1);
     const pace = new Pace(); // the steps after the first are alike: each sleeps through most of the last one
+    // onStepProfile (or profileStepsOf): nothing below is recorded without it
+    const byOnStep = typeof o.onStep === 'function' ? stepProfilesByOnStep.get(o.onStep) : undefined;
+    const stepProfile = o.onStepProfile ? { hook: o.onStepProfile, forceWallClock: false } : byOnStep;
+    const timed = !!stepProfile && gpu.timestamps && !stepProfile.forceWallClock;
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
       const where = `step ${i + 1}/${N}`;
       throwIfAborted(o.signal, `${who}, before ${where}`);
       let bits: number;
+      let stepDispatches: Dispatch[] | undefined;
+      let timer: DispatchTimer | undefined;
+      let stepRun: ProfileRun | undefined;
+      const stepFrom = performance.now();
       try {
         if (i > 0) for (const ps of passes) writeTensor(gpu, ps.r.timestep, new Array(bb).fill(t));
         gpu.device.queue.writeBuffer(flag, 0, zero);
@@ -464,14 +501,24 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
             await r.plan.run(`${model.name} forward`);
           }
         }
+        // the step's dispatches in the order they run, when its profile is asked for (after step 1's first run: the tuner may replace dispatches)
+        stepDispatches = stepProfile && [
+          ...(i === 0 ? passes.flatMap((ps) => [...ps.r.prepare.dispatches, ...ps.r.plan.dispatches]) : [...plan.dispatches.slice(pre[i]![0], pre[i]![1]), ...passes.flatMap((ps) => ps.r.plan.dispatches)]),
+          ...plan.dispatches.slice(post[i]![0], post[i]![1]),
+        ];
+        // timed: the step's dispatches (step 1: its prepare and forward again, now compiled) one pass each, with timestamps
+        if (timed) timer = new DispatchTimer(gpu, stepDispatches!);
         const submitted = performance.now();
         await withErrorScopes(gpu, `${where}: ${model.name} forward and ${program.className} update`, () => {
           const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
-          if (i > 0) {
-            plan.encode(enc, pre[i]![0], pre[i]![1]);
-            for (const ps of passes) ps.r.plan.encode(enc);
+          if (timer) timer.encode(enc);
+          else {
+            if (i > 0) {
+              plan.encode(enc, pre[i]![0], pre[i]![1]);
+              for (const ps of passes) ps.r.plan.encode(enc);
+            }
+            plan.encode(enc, post[i]![0], post[i]![1]);
           }
-          plan.encode(enc, post[i]![0], post[i]![1]);
           enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
           gpu.device.queue.submit([enc.finish()]);
         });
@@ -479,7 +526,15 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
         await flagRead.mapAsync(GPUMapMode.READ, 0, 4);
         bits = new Uint32Array(flagRead.getMappedRange(0, 4))[0]!;
         flagRead.unmap();
+        if (stepDispatches) {
+          const bytes = { peakBytes: model.gpuBytes + alloc.peakBytes, residentBytes: model.gpuBytes };
+          // timed: GPU time of the dispatches; else the step's wall time from its start (step 1: its tuning and compilation included)
+          stepRun = timer
+            ? await timer.read(where, { wallMs: performance.now() - submitted, ...bytes })
+            : wallClockRun(gpu, stepDispatches, { wallMs: performance.now() - stepFrom, ...bytes, forced: stepProfile!.forceWallClock, what: `the whole step${i === 0 ? " (step 1: its kernels' tuning and compilation included)" : ''}` });
+        }
       } catch (e) {
+        timer?.destroy();
         // a lost device or a GPU error mid-run: say which step it ended
         // once, in front: waitIdle / withErrorScopes name it inside their message too
         if (e instanceof GpuError) throw new GpuError(`${where}: ${e.message.replace(/^step \d+\/\d+: /, '').replaceAll(`${where}: `, '')}`, e.kind, e.where);
@@ -504,6 +559,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
         const next = all.subarray(input * n, (input + 1) * n);
         throw new NumericsError(`${where} (t=${t}): the scheduler (${program.className}) produced a non-finite latent at flat index ${Math.max(0, firstNonFinite(next))}`);
       }
+      if (stepRun) await callHook('onStepProfile', `${who}, ${where}`, stepProfile!.hook, i + 1, N, stepRun);
       await callHook('onStep', `${who}, ${where}`, o.onStep, i + 1, N, t);
     }
     const result = alloc.tensor([n], 'f32', 'sampler_result');

@@ -6,6 +6,9 @@
 // source); a recompile's before → after over the whole prompt run, without a verdict from one repeat; a window resized without changing the timeline's drawn width does not redraw it; and a new run is
 // shown whole (a preset run kept the zoom of the run before it, and could show none of its own bars).
 //
+// Also: each denoising step's own dispatches (the loop timed as it ran: profilePipeline's profileSteps) in the
+// "kernels per stage and denoising step" table, and one line instead when they have no times.
+//
 // One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock), then a
 // preset run (wan-tiny, 2×8×8, 1 step) after zooming in.
 // Needs /usr/bin/chromium, as browser-profiler.test.ts.
@@ -35,7 +38,7 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(i.tableNote).toBe(note);
     if (i.features.includes('timestamp-query')) {
       expect(i.timing).toBe('gpu-timestamps');
-      expect(note).toMatch(/^The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch \(the loop submits each step whole\); the denoising loop by the wall clock: step 1 [\d.]+ s \(kernel compilation included\), step 2 [\d.]+ s\.$/);
+      expect(note).toMatch(/^The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch \(each step of the loop as it ran: "Kernels per stage and denoising step" below\); the denoising loop by the wall clock: step 1 [\d.]+ s \(kernel compilation included\), step 2 [\d.]+ s\.$/);
       // per-dispatch GPU times in the rows of every stage: the text encoder's and transformer's gemm, the VAE's conv
       const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.family!, tr.children[2]!.textContent!] as const));
       for (const f of ['gemm', 'attention', 'conv']) expect(totals.some(([g, t]) => g === f && Number(t) > 0), `a timed ${f} row`).toBe(true);
@@ -45,6 +48,48 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     }
     expect(s.watch.errors).toEqual([]);
   });
+
+  it('lists the dispatches of every stage and of each denoising step of the loop, with GPU times, step by step', async () => {
+    const i = await info();
+    expect(i.stepKernels.map((c) => c.label)).toEqual(['text encoder (UMT5EncoderModel)', 'denoising step 1/2', 'denoising step 2/2', 'VAE decode (AutoencoderKLWan)']);
+    expect(await s.page.isVisible('#steps-section')).toBe(true);
+    const [, step1, step2] = i.stepKernels;
+    // step 1 also computes the text's cross-attention K/V (once per run); both run the forward, the guidance and the update
+    expect(step1!.dispatches).toBeGreaterThan(step2!.dispatches);
+    expect(step2!.dispatches).toBeGreaterThan(10);
+    expect(await s.page.inputValue('#step-pick'), 'step 1 shown first').toBe('step 1');
+    const rows = () => s.page.$$eval('#step-kernels tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent!)));
+    if (!i.features.includes('timestamp-query')) {
+      expect(i.stepKernelsNote).toMatch(/^No per-dispatch times for denoising step 1\/2: the adapter lacks timestamp-query/);
+      expect(await s.page.isVisible('#step-kernels')).toBe(false);
+      return;
+    }
+    for (const c of i.stepKernels) {
+      expect(c.timing, c.label).toBe('gpu-timestamps');
+      expect(c.timed, `${c.label}: dispatches with a time`).toBeGreaterThan(c.dispatches / 2);
+    }
+    expect(i.stepKernelsNote).toBeNull();
+    expect(await s.page.isVisible('#steps-note')).toBe(false);
+    let r = await rows();
+    expect(r).toHaveLength(step1!.dispatches);
+    expect(r.map((x) => x[0])).toEqual(r.map((_, k) => String(k + 1)));
+    expect(r.some(([, k, layer, ms]) => k!.startsWith('gemm') && layer!.startsWith('blocks.') && Number(ms) > 0), 'a timed gemm of a block').toBe(true);
+    expect(r.at(-1)![1]!.startsWith('lincomb'), "the scheduler's update last").toBe(true);
+    await s.page.selectOption('#step-pick', 'step 2');
+    r = await rows();
+    expect(r).toHaveLength(step2!.dispatches);
+    await s.page.selectOption('#step-pick', 'vae');
+    r = await rows();
+    expect(r).toHaveLength(i.stepKernels[3]!.dispatches);
+    expect(r.some(([, k, , ms]) => k!.startsWith('conv') && Number(ms) > 0)).toBe(true);
+    await s.page.selectOption('#step-pick', 'step 1');
+    // the trace has a track per denoising step
+    const trace = await s.page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).text());
+    expect(trace).toContain('denoising step 2/2');
+    expect(s.watch.errors).toEqual([]);
+  });
+
+
 
   it('the timeline is one tab stop: + and − zoom, the arrows pan, Home/End go to the ends, 0 shows all; said under it', async () => {
     expect(await s.page.getAttribute('#timeline', 'role')).toBe('group');
@@ -175,6 +220,11 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(i.tableNote).toBe(note);
     expect(await s.page.isVisible('#vae-note')).toBe(true);
     expect(await s.page.textContent('#vae-note')).toBe('No per-dispatch times in this table either: see the note above the per-kernel table.');
+    // the denoising steps timed by the wall clock: one line in place of their table, saying why
+    expect(i.stepKernels.map((c) => c.timing)).toEqual(['wall-clock', 'wall-clock', 'wall-clock', 'wall-clock']);
+    expect(i.stepKernelsNote).toMatch(/^No per-dispatch times for denoising step 1\/2: (timestamp queries disabled on request|the adapter lacks timestamp-query): wall clock around onSubmittedWorkDone\(\) over the whole step/);
+    expect(await s.page.textContent('#steps-note')).toBe(i.stepKernelsNote);
+    expect(await s.page.isVisible('#step-kernels')).toBe(false);
     await s.page.uncheck('#wall-clock');
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(1));
