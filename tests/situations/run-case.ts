@@ -2,8 +2,10 @@
 // through the CLI as a user would, and returns the golden metric max|out − expected| / max|expected|.
 // A case's model is a small fixture model (case.json "model_from"), stored in the case's weight dtype (f16 / bf16:
 // the f32 weights rounded to nearest even, as the reference's torch .to() did) in a temporary folder, with the case's
-// scheduler/ beside it so that generate reads its scheduler_config.json as diffusers' from_pretrained would.
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// scheduler/ beside it so that generate reads its scheduler_config.json as diffusers' from_pretrained would. A
+// pipeline case's folder is assembled from two fixture folders (its "pipeline_from": the text side and the rest) with
+// the case's scheduler/.
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +27,7 @@ export interface SituationCase {
   situation: string;
   model_from?: string;
   weights_dtype?: 'f32' | 'f16' | 'bf16';
+  pipeline_from?: { text: string; rest: string };
   cli: { subcommand: string; args: string[]; output_key: string };
   tolerance: { max: number };
 }
@@ -50,6 +53,19 @@ async function storeModel(from: string, dtype: 'f32' | 'f16' | 'bf16', dir: stri
   }
 }
 
+/** A WanPipeline folder in `dir`: tokenizer/ + text_encoder/ of `from.text`, transformer/ + vae/ of `from.rest`, `scheduler`. */
+function assemblePipeline(from: { text: string; rest: string }, scheduler: string, dir: string): void {
+  const text = join(FIXTURES, from.text);
+  const rest = join(FIXTURES, from.rest);
+  mkdirSync(dir, { recursive: true });
+  for (const c of ['tokenizer', 'text_encoder']) symlinkSync(join(text, c), join(dir, c));
+  for (const c of ['transformer', 'vae']) symlinkSync(join(rest, c), join(dir, c));
+  cpSync(scheduler, join(dir, 'scheduler'), { recursive: true });
+  const schedulerClass = (JSON.parse(readFileSync(join(scheduler, 'scheduler_config.json'), 'utf8')) as { _class_name: string })._class_name;
+  const index = { ...JSON.parse(readFileSync(join(rest, 'model_index.json'), 'utf8')), ...JSON.parse(readFileSync(join(text, 'model_index.json'), 'utf8')), scheduler: ['diffusers', schedulerClass] };
+  writeFileSync(join(dir, 'model_index.json'), JSON.stringify(index));
+}
+
 /** Runs the case's command; throws with the CLI's stderr when it fails or writes a wrong shape. */
 export async function runSituation(name: string): Promise<{ rel: number; stderr: string }> {
   const c = loadSituation(name);
@@ -58,9 +74,11 @@ export async function runSituation(name: string): Promise<{ rel: number; stderr:
   try {
     const model = join(work, 'model');
     if (c.model_from) await storeModel(c.model_from, c.weights_dtype ?? 'f32', model);
-    if (existsSync(join(caseDir, 'scheduler'))) cpSync(join(caseDir, 'scheduler'), join(work, 'scheduler'), { recursive: true });
+    const pipeline = join(work, 'pipeline');
+    if (c.pipeline_from) assemblePipeline(c.pipeline_from, join(caseDir, 'scheduler'), pipeline);
+    else if (existsSync(join(caseDir, 'scheduler'))) cpSync(join(caseDir, 'scheduler'), join(work, 'scheduler'), { recursive: true });
     const out = join(work, 'out.safetensors');
-    const args = c.cli.args.map((a) => a.replaceAll('{model}', model).replaceAll('{case}', caseDir).replaceAll('{fixtures}', FIXTURES).replaceAll('{out}', out));
+    const args = c.cli.args.map((a) => a.replaceAll('{model}', model).replaceAll('{pipeline}', pipeline).replaceAll('{case}', caseDir).replaceAll('{fixtures}', FIXTURES).replaceAll('{out}', out));
     const r = await tesseraCli([c.cli.subcommand, ...args]);
     if (r.code !== 0) throw new Error(`${name}: tessera ${c.cli.subcommand} exited ${r.code}: ${r.stderr.trim().split('\n').pop()}`);
     const got = (await readInputs(out)).get(c.cli.output_key);
