@@ -443,6 +443,10 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
     const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => Number(tr.children[2]!.textContent)));
     expect(totals.length).toBeGreaterThan(3);
     expect(totals.every((t) => t > 0)).toBe(true);
+    // the VAE decode's dispatches too, each submitted alone once as the decode runs it (profileDecode's per-plan profiler): they were all "—"
+    const vae = await s.page.$$eval('#vae-kernels tbody tr', (trs) => trs.map((tr) => tr.children[2]!.textContent!));
+    expect(vae.length).toBeGreaterThan(3);
+    expect(vae.filter((t) => !(Number(t) > 0)), 'VAE rows without a time').toEqual([]);
     expect(consoleErrors()).toEqual([]);
     await s.page.uncheck('#wall-clock'); // later runs time with timestamps again (read at the next run)
   }, browserTimeout(2));
