@@ -97,8 +97,11 @@ export interface WarmProfile<T> {
   profileMs: number;
 }
 
-type ProfileOpts = {
+/** How profileWarm and profileDecode time a stage's plans. */
+export type ProfileOpts = {
+  /** Ignore timestamp-query (the default profiler's fallback: wall clock per plan). */
   forceWallClock?: boolean;
+  /** Times one recorded plan of a profiled run, as it runs (default profilePlan, one run, no warm-up; forceWallClock applies to that default only). */
   profile?: (plan: Plan) => Promise<ProfileRun>;
   /** profileWarm: how many times the whole stage runs profiled (integer ≥ 1, default 1); per-dispatch medians over them (mergeRepeats). */
   repeats?: number;
@@ -150,6 +153,8 @@ export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>
  * the profile the second's (`opts.repeats` profiled decodes, per-dispatch medians), so no kernel's compilation counts as its GPU time; default false (one
  * decode, profiled as it runs: on a cold shader cache each kernel's first dispatch includes its compilation).
  * `opts.onProgress`: Vae.decode's, for the decode the sample comes from (the first), not the profiled repeats.
+ * `opts.profile`: how each recorded plan of a profiled decode is timed (as profileWarm's; default profilePlan, one
+ * run, no warm-up): the decode's pieces, each handed to it as it runs.
  * @returns the decoder's sample (as vae.decode), the joined profile of all its pieces, and the wall
  *   time of the decode the sample came from (ms).
  * @throws what vae.decode throws.
@@ -157,7 +162,7 @@ export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>
 export async function profileDecode(
   vae: Vae,
   latents: TensorData,
-  opts: { forceWallClock?: boolean; warm?: boolean; repeats?: number; onProgress?: (done: number, total: number) => void } = {},
+  opts: ProfileOpts & { warm?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
   // opts.onProgress follows the decode the sample comes from (Vae.decode's onProgress), not the profiled repeats
   let first = true;

@@ -1,11 +1,11 @@
 // Profiling a VAE decode: every dispatch of every piece timed, the pieces joined into one run,
-// and the decode's numbers unchanged by being profiled.
+// and the decode's numbers unchanged by being profiled; a per-plan profiler handed to profileDecode (every piece through it).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import type { Plan } from '../../src/gpu/plan.js';
 import { joinRuns, profileDecode, profileWarm } from '../../src/profile/decode.js';
-import type { ProfileRun, ProfiledDispatch } from '../../src/profile/profiler.js';
+import { profilePlan, type ProfileRun, type ProfiledDispatch } from '../../src/profile/profiler.js';
 import { randn } from '../../src/random.js';
 import { loadVae } from '../../src/vae/vae.js';
 import { FIXTURES } from '../helpers/golden.js';
@@ -81,6 +81,29 @@ describe.skipIf(!hasGpu)('profileDecode', () => {
         expect(r.totalMs).toBeGreaterThan(0);
         expect(r.dispatches.filter((d) => d.ms !== null).length).toBeGreaterThan(r.dispatches.length / 2);
       }
+    } finally {
+      vae.dispose();
+    }
+  });
+});
+
+describe.skipIf(!hasGpu)("profileDecode's per-plan profiler", () => {
+  it('takes one, as profileWarm does: every piece of every profiled decode goes through it (the warm first decode not)', async () => {
+    const vae = await loadVae(join(FIXTURES, 'wan_pipeline_embeds', 'pipeline', 'vae'), { gpu: gpu! });
+    try {
+      const latents = { data: randn(4 * 2 * 4 * 6, 5), shape: [1, 4, 2, 4, 6] };
+      const seen: Plan[] = [];
+      const profile = async (plan: Plan) => {
+        seen.push(plan);
+        return profilePlan(plan, { repeats: 1, warmup: 0 });
+      };
+      const r = await profileDecode(vae, latents, { profile });
+      const pieces = seen.length;
+      expect(pieces).toBeGreaterThan(1);
+      expect(r.run.dispatches.length).toBe(seen.reduce((a, p) => a + p.dispatches.length, 0));
+      const warm = await profileDecode(vae, latents, { profile, warm: true, repeats: 2 });
+      expect(seen.length, 'the warm decode: its two profiled decodes through it').toBe(3 * pieces);
+      expect(warm.run.dispatches.map((d) => d.kernel)).toEqual(r.run.dispatches.map((d) => d.kernel));
     } finally {
       vae.dispose();
     }
