@@ -256,6 +256,8 @@ function timelineKey(key: string): boolean {
 /** Bars drawn per stage in the last timeline (prompt runs). */
 let stageBars: number[] = [];
 const STAGE_COLORS = ['#9467bd', '#1f77b4', '#2ca02c'];
+/** The narrowest a stage's box is drawn in the timeline (px): room for a few letters of its label and for the pointer. */
+const MIN_STAGE_PX = 44;
 
 const FAMILY_COLORS: Record<string, string> = {
   gemm: '#4e79a7',
@@ -1028,6 +1030,10 @@ function drawTimeline(r: ProfileRun): void {
     el('text', { x, y: lanes * lane + 14, 'text-anchor': 'middle', fill: '#666' }, `${+t.toFixed(4)} ms`);
   }
   stageBars = [];
+  // each visible stage's box; a stage too short to see at this zoom (the text encoder beside a whole run: ~1 px)
+  // is drawn MIN_STAGE_PX wide, its neighbour's box trimmed by as much, so that it can be seen, pointed at and
+  // labelled (its title says so); the bars below keep their places
+  const boxes: { k: number; st: NonNullable<typeof stages>[number]; x0: number; x1: number; ms: number; small: boolean }[] = [];
   for (const [k, st] of (stages ?? []).entries()) {
     if (st.to <= st.from) continue;
     const a = xs[st.from]!.x;
@@ -1035,13 +1041,34 @@ function drawTimeline(r: ProfileRun): void {
     if (b < v0 || a > v1) continue;
     const x0 = Math.max(X(a), labelW);
     const x1 = Math.min(X(b), labelW + plotW);
-    const box = el('rect', { class: 'stage', 'data-stage': st.stage, x: x0, y: 2, width: Math.max(1.5, x1 - x0), height: lane - 4, fill: STAGE_COLORS[k % STAGE_COLORS.length]!, stroke: STAGE_COLORS[k % STAGE_COLORS.length]! });
+    boxes.push({ k, st, x0, x1, ms: ds.slice(st.from, st.to).reduce((t, d) => t + (d.ms ?? 0), 0), small: x1 - x0 < MIN_STAGE_PX });
+  }
+  boxes.forEach((bx, i) => {
+    const prev = boxes[i - 1];
+    if (prev) bx.x0 = Math.max(bx.x0, prev.x1);
+    if (bx.small) bx.x1 = Math.max(bx.x1, bx.x0 + MIN_STAGE_PX);
+  });
+  // widened past the plot's end: pulled back, trimming the boxes before
+  for (let i = boxes.length - 1, end = labelW + plotW; i >= 0; i--) {
+    const bx = boxes[i]!;
+    if (bx.x1 > end) {
+      const w = bx.small ? MIN_STAGE_PX : bx.x1 - bx.x0;
+      bx.x1 = end;
+      bx.x0 = Math.max(labelW, Math.min(bx.x0, end - w));
+    }
+    end = bx.x0;
+  }
+  for (const bx of boxes) {
+    const { k, st, small } = bx;
+    const color = STAGE_COLORS[k % STAGE_COLORS.length]!;
+    const box = el('rect', { class: `stage${small ? ' widened' : ''}`, 'data-stage': st.stage, x: bx.x0, y: 2, width: Math.max(1.5, bx.x1 - bx.x0), height: lane - 4, fill: color, stroke: color });
     const title = document.createElementNS(NS, 'title');
-    title.textContent = st.name; // the whole name on hover, when the label is cut short
+    // the whole name on hover, when the label is cut short; and what a widened box stands for
+    title.textContent = `${st.name}: ${st.to - st.from} dispatches${r.timing === 'gpu-timestamps' ? `, ${fmt(bx.ms)} ms GPU` : ''}${small ? ` (drawn ${MIN_STAGE_PX} px wide to be seen: at this zoom it is narrower)` : ''}`;
     box.append(title);
     // the label stays inside its own stage's box (stages side by side share the lane): cut to fit, with an ellipsis
-    const label = fitText(st.name, x1 - x0 - 8, host);
-    if (label) el('text', { class: 'stage-label', 'data-stage': st.stage, x: x0 + 4, y: 15, fill: '#222', 'clip-path': 'url(#plot-clip)' }, label);
+    const label = fitText(st.name, bx.x1 - bx.x0 - 8, host);
+    if (label) el('text', { class: 'stage-label', 'data-stage': st.stage, x: bx.x0 + 4, y: 15, fill: '#222', 'clip-path': 'url(#plot-clip)' }, label);
   }
   let bars = 0;
   ds.forEach((d, i) => {

@@ -7,7 +7,8 @@
 // shown whole (a preset run kept the zoom of the run before it, and could show none of its own bars).
 //
 // Also: each denoising step's own dispatches (the loop timed as it ran: profilePipeline's profileSteps) in the
-// "kernels per stage and denoising step" table, and one line instead when they have no times.
+// "kernels per stage and denoising step" table, and one line instead when they have no times; the text encoder's
+// stage box drawn wide enough to see at the whole view.
 //
 // One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock), then a
 // preset run (wan-tiny, 2×8×8, 1 step) after zooming in.
@@ -89,6 +90,17 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(s.watch.errors).toEqual([]);
   });
 
+  it("the text encoder's stage box is wide enough to see and point at in the whole view, labelled, its tooltip saying it was widened", async () => {
+    expect((await info()).timelineView).toBeNull();
+    const boxes = await s.page.$$eval('#timeline rect.stage', (rs) => rs.map((r) => ({ stage: r.getAttribute('data-stage')!, width: r.getBoundingClientRect().width, left: r.getBoundingClientRect().left, right: r.getBoundingClientRect().right, title: r.querySelector('title')?.textContent ?? '' })));
+    expect(boxes.map((b) => b.stage)).toEqual(['text_encoder', 'transformer', 'vae']);
+    const te = boxes[0]!;
+    expect(te.width, 'the text encoder box').toBeGreaterThanOrEqual(44 - 0.5);
+    expect(te.title).toMatch(/^text encoder \(UMT5EncoderModel\): \d+ dispatches.*\(drawn 44 px wide to be seen: at this zoom it is narrower\)$/);
+    for (let k = 1; k < boxes.length; k++) expect(boxes[k]!.left, `${boxes[k]!.stage} starts after ${boxes[k - 1]!.stage}`).toBeGreaterThanOrEqual(boxes[k - 1]!.right - 0.5);
+    const label = await s.page.$eval('#timeline text.stage-label[data-stage="text_encoder"]', (t) => t.textContent);
+    expect(label, 'a label cut to fit').toMatch(/^te.*…$/);
+  });
 
 
   it('the timeline is one tab stop: + and − zoom, the arrows pan, Home/End go to the ends, 0 shows all; said under it', async () => {
