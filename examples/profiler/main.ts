@@ -391,6 +391,8 @@ function publishTrace(trace: unknown): void {
   a.hidden = false;
 }
 let gifUrl = '';
+/** Frames per second of the clip shown (the arrow keys on the player step one frame). */
+let clipFps = 16;
 const originals = new Map<string, string>();
 /** Unsaved editor text per kernel (differs from the source in use): kept when another kernel is opened. */
 const drafts = new Map<string, string>();
@@ -510,6 +512,20 @@ function initControls(cpu: boolean): void {
     showHint();
   });
   for (const id of ['guidance', 'seed']) if (params.has(id)) ($(id) as HTMLInputElement).value = params.get(id)!;
+  // the clip's player is one tab stop (the browser's own controls were four: play, the timeline, mute, the menu):
+  // click, Space or Enter pause and play it; the arrows step a frame while it is paused (it is silent: nothing to mute)
+  const clip = $('clip') as HTMLVideoElement;
+  const toggle = () => void (clip.paused ? clip.play().catch(() => undefined) : clip.pause());
+  clip.addEventListener('click', toggle);
+  clip.addEventListener('keydown', (ev) => {
+    const k = (ev as KeyboardEvent).key;
+    if (k === ' ' || k === 'Enter') toggle();
+    else if (k === 'ArrowLeft' || k === 'ArrowRight') {
+      clip.pause();
+      clip.currentTime = Math.max(0, clip.currentTime + (k === 'ArrowLeft' ? -1 : 1) / clipFps);
+    } else return;
+    ev.preventDefault();
+  });
   $('run').addEventListener('click', () => void guarded(fullRun));
   $('run-prompt').addEventListener('click', () => void guarded(promptRun));
   $('prompt').addEventListener('keydown', (ev) => {
@@ -758,6 +774,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
 
 /** The decoded clip: a GIF download link, and the MP4 player. */
 async function showClip(fr: { width: number; height: number; frames: Uint8ClampedArray[] }, fps: number): Promise<void> {
+  clipFps = fps;
   if (gifUrl) URL.revokeObjectURL(gifUrl);
   gifUrl = URL.createObjectURL(new Blob([encodeGif(fr.frames, fr.width, fr.height, { fps }) as BlobPart], { type: 'image/gif' }));
   const a = $('gif') as HTMLAnchorElement;

@@ -8,7 +8,7 @@
 //
 // Also: each denoising step's own dispatches (the loop timed as it ran: profilePipeline's profileSteps) in the
 // "kernels per stage and denoising step" table, and one line instead when they have no times; the text encoder's
-// stage box drawn wide enough to see at the whole view.
+// stage box drawn wide enough to see at the whole view; the MP4 player as one tab stop.
 //
 // One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock), then a
 // preset run (wan-tiny, 2×8×8, 1 step) after zooming in.
@@ -102,6 +102,21 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(label, 'a label cut to fit').toMatch(/^te.*…$/);
   });
 
+  it('the MP4 player is one tab stop: Space pauses and plays it, Tab goes on to the next control', async () => {
+    const i = await info();
+    if (!i.mp4) return; // no WebCodecs encoder here: no player (mp4Error says why)
+    expect(await s.page.getAttribute('#clip', 'controls')).toBeNull();
+    await s.page.focus('#clip');
+    expect(await active()).toBe('clip');
+    const paused = () => s.page.$eval('#clip', (v) => (v as HTMLVideoElement).paused);
+    const was = await paused();
+    await s.page.keyboard.press(' ');
+    expect(await paused()).toBe(!was);
+    await s.page.keyboard.press('Enter');
+    expect(await paused()).toBe(was);
+    await s.page.keyboard.press('Tab');
+    expect(await active(), 'one Tab leaves the player').toBe('gif');
+  });
 
   it('the timeline is one tab stop: + and − zoom, the arrows pan, Home/End go to the ends, 0 shows all; said under it', async () => {
     expect(await s.page.getAttribute('#timeline', 'role')).toBe('group');
