@@ -533,7 +533,7 @@ function initControls(cpu: boolean): void {
     if (busy) {
       // the button is disabled meanwhile, and says so; Enter in the field would otherwise be dropped without a word
       const el = $('prompt-input-error');
-      el.textContent = 'Not run: a run is in progress; press Enter again when it has ended.';
+      el.textContent = RUN_IN_PROGRESS;
       el.hidden = false;
       return;
     }
@@ -646,6 +646,8 @@ function editorKey(k: KeyboardEvent): void {
 }
 
 const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert'];
+/** What Enter in the prompt field says while a run is in progress (cleared when that run ends). */
+const RUN_IN_PROGRESS = 'Not run: a run is in progress; press Enter again when it has ended.';
 let busy = false;
 /** The page did not start because of its URL parameters (urlProblems). */
 let urlError = false;
@@ -662,6 +664,12 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
     showError(e);
   } finally {
     busy = false;
+    // Enter pressed during the run was answered with "a run is in progress": not true any more
+    const inProgress = $('prompt-input-error');
+    if (inProgress.textContent === RUN_IN_PROGRESS) {
+      inProgress.textContent = '';
+      inProgress.hidden = true;
+    }
     // without a device nothing can run: the buttons stay disabled and say why
     for (const id of BUTTONS) {
       const b = $(id) as HTMLButtonElement;

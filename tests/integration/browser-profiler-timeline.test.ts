@@ -8,7 +8,8 @@
 //
 // Also: each denoising step's own dispatches (the loop timed as it ran: profilePipeline's profileSteps) in the
 // "kernels per stage and denoising step" table, and one line instead when they have no times; the text encoder's
-// stage box drawn wide enough to see at the whole view; the MP4 player as one tab stop.
+// stage box drawn wide enough to see at the whole view; the MP4 player as one tab stop; the "a run is in progress"
+// line cleared when the run ends.
 //
 // One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock), then a
 // preset run (wan-tiny, 2×8×8, 1 step) after zooming in.
@@ -247,6 +248,9 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(i.tableNote).toBe(note);
     expect(await s.page.isVisible('#vae-note')).toBe(true);
     expect(await s.page.textContent('#vae-note')).toBe('No per-dispatch times in this table either: see the note above the per-kernel table.');
+    // the "a run is in progress" line is gone with the run it was about
+    expect(await s.page.isVisible('#prompt-input-error')).toBe(false);
+    expect(await s.page.textContent('#prompt-input-error')).toBe('');
     // the denoising steps timed by the wall clock: one line in place of their table, saying why
     expect(i.stepKernels.map((c) => c.timing)).toEqual(['wall-clock', 'wall-clock', 'wall-clock', 'wall-clock']);
     expect(i.stepKernelsNote).toMatch(/^No per-dispatch times for denoising step 1\/2: (timestamp queries disabled on request|the adapter lacks timestamp-query): wall clock around onSubmittedWorkDone\(\) over the whole step/);
