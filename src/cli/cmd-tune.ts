@@ -32,6 +32,60 @@ export const TUNE_GEMM_SHAPES: [number, number, number][] = [
 ];
 
 /**
+ * The most FLOPs (2·M·K·N) a default-list shape may take on a CPU adapter (lavapipe): past it one run takes seconds
+ * there, and the race times each of its 4 candidates 4 to 10 times (plus a check run each). Plain `tessera tune` took
+ * 700 s for its 13 shapes on lavapipe at load 17–22 (4096×1152×1152: 89 s, 1.07 s a run), the four shapes of 10 GFLOP or
+ * more nearly all of it; under this cap the rest finish in a minute or two. --shapes (or --shapes all) tunes them.
+ */
+export const CPU_TUNE_MAX_FLOPS = 2 ** 31;
+
+/**
+ * --shapes: `all` (the whole list, on a CPU adapter too) or GEMM shapes M×K×N (or MxKxN) separated by commas.
+ * @throws UsageError naming the flag and the item it cannot read.
+ */
+export function parseTuneShapes(text: string): [number, number, number][] | 'all' {
+  if (text.trim() === 'all') return 'all';
+  return text.split(',').map((item) => {
+    const m = /^\s*(\d+)\s*[x×]\s*(\d+)\s*[x×]\s*(\d+)\s*$/.exec(item);
+    const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+    if (!m || dims.some((d) => d < 1 || d > 2 ** 20)) throw new UsageError(`--shapes: "${item.trim()}" is not a GEMM shape M×K×N of integers from 1 to ${2 ** 20} (e.g. --shapes 1024×384×1536,4096x1152x1152, or --shapes all for the whole list)`);
+    return dims as [number, number, number];
+  });
+}
+
+const flops = ([M, K, N]: readonly number[]) => 2 * M! * K! * N!;
+
+/**
+ * Seconds left to tune shapes of `left` FLOPs, from the shapes `done` (their FLOPs and seconds): a fixed cost per
+ * shape (compiles, check runs: the quickest shape's time) plus the rest in proportion to FLOPs; null before any.
+ */
+export function tuneEta(done: readonly { flops: number; s: number }[], left: readonly number[]): number | null {
+  if (!done.length) return null;
+  const fixed = Math.min(...done.map((d) => d.s));
+  const perFlop = Math.max(0, done.reduce((a, d) => a + d.s - fixed, 0)) / done.reduce((a, d) => a + d.flops, 0);
+  return Math.ceil(left.length * fixed + perFlop * left.reduce((a, f) => a + f, 0));
+}
+
+/**
+ * The GEMM shapes `tessera tune` times on `gpu` for `dtype`: `shapes` as --shapes gives them ('all': the whole list),
+ * else the list ('quick': its first two); `left`: those left out, each with why (beyond the adapter's limits, or, for
+ * the list on a CPU adapter, above CPU_TUNE_MAX_FLOPS).
+ */
+export function tuneShapeList(gpu: Pick<Gpu, 'limits' | 'isCpu'>, dtype: DType, shapes?: [number, number, number][] | 'all' | 'quick'): { shapes: [number, number, number][]; left: { shape: string; why: string }[] } {
+  const listed = Array.isArray(shapes) ? shapes : shapes === 'quick' ? TUNE_GEMM_SHAPES.slice(0, 2) : TUNE_GEMM_SHAPES;
+  // on a CPU adapter the list's largest shapes take seconds a run: left out unless asked for (--shapes)
+  const cpuCap = gpu.isCpu && (shapes === undefined || shapes === 'quick');
+  const out = { shapes: [] as [number, number, number][], left: [] as { shape: string; why: string }[] };
+  for (const [M, K, N] of listed) {
+    const f = flops([M, K, N]);
+    const why = gemmBeyondLimits(gpu, M, K, N, dtype) ?? (cpuCap && f > CPU_TUNE_MAX_FLOPS ? `${(f / 1e9).toFixed(1)} GFLOP a call, seconds a run on this CPU adapter (give --shapes ${M}×${K}×${N}, or --shapes all)` : null);
+    if (why) out.left.push({ shape: `${M}×${K}×${N}`, why });
+    else out.shapes.push([M, K, N]);
+  }
+  return out;
+}
+
+/**
  * Why GEMM M×K×N cannot run on this adapter (a tensor above maxStorageBufferBindingSize or
  * maxBufferSize: the list holds large models' shapes, beyond small adapters such as lavapipe's
  * 128 MiB bindings), or null when it can. Tuning skips such a shape and says so.
@@ -157,6 +211,7 @@ export const tuneCommand: Command = {
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype to tune for' },
       force: { type: 'bool', help: 're-time shape buckets that are already cached' },
       quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
+      shapes: { type: 'string', arg: 'LIST', help: `GEMM shapes M×K×N to tune instead of the list, separated by commas (1024×384×1536 or 1024x384x1536); "all": the whole list, also on a CPU adapter, where the list's shapes above ${(CPU_TUNE_MAX_FLOPS / 1e9).toFixed(1)} GFLOP a call are left out by default (seconds a run there)` },
       rounds: { type: 'int', default: TUNE_ROUNDS, help: 'the most timed rounds (1 to 50), each timing every candidate still racing once; fewer once each challenger is clearly faster than the heuristic by 5 % or clearly not. A challenger is ruled on after 3 rounds at the earliest, and every one gets those: with 2 candidates --rounds 1 to 3 time 4 rounds, with more candidates at least one round per candidate (with 4 candidates, --rounds 2 times 4). One not ruled on keeps the heuristic', arg: 'N' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
     },
@@ -173,6 +228,8 @@ export const tuneCommand: Command = {
     const note = (m: string) => (isQuiet() ? undefined : console.error(m));
     const preset = p.preset as string | undefined;
     if (!preset && (p.frames !== undefined || p.height !== undefined || p.width !== undefined)) throw new UsageError('--frames/--height/--width apply with --preset only');
+    if (p.shapes !== undefined && (preset || p.quick)) throw new UsageError(`--shapes replaces the GEMM shape list: not with ${preset ? '--preset' : '--quick'}`);
+    const shapesFlag = p.shapes !== undefined ? parseTuneShapes(p.shapes as string) : undefined;
     const latent = preset ? presetLatent(preset, p) : undefined;
     checkTuningOn();
     checkCacheWritable();
@@ -202,14 +259,17 @@ export const tuneCommand: Command = {
           model.dispose();
         }
       } else {
-        const shapes = p.quick ? TUNE_GEMM_SHAPES.slice(0, 2) : TUNE_GEMM_SHAPES;
-        for (const [M, K, N] of shapes) {
-          const beyond = gemmBeyondLimits(gpu, M, K, N, dtype);
-          if (beyond) {
-            skipped.push({ shape: `${M}×${K}×${N}`, why: beyond });
-            note(`skipping gemm ${M}×${K}×${N}: ${beyond}`);
-            continue;
-          }
+        const { shapes, left: out } = tuneShapeList(gpu, dtype, shapesFlag ?? (p.quick ? 'quick' : undefined));
+        for (const x of out) {
+          skipped.push(x);
+          note(`skipping gemm ${x.shape}: ${x.why}`);
+        }
+        // progress: the shape's place, and from the second on an estimate of the time left (tuneEta)
+        const done: { flops: number; s: number }[] = [];
+        for (const [i, [M, K, N]] of shapes.entries()) {
+          const t1 = performance.now();
+          const eta = tuneEta(done, shapes.slice(i).map(flops));
+          note(`gemm ${i + 1}/${shapes.length}: ${M}×${K}×${N}${eta !== null ? `; about ${eta} s left (${done.reduce((a, d) => a + d.s, 0).toFixed(0)} s so far)` : ''}`);
           const alloc = new Allocator(gpu);
           try {
             const plan = new Plan(gpu, alloc);
@@ -224,13 +284,14 @@ export const tuneCommand: Command = {
           } finally {
             alloc.destroyAll();
           }
+          done.push({ flops: flops([M, K, N]), s: (performance.now() - t1) / 1000 });
         }
       }
       // the saves after each tuned plan only warn; here a cache that could not be written is a failure
       await saveTuneCacheOrThrow();
       const seconds = (performance.now() - t0) / 1000;
       if (json) console.log(JSON.stringify({ adapter: describeAdapter(gpu), cache: tuneStoreWhere(), dtype, seconds, choices: reports.map((r) => ({ family: r.family, bucket: r.bucket, measured: r.measured, ...r.entry })), skipped }));
-      else log(`${reports.length} choices (${reports.filter((r) => r.measured).length} timed now) in ${seconds.toFixed(1)} s${skipped.length ? `; ${skipped.length} of the list's shapes skipped, beyond this adapter's limits` : ''}`);
+      else log(`${reports.length} choices (${reports.filter((r) => r.measured).length} timed now) in ${seconds.toFixed(1)} s${skipped.length ? `; ${skipped.length} of the list's shapes skipped (beyond this adapter's limits, or too slow a run on a CPU adapter: the lines above)` : ''}`);
       return 0;
     } finally {
       gpu.destroy();
