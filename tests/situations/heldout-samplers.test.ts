@@ -5,8 +5,9 @@
 // corrector at batch 2, flow-match Euler from a config with another class's keys at guidance 1, DPM-Solver++ on flow
 // sigmas, DPM-Solver++ karras order 3, dpmsolver heun to sigma_min, DDIM trailing v-prediction with clipping, DDIM
 // linspace without CFG, UniPC on an epsilon model; and `--scheduler DPMSolverMultistepScheduler` on a DDIM folder and
-// on Wan's UniPC folder (X.from_config of the folder's config: shared values kept, UniPC's bh2 read as midpoint).
-// Measured when written: 1.5e-7 … 2.3e-6 (held to 1e-4).
+// on Wan's UniPC folder (X.from_config of the folder's config: shared values kept, UniPC's bh2 read as midpoint); and
+// Latte sampled as LattePipeline does ([negative; prompt] CFG on all channels, learned sigma dropped; DDIM at batch 2,
+// DPM-Solver++ without CFG on 1 frame). Measured when written: 1.5e-7 … 2.3e-6 (held to 1e-4).
 import { describeSituations } from './run-case.js';
 
 const CASES = [
@@ -21,6 +22,8 @@ const CASES = [
   'dit_unipc_eps_6x6',
   'dit_ddim_folder_as_dpmpp',
   'wan_unipc_folder_as_dpmpp',
+  'latte_ddim_b2',
+  'latte_dpmpp_g1',
 ];
 
 describeSituations('held-out sampler situations (tessera generate, scheduler from the folder, vs diffusers float64)', CASES);
