@@ -9,8 +9,11 @@
 #                                       (dawn.node) xz-compressed, the engine bundled by esbuild
 #                                       into one file, the Vulkan loader (libvulkan1 .deb), the
 #                                       golden cases and their checker (DIR, else $GPU_CHECK_GOLDEN,
-#                                       else ../shared/golden; checker: DIR/../tools/check-cases.sh),
-#                                       the stamp (below) and SHA256SUMS of it all
+#                                       else ../shared/golden; checker: DIR/../tools/check-cases.sh;
+#                                       a case the tree's tests/fixtures/NAME holds byte for byte is
+#                                       not copied: run takes it from there, checked against
+#                                       golden-in-tree.sha256), the stamp (below) and SHA256SUMS of
+#                                       it all; fails (size, below) when it and the tree pass 60 MiB
 #   scripts/gpu-check.sh run [--quick]  there (or here on lavapipe: --quick for CPU-sized shapes):
 #                                       checks what was carried (one line and exit 1 if anything is
 #                                       damaged, or if src/ and kernels/ here are not what the stamp
@@ -30,6 +33,9 @@
 #                                       src/ and kernels/ that git does not ignore) and DIR/STAMP
 #                                       (commit = git rev-parse HEAD, dirty = uncommitted changes
 #                                       in src/ or kernels/, source = sha256 of source.sha256)
+#   scripts/gpu-check.sh size DIR       prepare's size step: DIR + the working tree (what the device
+#                                       tool carries, 64 MiB at most) in one line; exit 1 over 60 MiB
+#                                       ($GPU_CHECK_LIMIT_MIB), naming DIR's three largest files
 #   scripts/gpu-check.sh pack SRC DEST  prepare's atomic xz step (kept if DEST is newer, passes
 #                                       `xz -t` and holds SRC's size; else DEST.tmp, tested, renamed)
 #
@@ -88,6 +94,20 @@ pack() {
   fi
 }
 
+# stripped FILE NAME HOW: the path of FILE without its symbols and debug info (strip HOW), made once in
+# /tmp/gpu-check-strip/NAME with FILE's date (strip -p, so pack keeps an archive made from it before); FILE itself
+# when strip is missing or fails. Debian's node carries its debug info (98.9 MB, 86.3 stripped) and Dawn its symbols
+# (21.5 MB, 17.5 with --strip-unneeded, which keeps the dynamic ones a loader needs): 2.4 MiB less to carry xz'd.
+stripped() {
+  local f=$1 out=/tmp/gpu-check-strip/$2
+  mkdir -p /tmp/gpu-check-strip
+  if [ -f "$out" ] && [ ! "$f" -nt "$out" ] && [ ! "$out" -nt "$f" ]; then echo "$out"; return 0; fi
+  if command -v strip >/dev/null && strip "$3" -p -o "$out.tmp" "$f" 2>/dev/null && mv -f "$out.tmp" "$out"; then echo "$out"; return 0; fi
+  rm -f "$out.tmp"
+  echo "[prepare] WARNING: could not strip $f (binutils' strip): carrying it whole" >&2
+  echo "$f"
+}
+
 # source_manifest: one sha256sum line per file under src/ and kernels/ that travels with the
 # working tree (tracked, or untracked and not ignored: src/kernels.gen.ts is generated and ignored)
 # (a tracked file deleted here is not one)
@@ -129,6 +149,32 @@ check_stamp() {
   echo "src/ and kernels/ here differ from what $G was prepared from (commit $commit$dirty): $(echo "$diff" | head -3 | awk 'NR > 1 { printf ", " } { printf "%s", $0 }')$( [ "$n" -le 3 ] || echo ", $((n - 3)) more")"
 }
 
+# golden_in_tree: the golden cases run takes from the working tree (tests/fixtures/NAME), one name a line
+golden_in_tree() {
+  [ -f "$G/golden-in-tree.sha256" ] || return 0
+  sed -E 's|^[0-9a-f]{64} [ *]tests/fixtures/([^/]+)/case\.json$|\1|;t;d' "$G/golden-in-tree.sha256"
+}
+
+# size DIR: DIR (the .gpu-check) and the working tree that travels beside it, against BUNDLE_LIMIT_MIB (60 MiB:
+# the device tool carries 64 MiB in all, tree included, and the tree may grow between prepare and the run).
+# One line with both sizes; over the limit, exit 1 with DIR's three largest files and what to cut.
+BUNDLE_LIMIT_MIB=${GPU_CHECK_LIMIT_MIB:-60}
+bundle_size() {
+  [ $# = 1 ] || usage "usage: scripts/gpu-check.sh size DIR"
+  local d=$1 size tree
+  [ -d "$d" ] || die "size: no folder $d"
+  size=$(du -sb "$d" | cut -f1)
+  # (one du over the whole list: xargs would split a long one and print a total per part)
+  tree=$( { git ls-files -z; git ls-files -z --others --exclude-standard; } | du -cb --files0-from=- 2>/dev/null | tail -1 | cut -f1)
+  local mib='{ printf "%.1f", $1 / 1048576 }'
+  local total=$((size + ${tree:-0}))
+  echo "[prepare] $d $(echo "$size" | awk "$mib") MiB + working tree $(echo "${tree:-0}" | awk "$mib") MiB = $(echo "$total" | awk "$mib") MiB (limit $BUNDLE_LIMIT_MIB MiB of the device tool's 64)"
+  [ "$total" -gt $((BUNDLE_LIMIT_MIB * 1048576)) ] || return 0
+  local big
+  big=$(cd "$d" && find . -type f -printf '%s %P\n' | sort -rn | head -3 | awk '{ printf "%s%s %.1f MiB", (NR > 1 ? ", " : ""), $2, $1 / 1048576 }')
+  die "the bundle is $(echo "$total" | awk "$mib") MiB ($d $(echo "$size" | awk "$mib") MiB + working tree $(echo "${tree:-0}" | awk "$mib") MiB), over $BUNDLE_LIMIT_MIB MiB: largest in $d: $big; carry fewer golden cases (--golden DIR) or shrink the tree"
+}
+
 prepare() {
   local golden=${GPU_CHECK_GOLDEN:-} explicit=0
   [ -n "$golden" ] && explicit=1
@@ -153,7 +199,7 @@ prepare() {
   grep -qxF '/.gpu-check/' .git/info/exclude 2>/dev/null || echo '/.gpu-check/' >>.git/info/exclude
   [ -d "$G" ] && chmod -R u+w "$G"
   # no SHA256SUMS until this prepare has finished: `run` refuses a half-built .gpu-check
-  rm -f "$G/SHA256SUMS" "$G/golden-skipped.txt"
+  rm -f "$G/SHA256SUMS" "$G/golden-skipped.txt" "$G/golden-in-tree.sha256"
   find "$G" -name '*.tmp' -delete 2>/dev/null || true
   trap 'find "$G" -name "*.tmp" -delete 2>/dev/null; echo "gpu-check: prepare interrupted (.gpu-check is incomplete: run prepare again)" >&2; exit 130' INT TERM
   # the compressed binaries are kept when newer and intact (xz of 100 MB takes minutes on 2 cores)
@@ -162,10 +208,10 @@ prepare() {
   local nodebin wg=node_modules/webgpu
   nodebin=$(command -v node)
   echo "[prepare] node $(node --version)"
-  pack "$nodebin" "$G/node.xz"
+  pack "$(stripped "$nodebin" node --strip-all)" "$G/node.xz"
   cp "$wg/index.js" "$wg/package.json" "$G/node_modules/webgpu/"
   echo "[prepare] Dawn $(node -p "require('./$wg/package.json').version")"
-  pack "$wg/dist/linux-x64/dawn.node" "$G/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
+  pack "$(stripped "$wg/dist/linux-x64/dawn.node" dawn.node --strip-unneeded)" "$G/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
   echo "[prepare] bundling the CLI (esbuild)"
   stamp "$G"
   node scripts/gen-kernels.mjs
@@ -188,12 +234,19 @@ prepare() {
   if [ -d "$golden" ] && [ -f "$checker" ]; then
     cp "$checker" "$G/tools/"
     local d n
+    : >"$G/golden-in-tree.sha256"
     for d in "$golden"/*/; do
       n=$(basename "$d"); [ -f "$d/case.json" ] || continue
-      # every case folder travels whole (the reference files with it)
+      # a case the working tree holds byte for byte (tests/fixtures/NAME, tracked: it travels with the tree) is not
+      # carried twice: run takes it from there, after checking it against golden-in-tree.sha256
+      if [ -n "$(git ls-files -- "tests/fixtures/$n/case.json")" ] && diff -rq "$d" "tests/fixtures/$n" >/dev/null 2>&1; then
+        find "tests/fixtures/$n" -type f -print0 | sort -z | xargs -0 sha256sum >>"$G/golden-in-tree.sha256"
+        continue
+      fi
+      # every other case folder travels whole (the reference files with it)
       cp -r --no-preserve=mode "$d" "$G/golden/$n"
     done
-    echo "[prepare] golden cases from $golden: $(ls "$G/golden" | wc -l)"
+    echo "[prepare] golden cases from $golden: $(ls "$G/golden" | wc -l) carried, $(golden_in_tree | wc -l) the same as the tree's tests/fixtures (not carried twice)"
   else
     local why="no golden cases: $golden or its ../tools/check-cases.sh is absent where prepare ran (give the folder with --golden DIR or GPU_CHECK_GOLDEN)"
     echo "[prepare] WARNING: $why; run will skip them"
@@ -202,11 +255,7 @@ prepare() {
   # the report runs from the tree's scripts/, beside this script (an older .gpu-check may hold a copy)
   rm -f "$G/gpu-check-report.mjs"
   rm -f "$G/node_modules/webgpu/dist/linux-x64/dawn.node"   # only the .xz travels
-  local size tree
-  size=$(du -sb "$G" | cut -f1)
-  tree=$( (git ls-files -z; git ls-files -z --others --exclude-standard) | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
-  echo "[prepare] .gpu-check $((size / 1048576)) MiB + working tree $((tree / 1048576)) MiB (limit 64 MiB together)"
-  [ $((size + tree)) -lt $((64 * 1048576)) ] || die "over 64 MiB together: carry less (fewer golden cases) or shrink the tree"
+  bundle_size "$G"
   (cd "$G" && find . -type f ! -name SHA256SUMS ! -name '*.tmp' -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS.tmp && mv -f SHA256SUMS.tmp SHA256SUMS)
   trap - INT TERM
   echo "[prepare] done: carry .gpu-check; run(command=\"scripts/gpu-check.sh run\", carry=[\".gpu-check\"], timeout_s=420). Its stamp names commit $(awk '$1 == "commit" { print substr($2, 1, 12) }' "$G/STAMP"): run refuses it once src/ or kernels/ change, so prepare right before the device call"
@@ -242,6 +291,11 @@ run() {
   [ -z "$bad" ] || die "$G is damaged ($bad): run scripts/gpu-check.sh prepare again and carry .gpu-check"
   bad=$(check_stamp)
   [ -z "$bad" ] || die "$bad: run scripts/gpu-check.sh prepare again and carry .gpu-check"
+  # the golden cases taken from the tree (tests/fixtures) must be what prepare compared with the golden folder
+  if [ -s "$G/golden-in-tree.sha256" ]; then
+    bad=$(cd "$ROOT" && sha256sum -c "$G/golden-in-tree.sha256" 2>/dev/null | grep -v ': OK$' | sed -E 's/: FAILED open or read$/ missing/; s/: FAILED$/ changed/' | head -3 | awk 'NR > 1 { printf ", " } { printf "%s", $0 }')
+    [ -z "$bad" ] || die "golden cases in the tree differ from what $G was prepared with ($bad): run scripts/gpu-check.sh prepare again and carry .gpu-check"
+  fi
   OUT="${OUT:-$ROOT/out/gpu-check}"
   mkdir -p "$OUT"
   local start=$SECONDS budget=${GPU_CHECK_BUDGET:-}
@@ -359,16 +413,19 @@ run() {
   # `npx tessera` pointing at the bundle.
   local why=''
   if [ -f "$G/golden-skipped.txt" ]; then why=$(head -1 "$G/golden-skipped.txt")
-  elif [ ! -f "$G/tools/check-cases.sh" ] || ! ls "$G"/golden/*/case.json >/dev/null 2>&1; then why="no golden cases or checker in $G"
+  elif [ ! -f "$G/tools/check-cases.sh" ] || { ! ls "$G"/golden/*/case.json >/dev/null 2>&1 && [ -z "$(golden_in_tree)" ]; }; then why="no golden cases or checker in $G"
   elif ! timeout 30 python3 -c 'import numpy' 2>/dev/null; then why="no python3 with numpy here (the checker compares with it)"
   fi
   if [ -z "$why" ]; then
     printf '#!/usr/bin/env bash\n[ "$1" = --no-install ] && shift\n[ "$1" = tessera ] && shift\nexec "%s" "%s" "$@"\n' "$NODE" "$R/tessera.mjs" >"$R/bin/npx"
     chmod +x "$R/bin/npx"
-    local cases=("$G"/golden/*/) c
+    # the carried cases, and those the tree holds (checked against their sums before any step)
+    local cases=() c
+    for c in "$G"/golden/*/; do [ -f "$c/case.json" ] && cases+=("$c"); done
+    while IFS= read -r c; do cases+=("$ROOT/tests/fixtures/$c/"); done < <(golden_in_tree)
     if [ $quick = 1 ]; then
       local small=()
-      for c in dit_small wan_small; do [ -f "$G/golden/$c/case.json" ] && small+=("$G/golden/$c/"); done
+      for c in "${cases[@]}"; do case "$(basename "$c")" in dit_small|wan_small) small+=("$c") ;; esac; done
       [ ${#small[@]} = 0 ] || cases=("${small[@]}")
     fi
     # full: 11 small cases in 80 s, none over 25 s (seconds each on a GPU); quick: lavapipe compiles
@@ -440,5 +497,6 @@ case "$mode" in
   collect) collect "$@" ;;
   stamp) stamp "$@" ;;
   pack) command -v xz >/dev/null || die "needs xz"; pack "$@" ;;
+  size) bundle_size "$@" ;;
   *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 2 ;;
 esac

@@ -586,3 +586,57 @@ describe('gpu-check-report.mjs', () => {
     expect(r.stderr.trim()).toBe('usage: node gpu-check-report.mjs DIR quick|full [--partial] | --adapter DIR');
   });
 });
+
+describe('gpu-check.sh size: the bundle and the tree against 60 MiB (the device tool carries 64 MiB in all)', () => {
+  it('one line with both sizes under the limit; over it exit 1, naming the largest carried files and what to cut', () => {
+    const t = tree('size-tree');
+    const g = join(scratch, 'size-bundle');
+    mkdirSync(join(g, 'sub'), { recursive: true });
+    writeFileSync(join(g, 'node.xz'), Buffer.alloc(3 << 20, 1));
+    writeFileSync(join(g, 'sub/dawn.node.xz'), Buffer.alloc(1 << 20, 2));
+    writeFileSync(join(g, 'small'), 'x');
+    let r = sh(['size', g], {}, t.script);
+    expect(r.status).toBe(0);
+    expect(r.lines).toHaveLength(1);
+    // (du counts the folders too, and the tree is this scratch checkout's scripts/, src/ and kernels/)
+    expect(r.lines[0]).toMatch(new RegExp(`^\\[prepare\\] ${escape(g)} 4\\.0 MiB \\+ working tree 0\\.\\d MiB = 4\\.\\d MiB \\(limit 60 MiB of the device tool's 64\\)$`));
+    r = sh(['size', g], { GPU_CHECK_LIMIT_MIB: '3' }, t.script);
+    expect(r.status).toBe(1);
+    expect(r.errLines).toHaveLength(1);
+    expect(r.errLines[0]).toMatch(new RegExp(`^gpu-check: the bundle is 4\\.\\d MiB \\(${escape(g)} 4\\.0 MiB \\+ working tree 0\\.\\d MiB\\), over 3 MiB: largest in ${escape(g)}: node\\.xz 3\\.0 MiB, sub/dawn\\.node\\.xz 1\\.0 MiB, small 0\\.0 MiB; carry fewer golden cases \\(--golden DIR\\) or shrink the tree$`));
+    expect(sh(['size'], {}, t.script).lines).toEqual(['gpu-check: usage: scripts/gpu-check.sh size DIR']);
+  });
+});
+
+describe('gpu-check.sh run: golden cases prepare left in the tree (tests/fixtures, byte for byte the golden folder\'s)', () => {
+  // a tree with tests/fixtures/case_x, and a .gpu-check whose golden-in-tree.sha256 lists it (as prepare writes it)
+  function withTreeCase(name: string) {
+    const t = tree(`${name}-tree`);
+    mkdirSync(join(t.root, 'tests/fixtures/case_x'), { recursive: true });
+    writeFileSync(join(t.root, 'tests/fixtures/case_x/case.json'), '{}\n');
+    writeFileSync(join(t.root, 'tests/fixtures/case_x/expected.safetensors'), 'expected\n');
+    bash('git add -A && git -c user.name=t -c user.email=t@t commit -qm fixtures', t.root);
+    const g = carried(name, standin([CPU_INFO]), { t, sums: false });
+    bash(`cd "${t.root}" && find tests/fixtures/case_x -type f -print0 | sort -z | xargs -0 sha256sum >"${g}/golden-in-tree.sha256"`, g);
+    bash('find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum >SHA256SUMS', g);
+    return { t, g };
+  }
+
+  it('a tree case changed since prepare: refused in one line naming the file, before any step', () => {
+    const { t, g } = withTreeCase('tree-golden-changed');
+    writeFileSync(join(t.root, 'tests/fixtures/case_x/expected.safetensors'), 'other\n');
+    const { out, env } = runEnv(g);
+    const r = sh(['run'], env, t.script);
+    expect(r.status).toBe(1);
+    expect(r.lines).toEqual([`gpu-check: golden cases in the tree differ from what ${g} was prepared with (tests/fixtures/case_x/expected.safetensors changed): run scripts/gpu-check.sh prepare again and carry .gpu-check`]);
+    expect(existsSync(join(out, 'steps.txt'))).toBe(false);
+  });
+
+  it('an unchanged tree case passes the check (the run goes on to info, which stops a full run on a CPU adapter)', () => {
+    const { t, g } = withTreeCase('tree-golden-same');
+    const { env } = runEnv(g);
+    const r = sh(['run'], env, t.script);
+    expect(r.status).toBe(5);
+    expect(r.stderr).not.toContain('differ from what');
+  });
+});
