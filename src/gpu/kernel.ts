@@ -4,7 +4,7 @@
 // preprocessor flags (structural variants) and `override` constants (tuning knobs), and an
 // explicit binding list. Pipelines are cached by kernel + flags + overrides, never by shape.
 import type { Gpu } from './device.js';
-import { GpuError } from './device.js';
+import { GpuError, gpuWait } from './device.js';
 import { callHook, type Hook } from '../hook.js';
 import { kernelSource, preprocessMapped, ShaderError, sourceMessage, type MappedSource } from './shader.js';
 
@@ -467,7 +467,9 @@ export async function compileKernels(gpu: Gpu, list: readonly { spec: KernelSpec
       pass.dispatchWorkgroups(1);
       pass.end();
       device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
+      // gpuWait: lavapipe generates the pipeline's machine code at this dispatch (seconds), which Dawn's busy
+      // wait would share with a spinning core
+      await gpuWait(gpu, device.queue.onSubmittedWorkDone());
     }
   } finally {
     zeros.forEach((b) => b.destroy());

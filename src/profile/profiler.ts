@@ -4,7 +4,7 @@
 // whole plan, and says so (`timing: 'wall-clock'`, per-dispatch `ms: null`).
 //
 // Browser-safe: no Node imports. The CLI, the tests and the browser demo all time through here.
-import { checkAlive, describeAdapter, GpuError, withErrorScopes, type Gpu } from '../gpu/device.js';
+import { checkAlive, describeAdapter, GpuError, gpuWait, withErrorScopes, type Gpu } from '../gpu/device.js';
 import { Pace, Plan, type Dispatch } from '../gpu/plan.js';
 import { InputError, kindOf, shown } from '../model/input-error.js';
 import { checkOptionNames } from '../model/options.js';
@@ -178,12 +178,17 @@ class TimestampRig {
     enc.copyBufferToBuffer(this.resolve, 0, this.readback, 0, this.bytes);
   }
 
-  /** Raw [begin, end] nanosecond stamps per dispatch. */
+  /**
+   * Raw [begin, end] nanosecond stamps per dispatch. The map waits through gpuWait (no busy core on a CPU
+   * adapter in Node): the stamps are the GPU's own, so its poll's granularity (up to WAIT_SLEEP_MS once the
+   * wait is past WAIT_SPIN_MS) reaches only `wallMs`, never the dispatch or step times. After profilePlan's
+   * paced idle the map is short (within the spin); DispatchTimer.read right after a submit waits the whole run.
+   */
   async read(where: string): Promise<[bigint, bigint][]> {
     const lost = this.gpu.device.lost.then((i) => {
       throw new GpuError(`GPU device lost (${i.reason}) while reading timestamps of ${where}: ${i.message}`, 'lost', where);
     });
-    await Promise.race([this.readback.mapAsync(GPUMapMode.READ), lost]);
+    await gpuWait(this.gpu, Promise.race([this.readback.mapAsync(GPUMapMode.READ), lost]));
     try {
       const all = new BigUint64Array(this.readback.getMappedRange());
       const out: [bigint, bigint][] = [];
@@ -231,6 +236,11 @@ export async function profilePlan(plan: Plan, opts: ProfileOptions = {}): Promis
   for (let i = 0; i < warmup; i++) await plan.run(`warmup of ${plan.layer || 'plan'}`);
 
   if (!useTimestamps) {
+    // plan.run waits through Pace and waitIdle, so through gpuWait: on a CPU adapter in Node each repeat may end
+    // up to WAIT_SLEEP_MS (0.5 ms) after the work did, once the wait is past its 1 ms spin. Kept: Dawn's busy
+    // wait instead takes a core from the driver's threads being timed (a larger bias: bench/RESULTS.md, session
+    // 14), and the lateness is a small share of a whole plan's run there (tens of ms and up). On a GPU adapter
+    // and in a browser gpuWait is the plain wait.
     const wallMs: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();

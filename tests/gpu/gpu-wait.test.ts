@@ -8,6 +8,9 @@ import { gpuWait, gpuWaitSleeps, setGpuWaitThrottle, WAIT_SLEEP_MS, WAIT_SPIN_MS
 import { Allocator, readTensor } from '../../src/gpu/tensor.js';
 import { waitIdle } from '../../src/gpu/plan.js';
 import { gemmWorkload } from '../../src/profile/workloads.js';
+import { compileKernels } from '../../src/gpu/kernel.js';
+import { attentionKernel, attentionVariant } from '../../src/ops/attention.js';
+import { DispatchTimer } from '../../src/profile/profiler.js';
 
 const node = { runtime: 'node', isCpu: true } as Gpu;
 const turn = () => new Promise<void>((r) => setImmediate(r));
@@ -87,6 +90,36 @@ describe.skipIf(!hasGpu)('gpuWait on the device', () => {
         if (g.isCpu) expect(gpuWaitSleeps()).toBeGreaterThan(before);
       }
       expect(w.checkOutput(await readTensor(g, w.out)).ok).toBe(true);
+    } finally {
+      w.destroy();
+    }
+  });
+
+  // session 18: the other waits on Dawn's queue. compileKernels' warm-up dispatch is where lavapipe generates a
+  // pipeline's machine code (tens of ms and more for an attention variant); createComputePipelineAsync before it
+  // does not go through gpuWait, so the sleeps counted here are the warm-up waits'.
+  it("compileKernels' warm-up dispatches wait through it", async () => {
+    const g = gpu!;
+    const before = gpuWaitSleeps();
+    await compileKernels(g, [{ spec: attentionKernel, variant: attentionVariant(g, { lq: 40, dtype: 'f32', relBias: true, keyMask: true }).variant }]);
+    if (g.isCpu) expect(gpuWaitSleeps()).toBeGreaterThan(before);
+  });
+
+  it("DispatchTimer.read (the timestamps' read-back) waits through it: read right after the submit, it waits the whole run", async () => {
+    const g = gpu!;
+    if (!g.timestamps) return; // DispatchTimer needs timestamp-query (lavapipe has it)
+    const w = gemmWorkload(g, { m: 1024, k: 384, n: 1536, dtype: 'f32' });
+    try {
+      await w.plan.run('warm-up'); // compiles
+      const timer = new DispatchTimer(g, w.plan.dispatches);
+      const enc = g.device.createCommandEncoder();
+      timer.encode(enc);
+      g.device.queue.submit([enc.finish()]);
+      const before = gpuWaitSleeps();
+      const run = await timer.read('gpuWait test', { wallMs: 0, peakBytes: 0, residentBytes: 0 });
+      if (g.isCpu) expect(gpuWaitSleeps()).toBeGreaterThan(before);
+      expect(run.timing).toBe('gpu-timestamps');
+      expect(run.dispatches.every((d) => d.ms !== null && d.ms > 0)).toBe(true);
     } finally {
       w.destroy();
     }
