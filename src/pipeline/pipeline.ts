@@ -345,6 +345,13 @@ export interface PipelineGenerateOptions {
    * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`).
    */
   onStep?: Hook<[step: number, steps: number, timestep: number]>;
+  /**
+   * tessera's own: each denoising step's kernels, timed: after each step (before onStep), a ProfileRun of the
+   * dispatches the step ran (step 1: the text and cross-attention K/V too), as generate()'s onStepProfile
+   * (GenerateOptions.onStepProfile says how they are timed and what it costs). Unset (the default): nothing of
+   * it is recorded. Awaited as onStep is; not a function: InputError.
+   */
+  onStepProfile?: GenerateOptions['onStepProfile'];
   /** tessera's own: when a stage starts ('text', 'denoise', 'decode'); awaited before the stage's work. */
   onStage?: Hook<[stage: PipelineStage]>;
   /**
@@ -390,7 +397,7 @@ export type PipelineKernelEvent = KernelEvent & { stage: PipelineStage };
 const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
-  output_type: true, scheduler: true, shift: true, onStep: true, onStage: true, onDecodeProgress: true, onKernels: true, signal: true,
+  output_type: true, scheduler: true, shift: true, onStep: true, onStepProfile: true, onStage: true, onDecodeProgress: true, onKernels: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
@@ -673,6 +680,8 @@ interface Call {
   onStage?: PipelineGenerateOptions['onStage'];
   onDecodeProgress?: PipelineGenerateOptions['onDecodeProgress'];
   onKernels?: PipelineGenerateOptions['onKernels'];
+  /** onStepProfile's runs without per-dispatch timestamps (profilePipeline's forceWallClock, through exclusive's generate). */
+  stepWallClock?: boolean;
   /** The onWarning calls the checks made, awaited before the call's work. */
   warnings?: { settle: () => Promise<void> };
 }
@@ -880,14 +889,16 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * Runs `f` with the pipeline to itself (profilePipeline drives the components directly): after every
    * call queued before it, with later calls (generate, encodePrompt, another exclusive) waiting until it
    * settles. `f` generates through `p.generate` (checked and run as Pipeline.generate, without queueing),
-   * never through the pipeline's own async methods: they would wait for `f`, a deadlock.
+   * never through the pipeline's own async methods: they would wait for `f`, a deadlock. `p.generate`'s
+   * `profile.stepWallClock`: the onStepProfile runs without per-dispatch times even where the adapter has
+   * timestamp-query (profilePipeline's forceWallClock).
    * @throws DisposedError when the pipeline was disposed before the call; calls made before dispose() still run.
    */
-  exclusive<T>(f: (p: { generate(o: PipelineGenerateOptions): Promise<PipelineOutput> }) => Promise<T>): Promise<T> {
+  exclusive<T>(f: (p: { generate(o: PipelineGenerateOptions, profile?: { stepWallClock?: boolean }): Promise<PipelineOutput> }) => Promise<T>): Promise<T> {
     return this.serial.run(() =>
       f({
-        generate: async (o) => {
-          const call = this.check(o);
+        generate: async (o, profile) => {
+          const call = { ...this.check(o), stepWallClock: profile?.stepWallClock };
           await this.checkDecodeFits(call);
           return this.run(call);
         },
@@ -937,11 +948,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
     if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
-    for (const k of ['onStep', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+    for (const k of ['onStep', 'onStepProfile', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
     const cfg = guidance > 1;
     const L = checkMaxSequenceLength(o.max_sequence_length);
     checkSignal(o.signal);
-    const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, signal: o.signal };
+    const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, onStepProfile: o.onStepProfile, signal: o.signal };
     const schedCls = o.scheduler === undefined ? this.scheduler.className : schedulerOption(o.scheduler);
     // onWarning is called here, in the checks; a promise it returns is awaited before the call's work (run)
     const { onWarning } = this;
@@ -1270,7 +1281,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     }
     await onStage('denoise');
     // its abort messages start with Pipeline.generate, as PipelineGenerateOptions.signal says
-    const res = await generateAs(this.transformer, opts, { who: 'Pipeline.generate', start: 'Pipeline.generate, before the denoising loop' });
+    const res = await generateAs(this.transformer, opts, { who: 'Pipeline.generate', start: 'Pipeline.generate, before the denoising loop', stepWallClock: call.stepWallClock });
     const out: PipelineOutput = { latents: res.latents, timesteps: res.timesteps };
     if (call.outputType === 'np') {
       stop('before the VAE decode');

@@ -13,7 +13,7 @@
 //                 middle timestep, timed over `repeats` (median); the loop itself runs unprofiled and
 //                 its wall time is reported, and each step's (stepWallMs, from the loop's onStep);
 //                 with profileSteps, each step of the loop itself is timed dispatch by dispatch too
-//                 (generate's onStepProfile: stepRuns, one ProfileRun per step)
+//                 (Pipeline.generate's onStepProfile: stepRuns, one ProfileRun per step)
 //   vae           the real decode (AutoencoderKLWan), its wall time; then the decode again with every
 //                 dispatch timed (profileDecode with warm, profileWarm), for the same reasons
 import { callHook, type Hook } from '../hook.js';
@@ -22,7 +22,7 @@ import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipel
 import { PIPELINES } from '../pipeline/pipeline.js';
 import { promptList } from '../text/prompt-encoder.js';
 import type { Vae } from '../vae/vae.js';
-import { checkSeeds, profileStepsOf } from '../sampler/generate.js';
+import { checkSeeds } from '../sampler/generate.js';
 import { postprocessSample } from '../video/frames.js';
 import { joinRuns, profileDecode, profileWarm } from './decode.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
@@ -88,7 +88,7 @@ export interface ProfilePipelineOptions {
   onStage?: Hook<[stage: PipelineStage]>;
   /**
    * Time every denoising step of the loop dispatch by dispatch as well (StageProfile.stepRuns; generate's
-   * onStepProfile). Default false: the loop runs as Pipeline.generate runs it, so its wall times are the
+   * onStepProfile, which Pipeline.generate forwards). Default false: the loop runs as Pipeline.generate runs it, so its wall times are the
    * plain run's; with it, the loop's and each step's wall time include the timing (one compute pass per
    * dispatch, step 1's forward run twice).
    */
@@ -105,7 +105,7 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
 /**
  * Runs `pipe` on `o` (WanPipeline-style: `prompt`, seed/latents, sizes; output_type "np") and profiles
  * all three stages. Returns diffusers' outputs (`video` [B, F, H, W, 3] in [0, 1], `latents`) and one
- * StageProfile per stage. `o.onStep` and `o.onDecodeProgress` report as in Pipeline.generate (the decode's
+ * StageProfile per stage. `o.onStep`, `o.onStepProfile` and `o.onDecodeProgress` report as in Pipeline.generate (the decode's
  * frames: the decode whose frames are returned; the profiled re-runs of the stage report none).
  * Holds the pipeline for the whole run, as one Pipeline.generate call does: generate() calls on the same
  * pipeline made meanwhile wait for it (and it waits for those made before).
@@ -141,7 +141,7 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
 async function profileStages(
   pipe: Pipeline,
   vae: Vae,
-  generate: (o: PipelineGenerateOptions) => Promise<PipelineOutput>,
+  generate: (o: PipelineGenerateOptions, profile?: { stepWallClock?: boolean }) => Promise<PipelineOutput>,
   o: PipelineGenerateOptions,
   opts: ProfilePipelineOptions,
   a: { prompts: string[] | undefined; cfg: boolean; warmRepeats: number; repeated: string; forceWallClock: boolean },
@@ -185,10 +185,20 @@ async function profileStages(
     // generate awaits what onStep returns (src/hook.ts): hand the user's promise on
     return o.onStep?.(step, steps, timestep);
   };
-  // Pipeline.generate hands this onStep to the loop (and no option of its own for step profiles)
+  // each step's dispatches, timed (Pipeline.generate's onStepProfile; forceWallClock: without timestamps), handed
+  // on to the caller's own onStepProfile too (one that is not a function: Pipeline.generate's InputError)
   const stepRuns: ProfileRun[] = [];
-  if (opts.profileSteps) profileStepsOf(onStep, (_step, _steps, run) => void stepRuns.push(run), { forceWallClock });
-  const res = await generate({ ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined, ...(o.onStep === undefined || typeof o.onStep === 'function' ? { onStep } : {}) }); // a bad onStep: generate's own InputError
+  const given = o.onStepProfile;
+  const onStepProfile = opts.profileSteps && (given === undefined || typeof given === 'function')
+    ? (step: number, steps: number, run: ProfileRun) => {
+        stepRuns.push(run);
+        return given?.(step, steps, run);
+      }
+    : given;
+  const res = await generate(
+    { ...o, prompt: undefined, negative_prompt: undefined, prompt_embeds: pos, negative_prompt_embeds: cfg ? neg : undefined, output_type: 'latent', onStage: undefined, ...(o.onStep === undefined || typeof o.onStep === 'function' ? { onStep } : {}), onStepProfile }, // a bad onStep: generate's own InputError
+    { stepWallClock: forceWallClock },
+  );
   const loopMs = performance.now() - t1;
   const tp = performance.now();
   const B = res.latents.shape[0]!;

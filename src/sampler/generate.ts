@@ -126,22 +126,6 @@ export interface GenerateOptions {
   onStepProfile?: Hook<[step: number, steps: number, run: ProfileRun]>;
 }
 
-/**
- * Per-step profiles asked for through an onStep function: profilePipeline's way through Pipeline.generate,
- * which hands generate() the caller's onStep but no option of its own for this (src/profile/pipeline.ts).
- */
-const stepProfilesByOnStep = new WeakMap<object, { hook: NonNullable<GenerateOptions['onStepProfile']>; forceWallClock: boolean }>();
-
-/**
- * Asks every generate() run whose `onStep` is this very function for per-step profiles (as its
- * onStepProfile option does), `forceWallClock`: without timestamps even where the adapter has them. For a
- * caller that reaches generate() through another call that passes onStep on (profilePipeline through
- * Pipeline.generate).
- */
-export function profileStepsOf(onStep: (...args: never[]) => unknown, hook: NonNullable<GenerateOptions['onStepProfile']>, o: { forceWallClock?: boolean } = {}): void {
-  stepProfilesByOnStep.set(onStep, { hook, forceWallClock: o.forceWallClock ?? false });
-}
-
 /** What generate returns. */
 export interface GenerateResult {
   /** Final latents before any VAE, the shape of the initial ones, f32. */
@@ -421,10 +405,19 @@ export async function generate(model: DiffusionModel, o: GenerateOptions): Promi
 }
 
 /**
- * generate() as a stage of another call, whose name starts its AbortError messages: `start` before the
- * loop began (aborted already, or while waiting for the model), `who, before step I/N` between steps.
+ * How generate() runs as a stage of another call: `who` and `start` name it in its AbortError messages
+ * (`start` before the loop began, aborted already or while waiting for the model; `who, before step I/N`
+ * between steps) and its hooks' failures; `stepWallClock`: onStepProfile's runs without per-dispatch
+ * timestamps even where the adapter has them (profilePipeline's forceWallClock).
  */
-export async function generateAs(model: DiffusionModel, o: GenerateOptions, names: { who: string; start: string }): Promise<GenerateResult> {
+export interface StageNames {
+  who: string;
+  start: string;
+  stepWallClock?: boolean;
+}
+
+/** generate() as a stage of another call (Pipeline.generate's denoising stage); see StageNames. */
+export async function generateAs(model: DiffusionModel, o: GenerateOptions, names: StageNames): Promise<GenerateResult> {
   // the options are refused at once, without waiting for the model's running calls
   // shapes, then the scheduler state's binding limit, then the seeded noise (all before any GPU work)
   // onWarning is called inside the (synchronous) checks: a promise it returns is awaited after them
@@ -433,10 +426,10 @@ export async function generateAs(model: DiffusionModel, o: GenerateOptions, name
   await warned?.settle();
   throwIfAborted(o.signal, names.start);
   // aborted while queued behind the model's running calls: rejected at once
-  return model.exclusive((m) => generateHeld(model, m, o, p, names.who), { signal: o.signal, where: names.start });
+  return model.exclusive((m) => generateHeld(model, m, o, p, names.who, names.stepWallClock ?? false), { signal: o.signal, where: names.start });
 }
 
-async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: GenerateOptions, p: Prepared, who: string): Promise<GenerateResult> {
+async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: GenerateOptions, p: Prepared, who: string, stepWallClock: boolean): Promise<GenerateResult> {
   const { latents: init, cfg, guidance, program, text, negText, labels } = p;
   const shape = init.shape;
   const B = shape[0]!;
@@ -474,10 +467,9 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     await compilePlans([plan, ...passes.flatMap((ps) => [ps.r.prepare, ps.r.plan])]);
     const zero = new Uint32Array(1);
     const pace = new Pace(); // the steps after the first are alike: each sleeps through most of the last one
-    // onStepProfile (or profileStepsOf): nothing below is recorded without it
-    const byOnStep = typeof o.onStep === 'function' ? stepProfilesByOnStep.get(o.onStep) : undefined;
-    const stepProfile = o.onStepProfile ? { hook: o.onStepProfile, forceWallClock: false } : byOnStep;
-    const timed = !!stepProfile && gpu.timestamps && !stepProfile.forceWallClock;
+    // onStepProfile: nothing below is recorded without it
+    const stepProfile = o.onStepProfile && { hook: o.onStepProfile, forceWallClock: stepWallClock };
+    const timed = !!stepProfile && gpu.timestamps && !stepWallClock;
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
       const where = `step ${i + 1}/${N}`;
