@@ -98,13 +98,15 @@ export interface GenerateOptions {
   onStep?: Hook<[step: number, steps: number, timestep: number]>;
   /**
    * Cancels the run: checked before the first step (after the kernels compile) and between steps (a
-   * step under way finishes first). An aborted run rejects with an Error named 'AbortError' (the
-   * signal's reason when it is one, else a DOMException with the reason as `cause`), frees what it
-   * allocated and releases the model for the next call. Already aborted: rejects before any GPU work.
-   * Aborted while it waits for the model (queued behind its running calls): rejects at once, never runs.
-   * The message (when the reason is not itself an AbortError) starts `generate: aborted (REASON)` before
-   * the loop, `generate, before step I/N: aborted (REASON)` between steps (Pipeline.generate's denoising
-   * stage says `Pipeline.generate` instead).
+   * step under way finishes first). An aborted run rejects with a DOMException named 'AbortError' (so
+   * `e.name === 'AbortError'` checks keep working) whose message names what was interrupted:
+   * `generate: aborted (REASON)` when it never started (already aborted: before any GPU work; aborted while it
+   * waits for the model behind its running calls: at once, and it never runs), `generate, before step I/N:
+   * aborted (REASON)` once the loop began. REASON is the reason's message (`controller.abort()` with no
+   * argument: 'This operation was aborted'), and the signal's reason is the error's `cause` (the reason is
+   * never rethrown as it is, an AbortError reason included). The run frees what it allocated and releases
+   * the model for the next call. Pipeline.generate's denoising stage says `Pipeline.generate, before the
+   * denoising loop` and `Pipeline.generate, before step I/N` instead.
    */
   signal?: AbortSignal;
   /**
@@ -396,8 +398,8 @@ const FLAG_INPUT = 2;
  *   cannot run or a `scheduler` it does not support, StepCountError (a SchedulerConfigError; `maxSteps`: the most that work, where known) for a
  *   num_inference_steps the scheduler config cannot run (above num_train_timesteps, or so many that the timesteps repeat), LimitError when the scheduler's state cannot be bound (all before any GPU work; shapes, then that limit, then the seeded noise is allocated) or when the run with it exceeds the model's maxMemory (before allocating; the message itemises held bytes, the sampler state, activations and workspace); NumericsError naming the step (and the layer) when a
  *   value goes non-finite; GpuError naming the step on a device error; DisposedError after model.dispose(); TuneEnvError for a
- *   bad TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS (at a shape's first recording); an Error named 'AbortError'
- *   when `signal` aborts (see GenerateOptions.signal).
+ *   bad TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS (at a shape's first recording); a DOMException named 'AbortError'
+ *   naming where it stopped when `signal` aborts (see GenerateOptions.signal).
  *   The loop holds the model (model.exclusive): forward() and other generate() calls on it wait until it ends.
  */
 export async function generate(model: DiffusionModel, o: GenerateOptions): Promise<GenerateResult> {
