@@ -147,7 +147,7 @@ export function checkVariantSupported(gpu: Gpu, spec: KernelSpec, v: Variant): v
   }
   for (const [flag, feat] of Object.entries(spec.needs ?? {})) {
     if (!v.flags[flag]) continue;
-    if (feat === 'shader-f16' && !gpu.f16) throw new GpuError(`${spec.name}: variant ${flag} needs the adapter feature shader-f16, which this adapter lacks (use --dtype f32)`, 'validation', spec.name);
+    if (feat === 'shader-f16' && !gpu.f16) throw new GpuError(`${spec.name}: variant ${flag} needs the adapter feature shader-f16, which this adapter lacks (use dtype: 'f32')`, 'validation', spec.name);
     if (feat === 'subgroups' && !gpu.subgroups) throw new GpuError(`${spec.name}: variant ${flag} needs the adapter feature subgroups`, 'validation', spec.name);
   }
 }

@@ -486,7 +486,7 @@ export class Plan {
     const bound = this.bindings(a);
     const limit = this.gpu.limits.maxStorageBufferBindingSize;
     for (const b of bound) {
-      if (b.size > limit) throw new GpuError(`${k.key}@${layer}: binds ${fmtBytes(b.size)} of ${b.buffer.label}, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}: use fewer frames, a smaller resolution or --dtype f16`, 'out-of-memory', layer);
+      if (b.size > limit) throw new GpuError(`${k.key}@${layer}: binds ${fmtBytes(b.size)} of ${b.buffer.label}, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}: use fewer frames, a smaller resolution or dtype: 'f16'`, 'out-of-memory', layer);
     }
     const bindGroup = this.gpu.device.createBindGroup({ label: `${k.key}@${layer}`, layout: k.layout, entries });
     const d: Dispatch = {

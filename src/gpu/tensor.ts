@@ -101,7 +101,7 @@ export class Allocator {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
     const max = this.gpu.limits.maxBufferSize;
     if (size > max) {
-      throw new GpuError(`buffer ${label} needs ${fmtBytes(size)}, the adapter's maxBufferSize is ${fmtBytes(max)}: use fewer frames, a smaller resolution or --dtype f16`, 'out-of-memory', label);
+      throw new GpuError(`buffer ${label} needs ${fmtBytes(size)}, the adapter's maxBufferSize is ${fmtBytes(max)}: use fewer frames, a smaller resolution or dtype: 'f16'`, 'out-of-memory', label);
     }
     // A storage buffer may exceed maxStorageBufferBindingSize when it is bound in parts (a shared
     // activation buffer, FFN row chunks, q|k|v planes): Plan checks each binding against it.
