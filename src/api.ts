@@ -12,7 +12,7 @@ export { TuneEnvError, setDefaultTuneMode, setTuneMode, tuneMode, type TuneMode 
 export { watchKernels, type KernelEvent } from './gpu/kernel.js';
 export { loadModel, DiffusionModel, DtypeUnsupportedError, InputError, RopeLimitError, setFolderResolver, type ExclusiveModel, type ForwardInputs, type LoadOptions, type TensorData } from './model/model.js';
 export { parseConfig, ConfigError, type ModelConfig, type Family } from './model/config.js';
-export { WeightError } from './model/weights.js';
+export { WeightError, type UnexpectedKeys } from './model/weights.js';
 export { estimateMemory, estimateWeights, checkRunFits, checkWeightsFit, parseBytes, LimitError, type MemoryEstimate, type MemoryLimits, type FitOptions } from './model/memory.js';
 export { PRESETS, getPreset, presetNames, loadRandomModel, type Preset } from './model/presets.js';
 export { generate, NumericsError, type GenerateOptions, type GenerateResult } from './sampler/generate.js';
