@@ -250,14 +250,18 @@ export function emitKernelEvent(device: GPUDevice, e: KernelEvent): void {
 /**
  * Create the pipelines of `list` not yet cached, all at once with createComputePipelineAsync (the
  * implementation may compile them in parallel; the host does not block), into the cache
- * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (when given; a promise it returns
- * is awaited, one that throws or rejects fails the compile as `Plan.compile: onProgress failed: …`), and 'compile'
- * KernelEvents to the device's watchers (watchKernels, watchAllKernels); nothing when all are cached.
+ * `getKernel` reads. Progress: `onProgress(done, total)` as each finishes (when given), a Hook (src/hook.ts): a
+ * promise it returns is awaited, and one that throws or rejects fails the call as `WHERE: onProgress failed: …`
+ * (`where`, default 'Plan.compile') without breaking the compilation: failing at the batch's start (done 0), before
+ * any pipeline is created, it fails the call at once; later, with pipelines in flight, it is not called again once
+ * its failure is known, the batch goes on to its end (every pipeline lands in the cache, the watchers see every event) and then the call
+ * fails (with the batch's ShaderError first, when one failed too). 'compile' KernelEvents go to the device's
+ * watchers (watchKernels, watchAllKernels); nothing when all are cached.
  * A variant that fails is a ShaderError `KEY: pipeline creation failed: kernels/foo.wgsl:LINE:COL:
  * message[; …]` (KEY: kernel, flags and override knobs; up to three compiler errors, each at the line
  * of the kernel's or prelude's own source); the others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
  */
-export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress?: Hook<[done: number, total: number]> | null): Promise<void> {
+export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress?: Hook<[done: number, total: number]> | null, where = 'Plan.compile'): Promise<void> {
   const device = gpu.device;
   let cache = caches.get(device);
   if (!cache) caches.set(device, (cache = new Map()));
@@ -272,12 +276,22 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
   if (todo.size === 0) return;
   let done = 0;
   // onProgress as every tessera callback (src/hook.ts): a promise it returns is awaited (by the pipeline whose
-  // creation it reports), one that throws or rejects fails the compile naming it
+  // creation it reports), one that throws or rejects fails the call naming it: at once at the start, before any
+  // pipeline is created; once pipelines are in flight, at the end, so that its failure stops none of them
+  const event = (d: number) => emitKernelEvent(device, { type: 'compile', done: d, total: todo.size });
+  await callHook('onProgress', where, onProgress ?? undefined, 0, todo.size);
+  event(0);
+  let hookFailed: { e: unknown } | undefined;
   const report = async (d: number) => {
-    await callHook('onProgress', 'Plan.compile', onProgress ?? undefined, d, todo.size);
-    emitKernelEvent(device, { type: 'compile', done: d, total: todo.size });
+    if (!hookFailed) {
+      try {
+        await callHook('onProgress', where, onProgress ?? undefined, d, todo.size);
+      } catch (e) {
+        hookFailed = { e };
+      }
+    }
+    event(d);
   };
-  await report(0);
   const results = await Promise.allSettled(
     [...todo].map(async ([key, { spec, variant }]) => {
       // WGSL errors are reported below with the variant's name, not as uncaptured device errors
@@ -309,6 +323,7 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+  if (hookFailed) throw hookFailed.e;
 }
 
 /** The device limit a pipeline-creation message (Dawn's wording) is about, and whether @workgroup_size sets it. */

@@ -4,6 +4,7 @@ import type { Gpu } from './device.js';
 import { checkAlive, GpuError, gpuWait, withErrorScopes } from './device.js';
 import { DisposedError } from './serial.js';
 import type { KernelSpec, Variant } from './kernel.js';
+import type { Hook } from '../hook.js';
 import { checkVariantSupported, compilePipelines, getKernel, kernelCached, kernelLayout, resolveVariant, variantKey } from './kernel.js';
 import type { Allocator, DType, Tensor } from './tensor.js';
 import { checkDevice, fmtBytes, sameDevice, readTensor, shapeStr, storageBytes } from './tensor.js';
@@ -528,11 +529,13 @@ export class Plan {
    * (createComputePipelineAsync), reporting `onProgress(done, total)` when given, and 'compile'
    * KernelEvents to the device's watchers (watchKernels; the CLI's "compiling kernels i/N"). `run`
    * calls it; callers that encode the plan themselves call it first (else each missing pipeline is
-   * created synchronously at the first encode). Throws a ShaderError naming the kernel variant that fails.
+   * created synchronously at the first encode). `onProgress` is a Hook (src/hook.ts), as compilePipelines
+   * calls it: one that throws or rejects fails the call (`Plan.compile: onProgress failed: …`) without breaking
+   * the compilation (the pipelines in flight land in the cache; the variants not compiled stay the plan's, for
+   * the next compile or run). Throws a ShaderError naming the kernel variant that fails.
    */
-  async compile(onProgress?: (done: number, total: number) => void): Promise<void> {
-    const list = this.takeUncompiled();
-    if (list.length) await compilePipelines(this.gpu, list, onProgress);
+  async compile(onProgress?: Hook<[done: number, total: number]> | null): Promise<void> {
+    await compileTaken([this], onProgress, 'Plan.compile');
   }
 
   /** The uncompiled variants, handed over once (compilePlans). */
@@ -541,6 +544,11 @@ export class Plan {
     const list = [...this.uncompiled.values()];
     this.uncompiled.clear();
     return list;
+  }
+
+  /** Variants of takeUncompiled handed back after a compile that failed: those not in the cache are the plan's to compile again. */
+  returnUncompiled(list: readonly { spec: KernelSpec; variant: Variant }[]): void {
+    for (const { spec, variant } of list) if (!kernelCached(this.gpu, spec, variant)) this.uncompiled.set(variantKey(spec, variant), { spec, variant });
   }
 
   /** Encode all dispatches into one compute pass (the fast path). */
@@ -659,11 +667,23 @@ export class Plan {
 
 /**
  * `Plan.compile` for several plans as one batch (one progress count, every pipeline in flight
- * together): what a generation compiles before its first step.
+ * together): what a generation compiles before its first step. `onProgress` as Plan.compile's (a failure
+ * reads `compilePlans: onProgress failed: …`).
  */
-export async function compilePlans(plans: readonly Plan[], onProgress?: (done: number, total: number) => void): Promise<void> {
-  if (plans.length === 0) return;
-  await compilePipelines(plans[0]!.gpu, plans.flatMap((p) => p.takeUncompiled()), onProgress);
+export async function compilePlans(plans: readonly Plan[], onProgress?: Hook<[done: number, total: number]> | null): Promise<void> {
+  await compileTaken(plans, onProgress, 'compilePlans');
+}
+
+/** compilePipelines of the plans' uncompiled variants; when it fails, each plan gets back those it did not compile. */
+async function compileTaken(plans: readonly Plan[], onProgress: Hook<[done: number, total: number]> | null | undefined, where: string): Promise<void> {
+  const taken = plans.map((p) => p.takeUncompiled());
+  if (!taken.some((t) => t.length)) return;
+  try {
+    await compilePipelines(plans[0]!.gpu, taken.flat(), onProgress, where);
+  } catch (e) {
+    plans.forEach((p, i) => p.returnUncompiled(taken[i]!));
+    throw e;
+  }
 }
 
 /** Plans and steps whose last run took less than this (ms) wait at once: a timer's own latency would show. */
