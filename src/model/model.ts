@@ -19,6 +19,7 @@ import { checkKeyCount, checkKeys, expectedKeys, unexpectedKeysLine, uploadWeigh
 import { keyFoldLengths } from '../ops/attention.js';
 import { checkRopeGrid, type KeyFoldTable } from './wan.js';
 import { checkGpuOption, InputError, kindOf, shown } from './input-error.js';
+import { checkDeviceOptions, loadGpuOf } from './device-option.js';
 import type { Hook } from '../hook.js';
 
 export { checkGpuOption, InputError, kindOf, shown };
@@ -97,8 +98,17 @@ export interface ForwardInputs {
 
 /** Options of loadModel. */
 export interface LoadOptions {
-  /** A device from acquireGpu(); one is acquired (and owned by the model) when omitted. */
+  /** A device from acquireGpu(); one is acquired (and owned by the model) when neither this nor `device` is given. */
   gpu?: Gpu;
+  /**
+   * A GPUDevice the caller already has (its own `adapter.requestDevice()`, or a device the page shares with other
+   * WebGPU code), instead of `gpu`: tessera runs on it with the features and limits it was requested with
+   * (request 'shader-f16' for dtype 'f16', 'timestamp-query' for the profiler's GPU times, and the adapter's
+   * limits, e.g. maxStorageBufferBindingSize and maxBufferSize, for large runs) and never destroys it. Loads on
+   * the same device share one Gpu (the loaded object's `gpu`). Not a GPUDevice (acquireGpu()'s object among
+   * others), a device below WebGPU's default limits, or given with `gpu`: InputError, before anything is read.
+   */
+  device?: GPUDevice;
   /**
    * Storage dtype of weights and activations ('f32' | 'f16'; accumulation, norms and softmax are
    * f32 either way). Default 'f32' whatever the checkpoint stores, as diffusers' from_pretrained
@@ -162,14 +172,14 @@ export function checkDtypeOption(dtype: unknown): void {
 }
 
 /** Every option loadModel reads; anything else is refused (a typo such as dtyp would load f32 silently). */
-const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant', 'signal', 'unexpectedKeys', 'onWarning'];
+const LOAD_OPTION_NAMES: readonly (keyof LoadOptions)[] = ['gpu', 'device', 'dtype', 'onProgress', 'maxMemory', 'preflight', 'variant', 'signal', 'unexpectedKeys', 'onWarning'];
 
 /**
  * Checks the options loadModel, loadRandomModel and loadVae share (and that no other key is given), before any file or GPU work, and
  * returns the budget in bytes (a size string parsed with parseBytes).
  * @throws InputError naming the option and what it takes.
  */
-export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown; signal?: unknown; unexpectedKeys?: unknown; onWarning?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
+export function checkLoadOptions(opts: { gpu?: unknown; device?: unknown; dtype?: unknown; maxMemory?: unknown; onProgress?: unknown; preflight?: unknown; variant?: unknown; signal?: unknown; unexpectedKeys?: unknown; onWarning?: unknown }, where = 'loadModel', names: readonly string[] = LOAD_OPTION_NAMES): { maxMemory?: number } {
   checkOptionNames(opts, names, where, "{ dtype: 'f16' }");
   checkSignal(opts.signal);
   checkUnexpectedKeys(opts.unexpectedKeys);
@@ -178,7 +188,7 @@ export function checkLoadOptions(opts: { gpu?: unknown; dtype?: unknown; maxMemo
   for (const k of ['onProgress', 'preflight', 'onWarning'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
   }
-  checkGpuOption(opts.gpu);
+  checkDeviceOptions(opts);
   const maxMemory = budgetBytes(opts.maxMemory);
   return maxMemory === undefined ? {} : { maxMemory };
 }
@@ -692,7 +702,7 @@ export function checkClassIds(y: unknown, B: number, numClasses: number, of: str
  *   class or values), WeightError (missing/mis-shaped keys, extra keys unless `unexpectedKeys: 'warn'`, non-finite or out-of-f16-range
  *   values), LimitError (weights above `maxMemory` or a binding limit, before upload), InputError
  *   (a LoadOptions value of the wrong kind: dtype other than 'f32'/'f16', a maxMemory that is not
- *   a size, a non-string variant, a `gpu` that is not acquireGpu()'s object such as a GPUDevice;
+ *   a size, a non-string variant, a `gpu` that is not acquireGpu()'s object such as a GPUDevice (that goes in `device`), a `device` that is not a GPUDevice or is given with `gpu`;
  *   before anything is read), DtypeUnsupportedError (an InputError) for dtype 'f16' on an adapter without
  *   shader-f16 (before any upload), SafetensorsError (a corrupt shard), GpuUnavailableError (no adapter; in
  *   Node also when the `webgpu` package is missing), GpuError (the device lost during the upload), and
@@ -710,7 +720,7 @@ export async function loadModel(source: string | FolderSource | ModelFolder, opt
     const want = expectedKeys(config);
     const unused = checkKeys(folder.name, folder.tensors, want, opts.unexpectedKeys);
     if (unused.length) await warnLine(opts.onWarning, 'loadModel', unexpectedKeysLine(folder.name, unused));
-    return await withLoadGpu(opts.gpu, async (gpu, owned) => {
+    return await withLoadGpu(loadGpuOf(opts), async (gpu, owned) => {
       // Default f32 for every checkpoint, as diffusers (torch_dtype unset): an F16 file computed in f16
       // storage lands ~1e-3 off diffusers' output (field case variant-fp16), in f32 ~1e-6.
       const dtype: DType = opts.dtype ?? 'f32';

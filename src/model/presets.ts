@@ -7,6 +7,7 @@ import { Allocator, bytesPer, type DType, type Tensor } from '../gpu/tensor.js';
 import { fillRandom } from '../ops/fill-random.js';
 import { parseConfig, type ModelConfig } from './config.js';
 import { checkDtypeOnAdapter, checkLoadOptions, DiffusionModel, InputError, shown, withLoadGpu } from './model.js';
+import { loadGpuOf } from './device-option.js';
 import { checkWeightsFit } from './memory.js';
 import { allocateWeights, expectedKeys, type Weights } from './weights.js';
 
@@ -121,13 +122,13 @@ export function recordRandomWeights(plan: Plan, weights: Weights, want: Map<stri
  *   LimitError when the weights do not fit (before any is made), GpuUnavailableError (no `gpu` given and no
  *   adapter), GpuError (the fill dispatches fail: device lost, out of memory).
  */
-export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; dtype?: DType; seed?: number; name?: string; maxMemory?: number | string } = {}): Promise<DiffusionModel> {
-  const { maxMemory } = checkLoadOptions(opts, 'loadRandomModel', ['gpu', 'dtype', 'seed', 'name', 'maxMemory']); // before any GPU work
+export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; device?: GPUDevice; dtype?: DType; seed?: number; name?: string; maxMemory?: number | string } = {}): Promise<DiffusionModel> {
+  const { maxMemory } = checkLoadOptions(opts, 'loadRandomModel', ['gpu', 'device', 'dtype', 'seed', 'name', 'maxMemory']); // before any GPU work
   if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new InputError(`seed: an integer (safe-integer range), got ${shown(opts.seed)}`);
   const cfg: ModelConfig = parseConfig(config);
   const want = expectedKeys(cfg);
   const dtype = opts.dtype ?? 'f32';
-  return withLoadGpu(opts.gpu, async (gpu, owned) => {
+  return withLoadGpu(loadGpuOf(opts), async (gpu, owned) => {
     checkDtypeOnAdapter(gpu, dtype);
     checkWeightsFit(cfg, dtype, gpu.limits, { maxMemory, f16: gpu.f16 });
     const alloc = new Allocator(gpu);

@@ -17,8 +17,9 @@ import { folderFile, folderRoot, listedFiles, readTextAs, subFolder, type Folder
 import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { closestName } from '../closest-name.js';
-import { checkDtypeOption, checkGpuOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { checkDtypeOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
+import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
 import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted, warnLine } from '../model/options.js';
@@ -134,8 +135,10 @@ export interface PromptEncoder {
 
 /** Options of loadPipeline. */
 export interface PipelineLoadOptions {
-  /** A device from acquireGpu(); one is acquired and owned by the pipeline when omitted. */
+  /** A device from acquireGpu(); one is acquired and owned by the pipeline when neither this nor `device` is given. */
   gpu?: Gpu;
+  /** A GPUDevice of the caller's own instead of `gpu`, as LoadOptions.device (loadModel's): every component loads onto it. */
+  device?: GPUDevice;
   /** Storage dtype of the transformer (and VAE) weights and activations; default as loadModel. */
   dtype?: DType;
   /**
@@ -400,9 +403,9 @@ const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   output_type: true, scheduler: true, shift: true, onStep: true, onStepProfile: true, onStage: true, onDecodeProgress: true, onKernels: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
-const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline' };
+const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline', device: 'loadPipeline' };
 
-const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true, unexpectedKeys: true };
+const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, device: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true, unexpectedKeys: true };
 
 /** What the size errors of latentShapeFor call each size: diffusers' argument names by default; the CLI passes its flags. */
 export interface SizeNames {
@@ -1375,7 +1378,7 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
  * any weight is read, then the transformer and (unless `vae: false`) the VAE onto one device.
  * `source`: a path or an http(s):// URL (Node), a URL (browser), or a FolderSource over the pipeline folder.
  * @throws InputError (before anything is read) for an option loadPipeline does not have (naming the closest one), a dtype other than
- *   'f32' / 'f16' or a `gpu` that is not acquireGpu()'s object (a GPUDevice, …), and for a maxMemory that is not a size (before
+ *   'f32' / 'f16', a `gpu` that is not acquireGpu()'s object (a GPUDevice, …: that goes in `device`), a `device` that is not a GPUDevice or is given with `gpu`, and for a maxMemory that is not a size (before
  *   any weight is read); PipelineError naming the file and what was expected (model_index.json or a
  *   component's config missing, a folder in its place, malformed; a `variant` no component has); ModelFolderError/ConfigError/WeightError/SafetensorsError
  *   from the components; TokenizerError; DtypeUnsupportedError (an InputError) for dtype 'f16' on an adapter without shader-f16;
@@ -1386,7 +1389,7 @@ export function loadPipeline(source: string | FolderSource, opts?: PipelineLoadO
 export async function loadPipeline(source: string | FolderSource, opts: PipelineLoadOptions = {}): Promise<Pipeline> {
   checkOptionNames(opts, Object.keys(LOAD_OPTIONS), 'loadPipeline', "{ dtype: 'f16' }");
   checkDtypeOption(opts.dtype);
-  checkGpuOption(opts.gpu);
+  checkDeviceOptions(opts);
   checkSignal(opts.signal);
   checkUnexpectedKeys(opts.unexpectedKeys);
   for (const k of ['onProgress', 'onWarning'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
@@ -1453,7 +1456,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   }
   const variantOf = (sub: string) => (withVariant.has(sub) ? { variant: opts.variant } : {});
 
-  return withLoadGpu(opts.gpu, async (gpu, owned) => {
+  return withLoadGpu(loadGpuOf(opts), async (gpu, owned) => {
     let transformer: DiffusionModel | undefined;
     let vae: Vae | undefined;
     let textEncoder: PromptEncoder | undefined;

@@ -7,7 +7,8 @@ import { configPath, openModelFolder } from '../io/model-folder.js';
 import { subFolder, type FolderSource } from '../io/source.js';
 import type { Plan } from '../gpu/plan.js';
 import { Serial } from '../gpu/serial.js';
-import { checkGpuOption, InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
+import { InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
+import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
 import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted } from '../model/options.js';
 import type { UnexpectedKeys } from '../model/weights.js';
 import type { Hook } from '../hook.js';
@@ -17,8 +18,10 @@ import { Umt5Encoder, type Umt5LoadOptions } from './umt5.js';
 
 /** Options of loadTextEncoder. */
 export interface TextEncoderLoadOptions extends Umt5LoadOptions {
-  /** A device from acquireGpu(); one is acquired (and owned by the encoder) when omitted. */
+  /** A device from acquireGpu(); one is acquired (and owned by the encoder) when neither this nor `device` is given. */
   gpu?: Gpu;
+  /** A GPUDevice of the caller's own instead of `gpu`, as LoadOptions.device (loadModel's). */
+  device?: GPUDevice;
   /**
    * Prompt embeddings kept for reuse, in host memory (least recently used evicted first): at most
    * this many prompts (default 64) and at most `cacheBytes`. A cached prompt holds
@@ -71,7 +74,7 @@ export interface EncodePromptOptions {
   runPlan?: (plan: Plan, where: string) => Promise<void>;
 }
 const ENCODE_PROMPT_OPTIONS: readonly (keyof EncodePromptOptions)[] = ['max_sequence_length', 'runPlan'];
-const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'cacheSize', 'cacheBytes', 'variant', 'onProgress', 'maxMemory', 'stream', 'signal', 'unexpectedKeys', 'onWarning'];
+const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'device', 'cacheSize', 'cacheBytes', 'variant', 'onProgress', 'maxMemory', 'stream', 'signal', 'unexpectedKeys', 'onWarning'];
 
 /**
  * A prompt option as diffusers takes it (encodePrompt's `prompts`, Pipeline.generate's `prompt` and
@@ -316,7 +319,7 @@ async function resolveFolders(source: unknown): Promise<{ tokenizer: FolderSourc
  * @throws InputError for a `folders` key other than tokenizer and textEncoder (an option name there:
  *   options are the second argument), a folder missing or neither a string nor a FolderSource, a malformed
  *   file:// URL, an unknown option, a bad
- *   cacheSize or cacheBytes or a `gpu` that is not acquireGpu()'s object (before anything is read);
+ *   cacheSize or cacheBytes, a `device` that is not a GPUDevice or is given with `gpu`, or a `gpu` that is not acquireGpu()'s object (before anything is read);
  *   TokenizerError, ConfigError, ModelFolderError, SafetensorsError, WeightError, LimitError; GpuUnavailableError
  *   when no `gpu` is given and there is no adapter; an Error named 'AbortError' when `signal` aborts
  *   (TextEncoderLoadOptions.signal).
@@ -326,17 +329,17 @@ export async function loadTextEncoder(source: string | FolderSource | TextEncode
   checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
   if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${shown(opts.cacheSize)}`);
   if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${shown(opts.cacheBytes)}`);
-  checkGpuOption(opts.gpu);
+  checkDeviceOptions(opts);
   checkSignal(opts.signal);
   checkUnexpectedKeys(opts.unexpectedKeys);
   if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new InputError(`onWarning: a function, got ${shown(opts.onWarning)}`);
-  const { signal, unexpectedKeys, onWarning, ...encoderOpts } = opts;
+  const { signal, unexpectedKeys, onWarning, device, ...encoderOpts } = opts;
   throwIfAborted(signal, `loadTextEncoder(${folders.textEncoder.name}), before reading its folder`);
   const tokenizer = await loadTokenizer(folders.tokenizer);
   const folder = await openModelFolder(folders.textEncoder, { library: 'transformers', ...(opts.variant !== undefined ? { variant: opts.variant } : {}) });
   try {
     const config = parseUmt5Config(folder.config, configPath(folder));
-    return await withLoadGpu(opts.gpu, async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, encoderOpts, [2, DEFAULT_MAX_SEQUENCE_LENGTH], { where: `loadTextEncoder(${folder.name})`, signal, unexpectedKeys, onWarning }), owned, opts.cacheSize, opts.cacheBytes));
+    return await withLoadGpu(loadGpuOf({ gpu: opts.gpu, device }), async (gpu, owned) => new Umt5TextEncoder(tokenizer, await Umt5Encoder.load(folder, config, gpu, encoderOpts, [2, DEFAULT_MAX_SEQUENCE_LENGTH], { where: `loadTextEncoder(${folder.name})`, signal, unexpectedKeys, onWarning }), owned, opts.cacheSize, opts.cacheBytes));
   } catch (e) {
     await folder.close();
     throw e;

@@ -15,6 +15,7 @@ import { Serial } from '../gpu/serial.js';
 import { configPath, openModelFolder, type ModelFolder } from '../io/model-folder.js';
 import type { FolderSource } from '../io/source.js';
 import { checkDtypeOnAdapter, checkLoadOptions, InputError, resolveFolder, shown, withLoadGpu, type TensorData } from '../model/model.js';
+import { loadGpuOf } from '../model/device-option.js';
 import { largerBudget, LimitError } from '../model/memory.js';
 import { checkOptionNames, checkSignal, throwIfAborted, warnLine } from '../model/options.js';
 import { parseVaeConfig, vaeDecoderKeys, type VaeConfig } from './config.js';
@@ -25,8 +26,10 @@ import type { Hook } from '../hook.js';
 
 /** Options of loadVae. */
 export interface LoadVaeOptions {
-  /** A device from acquireGpu(); one is acquired (and owned by the VAE) when omitted. */
+  /** A device from acquireGpu(); one is acquired (and owned by the VAE) when neither this nor `device` is given. */
   gpu?: Gpu;
+  /** A GPUDevice of the caller's own instead of `gpu`, as LoadOptions.device (loadModel's). */
+  device?: GPUDevice;
   /**
    * Storage dtype of weights and activations (accumulation is f32 always). Default f32.
    * AutoencoderKL with `force_upcast: true` runs in f32 whatever is asked, as diffusers'
@@ -271,7 +274,7 @@ class LoadedVae implements Vae {
 }
 
 /** Every option loadVae reads; anything else is refused (a misspelt name would otherwise be ignored). */
-const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory', 'signal', 'unexpectedKeys', 'onWarning'];
+const LOAD_VAE_OPTIONS: readonly (keyof LoadVaeOptions)[] = ['gpu', 'device', 'dtype', 'variant', 'onProgress', 'preflight', 'maxMemory', 'signal', 'unexpectedKeys', 'onWarning'];
 
 /**
  * One warning line (`onWarning`, else console.warn) when an AutoencoderKL config sets a non-zero shift_factor: the decode does not
@@ -287,7 +290,7 @@ async function warnShiftFactor(config: VaeConfig, file: string, onWarning: Hook<
  * Load a diffusers VAE folder (config.json + diffusion_pytorch_model[.variant].safetensors),
  * AutoencoderKLWan or AutoencoderKL; only the decoder's weights (and post_quant_conv) are read.
  * Weights may be F32, F16 or BF16. Throws InputError for an unknown option, a dtype other than
- * 'f32' / 'f16', a maxMemory that is not a size or a `gpu` that is not acquireGpu()'s object (a
+ * 'f32' / 'f16', a maxMemory that is not a size, a `device` that is not a GPUDevice or is given with `gpu`, or a `gpu` that is not acquireGpu()'s object (a
  * GPUDevice, …; before reading anything), ConfigError /
  * ModelFolderError / SafetensorsError / WeightError naming the file and key, DtypeUnsupportedError (an InputError)
  * for dtype 'f16' on an adapter without shader-f16, GpuUnavailableError when no `gpu` is given and there is no
@@ -307,7 +310,7 @@ export async function loadVae(source: string | FolderSource | ModelFolder, opts:
     const want = vaeDecoderKeys(config);
     const unused = checkVaeKeys(folder, want, opts.unexpectedKeys);
     if (unused.length) await warnLine(opts.onWarning, 'loadVae', unexpectedKeysLine(folder.name, unused));
-    return await withLoadGpu(opts.gpu, async (gpu, owned) => {
+    return await withLoadGpu(loadGpuOf(opts), async (gpu, owned) => {
       const dtype: DType = config.kind === 'kl' && config.forceUpcast ? 'f32' : (opts.dtype ?? 'f32');
       checkDtypeOnAdapter(gpu, dtype);
       opts.preflight?.(config, gpu, dtype);

@@ -143,8 +143,8 @@ describe('load options are checked before any file or GPU work', () => {
       [{ maxMemory: {} }, 'maxMemory: a number of bytes > 0 or a size such as "2GiB", got {}'],
       [{ onProgress: 1 }, 'onProgress: a function, got 1'],
       // a typo would otherwise load f32 with no budget, silently
-      [{ dtyp: 'f16' }, 'dtyp: not an option of loadModel; did you mean dtype? (options: gpu, dtype, onProgress, maxMemory, preflight, variant, signal, unexpectedKeys, onWarning)'],
-      [{ max_memory: 1 }, 'max_memory: not an option of loadModel; did you mean maxMemory? (options: gpu, dtype, onProgress, maxMemory, preflight, variant, signal, unexpectedKeys, onWarning)'],
+      [{ dtyp: 'f16' }, 'dtyp: not an option of loadModel; did you mean dtype? (options: gpu, device, dtype, onProgress, maxMemory, preflight, variant, signal, unexpectedKeys, onWarning)'],
+      [{ max_memory: 1 }, 'max_memory: not an option of loadModel; did you mean maxMemory? (options: gpu, device, dtype, onProgress, maxMemory, preflight, variant, signal, unexpectedKeys, onWarning)'],
     ];
     for (const [opts, msg] of cases) {
       // a missing folder: the options are refused before the folder is opened

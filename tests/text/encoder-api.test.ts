@@ -35,7 +35,7 @@ describe('loadTextEncoder options (before anything is read)', () => {
   it('refuses an unknown option (dtype: the encoder is f32 always)', async () => {
     const e = await loadTextEncoder(nowhere, { dtype: 'f16' } as unknown as TextEncoderLoadOptions).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).toBe('dtype: not an option of loadTextEncoder (options: gpu, cacheSize, cacheBytes, variant, onProgress, maxMemory, stream, signal, unexpectedKeys, onWarning)');
+    expect((e as Error).message).toBe('dtype: not an option of loadTextEncoder (options: gpu, device, cacheSize, cacheBytes, variant, onProgress, maxMemory, stream, signal, unexpectedKeys, onWarning)');
   });
   it('refuses a bad cacheSize (NaN shown as NaN, not null)', async () => {
     const e = await loadTextEncoder(nowhere, { cacheSize: -1 }).catch((x: unknown) => x);

@@ -31,7 +31,7 @@ describe('loadVae options (before anything is read)', () => {
   it('refuses an unknown option, naming the accepted ones', async () => {
     const e = await loadVae(nowhere, { dtyp: 'f16' } as unknown as LoadVaeOptions).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).toBe('dtyp: not an option of loadVae; did you mean dtype? (options: gpu, dtype, variant, onProgress, preflight, maxMemory, signal, unexpectedKeys, onWarning)');
+    expect((e as Error).message).toBe('dtyp: not an option of loadVae; did you mean dtype? (options: gpu, device, dtype, variant, onProgress, preflight, maxMemory, signal, unexpectedKeys, onWarning)');
   });
 });
 

@@ -35,7 +35,7 @@ describe('loadVae maxMemory (before anything is read)', () => {
   it('is among the options an unknown one is told of', async () => {
     const e = await loadVae(nowhere, { max_memory: '1GiB' } as unknown as LoadVaeOptions).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
-    expect((e as Error).message).toBe('max_memory: not an option of loadVae; did you mean maxMemory? (options: gpu, dtype, variant, onProgress, preflight, maxMemory, signal, unexpectedKeys, onWarning)');
+    expect((e as Error).message).toBe('max_memory: not an option of loadVae; did you mean maxMemory? (options: gpu, device, dtype, variant, onProgress, preflight, maxMemory, signal, unexpectedKeys, onWarning)');
   });
 });
 

@@ -1,0 +1,93 @@
+// The loaders' `device` option: a GPUDevice the caller already has (its own adapter.requestDevice(), a device a
+// page shares with other WebGPU code), taken as the device tessera runs on, beside `gpu` (acquireGpu()'s object).
+// The device is wrapped as the Gpu every op receives, as acquireGpu() wraps the device it requests
+// (src/gpu/device.ts): its features and limits are the ones the caller requested it with, and it stays the
+// caller's (no loaded object destroys it).
+import { REQUIRED_LIMITS, WANTED_LIMITS, type Gpu, type WantedLimit } from '../gpu/device.js';
+import { adapterInfoIsCpu } from '../gpu/policy.js';
+import { checkGpuOption, InputError, kindOf } from './input-error.js';
+
+/** A loader's two ways to name its device. */
+export interface DeviceOptions {
+  gpu?: unknown;
+  device?: unknown;
+}
+
+const isGpuDevice = (v: unknown): v is GPUDevice =>
+  typeof v === 'object' && v !== null && typeof (v as GPUDevice).createBuffer === 'function' && typeof (v as GPUDevice).queue === 'object' && typeof (v as GPUDevice).features?.has === 'function' && typeof (v as GPUDevice).limits === 'object';
+
+/** What a `device` value is, for the refusal. */
+function notADevice(v: unknown): string {
+  if (typeof v === 'object' && v !== null) {
+    const o = v as Record<string, unknown>;
+    if (typeof o['then'] === 'function') return 'a Promise (await adapter.requestDevice())';
+    if (typeof o['f16'] === 'boolean' && typeof o['destroy'] === 'function') return "acquireGpu()'s object: give it as `gpu` (or its .device as `device`)";
+    if (typeof o['requestDevice'] === 'function') return 'a GPUAdapter (await adapter.requestDevice())';
+    if (typeof o['requestAdapter'] === 'function') return 'a GPU (navigator.gpu)';
+  }
+  return kindOf(v);
+}
+
+/**
+ * Checks a loader's `gpu` and `device` options before any file is read: at most one of them; `device` a
+ * GPUDevice with at least the limits tessera cannot run without (WebGPU's defaults), `gpu` acquireGpu()'s object.
+ * @throws InputError "device and gpu: give one …", "device: a GPUDevice (from adapter.requestDevice()), got …",
+ *   "device: its limit NAME is N, tessera needs at least M …", or checkGpuOption's refusal of `gpu` (a GPUDevice
+ *   given as `gpu` is pointed to `device`).
+ */
+export function checkDeviceOptions(opts: DeviceOptions): void {
+  const { gpu, device } = opts;
+  if (gpu !== undefined && device !== undefined) throw new InputError('device and gpu: give one (device: a GPUDevice of your own; gpu: the object acquireGpu() returns)');
+  if (isGpuDevice(gpu)) throw new InputError('gpu: a device from acquireGpu(), got a GPUDevice: give a GPUDevice of your own as `device`');
+  checkGpuOption(gpu);
+  if (device === undefined) return;
+  if (!isGpuDevice(device)) throw new InputError(`device: a GPUDevice (from adapter.requestDevice()), got ${notADevice(device)}`);
+  for (const [name, need] of Object.entries(REQUIRED_LIMITS)) {
+    const have = (device.limits as unknown as Record<string, number>)[name]!;
+    if (have < need) throw new InputError(`device: its limit ${name} is ${have}, tessera needs at least ${need} (request it in requestDevice's requiredLimits)`);
+  }
+}
+
+/** One Gpu per caller's device: the loads on one device share it (its `lost`, as the objects of one acquireGpu() do). */
+const wrapped = new WeakMap<GPUDevice, Gpu>();
+
+/**
+ * The Gpu of a caller's GPUDevice (checked by checkDeviceOptions): the features it was requested with
+ * (shader-f16, timestamp-query, subgroups), its values of WANTED_LIMITS, its adapter's info where the runtime
+ * gives GPUDevice.adapterInfo. `lost` is set when the device is lost; destroy() destroys it, as acquireGpu()'s does.
+ */
+export function gpuOfDevice(device: GPUDevice): Gpu {
+  const known = wrapped.get(device);
+  if (known) return known;
+  const info = ((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? {}) as Partial<GPUAdapterInfo> & { subgroupMinSize?: number; subgroupMaxSize?: number; isFallbackAdapter?: boolean };
+  const has = (f: string) => device.features.has(f);
+  const subgroups = has('subgroups');
+  const node = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
+  const gpu: Gpu = {
+    device,
+    runtime: node ? 'node' : 'browser',
+    adapterInfo: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' },
+    f16: has('shader-f16'),
+    timestamps: has('timestamp-query'),
+    subgroups,
+    subgroupMinSize: subgroups ? (info.subgroupMinSize ?? 0) : 0,
+    subgroupMaxSize: subgroups ? (info.subgroupMaxSize ?? 0) : 0,
+    isCpu: adapterInfoIsCpu({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: info.isFallbackAdapter }),
+    limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
+    lost: null,
+    destroy() {
+      gpu.lost ??= 'this device was destroyed (gpu.destroy()): request a new one';
+      device.destroy();
+    },
+  };
+  void device.lost.then((i) => {
+    gpu.lost ??= `GPU device lost (${i.reason}): ${i.message || 'no message'}`;
+  });
+  wrapped.set(device, gpu);
+  return gpu;
+}
+
+/** The device a load runs on: `gpu`, or the Gpu of `device`, or undefined (withLoadGpu acquires one). Checked options only. */
+export function loadGpuOf(opts: { gpu?: Gpu; device?: GPUDevice }): Gpu | undefined {
+  return opts.gpu ?? (opts.device && gpuOfDevice(opts.device));
+}
