@@ -14,12 +14,15 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SCRIPT = resolve('scripts/gpu-check.sh');
 const REPORT = resolve('scripts/gpu-check-report.mjs');
 const scratch = mkdtempSync(join(tmpdir(), 'gpu-check-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(async () => {
+  await budgetRun?.catch(() => undefined); // (its run writes into scratch until it ends)
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 function sh(args: string[], env: Record<string, string> = {}, script = SCRIPT) {
   const r = spawnSync('bash', [script, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
@@ -118,6 +121,23 @@ async function runStandin(name: string, cases: string[], args: string[], env: Re
   const file = (f: string) => (existsSync(join(out, f)) ? readFileSync(join(out, f), 'utf8') : '');
   return { ...r, g, out, tmp, file };
 }
+
+// The budget run ('keeps to its budget' below) spends its whole 30 s budget in a hung step: it
+// starts before this file's first test, so that wait passes while the other tests run (they spawn
+// synchronously; its child goes on meanwhile), and its test, the file's last, awaits it. Alone and
+// quiet the file took 45 s, 31 s of them that wait; in a cold `npm test`, 58–64 s (33 s the wait).
+const pidfile = join(scratch, 'sleeper.pid');
+let budgetRun: ReturnType<typeof runStandin> | undefined;
+beforeAll(() => {
+  // `tune` hangs with a child in a session of its own (as check-cases.sh's per-case timeout is)
+  // `info` also leaves a tune cache and a driver's shader cache in $XDG_CACHE_HOME
+  const info = 'info*) mkdir -p "$XDG_CACHE_HOME/tessera" "$XDG_CACHE_HOME/mesa_shader_cache"; echo {} >"$XDG_CACHE_HOME/tessera/tune.json"; echo x >"$XDG_CACHE_HOME/mesa_shader_cache/db"; echo \'{"adapter":{"summary":"stand-in"},"features":{}}\' ;;';
+  // tune (a 300 s cap with --quick) hangs: its cap is whatever is left of the 30 s budget, so it
+  // spends it and every later step is skipped. What runs before it (the set-up, info, two
+  // reports) takes seconds; only 25 s of it would leave tune skipped instead
+  budgetRun = runStandin('standin', [info, `tune*) setsid sleep 120 & echo $! >"${pidfile}"; sleep 120 ;;`], ['--quick'], { GPU_CHECK_BUDGET: '30' });
+  budgetRun.catch(() => undefined); // (awaited, and so reported, by its test)
+});
 
 describe('gpu-check.sh pack (prepare compresses node and Dawn with it)', () => {
   it('writes a tested archive under the final name only, keeps an intact one, and re-makes a truncated one', () => {
@@ -334,52 +354,6 @@ describe('gpu-check.sh collect', () => {
 });
 
 describe('gpu-check.sh run with a stand-in node', () => {
-  it('keeps to its budget, ends what a cut-off step left running, cleans up, publishes each step and exits 4 for steps cut off or skipped', async () => {
-    // `tune` hangs with a child in a session of its own (as check-cases.sh's per-case timeout is)
-    const pidfile = join(scratch, 'sleeper.pid');
-    // `info` also leaves a tune cache and a driver's shader cache in $XDG_CACHE_HOME
-    const info = 'info*) mkdir -p "$XDG_CACHE_HOME/tessera" "$XDG_CACHE_HOME/mesa_shader_cache"; echo {} >"$XDG_CACHE_HOME/tessera/tune.json"; echo x >"$XDG_CACHE_HOME/mesa_shader_cache/db"; echo \'{"adapter":{"summary":"stand-in"},"features":{}}\' ;;';
-    // tune (a 300 s cap with --quick) hangs: its cap is whatever is left of the 30 s budget, so it
-    // spends it and every later step is skipped. What runs before it (the set-up, info, two
-    // reports) takes seconds; only 25 s of it would leave tune skipped instead
-    const r = await runStandin('standin', [info, `tune*) setsid sleep 120 & echo $! >"${pidfile}"; sleep 120 ;;`], ['--quick'], { GPU_CHECK_BUDGET: '30' });
-    expect(r.status, r.lines.join('\n')).toBe(4);
-    expect(r.errLines.at(-1)).toBe('gpu-check: exit 4: 0 step(s) failed, 7 ran out of their time or were skipped (steps.txt)');
-    const steps = r.file('steps.txt');
-    // the seconds tune got: what was left of the budget when it started (at least the 5 s a step needs)
-    const cap = /\ntune rc=124 \d+s \(ran out of its (\d+) s\)\n/.exec(steps);
-    expect(cap, steps).not.toBeNull();
-    const secs = Number(cap![1]);
-    expect(secs).toBeGreaterThanOrEqual(5);
-    expect(secs).toBeLessThanOrEqual(30);
-    // (its unpacked node in a per-run folder under this run's TMPDIR)
-    const R = `${escape(r.tmp)}/gpu-check-node\\.\\w{6}`;
-    expect(r.file('log.txt')).toMatch(new RegExp(`\n== tune \\(${R}/node ${R}/tessera\\.mjs tune --quick --json\\) \\[limit ${secs}s\\]\n`));
-    expect(steps.split('\n').filter(Boolean).map((l) => l.replace(/^(\S+ rc=\d+) \d+s/, '$1 Ns'))).toEqual([
-      'info rc=0 Ns',
-      `golden SKIPPED (no golden cases or checker in ${r.g})`,
-      `tune rc=124 Ns (ran out of its ${secs} s)`,
-      ...['ceiling', 'gemm_variants', 'suite', 'attention_4k', 'wan_step'].map((s) => `${s} SKIPPED (time budget of 30s spent)`),
-    ]);
-    const md = r.file('gpu-check.md');
-    expect(md).toMatch(/^## GPU check \(quick\) — \d{4}-\d\d-\d\d \d\d:\d\d UTC, stand-in\n/);
-    expect(md).toContain(`### Golden cases — NOT RUN: no golden cases or checker in ${r.g}`);
-    expect(md).toContain(`- Command: \`scripts/gpu-check.sh prepare\` here at commit ${T.commit.slice(0, 12)} (src/ and kernels/ as committed, sha256 `);
-    expect(md).toContain(`\n- tune — NOT MEASURED (rc=124, ran out of its ${secs} s)\n`);
-    expect(md).toContain('\n- wan_step — NOT MEASURED (skipped: time budget of 30s spent)\n');
-    expect(md).toContain('### Model step (smoke test) — wan-tiny — NOT MEASURED (skipped: time budget of 30s spent)');
-    expect(md).toContain('- Adapter policy: unknown (tessera info --json has no adapter_policy).');
-    // what $OUT holds: the four files (within the device's 8), no .tmp left
-    expect(readdirSync(r.out).sort()).toEqual(['gpu-check-raw.tar.gz', 'gpu-check.md', 'log.txt', 'steps.txt']);
-    const archived = bash(`tar -tzf "${join(r.out, 'gpu-check-raw.tar.gz')}"`, scratch).split('\n');
-    expect(archived).toEqual(expect.arrayContaining(['./info.json', './tune.out', './steps.txt', './log.txt', './cache/tessera/tune.json']));
-    expect(archived.filter((f) => f.includes('mesa_shader_cache'))).toEqual([]);
-    // the sleeper in its own session was ended with its step (gone, or a zombie not reaped yet)
-    const pid = Number(readFileSync(pidfile, 'utf8'));
-    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-    expect(stat === '' || / Z /.test(stat.slice(stat.lastIndexOf(')')))).toBe(true);
-  });
-
   it('a full run on a GPU adapter: a failed step exits 3; the report has WRONG rows, NOT MEASURED lines and the adapter policy', async () => {
     const r = await runStandin('standin-full', [
       GPU_INFO,
@@ -638,5 +612,48 @@ describe('gpu-check.sh run: golden cases prepare left in the tree (tests/fixture
     const r = sh(['run'], env, t.script);
     expect(r.status).toBe(5);
     expect(r.stderr).not.toContain('differ from what');
+  });
+});
+
+// (last: its run, started in beforeAll, has been waiting out its budget while the tests above ran)
+describe('gpu-check.sh run with a stand-in node', () => {
+  it('keeps to its budget, ends what a cut-off step left running, cleans up, publishes each step and exits 4 for steps cut off or skipped', async () => {
+    // (the run started in this file's beforeAll, above)
+    const r = await budgetRun!;
+    expect(r.status, r.lines.join('\n')).toBe(4);
+    expect(r.errLines.at(-1)).toBe('gpu-check: exit 4: 0 step(s) failed, 7 ran out of their time or were skipped (steps.txt)');
+    const steps = r.file('steps.txt');
+    // the seconds tune got: what was left of the budget when it started (at least the 5 s a step needs)
+    const cap = /\ntune rc=124 \d+s \(ran out of its (\d+) s\)\n/.exec(steps);
+    expect(cap, steps).not.toBeNull();
+    const secs = Number(cap![1]);
+    expect(secs).toBeGreaterThanOrEqual(5);
+    expect(secs).toBeLessThanOrEqual(30);
+    // (its unpacked node in a per-run folder under this run's TMPDIR)
+    const R = `${escape(r.tmp)}/gpu-check-node\\.\\w{6}`;
+    expect(r.file('log.txt')).toMatch(new RegExp(`\n== tune \\(${R}/node ${R}/tessera\\.mjs tune --quick --json\\) \\[limit ${secs}s\\]\n`));
+    expect(steps.split('\n').filter(Boolean).map((l) => l.replace(/^(\S+ rc=\d+) \d+s/, '$1 Ns'))).toEqual([
+      'info rc=0 Ns',
+      `golden SKIPPED (no golden cases or checker in ${r.g})`,
+      `tune rc=124 Ns (ran out of its ${secs} s)`,
+      ...['ceiling', 'gemm_variants', 'suite', 'attention_4k', 'wan_step'].map((s) => `${s} SKIPPED (time budget of 30s spent)`),
+    ]);
+    const md = r.file('gpu-check.md');
+    expect(md).toMatch(/^## GPU check \(quick\) — \d{4}-\d\d-\d\d \d\d:\d\d UTC, stand-in\n/);
+    expect(md).toContain(`### Golden cases — NOT RUN: no golden cases or checker in ${r.g}`);
+    expect(md).toContain(`- Command: \`scripts/gpu-check.sh prepare\` here at commit ${T.commit.slice(0, 12)} (src/ and kernels/ as committed, sha256 `);
+    expect(md).toContain(`\n- tune — NOT MEASURED (rc=124, ran out of its ${secs} s)\n`);
+    expect(md).toContain('\n- wan_step — NOT MEASURED (skipped: time budget of 30s spent)\n');
+    expect(md).toContain('### Model step (smoke test) — wan-tiny — NOT MEASURED (skipped: time budget of 30s spent)');
+    expect(md).toContain('- Adapter policy: unknown (tessera info --json has no adapter_policy).');
+    // what $OUT holds: the four files (within the device's 8), no .tmp left
+    expect(readdirSync(r.out).sort()).toEqual(['gpu-check-raw.tar.gz', 'gpu-check.md', 'log.txt', 'steps.txt']);
+    const archived = bash(`tar -tzf "${join(r.out, 'gpu-check-raw.tar.gz')}"`, scratch).split('\n');
+    expect(archived).toEqual(expect.arrayContaining(['./info.json', './tune.out', './steps.txt', './log.txt', './cache/tessera/tune.json']));
+    expect(archived.filter((f) => f.includes('mesa_shader_cache'))).toEqual([]);
+    // the sleeper in its own session was ended with its step (gone, or a zombie not reaped yet)
+    const pid = Number(readFileSync(pidfile, 'utf8'));
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    expect(stat === '' || / Z /.test(stat.slice(stat.lastIndexOf(')')))).toBe(true);
   });
 });
