@@ -87,7 +87,9 @@ export interface ForwardInputs {
    * [B] timesteps on the training scale (diffusers' schedulers give 0 … num_train_timesteps, i.e.
    * 0 … 1000; flow matching σ·1000, fractional). Any finite value is taken (the sinusoidal
    * embedding is defined for all); integers as bigint (diffusers' int64 timesteps) are converted.
-   * Non-finite values are refused (InputError).
+   * Non-finite values are refused (InputError). Wan and DiT also take one value for the whole batch ([1]),
+   * as diffusers' WanTransformer3DModel and DiTTransformer2DModel broadcast a 1-element timestep; Latte
+   * needs one per item (LatteTransformer3DModel fails on [1] at batch > 1), as does a scalar everywhere.
    */
   timestep: ArrayLike<number | bigint>;
   /** Wan: [B, L, text_dim]; Latte: [B, L, caption_channels]. */
@@ -345,7 +347,12 @@ export class DiffusionModel {
     checkLatentGrid(c, 'hidden_states', hs.shape);
     const t: unknown = inputs.timestep;
     if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (one per batch item: numbers or bigint), got ${kindOf(t)}`);
-    if (!t || t.length !== B) throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (one per batch item), found ${t?.length ?? 0}`);
+    // Wan's and DiT's time embedding broadcasts a 1-element timestep over the batch in diffusers; Latte's adaLN-single does not
+    const broadcast = c.family !== 'latte' && B > 1;
+    if (!t || (t.length !== B && !(broadcast && t.length === 1))) {
+      const latte = c.family === 'latte' && B > 1 && t?.length === 1 ? ": Latte does not broadcast one timestep over the batch (diffusers' LatteTransformer3DModel fails on it)" : '';
+      throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (one per batch item${broadcast ? ', or 1 for the whole batch' : ''}), found ${t?.length ?? 0}${latte}`);
+    }
     for (let i = 0; i < t.length; i++) {
       const v = t[i];
       if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) continue;
@@ -425,7 +432,9 @@ export class DiffusionModel {
 
   private writeInputs(r: Runner, inputs: ForwardInputs): void {
     writeTensor(this.gpu, r.latents, inputs.hidden_states.data);
-    writeTensor(this.gpu, r.timestep, Float32Array.from(inputs.timestep as ArrayLike<number | bigint>, Number));
+    const t = Float32Array.from(inputs.timestep as ArrayLike<number | bigint>, Number);
+    // one timestep for the whole batch (checkInputs: Wan and DiT), broadcast as diffusers does
+    writeTensor(this.gpu, r.timestep, t.length === r.timestep.size ? t : new Float32Array(r.timestep.size).fill(t[0]!));
     if (r.text) {
       const e = inputs.encoder_hidden_states!;
       writeTensor(this.gpu, r.text, e.data);
