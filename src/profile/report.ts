@@ -331,6 +331,22 @@ export interface ChromeTrace {
   otherData: Record<string, unknown>;
 }
 
+/** Options of chromeTrace. */
+export interface ChromeTraceOptions {
+  /** The process track's name (default `GPU: <adapter>`). */
+  process?: string;
+  /**
+   * What a timed run's events draw. 'repeat' (default): the representative repeat's GPU stamps (ts with the gaps
+   * between passes, dur of that one repeat). 'median': each dispatch's median over the repeats (the tables' figure)
+   * as dur, the dispatches laid end to end: the trace then agrees with the tables (`args.shown` says which).
+   */
+  layout?: 'repeat' | 'median';
+  /** The name of a wall-clock run's one event: 'step' (default: `step (wall clock)`), or 'track': `<the run's name> (wall clock)` (a pipeline's stages are not steps). */
+  wallClockEvent?: 'step' | 'track';
+  /** How the viewer shows times (ts and dur are µs either way): 'ns' (default) or 'ms'. */
+  displayTimeUnit?: 'ns' | 'ms';
+}
+
 /** A profile run under a track name, for a trace of several (chromeTrace; e.g. one per pipeline stage). */
 export interface NamedRun {
   /** The track's name. */
@@ -345,22 +361,36 @@ export function traceShown(run: ProfileRun): string {
   return `ts and dur from one repeat${k}: the one whose step time is closest to the median step; median_ms is this dispatch's median over all ${run.repeats} repeats`;
 }
 
+/** What `args.shown` says of a trace laid out from medians (ChromeTraceOptions.layout 'median'). */
+export function traceShownMedian(run: ProfileRun): string {
+  const n = Math.max(run.repeats, ...run.dispatches.map((d) => d.samples.length));
+  return n <= 1
+    ? 'ts and dur from the one timed run, dispatches laid end to end (gaps between passes removed)'
+    : `dur is this dispatch's median over ${n} repeats (median_ms), as the tables show; dispatches laid end to end (gaps between passes removed), so ts is the sum of the medians before it`;
+}
+
 /** X events of one run (ts from its first dispatch, µs), sorted by ts. */
-function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): TraceEvent[] {
+function runEvents(run: ProfileRun, pid: number, tid: number, t0: number, o: { layout: 'repeat' | 'median'; wallName: string }): TraceEvent[] {
   const xs: TraceEvent[] = [];
   if (run.timing === 'gpu-timestamps') {
-    const shown = traceShown(run);
+    const median = o.layout === 'median';
+    const shown = median ? traceShownMedian(run) : traceShown(run);
+    let at = 0;
     for (const d of run.dispatches) {
-      if (d.startMs === null || d.runMs === null) continue;
+      // 'median': every dispatch with a median, end to end; 'repeat': the representative repeat's stamps
+      const start = median ? (d.ms === null ? null : at) : d.startMs;
+      const dur = median ? d.ms : d.runMs;
+      if (start === null || dur === null) continue;
+      at += dur;
       xs.push({
         name: d.kernel,
         cat: d.family,
         ph: 'X',
-        ts: t0 + d.startMs * 1000,
-        dur: d.runMs * 1000,
+        ts: t0 + start * 1000,
+        dur: dur * 1000,
         pid,
         tid,
-        // dur is this one repeat's; median_ms (and gflops) are over all repeats, as in the tables
+        // 'repeat': dur is that one repeat's ('median': the median itself); median_ms (and gflops) are over all repeats, as in the tables
         args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, ...(d.choice !== undefined ? { choice: d.choice } : {}), shown, this_run_ms: d.runMs, median_ms: d.ms, repeats: run.repeats, gflops: d.ms ? gflopsOf(d.flops, d.ms) : null },
       });
     }
@@ -369,7 +399,7 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): Trace
     const flops = run.dispatches.reduce((a, d) => a + d.flops, 0);
     const bytes = run.dispatches.reduce((a, d) => a + d.bytes, 0);
     const layer = [...new Set(run.dispatches.map((d) => d.layer))].join(',');
-    xs.push({ name: 'step (wall clock)', cat: 'step', ph: 'X', ts: t0, dur: run.totalMs * 1000, pid, tid, args: { shapes: `${run.dispatches.length} dispatches`, flops, bytes, layer, note: run.note } });
+    xs.push({ name: o.wallName, cat: 'step', ph: 'X', ts: t0, dur: run.totalMs * 1000, pid, tid, args: { shapes: `${run.dispatches.length} dispatches`, flops, bytes, layer, note: run.note } });
   }
   return xs;
 }
@@ -380,9 +410,10 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number): Trace
  * is the dispatch's median over all repeats, as the tables show), one `ph:'X'` event per timed dispatch, `ts`/`dur` in µs, all on pid 1 ("GPU"). Several
  * named runs go one after another, each on its own track (tid). Under wall-clock timing a run
  * is one event for the whole step. Events after the metadata are sorted by `ts`. `otherData.runs[i].timing`
- * is each run's timing; `otherData.timing` is theirs when all agree, else 'mixed'.
+ * is each run's timing; `otherData.timing` is theirs when all agree, else 'mixed'. `opts` (ChromeTraceOptions): the
+ * medians end to end instead of one repeat (`layout: 'median'`), wall-clock events named by their track, the display unit.
  */
-export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { process?: string } = {}): ChromeTrace {
+export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: ChromeTraceOptions = {}): ChromeTrace {
   checkTraceRuns(runs);
   const list: readonly NamedRun[] = Array.isArray(runs) ? runs : [{ name: (runs as ProfileRun).timing === 'gpu-timestamps' ? 'queue (one pass per dispatch)' : 'queue (wall clock)', run: runs as ProfileRun }];
   if (list.length === 0) throw new Error('chromeTrace: no runs');
@@ -394,7 +425,7 @@ export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { proc
   list.forEach(({ name, run }, i) => {
     const tid = i + 1;
     events.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid, args: { name } });
-    const ev = runEvents(run, pid, tid, t0);
+    const ev = runEvents(run, pid, tid, t0, { layout: opts.layout ?? 'repeat', wallName: opts.wallClockEvent === 'track' ? `${name} (wall clock)` : 'step (wall clock)' });
     xs.push(...ev);
     const end = ev.reduce((m, e) => Math.max(m, e.ts + (e.dur ?? 0)), t0);
     t0 = end + 10; // a 10 µs gap between runs
@@ -402,7 +433,7 @@ export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: { proc
   xs.sort((a, b) => a.ts - b.ts);
   return {
     traceEvents: [...events, ...xs],
-    displayTimeUnit: 'ns',
+    displayTimeUnit: opts.displayTimeUnit ?? 'ns',
     otherData: { adapter: first.adapter, timing: new Set(list.map(({ run }) => run.timing)).size > 1 ? 'mixed' : first.timing, date: first.date, runs: list.map(({ name, run }) => ({ name, timing: run.timing, total_ms: run.totalMs, repeats: run.repeats, warmup: run.warmup, peak_bytes: run.peakBytes, ...(run.traceRepeat !== undefined ? { trace_repeat: run.traceRepeat + 1 } : {}) })) },
   };
 }
