@@ -4,7 +4,8 @@
 //   left tunePlan refusing the plan for good ('has a run in flight') though nothing ran;
 // - the entry a tuning stores carries the interval each challenger's verdict was read from (tessera info shows it):
 //   the tests read it from raceCandidates and from entries written by hand, so the entry tuneRequest builds could drop
-//   it. Real times: only the entry's shape is asserted, never which candidate won.
+//   it. Real times: only the entry's shape is asserted, never which candidate won (on lavapipe at 256³, 4 candidates,
+//   2 or 3 verdicts decided a run).
 import { afterEach, describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { setTuneMode, TUNE_MARGIN, tunePlan } from '../../src/gpu/tune.js';
@@ -32,19 +33,22 @@ describe.skipIf(!hasGpu)('a GEMM plan', () => {
     }
   });
 
-  it("a tuning's entry holds each challenger's interval, around its ratio, that its verdict reads", async () => {
+  it("a tuning's entry holds the interval each decided verdict was read from, around the challenger's ratio", async () => {
     setTuneMode(gpu!, 'auto');
-    const w = gemmWorkload(gpu!, { m: 64, k: 64, n: 128, dtype: 'f32' });
+    const w = gemmWorkload(gpu!, { m: 256, k: 256, n: 256, dtype: 'f32' });
     try {
       const [r] = await tunePlan(w.plan, { force: true, save: false });
       expect(r!.measured).toBe(true);
       const e = r!.entry;
       const challengers = Object.keys(e.ratio!).slice(1);
       expect(challengers.length).toBeGreaterThan(0);
-      expect(Object.keys(e.interval ?? {})).toEqual(challengers);
+      // a verdict other than undecided needs 3 usable rounds, so its interval is there; an undecided challenger's may be
+      // missing (rounds read as 0 ms are not usable), one that is there brackets its ratio all the same
+      const decided = challengers.filter((n) => e.verdict![n] !== 'undecided');
+      for (const n of decided) expect(e.interval?.[n], n).toBeDefined();
       const bar = 1 - TUNE_MARGIN;
-      for (const n of challengers) {
-        const [lo, hi] = e.interval![n]!;
+      for (const [n, [lo, hi]] of Object.entries(e.interval ?? {})) {
+        expect(challengers).toContain(n);
         expect(lo).toBeLessThanOrEqual(e.ratio![n]!);
         expect(hi).toBeGreaterThanOrEqual(e.ratio![n]!);
         expect(e.verdict![n]).toBe(hi < bar ? 'faster' : lo > bar ? 'not faster' : 'undecided');
