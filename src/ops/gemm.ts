@@ -91,11 +91,13 @@ export type GemmStrategy = (typeof GEMM_STRATEGIES)[number];
  * What the tuner chooses among: a strategy, or `subgroup-sr16-k`, subgroup-sr16 with K compiled
  * in where GEMM_KC declares it (else the same as subgroup-sr16; by hand: tile knob KC = K/4), or
  * `subgroup-sr32` / `subgroup-sr32-k`, the same with 32 rows per workgroup (each W load reused by
- * 32 rows; by hand: tile knob SR = 32).
+ * 32 rows; by hand: tile knob SR = 32), or `subgroup-sr32-swg32` / `subgroup-sr32-swg32-k`, those
+ * with 32 lanes × 4 columns per workgroup whatever N (by hand: SWG = 32, SC = 4), where the
+ * others take the width from N (subgroupColumns: 64 lanes where that pads N no more than 32).
  */
-export type GemmCandidate = GemmStrategy | 'subgroup-sr16-k' | 'subgroup-sr32' | 'subgroup-sr32-k';
+export type GemmCandidate = GemmStrategy | 'subgroup-sr16-k' | 'subgroup-sr32' | 'subgroup-sr32-k' | 'subgroup-sr32-swg32' | 'subgroup-sr32-swg32-k';
 /** Every name `GemmArgs.strategy` takes: the strategies and the tuner's subgroup variants (what `tessera info` and the tuning cache name). */
-export const GEMM_CANDIDATES: readonly GemmCandidate[] = [...GEMM_STRATEGIES, 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k'];
+export const GEMM_CANDIDATES: readonly GemmCandidate[] = [...GEMM_STRATEGIES, 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k', 'subgroup-sr32-swg32', 'subgroup-sr32-swg32-k'];
 
 type KernelKind = 'tiled' | 'subgroup' | 'gemv';
 const SPECS: Record<KernelKind, KernelSpec> = { tiled: gemmTiledKernel, subgroup: gemmSubgroupKernel, gemv: gemmGemvKernel };
@@ -108,8 +110,11 @@ interface Choice {
 
 const nextPow2 = (v: number) => 2 ** Math.ceil(Math.log2(Math.max(1, v)));
 
-/** Columns per subgroup workgroup SWG·SC: 4 per invocation where N allows, with the width that pads N least. */
-function subgroupColumns(N: number): { SWG: number; SC: number } {
+/**
+ * Columns per subgroup workgroup SWG·SC: 4 per invocation where N allows, with the width that pads N least
+ * (64 lanes on a tie). What the subgroup strategies use, but for the -swg32 candidates.
+ */
+export function subgroupColumns(N: number): { SWG: number; SC: number } {
   // Measured on lavapipe: N=1152 SWG 32 1.3× 64; N=96 8×4 columns 2.4× 64×4.
   let best: [number, number] = [64, 4];
   for (const c of [[64, 4], [32, 4], [8, 4], [8, 3], [8, 2], [8, 1]] as const) {
@@ -130,6 +135,10 @@ function strategyChoice(s: GemmCandidate, M: number, N: number, K: number): Choi
       return { kind: 'subgroup', knobs: { SR: 32, ...subgroupColumns(N) } };
     case 'subgroup-sr32-k':
       return { kind: 'subgroup', knobs: { SR: 32, ...subgroupColumns(N), ...(gemmKcOk(K) ? { KC: K / 4 } : {}) } };
+    case 'subgroup-sr32-swg32':
+      return { kind: 'subgroup', knobs: { SR: 32, SWG: 32, SC: 4 } };
+    case 'subgroup-sr32-swg32-k':
+      return { kind: 'subgroup', knobs: { SR: 32, SWG: 32, SC: 4, ...(gemmKcOk(K) ? { KC: K / 4 } : {}) } };
     case 'subgroup-sr8':
       return { kind: 'subgroup', knobs: { SR: 8, ...subgroupColumns(N) } };
     case 'tiled-128':
@@ -177,18 +186,23 @@ export function gemmHeuristic(gpu: Plan['gpu'], M: number, N: number): GemmStrat
  * at M = 1024, bench/RESULTS.md "Attention and GEMM loads on lavapipe") and, with `K`, both with K
  * compiled in (subgroup-sr16-k, subgroup-sr32-k) where a variant for K exists (×1.15–1.38 on
  * lavapipe, bench/RESULTS.md "GEMM — compile-time K"); the tiled kernels then drop out of the four.
+ * Where N gives those 64 lanes per workgroup (a multiple of 256, or padded alike at 128 columns), the
+ * same with 32 lanes (subgroup-sr32-swg32[-k]: twice the workgroups, X re-read twice as often;
+ * on lavapipe 0.69–0.88× the time at 1024×384×1536, 1.38× at 1024×1152×4608, bench/RESULTS.md
+ * session 17 "ff.0's GELU epilogue …") takes subgroup-sr16-k's place, or a tiled kernel's.
  */
 export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number, K?: number): GemmCandidate[] {
   const ok: GemmCandidate[] = gemmStrategiesFor(gpu);
   const h = gemmHeuristic(gpu, M, N);
   const want: GemmCandidate[] = [h];
   if (h === 'subgroup-sr16') {
-    want.push('subgroup-sr32');
-    ok.push('subgroup-sr32');
-    if (K !== undefined && gemmKcOk(K)) {
-      want.push('subgroup-sr16-k', 'subgroup-sr32-k');
-      ok.push('subgroup-sr16-k', 'subgroup-sr32-k');
-    }
+    const kc = K !== undefined && gemmKcOk(K);
+    const wide = subgroupColumns(N).SWG === 64;
+    const more: GemmCandidate[] = ['subgroup-sr32'];
+    if (kc) more.push(...(wide ? (['subgroup-sr32-k', 'subgroup-sr32-swg32-k', 'subgroup-sr16-k'] as const) : (['subgroup-sr16-k', 'subgroup-sr32-k'] as const)));
+    else if (wide) more.push('subgroup-sr32-swg32');
+    want.push(...more);
+    ok.push(...more);
   }
   if (M <= 16) want.push('gemv');
   if (subgroupsOf8(gpu)) want.push(M <= 128 ? 'subgroup-sr8' : 'subgroup-sr16');
@@ -196,9 +210,16 @@ export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number, K?: numbe
   return [...new Set(want)].filter((s) => ok.includes(s)).slice(0, 4);
 }
 
-/** Shape bucket of the tuning cache: dtype, K % 4, rows up to 8 exactly, then powers of two. */
+/**
+ * Shape bucket of the tuning cache: dtype, K % 4, rows up to 8 exactly, then powers of two, and the
+ * subgroup strategies' columns per workgroup at this N (subgroupColumns: ` SWG64x4`), so that two
+ * shapes whose subgroup candidates differ in width (N 1152: 32 lanes, N 1536: 64) never share a
+ * decision. Every key ends in that part since session 18: a cached entry keyed without it (tuned
+ * on whichever N came first) matches no call, and is re-tuned rather than misread.
+ */
 export function gemmBucket(dtype: DType, M: number, N: number, K: number): string {
-  return `${dtype} M${M <= 8 ? M : nextPow2(M)} N${nextPow2(N)} K${nextPow2(K)}${K % 4 === 0 ? '' : ' K%4'}`;
+  const { SWG, SC } = subgroupColumns(N);
+  return `${dtype} M${M <= 8 ? M : nextPow2(M)} N${nextPow2(N)} K${nextPow2(K)}${K % 4 === 0 ? '' : ' K%4'} SWG${SWG}x${SC}`;
 }
 
 /** Choice from explicit `tile` knobs (the pre-tuning interface, kept for tests and benchmarks). */
@@ -272,7 +293,7 @@ function tilesOf(c: Choice, M: number, N: number, bp: number): [number, number] 
 }
 
 /** `gemm_tiled{BK=8,TM=8,...}`-style description of a strategy at a shape (for `tessera info`, reports). */
-export function describeGemmStrategy(s: GemmStrategy, M: number, N: number, K: number): string {
+export function describeGemmStrategy(s: GemmCandidate, M: number, N: number, K: number): string {
   const c = strategyChoice(s, M, N, K);
   return `${SPECS[c.kind].name}{${Object.entries(c.knobs).map(([k, v]) => `${k}=${v}`).join(',')}}`;
 }

@@ -20,7 +20,7 @@ describe('cachedChoiceProblem', () => {
   });
   it('a name that is no strategy of its op', () => {
     expect(cachedChoiceProblem(lavapipe, 'gemm|f32 M64 N256 K256', entry('bogus-strategy'))).toBe(
-      '"bogus-strategy" is not a gemm strategy (subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k)',
+      '"bogus-strategy" is not a gemm strategy (subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32, subgroup-sr32-swg32-k)',
     );
     expect(cachedChoiceProblem(lavapipe, 'gemm|f32 M64 N256 K256', entry('fa2'))).toMatch(/^"fa2" is not a gemm strategy/);
     expect(cachedChoiceProblem(lavapipe, 'attention|f32 Lq64 Lk64 Dh64', entry('tiled-64'))).toBe('"tiled-64" is not an attention strategy (rows, fa2, fa2-wg, rows-dh)');
@@ -54,7 +54,7 @@ describe.skipIf(!hasGpu)('tessera info with unusable cached entries', () => {
     const text = await cli(['info'], env);
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.split('\n');
-    expect(lines).toContain(`    ${'gemm|f32 M64 N256 K256'.padEnd(34)} unusable: "bogus-strategy" is not a gemm strategy (subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k); ignored (the heuristic runs until tuning replaces it)`);
+    expect(lines).toContain(`    ${'gemm|f32 M64 N256 K256'.padEnd(34)} unusable: "bogus-strategy" is not a gemm strategy (subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32, subgroup-sr32-swg32-k); ignored (the heuristic runs until tuning replaces it)`);
     expect(lines.find((l) => l.startsWith('    gemm|f32 M128 N256 K256'))).toMatch(/ unusable: "fa2" is not a gemm strategy /);
     expect(lines.find((l) => l.startsWith('    gemm|f32 M256 N256 K256'))).toBe(`    ${'gemm|f32 M256 N256 K256'.padEnd(34)} ${good.padEnd(14)} the only candidate`);
     const json = JSON.parse((await cli(['info', '--json'], env)).stdout) as { tuning: { unusable: Record<string, string> } };

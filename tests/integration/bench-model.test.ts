@@ -106,7 +106,7 @@ describe.skipIf(!hasGpu)('tessera bench model --json', () => {
       const r = await tesseraCli(['bench', 'model', '--preset', 'wan-tiny', '--frames', '3', '--height', '18', '--width', '16', '--max-memory', '3000KiB', ...QUICK], { env });
       expect(r.code, r.stderr).toBe(0);
       // the weights (1.3 MiB) and the timed plan (1.5 MiB) leave ~0.1 MiB; each bucket's candidates need MiBs
-      expect(r.stderr).toMatch(/^\[tessera\] tuning gemm f32 M512 N512 K128 skipped, keeping the heuristic \S+: its scratch needs [\d.]+ MiB, above the [\d.]+ KiB the budget \(maxMemory\) leaves$/m);
+      expect(r.stderr).toMatch(/^\[tessera\] tuning gemm f32 M512 N512 K128 SWG\d+x\d skipped, keeping the heuristic \S+: its scratch needs [\d.]+ MiB, above the [\d.]+ KiB the budget \(maxMemory\) leaves$/m);
       for (const l of r.stderr.split('\n').filter((x) => x.includes(' M512 '))) expect(l).toContain(' skipped, keeping the heuristic ');
       expect(existsSync(join(cache, 'tessera'))).toBe(false);
       const j = lastJson(r.stdout);

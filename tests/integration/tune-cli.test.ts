@@ -226,7 +226,7 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     expect(names.filter((n: string) => n.endsWith('-k'))).toEqual([]);
     const kernels = j.results.map((x: { kernel: string }) => x.kernel);
     expect(new Set(kernels).size).toBe(kernels.length);
-    expect(r.stderr.split('\n')).toContain('… --variants all: subgroup-sr16-k, subgroup-sr32-k left out: --k 12 has no compiled-in-K variant (K 384, 1152, 1536, 4608), where they run as subgroup-sr16, subgroup-sr32');
+    expect(r.stderr.split('\n')).toContain('… --variants all: subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32-k left out: --k 12 has no compiled-in-K variant (K 384, 1152, 1536, 4608), where they run as subgroup-sr16, subgroup-sr32, subgroup-sr32-swg32');
   }, 300_000);
 
   it.skipIf(!gpu || !subgroupsOf8(gpu))('bench gemm --variants naming a -k candidate: timed with K compiled in where K has a variant (a kernel of its own), refused before any GPU work where not', async () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { dtypes, gpu, hasGpu, runOnce } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { TOL } from '../tolerances.js';
-import { gemm, gemmStrategiesFor, gemmVariant, type GemmArgs, type GemmStrategy } from '../../src/ops/gemm.js';
+import { gemm, gemmStrategiesFor, gemmVariant, type GemmArgs, type GemmCandidate, type GemmStrategy } from '../../src/ops/gemm.js';
 import { compileKernels, variantKey } from '../../src/gpu/kernel.js';
 import { subgroupsOf8 } from '../../src/gpu/policy.js';
 import { gemmRef } from '../../src/ref/gemm.js';
@@ -92,7 +92,7 @@ interface Case {
   act: (typeof ACTS)[number];
   res: (typeof RES)[number];
   tile?: GemmArgs['tile'];
-  strategy?: GemmStrategy;
+  strategy?: GemmCandidate;
 }
 
 /** The variant case `c` dispatches (what beforeAll compiles; check() asserts it is the one run). */
@@ -221,6 +221,17 @@ for (const dtype of dtypes) {
   shapes.forEach(([B, T, K, N, e, SR], i) => {
     const c: Case = { B, T, K, N, ...combo(e), tile: { SG: 1, KC: K / 4, ...(SR === 32 ? { SR } : {}) } };
     CASES.push({ group: 'SG kernel, K compiled in', name: `KC ${dtype}${SR === 32 ? ' SR=32' : ''} M=${B * T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 400 + i, skip: !hasSG });
+  });
+}
+
+// The tuner's 32-lane candidates by name (subgroup-sr32-swg32[-k]: 32 rows, 32 lanes × 4 columns
+// whatever N, timed where N gives the other subgroup strategies 64 lanes): K compiled in and not (the
+// scalar-K path), M and N not multiples of the row/column tiles, batch 2, f32 and f16: 3 variants.
+for (const dtype of dtypes) {
+  const shapes = dtype === 'f32' ? ([[2, 53, 384, 300, 15, 'subgroup-sr32-swg32-k'], [2, 45, 37, 260, 4, 'subgroup-sr32-swg32']] as const) : ([[2, 29, 384, 200, 9, 'subgroup-sr32-swg32-k']] as const);
+  shapes.forEach(([B, T, K, N, e, strategy], i) => {
+    const c: Case = { B, T, K, N, ...combo(e), strategy };
+    CASES.push({ group: 'SG kernel, 32 lanes × 4 columns', name: `${strategy} ${dtype} M=${B * T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 500 + i, skip: !hasSG });
   });
 }
 

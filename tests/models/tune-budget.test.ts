@@ -101,7 +101,7 @@ describe.skipIf(!hasGpu)('autotuning under maxMemory (fresh tuning cache)', () =
       const skipped = warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes('skipped'));
       const room = fmtBytes(budget - model.gpuBytes);
       expect(skipped.length).toBeGreaterThan(0);
-      for (const m of skipped) expect(m).toMatch(new RegExp(`^\\[tessera\\] tuning gemm f32 M\\d+ N\\d+ K\\d+ skipped, keeping the heuristic [\\w-]+: its scratch needs \\d+\\.\\d MiB, above the ${room.replace('.', '\\.')} the budget \\(maxMemory\\) leaves$`));
+      for (const m of skipped) expect(m).toMatch(new RegExp(`^\\[tessera\\] tuning gemm f32 M\\d+ N\\d+ K\\d+ SWG\\d+x\\d skipped, keeping the heuristic [\\w-]+: its scratch needs \\d+\\.\\d MiB, above the ${room.replace('.', '\\.')} the budget \\(maxMemory\\) leaves$`));
       expect(peak).toBeLessThanOrEqual(budget);
     } finally {
       warn.mockRestore();

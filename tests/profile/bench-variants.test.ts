@@ -24,13 +24,13 @@ describe('parseVariants', () => {
       { name: 'subgroup-sr32', strategy: 'subgroup-sr32' },
       { name: 'subgroup-sr32-k@HEAD', strategy: 'subgroup-sr32-k', ref: 'HEAD' },
     ]);
-    expect(parseVariants('gemm', 'all', null).map((v) => v.name)).toEqual(['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv', 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k']);
-    expect(() => parseVariants('gemm', 'subgroup-sr64', null)).toThrow(/"subgroup-sr64" is neither default, a GEMM strategy \(subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k\)/);
+    expect(parseVariants('gemm', 'all', null).map((v) => v.name)).toEqual(['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv', 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k', 'subgroup-sr32-swg32', 'subgroup-sr32-swg32-k']);
+    expect(() => parseVariants('gemm', 'subgroup-sr64', null)).toThrow(/"subgroup-sr64" is neither default, a GEMM strategy \(subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32, subgroup-sr32-swg32-k\)/);
   });
   it('bench gemm at --k K: all lists the compiled-in-K candidates only where K has their variant; a named one elsewhere is refused, saying what it would run as', () => {
     const all = (k?: number) => parseVariants('gemm', 'all', null, k).map((v) => v.name);
-    expect(all(12)).toEqual(['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv', 'subgroup-sr32']);
-    for (const k of [384, 1152, 1536, 4608]) expect(all(k), `K=${k}`).toEqual([...all(12), 'subgroup-sr16-k', 'subgroup-sr32-k']);
+    expect(all(12)).toEqual(['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv', 'subgroup-sr32', 'subgroup-sr32-swg32']);
+    for (const k of [384, 1152, 1536, 4608]) expect(all(k), `K=${k}`).toEqual([...all(12).slice(0, 6), 'subgroup-sr16-k', 'subgroup-sr32-k', 'subgroup-sr32-swg32', 'subgroup-sr32-swg32-k']);
     expect(all(385)).toEqual(all(12));
     expect(parseVariants('gemm', 'subgroup-sr16-k;subgroup-sr16', null, 1152).map((v) => v.name)).toEqual(['subgroup-sr16-k', 'subgroup-sr16']);
     expect(() => parseVariants('gemm', 'subgroup-sr16;subgroup-sr32-k', null, 12)).toThrow(
