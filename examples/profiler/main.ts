@@ -7,7 +7,8 @@
 // Page state for people and tests: <body data-state="loading|running|done|error">, and
 // `window.tessera` (see PageInfo). URL parameters: prompt (the default run is the prompt's), preset
 // (a preset run instead), latent (e.g. 4x16x16), steps, guidance, seed, repeats, timing=wall
-// (ignore timestamp-query; the page's wall-clock box, ticked), tune=off|cached|auto (the autotuner), autorun=0.
+// (ignore timestamp-query; the page's wall-clock box, ticked), tune=off|cached|auto (the autotuner), autorun=0,
+// model=URL (the prompt runs' model folder); any other name stops the page (url-params.ts).
 import {
   acquireGpu,
   describeAdapter,
@@ -29,6 +30,8 @@ import {
   type Pipeline,
   setTuneMode,
   type TuneMode,
+  watchKernels,
+  mapFolder,
 } from '../../src/index.browser.js'; // 'tessera' in your project
 import { EMBEDDED_DEFAULTS, vocabularyNote } from '../../src/pipeline/embedded.js';
 import { SEED_MAX, seedProblem } from '../../src/random.js';
@@ -132,12 +135,23 @@ export interface PageInfo {
   runSettings: RunSettings | null;
   /** Kernels with unsaved editor text (not compiled yet; kept while other kernels are opened). */
   drafts: string[];
+  /**
+   * The kernel work of the last run by stage (prompt runs: text_encoder, transformer, vae; preset runs: generate,
+   * profile, decode): pipelines compiled and kernels autotuned, counted from watchKernels' events.
+   */
+  kernelWork: Record<string, KernelWork>;
+  /** The last thing the progress line under the status said during the last run (compiling / autotuning / loading), or null. */
+  lastProgress: string | null;
+  /** The model folder of the prompt runs' pipeline, in words (null: none loaded yet). */
+  model: string | null;
+  /** The one line shown when a model folder could not be loaded (null: none). */
+  modelError: string | null;
   /** The inline message for invalid latents/steps/seed/guidance (the run was not started), or null. */
   inputError: string | null;
   error: string | null;
 }
 
-const info: PageInfo = { stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
+const info: PageInfo = { model: null, modelError: null, kernelWork: {}, lastProgress: null, stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -145,6 +159,52 @@ const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
   if (!e) throw new Error(`page is missing #${id}`);
   return e as E;
 };
+
+/** Pipelines compiled and kernels autotuned in one stage of a run (PageInfo.kernelWork). */
+export interface KernelWork {
+  compiled: number;
+  tuned: number;
+}
+/** The stage the kernel work now reported belongs to (set as a run goes on). */
+let workStage = '';
+
+/** The progress line under the status (kernel compilation, autotuning, loading); '' clears it. */
+function showProgress(text: string): void {
+  $('progress').textContent = text;
+  $('progress').hidden = !text;
+  if (text) info.lastProgress = text;
+}
+
+/**
+ * Counts the kernel work of the run about to start (PageInfo.kernelWork, by `workStage`) and shows it as it
+ * happens on the progress line: "compiling kernel pipelines 12/25", "autotuning gemm …: candidate 3/8".
+ * Returns the function that stops it (and clears the line).
+ */
+function watchRun(stage: string): () => void {
+  info.kernelWork = {};
+  info.lastProgress = null;
+  workStage = stage;
+  const unwatch = watchKernels(gpu!, (e) => {
+    const w = (info.kernelWork[workStage] ??= { compiled: 0, tuned: 0 });
+    if (e.type === 'compile') {
+      if (e.done === e.total) w.compiled += e.total;
+      showProgress(`compiling kernel pipelines ${e.done}/${e.total} (${workStage.replace('_', ' ')})`);
+    } else {
+      if (e.done === e.total) w.tuned++;
+      showProgress(`autotuning ${e.family} (${e.bucket}): candidate ${e.done}/${e.total} (${workStage.replace('_', ' ')}; tune=off in the address skips it)`);
+    }
+  });
+  return () => {
+    unwatch();
+    showProgress('');
+  };
+}
+
+/** The kernel work a stage did, in words (the first step's time includes it): '' when none. */
+function workWords(w: KernelWork | undefined): string {
+  if (!w || (!w.compiled && !w.tuned)) return '';
+  return [w.compiled ? `compiling ${w.compiled} kernel pipeline${w.compiled === 1 ? '' : 's'}` : '', w.tuned ? `autotuning ${w.tuned} kernel${w.tuned === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
+}
 
 /** A kernel's time per step from one run: the median (sum of its dispatches' medians) and the range over repeats (sums of per-dispatch minima and maxima). */
 export interface KernelTime {
@@ -360,17 +420,26 @@ let lastTimestep = 500;
 
 /**
  * The work of `r`'s dispatches as the ops record it (the FLOP and byte counts `tessera bench` reports as
- * flops and bytes): MFLOP (1e6 FLOP) and MB (1e6 bytes read and written).
+ * flops and bytes): MFLOP (1e6 FLOP) and MiB (2^20 bytes read and written: the unit of the page's memory figures).
  */
 function workText(r: ProfileRun): string {
   const flops = r.dispatches.reduce((a, d) => a + d.flops, 0);
   const bytes = r.dispatches.reduce((a, d) => a + d.bytes, 0);
-  return `${(flops / 1e6).toFixed(2)} MFLOP, ${(bytes / 1e6).toFixed(2)} MB moved`;
+  return `${(flops / 1e6).toFixed(2)} MFLOP, ${(bytes / 2 ** 20).toFixed(2)} MiB moved`;
 }
+
+/** A FLOP count in the unit that shows it (a tiny kernel's 96 FLOP is not "0.00 MFLOP"). */
+function flopText(n: number): string {
+  const [div, unit] = n >= 1e9 ? [1e9, 'GFLOP'] : n >= 1e6 ? [1e6, 'MFLOP'] : n >= 1e3 ? [1e3, 'kFLOP'] : [1, 'FLOP'];
+  return `${div === 1 ? String(n) : (n / div).toFixed(2)} ${unit}`;
+}
+
+/** A byte count in KiB or MiB (the page's one unit family for memory and traffic). */
+const byteText = (n: number): string => (n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(2)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
 
 /** The VAE table's caption: dispatch count, work, summed time (GPU timestamps or wall), peak memory. */
 const vaeCaption = (cls: string, r: ProfileRun): string =>
-  `${cls}: ${r.dispatches.length} dispatches (${workText(r)}), ${r.totalMs.toFixed(3)} ms ${r.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, peak ${(r.peakBytes / 2 ** 20).toFixed(1)} MiB — ${r.timing}`;
+  `${cls}: ${r.dispatches.length} dispatches (${workText(r)}), ${r.timing === 'gpu-timestamps' ? `${sumMedians(r).toFixed(3)} ms GPU (${medianWords(r)}: the table's total, 100 % of "% decode")` : `${r.totalMs.toFixed(3)} ms wall`}, peak ${(r.peakBytes / 2 ** 20).toFixed(1)} MiB — ${r.timing}`;
 let plan: Plan | null = null;
 let run: ProfileRun | null = null;
 /** The trained pipeline (prompt runs), loaded on first use. */
@@ -381,6 +450,21 @@ let stageRanges: { stage: string; name: string; from: number; to: number }[] | n
 let selected = '';
 let animTimer: number | undefined;
 let traceUrl = '';
+
+/**
+ * The page's Chrome trace: each dispatch's median laid end to end (the figure of the tables and of the timeline's
+ * packed bars; `args.shown` says so), a wall-clock run's one event named by its stage, shown in ms (the values are µs).
+ */
+const TRACE_OPTIONS = (r: ProfileRun) => ({ process: `GPU: ${r.adapter}`, layout: 'median', wallClockEvent: 'track', displayTimeUnit: 'ms' }) as const;
+
+/** The summed per-dispatch medians of `r` (ms): the total of its kernel table, and what its "%" column is a share of. */
+const sumMedians = (r: ProfileRun, from = 0, to = r.dispatches.length): number => r.dispatches.slice(from, to).reduce((a, d) => a + (d.ms ?? 0), 0);
+
+/** How `r`'s per-dispatch times were reduced over its repeats, in words (the captions). */
+function medianWords(r: ProfileRun): string {
+  const n = Math.max(r.repeats, ...r.dispatches.map((d) => d.samples.length));
+  return n > 1 ? `the sum of each dispatch's median over ${n} repeats` : 'the sum of its dispatches in one timed run';
+}
 
 /** Offers `trace` (a Chrome trace) as the page's download link, releasing the previous one's object URL. */
 function publishTrace(trace: unknown): void {
@@ -394,6 +478,8 @@ let gifUrl = '';
 /** Frames per second of the clip shown (the arrow keys on the player step one frame). */
 let clipFps = 16;
 const originals = new Map<string, string>();
+/** Kernels whose edit in use was found WRONG by the edit check (marked ✗ in the list until recompiled right or reverted). */
+const wrongEdits = new Set<string>();
 /** Unsaved editor text per kernel (differs from the source in use): kept when another kernel is opened. */
 const drafts = new Map<string, string>();
 
@@ -528,6 +614,35 @@ function initControls(cpu: boolean): void {
   });
   $('run').addEventListener('click', () => void guarded(fullRun));
   $('run-prompt').addEventListener('click', () => void guarded(promptRun));
+  // another model folder: a URL, or a folder picked on this computer; then the prompt runs on it
+  if (params.has('model')) {
+    ($('model-url') as HTMLInputElement).value = params.get('model')!;
+    ($('model-box') as HTMLDetailsElement).open = true;
+  }
+  $('model-load').addEventListener('click', () => {
+    const url = ($('model-url') as HTMLInputElement).value.trim();
+    if (!url) {
+      $('model-error').textContent = 'Not loaded: type the URL of a model folder (the folder that holds model_index.json) first';
+      $('model-error').hidden = false;
+      info.modelError = $('model-error').textContent;
+      return;
+    }
+    modelChoice = { kind: 'url', url };
+    void guarded(promptRun);
+  });
+  $('model-pick').addEventListener('change', () => {
+    const picked = Array.from(($('model-pick') as HTMLInputElement).files ?? []);
+    if (!picked.length) return;
+    // webkitRelativePath is "FOLDER/sub/file": the loader takes paths under the folder picked
+    const top = picked[0]!.webkitRelativePath.split('/')[0] || 'picked folder';
+    const files = new Map(picked.map((f) => [f.webkitRelativePath.split('/').slice(1).join('/') || f.name, f]));
+    modelChoice = { kind: 'picked', name: top, files };
+    void guarded(promptRun);
+  });
+  $('model-served').addEventListener('click', () => {
+    modelChoice = { kind: 'served' };
+    void guarded(promptRun);
+  });
   $('prompt').addEventListener('keydown', (ev) => {
     if ((ev as KeyboardEvent).key !== 'Enter') return;
     if (busy) {
@@ -623,6 +738,8 @@ function editorKey(k: KeyboardEvent): void {
   if (k.key === 'Enter' && (k.ctrlKey || k.metaKey)) {
     k.preventDefault();
     if (!($('recompile') as HTMLButtonElement).disabled) void guarded(recompile);
+    // the button is disabled meanwhile: say so where the result would show, instead of dropping the key
+    else $('compile-status').textContent = busy ? RECOMPILE_IN_PROGRESS : ($('recompile') as HTMLButtonElement).title || 'Recompile is not available';
     return;
   }
   if (k.altKey || k.ctrlKey || k.metaKey) return;
@@ -645,9 +762,11 @@ function editorKey(k: KeyboardEvent): void {
   }
 }
 
-const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert'];
+const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert', 'model-load', 'model-served'];
 /** What Enter in the prompt field says while a run is in progress (cleared when that run ends). */
 const RUN_IN_PROGRESS = 'Not run: a run is in progress; press Enter again when it has ended.';
+/** What Ctrl+Enter in the editor says while a run is in progress (cleared when that run ends, unless the run wrote its own status). */
+const RECOMPILE_IN_PROGRESS = 'not compiled: a run is in progress; press Ctrl+Enter again when it has ended';
 let busy = false;
 /** The page did not start because of its URL parameters (urlProblems). */
 let urlError = false;
@@ -670,6 +789,7 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
       inProgress.textContent = '';
       inProgress.hidden = true;
     }
+    if ($('compile-status').textContent === RECOMPILE_IN_PROGRESS) $('compile-status').textContent = '';
     // without a device nothing can run: the buttons stay disabled and say why
     for (const id of BUTTONS) {
       const b = $(id) as HTMLButtonElement;
@@ -756,9 +876,11 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   // the first step records the plan and compiles its pipelines (slow on CPU adapters)
   const first = (stepAt[0]! - t0) / 1000;
   const rest = stepAt.length > 1 ? (stepAt.at(-1)! - stepAt[0]!) / 1000 / (stepAt.length - 1) : null;
-  const timing = rest === null ? '' : ` (first step ${first.toFixed(2)} s incl. recording and pipeline compilation, then ${rest.toFixed(2)} s/step)`;
+  const work = workWords(info.kernelWork.generate);
+  const timing = rest === null ? '' : ` (first step ${first.toFixed(2)} s incl. recording${work ? ` and ${work}` : ''}, then ${rest.toFixed(2)} s/step)`;
   // decode: the pipeline's scaling + the VAE decoder, then diffusers' output_type="np" frames
   $('status').textContent = `decoding with ${vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL'}…`;
+  workStage = 'decode';
   await sleepFrame();
   const t1 = performance.now();
   // profiled as it runs: every dispatch of every frame/band piece timed (one pass per dispatch); without
@@ -925,6 +1047,7 @@ const wallClockTiming = (): boolean => ($('wall-clock') as HTMLInputElement).che
 
 async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   setState('running', 'profiling one forward step…');
+  workStage = 'profile';
   await sleepFrame();
   plan = m.planFor(profileInputs(m, j));
   // a new run shows all (another preset's step has another length: the old zoom could show none of it);
@@ -948,7 +1071,7 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   } else if (run.dropped) notes.push(`${run.dropped} zero/negative timestamp deltas were dropped.`);
   note.textContent = notes.join(' ');
   note.hidden = notes.length === 0;
-  $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches (${workText(run)}), ${run.totalMs.toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU (sum of dispatches)' : 'wall'}, median of ${run.repeats} — ${run.timing}`;
+  $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches (${workText(run)}), ${sumMedians(run).toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU' : 'wall, each dispatch submitted alone'} (${medianWords(run)}: the table's total) — ${run.timing}`;
   drawTimeline(run);
   drawTable(run);
   showTableNotes(null); // a preset step's table has per-dispatch times (wall clock: each dispatch alone)
@@ -956,7 +1079,7 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
     drawTable(decodeRun, 'vae-kernels');
     $('vae-caption').textContent = vaeCaption(vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL', decodeRun);
   }
-  const trace = chromeTrace(decodeRun ? [{ name: 'transformer step', run }, { name: 'VAE decode', run: decodeRun }] : run, { process: `GPU: ${run.adapter}` });
+  const trace = chromeTrace(decodeRun ? [{ name: 'transformer step', run }, { name: 'VAE decode', run: decodeRun }] : run, TRACE_OPTIONS(run));
   publishTrace(trace);
   job = j;
   noteRunSettings();
@@ -986,13 +1109,19 @@ function drawTimeline(r: ProfileRun): void {
   // without GPU timestamps there is no GPU clock to draw on: the choice is off, and says why
   axis.disabled = r.timing !== 'gpu-timestamps';
   axis.title = axis.disabled ? 'this run has no GPU timestamps (wall-clock timing): its bars are laid end to end' : '';
-  // x positions in ms: packed lays bars end to end (busy time); clock uses the GPU start stamps
+  // x positions in ms: packed lays bars end to end (busy time), each as wide as its dispatch's median over the
+  // repeats (the tables' and the tooltip's figure); clock uses one repeat's GPU start stamps and durations
+  // (the repeat whose step time is closest to the median: timelineBasis says which). Without any per-dispatch
+  // time (a prompt run timed by the wall clock) x is the dispatch's number, not ms.
+  const unit = timelineUnit(r);
   const xs: { x: number; w: number; timed: boolean }[] = [];
   let cur = 0;
-  const minMs = (median(ds.map((d) => d.runMs ?? 0).filter((v) => v > 0)) || 0.01) / 4;
+  const barMs = (d: (typeof ds)[number]) => (unit === 'dispatch' ? 1 : packed ? d.ms : d.runMs);
+  const minMs = unit === 'dispatch' ? 1 : (median(ds.map((d) => barMs(d) ?? 0).filter((v) => v > 0)) || 0.01) / 4;
   for (const d of ds) {
-    const timed = d.runMs !== null && d.runMs > 0;
-    const w = timed ? d.runMs! : minMs;
+    const dw = barMs(d);
+    const timed = unit === 'ms' && dw !== null && dw > 0;
+    const w = timed || unit === 'dispatch' ? dw! : minMs;
     if (packed || d.startMs === null) {
       xs.push({ x: cur, w, timed });
       cur += w;
@@ -1024,7 +1153,7 @@ function drawTimeline(r: ProfileRun): void {
   svg.setAttribute('height', String(height));
   // for screen readers: what the picture holds, and where the same numbers are as text
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', `timeline: ${ds.length} dispatches in lanes ${[...(stages ? ['stage'] : []), ...families].join(', ')}, ${fmt(span)} ms ${packed ? 'end to end (gaps removed)' : 'on the GPU clock'}; the per-kernel tables below give the same times as text`);
+  svg.setAttribute('aria-label', `timeline: ${ds.length} dispatches in lanes ${[...(stages ? ['stage'] : []), ...families].join(', ')}, ${unit === 'dispatch' ? `in dispatch order, no per-dispatch times (${r.note ?? 'wall clock'})` : `${fmt(span)} ms; ${timelineBasis(r, packed)}`}`);
   const el = (tag: string, attrs: Record<string, string | number>, text?: string) => {
     const e = document.createElementNS(NS, tag);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -1048,11 +1177,11 @@ function drawTimeline(r: ProfileRun): void {
   clip.append(clipRect);
   const X = (t: number) => labelW + ((t - v0) / (v1 - v0)) * plotW;
   // axis ticks over the visible range
-  const step = niceStep((v1 - v0) / 8);
+  const step = unit === 'dispatch' ? Math.max(1, Math.round(niceStep((v1 - v0) / 8))) : niceStep((v1 - v0) / 8);
   for (let t = Math.ceil(v0 / step) * step; t <= v1 + 1e-9; t += step) {
     const x = X(t);
     el('line', { x1: x, x2: x, y1: 0, y2: lanes * lane, stroke: '#e3e3e8' });
-    el('text', { x, y: lanes * lane + 14, 'text-anchor': 'middle', fill: '#666' }, `${+t.toFixed(4)} ms`);
+    el('text', { x, y: lanes * lane + 14, 'text-anchor': 'middle', fill: '#666' }, unit === 'dispatch' ? `#${+t.toFixed(0)}` : `${+t.toFixed(4)} ms`);
   }
   stageBars = [];
   // each visible stage's box; a stage too short to see at this zoom (the text encoder beside a whole run: ~1 px)
@@ -1150,7 +1279,10 @@ function drawTimeline(r: ProfileRun): void {
   svg.addEventListener('dblclick', () => setView(0, span));
   timelineNav = { v0, v1, span, setView };
   // said to screen readers (aria-describedby of the focusable box) and shown under the timeline
-  $('timeline-view').textContent = info.timelineView ? `showing ${fmt(v0)}–${fmt(v1)} ms of ${fmt(span)} ms (zoomed ×${(span / (v1 - v0)).toFixed(1)}; 0 or a double-click shows all)` : `showing all ${fmt(span)} ms`;
+  const u = (v: number) => (unit === 'dispatch' ? `#${Math.round(v)}` : fmt(v));
+  const of = unit === 'dispatch' ? `${ds.length} dispatches (no per-dispatch times: bars in dispatch order)` : `${fmt(span)} ms`;
+  $('timeline-view').textContent = info.timelineView ? `showing ${u(v0)}–${u(v1)}${unit === 'ms' ? ' ms' : ''} of ${of} (zoomed ×${(span / (v1 - v0)).toFixed(1)}; 0 or a double-click shows all)` : `showing all ${of}`;
+  $('timeline-basis').textContent = unit === 'dispatch' ? '' : `Bars: ${timelineBasis(r, packed)}.`;
   $('legend').replaceChildren(
     ...families.map((f) => {
       const s = document.createElement('span');
@@ -1160,6 +1292,18 @@ function drawTimeline(r: ProfileRun): void {
       return s;
     }),
   );
+}
+
+/** What the timeline's x axis is in: ms, or (no dispatch has a time: a prompt run timed by the wall clock) the dispatch's number. */
+const timelineUnit = (r: ProfileRun): 'ms' | 'dispatch' => (r.dispatches.some((d) => (d.ms ?? 0) > 0 || (d.runMs ?? 0) > 0) ? 'ms' : 'dispatch');
+
+/** Which statistic the timeline's bars draw, in words (under the timeline, in its aria-label and in the tooltip). */
+function timelineBasis(r: ProfileRun, packed: boolean): string {
+  const n = Math.max(r.repeats, ...r.dispatches.map((d) => d.samples.length));
+  if (r.timing !== 'gpu-timestamps') return `each dispatch's wall-clock time (submitted alone${n > 1 ? `, median of ${n}` : ''}), end to end, as in the tables`;
+  if (packed) return n > 1 ? `each dispatch's median over ${n} repeats, as in the tables and the Chrome trace, end to end (gaps removed)` : 'each dispatch\'s one timed run, as in the tables, end to end (gaps removed)';
+  const k = r.traceRepeat === undefined ? (stageRanges ? ' of each stage' : '') : ` (repeat ${r.traceRepeat + 1} of ${r.repeats})`;
+  return `starts and widths from one repeat${k} on the GPU clock: the one whose time is closest to the median, to show the gaps between passes; the tables give each dispatch's median`;
 }
 
 let measureCtx: CanvasRenderingContext2D | null = null;
@@ -1193,8 +1337,9 @@ function showTip(ev: MouseEvent, i: number): void {
     `shapes    ${d.shapes}`,
     `workgroups ${d.workgroups.join('×')}`,
     `time      ${fmt(ms)} ms median${d.samples.length ? ` (${d.samples.length} samples)` : ' — untimed'}`,
-    `GFLOP/s   ${fmt(gf(d.flops, ms), 2)}   (${(d.flops / 1e6).toFixed(2)} MFLOP)`,
-    `GB/s      ${fmt(gf(d.bytes, ms), 2)}   (${(d.bytes / 1024).toFixed(1)} KiB)`,
+    ...(($('axis') as HTMLSelectElement).value === 'clock' && run!.timing === 'gpu-timestamps' && d.runMs !== null ? [`bar       ${fmt(d.runMs)} ms in the repeat drawn on the GPU clock`] : []),
+    `GFLOP/s   ${fmt(gf(d.flops, ms), 2)}   (${flopText(d.flops)})`,
+    `GB/s      ${fmt(gf(d.bytes, ms), 2)}   (${byteText(d.bytes)} read and written)`,
     `dispatch  #${i}`,
   ].join('\n');
   tip.hidden = false;
@@ -1209,7 +1354,7 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
     // the shares are of this table's own total: one step of a preset; in a prompt run all three stages
     const all = stageRanges !== null;
     $('share-head').textContent = all ? '% total' : '% step';
-    $('share-head').title = all ? 'share of the summed time of all three stages (text encoder, one denoising step, VAE decode)' : 'share of the summed time of one forward step';
+    $('share-head').title = r.dispatches.some((d) => d.ms !== null) ? shareBase(r) : 'no per-dispatch times in this run, so no shares';
   }
   const step = rows.reduce((a, x) => a + (x.totalMs ?? 0), 0);
   const tbody = ($(tableId) as HTMLTableElement).tBodies[0]!;
@@ -1247,6 +1392,23 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
   sortTable(table);
   markTableRows();
   if (tableId === 'kernels') $('table-caption').textContent = `run ${info.runs}, ${r.timing}, ${new Date(r.date).toLocaleTimeString()}`;
+  if (tableId === 'kernels') {
+    $('share-base').textContent = r.dispatches.some((d) => d.ms !== null) ? shareBase(r) : '';
+    $('share-base').hidden = !$('share-base').textContent;
+  }
+}
+
+/**
+ * What 100 % of the per-kernel table's share column is, in words: one forward step (a preset run), or in a prompt
+ * run the three sections it adds up — the whole text encode, ONE denoising step of the loop, the whole VAE decode —
+ * each with its own ms, so a row's share is not read as a share of the whole run.
+ */
+function shareBase(r: ProfileRun): string {
+  const total = sumMedians(r);
+  if (!stageRanges) return `100 % = ${fmt(total)} ms, one forward step (${medianWords(r)})`;
+  const part = (st: NonNullable<typeof stageRanges>[number]) =>
+    `${st.stage === 'transformer' ? `one denoising step of ${(info.stages.find((x) => x.stage === 'transformer')?.stepWallMs ?? []).length || 'the loop'} (${st.name})` : `the whole ${st.name}`} ${fmt(sumMedians(r, st.from, st.to))} ms`;
+  return `100 % = ${fmt(total)} ms: ${stageRanges.map(part).join(' + ')} (the loop's other steps are not in this table: "Kernels per stage and denoising step" below)`;
 }
 
 /**
@@ -1321,14 +1483,17 @@ function fillKernelList(): void {
       li.setAttribute('role', 'option');
       li.tabIndex = -1; // one entry, the selected one, is in the tab order (selectKernel); arrows move within the list
       const c = counts.get(n) ?? 0;
-      li.className = [c ? '' : 'unused', n === selected ? 'sel' : '', originals.has(n) && kernelSource(n) !== originals.get(n) ? 'edited' : ''].filter(Boolean).join(' ');
+      const edited = originals.has(n) && kernelSource(n) !== originals.get(n);
+      // before any run nothing is counted: no "unused" (the first run says which kernels it dispatches)
+      li.className = [c || !run ? '' : 'unused', n === selected ? 'sel' : '', edited ? 'edited' : '', edited && wrongEdits.has(n) ? 'wrong' : ''].filter(Boolean).join(' ');
       const label = document.createElement('span');
       label.textContent = n;
       const sw = document.createElement('span');
       sw.className = 'muted';
-      sw.textContent = c ? `${c}×` : 'unused';
+      sw.textContent = c ? `${c}×` : run ? 'unused' : '';
       li.append(label, sw);
-      li.title = c ? `${c} dispatches in this ${stageRanges ? 'run (all three stages)' : decodeRun ? 'step and its decode' : 'step'}` : 'not dispatched by this model';
+      li.title = (c ? `${c} dispatches in this ${stageRanges ? 'run (all three stages)' : decodeRun ? 'step and its decode' : 'step'}` : run ? 'not dispatched by this model' : 'no run yet: the first run counts the dispatches of each kernel') +
+        (edited && wrongEdits.has(n) ? ' — the edit in use computes a WRONG result (see the compile log)' : edited ? ' — edited' : '');
       li.addEventListener('click', () => selectKernel(n));
       if (drafts.has(n)) markDraft(li, true);
       return li;
@@ -1389,7 +1554,9 @@ function selectKernel(name: string): void {
   // a preset run: the step's variants, then those only its decode uses
   const inStep = [...new Set((run?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === name).map((d) => d.kernel))];
   const inDecode = variantKeysUsed(name).filter((k) => !inStep.includes(k));
-  const parts = [inStep.length ? `in this step: ${inStep.join(', ')}` : '', inDecode.length ? `in its decode: ${inDecode.join(', ')}` : ''].filter(Boolean);
+  // a prompt run's `run` holds its three stages: the variants are the whole run's, not one step's
+  const where = stageRanges ? "this run's text encoder, denoising step and VAE decode" : 'this step';
+  const parts = [inStep.length ? `in ${where}: ${inStep.join(', ')}` : '', inDecode.length ? `in its decode: ${inDecode.join(', ')}` : ''].filter(Boolean);
   $('kernel-variants').textContent = parts.length ? `variants ${parts.join('; ')}` : 'not dispatched by this model (edits compile-check only)';
   $('kernel-features').textContent = featureNote(spec);
   $('kernel-features').hidden = !$('kernel-features').textContent;
@@ -1427,6 +1594,10 @@ function markDraft(li: HTMLElement, on: boolean): void {
 function markEdited(): void {
   const ta = $('source') as HTMLTextAreaElement;
   $('kernel-edited').hidden = ta.value === originals.get(selected);
+  // the edit in use was found wrong (and the text is still that edit): said on the badge, as ✗ in the list
+  const wrongNow = wrongEdits.has(selected) && ta.value === kernelSource(selected);
+  $('kernel-edited').textContent = wrongNow ? 'edited: WRONG result' : 'edited';
+  $('kernel-edited').classList.toggle('wrong', wrongNow);
   if (selected && ta.dataset.kernel === selected) saveDraft(selected, ta.value);
   const draft = $('kernel-draft');
   draft.hidden = !drafts.has(selected);
@@ -1436,11 +1607,12 @@ function markEdited(): void {
  * Shows the compile log of kernel `name`: the editor opens `name` again first when another kernel was
  * opened while its recompile ran (the log, the status and an error's caret belong to its text).
  */
-function showCompileLog(text: string, ok: boolean, name = selected): void {
+function showCompileLog(text: string, ok: boolean | 'slower', name = selected): void {
   if (selected !== name) selectKernel(name);
   const log = $('compile-log');
   log.textContent = text;
-  log.classList.toggle('ok', ok);
+  log.classList.toggle('ok', ok === true);
+  log.classList.toggle('slower', ok === 'slower');
   log.hidden = false;
 }
 
@@ -1458,8 +1630,29 @@ class SourceMessages {
   constructor(
     private readonly kernel: string,
     source: string,
+    /** The shipped source: a binding the edit added or changed is found by comparing with it. */
+    private readonly shipped = '',
     private readonly src = source.split('\n'),
   ) {}
+
+  /**
+   * The 1-based line of the edited file that a pipeline-creation error about a binding is about (the device
+   * reports it at `fn main`, which says nothing of which binding): the binding the message names
+   * (`binding N`), else the first `@binding` declaration that the shipped source does not have (added, or
+   * its type or access changed). 0 when none is found.
+   */
+  private bindingLine(text: string): number {
+    if (!/binding/i.test(text)) return 0;
+    const decl = /^\s*@group\((\d+)\)\s*@binding\((\d+)\)/;
+    const named = /binding[^\d]{0,3}(\d+)/i.exec(text.replace(/BindGroupLayout[^\]]*\]/g, ''));
+    if (named) {
+      const k = this.src.findIndex((l) => decl.exec(l)?.[2] === named[1]);
+      if (k >= 0) return k + 1;
+    }
+    const shipped = new Set(this.shipped.split('\n').filter((l) => decl.test(l)).map((l) => l.replace(/\/\/.*$/, '').replace(/\s+/g, ' ').trim()));
+    const k = this.src.findIndex((l) => decl.test(l) && !shipped.has(l.replace(/\/\/.*$/, '').replace(/\s+/g, ' ').trim()));
+    return k + 1;
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -1473,9 +1666,15 @@ class SourceMessages {
       this.put(message, message, '', variant);
       return;
     }
-    const [, file, lineS, colS, text] = m;
-    const line = Number(lineS);
-    const col = Math.max(1, Number(colS ?? 1));
+    const [, file, lineS, colS] = m;
+    let text = m[4]!;
+    // a binding the device refused is reported at `fn main`: pointed at the binding's declaration instead
+    const atBinding = file === this.kernel && /pipeline creation failed/.test(text) ? this.bindingLine(text) : 0;
+    const line = atBinding || Number(lineS);
+    // "Binding doesn't exist in [BindGroupLayout "layout(uniform,read,…,rw)"]": say what the layout binds
+    const entries = /layout\(([^)]*)\)/.exec(text)?.[1]?.split(',').length;
+    if (atBinding && entries && /doesn't exist/i.test(text)) text = `${text} — ${this.kernel}'s op binds @group(0) @binding(0) to @binding(${entries - 1}) only: a binding outside them has no buffer`;
+    const col = atBinding ? 1 : Math.max(1, Number(colS ?? 1));
     const where = `kernels/${file}.wgsl:${line}${colS === undefined ? '' : `:${col}`}`;
     let snippet = '';
     if (file === this.kernel) {
@@ -1527,20 +1726,47 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
   return o;
 };
 
-/** The check's outcome when the edit is within tolerance (the log line under before → after). */
-const checkedText = (c: EditCheck): string =>
-  c.checked
-    ? `checked: all ${c.checked} dispatches of ${c.kernel} match the shipped kernel's output on the same inputs within the ${c.row} tolerance (BENCH_TOL)${c.unchecked ? `; ${c.unchecked} without a known output not compared` : ''}`
-    : `not checked: no dispatch of ${c.kernel} with a known output in this run`;
+/**
+ * An edit check over a run (checkEdit): the dispatches of the kernel in the run (`inRun`), and per stage where the
+ * replay compared fewer than the run dispatched (`notRerun`: those were not re-run, so not compared).
+ */
+export interface RunEditCheck extends EditCheck {
+  inRun: number;
+  notRerun: { where: string; dispatches: number }[];
+}
+
+/** The check's outcome when the edit is within tolerance (the log line under before → after): how many of the run's dispatches were compared. */
+function checkedText(c: RunEditCheck): string {
+  const missed = c.notRerun.length ? `; not re-run, so not compared: ${c.notRerun.map((m) => `${m.dispatches} in the ${m.where}`).join(', ')}` : '';
+  const unknown = c.unchecked ? `; ${c.unchecked} without a known output not compared` : '';
+  if (!c.checked) return `not checked: no dispatch of ${c.kernel} with a known output was re-run (the run has ${c.inRun})${missed}`;
+  const which = c.checked === c.inRun ? `all ${c.checked} dispatches` : `${c.checked} of the run's ${c.inRun} dispatches`;
+  return `checked: ${which} of ${c.kernel} match the shipped kernel's output on the same inputs within the ${c.row} tolerance (BENCH_TOL)${unknown}${missed}`;
+}
 
 /**
  * Replays every dispatch of kernel file `name` in the last run's plans with the `edited` source and the
  * `shipped` one on the same inputs (EditChecker): the preset's step plan and its decode; a prompt run's
  * text encode, denoising step and decode — each only when the run dispatched the kernel there.
  */
-async function checkEdit(name: string, shipped: string, edited: string): Promise<EditCheck> {
+async function checkEdit(name: string, shipped: string, edited: string): Promise<RunEditCheck> {
   const checker = new EditChecker(gpu!, name, shipped, edited);
-  const uses = (r: ProfileRun | null, from = 0, to = Infinity) => (r?.dispatches ?? []).slice(from, to).some((d) => kernelFile(d.kernel) === name);
+  const count = (r: ProfileRun | null, from = 0, to = Infinity) => (r?.dispatches ?? []).slice(from, to).filter((d) => kernelFile(d.kernel) === name).length;
+  const uses = (r: ProfileRun | null, from = 0, to = Infinity) => count(r, from, to) > 0;
+  // per stage: the run's dispatches of the kernel there, and how many the replay compared (checked + unchecked)
+  const stages: { where: string; inRun: number; compared: number }[] = [];
+  let seen = 0;
+  const stage = (where: string, inRun: number) => {
+    const c = checker.result();
+    const now = c.checked + c.unchecked;
+    if (inRun) stages.push({ where, inRun, compared: now - seen });
+    seen = now;
+  };
+  const result = (): RunEditCheck => ({
+    ...checker.result(),
+    inRun: stages.reduce((a, x) => a + x.inRun, 0),
+    notRerun: stages.filter((x) => x.compared < x.inRun).map((x) => ({ where: x.where, dispatches: x.inRun - x.compared })),
+  });
   // each recorded plan of a stage is checked, then run as the stage runs it (its buffers were put back)
   const runPlan = async (p: Plan, where: string) => {
     await checker.plan(p);
@@ -1548,16 +1774,23 @@ async function checkEdit(name: string, shipped: string, edited: string): Promise
   };
   if (mode === 'preset') {
     if (plan) await checker.plan(plan);
+    stage('transformer step', count(run));
     if (uses(decodeRun) && lastLatents) await vae!.decode(lastLatents, { runPlan });
-    return checker.result();
+    stage('VAE decode', count(decodeRun));
+    return result();
   }
   const p = pipe!;
-  const inStage = (st: string) => {
+  const inStageCount = (st: string) => {
     const r = stageRanges?.find((x) => x.stage === st);
-    return !!r && uses(run, r.from, r.to);
+    return r ? count(run, r.from, r.to) : 0;
   };
-  // the encode as profilePipeline makes it (max_sequence_length: Pipeline.generate's default, 512)
-  const text = await p.textEncoder!.encodePrompt([promptJob!.prompt], { max_sequence_length: 512, ...(inStage('text_encoder') ? { runPlan } : {}) });
+  const inStage = (st: string) => inStageCount(st) > 0;
+  // the encode as profilePipeline makes it (max_sequence_length: Pipeline.generate's default, 512): the prompt,
+  // then with CFG the negative prompt "" (its dispatches are in the run's text encoder stage too)
+  const encodeWith = inStage('text_encoder') ? { runPlan } : {};
+  const text = await p.textEncoder!.encodePrompt([promptJob!.prompt], { max_sequence_length: 512, ...encodeWith });
+  if (inStage('text_encoder') && EMBEDDED_DEFAULTS.guidance_scale > 1) await p.textEncoder!.encodePrompt([''], { max_sequence_length: 512, runPlan });
+  stage('text encoder', inStageCount('text_encoder'));
   if (inStage('transformer') && lastLatents) {
     const cfg = EMBEDDED_DEFAULTS.guidance_scale > 1;
     const lat = lastLatents;
@@ -1570,8 +1803,10 @@ async function checkEdit(name: string, shipped: string, edited: string): Promise
       await checker.plan(step);
     });
   }
+  stage('denoising step', inStageCount('transformer'));
   if (inStage('vae') && lastLatents) await p.vae!.decode(lastLatents, { runPlan });
-  return checker.result();
+  stage('VAE decode', inStageCount('vae'));
+  return result();
 }
 
 /** Apply the textarea to the selected kernel: compile-check every variant used, then re-run and re-time. */
@@ -1591,8 +1826,8 @@ async function recompile(): Promise<void> {
   setState('running', `compiling ${name}…`);
   $('compile-status').textContent = 'compiling…';
   setKernelSource(name, text);
-  const errors = new SourceMessages(name, text);
-  const warnings = new SourceMessages(name, text);
+  const errors = new SourceMessages(name, text, originals.get(name));
+  const warnings = new SourceMessages(name, text, originals.get(name));
   const variants = variantsUsed(name);
   const timeBefore = kernelTime(run, name);
   // the re-run repeats the settings of the run whose timings are `timeBefore`
@@ -1647,7 +1882,7 @@ async function recompile(): Promise<void> {
     return;
   }
   // a time is only worth showing for a kernel that still computes what the shipped one does
-  let check: EditCheck | null = null;
+  let check: RunEditCheck | null = null;
   let wrong: string | null = null;
   const shipped = originals.get(name) ?? text;
   if (text !== shipped) {
@@ -1660,14 +1895,18 @@ async function recompile(): Promise<void> {
     }
   }
   const timeAfter = kernelTime(run, name);
+  if (wrong) wrongEdits.add(name);
+  else wrongEdits.delete(name);
+  // a slower verdict is not shown in the "ok" green (the edit is right, but it is not an improvement)
+  const slower = !wrong && !!timeBefore && !!timeAfter && Math.min(timeBefore.repeats, timeAfter.repeats) >= 2 && timeAfter.lo > timeBefore.hi;
   info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: ignored.map(([k]) => k), before: wrong ? null : timeBefore, after: wrong ? null : timeAfter, check, ...(wrong ? { wrong } : {}) };
   const ignoredNote = ignored.map(
     ([k, v]) =>
       `override ${k}: the default is now ${v} (was ${was.get(k)}), but every dispatch of ${name} sets ${k} itself (${variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
       `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
   );
-  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter, mode === 'prompt' ? 'per run (its dispatches in the text encoder, one denoising step and the VAE decode)' : 'per step'), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), !wrong, name);
-  $('compile-status').textContent = wrong ? `wrong result — run ${info.runs}` : `ok — run ${info.runs}`;
+  showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter, mode === 'prompt' ? 'per run (its dispatches in the text encoder, one denoising step and the VAE decode)' : 'per step'), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), wrong ? false : slower ? 'slower' : true, name);
+  $('compile-status').textContent = wrong ? `wrong result — run ${info.runs}` : slower ? `correct, but slower — run ${info.runs}` : `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();
   setState('done', wrong ? `recompiled ${name}: its output is WRONG (see the compile log), no time reported (run ${info.runs})` : `recompiled ${name}; re-timed (run ${info.runs})`, !!wrong);
@@ -1682,6 +1921,7 @@ async function revert(): Promise<void> {
   const name = selected;
   const ran = ranSources.get(name);
   setKernelSource(name, null);
+  wrongEdits.delete(name);
   ($('source') as HTMLTextAreaElement).value = kernelSource(name);
   info.lastCompile = null;
   $('compile-log').hidden = true;
@@ -1718,8 +1958,13 @@ async function rerun(name: string): Promise<void> {
     await promptClip(promptJob);
   } else {
     if (!job) throw new Error('no preset run to repeat yet: press "Generate & profile" first');
-    await generateClip(model!, job);
-    await profileStep(model!, job);
+    const unwatch = watchRun('generate');
+    try {
+      await generateClip(model!, job);
+      await profileStep(model!, job);
+    } finally {
+      unwatch();
+    }
   }
   showVariantSource();
 }
@@ -1742,17 +1987,68 @@ function noteRunSettings(): void {
 
 // ---------------------------------------------------------------- prompt → clip (trained pipeline)
 
+/**
+ * Where prompt runs take their pipeline from: the tessera-shapes folder served with the page (the default), a
+ * folder URL (`?model=URL`, the "folder URL" field), or a folder picked on this computer.
+ */
+type ModelChoice = { kind: 'served' } | { kind: 'url'; url: string } | { kind: 'picked'; name: string; files: Map<string, File> };
+let modelChoice: ModelChoice = params.has('model') ? { kind: 'url', url: params.get('model')! } : { kind: 'served' };
+/** The choice `pipe` was loaded from. */
+let pipeChoice: ModelChoice | null = null;
+const SERVED = 'models/tessera-shapes/';
+/** What the prompt box says of the served pipeline (restored when it is chosen again). */
+let servedAbout: string | null = null;
+
+/** A model choice in words (the model box's summary, PageInfo.model). */
+function choiceText(c: ModelChoice): string {
+  return c.kind === 'served' ? 'tessera-shapes, served with this page' : c.kind === 'url' ? c.url : `${c.name} (picked: ${c.files.size} files)`;
+}
+
+/**
+ * The folder of a model choice: a URL's files.json (as the served folder has: the loaders' probes for files that
+ * are not there are answered from it instead of HTTP 404s) when there is one, else the bare URL; a picked folder's
+ * files by their path under the folder picked.
+ */
+async function choiceFolder(c: ModelChoice) {
+  if (c.kind === 'picked') return mapFolder(c.name, new Map([...c.files].map(([k, f]) => [k, f as Blob])));
+  const raw = c.kind === 'served' ? SERVED : c.url;
+  const base = new URL(raw.endsWith('/') ? raw : `${raw}/`, location.href).href;
+  const res = await fetch(`${base}files.json`).catch(() => null);
+  if (c.kind === 'served' && !res?.ok) throw new Error(`${base}files.json: ${res ? `HTTP ${res.status}` : 'not reachable'} — the page is served without the tessera-shapes pipeline (build it with npm run build:demo)`);
+  return httpFolder(base, res?.ok ? { files: (await res.json()) as string[] } : {});
+}
+
 async function ensurePipeline(): Promise<Pipeline> {
-  if (pipe) return pipe;
-  setState('running', 'loading the tessera-shapes pipeline (weights served with this page)…');
+  const c = modelChoice;
+  if (pipe && pipeChoice === c) return pipe;
+  setState('running', `loading ${c.kind === 'served' ? 'the tessera-shapes pipeline (weights served with this page)' : choiceText(c)}…`);
   await sleepFrame();
-  // served next to the page by scripts/build-demo.ts (dist/models/tessera-shapes/, with files.json listing
-  // its files): the loaders' probes for files that are not there (weight variants, shard indexes) are
-  // answered from the list instead of HTTP 404s
-  const base = new URL('models/tessera-shapes/', location.href).href;
-  const res = await fetch(`${base}files.json`);
-  if (!res.ok) throw new Error(`${base}files.json: HTTP ${res.status} — the page is served without the tessera-shapes pipeline (build it with npm run build:demo)`);
-  pipe = await loadPipeline(httpFolder(base, { files: (await res.json()) as string[] }), { gpu: gpu! });
+  let next: Pipeline;
+  try {
+    next = await loadPipeline(await choiceFolder(c), { gpu: gpu!, onProgress: (comp, done, total) => showProgress(`loading ${comp}: ${done}/${total}`) });
+  } catch (e) {
+    showProgress('');
+    if (c.kind !== 'served') {
+      // one line under the model box naming the folder; the pipeline loaded before stays in use
+      const el = $('model-error');
+      el.textContent = `Not loaded: ${choiceText(c)}: ${(e as Error).message}`;
+      el.hidden = false;
+      info.modelError = el.textContent;
+      modelChoice = pipeChoice ?? { kind: 'served' };
+    }
+    throw e;
+  }
+  showProgress('');
+  $('model-error').hidden = true;
+  info.modelError = null;
+  pipe?.dispose();
+  pipe = next;
+  pipeChoice = c;
+  info.model = choiceText(c);
+  $('model-name').textContent = choiceText(c);
+  servedAbout ??= $('prompt-about').textContent;
+  $('prompt-about').textContent = c.kind === 'served' ? servedAbout : `— ${next.name} (${next.className}), loaded from ${choiceText(c)}`;
+  rememberRun({ model: c.kind === 'url' ? c.url : null });
   return pipe;
 }
 
@@ -1780,12 +2076,14 @@ async function promptClip(pj: PromptJob): Promise<void> {
   const p = pipe!;
   const { prompt, steps, seed } = pj;
   info.prompt = prompt;
-  const note = vocabularyNote(prompt) ?? null;
+  // the vocabulary is tessera-shapes' (the served folder): another model's is not known here
+  const note = pipeChoice?.kind === 'served' ? (vocabularyNote(prompt) ?? null) : null;
   info.vocabNote = note;
   $('vocab-note').textContent = note ?? '';
   $('vocab-note').hidden = !note;
   setState('running', `encoding "${prompt}"…`);
   await sleepFrame();
+  const unwatch = watchRun('text_encoder');
   const prof = await profilePipeline(
     p,
     { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, onStep: (s, n) => ($('status').textContent = `denoising step ${s}/${n}…`) },
@@ -1794,9 +2092,12 @@ async function promptClip(pj: PromptJob): Promise<void> {
       forceWallClock: pj.wallClock,
       // each denoising step of the loop timed dispatch by dispatch too: the "kernels per stage and step" table
       profileSteps: true,
-      onStage: (st) => ($('status').textContent = st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…'),
+      onStage: (st) => {
+        workStage = st; // the kernel work from here on is this stage's (the first denoising step's time includes it)
+        $('status').textContent = st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…';
+      },
     },
-  );
+  ).finally(unwatch);
   const video = prof.output.video!;
   lastLatents = prof.output.latents;
   const ts = prof.output.timesteps;
@@ -1835,18 +2136,19 @@ async function promptClip(pj: PromptJob): Promise<void> {
   info.decode = { dispatches: decodeRun.dispatches.length, totalMs: decodeRun.totalMs, timing: decodeRun.timing };
   info.coarseTimestamps = run.timing === 'gpu-timestamps' && looksCoarse(run);
   const tnote = $('timing-note');
-  tnote.textContent = run.timing === 'wall-clock' ? `No GPU timestamps: ${run.note ?? 'wall clock'}. Bars are placeholders of equal width.` : '';
+  tnote.textContent = run.timing === 'wall-clock' ? `No GPU timestamps: ${run.note ?? 'wall clock'}. No per-dispatch times: the bars are the dispatches in order, one equal step each (the axis counts dispatches, not ms).` : '';
   tnote.hidden = run.timing !== 'wall-clock';
   if (pj !== promptJob) info.timelineView = null; // a new run shows all; a kernel edit's re-run keeps the zoom (before → after at the same place)
   drawTimeline(run);
   info.stages = prof.stages.map((st, i) => ({ stage: st.stage, name: st.name, wallMs: st.wallMs, dispatches: st.run.dispatches.length, bars: stageBars[i] ?? 0, ...(st.stepWallMs ? { stepWallMs: st.stepWallMs } : {}) }));
-  $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches (${workText(st.run)})`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length} (median of ${REPEATS})`;
+  $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches (${workText(st.run)})`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length}` +
+    (run.timing === 'gpu-timestamps' ? `; each bar is its dispatch's median (the transformer's over ${REPEATS} repeats, the text encoder's and the VAE's over ${Math.min(REPEATS, 3)} warm re-runs)` : '');
   drawTable(run);
   drawTable(decodeRun, 'vae-kernels');
   $('vae-caption').textContent = vaeCaption('AutoencoderKLWan', decodeRun);
   showTableNotes(promptTableNote(prof.stages, run.timing, pj.wallClock));
   showStepKernels(prof.stages);
-  const trace = chromeTrace(stageRuns(prof.stages), { process: `GPU: ${run.adapter}` });
+  const trace = chromeTrace(stageRuns(prof.stages), TRACE_OPTIONS(run));
   publishTrace(trace);
   promptJob = pj;
   noteRunSettings();
@@ -1926,7 +2228,7 @@ function promptTableNote(stages: readonly StageProfile[], timing: string, wallCl
   const rest = steps.slice(1);
   const loop = !steps.length
     ? ''
-    : `the denoising loop by the wall clock: step 1 ${secs(steps[0]!)} (kernel compilation included)` +
+    : `the denoising loop by the wall clock: step 1 ${secs(steps[0]!)} (with recording the step${workWords(info.kernelWork.transformer) ? ` and ${workWords(info.kernelWork.transformer)}` : '; no kernel compiled or tuned in it: all were ready'})` +
       (rest.length ? `, step${rest.length > 1 ? `s 2–${steps.length} median` : ' 2'} ${secs(median(rest))}${rest.length > 1 ? ` (${secs(Math.min(...rest))}–${secs(Math.max(...rest))})` : ''}` : '');
   if (timing === 'gpu-timestamps') {
     return { text: `The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch (each step of the loop as it ran: "Kernels per stage and denoising step" below); ${loop || 'no step ran'}.`, warn: false };
@@ -1978,8 +2280,13 @@ async function fullRun(): Promise<void> {
   m.resetPlans();
   setState('running', `generating ${j.steps} steps on ${j.preset}…`);
   await sleepFrame();
-  await generateClip(m, j);
-  await profileStep(m, j);
+  const unwatch = watchRun('generate');
+  try {
+    await generateClip(m, j);
+    await profileStep(m, j);
+  } finally {
+    unwatch();
+  }
   $('adapter').textContent = adapterText(m.describe());
   setState('done', `done: ${j.preset}, ${plan!.dispatches.length} dispatches profiled (${run!.timing})`);
 }

@@ -40,7 +40,7 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(i.tableNote).toBe(note);
     if (i.features.includes('timestamp-query')) {
       expect(i.timing).toBe('gpu-timestamps');
-      expect(note).toMatch(/^The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch \(each step of the loop as it ran: "Kernels per stage and denoising step" below\); the denoising loop by the wall clock: step 1 [\d.]+ s \(kernel compilation included\), step 2 [\d.]+ s\.$/);
+      expect(note).toMatch(/^The transformer's rows are one denoising step, replayed after the loop and timed dispatch by dispatch \(each step of the loop as it ran: "Kernels per stage and denoising step" below\); the denoising loop by the wall clock: step 1 [\d.]+ s \(with recording the step and compiling \d+ kernel pipelines\), step 2 [\d.]+ s\.$/);
       // per-dispatch GPU times in the rows of every stage: the text encoder's and transformer's gemm, the VAE's conv
       const totals = await s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => [(tr as HTMLElement).dataset.family!, tr.children[2]!.textContent!] as const));
       for (const f of ['gemm', 'attention', 'conv']) expect(totals.some(([g, t]) => g === f && Number(t) > 0), `a timed ${f} row`).toBe(true);
@@ -93,14 +93,16 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
 
   it("the text encoder's stage box is wide enough to see and point at in the whole view, labelled, its tooltip saying it was widened", async () => {
     expect((await info()).timelineView).toBeNull();
-    const boxes = await s.page.$$eval('#timeline rect.stage', (rs) => rs.map((r) => ({ stage: r.getAttribute('data-stage')!, width: r.getBoundingClientRect().width, left: r.getBoundingClientRect().left, right: r.getBoundingClientRect().right, title: r.querySelector('title')?.textContent ?? '' })));
+    const boxes = await s.page.$$eval('#timeline rect.stage', (rs) => rs.map((r) => ({ stage: r.getAttribute('data-stage')!, widened: r.classList.contains('widened'), width: r.getBoundingClientRect().width, left: r.getBoundingClientRect().left, right: r.getBoundingClientRect().right, title: r.querySelector('title')?.textContent ?? '' })));
     expect(boxes.map((b) => b.stage)).toEqual(['text_encoder', 'transformer', 'vae']);
     const te = boxes[0]!;
     expect(te.width, 'the text encoder box').toBeGreaterThanOrEqual(44 - 0.5);
-    expect(te.title).toMatch(/^text encoder \(UMT5EncoderModel\): \d+ dispatches.*\(drawn 44 px wide to be seen: at this zoom it is narrower\)$/);
+    // ~1-3 % of the run: widened, and said so; on a loaded machine its share can be over the 44 px by itself, not widened then
+    if (te.widened) expect(te.title).toMatch(/^text encoder \(UMT5EncoderModel\): \d+ dispatches.*\(drawn 44 px wide to be seen: at this zoom it is narrower\)$/);
+    else expect(te.title).toMatch(/^text encoder \(UMT5EncoderModel\): \d+ dispatches, [\d.]+ ms GPU$/);
     for (let k = 1; k < boxes.length; k++) expect(boxes[k]!.left, `${boxes[k]!.stage} starts after ${boxes[k - 1]!.stage}`).toBeGreaterThanOrEqual(boxes[k - 1]!.right - 0.5);
     const label = await s.page.$eval('#timeline text.stage-label[data-stage="text_encoder"]', (t) => t.textContent);
-    expect(label, 'a label cut to fit').toMatch(/^te.*…$/);
+    expect(label, 'a label cut to fit').toMatch(te.width < 150 ? /^te.*…$/ : /^te/);
   });
 
   it('the MP4 player is one tab stop: Space pauses and plays it, Tab goes on to the next control', async () => {
@@ -244,7 +246,15 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     const note = (await s.page.textContent('#table-note')) ?? '';
     expect(note).toMatch(/^No per-dispatch times in this table or the VAE's \(shown as —\): the "wall-clock timing" box was ticked when this run started/);
     for (const st of i.stages) expect(note).toContain(`${st.name} ${(st.wallMs / 1000).toFixed(2)} s`);
-    expect(note).toMatch(/the denoising loop by the wall clock: step 1 [\d.]+ s \(kernel compilation included\), step 2 [\d.]+ s\. Untick the box and generate again for per-dispatch GPU times\.$/);
+    expect(note).toMatch(/the denoising loop by the wall clock: step 1 [\d.]+ s \(with recording the step(?: and compiling \d+ kernel pipelines|; no kernel compiled or tuned in it: all were ready)\), step 2 [\d.]+ s\. Untick the box and generate again for per-dispatch GPU times\.$/);
+    // no per-dispatch time: the timeline is in dispatch order, not placeholder milliseconds; the trace's one event per
+    // stage (and per denoising step) is named by it, not "step (wall clock)"
+    expect(await s.page.textContent('#timeline-view')).toBe(`showing all ${i.stages.reduce((a, st) => a + st.dispatches, 0)} dispatches (no per-dispatch times: bars in dispatch order)`);
+    const ticks = await s.page.$$eval('#timeline svg text', (ts) => ts.map((t) => t.textContent ?? '').filter((t) => /^#\d+$|ms$/.test(t)));
+    expect(ticks.length).toBeGreaterThan(2);
+    for (const t of ticks) expect(t).toMatch(/^#\d+$/);
+    const trace = (await s.page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).json())) as { traceEvents: { ph: string; name: string }[] };
+    expect(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name)).toEqual([...i.stages.flatMap((st) => [st.name, ...(st.stage === 'transformer' ? ['denoising step 1/2', 'denoising step 2/2'] : [])])].map((n) => `${n} (wall clock)`));
     expect(i.tableNote).toBe(note);
     expect(await s.page.isVisible('#vae-note')).toBe(true);
     expect(await s.page.textContent('#vae-note')).toBe('No per-dispatch times in this table either: see the note above the per-kernel table.');

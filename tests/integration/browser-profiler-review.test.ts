@@ -1,0 +1,223 @@
+// The profiler page (examples/profiler) after session 17's fresh-user review, in headless Chromium (WebGPU on
+// SwiftShader): the timeline's bars, the Chrome trace's dur, the captions and the tables all give each
+// dispatch's median (the bars and the trace drew one repeat: an adaln bar 9.45 ms beside a 0.084 ms median);
+// the per-kernel table says what its 100 % is, section by section (one denoising step beside the whole encode
+// and decode); kernel compilation is shown as it happens and counted in step 1's time; a kernel edit's check
+// counts the dispatches it compared (the negative prompt's encode was not re-run: "all 22" of 27); a wrong edit
+// is marked in the kernel list, a slower one is not shown in the "ok" green, Ctrl+Enter during a run says why
+// nothing happens; an edited kernel's list row stays readable; a binding the device refuses is pointed at its
+// declaration, not at `fn main`; a tiny kernel's work is not "0.00 MFLOP"; another model folder is loaded from a
+// URL (and a bad one is refused in one line, the loaded pipeline kept); an unknown URL parameter is named, with
+// the one meant.
+//
+// One page, the prompt box at 2 steps and 2 timed repeats (tune=off), plus a second page for the URL check.
+// Needs /usr/bin/chromium, as browser-profiler.test.ts.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { browserTestsRun, browserTimeout, PageWatch, profilerSession } from '../helpers/browser.js';
+
+const run = browserTestsRun(import.meta.filename);
+const QUERY = '?prompt=a%20red%20circle%20moving%20right&steps=2&repeats=2&tune=off';
+
+interface TraceX {
+  ph: string;
+  name: string;
+  tid: number;
+  ts: number;
+  dur: number;
+  args: { shown?: string; median_ms?: number | null };
+}
+
+describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere, shares, edits, model folders)", () => {
+  const s = profilerSession(QUERY, { loaded: 'the prompt run on load' });
+  const { info, settle } = s;
+  const open = async (k: string) => {
+    await s.page.click(`#kernel-list li[data-kernel="${k}"]`);
+    return s.page.inputValue('#source');
+  };
+  const num = (t: string | null) => Number((t ?? '').trim());
+
+  it("the packed timeline's bars, the trace's dur and the tooltip are each dispatch's median, as the tables; the trace is shown in ms", async () => {
+    const i = await info();
+    expect(i.timing).toBe('gpu-timestamps');
+    expect(await s.page.textContent('#timeline-basis')).toBe("Bars: each dispatch's median over 2 repeats, as in the tables and the Chrome trace, end to end (gaps removed).");
+    // the two widest bars: their widths are in the ratio of the medians their tooltips give
+    const bars = await s.page.$$eval('#timeline rect.bar', (rs) => rs.map((r) => ({ i: Number(r.getAttribute('data-i')), w: Number(r.getAttribute('width')) })).sort((a, b) => b.w - a.w).slice(0, 2));
+    const medianOf = async (k: number) => {
+      await s.page.hover(`#timeline rect.bar[data-i="${k}"]`);
+      return Number(/time\s+([\d.]+) ms median/.exec((await s.page.textContent('#tip')) ?? '')![1]);
+    };
+    const [a, b] = [await medianOf(bars[0]!.i), await medianOf(bars[1]!.i)];
+    expect(bars[0]!.w / bars[1]!.w).toBeCloseTo(a / b, 1);
+    // the trace: every X event's dur is its median_ms, events end to end within a track; displayTimeUnit ms
+    const trace = (await s.page.evaluate(async () => (await fetch((document.getElementById('trace') as HTMLAnchorElement).href)).json())) as { displayTimeUnit: string; traceEvents: TraceX[] };
+    expect(trace.displayTimeUnit).toBe('ms');
+    const xs = trace.traceEvents.filter((e) => e.ph === 'X');
+    expect(xs.length).toBeGreaterThan(100);
+    for (const e of xs) expect(e.dur).toBeCloseTo(e.args.median_ms! * 1000, 6);
+    expect(xs[0]!.args.shown).toMatch(/^dur is this dispatch's median over [23] repeats \(median_ms\), as the tables show; dispatches laid end to end/);
+    const first = xs.filter((e) => e.tid === 1);
+    for (let k = 1; k < first.length; k++) expect(first[k]!.ts).toBeCloseTo(first[k - 1]!.ts + first[k - 1]!.dur, 6);
+    expect(s.watch.errors).toEqual([]);
+  });
+
+  it("the captions' totals are the tables' sums, and the per-kernel table says what its 100 % is, stage by stage", async () => {
+    const sum = (id: string) => s.page.$$eval(`#${id} tbody tr`, (trs) => trs.reduce((a, tr) => a + Number(tr.children[2]!.textContent), 0));
+    const vae = (await s.page.textContent('#vae-caption')) ?? '';
+    const m = /, ([\d.]+) ms GPU \(the sum of each dispatch's median over 2 repeats: the table's total, 100 % of "% decode"\)/.exec(vae);
+    expect(m, vae).not.toBeNull();
+    expect(Number(m![1])).toBeCloseTo(await sum('vae-kernels'), 1);
+    const base = (await s.page.textContent('#share-base')) ?? '';
+    const b = /^100 % = ([\d.]+) ms: the whole text encoder \(UMT5EncoderModel\) ([\d.]+) ms \+ one denoising step of 2 \(transformer \(WanTransformer3DModel\)\) ([\d.]+) ms \+ the whole VAE decode \(AutoencoderKLWan\) ([\d.]+) ms/.exec(base);
+    expect(b, base).not.toBeNull();
+    expect(Number(b![1])).toBeCloseTo(await sum('kernels'), 1);
+    expect(Number(b![2]) + Number(b![3]) + Number(b![4])).toBeCloseTo(Number(b![1]), 1);
+    expect(await s.page.getAttribute('#share-head', 'title')).toBe(base);
+    expect(await s.page.isVisible('#share-base')).toBe(true);
+  });
+
+  it('counts the kernel compilation of the run by stage, and says step 1 includes it', async () => {
+    const i = await info();
+    expect(i.kernelWork.transformer?.compiled, JSON.stringify(i.kernelWork)).toBeGreaterThan(0);
+    expect(i.lastProgress).toMatch(/^compiling kernel pipelines \d+\/\d+ \((text encoder|transformer|vae)\)$/);
+    expect(i.tableNote).toContain(`step 1 `);
+    expect(i.tableNote).toMatch(new RegExp(`step 1 [\\d.]+ s \\(with recording the step and compiling ${i.kernelWork.transformer!.compiled} kernel pipelines\\)`));
+    expect(await s.page.isVisible('#progress')).toBe(false); // cleared when the run ended
+  });
+
+  it("a tiny kernel's work is in a unit that shows it; the editor's variants line says it covers the run's three stages", async () => {
+    const tiny = await s.page.$$eval('#timeline rect.bar', (rs) => rs.map((r) => Number(r.getAttribute('data-i'))));
+    let shown = '';
+    for (const k of tiny.slice(0, 12)) {
+      await s.page.hover(`#timeline rect.bar[data-i="${k}"]`);
+      shown = (await s.page.textContent('#tip')) ?? '';
+      if (/\((?:[\d.]+ kFLOP|\d+ FLOP)\)/.test(shown)) break;
+    }
+    expect(shown).toMatch(/GFLOP\/s .*\((?:[\d.]+ kFLOP|\d+ FLOP)\)/);
+    expect(shown).not.toContain('0.00 MFLOP');
+    expect(shown).toMatch(/GB\/s .*\([\d.]+ (KiB|MiB) read and written\)/);
+    await open('norm');
+    expect(await s.page.textContent('#kernel-variants')).toMatch(/^variants in this run's text encoder, denoising step and VAE decode: norm/);
+    expect(await s.page.textContent('#timeline-caption')).toMatch(/MiB moved/);
+  });
+
+  it('a binding the device refuses is reported at its declaration, not at fn main', async () => {
+    const src = await open('norm');
+    const lines = src.split('\n');
+    const main = lines.findIndex((l) => l.startsWith('fn main(@builtin(global_invocation_id)'));
+    expect(main).toBeGreaterThan(0);
+    lines.splice(main + 2, 0, '  let extra_v = extra[0];');
+    const decl = lines.findIndex((l) => l.includes('@binding('));
+    lines.splice(decl, 0, '@group(0) @binding(9) var<storage, read> extra: array<f32>;');
+    await s.page.fill('#source', lines.join('\n'));
+    await s.page.click('#recompile');
+    const i = await settle('an edit with a binding the layout lacks');
+    expect(i.lastCompile).toMatchObject({ kernel: 'norm', ok: false, errorLines: [decl + 1] });
+    expect(i.lastCompile!.errors[0]).toMatch(new RegExp(`^kernels/norm\\.wgsl:${decl + 1}:1: pipeline creation failed: .*binds @group\\(0\\) @binding\\(0\\) to @binding\\(5\\) only`));
+    await s.page.fill('#source', src);
+  }, browserTimeout(1));
+
+  it('an edit check compares every dispatch of the kernel in the run (the negative prompt\'s encode too); a wrong edit is marked in the list; Ctrl+Enter meanwhile says why nothing starts', async () => {
+    const src = await open('norm');
+    const listed = parseInt((await s.page.textContent('#kernel-list li[data-kernel="norm"] span:last-child'))!, 10);
+    expect(listed).toBeGreaterThan(0);
+    await s.page.fill('#source', `${src}\n// a comment: the same kernel\n`);
+    await s.page.click('#recompile');
+    await settle('recompiling norm with a comment');
+    expect(await s.page.textContent('#compile-log')).toContain(`checked: all ${listed} dispatches of norm match the shipped kernel's output`);
+    // the edited row: the row's own colours (not the "edited" badge's white on orange), and its ✎
+    const row = await s.page.$eval('#kernel-list li[data-kernel="norm"]', (li) => ({ cls: li.className, color: getComputedStyle(li).color, bg: getComputedStyle(li).backgroundColor, after: getComputedStyle(li, '::after').content }));
+    expect(row.cls).toContain('edited');
+    expect(row.color).not.toBe('rgb(255, 255, 255)');
+    expect(row.bg).not.toBe('rgb(178, 107, 0)');
+    expect(row.after).toBe('"✎"');
+
+    const before = await info();
+    await s.page.fill('#source', readFileSync(new URL('../fixtures/kernels/norm_output_doubled.wgsl', import.meta.url), 'utf8'));
+    await s.page.click('#recompile');
+    await s.page.waitForFunction(() => document.body.dataset.state === 'running');
+    await s.page.focus('#source');
+    await s.page.keyboard.press('Control+Enter');
+    expect(await s.page.textContent('#compile-status')).toBe('not compiled: a run is in progress; press Ctrl+Enter again when it has ended');
+    const w = await settle('recompiling norm with every output doubled');
+    expect(w.lastCompile!.wrong).toMatch(/^the output is WRONG/);
+    expect(w.runs, 'Ctrl+Enter during the run started nothing').toBe(before.runs + 1);
+    const li = await s.page.$eval('#kernel-list li[data-kernel="norm"]', (e) => ({ cls: e.className, title: e.getAttribute('title'), after: getComputedStyle(e, '::after').content }));
+    expect(li.cls).toContain('wrong');
+    expect(li.after).toBe('"✎ ✗"');
+    expect(li.title).toContain('the edit in use computes a WRONG result');
+    expect(await s.page.textContent('#kernel-edited')).toBe('edited: WRONG result');
+    await s.page.click('#revert');
+    await settle('reverting norm');
+    expect(await s.page.getAttribute('#kernel-list li[data-kernel="norm"]', 'class')).not.toMatch(/wrong|edited/);
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(4));
+
+  it('a correct edit that is slower is not shown in the "ok" green', async () => {
+    const src = await open('norm');
+    const lines = src.split('\n');
+    const main = lines.findIndex((l) => l.startsWith('fn main(@builtin(global_invocation_id)'));
+    // the same result, much more work (a uniform loop whose sum is never negative)
+    lines.splice(main + 2, 0, '  var waste = 0.0;', '  for (var k = 0u; k < p.cols * 300u; k++) { waste += f32(k & 7u); }', '  if (waste < 0.0) { return; }');
+    await s.page.fill('#source', lines.join('\n'));
+    await s.page.click('#recompile');
+    const i = await settle('recompiling norm with wasted work', 2);
+    expect(i.lastCompile!.wrong).toBeUndefined();
+    const log = (await s.page.textContent('#compile-log')) ?? '';
+    expect(log).toMatch(/slower by [\d.]+ % \(ranges do not overlap\)/);
+    expect(await s.page.getAttribute('#compile-log', 'class')).toBe('slower');
+    expect(await s.page.$eval('#compile-log', (e) => getComputedStyle(e).color)).not.toBe('rgb(31, 122, 56)');
+    expect(await s.page.textContent('#compile-status')).toBe(`correct, but slower — run ${i.runs}`);
+    await s.page.click('#revert');
+    await settle('reverting norm', 2);
+  }, browserTimeout(5));
+
+  it('loads a model folder from a URL; a folder that is not one is refused in one line and the loaded pipeline stays', async () => {
+    await s.page.click('#model-box summary');
+    await s.page.fill('#model-url', 'models/nope/');
+    await s.page.click('#model-load');
+    await s.watch.untilState('loading a folder that is not there', ['done', 'error']);
+    const bad = await info();
+    expect(bad.modelError).toMatch(/^Not loaded: models\/nope\/: .*model_index\.json/);
+    expect(bad.modelError!.split('\n')).toHaveLength(1);
+    expect(await s.page.isVisible('#model-error')).toBe(true);
+    expect(bad.model).toBe('tessera-shapes, served with this page');
+
+    await s.page.fill('#model-url', 'models/tessera-shapes/');
+    await s.page.click('#model-load');
+    const i = await settle('a prompt run on the folder at a URL', 2);
+    expect(i.model).toBe('models/tessera-shapes/');
+    expect(i.modelError).toBeNull();
+    expect(await s.page.isVisible('#model-error')).toBe(false);
+    expect(await s.page.textContent('#model-name')).toBe('models/tessera-shapes/');
+    expect(new URL(s.page.url()).searchParams.get('model')).toBe('models/tessera-shapes/');
+    expect(i.mode).toBe('prompt');
+    expect(i.frames).toBe(9);
+  }, browserTimeout(3));
+
+  it('an unknown URL parameter stops the page in one line naming it, the one meant and the known ones', async () => {
+    const page = await s.browser.newPage();
+    const watch = new PageWatch(page);
+    await page.goto(`${s.server.url}?prompt=a&step=2&tune=off`);
+    await watch.untilState('the page with step=2', ['error']);
+    const i = await s.info(page);
+    expect(i.error).toMatch(/^UrlParameterError: step=… is not a parameter of this page \(did you mean steps\?\); it reads prompt, preset, latent, steps, guidance, seed, repeats, timing, tune, autorun, model\. Fix the URL and reload; nothing was run\.$/);
+    expect(i.runs).toBe(0);
+    await page.close();
+  });
+
+  it(`before any run the kernel list says nothing is "unused"`, async () => {
+    const page = await s.browser.newPage();
+    const watch = new PageWatch(page);
+    await page.goto(`${s.server.url}?autorun=0&tune=off`);
+    await watch.untilState('the page with autorun=0', ['done']);
+    const list = await page.$$eval('#kernel-list li', (lis) => lis.map((li) => [li.className, li.children[1]!.textContent, li.getAttribute('title')] as const));
+    expect(list.length).toBeGreaterThan(5);
+    for (const [cls, count, title] of list) {
+      expect(cls).not.toContain('unused');
+      expect(count).toBe('');
+      expect(title).toBe('no run yet: the first run counts the dispatches of each kernel');
+    }
+    await page.close();
+  });
+});
