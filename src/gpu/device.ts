@@ -233,34 +233,12 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     requiredFeatures: features as GPUFeatureName[],
     requiredLimits,
   });
-  const info = adapter.info ?? ({} as GPUAdapterInfo);
-  const sg = info as unknown as { subgroupMinSize?: number; subgroupMaxSize?: number; isFallbackAdapter?: boolean };
-  const hasSubgroups = features.includes('subgroups');
-  const ctx: Gpu = {
-    device,
+  const ctx = wrapDevice(device, {
     runtime,
-    adapterInfo: {
-      vendor: info.vendor ?? '',
-      architecture: info.architecture ?? '',
-      device: info.device ?? '',
-      description: info.description ?? '',
-    },
-    f16: features.includes('shader-f16'),
-    timestamps: features.includes('timestamp-query'),
-    subgroups: hasSubgroups,
-    subgroupMinSize: hasSubgroups ? (sg.subgroupMinSize ?? 0) : 0,
-    subgroupMaxSize: hasSubgroups ? (sg.subgroupMaxSize ?? 0) : 0,
-    isCpu: adapterInfoIsCpu({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: sg.isFallbackAdapter }),
-    limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
-    lost: null,
-    destroy() {
-      // set before the device's lost promise settles, so that a load or call right after is refused at once
-      ctx.lost ??= 'this Gpu was destroyed (gpu.destroy()): acquire a new one (acquireGpu())';
-      device.destroy();
-    },
-  };
-  device.lost.then((info) => {
-    ctx.lost ??= `GPU device lost (${info.reason}): ${info.message || 'no message'}`;
+    info: adapter.info ?? ({} as GPUAdapterInfo),
+    has: (f) => (features as readonly string[]).includes(f),
+    // set before the device's lost promise settles, so that a load or call right after is refused at once
+    destroyed: 'this Gpu was destroyed (gpu.destroy()): acquire a new one (acquireGpu())',
   });
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;
@@ -268,6 +246,47 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     if (!ctx.lost) console.error(`[tessera] uncaptured WebGPU error: ${e.message}`);
   });
   return ctx;
+}
+
+/**
+ * The Gpu of a requested device: acquireGpu()'s for the device it requests, gpuOfDevice()'s
+ * (src/model/device-option.ts) for a caller's own. `info` is the adapter's GPUAdapterInfo (with the subgroup
+ * sizes and isFallbackAdapter where the runtime gives them), `has` whether a feature was requested. `lost` is set to
+ * `destroyed` by destroy() (before the device's lost promise settles, so that a call right after is refused at
+ * once) and to the reason when the device is lost.
+ */
+export function wrapDevice(
+  device: GPUDevice,
+  how: { runtime: 'node' | 'browser'; info: Partial<GPUAdapterInfo>; has: (feature: string) => boolean; destroyed: string },
+): Gpu {
+  const info = how.info as Partial<GPUAdapterInfo> & { subgroupMinSize?: number; subgroupMaxSize?: number; isFallbackAdapter?: boolean };
+  const subgroups = how.has('subgroups');
+  const gpu: Gpu = {
+    device,
+    runtime: how.runtime,
+    adapterInfo: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description: info.description ?? '',
+    },
+    f16: how.has('shader-f16'),
+    timestamps: how.has('timestamp-query'),
+    subgroups,
+    subgroupMinSize: subgroups ? (info.subgroupMinSize ?? 0) : 0,
+    subgroupMaxSize: subgroups ? (info.subgroupMaxSize ?? 0) : 0,
+    isCpu: adapterInfoIsCpu({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: info.isFallbackAdapter }),
+    limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
+    lost: null,
+    destroy() {
+      gpu.lost ??= how.destroyed;
+      device.destroy();
+    },
+  };
+  void device.lost.then((i) => {
+    gpu.lost ??= `GPU device lost (${i.reason}): ${i.message || 'no message'}`;
+  });
+  return gpu;
 }
 
 /** One-line description of an adapter for logs and reports. */

@@ -1,10 +1,9 @@
 // The loaders' `device` option: a GPUDevice the caller already has (its own adapter.requestDevice(), a device a
 // page shares with other WebGPU code), taken as the device tessera runs on, beside `gpu` (acquireGpu()'s object).
-// The device is wrapped as the Gpu every op receives, as acquireGpu() wraps the device it requests
+// The device is wrapped as the Gpu every op receives by wrapDevice(), as acquireGpu() wraps the device it requests
 // (src/gpu/device.ts): its features and limits are the ones the caller requested it with, and it stays the
 // caller's (no loaded object destroys it).
-import { REQUIRED_LIMITS, WANTED_LIMITS, type Gpu, type WantedLimit } from '../gpu/device.js';
-import { adapterInfoIsCpu } from '../gpu/policy.js';
+import { REQUIRED_LIMITS, wrapDevice, type Gpu } from '../gpu/device.js';
 import { checkGpuOption, InputError, kindOf } from './input-error.js';
 
 /** A loader's two ways to name its device. */
@@ -59,29 +58,12 @@ const wrapped = new WeakMap<GPUDevice, Gpu>();
 export function gpuOfDevice(device: GPUDevice): Gpu {
   const known = wrapped.get(device);
   if (known) return known;
-  const info = ((device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? {}) as Partial<GPUAdapterInfo> & { subgroupMinSize?: number; subgroupMaxSize?: number; isFallbackAdapter?: boolean };
-  const has = (f: string) => device.features.has(f);
-  const subgroups = has('subgroups');
   const node = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
-  const gpu: Gpu = {
-    device,
+  const gpu = wrapDevice(device, {
     runtime: node ? 'node' : 'browser',
-    adapterInfo: { vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '', description: info.description ?? '' },
-    f16: has('shader-f16'),
-    timestamps: has('timestamp-query'),
-    subgroups,
-    subgroupMinSize: subgroups ? (info.subgroupMinSize ?? 0) : 0,
-    subgroupMaxSize: subgroups ? (info.subgroupMaxSize ?? 0) : 0,
-    isCpu: adapterInfoIsCpu({ vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, isFallbackAdapter: info.isFallbackAdapter }),
-    limits: Object.fromEntries(WANTED_LIMITS.map((n) => [n, (device.limits as unknown as Record<string, number>)[n]])) as Record<WantedLimit, number>,
-    lost: null,
-    destroy() {
-      gpu.lost ??= 'this device was destroyed (gpu.destroy()): request a new one';
-      device.destroy();
-    },
-  };
-  void device.lost.then((i) => {
-    gpu.lost ??= `GPU device lost (${i.reason}): ${i.message || 'no message'}`;
+    info: (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? {},
+    has: (f) => device.features.has(f),
+    destroyed: 'this device was destroyed (gpu.destroy()): request a new one',
   });
   wrapped.set(device, gpu);
   return gpu;
