@@ -103,8 +103,9 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   const seen = new Set<string>();
   GIVEN.set(out, seen);
   for (let i = 0; i < argv.length; i++) {
-    // -h is --help's short form, everywhere; -q --quiet's where the command takes it (the only short flags)
-    const a = argv[i] === '-h' ? '--help' : argv[i] === '-q' && spec.quiet ? '--quiet' : argv[i]!;
+    // -h is --help's short form, everywhere; -q --quiet's where the command takes it (the only short flags),
+    // with a value as their long forms take one: -q=0 is --quiet=0, -q=maybe refused as --quiet=maybe is
+    const a = shortFlag(argv[i]!, spec);
     if (!a.startsWith('--')) {
       out._.push(a);
       continue;
@@ -151,6 +152,13 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (v === undefined && p.required) throw new UsageError(`tessera ${spec.name}: missing ${p.name}${p.choices ? ` (one of ${p.choices.join(', ')})` : ''}`);
   });
   return out;
+}
+
+/** `arg` with a short flag (-h, and -q where the command takes --quiet), alone or with `=VALUE`, in its long form. */
+function shortFlag(arg: string, spec: CommandSpec): string {
+  const [short, value] = arg.split(/=(.*)/s, 2) as [string, string | undefined];
+  const long = short === '-h' ? '--help' : short === '-q' && spec.quiet ? '--quiet' : undefined;
+  return long === undefined ? arg : value === undefined ? long : `${long}=${value}`;
 }
 
 /**
