@@ -7,13 +7,14 @@
 // is marked in the kernel list, a slower one is not shown in the "ok" green, Ctrl+Enter during a run says why
 // nothing happens; an edited kernel's list row stays readable; a binding the device refuses is pointed at its
 // declaration, not at `fn main`; a tiny kernel's work is not "0.00 MFLOP"; another model folder is loaded from a
-// URL (and a bad one is refused in one line, the loaded pipeline kept); an unknown URL parameter is named, with
-// the one meant.
+// URL (and a bad one is refused in one line, the loaded pipeline kept) or picked on this computer; an unknown URL
+// parameter is named, with the one meant.
 //
 // One page, the prompt box at 2 steps and 2 timed repeats (tune=off), plus a second page for the URL check.
 // Needs /usr/bin/chromium, as browser-profiler.test.ts.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { browserTestsRun, browserTimeout, PageWatch, profilerSession } from '../helpers/browser.js';
 
 const run = browserTestsRun(import.meta.filename);
@@ -193,6 +194,18 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     expect(new URL(s.page.url()).searchParams.get('model')).toBe('models/tessera-shapes/');
     expect(i.mode).toBe('prompt');
     expect(i.frames).toBe(9);
+  }, browserTimeout(3));
+
+  it('loads a model folder picked on this computer (webkitdirectory), read through mapFolder', async () => {
+    const before = await info();
+    // the folder itself, as a user picks it: the repository's tessera-shapes (no files.json: the picked files are the list)
+    await s.page.setInputFiles('#model-pick', fileURLToPath(new URL('../../models/tessera-shapes', import.meta.url)));
+    const i = await settle('a prompt run on a picked folder', 2);
+    expect(i.model).toMatch(/^tessera-shapes \(picked: \d+ files\)$/);
+    expect(i.runs).toBe(before.runs + 1);
+    expect(i.frames).toBe(9);
+    expect(new URL(s.page.url()).searchParams.has('model'), 'a picked folder has no address').toBe(false);
+    expect(s.watch.errors).toEqual([]);
   }, browserTimeout(3));
 
   it('an unknown URL parameter stops the page in one line naming it, the one meant and the known ones', async () => {
