@@ -12,7 +12,7 @@ import { defaultTuneMode, implicitTuneMinFlops, loadTuneCache, setDefaultTuneMod
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 import { versionCommand } from './cmd-version.js';
-import { endProgressLine, kernelProgress, setQuiet } from './progress.js';
+import { endProgressLine, kernelProgress, setQuiet, stopProgress } from './progress.js';
 import { watchAllKernels } from '../gpu/kernel.js';
 import { discardOutputs } from '../io/node-write.js';
 
@@ -104,6 +104,7 @@ function cleanUpOnSignals(): () => void {
   const on = (sig: NodeJS.Signals) => {
     if (going) return; // a second Ctrl-C (the terminal signals the launcher's whole group) waits for the clean-up
     going = true;
+    stopProgress(); // the run goes on while its outputs are discarded: it draws no bar above the stopped line
     void discardOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
       off();
       endProgressLine(); // a bar drawn in place on a terminal: the line below starts at the left

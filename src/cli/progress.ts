@@ -12,6 +12,19 @@ export function setQuiet(q: boolean): void {
   quiet = q;
 }
 
+/** Set by stopProgress: the run was interrupted, and its progress is drawn no more. */
+let stopped = false;
+
+/**
+ * An interrupted run (Ctrl-C, SIGTERM: main.ts's signal handler) draws no more progress: the work still
+ * going on while its outputs are discarded (a decode's next plan compiling) would otherwise draw a fresh
+ * "compiling kernels [....] 0/N" bar above the "stopped" line. Bars and the kernel lines print nothing
+ * from here on; a bar already mid-line is ended by endProgressLine.
+ */
+export function stopProgress(): void {
+  stopped = true;
+}
+
 /** An informational line on stderr (what is being loaded, encoded, decoded, timed), silenced by --quiet. */
 export function info(line: string): void {
   if (!quiet) console.error(line);
@@ -52,7 +65,7 @@ export function progressBar(label: string, opts: { plainEvery?: number } = {}): 
   let lastLine = -Infinity;
   return {
     update(done, total) {
-      if (quiet) return;
+      if (quiet || stopped) return;
       const now = Date.now();
       const secs = ((now - start) / 1000).toFixed(1);
       if (!tty) {
@@ -112,7 +125,7 @@ export function kernelProgress(): (e: KernelEvent) => void {
     }
   };
   return (e) => {
-    if (quiet) return;
+    if (quiet || stopped) return;
     if (e.type === 'compile') return compiled(e.done, e.total);
     if (e.explicit || tuneSaid) return;
     tuneSaid = true;
