@@ -13,7 +13,7 @@
 // read once at the end.
 import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
-import { GpuError, withErrorScopes } from '../gpu/device.js';
+import { GpuError, gpuWait, withErrorScopes } from '../gpu/device.js';
 import { compilePlans, Pace, Plan, type Dispatch } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
@@ -517,7 +517,8 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
           gpu.device.queue.submit([enc.finish()]);
         });
         await pace.idle(gpu, `${where}: ${model.name} forward and ${program.className} update`, submitted);
-        await flagRead.mapAsync(GPUMapMode.READ, 0, 4);
+        // gpuWait: no busy core in Node on a CPU adapter (as waitIdle and readTensor)
+        await gpuWait(gpu, flagRead.mapAsync(GPUMapMode.READ, 0, 4));
         bits = new Uint32Array(flagRead.getMappedRange(0, 4))[0]!;
         flagRead.unmap();
         if (stepDispatches) {
