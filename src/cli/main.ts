@@ -105,7 +105,7 @@ function cleanUpOnSignals(): () => void {
     if (going) return; // a second Ctrl-C (the terminal signals the launcher's whole group) waits for the clean-up
     going = true;
     stopProgress(); // the run goes on while its outputs are discarded: it draws no bar above the stopped line
-    void discardOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
+    stopping = discardOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
       off();
       endProgressLine(); // a bar drawn in place on a terminal: the line below starts at the left
       console.error(stoppedLine(sig, running === 'files'));
@@ -118,6 +118,9 @@ function cleanUpOnSignals(): () => void {
   for (const s of sigs) process.on(s, on);
   return off;
 }
+
+/** The signal clean-up under way (cleanUpOnSignals), which ends the process: an error of the same moment waits for it. */
+let stopping: Promise<void> | null = null;
 
 export async function main(argv: string[]): Promise<number> {
   const [first, ...args] = argv;
@@ -172,6 +175,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // a failed run leaves no file: its temps, the writers still encoding and the folders it created go
     await discardOutputs();
+    // an error caused by a signal not yet handled here (Ctrl-C reaches the whole group: ffmpeg, probed with
+    // spawnSync, dies of it while this process is blocked) is no error: the event loop's next poll delivers the
+    // signal (two check phases have a poll between them), and its clean-up prints the stopped line and ends the process
+    for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+    if (stopping) await stopping;
     // a bad tuning variable is the caller's usage, as a bad TESSERA_MAX_GPU_MEMORY is; so is --dtype f16 the adapter cannot store
     const err = e instanceof TuneEnvError ? new UsageError(e.message) : dtypeAsUsage(e);
     console.error(errorLine(err, debug));

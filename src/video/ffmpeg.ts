@@ -3,7 +3,7 @@
 // with the BT.709 matrix to limited (TV) range and tagged so (colour primaries, transfer and matrix
 // bt709, range tv), so a player decodes the colours the frames have; into a temporary file (src/io/node-write.ts tempPath, tracked there, so an interrupted run removes it)
 // that is renamed over the target only when ffmpeg succeeded.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { commitTemps, dropTemp, outputTarget, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
@@ -50,11 +50,28 @@ export function findFfmpeg(): Ffmpeg {
   const path = whichFfmpeg();
   if (!path) throw new EncoderError('writing an MP4 (H.264) needs the ffmpeg program and none is on the PATH: install it (Debian/Ubuntu: apt-get install ffmpeg; in a tessera checkout, `npm run setup` does), or write a GIF or PNG frames instead (CLI: --preview clip.gif / --frames-dir DIR)');
   const v = spawnSync(path, ['-hide_banner', '-version'], { encoding: 'utf8', timeout: 20_000 });
-  if (v.status !== 0) throw new EncoderError(`${path} -version failed (${v.error?.message ?? v.stderr.trim().split('\n').pop() ?? `exit ${v.status}`}): is it a working ffmpeg?`);
+  notStopped(v, path, '-version');
+  if (v.status !== 0) throw new EncoderError(`${path} -version failed (${spawnCause(v)}): is it a working ffmpeg?`);
   const version = /ffmpeg version (\S+)/.exec(v.stdout)?.[1] ?? 'unknown version';
   const enc = spawnSync(path, ['-hide_banner', '-encoders'], { encoding: 'utf8', timeout: 20_000 });
+  notStopped(enc, path, '-encoders');
   if (enc.status !== 0 || !/\blibx264\b/.test(enc.stdout)) throw new EncoderError(`${path} (ffmpeg ${version}) has no libx264 encoder, which writing an MP4 (H.264) needs: install a build with it (Debian's ffmpeg package has it)`);
   return { path, version };
+}
+
+/**
+ * A probe ended by a signal is no fault of ffmpeg's: Ctrl-C reaches the whole process group, so ffmpeg dies
+ * of it while this process, blocked in spawnSync, has yet to run its own handler. The EncoderError says it
+ * was stopped by SIG and carries `signal`, for a caller that lets its signal handling win (the CLI's main).
+ */
+function notStopped(r: SpawnSyncReturns<string>, path: string, what: string): void {
+  if (r.signal === null || r.error) return;
+  throw Object.assign(new EncoderError(`${path} ${what} was stopped by ${r.signal} (not an ffmpeg fault: this process is being interrupted, or something killed ffmpeg)`), { signal: r.signal });
+}
+
+/** Why a probe failed: its spawn error, else the last line of its stderr that says something, else its exit status. */
+function spawnCause(r: SpawnSyncReturns<string>): string {
+  return r.error?.message ?? (r.stderr.split('\n').map((l) => l.trim()).findLast((l) => l !== '') || `exit ${r.status}`);
 }
 
 export interface Mp4Options {
