@@ -3,7 +3,7 @@
 // shard again: two reads at once open it once (the second waits for the first's open: two opens would leave one handle
 // that no release closes); a name that is not one of the shards is refused as before release, not opened; a close()
 // while a shard is being opened again fails that read as closed. Linux (/proc/self/fd names the files a process holds).
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,19 +14,10 @@ import { readSafetensors } from '../../src/io/read-safetensors.js';
 import type { FolderSource } from '../../src/io/source.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { ROOT } from '../helpers/golden.js';
+import { openOn } from '../helpers/open-files.js';
 
 const DIR = join(ROOT, 'models', 'tessera-shapes', 'text_encoder');
 const SHARD = join(DIR, 'model.safetensors');
-
-/** How many of this process's file descriptors are open on `file` (Linux; one closed while listed reads as another file). */
-const openOn = (file: string) => readdirSync('/proc/self/fd').filter((fd) => readlinkSafe(`/proc/self/fd/${fd}`) === file).length;
-const readlinkSafe = (p: string) => {
-  try {
-    return readlinkSync(p);
-  } catch {
-    return '';
-  }
-};
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-handles5-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

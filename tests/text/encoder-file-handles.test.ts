@@ -3,7 +3,7 @@
 // Node to close at GC with DEP0137. Now no handle is open between calls: the file is released after the load and
 // after each encode and opened again by the next read (ModelFolder.release); a file that changed size meanwhile is
 // refused. Linux (/proc/self/fd names the files a process holds).
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,23 +11,11 @@ import '../../src/node-env.js';
 import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
 import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
+import { openOn } from '../helpers/open-files.js';
 
 const DIR = join(ROOT, 'models', 'tessera-shapes');
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-te-handles-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** How many of this process's file descriptors are open on `file`. */
-function openOn(file: string): number {
-  let n = 0;
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      if (readlinkSync(`/proc/self/fd/${fd}`) === file) n++;
-    } catch {
-      // closed while listing
-    }
-  }
-  return n;
-}
 
 describe.skipIf(!hasGpu || process.platform !== 'linux')('text encoder file handles', () => {
   for (const stream of [false, true]) {
