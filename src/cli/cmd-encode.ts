@@ -17,7 +17,7 @@ export const encodeCommand: Command = {
     quiet: true,
     first: pathAndOutChecks('encode'),
     summary: "encode a prompt with a pipeline's tokenizer and UMT5 text encoder (WanPipeline prompt_embeds)",
-    usage: 'tessera encode --pipeline DIR --prompt P [--negative-prompt N] [--max-sequence-length N] [--variant NAME] --out OUT.safetensors',
+    usage: 'tessera encode --pipeline DIR --prompt P [--negative-prompt N] [--max-sequence-length N] [--variant NAME] [--stream auto|on|off] [--max-memory SIZE] --out OUT.safetensors',
     flags: {
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder with tokenizer/ (tokenizer.json) and text_encoder/ (UMT5EncoderModel)', required: true },
       prompt: { type: 'string', arg: 'TEXT', help: 'the prompt (cleaned as WanPipeline does: HTML entities, whitespace)', required: true },

@@ -33,7 +33,7 @@ export const forwardCommand: Command = {
     quiet: true,
     first: pathAndOutChecks('forward'),
     summary: "run one forward pass of a diffusers model folder (diffusers' output layout)",
-    usage: 'tessera forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--variant NAME]',
+    usage: 'tessera forward --model DIR --inputs IN.safetensors --out OUT.safetensors [--dtype f32|f16] [--variant NAME] [--max-memory SIZE]',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers model folder (config.json + *.safetensors)', required: true },
       inputs: { type: 'string', arg: 'FILE', help: 'safetensors with hidden_states, timestep and encoder_hidden_states (Wan/Latte) or class_labels (DiT)', required: true },

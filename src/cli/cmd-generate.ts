@@ -221,9 +221,9 @@ export const generateCommand: Command = {
     first: pathAndOutChecks('generate'),
     summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
     usage:
-      'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant NAME] [--shift S] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
-      '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W [--batch B]) --out OUT.safetensors [--steps N] [--guidance G] [--scheduler CLASS] [--variant NAME] [--video clip.mp4] [--preview clip.gif] [--frames-dir DIR]\n' +
-      '       tessera generate [--prompt P] [--inputs IN.safetensors | --seed N] [--steps N] [--batch B] [--scheduler CLASS] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)',
+      'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W [--class-label C]) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant NAME] [--shift S] [--dtype f32|f16] [--max-memory SIZE] [--video clip.mp4] [--preview clip.gif] [--fps N] [--frames-dir DIR]\n' +
+      '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W [--batch B] [--class-label C]) --out OUT.safetensors [--steps N] [--guidance G] [--scheduler CLASS] [--variant NAME] [--shift S] [--dtype f32|f16] [--max-memory SIZE] [--video clip.mp4] [--preview clip.gif] [--fps N] [--frames-dir DIR]\n' +
+      '       tessera generate [--prompt P] [--inputs IN.safetensors | --seed N] [--steps N] [--batch B] [--scheduler CLASS] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif] [--fps N]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE' },

@@ -88,6 +88,7 @@ export const infoCommand: Command = {
   spec: {
     name: 'info',
     summary: 'show the WebGPU adapter, its features and limits, and the kernel variants that apply',
+    usage: 'tessera info [--json]',
     flags: { json: { type: 'bool', help: 'print one JSON object' } },
   },
   async run(p) {

@@ -201,7 +201,7 @@ export const tuneCommand: Command = {
     name: 'tune',
     quiet: true,
     summary: 'time candidate kernel variants for this adapter ahead of time and cache the winners (refused with --no-tune or TESSERA_TUNE=off, which turn tuning off)',
-    usage: 'tessera tune [--preset NAME [--frames F --height H --width W]] [--dtype f32|f16] [--force] [--rounds N] [--quick] [--json]',
+    usage: 'tessera tune [--preset NAME [--frames F --height H --width W] | --shapes M×K×N,…|all] [--dtype f32|f16] [--force] [--rounds N] [--quick] [--json]',
     without: { 'no-tune': `${TUNING_OFF}: drop --no-tune to tune` },
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: 'tune the ops of one forward of this model (seeded random weights) instead of the GEMM shape list', arg: 'NAME' },
