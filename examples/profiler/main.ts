@@ -1557,7 +1557,7 @@ function selectKernel(name: string): void {
   // a prompt run's `run` holds its three stages: the variants are the whole run's, not one step's
   const where = stageRanges ? "this run's text encoder, denoising step and VAE decode" : 'this step';
   const parts = [inStep.length ? `in ${where}: ${inStep.join(', ')}` : '', inDecode.length ? `in its decode: ${inDecode.join(', ')}` : ''].filter(Boolean);
-  $('kernel-variants').textContent = parts.length ? `variants ${parts.join('; ')}` : 'not dispatched by this model (edits compile-check only)';
+  $('kernel-variants').textContent = parts.length ? `variants ${parts.join('; ')}` : run ? 'not dispatched by this model (edits compile-check only)' : 'no run yet: the first run shows the variants it dispatches (an edit now is compile-checked, and the next run uses it)';
   $('kernel-features').textContent = featureNote(spec);
   $('kernel-features').hidden = !$('kernel-features').textContent;
   showVariantSource();

@@ -219,7 +219,7 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     await page.close();
   });
 
-  it(`before any run the kernel list says nothing is "unused"`, async () => {
+  it(`before any run the kernel list says nothing is "unused", nor the editor "not dispatched"`, async () => {
     const page = await s.browser.newPage();
     const watch = new PageWatch(page);
     await page.goto(`${s.server.url}?autorun=0&tune=off`);
@@ -231,6 +231,8 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
       expect(count).toBe('');
       expect(title).toBe('no run yet: the first run counts the dispatches of each kernel');
     }
+    // nor does the editor say of the open kernel that the model does not dispatch it
+    expect(await page.textContent('#kernel-variants')).toBe('no run yet: the first run shows the variants it dispatches (an edit now is compile-checked, and the next run uses it)');
     await page.close();
   });
 });
