@@ -5,7 +5,8 @@
 // that is renamed over the target only when ffmpeg succeeded.
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { OutputError } from '../io/output-error.js';
 import { commitTemps, dropTemp, outputTarget, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
 import { checkFrame } from '../preview/preview.js';
 import { rgbaToRgb, type RgbaFrames } from './frames.js';
@@ -108,7 +109,9 @@ export function ffmpegCause(stderr: string): string {
  * @throws EncoderError `writeMp4Ffmpeg…: …` before ffmpeg starts for no frames, a bad size, a frame of another length
  *   (`writeMp4Ffmpeg frame 1: frame has 128 bytes, 4x4 RGBA needs 64`), fps outside (0, 240] or crf not an
  *   integer in [0, 51]; and when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause). No file is left behind.
- * @throws OutputError `cannot write PATH: <cause>` when the encoded file cannot be renamed over `path`:
+ *   A missing argument (plain JS) is an EncoderError naming it (`writeMp4Ffmpeg: argument 4 missing: the options ({ fps })`).
+ * @throws OutputError `cannot write PATH: the folder DIR does not exist` (or DIR is a file), before ffmpeg starts;
+ *   `cannot write PATH: <cause>` when the encoded file cannot be renamed over `path`:
  *   something there that is not a regular file (a folder, a FIFO, a device), or a failed rename
  *   (e.g. its folder is gone); the temp is removed.
  */
@@ -125,6 +128,10 @@ export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
  *   ffmpeg fails; the temp is removed first.
  */
 export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<{ tmp: string; written: Mp4Written }> {
+  // plain JS callers: a missing argument is named, not a TypeError reading one of its fields
+  const given: [unknown, string][] = [[ff, 'the Ffmpeg from findFfmpeg()'], [path, 'the MP4 file path'], [clip, 'the clip ({ width, height, frames })'], [opts, 'the options ({ fps })']];
+  const missing = given.findIndex(([a]) => a === undefined || a === null);
+  if (missing >= 0) throw new EncoderError(`writeMp4Ffmpeg: argument ${missing + 1} missing: ${given[missing]![1]}`);
   const { width, height, frames } = clip;
   // all checked before ffmpeg starts: it reads the frames as one byte stream, so a frame of another
   // length would shift every frame after it (or add frames) instead of failing
@@ -134,7 +141,18 @@ export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
   const crf = opts.crf ?? 18;
   if (!(Number.isInteger(crf) && crf >= 0 && crf <= 51)) throw new EncoderError(`writeMp4Ffmpeg: crf must be an integer in [0, 51] (libx264's constant rate factor), got ${crf}`);
   const padded = width % 2 === 1 || height % 2 === 1;
-  const tmp = tempPath(outputTarget(path));
+  const target = outputTarget(path);
+  // ffmpeg would say only `No such file or directory`: the folder is named, before it starts
+  const folder = dirname(resolve(target));
+  let st;
+  try {
+    st = statSync(folder, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new OutputError(`cannot write ${path}: ${folder} cannot be a folder (${(e as NodeJS.ErrnoException).code}: a folder on its path is a file)`, (e as NodeJS.ErrnoException).code);
+  }
+  if (!st) throw new OutputError(`cannot write ${path}: the folder ${folder} does not exist`, 'ENOENT');
+  if (!st.isDirectory()) throw new OutputError(`cannot write ${path}: ${folder} is a file, not a folder`, 'ENOTDIR');
+  const tmp = tempPath(target);
   // the RGB -> YUV matrix and range set here, where the conversion happens, and the same tagged on the stream
   const filters = [...(padded ? ['pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []), 'scale=out_color_matrix=bt709:out_range=tv', 'format=yuv420p'];
   const args = [
