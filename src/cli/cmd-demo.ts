@@ -219,7 +219,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   if (!embedded) {
     checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
   }
-  if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded);
+  if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded, p.shift as number);
   checkPipelineSteps(pipelineDir, p.steps as number, { shift: p.shift as number | undefined });
   // the size from the folder's JSON files, before the GPU is acquired (in the preflight when they could not be read here)
   const sizing = await pipelineSizing(pipelineDir);

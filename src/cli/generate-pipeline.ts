@@ -190,16 +190,36 @@ export function checkPromptTextEncoder(p: Parsed, header: ReadonlyMap<string, un
 /**
  * --shift overrides the shift of a FlowMatchEulerDiscreteScheduler only (the sampler refuses it for
  * others, after loading): refused before any model is read when the pipeline's scheduler is another.
- * `embedded`: the folder is the embedded pipeline (named so). An unreadable config is left to the loader's own error.
+ * `embedded`: the folder is the embedded pipeline (named so); `shift`: --shift's value. A multistep scheduler
+ * (UniPC, DPM-Solver) of a flow config, whose config flow-match Euler is built from as well: the practical way is
+ * said first, `--scheduler flow-match-euler --shift S` (that scheduler from the same config, at that shift), then
+ * where its own shift comes from. An unreadable config is left to the loader's own error.
  * @throws UsageError naming --shift, the scheduler class and its config file.
  */
-export function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
+export function checkShiftApplies(pipelineDir: string, embedded: boolean, shift?: number): void {
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
   // the class loadPipeline builds: model_index.json's (as diffusers), else the config's
   const index = readJsonFile(join(pipelineDir, 'model_index.json'));
-  const cls = (index && componentClass(index, 'scheduler')) ?? readJsonFile(file)?._class_name;
+  const config = readJsonFile(file);
+  const cls = (index && componentClass(index, 'scheduler')) ?? config?._class_name;
   // a missing or unsupported class is the loader's refusal
-  if (refusesShift(cls)) throw new UsageError(shiftRefusal(cls, { option: '--shift', from: `${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler`, file }));
+  if (!refusesShift(cls)) return;
+  const from = `${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler`;
+  if (config && (cls === 'UniPCMultistepScheduler' || cls === 'DPMSolverMultistepScheduler') && buildsAs(config, 'FlowMatchEulerDiscreteScheduler', file)) {
+    const s = shift ?? 'S';
+    throw new UsageError(`--shift applies to FlowMatchEulerDiscreteScheduler (flow matching): give --scheduler flow-match-euler --shift ${s} to sample with it, built from the same config; ${from}, ${cls}, takes its shift from flow_shift in ${file} (or leave out --shift and set flow_shift there)`);
+  }
+  throw new UsageError(shiftRefusal(cls, { option: '--shift', from, file }));
+}
+
+/** Whether scheduler class `cls` can be built from `config` (read from `file`), as --scheduler builds it. */
+function buildsAs(config: Record<string, unknown>, cls: SchedulerClass, file: string): boolean {
+  try {
+    schedulerFromConfig(config, { file, override: cls, overrideName: '--scheduler', warn: () => {} });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -211,7 +231,7 @@ export function checkShiftApplies(pipelineDir: string, embedded: boolean): void 
  */
 export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, name: string | undefined, shift: number | undefined): void {
   if (name === undefined) {
-    if (shift !== undefined) checkShiftApplies(pipelineDir, embedded);
+    if (shift !== undefined) checkShiftApplies(pipelineDir, embedded, shift);
     return;
   }
   const cls = resolveSchedulerClass(name, '--scheduler');

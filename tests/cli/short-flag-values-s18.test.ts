@@ -5,16 +5,9 @@ import { parseArgs, UsageError } from '../../src/cli/args.js';
 import { generateCommand } from '../../src/cli/cmd-generate.js';
 import { infoCommand } from '../../src/cli/cmd-info.js';
 import { tesseraCli } from '../helpers/cli.js';
+import { thrown } from '../helpers/errors.js';
 
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(UsageError);
-    return (e as Error).message;
-  }
-  throw new Error('not refused');
-};
+const refusal = (f: () => unknown): string => thrown(f, UsageError).message;
 
 describe('short flags with a value', () => {
   it('-q=V and -h=V are --quiet=V and --help=V: the same values taken, the same refusal', () => {

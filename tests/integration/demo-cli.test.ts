@@ -114,7 +114,7 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     const out = join(tempDir(), 'out');
     const r = await cli(['demo', '--shift', '9', '--out', out]);
     expect(r.code).toBe(2);
-    expect(r.errLines).toEqual([`tessera: error: UsageError: --shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (the embedded pipeline's scheduler), which takes its shift from flow_shift in ${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')}: leave out --shift and set flow_shift there`]);
+    expect(r.errLines).toEqual([`tessera: error: UsageError: --shift applies to FlowMatchEulerDiscreteScheduler (flow matching): give --scheduler flow-match-euler --shift 9 to sample with it, built from the same config; the embedded pipeline's scheduler, UniPCMultistepScheduler, takes its shift from flow_shift in ${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')} (or leave out --shift and set flow_shift there)`]);
     expect(existsSync(out)).toBe(false);
   }, 300_000);
 
