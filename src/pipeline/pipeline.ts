@@ -376,12 +376,13 @@ export interface PipelineGenerateOptions {
    */
   onKernels?: Hook<[event: PipelineKernelEvent]>;
   /**
-   * tessera's own: cancels the call. Checked before each stage, between the text encoder's prompt and
+   * tessera's own: cancels the call. Checked before each stage and after its onStage hook, between the text encoder's prompt and
    * negative prompt, between denoising steps, and inside the VAE decode before each of its pieces (per
    * latent frame: mid block, each up block and upsampler, conv_out; DecodeOptions.signal), so an abort
    * waits for the step, encode or decode piece under way, not for the whole stage.
    * An aborted call rejects with a DOMException named 'AbortError' whose message names where it stopped,
-   * `Pipeline.generate, before step I/N: aborted (REASON)` (or another stage; in the decode, `Vae.decode: …`),
+   * `Pipeline.generate, before step I/N: aborted (REASON)` (or another stage, `…, before the text encoder: …`; in the
+   * decode, `Pipeline.generate, in the VAE decode (after frame I/N): …` or `(before its first frame)`),
    * the signal's reason as `cause` (`controller.abort()`'s own AbortError, REASON 'This operation was aborted'); the call's GPU buffers are freed, the
    * pipeline stays usable and the next call gives what it would have given. Aborted before it starts
    * (queued behind another call, too): rejects at once, without waiting for the calls ahead, and never runs.
@@ -1264,8 +1265,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const { opts } = call;
     const stop = (where: string) => throwIfAborted(opts.signal, `Pipeline.generate, ${where}`);
     stop('before it started');
+    // the signal is checked at every stage boundary, after the stage's hook too (an abort inside onStage runs nothing of the stage)
     if (call.prompts || call.negs) {
       await onStage('text');
+      stop('before the text encoder');
       if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L, call.promptName);
       if (call.negs) {
         if (call.prompts) stop('after encoding the prompt');
@@ -1289,9 +1292,19 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (call.outputType === 'np') {
       stop('before the VAE decode');
       await onStage('decode');
+      stop('before the VAE decode');
       const { onDecodeProgress } = call;
-      const onProgress = onDecodeProgress && ((d: number, t: number) => callHook('onDecodeProgress', `Pipeline.generate, decode ${d}/${t}`, onDecodeProgress, d, t));
-      const pixels = postprocessSample(await this.decoder!.decode(res.latents, { signal: opts.signal, onProgress }));
+      let decoded = '(before its first frame)';
+      const onProgress = async (d: number, t: number) => {
+        decoded = `(after frame ${d}/${t})`;
+        if (onDecodeProgress) await callHook('onDecodeProgress', `Pipeline.generate, decode ${d}/${t}`, onDecodeProgress, d, t);
+      };
+      // the decode's own abort (`Vae.decode: aborted`) named as the steps' are: the call, and where in the decode it stopped
+      const decoding = this.decoder!.decode(res.latents, { signal: opts.signal, onProgress }).catch((e: unknown) => {
+        if (e instanceof Error && e.name === 'AbortError' && opts.signal?.aborted) stop(`in the VAE decode ${decoded}`);
+        throw e;
+      });
+      const pixels = postprocessSample(await decoding);
       if (this.family === 'dit') out.images = pixels;
       else out.video = pixels;
     }
