@@ -171,6 +171,15 @@ async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 
 let devicesAcquired = 0;
 
 /**
+ * The GPU object (navigator.gpu, the webgpu package's create()) each acquired device came from, held for as long
+ * as the device is. Dawn's Node binding (webgpu 0.6.2) destroys its instance when that object is garbage-collected,
+ * even while a device of it has work in flight: the process then dies (`std::system_error: Invalid argument`,
+ * "The futex facility returned an unexpected error code", SIGSEGV), typically at a GC while a wait sleeps (Pace).
+ * A caller's acquireGpu({ gpu: create([]) }) keeps no other reference to it.
+ */
+const instanceOfDevice = new WeakMap<GPUDevice, GPU>();
+
+/**
  * Acquire an adapter and device with the optional features tessera uses (shader-f16,
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
  * what the adapter offers). In Node the first call without `gpu` loads Dawn and, unless the environment has it,
@@ -233,6 +242,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     requiredFeatures: features as GPUFeatureName[],
     requiredLimits,
   });
+  instanceOfDevice.set(device, gpu);
   const ctx = wrapDevice(device, {
     runtime,
     info: adapter.info ?? ({} as GPUAdapterInfo),
