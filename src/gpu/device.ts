@@ -172,10 +172,11 @@ let devicesAcquired = 0;
 
 /**
  * The GPU object (navigator.gpu, the webgpu package's create()) each acquired device came from, held for as long
- * as the device is. Dawn's Node binding (webgpu 0.6.2) destroys its instance when that object is garbage-collected,
- * even while a device of it has work in flight: the process then dies (`std::system_error: Invalid argument`,
- * "The futex facility returned an unexpected error code", SIGSEGV), typically at a GC while a wait sleeps (Pace).
- * A caller's acquireGpu({ gpu: create([]) }) keeps no other reference to it.
+ * as the device is. Dawn's Node binding lives only as long as create()'s object is referenced (the webgpu package's
+ * README, "Lifetime"): once it is garbage-collected (webgpu 0.6.2), even with a device's work in flight, the process
+ * dies (`std::system_error: Invalid argument`, "The futex facility returned an unexpected error code", SIGSEGV),
+ * typically at a GC while a wait sleeps (Pace). A caller's acquireGpu({ gpu: create([]) }) keeps no other reference
+ * to it. Holding it does not keep Node from exiting (checked: a script holding its Gpu in a global ends).
  */
 const instanceOfDevice = new WeakMap<GPUDevice, GPU>();
 

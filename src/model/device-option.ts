@@ -54,6 +54,9 @@ const wrapped = new WeakMap<GPUDevice, Gpu>();
  * The Gpu of a caller's GPUDevice (checked by checkDeviceOptions): the features it was requested with
  * (shader-f16, timestamp-query, subgroups), its values of WANTED_LIMITS, its adapter's info where the runtime
  * gives GPUDevice.adapterInfo. `lost` is set when the device is lost; destroy() destroys it, as acquireGpu()'s does.
+ * In Node the caller keeps the webgpu package's create() object referenced as long as the device runs (its README,
+ * "Lifetime": collected, it takes the process down); a GPUDevice does not lead back to it, so tessera cannot hold
+ * it as acquireGpu() does.
  */
 export function gpuOfDevice(device: GPUDevice): Gpu {
   const known = wrapped.get(device);
