@@ -28,13 +28,15 @@ import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judg
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
-import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineSteps, checkShiftApplies, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
+import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
 import type { VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
+import { checkSchedulerName } from './cmd-generate.js';
+import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES } from '../sampler/config.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
 
 export const demoCommand: Command = {
@@ -42,7 +44,7 @@ export const demoCommand: Command = {
     name: 'demo',
     quiet: true,
     summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
-    usage: 'tessera demo [--prompt P] [--negative-prompt P] [--seed S] [--steps N] [--guidance G] [--shift S] [--frames F --height H --width W]\n                    [--pipeline DIR [--variant NAME]] [--max-sequence-length N] [--max-memory BYTES] [--repeats N] [--profile-steps] [--out DIR]\n       tessera demo --preset NAME [--steps N] [--guidance G] [--shift S] [--seed S] [--dtype f32|f16] [--repeats N] [--max-memory BYTES] [--out DIR]   (the random-weight preset demo: one profiled step of a preset architecture)',
+    usage: 'tessera demo [--prompt P] [--negative-prompt P] [--seed S] [--steps N] [--guidance G] [--scheduler CLASS] [--shift S] [--frames F --height H --width W]\n                    [--pipeline DIR [--variant NAME]] [--max-sequence-length N] [--max-memory BYTES] [--repeats N] [--profile-steps] [--out DIR]\n       tessera demo --preset NAME [--steps N] [--guidance G] [--shift S] [--seed S] [--dtype f32|f16] [--repeats N] [--max-memory BYTES] [--out DIR]   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: `run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): ${presetNames().join(', ')}`, arg: 'NAME' },
       steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },
@@ -52,6 +54,7 @@ export const demoCommand: Command = {
       pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes' },
       variant: { type: 'string', arg: 'NAME', help: "with --pipeline: the weight variant (e.g. fp16) of every component that has it, as diffusers' variant=" },
       guidance: { type: 'number', help: 'classifier-free guidance scale', default: EMBEDDED_DEFAULTS.guidance_scale },
+      scheduler: { type: 'string', arg: 'CLASS', help: `the denoising loop's scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the pipeline's scheduler_config.json as diffusers' from_config does, as generate --scheduler; default: model_index.json's scheduler` },
       shift: { type: 'number', help: "flow-match shift (default: the pipeline's scheduler_config.json; 3 with a --preset of Wan; other presets' DDIM has none)" },
       seed: { type: 'int', help: 'noise seed (and weight seed with --preset)', default: 0 },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype (--preset only; the pipeline runs as its weights and the adapter allow)' },
@@ -69,7 +72,7 @@ export const demoCommand: Command = {
     if (p.shift !== undefined && !((p.shift as number) > 0)) throw new UsageError(`--shift must be > 0, got ${p.shift}`);
     if (p.preset !== undefined) {
       for (const f of ['frames', 'height', 'width'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} is the pipeline demo's output size; --preset profiles one step of a preset architecture at its own size (tessera bench model --preset NAME takes --frames/--height/--width)`);
-      for (const f of ['prompt', 'negative-prompt', 'max-sequence-length', 'pipeline', 'variant', 'profile-steps'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
+      for (const f of ['prompt', 'negative-prompt', 'max-sequence-length', 'pipeline', 'variant', 'profile-steps', 'scheduler'] as const) if (p[f] !== undefined) throw new UsageError(`--${f} runs the trained pipeline; --preset runs a random-weight architecture without a text encoder: give one or the other`);
       p.dtype ??= 'f32';
       return presetDemo(p);
     }
@@ -219,8 +222,11 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   if (!embedded) {
     checkDemoPipeline(pipelineDir); // a text-to-video pipeline with a text encoder and a VAE, before the GPU is acquired
   }
-  if (p.shift !== undefined) checkShiftApplies(pipelineDir, embedded, p.shift as number);
-  checkPipelineSteps(pipelineDir, p.steps as number, { shift: p.shift as number | undefined });
+  // --scheduler and --shift as generate checks them, from the folder's files before the GPU is acquired
+  const scheduler = p.scheduler as string | undefined;
+  if (scheduler !== undefined) checkSchedulerName(scheduler);
+  checkPipelineScheduler(pipelineDir, embedded, scheduler, p.shift as number | undefined);
+  checkPipelineSteps(pipelineDir, p.steps as number, { scheduler, shift: p.shift as number | undefined });
   // the size from the folder's JSON files, before the GPU is acquired (in the preflight when they could not be read here)
   const sizing = await pipelineSizing(pipelineDir);
   if (sizing) checkSizeFlags(sizing.config, sizing.scale, size, 1, 'prompts');
@@ -269,6 +275,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
         num_inference_steps: p.steps as number,
         guidance_scale: p.guidance as number,
         ...(p.shift !== undefined ? { shift: p.shift as number } : {}),
+        ...(scheduler !== undefined ? { scheduler } : {}),
         onStep: (s, n) => {
           stepAt[s] = performance.now();
           bar.update(s, n);
@@ -315,12 +322,15 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       if (s.stepRuns) console.log(stepRunLines(s.stepRuns).join('\n') + '\n');
     }
     const clip = videoToFrames(video, 0);
+    // the scheduler the loop sampled with: --scheduler's class, else the pipeline's own
+    const schedulerClass = scheduler !== undefined ? resolveSchedulerClass(scheduler, '--scheduler') : pipe.scheduler.className;
+    const trace = chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` });
     const fps = 16;
     const json = (v: unknown, indent?: number) => new TextEncoder().encode(JSON.stringify(v, null, indent));
     const { files, mp4 } = await writeDemoFiles(dir, {
       gif: encodeGif(clip.frames, clip.width, clip.height, { fps }),
-      trace: json(chromeTrace(stageRuns(prof.stages), { process: `GPU: ${describeAdapter(pipe.gpu)}` })),
-      profile: json(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape, timesteps: prof.output.timesteps, oneOff: oneOff.of, firstStepExcess: excess, tuningCache: oneOff.where ?? tuneStoreWhere() }, ceiling), 1),
+      trace: json({ ...trace, otherData: { ...trace.otherData, scheduler: schedulerClass } }),
+      profile: json(demoJson(p, prompt, pipelineDir, prof.stages, { judged, loadMs, totalMs: prof.totalMs, profileMs: prof.profileMs, video: video.shape, latents: prof.output.latents.shape, timesteps: prof.output.timesteps, oneOff: oneOff.of, firstStepExcess: excess, tuningCache: oneOff.where ?? tuneStoreWhere(), scheduler: schedulerClass }, ceiling), 1),
       mp4: ffmpeg ? { ff: ffmpeg, clip, fps } : undefined,
     });
     // in a fixed order: the clip, then the profile
@@ -332,6 +342,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     ];
     // a clip.mp4 of an earlier run would sit beside this run's clip.gif as if it were this clip
     const stale = !ffmpeg && removeStale(dir, 'clip.mp4');
+    console.log(`sampled with ${schedulerClass}${p.shift !== undefined ? ` (shift ${p.shift})` : ''}`);
     console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
     if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): reads ${judged.colour ?? '—'} ${judged.direction ?? '—'}${judged.reason ? ` (${judged.reason})` : ''} — ${judged.pass ? 'matches' : 'does not match'} the prompt`);
     console.log('wall time per stage (this run):');
@@ -384,13 +395,15 @@ function stepRunLines(runs: readonly ProfileRun[]): string[] {
 }
 
 /** out/profile.json of the pipeline demo. */
-function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[]; timesteps: number[]; oneOff: (s: PipelineStage) => OneOff; firstStepExcess: number | undefined; tuningCache: string | null }, ceiling: Awaited<ReturnType<typeof deviceCeiling>> | undefined) {
+function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageProfile[], t: { judged: (Verdict & { pass: boolean }) | null; loadMs: number; totalMs: number; profileMs: number; video: number[]; latents: number[]; timesteps: number[]; oneOff: (s: PipelineStage) => OneOff; firstStepExcess: number | undefined; tuningCache: string | null; scheduler: string }, ceiling: Awaited<ReturnType<typeof deviceCeiling>> | undefined) {
   return {
     command: 'tessera demo',
     pipeline: pipelineDir,
     prompt,
     seed: p.seed,
     num_inference_steps: p.steps,
+    // the class the denoising loop sampled with (--scheduler's, else model_index.json's)
+    scheduler: t.scheduler,
     // --shift, or null: the scheduler config's own
     shift: (p.shift as number | undefined) ?? null,
     timesteps: t.timesteps,

@@ -94,8 +94,8 @@ export function checkStepsFlag(scheduler: SchedulerSpec, steps: number): void {
   }
 }
 
-/** --scheduler names a class or a short name. @throws UsageError listing both. */
-function checkSchedulerName(name: string): void {
+/** --scheduler names a class or a short name (generate's and demo's). @throws UsageError listing both. */
+export function checkSchedulerName(name: string): void {
   try {
     resolveSchedulerClass(name, '--scheduler');
   } catch {
