@@ -594,8 +594,13 @@ export async function pipelineVaeScale(source: string | FolderSource): Promise<V
 
 /** model_index.json of a pipeline folder, parsed, and its class (one tessera runs); `file`: its path. @throws PipelineError naming it. */
 async function readModelIndex(folder: FolderSource): Promise<{ index: ModelIndex; cls: PipelineClass; file: string }> {
-  const file = `${folderRoot(folder)}/model_index.json`;
-  const indexText = await readPipelineText(folder, 'model_index.json', 'a diffusers pipeline folder names its components there');
+  const root = folderRoot(folder);
+  const file = `${root}/model_index.json`;
+  const what = 'a diffusers pipeline folder names its components there';
+  // model_index.json is read directly in the folder: ENOTDIR there means the path given is a file (a .safetensors, the index itself)
+  const indexText = await readTextAs(folder, 'model_index.json', (f, e) =>
+    e.code === 'ENOTDIR' ? new PipelineError(`${root}: is a file (ENOTDIR: it, or a folder on its path); loadPipeline expects a pipeline folder (with model_index.json)`, { cause: e }) : new PipelineError(`${f}: ${e.reason} (${what})`, { cause: e }),
+  );
   // names the library call, not the CLI's --model: a page or a script has no flags
   if (indexText === null) throw new PipelineError(`${file}: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
   const index = parseModelIndex(indexText, file);
