@@ -11,7 +11,7 @@ import type { DType } from '../gpu/tensor.js';
 import { commitTemps, dropTemp, writeTemp, type StagedFile } from '../io/node-write.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
-import { loadPipeline } from '../pipeline/pipeline.js';
+import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
 import { randn } from '../random.js';
 import { generate } from '../sampler/generate.js';
@@ -31,7 +31,7 @@ import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
 import type { VaeScale } from '../pipeline/pipeline.js';
-import { checkRunFits, type MemoryLimits } from '../model/memory.js';
+import { checkRunFits, LimitError, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
@@ -197,10 +197,47 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   const text = [cfgB, maxSequenceLength(p), config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
   try {
     // the fit, whose own rope check the size passed
-    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16, maxMemory: budget });
+    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16, maxMemory: budget, pixelHint: false });
   } catch (e) {
+    if (e instanceof LimitError) throw new LimitError(inPixels(e.message, config, scale, size, lat, cfgB));
     throw ropeAsUsage(e);
   }
+}
+
+/**
+ * checkRunFits' refusal of the demo's transformer pass in the user's terms, as generate --pipeline words its own: the
+ * size as pixels and frames first (`height×width H×W × F frames (latents [1,…])`), the pass named as the transformer's
+ * (CFG's [cond; uncond] batch of 2 said so), its frame suggestion in output frames (`N latent frames` → the frames the
+ * VAE makes of them) at that height×width.
+ */
+function inPixels(message: string, config: ModelConfig, scale: VaeScale, size: ReturnType<typeof demoSize>, lat: number[], cfgB: number): string {
+  const hw = `height×width ${size.height}×${size.width}`;
+  const video = lat.length === 5;
+  const frames = (f: number) => (config.family === 'wan' ? (f - 1) * scale.temporal + 1 : f);
+  const what = `${hw}${video ? ` × ${size.num_frames} frames` : ''} (latents [${lat.join(',')}])`;
+  const pass = cfgB > 1 ? "the transformer's pass over the prompt and the negative prompt together (classifier-free guidance: a batch of 2)" : "the transformer's pass";
+  return `${what} does not fit: ${message.replace(/^this run/, pass).replace(/(\d+) latent frames? fits? at this resolution/, (_, n: string) => `${plural(frames(Number(n)), 'frame')} ${frames(Number(n)) === 1 ? 'fits' : 'fit'} at ${hw}`)}`;
+}
+
+/** The reason checkCall's call is aborted with: its checks passed. */
+const CHECKED = new Error('checked only');
+
+/**
+ * Every check Pipeline.generate makes of call `o` (names, sizes, the scheduler's state, the transformer passes and
+ * the VAE decode against the adapter and the budgets), without running it: the call is made with an aborted signal,
+ * which stops it after its checks, before its first stage (no kernel compiled, nothing encoded). Resolves when
+ * they pass. @throws what Pipeline.generate's checks throw (LimitError in the caller's pixel sizes, InputError).
+ */
+async function checkCall(pipe: Pipeline, o: PipelineGenerateOptions): Promise<void> {
+  const checked = new AbortController();
+  checked.abort(CHECKED);
+  try {
+    await pipe.generate({ ...o, signal: checked.signal });
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError' && (e as { cause?: unknown }).cause === CHECKED) return;
+    throw e;
+  }
+  throw new Error('Pipeline.generate ran a call whose signal was aborted');
 }
 
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */
@@ -252,8 +289,24 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale, budget) });
   try {
     const loadMs = performance.now() - t0;
-    console.log(`device: ${describeAdapter(pipe.gpu)}`);
     const { height, width, num_frames } = size;
+    const call: PipelineGenerateOptions = {
+      prompt,
+      negative_prompt: p['negative-prompt'] as string | undefined,
+      max_sequence_length: maxSequenceLength(p),
+      seed: p.seed as number,
+      height,
+      width,
+      num_frames,
+      num_inference_steps: p.steps as number,
+      guidance_scale: p.guidance as number,
+      ...(p.shift !== undefined ? { shift: p.shift as number } : {}),
+      ...(scheduler !== undefined ? { scheduler } : {}),
+    };
+    // Pipeline.generate's checks of this call (the sampler state, the transformer, the VAE decode against the adapter) before
+    // any kernel is compiled or the device named: generate --pipeline's refusal, in the user's pixel sizes
+    await checkCall(pipe, call).catch((e: unknown) => Promise.reject(stepsAsUsage(e)));
+    console.log(`device: ${describeAdapter(pipe.gpu)}`);
     const bar = progressBar('denoising');
     // the decode's own bar, from its stage's start: the clip's frames as they are decoded
     let decoding: ReturnType<typeof decodeProgress> | undefined;
@@ -265,17 +318,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const prof = await profilePipeline(
       pipe,
       {
-        prompt,
-        negative_prompt: p['negative-prompt'] as string | undefined,
-        max_sequence_length: maxSequenceLength(p),
-        seed: p.seed as number,
-        height,
-        width,
-        num_frames,
-        num_inference_steps: p.steps as number,
-        guidance_scale: p.guidance as number,
-        ...(p.shift !== undefined ? { shift: p.shift as number } : {}),
-        ...(scheduler !== undefined ? { scheduler } : {}),
+        ...call,
         onStep: (s, n) => {
           stepAt[s] = performance.now();
           bar.update(s, n);

@@ -254,6 +254,11 @@ export interface FitOptions {
   reserve?: Reserve;
   /** The batch is not the caller's user's to change (bench model's CFG batch of 2): the refusal suggests no smaller batch. */
   fixedBatch?: boolean;
+  /**
+   * false: the latents were made from pixel sizes by the VAE's own factors (a pipeline's caller, the CLI's demo), so the
+   * refusal has no note that they look like pixel sizes (latentHint, which guesses the factors); default true.
+   */
+  pixelHint?: boolean;
 }
 
 /** GPU bytes a caller allocates beside the model for a run, named in a LimitError: `sampler state 69.1 KiB`. */
@@ -287,7 +292,8 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
   const run = runName(latent, text, dtype);
   const far = farOverBinding(c, latent, dtype, limits);
   // one item's hidden states alone: fewer items cannot help
-  if (far) throw new LimitError(`${run} cannot fit: its ${far}: ${suggest(c, latent, text, dtype, limits, { ...opts, fixedBatch: true }, false, false)}${hintOf(c, latent)}`);
+  const hint = opts.pixelHint === false ? '' : hintOf(c, latent);
+  if (far) throw new LimitError(`${run} cannot fit: its ${far}: ${suggest(c, latent, text, dtype, limits, { ...opts, fixedBatch: true }, false, false)}${hint}`);
   const m = measure(c, latent, text, dtype, limits, opts);
   const { est, total, tooBig, overflow } = m;
   if (m.fits) return est;
@@ -302,7 +308,7 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
       : `above the budget of ${fmtBytes(opts.maxMemory!)} (maxMemory)`;
   // over the budget alone: the budget that would hold this run is a way out too, in whole bytes (a rounded size could fall short)
   const need = !tooBig && !overflow ? total : undefined;
-  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts), need)}${hintOf(c, latent)}`);
+  throw new LimitError(`${what}; ${why}: ${suggest(c, latent, text, dtype, limits, opts, est.largestName.startsWith('weight '), !f16Hopeless(m, limits, opts), need)}${hint}`);
 }
 
 /** FitOptions with maxMemory read (Budgeted: a number of bytes, or none). */

@@ -33,7 +33,7 @@ describe.skipIf(!hasGpu)('demo at a size of the user\'s', () => {
     const r = await cli(['demo', '--frames', '801', '--height', '4096', '--width', '4096', '--out', join(tempDir(), 'demo-out')], {}, 100_000);
     expect(r.code).toBe(1);
     expect(r.errLines).toHaveLength(1);
-    expect(r.errLines[0]).toMatch(/^tessera: error: LimitError: this run \(latents \[2,16,201,1024,1024\], text \[2,512,64\], f32\) cannot fit: its hidden states, \[52690944,128\] per item, are 25\.13 GiB, more than /);
+    expect(r.errLines[0]).toMatch(/^tessera: error: LimitError: height×width 4096×4096 × 801 frames \(latents \[1,16,201,1024,1024\]\) does not fit: the transformer's pass over the prompt and the negative prompt together \(classifier-free guidance: a batch of 2\) \(latents \[2,16,201,1024,1024\], text \[2,512,64\], f32\) cannot fit: its hidden states, \[52690944,128\] per item, are 25\.13 GiB, more than /);
     expect(r.stdout).not.toContain('device:'); // refused before the weights were loaded
   }, 120_000);
 });
