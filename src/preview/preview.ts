@@ -200,6 +200,68 @@ export function gifDelays(n: number, fps: number): number[] {
   return Array.from({ length: n }, (_, i) => end(i + 1) - end(i));
 }
 
+/** The nearest and farthest distance of value `v` from the range [lo, hi], along one channel. */
+function span(v: number, lo: number, hi: number): [number, number] {
+  return [v < lo ? lo - v : v > hi ? v - hi : 0, Math.max(v - lo, hi - v)];
+}
+
+/**
+ * Each pixel's nearest palette entry (squared RGB distance; the lowest index on a tie), exactly. Not gifenc's
+ * applyPalette: it remembers one entry per RGB565 bin, the one nearest to the first pixel of the bin met in
+ * raster order, so the whole bin took that pixel's entry (session 18: the default clip's last frame, its
+ * background ≈(0,0,1) with (0,0,2) in the palette, was drawn (5,0,8) because a (7,0,7)-like pixel came
+ * first: a purple flash where the GIF loops). Here the bins only narrow the search: a bin's candidates are
+ * the entries that can be nearest to some colour in its box (their distance to the box at most the least
+ * farthest-distance of any entry), found once per bin met; each distinct colour then searches those.
+ * `cache`: 2^24 entries, one per RGB colour, reset here (encodeGif makes one for all its frames). Exported for its tests.
+ */
+export function paletteIndex(rgba: Uint8Array | Uint8ClampedArray, palette: number[][], cache: Int16Array): Uint8Array {
+  const m = palette.length;
+  const pal = new Int32Array(m * 3);
+  palette.forEach((c, j) => pal.set([c[0]!, c[1]!, c[2]!], j * 3));
+  const bins = new Map<number, Int32Array>();
+  const near = new Int32Array(m);
+  const candidates = (bin: number): Int32Array => {
+    const r0 = (bin >> 11) << 3;
+    const g0 = ((bin >> 5) & 63) << 2;
+    const b0 = (bin & 31) << 3;
+    let bound = Infinity;
+    for (let j = 0; j < m; j++) {
+      const [mr, fr] = span(pal[j * 3]!, r0, r0 + 7);
+      const [mg, fg] = span(pal[j * 3 + 1]!, g0, g0 + 3);
+      const [mb, fb] = span(pal[j * 3 + 2]!, b0, b0 + 7);
+      near[j] = mr * mr + mg * mg + mb * mb;
+      bound = Math.min(bound, fr * fr + fg * fg + fb * fb);
+    }
+    const out: number[] = [];
+    for (let j = 0; j < m; j++) if (near[j]! <= bound) out.push(j);
+    return Int32Array.from(out);
+  };
+  cache.fill(-1);
+  const n = rgba.length / 4;
+  const index = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const r = rgba[i * 4]!;
+    const g = rgba[i * 4 + 1]!;
+    const b = rgba[i * 4 + 2]!;
+    const key = (r << 16) | (g << 8) | b;
+    let k = cache[key]!;
+    if (k < 0) {
+      const bin = ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3);
+      let cands = bins.get(bin);
+      if (!cands) bins.set(bin, (cands = candidates(bin)));
+      let best = Infinity;
+      for (const j of cands) {
+        const d = (pal[j * 3]! - r) ** 2 + (pal[j * 3 + 1]! - g) ** 2 + (pal[j * 3 + 2]! - b) ** 2;
+        if (d < best) [best, k] = [d, j];
+      }
+      cache[key] = k;
+    }
+    index[i] = k;
+  }
+  return index;
+}
+
 /**
  * Animated GIF, looping forever, one 256-colour palette per frame. `frames`: 8-bit RGBA, each
  * width·height·4 bytes. `fps` in [0.00153, 50] (GIF_MIN_FPS, GIF_MAX_FPS), default 8; GIF stores
@@ -227,12 +289,13 @@ export function encodeGif(
   }
   const enc = gifenc.GIFEncoder();
   const delays = gifDelays(frames.length, fps);
+  const cache = new Int16Array(1 << 24);
   frames.forEach((frame, i) => {
     checkFrame(frame, width, height, `encodeGif frame ${i}`);
     // gifenc reads pixels through a Uint32Array over the whole underlying buffer: give it its own.
     const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
     const palette = gifenc.quantize(own, 256);
-    const index = gifenc.applyPalette(own, palette);
+    const index = paletteIndex(own, palette, cache);
     enc.writeFrame(index, width, height, { palette, delay: delays[i]! * 10, repeat: 0 }); // gifenc takes ms
   });
   enc.finish();
