@@ -13,8 +13,8 @@ import { tesseraCli } from '../helpers/cli.js';
 const dir = mkdtempSync(join(tmpdir(), 'tessera-ffmpeg-int-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A folder holding an executable `ffmpeg` running `body` (sh). */
-function fakeFfmpeg(name: string, body: string): string {
+/** A folder holding an executable `ffmpeg` running only `body` (sh): no probe answered (tests/helpers/media.ts fakeFfmpeg answers them). */
+function ffmpegRunning(name: string, body: string): string {
   const d = join(dir, name);
   rmSync(d, { recursive: true, force: true });
   mkdirSync(d);
@@ -34,7 +34,7 @@ function withPath<T>(path: string, f: () => T): T {
 
 describe('findFfmpeg: a probe ended by a signal, an empty stderr', () => {
   it('an ffmpeg killed by a signal is said to be stopped, not broken', () => {
-    const d = fakeFfmpeg('dies', 'kill -TERM $$');
+    const d = ffmpegRunning('dies', 'kill -TERM $$');
     const e = withPath(d, () => {
       try {
         findFfmpeg();
@@ -49,9 +49,9 @@ describe('findFfmpeg: a probe ended by a signal, an empty stderr', () => {
   });
 
   it('an ffmpeg failing with an empty stderr is quoted by its exit status, never as ()', () => {
-    const d = fakeFfmpeg('exit3', 'exit 3');
+    const d = ffmpegRunning('exit3', 'exit 3');
     expect(() => withPath(d, () => findFfmpeg())).toThrow(new EncoderError(`${join(d, 'ffmpeg')} -version failed (exit 3): is it a working ffmpeg?`));
-    const blank = fakeFfmpeg('blank', 'echo "  " >&2; echo "real cause" >&2; echo "" >&2; exit 1');
+    const blank = ffmpegRunning('blank', 'echo "  " >&2; echo "real cause" >&2; echo "" >&2; exit 1');
     expect(() => withPath(blank, () => findFfmpeg())).toThrow(new EncoderError(`${join(blank, 'ffmpeg')} -version failed (real cause): is it a working ffmpeg?`));
   });
 });
@@ -59,7 +59,7 @@ describe('findFfmpeg: a probe ended by a signal, an empty stderr', () => {
 describe('tessera generate --video: Ctrl-C while ffmpeg is probed', () => {
   it('ends as an interrupted run: the stopped line, exit by SIGINT, no error line', async () => {
     // the process group's SIGINT, as a terminal sends it: to tessera's command process (ffmpeg's parent) and to ffmpeg
-    const d = fakeFfmpeg('ctrl-c', 'kill -INT $PPID\nkill -INT $$');
+    const d = ffmpegRunning('ctrl-c', 'kill -INT $PPID\nkill -INT $$');
     const out = dir;
     const r = await tesseraCli(['generate', '--prompt', 'a cyan square moving right', '--out', join(out, 'o.safetensors'), '--video', join(out, 'v.mp4'), '--no-tune'], {
       env: { ...process.env, XDG_RUNTIME_DIR: process.env['XDG_RUNTIME_DIR'] ?? '/tmp', PATH: `${d}:${process.env['PATH']}` },
