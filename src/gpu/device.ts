@@ -373,6 +373,12 @@ export function gpuWaitSleeps(): number {
   return sleeps;
 }
 
+let throttledWaits = 0;
+/** gpuWait calls that took the sleeping poll so far (tests: a wait site is wired even when its wait ended within the spin). */
+export function gpuWaitThrottled(): number {
+  return throttledWaits;
+}
+
 function pollTick(): void {
   if (waiting === 0) {
     polling = false;
@@ -395,6 +401,7 @@ function pollTick(): void {
 export function gpuWait<T>(gpu: Gpu, p: Promise<T>): Promise<T> {
   if (!throttle || gpu.runtime !== 'node' || !gpu.isCpu || !realSetImmediate || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return p;
   sleepCell ??= new Int32Array(new SharedArrayBuffer(4));
+  throttledWaits++;
   waiting++;
   spinUntil = performance.now() + WAIT_SPIN_MS;
   if (!polling) {
