@@ -11,7 +11,7 @@ import type { DType } from '../gpu/tensor.js';
 import { commitTemps, dropTemp, writeTemp, type StagedFile } from '../io/node-write.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
-import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
+import { checkGenerateCall, loadPipeline, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
 import { randn } from '../random.js';
 import { generate } from '../sampler/generate.js';
@@ -219,27 +219,6 @@ function inPixels(message: string, config: ModelConfig, scale: VaeScale, size: R
   return `${what} does not fit: ${message.replace(/^this run/, pass).replace(/(\d+) latent frames? fits? at this resolution/, (_, n: string) => `${plural(frames(Number(n)), 'frame')} ${frames(Number(n)) === 1 ? 'fits' : 'fit'} at ${hw}`)}`;
 }
 
-/** The reason checkCall's call is aborted with: its checks passed. */
-const CHECKED = new Error('checked only');
-
-/**
- * Every check Pipeline.generate makes of call `o` (names, sizes, the scheduler's state, the transformer passes and
- * the VAE decode against the adapter and the budgets), without running it: the call is made with an aborted signal,
- * which stops it after its checks, before its first stage (no kernel compiled, nothing encoded). Resolves when
- * they pass. @throws what Pipeline.generate's checks throw (LimitError in the caller's pixel sizes, InputError).
- */
-async function checkCall(pipe: Pipeline, o: PipelineGenerateOptions): Promise<void> {
-  const checked = new AbortController();
-  checked.abort(CHECKED);
-  try {
-    await pipe.generate({ ...o, signal: checked.signal });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'AbortError' && (e as { cause?: unknown }).cause === CHECKED) return;
-    throw e;
-  }
-  throw new Error('Pipeline.generate ran a call whose signal was aborted');
-}
-
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */
 async function pipelineDemo(p: Parsed): Promise<number> {
   if (p.dtype !== undefined) throw new UsageError('--dtype applies to --preset; the pipeline runs in f32 (its weights\' dtype)');
@@ -303,9 +282,9 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       ...(p.shift !== undefined ? { shift: p.shift as number } : {}),
       ...(scheduler !== undefined ? { scheduler } : {}),
     };
-    // Pipeline.generate's checks of this call (the sampler state, the transformer, the VAE decode against the adapter) before
-    // any kernel is compiled or the device named: generate --pipeline's refusal, in the user's pixel sizes
-    await checkCall(pipe, call).catch((e: unknown) => Promise.reject(stepsAsUsage(e)));
+    // Pipeline.generate's checks of this call (the sampler state, the transformer against the adapter, the VAE decode
+    // against --max-memory) before any kernel is compiled or the device named: generate --pipeline's refusal, in the user's pixel sizes
+    await checkGenerateCall(pipe, call).catch((e: unknown) => Promise.reject(stepsAsUsage(e)));
     console.log(`device: ${describeAdapter(pipe.gpu)}`);
     const bar = progressBar('denoising');
     // the decode's own bar, from its stage's start: the clip's frames as they are decoded

@@ -1345,6 +1345,17 @@ export class Pipeline<out HasVae extends boolean = boolean> {
 }
 
 /**
+ * Every check `pipe.generate(o)` makes before its first stage, without running it (for the CLI's demo; not in the
+ * library's API): the call's own checks (names, values, the scheduler's state, the transformer passes against the
+ * adapter and the budgets), then the VAE decode's dry run against the VAE's maxMemory. Nothing is compiled or
+ * encoded. @throws what Pipeline.generate's checks throw (LimitError, InputError, StepCountError, DisposedError).
+ */
+export async function checkGenerateCall(pipe: Pipeline, o: PipelineGenerateOptions): Promise<void> {
+  pipe['serial'].check();
+  await pipe['checkDecodeFits'](pipe['check'](o));
+}
+
+/**
  * The config Pipeline.generate builds scheduler class `cls` from (X.from_config(pipe.scheduler.config)), for a
  * folder whose scheduler_config.json is `config` and whose model_index.json lists class `own`: the file holds every
  * argument of `own` it sets. The one default the classes share under different values is timestep_spacing (DDIM

@@ -42,6 +42,19 @@ describe('demo refuses a size as generate --pipeline does', () => {
     expect(d.stderr).not.toContain('compiling kernels');
   }, 120_000);
 
+  it('128×128, 1 frame under --max-memory 12MiB (the transformer and sampler fit, the VAE decode does not): refused before the device line or any kernel compiled', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'o');
+    const r = await tesseraCli(['demo', '--frames', '1', '--height', '128', '--width', '128', '--steps', '1', '--max-memory', '12MiB', '--out', out]);
+    expect(r.code, r.stderr).toBe(1);
+    const [line, ...more] = errLines(r);
+    expect(more).toEqual([]);
+    expect(line).toMatch(/^tessera: error: LimitError: height×width 128×128 × 1 frames \(latents \[1,16,1,32,32\]\) does not fit: the VAE decode \(stage 'decode', /);
+    expect(r.stdout).not.toContain('device:');
+    expect(r.stderr).not.toContain('compiling kernels');
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
+
   it("checkRunFits' pixelHint false: no note that the latents look like pixel sizes (the library's default keeps it)", () => {
     const c = parseConfig(getPreset('wan-tiny').config);
     const run = (o: { pixelHint?: boolean }) => thrown(() => checkRunFits(c, [1, c.inChannels, 81, 480, 832], [1, 8, c.family === 'wan' ? c.textDim : 0], 'f32', { maxStorageBufferBindingSize: 1 << 27, maxBufferSize: 1 << 28 }, o), LimitError).message;
