@@ -119,7 +119,10 @@ function cleanUpOnSignals(): () => void {
   return off;
 }
 
-/** The signal clean-up under way (cleanUpOnSignals), which ends the process: an error of the same moment waits for it. */
+/**
+ * The signal clean-up under way (cleanUpOnSignals), which ends the process: an error of the same moment waits for it.
+ * Module-level and never reset: the CLI process exits once it settles.
+ */
 let stopping: Promise<void> | null = null;
 
 export async function main(argv: string[]): Promise<number> {
@@ -179,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
     // spawnSync, dies of it while this process is blocked) is no error: the event loop's next poll delivers the
     // signal (two check phases have a poll between them), and its clean-up prints the stopped line and ends the process
     for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
-    if (stopping) await stopping;
+    if (stopping) await stopping.catch(() => {}); // a failed clean-up still leaves this error's line
     // a bad tuning variable is the caller's usage, as a bad TESSERA_MAX_GPU_MEMORY is; so is --dtype f16 the adapter cannot store
     const err = e instanceof TuneEnvError ? new UsageError(e.message) : dtypeAsUsage(e);
     console.error(errorLine(err, debug));
