@@ -1,11 +1,8 @@
 // After an interrupt (Ctrl-C during a decode on a terminal), the run still going on while its outputs are discarded
 // draws no progress: no fresh "compiling kernels [....] 0/10" bar above the "stopped" line (session 18's fresh user).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { endProgressLine, kernelProgress, progressBar, stopProgress } from '../../src/cli/progress.js';
 import { captureStderr, saveTerminalState } from '../helpers/stderr.js';
-import { ROOT } from '../helpers/golden.js';
 
 describe('progress after an interrupt', () => {
   const restoreTerminal = saveTerminalState();
@@ -41,12 +38,5 @@ describe('progress after an interrupt', () => {
     progressBar('decoding frames').update(1, 9);
     kernelProgress()({ type: 'compile', done: 3, total: 3 });
     expect(out).toEqual([]);
-  });
-
-  it("main.ts's signal handler stops the progress at the signal, before the clean-up it waits for", () => {
-    const src = readFileSync(join(ROOT, 'src', 'cli', 'main.ts'), 'utf8');
-    const handler = src.slice(src.indexOf('function cleanUpOnSignals'), src.indexOf('export async function main'));
-    expect(handler.indexOf('stopProgress()')).toBeGreaterThan(0);
-    expect(handler.indexOf('stopProgress()')).toBeLessThan(handler.indexOf('discardOutputs('));
   });
 });
