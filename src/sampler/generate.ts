@@ -470,7 +470,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     const zero = new Uint32Array(1);
     const pace = new Pace(); // the steps after the first are alike: each sleeps through most of the last one
     // onStepProfile: nothing below is recorded without it
-    const stepProfile = o.onStepProfile && { hook: o.onStepProfile, forceWallClock: stepWallClock };
+    const stepProfile = o.onStepProfile && { hook: o.onStepProfile };
     const timed = !!stepProfile && gpu.timestamps && !stepWallClock;
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
@@ -526,7 +526,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
           // timed: GPU time of the dispatches; else the step's wall time from its start (step 1: its tuning and compilation included)
           stepRun = timer
             ? await timer.read(where, { wallMs: performance.now() - submitted, ...bytes })
-            : wallClockRun(gpu, stepDispatches, { wallMs: performance.now() - stepFrom, ...bytes, forced: stepProfile!.forceWallClock, what: `the whole step${i === 0 ? " (step 1: its kernels' tuning and compilation included)" : ''}` });
+            : wallClockRun(gpu, stepDispatches, { wallMs: performance.now() - stepFrom, ...bytes, forced: stepWallClock, what: `the whole step${i === 0 ? " (step 1: its kernels' tuning and compilation included)" : ''}` });
         }
       } catch (e) {
         timer?.destroy();
