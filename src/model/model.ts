@@ -346,12 +346,13 @@ export class DiffusionModel {
     if (C !== c.inChannels) throw new InputError(`hidden_states: expected ${c.inChannels} channels (config in_channels), found ${C}`);
     checkLatentGrid(c, 'hidden_states', hs.shape);
     const t: unknown = inputs.timestep;
-    if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (one per batch item: numbers or bigint), got ${kindOf(t)}`);
     // Wan's and DiT's time embedding broadcasts a 1-element timestep over the batch in diffusers; Latte's adaLN-single does not
     const broadcast = c.family !== 'latte' && B > 1;
+    const perItem = `one per batch item${broadcast ? ', or 1 for the whole batch' : ''}`;
+    if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (${perItem}; numbers or bigint), got ${kindOf(t)}`);
     if (!t || (t.length !== B && !(broadcast && t.length === 1))) {
       const latte = c.family === 'latte' && B > 1 && t?.length === 1 ? ": Latte does not broadcast one timestep over the batch (diffusers' LatteTransformer3DModel fails on it)" : '';
-      throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (one per batch item${broadcast ? ', or 1 for the whole batch' : ''}), found ${t?.length ?? 0}${latte}`);
+      throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (${perItem}), found ${t?.length ?? 0}${latte}`);
     }
     for (let i = 0; i < t.length; i++) {
       const v = t[i];

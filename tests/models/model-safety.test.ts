@@ -259,7 +259,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
         const n = await thrown(m.forward({ ...x, timestep: [t as number] }));
         expect(n).toEqual(new InputError(`timestep: value at index 0 is not ${typeof t === 'string' ? 'a number ("5")' : `finite (${t})`}`));
       }
-      expect(await thrown(m.forward({ ...x, timestep: 500 as never }))).toEqual(new InputError('timestep: expected a list of 1 values (one per batch item: numbers or bigint), got 500'));
+      expect(await thrown(m.forward({ ...x, timestep: 500 as never }))).toEqual(new InputError('timestep: expected a list of 1 values (one per batch item; numbers or bigint), got 500'));
       // a tensor whose data is another array type is present, of the wrong type: said so
       const f64 = { data: Float64Array.from(x.hidden_states.data), shape: x.hidden_states.shape };
       expect(await thrown(m.forward({ ...x, hidden_states: f64 as never }))).toEqual(new InputError('hidden_states: expected data as a Float32Array, got a Float64Array (Float32Array.from converts it)'));
