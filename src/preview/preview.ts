@@ -213,9 +213,11 @@ function span(v: number, lo: number, hi: number): [number, number] {
  * first: a purple flash where the GIF loops). Here the bins only narrow the search: a bin's candidates are
  * the entries that can be nearest to some colour in its box (their distance to the box at most the least
  * farthest-distance of any entry), found once per bin met; each distinct colour then searches those.
- * `cache`: 2^24 entries, one per RGB colour, reset here (encodeGif makes one for all its frames). Exported for its tests.
+ * Each distinct colour's entry is remembered in a hash table sized to the frame (open addressing, a power of
+ * two ≥ 2× the pixel count, at most 2^24 slots: then one per colour), so a small frame costs little, not a
+ * 2^24-entry table per call. Exported for its tests.
  */
-export function paletteIndex(rgba: Uint8Array | Uint8ClampedArray, palette: number[][], cache: Int16Array): Uint8Array {
+export function paletteIndex(rgba: Uint8Array | Uint8ClampedArray, palette: number[][]): Uint8Array {
   const m = palette.length;
   const pal = new Int32Array(m * 3);
   palette.forEach((c, j) => pal.set([c[0]!, c[1]!, c[2]!], j * 3));
@@ -237,15 +239,24 @@ export function paletteIndex(rgba: Uint8Array | Uint8ClampedArray, palette: numb
     for (let j = 0; j < m; j++) if (near[j]! <= bound) out.push(j);
     return Int32Array.from(out);
   };
-  cache.fill(-1);
   const n = rgba.length / 4;
+  const bits = Math.min(24, Math.max(4, Math.ceil(Math.log2(2 * n))));
+  const mask = (1 << bits) - 1;
+  // 2^24 slots (frames of 2^23 pixels and more): one per colour, no keys and no probing
+  const keys = bits < 24 ? new Int32Array(mask + 1) : null; // colour + 1; 0: empty
+  const entries = new Int16Array(mask + 1).fill(-1); // palette entry; -1: not met yet
   const index = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const r = rgba[i * 4]!;
     const g = rgba[i * 4 + 1]!;
     const b = rgba[i * 4 + 2]!;
-    const key = (r << 16) | (g << 8) | b;
-    let k = cache[key]!;
+    const key = ((r << 16) | (g << 8) | b) + 1;
+    let slot = key - 1;
+    if (keys) {
+      slot = Math.imul(key, 0x9e3779b1) >>> (32 - bits);
+      while (keys[slot] !== 0 && keys[slot] !== key) slot = (slot + 1) & mask;
+    }
+    let k = entries[slot]!;
     if (k < 0) {
       const bin = ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3);
       let cands = bins.get(bin);
@@ -255,7 +266,8 @@ export function paletteIndex(rgba: Uint8Array | Uint8ClampedArray, palette: numb
         const d = (pal[j * 3]! - r) ** 2 + (pal[j * 3 + 1]! - g) ** 2 + (pal[j * 3 + 2]! - b) ** 2;
         if (d < best) [best, k] = [d, j];
       }
-      cache[key] = k;
+      if (keys) keys[slot] = key;
+      entries[slot] = k;
     }
     index[i] = k;
   }
@@ -289,13 +301,12 @@ export function encodeGif(
   }
   const enc = gifenc.GIFEncoder();
   const delays = gifDelays(frames.length, fps);
-  const cache = new Int16Array(1 << 24);
   frames.forEach((frame, i) => {
     checkFrame(frame, width, height, `encodeGif frame ${i}`);
     // gifenc reads pixels through a Uint32Array over the whole underlying buffer: give it its own.
     const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
     const palette = gifenc.quantize(own, 256);
-    const index = paletteIndex(own, palette, cache);
+    const index = paletteIndex(own, palette);
     enc.writeFrame(index, width, height, { palette, delay: delays[i]! * 10, repeat: 0 }); // gifenc takes ms
   });
   enc.finish();

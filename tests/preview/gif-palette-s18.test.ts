@@ -67,7 +67,6 @@ describe('encodeGif palette mapping', () => {
   it('paletteIndex is the exact nearest entry for every pixel (random palettes and pictures, a gradient)', () => {
     let s = 7;
     const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) >> 8) & 255;
-    const cache = new Int16Array(1 << 24);
     for (let t = 0; t < 6; t++) {
       const palette = Array.from({ length: t === 0 ? 1 : 1 + (rand() % 256) }, () => [rand(), rand(), rand()]);
       if (t === 1) palette.push([...palette[0]!]); // a duplicate entry: the lower index wins the tie
@@ -77,8 +76,21 @@ describe('encodeGif palette mapping', () => {
         const [r, g, b] = t % 2 ? [rand(), rand(), rand()] : [(p % 64) * 4, ((p / 64) | 0) * 4, (p * 3) & 255];
         px.set([r, g, b, 255], p * 4);
       }
-      const index = paletteIndex(px, palette, cache);
+      const index = paletteIndex(px, palette);
       for (let p = 0; p < n; p++) expect(index[p]).toBe(nearest(palette, px[p * 4]!, px[p * 4 + 1]!, px[p * 4 + 2]!));
     }
+  });
+
+  it('paletteIndex on a frame of 2^23 pixels (one slot per colour, no hashing) is the exact nearest entry too', () => {
+    let s = 11;
+    const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) >> 8) & 255;
+    const palette = Array.from({ length: 256 }, () => [rand(), rand(), rand()]);
+    const n = 1 << 23;
+    const px = new Uint8Array(n * 4);
+    for (let p = 0; p < n; p++) px.set([p & 255, (p >> 8) & 255, (p >> 15) & 255, 255], p * 4);
+    const index = paletteIndex(px, palette);
+    const off: number[] = [];
+    for (let p = 0; p < n; p += 4093) if (index[p] !== nearest(palette, px[p * 4]!, px[p * 4 + 1]!, px[p * 4 + 2]!)) off.push(p);
+    expect(off).toEqual([]);
   });
 });
