@@ -148,7 +148,11 @@ export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
   try {
     st = statSync(folder, { throwIfNoEntry: false });
   } catch (e) {
-    throw new OutputError(`cannot write ${path}: ${folder} cannot be a folder (${(e as NodeJS.ErrnoException).code}: a folder on its path is a file)`, (e as NodeJS.ErrnoException).code);
+    const { code, message } = e as NodeJS.ErrnoException;
+    if (code === 'ENOTDIR') throw new OutputError(`cannot write ${path}: ${folder} cannot be a folder (ENOTDIR: a folder on its path is a file)`, code);
+    // the OS's own words, without Node's "CODE: " before them and ", stat '…'" after
+    const os = message.replace(/^[A-Z0-9_]+: /, '').replace(/, stat '.*'$/s, '');
+    throw new OutputError(`cannot write ${path}: its folder ${folder} cannot be looked up (${code ?? 'unknown error'}: ${os})`, code);
   }
   if (!st) throw new OutputError(`cannot write ${path}: the folder ${folder} does not exist`, 'ENOENT');
   if (!st.isDirectory()) throw new OutputError(`cannot write ${path}: ${folder} is a file, not a folder`, 'ENOTDIR');

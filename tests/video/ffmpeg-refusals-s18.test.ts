@@ -1,7 +1,7 @@
 // writeMp4Ffmpeg's refusals before ffmpeg starts: a missing output folder is an OutputError naming the folder
 // (ffmpeg said only `failed to encode … No such file or directory`, an EncoderError), and a missing argument from
 // plain JS is one line naming it (without opts it was a raw TypeError reading 'fps').
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,17 @@ describe('writeMp4Ffmpeg: output folder', () => {
     expect(deep).toBeInstanceOf(OutputError);
     expect(deep!.message).toMatch(/cannot write .*afile\/sub\/x\.mp4: .*afile\/sub cannot be a folder \(ENOTDIR: a folder on its path is a file\)$/);
     expect(readdirSync(dir).sort()).toEqual(['afile']);
+  });
+
+  it('another failure to look the folder up names its code and the OS message, not "a folder on its path is a file"', async () => {
+    const sub = join(dir, 'loops');
+    mkdirSync(sub);
+    symlinkSync(join(sub, 'loop'), join(sub, 'loop')); // a link to itself: stat fails with ELOOP
+    const e = await caught(writeMp4Ffmpeg(none, join(sub, 'loop', 'x.mp4'), clip, { fps: 8 }));
+    expect(e).toBeInstanceOf(OutputError);
+    expect(e!.message).toBe(`cannot write ${join(sub, 'loop', 'x.mp4')}: its folder ${join(sub, 'loop')} cannot be looked up (ELOOP: too many symbolic links encountered)`);
+    expect((e as OutputError).code).toBe('ELOOP');
+    rmSync(sub, { recursive: true });
   });
 });
 
