@@ -187,9 +187,11 @@ export function gemmHeuristic(gpu: Plan['gpu'], M: number, N: number): GemmStrat
  * compiled in (subgroup-sr16-k, subgroup-sr32-k) where a variant for K exists (×1.15–1.38 on
  * lavapipe, bench/RESULTS.md "GEMM — compile-time K"); the tiled kernels then drop out of the four.
  * Where N gives those 64 lanes per workgroup (a multiple of 256, or padded alike at 128 columns), the
- * same with 32 lanes (subgroup-sr32-swg32[-k]: twice the workgroups, X re-read twice as often;
- * on lavapipe 0.69–0.88× the time at 1024×384×1536, 1.38× at 1024×1152×4608, bench/RESULTS.md
- * session 17 "ff.0's GELU epilogue …") takes subgroup-sr16-k's place, or a tiled kernel's.
+ * same with 32 lanes (subgroup-sr32-swg32[-k]: twice the workgroups, X re-read twice as often)
+ * takes subgroup-sr16-k's place, or a tiled kernel's. It rarely wins on lavapipe (bench/RESULTS.md
+ * session 18, paired A/B against 64 lanes: ff.0 alone 1024×384×1536 0.976× the time at load ~19 but
+ * 1.27× at load ~12, 0.98–1.02× in the DiT-S block, 1.43× at DiT-XL's 1024×1152×4608; session 17's
+ * 0.69–0.88× did not repeat): it is a candidate so that a machine where it does win can pick it.
  */
 export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number, K?: number): GemmCandidate[] {
   const ok: GemmCandidate[] = gemmStrategiesFor(gpu);
@@ -215,7 +217,8 @@ export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number, K?: numbe
  * subgroup strategies' columns per workgroup at this N (subgroupColumns: ` SWG64x4`), so that two
  * shapes whose subgroup candidates differ in width (N 1152: 32 lanes, N 1536: 64) never share a
  * decision. Every key ends in that part since session 18: a cached entry keyed without it (tuned
- * on whichever N came first) matches no call, and is re-tuned rather than misread.
+ * on whichever N came first) matches no call, and is re-tuned rather than misread. Such entries stay
+ * in the cache file, unmatched: saves merge over what the store holds and nothing prunes them.
  */
 export function gemmBucket(dtype: DType, M: number, N: number, K: number): string {
   const { SWG, SC } = subgroupColumns(N);
