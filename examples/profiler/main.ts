@@ -620,6 +620,7 @@ function initControls(cpu: boolean): void {
     ($('model-box') as HTMLDetailsElement).open = true;
   }
   $('model-load').addEventListener('click', () => {
+    if (modelBusy()) return;
     const url = ($('model-url') as HTMLInputElement).value.trim();
     if (!url) {
       $('model-error').textContent = 'Not loaded: type the URL of a model folder (the folder that holds model_index.json) first';
@@ -631,6 +632,11 @@ function initControls(cpu: boolean): void {
     void guarded(promptRun);
   });
   $('model-pick').addEventListener('change', () => {
+    // the input is disabled during a run; a choice made anyway would silently become the next run's model
+    if (modelBusy()) {
+      ($('model-pick') as HTMLInputElement).value = '';
+      return;
+    }
     const picked = Array.from(($('model-pick') as HTMLInputElement).files ?? []);
     if (!picked.length) return;
     // webkitRelativePath is "FOLDER/sub/file": the loader takes paths under the folder picked
@@ -762,12 +768,23 @@ function editorKey(k: KeyboardEvent): void {
   }
 }
 
-const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert', 'model-load', 'model-served'];
+const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert', 'model-load', 'model-served', 'model-pick'];
 /** What Enter in the prompt field says while a run is in progress (cleared when that run ends). */
 const RUN_IN_PROGRESS = 'Not run: a run is in progress; press Enter again when it has ended.';
 /** What Ctrl+Enter in the editor says while a run is in progress (cleared when that run ends, unless the run wrote its own status). */
 const RECOMPILE_IN_PROGRESS = 'not compiled: a run is in progress; press Ctrl+Enter again when it has ended';
+/** What the model box says when a model is chosen while a run is in progress (cleared when that run ends). */
+const MODEL_IN_PROGRESS = 'Not loaded: a run is in progress; choose the model again when it has ended.';
 let busy = false;
+/** During a run: say so under the model box (nothing is loaded or remembered for the next run) and answer true. */
+function modelBusy(): boolean {
+  if (!busy) return false;
+  const el = $('model-error');
+  el.textContent = MODEL_IN_PROGRESS;
+  el.hidden = false;
+  info.modelError = el.textContent;
+  return true;
+}
 /** The page did not start because of its URL parameters (urlProblems). */
 let urlError = false;
 async function guarded(fn: () => Promise<void>): Promise<void> {
@@ -790,6 +807,10 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
       inProgress.hidden = true;
     }
     if ($('compile-status').textContent === RECOMPILE_IN_PROGRESS) $('compile-status').textContent = '';
+    if ($('model-error').textContent === MODEL_IN_PROGRESS) {
+      $('model-error').hidden = true;
+      info.modelError = null;
+    }
     // without a device nothing can run: the buttons stay disabled and say why
     for (const id of BUTTONS) {
       const b = $(id) as HTMLButtonElement;
