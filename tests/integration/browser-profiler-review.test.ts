@@ -196,6 +196,25 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     expect(i.frames).toBe(9);
   }, browserTimeout(3));
 
+  it('a folder picked during a run is refused in one line, not kept for the next run; the picker is disabled meanwhile', async () => {
+    const before = await info();
+    await s.page.click('#run-prompt');
+    await s.page.waitForFunction(() => document.body.dataset.state === 'running');
+    expect(await s.page.isDisabled('#model-pick')).toBe(true);
+    // the picker is disabled; files set anyway (as a script can) fire its change event
+    await s.page.setInputFiles('#model-pick', fileURLToPath(new URL('../../models/tessera-shapes', import.meta.url)));
+    expect(await s.page.textContent('#model-error')).toBe('Not loaded: a run is in progress; choose the model again when it has ended.');
+    const i = await settle('a prompt run with a folder picked meanwhile');
+    expect(i.runs).toBe(before.runs + 1);
+    expect(i.modelError).toBeNull();
+    expect(await s.page.isVisible('#model-error')).toBe(false);
+    expect(await s.page.isDisabled('#model-pick')).toBe(false);
+    await s.page.click('#run-prompt');
+    const next = await settle('the next prompt run');
+    expect(next.model, 'the folder picked during the run is not the next run\'s model').toBe(before.model);
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(3));
+
   it('loads a model folder picked on this computer (webkitdirectory), read through mapFolder', async () => {
     const before = await info();
     // the folder itself, as a user picks it: the repository's tessera-shapes (no files.json: the picked files are the list)
