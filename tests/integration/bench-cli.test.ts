@@ -134,7 +134,7 @@ describe('tessera bench argument errors (exit 2, clear message)', () => {
     expect(r.code).toBe(0);
     const batch = r.stdout.split('\n').find((l) => l.startsWith('  --batch'));
     expect(batch).toMatch(/attention: batch items \(default 1\); vae: latent batch items \(default 1\); plan: batch items of the step \(default 2: the classifier-free-guidance batch\)$/);
-    expect(r.stdout).toContain('(vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; tessera bench BENCHMARK --help lists its flags)');
+    expect(r.stdout).toContain('(vae takes only --json, --dtype and --repeats of these, plan only --json, ceiling --json, --repeats, --warmup and --trace; --tile gemm, attention and conv, --variants those and block; tessera bench BENCHMARK --help lists its flags)');
   });
   for (const [args, line] of lines) {
     it(`line: ${args.slice(1).join(' ')}`, async () => {
