@@ -214,7 +214,7 @@ function inPixels(message: string, config: ModelConfig, scale: VaeScale, size: R
   const hw = `height×width ${size.height}×${size.width}`;
   const video = lat.length === 5;
   const frames = (f: number) => (config.family === 'wan' ? (f - 1) * scale.temporal + 1 : f);
-  const what = `${hw}${video ? ` × ${size.num_frames} frames` : ''} (latents [${lat.join(',')}])`;
+  const what = `${hw}${video ? ` × ${plural(size.num_frames, 'frame')}` : ''} (latents [${lat.join(',')}])`;
   const pass = cfgB > 1 ? "the transformer's pass over the prompt and the negative prompt together (classifier-free guidance: a batch of 2)" : "the transformer's pass";
   return `${what} does not fit: ${message.replace(/^this run/, pass).replace(/(\d+) latent frames? fits? at this resolution/, (_, n: string) => `${plural(frames(Number(n)), 'frame')} ${frames(Number(n)) === 1 ? 'fits' : 'fit'} at ${hw}`)}`;
 }

@@ -17,6 +17,7 @@ import { folderFile, folderRoot, listedFiles, readTextAs, subFolder, type Folder
 import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { closestName } from '../closest-name.js';
+import { plural } from '../plural.js';
 import { checkDtypeOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
@@ -434,7 +435,7 @@ function sizeTerms(c: ModelConfig, vaeScale: VaeScale, shape: number[], asked: S
   const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
   const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
   const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
-  const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${frames(F)} frames` : ''} (latents [${shape.join(',')}])`;
+  const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${plural(frames(F), 'frame')}` : ''} (latents [${shape.join(',')}])`;
   const [rows, cols] = [H / ph, W / pw];
   const scaled = (n: number): [number, number] => (rows >= cols ? [n * ph, Math.max(1, Math.round((n * cols) / rows)) * pw] : [Math.max(1, Math.round((n * rows) / cols)) * ph, n * pw]);
   return { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled };

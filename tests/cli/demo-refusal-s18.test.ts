@@ -49,7 +49,7 @@ describe('demo refuses a size as generate --pipeline does', () => {
     expect(r.code, r.stderr).toBe(1);
     const [line, ...more] = errLines(r);
     expect(more).toEqual([]);
-    expect(line).toMatch(/^tessera: error: LimitError: height×width 128×128 × 1 frames \(latents \[1,16,1,32,32\]\) does not fit: the VAE decode \(stage 'decode', /);
+    expect(line).toMatch(/^tessera: error: LimitError: height×width 128×128 × 1 frame \(latents \[1,16,1,32,32\]\) does not fit: the VAE decode \(stage 'decode', /);
     expect(r.stdout).not.toContain('device:');
     expect(r.stderr).not.toContain('compiling kernels');
     expect(existsSync(out)).toBe(false);
