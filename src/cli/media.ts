@@ -4,9 +4,10 @@
 // All paths and the encoder are checked by planMedia() before any GPU work. A run's outputs (--out
 // with the pictures) are committed together: each is written to its temp name, and all are renamed
 // only once all are written, so a failed run leaves none of them (src/io/node-write.ts OutputGroup).
-import { accessSync, constants, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { readdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
-import { commitTemps, dropTemp, makeOutputFolder, mkdirParents, outputTarget, planOutputGroup, writeTemp, type OutputGroup, type StagedFile } from '../io/node-write.js';
+import { folderProblem, type FolderProblem } from '../io/node-folder.js';
+import { commitTemps, createFailure, dropTemp, makeOutputFolder, mkdirParents, outputTarget, planOutputGroup, writeTemp, type OutputGroup, type StagedFile } from '../io/node-write.js';
 import type { TensorData } from '../model/model.js';
 import { encodeGif, encodePng, GIF_MAX_FPS, GIF_MIN_FPS, latentsToFrames, type Family } from '../preview/preview.js';
 import { findFfmpeg, stageMp4Ffmpeg, type Ffmpeg } from '../video/ffmpeg.js';
@@ -44,21 +45,24 @@ function statOrNone(path: string): ReturnType<typeof statSync> | undefined {
   }
 }
 
+/** planMedia's words for --frames-dir's nearest existing folder (`dir`) when it cannot take the frames. */
+function framesDirWords(dir: string, bad: FolderProblem): string {
+  switch (bad.kind) {
+    case 'missing':
+    case 'below-file':
+      return `the folder ${dir} does not exist`; // only if it went since the walk found it
+    case 'lookup-failed':
+      return `the folder ${dir} cannot be used: ${createFailure(bad.code, dir)}`;
+    case 'not-folder':
+      return `${dir} is a file, expected a folder`;
+    case 'not-writable':
+      return `the folder ${dir} is not writable`;
+  }
+}
+
 function checkExtension(flag: string, path: string | undefined, ext: string, what: string): void {
   if (path === undefined) return;
   if (extname(path).toLowerCase() !== ext) throw new UsageError(`--${flag} ${path}: writes ${what}, so the name must end in ${ext}${flag === 'preview' ? ' (PNG frames: --frames-dir DIR; MP4: --video FILE.mp4)' : flag === 'video' ? ' (GIF: --preview FILE.gif)' : ''}`);
-}
-
-/** The folder must exist, be a folder and be writable. */
-function checkWritableDir(flag: string, shown: string, dir: string): void {
-  const st = statOrNone(dir);
-  if (!st) throw new UsageError(`--${flag} ${shown}: the folder ${dir} does not exist`);
-  if (!st.isDirectory()) throw new UsageError(`--${flag} ${shown}: ${dir} is a file, expected a folder`);
-  try {
-    accessSync(dir, constants.W_OK | constants.X_OK);
-  } catch {
-    throw new UsageError(`--${flag} ${shown}: the folder ${dir} is not writable`);
-  }
 }
 
 /**
@@ -117,7 +121,8 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
     // the nearest existing ancestor must be a writable folder (mkdir -p happens after the GPU work)
     let a = resolve(d);
     while (!statOrNone(a)) a = dirname(a);
-    checkWritableDir('frames-dir', d, a);
+    const bad = folderProblem(a);
+    if (bad) throw new UsageError(`--frames-dir ${d}: ${framesDirWords(a, bad)}`);
     probeFramesDir(d);
   }
   if (plan.video !== undefined) plan.ffmpeg = findFfmpeg();

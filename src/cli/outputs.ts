@@ -1,9 +1,10 @@
 // Checks that make a command fail before any work: output paths that cannot be written, the
 // GPU memory budget (--max-memory or TESSERA_MAX_GPU_MEMORY), and the test-only device-loss hook.
-import { accessSync, closeSync, constants, existsSync, lstatSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
+import { folderProblem, writableFolder, type FolderProblem } from '../io/node-folder.js';
 import { createFailure, linkChain, makeOutputFolder, NOT_A_FILE_HINT, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
 import { parseBytes } from '../model/memory.js';
 import { InputError, type TensorData } from '../model/model.js';
@@ -33,13 +34,19 @@ export function maxMemory(p: Parsed): number | undefined {
   }
 }
 
-/** Whether this process may create files in the existing folder `dir`. */
-function writable(dir: string): boolean {
-  try {
-    accessSync(dir, constants.W_OK | constants.X_OK);
-    return true;
-  } catch {
-    return false;
+/** checkOutputPath's words for the folder of an output file that cannot take it. */
+function dirWords(dir: string, bad: FolderProblem): string {
+  switch (bad.kind) {
+    case 'below-file':
+      return `the folder ${dir} does not exist (a part of it is a file)`;
+    case 'lookup-failed':
+      return `the folder ${dir} cannot be used: ${createFailure(bad.code, dir)}`;
+    case 'missing':
+      return `the folder ${dir} does not exist`;
+    case 'not-folder':
+      return `${dir} is not a folder`;
+    case 'not-writable':
+      return `the folder ${dir} is not writable`;
   }
 }
 
@@ -161,19 +168,11 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
   if (special) throw new UsageError(`--${flag} ${path}: ${special}`);
   const target = outputTarget(path);
   const shown = target === path ? path : `${path} (a link to ${target})`;
-  const dir = dirname(resolve(target));
-  let st: ReturnType<typeof statSync>;
-  try {
-    st = statSync(dir, { throwIfNoEntry: false });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new UsageError(`--${flag} ${shown}: the folder ${dir} does not exist (a part of it is a file)`);
-    throw new UsageError(`--${flag} ${shown}: the folder ${dir} cannot be used: ${createFailure(code, dir)}`);
-  }
-  if (!st) throw new UsageError(`--${flag} ${shown}: the folder ${dir} does not exist`);
-  if (!st.isDirectory()) throw new UsageError(`--${flag} ${shown}: ${dir} is not a folder`);
+  // a folder named as the file: its own folder is one, so this is said before the folder's checks
   if (isFolder(target)) throw new UsageError(`--${flag} ${shown}: is a folder, expected a file name`);
-  if (!writable(dir)) throw new UsageError(`--${flag} ${shown}: the folder ${dir} is not writable`);
+  const dir = dirname(resolve(target));
+  const bad = folderProblem(dir);
+  if (bad) throw new UsageError(`--${flag} ${shown}: ${dirWords(dir, bad)}`);
   const why = cannotCreate(path);
   if (why) throw new UsageError(`--${flag} ${shown}: cannot write it: ${why}`);
 }
@@ -190,7 +189,7 @@ export function unwritableDir(dir: string): string | null {
   let a = abs;
   while (!existsSync(a)) a = dirname(a);
   if (!statSync(a).isDirectory()) return `${a} (a part of the path) is a file, expected a folder`;
-  return writable(a) ? null : `the folder ${a} is not writable`;
+  return writableFolder(a) ? null : `the folder ${a} is not writable`;
 }
 
 /**
