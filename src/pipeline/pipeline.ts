@@ -1125,12 +1125,12 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (b && video && c.family === 'wan' && F > pt) {
       const found = search(Math.min(F / pt - 1, Math.floor(stateFits(b * C * H * W) / pt)), (n) => fits(at(b, n * pt, H, W)));
       const f = (found ?? 0) * pt;
-      if (found !== undefined && asked.latents) ways.push(f ? `at most ${f} latent frames fit at this height×width${one}` : `no frame count fits at this height×width${one}`);
-      else if (found !== undefined) ways.push(f ? `at most ${frames(f)} frames fit at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
+      if (found !== undefined && asked.latents) ways.push(f ? `at most ${plural(f, 'latent frame')} ${f === 1 ? 'fits' : 'fit'} at this height×width${one}` : `no frame count fits at this height×width${one}`);
+      else if (found !== undefined) ways.push(f ? `at most ${plural(frames(f), 'frame')} ${frames(f) === 1 ? 'fits' : 'fit'} at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
     }
     if (b && (H > ph || W > pw)) {
       const n = search(Math.max(H / ph, W / pw) - 1, (k) => fits(at(b, F, ...scaled(k))));
-      const where = video ? ` at ${asked.latents ? `${F} latent frames` : `${frames(F)} frames`}` : '';
+      const where = video ? ` at ${asked.latents ? plural(F, 'latent frame') : plural(frames(F), 'frame')}` : '';
       if (n === 0) ways.push(`no height×width fits${where}${one}`);
       else if (n && asked.latents) ways.push(`at most latents [${at(b, F, ...scaled(n)).join(',')}] fit${where}`);
       else if (n) ways.push(`at most ${hw(...scaled(n))} fits${where}${one}`);
@@ -1177,7 +1177,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       };
       if (H > ph || W > pw) {
         const n = await search(Math.max(H / ph, W / pw) - 1, (k) => fits(at(F, ...scaled(k))));
-        const where = video ? ` at ${latents ? `${F} latent frames` : `${frames(F)} frames`}` : '';
+        const where = video ? ` at ${latents ? plural(F, 'latent frame') : plural(frames(F), 'frame')}` : '';
         if (n === 0) ways.push(`no height×width fits${where}`);
         else if (n && latents) ways.push(`at most latents [${at(F, ...scaled(n)).join(',')}] fit`);
         else if (n) ways.push(`at most ${hw(...scaled(n))} fits${where}`);

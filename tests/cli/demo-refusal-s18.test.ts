@@ -50,6 +50,7 @@ describe('demo refuses a size as generate --pipeline does', () => {
     const [line, ...more] = errLines(r);
     expect(more).toEqual([]);
     expect(line).toMatch(/^tessera: error: LimitError: height×width 128×128 × 1 frame \(latents \[1,16,1,32,32\]\) does not fit: the VAE decode \(stage 'decode', /);
+    expect(line).toMatch(/; at most height×width \d+×\d+ fits at 1 frame; /);
     expect(r.stdout).not.toContain('device:');
     expect(r.stderr).not.toContain('compiling kernels');
     expect(existsSync(out)).toBe(false);
