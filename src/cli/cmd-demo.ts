@@ -195,28 +195,21 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   const cfgB = (p.guidance as number) > 1 ? 2 : 1;
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
   const text = [cfgB, maxSequenceLength(p), config.family === 'wan' ? config.textDim : config.family === 'latte' ? config.captionChannels : 0];
+  const hw = `height×width ${size.height}×${size.width}`;
+  // the refusal in the user's terms, as generate --pipeline words its own: the size as pixels and frames first, the pass
+  // named as the transformer's (CFG's [cond; uncond] batch of 2 said so), its frame suggestion in the frames the VAE makes
+  const frames = (f: number) => (config.family === 'wan' ? (f - 1) * scale.temporal + 1 : f);
+  const terms = {
+    run: cfgB > 1 ? "the transformer's pass over the prompt and the negative prompt together (classifier-free guidance: a batch of 2)" : "the transformer's pass",
+    framesFit: (n: number) => `${plural(frames(n), 'frame')} ${frames(n) === 1 ? 'fits' : 'fit'} at ${hw}`,
+  };
   try {
     // the fit, whose own rope check the size passed
-    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16, maxMemory: budget, pixelHint: false });
+    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16, maxMemory: budget, pixelHint: false, terms });
   } catch (e) {
-    if (e instanceof LimitError) throw new LimitError(inPixels(e.message, config, scale, size, lat, cfgB));
+    if (e instanceof LimitError) throw new LimitError(`${hw}${lat.length === 5 ? ` × ${plural(size.num_frames, 'frame')}` : ''} (latents [${lat.join(',')}]) does not fit: ${e.message}`);
     throw ropeAsUsage(e);
   }
-}
-
-/**
- * checkRunFits' refusal of the demo's transformer pass in the user's terms, as generate --pipeline words its own: the
- * size as pixels and frames first (`height×width H×W × F frames (latents [1,…])`), the pass named as the transformer's
- * (CFG's [cond; uncond] batch of 2 said so), its frame suggestion in output frames (`N latent frames` → the frames the
- * VAE makes of them) at that height×width.
- */
-function inPixels(message: string, config: ModelConfig, scale: VaeScale, size: ReturnType<typeof demoSize>, lat: number[], cfgB: number): string {
-  const hw = `height×width ${size.height}×${size.width}`;
-  const video = lat.length === 5;
-  const frames = (f: number) => (config.family === 'wan' ? (f - 1) * scale.temporal + 1 : f);
-  const what = `${hw}${video ? ` × ${plural(size.num_frames, 'frame')}` : ''} (latents [${lat.join(',')}])`;
-  const pass = cfgB > 1 ? "the transformer's pass over the prompt and the negative prompt together (classifier-free guidance: a batch of 2)" : "the transformer's pass";
-  return `${what} does not fit: ${message.replace(/^this run/, pass).replace(/(\d+) latent frames? fits? at this resolution/, (_, n: string) => `${plural(frames(Number(n)), 'frame')} ${frames(Number(n)) === 1 ? 'fits' : 'fit'} at ${hw}`)}`;
 }
 
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */

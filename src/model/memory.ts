@@ -259,6 +259,13 @@ export interface FitOptions {
    * refusal has no note that they look like pixel sizes (latentHint, which guesses the factors); default true.
    */
   pixelHint?: boolean;
+  /**
+   * The refusal in the caller's terms, for a caller whose user gave other sizes than the latents (the CLI's demo: pixels,
+   * and the transformer's pass as one stage of a pipeline). `run`: the run's name before its shapes (default `this run`:
+   * `this run (latents [2,16,3,6,10], text [2,77,4096], f32) needs …`). `framesFit(n)`: the suggestion that `n` latent
+   * frames fit (default `n latent frames fit at this resolution`), e.g. the frames a VAE makes of them at a pixel size.
+   */
+  terms?: { run?: string; framesFit?: (latentFrames: number) => string };
 }
 
 /** GPU bytes a caller allocates beside the model for a run, named in a LimitError: `sampler state 69.1 KiB`. */
@@ -289,7 +296,7 @@ export function checkRunFits(c: ModelConfig, latent: number[], text: number[] | 
   // 'a smaller resolution', which every probe below would fail on). A loaded model's weights fit.
   if (opts.heldBytes === undefined) checkWeightsFit(c, dtype, limits, { ...(opts.f16 !== undefined ? { f16: opts.f16 } : {}) });
   const limit = bindingLimit(limits);
-  const run = runName(latent, text, dtype);
+  const run = runName(latent, text, dtype, opts.terms?.run);
   const far = farOverBinding(c, latent, dtype, limits);
   // one item's hidden states alone: fewer items cannot help
   const hint = opts.pixelHint === false ? '' : hintOf(c, latent);
@@ -341,9 +348,9 @@ const hintOf = (c: ModelConfig, latent: readonly number[]): string => {
   return h ? `. Note: ${h}` : '';
 };
 
-/** A run as a LimitError names it: `this run (latents [2,16,3,6,10], text [2,77,4096], f32)`. */
-export const runName = (latent: readonly number[], text: readonly number[] | undefined, dtype: DType): string =>
-  `this run (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype})`;
+/** A run as a LimitError names it: `this run (latents [2,16,3,6,10], text [2,77,4096], f32)` (`name`: FitOptions.terms.run). */
+export const runName = (latent: readonly number[], text: readonly number[] | undefined, dtype: DType, name = 'this run'): string =>
+  `${name} (latents [${latent.join(',')}]${text ? `, text [${text.join(',')}]` : ''}, ${dtype})`;
 
 /** How far over the binding limit one item's hidden states may be before the fit check refuses on shapes alone. */
 const FAR_OVER = 64;
@@ -465,7 +472,7 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
       const rows = mostFromBelow(H / ph - 1, (n) => fits(shape(pt, n * ph, W)));
       maxTokens = rows > 0 ? rows * (W / pw) : mostFromBelow(W / pw - 1, (k) => fits(shape(pt, ph, k * pw)));
     }
-    if (frames > 0) out.push(`use fewer frames (${frames} latent frame${frames === 1 ? ' fits' : 's fit'} at this resolution)`);
+    if (frames > 0) out.push(`use fewer frames (${opts.terms?.framesFit?.(frames) ?? `${frames} latent frame${frames === 1 ? ' fits' : 's fit'} at this resolution`})`);
     else if (maxTokens > 0) out.push(`use a smaller resolution${video ? ' or fewer frames' : ''} (about ${maxTokens} of these ${tokens} tokens per item fit)`);
     else out.push(`use a smaller resolution${video ? ' or fewer frames' : ''}`);
     if (frames > 0) out.push('a smaller resolution');
