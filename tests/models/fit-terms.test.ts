@@ -8,7 +8,7 @@ import { getPreset } from '../../src/model/presets.js';
 import { thrown } from '../helpers/errors.js';
 
 const c = parseConfig(getPreset('wan-tiny').config);
-const refusal = (latent: number[], o: FitOptions) => thrown(() => checkRunFits(c, latent, [1, 8, c.textDim], 'f32', { maxStorageBufferBindingSize: 1 << 22, maxBufferSize: 1 << 28 }, o), LimitError).message;
+const refusal = (latent: number[], o: FitOptions) => thrown(() => checkRunFits(c, latent, [1, 8, c.family === 'wan' ? c.textDim : 0], 'f32', { maxStorageBufferBindingSize: 1 << 22, maxBufferSize: 1 << 28 }, o), LimitError).message;
 const terms = { run: "the transformer's pass", framesFit: (n: number) => `${4 * (n - 1) + 1} frames fit at height×width 256×256` };
 
 describe("checkRunFits' terms", () => {
