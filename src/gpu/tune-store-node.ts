@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Gpu } from './device.js';
 import { llvmpipeThreadsOf } from './node.js';
-import { setTuneKeyDetail, setTuneStore, type TuneEntry, type TuneStore } from './tune.js';
+import { currentTuneEntries, setTuneKeyDetail, setTuneStore, type TuneEntry, type TuneStore } from './tune.js';
 
 /**
  * The tuning cache file: $XDG_CACHE_HOME/tessera/tune.json, or ~/.cache/tessera/tune.json when
@@ -130,7 +130,8 @@ export function nodeTuneStore(path = tuneCachePath()): TuneStore {
       const release = await acquireFileLock(`${path}.lock`);
       try {
         // a file that cannot be read (the load warned about it) is replaced
-        const now = await load().catch(() => ({}));
+        // entries in a key format no call matches any more are dropped (currentTuneEntries)
+        const now = currentTuneEntries(await load().catch(() => ({})));
         const next = { ...now, ...changed };
         await write(next);
         return next;

@@ -85,7 +85,7 @@ export interface TuneStore {
   merge?(changed: Record<string, TuneEntry>): Promise<Record<string, TuneEntry>>;
 }
 
-/** Cache format version: bump when strategies change meaning (old entries are then ignored). */
+/** Cache format version: bump when strategies change meaning (old entries are then dropped: staleTuneKey). */
 const VERSION = 'v1';
 
 let store: TuneStore | null = null;
@@ -212,6 +212,34 @@ export function tuneKey(gpu: Gpu, family: string, bucket: string): string {
 }
 
 /**
+ * Per family, whether a bucket is in the form its calls make now (VERSION's keys only): GEMM buckets end in the
+ * subgroup width at that N (` SWG64x4`, gemmBucket) since session 18; one without it matches no call.
+ */
+const BUCKET_FORMAT: Record<string, (bucket: string) => boolean> = { gemm: (b) => / SWG\d+x\d+$/.test(b) };
+
+/**
+ * Whether no call can match cache key `key` (`v1|runtime|adapter|family|bucket`, tuneKey) again: its format
+ * version is older than VERSION, or it is of VERSION and its family's bucket is in a superseded form
+ * (BUCKET_FORMAT). A newer version's keys (a later tessera sharing the cache) and keys not of this form are kept.
+ */
+export function staleTuneKey(key: string): boolean {
+  const [version, , , family, ...bucket] = key.split('|');
+  const v = /^v(\d+)$/.exec(version ?? '');
+  if (!v || family === undefined || !bucket.length) return false;
+  const current = Number(VERSION.slice(1));
+  if (Number(v[1]) !== current) return Number(v[1]) < current;
+  return BUCKET_FORMAT[family]?.(bucket.join('|')) === false;
+}
+
+/**
+ * `all` without its stale keys (staleTuneKey): what loading the cache keeps and what every save writes back
+ * (the stores' merge), so entries no call will read are dropped rather than kept in the file forever.
+ */
+export function currentTuneEntries(all: Record<string, TuneEntry>): Record<string, TuneEntry> {
+  return Object.fromEntries(Object.entries(all).filter(([k]) => !staleTuneKey(k)));
+}
+
+/**
  * The IndexedDB record `entries` as read: an object of key → entry, {} when there is none.
  * @throws Error for anything else (a string, a number, an array, null): what the record holds
  *   (loadTuneCache then warns naming the store and counts it as empty; the next save replaces it).
@@ -306,7 +334,7 @@ function browserStore(): TuneStore | null {
             g.onsuccess = () => {
               let had: Record<string, TuneEntry> = {};
               try {
-                had = storedEntries(g.result);
+                had = currentTuneEntries(storedEntries(g.result));
               } catch {
                 // unreadable (loadTuneCache warned when it loaded): replaced
               }
@@ -341,7 +369,7 @@ export async function loadTuneCache(): Promise<Record<string, TuneEntry>> {
     loading = (async () => {
       const s = store ?? browserStore();
       try {
-        entries = s ? await s.load() : {};
+        entries = s ? currentTuneEntries(await s.load()) : {};
       } catch (e) {
         // A cache is only measurements the tuner can redo: say so once, and carry on without it. The
         // next save of tuned choices replaces the file (saves only happen after timing new buckets).

@@ -217,8 +217,8 @@ export function gemmCandidates(gpu: Plan['gpu'], M: number, N: number, K?: numbe
  * subgroup strategies' columns per workgroup at this N (subgroupColumns: ` SWG64x4`), so that two
  * shapes whose subgroup candidates differ in width (N 1152: 32 lanes, N 1536: 64) never share a
  * decision. Every key ends in that part since session 18: a cached entry keyed without it (tuned
- * on whichever N came first) matches no call, and is re-tuned rather than misread. Such entries stay
- * in the cache file, unmatched: saves merge over what the store holds and nothing prunes them.
+ * on whichever N came first) matches no call, and is re-tuned rather than misread; loading and saving
+ * the cache drop such entries (tune.ts staleTuneKey).
  */
 export function gemmBucket(dtype: DType, M: number, N: number, K: number): string {
   const { SWG, SC } = subgroupColumns(N);

@@ -47,17 +47,17 @@ describe.skipIf(!hasGpu)('tessera info with unusable cached entries', () => {
     const prefix = `v1|${a.runtime}|${a.tuning.adapter_key}|`; // the adapter, and llvmpipe's thread count on lavapipe
     const good = a.tuning.heuristics.find((h) => h.op === 'gemm')!.strategy;
     writeTuneCache(cache, {
-      [`${prefix}gemm|f32 M64 N256 K256`]: entry('bogus-strategy'),
-      [`${prefix}gemm|f32 M128 N256 K256`]: entry('fa2'),
-      [`${prefix}gemm|f32 M256 N256 K256`]: entry(good),
+      [`${prefix}gemm|f32 M64 N256 K256 SWG64x4`]: entry('bogus-strategy'),
+      [`${prefix}gemm|f32 M128 N256 K256 SWG64x4`]: entry('fa2'),
+      [`${prefix}gemm|f32 M256 N256 K256 SWG64x4`]: entry(good),
     });
     const text = await cli(['info'], env);
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.split('\n');
-    expect(lines).toContain(`    ${'gemm|f32 M64 N256 K256'.padEnd(34)} unusable: "bogus-strategy" is not a gemm strategy (subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32, subgroup-sr32-swg32-k); ignored (the heuristic runs until tuning replaces it)`);
-    expect(lines.find((l) => l.startsWith('    gemm|f32 M128 N256 K256'))).toMatch(/ unusable: "fa2" is not a gemm strategy /);
-    expect(lines.find((l) => l.startsWith('    gemm|f32 M256 N256 K256'))).toBe(`    ${'gemm|f32 M256 N256 K256'.padEnd(34)} ${good.padEnd(14)} the only candidate`);
+    expect(lines).toContain(`    ${'gemm|f32 M64 N256 K256 SWG64x4'.padEnd(34)} unusable: "bogus-strategy" is not a gemm strategy (subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32, subgroup-sr32-swg32-k); ignored (the heuristic runs until tuning replaces it)`);
+    expect(lines.find((l) => l.startsWith('    gemm|f32 M128 N256 K256 SWG64x4'))).toMatch(/ unusable: "fa2" is not a gemm strategy /);
+    expect(lines.find((l) => l.startsWith('    gemm|f32 M256 N256 K256 SWG64x4'))).toBe(`    ${'gemm|f32 M256 N256 K256 SWG64x4'.padEnd(34)} ${good.padEnd(14)} the only candidate`);
     const json = JSON.parse((await cli(['info', '--json'], env)).stdout) as { tuning: { unusable: Record<string, string> } };
-    expect(Object.keys(json.tuning.unusable).sort()).toEqual(['gemm|f32 M128 N256 K256', 'gemm|f32 M64 N256 K256']);
+    expect(Object.keys(json.tuning.unusable).sort()).toEqual(['gemm|f32 M128 N256 K256 SWG64x4', 'gemm|f32 M64 N256 K256 SWG64x4']);
   }, 120_000);
 });

@@ -33,7 +33,7 @@ describe.skipIf(!llvmpipe)('tuned choices per llvmpipe thread count', () => {
     writeTuneCache(cache, {
       [`v1|node|${at2}|gemm|${bucket}`]: { choice: other, ms: { [heuristic]: 2, [other]: 1 }, shapes: 'x', date: '2026-12-02' },
       [`v1|node|${summary}|gemm|${bucket}`]: { choice: other, ms: { [other]: 1 }, shapes: 'x', date: '2026-12-01' }, // before the count was in the key
-      [`v1|node|${summary} (16 llvmpipe threads)|gemm|f32 M8 N8 K8`]: { choice: 'gemv' }, // damaged: no timings
+      [`v1|node|${summary} (16 llvmpipe threads)|gemm|f32 M8 N8 K8 SWG8x4`]: { choice: 'gemv' }, // damaged: no timings
     });
     const i2 = await info('2');
     expect(i2.tuning.choices[`gemm|${bucket}`]?.choice).toBe(other);

@@ -36,10 +36,10 @@ describe('the cache key', () => {
   it('holds the llvmpipe thread count: the same count, the same key; another count, another key', () => {
     const at = (threads: string) => {
       setTuneKeyDetail((g) => llvmpipeKeyDetail(g) && `${llvmpipeThreadsOf(g, threads)} llvmpipe threads`);
-      return tuneKey(lavapipe(), 'gemm', 'f32 M1024 N512 K512');
+      return tuneKey(lavapipe(), 'gemm', 'f32 M1024 N512 K512 SWG32x4');
     };
     const two = at('2');
-    expect(two).toBe(`v1|node|mesa / software / llvmpipe-llvm-15 / llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) (2 llvmpipe threads)|gemm|f32 M1024 N512 K512`);
+    expect(two).toBe(`v1|node|mesa / software / llvmpipe-llvm-15 / llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) (2 llvmpipe threads)|gemm|f32 M1024 N512 K512 SWG32x4`);
     expect(at('2')).toBe(two);
     expect(at('16')).not.toBe(two);
     expect(at('16')).toContain('(16 llvmpipe threads)|gemm|');
@@ -65,24 +65,24 @@ describe('entries under other thread counts, old entries, damaged entries', () =
     setTuneMode(gpu, 'auto');
     const base = 'v1|node|mesa / software / llvmpipe-llvm-15 / llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)';
     const stored: Record<string, unknown> = {
-      [`${base} (2 llvmpipe threads)|gemm|f32 M1024 N512 K512`]: entry('subgroup-sr32'),
-      [`${base} (2 llvmpipe threads)|gemm|f32 M1024 N2048 K512`]: entry('subgroup-sr32'),
-      [`${base}|gemm|f32 M1024 N512 K512`]: entry('subgroup-sr16-k'), // saved before the count was in the key
-      [`${base} (16 llvmpipe threads)|gemm|f32 M1024 N2048 K512`]: entry('subgroup-sr16'),
-      [`${base} (16 llvmpipe threads)|gemm|f32 M64 N64 K64`]: { choice: 'subgroup-sr16', shapes: 'x', date: 'd' }, // no timings
-      [`${base} (16 llvmpipe threads)|gemm|f32 M32 N32 K32`]: null,
-      'v1|node|another adapter|gemm|f32 M1024 N512 K512': entry('tiled-64'),
+      [`${base} (2 llvmpipe threads)|gemm|f32 M1024 N512 K512 SWG32x4`]: entry('subgroup-sr32'),
+      [`${base} (2 llvmpipe threads)|gemm|f32 M1024 N2048 K512 SWG32x4`]: entry('subgroup-sr32'),
+      [`${base}|gemm|f32 M1024 N512 K512 SWG32x4`]: entry('subgroup-sr16-k'), // saved before the count was in the key
+      [`${base} (16 llvmpipe threads)|gemm|f32 M1024 N2048 K512 SWG32x4`]: entry('subgroup-sr16'),
+      [`${base} (16 llvmpipe threads)|gemm|f32 M64 N64 K64 SWG32x4`]: { choice: 'subgroup-sr16', shapes: 'x', date: 'd' }, // no timings
+      [`${base} (16 llvmpipe threads)|gemm|f32 M32 N32 K32 SWG32x4`]: null,
+      'v1|node|another adapter|gemm|f32 M1024 N512 K512 SWG32x4': entry('tiled-64'),
     };
     setTuneStore({ where: 'memory (test)', load: async () => structuredClone(stored) as Record<string, TuneEntry>, save: async () => {} });
     await loadTuneCache();
     setTuneKeyDetail((g) => `${llvmpipeThreadsOf(g, '16')} llvmpipe threads`);
-    expect(cachedChoice(gpu, 'gemm', 'f32 M1024 N512 K512')).toBeNull(); // only at 2 threads and in the old form
-    expect(cachedChoice(gpu, 'gemm', 'f32 M1024 N2048 K512')?.choice).toBe('subgroup-sr16');
-    expect(cachedChoice(gpu, 'gemm', 'f32 M64 N64 K64')).toBeNull(); // damaged: the heuristic runs and tuning replaces it
-    expect(cachedChoice(gpu, 'gemm', 'f32 M32 N32 K32')).toBeNull();
+    expect(cachedChoice(gpu, 'gemm', 'f32 M1024 N512 K512 SWG32x4')).toBeNull(); // only at 2 threads and in the old form
+    expect(cachedChoice(gpu, 'gemm', 'f32 M1024 N2048 K512 SWG32x4')?.choice).toBe('subgroup-sr16');
+    expect(cachedChoice(gpu, 'gemm', 'f32 M64 N64 K64 SWG32x4')).toBeNull(); // damaged: the heuristic runs and tuning replaces it
+    expect(cachedChoice(gpu, 'gemm', 'f32 M32 N32 K32 SWG32x4')).toBeNull();
     expect(await cachedElsewhere(gpu)).toEqual({ '2 llvmpipe threads': 2, '': 1 });
     setTuneKeyDetail((g) => `${llvmpipeThreadsOf(g, '2')} llvmpipe threads`);
-    expect(cachedChoice(gpu, 'gemm', 'f32 M1024 N512 K512')?.choice).toBe('subgroup-sr32');
+    expect(cachedChoice(gpu, 'gemm', 'f32 M1024 N512 K512 SWG32x4')?.choice).toBe('subgroup-sr32');
     expect(await cachedElsewhere(gpu)).toEqual({ '16 llvmpipe threads': 3, '': 1 });
   });
 });

@@ -68,7 +68,7 @@ describe.skipIf(!hasGpu)('a tuned choice saved beside another process\'s', () =>
     setTuneMode(gpu!, 'auto');
     await loadTuneCache();
     mkdirSync(join(dir, 'c'), { recursive: true });
-    const other = tuneKey(gpu!, 'gemm', 'f32 M1 N8 K8');
+    const other = tuneKey(gpu!, 'gemm', gemmBucket('f32', 1, 8, 8));
     fileWith(path, { [other]: entry('gemv') });
     const [M, K, N] = [12, 36, 40];
     const alloc = new Allocator(gpu!);
