@@ -259,7 +259,8 @@ export function emitKernelEvent(device: GPUDevice, e: KernelEvent): void {
  * watchers (watchKernels, watchAllKernels); nothing when all are cached.
  * A variant that fails is a ShaderError `KEY: pipeline creation failed: kernels/foo.wgsl:LINE:COL:
  * message[; …]` (KEY: kernel, flags and override knobs; up to three compiler errors, each at the line
- * of the kernel's or prelude's own source); the others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
+ * of the kernel's or prelude's own source; a pipeline the device refused, in the kernel's terms: pipelineRefusal); the
+ * others still land in the cache. Unlike `compileKernels`, no warm-up dispatch.
  */
 export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSpec; variant?: Partial<Variant> }[], onProgress?: Hook<[done: number, total: number]> | null, where = 'Plan.compile'): Promise<void> {
   const device = gpu.device;
@@ -310,12 +311,8 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
       } catch (e) {
         const info = await module.getCompilationInfo().catch(() => null);
         const msgs = (info?.messages ?? []).filter((m) => m.type === 'error').slice(0, 3).map((m) => sourceMessage(key, src.lines, m));
-        // no compiler message: the device refused the pipeline (a workgroup over a limit), said at its line
-        const refused = () => {
-          const r = locatePipelineError(src, spec.entry ?? 'main', (e as Error).message);
-          return r.where ? `${r.where}: ${r.text}` : r.text;
-        };
-        throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : refused()}`);
+        // no compiler message: the device refused the pipeline (a workgroup over a limit), said in the kernel's terms
+        throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : pipelineRefusal(spec, variant, src, (e as Error).message)}`);
       }
       cache.set(key, { key, pipeline, layout, spec, variant });
       await report(++done);
@@ -375,6 +372,65 @@ function locatePipelineError(src: MappedSource, entry: string, message: string):
   }
   const line = at >= 0 ? src.lines[at] : null;
   return { where: line ? `${line.file}:${line.line}:${col}` : null, text };
+}
+
+/** Ops whose tile knobs `tessera bench OP --tile K=V,…` sets. */
+const BENCH_TILE_OPS = ['gemm', 'attention', 'conv'];
+
+/**
+ * A pipeline creation the device refused (the WGSL compiled), for a run's error (compilePipelines; the CLI
+ * shows it): where in the kernel's file and what to change, in the kernel's own terms rather than at `fn main`.
+ * - a workgroup size over a limit: at `@workgroup_size` (`kernels/FILE.wgsl:LINE:COL`), and the knobs of the
+ *   variant that set it (`… is set by the knobs WGX=64, WGY=32: smaller ones fit`);
+ * - workgroup memory over the limit: `kernels/FILE.wgsl` (no line) and the knobs sizing its `var<workgroup>`
+ *   arrays, through the overrides derived from them (gemm_tiled's BM = WGY·TM);
+ * - a binding the layout lacks: at the `@binding(N)` declaration past the op's bindings, and what the op binds;
+ * - anything else: `kernels/FILE.wgsl` and Dawn's first sentence.
+ * ` (tessera bench OP --tile …)` follows the knobs of the ops whose benchmark takes them (BENCH_TILE_OPS).
+ * compileCheck keeps the WGSL line (`fn main` when nothing better), which the profiler page's editor marks.
+ */
+export function pipelineRefusal(spec: KernelSpec, variant: Variant, src: MappedSource, message: string): string {
+  const { where, text } = locatePipelineError(src, spec.entry ?? 'main', message);
+  const lim = pipelineLimit(text);
+  const file = `kernels/${spec.name}.wgsl`;
+  const out = src.text.split('\n');
+  // knob names an expression reads, through overrides defined from other knobs (`override BM: u32 = WGY * TM;`)
+  const defs = new Map<string, string>();
+  for (const l of out) {
+    const m = /^\s*override\s+(\w+)\s*:\s*\w+\s*=\s*([^;]*);/.exec(l);
+    if (m) defs.set(m[1]!, m[2]!);
+  }
+  const knobsIn = (expr: string, seen = new Set<string>()): Set<string> => {
+    for (const id of expr.match(/\b[A-Za-z_]\w*\b/g) ?? []) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (!(id in variant.overrides) && defs.has(id)) knobsIn(defs.get(id)!, seen);
+    }
+    return new Set([...seen].filter((id) => id in variant.overrides));
+  };
+  const family = spec.family ?? spec.name;
+  const knobLine = (knobs: Set<string>, what: string) => {
+    if (!knobs.size) return `; ${what} is fixed in ${file}`;
+    const set = [...knobs].sort().map((k) => `${k}=${variant.overrides[k]}`);
+    const bench = BENCH_TILE_OPS.includes(family) ? ` (tessera bench ${family} --tile ${[...knobs].sort().map((k) => `${k}=…`).join(',')})` : '';
+    return `; ${what} is set by the knob${knobs.size > 1 ? 's' : ''} ${set.join(', ')}: smaller ones fit${bench}`;
+  };
+  if (lim?.atSize) {
+    const attr = /@workgroup_size\(([^)]*)\)/.exec(src.text)?.[1] ?? '';
+    return `${where ?? file}: ${text}${knobLine(knobsIn(attr), `its workgroup size (@workgroup_size(${attr}))`)}`;
+  }
+  if (lim) {
+    const arrays = out.map((l) => /^\s*var<workgroup>\s+(\w+)\s*:\s*array<.*,\s*([^>]*)>\s*;/.exec(l)).filter((m): m is RegExpExecArray => !!m);
+    const knobs = new Set(arrays.flatMap((m) => [...knobsIn(m[2]!)]));
+    return `${file}: ${text}${knobLine(knobs, `its workgroup memory (${arrays.map((m) => m[1]).join(', ') || 'var<workgroup>'})`)}`;
+  }
+  if (/binding/i.test(text)) {
+    const n = spec.bindings.length;
+    const at = out.findIndex((l) => Number(/^\s*@group\(0\)\s*@binding\((\d+)\)/.exec(l)?.[1] ?? -1) >= n);
+    const line = at >= 0 ? src.lines[at] : null;
+    if (line) return `${line.file}:${line.line}:1: ${text}; ${spec.name}'s op binds @group(0) @binding(0) to @binding(${n - 1}) only: a binding outside them has no buffer`;
+  }
+  return `${file}: ${text}`;
 }
 
 /**
