@@ -53,7 +53,7 @@ export function latentHint(c: ModelConfig, latent: readonly number[]): string | 
   const shape = [...latent.slice(0, -2), H / spatial, W / spatial];
   // Wan's VAE also packs 4 frames into one latent frame (the first alone): 81 frames → 21
   if (wan && latent.length === 5 && (latent[2]! - 1) % temporal === 0) shape[2] = (latent[2]! - 1) / temporal + 1;
-  const frames = wan && latent.length === 5 ? ` and ${latent[2]} frames` : '';
+  const frames = wan && latent.length === 5 ? ` and ${plural(latent[2]!, 'frame')}` : '';
   return `latent [${latent.join(',')}] looks like pixel sizes (${H}×${W}${frames}); a latent is the pixels / ${spatial}${wan ? ` and (frames − 1) / ${temporal} + 1 frames` : ''}: [${shape.join(',')}] for that video`;
 }
 

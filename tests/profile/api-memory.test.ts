@@ -42,7 +42,7 @@ describe('a latent given in pixel sizes', () => {
     // real latent sizes, up to 1080p (136×240), get none
     for (const l of [latent, [1, 16, 21, 90, 160], [1, 16, 51, 136, 240]]) expect(latentHint(wan, l)).toBeUndefined();
     const est = estimateMemory(tiny, [1, 16, 1, 480, 832], [1, 8, 64], 'f32');
-    expect(est.hint).toBe('latent [1,16,1,480,832] looks like pixel sizes (480×832 and 1 frames); a latent is the pixels / 8 and (frames − 1) / 4 + 1 frames: [1,16,1,60,104] for that video');
+    expect(est.hint).toBe('latent [1,16,1,480,832] looks like pixel sizes (480×832 and 1 frame); a latent is the pixels / 8 and (frames − 1) / 4 + 1 frames: [1,16,1,60,104] for that video');
     expect(estimateMemory(tiny, [1, 16, 1, 60, 104], [1, 8, 64], 'f32').hint).toBeUndefined();
   });
 
