@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { browserTestsRun, browserTimeout, PageWatch, profilerSession } from '../helpers/browser.js';
+import type { PageInfo } from '../../examples/profiler/main.js';
 
 const run = browserTestsRun(import.meta.filename);
 const QUERY = '?prompt=a%20red%20circle%20moving%20right&steps=2&repeats=2&tune=off';
@@ -231,6 +232,36 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     expect(new URL(s.page.url()).searchParams.has('model'), 'a picked folder has no address').toBe(false);
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(3));
+
+  it('a folder picked before any run (autorun=0) is the first run\'s model; before the script has run, the picker is disabled as the buttons are', async () => {
+    const shapes = fileURLToPath(new URL('../../models/tessera-shapes', import.meta.url));
+    // the page as parsed, before main.ts runs (JavaScript off): a folder picked then had no handler and was dropped
+    const bare = await s.browser.newContext({ javaScriptEnabled: false });
+    try {
+      const p = await bare.newPage();
+      await p.goto(`${s.server.url}?autorun=0`);
+      for (const id of ['run', 'run-prompt', 'model-load', 'model-served', 'model-pick']) expect(await p.isDisabled(`#${id}`), `#${id} before the script runs`).toBe(true);
+    } finally {
+      await bare.close();
+    }
+    const page = await s.browser.newPage();
+    const watch = new PageWatch(page, { consoleErrors: true });
+    await page.goto(`${s.server.url}?autorun=0&tune=off&steps=2&repeats=2&prompt=a%20red%20circle%20moving%20right`);
+    await watch.untilState('the page with autorun=0', ['done']);
+    expect(await page.isDisabled('#model-pick')).toBe(false);
+    await page.setInputFiles('#model-pick', shapes);
+    await watch.within('a prompt run on a folder picked before any run', (timeout) =>
+      page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? '') && (globalThis as unknown as { tessera: PageInfo }).tessera.runs > 0, null, { timeout, polling: 250 }),
+    );
+    const i = await s.info(page);
+    expect(i.error).toBeNull();
+    expect(i.runs).toBe(1);
+    expect(i.mode).toBe('prompt');
+    expect(i.model).toMatch(/^tessera-shapes \(picked: \d+ files\)$/);
+    expect(i.modelError).toBeNull();
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  }, browserTimeout(2));
 
   it('an unknown URL parameter stops the page in one line naming it, the one meant and the known ones', async () => {
     const page = await s.browser.newPage();
