@@ -11,7 +11,7 @@ import type { DType } from '../gpu/tensor.js';
 import { commitTemps, dropTemp, writeTemp, type StagedFile } from '../io/node-write.js';
 import { parseConfig } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
-import { checkGenerateCall, loadPipeline, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
+import { loadPipeline, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
 import { randn } from '../random.js';
 import { generate } from '../sampler/generate.js';
@@ -275,10 +275,10 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       ...(p.shift !== undefined ? { shift: p.shift as number } : {}),
       ...(scheduler !== undefined ? { scheduler } : {}),
     };
-    // Pipeline.generate's checks of this call (the sampler state, the transformer against the adapter, the VAE decode
-    // against --max-memory) before any kernel is compiled or the device named: generate --pipeline's refusal, in the user's pixel sizes
-    await checkGenerateCall(pipe, call).catch((e: unknown) => Promise.reject(stepsAsUsage(e)));
-    console.log(`device: ${describeAdapter(pipe.gpu)}`);
+    // profilePipeline checks the call first, as Pipeline.generate does (the sampler state, the transformer against the
+    // adapter, the VAE decode against --max-memory), before any kernel is compiled: a refused size is generate
+    // --pipeline's refusal, in the user's pixel sizes, and names no device (said at the first stage, once it passed)
+    let deviceSaid = false;
     const bar = progressBar('denoising');
     // the decode's own bar, from its stage's start: the clip's frames as they are decoded
     let decoding: ReturnType<typeof decodeProgress> | undefined;
@@ -286,7 +286,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const oneOff = oneOffTimer();
     const stopWatching = watchKernels(pipe.gpu, (e) => oneOff.event(e));
     const stepAt: number[] = [];
-    const t1 = performance.now();
+    let t1 = performance.now();
     const prof = await profilePipeline(
       pipe,
       {
@@ -302,6 +302,11 @@ async function pipelineDemo(p: Parsed): Promise<number> {
         repeats: p.repeats as number,
         profileSteps: p['profile-steps'] === true,
         onStage: (s) => {
+          if (!deviceSaid) {
+            console.log(`device: ${describeAdapter(pipe.gpu)}`);
+            t1 = performance.now(); // the run, from its first stage: not the checks
+          }
+          deviceSaid = true;
           oneOff.stage = s;
           if (s === 'transformer') stepAt[0] = performance.now(); // the loop's start: the first step's time is from here
           if (s === 'vae') {

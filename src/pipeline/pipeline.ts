@@ -921,6 +921,25 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     this.serial.check();
   }
 
+  /**
+   * Every check `generate(o)` makes before its first stage, without running it or waiting for earlier calls: the
+   * call's own checks (names, values, the scheduler's state, the sampler state and transformer passes against the
+   * adapter and the budgets), then the VAE decode's dry run against the VAE's maxMemory (when `o` decodes).
+   * Nothing is compiled, encoded or allocated. For profilePipeline, which drives the stages itself (its
+   * `p.generate` re-checks only the loop's own call, which does not decode); a caller of generate() needs it not.
+   * Returns the latent shape the call runs at ([B, C, F, H, W], or [B, C, H, W] for DiT).
+   * @throws what generate() throws before its first stage (InputError, RopeLimitError, SchedulerConfigError,
+   *   StepCountError, LimitError naming the stage and the size asked for, DisposedError after dispose(), and a
+   *   failing onWarning's error).
+   */
+  async checkGenerate(o: PipelineGenerateOptions): Promise<number[]> {
+    this.serial.check();
+    const call = this.check(o);
+    await this.checkDecodeFits(call);
+    await call.warnings?.settle();
+    return call.shape;
+  }
+
   /** The folder's scheduler, or `cls` built from its config (X.from_config(pipe.scheduler.config)), once per class. */
   private schedulerFor(cls: SchedulerClass, warn: (line: string) => void): SchedulerSpec {
     if (cls === this.scheduler.className) return this.scheduler;
@@ -1343,17 +1362,6 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       if (this.ownsGpu) this.gpu.destroy();
     });
   }
-}
-
-/**
- * Every check `pipe.generate(o)` makes before its first stage, without running it (for the CLI's demo; not in the
- * library's API): the call's own checks (names, values, the scheduler's state, the transformer passes against the
- * adapter and the budgets), then the VAE decode's dry run against the VAE's maxMemory. Nothing is compiled or
- * encoded. @throws what Pipeline.generate's checks throw (LimitError, InputError, StepCountError, DisposedError).
- */
-export async function checkGenerateCall(pipe: Pipeline, o: PipelineGenerateOptions): Promise<void> {
-  pipe['serial'].check();
-  await pipe['checkDecodeFits'](pipe['check'](o));
 }
 
 /**

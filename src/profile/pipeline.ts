@@ -22,7 +22,6 @@ import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipel
 import { PIPELINES } from '../pipeline/pipeline.js';
 import { promptList } from '../text/prompt-encoder.js';
 import type { Vae } from '../vae/vae.js';
-import { checkSeeds } from '../sampler/generate.js';
 import { postprocessSample } from '../video/frames.js';
 import { joinRuns, profileDecode, profileWarm } from './decode.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
@@ -110,7 +109,8 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
  * Holds the pipeline for the whole run, as one Pipeline.generate call does: generate() calls on the same
  * pipeline made meanwhile wait for it (and it waits for those made before).
  * @throws InputError for a pipeline without a VAE or a non-Wan/Latte pipeline, and what Pipeline.generate
- *   throws (sizes and the decode plan are checked before any GPU work, and before waiting for the pipeline).
+ *   throws (all that Pipeline.checkGenerate checks: sizes, the transformer passes and the VAE decode against the
+ *   adapter and the budgets, before any GPU work and before waiting for the pipeline).
  */
 export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions, opts: ProfilePipelineOptions = {}): Promise<ProfiledGeneration> {
   pipe.checkOpen(); // before the checks below use its components (a disposed VAE would name itself)
@@ -123,14 +123,12 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   const repeated = warmRepeats > 1 ? `, made ${warmRepeats} times: per-dispatch medians` : '';
   const guidance = o.guidance_scale ?? PIPELINES[pipe.className].guidance_scale;
   const cfg = guidance > 1;
-  checkSeeds(o.seed); // before the prompt is encoded (Pipeline.generate checks it again)
   const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
-  const batch = prompts ? prompts.length : o.prompt_embeds?.shape[0];
-  if (batch === undefined) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
   if (prompts && !pipe.textEncoder) throw new InputError(`prompt: ${pipe.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
-  // sizes and the decode plan, before any GPU work (Pipeline.generate repeats these checks)
-  const shape = o.latents?.shape ?? pipe.latentShape(batch, o);
-  pipe.vae.plan(shape);
+  // every check Pipeline.generate makes of this call, once, before any GPU work: the sizes, the transformer passes and
+  // the VAE decode against the adapter and the budgets (the loop's p.generate below re-checks only its own call, which
+  // does not decode)
+  await pipe.checkGenerate(o);
   // the whole profile holds the pipeline, as one Pipeline.generate call does: a generate() of the same
   // pipeline made meanwhile would otherwise run between the stages (the replayed step and the decode
   // reuse the plans and buffers that call's loop and decode use)
