@@ -8,6 +8,7 @@
 import { closestName } from '../closest-name.js';
 import { shownValue as shown } from '../io/json.js';
 import { adapterInfoIsCpu } from './policy.js';
+import { webgpuRuntime } from './runtime.js';
 
 /** Optional features tessera uses when the adapter has them. */
 export const OPTIONAL_FEATURES = ['shader-f16', 'timestamp-query', 'subgroups'] as const;
@@ -156,7 +157,8 @@ export function setGpuProvider(p: Provider): void {
 }
 
 async function findGpu(opts: GpuOptions): Promise<{ gpu: GPU; runtime: 'node' | 'browser' }> {
-  if (opts.gpu) return { gpu: opts.gpu, runtime: typeof process !== 'undefined' && !('navigator' in globalThis && (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu) ? 'node' : 'browser' };
+  // the caller's GPU: where it came from is read from the globals, as for a caller's device (gpuOfDevice)
+  if (opts.gpu) return { gpu: opts.gpu, runtime: webgpuRuntime() };
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu && typeof window !== 'undefined') return { gpu: nav.gpu, runtime: 'browser' };
   if (provider) return provider();

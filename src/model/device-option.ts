@@ -4,6 +4,7 @@
 // (src/gpu/device.ts): its features and limits are the ones the caller requested it with, and it stays the
 // caller's (no loaded object destroys it).
 import { REQUIRED_LIMITS, wrapDevice, type Gpu } from '../gpu/device.js';
+import { webgpuRuntime } from '../gpu/runtime.js';
 import { checkGpuOption, InputError, kindOf } from './input-error.js';
 
 /** A loader's two ways to name its device. */
@@ -61,9 +62,8 @@ const wrapped = new WeakMap<GPUDevice, Gpu>();
 export function gpuOfDevice(device: GPUDevice): Gpu {
   const known = wrapped.get(device);
   if (known) return known;
-  const node = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
   const gpu = wrapDevice(device, {
-    runtime: node ? 'node' : 'browser',
+    runtime: webgpuRuntime(),
     info: (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? {},
     has: (f) => device.features.has(f),
     destroyed: 'this device was destroyed (gpu.destroy()): request a new one',
