@@ -5,6 +5,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/args.js';
+import { planMedia } from '../../src/cli/media.js';
 import { folderProblem } from '../../src/io/node-folder.js';
 import { OutputError } from '../../src/io/output-error.js';
 import { writeMp4Ffmpeg } from '../../src/video/ffmpeg.js';
@@ -24,6 +26,24 @@ describe('folderProblem', () => {
     expect(folderProblem(join(dir, 'afile'))).toEqual({ kind: 'not-folder' });
     expect(folderProblem(join(dir, 'afile', 'sub'))).toEqual({ kind: 'below-file' });
     expect(folderProblem(join(dir, 'loops', 'loop'))).toEqual({ kind: 'lookup-failed', code: 'ELOOP', os: 'too many symbolic links encountered' });
+  });
+
+  it('planMedia: a --frames-dir that cannot be looked up is a UsageError naming the flag (it was a raw ELOOP Error)', () => {
+    mkdirSync(join(dir, 'media'));
+    const loop = join(dir, 'media', 'loop');
+    symlinkSync(loop, loop);
+    for (const d of [loop, join(loop, 'sub')]) {
+      const e = (() => {
+        try {
+          planMedia({ 'frames-dir': d } as never);
+        } catch (x) {
+          return x as Error;
+        }
+        return null;
+      })();
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e!.message).toBe(`--frames-dir ${d}: the folder ${d} cannot be looked up (ELOOP: too many symbolic links encountered)`);
+    }
   });
 
   it.skipIf(root)('a folder without write permission is not-writable, and writeMp4Ffmpeg refuses it as an OutputError before ffmpeg starts', async () => {
