@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -40,6 +41,52 @@ export function nodeCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeout
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * `tessera ...args` through the CLI's own entry (src/cli/main.ts main()) in this process: its exit code
+ * (what bin/tessera.mjs exits with) and what it printed on stdout and stderr, as tesseraCli gives them,
+ * without the two Node starts and the module load a spawn costs (~1–2 s of CPU each on 2 cores). For
+ * what happens before any GPU work (usage refusals, help text); what the process boundary does (the
+ * launcher's stderr filter, signals, EPIPE, a process's own GPU and Mesa start) needs tesseraCli.
+ * `env`: set for the call (undefined unsets), restored after. Not for concurrent calls (console and
+ * the std streams are replaced while it runs).
+ */
+export async function tesseraInProcess(args: string[], opts: { env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+  const [{ main }, { setDefaultTuneMode }] = await Promise.all([import('../../src/cli/main.js'), import('../../src/gpu/tune.js')]);
+  let stdout = '';
+  let stderr = '';
+  const saved = { log: console.log, info: console.info, error: console.error, warn: console.warn, out: process.stdout.write, err: process.stderr.write };
+  const savedEnv = Object.fromEntries(Object.keys(opts.env ?? {}).map((k) => [k, process.env[k]]));
+  const set = (env: Record<string, string | undefined>) => {
+    for (const [k, v] of Object.entries(env)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  const text = (chunk: unknown) => (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString());
+  console.log = console.info = (...a: unknown[]) => void (stdout += `${format(...a)}\n`);
+  console.error = console.warn = (...a: unknown[]) => void (stderr += `${format(...a)}\n`);
+  // write(chunk[, encoding][, callback]): the callback called as a stream would once written
+  const writer = (add: (s: string) => void) =>
+    ((chunk: unknown, ...rest: unknown[]) => {
+      add(text(chunk));
+      const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      if (done) process.nextTick(done);
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = writer((s) => (stdout += s));
+  process.stderr.write = writer((s) => (stderr += s));
+  set(opts.env ?? {});
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    setDefaultTuneMode(null); // what --no-tune set for the process (main's one piece of state a call leaves behind)
+    set(savedEnv);
+    Object.assign(console, { log: saved.log, info: saved.info, error: saved.error, warn: saved.warn });
+    process.stdout.write = saved.out;
+    process.stderr.write = saved.err;
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { readInputs } from '../../src/io/inputs.js';
 import { embeddedPipelineDir } from '../../src/cli/embedded.js';
 import { hasGpu } from '../helpers/gpu.js';
 import { cli, FIXTURES, tempDir } from '../hardening/helpers.js';
+import { tesseraInProcess } from '../helpers/cli.js';
 
 const DIT = join(FIXTURES, 'dit_small', 'model');
 const DIT_PIPE = join(FIXTURES, 'dit_pipeline', 'pipeline');
@@ -57,8 +58,19 @@ describe('generate: flags refused with one UsageError line, exit 2, nothing writ
     [['generate', '--model', '/nonexistent', '--out', out, '--steps', '1', '--seed', '0'], '--model /nonexistent: no such folder'],
     [['generate', '--model', 'models/tessera-shapes', '--out', out, '--steps', '1', '--seed', '0'], '--model models/tessera-shapes: a pipeline folder (it has model_index.json); give --pipeline DIR or --model models/tessera-shapes/transformer'],
   ])('%j', async (argv, msg) => {
-    const r = await cli(argv);
-    expect(r.errLines).toEqual([`tessera: error: UsageError: ${msg}`]);
+    // through the CLI's entry in this process (main(), whose return the launcher exits with): each refusal
+    // comes before any GPU work, where a spawn only added two Node starts and a module load; one is also
+    // spawned below, for the exit status and stderr a shell sees
+    const r = await tesseraInProcess(argv);
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([`tessera: error: UsageError: ${msg}`]);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('spawned: exit 2, the one line on stderr, nothing written', async () => {
+    const r = await cli([...ditRun(out), '--class-label', '11']);
+    expect(r.stderr.trim()).toBe('tessera: error: UsageError: --class-label: must be a class id from 0 to 10 (10 = the null class used for guidance), got 11');
     expect(r.code).toBe(2);
     expect(existsSync(out)).toBe(false);
   });
@@ -104,6 +116,8 @@ describe.skipIf(!hasGpu)('generate --batch makes a batch', () => {
     const out = join(tempDir(), 'o.safetensors');
     const r = await cli(['generate', '--out', out, '--steps', '1', '--batch', '2', '--negative-prompt', 'blue', '--max-sequence-length', '16'], {}, 240_000);
     expect(r.code, r.stderr).toBe(0);
+    // without --quiet the pipeline's stage lines are there (cli-ux.test.ts checks that -q drops them)
+    expect(r.errLines.filter((l) => /^(encoding the prompt|decoding with) /.test(l))).toHaveLength(2);
     const t = await readInputs(out);
     expect(t.get('latents')!.shape).toEqual([2, 16, 3, 8, 8]);
     expect(t.get('video')!.shape).toEqual([2, 9, 32, 32, 3]);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { subgroupsOf8 } from '../../src/gpu/policy.js';
 import { kernelsAt } from '../../src/cli/bench-ref.js';
+import { tesseraInProcess } from '../helpers/cli.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cache = join(root, 'tests', '.tmp', 'tune-cli-cache');
@@ -28,6 +29,12 @@ function tessera(env: Record<string, string>, ...args: string[]): Promise<{ code
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+/**
+ * `tessera ...args` through the CLI's entry in this process (tests/helpers/cli.ts tesseraInProcess), with the env
+ * tessera() gives a spawn: for refusals before any GPU work, where a spawn only added a Node start and a module load.
+ * Not for what depends on XDG_CACHE_HOME or HOME (the tuning cache's place is read once per process).
+ */
+const inProcess = (env: Record<string, string>, ...args: string[]) => tesseraInProcess(args, { env: { TESSERA_TUNE: undefined, XDG_CACHE_HOME: cache, ...env } });
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 const scratch = join(root, 'tests', '.tmp', 'tune-cli-scratch-tree');
 
@@ -89,13 +96,22 @@ describe('tessera tune: a relative XDG_CACHE_HOME', () => {
 });
 
 describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', () => {
+  // One `bench gemm --variants all` at 9×12×10, run once for the two tests that read it (each spawned its own,
+  // the same command but --repeats). TESSERA_TUNE=off: nothing at this size is tuned either way.
+  let gemmAllRun: ReturnType<typeof tessera> | undefined;
+  const gemmAll = () => (gemmAllRun ??= tessera({ TESSERA_TUNE: 'off' }, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'all', '--json', '--repeats', '2', '--warmup', '0', '--no-ceiling'));
+
   it('tune --quick times and caches choices; info shows them; --no-tune shows none', async () => {
     rmSync(cache, { recursive: true, force: true });
     mkdirSync(cache, { recursive: true });
-    const t = await tessera({}, 'tune', '--quick', '--json', '--rounds', '1');
+    // --quiet with autotuning (a fresh cache: every candidate is compiled and timed): nothing on stderr (no
+    // "tuning on", candidate or compile lines), one JSON line on stdout (was cli-ux.test.ts's own tune run)
+    const t = await tessera({}, 'tune', '--quick', '--json', '--rounds', '1', '--quiet');
     expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toBe('');
+    expect(t.stdout.trim().split('\n')).toHaveLength(1);
     const j = lastJson(t.stdout);
-    expect(j.choices.length).toBeGreaterThan(0);
+    expect(j.choices).toHaveLength(2); // --quick: the list's first two shapes, one bucket each
     for (const c of j.choices) {
       expect(c.family).toBe('gemm');
       expect(Object.keys(c.ms)).toContain(c.choice);
@@ -113,21 +129,20 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     const off = lastJson((await tessera({}, 'info', '--json', '--no-tune')).stdout);
     expect(off.tuning.mode).toBe('off');
     expect(off.tuning.choices).toEqual({});
-    // again: everything cached, nothing timed
-    const again = lastJson((await tessera({}, 'tune', '--quick', '--json', '--rounds', '1')).stdout);
-    expect(again.choices.every((c: { measured: boolean }) => !c.measured)).toBe(true);
-    expect(again.skipped).toEqual([]); // --quick's two shapes fit every adapter
-    // text: the choices and the summary on stdout, progress ("tuning on …") on stderr as every command's
+    // again, as text: everything cached, nothing timed (every choice line "(cached)", "0 timed now"), none of
+    // --quick's two shapes skipped (the summary has no "; N of the list's shapes skipped": they fit every
+    // adapter); the choices and the summary on stdout, progress ("tuning on …") on stderr as every command's
     const text = await tessera({}, 'tune', '--quick', '--rounds', '1');
     expect(text.code, text.stderr).toBe(0);
     const out = text.stdout.trim().split('\n');
+    expect(out.slice(0, -1)).toHaveLength(j.choices.length);
     expect(out.slice(0, -1).every((l) => /^gemm \d+×\d+×\d+ \[.*\] → \S+ = .*\(cached\)$/.test(l)), text.stdout).toBe(true);
-    expect(out.at(-1)).toMatch(/^\d+ choices \(0 timed now\) in \d+\.\d s$/);
+    expect(out.at(-1)).toMatch(new RegExp(`^${j.choices.length} choices \\(0 timed now\\) in \\d+\\.\\d s$`));
     expect(text.stderr).toMatch(/^tuning on .*; cache: /m);
   }, 600_000);
 
   it('bench gemm --variants all: every strategy checked, then timed round-robin in one process', async () => {
-    const r = await tessera({}, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'all', '--json', '--repeats', '2', '--warmup', '0', '--no-ceiling');
+    const r = await gemmAll();
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j.variants).toBe(true);
@@ -217,7 +232,7 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
   }, 300_000);
 
   it.skipIf(!gpu || !subgroupsOf8(gpu))('bench gemm --variants all at a K without a compiled-in-K variant: the -k candidates are left out (said in one line), no kernel is timed twice', async () => {
-    const r = await tessera({ TESSERA_TUNE: 'off' }, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'all', '--json', '--repeats', '1', '--warmup', '0', '--no-ceiling');
+    const r = await gemmAll();
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     const names = j.results.map((x: { variant: string }) => x.variant);
@@ -235,14 +250,14 @@ describe.skipIf(!hasGpu)('tessera tune / --no-tune / info / bench --variants', (
     const kernels = lastJson(r.stdout).results.map((x: { variant: string; kernel: string }) => [x.variant, x.kernel]);
     expect(kernels[0]).toEqual(['subgroup-sr16', expect.stringMatching(/^gemm_subgroup\[VEC4\]\{KC=0,.*SR=16,/)]);
     expect(kernels[1]).toEqual(['subgroup-sr16-k', expect.stringMatching(/^gemm_subgroup\[VEC4\]\{KC=96,.*SR=16,/)]);
-    r = await tessera({}, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'subgroup-sr16;subgroup-sr32-k', '--repeats', '1', '--warmup', '0', '--no-ceiling');
+    r = await inProcess({}, 'bench', 'gemm', '--m', '9', '--k', '12', '--n', '10', '--variants', 'subgroup-sr16;subgroup-sr32-k', '--repeats', '1', '--warmup', '0', '--no-ceiling');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toEqual(['tessera: error: UsageError: --variants: subgroup-sr32-k compiles K in, but --k 12 has no compiled-in-K variant (K 384, 1152, 1536, 4608): it would run as subgroup-sr32; name that instead']);
   }, 300_000);
 
   it('refuses bad --variants with one line', async () => {
-    const bad = (...a: string[]) => tessera({}, 'bench', ...a);
+    const bad = (...a: string[]) => inProcess({}, 'bench', ...a);
     let r = await bad('attention', '--heads', '1', '--tokens', '4', '--head-dim', '8', '--variants', 'tiled-64');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--variants: tiled-64 is a GEMM strategy; bench attention takes an attention strategy \(rows, fa2, fa2-wg, rows-dh\) or tile knobs/);
