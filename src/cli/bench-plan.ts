@@ -12,12 +12,12 @@ import { join } from 'node:path';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { parseConfig, patchDims, type ModelConfig } from '../model/config.js';
-import { estimateWeights, parseBytes, planModel } from '../model/memory.js';
-import { InputError } from '../model/model.js';
+import { estimateWeights, planModel } from '../model/memory.js';
 import { describeOverflow } from '../gpu/plan.js';
 import { getPreset } from '../model/presets.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { checkPathFlags } from './paths.js';
+import { sizeFlag } from './outputs.js';
 import { plural } from '../plural.js';
 
 /** WebGPU's default maxStorageBufferBindingSize, and what lavapipe reports. */
@@ -132,12 +132,7 @@ const int = (p: Parsed, name: string, lo: number, hi: number): number | undefine
 function maxBinding(p: Parsed): number {
   const v = p['max-binding'] as string | undefined;
   if (v === undefined) return DEFAULT_BINDING;
-  try {
-    return parseBytes(v, '--max-binding');
-  } catch (e) {
-    if (e instanceof InputError) throw new UsageError(e.message, { cause: e });
-    throw e;
-  }
+  return sizeFlag(v, '--max-binding');
 }
 
 /** Plans one step for f16 and f32 storage; throws UsageError on bad flags. */

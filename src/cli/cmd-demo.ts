@@ -44,7 +44,7 @@ export const demoCommand: Command = {
     name: 'demo',
     quiet: true,
     summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
-    usage: 'tessera demo [--prompt P] [--negative-prompt P] [--seed S] [--steps N] [--guidance G] [--scheduler CLASS] [--shift S] [--frames F --height H --width W]\n                    [--pipeline DIR [--variant NAME]] [--max-sequence-length N] [--max-memory BYTES] [--repeats N] [--profile-steps] [--out DIR]\n       tessera demo --preset NAME [--steps N] [--guidance G] [--shift S] [--seed S] [--dtype f32|f16] [--repeats N] [--max-memory BYTES] [--out DIR]   (the random-weight preset demo: one profiled step of a preset architecture)',
+    usage: 'tessera demo [--prompt P] [--negative-prompt P] [--seed S] [--steps N] [--guidance G] [--scheduler CLASS] [--shift S] [--frames F --height H --width W]\n                    [--pipeline DIR [--variant NAME]] [--max-sequence-length N] [--max-memory SIZE] [--repeats N] [--profile-steps] [--out DIR]\n       tessera demo --preset NAME [--steps N] [--guidance G] [--shift S] [--seed S] [--dtype f32|f16] [--repeats N] [--max-memory SIZE] [--out DIR]   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: `run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): ${presetNames().join(', ')}`, arg: 'NAME' },
       steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },

@@ -33,7 +33,7 @@ export const commands: Command[] = [infoCommand, forwardCommand, generateCommand
 /** The commands that print progress (denoising, compiling/tuning kernels): their specs take --quiet (-q). */
 export const QUIET_COMMANDS: readonly string[] = commands.filter((c) => c.spec.quiet).map((c) => c.spec.name);
 
-function topHelp(): string {
+export function topHelp(): string {
   return [
     'tessera — video diffusion transformers on WebGPU',
     '',
@@ -41,7 +41,7 @@ function topHelp(): string {
     '',
     ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
     '',
-    'tessera --version is tessera version (which takes only --help).',
+    'tessera --version prints the version, as tessera version does.',
     'Every command but tune (which refuses it) and version takes --no-tune: the adapter policy\'s deterministic kernel choices,',
     'no autotuning (cached choices are neither read nor written; TESSERA_TUNE=off does the same).',
     `${QUIET_COMMANDS.join(', ')} take --quiet (-q): no progress or informational lines on stderr (errors, warnings`,

@@ -16,7 +16,7 @@ import { embeddedPipelinePath } from '../pipeline/embedded-node.js';
 export const MAX_MEMORY_FLAG: FlagSpec = {
   type: 'string',
   arg: 'SIZE',
-  help: 'GPU memory budget for weights + activations + workspace, e.g. 2GiB; runs that need more are refused before allocating (default: $TESSERA_MAX_GPU_MEMORY, else only the adapter limits)',
+  help: 'GPU memory budget for weights + activations + workspace, e.g. 2GiB (a number alone is bytes, 1 MiB or more); runs that need more are refused before allocating (default: $TESSERA_MAX_GPU_MEMORY, else only the adapter limits)',
 };
 
 /** The budget from --max-memory, else TESSERA_MAX_GPU_MEMORY, else none. */
@@ -25,13 +25,30 @@ export function maxMemory(p: Parsed): number | undefined {
   const env = process.env['TESSERA_MAX_GPU_MEMORY'];
   const v = flag ?? (env === '' ? undefined : env);
   if (v === undefined) return undefined;
+  return sizeFlag(v, flag !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY');
+}
+
+/** A number with no unit below this is refused by sizeFlag: no run fits in it, and "2" most likely meant 2GiB. */
+export const BARE_SIZE_FLOOR = 2 ** 20;
+
+/**
+ * A size given on the command line or in the environment (--max-memory, TESSERA_MAX_GPU_MEMORY, bench plan's
+ * --max-binding) → bytes, as parseBytes reads it, with one rule more for all of them: a number with no unit is
+ * bytes, and under 1 MiB it is refused as a missing unit ("--max-memory 2" is 2 bytes, not 2 GiB); "2B" or
+ * "512KiB" say small sizes on purpose.
+ * @throws UsageError naming `name` and the value.
+ */
+export function sizeFlag(v: string, name: string): number {
+  let n: number;
   try {
-    return parseBytes(v, flag !== undefined ? '--max-memory' : 'TESSERA_MAX_GPU_MEMORY');
+    n = parseBytes(v, name);
   } catch (e) {
     // the caller's flag or environment: a usage error (exit 2), the message naming which and the value
     if (e instanceof InputError) throw new UsageError(e.message, { cause: e });
     throw e;
   }
+  if (n < BARE_SIZE_FLOOR && /^\s*[\d.e+-]+\s*$/i.test(v)) throw new UsageError(`${name}: ${JSON.stringify(v)} has no unit, so it is ${n === 1 ? '1 byte' : `${n} bytes`}: give a unit, e.g. ${v.trim()}GiB or ${v.trim()}MiB (a number alone is bytes, and must be 1 MiB or more; write ${v.trim()}B for bytes)`);
+  return n;
 }
 
 /** checkOutputPath's words for the folder of an output file that cannot take it. */

@@ -138,16 +138,17 @@ async function missingWeights(folder: FolderSource, base: string, stem: string, 
 async function noConfigReason(folder: FolderSource, readText: (rel: string) => Promise<string | null>, hf: boolean): Promise<string> {
   if ((await readText('model_index.json')) !== null) {
     const subs = hf ? folderFile(folder, 'text_encoder') : `${folderFile(folder, 'transformer')} (loadVae: ${folderFile(folder, 'vae')})`;
-    return `missing config.json: ${folder.name} is a pipeline folder (model_index.json): load it with loadPipeline, or give its component folder, ${subs}`;
+    return `no such file: ${folder.name} is a pipeline folder (model_index.json): load it with loadPipeline, or give its component folder, ${subs}`;
   }
   if (folder.list) {
     const gone = await folder.list().then(
       () => false,
       (e: unknown) => (e as { code?: unknown }).code === 'ENOENT',
     );
-    if (gone) return `missing config.json: there is no folder ${folder.name}`;
+    if (gone) return `no such file: there is no folder ${folder.name}`;
   }
-  return 'missing config.json';
+  // the path already names config.json: say what the folder is not
+  return `no such file: ${folder.name} is not a model folder (a diffusers model folder holds config.json beside its weights)`;
 }
 
 export interface OpenModelFolderOptions {

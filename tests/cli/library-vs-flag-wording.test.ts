@@ -31,7 +31,7 @@ describe('library messages in option words, CLI lines in flag words', () => {
 
   it("a pipeline's root where a component folder is expected", async () => {
     const e = (await message(loadModel(PIPE))) as Error;
-    expect(e.message).toBe(`${PIPE}/config.json: missing config.json: ${PIPE} is a pipeline folder (model_index.json): load it with loadPipeline, or give its component folder, ${PIPE}/transformer (loadVae: ${PIPE}/vae)`);
-    expect(errorLine(e, false)).toBe(`tessera: error: ModelFolderError: ${PIPE}/config.json: missing config.json: ${PIPE} is a pipeline folder (model_index.json): give it as --pipeline DIR, or give its component folder, ${PIPE}/transformer (--vae ${PIPE}/vae)`);
+    expect(e.message).toBe(`${PIPE}/config.json: no such file: ${PIPE} is a pipeline folder (model_index.json): load it with loadPipeline, or give its component folder, ${PIPE}/transformer (loadVae: ${PIPE}/vae)`);
+    expect(errorLine(e, false)).toBe(`tessera: error: ModelFolderError: ${PIPE}/config.json: no such file: ${PIPE} is a pipeline folder (model_index.json): give it as --pipeline DIR, or give its component folder, ${PIPE}/transformer (--vae ${PIPE}/vae)`);
   });
 });
