@@ -554,7 +554,7 @@ function checkSizesVsPipelineLatents(p: Parsed, config: ModelConfig, scale: VaeS
   const [F, H, W] = (lat.length === 5 ? lat.slice(2) : [undefined, ...lat.slice(2)]) as [number | undefined, number, number];
   const wan = config.family === 'wan';
   const made: [string, number | undefined, string][] = [
-    ['frames', F === undefined ? undefined : wan ? (F - 1) * temporal + 1 : F, wan ? `${F} latent frames: (${F} − 1) × VAE temporal factor ${temporal} + 1` : `${F} latent frames`],
+    ['frames', F === undefined ? undefined : wan ? (F - 1) * temporal + 1 : F, F === undefined ? '' : wan ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
     ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
     ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
   ];

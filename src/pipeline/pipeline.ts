@@ -1034,7 +1034,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
         if (!this.textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`);
         const n = negList ?? [''];
         const negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? new Array<string>(batch).fill(n[0]!) : n;
-        if (negs.length !== batch) throw new InputError(`negative_prompt: ${negs.length} negative prompts for a batch of ${batch} (one per prompt, or one string for all)`);
+        if (negs.length !== batch) throw new InputError(`negative_prompt: ${plural(negs.length, 'negative prompt')} for a batch of ${batch} (one per prompt, or one string for all)`);
         call.negs = negs;
         call.negName = o.negative_prompt === undefined ? () => 'negative_prompt (default "")' : typeof o.negative_prompt === 'string' ? () => 'negative_prompt' : (i) => `negative_prompt[${i}]`;
         neg = [batch, L, width];
@@ -1054,7 +1054,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       shape = this.checkLatents(o.latents, batch, items, o);
       opts.latents = o.latents;
     } else {
-      if (Array.isArray(o.seed) && o.seed.length !== batch) throw new InputError(`seed: ${o.seed.length} seeds for a batch of ${batch} (one per prompt, or one number)`);
+      if (Array.isArray(o.seed) && o.seed.length !== batch) throw new InputError(`seed: ${plural(o.seed.length, 'seed')} for a batch of ${batch} (one per prompt, or one number)`);
       shape = this.latentShape(batch, o);
       if (Array.isArray(o.seed)) call.seeds = o.seed;
       else opts.seed = o.seed ?? 0;
@@ -1081,7 +1081,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const made: [keyof typeof sizes, number | undefined, string][] = [
       ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
       ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
-      ['num_frames', rank === 5 ? (c.family === 'wan' ? (F - 1) * temporal + 1 : F) : undefined, c.family === 'wan' ? `${F} latent frames: (${F} − 1) × VAE temporal factor ${temporal} + 1` : `${F} latent frames`],
+      ['num_frames', rank === 5 ? (c.family === 'wan' ? (F - 1) * temporal + 1 : F) : undefined, c.family === 'wan' ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
     ];
     for (const [k, v, why] of made) {
       const asked = sizes[k];

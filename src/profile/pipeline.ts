@@ -20,6 +20,7 @@ import { callHook, type Hook } from '../hook.js';
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
+import { plural } from '../plural.js';
 import { promptList } from '../text/prompt-encoder.js';
 import type { Vae } from '../vae/vae.js';
 import { postprocessSample } from '../video/frames.js';
@@ -160,7 +161,7 @@ async function profileStages(
     if (cfg && !neg) {
       const n = promptList(o.negative_prompt ?? '', 'negative_prompt');
       negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? prompts.map(() => n[0]!) : n;
-      if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${negs.length} prompts for ${prompts.length} prompts`);
+      if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${plural(negs.length, 'prompt')} for ${plural(prompts.length, 'prompt')}`);
     }
     const enc = await profileWarm(async (runPlan) => {
       const p = await pipe.textEncoder!.encodePrompt(prompts, { max_sequence_length: L, runPlan });
@@ -219,7 +220,7 @@ async function profileStages(
     wallMs: loopMs,
     profileMs,
     run: stepRun,
-    covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for all ${res.timesteps.length} steps`,
+    covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for ${res.timesteps.length === 1 ? 'its 1 step' : `all ${res.timesteps.length} steps`}`,
     stepWallMs,
     ...(opts.profileSteps ? { stepRuns } : {}),
   });

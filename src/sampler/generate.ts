@@ -22,6 +22,7 @@ import { checkSamplingConditioning, checkSamplingLatents } from '../model/forwar
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { callHook, hookQueue, type Hook } from '../hook.js';
+import { plural } from '../plural.js';
 import { refusesShift, resolveSchedulerClass, schedulerConfigObject, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 import { DispatchTimer, wallClockRun, type ProfileRun } from '../profile/profiler.js';
@@ -459,7 +460,7 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
   const gpu = model.gpu;
   const outC = model.config.outChannels;
   const perOut = (r.out.size / bb); // model output values per item (learned sigma: 2C channels, first C taken)
-  if (perOut * bb !== r.out.size || (perOut !== per && perOut !== 2 * per)) throw new InputError(`model output ${r.out.size} values for ${bb} items does not hold ${per} latent values per item (out_channels ${outC})`);
+  if (perOut * bb !== r.out.size || (perOut !== per && perOut !== 2 * per)) throw new InputError(`model output ${r.out.size} values for ${plural(bb, 'item')} does not hold ${per} latent values per item (out_channels ${outC})`);
 
   const alloc = new Allocator(gpu);
   try {

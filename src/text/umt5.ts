@@ -26,6 +26,7 @@ import { relativeBucketTable } from '../ref/umt5.js';
 import { EMBED_KEYS, umt5Keys, umt5LayerKeys, type Umt5Config } from './config.js';
 import { checkUmt5Fits, planUmt5, type Umt5FitOptions, type Umt5Plan } from './memory.js';
 import { callHook, type Hook } from '../hook.js';
+import { plural } from '../plural.js';
 import { throwIfAborted, warnLine } from '../model/options.js';
 
 /** Token ids that do not fit the text encoder (e.g. a tokenizer of another model), or an encoder folder tessera cannot run. */
@@ -395,7 +396,7 @@ export class Umt5Encoder {
 
   private async encodeNow(ids: Int32Array, lengths: readonly number[], seqLen: number, opts: Umt5EncodeOptions): Promise<Float32Array> {
     const B = lengths.length;
-    if (B < 1 || ids.length !== B * seqLen) throw new TextEncoderError(`encode: ${ids.length} token ids for ${B} prompts of ${seqLen}`);
+    if (B < 1 || ids.length !== B * seqLen) throw new TextEncoderError(`encode: ${ids.length} token ids for ${plural(B, 'prompt')} of ${seqLen}`);
     lengths.forEach((n, b) => checkPromptLength(n, seqLen, opts.names?.[b] ?? `prompts[${b}]`));
     const p = this.fits(B, seqLen);
     const x = await this.embed(ids);

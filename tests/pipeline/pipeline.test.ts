@@ -205,7 +205,7 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       pipe.textEncoder = { encodePrompt: async () => (encoded++, text), dispose: () => {} };
       await expect(pipe.generate({ prompt: 'a red circle', guidance_scale: 1, seed: 0, height: 32, width: 32, num_frames: 6, num_inference_steps: 1 })).rejects.toThrow(/num_frames 6: must be 4k \+ 1/);
       await expect(pipe.generate({ prompt: 'a red circle', guidance_scale: 1, seed: 0, height: 40, width: 32, num_frames: 5, num_inference_steps: 1 })).rejects.toThrow(/^height 40: must be a multiple of 16/);
-      await expect(pipe.generate({ prompt: ['a', 'b'], negative_prompt: ['x'], guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5, num_inference_steps: 1 })).rejects.toThrow(/negative_prompt: 1 negative prompts for a batch of 2 \(one per prompt, or one string for all\)/);
+      await expect(pipe.generate({ prompt: ['a', 'b'], negative_prompt: ['x'], guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5, num_inference_steps: 1 })).rejects.toThrow(/negative_prompt: 1 negative prompt for a batch of 2 \(one per prompt, or one string for all\)/);
       expect(encoded).toBe(0);
       // given latents are named as such (not the transformer's hidden_states)
       await expect(pipe.generate({ prompt_embeds: text, guidance_scale: 1, latents: { data: new Float32Array(4 * 4 * 4), shape: [1, 4, 4, 4] }, output_type: 'latent', num_inference_steps: 1 })).rejects.toThrow(/^latents: expected \[B, C, F, H, W\] \(5 dims\) for a wan model, found \[1,4,4,4\]$/);
