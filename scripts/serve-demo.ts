@@ -1,6 +1,7 @@
 // `npm run demo:web`: builds the profiler demo and serves examples/profiler/dist on 127.0.0.1.
 // WebGPU needs a secure context; http://127.0.0.1 and http://localhost count as one.
-// Options: --port N (default $PORT, else 8080; 0 = any free port), --no-build, --help. A bad flag, or
+// Options: --port N (default $PORT, else 8080; 0 = any free port), --no-build, --no-tune (the URL printed
+// has ?tune=off: the page does not autotune; the tuning is the page's, in the browser), --help. A bad flag, or
 // --no-build without a build, is one line and exit 2 (parsed as the CLI parses: src/cli/args.ts); a busy
 // port one line and exit 1.
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -64,19 +65,29 @@ export async function serveStatic(dir: string, port = 0): Promise<{ server: Serv
 export const SERVE_SPEC: CommandSpec = {
   name: 'demo:web',
   summary: 'build the browser profiler and serve it on http://127.0.0.1:PORT/',
-  usage: 'npm run demo:web -- [--port N] [--no-build]',
+  usage: 'npm run demo:web -- [--port N] [--no-build] [--no-tune]',
   flags: {
     port: { type: 'int', arg: 'N', help: 'port on 127.0.0.1, 0 to 65535 (0: any free port; default $PORT, else 8080)' },
     'no-build': { type: 'bool', help: 'serve the last build (examples/profiler/dist) without building' },
+    // the CLI's common --no-tune, in the page's terms: the autotuning runs in the browser, so the flag goes in the URL
+    'no-tune': { type: 'bool', help: 'no autotuning on the page: the URL printed ends in ?tune=off (the page\'s own switch; leave it out of the address to tune again)' },
   },
 };
+
+/**
+ * The --help of demo:web: SERVE_SPEC's flags and --help. The CLI's common --debug is taken and does nothing here
+ * (no stack to print), and its common --no-tune line speaks of the tuning cache: both lines are left out.
+ */
+export function serveHelp(): string {
+  return helpText({ ...SERVE_SPEC, without: { debug: 'unused', 'no-tune': 'unused' } }).replace(/^tessera demo:web/, 'npm run demo:web');
+}
 
 /**
  * The port and build choice of `argv` (npm's `--` separator dropped).
  * @throws UsageError one line: an unknown flag (with the flag it most likely meant), a repeated flag,
  *   or a port that is not an integer in 0..65535 (also $PORT).
  */
-export function serveOptions(argv: string[], env: Record<string, string | undefined> = process.env): { port: number; build: boolean; help: boolean } {
+export function serveOptions(argv: string[], env: Record<string, string | undefined> = process.env): { port: number; build: boolean; help: boolean; tune: boolean } {
   let p;
   try {
     p = parseArgs(SERVE_SPEC, argv.filter((a) => a !== '--'));
@@ -93,7 +104,12 @@ export function serveOptions(argv: string[], env: Record<string, string | undefi
     port = Number(v);
     if (!/^\d+$/.test(v.trim()) || port > 65535) throw new UsageError(`$PORT must be an integer in 0..65535, got "${v}" (or give --port N)`);
   }
-  return { port, build: !p['no-build'], help: !!p.help };
+  return { port, build: !p['no-build'], help: !!p.help, tune: !p['no-tune'] };
+}
+
+/** The address printed for the page served at `url`: with --no-tune it carries the page's own switch, ?tune=off. */
+export function pageUrl(url: string, opts: { tune: boolean }): string {
+  return opts.tune ? url : `${url}?tune=off`;
 }
 
 /** The files a build of the demo has (build-demo.ts writes them); without them every page is a 404. */
@@ -129,7 +145,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   if (opts.help) {
-    console.log(helpText(SERVE_SPEC).replace(/^tessera demo:web/, 'npm run demo:web').replace(/\n\s*--debug.*$/m, ''));
+    console.log(serveHelp());
     process.exit(0);
   }
   if (opts.build) await buildDemo();
@@ -152,6 +168,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.error(`demo:web: ${e.message}`);
     process.exit(2);
   }
-  console.log(`tessera profiler demo: ${url}`);
+  console.log(`tessera profiler demo: ${pageUrl(url, opts)}`);
   console.log('open it in Chrome/Edge 113+ (WebGPU); for fine-grained GPU timestamps start Chrome with --enable-webgpu-developer-features. Ctrl-C stops.');
 }

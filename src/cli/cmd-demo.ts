@@ -24,7 +24,7 @@ import type { RgbaFrames } from '../video/frames.js';
 import { videoToFrames } from '../video/frames.js';
 import { checkSeedFlag, intInRange, UsageError, type Parsed } from './args.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
-import { judgeVideo, parseShapesPrompt, type Verdict } from '../eval/shapes-judge.js';
+import { judgeVideo, parseShapesPrompt, verdictWords, type Verdict } from '../eval/shapes-judge.js';
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
@@ -379,7 +379,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const stale = !ffmpeg && removeStale(dir, 'clip.mp4');
     console.log(`sampled with ${schedulerClass}${p.shift !== undefined ? ` (shift ${p.shift})` : ''}`);
     console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
-    if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): reads ${judged.colour ?? '—'} ${judged.direction ?? '—'}${judged.reason ? ` (${judged.reason})` : ''} — ${judged.pass ? 'matches' : 'does not match'} the prompt`);
+    if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): ${verdictWords(judged)}`);
     console.log('wall time per stage (this run):');
     console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
     const steps = prof.output.timesteps.length;

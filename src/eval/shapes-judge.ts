@@ -193,3 +193,25 @@ export function parseShapesPrompt(prompt: string): { colour: string; shape: stri
   if (!SHAPES_COLOURS.includes(colour) || !(SHAPES_SHAPES as readonly string[]).includes(shape) || !(SHAPES_DIRECTIONS as readonly string[]).includes(direction)) return null;
   return { colour, shape, direction };
 }
+
+/** A fraction as a percentage of two significant digits, without trailing zeros (0.002 → "0.2", 0.0996 → "10"). */
+const percent = (x: number): string => String(+(x * 100).toPrecision(2));
+
+/**
+ * A verdict of judgeVideo in words, one line (the demo's and the profiler page's judge line): what the judge read
+ * and whether it matches the prompt; when it could read no shape or no direction, what it saw against the rule it
+ * applies, then the rule's numbers as `reason` gives them. E.g. "reads no shape: the clip's bright area covers
+ * 0.2–10 % of a frame, the judge reads a shape covering 0.3–40 % of every frame (cover 0.0020..0.0996 outside
+ * 0.003..0.4) — does not match the prompt".
+ */
+export function verdictWords(v: Verdict & { pass: boolean }): string {
+  const end = v.pass ? 'matches the prompt' : 'does not match the prompt';
+  if (v.colour === null) {
+    return `reads no shape: the clip's bright area (a channel above ${FG_THRESHOLD}) covers ${percent(v.cover_min)}–${percent(v.cover_max)} % of a frame, the judge reads a shape covering ${percent(MIN_COVER)}–${percent(MAX_COVER)} % of every frame (${v.reason}) — ${end}`;
+  }
+  if (v.direction === null) {
+    const [dx, dy] = v.displacement ?? [0, 0];
+    return `reads ${v.colour}, no direction: the shape moves ${Math.max(Math.abs(dx), Math.abs(dy)).toFixed(2)} of the frame from the first frame to the last, the judge reads a direction from ${MIN_DISPLACEMENT} on (${v.reason}) — ${end}`;
+  }
+  return `reads ${v.colour} ${v.direction} — ${end}`;
+}

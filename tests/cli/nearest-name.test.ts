@@ -24,6 +24,6 @@ describe('nearestName', () => {
   it("parseArgs' unknown-flag line names it, and demo:web's line (scripts/serve-demo.ts) the same flag", () => {
     const e = thrown(() => parseArgs(demoCommand.spec, ['--stpes', '3']), UnknownFlagError);
     expect(e.message).toBe('tessera demo: unknown flag --stpes (did you mean --steps?)');
-    expect(() => serveOptions(['--trop', '1'], {})).toThrow('unknown flag --trop; did you mean --port? (flags: --port, --no-build, --help)');
+    expect(() => serveOptions(['--trop', '1'], {})).toThrow('unknown flag --trop; did you mean --port? (flags: --port, --no-build, --no-tune, --help)');
   });
 });

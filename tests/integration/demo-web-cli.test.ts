@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { distDir } from '../../scripts/build-demo.js';
-import { checkBuild, serveOptions } from '../../scripts/serve-demo.js';
+import { checkBuild, pageUrl, serveHelp, serveOptions } from '../../scripts/serve-demo.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -33,8 +33,8 @@ describe('npm run demo:web flags', () => {
     [['--', '--port', 'abc', '--no-build'], 'demo:web: --port must be an integer, got "abc"'],
     [['--port', '70000', '--no-build'], 'demo:web: --port must be between 0 and 65535, got 70000'],
     [['--port', '--no-build'], 'demo:web: --port needs a value (an integer)'],
-    [['--prot', '18081'], 'demo:web: unknown flag --prot; did you mean --port? (flags: --port, --no-build, --help)'],
-    [['--no-bild'], 'demo:web: unknown flag --no-bild; did you mean --no-build? (flags: --port, --no-build, --help)'],
+    [['--prot', '18081'], 'demo:web: unknown flag --prot; did you mean --port? (flags: --port, --no-build, --no-tune, --help)'],
+    [['--no-bild'], 'demo:web: unknown flag --no-bild; did you mean --no-build? (flags: --port, --no-build, --no-tune, --help)'],
     [['--port', '1', '--port', '2'], 'demo:web: --port is given more than once; give it once'],
   ])('%j: one line, exit 2, nothing served', async (args, line) => {
     const r = await serveDemo(args);
@@ -45,8 +45,21 @@ describe('npm run demo:web flags', () => {
 
   it('a bad $PORT is named the same way', () => {
     expect(() => serveOptions([], { PORT: 'x' })).toThrow('$PORT must be an integer in 0..65535, got "x" (or give --port N)');
-    expect(serveOptions([], { PORT: '9000' })).toEqual({ port: 9000, build: true, help: false });
-    expect(serveOptions(['--', '--port', '0', '--no-build'], {})).toEqual({ port: 0, build: false, help: false });
+    expect(serveOptions([], { PORT: '9000' })).toEqual({ port: 9000, build: true, help: false, tune: true });
+    expect(serveOptions(['--', '--port', '0', '--no-build'], {})).toEqual({ port: 0, build: false, help: false, tune: true });
+  });
+
+  // --no-tune was the CLI's common flag: listed in --help, taken, and the page autotuned all the same
+  it('--no-tune: the URL printed carries the page\'s ?tune=off, and --help says so (not the CLI\'s tuning-cache text)', () => {
+    const o = serveOptions(['--', '--no-tune', '--port', '0'], {});
+    expect(o).toEqual({ port: 0, build: true, help: false, tune: false });
+    expect(pageUrl('http://127.0.0.1:8080/', o)).toBe('http://127.0.0.1:8080/?tune=off');
+    expect(pageUrl('http://127.0.0.1:8080/', serveOptions([], {}))).toBe('http://127.0.0.1:8080/');
+    const help = serveHelp();
+    expect(help).toMatch(/^npm run demo:web — /);
+    expect(help).toMatch(/\n {2}--no-tune +no autotuning on the page: the URL printed ends in \?tune=off/);
+    expect(help).not.toMatch(/tuning cache|TESSERA_TUNE|--debug/);
+    expect(help.match(/--no-tune/g)).toHaveLength(2); // the usage line and its own line
   });
 
   it('a port in use: one line suggesting --port, exit 1, no stack', async () => {
