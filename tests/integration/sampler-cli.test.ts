@@ -12,6 +12,7 @@ import { FIXTURES, ROOT, loadCase, runCase } from '../helpers/golden.js';
 import { readInputs } from '../../src/io/inputs.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { relError } from '../helpers/compare.js';
+import { tesseraInProcess } from '../helpers/cli.js';
 import { GOLDEN_F32, goldenF32Tol } from '../tolerances.js';
 
 const run = promisify(execFile);
@@ -26,6 +27,16 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
     const x = e as { code: number; stderr: string };
     return { code: x.code, stderr: x.stderr };
   }
+}
+
+/**
+ * As cli, through the CLI's entry in this process (main(), whose return the launcher exits with): for the refusals,
+ * which come before any kernel runs, where a spawn only added two Node starts and a module load. One refusal is also
+ * spawned (the first --seed case), for the exit status and stderr a shell sees.
+ */
+async function refused(args: string[]): Promise<{ code: number; stderr: string }> {
+  const r = await tesseraInProcess(args);
+  return { code: r.code ?? -1, stderr: r.stderr };
 }
 
 async function rel(out: string, expected: string, key: string): Promise<number> {
@@ -65,7 +76,7 @@ describe.skipIf(!hasGpu)('sampler goldens and field cases through the CLI', () =
 
   it('error lines: a variant folder without --variant, an unsupported scheduler class, a bad config value', async () => {
     const out = join(tmp, 'never.safetensors');
-    const v = await cli(['forward', '--model', join(F, 'variant-fp16/model'), '--inputs', join(F, 'variant-fp16/inputs.safetensors'), '--out', out]);
+    const v = await refused(['forward', '--model', join(F, 'variant-fp16/model'), '--inputs', join(F, 'variant-fp16/inputs.safetensors'), '--out', out]);
     expect(v.code).toBe(1);
     expect(v.stderr.trim().split('\n').pop()).toMatch(/^tessera: error: ModelFolderError: .*variant-fp16\/model\/diffusion_pytorch_model\.safetensors: .*weight variant fp16 \(diffusion_pytorch_model\.fp16\.safetensors\): pass --variant fp16/);
     // a pipeline folder whose scheduler class tessera does not run
@@ -74,11 +85,11 @@ describe.skipIf(!hasGpu)('sampler goldens and field cases through the CLI', () =
     cpSync(join(FIXTURES, 'wan_sampler_unipc_small', 'model'), join(pipe, 'transformer'), { recursive: true });
     writeFileSync(join(pipe, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'EulerDiscreteScheduler' }));
     const inputs = join(FIXTURES, 'wan_sampler_unipc_small', 'inputs.safetensors');
-    const s = await cli(['generate', '--model', join(pipe, 'transformer'), '--inputs', inputs, '--out', out, '--steps', '2', '--guidance', '5']);
+    const s = await refused(['generate', '--model', join(pipe, 'transformer'), '--inputs', inputs, '--out', out, '--steps', '2', '--guidance', '5']);
     expect(s.code).toBe(1);
     expect(s.stderr.trim().split('\n').pop()).toBe(`tessera: error: SchedulerConfigError: ${join(pipe, 'scheduler', 'scheduler_config.json')}: scheduler class EulerDiscreteScheduler is not supported; supported: FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (short names flow-match-euler, ddim, unipc, dpm-solver, dpmpp) (or choose one with --scheduler)`);
     writeFileSync(join(pipe, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'UniPCMultistepScheduler', solver_order: 5 }));
-    const b = await cli(['generate', '--model', join(pipe, 'transformer'), '--inputs', inputs, '--out', out, '--steps', '2', '--guidance', '5', '--scheduler', 'UniPCMultistepScheduler']);
+    const b = await refused(['generate', '--model', join(pipe, 'transformer'), '--inputs', inputs, '--out', out, '--steps', '2', '--guidance', '5', '--scheduler', 'UniPCMultistepScheduler']);
     expect(b.stderr.trim().split('\n').pop()).toMatch(/^tessera: error: SchedulerConfigError: .*scheduler_config\.json: solver_order must be an integer in \[1, 3\], got 5$/);
     expect(existsSync(out)).toBe(false);
   });
@@ -96,7 +107,7 @@ describe('--seed outside the generator\'s 32 bits is a usage error, before any G
     ]) {
       // the embedded pipeline (no folder flags) and a --model run
       for (const args of [['generate', '--seed', seed!, '--out', out], ['generate', '--model', join(FIXTURES, 'wan_sampler_unipc_small', 'model'), '--steps', '2', '--seed', seed!, '--frames', '1', '--height', '4', '--width', '4', '--out', out]]) {
-        const r = await cli(args);
+        const r = await (seed === '-1' && args.length === 5 ? cli : refused)(args);
         expect(r.code, r.stderr).toBe(2);
         expect(r.stderr.trim().split('\n').pop()).toBe(`tessera: error: UsageError: ${line}`);
       }
@@ -114,7 +125,7 @@ describe.skipIf(!hasGpu)('seeded sizes with --pipeline are named as the flags, b
       [['--width', '36'], '--width 36: must be a multiple of 8 (VAE factor 4 × patch 2), such as 40 or 32'],
       [['--frames', '0'], '--frames: must be a positive integer, got 0'],
     ] as const) {
-      const r = await cli(['generate', '--seed', '1', ...flags, '--out', out]);
+      const r = await refused(['generate', '--seed', '1', ...flags, '--out', out]);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr.trim().split('\n').pop()).toBe(`tessera: error: UsageError: ${line}`);
       expect(r.stderr).not.toMatch(/denoising|encoding the prompt/);
@@ -135,7 +146,7 @@ describe.skipIf(!hasGpu)('--inputs whose text batch differs from the latents bat
     ]));
     const out = join(tmp, 'batch-mismatch-out.safetensors');
     for (const guidance of ['4', '1']) {
-      const r = await cli(['generate', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--inputs', inputs, '--out', out, '--scheduler', 'flow-match-euler', '--steps', '2', '--guidance', guidance]);
+      const r = await refused(['generate', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--inputs', inputs, '--out', out, '--scheduler', 'flow-match-euler', '--steps', '2', '--guidance', guidance]);
       expect(r.code, r.stderr).toBe(1);
       // refused from the file's header before the weights load (checkSamplingShapes, generate()'s own check)
       expect(r.stderr.trim().split('\n').pop()).toBe(`tessera: error: InputError: ${inputs}: tensor "encoder_hidden_states": expected [2, L, 24] (batch of "latents" [2,4,2,6,8], config text_dim), found [1,6,24]`);
