@@ -16,7 +16,7 @@ export function errorLine(e: unknown, debug: boolean): string {
  * the library (model/memory.ts largerBudget: `a larger maxMemory budget (N bytes or more)`, or without N)
  * and one way here: `give --max-memory N or more` (`a larger --max-memory budget` without N). A variant-only
  * folder's `load it with loadModel(dir, { variant: 'fp16' })` (io/model-folder.ts) is `pass --variant fp16`
- * here; a pipeline folder given as a component's (`load it with loadPipeline, …`, `(loadVae: DIR/vae)`) names
+ * here, and a Pipeline's fit refusal's `loading the pipeline with dtype 'f16'` is `--dtype f16`; a pipeline folder given as a component's (`load it with loadPipeline, …`, `(loadVae: DIR/vae)`) names
  * --pipeline and --vae.
  */
 export function flagNames(message: string): string {
@@ -28,6 +28,7 @@ export function flagNames(message: string): string {
     .replace(/\b(the|its) maxMemory budget/g, '$1 --max-memory budget')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
+    .replace(/loading the pipeline with dtype '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift: a number > 0/, '--shift: a number > 0')
     .replace(/; for a single transformer folder use loadModel\)/, '; for a single transformer folder give --model DIR)')
     .replace(/load it with \w+\((?:dir|folders), \{ variant: '([A-Za-z0-9_-]+)' \}\)/g, 'pass --variant $1')

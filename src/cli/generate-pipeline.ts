@@ -566,10 +566,9 @@ function checkSizesVsPipelineLatents(p: Parsed, config: ModelConfig, scale: VaeS
 /**
  * Pipeline.generate names its options; the CLI's user gave an inputs file, whose tensors are latents
  * and the text embeddings under the names `text` ([positive, negative]: encoder_hidden_states or
- * prompt_embeds, as the file holds them), and flags (--dtype).
+ * prompt_embeds, as the file holds them). Options named in a message are flags through errorLine's flagNames.
  */
 function inCliTerms(e: unknown, file: string | undefined, text: readonly [string, string]): unknown {
-  if (e instanceof LimitError) return new LimitError(e.message.replace("loading the pipeline with dtype 'f16'", '--dtype f16'));
   if (!(e instanceof InputError) || file === undefined || !/^(negative_prompt_embeds|prompt_embeds|latents)\b/.test(e.message)) return e;
   const tensor = (name: string) => `"${name === 'latents' ? name : name === 'prompt_embeds' ? text[0] : text[1]}"`;
   return new InputError(`${file}: tensor ${e.message.replace(/\b(negative_prompt_embeds|prompt_embeds|latents)\b/g, tensor)}`);

@@ -57,8 +57,13 @@ describe.skipIf(!hasGpu)('loadPipeline maxMemory and the VAE decode', () => {
       expect((e as Error).message).toBe(line);
       expect(stages).toEqual([]); // not even the text stage ran
       expect(te.encodedCount).toBe(0);
-      // the CLI's words for the same line
-      expect(flagNames(line)).toBe(line.replace('above the maxMemory budget', 'above the --max-memory budget').replace(`a larger maxMemory budget (${big.total} bytes or more)`, `give --max-memory ${big.total} or more`));
+      // the CLI's words for the same line (generate --pipeline's and demo's)
+      expect(flagNames(line)).toBe(
+        line
+          .replace('above the maxMemory budget', 'above the --max-memory budget')
+          .replace("loading the pipeline with dtype 'f16'", '--dtype f16')
+          .replace(`a larger maxMemory budget (${big.total} bytes or more)`, `give --max-memory ${big.total} or more`),
+      );
       // latents given: named as latents
       const given = await pipe.generate({ ...BIG, seed: undefined, height: undefined, width: undefined, num_frames: undefined, latents: { data: new Float32Array(16 * 3 * 16 * 16), shape: [1, 16, 3, 16, 16] } }).catch((x: unknown) => x);
       expect(given).toBeInstanceOf(LimitError);
