@@ -13,28 +13,32 @@ const isUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 /**
  * Checks every path flag present in `p`: --inputs must be a regular file, --model/--vae/--pipeline a
  * folder; --model/--vae given a pipeline root (model_index.json) get a hint to the component folder.
+ * Every bad path is named, in one line (a bad --model was said only once --inputs was put right).
  * `withPipeline: false` for commands without --pipeline (bench): the hint names only the component folder.
- * @throws UsageError `--flag PATH: no such file` / `not a regular file` / `not a folder` / the hint.
+ * @throws UsageError `--flag PATH: no such file` / `not a regular file` / `not a folder` / the hint, those of
+ *   several flags joined by "; ".
  */
 export function checkPathFlags(p: Parsed, { withPipeline = true }: { withPipeline?: boolean } = {}): void {
+  const bad: string[] = [];
   for (const flag of FILE_FLAGS) {
     const v = p[flag];
     if (typeof v !== 'string' || isUrl(v)) continue;
     const st = statSync(v, { throwIfNoEntry: false });
-    if (!st) throw new UsageError(`--${flag} ${v}: no such file`);
-    if (!st.isFile()) throw new UsageError(`--${flag} ${v}: not a regular file (expected a .safetensors file${st.isDirectory() ? ', got a folder' : ''})`);
+    if (!st) bad.push(`--${flag} ${v}: no such file`);
+    else if (!st.isFile()) bad.push(`--${flag} ${v}: not a regular file (expected a .safetensors file${st.isDirectory() ? ', got a folder' : ''})`);
   }
   for (const flag of DIR_FLAGS) {
     const v = p[flag];
     if (typeof v !== 'string' || isUrl(v)) continue;
     const st = statSync(v, { throwIfNoEntry: false });
-    if (!st) throw new UsageError(`--${flag} ${v}: no such folder`);
-    if (!st.isDirectory()) throw new UsageError(`--${flag} ${v}: not a folder (expected a diffusers ${flag === 'pipeline' ? 'pipeline folder with model_index.json' : 'model folder with config.json'})`);
-    if (flag !== 'pipeline' && existsSync(join(v, 'model_index.json'))) {
+    if (!st) bad.push(`--${flag} ${v}: no such folder`);
+    else if (!st.isDirectory()) bad.push(`--${flag} ${v}: not a folder (expected a diffusers ${flag === 'pipeline' ? 'pipeline folder with model_index.json' : 'model folder with config.json'})`);
+    else if (flag !== 'pipeline' && existsSync(join(v, 'model_index.json'))) {
       const sub = flag === 'model' ? 'transformer' : 'vae';
-      throw new UsageError(`--${flag} ${v}: a pipeline folder (it has model_index.json); give ${flag === 'model' && withPipeline ? '--pipeline DIR or ' : ''}--${flag} ${join(v, sub)}`);
+      bad.push(`--${flag} ${v}: a pipeline folder (it has model_index.json); give ${flag === 'model' && withPipeline ? '--pipeline DIR or ' : ''}--${flag} ${join(v, sub)}`);
     }
   }
+  if (bad.length) throw new UsageError(bad.join('; '));
 }
 
 /** A file a command reads, and what it is in words for a refusal (`a weights file of --model DIR`). */
