@@ -3,7 +3,7 @@
 // three stages; a prompt outside the vocabulary runs with the note; --preset keeps the random-weight demo
 // and refuses the pipeline's flags. 2 steps keep it short (the default is 20).
 import '../helpers/optimised-compile.js'; // first: the optimised lavapipe compile (run time dominates here)
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { whichFfmpeg } from '../../src/video/ffmpeg.js';
@@ -82,6 +82,19 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     expect(r.stdout).toContain(`(no clip.mp4: no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does); removed the clip.mp4 of an earlier run from ${out})`);
     expect(r.stdout).not.toContain('trained only on');
     expect(r.stdout).toMatch(/judge \(issue 12's rules, src\/eval\/shapes-judge\.ts\): reads .* the prompt/);
+    // the "wrote:" list in a fixed order, clip, trace, profile, then the missing MP4 said once (checked on a
+    // demo run of output-commit-cli.test.ts's before)
+    const lines = r.stdout.split('\n');
+    const at = lines.indexOf('wrote:');
+    expect(lines.slice(at, at + 5)).toEqual([
+      'wrote:',
+      `  ${join(out, 'clip.gif')} (9 frames 32×32 at 16 fps, decoded by the VAE; GIF via gifenc)`,
+      `  ${join(out, 'trace.json')} (Chrome trace: one track per stage)`,
+      `  ${join(out, 'profile.json')} (per-stage wall times, per-kernel tables and dispatches)`,
+      `  (no clip.mp4: no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does); removed the clip.mp4 of an earlier run from ${out})`,
+    ]);
+    expect(r.stdout.match(/no clip\.mp4/g)).toHaveLength(1);
+    expect(readdirSync(out).sort()).toEqual(['clip.gif', 'profile.json', 'trace.json']);
   }, 300_000);
 
   it('a prompt in capitals: the note says the model knows its words in lower case only and gives that form', async () => {
