@@ -126,6 +126,8 @@ export interface PromptEncoder {
   encodePrompt(prompts: string[], opts: { max_sequence_length: number; runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<TensorData>;
   /** Throws LimitError, before any GPU work, when encoding these prompts cannot fit (the pipeline calls it with its other checks). */
   checkFits?(prompts: readonly string[], max_sequence_length: number): void;
+  /** Lines for onWarning about prompts taken as given: cut at max_sequence_length, or empty (Umt5TextEncoder.promptNotes). */
+  promptNotes?(prompts: readonly string[], max_sequence_length: number, name: (i: number) => string): string[];
   /** Drops recorded plans and cached embeddings after a kernel's source changed (after the encodes running or queued). */
   resetPlans?(): void | Promise<void>;
   /** Bytes the encoder's host-memory caches (prompts, embedding rows) hold now, where it has them (Umt5TextEncoder). */
@@ -1066,6 +1068,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     this.checkFits(shape, text, cfg, program, outputType === 'np', call.asked);
     // the text encoder's own memory, before the 'text' stage starts (prompts and negative prompts are separate encodes)
     for (const list of [call.prompts, call.negs]) if (list) this.textEncoder?.checkFits?.(list, L);
+    // a prompt cut at max_sequence_length, or empty: encoded as diffusers does, with a note (an empty negative prompt is the default)
+    const notes = [...(call.prompts ? (this.textEncoder?.promptNotes?.(call.prompts, L, call.promptName!) ?? []) : []), ...(call.negs ? (this.textEncoder?.promptNotes?.(call.negs, L, call.negName!) ?? []).filter((l) => !l.includes(' is empty:')) : [])];
+    for (const line of notes) (warnings ? warnings.call : console.warn)(line);
     return call;
   }
 

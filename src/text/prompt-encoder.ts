@@ -181,6 +181,25 @@ export class Umt5TextEncoder {
     this.encoder.plan(distinct.length, Math.min(max_sequence_length, Math.ceil(longest / RUN_MULTIPLE) * RUN_MULTIPLE));
   }
 
+  /**
+   * Notes on prompts the encode takes as given but a caller may not expect (no GPU work; Pipeline.generate sends them to
+   * onWarning): a prompt cut at `max_sequence_length` (how many of its tokens are dropped), an empty one (after
+   * prompt_clean: only the end token, so nothing for the transformer to follow). `name(i)`: the prompt's name in the lines.
+   */
+  promptNotes(prompts: readonly string[], max_sequence_length: number, name: (i: number) => string): string[] {
+    const special = this.tokenizer.specialCount;
+    const keep = max_sequence_length - special;
+    const notes: string[] = [];
+    prompts.forEach((p, i) => {
+      if (prompts.indexOf(p) !== i) return; // said once per distinct prompt
+      const n = this.tokenizer.textTokens(p);
+      // (a tokenizer without an end token gives an empty prompt no token at all: the encode refuses it by name)
+      if (n === 0 && special) notes.push(`note: ${name(i)} is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)`);
+      else if (keep >= 0 && n > keep) notes.push(`note: ${name(i)} has ${n + special} tokens, more than max_sequence_length ${max_sequence_length}: its last ${n - keep} ${n - keep === 1 ? 'was' : 'were'} dropped (the encoder sees the first ${keep}${special ? ' and the end token' : ''})`);
+    });
+    return notes;
+  }
+
   private async encodeNow(prompts: readonly string[], L: number, runPlan: EncodePromptOptions['runPlan']): Promise<TensorData> {
     const D = this.dModel;
     const key = (p: string) => `${L}\u0000${p}`;

@@ -88,6 +88,11 @@ export class T5Tokenizer {
     return this.prefix.length + this.suffix.length;
   }
 
+  /** Tokens of a prompt after prompt_clean, the template's special tokens not counted, before any truncation. */
+  textTokens(prompt: string): number {
+    return this.tok.encode(promptClean(prompt), { add_special_tokens: false }).ids.length;
+  }
+
   /** Token ids of already-cleaned text with the template's special tokens, truncated to `maxLength`. */
   encode(text: string, maxLength: number): number[] {
     const keep = maxLength - this.specialCount;
