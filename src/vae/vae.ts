@@ -234,6 +234,10 @@ class LoadedVae implements Vae {
     return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
   }
   decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
+    return this.queueDecode(latents, opts, undefined);
+  }
+  /** decode(), without the maxMemory dry run when `checked` is the latents' shape (decodeChecked). */
+  queueDecode(latents: TensorData, opts: DecodeOptions, checked: readonly number[] | undefined): Promise<TensorData> {
     // refused at once, without waiting for the decodes queued before it
     try {
       checkDecodeOptions(opts, 'Vae.decode');
@@ -241,16 +245,17 @@ class LoadedVae implements Vae {
       return Promise.reject(e as Error);
     }
     // aborted while it waits for the decodes before it: rejected at once, and it leaves the queue
-    return this.serial.run(() => this.decodeNow(latents, opts), opts.signal, () => throwIfAborted(opts.signal, 'Vae.decode'));
+    return this.serial.run(() => this.decodeNow(latents, opts, checked), opts.signal, () => throwIfAborted(opts.signal, 'Vae.decode'));
   }
-  private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
+  private async decodeNow(latents: TensorData, opts: DecodeOptions, checked: readonly number[] | undefined): Promise<TensorData> {
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
     const n = latents.shape.reduce((a, b) => a * b, 1);
     if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
     if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
     const plan = this.bandPlan(latents.shape, opts);
-    if (this.maxMemory !== undefined) await this.checkBudget(latents.shape, plan, this.maxMemory);
+    const sameShape = checked !== undefined && checked.length === latents.shape.length && checked.every((d, i) => d === latents.shape[i]);
+    if (this.maxMemory !== undefined && !sameShape) await this.checkBudget(latents.shape, plan, this.maxMemory);
     throwIfAborted(opts.signal, 'Vae.decode');
     const t0 = performance.now();
     const { out, peakBytes, dispatches } = await decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
@@ -271,6 +276,16 @@ class LoadedVae implements Vae {
       if (this.ownsGpu) this.gpu.destroy();
     });
   }
+}
+
+/**
+ * Vae.decode of latents whose decode the caller has already measured against the VAE's maxMemory, with default
+ * maxBinding and bands (Pipeline.generate: checkDecodeFits, before the loop, for latents of shape `checked`): the
+ * decode skips its own dry run (tens of ms). Only when `latents` has that shape and `vae` is loadVae's; otherwise, and
+ * for every other check, as vae.decode. Internal: not exported from the package (a user's decode always checks).
+ */
+export function decodeChecked(vae: Vae, latents: TensorData, opts: Pick<DecodeOptions, 'signal' | 'onProgress'>, checked: readonly number[]): Promise<TensorData> {
+  return vae instanceof LoadedVae ? vae.queueDecode(latents, opts, checked) : vae.decode(latents, opts);
 }
 
 /** Every option loadVae reads; anything else is refused (a misspelt name would otherwise be ignored). */
