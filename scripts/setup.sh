@@ -14,7 +14,13 @@ SUDO=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && SUDO="sudo"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund
+  npm_log="$(mktemp)"
+  trap 'rm -f "$npm_log"' EXIT
+  npm ci --no-audit --no-fund 2>&1 | tee "$npm_log"
+  # npm 11 warns of packages whose install scripts no allowScripts entry covers (esbuild, protobufjs, webgpu)
+  if grep -q 'install-scripts' "$npm_log"; then
+    say "npm's install-scripts warning above needs no action: tessera runs without those scripts (webgpu's postinstall acts only on macOS)"
+  fi
 else
   say "npm packages already installed"
 fi
