@@ -4,7 +4,7 @@ import { closeSync, existsSync, lstatSync, openSync, rmSync, statSync, unlinkSyn
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
-import { folderProblem, writableFolder, type FolderProblem } from '../io/node-folder.js';
+import { folderProblem, type FolderProblem } from '../io/node-folder.js';
 import { createFailure, linkChain, makeOutputFolder, NOT_A_FILE_HINT, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
 import { parseBytes } from '../model/memory.js';
 import { InputError, type TensorData } from '../model/model.js';
@@ -196,17 +196,20 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
 
 /**
  * Why the output folder `dir` (created with its parents if missing) cannot be written, or null:
- * it is a file, a part of its path is a file, or the nearest existing folder is not writable.
- * Read-only checks (nothing is created), for messages naming a flag or a setting.
+ * it is a file, a part of its path is a file, a folder on the way cannot be looked up (ELOOP, EACCES
+ * above it: the OS's words), or the nearest existing folder is not writable. Read-only checks
+ * (folderProblem; nothing is created), for messages naming a flag or a setting.
  */
 export function unwritableDir(dir: string): string | null {
   const abs = resolve(dir);
-  // existsSync is false below a file too (ENOTDIR): the walk stops at the file
-  if (existsSync(abs) && !statSync(abs).isDirectory()) return `${abs} is a file, expected a folder`;
+  // missing (or below a file): the nearest existing folder above takes the new ones
   let a = abs;
-  while (!existsSync(a)) a = dirname(a);
-  if (!statSync(a).isDirectory()) return `${a} (a part of the path) is a file, expected a folder`;
-  return writableFolder(a) ? null : `the folder ${a} is not writable`;
+  let bad = folderProblem(a);
+  while (bad?.kind === 'missing' || bad?.kind === 'below-file') bad = folderProblem((a = dirname(a)));
+  if (!bad) return null;
+  if (bad.kind === 'not-folder') return a === abs ? `${abs} is a file, expected a folder` : `${a} (a part of the path) is a file, expected a folder`;
+  if (bad.kind === 'lookup-failed') return `the folder ${a} cannot be looked up (${bad.code ?? 'unknown error'}: ${bad.os})`;
+  return `the folder ${a} is not writable`;
 }
 
 /**

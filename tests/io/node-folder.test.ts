@@ -1,5 +1,5 @@
 // folderProblem: the one check of an output file's folder behind writeMp4Ffmpeg (OutputError),
-// checkOutputPath and planMedia's --frames-dir (UsageError); each kind it answers, and the one
+// checkOutputPath, planMedia's --frames-dir and unwritableDir (demo's --out, tune's cache folder: UsageError); each kind it answers, and the one
 // writeMp4Ffmpeg did not check before it (a folder it may not write in: ffmpeg failed, an EncoderError).
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/args.js';
 import { planMedia } from '../../src/cli/media.js';
+import { checkOutputDir, unwritableDir } from '../../src/cli/outputs.js';
 import { folderProblem } from '../../src/io/node-folder.js';
 import { OutputError } from '../../src/io/output-error.js';
 import { writeMp4Ffmpeg } from '../../src/video/ffmpeg.js';
@@ -46,12 +47,28 @@ describe('folderProblem', () => {
     }
   });
 
+  it("unwritableDir (checkOutputDir: demo's --out): a folder that cannot be looked up is refused before any work (it passed: existsSync is false for a loop)", () => {
+    mkdirSync(join(dir, 'outs'));
+    const loop = join(dir, 'outs', 'loop');
+    symlinkSync(loop, loop);
+    for (const d of [loop, join(loop, 'sub')]) {
+      expect(unwritableDir(d)).toBe(`the folder ${d} cannot be looked up (ELOOP: too many symbolic links encountered)`);
+      expect(() => checkOutputDir('out', d)).toThrow(new UsageError(`--out ${d}: the folder ${d} cannot be looked up (ELOOP: too many symbolic links encountered)`));
+    }
+    // the other answers as before
+    writeFileSync(join(dir, 'outs', 'afile'), 'x');
+    expect(unwritableDir(join(dir, 'outs', 'afile'))).toBe(`${join(dir, 'outs', 'afile')} is a file, expected a folder`);
+    expect(unwritableDir(join(dir, 'outs', 'afile', 'a', 'b'))).toBe(`${join(dir, 'outs', 'afile')} (a part of the path) is a file, expected a folder`);
+    expect(unwritableDir(join(dir, 'outs', 'new', 'deeper'))).toBeNull();
+  });
+
   it.skipIf(root)('a folder without write permission is not-writable, and writeMp4Ffmpeg refuses it as an OutputError before ffmpeg starts', async () => {
     const ro = join(dir, 'ro');
     mkdirSync(ro, { mode: 0o500 });
     chmodSync(ro, 0o500);
     try {
       expect(folderProblem(ro)).toEqual({ kind: 'not-writable' });
+      expect(unwritableDir(join(ro, 'new'))).toBe(`the folder ${ro} is not writable`);
       const none = { path: join(dir, 'no-ffmpeg-here'), version: 'none' };
       const e = await writeMp4Ffmpeg(none, join(ro, 'x.mp4'), { width: 2, height: 2, frames: [new Uint8ClampedArray(16)] }, { fps: 8 }).then(() => null, (x: unknown) => x as Error);
       expect(e).toBeInstanceOf(OutputError);
