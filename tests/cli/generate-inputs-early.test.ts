@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tesseraCli } from '../helpers/cli.js';
+import { tesseraCli, tesseraInProcess } from '../helpers/cli.js';
 import { zeroInputsFile, type InputsTensor } from '../helpers/inputs-file.js';
 import { shapesConfigsOnly } from '../helpers/config-folder.js';
 
@@ -23,7 +23,10 @@ const text = { shape: [1, 8, 64] };
 const latents = { shape: [1, 16, 3, 4, 4] };
 const EXPECTED = 'expected latents, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds';
 
-const run = (file: string, ...flags: string[]) => tesseraCli(['generate', ...flags, '--inputs', file, '--steps', '2', '--out', join(tmp, 'o.safetensors')]);
+// through the CLI's entry in this process (tesseraInProcess: main(), whose return the launcher exits with): each run is
+// refused before any weight is read, where a spawn only added two Node starts and a module load; one case is also spawned
+const args = (file: string, flags: string[]) => ['generate', ...flags, '--inputs', file, '--steps', '2', '--out', join(tmp, 'o.safetensors')];
+const run = (file: string, ...flags: string[]) => tesseraInProcess(args(file, flags));
 
 describe('generate --pipeline --inputs: refused from the header before the pipeline loads', () => {
   it.each([
@@ -38,6 +41,14 @@ describe('generate --pipeline --inputs: refused from the header before the pipel
     const file = inputs(name.replace(/\W+/g, '-'), tensors);
     const r = await run(file, '--pipeline', pipe);
     expect(r.stderr).toBe(`tessera: error: InputError: ${file}${rest}\n`);
+    expect(r.code).toBe(1);
+  }, 60_000);
+
+  it('spawned: a refusal exits 1 with its one line on stderr, nothing on stdout', async () => {
+    const file = inputs('spawned', { prompt_embeds: text, latents });
+    const r = await tesseraCli(args(file, ['--pipeline', pipe]));
+    expect(r.stderr).toBe(`tessera: error: InputError: ${file}: missing tensor "negative_prompt_embeds" (${EXPECTED})\n`);
+    expect(r.stdout).toBe('');
     expect(r.code).toBe(1);
   }, 60_000);
 

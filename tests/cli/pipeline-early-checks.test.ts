@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/io/safetensors.js';
-import { tesseraCli } from '../helpers/cli.js';
+import { tesseraCli, tesseraInProcess } from '../helpers/cli.js';
 import { ROOT } from '../helpers/golden.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-early-checks-'));
@@ -41,9 +41,13 @@ const WHY = "the 3-D RoPE has 1024 positions per axis (diffusers' WanRotaryPosEm
 const ropeLine = (frames: number, lat: number) =>
   `--frames: height×width 32×32 × ${frames} frames (latents [1,16,${lat},8,8]) gives a grid of ${lat}×4×4 (latent frames×height×width after patch_size 1×2×2), beyond transformer/config.json's rope_max_seq_len 1024 in frames: ${WHY}; use at most 4093 frames (latent frames (frames − 1)/4 + 1 ≤ 1024), or raise rope_max_seq_len in transformer/config.json`;
 
-/** One UsageError line on stderr, nothing on stdout (not demo's header), exit 2. */
-async function refused(args: string[], line: string): Promise<void> {
-  const r = await tesseraCli(args);
+/**
+ * One UsageError line on stderr, nothing on stdout (not demo's header), exit 2: through the CLI's entry in this process
+ * (tesseraInProcess: main(), whose return the launcher exits with), as each refusal comes before any GPU work, where a
+ * spawn only added two Node starts and a module load; `spawn` (one case below) runs it as a child process.
+ */
+async function refused(args: string[], line: string, spawn = false): Promise<void> {
+  const r = await (spawn ? tesseraCli(args) : tesseraInProcess(args));
   expect(r.stderr).toBe(`tessera: error: UsageError: ${line}\n`);
   expect(r.stdout).toBe('');
   expect(r.code).toBe(2);
@@ -55,7 +59,7 @@ describe('generate --pipeline --steps, before the pipeline loads', () => {
     ["no --steps: WanPipeline's 50", [], 50],
     ['--scheduler flow-match-euler (built from the same config)', ['--scheduler', 'flow-match-euler', '--steps', '41'], 41],
   ])('%s: the scheduler of 40 training timesteps cannot run it', async (_, args, n) => {
-    await refused([...generate, ...seeded, ...args], `--steps must be an integer in [1, 40] (num_train_timesteps), got ${n}`);
+    await refused([...generate, ...seeded, ...args], `--steps must be an integer in [1, 40] (num_train_timesteps), got ${n}`, n === 50);
   }, 60_000);
 });
 
@@ -70,7 +74,7 @@ describe('sizes against vae/config.json and rope_max_seq_len, before the GPU is 
   }, 120_000);
 
   it('a size the VAE factor 4 allows (8 would not) passes them: the loader then names the missing weights', async () => {
-    const r = await tesseraCli([...generate, '--steps', '4', '--seed', '0', '--frames', '5', '--height', '24', '--width', '16']);
+    const r = await tesseraInProcess([...generate, '--steps', '4', '--seed', '0', '--frames', '5', '--height', '24', '--width', '16']);
     expect(r.stderr).toMatch(/^tessera: error: ModelFolderError: .*transformer\/diffusion_pytorch_model\.safetensors: neither/);
     expect(r.code).toBe(1);
   }, 60_000);
