@@ -112,15 +112,16 @@ describe.skipIf(!hasGpu)('generate --batch makes a batch', () => {
   });
 
   // --negative-prompt and --max-sequence-length shape the encoding of the default prompt (they were refused as needing --prompt)
-  it('the embedded pipeline --batch 2 (--negative-prompt, --max-sequence-length on its default prompt): two clips, latents [2,16,3,8,8] and video [2,9,32,32,3]', async () => {
+  it('the embedded pipeline --batch 2 (--negative-prompt, --max-sequence-length on its default prompt): two clips, latents [2,16,1,8,8] and video [2,1,32,32,3]', async () => {
     const out = join(tempDir(), 'o.safetensors');
-    const r = await cli(['generate', '--out', out, '--steps', '1', '--batch', '2', '--negative-prompt', 'blue', '--max-sequence-length', '16'], {}, 240_000);
+    // --frames 1: two one-frame clips (the batch is what is checked; one latent frame is a third of the VAE work)
+    const r = await cli(['generate', '--out', out, '--steps', '1', '--frames', '1', '--batch', '2', '--negative-prompt', 'blue', '--max-sequence-length', '16'], {}, 240_000);
     expect(r.code, r.stderr).toBe(0);
     // without --quiet the pipeline's stage lines are there (cli-ux.test.ts checks that -q drops them)
     expect(r.errLines.filter((l) => /^(encoding the prompt|decoding with) /.test(l))).toHaveLength(2);
     const t = await readInputs(out);
-    expect(t.get('latents')!.shape).toEqual([2, 16, 3, 8, 8]);
-    expect(t.get('video')!.shape).toEqual([2, 9, 32, 32, 3]);
+    expect(t.get('latents')!.shape).toEqual([2, 16, 1, 8, 8]);
+    expect(t.get('video')!.shape).toEqual([2, 1, 32, 32, 3]);
     // the two clips start from different noise
     const v = t.get('video')!.f32!;
     const half = v.length / 2;
