@@ -9,13 +9,16 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const SECONDS: Record<string, number> = {
   // per-file seconds (median) of the three quiet cold runs of `npm test` at the end of session 17
-  // (both projects in one pool of two workers; /tmp/final2..4.log), files of 5 s or more
+  // (both projects in one pool of two workers; /tmp/final2..4.log), files of 5 s or more.
+  // `// s19`: files session 19 made cheaper, their session-17 figure scaled by the file's CPU seconds after / before
+  // (each file alone, a fresh Mesa cache, before and after trees side by side under load; bench/RESULTS.md "Session
+  // 19 — non-browser test time"); cli-help, pipeline-early-checks and generate-inputs-early fell under 5 s (left out)
   // unit
   'tests/kernels/gemm.test.ts': 79,
   'tests/cli/gpu-check-script.test.ts': 35, // 58–64 s before its 30 s budget run overlapped the rest of the file (now ~ that run)
-  'tests/pipeline/profile-exclusive.test.ts': 19,
-  'tests/pipeline/pipeline-calls.test.ts': 18,
-  'tests/pipeline/pipeline-progress.test.ts': 18,
+  'tests/pipeline/profile-exclusive.test.ts': 11, // s19
+  'tests/pipeline/pipeline-calls.test.ts': 11, // s19
+  'tests/pipeline/pipeline-progress.test.ts': 17, // s19
   'tests/kernels/attention.test.ts': 16,
   'tests/vae/decode.test.ts': 15,
   'tests/gpu/count-limits.test.ts': 14,
@@ -28,8 +31,6 @@ const SECONDS: Record<string, number> = {
   'tests/hardening/planner-overflow.test.ts': 10,
   'tests/pipeline/pipeline-max-memory.test.ts': 10,
   'tests/vae/vae-memory.test.ts': 10,
-  'tests/cli/pipeline-early-checks.test.ts': 10,
-  'tests/cli/generate-inputs-early.test.ts': 9,
   'tests/models/tune-budget.test.ts': 9,
   'tests/kernels/norm.test.ts': 8,
   'tests/cli/demo-flags.test.ts': 7,
@@ -44,26 +45,25 @@ const SECONDS: Record<string, number> = {
   'tests/integration/shapes-judge-bar.test.ts': 79,
   'tests/integration/browser-profiler-timeline.test.ts': 74,
   'tests/integration/browser-profiler-edits.test.ts': 68,
-  'tests/integration/tune-cli.test.ts': 60,
+  'tests/integration/tune-cli.test.ts': 53, // s19
   'tests/integration/package.test.ts': 44,
   'tests/integration/browser-pipeline.test.ts': 37,
-  'tests/integration/output-commit-cli.test.ts': 35,
-  'tests/integration/cli-ux.test.ts': 35,
-  'tests/integration/bench-cli.test.ts': 31,
+  'tests/integration/output-commit-cli.test.ts': 28, // s19
+  'tests/integration/cli-ux.test.ts': 22, // s19
+  'tests/integration/bench-cli.test.ts': 20, // s19
   'tests/integration/browser-profiler-keyboard.test.ts': 30,
-  'tests/integration/bench-model.test.ts': 27,
-  'tests/integration/generate-flags-cli.test.ts': 24,
+  'tests/integration/bench-model.test.ts': 23, // s19
+  'tests/integration/generate-flags-cli.test.ts': 15, // s19
   'tests/integration/attention-long.test.ts': 23,
-  'tests/integration/demo-cli.test.ts': 23,
-  'tests/integration/own-folders-cli.test.ts': 23,
+  'tests/integration/demo-cli.test.ts': 21, // s19
+  'tests/integration/own-folders-cli.test.ts': 17, // s19
   'tests/integration/golden-cli.test.ts': 21,
-  'tests/integration/sampler-cli.test.ts': 18,
+  'tests/integration/sampler-cli.test.ts': 9, // s19
   'tests/integration/output-paths-cli.test.ts': 18,
   'tests/integration/vae-decode-cli.test.ts': 17,
   'tests/integration/stdout-closed-interrupt-cli.test.ts': 16,
   'tests/integration/decode-progress-cli.test.ts': 15,
   'tests/integration/umt5-pipeline.test.ts': 11,
-  'tests/integration/cli-help.test.ts': 11,
   'tests/integration/tune-progress-cli.test.ts': 10,
   'tests/integration/embedded-inputs-default-prompt-cli.test.ts': 10,
   'tests/integration/tessera-shapes.test.ts': 8,
