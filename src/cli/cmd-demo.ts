@@ -9,7 +9,7 @@ import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { tuneStoreWhere } from '../gpu/tune.js';
 import type { DType } from '../gpu/tensor.js';
 import { commitTemps, dropTemp, writeTemp, type StagedFile } from '../io/node-write.js';
-import { parseConfig } from '../model/config.js';
+import { parseConfig, patchDims } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { loadPipeline, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
@@ -31,7 +31,7 @@ import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
 import type { VaeScale } from '../pipeline/pipeline.js';
-import { checkRunFits, LimitError, type MemoryLimits } from '../model/memory.js';
+import { checkRunFits, estimateWeights, LimitError, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
@@ -458,6 +458,21 @@ function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageP
   };
 }
 
+/**
+ * The preset demo's line on a CPU adapter (lavapipe, SwiftShader), said before the weights are made: a lower bound on
+ * a denoising step's time, the transformer's FLOPs over the FMA rate the adapter reached just now (deviceCeiling).
+ * FLOPs: 2 per weight per token for each item of the CFG batch (the linear layers; attention adds more), so the bound
+ * holds however loaded the machine is when it was measured. `weights`: the transformer's weight count; `tokens`: its
+ * patch tokens per item; `fmaGflops`: the measured rate (GFLOP/s).
+ */
+export function cpuStepNote(o: { preset: string; weights: number; tokens: number; batch: number; steps: number; fmaGflops: number }): string {
+  const gflop = (2 * o.weights * o.tokens * o.batch) / 1e9;
+  const s = gflop / o.fmaGflops;
+  const time = (x: number) => (x >= 90 ? `${(x / 60).toFixed(1)} min` : `${x.toFixed(x >= 10 ? 0 : x >= 1 ? 1 : 2)} s`);
+  const batch = o.batch > 1 ? ` × CFG batch ${o.batch}` : '';
+  return `CPU adapter: one ${o.preset} step is at least ${gflop.toFixed(gflop >= 10 ? 0 : 2)} GFLOP (2 × ${o.weights.toExponential(2)} weights × ${o.tokens} tokens${batch}); at the ${o.fmaGflops.toFixed(1)} GFLOP/s this adapter reached just now, at least ${time(s)} a step, ${time(s * o.steps)} for ${plural(o.steps, 'step')} before the profiled repeats (its kernels run below that rate, and the first step compiles them): --steps N runs fewer${o.preset === 'wan-tiny' ? '' : ', and --preset wan-tiny is the quick one'}`;
+}
+
 async function presetDemo(p: Parsed): Promise<number> {
   p.steps ??= 8;
   intInRange(p, 'steps', 1, 200);
@@ -472,6 +487,15 @@ async function presetDemo(p: Parsed): Promise<number> {
     console.log(`tessera demo — ${p.preset}: ${preset.about}`);
     console.log('NOTE: the weights are RANDOM (seeded), not a trained checkpoint: the clip shows what the engine computes, not a meaningful video.');
     console.log(`device: ${describeAdapter(gpu)}`);
+    if (gpu.isCpu) {
+      // before minutes pass without a word (wan-1.3b on lavapipe: minutes a step): the step's FLOPs over a rate measured now
+      const c = parseConfig(preset.config);
+      const [pt, ph, pw] = patchDims(c);
+      const { frames, height, width } = preset.latent;
+      const tokens = (c.family === 'dit' ? 1 : Math.ceil(frames / pt)) * Math.ceil(height / ph) * Math.ceil(width / pw);
+      const fma = (await deviceCeiling(gpu)).fma_gflops; // measured once per device; the report below uses it too
+      console.log(cpuStepNote({ preset: p.preset as string, weights: estimateWeights(c, 'f32').bytes / 4, tokens, batch: (p.guidance as number) > 1 ? 2 : 1, steps: p.steps as number, fmaGflops: fma }));
+    }
     const model = await loadRandomModel(preset.config, { gpu, dtype: p.dtype as DType, seed: p.seed as number, name: p.preset as string, maxMemory: budget });
     try {
       const c = model.config;

@@ -97,10 +97,16 @@ export function decodeProgress(video: boolean): { update(done: number, total: nu
   return progressBar(`decoding ${video ? 'frames' : 'images'}`, { plainEvery: 1 });
 }
 
+/** How long after a "compiling kernels" line a plan of one pipeline is counted into the next line instead of said (ms). */
+export const FOLD_MS = 30_000;
+
 /**
  * The CLI's watcher of kernel work (KernelEvents of every device: src/gpu/kernel.ts watchAllKernels):
  * - 'compile': "compiling kernels i/N" redrawn in place on a terminal as the pipelines of a plan
  *   finish; elsewhere one plain line per plan once all of its pipelines are done (logs stay short).
+ *   Plans of one pipeline (autotuning's candidates, lone kernels: a wan-1.3b demo printed ~30 "compiling
+ *   kernels 1/1" lines) say nothing within FOLD_MS of the last compile line: they are counted into the next
+ *   line said (its count and seconds), or said once that long has passed.
  * - 'tune': the first time a run's own tuning (not `explicit`: mode auto, buckets not cached) is about
  *   to time kernel candidates, one line saying so, where the choices are cached and how to skip it;
  *   later plans of the same run say nothing more (the "compiling kernels" lines go on showing the run
@@ -111,17 +117,34 @@ export function kernelProgress(): (e: KernelEvent) => void {
   let bar: ReturnType<typeof progressBar> | null = null;
   let start = Date.now();
   let tuneSaid = false;
+  // one-pipeline plans not said yet (counted into the next line), and when the last compile line was said
+  const held = { pipelines: 0, ms: 0 };
+  let saidAt = -Infinity;
+  let folding = false;
   const compiled = (done: number, total: number) => {
-    if (done === 0) start = Date.now();
+    if (done === 0) {
+      start = Date.now();
+      folding = total === 1 && start - saidAt < FOLD_MS;
+    }
+    if (folding) {
+      if (done === total) {
+        held.pipelines += total;
+        held.ms += Date.now() - start;
+      }
+      return;
+    }
+    const [d, t] = [done + held.pipelines, total + held.pipelines];
     if (tty) {
       bar ??= progressBar('compiling kernels');
-      bar.update(done, total);
+      bar.update(d, t);
     } else if (done === total) {
-      process.stderr.write(`compiling kernels ${done}/${total}  ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(`compiling kernels ${d}/${t}  ${((Date.now() - start + held.ms) / 1000).toFixed(1)} s\n`);
     }
     if (done === total) {
       bar?.done();
       bar = null;
+      saidAt = Date.now();
+      held.pipelines = held.ms = 0;
     }
   };
   return (e) => {
