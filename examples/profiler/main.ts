@@ -36,7 +36,7 @@ import {
 import { EMBEDDED_DEFAULTS, vocabularyNote } from '../../src/pipeline/embedded.js';
 import { SEED_MAX, seedProblem } from '../../src/random.js';
 import { parseConfig } from '../../src/model/config.js';
-import { judgeVideo, parseShapesPrompt } from '../../src/eval/shapes-judge.js';
+import { judgeVideo, parseShapesPrompt, verdictWords, type Verdict } from '../../src/eval/shapes-judge.js';
 import { loadRandomVae, noise } from './random-vae.js';
 import { REPEATS_DEFAULT, urlProblems } from './url-params.js';
 import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck } from './edit-check.js';
@@ -124,8 +124,8 @@ export interface PageInfo {
   stepKernels: { stage: string; label: string; dispatches: number; timed: number; totalMs: number; timing: string }[];
   /** What the line in place of that table says when the chosen stage has no per-dispatch times (null: the table is shown). */
   stepKernelsNote: string | null;
-  /** Prompt runs of "a {colour} {shape} moving {direction}": what issue 12's judge reads in the clip. */
-  judge: { colour: string | null; direction: string | null; pass: boolean; reason: string } | null;
+  /** Prompt runs of "a {colour} {shape} moving {direction}": what issue 12's judge reads in the clip (its verdict, as judgeVideo gives it). */
+  judge: (Verdict & { pass: boolean }) | null;
   /** Visible time range of the timeline (ms; zoomed with the wheel, panned by dragging, reset by double-click). */
   timelineView: [number, number] | null;
   /**
@@ -193,11 +193,23 @@ function watchRun(stage: string): () => void {
       if (e.done === e.total) w.tuned++;
       showProgress(`autotuning ${e.family} (${e.bucket}): candidate ${e.done}/${e.total} (${workStage.replace('_', ' ')}; tune=off in the address skips it)`);
     }
+    // the line says what is happening now: once a batch is done it is cleared (it said "candidate 2/2" through
+    // the next 19 denoising steps), as it is at each stage and step (nextPhase)
+    if (e.done === e.total) showProgress('');
   });
   return () => {
     unwatch();
     showProgress('');
   };
+}
+
+/**
+ * The status line at a new stage or denoising step: `text`, and the progress line cleared (the kernel work it
+ * showed belonged to the stage or step before; work in this one writes it again).
+ */
+function nextPhase(text: string): void {
+  $('status').textContent = text;
+  showProgress('');
 }
 
 /** The kernel work a stage did, in words (the first step's time includes it): '' when none. */
@@ -797,7 +809,11 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (e) {
-    showError(e);
+    if (e instanceof ModelNotLoadedError) {
+      // said once, under the model box (not again in the error box); the results on the page are the last run's
+      info.error = e.message;
+      setState('error', `not loaded: see the line under the model box${info.runs ? `; the results below are still run ${info.runs}'s` : ''}`, true);
+    } else showError(e);
   } finally {
     busy = false;
     // Enter pressed during the run was answered with "a run is in progress": not true any more
@@ -890,7 +906,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
     class_labels: c.family === 'dit' ? [1] : undefined,
     onStep: (s, n) => {
       stepAt.push(performance.now());
-      $('status').textContent = `denoising step ${s}/${n}…`;
+      nextPhase(`denoising step ${s}/${n}…`);
     },
   });
   const secs = (performance.now() - t0) / 1000;
@@ -900,7 +916,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   const work = workWords(info.kernelWork.generate);
   const timing = rest === null ? '' : ` (first step ${first.toFixed(2)} s incl. recording${work ? ` and ${work}` : ''}, then ${rest.toFixed(2)} s/step)`;
   // decode: the pipeline's scaling + the VAE decoder, then diffusers' output_type="np" frames
-  $('status').textContent = `decoding with ${vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL'}…`;
+  nextPhase(`decoding with ${vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL'}…`);
   workStage = 'decode';
   await sleepFrame();
   const t1 = performance.now();
@@ -917,10 +933,31 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   info.decoded = true;
   info.frameSize = [fr.width, fr.height];
   showFrames(fr.frames, fr.width, fr.height);
+  labelFrames('preset');
   const fps = c.family === 'wan' ? 16 : 8;
   $('frames-caption').textContent =
     `${fr.frames.length} frame${fr.frames.length > 1 ? 's' : ''} ${fr.width}×${fr.height} decoded from latents [${shape.join(',')}], ${j.steps} step${j.steps > 1 ? 's' : ''} ${scheduler}${j.guidance > 1 ? `, CFG ${j.guidance}` : ''} in ${secs.toFixed(2)} s${timing}; decode ${decodeS.toFixed(2)} s`;
   await showClip(fr, fps);
+}
+
+/**
+ * The page's mode (what a kernel edit re-runs) and what it says of the frames just drawn: a preset's random
+ * weights (the note, the decoder) or the trained pipeline. Called when a run's frames are drawn, so a run that
+ * fails before (a model folder that does not load) leaves the results on the page described as they were.
+ */
+function labelFrames(kind: 'prompt' | 'preset'): void {
+  mode = kind;
+  info.mode = kind;
+  $('random-note').hidden = kind === 'prompt';
+  $('frames-about').textContent =
+    kind === 'prompt'
+      ? 'Latents → pixels through the pipeline\'s AutoencoderKLWan decoder (trained), then diffusers\' output_type="np" mapping.'
+      : 'Latents → pixels through a VAE decoder with random weights (AutoencoderKLWan for Wan, AutoencoderKL for DiT), then diffusers\' output_type="np" mapping.';
+  if (kind === 'preset') {
+    // the judge reads prompt runs' clips only
+    info.judge = null;
+    $('judge').hidden = true;
+  }
 }
 
 /** The decoded clip: a GIF download link, and the MP4 player. */
@@ -960,6 +997,9 @@ async function showMp4(fr: { width: number; height: number; frames: Uint8Clamped
   }
 }
 
+/** About how many CSS pixels a frame of the strip takes on screen (a whole multiple of its size, at least 1:1). */
+const STRIP_FRAME_PX = 96;
+
 function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
   let hash = 0x811c9dc5;
   for (const f of frames) for (let i = 0; i < f.length; i += 4) hash = Math.imul(hash ^ (f[i]! | (f[i + 1]! << 8) | (f[i + 2]! << 16)), 0x01000193) >>> 0;
@@ -975,20 +1015,16 @@ function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
   ctx.putImageData(images[0]!, 0, 0);
   if (animTimer !== undefined) clearInterval(animTimer);
   if (images.length > 1) animTimer = window.setInterval(() => ctx.putImageData(images[(k = (k + 1) % images.length)]!, 0, 0), 125);
-  // all frames side by side, at half size
+  // all frames side by side at 1:1 (2 px apart), shown enlarged by a whole factor (pixelated, style.css) so that a
+  // small clip's frames are about STRIP_FRAME_PX on screen (32×32: 3×, 96 px); the strip scrolls when wider
   const strip = $('strip') as HTMLCanvasElement;
-  const sw = Math.ceil(w / 2);
-  const sh = Math.ceil(h / 2);
-  strip.width = images.length * (sw + 4) - 4;
-  strip.height = sh;
+  const gap = 2;
+  strip.width = images.length * (w + gap) - gap;
+  strip.height = h;
+  strip.style.width = `${strip.width * Math.max(1, Math.floor(STRIP_FRAME_PX / Math.max(w, h)))}px`;
   strip.hidden = images.length < 2;
   const sctx = strip.getContext('2d')!;
-  sctx.imageSmoothingEnabled = false;
-  images.forEach((im, i) => {
-    const tmp = new OffscreenCanvas(w, h);
-    tmp.getContext('2d')!.putImageData(im, 0, 0);
-    sctx.drawImage(tmp, i * (sw + 4), 0, sw, sh);
-  });
+  images.forEach((im, i) => sctx.putImageData(im, i * (w + gap), 0));
 }
 
 /** The plan of one forward step at the generation's batch (CFG doubles it), inputs written. */
@@ -1068,6 +1104,7 @@ const wallClockTiming = (): boolean => ($('wall-clock') as HTMLInputElement).che
 
 async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   setState('running', 'profiling one forward step…');
+  showProgress('');
   workStage = 'profile';
   await sleepFrame();
   plan = m.planFor(profileInputs(m, j));
@@ -1092,6 +1129,13 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   } else if (run.dropped) notes.push(`${run.dropped} zero/negative timestamp deltas were dropped.`);
   note.textContent = notes.join(' ');
   note.hidden = notes.length === 0;
+  // a preset step has no stages: the prompt run's per-stage table goes with its timeline
+  info.stages = [];
+  info.stepKernels = [];
+  info.stepKernelsNote = null;
+  stepChoices = [];
+  $('steps-section').hidden = true;
+  $('timeline-title').textContent = 'Timeline of one forward step';
   $('timeline-caption').textContent = `${m.name}, batch ${j.guidance > 1 ? '2 (CFG)' : '1'}: ${plan.dispatches.length} dispatches (${workText(run)}), ${sumMedians(run).toFixed(3)} ms ${run.timing === 'gpu-timestamps' ? 'GPU' : 'wall, each dispatch submitted alone'} (${medianWords(run)}: the table's total) — ${run.timing}`;
   drawTimeline(run);
   drawTable(run);
@@ -1158,7 +1202,7 @@ function drawTimeline(r: ProfileRun): void {
   const labelW = 100;
   const lane = 22;
   // prompt runs: a first lane of stages (text encoder, transformer, VAE decode) above the kernel lanes
-  // (stageRanges belong to the run on the page: `mode` already names a new run's mode while it runs)
+  // (stageRanges belong to the run on the page, as `mode` does: both change when a run's results are drawn)
   const stages = stageRanges;
   const top = stages ? 1 : 0;
   const lanes = families.length + top;
@@ -1202,7 +1246,8 @@ function drawTimeline(r: ProfileRun): void {
   for (let t = Math.ceil(v0 / step) * step; t <= v1 + 1e-9; t += step) {
     const x = X(t);
     el('line', { x1: x, x2: x, y1: 0, y2: lanes * lane, stroke: '#e3e3e8' });
-    el('text', { x, y: lanes * lane + 14, 'text-anchor': 'middle', fill: '#666' }, unit === 'dispatch' ? `#${+t.toFixed(0)}` : `${+t.toFixed(4)} ms`);
+    // a label centred on a tick near the right edge would be cut by the drawing's edge: it ends at its tick instead
+    el('text', { class: 'tick', x, y: lanes * lane + 14, 'text-anchor': x > width - 40 ? 'end' : 'middle', fill: '#666' }, unit === 'dispatch' ? `#${+t.toFixed(0)}` : `${+t.toFixed(4)} ms`);
   }
   stageBars = [];
   // each visible stage's box; a stage too short to see at this zoom (the text encoder beside a whole run: ~1 px)
@@ -2039,6 +2084,21 @@ async function choiceFolder(c: ModelChoice) {
   return httpFolder(base, res?.ok ? { files: (await res.json()) as string[] } : {});
 }
 
+/** A model folder (URL or picked) that did not load: its one line is under the model box (guarded shows no other). */
+class ModelNotLoadedError extends Error {
+  override name = 'ModelNotLoadedError';
+}
+
+/**
+ * loadPipeline's refusal of a folder in the page's terms: a folder without model_index.json says so and what to
+ * give instead (the library's advice, "use loadModel", is for a script: the page loads pipeline folders only).
+ */
+function folderWords(message: string, c: ModelChoice): string {
+  const give = `${c.kind === 'url' ? 'give the URL of' : 'pick'} the folder that holds model_index.json (a diffusers WanPipeline or LattePipeline folder)`;
+  const m = /^(\S*model_index\.json): (.*?) \(a diffusers pipeline folder names its components there(?:; for a single transformer folder use loadModel)?\)$/.exec(message);
+  return m ? `no model_index.json there (${m[1]}: ${m[2]}); ${give}` : message;
+}
+
 async function ensurePipeline(): Promise<Pipeline> {
   const c = modelChoice;
   if (pipe && pipeChoice === c) return pipe;
@@ -2050,12 +2110,14 @@ async function ensurePipeline(): Promise<Pipeline> {
   } catch (e) {
     showProgress('');
     if (c.kind !== 'served') {
-      // one line under the model box naming the folder; the pipeline loaded before stays in use
+      // one line under the model box naming the folder, and nowhere else; the pipeline loaded before stays in use
       const el = $('model-error');
-      el.textContent = `Not loaded: ${choiceText(c)}: ${(e as Error).message}`;
+      el.textContent = `Not loaded: ${choiceText(c)}: ${folderWords((e as Error).message, c)}`;
       el.hidden = false;
       info.modelError = el.textContent;
       modelChoice = pipeChoice ?? { kind: 'served' };
+      console.error(e);
+      throw new ModelNotLoadedError(el.textContent, { cause: e });
     }
     throw e;
   }
@@ -2080,11 +2142,8 @@ async function promptRun(): Promise<void> {
   if (!inputsValid('prompt', problems)) return; // the inline message says which value; nothing runs
   const pj: PromptJob = { prompt: ($('prompt') as HTMLInputElement).value, steps, seed, wallClock: wallClockTiming() };
   rememberRun({ prompt: pj.prompt, steps: String(steps), seed: String(seed), timing: pj.wallClock ? 'wall' : null, preset: null, latent: null, guidance: null });
-  mode = 'prompt';
-  info.mode = 'prompt';
-  $('random-note').hidden = true;
-  $('frames-about').textContent = 'Latents → pixels through the pipeline\'s AutoencoderKLWan decoder (trained), then diffusers\' output_type="np" mapping.';
-  $('timeline-title').textContent = 'Timeline of the whole pipeline: text encoder → one denoising step → VAE decode';
+  // the mode, its captions and notes change when this run's results are drawn (promptClip), not now: a load
+  // that fails leaves the results on the page, and what they say of them, as they were
   await ensurePipeline();
   pipe!.resetPlans(); // a kernel may have been edited in a preset run
   await promptClip(pj);
@@ -2107,7 +2166,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   const unwatch = watchRun('text_encoder');
   const prof = await profilePipeline(
     p,
-    { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, onStep: (s, n) => ($('status').textContent = `denoising step ${s}/${n}…`) },
+    { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, onStep: (s, n) => nextPhase(`denoising step ${s}/${n}…`) },
     {
       repeats: REPEATS,
       forceWallClock: pj.wallClock,
@@ -2115,7 +2174,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
       profileSteps: true,
       onStage: (st) => {
         workStage = st; // the kernel work from here on is this stage's (the first denoising step's time includes it)
-        $('status').textContent = st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…';
+        nextPhase(st === 'text_encoder' ? `encoding "${prompt}" with UMT5EncoderModel…` : st === 'transformer' ? 'denoising…' : 'decoding with AutoencoderKLWan…');
       },
     },
   ).finally(unwatch);
@@ -2127,6 +2186,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   info.decoded = true;
   info.frameSize = [fr.width, fr.height];
   showFrames(fr.frames, fr.width, fr.height);
+  labelFrames('prompt');
   const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   $('frames-caption').textContent =
     `"${prompt}", seed ${seed}: ${fr.frames.length} frames ${fr.width}×${fr.height} from latents [${prof.output.latents.shape.join(',')}], ${steps} steps, CFG ${EMBEDDED_DEFAULTS.guidance_scale} — ` +
@@ -2135,8 +2195,8 @@ async function promptClip(pj: PromptJob): Promise<void> {
   const asked = parseShapesPrompt(prompt);
   if (asked) {
     const v = judgeVideo(video, [[asked.colour, asked.direction]])[0]!;
-    info.judge = { colour: v.colour, direction: v.direction, pass: v.pass, reason: v.reason };
-    $('judge').textContent = `judge (issue 12's rules): reads ${v.colour ?? '—'} ${v.direction ?? '—'}${v.reason ? ` (${v.reason})` : ''} — ${v.pass ? 'matches the prompt' : 'does not match the prompt'}`;
+    info.judge = v;
+    $('judge').textContent = `judge (issue 12's rules): ${verdictWords(v)}`; // as the demo prints it
     $('judge').hidden = false;
   } else {
     info.judge = null;
@@ -2160,6 +2220,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   tnote.textContent = run.timing === 'wall-clock' ? `No GPU timestamps: ${run.note ?? 'wall clock'}. No per-dispatch times: the bars are the dispatches in order, one equal step each (the axis counts dispatches, not ms).` : '';
   tnote.hidden = run.timing !== 'wall-clock';
   if (pj !== promptJob) info.timelineView = null; // a new run shows all; a kernel edit's re-run keeps the zoom (before → after at the same place)
+  $('timeline-title').textContent = 'Timeline of the whole pipeline: text encoder → one denoising step → VAE decode';
   drawTimeline(run);
   info.stages = prof.stages.map((st, i) => ({ stage: st.stage, name: st.name, wallMs: st.wallMs, dispatches: st.run.dispatches.length, bars: stageBars[i] ?? 0, ...(st.stepWallMs ? { stepWallMs: st.stepWallMs } : {}) }));
   $('timeline-caption').textContent = prof.stages.map((st) => `${st.name}: ${st.run.dispatches.length} dispatches (${workText(st.run)})`).join('; ') + ` — ${run.timing}; the transformer lane is one denoising step of ${prof.output.timesteps.length}` +
@@ -2285,18 +2346,7 @@ async function fullRun(): Promise<void> {
   const j = readControls();
   if (!j) return; // invalid steps/guidance/seed: the inline message says which; nothing runs
   rememberRun({ preset: j.preset, latent: latentStr(j.latent), steps: String(j.steps), guidance: String(j.guidance), seed: String(j.seed), timing: j.wallClock ? 'wall' : null, prompt: null });
-  mode = 'preset';
-  info.mode = 'preset';
-  info.stages = [];
-  info.stepKernels = [];
-  info.stepKernelsNote = null;
-  stepChoices = [];
-  $('steps-section').hidden = true;
-  info.judge = null;
-  $('random-note').hidden = false;
-  $('judge').hidden = true;
-  $('frames-about').textContent = 'Latents → pixels through a VAE decoder with random weights (AutoencoderKLWan for Wan, AutoencoderKL for DiT), then diffusers\' output_type="np" mapping.';
-  $('timeline-title').textContent = 'Timeline of one forward step';
+  // the mode, its captions and notes change when this run's results are drawn (generateClip, profileStep)
   const m = await ensureModel(j);
   m.resetPlans();
   setState('running', `generating ${j.steps} steps on ${j.preset}…`);

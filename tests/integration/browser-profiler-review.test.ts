@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { browserTestsRun, browserTimeout, PageWatch, profilerSession } from '../helpers/browser.js';
 import type { PageInfo } from '../../examples/profiler/main.js';
+import { verdictWords } from '../../src/eval/shapes-judge.js';
 
 const run = browserTestsRun(import.meta.filename);
 const QUERY = '?prompt=a%20red%20circle%20moving%20right&steps=2&repeats=2&tune=off';
@@ -290,4 +291,130 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     expect(await page.textContent('#kernel-variants')).toBe('no run yet: the first run shows the variants it dispatches (an edit now is compile-checked, and the next run uses it)');
     await page.close();
   });
+  // session 19's review (findings 15, 8): the frames strip was nine 32×32 frames at 1:1 (half size, in fact), the
+  // timeline's last axis label was cut by the drawing's edge, the judge said "reads — — (cover …)"
+  it("S19: the frames strip is enlarged by a whole factor, pixelated, and fits the page; no axis label is cut; the judge line is in words", async () => {
+    const strip = await s.page.$eval('#strip', (c) => {
+      const cv = c as HTMLCanvasElement;
+      const r = cv.getBoundingClientRect();
+      const sec = document.getElementById('frames-section')!.getBoundingClientRect();
+      return { w: cv.width, h: cv.height, cssW: cv.clientWidth, cssH: cv.clientHeight, right: r.right, secRight: sec.right, rendering: getComputedStyle(cv).imageRendering, hidden: cv.hidden };
+    });
+    expect(strip.hidden).toBe(false);
+    expect(strip.h).toBe(32); // the frames at 1:1 in the canvas
+    const scale = strip.cssW / strip.w;
+    expect(scale, JSON.stringify(strip)).toBeGreaterThanOrEqual(2);
+    expect(Number.isInteger(scale), `scale ${scale}`).toBe(true);
+    expect(strip.cssH / strip.h).toBeCloseTo(scale, 6);
+    expect(strip.rendering).toBe('pixelated');
+    expect(strip.right).toBeLessThanOrEqual(strip.secRight);
+    // every axis label of the timeline lies inside its drawing
+    const ticks = await s.page.$$eval('#timeline svg', (svgs) => {
+      const svg = svgs[0]!;
+      const box = svg.getBoundingClientRect();
+      return Array.from(svg.querySelectorAll('text.tick')).map((t) => ({ text: t.textContent, left: t.getBoundingClientRect().left - box.left, right: box.right - t.getBoundingClientRect().right }));
+    });
+    expect(ticks.length).toBeGreaterThan(2);
+    for (const t of ticks) {
+      expect(t.left, t.text!).toBeGreaterThanOrEqual(0);
+      expect(t.right, t.text!).toBeGreaterThanOrEqual(0);
+    }
+    // the judge's line is its verdict in words, as the demo prints it
+    const i = await info();
+    expect(i.judge).not.toBeNull();
+    const judge = (await s.page.textContent('#judge')) ?? '';
+    expect(judge).toBe(`judge (issue 12's rules): ${verdictWords(i.judge!)}`);
+    expect(judge).not.toMatch(/— —|reads — /);
+  });
+
+  // session 19's review (findings 1, 7): a folder that does not load relabelled the preset's results on the page
+  // as the trained pipeline's, and its message (library advice, "use loadModel") stood twice, in the error box too
+  it('S19: a folder that does not load leaves the results on the page and their captions as they were, and says so once, in the page\'s terms', async () => {
+    await s.page.click('#preset-box summary');
+    await s.page.selectOption('#preset', 'wan-tiny');
+    await s.page.fill('#steps', '1');
+    await s.page.fill('#guidance', '1');
+    await s.page.click('#run');
+    const ran = await settle('a wan-tiny preset run', 2);
+    expect(ran.mode).toBe('preset');
+    const shown = () =>
+      s.page.evaluate(() => ({
+        about: document.getElementById('frames-about')!.textContent,
+        title: document.getElementById('timeline-title')!.textContent,
+        caption: document.getElementById('frames-caption')!.textContent,
+        random: !document.getElementById('random-note')!.hidden,
+        steps: !document.getElementById('steps-section')!.hidden,
+        judge: !document.getElementById('judge')!.hidden,
+      }));
+    const before = await shown();
+    expect(before).toMatchObject({ title: 'Timeline of one forward step', random: true, steps: false, judge: false });
+    expect(before.about).toContain('random weights');
+
+    if (!(await s.page.$eval('#model-box', (d) => (d as HTMLDetailsElement).open))) await s.page.click('#model-box summary');
+    await s.page.fill('#model-url', 'models/nope/');
+    await s.page.click('#model-load');
+    await s.watch.untilState('loading a folder that is not there, after a preset run', ['done', 'error']);
+    const i = await info();
+    expect(await shown()).toEqual(before);
+    expect(i.mode).toBe('preset');
+    expect(i.runs).toBe(ran.runs);
+    expect(i.frameHash).toBe(ran.frameHash);
+    // one line, under the model box only, saying what to give
+    const line = (await s.page.textContent('#model-error')) ?? '';
+    expect(await s.page.isVisible('#model-error')).toBe(true);
+    expect(line).toMatch(/^Not loaded: models\/nope\/: no model_index\.json there \(\S+\/models\/nope\/model_index\.json: missing\); give the URL of the folder that holds model_index\.json \(a diffusers WanPipeline or LattePipeline folder\)$/);
+    expect(line).not.toMatch(/loadModel|loadPipeline/);
+    expect(await s.page.isVisible('#error')).toBe(false);
+    expect(await s.page.textContent('#status')).toBe(`not loaded: see the line under the model box; the results below are still run ${ran.runs}'s`);
+    const expected = s.watch.errors.splice(0);
+    for (const e of expected) expect(e).toMatch(/404 \(Not Found\)|models\/nope\/model_index\.json: missing/);
+  }, browserTimeout(3));
+
+  // session 19's review (finding 2): "autotuning gemm …: candidate 2/2" stayed under the status through all the
+  // denoising steps after the tuning had ended, until the decode
+  it('S19: the kernel-work line is cleared when its work ends and at each stage and denoising step; the judge says in words why it read no shape', async () => {
+    const page = await s.browser.newPage();
+    const watch = new PageWatch(page, { consoleErrors: true });
+    // every change of the status line, with the progress line as it is then (observed from the page's start)
+    await page.addInitScript(() => {
+      const seen: { status: string; progress: string }[] = [];
+      const progressSeen = new Set<string>();
+      (globalThis as unknown as { statusLog: typeof seen; progressSeen: Set<string> }).statusLog = seen;
+      (globalThis as unknown as { progressSeen: Set<string> }).progressSeen = progressSeen;
+      new MutationObserver(() => {
+        const st = document.getElementById('status')?.textContent ?? '';
+        const pr = document.getElementById('progress');
+        const progress = pr && !pr.hidden ? (pr.textContent ?? '') : '';
+        if (progress) progressSeen.add(progress.replace(/ \d+\/\d+ /, ' '));
+        if (seen.at(-1)?.status !== st) seen.push({ status: st, progress });
+      }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['hidden'] });
+    });
+    // tune left at its default (auto): the first run tunes its gemms
+    // "a green triangle moving up" (a held-out pair) at 2 steps: the judge finds no shape (in the CLI demo too:
+    // a frame with no bright pixel, another with 11 % of them)
+    await page.goto(`${s.server.url}?prompt=a%20green%20triangle%20moving%20up&steps=2&repeats=2`);
+    await watch.untilState('a prompt run that autotunes', ['done', 'error'], 2 * 300_000);
+    const i = await s.info(page);
+    expect(i.error).toBeNull();
+    const log = await page.evaluate(() => (globalThis as unknown as { statusLog: { status: string; progress: string }[] }).statusLog);
+    const kinds = await page.evaluate(() => [...(globalThis as unknown as { progressSeen: Set<string> }).progressSeen]);
+    expect(kinds.some((k) => k.startsWith('autotuning ')), kinds.join('\n')).toBe(true);
+    const phases = log.filter((e) => /^(encoding "|denoising|decoding with|profiling)/.test(e.status));
+    expect(phases.map((e) => e.status)).toEqual(expect.arrayContaining(['denoising step 1/2…', 'denoising step 2/2…', 'decoding with AutoencoderKLWan…']));
+    // at each new stage or step the line was cleared; what it shows then is work of that stage still under way
+    // (a count short of its total: a finished count is cleared), never the stage or step before's
+    const stageOf = (status: string) => (status.startsWith('encoding') ? 'text encoder' : status.startsWith('decoding') ? 'vae' : 'transformer');
+    for (const e of phases.filter((x) => x.progress)) {
+      expect(e.progress, `under "${e.status}"`).not.toMatch(/\b(\d+)\/\1\b/);
+      expect(e.progress, `under "${e.status}"`).toContain(`(${stageOf(e.status)}`);
+    }
+    expect(await page.isVisible('#progress')).toBe(false);
+    // the judge's line (finding 8) says in words why it read no shape, as the demo does
+    expect(i.judge?.colour, JSON.stringify(i.judge)).toBeNull();
+    const judge = (await page.textContent('#judge')) ?? '';
+    expect(judge).toBe(`judge (issue 12's rules): ${verdictWords(i.judge!)}`);
+    expect(judge).toMatch(/^judge \(issue 12's rules\): reads no shape: the clip's bright area \(a channel above 0\.35\) covers [\d.]+–[\d.]+ % of a frame, the judge reads a shape covering 0\.3–40 % of every frame \(cover [\d.]+\.\.[\d.]+ outside 0\.003\.\.0\.4\) — does not match the prompt$/);
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  }, browserTimeout(3));
 });
