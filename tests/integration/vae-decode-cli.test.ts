@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 import { readInputs } from '../../src/io/inputs.js';
 import { postprocessSample } from '../../src/video/frames.js';
 import { relError } from '../helpers/compare.js';
+import { tesseraInProcess } from '../helpers/cli.js';
 
 const run = promisify(execFile);
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-vae-cli-'));
@@ -30,6 +31,12 @@ async function tessera(args: string[]): Promise<{ code: number; stderr: string }
     return { code: err.code, stderr: err.stderr };
   }
 }
+
+/** As tessera(), through the CLI's entry in this process (tesseraInProcess): for refusals before any GPU work. */
+const refused = async (args: string[]): Promise<{ code: number; stderr: string }> => {
+  const r = await tesseraInProcess(args);
+  return { code: r.code ?? -1, stderr: r.stderr };
+};
 
 describe.skipIf(!hasGpu)('tessera decode (CLI)', () => {
   for (const name of ['vae_wan_bf16_b2', 'vae_kl_latte_bf16', 'wan_vae_small', 'sd_vae_small']) {
@@ -72,23 +79,25 @@ describe.skipIf(!hasGpu)('tessera decode (CLI)', () => {
     expect(existsSync(out)).toBe(false);
     // a tensor that is not "latents"
     writeFileSync(bad, writeSafetensors([{ name: 'hidden_states', dtype: 'F32', shape: [1, 4, 1, 2, 2], data: new Float32Array(16) }]));
-    r = await tessera(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
+    // the rest through the CLI's entry in this process (main(), the launcher's exit status): refusals before any
+    // GPU work, where a spawn only added two Node starts and a module load (the first one above stays spawned)
+    r = await refused(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unexpected tensor "hidden_states"; expected latents, video, images$/m);
     // generate's "video" is tolerated next to latents, but not in place of them
     writeFileSync(bad, writeSafetensors([{ name: 'video', dtype: 'F32', shape: [1, 1, 4, 4, 3], data: new Float32Array(48) }]));
-    r = await tessera(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
+    r = await refused(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/tessera: error: InputError: .*bad\.safetensors: missing tensor "latents" \(expected latents, video, images\)$/m);
     expect(existsSync(out)).toBe(false);
     // a folder that is not a VAE
-    r = await tessera(['decode', '--vae', join(FIXTURES, 'wan_small', 'model'), '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', out]);
+    r = await refused(['decode', '--vae', join(FIXTURES, 'wan_small', 'model'), '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('tessera: error'))).toEqual([
       `tessera: error: ConfigError: ${join(FIXTURES, 'wan_small', 'model')}/config.json: _class_name "WanTransformer3DModel" is not a supported VAE (AutoencoderKLWan, AutoencoderKL)`,
     ]);
     expect(existsSync(out)).toBe(false);
-    r = await tessera(['decode', '--inputs', bad, '--out', out]);
+    r = await refused(['decode', '--inputs', bad, '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/missing required flag --vae/);
   });
@@ -106,7 +115,7 @@ describe('tessera decode: latents with a zero dim or a non-finite value', () => 
     const data = new Float32Array((shape as number[]).reduce((a, b) => a * b, 1));
     if ((at as number) >= 0) data[at as number] = value as number;
     writeFileSync(bad, writeSafetensors([{ name: 'latents', dtype: 'F32', shape: shape as number[], data }]));
-    const r = await tessera(['decode', '--vae', join(FIXTURES, 'wan_vae_small', 'vae'), '--inputs', bad, '--out', out]);
+    const r = await refused(['decode', '--vae', join(FIXTURES, 'wan_vae_small', 'vae'), '--inputs', bad, '--out', out]);
     expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('tessera: error'))).toEqual([`tessera: error: InputError: ${bad}: ${msg}`]);
     expect(r.code).toBe(1);
     expect(existsSync(out)).toBe(false);
