@@ -37,7 +37,7 @@ import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { checkSchedulerName } from './cmd-generate.js';
 import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES } from '../sampler/config.js';
-import { ropeAsUsage, stepsAsUsage } from './errors.js';
+import { ropeAsUsage, stepsAsUsage, warnInFlagWords } from './errors.js';
 
 export const demoCommand: Command = {
   spec: {
@@ -284,7 +284,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does)';
-  const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale, budget) });
+  const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, onWarning: warnInFlagWords, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, gpu.f16, dtype, vaeScale, budget) });
   try {
     const loadMs = performance.now() - t0;
     const { height, width, num_frames } = size;

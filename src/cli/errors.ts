@@ -27,6 +27,7 @@ export function flagNames(message: string): string {
     .replace(/the VAE's maxMemory budget/g, 'the --max-memory budget')
     .replace(/\b(the|its) maxMemory budget/g, '$1 --max-memory budget')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
+    .replace(/more than max_sequence_length (\d+)/g, 'more than --max-sequence-length $1')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
     .replace(/loading the pipeline with dtype '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift: a number > 0/, '--shift: a number > 0')
@@ -60,3 +61,6 @@ export function dtypeAsUsage(e: unknown): unknown {
 export function stepsAsUsage(e: unknown): unknown {
   return e instanceof StepCountError ? new UsageError(e.message.replace(/^num_inference_steps\b/, '--steps'), { cause: e }) : e;
 }
+
+/** A library warning line (loadPipeline's onWarning: ignored keys, a prompt cut at max_sequence_length) on stderr, in flag words. */
+export const warnInFlagWords = (line: string): void => console.error(flagNames(line));

@@ -21,7 +21,7 @@ import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
-import { ropeAsUsage, stepsAsUsage } from './errors.js';
+import { ropeAsUsage, stepsAsUsage, warnInFlagWords } from './errors.js';
 
 /**
  * The texts of the JSON files the CLI reads before loading (model_index.json, the components' config.json, the
@@ -344,6 +344,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   const pipe = await loadPipeline(await pipelineFolder(p.pipeline as string), {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,
+    onWarning: warnInFlagWords,
     // the text comes from --inputs without --prompt: the folder's text encoder is not needed (not loaded, whatever its class)
     ...(p.prompt === undefined ? { textEncoder: false } : {}),
     ...variantOption(p),

@@ -11,6 +11,7 @@ import { loadPipeline, type Pipeline } from '../../src/pipeline/pipeline.js';
 import { Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
 import { loadTokenizer } from '../../src/text/tokenizer.js';
 import type { Umt5Encoder } from '../../src/text/umt5.js';
+import { flagNames } from '../../src/cli/errors.js';
 import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 
@@ -27,6 +28,12 @@ describe('Umt5TextEncoder.promptNotes (the tokenizer alone)', () => {
     expect(enc.promptNotes(['a red circle moving right'], 6, name)).toEqual([]);
     expect(enc.promptNotes(['a red circle moving right'], 5, name)).toEqual(['note: prompt[0] has 6 tokens, more than max_sequence_length 5: its last 1 was dropped (the encoder sees the first 4 and the end token)']);
     expect(enc.promptNotes(['a red circle moving right', '  ', 'a red circle moving right'], 4, name)).toEqual([CUT.replace('prompt has', 'prompt[0] has'), EMPTY.replace('prompt is', 'prompt[1] is')]);
+  });
+});
+
+describe('the CLI prints the notes in flag words (generate --pipeline and demo pass onWarning: warnInFlagWords)', () => {
+  it('max_sequence_length N is --max-sequence-length N', () => {
+    expect(flagNames(CUT)).toBe('note: prompt has 6 tokens, more than --max-sequence-length 4: its last 2 were dropped (the encoder sees the first 3 and the end token)');
   });
 });
 
