@@ -40,6 +40,7 @@ type PageApi = {
   disposeDuring(base: string, running: string, queued: string): Promise<{ results: ({ out: Out } | { error: Thrown })[]; afterDispose: Thrown | null; later: Thrown | null; lostAtDispose: string | null; lostAfter: string | null }>;
   f16(url: string): Promise<{ hasF16: boolean; adapter: string; error: Thrown | null }>;
   tuneGemm(runs?: number): Promise<{ tuned: string[]; where: (string | null)[]; ok: boolean[] }>;
+  tuneChoices(): Promise<string[]>;
   tuneRecord(put?: { value: unknown }): Promise<unknown>;
 };
 /** Calls the page's `tessera[fn](...args)`. */
@@ -220,5 +221,24 @@ describe.skipIf(!run)('tessera in the browser', () => {
       expect(Object.keys((await api(page, 'tuneRecord')) as object)).toEqual(keys);
       expect(watch.errors).toEqual([]);
     }, browserTimeout(4));
+
+    it("an old-format GEMM key (no ' SWG' part, before session 18) is not loaded as a choice and is gone after the next save", async () => {
+      const { page, watch, lines: warnings, load } = await openPage(['warning', 'error'], /tessera|webgpu/i);
+      const first = await watch.within('tuning a GEMM (first page load)', () => api(page, 'tuneGemm', 1));
+      expect(first.tuned).toEqual([expect.stringMatching(/^gemm .* SWG\d+x\d+$/)]);
+      const stored = (await api(page, 'tuneRecord')) as Record<string, unknown>;
+      const [key] = Object.keys(stored);
+      const old = key!.replace(/ SWG\d+x\d+$/, '');
+      // only the old key: the GEMM is tuned again and saved on the next load
+      await api(page, 'tuneRecord', { value: { [old]: stored[key!] } });
+      await load('the second page load (an old-format key stored)');
+      expect(await api(page, 'tuneChoices')).toEqual([]);
+      const again = await watch.within('the GEMM again (second page load)', () => api(page, 'tuneGemm', 1));
+      expect(again.tuned).toEqual(first.tuned);
+      expect(Object.keys((await api(page, 'tuneRecord')) as object)).toEqual([key]);
+      expect(await api(page, 'tuneChoices')).toEqual([key!.split('|').slice(-2).join('|')]);
+      expect(warnings).toEqual([]);
+      expect(watch.errors).toEqual([]);
+    }, browserTimeout(3));
   });
 });

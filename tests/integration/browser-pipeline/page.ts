@@ -4,7 +4,7 @@
 // URL, generate from prompt text or from the cases' prompt embeddings and latents, concurrent calls,
 // dispose() during a call, and the f16 refusal on an adapter without shader-f16; and the autotuner's
 // cache in IndexedDB (a GEMM over the tuner's FLOP floor, through the profiler entry's workload).
-import { gemmWorkload } from '../../../src/profiler.js';
+import { cachedChoices, gemmWorkload } from '../../../src/profiler.js';
 import { acquireGpu, bytesSource, DisposedError, DtypeUnsupportedError, InputError, loadPipeline, mapFolder, readSafetensorsHeader, readTensorF32, watchKernels, type Pipeline, type PipelineVideoOutput, type TensorData } from '../../../src/index.browser.js';
 
 /** One call's result as the test reads it back (plain arrays: page.evaluate returns JSON). */
@@ -185,6 +185,16 @@ const api = {
       gpu.destroy();
     }
     return { tuned, where, ok };
+  },
+
+  /** This adapter's cached choices as the tuner loaded them from IndexedDB (`family|bucket`, as tessera info lists them). */
+  async tuneChoices(): Promise<string[]> {
+    const gpu = await acquireGpu();
+    try {
+      return Object.keys(await cachedChoices(gpu));
+    } finally {
+      gpu.destroy();
+    }
   },
 
   /** The IndexedDB record the tuner keeps (database tessera, store tune, key entries), as stored; `put`: replaces it first. */
