@@ -83,7 +83,7 @@ function commonFlags(spec: CommandSpec): Record<string, FlagSpec> {
 
 /** --quiet, for the commands that print progress (spec.quiet); main.ts turns the progress off (progress.ts setQuiet). */
 const QUIET: Record<string, FlagSpec> = {
-  quiet: { type: 'bool', help: 'no progress or informational lines on stderr (denoising i/N, compiling/tuning kernels, what is being loaded or timed); errors, warnings and the results still print (also -q)' },
+  quiet: { type: 'bool', help: 'no progress or informational lines on stderr (step or frame counts, compiling/tuning kernels, what is being loaded or timed); errors, warnings and the results still print (also -q)' },
 };
 
 /** The flags each parse result was given on the command line (defaults filled in later are not). */

@@ -4,6 +4,7 @@
 // IN.safetensors for FILE are usage's own, more telling words).
 import { describe, expect, it } from 'vitest';
 import { commands, topHelp } from '../../src/cli/main.js';
+import { helpText } from '../../src/cli/args.js';
 
 describe('help words', () => {
   it('tessera --help says what --version does in one plain sentence', () => {
@@ -19,5 +20,11 @@ describe('help words', () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+});
+
+describe('--quiet help in every command', () => {
+  it('names no denoising steps (forward, encode and decode have none)', () => {
+    for (const c of commands) if (c.spec.quiet) expect(`${c.spec.name}: ${helpText(c.spec)}`).not.toMatch(/denoising i\/N/);
   });
 });
