@@ -312,7 +312,7 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
         const info = await module.getCompilationInfo().catch(() => null);
         const msgs = (info?.messages ?? []).filter((m) => m.type === 'error').slice(0, 3).map((m) => sourceMessage(key, src.lines, m));
         // no compiler message: the device refused the pipeline (a workgroup over a limit), said in the kernel's terms
-        throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : pipelineRefusal(spec, variant, src, (e as Error).message)}`);
+        throw new ShaderError(`${key}: pipeline creation failed: ${msgs.length ? msgs.join('; ') : pipelineRefusal(spec, variant, src, (e as Error).message, gpu.limits)}`);
       }
       cache.set(key, { key, pipeline, layout, spec, variant });
       await report(++done);
@@ -323,17 +323,29 @@ export async function compilePipelines(gpu: Gpu, list: readonly { spec: KernelSp
   if (hookFailed) throw hookFailed.e;
 }
 
-/** The device limit a pipeline-creation message (Dawn's wording) is about, and whether @workgroup_size sets it. */
-function pipelineLimit(message: string): { limit: string; atSize: boolean } | null {
-  if (/workgroup invocations/i.test(message)) return { limit: 'maxComputeInvocationsPerWorkgroup', atSize: true };
+/**
+ * The device limit a pipeline-creation message (Dawn's wording) is about, whether @workgroup_size sets it, and the
+ * limit's value(s) when the message gives them (`max`: one value, or X, Y, Z for the per-axis limit; `axes`: the
+ * indices of the axes over it).
+ */
+function pipelineLimit(message: string): { limit: string; atSize: boolean; max?: number[]; axes?: number[]; used?: number } | null {
+  const allowed = /allowed \((\d+)(?: bytes)?\)/i.exec(message);
+  const max = allowed ? { max: [Number(allowed[1])] } : {};
+  // "The total number of workgroup invocations (1024) exceeds the maximum allowed (256)."
+  if (/workgroup invocations/i.test(message)) return { limit: 'maxComputeInvocationsPerWorkgroup', atSize: true, ...max };
   // "Entry-point uses workgroup_size(1, 1, 128) that exceeds the maximum allowed (1024, 1024, 64)."
   const size = /workgroup_size\(([\d, ]+)\)[^(]*allowed \(([\d, ]+)\)/i.exec(message);
   if (size) {
-    const [want, max] = [size[1]!, size[2]!].map((t) => t.split(',').map(Number));
-    const axes = ['X', 'Y', 'Z'].filter((_, i) => want![i]! > max![i]!);
-    return { limit: (axes.length ? axes : ['X', 'Y', 'Z']).map((a) => `maxComputeWorkgroupSize${a}`).join(', '), atSize: true };
+    const [want, maxes] = [size[1]!, size[2]!].map((t) => t.split(',').map(Number));
+    const over = [0, 1, 2].filter((i) => want![i]! > maxes![i]!);
+    const axes = over.length ? over : [0, 1, 2];
+    return { limit: axes.map((i) => `maxComputeWorkgroupSize${'XYZ'[i]}`).join(', '), atSize: true, max: maxes, axes };
   }
-  if (/workgroup storage/i.test(message)) return { limit: 'maxComputeWorkgroupStorageSize', atSize: false };
+  // "The total use of workgroup storage (65536 bytes) is larger than the maximum allowed (32768 bytes)."
+  if (/workgroup storage/i.test(message)) {
+    const used = /storage \((\d+) bytes\)/i.exec(message);
+    return { limit: 'maxComputeWorkgroupStorageSize', atSize: false, ...max, ...(used ? { used: Number(used[1]) } : {}) };
+  }
   return null;
 }
 
@@ -380,16 +392,18 @@ const BENCH_TILE_OPS = ['gemm', 'attention', 'conv'];
 /**
  * A pipeline creation the device refused (the WGSL compiled), for a run's error (compilePipelines; the CLI
  * shows it): where in the kernel's file and what to change, in the kernel's own terms rather than at `fn main`.
- * - a workgroup size over a limit: at `@workgroup_size` (`kernels/FILE.wgsl:LINE:COL`), and the knobs of the
- *   variant that set it (`… is set by the knobs WGX=64, WGY=32: smaller ones fit`);
+ * - a workgroup size over a limit: at `@workgroup_size` (`kernels/FILE.wgsl:LINE:COL`), the knobs of the
+ *   variant that set it and the bound they must keep, from the limit's value (`… is set by the knobs WGX=64,
+ *   WGY=32: it fits when WGX·WGY ≤ 256`; per axis `WGZ ≤ 64`);
  * - workgroup memory over the limit: `kernels/FILE.wgsl` (no line) and the knobs sizing its `var<workgroup>`
- *   arrays, through the overrides derived from them (gemm_tiled's BM = WGY·TM);
+ *   arrays, through the overrides derived from them (gemm_tiled's BM = WGY·TM), and the bound in bytes;
  * - a binding the layout lacks: at the `@binding(N)` declaration past the op's bindings, and what the op binds;
  * - anything else: `kernels/FILE.wgsl` and Dawn's first sentence.
  * ` (tessera bench OP --tile …)` follows the knobs of the ops whose benchmark takes them (BENCH_TILE_OPS).
  * compileCheck keeps the WGSL line (`fn main` when nothing better), which the profiler page's editor marks.
+ * The limit's value is the one in Dawn's message, else `limits`' (the device's); without either no bound is given.
  */
-export function pipelineRefusal(spec: KernelSpec, variant: Variant, src: MappedSource, message: string): string {
+export function pipelineRefusal(spec: KernelSpec, variant: Variant, src: MappedSource, message: string, limits?: Partial<Record<string, number>>): string {
   const { where, text } = locatePipelineError(src, spec.entry ?? 'main', message);
   const lim = pipelineLimit(text);
   const file = `kernels/${spec.name}.wgsl`;
@@ -409,20 +423,38 @@ export function pipelineRefusal(spec: KernelSpec, variant: Variant, src: MappedS
     return new Set([...seen].filter((id) => id in variant.overrides));
   };
   const family = spec.family ?? spec.name;
-  const knobLine = (knobs: Set<string>, what: string) => {
+  const knobLine = (knobs: Set<string>, what: string, bound: string | null) => {
     if (!knobs.size) return `; ${what} is fixed in ${file}`;
     const set = [...knobs].sort().map((k) => `${k}=${variant.overrides[k]}`);
     const bench = BENCH_TILE_OPS.includes(family) ? ` (tessera bench ${family} --tile ${[...knobs].sort().map((k) => `${k}=…`).join(',')})` : '';
-    return `; ${what} is set by the knob${knobs.size > 1 ? 's' : ''} ${set.join(', ')}: smaller ones fit${bench}`;
+    return `; ${what} is set by the knob${knobs.size > 1 ? 's' : ''} ${set.join(', ')}${bound ? `: it fits when ${bound}` : ''}${bench}`;
   };
+  // the limit's value: Dawn's message gives it; else the device's limits
+  const max = lim?.max?.[0] ?? (lim && !lim.axes ? limits?.[lim.limit] : undefined);
   if (lim?.atSize) {
     const attr = /@workgroup_size\(([^)]*)\)/.exec(src.text)?.[1] ?? '';
-    return `${where ?? file}: ${text}${knobLine(knobsIn(attr), `its workgroup size (@workgroup_size(${attr}))`)}`;
+    const dims = attr.split(',').map((t) => t.trim()).filter((t) => t !== '');
+    const literal = (t: string) => /^\d+u?$/.test(t);
+    const factor = (t: string) => (/^\w+$/.test(t) ? t : `(${t})`);
+    let bound: string | null = null;
+    if (lim.axes) {
+      // per axis: each axis over its limit, by the expression that sets it
+      const over = lim.axes.filter((i) => dims[i] !== undefined && !literal(dims[i]!));
+      bound = over.length ? over.map((i) => `${factor(dims[i]!)} ≤ ${lim.max![i]}`).join(' and ') : null;
+    } else if (max !== undefined) {
+      // the product of the sizes: the literal ones divided out of the limit
+      const fixed = dims.filter(literal).reduce((p, t) => p * parseInt(t, 10), 1);
+      const free = dims.filter((t) => !literal(t));
+      bound = free.length ? `${free.map(factor).join('·')} ≤ ${Math.floor(max / fixed)}` : null;
+    }
+    return `${where ?? file}: ${text}${knobLine(knobsIn(attr), `its workgroup size (@workgroup_size(${attr}))`, bound)}`;
   }
   if (lim) {
     const arrays = out.map((l) => /^\s*var<workgroup>\s+(\w+)\s*:\s*array<.*,\s*([^>]*)>\s*;/.exec(l)).filter((m): m is RegExpExecArray => !!m);
     const knobs = new Set(arrays.flatMap((m) => [...knobsIn(m[2]!)]));
-    return `${file}: ${text}${knobLine(knobs, `its workgroup memory (${arrays.map((m) => m[1]).join(', ') || 'var<workgroup>'})`)}`;
+    const names = arrays.map((m) => m[1]).join(', ') || 'var<workgroup>';
+    const bound = max !== undefined ? `${arrays.length > 1 ? 'together they take' : 'it takes'} ≤ ${max} bytes${lim.used !== undefined ? ` (${lim.used} now)` : ''}` : null;
+    return `${file}: ${text}${knobLine(knobs, `its workgroup memory (${names})`, bound)}`;
   }
   if (/binding/i.test(text)) {
     const n = spec.bindings.length;

@@ -61,7 +61,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
       expect(got).toEqual([line, line]);
       // a plan's compile (compilePipelines) says the same after the variant key, and the knob that sets the size
       const err = await compileKernels(gpu!, [{ spec }]).then(() => null, (e: Error) => e);
-      expect(err?.message).toBe(`test_pipeline_limit{WG=64}: pipeline creation failed: kernels/test_pipeline_limit.wgsl:8:10: The total number of workgroup invocations (4096) exceeds the maximum allowed (${max}): this device's maxComputeInvocationsPerWorkgroup; its workgroup size (@workgroup_size(WG, 64)) is set by the knob WG=64: smaller ones fit`);
+      expect(err?.message).toBe(`test_pipeline_limit{WG=64}: pipeline creation failed: kernels/test_pipeline_limit.wgsl:8:10: The total number of workgroup invocations (4096) exceeds the maximum allowed (${max}): this device's maxComputeInvocationsPerWorkgroup; its workgroup size (@workgroup_size(WG, 64)) is set by the knob WG=64: it fits when WG ≤ ${Math.floor(max / 64)}`);
       setKernelSource('test_pipeline_limit', kernel('WG'));
       expect((await compileCheck(gpu!, spec)).errors).toEqual([]);
     } finally {

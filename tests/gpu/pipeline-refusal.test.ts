@@ -1,6 +1,7 @@
 // A pipeline the device refuses (the WGSL compiled) reaches a CLI user as a run's ShaderError (compilePipelines):
 // it names the kernel's file, and the knobs of the variant that set what is over the limit, instead of pointing
-// at `fn main` (pipelineRefusal). compileCheck, which the profiler page's editor reads, keeps the WGSL line.
+// at `fn main` (pipelineRefusal), and the bound the knobs must keep, from the limit's value (it said "smaller ones
+// fit" without working it out). compileCheck, which the profiler page's editor reads, keeps the WGSL line.
 import { describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { compileCheck, compileKernels, defineKernel, pipelineRefusal, type KernelSpec } from '../../src/gpu/kernel.js';
@@ -28,15 +29,29 @@ describe('pipelineRefusal', () => {
   it('invocations over the limit: at @workgroup_size, the knobs that set it, and the bench flag that takes them', () => {
     expect(pipelineRefusal(spec('gemm_like', 'gemm'), variant, mapped(GEMM_LIKE, 'kernels/gemm_like.wgsl'), `The total number of workgroup invocations (1024) exceeds the maximum allowed (256).${DAWN_TRAIL}`)).toBe(
       "kernels/gemm_like.wgsl:9:10: The total number of workgroup invocations (1024) exceeds the maximum allowed (256): this device's maxComputeInvocationsPerWorkgroup; " +
-        'its workgroup size (@workgroup_size(WGX, WGY)) is set by the knobs WGX=32, WGY=32: smaller ones fit (tessera bench gemm --tile WGX=…,WGY=…)',
+        'its workgroup size (@workgroup_size(WGX, WGY)) is set by the knobs WGX=32, WGY=32: it fits when WGX·WGY ≤ 256 (tessera bench gemm --tile WGX=…,WGY=…)',
     );
   });
   it('workgroup memory over the limit: the file (not fn main) and the knobs sizing its arrays, through derived overrides', () => {
     const got = pipelineRefusal(spec('other_op'), variant, mapped(GEMM_LIKE, 'kernels/other_op.wgsl'), `The total use of workgroup storage (65536 bytes) is larger than the maximum allowed (32768 bytes).${DAWN_TRAIL}`);
     expect(got).toBe(
       "kernels/other_op.wgsl: The total use of workgroup storage (65536 bytes) is larger than the maximum allowed (32768 bytes): this device's maxComputeWorkgroupStorageSize; " +
-        'its workgroup memory (xs, ws) is set by the knobs BK=8, TM=8, WGY=32: smaller ones fit',
+        'its workgroup memory (xs, ws) is set by the knobs BK=8, TM=8, WGY=32: it fits when together they take ≤ 32768 bytes (65536 now)',
     );
+  });
+  it('the bound divides out literal sizes; a per-axis limit names the axis over it; without a value in the message, the device limits give it', () => {
+    const text = GEMM_LIKE.replace('@workgroup_size(WGX, WGY)', '@workgroup_size(WGX, 4, WGZ)');
+    const v = { flags: {}, overrides: { WGX: 128, WGY: 16, TM: 8, BK: 8, WGZ: 128 } };
+    const s = { ...spec('k'), overrides: { ...spec('k').overrides, WGZ: [1] } };
+    expect(pipelineRefusal(s, v, mapped(text, 'kernels/k.wgsl'), 'The total number of workgroup invocations (65536) exceeds the maximum allowed (256).')).toMatch(/: it fits when WGX·WGZ ≤ 64$/);
+    expect(pipelineRefusal(s, v, mapped(text, 'kernels/k.wgsl'), 'Entry-point uses workgroup_size(128, 4, 128) that exceeds the maximum allowed (256, 256, 64).')).toBe(
+      "kernels/k.wgsl:9:10: Entry-point uses workgroup_size(128, 4, 128) that exceeds the maximum allowed (256, 256, 64): this device's maxComputeWorkgroupSizeZ; " +
+        'its workgroup size (@workgroup_size(WGX, 4, WGZ)) is set by the knobs WGX=128, WGZ=128: it fits when WGZ ≤ 64',
+    );
+    // another wording without the value: the device's limit, else no bound rather than a guess
+    const msg = 'Too many workgroup invocations.';
+    expect(pipelineRefusal(s, v, mapped(text, 'kernels/k.wgsl'), msg, { maxComputeInvocationsPerWorkgroup: 1024 })).toMatch(/: it fits when WGX·WGZ ≤ 256$/);
+    expect(pipelineRefusal(s, v, mapped(text, 'kernels/k.wgsl'), msg)).toMatch(/is set by the knobs WGX=128, WGZ=128$/);
   });
   it('a fixed workgroup size: said to be fixed in the file', () => {
     const text = GEMM_LIKE.replace('@workgroup_size(WGX, WGY)', '@workgroup_size(64, 64)');
@@ -66,7 +81,7 @@ describe.skipIf(!hasGpu)('a plan compile refused for workgroup memory', () => {
       const err = await compileKernels(gpu!, [{ spec: k }]).then(() => null, (e: Error) => e);
       expect(err?.message).toBe(
         `test_pipeline_refusal{TM=8,WG=64}: pipeline creation failed: kernels/test_pipeline_refusal.wgsl: The total use of workgroup storage (524288 bytes) is larger than the maximum allowed (${max} bytes): ` +
-          "this device's maxComputeWorkgroupStorageSize; its workgroup memory (xs) is set by the knobs TM=8, WG=64: smaller ones fit",
+          `this device's maxComputeWorkgroupStorageSize; its workgroup memory (xs) is set by the knobs TM=8, WG=64: it fits when it takes ≤ ${max} bytes (524288 now)`,
       );
       expect((await compileCheck(gpu!, k)).errors).toEqual([`kernels/test_pipeline_refusal.wgsl:7:1: pipeline creation failed: The total use of workgroup storage (524288 bytes) is larger than the maximum allowed (${max} bytes): this device's maxComputeWorkgroupStorageSize`]);
     } finally {
