@@ -27,6 +27,8 @@ import { notValidJson, visibleText } from '../io/json.js';
 import { parseDecimal } from '../decimal.js';
 import { InputError, shown } from '../model/input-error.js';
 import { callHook, type Hook } from '../hook.js';
+// gemm.ts imports this module too: BUCKET_FORMAT calls it only when a key is checked, not while the modules load
+import { currentGemmBucket } from '../ops/gemm.js';
 
 /**
  * How kernels with alternatives (GEMM tilings, attention strategies) are chosen: 'auto' times the
@@ -212,10 +214,11 @@ export function tuneKey(gpu: Gpu, family: string, bucket: string): string {
 }
 
 /**
- * Per family, whether a bucket is in the form its calls make now (VERSION's keys only): GEMM buckets end in the
- * subgroup width at that N (` SWG64x4`, gemmBucket) since session 18; one without it matches no call.
+ * Per family, whether a bucket is in the form its calls make now (VERSION's keys only), checked where the bucket
+ * is made: GEMM buckets end in the subgroup width at that N (` SWG64x4`) since session 18 (currentGemmBucket);
+ * one without it matches no call.
  */
-const BUCKET_FORMAT: Record<string, (bucket: string) => boolean> = { gemm: (b) => / SWG\d+x\d+$/.test(b) };
+const BUCKET_FORMAT: Record<string, (bucket: string) => boolean> = { gemm: (b) => currentGemmBucket(b) };
 
 /**
  * Whether no call can match cache key `key` (`v1|runtime|adapter|family|bucket`, tuneKey) again: its format

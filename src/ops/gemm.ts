@@ -225,6 +225,15 @@ export function gemmBucket(dtype: DType, M: number, N: number, K: number): strin
   return `${dtype} M${M <= 8 ? M : nextPow2(M)} N${nextPow2(N)} K${nextPow2(K)}${K % 4 === 0 ? '' : ' K%4'} SWG${SWG}x${SC}`;
 }
 
+/**
+ * Whether `bucket` (the part of a tuning cache key after `gemm|`) is in the form gemmBucket makes now
+ * (`f32 M1024 N2048 K512 SWG64x4`, ` K%4` before the SWG part when K is not a multiple of 4); tune.ts
+ * staleTuneKey drops cached GEMM entries whose bucket is not (session 17's keys had no SWG part).
+ */
+export function currentGemmBucket(bucket: string): boolean {
+  return /^f(?:16|32) M\d+ N\d+ K\d+(?: K%4)? SWG\d+x\d+$/.test(bucket);
+}
+
 /** Choice from explicit `tile` knobs (the pre-tuning interface, kept for tests and benchmarks). */
 function choiceFromTile(gpu: Plan['gpu'], tile: Partial<Record<string, number>>, M: number, N: number, K: number): Choice {
   const known = ['SG', 'GEMV', ...KNOBS.tiled, ...KNOBS.subgroup, ...KNOBS.gemv];

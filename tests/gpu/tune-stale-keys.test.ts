@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeTuneStore } from '../../src/gpu/tune-store-node.js';
-import { currentTuneEntries, loadTuneCache, setTuneStore, staleTuneKey, type TuneEntry } from '../../src/gpu/tune.js';
+import type { Gpu } from '../../src/gpu/device.js';
+import { currentTuneEntries, loadTuneCache, setTuneStore, staleTuneKey, tuneKey, type TuneEntry } from '../../src/gpu/tune.js';
+import { currentGemmBucket, gemmBucket } from '../../src/ops/gemm.js';
 import { cli, tempDir } from '../hardening/helpers.js';
 import { hasGpu } from '../helpers/gpu.js';
 import { writeTuneCache } from '../helpers/tune-cache.js';
@@ -27,6 +29,22 @@ describe('staleTuneKey', () => {
   });
   it("the current forms, another family's buckets, a newer version's keys and keys of another shape: kept", () => {
     for (const k of [NEW, `${at}|gemm|f16 M8 N96 K64 K%4 SWG8x4`, ATTENTION, `v2|node|a|gemm|f32 M8 N8 K8`, 'v1|other|gemm|b', 'k0', '']) expect(staleTuneKey(k), k).toBe(false);
+  });
+});
+
+describe("staleTuneKey on gemmBucket's own keys (the format is checked where it is made: gemm.ts currentGemmBucket)", () => {
+  // a key as a tuned call makes it: tuneKey over gemmBucket's output, for shapes across every SWG width and K % 4
+  const fakeGpu = { runtime: 'node', adapterInfo: { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200' } } as unknown as Gpu;
+  const buckets = (['f32', 'f16'] as const).flatMap((dt) => [1, 5, 8, 9, 1024].flatMap((M) => [1, 37, 96, 1152, 1536, 4608].flatMap((N) => [37, 384, 1152].map((K) => gemmBucket(dt, M, N, K)))));
+  it('every current key is kept; the same key without its SWG part is dropped', () => {
+    expect(new Set(buckets.map((b) => / SWG\d+x\d+$/.exec(b)?.[0])).size).toBeGreaterThan(2); // several widths, so the test sees each form
+    for (const b of buckets) {
+      expect(currentGemmBucket(b), b).toBe(true);
+      expect(staleTuneKey(tuneKey(fakeGpu, 'gemm', b)), b).toBe(false);
+      const old = b.replace(/ SWG\d+x\d+$/, '');
+      expect(old).not.toBe(b);
+      expect(staleTuneKey(tuneKey(fakeGpu, 'gemm', old)), old).toBe(true);
+    }
   });
 });
 
