@@ -146,6 +146,12 @@ export interface PipelineLoadOptions {
   /** Storage dtype of the transformer (and VAE) weights and activations; default as loadModel. */
   dtype?: DType;
   /**
+   * true: the dtype is not the caller's user's to choose (the CLI's pipeline demo takes no --dtype), so generate()'s
+   * and checkGenerate()'s refusals of a run that does not fit suggest no other dtype. Default false: f32 weights on
+   * an adapter with shader-f16 get `loading the pipeline with dtype 'f16' halves …` among the ways out.
+   */
+  fixedDtype?: boolean;
+  /**
    * Load the VAE when the folder has one (default true); false: generate() returns latents only, and the
    * literal `{ vae: false }` types the result so (loadPipeline gives a Pipeline<false>: PipelineLatentOutput).
    */
@@ -410,7 +416,7 @@ const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline', device: 'loadPipeline' };
 
-const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, device: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true, unexpectedKeys: true };
+const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, device: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true, unexpectedKeys: true, fixedDtype: true };
 
 /** What the size errors of latentShapeFor call each size: diffusers' argument names by default; the CLI passes its flags. */
 export interface SizeNames {
@@ -742,6 +748,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   unrunTextEncoder?: string;
   /** loadPipeline's onWarning: where generate()'s warning lines go (console.warn when unset). */
   onWarning?: PipelineLoadOptions['onWarning'];
+  /** loadPipeline's fixedDtype: true, a fit refusal suggests no other dtype. */
+  fixedDtype = false;
   /** Tokenizer slot (tokenizer/tokenizer.json), for the text encoder. */
   tokenizer?: unknown;
   /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
@@ -1160,7 +1168,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       else if (n && asked.latents) ways.push(`at most latents [${at(b, F, ...scaled(n)).join(',')}] fit${where}`);
       else if (n) ways.push(`at most ${hw(...scaled(n))} fits${where}${one}`);
     }
-    if (!reason.startsWith('the sampler') && this.transformer.dtype === 'f32' && this.gpu.f16) ways.push(`loading the pipeline with dtype 'f16' halves the transformer's and the VAE's bytes`);
+    if (!reason.startsWith('the sampler') && this.canHalve(this.transformer.dtype)) ways.push(`loading the pipeline with dtype 'f16' halves the transformer's and the VAE's bytes`);
     throw new LimitError(`${size} does not fit: ${reason}${ways.length ? `; ${ways.join('; ')}` : ''}`);
   }
 
@@ -1217,11 +1225,16 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       }
     } else ways.push(`the VAE's weights alone exceed it`);
     const upcast = vae.config.kind === 'kl' && vae.config.forceUpcast;
-    if (vae.dtype === 'f32' && this.gpu.f16 && !upcast) ways.push(`loading the pipeline with dtype 'f16' halves the VAE's bytes`);
+    if (this.canHalve(vae.dtype) && !upcast) ways.push(`loading the pipeline with dtype 'f16' halves the VAE's bytes`);
     ways.push(`or ${largerBudget(m.total)}`);
     throw new LimitError(
       `${size} does not fit: the VAE decode (stage 'decode', after the denoising loop) needs ${fmtBytes(m.total)} on the GPU (VAE weights ${fmtBytes(m.weights)}, frames, caches and scratch ${fmtBytes(m.activations)}), above the maxMemory budget of ${fmtBytes(budget)}; ${ways.join('; ')}`,
     );
+  }
+
+  /** Whether a fit refusal suggests loading the pipeline in f16: a component in `dtype` f32, an adapter that stores f16, and a caller who may choose (fixedDtype). */
+  private canHalve(dtype: DType): boolean {
+    return dtype === 'f32' && this.gpu.f16 && !this.fixedDtype;
   }
 
   /** Why a run over latents `s` (batch s[0]) cannot fit, or undefined: the cheapest check first. */
@@ -1535,6 +1548,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       pipe.textEncoder = textEncoder;
       pipe.unrunTextEncoder = unrun;
       pipe.onWarning = onWarning;
+      pipe.fixedDtype = opts.fixedDtype === true;
       stop('after loading every component');
       return pipe;
     } catch (e) {

@@ -50,7 +50,7 @@ describe('option names', () => {
     const missing = join(ROOT, 'no-such-pipeline');
     const typo = await loadPipeline(missing, { dtyp: 'f16' } as never).catch((e) => e);
     expect(typo).toBeInstanceOf(InputError);
-    expect(typo.message).toBe('dtyp: not an option of loadPipeline; did you mean dtype? (options: gpu, device, dtype, vae, maxMemory, preflight, textEncoder, onProgress, variant, onWarning, signal, unexpectedKeys)');
+    expect(typo.message).toBe('dtyp: not an option of loadPipeline; did you mean dtype? (options: gpu, device, dtype, vae, maxMemory, preflight, textEncoder, onProgress, variant, onWarning, signal, unexpectedKeys, fixedDtype)');
     const f64 = await loadPipeline(missing, { dtype: 'f64' } as never).catch((e) => e);
     expect(f64).toBeInstanceOf(InputError);
     expect(f64.message).toBe(`dtype: 'f32' or 'f16', got "f64"`);

@@ -57,6 +57,10 @@ describe.skipIf(!hasGpu)('loadPipeline maxMemory and the VAE decode', () => {
       expect((e as Error).message).toBe(line);
       expect(stages).toEqual([]); // not even the text stage ran
       expect(te.encodedCount).toBe(0);
+      // loadPipeline's fixedDtype (the CLI's demo, which takes no --dtype): the same line without the dtype way out
+      pipe.fixedDtype = true;
+      expect(((await pipe.checkGenerate(BIG).catch((x: unknown) => x)) as Error).message).toBe(line.replace(f16, ''));
+      pipe.fixedDtype = false;
       // the CLI's words for the same line (generate --pipeline's and demo's)
       expect(flagNames(line)).toBe(
         line
