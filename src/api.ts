@@ -20,7 +20,7 @@ export { cfgCombine, type Scheduler } from './sampler/scheduler.js';
 export { schedulerFromConfig, makeScheduler, resolveSchedulerClass, SchedulerConfigError, StepCountError, type SchedulerSpec, type SchedulerClass, type SchedulerFromConfigOptions } from './sampler/config.js';
 export { runProgramCpu, type StepProgram, type LinOp } from './sampler/program.js';
 export { latentsToFrames, encodeGif, encodePng } from './preview/preview.js';
-export { loadTextEncoder, Umt5TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH, PROMPT_CACHE_BYTES, type TextEncoderLoadOptions } from './text/prompt-encoder.js';
+export { loadTextEncoder, Umt5TextEncoder, DEFAULT_MAX_SEQUENCE_LENGTH, PROMPT_CACHE_BYTES, type PromptNote, type TextEncoderLoadOptions } from './text/prompt-encoder.js';
 export { Umt5Encoder, TextEncoderError, EMBEDDING_ROW_CACHE_BYTES } from './text/umt5.js';
 export { loadTokenizer, T5Tokenizer, TokenizerError, type TokenBatch } from './text/tokenizer.js';
 export { promptClean } from './text/prompt.js';

@@ -33,7 +33,7 @@ import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerCon
 import { loadVae, type Vae } from '../vae/index.js';
 import { DEFAULT_VAE_SCALE } from '../vae/config.js';
 import { decodeChecked } from '../vae/vae.js';
-import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
+import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type PromptNote, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { parseUmt5Config } from '../text/config.js';
 import { DEFAULT_RESIDENT_BYTES, planUmt5 } from '../text/memory.js';
 import { TextEncoderError } from '../text/umt5.js';
@@ -127,8 +127,8 @@ export interface PromptEncoder {
   encodePrompt(prompts: string[], opts: { max_sequence_length: number; runPlan?: (plan: Plan, where: string) => Promise<void> }): Promise<TensorData>;
   /** Throws LimitError, before any GPU work, when encoding these prompts cannot fit (the pipeline calls it with its other checks). */
   checkFits?(prompts: readonly string[], max_sequence_length: number): void;
-  /** Lines for onWarning about prompts taken as given: cut at max_sequence_length, or empty (Umt5TextEncoder.promptNotes). */
-  promptNotes?(prompts: readonly string[], max_sequence_length: number, name: (i: number) => string): string[];
+  /** Notes (their lines for onWarning) on prompts taken as given: cut at max_sequence_length, or empty (Umt5TextEncoder.promptNotes). */
+  promptNotes?(prompts: readonly string[], max_sequence_length: number, name: (i: number) => string): PromptNote[];
   /** Drops recorded plans and cached embeddings after a kernel's source changed (after the encodes running or queued). */
   resetPlans?(): void | Promise<void>;
   /** Bytes the encoder's host-memory caches (prompts, embedding rows) hold now, where it has them (Umt5TextEncoder). */
@@ -1078,8 +1078,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     // the text encoder's own memory, before the 'text' stage starts (prompts and negative prompts are separate encodes)
     for (const list of [call.prompts, call.negs]) if (list) this.textEncoder?.checkFits?.(list, L);
     // a prompt cut at max_sequence_length, or empty: encoded as diffusers does, with a note (an empty negative prompt is the default)
-    const notes = [...(call.prompts ? (this.textEncoder?.promptNotes?.(call.prompts, L, call.promptName!) ?? []) : []), ...(call.negs ? (this.textEncoder?.promptNotes?.(call.negs, L, call.negName!) ?? []).filter((l) => !l.includes(' is empty:')) : [])];
-    for (const line of notes) (warnings ? warnings.call : console.warn)(line);
+    const notes = [...(call.prompts ? (this.textEncoder?.promptNotes?.(call.prompts, L, call.promptName!) ?? []) : []), ...(call.negs ? (this.textEncoder?.promptNotes?.(call.negs, L, call.negName!) ?? []).filter((n) => n.kind !== 'empty') : [])];
+    for (const { line } of notes) (warnings ? warnings.call : console.warn)(line);
     return call;
   }
 

@@ -106,6 +106,13 @@ export function checkMaxSequenceLength(v: unknown): number {
 /** The encoder's run length is the batch's longest prompt in tokens rounded up to a multiple of this (fewer distinct shapes to record). */
 const RUN_MULTIPLE = 16;
 
+/** A note on a prompt taken as given (Umt5TextEncoder.promptNotes): `kind` what it is about, `line` its words for onWarning. */
+export interface PromptNote {
+  /** 'cut': longer than max_sequence_length, its last tokens dropped; 'empty': no text tokens, only the end token. */
+  kind: 'cut' | 'empty';
+  line: string;
+}
+
 /**
  * Prompts to UMT5 prompt embeddings. `encodePrompt(prompts, { max_sequence_length })` returns
  * F32 [prompts, max_sequence_length, d_model], rows past each prompt's tokens zero.
@@ -182,20 +189,25 @@ export class Umt5TextEncoder {
   }
 
   /**
-   * Notes on prompts the encode takes as given but a caller may not expect (no GPU work; Pipeline.generate sends them to
-   * onWarning): a prompt cut at `max_sequence_length` (how many of its tokens are dropped), an empty one (after
-   * prompt_clean: only the end token, so nothing for the transformer to follow). `name(i)`: the prompt's name in the lines.
+   * Notes on prompts the encode takes as given but a caller may not expect (no GPU work; Pipeline.generate sends their
+   * lines to onWarning): a prompt cut at `max_sequence_length` (kind 'cut': how many of its tokens are dropped), an empty
+   * one (kind 'empty': after prompt_clean only the end token, so nothing for the transformer to follow). `name(i)`: the
+   * prompt's name in the lines. One note per distinct prompt, in order.
    */
-  promptNotes(prompts: readonly string[], max_sequence_length: number, name: (i: number) => string): string[] {
+  promptNotes(prompts: readonly string[], max_sequence_length: number, name: (i: number) => string): PromptNote[] {
     const special = this.tokenizer.specialCount;
     const keep = max_sequence_length - special;
-    const notes: string[] = [];
+    const notes: PromptNote[] = [];
     prompts.forEach((p, i) => {
       if (prompts.indexOf(p) !== i) return; // said once per distinct prompt
       const n = this.tokenizer.textTokens(p);
       // (a tokenizer without an end token gives an empty prompt no token at all: the encode refuses it by name)
-      if (n === 0 && special) notes.push(`note: ${name(i)} is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)`);
-      else if (keep >= 0 && n > keep) notes.push(`note: ${name(i)} has ${n + special} tokens, more than max_sequence_length ${max_sequence_length}: its last ${n - keep} ${n - keep === 1 ? 'was' : 'were'} dropped (the encoder sees the first ${keep}${special ? ' and the end token' : ''})`);
+      if (n === 0 && special) notes.push({ kind: 'empty', line: `note: ${name(i)} is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)` });
+      else if (keep >= 0 && n > keep) {
+        const cut = n - keep;
+        const dropped = cut === 1 ? 'its last token was dropped' : `its last ${cut} tokens were dropped`;
+        notes.push({ kind: 'cut', line: `note: ${name(i)} has ${n + special} tokens, more than max_sequence_length ${max_sequence_length}: ${dropped} (the encoder sees the first ${keep}${special ? ' and the end token' : ''})` });
+      }
     });
     return notes;
   }

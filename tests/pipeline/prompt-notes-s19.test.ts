@@ -16,7 +16,7 @@ import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 
 const DIR = join(ROOT, 'models', 'tessera-shapes');
-const CUT = 'note: prompt has 6 tokens, more than max_sequence_length 4: its last 2 were dropped (the encoder sees the first 3 and the end token)';
+const CUT = 'note: prompt has 6 tokens, more than max_sequence_length 4: its last 2 tokens were dropped (the encoder sees the first 3 and the end token)';
 const EMPTY = 'note: prompt is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)';
 
 describe('Umt5TextEncoder.promptNotes (the tokenizer alone)', () => {
@@ -26,14 +26,18 @@ describe('Umt5TextEncoder.promptNotes (the tokenizer alone)', () => {
     const name = (i: number) => `prompt[${i}]`;
     // "a red circle moving right": 5 tokens and "</s>"
     expect(enc.promptNotes(['a red circle moving right'], 6, name)).toEqual([]);
-    expect(enc.promptNotes(['a red circle moving right'], 5, name)).toEqual(['note: prompt[0] has 6 tokens, more than max_sequence_length 5: its last 1 was dropped (the encoder sees the first 4 and the end token)']);
-    expect(enc.promptNotes(['a red circle moving right', '  ', 'a red circle moving right'], 4, name)).toEqual([CUT.replace('prompt has', 'prompt[0] has'), EMPTY.replace('prompt is', 'prompt[1] is')]);
+    // each note with its kind, so the pipeline picks them without matching their words
+    expect(enc.promptNotes(['a red circle moving right'], 5, name)).toEqual([{ kind: 'cut', line: 'note: prompt[0] has 6 tokens, more than max_sequence_length 5: its last token was dropped (the encoder sees the first 4 and the end token)' }]);
+    expect(enc.promptNotes(['a red circle moving right', '  ', 'a red circle moving right'], 4, name)).toEqual([
+      { kind: 'cut', line: CUT.replace('prompt has', 'prompt[0] has') },
+      { kind: 'empty', line: EMPTY.replace('prompt is', 'prompt[1] is') },
+    ]);
   });
 });
 
 describe('the CLI prints the notes in flag words (generate --pipeline and demo pass onWarning: warnInFlagWords)', () => {
   it('max_sequence_length N is --max-sequence-length N', () => {
-    expect(flagNames(CUT)).toBe('note: prompt has 6 tokens, more than --max-sequence-length 4: its last 2 were dropped (the encoder sees the first 3 and the end token)');
+    expect(flagNames(CUT)).toBe('note: prompt has 6 tokens, more than --max-sequence-length 4: its last 2 tokens were dropped (the encoder sees the first 3 and the end token)');
   });
 });
 
@@ -55,6 +59,12 @@ describe.skipIf(!hasGpu)('Pipeline.generate: the notes go to onWarning in the ch
     expect(lines).toEqual([EMPTY]);
     lines.length = 0;
     await pipe.checkGenerate({ ...call, prompt: 'a red circle moving right' });
+    expect(lines).toEqual([]);
+    // a negative prompt: cut, a note; empty (given or the default), none
+    await pipe.checkGenerate({ ...call, prompt: 'a circle', negative_prompt: 'a red circle moving right', max_sequence_length: 4 });
+    expect(lines).toEqual([CUT.replace('prompt has', 'negative_prompt has')]);
+    lines.length = 0;
+    await pipe.checkGenerate({ ...call, prompt: 'a circle', negative_prompt: '' });
     expect(lines).toEqual([]);
   }, 120_000);
 });
