@@ -6,7 +6,8 @@ import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
 import { folderProblem, type FolderProblem } from '../io/node-folder.js';
 import { createFailure, linkChain, makeOutputFolder, NOT_A_FILE_HINT, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
-import { parseBytes } from '../model/memory.js';
+import { parseSize } from '../model/memory.js';
+import { plural } from '../plural.js';
 import { InputError, type TensorData } from '../model/model.js';
 import { NumericsError } from '../sampler/generate.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
@@ -33,22 +34,22 @@ export const BARE_SIZE_FLOOR = 2 ** 20;
 
 /**
  * A size given on the command line or in the environment (--max-memory, TESSERA_MAX_GPU_MEMORY, bench plan's
- * --max-binding) → bytes, as parseBytes reads it, with one rule more for all of them: a number with no unit is
+ * --max-binding) → bytes, as parseBytes reads it (parseSize), with one rule more for all of them: a number with no unit is
  * bytes, and under 1 MiB it is refused as a missing unit ("--max-memory 2" is 2 bytes, not 2 GiB); "2B" or
  * "512KiB" say small sizes on purpose.
  * @throws UsageError naming `name` and the value.
  */
 export function sizeFlag(v: string, name: string): number {
-  let n: number;
+  let n: ReturnType<typeof parseSize>;
   try {
-    n = parseBytes(v, name);
+    n = parseSize(v, name);
   } catch (e) {
     // the caller's flag or environment: a usage error (exit 2), the message naming which and the value
     if (e instanceof InputError) throw new UsageError(e.message, { cause: e });
     throw e;
   }
-  if (n < BARE_SIZE_FLOOR && /^\s*[\d.e+-]+\s*$/i.test(v)) throw new UsageError(`${name}: ${JSON.stringify(v)} has no unit, so it is ${n === 1 ? '1 byte' : `${n} bytes`}: give a unit, e.g. ${v.trim()}GiB or ${v.trim()}MiB (a number alone is bytes, and must be 1 MiB or more; write ${v.trim()}B for bytes)`);
-  return n;
+  if (!n.unit && n.bytes < BARE_SIZE_FLOOR) throw new UsageError(`${name}: ${JSON.stringify(v)} has no unit, so it is ${plural(n.bytes, 'byte')}: give a unit, e.g. ${v.trim()}GiB or ${v.trim()}MiB (a number alone is bytes, and must be 1 MiB or more; write ${v.trim()}B for bytes)`);
+  return n.bytes;
 }
 
 /** checkOutputPath's words for the folder of an output file that cannot take it. */

@@ -531,10 +531,18 @@ export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimi
  *   or beyond a finite number.
  */
 export function parseBytes(s: string, name = 'maxMemory'): number {
+  return parseSize(s, name).bytes;
+}
+
+/**
+ * parseBytes' reading of `s`, and whether it had a unit (`unit` false: a number alone, bytes), for a caller with a
+ * rule for bare numbers (the CLI's sizeFlag). Same grammar and errors as parseBytes.
+ */
+export function parseSize(s: string, name = 'maxMemory'): { bytes: number; unit: boolean } {
   const m = typeof s === 'string' ? /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s) : null;
   if (!m) throw new InputError(`${name}: not a memory size: ${shown(s)} (expected e.g. 512MiB, 2GiB or a number of bytes)`);
   const unit = (m[2] ?? 'b').toLowerCase()[0]!;
-  return wholeBytes(Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 } as Record<string, number>)[unit]!, name, s);
+  return { bytes: wholeBytes(Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 } as Record<string, number>)[unit]!, name, s), unit: m[2] !== undefined };
 }
 
 /**

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { maxMemory, sizeFlag } from '../../src/cli/outputs.js';
 import { UsageError, type Parsed } from '../../src/cli/args.js';
 import { thrown } from '../helpers/errors.js';
+import { parseSize } from '../../src/model/memory.js';
 
 const flag = (v: string) => ({ 'max-memory': v }) as unknown as Parsed;
 
@@ -36,5 +37,15 @@ describe('size flags: a bare number under 1 MiB needs a unit', () => {
     expect(maxMemory(flag('2GiB'))).toBe(2 * 2 ** 30);
     // under a byte is still parseBytes' own refusal
     expect(thrown(() => maxMemory(flag('0.5')), UsageError).message).toBe('--max-memory: not a positive memory size: "0.5"');
+  });
+});
+
+describe("parseSize: parseBytes' reading and whether a unit was given (sizeFlag's one parse)", () => {
+  it('a number alone has no unit, whatever its form; B and the binary units are units', () => {
+    for (const v of ['2', ' 2 ', '1e9', '2.5e+3', '1048575']) expect(parseSize(v).unit, v).toBe(false);
+    expect(parseSize('2B')).toEqual({ bytes: 2, unit: true });
+    expect(parseSize(' 3 KiB ')).toEqual({ bytes: 3072, unit: true });
+    expect(parseSize('1.5g')).toEqual({ bytes: 1.5 * 2 ** 30, unit: true });
+    expect(parseSize('2.5e+3')).toEqual({ bytes: 2500, unit: false });
   });
 });
