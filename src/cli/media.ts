@@ -5,8 +5,8 @@
 // with the pictures) are committed together: each is written to its temp name, and all are renamed
 // only once all are written, so a failed run leaves none of them (src/io/node-write.ts OutputGroup).
 import { readdirSync, rmdirSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
-import { folderProblem, type FolderProblem } from '../io/node-folder.js';
+import { extname, join, resolve } from 'node:path';
+import { folderProblem, folderWords, nearestFolderProblem } from '../io/node-folder.js';
 import { commitTemps, dropTemp, makeOutputFolder, mkdirParents, outputTarget, planOutputGroup, writeTemp, type OutputGroup, type StagedFile } from '../io/node-write.js';
 import type { TensorData } from '../model/model.js';
 import { encodeGif, encodePng, GIF_MAX_FPS, GIF_MIN_FPS, latentsToFrames, type Family } from '../preview/preview.js';
@@ -34,21 +34,6 @@ export interface MediaPlan {
 
 /** The group member of a --frames-dir (all its PNGs are one member). */
 const framesKey = (dir: string) => `frames-dir:${resolve(dir)}`;
-
-/** planMedia's words for --frames-dir's nearest existing folder (`dir`, or the one it cannot look up) when it cannot take the frames. */
-function framesDirWords(dir: string, bad: FolderProblem): string {
-  switch (bad.kind) {
-    case 'missing':
-    case 'below-file':
-      return `the folder ${dir} does not exist`; // not after the walk up to one that exists
-    case 'lookup-failed':
-      return `the folder ${dir} cannot be looked up (${bad.code ?? 'unknown error'}: ${bad.os})`;
-    case 'not-folder':
-      return `${dir} is a file, expected a folder`;
-    case 'not-writable':
-      return `the folder ${dir} is not writable`;
-  }
-}
 
 function checkExtension(flag: string, path: string | undefined, ext: string, what: string): void {
   if (path === undefined) return;
@@ -100,18 +85,17 @@ export function planMedia(p: Parsed, others: Record<string, string | undefined> 
   if (plan.framesDir !== undefined) {
     const d = plan.framesDir;
     if (d === '') throw new UsageError('--frames-dir needs a folder name');
-    let bad = folderProblem(d);
-    if (bad?.kind === 'not-folder') throw new UsageError(`--frames-dir ${d}: is a file, expected a folder`);
+    const here = folderProblem(d);
+    if (here?.kind === 'not-folder') throw new UsageError(`--frames-dir ${d}: ${folderWords(d, here)}`);
     if (seen.has(resolve(d))) throw new UsageError(`--frames-dir ${d} is also the path of --${seen.get(resolve(d))}`);
     // frames of an earlier (longer) run would stay beside this run's and read as one clip: refused, not deleted
-    if (!bad || bad.kind === 'not-writable') {
+    if (!here || here.kind === 'not-writable') {
       const old = readdirSync(d).filter((f) => /^frame-\d+\.png$/.test(f)).sort();
       if (old.length) throw new UsageError(`--frames-dir ${d}: already holds ${old.length} frame PNG${old.length > 1 ? 's' : ''} (${old[0]}${old.length > 1 ? ` … ${old[old.length - 1]}` : ''}) from an earlier run; give a new or empty folder, or remove them first`);
     }
-    // the nearest existing ancestor must be a writable folder (mkdir -p happens after the GPU work)
-    let a = resolve(d);
-    while (bad?.kind === 'missing' || bad?.kind === 'below-file') bad = folderProblem((a = dirname(a)));
-    if (bad) throw new UsageError(`--frames-dir ${d}: ${framesDirWords(a, bad)}`);
+    // the nearest existing folder must take new ones (mkdir -p happens after the GPU work)
+    const near = nearestFolderProblem(d);
+    if (near) throw new UsageError(`--frames-dir ${d}: ${folderWords(near.folder, near.problem)}`);
     probeFramesDir(d);
   }
   if (plan.video !== undefined) plan.ffmpeg = findFfmpeg();

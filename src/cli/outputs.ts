@@ -4,7 +4,7 @@ import { closeSync, existsSync, lstatSync, openSync, rmSync, statSync, unlinkSyn
 import { dirname, extname, join, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { readInputs, type InputTensor } from '../io/inputs.js';
-import { folderProblem, type FolderProblem } from '../io/node-folder.js';
+import { folderProblem, folderWords, nearestFolderProblem } from '../io/node-folder.js';
 import { createFailure, linkChain, makeOutputFolder, NOT_A_FILE_HINT, notRegular, outputTarget, tempPath, writeOutputAtomic } from '../io/node-write.js';
 import { parseSize } from '../model/memory.js';
 import { plural } from '../plural.js';
@@ -50,22 +50,6 @@ export function sizeFlag(v: string, name: string): number {
   }
   if (!n.unit && n.bytes < BARE_SIZE_FLOOR) throw new UsageError(`${name}: ${JSON.stringify(v)} has no unit, so it is ${plural(n.bytes, 'byte')}: give a unit, e.g. ${v.trim()}GiB or ${v.trim()}MiB (a number alone is bytes, and must be 1 MiB or more; write ${v.trim()}B for bytes)`);
   return n.bytes;
-}
-
-/** checkOutputPath's words for the folder of an output file that cannot take it. */
-function dirWords(dir: string, bad: FolderProblem): string {
-  switch (bad.kind) {
-    case 'below-file':
-      return `the folder ${dir} does not exist (a part of it is a file)`;
-    case 'lookup-failed':
-      return `the folder ${dir} cannot be used: ${createFailure(bad.code, dir)}`;
-    case 'missing':
-      return `the folder ${dir} does not exist`;
-    case 'not-folder':
-      return `${dir} is not a folder`;
-    case 'not-writable':
-      return `the folder ${dir} is not writable`;
-  }
 }
 
 /** Why a mkdir failed, in words. */
@@ -190,7 +174,7 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
   if (isFolder(target)) throw new UsageError(`--${flag} ${shown}: is a folder, expected a file name`);
   const dir = dirname(resolve(target));
   const bad = folderProblem(dir);
-  if (bad) throw new UsageError(`--${flag} ${shown}: ${dirWords(dir, bad)}`);
+  if (bad) throw new UsageError(`--${flag} ${shown}: ${folderWords(dir, bad)}`);
   const why = cannotCreate(path);
   if (why) throw new UsageError(`--${flag} ${shown}: cannot write it: ${why}`);
 }
@@ -199,18 +183,11 @@ export function checkOutputPath(flag: string, path: string | undefined): void {
  * Why the output folder `dir` (created with its parents if missing) cannot be written, or null:
  * it is a file, a part of its path is a file, a folder on the way cannot be looked up (ELOOP, EACCES
  * above it: the OS's words), or the nearest existing folder is not writable. Read-only checks
- * (folderProblem; nothing is created), for messages naming a flag or a setting.
+ * (nearestFolderProblem; nothing is created), in folderWords' words, for messages naming a flag or a setting.
  */
 export function unwritableDir(dir: string): string | null {
-  const abs = resolve(dir);
-  // missing (or below a file): the nearest existing folder above takes the new ones
-  let a = abs;
-  let bad = folderProblem(a);
-  while (bad?.kind === 'missing' || bad?.kind === 'below-file') bad = folderProblem((a = dirname(a)));
-  if (!bad) return null;
-  if (bad.kind === 'not-folder') return a === abs ? `${abs} is a file, expected a folder` : `${a} (a part of the path) is a file, expected a folder`;
-  if (bad.kind === 'lookup-failed') return `the folder ${a} cannot be looked up (${bad.code ?? 'unknown error'}: ${bad.os})`;
-  return `the folder ${a} is not writable`;
+  const near = nearestFolderProblem(dir);
+  return near && folderWords(near.folder, near.problem);
 }
 
 /**

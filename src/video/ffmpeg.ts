@@ -6,7 +6,7 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { folderProblem, type FolderProblem } from '../io/node-folder.js';
+import { folderProblem, folderWords } from '../io/node-folder.js';
 import { OutputError } from '../io/output-error.js';
 import { commitTemps, dropTemp, outputTarget, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
 import { checkFrame } from '../preview/preview.js';
@@ -104,22 +104,6 @@ export function ffmpegCause(stderr: string): string {
   return lines.findLast((l) => cause.test(l)) ?? lines.at(-1) ?? '';
 }
 
-/** writeMp4Ffmpeg's words for an output folder it cannot write in, and the errno code its OutputError carries. */
-function folderWords(folder: string, bad: FolderProblem): [string, string | undefined] {
-  switch (bad.kind) {
-    case 'below-file':
-      return [`${folder} cannot be a folder (ENOTDIR: a folder on its path is a file)`, 'ENOTDIR'];
-    case 'lookup-failed':
-      return [`its folder ${folder} cannot be looked up (${bad.code ?? 'unknown error'}: ${bad.os})`, bad.code];
-    case 'missing':
-      return [`the folder ${folder} does not exist`, 'ENOENT'];
-    case 'not-folder':
-      return [`${folder} is a file, not a folder`, 'ENOTDIR'];
-    case 'not-writable':
-      return [`the folder ${folder} is not writable`, 'EACCES'];
-  }
-}
-
 /**
  * Encodes RGBA frames as an H.264 MP4 (yuv420p BT.709, limited range, tagged so; +faststart) at `path`, atomically.
  * `clip.frames`: at least one, each 8-bit RGBA of clip.width·clip.height·4 bytes (width and height integers in [1, 65535]).
@@ -128,7 +112,8 @@ function folderWords(folder: string, bad: FolderProblem): [string, string | unde
  *   integer in [0, 51]; and when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause). No file is left behind.
  *   A missing argument (plain JS) is an EncoderError naming it (`writeMp4Ffmpeg: argument 4 missing: the options ({ fps })`).
  * @throws OutputError `cannot write PATH: the folder DIR does not exist` (or DIR is a file, lies below one, cannot be
- *   looked up, or is not writable), before ffmpeg starts;
+ *   looked up, or is not writable: node-folder.ts folderWords), before ffmpeg starts, its `code` the OS's (ENOENT,
+ *   ENOTDIR, ELOOP, EACCES, EROFS …);
  *   `cannot write PATH: <cause>` when the encoded file cannot be renamed over `path`:
  *   something there that is not a regular file (a folder, a FIFO, a device), or a failed rename
  *   (e.g. its folder is gone); the temp is removed.
@@ -163,10 +148,7 @@ export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
   // ffmpeg would say only `No such file or directory`: the folder is named, before it starts
   const folder = dirname(resolve(target));
   const bad = folderProblem(folder);
-  if (bad) {
-    const [why, code] = folderWords(folder, bad);
-    throw new OutputError(`cannot write ${path}: ${why}`, code);
-  }
+  if (bad) throw new OutputError(`cannot write ${path}: ${folderWords(folder, bad)}`, bad.code);
   const tmp = tempPath(target);
   // the RGB -> YUV matrix and range set here, where the conversion happens, and the same tagged on the stream
   const filters = [...(padded ? ['pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []), 'scale=out_color_matrix=bt709:out_range=tv', 'format=yuv420p'];

@@ -317,7 +317,7 @@ describe('refused before any GPU work (new-user review): one UsageError line nam
       const r = await run('demo', '--out', '/sys/tessera-demo-out');
       expect(r.code).toBe(2);
       expect(r.out).toBe('');
-      expect(r.err).toEqual([expect.stringMatching(/^tessera: error: UsageError: --out \/sys\/tessera-demo-out: (the folder \/sys is not writable|cannot create the folder: .+ \(E[A-Z]+\))$/)]);
+      expect(r.err).toEqual([expect.stringMatching(/^tessera: error: UsageError: --out \/sys\/tessera-demo-out: (the folder \/sys is not writable \(E[A-Z]+: [^)]+\)|cannot create the folder: .+ \(E[A-Z]+\))$/)]);
     }
   });
 
@@ -328,7 +328,7 @@ describe('refused before any GPU work (new-user review): one UsageError line nam
     const gemm = ['bench', 'gemm', '--m', '8', '--k', '8', '--n', '8'];
     const cases: [string[], string][] = [
       [[...gemm, '--trace', join(dir, 'nope', 't.json')], `--trace ${join(dir, 'nope', 't.json')}: the folder ${join(dir, 'nope')} does not exist`],
-      [['bench', 'ceiling', '--trace', join(file, 't.json')], `--trace ${join(file, 't.json')}: ${file} is not a folder`],
+      [['bench', 'ceiling', '--trace', join(file, 't.json')], `--trace ${join(file, 't.json')}: ${file} is a file, expected a folder`],
       [['bench', 'suite', '--quick', '--trace', dir], `--trace ${dir}: is a folder, expected a file name`],
       [['bench', 'vae', '--vae-preset', 'sd', '--trace', join(dir, 't.json')], '--trace: bench vae writes no trace (bench ceiling, gemm, attention, layernorm, conv, block, model and suite do)'],
       [[...gemm, '--variants', 'default;tiled-64', '--trace', join(dir, 't.json')], '--trace: bench --variants writes no trace'],
