@@ -79,12 +79,14 @@ export function folderProblem(dir: string): FolderProblem | null {
  * For a folder that is created with its parents when missing (mkdir -p): the nearest existing
  * folder at or above `dir` (resolved) and what is wrong with it, or null when it takes new folders.
  * A file at or above `dir` is not-folder when it is `dir` itself, else below-file (`file` names it).
+ * A name too long to exist (ENAMETOOLONG) counts as missing: the mkdir then says which and by how much.
  */
 export function nearestFolderProblem(dir: string): { folder: string; problem: FolderProblem } | null {
   const abs = resolve(dir);
   let folder = abs;
   let problem = folderProblem(folder);
-  while (problem?.kind === 'missing' && folder !== dirname(folder)) problem = folderProblem((folder = dirname(folder)));
+  const absent = (p: FolderProblem | null) => p?.kind === 'missing' || (p?.kind === 'lookup-failed' && p.code === 'ENAMETOOLONG');
+  while (absent(problem) && folder !== dirname(folder)) problem = folderProblem((folder = dirname(folder)));
   if (problem?.kind === 'not-folder' && folder !== abs) problem = { kind: 'below-file', code: 'ENOTDIR', file: folder };
   return problem && { folder, problem };
 }

@@ -35,6 +35,9 @@ describe('folderProblem', () => {
 
   it('nearestFolderProblem walks up to the nearest existing folder; folderWords words each kind one way', () => {
     expect(nearestFolderProblem(join(dir, 'gone', 'deeper'))).toBeNull();
+    // a name too long to exist is walked past like a missing one: makeOutputDir's mkdir then says how long (output-commit-cli)
+    expect(folderProblem(join(dir, 'e'.repeat(256)))).toMatchObject({ kind: 'lookup-failed', code: 'ENAMETOOLONG' });
+    expect(nearestFolderProblem(join(dir, 'e'.repeat(256), 'sub'))).toBeNull();
     expect(nearestFolderProblem(join(dir, 'afile'))).toEqual({ folder: join(dir, 'afile'), problem: { kind: 'not-folder', code: 'ENOTDIR' } });
     expect(nearestFolderProblem(join(dir, 'afile', 'gone'))).toEqual({ folder: join(dir, 'afile', 'gone'), problem: { kind: 'below-file', code: 'ENOTDIR', file: join(dir, 'afile') } });
     const d = '/x';
