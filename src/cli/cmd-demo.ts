@@ -30,7 +30,8 @@ import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './output
 import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
 import { decodeProgress, plural, progressBar } from './progress.js';
-import type { VaeScale } from '../pipeline/pipeline.js';
+import { pluralVerb } from '../plural.js';
+import { decodedFrames, type VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, estimateWeights, LimitError, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
@@ -224,10 +225,9 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   const hw = `height×width ${size.height}×${size.width}`;
   // the refusal in the user's terms, as generate --pipeline words its own: the size as pixels and frames first, the pass
   // named as the transformer's (CFG's [cond; uncond] batch of 2 said so), its frame suggestion in the frames the VAE makes
-  const frames = (f: number) => (config.family === 'wan' ? (f - 1) * scale.temporal + 1 : f);
   const terms = {
     run: cfgB > 1 ? "the transformer's pass over the prompt and the negative prompt together (classifier-free guidance: a batch of 2)" : "the transformer's pass",
-    framesFit: (n: number) => `${plural(frames(n), 'frame')} ${frames(n) === 1 ? 'fits' : 'fit'} at ${hw}`,
+    framesFit: (n: number) => `${pluralVerb(decodedFrames(config.family, scale, n), 'frame', 'fit')} at ${hw}`,
   };
   try {
     // the fit, whose own rope check the size passed; f16 false: no --dtype f16 suggestion, the pipeline demo takes no --dtype

@@ -9,7 +9,7 @@ import { folderFile, type FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError, resolveFolder } from '../model/model.js';
-import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
+import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, decodedFrames, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
@@ -555,7 +555,7 @@ function checkSizesVsPipelineLatents(p: Parsed, config: ModelConfig, scale: VaeS
   const [F, H, W] = (lat.length === 5 ? lat.slice(2) : [undefined, ...lat.slice(2)]) as [number | undefined, number, number];
   const wan = config.family === 'wan';
   const made: [string, number | undefined, string][] = [
-    ['frames', F === undefined ? undefined : wan ? (F - 1) * temporal + 1 : F, F === undefined ? '' : wan ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
+    ['frames', F === undefined ? undefined : decodedFrames(config.family, scale, F), F === undefined ? '' : wan ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
     ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
     ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
   ];

@@ -13,7 +13,7 @@ import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
 import { expectedKeys, layerCopies, qkvGroups } from './weights.js';
 import { DEFAULT_VAE_SCALE } from '../vae/config.js';
-import { plural } from '../plural.js';
+import { plural, pluralVerb } from '../plural.js';
 
 /** A run that cannot fit the device (or the budget): refused before anything is allocated (defined beside Plan.record, which refuses counts too large). */
 export { LimitError };
@@ -472,7 +472,7 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
       const rows = mostFromBelow(H / ph - 1, (n) => fits(shape(pt, n * ph, W)));
       maxTokens = rows > 0 ? rows * (W / pw) : mostFromBelow(W / pw - 1, (k) => fits(shape(pt, ph, k * pw)));
     }
-    if (frames > 0) out.push(`use fewer frames (${opts.terms?.framesFit?.(frames) ?? `${frames} latent frame${frames === 1 ? ' fits' : 's fit'} at this resolution`})`);
+    if (frames > 0) out.push(`use fewer frames (${opts.terms?.framesFit?.(frames) ?? `${pluralVerb(frames, 'latent frame', 'fit')} at this resolution`})`);
     else if (maxTokens > 0) out.push(`use a smaller resolution${video ? ' or fewer frames' : ''} (about ${maxTokens} of these ${tokens} tokens per item fit)`);
     else out.push(`use a smaller resolution${video ? ' or fewer frames' : ''}`);
     if (frames > 0) out.push('a smaller resolution');

@@ -17,7 +17,7 @@ import { folderFile, folderRoot, listedFiles, readTextAs, subFolder, type Folder
 import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from '../io/model-folder.js';
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { closestName } from '../closest-name.js';
-import { plural } from '../plural.js';
+import { plural, pluralVerb } from '../plural.js';
 import { checkDtypeOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
@@ -438,11 +438,11 @@ export interface SizeAsked {
  */
 function sizeTerms(c: ModelConfig, vaeScale: VaeScale, shape: number[], asked: SizeAsked) {
   const video = shape.length === 5;
-  const { spatial, temporal } = vaeScale;
+  const { spatial } = vaeScale;
   const [pt, ph, pw] = patchDims(c);
   const [B, C] = shape as [number, number];
   const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
-  const frames = (f: number) => (c.family === 'wan' ? (f - 1) * temporal + 1 : f);
+  const frames = (f: number) => decodedFrames(c.family, vaeScale, f);
   const hw = (h: number, w: number) => `height×width ${h * spatial}×${w * spatial}`;
   const size = asked.latents ? `latents [${shape.join(',')}]` : `${B > 1 ? `${B} ${asked.items} at ` : ''}${hw(H, W)}${video ? ` × ${plural(frames(F), 'frame')}` : ''} (latents [${shape.join(',')}])`;
   const [rows, cols] = [H / ph, W / pw];
@@ -585,6 +585,14 @@ export type PipelineLatentOutput = Omit<PipelineOutput, 'video' | 'images'> & { 
 export interface VaeScale {
   spatial: number;
   temporal: number;
+}
+
+/**
+ * The frames a pipeline's VAE decodes `latentFrames` latent frames into: Wan's causal VAE (F − 1)·temporal + 1 (the
+ * first latent frame makes one frame, each later one `temporal`), Latte's one each (F).
+ */
+export function decodedFrames(family: ModelConfig['family'], scale: VaeScale, latentFrames: number): number {
+  return family === 'wan' ? (latentFrames - 1) * scale.temporal + 1 : latentFrames;
 }
 
 /**
@@ -1095,7 +1103,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const made: [keyof typeof sizes, number | undefined, string][] = [
       ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
       ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
-      ['num_frames', rank === 5 ? (c.family === 'wan' ? (F - 1) * temporal + 1 : F) : undefined, c.family === 'wan' ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
+      ['num_frames', rank === 5 ? decodedFrames(c.family, this.vaeScale, F) : undefined, c.family === 'wan' ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
     ];
     for (const [k, v, why] of made) {
       const asked = sizes[k];
@@ -1158,8 +1166,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (b && video && c.family === 'wan' && F > pt) {
       const found = search(Math.min(F / pt - 1, Math.floor(stateFits(b * C * H * W) / pt)), (n) => fits(at(b, n * pt, H, W)));
       const f = (found ?? 0) * pt;
-      if (found !== undefined && asked.latents) ways.push(f ? `at most ${plural(f, 'latent frame')} ${f === 1 ? 'fits' : 'fit'} at this height×width${one}` : `no frame count fits at this height×width${one}`);
-      else if (found !== undefined) ways.push(f ? `at most ${plural(frames(f), 'frame')} ${frames(f) === 1 ? 'fits' : 'fit'} at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
+      if (found !== undefined && asked.latents) ways.push(f ? `at most ${pluralVerb(f, 'latent frame', 'fit')} at this height×width${one}` : `no frame count fits at this height×width${one}`);
+      else if (found !== undefined) ways.push(f ? `at most ${pluralVerb(frames(f), 'frame', 'fit')} at ${hw(H, W)}${one}` : `no frame count fits at ${hw(H, W)}${one}`);
     }
     if (b && (H > ph || W > pw)) {
       const n = search(Math.max(H / ph, W / pw) - 1, (k) => fits(at(b, F, ...scaled(k))));
@@ -1219,9 +1227,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       if (video && c.family === 'wan' && F > pt) {
         const found = await search(F / pt - 1, (n) => fits(at(n * pt, H, W)));
         const f = (found ?? 0) * pt;
-        const most = (n: number, what: string) => `at most ${n} ${what}${n === 1 ? ' fits' : 's fit'}`;
-        if (found !== undefined && latents) ways.push(f ? `${most(f, 'latent frame')} at this height×width` : `no frame count fits at this height×width`);
-        else if (found !== undefined) ways.push(f ? `${most(frames(f), 'frame')} at ${hw(H, W)}` : `no frame count fits at ${hw(H, W)}`);
+        if (found !== undefined && latents) ways.push(f ? `at most ${pluralVerb(f, 'latent frame', 'fit')} at this height×width` : `no frame count fits at this height×width`);
+        else if (found !== undefined) ways.push(f ? `at most ${pluralVerb(frames(f), 'frame', 'fit')} at ${hw(H, W)}` : `no frame count fits at ${hw(H, W)}`);
       }
     } else ways.push(`the VAE's weights alone exceed it`);
     const upcast = vae.config.kind === 'kl' && vae.config.forceUpcast;

@@ -220,7 +220,7 @@ async function profileStages(
     wallMs: loopMs,
     profileMs,
     run: stepRun,
-    covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for ${res.timesteps.length === 1 ? 'its 1 step' : `all ${res.timesteps.length} steps`}`,
+    covers: `one denoising step of ${res.timesteps.length} (forward at batch ${hidden.shape[0]}${cfg ? ', CFG' : ''}, timestep ${mid}), median of ${stepRun.repeats} after ${stepRun.warmup} warm-up; the loop's wall time is for ${res.timesteps.length === 1 ? 'its one step' : `all ${res.timesteps.length} steps`}`,
     stepWallMs,
     ...(opts.profileSteps ? { stepRuns } : {}),
   });

@@ -16,7 +16,7 @@
 // 800 fuzzed configs, ≤ 1e-13 once diffusers' scalars and sample are float64 and its sigmas carry
 // tessera's last bits (see trainTables); tests/sampler/multistep.test.ts pins one case at 1.5e-3.
 
-import { plural } from '../plural.js';
+import { pluralVerb } from '../plural.js';
 import { alphasCumprod, betasFor, npArange, npLinspace, rescaleZeroTerminalSnr, roundHalfEven, type BetaSchedule } from './scheduler.js';
 import { EPS_SLOT, Lin, type LinOp, type StepProgram } from './program.js';
 
@@ -281,8 +281,8 @@ export class RepeatedStartError extends Error {
   ) {
     // a few timesteps, not all of them (hundreds at these counts)
     super(
-      `${className}: ${plural(steps, 'step')} repeat${steps === 1 ? 's' : ''} the first timestep ${timesteps[0]} (timesteps ${timesteps.slice(0, 3).join(', ')}, …), where diffusers starts at the second one and runs past the end of its tables` +
-        (maxSteps > 0 ? `; at most ${plural(maxSteps, 'step')} work${maxSteps === 1 ? 's' : ''} with this config` : ''),
+      `${className}: ${pluralVerb(steps, 'step', 'repeat')} the first timestep ${timesteps[0]} (timesteps ${timesteps.slice(0, 3).join(', ')}, …), where diffusers starts at the second one and runs past the end of its tables` +
+        (maxSteps > 0 ? `; at most ${pluralVerb(maxSteps, 'step', 'work')} with this config` : ''),
     );
   }
 }

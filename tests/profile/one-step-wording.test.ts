@@ -1,4 +1,4 @@
-// Counts of one in printed lines: "its 1 step", "1 seed", "at most 1 step works" (plural()), not "all 1 steps".
+// Counts of one in printed lines: "its one step", "1 seed", "at most 1 step works" (plural()), not "all 1 steps".
 // The demo prints the transformer stage's `covers` after its name (tessera demo --steps 1).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,11 +16,11 @@ describe.skipIf(!hasGpu)('one denoising step, in words', () => {
   });
   afterAll(() => pipe?.dispose());
 
-  it("profilePipeline's transformer stage: 'the loop's wall time is for its 1 step'", async () => {
+  it("profilePipeline's transformer stage: 'the loop's wall time is for its one step'", async () => {
     const r = await profilePipeline(pipe, { prompt: 'a red circle moving left', seed: 1, height: 32, width: 32, num_frames: 1, num_inference_steps: 1, guidance_scale: 1 }, { repeats: 1 });
     const covers = r.stages.find((s) => s.stage === 'transformer')!.covers;
     expect(covers).toMatch(/^one denoising step of 1 \(/);
-    expect(covers).toMatch(/; the loop's wall time is for its 1 step$/);
+    expect(covers).toMatch(/; the loop's wall time is for its one step$/);
   });
 
   it("a seed list of one for two prompts: '1 seed for a batch of 2'", async () => {
