@@ -32,7 +32,6 @@ import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { DEFAULT_VAE_SCALE } from '../vae/config.js';
-import { decodeChecked } from '../vae/vae.js';
 import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type PromptNote, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
 import { parseUmt5Config } from '../text/config.js';
 import { DEFAULT_RESIDENT_BYTES, planUmt5 } from '../text/memory.js';
@@ -1351,8 +1350,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
         if (onDecodeProgress) await callHook('onDecodeProgress', `Pipeline.generate, decode ${d}/${t}`, onDecodeProgress, d, t);
       };
       // the decode's own abort (`Vae.decode: aborted`) named as the steps' are: the call, and where in the decode it stopped
-      // checkDecodeFits measured this decode against maxMemory before the loop: not again
-      const decoding = decodeChecked(this.decoder!, res.latents, { signal: opts.signal, onProgress }, call.shape).catch((e: unknown) => {
+      // checkDecodeFits measured this decode before the loop: the Vae remembers it (no second dry run)
+      const decoding = this.decoder!.decode(res.latents, { signal: opts.signal, onProgress }).catch((e: unknown) => {
         if (e instanceof Error && e.name === 'AbortError' && opts.signal?.aborted) stop(`in the VAE decode ${decoded}`);
         throw e;
       });

@@ -161,8 +161,9 @@ export interface Vae {
   /**
    * GPU bytes a decode of latents `shape` holds at its peak: this VAE's `weights`, and `activations` (its
    * frames, caches, scratch and uniform buffers) from a dry run of the decode's own recording — nothing is
-   * created or run on the GPU; milliseconds per latent frame. A decode is refused when weights + activations
-   * exceed `maxMemory`.
+   * created or run on the GPU; milliseconds per latent frame (the VAE keeps the last plan's figures: the same decode
+   * asked again, here or by decode()'s maxMemory check, is not measured twice). A decode is refused when weights +
+   * activations exceed `maxMemory`.
    * @throws LimitError as plan(); InputError for an option other than maxBinding and bands, or a bad one; DisposedError after dispose().
    */
   decodeMemory(shape: number[], opts?: Pick<DecodeOptions, 'maxBinding' | 'bands'>): Promise<{ weights: number; activations: number }>;
@@ -202,6 +203,12 @@ class LoadedVae implements Vae {
   /** LoadVaeOptions.maxMemory in bytes; unlimited when unset. */
   maxMemory?: number;
   private readonly serial: Serial;
+  /**
+   * The last dry run: its plan (as JSON: plain data, the whole input of the dry run besides the loaded weights) and
+   * bytes. A decode measured before (Pipeline.generate's up-front check through decodeMemory, a caller's repeated
+   * decodes of one shape, profileDecode's) is not measured again.
+   */
+  private measured?: { plan: string; bytes: { weights: number; activations: number } };
   constructor(
     readonly config: VaeConfig,
     readonly gpu: Gpu,
@@ -227,17 +234,17 @@ class LoadedVae implements Vae {
     return this.measure(this.bandPlan(shape, opts));
   }
   private async measure(plan: DecodePlanSummary): Promise<{ weights: number; activations: number }> {
-    const m = await measureDecode(this.gpu, this.config, this.weights, this.dtype, plan);
-    return { weights: this.weights.bytes, activations: m.activations + m.params };
+    const key = JSON.stringify(plan);
+    if (this.measured?.plan !== key) {
+      const m = await measureDecode(this.gpu, this.config, this.weights, this.dtype, plan);
+      this.measured = { plan: key, bytes: { weights: this.weights.bytes, activations: m.activations + m.params } };
+    }
+    return { ...this.measured.bytes };
   }
   private bandPlan(shape: number[], opts: DecodeOptions): DecodePlanSummary {
     return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
   }
   decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
-    return this.queueDecode(latents, opts, undefined);
-  }
-  /** decode(), without the maxMemory dry run when `checked` is the latents' shape (decodeChecked). */
-  queueDecode(latents: TensorData, opts: DecodeOptions, checked: readonly number[] | undefined): Promise<TensorData> {
     // refused at once, without waiting for the decodes queued before it
     try {
       checkDecodeOptions(opts, 'Vae.decode');
@@ -245,17 +252,16 @@ class LoadedVae implements Vae {
       return Promise.reject(e as Error);
     }
     // aborted while it waits for the decodes before it: rejected at once, and it leaves the queue
-    return this.serial.run(() => this.decodeNow(latents, opts, checked), opts.signal, () => throwIfAborted(opts.signal, 'Vae.decode'));
+    return this.serial.run(() => this.decodeNow(latents, opts), opts.signal, () => throwIfAborted(opts.signal, 'Vae.decode'));
   }
-  private async decodeNow(latents: TensorData, opts: DecodeOptions, checked: readonly number[] | undefined): Promise<TensorData> {
+  private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
     const n = latents.shape.reduce((a, b) => a * b, 1);
     if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
     if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
     const plan = this.bandPlan(latents.shape, opts);
-    const sameShape = checked !== undefined && checked.length === latents.shape.length && checked.every((d, i) => d === latents.shape[i]);
-    if (this.maxMemory !== undefined && !sameShape) await this.checkBudget(latents.shape, plan, this.maxMemory);
+    if (this.maxMemory !== undefined) await this.checkBudget(latents.shape, plan, this.maxMemory);
     throwIfAborted(opts.signal, 'Vae.decode');
     const t0 = performance.now();
     const { out, peakBytes, dispatches } = await decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
@@ -276,16 +282,6 @@ class LoadedVae implements Vae {
       if (this.ownsGpu) this.gpu.destroy();
     });
   }
-}
-
-/**
- * Vae.decode of latents whose decode the caller has already measured against the VAE's maxMemory, with default
- * maxBinding and bands (Pipeline.generate: checkDecodeFits, before the loop, for latents of shape `checked`): the
- * decode skips its own dry run (tens of ms). Only when `latents` has that shape and `vae` is loadVae's; otherwise, and
- * for every other check, as vae.decode. Internal: not exported from the package (a user's decode always checks).
- */
-export function decodeChecked(vae: Vae, latents: TensorData, opts: Pick<DecodeOptions, 'signal' | 'onProgress'>, checked: readonly number[]): Promise<TensorData> {
-  return vae instanceof LoadedVae ? vae.queueDecode(latents, opts, checked) : vae.decode(latents, opts);
 }
 
 /** Every option loadVae reads; anything else is refused (a misspelt name would otherwise be ignored). */
