@@ -460,6 +460,17 @@ let mode: 'prompt' | 'preset' = 'prompt';
 /** Prompt runs: the dispatch range of each stage in `run`. */
 let stageRanges: { stage: string; name: string; from: number; to: number }[] | null = null;
 let selected = '';
+/**
+ * Whether the user has opened a kernel (the list, a table row, a timeline bar) or typed in the editor: until then the
+ * editor shows the kernel list's first entry, which each run reorders (most dispatched first).
+ */
+let kernelPicked = false;
+/**
+ * The per-kernel table and the "kernels per stage and denoising step" table (~90 dispatches a step) show their
+ * TOP_ROWS slowest rows until their "show all" button is pressed; `allRows` holds which tables show all.
+ */
+const TOP_ROWS = 12;
+const allRows = new Set<string>();
 let animTimer: number | undefined;
 let traceUrl = '';
 
@@ -722,11 +733,20 @@ function initControls(cpu: boolean): void {
     const to = listMove(li, k.key);
     if (!to) return;
     k.preventDefault();
-    selectKernel(to.dataset.kernel!);
+    pickKernel(to.dataset.kernel!);
     to.focus();
   });
   $('revert').addEventListener('click', () => void guarded(revert));
-  $('source').addEventListener('input', () => markEdited());
+  $('source').addEventListener('input', () => {
+    kernelPicked = true;
+    markEdited();
+  });
+  for (const id of ['kernels', 'step-kernels'] as const) {
+    $(`${id}-more`).addEventListener('click', () => {
+      if (!allRows.delete(id)) allRows.add(id);
+      showTopRows(id);
+    });
+  }
   // kernel edits live only in this page: leaving or reloading it with any (compiled or not) asks first
   window.addEventListener('beforeunload', (ev) => {
     if (!drafts.size && ![...originals].some(([n, src]) => kernelSource(n) !== src)) return;
@@ -1310,7 +1330,7 @@ function drawTimeline(r: ProfileRun): void {
     });
     rect.addEventListener('mousemove', (ev) => showTip(ev as MouseEvent, i));
     rect.addEventListener('mouseleave', () => ($('tip').hidden = true));
-    rect.addEventListener('click', () => selectKernel(kernelFile(d.kernel)));
+    rect.addEventListener('click', () => pickKernel(kernelFile(d.kernel)));
     bars++;
   });
   host.replaceChildren(svg);
@@ -1445,7 +1465,7 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
       if (kernelFile(row.kernel) === info.lastCompile?.kernel && info.lastCompile.ok) tr.classList.add('flash');
       tr.tabIndex = -1; // one row of the table is in the tab order (markTableRows); the arrows move between rows
       tr.title = `open kernels/${kernelFile(row.kernel)}.wgsl in the editor (click; Enter: there, Space: stay here)`;
-      tr.addEventListener('click', () => selectKernel(kernelFile(row.kernel)));
+      tr.addEventListener('click', () => pickKernel(kernelFile(row.kernel)));
       return tr;
     }),
   );
@@ -1456,12 +1476,36 @@ function drawTable(r: ProfileRun, tableId = 'kernels'): void {
     tbody.addEventListener('keydown', (ev) => tableRowKey(ev, tbody));
   }
   sortTable(table);
+  if (tableId === 'kernels') showTopRows('kernels');
   markTableRows();
   if (tableId === 'kernels') $('table-caption').textContent = `run ${info.runs}, ${r.timing}, ${new Date(r.date).toLocaleTimeString()}`;
   if (tableId === 'kernels') {
     $('share-base').textContent = r.dispatches.some((d) => d.ms !== null) ? shareBase(r) : '';
     $('share-base').hidden = !$('share-base').textContent;
   }
+}
+
+/**
+ * Table `id`'s TOP_ROWS slowest rows (the per-kernel table by total ms, the stage table by each dispatch's median ms;
+ * the others hidden, in any order the table is in) or all of them, with the line saying how many are shown and the
+ * button that shows all or the top ones again. The shares, the 100 % and the stage's total stay those of all rows.
+ */
+function showTopRows(id: 'kernels' | 'step-kernels'): void {
+  const rows = Array.from(($(id) as HTMLTableElement).tBodies[0]!.rows);
+  const col = id === 'kernels' ? 2 : 3;
+  const ms = (tr: HTMLTableRowElement) => parseFloat(tr.cells[col]?.textContent ?? '') || 0;
+  const top = new Set([...rows].sort((a, b) => ms(b) - ms(a)).slice(0, TOP_ROWS));
+  const all = allRows.has(id);
+  for (const tr of rows) tr.hidden = !all && !top.has(tr);
+  const n = rows.length;
+  const noun = id === 'kernels' ? 'kernels' : 'dispatches';
+  $(`${id}-top`).hidden = n <= TOP_ROWS;
+  $(`${id}-shown`).textContent =
+    n <= TOP_ROWS ? '' : all ? `all ${n} ${noun} shown`
+    : id === 'kernels' ? `top ${TOP_ROWS} of ${n} kernels shown (the slowest by total ms); the % column and the 100 % above are of all ${n}`
+    : `top ${TOP_ROWS} of ${n} dispatches shown (the slowest by median ms, in the order they ran); the stage's dispatches and ms above are of all ${n}`;
+  $(`${id}-more`).textContent = all ? `show the top ${TOP_ROWS} only` : `show all ${n} ${noun}`;
+  $(`${id}-more`).setAttribute('aria-expanded', String(all));
 }
 
 /**
@@ -1487,7 +1531,7 @@ function tableRowKey(ev: KeyboardEvent, tbody: HTMLTableSectionElement): void {
   const kernel = kernelFile(tr.dataset.kernel!);
   if (ev.key === 'Enter' || ev.key === ' ') {
     ev.preventDefault();
-    selectKernel(kernel);
+    pickKernel(kernel);
     if (ev.key === 'Enter') $('source').focus();
     return;
   }
@@ -1511,7 +1555,8 @@ function markTableRows(): void {
       if (on) r.setAttribute('aria-current', 'true');
       else r.removeAttribute('aria-current');
     }
-    const stop = rows.find((r) => r === document.activeElement) ?? rows.find((r) => r.tabIndex === 0) ?? rows[0];
+    const shown = rows.filter((r) => !r.hidden); // the tab stop is a row that is shown
+    const stop = shown.find((r) => r === document.activeElement) ?? shown.find((r) => r.tabIndex === 0) ?? shown[0];
     for (const r of rows) r.tabIndex = r === stop ? 0 : -1;
   }
 }
@@ -1560,13 +1605,20 @@ function fillKernelList(): void {
       li.append(label, sw);
       li.title = (c ? `${c} dispatches in this ${stageRanges ? 'run (all three stages)' : decodeRun ? 'step and its decode' : 'step'}` : run ? 'not dispatched by this model' : 'no run yet: the first run counts the dispatches of each kernel') +
         (edited && wrongEdits.has(n) ? ' — the edit in use computes a WRONG result (see the compile log)' : edited ? ' — edited' : '');
-      li.addEventListener('click', () => selectKernel(n));
+      li.addEventListener('click', () => pickKernel(n));
       if (drafts.has(n)) markDraft(li, true);
       return li;
     }),
   );
-  // also when the selection stays: its variants and their source belong to the new plan
-  selectKernel(!selected || !kernelRegistry.has(selected) ? names[0]! : selected);
+  // also when the selection stays: its variants and their source belong to the new plan; until the user opens a
+  // kernel, the editor shows the list's first entry (the list and the editor agree after each run's reordering)
+  selectKernel(!kernelPicked || !selected || !kernelRegistry.has(selected) ? names[0]! : selected);
+}
+
+/** Kernel `name` opened by the user (list, table row, timeline bar): the editor stays on it over later runs. */
+function pickKernel(name: string): void {
+  kernelPicked = true;
+  selectKernel(name);
 }
 
 /**
@@ -1588,7 +1640,7 @@ const lackedRequires = (spec: KernelSpec) => (spec.requires ?? []).filter((f) =>
 
 /** The kernel-list entry to move to from `li` for `key` (arrows, Home, End), or null for other keys. */
 function listMove(li: HTMLElement, key: string): HTMLElement | null {
-  const all = Array.from(li.parentElement!.children) as HTMLElement[];
+  const all = (Array.from(li.parentElement!.children) as HTMLElement[]).filter((e) => !e.hidden || e === li); // the per-kernel table's hidden rows are skipped
   const at = all.indexOf(li);
   const to = key === 'ArrowDown' ? at + 1 : key === 'ArrowUp' ? at - 1 : key === 'Home' ? 0 : key === 'End' ? all.length - 1 : key === 'PageDown' ? at + 10 : key === 'PageUp' ? at - 10 : null;
   return to === null ? null : all[Math.max(0, Math.min(all.length - 1, to))]!;
@@ -2295,6 +2347,8 @@ function drawStepKernels(stage: string): void {
       return tr;
     }),
   );
+  showTopRows('step-kernels');
+  if (untimed) $('step-kernels-top').hidden = true;
 }
 
 /**

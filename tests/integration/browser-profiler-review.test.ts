@@ -40,6 +40,66 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
   };
   const num = (t: string | null) => Number((t ?? '').trim());
 
+  // session 19 (page polish): the editor opened adaln while the kernel list, reordered by the run, began with conv.
+  // First in this file: the later cases open kernels on this page, which keeps the editor on the one opened.
+  it('S19: after a run the editor shows the kernel list\'s first entry, the one the list marks selected', async () => {
+    const first = await s.page.$eval('#kernel-list li', (li) => (li as HTMLElement).dataset.kernel!);
+    expect(first, 'the run reorders the list (most dispatched first)').not.toBe('adaln');
+    expect(await s.page.textContent('#kernel-name')).toBe(`kernels/${first}.wgsl`);
+    expect(await s.page.$$eval('#kernel-list li[aria-selected="true"]', (lis) => lis.map((li) => (li as HTMLElement).dataset.kernel))).toEqual([first]);
+  });
+
+  // session 19 (page polish): the per-kernel table of a prompt run opened all its ~90 rows (the page ~5300 px tall)
+  it('S19: the per-kernel table shows its 12 slowest rows and says so beside the 100 %; "show all" shows every row and back', async () => {
+    const rows = () => s.page.$$eval('#kernels tbody tr', (trs) => trs.map((tr) => ({ ms: Number(tr.children[2]!.textContent), shown: !(tr as HTMLElement).hidden && (tr as HTMLElement).offsetHeight > 0 })));
+    let r = await rows();
+    expect(r.length).toBeGreaterThan(12);
+    const shown = r.filter((x) => x.shown);
+    expect(shown).toHaveLength(12);
+    const cut = Math.min(...shown.map((x) => x.ms));
+    for (const x of r.filter((y) => !y.shown)) expect(x.ms, 'a hidden row is not slower than a shown one').toBeLessThanOrEqual(cut);
+    expect(await s.page.isVisible('#kernels-top')).toBe(true);
+    expect(await s.page.textContent('#kernels-shown')).toBe(`top 12 of ${r.length} kernels shown (the slowest by total ms); the % column and the 100 % above are of all ${r.length}`);
+    expect(await s.page.textContent('#kernels-more')).toBe(`show all ${r.length} kernels`);
+    const tall = () => s.page.$eval('#table-section', (e) => e.getBoundingClientRect().height);
+    const short = await tall();
+    await s.page.click('#kernels-more');
+    r = await rows();
+    expect(r.every((x) => x.shown)).toBe(true);
+    expect(await s.page.textContent('#kernels-shown')).toBe(`all ${r.length} kernels shown`);
+    expect(await tall()).toBeGreaterThan(short);
+    await s.page.click('#kernels-more');
+    expect((await rows()).filter((x) => x.shown)).toHaveLength(12);
+    expect(await s.page.textContent('#kernels-more')).toBe(`show all ${r.length} kernels`);
+  });
+
+  // session 19 (page polish): "Kernels per stage and denoising step" listed all ~90 dispatches of the chosen stage
+  it('S19: the stage table shows the 12 slowest dispatches in the order they ran, says so beside the stage\'s total, and shows all on request', async () => {
+    const i = await info();
+    expect(await s.page.inputValue('#step-pick')).toBe('step 1');
+    const step1 = i.stepKernels.find((c) => c.stage === 'step 1')!;
+    const rows = () => s.page.$$eval('#step-kernels tbody tr', (trs) => trs.map((tr) => ({ n: Number(tr.children[0]!.textContent), ms: Number(tr.children[3]!.textContent), shown: !(tr as HTMLElement).hidden && (tr as HTMLElement).offsetHeight > 0 })));
+    let r = await rows();
+    expect(r).toHaveLength(step1.dispatches);
+    expect(r.length).toBeGreaterThan(12);
+    const shown = r.filter((x) => x.shown);
+    expect(shown).toHaveLength(12);
+    expect(shown.map((x) => x.n), 'in the order they ran').toEqual([...shown.map((x) => x.n)].sort((a, b) => a - b));
+    const cut = Math.min(...shown.map((x) => x.ms));
+    for (const x of r.filter((y) => !y.shown)) expect(x.ms, `dispatch ${x.n} hidden`).toBeLessThanOrEqual(cut);
+    // the stage's caption (the option) counts all its dispatches; the line beside it says how many are shown
+    expect(await s.page.$eval('#step-pick', (e) => (e as HTMLSelectElement).selectedOptions[0]!.textContent)).toMatch(new RegExp(`^denoising step 1/2: ${r.length} dispatches, `));
+    expect(await s.page.textContent('#step-kernels-shown')).toBe(`top 12 of ${r.length} dispatches shown (the slowest by median ms, in the order they ran); the stage's dispatches and ms above are of all ${r.length}`);
+    await s.page.click('#step-kernels-more');
+    r = await rows();
+    expect(r.every((x) => x.shown)).toBe(true);
+    expect(await s.page.textContent('#step-kernels-more')).toBe('show the top 12 only');
+    await s.page.click('#step-kernels-more');
+    expect((await rows()).filter((x) => x.shown)).toHaveLength(12);
+    expect(await s.page.textContent('#step-kernels-more')).toBe(`show all ${r.length} dispatches`);
+    expect(s.watch.errors).toEqual([]);
+  });
+
   it("the packed timeline's bars, the trace's dur and the tooltip are each dispatch's median, as the tables; the trace is shown in ms", async () => {
     const i = await info();
     expect(i.timing).toBe('gpu-timestamps');
