@@ -169,7 +169,7 @@ describe('model folders', () => {
   });
 
   it('config.json missing, not JSON, or without _class_name', async () => {
-    await expectFolderError(openModelFolder(mapFolder('m', shardedFiles({ 'config.json': null }))), 'm/config.json', undefined, /missing/);
+    await expectFolderError(openModelFolder(mapFolder('m', shardedFiles({ 'config.json': null }))), 'm/config.json', undefined, /no such file: m is not a model folder/);
     await expectFolderError(openModelFolder(mapFolder('m', shardedFiles({ 'config.json': '{"a":' }))), 'm/config.json', undefined, /JSON/);
     await expectFolderError(openModelFolder(mapFolder('m', shardedFiles({ 'config.json': '{"a":1}' }))), 'm/config.json', undefined, /_class_name/);
   });
