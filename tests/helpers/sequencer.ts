@@ -14,7 +14,7 @@ const SECONDS: Record<string, number> = {
   // (each file alone, a fresh Mesa cache, before and after trees side by side under load; bench/RESULTS.md "Session
   // 19 — non-browser test time"); cli-help, pipeline-early-checks and generate-inputs-early fell under 5 s (left out)
   // unit
-  'tests/kernels/gemm.test.ts': 79,
+  'tests/kernels/gemm.test.ts': 90,
   'tests/cli/gpu-check-script.test.ts': 35, // 58–64 s before its 30 s budget run overlapped the rest of the file (now ~ that run)
   'tests/pipeline/profile-exclusive.test.ts': 11, // s19
   'tests/pipeline/pipeline-calls.test.ts': 11, // s19
@@ -41,10 +41,12 @@ const SECONDS: Record<string, number> = {
   'tests/hardening/config-weights.test.ts': 6,
   'tests/models/model-safety.test.ts': 5,
   // integration
-  'tests/integration/browser-profiler.test.ts': 102,
-  'tests/integration/shapes-judge-bar.test.ts': 79,
-  'tests/integration/browser-profiler-timeline.test.ts': 74,
-  'tests/integration/browser-profiler-edits.test.ts': 68,
+  // the session-19 quiet cold run (09:00 UTC, 3161 tests): the review file had no entry, so it ran last, alone, for 379 s
+  'tests/integration/browser-profiler-review.test.ts': 379,
+  'tests/integration/browser-profiler.test.ts': 186,
+  'tests/integration/shapes-judge-bar.test.ts': 93,
+  'tests/integration/browser-profiler-timeline.test.ts': 94,
+  'tests/integration/browser-profiler-edits.test.ts': 92,
   'tests/integration/tune-cli.test.ts': 53, // s19
   'tests/integration/package.test.ts': 44,
   'tests/integration/browser-pipeline.test.ts': 37,
