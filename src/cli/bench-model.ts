@@ -11,7 +11,7 @@
 import { freemem } from 'node:os';
 import { describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { parseConfig, patchDims, type ModelConfig } from '../model/config.js';
+import { parseConfig, patchDims, patchTokens, type ModelConfig } from '../model/config.js';
 import { checkRunFits, checkWeightsFit, estimateMemory, estimateWeights, type MemoryEstimate } from '../model/memory.js';
 import { loadModel, type DiffusionModel, type ForwardInputs } from '../model/model.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
@@ -253,9 +253,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
   try {
     const cfg = model.config;
     const name = s.preset ?? model.name;
-    const [pt, ph, pw] = patchDims(cfg);
-    const tokensAt = (l: ModelLatent) => Math.ceil(l.frames / pt) * Math.ceil(l.height / ph) * Math.ceil(l.width / pw);
-    const tokens = tokensAt(latent);
+    const tokens = patchTokens(cfg, latent);
     const label = `model ${name} ${c.dtype} latent ${latentStr(cfg, latent)} (${tokens} tokens/item), CFG batch 2`;
     // the check: at the timed latent when it is small, else at its CHECK_LATENT cap
     const checkAt = checkLatentOf(cfg, latent);
@@ -266,7 +264,7 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       c,
       checkedHere
         ? `checking ${label}: finite, deterministic, batch-consistent (3 forwards)…`
-        : `checking ${name} at the smaller latent ${latentStr(cfg, checkAt)} (${tokensAt(checkAt)} tokens/item; the timed latent is ${latentStr(cfg, latent)}): finite, deterministic, batch-consistent (3 forwards)…`,
+        : `checking ${name} at the smaller latent ${latentStr(cfg, checkAt)} (${patchTokens(cfg, checkAt)} tokens/item; the timed latent is ${latentStr(cfg, latent)}): finite, deterministic, batch-consistent (3 forwards)…`,
     );
     const tCheck = performance.now();
     const check: ModelCheck = await checkModel(model, checkInputs(1), checkInputs2);

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { parseConfig, patchDims, type ModelConfig } from '../model/config.js';
+import { parseConfig, patchDims, patchTokens, type ModelConfig } from '../model/config.js';
 import { estimateWeights, planModel } from '../model/memory.js';
 import { describeOverflow } from '../gpu/plan.js';
 import { getPreset } from '../model/presets.js';
@@ -97,10 +97,9 @@ function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frame
 /**
  * Refuses a latent the model's patchify cannot split, naming the flags that size it: a raw
  * "patchify: … not divisible" from deep inside the memory estimate names no flag.
- * Returns the patch size [pt, ph, pw] (pt 1 for the image/Latte families).
  * @throws UsageError `tessera COMMAND: latent F×H×W (H×W for a DiT) must be divisible by the patch size pt×ph×pw of NAME: --height 7 is not a multiple of 2`.
  */
-export function checkLatentPatch(command: string, name: string, cfg: ModelConfig, l: { frames: number; height: number; width: number }): [number, number, number] {
+export function checkLatentPatch(command: string, name: string, cfg: ModelConfig, l: { frames: number; height: number; width: number }): void {
   const [pt, ph, pw] = patchDims(cfg);
   const bad = ([['frames', l.frames, pt], ['height', l.height, ph], ['width', l.width, pw]] as const).filter(([, v, k]) => v % k !== 0);
   if (bad.length) {
@@ -109,7 +108,6 @@ export function checkLatentPatch(command: string, name: string, cfg: ModelConfig
     const patch = cfg.family === 'dit' ? `${ph}×${pw}` : `${pt}×${ph}×${pw}`;
     throw new UsageError(`tessera ${command}: latent ${dims} must be divisible by the patch size ${patch} of ${name}: ${bad.map(([f, v, k]) => `--${f} ${v} is not a multiple of ${k}`).join(', ')}`);
   }
-  return [pt, ph, pw];
 }
 
 /**
@@ -148,7 +146,7 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
   const L = int(p, 'text-len', 1, 4096) ?? pt ?? 32;
   const latent = cfg.family === 'dit' ? [B, cfg.inChannels, height, width] : [B, cfg.inChannels, frames, height, width];
   const text = cfg.family === 'dit' ? null : [B, L, cfg.family === 'wan' ? cfg.textDim : cfg.captionChannels];
-  const [pt0, ph, pw] = checkLatentPatch('bench plan', name, cfg, { frames, height, width });
+  checkLatentPatch('bench plan', name, cfg, { frames, height, width });
   const binding = maxBinding(p);
   const limits = { maxStorageBufferBindingSize: binding, maxBufferSize: Math.max(binding, MAX_BUFFER) };
   const rows = (['f16', 'f32'] as const).map((dtype): PlanRow => {
@@ -181,7 +179,7 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
     ffn_dim: cfg.ffnDim,
     latent,
     text,
-    tokens_per_item: (frames / pt0) * (height / ph) * (width / pw),
+    tokens_per_item: patchTokens(cfg, latent),
     binding_limit: binding,
     weights: { f16: estimateWeights(cfg, 'f16').bytes, f32: estimateWeights(cfg, 'f32').bytes },
     rows,

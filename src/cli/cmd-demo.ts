@@ -9,7 +9,7 @@ import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
 import { tuneStoreWhere } from '../gpu/tune.js';
 import type { DType } from '../gpu/tensor.js';
 import { commitTemps, dropTemp, writeTemp, type StagedFile } from '../io/node-write.js';
-import { parseConfig, patchDims } from '../model/config.js';
+import { parseConfig, patchTokens } from '../model/config.js';
 import { getPreset, loadRandomModel, presetNames } from '../model/presets.js';
 import { loadPipeline, type PipelineGenerateOptions } from '../pipeline/pipeline.js';
 import { encodeGif, latentsToFrames } from '../preview/preview.js';
@@ -490,9 +490,7 @@ async function presetDemo(p: Parsed): Promise<number> {
     if (gpu.isCpu) {
       // before minutes pass without a word (wan-1.3b on lavapipe: minutes a step): the step's FLOPs over a rate measured now
       const c = parseConfig(preset.config);
-      const [pt, ph, pw] = patchDims(c);
-      const { frames, height, width } = preset.latent;
-      const tokens = (c.family === 'dit' ? 1 : Math.ceil(frames / pt)) * Math.ceil(height / ph) * Math.ceil(width / pw);
+      const tokens = patchTokens(c, preset.latent);
       const fma = (await deviceCeiling(gpu)).fma_gflops; // measured once per device; the report below uses it too
       console.log(cpuStepNote({ preset: p.preset as string, weights: estimateWeights(c, 'f32').bytes / 4, tokens, batch: (p.guidance as number) > 1 ? 2 : 1, steps: p.steps as number, fmaGflops: fma }));
     }

@@ -74,6 +74,25 @@ export type ModelConfig = WanConfig | DitConfig | LatteConfig;
  */
 export const patchDims = (c: ModelConfig): [number, number, number] => (c.family === 'wan' ? c.patch : [1, c.patch, c.patch]);
 
+/** A latent's size in latent pixels: frames (ignored for a DiT, whose latent is one image), height, width. */
+export interface LatentGrid {
+  frames: number;
+  height: number;
+  width: number;
+}
+
+/**
+ * Tokens per batch item after the patch embedding: ⌈F/pt⌉·⌈H/ph⌉·⌈W/pw⌉ with [pt, ph, pw] = patchDims(c),
+ * F = 1 for a DiT. `latent` is a grid or a latent shape ([B, C, F, H, W]; a DiT's [B, C, H, W]).
+ * A partial patch counts as one (patchify refuses such a latent; estimates made before that check
+ * stay lower bounds). The one count the memory estimate, the demo's CPU note and the benchmarks share.
+ */
+export function patchTokens(c: ModelConfig, latent: LatentGrid | readonly number[]): number {
+  const [pt, ph, pw] = patchDims(c);
+  const [F, H, W] = ('height' in latent ? [latent.frames, latent.height, latent.width] : latent.length === 5 ? latent.slice(2) : [1, ...latent.slice(2)]) as [number, number, number];
+  return (c.family === 'dit' ? 1 : Math.ceil(F / pt)) * Math.ceil(H / ph) * Math.ceil(W / pw);
+}
+
 type Raw = Record<string, unknown>;
 
 /** The value of `key`, or `def` when the key is absent (JSON has no undefined: null stays null). */

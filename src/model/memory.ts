@@ -8,7 +8,7 @@ import { fmtBytes, storageBytes, type DType } from '../gpu/tensor.js';
 import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { planningGpu } from '../gpu/memory-plan.js';
 import { describeOverflow, LimitError, type CountOverflow } from '../gpu/plan.js';
-import { patchDims, type ModelConfig } from './config.js';
+import { patchDims, patchTokens, type ModelConfig } from './config.js';
 import { planForward, planningWeights } from './forward.js';
 import { checkDtypeOption, checkLatentGrid, InputError, shown } from './model.js';
 import { expectedKeys, layerCopies, qkvGroups } from './weights.js';
@@ -375,9 +375,7 @@ export function farOverBinding(c: ModelConfig, latent: number[], dtype: DType, l
  * norms, RoPE and attention read them whole; only the FFN's wider activations are split into token chunks).
  */
 function hiddenBinding(c: ModelConfig, latent: number[], dtype: DType): { bytes: number; name: string } {
-  const [pt, ph, pw] = patchDims(c);
-  const [F, H, W] = (latent.length === 5 ? latent.slice(2) : [1, ...latent.slice(2)]) as [number, number, number];
-  const tokens = Math.ceil(F / pt) * Math.ceil(H / ph) * Math.ceil(W / pw);
+  const tokens = patchTokens(c, latent);
   return { bytes: storageBytes(tokens * c.dim, dtype), name: `[${tokens},${c.dim}]` };
 }
 
@@ -459,7 +457,7 @@ function suggest(c: ModelConfig, latent: number[], text: number[] | undefined, d
     const video = latent.length === 5;
     const F = video ? latent[2]! : 1;
     const [H, W] = latent.slice(-2) as [number, number];
-    const tokens = (F / pt) * (H / ph) * (W / pw);
+    const tokens = patchTokens(c, latent);
     const [B, C] = latent as [number, number];
     const shape = (f: number, h: number, w: number) => (video ? [B, C, f, h, w] : [B, C, h, w]);
     // tokens drive every activation. Each probe is a dry run of the whole model, probed from below
