@@ -18,7 +18,7 @@ import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from 
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { closestName } from '../closest-name.js';
 import { plural, pluralVerb } from '../plural.js';
-import { checkDtypeOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type LoadOptions, type TensorData } from '../model/model.js';
+import { checkDtypeOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
 import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
