@@ -39,6 +39,7 @@ import { parseConfig } from '../../src/model/config.js';
 import { judgeVideo, parseShapesPrompt, verdictWords, type Verdict } from '../../src/eval/shapes-judge.js';
 import { loadRandomVae, noise } from './random-vae.js';
 import { REPEATS_DEFAULT, urlProblems } from './url-params.js';
+import { ClipLoop } from './clip-loop.js';
 import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck } from './edit-check.js';
 import {
   chromeTrace,
@@ -471,7 +472,9 @@ let kernelPicked = false;
  */
 const TOP_ROWS = 12;
 const allRows = new Set<string>();
-let animTimer: number | undefined;
+/** The frames canvas's animation and the MP4 player: they play for a while after a new clip or a look at them, then stop (clip-loop.ts). */
+let clipLoop: ClipLoop | undefined;
+const theClipLoop = (): ClipLoop => (clipLoop ??= new ClipLoop($('clip') as HTMLVideoElement));
 let traceUrl = '';
 
 /**
@@ -625,6 +628,10 @@ function initControls(cpu: boolean): void {
   // click, Space or Enter pause and play it; the arrows step a frame while it is paused (it is silent: nothing to mute)
   const clip = $('clip') as HTMLVideoElement;
   const toggle = () => void (clip.paused ? clip.play().catch(() => undefined) : clip.pause());
+  // the clip plays on while the user points at or tabs into the frames, or comes back to the tab; it stops when the tab is hidden
+  const wake = () => theClipLoop().wake();
+  for (const ev of ['pointermove', 'focusin']) $('frames-section').addEventListener(ev, wake);
+  document.addEventListener('visibilitychange', () => (document.hidden ? theClipLoop().stop() : wake()));
   clip.addEventListener('click', toggle);
   clip.addEventListener('keydown', (ev) => {
     const k = (ev as KeyboardEvent).key;
@@ -1001,6 +1008,7 @@ async function showMp4(fr: { width: number; height: number; frames: Uint8Clamped
     const mp4 = await encodeMp4WebCodecs(fr, { fps });
     mp4Url = URL.createObjectURL(new Blob([mp4.bytes as BlobPart], { type: 'video/mp4' }));
     video.src = mp4Url;
+    theClipLoop().wake(); // it autoplays: the loop stops it with the canvas
     video.style.width = ($('frames') as HTMLCanvasElement).style.width;
     video.hidden = false;
     link.href = mp4Url;
@@ -1033,8 +1041,7 @@ function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
   const ctx = cv.getContext('2d')!;
   let k = 0;
   ctx.putImageData(images[0]!, 0, 0);
-  if (animTimer !== undefined) clearInterval(animTimer);
-  if (images.length > 1) animTimer = window.setInterval(() => ctx.putImageData(images[(k = (k + 1) % images.length)]!, 0, 0), 125);
+  theClipLoop().start(images.length > 1 ? () => ctx.putImageData(images[(k = (k + 1) % images.length)]!, 0, 0) : null);
   // all frames side by side at 1:1 (2 px apart), shown enlarged by a whole factor (pixelated, style.css) so that a
   // small clip's frames are about STRIP_FRAME_PX on screen (32×32: 3×, 96 px); the strip scrolls when wider
   const strip = $('strip') as HTMLCanvasElement;
