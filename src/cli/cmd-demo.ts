@@ -217,7 +217,7 @@ function demoSize(p: Parsed): { num_frames: number; height: number; width: numbe
  * Before any weight is read: the size (checkSizeFlags, for one prompt), and the transformer's run (latents × 2 for CFG) against the
  * adapter's limits (LimitError with the figures).
  */
-function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, dtype: DType, scale: VaeScale, budget: number | undefined): void {
+function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: ModelConfig, limits: MemoryLimits, dtype: DType, scale: VaeScale, fit: { f16: boolean }, budget: number | undefined): void {
   const lat = checkSizeFlags(config, scale, size, 1, 'prompts');
   const cfgB = (p.guidance as number) > 1 ? 2 : 1;
   // the prompts' embeddings as the demo encodes them: max_sequence_length 512 (WanPipeline's)
@@ -230,8 +230,8 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
     framesFit: (n: number) => `${pluralVerb(decodedFrames(config.family, scale, n), 'frame', 'fit')} at ${hw}`,
   };
   try {
-    // the fit, whose own rope check the size passed; f16 false: no --dtype f16 suggestion, the pipeline demo takes no --dtype
-    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { f16: false, maxMemory: budget, pixelHint: false, terms });
+    // the fit, whose own rope check the size passed; `fit` from loadPipeline's fixedDtype: no f16 suggestion, as the Pipeline's own refusals
+    checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], config.family === 'dit' ? undefined : text, dtype, limits, { ...fit, maxMemory: budget, pixelHint: false, terms });
   } catch (e) {
     if (e instanceof LimitError) throw new LimitError(`${hw}${lat.length === 5 ? ` × ${plural(size.num_frames, 'frame')}` : ''} (latents [${lat.join(',')}]) does not fit: ${e.message}`);
     throw ropeAsUsage(e);
@@ -284,7 +284,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does)';
-  const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, fixedDtype: true, onWarning: warnInFlagWords, preflight: (config, gpu, dtype, vaeScale) => demoPreflight(p, size, config, gpu.limits, dtype, vaeScale, budget) });
+  const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, fixedDtype: true, onWarning: warnInFlagWords, preflight: (config, gpu, dtype, vaeScale, fit) => demoPreflight(p, size, config, gpu.limits, dtype, vaeScale, fit, budget) });
   try {
     const loadMs = performance.now() - t0;
     const { height, width, num_frames } = size;

@@ -349,13 +349,13 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     ...(p.prompt === undefined ? { textEncoder: false } : {}),
     ...variantOption(p),
     // refuse before any weight is read when the latent shape is known (given latents)
-    preflight: (config, gpu, dtype, vaeScale) => {
+    preflight: (config, gpu, dtype, vaeScale, fit) => {
       const lat = checkPipelineSizes(p, config, vaeScale, header, cfg);
       if (!lat) return;
       const cfgB = (guidanceGiven ?? 2) > 1 ? 2 : 1;
       const t = config.family === 'dit' ? undefined : header.get(posName)?.shape;
       try {
-        checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined, dtype, gpu.limits, { maxMemory: budget, f16: gpu.f16 });
+        checkRunFits(config, [cfgB * lat[0]!, ...lat.slice(1)], t && t.length === 3 ? [cfgB * t[0]!, t[1]!, t[2]!] : undefined, dtype, gpu.limits, { ...fit, maxMemory: budget });
       } catch (e) {
         if (e instanceof LimitError) throw e;
       }

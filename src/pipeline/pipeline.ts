@@ -166,8 +166,13 @@ export interface PipelineLoadOptions {
    * the device through every stage, beside the running stage's memory.
    */
   maxMemory?: number | string;
-  /** Called before the transformer's weights are read (LoadOptions.preflight), with the VAE's factors (for pixel sizes: latentShapeFor). */
-  preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType, vaeScale: VaeScale) => void;
+  /**
+   * Called before the transformer's weights are read (LoadOptions.preflight), with the VAE's factors (for pixel sizes:
+   * latentShapeFor) and `fit`, what the Pipeline's own fit refusals may suggest: `fit.f16` whether they offer loading in
+   * f16 (dtype f32, an adapter with shader-f16, no fixedDtype). A preflight that calls checkRunFits passes it on
+   * (`{ ...fit, maxMemory }`), so that its refusal and the Pipeline's offer the same ways out.
+   */
+  preflight?: (config: ModelConfig, gpu: Gpu, dtype: DType, vaeScale: VaeScale, fit: { f16: boolean }) => void;
   /**
    * Load text_encoder/ + tokenizer/ (UMT5EncoderModel) when the folder lists them (default true),
    * so generate() takes `prompt`; false: give prompt_embeds. A text encoder tessera does not run (LattePipeline's
@@ -414,6 +419,9 @@ const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline', device: 'loadPipeline' };
+
+/** Whether a fit refusal suggests loading in f16: weights in f32, an adapter that stores f16, and a caller who may choose (not fixedDtype). The Pipeline's refusals and loadPipeline's preflight `fit` read it. */
+const canHalve = (dtype: DType, gpu: Pick<Gpu, 'f16'>, fixedDtype: boolean): boolean => dtype === 'f32' && gpu.f16 && !fixedDtype;
 
 const LOAD_OPTIONS: Record<keyof PipelineLoadOptions, true> = { gpu: true, device: true, dtype: true, vae: true, maxMemory: true, preflight: true, textEncoder: true, onProgress: true, variant: true, onWarning: true, signal: true, unexpectedKeys: true, fixedDtype: true };
 
@@ -1240,7 +1248,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
 
   /** Whether a fit refusal suggests loading the pipeline in f16: a component in `dtype` f32, an adapter that stores f16, and a caller who may choose (fixedDtype). */
   private canHalve(dtype: DType): boolean {
-    return dtype === 'f32' && this.gpu.f16 && !this.fixedDtype;
+    return canHalve(dtype, this.gpu, this.fixedDtype);
   }
 
   /** Why a run over latents `s` (batch s[0]) cannot fit, or undefined: the cheapest check first. */
@@ -1534,7 +1542,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
         gpu,
         dtype: opts.dtype,
         maxMemory: opts.maxMemory,
-        preflight: opts.preflight && ((config, g, dtype) => opts.preflight!(config, g, dtype, scale)),
+        preflight: opts.preflight && ((config, g, dtype) => opts.preflight!(config, g, dtype, scale, { f16: canHalve(dtype, g, opts.fixedDtype === true) })),
         ...variantOf('transformer'),
         onProgress: opts.onProgress && ((d, t) => opts.onProgress!('transformer', d, t)),
       });
