@@ -27,8 +27,11 @@ const ACTS = ['none', 'gelu', 'silu'] as const;
 const RES = ['store', 'residual', 'gated'] as const;
 // Epilogue combination i (mod 18) of bias × act × residual mode.
 const combo = (i: number) => ({ bias: i % 2 === 1, act: ACTS[Math.floor(i / 2) % 3]!, res: RES[Math.floor(i / 6) % 3]! });
-// bias+gelu+residual and silu+gated: every epilogue flag (BIAS, GELU, SILU, RESIDUAL, GATE) in two variants
-const EVERY_FLAG = [9, 16];
+// bias+gelu+gated and silu+residual: every epilogue flag (BIAS, GELU, SILU, RESIDUAL, GATE, and RESIDUAL without
+// GATE) in two variants. The first is the strategies cases' epilogue (below), so a kernel key those cases compile
+// (the default tiled and gemv kernels with vec4 loads) runs it on their variant, not a variant of its own.
+const STRATEGY_EPILOGUE = 15;
+const EVERY_FLAG = [STRATEGY_EPILOGUE, 10];
 
 // Each (kernel, knobs, dtype, load path) × epilogue is its own variant, and each variant costs
 // lavapipe a compile of ~1 s (quiet) to ~10 s (loaded) on a cold shader cache: the epilogues are
@@ -50,16 +53,19 @@ function byKernel(keys: string[]): number[][] {
 
 /**
  * An epilogue combination (index for combo()) per case such that all `n` combinations run with the
- * fewest variants: every kernel key gets one, the rest go to kernel keys with cases to spare, and a
- * key's cases cycle through its combinations. `keys`: each case's kernelKey.
+ * fewest variants: every kernel key gets one (`prefer`'s where it names the key: a combination
+ * whose variant another group compiles anyway; the others, the combinations not given yet first),
+ * the rest go to kernel keys with cases to spare, and a key's cases cycle through its combinations.
+ * `keys`: each case's kernelKey.
  */
-function coverAll(keys: string[], n = 18): number[] {
+function coverAll(keys: string[], n = 18, prefer: ReadonlyMap<string, number> = new Map()): number[] {
   const groups = byKernel(keys);
-  const given = groups.map((_, g) => [g % n]);
-  let next = groups.length;
-  while (next < n && groups.some((l, g) => given[g]!.length < l.length)) {
+  const first = groups.map((l) => prefer.get(keys[l[0]!]!));
+  const todo = [...Array(n).keys()].filter((e) => !first.includes(e)); // combinations no key has yet
+  const given = first.map((e, g) => [e ?? todo.shift() ?? g % n]);
+  while (todo.length && groups.some((l, g) => given[g]!.length < l.length)) {
     groups.forEach((l, g) => {
-      if (next < n && given[g]!.length < l.length) given[g]!.push(next++);
+      if (todo.length && given[g]!.length < l.length) given[g]!.push(todo.shift()!);
     });
   }
   const out: number[] = [];
@@ -150,9 +156,14 @@ interface Named {
 }
 const CASES: Named[] = [];
 
+// The strategies cases' shape (below): partial tiles on every edge.
+const STRATEGY_SHAPE = { B: 2, T: 37, K: 52, N: 70 };
+/** The kernel keys the strategies cases compile at `dtype`, each with STRATEGY_EPILOGUE: a group that runs one of them runs that epilogue on it. */
+const strategyKeys = (dtype: DType) => new Map((gpu ? (gemmStrategiesFor(gpu) as GemmStrategy[]) : []).map((strategy) => [kernelKey(dtype, { ...STRATEGY_SHAPE, strategy }), STRATEGY_EPILOGUE]));
+
 // Every shape at each dtype; all 18 epilogue combinations at each dtype.
 for (const dtype of dtypes) {
-  const epi = coverAll(SHAPES.map(([B, T, K, N]) => kernelKey(dtype, { B, T, K, N })));
+  const epi = coverAll(SHAPES.map(([B, T, K, N]) => kernelKey(dtype, { B, T, K, N })), 18, strategyKeys(dtype));
   SHAPES.forEach(([B, T, K, N], i) => {
     const c: Case = { B, T, K, N, ...combo(epi[i]!) };
     CASES.push({ group: 'the heuristic kernel, every shape', name: `${dtype} B=${B} T=${T} K=${K} N=${N} ${c.bias ? 'bias+' : ''}${c.act}+${c.res}`, dtype, c, seed: 1 + i });
@@ -187,7 +198,7 @@ for (const dtype of dtypes) {
 // (what a cached choice records), f32 and f16.
 for (const dtype of dtypes) {
   for (const s of (gpu ? gemmStrategiesFor(gpu) : []) as GemmStrategy[]) {
-    const c: Case = { B: 2, T: 37, K: 52, N: 70, bias: true, act: 'gelu', res: 'gated', strategy: s };
+    const c: Case = { ...STRATEGY_SHAPE, ...combo(STRATEGY_EPILOGUE), strategy: s };
     CASES.push({ group: 'strategies', name: `strategy ${s} ${dtype}`, dtype, c, seed: 300 });
   }
 }
@@ -203,10 +214,12 @@ const SG_TILES: Record<string, number>[] = [
   // 32 rows: its four 8-row groups as sibling calls (kernels/gemm_subgroup.wgsl); M = 90, 18, 2
   { SG: 1, SR: 32, SC: 3, SWG: 8 },
 ];
+// A tile whose kernel key a strategy compiles (SR 8, SC 3 at vec4 K) runs the strategies' epilogue.
 for (const dtype of dtypes) {
+  const shared = strategyKeys(dtype);
   SG_TILES.forEach((tile, i) => {
     for (const [T, K, N] of [[45, 37, 77], [9, 100, 300], [1, 68, 5]] as const) {
-      const c: Case = { B: 2, T, K, N, ...combo(3 + 5 * i + (K % 4 === 0 ? 1 : 0) + (dtype === 'f16' ? 7 : 0)), tile };
+      const c: Case = { B: 2, T, K, N, ...combo(shared.get(kernelKey(dtype, { B: 2, T, K, N, tile })) ?? 3 + 5 * i + (K % 4 === 0 ? 1 : 0) + (dtype === 'f16' ? 7 : 0)), tile };
       CASES.push({ group: 'SG kernel knobs', name: `SG ${dtype} ${JSON.stringify(tile)} M=${2 * T} K=${K} N=${N} ${c.act}+${c.res}`, dtype, c, seed: 70 + i, skip: !hasSG });
     }
   });
@@ -277,7 +290,7 @@ const PLANES = [[2, 37, 52, 24, 3, false], [1, 5, 52, 12, 2, true]] as const;
 describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
   // Each part's variants are compiled once, in its beforeAll, before its first test: lavapipe
   // generates a pipeline's code on its first dispatch (~1 s per variant on a quiet 2-core
-  // machine, ~10 s at a load average of 20; 85 variants in all with f16 and subgroups), so no test pays for a
+  // machine, ~10 s at a load average of 20; 89 variants in all with f16 and subgroups on lavapipe), so no test pays for a
   // compile, and no hook holds more than VARIANTS_PER_HOOK of them (46 in one hook ran past 600 s
   // at a load average of 20–30).
   for (const group of [...new Set(CASES.map((k) => k.group))]) {
@@ -293,6 +306,14 @@ describe.skipIf(!hasGpu)('gemm kernel vs float64 reference', () => {
       });
     });
   }
+
+  // coverAll's promise, with the strategies' epilogue preferred where they share a kernel key
+  it('the heuristic sweep runs all 18 epilogue combinations at each dtype', () => {
+    for (const dtype of dtypes) {
+      const ran = new Set(CASES.filter((k) => k.group === 'the heuristic kernel, every shape' && k.dtype === dtype).map(({ c }) => `${c.bias}+${c.act}+${c.res}`));
+      expect(ran.size, dtype).toBe(18);
+    }
+  });
 
   // Every strategy records at the models' extreme widths (Wan FFN down K = 8960, modulation
   // N = 9216 at 2 rows) within the limits every adapter has (no knob check throws).
