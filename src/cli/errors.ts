@@ -28,6 +28,9 @@ export function flagNames(message: string): string {
     .replace(/\b(the|its) maxMemory budget/g, '$1 --max-memory budget')
     .replace(/a shorter max_sequence_length/g, 'a shorter --max-sequence-length')
     .replace(/more than max_sequence_length (\d+)/g, 'more than --max-sequence-length $1')
+    // a prompt note (Umt5TextEncoder.promptNotes) names the generate() option; the CLI's user gave the flag
+    .replace(/^note: prompt\b/, 'note: --prompt')
+    .replace(/^note: negative_prompt\b/, 'note: --negative-prompt')
     .replace(/dtype: '(f16|f32)'/g, '--dtype $1')
     .replace(/loading the pipeline with dtype '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift: a number > 0/, '--shift: a number > 0')
@@ -62,5 +65,5 @@ export function stepsAsUsage(e: unknown): unknown {
   return e instanceof StepCountError ? new UsageError(e.message.replace(/^num_inference_steps\b/, '--steps'), { cause: e }) : e;
 }
 
-/** A library warning line (loadPipeline's onWarning: ignored keys, a prompt cut at max_sequence_length) on stderr, in flag words. */
+/** A library warning line (loadPipeline's onWarning: ignored keys, a prompt cut at max_sequence_length or empty) on stderr, in flag words (`note: --prompt has …`). */
 export const warnInFlagWords = (line: string): void => console.error(flagNames(line));

@@ -36,8 +36,10 @@ describe('Umt5TextEncoder.promptNotes (the tokenizer alone)', () => {
 });
 
 describe('the CLI prints the notes in flag words (generate --pipeline and demo pass onWarning: warnInFlagWords)', () => {
-  it('max_sequence_length N is --max-sequence-length N', () => {
-    expect(flagNames(CUT)).toBe('note: prompt has 6 tokens, more than --max-sequence-length 4: its last 2 tokens were dropped (the encoder sees the first 3 and the end token)');
+  it('max_sequence_length N is --max-sequence-length N; prompt and negative_prompt are --prompt and --negative-prompt', () => {
+    expect(flagNames(CUT)).toBe('note: --prompt has 6 tokens, more than --max-sequence-length 4: its last 2 tokens were dropped (the encoder sees the first 3 and the end token)');
+    expect(flagNames(CUT.replace('prompt has', 'negative_prompt has'))).toBe('note: --negative-prompt has 6 tokens, more than --max-sequence-length 4: its last 2 tokens were dropped (the encoder sees the first 3 and the end token)');
+    expect(flagNames(EMPTY)).toBe('note: --prompt is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)');
   });
 });
 
