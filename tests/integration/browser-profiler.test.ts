@@ -334,6 +334,9 @@ describe.skipIf(!run)('browser profiler demo (headless Chromium, WebGPU)', () =>
   // the prompt box (the trained tessera-shapes pipeline served with the page), on the same page
   it('generates from a typed prompt (outside the vocabulary: runs, with the note), plays the clip, and times all three stages', async () => {
     await s.page.fill('#prompt', 'a purple circle moving right');
+    // one denoising step (the field held the URL's 2): no check here or in the edit below counts steps, and this run,
+    // the edit's and the revert's each cost one step less
+    await s.page.fill('#prompt-steps', '1');
     await s.page.click('#run-prompt');
     const i = await settle('generating from the prompt', 2);
     expect(i.mode).toBe('prompt');
