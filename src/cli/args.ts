@@ -129,7 +129,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     }
     if (value === undefined) {
       value = argv[++i];
-      if (value === undefined || (value.startsWith('--') && f.type !== 'number')) throw new UsageError(`--${name} needs a value (${describe(f)})`);
+      if (value === undefined || (value.startsWith('--') && f.type !== 'number')) throw new UsageError(`--${name} needs ${valueKind(f)}`);
     }
     out[name] = convert(name, f, value);
   }
@@ -184,6 +184,34 @@ export function nearestName(name: string, names: readonly string[]): string | un
 export function unknownName(kind: string, value: string, names: readonly string[], otherwise: string): string {
   const near = nearestName(value, names);
   return near ? `unknown ${kind} "${value}" (did you mean ${near}?)` : otherwise;
+}
+
+/** What a string flag's value is, by its help placeholder (FlagSpec.arg); `FILE.ext` is a file path of that extension. */
+const ARG_KINDS: Readonly<Record<string, string>> = {
+  DIR: 'a folder path',
+  FILE: 'a file path',
+  TEXT: 'text (in quotes when it has spaces; "" for none)',
+  NAME: 'a name',
+  SIZE: 'a size',
+  CLASS: 'a class name',
+  LIST: 'a list',
+  'K=V,...': 'knob settings K=V,...',
+};
+
+/**
+ * What a flag given without its value needed, in the flag's own terms: a string flag's kind from its placeholder
+ * and its help's first example (`a file path (.mp4)`, `a name (e.g. fp16)`, `a size (e.g. 2GiB)`); other types
+ * `a value (an integer)`, as their conversion refusals word them.
+ */
+export function valueKind(f: FlagSpec): string {
+  if (f.type !== 'string') return `a value (${describe(f)})`;
+  const file = /^FILE\.(\w+)$/.exec(f.arg ?? '');
+  if (file) return `a file path (.${file[1]})`;
+  const kind = ARG_KINDS[f.arg ?? ''];
+  if (!kind) return `a value (${f.arg ?? 'a string'})`;
+  // a quoted example whole ('default@HEAD;default'), else up to a space, ';' or ')'
+  const example = /\be\.g\. ('[^']*'|"[^"]*"|[^\s;)]+)/.exec(f.help)?.[1]!.replace(/,$/, '');
+  return example ? `${kind} (e.g. ${example})` : kind;
 }
 
 function describe(f: FlagSpec): string {
