@@ -777,7 +777,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   /** `vae` as the methods use it (the declared type depends on HasVae). */
   private readonly decoder: Vae | undefined;
   /** generate()'s `scheduler` classes built from the folder's config (from_config), each once. */
-  private readonly schedulers = new Map<SchedulerClass, SchedulerSpec>();
+  private readonly schedulers = new Map<SchedulerClass, { spec: SchedulerSpec; line: string | undefined }>();
   /** The classes whose ignored-keys warning was given (the folder's own at load). */
   private readonly warned = new Set<string>();
 
@@ -966,15 +966,18 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     return call.shape;
   }
 
-  /** The folder's scheduler, or `cls` built from its config (X.from_config(pipe.scheduler.config)), once per class. */
+  /** The folder's scheduler, or `cls` built from its config (X.from_config(pipe.scheduler.config)), once per class; its ignored-keys line (if any) to `warn` on every call. */
   private schedulerFor(cls: SchedulerClass, warn: (line: string) => void): SchedulerSpec {
     if (cls === this.scheduler.className) return this.scheduler;
-    let spec = this.schedulers.get(cls);
-    if (!spec) {
-      spec = schedulerFromConfig(this.fromConfigSource(cls), { override: cls, overrideName: 'scheduler', file: this.scheduler.file, warn });
-      this.schedulers.set(cls, spec);
+    let got = this.schedulers.get(cls);
+    if (!got) {
+      let line: string | undefined;
+      const spec = schedulerFromConfig(this.fromConfigSource(cls), { override: cls, overrideName: 'scheduler', file: this.scheduler.file, warn: (l) => void (line = l) });
+      got = { spec, line };
+      this.schedulers.set(cls, got);
     }
-    return spec;
+    if (got.line !== undefined) warn(got.line);
+    return got.spec;
   }
 
   /** The config `cls` is built from (schedulerConfigFor: the folder's, with its class's timestep_spacing default). */
@@ -1016,10 +1019,14 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       if (!this.warned.has(schedCls)) (warnings ? warnings.call : console.warn)(line);
       this.warned.add(schedCls);
     };
-    const spec = o.shift === undefined ? this.schedulerFor(schedCls, warn)
-      : resolveScheduler({ scheduler: schedCls, scheduler_config: this.fromConfigSource(schedCls), shift: o.shift, onWarning: warn }, this.scheduler.file);
+    // the ignored-keys line is said once the scheduler has taken the config and the step count: not for a refused call
+    let ignoredLine: string | undefined;
+    const keep = (line: string) => void (ignoredLine = line);
+    const spec = o.shift === undefined ? this.schedulerFor(schedCls, keep)
+      : resolveScheduler({ scheduler: schedCls, scheduler_config: this.fromConfigSource(schedCls), shift: o.shift, onWarning: keep }, this.scheduler.file);
     opts.scheduler = spec;
     const program = spec.setTimesteps(steps); // its state's size, for the memory check
+    if (ignoredLine !== undefined) warn(ignoredLine);
 
     // the batch and the text, as the caller gave them
     const call: Call = { opts, outputType, L, warnings, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };

@@ -402,6 +402,15 @@ export function schedulerConfigObject(config: unknown, file: string): Config {
 }
 
 /**
+ * FlowMatchEulerDiscreteScheduler asked to sample a model trained for another prediction_type. diffusers'
+ * class has no prediction_type: its step() reads the model output as the flow velocity
+ * (x + (σ_next − σ)·v) and from_config drops the key with a warning, so the run gives noise; refused here.
+ */
+function flowMatchRefusal(pt: unknown, file: string): string {
+  return `${file}: prediction_type ${shown(pt)}: FlowMatchEulerDiscreteScheduler samples flow-prediction models only (diffusers' class has no prediction_type: its step reads the model output as the flow velocity, x + (σ_next − σ)·v, and from_config ignores the key, so the output would be noise); choose a scheduler that reads prediction_type: unipc, dpm-solver, dpmpp or ddim`;
+}
+
+/**
  * Builds a scheduler from a diffusers `scheduler_config.json` (its text or parsed contents) as
  * diffusers does: without `override` the class is `_class_name` (`from_pretrained`); with it the
  * class is `override` built as `override.from_config(config)`. Keys the class does not define are
@@ -415,7 +424,8 @@ export function schedulerConfigObject(config: unknown, file: string): Config {
  * const program = spec.setTimesteps(50); // program.timesteps: what the model is fed
  * @throws SchedulerConfigError (names the file) for invalid JSON, a missing or unsupported class,
  *   a value of the wrong type, or a value tessera does not implement (e.g. thresholding: true), and for
- *   `opts.shift` with a class that has no shift to replace (shiftRefusal's line).
+ *   `opts.shift` with a class that has no shift to replace (shiftRefusal's line), and for
+ *   FlowMatchEulerDiscreteScheduler on a config whose prediction_type is given and not "flow_prediction". A refused config gets no ignored-keys warning.
  */
 export function schedulerFromConfig(config: Config | string | null | undefined, opts: SchedulerFromConfigOptions = {}): SchedulerSpec {
   const file = opts.file ?? 'scheduler config';
@@ -431,6 +441,11 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
   }
   // before the ignored-keys warning: a refused run gets the one line
   if (opts.shift !== undefined && refusesShift(cls)) throw new SchedulerConfigError(shiftRefusal(cls, { file }));
+  if (cls === 'FlowMatchEulerDiscreteScheduler') {
+    // the key as the config gives it (diffusers' save_config writes every key of its class): a config without it says nothing of the model
+    const pt = c['prediction_type'];
+    if (pt !== undefined && pt !== null && pt !== 'flow_prediction') throw new SchedulerConfigError(flowMatchRefusal(pt, file));
+  }
   const keys: readonly string[] = KEYS[cls];
   const kept: Config = {};
   const ignored: string[] = [];
@@ -439,6 +454,8 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     if (keys.includes(k)) kept[k] = v;
     else ignored.push(k);
   }
+  // parsed (and refused: a prediction_type the class does not take, a value it does not implement) before the warning
+  const build = builder(cls, new Reader(kept, file, cls), { shift: opts.shift });
   if (ignored.length) {
     // Latte-1's own config: diffusers' from_config keeps a compatible class's key in scheduler.config, and
     // LattePipeline reads variance_type there, so it does not ignore this one: it fails (see learnedVarianceNote)
@@ -446,7 +463,6 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     const why = vt === 'learned' || vt === 'learned_range' ? learnedVarianceNote(vt, cls) : " (as diffusers' from_config does)";
     (opts.warn ?? console.warn)(`warning: ${file}: ${ignoredKeysNote(ignored, cls)}${why}`);
   }
-  const build = builder(cls, new Reader(kept, file, cls), { shift: opts.shift });
   const wrap = (steps: number) => {
     try {
       return build(steps);

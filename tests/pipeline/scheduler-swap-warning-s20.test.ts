@@ -1,0 +1,33 @@
+// Pipeline.generate's `scheduler` swap: the ignored-keys warning is said for a call that runs, not for one
+// refused after it (session 20, user finding 4a: a refused call printed the warning, then threw).
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { join } from 'node:path';
+import '../../src/node-env.js';
+import { loadPipeline } from '../../src/pipeline/pipeline.js';
+import { StepCountError } from '../../src/sampler/config.js';
+import { FIXTURES } from '../helpers/golden.js';
+import { gpu, hasGpu } from '../helpers/gpu.js';
+import { randn } from '../../src/random.js';
+
+const PIPE = join(FIXTURES, 'wan_pipeline_embeds', 'pipeline'); // FlowMatchEulerDiscreteScheduler, shift 3
+afterEach(() => void vi.restoreAllMocks());
+
+describe.skipIf(!hasGpu)('a swapped scheduler warns only for calls that run', () => {
+  it('a refused step count: the refusal alone; the next call that runs: the warning, once', async () => {
+    const lines: string[] = [];
+    const pipe = await loadPipeline(PIPE, { gpu: gpu!, vae: false, onWarning: (l) => void lines.push(l) });
+    try {
+      const call = { prompt_embeds: { data: randn(8 * 16, 1), shape: [1, 8, 16] }, guidance_scale: 1, seed: 3, height: 32, width: 32, num_frames: 5, output_type: 'latent' as const, scheduler: 'unipc' };
+      const e = await pipe.checkGenerate({ ...call, num_inference_steps: 5000 }).catch((x) => x);
+      expect(e).toBeInstanceOf(StepCountError);
+      expect(lines).toEqual([]);
+      await pipe.checkGenerate({ ...call, num_inference_steps: 2 });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/are not UniPCMultistepScheduler config keys: ignored/);
+      await pipe.checkGenerate({ ...call, num_inference_steps: 3 });
+      expect(lines).toHaveLength(1);
+    } finally {
+      pipe.dispose();
+    }
+  });
+});
