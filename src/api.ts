@@ -1,7 +1,7 @@
 // The public library API shared by the Node and browser entries (no Node imports here). Plans,
 // GPU tensors, the profiler and live kernel editing are the `tessera/profiler` entry (profiler.ts).
 export { acquireGpu, describeAdapter, GpuError, GpuUnavailableError, type Gpu, type GpuOptions } from './gpu/device.js';
-export { DisposedError } from './gpu/serial.js';
+export { DisposedError, ReentrantCallError } from './gpu/serial.js';
 export type { DType } from './gpu/tensor.js';
 export { ShaderError } from './gpu/shader.js';
 // a TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS value tessera cannot read (Node; browsers have no environment): thrown by

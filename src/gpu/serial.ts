@@ -3,15 +3,41 @@
 // each other's inputs between record and read-back, and return the other call's result. Calls
 // are queued in call order instead; each call's own error reaches only its caller.
 
+import { asCall, hookOf } from '../hook.js';
+
 /** Thrown by any call on an object after its dispose(). */
 export class DisposedError extends Error {
   override name = 'DisposedError';
+}
+
+/**
+ * Rejects a call on an object awaited (await, then, Promise.all…) inside a callback of that object's own
+ * running call, such as `await pipe.encodePrompt(…)` inside Pipeline.generate's onStep: it would wait for the
+ * running call, which waits for the callback. The object stays usable; the running call fails only if the
+ * callback lets this error through (its hookError).
+ */
+export class ReentrantCallError extends Error {
+  override name = 'ReentrantCallError';
+}
+
+/** A promise that reports when something chains on it (await, then, catch, Promise.all call its then). */
+class Watched<T> extends Promise<T> {
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise;
+  }
+  onThen: (() => void) | undefined;
+  override then<A = T, B = never>(ok?: ((v: T) => A | PromiseLike<A>) | null, no?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.onThen?.();
+    return super.then(ok, no);
+  }
 }
 
 export class Serial {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
   private pending = 0;
+  /** The running call's name (for hookOf where AsyncLocalStorage is missing). */
+  private running: string | undefined;
 
   /** @param what the object in messages, e.g. "pipeline models/tessera-shapes". */
   constructor(private readonly what: string) {}
@@ -22,10 +48,38 @@ export class Serial {
    * With a `signal`: when it aborts while the call waits its turn, the call leaves the queue and
    * rejects at once with what `aborted` throws (the caller's AbortError; the signal's reason when
    * `aborted` throws nothing); `f` never runs. Once `f` has started, the signal is `f`'s to check.
+   * `call`: its name in messages, e.g. "Pipeline.encodePrompt".
+   * A call made inside a callback (onStep, onStage, onProgress…) of this object's running call is queued as
+   * any other, but chaining on it (await, then, Promise.all) before the callback settles would wait for
+   * itself: it then leaves the queue and rejects with ReentrantCallError at once. Where AsyncLocalStorage is
+   * missing (browsers) only calls made in the callback's synchronous part (before its first await) are seen.
    * @throws DisposedError (as a rejection) when the object was disposed before the call.
    */
-  run<T>(f: () => Promise<T>, signal?: AbortSignal, aborted?: () => void): Promise<T> {
+  run<T>(f: () => Promise<T>, signal?: AbortSignal, aborted?: () => void, call = 'this call'): Promise<T> {
     if (this.closed) return Promise.reject(this.disposedError());
+    const inside = hookOf(this, this.running);
+    const g = () => {
+      this.running = call;
+      return asCall(this, call, f).finally(() => (this.running = undefined));
+    };
+    if (!inside) return this.enqueue(g, signal, aborted);
+    const refuse = new AbortController();
+    const error = () =>
+      new ReentrantCallError(
+        `${call}: awaited inside ${inside.hook.name} of a running ${inside.call} on ${this.what}; it would wait for itself — await it after ${inside.call} resolves (called there without await or then, it runs after it)`,
+      );
+    const p = this.enqueue(g, signal ? AbortSignal.any([signal, refuse.signal]) : refuse.signal, () => {
+      if (refuse.signal.aborted) throw error();
+      aborted?.();
+    });
+    const w = new Watched<T>((ok, no) => p.then(ok, no));
+    w.onThen = () => {
+      if (inside.hook.active) refuse.abort();
+    };
+    return w;
+  }
+
+  private enqueue<T>(f: () => Promise<T>, signal?: AbortSignal, aborted?: () => void): Promise<T> {
     this.pending++;
     if (!signal) {
       const r = this.tail.then(f, f).finally(() => this.pending--);
@@ -69,12 +123,17 @@ export class Serial {
    * `f` (and any promise it returns) has settled; `f`'s own error rejects it.
    * @throws DisposedError (thrown, not a rejection) when the object was disposed.
    */
-  whenIdle(f: () => void | Promise<unknown>): Promise<void> {
+  whenIdle(f: () => void | Promise<unknown>, call?: string): Promise<void> {
     this.check();
     if (this.pending > 0) {
-      return this.run(async () => {
-        await f();
-      });
+      return this.run(
+        async () => {
+          await f();
+        },
+        undefined,
+        undefined,
+        call,
+      );
     }
     let r: void | Promise<unknown>;
     try {

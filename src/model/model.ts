@@ -300,7 +300,8 @@ export class DiffusionModel {
    * Runs `f` with the model to itself: after every call queued before it, and with later calls
    * (forward, generate, locateNonFinite, another exclusive) waiting until it settles. `f` calls
    * the model through `m`, never through the model's own async methods (they would wait for `f`:
-   * a deadlock). generate() holds the model this way for its whole loop.
+   * a deadlock; awaited inside a callback of generate(), which holds the model this way for its whole
+   * loop, they reject with ReentrantCallError instead).
    * `opts.signal`: when it aborts while the call waits for the calls before it, the call leaves the
    * queue and rejects at once with a DOMException named 'AbortError', `WHERE: aborted (REASON)` (WHERE being
    * `opts.where`, default 'exclusive'; the signal's reason as `cause`); `f` never runs. Once `f`
@@ -309,7 +310,7 @@ export class DiffusionModel {
    */
   exclusive<T>(f: (m: ExclusiveModel) => Promise<T>, opts: { signal?: AbortSignal; where?: string } = {}): Promise<T> {
     const { signal, where = 'exclusive' } = opts;
-    return this.serial.run(() => f(this.inner), signal, () => throwIfAborted(signal, where));
+    return this.serial.run(() => f(this.inner), signal, () => throwIfAborted(signal, where), where);
   }
 
   /** The transformer family from config.json's _class_name: 'wan' (WanTransformer3DModel), 'dit', 'latte'. */
@@ -500,7 +501,7 @@ export class DiffusionModel {
    *   on one model run one at a time, in call order (each waits for the one before).
    */
   forward(inputs: ForwardInputs): Promise<TensorData> {
-    return this.exclusive(() => this.forwardNow(inputs));
+    return this.exclusive(() => this.forwardNow(inputs), { where: 'forward' });
   }
 
   private async forwardNow(inputs: ForwardInputs): Promise<TensorData> {
@@ -522,7 +523,7 @@ export class DiffusionModel {
    * Queued as forward() is.
    */
   locateNonFinite(inputs: ForwardInputs): Promise<string | null> {
-    return this.exclusive(() => this.locateNow(inputs));
+    return this.exclusive(() => this.locateNow(inputs), { where: 'locateNonFinite' });
   }
 
   private async locateNow(inputs: ForwardInputs): Promise<string | null> {
@@ -543,14 +544,14 @@ export class DiffusionModel {
    * plans hold the old pipelines. Like every call, it waits for the calls running or queued on the
    * model (a forward, a generate loop: their plans stay theirs until they settle) and runs at once
    * when there are none; calls made after it record afresh. The promise resolves once the plans are
-   * dropped (awaiting it is needed only to know when the memory is freed). Never await it inside
-   * exclusive() or inside another call on the same model (such as the onStep callback of a
-   * generate() running on it): it waits for that call, which waits for it, so neither settles;
-   * call it without await there, and the plans are dropped once the call settles.
+   * dropped (awaiting it is needed only to know when the memory is freed). Inside exclusive() or
+   * inside a callback of another call on the same model (the onStep of a generate() running on it)
+   * call it without await: the plans are dropped once that call settles. Awaited inside such a
+   * callback it rejects with ReentrantCallError (it would wait for the call, which waits for it).
    * @throws DisposedError after dispose() (thrown at once, as Pipeline.resetPlans does).
    */
   resetPlans(): Promise<void> {
-    return this.serial.whenIdle(() => this.dropPlans());
+    return this.serial.whenIdle(() => this.dropPlans(), 'resetPlans');
   }
 
   private dropPlans(): void {

@@ -359,7 +359,10 @@ export interface PipelineGenerateOptions {
    * tessera's own: after each denoising step. Every callback of the call (onStep, onStage, onDecodeProgress,
    * onKernels) may return a promise: the call awaits it before it goes on (the next step, stage or frame;
    * onKernels' before the stage ends), and one that throws or rejects fails the call with an Error naming the
-   * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`).
+   * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`). A call on this
+   * pipeline (or its components) awaited inside a callback would wait for this call: it rejects at once with
+   * ReentrantCallError (in browsers only when called before the callback's first await); called there without
+   * await, it runs after this call.
    */
   onStep?: Hook<[step: number, steps: number, timestep: number]>;
   /**
@@ -849,7 +852,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     this.serial.check();
     const max_sequence_length = typeof opts === 'number' ? opts : (checkOptionNames(opts, ['max_sequence_length'], 'encodePrompt', '{ max_sequence_length: 512 }'), opts.max_sequence_length ?? 512);
     const list = typeof prompts === 'string' ? [prompts] : prompts;
-    return this.serial.run(() => this.encode(list, max_sequence_length));
+    return this.serial.run(() => this.encode(list, max_sequence_length), undefined, undefined, 'Pipeline.encodePrompt');
   }
 
   /** Why a prompt is refused: no text encoder loaded, or one tessera does not run (named). */
@@ -915,6 +918,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       },
       o.signal,
       () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'),
+      'Pipeline.generate',
     );
     queued.catch(() => {}); // when `fits` fails `queued` fails with it: the caller hears of it once, below
     await fits;
@@ -939,6 +943,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
           return this.run(call);
         },
       }),
+      undefined,
+      undefined,
+      'Pipeline.exclusive',
     );
   }
 
@@ -1382,13 +1389,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * text encoder's cached embeddings), so the next generate() records them with the new pipelines.
    * The VAE records its plans per decode and needs nothing. Like every call, it runs after the calls
    * running or queued on the pipeline (at once when there are none), so a running generate keeps its
-   * plans; calls made after it record afresh. The promise resolves once the plans are dropped. Never await
-   * it inside a call on the same pipeline (an onStep or onStage callback of its generate()): it waits for
-   * that call, which waits for it; call it without await there.
+   * plans; calls made after it record afresh. The promise resolves once the plans are dropped. Inside a
+   * callback of a generate() running on the pipeline (onStep, onStage) call it without await: it runs after
+   * that call; awaited there it rejects with ReentrantCallError (it would wait for the call, which waits for it).
    * @throws DisposedError after dispose() (thrown at once).
    */
   resetPlans(): Promise<void> {
-    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]));
+    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]), 'Pipeline.resetPlans');
   }
 
   /**

@@ -94,7 +94,8 @@ export interface GenerateOptions {
    * Called after each step (progress bars, previews). A promise it returns is awaited before the next
    * step (backpressure); one that throws or rejects fails the run with an Error
    * `generate, step I/N: onStep failed: …` (its error as `cause`). The loop holds the model meanwhile:
-   * awaiting this model's forward() or generate() inside it would wait for the loop itself (start them, don't await).
+   * this model's forward() or generate() awaited inside it would wait for the loop: they reject with ReentrantCallError
+   * (in browsers only when called before its first await); called without await they run after the loop.
    */
   onStep?: Hook<[step: number, steps: number, timestep: number]>;
   /**
