@@ -184,11 +184,11 @@ export interface PipelineLoadOptions {
    */
   textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize' | 'cacheBytes'>;
   /**
-   * Progress per component, `component` 'transformer' then 'text_encoder': `done` of `total` weight tensors
-   * uploaded (a streamed text encoder also reports its layers, `done` of the layer count, as each encode runs
-   * them). The VAE reports none. A promise it returns is awaited before the next tensor; one that throws or
-   * rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadTextEncoder, KEY: …`; its error as
-   * `cause`), as every tessera callback.
+   * Progress per component, `component` 'transformer', then 'vae' (unless `vae: false`), then 'text_encoder':
+   * `done` of `total` weight tensors uploaded (a streamed text encoder also reports its layers, `done` of the
+   * layer count, as each encode runs them). A promise it returns is awaited before the next tensor; one that
+   * throws or rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadVae, KEY: …`,
+   * `loadTextEncoder, KEY: …`; its error as `cause`), as every tessera callback.
    */
   onProgress?: Hook<[component: string, done: number, total: number]>;
   /**
@@ -1563,7 +1563,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
       if (va && opts.vae !== false) stop('before the vae');
-      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...shared });
+      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...shared, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('vae', d, t)) });
       if (loadTe) {
         stop('before the text_encoder');
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
