@@ -2,7 +2,7 @@
 // refused, naming the option the caller most likely meant (typos would otherwise be silently
 // ignored: `steps: 4` ran 50 steps). One wording for every entry point.
 import { closestName } from '../closest-name.js';
-import { InputError } from './input-error.js';
+import { InputError, kindOf } from './input-error.js';
 import { callHook, type Hook } from '../hook.js';
 
 /** Names people reach for that are neither a spelling nor a part of the option's own name. */
@@ -27,7 +27,7 @@ export function closestOption(key: string, names: readonly string[]): string | u
  */
 export function checkOptionNames(o: unknown, names: readonly string[], where: string, example: string, elsewhere: Record<string, string> = {}, noun = 'option'): void {
   const a = /^[aeiou]/.test(noun) ? 'an' : 'a';
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${where}: expected ${a} ${noun}s object such as ${example}, got ${o === null ? 'null' : Array.isArray(o) ? 'an array' : `${typeof o} ${JSON.stringify(o)}`}`);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${where}: expected ${a} ${noun}s object such as ${example}, got ${o === null ? 'null' : kindOf(o)}`);
   for (const k of Object.keys(o)) {
     if (names.includes(k)) continue;
     if (Object.hasOwn(elsewhere, k)) throw new InputError(`${k}: not ${a} ${noun} of ${where} but of ${elsewhere[k]} (${noun}s: ${names.join(', ')})`);

@@ -1428,8 +1428,7 @@ export function schedulerConfigFor(config: Record<string, unknown>, own: string,
 /** Pipeline.generate's `scheduler`: a class or short name. @throws InputError listing the accepted names. */
 function schedulerOption(name: unknown): SchedulerClass {
   try {
-    if (typeof name !== 'string') return resolveSchedulerClass(JSON.stringify(name) ?? String(name), 'scheduler');
-    return resolveSchedulerClass(name, 'scheduler');
+    return resolveSchedulerClass(name as string, 'scheduler'); // a number is refused as one, not as a name "5"
   } catch (e) {
     if (e instanceof SchedulerConfigError) throw new InputError(e.message);
     throw e;

@@ -159,6 +159,8 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
   // text is parsed (and a non-object refused) once, here: its _class_name decides the shift check below
   const config = typeof o.scheduler_config === 'string' ? schedulerConfigObject(o.scheduler_config, file) : o.scheduler_config;
   if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${shown(o.scheduler)}`);
+  // neither: no class to build (diffusers' from_config needs one, its config a _class_name)
+  if (o.scheduler === undefined && (config === undefined || config === null)) throw new InputError("scheduler: missing; give scheduler (a class or short name such as 'unipc'), scheduler_config (the folder's scheduler_config.json, whose _class_name decides), or both");
   if (!config) file = 'scheduler config (class defaults)';
   if (o.shift !== undefined) {
     // checked here so that a bad shift is an InputError (the caller's option), not a SchedulerConfigError (a config's)
@@ -215,7 +217,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     if (!same) throw new InputError(`latents [${o.latents?.shape?.join(',')}] and shape ${shown(o.shape)} disagree: shape is for seeded noise; give latents or shape`);
   }
   const guidance = o.guidance_scale ?? 1;
-  if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale must be a finite number, got ${shown(guidance)}`);
+  if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
   const steps = o.num_inference_steps;
   if (steps === undefined) throw new InputError('num_inference_steps: missing');
   if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);

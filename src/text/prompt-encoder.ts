@@ -98,7 +98,7 @@ export function promptList(v: unknown, name: string): string[] {
 export function checkMaxSequenceLength(v: unknown): number {
   const L = v ?? DEFAULT_MAX_SEQUENCE_LENGTH;
   if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > MAX_SEQUENCE_LENGTH) {
-    throw new InputError(`max_sequence_length must be a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${shown(L)}`);
+    throw new InputError(`max_sequence_length: a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${shown(L)}`);
   }
   return L;
 }

@@ -215,7 +215,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
         [{ ...base, seed: 1n }, InputError, "seed: an integer in 0..4294967295 (the noise generator's seed is 32 bits), got the bigint 1n"],
         [{ ...base, shift: '2' }, InputError, 'shift: a number > 0, got "2"'],
         [{ ...base, num_inference_steps: '2' }, InputError, 'num_inference_steps: a positive integer, got "2"'],
-        [{ ...base, guidance_scale: '5' }, InputError, 'guidance_scale must be a finite number, got "5"'],
+        [{ ...base, guidance_scale: '5' }, InputError, 'guidance_scale: a finite number, got "5"'],
         [{ ...base, guidance_scale: 5 }, InputError, 'negative_encoder_hidden_states: missing; guidance 5 > 1 needs the negative text embeddings (or guidance_scale: 1)'],
         [{ ...base, prompt_embeds: x.encoder_hidden_states }, InputError, "encoder_hidden_states and prompt_embeds are the same input (diffusers' two names for it): give one"],
         [{ ...base, negative_encoder_hidden_states: x.encoder_hidden_states, negative_prompt_embeds: x.encoder_hidden_states }, InputError, "negative_encoder_hidden_states and negative_prompt_embeds are the same input (diffusers' two names for it): give one"],

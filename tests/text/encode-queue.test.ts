@@ -49,7 +49,7 @@ describe('encodePrompt refuses a bad call without waiting for the call in flight
     for (const [p, o, msg] of [
       [['a', 3], {}, 'prompts[1]: a string, got number 3'],
       [[], {}, 'prompts: an empty list; give at least one prompt'],
-      ['a', { max_sequence_length: 0 }, 'max_sequence_length must be a positive integer up to 65536, got 0'],
+      ['a', { max_sequence_length: 0 }, 'max_sequence_length: a positive integer up to 65536, got 0'],
       ['a', { maxSequenceLength: 16 }, 'maxSequenceLength: not an option of encodePrompt; did you mean max_sequence_length? (options: max_sequence_length, runPlan)'],
       ['a', { runPlan: 'yes' }, 'runPlan: a function, got "yes"'],
     ] as const) {

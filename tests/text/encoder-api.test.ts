@@ -96,11 +96,11 @@ describe.skipIf(!hasGpu)('embedded text encoder (GPU)', () => {
       await bad([], {}, 'prompts: an empty list; give at least one prompt');
       await bad(['a', 3], {}, 'prompts[1]: a string, got number 3');
       await bad(undefined, {}, 'prompts: a string or a list of strings (one per batch item), got undefined');
-      await bad(['a'], { max_sequence_length: 0 }, 'max_sequence_length must be a positive integer up to 65536, got 0');
-      await bad(['a'], { max_sequence_length: 1.5 }, 'max_sequence_length must be a positive integer up to 65536, got 1.5');
-      await bad(['a'], { max_sequence_length: 65537 }, 'max_sequence_length must be a positive integer up to 65536, got 65537');
-      await bad(['a'], { max_sequence_length: '16' }, 'max_sequence_length must be a positive integer up to 65536, got "16"');
-      await bad(['a'], { max_sequence_length: NaN }, 'max_sequence_length must be a positive integer up to 65536, got NaN');
+      await bad(['a'], { max_sequence_length: 0 }, 'max_sequence_length: a positive integer up to 65536, got 0');
+      await bad(['a'], { max_sequence_length: 1.5 }, 'max_sequence_length: a positive integer up to 65536, got 1.5');
+      await bad(['a'], { max_sequence_length: 65537 }, 'max_sequence_length: a positive integer up to 65536, got 65537');
+      await bad(['a'], { max_sequence_length: '16' }, 'max_sequence_length: a positive integer up to 65536, got "16"');
+      await bad(['a'], { max_sequence_length: NaN }, 'max_sequence_length: a positive integer up to 65536, got NaN');
       await bad(['a'], { maxSequenceLength: 16 }, 'maxSequenceLength: not an option of encodePrompt; did you mean max_sequence_length? (options: max_sequence_length, runPlan)');
     } finally {
       enc.dispose();

@@ -26,7 +26,7 @@ describe("loadTextEncoder's folders (before anything is read)", () => {
     expect(e).toBeInstanceOf(InputError);
     expect(e.message).toBe('text_encoder: not a folder of loadTextEncoder; did you mean textEncoder? (folders: tokenizer, textEncoder)');
     const n = await refusal(42);
-    expect(n.message).toBe('loadTextEncoder: expected a folders object such as "Wan2.1-T2V-1.3B-Diffusers" (the pipeline folder) or { tokenizer: dir + "/tokenizer", textEncoder: dir + "/text_encoder" }, got number 42');
+    expect(n.message).toBe('loadTextEncoder: expected a folders object such as "Wan2.1-T2V-1.3B-Diffusers" (the pipeline folder) or { tokenizer: dir + "/tokenizer", textEncoder: dir + "/text_encoder" }, got 42');
   });
 
   it('a missing folder or one that is not a FolderSource is named', async () => {

@@ -70,7 +70,7 @@ describe.skipIf(!hasGpu)('UMT5 text encoder (GPU) vs transformers + diffusers', 
     opened.push(enc);
     await expect(enc.encoder.encode(Int32Array.from([5, 101, 1]), [3], 3)).rejects.toThrow(/token id 101 at position 1 is outside the text encoder's vocabulary \[0, 101\)/);
     await expect(enc.encoder.encode(Int32Array.from([5, 1, 0]), [4], 3)).rejects.toThrow('encode: prompts[0] has length 4, expected an integer in 1..3 (the token ids given per prompt)');
-    await expect(enc.encodePrompt(['x'], { max_sequence_length: 0 })).rejects.toThrow(/max_sequence_length must be a positive integer/);
+    await expect(enc.encodePrompt(['x'], { max_sequence_length: 0 })).rejects.toThrow(/max_sequence_length: a positive integer/);
   });
 
   it('encodes a prompt once per length (cache), batches mixed hits and misses', async () => {
