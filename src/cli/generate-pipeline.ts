@@ -9,7 +9,7 @@ import { folderFile, type FolderSource } from '../io/source.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { checkRunFits, LimitError } from '../model/memory.js';
 import { InputError, resolveFolder } from '../model/model.js';
-import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, decodedFrames, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
+import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, decodedSizes, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
@@ -551,16 +551,9 @@ export function checkSizeFlags(config: ModelConfig, scale: VaeScale, size: { hei
  * @throws UsageError naming the flag, the file and the size its latents make.
  */
 function checkSizesVsPipelineLatents(p: Parsed, config: ModelConfig, scale: VaeScale, lat: number[]): void {
-  const { spatial, temporal } = scale;
-  const [F, H, W] = (lat.length === 5 ? lat.slice(2) : [undefined, ...lat.slice(2)]) as [number | undefined, number, number];
-  const wan = config.family === 'wan';
-  const made: [string, number | undefined, string][] = [
-    ['frames', F === undefined ? undefined : decodedFrames(config.family, scale, F), F === undefined ? '' : wan ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
-    ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
-    ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
-  ];
-  for (const [name, v, why] of made) {
-    if (p[name] !== undefined && v !== undefined && p[name] !== v) throw new UsageError(`--${name} ${p[name]}: the "latents" in ${p.inputs as string} [${lat.join(',')}] make ${name} ${v} (${why}); with --pipeline, --frames/--height/--width size seeded noise (output pixels and frames): drop --${name} or give ${v} (or remove "latents" from the file and give --seed for new noise of that size)`);
+  const made = decodedSizes(config.family, scale, lat);
+  for (const [name, m] of [['frames', made.frames], ['height', made.height], ['width', made.width]] as const) {
+    if (p[name] !== undefined && m && p[name] !== m.value) throw new UsageError(`--${name} ${p[name]}: the "latents" in ${p.inputs as string} [${lat.join(',')}] make ${name} ${m.value} (${m.why}); with --pipeline, --frames/--height/--width size seeded noise (output pixels and frames): drop --${name} or give ${m.value} (or remove "latents" from the file and give --seed for new noise of that size)`);
   }
 }
 

@@ -184,11 +184,11 @@ export interface PipelineLoadOptions {
    */
   textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize' | 'cacheBytes'>;
   /**
-   * Progress per component, `component` 'transformer', then 'vae' (unless `vae: false`), then 'text_encoder':
-   * `done` of `total` weight tensors uploaded (a streamed text encoder also reports its layers, `done` of the
-   * layer count, as each encode runs them). A promise it returns is awaited before the next tensor; one that
-   * throws or rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadVae, KEY: …`,
-   * `loadTextEncoder, KEY: …`; its error as `cause`), as every tessera callback.
+   * Progress per component, `component` 'transformer' then 'text_encoder': `done` of `total` weight tensors
+   * uploaded (a streamed text encoder also reports its layers, `done` of the layer count, as each encode runs
+   * them). The VAE reports none. A promise it returns is awaited before the next tensor; one that throws or
+   * rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadTextEncoder, KEY: …`; its error as
+   * `cause`), as every tessera callback.
    */
   onProgress?: Hook<[component: string, done: number, total: number]>;
   /**
@@ -359,10 +359,7 @@ export interface PipelineGenerateOptions {
    * tessera's own: after each denoising step. Every callback of the call (onStep, onStage, onDecodeProgress,
    * onKernels) may return a promise: the call awaits it before it goes on (the next step, stage or frame;
    * onKernels' before the stage ends), and one that throws or rejects fails the call with an Error naming the
-   * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`). A call on this
-   * pipeline (or its components) awaited inside a callback would wait for this call: it rejects at once with
-   * ReentrantCallError (in browsers only when called before the callback's first await); called there without
-   * await, it runs after this call.
+   * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`).
    */
   onStep?: Hook<[step: number, steps: number, timestep: number]>;
   /**
@@ -603,6 +600,29 @@ export interface VaeScale {
  */
 export function decodedFrames(family: ModelConfig['family'], scale: VaeScale, latentFrames: number): number {
   return family === 'wan' ? (latentFrames - 1) * scale.temporal + 1 : latentFrames;
+}
+
+/** A size latents decode to, and how (`why`): the words a refusal of a size that disagrees with them gives. */
+export interface DecodedSize {
+  value: number;
+  why: string;
+}
+
+/**
+ * What latents of `shape` ([B, C, F, H, W]; a DiT's [B, C, H, W]) decode to through a pipeline's VAE, each size with
+ * its arithmetic: height and width (latent rows / columns × the spatial factor), and for video latents frames
+ * (decodedFrames; Wan `3 latent frames: (3 − 1) × VAE temporal factor 4 + 1`). Pipeline.generate's check of
+ * height/width/num_frames against latents and the CLI's of --height/--width/--frames share it.
+ */
+export function decodedSizes(family: ModelConfig['family'], scale: VaeScale, shape: readonly number[]): { height: DecodedSize; width: DecodedSize; frames?: DecodedSize } {
+  const { spatial, temporal } = scale;
+  const [H, W] = shape.slice(-2) as [number, number];
+  const F = shape.length === 5 ? shape[2]! : undefined;
+  return {
+    height: { value: H * spatial, why: `${H} latent rows × VAE factor ${spatial}` },
+    width: { value: W * spatial, why: `${W} latent columns × VAE factor ${spatial}` },
+    ...(F === undefined ? {} : { frames: { value: decodedFrames(family, scale, F), why: family === 'wan' ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame') } }),
+  };
 }
 
 /**
@@ -852,7 +872,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     this.serial.check();
     const max_sequence_length = typeof opts === 'number' ? opts : (checkOptionNames(opts, ['max_sequence_length'], 'encodePrompt', '{ max_sequence_length: 512 }'), opts.max_sequence_length ?? 512);
     const list = typeof prompts === 'string' ? [prompts] : prompts;
-    return this.serial.run(() => this.encode(list, max_sequence_length), undefined, undefined, 'Pipeline.encodePrompt');
+    return this.serial.run(() => this.encode(list, max_sequence_length));
   }
 
   /** Why a prompt is refused: no text encoder loaded, or one tessera does not run (named). */
@@ -918,7 +938,6 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       },
       o.signal,
       () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'),
-      'Pipeline.generate',
     );
     queued.catch(() => {}); // when `fits` fails `queued` fails with it: the caller hears of it once, below
     await fits;
@@ -943,9 +962,6 @@ export class Pipeline<out HasVae extends boolean = boolean> {
           return this.run(call);
         },
       }),
-      undefined,
-      undefined,
-      'Pipeline.exclusive',
     );
   }
 
@@ -1117,18 +1133,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const c = this.transformer.config;
     const shape = checkTensor(latents, 'latents');
     checkLatentsForTransformer(c, shape, { size: batch, items });
-    const rank = shape.length;
-    const [F, H, W] = (rank === 5 ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
     // the sizes these latents decode to: a size given as well must be the same
-    const { spatial, temporal } = this.vaeScale;
-    const made: [keyof typeof sizes, number | undefined, string][] = [
-      ['height', H * spatial, `${H} latent rows × VAE factor ${spatial}`],
-      ['width', W * spatial, `${W} latent columns × VAE factor ${spatial}`],
-      ['num_frames', rank === 5 ? decodedFrames(c.family, this.vaeScale, F) : undefined, c.family === 'wan' ? `${plural(F, 'latent frame')}: (${F} − 1) × VAE temporal factor ${temporal} + 1` : plural(F, 'latent frame')],
-    ];
-    for (const [k, v, why] of made) {
+    const made = decodedSizes(c.family, this.vaeScale, shape);
+    for (const [k, m] of [['height', made.height], ['width', made.width], ['num_frames', made.frames]] as const) {
       const asked = sizes[k];
-      if (asked !== undefined && v !== undefined && asked !== v) throw new InputError(`${k} ${asked} disagrees with latents [${shape.join(',')}], which make ${k} ${v} (${why}): leave ${k} out or give ${v}`);
+      if (asked !== undefined && m && asked !== m.value) throw new InputError(`${k} ${asked} disagrees with latents [${shape.join(',')}], which make ${k} ${m.value} (${m.why}): leave ${k} out or give ${m.value}`);
     }
     return shape;
   }
@@ -1389,13 +1398,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * text encoder's cached embeddings), so the next generate() records them with the new pipelines.
    * The VAE records its plans per decode and needs nothing. Like every call, it runs after the calls
    * running or queued on the pipeline (at once when there are none), so a running generate keeps its
-   * plans; calls made after it record afresh. The promise resolves once the plans are dropped. Inside a
-   * callback of a generate() running on the pipeline (onStep, onStage) call it without await: it runs after
-   * that call; awaited there it rejects with ReentrantCallError (it would wait for the call, which waits for it).
+   * plans; calls made after it record afresh. The promise resolves once the plans are dropped. Never await
+   * it inside a call on the same pipeline (an onStep or onStage callback of its generate()): it waits for
+   * that call, which waits for it; call it without await there.
    * @throws DisposedError after dispose() (thrown at once).
    */
   resetPlans(): Promise<void> {
-    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]), 'Pipeline.resetPlans');
+    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]));
   }
 
   /**
@@ -1428,7 +1437,8 @@ export function schedulerConfigFor(config: Record<string, unknown>, own: string,
 /** Pipeline.generate's `scheduler`: a class or short name. @throws InputError listing the accepted names. */
 function schedulerOption(name: unknown): SchedulerClass {
   try {
-    return resolveSchedulerClass(name as string, 'scheduler'); // a number is refused as one, not as a name "5"
+    if (typeof name !== 'string') return resolveSchedulerClass(JSON.stringify(name) ?? String(name), 'scheduler');
+    return resolveSchedulerClass(name, 'scheduler');
   } catch (e) {
     if (e instanceof SchedulerConfigError) throw new InputError(e.message);
     throw e;
@@ -1562,7 +1572,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
       if (va && opts.vae !== false) stop('before the vae');
-      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...shared, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('vae', d, t)) });
+      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...shared });
       if (loadTe) {
         stop('before the text_encoder');
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
