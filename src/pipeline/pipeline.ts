@@ -184,11 +184,11 @@ export interface PipelineLoadOptions {
    */
   textEncoder?: boolean | Pick<TextEncoderLoadOptions, 'maxMemory' | 'stream' | 'cacheSize' | 'cacheBytes'>;
   /**
-   * Progress per component, `component` 'transformer' then 'text_encoder': `done` of `total` weight tensors
-   * uploaded (a streamed text encoder also reports its layers, `done` of the layer count, as each encode runs
-   * them). The VAE reports none. A promise it returns is awaited before the next tensor; one that throws or
-   * rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadTextEncoder, KEY: …`; its error as
-   * `cause`), as every tessera callback.
+   * Progress per component, `component` 'transformer', then 'vae' (unless `vae: false`), then 'text_encoder':
+   * `done` of `total` weight tensors uploaded (a streamed text encoder also reports its layers, `done` of the
+   * layer count, as each encode runs them). A promise it returns is awaited before the next tensor; one that
+   * throws or rejects fails the load (`loadModel, KEY: onProgress failed: …`, or `loadVae, KEY: …`,
+   * `loadTextEncoder, KEY: …`; its error as `cause`), as every tessera callback.
    */
   onProgress?: Hook<[component: string, done: number, total: number]>;
   /**
@@ -359,7 +359,10 @@ export interface PipelineGenerateOptions {
    * tessera's own: after each denoising step. Every callback of the call (onStep, onStage, onDecodeProgress,
    * onKernels) may return a promise: the call awaits it before it goes on (the next step, stage or frame;
    * onKernels' before the stage ends), and one that throws or rejects fails the call with an Error naming the
-   * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`).
+   * callback and where (`Pipeline.generate, step 2/4: onStep failed: …`, its error as `cause`). A call on this
+   * pipeline (or its components) awaited inside a callback would wait for this call: it rejects at once with
+   * ReentrantCallError (in browsers only when called before the callback's first await); called there without
+   * await, it runs after this call.
    */
   onStep?: Hook<[step: number, steps: number, timestep: number]>;
   /**
@@ -872,7 +875,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     this.serial.check();
     const max_sequence_length = typeof opts === 'number' ? opts : (checkOptionNames(opts, ['max_sequence_length'], 'encodePrompt', '{ max_sequence_length: 512 }'), opts.max_sequence_length ?? 512);
     const list = typeof prompts === 'string' ? [prompts] : prompts;
-    return this.serial.run(() => this.encode(list, max_sequence_length));
+    return this.serial.run(() => this.encode(list, max_sequence_length), undefined, undefined, 'Pipeline.encodePrompt');
   }
 
   /** Why a prompt is refused: no text encoder loaded, or one tessera does not run (named). */
@@ -938,6 +941,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       },
       o.signal,
       () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'),
+      'Pipeline.generate',
     );
     queued.catch(() => {}); // when `fits` fails `queued` fails with it: the caller hears of it once, below
     await fits;
@@ -962,6 +966,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
           return this.run(call);
         },
       }),
+      undefined,
+      undefined,
+      'Pipeline.exclusive',
     );
   }
 
@@ -1398,13 +1405,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * text encoder's cached embeddings), so the next generate() records them with the new pipelines.
    * The VAE records its plans per decode and needs nothing. Like every call, it runs after the calls
    * running or queued on the pipeline (at once when there are none), so a running generate keeps its
-   * plans; calls made after it record afresh. The promise resolves once the plans are dropped. Never await
-   * it inside a call on the same pipeline (an onStep or onStage callback of its generate()): it waits for
-   * that call, which waits for it; call it without await there.
+   * plans; calls made after it record afresh. The promise resolves once the plans are dropped. Inside a
+   * callback of a generate() running on the pipeline (onStep, onStage) call it without await: it runs after
+   * that call; awaited there it rejects with ReentrantCallError (it would wait for the call, which waits for it).
    * @throws DisposedError after dispose() (thrown at once).
    */
   resetPlans(): Promise<void> {
-    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]));
+    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]), 'Pipeline.resetPlans');
   }
 
   /**
@@ -1437,8 +1444,7 @@ export function schedulerConfigFor(config: Record<string, unknown>, own: string,
 /** Pipeline.generate's `scheduler`: a class or short name. @throws InputError listing the accepted names. */
 function schedulerOption(name: unknown): SchedulerClass {
   try {
-    if (typeof name !== 'string') return resolveSchedulerClass(JSON.stringify(name) ?? String(name), 'scheduler');
-    return resolveSchedulerClass(name, 'scheduler');
+    return resolveSchedulerClass(name as string, 'scheduler'); // a number is refused as one, not as a name "5"
   } catch (e) {
     if (e instanceof SchedulerConfigError) throw new InputError(e.message);
     throw e;
@@ -1572,7 +1578,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
       if (transformer.family !== spec.family) throw new PipelineError(`${root}/transformer/config.json: a ${transformer.family} transformer in a ${cls}`);
       const budget = transformer.maxMemory; // opts.maxMemory in bytes, parsed by loadModel
       if (va && opts.vae !== false) stop('before the vae');
-      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...shared });
+      if (va && opts.vae !== false) vae = await loadVae(subFolder(folder, 'vae'), { gpu, dtype: opts.dtype, maxMemory: budget, ...variantOf('vae'), ...shared, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('vae', d, t)) });
       if (loadTe) {
         stop('before the text_encoder');
         const teOpts = typeof opts.textEncoder === 'object' ? opts.textEncoder : {};
