@@ -72,6 +72,11 @@ export function gpuOfDevice(device: GPUDevice): Gpu {
   return gpu;
 }
 
+/** `gpu` wraps a caller's own GPUDevice (the loaders' `device` option), not one acquireGpu() requested. */
+export function isCallersDevice(gpu: Gpu): boolean {
+  return wrapped.get(gpu.device) === gpu;
+}
+
 /** The device a load runs on: `gpu`, or the Gpu of `device`, or undefined (withLoadGpu acquires one). Checked options only. */
 export function loadGpuOf(opts: { gpu?: Gpu; device?: GPUDevice }): Gpu | undefined {
   return opts.gpu ?? (opts.device && gpuOfDevice(opts.device));

@@ -19,7 +19,7 @@ import { checkKeyCount, checkKeys, expectedKeys, unexpectedKeysLine, uploadWeigh
 import { keyFoldLengths } from '../ops/attention.js';
 import { checkRopeGrid, type KeyFoldTable } from './wan.js';
 import { checkGpuOption, InputError, kindOf, shown } from './input-error.js';
-import { checkDeviceOptions, loadGpuOf } from './device-option.js';
+import { checkDeviceOptions, isCallersDevice, loadGpuOf } from './device-option.js';
 import type { Hook } from '../hook.js';
 
 export { checkGpuOption, InputError, kindOf, shown };
@@ -66,9 +66,18 @@ export async function withLoadGpu<T>(given: Gpu | undefined, load: (gpu: Gpu, ow
  */
 export class DtypeUnsupportedError extends InputError {}
 
-/** Refuses f16 storage on an adapter without shader-f16 (DtypeUnsupportedError naming the `dtype` option, which the CLI shows as --dtype; before any upload). */
+/**
+ * Refuses f16 storage on a device without shader-f16 (DtypeUnsupportedError naming the `dtype` option, which the
+ * CLI shows as --dtype; before any upload). A caller's own GPUDevice (the `device` option) lacks it when it was
+ * requested without it, whatever its adapter has (tessera cannot see that adapter): the message says how to
+ * request it.
+ */
 export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
-  if (dtype === 'f16' && !gpu.f16) throw new DtypeUnsupportedError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
+  if (dtype !== 'f16' || gpu.f16) return;
+  if (isCallersDevice(gpu)) {
+    throw new DtypeUnsupportedError(`dtype: 'f16' needs shader-f16, and this GPUDevice was created without it: request it (adapter.requestDevice({ requiredFeatures: ['shader-f16'] }) on an adapter whose features have it) or use dtype: 'f32'`);
+  }
+  throw new DtypeUnsupportedError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
 }
 
 /** A host tensor: f32 values in row-major (C) order; `data.length` is the product of `shape`. */

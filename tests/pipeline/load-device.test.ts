@@ -90,8 +90,11 @@ describe.skipIf(!hasGpu)('device: the loaders run on the caller\'s GPUDevice and
       expect(maxAbs / maxExp).toBeLessThanOrEqual(loadCase('wan_small').tolerance.max);
       model.destroy();
       expect(await usable(device)).toBe(7);
-      // f16 on a device requested without shader-f16: refused, naming dtype
-      await expect(loadModel(join(FIXTURES, 'wan_small', 'model'), { device, dtype: 'f16' })).rejects.toThrow(/^dtype: 'f16' needs the adapter feature shader-f16/);
+      // f16 on a device requested without shader-f16: refused, naming dtype and how to request the feature
+      // (it blamed the adapter, whose features may well have it)
+      await expect(loadModel(join(FIXTURES, 'wan_small', 'model'), { device, dtype: 'f16' })).rejects.toThrow(
+        "dtype: 'f16' needs shader-f16, and this GPUDevice was created without it: request it (adapter.requestDevice({ requiredFeatures: ['shader-f16'] }) on an adapter whose features have it) or use dtype: 'f32'",
+      );
     } finally {
       device.destroy();
     }
