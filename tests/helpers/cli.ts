@@ -51,6 +51,19 @@ export function nodeCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeout
  * launcher's stderr filter, signals, EPIPE, a process's own GPU and Mesa start) needs tesseraCli.
  * `env`: set for the call (undefined unsets), restored after. Not for concurrent calls (console and
  * the std streams are replaced while it runs).
+ *
+ * Module state the CLI keeps lives on between calls in one worker (vitest's unit files share modules,
+ * isolate: false), unlike a spawn's fresh process:
+ * - the tuning cache: its path ($XDG_CACHE_HOME/tessera/tune.json, src/gpu/tune-store-node.ts) is fixed when
+ *   the module is first imported, and main() loads its entries once (loadTuneCache), so a call's `env` with
+ *   another XDG_CACHE_HOME or HOME reads and writes the first cache: a test of the cache's folder spawns
+ *   (tesseraCli), as tests/cli/tune-cache-folder.test.ts does. Tuned choices a call saves stay loaded for the next.
+ * - --quiet (src/cli/progress.ts setQuiet): each main() sets it from its flags once they parse; a call refused
+ *   while parsing leaves the previous call's setting, and after the last call it stays as that call left it
+ *   (library info() lines in later tests of the worker print nothing after a --quiet call).
+ * - an interrupted run's stopProgress (progress.ts) is never undone: progress stays off in the worker.
+ * - --no-tune's default tune mode is reset here after each call (setDefaultTuneMode(null)).
+ * TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS and TESSERA_MAX_GPU_MEMORY are read per call, so `env` serves them.
  */
 export async function tesseraInProcess(args: string[], opts: { env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
   const [{ main }, { setDefaultTuneMode }] = await Promise.all([import('../../src/cli/main.js'), import('../../src/gpu/tune.js')]);
