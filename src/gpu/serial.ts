@@ -48,21 +48,27 @@ export class Serial {
    * With a `signal`: when it aborts while the call waits its turn, the call leaves the queue and
    * rejects at once with what `aborted` throws (the caller's AbortError; the signal's reason when
    * `aborted` throws nothing); `f` never runs. Once `f` has started, the signal is `f`'s to check.
-   * `call`: its name in messages, e.g. "Pipeline.encodePrompt".
+   * `call`: its name in messages, e.g. "Pipeline.encodePrompt". `first`: a check run beside the wait (for an
+   * early refusal): when it rejects, the call rejects at once with its error (`f` still runs in turn, and is
+   * expected to fail on it too). A method that returns the call should return this promise itself, not
+   * chain on it (an async wrapper's `return` chains: see below).
    * A call made inside a callback (onStep, onStage, onProgress…) of this object's running call is queued as
    * any other, but chaining on it (await, then, Promise.all) before the callback settles would wait for
    * itself: it then leaves the queue and rejects with ReentrantCallError at once. Where AsyncLocalStorage is
    * missing (browsers) only calls made in the callback's synchronous part (before its first await) are seen.
    * @throws DisposedError (as a rejection) when the object was disposed before the call.
    */
-  run<T>(f: () => Promise<T>, signal?: AbortSignal, aborted?: () => void, call = 'this call'): Promise<T> {
+  run<T>(f: () => Promise<T>, signal?: AbortSignal, aborted?: () => void, call = 'this call', first?: Promise<unknown>): Promise<T> {
     if (this.closed) return Promise.reject(this.disposedError());
     const inside = hookOf(this, this.running);
     const g = () => {
       this.running = call;
       return asCall(this, call, f).finally(() => (this.running = undefined));
     };
-    if (!inside) return this.enqueue(g, signal, aborted);
+    if (!inside) {
+      const p = this.enqueue(g, signal, aborted);
+      return first ? new Promise<T>((ok, no) => (p.then(ok, no), first.catch(no))) : p;
+    }
     const refuse = new AbortController();
     const error = () =>
       new ReentrantCallError(
@@ -72,7 +78,7 @@ export class Serial {
       if (refuse.signal.aborted) throw error();
       aborted?.();
     });
-    const w = new Watched<T>((ok, no) => p.then(ok, no));
+    const w = new Watched<T>((ok, no) => (p.then(ok, no), first?.catch(no)));
     w.onThen = () => {
       if (inside.hook.active) refuse.abort();
     };

@@ -871,10 +871,16 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * the length alone.
    * @throws InputError when the pipeline has none or for a bad option; DisposedError after dispose().
    */
-  async encodePrompt(prompts: string | string[], opts: number | { max_sequence_length?: number } = {}): Promise<TensorData> {
-    this.serial.check();
-    const max_sequence_length = typeof opts === 'number' ? opts : (checkOptionNames(opts, ['max_sequence_length'], 'encodePrompt', '{ max_sequence_length: 512 }'), opts.max_sequence_length ?? 512);
+  encodePrompt(prompts: string | string[], opts: number | { max_sequence_length?: number } = {}): Promise<TensorData> {
+    let max_sequence_length: number;
+    try {
+      this.serial.check();
+      max_sequence_length = typeof opts === 'number' ? opts : (checkOptionNames(opts, ['max_sequence_length'], 'encodePrompt', '{ max_sequence_length: 512 }'), opts.max_sequence_length ?? 512);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const list = typeof prompts === 'string' ? [prompts] : prompts;
+    // the queue's promise as it is (not async): see generate
     return this.serial.run(() => this.encode(list, max_sequence_length), undefined, undefined, 'Pipeline.encodePrompt');
   }
 
@@ -925,15 +931,22 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   generate(o: PipelineGenerateOptions & { class_labels: ArrayLike<number | bigint>; output_type?: 'np' }): Promise<PipelineImageOutput>;
   generate(o: PipelineGenerateOptions & { output_type?: 'np' }): Promise<PipelineVideoOutput>;
   generate(o: PipelineGenerateOptions): Promise<PipelineOutput>;
-  async generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
-    this.serial.check();
-    const call = this.check(o);
-    throwIfAborted(o.signal, 'Pipeline.generate');
+  generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
+    // not async, and the queue's promise returned as it is: an async method's return would chain on it, which
+    // Serial.run takes for an await when called inside a callback of this pipeline's running call
+    let call: ReturnType<Pipeline['check']>;
+    try {
+      this.serial.check();
+      call = this.check(o);
+      throwIfAborted(o.signal, 'Pipeline.generate');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     // the decode's memory comes from a dry run of its recording (async): started now and awaited before any
-    // stage runs, so that a refusal comes at once, not after the calls queued before this one
+    // stage runs, and a refusal rejects the call at once (`first`), not after the calls queued before this one
     const fits = this.checkDecodeFits(call);
     // aborted while it waits for the calls ahead: rejected at once, and it leaves the queue
-    const queued = this.serial.run(
+    return this.serial.run(
       async () => {
         await fits;
         await call.warnings?.settle();
@@ -942,10 +955,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       o.signal,
       () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'),
       'Pipeline.generate',
+      fits,
     );
-    queued.catch(() => {}); // when `fits` fails `queued` fails with it: the caller hears of it once, below
-    await fits;
-    return queued;
   }
 
   /**

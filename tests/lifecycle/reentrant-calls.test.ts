@@ -4,7 +4,7 @@
 // ReentrantCallError (src/gpu/serial.ts, src/hook.ts), the object keeps working, and a call made there without
 // await still runs after the running call (resetPlans from onStep: pipeline-lifecycle, component-queue).
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node-env.js';
 import { ReentrantCallError, Serial } from '../../src/gpu/serial.js';
 import { callHook } from '../../src/hook.js';
@@ -53,6 +53,28 @@ describe('Serial: a call awaited inside a callback of the same object\'s running
   });
 });
 
+describe('without AsyncLocalStorage (browsers)', () => {
+  it("a call awaited in the callback's synchronous part is still refused; one without await runs after", async () => {
+    const node = process as unknown as Record<string, unknown>;
+    const real = node.getBuiltinModule;
+    node.getBuiltinModule = undefined;
+    vi.resetModules();
+    try {
+      const { Serial: S } = await import('../../src/gpu/serial.js');
+      const { callHook: hook } = await import('../../src/hook.js');
+      const s = new S('thing t');
+      const running = (fn: () => Promise<void> | void) => s.run(() => hook('onStep', 'T.generate, step 1/2', fn), undefined, undefined, 'T.generate').then(() => 'ok', (e: Error) => e.message);
+      expect(await running(async () => void (await s.run(async () => 7, undefined, undefined, 'T.encode')))).toBe(`T.generate, step 1/2: onStep failed: T.encode: awaited inside onStep of a running T.generate on thing t; ${TAIL}`);
+      let later: Promise<number> | undefined;
+      expect(await running(() => void (later = s.run(async () => 8, undefined, undefined, 'T.encode')))).toBe('ok');
+      expect(await later).toBe(8);
+    } finally {
+      node.getBuiltinModule = real;
+      vi.resetModules();
+    }
+  });
+});
+
 const DIR = join(ROOT, 'models', 'tessera-shapes');
 const base: PipelineGenerateOptions = { prompt: 'a red circle moving left', seed: 3, height: 32, width: 32, num_frames: 9, num_inference_steps: 2, output_type: 'latent' };
 
@@ -81,5 +103,11 @@ describe.skipIf(!hasGpu)('Pipeline and model: awaited from their own running cal
     );
     const again = await pipe.generate(base);
     expect(Array.from(again.latents.data)).toEqual(Array.from(want.latents.data));
+    // without await: queued, run after the call (Pipeline.generate and encodePrompt return the queue's promise)
+    const later: Promise<unknown>[] = [];
+    await pipe.generate({ ...base, onStep: (i) => void (i === 1 && later.push(pipe.encodePrompt('a blue square', 16), pipe.generate(base))) });
+    const [emb, next] = (await Promise.all(later)) as [typeof text, typeof want];
+    expect(Array.from(emb.data)).toEqual(Array.from(text.data));
+    expect(Array.from(next.latents.data)).toEqual(Array.from(want.latents.data));
   }, 300_000);
 });
