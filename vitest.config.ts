@@ -4,12 +4,35 @@ import { join } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
 import LongestFirstSequencer from './tests/helpers/sequencer.js';
 
-// Two projects, run together by `npm test` (scripts/test.mjs: one vitest run, one pool of two
-// workers, files longest first across both) and counted apart by the summary reporter: `unit`
-// (kernels, models, I/O: every test well under a minute on 2 cores) and `integration`
-// (tests/integration/: the 32,760-token attention, pack-and-install, CLI spawns, browser tests,
-// the judge bar), each of those with a timeout of its own.
+// Three projects, counted apart by the summary reporter: `unit` (kernels, models, I/O: every test
+// well under a minute on 2 cores), `unit-isolated` (unit files that need a process of their own, below)
+// and `integration` (tests/integration/: the 32,760-token attention, pack-and-install, CLI spawns,
+// browser tests, the judge bar), each of those with a timeout of its own. `npm test` (scripts/test.mjs)
+// runs `unit` with --no-isolate (its files share worker processes, modules and one GPU device;
+// tests/helpers/shared-worker.ts puts back what each file changed), then the other two as vitest
+// isolates by default, a process per file, each run on the pool of two workers, longest files first.
+// By hand: `npx vitest run --project unit --no-isolate` as npm test runs it.
 const INTEGRATION = 'tests/integration/**/*.test.ts';
+
+// Unit files that need a process each: those that vi.mock a module of src/ (or node:fs) that other files
+// import (with shared modules the mock would miss the copy already loaded, and stay for the files after
+// it), those that change module state nothing puts back (stopProgress(): no progress drawn after it),
+// and those that need a fresh device (pipeline-progress: every stage reports its compiles; tune-budget:
+// its first read-back makes a staging buffer, none kept from other files).
+const OWN_PROCESS = [
+  'tests/pipeline/pipeline-progress.test.ts',
+  'tests/models/tune-budget.test.ts',
+  'tests/cli/progress-after-interrupt-s18.test.ts',
+  'tests/pipeline/decode-dry-runs.test.ts',
+  'tests/models/memory-far-over.test.ts',
+  'tests/cli/dtype-f16-refusal.test.ts',
+  'tests/hardening/config-weights.test.ts',
+  'tests/gpu/tune-rounds.test.ts',
+  'tests/gpu/tune-choice.test.ts',
+  'tests/gpu/tune-ran-plan.test.ts',
+  'tests/gpu/tune-store-full-disk.test.ts',
+  'tests/io/output-targets.test.ts',
+];
 
 // Tests check numbers, mostly on small shapes, where lavapipe's LLVM optimisation passes cost
 // more compile time than they save in run time (cold, alone: gemm.test 82 → 50 s, attention.test
@@ -69,7 +92,8 @@ export default defineConfig({
     // longest files first (measured seconds in the sequencer), so both workers end together
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, INTEGRATION] } },
+      { extends: true, test: { name: 'unit', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, INTEGRATION, ...OWN_PROCESS], setupFiles: ['tests/helpers/shared-worker.ts'] } },
+      { extends: true, test: { name: 'unit-isolated', include: OWN_PROCESS } },
       // integration tests take ~5–60 s each on a quiet machine (CLI spawns, golden runs); 300 s
       // leaves room for a loaded one; longer ones (32,760-token attention, packing) set their own
       { extends: true, test: { name: 'integration', include: [INTEGRATION], testTimeout: 300_000, hookTimeout: 600_000 } },

@@ -2,13 +2,13 @@
 // tsconfig.build.json --noCheck: the same JavaScript, without checking the types a second time) and
 // type-checks everything (tsc --noEmit -p tsconfig.json, which includes src/ with the same options)
 // beside it, and the tests start as soon as the build is there, the type-check going on beside them
-// (its errors are printed after the tests, and fail the run). One vitest run of both projects,
-// `unit` (kernels, models, I/O) and `integration` (tests/integration/: the heavy checks, each with
-// a timeout of its own), on one pool of two workers so neither core idles while the other finishes
-// a project (vitest.config.ts). The tests' CLI spawns run the build
+// (its errors are printed after the tests, and fail the run). Two vitest runs (below): `unit`
+// (kernels, models, I/O) with its files sharing worker processes, then `unit-isolated` and
+// `integration` (tests/integration/: the heavy checks, each with a timeout of its own) with a
+// process per file (vitest.config.ts). The tests' CLI spawns run the build
 // (TESSERA_CLI_BUILD, bin/tessera.mjs): ~1 s less CPU each than the sources through tsx, over a
-// few hundred spawns. The summary reporter prints one line per project and the closing line
-// "N passed, N failed, N skipped". Extra arguments go to vitest (e.g. a file filter, or
+// few hundred spawns. The summary reporter prints one line per project, and this script the closing
+// line "N passed, N failed, N skipped" of both runs. Extra arguments go to vitest (e.g. a file filter, or
 // `--project unit`).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,25 +43,53 @@ if (built.failed) {
   process.exit(1);
 }
 
+// Two vitest runs, one after the other, each on the pool of two workers, longest files first:
+// `unit` with isolate: false (--no-isolate: a worker runs file after file in one process, one module
+// graph and one GPU device, so a file no longer pays a fresh process, the engine's imports, a Dawn
+// device and the translation of its kernels again; tests/helpers/shared-worker.ts puts back what a
+// file changed; bench/RESULTS.md, session 20), then `unit-isolated` (files that vi.mock what others
+// import) and `integration` (files that set the environment Mesa reads once per process, and CLI
+// spawns) with a process per file. Vitest cannot mix the two in one pool: its isolation is the
+// pool's, and with isolate: false it runs the projects one after the other anyway.
+// `--project NAME` among the arguments picks the runs; other arguments go to both.
+const projects = [];
+const rest = [];
+for (let i = 0; i < args.length; i++) {
+  const m = /^--project(?:=(.*))?$/.exec(args[i]);
+  if (!m) rest.push(args[i]);
+  else projects.push(m[1] ?? args[++i]);
+}
+const runs = [];
+if (!projects.length || projects.includes('unit')) runs.push(['--project', 'unit', '--no-isolate']);
+const own = projects.length ? projects.filter((p) => p !== 'unit') : ['unit-isolated', 'integration'];
+if (own.length) runs.push(own.flatMap((p) => ['--project', p]));
+
 const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
-const summary = join(dir, 'summary.json');
 const t0 = Date.now();
-const r = spawnSync(process.execPath, [vitest, 'run', ...(args.length ? ['--passWithNoTests'] : []), ...args], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, TESSERA_TEST_SUMMARY: summary, TESSERA_CLI_BUILD: BUILD },
-});
-let ran = true;
-try {
-  JSON.parse(readFileSync(summary, 'utf8'));
-} catch {
-  ran = false;
+const total = { passed: 0, failed: 0, skipped: 0 };
+let ok = true;
+for (const [i, picked] of runs.entries()) {
+  const summary = join(dir, `summary-${i}.json`);
+  const r = spawnSync(process.execPath, [vitest, 'run', ...picked, ...(args.length ? ['--passWithNoTests'] : []), ...rest], {
+    cwd: root,
+    stdio: 'inherit',
+    // the reporter's closing line is printed here, once, for both runs
+    env: { ...process.env, TESSERA_TEST_SUMMARY: summary, TESSERA_TEST_NO_TOTAL: '1', TESSERA_CLI_BUILD: BUILD },
+  });
+  try {
+    const c = JSON.parse(readFileSync(summary, 'utf8'));
+    for (const k of Object.keys(total)) total[k] += c[k];
+    if (r.status !== 0) ok = false;
+  } catch {
+    ok = false;
+    process.stdout.write(`\nvitest (${picked.join(' ')}) ended before its reporters ran (exit ${r.status ?? r.signal}): counted as a failure\n`);
+  }
 }
 rmSync(dir, { recursive: true, force: true });
 const wall = ((Date.now() - t0) / 1000).toFixed(0);
-if (!ran) process.stdout.write(`\nvitest ended before its reporters ran (exit ${r.status ?? r.signal}): counted as a failure\n`);
+process.stdout.write(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
 const t = await typecheck;
 if (t.failed) process.stdout.write(`\n${t.text}npm test: ${t.failed} failed (the tests ran beside it)\n`);
-const ok = r.status === 0 && ran && !t.failed;
+if (t.failed) ok = false;
 process.stdout.write(`npm test: ${wall} s wall${ok ? '' : ', FAILED'}\n`);
 process.exit(ok ? 0 : 1);

@@ -10,7 +10,7 @@ import { gpu, hasGpu } from '../helpers/gpu.js';
 import type { Gpu } from '../../src/gpu/device.js';
 import { Plan } from '../../src/gpu/plan.js';
 import { Allocator } from '../../src/gpu/tensor.js';
-import { loadTuneCache, setTuneMode, setTuneStore, tuneKey, type TuneEntry } from '../../src/gpu/tune.js';
+import { defaultTuneMode, loadTuneCache, setTuneMode, setTuneStore, tuneKey, type TuneEntry } from '../../src/gpu/tune.js';
 import { describeGemmStrategy, gemm, gemmBucket, gemmCandidates, gemmVariant, subgroupColumns, type GemmCandidate } from '../../src/ops/gemm.js';
 
 const fake = (o: Partial<Gpu>): Gpu => ({ subgroups: true, subgroupMinSize: 8, subgroupMaxSize: 32, isCpu: true, limits: { maxComputeWorkgroupStorageSize: 32768 }, ...o }) as unknown as Gpu;
@@ -62,7 +62,7 @@ const entry = (choice: string): TuneEntry => ({ choice, ms: { [choice]: 1 }, sha
 describe.skipIf(!hasGpu)('recording the block’s to_qkv and ff.0 on this adapter', () => {
   afterAll(() => {
     setTuneStore(null);
-    if (gpu) setTuneMode(gpu, 'auto');
+    if (gpu) setTuneMode(gpu, defaultTuneMode()); // the unit files share the device (tests/helpers/gpu.ts): back to the run's mode
   });
 
   /** The subgroup knobs each call recorded (to_qkv, ff.0), and the buckets and candidates left for the tuner. */

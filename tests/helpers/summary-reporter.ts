@@ -2,7 +2,7 @@
 // the summed seconds of their files), the ten slowest tests and the five slowest files of each
 // project (with their hooks: beforeAll compiles a file's kernel variants), then one plain closing
 // line, "N passed, N failed, N skipped", so that tools reading test output for a runner-agnostic
-// summary find one. With TESSERA_TEST_SUMMARY=<file> it also writes those counts as JSON there
+// summary find one (with TESSERA_TEST_NO_TOTAL set, scripts/test.mjs prints it, once for its two runs). With TESSERA_TEST_SUMMARY=<file> it also writes those counts as JSON there
 // (scripts/test.mjs reads them to tell a run that ended before its reporters from one that ran).
 import { writeFileSync } from 'node:fs';
 import type { Reporter } from 'vitest/reporters';
@@ -69,7 +69,9 @@ export default class SummaryReporter implements Reporter {
       }
     }
     const total = [...projects.values()].reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed, skipped: a.skipped + c.skipped }), { passed: 0, failed: 0, skipped: 0 });
-    process.stdout.write(`${out.join('\n')}\n\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
+    // scripts/test.mjs runs vitest twice (TESSERA_TEST_NO_TOTAL=1) and prints the line once, for both runs
+    const closing = process.env.TESSERA_TEST_NO_TOTAL ? '' : `\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`;
+    process.stdout.write(`${out.join('\n')}\n${closing}`);
     const file = process.env.TESSERA_TEST_SUMMARY;
     if (file) writeFileSync(file, JSON.stringify({ ...total, projects: Object.fromEntries(projects) }));
   }
