@@ -272,21 +272,10 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(4));
 
-  it('loads a model folder picked on this computer (webkitdirectory), read through mapFolder', async () => {
-    const before = await info();
-    // the folder itself, as a user picks it: the repository's tessera-shapes (no files.json: the picked files are the list)
-    await s.page.setInputFiles('#model-pick', fileURLToPath(new URL('../../models/tessera-shapes', import.meta.url)));
-    const i = await settle('a prompt run on a picked folder', 2);
-    expect(i.model).toMatch(/^tessera-shapes \(picked: \d+ files\)$/);
-    expect(i.runs).toBe(before.runs + 1);
-    expect(i.frames).toBe(9);
-    expect(new URL(s.page.url()).searchParams.has('model'), 'a picked folder has no address').toBe(false);
-    expect(s.watch.errors).toEqual([]);
-  }, browserTimeout(3));
-
   // A second page (autorun=0; tune left at its default, auto) for what needs a page with no run yet: the kernel
-  // list before any run, a folder picked before any run, and that first run's kernel-work lines as they change (it
-  // autotunes). They were three pages, two of them with a first run each (every kernel compiled again).
+  // list before any run, a folder picked on this computer before any run, and that first run's kernel-work lines as
+  // they change (it autotunes). They were three pages, two of them with a first run each (every kernel compiled
+  // again), and the picked folder had a run of its own on the first page.
   const fresh = {} as { page: Page; watch: PageWatch };
 
   it(`before any run the kernel list says nothing is "unused", nor the editor "not dispatched"`, async () => {
@@ -309,7 +298,8 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     });
     // "a green triangle moving up" (a held-out pair) at 2 steps: the judge finds no shape (in the CLI demo too:
     // a frame with no bright pixel, another with 11 % of them); one timed repeat: no check on this page compares repeats
-    await page.goto(`${s.server.url}?autorun=0&steps=2&repeats=1&prompt=a%20green%20triangle%20moving%20up`);
+    // model=… in the address: the picked folder's run must take it out (a picked folder has no address)
+    await page.goto(`${s.server.url}?autorun=0&steps=2&repeats=1&prompt=a%20green%20triangle%20moving%20up&model=models/tessera-shapes/`);
     await watch.untilState('the page with autorun=0', ['done']);
     const list = await page.$$eval('#kernel-list li', (lis) => lis.map((li) => [li.className, li.children[1]!.textContent, li.getAttribute('title')] as const));
     expect(list.length).toBeGreaterThan(5);
@@ -322,7 +312,7 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     expect(await page.textContent('#kernel-variants')).toBe('no run yet: the first run shows the variants it dispatches (an edit now is compile-checked, and the next run uses it)');
   }, browserTimeout(1));
 
-  it('a folder picked before any run (autorun=0) is the first run\'s model; before the script has run, the picker is disabled as the buttons are', async () => {
+  it('loads a model folder picked on this computer (webkitdirectory), read through mapFolder; picked before any run (autorun=0) it is the first run\'s model; before the script has run, the picker is disabled as the buttons are', async () => {
     // the page as parsed, before main.ts runs (JavaScript off): a folder picked then had no handler and was dropped
     const bare = await s.browser.newContext({ javaScriptEnabled: false });
     try {
@@ -334,6 +324,8 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     }
     const { page, watch } = fresh;
     expect(await page.isDisabled('#model-pick')).toBe(false);
+    expect(new URL(page.url()).searchParams.get('model'), 'the address names a model folder before the pick').toBe('models/tessera-shapes/');
+    // the folder itself, as a user picks it: the repository's tessera-shapes (no files.json: the picked files are the list)
     await page.setInputFiles('#model-pick', fileURLToPath(new URL('../../models/tessera-shapes', import.meta.url)));
     await watch.within(
       'a prompt run (it autotunes) on a folder picked before any run',
@@ -346,6 +338,8 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     expect(i.mode).toBe('prompt');
     expect(i.model).toMatch(/^tessera-shapes \(picked: \d+ files\)$/);
     expect(i.modelError).toBeNull();
+    expect(i.frames).toBe(9);
+    expect(new URL(page.url()).searchParams.has('model'), 'a picked folder has no address').toBe(false);
     expect(watch.errors).toEqual([]);
   }, browserTimeout(3));
 
