@@ -17,9 +17,12 @@ const INTEGRATION = 'tests/integration/**/*.test.ts';
 // Unit files that need a process each: those that vi.mock a module of src/ (or node:fs) that other files
 // import (with shared modules the mock would miss the copy already loaded, and stay for the files after
 // it), those that change module state nothing puts back (stopProgress(): no progress drawn after it),
-// and those that need a fresh device (pipeline-progress: every stage reports its compiles; tune-budget:
-// its first read-back makes a staging buffer, none kept from other files).
+// those that need a fresh device (pipeline-progress: every stage reports its compiles; tune-budget:
+// its first read-back makes a staging buffer, none kept from other files; gpu-wait: compileKernels'
+// warm-up runs), and tune-key-threads (Mesa's thread count as Dawn started with it, once a process).
 const OWN_PROCESS = [
+  'tests/gpu/gpu-wait.test.ts',
+  'tests/gpu/tune-key-threads.test.ts',
   'tests/pipeline/pipeline-progress.test.ts',
   'tests/models/tune-budget.test.ts',
   'tests/cli/progress-after-interrupt-s18.test.ts',
