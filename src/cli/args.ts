@@ -6,10 +6,15 @@ import { closestName } from '../closest-name.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_USAGE';
 }
 
 /** parseArgs' refusal of a flag the command does not declare (prints as a UsageError); `flag` without the dashes. */
 export class UnknownFlagError extends UsageError {
+  // the CLI prints the name: its users read a usage error, as for any other wrong flag
+  override name = 'UsageError';
+  override readonly code: string = 'ERR_UNKNOWN_FLAG';
   constructor(
     message: string,
     readonly flag: string,

@@ -4,8 +4,10 @@
 // package `webgpu` (Dawn). Browser: `navigator.gpu`. The browser entry never registers the
 // Node provider, so bundles never pull in `webgpu`.
 // No import from src/model: the model modules import this one, and a cycle breaks the evaluation
-// order of entries that start from the GPU layer (the option errors are TypeErrors, as setTuneMode's).
+// order of entries that start from the GPU layer. InputError's module imports nothing at run time, so the
+// option errors are InputErrors, as every loader's.
 import { closestName } from '../closest-name.js';
+import { InputError } from '../model/input-error.js';
 import { shownValue as shown } from '../io/json.js';
 import { adapterInfoIsCpu } from './policy.js';
 import { webgpuRuntime } from './runtime.js';
@@ -33,7 +35,7 @@ export const REQUIRED_LIMITS: Partial<Record<WantedLimit, number>> = {
   maxStorageBuffersPerShaderStage: 8,
 };
 
-/** Options of acquireGpu. Any other key is refused (TypeError naming the closest option). */
+/** Options of acquireGpu. Any other key is refused (InputError naming the closest option). */
 export interface GpuOptions {
   /** Prefer a specific GPU object (e.g. from a test harness); otherwise the registered provider or navigator.gpu. */
   gpu?: GPU;
@@ -55,35 +57,35 @@ const POWER_PREFERENCES = ['high-performance', 'low-power'];
 /**
  * acquireGpu's options, before any adapter is requested: a typo (dtype, requiredLimit) was ignored, a
  * powerPreference of 'fast' was Dawn's multi-line "no overload matched", and a NaN limit was asked for.
- * @throws TypeError naming the option (and the closest name for an unknown one).
+ * @throws InputError naming the option (and the closest name for an unknown one; `option` set), as the loaders'.
  */
 function checkGpuOptions(opts: GpuOptions): void {
   const o = opts as unknown;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TypeError(`acquireGpu: expected an options object such as { powerPreference: 'low-power' }, got ${shown(o)}`);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`acquireGpu: expected an options object such as { powerPreference: 'low-power' }, got ${shown(o)}`);
   for (const k of Object.keys(o)) {
     if ((GPU_OPTION_NAMES as readonly string[]).includes(k)) continue;
     const near = closestName(k, GPU_OPTION_NAMES);
-    throw new TypeError(`${k}: not an option of acquireGpu${near ? `; did you mean ${near}?` : ''} (options: ${GPU_OPTION_NAMES.join(', ')})`);
+    throw new InputError(`${k}: not an option of acquireGpu${near ? `; did you mean ${near}?` : ''} (options: ${GPU_OPTION_NAMES.join(', ')})`, { option: k });
   }
   const g = opts.gpu as unknown;
-  if (g !== undefined && (typeof g !== 'object' || g === null || typeof (g as GPU).requestAdapter !== 'function')) throw new TypeError(`gpu: a GPU object with requestAdapter (navigator.gpu, or the webgpu package's create([])), got ${shown(g)}`);
-  if (opts.powerPreference !== undefined && !POWER_PREFERENCES.includes(opts.powerPreference)) throw new TypeError(`powerPreference: 'high-performance' or 'low-power', got ${shown(opts.powerPreference)}`);
+  if (g !== undefined && (typeof g !== 'object' || g === null || typeof (g as GPU).requestAdapter !== 'function')) throw new InputError(`gpu: a GPU object with requestAdapter (navigator.gpu, or the webgpu package's create([])), got ${shown(g)}`, { option: 'gpu' });
+  if (opts.powerPreference !== undefined && !POWER_PREFERENCES.includes(opts.powerPreference)) throw new InputError(`powerPreference: 'high-performance' or 'low-power', got ${shown(opts.powerPreference)}`, { option: 'powerPreference' });
   const off = opts.disableFeatures as unknown;
   if (off !== undefined) {
-    if (!Array.isArray(off)) throw new TypeError(`disableFeatures: a list of feature names such as ['shader-f16'], got ${shown(off)}`);
+    if (!Array.isArray(off)) throw new InputError(`disableFeatures: a list of feature names such as ['shader-f16'], got ${shown(off)}`, { option: 'disableFeatures' });
     for (const f of off) {
       if ((OPTIONAL_FEATURES as readonly unknown[]).includes(f)) continue;
       const near = typeof f === 'string' ? closestName(f, OPTIONAL_FEATURES) : undefined;
-      throw new TypeError(`disableFeatures: ${shown(f)} is not a feature tessera uses${near ? `; did you mean '${near}'?` : ''} (${OPTIONAL_FEATURES.join(', ')})`);
+      throw new InputError(`disableFeatures: ${shown(f)} is not a feature tessera uses${near ? `; did you mean '${near}'?` : ''} (${OPTIONAL_FEATURES.join(', ')})`, { option: 'disableFeatures' });
     }
   }
   const lim = opts.requiredLimits as unknown;
   if (lim !== undefined) {
-    if (typeof lim !== 'object' || lim === null || Array.isArray(lim)) throw new TypeError(`requiredLimits: an object of WebGPU limits such as { maxStorageBufferBindingSize: 268435456 }, got ${shown(lim)}`);
+    if (typeof lim !== 'object' || lim === null || Array.isArray(lim)) throw new InputError(`requiredLimits: an object of WebGPU limits such as { maxStorageBufferBindingSize: 268435456 }, got ${shown(lim)}`, { option: 'requiredLimits' });
     for (const [k, v] of Object.entries(lim)) {
-      if (!Number.isInteger(v) || v < 1) throw new TypeError(`requiredLimits.${k}: a positive integer, got ${shown(v)}`);
+      if (!Number.isInteger(v) || v < 1) throw new InputError(`requiredLimits.${k}: a positive integer, got ${shown(v)}`, { option: 'requiredLimits' });
       // WebGPU's alignment limits are powers of two; Dawn refuses any other with a multi-line DOMException
-      if (k.startsWith('min') && 2 ** Math.round(Math.log2(v)) !== v) throw new TypeError(`requiredLimits.${k}: a power of two, got ${v}`);
+      if (k.startsWith('min') && 2 ** Math.round(Math.log2(v)) !== v) throw new InputError(`requiredLimits.${k}: a power of two, got ${v}`, { option: 'requiredLimits' });
     }
   }
 }
@@ -132,11 +134,15 @@ export interface Gpu {
 /** Thrown by acquireGpu when there is no WebGPU adapter or device; in Node also when the optional peer `webgpu` is missing (the message says what to install). */
 export class GpuUnavailableError extends Error {
   override name = 'GpuUnavailableError';
+  /** Stable, for a switch (the README's error table). */
+  readonly code: string = 'ERR_GPU_UNAVAILABLE';
 }
 
 /** Thrown for WebGPU validation / out-of-memory / internal errors, naming the kernel or step. */
 export class GpuError extends Error {
   override name = 'GpuError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_GPU';
   constructor(
     message: string,
     /** WebGPU's error kind, or 'lost' for a lost (or destroyed) device. */
@@ -187,7 +193,7 @@ const instanceOfDevice = new WeakMap<GPUDevice, GPU>();
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
  * what the adapter offers). In Node the first call without `gpu` loads Dawn and, unless the environment has it,
  * first sets process.env.LP_NUM_THREADS (Mesa llvmpipe's worker threads: 8 per core, at most 32; src/gpu/node.ts).
- * @throws TypeError (the caller's mistake, one line) for an option that is not one (with the closest name), a `gpu`
+ * @throws InputError (the caller's mistake, one line, as every loader's; `option` names it) for an option that is not one (with the closest name), a `gpu`
  *   without requestAdapter, a powerPreference other than 'high-performance' / 'low-power', a disableFeatures entry
  *   tessera does not use, a requiredLimits value that is not a positive integer (a `min…` one: not a power of two)
  *   (all before the adapter is requested), or a requiredLimits name
@@ -230,7 +236,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
       // the caller's typo, not a missing GPU
       const names = limitNames(adapter);
       const near = closestName(name, names);
-      throw new TypeError(`requiredLimits.${name}: not a limit of this adapter; ${near ? `did you mean ${near}?` : `its limits: ${names.join(', ')}`}`);
+      throw new InputError(`requiredLimits.${name}: not a limit of this adapter; ${near ? `did you mean ${near}?` : `its limits: ${names.join(', ')}`}`, { option: 'requiredLimits' });
     }
     // a min… limit (an alignment) is met by a smaller value, every other one by a larger
     if (name.startsWith('min') ? have > need : have < need) throw new GpuUnavailableError(`adapter limit ${name} is ${have}, requested ${need}`);

@@ -57,6 +57,8 @@ export const maxBindingBytes = (gpu: Gpu, bytes: number): number => Math.min(gpu
  */
 export class LimitError extends Error {
   override name = 'LimitError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_LIMIT';
 }
 
 /**

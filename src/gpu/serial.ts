@@ -8,6 +8,8 @@ import { asCall, hookOf } from '../hook.js';
 /** Thrown by any call on an object after its dispose(). */
 export class DisposedError extends Error {
   override name = 'DisposedError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_DISPOSED';
 }
 
 /**
@@ -18,6 +20,7 @@ export class DisposedError extends Error {
  */
 export class ReentrantCallError extends Error {
   override name = 'ReentrantCallError';
+  readonly code: string = 'ERR_REENTRANT_CALL';
 }
 
 /** A promise that reports when something chains on it (await, then, catch, Promise.all call its then). */

@@ -10,6 +10,8 @@ import { kernelSources } from '../kernels.gen.js';
 /** A kernel variant, flag or override value the kernel does not declare, a WGSL preprocessing error or a compile error; the message names the kernel. */
 export class ShaderError extends Error {
   override name = 'ShaderError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_SHADER';
 }
 
 /** Live overrides of kernel sources (the browser profiler edits WGSL and recompiles). */

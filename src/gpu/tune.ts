@@ -118,6 +118,8 @@ export function tuneStoreWhere(): string | null {
  */
 export class TuneEnvError extends Error {
   override name = 'TuneEnvError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_TUNE_ENV';
 }
 
 /** An environment variable (browsers have none); empty or blank reads as unset. */

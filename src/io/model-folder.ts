@@ -8,6 +8,8 @@ import { checkRelPath, FileAccessError, folderFile, folderRoot, HtmlAnswerError,
 /** A model folder tessera cannot open: config.json missing or not JSON, shard index problems, a variant-only folder without `variant`; the message names the file. */
 export class ModelFolderError extends Error {
   override name = 'ModelFolderError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_MODEL_FOLDER';
   /** The message without the file (and tensor) prefix. */
   readonly detail: string;
   constructor(

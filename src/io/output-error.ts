@@ -4,10 +4,12 @@
 /** An output file that cannot be written: the message names the file and the cause (`cannot write o.safetensors: no space left on the device (ENOSPC)`). */
 export class OutputError extends Error {
   override name = 'OutputError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_OUTPUT';
   constructor(
     message: string,
     /** The errno code of the failure, when it is one. */
-    readonly code?: string,
+    readonly errno?: string,
   ) {
     super(message);
   }

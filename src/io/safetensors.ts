@@ -60,6 +60,8 @@ const byteCount = (n: number | bigint): string => `${n} ${n == 1 ? 'byte' : 'byt
 /** A corrupt or malformed .safetensors file (header, dtypes, offsets, sizes); the message names the file and tensor. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_SAFETENSORS';
   /** The message without the file/tensor prefix. */
   readonly detail: string;
   constructor(

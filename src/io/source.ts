@@ -20,13 +20,15 @@ export interface ByteSource {
  */
 export class FileAccessError extends Error {
   override name = 'FileAccessError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_FILE_ACCESS';
   constructor(
     /** The path as the folder names it (`folder/rel`). */
     readonly file: string,
     /** What is wrong, in words (`is a folder, not a file`, `cannot be read: permission denied (EACCES)`). */
     readonly reason: string,
-    /** The errno code where there is one (EISDIR, EACCES, …). */
-    readonly code?: string,
+    /** The errno code where there is one (EISDIR, EACCES, …); `code` is the class's. */
+    readonly errno?: string,
     options?: { cause?: unknown },
   ) {
     super(`${file}: ${reason}`, options);
@@ -156,6 +158,8 @@ function totalFromContentRange(v: string | null): number | null {
  */
 export class HtmlAnswerError extends Error {
   override name = 'HtmlAnswerError';
+  /** Stable, for a switch (the README's error table). */
+  readonly code: string = 'ERR_HTML_ANSWER';
   /** @param url the URL answered with HTML. */
   constructor(readonly url: string) {
     super(

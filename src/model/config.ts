@@ -10,6 +10,8 @@ export type Family = 'wan' | 'dit' | 'latte';
 /** A config.json tessera cannot run: unsupported class, missing key, a value of the wrong type or range, or values that contradict each other; the message names the key, what was expected and what was found. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_CONFIG';
 }
 
 export interface WanConfig {

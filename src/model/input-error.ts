@@ -3,14 +3,38 @@
 // checks and the tuner (src/gpu/tune.ts) take them without importing the models (model.ts re-exports them).
 import type { Gpu } from '../gpu/device.js';
 
-/** Wrong inputs or arguments: tensor names, dtypes, shapes, non-finite values, class labels out of range, an unknown preset; the message names the tensor or argument and what was expected. */
+/**
+ * Wrong inputs or arguments: tensor names, dtypes, shapes, non-finite values, class labels out of range, an unknown
+ * preset; the message names the tensor or argument and what was expected. name 'InputError', code 'ERR_INPUT'
+ * (subclasses: DtypeUnsupportedError 'ERR_DTYPE_UNSUPPORTED', RopeLimitError 'ERR_ROPE_LIMIT'; the README lists
+ * every error class's code). `option`: the option or tensor at fault, where the check names one in a field —
+ * the option checks (an unknown option name, signal, gpu, dtype, acquireGpu's options, generate()'s options and
+ * tensors); other refusals name it in the message only (undefined here).
+ */
 export class InputError extends Error {
   override name = 'InputError';
+  /** Stable, for a switch: survives a second copy of the package, a bundle or structured clone, as `name` does. */
+  readonly code: string = 'ERR_INPUT';
+  /** The option or tensor the message is about (`guidance_scale`, `latents`, `gpu`), where the check sets it. */
+  readonly option?: string;
+  constructor(message: string, options?: { option?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.option !== undefined) this.option = options.option;
+  }
 }
 
-/** `e` led by `where` (a function's or a file's name) when it is an InputError, as a new InputError; anything else as it is. */
+/**
+ * `e` led by `where` (a function's or a file's name) when it is an InputError: a plain InputError as a new one
+ * (its `option` kept), a subclass (DtypeUnsupportedError, RopeLimitError) as itself with the message led the same
+ * way, so that its class and fields still tell it apart; anything else as it is.
+ */
 export function inputErrorAt(where: string, e: unknown): unknown {
-  return e instanceof InputError ? new InputError(`${where}: ${e.message}`) : e;
+  if (!(e instanceof InputError)) return e;
+  if (e.constructor !== InputError) {
+    e.message = `${where}: ${e.message}`;
+    return e;
+  }
+  return new InputError(`${where}: ${e.message}`, { option: e.option });
 }
 
 /**
@@ -27,7 +51,7 @@ export function checkGpuOption(v: unknown, required = false): asserts v is Gpu |
     // acquireGpu()'s object, or a copy of one ({ ...gpu, f16: false }); a GPUDevice has destroy but no f16
     if (typeof o['destroy'] === 'function' && typeof o['f16'] === 'boolean' && typeof o['adapterInfo'] === 'object' && o['adapterInfo'] !== null) return;
   }
-  throw new InputError(`gpu: a device from acquireGpu(), got ${notAGpu(v)}`);
+  throw new InputError(`gpu: a device from acquireGpu(), got ${notAGpu(v)}`, { option: 'gpu' });
 }
 
 /** What a `gpu` value is, for checkGpuOption's refusal: the WebGPU objects by name, else kindOf. */

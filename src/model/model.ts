@@ -29,10 +29,12 @@ export type RopeAxis = 'frames' | 'height' | 'width';
 
 /**
  * A request past Wan's rope_max_seq_len (wan.ts checkRopeGrid, Pipeline.generate's size check): an InputError
- * (it prints as one) naming the axes over the limit, so that a caller whose sizes came from its own options
+ * (`instanceof InputError`; name 'RopeLimitError', code 'ERR_ROPE_LIMIT') naming the axes over the limit, so that a caller whose sizes came from its own options
  * (the CLI's --frames/--height/--width) can name those instead. The message says what fits.
  */
 export class RopeLimitError extends InputError {
+  override name = 'RopeLimitError';
+  override readonly code: string = 'ERR_ROPE_LIMIT';
   constructor(
     message: string,
     /** The latent axes whose grid (after patching) is past rope_max_seq_len. */
@@ -61,10 +63,17 @@ export async function withLoadGpu<T>(given: Gpu | undefined, load: (gpu: Gpu, ow
 }
 
 /**
- * f16 storage asked of an adapter without shader-f16: an InputError (it prints as one) of its own class, so
+ * f16 storage asked of an adapter without shader-f16: an InputError (name 'DtypeUnsupportedError', code
+ * 'ERR_DTYPE_UNSUPPORTED', `option` 'dtype') of its own class, so
  * that a caller whose dtype came from its own option (the CLI's --dtype) can say so without reading the text.
  */
-export class DtypeUnsupportedError extends InputError {}
+export class DtypeUnsupportedError extends InputError {
+  override name = 'DtypeUnsupportedError';
+  override readonly code: string = 'ERR_DTYPE_UNSUPPORTED';
+  constructor(message: string) {
+    super(message, { option: 'dtype' });
+  }
+}
 
 /**
  * Refuses f16 storage on a device without shader-f16 (DtypeUnsupportedError naming the `dtype` option, which the

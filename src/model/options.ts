@@ -30,9 +30,9 @@ export function checkOptionNames(o: unknown, names: readonly string[], where: st
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${where}: expected ${a} ${noun}s object such as ${example}, got ${o === null ? 'null' : kindOf(o)}`);
   for (const k of Object.keys(o)) {
     if (names.includes(k)) continue;
-    if (Object.hasOwn(elsewhere, k)) throw new InputError(`${k}: not ${a} ${noun} of ${where} but of ${elsewhere[k]} (${noun}s: ${names.join(', ')})`);
+    if (Object.hasOwn(elsewhere, k)) throw new InputError(`${k}: not ${a} ${noun} of ${where} but of ${elsewhere[k]} (${noun}s: ${names.join(', ')})`, { option: k });
     const near = closestOption(k, names);
-    throw new InputError(`${k}: not ${a} ${noun} of ${where}${near ? `; did you mean ${near}?` : ''} (${noun}s: ${names.join(', ')})`);
+    throw new InputError(`${k}: not ${a} ${noun} of ${where}${near ? `; did you mean ${near}?` : ''} (${noun}s: ${names.join(', ')})`, { option: k });
   }
 }
 
@@ -43,7 +43,7 @@ export function checkSignal(signal: unknown): void {
   if (signal === undefined) return;
   const s = signal as Partial<AbortSignal> | null;
   if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function') {
-    throw new InputError(`signal: an AbortSignal (from new AbortController().signal), got ${signal === null ? 'null' : typeof signal}`);
+    throw new InputError(`signal: an AbortSignal (from new AbortController().signal), got ${signal === null ? 'null' : typeof signal}`, { option: 'signal' });
   }
 }
 
@@ -81,5 +81,5 @@ export async function warnLine(onWarning: Hook<[line: string]> | undefined, wher
  * @throws InputError naming unexpectedKeys otherwise.
  */
 export function checkUnexpectedKeys(v: unknown): void {
-  if (v !== undefined && v !== 'error' && v !== 'warn') throw new InputError(`unexpectedKeys: 'error' or 'warn', got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+  if (v !== undefined && v !== 'error' && v !== 'warn') throw new InputError(`unexpectedKeys: 'error' or 'warn', got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`, { option: 'unexpectedKeys' });
 }

@@ -9,6 +9,8 @@ import { throwIfAborted } from './options.js';
 /** Weights that do not match config.json (missing, extra or mis-shaped keys) or hold non-finite values (or, for f16, values outside its range); the message names the key. */
 export class WeightError extends Error {
   override name = 'WeightError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_WEIGHTS';
 }
 
 export type KeySpec = Map<string, number[]>;

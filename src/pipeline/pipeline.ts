@@ -43,6 +43,8 @@ import { callHook, hookQueue, type Hook } from '../hook.js';
 /** A pipeline folder that cannot be used; the message starts with the file at fault. */
 export class PipelineError extends Error {
   override name = 'PipelineError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_PIPELINE';
 }
 
 /**
@@ -650,7 +652,7 @@ async function readModelIndex(folder: FolderSource): Promise<{ index: ModelIndex
   const what = 'a diffusers pipeline folder names its components there';
   // model_index.json is read directly in the folder: ENOTDIR there means the path given is a file (a .safetensors, the index itself)
   const indexText = await readTextAs(folder, 'model_index.json', (f, e) =>
-    e.code === 'ENOTDIR' ? new PipelineError(`${root}: is a file (ENOTDIR: it, or a folder on its path); loadPipeline expects a pipeline folder (with model_index.json)`, { cause: e }) : new PipelineError(`${f}: ${e.reason} (${what})`, { cause: e }),
+    e.errno === 'ENOTDIR' ? new PipelineError(`${root}: is a file (ENOTDIR: it, or a folder on its path); loadPipeline expects a pipeline folder (with model_index.json)`, { cause: e }) : new PipelineError(`${f}: ${e.reason} (${what})`, { cause: e }),
   );
   // names the library call, not the CLI's --model: a page or a script has no flags
   if (indexText === null) throw new PipelineError(`${file}: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);

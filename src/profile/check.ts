@@ -51,6 +51,8 @@ export interface Check {
  */
 export class WrongResultError extends Error {
   override name = 'WrongResultError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_WRONG_RESULT';
 }
 
 /** Compare rows `rows` of got [*, cols] with ref (ref row i ↔ rows[i]). */

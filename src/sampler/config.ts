@@ -15,6 +15,8 @@ import { shown } from '../model/model.js';
 /** A scheduler config tessera cannot use; the message starts with the file (or "scheduler config"). */
 export class SchedulerConfigError extends Error {
   override name = 'SchedulerConfigError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_SCHEDULER_CONFIG';
 }
 
 /**
@@ -23,6 +25,8 @@ export class SchedulerConfigError extends Error {
  * with "num_inference_steps"; `maxSteps`: the most that work, where known.
  */
 export class StepCountError extends SchedulerConfigError {
+  override name = 'StepCountError';
+  override readonly code: string = 'ERR_STEP_COUNT';
   constructor(
     message: string,
     /** The num_inference_steps asked for. */

@@ -30,6 +30,8 @@ import { DispatchTimer, wallClockRun, type ProfileRun } from '../profile/profile
 /** A NaN or Inf in the latents or the model output, found at the end of a step; the message names the step, timestep and the first layer that produced it. */
 export class NumericsError extends Error {
   override name = 'NumericsError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_NUMERICS';
 }
 
 /**
@@ -153,18 +155,18 @@ interface Prepared {
 /** The scheduler an options object asks for; `file` names scheduler_config in its messages (a pipeline passes its path). */
 export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'scheduler_config' | 'shift' | 'onWarning'>, file = 'scheduler_config'): SchedulerSpec {
   if (o.scheduler !== undefined && o.scheduler !== null && typeof o.scheduler === 'object') {
-    if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec');
+    if (o.shift !== undefined) throw new InputError('shift: give it to schedulerFromConfig when passing a SchedulerSpec', { option: 'shift' });
     return o.scheduler;
   }
   // text is parsed (and a non-object refused) once, here: its _class_name decides the shift check below
   const config = typeof o.scheduler_config === 'string' ? schedulerConfigObject(o.scheduler_config, file) : o.scheduler_config;
-  if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${shown(o.scheduler)}`);
+  if (o.scheduler !== undefined && typeof o.scheduler !== 'string') throw new InputError(`scheduler: a SchedulerSpec (schedulerFromConfig) or a class / short name, got ${shown(o.scheduler)}`, { option: 'scheduler' });
   // neither: no class to build (diffusers' from_config needs one, its config a _class_name)
-  if (o.scheduler === undefined && (config === undefined || config === null)) throw new InputError("scheduler: missing; give scheduler (a class or short name such as 'unipc'), scheduler_config (the folder's scheduler_config.json, whose _class_name decides), or both");
+  if (o.scheduler === undefined && (config === undefined || config === null)) throw new InputError("scheduler: missing; give scheduler (a class or short name such as 'unipc'), scheduler_config (the folder's scheduler_config.json, whose _class_name decides), or both", { option: 'scheduler' });
   if (!config) file = 'scheduler config (class defaults)';
   if (o.shift !== undefined) {
     // checked here so that a bad shift is an InputError (the caller's option), not a SchedulerConfigError (a config's)
-    if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`);
+    if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`, { option: 'shift' });
     const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
     // (an unsupported class is schedulerFromConfig's refusal)
     if (refusesShift(named)) throw new InputError(shiftRefusal(named, { file, choose: "scheduler: 'flow-match-euler'" }));
@@ -190,7 +192,7 @@ function familyOptions(family: DiffusionModel['family']): { names: readonly stri
 /** Refuses a seed the noise generator would alias to another (src/random.ts isSeed). @throws InputError naming `name`. */
 export function checkSeed(seed: unknown, name = 'seed'): void {
   const bad = seedProblem(seed);
-  if (bad) throw new InputError(`${name}: ${bad}`);
+  if (bad) throw new InputError(`${name}: ${bad}`, { option: name });
 }
 
 /** checkSeed for Pipeline.generate's seed: one number, or one per batch item (`seed[b]`); undefined passes. */
@@ -217,21 +219,21 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
     if (!same) throw new InputError(`latents [${o.latents?.shape?.join(',')}] and shape ${shown(o.shape)} disagree: shape is for seeded noise; give latents or shape`);
   }
   const guidance = o.guidance_scale ?? 1;
-  if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
+  if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`, { option: 'guidance_scale' });
   const steps = o.num_inference_steps;
-  if (steps === undefined) throw new InputError('num_inference_steps: missing');
-  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
+  if (steps === undefined) throw new InputError('num_inference_steps: missing', { option: 'num_inference_steps' });
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`, { option: 'num_inference_steps' });
   const spec = resolveScheduler(o);
   // a count the schedule cannot run is a StepCountError (maxSteps where known), as Pipeline.generate throws it
   const program: StepProgram = spec.setTimesteps(steps);
-  for (const k of ['onStep', 'onWarning', 'onStepProfile'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+  for (const k of ['onStep', 'onWarning', 'onStepProfile'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
   checkSignal(o.signal);
   // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
   // any host array of its size (randn of 81×4800×8320 latents was a RangeError)
   if (o.latents) checkTensorData('latents', o.latents, 'initial noise');
   else {
     if (!o.shape) throw new InputError('no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise');
-    if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 1)) throw new InputError(`shape: a list of positive integers, got ${shown(o.shape)}`);
+    if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 1)) throw new InputError(`shape: a list of positive integers, got ${shown(o.shape)}`, { option: 'shape' });
   }
   const shape = o.latents ? o.latents.shape : o.shape!;
   const cfg = guidance > 1;
@@ -247,12 +249,12 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const negName = o.negative_encoder_hidden_states !== undefined || o.negative_prompt_embeds === undefined ? 'negative_encoder_hidden_states' : 'negative_prompt_embeds';
   const mc = model.config;
   if (mc.family === 'dit') {
-    if (o.class_labels === undefined) throw new InputError('class_labels: missing (DiT is class-conditional)');
+    if (o.class_labels === undefined) throw new InputError('class_labels: missing (DiT is class-conditional)', { option: 'class_labels' });
   } else {
-    if (!text) throw new InputError(`${textName}: missing (text embeddings)`);
+    if (!text) throw new InputError(`${textName}: missing (text embeddings)`, { option: textName });
     const width = mc.family === 'wan' ? mc.textDim : mc.captionChannels;
     checkTensorData(textName, text, `[B, L, ${width}] text embeddings`);
-    if (cfg && !negText) throw new InputError(`${negName}: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`);
+    if (cfg && !negText) throw new InputError(`${negName}: missing; guidance ${guidance} > 1 needs the negative text embeddings (or guidance_scale: 1)`, { option: negName });
     // checked when given, as Pipeline.generate does, though unguided runs do not read them
     if (negText !== undefined) checkTensorData(negName, negText, `[B, L', ${width}] negative text embeddings`);
   }

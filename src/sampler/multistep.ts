@@ -273,6 +273,8 @@ function lambdaOf(sigma: number, flow: boolean): number {
  * `maxSteps`: the most steps that work with this config (every count from 1 to it does), 0 if none.
  */
 export class RepeatedStartError extends Error {
+  override name = 'RepeatedStartError';
+  readonly code: string = 'ERR_REPEATED_START';
   constructor(
     readonly className: string,
     readonly steps: number,

@@ -110,7 +110,8 @@ export function checkProgram(p: StepProgram): void {
 
 /** A schedule whose update is not finite (diffusers gives NaN/inf there as well); `step`: the 0-based step index. schedulerFromConfig adds what in the config to change. */
 export class SchedulerMathError extends Error {
-  override name = 'SchedulerConfigError';
+  override name = 'SchedulerMathError';
+  readonly code: string = 'ERR_SCHEDULER_MATH';
   constructor(
     message: string,
     readonly step: number,

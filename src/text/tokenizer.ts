@@ -16,6 +16,8 @@ import { promptClean } from './prompt.js';
 /** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support; the message names the file. */
 export class TokenizerError extends Error {
   override name = 'TokenizerError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_TOKENIZER';
 }
 
 /** Token ids of a batch of prompts, padded to `maxLength`. */

@@ -32,6 +32,8 @@ import { throwIfAborted, warnLine } from '../model/options.js';
 /** Token ids that do not fit the text encoder (e.g. a tokenizer of another model), or an encoder folder tessera cannot run. */
 export class TextEncoderError extends Error {
   override name = 'TextEncoderError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_TEXT_ENCODER';
 }
 
 interface LayerWeights {

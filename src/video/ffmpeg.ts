@@ -15,6 +15,8 @@ import { rgbaToRgb, type RgbaFrames } from './frames.js';
 /** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; frames or options it cannot encode; or the encoder failed. */
 export class EncoderError extends Error {
   override name = 'EncoderError';
+  /** Stable, for a switch (the README's error table); `name` is the class's. */
+  readonly code: string = 'ERR_ENCODER';
 }
 
 /** An ffmpeg found on the PATH that has the libx264 encoder. */

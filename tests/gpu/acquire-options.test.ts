@@ -1,13 +1,13 @@
 // acquireGpu checks its options as the loaders do (audit 12 D, 9): an unknown option ({ dtype: 'f16' })
 // was accepted silently, a requiredLimits typo read as "no GPU" (GpuUnavailableError: unknown limit
 // maxFrobs), a NaN limit was asked for, and powerPreference 'fast' was Dawn's multi-line TypeError.
-// Now one TypeError line naming the option (the GPU layer's class for a caller's mistake, as
-// setTuneMode's: it cannot import src/model's InputError); GpuUnavailableError stays for an adapter
-// that falls short.
+// Now one InputError line naming the option (in its message and its `option` field), as every loader's
+// (session 20: it was a TypeError); GpuUnavailableError stays for an adapter that falls short.
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { acquireGpu, GpuUnavailableError, type GpuOptions } from '../../src/gpu/device.js';
 import { hasGpu } from '../helpers/gpu.js';
+import { InputError } from '../../src/model/input-error.js';
 
 const refusal = async (opts: unknown): Promise<Error> => {
   const e = await acquireGpu(opts as GpuOptions).then((g) => {
@@ -37,19 +37,20 @@ describe('acquireGpu options, refused before an adapter is requested', () => {
   ] as const) {
     it(JSON.stringify(opts), async () => {
       const e = await refusal(opts);
-      expect(e).toBeInstanceOf(TypeError);
+      expect(e).toBeInstanceOf(InputError);
       expect(e.message).toBe(msg);
+      expect((e as InputError).option).toBe(opts === null ? undefined : msg.split(/[:.]/)[0]);
     });
   }
 });
 
 describe.skipIf(!hasGpu)('acquireGpu requiredLimits against the adapter', () => {
-  it('a limit name the adapter does not know is the caller\'s TypeError (with the closest name), not GpuUnavailableError', async () => {
+  it('a limit name the adapter does not know is the caller\'s InputError (with the closest name), not GpuUnavailableError', async () => {
     const near = await refusal({ requiredLimits: { maxBufferSiz: 1024 } });
-    expect(near).toBeInstanceOf(TypeError);
+    expect(near).toBeInstanceOf(InputError);
     expect(near.message).toBe('requiredLimits.maxBufferSiz: not a limit of this adapter; did you mean maxBufferSize?');
     const far = await refusal({ requiredLimits: { maxFrobs: 4 } });
-    expect(far).toBeInstanceOf(TypeError);
+    expect(far).toBeInstanceOf(InputError);
     expect(far.message).toMatch(/^requiredLimits\.maxFrobs: not a limit of this adapter; its limits: .*\bmaxStorageBufferBindingSize\b/);
   });
   it('more than the adapter has is GpuUnavailableError with both numbers; a min… alignment is met by a larger value', async () => {

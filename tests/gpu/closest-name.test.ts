@@ -25,7 +25,7 @@ describe('closestName', () => {
 
   it('acquireGpu uses the same rule: a word of an option name finds it', async () => {
     const e = await refusal({ limits: {} });
-    expect(e).toBeInstanceOf(TypeError);
+    expect(e.name).toBe('InputError');
     expect(e.message).toBe(`limits: not an option of acquireGpu; did you mean requiredLimits? ${OPTIONS}`);
     expect((await refusal({ preference: 'low-power' })).message).toBe(`preference: not an option of acquireGpu; did you mean powerPreference? ${OPTIONS}`);
   });

@@ -11,7 +11,7 @@ import { cli, filesIn, FIXTURES, inputsWith, tempDir } from '../hardening/helper
 import { bytesReadEnv } from '../helpers/cli.js';
 
 const ROPE_LINE =
-  "tessera: error: InputError: hidden_states: [1,4,81,4800,8320] gives a grid of 81×2400×4160 (frames×height×width after patch_size 1×2×2), beyond config.json's rope_max_seq_len 1024 in height and width: " +
+  "tessera: error: RopeLimitError: hidden_states: [1,4,81,4800,8320] gives a grid of 81×2400×4160 (frames×height×width after patch_size 1×2×2), beyond config.json's rope_max_seq_len 1024 in height and width: " +
   "the 3-D RoPE has 1024 positions per axis (diffusers' WanRotaryPosEmbed); use latents of at most 1024×2048×2048 frames×height×width, or raise rope_max_seq_len in config.json";
 
 /** A forward inputs file for wan_sampler_small whose timestep and text are real and whose hidden_states (F32 `shape`) are a hole. */

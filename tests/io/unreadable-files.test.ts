@@ -49,7 +49,7 @@ describe('nodeFolder / fileSource: there but not readable', () => {
     const e = await rejection(f.readText('sub'));
     expect(e).toBeInstanceOf(FileAccessError);
     expect(e.message).toBe(`${join(dir, 'sub')}: is a folder, not a file`);
-    expect((e as FileAccessError).code).toBe('EISDIR');
+    expect((e as FileAccessError).errno).toBe('EISDIR');
     expect(await f.readText('nothing.json')).toBeNull();
   });
 

@@ -22,7 +22,7 @@ describe('writeMp4Ffmpeg: output folder', () => {
     const e = await caught(writeMp4Ffmpeg(none, join(dir, 'gone', 'deeper', 'x.mp4'), clip, { fps: 8 }));
     expect(e).toBeInstanceOf(OutputError);
     expect(e!.message).toBe(`cannot write ${join(dir, 'gone', 'deeper', 'x.mp4')}: the folder ${join(dir, 'gone', 'deeper')} does not exist`);
-    expect((e as OutputError).code).toBe('ENOENT');
+    expect((e as OutputError).errno).toBe('ENOENT');
   });
 
   it('a file where the folder should be is an OutputError too, and nothing is left', async () => {
@@ -30,7 +30,7 @@ describe('writeMp4Ffmpeg: output folder', () => {
     const e = await caught(writeMp4Ffmpeg(none, join(dir, 'afile', 'x.mp4'), clip, { fps: 8 }));
     expect(e).toBeInstanceOf(OutputError);
     expect(e!.message).toBe(`cannot write ${join(dir, 'afile', 'x.mp4')}: ${join(dir, 'afile')} is a file, expected a folder`);
-    expect((e as OutputError).code).toBe('ENOTDIR');
+    expect((e as OutputError).errno).toBe('ENOTDIR');
     const deep = await caught(writeMp4Ffmpeg(none, join(dir, 'afile', 'sub', 'x.mp4'), clip, { fps: 8 }));
     expect(deep).toBeInstanceOf(OutputError);
     // the one wording of node-folder.ts folderWords, as the CLI's flags say it (it was `…/sub cannot be a folder (ENOTDIR: …)`)
@@ -45,7 +45,7 @@ describe('writeMp4Ffmpeg: output folder', () => {
     const e = await caught(writeMp4Ffmpeg(none, join(sub, 'loop', 'x.mp4'), clip, { fps: 8 }));
     expect(e).toBeInstanceOf(OutputError);
     expect(e!.message).toBe(`cannot write ${join(sub, 'loop', 'x.mp4')}: the folder ${join(sub, 'loop')} cannot be looked up (ELOOP: too many symbolic links encountered)`);
-    expect((e as OutputError).code).toBe('ELOOP');
+    expect((e as OutputError).errno).toBe('ELOOP');
     rmSync(sub, { recursive: true });
   });
 });
