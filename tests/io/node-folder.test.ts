@@ -86,9 +86,9 @@ describe('folderProblem', () => {
     const ro = join(dir, 'ro');
     mkdirSync(ro, { mode: 0o755 });
     const url = (f: string) => JSON.stringify(`file://${join(repo, f)}`);
-    // each check as nobody sees it: one JSON line per call (the error's class, message and code)
+    // each check as nobody sees it: one JSON line per call (the error's class, message and errno)
     const script = `
-      const said = async (f) => { try { return { value: await f() }; } catch (e) { return { name: e.constructor.name, message: e.message, code: e.code }; } };
+      const said = async (f) => { try { return { value: await f() }; } catch (e) { return { name: e.constructor.name, message: e.message, errno: e.errno }; } };
       const { folderProblem } = await import(${url('src/io/node-folder.ts')});
       const { unwritableDir, checkOutputPath } = await import(${url('src/cli/outputs.ts')});
       const { planMedia } = await import(${url('src/cli/media.ts')});
@@ -104,7 +104,7 @@ describe('folderProblem', () => {
       { value: why },
       { name: 'UsageError', message: `--out ${ro}/x.bin: ${why}` },
       { name: 'UsageError', message: `--frames-dir ${ro}/frames: ${why}` },
-      { name: 'OutputError', message: `cannot write ${ro}/x.mp4: ${why}`, code: 'EACCES' },
+      { name: 'OutputError', message: `cannot write ${ro}/x.mp4: ${why}`, errno: 'EACCES' },
     ]);
   }, 60_000);
 });
