@@ -19,9 +19,11 @@ const INTEGRATION = 'tests/integration/**/*.test.ts';
 // it), those that change module state nothing puts back (stopProgress(): no progress drawn after it),
 // those that need a fresh device (pipeline-progress: every stage reports its compiles; tune-budget:
 // its first read-back makes a staging buffer, none kept from other files; gpu-wait: compileKernels'
-// warm-up runs), and tune-key-threads (Mesa's thread count as Dawn started with it, once a process).
+// warm-up runs; replay: its first step makes pipelines), and tune-key-threads (Mesa's thread count
+// as Dawn started with it, once a process).
 const OWN_PROCESS = [
   'tests/gpu/gpu-wait.test.ts',
+  'tests/models/replay.test.ts',
   'tests/gpu/tune-key-threads.test.ts',
   'tests/pipeline/pipeline-progress.test.ts',
   'tests/models/tune-budget.test.ts',
