@@ -1,12 +1,18 @@
 // One clear line per error (the stack only with --debug), and the library's refusals that are the command
 // line's usage (a size, a step count or a dtype the flags gave) as UsageError: exit 2, main.ts.
-import { DtypeUnsupportedError, RopeLimitError } from '../model/model.js';
-import { StepCountError } from '../sampler/config.js';
+import { DtypeUnsupportedError, InputError, RopeLimitError } from '../model/model.js';
+import { SchedulerConfigError, StepCountError } from '../sampler/config.js';
 import { UsageError } from './args.js';
 
+/**
+ * `tessera: error: KIND: message`. KIND is the README error table's: a library subclass with a name of its own
+ * (DtypeUnsupportedError, RopeLimitError, StepCountError: for a switch in an app) prints as its parent's kind, the
+ * one the table and the exit status describe.
+ */
 export function errorLine(e: unknown, debug: boolean): string {
   const err = e instanceof Error ? e : new Error(String(e));
-  const kind = err.name && err.name !== 'Error' ? `${err.name}: ` : '';
+  const name = err instanceof InputError ? 'InputError' : err instanceof SchedulerConfigError ? 'SchedulerConfigError' : err.name;
+  const kind = name && name !== 'Error' ? `${name}: ` : '';
   return `tessera: error: ${kind}${flagNames(err.message)}` + (debug && err.stack ? `\n${err.stack}` : '');
 }
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as api from '../../src/index.js';
 import { InputError, inputErrorAt } from '../../src/model/input-error.js';
 import { checkOptionNames } from '../../src/model/options.js';
+import { errorLine } from '../../src/cli/errors.js';
 import { resolveScheduler } from '../../src/sampler/generate.js';
 
 type AnyError = new (...args: unknown[]) => Error & { code: string };
@@ -60,5 +61,11 @@ describe('public error classes', () => {
     expect(at(() => checkOptionNames({ steps: 4 }, ['num_inference_steps'], 'generate', '{}'))).toBe('steps');
     expect(at(() => resolveScheduler({ scheduler: 'unipc', shift: -1 }))).toBe('shift');
     expect(at(() => resolveScheduler({}))).toBe('scheduler');
+  });
+
+  it("the command line prints a subclass under its parent's kind (the README table's), its own name in the library", () => {
+    expect(errorLine(new api.RopeLimitError('hidden_states: too long', ['frames']), false)).toBe('tessera: error: InputError: hidden_states: too long');
+    expect(errorLine(new api.StepCountError('num_inference_steps 9 …', 9), false)).toBe('tessera: error: SchedulerConfigError: num_inference_steps 9 …');
+    expect(errorLine(new api.LimitError('too big'), false)).toBe('tessera: error: LimitError: too big');
   });
 });

@@ -11,7 +11,7 @@ import { cli, filesIn, FIXTURES, inputsWith, tempDir } from '../hardening/helper
 import { bytesReadEnv } from '../helpers/cli.js';
 
 const ROPE_LINE =
-  "tessera: error: RopeLimitError: hidden_states: [1,4,81,4800,8320] gives a grid of 81×2400×4160 (frames×height×width after patch_size 1×2×2), beyond config.json's rope_max_seq_len 1024 in height and width: " +
+  "tessera: error: InputError: hidden_states: [1,4,81,4800,8320] gives a grid of 81×2400×4160 (frames×height×width after patch_size 1×2×2), beyond config.json's rope_max_seq_len 1024 in height and width: " +
   "the 3-D RoPE has 1024 positions per axis (diffusers' WanRotaryPosEmbed); use latents of at most 1024×2048×2048 frames×height×width, or raise rope_max_seq_len in config.json";
 
 /** A forward inputs file for wan_sampler_small whose timestep and text are real and whose hidden_states (F32 `shape`) are a hole. */
@@ -39,7 +39,7 @@ describe('huge requests: one line before any tensor of their size', () => {
     for (const guidance of ['1', '4']) {
       const r = await cli(['generate', '--model', join(FIXTURES, 'wan_sampler_small', 'model'), '--inputs', text, '--seed', '0', '--frames', '81', '--height', '4800', '--width', '8320', '--steps', '1', '--guidance', guidance, '--out', out], {}, 90_000);
       expect(r.code, r.stderr).toBe(2);
-      expect(r.errLines).toEqual([ROPE_LINE.replace('RopeLimitError: ', 'UsageError: --height and --width: ')]);
+      expect(r.errLines).toEqual([ROPE_LINE.replace('InputError: ', 'UsageError: --height and --width: ')]);
     }
     expect(existsSync(out)).toBe(false);
     expect(filesIn(dir)).toEqual([]);
@@ -47,7 +47,7 @@ describe('huge requests: one line before any tensor of their size', () => {
 
   for (const [what, shape, line] of [
     ['past the binding limit: the LimitError of the size check', [1, 4, 128, 1024, 1024], /^tessera: error: LimitError: this run \(latents \[1,4,128,1024,1024\], text \[1,6,24\], f32\) needs \d+\.\d\d GiB on the GPU \(weights [^)]+\); its largest tensor, .+, is \d+\.\d\d GiB, above the adapter's \w+ of [\d.]+ [MG]iB: /],
-    ['past rope_max_seq_len: the RopeLimitError (an InputError)', [1, 4, 81, 4800, 8320], new RegExp(`^${ROPE_LINE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)],
+    ['past rope_max_seq_len: the InputError (class RopeLimitError)', [1, 4, 81, 4800, 8320], new RegExp(`^${ROPE_LINE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)],
     ['of the wrong rank and larger than a GPU buffer: a LimitError naming the tensor', [4, 1024, 1024, 1024], /^tessera: error: LimitError: \S+huge\.safetensors: tensor "hidden_states" \[4,1024,1024,1024\] is 16\.00 GiB as the model's f32, above the adapter's maxBufferSize of [\d.]+ [MG]iB: use a smaller resolution or fewer frames$/],
   ] as const) {
     it(`forward --inputs: hidden_states ${what}, from the header, before the data is read`, async () => {
