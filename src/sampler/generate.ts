@@ -38,7 +38,9 @@ export class NumericsError extends Error {
  * Options of `generate`, named as diffusers' pipelines name them. Give the scheduler as a
  * `SchedulerSpec` (schedulerFromConfig), or as a class / short name (`scheduler`) built from
  * `scheduler_config` (the folder's scheduler_config.json contents) as `X.from_config` does, or
- * only `scheduler_config` (its `_class_name` decides, as `from_pretrained`).
+ * only `scheduler_config` (its `_class_name` decides, as `from_pretrained`). A name without `scheduler_config` is
+ * the class's defaults (`DDIMScheduler()`), right only for a model trained with them; neither is an InputError
+ * (`option` 'scheduler'). InputErrors of these options carry the option's name in `option`.
  */
 export interface GenerateOptions {
   /**
