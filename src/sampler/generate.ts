@@ -225,10 +225,13 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const steps = o.num_inference_steps;
   if (steps === undefined) throw new InputError('num_inference_steps: missing', { option: 'num_inference_steps' });
   if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`, { option: 'num_inference_steps' });
-  const spec = resolveScheduler(o);
+  // the ignored-keys line is said once the schedule has taken the step count: not for a refused call
+  let ignoredLine: string | undefined;
+  const spec = resolveScheduler({ ...o, onWarning: (line) => void (ignoredLine = line) });
   // a count the schedule cannot run is a StepCountError (maxSteps where known), as Pipeline.generate throws it
   const program: StepProgram = spec.setTimesteps(steps);
   for (const k of ['onStep', 'onWarning', 'onStepProfile'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
+  if (ignoredLine !== undefined) void (o.onWarning ?? console.warn)(ignoredLine);
   checkSignal(o.signal);
   // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
   // any host array of its size (randn of 81×4800×8320 latents was a RangeError)

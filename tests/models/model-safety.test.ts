@@ -254,7 +254,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
     try {
       const x = wanInputs(1);
       const e = await thrown(m.forward({ ...x, class_labels: [1] }));
-      expect(e).toEqual(new InputError('class_labels: not an input of forward for a wan model (inputs: hidden_states, timestep, encoder_hidden_states)'));
+      expect(e).toEqual(new InputError('class_labels: not an input of forward for a wan model (inputs: hidden_states, timestep, encoder_hidden_states)', { option: 'class_labels' }));
       for (const t of [NaN, Infinity, '5']) {
         const n = await thrown(m.forward({ ...x, timestep: [t as number] }));
         expect(n).toEqual(new InputError(`timestep: value at index 0 is not ${typeof t === 'string' ? 'a number ("5")' : `finite (${t})`}`));

@@ -4,6 +4,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import '../../src/node-env.js';
 import { loadPipeline } from '../../src/pipeline/pipeline.js';
+import { loadModel } from '../../src/model/model.js';
+import { generate } from '../../src/sampler/generate.js';
+import { readFileSync } from 'node:fs';
 import { StepCountError } from '../../src/sampler/config.js';
 import { FIXTURES } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
@@ -28,6 +31,24 @@ describe.skipIf(!hasGpu)('a swapped scheduler warns only for calls that run', ()
       expect(lines).toHaveLength(1);
     } finally {
       pipe.dispose();
+    }
+  });
+});
+
+describe.skipIf(!hasGpu)('generate(): the same for a swapped class built from a config', () => {
+  it('a refused step count: no warning; a call that runs: the warning', async () => {
+    const m = await loadModel(join(FIXTURES, 'wan_sampler_small', 'model'), { gpu: gpu! });
+    try {
+      const lines: string[] = [];
+      const scheduler_config = readFileSync(join(PIPE, 'scheduler', 'scheduler_config.json'), 'utf8'); // flow-match keys: not UniPC's
+      const call = { scheduler: 'unipc', scheduler_config, seed: 1, shape: [1, 4, 2, 6, 8], encoder_hidden_states: { data: randn(6 * 24, 2), shape: [1, 6, 24] }, onWarning: (l: string) => void lines.push(l) };
+      await expect(generate(m, { ...call, num_inference_steps: 5000 })).rejects.toBeInstanceOf(StepCountError);
+      expect(lines).toEqual([]);
+      await generate(m, { ...call, num_inference_steps: 1 });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/are not UniPCMultistepScheduler config keys: ignored/);
+    } finally {
+      m.dispose();
     }
   });
 });
