@@ -127,8 +127,8 @@ describe.skipIf(!run)('tessera in the browser', () => {
       requests.length = 0;
       const r = await watch.within('loadPipeline with dtype f16', () => api(page, 'f16', `${base}pipeline/`));
       expect(r.hasF16, `this check needs an adapter without shader-f16; ${r.adapter} has it`).toBe(false);
-      // DtypeUnsupportedError, an InputError (its name stays InputError's)
-      expect(r.error).toMatchObject({ name: 'InputError', dtype: true, input: true });
+      // DtypeUnsupportedError, an InputError with a name of its own (session 20)
+      expect(r.error).toMatchObject({ name: 'DtypeUnsupportedError', dtype: true, input: true });
       expect(r.error!.message).toMatch(/^dtype: 'f16' needs the adapter feature shader-f16, which .+ lacks: use dtype: 'f32'$/);
       // the weights files: at most their sizes (HEAD) and headers were read (a Range that ends before the first tensor)
       const weights = requests.filter((q) => q.path.endsWith('.safetensors') && q.method !== 'HEAD');
