@@ -113,7 +113,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate signal', () => {
     }
     // the VAE on its own: a non-signal is refused, an aborted signal rejects before decoding
     const latent = await pipe.generate({ ...short, output_type: 'latent' });
-    await expect(pipe.vae!.decode(latent.latents, { signal: 'stop' as never })).rejects.toThrow(new InputError('signal: an AbortSignal (from new AbortController().signal), got string'));
+    await expect(pipe.vae!.decode(latent.latents, { signal: 'stop' as never })).rejects.toThrow(new InputError('signal: an AbortSignal (from new AbortController().signal), got string', { option: 'signal' }));
     await expect(pipe.vae!.decode(latent.latents, { signal: AbortSignal.abort(new Error('gone')) })).rejects.toThrow('Vae.decode: aborted (gone)');
   }, 600_000);
 
@@ -137,7 +137,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate signal', () => {
     await first;
     expect((await queued)?.message).toBe('Pipeline.generate, before it started: aborted (user left the page)');
     expect(stages).toEqual([]);
-    await expect(pipe.generate({ ...call, signal: {} as AbortSignal })).rejects.toThrow(new InputError('signal: an AbortSignal (from new AbortController().signal), got object'));
+    await expect(pipe.generate({ ...call, signal: {} as AbortSignal })).rejects.toThrow(new InputError('signal: an AbortSignal (from new AbortController().signal), got object', { option: 'signal' }));
     // the models' generate() takes it too, and refuses an aborted signal before any GPU work
     const emb = await pipe.encodePrompt(['a red circle moving left'], 512);
     await expect(generate(pipe.transformer, { scheduler: pipe.scheduler, num_inference_steps: 2, seed: 0, shape: pipe.latentShape(1, call), encoder_hidden_states: emb, signal: AbortSignal.abort(why) })).rejects.toThrow(

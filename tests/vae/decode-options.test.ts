@@ -46,7 +46,7 @@ describe.skipIf(!hasGpu)('decode options', () => {
   });
 
   it('plan and decodeMemory: the same checks; decodeMemory takes maxBinding and bands only', async () => {
-    expect(() => vae.plan(SHAPE, { band: 2 } as DecodeOptions)).toThrow(new InputError(`band: not an option of Vae.plan; did you mean bands? (options: ${OPTIONS})`));
+    expect(() => vae.plan(SHAPE, { band: 2 } as DecodeOptions)).toThrow(new InputError(`band: not an option of Vae.plan; did you mean bands? (options: ${OPTIONS})`, { option: 'band' }));
     expect(() => vae.plan(SHAPE, { maxBinding: -1 })).toThrow(InputError);
     const e = await vae.decodeMemory(SHAPE, { onProgress: () => {} } as DecodeOptions).catch((x: Error) => x);
     expect(e).toBeInstanceOf(InputError);
