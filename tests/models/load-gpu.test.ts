@@ -72,7 +72,7 @@ describe('withLoadGpu', () => {
 });
 
 describe('checkGpuOption: a gpu that is not acquireGpu()\'s object, refused by every loader before any file is read', () => {
-  const refusal = (got: string) => new InputError(`gpu: a device from acquireGpu(), got ${got}`);
+  const refusal = (got: string) => new InputError(`gpu: a device from acquireGpu(), got ${got}`, { option: 'gpu' });
   class Holder {}
   const cases: [string, unknown, string][] = [
     ['a plain object', { device: {}, limits: {} }, 'a plain object with keys device, limits'],
