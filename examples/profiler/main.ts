@@ -1962,7 +1962,9 @@ async function recompile(): Promise<void> {
   const changed = [...overrideDefaults(text)].filter(([k, v]) => was.has(k) && was.get(k) !== v);
   const ignored = changed.filter(([k]) => variants.every((v) => k in v.overrides));
   for (const [k, v] of variants.entries()) {
-    if (variants.length > 1) $('compile-status').textContent = `compiling variant ${k + 1} of ${variants.length}…`;
+    // a Ctrl+Enter answered meanwhile ("a run is in progress") stays readable until the run ends
+    const status = $('compile-status');
+    if (variants.length > 1 && status.textContent !== RECOMPILE_IN_PROGRESS) status.textContent = `compiling variant ${k + 1} of ${variants.length}…`;
     try {
       const r = await compileCheck(gpu!, spec, v);
       for (const m of r.errors) errors.add(m, r.key);
