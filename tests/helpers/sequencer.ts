@@ -41,12 +41,13 @@ const SECONDS: Record<string, number> = {
   'tests/hardening/config-weights.test.ts': 6,
   'tests/models/model-safety.test.ts': 5,
   // integration
-  // the session-19 quiet cold run (09:00 UTC, 3161 tests): the review file had no entry, so it ran last, alone, for 379 s
-  'tests/integration/browser-profiler-review.test.ts': 379,
-  'tests/integration/browser-profiler.test.ts': 186,
+  // browser files: session 20's first cold run (11:31 UTC; the review file's 184 s had a case cut short by a failure, ~240 s
+  // when it passes) after session 20 merged page runs
+  'tests/integration/browser-profiler-review.test.ts': 240,
+  'tests/integration/browser-profiler.test.ts': 151,
   'tests/integration/shapes-judge-bar.test.ts': 93,
-  'tests/integration/browser-profiler-timeline.test.ts': 94,
-  'tests/integration/browser-profiler-edits.test.ts': 92,
+  'tests/integration/browser-profiler-timeline.test.ts': 97,
+  'tests/integration/browser-profiler-edits.test.ts': 105,
   'tests/integration/tune-cli.test.ts': 53, // s19
   'tests/integration/package.test.ts': 44,
   'tests/integration/browser-pipeline.test.ts': 37,
