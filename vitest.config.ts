@@ -19,8 +19,8 @@ const INTEGRATION = 'tests/integration/**/*.test.ts';
 // it), those that change module state nothing puts back (stopProgress(): no progress drawn after it),
 // those that need a fresh device (pipeline-progress: every stage reports its compiles; tune-budget:
 // its first read-back makes a staging buffer, none kept from other files; gpu-wait: compileKernels'
-// warm-up runs; replay: its first step makes pipelines), and tune-key-threads (Mesa's thread count
-// as Dawn started with it, once a process).
+// warm-up runs; replay: its first step makes pipelines), tune-key-threads (Mesa's thread count
+// as Dawn started with it, once a process) and the two fake-IndexedDB files (below).
 const OWN_PROCESS = [
   'tests/gpu/gpu-wait.test.ts',
   'tests/models/replay.test.ts',
@@ -37,6 +37,10 @@ const OWN_PROCESS = [
   'tests/gpu/tune-ran-plan.test.ts',
   'tests/gpu/tune-store-full-disk.test.ts',
   'tests/io/output-targets.test.ts',
+  // the tuner's browser store is built once a process from the globalThis.indexedDB first seen: two files with a
+  // fake IndexedDB each in one worker read the first's records (session 20's second cold run)
+  'tests/gpu/tune-indexeddb.test.ts',
+  'tests/profile/api-indexeddb.test.ts',
 ];
 
 // Tests check numbers, mostly on small shapes, where lavapipe's LLVM optimisation passes cost
