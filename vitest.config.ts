@@ -8,10 +8,10 @@ import LongestFirstSequencer from './tests/helpers/sequencer.js';
 // well under a minute on 2 cores), `unit-isolated` (unit files that need a process of their own, below)
 // and `integration` (tests/integration/: the 32,760-token attention, pack-and-install, CLI spawns,
 // browser tests, the judge bar), each of those with a timeout of its own. `npm test` (scripts/test.mjs)
-// runs `unit` with --no-isolate (its files share worker processes, modules and one GPU device;
-// tests/helpers/shared-worker.ts puts back what each file changed), then the other two as vitest
-// isolates by default, a process per file, each run on the pool of two workers, longest files first.
-// By hand: `npx vitest run --project unit --no-isolate` as npm test runs it.
+// runs all three in one run, a process per file, longest files first; with TESSERA_TEST_SHARED=1 it runs
+// `unit` with --no-isolate first (its files share worker processes, modules and one GPU device;
+// tests/helpers/shared-worker.ts puts back what each file changed), then the other two.
+// By hand: `npx vitest run --project unit --no-isolate` as that shared run does.
 const INTEGRATION = 'tests/integration/**/*.test.ts';
 
 // Unit files that need a process each: those that vi.mock a module of src/ (or node:fs) that other files

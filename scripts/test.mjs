@@ -2,13 +2,12 @@
 // tsconfig.build.json --noCheck: the same JavaScript, without checking the types a second time) and
 // type-checks everything (tsc --noEmit -p tsconfig.json, which includes src/ with the same options)
 // beside it, and the tests start as soon as the build is there, the type-check going on beside them
-// (its errors are printed after the tests, and fail the run). Two vitest runs (below): `unit`
-// (kernels, models, I/O) with its files sharing worker processes, then `unit-isolated` and
-// `integration` (tests/integration/: the heavy checks, each with a timeout of its own) with a
-// process per file (vitest.config.ts). The tests' CLI spawns run the build
+// (its errors are printed after the tests, and fail the run). One vitest run (below) of `unit`
+// (kernels, models, I/O), `unit-isolated` and `integration` (tests/integration/: the heavy checks,
+// each with a timeout of its own), a process per file (vitest.config.ts). The tests' CLI spawns run the build
 // (TESSERA_CLI_BUILD, bin/tessera.mjs): ~1 s less CPU each than the sources through tsx, over a
 // few hundred spawns. The summary reporter prints one line per project, and this script the closing
-// line "N passed, N failed, N skipped" of both runs. Extra arguments go to vitest (e.g. a file filter, or
+// line "N passed, N failed, N skipped" over its runs. Extra arguments go to vitest (e.g. a file filter, or
 // `--project unit`).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -43,15 +42,17 @@ if (built.failed) {
   process.exit(1);
 }
 
-// Two vitest runs, one after the other, each on the pool of two workers, longest files first:
-// `unit` with isolate: false (--no-isolate: a worker runs file after file in one process, one module
-// graph and one GPU device, so a file no longer pays a fresh process, the engine's imports, a Dawn
-// device and the translation of its kernels again; tests/helpers/shared-worker.ts puts back what a
-// file changed; bench/RESULTS.md, session 20), then `unit-isolated` (files that vi.mock what others
-// import) and `integration` (files that set the environment Mesa reads once per process, and CLI
-// spawns) with a process per file. Vitest cannot mix the two in one pool: its isolation is the
-// pool's, and with isolate: false it runs the projects one after the other anyway.
-// `--project NAME` among the arguments picks the runs; other arguments go to both.
+// One vitest run of the three projects, a process per test file, on one pool of two workers, longest
+// files first across all of them (so neither core idles while the other ends a project). With
+// TESSERA_TEST_SHARED=1 (a quicker local run, not the default): two runs, `unit` with isolate: false
+// first (--no-isolate: a worker runs file after file in one process, one module graph and one GPU device,
+// so a file no longer pays a fresh process, the engine's imports, a Dawn device and its kernels'
+// translation again; tests/helpers/shared-worker.ts puts back what a file changed; ~70 s of a cold run's
+// wall, bench/RESULTS.md session 20), then `unit-isolated` and `integration` with a process per file
+// (vitest's isolation is its pool's, not a project's). Not the default: which files share a worker depends
+// on timing, so a file that leaks state into the next fails in some runs only (session 20's second cold
+// run: the fake-IndexedDB files), and CI must not go red by chance.
+// `--project NAME` among the arguments picks the projects; other arguments go to every run.
 const projects = [];
 const rest = [];
 for (let i = 0; i < args.length; i++) {
@@ -60,9 +61,14 @@ for (let i = 0; i < args.length; i++) {
   else projects.push(m[1] ?? args[++i]);
 }
 const runs = [];
-if (!projects.length || projects.includes('unit')) runs.push(['--project', 'unit', '--no-isolate']);
-const own = projects.length ? projects.filter((p) => p !== 'unit') : ['unit-isolated', 'integration'];
-if (own.length) runs.push(own.flatMap((p) => ['--project', p]));
+const picked = projects.length ? projects : ['unit', 'unit-isolated', 'integration'];
+if (process.env.TESSERA_TEST_SHARED === '1') {
+  if (picked.includes('unit')) runs.push(['--project', 'unit', '--no-isolate']);
+  const own = picked.filter((p) => p !== 'unit');
+  if (own.length) runs.push(own.flatMap((p) => ['--project', p]));
+} else {
+  runs.push(picked.flatMap((p) => ['--project', p]));
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
 const t0 = Date.now();
