@@ -66,7 +66,11 @@ export function nodeCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeout
  * TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS and TESSERA_MAX_GPU_MEMORY are read per call, so `env` serves them.
  */
 export async function tesseraInProcess(args: string[], opts: { env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
-  const [{ main }, { setDefaultTuneMode }] = await Promise.all([import('../../src/cli/main.js'), import('../../src/gpu/tune.js')]);
+  // one import after the other: started together, vitest's module runner can hand the second chain a module the
+  // first is still evaluating (an import cycle through src/node-env.ts), and node-env's setTuneStore then met
+  // tune.ts's `store` before its initialisation (a TDZ ReferenceError in tune-cli, session 20's second cold run)
+  const { main } = await import('../../src/cli/main.js');
+  const { setDefaultTuneMode } = await import('../../src/gpu/tune.js');
   let stdout = '';
   let stderr = '';
   const saved = { log: console.log, info: console.info, error: console.error, warn: console.warn, out: process.stdout.write, err: process.stderr.write };
