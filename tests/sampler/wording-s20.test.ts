@@ -6,15 +6,9 @@ import { checkOptionNames } from '../../src/model/options.js';
 import { resolveScheduler } from '../../src/sampler/generate.js';
 import { resolveSchedulerClass, SchedulerConfigError } from '../../src/sampler/config.js';
 import { checkMaxSequenceLength } from '../../src/text/prompt-encoder.js';
+import { thrown as thrownAs } from '../helpers/errors.js';
 
-const thrown = (f: () => unknown): Error => {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('did not throw');
-};
+const thrown = (f: () => unknown): Error => thrownAs(f, Error);
 
 describe('wording', () => {
   it('an options object that is not one is shown once, by kind ("got undefined", not "got undefined undefined")', () => {
