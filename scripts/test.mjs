@@ -47,7 +47,7 @@ if (built.failed) {
 // TESSERA_TEST_SHARED=1 (a quicker local run, not the default): two runs, `unit` with isolate: false
 // first (--no-isolate: a worker runs file after file in one process, one module graph and one GPU device,
 // so a file no longer pays a fresh process, the engine's imports, a Dawn device and its kernels'
-// translation again; tests/helpers/shared-worker.ts puts back what a file changed; ~70 s of a cold run's
+// translation again; tests/helpers/shared-worker.ts puts back what a file changed; ~20 s of a cold run's
 // wall, bench/RESULTS.md session 20), then `unit-isolated` and `integration` with a process per file
 // (vitest's isolation is its pool's, not a project's). Not the default: which files share a worker depends
 // on timing, so a file that leaks state into the next fails in some runs only (session 20's second cold
