@@ -35,6 +35,18 @@ class Watched<T> extends Promise<T> {
   }
 }
 
+/** Serial.run's options: what names the call, and what may end it before its turn. */
+export interface SerialRunOptions {
+  /** The call's name in messages (ReentrantCallError), e.g. "Pipeline.encodePrompt"; default "this call". */
+  call?: string | undefined;
+  /** Aborting it while the call waits its turn takes the call out of the queue. */
+  signal?: AbortSignal | undefined;
+  /** Throws the error an aborted wait rejects with (the caller's AbortError naming where); default the signal's reason. */
+  aborted?: (() => void) | undefined;
+  /** A check run beside the wait: its rejection rejects the call at once. */
+  first?: Promise<unknown> | undefined;
+}
+
 export class Serial {
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -48,8 +60,8 @@ export class Serial {
   /**
    * Runs `f` after every call queued before it has settled. A call made before dispose() runs (a
    * caller cannot tell a queued call from a running one).
-   * With a `signal`: when it aborts while the call waits its turn, the call leaves the queue and
-   * rejects at once with what `aborted` throws (the caller's AbortError; the signal's reason when
+   * Options (SerialRunOptions): with a `signal`, when it aborts while the call waits its turn, the call leaves the
+   * queue and rejects at once with what `aborted` throws (the caller's AbortError; the signal's reason when
    * `aborted` throws nothing); `f` never runs. Once `f` has started, the signal is `f`'s to check.
    * `call`: its name in messages, e.g. "Pipeline.encodePrompt". `first`: a check run beside the wait (for an
    * early refusal): when it rejects, the call rejects at once with its error (`f` still runs in turn, and is
@@ -61,7 +73,7 @@ export class Serial {
    * missing (browsers) only calls made in the callback's synchronous part (before its first await) are seen.
    * @throws DisposedError (as a rejection) when the object was disposed before the call.
    */
-  run<T>(f: () => Promise<T>, signal?: AbortSignal, aborted?: () => void, call = 'this call', first?: Promise<unknown>): Promise<T> {
+  run<T>(f: () => Promise<T>, { signal, aborted, call = 'this call', first }: SerialRunOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(this.disposedError());
     const inside = hookOf(this, this.running);
     const g = () => {
@@ -139,9 +151,7 @@ export class Serial {
         async () => {
           await f();
         },
-        undefined,
-        undefined,
-        call,
+        { call },
       );
     }
     let r: void | Promise<unknown>;

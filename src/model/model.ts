@@ -328,7 +328,7 @@ export class DiffusionModel {
    */
   exclusive<T>(f: (m: ExclusiveModel) => Promise<T>, opts: { signal?: AbortSignal; where?: string } = {}): Promise<T> {
     const { signal, where = 'exclusive' } = opts;
-    return this.serial.run(() => f(this.inner), signal, () => throwIfAborted(signal, where), where);
+    return this.serial.run(() => f(this.inner), { signal, aborted: () => throwIfAborted(signal, where), call: where });
   }
 
   /** The transformer family from config.json's _class_name: 'wan' (WanTransformer3DModel), 'dit', 'latte'. */

@@ -883,7 +883,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     }
     const list = typeof prompts === 'string' ? [prompts] : prompts;
     // the queue's promise as it is (not async): see generate
-    return this.serial.run(() => this.encode(list, max_sequence_length), undefined, undefined, 'Pipeline.encodePrompt');
+    return this.serial.run(() => this.encode(list, max_sequence_length), { call: 'Pipeline.encodePrompt' });
   }
 
   /** Why a prompt is refused: no text encoder loaded, or one tessera does not run (named). */
@@ -954,10 +954,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
         await call.warnings?.settle();
         return this.run(call);
       },
-      o.signal,
-      () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'),
-      'Pipeline.generate',
-      fits,
+      { signal: o.signal, aborted: () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'), call: 'Pipeline.generate', first: fits },
     );
   }
 
@@ -979,9 +976,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
           return this.run(call);
         },
       }),
-      undefined,
-      undefined,
-      'Pipeline.exclusive',
+      { call: 'Pipeline.exclusive' },
     );
   }
 

@@ -252,7 +252,7 @@ class LoadedVae implements Vae {
       return Promise.reject(e as Error);
     }
     // aborted while it waits for the decodes before it: rejected at once, and it leaves the queue
-    return this.serial.run(() => this.decodeNow(latents, opts), opts.signal, () => throwIfAborted(opts.signal, 'Vae.decode'));
+    return this.serial.run(() => this.decodeNow(latents, opts), { signal: opts.signal, aborted: () => throwIfAborted(opts.signal, 'Vae.decode') });
   }
   private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');

@@ -18,8 +18,8 @@ const TAIL = 'it would wait for itself — await it after T.generate resolves (c
 describe('Serial: a call awaited inside a callback of the same object\'s running call', () => {
   const s = new Serial('thing t');
   const running = (hook: () => Promise<void> | void) =>
-    s.run(() => callHook('onStep', 'T.generate, step 1/2', hook), undefined, undefined, 'T.generate').then(() => 'ok', (e: Error) => e.message);
-  const inner = () => s.run(async () => 7, undefined, undefined, 'T.encode');
+    s.run(() => callHook('onStep', 'T.generate, step 1/2', hook), { call: 'T.generate' }).then(() => 'ok', (e: Error) => e.message);
+  const inner = () => s.run(async () => 7, { call: 'T.encode' });
 
   it('is refused in the callback\'s synchronous part and after an await in it; the object then runs later calls', async () => {
     expect(await running(async () => void (await inner()))).toBe(`T.generate, step 1/2: onStep failed: T.encode: awaited inside onStep of a running T.generate on thing t; ${TAIL}`);
@@ -41,7 +41,7 @@ describe('Serial: a call awaited inside a callback of the same object\'s running
     let later: Promise<number> | undefined;
     let deferred: Promise<number> | undefined;
     expect(await running(() => {
-      later = s.run(async () => (order.push('later'), 1), undefined, undefined, 'T.encode');
+      later = s.run(async () => (order.push('later'), 1), { call: 'T.encode' });
       setTimeout(() => (deferred = inner()), 0);
       order.push('hook');
     })).toBe('ok');
@@ -63,10 +63,10 @@ describe('without AsyncLocalStorage (browsers)', () => {
       const { Serial: S } = await import('../../src/gpu/serial.js');
       const { callHook: hook } = await import('../../src/hook.js');
       const s = new S('thing t');
-      const running = (fn: () => Promise<void> | void) => s.run(() => hook('onStep', 'T.generate, step 1/2', fn), undefined, undefined, 'T.generate').then(() => 'ok', (e: Error) => e.message);
-      expect(await running(async () => void (await s.run(async () => 7, undefined, undefined, 'T.encode')))).toBe(`T.generate, step 1/2: onStep failed: T.encode: awaited inside onStep of a running T.generate on thing t; ${TAIL}`);
+      const running = (fn: () => Promise<void> | void) => s.run(() => hook('onStep', 'T.generate, step 1/2', fn), { call: 'T.generate' }).then(() => 'ok', (e: Error) => e.message);
+      expect(await running(async () => void (await s.run(async () => 7, { call: 'T.encode' })))).toBe(`T.generate, step 1/2: onStep failed: T.encode: awaited inside onStep of a running T.generate on thing t; ${TAIL}`);
       let later: Promise<number> | undefined;
-      expect(await running(() => void (later = s.run(async () => 8, undefined, undefined, 'T.encode')))).toBe('ok');
+      expect(await running(() => void (later = s.run(async () => 8, { call: 'T.encode' })))).toBe('ok');
       expect(await later).toBe(8);
     } finally {
       node.getBuiltinModule = real;

@@ -20,8 +20,11 @@ describe('Serial.run with a signal', () => {
     const log: string[] = [];
     const a = s.run(async () => (log.push('a'), await first.gate, 'a'));
     const ctl = new AbortController();
-    const b = s.run(async () => (log.push('b'), 'b'), ctl.signal, () => {
-      throw new Error(`thing, before it started: aborted (${String(ctl.signal.reason)})`);
+    const b = s.run(async () => (log.push('b'), 'b'), {
+      signal: ctl.signal,
+      aborted: () => {
+        throw new Error(`thing, before it started: aborted (${String(ctl.signal.reason)})`);
+      },
     });
     const c = s.run(async () => (log.push('c'), 'c'));
     await tick();
@@ -40,13 +43,13 @@ describe('Serial.run with a signal', () => {
     const first = held();
     const a = s.run(() => first.gate);
     const ctl = new AbortController();
-    const b = s.run(async () => 1, ctl.signal);
+    const b = s.run(async () => 1, { signal: ctl.signal });
     const why = new Error('why');
     ctl.abort(why);
     await expect(b).rejects.toBe(why);
     let ran = false;
     const gone = AbortSignal.abort('early');
-    await expect(s.run(async () => (ran = true), gone)).rejects.toBe('early');
+    await expect(s.run(async () => (ran = true), { signal: gone })).rejects.toBe('early');
     expect(ran).toBe(false);
     first.release();
     await a;
@@ -56,8 +59,11 @@ describe('Serial.run with a signal', () => {
     const s = new Serial('thing t');
     const ctl = new AbortController();
     const go = held();
-    const a = s.run(async () => (await go.gate, 'done'), ctl.signal, () => {
-      throw new Error('aborted');
+    const a = s.run(async () => (await go.gate, 'done'), {
+      signal: ctl.signal,
+      aborted: () => {
+        throw new Error('aborted');
+      },
     });
     await tick();
     ctl.abort();
@@ -70,7 +76,7 @@ describe('Serial.run with a signal', () => {
     const first = held();
     const a = s.run(() => first.gate);
     const ctl = new AbortController();
-    const b = s.run(async () => 1, ctl.signal).catch(() => 'left');
+    const b = s.run(async () => 1, { signal: ctl.signal }).catch(() => 'left');
     let freed = 0;
     s.dispose(() => freed++);
     ctl.abort();
