@@ -98,9 +98,13 @@ let loading: Promise<void> | null = null;
 let defaultMode: TuneMode | null = null;
 const modes = new WeakMap<GPUDevice, TuneMode>();
 
-/** Registers the persistent store (Node: the cache file; browsers get IndexedDB by default). */
+/**
+ * Registers the persistent store (Node: the cache file; browsers get IndexedDB by default). null: back
+ * to the default, built again from globalThis.indexedDB on next use (a page or test that installs one later).
+ */
 export function setTuneStore(s: TuneStore | null): void {
   store = s;
+  if (s === null) idb = undefined;
   entries = null;
   loading = null;
   dirty.clear();
