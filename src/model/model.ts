@@ -39,8 +39,10 @@ export class RopeLimitError extends InputError {
     message: string,
     /** The latent axes whose grid (after patching) is past rope_max_seq_len. */
     readonly axes: readonly RopeAxis[],
+    /** The option the refused size came from (Pipeline.generate's `num_frames`, `height`, `width` or `latents`). */
+    option?: string,
   ) {
-    super(message);
+    super(message, option === undefined ? undefined : { option });
   }
 }
 

@@ -487,6 +487,7 @@ export function checkRopeSize(c: ModelConfig, vaeScale: VaeScale, shape: number[
       `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
       `use ${way}, or raise rope_max_seq_len in transformer/config.json`,
     over,
+    asked.latents ? 'latents' : over[0] === 'frames' ? 'num_frames' : over[0],
   );
 }
 
@@ -500,8 +501,8 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
   const { spatial, temporal } = scale;
   const [ph, pw] = c.family === 'wan' ? [c.patch[1], c.patch[2]] : [c.patch, c.patch];
   const need = (k: keyof SizeNames, v: number | undefined) => {
-    if (v === undefined) throw new InputError(`${names[k]}: needed with seed (output size in pixels), or give latents`);
-    if (!Number.isInteger(v) || v < 1) throw new InputError(`${names[k]}: must be a positive integer, got ${shown(v)}`);
+    if (v === undefined) throw new InputError(`${names[k]}: needed with seed (output size in pixels), or give latents`, { option: k });
+    if (!Number.isInteger(v) || v < 1) throw new InputError(`${names[k]}: must be a positive integer, got ${shown(v)}`, { option: k });
     return v;
   };
   // DiTPipeline takes no size: its latents are transformer.config.sample_size square
@@ -512,7 +513,7 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
     const m = spatial * p;
     if (v % m !== 0) {
       const lo = Math.floor(v / m) * m;
-      throw new InputError(`${names[k]} ${v}: must be a multiple of ${m} (VAE factor ${spatial} × patch ${p}), such as ${lo + m}${lo > 0 ? ` or ${lo}` : ''}`);
+      throw new InputError(`${names[k]} ${v}: must be a multiple of ${m} (VAE factor ${spatial} × patch ${p}), such as ${lo + m}${lo > 0 ? ` or ${lo}` : ''}`, { option: k });
     }
   }
   const hw = [h / spatial, w / spatial];
@@ -523,12 +524,15 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
     const lo = Math.floor((f - 1) / temporal) * temporal + 1;
     const hi = lo + temporal;
     const [a, b] = hi - f <= f - lo ? [hi, lo] : [lo, hi];
-    throw new InputError(`${names.num_frames} ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), such as ${a} or ${b}`);
+    throw new InputError(`${names.num_frames} ${f}: must be ${temporal}k + 1 (VAE temporal factor ${temporal}), such as ${a} or ${b}`, { option: 'num_frames' });
   }
   // Latte's temporal position embedding has video_length frames (the transformer refuses others, naming its hidden_states)
-  if (c.family === 'latte' && f > 1 && f !== c.videoLength) throw new InputError(`${names.num_frames} ${f}: the Latte transformer's temporal position embedding has video_length ${c.videoLength} frames; use ${c.videoLength} or 1`);
+  if (c.family === 'latte' && f > 1 && f !== c.videoLength) throw new InputError(`${names.num_frames} ${f}: the Latte transformer's temporal position embedding has video_length ${c.videoLength} frames; use ${c.videoLength} or 1`, { option: 'num_frames' });
   return [batch, c.inChannels, (f - 1) / temporal + 1, ...hw];
 }
+
+/** What checkLatentsForTransformer's refusals name (InputError.option). */
+const LATENTS = { option: 'latents' };
 
 /**
  * Latents of `shape` (positive integer dims) against a transformer config alone, no weight read and no GPU: the
@@ -539,17 +543,17 @@ export function latentShapeFor(c: ModelConfig, scale: VaeScale, batch: number, o
  */
 export function checkLatentsForTransformer(c: ModelConfig, shape: number[], batch?: { size: number; items: string }): void {
   const rank = c.family === 'dit' ? 4 : 5;
-  if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`);
-  if (shape[1] !== c.inChannels) throw new InputError(`latents: expected ${c.inChannels} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
-  if (batch && shape[0] !== batch.size) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch.size} ${batch.size === 1 ? batch.items.replace(/s$/, '') : batch.items}`);
+  if (shape.length !== rank) throw new InputError(`latents: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`, LATENTS);
+  if (shape[1] !== c.inChannels) throw new InputError(`latents: expected ${c.inChannels} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`, LATENTS);
+  if (batch && shape[0] !== batch.size) throw new InputError(`latents: a batch of ${shape[0]} in [${shape.join(',')}] for ${batch.size} ${batch.size === 1 ? batch.items.replace(/s$/, '') : batch.items}`, LATENTS);
   const [pt, ph, pw] = patchDims(c);
   const [F, H, W] = (rank === 5 ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
   if (F % pt || H % ph || W % pw) {
     throw new InputError(rank === 5
       ? `latents [${shape.join(',')}]: frames×height×width ${F}×${H}×${W} must be multiples of the transformer's patch ${pt}×${ph}×${pw}`
-      : `latents [${shape.join(',')}]: height×width ${H}×${W} must be multiples of the transformer's patch ${ph}×${pw}`);
+      : `latents [${shape.join(',')}]: height×width ${H}×${W} must be multiples of the transformer's patch ${ph}×${pw}`, LATENTS);
   }
-  if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latents [${shape.join(',')}]: ${F} frames; the Latte transformer's temporal position embedding has video_length ${c.videoLength} (use ${c.videoLength} or 1)`);
+  if (c.family === 'latte' && F > 1 && F !== c.videoLength) throw new InputError(`latents [${shape.join(',')}]: ${F} frames; the Latte transformer's temporal position embedding has video_length ${c.videoLength} (use ${c.videoLength} or 1)`, LATENTS);
 }
 
 /**
@@ -561,9 +565,9 @@ export function checkLatentsForTransformer(c: ModelConfig, shape: number[], batc
  */
 export function checkTextEmbedsForTransformer(c: ModelConfig, pos: number[], neg?: number[], batchOf?: string): void {
   const [width, key] = c.family === 'wan' ? [c.textDim, 'text_dim'] : [(c as { captionChannels: number }).captionChannels, 'caption_channels'];
-  if (batchOf === undefined && (pos.length !== 3 || pos[2] !== width)) throw new InputError(`prompt_embeds: expected [B, L, ${width}] (B prompts, L tokens, the transformer's ${key} ${width}), found [${pos.join(',')}]`);
+  if (batchOf === undefined && (pos.length !== 3 || pos[2] !== width)) throw new InputError(`prompt_embeds: expected [B, L, ${width}] (B prompts, L tokens, the transformer's ${key} ${width}), found [${pos.join(',')}]`, { option: 'prompt_embeds' });
   if (neg && (neg.length !== 3 || neg[0] !== pos[0] || neg[2] !== width)) {
-    throw new InputError(`negative_prompt_embeds: expected [${pos[0]}, L', ${width}] (the batch and width of ${batchOf ?? `prompt_embeds [${pos.join(',')}]`}; any length L'), found [${neg.join(',')}]`);
+    throw new InputError(`negative_prompt_embeds: expected [${pos[0]}, L', ${width}] (the batch and width of ${batchOf ?? `prompt_embeds [${pos.join(',')}]`}; any length L'), found [${neg.join(',')}]`, { option: 'negative_prompt_embeds' });
   }
 }
 
@@ -758,13 +762,13 @@ const TIME_UP = Symbol('time up');
  */
 function checkTensor(t: unknown, name: string): number[] {
   const v = t as Partial<TensorData> | null;
-  if (typeof v !== 'object' || v === null || !(v.data instanceof Float32Array) || !Array.isArray(v.shape)) throw new InputError(`${name}: expected { data: Float32Array, shape: number[] }`);
+  if (typeof v !== 'object' || v === null || !(v.data instanceof Float32Array) || !Array.isArray(v.shape)) throw new InputError(`${name}: expected { data: Float32Array, shape: number[] }`, { option: name });
   const shape = v.shape;
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be a positive integer, found [${shape.join(',')}]`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be a positive integer, found [${shape.join(',')}]`, { option: name });
   const n = shape.reduce((a, b) => a * b, 1);
-  if (v.data.length !== n) throw new InputError(`${name}: ${v.data.length} values for shape [${shape.join(',')}]`);
+  if (v.data.length !== n) throw new InputError(`${name}: ${v.data.length} values for shape [${shape.join(',')}]`, { option: name });
   const i = v.data.findIndex((x) => !Number.isFinite(x));
-  if (i >= 0) throw new InputError(`${name}: value at flat index ${i} is not finite (${v.data[i]})`);
+  if (i >= 0) throw new InputError(`${name}: value at flat index ${i} is not finite (${v.data[i]})`, { option: name });
   return shape;
 }
 
@@ -894,7 +898,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
 
   /** `name`: what the encoder's messages call prompt i (default `prompts[i]`, encodePrompt's argument). */
   private async encode(prompts: string[], max_sequence_length: number, name?: (i: number) => string): Promise<TensorData> {
-    if (!this.textEncoder) throw new InputError(this.noTextEncoder());
+    if (!this.textEncoder) throw new InputError(this.noTextEncoder(), { option: 'prompt' });
     return this.textEncoder.encodePrompt(prompts, { max_sequence_length }).catch((e: unknown) => {
       if (!name || !(e instanceof TextEncoderError)) throw e;
       throw new TextEncoderError(e.message.replace(/^encode: prompts\[(\d+)\]/, (_, i: string) => `encode: ${name(Number(i))}`));
@@ -1031,20 +1035,20 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const dit = this.family === 'dit';
     // the other pipeline classes' options are refused, not ignored
     for (const k of dit ? (['prompt', 'negative_prompt', 'prompt_embeds', 'negative_prompt_embeds', 'max_sequence_length'] as const) : []) {
-      if (o[k] !== undefined) throw new InputError(`${k}: ${cls} is class-conditional; give class_labels (ImageNet class ids) instead`);
+      if (o[k] !== undefined) throw new InputError(`${k}: ${cls} is class-conditional; give class_labels (ImageNet class ids) instead`, { option: k });
     }
-    if (dit && o.num_frames !== undefined) throw new InputError(`num_frames: ${cls} makes images; leave num_frames out`);
-    if (!dit && o.class_labels !== undefined) throw new InputError(`class_labels: ${cls} is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)`);
+    if (dit && o.num_frames !== undefined) throw new InputError(`num_frames: ${cls} makes images; leave num_frames out`, { option: 'num_frames' });
+    if (!dit && o.class_labels !== undefined) throw new InputError(`class_labels: ${cls} is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)`, { option: 'class_labels' });
 
     const outputType = o.output_type ?? (this.decoder ? 'np' : 'latent');
-    if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${shown(outputType)}`);
-    if (outputType === 'np' && !this.decoder) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`);
+    if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${shown(outputType)}`, { option: 'output_type' });
+    if (outputType === 'np' && !this.decoder) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`, { option: 'output_type' });
     const steps = o.num_inference_steps ?? PIPELINES[cls].num_inference_steps;
-    if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`);
+    if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`, { option: 'num_inference_steps' });
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
-    if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`);
-    for (const k of ['onStep', 'onStepProfile', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+    if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`, { option: 'guidance_scale' });
+    for (const k of ['onStep', 'onStepProfile', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
     const cfg = guidance > 1;
     const L = checkMaxSequenceLength(o.max_sequence_length);
     checkSignal(o.signal);
@@ -1073,18 +1077,18 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
     if (dit) {
       const labels = o.class_labels;
-      if (labels === undefined) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids');
+      if (labels === undefined) throw new InputError('class_labels: DiT pipelines are class-conditional; give [B] class ids', { option: 'class_labels' });
       // a list or typed array, as generate() takes (its values are checked there); shown() prints bigint as 1n where JSON.stringify threw
       const list = Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView));
-      if (!list || (labels as ArrayLike<unknown>).length === 0) throw new InputError(`class_labels: a non-empty list or typed array of class ids (one per batch item), got ${list && !Array.isArray(labels) ? `an empty ${labels.constructor.name}` : shown(labels)}`);
+      if (!list || (labels as ArrayLike<unknown>).length === 0) throw new InputError(`class_labels: a non-empty list or typed array of class ids (one per batch item), got ${list && !Array.isArray(labels) ? `an empty ${labels.constructor.name}` : shown(labels)}`, { option: 'class_labels' });
       opts.class_labels = labels;
       batch = labels.length;
     } else {
       const width = c.family === 'wan' ? c.textDim : (c as { captionChannels: number }).captionChannels;
-      if (prompts && o.prompt_embeds) throw new InputError('give prompt or prompt_embeds, not both');
-      if (o.negative_prompt !== undefined && o.negative_prompt_embeds) throw new InputError('give negative_prompt or negative_prompt_embeds, not both');
-      if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]');
-      if (prompts && !this.textEncoder) throw new InputError(this.noTextEncoder());
+      if (prompts && o.prompt_embeds) throw new InputError('give prompt or prompt_embeds, not both', { option: 'prompt_embeds' });
+      if (o.negative_prompt !== undefined && o.negative_prompt_embeds) throw new InputError('give negative_prompt or negative_prompt_embeds, not both', { option: 'negative_prompt_embeds' });
+      if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]', { option: 'prompt_embeds' });
+      if (prompts && !this.textEncoder) throw new InputError(this.noTextEncoder(), { option: 'prompt' });
       const negList = o.negative_prompt === undefined ? undefined : promptList(o.negative_prompt, 'negative_prompt');
       let pos: number[];
       if (prompts) {
@@ -1102,10 +1106,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
         checkTextEmbedsForTransformer(c, pos, neg, prompts ? `${batch} prompt(s)` : undefined);
       } else if (cfg) {
         // as WanPipeline.encode_prompt: the negative prompt (default "") is encoded, with prompt as with prompt_embeds
-        if (!this.textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`);
+        if (!this.textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`, { option: 'negative_prompt_embeds' });
         const n = negList ?? [''];
         const negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? new Array<string>(batch).fill(n[0]!) : n;
-        if (negs.length !== batch) throw new InputError(`negative_prompt: ${plural(negs.length, 'negative prompt')} for a batch of ${batch} (one per prompt, or one string for all)`);
+        if (negs.length !== batch) throw new InputError(`negative_prompt: ${plural(negs.length, 'negative prompt')} for a batch of ${batch} (one per prompt, or one string for all)`, { option: 'negative_prompt' });
         call.negs = negs;
         call.negName = o.negative_prompt === undefined ? () => 'negative_prompt (default "")' : typeof o.negative_prompt === 'string' ? () => 'negative_prompt' : (i) => `negative_prompt[${i}]`;
         neg = [batch, L, width];
@@ -1121,11 +1125,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     // the initial noise: latents as given, or seeded at pixel sizes
     let shape: number[];
     if (o.latents !== undefined) {
-      if (o.seed !== undefined) throw new InputError('seed: give seed (with the output size) or latents, not both: latents are the initial noise a seed would make');
+      if (o.seed !== undefined) throw new InputError('seed: give seed (with the output size) or latents, not both: latents are the initial noise a seed would make', { option: 'seed' });
       shape = this.checkLatents(o.latents, batch, items, o);
       opts.latents = o.latents;
     } else {
-      if (Array.isArray(o.seed) && o.seed.length !== batch) throw new InputError(`seed: ${plural(o.seed.length, 'seed')} for a batch of ${batch} (one per prompt, or one number)`);
+      if (Array.isArray(o.seed) && o.seed.length !== batch) throw new InputError(`seed: ${plural(o.seed.length, 'seed')} for a batch of ${batch} (one per prompt, or one number)`, { option: 'seed' });
       shape = this.latentShape(batch, o);
       if (Array.isArray(o.seed)) call.seeds = o.seed;
       else opts.seed = o.seed ?? 0;
@@ -1152,7 +1156,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const made = decodedSizes(c.family, this.vaeScale, shape);
     for (const [k, m] of [['height', made.height], ['width', made.width], ['num_frames', made.frames]] as const) {
       const asked = sizes[k];
-      if (asked !== undefined && m && asked !== m.value) throw new InputError(`${k} ${asked} disagrees with latents [${shape.join(',')}], which make ${k} ${m.value} (${m.why}): leave ${k} out or give ${m.value}`);
+      if (asked !== undefined && m && asked !== m.value) throw new InputError(`${k} ${asked} disagrees with latents [${shape.join(',')}], which make ${k} ${m.value} (${m.why}): leave ${k} out or give ${m.value}`, { option: k });
     }
     return shape;
   }
@@ -1454,7 +1458,7 @@ function schedulerOption(name: unknown): SchedulerClass {
   try {
     return resolveSchedulerClass(name as string, 'scheduler'); // a number is refused as one, not as a name "5"
   } catch (e) {
-    if (e instanceof SchedulerConfigError) throw new InputError(e.message);
+    if (e instanceof SchedulerConfigError) throw new InputError(e.message, { option: 'scheduler', cause: e });
     throw e;
   }
 }
@@ -1501,7 +1505,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   checkDeviceOptions(opts);
   checkSignal(opts.signal);
   checkUnexpectedKeys(opts.unexpectedKeys);
-  for (const k of ['onProgress', 'onWarning'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
+  for (const k of ['onProgress', 'onWarning'] as const) if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`, { option: k });
   const { onWarning, signal } = opts;
   // an already-aborted signal reads nothing (model_index.json and the component configs come next)
   throwIfAborted(signal, `loadPipeline(${typeof source === 'string' ? source : source.name}), before reading its folder`);

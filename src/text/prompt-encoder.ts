@@ -84,10 +84,10 @@ const LOAD_OPTIONS: readonly (keyof TextEncoderLoadOptions)[] = ['gpu', 'device'
 export function promptList(v: unknown, name: string): string[] {
   const given = (x: unknown) => (x === null || x === undefined ? String(x) : `${typeof x} ${shown(x)}`);
   if (typeof v === 'string') return [v];
-  if (!Array.isArray(v)) throw new InputError(`${name}: a string or a list of strings (one per batch item), got ${given(v)}`);
-  if (v.length === 0) throw new InputError(`${name}: an empty list; give at least one prompt`);
+  if (!Array.isArray(v)) throw new InputError(`${name}: a string or a list of strings (one per batch item), got ${given(v)}`, { option: name });
+  if (v.length === 0) throw new InputError(`${name}: an empty list; give at least one prompt`, { option: name });
   const i = v.findIndex((x) => typeof x !== 'string');
-  if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${given(v[i])}`);
+  if (i >= 0) throw new InputError(`${name}[${i}]: a string, got ${given(v[i])}`, { option: name });
   return v as string[];
 }
 
@@ -98,7 +98,7 @@ export function promptList(v: unknown, name: string): string[] {
 export function checkMaxSequenceLength(v: unknown): number {
   const L = v ?? DEFAULT_MAX_SEQUENCE_LENGTH;
   if (typeof L !== 'number' || !Number.isInteger(L) || L < 1 || L > MAX_SEQUENCE_LENGTH) {
-    throw new InputError(`max_sequence_length: a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${shown(L)}`);
+    throw new InputError(`max_sequence_length: a positive integer up to ${MAX_SEQUENCE_LENGTH}, got ${shown(L)}`, { option: 'max_sequence_length' });
   }
   return L;
 }

@@ -69,7 +69,7 @@ describe.skipIf(!hasGpu)('decode progress (CLI)', () => {
     const pipe = await loadPipeline(join(ROOT, 'models', 'tessera-shapes'), { gpu: gpu! });
     try {
       const log: string[] = [];
-      await expect(pipe.generate({ ...small, onDecodeProgress: 'log' as never, onStage: (s) => log.push(s) })).rejects.toThrow(new InputError('onDecodeProgress: a function, got "log"'));
+      await expect(pipe.generate({ ...small, onDecodeProgress: 'log' as never, onStage: (s) => log.push(s) })).rejects.toThrow(new InputError('onDecodeProgress: a function, got "log"', { option: 'onDecodeProgress' }));
       expect(log).toEqual([]);
       await pipe.generate({ ...small, onStage: (s) => log.push(s), onDecodeProgress: (done, total) => log.push(`${done}/${total}`) });
       expect(log).toEqual(['text', 'denoise', 'decode', '1/5', '2/5', '3/5', '4/5', '5/5']);

@@ -30,7 +30,7 @@ function renamedScheduler(): string {
 
 describe('onWarning and signal options are checked before any file is read', () => {
   it('a non-function onWarning, a non-signal signal: InputError', async () => {
-    await expect(loadPipeline('/nonexistent', { onWarning: 'log' as never })).rejects.toThrow(new InputError('onWarning: a function, got "log"'));
+    await expect(loadPipeline('/nonexistent', { onWarning: 'log' as never })).rejects.toThrow(new InputError('onWarning: a function, got "log"', { option: 'onWarning' }));
     await expect(loadPipeline('/nonexistent', { signal: {} as never })).rejects.toThrow(/^signal: an AbortSignal/);
     await expect(loadModel(join(DIR, 'transformer'), { signal: 1 as never })).rejects.toThrow(/^signal: an AbortSignal/);
   });

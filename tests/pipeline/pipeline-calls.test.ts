@@ -80,7 +80,7 @@ describe('the other pipeline classes (stand-ins: refused before any component is
     expect(latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 16 })).toEqual([1, 4, 16, 4, 4]);
     expect(latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 1 })).toEqual([1, 4, 1, 4, 4]);
     expect(() => latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 9 })).toThrow(
-      new InputError("num_frames 9: the Latte transformer's temporal position embedding has video_length 16 frames; use 16 or 1"),
+      new InputError("num_frames 9: the Latte transformer's temporal position embedding has video_length 16 frames; use 16 or 1", { option: 'num_frames' }),
     );
     expect(() => latentShapeFor(c, { spatial: 8, temporal: 1 }, 1, { height: 32, width: 32, num_frames: 9 }, { height: '--height', width: '--width', num_frames: '--frames' })).toThrow(/^--frames 9: /);
   });

@@ -100,7 +100,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate onKernels', () => {
 
   it('a non-function onKernels is refused before any stage; watchKernels refuses a non-function', async () => {
     const stages: string[] = [];
-    await expect(pipe.generate({ ...call, onKernels: 'log' as never, onStage: (s) => stages.push(s) })).rejects.toThrow(new InputError('onKernels: a function, got "log"'));
+    await expect(pipe.generate({ ...call, onKernels: 'log' as never, onStage: (s) => stages.push(s) })).rejects.toThrow(new InputError('onKernels: a function, got "log"', { option: 'onKernels' }));
     expect(stages).toEqual([]);
     expect(() => watchKernels(gpu!, null as never)).toThrow(new TypeError('watchKernels: listener must be a function, got null'));
   });

@@ -197,7 +197,7 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       await expect(pipe.generate({ prompt_embeds: text, guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5 })).rejects.toThrow(/^negative_prompt_embeds: missing; guidance_scale 5 > 1 needs them and .* has no text encoder to encode negative_prompt: give negative_prompt_embeds \[1, L', 16\], or guidance_scale 1$/);
       await expect(pipe.generate({ prompt_embeds: text, output_type: 'pil' as 'np' })).rejects.toThrow(/output_type: "np" or "latent"/);
       // NaN shown as itself (JSON.stringify wrote null)
-      await expect(pipe.generate({ prompt_embeds: text, output_type: NaN as never })).rejects.toThrow(new InputError('output_type: "np" or "latent", got NaN'));
+      await expect(pipe.generate({ prompt_embeds: text, output_type: NaN as never })).rejects.toThrow(new InputError('output_type: "np" or "latent", got NaN', { option: 'output_type' }));
       expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 8 }), InputError).message).toMatch(/must be 4k \+ 1 .*such as 9 or 5$/);
       expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 3 }), InputError).message).toMatch(/such as 5 or 1$/);
       // sizes are checked before the prompt is encoded: a fake encoder that records calls is never reached
