@@ -110,6 +110,12 @@ export interface Gpu {
   runtime: 'node' | 'browser';
   /** shader-f16 is enabled: f16 storage (dtype 'f16') is possible. */
   f16: boolean;
+  /**
+   * The optional features (OPTIONAL_FEATURES) the adapter offered, enabled or not: against `f16`, `timestamps` and
+   * `subgroups` (what the device was requested with) it tells a feature the adapter lacks from one the caller's
+   * `disableFeatures` turned off. acquireGpu() sets it; undefined for a caller's own GPUDevice (its adapter is unknown).
+   */
+  adapterFeatures?: readonly GPUFeatureName[];
   /** timestamp-query is enabled: the profiler times dispatches on the GPU (else by wall clock). */
   timestamps: boolean;
   /** subgroups is enabled: the subgroup kernel variants may be chosen. */
@@ -218,7 +224,8 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     );
   }
   const disabled = new Set(opts.disableFeatures ?? []);
-  const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !disabled.has(f));
+  const offered = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
+  const features = offered.filter((f) => !disabled.has(f));
 
   const requiredLimits: Record<string, number> = {};
   for (const name of WANTED_LIMITS) {
@@ -259,6 +266,7 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     // set before the device's lost promise settles, so that a load or call right after is refused at once
     destroyed: 'this Gpu was destroyed (gpu.destroy()): acquire a new one (acquireGpu())',
   });
+  ctx.adapterFeatures = offered;
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;
     // Surfaces through error scopes in normal operation; this catches anything outside them.

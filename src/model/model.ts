@@ -88,6 +88,9 @@ export function checkDtypeOnAdapter(gpu: Gpu, dtype: DType): void {
   if (isCallersDevice(gpu)) {
     throw new DtypeUnsupportedError(`dtype: 'f16' needs shader-f16, and this GPUDevice was created without it: request it (adapter.requestDevice({ requiredFeatures: ['shader-f16'] }) on an adapter whose features have it) or use dtype: 'f32'`);
   }
+  if (gpu.adapterFeatures?.includes('shader-f16')) {
+    throw new DtypeUnsupportedError(`dtype: 'f16' needs shader-f16, which this device was acquired without: acquireGpu's disableFeatures turned it off (the adapter, ${describeAdapter(gpu)}, has it): acquire a GPU without disabling it, or use dtype: 'f32'`);
+  }
   throw new DtypeUnsupportedError(`dtype: 'f16' needs the adapter feature shader-f16, which ${describeAdapter(gpu)} lacks: use dtype: 'f32'`);
 }
 
