@@ -1,7 +1,7 @@
 // --dtype f16 on an adapter without shader-f16 is the flag's problem wherever it is given: one UsageError line in
 // the flag's words (exit 2). bench and tune said so; forward, generate, decode and demo --preset passed on the
 // loaders' InputError ("dtype: 'f16' needs …", exit 1). The adapter here is lavapipe with shader-f16 turned off
-// (acquireGpu's disableFeatures), and the commands run in-process through main().
+// (acquireGpu's disableFeatures, and left out of Gpu.adapterFeatures, as an adapter without it), and the commands run in-process through main().
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,13 @@ import { thrown } from '../helpers/errors.js';
 
 vi.mock('../../src/gpu/device.js', async (importOriginal) => {
   const m = await importOriginal<typeof import('../../src/gpu/device.js')>();
-  return { ...m, acquireGpu: (o: Parameters<typeof m.acquireGpu>[0] = {}) => m.acquireGpu({ ...o, disableFeatures: ['shader-f16'] }) };
+  // an adapter without it: the feature turned off, and not recorded as offered (else the refusal blames disableFeatures)
+  const lacking = async (o: Parameters<typeof m.acquireGpu>[0] = {}) => {
+    const g = await m.acquireGpu({ ...o, disableFeatures: ['shader-f16'] });
+    g.adapterFeatures = g.adapterFeatures?.filter((f) => f !== 'shader-f16');
+    return g;
+  };
+  return { ...m, acquireGpu: lacking };
 });
 
 const { main } = await import('../../src/cli/main.js');
