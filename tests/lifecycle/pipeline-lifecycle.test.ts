@@ -2,23 +2,18 @@
 // runs after it (it used to destroy the run's buffers: a validation error at the next step); a call
 // aborted while queued rejects at once, not after the call ahead; the denoising stage's abort messages
 // start with Pipeline.generate (they said "generate"), the library generate() keeps "generate".
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
-import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
+import type { Pipeline, PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
 import { generate } from '../../src/sampler/generate.js';
-import { ROOT } from '../helpers/golden.js';
-import { gpu, hasGpu } from '../helpers/gpu.js';
+import { hasGpu } from '../helpers/gpu.js';
+import { pipelineFixture } from '../helpers/pipeline-fixture.js';
 
-const DIR = join(ROOT, 'models', 'tessera-shapes');
 const call: PipelineGenerateOptions = { prompt: 'a red circle moving left', seed: 3, height: 32, width: 32, num_frames: 9, num_inference_steps: 3, output_type: 'latent' };
 
 describe.skipIf(!hasGpu)('Pipeline lifecycle', () => {
   let pipe: Pipeline;
-  beforeAll(async () => {
-    pipe = await loadPipeline(DIR, { gpu: gpu! });
-  }, 300_000);
-  afterAll(() => pipe?.dispose());
+  pipelineFixture((p) => (pipe = p));
 
   it('resetPlans() from onStep: the running call finishes with the same latents, the plans are dropped after it', async () => {
     const want = await pipe.generate(call);

@@ -3,15 +3,14 @@
 // for the callback; the object's queue stayed wedged, so every later call hung too. It is refused at once with
 // ReentrantCallError (src/gpu/serial.ts, src/hook.ts), the object keeps working, and a call made there without
 // await still runs after the running call (resetPlans from onStep: pipeline-lifecycle, component-queue).
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import '../../src/node-env.js';
 import { ReentrantCallError, Serial } from '../../src/gpu/serial.js';
 import { callHook } from '../../src/hook.js';
-import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
+import type { Pipeline, PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
 import { generate } from '../../src/sampler/generate.js';
-import { ROOT } from '../helpers/golden.js';
-import { gpu, hasGpu } from '../helpers/gpu.js';
+import { hasGpu } from '../helpers/gpu.js';
+import { pipelineFixture } from '../helpers/pipeline-fixture.js';
 
 const TAIL = 'it would wait for itself — await it after T.generate resolves (called there without await or then, it runs after it)';
 
@@ -75,15 +74,11 @@ describe('without AsyncLocalStorage (browsers)', () => {
   });
 });
 
-const DIR = join(ROOT, 'models', 'tessera-shapes');
 const base: PipelineGenerateOptions = { prompt: 'a red circle moving left', seed: 3, height: 32, width: 32, num_frames: 9, num_inference_steps: 2, output_type: 'latent' };
 
 describe.skipIf(!hasGpu)('Pipeline and model: awaited from their own running call\'s callbacks', () => {
   let pipe: Pipeline;
-  beforeAll(async () => {
-    pipe = await loadPipeline(DIR, { gpu: gpu! });
-  }, 300_000);
-  afterAll(() => pipe?.dispose());
+  pipelineFixture((p) => (pipe = p));
   const failed = (p: Promise<unknown>) => p.then(() => 'accepted', (e: Error) => e.message);
 
   it('generate, encodePrompt, resetPlans inside onStep / onStage; forward inside generate(model, { onStep }): refused, the pipeline runs on', async () => {

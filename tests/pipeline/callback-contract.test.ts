@@ -3,25 +3,20 @@
 // callback's error as `cause`; a rejection never escapes as an unhandled rejection (vitest fails the file on
 // one). On the embedded tessera-shapes pipeline (32×32, 9 frames, 2 steps): onStep, onStage,
 // onDecodeProgress, Pipeline.generate's; loadPipeline's onProgress; onKernels' queue (hookQueue).
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { hookQueue } from '../../src/hook.js';
 import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
-import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
+import { pipelineFixture, SHAPES_DIR } from '../helpers/pipeline-fixture.js';
 
-const DIR = join(ROOT, 'models', 'tessera-shapes');
 const call: PipelineGenerateOptions = { prompt: 'a red circle moving left', seed: 3, height: 32, width: 32, num_frames: 9, num_inference_steps: 2 };
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 
 describe.skipIf(!hasGpu)('callbacks that return promises', () => {
   let pipe: Pipeline;
-  beforeAll(async () => {
-    pipe = await loadPipeline(DIR, { gpu: gpu! });
-  }, 300_000);
-  afterAll(() => pipe?.dispose());
+  pipelineFixture((p) => (pipe = p));
 
   it('async onStep, onStage and onDecodeProgress are awaited in order: no callback starts while one is pending', async () => {
     const log: string[] = [];
@@ -67,10 +62,10 @@ describe.skipIf(!hasGpu)('callbacks that return promises', () => {
   it("loadPipeline's async onProgress is awaited per tensor; a rejection fails the load naming it", async () => {
     let inFlight = 0;
     let most = 0;
-    const p = await loadPipeline(DIR, { gpu: gpu!, textEncoder: false, onProgress: async () => { most = Math.max(most, ++inFlight); await tick(); inFlight--; } });
+    const p = await loadPipeline(SHAPES_DIR, { gpu: gpu!, textEncoder: false, onProgress: async () => { most = Math.max(most, ++inFlight); await tick(); inFlight--; } });
     p.dispose();
     expect(most).toBe(1);
-    const err = await loadPipeline(DIR, { gpu: gpu!, onProgress: async (c, d) => { if (c === 'transformer' && d === 3) throw new Error('ui gone'); } }).catch((e: unknown) => e);
+    const err = await loadPipeline(SHAPES_DIR, { gpu: gpu!, onProgress: async (c, d) => { if (c === 'transformer' && d === 3) throw new Error('ui gone'); } }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/^loadModel, \S+: onProgress failed: ui gone$/);
   });
 });

@@ -2,24 +2,19 @@
 // during the run rejects with an AbortError within one step, and the pipeline then gives what a fresh
 // one gives; an abort during the VAE decode stops before the decode's next piece and frees its buffers;
 // an already aborted signal rejects before anything runs; a non-signal is an InputError.
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { InputError } from '../../src/model/model.js';
 import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
 import { generate } from '../../src/sampler/generate.js';
-import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
+import { pipelineFixture, SHAPES_DIR } from '../helpers/pipeline-fixture.js';
 
-const DIR = join(ROOT, 'models', 'tessera-shapes');
 const call: PipelineGenerateOptions = { prompt: 'a red circle moving left', seed: 3, height: 32, width: 32, num_frames: 9, num_inference_steps: 4 };
 
 describe.skipIf(!hasGpu)('Pipeline.generate signal', () => {
   let pipe: Pipeline;
-  beforeAll(async () => {
-    pipe = await loadPipeline(DIR, { gpu: gpu! });
-  }, 300_000);
-  afterAll(() => pipe?.dispose());
+  pipelineFixture((p) => (pipe = p));
 
   it('an abort after the first step rejects before the second; the next call equals a fresh pipeline', async () => {
     const ctl = new AbortController();
@@ -38,7 +33,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate signal', () => {
     expect(stages).toEqual(['text', 'denoise']);
 
     const again = await pipe.generate(call);
-    const fresh = await loadPipeline(DIR, { gpu: gpu! });
+    const fresh = await loadPipeline(SHAPES_DIR, { gpu: gpu! });
     try {
       const want = await fresh.generate(call);
       expect(again.latents.data).toEqual(want.latents.data);

@@ -5,7 +5,7 @@
 // caller's units (pixels, or the latents given); embeddedPipelinePath finds the shipped folder.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { DisposedError } from '../../src/gpu/serial.js';
 import { LimitError } from '../../src/model/memory.js';
@@ -20,8 +20,8 @@ import { schedulerFromConfig } from '../../src/sampler/config.js';
 import type { Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
 import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
+import { pipelineFixture, SHAPES_DIR } from '../helpers/pipeline-fixture.js';
 
-const DIR = join(ROOT, 'models', 'tessera-shapes');
 const P1 = 'a red circle moving left';
 const P2 = 'a blue square moving up';
 const size = { height: 32, width: 32, num_frames: 9 };
@@ -88,7 +88,7 @@ describe('the other pipeline classes (stand-ins: refused before any component is
 
 describe('embeddedPipelinePath', () => {
   it('is the shipped models/tessera-shapes folder; a package without it is named', () => {
-    expect(embeddedPipelinePath()).toBe(DIR);
+    expect(embeddedPipelinePath()).toBe(SHAPES_DIR);
     expect(existsSync(join(embeddedPipelinePath(), 'model_index.json'))).toBe(true);
     const e = (() => {
       try {
@@ -104,10 +104,7 @@ describe('embeddedPipelinePath', () => {
 
 describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
   let pipe: Pipeline;
-  beforeAll(async () => {
-    pipe = await loadPipeline(DIR, { gpu: gpu! });
-  }, 120_000);
-  afterAll(() => pipe?.dispose());
+  pipelineFixture((p) => (pipe = p), {}, 120_000);
 
   /** The error a call is refused with, and the stages it reached. */
   const refused = async (o: Record<string, unknown>) => {
@@ -259,11 +256,11 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
   }, 120_000);
 
   it('after dispose() every later call throws DisposedError; calls made before it (running or queued) finish', async () => {
-    const own = await loadPipeline(DIR, { gpu: gpu! });
+    const own = await loadPipeline(SHAPES_DIR, { gpu: gpu! });
     const first = own.generate({ prompt: P1, seed: 1, ...clip, num_inference_steps: 2 });
     const queued = own.generate({ prompt: P2, seed: 2, ...clip, num_inference_steps: 2 });
     own.dispose(); // at once, before either call has started: a caller cannot tell queued from running
-    const msg = `pipeline ${DIR} was disposed: load it again to use it`;
+    const msg = `pipeline ${SHAPES_DIR} was disposed: load it again to use it`;
     expect((await first).video!.shape).toEqual([1, 1, 32, 32, 3]);
     expect((await queued).video!.shape).toEqual([1, 1, 32, 32, 3]);
     for (const call of [() => own.generate({ prompt: P1, seed: 1, ...size }), () => own.encodePrompt([P1], 16)]) {
@@ -278,7 +275,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
 
 describe.skipIf(!hasGpu)('the text encoder\'s own memory', () => {
   it('an encode that cannot fit its budget is refused before the text stage, as the encoder words it', async () => {
-    const pipe = await loadPipeline(DIR, { gpu: gpu!, textEncoder: { maxMemory: 4 * MiB } });
+    const pipe = await loadPipeline(SHAPES_DIR, { gpu: gpu!, textEncoder: { maxMemory: 4 * MiB } });
     try {
       const te = pipe.textEncoder as Umt5TextEncoder;
       // 64 distinct prompts, the longest 144 tokens (rounded up to 16): ~30 MiB of activations
