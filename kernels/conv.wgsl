@@ -9,6 +9,8 @@
 //   Layout of every X_f / out / res: a row band [rows + 2 halo, width, C] with the interior from
 //        element in_off / out_off; the halo rows (−1 and rows) are read by 3×3 kernels (zeros at
 //        frame edges, neighbour bands' rows elsewhere). Input rows of an UP band are rows / 2.
+//        Several independent images (the VAE's batch items / frames) may follow each other, image n
+//        at element n · in_img (inputs) and n · out_img (out, res); the invocations cover them all.
 //   w:   [frames·ks·ks taps, cin, c4·4] (vec4 over output channels, zero-padded past cout).
 // One invocation: PX consecutive output pixels of one row × 4 output channels, f32 accumulators;
 // per (tap, input channel) it loads one weight vec4 and PX inputs for 4·PX FMAs. VEC4 (cin a
@@ -28,10 +30,10 @@ struct Params {
   in_off: u32,    // element index of input row 0, column 0
   out_off: u32,   // element index of output row 0, column 0
   px_groups: u32, // ceil(width / PX)
-  total: u32,     // rows · px_groups · c4 invocations
+  total: u32,     // images · rows · px_groups · c4 invocations
   cinv: u32,      // cin / 4 (VEC4) or cin: XV loads per pixel
-  _pad1: u32,
-  _pad2: u32,
+  in_img: u32,    // elements from one input image to the next
+  out_img: u32,   // elements from one output (and res) image to the next
 }
 
 override WG: u32 = 64;
@@ -103,7 +105,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let co4 = id % p.c4;
   let rest = id / p.c4;
   let c0 = (rest % p.px_groups) * PX;
-  let r = i32(rest / p.px_groups);
+  let ri = rest / p.px_groups;   // image · rows + row
+  let img = ri / p.rows;
+  let r = i32(ri % p.rows);
+  let in_off = p.in_off + img * p.in_img;
   let pad = i32(p.ks / 2u);
   let f0 = 3u - p.frames;
   let rowlen = p.in_width * p.cin;
@@ -124,7 +129,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
           var sc = u;
           if (p.up == 1u) { sc = u >> 1u; }
           keep[q] = select(0.0, 1.0, ok);
-          base[q] = select(0u, u32(i32(p.in_off) + sr * i32(rowlen) + sc * i32(p.cin)) / vw, ok);
+          base[q] = select(0u, u32(i32(in_off) + sr * i32(rowlen) + sc * i32(p.cin)) / vw, ok);
         }
         let wi = tap * p.cin * p.c4 + co4;
         if (f == 0u) { tap0(&base, &keep, wi, &acc); } else if (f == 1u) { tap1(&base, &keep, wi, &acc); } else { tap2(&base, &keep, wi, &acc); }
@@ -135,7 +140,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   for (var q = 0u; q < PX; q++) {
     let c = c0 + q;
     if (c >= p.width) { break; }
-    let o = p.out_off + (u32(r) * p.width + c) * p.cout;
+    let o = p.out_off + img * p.out_img + (u32(r) * p.width + c) * p.cout;
     for (var j = 0u; j < 4u; j++) {
       let co = co4 * 4u + j;
       if (co >= p.cout) { break; }

@@ -14,7 +14,7 @@ struct Params {
   q0: u32,     // first query row of this block (PROBS, out)
   nq: u32,     // query rows in this block
   scale: f32,
-  _pad0: u32,
+  base: u32,   // element of q/k/v/o row 0: image n of several at n · L · C
   _pad1: u32,
   _pad2: u32,
 }
@@ -31,8 +31,8 @@ override WG: u32 = 64;
 
 fn score(i: u32, j: u32) -> f32 {
   var s = 0.0;
-  let a = i * p.C;
-  let b = j * p.C;
+  let a = p.base + i * p.C;
+  let b = p.base + j * p.C;
   for (var c = 0u; c < p.C; c++) { s = fma(f32(q[a + c]), f32(k[b + c]), s); }
   return s * p.scale;
 }
@@ -64,7 +64,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let c = id % p.C;
   var acc = 0.0;
   let pb = i * p.L;
-  for (var j = 0u; j < p.L; j++) { acc = fma(P[pb + j], f32(v[j * p.C + c]), acc); }
-  o[(p.q0 + i) * p.C + c] = T(acc);
+  for (var j = 0u; j < p.L; j++) { acc = fma(P[pb + j], f32(v[p.base + j * p.C + c]), acc); }
+  o[p.base + (p.q0 + i) * p.C + c] = T(acc);
 #endif
 }

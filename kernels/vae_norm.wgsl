@@ -9,10 +9,12 @@
 //        A frame split in row bands runs pass 0 over every band, then pass 1, then apply:
 //        statistics over the whole frame, centred second pass (no E[x²] − E[x]² cancellation).
 //        The workgroup's sum is common/wg_sum.wgsl's (SG: subgroupAdd on adapters with subgroups).
+//   Several independent images may follow each other (image m's pixels from off + m · img_stride):
+//   each has its own statistics (stats[(m · G + g) · 2 ..]; STATS: workgroup_id.y = m), never mixed.
 // Statistics and arithmetic in f32. Expects common/dtype.wgsl (T) and common/wg_sum.wgsl.
 
 struct Params {
-  n: u32,          // pixels in this band
+  n: u32,          // pixels in this band, per image
   C: u32,
   groups: u32,
   cg: u32,         // C / groups
@@ -22,8 +24,8 @@ struct Params {
   eps: f32,
   count: f32,      // pixels of the whole frame × cg (elements per group)
   scale: f32,      // RMS: √C
-  _pad0: u32,
-  _pad1: u32,
+  images: u32,     // images in this band (apply, RMS: n · images invocations)
+  img_stride: u32, // elements from one image to the next
 }
 
 override WG: u32 = 64;
@@ -54,32 +56,35 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   wg_sum_init(sl);
 #endif
   let g = wid.x;
-  let shift = select(0.0, stats[2u * g] / p.count, p.stage == 1u);
+  let sb = 2u * p.groups * wid.y;   // this image's statistics
+  let xb = p.off + wid.y * p.img_stride;
+  let shift = select(0.0, stats[sb + 2u * g] / p.count, p.stage == 1u);
   var s = 0.0;
   let total = p.n * p.cg;
   for (var e = lid; e < total; e += WG) {
     let px = e / p.cg;
     let c = g * p.cg + e % p.cg;
-    let v = f32(x[p.off + px * p.C + c]) - shift;
+    let v = f32(x[xb + px * p.C + c]) - shift;
     s += select(v, v * v, p.stage == 1u);
   }
   let sum = wg_sum(s, lid);   // common/wg_sum.wgsl: the tree of norm.wgsl, or subgroupAdd (SG)
   if (lid == 0u) {
-    let i = 2u * g + p.stage;
+    let i = sb + 2u * g + p.stage;
     stats[i] = select(0.0, stats[i], p.accumulate == 1u) + sum;
   }
 }
 #else
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let px = gid.x + gid.y * nwg.x * WG;
-  if (px >= p.n) { return; }
-  let b = p.off + px * p.C;
+  let id = gid.x + gid.y * nwg.x * WG;
+  if (id >= p.n * p.images) { return; }
+  let img = id / p.n;
+  let b = p.off + img * p.img_stride + (id % p.n) * p.C;
 #if GROUP
   for (var c = 0u; c < p.C; c++) {
-    let g = c / p.cg;
-    let mean = stats[2u * g] / p.count;
-    let inv = inverseSqrt(stats[2u * g + 1u] / p.count + p.eps);
+    let g = 2u * p.groups * img + 2u * (c / p.cg);
+    let mean = stats[g] / p.count;
+    let inv = inverseSqrt(stats[g + 1u] / p.count + p.eps);
     y[b + c] = T(act((f32(x[b + c]) - mean) * inv * f32(gamma[c]) + f32(beta[c])));
   }
 #else

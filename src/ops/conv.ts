@@ -40,6 +40,15 @@ export interface ConvArgs {
   /** Element index of input/output row 0 (default: one halo row in, W·C). */
   inOffset?: number;
   outOffset?: number;
+  /**
+   * Independent images in x / out / residual (the VAE's batch items or frames), one after another: image n
+   * from element n · inImageStride (each input) and n · outImageStride (out, residual). Default 1.
+   */
+  images?: number;
+  /** Elements from one input image to the next (default: a whole band, (inRows + 2) · inWidth · cin). */
+  inImageStride?: number;
+  /** Elements from one output image to the next (default: (rows + 2) · width · cout). */
+  outImageStride?: number;
   layer?: string;
   tile?: { PX?: number; WG?: number };
 }
@@ -60,10 +69,14 @@ export function conv(plan: Plan, a: ConvArgs): Tensor {
   if (a.bias.size !== cout) throw new Error(`conv: bias ${a.bias.label} has ${a.bias.size} elements, expected ${cout}`);
   const inOff = a.inOffset ?? inW * cin;
   const outOff = a.outOffset ?? width * cout;
-  const inNeed = ks === 3 ? inOff + (inRows + 1) * inW * cin : inOff + inRows * inW * cin;
+  const images = a.images ?? 1;
+  if (!Number.isInteger(images) || images < 1) throw new Error(`conv: images ${images}, expected a positive integer`);
+  const inImg = images > 1 ? (a.inImageStride ?? (inRows + 2) * inW * cin) : 0;
+  const outImg = images > 1 ? (a.outImageStride ?? (rows + 2) * width * cout) : 0;
+  const inNeed = (images - 1) * inImg + (ks === 3 ? inOff + (inRows + 1) * inW * cin : inOff + inRows * inW * cin);
   if (ks === 3 && inOff < inW * cin) throw new Error(`conv: a 3×3 kernel reads halo row −1: inOffset ${inOff} must be ≥ ${inW * cin}`);
   for (const x of a.x) if (x.size < inNeed) throw new Error(`conv: input ${x.label} ${shapeStr(x.shape)} has ${x.size} elements, needs ${inNeed}`);
-  const outNeed = outOff + rows * width * cout;
+  const outNeed = (images - 1) * outImg + outOff + rows * width * cout;
   if (a.out.size < outNeed) throw new Error(`conv: out ${a.out.label} ${shapeStr(a.out.shape)} has ${a.out.size} elements, needs ${outNeed}`);
   if (a.residual && a.residual.size < outNeed) throw new Error(`conv: residual ${a.residual.label} has ${a.residual.size} elements, needs ${outNeed}`);
   checkDtypes('conv', ...a.x, a.w, a.bias, a.out, a.residual);
@@ -75,7 +88,7 @@ export function conv(plan: Plan, a: ConvArgs): Tensor {
   const PX = a.tile?.PX ?? 4;
   const WG = a.tile?.WG ?? 64;
   const pxGroups = ceilDiv(width, PX);
-  const total = rows * pxGroups * c4;
+  const total = images * rows * pxGroups * c4;
   const [x0, x1, x2] = frames === 3 ? a.x : [plan.dummy, plan.dummy, a.x[0]!];
   const bp = bytesPer(a.out.dtype);
   plan.record({
@@ -96,17 +109,17 @@ export function conv(plan: Plan, a: ConvArgs): Tensor {
       ['px_groups', 'u32', pxGroups],
       ['total', 'u32', total],
       ['cinv', 'u32', vec4 ? cin / 4 : cin],
-      ['_pad1', 'u32', 0],
-      ['_pad2', 'u32', 0],
+      ['in_img', 'u32', inImg],
+      ['out_img', 'u32', outImg],
     ],
     buffers: [x0!, x1!, x2!, a.w, a.bias, a.residual ?? plan.dummy, a.out],
     workgroups: grid1D(plan.gpu, ceilDiv(total, WG)),
     layer: a.layer,
-    shapes: `x[${frames}×${inRows},${inW},${cin}] k${frames > 1 ? `${frames}×` : ''}${ks}×${ks}${up ? ' up2' : ''} → [${rows},${width},${cout}]`,
+    shapes: `x[${images > 1 ? `${images}×` : ''}${frames}×${inRows},${inW},${cin}] k${frames > 1 ? `${frames}×` : ''}${ks}×${ks}${up ? ' up2' : ''} → [${rows},${width},${cout}]`,
     // 2 FLOPs per multiply-add over every tap and input channel, + bias (+ residual) per output.
-    flops: rows * width * cout * (2 * taps * cin + 1 + (a.residual ? 1 : 0)),
+    flops: images * rows * width * cout * (2 * taps * cin + 1 + (a.residual ? 1 : 0)),
     // each input frame and the weights once, out written (residual read).
-    bytes: (frames * inRows * inW * cin + a.w.size + rows * width * cout * (a.residual ? 2 : 1)) * bp,
+    bytes: (images * (frames * inRows * inW * cin + rows * width * cout * (a.residual ? 2 : 1)) + a.w.size) * bp,
   });
   return a.out;
 }

@@ -17,15 +17,32 @@ export const vaeNormKernel = defineKernel({
   valid: (f) => (!f.STATS || (!!f.GROUP && !f.SILU)) && (!f.SG || !!f.STATS),
 });
 
-/** A span of n pixels × C channels from element `offset` of a tensor (a row band's interior). */
+/**
+ * A span of n pixels × C channels from element `offset` of a tensor (a row band's interior), in each of
+ * `images` independent images (default 1) `imageStride` elements apart: image m's pixels from
+ * offset + m · imageStride. Each image is normalised on its own (GroupNorm statistics per image).
+ */
 export interface PixelSpan {
   t: Tensor;
   offset: number;
   pixels: number;
+  images?: number;
+  imageStride?: number;
 }
 
+const imagesOf = (s: PixelSpan) => s.images ?? 1;
+const strideOf = (s: PixelSpan) => (imagesOf(s) > 1 ? s.imageStride ?? 0 : 0);
+
 function checkSpan(op: string, s: PixelSpan, C: number): void {
-  if (s.offset + s.pixels * C > s.t.size) throw new Error(`${op}: ${s.t.label} has ${s.t.size} elements, the span needs ${s.offset + s.pixels * C}`);
+  const m = imagesOf(s);
+  if (!Number.isInteger(m) || m < 1) throw new Error(`${op}: ${s.t.label}: images ${m}, expected a positive integer`);
+  if (m > 1 && strideOf(s) < s.pixels * C) throw new Error(`${op}: ${s.t.label}: imageStride ${s.imageStride} is below one image's ${s.pixels * C} elements`);
+  const need = (m - 1) * strideOf(s) + s.offset + s.pixels * C;
+  if (need > s.t.size) throw new Error(`${op}: ${s.t.label} has ${s.t.size} elements, the span needs ${need}`);
+}
+
+function sameImages(op: string, x: PixelSpan, out: PixelSpan): void {
+  if (imagesOf(x) !== imagesOf(out) || strideOf(x) !== strideOf(out)) throw new Error(`${op}: input and output spans differ in images (${imagesOf(x)}, ${imagesOf(out)}) or imageStride (${strideOf(x)}, ${strideOf(out)})`);
 }
 
 /** WanRMS_norm over channels: y = x / max(‖x‖, 1e-12) · √C · gamma (then SiLU). */
@@ -36,23 +53,25 @@ export function rmsNormChannels(plan: Plan, a: { x: PixelSpan; out: PixelSpan; C
   if (a.x.pixels !== a.out.pixels) throw new Error(`rmsNormChannels: ${a.x.pixels} input pixels, ${a.out.pixels} output`);
   if (a.gamma.size !== C) throw new Error(`rmsNormChannels: gamma ${a.gamma.label} has ${a.gamma.size} elements, expected ${C}`);
   if (a.x.offset !== a.out.offset) throw new Error('rmsNormChannels: input and output spans must start at the same offset');
+  sameImages('rmsNormChannels', a.x, a.out);
   checkDtypes('rmsNormChannels', a.x.t, a.out.t, a.gamma);
-  const n = a.x.pixels;
+  const m = imagesOf(a.x);
+  const n = a.x.pixels * m;
   plan.record({
     spec: vaeNormKernel,
     variant: { flags: { ...dtypeFlags(a.x.t), SILU: !!a.silu } },
-    uniforms: uniforms(n, C, 1, C, a.x.offset, 0, 0, 0, 1, Math.sqrt(C)),
+    uniforms: uniforms(a.x.pixels, C, 1, C, a.x.offset, 0, 0, 0, 1, Math.sqrt(C), m, strideOf(a.x)),
     // beta is unused by RMS: gamma fills its binding (the dummy is bound read-write as stats)
     buffers: [a.x.t, a.gamma, a.gamma, plan.dummy, a.out.t],
     workgroups: grid1D(plan.gpu, ceilDiv(n, 64)),
     layer: a.layer,
-    shapes: `x[${n},${C}]`,
+    shapes: `x[${m > 1 ? `${m}×` : ''}${a.x.pixels},${C}]`,
     flops: n * C * (5 + (a.silu ? 4 : 0)),
     bytes: (3 * n * C + C) * bytesPer(a.x.t.dtype),
   });
 }
 
-function uniforms(n: number, C: number, G: number, cg: number, off: number, pass: number, acc: number, eps: number, count: number, scale: number) {
+function uniforms(n: number, C: number, G: number, cg: number, off: number, pass: number, acc: number, eps: number, count: number, scale: number, images: number, imgStride: number) {
   return [
     ['n', 'u32', n],
     ['C', 'u32', C],
@@ -64,15 +83,16 @@ function uniforms(n: number, C: number, G: number, cg: number, off: number, pass
     ['eps', 'f32', eps],
     ['count', 'f32', count],
     ['scale', 'f32', scale],
-    ['_pad0', 'u32', 0],
-    ['_pad1', 'u32', 0],
+    ['images', 'u32', images],
+    ['img_stride', 'u32', imgStride],
   ] as [string, 'u32' | 'f32', number][];
 }
 
 /**
  * torch GroupNorm (then SiLU) over one frame given as row-band spans (statistics over all of
- * them): y = (x − mean_g) / √(var_g + eps) · weight + bias. `stats` is an f32 scratch of ≥ 2·G
- * elements. Records 2·bands statistics dispatches and one apply per band. `subgroups`: the statistics'
+ * them): y = (x − mean_g) / √(var_g + eps) · weight + bias. With spans of `images` > 1 (every span
+ * the same count), each image has its own statistics: `stats` is an f32 scratch of ≥ 2·G·images
+ * elements (image m's at 2·G·m). Records 2·bands statistics dispatches and one apply per band. `subgroups`: the statistics'
  * workgroup sums by subgroupAdd (default: when the adapter has subgroups), else the workgroup-memory tree.
  */
 export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: number; groups: number; eps: number; weight: Tensor; bias: Tensor; stats: Tensor; silu?: boolean; layer?: string; subgroups?: boolean }): void {
@@ -82,13 +102,16 @@ export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: 
   if (C % G !== 0) throw new Error(`groupNorm: ${C} channels is not a multiple of ${G} groups`);
   if (a.x.length !== a.out.length) throw new Error(`groupNorm: ${a.x.length} input spans, ${a.out.length} output spans`);
   if (a.weight.size !== C || a.bias.size !== C) throw new Error(`groupNorm: weight/bias must have ${C} elements (have ${a.weight.size}, ${a.bias.size})`);
-  if (a.stats.size < 2 * G || a.stats.dtype !== 'f32') throw new Error(`groupNorm: stats ${a.stats.label} must be f32 with ≥ ${2 * G} elements`);
+  const m = a.x.length ? imagesOf(a.x[0]!) : 1;
+  if (a.stats.size < 2 * G * m || a.stats.dtype !== 'f32') throw new Error(`groupNorm: stats ${a.stats.label} must be f32 with ≥ ${2 * G * m} elements`);
   const cg = C / G;
   let pixels = 0;
   a.x.forEach((s, i) => {
     checkSpan('groupNorm', s, C);
     checkSpan('groupNorm', a.out[i]!, C);
     if (s.pixels !== a.out[i]!.pixels || s.offset !== a.out[i]!.offset) throw new Error(`groupNorm: span ${i}: input and output spans differ`);
+    sameImages('groupNorm', s, a.out[i]!);
+    if (imagesOf(s) !== m) throw new Error(`groupNorm: span ${i} holds ${imagesOf(s)} images, span 0 ${m}`);
     checkDtypes('groupNorm', s.t, a.out[i]!.t, a.weight, a.bias);
     pixels += s.pixels;
   });
@@ -99,13 +122,13 @@ export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: 
       plan.record({
         spec: vaeNormKernel,
         variant: { flags: { ...dtypeFlags(s.t), GROUP: true, STATS: true, SG: sg } },
-        uniforms: uniforms(s.pixels, C, G, cg, s.offset, pass, i === 0 ? 0 : 1, a.eps, count, 1),
+        uniforms: uniforms(s.pixels, C, G, cg, s.offset, pass, i === 0 ? 0 : 1, a.eps, count, 1, m, strideOf(s)),
         buffers: [s.t, a.weight, a.bias, a.stats, plan.dummy],
-        workgroups: [G, 1, 1],
+        workgroups: [G, m, 1],
         layer: a.layer,
-        shapes: `x[${s.pixels},${C}] g${G} pass${pass}`,
-        flops: s.pixels * C * (pass ? 3 : 1),
-        bytes: s.pixels * C * bp,
+        shapes: `x[${m > 1 ? `${m}×` : ''}${s.pixels},${C}] g${G} pass${pass}`,
+        flops: m * s.pixels * C * (pass ? 3 : 1),
+        bytes: m * s.pixels * C * bp,
       });
     });
   }
@@ -113,13 +136,13 @@ export function groupNorm(plan: Plan, a: { x: PixelSpan[]; out: PixelSpan[]; C: 
     plan.record({
       spec: vaeNormKernel,
       variant: { flags: { ...dtypeFlags(s.t), GROUP: true, SILU: !!a.silu } },
-      uniforms: uniforms(s.pixels, C, G, cg, s.offset, 0, 0, a.eps, count, 1),
+      uniforms: uniforms(s.pixels, C, G, cg, s.offset, 0, 0, a.eps, count, 1, m, strideOf(s)),
       buffers: [s.t, a.weight, a.bias, a.stats, a.out[i]!.t],
-      workgroups: grid1D(plan.gpu, ceilDiv(s.pixels, 64)),
+      workgroups: grid1D(plan.gpu, ceilDiv(m * s.pixels, 64)),
       layer: a.layer,
-      shapes: `x[${s.pixels},${C}] g${G}`,
-      flops: s.pixels * C * (4 + (a.silu ? 4 : 0)),
-      bytes: (2 * s.pixels * C + 2 * C) * bp,
+      shapes: `x[${m > 1 ? `${m}×` : ''}${s.pixels},${C}] g${G}`,
+      flops: m * s.pixels * C * (4 + (a.silu ? 4 : 0)),
+      bytes: (2 * m * s.pixels * C + 2 * C) * bp,
     });
   });
 }

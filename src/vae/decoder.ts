@@ -1,8 +1,13 @@
 // The two VAE decoders as diffusers computes them, frame by frame, on channels-last row bands.
 //
-// Activations: one frame of one batch item, [H, W, C] channels last, split in `bands` row bands;
-// each band is its own tensor [rows + 2, W, C] with one halo row above and below (zeros at the
-// frame's edges, the neighbour band's edge row elsewhere, refreshed after every op). A 3×3
+// Activations: N independent images (frames of batch items) decoded together, each [H, W, C]
+// channels last, split in `bands` row bands; each band is its own tensor [N, rows + 2, W, C], every
+// image with one halo row above and below (zeros at the frame's edges, the neighbour band's edge
+// row elsewhere, refreshed after every op). Each op is one dispatch over the N images of a band
+// (conv, norms and copies carry the image index): a batch or a clip costs the dispatches of one
+// image, not N times them. GroupNorm statistics and the mid-block attention stay per image.
+// N (DecodePlanSummary.images) is the most images whose largest binding fits; the row bands split
+// an image only when one alone does not fit (then N = 1). A 3×3
 // convolution of a band then reads only its own tensor and computes exactly what an unsplit
 // frame gives (same products, same order); GroupNorm statistics are summed over all bands
 // (f32 rounding of the partial sums is the only difference). Latent row i·r..(i+1)·r belongs to
@@ -12,12 +17,14 @@
 // AutoencoderKLWan (diffusers autoencoder_kl_wan.py, `_decode`): post_quant_conv, then latent
 // frame 0 → 1 frame, each later latent frame → 4; every WanCausalConv3d keeps the inputs of the
 // previous two frames as its cache (the frames themselves, retained: no copy; zeros before the
-// first). The upsample3d time_conv is skipped for latent frame 0 ("Rep") and then runs causally
+// first). Its frames are causal, its batch items independent: the N images of a pass are batch
+// items, decoded frame by frame together. The upsample3d time_conv is skipped for latent frame 0 ("Rep") and then runs causally
 // over frames from latent frame 1 on, with zeros before them, its 2C output channels making two
 // frames (time_conv.0 → 2t, time_conv.1 → 2t+1). Output clamped to [−1, 1].
 // AutoencoderKL (diffusers vae.py Decoder): conv_in, UNetMidBlock2D, UpDecoderBlock2D × n,
 // GroupNorm(eps 1e-6) + SiLU, conv_out; videos ([B, C, F, H, W]) frame by frame as
-// LattePipeline.decode_latents does.
+// LattePipeline.decode_latents does: every frame of every batch item is an independent image, so
+// a pass takes N of the B·F images.
 import type { Gpu } from '../gpu/device.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
 import { Plan, U32_MAX } from '../gpu/plan.js';
@@ -41,6 +48,11 @@ export interface DecodePlanSummary {
   kind: 'wan' | 'kl';
   /** Row bands per frame (1: untiled). */
   bands: number;
+  /**
+   * Images decoded together per pass (each op one dispatch over them all): KL, up to B·F (batch items ×
+   * frames); Wan, up to B (batch items; its frames are causal). 1 when the frame is split in row bands.
+   */
+  images: number;
   /** Latent rows of each band. */
   bandRows: number[];
   /** Largest single storage binding the decode uses, bytes. */
@@ -144,17 +156,19 @@ export function checkDecodeLatents(c: VaeConfig, shape: number[]): void {
  * @param shape latents [B, C, F, H, W] (Wan, KL video) or [B, C, H, W] (KL images), positive integers.
  * @param dtype 'f32' or 'f16', the decode's storage dtype.
  * @param maxBinding bytes one storage binding may hold, a positive integer.
+ * @param maxImages at most this many images per pass (a positive integer; default: as many as fit).
  * @throws InputError, before any arithmetic, for a shape the VAE cannot take (a dim that is not a
  *   positive integer, the wrong rank or channel count), a dtype other than 'f32' / 'f16', a maxBinding
- *   that is not a positive integer, or bands outside 1…H; LimitError (with the numbers) when even one
+ *   that is not a positive integer, bands outside 1…H or a maxImages that is not a positive integer; LimitError (with the numbers) when even one
  *   latent row per band does not fit, the lowest-resolution frame the attention needs whole does not, or
  *   the sample would hold more than the 2^32 values of one Float32Array.
  */
-export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBinding: number, bands?: number): DecodePlanSummary {
+export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBinding: number, bands?: number, maxImages?: number): DecodePlanSummary {
   // a negative or fractional dim made a plan with negative frames or a LimitError for a band of -Infinity rows
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found ${Array.isArray(shape) ? `[${shape.join(',')}]` : shown(shape)}`);
   if (dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`);
   if (!Number.isInteger(maxBinding) || maxBinding < 1) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(maxBinding)}`);
+  if (maxImages !== undefined && (!Number.isInteger(maxImages) || maxImages < 1)) throw new InputError(`maxImages: a positive integer (images per pass), got ${shown(maxImages)}`);
   checkDecodeLatents(c, shape);
   const video = shape.length === 5;
   const B = shape[0]!;
@@ -184,30 +198,44 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
       throw new LimitError(`decoding latents [${shape.join(',')}]: the mid-block attention needs the whole ${H}×${W} latent frame × ${attnC} channels in one binding (${fmtBytes(Math.max(whole, probsRow))}), the limit is ${limitText}: use smaller latents${f16Fits ? " or dtype: 'f16'" : ''}`);
     }
   }
-  const largestFor = (rows: number[]) => {
+  // images independent of each other: KL every frame of every item, Wan the items (its frames are causal)
+  const independent = c.kind === 'wan' ? B : B * F;
+  const largestFor = (rows: number[], m = 1) => {
     let best = 0;
     let name = '';
     const maxRows = Math.max(...rows);
+    const lead = m > 1 ? `${m},` : '';
     for (const u of uses) {
-      const b = storageBytes((maxRows * u.scale + 2) * W * u.scale * u.channels, dtype);
-      if (b > best) [best, name] = [b, `${u.what} band [${maxRows * u.scale + 2},${W * u.scale},${u.channels}]`];
+      const b = storageBytes(m * (maxRows * u.scale + 2) * W * u.scale * u.channels, dtype);
+      if (b > best) [best, name] = [b, `${u.what} band [${lead}${maxRows * u.scale + 2},${W * u.scale},${u.channels}]`];
     }
-    if (hasAttn && storageBytes(L * attnC, dtype) > best) [best, name] = [storageBytes(L * attnC, dtype), `mid-block attention frame [${L},${attnC}]`];
+    if (hasAttn && storageBytes(m * L * attnC, dtype) > best) [best, name] = [storageBytes(m * L * attnC, dtype), `mid-block attention frame [${m * L},${attnC}]`];
     return { best, name };
   };
   const tryN = (n: number) => {
     const rows = splitRows(H, n);
     return { rows, ...largestFor(rows) };
   };
+  // the most images per pass whose largest binding fits (bindings grow linearly in the images)
+  const imagesFor = (rows: number[]) => {
+    const one = largestFor(rows).best;
+    let m = Math.max(1, Math.min(independent, maxImages ?? independent, Math.floor(limit / one)));
+    while (m > 1 && largestFor(rows, m).best > limit) m--;
+    return { images: m, ...largestFor(rows, m) };
+  };
+  const summary = (n: number, r: { rows: number[]; best: number; name: string }): DecodePlanSummary => {
+    const m = n === 1 ? imagesFor(r.rows) : { images: 1, best: r.best, name: r.name };
+    return { kind: c.kind, bands: n, images: m.images, bandRows: r.rows, largestBinding: m.best, largestName: m.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
+  };
   if (bands !== undefined) {
     if (!Number.isInteger(bands) || bands < 1 || bands > H) throw new InputError(`bands=${bands}: must be an integer from 1 to the latent height ${H}`);
     const r = tryN(bands);
     if (r.best > limit) throw new LimitError(`decoding latents [${shape.join(',')}] in ${bands} row bands: ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${limitText}`);
-    return { kind: c.kind, bands, bandRows: r.rows, largestBinding: r.best, largestName: r.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
+    return summary(bands, r);
   }
   for (let n = 1; n <= H; n = n === H ? H + 1 : Math.min(H, n * 2 > H ? H : n + Math.max(1, Math.floor(n / 2)))) {
     const r = tryN(n);
-    if (r.best <= limit) return { kind: c.kind, bands: n, bandRows: r.rows, largestBinding: r.best, largestName: r.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
+    if (r.best <= limit) return summary(n, r);
     if (n === H) break;
   }
   const r = tryN(H);
@@ -215,8 +243,9 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
   throw new LimitError(`decoding latents [${shape.join(',')}]: even one latent row per band, ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${limitText}: use a narrower frame${f16Fits ? " or dtype: 'f16'" : ''}`);
 }
 
-/** One frame of one batch item: row bands with halos. */
+/** One frame of each of N images: row bands [N, rows + 2, W, C] with halos. */
 interface Frame {
+  N: number;
   H: number;
   W: number;
   C: number;
@@ -264,16 +293,20 @@ class Ctx {
     return this.dry ? new DryAllocator(this.gpu) : new Allocator(this.gpu);
   }
 
+  /** Images per frame of the pass under way (the last pass of a decode may take fewer). */
+  images = 1;
+
   frame(C: number, scale: number, label: string): Frame {
     const rows = this.bandRows.map((r) => r * scale);
     const W = this.W0 * scale;
-    const bands = rows.map((r, i) => this.alloc.tensor([r + 2, W, C], this.dtype, `${label}#${i}`));
-    return { H: rows.reduce((a, b) => a + b, 0), W, C, scale, bands, rows, refs: 1 };
+    const N = this.images;
+    const bands = rows.map((r, i) => this.alloc.tensor(N > 1 ? [N, r + 2, W, C] : [r + 2, W, C], this.dtype, `${label}#${i}`));
+    return { N, H: rows.reduce((a, b) => a + b, 0), W, C, scale, bands, rows, refs: 1 };
   }
 
   /** An all-zero frame (the causal cache before the first frame); never written, shared. */
   zero(C: number, scale: number): Frame {
-    const k = `${C}@${scale}`;
+    const k = `${C}@${scale}@${this.images}`;
     let z = this.zeros.get(k);
     if (!z) {
       z = { ...this.frame(C, scale, `zeros${k}`), zero: true };
@@ -293,14 +326,15 @@ class Ctx {
     if (f.refs < 0) throw new Error('vae decoder: frame released twice');
   }
 
-  /** Refresh halo rows from the neighbour bands (frame edges stay zero). */
+  /** Refresh halo rows from the neighbour bands (frame edges stay zero), every image in one copy. */
   halo(f: Frame): Frame {
     const n = f.bands.length;
     const rowLen = f.W * f.C;
+    const img = (i: number) => imageStride(f, i);
     for (let i = 0; i < n; i++) {
       const t = f.bands[i]!;
-      if (i > 0) stridedCopy(this.plan, { src: f.bands[i - 1]!, dst: t, extent: [rowLen], srcStrides: [1], dstStrides: [1], srcOffset: f.rows[i - 1]! * rowLen, dstOffset: 0, layer: 'halo' });
-      if (i < n - 1) stridedCopy(this.plan, { src: f.bands[i + 1]!, dst: t, extent: [rowLen], srcStrides: [1], dstStrides: [1], srcOffset: rowLen, dstOffset: (f.rows[i]! + 1) * rowLen, layer: 'halo' });
+      if (i > 0) stridedCopy(this.plan, { src: f.bands[i - 1]!, dst: t, extent: [f.N, rowLen], srcStrides: [img(i - 1), 1], dstStrides: [img(i), 1], srcOffset: f.rows[i - 1]! * rowLen, dstOffset: 0, layer: 'halo' });
+      if (i < n - 1) stridedCopy(this.plan, { src: f.bands[i + 1]!, dst: t, extent: [f.N, rowLen], srcStrides: [img(i + 1), 1], dstStrides: [img(i), 1], srcOffset: rowLen, dstOffset: (f.rows[i]! + 1) * rowLen, layer: 'halo' });
     }
     return f;
   }
@@ -325,6 +359,9 @@ class Ctx {
     this.planAlloc.destroyAll();
   }
 }
+
+/** Elements from one image of band i to the next: the band with its halo rows. */
+const imageStride = (f: Frame, i: number) => (f.rows[i]! + 2) * f.W * f.C;
 
 interface ConvOpts {
   /** Earlier frames for a causal kt = 3 conv: [t−2, t−1]. */
@@ -353,6 +390,7 @@ function convFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, o: ConvOpts)
       cout: cw.cout,
       ks: cw.ks,
       up: o.up,
+      images: x.N,
       layer: o.layer,
     });
   });
@@ -360,7 +398,7 @@ function convFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, o: ConvOpts)
 }
 
 function spans(f: Frame) {
-  return f.bands.map((t, i) => ({ t, offset: f.W * f.C, pixels: f.rows[i]! * f.W }));
+  return f.bands.map((t, i) => ({ t, offset: f.W * f.C, pixels: f.rows[i]! * f.W, images: f.N, imageStride: imageStride(f, i) }));
 }
 
 function rmsFrame(ctx: Ctx, gamma: Tensor, x: Frame, silu: boolean, layer: string): Frame {
@@ -371,20 +409,21 @@ function rmsFrame(ctx: Ctx, gamma: Tensor, x: Frame, silu: boolean, layer: strin
 
 function groupNormFrame(ctx: Ctx, w: VaeWeights, name: string, groups: number, x: Frame, silu: boolean): Frame {
   const out = ctx.frame(x.C, x.scale, name);
-  const stats = ctx.alloc.tensor([groups, 2], 'f32', `${name}.stats`);
+  const stats = ctx.alloc.tensor([x.N * groups, 2], 'f32', `${name}.stats`);
   const sx = spans(x);
   groupNorm(ctx.plan, { x: sx, out: sx.map((s, i) => ({ ...s, t: out.bands[i]! })), C: x.C, groups, eps: 1e-6, weight: w.get(`${name}.weight`), bias: w.get(`${name}.bias`), stats, silu, layer: name });
-  ctx.release({ H: 0, W: 0, C: 0, scale: 0, bands: [stats], rows: [], refs: 1 });
+  ctx.release(tensorFrame(stats));
   return ctx.halo(out);
 }
 
-/** Gather a frame into one [H·W, C] tensor. */
+/** Gather a frame into one [N·H·W, C] tensor (image after image). */
 function gather(ctx: Ctx, f: Frame, label: string): Tensor {
-  const t = ctx.alloc.tensor([f.H * f.W, f.C], ctx.dtype, label);
+  const t = ctx.alloc.tensor([f.N * f.H * f.W, f.C], ctx.dtype, label);
+  const whole = f.H * f.W * f.C;
   let row = 0;
   f.bands.forEach((b, i) => {
     const n = f.rows[i]! * f.W * f.C;
-    stridedCopy(ctx.plan, { src: b, dst: t, extent: [n], srcStrides: [1], dstStrides: [1], srcOffset: f.W * f.C, dstOffset: row * f.W * f.C, layer: label });
+    stridedCopy(ctx.plan, { src: b, dst: t, extent: [f.N, n], srcStrides: [imageStride(f, i), 1], dstStrides: [whole, 1], srcOffset: f.W * f.C, dstOffset: row * f.W * f.C, layer: label });
     row += f.rows[i]!;
   });
   return t;
@@ -392,16 +431,17 @@ function gather(ctx: Ctx, f: Frame, label: string): Tensor {
 
 function scatter(ctx: Ctx, t: Tensor, like: Frame, label: string): Frame {
   const out = ctx.frame(like.C, like.scale, label);
+  const whole = out.H * out.W * out.C;
   let row = 0;
   out.bands.forEach((b, i) => {
     const n = out.rows[i]! * out.W * out.C;
-    stridedCopy(ctx.plan, { src: t, dst: b, extent: [n], srcStrides: [1], dstStrides: [1], srcOffset: row * out.W * out.C, dstOffset: out.W * out.C, layer: label });
+    stridedCopy(ctx.plan, { src: t, dst: b, extent: [out.N, n], srcStrides: [whole, 1], dstStrides: [imageStride(out, i), 1], srcOffset: row * out.W * out.C, dstOffset: out.W * out.C, layer: label });
     row += out.rows[i]!;
   });
   return ctx.halo(out);
 }
 
-const tensorFrame = (t: Tensor): Frame => ({ H: 0, W: 0, C: 0, scale: 0, bands: [t], rows: [], refs: 1 });
+const tensorFrame = (t: Tensor): Frame => ({ N: 1, H: 0, W: 0, C: 0, scale: 0, bands: [t], rows: [], refs: 1 });
 
 /**
  * Single-head attention block over the whole frame with a residual: Wan (RMS norm, to_qkv,
@@ -410,25 +450,26 @@ const tensorFrame = (t: Tensor): Frame => ({ H: 0, W: 0, C: 0, scale: 0, bands: 
 function attentionFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, norm: { groups: number } | 'rms'): Frame {
   const L = x.H * x.W;
   const C = x.C;
-  const xs = gather(ctx, x, `${name}.x`); // [L, C]
-  const xn = ctx.alloc.tensor([L, C], ctx.dtype, `${name}.norm`);
-  const span = { t: xs, offset: 0, pixels: L };
+  const NL = x.N * L; // the projections run over every image's rows at once; norm and attention per image
+  const xs = gather(ctx, x, `${name}.x`); // [N·L, C]
+  const xn = ctx.alloc.tensor([NL, C], ctx.dtype, `${name}.norm`);
+  const span = { t: xs, offset: 0, pixels: L, images: x.N, imageStride: L * C };
   if (norm === 'rms') rmsNormChannels(ctx.plan, { x: span, out: { ...span, t: xn }, C, gamma: w.get(`${name}.norm`), layer: `${name}.norm` });
   else {
-    const stats = ctx.alloc.tensor([norm.groups, 2], 'f32', `${name}.stats`);
+    const stats = ctx.alloc.tensor([x.N * norm.groups, 2], 'f32', `${name}.stats`);
     groupNorm(ctx.plan, { x: [span], out: [{ ...span, t: xn }], C, groups: norm.groups, eps: 1e-6, weight: w.get(`${name}.group_norm.weight`), bias: w.get(`${name}.group_norm.bias`), stats, layer: `${name}.group_norm` });
     ctx.release(tensorFrame(stats));
   }
   const qkv = ['to_q', 'to_k', 'to_v'].map((p) => {
-    const t = ctx.alloc.tensor([L, C], ctx.dtype, `${name}.${p}`);
+    const t = ctx.alloc.tensor([NL, C], ctx.dtype, `${name}.${p}`);
     gemm(ctx.plan, { x: xn, w: w.get(`${name}.${p}.weight`), bias: w.get(`${name}.${p}.bias`), out: t, layer: `${name}.${p}` });
     return t;
   });
-  const o = ctx.alloc.tensor([L, C], ctx.dtype, `${name}.attn`);
+  const o = ctx.alloc.tensor([NL, C], ctx.dtype, `${name}.attn`);
   const blockRows = attentionBlockRows(L, ctx.maxBinding);
   const ml = ctx.alloc.tensor([L, 2], 'f32', `${name}.ml`);
   const probs = ctx.alloc.tensor([Math.min(blockRows, L), L], 'f32', `${name}.probs`);
-  vaeAttention(ctx.plan, { q: qkv[0]!, k: qkv[1]!, v: qkv[2]!, out: o, ml, probs, blockRows, layer: name });
+  vaeAttention(ctx.plan, { q: qkv[0]!, k: qkv[1]!, v: qkv[2]!, out: o, ml, probs, blockRows, layer: name, images: x.N });
   // proj / to_out.0 added onto the identity (residual epilogue of gemm).
   const proj = norm === 'rms' ? 'proj' : 'to_out.0';
   gemm(ctx.plan, { x: o, w: w.get(`${name}.${proj}.weight`), bias: w.get(`${name}.${proj}.bias`), out: xs, residual: true, layer: `${name}.${proj}` });
@@ -437,44 +478,54 @@ function attentionFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, norm: {
   return out;
 }
 
-/** Host → GPU: latent frame data[base + c·frameStride + h·W + w] as channels-last bands, y = x·a[c] + b[c]. */
-function uploadLatentFrame(ctx: Ctx, data: Float32Array, base: number, frameStride: number, C: number, H: number, W: number, a: Float64Array, b: Float64Array): Frame {
+/**
+ * Host → GPU: ctx.images latent frames, image n's data[bases[n] + c·frameStride + h·W + w], as channels-last
+ * bands [N, rows + 2, W, C], y = x·a[c] + b[c].
+ */
+function uploadLatentFrames(ctx: Ctx, data: Float32Array, bases: number[], frameStride: number, C: number, H: number, W: number, a: Float64Array, b: Float64Array): Frame {
   const f = ctx.frame(C, 1, 'latents');
   if (ctx.dry) return f; // the same bytes, nothing to upload
   let r0 = 0;
   f.bands.forEach((t, i) => {
     const rows = f.rows[i]!;
-    const host = new Float32Array((rows + 2) * W * C);
-    for (let r = -1; r <= rows; r++) {
-      const g = r0 + r;
-      if (g < 0 || g >= H) continue;
-      for (let x = 0; x < W; x++) {
-        for (let c = 0; c < C; c++) host[((r + 1) * W + x) * C + c] = data[base + c * frameStride + g * W + x]! * a[c]! + b[c]!;
+    const img = (rows + 2) * W * C;
+    const host = new Float32Array(f.N * img);
+    bases.forEach((base, n) => {
+      for (let r = -1; r <= rows; r++) {
+        const g = r0 + r;
+        if (g < 0 || g >= H) continue;
+        for (let x = 0; x < W; x++) {
+          for (let c = 0; c < C; c++) host[n * img + ((r + 1) * W + x) * C + c] = data[base + c * frameStride + g * W + x]! * a[c]! + b[c]!;
+        }
       }
-    }
+    });
+    const shape = t.shape;
     ctx.alloc.free(t);
-    f.bands[i] = ctx.alloc.upload(host, [rows + 2, W, C], ctx.dtype, `latents#${i}`);
+    f.bands[i] = ctx.alloc.upload(host, shape, ctx.dtype, `latents#${i}`);
     r0 += rows;
   });
   return f;
 }
 
-/** GPU → host: a frame's interior rows into out[(c·frames + t)·H·W ...] layout given by strides. */
-async function readFrame(ctx: Ctx, f: Frame, out: Float32Array, base: number, cStride: number, clamp: boolean): Promise<void> {
+/** GPU → host: each image n's interior rows into out[bases[n] + c·cStride + h·W + w]. */
+async function readFrames(ctx: Ctx, f: Frame, out: Float32Array, bases: number[], cStride: number, clamp: boolean): Promise<void> {
   if (ctx.dry) return;
   let r0 = 0;
   for (let i = 0; i < f.bands.length; i++) {
     const d = await readTensor(ctx.gpu, f.bands[i]!);
     const rows = f.rows[i]!;
-    for (let r = 0; r < rows; r++) {
-      for (let x = 0; x < f.W; x++) {
-        for (let c = 0; c < f.C; c++) {
-          let v = d[((r + 1) * f.W + x) * f.C + c]!;
-          if (clamp) v = Math.min(1, Math.max(-1, v));
-          out[base + c * cStride + (r0 + r) * f.W + x] = v;
+    const img = imageStride(f, i);
+    bases.forEach((base, n) => {
+      for (let r = 0; r < rows; r++) {
+        for (let x = 0; x < f.W; x++) {
+          for (let c = 0; c < f.C; c++) {
+            let v = d[n * img + ((r + 1) * f.W + x) * f.C + c]!;
+            if (clamp) v = Math.min(1, Math.max(-1, v));
+            out[base + c * cStride + (r0 + r) * f.W + x] = v;
+          }
         }
       }
-    }
+    });
     r0 += rows;
   }
 }
@@ -647,23 +698,31 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
     }
   }
   let done = 0;
+  const range = (from: number, n: number) => Array.from({ length: n }, (_, k) => from + k);
+  // the progress hook once per decoded frame of each image, in the order the images are laid out
+  const progress = async (n: number, total: number) => {
+    for (let k = 0; k < n; k++) await callHook('onProgress', `Vae.decode, frame ${++done}/${total}`, opts.onProgress, done, total);
+  };
   try {
     if (c.kind === 'wan') {
       const Fo = p.frames;
-      for (let bi = 0; bi < B; bi++) {
+      // batch items b0 .. b0 + N − 1 together, frame by frame (causal caches per item, inside the images)
+      for (let b0 = 0; b0 < B; b0 += p.images) {
+        const items = range(b0, Math.min(p.images, B - b0));
+        ctx.images = items.length;
         const caches: Caches = new Map();
         let t = 0;
         for (let fi = 0; fi < F; fi++) {
-          const zin = uploadLatentFrame(ctx, data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
+          const zin = uploadLatentFrames(ctx, data, items.map((bi) => (bi * zc * F + fi) * H * W), F * H * W, zc, H, W, a, b);
           const z = convFrame(ctx, w, 'post_quant_conv', zin, { layer: 'post_quant_conv' });
           ctx.release(zin);
           const frames = await wanChunk(ctx, c, w, caches, z, fi);
           ctx.release(z);
           for (const f of frames) {
-            await readFrame(ctx, f, out, (bi * c.outChannels * Fo + t) * HW, Fo * HW, true);
+            await readFrames(ctx, f, out, items.map((bi) => (bi * c.outChannels * Fo + t) * HW), Fo * HW, true);
             ctx.release(f);
             t++;
-            await callHook('onProgress', `Vae.decode, frame ${++done}/${B * Fo}`, opts.onProgress, done, B * Fo);
+            await progress(items.length, B * Fo);
           }
           await ctx.flush('vae decode');
         }
@@ -674,16 +733,17 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
         await ctx.flush('vae decode');
       }
     } else {
-      for (let bi = 0; bi < B; bi++) {
-        for (let fi = 0; fi < F; fi++) {
-          const zin = uploadLatentFrame(ctx, data, (bi * zc * F + fi) * H * W, F * H * W, zc, H, W, a, b);
-          const y = await klFrame(ctx, c, w, zin);
-          ctx.release(zin);
-          await readFrame(ctx, y, out, (bi * c.outChannels * F + fi) * HW, F * HW, false);
-          ctx.release(y);
-          await ctx.flush('vae decode');
-          await callHook('onProgress', `Vae.decode, frame ${++done}/${B * F}`, opts.onProgress, done, B * F);
-        }
+      // image k is frame k % F of batch item ⌊k / F⌋: every one independent, N per pass
+      for (let k0 = 0; k0 < B * F; k0 += p.images) {
+        const imgs = range(k0, Math.min(p.images, B * F - k0));
+        ctx.images = imgs.length;
+        const zin = uploadLatentFrames(ctx, data, imgs.map((k) => (Math.floor(k / F) * zc * F + (k % F)) * H * W), F * H * W, zc, H, W, a, b);
+        const y = await klFrame(ctx, c, w, zin);
+        ctx.release(zin);
+        await readFrames(ctx, y, out, imgs.map((k) => (Math.floor(k / F) * c.outChannels * F + (k % F)) * HW), F * HW, false);
+        ctx.release(y);
+        await ctx.flush('vae decode');
+        await progress(imgs.length, B * F);
       }
     }
   } finally {

@@ -86,6 +86,8 @@ export interface DecodeStats {
   dispatches: number;
   /** Row bands per frame (1: untiled; planDecode). */
   bands: number;
+  /** Images decoded together per pass (planDecode's `images`, fewer where loadVae's maxMemory asks). */
+  images: number;
 }
 
 /** Options of a VAE's decode. */
@@ -156,14 +158,18 @@ export interface Vae {
    *   seconds on a large GPU and hours on a CPU adapter; the band plan bounds memory, not time.
    */
   decode(latents: TensorData, opts?: DecodeOptions): Promise<TensorData>;
-  /** The band plan a decode of `shape` would use, without running it (throws LimitError; InputError for options as decode(); DisposedError after dispose()). */
+  /**
+   * The band plan a decode of `shape` would use, without running it (throws LimitError; InputError for options as decode(); DisposedError after dispose()).
+   * Its `images` per pass are the most the binding limit allows; under loadVae's maxMemory a decode may take fewer (down to 1) to fit the budget.
+   */
   plan(shape: number[], opts?: DecodeOptions): DecodePlanSummary;
   /**
    * GPU bytes a decode of latents `shape` holds at its peak: this VAE's `weights`, and `activations` (its
    * frames, caches, scratch and uniform buffers) from a dry run of the decode's own recording — nothing is
    * created or run on the GPU; milliseconds per latent frame (the VAE keeps the last plan's figures: the same decode
    * asked again, here or by decode()'s maxMemory check, is not measured twice). A decode is refused when weights +
-   * activations exceed `maxMemory`.
+   * activations exceed `maxMemory` even at one image per pass (with a budget, the figures are those of the most
+   * images per pass that fit it, as decode() would take).
    * @throws LimitError as plan(); InputError for an option other than maxBinding and bands, or a bad one; DisposedError after dispose().
    */
   decodeMemory(shape: number[], opts?: Pick<DecodeOptions, 'maxBinding' | 'bands'>): Promise<{ weights: number; activations: number }>;
@@ -231,7 +237,22 @@ class LoadedVae implements Vae {
   async decodeMemory(shape: number[], opts: Pick<DecodeOptions, 'maxBinding' | 'bands'> = {}): Promise<{ weights: number; activations: number }> {
     this.serial.check();
     checkDecodeOptions(opts, 'Vae.decodeMemory', ['maxBinding', 'bands']);
-    return this.measure(this.bandPlan(shape, opts));
+    return this.measure(await this.budgetPlan(shape, opts));
+  }
+  /**
+   * The band plan, its images per pass halved (down to 1, the per-image decode) while its weights + peak
+   * activations exceed loadVae's maxMemory: more images per pass hold proportionally more activations.
+   */
+  private async budgetPlan(shape: number[], opts: DecodeOptions): Promise<DecodePlanSummary> {
+    let plan = this.bandPlan(shape, opts);
+    const budget = this.maxMemory;
+    if (budget === undefined) return plan;
+    while (plan.images > 1) {
+      const m = await this.measure(plan);
+      if (m.weights + m.activations <= budget) break;
+      plan = this.bandPlan(shape, opts, Math.floor(plan.images / 2));
+    }
+    return plan;
   }
   private async measure(plan: DecodePlanSummary): Promise<{ weights: number; activations: number }> {
     const key = JSON.stringify(plan);
@@ -241,8 +262,8 @@ class LoadedVae implements Vae {
     }
     return { ...this.measured.bytes };
   }
-  private bandPlan(shape: number[], opts: DecodeOptions): DecodePlanSummary {
-    return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands);
+  private bandPlan(shape: number[], opts: DecodeOptions, maxImages?: number): DecodePlanSummary {
+    return planDecode(this.config, shape, this.dtype, opts.maxBinding ?? this.gpu.limits.maxStorageBufferBindingSize, opts.bands, maxImages);
   }
   decode(latents: TensorData, opts: DecodeOptions = {}): Promise<TensorData> {
     // refused at once, without waiting for the decodes queued before it
@@ -260,12 +281,12 @@ class LoadedVae implements Vae {
     if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
     if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
-    const plan = this.bandPlan(latents.shape, opts);
+    const plan = await this.budgetPlan(latents.shape, opts);
     if (this.maxMemory !== undefined) await this.checkBudget(latents.shape, plan, this.maxMemory);
     throwIfAborted(opts.signal, 'Vae.decode');
     const t0 = performance.now();
     const { out, peakBytes, dispatches } = await decodeLatents(this.gpu, this.config, this.weights, this.dtype, latents, plan, opts);
-    this.lastStats = { seconds: (performance.now() - t0) / 1000, peakBytes, weightBytes: this.weights.bytes, dispatches, bands: plan.bands };
+    this.lastStats = { seconds: (performance.now() - t0) / 1000, peakBytes, weightBytes: this.weights.bytes, dispatches, bands: plan.bands, images: plan.images };
     return out;
   }
   /** Refuses (LimitError) a decode per `plan` whose weights + peak activations exceed `budget`; runs nothing on the GPU. */
