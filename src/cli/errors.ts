@@ -1,19 +1,73 @@
-// One clear line per error (the stack only with --debug), and the library's refusals that are the command
-// line's usage (a size, a step count or a dtype the flags gave) as UsageError: exit 2, main.ts.
-import { DtypeUnsupportedError, InputError, RopeLimitError } from '../model/model.js';
-import { SchedulerConfigError, StepCountError } from '../sampler/config.js';
+// One clear line per error (the stack only with --debug), its kind and exit status from one table (CLI_ERRORS),
+// and the library's refusals that are the command line's usage (a size, a step count or a dtype the flags gave) as
+// UsageError: exit 2, main.ts.
+import { RopeLimitError } from '../model/model.js';
+import { StepCountError } from '../sampler/config.js';
 import { UsageError } from './args.js';
 
+/** How the command line reports an error class: the README error table's kind it prints, and the exit status. */
+export interface CliErrorKind {
+  kind: string;
+  exit: 1 | 2;
+}
+
+const own = (kind: string): CliErrorKind => ({ kind, exit: 1 });
+const usage: CliErrorKind = { kind: 'UsageError', exit: 2 };
+
 /**
- * `tessera: error: KIND: message`. KIND is the README error table's: a library subclass with a name of its own
- * (DtypeUnsupportedError, RopeLimitError, StepCountError: for a switch in an app) prints as its parent's kind, the
- * one the table and the exit status describe.
+ * Every error class tessera throws, by its `name` (what survives a second copy of the package or a bundle), → the kind
+ * `tessera: error: KIND: …` prints and the exit status: the README's error table ("Limits and errors"), one row per
+ * kind (tests/cli/error-table-s21.test.ts holds the two to each other and to every exported class). A library
+ * subclass with a name of its own (RopeLimitError, StepCountError: for a switch in an app) prints as its parent's
+ * kind; the caller's usage (a bad TESSERA_TUNE value, --dtype f16 the adapter cannot store) is a UsageError, exit 2.
+ * Classes the command line never meets (DisposedError, ReentrantCallError: calls on a library object) print as
+ * themselves. A name not here (TypeError, a DOMException's AbortError) prints as itself, exit 1.
  */
+export const CLI_ERRORS: Readonly<Record<string, CliErrorKind>> = {
+  UsageError: usage,
+  TuneEnvError: usage,
+  DtypeUnsupportedError: usage,
+  SafetensorsError: own('SafetensorsError'),
+  ModelFolderError: own('ModelFolderError'),
+  ConfigError: own('ConfigError'),
+  WeightError: own('WeightError'),
+  InputError: own('InputError'),
+  RopeLimitError: own('InputError'),
+  LimitError: own('LimitError'),
+  SchedulerConfigError: own('SchedulerConfigError'),
+  StepCountError: own('SchedulerConfigError'),
+  SchedulerMathError: own('SchedulerConfigError'),
+  RepeatedStartError: own('SchedulerConfigError'),
+  GpuError: own('GpuError'),
+  NumericsError: own('NumericsError'),
+  ShaderError: own('ShaderError'),
+  GpuUnavailableError: own('GpuUnavailableError'),
+  WrongResultError: own('WrongResultError'),
+  PipelineError: own('PipelineError'),
+  TokenizerError: own('TokenizerError'),
+  TextEncoderError: own('TextEncoderError'),
+  FileAccessError: own('FileAccessError'),
+  HtmlAnswerError: own('HtmlAnswerError'),
+  OutputError: own('OutputError'),
+  EncoderError: own('EncoderError'),
+  DisposedError: own('DisposedError'),
+  ReentrantCallError: own('ReentrantCallError'),
+};
+
+/** CLI_ERRORS' entry of `e` (by name), undefined for an error tessera does not define. */
+const entryOf = (e: Error): CliErrorKind | undefined => (Object.hasOwn(CLI_ERRORS, e.name) ? CLI_ERRORS[e.name] : undefined);
+
+/** `tessera: error: KIND: message`, KIND from CLI_ERRORS (else the error's own name); the stack too with `debug`. */
 export function errorLine(e: unknown, debug: boolean): string {
   const err = e instanceof Error ? e : new Error(String(e));
-  const name = err instanceof InputError ? 'InputError' : err instanceof SchedulerConfigError ? 'SchedulerConfigError' : err.name;
+  const name = entryOf(err)?.kind ?? err.name;
   const kind = name && name !== 'Error' ? `${name}: ` : '';
   return `tessera: error: ${kind}${flagNames(err.message)}` + (debug && err.stack ? `\n${err.stack}` : '');
+}
+
+/** The exit status of a command that failed with `e`: CLI_ERRORS' (2 for the caller's usage), else 1. */
+export function exitStatus(e: unknown): 1 | 2 {
+  return (e instanceof Error && entryOf(e)?.exit) || 1;
 }
 
 /**
@@ -54,16 +108,6 @@ export function flagNames(message: string): string {
 export function ropeAsUsage(e: unknown): unknown {
   if (!(e instanceof RopeLimitError)) return e;
   return new UsageError(`${e.axes.map((a) => `--${a}`).join(' and ')}: ${e.message}`, { cause: e });
-}
-
-/**
- * The library's refusal of dtype 'f16' on an adapter without shader-f16 (model.ts checkDtypeOnAdapter, from every
- * loader) came from --dtype f16 on the command line: a UsageError (exit 2) in the flag's words, as bench and tune
- * refuse it (they check the adapter themselves). Any other error as it is.
- */
-export function dtypeAsUsage(e: unknown): unknown {
-  if (!(e instanceof DtypeUnsupportedError)) return e;
-  return new UsageError(flagNames(e.message), { cause: e });
 }
 
 /** A StepCountError (num_inference_steps) as the UsageError of --steps, which gave the count (generate, demo); any other error as it is. */

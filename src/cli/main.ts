@@ -1,14 +1,14 @@
 // `tessera <command>`: the command table and the one place errors become exit codes.
 import '../node-env.js';
 import { helpText, parseArgs, unknownName, UsageError, type CommandSpec, type Parsed } from './args.js';
-import { dtypeAsUsage, errorLine } from './errors.js';
+import { errorLine, exitStatus } from './errors.js';
 import { infoCommand } from './cmd-info.js';
 import { benchCommand } from './cmd-bench.js';
 import { forwardCommand } from './cmd-forward.js';
 import { generateCommand } from './cmd-generate.js';
 import { demoCommand } from './cmd-demo.js';
 import { tuneCommand } from './cmd-tune.js';
-import { defaultTuneMode, implicitTuneMinFlops, loadTuneCache, setDefaultTuneMode, TuneEnvError } from '../gpu/tune.js';
+import { defaultTuneMode, implicitTuneMinFlops, loadTuneCache, setDefaultTuneMode } from '../gpu/tune.js';
 import { decodeCommand } from './cmd-decode.js';
 import { encodeCommand } from './cmd-encode.js';
 import { versionCommand } from './cmd-version.js';
@@ -183,10 +183,10 @@ export async function main(argv: string[]): Promise<number> {
     // signal (two check phases have a poll between them), and its clean-up prints the stopped line and ends the process
     for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
     if (stopping) await stopping.catch(() => {}); // a failed clean-up still leaves this error's line
-    // a bad tuning variable is the caller's usage, as a bad TESSERA_MAX_GPU_MEMORY is; so is --dtype f16 the adapter cannot store
-    const err = e instanceof TuneEnvError ? new UsageError(e.message) : dtypeAsUsage(e);
-    console.error(errorLine(err, debug));
-    return err instanceof UsageError ? 2 : 1;
+    // kind and exit status from errors.ts's CLI_ERRORS: a bad tuning variable is the caller's usage, as a bad
+    // TESSERA_MAX_GPU_MEMORY is; so is --dtype f16 the adapter cannot store (both UsageError, exit 2)
+    console.error(errorLine(e, debug));
+    return exitStatus(e);
   } finally {
     running = null;
     unwatch();

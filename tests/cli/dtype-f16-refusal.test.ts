@@ -56,7 +56,7 @@ describe.skipIf(!hasGpu)('the library side', () => {
   it('checkDtypeOnAdapter throws DtypeUnsupportedError, an InputError (what the CLI maps, by class, not by its text)', async () => {
     const { acquireGpu } = await import('../../src/gpu/device.js');
     const { checkDtypeOnAdapter, DtypeUnsupportedError, InputError } = await import('../../src/model/model.js');
-    const { dtypeAsUsage } = await import('../../src/cli/errors.js');
+    const { errorLine, exitStatus } = await import('../../src/cli/errors.js');
     const gpu = await acquireGpu(); // shader-f16 turned off by the mock above
     try {
       const e = thrown(() => checkDtypeOnAdapter(gpu, 'f16'), DtypeUnsupportedError);
@@ -64,8 +64,8 @@ describe.skipIf(!hasGpu)('the library side', () => {
       expect(() => checkDtypeOnAdapter(gpu, 'f32')).not.toThrow();
       // another InputError with the same words is not mapped: the class decides
       const lookalike = new InputError(e.message);
-      expect(dtypeAsUsage(lookalike)).toBe(lookalike);
-      expect((dtypeAsUsage(e) as Error).name).toBe('UsageError');
+      expect([errorLine(lookalike, false).split(': ')[2], exitStatus(lookalike)]).toEqual(['InputError', 1]);
+      expect([errorLine(e, false).split(': ')[2], exitStatus(e)]).toEqual(['UsageError', 2]);
     } finally {
       gpu.destroy();
     }
