@@ -3,7 +3,6 @@
 // session 18) and keys of an older format VERSION. Before, they stayed in the file forever and `tessera info`
 // listed them as this adapter's choices.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { nodeTuneStore } from '../../src/gpu/tune-store-node.js';
 import type { Gpu } from '../../src/gpu/device.js';

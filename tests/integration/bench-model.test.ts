@@ -12,8 +12,6 @@ import { PRESETS, loadRandomModel } from '../../src/model/presets.js';
 import { assertModelCheck, checkModel, stepInputs } from '../../src/profile/model-bench.js';
 import { WrongResultError } from '../../src/profile/check.js';
 
-const root = join(import.meta.dirname, '..', '..');
-
 const tessera = (...args: string[]) => tesseraCli(args);
 
 const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').pop()!);

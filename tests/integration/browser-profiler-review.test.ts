@@ -41,7 +41,6 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     await s.page.click(`#kernel-list li[data-kernel="${k}"]`);
     return s.page.inputValue('#source');
   };
-  const num = (t: string | null) => Number((t ?? '').trim());
 
   // session 19 (page polish): the editor opened adaln while the kernel list, reordered by the run, began with conv.
   // First in this file: the later cases open kernels on this page, which keeps the editor on the one opened.

@@ -1,7 +1,7 @@
 // Mutation round 5 (session 18) on readSafetensors (src/io/read-safetensors.ts): the gaps the existing test left.
 // A ByteSource the caller gives stays the caller's (not closed); the narrow integer dtypes (BOOL, U8, I8, I16, U16)
 // come widened to Int32Array, as documented. (That a path it opens is closed again: file-handles-mutants5.)
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

@@ -11,7 +11,7 @@ import { InputError, loadModel, type ForwardInputs } from '../../src/model/model
 import { loadRandomModel, PRESETS } from '../../src/model/presets.js';
 import { parseConfig } from '../../src/model/config.js';
 import { generate } from '../../src/sampler/generate.js';
-import { SchedulerConfigError, StepCountError } from '../../src/sampler/config.js';
+import { StepCountError } from '../../src/sampler/config.js';
 import { randn } from '../../src/random.js';
 import { flagNames } from '../../src/cli/errors.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
