@@ -44,3 +44,24 @@ describe.skipIf(!hasGpu)('vae_attention kernel vs float64 reference', () => {
     });
   }
 });
+
+// Several images in one [N·L, C] tensor (the decoder's N images per pass): each image's rows attend to that
+// image alone, the ml / probs scratch reused image after image.
+describe.skipIf(!hasGpu)('vae_attention kernel: several images vs float64 reference per image', () => {
+  for (const dtype of dtypes) {
+    for (const [N, L, C, R] of [[3, 13, 16, 4], [2, 7, 384, 7], [4, 5, 8, 2]] as const) {
+      it(`${dtype} ${N} images L=${L} C=${C} blocks of ${R}`, async () => {
+        const [q, k, v] = [1, 2, 3].map((s) => round(randn(N * L * C, 70 + s + L, 1), dtype));
+        const got = await runOnce((plan, alloc) => {
+          const up = (a: Float32Array, n: string) => alloc.upload(a, [N * L, C], dtype, n);
+          const out = alloc.tensor([N * L, C], dtype, 'o');
+          return vaeAttention(plan, { q: up(q!, 'q'), k: up(k!, 'k'), v: up(v!, 'v'), out, ml: alloc.tensor([L, 2], 'f32', 'ml'), probs: alloc.tensor([R, L], 'f32', 'p'), blockRows: R, images: N });
+        });
+        for (let m = 0; m < N; m++) {
+          const part = (a: Float32Array) => a.subarray(m * L * C, (m + 1) * L * C);
+          expectClose(part(got), vaeAttentionRef(part(q!), part(k!), part(v!), L, C), [L, C], TOL.vae_attention![dtype], `vae attention image ${m}`);
+        }
+      });
+    }
+  }
+});

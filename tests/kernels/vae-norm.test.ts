@@ -74,3 +74,44 @@ describe.skipIf(!hasGpu)('vae_norm kernels vs float64 reference', () => {
   }
 });
 
+
+// Several images in one dispatch (the decoder's [N, rows + 2, W, C] bands): each image normalised on its own,
+// GroupNorm statistics per image (images of very different scales side by side), in 1 and 2 spans.
+describe.skipIf(!hasGpu)('vae_norm kernels: several images per dispatch vs float64 reference per image', () => {
+  for (const dtype of dtypes) {
+    for (const [N, n, C, G, nspans] of [[3, 13, 8, 4, 1], [2, 21, 12, 3, 2], [4, 5, 64, 32, 2]] as const) {
+      // image m: values of scale 10^(m − 1), offset per channel (within f16's range)
+      const xs = Array.from({ length: N }, (_, m) => round(randn(n * C, 40 + m, 10 ** (m - 1)).map((v, j) => v + (j % C) * 0.05 * 10 ** (m - 1)), dtype));
+      const gamma = round(randn(C, 300 + n, 0.3).map((v) => v + 1), dtype);
+      const beta = round(randn(C, 400 + n, 0.3), dtype);
+      const cuts = Array.from({ length: nspans + 1 }, (_, k) => Math.round((k * n) / nspans));
+      // span k of every image: image m's pixels from C + m·(pixels + 2)·C (a halo pixel row before and after)
+      const run = (op: 'rms' | 'group') =>
+        runOnce((plan, alloc) => {
+          const ins = cuts.slice(0, -1).map((a, k) => {
+            const px = cuts[k + 1]! - a;
+            const stride = (px + 2) * C;
+            const data = new Float32Array(N * stride);
+            xs.forEach((x, m) => data.set(x.subarray(a * C, (a + px) * C), m * stride + C));
+            return { t: alloc.upload(data, [N, px + 2, C], dtype, `x${k}`), offset: C, pixels: px, images: N, imageStride: stride };
+          });
+          const outs = ins.map((s, k) => ({ ...s, t: alloc.tensor([N, s.pixels + 2, C], dtype, `y${k}`) }));
+          const w = alloc.upload(gamma, [C], dtype, 'w');
+          if (op === 'rms') ins.forEach((s, k) => rmsNormChannels(plan, { x: s, out: outs[k]!, C, gamma: w, silu: true }));
+          else groupNorm(plan, { x: ins, out: outs, C, groups: G, eps: 1e-6, weight: w, bias: alloc.upload(beta, [C], dtype, 'b'), stats: alloc.tensor([N * G, 2], 'f32', 'stats'), silu: true });
+          // image after image, each in pixel order
+          const flat = alloc.tensor([N * n, C], dtype, 'flat');
+          outs.forEach((o, k) => stridedCopy(plan, { src: o.t, dst: flat, extent: [N, o.pixels * C], srcStrides: [o.imageStride, 1], dstStrides: [n * C, 1], srcOffset: C, dstOffset: cuts[k]! * C }));
+          return flat;
+        });
+      it(`${dtype} RMS, ${N} images n=${n} C=${C} in ${nspans} spans`, async () => {
+        const got = await run('rms');
+        xs.forEach((x, m) => expectClose(got.subarray(m * n * C, (m + 1) * n * C), rmsChannelsRef(x, n, C, gamma, true), [n, C], TOL.vae_norm![dtype], `rms image ${m}`));
+      });
+      it(`${dtype} GroupNorm, ${N} images of scales 0.1…1e${N - 2} n=${n} C=${C} G=${G} in ${nspans} spans`, async () => {
+        const got = await run('group');
+        xs.forEach((x, m) => expectClose(got.subarray(m * n * C, (m + 1) * n * C), groupNormRef(x, n, C, G, 1e-6, gamma, beta, true), [n, C], TOL.vae_norm![dtype], `groupnorm image ${m}`));
+      });
+    }
+  }
+});
