@@ -773,6 +773,59 @@ function checkTensor(t: unknown, name: string): number[] {
 }
 
 /**
+ * @internal What a Pipeline is made of (loadPipeline's components and choices; stand-ins in tests): createPipeline's argument.
+ */
+export interface PipelineParts {
+  name: string;
+  className: PipelineClass;
+  modelIndex: ModelIndex;
+  folder: FolderSource;
+  gpu: Gpu;
+  transformer: DiffusionModel;
+  vae: Vae | undefined;
+  schedulerConfig: Record<string, unknown>;
+  scheduler: SchedulerSpec;
+  vaeScale: VaeScale;
+  /** dispose() destroys the device. */
+  ownsGpu: boolean;
+  textEncoder?: PromptEncoder | undefined;
+  unrunTextEncoder?: string | undefined;
+  onWarning?: PipelineLoadOptions['onWarning'];
+  fixedDtype?: boolean;
+}
+
+/**
+ * @internal A Pipeline's plumbing, for tessera's own code behind the public surface (profilePipeline) and tests:
+ * `exclusive` runs `f` with the pipeline to itself (after every call queued before it; later calls wait until it
+ * settles), `f` generating through `p.generate` (checked and run as Pipeline.generate, without queueing; never through
+ * the pipeline's own async methods, which would wait for `f`; `profile.stepWallClock`: onStepProfile's runs without
+ * per-dispatch times, profilePipeline's forceWallClock). `checkOpen` throws DisposedError after dispose(). `checkGenerate`:
+ * every check generate(o) makes before its first stage (the decode's dry run included) without running it or waiting
+ * for earlier calls; returns the latent shape ([B, C, F, H, W], DiT [B, C, H, W]); throws what generate() throws before
+ * its first stage. `textEncoder`, `fixedDtype`: the slots loadPipeline fills, settable for tests.
+ */
+export interface PipelineInternals {
+  exclusive<T>(f: (p: { generate(o: PipelineGenerateOptions, profile?: { stepWallClock?: boolean }): Promise<PipelineOutput> }) => Promise<T>): Promise<T>;
+  checkOpen(): void;
+  checkGenerate(o: PipelineGenerateOptions): Promise<number[]>;
+  textEncoder: PromptEncoder | undefined;
+  fixedDtype: boolean;
+}
+
+/** Set by Pipeline's static block: its private constructor and #private members, reached from this module only. */
+let internals: { create(parts: PipelineParts): Pipeline; of(p: Pipeline): PipelineInternals };
+
+/** @internal A Pipeline of `parts` (loadPipeline's; stand-ins in tests). Users load one: loadPipeline. */
+export function createPipeline(parts: PipelineParts): Pipeline {
+  return internals.create(parts);
+}
+
+/** @internal `p`'s plumbing (PipelineInternals). */
+export function pipelineInternals(p: Pipeline<boolean>): PipelineInternals {
+  return internals.of(p);
+}
+
+/**
  * A loaded diffusers pipeline: the transformer and VAE on one device, the scheduler config, and
  * slots for the text encoder and tokenizer.
  *
@@ -789,51 +842,88 @@ function checkTensor(t: unknown, name: string): number[] {
  * pipe.dispose();
  */
 export class Pipeline<out HasVae extends boolean = boolean> {
-  /** Text encoder slot (the text issue loads `text_encoder/` + `tokenizer/` into it). */
-  textEncoder?: PromptEncoder;
-  /** The folder's text encoder class when tessera does not run it (T5EncoderModel): left unloaded, named when a prompt is refused. */
-  unrunTextEncoder?: string;
-  /** loadPipeline's onWarning: where generate()'s warning lines go (console.warn when unset). */
-  onWarning?: PipelineLoadOptions['onWarning'];
-  /** loadPipeline's fixedDtype: true, a fit refusal suggests no other dtype. */
-  fixedDtype = false;
-  /** Tokenizer slot (tokenizer/tokenizer.json), for the text encoder. */
-  tokenizer?: unknown;
-  /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
-  private readonly serial: Serial;
+  /** The folder's name (path or URL). */
+  readonly name: string;
+  /** model_index.json's `_class_name`: WanPipeline, LattePipeline or DiTPipeline. */
+  readonly className: PipelineClass;
+  /** model_index.json, parsed. */
+  readonly modelIndex: ModelIndex;
+  /** The pipeline folder itself (its files: model_index.json, the components' folders). */
+  readonly folder: FolderSource;
+  /** The device every component runs on (acquireGpu()'s object, or the loader's own). */
+  readonly gpu: Gpu;
+  /** The transformer (transformer/). */
+  readonly transformer: DiffusionModel;
   /**
    * The VAE (vae/), undefined when the folder has none or loadPipeline was given `{ vae: false }` (typed
    * `undefined` then: Pipeline<false>).
    */
   readonly vae: HasVae extends false ? undefined : Vae | undefined;
+  /** scheduler/scheduler_config.json contents. */
+  readonly schedulerConfig: Record<string, unknown>;
+  /** The scheduler built from it (schedulerFromConfig: class, config as the class reads it). */
+  readonly scheduler: SchedulerSpec;
+  /** The VAE's factors (vae/config.json): pixels per latent row/column (`spatial`) and frames per latent frame (`temporal`). */
+  readonly vaeScale: VaeScale;
+  /** One call at a time: the components' recorded plans hold one call's inputs. Closed by dispose(). */
+  readonly #serial: Serial;
   /** `vae` as the methods use it (the declared type depends on HasVae). */
-  private readonly decoder: Vae | undefined;
+  readonly #decoder: Vae | undefined;
+  /** Whether dispose() destroys the device (the loader acquired it). */
+  readonly #ownsGpu: boolean;
+  /** The text encoder (text_encoder/ + tokenizer/), when loaded. */
+  #textEncoder: PromptEncoder | undefined;
+  /** The folder's text encoder class when tessera does not run it (T5EncoderModel): left unloaded, named when a prompt is refused. */
+  readonly #unrunTextEncoder: string | undefined;
+  /** loadPipeline's onWarning: where generate()'s warning lines go (console.warn when unset). */
+  readonly #onWarning: PipelineLoadOptions['onWarning'];
+  /** loadPipeline's fixedDtype: true, a fit refusal suggests no other dtype. */
+  #fixedDtype: boolean;
   /** generate()'s `scheduler` classes built from the folder's config (from_config), each once. */
-  private readonly schedulers = new Map<SchedulerClass, { spec: SchedulerSpec; line: string | undefined }>();
+  readonly #schedulers = new Map<SchedulerClass, { spec: SchedulerSpec; line: string | undefined }>();
   /** The classes whose ignored-keys warning was given (the folder's own at load). */
-  private readonly warned = new Set<string>();
+  readonly #warned = new Set<string>();
 
-  constructor(
-    /** The folder's name (path or URL). */
-    readonly name: string,
-    readonly className: PipelineClass,
-    readonly modelIndex: ModelIndex,
-    /** The pipeline folder itself (for components loaded later, e.g. text_encoder/). */
-    readonly folder: FolderSource,
-    readonly gpu: Gpu,
-    readonly transformer: DiffusionModel,
-    vae: Vae | undefined,
-    /** scheduler/scheduler_config.json contents. */
-    readonly schedulerConfig: Record<string, unknown>,
-    /** The scheduler built from it (schedulerFromConfig: class, config as the class reads it). */
-    readonly scheduler: SchedulerSpec,
-    readonly vaeScale: VaeScale,
-    private readonly ownsGpu: boolean,
-  ) {
-    this.serial = new Serial(`pipeline ${name}`);
-    this.warned.add(scheduler.className);
-    this.decoder = vae;
-    this.vae = vae as this['vae'];
+  /** Not for users: a Pipeline comes from loadPipeline. */
+  private constructor(parts: PipelineParts) {
+    ({ name: this.name, className: this.className, modelIndex: this.modelIndex, folder: this.folder, gpu: this.gpu, transformer: this.transformer, schedulerConfig: this.schedulerConfig, scheduler: this.scheduler, vaeScale: this.vaeScale } = parts);
+    this.#serial = new Serial(`pipeline ${parts.name}`);
+    this.#warned.add(parts.scheduler.className);
+    this.#decoder = parts.vae;
+    this.vae = parts.vae as this['vae'];
+    this.#ownsGpu = parts.ownsGpu;
+    this.#textEncoder = parts.textEncoder;
+    this.#unrunTextEncoder = parts.unrunTextEncoder;
+    this.#onWarning = parts.onWarning;
+    this.#fixedDtype = parts.fixedDtype ?? false;
+  }
+
+  static {
+    internals = {
+      create: (parts) => new Pipeline(parts),
+      of: (p) => ({
+        exclusive: (f) => p.#exclusive(f),
+        checkOpen: () => p.#serial.check(),
+        checkGenerate: (o) => p.#checkGenerate(o),
+        get textEncoder() {
+          return p.#textEncoder;
+        },
+        set textEncoder(te) {
+          p.#textEncoder = te;
+        },
+        get fixedDtype() {
+          return p.#fixedDtype;
+        },
+        set fixedDtype(v) {
+          p.#fixedDtype = v;
+        },
+      }),
+    };
+  }
+
+  /** The text encoder (text_encoder/ + tokenizer/) generate() encodes `prompt` with; undefined when none was loaded (give prompt_embeds). */
+  get textEncoder(): PromptEncoder | undefined {
+    return this.#textEncoder;
   }
 
   /** The transformer's family: 'wan', 'latte' or 'dit'. */
@@ -842,7 +932,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 
   /** get_label_ids' label name → class id map, built from model_index.json's id2label at its first call. */
-  private labels?: Map<string, number>;
+  #labels?: Map<string, number>;
 
   /**
    * diffusers' DiTPipeline.get_label_ids: ImageNet label names → class ids, for generate()'s `class_labels`.
@@ -858,13 +948,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   get_label_ids(label: string | readonly string[]): number[] {
     const file = folderFile(this.folder, 'model_index.json');
     if (this.className !== 'DiTPipeline') throw new PipelineError(`get_label_ids: ${this.name} is a ${this.className}; label names map to class ids in DiTPipeline only`);
-    this.labels ??= labelIds(this.modelIndex.config['id2label'], file);
+    this.#labels ??= labelIds(this.modelIndex.config['id2label'], file);
     const names = typeof label === 'string' ? [label] : label;
     if (!Array.isArray(names) || names.length === 0) throw new InputError(`get_label_ids: a label name or a non-empty list of them, got ${shown(label)}`);
-    const all = [...this.labels.keys()];
+    const all = [...this.#labels.keys()];
     return names.map((l, i) => {
       if (typeof l !== 'string') throw new InputError(`get_label_ids: label[${i}] is not a string: ${shown(l)}`);
-      const id = this.labels!.get(l);
+      const id = this.#labels!.get(l);
       if (id !== undefined) return id;
       const near = closestLabels(l, all);
       throw new InputError(`get_label_ids: ${JSON.stringify(l)} is not a label of ${file}'s id2label (${all.length} names)${near.length ? `; closest: ${near.map((n) => JSON.stringify(n)).join(', ')}` : ''}`);
@@ -880,26 +970,26 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   encodePrompt(prompts: string | string[], opts: number | { max_sequence_length?: number } = {}): Promise<TensorData> {
     let max_sequence_length: number;
     try {
-      this.serial.check();
+      this.#serial.check();
       max_sequence_length = typeof opts === 'number' ? opts : (checkOptionNames(opts, ['max_sequence_length'], 'encodePrompt', '{ max_sequence_length: 512 }'), opts.max_sequence_length ?? 512);
     } catch (e) {
       return Promise.reject(e);
     }
     const list = typeof prompts === 'string' ? [prompts] : prompts;
     // the queue's promise as it is (not async): see generate
-    return this.serial.run(() => this.encode(list, max_sequence_length), { call: 'Pipeline.encodePrompt' });
+    return this.#serial.run(() => this.#encode(list, max_sequence_length), { call: 'Pipeline.encodePrompt' });
   }
 
   /** Why a prompt is refused: no text encoder loaded, or one tessera does not run (named). */
-  private noTextEncoder(): string {
-    if (this.unrunTextEncoder) return `prompt: the text encoder of ${this.name} is ${this.unrunTextEncoder} (model_index.json), which tessera does not run (it encodes prompts with UMT5EncoderModel, WanPipeline's): give prompt_embeds [B, L, dim] (and, with guidance_scale > 1, negative_prompt_embeds) instead`;
+  #noTextEncoder(): string {
+    if (this.#unrunTextEncoder) return `prompt: the text encoder of ${this.name} is ${this.#unrunTextEncoder} (model_index.json), which tessera does not run (it encodes prompts with UMT5EncoderModel, WanPipeline's): give prompt_embeds [B, L, dim] (and, with guidance_scale > 1, negative_prompt_embeds) instead`;
     return `prompt: ${this.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`;
   }
 
   /** `name`: what the encoder's messages call prompt i (default `prompts[i]`, encodePrompt's argument). */
-  private async encode(prompts: string[], max_sequence_length: number, name?: (i: number) => string): Promise<TensorData> {
-    if (!this.textEncoder) throw new InputError(this.noTextEncoder(), { option: 'prompt' });
-    return this.textEncoder.encodePrompt(prompts, { max_sequence_length }).catch((e: unknown) => {
+  async #encode(prompts: string[], max_sequence_length: number, name?: (i: number) => string): Promise<TensorData> {
+    if (!this.#textEncoder) throw new InputError(this.#noTextEncoder(), { option: 'prompt' });
+    return this.#textEncoder.encodePrompt(prompts, { max_sequence_length }).catch((e: unknown) => {
       if (!name || !(e instanceof TextEncoderError)) throw e;
       throw new TextEncoderError(e.message.replace(/^encode: prompts\[(\d+)\]/, (_, i: string) => `encode: ${name(Number(i))}`));
     });
@@ -940,23 +1030,23 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   generate(o: PipelineGenerateOptions): Promise<PipelineOutput> {
     // not async, and the queue's promise returned as it is: an async method's return would chain on it, which
     // Serial.run takes for an await when called inside a callback of this pipeline's running call
-    let call: ReturnType<Pipeline['check']>;
+    let call: Call;
     try {
-      this.serial.check();
-      call = this.check(o);
+      this.#serial.check();
+      call = this.#check(o);
       throwIfAborted(o.signal, 'Pipeline.generate');
     } catch (e) {
       return Promise.reject(e);
     }
     // the decode's memory comes from a dry run of its recording (async): started now and awaited before any
     // stage runs, and a refusal rejects the call at once (`first`), not after the calls queued before this one
-    const fits = this.checkDecodeFits(call);
+    const fits = this.#checkDecodeFits(call);
     // aborted while it waits for the calls ahead: rejected at once, and it leaves the queue
-    return this.serial.run(
+    return this.#serial.run(
       async () => {
         await fits;
         await call.warnings?.settle();
-        return this.run(call);
+        return this.#run(call);
       },
       { signal: o.signal, aborted: () => throwIfAborted(o.signal, 'Pipeline.generate, before it started'), call: 'Pipeline.generate', first: fits },
     );
@@ -971,22 +1061,17 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * timestamp-query (profilePipeline's forceWallClock).
    * @throws DisposedError when the pipeline was disposed before the call; calls made before dispose() still run.
    */
-  exclusive<T>(f: (p: { generate(o: PipelineGenerateOptions, profile?: { stepWallClock?: boolean }): Promise<PipelineOutput> }) => Promise<T>): Promise<T> {
-    return this.serial.run(() =>
+  #exclusive<T>(f: (p: { generate(o: PipelineGenerateOptions, profile?: { stepWallClock?: boolean }): Promise<PipelineOutput> }) => Promise<T>): Promise<T> {
+    return this.#serial.run(() =>
       f({
         generate: async (o, profile) => {
-          const call = { ...this.check(o), stepWallClock: profile?.stepWallClock };
-          await this.checkDecodeFits(call);
-          return this.run(call);
+          const call = { ...this.#check(o), stepWallClock: profile?.stepWallClock };
+          await this.#checkDecodeFits(call);
+          return this.#run(call);
         },
       }),
       { call: 'Pipeline.exclusive' },
     );
-  }
-
-  /** @throws DisposedError after dispose(): for callers that check a call before queueing it (profilePipeline), first. */
-  checkOpen(): void {
-    this.serial.check();
   }
 
   /**
@@ -1000,35 +1085,35 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    *   StepCountError, LimitError naming the stage and the size asked for, DisposedError after dispose(), and a
    *   failing onWarning's error).
    */
-  async checkGenerate(o: PipelineGenerateOptions): Promise<number[]> {
-    this.serial.check();
-    const call = this.check(o);
-    await this.checkDecodeFits(call);
+  async #checkGenerate(o: PipelineGenerateOptions): Promise<number[]> {
+    this.#serial.check();
+    const call = this.#check(o);
+    await this.#checkDecodeFits(call);
     await call.warnings?.settle();
     return call.shape;
   }
 
   /** The folder's scheduler, or `cls` built from its config (X.from_config(pipe.scheduler.config)), once per class; its ignored-keys line (if any) to `warn` on every call. */
-  private schedulerFor(cls: SchedulerClass, warn: (line: string) => void): SchedulerSpec {
+  #schedulerFor(cls: SchedulerClass, warn: (line: string) => void): SchedulerSpec {
     if (cls === this.scheduler.className) return this.scheduler;
-    let got = this.schedulers.get(cls);
+    let got = this.#schedulers.get(cls);
     if (!got) {
       let line: string | undefined;
-      const spec = schedulerFromConfig(this.fromConfigSource(cls), { override: cls, overrideName: 'scheduler', file: this.scheduler.file, warn: (l) => void (line = l) });
+      const spec = schedulerFromConfig(this.#fromConfigSource(cls), { override: cls, overrideName: 'scheduler', file: this.scheduler.file, warn: (l) => void (line = l) });
       got = { spec, line };
-      this.schedulers.set(cls, got);
+      this.#schedulers.set(cls, got);
     }
     if (got.line !== undefined) warn(got.line);
     return got.spec;
   }
 
   /** The config `cls` is built from (schedulerConfigFor: the folder's, with its class's timestep_spacing default). */
-  private fromConfigSource(cls: SchedulerClass): Record<string, unknown> {
+  #fromConfigSource(cls: SchedulerClass): Record<string, unknown> {
     return schedulerConfigFor(this.schedulerConfig, this.scheduler.className, cls);
   }
 
   /** Every check of a generate call: names, values, shapes, conflicts and memory; nothing touches the GPU. */
-  private check(o: PipelineGenerateOptions): Call {
+  #check(o: PipelineGenerateOptions): Call {
     checkOptionNames(o, Object.keys(GENERATE_OPTIONS), 'Pipeline.generate', '{ prompt, height, width, num_frames }', LOAD_ONLY);
     const c = this.transformer.config;
     const cls = this.className;
@@ -1040,9 +1125,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (dit && o.num_frames !== undefined) throw new InputError(`num_frames: ${cls} makes images; leave num_frames out`, { option: 'num_frames' });
     if (!dit && o.class_labels !== undefined) throw new InputError(`class_labels: ${cls} is text-conditional; give prompt or prompt_embeds (class_labels are DiTPipeline's)`, { option: 'class_labels' });
 
-    const outputType = o.output_type ?? (this.decoder ? 'np' : 'latent');
+    const outputType = o.output_type ?? (this.#decoder ? 'np' : 'latent');
     if (outputType !== 'np' && outputType !== 'latent') throw new InputError(`output_type: "np" or "latent", got ${shown(outputType)}`, { option: 'output_type' });
-    if (outputType === 'np' && !this.decoder) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`, { option: 'output_type' });
+    if (outputType === 'np' && !this.#decoder) throw new InputError(`output_type "np" needs a VAE and ${this.name} has none loaded: use output_type "latent"`, { option: 'output_type' });
     const steps = o.num_inference_steps ?? PIPELINES[cls].num_inference_steps;
     if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${shown(steps)}`, { option: 'num_inference_steps' });
     checkSeeds(o.seed);
@@ -1055,17 +1140,17 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, onStepProfile: o.onStepProfile, signal: o.signal };
     const schedCls = o.scheduler === undefined ? this.scheduler.className : schedulerOption(o.scheduler);
     // onWarning is called here, in the checks; a promise it returns is awaited before the call's work (run)
-    const { onWarning } = this;
+    const onWarning = this.#onWarning;
     const warnings = onWarning ? hookQueue('onWarning', 'Pipeline.generate', onWarning) : undefined;
     const warn = (line: string) => {
-      if (!this.warned.has(schedCls)) (warnings ? warnings.call : console.warn)(line);
-      this.warned.add(schedCls);
+      if (!this.#warned.has(schedCls)) (warnings ? warnings.call : console.warn)(line);
+      this.#warned.add(schedCls);
     };
     // the ignored-keys line is said once the scheduler has taken the config and the step count: not for a refused call
     let ignoredLine: string | undefined;
     const keep = (line: string) => void (ignoredLine = line);
-    const spec = o.shift === undefined ? this.schedulerFor(schedCls, keep)
-      : resolveScheduler({ scheduler: schedCls, scheduler_config: this.fromConfigSource(schedCls), shift: o.shift, onWarning: keep }, this.scheduler.file);
+    const spec = o.shift === undefined ? this.#schedulerFor(schedCls, keep)
+      : resolveScheduler({ scheduler: schedCls, scheduler_config: this.#fromConfigSource(schedCls), shift: o.shift, onWarning: keep }, this.scheduler.file);
     opts.scheduler = spec;
     const program = spec.setTimesteps(steps); // its state's size, for the memory check
     if (ignoredLine !== undefined) warn(ignoredLine);
@@ -1088,7 +1173,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       if (prompts && o.prompt_embeds) throw new InputError('give prompt or prompt_embeds, not both', { option: 'prompt_embeds' });
       if (o.negative_prompt !== undefined && o.negative_prompt_embeds) throw new InputError('give negative_prompt or negative_prompt_embeds, not both', { option: 'negative_prompt_embeds' });
       if (!prompts && !o.prompt_embeds) throw new InputError('prompt_embeds: missing; give prompt (with a text encoder) or prompt_embeds [B, L, dim]', { option: 'prompt_embeds' });
-      if (prompts && !this.textEncoder) throw new InputError(this.noTextEncoder(), { option: 'prompt' });
+      if (prompts && !this.#textEncoder) throw new InputError(this.#noTextEncoder(), { option: 'prompt' });
       const negList = o.negative_prompt === undefined ? undefined : promptList(o.negative_prompt, 'negative_prompt');
       let pos: number[];
       if (prompts) {
@@ -1106,7 +1191,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
         checkTextEmbedsForTransformer(c, pos, neg, prompts ? `${batch} prompt(s)` : undefined);
       } else if (cfg) {
         // as WanPipeline.encode_prompt: the negative prompt (default "") is encoded, with prompt as with prompt_embeds
-        if (!this.textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`, { option: 'negative_prompt_embeds' });
+        if (!this.#textEncoder) throw new InputError(`negative_prompt_embeds: missing; guidance_scale ${guidance} > 1 needs them and ${this.name} has no text encoder to encode negative_prompt: give negative_prompt_embeds [${batch}, L', ${width}], or guidance_scale 1`, { option: 'negative_prompt_embeds' });
         const n = negList ?? [''];
         const negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? new Array<string>(batch).fill(n[0]!) : n;
         if (negs.length !== batch) throw new InputError(`negative_prompt: ${plural(negs.length, 'negative prompt')} for a batch of ${batch} (one per prompt, or one string for all)`, { option: 'negative_prompt' });
@@ -1126,7 +1211,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     let shape: number[];
     if (o.latents !== undefined) {
       if (o.seed !== undefined) throw new InputError('seed: give seed (with the output size) or latents, not both: latents are the initial noise a seed would make', { option: 'seed' });
-      shape = this.checkLatents(o.latents, batch, items, o);
+      shape = this.#checkLatents(o.latents, batch, items, o);
       opts.latents = o.latents;
     } else {
       if (Array.isArray(o.seed) && o.seed.length !== batch) throw new InputError(`seed: ${plural(o.seed.length, 'seed')} for a batch of ${batch} (one per prompt, or one number)`, { option: 'seed' });
@@ -1137,18 +1222,18 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     }
     call.shape = shape;
     // the model's own limit first: the fit searches below probe only within the request, so within it
-    this.checkRope(shape, call.asked);
-    this.checkFits(shape, text, cfg, program, outputType === 'np', call.asked);
+    this.#checkRope(shape, call.asked);
+    this.#checkFits(shape, text, cfg, program, outputType === 'np', call.asked);
     // the text encoder's own memory, before the 'text' stage starts (prompts and negative prompts are separate encodes)
-    for (const list of [call.prompts, call.negs]) if (list) this.textEncoder?.checkFits?.(list, L);
+    for (const list of [call.prompts, call.negs]) if (list) this.#textEncoder?.checkFits?.(list, L);
     // a prompt cut at max_sequence_length, or empty: encoded as diffusers does, with a note (an empty negative prompt is the default)
-    const notes = [...(call.prompts ? (this.textEncoder?.promptNotes?.(call.prompts, L, call.promptName!) ?? []) : []), ...(call.negs ? (this.textEncoder?.promptNotes?.(call.negs, L, call.negName!) ?? []).filter((n) => n.kind !== 'empty') : [])];
+    const notes = [...(call.prompts ? (this.#textEncoder?.promptNotes?.(call.prompts, L, call.promptName!) ?? []) : []), ...(call.negs ? (this.#textEncoder?.promptNotes?.(call.negs, L, call.negName!) ?? []).filter((n) => n.kind !== 'empty') : [])];
     for (const { line } of notes) (warnings ? warnings.call : console.warn)(line);
     return call;
   }
 
   /** `latents` as the caller gave them: their shape, after every check the transformer would make (named `latents`), and their agreement with the sizes given. */
-  private checkLatents(latents: unknown, batch: number, items: string, sizes: { height?: number; width?: number; num_frames?: number }): number[] {
+  #checkLatents(latents: unknown, batch: number, items: string, sizes: { height?: number; width?: number; num_frames?: number }): number[] {
     const c = this.transformer.config;
     const shape = checkTensor(latents, 'latents');
     checkLatentsForTransformer(c, shape, { size: batch, items });
@@ -1162,12 +1247,12 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 
   /** sizeTerms (module level) for this pipeline's transformer and VAE. */
-  private sizeTerms(shape: number[], asked: SizeAsked) {
+  #sizeTerms(shape: number[], asked: SizeAsked) {
     return sizeTerms(this.transformer.config, this.vaeScale, shape, asked);
   }
 
   /** checkRopeSize (module level) for this pipeline's transformer and VAE. */
-  private checkRope(shape: number[], asked: SizeAsked): void {
+  #checkRope(shape: number[], asked: SizeAsked): void {
     checkRopeSize(this.transformer.config, this.vaeScale, shape, asked);
   }
 
@@ -1177,10 +1262,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * caller gave it (pixels, or latents) and the most frames, the largest height×width and the largest
    * batch that would fit.
    */
-  private checkFits(shape: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean, asked: { latents: boolean; items: string }): void {
-    const reason = this.refusal(shape, text, cfg, program, decode);
+  #checkFits(shape: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean, asked: { latents: boolean; items: string }): void {
+    const reason = this.#refusal(shape, text, cfg, program, decode);
     if (!reason) return;
-    const { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled } = this.sizeTerms(shape, asked);
+    const { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled } = this.#sizeTerms(shape, asked);
     const at = (b: number, f: number, h: number, w: number) => [b, C, ...(video ? [f] : []), h, w];
     // Each probe is a dry run of the transformer's recording: milliseconds at small batches, seconds at
     // thousands of items. The searches stop at a deadline; one cut short suggests nothing.
@@ -1188,7 +1273,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     const fits = (s: number[]) => {
       if (performance.now() > deadline) throw TIME_UP;
       // probes stay within the request on every axis, so within the rope_max_seq_len that checkRope passed
-      return !this.refusal(s, text, cfg, program, decode);
+      return !this.#refusal(s, text, cfg, program, decode);
     };
     const search = (hi: number, ok: (n: number) => boolean): number | undefined => {
       try {
@@ -1225,7 +1310,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       else if (n && asked.latents) ways.push(`at most latents [${at(b, F, ...scaled(n)).join(',')}] fit${where}`);
       else if (n) ways.push(`at most ${hw(...scaled(n))} fits${where}${one}`);
     }
-    if (!reason.startsWith('the sampler') && this.canHalve(this.transformer.dtype)) ways.push(`loading the pipeline with dtype 'f16' halves the transformer's and the VAE's bytes`);
+    if (!reason.startsWith('the sampler') && this.#canHalve(this.transformer.dtype)) ways.push(`loading the pipeline with dtype 'f16' halves the transformer's and the VAE's bytes`);
     throw new LimitError(`${size} does not fit: ${reason}${ways.length ? `; ${ways.join('; ')}` : ''}`);
   }
 
@@ -1235,8 +1320,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * as the caller gave it, both figures, the largest height×width and frame count that fit, and the budget
    * that would do. The decode's peak grows with height×width; frames and batch items are decoded one at a time.
    */
-  private async checkDecodeFits(call: Call): Promise<void> {
-    const vae = this.decoder;
+  async #checkDecodeFits(call: Call): Promise<void> {
+    const vae = this.#decoder;
     const budget = vae?.maxMemory;
     if (call.outputType !== 'np' || !vae || budget === undefined) return;
     const shape = call.shape;
@@ -1246,7 +1331,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     };
     const m = await need(shape);
     if (m.total <= budget) return;
-    const { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled } = this.sizeTerms(shape, call.asked);
+    const { c, video, pt, ph, pw, B, C, F, H, W, frames, hw, size, scaled } = this.#sizeTerms(shape, call.asked);
     const at = (f: number, h: number, w: number) => [B, C, ...(video ? [f] : []), h, w];
     const latents = call.asked.latents;
     const ways: string[] = [];
@@ -1281,7 +1366,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       }
     } else ways.push(`the VAE's weights alone exceed it`);
     const upcast = vae.config.kind === 'kl' && vae.config.forceUpcast;
-    if (this.canHalve(vae.dtype) && !upcast) ways.push(`loading the pipeline with dtype 'f16' halves the VAE's bytes`);
+    if (this.#canHalve(vae.dtype) && !upcast) ways.push(`loading the pipeline with dtype 'f16' halves the VAE's bytes`);
     ways.push(`or ${largerBudget(m.total)}`);
     throw new LimitError(
       `${size} does not fit: the VAE decode (stage 'decode', after the denoising loop) needs ${fmtBytes(m.total)} on the GPU (VAE weights ${fmtBytes(m.weights)}, frames, caches and scratch ${fmtBytes(m.activations)}), above the maxMemory budget of ${fmtBytes(budget)}; ${ways.join('; ')}`,
@@ -1289,12 +1374,12 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 
   /** Whether a fit refusal suggests loading the pipeline in f16: a component in `dtype` f32, an adapter that stores f16, and a caller who may choose (fixedDtype). */
-  private canHalve(dtype: DType): boolean {
-    return canHalve(dtype, this.gpu, this.fixedDtype);
+  #canHalve(dtype: DType): boolean {
+    return canHalve(dtype, this.gpu, this.#fixedDtype);
   }
 
   /** Why a run over latents `s` (batch s[0]) cannot fit, or undefined: the cheapest check first. */
-  private refusal(s: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean): string | undefined {
+  #refusal(s: number[], text: TextShapes | undefined, cfg: boolean, program: StepProgram, decode: boolean): string | undefined {
     const lim = this.gpu.limits;
     const { bytes: perBinding, name: limitName } = bindingLimit(lim);
     const B = s[0]!;
@@ -1303,7 +1388,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (state > perBinding) return `the sampler state (${program.className}: ${program.slots} f32 copies of the latents) needs ${fmtBytes(state)} in one binding, above the adapter's ${limitName} of ${fmtBytes(perBinding)}`;
     if (decode) {
       try {
-        this.decoder!.plan(s);
+        this.#decoder!.plan(s);
       } catch (e) {
         // the VAE's own suggestion speaks of latents and CLI flags: the caller's way out follows
         if (e instanceof LimitError) return `the VAE decode: ${e.message.replace(/: use [^:]*$/, '')}`;
@@ -1338,17 +1423,17 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 
   /** The checked call, reporting its kernel work to `onKernels` while it runs. */
-  private async run(call: Call): Promise<PipelineOutput> {
+  async #run(call: Call): Promise<PipelineOutput> {
     const { onKernels } = call;
     const onStage = (s: PipelineStage) => callHook('onStage', `Pipeline.generate, stage ${s}`, call.onStage, s);
-    if (!onKernels) return this.runStages(call, onStage);
+    if (!onKernels) return this.#runStages(call, onStage);
     let stage: PipelineStage | undefined;
     // fired inside the GPU code, which cannot wait: a promise it returns is awaited when its stage ends
     const q = hookQueue('onKernels', 'Pipeline.generate', onKernels);
     // the device's events while this call runs (the pipeline runs one call at a time), tagged with its stage
     const unwatch = watchKernels(this.gpu, (e) => stage && q.call({ ...e, stage }));
     try {
-      const out = await this.runStages(call, async (s) => {
+      const out = await this.#runStages(call, async (s) => {
         await q.settle();
         stage = s;
         await onStage(s);
@@ -1361,7 +1446,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   }
 
   /** Text through the encoder, the denoising loop, the decode. */
-  private async runStages(call: Call, onStage: (stage: PipelineStage) => Promise<void>): Promise<PipelineOutput> {
+  async #runStages(call: Call, onStage: (stage: PipelineStage) => Promise<void>): Promise<PipelineOutput> {
     const { opts } = call;
     const stop = (where: string) => throwIfAborted(opts.signal, `Pipeline.generate, ${where}`);
     stop('before it started');
@@ -1369,10 +1454,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (call.prompts || call.negs) {
       await onStage('text');
       stop('before the text encoder');
-      if (call.prompts) opts.prompt_embeds = await this.encode(call.prompts, call.L, call.promptName);
+      if (call.prompts) opts.prompt_embeds = await this.#encode(call.prompts, call.L, call.promptName);
       if (call.negs) {
         if (call.prompts) stop('after encoding the prompt');
-        opts.negative_prompt_embeds = await this.encode(call.negs, call.L, call.negName);
+        opts.negative_prompt_embeds = await this.#encode(call.negs, call.L, call.negName);
       }
       stop('after the text encoder');
     }
@@ -1401,7 +1486,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       };
       // the decode's own abort (`Vae.decode: aborted`) named as the steps' are: the call, and where in the decode it stopped
       // checkDecodeFits measured this decode before the loop: the Vae remembers it (no second dry run)
-      const decoding = this.decoder!.decode(res.latents, { signal: opts.signal, onProgress }).catch((e: unknown) => {
+      const decoding = this.#decoder!.decode(res.latents, { signal: opts.signal, onProgress }).catch((e: unknown) => {
         if (e instanceof Error && e.name === 'AbortError' && opts.signal?.aborted) stop(`in the VAE decode ${decoded}`);
         throw e;
       });
@@ -1423,7 +1508,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * @throws DisposedError after dispose() (thrown at once).
    */
   resetPlans(): Promise<void> {
-    return this.serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.textEncoder?.resetPlans?.()]), 'Pipeline.resetPlans');
+    return this.#serial.whenIdle(() => Promise.all([this.transformer.resetPlans(), this.#textEncoder?.resetPlans?.()]), 'Pipeline.resetPlans');
   }
 
   /**
@@ -1431,11 +1516,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
    * calls throw DisposedError; calls made before it (running or queued) finish first.
    */
   dispose(): void {
-    this.serial.dispose(() => {
-      this.textEncoder?.dispose();
-      this.decoder?.dispose();
+    this.#serial.dispose(() => {
+      this.#textEncoder?.dispose();
+      this.#decoder?.dispose();
       this.transformer.dispose();
-      if (this.ownsGpu) this.gpu.destroy();
+      if (this.#ownsGpu) this.gpu.destroy();
     });
   }
 }
@@ -1599,11 +1684,10 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
           { ...(await textEncoderBudget(folder, teOpts, budget, gpu)), ...teOpts, ...variantOf('text_encoder'), ...shared, gpu, onProgress: opts.onProgress && ((d, t) => opts.onProgress!('text_encoder', d, t)) },
         );
       }
-      const pipe = new Pipeline(root, cls, index, folder, gpu, transformer, vae, schedulerConfig, scheduler, scale, owned);
-      pipe.textEncoder = textEncoder;
-      pipe.unrunTextEncoder = unrun;
-      pipe.onWarning = onWarning;
-      pipe.fixedDtype = opts.fixedDtype === true;
+      const pipe = createPipeline({
+        name: root, className: cls, modelIndex: index, folder, gpu, transformer, vae, schedulerConfig, scheduler, vaeScale: scale, ownsGpu: owned,
+        textEncoder, unrunTextEncoder: unrun, onWarning, fixedDtype: opts.fixedDtype === true,
+      });
       stop('after loading every component');
       return pipe;
     } catch (e) {

@@ -19,7 +19,7 @@
 import { callHook, type Hook } from '../hook.js';
 import { InputError, type TensorData } from '../model/model.js';
 import type { Pipeline, PipelineGenerateOptions, PipelineOutput } from '../pipeline/pipeline.js';
-import { PIPELINES } from '../pipeline/pipeline.js';
+import { PIPELINES, pipelineInternals } from '../pipeline/pipeline.js';
 import { plural } from '../plural.js';
 import { promptList } from '../text/prompt-encoder.js';
 import type { Vae } from '../vae/vae.js';
@@ -110,11 +110,12 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
  * Holds the pipeline for the whole run, as one Pipeline.generate call does: generate() calls on the same
  * pipeline made meanwhile wait for it (and it waits for those made before).
  * @throws InputError for a pipeline without a VAE or a non-Wan/Latte pipeline, and what Pipeline.generate
- *   throws (all that Pipeline.checkGenerate checks: sizes, the transformer passes and the VAE decode against the
+ *   throws (all that Pipeline.generate checks before its first stage: sizes, the transformer passes and the VAE decode against the
  *   adapter and the budgets, before any GPU work and before waiting for the pipeline).
  */
 export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions, opts: ProfilePipelineOptions = {}): Promise<ProfiledGeneration> {
-  pipe.checkOpen(); // before the checks below use its components (a disposed VAE would name itself)
+  const inner = pipelineInternals(pipe);
+  inner.checkOpen(); // before the checks below use its components (a disposed VAE would name itself)
   if (!pipe.vae) throw new InputError(`${pipe.name}: no VAE loaded, so there are no frames to profile a decode of`);
   if (pipe.family === 'dit') throw new InputError(`${pipe.name}: profilePipeline runs text-to-video pipelines (WanPipeline, LattePipeline)`);
   if (o.output_type === 'latent') throw new InputError('output_type: profilePipeline decodes (output_type "np")');
@@ -129,12 +130,12 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   // every check Pipeline.generate makes of this call, once, before any GPU work: the sizes, the transformer passes and
   // the VAE decode against the adapter and the budgets (the loop's p.generate below re-checks only its own call, which
   // does not decode)
-  await pipe.checkGenerate(o);
+  await inner.checkGenerate(o);
   // the whole profile holds the pipeline, as one Pipeline.generate call does: a generate() of the same
   // pipeline made meanwhile would otherwise run between the stages (the replayed step and the decode
   // reuse the plans and buffers that call's loop and decode use)
   const vae = pipe.vae;
-  return pipe.exclusive((p) => profileStages(pipe, vae, p.generate, o, opts, { prompts, cfg, warmRepeats, repeated, forceWallClock }));
+  return inner.exclusive((p) => profileStages(pipe, vae, p.generate, o, opts, { prompts, cfg, warmRepeats, repeated, forceWallClock }));
 }
 
 async function profileStages(

@@ -108,6 +108,15 @@ describe('npm package', () => {
     }
     const refs = (await sh('grep', ['-rl', 'reference types=', join(ROOT, 'dist'), '--include=*.d.ts'], ROOT)).trim().split('\n').map((f) => f.slice(join(ROOT, 'dist').length + 1));
     expect(refs.sort()).toEqual(['ts5/index.browser.d.ts', 'ts5/index.d.ts', 'ts5/profiler.d.ts', 'ts5/profiler.node.d.ts']);
+    // the Pipeline class users see: no plumbing (a private constructor without parameters, #private state), and
+    // tessera's internal factory and accessors (@internal) stripped from the declarations
+    const pipelineDts = readFileSync(join(ROOT, 'dist', 'pipeline', 'pipeline.d.ts'), 'utf8');
+    const cls = pipelineDts.slice(pipelineDts.indexOf('export declare class Pipeline<'));
+    expect(cls.slice(0, cls.indexOf('\n}\n'))).toMatch(/^ {4}private constructor\(\);$/m);
+    for (const hidden of ['exclusive', 'checkOpen', 'checkGenerate', 'tokenizer', 'unrunTextEncoder', 'fixedDtype', 'onWarning', 'serial']) {
+      expect(cls.slice(0, cls.indexOf('\n}\n')), `Pipeline.${hidden} in dist/pipeline/pipeline.d.ts`).not.toMatch(new RegExp(`^ {4}(private )?(readonly )?(get )?${hidden}\\b`, 'm'));
+    }
+    expect(pipelineDts).not.toMatch(/createPipeline|pipelineInternals|PipelineParts|PipelineInternals/);
     for (const [sub, conds] of Object.entries(pkg.exports as Record<string, Record<string, unknown>>)) {
       for (const [cond, v] of Object.entries(conds)) {
         if (typeof v !== 'object' || v === null) continue;

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { Gpu } from '../../src/gpu/device.js';
 import type { FolderSource } from '../../src/io/source.js';
 import { InputError, RopeLimitError, type DiffusionModel } from '../../src/model/model.js';
-import { Pipeline, type ModelIndex, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
+import { createPipeline, type ModelIndex, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
 import { schedulerFromConfig } from '../../src/sampler/config.js';
 
 const transformer = { family: 'wan', config: { family: 'wan', inChannels: 4, outChannels: 4, patch: [1, 2, 2], textDim: 16, ropeMaxSeqLen: 4 } } as unknown as DiffusionModel;
-const pipe = new Pipeline('stand-in', 'WanPipeline', {} as ModelIndex, {} as FolderSource, {} as Gpu, transformer, undefined, {}, schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }), { spatial: 8, temporal: 4 }, false);
+const pipe = createPipeline({ name: 'stand-in', className: 'WanPipeline', modelIndex: {} as ModelIndex, folder: {} as FolderSource, gpu: {} as Gpu, transformer, vae: undefined, schedulerConfig: {}, scheduler: schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }), vaeScale: { spatial: 8, temporal: 4 }, ownsGpu: false });
 const tensor = (shape: number[]) => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape });
 const text = tensor([1, 8, 16]);
 const base = { prompt_embeds: text, guidance_scale: 1, num_inference_steps: 1, output_type: 'latent' } as const;

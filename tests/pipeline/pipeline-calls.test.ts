@@ -11,7 +11,7 @@ import { DisposedError } from '../../src/gpu/serial.js';
 import { LimitError } from '../../src/model/memory.js';
 import { InputError } from '../../src/model/model.js';
 import { embeddedPipelinePath } from '../../src/pipeline/embedded-node.js';
-import { closestOption, latentShapeFor, loadPipeline, Pipeline, PipelineError, type ModelIndex } from '../../src/pipeline/pipeline.js';
+import { closestOption, createPipeline, latentShapeFor, loadPipeline, type Pipeline, PipelineError, type ModelIndex } from '../../src/pipeline/pipeline.js';
 import type { Gpu } from '../../src/gpu/device.js';
 import type { FolderSource } from '../../src/io/source.js';
 import type { ModelConfig } from '../../src/model/config.js';
@@ -59,7 +59,7 @@ describe('option names', () => {
 
 describe('the other pipeline classes (stand-ins: refused before any component is reached)', () => {
   const standIn = (cls: 'DiTPipeline' | 'LattePipeline', config: Record<string, unknown>) =>
-    new Pipeline('stand-in', cls, {} as ModelIndex, {} as FolderSource, {} as Gpu, { family: config.family, config } as unknown as DiffusionModel, undefined, {}, schedulerFromConfig({ _class_name: 'DDIMScheduler' }), { spatial: 8, temporal: 1 }, false);
+    createPipeline({ name: 'stand-in', className: cls, modelIndex: {} as ModelIndex, folder: {} as FolderSource, gpu: {} as Gpu, transformer: { family: config.family, config } as unknown as DiffusionModel, vae: undefined, schedulerConfig: {}, scheduler: schedulerFromConfig({ _class_name: 'DDIMScheduler' }), vaeScale: { spatial: 8, temporal: 1 }, ownsGpu: false });
 
   it('DiT takes class_labels, not text or frames', async () => {
     const dit = standIn('DiTPipeline', { family: 'dit', inChannels: 4, outChannels: 8, patch: 2, sampleSize: 4, numClasses: 10 });

@@ -7,7 +7,7 @@ import { gpu, hasGpu } from '../helpers/gpu.js';
 import { ROOT } from '../helpers/golden.js';
 import { fmtBytes } from '../../src/gpu/tensor.js';
 import { LimitError } from '../../src/model/memory.js';
-import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
+import { loadPipeline, pipelineInternals, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
 import type { Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
 import { flagNames } from '../../src/cli/errors.js';
 import { cli, tempDir } from '../hardening/helpers.js';
@@ -58,9 +58,9 @@ describe.skipIf(!hasGpu)('loadPipeline maxMemory and the VAE decode', () => {
       expect(stages).toEqual([]); // not even the text stage ran
       expect(te.encodedCount).toBe(0);
       // loadPipeline's fixedDtype (the CLI's demo, which takes no --dtype): the same line without the dtype way out
-      pipe.fixedDtype = true;
-      expect(((await pipe.checkGenerate(BIG).catch((x: unknown) => x)) as Error).message).toBe(line.replace(f16, ''));
-      pipe.fixedDtype = false;
+      pipelineInternals(pipe).fixedDtype = true;
+      expect(((await pipelineInternals(pipe).checkGenerate(BIG).catch((x: unknown) => x)) as Error).message).toBe(line.replace(f16, ''));
+      pipelineInternals(pipe).fixedDtype = false;
       // the CLI's words for the same line (generate --pipeline's and demo's)
       expect(flagNames(line)).toBe(
         line

@@ -12,7 +12,7 @@ import { nodeFolder } from '../../src/io/node-source.js';
 import { loadTextEncoder } from '../../src/text/prompt-encoder.js';
 import { TokenizerError } from '../../src/text/tokenizer.js';
 import { InputError } from '../../src/model/model.js';
-import { loadPipeline, parseModelIndex, PipelineError, subFolder } from '../../src/pipeline/pipeline.js';
+import { loadPipeline, parseModelIndex, PipelineError, pipelineInternals, subFolder } from '../../src/pipeline/pipeline.js';
 import { SchedulerConfigError } from '../../src/sampler/config.js';
 import { FIXTURES } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
@@ -202,7 +202,7 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 3 }), InputError).message).toMatch(/such as 5 or 1$/);
       // sizes are checked before the prompt is encoded: a fake encoder that records calls is never reached
       let encoded = 0;
-      pipe.textEncoder = { encodePrompt: async () => (encoded++, text), dispose: () => {} };
+      pipelineInternals(pipe).textEncoder = { encodePrompt: async () => (encoded++, text), dispose: () => {} };
       await expect(pipe.generate({ prompt: 'a red circle', guidance_scale: 1, seed: 0, height: 32, width: 32, num_frames: 6, num_inference_steps: 1 })).rejects.toThrow(/num_frames 6: must be 4k \+ 1/);
       await expect(pipe.generate({ prompt: 'a red circle', guidance_scale: 1, seed: 0, height: 40, width: 32, num_frames: 5, num_inference_steps: 1 })).rejects.toThrow(/^height 40: must be a multiple of 16/);
       await expect(pipe.generate({ prompt: ['a', 'b'], negative_prompt: ['x'], guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5, num_inference_steps: 1 })).rejects.toThrow(/negative_prompt: 1 negative prompt for a batch of 2 \(one per prompt, or one string for all\)/);
@@ -210,7 +210,7 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       // given latents are named as such (not the transformer's hidden_states)
       await expect(pipe.generate({ prompt_embeds: text, guidance_scale: 1, latents: { data: new Float32Array(4 * 4 * 4), shape: [1, 4, 4, 4] }, output_type: 'latent', num_inference_steps: 1 })).rejects.toThrow(/^latents: expected \[B, C, F, H, W\] \(5 dims\) for a wan model, found \[1,4,4,4\]$/);
       await expect(pipe.generate({ prompt_embeds: text, guidance_scale: 1, latents: { data: new Float32Array(3 * 8), shape: [1, 3, 2, 2, 2] }, output_type: 'latent', num_inference_steps: 1 })).rejects.toThrow(/^latents: expected 4 channels \(transformer config in_channels\), found 3/);
-      pipe.textEncoder = undefined;
+      pipelineInternals(pipe).textEncoder = undefined;
     } finally {
       pipe.dispose();
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { nodeFolder } from '../../src/io/node-source.js';
-import { loadPipeline, type Pipeline } from '../../src/pipeline/pipeline.js';
+import { loadPipeline, pipelineInternals, type Pipeline } from '../../src/pipeline/pipeline.js';
 import { Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
 import { loadTokenizer } from '../../src/text/tokenizer.js';
 import type { Umt5Encoder } from '../../src/text/umt5.js';
@@ -54,19 +54,19 @@ describe.skipIf(!hasGpu)('Pipeline.generate: the notes go to onWarning in the ch
   it('prompt cut at 4, and an empty prompt; the default "" negative prompt says nothing', async () => {
     const call = { height: 32, width: 32, num_frames: 9, num_inference_steps: 1, guidance_scale: 5 };
     lines.length = 0;
-    await pipe.checkGenerate({ ...call, prompt: 'a red circle moving right', max_sequence_length: 4 });
+    await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a red circle moving right', max_sequence_length: 4 });
     expect(lines).toEqual([CUT]);
     lines.length = 0;
-    await pipe.checkGenerate({ ...call, prompt: '' });
+    await pipelineInternals(pipe).checkGenerate({ ...call, prompt: '' });
     expect(lines).toEqual([EMPTY]);
     lines.length = 0;
-    await pipe.checkGenerate({ ...call, prompt: 'a red circle moving right' });
+    await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a red circle moving right' });
     expect(lines).toEqual([]);
     // a negative prompt: cut, a note; empty (given or the default), none
-    await pipe.checkGenerate({ ...call, prompt: 'a circle', negative_prompt: 'a red circle moving right', max_sequence_length: 4 });
+    await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a circle', negative_prompt: 'a red circle moving right', max_sequence_length: 4 });
     expect(lines).toEqual([CUT.replace('prompt has', 'negative_prompt has')]);
     lines.length = 0;
-    await pipe.checkGenerate({ ...call, prompt: 'a circle', negative_prompt: '' });
+    await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a circle', negative_prompt: '' });
     expect(lines).toEqual([]);
   }, 120_000);
 });

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import '../../src/node-env.js';
-import { loadPipeline } from '../../src/pipeline/pipeline.js';
+import { loadPipeline, pipelineInternals } from '../../src/pipeline/pipeline.js';
 import { loadModel } from '../../src/model/model.js';
 import { generate } from '../../src/sampler/generate.js';
 import { readFileSync } from 'node:fs';
@@ -21,13 +21,13 @@ describe.skipIf(!hasGpu)('a swapped scheduler warns only for calls that run', ()
     const pipe = await loadPipeline(PIPE, { gpu: gpu!, vae: false, onWarning: (l) => void lines.push(l) });
     try {
       const call = { prompt_embeds: { data: randn(8 * 16, 1), shape: [1, 8, 16] }, guidance_scale: 1, seed: 3, height: 32, width: 32, num_frames: 5, output_type: 'latent' as const, scheduler: 'unipc' };
-      const e = await pipe.checkGenerate({ ...call, num_inference_steps: 5000 }).catch((x) => x);
+      const e = await pipelineInternals(pipe).checkGenerate({ ...call, num_inference_steps: 5000 }).catch((x) => x);
       expect(e).toBeInstanceOf(StepCountError);
       expect(lines).toEqual([]);
-      await pipe.checkGenerate({ ...call, num_inference_steps: 2 });
+      await pipelineInternals(pipe).checkGenerate({ ...call, num_inference_steps: 2 });
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/are not UniPCMultistepScheduler config keys: ignored/);
-      await pipe.checkGenerate({ ...call, num_inference_steps: 3 });
+      await pipelineInternals(pipe).checkGenerate({ ...call, num_inference_steps: 3 });
       expect(lines).toHaveLength(1);
     } finally {
       pipe.dispose();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { LimitError } from '../../src/model/memory.js';
-import { loadPipeline, type Pipeline } from '../../src/pipeline/pipeline.js';
+import { loadPipeline, pipelineInternals, type Pipeline } from '../../src/pipeline/pipeline.js';
 import { profilePipeline } from '../../src/profile/pipeline.js';
 import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
@@ -34,6 +34,6 @@ describe.skipIf(!hasGpu)('profilePipeline checks the call before any stage', () 
   });
 
   it('checkGenerate returns the latent shape of a call that fits', async () => {
-    expect(await pipe.checkGenerate({ prompt: 'a red circle moving left', height: 32, width: 32, num_frames: 9, num_inference_steps: 1, guidance_scale: 1 })).toEqual([1, 16, 3, 8, 8]);
+    expect(await pipelineInternals(pipe).checkGenerate({ prompt: 'a red circle moving left', height: 32, width: 32, num_frames: 9, num_inference_steps: 1, guidance_scale: 1 })).toEqual([1, 16, 3, 8, 8]);
   });
 });

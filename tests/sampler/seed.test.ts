@@ -5,7 +5,7 @@ import { InputError, type DiffusionModel } from '../../src/model/model.js';
 import { isSeed, randn, rng, SEED_MAX, seedProblem } from '../../src/random.js';
 import { generate } from '../../src/sampler/generate.js';
 import { schedulerFromConfig, SchedulerConfigError } from '../../src/sampler/config.js';
-import { latentShapeFor, Pipeline, type ModelIndex, type PromptEncoder } from '../../src/pipeline/pipeline.js';
+import { createPipeline, latentShapeFor, pipelineInternals, type ModelIndex, type PromptEncoder } from '../../src/pipeline/pipeline.js';
 import type { FolderSource } from '../../src/io/source.js';
 import type { Gpu } from '../../src/gpu/device.js';
 import { profilePipeline } from '../../src/profile/pipeline.js';
@@ -133,8 +133,8 @@ describe('Pipeline.generate() refuses before any GPU work, naming its option', (
   // a Wan-shaped stand-in: patch 1×2×2, VAE factors 8 / 4; neither the transformer nor the text encoder may be reached
   let encoded = 0;
   const transformer = { family: 'wan', config: { family: 'wan', inChannels: 4, outChannels: 4, patch: [1, 2, 2] } } as unknown as DiffusionModel;
-  const pipe = new Pipeline('stand-in', 'WanPipeline', {} as ModelIndex, {} as FolderSource, {} as Gpu, transformer, undefined, {}, schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }), { spatial: 8, temporal: 4 }, false);
-  pipe.textEncoder = {
+  const pipe = createPipeline({ name: 'stand-in', className: 'WanPipeline', modelIndex: {} as ModelIndex, folder: {} as FolderSource, gpu: {} as Gpu, transformer, vae: undefined, schedulerConfig: {}, scheduler: schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }), vaeScale: { spatial: 8, temporal: 4 }, ownsGpu: false });
+  pipelineInternals(pipe).textEncoder = {
     encodePrompt: async () => {
       encoded++;
       throw new Error('the text encoder ran');
@@ -180,8 +180,8 @@ describe('Pipeline.generate() refuses before any GPU work, naming its option', (
   });
 
   it('the demo\'s profilePipeline refuses a bad seed before encoding the prompt', async () => {
-    const withVae = new Pipeline('stand-in', 'WanPipeline', {} as ModelIndex, {} as FolderSource, {} as Gpu, transformer, {} as Vae, {}, pipe.scheduler, { spatial: 8, temporal: 4 }, false);
-    withVae.textEncoder = pipe.textEncoder;
+    const withVae = createPipeline({ name: 'stand-in', className: 'WanPipeline', modelIndex: {} as ModelIndex, folder: {} as FolderSource, gpu: {} as Gpu, transformer, vae: {} as Vae, schedulerConfig: {}, scheduler: pipe.scheduler, vaeScale: { spatial: 8, temporal: 4 }, ownsGpu: false });
+    pipelineInternals(withVae).textEncoder = pipe.textEncoder;
     const e = await profilePipeline(withVae, { ...sizes, prompt: 'a red circle', seed: -1 }).catch((x: Error) => x);
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toBe(`seed: ${RANGE}, got -1`);

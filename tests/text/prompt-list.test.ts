@@ -5,7 +5,7 @@ import { InputError, type DiffusionModel } from '../../src/model/model.js';
 import { promptList, Umt5TextEncoder } from '../../src/text/prompt-encoder.js';
 import type { T5Tokenizer } from '../../src/text/tokenizer.js';
 import type { Umt5Encoder } from '../../src/text/umt5.js';
-import { Pipeline, type ModelIndex } from '../../src/pipeline/pipeline.js';
+import { createPipeline, pipelineInternals, type ModelIndex } from '../../src/pipeline/pipeline.js';
 import { schedulerFromConfig } from '../../src/sampler/config.js';
 import type { FolderSource } from '../../src/io/source.js';
 import type { Gpu } from '../../src/gpu/device.js';
@@ -39,8 +39,8 @@ describe('encodePrompt and Pipeline.generate word a bad prompt alike', () => {
   const untouchable = new Proxy({}, { get: (_, k) => (k === 'folder' ? { name: 'stand-in' } : () => { throw new Error('the encoder ran'); }) });
   const enc = new Umt5TextEncoder(untouchable as T5Tokenizer, untouchable as Umt5Encoder, false);
   const transformer = { family: 'wan', config: { family: 'wan', inChannels: 4, outChannels: 4, patch: [1, 2, 2] } } as unknown as DiffusionModel;
-  const pipe = new Pipeline('stand-in', 'WanPipeline', {} as ModelIndex, {} as FolderSource, {} as Gpu, transformer, undefined, {}, schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }), { spatial: 8, temporal: 4 }, false);
-  pipe.textEncoder = enc;
+  const pipe = createPipeline({ name: 'stand-in', className: 'WanPipeline', modelIndex: {} as ModelIndex, folder: {} as FolderSource, gpu: {} as Gpu, transformer, vae: undefined, schedulerConfig: {}, scheduler: schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }), vaeScale: { spatial: 8, temporal: 4 }, ownsGpu: false });
+  pipelineInternals(pipe).textEncoder = enc;
   const sizes = { height: 32, width: 32, num_frames: 5, num_inference_steps: 1, seed: 0 };
 
   it('the same message, the option named as each call names it', async () => {
