@@ -151,6 +151,44 @@ export function findDuplicateKey(text: string): { key: string; tensor: string } 
   return null;
 }
 
+// First bytes of the formats most often given in place of safetensors (a PyTorch .bin/.pt above
+// all), so a wrong file is named by what it is rather than by the length its first 8 bytes spell.
+// `at` is the offset of `magic`; `what` is the format in words.
+const bytesOf = (...parts: (string | number)[]): number[] => parts.flatMap((p) => (typeof p === 'string' ? [...p].map((c) => c.charCodeAt(0)) : [p]));
+const PICKLE = 'a Python pickle (convert it with safetensors.torch.save_file)';
+const KNOWN_MAGIC: readonly { magic: number[]; at?: number; what: string }[] = [
+  { magic: bytesOf('PK', 3, 4), what: 'a zip archive; a PyTorch .bin/.pt from torch.save is one (convert it with safetensors.torch.save_file)' },
+  { magic: [0x80, 0x02], what: 'a Python pickle; an old PyTorch .bin/.pt is one (convert it with safetensors.torch.save_file)' },
+  { magic: [0x80, 0x03], what: PICKLE },
+  { magic: [0x80, 0x04], what: PICKLE },
+  { magic: [0x80, 0x05], what: PICKLE },
+  { magic: bytesOf('GIF87a'), what: 'a GIF image' },
+  { magic: bytesOf('GIF89a'), what: 'a GIF image' },
+  { magic: bytesOf(0x89, 'PNG', 0x0d, 0x0a, 0x1a, 0x0a), what: 'a PNG image' },
+  { magic: [0xff, 0xd8, 0xff], what: 'a JPEG image' },
+  { magic: bytesOf('ftyp'), at: 4, what: 'an MP4/MOV video' },
+  { magic: [0x1a, 0x45, 0xdf, 0xa3], what: 'a WebM/Matroska video' },
+  { magic: bytesOf('RIFF'), what: 'a RIFF file (WAV/AVI/WebP)' },
+  { magic: [0x1f, 0x8b], what: 'a gzip archive' },
+  { magic: bytesOf(0x93, 'NUMPY'), what: 'a NumPy .npy array' },
+  { magic: bytesOf(0x89, 'HDF'), what: 'an HDF5 file (a Keras .h5?)' },
+  { magic: bytesOf('GGUF'), what: 'a GGUF model' },
+];
+
+/** The format `first8` (a file's first 8 bytes) announces, with the bytes shown, or null. */
+function knownFormat(first8: Uint8Array): string | null {
+  for (const k of KNOWN_MAGIC) {
+    const at = k.at ?? 0;
+    if (k.magic.every((b, i) => first8[at + i] === b)) {
+      const bytes = first8.subarray(0, at + k.magic.length);
+      // printable bytes as text, others as \xNN (what `xxd`/Python show)
+      const shown = [...bytes].map((b) => (b >= 0x20 && b < 0x7f && b !== 0x22 && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+      return `starts with "${shown}": ${k.what}`;
+    }
+  }
+  return null;
+}
+
 /**
  * Reads and validates the header (only the header: two reads, 8 bytes then N bytes).
  * Throws SafetensorsError naming the file (and tensor) on any violation of the format.
@@ -169,6 +207,11 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
   const text8 = lenBytes.every((c) => (c >= 0x20 && c < 0x7f) || c === 0x09 || c === 0x0a || c === 0x0d);
   const notSafetensors = () =>
     new SafetensorsError(`not a safetensors file: it begins with text (${show(new TextDecoder().decode(lenBytes))}), where a safetensors file begins with its JSON header's length as an 8-byte little-endian integer`, file);
+  // Checked before the length arithmetic: a GIF's or a pickle's first bytes spell a huge "length".
+  // Only when the length is impossible, so a real file that happens to start so is never refused.
+  const format = knownFormat(lenBytes);
+  const badLength = n64 < 2n || n64 > BigInt(cap) || n64 > BigInt(size - 8);
+  if (badLength && format) throw new SafetensorsError(`not a safetensors file (${format})`, file);
   if (n64 < 2n) throw new SafetensorsError(`header length ${n64} is too small (a header is at least "{}")`, file);
   if (n64 > BigInt(cap)) throw text8 ? notSafetensors() : new SafetensorsError(`header length ${n64} exceeds the limit of ${cap} bytes`, file);
   if (n64 > BigInt(size - 8)) throw text8 ? notSafetensors() : new SafetensorsError(`header length ${n64} runs past the end of the file (${byteCount(size)})`, file);
