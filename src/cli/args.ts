@@ -135,6 +135,9 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (value === undefined) {
       value = argv[++i];
       if (value === undefined || (value.startsWith('--') && f.type !== 'number')) throw new UsageError(`--${name} needs ${valueKind(f)}`);
+      // -q/-h next are flags as --quiet/--help are, not a prompt "-q" (a negative number is no short flag)
+      const short = shortFlag(value, spec);
+      if (short !== value) throw new UsageError(`--${name} needs ${valueKind(f)}; ${value} is ${short.split('=')[0]}'s short form (write --${name}=${value} to give it as the value)`);
     }
     out[name] = convert(name, f, value);
   }
