@@ -137,7 +137,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === 'help' && named.length) return main([...named, '--help', ...(args.includes('--no-tune') ? ['--no-tune'] : [])]);
   if (!name || name === 'help') {
     if (!name) {
-      console.error(topHelp()); // no command: usage on stderr, exit 2 (not a success)
+      // no command: the one error line every usage error gets (README), then the usage; stderr, exit 2
+      const names = commands.map((c) => c.spec.name);
+      console.error(errorLine(new UsageError(`no command; give one of ${names.join(', ')} (usage below)`), false));
+      console.error(topHelp());
       return 2;
     }
     console.log(topHelp());
