@@ -9,6 +9,7 @@ import { gpu, hasGpu } from '../helpers/gpu.js';
 import { subgroupsOf8 } from '../../src/gpu/policy.js';
 import { kernelsAt } from '../../src/cli/bench-ref.js';
 import { tesseraInProcess } from '../helpers/cli.js';
+import { sameMesaCache } from '../helpers/mesa-cache.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cache = join(root, 'tests', '.tmp', 'tune-cli-cache');
@@ -19,7 +20,7 @@ function tessera(env: Record<string, string>, ...args: string[]): Promise<{ code
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'tessera.mjs'), ...args], {
       cwd: root,
-      env: { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: cache, ...env },
+      env: { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...sameMesaCache(), XDG_CACHE_HOME: cache, ...env },
     });
     let stdout = '';
     let stderr = '';
