@@ -7,7 +7,7 @@
 //   transformer/               config.json + diffusion_pytorch_model*.safetensors   (loadModel)
 //   vae/                       config.json + weights                                (loadVae, src/vae)
 //   scheduler/                 scheduler_config.json                                (src/sampler)
-//   text_encoder/, tokenizer/  read by the text encoder (slots `textEncoder`, `tokenizer`)
+//   text_encoder/, tokenizer/  read by the text encoder (loadTextEncoder; Pipeline.textEncoder)
 // A component saved as None is listed as [null, null] and is absent.
 import type { Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
@@ -826,8 +826,8 @@ export function pipelineInternals(p: Pipeline<boolean>): PipelineInternals {
 }
 
 /**
- * A loaded diffusers pipeline: the transformer and VAE on one device, the scheduler config, and
- * slots for the text encoder and tokenizer.
+ * A loaded diffusers pipeline (from loadPipeline): the transformer, VAE and text encoder on one device, and the
+ * scheduler config.
  *
  * `HasVae` (types only): `false` for a pipeline loaded with `{ vae: false }` (loadPipeline's overload gives
  * `Pipeline<false>`), whose `vae` is undefined and whose generate() is typed PipelineLatentOutput; the default
