@@ -61,27 +61,51 @@ export interface CrossKV {
   v: Tensor;
 }
 
+/** A block's cross-attention K/V buffers and, where `attn2.norm_k` follows `to_k`, the scratch of the un-normed K. */
+export interface CrossKVTensors extends CrossKV {
+  kText?: Tensor;
+}
+
 /**
- * Records block `prefix`'s cross-attention K/V projections of `context` [B, L, D] into `plan`
- * (the prepare plan, run once per generation and CFG batch): `attn2.to_k`, `attn2.to_v` and, with
- * `qkNormEps`, `attn2.norm_k` (Wan's RMSNorm across heads). The results go to buffers of their own,
- * `<prefix>.attn2.k` / `.v`, which every step's forward then reads (diffusers recomputes them per
- * step; the values are the same). Scratch `k_text` holds the un-normed K.
+ * Allocates block `prefix`'s cross-attention K/V for a context of `shape` [B, L, D]: buffers of
+ * their own, `<prefix>.attn2.k` / `.v`, which every step's forward reads; with `qkNorm`, scratch
+ * `k_text` [B, L, D] for the un-normed K. Records nothing (recordCrossKV does).
  */
-export function crossAttentionKV(plan: Plan, s: Scratch, w: Weights, a: { prefix: string; context: Tensor; qkNormEps?: number }): CrossKV {
+export function crossKVTensors(plan: Plan, s: Scratch, prefix: string, context: Tensor, qkNorm: boolean): CrossKVTensors {
+  const { shape, dtype } = context;
+  const k = plan.alloc.tensor(shape, dtype, `${prefix}.attn2.k`);
+  const v = plan.alloc.tensor(shape, dtype, `${prefix}.attn2.v`);
+  return qkNorm ? { k, v, kText: s.get('k_text', shape) } : { k, v };
+}
+
+/**
+ * Records block `prefix`'s cross-attention K/V projections of `context` [B, L, D] into `out`
+ * (tensors of the context's shape, e.g. the same rows of crossKVTensors' buffers): `attn2.to_k`,
+ * `attn2.to_v` and, with `qkNormEps`, `attn2.norm_k` (Wan's RMSNorm across heads) from `out.kText`.
+ * All three act row by row, so a range of rows can be recorded alone.
+ */
+export function recordCrossKV(plan: Plan, w: Weights, a: { prefix: string; context: Tensor; out: CrossKVTensors; qkNormEps?: number }): void {
   const p = a.prefix;
-  const shape = a.context.shape;
+  const { k, v, kText } = a.out;
   plan.layer = p;
-  const dtype = a.context.dtype;
-  const k = plan.alloc.tensor(shape, dtype, `${p}.attn2.k`);
-  const v = plan.alloc.tensor(shape, dtype, `${p}.attn2.v`);
   if (a.qkNormEps === undefined) linear(plan, a.context, w.linear(`${p}.attn2.to_k`), k);
   else {
-    const kc = linear(plan, a.context, w.linear(`${p}.attn2.to_k`), s.get('k_text', shape));
+    if (!kText) throw new Error(`${p}: attn2.norm_k needs the scratch k_text (crossKVTensors with qkNorm)`);
+    const kc = linear(plan, a.context, w.linear(`${p}.attn2.to_k`), kText);
     norm(plan, { x: kc, out: k, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_k.weight`), layer: 'attn2.norm_k' });
   }
   linear(plan, a.context, w.linear(`${p}.attn2.to_v`), v);
-  return { k, v };
+}
+
+/**
+ * Records block `prefix`'s cross-attention K/V projections of `context` [B, L, D] into `plan`
+ * (the prepare plan, run once per generation and CFG batch): crossKVTensors, then recordCrossKV
+ * (diffusers recomputes K/V per step; the values are the same).
+ */
+export function crossAttentionKV(plan: Plan, s: Scratch, w: Weights, a: { prefix: string; context: Tensor; qkNormEps?: number }): CrossKVTensors {
+  const out = crossKVTensors(plan, s, a.prefix, a.context, a.qkNormEps !== undefined);
+  recordCrossKV(plan, w, { ...a, out });
+  return out;
 }
 
 /** Records one block. Scratch tensors come from `s` (shared by every block of the pass). Returns x. */

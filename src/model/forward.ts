@@ -10,7 +10,7 @@ import { InputError } from './input-error.js';
 import { recordDit } from './dit.js';
 import { setFfnChunkRows, setItemwise } from './ffn.js';
 import { recordLatte } from './latte.js';
-import { recordWan, type KeyFoldTable } from './wan.js';
+import { recordWan, type KeyFoldTable, type WanRecording } from './wan.js';
 import { allocateWeights, expectedKeys, type Weights } from './weights.js';
 
 /** The plans and input/output tensors of one recorded forward pass. */
@@ -23,6 +23,8 @@ export interface ForwardRecording {
   text?: Tensor;
   /** Wan: where the host writes the text's cross-attention key fold (keyFoldLengths of the text) with the text. */
   textKeyFold?: KeyFoldTable;
+  /** Wan: records the prepare plan's work over the first `rows` rows of each text item (WanRecording.recordText). */
+  recordText?: WanRecording['recordText'];
   labels?: Tensor;
   out: Tensor;
 }
@@ -55,10 +57,11 @@ export function recordForward(gpu: Gpu, alloc: Allocator, c: ModelConfig, weight
   let text: Tensor | undefined;
   let labels: Tensor | undefined;
   let textKeyFold: KeyFoldTable | undefined;
+  let recordText: WanRecording['recordText'] | undefined;
   let out: Tensor;
   if (c.family === 'wan') {
     text = alloc.tensor(textShape!, dtype, 'encoder_hidden_states');
-    ({ out, textKeyFold } = recordWan(plan, c, weights, { latents, timestep, text }, prepare));
+    ({ out, textKeyFold, recordText } = recordWan(plan, c, weights, { latents, timestep, text }, prepare));
   } else if (c.family === 'latte') {
     text = alloc.tensor(textShape!, dtype, 'encoder_hidden_states');
     out = recordLatte(plan, c, weights, { latents, timestep, text }, prepare);
@@ -66,7 +69,7 @@ export function recordForward(gpu: Gpu, alloc: Allocator, c: ModelConfig, weight
     labels = alloc.uploadU32(new Uint32Array(B), 'class_labels');
     out = recordDit(plan, c, weights, { latents, timestep, labels });
   }
-  return { plan, prepare, latents, timestep, text, textKeyFold, labels, out };
+  return { plan, prepare, latents, timestep, text, textKeyFold, recordText, labels, out };
 }
 
 /** Placeholder weights with the shapes the config implies (for planning without a checkpoint). */

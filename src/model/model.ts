@@ -17,7 +17,7 @@ import type { MemoryPlan } from '../gpu/memory-plan.js';
 import { plural } from '../plural.js';
 import { checkKeyCount, checkKeys, expectedKeys, unexpectedKeysLine, uploadWeights, type UnexpectedKeys, type Weights } from './weights.js';
 import { keyFoldLengths } from '../ops/attention.js';
-import { checkRopeGrid, type KeyFoldTable } from './wan.js';
+import { checkRopeGrid, textRowBucket, type KeyFoldTable } from './wan.js';
 import { checkGpuOption, InputError, kindOf, shown } from './input-error.js';
 import { checkDeviceOptions, isCallersDevice, loadGpuOf } from './device-option.js';
 import type { Hook } from '../hook.js';
@@ -254,8 +254,15 @@ const FORWARD_INPUTS: Record<ModelConfig['family'], readonly string[]> = {
 interface Runner {
   key: string;
   plan: Plan;
-  /** What depends on the text alone (text embedder, cross-attention K/V): run before `plan` after the text is written; empty for DiT. */
+  /**
+   * What depends on the text alone (text embedder, cross-attention K/V): run before `plan` after the text is written; empty for DiT.
+   * Wan: the plan of `prepares` for the written text's row bucket (writeInputs).
+   */
   prepare: Plan;
+  /** Wan: prepare plans by rows computed per text item (textRowBucket), recorded on first use; all L rows recorded with the runner. */
+  prepares?: Map<number, Plan>;
+  /** Wan: records a prepare plan over the first `rows` rows of each item (WanRecording.recordText). */
+  recordText?: (prepare: Plan, rows: number) => void;
   /** Whether `prepare` ran since the text was last written. */
   prepared: boolean;
   alloc: Allocator;
@@ -423,8 +430,9 @@ export class DiffusionModel {
     const alloc = new Allocator(this.gpu);
     try {
       // scratch activations share buffers by liveness over the recorded plans (src/gpu/memory-plan.ts)
-      const { plan, prepare, latents, timestep, text, textKeyFold, labels, out, memory } = recordForwardPooled(this.gpu, alloc, this.config, this.weights, latentShape, textShape, this.memory);
-      const r: Runner = { key, plan, prepare, prepared: false, alloc, latents, timestep, text, textKeyFold, labels, out, memory };
+      const { plan, prepare, latents, timestep, text, textKeyFold, recordText, labels, out, memory } = recordForwardPooled(this.gpu, alloc, this.config, this.weights, latentShape, textShape, this.memory);
+      const prepares = recordText && new Map([[textShape![1]!, prepare]]);
+      const r: Runner = { key, plan, prepare, prepares, recordText, prepared: false, alloc, latents, timestep, text, textKeyFold, labels, out, memory };
       this.runners.set(key, r);
       this.evictRunners();
       return r;
@@ -472,10 +480,26 @@ export class DiffusionModel {
         for (let b = 0; b < B; b++) table[b * stride] = fold[b]!;
         this.gpu.device.queue.writeBuffer(tensor.buffer, tensor.offset ?? 0, table);
         r.plan.keyFoldWritten(tensor.buffer, tensor.offset ?? 0, table);   // profiles count the keys visited
+        // the text-only work over the rows the cross-attention reads (keys 0..fold[b]), not all L padded rows
+        r.prepare = this.textPrepare(r, textRowBucket(Math.max(...fold) + 1, L));
       }
       r.prepared = false;
     }
     if (r.labels) this.gpu.device.queue.writeBuffer(r.labels.buffer, r.labels.offset ?? 0, Uint32Array.from(inputs.class_labels!, Number));
+  }
+
+  /**
+   * Wan: the runner's prepare plan over the first `rows` rows of each text item, recorded on first
+   * use (same buffers and kernels as the L-row plan; only the GEMMs' M is smaller).
+   */
+  private textPrepare(r: Runner, rows: number): Plan {
+    let p = r.prepares!.get(rows);
+    if (!p) {
+      p = new Plan(this.gpu, r.alloc);
+      r.recordText!(p, rows);
+      r.prepares!.set(rows, p);
+    }
+    return p;
   }
 
   /** Runs the runner's prepare plan when the text changed since it last ran. */

@@ -9,7 +9,7 @@ import { norm } from '../ops/norm.js';
 import { patchify, unpatchify } from '../ops/patchify.js';
 import { ropeTable } from '../ops/rope.js';
 import { timestepEmbedding } from '../ops/timestep.js';
-import { adaLnZeroBlock, crossAttentionKV } from './block.js';
+import { adaLnZeroBlock, crossKVTensors, recordCrossKV, type CrossKVTensors } from './block.js';
 import type { WanConfig } from './config.js';
 import { itemwise } from './ffn.js';
 import { linear, Scratch, view } from './layers.js';
@@ -32,10 +32,17 @@ export interface KeyFoldTable {
   stride: number;
 }
 
-/** What recordWan records: the output latents and the text's key-fold table. */
+/** What recordWan records: the output latents, the text's key-fold table and the text-only part's recorder. */
 export interface WanRecording {
   out: Tensor; // [B, Cout, F, H, W]
   textKeyFold: KeyFoldTable;
+  /**
+   * Records the text-only work (text embedder, every block's to_k/norm_k/to_v) over the first `rows`
+   * (1..L) rows of each item into `prepare`, writing the same tensors as the recorded prepare plan
+   * (which is `recordText(prepare, L)`); the rows after are left as they are. Enough for the
+   * forward when rows ≥ every item's keyFold entry + 1 (the cross-attention reads no key after it).
+   */
+  recordText: (prepare: Plan, rows: number) => void;
 }
 
 /**
@@ -116,10 +123,10 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   const temb = linear(plan, t1, w.linear('condition_embedder.time_embedder.linear_2'), s.get('temb', [B, D])); // [B, D]
   const tembAct = silu(plan, { x: temb, out: s.get('temb_silu', [B, D]), layer: 'act_fn' });
   const tproj = linear(plan, tembAct, w.linear('condition_embedder.time_proj'), s.get('timestep_proj', [B, 6 * D])); // [B, 6D]
-  // text (prepare plan): Linear → GELU(tanh) → Linear over all L tokens (padding included, as diffusers does)
-  prepare.layer = 'condition_embedder';
-  const c1 = linear(prepare, io.text, w.linear('condition_embedder.text_embedder.linear_1'), s.get('text_hidden', [B, L, D]), 'gelu');
-  const ctx = linear(prepare, c1, w.linear('condition_embedder.text_embedder.linear_2'), s.get('context', [B, L, D])); // [B, L, D]
+  // text (prepare plan): Linear → GELU(tanh) → Linear, then every block's K/V (recordText, below)
+  const textHidden = s.get('text_hidden', [B, L, D]);
+  const ctx = s.get('context', [B, L, D]); // [B, L, D]
+  const kvs: CrossKVTensors[] = [];
 
   // RoPE cos/sin table for this grid, float64 on the host like diffusers, uploaded once
   plan.layer = '';
@@ -129,7 +136,8 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   // blocks: adaLN-Zero with q/k RMSNorm across heads, 3D RoPE, cross-attention to the text
   // (affine norm2 when cross_attn_norm), one eps for every norm; modulation = scale_shift_table + timestep_proj
   for (let i = 0; i < c.layers; i++) {
-    const kv = crossAttentionKV(prepare, s, w, { prefix: `blocks.${i}`, context: ctx, qkNormEps: c.eps }); // [B, L, D] each
+    const kv = crossKVTensors(plan, s, `blocks.${i}`, ctx, true); // [B, L, D] each
+    kvs.push(kv);
     const block = (xs: Tensor, emb: Tensor, k: Tensor, v: Tensor, fold: Tensor) => adaLnZeroBlock(plan, s, w, {
       prefix: `blocks.${i}`,
       x: xs,
@@ -162,5 +170,71 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   // 4. unpatchify: each token's outputs ordered (pt, ph, pw, c), c fastest
   const out = plan.alloc.tensor([B, c.outChannels, F, H, W], w.dtype, 'sample');
   unpatchify(plan, { x: o, out, patch: c.patch, grid, channels: c.outChannels, order: 'c-last', layer: 'unpatchify' });
-  return { out, textKeyFold: { tensor: keyFold, stride: foldStride } };
+
+  // the text-only work over the first `rows` rows of each item, into the same tensors: all L rows here
+  // (what the memory plan's dry run sees: the largest case); the model records smaller row counts on demand
+  const textSpans = itemRowSpans(B, L, textRowGranule(plan, w.dtype, [c.textDim, D]));
+  const recordText = (p: Plan, rows: number) => {
+    const spans = textSpans(rows);
+    // the rows [from, to) of a [B, L, width] tensor as [1, to − from, width] (all of them: the tensor itself)
+    const part = (t: Tensor, [from, to]: readonly [number, number]) => (to - from === B * L ? t : subTensor(t, from * t.shape[2]!, [1, to - from, t.shape[2]!]));
+    p.layer = 'condition_embedder';
+    for (const r of spans) linear(p, part(io.text, r), w.linear('condition_embedder.text_embedder.linear_1'), part(textHidden, r), 'gelu');
+    for (const r of spans) linear(p, part(textHidden, r), w.linear('condition_embedder.text_embedder.linear_2'), part(ctx, r));
+    kvs.forEach((kv, i) => {
+      for (const r of spans) {
+        const out = { k: part(kv.k, r), v: part(kv.v, r), kText: kv.kText && part(kv.kText, r) };
+        recordCrossKV(p, w, { prefix: `blocks.${i}`, context: part(ctx, r), out, qkNormEps: c.eps });
+      }
+    });
+  };
+  recordText(prepare, L);
+  return { out, textKeyFold: { tensor: keyFold, stride: foldStride }, recordText };
+}
+
+/**
+ * The rows of each text item the prepare plan computes for `need` rows read (max over items of
+ * keyFold table + 1: the attention reads keys 0..klen[b], the last one standing for the fold):
+ * the smallest power of two ≥ 16 that holds them, at most L. A few buckets, so that a plan
+ * recorded for one prompt serves the next prompts of similar length.
+ */
+export function textRowBucket(need: number, L: number): number {
+  if (!Number.isInteger(need) || need < 1) throw new Error(`textRowBucket: need ${need} rows, expected an integer ≥ 1`);
+  let r = 16;
+  while (r < need) r *= 2;
+  return Math.min(r, L);
+}
+
+/**
+ * Rows g such that every item's first row bound at a multiple of g rows starts at an aligned
+ * byte offset (minStorageBufferOffsetAlignment) in tensors of each width in `widths`.
+ */
+function textRowGranule(plan: Plan, dtype: Weights['dtype'], widths: readonly number[]): number {
+  const align = offsetAlignment(plan.gpu);
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  return widths.reduce((g, n) => {
+    const need = align / gcd(align, n * bytesPer(dtype));
+    return (g * need) / gcd(g, need);
+  }, 1);
+}
+
+/**
+ * For B items of L rows each: the row ranges [from, to) covering the first `rows` rows of every
+ * item, each starting at a multiple of `granule` (a bindable offset: a range may begin a few rows
+ * before its item, in the previous item's rows, which row-wise layers compute to the same values),
+ * ranges that touch merged (rows = L gives one range over all B·L rows).
+ */
+export function itemRowSpans(B: number, L: number, granule: number): (rows: number) => [number, number][] {
+  return (rows) => {
+    if (!Number.isInteger(rows) || rows < 1 || rows > L) throw new Error(`itemRowSpans: ${rows} rows of ${L}, expected 1..${L}`);
+    const spans: [number, number][] = [];
+    for (let b = 0; b < B; b++) {
+      const from = Math.floor((b * L) / granule) * granule;
+      const to = b * L + rows;
+      const last = spans[spans.length - 1];
+      if (last && from <= last[1]) last[1] = to;
+      else spans.push([from, to]);
+    }
+    return spans;
+  };
 }

@@ -170,7 +170,7 @@ async function profileStages(
     }, { forceWallClock, repeats: warmRepeats });
     pos = enc.result.p;
     neg = enc.result.n ?? neg;
-    stages.push({ stage: 'text_encoder', name: `text encoder (${textCls})`, wallMs: enc.wallMs, profileMs: enc.profileMs, run: enc.run, covers: `the encode of ${prompts.length} prompt(s)${cfg ? ' and the negative prompt(s)' : ''} at max_sequence_length ${L}, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)${repeated}` });
+    stages.push({ stage: 'text_encoder', name: `text encoder (${textCls})`, wallMs: enc.wallMs, profileMs: enc.profileMs, run: enc.run, covers: `the encode of ${prompts.length} prompt(s)${cfg ? ' and the negative prompt(s)' : ''} at max_sequence_length ${L}, the encoder run on the prompts' tokens only (the longest rounded up to a multiple of 16 rows; the zero rows up to ${L} are appended after it), every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)${repeated}` });
   }
 
   // 2. the denoising loop, unprofiled (its wall time), then one step replayed and profiled

@@ -6,10 +6,15 @@
 // with no padding gives bit-identical output, and the fold is really used (the attn2 dispatches
 // carry KEYFOLD, the table holds each item's real row count). Numerics against the real libraries
 // with padded text: the golden case wan_pipeline_small (max_sequence_length 16).
+// The text-only work (the prepare plan: text embedder, every block's to_k/norm_k/to_v) runs over the
+// first R rows of each item, R = textRowBucket(max keyFold entry + 1, L), not over all L padded rows;
+// the same comparisons cover it for odd L, different lengths, empty texts, texts filling every row,
+// and a short text after a long one on the same recorded plan (rows past R then hold the long text's K/V).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { loadModel, type DiffusionModel, type ForwardInputs } from '../../src/model/model.js';
+import { itemRowSpans, textRowBucket } from '../../src/model/wan.js';
 import { generate } from '../../src/sampler/generate.js';
 import { schedulerFromConfig } from '../../src/sampler/config.js';
 import { readTensor } from '../../src/gpu/tensor.js';
@@ -39,6 +44,32 @@ async function forwardBoth(model: DiffusionModel, inputs: ForwardInputs): Promis
   model.keyFold = true;
   return [folded, full];
 }
+
+/** The prepare plan's GEMMs' x shapes, by layer, for `inputs`' text. */
+function prepareGemms(model: DiffusionModel, inputs: ForwardInputs): { layer: string; shapes: string }[] {
+  return model.resident(inputs).prepare.dispatches.filter((d) => d.family.startsWith('gemm')).map((d) => ({ layer: d.layer, shapes: d.shapes }));
+}
+
+describe('text rows the prepare plan computes', () => {
+  it('textRowBucket: a power of two ≥ 16 holding the rows read, at most L', () => {
+    expect(textRowBucket(1, 512)).toBe(16);
+    expect(textRowBucket(16, 512)).toBe(16);
+    expect(textRowBucket(17, 512)).toBe(32);
+    expect(textRowBucket(300, 512)).toBe(512);
+    expect(textRowBucket(513, 512)).toBe(512); // keyFold off: L + 1 read → every row
+    expect(textRowBucket(4, 9)).toBe(9);
+    expect(() => textRowBucket(0, 512)).toThrow(/need 0 rows/);
+  });
+
+  it('itemRowSpans: each item\'s first rows from a bindable row, touching ranges merged', () => {
+    expect(itemRowSpans(2, 512, 1)(16)).toEqual([[0, 16], [512, 528]]);
+    expect(itemRowSpans(2, 512, 1)(512)).toEqual([[0, 1024]]);
+    // 9 rows per item, bindable every 8 rows: item 1 starts one row early, item 2 (row 18) two rows early
+    expect(itemRowSpans(3, 9, 8)(4)).toEqual([[0, 4], [8, 13], [16, 22]]);
+    expect(itemRowSpans(2, 9, 8)(8)).toEqual([[0, 17]]);
+    expect(() => itemRowSpans(2, 9, 1)(10)).toThrow(/10 rows of 9/);
+  });
+});
 
 describe.skipIf(!hasGpu)('Wan cross-attention: zero-padded text folded to one key per item', () => {
   it('forward, batch 2 with 3 and 1 real rows in 9: equals attending to every padded key; the fold is used', async () => {
@@ -108,25 +139,82 @@ describe.skipIf(!hasGpu)('Wan cross-attention: zero-padded text folded to one ke
       const D = 32;
       const shape = [1, 4, 2, 6, 8];
       const scheduler = () => schedulerFromConfig({ _class_name: 'UniPCMultistepScheduler', prediction_type: 'flow_prediction', use_flow_sigmas: true, flow_shift: 3 }, { warn: () => {} });
-      const run = async (fold: boolean, negL: number) => {
+      const run = async (fold: boolean, [L, negReal, negL]: readonly [number, number, number]) => {
         model.keyFold = fold;
         const r = await generate(model, {
           scheduler: scheduler(),
           num_inference_steps: 3,
           guidance_scale: 5,
           latents: { data: randn(shape.reduce((a, b) => a * b, 1), 2), shape },
-          encoder_hidden_states: paddedText([4], 10, D, 21),
-          negative_encoder_hidden_states: paddedText([1], negL, D, 31),
+          encoder_hidden_states: paddedText([4], L, D, 21),
+          negative_encoder_hidden_states: paddedText([negReal], negL, D, 31),
         });
         return r.latents.data;
       };
-      for (const negL of [10, 6]) {
-        const folded = await run(true, negL);
-        const full = await run(false, negL);
-        expect(relError(folded, full), `negative text of ${negL} rows`).toBeLessThan(GOLDEN_F32);
+      // a text of 4 real rows in L, a negative text of negReal in negL: at L 40 the prepare plans compute 16 rows of 40 (of 24),
+      // a negative text of 23 real rows in 23 all of them; [10, 1, 10] is one batched pass, the others two
+      for (const c of [[10, 1, 10], [10, 1, 6], [40, 1, 40], [40, 0, 24], [40, 23, 23]] as const) {
+        const folded = await run(true, c);
+        const full = await run(false, c);
+        expect(relError(folded, full), `text of ${c[0]} rows, negative text of ${c[1]} real rows in ${c[2]}`).toBeLessThan(GOLDEN_F32);
       }
     } finally {
       model.keyFold = true;
+      model.destroy();
+    }
+  });
+
+  it('prepare GEMMs have M = R rows per item (R = 16 for 3 and 5 real rows of 64), all B·L rows with keyFold off', async () => {
+    const model = await loadModel(join(FIXTURES, 'wan_small', 'model'), { gpu: gpu! });
+    try {
+      const [B, L, D] = [2, 64, 24];
+      const inputs = forwardInputs([B, 4, 2, 6, 8], 1, [700, 700], paddedText([3, 5], L, D, 3));
+      const gemms = prepareGemms(model, inputs);
+      // per item: linear_1, linear_2, and to_k, to_v of every block
+      expect(gemms).toHaveLength(B * (2 + 2 * model.config.layers));
+      for (const g of gemms) expect(g.shapes, g.layer).toMatch(/^x\[1,16,\d+\]/);
+      expect(model.resident(inputs).prepare.dispatches.filter((d) => /attn2\.norm_k$/.test(d.layer)).map((d) => d.shapes.split(' ')[0])).toEqual(
+        Array(B * model.config.layers).fill('x[1,16,48]'),
+      );
+      model.keyFold = false;
+      const full = prepareGemms(model, inputs);
+      expect(full).toHaveLength(2 + 2 * model.config.layers);
+      for (const g of full) expect(g.shapes, g.layer).toMatch(/^x\[2,64,\d+\]/);
+      // a text of another row bucket gets a plan of its own; the first one is kept
+      model.keyFold = true;
+      const long = forwardInputs([B, 4, 2, 6, 8], 1, [700, 700], paddedText([20, 2], L, D, 3));
+      for (const g of prepareGemms(model, long)) expect(g.shapes).toMatch(/^x\[1,32,\d+\]/);
+      expect(model.resident(inputs).prepare).toBe(model.resident(inputs).prepare);
+    } finally {
+      model.keyFold = true;
+      model.destroy();
+    }
+  });
+
+  it('forward: odd L, different lengths, empty text, a text filling every row, a short text after a long one: equal the unfolded run', async () => {
+    const model = await loadModel(join(FIXTURES, 'wan_small', 'model'), { gpu: gpu! });
+    try {
+      const D = 24;
+      const shape = [2, 4, 2, 6, 8];
+      const cases: [string, number[], number][] = [
+        ['3 and 20 real rows of 41 (R 32)', [3, 20], 41],
+        ['a long text: 40 and 39 real rows of 41 (R 41)', [40, 39], 41],
+        ['then 2 and 1 real rows of 41 (R 16; rows past 16 hold the long text)', [2, 1], 41],
+        ['empty texts (all zero rows) of 41', [0, 0], 41],
+        ['texts filling all 33 rows (no fold)', [33, 33], 33],
+      ];
+      for (const [what, real, L] of cases) {
+        const inputs = forwardInputs(shape, 7, [600, 250], paddedText(real, L, D, 17));
+        const [folded, full] = await forwardBoth(model, inputs);
+        expect(relError(folded, full), what).toBeLessThan(GOLDEN_F32);
+      }
+      // the short text after the long one, keyFold on both times: the same as the same text on a fresh plan
+      const long = forwardInputs(shape, 7, [600, 250], paddedText([40, 39], 41, D, 17));
+      const short = forwardInputs(shape, 7, [600, 250], paddedText([2, 1], 41, D, 17));
+      const fresh = (await model.forward(short)).data.slice();
+      await model.forward(long);
+      expect(relError((await model.forward(short)).data, fresh)).toBe(0);
+    } finally {
       model.destroy();
     }
   });
