@@ -37,7 +37,7 @@ import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { checkSchedulerName } from './cmd-generate.js';
-import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES } from '../sampler/config.js';
+import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, shiftNoteInFlagWords } from '../sampler/config.js';
 import { ropeAsUsage, stepsAsUsage, warnInFlagWords } from './errors.js';
 
 export const demoCommand: Command = {
@@ -284,7 +284,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       noMp4 = e.message;
     }
   } else noMp4 = 'no ffmpeg on the PATH (install it: apt-get install ffmpeg; in a tessera checkout, npm run setup does)';
-  const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, fixedDtype: true, onWarning: warnInFlagWords, preflight: (config, gpu, dtype, vaeScale, fit) => demoPreflight(p, size, config, gpu.limits, dtype, vaeScale, fit, budget) });
+  const pipe = await loadPipeline(await pipelineFolder(pipelineDir), { ...variantOption(p), maxMemory: budget, fixedDtype: true, onWarning: (line) => warnInFlagWords(shiftNoteInFlagWords(line)), preflight: (config, gpu, dtype, vaeScale, fit) => demoPreflight(p, size, config, gpu.limits, dtype, vaeScale, fit, budget) });
   try {
     const loadMs = performance.now() - t0;
     const { height, width, num_frames } = size;

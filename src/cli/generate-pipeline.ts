@@ -12,7 +12,7 @@ import { InputError, resolveFolder } from '../model/model.js';
 import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, decodedSizes, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftNoteInFlagWords, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
@@ -344,7 +344,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   const pipe = await loadPipeline(await pipelineFolder(p.pipeline as string), {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,
-    onWarning: warnInFlagWords,
+    onWarning: (line) => warnInFlagWords(shiftNoteInFlagWords(line)),
     // the text comes from --inputs without --prompt: the folder's text encoder is not needed (not loaded, whatever its class)
     ...(p.prompt === undefined ? { textEncoder: false } : {}),
     ...variantOption(p),

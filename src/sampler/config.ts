@@ -373,9 +373,36 @@ export interface SchedulerFromConfigOptions {
   warn?: (line: string) => void;
 }
 
-/** The ignored-keys sentence of the scheduler warnings: `a, b are not X config keys: ignored` (`a is not a X config key: ignored` for one). */
+/** How many ignored keys the warning names before "and N more". */
+const IGNORED_KEYS_NAMED = 8;
+
+/**
+ * The ignored-keys sentence of the scheduler warnings: `a, b are not X config keys: ignored` (`a is not a X config key: ignored`
+ * for one); past IGNORED_KEYS_NAMED keys the rest are counted (`a, …, h and 14 more are not …`): a swap from
+ * another family drops some twenty, and the names that matter go first (shiftKeyNote).
+ */
 export function ignoredKeysNote(keys: readonly string[], cls: string): string {
-  return `${keys.join(', ')} ${keys.length === 1 ? `is not a ${cls} config key` : `are not ${cls} config keys`}: ignored`;
+  const named = keys.length > IGNORED_KEYS_NAMED + 1 ? `${keys.slice(0, IGNORED_KEYS_NAMED).join(', ')} and ${keys.length - IGNORED_KEYS_NAMED} more` : keys.join(', ');
+  return `${named} ${keys.length === 1 ? `is not a ${cls} config key` : `are not ${cls} config keys`}: ignored`;
+}
+
+/**
+ * The one dropped key with an effect, said first: a multistep config's flow_shift (Wan's 3.0, 5.0) swapped to
+ * FlowMatchEulerDiscreteScheduler, whose schedule reads `shift` instead, so the run would sample at shift 1
+ * unless the caller gives the shift (`--shift N` on the CLI, the `shift` option in the library). Null when the
+ * class already has its shift (the config's own `shift`, or the caller's) or flow_shift is 1 (no change).
+ */
+function shiftKeyNote(c: Config, cls: SchedulerClass, ignored: readonly string[], shiftGiven: boolean, overrideName: string | null): string | null {
+  if (cls !== 'FlowMatchEulerDiscreteScheduler' || !ignored.includes('flow_shift') || shiftGiven || c['shift'] !== undefined) return null;
+  const fs = c['flow_shift'];
+  if (typeof fs !== 'number' || !Number.isFinite(fs) || fs <= 0 || fs === 1) return null;
+  const give = overrideName?.startsWith('--') ? `give --shift ${fs}` : `pass shift: ${fs}`;
+  return `flow_shift ${fs} is not used: ${cls} reads shift, so this run samples at shift 1 (${give} to keep it)`;
+}
+
+/** A scheduler warning line in the CLI's words: shiftKeyNote's library hint (`pass shift: 3`) as the flag (`give --shift 3`). */
+export function shiftNoteInFlagWords(line: string): string {
+  return line.replace(/ \(pass shift: ([^ )]+) to keep it\)/, ' (give --shift $1 to keep it)');
 }
 
 /**
@@ -465,7 +492,10 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     // LattePipeline reads variance_type there, so it does not ignore this one: it fails (see learnedVarianceNote)
     const vt = ignored.includes('variance_type') ? c['variance_type'] : undefined;
     const why = vt === 'learned' || vt === 'learned_range' ? learnedVarianceNote(vt, cls) : " (as diffusers' from_config does)";
-    (opts.warn ?? console.warn)(`warning: ${file}: ${ignoredKeysNote(ignored, cls)}${why}`);
+    const shiftNote = shiftKeyNote(c, cls, ignored, opts.shift !== undefined, overrideName);
+    const rest = shiftNote ? ignored.filter((k) => k !== 'flow_shift') : ignored;
+    const others = rest.length ? ignoredKeysNote(rest, cls) : '';
+    (opts.warn ?? console.warn)(`warning: ${file}: ${shiftNote ? `${shiftNote}${others ? `; the other ${others}` : ''}` : others}${why}`);
   }
   const wrap = (steps: number) => {
     try {
