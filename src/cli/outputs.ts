@@ -198,6 +198,15 @@ export function unwritableDir(dir: string): string | null {
 export function checkOutputDir(flag: string, dir: string | undefined): void {
   if (dir === undefined) return;
   if (dir === '') throw new UsageError(`--${flag} needs a folder name`);
+  // a device, FIFO or socket (through links) in words as generate's --out says them (notRegular), not "a file"
+  let st: ReturnType<typeof statSync> | undefined;
+  try {
+    st = statSync(dir, { throwIfNoEntry: false });
+  } catch {
+    st = undefined; // a link loop or an unreadable path: unwritableDir says why
+  }
+  const what = notRegular(st);
+  if (what && what !== 'a folder') throw new UsageError(`--${flag} ${dir}: is ${what}, expected a folder`);
   const why = unwritableDir(dir);
   if (why) throw new UsageError(`--${flag} ${dir}: ${why}`);
 }
