@@ -11,6 +11,7 @@ import { setKernelSource } from '../../src/gpu/shader.js';
 import { PRESETS, loadRandomModel } from '../../src/model/presets.js';
 import { assertModelCheck, checkModel, stepInputs } from '../../src/profile/model-bench.js';
 import { WrongResultError } from '../../src/profile/check.js';
+import { sameMesaCache } from '../helpers/mesa-cache.js';
 
 const tessera = (...args: string[]) => tesseraCli(args);
 
@@ -100,7 +101,7 @@ describe.skipIf(!hasGpu)('tessera bench model --json', () => {
     afterAll(() => rmSync(cache, { recursive: true, force: true }));
     it('wan-tiny 3×18×16 under 3000 KiB: the timed plan\'s buckets are skipped with the numbers, nothing is cached, peak within the budget', async () => {
       const { TESSERA_TUNE: _t, ...rest } = process.env;
-      const env = { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: cache };
+      const env = { ...rest, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...sameMesaCache(), XDG_CACHE_HOME: cache };
       const r = await tesseraCli(['bench', 'model', '--preset', 'wan-tiny', '--frames', '3', '--height', '18', '--width', '16', '--max-memory', '3000KiB', ...QUICK], { env });
       expect(r.code, r.stderr).toBe(0);
       // the weights (1.3 MiB) and the timed plan (1.5 MiB) leave ~0.1 MiB; each bucket's candidates need MiBs

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
 import { hasGpu } from '../helpers/gpu.js';
+import { sameMesaCache } from '../helpers/mesa-cache.js';
 
 const lastJson = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').pop()!);
 
@@ -50,7 +51,7 @@ describe.skipIf(!hasGpu)('tessera bench --variants', () => {
 
   it('block default;default: identical kernel sources are tuned once and both sides run the same choices, listed per side', async () => {
     const r = await tesseraCli(['bench', 'block', '--hidden', '16', '--heads', '2', '--tokens', '9', '--variants', 'default;default', '--repeats', '2', '--warmup', '0', '--no-ceiling'], {
-      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', XDG_CACHE_HOME: cache, TESSERA_TUNE: 'auto' },
+      env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', ...sameMesaCache(), XDG_CACHE_HOME: cache, TESSERA_TUNE: 'auto' },
       timeoutMs: 280_000,
     });
     expect(r.code, r.stderr).toBe(0);

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
 import { ROOT } from '../helpers/golden.js';
+import { sameMesaCache } from '../helpers/mesa-cache.js';
 
 const work = mkdtempSync(join(tmpdir(), 'tessera-readme-bench-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -29,7 +30,7 @@ describe.skipIf(!hasGpu)('the README benchmarking example', () => {
       .replace("from 'tessera'", `from ${JSON.stringify(join(ROOT, 'src', 'index.ts'))}`);
     const file = join(work, 'bench.mts'); // an ES module (top-level await), as in a project of "type": "module"
     writeFileSync(file, code);
-    const env = { ...process.env, TESSERA_TUNE: 'auto', XDG_CACHE_HOME: join(work, 'cache'), XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
+    const env = { ...process.env, ...sameMesaCache(), TESSERA_TUNE: 'auto', XDG_CACHE_HOME: join(work, 'cache'), XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };
     // killed before the test's own timeout (600 s), so a hung example cannot outlive the test
     const r = await new Promise<{ code: number; out: string; err: string }>((resolve) =>
       execFile(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, file], { cwd: work, env, maxBuffer: 16 << 20, timeout: 540_000, killSignal: 'SIGKILL' }, (e, out, err) => resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err })),
