@@ -6,6 +6,7 @@
 // instead of as a speed-up.
 import { BENCH_TOL, kernelLayout, kernelRegistry, kernelSource, readTensor, setKernelSource, variantSource, type DType, type KernelSpec, type Plan, type Tol } from '../../src/profiler.js'; // 'tessera/profiler'
 import type { Gpu } from '../../src/index.browser.js'; // 'tessera'
+import type { DispatchTiming } from './retime.js';
 
 /** The kernel file (kernels/NAME.wgsl) of a dispatch's variant key: `gemm_tiled[BIAS]{TM=4}` → `gemm_tiled`. */
 export const kernelFile = (variantKey: string): string => variantKey.replace(/[[{].*$/, '');
@@ -61,6 +62,20 @@ export interface EditCheck {
   unchecked: number;
   /** The dispatches out of tolerance (empty: the edit computes what the shipped kernel does). */
   wrong: DispatchDiff[];
+  /** With `retime`: every replayed dispatch of the kernel, in order, timed with the previous source and the edit. */
+  timed?: DispatchTiming[];
+}
+
+/**
+ * EditChecker's re-time: each dispatch of the kernel is also run with `before` (the source the run used) and
+ * the edit, alternating which goes first, over `rounds` timed rounds after one untimed warm-up round, its
+ * inputs put back before each run. `timestamps`: GPU timestamps (each run in its own pass), else the wall
+ * clock around a submit awaited with onSubmittedWorkDone (overhead included).
+ */
+export interface Retime {
+  before: string;
+  rounds: number;
+  timestamps: boolean;
 }
 
 /** |edited − shipped| ≤ atol + rtol·|shipped| for every element (both NaN counts as equal). */
@@ -158,19 +173,22 @@ export class EditChecker {
   private checked = 0;
   private unchecked = 0;
   private wrong: DispatchDiff[] = [];
+  private readonly timed: DispatchTiming[] = [];
 
   constructor(
     private readonly gpu: Gpu,
     private readonly name: string,
     private readonly shipped: string,
     private readonly edited: string,
+    private readonly retime?: Retime,
   ) {
     this.row = toleranceRow(name);
     this.tol = BENCH_TOL[this.row];
   }
 
   /** The pipeline of variant `key` built from `source` (the registry's source is put back at once). */
-  private pipeline(which: 'edited' | 'shipped', key: string): GPUComputePipeline {
+  private pipeline(which: 'edited' | 'shipped' | 'before', key: string): GPUComputePipeline {
+    if (which === 'before' && this.retime!.before === this.shipped) which = 'shipped';
     const id = `${which}|${key}`;
     const hit = this.pipes.get(id);
     if (hit) return hit;
@@ -179,7 +197,7 @@ export class EditChecker {
     const inUse = kernelSource(this.name);
     let code: string;
     try {
-      setKernelSource(this.name, which === 'edited' ? this.edited : this.shipped);
+      setKernelSource(this.name, which === 'edited' ? this.edited : which === 'before' ? this.retime!.before : this.shipped);
       code = variantSource(spec, v);
     } finally {
       setKernelSource(this.name, inUse === this.shipped ? null : inUse);
@@ -221,14 +239,16 @@ export class EditChecker {
         if (i > pos) plan.encode(enc, pos, i);
         device.queue.submit([enc.finish()]);
         pos = i + 1;
+        const own = out || this.retime ? await Snapshot.take(device, writes([d]), `what ${d.kernel} writes`) : null;
+        if (this.retime) this.timed.push({ kernel: d.kernel, layer: d.layer, ...(await this.time(d, own!)) });
         if (!out) {
+          own?.destroy();
           this.unchecked++;
           enc = device.createCommandEncoder({ label: 'edit check' });
           plan.encode(enc, i, i + 1);
           device.queue.submit([enc.finish()]);
           continue;
         }
-        const own = await Snapshot.take(device, writes([d]), `what ${d.kernel} writes`);
         const once = async (which: 'edited' | 'shipped'): Promise<Float32Array> => {
           const e = device.createCommandEncoder({ label: `edit check: ${which}` });
           const pass = e.beginComputePass({ label: `edit check: ${which} ${d.kernel}` });
@@ -240,16 +260,16 @@ export class EditChecker {
           return readTensor(this.gpu, out);
         };
         try {
-          const got = await once('edited');
+          const got = await once('edited'); // the timing (if any) put the inputs back
           enc = device.createCommandEncoder({ label: 'edit check: restore' });
-          own.restore(enc); // the edited run may have written its inputs (in-place ops): the shipped one starts from the same state
+          own!.restore(enc); // the edited run may have written its inputs (in-place ops): the shipped one starts from the same state
           device.queue.submit([enc.finish()]);
           const ref = await once('shipped'); // later dispatches read the shipped kernel's output
           this.checked++;
           const diff = compare(d.kernel, d.layer, got, ref, this.tol[out.dtype]);
           if (diff) this.wrong.push(diff);
         } finally {
-          own.destroy();
+          own!.destroy();
         }
       }
     } finally {
@@ -268,8 +288,72 @@ export class EditChecker {
     }
   }
 
+  /**
+   * Times dispatch `d` with the `before` source and the edit (Retime), its writes put back from `own` before each
+   * run and at the end. Returns each source's times (ms), one per timed round.
+   */
+  private async time(d: Plan['dispatches'][number], own: Snapshot): Promise<{ before: number[]; after: number[] }> {
+    const { rounds, timestamps } = this.retime!;
+    const device = this.gpu.device;
+    const runs: { round: number; which: 'before' | 'after' }[] = [];
+    // round 0 is the untimed warm-up; the order alternates so neither source always runs on a warmed cache
+    for (let round = 0; round <= rounds; round++) for (const which of round % 2 ? (['after', 'before'] as const) : (['before', 'after'] as const)) runs.push({ round, which });
+    const pass = (enc: GPUCommandEncoder, which: 'before' | 'after', timestampWrites?: GPUComputePassTimestampWrites) => {
+      const p = enc.beginComputePass({ label: `re-time: ${which} ${d.kernel}`, ...(timestampWrites ? { timestampWrites } : {}) });
+      p.setPipeline(this.pipeline(which === 'after' ? 'edited' : 'before', d.kernel));
+      p.setBindGroup(0, d.bindGroup);
+      p.dispatchWorkgroups(...d.workgroups);
+      p.end();
+    };
+    const out = { before: [] as number[], after: [] as number[] };
+    if (timestamps) {
+      const querySet = device.createQuerySet({ label: 're-time', type: 'timestamp', count: 2 * runs.length });
+      const bytes = 16 * runs.length;
+      const resolved = device.createBuffer({ label: 're-time: resolved', size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const readBack = device.createBuffer({ label: 're-time: read back', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      try {
+        const enc = device.createCommandEncoder({ label: 're-time' });
+        runs.forEach((r, k) => {
+          own.restore(enc);
+          pass(enc, r.which, { querySet, beginningOfPassWriteIndex: 2 * k, endOfPassWriteIndex: 2 * k + 1 });
+        });
+        own.restore(enc);
+        enc.resolveQuerySet(querySet, 0, 2 * runs.length, resolved, 0);
+        enc.copyBufferToBuffer(resolved, 0, readBack, 0, bytes);
+        device.queue.submit([enc.finish()]);
+        await readBack.mapAsync(GPUMapMode.READ);
+        const t = new BigInt64Array(readBack.getMappedRange().slice(0));
+        readBack.unmap();
+        runs.forEach((r, k) => {
+          if (r.round) out[r.which].push(Math.max(0, Number(t[2 * k + 1]! - t[2 * k]!) / 1e6));
+        });
+      } finally {
+        querySet.destroy();
+        resolved.destroy();
+        readBack.destroy();
+      }
+      return out;
+    }
+    for (const r of runs) {
+      let enc = device.createCommandEncoder({ label: 're-time: restore' });
+      own.restore(enc);
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      enc = device.createCommandEncoder({ label: 're-time' });
+      pass(enc, r.which);
+      const t0 = performance.now();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      if (r.round) out[r.which].push(performance.now() - t0);
+    }
+    const enc = device.createCommandEncoder({ label: 're-time: restore' });
+    own.restore(enc);
+    device.queue.submit([enc.finish()]);
+    return out;
+  }
+
   result(): EditCheck {
-    return { kernel: this.name, row: this.row, tol: this.tol, checked: this.checked, unchecked: this.unchecked, wrong: this.wrong };
+    return { kernel: this.name, row: this.row, tol: this.tol, checked: this.checked, unchecked: this.unchecked, wrong: this.wrong, ...(this.retime ? { timed: this.timed } : {}) };
   }
 }
 

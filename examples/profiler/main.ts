@@ -40,7 +40,8 @@ import { judgeVideo, parseShapesPrompt, verdictWords, type Verdict } from '../..
 import { loadRandomVae, noise } from './random-vae.js';
 import { REPEATS_DEFAULT, urlProblems } from './url-params.js';
 import { ClipLoop } from './clip-loop.js';
-import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck } from './edit-check.js';
+import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck, type Retime } from './edit-check.js';
+import { retimeRefusal, retimeSummary, retimeText, spreadVerdict, type DispatchTiming, type RetimeSummary } from './retime.js';
 import {
   chromeTrace,
   compileCheck,
@@ -60,6 +61,7 @@ import {
   type Plan,
   type KernelSpec,
   type ProfileRun,
+  type ProfiledDispatch,
   type StageProfile,
 } from '../../src/profiler.js'; // 'tessera/profiler'
 
@@ -149,10 +151,25 @@ export interface PageInfo {
   modelError: string | null;
   /** The inline message for invalid latents/steps/seed/guidance (the run was not started), or null. */
   inputError: string | null;
+  /**
+   * The last "Re-time only" of a kernel edit: the run whose dispatches were replayed (its clip not re-rendered),
+   * how they were timed, and what it found (summary), or why it was refused or found the edit WRONG.
+   */
+  lastRetime: {
+    kernel: string;
+    run: number;
+    refused?: string;
+    wrong?: string;
+    timing?: 'gpu-timestamps' | 'wall-clock';
+    summary?: RetimeSummary;
+    check?: RunEditCheck;
+    /** Dispatches of the kernel whose table rows now hold the edit's replayed times. */
+    rowsUpdated?: number;
+  } | null;
   error: string | null;
 }
 
-const info: PageInfo = { model: null, modelError: null, kernelWork: {}, lastProgress: null, stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null };
+const info: PageInfo = { model: null, modelError: null, kernelWork: {}, lastProgress: null, stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null, lastRetime: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -240,15 +257,7 @@ const timeStr = (t: KernelTime) => `${t.ms.toFixed(3)} ms (${t.lo.toFixed(3)}–
  */
 function beforeAfter(name: string, b: KernelTime | null, a: KernelTime | null, per = 'per step'): string {
   if (!b || !a) return `${name}: ${a ? timeStr(a) : 'untimed'} ${per} now`;
-  const overlap = a.lo <= b.hi && b.lo <= a.hi;
-  const pct = ((a.ms - b.ms) / b.ms) * 100;
-  const verdict =
-    Math.min(a.repeats, b.repeats) < 2
-      ? `one timed repeat: no spread to tell a change from run-to-run noise (repeats=5 in the address times 5)`
-      : overlap
-        ? 'the ranges overlap: no change beyond the run-to-run spread'
-        : `${pct < 0 ? 'faster' : 'slower'} by ${Math.abs(pct).toFixed(1)} % (ranges do not overlap)`;
-  return `${name} ${per}: before ${timeStr(b)} → after ${timeStr(a)}; ${verdict}`;
+  return `${name} ${per}: before ${timeStr(b)} → after ${timeStr(a)}; ${spreadVerdict(b, a)}`;
 }
 
 /** `override NAME: type = value;` defaults of a WGSL source. */
@@ -725,6 +734,7 @@ function initControls(cpu: boolean): void {
     if (run) drawTimeline(run);
   });
   $('recompile').addEventListener('click', () => void guarded(recompile));
+  $('retime').addEventListener('click', () => void guarded(retimeOnly));
   $('source').addEventListener('keydown', (ev) => editorKey(ev as KeyboardEvent));
   $('source').addEventListener('blur', () => (leaveEditor = false));
   // the kernel list is a listbox: the arrows, Home, End, PageUp/PageDown open the next kernel; Enter goes to its source
@@ -782,9 +792,12 @@ function editorKey(k: KeyboardEvent): void {
   leaveEditor = false;
   if (k.key === 'Enter' && (k.ctrlKey || k.metaKey)) {
     k.preventDefault();
-    if (!($('recompile') as HTMLButtonElement).disabled) void guarded(recompile);
+    // Ctrl+Enter: Recompile & re-time (a new clip); with Shift: Re-time only (the kernel's dispatches replayed)
+    const [id, fn, inProgress] = k.shiftKey ? (['retime', retimeOnly, RETIME_IN_PROGRESS] as const) : (['recompile', recompile, RECOMPILE_IN_PROGRESS] as const);
+    const b = $(id) as HTMLButtonElement;
+    if (!b.disabled) void guarded(fn);
     // the button is disabled meanwhile: say so where the result would show, instead of dropping the key
-    else $('compile-status').textContent = busy ? RECOMPILE_IN_PROGRESS : ($('recompile') as HTMLButtonElement).title || 'Recompile is not available';
+    else $('compile-status').textContent = busy ? inProgress : b.title || `${b.textContent} is not available`;
     return;
   }
   if (k.altKey || k.ctrlKey || k.metaKey) return;
@@ -807,11 +820,13 @@ function editorKey(k: KeyboardEvent): void {
   }
 }
 
-const BUTTONS = ['run', 'run-prompt', 'recompile', 'revert', 'model-load', 'model-served', 'model-pick'];
+const BUTTONS = ['run', 'run-prompt', 'recompile', 'retime', 'revert', 'model-load', 'model-served', 'model-pick'];
 /** What Enter in the prompt field says while a run is in progress (cleared when that run ends). */
 const RUN_IN_PROGRESS = 'Not run: a run is in progress; press Enter again when it has ended.';
 /** What Ctrl+Enter in the editor says while a run is in progress (cleared when that run ends, unless the run wrote its own status). */
 const RECOMPILE_IN_PROGRESS = 'not compiled: a run is in progress; press Ctrl+Enter again when it has ended';
+/** What Ctrl+Shift+Enter in the editor says while a run is in progress (cleared as RECOMPILE_IN_PROGRESS is). */
+const RETIME_IN_PROGRESS = 'not re-timed: a run is in progress; press Ctrl+Shift+Enter again when it has ended';
 /** What the model box says when a model is chosen while a run is in progress (cleared when that run ends). */
 const MODEL_IN_PROGRESS = 'Not loaded: a run is in progress; choose the model again when it has ended.';
 let busy = false;
@@ -849,7 +864,7 @@ async function guarded(fn: () => Promise<void>): Promise<void> {
       inProgress.textContent = '';
       inProgress.hidden = true;
     }
-    if ($('compile-status').textContent === RECOMPILE_IN_PROGRESS) $('compile-status').textContent = '';
+    if ([RECOMPILE_IN_PROGRESS, RETIME_IN_PROGRESS].includes($('compile-status').textContent ?? '')) $('compile-status').textContent = '';
     if ($('model-error').textContent === MODEL_IN_PROGRESS) {
       $('model-error').hidden = true;
       info.modelError = null;
@@ -1858,6 +1873,8 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
 export interface RunEditCheck extends EditCheck {
   inRun: number;
   notRerun: { where: string; dispatches: number }[];
+  /** With a re-time: each replayed dispatch's times, `where` its stage (as notRerun names them). */
+  timed?: DispatchTiming[];
 }
 
 /** The check's outcome when the edit is within tolerance (the log line under before → after): how many of the run's dispatches were compared. */
@@ -1874,21 +1891,24 @@ function checkedText(c: RunEditCheck): string {
  * `shipped` one on the same inputs (EditChecker): the preset's step plan and its decode; a prompt run's
  * text encode, denoising step and decode — each only when the run dispatched the kernel there.
  */
-async function checkEdit(name: string, shipped: string, edited: string): Promise<RunEditCheck> {
-  const checker = new EditChecker(gpu!, name, shipped, edited);
+async function checkEdit(name: string, shipped: string, edited: string, retime?: Retime): Promise<RunEditCheck> {
+  const checker = new EditChecker(gpu!, name, shipped, edited, retime);
   const count = (r: ProfileRun | null, from = 0, to = Infinity) => (r?.dispatches ?? []).slice(from, to).filter((d) => kernelFile(d.kernel) === name).length;
   const uses = (r: ProfileRun | null, from = 0, to = Infinity) => count(r, from, to) > 0;
   // per stage: the run's dispatches of the kernel there, and how many the replay compared (checked + unchecked)
   const stages: { where: string; inRun: number; compared: number }[] = [];
   let seen = 0;
+  const timed: DispatchTiming[] = [];
   const stage = (where: string, inRun: number) => {
     const c = checker.result();
     const now = c.checked + c.unchecked;
     if (inRun) stages.push({ where, inRun, compared: now - seen });
     seen = now;
+    for (const t of (c.timed ?? []).slice(timed.length)) timed.push({ ...t, where });
   };
   const result = (): RunEditCheck => ({
     ...checker.result(),
+    ...(retime ? { timed } : {}),
     inRun: stages.reduce((a, x) => a + x.inRun, 0),
     notRerun: stages.filter((x) => x.compared < x.inRun).map((x) => ({ where: x.where, dispatches: x.inRun - x.compared })),
   });
@@ -1934,19 +1954,30 @@ async function checkEdit(name: string, shipped: string, edited: string): Promise
   return result();
 }
 
-/** Apply the textarea to the selected kernel: compile-check every variant used, then re-run and re-time. */
-async function recompile(): Promise<void> {
-  const name = selected;
+/** What compileEdit leaves for the run or re-time that follows. */
+interface CompiledEdit {
+  variants: VariantSel[];
+  /** `override` defaults of the source before the edit. */
+  was: Map<string, string>;
+  /** Edited `override` defaults that every dispatch sets itself (the edit changes nothing that runs). */
+  ignored: [string, string][];
+  warnings: SourceMessages;
+}
+
+/**
+ * Compile-checks `text` as kernel `name` in every variant the last run uses and, when it compiles, leaves it in
+ * the registry (setKernelSource). On a compile error or a feature the adapter lacks: says so (log, caret,
+ * status), puts `before` back and returns null.
+ */
+async function compileEdit(name: string, text: string, before: string): Promise<CompiledEdit | null> {
   const spec = kernelRegistry.get(name)!;
-  const text = ($('source') as HTMLTextAreaElement).value;
-  const before = kernelSource(name);
   const lacks = lackedRequires(spec);
   if (lacks.length) {
     info.lastCompile = { kernel: name, ok: false, errors: [`${name} needs ${lacks.join(' and ')}, which this adapter lacks`] };
     showCompileLog(`not compiled: ${name} needs ${lacks.join(' and ')}, which this adapter lacks; it cannot be compiled or run here.`, false, name);
     $('compile-status').textContent = 'not available here';
     setState('done', `${name} cannot run on this adapter; nothing changed`, true);
-    return;
+    return null;
   }
   setState('running', `compiling ${name}…`);
   $('compile-status').textContent = 'compiling…';
@@ -1954,9 +1985,6 @@ async function recompile(): Promise<void> {
   const errors = new SourceMessages(name, text, originals.get(name));
   const warnings = new SourceMessages(name, text, originals.get(name));
   const variants = variantsUsed(name);
-  const timeBefore = kernelTime(run, name);
-  // the re-run repeats the settings of the run whose timings are `timeBefore`
-  const compared = `run ${info.runs} (${settingsText(mode === 'prompt' ? promptJob : job)})`;
   // `override` defaults only matter where the op leaves the constant unset
   const was = overrideDefaults(before);
   const changed = [...overrideDefaults(text)].filter(([k, v]) => was.has(k) && was.get(k) !== v);
@@ -1981,8 +2009,31 @@ async function recompile(): Promise<void> {
     $('compile-status').textContent = `${list.length} error(s)`;
     if (errors.firstLine) selectLine($('source') as HTMLTextAreaElement, errors.firstLine);
     setState('done', `compile error in ${name}; nothing changed`, true);
-    return;
+    return null;
   }
+  return { variants, was, ignored, warnings };
+}
+
+/** The lines saying an `override` default was edited that every dispatch sets itself. */
+function ignoredNotes(name: string, c: CompiledEdit): string[] {
+  return c.ignored.map(
+    ([k, v]) =>
+      `override ${k}: the default is now ${v} (was ${c.was.get(k)}), but every dispatch of ${name} sets ${k} itself (${c.variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
+      `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
+  );
+}
+
+/** Apply the textarea to the selected kernel: compile-check every variant used, then re-run and re-time. */
+async function recompile(): Promise<void> {
+  const name = selected;
+  const text = ($('source') as HTMLTextAreaElement).value;
+  const before = kernelSource(name);
+  const timeBefore = kernelTime(run, name);
+  // the re-run repeats the settings of the run whose timings are `timeBefore`
+  const compared = `run ${info.runs} (${settingsText(mode === 'prompt' ? promptJob : job)})`;
+  const compiled = await compileEdit(name, text, before);
+  if (!compiled) return;
+  const { variants, ignored, warnings } = compiled;
   if (!(mode === 'prompt' ? promptJob : job)) {
     // no completed run to repeat (autorun=0, or the first run failed): the next run compiles the new source
     invalidateKernel(gpu!, name);
@@ -2027,16 +2078,162 @@ async function recompile(): Promise<void> {
   // a slower verdict is not shown in the "ok" green (the edit is right, but it is not an improvement)
   const slower = !wrong && !!timeBefore && !!timeAfter && Math.min(timeBefore.repeats, timeAfter.repeats) >= 2 && timeAfter.lo > timeBefore.hi;
   info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: ignored.map(([k]) => k), before: wrong ? null : timeBefore, after: wrong ? null : timeAfter, check, ...(wrong ? { wrong } : {}) };
-  const ignoredNote = ignored.map(
-    ([k, v]) =>
-      `override ${k}: the default is now ${v} (was ${was.get(k)}), but every dispatch of ${name} sets ${k} itself (${variants.map((x) => `${k}=${x.overrides[k]}`).join(', ')}): ` +
-      `this edit changes nothing that runs. The op chooses ${k} (src/ops/); change it there, or remove it from the variant.`,
-  );
+  const ignoredNote = ignoredNotes(name, compiled);
   showCompileLog([`compiled ${variants.length} variant(s); re-generated and re-timed with the settings of ${compared}, not what the fields hold now.`, wrong ?? beforeAfter(name, timeBefore, timeAfter, mode === 'prompt' ? 'per run (its dispatches in the text encoder, one denoising step and the VAE decode)' : 'per step'), ...(check && !wrong ? [checkedText(check)] : []), ...ignoredNote, ...(warnings.size ? [`warnings:\n${warnings.text()}`] : [])].join('\n'), wrong ? false : slower ? 'slower' : true, name);
   $('compile-status').textContent = wrong ? `wrong result — run ${info.runs}` : slower ? `correct, but slower — run ${info.runs}` : `ok — run ${info.runs}`;
   markEdited();
   fillKernelList();
   setState('done', wrong ? `recompiled ${name}: its output is WRONG (see the compile log), no time reported (run ${info.runs})` : `recompiled ${name}; re-timed (run ${info.runs})`, !!wrong);
+}
+
+/** Rounds of a re-time (interleaved before/after; at least 5, so that even `repeats=1` gets a spread). */
+const RETIME_ROUNDS = Math.max(REPEATS, 5);
+
+/**
+ * Kernels whose table rows hold re-timed (replayed) times instead of the run's: each row's dispatch with the time
+ * the run gave it, put back by a revert to the source the run used; forgotten when a new run is drawn.
+ */
+const retimedRows = new Map<string, { d: ProfiledDispatch; ms: number | null; samples: number[] }[]>();
+
+/**
+ * The last run's dispatches of kernel file `name`, per stage as checkEdit names them ('transformer step', 'text
+ * encoder', 'denoising step', 'VAE decode'), in order; each with its copy in `decodeRun` where a prompt run's
+ * joined profile holds the VAE's dispatches as other objects.
+ */
+function runDispatchesOf(name: string): Map<string, ProfiledDispatch[][]> {
+  const of = (r: ProfileRun | null, from = 0, to = Infinity) =>
+    (r?.dispatches ?? []).map((d, i) => ({ d, i })).slice(from, to).filter(({ d }) => kernelFile(d.kernel) === name);
+  const m = new Map<string, ProfiledDispatch[][]>();
+  if (mode === 'preset') {
+    m.set('transformer step', of(run).map(({ d }) => [d]));
+    m.set('VAE decode', of(decodeRun).map(({ d }) => [d]));
+    return m;
+  }
+  const words: Record<string, string> = { text_encoder: 'text encoder', transformer: 'denoising step', vae: 'VAE decode' };
+  for (const r of stageRanges ?? []) {
+    m.set(words[r.stage] ?? r.stage, of(run, r.from, r.to).map(({ d, i }) => {
+      const copy = r.stage === 'vae' ? decodeRun?.dispatches[i - r.from] : undefined;
+      return copy && copy !== d ? [d, copy] : [d];
+    }));
+  }
+  return m;
+}
+
+/**
+ * Re-time only: compile the edit, then replay the kernel's dispatches of the last run (checkEdit with a
+ * Retime: the previous source and the edit interleaved over RETIME_ROUNDS rounds on the recorded inputs, the
+ * outputs checked as Recompile checks them) without re-rendering the clip. The tables' rows of the kernel take
+ * the edit's replayed times; the clip, the timeline and the trace stay the run's. The edit stays compiled: the
+ * next run uses it. Refused in one line when there is no run or the run has no dispatch of the kernel.
+ */
+async function retimeOnly(): Promise<void> {
+  const name = selected;
+  const text = ($('source') as HTMLTextAreaElement).value;
+  const runNo = run && (mode === 'prompt' ? promptJob : job) ? info.runs : 0;
+  const inRun = [...(run?.dispatches ?? []), ...(stageRanges === null ? (decodeRun?.dispatches ?? []) : [])].filter((d) => kernelFile(d.kernel) === name).length;
+  const refusal = retimeRefusal(name, { run: runNo, dispatches: inRun });
+  if (refusal) {
+    info.lastRetime = { kernel: name, run: runNo, refused: refusal };
+    showCompileLog(refusal, false, name);
+    $('compile-status').textContent = 'not re-timed';
+    setState('done', refusal, true);
+    return;
+  }
+  const before = kernelSource(name);
+  const compiled = await compileEdit(name, text, before);
+  if (!compiled) return;
+  const wallBox = (mode === 'prompt' ? promptJob : job)!.wallClock;
+  const timestamps = gpu!.timestamps && !wallBox;
+  const why = timestamps ? undefined : wallBox ? 'the run was timed by the wall clock: the box above the timeline' : 'the adapter lacks timestamp-query';
+  setState('running', `re-timing ${name}: replaying run ${runNo}'s ${inRun} dispatches of it with the previous source and the edit (no new clip)…`);
+  $('compile-status').textContent = 're-timing…';
+  const shipped = originals.get(name) ?? text;
+  let check: RunEditCheck;
+  try {
+    check = await checkEdit(name, shipped, text, { before, rounds: RETIME_ROUNDS, timestamps });
+  } catch (e) {
+    setKernelSource(name, before === originals.get(name) ? null : before);
+    const msg = `re-time failed — the previous source stays in use: ${(e as Error).message}`;
+    info.lastRetime = { kernel: name, run: runNo, refused: msg };
+    showCompileLog(msg, false, name);
+    $('compile-status').textContent = 'not re-timed';
+    setState('done', `re-time of ${name} failed; nothing changed`, true);
+    return;
+  }
+  // pipelines made from now on compile the edit; the next run drops the recorded plans (fullRun, promptRun)
+  invalidateKernel(gpu!, name);
+  const timing = timestamps ? 'gpu-timestamps' : 'wall-clock';
+  const head = `compiled ${compiled.variants.length} variant(s); the clip was NOT re-rendered (still run ${runNo}'s, made with the previous source); the next run uses the edit.`;
+  const wrong = text !== shipped ? wrongText(check) : null;
+  const timed = check.timed ?? [];
+  if (wrong || !timed.length) {
+    const why2 = wrong ?? `Not re-timed: none of run ${runNo}'s ${inRun} dispatches of ${name} could be replayed (${check.notRerun.map((m) => `${m.dispatches} in the ${m.where}`).join(', ')}).`;
+    if (wrong) wrongEdits.add(name);
+    info.lastRetime = { kernel: name, run: runNo, timing, check, ...(wrong ? { wrong } : { refused: why2 }) };
+    info.lastCompile = { kernel: name, ok: true, errors: [], before: null, after: null, check, ...(wrong ? { wrong } : {}) };
+    showCompileLog([head, why2].join('\n'), false, name);
+    $('compile-status').textContent = wrong ? `wrong result — re-timed only (run ${runNo}'s clip)` : 'not re-timed';
+    markEdited();
+    fillKernelList();
+    setState('done', wrong ? `re-timed ${name}: its output is WRONG (see the compile log), no time reported; the clip was not re-rendered` : why2, true);
+    return;
+  }
+  wrongEdits.delete(name);
+  const summary = retimeSummary(timed);
+  // the tables' rows of the kernel: the edit's replayed times, where the replay's dispatches are the run's, one for one
+  const saved = retimedRows.get(name) ?? [];
+  const firstTime = !retimedRows.has(name);
+  let updated = 0;
+  const kept: string[] = [];
+  for (const [where, targets] of runDispatchesOf(name)) {
+    const ts = timed.filter((t) => t.where === where);
+    if (!targets.length) continue;
+    if (ts.length !== targets.length) {
+      kept.push(`${targets.length} in the ${where}`);
+      continue;
+    }
+    targets.forEach((copies, k) => {
+      for (const d of copies) {
+        if (firstTime) saved.push({ d, ms: d.ms, samples: d.samples });
+        d.samples = [...ts[k]!.after];
+        d.ms = median(ts[k]!.after);
+      }
+    });
+    updated += ts.length;
+  }
+  retimedRows.set(name, saved);
+  if (run) drawTable(run);
+  if (decodeRun) drawTable(decodeRun, 'vae-kernels');
+  const note = $('retime-note');
+  note.textContent =
+    `Re-timed only: the rows of ${[...retimedRows.keys()].join(', ')} hold the edit's times from a replay of their dispatches (median of ${RETIME_ROUNDS} rounds); ` +
+    `the clip, the timeline, the per-step table and the trace are still run ${runNo}'s — not re-rendered. "Recompile & re-time" re-renders the clip.` +
+    (kept.length ? ` Not updated (the replay's dispatches are not the run's one for one): ${kept.join(', ')}.` : '');
+  note.hidden = false;
+  info.lastRetime = { kernel: name, run: runNo, timing, summary, check, rowsUpdated: updated };
+  info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: compiled.ignored.map(([k]) => k), before: summary.total.before, after: summary.total.after, check };
+  const lines = retimeText(name, summary, { run: runNo, timing, ...(why ? { why } : {}) });
+  showCompileLog([head, ...lines, checkedText(check), ...ignoredNotes(name, compiled), ...(compiled.warnings.size ? [`warnings:\n${compiled.warnings.text()}`] : [])].join('\n'), summary.slower ? 'slower' : true, name);
+  $('compile-status').textContent = `${summary.slower ? 'correct, but slower' : 'ok'} — re-timed only (run ${runNo}'s clip)`;
+  markEdited();
+  fillKernelList();
+  setState('done', `re-timed ${name} by replay, no new clip: ${summary.verdict}`);
+}
+
+/** Puts back the run's own times in the table rows a re-time of `name` changed (a revert to the run's source); true when there were any. */
+function restoreRetimedRows(name: string): boolean {
+  const rows = retimedRows.get(name);
+  if (!rows) return false;
+  for (const r of rows) {
+    r.d.ms = r.ms;
+    r.d.samples = r.samples;
+  }
+  retimedRows.delete(name);
+  if (run) drawTable(run);
+  if (decodeRun) drawTable(decodeRun, 'vae-kernels');
+  $('retime-note').hidden = !retimedRows.size;
+  if (!retimedRows.size) $('retime-note').textContent = '';
+  return true;
 }
 
 /**
@@ -2060,8 +2257,10 @@ async function revert(): Promise<void> {
     setState('done', `reverted ${name}; re-timed (run ${info.runs})`);
     return;
   }
+  // a re-time only (no run) of an edit: the tables' rows go back to the run's times of the shipped source
+  const rows = restoreRetimedRows(name);
   fillKernelList();
-  setState('done', run ? `reverted ${name}; nothing re-run: the last run (run ${info.runs}) already used the shipped source` : `reverted ${name}`);
+  setState('done', run ? `reverted ${name}; nothing re-run: the last run (run ${info.runs}) already used the shipped source${rows ? `, and the table rows of ${name} show its times again` : ''}` : `reverted ${name}`);
 }
 
 /** Each kernel's source as the last completed run used it (revert re-runs only when it differs). */
@@ -2107,6 +2306,10 @@ function settingsText(j: Job | PromptJob | null): string {
 /** After a completed run: what a kernel-edit re-run will repeat, on the page and in PageInfo. */
 function noteRunSettings(): void {
   noteRunSources();
+  // a new run's tables: no re-timed rows
+  retimedRows.clear();
+  $('retime-note').hidden = true;
+  $('retime-note').textContent = '';
   const j = mode === 'prompt' ? promptJob : job;
   info.runSettings = !j ? null : mode === 'prompt' ? { mode: 'prompt', ...(j as PromptJob) } : { mode: 'preset', ...(j as Job) };
   $('rerun-note').textContent = j ? `Recompile and Revert re-run run ${info.runs}'s settings (${settingsText(j)}), not what the fields above hold now, so before → after compare the same work.` : '';

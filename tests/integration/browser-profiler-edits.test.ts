@@ -2,7 +2,8 @@
 // SwiftShader): a run reads its fields once, when its button is pressed, and a kernel-edit re-run
 // repeats that run's settings; unsaved WGSL is kept per kernel; text after `#endif` is reported at its
 // line of the edited file; Revert of an edit that never ran re-runs nothing and clears the status;
-// the latents field is checked inline with the preset's rules.
+// the latents field is checked inline with the preset's rules; "Re-time only" (Ctrl+Shift+Enter) replays
+// one kernel's dispatches without a new clip, and is refused in one line for a kernel the run does not use.
 //
 // One page, prompt runs of 1 step with 1 timed repeat (three of them: the run, a recompile, a revert);
 // everything else runs nothing. Needs /usr/bin/chromium, as browser-profiler.test.ts.
@@ -194,4 +195,61 @@ describe.skipIf(!run)('browser profiler: fields read once, drafts, directive err
     expect(await s.page.textContent('#status')).toBe('reverted norm; re-timed (run 3)');
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(2));
+
+  it('Re-time only (Ctrl+Shift+Enter): the kernel replayed before → after, its table rows updated, no new clip; Revert puts the rows back; an unused kernel refused in one line', async () => {
+    const was = await info();
+    const unused = await s.page.$$eval('#kernel-list li.unused', (lis) => lis.map((li) => (li as HTMLElement).dataset.kernel!));
+    expect(unused.length).toBeGreaterThan(0);
+    await open(unused[0]!);
+    await s.page.focus('#source');
+    await s.page.keyboard.press('Control+Shift+Enter');
+    const refused = await settle('re-timing a kernel the run does not use');
+    const refusal = `Not re-timed: run ${was.runs} has no dispatch of ${unused[0]} to replay; "Recompile & re-time" compiles it and re-runs the clip. Nothing was compiled.`;
+    expect(refused.lastRetime).toEqual({ kernel: unused[0], run: was.runs, refused: refusal });
+    expect(await s.page.textContent('#compile-log')).toBe(refusal);
+    expect(refused.runs).toBe(was.runs);
+
+    // a no-op edit (a comment) of a kernel of the denoising step: replayed, checked, timed over 5 interleaved rounds
+    const name = 'adaln'; // the transformer's only: the replay is of the denoising step
+    const src = await open(name);
+    const inRun = await s.page.$eval(`#kernel-list li[data-kernel="${name}"]`, (li) => li.textContent ?? '');
+    const n = Number(/(\d+)×/.exec(inRun)?.[1]);
+    expect(n).toBeGreaterThan(0);
+    // the per-kernel table's total ms of the kernel's rows (one per variant)
+    const rowsMs = () => s.page.$$eval('#kernels tbody tr', (trs, k) => trs.filter((tr) => (tr as HTMLElement).dataset.kernel!.replace(/[[{].*$/, '') === k).map((tr) => Number(tr.children[2]!.textContent)), name);
+    const rowBefore = await rowsMs();
+    expect(rowBefore.length).toBeGreaterThan(0);
+    await s.page.fill('#source', `${src}\n// a comment: the same kernel\n`);
+    await s.page.focus('#source');
+    await s.page.keyboard.press('Control+Shift+Enter');
+    const re = await settle('re-timing the edited kernel only');
+    expect(re.runs, 'no new run').toBe(was.runs);
+    expect(re.frameHash, 'the clip is not re-rendered').toBe(was.frameHash);
+    const r = re.lastRetime!;
+    expect(r).toMatchObject({ kernel: name, run: was.runs, rowsUpdated: n });
+    expect(r.refused).toBeUndefined();
+    expect(r.summary!.dispatches).toHaveLength(n);
+    expect(r.summary!.total.before.repeats).toBe(5);
+    expect(r.check).toMatchObject({ checked: n, wrong: [] });
+    const log = (await s.page.textContent('#compile-log')) ?? '';
+    expect(log).toContain(`the clip was NOT re-rendered (still run ${was.runs}'s`);
+    expect(log).toContain(`re-timed only — the clip was NOT re-rendered: run ${was.runs}'s ${n} dispatch${n === 1 ? '' : 'es'} of ${name} replayed on their recorded inputs with the previous source and the edit, interleaved over 5 rounds (${r.timing === 'gpu-timestamps' ? 'GPU timestamps' : 'wall clock'}`);
+    expect(log).toMatch(new RegExp(`${name}, its ${n} dispatch(es)? in total: before [\\d.]+ ms \\([\\d.]+–[\\d.]+\\) → after [\\d.]+ ms \\([\\d.]+–[\\d.]+\\) over 5 rounds; (the ranges overlap: no change beyond the run-to-run spread|(faster|slower) by [\\d.]+ % \\(ranges do not overlap\\))`));
+    expect(log).toContain(`checked: all ${n} dispatches of ${name} match the shipped kernel's output`);
+    expect(await s.page.isVisible('#retime-note')).toBe(true);
+    expect(await s.page.textContent('#retime-note')).toContain(`not re-rendered`);
+    expect(await s.page.textContent('#compile-status')).toMatch(new RegExp(`re-timed only \\(run ${was.runs}'s clip\\)$`));
+    // the table's row is the edit's replayed medians: their sum, as the table rounds it
+    const sum = r.summary!.dispatches.reduce((a, d) => a + d.after.ms, 0);
+    expect((await rowsMs()).reduce((a, x) => a + x, 0)).toBeCloseTo(sum, 2);
+    expect(await s.page.isVisible('#kernel-edited')).toBe(true);
+
+    await s.page.click('#revert');
+    const back = await settle('reverting the re-timed edit');
+    expect(back.runs, 'the clip already used the shipped source: nothing re-run').toBe(was.runs);
+    expect(await s.page.textContent('#status')).toBe(`reverted ${name}; nothing re-run: the last run (run ${was.runs}) already used the shipped source, and the table rows of ${name} show its times again`);
+    expect(await rowsMs()).toEqual(rowBefore);
+    expect(await s.page.isVisible('#retime-note')).toBe(false);
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(1));
 });
