@@ -37,8 +37,9 @@ const OWN_PROCESS = [
   'tests/gpu/tune-ran-plan.test.ts',
   'tests/gpu/tune-store-full-disk.test.ts',
   'tests/io/output-targets.test.ts',
-  // the tuner's browser store is built once a process from the globalThis.indexedDB first seen: two files with a
-  // fake IndexedDB each in one worker read the first's records (session 20's second cold run)
+  // each installs its own fake IndexedDB as globalThis.indexedDB; the tuner's browser store is built from the one
+  // first seen until setTuneStore(null) resets it (since 4a8c939), so sharing a worker needs each file to reset it —
+  // kept in a process of their own (session 20's second cold run read one file's records in the other)
   'tests/gpu/tune-indexeddb.test.ts',
   'tests/profile/api-indexeddb.test.ts',
 ];
