@@ -29,7 +29,7 @@ import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
-import { decodeProgress, plural, progressBar } from './progress.js';
+import { decodeProgress, plural, progressBar, setKernelStage } from './progress.js';
 import { pluralVerb } from '../plural.js';
 import { decodedFrames, type VaeScale } from '../pipeline/pipeline.js';
 import { checkRunFits, estimateWeights, LimitError, type MemoryLimits } from '../model/memory.js';
@@ -85,6 +85,9 @@ const ms = (x: number) => `${(x / 1000).toFixed(2)} s`;
 
 /** The text encoder's tokens per prompt: --max-sequence-length (range-checked before the GPU), else WanPipeline's 512. */
 const maxSequenceLength = (p: Parsed): number => (p['max-sequence-length'] as number | undefined) ?? DEFAULT_MAX_SEQUENCE_LENGTH;
+
+/** What the "compiling kernels" lines say each stage's kernels are for (the tables' stage names). */
+export const KERNEL_STAGE_WORDS: Readonly<Record<PipelineStage, string>> = { text_encoder: 'text encoder', transformer: 'transformer', vae: 'VAE decode' };
 
 /**
  * The pipeline demo's two progress bars, each counting seconds from its own stage's start (onStage): "denoising
@@ -328,6 +331,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
           if (!deviceSaid) console.log(`device: ${describeAdapter(pipe.gpu)}`);
           deviceSaid = true;
           oneOff.stage = s;
+          setKernelStage(KERNEL_STAGE_WORDS[s]);
           if (s === 'transformer') stepAt[0] = performance.now(); // the loop's start: the first step's time is from here
           bars.stage(s);
         },
@@ -337,6 +341,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
       .catch((e: unknown) => Promise.reject(stepsAsUsage(e)))
       .finally(() => {
         stopWatching();
+        setKernelStage(null);
         // a terminal's bar line ends before the report or the error line
         bars.done();
       });

@@ -8,8 +8,12 @@ import { ATTENTION_STRATEGIES, attentionCandidates, attentionHeuristic } from '.
 import type { Gpu } from '../gpu/device.js';
 import '../ops/all.js';
 
-/** Shapes [M, K, N] at which `tessera info` shows the GEMM heuristic (no tuning). */
-const INFO_GEMM_SHAPES: [number, number, number][] = [[2, 1536, 9216], [64, 1152, 1152], [4096, 1152, 1152]];
+/** Shapes [M, K, N] at which `tessera info` shows the GEMM heuristic (no tuning), each with the model call it is an example of. */
+const INFO_GEMM_SHAPES: [number, number, number, string][] = [
+  [2, 1536, 9216, "Wan-1.3B's timestep projection, 2 rows (CFG)"],
+  [64, 1152, 1152, 'a 1152-wide linear (DiT-XL, Latte) at 64 token rows'],
+  [4096, 1152, 1152, 'the same at 4096 token rows'],
+];
 import type { Command } from './main.js';
 
 /** Limits measured in bytes (the others count invocations, workgroups or bindings). */
@@ -123,12 +127,12 @@ export const infoCommand: Command = {
           // the adapter part of the cache's keys (with llvmpipe's thread count on lavapipe): choices are kept per key
           adapter_key: tuneAdapterKey(gpu),
           heuristics: [
-            ...INFO_GEMM_SHAPES.map(([m, k, n]) => {
+            ...INFO_GEMM_SHAPES.map(([m, k, n, example]) => {
               const h = gemmHeuristic(gpu, m, n);
-              return { op: 'gemm', shape: `${m}×${k}×${n}`, strategy: h, kernel: describeGemmStrategy(h, m, n, k), candidates: gemmCandidates(gpu, m, n, k) };
+              return { op: 'gemm', shape: `${m}×${k}×${n}`, example, strategy: h, kernel: describeGemmStrategy(h, m, n, k), candidates: gemmCandidates(gpu, m, n, k) };
             }),
             // attention: one choice per adapter whatever the shape (the tuner buckets by shape)
-            { op: 'attention', shape: 'any', strategy: attentionHeuristic(gpu), kernel: attentionHeuristic(gpu) === 'rows' ? 'attention' : 'attention_fa2', candidates: attentionCandidates(gpu) },
+            { op: 'attention', shape: 'any', example: null, strategy: attentionHeuristic(gpu), kernel: attentionHeuristic(gpu) === 'rows' ? 'attention' : 'attention_fa2', candidates: attentionCandidates(gpu) },
           ],
           choices: (defaultTuneMode() === 'off' ? {} : await cachedChoices(gpu)) as Record<string, TuneEntry>,
           cache_error: tuneCacheUnreadable(), // why the cache file could not be read (it then counts as empty), or null
@@ -159,8 +163,8 @@ export const infoCommand: Command = {
       const threads = info.adapter_policy.llvmpipe_threads;
       console.log(`adapter policy  ${gpu.isCpu ? 'CPU adapter (variants measured on lavapipe apply)' : 'GPU adapter (no CPU-tuned variant by heuristic)'}; subgroup sizes ${gpu.subgroupMinSize}..${gpu.subgroupMaxSize}${threads !== null ? `; llvmpipe threads ${threads} (LP_NUM_THREADS)` : ''}`);
       console.log(`tuning    mode ${t.mode}; cache ${t.cache ?? 'none (this process only)'}; a run times calls of ≥ ${t.min_flops.toExponential(2)} FLOPs (TESSERA_TUNE_MIN_FLOPS), tessera tune every call`);
-      console.log('  heuristic choices (used when nothing is cached, and always with --no-tune)');
-      for (const h of t.heuristics) console.log(`    ${h.op} ${(h.op === 'gemm' ? `m×k×n ${h.shape}` : h.shape).padEnd(22)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})`);
+      console.log("  heuristic choices (used when nothing is cached, and always with --no-tune): the GEMM's by shape, at three example calls; attention's, one for every shape");
+      for (const h of t.heuristics) console.log(`    ${h.op} ${(h.op === 'gemm' ? `m×k×n ${h.shape}` : h.shape).padEnd(22)} ${h.strategy} = ${h.kernel}  (tuner candidates: ${h.candidates.join(', ')})${h.example ? ` — example: ${h.example}` : ''}`);
       const entries = Object.entries(t.choices);
       const unreadable = tuneCacheUnreadable();
       const here = `this adapter${threads !== null ? ` at ${threads} llvmpipe threads` : ''}`;

@@ -97,6 +97,16 @@ export function decodeProgress(video: boolean): { update(done: number, total: nu
   return progressBar(`decoding ${video ? 'frames' : 'images'}`, { plainEvery: 1 });
 }
 
+let kernelStage: string | null = null;
+
+/**
+ * What the "compiling kernels" lines compile for from now on ("text encoder": `compiling kernels 6/6 (text encoder)  0.3 s`),
+ * or null for no word (commands of one stage). The demo sets it at each stage of its run, as the browser profiler's line says it.
+ */
+export function setKernelStage(what: string | null): void {
+  kernelStage = what;
+}
+
 /** How long after a "compiling kernels" line a plan of one pipeline is counted into the next line instead of said (ms). */
 export const FOLD_MS = 30_000;
 
@@ -134,11 +144,12 @@ export function kernelProgress(): (e: KernelEvent) => void {
       return;
     }
     const [d, t] = [done + held.pipelines, total + held.pipelines];
+    const what = kernelStage === null ? '' : ` (${kernelStage})`;
     if (tty) {
-      bar ??= progressBar('compiling kernels');
+      bar ??= progressBar(`compiling kernels${what}`);
       bar.update(d, t);
     } else if (done === total) {
-      process.stderr.write(`compiling kernels ${d}/${t}  ${((Date.now() - start + held.ms) / 1000).toFixed(1)} s\n`);
+      process.stderr.write(`compiling kernels ${d}/${t}${what}  ${((Date.now() - start + held.ms) / 1000).toFixed(1)} s\n`);
     }
     if (done === total) {
       bar?.done();
