@@ -241,6 +241,15 @@ function demoPreflight(p: Parsed, size: ReturnType<typeof demoSize>, config: Mod
   }
 }
 
+/**
+ * Beside the judge's verdict on the embedded pipeline's clip: a run of fewer than the EMBEDDED_DEFAULTS steps the
+ * model was judged at (training/evaluate.py) says so, since a miss there is the step count, not a broken run; '' otherwise.
+ */
+export function fewStepsNote(steps: number): string {
+  const judgedAt = EMBEDDED_DEFAULTS.num_inference_steps;
+  return steps < judgedAt ? ` (${plural(steps, 'step')}: below the ${judgedAt} the embedded model is evaluated at, its default (training/evaluate.py); fewer steps may not draw the prompt's clip)` : '';
+}
+
 /** The default demo: prompt → clip through a whole pipeline, all three stages profiled. */
 async function pipelineDemo(p: Parsed): Promise<number> {
   if (p.dtype !== undefined) throw new UsageError('--dtype applies to --preset; the pipeline runs in f32 (its weights\' dtype)');
@@ -384,7 +393,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const stale = !ffmpeg && removeStale(dir, 'clip.mp4');
     console.log(`sampled with ${schedulerClass}${p.shift !== undefined ? ` (shift ${p.shift})` : ''}`);
     console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
-    if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): ${verdictWords(judged)}`);
+    if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): ${verdictWords(judged)}${embedded ? fewStepsNote(p.steps as number) : ''}`);
     console.log('wall time per stage (this run):');
     console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
     const steps = prof.output.timesteps.length;
