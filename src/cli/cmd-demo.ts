@@ -3,6 +3,7 @@
 // AutoencoderKLWan decode), every stage timed and profiled kernel by kernel (src/profile/pipeline.ts);
 // writes out/clip.mp4 (when ffmpeg is there), out/clip.gif, out/trace.json (Chrome/Perfetto, one track
 // per stage) and out/profile.json. `--preset NAME` runs the older random-weight preset demo instead.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireGpu, describeAdapter } from '../gpu/device.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
@@ -44,7 +45,7 @@ export const demoCommand: Command = {
   spec: {
     name: 'demo',
     quiet: true,
-    summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json',
+    summary: 'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json (--preset: clip.gif, trace.json, profile.json; no MP4)',
     usage: 'tessera demo [--prompt P] [--negative-prompt P] [--seed S] [--steps N] [--guidance G] [--scheduler CLASS] [--shift S] [--frames F --height H --width W]\n                    [--pipeline DIR [--variant NAME]] [--max-sequence-length N] [--max-memory SIZE] [--repeats N] [--profile-steps] [--out DIR]\n       tessera demo --preset NAME [--steps N] [--guidance G] [--shift S] [--seed S] [--dtype f32|f16] [--repeats N] [--max-memory SIZE] [--out DIR]   (the random-weight preset demo: one profiled step of a preset architecture)',
     flags: {
       preset: { type: 'choice', choices: presetNames(), help: `run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): ${presetNames().join(', ')}`, arg: 'NAME' },
@@ -476,15 +477,35 @@ function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageP
  * The preset demo's line on a CPU adapter (lavapipe, SwiftShader), said before the weights are made: a lower bound on
  * a denoising step's time, the transformer's FLOPs over the FMA rate the adapter reached just now (deviceCeiling).
  * FLOPs: 2 per weight per token for each item of the CFG batch (the linear layers; attention adds more), so the bound
- * holds however loaded the machine is when it was measured. `weights`: the transformer's weight count; `tokens`: its
- * patch tokens per item; `fmaGflops`: the measured rate (GFLOP/s).
+ * holds however loaded the machine is when it was measured. It is near for a large preset (wan-1.3b: 269 s bound, 292 s
+ * run) and far below a small one's time, which is per-dispatch overhead (wan-tiny: 0.04 s bound, 4.49 s a step), so
+ * the line says it is from FLOPs only, and with `last` (this preset's previous run in the output folder: lastPresetRun)
+ * how far that run's step time was above the bound. `weights`: the transformer's weight count; `tokens`: its patch
+ * tokens per item; `fmaGflops`: the measured rate (GFLOP/s); `last.stepS`: seconds a step, `last.file` where it was read.
  */
-export function cpuStepNote(o: { preset: string; weights: number; tokens: number; batch: number; steps: number; fmaGflops: number }): string {
+export function cpuStepNote(o: { preset: string; weights: number; tokens: number; batch: number; steps: number; fmaGflops: number; last?: { stepS: number; file: string } }): string {
   const gflop = (2 * o.weights * o.tokens * o.batch) / 1e9;
   const s = gflop / o.fmaGflops;
   const time = (x: number) => (x >= 90 ? `${(x / 60).toFixed(1)} min` : `${x.toFixed(x >= 10 ? 0 : x >= 1 ? 1 : 2)} s`);
   const batch = o.batch > 1 ? ` × CFG batch ${o.batch}` : '';
-  return `CPU adapter: one ${o.preset} step is at least ${gflop.toFixed(gflop >= 10 ? 0 : 2)} GFLOP (2 × ${o.weights.toExponential(2)} weights × ${o.tokens} tokens${batch}); at the ${o.fmaGflops.toFixed(1)} GFLOP/s this adapter reached just now, at least ${time(s)} a step, ${time(s * o.steps)} for ${plural(o.steps, 'step')} before the profiled repeats (its kernels run below that rate, and the first step compiles them): --steps N runs fewer${o.preset === 'wan-tiny' ? '' : ', and --preset wan-tiny is the quick one'}`;
+  const ratio = o.last && o.last.stepS / s;
+  const last = o.last ? `; the last ${o.preset} run here took ${time(o.last.stepS)} a step, ${ratio! >= 10 ? ratio!.toFixed(0) : ratio!.toFixed(1)}× this bound (${o.last.file})` : '';
+  return `CPU adapter: one ${o.preset} step is at least ${gflop.toFixed(gflop >= 10 ? 0 : 2)} GFLOP (2 × ${o.weights.toExponential(2)} weights × ${o.tokens} tokens${batch}); at the ${o.fmaGflops.toFixed(1)} GFLOP/s this adapter reached just now, at least ${time(s)} a step, ${time(s * o.steps)} for ${plural(o.steps, 'step')} before the profiled repeats — a lower bound from FLOPs only: kernels run below that rate (a small preset's far below: its time is per-dispatch overhead) and the first step compiles them${last}: --steps N runs fewer${o.preset === 'wan-tiny' ? '' : ', and --preset wan-tiny is the quick one'}`;
+}
+
+/**
+ * The seconds a step of `preset`'s previous demo run took, from the profile.json it left in `dir` (generate_s / steps:
+ * the loop's wall time, its first step's compiling and tuning included), or undefined when there is none of that preset.
+ */
+export function lastPresetRun(dir: string, preset: string): { stepS: number; file: string } | undefined {
+  const file = join(dir, 'profile.json');
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8')) as { preset?: unknown; generate_s?: unknown; steps?: unknown };
+    if (j.preset !== preset || typeof j.generate_s !== 'number' || typeof j.steps !== 'number' || !(j.generate_s > 0) || !(j.steps >= 1)) return undefined;
+    return { stepS: j.generate_s / j.steps, file };
+  } catch {
+    return undefined; // none, or not one the demo wrote: no figure
+  }
 }
 
 async function presetDemo(p: Parsed): Promise<number> {
@@ -506,7 +527,8 @@ async function presetDemo(p: Parsed): Promise<number> {
       const c = parseConfig(preset.config);
       const tokens = patchTokens(c, preset.latent);
       const fma = (await deviceCeiling(gpu)).fma_gflops; // measured once per device; the report below uses it too
-      console.log(cpuStepNote({ preset: p.preset as string, weights: estimateWeights(c, 'f32').bytes / 4, tokens, batch: (p.guidance as number) > 1 ? 2 : 1, steps: p.steps as number, fmaGflops: fma }));
+      const last = lastPresetRun(p.out as string, p.preset as string);
+      console.log(cpuStepNote({ preset: p.preset as string, weights: estimateWeights(c, 'f32').bytes / 4, tokens, batch: (p.guidance as number) > 1 ? 2 : 1, steps: p.steps as number, fmaGflops: fma, last }));
     }
     const model = await loadRandomModel(preset.config, { gpu, dtype: p.dtype as DType, seed: p.seed as number, name: p.preset as string, maxMemory: budget });
     try {
