@@ -186,12 +186,17 @@ export function keptNote(e: Pick<TuneEntry, 'choice' | 'ms' | 'ratio' | 'verdict
 }
 
 /**
- * `; time per round over subgroup-sr16's: subgroup-sr32 0.97, tiled-64 1.40`: what decided (entry.ratio, each
- * challenger's time over the heuristic's in the same round, over the rounds); '' for an entry without one.
+ * The figures beside a tuner choice, what decided first: `time per round over subgroup-sr16's (what decided):
+ * subgroup-sr32 0.71, subgroup-sr32-k 0.88; fastest round of each (not the same rounds): subgroup-sr16 28.22 ms, …`.
+ * entry.ratio is each challenger's time over the heuristic's in the same round, over the rounds; entry.ms each
+ * candidate's fastest round, which on a loaded machine may fall in different rounds and so can order the candidates
+ * otherwise (a user read sr32's 31.79 ms beside sr16's 28.22 ms as contradicting the choice of sr32 at 0.71).
+ * An entry without ratios (cached before tessera decided by them): the ms alone, labelled.
  */
-function ratioNote(e: Pick<TuneEntry, 'ratio'>): string {
+export function choiceFigures(e: Pick<TuneEntry, 'ms' | 'ratio'>): string {
+  const ms = `fastest round of each${e.ratio ? ' (not the same rounds)' : ''}: ${Object.entries(e.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ')}`;
   const [ref, ...rest] = Object.entries(e.ratio ?? {});
-  return ref && rest.length ? `; time per round over ${ref[0]}'s: ${rest.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}` : '';
+  return ref && rest.length ? `time per round over ${ref[0]}'s (what decided): ${rest.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}; ${ms}` : ms;
 }
 
 export const tuneCommand: Command = {
@@ -277,7 +282,7 @@ export const tuneCommand: Command = {
             const r = await tunePlan(plan, { rounds, force: !!p.force, onProgress: note });
             for (const x of r) {
               reports.push(x);
-              const ms = Object.entries(x.entry.ms).map(([n, v]) => `${n} ${v.toFixed(2)} ms`).join(', ') + ratioNote(x.entry) + keptNote(x.entry);
+              const ms = choiceFigures(x.entry) + keptNote(x.entry);
               // a result line, but with --json (on stderr beside the JSON, which holds the same) informational
               (json ? note : log)(`gemm ${M}×${K}×${N} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${ms})` : '  (cached)'}`);
             }
