@@ -153,6 +153,8 @@ export function checkDecodeLatents(c: VaeConfig, shape: number[]): void {
  * The band plan for decoding latents of `shape` within `maxBinding` bytes per storage binding:
  * the fewest row bands (or `bands` when given) whose every tensor fits, in bytes and in 2^32 − 1
  * elements (the kernels' u32 index: the tighter bound on bindings past 8 GiB in f16, 16 GiB in f32).
+ * With one band, the most independent images per pass (`images`: KL B·F, Wan B, at most `maxImages`) whose
+ * tensors, N times one image's, still fit; with several bands, one image per pass.
  * @param shape latents [B, C, F, H, W] (Wan, KL video) or [B, C, H, W] (KL images), positive integers.
  * @param dtype 'f32' or 'f16', the decode's storage dtype.
  * @param maxBinding bytes one storage binding may hold, a positive integer.
