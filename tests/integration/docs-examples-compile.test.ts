@@ -1,15 +1,29 @@
-// Every ```ts example of README.md and docs/TEXT.md type-checks, as written, against the source's public entry
-// points ('tessera' → src/index.ts, 'tessera/profiler' → src/profiler.node.ts; the browser example against
-// src/index.browser.ts), strict, each example a module of its own. Only what an example takes from the user's
-// own code is declared (the input tensors, a loaded pipeline). A renamed export, option or field fails here,
-// not in a reader's editor. (docs-embedded-example.test.ts and tests/profile/api-readme-example.test.ts also run
-// the smallest whole run and the benchmarking example on the GPU; package.test.ts compiles the library example
-// against the packed declarations.) Here, not in unit: a type-check of all of src/ takes ~20 s on 2 loaded cores.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Every ```ts example of README.md, examples/profiler/README.md and docs/TEXT.md type-checks as written, strict,
+// each example a module of its own, all of them in one TypeScript program (one check, not one per block). Nothing
+// is declared for an example: a block a reader copies must compile by itself, so a name it uses and never
+// defines fails here (user21 finding 3: `hidden_states` & co., TS18004), not in a reader's editor.
+//
+// The one exception, and its convention: a block that goes on from an earlier one (a call on the `pipe` an earlier
+// example loaded) starts with the comment line
+//     // continues <which example, in words>: <the names it takes from it, each in backticks>
+// e.g. "// continues the Wan example above: its `pipe` (…)". Such a block is checked appended to the nearest
+// block above it in the same file that declares every backticked name (itself checked on its own too), so it
+// gets those names with their real types; a `// continues` line naming nothing, or names no block above
+// declares, fails.
+//
+// Against what: the build's declarations when `npm test` made one (TESSERA_CLI_BUILD, its .d.ts of src/:
+// what a user's tsc reads, and only the examples are checked: ~2 CPU s), else the source entries ('tessera' →
+// src/index.ts, 'tessera/profiler' → src/profiler.node.ts, a browser example → src/index.browser.ts; all of
+// src/ is checked with them: ~11 CPU s). package.test.ts compiles the Wan example against the packed .d.ts on
+// TypeScript 5.1, 5.9 and 7; docs-embedded-example.test.ts and tests/profile/api-readme-example.test.ts run the
+// smallest whole run and the benchmarking example on the GPU.
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/golden.js';
+
+const FILES = ['README.md', 'examples/profiler/README.md', 'docs/TEXT.md'];
 
 interface Example {
   file: string;
@@ -23,32 +37,48 @@ function examples(file: string): Example[] {
   return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => ({ file, line: text.slice(0, m.index).split('\n').length + 1, code: m[1]! }));
 }
 
-/** What an example uses from the reader's own code, by a name it leaves undeclared. */
-const GIVEN: Record<string, string> = {
-  hidden_states: 'TensorData',
-  encoder_hidden_states: 'TensorData',
-  negative_encoder_hidden_states: 'TensorData',
-  pipe: 'Pipeline',
-};
+/** Whether `code` declares `name` (const/let/var, destructured too, or a function). */
+const declares = (code: string, name: string) =>
+  new RegExp(`\\b(?:const|let|var)\\s+(?:${name}\\b|[{\\[][^=;]*\\b${name}\\b[^=;]*=)|\\bfunction\\s+${name}\\b`).test(code);
 
-describe('the docs\' TypeScript examples', () => {
-  it('type-check against the source entries, strict', () => {
-    const all = [...examples('README.md'), ...examples('docs/TEXT.md')];
-    expect(all.length, 'README.md and docs/TEXT.md ```ts blocks').toBeGreaterThanOrEqual(5);
-    const files = new Map<string, Example & { head: number }>();
-    all.forEach((e, i) => {
-      const browser = /serve it as static files|location\.href/.test(e.code);
-      const entry = browser ? 'index.browser.js' : 'index.js';
-      // the names the example uses without declaring them (a user's tensors, a pipeline it loaded above)
-      const own = Object.keys(GIVEN).filter((n) => new RegExp(`\\b${n}\\b`).test(e.code) && !new RegExp(`(const|let)\\s*(\\{[^}]*\\b${n}\\b[^}]*\\}|\\b${n}\\b)\\s*=`).test(e.code));
-      const head = own.length
-        ? `import type { ${[...new Set(own.map((n) => GIVEN[n]))].join(', ')} } from 'tessera';\ndeclare const ${own.map((n) => `${n}: ${GIVEN[n]}`).join(', ')};\n`
-        : '';
-      const code = `${head}${e.code}\nexport {};\n`
-        .replace(/from 'tessera\/profiler'/g, `from '${join(ROOT, 'src', 'profiler.node.js')}'`)
-        .replace(/from 'tessera'/g, `from '${join(ROOT, 'src', entry)}'`);
-      files.set(join(ROOT, 'tests', 'docs', `example-${i}.ts`), { ...e, code, head: head.split('\n').length - 1 });
-    });
+/** Where the examples' `tessera` imports point: the build's declarations, or the sources. */
+function entries(): { dir: string; what: string } {
+  const build = process.env.TESSERA_CLI_BUILD;
+  const dir = build ? (isAbsolute(build) ? build : join(ROOT, build)) : '';
+  if (dir && existsSync(join(dir, 'index.d.ts')) && existsSync(join(dir, 'index.browser.d.ts'))) return { dir, what: `the build's declarations (${build})` };
+  return { dir: join(ROOT, 'src'), what: 'the source entries' };
+}
+
+describe("the docs' TypeScript examples", () => {
+  it('each compiles as written, strict (a `// continues` block appended to the block it names)', () => {
+    const { dir, what } = entries();
+    const files = new Map<string, Example & { from: number }>();
+    const problems: string[] = [];
+    let count = 0;
+    for (const file of FILES) {
+      const list = examples(file);
+      count += list.length;
+      /** Each block's module text: a `// continues` block is its base's text, then its own. */
+      const full: string[] = [];
+      list.forEach((e, i) => {
+        let head = '';
+        const first = e.code.split('\n', 1)[0]!;
+        if (/^\/\/ continues\b/.test(first)) {
+          const names = [...first.matchAll(/`([A-Za-z_$][\w$]*)`/g)].map((m) => m[1]!);
+          const base = list.slice(0, i).findLastIndex((b) => names.every((n) => declares(b.code, n)));
+          if (!names.length) problems.push(`${file}:${e.line}: a "// continues" line names nothing in backticks`);
+          else if (base < 0) problems.push(`${file}:${e.line}: no block above declares ${names.join(', ')}`);
+          else head = `${full[base]}\n`;
+        }
+        full.push(`${head}${e.code}`);
+        const browser = /serve it as static files|location\.href/.test(e.code);
+        const code = `${head}${e.code}\nexport {};\n`
+          .replace(/from 'tessera\/profiler'/g, `from '${join(dir, 'profiler.node.js')}'`)
+          .replace(/from 'tessera'/g, `from '${join(dir, browser ? 'index.browser.js' : 'index.js')}'`);
+        files.set(join(ROOT, 'tests', 'docs', `example-${files.size}.ts`), { ...e, code, from: head.split('\n').length - 1 });
+      });
+    }
+    expect(count, `${FILES.join(', ')}: \`\`\`ts blocks`).toBeGreaterThanOrEqual(8);
     const options: ts.CompilerOptions = {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
@@ -67,14 +97,13 @@ describe('the docs\' TypeScript examples', () => {
     host.readFile = (f) => files.get(f)?.code ?? readFile.call(host, f);
     host.getSourceFile = (f, lang, ...rest) => (files.has(f) ? ts.createSourceFile(f, files.get(f)!.code, lang) : getSourceFile.call(host, f, lang, ...rest));
     const program = ts.createProgram([...files.keys()], options, host);
-    const problems = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => d.file && files.has(d.file.fileName))
-      .map((d) => {
-        const e = files.get(d.file!.fileName)!;
-        const at = d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line - e.head; // 0-based within the example
-        return `${e.file}:${e.line + at}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
-      });
-    expect(problems).toEqual([]);
+    for (const d of ts.getPreEmitDiagnostics(program)) {
+      const e = d.file && files.get(d.file.fileName);
+      if (!e) continue;
+      const at = d.file!.getLineAndCharacterOfPosition(d.start ?? 0).line - e.from; // 0-based within the example
+      if (at < 0) continue; // in the block it continues, which is checked (and reported) on its own
+      problems.push(`${e.file}:${e.line + at}: TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    }
+    expect(problems, `against ${what}; a block that uses an earlier block's names starts with "// continues …: \`name\`" (this test's header)`).toEqual([]);
   }, 300_000);
 });
