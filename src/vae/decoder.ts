@@ -150,11 +150,20 @@ export function checkDecodeLatents(c: VaeConfig, shape: number[]): void {
 }
 
 /**
+ * Images decoded together stop where one pass's largest tensor would pass this many bytes (64 MiB),
+ * unless one image alone is larger (then one image a pass). A 512² SD-VAE frame's largest tensor is
+ * 128 MiB in f32 (one a pass, as before batching); the 4×4-latent images of the test models are a few
+ * KiB (all of them in one pass).
+ */
+export const PASS_BYTES = 64 * 2 ** 20;
+
+/**
  * The band plan for decoding latents of `shape` within `maxBinding` bytes per storage binding:
  * the fewest row bands (or `bands` when given) whose every tensor fits, in bytes and in 2^32 − 1
  * elements (the kernels' u32 index: the tighter bound on bindings past 8 GiB in f16, 16 GiB in f32).
  * With one band, the most independent images per pass (`images`: KL B·F, Wan B, at most `maxImages`) whose
- * tensors, N times one image's, still fit; with several bands, one image per pass.
+ * tensors, N times one image's, still fit, and whose largest tensor stays within PASS_BYTES (or one image
+ * a pass when one image's is larger); with several bands, one image per pass.
  * @param shape latents [B, C, F, H, W] (Wan, KL video) or [B, C, H, W] (KL images), positive integers.
  * @param dtype 'f32' or 'f16', the decode's storage dtype.
  * @param maxBinding bytes one storage binding may hold, a positive integer.
@@ -218,10 +227,13 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
     const rows = splitRows(H, n);
     return { rows, ...largestFor(rows) };
   };
-  // the most images per pass whose largest binding fits (bindings grow linearly in the images)
+  // the most images per pass whose largest binding fits (bindings grow linearly in the images), and
+  // whose largest tensor stays within PASS_BYTES: batching pays for small frames (fewer, fuller
+  // dispatches) and buys nothing for frames that fill a device alone, whose peak it would multiply
   const imagesFor = (rows: number[]) => {
     const one = largestFor(rows).best;
-    let m = Math.max(1, Math.min(independent, maxImages ?? independent, Math.floor(limit / one)));
+    const room = Math.min(limit, Math.max(PASS_BYTES, one));
+    let m = Math.max(1, Math.min(independent, maxImages ?? independent, Math.floor(room / one)));
     while (m > 1 && largestFor(rows, m).best > limit) m--;
     return { images: m, ...largestFor(rows, m) };
   };

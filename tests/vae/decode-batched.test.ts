@@ -11,7 +11,7 @@ import { FIXTURES } from '../helpers/golden.js';
 import { relError } from '../helpers/compare.js';
 import { nodeFolder } from '../../src/io/node-source.js';
 import { loadVae, type Vae } from '../../src/vae/vae.js';
-import { planDecode } from '../../src/vae/decoder.js';
+import { PASS_BYTES, planDecode } from '../../src/vae/decoder.js';
 import { parseVaeConfig } from '../../src/vae/config.js';
 import { InputError } from '../../src/model/model.js';
 import { randn } from '../../src/random.js';
@@ -229,6 +229,22 @@ describe('planDecode images per pass (no GPU)', () => {
     // below one image's largest binding: row bands, one image per pass, as before
     const banded = planDecode(kl, shape, 'f32', one.largestBinding - 1);
     expect([banded.images > 1, banded.bands > 1]).toEqual([false, true]);
+  });
+  it('a pass stops at PASS_BYTES in its largest tensor: large frames one a pass however large the binding limit', () => {
+    const kl = config('vae_kl_latte_bf16');
+    const one = (shape: number[]) => planDecode(kl, shape, 'f32', 2 ** 34, undefined, 1).largestBinding;
+    // frames whose largest tensor is above PASS_BYTES: one image a pass even where 16 GiB bindings would hold them all
+    const big = [2, 4, 2, 600, 600];
+    expect(one(big)).toBeGreaterThan(PASS_BYTES);
+    expect(planDecode(kl, big, 'f32', 2 ** 34).images).toBe(1);
+    // smaller frames: as many as keep the largest tensor within PASS_BYTES
+    const mid = [8, 4, 4, 200, 200];
+    const m = Math.floor(PASS_BYTES / one(mid));
+    expect(m).toBeGreaterThan(1);
+    expect(m).toBeLessThan(32);
+    const p = planDecode(kl, mid, 'f32', 2 ** 34);
+    expect(p.images).toBe(m);
+    expect(p.largestBinding).toBeLessThanOrEqual(PASS_BYTES);
   });
   it('maxImages: a positive integer', () => {
     const kl = config('vae_kl_latte_bf16');
