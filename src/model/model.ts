@@ -722,7 +722,7 @@ export function checkTensorData(name: string, t: unknown, what: string): asserts
   const shape = o.shape;
   if (!Array.isArray(shape)) throw new InputError(`${name}: expected shape as a list of dims, got ${shape === undefined ? 'no shape' : kindOf(shape)}`);
   if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be ≥ 1, found ${shown(shape)}`);
-  if (o.data.length !== shape.reduce((a: number, b: number) => a * b, 1)) throw new InputError(`${name}: ${o.data.length} values for shape [${shape.join(',')}]`);
+  if (o.data.length !== shape.reduce((a: number, b: number) => a * b, 1)) throw new InputError(`${name}: ${o.data.length} values for shape [${shape.join(',')}], which needs ${shape.reduce((a: number, b: number) => a * b, 1)}`);
 }
 
 /** A list input's values (timestep, class_labels): an array or typed array, else null. */

@@ -766,7 +766,7 @@ function checkTensor(t: unknown, name: string): number[] {
   const shape = v.shape;
   if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be a positive integer, found [${shape.join(',')}]`, { option: name });
   const n = shape.reduce((a, b) => a * b, 1);
-  if (v.data.length !== n) throw new InputError(`${name}: ${v.data.length} values for shape [${shape.join(',')}]`, { option: name });
+  if (v.data.length !== n) throw new InputError(`${name}: ${v.data.length} values for shape [${shape.join(',')}], which needs ${n}`, { option: name });
   const i = v.data.findIndex((x) => !Number.isFinite(x));
   if (i >= 0) throw new InputError(`${name}: value at flat index ${i} is not finite (${v.data[i]})`, { option: name });
   return shape;

@@ -279,7 +279,7 @@ class LoadedVae implements Vae {
     if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
     const n = latents.shape.reduce((a, b) => a * b, 1);
     if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
-    if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}]`);
+    if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}], which needs ${n}`);
     for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
     const plan = await this.budgetPlan(latents.shape, opts);
     if (this.maxMemory !== undefined) await this.checkBudget(latents.shape, plan, this.maxMemory);

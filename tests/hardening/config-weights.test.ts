@@ -223,7 +223,7 @@ describe.skipIf(!hasGpu)('forward inputs: names, shapes, values (model.forward)'
       expect(await inputError(model, { ...fi, hidden_states: { data: new Float32Array(4 * 2 * 7 * 8), shape: [1, 4, 2, 7, 8] } })).toBe(
         'hidden_states: frames×height×width 2×7×8 must be divisible by the patch size 1×2×2',
       );
-      expect(await inputError(model, { ...fi, hidden_states: { data: hs.data.subarray(1), shape: hs.shape } })).toBe('hidden_states: 383 values for shape [1,4,2,6,8]');
+      expect(await inputError(model, { ...fi, hidden_states: { data: hs.data.subarray(1), shape: hs.shape } })).toBe('hidden_states: 383 values for shape [1,4,2,6,8], which needs 384');
       const e = fi.encoder_hidden_states!;
       expect(await inputError(model, { ...fi, encoder_hidden_states: { data: e.data, shape: [1, 9, 16] } })).toBe(
         'encoder_hidden_states: expected [1, L, 24] (batch of hidden_states, config text_dim), found [1,9,16]',

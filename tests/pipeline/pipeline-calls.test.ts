@@ -179,7 +179,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
       [{ prompt_embeds: latents([1, 512, 31]), ...size, seed: 0 }, "prompt_embeds: expected [B, L, 64] (B prompts, L tokens, the transformer's text_dim 64), found [1,512,31]"],
       [{ prompt_embeds: latents([1, 512, 64]), negative_prompt_embeds: latents([2, 512, 64]), ...size, seed: 0 }, "negative_prompt_embeds: expected [1, L', 64] (the batch and width of prompt_embeds [1,512,64]; any length L'), found [2,512,64]"],
       [{ prompt: P1, negative_prompt: 'x', negative_prompt_embeds: latents([1, 512, 64]), ...size }, 'give negative_prompt or negative_prompt_embeds, not both'],
-      [{ prompt_embeds: { data: new Float32Array(3), shape: [1, 2, 64] }, ...size }, 'prompt_embeds: 3 values for shape [1,2,64]'],
+      [{ prompt_embeds: { data: new Float32Array(3), shape: [1, 2, 64] }, ...size }, 'prompt_embeds: 3 values for shape [1,2,64], which needs 128'],
     ];
     for (const [o, msg] of cases) {
       const { e, stages } = await refused(o);

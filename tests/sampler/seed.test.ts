@@ -96,7 +96,7 @@ describe('generate() input tensors: refused before any GPU work, named as the ca
     const n = await wanRefusal({ shape: [2, 4, 2, 6, 8], prompt_embeds: f32([2, 6, 24]), negative_prompt_embeds: f32([1, 6, 24]), guidance_scale: 4 });
     expect(n.message).toBe("negative_prompt_embeds: expected [2, L', 24] (the batch and width of prompt_embeds [2,6,24]; any length L'), found [1,6,24]");
     const c = await wanRefusal({ shape: [1, 4, 2, 6, 8], encoder_hidden_states: f32([1, 6, 24]), negative_encoder_hidden_states: { data: new Float32Array(143), shape: [1, 6, 24] }, guidance_scale: 4 });
-    expect(c.message).toBe('negative_encoder_hidden_states: 143 values for shape [1,6,24]');
+    expect(c.message).toBe('negative_encoder_hidden_states: 143 values for shape [1,6,24], which needs 144');
     // the right batch passes the checks (and reaches the stand-in's GPU work)
     expect((await wanRefusal({ shape: [2, 4, 2, 6, 8], encoder_hidden_states: f32([2, 6, 24]), negative_encoder_hidden_states: f32([2, 3, 24]), guidance_scale: 4 })).message).toBe('GPU work started');
   });

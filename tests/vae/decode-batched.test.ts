@@ -205,6 +205,14 @@ describe.skipIf(!hasGpu)('VAE decode: several images per pass = one at a time', 
   });
 });
 
+describe.skipIf(!hasGpu)('VAE decode: latents of the wrong length', () => {
+  it('one line naming the tensor, the shape and the count it needs', async () => {
+    await withVae('sd_vae_small', 'f32', async (vae) => {
+      await expect(vae.decode({ data: new Float32Array(59), shape: [1, 4, 5, 3] })).rejects.toThrow(new InputError('latents: 59 values for shape [1,4,5,3], which needs 60'));
+    });
+  });
+});
+
 describe('planDecode images per pass (no GPU)', () => {
   const config = (name: string) => parseVaeConfig(JSON.parse(readFileSync(join(FIXTURES, name, 'vae', 'config.json'), 'utf8')));
   it('KL: every frame of every item; Wan: the items (frames are causal); row bands: 1', () => {
