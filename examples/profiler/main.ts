@@ -2189,7 +2189,12 @@ async function retimeOnly(): Promise<void> {
     const ts = timed.filter((t) => t.where === where);
     if (!targets.length) continue;
     if (ts.length !== targets.length) {
-      kept.push(`${targets.length} in the ${where}`);
+      kept.push(`${targets.length} in the ${where} (the replay's dispatches are not the run's one for one)`);
+      continue;
+    }
+    // a run timed by the wall clock per stage has no per-dispatch times: its rows stay without any
+    if (targets.every((copies) => copies[0]!.ms === null)) {
+      kept.push(`${targets.length} in the ${where} (the run has no per-dispatch times there)`);
       continue;
     }
     targets.forEach((copies, k) => {
@@ -2201,14 +2206,14 @@ async function retimeOnly(): Promise<void> {
     });
     updated += ts.length;
   }
-  retimedRows.set(name, saved);
+  if (saved.length) retimedRows.set(name, saved);
   if (run) drawTable(run);
   if (decodeRun) drawTable(decodeRun, 'vae-kernels');
   const note = $('retime-note');
   note.textContent =
-    `Re-timed only: the rows of ${[...retimedRows.keys()].join(', ')} hold the edit's times from a replay of their dispatches (median of ${RETIME_ROUNDS} rounds); ` +
+    (retimedRows.size ? `Re-timed only: the rows of ${[...retimedRows.keys()].join(', ')} hold the edit's times from a replay of their dispatches (median of ${RETIME_ROUNDS} rounds); ` : `Re-timed only (${name}): `) +
     `the clip, the timeline, the per-step table and the trace are still run ${runNo}'s — not re-rendered. "Recompile & re-time" re-renders the clip.` +
-    (kept.length ? ` Not updated (the replay's dispatches are not the run's one for one): ${kept.join(', ')}.` : '');
+    (kept.length ? ` Rows of ${name} not updated: ${kept.join('; ')}.` : '');
   note.hidden = false;
   info.lastRetime = { kernel: name, run: runNo, timing, summary, check, rowsUpdated: updated };
   info.lastCompile = { kernel: name, ok: true, errors: [], ignoredOverrides: compiled.ignored.map(([k]) => k), before: summary.total.before, after: summary.total.after, check };
