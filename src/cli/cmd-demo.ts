@@ -394,7 +394,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const stale = !ffmpeg && removeStale(dir, 'clip.mp4');
     console.log(`sampled with ${schedulerClass}${p.shift !== undefined ? ` (shift ${p.shift})` : ''}`);
     console.log(`latents [${prof.output.latents.shape.join(',')}] → video [${video.shape.join(',')}] (F32 in [0, 1])`);
-    if (judged) console.log(`judge (issue 12's rules, src/eval/shapes-judge.ts): ${verdictWords(judged)}${embedded ? fewStepsNote(p.steps as number) : ''}`);
+    if (judged) console.log(`judge: ${verdictWords(judged)}${embedded ? fewStepsNote(p.steps as number) : ''}`);
     console.log('wall time per stage (this run):');
     console.log(`  load (weights → GPU)                  ${ms(loadMs)}`);
     const steps = prof.output.timesteps.length;
