@@ -90,7 +90,7 @@ export const decodeCommand: Command = {
     // the names, dtype and shape from the file's header, before any tensor data is read
     const header = await readInputsHeader(file);
     // generate's --out holds its own decode, "video" ("images" for DiT), next to "latents": accepted, not read
-    checkNames(file, header, ['latents', 'video', 'images'], ['latents']);
+    checkNames(file, header, ['latents', 'video', 'images'], ['latents'], ['video', 'images']);
     checkFloatHeader(file, 'latents', header.get('latents')!);
     checkLatentDims(file, header.get('latents')!.shape);
     // the rank and channels --vae's config.json takes, before the adapter is acquired (planDecode checks them again in preflight)

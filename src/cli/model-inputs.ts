@@ -20,13 +20,19 @@ export const INPUT_NAMES: Record<ModelConfig['family'], { forward: string[]; gen
   dit: { forward: ['hidden_states', 'timestep', 'class_labels'], generate: ['latents', 'class_labels'] },
 };
 
-/** Rejects unknown tensor names, listing the expected ones. */
-export function checkNames(file: string, inputs: ReadonlyMap<string, InputHeader>, allowed: string[], required: string[]): void {
+/**
+ * Rejects unknown tensor names, listing the expected ones, and missing required ones. `ignored`: names
+ * taken beside the required ones and never read (decode's "video"/"images" from generate's --out); a
+ * missing tensor's message says they do not stand in for it.
+ */
+export function checkNames(file: string, inputs: ReadonlyMap<string, InputHeader>, allowed: string[], required: string[], ignored: string[] = []): void {
   for (const name of inputs.keys()) {
     if (!allowed.includes(name)) throw new InputError(`${file}: unexpected tensor "${name}"; expected ${allowed.join(', ')}`);
   }
   for (const name of required) {
-    if (!inputs.has(name)) throw new InputError(`${file}: missing tensor "${name}" (expected ${allowed.join(', ')})`);
+    if (inputs.has(name)) continue;
+    if (ignored.length) throw new InputError(`${file}: missing tensor "${name}": needs ${required.join(', ')} (${ignored.join('/')} beside it ${ignored.length > 1 ? 'are' : 'is'} ignored)`);
+    throw new InputError(`${file}: missing tensor "${name}" (expected ${allowed.join(', ')})`);
   }
 }
 

@@ -88,7 +88,7 @@ describe.skipIf(!hasGpu)('tessera decode (CLI)', () => {
     writeFileSync(bad, writeSafetensors([{ name: 'video', dtype: 'F32', shape: [1, 1, 4, 4, 3], data: new Float32Array(48) }]));
     r = await refused(['decode', '--vae', vae, '--inputs', bad, '--out', out]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/tessera: error: InputError: .*bad\.safetensors: missing tensor "latents" \(expected latents, video, images\)$/m);
+    expect(r.stderr).toMatch(/tessera: error: InputError: .*bad\.safetensors: missing tensor "latents": needs latents \(video\/images beside it are ignored\)$/m);
     expect(existsSync(out)).toBe(false);
     // a folder that is not a VAE
     r = await refused(['decode', '--vae', join(FIXTURES, 'wan_small', 'model'), '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', out]);
