@@ -10,6 +10,7 @@ import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { plural } from './progress.js';
+import { warnInFlagWords } from './errors.js';
 
 export const encodeCommand: Command = {
   spec: {
@@ -47,6 +48,9 @@ async function encode(p: Parsed): Promise<number> {
   const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream, ...variantOption(p) });
   try {
     const neg = p['negative-prompt'] as string | undefined;
+    // a prompt cut at --max-sequence-length (how many tokens dropped) or empty, as generate says it (Pipeline.generate's notes)
+    const notes = [...enc.promptNotes([p.prompt as string], L, () => 'prompt'), ...(neg !== undefined ? enc.promptNotes([neg], L, () => 'negative_prompt').filter((n) => n.kind !== 'empty') : [])];
+    for (const { line } of notes) warnInFlagWords(line);
     const pos = await enc.encodePrompt([p.prompt as string], { max_sequence_length: L });
     const out = [{ name: 'prompt_embeds', shape: pos.shape, data: pos.data }];
     if (neg !== undefined) {
