@@ -9,7 +9,7 @@ import { loadVae } from '../vae/vae.js';
 import { checkDecodeLatents, planDecode } from '../vae/decoder.js';
 import type { Command } from './main.js';
 import { checkCommandFiles, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks, writeSample } from './outputs.js';
-import { checkFloatHeader, checkNames, floatInput } from './model-inputs.js';
+import { checkFloatHeader, checkNames, floatInput, noteF64 } from './model-inputs.js';
 import { readInputs, readInputsHeader } from '../io/inputs.js';
 import { checkVariantFlag } from './cmd-forward.js';
 import { decodeProgress } from './progress.js';
@@ -98,7 +98,7 @@ export const decodeCommand: Command = {
     if (config) namingFile(file, () => checkDecodeLatents(config, header.get('latents')!.shape));
     // a budget below the decoder's weights alone, from config.json before any weight is read (it was refused after loading them all)
     if (config && budget !== undefined) checkBudgetVsWeights(p, config, budget);
-    const latents = floatInput(file, await readInputs(file, header, ['latents']), 'latents');
+    const latents = floatInput(file, noteF64(file, await readInputs(file, header, ['latents'])), 'latents');
     checkLatentValues(file, latents);
     const vae = await loadVae(p.vae as string, {
       dtype: p.dtype as DType | undefined,

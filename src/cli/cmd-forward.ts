@@ -7,7 +7,7 @@ import type { Command } from './main.js';
 import { checkCommandFiles, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks, writeSample } from './outputs.js';
 import { readInputs, readInputsHeader } from '../io/inputs.js';
 import { checkRopeGrid } from '../model/wan.js';
-import { checkNames, floatInput, INPUT_NAMES, intInput, numberInput } from './model-inputs.js';
+import { checkNames, floatInput, INPUT_NAMES, intInput, noteF64, numberInput } from './model-inputs.js';
 import { UsageError, type Parsed } from './args.js';
 import { VARIANT_NAME } from '../io/model-folder.js';
 
@@ -76,7 +76,7 @@ export const forwardCommand: Command = {
       },
     });
     try {
-      const inputs = await readInputs(file, header); // the header read above, not parsed again
+      const inputs = noteF64(file, await readInputs(file, header)); // the header read above, not parsed again
       const names = INPUT_NAMES[model.family].forward;
       checkNames(file, inputs, names, names);
       const t = numberInput(file, inputs, 'timestep'); // diffusers' timesteps are often int64

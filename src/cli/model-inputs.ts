@@ -108,7 +108,17 @@ export async function generateInputHeader(p: Parsed): Promise<Map<string, InputH
 
 /** The tensors of generate's --inputs (after generateInputHeader's checks; `header` its answer, not parsed again); an empty map without it. */
 export async function generateInputs(p: Parsed, header: ReadonlyMap<string, InputHeader>): Promise<Map<string, InputTensor>> {
-  return p.inputs ? readInputs(p.inputs as string, header) : new Map();
+  return p.inputs ? noteF64(p.inputs as string, await readInputs(p.inputs as string, header)) : new Map();
+}
+
+/**
+ * The tensors read (`inputs`), after one stderr line naming those stored F64 (numpy's default float), which the
+ * model takes as f32 (a float64 file's extra precision is dropped): `note: FILE: F64 hidden_states read as f32`.
+ */
+export function noteF64(file: string, inputs: Map<string, InputTensor>): Map<string, InputTensor> {
+  const f64 = [...inputs].filter(([, t]) => t.dtype === 'F64').map(([name]) => name);
+  if (f64.length) console.error(`note: ${file}: F64 ${f64.join(', ')} read as f32`);
+  return inputs;
 }
 
 /** What `generate` conditions on, from its inputs file or flags (diffusers' tensor names in the file). */
