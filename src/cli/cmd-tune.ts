@@ -217,7 +217,7 @@ export const tuneCommand: Command = {
       force: { type: 'bool', help: 're-time shape buckets that are already cached' },
       quick: { type: 'bool', help: 'only the first shapes of the list (a smoke test)' },
       shapes: { type: 'string', arg: 'LIST', help: `GEMM shapes M×K×N to tune instead of the list, separated by commas (1024×384×1536 or 1024x384x1536); "all": the whole list, also on a CPU adapter, where the list's shapes above ${(CPU_TUNE_MAX_FLOPS / 1e9).toFixed(1)} GFLOP a call are left out by default (seconds a run there)` },
-      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'the most timed rounds (1 to 50), each timing every candidate still racing once; fewer once each challenger is clearly faster than the heuristic by 5 % or clearly not. A challenger is ruled on after 3 rounds at the earliest, and every one gets those: with 2 candidates --rounds 1 to 3 time 4 rounds, with more candidates at least one round per candidate (with 4 candidates, --rounds 2 times 4). One not ruled on keeps the heuristic', arg: 'N' },
+      rounds: { type: 'int', default: TUNE_ROUNDS, help: 'a cap on the timed rounds past the least a verdict needs (1 to 50): rounds, each timing every candidate still racing once, run in blocks of one per candidate until every challenger has the 3 a verdict needs, whatever N is (with 2 candidates --rounds 1 to 3 time 4; with 4 candidates --rounds 2 times 4); after that at most N, fewer once each challenger is clearly faster than the heuristic by 5 % or clearly not. One not ruled on keeps the heuristic', arg: 'N' },
       json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
     },
   },

@@ -34,6 +34,18 @@ describe('tessera tune --rounds: the help against the race', () => {
     expect(help).not.toMatch(/under 3 (keeps|nothing)/);
   });
 
+  // user21 finding 18: the help called N "the most timed rounds", yet 2 candidates at --rounds 1 to 3 time 4
+  it('the help calls N a cap past the least a verdict needs, not "the most" rounds; past that least, no bucket times more than N', async () => {
+    expect(help).not.toMatch(/\bthe most\b/);
+    expect(help).toMatch(/^a cap on the timed rounds past the least a verdict needs\b/);
+    expect(help).toMatch(/until every challenger has the 3 a verdict needs, whatever N is/);
+    for (const n of [4, 5, 6, 7, 10]) {
+      // a challenger about as fast as the heuristic, with spread: it stays undecided or is ruled not faster
+      const r = await raceCandidates(['h', 'a'], n, async (name, round) => (name === 'h' ? 10 : round % 2 ? 9.5 : 10.5));
+      expect(Math.max(...Object.values(timedRounds(r))), `--rounds ${n}`).toBeLessThanOrEqual(n);
+    }
+  });
+
   it('the help names the range the command accepts, and the usage line shows the flag', () => {
     expect(help).toMatch(/\b1 to 50\b/);
     expect(tuneCommand.spec.usage).toMatch(/\[--rounds N\]/);
