@@ -53,7 +53,7 @@ export const demoCommand: Command = {
       prompt: { type: 'string', arg: 'TEXT', help: `the prompt (default "${EMBEDDED_DEFAULTS.prompt}"; the embedded model knows "a {colour} {shape} moving {direction}")` },
       'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default "")' },
       'max-sequence-length': { type: 'int', arg: 'N', help: `tokens per prompt for the text encoder, truncated or zero-padded, as generate --prompt's (default ${DEFAULT_MAX_SEQUENCE_LENGTH}, as WanPipeline)` },
-      pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes' },
+      pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes; the demo\'s defaults (prompt, seed 0, steps, size) still apply to it, unlike generate --pipeline' },
       variant: { type: 'string', arg: 'NAME', help: "with --pipeline: the weight variant (e.g. fp16) of every component that has it, as diffusers' variant=" },
       guidance: { type: 'number', help: 'classifier-free guidance scale', default: EMBEDDED_DEFAULTS.guidance_scale },
       scheduler: { type: 'string', arg: 'CLASS', help: `the denoising loop's scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the pipeline's scheduler_config.json as diffusers' from_config does, as generate --scheduler; default: model_index.json's scheduler` },
