@@ -199,6 +199,15 @@ export function choiceFigures(e: Pick<TuneEntry, 'ms' | 'ratio'>): string {
   return ref && rest.length ? `time per round over ${ref[0]}'s (what decided): ${rest.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}; ${ms}` : ms;
 }
 
+/**
+ * A GEMM choice's result line: `gemm M1024 N1536 K384 [f32 M1024 N2048 K512 SWG64x4] → subgroup-sr32 = … (figures)`.
+ * The shape is written in its bucket's order and words (M N K: the bucket is the cache key, not reordered), not as
+ * --shapes' M×K×N, so the line holds one order (a user read 1024×384×1536 beside M1024 N2048 K512 as two).
+ */
+export function gemmChoiceLine(M: number, K: number, N: number, x: Pick<TuneReport, 'bucket' | 'entry' | 'measured'>): string {
+  return `gemm M${M} N${N} K${K} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${choiceFigures(x.entry) + keptNote(x.entry)})` : '  (cached)'}`;
+}
+
 export const tuneCommand: Command = {
   // loaded in run(), after checkCacheWritable: a cache it cannot save is refused without a warning about loading it first
   ownTuneCache: true,
@@ -282,9 +291,8 @@ export const tuneCommand: Command = {
             const r = await tunePlan(plan, { rounds, force: !!p.force, onProgress: note });
             for (const x of r) {
               reports.push(x);
-              const ms = choiceFigures(x.entry) + keptNote(x.entry);
               // a result line, but with --json (on stderr beside the JSON, which holds the same) informational
-              (json ? note : log)(`gemm ${M}×${K}×${N} [${x.bucket}] → ${x.entry.choice} = ${describeGemmStrategy(x.entry.choice as GemmStrategy, M, N, K)}${x.measured ? `  (${ms})` : '  (cached)'}`);
+              (json ? note : log)(gemmChoiceLine(M, K, N, x));
             }
           } finally {
             alloc.destroyAll();

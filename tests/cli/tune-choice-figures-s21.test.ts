@@ -2,7 +2,7 @@
 // decided comes first and says so; the ms are labelled as each candidate's fastest round, not the same rounds (the
 // user read sr32's 31.79 ms beside sr16's 28.22 ms as contradicting the choice of sr32 at 0.71).
 import { describe, expect, it } from 'vitest';
-import { choiceFigures, keptNote } from '../../src/cli/cmd-tune.js';
+import { choiceFigures, gemmChoiceLine, keptNote } from '../../src/cli/cmd-tune.js';
 
 const entry = {
   choice: 'subgroup-sr32',
@@ -19,5 +19,15 @@ describe('choiceFigures', () => {
   });
   it('an entry cached without ratios: the ms alone, labelled', () => {
     expect(choiceFigures({ ms: { a: 1.5, b: 2 } })).toBe('fastest round of each: a 1.50 ms, b 2.00 ms');
+  });
+});
+
+// the line's shape in its bucket's order (M N K), not --shapes' M×K×N beside the bucket's M… N… K… (finding 2's second half)
+describe('gemmChoiceLine', () => {
+  it('the shape and its bucket in one order, M N K', () => {
+    const line = gemmChoiceLine(1024, 384, 1536, { bucket: 'f32 M1024 N2048 K512 SWG64x4', entry: { ...entry, date: '', shapes: '' }, measured: true });
+    expect(line).toMatch(/^gemm M1024 N1536 K384 \[f32 M1024 N2048 K512 SWG64x4\] → subgroup-sr32 = .*\(time per round over subgroup-sr16's \(what decided\): /);
+    expect(line).not.toContain('×');
+    expect(gemmChoiceLine(1024, 384, 1536, { bucket: 'f32 M1024 N2048 K512 SWG64x4', entry: { ...entry, date: '', shapes: '' }, measured: false })).toMatch(/^gemm M1024 N1536 K384 \[.*\] → subgroup-sr32 = .*  \(cached\)$/);
   });
 });
