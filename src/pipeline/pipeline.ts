@@ -29,7 +29,7 @@ export { closestOption } from '../model/options.js';
 import { beyondAdapter, bindingLimit, estimateMemory, farOverBinding, largerBudget, LimitError, most, mostAsync } from '../model/memory.js';
 import { Serial } from '../gpu/serial.js';
 import { watchKernels, type KernelEvent } from '../gpu/kernel.js';
-import { ignoredKeysNote, resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
+import { resolveSchedulerClass, SCHEDULER_CLASSES, SchedulerConfigError, schedulerFromConfig, type SchedulerClass, type SchedulerSpec, swapIgnoredNote } from '../sampler/config.js';
 import { loadVae, type Vae } from '../vae/index.js';
 import { DEFAULT_VAE_SCALE } from '../vae/config.js';
 import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, promptList, type PromptNote, type TextEncoderLoadOptions } from '../text/prompt-encoder.js';
@@ -1566,7 +1566,8 @@ function pipelineScheduler(config: Record<string, unknown>, cls: string, file: s
   }
   // one line, after the values were accepted: from_config's own ignored-keys line is folded into it
   const spec = schedulerFromConfig(config, { override: cls, overrideName: null, file, warn: () => {} });
-  const ignored = spec.ignoredKeys.length ? `; ${ignoredKeysNote(spec.ignoredKeys, cls)}` : '';
+  // a dropped flow_shift with an effect said first, as generate()'s own swap says it (the call's shift is not known yet)
+  const ignored = spec.ignoredKeys.length ? `; ${swapIgnoredNote(config, cls, spec.ignoredKeys, { runs: 'a call without a shift samples' })}` : '';
   warn(`warning: ${file}: _class_name ${JSON.stringify(named)} is not model_index.json's ${cls}: using ${cls} with the values it defines (as diffusers' from_pretrained does)${ignored}`);
   return spec;
 }

@@ -392,12 +392,24 @@ export function ignoredKeysNote(keys: readonly string[], cls: string): string {
  * unless the caller gives the shift (`--shift N` on the CLI, the `shift` option in the library). Null when the
  * class already has its shift (the config's own `shift`, or the caller's) or flow_shift is 1 (no change).
  */
-function shiftKeyNote(c: Config, cls: SchedulerClass, ignored: readonly string[], shiftGiven: boolean, overrideName: string | null): string | null {
+function shiftKeyNote(c: Config, cls: string, ignored: readonly string[], shiftGiven: boolean, overrideName: string | null, runs: string): string | null {
   if (cls !== 'FlowMatchEulerDiscreteScheduler' || !ignored.includes('flow_shift') || shiftGiven || c['shift'] !== undefined) return null;
   const fs = c['flow_shift'];
   if (typeof fs !== 'number' || !Number.isFinite(fs) || fs <= 0 || fs === 1) return null;
   const give = overrideName?.startsWith('--') ? `give --shift ${fs}` : `pass shift: ${fs}`;
-  return `flow_shift ${fs} is not used: ${cls} reads shift, so this run samples at shift 1 (${give} to keep it)`;
+  return `flow_shift ${fs} is not used: ${cls} reads shift, so ${runs} at shift 1 (${give} to keep it)`;
+}
+
+/**
+ * The ignored keys of a swap to `cls`, as the scheduler warnings say them: shiftKeyNote's line first when flow_shift
+ * has an effect, then the others counted (ignoredKeysNote); '' for none. `runs`: who samples at shift 1 ('this run
+ * samples'; a pipeline's load, before any call's shift is known: 'a call without a shift samples').
+ */
+export function swapIgnoredNote(c: Config, cls: string, ignored: readonly string[], o: { shiftGiven?: boolean; overrideName?: string | null; runs?: string } = {}): string {
+  const shiftNote = shiftKeyNote(c, cls, ignored, o.shiftGiven ?? false, o.overrideName ?? null, o.runs ?? 'this run samples');
+  const rest = shiftNote ? ignored.filter((k) => k !== 'flow_shift') : ignored;
+  const others = rest.length ? ignoredKeysNote(rest, cls) : '';
+  return shiftNote ? `${shiftNote}${others ? `; the other ${others}` : ''}` : others;
 }
 
 /** A scheduler warning line in the CLI's words: shiftKeyNote's library hint (`pass shift: 3`) as the flag (`give --shift 3`). */
@@ -492,10 +504,7 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     // LattePipeline reads variance_type there, so it does not ignore this one: it fails (see learnedVarianceNote)
     const vt = ignored.includes('variance_type') ? c['variance_type'] : undefined;
     const why = vt === 'learned' || vt === 'learned_range' ? learnedVarianceNote(vt, cls) : " (as diffusers' from_config does)";
-    const shiftNote = shiftKeyNote(c, cls, ignored, opts.shift !== undefined, overrideName);
-    const rest = shiftNote ? ignored.filter((k) => k !== 'flow_shift') : ignored;
-    const others = rest.length ? ignoredKeysNote(rest, cls) : '';
-    (opts.warn ?? console.warn)(`warning: ${file}: ${shiftNote ? `${shiftNote}${others ? `; the other ${others}` : ''}` : others}${why}`);
+    (opts.warn ?? console.warn)(`warning: ${file}: ${swapIgnoredNote(c, cls, ignored, { shiftGiven: opts.shift !== undefined, overrideName })}${why}`);
   }
   const wrap = (steps: number) => {
     try {
