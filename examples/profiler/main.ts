@@ -2465,7 +2465,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   if (asked) {
     const v = judgeVideo(video, [[asked.colour, asked.direction]])[0]!;
     info.judge = v;
-    $('judge').textContent = `judge (issue 12's rules): ${verdictWords(v)}`; // as the demo prints it
+    $('judge').textContent = `judge: ${verdictWords(v)}`; // as the demo prints it
     $('judge').hidden = false;
   } else {
     info.judge = null;

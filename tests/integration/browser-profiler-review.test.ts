@@ -349,7 +349,9 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     const i = await s.info(page);
     const log = await page.evaluate(() => (globalThis as unknown as { statusLog: { status: string; progress: string }[] }).statusLog);
     const kinds = await page.evaluate(() => [...(globalThis as unknown as { progressSeen: Set<string> }).progressSeen]);
-    expect(kinds.some((k) => k.startsWith('autotuning ')), kinds.join('\n')).toBe(true);
+    // the kernel work this run showed: pipelines compiling (since 11a7b34 the embedded pipeline's first run tunes
+    // nothing: its text work runs over the real rows, below the tuner's 2^24-FLOP floor)
+    expect(kinds.some((k) => k.startsWith('compiling ')), kinds.join('\n')).toBe(true);
     const phases = log.filter((e) => /^(encoding "|denoising|decoding with|profiling)/.test(e.status));
     expect(phases.map((e) => e.status)).toEqual(expect.arrayContaining(['denoising step 1/2…', 'denoising step 2/2…', 'decoding with AutoencoderKLWan…']));
     // at each new stage or step the line was cleared; what it shows then is work of that stage still under way
@@ -363,8 +365,8 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     // the judge's line (finding 8) says in words why it read no shape, as the demo does
     expect(i.judge?.colour, JSON.stringify(i.judge)).toBeNull();
     const judge = (await page.textContent('#judge')) ?? '';
-    expect(judge).toBe(`judge (issue 12's rules): ${verdictWords(i.judge!)}`);
-    expect(judge).toMatch(/^judge \(issue 12's rules\): reads no shape: the clip's bright area \(a channel above 0\.35\) covers [\d.]+–[\d.]+ % of a frame, the judge reads a shape covering 0\.3–40 % of every frame \(cover [\d.]+\.\.[\d.]+ outside 0\.003\.\.0\.4\) — does not match the prompt$/);
+    expect(judge).toBe(`judge: ${verdictWords(i.judge!)}`);
+    expect(judge).toMatch(/^judge: reads no shape: the clip's bright area \(a channel above 0\.35\) covers [\d.]+–[\d.]+ % of a frame, the judge reads a shape covering 0\.3–40 % of every frame \(cover [\d.]+\.\.[\d.]+ outside 0\.003\.\.0\.4\) — does not match the prompt$/);
     expect(watch.errors).toEqual([]);
     await page.close();
   });
@@ -412,7 +414,7 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     const i = await info();
     expect(i.judge).not.toBeNull();
     const judge = (await s.page.textContent('#judge')) ?? '';
-    expect(judge).toBe(`judge (issue 12's rules): ${verdictWords(i.judge!)}`);
+    expect(judge).toBe(`judge: ${verdictWords(i.judge!)}`);
     expect(judge).not.toMatch(/— —|reads — /);
   });
 
