@@ -20,8 +20,10 @@ describe('parseArgs: -h and --help', () => {
   it('a positional not among its choices is refused even with --help', () => {
     expect(() => parseArgs(benchCommand.spec, ['bogus', '--help'])).toThrow(new UsageError('tessera bench: benchmark "bogus" is not one of ceiling, gemm, attention, layernorm, conv, block, suite, model, vae, plan'));
   });
-  it('a value "-h" of a flag stays the value', () => {
-    expect(parseArgs({ name: 'x', summary: '', flags: { prompt: { type: 'string', help: 'p' } } }, ['--prompt', '-h']).prompt).toBe('-h');
+  it('"-h" after a flag that takes a value is refused (it is --help\'s short form); "--prompt=-h" gives it as the value', () => {
+    const spec = { name: 'x', summary: '', flags: { prompt: { type: 'string' as const, help: 'p' } } };
+    expect(() => parseArgs(spec, ['--prompt', '-h'])).toThrow(new UsageError("--prompt needs a value (a string); -h is --help's short form (write --prompt=-h to give it as the value)"));
+    expect(parseArgs(spec, ['--prompt=-h']).prompt).toBe('-h');
   });
 });
 
