@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
-import { loadPipeline, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
+import { loadPipeline, pipelineInternals, type Pipeline, type PipelineGenerateOptions } from '../../src/pipeline/pipeline.js';
 import { ROOT } from '../helpers/golden.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 
@@ -17,10 +17,12 @@ describe.skipIf(!hasGpu)('Pipeline.generate: an abort at a stage boundary', () =
   let encodes = 0;
   beforeAll(async () => {
     pipe = await loadPipeline(DIR, { gpu: gpu! });
-    // the pipeline's prompt encode (private): counted
-    const p = pipe as unknown as { encode: (...a: unknown[]) => Promise<unknown> };
-    const encode = p.encode.bind(pipe);
-    p.encode = (...a: unknown[]) => (encodes++, encode(...a));
+    // the pipeline's prompt encodes, counted at its text encoder (the slot PipelineInternals lets tests set)
+    const inner = pipelineInternals(pipe);
+    const te = inner.textEncoder!;
+    inner.textEncoder = Object.assign(Object.create(te) as typeof te, {
+      encodePrompt: (...a: Parameters<typeof te.encodePrompt>) => (encodes++, te.encodePrompt(...a)),
+    });
   }, 300_000);
   afterAll(() => pipe?.dispose());
 
