@@ -41,7 +41,7 @@ import { loadRandomVae, noise } from './random-vae.js';
 import { REPEATS_DEFAULT, urlProblems } from './url-params.js';
 import { ClipLoop } from './clip-loop.js';
 import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck, type Retime } from './edit-check.js';
-import { retimeRefusal, retimeSummary, retimeText, spreadVerdict, type DispatchTiming, type RetimeSummary } from './retime.js';
+import { retimeRefusal, retimeSummary, retimeText, spreadVerdict, type DispatchTiming, type RetimeSummary, type Timed } from './retime.js';
 import {
   chromeTrace,
   compileCheck,
@@ -237,12 +237,7 @@ function workWords(w: KernelWork | undefined): string {
 }
 
 /** A kernel's time per step from one run: the median (sum of its dispatches' medians) and the range over repeats (sums of per-dispatch minima and maxima). */
-export interface KernelTime {
-  ms: number;
-  lo: number;
-  hi: number;
-  repeats: number;
-}
+export type KernelTime = Timed;
 function kernelTime(r: ProfileRun | null, file: string): KernelTime | null {
   const ds = (r?.dispatches ?? []).filter((d) => kernelFile(d.kernel) === file && d.samples.length);
   if (!r || !ds.length) return null;

@@ -2,6 +2,7 @@
 // kernel's dispatches of the last run replayed with the previous source and the edit, interleaved over a few
 // rounds (EditChecker's `retime`), summed up per dispatch and in total as before → after with the spread, in
 // the page's wording ("the ranges overlap: no change beyond the run-to-run spread").
+import { median } from '../../src/profiler.js'; // 'tessera/profiler'
 
 /** One replayed dispatch's times (ms), one per round for each source; `where` is its stage in the run. */
 export interface DispatchTiming {
@@ -20,16 +21,10 @@ export interface Timed {
   repeats: number;
 }
 
-const medianOf = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
 /** Median, min and max of `xs` (ms). Throws on an empty list. */
 export function spread(xs: readonly number[]): Timed {
   if (!xs.length) throw new Error('spread: no samples');
-  return { ms: medianOf(xs), lo: Math.min(...xs), hi: Math.max(...xs), repeats: xs.length };
+  return { ms: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), repeats: xs.length };
 }
 
 /**
