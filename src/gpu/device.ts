@@ -195,6 +195,36 @@ let devicesAcquired = 0;
 const instanceOfDevice = new WeakMap<GPUDevice, GPU>();
 
 /**
+ * The Gpus acquireGpu returned that are not destroyed yet, weakly held (a Gpu its caller dropped is collected as
+ * before); destroyAcquiredGpus() ends them before a process.exit().
+ */
+const acquired = new Set<WeakRef<Gpu>>();
+
+/**
+ * Destroys every Gpu acquireGpu returned in this process that is not destroyed yet, for a process about to call
+ * process.exit() (bin/tessera.mjs when its reader goes: `tessera bench … | head -1`). Dawn's destroy waits for the
+ * device's queued GPU work and for its pipelines still compiling on worker threads; process.exit() with either under
+ * way runs the native exit handlers beside them, and the process can die in native code (on lavapipe with a cold
+ * shader cache, exit 20 ms after a submit: SIGSEGV in about half of 20 runs; none of 20 after this). A Gpu is dead
+ * after it (its `lost` says destroyed). Returns how many were destroyed. Node and browsers alike; never throws.
+ */
+export function destroyAcquiredGpus(): number {
+  let n = 0;
+  for (const ref of acquired) {
+    const gpu = ref.deref();
+    acquired.delete(ref);
+    if (!gpu || gpu.lost) continue;
+    try {
+      gpu.destroy();
+      n++;
+    } catch {
+      /* already unusable: nothing left to wait for */
+    }
+  }
+  return n;
+}
+
+/**
  * Acquire an adapter and device with the optional features tessera uses (shader-f16,
  * timestamp-query, subgroups: each used only when present) and the limits it needs (raised to
  * what the adapter offers). In Node the first call without `gpu` loads Dawn and, unless the environment has it,
@@ -267,6 +297,9 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     destroyed: 'this Gpu was destroyed (gpu.destroy()): acquire a new one (acquireGpu())',
   });
   ctx.adapterFeatures = offered;
+  const ref = new WeakRef(ctx);
+  acquired.add(ref);
+  void device.lost.then(() => acquired.delete(ref));
   device.addEventListener('uncapturederror', (ev) => {
     const e = (ev as GPUUncapturedErrorEvent).error;
     // Surfaces through error scopes in normal operation; this catches anything outside them.
