@@ -1,7 +1,7 @@
 // Turns kernels/**/*.wgsl into src/kernels.gen.ts so Node and browser bundles get the same
 // sources without bundler tricks. Run by `npm test`, `npm run build` and the CLI launcher.
 // `--check` exits 1 when the generated file is stale (used by a test).
-import { readFileSync, writeFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, renameSync, statSync, existsSync } from 'node:fs';
 import { join, relative, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,5 +32,9 @@ const current = existsSync(out) ? readFileSync(out, 'utf8') : '';
 if (process.argv.includes('--check')) {
   if (current !== text) { console.error('src/kernels.gen.ts is stale: run npm run gen'); process.exit(1); }
 } else if (current !== text) {
-  writeFileSync(out, text);
+  // written beside it and renamed into place: the CLI launcher runs this on every start from the sources, and tests
+  // start several at once; a plain write let another process import a half-written file (a SyntaxError, by chance)
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, out);
 }
