@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { readInputs, type InputTensor } from '../../src/io/inputs.js';
 import { writeSafetensors, type WriteTensor } from '../../src/io/safetensors.js';
+import { killedLine } from '../helpers/cli.js';
 import { FIXTURES, ROOT } from '../helpers/golden.js';
 
 export { FIXTURES, ROOT };
@@ -19,11 +20,17 @@ export interface CliResult {
   errLines: string[];
 }
 
-/** Runs `node bin/tessera.mjs ...args`; never rejects (the exit code is in the result). */
-export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Promise<CliResult> {
+/**
+ * Runs `node bin/tessera.mjs ...args`; never rejects (the exit code is in the result). Killed after `timeoutMs`
+ * (code -1, and stderr ends with a line saying so): by default 110 s, just under the unit project's test timeout,
+ * only to end a hung run. It was 60 s, which a legitimate run can reach on 2 loaded cores: `generate --steps 2` of
+ * the embedded pipeline took 32 s there (cli-ux, a CPU hog beside, cold caches), one of two cli() calls of a case 19 s.
+ */
+export function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 110_000): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), ...args], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      if (err?.killed) stderr += `${killedLine(timeoutMs)}\n`;
       const errLines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: ') && !/^[\w ]+ \d+\/\d+  \d+\.\d s$/.test(l));
       resolve({ code, stdout, stderr, errLines });
     });

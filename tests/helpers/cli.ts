@@ -15,7 +15,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `tessera ...args` in the checkout root; killed after `timeoutMs` (code null, like spawnSync's timeout). */
+/**
+ * The line a test helper adds to a spawn's stderr when its kill timer ended it: the failure then says why the
+ * process was gone (a bare code null or -1 read as a crash).
+ */
+export const killedLine = (ms: number): string => `[test helper: killed after ${ms / 1000} s, its timeoutMs]`;
+
+/** `tessera ...args` in the checkout root; killed after `timeoutMs` (code null, like spawnSync's timeout; killedLine on stderr). */
 export function tesseraCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return nodeCli([join(root, 'bin', 'tessera.mjs'), ...args], opts);
 }
@@ -29,7 +35,12 @@ export function nodeCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeout
     });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    const ms = opts.timeoutMs ?? 120_000;
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill('SIGKILL');
+    }, ms);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', (e) => {
@@ -38,7 +49,7 @@ export function nodeCli(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeout
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout, stderr: killed ? `${stderr}${killedLine(ms)}\n` : stderr });
     });
   });
 }
