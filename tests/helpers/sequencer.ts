@@ -40,6 +40,9 @@ const SECONDS: Record<string, number> = {
   'tests/cli/tune-threads-cli.test.ts': 6,
   'tests/hardening/config-weights.test.ts': 6,
   'tests/models/model-safety.test.ts': 5,
+  // s22: sixteen processes one after the other (tests/gpu/dawn-exit-in-flight.test.ts; 55 s beside a CPU hog and another
+  // vitest run, ~25 s estimated quiet): left unlisted it could start last and run alone at the end
+  'tests/gpu/dawn-exit-in-flight.test.ts': 25,
   // integration
   // browser files: session 20's first cold run (11:31 UTC; the review file's 184 s had a case cut short by a failure, ~240 s
   // when it passes) after session 20 merged page runs
