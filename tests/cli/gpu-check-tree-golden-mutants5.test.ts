@@ -3,7 +3,7 @@
 // stopped at the sums check or at info, so a run that checked them and then left them out of the checker's arguments
 // passed. Here a --quick run with a stand-in node (a GPU adapter), python3 with numpy, and a stand-in checker that
 // writes down the cases it was given. No GPU; a few seconds.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,7 +17,7 @@ const vulkan = /libvulkan\.so\.1/.test(spawnSync('ldconfig', ['-p'], { encoding:
 const INFO = '{"adapter":{"summary":"nvidia / hopper / NVIDIA H200"},"features":{"subgroups":true},"limits":{},"adapter_policy":{"cpu":false,"subgroup_min_size":32,"subgroup_max_size":32}}';
 
 describe.skipIf(!numpy || !vulkan)('gpu-check.sh run --quick: golden cases from the tree', () => {
-  it("a case prepare left in tests/fixtures is among the checker's cases", () => {
+  it("a case prepare left in tests/fixtures is among the checker's cases", async () => {
     // node: answers the unpack checks, hands the report to the real node, `info` as a GPU, every other step '{}'
     writeFileSync(join(S, 'node'), `#!/usr/bin/env bash\ncase "$1" in --version) echo v0; exit 0 ;; -e) exit 0 ;; *gpu-check-report.mjs) exec "${process.execPath}" "$@" ;; esac\ncase "$2" in info) echo '${INFO}' ;; *) echo '{}' ;; esac\n`);
     const setup = `set -e
@@ -34,10 +34,18 @@ describe.skipIf(!numpy || !vulkan)('gpu-check.sh run --quick: golden cases from 
       printf '#!/bin/sh\\nexit 1\\n' >$S/bin/nvidia-smi; chmod +x $S/bin/nvidia-smi`;
     const made = spawnSync('bash', ['-c', setup], { encoding: 'utf8', env: { ...process.env, S } });
     expect(made.status, made.stderr).toBe(0);
-    const r = spawnSync('bash', [join(S, 'tree/scripts/gpu-check.sh'), 'run', '--quick'], {
-      encoding: 'utf8',
-      env: { ...process.env, PATH: `${join(S, 'bin')}:${process.env.PATH}`, GPU_CHECK_DIR: join(S, 'g'), OUT: join(S, 'out'), TMPDIR: join(S, 'tmp') },
-      timeout: 120_000,
+    // spawned, not spawnSync: the run takes 11 s beside a CPU hog (more on a loaded CI runner), and a worker blocked that
+    // long misses vitest's RPC deadline (60 s; "Timeout calling onTaskUpdate" fails the whole run)
+    const r = await new Promise<{ stderr: string }>((resolve, reject) => {
+      const p = spawn('bash', [join(S, 'tree/scripts/gpu-check.sh'), 'run', '--quick'], {
+        env: { ...process.env, PATH: `${join(S, 'bin')}:${process.env.PATH}`, GPU_CHECK_DIR: join(S, 'g'), OUT: join(S, 'out'), TMPDIR: join(S, 'tmp') },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      p.stderr.on('data', (d) => (stderr += d));
+      const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+      p.on('error', reject);
+      p.on('close', () => (clearTimeout(timer), resolve({ stderr })));
     });
     expect(existsSync(join(S, 'out/steps.txt')), r.stderr).toBe(true);
     expect(readFileSync(join(S, 'out/steps.txt'), 'utf8'), r.stderr).toMatch(/^golden rc=0 /m);
