@@ -37,14 +37,14 @@ function notADevice(v: unknown): string {
  */
 export function checkDeviceOptions(opts: DeviceOptions): void {
   const { gpu, device } = opts;
-  if (gpu !== undefined && device !== undefined) throw new InputError('device and gpu: give one (device: a GPUDevice of your own; gpu: the object acquireGpu() returns)');
-  if (isGpuDevice(gpu)) throw new InputError('gpu: a device from acquireGpu(), got a GPUDevice: give a GPUDevice of your own as `device`');
+  if (gpu !== undefined && device !== undefined) throw new InputError('device and gpu: give one (device: a GPUDevice of your own; gpu: the object acquireGpu() returns)', { option: 'device' });
+  if (isGpuDevice(gpu)) throw new InputError('gpu: a device from acquireGpu(), got a GPUDevice: give a GPUDevice of your own as `device`', { option: 'gpu' });
   checkGpuOption(gpu);
   if (device === undefined) return;
-  if (!isGpuDevice(device)) throw new InputError(`device: a GPUDevice (from adapter.requestDevice()), got ${notADevice(device)}`);
+  if (!isGpuDevice(device)) throw new InputError(`device: a GPUDevice (from adapter.requestDevice()), got ${notADevice(device)}`, { option: 'device' });
   for (const [name, need] of Object.entries(REQUIRED_LIMITS)) {
     const have = (device.limits as unknown as Record<string, number>)[name]!;
-    if (have < need) throw new InputError(`device: its limit ${name} is ${have}, tessera needs at least ${need} (request it in requestDevice's requiredLimits)`);
+    if (have < need) throw new InputError(`device: its limit ${name} is ${have}, tessera needs at least ${need} (request it in requestDevice's requiredLimits)`, { option: 'device' });
   }
 }
 

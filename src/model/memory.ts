@@ -338,7 +338,7 @@ function withBudget(opts: FitOptions): Budgeted {
 export function budgetBytes(m: unknown): number | undefined {
   if (m === undefined) return undefined;
   if (typeof m === 'string') return parseBytes(m);
-  if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) throw new InputError(`maxMemory: a number of bytes > 0 or a size such as "2GiB", got ${shown(m)}`);
+  if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0) throw new InputError(`maxMemory: a number of bytes > 0 or a size such as "2GiB", got ${shown(m)}`, { option: 'maxMemory' });
   return wholeBytes(m, 'maxMemory', m);
 }
 
@@ -538,7 +538,7 @@ export function parseBytes(s: string, name = 'maxMemory'): number {
  */
 export function parseSize(s: string, name = 'maxMemory'): { bytes: number; unit: boolean } {
   const m = typeof s === 'string' ? /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?\s*$/i.exec(s) : null;
-  if (!m) throw new InputError(`${name}: not a memory size: ${shown(s)} (expected e.g. 512MiB, 2GiB or a number of bytes)`);
+  if (!m) throw new InputError(`${name}: not a memory size: ${shown(s)} (expected e.g. 512MiB, 2GiB or a number of bytes)`, { option: name });
   const unit = (m[2] ?? 'b').toLowerCase()[0]!;
   return { bytes: wholeBytes(Number(m[1]) * 1024 ** ({ b: 0, k: 1, m: 2, g: 3, t: 4 } as Record<string, number>)[unit]!, name, s), unit: m[2] !== undefined };
 }
@@ -550,6 +550,6 @@ export function parseSize(s: string, name = 'maxMemory'): { bytes: number; unit:
  */
 export function wholeBytes(n: number, name: string, given: unknown): number {
   const whole = Math.floor(n);
-  if (!Number.isFinite(whole) || whole < 1) throw new InputError(`${name}: not a positive memory size: ${shown(given)}`);
+  if (!Number.isFinite(whole) || whole < 1) throw new InputError(`${name}: not a positive memory size: ${shown(given)}`, { option: name });
   return whole;
 }

@@ -193,7 +193,7 @@ export interface LoadOptions {
 
 /** A loader's `dtype` option: undefined (f32), 'f32' or 'f16'. @throws InputError naming dtype otherwise. */
 export function checkDtypeOption(dtype: unknown): void {
-  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`);
+  if (dtype !== undefined && dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`, { option: 'dtype' });
 }
 
 /** Every option loadModel reads; anything else is refused (a typo such as dtyp would load f32 silently). */
@@ -209,9 +209,9 @@ export function checkLoadOptions(opts: { gpu?: unknown; device?: unknown; dtype?
   checkSignal(opts.signal);
   checkUnexpectedKeys(opts.unexpectedKeys);
   checkDtypeOption(opts.dtype);
-  if (opts.variant !== undefined && (typeof opts.variant !== 'string' || opts.variant === '')) throw new InputError(`variant: a weight variant name such as "fp16", got ${shown(opts.variant)}`);
+  if (opts.variant !== undefined && (typeof opts.variant !== 'string' || opts.variant === '')) throw new InputError(`variant: a weight variant name such as "fp16", got ${shown(opts.variant)}`, { option: 'variant' });
   for (const k of ['onProgress', 'preflight', 'onWarning'] as const) {
-    if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`);
+    if (opts[k] !== undefined && typeof opts[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(opts[k])}`, { option: k });
   }
   checkDeviceOptions(opts);
   const maxMemory = budgetBytes(opts.maxMemory);

@@ -124,7 +124,7 @@ export function recordRandomWeights(plan: Plan, weights: Weights, want: Map<stri
  */
 export async function loadRandomModel(config: Record<string, unknown>, opts: { gpu?: Gpu; device?: GPUDevice; dtype?: DType; seed?: number; name?: string; maxMemory?: number | string } = {}): Promise<DiffusionModel> {
   const { maxMemory } = checkLoadOptions(opts, 'loadRandomModel', ['gpu', 'device', 'dtype', 'seed', 'name', 'maxMemory']); // before any GPU work
-  if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new InputError(`seed: an integer (safe-integer range), got ${shown(opts.seed)}`);
+  if (opts.seed !== undefined && !Number.isSafeInteger(opts.seed)) throw new InputError(`seed: an integer (safe-integer range), got ${shown(opts.seed)}`, { option: 'seed' });
   const cfg: ModelConfig = parseConfig(config);
   const want = expectedKeys(cfg);
   const dtype = opts.dtype ?? 'f32';

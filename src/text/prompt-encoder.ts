@@ -167,7 +167,7 @@ export class Umt5TextEncoder {
     checkOptionNames(opts, ENCODE_PROMPT_OPTIONS, 'encodePrompt', '{ max_sequence_length: 512 }');
     const L = checkMaxSequenceLength(opts.max_sequence_length);
     const runPlan = opts.runPlan;
-    if (runPlan !== undefined && typeof runPlan !== 'function') throw new InputError(`runPlan: a function, got ${shown(runPlan)}`);
+    if (runPlan !== undefined && typeof runPlan !== 'function') throw new InputError(`runPlan: a function, got ${shown(runPlan)}`, { option: 'runPlan' });
     return this.serial.run(() => this.encodeNow(list, L, runPlan));
   }
 
@@ -358,12 +358,12 @@ async function resolveFolders(source: unknown): Promise<{ tokenizer: FolderSourc
 export async function loadTextEncoder(source: string | FolderSource | TextEncoderFolders, opts: TextEncoderLoadOptions = {}): Promise<Umt5TextEncoder> {
   const folders = await resolveFolders(source);
   checkOptionNames(opts, LOAD_OPTIONS, 'loadTextEncoder', '{ maxMemory: 2 ** 30 }');
-  if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${shown(opts.cacheSize)}`);
-  if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${shown(opts.cacheBytes)}`);
+  if (opts.cacheSize !== undefined && (!Number.isInteger(opts.cacheSize) || opts.cacheSize < 0)) throw new InputError(`cacheSize: a whole number of prompts ≥ 0, got ${shown(opts.cacheSize)}`, { option: 'cacheSize' });
+  if (opts.cacheBytes !== undefined && (!Number.isSafeInteger(opts.cacheBytes) || opts.cacheBytes < 0)) throw new InputError(`cacheBytes: a whole number of bytes ≥ 0, got ${shown(opts.cacheBytes)}`, { option: 'cacheBytes' });
   checkDeviceOptions(opts);
   checkSignal(opts.signal);
   checkUnexpectedKeys(opts.unexpectedKeys);
-  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new InputError(`onWarning: a function, got ${shown(opts.onWarning)}`);
+  if (opts.onWarning !== undefined && typeof opts.onWarning !== 'function') throw new InputError(`onWarning: a function, got ${shown(opts.onWarning)}`, { option: 'onWarning' });
   const { signal, unexpectedKeys, onWarning, device, ...encoderOpts } = opts;
   throwIfAborted(signal, `loadTextEncoder(${folders.textEncoder.name}), before reading its folder`);
   const tokenizer = await loadTokenizer(folders.tokenizer);

@@ -151,9 +151,13 @@ describe('load options are checked before any file or GPU work', () => {
       const e = await thrown(loadModel('/nonexistent/model', { gpu: standIn(), ...opts } as never));
       expect(e, msg).toBeInstanceOf(InputError);
       expect(e.message).toBe(msg);
+      // the README: an option check names its option in e.option (dtype, variant, maxMemory had none)
+      expect((e as InputError).option, msg).toBe(msg.split(':')[0]);
     }
     const e = await thrown(loadRandomModel(PRESETS['dit-tiny']!.config, { gpu: standIn(), dtype: 'f64' as never }));
-    expect(e).toEqual(new InputError(`dtype: 'f32' or 'f16', got "f64"`));
+    expect(e).toEqual(new InputError(`dtype: 'f32' or 'f16', got "f64"`, { option: 'dtype' }));
+    const s = await thrown(loadRandomModel(PRESETS['dit-tiny']!.config, { gpu: standIn(), seed: 0.5 }));
+    expect([s.message, (s as InputError).option]).toEqual(['seed: an integer (safe-integer range), got 0.5', 'seed']);
   });
 
   it.skipIf(!hasGpu)('maxMemory as a size string is parsed and enforced', async () => {

@@ -49,7 +49,7 @@ describe('unexpectedKeys option (before anything is read)', () => {
   it('anything but error/warn is an InputError naming it', async () => {
     await expect(loadModel('/nonexistent', { unexpectedKeys: 'ignore' as never })).rejects.toThrow(new InputError(`unexpectedKeys: 'error' or 'warn', got "ignore"`, { option: 'unexpectedKeys' }));
     await expect(loadPipeline('/nonexistent', { unexpectedKeys: true as never })).rejects.toThrow(new InputError(`unexpectedKeys: 'error' or 'warn', got true`, { option: 'unexpectedKeys' }));
-    await expect(loadModel('/nonexistent', { onWarning: 'log' as never })).rejects.toThrow(new InputError('onWarning: a function, got "log"'));
+    await expect(loadModel('/nonexistent', { onWarning: 'log' as never })).rejects.toThrow(new InputError('onWarning: a function, got "log"', { option: 'onWarning' }));
   });
 });
 

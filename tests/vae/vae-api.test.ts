@@ -27,6 +27,7 @@ describe('loadVae options (before anything is read)', () => {
     const e = await loadVae(nowhere, { dtype: 'f64' } as unknown as LoadVaeOptions).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toBe(`dtype: 'f32' or 'f16', got "f64"`);
+    expect((e as InputError).option).toBe('dtype'); // the README promises e.option for an option check
   });
   it('refuses an unknown option, naming the accepted ones', async () => {
     const e = await loadVae(nowhere, { dtyp: 'f16' } as unknown as LoadVaeOptions).catch((x: unknown) => x);
