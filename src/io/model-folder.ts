@@ -51,9 +51,11 @@ export interface ModelFolder {
   /** Closes every shard's source; later reads throw ModelFolderError. */
   close(): Promise<void>;
   /**
-   * Closes every shard's source (file handles) but keeps the folder usable: the next read of a shard opens it
-   * again (one open a shard; over HTTP one HEAD request). For holders that read now and then (the text encoder's
-   * embedding rows): no handle stays open between their calls. Optional for ModelFolders not made by openModelFolder.
+   * Closes every shard's source that holds a file handle (a ByteSource with close(): files on disk) but keeps the
+   * folder usable: the next read of such a shard opens it again (one open), refusing one whose size changed. Sources
+   * with nothing to free (HTTP, Blob, in memory) are kept: opening one again would cost a request (over HTTP a HEAD)
+   * for nothing. For holders that read now and then (the text encoder's embedding rows): no handle stays open
+   * between their calls. Optional for ModelFolders not made by openModelFolder.
    */
   release?(): Promise<void>;
 }
@@ -353,7 +355,11 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
       await closeAll();
     },
     async release() {
-      await closeAll();
+      // only sources holding something to free (a file handle: those with close()); an HTTP, Blob or in-memory
+      // source is kept, so a read after release() makes no new request (over HTTP, a HEAD per encode)
+      const held = [...sources].filter(([, s]) => s.close);
+      for (const [f] of held) sources.delete(f);
+      await Promise.allSettled(held.map(([, s]) => s.close!()));
     },
   };
 }

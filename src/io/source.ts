@@ -215,6 +215,16 @@ async function fetchNamed(url: string, init?: RequestInit, during?: string): Pro
   }
 }
 
+/**
+ * Reads `res`'s body to its end (it is small or empty: a HEAD answer, a one-byte range probe). Chromium ends the
+ * request of a Response whose body is never read to its end as cancelled (a `net::ERR_ABORTED` request failure, a
+ * red "(canceled)" row in DevTools), even a HEAD answer's, whose body is empty but not null there; `body.cancel()`
+ * is logged the same way. A failure here is ignored: the headers were what was wanted.
+ */
+async function drain(res: Response): Promise<void> {
+  await res.arrayBuffer().catch(() => undefined);
+}
+
 /** What a Range request answered with the whole file (HTTP 200) means, with servers that do answer them. */
 const RANGE_SERVERS = 'the server must answer HTTP Range requests with 206 Partial Content: `npx http-server`, Vite and common CDNs do; Python\'s `python -m http.server` does not';
 
@@ -233,6 +243,7 @@ const RANGE_SERVERS = 'the server must answer HTTP Range requests with 206 Parti
 export async function httpSource(url: string): Promise<ByteSource> {
   let size: number | null = null;
   const head = await fetchNamed(url, { method: 'HEAD' });
+  await drain(head);
   // where the redirects led (Response.url; empty for a synthetic Response)
   let target = head.url || url;
   if (head.status === 404) throw new Error(`${url}: not found (HTTP 404)`);
@@ -250,7 +261,9 @@ export async function httpSource(url: string): Promise<ByteSource> {
     }
     if (!probe.ok) throw new Error(`${url}: HTTP ${probe.status} ${probe.statusText}`);
     size = probe.status === 206 ? totalFromContentRange(probe.headers.get('content-range')) : null;
-    await probe.body?.cancel();
+    // one byte: read, not cancelled (logged as a failed request); a 200 (the whole file) is cancelled
+    if (probe.status === 206) await drain(probe);
+    else await probe.body?.cancel();
     if (size === null) throw new Error(`${url}: server does not report the file size (no Content-Length on HEAD, no Content-Range on a range request)`);
   }
   const total = size;
