@@ -18,7 +18,7 @@ import { ModelFolderError, pipelineVariantHint, variantOf as fileVariant } from 
 import { patchDims, type ModelConfig } from '../model/config.js';
 import { closestName } from '../closest-name.js';
 import { plural, pluralVerb } from '../plural.js';
-import { checkDtypeOption, InputError, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type TensorData } from '../model/model.js';
+import { checkDtypeOption, InputError, kindOf, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
 import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
@@ -995,8 +995,17 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     });
   }
 
-  /** The latent shape for a seeded run of `batch` items at pixel sizes (diffusers' prepare_latents). @throws InputError naming the size. */
+  /**
+   * The latent shape for a seeded run of `batch` items at pixel sizes (diffusers' prepare_latents).
+   * @throws InputError naming `batch` (not a positive integer: e.g. the sizes given as the only argument) or the
+   *   sizes' object (not an object), or the size at fault (latentShapeFor).
+   */
   latentShape(batch: number, o: { height?: number; width?: number; num_frames?: number }): number[] {
+    if (!Number.isSafeInteger(batch) || batch < 1) {
+      const sizes = typeof batch === 'object' && batch !== null && o === undefined ? ' (the sizes are the second argument: latentShape(1, { height, width, num_frames }))' : '';
+      throw new InputError(`latentShape: batch: the number of items, a positive integer, got ${kindOf(batch)}${sizes}`, { option: 'batch' });
+    }
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`latentShape: sizes: an object { height, width, num_frames }, got ${kindOf(o)}`, { option: 'sizes' });
     return latentShapeFor(this.transformer.config, this.vaeScale, batch, o);
   }
 

@@ -190,6 +190,11 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       expect(thrown(() => pipe.latentShape(1, { height: 40, width: 32, num_frames: 5 }), InputError).message).toBe('height 40: must be a multiple of 16 (VAE factor 8 × patch 2), such as 48 or 32');
       expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 6 }), InputError).message).toBe('num_frames 6: must be 4k + 1 (VAE temporal factor 4), such as 5 or 9');
       expect(thrown(() => pipe.latentShape(1, { width: 32, num_frames: 5 }), InputError).message).toMatch(/^height: needed with seed/);
+      // the sizes alone (no batch) were a raw TypeError reading 'height' of undefined
+      const noBatch = thrown(() => (pipe.latentShape as (o: unknown) => number[])({ height: 32, width: 32, num_frames: 9 }), InputError);
+      expect([noBatch.message, (noBatch as InputError).option]).toEqual(['latentShape: batch: the number of items, a positive integer, got a plain object with keys height, width, num_frames (the sizes are the second argument: latentShape(1, { height, width, num_frames }))', 'batch']);
+      expect(thrown(() => pipe.latentShape(0, { height: 32, width: 32, num_frames: 9 }), InputError).message).toBe('latentShape: batch: the number of items, a positive integer, got 0');
+      expect(thrown(() => pipe.latentShape(1, undefined as never), InputError).message).toBe('latentShape: sizes: an object { height, width, num_frames }, got undefined');
       const text = { data: new Float32Array(8 * 16), shape: [1, 8, 16] };
       await expect(pipe.generate({ num_inference_steps: 1, guidance_scale: 1, seed: 0, height: 32, width: 32, num_frames: 5 })).rejects.toThrow(/prompt_embeds: missing/);
       await expect(pipe.generate({ prompt: 'a red circle', num_inference_steps: 1 })).rejects.toThrow(/has no text encoder loaded; give prompt_embeds/);
