@@ -57,6 +57,21 @@ function show(v: unknown, max = 80): string {
 /** "1 byte", "8 bytes": a byte count in a message. */
 const byteCount = (n: number | bigint): string => `${n} ${n == 1 ? 'byte' : 'bytes'}`;
 
+/**
+ * Why a tensor's data_offsets run past the file's end, in words: the file is shorter than the size its header
+ * describes (the largest data_offsets end among the entries, after the 8-byte length and the header), most often
+ * an interrupted download or copy. `json`: the parsed header; `size`: the file's bytes; `dataStart`: 8 + header.
+ */
+function truncation(json: Record<string, unknown>, size: number, dataStart: number): string {
+  let last = 0;
+  for (const [k, v] of Object.entries(json)) {
+    const off = k !== '__metadata__' && isObject(v) ? (v as Record<string, unknown>)['data_offsets'] : undefined;
+    if (Array.isArray(off) && Number.isSafeInteger(off[1]) && (off[1] as number) > last) last = off[1] as number;
+  }
+  const need = dataStart + last;
+  return `truncated: the file is ${byteCount(size)}, its header needs ${byteCount(need)} (${byteCount(need - size)} missing; an interrupted download or copy? fetch the file again)`;
+}
+
 /** A corrupt or malformed .safetensors file (header, dtypes, offsets, sizes); the message names the file and tensor. */
 export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
@@ -284,7 +299,7 @@ export async function readSafetensorsHeader(src: ByteSource, opts?: { maxHeaderB
     const begin = (b as number) + 0;
     const end = (en as number) + 0;
     if (begin > end) fail(`data_offsets [${begin}, ${end}] are reversed (begin > end)`);
-    if (end > dataSize) fail(`data_offsets [${begin}, ${end}] end past the data area (${byteCount(dataSize)}: file ${byteCount(size)}, header ${byteCount(n)})`);
+    if (end > dataSize) fail(`data_offsets [${begin}, ${end}] end past the data area (${byteCount(dataSize)}: file ${byteCount(size)}, header ${byteCount(n)}): ${truncation(json, size, dataStart)}`);
     const eb = DTYPE_BYTES[dtype as StDType];
     // Element count, stopping once it exceeds the range (so no overflow), unless a dim is 0.
     let numel = shape.includes(0) ? 0 : 1;

@@ -301,6 +301,8 @@ describe('malformed files: each rule, naming the file and tensor', () => {
   it('truncated file', async () => {
     const f = rawFile(ok, okData);
     await expectStError(parse(F, f.slice(0, f.length - 1)), F, 'b', /past the data area/);
+    // in words a user understands: short by how much, against the size the header describes (the largest end)
+    await expectStError(parse(F, f.slice(0, f.length - 3)), F, 'b', new RegExp(`: truncated: the file is ${f.length - 3} bytes, its header needs ${f.length} bytes \\(3 bytes missing; an interrupted download or copy\\? fetch the file again\\)$`));
   });
   it('duplicated top-level key (JSON.parse would keep the last)', async () => {
     const h = '{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}';
