@@ -54,9 +54,11 @@ export function endProgressLine(): void {
 
 /**
  * A progress bar on stderr for `done` of `total` units (steps, frames), silenced by --quiet: redrawn in place
- * on a terminal; elsewhere one plain line per update ("LABEL done/total  secs s", seconds since the bar was
- * made), or with `plainEvery` seconds at most one line per that many seconds, the first and the last update
- * always printed (for updates that come in bursts or many a second). `done()` ends the terminal's line.
+ * on a terminal; elsewhere one plain line per update ("LABEL done/total  secs s elapsed", seconds since the bar
+ * was made: "elapsed" so that a cold run's "denoising 2/20  6.8 s elapsed", most of it the first step's kernel
+ * compiling, does not read as 6.8 s per step), or with `plainEvery` seconds at most one line per that many
+ * seconds, the first and the last update always printed (for updates that come in bursts or many a second).
+ * `done()` ends the terminal's line.
  */
 export function progressBar(label: string, opts: { plainEvery?: number } = {}): { update(done: number, total: number): void; done(): void } {
   const tty = stderrIsTTY();
@@ -71,12 +73,12 @@ export function progressBar(label: string, opts: { plainEvery?: number } = {}): 
       if (!tty) {
         if (opts.plainEvery !== undefined && done < total && now - lastLine < opts.plainEvery * 1000) return;
         lastLine = now;
-        process.stderr.write(`${label} ${done}/${total}  ${secs} s\n`);
+        process.stderr.write(`${label} ${done}/${total}  ${secs} s elapsed\n`);
         return;
       }
       const w = 30;
       const fill = Math.round((done / total) * w);
-      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}  ${secs} s`);
+      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}  ${secs} s elapsed`);
       drawn = midLine = true;
     },
     done() {

@@ -32,10 +32,10 @@ describe('CLI decode progress', () => {
     vi.setSystemTime(1400);
     bar.update(9, 9); // the last, whenever it comes
     bar.done();
-    expect(out).toEqual(['decoding frames 1/9  0.0 s\n', 'decoding frames 6/9  1.3 s\n', 'decoding frames 9/9  1.4 s\n']);
+    expect(out).toEqual(['decoding frames 1/9  0.0 s elapsed\n', 'decoding frames 6/9  1.3 s elapsed\n', 'decoding frames 9/9  1.4 s elapsed\n']);
     out.length = 0;
     decodeProgress(false).update(1, 2);
-    expect(out).toEqual(['decoding images 1/2  0.0 s\n']);
+    expect(out).toEqual(['decoding images 1/2  0.0 s elapsed\n']);
   });
 
   it('off a terminal, without plainEvery (the denoising steps): every update a line', () => {
@@ -43,7 +43,7 @@ describe('CLI decode progress', () => {
     const out = captureStderr();
     const bar = progressBar('denoising');
     for (const d of [1, 2, 3]) bar.update(d, 3);
-    expect(out.map((l) => l.replace(/\d+\.\d s/, 'T'))).toEqual(['denoising 1/3  T\n', 'denoising 2/3  T\n', 'denoising 3/3  T\n']);
+    expect(out.map((l) => l.replace(/\d+\.\d s/, 'T'))).toEqual(['denoising 1/3  T elapsed\n', 'denoising 2/3  T elapsed\n', 'denoising 3/3  T elapsed\n']);
   });
 
   it('on a terminal: every update redrawn in place, one newline at the end however often done() is called', () => {
@@ -54,8 +54,8 @@ describe('CLI decode progress', () => {
     bar.done();
     bar.done();
     expect(out.length).toBe(4);
-    expect(out[0]).toMatch(/^\rdecoding frames \[#{10}\.{20}\] 1\/3  \d+\.\d s$/);
-    expect(out[2]).toMatch(/^\rdecoding frames \[#{30}\] 3\/3  \d+\.\d s$/);
+    expect(out[0]).toMatch(/^\rdecoding frames \[#{10}\.{20}\] 1\/3  \d+\.\d s elapsed$/);
+    expect(out[2]).toMatch(/^\rdecoding frames \[#{30}\] 3\/3  \d+\.\d s elapsed$/);
     expect(out[3]).toBe('\n');
   });
 

@@ -30,6 +30,6 @@ describe('demo progress bars: each from its own stage', () => {
     vi.advanceTimersByTime(700);
     bars.decode(9, 9);
     bars.done();
-    expect(out).toEqual(['denoising 1/2  1.5 s\n', 'denoising 2/2  2.5 s\n', 'decoding frames 9/9  0.7 s\n']);
+    expect(out).toEqual(['denoising 1/2  1.5 s elapsed\n', 'denoising 2/2  2.5 s elapsed\n', 'decoding frames 9/9  0.7 s elapsed\n']);
   });
 });

@@ -52,6 +52,6 @@ describe('kernel progress: plans of one pipeline folded', () => {
     plan(show, 1, 100);
     expect(out).toHaveLength(first);
     plan(show, 2, 100);
-    expect(out.slice(first)).toEqual([expect.stringMatching(/^\rcompiling kernels \[#{15}\.{15}\] 2\/4  0\.0 s$/), expect.stringMatching(/^\rcompiling kernels \[#{30}\] 4\/4  0\.1 s$/), '\n']);
+    expect(out.slice(first)).toEqual([expect.stringMatching(/^\rcompiling kernels \[#{15}\.{15}\] 2\/4  0\.0 s elapsed$/), expect.stringMatching(/^\rcompiling kernels \[#{30}\] 4\/4  0\.1 s elapsed$/), '\n']);
   });
 });

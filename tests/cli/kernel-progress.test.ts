@@ -50,8 +50,8 @@ describe('CLI kernel progress', () => {
     show(compile(0, 2));
     show(compile(2, 2));
     expect(out.length).toBe(3);
-    expect(out[0]).toMatch(/^\rcompiling kernels \[\.{30}\] 0\/2  \d+\.\d s$/);
-    expect(out[1]).toMatch(/^\rcompiling kernels \[#{30}\] 2\/2  \d+\.\d s$/);
+    expect(out[0]).toMatch(/^\rcompiling kernels \[\.{30}\] 0\/2  \d+\.\d s elapsed$/);
+    expect(out[1]).toMatch(/^\rcompiling kernels \[#{30}\] 2\/2  \d+\.\d s elapsed$/);
     expect(out[2]).toBe('\n');
   });
 

@@ -17,7 +17,7 @@ describe('progress after an interrupt', () => {
     const decoding = progressBar('decoding frames');
     const kernels = kernelProgress();
     decoding.update(4, 9);
-    expect(out).toEqual([expect.stringMatching(/^\rdecoding frames \[#+\.+\] 4\/9 {2}\d+\.\d s$/)]);
+    expect(out).toEqual([expect.stringMatching(/^\rdecoding frames \[#+\.+\] 4\/9 {2}\d+\.\d s elapsed$/)]);
     out.length = 0;
     stopProgress(); // main.ts's signal handler, at the signal
     kernels({ type: 'compile', done: 0, total: 10 });

@@ -16,7 +16,7 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
-  /** stderr without progress lines ("denoising 2/3  1.4 s", printed when stderr is not a terminal) and any Dawn "Warning: …" line. */
+  /** stderr without progress lines ("denoising 2/3  1.4 s elapsed", printed when stderr is not a terminal) and any Dawn "Warning: …" line. */
   errLines: string[];
 }
 
@@ -31,7 +31,7 @@ export function cli(args: string[], env: Record<string, string> = {}, timeoutMs 
     execFile(process.execPath, [join(ROOT, 'bin', 'tessera.mjs'), ...args], { cwd: ROOT, env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       if (err?.killed) stderr += `${killedLine(timeoutMs)}\n`;
-      const errLines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: ') && !/^[\w ]+ \d+\/\d+  \d+\.\d s$/.test(l));
+      const errLines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: ') && !/^[\w ]+ \d+\/\d+  \d+\.\d s( elapsed)?$/.test(l));
       resolve({ code, stdout, stderr, errLines });
     });
   });

@@ -62,7 +62,7 @@ describe.skipIf(!hasGpu)('CLI as a new user sees it', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toContain('\r');
     const lines = r.stderr.split('\n').filter((l) => /^denoising \d+\/\d+/.test(l));
-    expect(lines.map((l) => l.replace(/  [\d.]+ s$/, ''))).toEqual(['denoising 1/2', 'denoising 2/2']);
+    expect(lines.map((l) => l.replace(/  [\d.]+ s elapsed$/, ''))).toEqual(['denoising 1/2', 'denoising 2/2']);
     expect(existsSync(r.out)).toBe(true);
   });
 

@@ -15,7 +15,7 @@ import { hasGpu } from '../helpers/gpu.js';
 import { fakeFfmpeg, hasFfmpeg, probeClip } from '../helpers/media.js';
 import { ROOT, tempDir } from '../hardening/helpers.js';
 
-/** stderr lines that are not progress ("denoising 1/1  3.6 s", "compiling kernels 9/9  0.4 s", the stage lines). */
+/** stderr lines that are not progress ("denoising 1/1  3.6 s elapsed", "compiling kernels 9/9  0.4 s", the stage lines). */
 const errors = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('tessera: error'));
 
 // CI installs ffmpeg (scripts/setup.sh) and fails without it; elsewhere a missing ffmpeg skips the GIF's ffprobe check with a warning.

@@ -19,7 +19,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 const fresh = (name: string) => join(tmp, `${n++}-${name}`);
 
-const errLines = (stderr: string) => stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: ') && !/^[\w ]+ \d+\/\d+  \d+\.\d s$/.test(l));
+const errLines = (stderr: string) => stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: ') && !/^[\w ]+ \d+\/\d+  \d+\.\d s( elapsed)?$/.test(l));
 /** `tessera ...args`: exit code and stderr's lines without progress lines and Dawn's warnings. */
 async function run(...args: string[]): Promise<{ code: number | null; lines: string[] }> {
   const r = await tesseraCli(args, { timeoutMs: 180_000 });
