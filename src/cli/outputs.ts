@@ -132,15 +132,20 @@ const MEDIA_OUT: Readonly<Record<string, readonly [string, string]>> = {
 };
 
 /**
- * --out of forward, generate, decode and encode writes safetensors: a name with a picture or video
- * extension (.gif, .mp4, .png, .webm, .jpg …) would be a safetensors file under a media name, so it
- * is refused, naming the flag of generate that writes that format (`command`: the one run).
+ * --out of forward, generate, decode and encode writes safetensors: a name with another extension would be a
+ * safetensors file under another type's name (as --preview and --video refuse names not ending in theirs), so it is
+ * refused: a picture or video extension (.gif, .mp4, .png, .webm, .jpg …) naming the flag of generate that writes
+ * that format (`command`: the one run), any other (.txt, .bin, .pt …) asking for .safetensors. A name with no
+ * extension (`out`, scripts' temp names) is taken as it is.
  * @throws UsageError `--out PATH: --out writes safetensors (name it .safetensors); for <format> give <flag>`
- *   (other commands: `…; for <format>, tessera generate takes <flag>`).
+ *   (other commands: `…; for <format>, tessera generate takes <flag>`), or `--out PATH: --out writes safetensors,
+ *   so the name must end in .safetensors (not .EXT)`.
  */
 export function checkOutIsSafetensors(command: string, path: string | undefined): void {
-  const media = path === undefined ? undefined : MEDIA_OUT[extname(path).toLowerCase()];
-  if (!media) return;
+  const ext = path === undefined ? '' : extname(path).toLowerCase();
+  if (ext === '' || ext === '.safetensors') return;
+  const media = MEDIA_OUT[ext];
+  if (!media) throw new UsageError(`--out ${path}: --out writes safetensors, so the name must end in .safetensors (not ${extname(path!)})`);
   const [format, flag] = media;
   throw new UsageError(`--out ${path}: --out writes safetensors (name it .safetensors); for ${format}${command === 'generate' ? ' give' : ', tessera generate takes'} ${flag}`);
 }
