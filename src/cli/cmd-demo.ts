@@ -33,6 +33,8 @@ import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler,
 import { decodeProgress, plural, progressBar, setKernelStage } from './progress.js';
 import { pluralVerb } from '../plural.js';
 import { decodedFrames, type VaeScale } from '../pipeline/pipeline.js';
+import { availableParallelism } from 'node:os';
+import { estimateStepWork, formatDuration, formatFlops, type StepWork } from '../pipeline/step-work.js';
 import { checkRunFits, estimateWeights, LimitError, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
@@ -342,6 +344,11 @@ async function pipelineDemo(p: Parsed): Promise<number> {
           deviceSaid = true;
           oneOff.stage = s;
           setKernelStage(KERNEL_STAGE_WORDS[s]);
+          if (s === 'transformer' && pipe.gpu.isCpu) {
+            // before minutes pass without a word (user22 #6): a lower bound from the step's FLOPs, no ceiling measured
+            const note = cpuLoopNote(estimateStepWork(pipe, call, CPU_GENEROUS_GFLOPS_PER_CORE * availableParallelism()), availableParallelism());
+            if (note) console.log(note);
+          }
           if (s === 'transformer') stepAt[0] = performance.now(); // the loop's start: the first step's time is from here
           bars.stage(s);
         },
@@ -471,6 +478,28 @@ function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageP
     tuning_cache: t.tuningCache,
     stages: stages.map((s) => ({ stage: s.stage, name: s.name, covers: s.covers, stage_wall_ms: s.wallMs, ...profileJson(s.run, ceiling, { layerDepth: 1 }), ...(s.stepRuns ? { denoising_steps: s.stepRuns.map((r) => profileJson(r, ceiling, { layerDepth: 1 })) } : {}) })),
   };
+}
+
+/**
+ * A FLOP rate no CPU core reaches through a WebGPU CPU driver (GFLOP/s per core): 100 (an AVX2 core at 3 GHz peaks
+ * at 96 f32 GFLOP/s; lavapipe's FMA kernel measured 6–73 GFLOP/s on this project's 2-core host, bench/RESULTS.md), so
+ * FLOPs over it are a lower bound on the time, without measuring a ceiling (seconds under load) just to say so.
+ */
+export const CPU_GENEROUS_GFLOPS_PER_CORE = 100;
+
+/** The step time (s) at the generous rate above which the pipeline demo says so before step 1. */
+export const LONG_STEP_S = 30;
+
+/**
+ * The pipeline demo's line on a CPU adapter before step 1, when a step would take over LONG_STEP_S even at the
+ * generous rate `work` was estimated with (estimateStepWork's stepSeconds; `cores`: the CPU cores it assumed), else
+ * undefined: the step's FLOPs, the lower bounds per step and for the loop, and what makes it smaller.
+ */
+export function cpuLoopNote(work: StepWork, cores: number): string | undefined {
+  if (work.stepSeconds === undefined || work.loopSeconds === undefined || !(work.stepSeconds > LONG_STEP_S)) return undefined;
+  const rate = CPU_GENEROUS_GFLOPS_PER_CORE * cores;
+  const batch = work.cfg ? ` × CFG batch ${work.batch}` : work.batch > 1 ? ` × batch ${work.batch}` : '';
+  return `CPU adapter: one denoising step is ${formatFlops(work.stepFlops)} (the transformer over ${work.tokens} tokens${batch}): at least ${formatDuration(work.stepSeconds)} a step, ${formatDuration(work.loopSeconds)} for ${plural(work.steps, 'step')}, a lower bound at a generous ${rate} GFLOP/s (${CPU_GENEROUS_GFLOPS_PER_CORE} per CPU core × ${cores}; this adapter runs below it): --steps, --frames, --height and --width make it smaller`;
 }
 
 /**

@@ -145,6 +145,12 @@ export interface MemoryPlan {
    */
   overflow?: CountOverflow;
   dispatches: number;
+  /**
+   * FLOPs each recorded plan's dispatches count (their `flops`, the profiler's figures), one entry per plan
+   * in the order `record` returned them (a forward: [prepare, step]); data-dependent work (a key fold) at its
+   * most (every key).
+   */
+  flops: number[];
 }
 
 /** Records scratch activations for a dry run (each take a placeholder of its own). */
@@ -183,6 +189,7 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
   let largestBinding: LargestBinding = { bytes: 0, name: '', layer: '' };
   let overflow: CountOverflow | undefined;
   let d = 0;
+  const flops = plans.map((p) => p.dispatches.reduce((a, x) => a + x.flops, 0));
   plans.forEach((p, pi) => {
     for (const disp of p.dispatches) {
       const o = disp.overflow;
@@ -246,6 +253,7 @@ function analyze(alloc: DryAllocator, taken: Tensor[], plans: Plan[], external?:
     largestBinding,
     ...(overflow ? { overflow } : {}),
     dispatches: d,
+    flops,
   };
 }
 
