@@ -151,6 +151,8 @@ export class ProfilerSession {
   browser!: Browser;
   page!: Page;
   watch!: PageWatch;
+  /** Every request the page made that failed (`requestfailed`: `METHOD URL ERROR`), from its first load on. */
+  readonly failedRequests: string[] = [];
 
   /** The page's `window.tessera` (examples/profiler/main.ts), of `p` (default: the session's page). */
   readonly info = (p: Page = this.page): Promise<PageInfo> => p.evaluate(() => (globalThis as unknown as { tessera: PageInfo }).tessera);
@@ -187,6 +189,7 @@ export function profilerSession(query: string, opts: { loaded?: string } = {}): 
     s.browser = await launchChromium();
     s.page = await s.browser.newPage({ viewport: { width: 1280, height: 900 } });
     s.watch = new PageWatch(s.page, { consoleErrors: true });
+    s.page.on('requestfailed', (r) => s.failedRequests.push(`${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`));
     await s.watch.within('loading the profiler page', (timeout) => s.page.goto(s.server.url + query, { timeout }));
     if (opts.loaded) await s.settle(opts.loaded);
   }, browserTimeout(opts.loaded ? 2 : 1));
