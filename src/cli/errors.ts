@@ -48,6 +48,7 @@ export const CLI_ERRORS: Readonly<Record<string, CliErrorKind>> = {
   TextEncoderError: own('TextEncoderError'),
   FileAccessError: own('FileAccessError'),
   HtmlAnswerError: own('HtmlAnswerError'),
+  NetworkError: own('NetworkError'),
   OutputError: own('OutputError'),
   EncoderError: own('EncoderError'),
   DisposedError: own('DisposedError'),

@@ -169,6 +169,26 @@ export class HtmlAnswerError extends Error {
   }
 }
 
+/**
+ * A request over HTTP that got no answer: it failed before any HTTP status (no server, wrong host or port, offline,
+ * from a page a CORS refusal), or the connection dropped during a range read after the server had answered for the
+ * file. The message names the URL and the likely causes; `cause` is fetch's TypeError. name 'NetworkError', code
+ * 'ERR_NETWORK' (the README's error table). An HTTP answer that is an error (404, 500) is not one of these.
+ */
+export class NetworkError extends Error {
+  override name = 'NetworkError';
+  /** Stable, for a switch (the README's error table). */
+  readonly code: string = 'ERR_NETWORK';
+  /** @param url the URL requested; @param message the whole line (naming the URL). */
+  constructor(
+    readonly url: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Files tessera reads over HTTP (weights, JSON, tokenizer models): never legitimately HTML. */
 const DATA_FILE = /\.(json|safetensors|model)$/i;
 
@@ -185,8 +205,8 @@ function isHtmlAnswer(url: string, res: Response): boolean {
  * console only). `during`: the range request of a file whose server already answered (HEAD), where
  * neither an unreachable server nor CORS is the likely cause. Other errors (an abort) pass unchanged.
  * @throws Error `<url>: not a valid URL …` (checked before any request: fetch's TypeError would read as a network failure);
- *   Error `<url>: the request failed before any HTTP answer (<what fetch said>): …`;
- *   Error `<url>: the connection failed during <during> (<what fetch said>) …`.
+ *   NetworkError `<url>: the request failed before any HTTP answer (<what fetch said>): …`;
+ *   NetworkError `<url>: the connection failed during <during> (<what fetch said>) …`.
  */
 async function fetchNamed(url: string, init?: RequestInit, during?: string): Promise<Response> {
   // relative URLs resolve against the page (or worker) where there is one, as fetch resolves them
@@ -205,9 +225,10 @@ async function fetchNamed(url: string, init?: RequestInit, during?: string): Pro
     const reason = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : '';
     const said = [e.message, reason].filter((x) => x !== '').join(': ');
     if (during !== undefined) {
-      throw new Error(`${url}: the connection failed during ${during} (${said}), after the server had answered for this file: it went away or the network dropped; try again`, { cause: e });
+      throw new NetworkError(url, `${url}: the connection failed during ${during} (${said}), after the server had answered for this file: it went away or the network dropped; try again`, { cause: e });
     }
-    throw new Error(
+    throw new NetworkError(
+      url,
       `${url}: the request failed before any HTTP answer (${said}): the server is not reachable (not running, wrong host or port, offline), ` +
         'or, from a web page, it is on another origin and sends no CORS header (Access-Control-Allow-Origin) for this page',
       { cause: e },
@@ -235,9 +256,9 @@ const RANGE_SERVERS = 'the server must answer HTTP Range requests with 206 Parti
  * kept and the range reads go there directly; one the target refuses (HTTP 403/404/410: a signed
  * CDN URL that expired) is asked for again through `url`, whose new target is kept.
  * @throws Error naming the URL for HTTP 404 or another failed status, a server without sizes or Range
- *   support (a Range request answered with the whole file, as `python -m http.server` does), a request
- *   that fails before any HTTP answer (server unreachable, CORS), a `url` fetch cannot parse (`not a valid
- *   URL`, before any request), a read whose connection fails after HEAD answered; HtmlAnswerError when a
+ *   support (a Range request answered with the whole file, as `python -m http.server` does), a `url` fetch
+ *   cannot parse (`not a valid URL`, before any request); NetworkError for a request that fails before any HTTP
+ *   answer (server unreachable, CORS) or a read whose connection fails after HEAD answered; HtmlAnswerError when a
  *   `.json` / `.safetensors` / `.model` URL is answered with an HTML page.
  */
 export async function httpSource(url: string): Promise<ByteSource> {
@@ -321,7 +342,7 @@ export interface HttpFolderOptions {
  * Without `files`, loaders probe for optional files, and each absent one is a failed request (the
  * browser logs it as a 404).
  * @throws Error (from `open`, `readText`) naming the URL and the HTTP status, or, for a request that
- *   fails before any HTTP answer, the likely causes (server unreachable, no CORS header); HtmlAnswerError.
+ *   fails before any HTTP answer, NetworkError naming the likely causes (server unreachable, no CORS header); HtmlAnswerError.
  *   At once: Error for an entry of `files` that is not a plain relative path (as for any `rel` later: no `..`,
  *   no leading `/`, no backslash, no URL scheme).
  */

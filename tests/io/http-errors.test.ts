@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readSafetensorsHeader } from '../../src/io/safetensors.js';
-import { httpFolder, httpSource } from '../../src/io/source.js';
+import { httpFolder, httpSource, NetworkError } from '../../src/io/source.js';
 import { loadPipeline, PipelineError } from '../../src/pipeline/pipeline.js';
 
 const BASE = 'http://cdn.test/models/m/';
@@ -34,12 +34,14 @@ describe('a request that fails before any HTTP answer', () => {
     const err = (await httpFolder(BASE).readText('model_index.json').catch((e: unknown) => e)) as Error;
     expect(err.message).toBe(`${BASE}model_index.json: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`);
     expect(err.cause).toBeInstanceOf(TypeError);
+    // a kind to switch on (user22 finding 12: a plain Error, code undefined)
+    expect([err.name, (err as NetworkError).code, (err as NetworkError).url]).toEqual(['NetworkError', 'ERR_NETWORK', `${BASE}model_index.json`]);
   });
 
   it("httpSource's HEAD (and so httpFolder.open): the same, naming the file's URL", async () => {
     const asked = failingFetch();
     await expect(httpSource(`${BASE}diffusion_pytorch_model.safetensors`)).rejects.toThrow(
-      new Error(`${BASE}diffusion_pytorch_model.safetensors: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`),
+      new NetworkError(`${BASE}diffusion_pytorch_model.safetensors`, `${BASE}diffusion_pytorch_model.safetensors: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`),
     );
     expect(asked).toEqual([`HEAD ${BASE}diffusion_pytorch_model.safetensors`]);
     await expect(httpFolder(BASE).open('diffusion_pytorch_model.safetensors')).rejects.toThrow(`${BASE}diffusion_pytorch_model.safetensors: the request failed before any HTTP answer`);
@@ -47,7 +49,7 @@ describe('a request that fails before any HTTP answer', () => {
 
   it('loadPipeline over such a folder says which URL failed, before anything else', async () => {
     failingFetch();
-    await expect(loadPipeline(httpFolder(BASE))).rejects.toThrow(new Error(`${BASE}model_index.json: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`));
+    await expect(loadPipeline(httpFolder(BASE))).rejects.toThrow(new NetworkError(`${BASE}model_index.json`, `${BASE}model_index.json: the request failed before any HTTP answer (Failed to fetch): ${CAUSES}`));
   });
 
   it("Node's fetch to a port with no server: the reason (ECONNREFUSED) is in the line", async () => {
@@ -68,7 +70,7 @@ describe('a request that fails before any HTTP answer', () => {
         console.warn(`port ${port} was taken before the fetch (${got.message}); trying another`);
         continue;
       }
-      expect(got).toEqual(new Error(`${url}: the request failed before any HTTP answer (fetch failed: ECONNREFUSED): ${CAUSES}`));
+      expect(got).toEqual(new NetworkError(url, `${url}: the request failed before any HTTP answer (fetch failed: ECONNREFUSED): ${CAUSES}`));
       break;
     }
   });
@@ -91,7 +93,7 @@ describe('a request that fails before any HTTP answer', () => {
     });
     const src = await httpSource(`${BASE}w.safetensors`);
     await expect(src.read(8, 4)).rejects.toThrow(
-      new Error(`${BASE}w.safetensors: the connection failed during a range request (bytes 8-11) (fetch failed: ECONNRESET), after the server had answered for this file: it went away or the network dropped; try again`),
+      new NetworkError(`${BASE}w.safetensors`, `${BASE}w.safetensors: the connection failed during a range request (bytes 8-11) (fetch failed: ECONNRESET), after the server had answered for this file: it went away or the network dropped; try again`),
     );
   });
 
