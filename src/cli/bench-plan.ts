@@ -14,7 +14,7 @@ import { fmtBytes, type DType } from '../gpu/tensor.js';
 import { parseConfig, patchDims, patchTokens, type ModelConfig } from '../model/config.js';
 import { estimateWeights, planModel } from '../model/memory.js';
 import { describeOverflow } from '../gpu/plan.js';
-import { getPreset } from '../model/presets.js';
+import { getPreset, type Preset } from '../model/presets.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { checkPathFlags } from './paths.js';
 import { sizeFlag } from './outputs.js';
@@ -69,20 +69,25 @@ export interface PlanBenchResult {
   latent: number[];
   text: number[] | null;
   tokens_per_item: number;
+  /**
+   * Set when the plan is of a preset's small test latent (no --frames/--height/--width/--text-len given) and the
+   * preset has a released size: that size in words ("480p (832×480) × 81 frames") and the flags that plan it.
+   */
+  test_latent: { released: string; flags: string } | null;
   /** The maxStorageBufferBindingSize planned for: --max-binding, else WebGPU's default 128 MiB. */
   binding_limit: number;
   weights: { f16: number; f32: number };
   rows: PlanRow[];
 }
 
-function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frames: number; height: number; width: number }; textLen?: number } {
+function configOf(p: Parsed): { name: string; cfg: ModelConfig; latent?: { frames: number; height: number; width: number }; textLen?: number; released?: Preset['released'] } {
   const preset = p.preset as string | undefined;
   const dir = p.model as string | undefined;
   if (!preset === !dir) throw new UsageError('tessera bench plan: give exactly one of --preset NAME or --model DIR (only its config.json is read)');
   checkPathFlags(p, { withPipeline: false }); // --model: no such folder / a pipeline root, as forward/generate say it
   if (preset) {
     const pr = getPreset(preset);
-    return { name: preset, cfg: parseConfig(pr.config), latent: pr.latent, ...(pr.textLen !== undefined ? { textLen: pr.textLen } : {}) };
+    return { name: preset, cfg: parseConfig(pr.config), latent: pr.latent, ...(pr.textLen !== undefined ? { textLen: pr.textLen } : {}), ...(pr.released ? { released: pr.released } : {}) };
   }
   const file = join(dir!, 'config.json');
   let json: unknown;
@@ -135,7 +140,7 @@ function maxBinding(p: Parsed): number {
 
 /** Plans one step for f16 and f32 storage; throws UsageError on bad flags. */
 export function runPlanBench(p: Parsed): PlanBenchResult {
-  const { name, cfg, latent: pl, textLen: pt } = configOf(p);
+  const { name, cfg, latent: pl, textLen: pt, released } = configOf(p);
   const given = int(p, 'frames', 1, 4096);
   checkDitFrames('bench plan', name, cfg, given);
   const frames = cfg.family === 'dit' ? 1 : (given ?? pl?.frames ?? 1);
@@ -180,6 +185,10 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
     latent,
     text,
     tokens_per_item: patchTokens(cfg, latent),
+    test_latent:
+      released && ['frames', 'height', 'width', 'text-len'].every((f) => p[f] === undefined)
+        ? { released: released.what, flags: `--frames ${released.frames} --height ${released.height} --width ${released.width} --text-len ${released.textLen}` }
+        : null,
     binding_limit: binding,
     weights: { f16: estimateWeights(cfg, 'f16').bytes, f32: estimateWeights(cfg, 'f32').bytes },
     rows,
@@ -188,6 +197,8 @@ export function runPlanBench(p: Parsed): PlanBenchResult {
 
 export function printPlanResult(r: PlanBenchResult): void {
   console.log(`${r.model}: ${r.family}, ${plural(r.layers, 'layer')}, dim ${r.dim}, FFN ${r.ffn_dim}; latents [${r.latent.join(',')}]${r.text ? `, text [${r.text.join(',')}]` : ''}: ${r.tokens_per_item} tokens per item, batch ${r.latent[0]}`);
+  // a preset's default latent is a CPU-sized test clip: "every binding fits" there says nothing of the real size
+  if (r.test_latent) console.log(`planned at the preset's small test latent (its default, for quick CPU runs), not a real clip: ${r.model} at ${r.test_latent.released} is ${r.test_latent.flags}`);
   console.log(`one step planned by a dry run (no GPU, no weights); bindings checked against ${fmtBytes(r.binding_limit)} (${r.binding_limit === DEFAULT_BINDING ? "WebGPU's default maxStorageBufferBindingSize, lavapipe's; --max-binding SIZE plans for another adapter's" : 'the maxStorageBufferBindingSize of --max-binding'})`);
   for (const x of r.rows) {
     console.log(`\n${x.dtype} (weights ${fmtBytes(r.weights[x.dtype])}), ${x.dispatches} dispatches`);

@@ -19,6 +19,13 @@ export interface Preset {
   latent: { frames: number; height: number; width: number };
   /** Text tokens for Wan/Latte. */
   textLen?: number;
+  /**
+   * Where `latent` is a small test size rather than the size the released model generates at: that size, as the
+   * latent flags that give it (`--frames F --height H --width W --text-len L`: latent frames/pixels/text tokens)
+   * and in words (output pixels × frames), so a command planning or timing the test size can say how to get the
+   * real one. Absent for the DiTs (their `latent` is the released 256² size) and the tiny presets.
+   */
+  released?: { frames: number; height: number; width: number; textLen: number; what: string };
   /** One line for help and listings: the architecture, its sizes and what the latent stands for. */
   about: string;
 }
@@ -43,18 +50,21 @@ export const PRESETS: Record<string, Preset> = {
     config: { ...WAN21_T2V, num_attention_heads: 12, ffn_dim: 8960, num_layers: 30 },
     latent: { frames: 2, height: 16, width: 16 },
     textLen: 32,
+    released: { frames: 21, height: 60, width: 104, textLen: 512, what: '480p (832×480) × 81 frames' },
   },
   'wan-14b': {
     about: 'Wan2.1-T2V-14B (40 layers, 5120 wide, 40 heads × 128, FFN 13824): 53 GiB of weights in f32, 27 GiB in f16, for large GPUs; a short low-resolution clip',
     config: { ...WAN21_T2V, num_attention_heads: 40, ffn_dim: 13824, num_layers: 40 },
     latent: { frames: 2, height: 16, width: 16 },
     textLen: 32,
+    released: { frames: 21, height: 90, width: 160, textLen: 512, what: '720p (1280×720) × 81 frames' },
   },
   'latte-1': {
     about: 'Latte-1 (28 spatial + 28 temporal blocks, 1152 wide, 16 heads × 72), 16 frames; 512² is a 64×64 latent',
     config: { _class_name: 'LatteTransformer3DModel', activation_fn: 'gelu-approximate', attention_bias: true, attention_head_dim: 72, caption_channels: 4096, cross_attention_dim: 1152, in_channels: 4, norm_elementwise_affine: false, norm_eps: 1e-6, norm_type: 'ada_norm_single', num_attention_heads: 16, num_embeds_ada_norm: 1000, num_layers: 28, out_channels: 8, patch_size: 2, sample_size: 64, video_length: 16 },
     latent: { frames: 16, height: 16, width: 16 },
     textLen: 120,
+    released: { frames: 16, height: 64, width: 64, textLen: 120, what: '512² × 16 frames' },
   },
   'wan-tiny': {
     about: 'a tiny Wan-architecture model (2 layers, 96 wide, 4 heads × 24) for a one-minute demo on a CPU',
