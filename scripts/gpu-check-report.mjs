@@ -98,7 +98,10 @@ const code = stamp.commit
   : 'an unstamped .gpu-check (commit unknown)';
 out.push('- Command: `scripts/gpu-check.sh prepare` here at ' + code + ', then on the GPU machine `scripts/gpu-check.sh run' + (kind === 'quick' ? ' --quick' : '') + '` (Node, Dawn and the esbuild bundle carried in .gpu-check/).');
 out.push(`- Steps: ${Object.entries(steps).map(([k, v]) => `${k} ${v}`).join('; ') || 'none'}.`);
-if (ceiling) out.push(`- Device ceiling measured in this run (independent FMA kernel): f32 ${f(ceiling.fma_gflops, 1)} GFLOP/s${ceiling.fma_f16_gflops ? `, f16 ${f(ceiling.fma_f16_gflops, 1)}` : ''}; copy ${f(ceiling.copy_gbps)} GB/s${nominal ? `; nominal FP32 peak ${nominal} TFLOP/s (datasheet)` : ''}.`);
+// each roof is its best repeat; `spread` (bench ceiling since session 22) has min / median / max, `busy` a wide one
+const sp = ceiling?.spread?.fma;
+const spreadWords = sp ? `; each the best of its repeats (f32 over ${sp.repeats}: min ${f(sp.min, 1)}, median ${f(sp.median, 1)})${ceiling.busy ? '; **the repeats spread wide: the device was busy, the shares are unreliable**' : ''}` : '';
+if (ceiling) out.push(`- Device ceiling measured in this run (independent FMA kernel): f32 ${f(ceiling.fma_gflops, 1)} GFLOP/s${ceiling.fma_f16_gflops ? `, f16 ${f(ceiling.fma_f16_gflops, 1)}` : ''}; copy ${f(ceiling.copy_gbps)} GB/s${spreadWords}${nominal ? `; nominal FP32 peak ${nominal} TFLOP/s (datasheet)` : ''}.`);
 out.push('');
 const gemmTable = (name, title) => {
   const g = read(name);

@@ -7,7 +7,7 @@
 import { writeFileAtomic } from '../io/node-write.js';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { ceilingProbe, ceilingShares, deviceCeiling, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling } from '../profile/ceiling.js';
+import { ceilingProbe, ceilingShares, ceilingSpreadNote, deviceCeiling, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling, type RoofSpread } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
@@ -51,7 +51,7 @@ const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required,
 
 /** What each benchmark does: the first line of `bench SUB --help`. */
 const SUB_SUMMARY: Record<Sub, string> = {
-  ceiling: "the device's FMA throughput (f32, and f16 where the adapter has it) and copy bandwidth: the roofs the other benchmarks' shares are of",
+  ceiling: "the device's FMA throughput (f32, and f16 where the adapter has it) and copy bandwidth: the roofs the other benchmarks' shares are of, each its best repeat with the spread of the repeats (min, median, max; a line when it is wide: a busy device)",
   gemm: 'one GEMM x[M,K] · W[N,K]ᵀ + b, checked against float64, then timed (GPU timestamps)',
   attention: 'one attention (the flash kernel or a strategy), checked against float64, then timed',
   layernorm: 'one LayerNorm over rows×cols, checked against float64, then timed',
@@ -400,18 +400,27 @@ export const SUITE: { sub: Sub; flags: Record<string, number> }[] = [
   { sub: 'attention', flags: { heads: 16, tokens: 1024, 'head-dim': 72 } },
 ];
 
+/**
+ * `bench ceiling`: each roof is its best repeat (a ceiling is an upper bound: see timeOne in profile/ceiling.ts), printed
+ * with the spread of its repeats (min, median, max; --json `spread`) and one line when the spread is wide (`busy`: max/min
+ * above WIDE_SPREAD on some roof, the device was busy and the shares of this ceiling are unreliable).
+ */
 async function runCeiling(gpu: Gpu, c: Common): Promise<number> {
   if (!c.json && !isQuiet()) console.log('checking and timing the FMA (f32' + (gpu.f16 ? ', f16' : '') + ') and copy kernels…');
   const { ceiling, runs } = await measureCeilingDetailed(gpu, { repeats: c.repeats, warmup: c.warmup });
   await writeTrace(c, runs);
-  const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, copy_best: ceiling.copy_best, adapter: ceiling.adapter, timing: ceiling.timing };
+  const spread = ceiling.spread!;
+  const note = ceilingSpreadNote(spread);
+  const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, copy_best: ceiling.copy_best, adapter: ceiling.adapter, timing: ceiling.timing, roof: 'best repeat', spread, busy: note !== undefined };
   if (c.json) console.log(JSON.stringify(out));
   else {
+    const of = (r: RoofSpread) => `(best of ${plural(r.repeats, 'repeat')}: min ${r.min.toFixed(2)}, median ${r.median.toFixed(2)}, max ${r.max.toFixed(2)})`;
     console.log(`adapter         ${out.adapter}`);
-    console.log(`fma f32         ${out.fma_gflops.toFixed(2)} GFLOP/s`);
-    if (out.fma_f16_gflops !== undefined) console.log(`fma f16         ${out.fma_f16_gflops.toFixed(2)} GFLOP/s`);
-    console.log(`copy            ${out.copy_gbps.toFixed(2)} GB/s (read + write; best copy: ${out.copy_best})`);
+    console.log(`fma f32         ${out.fma_gflops.toFixed(2)} GFLOP/s ${of(spread.fma)}`);
+    if (out.fma_f16_gflops !== undefined) console.log(`fma f16         ${out.fma_f16_gflops.toFixed(2)} GFLOP/s ${of(spread.fma_f16!)}`);
+    console.log(`copy            ${out.copy_gbps.toFixed(2)} GB/s ${of(spread.copy)} (read + write; best copy: ${out.copy_best})`);
     console.log(`timing          ${out.timing}`);
+    if (note) console.log(note);
   }
   return 0;
 }

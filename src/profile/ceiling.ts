@@ -56,6 +56,65 @@ export interface Ceiling {
   adapter: string;
   /** How the kernels were timed: GPU timestamps or the wall clock. */
   timing: ProfileRun['timing'];
+  /**
+   * measureCeiling's repeats of each roof: the rates of every timed repeat (min, median, max), where the roof above is
+   * their max. Absent where the ceiling was not measured by repeats (a test's, or one built from other figures).
+   */
+  spread?: CeilingSpread;
+}
+
+/** One roof's timed repeats as rates (GFLOP/s or GB/s): the slowest, the median and the fastest (the roof), and how many. */
+export interface RoofSpread {
+  min: number;
+  median: number;
+  max: number;
+  repeats: number;
+}
+
+/** The spread of each roof measureCeiling timed: f32 FMA, f16 FMA (shader-f16 adapters), and the copy that set copy_gbps. */
+export interface CeilingSpread {
+  fma: RoofSpread;
+  fma_f16?: RoofSpread;
+  copy: RoofSpread;
+}
+
+/**
+ * Above this ratio of a roof's fastest to slowest repeat the device was busy while the ceiling was timed (on an idle
+ * device the repeats agree within a few %; on this project's shared 2-core host 1.1–12×): the roof, its best repeat,
+ * may still be under what a quieter moment gives, so shares of it are unreliable (WIDE_SPREAD_WORDS).
+ */
+export const WIDE_SPREAD = 1.5;
+
+/** What is said of a ceiling whose spread is wide (ceilingSpreadNote). */
+export const WIDE_SPREAD_WORDS = 'the device is busy: the ceiling and the shares of it are unreliable (rerun on a quiet machine)';
+
+/** A spread's rates from repeat times (ms) of `work` (FLOPs or bytes): rate = work / ms / 1e6; non-positive or non-finite times skipped. */
+export function roofSpread(work: number, ms: readonly number[]): RoofSpread | undefined {
+  const rates = ms.filter((m) => m > 0 && Number.isFinite(m)).map((m) => work / (m * 1e6)).sort((a, b) => a - b);
+  if (rates.length === 0) return undefined;
+  const mid = rates.length >> 1;
+  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
+  return { min: rates[0]!, median, max: rates[rates.length - 1]!, repeats: rates.length };
+}
+
+/**
+ * The widest roof of a spread, by max / min, or undefined when every roof's max / min is at most WIDE_SPREAD (or a
+ * roof has one repeat only: no spread to read).
+ */
+export function wideSpread(s: CeilingSpread): { roof: string; ratio: number } | undefined {
+  let worst: { roof: string; ratio: number } | undefined;
+  for (const [roof, r] of [['f32 FMA', s.fma], ['f16 FMA', s.fma_f16], ['copy', s.copy]] as const) {
+    if (!r || r.repeats < 2 || !(r.min > 0)) continue;
+    const ratio = r.max / r.min;
+    if (ratio > WIDE_SPREAD && (!worst || ratio > worst.ratio)) worst = { roof, ratio };
+  }
+  return worst;
+}
+
+/** One line when the spread is wide: "spread: f32 FMA's fastest repeat 11.8× its slowest: the device is busy: …", else undefined. */
+export function ceilingSpreadNote(s: CeilingSpread | undefined): string | undefined {
+  const w = s && wideSpread(s);
+  return w && `spread: ${w.roof}'s fastest repeat is ${w.ratio.toFixed(1)}× its slowest (above ${WIDE_SPREAD}×): ${WIDE_SPREAD_WORDS}`;
 }
 
 /** Options of the ceiling measurement. */
@@ -118,11 +177,13 @@ function recordCopy(plan: Plan, n4: number, vpt = 1): { src: Tensor; dst: Tensor
 }
 
 /**
- * Time one single-dispatch plan; returns its fastest repeat (ms; GPU timestamps or wall clock).
- * A ceiling is what the device can do, so the best repeat, not the median: on a shared machine
- * the median of the ceiling runs fell below the medians other kernels reached at quieter moments.
+ * Time one single-dispatch plan; returns its fastest repeat (ms; GPU timestamps or wall clock) and every repeat's
+ * time (`samples`, ms). A ceiling is an upper bound, what the device can do, so the roof is the best repeat, not the
+ * median: on a shared machine the median of the ceiling runs fell below the medians other kernels reached at quieter
+ * moments (shares above 100 %), and a median moves with the load as much as any kernel's. The spread of the repeats
+ * (CeilingSpread) says how far to trust it: a wide one means even the best repeat may be under-measured.
  */
-async function timeOne(gpu: Gpu, rec: (plan: Plan) => unknown, repeats: number, warmup: number): Promise<{ ms: number; run: ProfileRun }> {
+async function timeOne(gpu: Gpu, rec: (plan: Plan) => unknown, repeats: number, warmup: number): Promise<{ ms: number; samples: number[]; run: ProfileRun }> {
   const alloc = new Allocator(gpu);
   try {
     const plan = new Plan(gpu, alloc);
@@ -130,14 +191,14 @@ async function timeOne(gpu: Gpu, rec: (plan: Plan) => unknown, repeats: number, 
     const run = await profilePlan(plan, { repeats, warmup });
     const samples = run.timing === 'gpu-timestamps' ? run.dispatches[0]!.samples : run.stepMs;
     const ms = samples.length ? Math.min(...samples) : run.totalMs;
-    return { ms, run };
+    return { ms, samples: samples.length ? [...samples] : [run.totalMs], run };
   } finally {
     alloc.destroyAll();
   }
 }
 
 /** Grow the work until a run takes about `targetMs` (launch overhead then no longer matters), and measure. */
-async function calibrated(gpu: Gpu, rec: (plan: Plan, scale: number) => unknown, scale: number, maxScale: number, o: Required<CeilingOptions>): Promise<{ ms: number; scale: number; run: ProfileRun }> {
+async function calibrated(gpu: Gpu, rec: (plan: Plan, scale: number) => unknown, scale: number, maxScale: number, o: Required<CeilingOptions>): Promise<{ ms: number; samples: number[]; scale: number; run: ProfileRun }> {
   for (let i = 0; i < 12 && scale < maxScale; i++) {
     const probe = await timeOne(gpu, (p) => rec(p, scale), 1, 1);
     const next = Math.min(maxScale, Math.round(scale * Math.min(16, o.targetMs / Math.max(probe.ms, 1e-3))));
@@ -220,13 +281,16 @@ export async function measureCeilingDetailed(gpu: Gpu, opts: CeilingOptions = {}
   const fma = async (f16: boolean) => {
     const r = await calibrated(gpu, (p, iters) => recordFma(p, f16, invocations, iters), 16, 1 << 20, o);
     runs.push({ name: f16 ? 'fma f16' : 'fma f32', run: r.run });
-    return fmaFlops(invocations, r.scale) / (r.ms * 1e6);
+    const work = fmaFlops(invocations, r.scale);
+    return { gflops: work / (r.ms * 1e6), spread: roofSpread(work, r.samples)! };
   };
-  const fma_gflops = await fma(false);
-  const fma_f16_gflops = gpu.f16 ? await fma(true) : undefined;
+  const f32 = await fma(false);
+  const f16 = gpu.f16 ? await fma(true) : undefined;
+  const fma_gflops = f32.gflops;
+  const fma_f16_gflops = f16?.gflops;
   // Copy: the best of 1 and 8 vec4 per invocation, from memory and from cache.
   const maxN4 = Math.floor(Math.min(gpu.limits.maxStorageBufferBindingSize, 64 << 20) / 16);
-  let best = { gbps: 0, how: '', run: null as ProfileRun | null };
+  let best = { gbps: 0, how: '', run: null as ProfileRun | null, spread: undefined as RoofSpread | undefined };
   for (const vpt of COPY_VPT) {
     // memory: 64 MiB per buffer (or the binding limit), past any last-level cache
     const mem = await timeOne(gpu, (p) => recordCopy(p, maxN4, vpt), o.repeats, o.warmup);
@@ -236,7 +300,7 @@ export async function measureCeilingDetailed(gpu: Gpu, opts: CeilingOptions = {}
     for (const [r, n] of [[mem, maxN4], [cached, n4]] as const) {
       const gbps = (2 * 16 * n) / (r.ms * 1e6);
       runs.push({ name: `copy VPT=${vpt} ${fmtBytes(n * 16)}`, run: r.run });
-      if (gbps > best.gbps) best = { gbps, how: `VPT=${vpt}, ${fmtBytes(n * 16)} per buffer`, run: r.run };
+      if (gbps > best.gbps) best = { gbps, how: `VPT=${vpt}, ${fmtBytes(n * 16)} per buffer`, run: r.run, spread: roofSpread(2 * 16 * n, r.samples) };
     }
   }
   const ceiling: Ceiling = {
@@ -246,6 +310,7 @@ export async function measureCeilingDetailed(gpu: Gpu, opts: CeilingOptions = {}
     copy_best: best.how,
     adapter: describeAdapter(gpu),
     timing: best.run!.timing,
+    spread: { fma: f32.spread, ...(f16 ? { fma_f16: f16.spread } : {}), copy: best.spread! },
   };
   return { ceiling, runs };
 }

@@ -91,7 +91,7 @@ describe.skipIf(!hasGpu)('tessera bench --json', () => {
   });
 
   it('ceiling', async () => {
-    const r = await tessera('bench', 'ceiling', '--json', '--repeats', '1', '--warmup', '0');
+    const r = await tessera('bench', 'ceiling', '--json', '--repeats', '2', '--warmup', '0');
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
     expect(j.fma_gflops as number).toBeGreaterThan(0);
@@ -99,6 +99,31 @@ describe.skipIf(!hasGpu)('tessera bench --json', () => {
     expect(j.adapter).toBeTypeOf('string');
     if (gpu!.f16) expect(j.fma_f16_gflops as number).toBeGreaterThan(0);
     else expect('fma_f16_gflops' in j).toBe(false);
+    // user22 #7: each roof is its best repeat, with the spread of its repeats and whether it is wide (busy)
+    expect(j.roof).toBe('best repeat');
+    expect(j.busy).toBeTypeOf('boolean');
+    const spread = j.spread as Record<string, { min: number; median: number; max: number; repeats: number }>;
+    expect(Object.keys(spread).sort()).toEqual(gpu!.f16 ? ['copy', 'fma', 'fma_f16'] : ['copy', 'fma']);
+    for (const [roof, key] of [['fma', 'fma_gflops'], ['fma_f16', 'fma_f16_gflops'], ['copy', 'copy_gbps']] as const) {
+      const r = spread[roof];
+      if (!r) continue;
+      expect(r.min, roof).toBeGreaterThan(0);
+      expect(r.min, roof).toBeLessThanOrEqual(r.median);
+      expect(r.median, roof).toBeLessThanOrEqual(r.max);
+      expect(r.max / (j[key] as number), roof).toBeCloseTo(1, 9);
+      expect(r.repeats, roof).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it('ceiling, text: each roof with min, median and max of its repeats', async () => {
+    const r = await tessera('bench', 'ceiling', '--repeats', '2', '--warmup', '0');
+    expect(r.code, r.stderr).toBe(0);
+    const of = String.raw`\(best of \d+ repeats: min [\d.]+, median [\d.]+, max [\d.]+\)`;
+    expect(r.stdout).toMatch(new RegExp(`^fma f32 +[\\d.]+ GFLOP/s ${of}$`, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^copy +[\\d.]+ GB/s ${of} \\(read \\+ write; best copy: VPT=`, 'm'));
+    // the busy line, when there is one, is the last
+    const last = r.stdout.trimEnd().split('\n').pop()!;
+    expect(last.startsWith('timing') || /^spread: .* the device is busy/.test(last), last).toBe(true);
   });
 });
 
