@@ -21,7 +21,7 @@ import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
 import { checkLatentPatch } from './bench-plan.js';
-import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, textNames } from './model-inputs.js';
+import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, negativeInputNote, textNames } from './model-inputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
@@ -294,6 +294,7 @@ export const generateCommand: Command = {
     }
     // the pipeline's scheduler refuses a step count when it sets its timesteps: --steps' problem too (a folder whose files the check above could not read)
     if (mode !== 'model') return runPipelineGenerate(p, media, { embedded: mode === 'embedded' }).catch((e: unknown) => Promise.reject(stepsAsUsage(e)));
+    const guidanceWords = p.guidance === undefined ? '--guidance is 1 (the default with --model)' : `--guidance ${p.guidance as number}`;
     p.guidance ??= 1;
     // the scheduler and its config, checked before any weight is read
     const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);
@@ -316,6 +317,9 @@ export const generateCommand: Command = {
       checkConditioningHeader(p, config.family, header, cfg);
       checkInputShapes(p, config, header, early);
     }
+    // negative text an unguided run does not read: said before the load (and not passed, so generate() does not say it again)
+    const unusedNegative = negativeInputNote(p, header, cfg, guidanceWords);
+    if (unusedNegative) console.error(unusedNegative);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...variantOption(p),
@@ -349,7 +353,7 @@ export const generateCommand: Command = {
       opts.latents = cond.latents;
       opts.class_labels = cond.class_labels;
       opts.encoder_hidden_states = cond.encoder_hidden_states;
-      opts.negative_encoder_hidden_states = cond.negative_encoder_hidden_states;
+      if (cfg) opts.negative_encoder_hidden_states = cond.negative_encoder_hidden_states;
       if (!opts.latents) {
         const c = model.config;
         const spatial = [p.height as number, p.width as number];

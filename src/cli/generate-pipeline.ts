@@ -16,7 +16,7 @@ import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
-import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
+import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, negativeInputNote, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
@@ -336,7 +336,11 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   // they could not be read here); guidance as Pipeline.generate defaults it (the class's), for the negative text it needs
   const sizing = await pipelineSizing(p.pipeline as string);
   const className = sizing?.className ?? pipelineClassName(p.pipeline as string);
-  const cfg = (guidanceGiven ?? (className !== undefined && Object.hasOwn(PIPELINES, className) ? PIPELINES[className as keyof typeof PIPELINES].guidance_scale : 1)) > 1;
+  const guidance = guidanceGiven ?? (className !== undefined && Object.hasOwn(PIPELINES, className) ? PIPELINES[className as keyof typeof PIPELINES].guidance_scale : 1);
+  const cfg = guidance > 1;
+  // negative text an unguided run does not read: said before the load (and not passed, so Pipeline.generate does not say it again)
+  const unusedNegative = negativeInputNote(p, header, cfg, guidanceGiven !== undefined ? `--guidance ${guidanceGiven}` : `--guidance is ${guidance} (the default of ${className ?? 'the pipeline class'})`);
+  if (unusedNegative) console.error(unusedNegative);
   if (sizing) {
     if (p.seed !== undefined) checkSeededSizeFlags(p, sizing.config.family, sizing.className, sizing.scale);
     checkPipelineSizes(p, sizing.config, sizing.scale, header, cfg);
@@ -385,7 +389,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
     o.latents = cond.latents;
     o.class_labels = cond.class_labels;
     o.prompt_embeds = cond.encoder_hidden_states;
-    o.negative_prompt_embeds = cond.negative_encoder_hidden_states;
+    if (cfg) o.negative_prompt_embeds = cond.negative_encoder_hidden_states;
     if (!o.latents) {
       o.seed = p.seed as number;
       o.height = p.height as number | undefined;

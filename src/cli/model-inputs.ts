@@ -193,6 +193,19 @@ export function checkConditioningHeader(p: Parsed, family: ModelConfig['family']
 }
 
 /**
+ * The note for a negative text tensor in --inputs that an unguided run (`cfg` false: guidance ≤ 1) does not read, or
+ * undefined: `guidance` how the scale came, in the flags' words (`--guidance 1`, `--guidance is 1 (the default with
+ * --model)`). As generate() and Pipeline.generate say it, in flag words; the CLI then leaves the tensor out.
+ */
+export function negativeInputNote(p: Parsed, header: ReadonlyMap<string, unknown>, cfg: boolean, guidance: string): string | undefined {
+  const file = p.inputs as string | undefined;
+  if (cfg || file === undefined) return undefined;
+  const neg = textNames(file, header)[1];
+  if (!header.has(neg)) return undefined;
+  return `note: ${file}: ${neg} unused: ${guidance}, so classifier-free guidance is off; give --guidance G > 1 to use it`;
+}
+
+/**
  * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
  * required ones named: checkConditioningHeader) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the
  * negative text is required). `textFromPrompt`: the text comes from --prompt (the pipeline's text encoder),

@@ -21,7 +21,7 @@ import { plural, pluralVerb } from '../plural.js';
 import { checkDtypeOption, InputError, kindOf, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
-import { checkSeeds, generateAs, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
+import { checkSeeds, generateAs, negativeUnusedNote, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted, warnLine } from '../model/options.js';
 import type { UnexpectedKeys } from '../model/weights.js';
@@ -294,12 +294,13 @@ export interface PipelineGenerateOptions {
   prompt?: string | string[];
   /**
    * Negative prompt(s) for CFG (guidance_scale > 1): one string for every item, or one per prompt; default ""
-   * as WanPipeline. Needs the text encoder; not with negative_prompt_embeds (InputError).
+   * as WanPipeline. Needs the text encoder; not with negative_prompt_embeds (InputError). With guidance_scale ≤ 1
+   * it is not read: one note through loadPipeline's onWarning (else console.warn) says so, as for negative_prompt_embeds.
    */
   negative_prompt?: string | string[];
   /** [B, L, dim] text embeddings (Wan: UMT5 `prompt_embeds`, zero-padded), F32. */
   prompt_embeds?: TensorData;
-  /** [B, L', dim] (the batch and width of prompt_embeds, any length L'). When guidance_scale > 1 and it is not given, negative_prompt (default "") is encoded, as WanPipeline does. */
+  /** [B, L', dim] (the batch and width of prompt_embeds, any length L'). When guidance_scale > 1 and it is not given, negative_prompt (default "") is encoded, as WanPipeline does; with guidance_scale ≤ 1 it is not read (one note: `note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use them`). */
   negative_prompt_embeds?: TensorData;
   /**
    * DiT: [B] ImageNet class ids in 0…num_class_embeds (that value: the null class of guidance), as numbers
@@ -1238,6 +1239,9 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     // a prompt cut at max_sequence_length, or empty: encoded as diffusers does, with a note (an empty negative prompt is the default)
     const notes = [...(call.prompts ? (this.#textEncoder?.promptNotes?.(call.prompts, L, call.promptName!) ?? []) : []), ...(call.negs ? (this.#textEncoder?.promptNotes?.(call.negs, L, call.negName!) ?? []).filter((n) => n.kind !== 'empty') : [])];
     for (const { line } of notes) (warnings ? warnings.call : console.warn)(line);
+    // a negative given to an unguided call is not read (as diffusers, which says nothing): one note, after the checks
+    const negGiven = o.negative_prompt_embeds ? 'negative_prompt_embeds' : o.negative_prompt !== undefined ? 'negative_prompt' : undefined;
+    if (negGiven && !cfg) (warnings ? warnings.call : console.warn)(negativeUnusedNote(negGiven, guidance));
     return call;
   }
 

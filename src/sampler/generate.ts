@@ -83,7 +83,8 @@ export interface GenerateOptions {
    * Wan/Latte: [B, L, dim] text embeddings (= prompt_embeds: give one name, not both), and the
    * negative ones for CFG (= negative_prompt_embeds): [B, L', dim], any length L' (as WanPipeline:
    * when L' ≠ L cond and uncond run as two passes of batch B; checked when given, though unguided
-   * runs do not read them). The four text options are refused for a DiT (InputError).
+   * runs do not read them: with guidance_scale ≤ 1 one note through onWarning says they are unused). The four
+   * text options are refused for a DiT (InputError).
    */
   encoder_hidden_states?: TensorData;
   /** Wan/Latte: the negative text embeddings for CFG, [B, L', dim] (= negative_prompt_embeds: give one name, not both). */
@@ -116,7 +117,9 @@ export interface GenerateOptions {
    */
   signal?: AbortSignal;
   /**
-   * Where the scheduler config's ignored-keys warning goes (default console.warn). A promise it returns is
+   * Where the scheduler config's ignored-keys warning and the unused negative text's note (`note:
+   * negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1
+   * to use them`) go (default console.warn), after the checks (not for a refused call). A promise it returns is
    * awaited before any GPU work; one that throws or rejects fails the run (`generate: onWarning failed: …`).
    */
   onWarning?: Hook<[line: string]>;
@@ -204,6 +207,14 @@ export function checkSeeds(seed: unknown): void {
   else checkSeed(seed);
 }
 
+/**
+ * The note for negative text embeddings (or a negative prompt) given to an unguided run, which does not read them:
+ * `name` the input as the caller named it, `guidance` the scale (≤ 1). Pipeline.generate's too.
+ */
+export function negativeUnusedNote(name: string, guidance: number): string {
+  return `note: ${name} unused: guidance_scale ${guidance} ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use ${name === 'negative_prompt' ? 'it' : 'them'}`;
+}
+
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   checkOptionNames(o, OPTION_NAMES, 'generate', '{ scheduler, num_inference_steps, seed, shape, encoder_hidden_states }', { dtype: 'loadModel', maxMemory: 'loadModel' });
@@ -271,6 +282,8 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   if (text) checkF16Range(textName, text.data, model.dtype);
   if (negText) checkF16Range(negName, negText.data, model.dtype);
   checkSamplerState(model, program, shape);
+  // given but not read: said, not refused (diffusers ignores them silently; a file from tessera encode --negative-prompt holds them)
+  if (negText !== undefined && !cfg) void (o.onWarning ?? console.warn)(negativeUnusedNote(negName, guidance));
   const latents = o.latents ?? { data: randn(shape.reduce((a, b) => a * b, 1), o.seed ?? 0), shape };
   return { latents, cfg, guidance, program, text, negText, labels };
 }

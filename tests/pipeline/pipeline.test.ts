@@ -5,7 +5,7 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import '../../src/node-env.js';
 import { mapFolder } from '../../src/io/source.js';
 import { nodeFolder } from '../../src/io/node-source.js';
@@ -201,6 +201,14 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       await expect(pipe.generate({ prompt_embeds: text, num_inference_steps: 0 })).rejects.toThrow(/num_inference_steps: a positive integer, got 0/);
       await expect(pipe.generate({ prompt_embeds: text, guidance_scale: 5, seed: 0, height: 32, width: 32, num_frames: 5 })).rejects.toThrow(/^negative_prompt_embeds: missing; guidance_scale 5 > 1 needs them and .* has no text encoder to encode negative_prompt: give negative_prompt_embeds \[1, L', 16\], or guidance_scale 1$/);
       await expect(pipe.generate({ prompt_embeds: text, output_type: 'pil' as 'np' })).rejects.toThrow(/output_type: "np" or "latent"/);
+      // negative_prompt_embeds given to an unguided call are not read: one note (loadPipeline's onWarning, else console.warn)
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+      try {
+        await pipe.generate({ prompt_embeds: text, negative_prompt_embeds: text, guidance_scale: 1, num_inference_steps: 1, seed: 0, height: 16, width: 16, num_frames: 1, output_type: 'latent' });
+        expect(warn.mock.calls).toEqual([['note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use them']]);
+      } finally {
+        warn.mockRestore();
+      }
       // NaN shown as itself (JSON.stringify wrote null)
       await expect(pipe.generate({ prompt_embeds: text, output_type: NaN as never })).rejects.toThrow(new InputError('output_type: "np" or "latent", got NaN', { option: 'output_type' }));
       expect(thrown(() => pipe.latentShape(1, { height: 32, width: 32, num_frames: 8 }), InputError).message).toMatch(/must be 4k \+ 1 .*such as 9 or 5$/);
