@@ -318,7 +318,9 @@ export interface PipelineGenerateOptions {
    * batch item (as diffusers takes a list of generators): item b starts from the noise a run of that
    * prompt alone at seed[b] starts from. One number: the noise of the whole batch at that seed.
    * Each seed is an integer in 0..2^32 − 1 (4294967295; the generator's state is 32 bits); anything else is
-   * refused (InputError naming `seed` or `seed[b]`) before any GPU work. Default 0.
+   * refused (InputError naming `seed` or `seed[b]`) before any GPU work. Default 0 (without `latents`): every
+   * call without a seed starts from the same noise, where diffusers draws fresh noise; the command line's
+   * `tessera generate --pipeline DIR` has no default and asks for `--seed N` (or `--inputs` with latents) instead.
    */
   seed?: number | number[];
   /**
