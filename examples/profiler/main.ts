@@ -87,6 +87,10 @@ export interface PageInfo {
   /** The MP4 made in the page (WebCodecs + mediabunny), or why there is none. */
   mp4: { codec: string; bytes: number; width: number; height: number; frames: number; fps: number } | null;
   mp4Error: string | null;
+  /** The frame (0-based) the frames canvas shows now: the MP4 player's while it has this clip (they show one clip in step). */
+  canvasFrame: number;
+  /** Whether the canvas follows the player's frames (false before the MP4 is made and where there is none: it animates on its own). */
+  canvasFollows: boolean;
   /** The profiled VAE decode: dispatches timed and their sum (ms; wall clock without timestamps). */
   decode: { dispatches: number; totalMs: number; timing: string } | null;
   coarseTimestamps: boolean;
@@ -169,7 +173,7 @@ export interface PageInfo {
   error: string | null;
 }
 
-const info: PageInfo = { model: null, modelError: null, kernelWork: {}, lastProgress: null, stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null, lastRetime: null };
+const info: PageInfo = { model: null, modelError: null, kernelWork: {}, lastProgress: null, stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, canvasFrame: 0, canvasFollows: false, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null, lastRetime: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -480,6 +484,11 @@ const allRows = new Set<string>();
 let clipLoop: ClipLoop | undefined;
 const theClipLoop = (): ClipLoop => (clipLoop ??= new ClipLoop($('clip') as HTMLVideoElement));
 let traceUrl = '';
+/**
+ * The clip on the frames canvas: `draw(i)` shows its frame i of `n`. `token` changes with each new clip, ending the
+ * previous clip's player callbacks (followPlayer).
+ */
+const canvasClip = { draw: (_i: number): void => undefined, n: 0, token: 0 };
 
 /**
  * The page's Chrome trace: each dispatch's median laid end to end (the figure of the tables and of the timeline's
@@ -1018,9 +1027,12 @@ async function showMp4(fr: { width: number; height: number; frames: Uint8Clamped
     const mp4 = await encodeMp4WebCodecs(fr, { fps });
     mp4Url = URL.createObjectURL(new Blob([mp4.bytes as BlobPart], { type: 'video/mp4' }));
     video.src = mp4Url;
+    followPlayer(video, fps);
     theClipLoop().wake(); // it autoplays: the loop stops it with the canvas
     video.style.width = ($('frames') as HTMLCanvasElement).style.width;
     video.hidden = false;
+    $('clip-figure').hidden = false;
+    $('clip-label').textContent = `The same clip as the MP4 download (${mp4.codec === 'avc' ? 'H.264' : 'VP9'}, lossy). The frames beside it follow its frame.`;
     link.href = mp4Url;
     link.hidden = false;
     link.textContent = `download MP4 (${mp4.encoder}, ${(mp4.bytes.length / 1024).toFixed(1)} KiB)`;
@@ -1028,11 +1040,34 @@ async function showMp4(fr: { width: number; height: number; frames: Uint8Clamped
     info.mp4Error = null;
   } catch (e) {
     video.hidden = true;
+    $('clip-figure').hidden = true;
     link.hidden = true;
     info.mp4 = null;
     info.mp4Error = (e as Error).message;
     $('mp4-note').textContent = (e as Error).message;
   }
+}
+
+/**
+ * Makes the frames canvas show the frame the MP4 player presents (requestVideoFrameCallback), so the page shows one
+ * clip twice in step — the player's pauses and frame steps included — instead of two loops at their own rates (the
+ * canvas's 8 fps timer, the player's `fps`; session 22's review read them as two different clips). Where the
+ * browser lacks requestVideoFrameCallback the canvas keeps animating on its own (its caption says so).
+ * @param fps the MP4's frames per second: a presented frame at media time t is frame round(t·fps).
+ */
+function followPlayer(video: HTMLVideoElement, fps: number): void {
+  if (typeof video.requestVideoFrameCallback !== 'function') {
+    $('frames-label').textContent = "Decoded frames: the VAE's pixels, exact (animated on their own: this browser cannot follow the player's frames)";
+    return;
+  }
+  const token = canvasClip.token;
+  info.canvasFollows = true;
+  const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
+    if (token !== canvasClip.token) return; // a newer clip is shown
+    canvasClip.draw(Math.min(canvasClip.n - 1, Math.max(0, Math.round(meta.mediaTime * fps))));
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
 }
 
 /** About how many CSS pixels a frame of the strip takes on screen (a whole multiple of its size, at least 1:1). */
@@ -1049,9 +1084,17 @@ function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
   cv.height = h;
   cv.style.width = `${w * Math.max(1, Math.floor(192 / Math.max(w, h)))}px`; // small clips shown enlarged, pixelated
   const ctx = cv.getContext('2d')!;
-  let k = 0;
-  ctx.putImageData(images[0]!, 0, 0);
-  theClipLoop().start(images.length > 1 ? () => ctx.putImageData(images[(k = (k + 1) % images.length)]!, 0, 0) : null);
+  const draw = (i: number) => {
+    ctx.putImageData(images[i]!, 0, 0);
+    info.canvasFrame = i;
+  };
+  // a new clip: the canvas animates on its own until the player has this clip's MP4 (followPlayer)
+  canvasClip.token++;
+  Object.assign(canvasClip, { draw, n: images.length });
+  info.canvasFollows = false;
+  $('frames-label').textContent = "Decoded frames: the VAE's pixels, exact";
+  draw(0);
+  theClipLoop().start(images.length > 1 ? () => void (info.canvasFollows || draw((info.canvasFrame + 1) % images.length)) : null);
   // all frames side by side at 1:1 (2 px apart), shown enlarged by a whole factor (pixelated, style.css) so that a
   // small clip's frames are about STRIP_FRAME_PX on screen (32×32: 3×, 96 px); the strip scrolls when wider
   const strip = $('strip') as HTMLCanvasElement;

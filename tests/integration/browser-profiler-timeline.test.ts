@@ -9,7 +9,8 @@
 // Also: each denoising step's own dispatches (the loop timed as it ran: profilePipeline's profileSteps) in the
 // "kernels per stage and denoising step" table, and one line instead when they have no times; the text encoder's
 // stage box drawn wide enough to see at the whole view; the MP4 player as one tab stop; the "a run is in progress"
-// line cleared when the run ends.
+// line cleared when the run ends. Session 22's review: no failed request over the load and the runs (the HEADs of
+// the weights files); the canvas and the player captioned as one clip, the canvas showing the player's frame.
 //
 // One page, the prompt box at 2 steps and 1 timed repeat: two prompt runs (timestamps, then wall clock), then a
 // preset run (wan-tiny, 2×8×8, 1 step) after zooming in.
@@ -26,6 +27,12 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
   const active = () => s.page.evaluate(() => {
     const e = document.activeElement as HTMLElement | null;
     return e?.tagName === 'TR' ? `tr:${e.closest('table')!.id}:${e.dataset.kernel}` : (e?.id ?? '');
+  });
+
+  it('makes no failed request over the page load and its prompt run (the README: a single-file folder loads with none)', async () => {
+    // session 22's review: every weights file's HEAD (its body never read) and a HEAD of text_encoder's file per encode
+    // (the encoder's release() after each encode dropped its HTTP source) were logged as net::ERR_ABORTED
+    expect(s.failedRequests).toEqual([]);
   });
 
   it("times every stage's dispatches; says what the transformer's rows cover and each denoising step's wall time", async () => {
@@ -119,6 +126,54 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(await paused()).toBe(was);
     await s.page.keyboard.press('Tab');
     expect(await active(), 'one Tab leaves the player').toBe('gif');
+  });
+
+  it("the canvas and the MP4 player are captioned as one clip shown twice, and the canvas shows the player's frame (paused, stepped, playing)", async () => {
+    // session 22's review: two uncaptioned loops side by side (the canvas at 8 fps, the player at 16) read as two clips
+    const i = await info();
+    expect(await s.page.textContent('#frames-label')).toBe("Decoded frames: the VAE's pixels, exact");
+    if (!i.mp4) {
+      expect(i.canvasFollows).toBe(false);
+      expect(await s.page.isVisible('#clip-label')).toBe(false);
+      return;
+    }
+    expect(await s.page.isVisible('#clip-label')).toBe(true);
+    expect(await s.page.textContent('#clip-label')).toBe(`The same clip as the MP4 download (${i.mp4.codec === 'avc' ? 'H.264' : 'VP9'}, lossy). The frames beside it follow its frame.`);
+    expect(i.canvasFollows).toBe(true);
+    const fps = i.mp4.fps;
+    // paused and set to a frame (as the arrow keys do): the canvas shows that frame
+    for (const k of [3, 0, i.frames - 1]) {
+      const shown = await s.page.evaluate(async ([k, fps]) => {
+        const v = document.getElementById('clip') as HTMLVideoElement;
+        v.pause();
+        // registered after the page's own callback, so it runs after it
+        await new Promise<void>((r) => {
+          v.requestVideoFrameCallback(() => r());
+          v.currentTime = k / fps;
+        });
+        return (globalThis as unknown as { tessera: { canvasFrame: number } }).tessera.canvasFrame;
+      }, [k, fps] as const);
+      expect(shown, `the canvas with the player paused at frame ${k}`).toBe(k);
+    }
+    // playing: at each of 12 presented frames, the canvas shows the frame the player presents
+    const pairs = await s.page.evaluate(async (fps) => {
+      const v = document.getElementById('clip') as HTMLVideoElement;
+      const got: [number, number][] = [];
+      // a look at the frames: the page's clip loop (clip-loop.ts) lets it play 20 s more, not stopping it mid-sample
+      document.getElementById('frames-section')!.dispatchEvent(new Event('pointermove'));
+      await v.play();
+      await new Promise<void>((r) => {
+        const on = (_: number, meta: VideoFrameCallbackMetadata) => {
+          got.push([Math.round(meta.mediaTime * fps), (globalThis as unknown as { tessera: { canvasFrame: number } }).tessera.canvasFrame]);
+          if (got.length < 12) v.requestVideoFrameCallback(on);
+          else r();
+        };
+        v.requestVideoFrameCallback(on);
+      });
+      return got;
+    }, fps);
+    expect(new Set(pairs.map(([p]) => p)).size, 'the player moved on').toBeGreaterThan(1);
+    for (const [p, c] of pairs) expect(c, `player at frame ${p}`).toBe(Math.min(p, i.frames - 1));
   });
 
   it('the timeline is one tab stop: + and − zoom, the arrows pan, Home/End go to the ends, 0 shows all; said under it', async () => {
@@ -287,5 +342,7 @@ describe.skipIf(!run)('browser profiler: a prompt run\'s tables, the timeline an
     expect(await s.page.textContent('#timeline-view')).toMatch(/^showing all [\d.]+ ms$/);
     expect(await s.page.isVisible('#table-note'), "a preset step's table has its own times: no prompt note").toBe(false);
     expect(s.watch.errors).toEqual([]);
+    // and no failed request over the file's three runs (two prompt runs, a preset run)
+    expect(s.failedRequests).toEqual([]);
   }, browserTimeout(2));
 });
