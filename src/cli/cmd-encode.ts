@@ -1,11 +1,13 @@
 // `tessera encode`: WanPipeline's prompt embeddings (tokenizer + UMT5 text encoder) on WebGPU.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { componentKindOfText, componentWords, parentFolder } from '../io/component-kind.js';
 import { nodeFolder } from '../io/node-source.js';
 import { writeOutputAtomic } from '../io/node-write.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, loadTextEncoder, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { LimitError } from '../model/memory.js';
 import { LET_IT_STREAM } from '../text/memory.js';
-import { intInRange, type Parsed } from './args.js';
+import { intInRange, UsageError, type Parsed } from './args.js';
 import type { Command } from './main.js';
 import { commandInputs, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
@@ -38,12 +40,31 @@ export const encodeCommand: Command = {
   },
 };
 
+/**
+ * --pipeline given one of a pipeline's component folders (transformer/, vae/, text_encoder/: a config.json of one, no
+ * tokenizer/ beside it) is refused naming what it is and the pipeline folder above it, before anything is loaded (the
+ * tokenizer's "tokenizer/tokenizer.json: missing" said nothing of the mix-up). @throws UsageError.
+ */
+function checkNotComponent(dir: string): void {
+  if (existsSync(join(dir, 'tokenizer')) || existsSync(join(dir, 'model_index.json'))) return;
+  let text: string | null = null;
+  try {
+    text = readFileSync(join(dir, 'config.json'), 'utf8');
+  } catch {
+    return; // no config.json (or unreadable): the loaders say what is missing
+  }
+  const kind = componentKindOfText(text);
+  const root = dir.replace(/\/+$/, '');
+  if (kind) throw new UsageError(`--pipeline ${dir}: ${componentWords(root, kind)}; give the pipeline folder that holds it (tokenizer/ and text_encoder/), ${parentFolder(root)}`);
+}
+
 /** `tessera encode` once its flags are parsed: the prompt (and negative prompt) encoded and written to --out. */
 async function encode(p: Parsed): Promise<number> {
   const L = intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
   checkVariantFlag(p);
   await commandInputs(p); // no --inputs: the output and --pipeline checks
   const dir = p.pipeline as string;
+  checkNotComponent(dir);
   const stream = p.stream === 'auto' ? undefined : p.stream === 'on';
   const enc = await loadTextEncoder({ tokenizer: nodeFolder(join(dir, 'tokenizer')), textEncoder: nodeFolder(join(dir, 'text_encoder')) }, { maxMemory: maxMemory(p), stream, ...variantOption(p) });
   try {

@@ -96,6 +96,13 @@ export function flagNames(message: string): string {
     .replace(/loading the pipeline with dtype '(f16|f32)'/g, '--dtype $1')
     .replace(/^shift: a number > 0/, '--shift: a number > 0')
     .replace(/; for a single transformer folder use loadModel\)/, '; for a single transformer folder give --model DIR)')
+    // a component folder given for another's (src/io/component-kind.ts): the flags that take it
+    .replace(/ \(or load this component alone with loadModel\)$/, ' (or give this folder as --model DIR)')
+    .replace(/ \(or load this component alone with loadVae\)$/, ' (or give this folder to tessera decode as --vae DIR)')
+    .replace(/ \(or load this component alone with loadTextEncoder\)$/, '')
+    .replace(/, not a diffusers model's: load that folder with loadTextEncoder$/, ', not a diffusers model\'s: tessera encode reads it from the pipeline folder above it (--pipeline DIR)')
+    .replace(/: load that folder with loadVae, and give loadModel the pipeline's transformer\/ folder$/, ": that folder goes to tessera decode as --vae DIR; give --model the pipeline's transformer/ folder")
+    .replace(/: load that folder with loadTextEncoder, and give loadModel the pipeline's transformer\/ folder$/, ": tessera encode reads it from the pipeline folder above it (--pipeline DIR); give --model the pipeline's transformer/ folder")
     .replace(/load it with \w+\((?:dir|folders), \{ variant: '([A-Za-z0-9_-]+)' \}\)/g, 'pass --variant $1')
     .replace(/: load it with loadPipeline, or give its component folder, /, ': give it as --pipeline DIR, or give its component folder, ')
     .replace(/ \(loadVae: ([^)]*)\)$/, ' (--vae $1)');

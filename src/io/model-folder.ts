@@ -1,5 +1,6 @@
 // A diffusers model folder: config.json plus one safetensors file or an index of shards.
 // Only headers are read on open; tensors are read one at a time by byte range later.
+import { componentKind } from './component-kind.js';
 import { isObject, notValidJson, parsePythonJson } from './json.js';
 import { readSafetensorsHeader, readTensorF32, type TensorInfo } from './safetensors.js';
 import type { ByteSource, FolderSource } from './source.js';
@@ -196,7 +197,12 @@ export async function openModelFolder(folder: FolderSource, opts?: OpenModelFold
   }
   if (!isObject(config)) throw new ModelFolderError('must be a JSON object', path('config.json'));
   if (hf && !Array.isArray(config['architectures']) && typeof config['model_type'] !== 'string') throw new ModelFolderError('has neither "architectures" nor "model_type" (is this a transformers model folder?)', path('config.json'));
-  if (!hf && typeof config['_class_name'] !== 'string') throw new ModelFolderError('has no "_class_name" string (is this a diffusers model folder?)', path('config.json'));
+  if (!hf && typeof config['_class_name'] !== 'string') {
+    // a text encoder's folder (transformers' config.json: architectures, no _class_name) given for a diffusers component's
+    const te = componentKind(config);
+    if (te) throw new ModelFolderError(`has no "_class_name": ${te.cls}, ${te.what} folder's config.json (the pipeline's ${te.sub}/), not a diffusers model's: load that folder with ${te.loader}`, path('config.json'));
+    throw new ModelFolderError('has no "_class_name" string (is this a diffusers model folder?)', path('config.json'));
+  }
 
   const base = hf ? 'model' : 'diffusion_pytorch_model';
   const variant = opts?.variant;

@@ -2,6 +2,7 @@
 // that says what was expected and what was found. A key set to null is a value, not an absent key:
 // diffusers passes None to the model's __init__, which fails unless the parameter is Optional; only
 // those (out_channels, added_kv_proj_dim, image_dim, ...) accept null here.
+import { componentKind } from '../io/component-kind.js';
 import { shownValue } from '../io/json.js';
 
 /** The transformer families: Wan2.1 (WanTransformer3DModel), DiT (DiTTransformer2DModel), Latte (LatteTransformer3DModel). */
@@ -175,6 +176,11 @@ function familyOf(c: Raw): Family {
   if (cls === 'DiTTransformer2DModel') return 'dit';
   if (cls === 'Transformer2DModel' && c.norm_type === 'ada_norm_zero') return 'dit';
   if (cls === 'LatteTransformer3DModel') return 'latte';
+  // another component's folder (a VAE's, a text encoder's) given for the transformer's: what it is and where it goes
+  const other = componentKind(c);
+  if (other && other.sub !== 'transformer') {
+    throw new ConfigError(`${other.cls}: ${other.what} folder's config.json, not a transformer's: load that folder with ${other.loader}, and give loadModel the pipeline's transformer/ folder`);
+  }
   throw new ConfigError(
     `_class_name ${shownValue(cls)} is not supported (expected WanTransformer3DModel, DiTTransformer2DModel, ` +
       `Transformer2DModel with norm_type "ada_norm_zero", or LatteTransformer3DModel)`,

@@ -21,6 +21,7 @@ import { plural, pluralVerb } from '../plural.js';
 import { checkDtypeOption, InputError, kindOf, loadModel, RopeLimitError, resolveFolder, shown, withLoadGpu, type DiffusionModel, type TensorData } from '../model/model.js';
 import { ropeGrid } from '../model/wan.js';
 import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
+import { componentKindOfText, componentWords, parentFolder } from '../io/component-kind.js';
 import { checkSeeds, generateAs, negativeUnusedNote, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted, warnLine } from '../model/options.js';
@@ -662,7 +663,12 @@ async function readModelIndex(folder: FolderSource): Promise<{ index: ModelIndex
     e.errno === 'ENOTDIR' ? new PipelineError(`${root}: is a file (ENOTDIR: it, or a folder on its path); loadPipeline expects a pipeline folder (with model_index.json)`, { cause: e }) : new PipelineError(`${f}: ${e.reason} (${what})`, { cause: e }),
   );
   // names the library call, not the CLI's --model: a page or a script has no flags
-  if (indexText === null) throw new PipelineError(`${file}: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
+  if (indexText === null) {
+    // a component folder (config.json of a transformer, a VAE, a text encoder) given for its pipeline's: what it is, and the folder above
+    const kind = componentKindOfText(await folder.readText('config.json').catch(() => null));
+    if (kind) throw new PipelineError(`${file}: missing: ${componentWords(root, kind)}; give the pipeline folder that holds it, ${parentFolder(root)} (or load this component alone with ${kind.loader})`);
+    throw new PipelineError(`${file}: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
+  }
   const index = parseModelIndex(indexText, file);
   if (!Object.hasOwn(PIPELINES, index.className)) throw new PipelineError(`${file}: _class_name ${JSON.stringify(index.className)} is not supported (expected ${Object.keys(PIPELINES).join(', ')})`);
   return { index, cls: index.className as PipelineClass, file };

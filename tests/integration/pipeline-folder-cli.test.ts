@@ -2,7 +2,7 @@
 // file and what lists it, in the loader's kind for that file (PipelineError for the pipeline's own JSON
 // files, as a missing one; TokenizerError for tokenizer/'s), exit 1, nothing written.
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
 import { cli, FIXTURES, tempDir } from '../hardening/helpers.js';
@@ -40,7 +40,7 @@ describe.skipIf(!hasGpu)('generate --pipeline: a folder in the place of one of i
     cpSync(join(FIXTURES, 'wan_small', 'model'), dir, { recursive: true });
     const out = join(tempDir(), 'o.safetensors');
     const r = await cli(['generate', '--pipeline', dir, '--prompt', 'a red circle', '--seed', '0', '--height', '32', '--width', '32', '--frames', '9', '--steps', '1', '--out', out]);
-    expect(r.errLines).toEqual([`tessera: error: PipelineError: ${dir}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder give --model DIR)`]);
+    expect(r.errLines).toEqual([`tessera: error: PipelineError: ${dir}/model_index.json: missing: ${dir} is a transformer folder (config.json: WanTransformer3DModel), a pipeline's transformer/ component; give the pipeline folder that holds it, ${dirname(dir)} (or give this folder as --model DIR)`]);
     expect(r.code).toBe(1);
     expect(existsSync(out)).toBe(false);
   });

@@ -80,7 +80,10 @@ describe('parseModelIndex', () => {
 describe('loadPipeline refuses unusable folders before any GPU work, naming the file', () => {
   it('no model_index.json (e.g. a transformer folder given as a pipeline)', async () => {
     // the library's message names the library call, not the CLI's --model
-    expect(await refused(join(PIPE, 'transformer'))).toBe(`${join(PIPE, 'transformer')}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
+    // a component folder is named as one, with the pipeline folder above it (user22 finding 10)
+    expect(await refused(join(PIPE, 'transformer'))).toBe(`${join(PIPE, 'transformer')}/model_index.json: missing: ${join(PIPE, 'transformer')} is a transformer folder (config.json: WanTransformer3DModel), a pipeline's transformer/ component; give the pipeline folder that holds it, ${PIPE} (or load this component alone with loadModel)`);
+    // a folder that is no component keeps the general line
+    expect(await refused(join(PIPE, 'scheduler'))).toBe(`${join(PIPE, 'scheduler')}/model_index.json: missing (a diffusers pipeline folder names its components there; for a single transformer folder use loadModel)`);
   });
   it('an unsupported pipeline class, or a component it cannot run', async () => {
     expect(await refused(pipelineWith({ 'model_index.json': (j) => void (j._class_name = 'CogVideoXPipeline') }))).toMatch(/model_index\.json: _class_name "CogVideoXPipeline" is not supported \(expected WanPipeline, LattePipeline, DiTPipeline\)/);
