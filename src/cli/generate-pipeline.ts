@@ -338,13 +338,13 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   const className = sizing?.className ?? pipelineClassName(p.pipeline as string);
   const guidance = guidanceGiven ?? (className !== undefined && Object.hasOwn(PIPELINES, className) ? PIPELINES[className as keyof typeof PIPELINES].guidance_scale : 1);
   const cfg = guidance > 1;
-  // negative text an unguided run does not read: said before the load (and not passed, so Pipeline.generate does not say it again)
-  const unusedNegative = negativeInputNote(p, header, cfg, guidanceGiven !== undefined ? `--guidance ${guidanceGiven}` : `--guidance is ${guidance} (the default of ${className ?? 'the pipeline class'})`);
-  if (unusedNegative) console.error(unusedNegative);
   if (sizing) {
     if (p.seed !== undefined) checkSeededSizeFlags(p, sizing.config.family, sizing.className, sizing.scale);
     checkPipelineSizes(p, sizing.config, sizing.scale, header, cfg);
   }
+  // negative text an unguided run does not read: said after the flag checks, before the load (and not passed, so Pipeline.generate does not say it again)
+  const unusedNegative = negativeInputNote(p, header, cfg, guidanceGiven !== undefined ? `--guidance ${guidanceGiven}` : `--guidance is ${guidance} (the default of ${className ?? 'the pipeline class'})`);
+  if (unusedNegative) console.error(unusedNegative);
   const pipe = await loadPipeline(await pipelineFolder(p.pipeline as string), {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,
