@@ -118,7 +118,7 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   inner.checkOpen(); // before the checks below use its components (a disposed VAE would name itself)
   if (!pipe.vae) throw new InputError(`${pipe.name}: no VAE loaded, so there are no frames to profile a decode of`);
   if (pipe.family === 'dit') throw new InputError(`${pipe.name}: profilePipeline runs text-to-video pipelines (WanPipeline, LattePipeline)`);
-  if (o.output_type === 'latent') throw new InputError('output_type: profilePipeline decodes (output_type "np")');
+  if (o.output_type === 'latent') throw new InputError('output_type: profilePipeline decodes (output_type "np")', { option: 'output_type' });
   const forceWallClock = opts.forceWallClock ?? false;
   // whole encodes/decodes are repeated, not plans (see profileWarm): at most 3, they cost a stage each
   const warmRepeats = Math.min(opts.repeats ?? 3, 3);
@@ -126,7 +126,7 @@ export async function profilePipeline(pipe: Pipeline, o: PipelineGenerateOptions
   const guidance = o.guidance_scale ?? PIPELINES[pipe.className].guidance_scale;
   const cfg = guidance > 1;
   const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
-  if (prompts && !pipe.textEncoder) throw new InputError(`prompt: ${pipe.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`);
+  if (prompts && !pipe.textEncoder) throw new InputError(`prompt: ${pipe.name} has no text encoder loaded; give prompt_embeds (and negative_prompt_embeds) instead`, { option: 'prompt' });
   // every check Pipeline.generate makes of this call, once, before any GPU work: the sizes, the transformer passes and
   // the VAE decode against the adapter and the budgets (the loop's p.generate below re-checks only its own call, which
   // does not decode)
@@ -162,7 +162,7 @@ async function profileStages(
     if (cfg && !neg) {
       const n = promptList(o.negative_prompt ?? '', 'negative_prompt');
       negs = typeof o.negative_prompt === 'string' || o.negative_prompt === undefined ? prompts.map(() => n[0]!) : n;
-      if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${plural(negs.length, 'prompt')} for ${plural(prompts.length, 'prompt')}`);
+      if (negs.length !== prompts.length) throw new InputError(`negative_prompt: ${plural(negs.length, 'prompt')} for ${plural(prompts.length, 'prompt')}`, { option: 'negative_prompt' });
     }
     const enc = await profileWarm(async (runPlan) => {
       const p = await pipe.textEncoder!.encodePrompt(prompts, { max_sequence_length: L, runPlan });

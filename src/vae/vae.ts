@@ -197,8 +197,8 @@ function checkDecodeOptions(opts: unknown, where: string, names: readonly string
   const decodeOnly = Object.fromEntries(DECODE_OPTIONS.filter((k) => !names.includes(k)).map((k) => [k, 'Vae.decode']));
   checkOptionNames(opts, names, where, '{ signal, onProgress }', decodeOnly);
   const o = opts as DecodeOptions;
-  if (o.maxBinding !== undefined && (!Number.isInteger(o.maxBinding) || o.maxBinding < 1)) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(o.maxBinding)}`);
-  for (const k of ['onProgress', 'runPlan'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`);
+  if (o.maxBinding !== undefined && (!Number.isInteger(o.maxBinding) || o.maxBinding < 1)) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(o.maxBinding)}`, { option: 'maxBinding' });
+  for (const k of ['onProgress', 'runPlan'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
   checkSignal(o.signal);
 }
 

@@ -41,6 +41,8 @@ describe.skipIf(!hasGpu)('decode options', () => {
       const e = await refusal(o);
       expect(e, JSON.stringify(o)).toBeInstanceOf(InputError);
       expect(e.message).toBe(msg);
+      // an option check names its option in e.option (the README), not only in the message
+      if (!msg.startsWith('Vae.decode')) expect((e as InputError).option, msg).toBe(msg.split(':')[0]);
     }
     expect(vae.lastStats).toBeNull(); // nothing was decoded
   });
