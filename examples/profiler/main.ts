@@ -42,6 +42,7 @@ import { REPEATS_DEFAULT, urlProblems } from './url-params.js';
 import { ClipLoop } from './clip-loop.js';
 import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck, type Retime } from './edit-check.js';
 import { retimeRefusal, retimeSummary, retimeText, spreadVerdict, type DispatchTiming, type RetimeSummary, type Timed } from './retime.js';
+import { folderWords } from './folder-words.js';
 import {
   chromeTrace,
   compileCheck,
@@ -2400,11 +2401,6 @@ class ModelNotLoadedError extends Error {
  * loadPipeline's refusal of a folder in the page's terms: a folder without model_index.json says so and what to
  * give instead (the library's advice, "use loadModel", is for a script: the page loads pipeline folders only).
  */
-function folderWords(message: string, c: ModelChoice): string {
-  const give = `${c.kind === 'url' ? 'give the URL of' : 'pick'} the folder that holds model_index.json (a diffusers WanPipeline or LattePipeline folder)`;
-  const m = /^(\S*model_index\.json): (.*?) \(a diffusers pipeline folder names its components there(?:; for a single transformer folder use loadModel)?\)$/.exec(message);
-  return m ? `no model_index.json there (${m[1]}: ${m[2]}); ${give}` : message;
-}
 
 async function ensurePipeline(): Promise<Pipeline> {
   const c = modelChoice;
@@ -2419,7 +2415,7 @@ async function ensurePipeline(): Promise<Pipeline> {
     if (c.kind !== 'served') {
       // one line under the model box naming the folder, and nowhere else; the pipeline loaded before stays in use
       const el = $('model-error');
-      el.textContent = `Not loaded: ${choiceText(c)}: ${folderWords((e as Error).message, c)}`;
+      el.textContent = `Not loaded: ${choiceText(c)}: ${folderWords((e as Error).message, c.kind === 'url' ? 'url' : 'picked')}`;
       el.hidden = false;
       info.modelError = el.textContent;
       modelChoice = pipeChoice ?? { kind: 'served' };
