@@ -41,6 +41,18 @@ async function refused(file: string, line: string, ...argv: string[]): Promise<v
 
 const over = 'writing the result would overwrite it; give another';
 
+/**
+ * A link named .safetensors to `file` (a config, an index, a tokenizer file: JSON): --out takes only .safetensors names
+ * (a .json --out is refused by its extension first, `ext` below), so a JSON file the run reads can only be reached as
+ * --out through a link, which the same-file check must still catch.
+ */
+function linkTo(file: string): string {
+  const l = join(tempDir(), 'link.safetensors');
+  symlinkSync(file, l);
+  return l;
+}
+const ext = (path: string) => `--out ${path}: --out writes safetensors, so the name must end in .safetensors (not .json)`;
+
 describe('outputs that are files the run reads', () => {
   it('forward: --out is the weights file or the config of --model', async () => {
     const m = join(copy('wan_small'), 'model');
@@ -48,7 +60,9 @@ describe('outputs that are files the run reads', () => {
     const w = join(m, 'diffusion_pytorch_model.safetensors');
     await refused(w, `--out ${w} is a weights file of --model ${m}: ${over} --out`, 'forward', '--model', m, '--inputs', inputs, '--out', w);
     const c = join(m, 'config.json');
-    await refused(c, `--out ${c} is the config of --model ${m}: ${over} --out`, 'forward', '--model', m, '--inputs', inputs, '--out', c);
+    await refused(c, ext(c), 'forward', '--model', m, '--inputs', inputs, '--out', c);
+    const cl = linkTo(c);
+    await refused(c, `--out ${cl} is the config of --model ${m} (${c}, the same file): ${over} --out`, 'forward', '--model', m, '--inputs', inputs, '--out', cl);
   });
 
   it('forward: a symlink or a hard link to a weights file is the same file', async () => {
@@ -75,7 +89,9 @@ describe('outputs that are files the run reads', () => {
     const w = join(m, 'diffusion_pytorch_model.safetensors');
     await refused(w, `--out ${w} is a weights file of --model ${m}: ${over} --out`, 'generate', '--model', m, '--inputs', inputs, '--steps', '1', '--out', w);
     const s = join(p, 'scheduler', 'scheduler_config.json');
-    await refused(s, `--out ${s} is the scheduler config read for --model ${m}: ${over} --out`, 'generate', '--model', m, '--inputs', inputs, '--steps', '1', '--out', s);
+    await refused(s, ext(s), 'generate', '--model', m, '--inputs', inputs, '--steps', '1', '--out', s);
+    const sl = linkTo(s);
+    await refused(s, `--out ${sl} is the scheduler config read for --model ${m} (${s}, the same file): ${over} --out`, 'generate', '--model', m, '--inputs', inputs, '--steps', '1', '--out', sl);
   });
 
   it("generate --pipeline: the components' files, by --out or by --preview (a link)", async () => {
@@ -84,7 +100,9 @@ describe('outputs that are files the run reads', () => {
     const v = join(p, 'vae', 'diffusion_pytorch_model.safetensors');
     await refused(v, `--out ${v} is a weights file of --pipeline ${p} (vae/): ${over} --out`, 'generate', '--pipeline', p, '--inputs', inputs, '--steps', '1', '--out', v);
     const mi = join(p, 'model_index.json');
-    await refused(mi, `--out ${mi} is the model index of --pipeline ${p}: ${over} --out`, 'generate', '--pipeline', p, '--inputs', inputs, '--steps', '1', '--out', mi);
+    await refused(mi, ext(mi), 'generate', '--pipeline', p, '--inputs', inputs, '--steps', '1', '--out', mi);
+    const ml = linkTo(mi);
+    await refused(mi, `--out ${ml} is the model index of --pipeline ${p} (${mi}, the same file): ${over} --out`, 'generate', '--pipeline', p, '--inputs', inputs, '--steps', '1', '--out', ml);
     const gif = join(tempDir(), 'clip.gif');
     symlinkSync(join(p, 'transformer', 'config.json'), gif);
     const out = join(tempDir(), 'o.safetensors');
@@ -101,9 +119,13 @@ describe('outputs that are files the run reads', () => {
   it("decode: --out is a file of --vae; encode: --out is the pipeline's tokenizer file", async () => {
     const vae = join(copy('wan_vae_small'), 'vae');
     const c = join(vae, 'config.json');
-    await refused(c, `--out ${c} is the config of --vae ${vae}: ${over} --out`, 'decode', '--vae', vae, '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', c);
+    await refused(c, ext(c), 'decode', '--vae', vae, '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', c);
+    const cl = linkTo(c);
+    await refused(c, `--out ${cl} is the config of --vae ${vae} (${c}, the same file): ${over} --out`, 'decode', '--vae', vae, '--inputs', join(FIXTURES, 'wan_vae_small', 'inputs.safetensors'), '--out', cl);
     const p = copy('umt5_small/pipeline');
     const tok = join(p, 'tokenizer', 'tokenizer.json');
-    await refused(tok, `--out ${tok} is a tokenizer file of --pipeline ${p} (tokenizer/): ${over} --out`, 'encode', '--pipeline', p, '--prompt', 'a cat', '--out', tok);
+    await refused(tok, ext(tok), 'encode', '--pipeline', p, '--prompt', 'a cat', '--out', tok);
+    const tl = linkTo(tok);
+    await refused(tok, `--out ${tl} is a tokenizer file of --pipeline ${p} (tokenizer/) (${tok}, the same file): ${over} --out`, 'encode', '--pipeline', p, '--prompt', 'a cat', '--out', tl);
   });
 });
