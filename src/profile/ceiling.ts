@@ -7,7 +7,7 @@ import { grid1D, Plan } from '../gpu/plan.js';
 import { roundF16 } from '../gpu/half.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { randn } from '../random.js';
-import { profilePlan, type ProfileRun } from './profiler.js';
+import { median, profilePlan, type ProfileRun } from './profiler.js';
 import { WrongResultError } from './check.js';
 
 /**
@@ -92,9 +92,7 @@ export const WIDE_SPREAD_WORDS = 'the device is busy: the ceiling and the shares
 export function roofSpread(work: number, ms: readonly number[]): RoofSpread | undefined {
   const rates = ms.filter((m) => m > 0 && Number.isFinite(m)).map((m) => work / (m * 1e6)).sort((a, b) => a - b);
   if (rates.length === 0) return undefined;
-  const mid = rates.length >> 1;
-  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
-  return { min: rates[0]!, median, max: rates[rates.length - 1]!, repeats: rates.length };
+  return { min: rates[0]!, median: median(rates), max: rates[rates.length - 1]!, repeats: rates.length };
 }
 
 /**
