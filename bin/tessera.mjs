@@ -107,7 +107,7 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
   process.stdout.on('error', (e) => {
     if (readerGone) return; // a write queued before the first EPIPE failing too
     if (e.code === 'EPIPE') {
-      if (!cli || cli.stdoutIsTheOnlyProduct()) exitNow(process.exitCode ?? 0);
+      if (!cli || cli.stdoutIsTheOnlyProduct()) process.exit(process.exitCode ?? 0);
       readerGone = true;
       process.stdout.write = (_chunk, encoding, cb) => {
         const done = typeof encoding === 'function' ? encoding : cb;
@@ -117,14 +117,11 @@ if (process.env.TESSERA_CLI_CHILD !== '1') {
       return;
     }
     console.error(`tessera: error: ${e.code ?? e.name}: writing to stdout: ${e.message}`);
-    exitNow(1);
+    process.exit(1);
   });
-  // process.exit() in the middle of a run: its GPU devices destroyed first (Dawn then waits for their queued work and
-  // pipeline compiles), else the native exit handlers can run beside them and the process die by SIGSEGV (CI, once)
-  const exitNow = (code) => {
-    cli?.destroyAcquiredGpus?.();
-    process.exit(code);
-  };
+  // process.exit() in the middle of a run is safe with GPU work in flight: the first acquireGpu registered an 'exit'
+  // handler that destroys the run's devices first (src/gpu/device.ts destroyAcquiredGpus; without it the native exit
+  // handlers ran beside the queue and the compiles, and the process died by SIGSEGV, CI once)
   const root = join(dirname(self), '..');
   const src = join(root, 'src', 'cli', 'main.ts');
   let entry = join(root, 'dist', 'cli', 'main.js');

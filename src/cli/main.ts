@@ -79,13 +79,6 @@ export function stdoutIsTheOnlyProduct(): boolean {
 }
 
 /**
- * For bin/tessera.mjs before it calls process.exit() during a run (its reader gone, a write to stdout failed): the
- * run's devices destroyed first, so that no GPU work or pipeline compile is under way when the native exit handlers
- * run (src/gpu/device.ts destroyAcquiredGpus).
- */
-export { destroyAcquiredGpus } from '../gpu/device.js';
-
-/**
  * The one line an interrupted run prints on stderr (whatever --quiet says) before it ends by the signal:
  * what stopped it and, for a run with output files (`files`), what became of them. Files renamed into
  * place before the signal stay. Other runs (tune's cache, which its store writes, or only a report) get

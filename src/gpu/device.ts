@@ -202,7 +202,7 @@ const acquired = new Set<WeakRef<Gpu>>();
 
 /**
  * Destroys every Gpu acquireGpu returned in this process that is not destroyed yet, for a process about to call
- * process.exit() (bin/tessera.mjs when its reader goes: `tessera bench … | head -1`). Dawn's destroy waits for the
+ * process.exit() (run by the 'exit' handler the first acquireGpu registers in Node: destroyAtExit). Dawn's destroy waits for the
  * device's queued GPU work and for its pipelines still compiling on worker threads; process.exit() with either under
  * way runs the native exit handlers beside them, and the process can die in native code (on lavapipe with a cold
  * shader cache, exit 20 ms after a submit: SIGSEGV in about half of 20 runs; none of 20 after this). A Gpu is dead

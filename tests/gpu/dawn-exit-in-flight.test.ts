@@ -2,7 +2,7 @@
 // now and then (SIGSEGV, SIGABRT; this script without destroyAcquiredGpus(), exiting 10–30 ms after the first submit of a
 // dispatch loop: 3 of 10 runs, 2 of 10 another time), as `tessera bench gemm` did in CI when its reader closed stdout
 // during the ceiling measurement (bin/tessera.mjs exits on that EPIPE). destroyAcquiredGpus() before the exit (what
-// bin/tessera.mjs does now) lets Dawn wait for the queue and the compiles: none of 30 died. Each run is its own process
+// acquireGpu's 'exit' handler does for every process.exit()) lets Dawn wait for the queue and the compiles: none of 30 died. Each run is its own process
 // (a crash would take the test worker with it); without the fix all eight exit 0 between one time in six and one in eighteen.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
