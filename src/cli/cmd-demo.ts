@@ -33,8 +33,8 @@ import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler,
 import { decodeProgress, plural, progressBar, setKernelStage } from './progress.js';
 import { pluralVerb } from '../plural.js';
 import { decodedFrames, type VaeScale } from '../pipeline/pipeline.js';
-import { availableParallelism } from 'node:os';
-import { estimateStepWork, formatDuration, formatFlops, type StepWork } from '../pipeline/step-work.js';
+import { formatDuration } from '../pipeline/step-work.js';
+import { cpuLoopNoteFor } from './cpu-note.js';
 import { checkRunFits, estimateWeights, LimitError, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
@@ -344,9 +344,9 @@ async function pipelineDemo(p: Parsed): Promise<number> {
           deviceSaid = true;
           oneOff.stage = s;
           setKernelStage(KERNEL_STAGE_WORDS[s]);
-          if (s === 'transformer' && pipe.gpu.isCpu) {
-            // before minutes pass without a word (user22 #6): a lower bound from the step's FLOPs, no ceiling measured
-            const note = cpuLoopNote(estimateStepWork(pipe, call, CPU_GENEROUS_GFLOPS_PER_CORE * availableParallelism()), availableParallelism());
+          if (s === 'transformer') {
+            // on a CPU adapter, before minutes pass without a word (user22 #6): a lower bound from the step's FLOPs, no ceiling measured
+            const note = cpuLoopNoteFor(pipe, call);
             if (note) console.log(note);
           }
           if (s === 'transformer') stepAt[0] = performance.now(); // the loop's start: the first step's time is from here
@@ -480,27 +480,8 @@ function demoJson(p: Parsed, prompt: string, pipelineDir: string, stages: StageP
   };
 }
 
-/**
- * A FLOP rate no CPU core reaches through a WebGPU CPU driver (GFLOP/s per core): 100 (an AVX2 core at 3 GHz peaks
- * at 96 f32 GFLOP/s; lavapipe's FMA kernel measured 6–73 GFLOP/s on this project's 2-core host, bench/RESULTS.md), so
- * FLOPs over it are a lower bound on the time, without measuring a ceiling (seconds under load) just to say so.
- */
-export const CPU_GENEROUS_GFLOPS_PER_CORE = 100;
-
-/** The step time (s) at the generous rate above which the pipeline demo says so before step 1. */
-export const LONG_STEP_S = 30;
-
-/**
- * The pipeline demo's line on a CPU adapter before step 1, when a step would take over LONG_STEP_S even at the
- * generous rate `work` was estimated with (estimateStepWork's stepSeconds; `cores`: the CPU cores it assumed), else
- * undefined: the step's FLOPs, the lower bounds per step and for the loop, and what makes it smaller.
- */
-export function cpuLoopNote(work: StepWork, cores: number): string | undefined {
-  if (work.stepSeconds === undefined || work.loopSeconds === undefined || !(work.stepSeconds > LONG_STEP_S)) return undefined;
-  const rate = CPU_GENEROUS_GFLOPS_PER_CORE * cores;
-  const batch = work.cfg ? ` × CFG batch ${work.batch}` : work.batch > 1 ? ` × batch ${work.batch}` : '';
-  return `CPU adapter: one denoising step is ${formatFlops(work.stepFlops)} (the transformer over ${work.tokens} tokens${batch}): at least ${formatDuration(work.stepSeconds)} a step, ${formatDuration(work.loopSeconds)} for ${plural(work.steps, 'step')}, a lower bound at a generous ${rate} GFLOP/s (${CPU_GENEROUS_GFLOPS_PER_CORE} per CPU core × ${cores}; this adapter runs below it): --steps, --frames, --height and --width make it smaller`;
-}
+// the CPU adapter's long-step line, shared with generate --pipeline (its old home was here: the names stay importable from it)
+export { cpuLoopNote, CPU_GENEROUS_GFLOPS_PER_CORE, LONG_STEP_S } from './cpu-note.js';
 
 /**
  * The preset demo's line on a CPU adapter (lavapipe, SwiftShader), said before the weights are made: a lower bound on
@@ -515,11 +496,10 @@ export function cpuLoopNote(work: StepWork, cores: number): string | undefined {
 export function cpuStepNote(o: { preset: string; weights: number; tokens: number; batch: number; steps: number; fmaGflops: number; last?: { stepS: number; file: string } }): string {
   const gflop = (2 * o.weights * o.tokens * o.batch) / 1e9;
   const s = gflop / o.fmaGflops;
-  const time = (x: number) => (x >= 90 ? `${(x / 60).toFixed(1)} min` : `${x.toFixed(x >= 10 ? 0 : x >= 1 ? 1 : 2)} s`);
   const batch = o.batch > 1 ? ` × CFG batch ${o.batch}` : '';
   const ratio = o.last && o.last.stepS / s;
-  const last = o.last ? `; the last ${o.preset} run here took ${time(o.last.stepS)} a step, ${ratio! >= 10 ? ratio!.toFixed(0) : ratio!.toFixed(1)}× this bound (${o.last.file})` : '';
-  return `CPU adapter: one ${o.preset} step is at least ${gflop.toFixed(gflop >= 10 ? 0 : 2)} GFLOP (2 × ${o.weights.toExponential(2)} weights × ${o.tokens} tokens${batch}); at the ${o.fmaGflops.toFixed(1)} GFLOP/s this adapter reached just now, at least ${time(s)} a step, ${time(s * o.steps)} for ${plural(o.steps, 'step')} before the profiled repeats — a lower bound from FLOPs only: kernels run below that rate (a small preset's far below: its time is per-dispatch overhead) and the first step compiles them${last}: --steps N runs fewer${o.preset === 'wan-tiny' ? '' : ', and --preset wan-tiny is the quick one'}`;
+  const last = o.last ? `; the last ${o.preset} run here took ${formatDuration(o.last.stepS)} a step, ${ratio! >= 10 ? ratio!.toFixed(0) : ratio!.toFixed(1)}× this bound (${o.last.file})` : '';
+  return `CPU adapter: one ${o.preset} step is at least ${gflop.toFixed(gflop >= 10 ? 0 : 2)} GFLOP (2 × ${o.weights.toExponential(2)} weights × ${o.tokens} tokens${batch}); at the ${o.fmaGflops.toFixed(1)} GFLOP/s this adapter reached just now, at least ${formatDuration(s)} a step, ${formatDuration(s * o.steps)} for ${plural(o.steps, 'step')} before the profiled repeats — a lower bound from FLOPs only: kernels run below that rate (a small preset's far below: its time is per-dispatch overhead) and the first step compiles them${last}: --steps N runs fewer${o.preset === 'wan-tiny' ? '' : ', and --preset wan-tiny is the quick one'}`;
 }
 
 /**

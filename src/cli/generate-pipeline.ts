@@ -21,6 +21,9 @@ import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
+import { cpuLoopNoteFor } from './cpu-note.js';
+import type { StepWorkOptions } from '../pipeline/step-work.js';
+import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { ropeAsUsage, stepsAsUsage, warnInFlagWords } from './errors.js';
 
 /**
@@ -406,7 +409,15 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
       bar.update(s, n);
       lose(s);
     };
+    let noted = false;
     o.onStage = (stage) => {
+      // on a CPU adapter a step that takes long even at a generous rate is said once, at the first stage: after the
+      // call's checks (a refused call prints only its refusal), before the text encoder and the loop (user22 #6)
+      if (!noted) {
+        noted = true;
+        const note = cpuLoopNoteFor(pipe, stepWorkOf(o, pipe.family, pipe.vaeScale), o.latents ? `--steps makes the loop shorter; a step is as big as ${p.inputs as string}'s latents` : smallerFlags(fam, (p.batch as number | undefined) ?? 1));
+        if (note) console.error(note);
+      }
       // what the run is doing: informational (--quiet drops it)
       if (stage === 'text') info(`encoding the prompt${cfg ? ' and the negative prompt' : ''} with ${pipe.modelIndex.components.get('text_encoder')?.className ?? 'the text encoder'} …`);
       if (stage === 'decode') {
@@ -444,6 +455,32 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   } finally {
     pipe.dispose();
   }
+}
+
+/**
+ * The estimateStepWork options of a checked Pipeline.generate call `o` of a `family` pipeline with VAE factors
+ * `scale`: its pixel sizes (given latents: the sizes they decode to, decodedSizes), steps, guidance, text length
+ * (given prompt_embeds: their length, at most MAX_SEQUENCE_LENGTH) and batch (the latents', the prompts', the embeddings' or the class labels').
+ */
+export function stepWorkOf(o: PipelineGenerateOptions, family: ModelConfig['family'], scale: VaeScale): StepWorkOptions {
+  const sizes = o.latents ? decodedSizes(family, scale, o.latents.shape) : undefined;
+  const batch = o.latents?.shape[0] ?? (Array.isArray(o.prompt) ? o.prompt.length : undefined) ?? o.prompt_embeds?.shape[0] ?? o.class_labels?.length ?? 1;
+  return {
+    height: sizes ? sizes.height.value : o.height,
+    width: sizes ? sizes.width.value : o.width,
+    num_frames: sizes ? sizes.frames?.value : o.num_frames,
+    num_inference_steps: o.num_inference_steps,
+    guidance_scale: o.guidance_scale,
+    // estimateStepWork takes the encoder's lengths; longer embeddings are counted at its longest (an estimate)
+    max_sequence_length: o.prompt_embeds ? Math.min(o.prompt_embeds.shape[1]!, MAX_SEQUENCE_LENGTH) : o.max_sequence_length,
+    batch,
+  };
+}
+
+/** The size flags of a seeded generate --pipeline run, for cpuLoopNote's last words: what makes a step or the loop smaller. */
+function smallerFlags(family: ModelConfig['family'], batch: number): string {
+  const flags = ['--steps', ...(family === 'dit' ? [] : ['--frames']), '--height', '--width', ...(batch > 1 ? ['--batch'] : [])];
+  return `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)!} make it smaller`;
 }
 
 /**

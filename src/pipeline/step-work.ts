@@ -82,9 +82,20 @@ export function formatFlops(f: number): string {
   return `${f.toFixed(0)} FLOP`;
 }
 
-/** Seconds in words: "12 s", "4.0 min", "1.3 h". */
+/**
+ * Seconds in words, the unit chosen so the figure stays short: under 1 s two decimals ("0.05 s"), under 10 s one
+ * ("4.2 s"), under 90 s none ("51 s"), then minutes with one decimal under 90 min ("1.5 min", "89.9 min"), then hours
+ * with one ("1.5 h", "3.0 h"). The range is chosen on the rounded figure: one that would round up to the next range's
+ * start is written in that range ("0.999" → "1.0 s", "9.97" → "10 s", "89.7" → "1.5 min", 89.97 min → "1.5 h"), never
+ * "1.00 s", "10.0 s", "90 s" or "90.0 min". `s`: seconds, a finite number ≥ 0; anything else is written as String(s)
+ * + " s" ("NaN s").
+ */
 export function formatDuration(s: number): string {
-  if (s >= 5400) return `${(s / 3600).toFixed(1)} h`;
-  if (s >= 90) return `${(s / 60).toFixed(1)} min`;
-  return `${s.toFixed(s >= 10 ? 0 : 1)} s`;
+  if (!(Number.isFinite(s) && s >= 0)) return `${String(s)} s`;
+  const min = (s / 60).toFixed(1);
+  if (Number(min) >= 90) return `${(s / 3600).toFixed(1)} h`;
+  if (Number(s.toFixed(0)) >= 90) return `${min} min`;
+  if (Number(s.toFixed(1)) >= 10) return `${s.toFixed(0)} s`;
+  if (Number(s.toFixed(2)) >= 1) return `${s.toFixed(1)} s`;
+  return `${s.toFixed(2)} s`;
 }
