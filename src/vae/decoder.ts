@@ -35,7 +35,7 @@ import { throwIfAborted } from '../model/options.js';
 import { conv } from '../ops/conv.js';
 import { stridedCopy } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
-import { attentionBlockRows, vaeAttention } from '../ops/vae-attention.js';
+import { attentionImageGroup, vaeAttention } from '../ops/vae-attention.js';
 import { groupNorm, rmsNormChannels } from '../ops/vae-norm.js';
 import type { KlVaeConfig, VaeConfig, WanVaeConfig } from './config.js';
 import type { DecodeOptions } from './vae.js';
@@ -464,7 +464,7 @@ const tensorFrame = (t: Tensor): Frame => ({ N: 1, H: 0, W: 0, C: 0, scale: 0, b
 function attentionFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, norm: { groups: number } | 'rms'): Frame {
   const L = x.H * x.W;
   const C = x.C;
-  const NL = x.N * L; // the projections run over every image's rows at once; norm and attention per image
+  const NL = x.N * L; // every op over all N images at once (norm statistics and the softmax per image; attention images grouped per dispatch)
   const xs = gather(ctx, x, `${name}.x`); // [N·L, C]
   const xn = ctx.alloc.tensor([NL, C], ctx.dtype, `${name}.norm`);
   const span = { t: xs, offset: 0, pixels: L, images: x.N, imageStride: L * C };
@@ -480,10 +480,11 @@ function attentionFrame(ctx: Ctx, w: VaeWeights, name: string, x: Frame, norm: {
     return t;
   });
   const o = ctx.alloc.tensor([NL, C], ctx.dtype, `${name}.attn`);
-  const blockRows = attentionBlockRows(L, ctx.maxBinding);
-  const ml = ctx.alloc.tensor([L, 2], 'f32', `${name}.ml`);
-  const probs = ctx.alloc.tensor([Math.min(blockRows, L), L], 'f32', `${name}.probs`);
-  vaeAttention(ctx.plan, { q: qkv[0]!, k: qkv[1]!, v: qkv[2]!, out: o, ml, probs, blockRows, layer: name, images: x.N });
+  // small frames several images per dispatch (attentionImageGroup: at most 64 KiB of probabilities a group)
+  const { group, blockRows } = attentionImageGroup(L, x.N, ctx.maxBinding);
+  const ml = ctx.alloc.tensor([group * L, 2], 'f32', `${name}.ml`);
+  const probs = ctx.alloc.tensor([group * Math.min(blockRows, L), L], 'f32', `${name}.probs`);
+  vaeAttention(ctx.plan, { q: qkv[0]!, k: qkv[1]!, v: qkv[2]!, out: o, ml, probs, blockRows, layer: name, images: x.N, group });
   // proj / to_out.0 added onto the identity (residual epilogue of gemm).
   const proj = norm === 'rms' ? 'proj' : 'to_out.0';
   gemm(ctx.plan, { x: o, w: w.get(`${name}.${proj}.weight`), bias: w.get(`${name}.${proj}.bias`), out: xs, residual: true, layer: `${name}.${proj}` });
