@@ -30,7 +30,7 @@ import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
 import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
-import { decodeProgress, plural, progressBar, setKernelStage } from './progress.js';
+import { blockDetail, decodeProgress, plural, progressBar, setKernelStage } from './progress.js';
 import { pluralVerb } from '../plural.js';
 import { decodedFrames, type VaeScale } from '../pipeline/pipeline.js';
 import { formatDuration } from '../pipeline/step-work.js';
@@ -110,6 +110,8 @@ export function stageBars() {
       }
     },
     step: (done: number, total: number) => denoising?.update(done, total),
+    // inside a long step (onBlock): the steps done so far and the blocks of the step under way
+    block: (step: number, steps: number, block: number, blocks: number) => denoising?.update(step - 1, steps, blockDetail(step, block, blocks)),
     decode: (done: number, total: number) => decoding?.update(done, total),
     done() {
       denoising?.done();
@@ -333,6 +335,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
           stepAt[s] = performance.now();
           bars.step(s, n);
         },
+        onBlock: (s, n, block, blocks) => bars.block(s, n, block, blocks),
         // as tessera decode and generate show theirs (the stage's profiled re-runs report none)
         onDecodeProgress: (done, total) => bars.decode(done, total),
       },
@@ -564,6 +567,7 @@ async function presetDemo(p: Parsed): Promise<number> {
         negative_encoder_hidden_states: neg,
         class_labels: c.family === 'dit' ? [1] : undefined,
         onStep: (s, n) => bar.update(s, n),
+        onBlock: (s, n, block, blocks) => bar.update(s - 1, n, blockDetail(s, block, blocks)),
       });
       bar.done();
       const genS = (performance.now() - t0) / 1000;

@@ -23,7 +23,7 @@ import type { Command } from './main.js';
 import { checkLatentPatch } from './bench-plan.js';
 import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, negativeInputNote, textNames } from './model-inputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
-import { plural, progressBar } from './progress.js';
+import { blockDetail, plural, progressBar } from './progress.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
@@ -368,6 +368,7 @@ export const generateCommand: Command = {
         bar.update(s, n);
         lose(s);
       };
+      opts.onBlock = (s, n, block, blocks) => bar.update(s - 1, n, blockDetail(s, block, blocks));
       const result = await generate(model, opts);
       bar.done();
       const [, lines] = await Promise.all([

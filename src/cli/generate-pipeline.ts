@@ -19,7 +19,7 @@ import type { InputHeader } from '../io/inputs.js';
 import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, negativeInputNote, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
-import { decodeProgress, info, plural, progressBar } from './progress.js';
+import { blockDetail, decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
 import { cpuLoopNoteFor } from './cpu-note.js';
 import type { StepWorkOptions } from '../pipeline/step-work.js';
@@ -409,6 +409,8 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
       bar.update(s, n);
       lose(s);
     };
+    // inside a long step (step 1, a slow adapter's every step): the blocks done so far
+    o.onBlock = (s, n, block, blocks) => bar.update(s - 1, n, blockDetail(s, block, blocks));
     let noted = false;
     o.onStage = (stage) => {
       // on a CPU adapter a step that takes long even at a generous rate is said once, at the first stage: after the

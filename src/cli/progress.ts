@@ -52,33 +52,46 @@ export function endProgressLine(): void {
   midLine = false;
 }
 
+/** Off a terminal, a bar's updates with a `detail` (progress inside a unit) print at most one line per this many seconds. */
+export const DETAIL_EVERY_S = 10;
+
 /**
  * A progress bar on stderr for `done` of `total` units (steps, frames), silenced by --quiet: redrawn in place
  * on a terminal; elsewhere one plain line per update ("LABEL done/total  secs s elapsed", seconds since the bar
  * was made: "elapsed" so that a cold run's "denoising 2/20  6.8 s elapsed", most of it the first step's kernel
  * compiling, does not read as 6.8 s per step), or with `plainEvery` seconds at most one line per that many
  * seconds, the first and the last update always printed (for updates that come in bursts or many a second).
- * `done()` ends the terminal's line.
+ * `detail`: progress inside the unit under way, after the count ("denoising 0/20  step 1: block 12/30  48.0 s
+ * elapsed"): on a terminal drawn with every update (a shorter line after it is padded over it), off a terminal at most
+ * one line per DETAIL_EVERY_S seconds since the bar's last line (a long unit shows it is alive; a short one says
+ * nothing more). `done()` ends the terminal's line.
  */
-export function progressBar(label: string, opts: { plainEvery?: number } = {}): { update(done: number, total: number): void; done(): void } {
+export function progressBar(label: string, opts: { plainEvery?: number } = {}): { update(done: number, total: number, detail?: string): void; done(): void } {
   const tty = stderrIsTTY();
   const start = Date.now();
   let drawn = false;
-  let lastLine = -Infinity;
+  let lastLine = start;
+  let firstLine = true;
+  let width = 0; // the terminal line's length as last drawn
   return {
-    update(done, total) {
+    update(done, total, detail) {
       if (quiet || stopped) return;
       const now = Date.now();
       const secs = ((now - start) / 1000).toFixed(1);
+      const inside = detail !== undefined ? `  ${detail}` : '';
       if (!tty) {
-        if (opts.plainEvery !== undefined && done < total && now - lastLine < opts.plainEvery * 1000) return;
+        if (detail !== undefined && now - lastLine < DETAIL_EVERY_S * 1000) return;
+        if (detail === undefined && opts.plainEvery !== undefined && done < total && !firstLine && now - lastLine < opts.plainEvery * 1000) return;
         lastLine = now;
-        process.stderr.write(`${label} ${done}/${total}  ${secs} s elapsed\n`);
+        firstLine = false;
+        process.stderr.write(`${label} ${done}/${total}${inside}  ${secs} s elapsed\n`);
         return;
       }
       const w = 30;
       const fill = Math.round((done / total) * w);
-      process.stderr.write(`\r${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}  ${secs} s elapsed`);
+      const line = `${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}${inside}  ${secs} s elapsed`;
+      process.stderr.write(`\r${line}${' '.repeat(Math.max(0, width - line.length))}`);
+      width = line.length;
       drawn = midLine = true;
     },
     done() {
@@ -86,6 +99,14 @@ export function progressBar(label: string, opts: { plainEvery?: number } = {}): 
       drawn = false;
     },
   };
+}
+
+/**
+ * The denoising bar's words inside a step, from generate's onBlock(step, steps, block, blocks): the bar keeps counting
+ * the steps done (step − 1) and says which step is under way and how far: "step 1: block 12/30".
+ */
+export function blockDetail(step: number, block: number, blocks: number): string {
+  return `step ${step}: block ${block}/${blocks}`;
 }
 
 /**

@@ -571,11 +571,15 @@ export class Plan {
    * submit: the pending tuning (the first run, unless `tuning` is false or TESSERA_TUNE / the tune mode
    * says otherwise) and `compile`. The wait is paced (Pace: in Node it first sleeps through most of the
    * last run, from the third run on).
+   * With `progress`, a plan of several transformer blocks (blockEnds) is submitted as one command buffer per block,
+   * all at once, and `progress.onPart(k, K)` is awaited after block k of K finished on the device (submitParts);
+   * the result is the same (the same dispatches in the same order). A plan of one block or none runs as without it.
    * @throws GpuError (device lost; a validation error names the first dispatch at fault, found by replaying
    *   one dispatch per submit), ShaderError (a variant that does not compile), TuneEnvError (a bad
-   *   TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS, at the tuning).
+   *   TESSERA_TUNE / TESSERA_TUNE_MIN_FLOPS, at the tuning), and what `progress.onPart` throws (after the
+   *   plan's submitted work is done).
    */
-  async run(where = 'plan'): Promise<void> {
+  async run(where = 'plan', progress?: PlanProgress): Promise<void> {
     checkAlive(this.gpu, where);
     this.checkLive(where);
     this.inFlight++;
@@ -583,7 +587,20 @@ export class Plan {
       if (this.tuning && this.tunables.length && tuneHook) await tuneHook.tune(this);
       await this.compile();
       const t0 = performance.now();
+      // the parts as they are now: the tuning above may have replaced dispatches (a part's ends are counted after it)
+      const ends = progress && blockEnds(this.dispatches);
       try {
+        if (ends && ends.length > 1) {
+          this.checkLive(where);
+          let from = 0;
+          await submitParts(this.gpu, where, ends.map((to) => {
+            const range = [from, to] as const;
+            from = to;
+            return (enc: GPUCommandEncoder) => this.encode(enc, range[0], range[1]);
+          }), progress!.onPart);
+          this.pace.waited(t0);
+          return;
+        }
         await this.submit(where);
       } catch (e) {
         // A validation error invalidates the whole command buffer: replay one dispatch per submit
@@ -667,6 +684,70 @@ export class Plan {
   }
 }
 
+/** Plan.run's `progress`: `onPart(done, total)` after each of the plan's transformer blocks finished on the device. */
+export interface PlanProgress {
+  onPart: (done: number, total: number) => void | Promise<void>;
+}
+
+/** A dispatch's transformer block from its layer: `blocks.3.attn1` (Wan), `transformer_blocks.3` (DiT, Latte), `temporal_transformer_blocks.3` (Latte's, the same block index). */
+const BLOCK_LAYER = /^(?:temporal_)?(?:transformer_)?blocks\.(\d+)(?:\.|$)/;
+
+/**
+ * Where a recording's transformer blocks end: the exclusive end index, in `dispatches`, of each run of consecutive
+ * dispatches of one block (BLOCK_LAYER: Wan's `blocks.N`, DiT's and Latte's `transformer_blocks.N`, Latte's temporal
+ * block N counted with its spatial block N); the dispatches before the first block (embeddings) go with the first,
+ * those after the last (the output head) with the last, so the last end is dispatches.length. A recording with
+ * no block layer: [dispatches.length] (one part); no dispatches: [].
+ */
+export function blockEnds(dispatches: readonly Pick<Dispatch, 'layer'>[]): number[] {
+  const ends: number[] = [];
+  let current: string | undefined;
+  dispatches.forEach((d, i) => {
+    const block = BLOCK_LAYER.exec(d.layer)?.[1];
+    if (block === undefined || block === current) return;
+    if (current !== undefined) ends.push(i);
+    current = block;
+  });
+  if (dispatches.length) ends.push(dispatches.length);
+  return ends;
+}
+
+/**
+ * Submits `parts` in order, each encoded into a command buffer of its own and submitted at once (the queue never runs
+ * dry between them), then waits for each in turn (onSubmittedWorkDone after its submit, through gpuWait: no busy
+ * core on a CPU adapter) and awaits `onDone(k, parts.length)` once part k (1-based) finished on the device: progress
+ * inside a long submit. GPU errors of the encodes and submits are one GpuError naming `where` (withErrorScopes); a
+ * device lost meanwhile rejects with GpuError 'lost'. When `onDone` throws, the parts still in flight are waited for
+ * (never left running on buffers the caller frees) before its error is rethrown.
+ */
+export async function submitParts(gpu: Gpu, where: string, parts: readonly ((enc: GPUCommandEncoder) => void)[], onDone: (done: number, total: number) => void | Promise<void>): Promise<void> {
+  const done: Promise<void>[] = [];
+  await withErrorScopes(gpu, where, () => {
+    parts.forEach((encode, k) => {
+      const enc = gpu.device.createCommandEncoder({ label: `${where} (part ${k + 1}/${parts.length})` });
+      encode(enc);
+      gpu.device.queue.submit([enc.finish()]);
+      done.push(gpu.device.queue.onSubmittedWorkDone());
+    });
+  });
+  for (const p of done) p.catch(() => {}); // a later part's rejection is the lost device's, reported once below
+  const lost = gpu.device.lost.then((i) => {
+    throw new GpuError(`GPU device lost (${i.reason}) during ${where}: ${i.message}`, 'lost', where);
+  });
+  lost.catch(() => {});
+  let k = 0;
+  try {
+    for (; k < done.length; k++) {
+      await gpuWait(gpu, Promise.race([done[k]!, lost]));
+      checkAlive(gpu, where);
+      await onDone(k + 1, done.length);
+    }
+  } catch (e) {
+    if (k < done.length - 1) await Promise.race([done.at(-1)!, lost]).catch(() => {});
+    throw e;
+  }
+}
+
 /**
  * `Plan.compile` for several plans as one batch (one progress count, every pipeline in flight
  * together): what a generation compiles before its first step. `onProgress` as Plan.compile's (a failure
@@ -738,6 +819,12 @@ export class Pace {
     const took = end - since;
     const overslept = slept > 0 && end - woke < Math.max(1, OVERSLEPT_SHARE * took);
     this.lastMs = overslept ? took / 2 : took;
+  }
+
+  /** Learns a run submitted at `since` and already waited for elsewhere (submitParts: part by part), as idle would, without sleeping or waiting. */
+  waited(since: number): void {
+    if (this.runs++ === 0) return;
+    this.lastMs = this.now() - since;
   }
 }
 

@@ -378,6 +378,13 @@ export interface PipelineGenerateOptions {
    * it is recorded. Awaited as onStep is; not a function: InputError.
    */
   onStepProfile?: GenerateOptions['onStepProfile'];
+  /**
+   * tessera's own: progress inside a long denoising step, as generate()'s onBlock (GenerateOptions.onBlock): `block`
+   * of `blocks` transformer blocks of step `step` (1-based, the step under way) done on the device, in step 1 and in
+   * each step after one that took at least 1 s; those steps are submitted one
+   * command buffer per block (the same result). Unset: nothing changes. Awaited as onStep is; not a function: InputError.
+   */
+  onBlock?: GenerateOptions['onBlock'];
   /** tessera's own: when a stage starts ('text', 'denoise', 'decode'); awaited before the stage's work. */
   onStage?: Hook<[stage: PipelineStage]>;
   /**
@@ -424,7 +431,7 @@ export type PipelineKernelEvent = KernelEvent & { stage: PipelineStage };
 const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
-  output_type: true, scheduler: true, shift: true, onStep: true, onStepProfile: true, onStage: true, onDecodeProgress: true, onKernels: true, signal: true,
+  output_type: true, scheduler: true, shift: true, onStep: true, onStepProfile: true, onBlock: true, onStage: true, onDecodeProgress: true, onKernels: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline', device: 'loadPipeline' };
@@ -1151,11 +1158,11 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
     if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`, { option: 'guidance_scale' });
-    for (const k of ['onStep', 'onStepProfile', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
+    for (const k of ['onStep', 'onStepProfile', 'onBlock', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
     const cfg = guidance > 1;
     const L = checkMaxSequenceLength(o.max_sequence_length);
     checkSignal(o.signal);
-    const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, onStepProfile: o.onStepProfile, signal: o.signal };
+    const opts: GenerateOptions = { num_inference_steps: steps, guidance_scale: guidance, onStep: o.onStep, onStepProfile: o.onStepProfile, onBlock: o.onBlock, signal: o.signal };
     const schedCls = o.scheduler === undefined ? this.scheduler.className : schedulerOption(o.scheduler);
     // onWarning is called here, in the checks; a promise it returns is awaited before the call's work (run)
     const onWarning = this.#onWarning;

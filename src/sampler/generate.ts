@@ -14,7 +14,7 @@
 import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, gpuWait, withErrorScopes } from '../gpu/device.js';
-import { compilePlans, Pace, Plan, type Dispatch } from '../gpu/plan.js';
+import { blockEnds, compilePlans, Pace, Plan, submitParts, type Dispatch } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
@@ -135,6 +135,40 @@ export interface GenerateOptions {
    * Unset (the default): none of this is recorded (no query sets, no timestamp writes). Awaited as onStep is.
    */
   onStepProfile?: Hook<[step: number, steps: number, run: ProfileRun]>;
+  /**
+   * tessera's own: progress inside a long denoising step. `block` of `blocks` transformer blocks of step `step`
+   * (1-based: the step under way, not yet reported by onStep) finished on the device; `blocks` counts every pass of
+   * the step (the model's layers; twice that when CFG runs as two passes, negative text of another length). Called
+   * in the steps expected to be long: step 1 (it tunes and compiles the kernels, and on a CPU adapter its first
+   * dispatches compile their shaders: minutes for a large model) and each step after one that took at least 1 s
+   * (BLOCK_PROGRESS_MIN_MS) from its start to its read-back; the other steps run as before and call
+   * nothing. In those steps the forward is submitted as one command buffer per block, all at once (the same
+   * dispatches in the same order: the latents are identical), and each call comes once its block's work is done.
+   * Not called in a step whose kernels onStepProfile times with timestamps. Unset (the default): every step is one
+   * submit as before. A promise it returns is awaited (the step's later blocks keep running meanwhile); one that
+   * throws or rejects fails the run (`generate, step I/N: onBlock failed: …`, after the step's submitted work is
+   * done). Not a function: InputError.
+   */
+  onBlock?: Hook<[step: number, steps: number, block: number, blocks: number]>;
+}
+
+/** blockProgressMinMs's default (ms): a step after one at least this long reports its blocks through onBlock. */
+export const BLOCK_PROGRESS_MIN_MS = 1000;
+let blockProgressMs = BLOCK_PROGRESS_MIN_MS;
+
+/**
+ * The step time (ms, from the step's start to its read-back) from which the next step reports its blocks through
+ * GenerateOptions.onBlock (step 1 always does). setBlockProgressMinMs(ms) sets it for the process (0: every step;
+ * Infinity: step 1 only), for A/B measurements and tests; a number ≥ 0, else InputError. Returns the value in force.
+ */
+export function blockProgressMinMs(): number {
+  return blockProgressMs;
+}
+
+/** Sets blockProgressMinMs (see there); `ms` a number ≥ 0 (Infinity allowed). @throws InputError otherwise. */
+export function setBlockProgressMinMs(ms: number): void {
+  if (typeof ms !== 'number' || !(ms >= 0)) throw new InputError(`setBlockProgressMinMs: a number of ms ≥ 0, got ${shown(ms)}`, { option: 'ms' });
+  blockProgressMs = ms;
 }
 
 /** What generate returns. */
@@ -180,7 +214,7 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
 }
 
 /** Every option `generate` reads; anything else is refused (a misspelt or camelCase name would otherwise be ignored silently). */
-const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'signal', 'onWarning', 'onStepProfile'];
+const OPTION_NAMES: readonly (keyof GenerateOptions)[] = ['scheduler', 'scheduler_config', 'num_inference_steps', 'guidance_scale', 'shift', 'latents', 'seed', 'shape', 'encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds', 'class_labels', 'onStep', 'signal', 'onWarning', 'onStepProfile', 'onBlock'];
 
 /** The text-conditional families' conditioning options (Wan, Latte); DiT takes class_labels instead. */
 const TEXT_OPTIONS: readonly (keyof GenerateOptions)[] = ['encoder_hidden_states', 'negative_encoder_hidden_states', 'prompt_embeds', 'negative_prompt_embeds'];
@@ -241,7 +275,7 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const spec = resolveScheduler({ ...o, onWarning: (line) => void (ignoredLine = line) });
   // a count the schedule cannot run is a StepCountError (maxSteps where known), as Pipeline.generate throws it
   const program: StepProgram = spec.setTimesteps(steps);
-  for (const k of ['onStep', 'onWarning', 'onStepProfile'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
+  for (const k of ['onStep', 'onWarning', 'onStepProfile', 'onBlock'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
   if (ignoredLine !== undefined) void (o.onWarning ?? console.warn)(ignoredLine);
   checkSignal(o.signal);
   // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
@@ -496,6 +530,11 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
     // onStepProfile: nothing below is recorded without it
     const stepProfile = o.onStepProfile && { hook: o.onStepProfile };
     const timed = !!stepProfile && gpu.timestamps && !stepWallClock;
+    // onBlock: the transformer blocks of each pass, counted over the step's passes (a tuned dispatch keeps its layer: the count holds after tuning)
+    const passBlocks = passes.map((ps) => blockEnds(ps.r.plan.dispatches).length);
+    const blocks = passBlocks.reduce((a, b) => a + b, 0);
+    const blockOffset = passBlocks.map((_, k) => passBlocks.slice(0, k).reduce((a, b) => a + b, 0));
+    let lastStepMs = 0;
     for (let i = 0; i < N; i++) {
       const t = program.timesteps[i]!;
       const where = `step ${i + 1}/${N}`;
@@ -505,6 +544,9 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
       let timer: DispatchTimer | undefined;
       let stepRun: ProfileRun | undefined;
       const stepFrom = performance.now();
+      // progress inside the step: step 1 (tuning, compiling, a CPU driver's first dispatches) and after a long step; never with timestamps
+      const byBlock = !!o.onBlock && !timed && blocks > 1 && (i === 0 || lastStepMs >= blockProgressMs);
+      const blockDone = (pass: number) => (k: number) => callHook('onBlock', `${who}, ${where}`, o.onBlock, i + 1, N, blockOffset[pass]! + k, blocks);
       try {
         if (i > 0) for (const ps of passes) writeTensor(gpu, ps.r.timestep, new Array(bb).fill(t));
         gpu.device.queue.writeBuffer(flag, 0, zero);
@@ -512,11 +554,11 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
         // plan); the steps only read them. The first step runs the forward on its own (the plan
         // tunes its kernels before its first run).
         if (i === 0) {
-          for (const { r } of passes) {
+          for (const [k, { r }] of passes.entries()) {
             // what maxMemory leaves beside the model and the sampler state, for autotuning scratch
             r.prepare.tuneBudget = r.plan.tuneBudget = model.tuneRoom(alloc.liveBytes);
             if (r.prepare.dispatches.length) await r.prepare.run(`${model.name} text and cross-attention K/V`);
-            await r.plan.run(`${model.name} forward`);
+            await r.plan.run(`${model.name} forward`, byBlock ? { onPart: blockDone(k) } : undefined);
           }
         }
         // the step's dispatches in the order they run, when its profile is asked for (after step 1's first run: the tuner may replace dispatches)
@@ -527,24 +569,54 @@ async function generateHeld(model: DiffusionModel, held: ExclusiveModel, o: Gene
         // timed: the step's dispatches (step 1: its prepare and forward again, now compiled) one pass each, with timestamps
         if (timed) timer = new DispatchTimer(gpu, stepDispatches!);
         const submitted = performance.now();
-        await withErrorScopes(gpu, `${where}: ${model.name} forward and ${program.className} update`, () => {
-          const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
-          if (timer) timer.encode(enc);
-          else {
-            if (i > 0) {
-              plan.encode(enc, pre[i]![0], pre[i]![1]);
-              for (const ps of passes) ps.r.plan.encode(enc);
+        const stepWhere = `${where}: ${model.name} forward and ${program.className} update`;
+        if (byBlock && i > 0) {
+          // one command buffer per block, all submitted at once: the scheduler's pre-step with the first, its update and the flag's copy with the last
+          const parts: ((enc: GPUCommandEncoder) => void)[] = [];
+          const owner: [pass: number, block: number][] = []; // each part's pass and block within it (1-based)
+          passes.forEach((ps, k) => {
+            let from = 0;
+            for (const to of blockEnds(ps.r.plan.dispatches)) {
+              const a = from;
+              parts.push((enc) => ps.r.plan.encode(enc, a, to));
+              owner.push([k, owner.filter(([o]) => o === k).length + 1]);
+              from = to;
             }
+          });
+          const first = parts[0]!;
+          parts[0] = (enc) => {
+            plan.encode(enc, pre[i]![0], pre[i]![1]);
+            first(enc);
+          };
+          const last = parts.at(-1)!;
+          parts[parts.length - 1] = (enc) => {
+            last(enc);
             plan.encode(enc, post[i]![0], post[i]![1]);
-          }
-          enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
-          gpu.device.queue.submit([enc.finish()]);
-        });
-        await pace.idle(gpu, `${where}: ${model.name} forward and ${program.className} update`, submitted);
+            enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
+          };
+          await submitParts(gpu, stepWhere, parts, (k) => blockDone(owner[k - 1]![0])(owner[k - 1]![1]));
+          pace.waited(submitted);
+        } else {
+          await withErrorScopes(gpu, stepWhere, () => {
+            const enc = gpu.device.createCommandEncoder({ label: `tessera ${where}` });
+            if (timer) timer.encode(enc);
+            else {
+              if (i > 0) {
+                plan.encode(enc, pre[i]![0], pre[i]![1]);
+                for (const ps of passes) ps.r.plan.encode(enc);
+              }
+              plan.encode(enc, post[i]![0], post[i]![1]);
+            }
+            enc.copyBufferToBuffer(flag, 0, flagRead, 0, 4);
+            gpu.device.queue.submit([enc.finish()]);
+          });
+          await pace.idle(gpu, stepWhere, submitted);
+        }
         // gpuWait: no busy core in Node on a CPU adapter (as waitIdle and readTensor)
         await gpuWait(gpu, flagRead.mapAsync(GPUMapMode.READ, 0, 4));
         bits = new Uint32Array(flagRead.getMappedRange(0, 4))[0]!;
         flagRead.unmap();
+        lastStepMs = performance.now() - stepFrom;
         if (stepDispatches) {
           const bytes = { peakBytes: model.gpuBytes + alloc.peakBytes, residentBytes: model.gpuBytes };
           // timed: GPU time of the dispatches; else the step's wall time from its start (step 1: its tuning and compilation included)

@@ -19,7 +19,7 @@ describe.skipIf(!hasGpu)('generate', () => {
     try {
       const base = { scheduler: 'ddim', num_inference_steps: 1, seed: 0, shape: [1, 4, 8, 8], class_labels: [1] };
       const bytes = m.gpuBytes;
-      await expect(generate(m, { ...base, guidance: 3 } as never)).rejects.toThrow('guidance: not an option of generate; did you mean guidance_scale? (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile)');
+      await expect(generate(m, { ...base, guidance: 3 } as never)).rejects.toThrow('guidance: not an option of generate; did you mean guidance_scale? (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile, onBlock)');
       await expect(generate(m, { ...base, encoderHiddenStates: undefined } as never)).rejects.toThrow('encoderHiddenStates: not an option of generate; did you mean encoder_hidden_states? (options: ');
       await expect(generate(m, { ...base, num_frames: 4 } as never)).rejects.toThrow(/^num_frames: not an option of generate \(options: scheduler, scheduler_config, num_inference_steps, guidance_scale, /);
       expect(m.gpuBytes).toBe(bytes); // refused before any plan or buffer

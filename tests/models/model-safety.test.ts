@@ -225,8 +225,8 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
         [{ ...base, negative_encoder_hidden_states: x.encoder_hidden_states, negative_prompt_embeds: x.encoder_hidden_states }, InputError, "negative_encoder_hidden_states and negative_prompt_embeds are the same input (diffusers' two names for it): give one"],
         [{ ...base, shape: [1, 4, 2, 6, 16] }, InputError, 'latents [1,4,2,6,8] and shape [1,4,2,6,16] disagree: shape is for seeded noise; give latents or shape'],
         [{ ...base, latents: undefined }, InputError, 'no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise'],
-        [{ ...base, stepz: 1 }, InputError, 'stepz: not an option of generate (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile)'],
-        [{ ...base, dtype: 'f16' }, InputError, 'dtype: not an option of generate but of loadModel (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile)'],
+        [{ ...base, stepz: 1 }, InputError, 'stepz: not an option of generate (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile, onBlock)'],
+        [{ ...base, dtype: 'f16' }, InputError, 'dtype: not an option of generate but of loadModel (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile, onBlock)'],
       ];
       for (const [o, cls, msg] of cases) {
         const e = await thrown(generate(m, o as never));

@@ -35,7 +35,7 @@ describe("generate() refuses the other family's conditioning, naming the option 
       for (const class_labels of [[1], 'abc', new Int32Array([1])]) {
         const e = await outcome(m, { ...text, class_labels });
         expect(e, `${family} ${String(class_labels)}`).toBeInstanceOf(InputError);
-        expect(e.message).toBe(`class_labels: not an option of generate for a ${family} model but of generate for a dit model (options: ${OPTIONS}, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, onStep, signal, onWarning, onStepProfile)`);
+        expect(e.message).toBe(`class_labels: not an option of generate for a ${family} model but of generate for a dit model (options: ${OPTIONS}, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, onStep, signal, onWarning, onStepProfile, onBlock)`);
       }
     }
     // an option given as undefined is an absent one (as in forward()); without it the call reaches the GPU work
@@ -47,7 +47,7 @@ describe("generate() refuses the other family's conditioning, naming the option 
       for (const guidance_scale of [1, 4]) {
         const e = await outcome(dit, { ...labels, guidance_scale, [k]: f32([1, 6, 24]) });
         expect(e, `${k} guidance ${guidance_scale}`).toBeInstanceOf(InputError);
-        expect(e.message).toBe(`${k}: not an option of generate for a dit model but of generate for a wan or latte model (options: ${OPTIONS}, class_labels, onStep, signal, onWarning, onStepProfile)`);
+        expect(e.message).toBe(`${k}: not an option of generate for a dit model but of generate for a wan or latte model (options: ${OPTIONS}, class_labels, onStep, signal, onWarning, onStepProfile, onBlock)`);
       }
     }
     expect((await outcome(dit, { ...labels, guidance_scale: 4 })).message).toBe('GPU work started');
