@@ -62,16 +62,16 @@ export const DETAIL_EVERY_S = 10;
  * compiling, does not read as 6.8 s per step), or with `plainEvery` seconds at most one line per that many
  * seconds, the first and the last update always printed (for updates that come in bursts or many a second).
  * `detail`: progress inside the unit under way, after the count ("denoising 0/20  step 1: block 12/30  48.0 s
- * elapsed"): on a terminal drawn with every update (a shorter line after it is padded over it), off a terminal at most
- * one line per DETAIL_EVERY_S seconds since the bar's last line (a long unit shows it is alive; a short one says
- * nothing more). `done()` ends the terminal's line.
+ * elapsed"): on a terminal drawn with every update (a shorter line after it is padded over it); off a terminal a
+ * detail is printed only DETAIL_EVERY_S seconds or more after the bar's last line (before any line, after its first
+ * detail), so a long unit shows it is alive and a short one (a first step whose kernels compile in its first block)
+ * adds no line to logs. `done()` ends the terminal's line.
  */
 export function progressBar(label: string, opts: { plainEvery?: number } = {}): { update(done: number, total: number, detail?: string): void; done(): void } {
   const tty = stderrIsTTY();
   const start = Date.now();
   let drawn = false;
-  let lastLine = start;
-  let firstLine = true;
+  let lastLine: number | undefined; // off a terminal: when the last line was printed (or, before any, the first detail came)
   let width = 0; // the terminal line's length as last drawn
   return {
     update(done, total, detail) {
@@ -80,10 +80,10 @@ export function progressBar(label: string, opts: { plainEvery?: number } = {}): 
       const secs = ((now - start) / 1000).toFixed(1);
       const inside = detail !== undefined ? `  ${detail}` : '';
       if (!tty) {
-        if (detail !== undefined && now - lastLine < DETAIL_EVERY_S * 1000) return;
-        if (detail === undefined && opts.plainEvery !== undefined && done < total && !firstLine && now - lastLine < opts.plainEvery * 1000) return;
+        if (detail !== undefined && lastLine === undefined) lastLine = now;
+        if (detail !== undefined && now - lastLine! < DETAIL_EVERY_S * 1000) return;
+        if (detail === undefined && opts.plainEvery !== undefined && done < total && lastLine !== undefined && now - lastLine < opts.plainEvery * 1000) return;
         lastLine = now;
-        firstLine = false;
         process.stderr.write(`${label} ${done}/${total}${inside}  ${secs} s elapsed\n`);
         return;
       }

@@ -48,15 +48,17 @@ describe('the denoising bar inside a step', () => {
     expect(out[0]).toMatch(/^\rdenoising \[\.{30}\] 0\/20 {2}step 1: block 12\/30 {2}\d+\.\d s elapsed$/);
     expect(out[1]).toMatch(/^\rdenoising \[#{2}\.{28}\] 1\/20 {2}\d+\.\d s elapsed {21}$/); // '  step 1: block 12/30' is 21 characters
   });
-  it(`off a terminal: a detail line only ${DETAIL_EVERY_S} s after the bar's last line; the step lines as before`, () => {
+  it(`off a terminal: a detail line only ${DETAIL_EVERY_S} s after the bar's last line (before any, its first detail); the step lines as before`, () => {
     delete process.env.TESSERA_STDERR_TTY;
     Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
     let now = 1_000_000;
     vi.spyOn(Date, 'now').mockImplementation(() => now);
     const out = captureStderr();
     const bar = progressBar('denoising');
+    now += 60_000; // the text encoder, say: the clock starts at the first detail
+    bar.update(0, 20, blockDetail(1, 1, 30));
     now += DETAIL_EVERY_S * 1000 - 1;
-    bar.update(0, 20, blockDetail(1, 3, 30)); // too soon after the bar began
+    bar.update(0, 20, blockDetail(1, 3, 30)); // too soon after the first detail
     now += 1;
     bar.update(0, 20, blockDetail(1, 4, 30));
     now += 5000;
@@ -64,7 +66,21 @@ describe('the denoising bar inside a step', () => {
     bar.update(1, 20); // a step: always
     now += DETAIL_EVERY_S * 1000;
     bar.update(1, 20, blockDetail(2, 30, 30));
-    expect(out).toEqual(['denoising 0/20  step 1: block 4/30  10.0 s elapsed\n', 'denoising 1/20  15.0 s elapsed\n', 'denoising 1/20  step 2: block 30/30  25.0 s elapsed\n']);
+    expect(out).toEqual(['denoising 0/20  step 1: block 4/30  70.0 s elapsed\n', 'denoising 1/20  75.0 s elapsed\n', 'denoising 1/20  step 2: block 30/30  85.0 s elapsed\n']);
+  });
+
+  it('off a terminal with plainEvery (the decode bar): the first update and the last always, as before', () => {
+    delete process.env.TESSERA_STDERR_TTY;
+    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+    let now = 1_000_000;
+    vi.spyOn(Date, 'now').mockImplementation(() => now);
+    const out = captureStderr();
+    const bar = progressBar('decoding frames', { plainEvery: 1 });
+    bar.update(1, 9);
+    now += 500;
+    bar.update(2, 9);
+    bar.update(9, 9);
+    expect(out).toEqual(['decoding frames 1/9  0.0 s elapsed\n', 'decoding frames 9/9  0.5 s elapsed\n']);
   });
 });
 
