@@ -24,6 +24,7 @@ import { checkLatentPatch } from './bench-plan.js';
 import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, negativeInputNote, textNames } from './model-inputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { blockDetail, plural, progressBar } from './progress.js';
+import { cpuLoopNoteForModel, sizeFlagsWords } from './cpu-note.js';
 import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
@@ -369,6 +370,10 @@ export const generateCommand: Command = {
         lose(s);
       };
       opts.onBlock = (s, n, block, blocks) => bar.update(s - 1, n, blockDetail(s, block, blocks));
+      // on a CPU adapter, a step that takes long even at a generous rate is said before the loop (as generate --pipeline says it; the flags were checked before the load)
+      const latent = opts.latents?.shape ?? opts.shape!;
+      const note = cpuLoopNoteForModel(model, { latent, textLen: opts.encoder_hidden_states?.shape[1], steps: p.steps as number, guidance: p.guidance as number }, opts.latents ? `--steps makes the loop shorter; a step is as big as ${p.inputs as string}'s latents` : sizeFlagsWords(fam, (p.batch as number | undefined) ?? 1));
+      if (note) console.error(note);
       const result = await generate(model, opts);
       bar.done();
       const [, lines] = await Promise.all([

@@ -1,9 +1,11 @@
 // The line a CLI command prints on a CPU adapter before a denoising loop whose steps would each take long even at a
-// generous FLOP rate (user22 #6: minutes without a word): tessera demo and tessera generate --pipeline (and the
-// embedded pipeline's generate) print the same line, made here.
+// generous FLOP rate (user22 #6: minutes without a word): tessera demo and tessera generate (--pipeline, --model and
+// the embedded pipeline) print the same line, made here.
 import { availableParallelism } from 'node:os';
+import type { ModelConfig } from '../model/config.js';
+import type { DiffusionModel } from '../model/model.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import { estimateStepWork, formatDuration, formatFlops, type StepWork, type StepWorkOptions } from '../pipeline/step-work.js';
+import { estimateStepWork, formatDuration, formatFlops, modelStepWork, type StepWork, type StepWorkOptions } from '../pipeline/step-work.js';
 import { plural } from './progress.js';
 
 /**
@@ -39,7 +41,29 @@ export function cpuLoopNote(work: StepWork, cores: number, smaller = DEMO_SMALLE
  * Pipeline.generate's fit check, so it costs nothing then. @throws InputError as estimateStepWork (options it refuses).
  */
 export function cpuLoopNoteFor(pipe: Pipeline, call: StepWorkOptions, smaller = DEMO_SMALLER): string | undefined {
-  if (!pipe.gpu.isCpu) return undefined;
+  return noteAt(pipe.gpu.isCpu, (rate) => estimateStepWork(pipe, call, rate), smaller);
+}
+
+/**
+ * cpuLoopNoteFor for generate --model: a transformer alone (`model`, on a CPU adapter) and generate()'s latents shape
+ * `o.latent` [B, C, (F,) H, W], text length `o.textLen`, steps and guidance (modelStepWork). @throws InputError as modelStepWork.
+ */
+export function cpuLoopNoteForModel(model: Pick<DiffusionModel, 'config' | 'dtype' | 'gpu'>, o: { latent: readonly number[]; textLen?: number; steps: number; guidance: number }, smaller: string): string | undefined {
+  return noteAt(model.gpu.isCpu, (rate) => modelStepWork(model, o, rate), smaller);
+}
+
+/** The line for `work` at the generous rate of this host's cores, on a CPU adapter only. */
+function noteAt(isCpu: boolean, work: (gflops: number) => StepWork, smaller: string): string | undefined {
+  if (!isCpu) return undefined;
   const cores = availableParallelism();
-  return cpuLoopNote(estimateStepWork(pipe, call, CPU_GENEROUS_GFLOPS_PER_CORE * cores), cores, smaller);
+  return cpuLoopNote(work(CPU_GENEROUS_GFLOPS_PER_CORE * cores), cores, smaller);
+}
+
+/**
+ * cpuLoopNote's last words for a seeded generate run: the flags that make a step or the loop smaller (`--steps`, then
+ * the size flags of `family`'s latents, and `--batch` when the run has more than one item).
+ */
+export function sizeFlagsWords(family: ModelConfig['family'], batch: number): string {
+  const flags = ['--steps', ...(family === 'dit' ? [] : ['--frames']), '--height', '--width', ...(batch > 1 ? ['--batch'] : [])];
+  return `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)!} make it smaller`;
 }

@@ -21,7 +21,7 @@ import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { blockDetail, decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
-import { cpuLoopNoteFor } from './cpu-note.js';
+import { cpuLoopNoteFor, sizeFlagsWords } from './cpu-note.js';
 import type { StepWorkOptions } from '../pipeline/step-work.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { ropeAsUsage, stepsAsUsage, warnInFlagWords } from './errors.js';
@@ -417,7 +417,7 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
       // call's checks (a refused call prints only its refusal), before the text encoder and the loop (user22 #6)
       if (!noted) {
         noted = true;
-        const note = cpuLoopNoteFor(pipe, stepWorkOf(o, pipe.family, pipe.vaeScale), o.latents ? `--steps makes the loop shorter; a step is as big as ${p.inputs as string}'s latents` : smallerFlags(fam, (p.batch as number | undefined) ?? 1));
+        const note = cpuLoopNoteFor(pipe, stepWorkOf(o, pipe.family, pipe.vaeScale), o.latents ? `--steps makes the loop shorter; a step is as big as ${p.inputs as string}'s latents` : sizeFlagsWords(fam, (p.batch as number | undefined) ?? 1));
         if (note) console.error(note);
       }
       // what the run is doing: informational (--quiet drops it)
@@ -477,12 +477,6 @@ export function stepWorkOf(o: PipelineGenerateOptions, family: ModelConfig['fami
     max_sequence_length: o.prompt_embeds ? Math.min(o.prompt_embeds.shape[1]!, MAX_SEQUENCE_LENGTH) : o.max_sequence_length,
     batch,
   };
-}
-
-/** The size flags of a seeded generate --pipeline run, for cpuLoopNote's last words: what makes a step or the loop smaller. */
-function smallerFlags(family: ModelConfig['family'], batch: number): string {
-  const flags = ['--steps', ...(family === 'dit' ? [] : ['--frames']), '--height', '--width', ...(batch > 1 ? ['--batch'] : [])];
-  return `${flags.slice(0, -1).join(', ')} and ${flags.at(-1)!} make it smaller`;
 }
 
 /**

@@ -1,7 +1,7 @@
 // How much arithmetic a Pipeline.generate call asks of the adapter, before it runs: the denoising step's FLOPs as the
 // transformer's kernels count them (a dry run of its recording), and lower bounds on the time at a given FLOP rate.
-import { checkMaxSequenceLength } from '../text/prompt-encoder.js';
-import { InputError } from '../model/model.js';
+import { checkMaxSequenceLength, DEFAULT_MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
+import { InputError, type DiffusionModel } from '../model/model.js';
 import { planModel } from '../model/memory.js';
 import { patchTokens } from '../model/config.js';
 import { PIPELINES, type Pipeline, type PipelineGenerateOptions } from './pipeline.js';
@@ -49,18 +49,33 @@ export function estimateStepWork(pipe: Pipeline, o: StepWorkOptions = {}, gflops
   if (!Number.isInteger(batch) || batch < 1) throw new InputError(`batch: a positive integer, got ${String(batch)}`, { option: 'batch' });
   const cls = PIPELINES[pipe.className];
   const steps = o.num_inference_steps ?? cls.num_inference_steps;
-  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${String(steps)}`, { option: 'num_inference_steps' });
   const guidance = o.guidance_scale ?? cls.guidance_scale;
+  const c = pipe.transformer.config;
+  const latent = pipe.latentShape(batch, c.family === 'dit' ? { height: o.height, width: o.width } : { height: o.height, width: o.width, num_frames: o.num_frames });
+  return modelStepWork(pipe.transformer, { latent, textLen: checkMaxSequenceLength(o.max_sequence_length), steps, guidance }, gflops);
+}
+
+/**
+ * estimateStepWork for a transformer alone (loadModel's, for a generate() call): `o.latent` the call's latents shape
+ * [B, C, F, H, W] (DiT [B, C, H, W]: its items, before CFG doubles them), `o.textLen` the text embeddings' length L
+ * (Wan/Latte; unused for DiT), `o.steps` num_inference_steps, `o.guidance` guidance_scale (CFG when > 1); `gflops`
+ * and the result as estimateStepWork's (a dry run of the recording, no GPU work).
+ * @throws InputError naming the option: steps not a positive integer, guidance not finite, gflops not a positive
+ *   finite number.
+ */
+export function modelStepWork(model: Pick<DiffusionModel, 'config' | 'dtype' | 'gpu'>, o: { latent: readonly number[]; textLen?: number; steps: number; guidance: number }, gflops?: number): StepWork {
+  const { steps, guidance } = o;
+  if (!Number.isInteger(steps) || steps < 1) throw new InputError(`num_inference_steps: a positive integer, got ${String(steps)}`, { option: 'num_inference_steps' });
   if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${String(guidance)}`, { option: 'guidance_scale' });
   if (gflops !== undefined && !(typeof gflops === 'number' && Number.isFinite(gflops) && gflops > 0)) throw new InputError(`gflops: a positive finite FLOP rate (GFLOP/s), got ${String(gflops)}`, { option: 'gflops' });
-  const c = pipe.transformer.config;
+  const c = model.config;
   const cfg = guidance > 1;
-  const B = cfg ? 2 * batch : batch;
-  const latent = pipe.latentShape(B, c.family === 'dit' ? { height: o.height, width: o.width } : { height: o.height, width: o.width, num_frames: o.num_frames });
+  const B = cfg ? 2 * o.latent[0]! : o.latent[0]!;
+  const latent = [B, ...o.latent.slice(1)];
   const textDim = c.family === 'wan' ? c.textDim : c.family === 'latte' ? c.captionChannels : 0;
-  const text = textDim ? [B, checkMaxSequenceLength(o.max_sequence_length), textDim] : undefined;
+  const text = textDim ? [B, o.textLen ?? DEFAULT_MAX_SEQUENCE_LENGTH, textDim] : undefined;
   // the limits generate's fit check plans with (the same memo entry)
-  const plan = planModel(c, latent, text, pipe.transformer.dtype, pipe.gpu.limits);
+  const plan = planModel(c, latent, text, model.dtype, model.gpu.limits);
   const [onceFlops, stepFlops] = plan.flops.length > 1 ? [plan.flops[0]!, plan.flops.slice(1).reduce((a, b) => a + b, 0)] : [0, plan.flops[0] ?? 0];
   const loopFlops = onceFlops + steps * stepFlops;
   return {
