@@ -361,10 +361,57 @@ export function wrapDevice(
       device.destroy();
     },
   };
+  const waits: LostWaits = { waiters: new Set(), info: null };
+  lostWaits.set(gpu, waits);
   void device.lost.then((i) => {
     gpu.lost ??= `GPU device lost (${i.reason}): ${i.message || 'no message'}`;
+    waits.info = i;
+    for (const w of waits.waiters) w(i);
+    waits.waiters.clear();
   });
   return gpu;
+}
+
+/** A wrapped device's waits in flight (untilLost), rejected together when the device is lost; `info` once it is. */
+interface LostWaits {
+  waiters: Set<(i: GPUDeviceLostInfo) => void>;
+  info: GPUDeviceLostInfo | null;
+}
+const lostWaits = new WeakMap<Gpu, LostWaits>();
+
+/**
+ * `p`, or a rejection with `lostError(info)` when the device is lost first (a lost device never settles
+ * onSubmittedWorkDone or mapAsync on some runtimes: the wait would hang). One `device.lost` reaction per device,
+ * made by wrapDevice, not one per wait: `device.lost` stays pending for a device's whole life, so a reaction added
+ * to it per wait (`Promise.race([p, device.lost.then(…)])`) was kept for good — ~0.5 KB per wait, ~30 KB per
+ * generate() call in a long-running process. A Gpu not made by wrapDevice races `device.lost` itself.
+ */
+export function untilLost<T>(gpu: Gpu, p: Promise<T>, lostError: (i: GPUDeviceLostInfo) => Error): Promise<T> {
+  const waits = lostWaits.get(gpu);
+  if (!waits) return Promise.race([p, gpu.device.lost.then((i) => Promise.reject(lostError(i)))]);
+  if (waits.info) {
+    p.catch(() => {});
+    return Promise.reject(lostError(waits.info));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onLost = (i: GPUDeviceLostInfo) => reject(lostError(i));
+    waits.waiters.add(onLost);
+    p.then(
+      (v) => {
+        waits.waiters.delete(onLost);
+        resolve(v);
+      },
+      (e: unknown) => {
+        waits.waiters.delete(onLost);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** How many untilLost waits are in flight on `gpu` (tests: every settled wait leaves the set). */
+export function lostWaitCount(gpu: Gpu): number {
+  return lostWaits.get(gpu)?.waiters.size ?? 0;
 }
 
 /** One-line description of an adapter for logs and reports. */

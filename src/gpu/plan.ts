@@ -1,7 +1,7 @@
 // The model as a plan of kernel dispatches: recorded once per input shape (pipelines, uniform
 // buffers and bind groups made here), replayed per sampling step into one command buffer.
 import type { Gpu } from './device.js';
-import { checkAlive, GpuError, gpuWait, withErrorScopes } from './device.js';
+import { checkAlive, GpuError, gpuWait, untilLost, withErrorScopes } from './device.js';
 import { DisposedError } from './serial.js';
 import type { KernelSpec, Variant } from './kernel.js';
 import type { Hook } from '../hook.js';
@@ -731,19 +731,16 @@ export async function submitParts(gpu: Gpu, where: string, parts: readonly ((enc
     });
   });
   for (const p of done) p.catch(() => {}); // a later part's rejection is the lost device's, reported once below
-  const lost = gpu.device.lost.then((i) => {
-    throw new GpuError(`GPU device lost (${i.reason}) during ${where}: ${i.message}`, 'lost', where);
-  });
-  lost.catch(() => {});
+  const lost = (i: GPUDeviceLostInfo) => new GpuError(`GPU device lost (${i.reason}) during ${where}: ${i.message}`, 'lost', where);
   let k = 0;
   try {
     for (; k < done.length; k++) {
-      await gpuWait(gpu, Promise.race([done[k]!, lost]));
+      await gpuWait(gpu, untilLost(gpu, done[k]!, lost));
       checkAlive(gpu, where);
       await onDone(k + 1, done.length);
     }
   } catch (e) {
-    if (k < done.length - 1) await Promise.race([done.at(-1)!, lost]).catch(() => {});
+    if (k < done.length - 1) await untilLost(gpu, done.at(-1)!, lost).catch(() => {});
     throw e;
   }
 }
@@ -830,9 +827,7 @@ export class Pace {
 
 /** Wait for the queue (gpuWait: no busy core in Node); rejects with GpuError when the device is lost meanwhile (never hangs). */
 export async function waitIdle(gpu: Gpu, where: string): Promise<void> {
-  const lost = gpu.device.lost.then((i) => {
-    throw new GpuError(`GPU device lost (${i.reason}) during ${where}: ${i.message}`, 'lost', where);
-  });
-  await gpuWait(gpu, Promise.race([gpu.device.queue.onSubmittedWorkDone(), lost]));
+  const lost = (i: GPUDeviceLostInfo) => new GpuError(`GPU device lost (${i.reason}) during ${where}: ${i.message}`, 'lost', where);
+  await gpuWait(gpu, untilLost(gpu, gpu.device.queue.onSubmittedWorkDone(), lost));
   checkAlive(gpu, where);
 }

@@ -1,6 +1,6 @@
 // GPU tensors: a storage buffer with a shape and a storage dtype, plus a tracking allocator.
 import type { Gpu } from './device.js';
-import { checkAlive, GpuError, gpuWait } from './device.js';
+import { checkAlive, GpuError, gpuWait, untilLost } from './device.js';
 import { f16BitsToF32, f32ToF16Bits } from './half.js';
 import { shownValue as shown } from '../io/json.js';
 
@@ -303,11 +303,9 @@ export async function readBuffer(gpu: Gpu, src: GPUBuffer, bytes: number, label:
 
 /** mapAsync (gpuWait: no busy core in Node) that rejects (instead of hanging) when the device is lost meanwhile. */
 async function mapWithLoss(gpu: Gpu, b: GPUBuffer, label: string): Promise<void> {
-  const lost = gpu.device.lost.then((i) => {
-    throw new GpuError(`GPU device lost (${i.reason}) while reading ${label}: ${i.message}`, 'lost', label);
-  });
+  const lost = (i: GPUDeviceLostInfo) => new GpuError(`GPU device lost (${i.reason}) while reading ${label}: ${i.message}`, 'lost', label);
   try {
-    await gpuWait(gpu, Promise.race([b.mapAsync(GPUMapMode.READ), lost]));
+    await gpuWait(gpu, untilLost(gpu, b.mapAsync(GPUMapMode.READ), lost));
   } catch (e) {
     if (e instanceof GpuError) throw e;
     throw new GpuError(`reading ${label} failed: ${(e as Error).message}${gpu.lost ? ` (${gpu.lost})` : ''}`, gpu.lost ? 'lost' : 'internal', label);

@@ -4,7 +4,7 @@
 // whole plan, and says so (`timing: 'wall-clock'`, per-dispatch `ms: null`).
 //
 // Browser-safe: no Node imports. The CLI, the tests and the browser demo all time through here.
-import { checkAlive, describeAdapter, GpuError, gpuWait, withErrorScopes, type Gpu } from '../gpu/device.js';
+import { checkAlive, describeAdapter, GpuError, gpuWait, untilLost, withErrorScopes, type Gpu } from '../gpu/device.js';
 import { Pace, Plan, type Dispatch } from '../gpu/plan.js';
 import { InputError, kindOf, shown } from '../model/input-error.js';
 import { checkOptionNames } from '../model/options.js';
@@ -185,10 +185,8 @@ class TimestampRig {
    * paced idle the map is short (within the spin); DispatchTimer.read right after a submit waits the whole run.
    */
   async read(where: string): Promise<[bigint, bigint][]> {
-    const lost = this.gpu.device.lost.then((i) => {
-      throw new GpuError(`GPU device lost (${i.reason}) while reading timestamps of ${where}: ${i.message}`, 'lost', where);
-    });
-    await gpuWait(this.gpu, Promise.race([this.readback.mapAsync(GPUMapMode.READ), lost]));
+    const lost = (i: GPUDeviceLostInfo) => new GpuError(`GPU device lost (${i.reason}) while reading timestamps of ${where}: ${i.message}`, 'lost', where);
+    await gpuWait(this.gpu, untilLost(this.gpu, this.readback.mapAsync(GPUMapMode.READ), lost));
     try {
       const all = new BigUint64Array(this.readback.getMappedRange());
       const out: [bigint, bigint][] = [];
