@@ -52,9 +52,14 @@ export function latentHint(c: ModelConfig, latent: readonly number[]): string | 
   if (H % spatial !== 0 || W % spatial !== 0 || H * W < 64 * usual) return undefined;
   const shape = [...latent.slice(0, -2), H / spatial, W / spatial];
   // Wan's VAE also packs 4 frames into one latent frame (the first alone): 81 frames → 21
-  if (wan && latent.length === 5 && (latent[2]! - 1) % temporal === 0) shape[2] = (latent[2]! - 1) / temporal + 1;
-  const frames = wan && latent.length === 5 ? ` and ${plural(latent[2]!, 'frame')}` : '';
-  return `latent [${latent.join(',')}] looks like pixel sizes (${H}×${W}${frames}); a latent is the pixels / ${spatial}${wan ? ` and (frames − 1) / ${temporal} + 1 frames` : ''}: [${shape.join(',')}] for that video`;
+  // a length that is not 4k + 1 becomes one as diffusers' WanPipeline makes it (num_frames // 4 * 4 + 1)
+  const F = latent[2]!;
+  const video = wan && latent.length === 5 && F >= 1;
+  const kept = video ? Math.floor(F / temporal) * temporal + 1 : F;
+  if (video) shape[2] = (kept - 1) / temporal + 1;
+  const frames = video ? ` and ${plural(F, 'frame')}` : '';
+  const rounded = video && kept !== F ? ` (${F} frames is not ${temporal}k + 1: WanPipeline makes it ${kept})` : '';
+  return `latent [${latent.join(',')}] looks like pixel sizes (${H}×${W}${frames}); a latent is the pixels / ${spatial}${wan ? ` and (frames − 1) / ${temporal} + 1 frames` : ''}: [${shape.join(',')}] for that video${rounded}`;
 }
 
 /** Bytes the Allocator reserves for a buffer of `bytes` (16-byte granules, 16 at least). */

@@ -39,6 +39,9 @@ describe('checkRunFits and checkWeightsFit budgets', () => {
 describe('a latent given in pixel sizes', () => {
   it('is estimated with a hint naming the latent of that video', () => {
     expect(latentHint(wan, [1, 16, 81, 480, 832])).toBe('latent [1,16,81,480,832] looks like pixel sizes (480×832 and 81 frames); a latent is the pixels / 8 and (frames − 1) / 4 + 1 frames: [1,16,21,60,104] for that video');
+    // not 4k + 1 frames: made 4k + 1 as WanPipeline does (num_frames // 4 * 4 + 1), never left unconverted (session 23 bench review #7)
+    expect(latentHint(wan, [2, 16, 1000, 1000, 1000])).toBe('latent [2,16,1000,1000,1000] looks like pixel sizes (1000×1000 and 1000 frames); a latent is the pixels / 8 and (frames − 1) / 4 + 1 frames: [2,16,251,125,125] for that video (1000 frames is not 4k + 1: WanPipeline makes it 1001)');
+    expect(latentHint(wan, [1, 16, 83, 480, 832])).toContain(': [1,16,21,60,104] for that video (83 frames is not 4k + 1: WanPipeline makes it 81)');
     // real latent sizes, up to 1080p (136×240), get none
     for (const l of [latent, [1, 16, 21, 90, 160], [1, 16, 51, 136, 240]]) expect(latentHint(wan, l)).toBeUndefined();
     const est = estimateMemory(tiny, [1, 16, 1, 480, 832], [1, 8, 64], 'f32');
