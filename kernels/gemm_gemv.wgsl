@@ -34,22 +34,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var row: array<u32, MAXR>;
   for (var r = 0u; r < MR; r++) { row[r] = min(m0 + r, p.M - 1u); }
   var acc: array<f32, MAXR * NC>;   // [r][c]
+  // item wid.z's x and out (GemmArgs.itemRows; item 0 alone otherwise)
+  let ob = wid.z * p.out_item;
 #if VEC4
   let K4 = p.K / 4u;
+  let xb = wid.z * (p.x_item / 4u);
   for (var k = lid; k < K4; k += WG) {
     var wv: array<vec4<f32>, NC>;
     for (var c = 0u; c < NC; c++) { wv[c] = vec4<f32>(w[col[c] * K4 + k]); }
     for (var r = 0u; r < MR; r++) {
-      let xv = vec4<f32>(x[row[r] * K4 + k]);
+      let xv = vec4<f32>(x[xb + row[r] * K4 + k]);
       for (var c = 0u; c < NC; c++) { acc[r * NC + c] += dot(xv, wv[c]); }
     }
   }
 #else
+  let xb = wid.z * p.x_item;
   for (var k = lid; k < p.K; k += WG) {
     var wv: array<f32, NC>;
     for (var c = 0u; c < NC; c++) { wv[c] = f32(w[col[c] * p.K + k]); }
     for (var r = 0u; r < MR; r++) {
-      let xv = f32(x[row[r] * p.K + k]);
+      let xv = f32(x[xb + row[r] * p.K + k]);
       for (var c = 0u; c < NC; c++) { acc[r * NC + c] = fma(xv, wv[c], acc[r * NC + c]); }
     }
   }
@@ -67,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #endif
       var sum = 0.0;
       for (var l = 0u; l < WG; l++) { sum += red[l * S + lid]; }
-      epilogue(sum, m * p.split + out_col(n), n, gb);
+      epilogue(sum, ob + m * p.split + out_col(n), n, gb);
     }
   }
 }

@@ -48,8 +48,8 @@ fn fma4(xv: vec4<f32>, wv: vec4<f32>, acc: f32) -> f32 {
 #if VEC4
 // Rows r0..r0+7 of one K step (VEC4: 4 k): lane t loads X row r0 + t, broadcast to all lanes;
 // SC columns each.
-fn rows8(acc: ptr<function, array<f32, MAXR * MAXC>>, wv: ptr<function, array<vec4<f32>, MAXC>>, r0: u32, m0: u32, mlast: u32, K4: u32, k: u32, sl: u32) {
-  let xl = vec4<f32>(x[min(m0 + r0 + (sl & 7u), mlast) * K4 + k]);
+fn rows8(acc: ptr<function, array<f32, MAXR * MAXC>>, wv: ptr<function, array<vec4<f32>, MAXC>>, r0: u32, m0: u32, mlast: u32, K4: u32, k: u32, sl: u32, xo: u32) {
+  let xl = vec4<f32>(x[xo + min(m0 + r0 + (sl & 7u), mlast) * K4 + k]);
   let xb = array<vec4<f32>, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
                                subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
   for (var i = 0u; i < 8u; i++) {
@@ -58,8 +58,8 @@ fn rows8(acc: ptr<function, array<f32, MAXR * MAXC>>, wv: ptr<function, array<ve
 }
 
 #else
-fn rows8s(acc: ptr<function, array<f32, MAXR * MAXC>>, wv: ptr<function, array<f32, MAXC>>, r0: u32, m0: u32, mlast: u32, k: u32, sl: u32) {
-  let xl = f32(x[min(m0 + r0 + (sl & 7u), mlast) * p.K + k]);
+fn rows8s(acc: ptr<function, array<f32, MAXR * MAXC>>, wv: ptr<function, array<f32, MAXC>>, r0: u32, m0: u32, mlast: u32, k: u32, sl: u32, xo: u32) {
+  let xl = f32(x[xo + min(m0 + r0 + (sl & 7u), mlast) * p.K + k]);
   let xb = array<f32, 8>(subgroupBroadcast(xl, 0u), subgroupBroadcast(xl, 1u), subgroupBroadcast(xl, 2u), subgroupBroadcast(xl, 3u),
                          subgroupBroadcast(xl, 4u), subgroupBroadcast(xl, 5u), subgroupBroadcast(xl, 6u), subgroupBroadcast(xl, 7u));
   for (var i = 0u; i < 8u; i++) {
@@ -84,6 +84,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   var col: array<u32, MAXC>;
   for (var j = 0u; j < SC; j++) { col[j] = min(nb + j * SWG, p.N - 1u); }
   let mlast = p.M - 1u;
+  // item wid.z's x and out (GemmArgs.itemRows; item 0 alone otherwise)
+  let ob = wid.z * p.out_item;
+#if VEC4
+  let xo = wid.z * (p.x_item / 4u);
+#else
+  let xo = wid.z * p.x_item;
+#endif
   var acc: array<f32, MAXR * MAXC>;   // [row][j]
 #if VEC4
   let K4 = select(p.K / 4u, KC, KC != 0u);
@@ -91,12 +98,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var wv: array<vec4<f32>, MAXC>;
     for (var j = 0u; j < SC; j++) { wv[j] = vec4<f32>(w[col[j] * K4 + k]); }
     if (SR <= 16u) {
-      for (var r0 = 0u; r0 < SR; r0 += 8u) { rows8(&acc, &wv, r0, m0, mlast, K4, k, sl); }
+      for (var r0 = 0u; r0 < SR; r0 += 8u) { rows8(&acc, &wv, r0, m0, mlast, K4, k, sl, xo); }
     } else {   // SR = 32: four sibling calls (one loop over them stays a loop)
-      rows8(&acc, &wv, 0u, m0, mlast, K4, k, sl);
-      rows8(&acc, &wv, 8u, m0, mlast, K4, k, sl);
-      rows8(&acc, &wv, 16u, m0, mlast, K4, k, sl);
-      rows8(&acc, &wv, 24u, m0, mlast, K4, k, sl);
+      rows8(&acc, &wv, 0u, m0, mlast, K4, k, sl, xo);
+      rows8(&acc, &wv, 8u, m0, mlast, K4, k, sl, xo);
+      rows8(&acc, &wv, 16u, m0, mlast, K4, k, sl, xo);
+      rows8(&acc, &wv, 24u, m0, mlast, K4, k, sl, xo);
     }
   }
 #else
@@ -104,12 +111,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var wv: array<f32, MAXC>;
     for (var j = 0u; j < SC; j++) { wv[j] = f32(w[col[j] * p.K + k]); }
     if (SR <= 16u) {
-      for (var r0 = 0u; r0 < SR; r0 += 8u) { rows8s(&acc, &wv, r0, m0, mlast, k, sl); }
+      for (var r0 = 0u; r0 < SR; r0 += 8u) { rows8s(&acc, &wv, r0, m0, mlast, k, sl, xo); }
     } else {   // SR = 32: four sibling calls (one loop over them stays a loop)
-      rows8s(&acc, &wv, 0u, m0, mlast, k, sl);
-      rows8s(&acc, &wv, 8u, m0, mlast, k, sl);
-      rows8s(&acc, &wv, 16u, m0, mlast, k, sl);
-      rows8s(&acc, &wv, 24u, m0, mlast, k, sl);
+      rows8s(&acc, &wv, 0u, m0, mlast, k, sl, xo);
+      rows8s(&acc, &wv, 8u, m0, mlast, k, sl, xo);
+      rows8s(&acc, &wv, 16u, m0, mlast, k, sl, xo);
+      rows8s(&acc, &wv, 24u, m0, mlast, k, sl, xo);
     }
   }
 #endif
@@ -130,7 +137,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let count = min(SR, p.M - m0) * MAXC;
     for (var q = 0u; q < count; q++) {
       let n = nb + (q % MAXC) * SWG;
-      if (q % MAXC < SC && n < p.N) { epilogue(r[q], (m0 + q / MAXC) * p.split + out_col(n), n, 0u); }
+      if (q % MAXC < SC && n < p.N) { epilogue(r[q], ob + (m0 + q / MAXC) * p.split + out_col(n), n, 0u); }
     }
     return;
   }
@@ -174,7 +181,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #elif SILU
     y = y / (1.0 + exp(-y));
 #endif
-    let o = m * p.split;
+    let o = ob + m * p.split;
     for (var j = 0u; j < MAXC; j++) {
       if (ok[j]) {
 #if GATE

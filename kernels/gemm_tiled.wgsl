@@ -27,14 +27,14 @@ override BN: u32 = WGX * TN;
 var<workgroup> xs: array<vec4<T>, BK * BM / 4u>;   // [BK][BM/4]
 var<workgroup> ws: array<vec4<T>, BK * BN / 4u>;   // [BK][BN/4]
 
-// Four consecutive k of row r of a [rows, K] matrix starting at k; zero outside.
-fn ldx(r: u32, k: u32) -> vec4<T> {
+// Four consecutive k of row r of a [rows, K] matrix starting at k (item z's x at element xb); zero outside.
+fn ldx(r: u32, k: u32, xb: u32) -> vec4<T> {
   if (r >= p.M || k >= p.K) { return vec4<T>(); }
 #if VEC4
-  return x[r * (p.K / 4u) + k / 4u];
+  return x[xb / 4u + r * (p.K / 4u) + k / 4u];
 #else
-  let b = r * p.K + k;
-  let e = r * p.K + p.K - 1u;   // last k of the row: reads past it are clamped, then zeroed
+  let b = xb + r * p.K + k;
+  let e = xb + r * p.K + p.K - 1u;   // last k of the row: reads past it are clamped, then zeroed
   let v = vec4<T>(x[b], x[min(b + 1u, e)], x[min(b + 2u, e)], x[min(b + 3u, e)]);
   return select(vec4<T>(), v, vec4<u32>(k) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(p.K));
 #endif
@@ -54,10 +54,10 @@ fn ldw(r: u32, k: u32) -> vec4<T> {
 
 // Tile element e (< BM·BK/4 or BN·BK/4, at most 2·WGX·WGY: the op checks) of step k0: row e / KQ,
 // k-quad e % KQ. Two prefetch registers per matrix per invocation: elements lid and lid + NT.
-fn stage(e: u32, k0: u32, m0: u32, n0: u32) -> array<vec4<T>, 2> {
+fn stage(e: u32, k0: u32, m0: u32, n0: u32, xb: u32) -> array<vec4<T>, 2> {
   let KQ = BK / 4u;
   var v: array<vec4<T>, 2>;
-  if (e < BM * KQ) { v[0] = ldx(m0 + e / KQ, k0 + (e % KQ) * 4u); }
+  if (e < BM * KQ) { v[0] = ldx(m0 + e / KQ, k0 + (e % KQ) * 4u, xb); }
   if (e < BN * KQ) { v[1] = ldw(n0 + e / KQ, k0 + (e % KQ) * 4u); }
   return v;
 }
@@ -87,10 +87,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let NT = WGX * WGY;
   let BM4 = BM / 4u;
   let BN4 = BN / 4u;
+  // item wid.z's x and out (GemmArgs.itemRows; item 0 alone otherwise)
+  let xb = wid.z * p.x_item;
+  let ob = wid.z * p.out_item;
 
   // Prefetch registers: tile elements lid and lid + NT of X and W.
-  var pa = stage(lid, 0u, m0, n0);
-  var pb = stage(lid + NT, 0u, m0, n0);
+  var pa = stage(lid, 0u, m0, n0, xb);
+  var pb = stage(lid + NT, 0u, m0, n0, xb);
 
   var acc: array<vec4<f32>, 16>;   // [row i < TM][column quad j < 2]
 
@@ -103,8 +106,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     workgroupBarrier();
     // Issue the next step's global loads now; they land while the FMAs below run.
     if (k0 + BK < p.K) {
-      pa = stage(lid, k0 + BK, m0, n0);
-      pb = stage(lid + NT, k0 + BK, m0, n0);
+      pa = stage(lid, k0 + BK, m0, n0, xb);
+      pb = stage(lid + NT, k0 + BK, m0, n0, xb);
     }
     // Runtime bound (zero-padded past K anyway): the loop stays rolled, which keeps pipeline
     // compiles on lavapipe to seconds.
@@ -144,7 +147,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     for (var j = 0u; j < TN / 4u; j++) {
       let v = r[i * 2u + j];
       let nq = n0 + (tx + j * WGX) * 4u;
-      let o = m * p.split + out_col(nq);
+      let o = ob + m * p.split + out_col(nq);
       for (var c = 0u; c < 4u; c++) {
         if (nq + c < p.N) { epilogue(v[c], o + c, nq + c, gb); }
       }

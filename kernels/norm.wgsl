@@ -1,5 +1,6 @@
 // LayerNorm / RMSNorm over the last dim, with optional affine and fused adaLN modulation.
-//   x, y: [rows, C]; row r belongs to batch item b = r / tokens.
+//   x, y: [rows, C]; row r belongs to batch item b = r / tokens. Items along the grid's z
+//   (NormArgs.itemRows): workgroup z normalizes rows z·item_stride .. + rows (no modulation then).
 //   LayerNorm: n = (x − mean) / sqrt(var + eps)      RMSNorm: n = x / sqrt(mean(x²) + eps)
 //   affine:    n = n · weight + bias  (bias only for LayerNorm)
 //   modulate:  y = n · (1 + scale[b]) + shift[b],  scale/shift read from `modv` at
@@ -24,7 +25,7 @@ struct Params {
   mod_stride: u32,
   shift_off: u32,
   scale_off: u32,
-  _pad: u32,
+  item_stride: u32, // rows between items (the grid's z), 0 with one item
 }
 
 override WG: u32 = 128;
@@ -71,8 +72,9 @@ fn finish(row: u32, c: u32, mean: f32, inv: f32, mb: u32) {
 #if ROW_PER_THREAD
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = gid.x + gid.y * nwg.x * WG;
-  if (row >= p.rows) { return; }
+  let r = gid.x + gid.y * nwg.x * WG;
+  if (r >= p.rows) { return; }
+  let row = gid.z * p.item_stride + r;
   let base = row * p.cols;
   let n = f32(p.cols);
 #if RMS
@@ -108,8 +110,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #if SG
   wg_sum_init(sl);
 #endif
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= p.rows) { return; }   // uniform per workgroup
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= p.rows) { return; }   // uniform per workgroup
+  let row = wid.z * p.item_stride + r;
   let c4 = p.cols / 4u;
   let base = row * c4;
   let n = f32(p.cols);
@@ -151,8 +154,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 #if SG
   wg_sum_init(sl);
 #endif
-  let row = wid.x + wid.y * nwg.x;
-  if (row >= p.rows) { return; }   // uniform per workgroup: barriers stay in uniform control flow
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= p.rows) { return; }   // uniform per workgroup: barriers stay in uniform control flow
+  let row = wid.z * p.item_stride + r;
   let base = row * p.cols;
   let n = f32(p.cols);
 

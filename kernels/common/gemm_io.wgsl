@@ -7,6 +7,8 @@
 //   modv: [B, gate_stride]; the gate of row m is modv[(m / tokens)·gate_stride + gate_off + n]
 //   out:  [M, N], or with planes (split < N): N/split planes [M, split], plane i at element
 //         i·plane of out (a fused q|k|v projection writes q, k and v as separate tensors)
+//   items (the grid's z, GemmArgs.itemRows): workgroup z computes item z, whose x starts at
+//         element z·x_item and whose out at z·out_item (M rows each); one item: z = 0
 //     default:   out = act(Y)
 //     RESIDUAL:  out = out + act(Y)            (read-modify-write on the one rw binding)
 //     +GATE:     out = out + gate ⊙ act(Y)     (the model's x += gate_msa ⊙ attn(...))
@@ -26,8 +28,8 @@ struct Params {
   tiles_m: u32,
   split: u32,        // output columns per plane: N unless the output is split into planes
   plane: u32,        // elements between planes
-  _pad0: u32,
-  _pad1: u32,
+  x_item: u32,       // elements of x between items (workgroup z), 0 with one item
+  out_item: u32,     // elements of out between items
 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -82,19 +82,21 @@ export function crossKVTensors(plan: Plan, s: Scratch, prefix: string, context: 
  * Records block `prefix`'s cross-attention K/V projections of `context` [B, L, D] into `out`
  * (tensors of the context's shape, e.g. the same rows of crossKVTensors' buffers): `attn2.to_k`,
  * `attn2.to_v` and, with `qkNormEps`, `attn2.norm_k` (Wan's RMSNorm across heads) from `out.kText`.
- * All three act row by row, so a range of rows can be recorded alone.
+ * All three act row by row, so a range of rows can be recorded alone; `itemRows`: only the first
+ * itemRows rows of each item of [B, L, D] tensors (one dispatch each over the B items).
  */
-export function recordCrossKV(plan: Plan, w: Weights, a: { prefix: string; context: Tensor; out: CrossKVTensors; qkNormEps?: number }): void {
+export function recordCrossKV(plan: Plan, w: Weights, a: { prefix: string; context: Tensor; out: CrossKVTensors; qkNormEps?: number; itemRows?: number }): void {
   const p = a.prefix;
   const { k, v, kText } = a.out;
+  const rows = a.itemRows;
   plan.layer = p;
-  if (a.qkNormEps === undefined) linear(plan, a.context, w.linear(`${p}.attn2.to_k`), k);
+  if (a.qkNormEps === undefined) linear(plan, a.context, w.linear(`${p}.attn2.to_k`), k, 'none', rows);
   else {
     if (!kText) throw new Error(`${p}: attn2.norm_k needs the scratch k_text (crossKVTensors with qkNorm)`);
-    const kc = linear(plan, a.context, w.linear(`${p}.attn2.to_k`), kText);
-    norm(plan, { x: kc, out: k, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_k.weight`), layer: 'attn2.norm_k' });
+    const kc = linear(plan, a.context, w.linear(`${p}.attn2.to_k`), kText, 'none', rows);
+    norm(plan, { x: kc, out: k, eps: a.qkNormEps, rms: true, weight: w.get(`${p}.attn2.norm_k.weight`), layer: 'attn2.norm_k', ...(rows !== undefined ? { itemRows: rows } : {}) });
   }
-  linear(plan, a.context, w.linear(`${p}.attn2.to_v`), v);
+  linear(plan, a.context, w.linear(`${p}.attn2.to_v`), v, 'none', rows);
 }
 
 /**

@@ -51,9 +51,12 @@ function label(plan: Plan, key: string): string {
   return key === plan.layer ? '' : key.startsWith(pre) ? key.slice(pre.length) : key;
 }
 
-/** y = x·Wᵀ + b (optionally through GELU/SiLU). x [..., in] → out [..., out]. */
-export function linear(plan: Plan, x: Tensor, l: Lin, out: Tensor, act: 'none' | 'gelu' | 'silu' = 'none'): Tensor {
-  return gemm(plan, { x, w: l.w, bias: l.b, out, act, layer: label(plan, l.key) });
+/**
+ * y = x·Wᵀ + b (optionally through GELU/SiLU). x [..., in] → out [..., out]; with `itemRows`, x [B, L, in] →
+ * out [B, L, out] over the first itemRows rows of each item only (GemmArgs.itemRows: one dispatch).
+ */
+export function linear(plan: Plan, x: Tensor, l: Lin, out: Tensor, act: 'none' | 'gelu' | 'silu' = 'none', itemRows?: number): Tensor {
+  return gemm(plan, { x, w: l.w, bias: l.b, out, act, layer: label(plan, l.key), ...(itemRows !== undefined ? { itemRows } : {}) });
 }
 
 /** x += gate[b] ⊙ (y·Wᵀ + b)  — the adaLN-Zero gated residual, fused into the GEMM epilogue (no gate: plain residual). */

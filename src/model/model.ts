@@ -490,7 +490,7 @@ export class DiffusionModel {
 
   /**
    * Wan: the runner's prepare plan over the first `rows` rows of each text item, recorded on first
-   * use (same buffers and kernels as the L-row plan; only the GEMMs' M is smaller).
+   * use (same buffers as the L-row plan; each op one dispatch over the items' first rows, gemm/norm itemRows).
    */
   private textPrepare(r: Runner, rows: number): Plan {
     let p = r.prepares!.get(rows);

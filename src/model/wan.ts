@@ -172,21 +172,15 @@ export function recordWan(plan: Plan, c: WanConfig, w: Weights, io: WanInputs, p
   unpatchify(plan, { x: o, out, patch: c.patch, grid, channels: c.outChannels, order: 'c-last', layer: 'unpatchify' });
 
   // the text-only work over the first `rows` rows of each item, into the same tensors: all L rows here
-  // (what the memory plan's dry run sees: the largest case); the model records smaller row counts on demand
-  const textSpans = itemRowSpans(B, L, textRowGranule(plan, w.dtype, [c.textDim, D]));
+  // (what the memory plan's dry run sees: the largest case); the model records smaller row counts on
+  // demand, each op one dispatch over the B items (gemm/norm itemRows: item b's rows at b·L)
   const recordText = (p: Plan, rows: number) => {
-    const spans = textSpans(rows);
-    // the rows [from, to) of a [B, L, width] tensor as [1, to − from, width] (all of them: the tensor itself)
-    const part = (t: Tensor, [from, to]: readonly [number, number]) => (to - from === B * L ? t : subTensor(t, from * t.shape[2]!, [1, to - from, t.shape[2]!]));
+    if (!Number.isInteger(rows) || rows < 1 || rows > L) throw new Error(`recordText: ${rows} rows of ${L}, expected 1..${L}`);
+    const itemRows = rows < L ? rows : undefined;
     p.layer = 'condition_embedder';
-    for (const r of spans) linear(p, part(io.text, r), w.linear('condition_embedder.text_embedder.linear_1'), part(textHidden, r), 'gelu');
-    for (const r of spans) linear(p, part(textHidden, r), w.linear('condition_embedder.text_embedder.linear_2'), part(ctx, r));
-    kvs.forEach((kv, i) => {
-      for (const r of spans) {
-        const out = { k: part(kv.k, r), v: part(kv.v, r), kText: kv.kText && part(kv.kText, r) };
-        recordCrossKV(p, w, { prefix: `blocks.${i}`, context: part(ctx, r), out, qkNormEps: c.eps });
-      }
-    });
+    linear(p, io.text, w.linear('condition_embedder.text_embedder.linear_1'), textHidden, 'gelu', itemRows);
+    linear(p, textHidden, w.linear('condition_embedder.text_embedder.linear_2'), ctx, 'none', itemRows);
+    kvs.forEach((kv, i) => recordCrossKV(p, w, { prefix: `blocks.${i}`, context: ctx, out: kv, qkNormEps: c.eps, itemRows }));
   };
   recordText(prepare, L);
   return { out, textKeyFold: { tensor: keyFold, stride: foldStride }, recordText };
@@ -203,38 +197,4 @@ export function textRowBucket(need: number, L: number): number {
   let r = 16;
   while (r < need) r *= 2;
   return Math.min(r, L);
-}
-
-/**
- * Rows g such that every item's first row bound at a multiple of g rows starts at an aligned
- * byte offset (minStorageBufferOffsetAlignment) in tensors of each width in `widths`.
- */
-function textRowGranule(plan: Plan, dtype: Weights['dtype'], widths: readonly number[]): number {
-  const align = offsetAlignment(plan.gpu);
-  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
-  return widths.reduce((g, n) => {
-    const need = align / gcd(align, n * bytesPer(dtype));
-    return (g * need) / gcd(g, need);
-  }, 1);
-}
-
-/**
- * For B items of L rows each: the row ranges [from, to) covering the first `rows` rows of every
- * item, each starting at a multiple of `granule` (a bindable offset: a range may begin a few rows
- * before its item, in the previous item's rows, which row-wise layers compute to the same values),
- * ranges that touch merged (rows = L gives one range over all B·L rows).
- */
-export function itemRowSpans(B: number, L: number, granule: number): (rows: number) => [number, number][] {
-  return (rows) => {
-    if (!Number.isInteger(rows) || rows < 1 || rows > L) throw new Error(`itemRowSpans: ${rows} rows of ${L}, expected 1..${L}`);
-    const spans: [number, number][] = [];
-    for (let b = 0; b < B; b++) {
-      const from = Math.floor((b * L) / granule) * granule;
-      const to = b * L + rows;
-      const last = spans[spans.length - 1];
-      if (last && from <= last[1]) last[1] = to;
-      else spans.push([from, to]);
-    }
-    return spans;
-  };
 }

@@ -70,6 +70,13 @@ export interface GemmArgs {
    * ≥ rows·width.
    */
   planes?: { width: number; stride: number };
+  /**
+   * Only the first `itemRows` rows of each item: x [B, L, K] and out [B, L, N] (rank 3), item b's
+   * rows at b·L, 1 ≤ itemRows ≤ L; one dispatch over the B items (the grid's z), out's other rows
+   * left as they are. The tuner's bucket and the strategy count B·itemRows rows. Not with planes
+   * or gate. (Wan's prepare plan: the text rows the cross-attention reads, model/wan.ts.)
+   */
+  itemRows?: number;
   layer?: string;
   /**
    * Fix the kernel and knobs (benchmarks, tests; no tuning): SG=1 the subgroup kernel (knobs
@@ -311,12 +318,20 @@ export function describeGemmStrategy(s: GemmCandidate, M: number, N: number, K: 
 }
 
 interface Shape {
-  M: number;
+  M: number; // rows per item (all rows with one item)
   N: number;
   K: number;
+  /** Items (the grid's z) and the elements between them in x and out: GemmArgs.itemRows; 1, 0, 0 otherwise. */
+  items: number;
+  xItem: number;
+  outItem: number;
 }
 
+/** Rows the call computes in all: items × rows per item (the tuning bucket's and the strategy's M). */
+const allRows = (s: Shape) => s.items * s.M;
+
 function checkArgs(a: GemmArgs): Shape {
+  if (a.itemRows !== undefined) return checkItemArgs(a, a.itemRows);
   const { rows: M, cols: K } = rowsCols(a.x, 'gemm x');
   if (a.w.shape.length !== 2) throw new Error(`gemm: w ${a.w.label} must be [N, K], got ${shapeStr(a.w.shape)}`);
   const [N, wK] = a.w.shape as [number, number];
@@ -344,7 +359,18 @@ function checkArgs(a: GemmArgs): Shape {
     const need = (M / g.tokens - 1) * g.stride + g.offset + N;
     if (g.mod.size < need) throw new Error(`gemm: gate tensor ${g.mod.label} has ${g.mod.size} elements, needs ${need}`);
   }
-  return { M, N, K };
+  return { M, N, K, items: 1, xItem: 0, outItem: 0 };
+}
+
+/** checkArgs for GemmArgs.itemRows: x [B, L, K], out [B, L, N], the first `rows` rows of each item. */
+function checkItemArgs(a: GemmArgs, rows: number): Shape {
+  if (a.planes || a.gate) throw new Error(`gemm: itemRows does not take ${a.planes ? 'planes' : 'a gate'}`);
+  if (a.x.shape.length !== 3 || a.out.shape.length !== 3) throw new Error(`gemm: itemRows needs x [B, L, K] and out [B, L, N], got x ${shapeStr(a.x.shape)}, out ${shapeStr(a.out.shape)}`);
+  const [B, L] = a.x.shape as [number, number, number];
+  if (!Number.isInteger(rows) || rows < 1 || rows > L) throw new Error(`gemm: itemRows ${rows}, expected an integer in 1..${L} (x ${a.x.label} ${shapeStr(a.x.shape)})`);
+  const s = checkArgs({ ...a, itemRows: undefined });
+  if (a.out.shape[0] !== B || a.out.shape[1] !== L) throw new Error(`gemm: out ${shapeStr(a.out.shape)} leading dims ≠ x ${shapeStr(a.x.shape)}`);
+  return { M: rows, N: s.N, K: s.K, items: B, xItem: B > 1 ? L * s.K : 0, outItem: B > 1 ? L * s.N : 0 };
 }
 
 /** A call's epilogue: what its variant's flags encode besides the dtype and K % 4. */
@@ -380,7 +406,7 @@ export function gemmVariant(
 
 /** The dispatch of `a` with kernel choice `c` (validated). */
 function recordArgs(plan: Plan, a: GemmArgs, s: Shape, c: Choice): RecordArgs {
-  const { M, N, K } = s;
+  const { M, N, K, items } = s;
   const g = a.gate;
   const act = a.act ?? 'none';
   const bp = bytesPer(a.x.dtype);
@@ -399,18 +425,18 @@ function recordArgs(plan: Plan, a: GemmArgs, s: Shape, c: Choice): RecordArgs {
       ['tiles_m', 'u32', tilesM],
       ['split', 'u32', a.planes?.width ?? N],
       ['plane', 'u32', a.planes?.stride ?? 0],
-      ['_pad0', 'u32', 0],
-      ['_pad1', 'u32', 0],
+      ['x_item', 'u32', s.xItem],
+      ['out_item', 'u32', s.outItem],
     ],
     buffers: [a.x, a.w, a.bias ?? plan.dummy, g?.mod ?? plan.dummy, a.out],
-    workgroups: grid1D(plan.gpu, tilesN * tilesM),
+    workgroups: [...grid1D(plan.gpu, tilesN * tilesM).slice(0, 2), items] as [number, number, number],
     layer: a.layer,
-    shapes: `x${shapeStr(a.x.shape)} w${shapeStr(a.w.shape)}${a.planes ? ` → ${N / a.planes.width}×[${M},${a.planes.width}]` : ''}`,
+    shapes: `x${shapeStr(a.x.shape)}${a.itemRows !== undefined ? `[:${M}]` : ''} w${shapeStr(a.w.shape)}${a.planes ? ` → ${N / a.planes.width}×[${M},${a.planes.width}]` : ''}`,
     // 2·M·N·K multiply-adds, plus the epilogue per output: bias 1, GELU ~8, SiLU ~4,
     // residual 1, gate 1. Bytes: x and w once each (tiles re-read from cache are not counted),
-    // out written (and read in residual mode), bias, one gate vector per batch item.
-    flops: 2 * M * N * K + M * N * ((a.bias ? 1 : 0) + (act === 'gelu' ? 8 : act === 'silu' ? 4 : 0) + (a.residual ? 1 : 0) + (g ? 1 : 0)),
-    bytes: (M * K + N * K + M * N * (a.residual ? 2 : 1) + (a.bias ? N : 0) + (g ? (M / g.tokens) * N : 0)) * bp,
+    // out written (and read in residual mode), bias, one gate vector per batch item; x and out per item.
+    flops: items * (2 * M * N * K + M * N * ((a.bias ? 1 : 0) + (act === 'gelu' ? 8 : act === 'silu' ? 4 : 0) + (a.residual ? 1 : 0) + (g ? 1 : 0))),
+    bytes: (items * (M * K + M * N * (a.residual ? 2 : 1)) + N * K + (a.bias ? N : 0) + (g ? (M / g.tokens) * N : 0)) * bp,
   };
 }
 
@@ -424,7 +450,8 @@ function recordArgs(plan: Plan, a: GemmArgs, s: Shape, c: Choice): RecordArgs {
  */
 export function gemm(plan: Plan, a: GemmArgs): Tensor {
   const s = checkArgs(a);
-  const { M, N, K } = s;
+  const { N, K } = s;
+  const M = allRows(s);
   if (a.tile && a.strategy) throw new Error('gemm: give tile or strategy, not both');
   if (a.tile && Object.values(a.tile).some((v) => v !== undefined)) {
     plan.record(recordArgs(plan, a, s, choiceFromTile(plan.gpu, a.tile, M, N, K)));
@@ -462,7 +489,7 @@ function gemmBenchRecord(p: Plan, a: GemmArgs, s: Shape, name: GemmCandidate): T
   const { N, K } = s;
   // rows capped at 4096 and so that x and out fit one binding (the real call's may be split)
   const fit = Math.floor(p.gpu.limits.maxStorageBufferBindingSize / (Math.max(K, N) * bytesPer(dtype)));
-  const M = Math.max(per, Math.min(s.M, Math.floor(Math.min(4096, fit) / per) * per));
+  const M = Math.max(per, Math.min(allRows(s), Math.floor(Math.min(4096, fit) / per) * per));
   const fill = (n: number, seed: number, scale: number): Float32Array | number[] => {
     if (p.alloc.dry) return []; // tuneScratchBytes' dry run: the upload ignores the data (K·N values for a large layer)
     const out = new Float32Array(n);
@@ -480,6 +507,6 @@ function gemmBenchRecord(p: Plan, a: GemmArgs, s: Shape, name: GemmCandidate): T
   const mod = g ? al.upload(fill((M / per - 1) * g.stride + g.offset + N, 4, 1), [(M / per - 1) * g.stride + g.offset + N], dtype, 'tune:mod') : undefined;
   const out = al.tensor([M, N], dtype, 'tune:out');
   const args: GemmArgs = { x, w, out, act: a.act ?? 'none', residual: !!a.residual, layer: 'tune', ...(bias ? { bias } : {}), ...(g && mod ? { gate: { ...g, mod } } : {}) };
-  p.record(recordArgs(p, args, { M, N, K }, strategyChoice(name, M, N, K)));
+  p.record(recordArgs(p, args, { M, N, K, items: 1, xItem: 0, outItem: 0 }, strategyChoice(name, M, N, K)));
   return out;
 }

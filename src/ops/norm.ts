@@ -43,6 +43,12 @@ export interface NormArgs {
   vec4?: boolean;
   /** Row sums by subgroupAdd in the workgroup-per-row kernel (default: when the adapter has subgroups and rows get a workgroup). */
   subgroups?: boolean;
+  /**
+   * Only the first `itemRows` rows of each item: x and out [B, L, C] (rank 3), item b's rows at
+   * b·L, 1 ≤ itemRows ≤ L; one dispatch over the B items (the grid's z), out's other rows left as
+   * they are. Not with modulate. (Wan's prepare plan, model/wan.ts: attn2.norm_k over the text rows read.)
+   */
+  itemRows?: number;
 }
 
 /*
@@ -57,8 +63,10 @@ export interface NormArgs {
 
 /** y = norm(x)[·w+b][·(1+scale)+shift]. */
 export function norm(plan: Plan, a: NormArgs): Tensor {
-  const { rows, cols } = rowsCols(a.x, 'norm x');
+  const { rows: allRows, cols } = rowsCols(a.x, 'norm x');
   if (a.out.size !== a.x.size) throw new Error(`norm: out ${shapeStr(a.out.shape)} ≠ x ${shapeStr(a.x.shape)}`);
+  const it = a.itemRows === undefined ? undefined : itemsOf(a, a.itemRows);
+  const rows = it ? it.rows : allRows; // per item
   checkDtypes('norm', a.x, a.out, a.weight, a.bias, a.modulate?.mod);
   if (a.weight && a.weight.size !== cols) throw new Error(`norm: weight has ${a.weight.size} elements, expected ${cols}`);
   if (a.bias && a.bias.size !== cols) throw new Error(`norm: bias has ${a.bias.size} elements, expected ${cols}`);
@@ -73,6 +81,7 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
     if (m.mod.size < need) throw new Error(`norm: modulation tensor ${m.mod.label} has ${m.mod.size} elements, needs ${need}`);
   }
   const bp = bytesPer(a.x.dtype);
+  const done = (it ? it.items * rows : rows) * cols; // elements normalized
   const perThread = a.rowPerThread ?? cpuTunedVariantsOk(plan.gpu);
   const wg = a.wg ?? (perThread ? 64 : 128);
   // vec4 loads where rows and modulation vectors start on 4-element boundaries (odd widths keep
@@ -94,15 +103,26 @@ export function norm(plan: Plan, a: NormArgs): Tensor {
       ['mod_stride', 'u32', m?.stride ?? 0],
       ['shift_off', 'u32', m?.shiftOffset ?? 0],
       ['scale_off', 'u32', m?.scaleOffset ?? 0],
-      ['_pad', 'u32', 0],
+      ['item_stride', 'u32', it?.stride ?? 0],
     ],
     buffers: [a.x, a.weight ?? plan.dummy, a.bias ?? plan.dummy, m?.mod ?? plan.dummy, a.out],
-    workgroups: grid1D(plan.gpu, perThread ? ceilDiv(rows, wg) : rows),
+    workgroups: [...grid1D(plan.gpu, perThread ? ceilDiv(rows, wg) : rows).slice(0, 2), it?.items ?? 1] as [number, number, number],
     layer: a.layer,
-    shapes: `x${shapeStr(a.x.shape)}`,
+    shapes: `x${shapeStr(a.x.shape)}${it ? `[:${rows}]` : ''}`,
     // two or three passes over x: mean, variance, normalize (+ modulate)
-    flops: rows * cols * (a.rms ? 5 : 7) + (m ? rows * cols * 3 : 0),
-    bytes: (a.rms ? 2 : 3) * a.x.size * bp + a.out.size * bp + (m ? (rows / tokens) * 2 * cols * bp : 0) + (a.weight ? cols * bp * 2 : 0),
+    flops: done * (a.rms ? 5 : 7) + (m ? done * 3 : 0),
+    bytes: ((a.rms ? 2 : 3) + 1) * done * bp + (m ? (rows / tokens) * 2 * cols * bp : 0) + (a.weight ? cols * bp * 2 : 0),
   });
   return a.out;
+}
+
+/** NormArgs.itemRows: x and out [B, L, C], the first `rows` rows of each item (no modulation). */
+function itemsOf(a: NormArgs, rows: number): { rows: number; items: number; stride: number } {
+  if (a.modulate) throw new Error('norm: itemRows does not take modulate');
+  if (a.x.shape.length !== 3 || a.out.shape.length !== 3 || a.out.shape[0] !== a.x.shape[0] || a.out.shape[1] !== a.x.shape[1]) {
+    throw new Error(`norm: itemRows needs x and out [B, L, C], got x ${shapeStr(a.x.shape)}, out ${shapeStr(a.out.shape)}`);
+  }
+  const [B, L] = a.x.shape as [number, number, number];
+  if (!Number.isInteger(rows) || rows < 1 || rows > L) throw new Error(`norm: itemRows ${rows}, expected an integer in 1..${L} (x ${a.x.label} ${shapeStr(a.x.shape)})`);
+  return { rows, items: B, stride: L };
 }

@@ -7,14 +7,15 @@
 // carry KEYFOLD, the table holds each item's real row count). Numerics against the real libraries
 // with padded text: the golden case wan_pipeline_small (max_sequence_length 16).
 // The text-only work (the prepare plan: text embedder, every block's to_k/norm_k/to_v) runs over the
-// first R rows of each item, R = textRowBucket(max keyFold entry + 1, L), not over all L padded rows;
+// first R rows of each item, R = textRowBucket(max keyFold entry + 1, L), not over all L padded rows,
+// each op one dispatch over the B items (gemm/norm itemRows);
 // the same comparisons cover it for odd L, different lengths, empty texts, texts filling every row,
 // and a short text after a long one on the same recorded plan (rows past R then hold the long text's K/V).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
 import { loadModel, type DiffusionModel, type ForwardInputs } from '../../src/model/model.js';
-import { itemRowSpans, textRowBucket } from '../../src/model/wan.js';
+import { textRowBucket } from '../../src/model/wan.js';
 import { generate } from '../../src/sampler/generate.js';
 import { schedulerFromConfig } from '../../src/sampler/config.js';
 import { readTensor } from '../../src/gpu/tensor.js';
@@ -59,15 +60,6 @@ describe('text rows the prepare plan computes', () => {
     expect(textRowBucket(513, 512)).toBe(512); // keyFold off: L + 1 read → every row
     expect(textRowBucket(4, 9)).toBe(9);
     expect(() => textRowBucket(0, 512)).toThrow(/need 0 rows/);
-  });
-
-  it('itemRowSpans: each item\'s first rows from a bindable row, touching ranges merged', () => {
-    expect(itemRowSpans(2, 512, 1)(16)).toEqual([[0, 16], [512, 528]]);
-    expect(itemRowSpans(2, 512, 1)(512)).toEqual([[0, 1024]]);
-    // 9 rows per item, bindable every 8 rows: item 1 starts one row early, item 2 (row 18) two rows early
-    expect(itemRowSpans(3, 9, 8)(4)).toEqual([[0, 4], [8, 13], [16, 22]]);
-    expect(itemRowSpans(2, 9, 8)(8)).toEqual([[0, 17]]);
-    expect(() => itemRowSpans(2, 9, 1)(10)).toThrow(/10 rows of 9/);
   });
 });
 
@@ -164,18 +156,19 @@ describe.skipIf(!hasGpu)('Wan cross-attention: zero-padded text folded to one ke
     }
   });
 
-  it('prepare GEMMs have M = R rows per item (R = 16 for 3 and 5 real rows of 64), all B·L rows with keyFold off', async () => {
+  it('prepare GEMMs have M = R rows per item (R = 16 for 3 and 5 real rows of 64), one dispatch for both items; all B·L rows with keyFold off', async () => {
     const model = await loadModel(join(FIXTURES, 'wan_small', 'model'), { gpu: gpu! });
     try {
       const [B, L, D] = [2, 64, 24];
       const inputs = forwardInputs([B, 4, 2, 6, 8], 1, [700, 700], paddedText([3, 5], L, D, 3));
       const gemms = prepareGemms(model, inputs);
-      // per item: linear_1, linear_2, and to_k, to_v of every block
-      expect(gemms).toHaveLength(B * (2 + 2 * model.config.layers));
-      for (const g of gemms) expect(g.shapes, g.layer).toMatch(/^x\[1,16,\d+\]/);
-      expect(model.resident(inputs).prepare.dispatches.filter((d) => /attn2\.norm_k$/.test(d.layer)).map((d) => d.shapes.split(' ')[0])).toEqual(
-        Array(B * model.config.layers).fill('x[1,16,48]'),
-      );
+      // linear_1, linear_2, and to_k, to_v of every block, each over the first 16 rows of both items
+      expect(gemms).toHaveLength(2 + 2 * model.config.layers);
+      for (const g of gemms) expect(g.shapes, g.layer).toMatch(/^x\[2,64,\d+\]\[:16\] /);
+      const prepare = model.resident(inputs).prepare.dispatches;
+      expect(prepare.filter((d) => /attn2\.norm_k$/.test(d.layer)).map((d) => d.shapes.split(' ')[0])).toEqual(Array(model.config.layers).fill('x[2,64,48][:16]'));
+      for (const d of prepare) expect(d.workgroups[2], d.layer).toBe(B); // the items along the grid's z
+      expect(prepare).toHaveLength(2 + 3 * model.config.layers);
       model.keyFold = false;
       const full = prepareGemms(model, inputs);
       expect(full).toHaveLength(2 + 2 * model.config.layers);
@@ -183,7 +176,7 @@ describe.skipIf(!hasGpu)('Wan cross-attention: zero-padded text folded to one ke
       // a text of another row bucket gets a plan of its own; the first one is kept
       model.keyFold = true;
       const long = forwardInputs([B, 4, 2, 6, 8], 1, [700, 700], paddedText([20, 2], L, D, 3));
-      for (const g of prepareGemms(model, long)) expect(g.shapes).toMatch(/^x\[1,32,\d+\]/);
+      for (const g of prepareGemms(model, long)) expect(g.shapes).toMatch(/^x\[2,64,\d+\]\[:32\] /);
       expect(model.resident(inputs).prepare).toBe(model.resident(inputs).prepare);
     } finally {
       model.keyFold = true;
