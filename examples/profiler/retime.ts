@@ -38,7 +38,11 @@ export function spreadVerdict(b: Timed, a: Timed): string {
   return `${pct < 0 ? 'faster' : 'slower'} by ${Math.abs(pct).toFixed(1)} % (ranges do not overlap)`;
 }
 
-/** What a re-time found: each dispatch's and the total's before → after (the total per round: the sum of that round's dispatches). */
+/**
+ * What a re-time found: each dispatch's and the total's before → after. The total's `ms` is the sum of the
+ * dispatches' medians (the per-kernel table's figure); its `lo`–`hi` are the lowest and highest round total (each
+ * round's sum over the dispatches), the spread the verdict reads.
+ */
 export interface RetimeSummary {
   dispatches: { kernel: string; layer: string; where?: string; before: Timed; after: Timed }[];
   total: { before: Timed; after: Timed };
@@ -62,7 +66,12 @@ export function retimeSummary(ts: readonly DispatchTiming[]): RetimeSummary {
   const perRound = (w: 'before' | 'after') => Array.from({ length: rounds }, (_, r) => ts.reduce((a, t) => a + t[w][r]!, 0));
   const b = perRound('before');
   const a = perRound('after');
-  const total = { before: spread(b), after: spread(a) };
+  // The headline is the sum of the dispatches' medians, not the median of the round totals: one slow outlier in
+  // any dispatch inflates its whole round's total, and with 9 dispatches over 5 rounds a few such outliers moved
+  // the median total. Session 23's review: a comment-only edit of norm read 0.841 → 1.328 ms and 1.258 → 2.033 ms
+  // on its first re-time while the sums of medians were 1.235 → 1.186. The range stays the round totals' (the verdict's spread).
+  const sumOfMedians = (w: 'before' | 'after') => ts.reduce((acc, t) => acc + median(t[w]), 0);
+  const total = { before: { ...spread(b), ms: sumOfMedians('before') }, after: { ...spread(a), ms: sumOfMedians('after') } };
   // rounds whose before total read 0 (coarse timestamps) give no ratio
   const ratios = a.map((x, r) => x / b[r]!).filter((x, r) => b[r]! > 0 && Number.isFinite(x));
   const ratio = ratios.length ? spread(ratios) : { ms: NaN, lo: NaN, hi: NaN, repeats: 0 };
@@ -99,7 +108,8 @@ export function retimeText(name: string, s: RetimeSummary, o: { run: number; tim
     shown.has(i) ? [`  #${i + 1} ${d.kernel}${d.layer ? ` (${d.layer})` : ''}${d.where ? `, ${d.where}` : ''}: before ${ms(d.before)} → after ${ms(d.after)}; ${spreadVerdict(d.before, d.after)}`] : [],
   );
   return [
-    `re-timed only — the clip was NOT re-rendered: run ${o.run}'s ${n} dispatch${n === 1 ? '' : 'es'} of ${name} replayed on their recorded inputs with the previous source and the edit, interleaved over ${rounds} round${rounds === 1 ? '' : 's'} (${how}).`,
+    `re-timed only — the clip was NOT re-rendered: run ${o.run}'s ${n} dispatch${n === 1 ? '' : 'es'} of ${name} replayed on their recorded inputs with the previous source and the edit, interleaved over ${rounds} round${rounds === 1 ? '' : 's'} (${how}). ` +
+      `A total is the sum of the dispatches' medians (one slow outlier does not move it), in brackets the lowest and highest round total.`,
     `${name}, its ${n} dispatch${n === 1 ? '' : 'es'} in total: before ${ms(s.total.before)} → after ${ms(s.total.after)} over ${rounds} round${rounds === 1 ? '' : 's'}; ${s.verdict}${ratio}`,
     ...lines,
     ...(n > shown.size ? [`  … and ${n - shown.size} more (the ${shown.size} slowest before are listed)`] : []),

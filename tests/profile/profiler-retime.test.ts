@@ -12,7 +12,7 @@ import { readTensor } from '../../src/gpu/tensor.js';
 import '../../src/ops/all.js';
 
 describe('re-time only: the before → after summary', () => {
-  it('sums each round over the dispatches; median and range of those totals; the per-round ratio', () => {
+  it('sums each round over the dispatches: the range of those totals, the sum of the dispatch medians, the per-round ratio', () => {
     const s = retimeSummary([
       { kernel: 'elementwise[ADD]', layer: 'blocks.0.ffn', where: 'denoising step', before: [1, 1.2, 1.1], after: [0.5, 0.6, 0.55] },
       { kernel: 'elementwise[MUL]', layer: 'blocks.1.ffn', before: [2, 2.2, 2.1], after: [1, 1.1, 1.05] },
@@ -24,6 +24,23 @@ describe('re-time only: the before → after summary', () => {
     expect(s.slower).toBe(false);
     expect(s.dispatches[0]).toMatchObject({ kernel: 'elementwise[ADD]', where: 'denoising step', before: { ms: 1.1, lo: 1, hi: 1.2, repeats: 3 } });
     expect(s.dispatches[1]!.where).toBeUndefined();
+  });
+
+  // session 23's bench review: a comment-only edit of norm (9 dispatches, 5 rounds) read 40–60 % slower on its first
+  // re-time: outliers in a few dispatches of the after side raised three of the five round totals, and so their median
+  it('the total is the sum of the dispatch medians: outliers in single dispatches of a few rounds do not move it', () => {
+    const same = [1, 1, 1, 1, 1];
+    const ts = Array.from({ length: 9 }, (_, i) => ({ kernel: 'norm', layer: `blocks.${i}`, before: [...same], after: [...same] }));
+    // one slow dispatch in rounds 0, 2 and 4 of the after side (a different dispatch each time)
+    ts[1]!.after[0] = 6.5;
+    ts[4]!.after[2] = 5;
+    ts[7]!.after[4] = 4;
+    const s = retimeSummary(ts);
+    expect(s.total.before).toEqual({ ms: 9, lo: 9, hi: 9, repeats: 5 });
+    expect(s.total.after).toEqual({ ms: 9, lo: 9, hi: 14.5, repeats: 5 }); // the median round total is 12: ×1.33 for the same kernel
+    expect(s.verdict).toBe('the ranges overlap: no change beyond the run-to-run spread');
+    expect(s.slower).toBe(false);
+    expect(retimeText('norm', s, { run: 1, timing: 'gpu-timestamps' })[1]).toMatch(/^norm, its 9 dispatches in total: before 9\.000 ms \(9\.000–9\.000\) → after 9\.000 ms \(9\.000–14\.500\) over 5 rounds; the ranges overlap/);
   });
 
   it('overlapping ranges: no change beyond the spread; a slower edit is flagged; one round gives no verdict', () => {
@@ -43,7 +60,8 @@ describe('re-time only: the before → after summary', () => {
     const lines = retimeText('conv', retimeSummary(ts), { run: 2, timing: 'wall-clock', why: 'the adapter lacks timestamp-query' });
     expect(lines[0]).toBe(
       `re-timed only — the clip was NOT re-rendered: run 2's 15 dispatches of conv replayed on their recorded inputs with the previous source and the edit, interleaved over 2 rounds ` +
-        '(wall clock, each dispatch submitted alone and awaited (overhead included; the adapter lacks timestamp-query)).',
+        '(wall clock, each dispatch submitted alone and awaited (overhead included; the adapter lacks timestamp-query)). ' +
+        "A total is the sum of the dispatches' medians (one slow outlier does not move it), in brackets the lowest and highest round total.",
     );
     expect(lines[1]).toMatch(/^conv, its 15 dispatches in total: before 123\.750 ms \(120\.000–127\.500\) → after 123\.750 ms \(120\.000–127\.500\) over 2 rounds; the ranges overlap: no change beyond the run-to-run spread; after\/before per round 1\.000 \(1\.000–1\.000\)$/);
     expect(lines).toHaveLength(2 + RETIME_LINES + 1);
