@@ -11,5 +11,5 @@ export { profileDecode, joinRuns } from './profile/decode.js';
 // Autotuning from a script (what `tessera tune` does): settle a recorded plan's tuned kernels before its
 // first run, with `force` to re-time cached shapes and `rounds`; read this adapter's cached choices.
 export { tunePlan, cachedChoices, tuneStoreWhere, TUNE_ROUNDS, TUNE_MARGIN, type TuneOptions, type TuneReport, type TuneEntry } from './gpu/tune.js';
-export { profilePipeline, stageRuns, joinStages, PIPELINE_STAGES, type PipelineStage, type StageProfile, type ProfiledGeneration, type ProfilePipelineOptions } from './profile/pipeline.js';
+export { profilePipeline, stageRuns, joinStages, PIPELINE_STAGES, REPLAYED_STEP_GROUP, type PipelineStage, type StageProfile, type ProfiledGeneration, type ProfilePipelineOptions } from './profile/pipeline.js';
 import './ops/all.js';

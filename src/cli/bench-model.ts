@@ -25,6 +25,7 @@ import { formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigu
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
 import { isQuiet, plural } from './progress.js';
+import { cpuLoopNoteForModel } from './cpu-note.js';
 import { MAX_MEMORY_FLAG, maxMemory } from './outputs.js';
 import { checkDitFrames, checkLatentPatch } from './bench-plan.js';
 import { checkPathFlags } from './paths.js';
@@ -148,8 +149,15 @@ export interface ModelBenchResult extends TimedFigures {
     timed: number;
   };
   wall: WallStats | null;
-  /** Tracked GPU allocations at their peak: weights + the step's activations and workspace. */
+  /**
+   * Tracked GPU allocations at their peak: resident_bytes + peak_activation_bytes (weights + the step's activations and
+   * workspace), the same figure as the --trace's otherData.runs[0].peak_bytes and as peak_bytes in every bench --json.
+   */
   peak_bytes: number;
+  /** What the timed step reads but its plan did not allocate: the weights and the text part's K/V (prepared once). */
+  resident_bytes: number;
+  /** The timed plan's own buffers (activations, workspace) at their peak: peak_bytes − resident_bytes. */
+  peak_activation_bytes: number;
   weight_bytes: number;
   memory_estimate: MemoryEstimate;
   budget_bytes: number | null;
@@ -205,6 +213,23 @@ function shapesOf(cfg: ModelConfig, l: ModelLatent, textLen: number): { latent: 
   return { latent, text };
 }
 
+/** What makes a bench model run shorter, in its flags (the end of its CPU-adapter line). */
+export const BENCH_MODEL_SMALLER = '--repeats, --warmup, --frames, --height and --width make it shorter';
+
+/**
+ * The line tessera generate and demo print on a CPU adapter before a long loop (cpuLoopNote, src/cli/cpu-note.ts), for
+ * bench model's timed forwards: one denoising step (the forward on the CFG batch of 2) at `latent` ([B=2, C, (F,) H, W]),
+ * `forwards` of them (warm-up + repeats, + 2 when the check runs at the timed latent: its two batch-2 forwards; its
+ * batch-1 forward and the tuning left out, so the figure stays a lower bound). Undefined on a GPU adapter or when a step
+ * is short (cpuLoopNote's threshold). No GPU work: a dry run of the recording.
+ */
+export function benchModelCpuNote(model: Pick<DiffusionModel, 'config' | 'dtype' | 'gpu'>, latent: readonly number[], textLen: number, forwards: number): string | undefined {
+  return cpuLoopNoteForModel(model, { latent: [1, ...latent.slice(1)], textLen, steps: forwards, guidance: 2 }, BENCH_MODEL_SMALLER);
+}
+
+/** The forwards at the timed latent: warm-up + repeats, and the check's two batch-2 ones when it runs there. */
+const timedForwards = (c: ModelBenchCommon, cfg: ModelConfig, latent: ModelLatent): number => c.warmup + c.repeats + (sameLatent(checkLatentOf(cfg, latent), latent) ? 2 : 0);
+
 const log = (c: ModelBenchCommon, msg: string) => (isQuiet() ? undefined : c.json ? console.error(msg) : console.log(msg));
 
 export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: ModelBenchCommon, getCeiling: () => Promise<Ceiling | undefined>): Promise<{ result: ModelBenchResult; run: ProfileRun }> {
@@ -225,6 +250,9 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     // refused before a single random weight is made
     checkWeightsFit(cfg, c.dtype, gpu.limits, fit);
     checkRunFits(cfg, sh.latent, sh.text, c.dtype, gpu.limits, fit);
+    // on a CPU adapter, a run whose forwards take long even at a generous rate says so before any weight is made (user23 #4)
+    const note = benchModelCpuNote({ config: cfg, dtype: c.dtype, gpu }, sh.latent, textLen, timedForwards(c, cfg, latent));
+    if (note) console.error(note);
     const w = estimateWeights(cfg, c.dtype);
     log(c, `making ${s.preset} with seeded random weights on the GPU (${fmtBytes(w.bytes)} in ${c.dtype})…`);
     model = await loadRandomModel(preset.config, { gpu, dtype: c.dtype, seed: s.seed, name: s.preset, maxMemory: budget.bytes });
@@ -244,6 +272,9 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
         checkLatentPatch('bench model', s.dir!, cfg, lat);
         const sh = shapesOf(cfg, lat, tl);
         checkRunFits(cfg, sh.latent, sh.text, dtype, g.limits, fit);
+        // before any weight is read, as a preset's before its weights are made
+        const note = benchModelCpuNote({ config: cfg, dtype, gpu: g }, sh.latent, tl, timedForwards(c, cfg, lat));
+        if (note) console.error(note);
       },
     });
     latent = lat ?? fullLatent(model.config, s.latent, undefined);
@@ -305,7 +336,9 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
     let run: ProfileRun;
     try {
       await probe?.round();
-      run = await profilePlan(plan, { repeats: c.repeats, warmup: c.warmup, ...(probe ? { between: () => probe.round() } : {}) });
+      // resident: what the model holds beside the timed plan's own buffers (the weights, the prepared text K/V), so that
+      // run.peakBytes (the trace's peak_bytes) is model.peakBytes (this result's peak_bytes): one figure, one name
+      run = await profilePlan(plan, { repeats: c.repeats, warmup: c.warmup, residentBytes: Math.max(0, model.peakBytes - plan.alloc.peakBytes), ...(probe ? { between: () => probe.round() } : {}) });
     } finally {
       probe?.destroy();
     }
@@ -359,7 +392,9 @@ export async function runModelBench(gpu: Gpu, p: Parsed, s: ModelSizes, c: Model
       },
       phases_s: { weights: weightsS, weights_made: s.preset ? 'gpu' : 'file', check: checkS, record: recordS, tune: tuneS, compile: compileS, timed: timedS },
       wall,
-      peak_bytes: model.peakBytes,
+      peak_bytes: run.peakBytes,
+      resident_bytes: run.residentBytes,
+      peak_activation_bytes: run.peakBytes - run.residentBytes,
       weight_bytes: model.weights.bytes,
       memory_estimate: estimateMemory(cfg, lat, textShape ?? undefined, c.dtype, model.gpu.limits),
       budget_bytes: budget.bytes ?? null,
@@ -392,9 +427,9 @@ export function printModelResult(c: ModelBenchCommon, r: ModelBenchResult): void
     `  phases: weights ${f(ph.weights)} (${ph.weights_made === 'gpu' ? 'made on the GPU' : 'read and uploaded'}), ${at ? `check ${f(ph.check)} (3 forwards), record ${f(ph.record)}, tune ${f(ph.tune)}, compile ${f(ph.compile)}` : `check ${f(ph.check)} (3 forwards, incl. recording, tuning and compiling the timed plan)`}, timed ${f(ph.timed)} (${r.warmup} warm-up + ${plural(r.repeats, 'repeat')})`,
   );
   console.log(
-    `  ${r.seconds_per_step.toFixed(3)} s per step (median; min ${(r.min_ms / 1000).toFixed(3)}, max ${(r.max_ms / 1000).toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)})`,
+    `  ${r.seconds_per_step.toFixed(3)} s per step (median; min ${(r.min_ms / 1000).toFixed(3)}, max ${(r.max_ms / 1000).toFixed(3)})  ${r.gflops.toFixed(2)} GFLOP/s  ${r.gbps.toFixed(2)} GB/s  ceiling ${formatShare(r.ceiling_share)} (FMA ${pctStr(r.compute_share)}, BW ${pctStr(r.bandwidth_share)}${r.ceiling_used ? ` of ${r.ceiling_used.fma_gflops.toFixed(2)} GFLOP/s, ${r.ceiling_used.copy_gbps.toFixed(2)} GB/s` : ''})`,
   );
-  console.log(`  peak GPU memory ${fmtBytes(r.peak_bytes)} (weights ${fmtBytes(r.weight_bytes)}; estimate ${fmtBytes(r.memory_estimate.total)}; budget ${r.budget_bytes === null ? 'none' : fmtBytes(r.budget_bytes)}: ${r.budget_source})`);
+  console.log(`  peak GPU memory ${fmtBytes(r.peak_bytes)} = resident ${fmtBytes(r.resident_bytes)} (weights ${fmtBytes(r.weight_bytes)}) + activations ${fmtBytes(r.peak_activation_bytes)} (estimate ${fmtBytes(r.memory_estimate.total)}; budget ${r.budget_bytes === null ? 'none' : fmtBytes(r.budget_bytes)}: ${r.budget_source})`);
   if (r.wall) console.log(`  wall clock (Benchmark.js, submit→done): ${(r.wall.mean_ms / 1000).toFixed(3)} s ±${r.wall.rme_pct.toFixed(1)}% over ${r.wall.samples} samples`);
   console.log(formatKernelTable(r.per_kernel).replace(/^/gm, '  '));
   console.log('');

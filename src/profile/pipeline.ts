@@ -26,6 +26,7 @@ import type { Vae } from '../vae/vae.js';
 import { postprocessSample } from '../video/frames.js';
 import { joinRuns, profileDecode, profileWarm } from './decode.js';
 import { profilePlan, type ProfileRun } from './profiler.js';
+import type { NamedRun } from './report.js';
 
 /** The three stages, in the order they run. */
 export const PIPELINE_STAGES = ['text_encoder', 'transformer', 'vae'] as const;
@@ -238,12 +239,21 @@ async function profileStages(
   return { output: { latents: res.latents, video, timesteps: res.timesteps }, stages, totalMs, profileMs };
 }
 
+/** NamedRun.group of a transformer stage's replayed step when the loop's own steps are in the trace too (stageRuns). */
+export const REPLAYED_STEP_GROUP = 'replayed: one denoising step timed again after the loop (not part of the run\'s timeline)';
+
 /**
  * The stages as chromeTrace's named runs: one track per stage, named by stage and component; after the
- * transformer's (its replayed step), one track per denoising step of the loop where it has stepRuns.
+ * transformer's (its replayed step), one track per denoising step of the loop where it has stepRuns. With stepRuns
+ * the replayed step is not part of the run's timeline (the loop's steps are, and the replay repeats one of them after
+ * the loop): it gets a timeline of its own (group REPLAYED_STEP_GROUP), so that the main one reads text encoder →
+ * steps → VAE decode, each step's work drawn once. Without stepRuns the replayed step stands for the loop, in line.
  */
-export function stageRuns(stages: readonly StageProfile[]): { name: string; run: ProfileRun }[] {
-  return stages.flatMap((s) => [{ name: s.name, run: s.run }, ...(s.stepRuns ?? []).map((run, i, all) => ({ name: `denoising step ${i + 1}/${all.length}`, run }))]);
+export function stageRuns(stages: readonly StageProfile[]): NamedRun[] {
+  return stages.flatMap((s) => [
+    { name: s.name, run: s.run, ...(s.stepRuns?.length ? { group: REPLAYED_STEP_GROUP } : {}) },
+    ...(s.stepRuns ?? []).map((run, i, all) => ({ name: `denoising step ${i + 1}/${all.length}`, run })),
+  ]);
 }
 
 /** One ProfileRun of all stages end to end (for one timeline), and the dispatch range of each stage in it. */

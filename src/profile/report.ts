@@ -322,14 +322,55 @@ export interface TraceEvent {
 /** A Chrome/Perfetto trace JSON object (chromeTrace). */
 export interface ChromeTrace {
   traceEvents: TraceEvent[];
-  /** How the viewer shows times ('ns': chromeTrace's choice, for short kernels). */
+  /** How the viewer shows times (ChromeTraceOptions.displayTimeUnit; ts and dur are µs either way). */
   displayTimeUnit: 'ns' | 'ms';
   /**
    * The adapter, the timing ('gpu-timestamps' or 'wall-clock' when every run was timed so, 'mixed' when
-   * the runs differ), the date and each run's totals and timing (`runs`).
+   * the runs differ), the date, `units` (what ts, dur and the *_ms fields are in) and each run's figures
+   * (`runs`: TraceRunData).
    */
   otherData: Record<string, unknown>;
 }
+
+/**
+ * One run's figures in a trace's `otherData.runs`, each quantity under its own name (a trace once had `total_ms`, the
+ * step median, beside tracks drawn from the sum of the dispatch medians: two figures under one name) and
+ * `peak_bytes` meaning what it means in every bench --json (ProfileRun.peakBytes: resident weights + the run's own
+ * peak), with the two parts apart. Times in ms rounded to the ns (MS_DIGITS decimals).
+ */
+export interface TraceRunData {
+  /** The track's name (NamedRun.name). */
+  name: string;
+  /** NamedRun.group, where the run has a timeline of its own. */
+  group?: string;
+  timing: ProfileRun['timing'];
+  /** ProfileRun.totalMs: the median over repeats of the summed dispatch times (GPU timestamps), or the wall time of the step (wall clock). */
+  step_median_ms: number;
+  /** The sum of the per-dispatch medians (the tables' rows, and the track's length with layout 'median'); null under wall-clock timing. */
+  dispatch_medians_sum_ms: number | null;
+  /** The span the track draws, first event start to last event end (ms). */
+  track_ms: number;
+  repeats: number;
+  warmup: number;
+  /** ProfileRun.peakBytes: GPU bytes at the peak, resident (weights) + the run's own buffers, as `peak_bytes` in the bench JSON. */
+  peak_bytes: number;
+  /** ProfileRun.residentBytes: the part of peak_bytes the run read but did not allocate (a model's weights; 0 for a lone kernel). */
+  resident_bytes: number;
+  /** peak_bytes − resident_bytes: the run's own activations and workspace at their peak. */
+  peak_activation_bytes: number;
+  /** 1-based: the repeat drawn ('repeat' layout, GPU timestamps). */
+  trace_repeat?: number;
+}
+
+/** Decimals of the ms figures a trace writes (6: the ns, the timestamps' own resolution); ts and dur (µs) get 3. */
+export const MS_DIGITS = 6;
+const roundTo = (v: number, digits: number): number => {
+  const k = 10 ** digits;
+  return Math.round(v * k) / k;
+};
+/** µs to the ns (ts, dur): sums of float ms carry noise such as 559.4259999999999. */
+const us = (v: number): number => roundTo(v, 3);
+const msOf = (v: number | null): number | null => (v === null ? null : roundTo(v, MS_DIGITS));
 
 /** Options of chromeTrace. */
 export interface ChromeTraceOptions {
@@ -343,7 +384,10 @@ export interface ChromeTraceOptions {
   layout?: 'repeat' | 'median';
   /** The name of a wall-clock run's one event: 'step' (default: `step (wall clock)`), or 'track': `<the run's name> (wall clock)` (a pipeline's stages are not steps). */
   wallClockEvent?: 'step' | 'track';
-  /** How the viewer shows times (ts and dur are µs either way): 'ns' (default) or 'ms'. */
+  /**
+   * How the viewer shows times (ts and dur are µs either way): 'ns' or 'ms'; default 'ms' when the longest timeline
+   * spans 1 ms or more (a model step: a 309 ms step read in ns is 309000000 ns), else 'ns' (a single short kernel).
+   */
   displayTimeUnit?: 'ns' | 'ms';
 }
 
@@ -352,6 +396,13 @@ export interface NamedRun {
   /** The track's name. */
   name: string;
   run: ProfileRun;
+  /**
+   * A timeline of its own: runs with the same `group` go on one process track (pid) named by it, from ts 0, apart from
+   * the runs without one (the main timeline). For a run that did not happen in sequence with the others, e.g. a
+   * denoising step replayed after the loop (stageRuns): laid end to end with the loop's own steps it would count the
+   * step's work twice and lengthen the timeline.
+   */
+  group?: string;
 }
 
 /** Which repeat a run's trace events draw, in words (their `args.shown`). */
@@ -386,12 +437,12 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number, o: { l
         name: d.kernel,
         cat: d.family,
         ph: 'X',
-        ts: t0 + start * 1000,
-        dur: dur * 1000,
+        ts: us(t0 + start * 1000),
+        dur: us(dur * 1000),
         pid,
         tid,
         // 'repeat': dur is that one repeat's ('median': the median itself); median_ms (and gflops) are over all repeats, as in the tables
-        args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, ...(d.choice !== undefined ? { choice: d.choice } : {}), shown, this_run_ms: d.runMs, median_ms: d.ms, repeats: run.repeats, gflops: d.ms ? gflopsOf(d.flops, d.ms) : null },
+        args: { shapes: d.shapes, flops: d.flops, bytes: d.bytes, layer: d.layer, workgroups: d.workgroups, ...(d.choice !== undefined ? { choice: d.choice } : {}), shown, this_run_ms: msOf(d.runMs), median_ms: msOf(d.ms), repeats: run.repeats, gflops: d.ms ? Number(gflopsOf(d.flops, d.ms).toPrecision(4)) : null },
       });
     }
     xs.sort((a, b) => a.ts - b.ts);
@@ -399,7 +450,7 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number, o: { l
     const flops = run.dispatches.reduce((a, d) => a + d.flops, 0);
     const bytes = run.dispatches.reduce((a, d) => a + d.bytes, 0);
     const layer = [...new Set(run.dispatches.map((d) => d.layer))].join(',');
-    xs.push({ name: o.wallName, cat: 'step', ph: 'X', ts: t0, dur: run.totalMs * 1000, pid, tid, args: { shapes: `${run.dispatches.length} dispatches`, flops, bytes, layer, note: run.note } });
+    xs.push({ name: o.wallName, cat: 'step', ph: 'X', ts: us(t0), dur: us(run.totalMs * 1000), pid, tid, args: { shapes: `${run.dispatches.length} dispatches`, flops, bytes, layer, note: run.note } });
   }
   return xs;
 }
@@ -407,34 +458,66 @@ function runEvents(run: ProfileRun, pid: number, tid: number, t0: number, o: { l
 /**
  * Chrome trace JSON (opens in Perfetto / chrome://tracing): the representative repeat of each
  * run (the one whose step time is closest to the median; `args.shown` says so, `args.median_ms`
- * is the dispatch's median over all repeats, as the tables show), one `ph:'X'` event per timed dispatch, `ts`/`dur` in µs, all on pid 1 ("GPU"). Several
- * named runs go one after another, each on its own track (tid). Under wall-clock timing a run
- * is one event for the whole step. Events after the metadata are sorted by `ts`. `otherData.runs[i].timing`
- * is each run's timing; `otherData.timing` is theirs when all agree, else 'mixed'. `opts` (ChromeTraceOptions): the
- * medians end to end instead of one repeat (`layout: 'median'`), wall-clock events named by their track, the display unit.
+ * is the dispatch's median over all repeats, as the tables show), one `ph:'X'` event per timed dispatch, `ts`/`dur` in µs
+ * rounded to the ns, the ms figures of `args` and `otherData` to the ns too (MS_DIGITS), GFLOP/s to 4 significant digits.
+ * Several named runs go one after another (a 10 µs gap), each on its own track (tid), all on pid 1 ("GPU: <adapter>");
+ * runs with a `group` (NamedRun.group) go on a process of their own per group, from ts 0. Under wall-clock timing a run
+ * is one event for the whole step. Events after the metadata are sorted by `ts`. `otherData.runs` (TraceRunData): each
+ * run's timing, step median, sum of dispatch medians, drawn span and peak memory; `otherData.timing` is the runs' timing
+ * when all agree, else 'mixed'. `opts` (ChromeTraceOptions): the medians end to end instead of one repeat
+ * (`layout: 'median'`), wall-clock events named by their track, the display unit.
  */
 export function chromeTrace(runs: ProfileRun | readonly NamedRun[], opts: ChromeTraceOptions = {}): ChromeTrace {
   checkTraceRuns(runs);
   const list: readonly NamedRun[] = Array.isArray(runs) ? runs : [{ name: (runs as ProfileRun).timing === 'gpu-timestamps' ? 'queue (one pass per dispatch)' : 'queue (wall clock)', run: runs as ProfileRun }];
   if (list.length === 0) throw new Error('chromeTrace: no runs');
-  const pid = 1;
   const first = list[0]!.run;
-  const events: TraceEvent[] = [{ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: 1, args: { name: opts.process ?? `GPU: ${first.adapter}` } }];
+  const events: TraceEvent[] = [];
   const xs: TraceEvent[] = [];
-  let t0 = 0;
-  list.forEach(({ name, run }, i) => {
+  // one process per timeline (the main one: runs without a group), each with its own clock from 0
+  const timelines = new Map<string | undefined, { pid: number; t0: number }>();
+  const data: TraceRunData[] = [];
+  list.forEach(({ name, run, group }, i) => {
+    let tl = timelines.get(group);
+    if (!tl) {
+      tl = { pid: timelines.size + 1, t0: 0 };
+      timelines.set(group, tl);
+      events.push({ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid: tl.pid, tid: i + 1, args: { name: group ?? opts.process ?? `GPU: ${first.adapter}` } });
+    }
     const tid = i + 1;
-    events.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid, args: { name } });
-    const ev = runEvents(run, pid, tid, t0, { layout: opts.layout ?? 'repeat', wallName: opts.wallClockEvent === 'track' ? `${name} (wall clock)` : 'step (wall clock)' });
+    events.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid: tl.pid, tid, args: { name } });
+    const ev = runEvents(run, tl.pid, tid, tl.t0, { layout: opts.layout ?? 'repeat', wallName: opts.wallClockEvent === 'track' ? `${name} (wall clock)` : 'step (wall clock)' });
     xs.push(...ev);
-    const end = ev.reduce((m, e) => Math.max(m, e.ts + (e.dur ?? 0)), t0);
-    t0 = end + 10; // a 10 µs gap between runs
+    const end = ev.reduce((m, e) => Math.max(m, e.ts + (e.dur ?? 0)), tl.t0);
+    const begin = ev.reduce((m, e) => Math.min(m, e.ts), end);
+    data.push({
+      name,
+      ...(group !== undefined ? { group } : {}),
+      timing: run.timing,
+      step_median_ms: msOf(run.totalMs)!,
+      dispatch_medians_sum_ms: msOf(stepGpuMs(run)),
+      track_ms: msOf((end - begin) / 1000)!,
+      repeats: run.repeats,
+      warmup: run.warmup,
+      peak_bytes: run.peakBytes,
+      resident_bytes: run.residentBytes,
+      peak_activation_bytes: run.peakBytes - run.residentBytes,
+      ...(run.traceRepeat !== undefined ? { trace_repeat: run.traceRepeat + 1 } : {}),
+    });
+    tl.t0 = us(end + 10); // a 10 µs gap between runs
   });
   xs.sort((a, b) => a.ts - b.ts);
+  const spanUs = Math.max(...[...timelines.values()].map((t) => t.t0 - 10));
   return {
     traceEvents: [...events, ...xs],
-    displayTimeUnit: opts.displayTimeUnit ?? 'ns',
-    otherData: { adapter: first.adapter, timing: new Set(list.map(({ run }) => run.timing)).size > 1 ? 'mixed' : first.timing, date: first.date, runs: list.map(({ name, run }) => ({ name, timing: run.timing, total_ms: run.totalMs, repeats: run.repeats, warmup: run.warmup, peak_bytes: run.peakBytes, ...(run.traceRepeat !== undefined ? { trace_repeat: run.traceRepeat + 1 } : {}) })) },
+    displayTimeUnit: opts.displayTimeUnit ?? (spanUs >= 1000 ? 'ms' : 'ns'),
+    otherData: {
+      adapter: first.adapter,
+      timing: new Set(list.map(({ run }) => run.timing)).size > 1 ? 'mixed' : first.timing,
+      date: first.date,
+      units: 'ts and dur in µs (the Trace Event Format), rounded to the ns; *_ms in ms; *_bytes in bytes',
+      runs: data,
+    },
   };
 }
 

@@ -22,12 +22,16 @@ describe('chromeTrace layout and names', () => {
     expect(m[0]!.args!.median_ms).toBe(0.5);
   });
 
-  it("wallClockEvent 'track' names a wall-clock run's event by its track; displayTimeUnit as asked ('ns' by default)", () => {
+  it("wallClockEvent 'track' names a wall-clock run's event by its track; displayTimeUnit as asked (by default 'ms' from a 1 ms timeline on, else 'ns')", () => {
     const wall: ProfileRun = { ...base, timing: 'wall-clock', repeats: 1, totalMs: 12.5, stepMs: [12.5], dispatches: [d('a', [], null, null, null)] };
     const named = [{ name: 'text encoder (UMT5EncoderModel)', run: wall }, { name: 'VAE decode', run: wall }];
     expect(xs(chromeTrace(named, { wallClockEvent: 'track' })).map((e) => e.name)).toEqual(['text encoder (UMT5EncoderModel) (wall clock)', 'VAE decode (wall clock)']);
     expect(xs(chromeTrace(named)).map((e) => e.name)).toEqual(['step (wall clock)', 'step (wall clock)']);
-    expect(chromeTrace(run).displayTimeUnit).toBe('ns');
-    expect(chromeTrace(run, { displayTimeUnit: 'ms' }).displayTimeUnit).toBe('ms');
+    // run spans 10.5 ms: a step read in ms (session 23 bench review #8: a 309 ms step was shown in ns)
+    expect(chromeTrace(run).displayTimeUnit).toBe('ms');
+    expect(chromeTrace(run, { displayTimeUnit: 'ns' }).displayTimeUnit).toBe('ns');
+    const short: ProfileRun = { ...run, traceRepeat: 0, dispatches: [d('a', [0.5], 0.5, 0, 0.5), d('b', [0.4], 0.4, 0.5, 0.4)] };
+    expect(chromeTrace(short).displayTimeUnit, '0.9 ms: ns').toBe('ns');
+    expect(chromeTrace(short, { displayTimeUnit: 'ms' }).displayTimeUnit).toBe('ms');
   });
 });
