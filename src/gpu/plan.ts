@@ -267,12 +267,29 @@ export function checkBindingOffset(gpu: Gpu, b: Tensor | GPUBuffer, kernel: stri
   if (b.offset % align !== 0) throw new GpuError(`${kernel}: tensor ${b.label} starts at byte ${b.offset} of its buffer, not a multiple of the adapter's minStorageBufferOffsetAlignment ${align}`, 'validation', b.label);
 }
 
-/** A tensor's binding: the whole buffer, or its own range when it is a part of one (Tensor.offset). */
+/**
+ * The byte range a dispatch binds of `b`: a raw buffer whole; a tensor only its own bytes, never the
+ * rest of its buffer. A part of a buffer (Tensor.offset set: a q|k|v plane, an item's rows) is bound as
+ * storageBytes from its offset; a tensor at the start of its buffer (offset unset) as storageBytes rounded
+ * up to 16 (what an Allocator buffer of its own holds, so a vec4 kernel sees the same arrayLength), within
+ * the buffer. The latter matters for the shared activation buffers (PooledActivations): a tensor in one
+ * is as small as itself, while its buffer is sized for the largest activation sharing it. Binding the whole
+ * buffer bound that largest size, past maxStorageBufferBindingSize on Wan's 146 MiB slot (the text
+ * embedder's [2,512,1536] output bound as 146 MiB: Dawn's uncaptured 'Binding size (153354240) of
+ * [Buffer "shared.0"]'), while the plan's own check (`bound`) saw the tensor's size. Both read this.
+ */
+export function bindRange(b: Tensor | GPUBuffer): { buffer: GPUBuffer; offset: number; size: number } {
+  if (!('buffer' in b)) return { buffer: b, offset: 0, size: b.size };
+  const bytes = storageBytes(b.size, b.dtype);
+  if (b.offset !== undefined) return { buffer: b.buffer, offset: b.offset, size: bytes };
+  return { buffer: b.buffer, offset: 0, size: Math.min(Math.ceil(bytes / 16) * 16, b.buffer.size ?? Infinity) };
+}
+
+/** A storage binding of `b`: the range bindRange gives, its offset checked against the adapter's alignment. */
 function bufferBinding(gpu: Gpu, b: Tensor | GPUBuffer, kernel: string): GPUBufferBinding {
-  if (!('buffer' in b)) return { buffer: b };
-  if (b.offset === undefined) return { buffer: b.buffer };
   checkBindingOffset(gpu, b, kernel);
-  return { buffer: b.buffer, offset: b.offset, size: storageBytes(b.size, b.dtype) };
+  const r = bindRange(b);
+  return { buffer: r.buffer, offset: r.offset, size: r.size };
 }
 
 /** Records dispatches; `run` replays them. Ops call `plan.record(...)`. */
@@ -407,14 +424,10 @@ export class Plan {
     d.bytes = w.bytesFixed + w.bytesPerKey * keys;
   }
 
-  /** The storage bindings of `a`: tensors as their exact byte range (a slice at its offset), raw buffers whole. */
+  /** The storage bindings of `a`, as the bind group binds them (bindRange): tensors their own byte range, raw buffers whole. */
   private bindings(a: RecordArgs): Bound[] {
     const first = a.uniforms ? 1 : 0;
-    return a.buffers.map((b, i) => {
-      const write = a.spec.bindings[first + i] === 'rw';
-      if ('buffer' in b) return { buffer: b.buffer, offset: b.offset ?? 0, size: storageBytes(b.size, b.dtype), write };
-      return { buffer: b, offset: 0, size: b.size, write };
-    });
+    return a.buffers.map((b, i) => ({ ...bindRange(b), write: a.spec.bindings[first + i] === 'rw' }));
   }
 
   /** `rope@blocks.0.attn1`: the kernel and layer of a dispatch being recorded, for messages. */
@@ -465,6 +478,14 @@ export class Plan {
     if (a.keyFold) checkDevice(this.gpu, a.keyFold.buffer, where);
     const overflow = countOverflow(this.gpu, a, where);
     if (overflow) throw new LimitError(`${describeOverflow(overflow)}: ${REDUCE_SIZE}`);
+    // every binding the bind group will hold, against the limit, before any GPU object is made
+    const bound = this.bindings(a);
+    const limit = this.gpu.limits.maxStorageBufferBindingSize;
+    for (const [i, b] of bound.entries()) {
+      const t = a.buffers[i]!;
+      const what = 'buffer' in t && t.label !== b.buffer.label ? `${t.label} (in buffer ${b.buffer.label})` : b.buffer.label;
+      if (b.size > limit) throw new GpuError(`${where}: binds ${fmtBytes(b.size)} of ${what}, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}: use fewer frames, a smaller resolution or dtype: 'f16'`, 'out-of-memory', this.layerOf(a));
+    }
     const k = this.kernel(a.spec, a.variant);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
@@ -486,11 +507,6 @@ export class Plan {
     a.buffers.forEach((b, i) => {
       if (a.spec.bindings[first + i] === 'rw' && 'buffer' in b) output = b;
     });
-    const bound = this.bindings(a);
-    const limit = this.gpu.limits.maxStorageBufferBindingSize;
-    for (const b of bound) {
-      if (b.size > limit) throw new GpuError(`${k.key}@${layer}: binds ${fmtBytes(b.size)} of ${b.buffer.label}, above the adapter's maxStorageBufferBindingSize of ${fmtBytes(limit)}: use fewer frames, a smaller resolution or dtype: 'f16'`, 'out-of-memory', layer);
-    }
     const bindGroup = this.gpu.device.createBindGroup({ label: `${k.key}@${layer}`, layout: k.layout, entries });
     const d: Dispatch = {
       kernel: k.key,
