@@ -16,7 +16,7 @@ import { randn } from '../random.js';
 import { parseVaeConfig, vaeDecoderKeys } from '../vae/config.js';
 import { loadVae, type Vae } from '../vae/vae.js';
 import { UsageError, type FlagSpec, type Parsed } from './args.js';
-import { isQuiet, plural } from './progress.js';
+import { isQuiet, plural, progressBar } from './progress.js';
 import { checkPathFlags } from './paths.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { maxMemory } from './outputs.js';
@@ -53,7 +53,10 @@ export interface VaeBenchResult {
   min_ms: number;
   max_ms: number;
   dispatches: number;
+  /** GPU bytes at the peak: weight_bytes + peak_activation_bytes, as peak_bytes in every bench --json (it was the activations alone here). */
   peak_bytes: number;
+  /** The decode's own buffers (activations, the Wan decoder's causal caches) at their peak (VaeStats.peakBytes). */
+  peak_activation_bytes: number;
   weight_bytes: number;
   check: { finite: boolean; deterministic: boolean; banded_max_rel_err: number | null };
 }
@@ -102,6 +105,26 @@ export function checkVaeFlags(p: Parsed): void {
   maxMemory(p); // a bad --max-memory (or TESSERA_MAX_GPU_MEMORY) before the GPU is acquired
 }
 
+/**
+ * bench vae's progress (progressBar on stderr: a bar on a terminal, else plain lines; nothing with --quiet): "decodes
+ * done/total" over the check's decodes and the timed ones, at most a line a second off a terminal (the first and the
+ * last always), and inside a decode what it is and its `unit` (frames or images) done ("decodes 3/13  timed decode 1/10:
+ * frames 4/9"), off a terminal only once a decode has gone DETAIL_EVERY_S without a line. `decode(what, run)` runs one
+ * decode, `run` given the onProgress hook to pass to Vae.decode, and counts it done when it resolves.
+ */
+export function vaeBenchProgress(total: number, unit: 'frames' | 'images'): { decode<T>(what: string, run: (onProgress: (done: number, of: number) => void) => Promise<T>): Promise<T>; done(): void } {
+  const bar = progressBar('decodes', { plainEvery: 1 });
+  let finished = 0;
+  return {
+    async decode(what, run) {
+      const r = await run((d, of) => bar.update(finished, total, `${what}: ${unit} ${d}/${of}`));
+      bar.update(++finished, total);
+      return r;
+    },
+    done: () => bar.done(),
+  };
+}
+
 /** Times the VAE decode `p` asks for; the caller has checked its flags (checkVaeFlags) before acquiring `gpu`. */
 export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeats: number; json: boolean }): Promise<VaeBenchResult> {
   const preset = p['vae-preset'] as string | undefined;
@@ -128,13 +151,18 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
     const plan = vae.plan(shape);
     const latents = { data: randn(shape.reduce((a, b) => a * b, 1), 7), shape };
     log(`vae ${preset ?? dir} (${vae.config.raw['_class_name']}, ${vae.dtype}) latents [${shape.join(',')}] → sample [${plan.outShape.join(',')}], ${plural(plan.bands, 'row band')}; checking…`);
-    const a = await vae.decode(latents);
-    const b = await vae.decode(latents);
+    // progress on stderr, one count over the check's decodes and the timed ones (a Wan decode at 480p takes most of a
+    // minute on a CPU adapter: bench vae said nothing for minutes, user23 #3), with the frames of the decode under way
+    const checks = height >= 2 ? 3 : 2;
+    const bar = vaeBenchProgress(checks + c.repeats, shape.length === 5 ? 'frames' : 'images');
+    const decode = (what: string, opts: { bands?: number } = {}) => bar.decode(what, (onProgress) => vae.decode(latents, { ...opts, onProgress }));
+    const a = await decode('check decode 1');
+    const b = await decode('check decode 2 (bit-identical rerun)');
     const finite = a.data.every(Number.isFinite);
     const deterministic = a.data.every((v, i) => Object.is(v, b.data[i]));
     let banded: number | null = null;
     if (height >= 2) {
-      const t = await vae.decode(latents, { bands: 2 });
+      const t = await decode('check decode 3 (2 row bands)', { bands: 2 });
       let d = 0;
       let m = 0;
       a.data.forEach((v, i) => {
@@ -144,6 +172,7 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
       banded = d / m;
     }
     if (!finite || !deterministic || (banded !== null && banded > 1e-5)) {
+      bar.done();
       throw new Error(`bench vae: the decode failed its check (finite ${finite}, bit-identical rerun ${deterministic}, 2 bands vs 1 max rel err ${banded}): no time reported`);
     }
     const times: number[] = [];
@@ -151,12 +180,13 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
     let stats = vae.lastStats!;
     for (let i = 0; i < c.repeats; i++) {
       const c0 = process.cpuUsage();
-      await vae.decode(latents);
+      await decode(`timed decode ${i + 1}/${c.repeats}`);
       const u = process.cpuUsage(c0);
       cpu.push((u.user + u.system) / 1e6);
       stats = vae.lastStats!;
       times.push(stats.seconds);
     }
+    bar.done();
     const sorted = [...times].sort((x, y) => x - y);
     return {
       bench: 'vae',
@@ -176,7 +206,8 @@ export async function runVaeBench(gpu: Gpu, p: Parsed, c: { dtype: DType; repeat
       min_ms: sorted[0]! * 1000,
       max_ms: sorted[sorted.length - 1]! * 1000,
       dispatches: stats.dispatches,
-      peak_bytes: stats.peakBytes,
+      peak_bytes: stats.weightBytes + stats.peakBytes,
+      peak_activation_bytes: stats.peakBytes,
       weight_bytes: stats.weightBytes,
       check: { finite, deterministic, banded_max_rel_err: banded },
     };
@@ -189,5 +220,5 @@ export function printVaeResult(r: VaeBenchResult, json: boolean): void {
   if (json) return;
   console.log(`${r.label}  [${r.vae}, ${r.dtype}, ${r.adapter}; checked: finite, bit-identical rerun, 2 bands vs 1 ${r.check.banded_max_rel_err === null ? 'n/a' : r.check.banded_max_rel_err.toExponential(2)}]`);
   console.log(`  sample [${r.sample.join(',')}]: median ${r.median_ms.toFixed(1)} ms per decode (${(r.median_cpu_ms / 1000).toFixed(2)} CPU-s; min ${r.min_ms.toFixed(1)}, max ${r.max_ms.toFixed(1)}, ${plural(r.repeats, 'repeat')}), ${r.dispatches} dispatches`);
-  console.log(`  memory: peak ${fmtBytes(r.peak_bytes)} activations + caches, weights ${fmtBytes(r.weight_bytes)}; ${plural(r.bands, 'row band')} of ${r.band_rows.join('/')} latent row${r.band_rows.every((n) => n === 1) ? '' : 's'}, largest binding ${fmtBytes(r.largest_binding)} of ${fmtBytes(r.max_binding)}`);
+  console.log(`  memory: peak ${fmtBytes(r.peak_bytes)} = weights ${fmtBytes(r.weight_bytes)} + activations and caches ${fmtBytes(r.peak_activation_bytes)}; ${plural(r.bands, 'row band')} of ${r.band_rows.join('/')} latent row${r.band_rows.every((n) => n === 1) ? '' : 's'}, largest binding ${fmtBytes(r.largest_binding)} of ${fmtBytes(r.max_binding)}`);
 }
