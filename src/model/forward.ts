@@ -138,13 +138,13 @@ export const SAMPLING_NAMES: SamplingNames = { latents: 'latents', text: 'encode
 
 /**
  * Latents [B, C, (F,) H, W] for sampling `c`: the family's rank and in_channels, and an out_channels the sampler can
- * read (in_channels, or 2× for a learned sigma). @throws InputError naming the latents (`names.latents`) or out_channels.
+ * read (in_channels, or 2× for a learned sigma). @throws InputError naming the latents (`names.latents`, also in `option`) or out_channels.
  */
 export function checkSamplingLatents(c: ModelConfig, shape: readonly number[], names: SamplingNames = SAMPLING_NAMES): void {
   const C = c.inChannels;
   const rank = c.family === 'dit' ? 4 : 5;
-  if (shape.length !== rank) throw new InputError(`${names.latents}: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`);
-  if (shape[1] !== C) throw new InputError(`${names.latents}: expected ${C} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`);
+  if (shape.length !== rank) throw new InputError(`${names.latents}: expected ${rank === 5 ? '[B, C, F, H, W]' : '[B, C, H, W]'} (${rank} dims) for a ${c.family} model, found [${shape.join(',')}]`, { option: names.latents });
+  if (shape[1] !== C) throw new InputError(`${names.latents}: expected ${C} channels (transformer config in_channels), found ${shape[1]} in [${shape.join(',')}]`, { option: names.latents });
   if (c.outChannels !== C && c.outChannels !== 2 * C) throw new InputError(`model out_channels ${c.outChannels} must be in_channels ${C} (a noise prediction) or 2×${C} (learned sigma) to sample from it`);
 }
 
@@ -153,22 +153,22 @@ export function checkSamplingLatents(c: ModelConfig, shape: readonly number[], n
  * the text embeddings [B, L, text_dim / caption_channels] (under guidance the transformer sees the [cond; uncond] batch
  * the caller never built, so they are checked against the latents), the negative ones of the text's batch and width
  * (any length L': WanPipeline runs cond and uncond as separate transformer calls), a DiT's class label count. What is
- * not given is not checked. @throws InputError naming the tensor (`names`), its shape and the one expected.
+ * not given is not checked. @throws InputError naming the tensor (`names`; also in `option`), its shape and the one expected.
  */
 export function checkSamplingConditioning(c: ModelConfig, s: { latents: readonly number[]; text?: readonly number[]; negText?: readonly number[]; classLabels?: number }, names: SamplingNames = SAMPLING_NAMES): void {
   const shape = s.latents;
   const B = shape[0]!;
   if (c.family === 'dit') {
-    if (s.classLabels !== undefined && s.classLabels !== B) throw new InputError(`${names.classLabels}: expected ${B} class ids (batch of ${names.latents}), found ${s.classLabels}`);
+    if (s.classLabels !== undefined && s.classLabels !== B) throw new InputError(`${names.classLabels}: expected ${B} class ids (batch of ${names.latents}), found ${s.classLabels}`, { option: names.classLabels });
     return;
   }
   const [width, key] = c.family === 'wan' ? [c.textDim, 'text_dim'] : [c.captionChannels, 'caption_channels'];
   const text = s.text;
   if (text && (text.length !== 3 || text[0] !== B || text[2] !== width)) {
-    throw new InputError(`${names.text}: expected [${B}, L, ${width}] (batch of ${names.latents} [${shape.join(',')}], config ${key}), found [${text.join(',')}]`);
+    throw new InputError(`${names.text}: expected [${B}, L, ${width}] (batch of ${names.latents} [${shape.join(',')}], config ${key}), found [${text.join(',')}]`, { option: names.text });
   }
   const neg = s.negText;
   if (text && neg && (neg.length !== 3 || neg[0] !== text[0] || neg[2] !== text[2])) {
-    throw new InputError(`${names.negText}: expected [${text[0]}, L', ${text[2]}] (the batch and width of ${names.text} [${text.join(',')}]; any length L'), found [${neg.join(',')}]`);
+    throw new InputError(`${names.negText}: expected [${text[0]}, L', ${text[2]}] (the batch and width of ${names.text} [${text.join(',')}]; any length L'), found [${neg.join(',')}]`, { option: names.negText });
   }
 }

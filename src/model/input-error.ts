@@ -8,8 +8,9 @@ import type { Gpu } from '../gpu/device.js';
  * preset; the message names the tensor or argument and what was expected. name 'InputError', code 'ERR_INPUT'
  * (subclasses: DtypeUnsupportedError 'ERR_DTYPE_UNSUPPORTED', RopeLimitError 'ERR_ROPE_LIMIT'; the README lists
  * every error class's code). `option`: the option or tensor at fault, where the check names one in a field —
- * the option checks (an unknown option name, signal, gpu, dtype, acquireGpu's options, generate()'s options and
- * tensors); other refusals name it in the message only (undefined here).
+ * the option checks (an unknown option name, signal, gpu, dtype, acquireGpu's options, generate()'s and
+ * Pipeline.generate's options and tensors, forward()'s inputs, encodeGif's and writeMp4Ffmpeg's fps); it is the
+ * name the message starts with. Other refusals name it in the message only (undefined here).
  */
 export class InputError extends Error {
   override name = 'InputError';

@@ -372,23 +372,23 @@ export class DiffusionModel {
     const rank = want5 ? 5 : 4;
     const layout = want5 ? '[B, C, F, H, W]' : '[B, C, H, W]';
     checkTensorData('hidden_states', hs, `${layout} latents`);
-    if (hs.shape.length !== rank) throw new InputError(`hidden_states: expected ${layout} (${rank} dims), found [${hs.shape.join(',')}]`);
+    if (hs.shape.length !== rank) throw new InputError(`hidden_states: expected ${layout} (${rank} dims), found [${hs.shape.join(',')}]`, { option: 'hidden_states' });
     const [B, C] = hs.shape as [number, number];
-    if (C !== c.inChannels) throw new InputError(`hidden_states: expected ${c.inChannels} channels (config in_channels), found ${C}`);
+    if (C !== c.inChannels) throw new InputError(`hidden_states: expected ${c.inChannels} channels (config in_channels), found ${C}`, { option: 'hidden_states' });
     checkLatentGrid(c, 'hidden_states', hs.shape);
     const t: unknown = inputs.timestep;
     // Wan's and DiT's time embedding broadcasts a 1-element timestep over the batch in diffusers; Latte's adaLN-single does not
     const broadcast = c.family !== 'latte' && B > 1;
     const perItem = `one per batch item${broadcast ? ', or 1 for the whole batch' : ''}`;
-    if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (${perItem}; numbers or bigint), got ${kindOf(t)}`);
+    if (t !== undefined && !isList(t)) throw new InputError(`timestep: expected a list of ${B} values (${perItem}; numbers or bigint), got ${kindOf(t)}`, { option: 'timestep' });
     if (!t || (t.length !== B && !(broadcast && t.length === 1))) {
       const latte = c.family === 'latte' && B > 1 && t?.length === 1 ? ": Latte does not broadcast one timestep over the batch (diffusers' LatteTransformer3DModel fails on it)" : '';
-      throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (${perItem}), found ${t?.length ?? 0}${latte}`);
+      throw new InputError(`timestep: expected ${B} value${B === 1 ? '' : 's'} (${perItem}), found ${t?.length ?? 0}${latte}`, { option: 'timestep' });
     }
     for (let i = 0; i < t.length; i++) {
       const v = t[i];
       if (typeof v === 'bigint' || (typeof v === 'number' && Number.isFinite(v))) continue;
-      throw new InputError(`timestep: value at index ${i} is not ${typeof v === 'number' ? 'finite' : 'a number'} (${shown(v)})`);
+      throw new InputError(`timestep: value at index ${i} is not ${typeof v === 'number' ? 'finite' : 'a number'} (${shown(v)})`, { option: 'timestep' });
     }
     checkFinite('hidden_states', hs.data);
     checkF16Range('hidden_states', hs.data, this.dtype);
@@ -399,14 +399,14 @@ export class DiffusionModel {
       const key = c.family === 'wan' ? 'text_dim' : 'caption_channels';
       checkTensorData('encoder_hidden_states', e, `[B, L, ${width}] text embeddings`);
       if (e.shape.length !== 3 || e.shape[0] !== B || e.shape[2] !== width) {
-        throw new InputError(`encoder_hidden_states: expected [${B}, L, ${width}] (batch of hidden_states, config ${key}), found [${e.shape.join(',')}]`);
+        throw new InputError(`encoder_hidden_states: expected [${B}, L, ${width}] (batch of hidden_states, config ${key}), found [${e.shape.join(',')}]`, { option: 'encoder_hidden_states' });
       }
       checkFinite('encoder_hidden_states', e.data);
       checkF16Range('encoder_hidden_states', e.data, this.dtype);
       textShape = e.shape;
     } else {
       const y = inputs.class_labels;
-      if (y === undefined) throw new InputError(`class_labels: expected ${B} class ids, found 0`);
+      if (y === undefined) throw new InputError(`class_labels: expected ${B} class ids, found 0`, { option: 'class_labels' });
       checkClassIds(y, B, c.numClasses, 'batch of hidden_states');
     }
     return { batch: B, latentShape: hs.shape, textShape };
@@ -669,9 +669,10 @@ export class DiffusionModel {
   }
 }
 
-function checkFinite(name: string, a: Float32Array): void {
+/** Refuses a NaN or ±Infinity in input tensor `name`'s values. @throws InputError naming `name` (also in `option`) and the flat index. */
+export function checkFinite(name: string, a: Float32Array): void {
   for (let i = 0; i < a.length; i++) {
-    if (!Number.isFinite(a[i]!)) throw new InputError(`${name}: value at flat index ${i} is not finite (${a[i]})`);
+    if (!Number.isFinite(a[i]!)) throw new InputError(`${name}: value at flat index ${i} is not finite (${a[i]})`, { option: name });
   }
 }
 
@@ -679,12 +680,12 @@ function checkFinite(name: string, a: Float32Array): void {
  * For f16 storage, refuses an input tensor holding a value beyond ±65504 (on the GPU it would be
  * Infinity, and the error would blame the first layer that read it), before any GPU work; as
  * checkWeightValues does for weights. No-op for f32.
- * @throws InputError naming `name`, the value and its flat index.
+ * @throws InputError naming `name` (also in `option`), the value and its flat index.
  */
 export function checkF16Range(name: string, a: Float32Array, dtype: DType): void {
   if (dtype !== 'f16') return;
   for (let i = 0; i < a.length; i++) {
-    if (Math.abs(a[i]!) > 65504) throw new InputError(`${name}: value ${a[i]} at flat index ${i} is outside the f16 range (±65504): use dtype: 'f32'`);
+    if (Math.abs(a[i]!) > 65504) throw new InputError(`${name}: value ${a[i]} at flat index ${i} is outside the f16 range (±65504): use dtype: 'f32'`, { option: name });
   }
 }
 
@@ -692,7 +693,7 @@ export function checkF16Range(name: string, a: Float32Array, dtype: DType): void
  * The latents' grid against the model: frames×height×width divisible by the patch size, Latte's
  * video_length, Wan's rope_max_seq_len. On the shape alone (no data), so forward's validate(), generate()
  * before it allocates the noise, and the memory estimate share it; `name` is the tensor or argument the
- * messages name. `shape` has the family's rank ([B, C, F, H, W], a DiT [B, C, H, W]). @throws InputError.
+ * messages name (and InputError's `option`). `shape` has the family's rank ([B, C, F, H, W], a DiT [B, C, H, W]). @throws InputError.
  */
 export function checkLatentGrid(c: ModelConfig, name: string, shape: readonly number[]): void {
   const video = c.family !== 'dit';
@@ -700,10 +701,10 @@ export function checkLatentGrid(c: ModelConfig, name: string, shape: readonly nu
   const [F, H, W] = (video ? shape.slice(2) : [1, ...shape.slice(2)]) as [number, number, number];
   if (F % pt || H % ph || W % pw) {
     // a DiT has no frames and one patch_size: say it in its own terms
-    throw new InputError(video ? `${name}: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `${name}: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`);
+    throw new InputError(video ? `${name}: frames×height×width ${F}×${H}×${W} must be divisible by the patch size ${pt}×${ph}×${pw}` : `${name}: height×width ${H}×${W} must be divisible by the patch size ${ph} (config patch_size)`, { option: name });
   }
   if (c.family === 'latte' && F > 1 && F !== c.videoLength) {
-    throw new InputError(`${name}: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`);
+    throw new InputError(`${name}: Latte adds a temporal position embedding of video_length=${c.videoLength} frames; found ${F} frames (use ${c.videoLength} or 1)`, { option: name });
   }
   if (c.family === 'wan') checkRopeGrid(c, name, shape, [F, H, W]);
 }
@@ -711,18 +712,18 @@ export function checkLatentGrid(c: ModelConfig, name: string, shape: readonly nu
 /**
  * Checks that `t` is a TensorData: `{ data: Float32Array, shape: number[] }`, shape of integers ≥ 1
  * whose product is data.length (the rank and sizes are the caller's to check).
- * @throws InputError naming `name`: missing (`what` says what it holds), not such an object, data of
+ * @throws InputError naming `name` (also in `option`): missing (`what` says what it holds), not such an object, data of
  *   another type ("expected a Float32Array, got a Float64Array"), a bad shape, a count mismatch.
  */
 export function checkTensorData(name: string, t: unknown, what: string): asserts t is TensorData {
-  if (t === undefined || t === null) throw new InputError(`${name}: missing (${what})`);
+  if (t === undefined || t === null) throw new InputError(`${name}: missing (${what})`, { option: name });
   const o = t as { data?: unknown; shape?: unknown };
-  if (typeof t !== 'object' || ArrayBuffer.isView(t) || Array.isArray(t)) throw new InputError(`${name}: expected { data: Float32Array, shape: number[] } (${what}), got ${kindOf(t)}`);
-  if (!(o.data instanceof Float32Array)) throw new InputError(`${name}: expected data as a Float32Array, got ${o.data === undefined ? 'no data' : kindOf(o.data)}${ArrayBuffer.isView(o.data) || Array.isArray(o.data) ? ' (Float32Array.from converts it)' : ''}`);
+  if (typeof t !== 'object' || ArrayBuffer.isView(t) || Array.isArray(t)) throw new InputError(`${name}: expected { data: Float32Array, shape: number[] } (${what}), got ${kindOf(t)}`, { option: name });
+  if (!(o.data instanceof Float32Array)) throw new InputError(`${name}: expected data as a Float32Array, got ${o.data === undefined ? 'no data' : kindOf(o.data)}${ArrayBuffer.isView(o.data) || Array.isArray(o.data) ? ' (Float32Array.from converts it)' : ''}`, { option: name });
   const shape = o.shape;
-  if (!Array.isArray(shape)) throw new InputError(`${name}: expected shape as a list of dims, got ${shape === undefined ? 'no shape' : kindOf(shape)}`);
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be ≥ 1, found ${shown(shape)}`);
-  if (o.data.length !== shape.reduce((a: number, b: number) => a * b, 1)) throw new InputError(`${name}: ${o.data.length} values for shape [${shape.join(',')}], which needs ${shape.reduce((a: number, b: number) => a * b, 1)}`);
+  if (!Array.isArray(shape)) throw new InputError(`${name}: expected shape as a list of dims, got ${shape === undefined ? 'no shape' : kindOf(shape)}`, { option: name });
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`${name}: every dim must be ≥ 1, found ${shown(shape)}`, { option: name });
+  if (o.data.length !== shape.reduce((a: number, b: number) => a * b, 1)) throw new InputError(`${name}: ${o.data.length} values for shape [${shape.join(',')}], which needs ${shape.reduce((a: number, b: number) => a * b, 1)}`, { option: name });
 }
 
 /** A list input's values (timestep, class_labels): an array or typed array, else null. */
@@ -734,18 +735,18 @@ function isList(v: unknown): v is ArrayLike<unknown> {
  * Checks DiT class ids: `B` integers (numbers or bigint, e.g. a BigInt64Array as diffusers' int64
  * class_labels) in 0…numClasses (numClasses: the null class of guidance). Returns them as numbers.
  * `of` says where B comes from, for the count message.
- * @throws InputError naming class_labels and the value and index at fault.
+ * @throws InputError naming class_labels (also in `option`) and the value and index at fault.
  */
 export function checkClassIds(y: unknown, B: number, numClasses: number, of: string): number[] {
-  if (!isList(y)) throw new InputError(`class_labels: expected a list of ${B} class ids (numbers or bigint), got ${kindOf(y)}`);
-  if (y.length !== B) throw new InputError(`class_labels: expected ${B} class ids (${of}), found ${y.length}`);
+  if (!isList(y)) throw new InputError(`class_labels: expected a list of ${B} class ids (numbers or bigint), got ${kindOf(y)}`, { option: 'class_labels' });
+  if (y.length !== B) throw new InputError(`class_labels: expected ${B} class ids (${of}), found ${y.length}`, { option: 'class_labels' });
   const ids: number[] = [];
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
     const range = `expected 0…${numClasses} (${numClasses} = the null class used for guidance)`;
-    if (typeof v !== 'number' && typeof v !== 'bigint') throw new InputError(`class_labels: value ${shown(v)} at index ${i} is not a number: ${range}`);
-    if (typeof v === 'number' && !Number.isInteger(v)) throw new InputError(`class_labels: value ${shown(v)} at index ${i} is not an integer: ${range}`);
-    if (v < 0 || v > numClasses) throw new InputError(`class_labels: value ${shown(v)} at index ${i} is out of range: ${range}`);
+    if (typeof v !== 'number' && typeof v !== 'bigint') throw new InputError(`class_labels: value ${shown(v)} at index ${i} is not a number: ${range}`, { option: 'class_labels' });
+    if (typeof v === 'number' && !Number.isInteger(v)) throw new InputError(`class_labels: value ${shown(v)} at index ${i} is not an integer: ${range}`, { option: 'class_labels' });
+    if (v < 0 || v > numClasses) throw new InputError(`class_labels: value ${shown(v)} at index ${i} is out of range: ${range}`, { option: 'class_labels' });
     ids.push(Number(v));
   }
   return ids;

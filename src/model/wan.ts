@@ -58,7 +58,7 @@ export function ropeGrid(c: WanConfig, fhw: readonly number[]): { grid: number[]
  * Refuses latents whose grid after patching is longer than rope_max_seq_len on any axis: diffusers'
  * WanRotaryPosEmbed builds rope_max_seq_len positions per axis and slices frames, height and width
  * from them, so a longer axis fails there; tessera computes its table per grid and would otherwise
- * run what diffusers cannot. `name` is the tensor's name in the message; `fhw` the latent frames,
+ * run what diffusers cannot. `name` is the tensor's name in the message and the error's `option`; `fhw` the latent frames,
  * height and width (each divisible by the patch).
  * @throws RopeLimitError (an InputError) `NAME: [shape] gives a grid of F×H×W …, beyond config.json's rope_max_seq_len R in AXIS: …`.
  */
@@ -71,6 +71,7 @@ export function checkRopeGrid(c: WanConfig, name: string, shape: readonly number
       `rope_max_seq_len ${R} in ${over.join(' and ')}: the 3-D RoPE has ${R} positions per axis (diffusers' WanRotaryPosEmbed); ` +
       `use latents of at most ${c.patch.map((p) => p * R).join('×')} frames×height×width, or raise rope_max_seq_len in config.json`,
     over,
+    name,
   );
 }
 

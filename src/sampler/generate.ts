@@ -11,14 +11,14 @@
 // their projection and every block's cross-attention K/V computed once (the model's prepare plan); per
 // step the host writes the timestep and reads one 4-byte non-finite flag. The final latents are
 // read once at the end.
-import { checkClassIds, checkF16Range, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
+import { checkClassIds, checkF16Range, checkFinite, checkLatentGrid, checkTensorData, InputError, shown, type DiffusionModel, type ExclusiveModel, type ForwardInputs, type TensorData } from '../model/model.js';
 import { checkOptionNames, checkSignal, throwIfAborted } from '../model/options.js';
 import { GpuError, gpuWait, withErrorScopes } from '../gpu/device.js';
 import { blockEnds, compilePlans, Pace, Plan, submitParts, type Dispatch } from '../gpu/plan.js';
 import { Allocator, fmtBytes, readTensor, writeTensor, type Tensor } from '../gpu/tensor.js';
 import { DryAllocator } from '../gpu/memory-plan.js';
 import { bindingLimit, LimitError } from '../model/memory.js';
-import { checkSamplingConditioning, checkSamplingLatents } from '../model/forward.js';
+import { checkSamplingConditioning, checkSamplingLatents, SAMPLING_NAMES } from '../model/forward.js';
 import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { callHook, hookQueue, type Hook } from '../hook.js';
@@ -119,7 +119,9 @@ export interface GenerateOptions {
   /**
    * Where the scheduler config's ignored-keys warning and the unused negative text's note (`note:
    * negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1
-   * to use them`) go (default console.warn), after the checks (not for a refused call). A promise it returns is
+   * to use them`) go (default console.warn), after the checks (not for a refused call). The ignored-keys warning is
+   * said once per model and distinct line: a later call on the same loaded model with the same config says nothing
+   * (a model loaded again says it again); the negative-text note, which depends on the call's own options, every time. A promise it returns is
    * awaited before any GPU work; one that throws or rejects fails the run (`generate: onWarning failed: …`).
    */
   onWarning?: Hook<[line: string]>;
@@ -208,7 +210,7 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
     if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`, { option: 'shift' });
     const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
     // (an unsupported class is schedulerFromConfig's refusal)
-    if (refusesShift(named)) throw new InputError(shiftRefusal(named, { file, choose: "scheduler: 'flow-match-euler'" }));
+    if (refusesShift(named)) throw new InputError(shiftRefusal(named, { file, choose: "scheduler: 'flow-match-euler'" }), { option: 'shift' });
   }
   return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file, warn: o.onWarning });
 }
@@ -249,6 +251,18 @@ export function negativeUnusedNote(name: string, guidance: number): string {
   return `note: ${name} unused: guidance_scale ${guidance} ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use ${name === 'negative_prompt' ? 'it' : 'them'}`;
 }
 
+/** The ignored-keys lines each model has said (GenerateOptions.onWarning: once per model and line). */
+const said = new WeakMap<DiffusionModel, Set<string>>();
+
+/** True the first time `line` is said for `model` (and records it), false after. */
+function firstSaying(model: DiffusionModel, line: string): boolean {
+  let lines = said.get(model);
+  if (!lines) said.set(model, (lines = new Set()));
+  if (lines.has(line)) return false;
+  lines.add(line);
+  return true;
+}
+
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   checkOptionNames(o, OPTION_NAMES, 'generate', '{ scheduler, num_inference_steps, seed, shape, encoder_hidden_states }', { dtype: 'loadModel', maxMemory: 'loadModel' });
@@ -257,13 +271,13 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const given = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   checkOptionNames(given, family.names, `generate for a ${model.family} model`, '', family.elsewhere);
   if (o.seed !== undefined) checkSeed(o.seed);
-  // two names for one input: refused rather than one silently winning
+  // two names for one input: refused rather than one silently winning (`option`: diffusers' second name, given besides the first)
   for (const [a, b] of [['encoder_hidden_states', 'prompt_embeds'], ['negative_encoder_hidden_states', 'negative_prompt_embeds']] as const) {
-    if (o[a] !== undefined && o[b] !== undefined) throw new InputError(`${a} and ${b} are the same input (diffusers' two names for it): give one`);
+    if (o[a] !== undefined && o[b] !== undefined) throw new InputError(`${a} and ${b} are the same input (diffusers' two names for it): give one`, { option: b });
   }
   if (o.latents !== undefined && o.shape !== undefined) {
     const same = Array.isArray(o.shape) && o.latents?.shape && o.shape.length === o.latents.shape.length && o.shape.every((d, i) => d === o.latents!.shape[i]);
-    if (!same) throw new InputError(`latents [${o.latents?.shape?.join(',')}] and shape ${shown(o.shape)} disagree: shape is for seeded noise; give latents or shape`);
+    if (!same) throw new InputError(`latents [${o.latents?.shape?.join(',')}] and shape ${shown(o.shape)} disagree: shape is for seeded noise; give latents or shape`, { option: 'shape' });
   }
   const guidance = o.guidance_scale ?? 1;
   if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`, { option: 'guidance_scale' });
@@ -276,21 +290,23 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   // a count the schedule cannot run is a StepCountError (maxSteps where known), as Pipeline.generate throws it
   const program: StepProgram = spec.setTimesteps(steps);
   for (const k of ['onStep', 'onWarning', 'onStepProfile', 'onBlock'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
-  if (ignoredLine !== undefined) void (o.onWarning ?? console.warn)(ignoredLine);
+  if (ignoredLine !== undefined && firstSaying(model, ignoredLine)) void (o.onWarning ?? console.warn)(ignoredLine);
   checkSignal(o.signal);
   // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
   // any host array of its size (randn of 81×4800×8320 latents was a RangeError)
   if (o.latents) checkTensorData('latents', o.latents, 'initial noise');
   else {
-    if (!o.shape) throw new InputError('no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise');
+    if (!o.shape) throw new InputError('latents: missing; give `latents`, or `shape` (with `seed`) for seeded noise', { option: 'latents' });
     if (!Array.isArray(o.shape) || !o.shape.every((d) => Number.isInteger(d) && d >= 1)) throw new InputError(`shape: a list of positive integers, got ${shown(o.shape)}`, { option: 'shape' });
   }
   const shape = o.latents ? o.latents.shape : o.shape!;
   const cfg = guidance > 1;
   // the shapes as tessera generate --model checks them from an inputs file's header before loading (one check,
-  // src/model/forward.ts); named `latents` here (the transformer's own check would call them hidden_states)
-  checkSamplingLatents(model.config, shape);
-  checkLatentGrid(model.config, 'hidden_states', shape);
+  // src/model/forward.ts); named as the caller gave them, `latents` or `shape` (the transformer's own checks would
+  // call them hidden_states)
+  const latentName = o.latents ? 'latents' : 'shape';
+  checkSamplingLatents(model.config, shape, { ...SAMPLING_NAMES, latents: latentName });
+  checkLatentGrid(model.config, latentName, shape);
   let labels: number[] | undefined;
   const text = o.encoder_hidden_states ?? o.prompt_embeds;
   const negText = o.negative_encoder_hidden_states ?? o.negative_prompt_embeds;
@@ -311,10 +327,13 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   // the text against the latents' batch, the negative text against the text (generate --model's check too)
   checkSamplingConditioning(mc, { latents: shape, text: text?.shape, negText: negText?.shape }, { latents: 'latents', text: textName, negText: negName, classLabels: 'class_labels' });
   if (mc.family === 'dit') labels = checkClassIds(o.class_labels, shape[0]!, mc.numClasses, 'batch of latents');
-  // f16 range under the caller's names (the transformer's own check would see the guided [cond; uncond] text as one encoder_hidden_states)
-  if (o.latents) checkF16Range('latents', o.latents.data, model.dtype);
-  if (text) checkF16Range(textName, text.data, model.dtype);
-  if (negText) checkF16Range(negName, negText.data, model.dtype);
+  // finite values and the f16 range under the caller's names (the transformer's own checks would call the latents
+  // hidden_states, and see the guided [cond; uncond] text as one encoder_hidden_states)
+  for (const [name, t] of [['latents', o.latents], [textName, text], [negName, negText]] as const) {
+    if (!t) continue;
+    checkFinite(name, t.data);
+    checkF16Range(name, t.data, model.dtype);
+  }
   checkSamplerState(model, program, shape);
   // given but not read: said, not refused (diffusers ignores them silently; a file from tessera encode --negative-prompt holds them)
   if (negText !== undefined && !cfg) void (o.onWarning ?? console.warn)(negativeUnusedNote(negName, guidance));

@@ -39,7 +39,9 @@ describe.skipIf(!hasGpu)('non-finite values', () => {
       lat[0] = Number.NaN;
       const e2 = await run({ latents: { data: lat, shape: fi.hidden_states.shape } });
       expect(e2).toBeInstanceOf(InputError);
-      expect(e2.message).toBe('hidden_states: value at flat index 0 is not finite (NaN)');
+      // named as the caller gave it (it said hidden_states, the transformer's name: session 23 library review #2)
+      expect(e2.message).toBe('latents: value at flat index 0 is not finite (NaN)');
+      expect([e1.option, e2.option]).toEqual(['encoder_hidden_states', 'latents']);
       expect(steps).toBe(0);
     } finally {
       model.destroy();

@@ -224,7 +224,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
         [{ ...base, prompt_embeds: x.encoder_hidden_states }, InputError, "encoder_hidden_states and prompt_embeds are the same input (diffusers' two names for it): give one"],
         [{ ...base, negative_encoder_hidden_states: x.encoder_hidden_states, negative_prompt_embeds: x.encoder_hidden_states }, InputError, "negative_encoder_hidden_states and negative_prompt_embeds are the same input (diffusers' two names for it): give one"],
         [{ ...base, shape: [1, 4, 2, 6, 16] }, InputError, 'latents [1,4,2,6,8] and shape [1,4,2,6,16] disagree: shape is for seeded noise; give latents or shape'],
-        [{ ...base, latents: undefined }, InputError, 'no initial latents: give `latents`, or `shape` (with `seed`) for seeded noise'],
+        [{ ...base, latents: undefined }, InputError, 'latents: missing; give `latents`, or `shape` (with `seed`) for seeded noise'],
         [{ ...base, stepz: 1 }, InputError, 'stepz: not an option of generate (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile, onBlock)'],
         [{ ...base, dtype: 'f16' }, InputError, 'dtype: not an option of generate but of loadModel (options: scheduler, scheduler_config, num_inference_steps, guidance_scale, shift, latents, seed, shape, encoder_hidden_states, negative_encoder_hidden_states, prompt_embeds, negative_prompt_embeds, class_labels, onStep, signal, onWarning, onStepProfile, onBlock)'],
       ];
@@ -265,16 +265,16 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
       expect(e).toEqual(new InputError('class_labels: not an input of forward for a wan model (inputs: hidden_states, timestep, encoder_hidden_states)', { option: 'class_labels' }));
       for (const t of [NaN, Infinity, '5']) {
         const n = await thrown(m.forward({ ...x, timestep: [t as number] }));
-        expect(n).toEqual(new InputError(`timestep: value at index 0 is not ${typeof t === 'string' ? 'a number ("5")' : `finite (${t})`}`));
+        expect(n).toEqual(new InputError(`timestep: value at index 0 is not ${typeof t === 'string' ? 'a number ("5")' : `finite (${t})`}`, { option: 'timestep' }));
       }
-      expect(await thrown(m.forward({ ...x, timestep: 500 as never }))).toEqual(new InputError('timestep: expected a list of 1 values (one per batch item; numbers or bigint), got 500'));
+      expect(await thrown(m.forward({ ...x, timestep: 500 as never }))).toEqual(new InputError('timestep: expected a list of 1 values (one per batch item; numbers or bigint), got 500', { option: 'timestep' }));
       // a tensor whose data is another array type is present, of the wrong type: said so
       const f64 = { data: Float64Array.from(x.hidden_states.data), shape: x.hidden_states.shape };
-      expect(await thrown(m.forward({ ...x, hidden_states: f64 as never }))).toEqual(new InputError('hidden_states: expected data as a Float32Array, got a Float64Array (Float32Array.from converts it)'));
-      expect(await thrown(m.forward({ ...x, hidden_states: x.hidden_states.data as never }))).toEqual(new InputError('hidden_states: expected { data: Float32Array, shape: number[] } ([B, C, F, H, W] latents), got a Float32Array'));
-      expect(await thrown(m.forward({ ...x, hidden_states: undefined as never }))).toEqual(new InputError('hidden_states: missing ([B, C, F, H, W] latents)'));
-      expect(await thrown(m.forward({ ...x, encoder_hidden_states: { data: [0], shape: [1, 1, 24] } as never }))).toEqual(new InputError('encoder_hidden_states: expected data as a Float32Array, got an array (Float32Array.from converts it)'));
-      expect(await thrown(m.forward({ ...x, encoder_hidden_states: { data: new Float32Array(24) } as never }))).toEqual(new InputError('encoder_hidden_states: expected shape as a list of dims, got no shape'));
+      expect(await thrown(m.forward({ ...x, hidden_states: f64 as never }))).toEqual(new InputError('hidden_states: expected data as a Float32Array, got a Float64Array (Float32Array.from converts it)', { option: 'hidden_states' }));
+      expect(await thrown(m.forward({ ...x, hidden_states: x.hidden_states.data as never }))).toEqual(new InputError('hidden_states: expected { data: Float32Array, shape: number[] } ([B, C, F, H, W] latents), got a Float32Array', { option: 'hidden_states' }));
+      expect(await thrown(m.forward({ ...x, hidden_states: undefined as never }))).toEqual(new InputError('hidden_states: missing ([B, C, F, H, W] latents)', { option: 'hidden_states' }));
+      expect(await thrown(m.forward({ ...x, encoder_hidden_states: { data: [0], shape: [1, 1, 24] } as never }))).toEqual(new InputError('encoder_hidden_states: expected data as a Float32Array, got an array (Float32Array.from converts it)', { option: 'encoder_hidden_states' }));
+      expect(await thrown(m.forward({ ...x, encoder_hidden_states: { data: new Float32Array(24) } as never }))).toEqual(new InputError('encoder_hidden_states: expected shape as a list of dims, got no shape', { option: 'encoder_hidden_states' }));
       const asNumber = await m.forward({ ...x, timestep: [500] });
       expect((await m.forward({ ...x, timestep: BigInt64Array.from([500n]) })).data).toEqual(asNumber.data);
       // outside the training range is taken (the embedding is defined there); only non-finite is refused

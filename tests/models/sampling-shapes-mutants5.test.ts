@@ -19,14 +19,14 @@ describe('checkSamplingShapes', () => {
     const s = { latents: [2, 16, 1, 4, 4], text: [2, 6, 64] };
     expect(() => checkSamplingShapes(c, { ...s, negText: [2, 9, 64] })).not.toThrow();
     expect(() => checkSamplingShapes(c, { ...s, negText: [2, 6, 32] })).toThrow(
-      new InputError("negative_encoder_hidden_states: expected [2, L', 64] (the batch and width of encoder_hidden_states [2,6,64]; any length L'), found [2,6,32]"),
+      new InputError("negative_encoder_hidden_states: expected [2, L', 64] (the batch and width of encoder_hidden_states [2,6,64]; any length L'), found [2,6,32]", { option: 'negative_encoder_hidden_states' }),
     );
   });
 
   it('text embeddings of another rank: refused, not read as [B, L, width]', () => {
     const c = config(WAN);
     expect(() => checkSamplingShapes(c, { latents: [2, 16, 1, 4, 4], text: [2, 6, 64, 1] })).toThrow(
-      new InputError('encoder_hidden_states: expected [2, L, 64] (batch of latents [2,16,1,4,4], config text_dim), found [2,6,64,1]'),
+      new InputError('encoder_hidden_states: expected [2, L, 64] (batch of latents [2,16,1,4,4], config text_dim), found [2,6,64,1]', { option: 'encoder_hidden_states' }),
     );
   });
 
@@ -42,7 +42,7 @@ describe('checkSamplingShapes', () => {
     const C = c.inChannels;
     expect(() => checkSamplingShapes(c, { latents: [2, C, 4, 4], classLabels: 2 })).not.toThrow();
     for (const n of [1, 3]) {
-      expect(() => checkSamplingShapes(c, { latents: [2, C, 4, 4], classLabels: n })).toThrow(new InputError(`class_labels: expected 2 class ids (batch of latents), found ${n}`));
+      expect(() => checkSamplingShapes(c, { latents: [2, C, 4, 4], classLabels: n })).toThrow(new InputError(`class_labels: expected 2 class ids (batch of latents), found ${n}`, { option: 'class_labels' }));
     }
   });
 });

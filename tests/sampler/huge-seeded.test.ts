@@ -35,7 +35,7 @@ describe('a huge seeded shape is refused before its noise is allocated', () => {
     const { e, grew } = await refused(wan, { shape: [1, 16, 81, 4800, 8320] });
     expect(e).toBeInstanceOf(InputError);
     expect(e.message).toBe(
-      "hidden_states: [1,16,81,4800,8320] gives a grid of 81×2400×4160 (frames×height×width after patch_size 1×2×2), beyond config.json's rope_max_seq_len 1024 in height and width: " +
+      "shape: [1,16,81,4800,8320] gives a grid of 81×2400×4160 (frames×height×width after patch_size 1×2×2), beyond config.json's rope_max_seq_len 1024 in height and width: " +
         "the 3-D RoPE has 1024 positions per axis (diffusers' WanRotaryPosEmbed); use latents of at most 1024×2048×2048 frames×height×width, or raise rope_max_seq_len in config.json",
     );
     expect(grew).toBeLessThan(256 * 2 ** 20);
@@ -44,7 +44,7 @@ describe('a huge seeded shape is refused before its noise is allocated', () => {
   it('a patch the size does not divide: the InputError first', async () => {
     const { e } = await refused(dit, { shape: [1, 4, 65537, 65537], class_labels: [1] });
     expect(e).toBeInstanceOf(InputError);
-    expect(e.message).toBe('hidden_states: height×width 65537×65537 must be divisible by the patch size 2 (config patch_size)');
+    expect(e.message).toBe('shape: height×width 65537×65537 must be divisible by the patch size 2 (config patch_size)');
   });
 
   it('within rope_max_seq_len but past the binding limit: the sampler-state LimitError', async () => {
