@@ -204,7 +204,9 @@ export interface PipelineLoadOptions {
   /**
    * Where the pipeline's warning lines go (default console.warn): the scheduler config read as another class
    * at load, a component's unexpected tensors (`unexpectedKeys: 'warn'`), a VAE's ignored shift_factor, and a
-   * generate() `scheduler` that ignores keys of the folder's config (once per class). A promise
+   * generate() `scheduler` that ignores keys of the folder's config (once per class); generate()'s notes on a
+   * prompt cut at max_sequence_length or empty (once per Pipeline, prompt and line) and on an unused negative
+   * prompt (each call that gives one). A promise
    * it returns is awaited (at load, before any weight is read; in generate(), before the call's work); one that
    * throws or rejects fails that call (`loadPipeline: onWarning failed: …`, in generate()
    * `Pipeline.generate: onWarning failed: …`).
@@ -343,7 +345,7 @@ export interface PipelineGenerateOptions {
   num_inference_steps?: number;
   /** CFG scale, on when > 1; default the pipeline class's, as diffusers (PIPELINES[class].guidance_scale: Wan 5.0, Latte 7.5, DiT 4.0). */
   guidance_scale?: number;
-  /** Text length for prompt encoding (WanPipeline default 512). */
+  /** Text length for prompt encoding (WanPipeline default 512). A prompt longer is cut, as diffusers cuts it, with a note through onWarning (once per Pipeline and prompt). */
   max_sequence_length?: number;
   /** "np": decode and return frames (default when there is a VAE); "latent": stop at the latents. */
   output_type?: 'np' | 'latent';
@@ -899,6 +901,8 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   readonly #schedulers = new Map<SchedulerClass, { spec: SchedulerSpec; line: string | undefined }>();
   /** The classes whose ignored-keys warning was given (the folder's own at load). */
   readonly #warned = new Set<string>();
+  /** The prompt notes given (line and prompt): each once per Pipeline. */
+  readonly #noted = new Set<string>();
 
   /** Not for users: a Pipeline comes from loadPipeline. */
   private constructor(parts: PipelineParts) {
@@ -1253,7 +1257,13 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     for (const list of [call.prompts, call.negs]) if (list) this.#textEncoder?.checkFits?.(list, L);
     // a prompt cut at max_sequence_length, or empty: encoded as diffusers does, with a note (an empty negative prompt is the default)
     const notes = [...(call.prompts ? (this.#textEncoder?.promptNotes?.(call.prompts, L, call.promptName!) ?? []) : []), ...(call.negs ? (this.#textEncoder?.promptNotes?.(call.negs, L, call.negName!) ?? []).filter((n) => n.kind !== 'empty') : [])];
-    for (const { line } of notes) (warnings ? warnings.call : console.warn)(line);
+    // each once per Pipeline, prompt and line: a server repeating a long prompt is told once
+    for (const { line, prompt } of notes) {
+      const key = `${line}\u0000${prompt}`;
+      if (this.#noted.has(key)) continue;
+      this.#noted.add(key);
+      (warnings ? warnings.call : console.warn)(line);
+    }
     // a negative given to an unguided call is not read (as diffusers, which says nothing): one note, after the checks
     const negGiven = o.negative_prompt_embeds ? 'negative_prompt_embeds' : o.negative_prompt !== undefined ? 'negative_prompt' : undefined;
     if (negGiven && !cfg) (warnings ? warnings.call : console.warn)(negativeUnusedNote(negGiven, guidance));

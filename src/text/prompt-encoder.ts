@@ -106,11 +106,13 @@ export function checkMaxSequenceLength(v: unknown): number {
 /** The encoder's run length is the batch's longest prompt in tokens rounded up to a multiple of this (fewer distinct shapes to record). */
 const RUN_MULTIPLE = 16;
 
-/** A note on a prompt taken as given (Umt5TextEncoder.promptNotes): `kind` what it is about, `line` its words for onWarning. */
+/** A note on a prompt taken as given (Umt5TextEncoder.promptNotes): `kind` what it is about, `line` its words for onWarning, `prompt` the prompt. */
 export interface PromptNote {
   /** 'cut': longer than max_sequence_length, its last tokens dropped; 'empty': no text tokens, only the end token. */
   kind: 'cut' | 'empty';
   line: string;
+  /** The prompt the note is about, as given (Pipeline.generate says each note once per prompt and line). */
+  prompt: string;
 }
 
 /**
@@ -202,11 +204,11 @@ export class Umt5TextEncoder {
       if (prompts.indexOf(p) !== i) return; // said once per distinct prompt
       const n = this.tokenizer.textTokens(p);
       // (a tokenizer without an end token gives an empty prompt no token at all: the encode refuses it by name)
-      if (n === 0 && special) notes.push({ kind: 'empty', line: `note: ${name(i)} is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)` });
+      if (n === 0 && special) notes.push({ kind: 'empty', prompt: p, line: `note: ${name(i)} is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)` });
       else if (keep >= 0 && n > keep) {
         const cut = n - keep;
         const dropped = cut === 1 ? 'its last token was dropped' : `its last ${cut} tokens were dropped`;
-        notes.push({ kind: 'cut', line: `note: ${name(i)} has ${n + special} tokens, more than max_sequence_length ${max_sequence_length}: ${dropped} (the encoder sees the first ${keep}${special ? ' and the end token' : ''})` });
+        notes.push({ kind: 'cut', prompt: p, line: `note: ${name(i)} has ${n + special} tokens, more than max_sequence_length ${max_sequence_length}: ${dropped} (the encoder sees the first ${keep}${special ? ' and the end token' : ''})` });
       }
     });
     return notes;

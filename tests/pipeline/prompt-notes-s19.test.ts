@@ -27,10 +27,10 @@ describe('Umt5TextEncoder.promptNotes (the tokenizer alone)', () => {
     // "a red circle moving right": 5 tokens and "</s>"
     expect(enc.promptNotes(['a red circle moving right'], 6, name)).toEqual([]);
     // each note with its kind, so the pipeline picks them without matching their words
-    expect(enc.promptNotes(['a red circle moving right'], 5, name)).toEqual([{ kind: 'cut', line: 'note: prompt[0] has 6 tokens, more than max_sequence_length 5: its last token was dropped (the encoder sees the first 4 and the end token)' }]);
+    expect(enc.promptNotes(['a red circle moving right'], 5, name)).toEqual([{ kind: 'cut', prompt: 'a red circle moving right', line: 'note: prompt[0] has 6 tokens, more than max_sequence_length 5: its last token was dropped (the encoder sees the first 4 and the end token)' }]);
     expect(enc.promptNotes(['a red circle moving right', '  ', 'a red circle moving right'], 4, name)).toEqual([
-      { kind: 'cut', line: CUT.replace('prompt has', 'prompt[0] has') },
-      { kind: 'empty', line: EMPTY.replace('prompt is', 'prompt[1] is') },
+      { kind: 'cut', prompt: 'a red circle moving right', line: CUT.replace('prompt has', 'prompt[0] has') },
+      { kind: 'empty', prompt: '  ', line: EMPTY.replace('prompt is', 'prompt[1] is') },
     ]);
   });
 });
@@ -68,5 +68,16 @@ describe.skipIf(!hasGpu)('Pipeline.generate: the notes go to onWarning in the ch
     lines.length = 0;
     await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a circle', negative_prompt: '' });
     expect(lines).toEqual([]);
+  }, 120_000);
+
+  it('each note once per Pipeline, prompt and line: a repeated call says nothing again; another prompt cut the same is said (session 23 library review #4)', async () => {
+    const call = { height: 32, width: 32, num_frames: 9, num_inference_steps: 1, guidance_scale: 5, max_sequence_length: 4 };
+    lines.length = 0;
+    // 'a blue square moving left': 5 tokens and "</s>", cut at 4 as CUT's prompt is (the same line, another prompt)
+    for (let i = 0; i < 3; i++) await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a blue square moving left' });
+    expect(lines).toEqual([CUT]);
+    await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a blue square moving left' });
+    await pipelineInternals(pipe).checkGenerate({ ...call, prompt: 'a blue square moving left', max_sequence_length: 5 });
+    expect(lines).toEqual([CUT, CUT.replace('6 tokens, more than max_sequence_length 4: its last 2 tokens were dropped (the encoder sees the first 3', '6 tokens, more than max_sequence_length 5: its last token was dropped (the encoder sees the first 4')]);
   }, 120_000);
 });
