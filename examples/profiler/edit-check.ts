@@ -7,6 +7,7 @@
 import { BENCH_TOL, kernelLayout, kernelRegistry, kernelSource, readTensor, setKernelSource, variantSource, type DType, type KernelSpec, type Plan, type Tol } from '../../src/profiler.js'; // 'tessera/profiler'
 import type { Gpu } from '../../src/index.browser.js'; // 'tessera'
 import type { DispatchTiming } from './retime.js';
+import { throwIfAborted } from '../../src/model/options.js';
 
 /** The kernel file (kernels/NAME.wgsl) of a dispatch's variant key: `gemm_tiled[BIAS]{TM=4}` → `gemm_tiled`. */
 export const kernelFile = (variantKey: string): string => variantKey.replace(/[[{].*$/, '');
@@ -76,6 +77,12 @@ export interface Retime {
   before: string;
   rounds: number;
   timestamps: boolean;
+  /**
+   * Stops the replay (the page's Stop button): checked before each dispatch of the kernel is replayed; an abort
+   * rejects plan() with the library's AbortError (`re-time of NAME, before dispatch K/N: aborted (REASON)`), the
+   * plan's buffers put back as after a whole replay.
+   */
+  signal?: AbortSignal;
 }
 
 /** |edited − shipped| ≤ atol + rtol·|shipped| for every element (both NaN counts as equal). */
@@ -231,7 +238,8 @@ export class EditChecker {
     device.pushErrorScope('validation');
     try {
       let pos = 0;
-      for (const i of at) {
+      for (const [k, i] of at.entries()) {
+        throwIfAborted(this.retime?.signal, `re-time of ${this.name}, before dispatch ${k + 1}/${at.length}`);
         const d = plan.dispatches[i]!;
         const out = d.output;
         // the dispatches before this one, as recorded: its inputs

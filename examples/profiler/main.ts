@@ -4,11 +4,12 @@
 // show the per-kernel timeline of all three stages — or run a preset architecture with random
 // weights — and edit any kernel's WGSL live: recompiled, the clip re-generated and re-timed.
 //
-// Page state for people and tests: <body data-state="loading|running|done|error">, and
+// Page state for people and tests: <body data-state="loading|running|done|error|stopped">, and
 // `window.tessera` (see PageInfo). URL parameters: prompt (the default run is the prompt's), preset
 // (a preset run instead), latent (e.g. 4x16x16), steps, guidance, seed, repeats, timing=wall
 // (ignore timestamp-query; the page's wall-clock box, ticked), tune=off|cached|auto (the autotuner), autorun=0,
-// model=URL (the prompt runs' model folder); any other name stops the page (url-params.ts).
+// model=URL (the prompt runs' model folder), maxMemory=SIZE (the memory budget a preset run is checked against
+// before anything is uploaded, budget.ts; default 80 % of navigator.deviceMemory); any other name stops the page (url-params.ts).
 import {
   acquireGpu,
   describeAdapter,
@@ -40,6 +41,8 @@ import { judgeVideo, parseShapesPrompt, verdictWords, type Verdict } from '../..
 import { loadRandomVae, noise } from './random-vae.js';
 import { REPEATS_DEFAULT, urlProblems } from './url-params.js';
 import { ClipLoop } from './clip-loop.js';
+import { checkPresetFits, pageBudget, runShapes, RunRefused, type Budget } from './budget.js';
+import { throwIfAborted } from '../../src/model/options.js';
 import { EditChecker, kernelFile, parseVariantKey, wrongText, type EditCheck, type Retime } from './edit-check.js';
 import { retimeRefusal, retimeSummary, retimeText, spreadVerdict, type DispatchTiming, type RetimeSummary, type Timed } from './retime.js';
 import { folderWords } from './folder-words.js';
@@ -172,9 +175,15 @@ export interface PageInfo {
     rowsUpdated?: number;
   } | null;
   error: string | null;
+  /** The memory budget preset runs are checked against before any upload (budget.ts): bytes (null: none) and where it comes from. */
+  budget: { bytes: number | null; source: string } | null;
+  /** Preset models made with random weights so far (a refused run makes none). */
+  uploads: number;
+  /** The last action the Stop button stopped: the status line it left (null: none stopped). */
+  stopped: string | null;
 }
 
-const info: PageInfo = { model: null, modelError: null, kernelWork: {}, lastProgress: null, stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, canvasFrame: 0, canvasFollows: false, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null, lastRetime: null };
+const info: PageInfo = { budget: null, uploads: 0, stopped: null, model: null, modelError: null, kernelWork: {}, lastProgress: null, stepKernels: [], stepKernelsNote: null, tableNote: null, drafts: [], runSettings: null, mode: null, prompt: null, vocabNote: null, stages: [], judge: null, state: 'loading', adapter: null, features: [], timing: null, dispatches: 0, bars: 0, runs: 0, frameHash: '', frames: 0, decoded: false, frameSize: null, mp4: null, mp4Error: null, canvasFrame: 0, canvasFollows: false, decode: null, coarseTimestamps: false, lastCompile: null, error: null, timelineView: null, inputError: null, lastRetime: null };
 (globalThis as unknown as { tessera: PageInfo }).tessera = info;
 
 const $ = <E extends HTMLElement = HTMLElement>(id: string): E => {
@@ -231,7 +240,7 @@ function watchRun(stage: string): () => void {
  * showed belonged to the stage or step before; work in this one writes it again).
  */
 function nextPhase(text: string): void {
-  $('status').textContent = text;
+  if (!stopper?.signal.aborted) $('status').textContent = text;
   showProgress('');
 }
 
@@ -530,7 +539,8 @@ function setState(s: string, msg?: string, bad = false): void {
   $('status').classList.toggle('bad', bad);
   // while a run is in progress the clip, timeline and tables on the page are the previous run's (dimmed by style.css)
   document.querySelector('main')?.setAttribute('aria-busy', String(s === 'running'));
-  if (msg !== undefined) $('status').textContent = msg;
+  // once Stop is pressed the line says "stopping…" until the action has stopped, not the phases it passes meanwhile
+  if (msg !== undefined && !(s === 'running' && stopper?.signal.aborted)) $('status').textContent = msg;
 }
 
 function showError(e: unknown): void {
@@ -657,6 +667,7 @@ function initControls(cpu: boolean): void {
     ev.preventDefault();
   });
   $('run').addEventListener('click', () => void guarded(fullRun));
+  $('stop').addEventListener('click', stopAction);
   $('run-prompt').addEventListener('click', () => void guarded(promptRun));
   // another model folder: a URL, or a folder picked on this computer; then the prompt runs on it
   if (params.has('model')) {
@@ -846,23 +857,61 @@ function modelBusy(): boolean {
 }
 /** The page did not start because of its URL parameters (urlProblems). */
 let urlError = false;
+/** The action in progress's stopper (guarded makes one per action): the Stop button aborts it. */
+let stopper: AbortController | null = null;
+/** Whether the action in progress drew a new clip (a stopped preset run may have, before its profile). */
+let clipDrawn = false;
+
+/** The Stop button: aborts the action in progress; the line says "stopping…" until it has stopped (at its next check). */
+function stopAction(): void {
+  if (!stopper || stopper.signal.aborted) return;
+  const doing = $('status').textContent ?? '';
+  stopper.abort(new Error('the Stop button'));
+  ($('stop') as HTMLButtonElement).disabled = true;
+  $('status').textContent = `stopping (was: ${doing})…`;
+}
+
+/**
+ * Stops the action in progress here when Stop was pressed: the library's AbortError (`WHERE: aborted (the Stop
+ * button)`). The page's own steps that take no signal (a random model's upload, profilePlan's repeats) check it between.
+ */
+const stopPoint = (where: string): void => throwIfAborted(stopper?.signal, where);
+
+/** Whether `e` is the abort of the Stop button (and not another failure that came after it). */
+const isStop = (e: unknown): boolean => !!stopper?.signal.aborted && (e as Error | null)?.name === 'AbortError';
+
 async function guarded(fn: () => Promise<void>): Promise<void> {
   if (busy) return;
   busy = true;
   for (const id of BUTTONS) ($(id) as HTMLButtonElement).disabled = true;
+  stopper = new AbortController();
+  clipDrawn = false;
+  ($('stop') as HTMLButtonElement).disabled = false;
   // a new action: the previous error no longer describes the page
   $('error').hidden = true;
   info.error = null;
   try {
     await fn();
   } catch (e) {
-    if (e instanceof ModelNotLoadedError) {
+    if (isStop(e)) {
+      // where it stopped (the library's words), and what the page shows now: every run's results are drawn at its end
+      const shown = info.runs ? `${clipDrawn ? "the clip is the stopped run's; " : ''}the timeline and tables are still run ${info.runs}'s` : 'no run has finished yet';
+      info.stopped = `stopped: ${(e as Error).message}; ${shown}`;
+      setState('stopped', info.stopped);
+      console.info(info.stopped);
+    } else if (e instanceof RunRefused) {
+      // the fit check's one line (the figures, what to change), in the status; nothing was uploaded or run
+      info.error = e.message;
+      setState('error', e.message, true);
+    } else if (e instanceof ModelNotLoadedError) {
       // said once, under the model box (not again in the error box); the results on the page are the last run's
       info.error = e.message;
       setState('error', `not loaded: see the line under the model box${info.runs ? `; the results below are still run ${info.runs}'s` : ''}`, true);
     } else showError(e);
   } finally {
     busy = false;
+    stopper = null;
+    ($('stop') as HTMLButtonElement).disabled = true;
     // Enter pressed during the run was answered with "a run is in progress": not true any more
     const inProgress = $('prompt-input-error');
     if (inProgress.textContent === RUN_IN_PROGRESS) {
@@ -909,14 +958,15 @@ let job: Job | null = null;
 let promptJob: PromptJob | null = null;
 
 function batchInputs(m: DiffusionModel, j: Job): { shape: number[]; text?: TensorData; neg?: TensorData } {
-  const c = m.config;
-  const lat = j.latent;
-  const shape = c.family === 'dit' ? [1, c.inChannels, lat.height, lat.width] : [1, c.inChannels, lat.frames, lat.height, lat.width];
-  const textDim = c.family === 'wan' ? c.textDim : c.family === 'latte' ? c.captionChannels : 0;
-  if (!textDim) return { shape };
-  const L = getPreset(j.preset).textLen ?? 8;
-  return { shape, text: { data: noise(L * textDim, 11), shape: [1, L, textDim] }, neg: { data: noise(L * textDim, 12), shape: [1, L, textDim] } };
+  // the shapes the fit check measured (budget.ts)
+  const { latent: shape, text } = runShapes(m.config, j);
+  if (!text) return { shape };
+  const n = text.reduce((a, b) => a * b, 1);
+  return { shape, text: { data: noise(n, 11), shape: text }, neg: { data: noise(n, 12), shape: text } };
 }
+
+/** The memory budget (set at start: maxMemory in the address, else navigator.deviceMemory's share; budget.ts). */
+let budget: Budget = { source: 'not read yet' };
 
 async function ensureModel(j: Job): Promise<DiffusionModel> {
   const key = `${j.preset}|${j.seed}`;
@@ -925,11 +975,16 @@ async function ensureModel(j: Job): Promise<DiffusionModel> {
   model = null;
   setState('running', `uploading random weights of ${j.preset}…`);
   await sleepFrame();
-  model = await loadRandomModel(getPreset(j.preset).config, { gpu: gpu!, seed: j.seed, name: j.preset });
+  info.uploads++;
+  // on a CPU adapter the budget is the model's maxMemory too (its GPU memory is the host's), as checkPresetFits took it
+  const maxMemory = gpu!.isCpu ? budget.bytes : undefined;
+  model = await loadRandomModel(getPreset(j.preset).config, { gpu: gpu!, seed: j.seed, name: j.preset, ...(maxMemory !== undefined ? { maxMemory } : {}) });
+  stopPoint(`uploading ${j.preset}, after its random weights`); // modelKey unset: the next run makes the model again
   vae?.dispose();
   vae = null;
   setState('running', `uploading a random-weight VAE decoder for ${j.preset}…`);
   vae = await loadRandomVae(gpu!, model.family, model.config.inChannels, j.seed);
+  stopPoint(`uploading ${j.preset}, after its VAE decoder`);
   modelKey = key;
   return model;
 }
@@ -949,8 +1004,10 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
     seed: j.seed,
     shape,
     encoder_hidden_states: text,
-    negative_encoder_hidden_states: neg,
+    // only with CFG: at guidance 1 the library would note that they are unused (session 23 bench review #11)
+    ...(j.guidance > 1 ? { negative_encoder_hidden_states: neg } : {}),
     class_labels: c.family === 'dit' ? [1] : undefined,
+    signal: stopper?.signal,
     onStep: (s, n) => {
       stepAt.push(performance.now());
       nextPhase(`denoising step ${s}/${n}…`);
@@ -966,6 +1023,7 @@ async function generateClip(m: DiffusionModel, j: Job): Promise<void> {
   nextPhase(`decoding with ${vae!.kind === 'wan' ? 'AutoencoderKLWan' : 'AutoencoderKL'}…`);
   workStage = 'decode';
   await sleepFrame();
+  stopPoint('the preset run, before the VAE decode');
   const t1 = performance.now();
   // profiled as it runs: every dispatch of every frame/band piece timed (one pass per dispatch); without
   // timestamps each dispatch is submitted alone once, in order, by the wall clock (a piece is not re-run:
@@ -1075,6 +1133,7 @@ function followPlayer(video: HTMLVideoElement, fps: number): void {
 const STRIP_FRAME_PX = 96;
 
 function showFrames(frames: Uint8ClampedArray[], w: number, h: number): void {
+  clipDrawn = true;
   let hash = 0x811c9dc5;
   for (const f of frames) for (let i = 0; i < f.length; i += 4) hash = Math.imul(hash ^ (f[i]! | (f[i + 1]! << 8) | (f[i + 2]! << 16)), 0x01000193) >>> 0;
   info.frameHash = hash.toString(16).padStart(8, '0');
@@ -1128,6 +1187,7 @@ async function wallClockPerDispatch(p: Plan, repeats: number): Promise<ProfileRu
   const dev = p.gpu.device;
   let start = 0;
   for (let i = 0; i < p.dispatches.length; i++) {
+    stopPoint(`the wall-clock profile, before dispatch ${i + 1}/${p.dispatches.length}`);
     const d = p.dispatches[i]!;
     const samples: number[] = [];
     for (let r = 0; r < repeats; r++) {
@@ -1188,12 +1248,17 @@ async function profileStep(m: DiffusionModel, j: Job): Promise<void> {
   showProgress('');
   workStage = 'profile';
   await sleepFrame();
-  plan = m.planFor(profileInputs(m, j));
+  stopPoint('the preset run, before profiling its step');
+  const stepPlan = m.planFor(profileInputs(m, j));
   // a new run shows all (another preset's step has another length: the old zoom could show none of it);
   // a kernel edit's re-run of the same settings keeps the zoom, to compare before → after at the same place
   if (j !== job) info.timelineView = null;
   const forceWall = j.wallClock;
-  run = forceWall || !gpu!.timestamps ? await wallClockPerDispatch(plan, REPEATS) : await profilePlan(plan, { repeats: REPEATS, warmup: 1 });
+  const profiled = forceWall || !gpu!.timestamps ? await wallClockPerDispatch(stepPlan, REPEATS) : await profilePlan(stepPlan, { repeats: REPEATS, warmup: 1 });
+  stopPoint('the preset run, after profiling its step');
+  // the step's plan and times replace the last run's together (a stopped run leaves both as they were)
+  plan = stepPlan;
+  run = profiled;
   stageRanges = null; // `run` is this step's now: no stages
   info.runs++;
   info.timing = run.timing;
@@ -2087,10 +2152,15 @@ async function recompile(): Promise<void> {
   try {
     await rerun(name);
   } catch (e) {
-    // compiled, but failed at dispatch (bindings changed, device error): roll back
+    // compiled, but failed at dispatch (bindings changed, device error), or stopped: roll back
     setKernelSource(name, before === originals.get(name) ? null : before);
     invalidateKernel(gpu!, name);
     resetPlans();
+    if (isStop(e)) {
+      showCompileLog(`stopped before the re-run ended — rolled back: the previous source of ${name} stays in use (the edit is still in the editor)`, false, name);
+      $('compile-status').textContent = 'stopped — rolled back';
+      throw e;
+    }
     const msg = (e as Error).message;
     info.lastCompile = { kernel: name, ok: false, errors: [msg] };
     showCompileLog(`compiled, but running it failed — rolled back:\n${msg}`, false, name);
@@ -2189,9 +2259,14 @@ async function retimeOnly(): Promise<void> {
   const shipped = originals.get(name) ?? text;
   let check: RunEditCheck;
   try {
-    check = await checkEdit(name, shipped, text, { before, rounds: RETIME_ROUNDS, timestamps });
+    check = await checkEdit(name, shipped, text, { before, rounds: RETIME_ROUNDS, timestamps, ...(stopper ? { signal: stopper.signal } : {}) });
   } catch (e) {
     setKernelSource(name, before === originals.get(name) ? null : before);
+    if (isStop(e)) {
+      showCompileLog(`re-time stopped — the previous source of ${name} stays in use (the edit is still in the editor); the table is unchanged`, false, name);
+      $('compile-status').textContent = 'stopped — not re-timed';
+      throw e;
+    }
     const msg = `re-time failed — the previous source stays in use: ${(e as Error).message}`;
     info.lastRetime = { kernel: name, run: runNo, refused: msg };
     showCompileLog(msg, false, name);
@@ -2409,9 +2484,14 @@ async function ensurePipeline(): Promise<Pipeline> {
   await sleepFrame();
   let next: Pipeline;
   try {
-    next = await loadPipeline(await choiceFolder(c), { gpu: gpu!, onProgress: (comp, done, total) => showProgress(`loading ${comp}: ${done}/${total}`) });
+    next = await loadPipeline(await choiceFolder(c), { gpu: gpu!, signal: stopper?.signal, onProgress: (comp, done, total) => showProgress(`loading ${comp}: ${done}/${total}`) });
   } catch (e) {
     showProgress('');
+    if (isStop(e)) {
+      // stopped, not refused: no line under the model box; the pipeline loaded before stays in use
+      modelChoice = pipeChoice ?? { kind: 'served' };
+      throw e;
+    }
     if (c.kind !== 'served') {
       // one line under the model box naming the folder, and nowhere else; the pipeline loaded before stays in use
       const el = $('model-error');
@@ -2469,7 +2549,7 @@ async function promptClip(pj: PromptJob): Promise<void> {
   const unwatch = watchRun('text_encoder');
   const prof = await profilePipeline(
     p,
-    { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, onStep: (s, n) => nextPhase(`denoising step ${s}/${n}…`) },
+    { prompt, seed, height: EMBEDDED_DEFAULTS.height, width: EMBEDDED_DEFAULTS.width, num_frames: EMBEDDED_DEFAULTS.num_frames, num_inference_steps: steps, guidance_scale: EMBEDDED_DEFAULTS.guidance_scale, signal: stopper?.signal, onStep: (s, n) => nextPhase(`denoising step ${s}/${n}…`) },
     {
       repeats: REPEATS,
       forceWallClock: pj.wallClock,
@@ -2481,6 +2561,8 @@ async function promptClip(pj: PromptJob): Promise<void> {
       },
     },
   ).finally(unwatch);
+  // the replays after the loop take no signal: a Stop pressed during them stops here, nothing of this run drawn
+  stopPoint('the prompt run, after its profile');
   const video = prof.output.video!;
   lastLatents = prof.output.latents;
   const ts = prof.output.timesteps;
@@ -2651,6 +2733,8 @@ async function fullRun(): Promise<void> {
   const j = readControls();
   if (!j) return; // invalid steps/guidance/seed: the inline message says which; nothing runs
   rememberRun({ preset: j.preset, latent: latentStr(j.latent), steps: String(j.steps), guidance: String(j.guidance), seed: String(j.seed), timing: j.wallClock ? 'wall' : null, prompt: null });
+  // before any upload: a run that cannot fit the adapter or the budget is refused in one line (RunRefused)
+  checkPresetFits(j, gpu!.limits, budget, gpu!.isCpu);
   // the mode, its captions and notes change when this run's results are drawn (generateClip, profileStep)
   const m = await ensureModel(j);
   m.resetPlans();
@@ -2689,6 +2773,9 @@ async function start(): Promise<void> {
   if (!(navigator as Navigator & { gpu?: unknown }).gpu) throw new Error('this browser has no WebGPU (navigator.gpu): use Chrome/Edge 113+ or start Chromium with --enable-unsafe-webgpu. Nothing on this page can run without it.');
   setState('loading', 'requesting a WebGPU adapter…');
   gpu = await acquireGpu();
+  // checked by urlProblems: a bad maxMemory has stopped the page above
+  budget = pageBudget(params.get('maxMemory'), (navigator as Navigator & { deviceMemory?: number }).deviceMemory);
+  info.budget = { bytes: budget.bytes ?? null, source: budget.source };
   // tune=off|cached|auto: the autotuner's mode (default auto: the first run of a plan times candidate kernels)
   const tune = params.get('tune') as TuneMode | null; // checked by urlProblems
   if (tune) setTuneMode(gpu, tune);

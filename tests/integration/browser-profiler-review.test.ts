@@ -377,7 +377,7 @@ describe.skipIf(!run)("browser profiler: session 17's review (medians everywhere
     await page.goto(`${s.server.url}?prompt=a&step=2&tune=off`);
     await watch.untilState('the page with step=2', ['error']);
     const i = await s.info(page);
-    expect(i.error).toMatch(/^UrlParameterError: step=… is not a parameter of this page \(did you mean steps\?\); it reads prompt, preset, latent, steps, guidance, seed, repeats, timing, tune, autorun, model\. Fix the URL and reload; nothing was run\.$/);
+    expect(i.error).toMatch(/^UrlParameterError: step=… is not a parameter of this page \(did you mean steps\?\); it reads prompt, preset, latent, steps, guidance, seed, repeats, timing, tune, autorun, model, maxMemory\. Fix the URL and reload; nothing was run\.$/);
     expect(i.runs).toBe(0);
     await page.close();
   });

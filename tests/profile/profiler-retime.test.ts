@@ -99,6 +99,13 @@ describe.skipIf(!hasGpu)('re-time only: the replay on the GPU', () => {
         expect(retimeSummary(r.timed!).total.before.repeats).toBe(3);
         expect(Array.from(await readTensor(gpu!, w.out))).toEqual(Array.from(out));
       }
+      // the page's Stop button: an aborted signal stops the replay before its first dispatch, the plan's output as it was
+      const stop = new AbortController();
+      stop.abort(new Error('the Stop button'));
+      const stopped = new EditChecker(gpu!, 'norm', shipped, `// a comment\n${shipped}`, { before: shipped, rounds: 3, timestamps: false, signal: stop.signal });
+      await expect(stopped.plan(w.plan)).rejects.toMatchObject({ name: 'AbortError', message: `re-time of norm, before dispatch 1/${n}: aborted (the Stop button)` });
+      expect(stopped.result()).toMatchObject({ checked: 0, timed: [] });
+      expect(Array.from(await readTensor(gpu!, w.out))).toEqual(Array.from(out));
       // without `retime` no times are taken
       const plain = new EditChecker(gpu!, 'norm', shipped, shipped);
       await plain.plan(w.plan);

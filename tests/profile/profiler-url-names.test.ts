@@ -6,12 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { URL_PARAMS, urlProblems } from '../../examples/profiler/url-params.js';
 
 const problems = (query: string) => urlProblems(new URLSearchParams(query));
-const known = 'it reads prompt, preset, latent, steps, guidance, seed, repeats, timing, tune, autorun, model';
+const known = 'it reads prompt, preset, latent, steps, guidance, seed, repeats, timing, tune, autorun, model, maxMemory';
 
 describe('profiler page URL parameter names', () => {
   it('accepts every parameter the page reads', () => {
-    expect(problems('?prompt=a&preset=wan-tiny&latent=2x8x8&steps=2&guidance=2&seed=1&repeats=2&timing=wall&tune=off&autorun=0&model=https://x/y/')).toEqual([]);
-    expect([...URL_PARAMS]).toEqual(['prompt', 'preset', 'latent', 'steps', 'guidance', 'seed', 'repeats', 'timing', 'tune', 'autorun', 'model']);
+    expect(problems('?prompt=a&preset=wan-tiny&latent=2x8x8&steps=2&guidance=2&seed=1&repeats=2&timing=wall&tune=off&autorun=0&model=https://x/y/&maxMemory=4GiB')).toEqual([]);
+    expect([...URL_PARAMS]).toEqual(['prompt', 'preset', 'latent', 'steps', 'guidance', 'seed', 'repeats', 'timing', 'tune', 'autorun', 'model', 'maxMemory']);
   });
 
   it('an unknown name is named with the one meant and the known ones, once', () => {
@@ -25,5 +25,13 @@ describe('profiler page URL parameter names', () => {
     expect(problems('?timing=wal')).toEqual(['timing="wal" is not a timing; expected wall (leave it out for GPU timestamps)']);
     expect(problems('?autorun=no')).toEqual(['autorun="no": expected 0 (load and wait) or 1 (the default: run on load)']);
     expect(problems('?autorun=1&autorun=0')).toEqual([]);
+  });
+
+  it('maxMemory takes a size as the library does (bytes, or with a unit)', () => {
+    expect(problems('?maxMemory=2GiB')).toEqual([]);
+    expect(problems('?maxMemory=1000000')).toEqual([]);
+    expect(problems('?maxMemory=lots')).toHaveLength(1);
+    expect(problems('?maxMemory=lots')[0]).toMatch(/^maxMemory: /);
+    expect(problems('?maxmemory=2GiB')[0]).toMatch(/^maxmemory=… is not a parameter of this page \(did you mean maxMemory\?\)/);
   });
 });
