@@ -92,6 +92,9 @@ function parseJsonObject(text: string, file: string): Record<string, unknown> {
 // pipeline config of any JSON type (DiTPipeline's id2label object, WanPipeline's boundary_ratio).
 const COMPONENT_KEYS = new Set(['transformer', 'transformer_2', 'vae', 'scheduler', 'text_encoder', 'tokenizer', 'image_encoder', 'image_processor']);
 
+/** How many prompt notes (line and prompt) a Pipeline remembers as said: a note older than the last NOTED_KEPT is said again. */
+const NOTED_KEPT = 1024;
+
 /**
  * Parses model_index.json. A value that is a 2-element array is a component (`[lib, cls]`, or
  * `[null, null]` when saved as None), as is any value of a component name (transformer, vae,
@@ -901,7 +904,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
   readonly #schedulers = new Map<SchedulerClass, { spec: SchedulerSpec; line: string | undefined }>();
   /** The classes whose ignored-keys warning was given (the folder's own at load). */
   readonly #warned = new Set<string>();
-  /** The prompt notes given (line and prompt): each once per Pipeline. */
+  /** The prompt notes given (line and prompt): each once per Pipeline; the last NOTED_KEPT of them, so a server of many distinct prompts does not grow it without bound. */
   readonly #noted = new Set<string>();
 
   /** Not for users: a Pipeline comes from loadPipeline. */
@@ -1262,6 +1265,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       const key = `${line}\u0000${prompt}`;
       if (this.#noted.has(key)) continue;
       this.#noted.add(key);
+      if (this.#noted.size > NOTED_KEPT) this.#noted.delete(this.#noted.values().next().value!);
       (warnings ? warnings.call : console.warn)(line);
     }
     // a negative given to an unguided call is not read (as diffusers, which says nothing): one note, after the checks

@@ -251,8 +251,10 @@ export function negativeUnusedNote(name: string, guidance: number): string {
   return `note: ${name} unused: guidance_scale ${guidance} ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use ${name === 'negative_prompt' ? 'it' : 'them'}`;
 }
 
-/** The ignored-keys lines each model has said (GenerateOptions.onWarning: once per model and line). */
+/** The ignored-keys lines each model has said (GenerateOptions.onWarning: once per model and line), the last SAID_KEPT of each. */
 const said = new WeakMap<DiffusionModel, Set<string>>();
+/** How many lines a model remembers as said (a bound for a process that runs many distinct configs): an older one is said again. */
+export const SAID_KEPT = 64;
 
 /** True the first time `line` is said for `model` (and records it), false after. */
 function firstSaying(model: DiffusionModel, line: string): boolean {
@@ -260,6 +262,7 @@ function firstSaying(model: DiffusionModel, line: string): boolean {
   if (!lines) said.set(model, (lines = new Set()));
   if (lines.has(line)) return false;
   lines.add(line);
+  if (lines.size > SAID_KEPT) lines.delete(lines.values().next().value!);
   return true;
 }
 
