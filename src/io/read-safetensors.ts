@@ -2,7 +2,7 @@
 // tensors), where readSafetensorsHeader + readTensorF32/readTensorInt read one tensor at a time.
 import { resolveFolder } from '../model/model.js';
 import { readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, type StDType } from './safetensors.js';
-import type { ByteSource } from './source.js';
+import { FileAccessError, type ByteSource } from './source.js';
 
 /** A tensor of readSafetensors: its stored dtype and shape, and its values as a typed array (row-major). */
 export interface SafetensorsTensor {
@@ -24,13 +24,19 @@ const INTS = new Set<string>(['I64', 'I32', 'I16', 'U16', 'I8', 'U8', 'BOOL']);
 
 /**
  * Opens a string as a file the way the loaders open a folder (resolveFolder: in Node a path, a file:// URL or
- * an http(s):// URL; in the browser a URL), by its folder and name.
+ * an http(s):// URL; in the browser a URL), by its folder and name. A missing local file (ENOENT) is a
+ * FileAccessError naming `s` (errno 'ENOENT'), not Node's raw error.
  */
 async function openFile(s: string): Promise<ByteSource> {
   const cut = Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\'));
   const dir = cut < 0 ? '.' : cut === 0 ? s.slice(0, 1) : s.slice(0, cut);
   const name = s.slice(cut + 1);
-  return (await resolveFolder(dir)).open(name);
+  try {
+    return await (await resolveFolder(dir)).open(name);
+  } catch (e) {
+    if ((e as { code?: unknown } | null)?.code !== 'ENOENT') throw e;
+    throw new FileAccessError(s, 'no such file (readSafetensors expects a .safetensors file at this path)', 'ENOENT', { cause: e });
+  }
 }
 
 /**
@@ -43,7 +49,8 @@ async function openFile(s: string): Promise<ByteSource> {
  * readSafetensorsHeader and readTensorF32 / readTensorInt.
  * @throws SafetensorsError naming the file (and tensor) for a malformed file, a name of `only` the file does not
  *   hold, or a dtype with no exact typed array here (F64, U32, U64, F8_*: readTensorF32 reads them rounded);
- *   the file's open errors as they are (a missing path: ENOENT; FileAccessError; an HTTP error).
+ *   FileAccessError naming the path for a file that is missing (`errno` 'ENOENT': `x.safetensors: no such file (readSafetensors
+ *   expects a .safetensors file at this path)`) or cannot be read (a folder, no permission); an HTTP source's errors as they are.
  */
 export async function readSafetensors(source: string | ByteSource, opts: { only?: readonly string[] } = {}): Promise<SafetensorsContents> {
   const src = typeof source === 'string' ? await openFile(source) : source;

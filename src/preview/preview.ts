@@ -5,6 +5,7 @@
 
 import * as gifencModule from 'gifenc';
 import { encode as pngEncode } from 'fast-png';
+import { InputError } from '../model/input-error.js';
 
 export type Family = 'wan' | 'dit' | 'latte';
 
@@ -78,7 +79,7 @@ export const FAMILY_RGB: Record<Family, LatentRgbMap> = { wan: WAN21_RGB, dit: S
  *  count matches, else genericRgbMap. */
 export function rgbMapFor(family: Family, channels: number): LatentRgbMap {
   const m = FAMILY_RGB[family];
-  if (!m) throw new Error(`preview: unknown family '${String(family)}' (wan, dit, latte)`);
+  if (!m) throw new InputError(`preview: unknown family '${String(family)}' (wan, dit, latte)`, { option: 'family' });
   return m.factors.length === channels ? m : genericRgbMap(channels);
 }
 
@@ -90,7 +91,9 @@ export function toByte(v: number): number {
 }
 
 /** Latents of one batch item, [C,F,H,W] (video) or [C,H,W] (image), to RGBA frames
- *  (nearest-neighbour upscaled by opts.upscale, default 1). */
+ *  (nearest-neighbour upscaled by opts.upscale, default 1).
+ *  @throws InputError (one line starting `preview:`) for a bad shape, a value count that is not the shape's, an unknown
+ *    family (`option` 'family') or an upscale outside [1, 64] (`option` 'upscale'). */
 export function latentsToFrames(
   latents: Float32Array,
   shape: number[],
@@ -98,18 +101,18 @@ export function latentsToFrames(
   opts: { upscale?: number } = {},
 ): { width: number; height: number; frames: Uint8ClampedArray[]; map: string } {
   if (shape.length !== 3 && shape.length !== 4) {
-    throw new Error(`preview: latents shape must be [C,F,H,W] or [C,H,W], got [${shape.join(',')}]`);
+    throw new InputError(`preview: latents shape must be [C,F,H,W] or [C,H,W], got [${shape.join(',')}]`);
   }
   if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
-    throw new Error(`preview: latents shape [${shape.join(',')}] has a dimension that is not a positive integer`);
+    throw new InputError(`preview: latents shape [${shape.join(',')}] has a dimension that is not a positive integer`);
   }
   const [C, F, H, W] = shape.length === 4 ? shape : [shape[0]!, 1, shape[1]!, shape[2]!];
   const expected = C! * F! * H! * W!;
   if (latents.length !== expected) {
-    throw new Error(`preview: latents has ${latents.length} values, shape [${shape.join(',')}] needs ${expected}`);
+    throw new InputError(`preview: latents has ${latents.length} values, shape [${shape.join(',')}] needs ${expected}`);
   }
   const up = opts.upscale ?? 1;
-  if (!Number.isInteger(up) || up < 1 || up > 64) throw new Error(`preview: upscale must be an integer in [1, 64], got ${up}`);
+  if (!Number.isInteger(up) || up < 1 || up > 64) throw new InputError(`preview: upscale must be an integer in [1, 64], got ${up}`, { option: 'upscale' });
   const map = rgbMapFor(family, C!);
   const width = W! * up;
   const height = H! * up;
@@ -157,7 +160,7 @@ const gifenc = ('GIFEncoder' in gifencModule && typeof gifencModule.GIFEncoder =
 
 /**
  * Checks one 8-bit RGBA frame of width×height (the encoders' common input check).
- * @throws `error` (default Error) `WHAT: width and height must be integers in [1, 65535], got WxH` or
+ * @throws InputError `WHAT: width and height must be integers in [1, 65535], got WxH` or
  *   `WHAT: frame has N bytes, WxH RGBA needs M`.
  */
 export function checkFrame(
@@ -165,13 +168,12 @@ export function checkFrame(
   width: number,
   height: number,
   what: string,
-  error: new (message: string) => Error = Error,
 ): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 65535 || height > 65535) {
-    throw new error(`${what}: width and height must be integers in [1, 65535], got ${width}x${height}`);
+    throw new InputError(`${what}: width and height must be integers in [1, 65535], got ${width}x${height}`);
   }
   if (frame.length !== width * height * 4) {
-    throw new error(`${what}: frame has ${frame.length} bytes, ${width}x${height} RGBA needs ${width * height * 4}`);
+    throw new InputError(`${what}: frame has ${frame.length} bytes, ${width}x${height} RGBA needs ${width * height * 4}`);
   }
 }
 
@@ -278,7 +280,7 @@ export function paletteIndex(rgba: Uint8Array | Uint8ClampedArray, palette: numb
  * Animated GIF, looping forever, one 256-colour palette per frame. `frames`: 8-bit RGBA, each
  * width·height·4 bytes. `fps` in [0.00153, 50] (GIF_MIN_FPS, GIF_MAX_FPS), default 8; GIF stores
  * delays in 1/100 s, so the delays alternate (gifDelays) to keep the average at 1/fps.
- * @throws Error (one line naming encodeGif) for no frames, a bad size or frame length, or fps outside
+ * @throws InputError (one line naming encodeGif) for no frames, a bad size or frame length, or fps outside (`option` 'fps')
  *   [0.00153, 50]: above 50 the delays would be under 2 cs, which browsers play as 10 cs; below
  *   0.00153 over 65535 cs, which the 16-bit delay field cannot hold.
  */
@@ -288,7 +290,7 @@ export function encodeGif(
   height: number,
   opts: { fps?: number } = {},
 ): Uint8Array {
-  if (frames.length === 0) throw new Error('encodeGif: no frames');
+  if (frames.length === 0) throw new InputError('encodeGif: no frames');
   const fps = opts.fps ?? 8;
   if (!(fps >= GIF_MIN_FPS && fps <= GIF_MAX_FPS)) {
     const why =
@@ -297,7 +299,7 @@ export function encodeGif(
         : fps > 0
           ? ': a GIF frame lasts at most 655.35 s (its delay is a 16-bit count of hundredths of a second)'
           : '';
-    throw new Error(`encodeGif: fps must be in [${GIF_MIN_FPS}, ${GIF_MAX_FPS}], got ${fps}${why}`);
+    throw new InputError(`encodeGif: fps must be in [${GIF_MIN_FPS}, ${GIF_MAX_FPS}], got ${fps}${why}`, { option: 'fps' });
   }
   const enc = gifenc.GIFEncoder();
   const delays = gifDelays(frames.length, fps);
@@ -313,7 +315,7 @@ export function encodeGif(
   return enc.bytes();
 }
 
-/** 8-bit RGBA PNG of one frame. */
+/** 8-bit RGBA PNG of one frame. @throws InputError (one line naming encodePng) for a bad size or frame length. */
 export function encodePng(frame: Uint8ClampedArray | Uint8Array, width: number, height: number): Uint8Array {
   checkFrame(frame, width, height, 'encodePng');
   return pngEncode({ width, height, data: frame, channels: 4, depth: 8 });

@@ -10,9 +10,10 @@ import { folderProblem, folderWords } from '../io/node-folder.js';
 import { OutputError } from '../io/output-error.js';
 import { commitTemps, dropTemp, outputTarget, tempPath, trackTemp, trackWriter } from '../io/node-write.js';
 import { checkFrame } from '../preview/preview.js';
+import { InputError } from '../model/input-error.js';
 import { rgbaToRgb, type RgbaFrames } from './frames.js';
 
-/** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; frames or options it cannot encode; or the encoder failed. */
+/** No usable video encoder: ffmpeg missing from the PATH, broken, or without libx264; or the encoder failed. (Frames or options writeMp4Ffmpeg refuses are InputErrors.) */
 export class EncoderError extends Error {
   override name = 'EncoderError';
   /** Stable, for a switch (the README's error table); `name` is the class's. */
@@ -109,13 +110,14 @@ export function ffmpegCause(stderr: string): string {
 /**
  * Encodes RGBA frames as an H.264 MP4 (yuv420p BT.709, limited range, tagged so; +faststart) at `path`, atomically.
  * `clip.frames`: at least one, each 8-bit RGBA of clip.width·clip.height·4 bytes (width and height integers in [1, 65535]).
- * @throws EncoderError `writeMp4Ffmpeg…: …` before ffmpeg starts for no frames, a bad size, a frame of another length
- *   (`writeMp4Ffmpeg frame 1: frame has 128 bytes, 4x4 RGBA needs 64`), fps outside (0, 240] or crf not an
- *   integer in [0, 51]; and when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause). No file is left behind.
- *   A missing argument (plain JS) is an EncoderError naming it (`writeMp4Ffmpeg: argument 4 missing: the options ({ fps })`).
+ * @throws InputError `writeMp4Ffmpeg…: …` before ffmpeg starts (nothing spawned, no file made) for no frames, a bad size,
+ *   a frame of another length (`writeMp4Ffmpeg frame 1: frame has 128 bytes, 4x4 RGBA needs 64`), fps outside (0, 240]
+ *   (`option` 'fps') or crf not an integer in [0, 51] (`option` 'crf'); a missing argument (plain JS) names it
+ *   (`writeMp4Ffmpeg: argument 4 missing: the options ({ fps })`).
+ * @throws EncoderError when ffmpeg fails (the stderr line with the cause is quoted: ffmpegCause); no file is left behind.
  * @throws OutputError `cannot write PATH: the folder DIR does not exist` (or DIR is a file, lies below one, cannot be
- *   looked up, or is not writable: node-folder.ts folderWords), before ffmpeg starts, its `code` the OS's (ENOENT,
- *   ENOTDIR, ELOOP, EACCES, EROFS …);
+ *   looked up, or is not writable: node-folder.ts folderWords), before ffmpeg starts; its `code` 'ERR_OUTPUT', its
+ *   `errno` the OS's code (ENOENT, ENOTDIR, ELOOP, EACCES, EROFS …);
  *   `cannot write PATH: <cause>` when the encoded file cannot be renamed over `path`:
  *   something there that is not a regular file (a folder, a FIFO, a device), or a failed rename
  *   (e.g. its folder is gone); the temp is removed.
@@ -129,22 +131,22 @@ export async function writeMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames,
 /**
  * writeMp4Ffmpeg without the rename: encodes into tempPath(path) and returns its name (tracked by
  * node-write, for a caller that renames it with other files: commitTemps / OutputGroup).
- * @throws EncoderError for the clip and options writeMp4Ffmpeg refuses (before any file is made), or when
- *   ffmpeg fails; the temp is removed first.
+ * @throws InputError for the clip and options writeMp4Ffmpeg refuses (before any file is made), OutputError for
+ *   its output folder, EncoderError when ffmpeg fails; the temp is removed first.
  */
 export async function stageMp4Ffmpeg(ff: Ffmpeg, path: string, clip: RgbaFrames, opts: Mp4Options): Promise<{ tmp: string; written: Mp4Written }> {
   // plain JS callers: a missing argument is named, not a TypeError reading one of its fields
   const given: [unknown, string][] = [[ff, 'the Ffmpeg from findFfmpeg()'], [path, 'the MP4 file path'], [clip, 'the clip ({ width, height, frames })'], [opts, 'the options ({ fps })']];
   const missing = given.findIndex(([a]) => a === undefined || a === null);
-  if (missing >= 0) throw new EncoderError(`writeMp4Ffmpeg: argument ${missing + 1} missing: ${given[missing]![1]}`);
+  if (missing >= 0) throw new InputError(`writeMp4Ffmpeg: argument ${missing + 1} missing: ${given[missing]![1]}`);
   const { width, height, frames } = clip;
   // all checked before ffmpeg starts: it reads the frames as one byte stream, so a frame of another
   // length would shift every frame after it (or add frames) instead of failing
-  if (frames.length === 0) throw new EncoderError('writeMp4Ffmpeg: no frames to encode');
-  frames.forEach((f, i) => checkFrame(f, width, height, `writeMp4Ffmpeg frame ${i}`, EncoderError));
-  if (!(opts.fps > 0 && opts.fps <= 240)) throw new EncoderError(`writeMp4Ffmpeg: fps must be in (0, 240], got ${opts.fps}`);
+  if (frames.length === 0) throw new InputError('writeMp4Ffmpeg: no frames to encode');
+  frames.forEach((f, i) => checkFrame(f, width, height, `writeMp4Ffmpeg frame ${i}`));
+  if (!(opts.fps > 0 && opts.fps <= 240)) throw new InputError(`writeMp4Ffmpeg: fps must be in (0, 240], got ${opts.fps}`, { option: 'fps' });
   const crf = opts.crf ?? 18;
-  if (!(Number.isInteger(crf) && crf >= 0 && crf <= 51)) throw new EncoderError(`writeMp4Ffmpeg: crf must be an integer in [0, 51] (libx264's constant rate factor), got ${crf}`);
+  if (!(Number.isInteger(crf) && crf >= 0 && crf <= 51)) throw new InputError(`writeMp4Ffmpeg: crf must be an integer in [0, 51] (libx264's constant rate factor), got ${crf}`, { option: 'crf' });
   const padded = width % 2 === 1 || height % 2 === 1;
   const target = outputTarget(path);
   // ffmpeg would say only `No such file or directory`: the folder is named, before it starts

@@ -5,6 +5,7 @@
 // @types/dom-webcodecs, which would land in every consumer's node_modules/@types and clash with
 // TypeScript's own lib.dom WebCodecs types, and Node users never need it.
 type VideoCodec = 'avc' | 'vp9';
+import { InputError } from '../model/input-error.js';
 import { checkFrame } from '../preview/preview.js';
 import type { RgbaFrames } from './frames.js';
 
@@ -36,8 +37,8 @@ function pad(frame: Uint8ClampedArray, w: number, h: number, W: number, H: numbe
  * fast-start, in memory. `clip.frames`: at least one, each 8-bit RGBA of clip.width·clip.height·4
  * bytes (width and height integers in [1, 65535]); `fps` in (0, 240].
  * @throws Error (one line starting `MP4`), checked in this order:
- *   - `MP4: no frames`, `MP4 frame I: frame has N bytes, WxH RGBA needs M` (or a bad width/height),
- *     `MP4: fps must be in (0, 240], got X`: the clip or fps (before any encoder is looked for);
+ *   - InputError `MP4: no frames`, `MP4 frame I: frame has N bytes, WxH RGBA needs M` (or a bad width/height),
+ *     `MP4: fps must be in (0, 240], got X` (`option` 'fps'): the clip or fps (before any encoder is looked for);
  *   - the browser has no WebCodecs VideoEncoder (not a secure context, or too old);
  *   - `MP4 in the browser needs the package mediabunny …`: the optional peer dependency mediabunny
  *     is not installed (or fails to load);
@@ -46,9 +47,9 @@ function pad(frame: Uint8ClampedArray, w: number, h: number, W: number, H: numbe
  */
 export async function encodeMp4WebCodecs(clip: RgbaFrames, opts: { fps: number }): Promise<Mp4Encoded> {
   // the clip before the browser: a bad call is reported as such wherever it runs
-  if (clip.frames.length === 0) throw new Error('MP4: no frames');
+  if (clip.frames.length === 0) throw new InputError('MP4: no frames');
   clip.frames.forEach((f, i) => checkFrame(f, clip.width, clip.height, `MP4 frame ${i}`));
-  if (!(opts.fps > 0 && opts.fps <= 240)) throw new Error(`MP4: fps must be in (0, 240], got ${opts.fps}`);
+  if (!(opts.fps > 0 && opts.fps <= 240)) throw new InputError(`MP4: fps must be in (0, 240], got ${opts.fps}`, { option: 'fps' });
   if (typeof (globalThis as { VideoEncoder?: unknown }).VideoEncoder === 'undefined') {
     throw new Error('MP4: this browser has no WebCodecs VideoEncoder (needs a secure context: https or localhost); download the GIF instead');
   }

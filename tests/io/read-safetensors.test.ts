@@ -80,6 +80,7 @@ describe('readSafetensors', () => {
     await expect(readSafetensors(FILE, { only: ['idz'] })).rejects.toThrow(new SafetensorsError('no tensor "idz" (the file holds 5: w, h, b, ids, mask)', FILE));
     const f64 = f64File();
     await expect(readSafetensors(f64)).rejects.toThrow(/^.*f64\.safetensors: tensor "x": is F64, which readSafetensors has no exact typed array for/);
-    await expect(readSafetensors(join(tmp, 'none.safetensors'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // a documented class naming the path, not Node's raw ENOENT (session 23 library review #3)
+    await expect(readSafetensors(join(tmp, 'none.safetensors'))).rejects.toMatchObject({ name: 'FileAccessError', code: 'ERR_FILE_ACCESS', errno: 'ENOENT', file: join(tmp, 'none.safetensors') });
   });
 });

@@ -3,6 +3,7 @@
 import { GifReader } from 'omggif';
 import { describe, expect, it } from 'vitest';
 import { encodeGif, GIF_MAX_FPS, GIF_MIN_FPS, gifDelays } from '../../src/preview/preview.js';
+import { InputError } from '../../src/model/input-error.js';
 
 describe('gifDelays', () => {
   it('alternate so that the clip lasts frames/fps to within half a centisecond', () => {
@@ -24,10 +25,10 @@ describe('gifDelays', () => {
     expect(GIF_MAX_FPS).toBe(50);
     for (const fps of [50.5, 60, 100]) {
       expect(() => encodeGif([frame, frame], 4, 4, { fps })).toThrow(
-        new Error(`encodeGif: fps must be in [0.00153, 50], got ${fps}: GIF frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs`),
+        new InputError(`encodeGif: fps must be in [0.00153, 50], got ${fps}: GIF frame delays are whole hundredths of a second, and browsers play delays under 2 cs as 10 cs`, { option: 'fps' }),
       );
     }
-    expect(() => encodeGif([frame], 4, 4, { fps: -1 })).toThrow(new Error('encodeGif: fps must be in [0.00153, 50], got -1'));
+    expect(() => encodeGif([frame], 4, 4, { fps: -1 })).toThrow(new InputError('encodeGif: fps must be in [0.00153, 50], got -1', { option: 'fps' }));
     const r = new GifReader(encodeGif([frame, frame, frame], 4, 4, { fps: 50 }));
     expect(Array.from({ length: r.numFrames() }, (_, i) => r.frameInfo(i).delay)).toEqual([2, 2, 2]);
   });
@@ -38,11 +39,11 @@ describe('gifDelays', () => {
     // 0.001 fps was written with delays of 100000 mod 65536 = 34464 cs (0.0029 fps)
     for (const fps of [0.001, 0.0015, 1e-9]) {
       expect(() => encodeGif([frame, frame], 4, 4, { fps })).toThrow(
-        new Error(`encodeGif: fps must be in [0.00153, 50], got ${fps}: a GIF frame lasts at most 655.35 s (its delay is a 16-bit count of hundredths of a second)`),
+        new InputError(`encodeGif: fps must be in [0.00153, 50], got ${fps}: a GIF frame lasts at most 655.35 s (its delay is a 16-bit count of hundredths of a second)`, { option: 'fps' }),
       );
     }
-    expect(() => encodeGif([frame], 4, 4, { fps: 0 })).toThrow(new Error('encodeGif: fps must be in [0.00153, 50], got 0'));
-    expect(() => encodeGif([frame], 4, 4, { fps: NaN })).toThrow(new Error('encodeGif: fps must be in [0.00153, 50], got NaN'));
+    expect(() => encodeGif([frame], 4, 4, { fps: 0 })).toThrow(new InputError('encodeGif: fps must be in [0.00153, 50], got 0', { option: 'fps' }));
+    expect(() => encodeGif([frame], 4, 4, { fps: NaN })).toThrow(new InputError('encodeGif: fps must be in [0.00153, 50], got NaN', { option: 'fps' }));
     // the slowest taken: 100/0.00153 = 65359.48 cs a frame, stored as written
     const r = new GifReader(encodeGif([frame, frame, frame], 4, 4, { fps: GIF_MIN_FPS }));
     expect(Array.from({ length: r.numFrames() }, (_, i) => r.frameInfo(i).delay)).toEqual([65359, 65360, 65359]);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OutputError } from '../../src/io/output-error.js';
-import { EncoderError, writeMp4Ffmpeg } from '../../src/video/ffmpeg.js';
+import { writeMp4Ffmpeg } from '../../src/video/ffmpeg.js';
+import { InputError } from '../../src/model/input-error.js';
 import type { RgbaFrames } from '../../src/video/frames.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-ffmpeg-ref-'));
@@ -59,7 +60,7 @@ describe('writeMp4Ffmpeg from plain JS: a missing argument', () => {
     [[undefined, join(dir, 'a.mp4'), clip, { fps: 8 }], 'writeMp4Ffmpeg: argument 1 missing: the Ffmpeg from findFfmpeg()'],
   ])('%# is one line naming it', async (args, msg) => {
     const e = await caught(call(...args));
-    expect(e).toBeInstanceOf(EncoderError);
+    expect(e).toBeInstanceOf(InputError);
     expect(e!.message).toBe(msg);
   });
 });

@@ -9,6 +9,7 @@ import { EncoderError, findFfmpeg, whichFfmpeg, writeMp4Ffmpeg } from '../../src
 import type { RgbaFrames } from '../../src/video/frames.js';
 import { decodeMp4, hasFfmpeg, probeMp4, spread } from '../helpers/media.js';
 import { thrown } from '../helpers/errors.js';
+import { InputError } from '../../src/model/input-error.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tessera-ffmpeg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,7 +66,7 @@ describe.skipIf(!run)('writeMp4Ffmpeg', () => {
 
   it('a failed encode is an EncoderError quoting ffmpeg and leaves neither the file nor a temp file', async () => {
     const path = join(dir, 'fail.mp4');
-    await expect(writeMp4Ffmpeg(findFfmpeg(), path, movingSquare(1, 8, 8), { fps: 0 })).rejects.toThrow(new EncoderError('writeMp4Ffmpeg: fps must be in (0, 240], got 0'));
+    await expect(writeMp4Ffmpeg(findFfmpeg(), path, movingSquare(1, 8, 8), { fps: 0 })).rejects.toThrow(new InputError('writeMp4Ffmpeg: fps must be in (0, 240], got 0', { option: 'fps' }));
     // an ffmpeg that exits non-zero
     const fake = join(dir, 'ffmpeg-fails');
     writeFileSync(fake, '#!/bin/sh\necho "Unknown encoder libx264" >&2\nexit 1\n', { mode: 0o755 });
@@ -82,7 +83,9 @@ describe('writeMp4Ffmpeg refuses a clip or option it cannot encode, before ffmpe
   const refusal = async (clip: RgbaFrames, opts: { fps: number; crf?: number }, name: string) => {
     const e = await writeMp4Ffmpeg(none, join(dir, name), clip, opts).catch((x: unknown) => x);
     expect(readdirSync(dir).filter((f) => f.startsWith(name))).toEqual([]);
-    expect(e).toBeInstanceOf(EncoderError);
+    // an argument error, not the "no usable ffmpeg" kind (a switch on EncoderError would say to install ffmpeg)
+    expect(e).toBeInstanceOf(InputError);
+    expect(e).not.toBeInstanceOf(EncoderError);
     return (e as Error).message;
   };
 
