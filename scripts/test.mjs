@@ -85,7 +85,7 @@ for (const [i, picked] of runs.entries()) {
   try {
     const c = JSON.parse(readFileSync(summary, 'utf8'));
     for (const k of Object.keys(total)) total[k] += c[k];
-    if (r.status !== 0) ok = false;
+    if (r.status !== 0 || c.failed > 0) ok = false;
   } catch {
     ok = false;
     process.stdout.write(`\nvitest (${picked.join(' ')}) ended before its reporters ran (exit ${r.status ?? r.signal}): counted as a failure\n`);

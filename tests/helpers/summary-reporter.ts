@@ -4,10 +4,16 @@
 // line, "N passed, N failed, N skipped", so that tools reading test output for a runner-agnostic
 // summary find one (with TESSERA_TEST_NO_TOTAL set, scripts/test.mjs prints it, once for its two runs). With TESSERA_TEST_SUMMARY=<file> it also writes those counts as JSON there
 // (scripts/test.mjs reads them to tell a run that ended before its reporters from one that ran).
+// A test during which the engine printed "[tessera] uncaptured WebGPU error" (src/gpu/device.ts) fails
+// the run here, though its assertions passed: such an error means Dawn dropped a bind group or a
+// submit outside every error scope, so the GPU work it stood for never ran (session 24: planner-presets'
+// wan-1.3b f32 case bound 146 MiB over a 128 MiB limit, and passed). A test that means to cause one
+// captures console.error itself, so the line never reaches this reporter.
 import { writeFileSync } from 'node:fs';
 import type { Reporter } from 'vitest/reporters';
 
 interface TaskLike {
+  id?: string;
   type: string;
   name: string;
   mode?: string;
@@ -31,10 +37,20 @@ interface Counts {
   fileMs: number;
 }
 
+const UNCAPTURED = '[tessera] uncaptured WebGPU error';
+
 export default class SummaryReporter implements Reporter {
+  /** Ids of the tests (or files, for a hook's output) that printed an uncaptured WebGPU error. */
+  private uncaptured = new Set<string>();
+
+  onUserConsoleLog(log: { content: string; taskId?: string }): void {
+    if (log.content.includes(UNCAPTURED)) this.uncaptured.add(log.taskId ?? '(outside any test)');
+  }
+
   onFinished(files: TaskLike[] = []): void {
     const projects = new Map<string, Counts>();
     const tests: { name: string; ms: number; project: string }[] = [];
+    const names = new Map<string, string>();
     // a file or suite that failed with no failed test under it (it failed to load, or a
     // beforeAll/afterAll hook threw and its tests were skipped) counts as one failure
     const anyTestFailed = (t: TaskLike): boolean => (t.type === 'test' ? t.result?.state === 'fail' : !!t.tasks?.some(anyTestFailed));
@@ -47,10 +63,14 @@ export default class SummaryReporter implements Reporter {
       const walk = (t: TaskLike, path: string[]) => {
         const here = t.type === 'suite' && t.name ? [...path, t.name] : path;
         if (t.tasks) t.tasks.forEach((x) => walk(x, here));
+        if (t.id) names.set(t.id, [...path, t.name].join(' > '));
+        // a hook's output carries its suite's or file's id: one failure for it
+        if (t.type !== 'test' && t.id && this.uncaptured.has(t.id)) c.failed++;
         if (t.type !== 'test') return;
         const s = t.result?.state;
-        if (s === 'pass') c.passed++;
-        else if (s === 'fail') c.failed++;
+        // (a test that printed an uncaptured WebGPU error fails whatever its state)
+        if (s === 'fail' || (t.id && this.uncaptured.has(t.id))) c.failed++;
+        else if (s === 'pass') c.passed++;
         else c.skipped++;
         if (t.result?.duration !== undefined) tests.push({ name: [...path, t.name].join(' > '), ms: t.result.duration, project });
       };
@@ -69,6 +89,11 @@ export default class SummaryReporter implements Reporter {
       }
     }
     const total = [...projects.values()].reduce((a, c) => ({ passed: a.passed + c.passed, failed: a.failed + c.failed, skipped: a.skipped + c.skipped }), { passed: 0, failed: 0, skipped: 0 });
+    // (one printed outside every test and file is a failure of the run's)
+    total.failed += [...this.uncaptured].filter((id) => !names.has(id)).length;
+    if (this.uncaptured.size) {
+      out.push(`\nuncaptured WebGPU errors (each counted as a failure: the GPU work behind it never ran):`, ...[...this.uncaptured].map((id) => `  ${names.get(id) ?? id}`));
+    }
     // scripts/test.mjs runs vitest twice (TESSERA_TEST_NO_TOTAL=1) and prints the line once, for both runs
     const closing = process.env.TESSERA_TEST_NO_TOTAL ? '' : `\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`;
     process.stdout.write(`${out.join('\n')}\n${closing}`);
