@@ -3,11 +3,11 @@
 // without importing src/model (options.ts imports model.ts's InputError).
 import { editDistance } from './edit-distance.js';
 
-const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/-/g, '_').toLowerCase();
 
 /**
  * The name of `names` a caller most likely meant by `key`: the same name in another case style
- * (numInferenceSteps, max_memory, power_preference), an alias (`aliases`, keyed in snake_case:
+ * (numInferenceSteps, max_memory, power_preference, wan-tiny as wan_tiny), an alias (`aliases`, keyed in snake_case:
  * generator → seed), the one shortest name holding every word of `key` (steps →
  * num_inference_steps), or a near spelling (num_inference_step, dtyp): at most max(1, ⌊length/4⌋)
  * edits. Undefined when none is close.

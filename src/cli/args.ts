@@ -177,10 +177,9 @@ function shortFlag(arg: string, spec: CommandSpec): string {
  * undefined when none is close.
  */
 export function nearestName(name: string, names: readonly string[]): string | undefined {
-  const snake = (s: string) => s.replace(/-/g, '_');
-  const near = closestName(snake(name), names.map(snake));
-  if (near !== undefined) return names.find((n) => snake(n) === near);
-  const letters = (s: string) => [...snake(s).toLowerCase()].sort().join('');
+  const near = closestName(name, names); // it takes kebab-case as snake_case
+  if (near !== undefined) return near;
+  const letters = (s: string) => [...s.replace(/-/g, '_').toLowerCase()].sort().join('');
   const same = names.filter((n) => letters(n) === letters(name));
   return same.length === 1 ? same[0] : undefined;
 }
@@ -232,7 +231,10 @@ function convert(name: string, f: FlagSpec, v: string): string | number {
     case 'string':
       return v;
     case 'choice':
-      if (!f.choices!.includes(v)) throw new UsageError(`--${name} must be one of ${f.choices!.join(', ')}, got "${v}"`);
+      if (!f.choices!.includes(v)) {
+        const near = nearestName(v, f.choices!);
+        throw new UsageError(`--${name} must be one of ${f.choices!.join(', ')}, got "${v}"${near ? ` (did you mean ${near}?)` : ''}`);
+      }
       return v;
     case 'int': {
       const n = Number(v);
