@@ -7,8 +7,9 @@
 import { writeFileAtomic } from '../io/node-write.js';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { ceilingProbe, ceilingShares, ceilingSpreadNote, deviceCeiling, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling, type RoofSpread } from '../profile/ceiling.js';
+import { ceilingDrift, ceilingDriftNote, ceilingProbe, ceilingShares, ceilingSpreadNote, deviceCeiling, wideSpreads, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling, type CeilingReading, type RoofSpread } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
+import { ceilingKey, lastCeiling, recordCeiling } from './bench-ceiling-history.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, checkWorkloadFits, convWorkload, gemmWorkload, layernormWorkload, workloadTensors, WrongResultError, type Check, type Workload, type WorkloadName } from '../profile/workloads.js';
@@ -265,7 +266,23 @@ async function writeTrace(c: Common, runs: NamedRun[]): Promise<void> {
 async function getCeiling(gpu: Gpu, c: Common): Promise<Ceiling | undefined> {
   if (!c.ceiling) return undefined;
   if (!c.json) console.log('measuring the device ceiling (FMA and copy kernels)…');
-  return deviceCeiling(gpu, { repeats: 3, warmup: 1, targetMs: 30 });
+  const ceiling = await deviceCeiling(gpu, { repeats: 3, warmup: 1, targetMs: 30 });
+  // a wide spread within this measurement, or a roof far from the last run's on this adapter: the shares below say less
+  for (const line of await ceilingNotes(gpu, ceiling)) log(c, line);
+  return ceiling;
+}
+
+/**
+ * The lines said of a ceiling just measured: its spread when wide (ceilingSpreadNote, every roof above WIDE_SPREAD
+ * named) and its move from the last run's reading on this adapter (ceilingDriftNote; bench-ceiling-history.ts), which
+ * it then replaces as the last reading. Also the figures behind them, for --json.
+ */
+async function ceilingNotes(gpu: Gpu, ceiling: Ceiling): Promise<string[] & { last?: CeilingReading }> {
+  const key = ceilingKey(gpu);
+  const last = await lastCeiling(key);
+  await recordCeiling(key, ceiling);
+  const lines = [ceilingSpreadNote(ceiling.spread), ceilingDriftNote(ceiling, last)].filter((x): x is string => x !== undefined);
+  return Object.assign(lines, last ? { last } : {});
 }
 
 interface Sizes {
@@ -402,16 +419,34 @@ export const SUITE: { sub: Sub; flags: Record<string, number> }[] = [
 
 /**
  * `bench ceiling`: each roof is its best repeat (a ceiling is an upper bound: see timeOne in profile/ceiling.ts), printed
- * with the spread of its repeats (min, median, max; --json `spread`) and one line when the spread is wide (`busy`: max/min
- * above WIDE_SPREAD on some roof, the device was busy and the shares of this ceiling are unreliable).
+ * with the spread of its repeats (min, median, max; --json `spread`), one line when the spread is wide naming every roof
+ * whose max/min is above WIDE_SPREAD (--json `wide_spread`), and one line naming every roof that moved by more than
+ * WIDE_SPREAD from the last run's reading on this adapter (--json `last_run`, `between_runs`; kept in
+ * $XDG_CACHE_HOME/tessera/ceiling.json). `busy`: either: the shares of this ceiling are unreliable.
  */
 async function runCeiling(gpu: Gpu, c: Common): Promise<number> {
   if (!c.json && !isQuiet()) console.log('checking and timing the FMA (f32' + (gpu.f16 ? ', f16' : '') + ') and copy kernels…');
   const { ceiling, runs } = await measureCeilingDetailed(gpu, { repeats: c.repeats, warmup: c.warmup });
   await writeTrace(c, runs);
   const spread = ceiling.spread!;
-  const note = ceilingSpreadNote(spread);
-  const out = { fma_gflops: ceiling.fma_gflops, ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}), copy_gbps: ceiling.copy_gbps, copy_best: ceiling.copy_best, adapter: ceiling.adapter, timing: ceiling.timing, roof: 'best repeat', spread, busy: note !== undefined };
+  const notes = await ceilingNotes(gpu, ceiling);
+  const wide = wideSpreads(spread);
+  const drift = notes.last ? ceilingDrift(ceiling, notes.last) : [];
+  const out = {
+    fma_gflops: ceiling.fma_gflops,
+    ...(ceiling.fma_f16_gflops !== undefined ? { fma_f16_gflops: ceiling.fma_f16_gflops } : {}),
+    copy_gbps: ceiling.copy_gbps,
+    copy_best: ceiling.copy_best,
+    adapter: ceiling.adapter,
+    timing: ceiling.timing,
+    roof: 'best repeat',
+    spread,
+    // every roof whose repeats spread above WIDE_SPREAD (max/min), and every roof that moved by more than that from the last run's reading
+    wide_spread: wide,
+    last_run: notes.last ?? null,
+    between_runs: drift,
+    busy: wide.length > 0 || drift.length > 0,
+  };
   if (c.json) console.log(JSON.stringify(out));
   else {
     const of = (r: RoofSpread) => `(best of ${plural(r.repeats, 'repeat')}: min ${r.min.toFixed(2)}, median ${r.median.toFixed(2)}, max ${r.max.toFixed(2)})`;
@@ -420,7 +455,7 @@ async function runCeiling(gpu: Gpu, c: Common): Promise<number> {
     if (out.fma_f16_gflops !== undefined) console.log(`fma f16         ${out.fma_f16_gflops.toFixed(2)} GFLOP/s ${of(spread.fma_f16!)}`);
     console.log(`copy            ${out.copy_gbps.toFixed(2)} GB/s ${of(spread.copy)} (read + write; best copy: ${out.copy_best})`);
     console.log(`timing          ${out.timing}`);
-    if (note) console.log(note);
+    for (const line of notes) console.log(line);
   }
   return 0;
 }

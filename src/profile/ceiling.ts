@@ -95,24 +95,76 @@ export function roofSpread(work: number, ms: readonly number[]): RoofSpread | un
   return { min: rates[0]!, median: median(rates), max: rates[rates.length - 1]!, repeats: rates.length };
 }
 
-/**
- * The widest roof of a spread, by max / min, or undefined when every roof's max / min is at most WIDE_SPREAD (or a
- * roof has one repeat only: no spread to read).
- */
-export function wideSpread(s: CeilingSpread): { roof: string; ratio: number } | undefined {
-  let worst: { roof: string; ratio: number } | undefined;
+/** The roofs of a CeilingSpread whose max / min is above WIDE_SPREAD, widest first (roofs of one repeat left out: no spread to read). */
+export function wideSpreads(s: CeilingSpread): { roof: string; ratio: number }[] {
+  const out: { roof: string; ratio: number }[] = [];
   for (const [roof, r] of [['f32 FMA', s.fma], ['f16 FMA', s.fma_f16], ['copy', s.copy]] as const) {
     if (!r || r.repeats < 2 || !(r.min > 0)) continue;
     const ratio = r.max / r.min;
-    if (ratio > WIDE_SPREAD && (!worst || ratio > worst.ratio)) worst = { roof, ratio };
+    if (ratio > WIDE_SPREAD) out.push({ roof, ratio });
   }
-  return worst;
+  return out.sort((a, b) => b.ratio - a.ratio);
 }
 
-/** One line when the spread is wide: "spread: f32 FMA's fastest repeat 11.8× its slowest: the device is busy: …", else undefined. */
+/**
+ * The widest roof of a spread, by max / min, or undefined when every roof's max / min is at most WIDE_SPREAD (or a
+ * roof has one repeat only: no spread to read). wideSpreads gives every wide roof.
+ */
+export function wideSpread(s: CeilingSpread): { roof: string; ratio: number } | undefined {
+  return wideSpreads(s)[0];
+}
+
+/**
+ * One line when the spread is wide, naming every roof above WIDE_SPREAD, widest first: "spread: copy's fastest repeat
+ * is 11.7× its slowest, f32 FMA's 2.7× (each above 1.5×): the device is busy: …" (session 23: one roof was named, the
+ * f32 FMA's 2.7× went unsaid beside copy's 11.7×), else undefined.
+ */
 export function ceilingSpreadNote(s: CeilingSpread | undefined): string | undefined {
-  const w = s && wideSpread(s);
-  return w && `spread: ${w.roof}'s fastest repeat is ${w.ratio.toFixed(1)}× its slowest (above ${WIDE_SPREAD}×): ${WIDE_SPREAD_WORDS}`;
+  const w = s ? wideSpreads(s) : [];
+  if (!w.length) return undefined;
+  const [first, ...rest] = w;
+  const more = rest.map((x) => `, ${x.roof}'s ${x.ratio.toFixed(1)}×`).join('');
+  return `spread: ${first!.roof}'s fastest repeat is ${first!.ratio.toFixed(1)}× its slowest${more} (${w.length > 1 ? 'each ' : ''}above ${WIDE_SPREAD}×): ${WIDE_SPREAD_WORDS}`;
+}
+
+/** The roofs of a ceiling reading, as kept from one run to the next (ceilingDrift). */
+export interface CeilingReading {
+  fma_gflops: number;
+  fma_f16_gflops?: number;
+  copy_gbps: number;
+  /** ISO date of the reading. */
+  date: string;
+}
+
+/** What is said of a ceiling that moved between runs (ceilingDriftNote). */
+export const DRIFT_WORDS = "the device's load changed between the runs: shares of either reading are unreliable, and % ceiling figures of the two runs do not compare (rerun both on a quiet machine)";
+
+/**
+ * The roofs whose reading moved between two runs by more than WIDE_SPREAD (the larger over the smaller), widest first:
+ * each with this run's figure (`now`), the last run's (`last`) and the ratio. A spread within one run can be narrow
+ * while the whole run was slowed (session 23: f32 FMA 35.4 GFLOP/s with a 1.18× spread, 71.7 the run before).
+ */
+export function ceilingDrift(now: Omit<CeilingReading, 'date'>, last: Omit<CeilingReading, 'date'>): { roof: string; now: number; last: number; ratio: number }[] {
+  const out: { roof: string; now: number; last: number; ratio: number }[] = [];
+  for (const [roof, a, b] of [['f32 FMA', now.fma_gflops, last.fma_gflops], ['f16 FMA', now.fma_f16_gflops, last.fma_f16_gflops], ['copy', now.copy_gbps, last.copy_gbps]] as const) {
+    if (!(a !== undefined && b !== undefined && a > 0 && b > 0)) continue;
+    const ratio = Math.max(a, b) / Math.min(a, b);
+    if (ratio > WIDE_SPREAD) out.push({ roof, now: a, last: b, ratio });
+  }
+  return out.sort((x, y) => y.ratio - x.ratio);
+}
+
+/**
+ * One line when a roof moved between the last run on this adapter and this one by more than WIDE_SPREAD, naming each:
+ * "between runs: f32 FMA 35.40 GFLOP/s, 2.0× below the last run's 71.70 (2026-12-03T19:40:00.000Z) (above 1.5×): …";
+ * undefined when none did or there is no last run.
+ */
+export function ceilingDriftNote(now: Omit<CeilingReading, 'date'>, last: CeilingReading | undefined): string | undefined {
+  const d = last ? ceilingDrift(now, last) : [];
+  if (!d.length) return undefined;
+  const unit = (roof: string) => (roof === 'copy' ? 'GB/s' : 'GFLOP/s');
+  const parts = d.map((x) => `${x.roof} ${x.now.toFixed(2)} ${unit(x.roof)}, ${x.ratio.toFixed(1)}× ${x.now < x.last ? 'below' : 'above'} the last run's ${x.last.toFixed(2)}`);
+  return `between runs: ${parts.join('; ')} (the last run on this adapter: ${last!.date}; ${d.length > 1 ? 'each ' : ''}above ${WIDE_SPREAD}×): ${DRIFT_WORDS}`;
 }
 
 /** Options of the ceiling measurement. */

@@ -24,10 +24,13 @@ describe('wideSpread and ceilingSpreadNote', () => {
     expect(ceilingSpreadNote(s)).toBeUndefined();
     expect(ceilingSpreadNote(undefined)).toBeUndefined();
   });
-  it('busy: the widest roof named with its ratio, and why the shares are unreliable', () => {
+  it('busy: every wide roof named with its ratio, widest first (session 23: only the widest was), and why the shares are unreliable', () => {
     const s: CeilingSpread = { fma: r(6.17, 73.09), fma_f16: r(5, 9), copy: r(5.8, 12.35) };
     expect(wideSpread(s)).toEqual({ roof: 'f32 FMA', ratio: 73.09 / 6.17 });
-    expect(ceilingSpreadNote(s)).toBe(`spread: f32 FMA's fastest repeat is 11.8× its slowest (above ${WIDE_SPREAD}×): ${WIDE_SPREAD_WORDS}`);
+    expect(ceilingSpreadNote(s)).toBe(`spread: f32 FMA's fastest repeat is 11.8× its slowest, copy's 2.1×, f16 FMA's 1.8× (each above ${WIDE_SPREAD}×): ${WIDE_SPREAD_WORDS}`);
+    // the review's run 1: copy 11.7× and f32 FMA 2.7× (26–72)
+    expect(ceilingSpreadNote({ fma: r(26.5, 71.7), copy: r(1.05, 12.3) })).toBe(`spread: copy's fastest repeat is 11.7× its slowest, f32 FMA's 2.7× (each above ${WIDE_SPREAD}×): ${WIDE_SPREAD_WORDS}`);
+    expect(ceilingSpreadNote({ fma: r(26.5, 71.7), copy: r(10, 12) })).toBe(`spread: f32 FMA's fastest repeat is 2.7× its slowest (above ${WIDE_SPREAD}×): ${WIDE_SPREAD_WORDS}`);
     expect(WIDE_SPREAD_WORDS).toMatch(/device is busy.*unreliable/);
   });
   it('a roof of one repeat has no spread to read', () => {
