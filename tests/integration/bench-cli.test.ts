@@ -121,9 +121,11 @@ describe.skipIf(!hasGpu)('tessera bench --json', () => {
     const of = String.raw`\(best of \d+ repeats: min [\d.]+, median [\d.]+, max [\d.]+\)`;
     expect(r.stdout).toMatch(new RegExp(`^fma f32 +[\\d.]+ GFLOP/s ${of}$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^copy +[\\d.]+ GB/s ${of} \\(read \\+ write; best copy: VPT=`, 'm'));
-    // the busy line, when there is one, is the last
-    const last = r.stdout.trimEnd().split('\n').pop()!;
-    expect(last.startsWith('timing') || /^spread: .* the device is busy/.test(last), last).toBe(true);
+    // the busy lines, when there are any (a wide spread; a roof far from the last run's on this adapter), come last
+    const lines = r.stdout.trimEnd().split('\n');
+    const after = lines.slice(lines.findIndex((l) => l.startsWith('timing')) + 1);
+    for (const l of after) expect(/^spread: .* the device is busy/.test(l) || /^between runs: .* the device's load changed between the runs/.test(l), l).toBe(true);
+    expect(after.length).toBeLessThanOrEqual(2);
   });
 });
 
