@@ -1,7 +1,7 @@
 // Wan's rope_max_seq_len (config.json; diffusers' default 1024): diffusers' WanRotaryPosEmbed holds
 // that many positions per axis and fails when the grid after patching is longer on frames, height or
 // width. tessera computes its RoPE table for the grid itself, so it refuses such latents instead of
-// running what diffusers cannot: in forward/generate's input checks (naming hidden_states), in the
+// running what diffusers cannot: in forward/generate's input checks (naming hidden_states, or generate's shape), in the
 // memory estimate (naming latent) and from the CLI, before the run records or allocates anything.
 // At the limit the output is the golden one (the table's values do not depend on the limit).
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,7 +63,7 @@ describe('rope_max_seq_len in config.json', () => {
 });
 
 describe.skipIf(!hasGpu)('a Wan model refuses latents beyond rope_max_seq_len', () => {
-  it('forward and generate: InputError naming hidden_states, before any plan or buffer', async () => {
+  it("forward and generate: InputError naming the input (forward's hidden_states, generate's seeded shape; also in e.option), before any plan or buffer", async () => {
     const m = await loadModel(wanFolder(3), { gpu: gpu! });
     try {
       const inputs = await fixtureInputs('wan_small');
@@ -71,9 +71,11 @@ describe.skipIf(!hasGpu)('a Wan model refuses latents beyond rope_max_seq_len', 
       const e = await m.forward(inputs).then(() => new Error('accepted'), (x: unknown) => x);
       expect(e).toBeInstanceOf(InputError);
       expect((e as Error).message).toBe(over3('hidden_states'));
+      expect((e as InputError).option).toBe('hidden_states');
       const g = await generate(m, { scheduler: 'flow-match-euler', num_inference_steps: 1, seed: 0, shape: [1, 4, 2, 6, 8], encoder_hidden_states: inputs.encoder_hidden_states }).then(() => new Error('accepted'), (x: unknown) => x);
       expect(g).toBeInstanceOf(InputError);
-      expect((g as Error).message).toBe(over3('hidden_states'));
+      expect((g as Error).message).toBe(over3('shape'));
+      expect((g as InputError).option).toBe('shape');
       expect(m.gpuBytes).toBe(bytes);
     } finally {
       m.destroy();
