@@ -85,6 +85,8 @@ export function retimeSummary(ts: readonly DispatchTiming[]): RetimeSummary {
 }
 
 const ms = (t: Timed) => `${t.ms.toFixed(3)} ms (${t.lo.toFixed(3)}–${t.hi.toFixed(3)})`;
+/** A total: the sum of the dispatch medians, then the range of the round totals (named: the sum may lie outside it). */
+const total = (t: Timed) => `${t.ms.toFixed(3)} ms (round totals ${t.lo.toFixed(3)}–${t.hi.toFixed(3)})`;
 
 /** Per-dispatch lines shown at most (the slowest before; the rest counted). */
 export const RETIME_LINES = 12;
@@ -109,8 +111,8 @@ export function retimeText(name: string, s: RetimeSummary, o: { run: number; tim
   );
   return [
     `re-timed only — the clip was NOT re-rendered: run ${o.run}'s ${n} dispatch${n === 1 ? '' : 'es'} of ${name} replayed on their recorded inputs with the previous source and the edit, interleaved over ${rounds} round${rounds === 1 ? '' : 's'} (${how}). ` +
-      `A total is the sum of the dispatches' medians (one slow outlier does not move it), in brackets the lowest and highest round total.`,
-    `${name}, its ${n} dispatch${n === 1 ? '' : 'es'} in total: before ${ms(s.total.before)} → after ${ms(s.total.after)} over ${rounds} round${rounds === 1 ? '' : 's'}; ${s.verdict}${ratio}`,
+      `A total is the sum of the dispatches' medians (one slow outlier does not move it); its round totals are each round's sum over the dispatches, lowest–highest.`,
+    `${name}, its ${n} dispatch${n === 1 ? '' : 'es'} in total: before ${total(s.total.before)} → after ${total(s.total.after)} over ${rounds} round${rounds === 1 ? '' : 's'}; ${s.verdict}${ratio}`,
     ...lines,
     ...(n > shown.size ? [`  … and ${n - shown.size} more (the ${shown.size} slowest before are listed)`] : []),
   ];

@@ -234,7 +234,7 @@ describe.skipIf(!run)('browser profiler: fields read once, drafts, directive err
     const log = (await s.page.textContent('#compile-log')) ?? '';
     expect(log).toContain(`the clip was NOT re-rendered (still run ${was.runs}'s`);
     expect(log).toContain(`re-timed only — the clip was NOT re-rendered: run ${was.runs}'s ${n} dispatch${n === 1 ? '' : 'es'} of ${name} replayed on their recorded inputs with the previous source and the edit, interleaved over 5 rounds (${r.timing === 'gpu-timestamps' ? 'GPU timestamps' : 'wall clock'}`);
-    expect(log).toMatch(new RegExp(`${name}, its ${n} dispatch(es)? in total: before [\\d.]+ ms \\([\\d.]+–[\\d.]+\\) → after [\\d.]+ ms \\([\\d.]+–[\\d.]+\\) over 5 rounds; (the ranges overlap: no change beyond the run-to-run spread|(faster|slower) by [\\d.]+ % \\(ranges do not overlap\\))`));
+    expect(log).toMatch(new RegExp(`${name}, its ${n} dispatch(es)? in total: before [\\d.]+ ms \\(round totals [\\d.]+–[\\d.]+\\) → after [\\d.]+ ms \\(round totals [\\d.]+–[\\d.]+\\) over 5 rounds; (the ranges overlap: no change beyond the run-to-run spread|(faster|slower) by [\\d.]+ % \\(ranges do not overlap\\))`));
     expect(log).toContain(`checked: all ${n} dispatches of ${name} match the shipped kernel's output`);
     expect(await s.page.isVisible('#retime-note')).toBe(true);
     expect(await s.page.textContent('#retime-note')).toContain(`not re-rendered`);

@@ -40,7 +40,7 @@ describe('re-time only: the before → after summary', () => {
     expect(s.total.after).toEqual({ ms: 9, lo: 9, hi: 14.5, repeats: 5 }); // the median round total is 12: ×1.33 for the same kernel
     expect(s.verdict).toBe('the ranges overlap: no change beyond the run-to-run spread');
     expect(s.slower).toBe(false);
-    expect(retimeText('norm', s, { run: 1, timing: 'gpu-timestamps' })[1]).toMatch(/^norm, its 9 dispatches in total: before 9\.000 ms \(9\.000–9\.000\) → after 9\.000 ms \(9\.000–14\.500\) over 5 rounds; the ranges overlap/);
+    expect(retimeText('norm', s, { run: 1, timing: 'gpu-timestamps' })[1]).toMatch(/^norm, its 9 dispatches in total: before 9\.000 ms \(round totals 9\.000–9\.000\) → after 9\.000 ms \(round totals 9\.000–14\.500\) over 5 rounds; the ranges overlap/);
   });
 
   it('overlapping ranges: no change beyond the spread; a slower edit is flagged; one round gives no verdict', () => {
@@ -61,9 +61,9 @@ describe('re-time only: the before → after summary', () => {
     expect(lines[0]).toBe(
       `re-timed only — the clip was NOT re-rendered: run 2's 15 dispatches of conv replayed on their recorded inputs with the previous source and the edit, interleaved over 2 rounds ` +
         '(wall clock, each dispatch submitted alone and awaited (overhead included; the adapter lacks timestamp-query)). ' +
-        "A total is the sum of the dispatches' medians (one slow outlier does not move it), in brackets the lowest and highest round total.",
+        "A total is the sum of the dispatches' medians (one slow outlier does not move it); its round totals are each round's sum over the dispatches, lowest–highest.",
     );
-    expect(lines[1]).toMatch(/^conv, its 15 dispatches in total: before 123\.750 ms \(120\.000–127\.500\) → after 123\.750 ms \(120\.000–127\.500\) over 2 rounds; the ranges overlap: no change beyond the run-to-run spread; after\/before per round 1\.000 \(1\.000–1\.000\)$/);
+    expect(lines[1]).toMatch(/^conv, its 15 dispatches in total: before 123\.750 ms \(round totals 120\.000–127\.500\) → after 123\.750 ms \(round totals 120\.000–127\.500\) over 2 rounds; the ranges overlap: no change beyond the run-to-run spread; after\/before per round 1\.000 \(1\.000–1\.000\)$/);
     expect(lines).toHaveLength(2 + RETIME_LINES + 1);
     expect(lines[2]).toBe('  #4 conv (up.3): before 4.250 ms (4.000–4.500) → after 4.250 ms (4.000–4.500); the ranges overlap: no change beyond the run-to-run spread');
     expect(lines.at(-1)).toBe(`  … and 3 more (the ${RETIME_LINES} slowest before are listed)`);
