@@ -4,7 +4,8 @@
 // with the figures and what to change, against the page's budget (maxMemory in the address here, so that the test
 // does not depend on navigator.deviceMemory); a run can be stopped, and the page is usable after. And (#11) a preset
 // run at guidance 1 no longer makes the library note that its negative embeddings are unused.
-// One page: the refusals cost no GPU work; the stopped run and the run after it are wan-tiny at 2×8×8 (~30 CPU s).
+// One page: the refusals cost no GPU work; the stopped run and the run after it are wan-tiny at 2×8×8 (~30 CPU s),
+// then a prompt run stopped in its denoising loop.
 // Needs /usr/bin/chromium, as browser-profiler.test.ts.
 import { describe, expect, it } from 'vitest';
 import { browserTestsRun, browserTimeout, profilerSession } from '../helpers/browser.js';
@@ -71,4 +72,19 @@ describe.skipIf(!run)('browser profiler: the fit check before a preset run, and 
     expect(consoleLines.filter((l) => l.includes('negative_encoder_hidden_states unused')), 'the page passes negative embeddings only with CFG').toEqual([]);
     expect(s.watch.errors).toEqual([]);
   }, browserTimeout(3));
+
+  it('Stop during a prompt run (the pipeline loaded, in its denoising loop): stopped where the library says, the last run kept', async () => {
+    await s.page.fill('#prompt-steps', '20');
+    await s.page.click('#run-prompt');
+    await s.watch.within('the prompt run reaching denoising step 3', (timeout) => s.page.waitForFunction(() => /denoising step ([3-9]|1\d)\/20/.test(document.getElementById('status')!.textContent ?? ''), null, { timeout, polling: 250 }));
+    await s.page.click('#stop');
+    await s.watch.untilState('the stopped prompt run', ['stopped', 'error', 'done']);
+    const i = await info();
+    const status = (await s.page.textContent('#status')) ?? '';
+    expect(status).toMatch(/^stopped: Pipeline\.generate, .*: aborted \(the Stop button\); the timeline and tables are still run 1's$/);
+    expect(i).toMatchObject({ state: 'stopped', runs: 1, mode: 'preset', modelError: null });
+    expect(await s.page.isDisabled('#run-prompt')).toBe(false);
+    expect(await s.page.isHidden('#model-error'), 'stopped, not refused: nothing under the model box').toBe(true);
+    expect(s.watch.errors).toEqual([]);
+  }, browserTimeout(2));
 });
