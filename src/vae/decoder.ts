@@ -144,9 +144,9 @@ function f16Plans(c: VaeConfig, shape: number[], maxBinding: number): boolean {
 export function checkDecodeLatents(c: VaeConfig, shape: number[]): void {
   const zc = c.kind === 'wan' ? c.zDim : c.latentChannels;
   const video = shape.length === 5;
-  if (c.kind === 'wan' && !video) throw new InputError(`latents: AutoencoderKLWan takes [B, ${zc}, F, H, W], found [${shape.join(',')}]`);
-  if (!video && shape.length !== 4) throw new InputError(`latents: AutoencoderKL takes [B, ${zc}, H, W] images or [B, ${zc}, F, H, W] video, found [${shape.join(',')}]`);
-  if (shape[1] !== zc) throw new InputError(`latents: ${shape[1]} channels, the VAE config has ${zc} (${c.kind === 'wan' ? 'z_dim' : 'latent_channels'}); layout is [B, C, ${video ? 'F, ' : ''}H, W]`);
+  if (c.kind === 'wan' && !video) throw new InputError(`latents: AutoencoderKLWan takes [B, ${zc}, F, H, W], found [${shape.join(',')}]`, { option: 'latents' });
+  if (!video && shape.length !== 4) throw new InputError(`latents: AutoencoderKL takes [B, ${zc}, H, W] images or [B, ${zc}, F, H, W] video, found [${shape.join(',')}]`, { option: 'latents' });
+  if (shape[1] !== zc) throw new InputError(`latents: ${shape[1]} channels, the VAE config has ${zc} (${c.kind === 'wan' ? 'z_dim' : 'latent_channels'}); layout is [B, C, ${video ? 'F, ' : ''}H, W]`, { option: 'latents' });
 }
 
 /**
@@ -176,10 +176,10 @@ export const PASS_BYTES = 64 * 2 ** 20;
  */
 export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBinding: number, bands?: number, maxImages?: number): DecodePlanSummary {
   // a negative or fractional dim made a plan with negative frames or a LimitError for a band of -Infinity rows
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found ${Array.isArray(shape) ? `[${shape.join(',')}]` : shown(shape)}`);
-  if (dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`);
-  if (!Number.isInteger(maxBinding) || maxBinding < 1) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(maxBinding)}`);
-  if (maxImages !== undefined && (!Number.isInteger(maxImages) || maxImages < 1)) throw new InputError(`maxImages: a positive integer (images per pass), got ${shown(maxImages)}`);
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found ${Array.isArray(shape) ? `[${shape.join(',')}]` : shown(shape)}`, { option: 'latents' });
+  if (dtype !== 'f32' && dtype !== 'f16') throw new InputError(`dtype: 'f32' or 'f16', got ${shown(dtype)}`, { option: 'dtype' });
+  if (!Number.isInteger(maxBinding) || maxBinding < 1) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(maxBinding)}`, { option: 'maxBinding' });
+  if (maxImages !== undefined && (!Number.isInteger(maxImages) || maxImages < 1)) throw new InputError(`maxImages: a positive integer (images per pass), got ${shown(maxImages)}`, { option: 'maxImages' });
   checkDecodeLatents(c, shape);
   const video = shape.length === 5;
   const B = shape[0]!;
@@ -242,7 +242,7 @@ export function planDecode(c: VaeConfig, shape: number[], dtype: DType, maxBindi
     return { kind: c.kind, bands: n, images: m.images, bandRows: r.rows, largestBinding: m.best, largestName: m.name, maxBinding, outShape, frames: outFrames, height: H, width: W, batch: B, latentFrames: F, video };
   };
   if (bands !== undefined) {
-    if (!Number.isInteger(bands) || bands < 1 || bands > H) throw new InputError(`bands=${bands}: must be an integer from 1 to the latent height ${H}`);
+    if (!Number.isInteger(bands) || bands < 1 || bands > H) throw new InputError(`bands=${bands}: must be an integer from 1 to the latent height ${H}`, { option: 'bands' });
     const r = tryN(bands);
     if (r.best > limit) throw new LimitError(`decoding latents [${shape.join(',')}] in ${bands} row bands: ${r.name} needs ${fmtBytes(r.best)}, the binding limit is ${limitText}`);
     return summary(bands, r);

@@ -144,7 +144,8 @@ export interface Vae {
    *   → [B, out_channels, F, sH, sW].
    * Calls on one VAE run one at a time, in call order (two at once would hold two decodes'
    * activations, beyond what the band plan allows for).
-   * @throws InputError for a wrong rank/channel count or a non-finite value; LimitError (before
+   * @throws InputError for a wrong rank/channel count or a non-finite value (e.option 'latents'; an option's refusal
+   *   names that option: 'bands', 'maxBinding', …); LimitError (before
    *   any GPU work) when one row band of the smallest size still exceeds the binding limit, the
    *   sample would exceed the 2^32 values of one Float32Array, or the decode needs more than
    *   loadVae's `maxMemory` (weights + peak activations; the message gives both and the budget);
@@ -276,11 +277,11 @@ class LoadedVae implements Vae {
     return this.serial.run(() => this.decodeNow(latents, opts), { signal: opts.signal, aborted: () => throwIfAborted(opts.signal, 'Vae.decode') });
   }
   private async decodeNow(latents: TensorData, opts: DecodeOptions): Promise<TensorData> {
-    if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }');
+    if (!latents || !(latents.data instanceof Float32Array) || !Array.isArray(latents.shape)) throw new InputError('latents: expected { data: Float32Array, shape: number[] }', { option: 'latents' });
     const n = latents.shape.reduce((a, b) => a * b, 1);
-    if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`);
-    if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}], which needs ${n}`);
-    for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`);
+    if (latents.shape.some((d) => !Number.isInteger(d) || d < 1)) throw new InputError(`latents: every dim must be a positive integer, found [${latents.shape.join(',')}]`, { option: 'latents' });
+    if (n !== latents.data.length) throw new InputError(`latents: ${latents.data.length} values for shape [${latents.shape.join(',')}], which needs ${n}`, { option: 'latents' });
+    for (let i = 0; i < n; i++) if (!Number.isFinite(latents.data[i]!)) throw new InputError(`latents: non-finite value ${latents.data[i]} at flat index ${i}`, { option: 'latents' });
     const plan = await this.budgetPlan(latents.shape, opts);
     if (this.maxMemory !== undefined) await this.checkBudget(latents.shape, plan, this.maxMemory);
     throwIfAborted(opts.signal, 'Vae.decode');

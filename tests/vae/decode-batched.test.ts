@@ -208,7 +208,7 @@ describe.skipIf(!hasGpu)('VAE decode: several images per pass = one at a time', 
 describe.skipIf(!hasGpu)('VAE decode: latents of the wrong length', () => {
   it('one line naming the tensor, the shape and the count it needs', async () => {
     await withVae('sd_vae_small', 'f32', async (vae) => {
-      await expect(vae.decode({ data: new Float32Array(59), shape: [1, 4, 5, 3] })).rejects.toThrow(new InputError('latents: 59 values for shape [1,4,5,3], which needs 60'));
+      await expect(vae.decode({ data: new Float32Array(59), shape: [1, 4, 5, 3] })).rejects.toThrow(new InputError('latents: 59 values for shape [1,4,5,3], which needs 60', { option: 'latents' }));
     });
   });
 });
@@ -256,6 +256,6 @@ describe('planDecode images per pass (no GPU)', () => {
   });
   it('maxImages: a positive integer', () => {
     const kl = config('vae_kl_latte_bf16');
-    expect(() => planDecode(kl, [2, 4, 5, 3], 'f32', 1 << 30, undefined, 0)).toThrow(new InputError('maxImages: a positive integer (images per pass), got 0'));
+    expect(() => planDecode(kl, [2, 4, 5, 3], 'f32', 1 << 30, undefined, 0)).toThrow(new InputError('maxImages: a positive integer (images per pass), got 0', { option: 'maxImages' }));
   });
 });
