@@ -2,7 +2,7 @@
 // values are errors (an unknown one names the valid one it is close to, else lists them all). `--help` prints the declaration.
 import { parseDecimal } from '../decimal.js';
 import { seedProblem } from '../random.js';
-import { closestName } from '../closest-name.js';
+import { closestName, closestNames, meantText } from '../closest-name.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -121,8 +121,8 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
     if (!f) {
       const sub = spec.subcommand?.(out._);
       const listed = sub ? [...Object.keys(commonFlags(spec)), ...sub.flags, ...(spec.quiet ? Object.keys(QUIET) : [])] : Object.keys(flags);
-      const near = nearestName(name, listed);
-      throw new UnknownFlagError(`tessera ${sub?.name ?? spec.name}: unknown flag --${name}${near ? ` (did you mean --${near}?)` : `; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`}`, name);
+      const near = meantText(nearestNames(name, listed), '--');
+      throw new UnknownFlagError(`tessera ${sub?.name ?? spec.name}: unknown flag --${name}${near ? ` (did you mean ${near}?)` : `; valid flags: ${listed.map((k) => `--${k}`).join(', ')}`}`, name);
     }
     // no flag is repeatable: the last value silently winning hides a typo or a pasted-over command line
     if (seen.has(name)) throw new UsageError(`tessera ${spec.subcommand?.(out._)?.name ?? spec.name}: --${name} is given more than once; give it once`);
@@ -170,26 +170,32 @@ function shortFlag(arg: string, spec: CommandSpec): string {
 }
 
 /**
- * The name of `names` (kebab-case: flags without --, commands, benchmarks) that `name` most likely
- * meant, by closestName (a near spelling, another case or separator style: --negative_prompt, the one
- * shortest name holding its words), else the one name of the same letters in another order (--prot for
- * --port, --stpes for --steps: a transposition is two edits, more than a short name's one), or
- * undefined when none is close.
+ * The names of `names` (kebab-case: flags without --, commands, benchmarks) that `name` most likely
+ * meant, by closestNames (a near spelling, another case or separator style: --negative_prompt, every
+ * name holding its words: wan → wan-1.3b, wan-14b, wan-tiny), else the one name of the same letters in another
+ * order (--prot for --port, --stpes for --steps: a transposition is two edits, more than a short name's one), or
+ * none.
  */
-export function nearestName(name: string, names: readonly string[]): string | undefined {
-  const near = closestName(name, names); // it takes kebab-case as snake_case
-  if (near !== undefined) return near;
+export function nearestNames(name: string, names: readonly string[]): string[] {
+  const near = closestNames(name, names); // it takes kebab-case as snake_case
+  if (near.length) return near;
   const letters = (s: string) => [...s.replace(/-/g, '_').toLowerCase()].sort().join('');
   const same = names.filter((n) => letters(n) === letters(name));
-  return same.length === 1 ? same[0] : undefined;
+  return same.length === 1 ? same : [];
+}
+
+/** The one name of nearestNames (of several, closestName's shortest), or undefined when none is close. */
+export function nearestName(name: string, names: readonly string[]): string | undefined {
+  const near = nearestNames(name, names);
+  return near.length < 2 ? near[0] : closestName(name, names);
 }
 
 /**
  * The refusal of `value`, a `kind` (command, benchmark) not among `names`: `unknown KIND "VALUE" (did
- * you mean NAME?)` when one is close (nearestName), else `otherwise` (the line listing them all).
+ * you mean NAME?)` (or `one of A, B?`) when one is close (nearestNames), else `otherwise` (the line listing them all).
  */
 export function unknownName(kind: string, value: string, names: readonly string[], otherwise: string): string {
-  const near = nearestName(value, names);
+  const near = meantText(nearestNames(value, names));
   return near ? `unknown ${kind} "${value}" (did you mean ${near}?)` : otherwise;
 }
 
@@ -232,7 +238,7 @@ function convert(name: string, f: FlagSpec, v: string): string | number {
       return v;
     case 'choice':
       if (!f.choices!.includes(v)) {
-        const near = nearestName(v, f.choices!);
+        const near = meantText(nearestNames(v, f.choices!));
         throw new UsageError(`--${name} must be one of ${f.choices!.join(', ')}, got "${v}"${near ? ` (did you mean ${near}?)` : ''}`);
       }
       return v;

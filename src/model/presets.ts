@@ -9,7 +9,7 @@ import { parseConfig, type ModelConfig } from './config.js';
 import { checkDtypeOnAdapter, checkLoadOptions, DiffusionModel, InputError, shown, withLoadGpu } from './model.js';
 import { loadGpuOf } from './device-option.js';
 import { checkWeightsFit } from './memory.js';
-import { closestName } from '../closest-name.js';
+import { closestNames, meantText } from '../closest-name.js';
 import { allocateWeights, expectedKeys, type Weights } from './weights.js';
 
 /** One architecture of PRESETS. */
@@ -85,11 +85,11 @@ export function presetNames(): string[] {
   return Object.keys(PRESETS);
 }
 
-/** The preset `name`. @throws InputError for an unknown name, listing the presets (with "did you mean" for a near spelling: wan-tiyn → wan-tiny). */
+/** The preset `name`. @throws InputError for an unknown name, listing the presets (with "did you mean" for a near spelling, wan-tiyn → wan-tiny, or every preset holding its words: wan → one of wan-1.3b, wan-14b, wan-tiny). */
 export function getPreset(name: string): Preset {
   // own keys only: 'constructor' or 'toString' is no preset (a plain object's lookup would find Object's)
   if (typeof name !== 'string' || !Object.hasOwn(PRESETS, name)) {
-    const near = typeof name === 'string' ? closestName(name, presetNames()) : undefined;
+    const near = typeof name === 'string' ? meantText(closestNames(name, presetNames())) : undefined;
     const meant = near === undefined ? '' : `did you mean ${near}? `;
     throw new InputError(`unknown preset ${shown(name)}; ${meant}presets: ${presetNames().join(', ')}`);
   }
