@@ -14,6 +14,7 @@ import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTab
 import { wallClock, type WallStats } from '../profile/wallclock.js';
 import { assertCheck, attentionWorkload, blockWorkload, checkWorkloadFits, convWorkload, gemmWorkload, layernormWorkload, workloadTensors, WrongResultError, type Check, type Workload, type WorkloadName } from '../profile/workloads.js';
 import { checkSeedFlag, givenFlags, helpText, UsageError, type FlagSpec, type Parsed } from './args.js';
+import { closestNames, meantText } from '../closest-name.js';
 import { isQuiet, plural } from './progress.js';
 import { GEMM_CANDIDATES, GEMM_COMPILED_K, gemmCandidatesFor, gemmHeuristic, gemmKcOk, gemmVariant, type GemmCandidate } from '../ops/gemm.js';
 import { ATTENTION_CANDIDATES, ATTENTION_MAX_HEAD_DIM, attentionHeadDimOk, attentionHeuristic, attentionStrategiesFor, attentionVariant, rowsDhOk, type AttentionCandidate, type AttentionStrategy } from '../ops/attention.js';
@@ -521,6 +522,13 @@ const variantDim = (s: Sizes | null): number | undefined => (s?.sub === 'gemm' ?
 /** The tuner's candidates with K compiled in (subgroup-sr16-k, subgroup-sr32-k): a kernel of their own only at a K in GEMM_COMPILED_K. */
 const isKCandidate = (s: string): boolean => s.endsWith('-k');
 
+/** What an entry of bench `sub`'s --variants may be (its refusals name only these): gemm's strategies, attention's, conv's knobs. */
+function variantEntries(sub: Sub): string {
+  if (sub === 'gemm') return `default, a GEMM strategy (${GEMM_CANDIDATES.join(', ')}) or tile knobs K=V[,K=V…]`;
+  if (sub === 'attention') return `default, an attention strategy (${ATTENTION_CANDIDATES.join(', ')}) or tile knobs K=V[,K=V…]`;
+  return `default or tile knobs K=V[,K=V…] (${Object.entries(convKernel.overrides).map(([n, vs]) => `${n}=${vs.join('|')}`).join(', ')})`;
+}
+
 /**
  * Parses --variants: `all` (gemm, attention: every strategy and tuner candidate this adapter can
  * run; the compiled-in candidates only where `dim` has such a variant: gemm's -k ones at inner
@@ -577,11 +585,15 @@ export function parseVariants(sub: Sub, s: string, gpu: Gpu | null, dim?: number
       return { name: e, strategy: e as AttentionCandidate };
     }
     const tile = /^[A-Za-z_]\w*=/.test(e) ? parseTile(e) : undefined;
-    if (!tile || !Object.keys(tile).length) throw new UsageError(`--variants: "${e}" is neither default, a GEMM strategy (${GEMM_CANDIDATES.join(', ')}), an attention strategy (${ATTENTION_CANDIDATES.join(', ')}) nor tile knobs K=V[,K=V…]`);
+    if (!tile || !Object.keys(tile).length) {
+      const named = sub === 'gemm' ? GEMM_CANDIDATES : sub === 'attention' ? ATTENTION_CANDIDATES : [];
+      const near = meantText(closestNames(e, ['default', ...named]));
+      throw new UsageError(`--variants: "${e}" is not an entry of bench ${sub}${near ? ` (did you mean ${near}?)` : ''}; it takes ${variantEntries(sub)}`);
+    }
     if (sub === 'conv') checkConvTile(tile, `--variants "${e}"`);
     return { name: e, tile };
   });
-  if (out.length < 1) throw new UsageError('--variants needs at least one entry (all, default, a GEMM strategy or K=V knobs; separated by ;)');
+  if (out.length < 1) throw new UsageError(`--variants needs at least one entry, separated by ; (bench ${sub}: ${sub === 'conv' ? '' : 'all, '}${variantEntries(sub)})`);
   return out;
 }
 
@@ -797,7 +809,7 @@ export const benchCommand: Command = {
       kernel: { type: 'choice', choices: ['3x3x3', '3x1x1', '1x3x3', '1x1x1'], help: "conv: frames×height×width of the kernel: 3x3x3 (default) the VAE's causal Conv3d over frames t−2..t, 3x1x1 its upsamplers' time_conv, 1x3x3 a Conv2d 3×3 (SD VAE), 1x1x1 a 1×1 shortcut", arg: 'KIND' },
       tile: { type: 'string', help: 'gemm/attention/conv: override tile knobs, e.g. TM=4,TN=2 (conv: PX=4|8)', arg: 'K=V,...' },
       variants: { type: 'string', help: "gemm/attention/conv/block: time several variants in one process, round-robin, each checked first: 'all' (gemm, attention: every strategy) or ';'-separated entries: default, a strategy (gemm: tiled-128, …; attention: rows, fa2, fa2-wg) or tile knobs K=V,… (conv: PX=4, PX=8); ENTRY@REV: that entry with the kernel sources of git revision REV (e.g. 'default@HEAD;default': an A/B of uncommitted kernel edits; bench block takes only these two forms, each set of kernel sources tuned afresh); a speed-up whose min–max range overlaps the first entry's is marked ~ (within the run-to-run spread)", arg: 'LIST' },
-      json: { type: 'bool', help: 'print one JSON object on the last line of stdout' },
+      json: { type: 'bool', help: "print one JSON object on the last line of stdout; a run refused or failed before it has a result prints nothing on stdout (the one 'tessera: error: …' line goes to stderr; exit 2 for a usage error, else 1), as every command's --json; suite and --variants still print the object when a kernel fails its check (its failures / wrong list it) and exit 1" },
       dtype: { type: 'choice', choices: ['f32', 'f16'], default: 'f32', help: 'storage dtype (f16 needs shader-f16)' },
       repeats: { type: 'int', default: 10, help: 'timed repeats (median, min, max over them)' },
       warmup: { type: 'int', default: 2, help: 'untimed runs before timing' },

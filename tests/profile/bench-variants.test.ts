@@ -25,7 +25,7 @@ describe('parseVariants', () => {
       { name: 'subgroup-sr32-k@HEAD', strategy: 'subgroup-sr32-k', ref: 'HEAD' },
     ]);
     expect(parseVariants('gemm', 'all', null).map((v) => v.name)).toEqual(['subgroup-sr16', 'subgroup-sr8', 'tiled-128', 'tiled-64', 'gemv', 'subgroup-sr32', 'subgroup-sr16-k', 'subgroup-sr32-k', 'subgroup-sr32-swg32', 'subgroup-sr32-swg32-k']);
-    expect(() => parseVariants('gemm', 'subgroup-sr64', null)).toThrow(/"subgroup-sr64" is neither default, a GEMM strategy \(subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32, subgroup-sr32-swg32-k\)/);
+    expect(() => parseVariants('gemm', 'subgroup-sr64', null)).toThrow(/"subgroup-sr64" is not an entry of bench gemm \(did you mean subgroup-sr16\?\); it takes default, a GEMM strategy \(subgroup-sr16, subgroup-sr8, tiled-128, tiled-64, gemv, subgroup-sr32, subgroup-sr16-k, subgroup-sr32-k, subgroup-sr32-swg32, subgroup-sr32-swg32-k\)/);
   });
   it('bench gemm at --k K: all lists the compiled-in-K candidates only where K has their variant; a named one elsewhere is refused, saying what it would run as', () => {
     const all = (k?: number) => parseVariants('gemm', 'all', null, k).map((v) => v.name);
