@@ -7,7 +7,7 @@
 import { writeFileAtomic } from '../io/node-write.js';
 import { acquireGpu, describeAdapter, type Gpu } from '../gpu/device.js';
 import { fmtBytes, type DType } from '../gpu/tensor.js';
-import { ceilingDrift, ceilingDriftNote, ceilingProbe, ceilingShares, ceilingSpreadNote, deviceCeiling, wideSpreads, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling, type CeilingReading, type RoofSpread } from '../profile/ceiling.js';
+import { ceilingDrift, ceilingDriftNote, ceilingProbe, ceilingShares, ceilingSpreadNote, deviceCeiling, wideSpreads, fmaCeilingPlan, formatCeiling, formatShare, measureCeilingDetailed, UNDER_MEASURED, type Ceiling, type CeilingReading, type RoofSpread, WIDE_SPREAD } from '../profile/ceiling.js';
 import { median, profilePlan, type ProfileRun } from '../profile/profiler.js';
 import { ceilingKey, lastCeiling, recordCeiling } from './bench-ceiling-history.js';
 import { chromeTrace, formatKernelTable, formatLayerTable, kernelTable, layerTable, timedFigures, type KernelRow, type NamedRun, type TimedFigures } from '../profile/report.js';
@@ -53,7 +53,7 @@ const SPECIFIC = new Set(Object.values(SUB_FLAGS).flatMap((s) => [...s.required,
 
 /** What each benchmark does: the first line of `bench SUB --help`. */
 const SUB_SUMMARY: Record<Sub, string> = {
-  ceiling: "the device's FMA throughput (f32, and f16 where the adapter has it) and copy bandwidth: the roofs the other benchmarks' shares are of, each its best repeat with the spread of the repeats (min, median, max; a line when it is wide: a busy device)",
+  ceiling: `the device's FMA throughput (f32, and f16 where the adapter has it) and copy bandwidth: the roofs the other benchmarks' shares are of, each its best repeat with the spread of the repeats (min, median, max); a 'spread:' line naming every roof whose fastest repeat is above ${WIDE_SPREAD}× its slowest, and a 'between runs:' line naming every roof more than ${WIDE_SPREAD}× from the last reading on this adapter (kept in $XDG_CACHE_HOME/tessera/ceiling.json, else ~/.cache/tessera): either means a busy device, and the other benchmarks' % ceiling shares are unreliable; --json: wide_spread, last_run, between_runs, busy`,
   gemm: 'one GEMM x[M,K] · W[N,K]ᵀ + b, checked against float64, then timed (GPU timestamps)',
   attention: 'one attention (the flash kernel or a strategy), checked against float64, then timed',
   layernorm: 'one LayerNorm over rows×cols, checked against float64, then timed',
