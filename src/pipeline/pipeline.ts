@@ -306,7 +306,7 @@ export interface PipelineGenerateOptions {
   negative_prompt?: string | string[];
   /** [B, L, dim] text embeddings (Wan: UMT5 `prompt_embeds`, zero-padded), F32. */
   prompt_embeds?: TensorData;
-  /** [B, L', dim] (the batch and width of prompt_embeds, any length L'). When guidance_scale > 1 and it is not given, negative_prompt (default "") is encoded, as WanPipeline does; with guidance_scale ≤ 1 it is not read (one note: `note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use them`). */
+  /** [B, L', dim] (the batch and width of prompt_embeds, any length L'). When guidance_scale > 1 and it is not given, negative_prompt (default "") is encoded, as WanPipeline does; with guidance_scale ≤ 1 it is not read (one note: `note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 disables classifier-free guidance (as diffusers' do_classifier_free_guidance, guidance_scale > 1); give guidance_scale > 1 to use them`). */
   negative_prompt_embeds?: TensorData;
   /**
    * DiT: [B] ImageNet class ids in 0…num_class_embeds (that value: the null class of guidance), as numbers

@@ -59,7 +59,7 @@ export interface GenerateOptions {
   scheduler_config?: Record<string, unknown> | string;
   /** Denoising steps (diffusers' num_inference_steps): a positive integer (InputError otherwise) the scheduler config can run (StepCountError otherwise: above num_train_timesteps, or timesteps that repeat). */
   num_inference_steps?: number;
-  /** CFG scale; guidance is on when > 1 (as in diffusers' pipelines). Default 1. */
+  /** CFG scale, a finite number (InputError otherwise); guidance is on when > 1, as diffusers' do_classifier_free_guidance: any scale ≤ 1, negative included, runs unguided. Default 1. */
   guidance_scale?: number;
   /**
    * FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's. Refused for the
@@ -118,8 +118,9 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /**
    * Where the scheduler config's ignored-keys warning and the unused negative text's note (`note:
-   * negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1
-   * to use them`) go (default console.warn), after the checks (not for a refused call). The ignored-keys warning is
+   * negative_prompt_embeds unused: guidance_scale 1 ≤ 1 disables classifier-free guidance (as diffusers'
+   * do_classifier_free_guidance, guidance_scale > 1); give guidance_scale > 1 to use them`)
+   * go (default console.warn), after the checks (not for a refused call). The ignored-keys warning is
    * said once per model and distinct line: a later call on the same loaded model with the same config says nothing
    * (a model loaded again says it again); the negative-text note, which depends on the call's own options, every time. A promise it returns is
    * awaited before any GPU work; one that throws or rejects fails the run (`generate: onWarning failed: …`).
@@ -245,10 +246,13 @@ export function checkSeeds(seed: unknown): void {
 
 /**
  * The note for negative text embeddings (or a negative prompt) given to an unguided run, which does not read them:
- * `name` the input as the caller named it, `guidance` the scale (≤ 1). Pipeline.generate's too.
+ * `name` the input as the caller named it, `guidance` the scale (≤ 1). Pipeline.generate's too. Any finite scale ≤ 1,
+ * negative included (-2), is an unguided run, accepted without a word as diffusers' pipelines do
+ * (`do_classifier_free_guidance = guidance_scale > 1`); the note says so when a negative input shows the caller meant
+ * guidance.
  */
 export function negativeUnusedNote(name: string, guidance: number): string {
-  return `note: ${name} unused: guidance_scale ${guidance} ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use ${name === 'negative_prompt' ? 'it' : 'them'}`;
+  return `note: ${name} unused: guidance_scale ${guidance} ≤ 1 disables classifier-free guidance (as diffusers' do_classifier_free_guidance, guidance_scale > 1); give guidance_scale > 1 to use ${name === 'negative_prompt' ? 'it' : 'them'}`;
 }
 
 /** The ignored-keys lines each model has said (GenerateOptions.onWarning: once per model and line), the last SAID_KEPT of each. */

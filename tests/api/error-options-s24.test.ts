@@ -3,14 +3,15 @@
 // latents, the negative text's width, two names for one input; NaN latents named `latents`, not the transformer's
 // `hidden_states`); readSafetensors of a missing file, encodeGif/encodePng and writeMp4Ffmpeg's argument refusals
 // are documented classes (FileAccessError, InputError), not Node's raw ENOENT, a plain Error or the "no usable
-// ffmpeg" EncoderError; generate()'s ignored-scheduler-keys warning is said once per model. A mock model: no GPU
+// ffmpeg" EncoderError; generate()'s ignored-scheduler-keys warning is said once per model; guidance_scale -2 runs
+// unguided as in diffusers, its note saying so. A mock model: no GPU
 // work may start (every refusal comes before it).
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
-import { generate, SAID_KEPT, type GenerateOptions } from '../../src/sampler/generate.js';
+import { generate, negativeUnusedNote, SAID_KEPT, type GenerateOptions } from '../../src/sampler/generate.js';
 import { InputError, type DiffusionModel } from '../../src/model/model.js';
 import { getPreset } from '../../src/model/presets.js';
 import { readSafetensors } from '../../src/io/read-safetensors.js';
@@ -144,5 +145,36 @@ describe('a mistyped preset: did you mean', () => {
       '--preset must be one of dit-s-2, dit-xl-2, wan-1.3b, wan-14b, latte-1, wan-tiny, dit-tiny, got "wan-tiyn" (did you mean wan-tiny?)',
     );
     expect(thrown(() => parseArgs(demoCommand.spec, ['--preset', 'zzz']), UsageError).message).toBe('--preset must be one of dit-s-2, dit-xl-2, wan-1.3b, wan-14b, latte-1, wan-tiny, dit-tiny, got "zzz"');
+  });
+});
+
+// guidance_scale below 1, negative included (-2): diffusers' pipelines run it unguided without a word
+// (do_classifier_free_guidance = guidance_scale > 1), and so does generate(): not refused, no negative text needed.
+// Given negative text anyway, the one note names the scale and says it disables classifier-free guidance as
+// diffusers' do_classifier_free_guidance. The mock's GPU refusal shows every check passed.
+const GPU_STARTED = 'GPU work started';
+/** generate()'s outcome (the mock's GPU_STARTED refusal when every check passed) and the lines it said. */
+async function run(o: Partial<GenerateOptions>): Promise<{ error: string; lines: string[] }> {
+  const lines: string[] = [];
+  const e = await generate(mock(), { ...base, ...o, onWarning: (l) => void lines.push(l) }).then(() => new Error('finished'), (x: Error) => x);
+  return { error: e.message, lines };
+}
+
+describe('guidance_scale ≤ 1, negative included', () => {
+  it('the note says the scale disables classifier-free guidance, as diffusers', () => {
+    expect(negativeUnusedNote('negative_prompt', -2)).toBe("note: negative_prompt unused: guidance_scale -2 ≤ 1 disables classifier-free guidance (as diffusers' do_classifier_free_guidance, guidance_scale > 1); give guidance_scale > 1 to use it");
+    expect(negativeUnusedNote('negative_prompt_embeds', 0.5)).toMatch(/^note: negative_prompt_embeds unused: guidance_scale 0\.5 ≤ 1 disables classifier-free guidance \(as diffusers' do_classifier_free_guidance, guidance_scale > 1\); give guidance_scale > 1 to use them$/);
+  });
+
+  it('-2 without negative text: accepted, unguided, nothing said (a scale > 1 would need the negative text)', async () => {
+    expect(await run({ guidance_scale: -2 })).toEqual({ error: GPU_STARTED, lines: [] });
+    expect((await run({ guidance_scale: 2 })).error).toMatch(/^negative_encoder_hidden_states: missing; guidance 2 > 1 needs the negative text embeddings/);
+  });
+
+  it('-2 with negative text: accepted, the one note names -2', async () => {
+    const r = await run({ guidance_scale: -2, negative_prompt_embeds: tensor([1, 3, 8]) });
+    expect(r.error).toBe(GPU_STARTED);
+    expect(r.lines).toEqual([negativeUnusedNote('negative_prompt_embeds', -2)]);
+    expect(r.lines[0]).toContain('guidance_scale -2 ≤ 1 disables classifier-free guidance');
   });
 });

@@ -238,7 +238,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
       // negative text given to an unguided run is not read: one note says so (user22 finding 5: silently unused)
       const lines: string[] = [];
       await generate(m, { ...base, negative_prompt_embeds: x.encoder_hidden_states, onWarning: (l) => void lines.push(l) });
-      expect(lines).toEqual(['note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use them']);
+      expect(lines).toEqual(['note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 disables classifier-free guidance (as diffusers\' do_classifier_free_guidance, guidance_scale > 1); give guidance_scale > 1 to use them']);
       expect(m.gpuBytes).toBeGreaterThan(bytes);
       // DiT: class ids echoed as given, with what is wrong with them
       const dit = (class_labels: unknown) => d.forward({ hidden_states: { data: new Float32Array(256), shape: [1, 4, 8, 8] }, timestep: [1], class_labels: class_labels as never });

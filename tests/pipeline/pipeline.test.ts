@@ -208,7 +208,7 @@ describe.skipIf(!hasGpu)('Pipeline (loaded on the GPU)', () => {
       const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
       try {
         await pipe.generate({ prompt_embeds: text, negative_prompt_embeds: text, guidance_scale: 1, num_inference_steps: 1, seed: 0, height: 16, width: 16, num_frames: 1, output_type: 'latent' });
-        expect(warn.mock.calls).toEqual([['note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 turns classifier-free guidance off; give guidance_scale > 1 to use them']]);
+        expect(warn.mock.calls).toEqual([['note: negative_prompt_embeds unused: guidance_scale 1 ≤ 1 disables classifier-free guidance (as diffusers\' do_classifier_free_guidance, guidance_scale > 1); give guidance_scale > 1 to use them']]);
       } finally {
         warn.mockRestore();
       }
