@@ -37,15 +37,15 @@ describe.skipIf(!hasGpu)('timestep lengths the forward refuses', () => {
     const e = await latte.forward({ ...fi, timestep: [500] }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(InputError);
     expect((e as Error).message).toBe("timestep: expected 2 values (one per batch item), found 1: Latte does not broadcast one timestep over the batch (diffusers' LatteTransformer3DModel fails on it)");
-    await expect(latte.forward({ ...fi, timestep: 500 as never })).rejects.toThrow(new InputError('timestep: expected a list of 2 values (one per batch item; numbers or bigint), got 500'));
+    await expect(latte.forward({ ...fi, timestep: 500 as never })).rejects.toThrow(new InputError('timestep: expected a list of 2 values (one per batch item; numbers or bigint), got 500', { option: 'timestep' }));
     const ok = await latte.forward({ ...fi, timestep: [500, 500] });
     expect(ok.shape[0]).toBe(2);
   });
 
   it('Wan at batch 2: neither 1 nor 2 values (3) is refused, naming both counts; [1] gives what [t, t] gives', async () => {
     const fi = twice(await fixtureInputs('wan_small'));
-    await expect(wan.forward({ ...fi, timestep: [1, 2, 3] })).rejects.toThrow(new InputError('timestep: expected 2 values (one per batch item, or 1 for the whole batch), found 3'));
-    await expect(wan.forward({ ...fi, timestep: 437.25 as never })).rejects.toThrow(new InputError('timestep: expected a list of 2 values (one per batch item, or 1 for the whole batch; numbers or bigint), got 437.25'));
+    await expect(wan.forward({ ...fi, timestep: [1, 2, 3] })).rejects.toThrow(new InputError('timestep: expected 2 values (one per batch item, or 1 for the whole batch), found 3', { option: 'timestep' }));
+    await expect(wan.forward({ ...fi, timestep: 437.25 as never })).rejects.toThrow(new InputError('timestep: expected a list of 2 values (one per batch item, or 1 for the whole batch; numbers or bigint), got 437.25', { option: 'timestep' }));
     const one = await wan.forward({ ...fi, timestep: [437.25] });
     const both = await wan.forward({ ...fi, timestep: [437.25, 437.25] });
     expect(Array.from(one.data)).toEqual(Array.from(both.data));
