@@ -27,7 +27,7 @@ export { promptClean } from './text/prompt.js';
 export { parseUmt5Config, type Umt5Config } from './text/config.js';
 export { planUmt5, checkUmt5Fits, type Umt5Plan } from './text/memory.js';
 export { loadPipeline, Pipeline, PipelineError, parseModelIndex, subFolder, PIPELINES, type PipelineLoadOptions, type PipelineGenerateOptions, type PipelineOutput, type PipelineVideoOutput, type PipelineImageOutput, type PipelineLatentOutput, type PipelineStage, type PipelineKernelEvent, type PromptEncoder, type ModelIndex } from './pipeline/pipeline.js';
-export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote } from './pipeline/embedded.js';
+export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, embeddedSizeNote, outOfVocabulary, vocabularyNote } from './pipeline/embedded.js';
 export { estimateStepWork, type StepWork, type StepWorkOptions } from './pipeline/step-work.js';
 export { postprocessSample, videoToFrames, type RgbaFrames } from './video/frames.js';
 export { openModelFolder, ModelFolderError, type ModelFolder } from './io/model-folder.js';

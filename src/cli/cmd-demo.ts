@@ -24,7 +24,7 @@ import { whichFfmpeg, findFfmpeg, stageMp4Ffmpeg, EncoderError, type Ffmpeg, typ
 import type { RgbaFrames } from '../video/frames.js';
 import { videoToFrames } from '../video/frames.js';
 import { checkSeedFlag, intInRange, UsageError, type Parsed } from './args.js';
-import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
+import { EMBEDDED_DEFAULTS, embeddedPipelineDir, embeddedSizeNote, vocabularyNote } from './embedded.js';
 import { judgeVideo, parseShapesPrompt, verdictWords, type Verdict } from '../eval/shapes-judge.js';
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
@@ -35,7 +35,7 @@ import { pluralVerb } from '../plural.js';
 import { decodedFrames, type VaeScale } from '../pipeline/pipeline.js';
 import { formatDuration } from '../pipeline/step-work.js';
 import { cpuLoopNoteFor } from './cpu-note.js';
-import { checkRunFits, estimateWeights, LimitError, type MemoryLimits } from '../model/memory.js';
+import { checkRunFits, checkWeightsFit, estimateWeights, LimitError, type MemoryLimits } from '../model/memory.js';
 import type { ModelConfig } from '../model/config.js';
 import { DEFAULT_MAX_SEQUENCE_LENGTH, MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
@@ -289,6 +289,8 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   if (embedded) {
     const note = vocabularyNote(prompt);
     if (note) console.log(note);
+    const sizeNote = embeddedSizeNote(size.num_frames, size.height, size.width);
+    if (sizeNote) console.log(sizeNote);
   }
   // ffmpeg is optional here: without it the demo writes the GIF and says how to get the MP4
   let ffmpeg: ReturnType<typeof findFfmpeg> | undefined;
@@ -528,9 +530,11 @@ async function presetDemo(p: Parsed): Promise<number> {
   const budget = maxMemory(p);
   const preset = getPreset(p.preset as string);
   if (p.shift !== undefined && parseConfig(preset.config).family !== 'wan') throw new UsageError(`--shift applies to flow-match models (the Wan presets); ${p.preset} samples with DDIM, which has no shift`);
-  makeOutputDir('out', p.out as string, DEMO_FILES);
   const gpu = await acquireGpu();
   try {
+    // refused before the output folder, the estimate line and the ceiling's GPU work, as `bench model` refuses it (user24 #4)
+    checkWeightsFit(parseConfig(preset.config), (p.dtype as DType | undefined) ?? 'f32', gpu.limits, { maxMemory: budget, f16: gpu.f16 });
+    makeOutputDir('out', p.out as string, DEMO_FILES);
     console.log(`tessera demo — ${p.preset}: ${preset.about}`);
     console.log('NOTE: the weights are RANDOM (seeded), not a trained checkpoint: the clip shows what the engine computes, not a meaningful video.');
     console.log(`device: ${describeAdapter(gpu)}`);

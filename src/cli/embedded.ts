@@ -5,7 +5,7 @@
 import { embeddedPipelinePath } from '../pipeline/embedded-node.js';
 import { PipelineError } from '../pipeline/pipeline.js';
 
-export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, outOfVocabulary, vocabularyNote } from '../pipeline/embedded.js';
+export { EMBEDDED_DEFAULTS, EMBEDDED_VOCABULARY, embeddedSizeNote, outOfVocabulary, vocabularyNote } from '../pipeline/embedded.js';
 
 /**
  * Folder of the embedded pipeline (embeddedPipelinePath), its refusal worded for the command line.

@@ -514,7 +514,9 @@ export function checkWeightsFit(c: ModelConfig, dtype: DType, limits: MemoryLimi
   const perBuffer = bindingLimit(limits).bytes;
   const w16 = dtype === 'f32' && opts.f16 !== false ? estimateWeights(c, 'f16') : undefined;
   if (w.largest > perBuffer) {
-    throw new LimitError(`the model's largest weight, ${w.largestName}, is ${fmtBytes(w.largest)} in ${dtype}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: ${w16 && w16.largest <= perBuffer ? `try ${F16}` : 'a smaller model'}`);
+    // (largestName reads "weight NAME [shape]"; in f16 too large as well, the line says so: user24 #4)
+    const half = w16 ? (w16.largest <= perBuffer ? `try ${F16}` : `a smaller model (in f16 it is still ${fmtBytes(w16.largest)})`) : 'a smaller model';
+    throw new LimitError(`the model's largest ${w.largestName} is ${fmtBytes(w.largest)} in ${dtype}, above the adapter's per-buffer limit of ${fmtBytes(perBuffer)}: ${half}`);
   }
   if (opts.maxMemory !== undefined && w.bytes > opts.maxMemory) {
     throw new LimitError(

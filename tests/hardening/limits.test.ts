@@ -72,7 +72,7 @@ describe('estimateMemory / checkRunFits from config + shape alone', () => {
     expect(w.message).toBe(`the model's weights need ${(estimateWeights(wan13b, 'f32').bytes / GiB).toFixed(2)} GiB in f32 (30 layers, dim 1536), above the budget of 2.00 GiB (maxMemory): a larger maxMemory budget or a smaller model`);
     // a single weight above the per-buffer limit
     const wide = parseConfig({ ...PRESETS['wan-1.3b']!.config, ffn_dim: 30000 }); // ffn weight 30000×1536×4 = 176 MiB
-    expect(refusal(() => checkWeightsFit(wide, 'f32', LIMITS)).message).toMatch(/largest weight, weight blocks\.0\.ffn\.net\.0\.proj\.weight \[30000,1536\], is 175\.8 MiB in f32, above the adapter's per-buffer limit of 128\.0 MiB: try dtype: 'f16'$/);
+    expect(refusal(() => checkWeightsFit(wide, 'f32', LIMITS)).message).toMatch(/largest weight blocks\.0\.ffn\.net\.0\.proj\.weight \[30000,1536\] is 175\.8 MiB in f32, above the adapter's per-buffer limit of 128\.0 MiB: try dtype: 'f16'$/);
   });
 
   it('parseBytes reads sizes with units and rejects junk', () => {

@@ -78,7 +78,7 @@ describe.skipIf(!hasGpu)('the estimate against the allocator, every preset (≤ 
         const w = estimateWeights(c, dtype);
         if (w.largest > bindingLimit(gpu!.limits).bytes) {
           // a weight no binding of this adapter holds (wan-14b's time projection on lavapipe): refused before any is made
-          await expect(loadRandomModel(config, { gpu: gpu!, dtype, seed: 0, name })).rejects.toThrow(new LimitError(`the model's largest weight, ${w.largestName}, is ${fmtBytes(w.largest)} in ${dtype}, above the adapter's per-buffer limit of ${fmtBytes(bindingLimit(gpu!.limits).bytes)}: a smaller model`));
+          await expect(loadRandomModel(config, { gpu: gpu!, dtype, seed: 0, name })).rejects.toThrow(new LimitError(`the model's largest ${w.largestName} is ${fmtBytes(w.largest)} in ${dtype}, above the adapter's per-buffer limit of ${fmtBytes(bindingLimit(gpu!.limits).bytes)}: a smaller model${dtype === 'f32' && gpu!.f16 ? ` (in f16 it is still ${fmtBytes(estimateWeights(c, 'f16').largest)})` : ''}`));
           return;
         }
         // the weights as loadRandomModel allocates them, not filled: their values play no part in what a plan

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EMBEDDED_VOCABULARY, embeddedPipelineDir, outOfVocabulary, vocabularyNote } from '../../src/cli/embedded.js';
+import { EMBEDDED_VOCABULARY, embeddedPipelineDir, embeddedSizeNote, outOfVocabulary, vocabularyNote } from '../../src/cli/embedded.js';
 import { ROOT } from '../helpers/golden.js';
 import { loadTokenizer } from '../../src/text/tokenizer.js';
 import { nodeFolder } from '../../src/io/node-source.js';
@@ -75,5 +75,11 @@ describe('embedded pipeline', () => {
       const content = [...ids.subarray(0, lengths[0]! - tok.specialCount)];
       expect(outOfVocabulary(p).length === 0, `${JSON.stringify(p)}: tokens ${content.join(',')}`).toBe(content.every((id) => trained.has(id)));
     }
+  });
+
+  it('a size other than the trained 9 frames of 32×32: one note (user24 #3), none at that size', () => {
+    expect(embeddedSizeNote(9, 32, 32)).toBeUndefined();
+    expect(embeddedSizeNote(1, 32, 32)).toBe('note: the embedded model (tessera-shapes) saw 9 frames of 32×32 in every training clip; at 1 frame of 32×32 it still runs, but the clip is not likely to show the prompt');
+    for (const [f, h, w] of [[9, 128, 128], [5, 32, 32], [9, 32, 48], [13, 16, 16]]) expect(embeddedSizeNote(f, h, w)).toMatch(new RegExp(`at ${f} frames of ${h}×${w} it still runs`));
   });
 });
