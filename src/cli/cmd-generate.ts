@@ -10,7 +10,7 @@ import { ropeAsUsage, stepsAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
+import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerMeant, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
 import { parsePythonJson } from '../io/json.js';
@@ -21,11 +21,11 @@ import type { InputHeader } from '../io/inputs.js';
 import type { ModelConfig } from '../model/config.js';
 import type { Command } from './main.js';
 import { checkLatentPatch } from './bench-plan.js';
-import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, negativeInputNote, textNames } from './model-inputs.js';
+import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, guidanceBelowOneNote, negativeInputNote, textNames } from './model-inputs.js';
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { blockDetail, plural, progressBar } from './progress.js';
 import { cpuLoopNoteForModel, sizeFlagsWords } from './cpu-note.js';
-import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
+import { EMBEDDED_DEFAULTS, embeddedPipelineDir, embeddedSizeNote, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
 
@@ -100,7 +100,8 @@ export function checkSchedulerName(name: string): void {
   try {
     resolveSchedulerClass(name, '--scheduler');
   } catch {
-    throw new UsageError(`--scheduler must be one of ${SCHEDULER_CLASSES.join(', ')} (or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), got "${name}"`);
+    const near = schedulerMeant(name);
+    throw new UsageError(`--scheduler must be one of ${SCHEDULER_CLASSES.join(', ')} (or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), got "${name}"${near ? ` (did you mean ${near}?)` : ''}`);
   }
 }
 
@@ -224,7 +225,7 @@ export const generateCommand: Command = {
     usage:
       'tessera generate --model DIR (--inputs IN.safetensors | --seed N --frames F --height H --width W [--class-label C]) --out OUT.safetensors --steps N [--guidance G] [--scheduler CLASS] [--variant NAME] [--shift S] [--dtype f32|f16] [--max-memory SIZE] [--video clip.mp4] [--preview clip.gif] [--fps N] [--frames-dir DIR]\n' +
       '       tessera generate --pipeline DIR [--prompt P [--negative-prompt N] [--max-sequence-length L]] (--inputs IN.safetensors | --seed N --frames F --height H --width W [--batch B] [--class-label C]) --out OUT.safetensors [--steps N] [--guidance G] [--scheduler CLASS] [--variant NAME] [--shift S] [--dtype f32|f16] [--max-memory SIZE] [--video clip.mp4] [--preview clip.gif] [--fps N] [--frames-dir DIR]\n' +
-      '       tessera generate [--prompt P] [--inputs IN.safetensors | --seed N] [--steps N] [--batch B] [--scheduler CLASS] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif] [--fps N]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)',
+      '       tessera generate [--prompt P [--negative-prompt N] [--max-sequence-length L]] [--inputs IN.safetensors | --seed N [--frames F --height H --width W]] [--steps N] [--guidance G] [--batch B] [--scheduler CLASS] [--shift S] [--max-memory SIZE] --out OUT.safetensors [--video clip.mp4] [--preview clip.gif] [--fps N] [--frames-dir DIR]   (the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32 (its trained size), seed 0)',
     flags: {
       model: { type: 'string', arg: 'DIR', help: 'diffusers transformer folder; ../scheduler/scheduler_config.json is read when present (or --pipeline)' },
       pipeline: { type: 'string', arg: 'DIR', help: 'diffusers pipeline folder (model_index.json, transformer/, scheduler/, vae/): samples with its scheduler and decodes with its VAE. A folder given by path, a copy of models/tessera-shapes too, takes none of the embedded pipeline\'s defaults (seed, size, steps, prompt): give --seed with --height/--width/--frames, or --inputs' },
@@ -275,6 +276,9 @@ export const generateCommand: Command = {
         const note = vocabularyNote(p.prompt as string);
         if (note) console.error(note);
       }
+      // (a size from --inputs' latents is the file's: not noted)
+      const sizeNote = p.inputs === undefined ? embeddedSizeNote(p.frames as number, p.height as number, p.width as number) : undefined;
+      if (sizeNote) console.error(sizeNote);
     }
     // after the embedded pipeline's default prompt is in place: the text flags shape the prompt's encoding
     if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');
@@ -321,6 +325,8 @@ export const generateCommand: Command = {
     // negative text an unguided run does not read: said before the load (and not passed, so generate() does not say it again)
     const unusedNegative = negativeInputNote(p, header, cfg, guidanceWords);
     if (unusedNegative) console.error(unusedNegative);
+    const belowOne = guidanceBelowOneNote(p);
+    if (belowOne) console.error(belowOne);
     const model = await loadModel(p.model as string, {
       dtype: p.dtype as DType | undefined,
       ...variantOption(p),

@@ -16,7 +16,7 @@ import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
-import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, negativeInputNote, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
+import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, guidanceBelowOneNote, negativeInputNote, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
 import { EMBEDDED_DEFAULTS } from './embedded.js';
 import { blockDetail, decodeProgress, info, plural, progressBar } from './progress.js';
@@ -348,6 +348,8 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   // negative text an unguided run does not read: said after the flag checks, before the load (and not passed, so Pipeline.generate does not say it again)
   const unusedNegative = negativeInputNote(p, header, cfg, guidanceGiven !== undefined ? `--guidance ${guidanceGiven}` : `--guidance is ${guidance} (the default of ${className ?? 'the pipeline class'})`);
   if (unusedNegative) console.error(unusedNegative);
+  const belowOne = guidanceBelowOneNote(p);
+  if (belowOne) console.error(belowOne);
   const pipe = await loadPipeline(await pipelineFolder(p.pipeline as string), {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,

@@ -206,6 +206,17 @@ export function negativeInputNote(p: Parsed, header: ReadonlyMap<string, unknown
 }
 
 /**
+ * The line for a --guidance below 1 (user24 #5: `--guidance -1` / `0.5` ran unguided without a word). Accepted, as
+ * diffusers accepts it (do_classifier_free_guidance = guidance_scale > 1, e.g. pipeline_wan.py), and then not applied
+ * at all: the run is the one --guidance 1 gives. 1 itself is the usual way to turn guidance off and gets no line.
+ */
+export function guidanceBelowOneNote(p: Parsed): string | undefined {
+  const g = p.guidance as number | undefined;
+  if (g === undefined || !(g < 1)) return undefined;
+  return `note: --guidance ${g} is below 1: classifier-free guidance is off at ≤ 1 (as diffusers, guidance_scale > 1 guides), so this runs exactly as --guidance 1; give G > 1 to guide`;
+}
+
+/**
  * Reads the conditioning of a `generate` run: the inputs file's tensors (unknown names refused,
  * required ones named: checkConditioningHeader) or, for seeded DiT runs, --class-label. `cfg`: guidance > 1 (the
  * negative text is required). `textFromPrompt`: the text comes from --prompt (the pipeline's text encoder),

@@ -11,6 +11,7 @@ import { DDIMScheduler, FlowMatchEulerScheduler, checkSteps, type BetaSchedule, 
 import { dpmProgram, RepeatedStartError, unipcProgram, type DPMConfig, type MultistepCommon, type UniPCConfig } from './multistep.js';
 import { checkProgram, SchedulerMathError, type StepProgram } from './program.js';
 import { shown } from '../model/model.js';
+import { closestNames, meantText } from '../closest-name.js';
 
 /** A scheduler config tessera cannot use; the message starts with the file (or "scheduler config"). */
 export class SchedulerConfigError extends Error {
@@ -136,7 +137,21 @@ export function resolveSchedulerClass(name: string, where = 'scheduler'): Schedu
   if (Object.hasOwn(SCHEDULER_SHORT_NAMES, lower)) return SCHEDULER_SHORT_NAMES[lower]!;
   const ci = SCHEDULER_CLASSES.find((c) => c.toLowerCase() === lower);
   if (ci) return ci;
-  throw new SchedulerConfigError(`${where}: scheduler ${JSON.stringify(name)} is not supported; supported: ${supported()}`);
+  const near = schedulerMeant(name);
+  throw new SchedulerConfigError(`${where}: scheduler ${JSON.stringify(name)} is not supported; supported: ${supported()}${near ? ` (did you mean ${near}?)` : ''}`);
+}
+
+// other tools' names for the same samplers (k-diffusion's and ComfyUI's euler, dpm++, dpmpp_2m), keyed in snake_case
+// as closestNames reads them (user24 #6)
+const SCHEDULER_ALIASES: Readonly<Record<string, string>> = { euler: 'flow_match_euler', 'dpm++': 'dpmpp', dpm_solver_pp: 'dpmpp', 'dpm_solver++': 'dpmpp', 'dpm++_2m': 'dpmpp', dpmpp_2m: 'dpmpp', uni_pc: 'unipc' };
+
+/**
+ * "Did you mean" for a scheduler name that is not one: a short name first (an alias of another tool, a
+ * spelling), else a class. Undefined when none is close.
+ */
+export function schedulerMeant(name: string): string | undefined {
+  const short = closestNames(name, Object.keys(SCHEDULER_SHORT_NAMES), SCHEDULER_ALIASES);
+  return meantText(short.length ? short : closestNames(name, SCHEDULER_CLASSES));
 }
 
 // ---------------------------------------------------------------------------------------------

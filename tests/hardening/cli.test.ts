@@ -115,14 +115,14 @@ describe('unknown flags and bad values: exit 2, one line listing the valid ones'
 
   it.each([
     [['forward', '--model', 'm', '--inputs', 'i', '--out', 'o', '--dtype', 'f64'], '--dtype must be one of f32, f16, got "f64"'],
-    [['generate', '--model', 'tests/fixtures/wan_small/model', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
+    [['generate', '--model', 'tests/fixtures/wan_small/model', '--out', 'o', '--scheduler', 'euler', '--steps', '2'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler" (did you mean flow-match-euler?)'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', 'ten'], '--steps must be an integer, got "ten"'],
     [['generate', '--model', 'tests/fixtures/wan_small/model', '--out', 'o', '--scheduler', 'ddim', '--steps', '0', '--seed', '1'], '--steps must be between 1 and 1000, got 0'],
     [['generate', '--model', 'm', '--out', 'o', '--scheduler', 'ddim', '--steps', '2', '--guidance', 'lots'], '--guidance must be a finite decimal number (e.g. 4, -0.5, 1e-3), got "lots"'],
     // a real folder without a scheduler config beside it (a missing one is refused first: generate-flags-cli.test.ts)
     [['generate', '--model', 'tests/fixtures/dit_small/model', '--out', 'o', '--steps', '2', '--seed', '0'], 'scheduler_config.json): give --scheduler (FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler or flow-match-euler, ddim, unipc, dpm-solver, dpmpp)'],
     [['generate', '--pipeline', 'models/tessera-shapes', '--model', 'tests/fixtures/wan_small/model', '--out', 'o'], 'give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both'],
-    [['generate', '--pipeline', 'models/tessera-shapes', '--scheduler', 'euler', '--seed', '0', '--out', 'o'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
+    [['generate', '--pipeline', 'models/tessera-shapes', '--scheduler', 'euler', '--seed', '0', '--out', 'o'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler" (did you mean flow-match-euler?)'],
     [['generate', '--pipeline', 'models/tessera-shapes', '--seed', '0', '--out', 'o.safetensors', '--preview', 'clip.png'], '--preview clip.png: writes an animated GIF, so the name must end in .gif'],
     [['forward', '--model', 'tests/fixtures/wan_small/model', '--inputs', 'tests/fixtures/wan_small/inputs.safetensors', '--out', 'o', '--max-memory', '-3GiB'], '--max-memory: not a memory size: "-3GiB" (expected e.g. 512MiB, 2GiB or a number of bytes)'],
     // a path that does not exist is the first refusal (a fresh user's report: generate asked for --seed first),

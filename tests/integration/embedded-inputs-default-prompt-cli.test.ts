@@ -18,7 +18,7 @@ describe('embedded generate --inputs without --prompt', () => {
   it('--help says when the default prompt applies, and the embedded usage lists --inputs', () => {
     const help = helpText(generateCommand.spec);
     expect(help).toContain(`the embedded pipeline: default "${EMBEDDED_DEFAULTS.prompt}" (with --inputs, when the file holds no text: encoder_hidden_states or prompt_embeds)`);
-    expect(help).toContain('tessera generate [--prompt P] [--inputs IN.safetensors | --seed N] [--steps N]');
+    expect(help).toContain('tessera generate [--prompt P [--negative-prompt N] [--max-sequence-length L]] [--inputs IN.safetensors | --seed N [--frames F --height H --width W]] [--steps N]');
   });
 
   it.skipIf(!hasGpu)('latents only: the default prompt and 20 steps, the same bytes as --prompt "a red circle moving right" --steps 20', async () => {

@@ -29,7 +29,7 @@ describe('generate: flags refused with one UsageError line, exit 2, nothing writ
     // flags of another mode or another family
     [['generate', '--out', out, '--steps', '1', '--class-label', '2'], '--class-label applies to DiT (class-conditional) models; the embedded tessera-shapes pipeline is a Wan pipeline, conditioned on text (--prompt)'],
     [['generate', '--pipeline', 'models/tessera-shapes', '--seed', '0', '--out', out, '--class-label', '2'], '--class-label applies to DiT (class-conditional) models; --pipeline models/tessera-shapes is a Wan pipeline, conditioned on text (--prompt)'],
-    [['generate', '--out', out, '--steps', '1', '--scheduler', 'euler'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler"'],
+    [['generate', '--out', out, '--steps', '1', '--scheduler', 'euler'], '--scheduler must be one of FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (or flow-match-euler, ddim, unipc, dpm-solver, dpmpp), got "euler" (did you mean flow-match-euler?)'],
     [[...ditRun(out), '--class-label', '1', '--frames', '2'], `--frames applies to video models; --model ${DIT} is a DiT model (images)`],
     [['generate', '--pipeline', DIT_PIPE, '--seed', '0', '--out', out, '--prompt', 'a cat'], `--prompt: --pipeline ${DIT_PIPE} is a DiT pipeline, class-conditional: give --class-label N (or class_labels in --inputs)`],
     [[...ditRun(out), '--prompt', 'a cat'], '--prompt needs --pipeline DIR (its tokenizer/ and text_encoder/ encode the prompt); with --model give encoder_hidden_states in --inputs'],
