@@ -5,6 +5,8 @@ import { availableParallelism } from 'node:os';
 import type { ModelConfig } from '../model/config.js';
 import type { DiffusionModel } from '../model/model.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import type { Gpu } from '../gpu/device.js';
+import { tuneMode } from '../gpu/tune.js';
 import { estimateStepWork, formatDuration, formatFlops, modelStepWork, type StepWork, type StepWorkOptions } from '../pipeline/step-work.js';
 import { plural } from './progress.js';
 
@@ -27,12 +29,18 @@ export const DEMO_SMALLER = '--steps, --frames, --height and --width make it sma
  * FLOPs, the lower bounds per step and for the loop, and `smaller` (what makes it smaller, in the command's flags;
  * default DEMO_SMALLER).
  */
-export function cpuLoopNote(work: StepWork, cores: number, smaller = DEMO_SMALLER): string | undefined {
+export function cpuLoopNote(work: StepWork, cores: number, smaller = DEMO_SMALLER, tuning = false): string | undefined {
   if (work.stepSeconds === undefined || work.loopSeconds === undefined || !(work.stepSeconds > LONG_STEP_S)) return undefined;
   const rate = CPU_GENEROUS_GFLOPS_PER_CORE * cores;
   const batch = work.cfg ? ` × CFG batch ${work.batch}` : work.batch > 1 ? ` × batch ${work.batch}` : '';
-  return `CPU adapter: one denoising step is ${formatFlops(work.stepFlops)} (the transformer over ${work.tokens} tokens${batch}): at least ${formatDuration(work.stepSeconds)} a step, ${formatDuration(work.loopSeconds)} for ${plural(work.steps, 'step')}, a lower bound at a generous ${rate} GFLOP/s (${CPU_GENEROUS_GFLOPS_PER_CORE} per CPU core × ${cores}; this adapter runs below it): ${smaller}`;
+  return `CPU adapter: one denoising step is ${formatFlops(work.stepFlops)} (the transformer over ${work.tokens} tokens${batch}): at least ${formatDuration(work.stepSeconds)} a step, ${formatDuration(work.loopSeconds)} for ${plural(work.steps, 'step')}, a lower bound at a generous ${rate} GFLOP/s (${CPU_GENEROUS_GFLOPS_PER_CORE} per CPU core × ${cores}; this adapter runs below it): ${smaller}${tuning ? `; ${TUNING_WORDS}` : ''}`;
 }
+
+/**
+ * cpuLoopNote's last words when the device autotunes (tuneMode 'auto'): the estimate counts the steps' FLOPs, not the
+ * first run's tuning of kernel shapes it has not met, which took much of a 1024² run's 23 minutes (user24 #1).
+ */
+export const TUNING_WORDS = 'a first run at a size also autotunes its kernels, not counted here (minutes at large sizes; --no-tune skips it)';
 
 /**
  * cpuLoopNote for a `pipe.generate(call)` about to run: undefined on a GPU adapter (pipe.gpu.isCpu false) or a short
@@ -41,7 +49,7 @@ export function cpuLoopNote(work: StepWork, cores: number, smaller = DEMO_SMALLE
  * Pipeline.generate's fit check, so it costs nothing then. @throws InputError as estimateStepWork (options it refuses).
  */
 export function cpuLoopNoteFor(pipe: Pipeline, call: StepWorkOptions, smaller = DEMO_SMALLER): string | undefined {
-  return noteAt(pipe.gpu.isCpu, (rate) => estimateStepWork(pipe, call, rate), smaller);
+  return noteAt(pipe.gpu, (rate) => estimateStepWork(pipe, call, rate), smaller);
 }
 
 /**
@@ -49,14 +57,14 @@ export function cpuLoopNoteFor(pipe: Pipeline, call: StepWorkOptions, smaller = 
  * `o.latent` [B, C, (F,) H, W], text length `o.textLen`, steps and guidance (modelStepWork). @throws InputError as modelStepWork.
  */
 export function cpuLoopNoteForModel(model: Pick<DiffusionModel, 'config' | 'dtype' | 'gpu'>, o: { latent: readonly number[]; textLen?: number; steps: number; guidance: number }, smaller: string): string | undefined {
-  return noteAt(model.gpu.isCpu, (rate) => modelStepWork(model, o, rate), smaller);
+  return noteAt(model.gpu, (rate) => modelStepWork(model, o, rate), smaller);
 }
 
-/** The line for `work` at the generous rate of this host's cores, on a CPU adapter only. */
-function noteAt(isCpu: boolean, work: (gflops: number) => StepWork, smaller: string): string | undefined {
-  if (!isCpu) return undefined;
+/** The line for `work` at the generous rate of this host's cores, on a CPU adapter only; the tuning words when `gpu` autotunes. */
+function noteAt(gpu: Gpu, work: (gflops: number) => StepWork, smaller: string): string | undefined {
+  if (!gpu.isCpu) return undefined;
   const cores = availableParallelism();
-  return cpuLoopNote(work(CPU_GENEROUS_GFLOPS_PER_CORE * cores), cores, smaller);
+  return cpuLoopNote(work(CPU_GENEROUS_GFLOPS_PER_CORE * cores), cores, smaller, tuneMode(gpu) === 'auto');
 }
 
 /**

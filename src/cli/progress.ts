@@ -183,16 +183,33 @@ export function kernelProgress(): (e: KernelEvent) => void {
       held.pipelines = held.ms = 0;
     }
   };
+  let tuneLineAt = 0;
+  let tuneStart = 0;
   return (e) => {
     if (quiet || stopped) return;
     if (e.type === 'compile') return compiled(e.done, e.total);
-    if (e.explicit || tuneSaid) return;
-    tuneSaid = true;
-    const cache = e.where ? `cached in ${e.where}` : 'not cached: no tuning store';
-    // no count: later plans of the run (the transformer after the text encoder) may tune more buckets
-    process.stderr.write(`tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; ${cache}; --no-tune skips)\n`);
+    if (e.explicit) return;
+    const now = Date.now();
+    if (e.done === 0) tuneStart = now;
+    if (!tuneSaid) {
+      tuneSaid = true;
+      tuneLineAt = now;
+      const cache = e.where ? `cached in ${e.where}` : 'not cached: no tuning store';
+      // no count: later plans of the run (the transformer after the text encoder) may tune more buckets
+      process.stderr.write(`tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; ${cache}; --no-tune skips)\n`);
+      return;
+    }
+    // a long tuning (minutes at 1024², user24 #2) shows where it is: at most a line every TUNE_LINE_MS, the plan's
+    // shapes timed so far and the one now timed ("tuned shapes", apart from the one "tuning kernels" line above)
+    if (e.done < e.total && now - tuneLineAt >= TUNE_LINE_MS) {
+      tuneLineAt = now;
+      process.stderr.write(`tuned shapes ${e.done}/${e.total}, now ${e.family} ${e.bucket}  ${((now - tuneStart) / 1000).toFixed(1)} s\n`);
+    }
   };
 }
+
+/** The least time between two "tuned shapes i/N" lines of a run's own autotuning (ms). */
+export const TUNE_LINE_MS = 10_000;
 
 // "1 step", "2 steps": the CLI's messages import it from here
 export { plural } from '../plural.js';

@@ -2,7 +2,7 @@
 // mechanism behind watchKernels and Pipeline.generate's onKernels): "compiling kernels i/N", and one
 // autotuning line for a run's own tuning, none for an explicit tunePlan (tessera tune, benchmarks).
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { kernelProgress, setQuiet } from '../../src/cli/progress.js';
+import { kernelProgress, setQuiet, TUNE_LINE_MS } from '../../src/cli/progress.js';
 import { captureStderr, saveTerminalState } from '../helpers/stderr.js';
 import { emitKernelEvent, watchAllKernels, watchKernels, type KernelEvent } from '../../src/gpu/kernel.js';
 import type { Gpu } from '../../src/gpu/device.js';
@@ -41,6 +41,34 @@ describe('CLI kernel progress', () => {
     const none = captureStderr();
     kernelProgress()(tune(0, false, null));
     expect(none.at(-1)).toBe('tuning kernels for this adapter: timing candidate kernels per shape (first run for these shapes; not cached: no tuning store; --no-tune skips)\n');
+  });
+
+  it('a long tuning: at most one "tuned shapes i/N" line every TUNE_LINE_MS after the tuning line (user24 #2)', () => {
+    delete process.env.TESSERA_STDERR_TTY;
+    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const out = captureStderr();
+      const show = kernelProgress();
+      const at = (done: number, total = 5): KernelEvent => ({ type: 'tune', family: 'gemm', bucket: `f32 M${done} N8 K8`, candidates: ['a', 'b'], done, total, where: null, explicit: false });
+      show(at(0));
+      expect(out).toHaveLength(1);
+      vi.advanceTimersByTime(TUNE_LINE_MS - 1);
+      show(at(1));
+      expect(out).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      show(at(2));
+      expect(out.slice(1)).toEqual([`tuned shapes 2/5, now gemm f32 M2 N8 K8  ${(TUNE_LINE_MS / 1000).toFixed(1)} s\n`]);
+      vi.advanceTimersByTime(3000);
+      show(at(3));
+      expect(out).toHaveLength(2);
+      vi.advanceTimersByTime(TUNE_LINE_MS);
+      show(at(5)); // the end of the plan's tuning: no line
+      show(tune(1, true)); // an explicit tunePlan: never
+      expect(out).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('on a terminal: the count redrawn in place, a newline when the batch is done', () => {

@@ -7,6 +7,7 @@ import '../../src/node-env.js';
 import { loadPipeline, type Pipeline } from '../../src/pipeline/pipeline.js';
 import { estimateStepWork, formatDuration, formatFlops, type StepWork } from '../../src/pipeline/step-work.js';
 import { cpuLoopNote, CPU_GENEROUS_GFLOPS_PER_CORE, LONG_STEP_S } from '../../src/cli/cmd-demo.js';
+import { TUNING_WORDS } from '../../src/cli/cpu-note.js';
 import { InputError } from '../../src/model/model.js';
 import { gpu, hasGpu } from '../helpers/gpu.js';
 import { SHAPES_DIR } from '../helpers/pipeline-fixture.js';
@@ -22,6 +23,11 @@ describe('cpuLoopNote and the formatters (no GPU)', () => {
     expect(cpuLoopNote(work(51), 2)).toBe(
       `CPU adapter: one denoising step is 10.2 TFLOP (the transformer over 49152 tokens × CFG batch 2): at least 51 s a step, 17.0 min for 20 steps, a lower bound at a generous ${2 * CPU_GENEROUS_GFLOPS_PER_CORE} GFLOP/s (${CPU_GENEROUS_GFLOPS_PER_CORE} per CPU core × 2; this adapter runs below it): --steps, --frames, --height and --width make it smaller`,
     );
+  });
+  it('on a device that autotunes, the line says the first run\'s tuning is not counted (user24 #1)', () => {
+    const line = cpuLoopNote(work(51), 2, undefined, true)!;
+    expect(line).toBe(`${cpuLoopNote(work(51), 2)}; ${TUNING_WORDS}`);
+    expect(line).toMatch(/; a first run at a size also autotunes its kernels, not counted here \(minutes at large sizes; --no-tune skips it\)$/);
   });
   it('formatFlops and formatDuration pick the unit', () => {
     expect([formatFlops(2.5e12), formatFlops(812e9), formatFlops(3.1e6), formatFlops(1.5e15), formatFlops(12)]).toEqual(['2.50 TFLOP', '812 GFLOP', '3.10 MFLOP', '1.50 PFLOP', '12 FLOP']);
