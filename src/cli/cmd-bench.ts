@@ -261,7 +261,7 @@ function printResult(c: Common, r: BenchResult, run: ProfileRun, ceiling: Ceilin
 async function writeTrace(c: Common, runs: NamedRun[]): Promise<void> {
   if (!c.trace || runs.length === 0) return;
   await writeFileAtomic(c.trace, new TextEncoder().encode(JSON.stringify(chromeTrace(runs))));
-  log(c, `trace written to ${c.trace} (open it at https://ui.perfetto.dev or chrome://tracing)`);
+  log(c, `wrote ${c.trace} (a Chrome trace: open it at https://ui.perfetto.dev or chrome://tracing)`);
 }
 
 async function getCeiling(gpu: Gpu, c: Common): Promise<Ceiling | undefined> {

@@ -175,11 +175,15 @@ export function workloadTensors<N extends WorkloadName>(name: N, a: ArgsOf[N]): 
 export function checkWorkloadFits(gpu: Gpu, where: string, tensors: readonly WorkloadTensor[], dtype: DType, flag: (option: string) => string = (o) => o): void {
   const per = bytesPer(dtype);
   const limit = Math.min(bindingLimit(gpu.limits).bytes, U32_MAX * per);
-  for (const { name, elements, options } of tensors) {
-    const bytes = elements * per;
-    // the sizes are well-formed; the adapter cannot hold the shape: a limit (the CLI: exit 1), as the models' LimitError
-    if (bytes > limit) throw new LimitError(`${where}: ${name} needs ${fmtBytes(bytes)} (${elements} × ${per} bytes, ${dtype}), more than this adapter binds in one buffer (${fmtBytes(limit)}, maxStorageBufferBindingSize/maxBufferSize); use smaller ${options.map(flag).join('/')}`);
-  }
+  // the sizes are well-formed; the adapter cannot hold the shape: a limit (the CLI: exit 1), as the models' LimitError.
+  // Every tensor over is named, and the options of all of them (user24 #10: gemm at 100000³ said --m/--k for x,
+  // while w [K, N] needed --n too)
+  const over = tensors.filter((t) => t.elements * per > limit);
+  if (over.length === 0) return;
+  const [first, ...more] = over;
+  const options = [...new Set(over.flatMap((t) => t.options))];
+  const also = more.length ? `, and so do ${more.map((t) => `${t.name} (${fmtBytes(t.elements * per)})`).join(', ')}` : '';
+  throw new LimitError(`${where}: ${first!.name} needs ${fmtBytes(first!.elements * per)} (${first!.elements} × ${per} bytes, ${dtype}), more than this adapter binds in one buffer (${fmtBytes(limit)}, maxStorageBufferBindingSize/maxBufferSize)${also}; use smaller ${options.map(flag).join('/')}`);
 }
 
 /**

@@ -39,7 +39,7 @@ describe('workloads: a tensor the adapter cannot bind is refused before any host
     ['attention', () => attentionWorkload(gpu, { batch: 1, heads: 8, tokens: 16, kvTokens: 1024, headDim: 64, dtype: 'f32' }), `attentionWorkload: k, v [B, M, H·D] needs 2.0 MiB (524288 × 4 bytes, f32), ${FITS}; use smaller batch/kvTokens/heads/headDim`],
     ['layernorm', () => layernormWorkload(gpu, { rows: 1024, cols: 512, dtype: 'f32' }), `layernormWorkload: x [R, C] needs 2.0 MiB (524288 × 4 bytes, f32), ${FITS}; use smaller rows/cols`],
     ['conv', () => convWorkload(gpu, { height: 63, width: 64, inChannels: 64, outChannels: 8, frames: 3, ks: 3, dtype: 'f32' }), `convWorkload: x [H + 2, W, C_in] (each frame) needs 1.0 MiB (266240 × 4 bytes, f32), ${FITS}; use smaller height/width/inChannels`],
-    ['block', () => blockWorkload(gpu, { hidden: 256, heads: 4, tokens: 512, mlpRatio: 4, dtype: 'f32' }), `blockWorkload: qkv [T, 3·D] needs 1.5 MiB (393216 × 4 bytes, f32), ${FITS}; use smaller tokens/hidden`],
+    ['block', () => blockWorkload(gpu, { hidden: 256, heads: 4, tokens: 512, mlpRatio: 4, dtype: 'f32' }), `blockWorkload: qkv [T, 3·D] needs 1.5 MiB (393216 × 4 bytes, f32), ${FITS}, and so do mlp [T, F] (2.0 MiB); use smaller tokens/hidden/mlpRatio`],
   ];
   for (const [name, f, msg] of cases) {
     it(name, () => {
@@ -54,6 +54,11 @@ describe('workloads: a tensor the adapter cannot bind is refused before any host
     const flag = (o: string) => `--${o}`;
     const e = thrown(() => checkWorkloadFits(gpu, 'bench gemm', workloadTensors('gemm', { m: 1024, k: 512, n: 64, dtype: 'f32' }), 'f32', flag), LimitError);
     expect(e.message).toBe(`bench gemm: x [M, K] needs 2.0 MiB (524288 × 4 bytes, f32), ${FITS}; use smaller --m/--k`);
+  });
+  it('every tensor over the limit is named, with the flags of all of them (user24 #10: w [K, N] needs --n too)', () => {
+    const flag = (o: string) => `--${o}`;
+    const e = thrown(() => checkWorkloadFits(gpu, 'bench gemm', workloadTensors('gemm', { m: 1024, k: 1024, n: 1024, dtype: 'f32' }), 'f32', flag), LimitError);
+    expect(e.message).toBe(`bench gemm: x [M, K] needs 4.0 MiB (1048576 × 4 bytes, f32), ${FITS}, and so do w [N, K] (4.0 MiB), out [M, N] (4.0 MiB); use smaller --m/--k/--n`);
   });
 });
 
