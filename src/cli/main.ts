@@ -1,20 +1,11 @@
 // `tessera <command>`: the command table and the one place errors become exit codes.
-import '../node-env.js';
+// Light on purpose: `tessera --version`, `--help` and a command's first line must not wait for the whole engine
+// (Dawn's loader, the models, the kernels: ~130 modules, over a second through tsx on 2 cores). Only args.ts and
+// progress.ts load with this file; a command's module, the Node wiring (node-env: the GPU provider), the tuning
+// cache, the kernel watcher and the error table are imported when a run needs them
+// (tests/cli/startup-imports.test.ts holds this file's static imports to that).
 import { helpText, parseArgs, unknownName, UsageError, type CommandSpec, type Parsed } from './args.js';
-import { errorLine, exitStatus } from './errors.js';
-import { infoCommand } from './cmd-info.js';
-import { benchCommand } from './cmd-bench.js';
-import { forwardCommand } from './cmd-forward.js';
-import { generateCommand } from './cmd-generate.js';
-import { demoCommand } from './cmd-demo.js';
-import { tuneCommand } from './cmd-tune.js';
-import { defaultTuneMode, implicitTuneMinFlops, loadTuneCache, setDefaultTuneMode } from '../gpu/tune.js';
-import { decodeCommand } from './cmd-decode.js';
-import { encodeCommand } from './cmd-encode.js';
-import { versionCommand } from './cmd-version.js';
 import { endProgressLine, kernelProgress, setQuiet, stopProgress } from './progress.js';
-import { watchAllKernels } from '../gpu/kernel.js';
-import { discardOutputs } from '../io/node-write.js';
 
 export interface Command {
   spec: CommandSpec;
@@ -27,11 +18,60 @@ export interface Command {
   ownTuneCache?: true;
 }
 
-/** Subcommands; each lives in its own cmd-*.ts file. */
-export const commands: Command[] = [infoCommand, forwardCommand, generateCommand, encodeCommand, decodeCommand, demoCommand, benchCommand, tuneCommand, versionCommand];
+/**
+ * A command as the top help and the dispatcher know it before its module is loaded: its name, its spec's summary and
+ * quiet (the same values: tests/cli/startup-imports.test.ts compares them), and `load`, which imports its cmd-*.ts
+ * module (the module's first import costs its whole import graph; later calls return the same Command).
+ */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  /** The command prints progress and takes --quiet (-q): its spec's `quiet`. */
+  quiet: boolean;
+  load(): Promise<Command>;
+}
+
+/** Subcommands, in the top help's order; each lives in its own cmd-*.ts file, imported when it runs. */
+export const COMMAND_TABLE: readonly CommandEntry[] = [
+  { name: 'info', summary: 'show the WebGPU adapter, its features and limits, and the kernel variants that apply', quiet: false, load: async () => (await import('./cmd-info.js')).infoCommand },
+  { name: 'forward', summary: "run one forward pass of a diffusers model folder (diffusers' output layout)", quiet: true, load: async () => (await import('./cmd-forward.js')).forwardCommand },
+  {
+    name: 'generate',
+    summary: 'run the sampler (with CFG) on a transformer folder (latents out) or a pipeline folder (latents + decoded video); without either, the embedded tessera-shapes pipeline',
+    quiet: true,
+    load: async () => (await import('./cmd-generate.js')).generateCommand,
+  },
+  { name: 'encode', summary: "encode a prompt with a pipeline's tokenizer and UMT5 text encoder (WanPipeline prompt_embeds)", quiet: true, load: async () => (await import('./cmd-encode.js')).encodeCommand },
+  { name: 'decode', summary: "decode latents to pixels with a diffusers VAE folder (diffusers' decoder output)", quiet: true, load: async () => (await import('./cmd-decode.js')).decodeCommand },
+  {
+    name: 'demo',
+    summary:
+      'a clip from a prompt through the whole embedded tessera-shapes pipeline (text encoder → denoising → VAE), every stage timed and profiled; writes out/clip.mp4 (with ffmpeg), clip.gif, trace.json, profile.json (--preset: clip.gif, trace.json, profile.json; no MP4)',
+    quiet: true,
+    load: async () => (await import('./cmd-demo.js')).demoCommand,
+  },
+  { name: 'bench', summary: 'validated benchmarks: ceiling, gemm, attention, layernorm, conv, block, model, vae, suite; plan (memory, no GPU)', quiet: true, load: async () => (await import('./cmd-bench.js')).benchCommand },
+  {
+    name: 'tune',
+    summary: 'time candidate kernel variants for this adapter ahead of time and cache the winners (refused with --no-tune or TESSERA_TUNE=off, which turn tuning off)',
+    quiet: true,
+    load: async () => (await import('./cmd-tune.js')).tuneCommand,
+  },
+  { name: 'version', summary: "print tessera's version (also tessera --version)", quiet: false, load: async () => (await import('./cmd-version.js')).versionCommand },
+];
+
+/** Every command's module loaded (the whole engine: for tests and docs checks that read every spec, not for a run). */
+export async function loadCommands(): Promise<Command[]> {
+  // one after another: vitest's module runner can deadlock on concurrent dynamic imports of one circular graph
+  const out: Command[] = [];
+  for (const c of COMMAND_TABLE) out.push(await c.load());
+  return out;
+}
+
+const COMMAND_NAMES = COMMAND_TABLE.map((c) => c.name);
 
 /** The commands that print progress (denoising, compiling/tuning kernels): their specs take --quiet (-q). */
-export const QUIET_COMMANDS: readonly string[] = commands.filter((c) => c.spec.quiet).map((c) => c.spec.name);
+export const QUIET_COMMANDS: readonly string[] = COMMAND_TABLE.filter((c) => c.quiet).map((c) => c.name);
 
 export function topHelp(): string {
   return [
@@ -39,7 +79,7 @@ export function topHelp(): string {
     '',
     'usage: tessera <command> [flags]   (tessera <command> --help, -h or tessera help <command> for its flags)',
     '',
-    ...commands.map((c) => `  ${c.spec.name.padEnd(12)} ${c.spec.summary}`),
+    ...COMMAND_TABLE.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`),
     '',
     'tessera --version prints the version, as tessera version does.',
     'Every command but tune (which refuses it) and version takes --no-tune: the adapter policy\'s deterministic kernel choices,',
@@ -105,7 +145,7 @@ function cleanUpOnSignals(): () => void {
     if (going) return; // a second Ctrl-C (the terminal signals the launcher's whole group) waits for the clean-up
     going = true;
     stopProgress(); // the run goes on while its outputs are discarded: it draws no bar above the stopped line
-    stopping = discardOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
+    stopping = discardRunOutputs({ stop: `interrupted by ${sig}` }).finally(() => {
       off();
       endProgressLine(); // a bar drawn in place on a terminal: the line below starts at the left
       console.error(stoppedLine(sig, running === 'files'));
@@ -125,6 +165,18 @@ function cleanUpOnSignals(): () => void {
  */
 let stopping: Promise<void> | null = null;
 
+/** io/node-write's discardOutputs, imported when a run ends badly or is stopped (a run with outputs has loaded it already). */
+async function discardRunOutputs(opts?: { stop?: string }): Promise<void> {
+  const { discardOutputs } = await import('../io/node-write.js');
+  await discardOutputs(opts);
+}
+
+/** The one line of a usage error before any command runs (errors.ts, imported only for it). */
+async function usageLine(message: string): Promise<string> {
+  const { errorLine } = await import('./errors.js');
+  return errorLine(new UsageError(message), false);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [first, ...args] = argv;
   // --version is the version command; as a command it takes --help and refuses arguments like the others;
@@ -138,34 +190,37 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === 'help') {
     if (!name) {
       // no command: the one error line every usage error gets (README), then the usage; stderr, exit 2
-      const names = commands.map((c) => c.spec.name);
-      console.error(errorLine(new UsageError(`no command; give one of ${names.join(', ')} (usage below)`), false));
+      console.error(await usageLine(`no command; give one of ${COMMAND_NAMES.join(', ')} (usage below)`));
       console.error(topHelp());
       return 2;
     }
     console.log(topHelp());
     return 0;
   }
-  const cmd = commands.find((c) => c.spec.name === name);
+  const entry = COMMAND_TABLE.find((c) => c.name === name);
   const debug = args.includes('--debug');
-  if (!cmd) {
-    const names = commands.map((c) => c.spec.name);
-    console.error(errorLine(new UsageError(unknownName('command', name, names, `unknown command "${name}"; commands: ${names.join(', ')}`)), false));
+  if (!entry) {
+    console.error(await usageLine(unknownName('command', name, COMMAND_NAMES, `unknown command "${name}"; commands: ${COMMAND_NAMES.join(', ')}`)));
     return 2;
   }
   const signalsOff = cleanUpOnSignals();
   let unwatch = () => {};
   try {
+    const cmd = await entry.load();
     const p = parseArgs(cmd.spec, args);
     running = runProducts(cmd.spec.name, p);
     setQuiet(!!p.quiet);
     // --no-tune (args.ts COMMON; tune and version leave it out): deterministic heuristics, no tuning cache
-    if (p['no-tune']) setDefaultTuneMode('off');
+    if (p['no-tune']) (await import('../gpu/tune.js')).setDefaultTuneMode('off');
     if (p.help) {
       console.log(cmd.help?.(p) ?? helpText(cmd.spec));
       return 0;
     }
     if (cmd.gpu !== false) {
+      // the Node wiring (Dawn as the GPU provider, folders from paths) and what runs before the command: loaded here, not
+      // with this file, so that --version and --help wait for none of it
+      await import('../node-env.js');
+      const [{ defaultTuneMode, implicitTuneMinFlops, loadTuneCache }, { watchAllKernels }] = await Promise.all([import('../gpu/tune.js'), import('../gpu/kernel.js')]);
       // TESSERA_TUNE and TESSERA_TUNE_MIN_FLOPS read up front: a bad value stops the command before any work
       if (defaultTuneMode() !== 'off') {
         implicitTuneMinFlops();
@@ -176,11 +231,11 @@ export async function main(argv: string[]): Promise<number> {
       unwatch = watchAllKernels(kernelProgress());
     }
     const code = (await cmd.run(p)) ?? 0;
-    if (code !== 0) await discardOutputs();
+    if (code !== 0) await discardRunOutputs();
     return code;
   } catch (e) {
     // a failed run leaves no file: its temps, the writers still encoding and the folders it created go
-    await discardOutputs();
+    await discardRunOutputs();
     // an error caused by a signal not yet handled here (Ctrl-C reaches the whole group: ffmpeg, probed with
     // spawnSync, dies of it while this process is blocked) is no error: the event loop's next poll delivers the
     // signal (two check phases have a poll between them), and its clean-up prints the stopped line and ends the process
@@ -188,6 +243,7 @@ export async function main(argv: string[]): Promise<number> {
     if (stopping) await stopping.catch(() => {}); // a failed clean-up still leaves this error's line
     // kind and exit status from errors.ts's CLI_ERRORS: a bad tuning variable is the caller's usage, as a bad
     // TESSERA_MAX_GPU_MEMORY is; so is --dtype f16 the adapter cannot store (both UsageError, exit 2)
+    const { errorLine, exitStatus } = await import('./errors.js');
     console.error(errorLine(e, debug));
     return exitStatus(e);
   } finally {

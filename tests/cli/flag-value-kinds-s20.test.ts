@@ -3,8 +3,11 @@
 // Integer, number and choice flags keep `needs a value (an integer)` (as their conversion refusals word them).
 import { describe, expect, it } from 'vitest';
 import { valueKind } from '../../src/cli/args.js';
-import { commands } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
 import { tesseraInProcess } from '../helpers/cli.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 const refusal = async (args: string[]) => {
   const r = await tesseraInProcess(args);

@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { helpText, parseArgs } from '../../src/cli/args.js';
 import { benchCommand } from '../../src/cli/cmd-bench.js';
-import { commands } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 const flagLines = (text: string) => text.split('\n').filter((l) => l.startsWith('  --'));
 const helpOf = (c: (typeof commands)[number], argv: string[] = []) => (c.help ? c.help(parseArgs(c.spec, [...argv, '--help'])) : helpText(c.spec));

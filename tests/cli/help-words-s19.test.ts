@@ -3,8 +3,11 @@
 // command) says SIZE. Every usage names a size flag's value SIZE, as the flag lists do (other placeholders such as
 // IN.safetensors for FILE are usage's own, more telling words).
 import { describe, expect, it } from 'vitest';
-import { commands, topHelp } from '../../src/cli/main.js';
+import { loadCommands, topHelp } from '../../src/cli/main.js';
 import { helpText } from '../../src/cli/args.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 describe('help words', () => {
   it('tessera --help says what --version does in one plain sentence', () => {

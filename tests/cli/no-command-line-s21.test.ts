@@ -1,8 +1,11 @@
 // `tessera` with no command gets the one `tessera: error: UsageError: …` line README promises for every
 // usage error ("no command" among them), then the usage, all on stderr, exit 2 (session 21's fresh user).
 import { describe, expect, it } from 'vitest';
-import { commands, topHelp } from '../../src/cli/main.js';
+import { loadCommands, topHelp } from '../../src/cli/main.js';
 import { tesseraCli } from '../helpers/cli.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 describe('tessera with no command', () => {
   it('first line: the UsageError naming the commands; then the usage; nothing on stdout; exit 2', async () => {

@@ -6,9 +6,12 @@
 // took any integer (−1 aliasing 4294967295), demo said it its own way.
 import { describe, expect, it } from 'vitest';
 import { tesseraCli } from '../helpers/cli.js';
-import { commands } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
 import { benchCommand } from '../../src/cli/cmd-bench.js';
 import { parseArgs } from '../../src/cli/args.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 const FOLDER_COMMANDS = ['forward', 'generate', 'encode', 'decode', 'demo', 'bench'];
 

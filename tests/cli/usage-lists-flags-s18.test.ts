@@ -5,7 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { helpText, parseArgs } from '../../src/cli/args.js';
 import { BENCH_SUBCOMMANDS } from '../../src/cli/cmd-bench.js';
-import { commands } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 const COMMON = ['help', 'debug', 'no-tune', 'quiet'];
 

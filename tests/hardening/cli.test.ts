@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BENCH_SUBCOMMANDS } from '../../src/cli/cmd-bench.js';
-import { commands, main } from '../../src/cli/main.js';
+import { loadCommands, main } from '../../src/cli/main.js';
 import { writeFileAtomic } from '../../src/io/node-write.js';
 import type { InputTensor } from '../../src/io/inputs.js';
 import type { Parsed } from '../../src/cli/args.js';
@@ -17,6 +17,9 @@ import { InputError } from '../../src/model/model.js';
 import { thrown } from '../helpers/errors.js';
 import { hasGpu } from '../helpers/gpu.js';
 import { cli, filesIn, FIXTURES, tempDir } from './helpers.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 /** Runs main() in-process, capturing stdout/stderr lines. */
 async function run(...argv: string[]): Promise<{ code: number; out: string; err: string[] }> {

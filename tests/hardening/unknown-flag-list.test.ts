@@ -1,7 +1,10 @@
 // An unknown flag's message lists the valid flags from the same table parseArgs accepts flags by,
 // so every flag a command's --help shows is in it (it once left out --no-tune, which every command takes).
 import { describe, expect, it, vi } from 'vitest';
-import { commands, main } from '../../src/cli/main.js';
+import { loadCommands, main } from '../../src/cli/main.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 /** Runs main() in-process; stdout and stderr lines. */
 async function run(...argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {

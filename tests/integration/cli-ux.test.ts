@@ -9,7 +9,10 @@ import { hasGpu } from '../helpers/gpu.js';
 import { cli, filesIn, FIXTURES, ROOT, tempDir } from '../hardening/helpers.js';
 import { tesseraInProcess } from '../helpers/cli.js';
 import { parseArgs } from '../../src/cli/args.js';
-import { commands } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 const c = join(FIXTURES, 'wan_sampler_small');
 const base = (out: string) => ['generate', '--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', out, '--scheduler', 'flow-match-euler', '--guidance', '4', '--shift', '2'];

@@ -14,7 +14,10 @@ import { describe, expect, it } from 'vitest';
 import { hasGpu } from '../helpers/gpu.js';
 import { ROOT, tempDir } from '../hardening/helpers.js';
 import { parseArgs } from '../../src/cli/args.js';
-import { commands, runProducts, stoppedLine } from '../../src/cli/main.js';
+import { loadCommands, runProducts, stoppedLine } from '../../src/cli/main.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 const BIN = join(ROOT, 'bin', 'tessera.mjs');
 const ENV = { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' };

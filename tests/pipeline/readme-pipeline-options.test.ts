@@ -5,8 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commands } from '../../src/cli/main.js';
+import { loadCommands } from '../../src/cli/main.js';
 import { ROOT } from '../helpers/golden.js';
+
+// every command's module (tessera's own run imports only the one it runs: main.ts)
+const commands = await loadCommands();
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** Flags every command takes, documented once for all. */
