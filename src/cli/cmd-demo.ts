@@ -289,7 +289,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   if (embedded) {
     const note = vocabularyNote(prompt);
     if (note) console.log(note);
-    const sizeNote = embeddedSizeNote(size.num_frames, size.height, size.width);
+    const sizeNote = embeddedSizeNote(size.height, size.width);
     if (sizeNote) console.log(sizeNote);
   }
   // ffmpeg is optional here: without it the demo writes the GIF and says how to get the MP4

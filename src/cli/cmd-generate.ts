@@ -25,7 +25,7 @@ import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, gene
 import { checkVariantFlag, variantOption } from './cmd-forward.js';
 import { blockDetail, plural, progressBar } from './progress.js';
 import { cpuLoopNoteForModel, sizeFlagsWords } from './cpu-note.js';
-import { EMBEDDED_DEFAULTS, embeddedPipelineDir, embeddedSizeNote, vocabularyNote } from './embedded.js';
+import { EMBEDDED_DEFAULTS, embeddedPipelineDir, vocabularyNote } from './embedded.js';
 import { MAX_SEQUENCE_LENGTH } from '../text/prompt-encoder.js';
 import { PIPELINES } from '../pipeline/pipeline.js';
 
@@ -276,9 +276,6 @@ export const generateCommand: Command = {
         const note = vocabularyNote(p.prompt as string);
         if (note) console.error(note);
       }
-      // (a size from --inputs' latents is the file's: not noted)
-      const sizeNote = p.inputs === undefined ? embeddedSizeNote(p.frames as number, p.height as number, p.width as number) : undefined;
-      if (sizeNote) console.error(sizeNote);
     }
     // after the embedded pipeline's default prompt is in place: the text flags shape the prompt's encoding
     if (p['negative-prompt'] !== undefined && p.prompt === undefined) throw new UsageError('--negative-prompt needs --prompt');

@@ -18,7 +18,7 @@ import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
 import { checkConditioningHeader, checkSeedVsLatents, generateConditioning, generateInputHeader, generateInputs, guidanceBelowOneNote, negativeInputNote, TEXT_EMBEDDING_NAMES, textNames } from './model-inputs.js';
 import { deviceLossHook, maxMemory } from './outputs.js';
-import { EMBEDDED_DEFAULTS } from './embedded.js';
+import { EMBEDDED_DEFAULTS, embeddedSizeNote } from './embedded.js';
 import { blockDetail, decodeProgress, info, plural, progressBar } from './progress.js';
 import { variantOption } from './cmd-forward.js';
 import { cpuLoopNoteFor, sizeFlagsWords } from './cpu-note.js';
@@ -350,6 +350,9 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   if (unusedNegative) console.error(unusedNegative);
   const belowOne = guidanceBelowOneNote(p);
   if (belowOne) console.error(belowOne);
+  // the embedded model at a frame size it was not trained at: after the size checks (a refused size gets its refusal alone)
+  const sizeNote = o.embedded && p.inputs === undefined ? embeddedSizeNote(p.height as number, p.width as number) : undefined;
+  if (sizeNote) console.error(sizeNote);
   const pipe = await loadPipeline(await pipelineFolder(p.pipeline as string), {
     dtype: p.dtype as DType | undefined,
     maxMemory: budget,

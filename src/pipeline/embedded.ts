@@ -77,13 +77,14 @@ export function vocabularyNote(prompt: string): string | undefined {
 export const EMBEDDED_DEFAULTS = { prompt: 'a red circle moving right', height: 32, width: 32, num_frames: 9, num_inference_steps: 20, guidance_scale: 5 } as const;
 
 /**
- * The note for a clip size other than the one the embedded model was trained at (EMBEDDED_DEFAULTS: 9 frames of
- * 32×32), or undefined at that size. Other sizes run (its RoPE and patching take any valid size), but a model this
- * small learned one canvas: at 128×128 it draws repeated dots, not the prompt (user24 #3). `frames`, `height`,
- * `width`: output frames and pixels, as the CLI's flags and Pipeline.generate's num_frames/height/width.
+ * The note for a frame size other than the one the embedded model was trained at (EMBEDDED_DEFAULTS: 32×32), or
+ * undefined at that size. Other sizes run (its RoPE and patching take any valid size), but a model this small learned
+ * one canvas: at 128×128 it draws repeated dots, not the prompt (user24 #3). The frame count is not noted: fewer
+ * frames (1 for a quick look) keep the canvas it knows. `height`, `width`: output pixels, as the CLI's flags and
+ * Pipeline.generate's height/width.
  */
-export function embeddedSizeNote(frames: number, height: number, width: number): string | undefined {
+export function embeddedSizeNote(height: number, width: number): string | undefined {
   const d = EMBEDDED_DEFAULTS;
-  if (frames === d.num_frames && height === d.height && width === d.width) return undefined;
-  return `note: the embedded model (tessera-shapes) saw ${d.num_frames} frames of ${d.height}×${d.width} in every training clip; at ${frames} frame${frames === 1 ? '' : 's'} of ${height}×${width} it still runs, but the clip is not likely to show the prompt`;
+  if (height === d.height && width === d.width) return undefined;
+  return `note: the embedded model (tessera-shapes) saw only ${d.height}×${d.width} frames in training; at ${height}×${width} it still runs, but the clip is not likely to show the prompt`;
 }

@@ -84,7 +84,7 @@ describe('tessera … -h / --help / help CMD', () => {
     expect(line('steps')).toMatch(/denoising steps \(required with --model; default 50 with --pipeline, as diffusers; 20 for the embedded pipeline\)$/);
     expect(line('frames')).toContain('the embedded pipeline: 9');
     expect(line('batch')).toContain('1 to 64');
-    expect(g.stdout).toContain('(the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32, seed 0)');
+    expect(g.stdout).toContain('(the embedded tessera-shapes pipeline: 20 steps, 9 frames of 32×32 (its trained size), seed 0)');
   });
 
   it('bench bogus --help: the unknown-benchmark error, exit 2', async () => {
