@@ -108,10 +108,10 @@ export const decodeCommand: Command = {
       preflight: (config, gpu, dtype) => namingFile(file, () => planDecode(config, latents.shape, dtype, gpu.limits.maxStorageBufferBindingSize)),
     });
     // frames (images for [B,C,H,W] latents) as they are decoded: a long decode is not silent
-    const bar = decodeProgress(latents.shape.length === 5);
+    const bar = decodeProgress(latents.shape.length === 5, vae.kind === 'wan' ? 'latent frame' : 'pass');
     try {
       const out = await vae
-        .decode(latents, { onProgress: (done, total) => bar.update(done, total) })
+        .decode(latents, { onProgress: (done, total) => bar.update(done, total), onBlock: (pass, passes, part, parts) => bar.block(pass, passes, part, parts) })
         .catch((e: unknown) => {
           throw inputErrorAt(file, e);
         })

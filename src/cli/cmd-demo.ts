@@ -106,13 +106,15 @@ export function stageBars() {
       if (s === 'vae') {
         denoising?.done();
         denoising = undefined;
-        decoding = decodeProgress(true);
+        decoding = decodeProgress(true, 'latent frame'); // the embedded pipeline's AutoencoderKLWan
       }
     },
     step: (done: number, total: number) => denoising?.update(done, total),
     // inside a long step (onBlock): the steps done so far and the blocks of the step under way
     block: (step: number, steps: number, block: number, blocks: number) => denoising?.update(step - 1, steps, blockDetail(step, block, blocks)),
     decode: (done: number, total: number) => decoding?.update(done, total),
+    // inside a long decode pass (onDecodeBlock): the latent frame under way and its parts
+    decodeBlock: (pass: number, passes: number, part: number, parts: number) => decoding?.block(pass, passes, part, parts),
     done() {
       denoising?.done();
       decoding?.done();
@@ -340,6 +342,7 @@ async function pipelineDemo(p: Parsed): Promise<number> {
         onBlock: (s, n, block, blocks) => bars.block(s, n, block, blocks),
         // as tessera decode and generate show theirs (the stage's profiled re-runs report none)
         onDecodeProgress: (done, total) => bars.decode(done, total),
+        onDecodeBlock: (pass, passes, part, parts) => bars.decodeBlock(pass, passes, part, parts),
       },
       {
         repeats: p.repeats as number,

@@ -430,10 +430,11 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
       if (stage === 'decode') {
         bar.done();
         info(`decoding with ${pipe.modelIndex.components.get('vae')!.className} …`);
-        decoding = decodeProgress(fam !== 'dit');
+        decoding = decodeProgress(fam !== 'dit', fam === 'wan' ? 'latent frame' : 'pass'); // Wan's AutoencoderKLWan, or an AutoencoderKL
       }
     };
     o.onDecodeProgress = (done, total) => decoding?.update(done, total);
+    o.onDecodeBlock = (pass, passes, part, parts) => decoding?.block(pass, passes, part, parts);
     const t0 = performance.now();
     const res = await pipe
       .generate(o)

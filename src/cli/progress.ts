@@ -56,22 +56,33 @@ export function endProgressLine(): void {
 export const DETAIL_EVERY_S = 10;
 
 /**
+ * The same for a decode's passes (decodeProgress): a pass's parts are few and uneven (the embedded VAE at 256×256 on
+ * lavapipe: its mid block, attention over the latent frame's pixels, 5–6 s of a 7–8 s pass), so a detail at most every
+ * 5 s: a line comes at the first part boundary 5 s after the last line.
+ */
+export const DECODE_DETAIL_EVERY_S = 5;
+
+/**
  * A progress bar on stderr for `done` of `total` units (steps, frames), silenced by --quiet: redrawn in place
  * on a terminal; elsewhere one plain line per update ("LABEL done/total  secs s elapsed", seconds since the bar
  * was made: "elapsed" so that a cold run's "denoising 2/20  6.8 s elapsed", most of it the first step's kernel
  * compiling, does not read as 6.8 s per step), or with `plainEvery` seconds at most one line per that many
- * seconds, the first and the last update always printed (for updates that come in bursts or many a second).
+ * seconds (counting the lines without a detail), the first and the last update always printed (for updates that
+ * come in bursts or many a second).
  * `detail`: progress inside the unit under way, after the count ("denoising 0/20  step 1: block 12/30  48.0 s
  * elapsed"): on a terminal drawn with every update (a shorter line after it is padded over it); off a terminal a
- * detail is printed only DETAIL_EVERY_S seconds or more after the bar's last line (before any line, after its first
- * detail), so a long unit shows it is alive and a short one (a first step whose kernels compile in its first block)
- * adds no line to logs. `done()` ends the terminal's line.
+ * detail is printed only DETAIL_EVERY_S (or `detailEvery`) seconds or more after the bar's last line (before any line, after its first
+ * detail, or with `detailFromStart` after the bar was made), so a long unit shows it is alive and a short one (a first step whose kernels compile in its first block)
+ * adds no line to logs. A `total` of 0 is a count not known yet (a decode before its first frame): the line says the
+ * label and the detail only (no bar, no "done/total"). `done()` ends the terminal's line.
  */
-export function progressBar(label: string, opts: { plainEvery?: number } = {}): { update(done: number, total: number, detail?: string): void; done(): void } {
+export function progressBar(label: string, opts: { plainEvery?: number; detailEvery?: number; detailFromStart?: boolean } = {}): { update(done: number, total: number, detail?: string): void; done(): void } {
   const tty = stderrIsTTY();
   const start = Date.now();
   let drawn = false;
-  let lastLine: number | undefined; // off a terminal: when the last line was printed (or, before any, the first detail came)
+  // off a terminal: when the last line was printed (or, before any, the first detail came; with detailFromStart, the bar was made)
+  let lastLine: number | undefined = opts.detailFromStart ? start : undefined;
+  let lastCount: number | undefined; // off a terminal: when the last line without a detail was printed (plainEvery's)
   let width = 0; // the terminal line's length as last drawn
   return {
     update(done, total, detail) {
@@ -81,15 +92,16 @@ export function progressBar(label: string, opts: { plainEvery?: number } = {}): 
       const inside = detail !== undefined ? `  ${detail}` : '';
       if (!tty) {
         if (detail !== undefined && lastLine === undefined) lastLine = now;
-        if (detail !== undefined && now - lastLine! < DETAIL_EVERY_S * 1000) return;
-        if (detail === undefined && opts.plainEvery !== undefined && done < total && lastLine !== undefined && now - lastLine < opts.plainEvery * 1000) return;
+        if (detail !== undefined && now - lastLine! < (opts.detailEvery ?? DETAIL_EVERY_S) * 1000) return;
+        if (detail === undefined && opts.plainEvery !== undefined && done < total && lastCount !== undefined && now - lastCount < opts.plainEvery * 1000) return;
         lastLine = now;
-        process.stderr.write(`${label} ${done}/${total}${inside}  ${secs} s elapsed\n`);
+        if (detail === undefined) lastCount = now;
+        process.stderr.write(`${label}${total ? ` ${done}/${total}` : ''}${inside}  ${secs} s elapsed\n`);
         return;
       }
       const w = 30;
-      const fill = Math.round((done / total) * w);
-      const line = `${label} [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}${inside}  ${secs} s elapsed`;
+      const fill = total ? Math.round((done / total) * w) : 0;
+      const line = `${label}${total ? ` [${'#'.repeat(fill)}${'.'.repeat(w - fill)}] ${done}/${total}` : ''}${inside}  ${secs} s elapsed`;
       process.stderr.write(`\r${line}${' '.repeat(Math.max(0, width - line.length))}`);
       width = line.length;
       drawn = midLine = true;
@@ -110,14 +122,38 @@ export function blockDetail(step: number, block: number, blocks: number): string
 }
 
 /**
- * Progress of a VAE decode, for Vae.decode's onProgress (and Pipeline.generate's onDecodeProgress): "decoding
- * frames done/total" (video latents: every output frame of every batch item) or "decoding images done/total"
- * (image latents, `video` false), as the denoising steps show theirs (progressBar: a bar on a terminal, plain
- * lines elsewhere, nothing with --quiet). Plain lines at most one a second, the first and the last always: a Wan
- * decode gives its frames four at a time, and a short one finishes in well under a second.
+ * Progress of a VAE decode: "decoding frames done/total" (video latents: every output frame of every batch item) or
+ * "decoding images done/total" (image latents, `video` false), as the denoising steps show theirs (progressBar: a bar
+ * on a terminal, plain lines elsewhere, nothing with --quiet). `update` is Vae.decode's onProgress (Pipeline.generate's
+ * onDecodeProgress), `block` its onBlock (onDecodeBlock); both are needed. A decode runs in passes (Wan: one per latent
+ * frame, giving 1 output frame, then 4 each) and reads a pass's frames back at its end, all at once: off a terminal a
+ * line is printed when a pass ends, with the frames decoded so far (1, 5, 9 …: never frames still under way), at most
+ * one a second (a short decode runs many passes a second), the first and the last always. Inside a long pass (tens of
+ * seconds at a large size on a CPU adapter) the bar's detail says where it is, "latent frame 2/3: part 7/20" (`unit`
+ * "latent frame" for a Wan VAE, "pass" for a KL one, whose passes are groups of images), off a terminal at most once
+ * per DECODE_DETAIL_EVERY_S, counted from the decode's start; before the first frame, without a count. On a terminal every
+ * update redraws the bar.
  */
-export function decodeProgress(video: boolean): { update(done: number, total: number): void; done(): void } {
-  return progressBar(`decoding ${video ? 'frames' : 'images'}`, { plainEvery: 1 });
+export function decodeProgress(
+  video: boolean,
+  unit: 'latent frame' | 'pass',
+): { update(done: number, total: number): void; block(pass: number, passes: number, part: number, parts: number): void; done(): void } {
+  // the bar is made as the decode starts: its first pass (the kernels' first dispatches, the mid block) is said from then
+  const bar = progressBar(`decoding ${video ? 'frames' : 'images'}`, { plainEvery: 1, detailEvery: DECODE_DETAIL_EVERY_S, detailFromStart: true });
+  const tty = stderrIsTTY();
+  let [done, total] = [0, 0];
+  return {
+    update(d, t) {
+      [done, total] = [d, t];
+      if (tty) bar.update(done, total);
+    },
+    block(pass, passes, part, parts) {
+      // a pass's last part is its read back: its frames are all decoded (update came for each)
+      if (part === parts) bar.update(done, total);
+      else bar.update(done, total, `${unit} ${pass}/${passes}: part ${part}/${parts}`);
+    },
+    done: () => bar.done(),
+  };
 }
 
 let kernelStage: string | null = null;

@@ -399,6 +399,13 @@ export interface PipelineGenerateOptions {
    */
   onDecodeProgress?: Hook<[done: number, total: number]>;
   /**
+   * tessera's own: progress inside the decode's passes, as Vae.decode's onBlock (DecodeOptions.onBlock: a Wan decode's
+   * passes are its latent frames, the first giving 1 output frame and each later one 4; `part` of `parts` of pass `pass`
+   * of `passes` done, the last part after its frames were read back and given to onDecodeProgress). Not a function:
+   * InputError. A listener that throws fails the call.
+   */
+  onDecodeBlock?: Hook<[pass: number, passes: number, part: number, parts: number]>;
+  /**
    * tessera's own: the kernel work of this call, as it happens: compute pipelines compiling (`compile`, done /
    * total) and autotuning timing candidate kernels (`tune`: the op family, shape bucket and candidates, done /
    * total buckets), each with the `stage` it belongs to (PipelineKernelEvent; KernelEvent says when each
@@ -436,7 +443,7 @@ export type PipelineKernelEvent = KernelEvent & { stage: PipelineStage };
 const GENERATE_OPTIONS: Record<keyof PipelineGenerateOptions, true> = {
   prompt: true, negative_prompt: true, prompt_embeds: true, negative_prompt_embeds: true, class_labels: true, latents: true, seed: true,
   height: true, width: true, num_frames: true, num_inference_steps: true, guidance_scale: true, max_sequence_length: true,
-  output_type: true, scheduler: true, shift: true, onStep: true, onStepProfile: true, onBlock: true, onStage: true, onDecodeProgress: true, onKernels: true, signal: true,
+  output_type: true, scheduler: true, shift: true, onStep: true, onStepProfile: true, onBlock: true, onStage: true, onDecodeProgress: true, onDecodeBlock: true, onKernels: true, signal: true,
 };
 /** loadPipeline's options people pass to generate() instead. */
 const LOAD_ONLY = { dtype: 'loadPipeline', maxMemory: 'loadPipeline', variant: 'loadPipeline', gpu: 'loadPipeline', device: 'loadPipeline' };
@@ -766,6 +773,7 @@ interface Call {
   asked: { latents: boolean; items: string };
   onStage?: PipelineGenerateOptions['onStage'];
   onDecodeProgress?: PipelineGenerateOptions['onDecodeProgress'];
+  onDecodeBlock?: PipelineGenerateOptions['onDecodeBlock'];
   onKernels?: PipelineGenerateOptions['onKernels'];
   /** onStepProfile's runs without per-dispatch timestamps (profilePipeline's forceWallClock, through exclusive's generate). */
   stepWallClock?: boolean;
@@ -1165,7 +1173,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     checkSeeds(o.seed);
     const guidance = o.guidance_scale ?? PIPELINES[cls].guidance_scale;
     if (typeof guidance !== 'number' || !Number.isFinite(guidance)) throw new InputError(`guidance_scale: a finite number, got ${shown(guidance)}`, { option: 'guidance_scale' });
-    for (const k of ['onStep', 'onStepProfile', 'onBlock', 'onStage', 'onDecodeProgress', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
+    for (const k of ['onStep', 'onStepProfile', 'onBlock', 'onStage', 'onDecodeProgress', 'onDecodeBlock', 'onKernels'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
     const cfg = guidance > 1;
     const L = checkMaxSequenceLength(o.max_sequence_length);
     checkSignal(o.signal);
@@ -1188,7 +1196,7 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     if (ignoredLine !== undefined) warn(ignoredLine);
 
     // the batch and the text, as the caller gave them
-    const call: Call = { opts, outputType, L, warnings, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
+    const call: Call = { opts, outputType, L, warnings, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onDecodeBlock: o.onDecodeBlock, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };
     let batch: number;
     let text: TextShapes | undefined;
     const prompts = o.prompt === undefined ? undefined : promptList(o.prompt, 'prompt');
@@ -1520,15 +1528,16 @@ export class Pipeline<out HasVae extends boolean = boolean> {
       stop('before the VAE decode');
       await onStage('decode');
       stop('before the VAE decode');
-      const { onDecodeProgress } = call;
+      const { onDecodeProgress, onDecodeBlock } = call;
       let decoded = '(before its first frame)';
       const onProgress = async (d: number, t: number) => {
         decoded = `(after frame ${d}/${t})`;
         if (onDecodeProgress) await callHook('onDecodeProgress', `Pipeline.generate, decode ${d}/${t}`, onDecodeProgress, d, t);
       };
+      const onBlock = onDecodeBlock && ((pass: number, passes: number, part: number, parts: number) => callHook('onDecodeBlock', `Pipeline.generate, decode pass ${pass}/${passes} part ${part}/${parts}`, onDecodeBlock, pass, passes, part, parts));
       // the decode's own abort (`Vae.decode: aborted`) named as the steps' are: the call, and where in the decode it stopped
       // checkDecodeFits measured this decode before the loop: the Vae remembers it (no second dry run)
-      const decoding = this.#decoder!.decode(res.latents, { signal: opts.signal, onProgress }).catch((e: unknown) => {
+      const decoding = this.#decoder!.decode(res.latents, { signal: opts.signal, onProgress, ...(onBlock ? { onBlock } : {}) }).catch((e: unknown) => {
         if (e instanceof Error && e.name === 'AbortError' && opts.signal?.aborted) stop(`in the VAE decode ${decoded}`);
         throw e;
       });

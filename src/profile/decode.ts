@@ -6,7 +6,7 @@
 // of each kernel (where the device compiles it) is not counted as kernel time.
 import type { Plan } from '../gpu/plan.js';
 import type { TensorData } from '../model/model.js';
-import type { Vae } from '../vae/vae.js';
+import type { DecodeOptions, Vae } from '../vae/vae.js';
 import { median, medianIndex, profilePlan, type ProfileRun } from './profiler.js';
 
 /**
@@ -152,7 +152,7 @@ export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>
  * `opts.warm`: decode twice (profileWarm): the sample and `wallMs` are the first, untimed decode's,
  * the profile the second's (`opts.repeats` profiled decodes, per-dispatch medians), so no kernel's compilation counts as its GPU time; default false (one
  * decode, profiled as it runs: on a cold shader cache each kernel's first dispatch includes its compilation).
- * `opts.onProgress`: Vae.decode's, for the decode the sample comes from (the first), not the profiled repeats.
+ * `opts.onProgress`, `opts.onBlock`: Vae.decode's, for the decode the sample comes from (the first), not the profiled repeats.
  * `opts.profile`: how each recorded plan of a profiled decode is timed (as profileWarm's; default profilePlan, one
  * run, no warm-up): the decode's pieces, each handed to it as it runs.
  * @returns the decoder's sample (as vae.decode), the joined profile of all its pieces, and the wall
@@ -162,14 +162,14 @@ export async function profileWarm<T>(stage: (runPlan: RunPlanHook) => Promise<T>
 export async function profileDecode(
   vae: Vae,
   latents: TensorData,
-  opts: ProfileOpts & { warm?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  opts: ProfileOpts & { warm?: boolean } & Pick<DecodeOptions, 'onProgress' | 'onBlock'> = {},
 ): Promise<{ sample: TensorData; run: ProfileRun; wallMs: number }> {
-  // opts.onProgress follows the decode the sample comes from (Vae.decode's onProgress), not the profiled repeats
+  // opts.onProgress and opts.onBlock follow the decode the sample comes from (Vae.decode's), not the profiled repeats
   let first = true;
   const stage = (runPlan: RunPlanHook) => {
-    const onProgress = first ? opts.onProgress : undefined;
+    const hooks = first ? { ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.onBlock ? { onBlock: opts.onBlock } : {}) } : {};
     first = false;
-    return vae.decode(latents, { runPlan, ...(onProgress ? { onProgress } : {}) });
+    return vae.decode(latents, { runPlan, ...hooks });
   };
   let sample: TensorData;
   let run: ProfileRun;

@@ -106,8 +106,8 @@ const cat = (a: Float32Array, b: Float32Array): Float32Array => {
 /**
  * Runs `pipe` on `o` (WanPipeline-style: `prompt`, seed/latents, sizes; output_type "np") and profiles
  * all three stages. Returns diffusers' outputs (`video` [B, F, H, W, 3] in [0, 1], `latents`) and one
- * StageProfile per stage. `o.onStep`, `o.onStepProfile` and `o.onDecodeProgress` report as in Pipeline.generate (the decode's
- * frames: the decode whose frames are returned; the profiled re-runs of the stage report none).
+ * StageProfile per stage. `o.onStep`, `o.onStepProfile`, `o.onDecodeProgress` and `o.onDecodeBlock` report as in Pipeline.generate (the
+ * decode's frames and passes: the decode whose frames are returned; the profiled re-runs of the stage report none).
  * Holds the pipeline for the whole run, as one Pipeline.generate call does: generate() calls on the same
  * pipeline made meanwhile wait for it (and it waits for those made before).
  * @throws InputError for a pipeline without a VAE or a non-Wan/Latte pipeline, and what Pipeline.generate
@@ -230,7 +230,7 @@ async function profileStages(
   // 3. the VAE decode (its wall time), then again with every dispatch timed
   await callHook('onStage', 'profilePipeline', opts.onStage, 'vae');
   const t2 = performance.now();
-  const dec = await profileDecode(vae, res.latents, { forceWallClock, warm: true, repeats: warmRepeats, ...(o.onDecodeProgress ? { onProgress: o.onDecodeProgress } : {}) });
+  const dec = await profileDecode(vae, res.latents, { forceWallClock, warm: true, repeats: warmRepeats, ...(o.onDecodeProgress ? { onProgress: o.onDecodeProgress } : {}), ...(o.onDecodeBlock ? { onBlock: o.onDecodeBlock } : {}) });
   const decodeProfileMs = performance.now() - t2 - dec.wallMs;
   const video = postprocessSample(dec.sample);
   stages.push({ stage: 'vae', name: `VAE decode (${vaeCls})`, wallMs: dec.wallMs, profileMs: decodeProfileMs, run: dec.run, covers: `the decode of latents [${res.latents.shape.join(',')}] to ${video.shape.slice(1, 4).join('×')} frames, every dispatch timed in a second, warm run (the first compiles the kernels; its wall time is the stage's)${repeated}` });

@@ -572,8 +572,33 @@ function wanResnet(ctx: Ctx, w: VaeWeights, caches: Caches, n: string, x: Frame)
   return out;
 }
 
-/** One latent frame through WanDecoder3d (chunk `chunk` of `_decode`), returning its output frames. */
-async function wanChunk(ctx: Ctx, c: WanVaeConfig, w: VaeWeights, caches: Caches, z: Frame, chunk: number): Promise<Frame[]> {
+/**
+ * The parts of pass `chunk` of a Wan decode, as DecodeOptions.onBlock counts them: wanChunk's pieces (the mid block, each
+ * up block once per frame it holds, each upsampler, conv_out once per frame: the frames double at a temporal upsampler
+ * after the first chunk) and the read back.
+ */
+export function wanParts(c: WanVaeConfig, chunk: number): number {
+  let frames = 1;
+  let parts = 1; // the mid block
+  for (let i = 0; i < c.dimMult.length; i++) {
+    parts += frames; // up block i
+    if (i === c.dimMult.length - 1) break;
+    if (c.temperalUpsample[i] && chunk > 0) frames *= 2;
+    parts += 1; // upsampler i
+  }
+  return parts + frames + 1; // conv_out, the read back
+}
+
+/** The parts of one pass of a KL decode, as DecodeOptions.onBlock counts them: klFrame's pieces and the read back. */
+export function klParts(c: KlVaeConfig): number {
+  return 1 + c.blockOutChannels.length * (c.layersPerBlock + 1) + 1 + 1;
+}
+
+/**
+ * One latent frame through WanDecoder3d (chunk `chunk` of `_decode`), returning its output frames. `part` is called
+ * after each piece it runs (wanParts counts them).
+ */
+async function wanChunk(ctx: Ctx, c: WanVaeConfig, w: VaeWeights, caches: Caches, z: Frame, chunk: number, part: () => Promise<void>): Promise<Frame[]> {
   let x = causal(ctx, w, caches, 'decoder.conv_in', z);
   const swap = (y: Frame) => {
     ctx.release(x);
@@ -583,6 +608,7 @@ async function wanChunk(ctx: Ctx, c: WanVaeConfig, w: VaeWeights, caches: Caches
   swap(attentionFrame(ctx, w, 'decoder.mid_block.attentions.0', x, 'rms'));
   swap(wanResnet(ctx, w, caches, 'decoder.mid_block.resnets.1', x));
   await ctx.flush('vae decode (mid block)');
+  await part();
   let frames = [x];
   for (let i = 0; i < c.dimMult.length; i++) {
     const next: Frame[] = [];
@@ -594,6 +620,7 @@ async function wanChunk(ctx: Ctx, c: WanVaeConfig, w: VaeWeights, caches: Caches
       }
       next.push(f);
       await ctx.flush(`vae decode (up block ${i})`);
+      await part();
     }
     frames = next;
     if (i === c.dimMult.length - 1) break;
@@ -616,6 +643,7 @@ async function wanChunk(ctx: Ctx, c: WanVaeConfig, w: VaeWeights, caches: Caches
       return y;
     });
     await ctx.flush(`vae decode (upsampler ${i})`);
+    await part();
   }
   const outs: Frame[] = [];
   for (const f of frames) {
@@ -624,6 +652,7 @@ async function wanChunk(ctx: Ctx, c: WanVaeConfig, w: VaeWeights, caches: Caches
     outs.push(causal(ctx, w, caches, 'decoder.conv_out', a));
     ctx.release(a);
     await ctx.flush('vae decode (conv_out)');
+    await part();
   }
   return outs;
 }
@@ -641,7 +670,8 @@ function klResnet(ctx: Ctx, w: VaeWeights, groups: number, n: string, x: Frame):
   return out;
 }
 
-async function klFrame(ctx: Ctx, c: KlVaeConfig, w: VaeWeights, z: Frame): Promise<Frame> {
+/** One pass of images through the KL decoder; `part` is called after each piece it runs (klParts counts them, with the read back). */
+async function klFrame(ctx: Ctx, c: KlVaeConfig, w: VaeWeights, z: Frame, part: () => Promise<void>): Promise<Frame> {
   const G = c.normNumGroups;
   let x = z;
   ctx.retain(x);
@@ -655,17 +685,20 @@ async function klFrame(ctx: Ctx, c: KlVaeConfig, w: VaeWeights, z: Frame): Promi
   if (c.midBlockAddAttention) swap(attentionFrame(ctx, w, 'decoder.mid_block.attentions.0', x, { groups: G }));
   swap(klResnet(ctx, w, G, 'decoder.mid_block.resnets.1', x));
   await ctx.flush('vae decode (mid block)');
+  await part();
   const n = c.blockOutChannels.length;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= c.layersPerBlock; j++) {
       swap(klResnet(ctx, w, G, `decoder.up_blocks.${i}.resnets.${j}`, x));
       await ctx.flush(`vae decode (up block ${i})`);
+      await part();
     }
     if (i !== n - 1) swap(convFrame(ctx, w, `decoder.up_blocks.${i}.upsamplers.0.conv`, x, { up: true, layer: `decoder.up_blocks.${i}.upsamplers.0.conv` }));
   }
   swap(groupNormFrame(ctx, w, 'decoder.conv_norm_out', G, x, true));
   swap(convFrame(ctx, w, 'decoder.conv_out', x, { layer: 'decoder.conv_out' }));
   await ctx.flush('vae decode (conv_out)');
+  await part();
   return x;
 }
 
@@ -718,9 +751,15 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
   const progress = async (n: number, total: number) => {
     for (let k = 0; k < n; k++) await callHook('onProgress', `Vae.decode, frame ${++done}/${total}`, opts.onProgress, done, total);
   };
+  // DecodeOptions.onBlock: part k of `parts` of pass `pass` of `passes` done (the last, the read back, after `progress`)
+  const parts = (pass: number, passes: number, parts: number) => {
+    let k = 0;
+    return () => callHook('onBlock', `Vae.decode, pass ${pass}/${passes} part ${++k}/${parts}`, opts.onBlock, pass, passes, k, parts);
+  };
   try {
     if (c.kind === 'wan') {
       const Fo = p.frames;
+      const passes = Math.ceil(B / p.images) * F;
       // batch items b0 .. b0 + N − 1 together, frame by frame (causal caches per item, inside the images)
       for (let b0 = 0; b0 < B; b0 += p.images) {
         const items = range(b0, Math.min(p.images, B - b0));
@@ -731,7 +770,9 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
           const zin = uploadLatentFrames(ctx, data, items.map((bi) => (bi * zc * F + fi) * H * W), F * H * W, zc, H, W, a, b);
           const z = convFrame(ctx, w, 'post_quant_conv', zin, { layer: 'post_quant_conv' });
           ctx.release(zin);
-          const frames = await wanChunk(ctx, c, w, caches, z, fi);
+          const pass = (b0 / p.images) * F + fi + 1;
+          const part = parts(pass, passes, wanParts(c, fi));
+          const frames = await wanChunk(ctx, c, w, caches, z, fi, part);
           ctx.release(z);
           for (const f of frames) {
             await readFrames(ctx, f, out, items.map((bi) => (bi * c.outChannels * Fo + t) * HW), Fo * HW, true);
@@ -740,6 +781,7 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
             await progress(items.length, B * Fo);
           }
           await ctx.flush('vae decode');
+          await part(); // the read back
         }
         for (const [c0, c1] of caches.values()) {
           ctx.release(c0);
@@ -753,12 +795,14 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
         const imgs = range(k0, Math.min(p.images, B * F - k0));
         ctx.images = imgs.length;
         const zin = uploadLatentFrames(ctx, data, imgs.map((k) => (Math.floor(k / F) * zc * F + (k % F)) * H * W), F * H * W, zc, H, W, a, b);
-        const y = await klFrame(ctx, c, w, zin);
+        const part = parts(k0 / p.images + 1, Math.ceil((B * F) / p.images), klParts(c));
+        const y = await klFrame(ctx, c, w, zin, part);
         ctx.release(zin);
         await readFrames(ctx, y, out, imgs.map((k) => (Math.floor(k / F) * c.outChannels * F + (k % F)) * HW), F * HW, false);
         ctx.release(y);
         await ctx.flush('vae decode');
         await progress(imgs.length, B * F);
+        await part(); // the read back
       }
     }
   } finally {

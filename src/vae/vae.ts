@@ -107,6 +107,17 @@ export interface DecodeOptions {
    */
   onProgress?: Hook<[done: number, total: number]>;
   /**
+   * Called inside the decode's passes, so that a long pass shows where it is: after each of pass `pass`'s `parts`
+   * parts, `part` from 1 to `parts`, the last one after its frames were read back (and onProgress was called for them).
+   * A Wan decode's passes are its latent frames (per group of batch items decoded together: Vae.plan's `images`), in
+   * order, diffusers' `_decode` loop: the first gives 1 output frame, each later one 4; the parts of a pass are its
+   * mid block, each up block (once per frame it holds by then), each upsampler, conv_out (once per frame) and the read
+   * back, so a later pass has more of them (19 to the first's 9 with 4 up blocks). A KL decode's passes are its groups of
+   * images (Vae.plan's `images` each); their parts the mid block, each up-block resnet, conv_out and the read back. A
+   * function (InputError otherwise); awaited as onProgress is (`Vae.decode, pass P/N part I/M: onBlock failed: …`).
+   */
+  onBlock?: Hook<[pass: number, passes: number, part: number, parts: number]>;
+  /**
    * tessera's own: runs each recorded piece of the decode instead of `plan.run` (the profiler
    * times the pieces' dispatches this way: profileDecode in src/profile/decode.ts).
    */
@@ -186,7 +197,7 @@ export interface Vae {
 }
 
 /** Every option a decode reads; anything else is refused (`band: 2` was ignored silently). */
-const DECODE_OPTIONS: readonly (keyof DecodeOptions)[] = ['maxBinding', 'bands', 'onProgress', 'runPlan', 'signal'];
+const DECODE_OPTIONS: readonly (keyof DecodeOptions)[] = ['maxBinding', 'bands', 'onProgress', 'onBlock', 'runPlan', 'signal'];
 
 /**
  * Refuses a decode's options object (`where`: the call, taking `names`) holding a key that is not an
@@ -199,7 +210,7 @@ function checkDecodeOptions(opts: unknown, where: string, names: readonly string
   checkOptionNames(opts, names, where, '{ signal, onProgress }', decodeOnly);
   const o = opts as DecodeOptions;
   if (o.maxBinding !== undefined && (!Number.isInteger(o.maxBinding) || o.maxBinding < 1)) throw new InputError(`maxBinding: a positive integer (bytes of the largest binding), got ${shown(o.maxBinding)}`, { option: 'maxBinding' });
-  for (const k of ['onProgress', 'runPlan'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
+  for (const k of ['onProgress', 'onBlock', 'runPlan'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
   checkSignal(o.signal);
 }
 

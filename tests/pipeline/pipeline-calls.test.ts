@@ -140,7 +140,7 @@ describe.skipIf(!hasGpu)('Pipeline.generate on the embedded pipeline', () => {
   }, 300_000);
 
   it('unknown options and the other pipeline classes\' options are refused, naming the closest option', async () => {
-    const list = 'prompt, negative_prompt, prompt_embeds, negative_prompt_embeds, class_labels, latents, seed, height, width, num_frames, num_inference_steps, guidance_scale, max_sequence_length, output_type, scheduler, shift, onStep, onStepProfile, onBlock, onStage, onDecodeProgress, onKernels, signal';
+    const list = 'prompt, negative_prompt, prompt_embeds, negative_prompt_embeds, class_labels, latents, seed, height, width, num_frames, num_inference_steps, guidance_scale, max_sequence_length, output_type, scheduler, shift, onStep, onStepProfile, onBlock, onStage, onDecodeProgress, onDecodeBlock, onKernels, signal';
     for (const [k, near] of [['steps', 'num_inference_steps'], ['num_inference_step', 'num_inference_steps'], ['numInferenceSteps', 'num_inference_steps'], ['negativePrompt', 'negative_prompt']] as const) {
       const { e, stages } = await refused({ prompt: P1, ...size, [k]: 4 });
       expect(e).toBeInstanceOf(InputError);

@@ -13,7 +13,7 @@ import { randn } from '../../src/random.js';
 
 const SHAPE = [1, 16, 3, 8, 8];
 const latents = { data: randn(SHAPE.reduce((a, b) => a * b, 1), 1), shape: SHAPE };
-const OPTIONS = 'maxBinding, bands, onProgress, runPlan, signal';
+const OPTIONS = 'maxBinding, bands, onProgress, onBlock, runPlan, signal';
 
 describe.skipIf(!hasGpu)('decode options', () => {
   let vae: Vae;
@@ -29,6 +29,7 @@ describe.skipIf(!hasGpu)('decode options', () => {
       [{ onprogress: () => {} }, `onprogress: not an option of Vae.decode; did you mean onProgress? (options: ${OPTIONS})`],
       [{ tiles: 2 }, `tiles: not an option of Vae.decode (options: ${OPTIONS})`],
       [{ onProgress: 'x' }, 'onProgress: a function, got "x"'],
+      [{ onBlock: 'x' }, 'onBlock: a function, got "x"'],
       [{ runPlan: 1 }, 'runPlan: a function, got 1'],
       [{ maxBinding: -1 }, 'maxBinding: a positive integer (bytes of the largest binding), got -1'],
       [{ maxBinding: 0 }, 'maxBinding: a positive integer (bytes of the largest binding), got 0'],
