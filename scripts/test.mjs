@@ -9,11 +9,12 @@
 // few hundred spawns. The summary reporter prints one line per project, and this script the closing
 // line "N passed, N failed, N skipped" over its runs. Extra arguments go to vitest (e.g. a file filter, or
 // `--project unit`).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runStallGuarded } from './stall-guard.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
@@ -74,26 +75,38 @@ const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
 const t0 = Date.now();
 const total = { passed: 0, failed: 0, skipped: 0 };
 let ok = true;
+const stalls = [];
+// minutes without a line from vitest: a stalled worker (scripts/stall-guard.mjs), not a slow file (the longest takes
+// ~4 minutes, and each finished file prints a line); the run is killed and run once more, and the stall is said
+// (in a terminal, unguarded: vitest's live output needs the terminal itself)
+const STALL_MS = process.stdout.isTTY ? 0 : Number(process.env.TESSERA_TEST_STALL_MS ?? 15 * 60_000);
 for (const [i, picked] of runs.entries()) {
   const summary = join(dir, `summary-${i}.json`);
-  const r = spawnSync(process.execPath, [vitest, 'run', ...picked, ...(args.length ? ['--passWithNoTests'] : []), ...rest], {
-    cwd: root,
-    stdio: 'inherit',
-    // the reporter's closing line is printed here, once, for both runs
-    env: { ...process.env, TESSERA_TEST_SUMMARY: summary, TESSERA_TEST_NO_TOTAL: '1', TESSERA_CLI_BUILD: BUILD },
-  });
+  const vitestArgs = [vitest, 'run', ...picked, ...(args.length ? ['--passWithNoTests'] : []), ...rest];
+  // the reporter's closing line is printed here, once, for both runs
+  const env = { ...process.env, TESSERA_TEST_SUMMARY: summary, TESSERA_TEST_NO_TOTAL: '1', TESSERA_CLI_BUILD: BUILD };
+  let r = await runStallGuarded(process.execPath, vitestArgs, { cwd: root, env, stallMs: STALL_MS });
+  if (r.stalled) {
+    const line = `vitest (${picked.join(' ')}) printed nothing for ${(STALL_MS / 60_000).toFixed(1)} min: a stalled worker, killed; running it once more`;
+    process.stdout.write(`\nnpm test: ${line}\n\n`);
+    stalls.push(line);
+    rmSync(summary, { force: true });
+    r = await runStallGuarded(process.execPath, vitestArgs, { cwd: root, env, stallMs: STALL_MS });
+  }
   try {
+    if (r.stalled) throw new Error('stalled again');
     const c = JSON.parse(readFileSync(summary, 'utf8'));
     for (const k of Object.keys(total)) total[k] += c[k];
     if (r.status !== 0 || c.failed > 0) ok = false;
   } catch {
     ok = false;
-    process.stdout.write(`\nvitest (${picked.join(' ')}) ended before its reporters ran (exit ${r.status ?? r.signal}): counted as a failure\n`);
+    process.stdout.write(`\nvitest (${picked.join(' ')}) ended before its reporters ran (${r.stalled ? 'stalled a second time' : `exit ${r.status ?? r.signal}`}): counted as a failure\n`);
   }
 }
 rmSync(dir, { recursive: true, force: true });
 const wall = ((Date.now() - t0) / 1000).toFixed(0);
 process.stdout.write(`\n${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped\n`);
+for (const line of stalls) process.stdout.write(`npm test: ${line} (the counts above are the second run's)\n`);
 const t = await typecheck;
 if (t.failed) process.stdout.write(`\n${t.text}npm test: ${t.failed} failed (the tests ran beside it)\n`);
 if (t.failed) ok = false;
