@@ -131,8 +131,11 @@ export function blockDetail(step: number, block: number, blocks: number): string
  * one a second (a short decode runs many passes a second), the first and the last always. Inside a long pass (tens of
  * seconds at a large size on a CPU adapter) the bar's detail says where it is, "latent frame 2/3: part 7/20" (`unit`
  * "latent frame" for a Wan VAE, "pass" for a KL one, whose passes are groups of images), off a terminal at most once
- * per DECODE_DETAIL_EVERY_S, counted from the decode's start; before the first frame, without a count. On a terminal every
- * update redraws the bar.
+ * per DECODE_DETAIL_EVERY_S, counted from the decode's start; before the first frame, without a count. A single part
+ * can take longer than that (the mid block's attention over a latent frame's pixels: 5 s at 256×256 on lavapipe, far
+ * more at 512×512), so while a pass is under way a timer says its last position again once DECODE_DETAIL_EVERY_S has
+ * gone without a line ("part 0/15": the pass began, none of its parts is done yet). On a terminal every update, and
+ * that timer each second, redraws the bar. `done()` stops the timer.
  */
 export function decodeProgress(
   video: boolean,
@@ -142,6 +145,10 @@ export function decodeProgress(
   const bar = progressBar(`decoding ${video ? 'frames' : 'images'}`, { plainEvery: 1, detailEvery: DECODE_DETAIL_EVERY_S, detailFromStart: true });
   const tty = stderrIsTTY();
   let [done, total] = [0, 0];
+  let where: string | undefined; // the pass under way and its parts done; undefined between passes
+  // the bar's own limit (DECODE_DETAIL_EVERY_S since its last line) keeps these ticks from printing more often
+  const timer = isQuiet() ? undefined : setInterval(() => where !== undefined && bar.update(done, total, where), 1000);
+  timer?.unref(); // it never keeps the process alive
   return {
     update(d, t) {
       [done, total] = [d, t];
@@ -149,10 +156,18 @@ export function decodeProgress(
     },
     block(pass, passes, part, parts) {
       // a pass's last part is its read back: its frames are all decoded (update came for each)
-      if (part === parts) bar.update(done, total);
-      else bar.update(done, total, `${unit} ${pass}/${passes}: part ${part}/${parts}`);
+      if (part === parts) {
+        where = undefined;
+        bar.update(done, total);
+        return;
+      }
+      where = `${unit} ${pass}/${passes}: part ${part}/${parts}`;
+      bar.update(done, total, where);
     },
-    done: () => bar.done(),
+    done() {
+      clearInterval(timer);
+      bar.done();
+    },
   };
 }
 

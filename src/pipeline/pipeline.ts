@@ -400,8 +400,9 @@ export interface PipelineGenerateOptions {
   onDecodeProgress?: Hook<[done: number, total: number]>;
   /**
    * tessera's own: progress inside the decode's passes, as Vae.decode's onBlock (DecodeOptions.onBlock: a Wan decode's
-   * passes are its latent frames, the first giving 1 output frame and each later one 4; `part` of `parts` of pass `pass`
-   * of `passes` done, the last part after its frames were read back and given to onDecodeProgress). Not a function:
+   * passes are its latent frames, the first giving 1 output frame and each later one 4; pass `pass` of `passes` begins
+   * with `part` 0, then `part` of `parts` done, the last part after its frames were read back and given to
+   * onDecodeProgress). Not a function:
    * InputError. A listener that throws fails the call.
    */
   onDecodeBlock?: Hook<[pass: number, passes: number, part: number, parts: number]>;

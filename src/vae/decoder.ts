@@ -751,10 +751,16 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
   const progress = async (n: number, total: number) => {
     for (let k = 0; k < n; k++) await callHook('onProgress', `Vae.decode, frame ${++done}/${total}`, opts.onProgress, done, total);
   };
-  // DecodeOptions.onBlock: part k of `parts` of pass `pass` of `passes` done (the last, the read back, after `progress`)
-  const parts = (pass: number, passes: number, parts: number) => {
+  // DecodeOptions.onBlock: pass `pass` of `passes` begins (part 0), then part k of `parts` done (the last, the read back,
+  // after `progress`); returns the function that says the next part
+  const beginPass = async (pass: number, passes: number, parts: number) => {
     let k = 0;
-    return () => callHook('onBlock', `Vae.decode, pass ${pass}/${passes} part ${++k}/${parts}`, opts.onBlock, pass, passes, k, parts);
+    const say = () => callHook('onBlock', `Vae.decode, pass ${pass}/${passes} part ${k}/${parts}`, opts.onBlock, pass, passes, k, parts);
+    await say();
+    return () => {
+      k++;
+      return say();
+    };
   };
   try {
     if (c.kind === 'wan') {
@@ -771,7 +777,7 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
           const z = convFrame(ctx, w, 'post_quant_conv', zin, { layer: 'post_quant_conv' });
           ctx.release(zin);
           const pass = (b0 / p.images) * F + fi + 1;
-          const part = parts(pass, passes, wanParts(c, fi));
+          const part = await beginPass(pass, passes, wanParts(c, fi));
           const frames = await wanChunk(ctx, c, w, caches, z, fi, part);
           ctx.release(z);
           for (const f of frames) {
@@ -795,7 +801,7 @@ async function runDecode(alloc: Allocator, c: VaeConfig, w: VaeWeights, dtype: D
         const imgs = range(k0, Math.min(p.images, B * F - k0));
         ctx.images = imgs.length;
         const zin = uploadLatentFrames(ctx, data, imgs.map((k) => (Math.floor(k / F) * zc * F + (k % F)) * H * W), F * H * W, zc, H, W, a, b);
-        const part = parts(k0 / p.images + 1, Math.ceil((B * F) / p.images), klParts(c));
+        const part = await beginPass(k0 / p.images + 1, Math.ceil((B * F) / p.images), klParts(c));
         const y = await klFrame(ctx, c, w, zin, part);
         ctx.release(zin);
         await readFrames(ctx, y, out, imgs.map((k) => (Math.floor(k / F) * c.outChannels * F + (k % F)) * HW), F * HW, false);

@@ -107,8 +107,9 @@ export interface DecodeOptions {
    */
   onProgress?: Hook<[done: number, total: number]>;
   /**
-   * Called inside the decode's passes, so that a long pass shows where it is: after each of pass `pass`'s `parts`
-   * parts, `part` from 1 to `parts`, the last one after its frames were read back (and onProgress was called for them).
+   * Called inside the decode's passes, so that a long pass shows where it is: as pass `pass` begins (`part` 0), then
+   * after each of its `parts` parts, `part` from 1 to `parts`, the last one after its frames were read back (and
+   * onProgress was called for them).
    * A Wan decode's passes are its latent frames (per group of batch items decoded together: Vae.plan's `images`), in
    * order, diffusers' `_decode` loop: the first gives 1 output frame, each later one 4; the parts of a pass are its
    * mid block, each up block (once per frame it holds by then), each upsampler, conv_out (once per frame) and the read

@@ -21,9 +21,9 @@ describe('CLI decode progress', () => {
     restoreTerminal();
   });
 
-  /** A Wan decode's calls for one pass, in Vae.decode's order: `parts - 1` pieces, its frames read back, the read-back part. */
+  /** A Wan decode's calls for one pass, in Vae.decode's order: part 0, `parts - 1` pieces, its frames read back, the read-back part. */
   const pass = (bar: ReturnType<typeof decodeProgress>, p: number, passes: number, parts: number, frames: number[], total: number) => {
-    for (let k = 1; k < parts; k++) bar.block(p, passes, k, parts);
+    for (let k = 0; k < parts; k++) bar.block(p, passes, k, parts);
     for (const f of frames) bar.update(f, total);
     bar.block(p, passes, parts, parts);
   };
@@ -82,6 +82,34 @@ describe('CLI decode progress', () => {
       `decoding frames 1/9  latent frame 2/3: part 7/15  ${s(2 * every + 3000)} s elapsed\n`,
       `decoding frames 5/9  ${s(2 * every + 3500)} s elapsed\n`,
     ]);
+  });
+
+  it('off a terminal, a part longer than DECODE_DETAIL_EVERY_S: the position said again every DECODE_DETAIL_EVERY_S while a pass runs; none between passes or after done()', () => {
+    offTerminal();
+    vi.useFakeTimers({ now: 0 }); // Date and setInterval
+    const out = captureStderr();
+    const every = DECODE_DETAIL_EVERY_S * 1000;
+    const s = (ms: number) => (ms / 1000).toFixed(1);
+    const bar = decodeProgress(true, 'latent frame');
+    bar.block(1, 3, 0, 8); // the first pass begins; its first part (the mid block) runs long
+    vi.advanceTimersByTime(every - 1);
+    expect(out).toEqual([]);
+    vi.advanceTimersByTime(1);
+    vi.advanceTimersByTime(every - 1000); // the timer ticks each second: nothing until DECODE_DETAIL_EVERY_S more
+    expect(out).toEqual([`decoding frames  latent frame 1/3: part 0/8  ${s(every)} s elapsed\n`]);
+    vi.advanceTimersByTime(1000);
+    for (let k = 1; k < 8; k++) bar.block(1, 3, k, 8);
+    bar.update(1, 9);
+    bar.block(1, 3, 8, 8);
+    expect(out.slice(1)).toEqual([`decoding frames  latent frame 1/3: part 0/8  ${s(2 * every)} s elapsed\n`, `decoding frames 1/9  ${s(2 * every)} s elapsed\n`]);
+    out.length = 0;
+    vi.advanceTimersByTime(3 * every); // between passes (the next has not begun): nothing to say again
+    expect(out).toEqual([]);
+    bar.block(2, 3, 0, 15); // begins long after the last line: said at once
+    bar.done();
+    vi.advanceTimersByTime(3 * every);
+    expect(out).toEqual([`decoding frames 1/9  latent frame 2/3: part 0/15  ${s(5 * every)} s elapsed\n`]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('off a terminal, without plainEvery (the denoising steps): every update a line', () => {

@@ -1,8 +1,8 @@
 // Vae.decode's onBlock (Pipeline.generate's and profilePipeline's onDecodeBlock): progress inside a decode's passes,
 // so that the CLI shows where a long one is (a 256×256 generate was silent 7–26 s before its first frame, and its frame
 // lines jumped 1, 2, 6, 9). Each pass reports its parts 1..parts in order; wanParts / klParts count them (a count off
-// by one leaves the last part short of `parts`); the last part comes after the pass's frames went to onProgress, so a
-// line said at a pass's end counts only frames decoded. Small decodes: the embedded VAE at 32×32, sd_vae_small.
+// by one leaves the last part short of `parts`), after a part 0 as the pass begins; the last part comes after the pass's
+// frames went to onProgress, so a line said at a pass's end counts only frames decoded. Small decodes: the embedded VAE at 32×32, sd_vae_small.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpu, hasGpu } from '../helpers/gpu.js';
@@ -23,10 +23,10 @@ const hooks = (log: string[]) => ({
   onProgress: (done: number, total: number) => void log.push(`f ${done}/${total}`),
 });
 
-/** What the log must be: per pass, its parts but the last, its frames, its last part (the read back). */
+/** What the log must be: per pass, part 0 (it begins), its parts but the last, its frames, its last part (the read back). */
 function expected(passes: { parts: number; frames: number[] }[], total: number): string[] {
   return passes.flatMap(({ parts, frames }, i) => [
-    ...Array.from({ length: parts - 1 }, (_, k) => `b ${i + 1}/${passes.length} ${k + 1}/${parts}`),
+    ...Array.from({ length: parts }, (_, k) => `b ${i + 1}/${passes.length} ${k}/${parts}`),
     ...frames.map((f) => `f ${f}/${total}`),
     `b ${i + 1}/${passes.length} ${parts}/${parts}`,
   ]);
@@ -85,7 +85,7 @@ describe.skipIf(!hasGpu)('Vae.decode onBlock', () => {
         throw new Error('boom');
       } })
       .catch((x: Error) => x);
-    expect((e as Error).message).toBe(`Vae.decode, pass 1/1 part 1/${wanParts(wan.config as WanVaeConfig, 0)}: onBlock failed: boom`);
+    expect((e as Error).message).toBe(`Vae.decode, pass 1/1 part 0/${wanParts(wan.config as WanVaeConfig, 0)}: onBlock failed: boom`);
   });
 });
 
