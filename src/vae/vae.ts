@@ -113,7 +113,7 @@ export interface DecodeOptions {
    * A Wan decode's passes are its latent frames (per group of batch items decoded together: Vae.plan's `images`), in
    * order, diffusers' `_decode` loop: the first gives 1 output frame, each later one 4; the parts of a pass are its
    * mid block, each up block (once per frame it holds by then), each upsampler, conv_out (once per frame) and the read
-   * back, so a later pass has more of them (19 to the first's 9 with 4 up blocks). A KL decode's passes are its groups of
+   * back, so a later pass has more of them (the embedded tessera-shapes VAE: 8, then 15). A KL decode's passes are its groups of
    * images (Vae.plan's `images` each); their parts the mid block, each up-block resnet, conv_out and the read back. A
    * function (InputError otherwise); awaited as onProgress is (`Vae.decode, pass P/N part I/M: onBlock failed: …`).
    */
