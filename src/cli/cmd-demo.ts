@@ -29,7 +29,7 @@ import { judgeVideo, parseShapesPrompt, verdictWords, type Verdict } from '../ev
 import type { Command } from './main.js';
 import { MAX_MEMORY_FLAG, makeOutputDir, maxMemory, removeStale } from './outputs.js';
 import { checkPathFlags } from './paths.js';
-import { checkDemoPipeline, checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
+import { checkDemoPipeline, checkPipelineScheduler, checkPipelineSteps, checkSizeFlags, negativePromptGuidanceNote, pipelineFolder, pipelineSizing } from './generate-pipeline.js';
 import { blockDetail, decodeProgress, plural, progressBar, setKernelStage } from './progress.js';
 import { pluralVerb } from '../plural.js';
 import { decodedFrames, type VaeScale } from '../pipeline/pipeline.js';
@@ -266,7 +266,6 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   intInRange(p, 'repeats', 1, 100);
   checkSeedFlag(p);
   if (p['max-sequence-length'] !== undefined) intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
-  checkNegativePromptGuidance(p);
   const dir = p.out as string;
   const embedded = p.pipeline === undefined;
   const pipelineDir = embedded ? embeddedPipelineDir() : (p.pipeline as string);
@@ -288,6 +287,8 @@ async function pipelineDemo(p: Parsed): Promise<number> {
   const prompt = (p.prompt as string | undefined) ?? EMBEDDED_DEFAULTS.prompt;
   const t0 = performance.now();
   console.log(`tessera demo — "${prompt}" through ${embedded ? 'the embedded tessera-shapes pipeline (trained, models/tessera-shapes)' : pipelineDir}: text encoder → ${plural(p.steps as number, 'denoising step')}${p.shift !== undefined ? ` (flow shift ${p.shift})` : ''} → VAE decode`);
+  const unusedNegativePrompt = negativePromptGuidanceNote(p);
+  if (unusedNegativePrompt) console.log(unusedNegativePrompt);
   if (embedded) {
     const note = vocabularyNote(prompt);
     if (note) console.log(note);
@@ -311,7 +312,8 @@ async function pipelineDemo(p: Parsed): Promise<number> {
     const { height, width, num_frames } = size;
     const call: PipelineGenerateOptions = {
       prompt,
-      negative_prompt: p['negative-prompt'] as string | undefined,
+      // unguided: not passed (negativePromptGuidanceNote said so; the pipeline would say it again)
+      negative_prompt: (p.guidance as number) > 1 ? (p['negative-prompt'] as string | undefined) : undefined,
       max_sequence_length: maxSequenceLength(p),
       seed: p.seed as number,
       height,

@@ -9,7 +9,7 @@ import { checkRopeGrid } from '../model/wan.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
-import { checkNegativePromptGuidance, checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
+import { checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
 import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerMeant, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
@@ -254,8 +254,6 @@ export const generateCommand: Command = {
     checkSeedFlag(p); // a seed outside the generator's 32 bits would alias another (src/random.ts)
     if (p.steps !== undefined) intInRange(p, 'steps', 1, 1000);
     checkVariantFlag(p);
-    // the negative prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off
-    checkNegativePromptGuidance(p);
     if (p['max-sequence-length'] !== undefined) intInRange(p, 'max-sequence-length', 1, MAX_SEQUENCE_LENGTH);
     if (p.pipeline !== undefined && p.model !== undefined) throw new UsageError('give --model DIR (a transformer folder) or --pipeline DIR (a pipeline folder with model_index.json), not both');
     const mode: GenerateMode = p.pipeline !== undefined ? 'pipeline' : p.model !== undefined ? 'model' : 'embedded';

@@ -158,11 +158,14 @@ export function checkDemoPipeline(dir: string): void {
 }
 
 /**
- * --negative-prompt is the unconditional half of classifier-free guidance, which --guidance ≤ 1 turns off: refused
- * rather than silently unused (generate's and demo's, before anything is read). @throws UsageError naming both flags.
+ * --negative-prompt with --guidance ≤ 1, which turns classifier-free guidance (the negative prompt's only use) off:
+ * accepted, as diffusers ignores negative_prompt there (do_classifier_free_guidance = guidance_scale > 1), with one note
+ * in the library's words (negativeUnusedNote) naming the flags; the caller then passes no negative prompt, so
+ * Pipeline.generate does not say it again. generate's and demo's. Undefined when there is nothing to say.
  */
-export function checkNegativePromptGuidance(p: Parsed): void {
-  if (p['negative-prompt'] !== undefined && p.guidance !== undefined && (p.guidance as number) <= 1) throw new UsageError(`--negative-prompt applies with classifier-free guidance (--guidance > 1); --guidance ${p.guidance} turns it off, so the negative prompt would not be used`);
+export function negativePromptGuidanceNote(p: Parsed): string | undefined {
+  if (p['negative-prompt'] === undefined || p.guidance === undefined || (p.guidance as number) > 1) return undefined;
+  return `note: --negative-prompt unused: --guidance ${p.guidance as number} ≤ 1 disables classifier-free guidance (as diffusers' do_classifier_free_guidance, guidance_scale > 1); give --guidance > 1 to use it`;
 }
 
 /**
@@ -350,6 +353,8 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
   if (unusedNegative) console.error(unusedNegative);
   const belowOne = guidanceBelowOneNote(p);
   if (belowOne) console.error(belowOne);
+  const unusedNegativePrompt = negativePromptGuidanceNote(p);
+  if (unusedNegativePrompt) console.error(unusedNegativePrompt);
   // the embedded model at a frame size it was not trained at: after the size checks (a refused size gets its refusal alone)
   const sizeNote = o.embedded && p.inputs === undefined ? embeddedSizeNote(p.height as number, p.width as number) : undefined;
   if (sizeNote) console.error(sizeNote);
@@ -391,7 +396,8 @@ export async function runPipelineGenerate(p: Parsed, media: MediaPlan, o: { embe
       // the whole batch's), or as many as the inputs file's latents hold (--batch is refused with --inputs)
       const batch = cond.latents?.shape[0] ?? (p.batch as number);
       o.prompt = batch > 1 ? new Array<string>(batch).fill(prompt) : prompt;
-      o.negative_prompt = p['negative-prompt'] as string | undefined;
+      // unguided: not passed (negativePromptGuidanceNote said so; the pipeline would say it again)
+      if (cfg) o.negative_prompt = p['negative-prompt'] as string | undefined;
       o.max_sequence_length = p['max-sequence-length'] as number | undefined;
     }
     o.latents = cond.latents;
