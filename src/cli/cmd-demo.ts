@@ -59,7 +59,7 @@ export const demoCommand: Command = {
       variant: { type: 'string', arg: 'NAME', help: "with --pipeline: the weight variant (e.g. fp16) of every component that has it, as diffusers' variant=" },
       guidance: { type: 'number', help: 'classifier-free guidance scale', default: EMBEDDED_DEFAULTS.guidance_scale },
       scheduler: { type: 'string', arg: 'CLASS', help: `the denoising loop's scheduler class (${SCHEDULER_CLASSES.join(', ')}; or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')}), built from the pipeline's scheduler_config.json as diffusers' from_config does, as generate --scheduler; default: model_index.json's scheduler` },
-      shift: { type: 'number', help: "flow-match shift (default: the pipeline's scheduler_config.json; 3 with a --preset of Wan; other presets' DDIM has none)" },
+      shift: { type: 'number', help: "flow-matching shift, replacing the pipeline's scheduler_config.json's as diffusers' from_config(config, shift=S): flow-match Euler's shift, or UniPC / DPM-Solver's flow_shift with use_flow_sigmas (the embedded UniPC's, 3 by its config); 3 with a --preset of Wan; other presets' DDIM has none" },
       seed: { type: 'int', help: 'noise seed (and weight seed with --preset)', default: 0 },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype (--preset only; the pipeline runs as its weights and the adapter allow)' },
       out: { type: 'string', arg: 'DIR', help: 'output folder', default: 'out' },

@@ -10,7 +10,7 @@ import { ropeAsUsage, stepsAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
 import { checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerMeant, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from '../sampler/config.js';
+import { familyProblem, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerMeant, schedulerFromConfig, schedulersForDefaults, shiftProblem, type SamplingFamily, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
 import { parsePythonJson } from '../io/json.js';
@@ -39,11 +39,17 @@ function pipelineDefault(key: 'guidance_scale' | 'num_inference_steps'): string 
  * The scheduler of a `--model DIR` run, as diffusers builds it: the config is
  * DIR/../scheduler/scheduler_config.json (a pipeline folder's) or DIR/scheduler_config.json; its
  * `_class_name` is the class unless `--scheduler` names one (then `X.from_config(config)`).
- * Without a config file, `--scheduler` is required and the class's defaults are used.
+ * Without a config file, `--scheduler` is required and the class's defaults are used. `family`: the transformer's
+ * (config.json, where it could be read): a scheduler whose default settings cannot sample it (`--scheduler unipc`'s
+ * epsilon defaults on a flow-matching Wan folder with no config) is refused naming --scheduler, and the "no scheduler
+ * config" line offers only the classes whose defaults fit it.
+ * @throws UsageError naming --scheduler or --shift; SchedulerConfigError naming the config file.
  */
-export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined, warn: (line: string) => void = (l) => console.error(l)): SchedulerSpec {
+export function cliScheduler(modelDir: string, name: string | undefined, shift: number | undefined, warn: (line: string) => void = (l) => console.error(l), family?: SamplingFamily): SchedulerSpec {
   if (name !== undefined) checkSchedulerName(name);
-  for (const p of [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')]) {
+  const paths = [join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json'), join(modelDir, 'scheduler_config.json')];
+  let spec: SchedulerSpec | undefined;
+  for (const p of paths) {
     let text: string | null;
     try {
       text = readTextFileSync(p);
@@ -53,33 +59,49 @@ export function cliScheduler(modelDir: string, name: string | undefined, shift: 
     }
     if (text === null) continue;
     if (shift !== undefined) checkShiftClass(name, p, text);
-    return name !== undefined ? schedulerFlagFromConfig(text, name, { file: p, shift, warn }) : schedulerFromConfig(text, { file: p, overrideName: '--scheduler', shift, warn });
+    // the ignored-keys lines wait for the family check: a refused run gets its one line
+    const lines: string[] = [];
+    spec = name !== undefined ? schedulerFlagFromConfig(text, name, { file: p, shift, warn: (l) => lines.push(l) }) : schedulerFromConfig(text, { file: p, overrideName: '--scheduler', shift, warn: (l) => lines.push(l) });
+    if (family) checkSchedulerFamily(spec, family, `a scheduler_config.json (${paths[0]})`);
+    for (const l of lines) warn(l);
+    return spec;
   }
+  // only the classes whose defaults are right for the transformer (Wan: flow-match Euler alone)
+  const fit = family ? schedulersForDefaults(family) : { classes: SCHEDULER_CLASSES, short: Object.keys(SCHEDULER_SHORT_NAMES) };
   if (name === undefined) {
-    throw new UsageError(`tessera generate: no scheduler config (${join(dirname(resolve(modelDir)), 'scheduler', 'scheduler_config.json')} or ${join(modelDir, 'scheduler_config.json')}): give --scheduler (${SCHEDULER_CLASSES.join(', ')} or ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`);
+    const why = family ? `: the class defaults that fit a ${family === 'wan' ? 'flow-matching Wan' : family === 'dit' ? 'DiT (epsilon)' : 'Latte (epsilon)'} transformer` : '';
+    throw new UsageError(`tessera generate: no scheduler config (${paths[0]} or ${paths[1]}): give --scheduler (${fit.classes.join(', ')} or ${fit.short.join(', ')}${why}), or put the model's scheduler_config.json there`);
   }
   if (shift !== undefined) checkShiftClass(name, undefined, undefined);
-  return schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift });
+  spec = schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift });
+  if (family) checkSchedulerFamily(spec, family, `a scheduler_config.json (${paths[0]})`);
+  return spec;
+}
+
+/** familyProblem in the flag's words: @throws UsageError naming --scheduler, the model class and what to give instead. */
+function checkSchedulerFamily(spec: SchedulerSpec, family: SamplingFamily, configHint: string): void {
+  const wrong = familyProblem(spec, family, { option: '--scheduler', choose: (n) => `--scheduler ${n}`, configHint });
+  if (wrong) throw new UsageError(wrong);
 }
 
 /**
- * --shift with a scheduler other than flow-match Euler (--scheduler NAME, else the class in `file`,
- * whose text is `text`) is the flag's problem: one UsageError naming --shift, the class and what to
- * do, before the config is read further (no ignored-keys warning first). A config that does not
- * parse or names no supported class is left to schedulerFromConfig's own error.
+ * --shift with a scheduler that has no flow shift to set (--scheduler NAME, else the class in `file`,
+ * whose text is `text`: DDIM, or UniPC / DPM-Solver without use_flow_sigmas) is the flag's problem: one UsageError
+ * naming --shift, the class and what to do, before the config is read further (no ignored-keys warning first). A
+ * config that does not parse or names no supported class is left to schedulerFromConfig's own error.
  */
 function checkShiftClass(name: string | undefined, file: string | undefined, text: string | undefined): void {
-  let cls: unknown = name !== undefined ? resolveSchedulerClass(name, '--scheduler') : undefined;
-  if (cls === undefined) {
-    try {
-      cls = (parsePythonJson(text ?? '') as Record<string, unknown> | null)?._class_name;
-    } catch {
-      return;
-    }
+  let config: Record<string, unknown> | null = null;
+  try {
+    config = text === undefined ? null : (parsePythonJson(text) as Record<string, unknown> | null);
+  } catch {
+    if (name === undefined) return;
   }
-  if (!refusesShift(cls)) return;
+  if (config !== null && (typeof config !== 'object' || Array.isArray(config))) config = null;
+  const cls: unknown = name !== undefined ? resolveSchedulerClass(name, '--scheduler') : config?._class_name;
   const from = name !== undefined ? `--scheduler ${name}` : `the _class_name in ${file}`;
-  throw new UsageError(shiftRefusal(cls, { option: '--shift', from, file, choose: '--scheduler flow-match-euler' }));
+  const refused = shiftProblem(cls, config, { option: '--shift', from, file, choose: '--scheduler flow-match-euler' });
+  if (refused) throw new UsageError(refused);
 }
 
 /**
@@ -235,7 +257,7 @@ export const generateCommand: Command = {
       variant: { type: 'string', arg: 'NAME', help: 'weight variant (e.g. fp16), as diffusers\' variant=: diffusion_pytorch_model.NAME.safetensors; with --pipeline for every component that has it (text_encoder: model.NAME.safetensors), refused when none has' },
       steps: { type: 'int', help: `denoising steps (required with --model; default ${pipelineDefault('num_inference_steps')} with --pipeline, as diffusers; ${EMBEDDED_DEFAULTS.num_inference_steps} for the embedded pipeline)` },
       guidance: { type: 'number', help: `classifier-free guidance scale, off when ≤ 1 (default 1 with --model; the pipeline class's default with --pipeline, as diffusers: ${pipelineDefault('guidance_scale')})` },
-      shift: { type: 'number', help: 'flow-match sigma shift (overrides scheduler_config.json)' },
+      shift: { type: 'number', help: "flow-matching sigma shift, replacing scheduler_config.json's as diffusers' from_config(config, shift=S): FlowMatchEulerDiscreteScheduler's shift, or UniPC / DPM-Solver's flow_shift when the config has use_flow_sigmas true (Wan's UniPC recipe, flow_shift=5.0); refused for DDIM and for UniPC / DPM-Solver without flow sigmas" },
       dtype: { type: 'choice', choices: ['f32', 'f16'], help: 'storage dtype of weights and activations (default f32 whatever the checkpoint stores, as diffusers without torch_dtype; f16 needs shader-f16)' },
       seed: { type: 'int', help: 'make the initial noise from this seed (instead of inputs latents; the embedded pipeline: default 0) with tessera\'s own generator, not torch\'s: the same seed does not give diffusers\' noise; to reproduce a diffusers run, save the initial latents torch draws as "latents" (F32) and pass them with --inputs (README: Reproducing a diffusers run)' },
       batch: { type: 'int', help: `seeded runs without --inputs: clips of one --prompt (images of one --class-label for DiT) made together, 1 to ${MAX_BATCH}, the seed's noise the whole batch's (with --inputs the batch is the file's, one --prompt repeated over it); --video/--preview/--frames-dir show item 0`, default: 1 },
@@ -297,7 +319,7 @@ export const generateCommand: Command = {
     const guidanceWords = p.guidance === undefined ? '--guidance is 1 (the default with --model)' : `--guidance ${p.guidance as number}`;
     p.guidance ??= 1;
     // the scheduler and its config, checked before any weight is read
-    const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined);
+    const scheduler = cliScheduler(p.model as string, p.scheduler as string | undefined, p.shift as number | undefined, undefined, config?.family);
     checkStepsFlag(scheduler, p.steps as number);
     const budget = maxMemory(p);
     // the inputs' shapes: the flag and memory checks below run on them before any tensor data is read

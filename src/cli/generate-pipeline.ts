@@ -12,7 +12,7 @@ import { InputError, resolveFolder } from '../model/model.js';
 import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, decodedSizes, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
-import { refusesShift, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftNoteInFlagWords, shiftRefusal, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
+import { familyProblem, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftNoteInFlagWords, shiftProblem, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
@@ -194,58 +194,48 @@ export function checkPromptTextEncoder(p: Parsed, header: ReadonlyMap<string, un
 }
 
 /**
- * --shift overrides the shift of a FlowMatchEulerDiscreteScheduler only (the sampler refuses it for
- * others, after loading): refused before any model is read when the pipeline's scheduler is another.
- * `embedded`: the folder is the embedded pipeline (named so); `shift`: --shift's value. A multistep scheduler
- * (UniPC, DPM-Solver) of a flow config, whose config flow-match Euler is built from as well: the practical way is
- * said first, `--scheduler flow-match-euler --shift S` (that scheduler from the same config, at that shift), then
- * where its own shift comes from. An unreadable config is left to the loader's own error.
+ * --shift sets the flow-matching shift: FlowMatchEulerDiscreteScheduler's shift, or a UniPC / DPM-Solver config's
+ * flow_shift when it has use_flow_sigmas true (the embedded pipeline's UniPC, WanPipeline's); refused before any model
+ * is read for the pipeline's own scheduler otherwise (DDIM, UniPC / DPM-Solver without flow sigmas). `embedded`: the
+ * folder is the embedded pipeline (named so). An unreadable config is left to the loader's own error.
  * @throws UsageError naming --shift, the scheduler class and its config file.
  */
-export function checkShiftApplies(pipelineDir: string, embedded: boolean, shift?: number): void {
+export function checkShiftApplies(pipelineDir: string, embedded: boolean): void {
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
   // the class loadPipeline builds: model_index.json's (as diffusers), else the config's
   const index = readJsonFile(join(pipelineDir, 'model_index.json'));
   const config = readJsonFile(file);
   const cls = (index && componentClass(index, 'scheduler')) ?? config?._class_name;
   // a missing or unsupported class is the loader's refusal
-  if (!refusesShift(cls)) return;
-  const from = `${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler`;
-  if (config && (cls === 'UniPCMultistepScheduler' || cls === 'DPMSolverMultistepScheduler') && buildsAs(config, 'FlowMatchEulerDiscreteScheduler', file)) {
-    const s = shift ?? 'S';
-    throw new UsageError(`--shift applies to FlowMatchEulerDiscreteScheduler (flow matching): give --scheduler flow-match-euler --shift ${s} to sample with it, built from the same config; ${from}, ${cls}, takes its shift from flow_shift in ${file} (or leave out --shift and set flow_shift there)`);
-  }
-  throw new UsageError(shiftRefusal(cls, { option: '--shift', from, file }));
-}
-
-/** Whether scheduler class `cls` can be built from `config` (read from `file`), as --scheduler builds it. */
-function buildsAs(config: Record<string, unknown>, cls: SchedulerClass, file: string): boolean {
-  try {
-    schedulerFromConfig(config, { file, override: cls, overrideName: '--scheduler', warn: () => {} });
-    return true;
-  } catch {
-    return false;
-  }
+  const refused = shiftProblem(cls, config, { option: '--shift', from: `${embedded ? 'the embedded pipeline' : pipelineDir}'s scheduler`, file, choose: '--scheduler flow-match-euler' });
+  if (refused) throw new UsageError(refused);
 }
 
 /**
  * The scheduler of a pipeline run (--pipeline DIR or the embedded one, `embedded`), checked before any weight
  * is read: --scheduler NAME (a class or short name, already checked) built from DIR/scheduler/scheduler_config.json
- * as diffusers' from_config, so a value that class cannot take is refused naming the file; --shift only for
- * flow-match Euler (--scheduler's class, else the pipeline's). An unreadable config is left to the loader.
- * @throws UsageError naming --shift; SchedulerConfigError naming the file.
+ * as diffusers' from_config, so a value that class cannot take is refused naming the file, and so are settings of
+ * the class's defaults that cannot sample the folder's transformer (familyProblem: `--scheduler unipc` from a Wan
+ * flow-match Euler config, which sets no prediction_type); --shift only where it sets a flow shift (shiftProblem:
+ * --scheduler's class, else the pipeline's). An unreadable config is left to the loader.
+ * @throws UsageError naming --scheduler or --shift; SchedulerConfigError naming the file.
  */
 export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, name: string | undefined, shift: number | undefined): void {
   if (name === undefined) {
-    if (shift !== undefined) checkShiftApplies(pipelineDir, embedded, shift);
+    if (shift !== undefined) checkShiftApplies(pipelineDir, embedded);
     return;
   }
   const cls = resolveSchedulerClass(name, '--scheduler');
-  if (shift !== undefined && refusesShift(cls)) throw new UsageError(shiftRefusal(cls, { option: '--shift', from: `--scheduler ${name}`, choose: '--scheduler flow-match-euler' }));
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
   const config = readJsonFile(file);
+  const refused = shift === undefined ? null : shiftProblem(cls, config, { option: '--shift', from: `--scheduler ${name}`, file, choose: '--scheduler flow-match-euler' });
+  if (refused) throw new UsageError(refused);
   // the pipeline warns of ignored keys when it builds the class
-  if (config) schedulerFlagFromConfig(config, name, { file, shift, warn: () => {} });
+  if (!config) return;
+  const spec = schedulerFlagFromConfig(config, name, { file, shift, warn: () => {} });
+  const family = transformerConfigOf(pipelineDir, 'pipeline')?.family;
+  const wrong = family && familyProblem(spec, family, { option: '--scheduler', choose: (n) => `--scheduler ${n}`, configHint: `a scheduler_config.json (${file})` });
+  if (wrong) throw new UsageError(wrong);
 }
 
 /**

@@ -22,7 +22,7 @@ import { checkDtypeOption, InputError, kindOf, loadModel, RopeLimitError, resolv
 import { ropeGrid } from '../model/wan.js';
 import { checkDeviceOptions, loadGpuOf } from '../model/device-option.js';
 import { componentKindOfText, componentWords, parentFolder } from '../io/component-kind.js';
-import { checkSeeds, generateAs, negativeUnusedNote, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
+import { checkSeeds, familyWarning, generateAs, negativeUnusedNote, resolveScheduler, type GenerateOptions } from '../sampler/generate.js';
 import type { StepProgram } from '../sampler/program.js';
 import { checkOptionNames, checkSignal, checkUnexpectedKeys, throwIfAborted, warnLine } from '../model/options.js';
 import type { UnexpectedKeys } from '../model/weights.js';
@@ -1195,6 +1195,10 @@ export class Pipeline<out HasVae extends boolean = boolean> {
     opts.scheduler = spec;
     const program = spec.setTimesteps(steps); // its state's size, for the memory check
     if (ignoredLine !== undefined) warn(ignoredLine);
+    // a swapped class whose default settings cannot sample this transformer (scheduler 'unipc' from a Wan flow-match Euler
+    // config, which sets no prediction_type): one warning line, once per transformer, as generate() says it (the CLI refuses)
+    const wrongKind = familyWarning(this.transformer, spec);
+    if (wrongKind) (warnings ? warnings.call : console.warn)(wrongKind);
 
     // the batch and the text, as the caller gave them
     const call: Call = { opts, outputType, L, warnings, onStage: o.onStage, onDecodeProgress: o.onDecodeProgress, onDecodeBlock: o.onDecodeBlock, onKernels: o.onKernels, shape: [], asked: { latents: o.latents !== undefined, items: '' } };

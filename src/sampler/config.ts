@@ -102,25 +102,81 @@ export const SCHEDULER_CLASSES = Object.keys(KEYS) as SchedulerClass[];
 
 const supported = () => `${SCHEDULER_CLASSES.join(', ')} (short names ${Object.keys(SCHEDULER_SHORT_NAMES).join(', ')})`;
 
-/** Whether `cls` is a supported scheduler class whose shift cannot be overridden (any but flow-match Euler): its refusal is shiftRefusal. */
-export function refusesShift(cls: unknown): cls is SchedulerClass {
-  return cls !== 'FlowMatchEulerDiscreteScheduler' && SCHEDULER_CLASSES.includes(cls as SchedulerClass);
+/**
+ * Why `shift` cannot be set on `cls` built from `config` (the config as from_config reads it), as one line, or null
+ * where it can: FlowMatchEulerDiscreteScheduler's `shift`, and a UniPC / DPM-Solver config with use_flow_sigmas true,
+ * whose flow_shift it sets as diffusers' `X.from_config(config, flow_shift=S)` (Wan's documented recipe). Refused:
+ * DDIM, which has no shift, and UniPC / DPM-Solver without flow sigmas, whose sigmas come from the beta schedule and
+ * ignore flow_shift (diffusers keeps it and samples unshifted). A class tessera does not support gives null (its own
+ * refusal comes from schedulerFromConfig). `o.option`: how the caller names the shift (default "shift"; the CLI
+ * "--shift"); `o.from`: where the class came from; `o.file`: the config's file; `o.choose`: how to pick flow-match
+ * Euler instead, where the caller can.
+ */
+export function shiftProblem(cls: unknown, config: Readonly<Config> | null | undefined, o: { option?: string; from?: string; file?: string; choose?: string } = {}): string | null {
+  if (cls === 'FlowMatchEulerDiscreteScheduler' || !SCHEDULER_CLASSES.includes(cls as SchedulerClass)) return null;
+  const multistep = cls === 'UniPCMultistepScheduler' || cls === 'DPMSolverMultistepScheduler';
+  const flowSigmas = config?.['use_flow_sigmas'];
+  if (multistep && flowSigmas === true) return null;
+  const opt = o.option ?? 'shift';
+  // `from` may already name the file (the class came from it): not twice in one line
+  const where = o.file === undefined ? 'its scheduler config' : o.from?.includes(o.file) ? 'that file' : o.file;
+  const why = multistep
+    ? `whose flow_shift applies only with use_flow_sigmas true, and ${where} ${flowSigmas === undefined ? 'does not set it (default false)' : `sets it ${shown(flowSigmas)}`}: its sigmas come from the beta schedule, which has no shift; leave out ${opt}`
+    : `which has no shift: leave out ${opt}`;
+  return `${opt} sets the shift of flow-matching schedules (FlowMatchEulerDiscreteScheduler's shift, UniPC / DPM-Solver's flow_shift with use_flow_sigmas), not ${cls}${o.from ? ` (${o.from})` : ''}, ${why}${o.choose ? `, or give ${o.choose}` : ''}`;
+}
+
+/** The model families as the schedulers see them: Wan is trained for flow matching, DiT and Latte to predict noise (epsilon). */
+export type SamplingFamily = 'wan' | 'dit' | 'latte';
+
+/** Each family's transformer class, for messages. */
+const FAMILY_MODEL: Record<SamplingFamily, string> = { wan: 'WanTransformer3DModel', dit: 'DiTTransformer2DModel', latte: 'LatteTransformer3DModel' };
+
+/**
+ * The scheduler classes whose defaults (no scheduler config) are right for `family`: flow-match Euler for Wan (the
+ * only one whose defaults are flow matching), DDIM / UniPC / DPM-Solver for DiT and Latte (epsilon prediction), with
+ * their short names. The list "no scheduler config" errors offer.
+ */
+export function schedulersForDefaults(family: SamplingFamily): { classes: SchedulerClass[]; short: string[] } {
+  const classes = SCHEDULER_CLASSES.filter((c) => (c === 'FlowMatchEulerDiscreteScheduler') === (family === 'wan'));
+  return { classes, short: Object.keys(SCHEDULER_SHORT_NAMES).filter((k) => classes.includes(SCHEDULER_SHORT_NAMES[k]!)) };
 }
 
 /**
- * The refusal of a shift override for `cls`, a scheduler other than FlowMatchEulerDiscreteScheduler
- * (the only one whose shift tessera replaces), as one line: what shift applies to, `cls` (and where
- * it came from: `from`), what `cls` has instead, and what to do. The multistep classes take their
- * shift from flow_shift in `file`; DDIM has none. `option`: how the caller names the shift
- * (default "shift"; the CLI "--shift"); `choose`: how to pick flow-match Euler instead, if the caller can.
+ * Why `spec` cannot sample a `family` model, as one line, or null. Wan is trained for flow matching: it needs
+ * FlowMatchEulerDiscreteScheduler, or UniPC / DPM-Solver with prediction_type "flow_prediction" and use_flow_sigmas
+ * true; DiT and Latte predict noise, which flow-match Euler (it reads the output as a flow velocity) cannot sample.
+ * Only a setting the class takes by default (its config does not set it: no config at all, or another class's
+ * swapped in) is refused; a config that sets it says what the model wants, and is followed as diffusers follows it.
+ * Without this the class defaults on a flow model (`--scheduler unipc` on a bare Wan transformer folder) gave latents
+ * ~150× off, with no word. `o.option`: how the caller chooses the scheduler ('--scheduler', 'scheduler'), which
+ * starts the line; `o.choose`: a short name as the caller would give it (`--scheduler ddim`); `o.configHint`: how the
+ * caller gives a scheduler config (the CLI: the file's path).
  */
-export function shiftRefusal(cls: string, o: { option?: string; from?: string; file?: string; choose?: string } = {}): string {
-  const opt = o.option ?? 'shift';
-  const multistep = cls === 'UniPCMultistepScheduler' || cls === 'DPMSolverMultistepScheduler';
-  // `from` may already name the file (the class came from it): not twice in one line
-  const where = o.file === undefined ? 'its scheduler config' : o.from?.includes(o.file) ? 'that file' : o.file;
-  const instead = multistep ? `which takes its shift from flow_shift in ${where}: leave out ${opt} and set flow_shift there` : `which has no shift: leave out ${opt}`;
-  return `${opt} applies to FlowMatchEulerDiscreteScheduler (flow matching), not ${cls}${o.from ? ` (${o.from})` : ''}, ${instead}${o.choose ? `, or give ${o.choose}` : ''}`;
+export function familyProblem(spec: Pick<SchedulerSpec, 'className' | 'config' | 'ignoredKeys' | 'file'>, family: SamplingFamily, o: { option: string; choose: (short: string) => string; configHint: string }): string | null {
+  const cls = spec.className;
+  const c = spec.config;
+  const set = (k: string) => c[k] !== undefined && c[k] !== null;
+  const model = FAMILY_MODEL[family];
+  // built from nothing (no config, or one with no key of the class's): the class's defaults throughout
+  const bare = Object.keys(c).length === 0 && spec.ignoredKeys.length === 0;
+  const from = `${cls} ${bare ? 'with no scheduler config' : `built from ${spec.file}`}`;
+  const pick = (f: SamplingFamily) => schedulersForDefaults(f).short.map(o.choose).join(', ');
+  if (family === 'wan') {
+    if (cls === 'FlowMatchEulerDiscreteScheduler') return null;
+    // the settings that make this class sample noise rather than flow; refused when none of them is the config's own
+    const pt = c['prediction_type'] ?? 'epsilon';
+    const faults: [string, boolean][] = [];
+    if (pt !== 'flow_prediction') faults.push([`prediction_type ${shown(pt)}`, set('prediction_type')]);
+    if (cls !== 'DDIMScheduler' && c['use_flow_sigmas'] !== true) faults.push([`use_flow_sigmas ${shown(c['use_flow_sigmas'] ?? false)}`, set('use_flow_sigmas')]);
+    if (faults.some(([, own]) => own)) return null;
+    const defaults = faults.map(([k]) => k);
+    if (!defaults.length) return null;
+    const instead = cls === 'DDIMScheduler' ? '' : `, or ${o.configHint} that sets prediction_type "flow_prediction" and use_flow_sigmas true (as Wan's UniPCMultistepScheduler config does)`;
+    return `${o.option}: ${from} samples with ${defaults.join(' and ')} (its defaults), a noise-prediction schedule; ${model} is trained for flow matching, so the output would be noise: give ${pick('wan')} (its defaults are flow matching)${instead}`;
+  }
+  if (cls !== 'FlowMatchEulerDiscreteScheduler' || spec.ignoredKeys.includes('prediction_type')) return null;
+  return `${o.option}: ${from}: FlowMatchEulerDiscreteScheduler reads the model output as a flow velocity, and ${model} predicts noise (epsilon), so the output would be noise: give ${pick(family)} (their defaults predict epsilon), or ${o.configHint} for the model`;
 }
 
 /**
@@ -374,8 +430,10 @@ export interface SchedulerFromConfigOptions {
   /** The file the config came from, for messages (default "scheduler config"). */
   file?: string;
   /**
-   * tessera's own: FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's.
-   * SchedulerConfigError naming `shift` for another class or a value ≤ 0 (the CLI shows it as --shift).
+   * The flow-matching shift (a number > 0), replacing the config's, as `X.from_config(config, shift=S)`: FlowMatchEulerDiscreteScheduler's
+   * `shift`, or UniPC / DPM-Solver's `flow_shift` when the config has use_flow_sigmas true (Wan's
+   * `UniPCMultistepScheduler.from_config(config, flow_shift=5.0)`; `config.flow_shift` of the spec is then S).
+   * SchedulerConfigError (shiftProblem's line) for DDIM, UniPC / DPM-Solver without flow sigmas, or a value ≤ 0.
    */
   shift?: number;
   /**
@@ -482,7 +540,7 @@ function flowMatchRefusal(pt: unknown, file: string): string {
  * const program = spec.setTimesteps(50); // program.timesteps: what the model is fed
  * @throws SchedulerConfigError (names the file) for invalid JSON, a missing or unsupported class,
  *   a value of the wrong type, or a value tessera does not implement (e.g. thresholding: true), and for
- *   `opts.shift` with a class that has no shift to replace (shiftRefusal's line), and for
+ *   `opts.shift` with a class or config that has no flow shift to set (shiftProblem's line), and for
  *   FlowMatchEulerDiscreteScheduler on a config whose prediction_type is given and not "flow_prediction". A refused config gets no ignored-keys warning.
  */
 export function schedulerFromConfig(config: Config | string | null | undefined, opts: SchedulerFromConfigOptions = {}): SchedulerSpec {
@@ -498,7 +556,9 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     cls = named as SchedulerClass;
   }
   // before the ignored-keys warning: a refused run gets the one line
-  if (opts.shift !== undefined && refusesShift(cls)) throw new SchedulerConfigError(shiftRefusal(cls, { file }));
+  if (opts.shift !== undefined && (typeof opts.shift !== 'number' || !Number.isFinite(opts.shift) || opts.shift <= 0)) throw new SchedulerConfigError(`shift: a number > 0, got ${shown(opts.shift)}`);
+  const shiftRefused = opts.shift === undefined ? null : shiftProblem(cls, c, { file });
+  if (shiftRefused) throw new SchedulerConfigError(shiftRefused);
   if (cls === 'FlowMatchEulerDiscreteScheduler') {
     // the key as the config gives it (diffusers' save_config writes every key of its class): a config without it says nothing of the model
     const pt = c['prediction_type'];
@@ -512,6 +572,8 @@ export function schedulerFromConfig(config: Config | string | null | undefined, 
     if (keys.includes(k)) kept[k] = v;
     else ignored.push(k);
   }
+  // from_config(config, flow_shift=S): the scheduler's config says S (shiftProblem refused it without flow sigmas)
+  if (opts.shift !== undefined && (KEYS[cls] as readonly string[]).includes('flow_shift')) kept['flow_shift'] = opts.shift;
   // parsed (and refused: a prediction_type the class does not take, a value it does not implement) before the warning
   const build = builder(cls, new Reader(kept, file, cls), { shift: opts.shift });
   if (ignored.length) {

@@ -23,7 +23,7 @@ import { lincomb, type LincombTerm } from '../ops/lincomb.js';
 import { randn, seedProblem } from '../random.js';
 import { callHook, hookQueue, type Hook } from '../hook.js';
 import { plural } from '../plural.js';
-import { refusesShift, resolveSchedulerClass, schedulerConfigObject, schedulerFromConfig, shiftRefusal, type SchedulerSpec } from './config.js';
+import { familyProblem, resolveSchedulerClass, schedulerConfigObject, schedulerFromConfig, shiftProblem, type SchedulerSpec } from './config.js';
 import { EPS_SLOT, type StepProgram } from './program.js';
 import { DispatchTimer, wallClockRun, type ProfileRun } from '../profile/profiler.js';
 
@@ -39,7 +39,9 @@ export class NumericsError extends Error {
  * `SchedulerSpec` (schedulerFromConfig), or as a class / short name (`scheduler`) built from
  * `scheduler_config` (the folder's scheduler_config.json contents) as `X.from_config` does, or
  * only `scheduler_config` (its `_class_name` decides, as `from_pretrained`). A name without `scheduler_config` is
- * the class's defaults (`DDIMScheduler()`), right only for a model trained with them; neither is an InputError
+ * the class's defaults (`DDIMScheduler()`), right only for a model trained with them: defaults of the other kind
+ * (noise prediction on a flow-matching Wan, flow-match Euler on an epsilon DiT / Latte) get one warning line through
+ * `onWarning` (familyProblem's, once per model), where the CLI and Pipeline.generate refuse them; neither is an InputError
  * (`option` 'scheduler'). InputErrors of these options carry the option's name in `option`.
  */
 export interface GenerateOptions {
@@ -62,11 +64,12 @@ export interface GenerateOptions {
   /** CFG scale, a finite number (InputError otherwise); guidance is on when > 1, as diffusers' do_classifier_free_guidance: any scale ≤ 1, negative included, runs unguided. Default 1. */
   guidance_scale?: number;
   /**
-   * FlowMatchEulerDiscreteScheduler's shift (a number > 0), replacing the config's. Refused for the
-   * other classes, which have none to override (UniPC and DPM-Solver read flow_shift from
-   * scheduler_config; DDIM has no shift), with an InputError whether `scheduler` or
-   * scheduler_config's _class_name gives the class (schedulerFromConfig's own `shift` option throws
-   * SchedulerConfigError instead).
+   * The flow-matching shift (a number > 0), replacing the config's as `X.from_config(config, shift=S)` does:
+   * FlowMatchEulerDiscreteScheduler's `shift`, or UniPC / DPM-Solver's `flow_shift` when scheduler_config has
+   * use_flow_sigmas true (Wan's `UniPCMultistepScheduler.from_config(config, flow_shift=5.0)`). Refused with an
+   * InputError (`option` 'shift') for DDIM (no shift) and for UniPC / DPM-Solver without flow sigmas (their beta
+   * sigmas ignore flow_shift), whether `scheduler` or scheduler_config's _class_name gives the class
+   * (schedulerFromConfig's own `shift` option throws SchedulerConfigError instead).
    */
   shift?: number;
   /** Initial noise [B, C, (F,) H, W] (f32), used as given (× init_noise_sigma). Or `seed` + `shape` (giving `shape` too is refused unless it equals latents.shape). */
@@ -211,7 +214,8 @@ export function resolveScheduler(o: Pick<GenerateOptions, 'scheduler' | 'schedul
     if (typeof o.shift !== 'number' || !Number.isFinite(o.shift) || o.shift <= 0) throw new InputError(`shift: a number > 0, got ${shown(o.shift)}`, { option: 'shift' });
     const named = o.scheduler !== undefined ? resolveSchedulerClass(o.scheduler, 'scheduler') : config && typeof config === 'object' ? config['_class_name'] : undefined;
     // (an unsupported class is schedulerFromConfig's refusal)
-    if (refusesShift(named)) throw new InputError(shiftRefusal(named, { file, choose: "scheduler: 'flow-match-euler'" }), { option: 'shift' });
+    const refused = shiftProblem(named, config, { file, choose: "scheduler: 'flow-match-euler'" });
+    if (refused) throw new InputError(refused, { option: 'shift' });
   }
   return schedulerFromConfig(config ?? {}, { override: o.scheduler, overrideName: 'scheduler', shift: o.shift, file, warn: o.onWarning });
 }
@@ -270,6 +274,17 @@ function firstSaying(model: DiffusionModel, line: string): boolean {
   return true;
 }
 
+/**
+ * A scheduler whose default settings cannot sample `model`'s family (UniPC's epsilon defaults on a flow-matching Wan,
+ * flow-match Euler on an epsilon DiT: familyProblem) as one warning line, the first time it is said for that model
+ * (then undefined, as the ignored-keys lines): generate()'s and Pipeline.generate's. The library warns where the CLI
+ * refuses: a library caller may sample a stand-in model with any class on purpose; the line says what to give instead.
+ */
+export function familyWarning(model: DiffusionModel, spec: SchedulerSpec): string | undefined {
+  const wrong = familyProblem(spec, model.family, { option: 'scheduler', choose: (n) => `scheduler: '${n}'`, configHint: 'a scheduler_config' });
+  return wrong && firstSaying(model, `warning: ${wrong}`) ? `warning: ${wrong}` : undefined;
+}
+
 /** Validates everything a generate call needs before any GPU work. */
 function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   checkOptionNames(o, OPTION_NAMES, 'generate', '{ scheduler, num_inference_steps, seed, shape, encoder_hidden_states }', { dtype: 'loadModel', maxMemory: 'loadModel' });
@@ -298,6 +313,8 @@ function prepare(model: DiffusionModel, o: GenerateOptions): Prepared {
   const program: StepProgram = spec.setTimesteps(steps);
   for (const k of ['onStep', 'onWarning', 'onStepProfile', 'onBlock'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') throw new InputError(`${k}: a function, got ${shown(o[k])}`, { option: k });
   if (ignoredLine !== undefined && firstSaying(model, ignoredLine)) void (o.onWarning ?? console.warn)(ignoredLine);
+  const wrongKind = familyWarning(model, spec);
+  if (wrongKind) void (o.onWarning ?? console.warn)(wrongKind);
   checkSignal(o.signal);
   // shapes first, then limits, then the seeded noise: a request too large for its shape or the GPU is refused before
   // any host array of its size (randn of 81×4800×8320 latents was a RangeError)

@@ -50,7 +50,7 @@ async function refusal(o: object, model = mock()): Promise<InputError> {
 
 describe('generate(): every InputError names its option in e.option', () => {
   it.each([
-    ['shift with UniPC', { scheduler: 'unipc', shift: 2 }, 'shift', /^shift applies to FlowMatchEulerDiscreteScheduler/],
+    ['shift with UniPC (no use_flow_sigmas)', { scheduler: 'unipc', shift: 2 }, 'shift', /^shift sets the shift of flow-matching schedules .* not UniPCMultistepScheduler, whose flow_shift applies only with use_flow_sigmas true/],
     ['no latents and no shape', { latents: undefined }, 'latents', /^latents: missing; give `latents`, or `shape`/],
     ['shape against latents', { shape: [1, 4, 1, 2, 4] }, 'shape', /^latents \[1,4,1,2,2\] and shape \[1,4,1,2,4\] disagree/],
     ['the negative text of another width', { guidance_scale: 5, negative_encoder_hidden_states: tensor([1, 3, 6]) }, 'negative_encoder_hidden_states', /^negative_encoder_hidden_states: expected \[1, L', 8\]/],

@@ -108,7 +108,7 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     expect(r.stdout).toContain('it knows "A", "Red", "Circle", "Moving", "Right" only in lower case without punctuation (its tokenizer keeps capitals and punctuation, so as written they are tokens it never saw): give "a red circle moving right". It still runs.');
   }, 300_000);
 
-  it('--shift reaches a flow-match scheduler (other timesteps, recorded in profile.json); refused for the embedded UniPC one', async () => {
+  it('--shift reaches a flow-match scheduler (other timesteps, recorded in profile.json), and the embedded UniPC one (its flow_shift, timesteps as diffusers gives them)', async () => {
     // the embedded pipeline with the flow-match Euler scheduler of the Wan fixture (shift 3)
     const pipe = join(tempDir(), 'pipeline');
     cpSync(embeddedPipelineDir(), pipe, { recursive: true });
@@ -128,13 +128,16 @@ describe.skipIf(!hasGpu)('tessera demo: prompt → clip through the embedded pip
     for (const j of runs) expect(j.timesteps).toHaveLength(2);
     // a larger shift keeps the second step at a higher noise level
     expect(runs[1]!.timesteps[1]!).toBeGreaterThan(runs[0]!.timesteps[1]!);
+    // the embedded UniPC has flow sigmas: --shift sets its flow_shift, as diffusers' UniPCMultistepScheduler.from_config(config,
+    // flow_shift=5.0) (it was refused); the timesteps are diffusers' own (tests/fixtures/sampler/flow_shift.json)
+    const golden = (JSON.parse(readFileSync(join(FIXTURES, 'sampler', 'flow_shift.json'), 'utf8')) as { cases: { source: string | null; flow_shift: number; steps: number; timesteps: number[] }[] }).cases
+      .find((c) => c.source === 'models/tessera-shapes/scheduler/scheduler_config.json' && c.flow_shift === 5 && c.steps === 3)!;
     const out = join(tempDir(), 'out');
-    // a refusal before any GPU work: through the CLI's entry in this process (main(), the launcher's exit status)
-    const r = await tesseraInProcess(['demo', '--shift', '9', '--out', out]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.split('\n').filter(Boolean)).toEqual([`tessera: error: UsageError: --shift applies to FlowMatchEulerDiscreteScheduler (flow matching): give --scheduler flow-match-euler --shift 9 to sample with it, built from the same config; the embedded pipeline's scheduler, UniPCMultistepScheduler, takes its shift from flow_shift in ${join(embeddedPipelineDir(), 'scheduler', 'scheduler_config.json')} (or leave out --shift and set flow_shift there)`]);
-    expect(existsSync(out)).toBe(false);
+    const r = await cli(['demo', '--prompt', 'a blue square moving up', '--frames', '1', '--steps', '3', '--repeats', '1', '--shift', '5', '--out', out], {}, 280_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const j = JSON.parse(readFileSync(join(out, 'profile.json'), 'utf8'));
+    expect(j.shift).toBe(5);
+    expect(j.timesteps).toEqual(golden.timesteps);
   }, 300_000);
 
   it('--preset runs the random-weight demo and refuses the pipeline flags', async () => {

@@ -1,6 +1,7 @@
-// --shift (the library's `shift`) replaces FlowMatchEulerDiscreteScheduler's shift only. For any other
-// scheduler the refusal is one line naming the option, the class and where it came from, what that
-// class has instead (DDIM: no shift; UniPC / DPM-Solver: flow_shift in the config) and what to do;
+// --shift (the library's `shift`) replaces FlowMatchEulerDiscreteScheduler's shift, and UniPC / DPM-Solver's flow_shift
+// where the config has use_flow_sigmas true (from_config(config, flow_shift=S): tests/sampler/flow-shift.test.ts). For
+// any other scheduler the refusal is one line naming the option, the class and where it came from, why it has no flow
+// shift (DDIM: none; UniPC / DPM-Solver without flow sigmas: beta sigmas) and what to do;
 // given before the config's ignored-keys warning, so a refused run prints only that line. The CLI
 // words it with its flags (--shift, --scheduler flow-match-euler) and exits 2 (UsageError).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -13,21 +14,23 @@ import { UsageError } from '../../src/cli/args.js';
 import { errorLine, flagNames } from '../../src/cli/errors.js';
 import { checkShiftApplies } from '../../src/cli/generate-pipeline.js';
 import { thrown } from '../helpers/errors.js';
-import { cli, FIXTURES, ROOT, tempDir } from '../hardening/helpers.js';
+import { cli, FIXTURES, tempDir } from '../hardening/helpers.js';
 
 const c = join(FIXTURES, 'wan_sampler_small');
 const CONFIG = join(c, 'scheduler', 'scheduler_config.json');
+const SETS = "sets the shift of flow-matching schedules (FlowMatchEulerDiscreteScheduler's shift, UniPC / DPM-Solver's flow_shift with use_flow_sigmas)";
+const BETA = 'its sigmas come from the beta schedule, which has no shift';
 
 describe('schedulerFromConfig and generate() name their shift option', () => {
-  it('DDIM has no shift; the multistep classes take flow_shift from the config; no warning before the refusal', () => {
+  it('DDIM has no shift; the multistep classes without use_flow_sigmas have none either; no warning before the refusal', () => {
     const warn = vi.fn();
     // a flow-match config read as DDIM: its keys would be warned about, but the refusal comes first
     const d = thrown(() => schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler', shift: 3, use_dynamic_shifting: false }, { file: CONFIG, override: 'ddim', shift: 3, warn }), SchedulerConfigError);
-    expect(d.message).toBe('shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler, which has no shift: leave out shift');
+    expect(d.message).toBe(`shift ${SETS}, not DDIMScheduler, which has no shift: leave out shift`);
     expect(warn).not.toHaveBeenCalled();
     for (const cls of ['UniPCMultistepScheduler', 'DPMSolverMultistepScheduler']) {
       const e = thrown(() => schedulerFromConfig({ _class_name: cls }, { file: CONFIG, shift: 3 }), SchedulerConfigError);
-      expect(e.message).toBe(`shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not ${cls}, which takes its shift from flow_shift in ${CONFIG}: leave out shift and set flow_shift there`);
+      expect(e.message).toBe(`shift ${SETS}, not ${cls}, whose flow_shift applies only with use_flow_sigmas true, and ${CONFIG} does not set it (default false): ${BETA}; leave out shift`);
     }
     for (const [shift, shown] of [[0, '0'], [-1, '-1'], [NaN, 'NaN'], ['2', '"2"']] as const) {
       const f = thrown(() => schedulerFromConfig({ _class_name: 'FlowMatchEulerDiscreteScheduler' }, { file: CONFIG, shift: shift as number }), SchedulerConfigError);
@@ -39,10 +42,10 @@ describe('schedulerFromConfig and generate() name their shift option', () => {
 
   it("generate()'s options: an InputError naming scheduler_config and how to choose flow-match Euler", () => {
     expect(thrown(() => resolveScheduler({ scheduler: 'ddim', shift: 3 }), InputError).message).toBe(
-      "shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler, which has no shift: leave out shift, or give scheduler: 'flow-match-euler'",
+      `shift ${SETS}, not DDIMScheduler, which has no shift: leave out shift, or give scheduler: 'flow-match-euler'`,
     );
     expect(thrown(() => resolveScheduler({ scheduler_config: { _class_name: 'UniPCMultistepScheduler' }, shift: 3 }), InputError).message).toBe(
-      "shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler, which takes its shift from flow_shift in scheduler_config: leave out shift and set flow_shift there, or give scheduler: 'flow-match-euler'",
+      `shift ${SETS}, not UniPCMultistepScheduler, whose flow_shift applies only with use_flow_sigmas true, and scheduler_config does not set it (default false): ${BETA}; leave out shift, or give scheduler: 'flow-match-euler'`,
     );
   });
 
@@ -59,7 +62,7 @@ describe('schedulerFromConfig and generate() name their shift option', () => {
     mkdirSync(join(dir, 'scheduler'));
     writeFileSync(join(dir, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'DDIMScheduler' }));
     const e = thrown(() => checkShiftApplies(dir, false), UsageError);
-    expect(e.message).toBe(`--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (${dir}'s scheduler), which has no shift: leave out --shift`);
+    expect(e.message).toBe(`--shift ${SETS}, not DDIMScheduler (${dir}'s scheduler), which has no shift: leave out --shift, or give --scheduler flow-match-euler`);
   });
 });
 
@@ -68,17 +71,20 @@ describe('CLI spawn: one line, exit 2, before any weight is read', () => {
     const out = join(tempDir(), 'out.safetensors');
     const wan = ['--model', join(c, 'model'), '--inputs', join(c, 'inputs.safetensors'), '--out', out, '--steps', '1'];
     const shapes = join('models', 'tessera-shapes');
-    const shapesConfig = join(shapes, 'scheduler', 'scheduler_config.json');
+    const dit = join(FIXTURES, 'dit_sampler_small');
+    const dpm = join(FIXTURES, 'dit_sampler_dpmpp_small');
+    const dpmConfig = join(dpm, 'scheduler', 'scheduler_config.json');
     const seeded = ['--out', out, '--steps', '1', '--seed', '0', '--frames', '1', '--height', '8', '--width', '8'];
     const cases: [string[], string][] = [
-      [[...wan, '--scheduler', 'ddim', '--shift', '3'], '--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (--scheduler ddim), which has no shift: leave out --shift, or give --scheduler flow-match-euler'],
-      [[...wan, '--scheduler', 'DDIMScheduler', '--shift', '3'], '--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (--scheduler DDIMScheduler), which has no shift: leave out --shift, or give --scheduler flow-match-euler'],
-      [[...wan, '--scheduler', 'unipc', '--shift', '2'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (--scheduler unipc), which takes its shift from flow_shift in ${CONFIG}: leave out --shift and set flow_shift there, or give --scheduler flow-match-euler`],
+      [[...wan, '--scheduler', 'ddim', '--shift', '3'], `--shift ${SETS}, not DDIMScheduler (--scheduler ddim), which has no shift: leave out --shift, or give --scheduler flow-match-euler`],
+      [[...wan, '--scheduler', 'DDIMScheduler', '--shift', '3'], `--shift ${SETS}, not DDIMScheduler (--scheduler DDIMScheduler), which has no shift: leave out --shift, or give --scheduler flow-match-euler`],
+      // a flow-match Euler config read as UniPC: no use_flow_sigmas, so no flow shift
+      [[...wan, '--scheduler', 'unipc', '--shift', '2'], `--shift ${SETS}, not UniPCMultistepScheduler (--scheduler unipc), whose flow_shift applies only with use_flow_sigmas true, and ${CONFIG} does not set it (default false): ${BETA}; leave out --shift, or give --scheduler flow-match-euler`],
       // the class from the folder's config (the file named once)
-      [['--model', join(shapes, 'transformer'), ...seeded, '--shift', '3'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler (the _class_name in ${resolve(ROOT, shapesConfig)}), which takes its shift from flow_shift in that file: leave out --shift and set flow_shift there, or give --scheduler flow-match-euler`],
-      [['--pipeline', shapes, '--seed', '0', '--out', out, '--shift', '3'], `--shift applies to FlowMatchEulerDiscreteScheduler (flow matching): give --scheduler flow-match-euler --shift 3 to sample with it, built from the same config; ${shapes}'s scheduler, UniPCMultistepScheduler, takes its shift from flow_shift in ${shapesConfig} (or leave out --shift and set flow_shift there)`],
+      [['--model', join(dit, 'model'), '--scheduler', 'ddim', ...seeded.slice(0, 6), '--height', '8', '--width', '8', '--class-label', '1', '--shift', '3'], `--shift ${SETS}, not DDIMScheduler (--scheduler ddim), which has no shift: leave out --shift, or give --scheduler flow-match-euler`],
+      [['--model', join(dpm, 'model'), ...seeded.slice(0, 6), '--height', '8', '--width', '8', '--class-label', '1', '--shift', '3'], `--shift ${SETS}, not DPMSolverMultistepScheduler (the _class_name in ${resolve(dpmConfig)}), whose flow_shift applies only with use_flow_sigmas true, and that file sets it false: ${BETA}; leave out --shift, or give --scheduler flow-match-euler`],
       // with --pipeline, --scheduler's class is the one sampling (built from the folder's config)
-      [['--pipeline', shapes, '--scheduler', 'ddim', '--shift', '3', '--seed', '0', '--out', out], '--shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler (--scheduler ddim), which has no shift: leave out --shift, or give --scheduler flow-match-euler'],
+      [['--pipeline', shapes, '--scheduler', 'ddim', '--shift', '3', '--seed', '0', '--out', out], `--shift ${SETS}, not DDIMScheduler (--scheduler ddim), which has no shift: leave out --shift, or give --scheduler flow-match-euler`],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(['generate', ...args], {}, 120_000)));
     runs.forEach((r, i) => {

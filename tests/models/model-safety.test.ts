@@ -212,7 +212,7 @@ describe.skipIf(!hasGpu)('generate() and forward() messages: library option name
       const base = { scheduler: 'flow-match-euler', num_inference_steps: 1, latents: x.hidden_states, encoder_hidden_states: x.encoder_hidden_states };
       const bytes = m.gpuBytes;
       const cases: [object, Function, string][] = [
-        [{ ...base, scheduler: 'ddim', shift: 3 }, InputError, "shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not DDIMScheduler, which has no shift: leave out shift, or give scheduler: 'flow-match-euler'"],
+        [{ ...base, scheduler: 'ddim', shift: 3 }, InputError, "shift sets the shift of flow-matching schedules (FlowMatchEulerDiscreteScheduler's shift, UniPC / DPM-Solver's flow_shift with use_flow_sigmas), not DDIMScheduler, which has no shift: leave out shift, or give scheduler: 'flow-match-euler'"],
         [{ ...base, shift: 0 }, InputError, 'shift: a number > 0, got 0'],
         [{ ...base, num_inference_steps: 1e7 }, StepCountError, 'num_inference_steps must be an integer in [1, 1000] (num_train_timesteps), got 10000000'],
         [{ ...base, onStep: 5 }, InputError, 'onStep: a function, got 5'],

@@ -111,14 +111,18 @@ describe.skipIf(!hasGpu)('the pipeline scheduler on the GPU', () => {
         expect(res.timesteps, name).toEqual(plain.timesteps);
         expect(res.latents.data, name).toEqual(plain.latents.data);
       }
-      // DPM: shift and the other flow-match keys are not its keys (once per class); flow-match Euler is the folder's own: no warning
+      // DPM: shift and the other flow-match keys are not its keys (once per class); flow-match Euler is the folder's own: no warning.
+      // Each multistep class samples this flow-matching Wan with its epsilon defaults (the config sets neither
+      // prediction_type nor use_flow_sigmas): one line each, once per transformer (generate() after it says nothing again)
       const file = `${PIPE}/scheduler/scheduler_config.json`;
       const lines = got();
-      expect(lines).toHaveLength(2);
+      expect(lines).toHaveLength(4);
       expect(lines[0]).toBe(`warning: ${file}: base_image_seq_len, base_shift, invert_sigmas, max_image_seq_len, max_shift, shift, shift_terminal, stochastic_sampling are not DPMSolverMultistepScheduler config keys: ignored (as diffusers' from_config does)`);
-      expect(lines[1]).toMatch(/^warning: .*: .* are not UniPCMultistepScheduler config keys: ignored/);
+      expect(lines[1]).toBe(`warning: scheduler: DPMSolverMultistepScheduler built from ${file} samples with prediction_type "epsilon" and use_flow_sigmas false (its defaults), a noise-prediction schedule; WanTransformer3DModel is trained for flow matching, so the output would be noise: give scheduler: 'flow-match-euler' (its defaults are flow matching), or a scheduler_config that sets prediction_type "flow_prediction" and use_flow_sigmas true (as Wan's UniPCMultistepScheduler config does)`);
+      expect(lines[2]).toMatch(/^warning: .*: .* are not UniPCMultistepScheduler config keys: ignored/);
+      expect(lines[3]).toMatch(/^warning: scheduler: UniPCMultistepScheduler built from .* samples with prediction_type "epsilon" and use_flow_sigmas false \(its defaults\)/);
       await pipe.generate({ ...call, scheduler: 'dpmpp' });
-      expect(got()).toHaveLength(2);
+      expect(got()).toHaveLength(4);
       // the default is the folder's class; a switched call does not change the next one
       expect((await pipe.generate(call)).timesteps).toEqual((await pipe.generate({ ...call, scheduler: 'FlowMatchEulerDiscreteScheduler' })).timesteps);
       // unknown names and non-strings: InputError listing the names, before any GPU work (the stage hook never fires)
@@ -128,10 +132,10 @@ describe.skipIf(!hasGpu)('the pipeline scheduler on the GPU', () => {
       expect(bad.message).toBe('scheduler: scheduler "euler-a" is not supported; supported: FlowMatchEulerDiscreteScheduler, DDIMScheduler, UniPCMultistepScheduler, DPMSolverMultistepScheduler (short names flow-match-euler, ddim, unipc, dpm-solver, dpmpp)');
       await expect(pipe.generate({ ...call, scheduler: 3 as unknown as string, onStage })).rejects.toThrow(/^scheduler: a scheduler class or short name \(a string\), got 3; supported: /);
       expect(onStage).not.toHaveBeenCalled();
-      // shift is flow-match Euler's: refused for another class, naming how to choose it
+      // shift sets a flow shift: refused for UniPC built from this flow-match Euler config (no use_flow_sigmas), naming how to choose flow-match Euler
       const refused = await pipe.generate({ ...call, scheduler: 'unipc', shift: 2 }).catch((x) => x);
       expect(refused).toBeInstanceOf(InputError);
-      expect(refused.message).toBe(`shift applies to FlowMatchEulerDiscreteScheduler (flow matching), not UniPCMultistepScheduler, which takes its shift from flow_shift in ${file}: leave out shift and set flow_shift there, or give scheduler: 'flow-match-euler'`);
+      expect(refused.message).toBe(`shift sets the shift of flow-matching schedules (FlowMatchEulerDiscreteScheduler's shift, UniPC / DPM-Solver's flow_shift with use_flow_sigmas), not UniPCMultistepScheduler, whose flow_shift applies only with use_flow_sigmas true, and ${file} does not set it (default false): its sigmas come from the beta schedule, which has no shift; leave out shift, or give scheduler: 'flow-match-euler'`);
     } finally {
       pipe.dispose();
     }

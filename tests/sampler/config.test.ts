@@ -108,8 +108,8 @@ describe('scheduler configs, read as diffusers reads them', () => {
     }
     // a step count outside the table is the caller's error, not the file's
     expect(() => schedulerFromConfig({ _class_name: 'UniPCMultistepScheduler' }, { file: F }).setTimesteps(1001)).toThrow(/^num_inference_steps must be an integer in \[1, 1000\]/);
-    // shift is flow-match Euler's (the multistep classes take flow_shift from the config)
-    expect(() => schedulerFromConfig({ _class_name: 'UniPCMultistepScheduler' }, { file: F, shift: 3 })).toThrow(/^shift applies to FlowMatchEulerDiscreteScheduler/);
+    // shift sets a flow shift: a multistep config without use_flow_sigmas has none (its beta sigmas ignore flow_shift)
+    expect(() => schedulerFromConfig({ _class_name: 'UniPCMultistepScheduler' }, { file: F, shift: 3 })).toThrow(/^shift sets the shift of flow-matching schedules .* not UniPCMultistepScheduler, whose flow_shift applies only with use_flow_sigmas true/);
   });
 });
 
