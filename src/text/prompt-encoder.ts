@@ -108,7 +108,7 @@ const RUN_MULTIPLE = 16;
 
 /** A note on a prompt taken as given (Umt5TextEncoder.promptNotes): `kind` what it is about, `line` its words for onWarning, `prompt` the prompt. */
 export interface PromptNote {
-  /** 'cut': longer than max_sequence_length, its last tokens dropped; 'empty': no text tokens, only the end token. */
+  /** 'cut': longer than max_sequence_length, its last tokens dropped (its first with tokenizer_config's truncation_side "left"); 'empty': no text tokens, only the end token. */
   kind: 'cut' | 'empty';
   line: string;
   /** The prompt the note is about, as given (Pipeline.generate says each note once per prompt and line). */
@@ -207,8 +207,10 @@ export class Umt5TextEncoder {
       if (n === 0 && special) notes.push({ kind: 'empty', prompt: p, line: `note: ${name(i)} is empty: the text encoder sees only its end token, so the video follows no text (as an unconditional one)` });
       else if (keep >= 0 && n > keep) {
         const cut = n - keep;
-        const dropped = cut === 1 ? 'its last token was dropped' : `its last ${cut} tokens were dropped`;
-        notes.push({ kind: 'cut', prompt: p, line: `note: ${name(i)} has ${n + special} tokens, more than max_sequence_length ${max_sequence_length}: ${dropped} (the encoder sees the first ${keep}${special ? ' and the end token' : ''})` });
+        // tokenizer_config's truncation_side: which end the tokenizer cut
+        const [end, seen] = this.tokenizer.truncationSide === 'left' ? ['first', 'last'] : ['last', 'first'];
+        const dropped = cut === 1 ? `its ${end} token was dropped` : `its ${end} ${cut} tokens were dropped`;
+        notes.push({ kind: 'cut', prompt: p, line: `note: ${name(i)} has ${n + special} tokens, more than max_sequence_length ${max_sequence_length}: ${dropped} (the encoder sees the ${seen} ${keep}${special ? ' and the end token' : ''})` });
       }
     });
     return notes;

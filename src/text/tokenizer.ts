@@ -2,9 +2,10 @@
 // pre-tokenizer, template "$A </s>") read by @huggingface/tokenizers (pure JS, Node and browser),
 // then padding and truncation as WanPipeline._get_t5_prompt_embeds asks the Python tokenizer for:
 //   tokenizer(prompt, padding="max_length", max_length=N, truncation=True, add_special_tokens=True)
-// Truncation is the Rust tokenizers' (right side, in tokens, before the template's special
-// tokens are added, so "</s>" is always last); padding appends the pad token on the right with
-// attention mask 0.
+// Truncation is the Rust tokenizers' (in tokens, before the template's special tokens are added,
+// so "</s>" is always last), on the side tokenizer_config's "truncation_side" names ("right" by
+// default: the last tokens dropped; "left": the first), as transformers sets it; padding appends the
+// pad token on the right with attention mask 0. "padding_side": "left" is refused (loadTokenizer).
 // Not reproduced: a "Precompiled" normalizer (SentencePiece's charsmap, in released T5/UMT5
 // tokenizer.json files) is applied by the JS library as NFKC plus its whitespace/control rules,
 // not by the charsmap itself; they agree on ordinary text.
@@ -54,6 +55,8 @@ export class T5Tokenizer {
   private readonly suffix: number[];
   /** The `<pad>` token id rows are padded with (tokenizer_config's pad_token, else "<pad>"). */
   readonly padId: number;
+  /** Which end of a long prompt's text tokens is dropped (tokenizer_config's truncation_side, default 'right': the last ones). */
+  readonly truncationSide: 'left' | 'right';
 
   constructor(
     private readonly tok: TokenizerCore,
@@ -83,6 +86,12 @@ export class T5Tokenizer {
     const padId = tok.token_to_id(padText);
     if (padId === undefined) throw new TokenizerError(`${name}: pad token ${JSON.stringify(padText)} is not in the vocabulary`);
     this.padId = padId;
+    this.truncationSide = side(config, 'truncation_side', name);
+    // WanPipeline keeps each prompt's first mask.sum() rows of the encoder's output; padded on the
+    // left those are the pad tokens' rows, not the prompt's, and the prompt's own rows are dropped
+    if (side(config, 'padding_side', name) === 'left') {
+      throw new TokenizerError(`${configFile(name)}: "padding_side": "left" is not supported: WanPipeline keeps each prompt's first rows of the encoder's output, which with left padding are the pad tokens' rows, not the prompt's; set it to "right" (the T5/UMT5 default)`);
+    }
   }
 
   /** Special tokens the template adds around one sequence (1 for "$A </s>"). */
@@ -100,7 +109,8 @@ export class T5Tokenizer {
     const keep = maxLength - this.specialCount;
     if (keep < 0) throw new TokenizerError(`max_sequence_length ${maxLength} is shorter than the ${this.specialCount} special token(s) the tokenizer adds`);
     const seq = this.tok.encode(text, { add_special_tokens: false }).ids;
-    return [...this.prefix, ...seq.slice(0, keep), ...this.suffix];
+    const kept = this.truncationSide === 'left' ? seq.slice(Math.max(0, seq.length - keep)) : seq.slice(0, keep);
+    return [...this.prefix, ...kept, ...this.suffix];
   }
 
   /**
@@ -122,6 +132,21 @@ export class T5Tokenizer {
   }
 }
 
+/** tokenizer_config.json beside the tokenizer.json named `name`. */
+function configFile(name: string): string {
+  return name.replace(/tokenizer\.json$/, 'tokenizer_config.json');
+}
+
+/**
+ * tokenizer_config's truncation_side or padding_side: "right" when absent, as transformers defaults.
+ * @throws TokenizerError naming the file and key for a value other than "left" or "right" (transformers refuses it too).
+ */
+function side(config: Record<string, unknown>, key: 'truncation_side' | 'padding_side', name: string): 'left' | 'right' {
+  const v = config[key];
+  if (v === undefined) return 'right';
+  if (v === 'left' || v === 'right') return v;
+  throw new TokenizerError(`${configFile(name)}: "${key}" must be "left" or "right", found ${shownValue(v)}`);
+}
 
 /**
  * tokenizer.json's "model" must be what T5/UMT5 tokenizers have: a Unigram model whose vocab is a
@@ -144,7 +169,9 @@ function checkUnigramModel(model: unknown, where: string): void {
  * Reads `tokenizer.json` and `tokenizer_config.json` (optional) from a pipeline's tokenizer folder.
  * @throws TokenizerError naming the file: tokenizer.json missing, either file there but unreadable (a
  *   folder in its place, no permission), not valid JSON (control characters of the excerpt escaped), or a tokenizer
- *   of a kind tessera does not support (model.type not Unigram, model.vocab empty or with an entry that is not [string, finite number]).
+ *   of a kind tessera does not support (model.type not Unigram, model.vocab empty or with an entry that is not [string, finite number]);
+ *   tokenizer_config.json's truncation_side or padding_side not "left"/"right", or padding_side "left" (WanPipeline's
+ *   result with it keeps the pad tokens' rows).
  */
 export async function loadTokenizer(folder: FolderSource): Promise<T5Tokenizer> {
   const dir = folderRoot(folder);

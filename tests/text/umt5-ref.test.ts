@@ -26,7 +26,7 @@ describe('relativePositionBucket', () => {
   }
 });
 
-export const REF_CASES = ['buckets', 'truncneg', 'negdefault', 'sharded_bf16', 'long'];
+export const REF_CASES = ['buckets', 'truncneg', 'negdefault', 'sharded_bf16', 'long', 'trunc_left'];
 
 describe('umt5EncoderRef', () => {
   for (const name of REF_CASES) {
