@@ -94,7 +94,8 @@ describe('a seeded run without the sizes it needs, before the model is read', ()
   }, 60_000);
 
   it('generate --model: --height/--width, and seeded --frames past rope_max_seq_len', async () => {
-    const run = ['generate', '--model', model, '--scheduler', 'unipc', '--steps', '2', '--inputs', text, '--guidance', '1', '--seed', '0', '--out', join(tmp, 'm.safetensors')];
+    // flow-match-euler: the class whose defaults fit this Wan folder with no scheduler config (unipc's are refused)
+    const run = ['generate', '--model', model, '--scheduler', 'flow-match-euler', '--steps', '2', '--inputs', text, '--guidance', '1', '--seed', '0', '--out', join(tmp, 'm.safetensors')];
     await refused(run, '--seed needs --height and --width (latent size)');
     await refused(
       [...run, '--frames', '1030', '--height', '4', '--width', '4'],

@@ -25,10 +25,12 @@ describe.skipIf(!hasGpu)('a swapped scheduler warns only for calls that run', ()
       expect(e).toBeInstanceOf(StepCountError);
       expect(lines).toEqual([]);
       await pipelineInternals(pipe).checkGenerate({ ...call, num_inference_steps: 2 });
-      expect(lines).toHaveLength(1);
+      // and UniPC's epsilon defaults on this flow-matching Wan (the config sets neither prediction_type nor use_flow_sigmas)
+      expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/are not UniPCMultistepScheduler config keys: ignored/);
+      expect(lines[1]).toMatch(/^warning: scheduler: UniPCMultistepScheduler built from .* a noise-prediction schedule; WanTransformer3DModel is trained for flow matching/);
       await pipelineInternals(pipe).checkGenerate({ ...call, num_inference_steps: 3 });
-      expect(lines).toHaveLength(1);
+      expect(lines).toHaveLength(2);
     } finally {
       pipe.dispose();
     }
@@ -45,8 +47,9 @@ describe.skipIf(!hasGpu)('generate(): the same for a swapped class built from a 
       await expect(generate(m, { ...call, num_inference_steps: 5000 })).rejects.toBeInstanceOf(StepCountError);
       expect(lines).toEqual([]);
       await generate(m, { ...call, num_inference_steps: 1 });
-      expect(lines).toHaveLength(1);
+      expect(lines).toHaveLength(2);
       expect(lines[0]).toMatch(/are not UniPCMultistepScheduler config keys: ignored/);
+      expect(lines[1]).toMatch(/^warning: scheduler: UniPCMultistepScheduler built from scheduler_config samples with prediction_type "epsilon" and use_flow_sigmas false \(its defaults\)/);
     } finally {
       m.dispose();
     }
