@@ -753,7 +753,7 @@ export function checkClassIds(y: unknown, B: number, numClasses: number, of: str
 }
 
 /**
- * Load a diffusers transformer folder (config.json + safetensors, sharded or not; F32/F16/BF16):
+ * Load a diffusers transformer folder (config.json + safetensors, sharded or not; F32/F16/BF16, F64 read rounded to f32):
  * `WanTransformer3DModel`, `DiTTransformer2DModel` or `LatteTransformer3DModel`.
  * `source`: a path or an http(s):// URL (Node), a URL (browser); URLs are read with HTTP range requests (httpFolder), or a FolderSource.
  * Weights are read and uploaded one tensor at a time.

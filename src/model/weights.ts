@@ -152,22 +152,29 @@ export type UnexpectedKeys = 'error' | 'warn';
  * extra keys are not an error: they are returned (empty when there are none) for the caller to report
  * (unexpectedKeysLine).
  */
+/**
+ * Stored dtypes a weight may have. F64 is read rounded to f32 (then to f16 under dtype 'f16'), as diffusers'
+ * from_pretrained casts a float64 checkpoint to the model's dtype (float32 by default).
+ */
+export const WEIGHT_DTYPES: ReadonlySet<string> = new Set(['F32', 'F16', 'BF16', 'F64']);
+
 export function checkKeys(folder: string, have: Map<string, { shape: number[]; dtype: string }>, want: KeySpec, unexpected: UnexpectedKeys = 'error'): string[] {
   const missing = [...want.keys()].filter((k) => !have.has(k));
   const unused = [...have.keys()].filter((k) => !want.has(k));
   const extra = unexpected === 'error' ? unused : [];
   const misshaped = [...want].filter(([k, s]) => have.has(k) && JSON.stringify(have.get(k)!.shape) !== JSON.stringify(s)).map(([k, s]) => `${k} is [${have.get(k)!.shape.join(',')}], expected [${s.join(',')}]`);
-  const badDtype = [...want.keys()].filter((k) => have.has(k) && !['F32', 'F16', 'BF16'].includes(have.get(k)!.dtype)).map((k) => `${k} is ${have.get(k)!.dtype}`);
+  const badKeys = [...want.keys()].filter((k) => have.has(k) && !WEIGHT_DTYPES.has(have.get(k)!.dtype));
+  const badDtype = badKeys.map((k) => `${k} is ${have.get(k)!.dtype}`);
   // A dtype tessera cannot read (FP8, integer-quantized) is not a mismatch with config.json: say so on its own.
   if (badDtype.length && !missing.length && !misshaped.length) {
-    const kinds = [...new Set([...want.keys()].filter((k) => have.has(k) && !['F32', 'F16', 'BF16'].includes(have.get(k)!.dtype)).map((k) => have.get(k)!.dtype))];
-    throw new WeightError(`${folder}: unsupported weight dtype ${kinds.join(', ')} in ${badDtype.length} tensor${badDtype.length === 1 ? '' : 's'} (${list(badDtype, 4)}): tessera reads F32, F16 and BF16 weights; convert the checkpoint (e.g. load it in diffusers and save_pretrained in bfloat16)`);
+    const kinds = [...new Set(badKeys.map((k) => have.get(k)!.dtype))];
+    throw new WeightError(`${folder}: unsupported weight dtype ${kinds.join(', ')} in ${badDtype.length} tensor${badDtype.length === 1 ? '' : 's'} (${list(badDtype, 4)}): tessera reads F32, F16, BF16 and F64 weights; convert the checkpoint (e.g. load it in diffusers and save_pretrained in float32)`);
   }
   const problems: string[] = [];
   if (missing.length) problems.push(`missing keys: ${list(missing)}`);
   if (extra.length) problems.push(`unexpected keys: ${list(extra)}`);
   if (misshaped.length) problems.push(`wrong shapes: ${list(misshaped, 4)}`);
-  if (badDtype.length) problems.push(`unsupported dtypes (need F32/F16/BF16): ${list(badDtype, 4)}`);
+  if (badDtype.length) problems.push(`unsupported dtypes (need F32/F16/BF16/F64): ${list(badDtype, 4)}`);
   if (problems.length) throw new WeightError(`${folder}: the weights do not match config.json: ${problems.join('; ')}`);
   return unexpected === 'error' ? [] : unused;
 }

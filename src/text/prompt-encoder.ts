@@ -345,7 +345,7 @@ async function resolveFolders(source: unknown): Promise<{ tokenizer: FolderSourc
 
 /**
  * Loads a pipeline's tokenizer/ (tokenizer.json) and text_encoder/ (UMT5EncoderModel: config.json
- * + model.safetensors or a sharded index; F32/F16/BF16). Checks the tokenizer, config, keys and
+ * + model.safetensors or a sharded index; F32/F16/BF16, F64 read rounded to f32). Checks the tokenizer, config, keys and
  * the memory plan of a [2, 512] encode before reading any weight. Weights and activations are
  * f32 always (there is no dtype option: T5 activations overflow f16).
  * `folders`: the pipeline folder (its tokenizer/ and text_encoder/), as a string — a path or a file:// URL

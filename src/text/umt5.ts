@@ -17,7 +17,7 @@ import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.j
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { readTensorF32 } from '../io/safetensors.js';
 import { checkGpuOption, InputError, shown } from '../model/model.js';
-import { unexpectedKeysLine, WeightError, type UnexpectedKeys } from '../model/weights.js';
+import { unexpectedKeysLine, WEIGHT_DTYPES, WeightError, type UnexpectedKeys } from '../model/weights.js';
 import { attention } from '../ops/attention.js';
 import { gatedProduct } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
@@ -173,7 +173,7 @@ export class Umt5Encoder {
     for (const [k, s] of want) {
       const t = have.get(k);
       if (t && JSON.stringify(t.shape) !== JSON.stringify(s)) problems.push(`${k} is [${t.shape.join(',')}], expected [${s.join(',')}]`);
-      if (t && !['F32', 'F16', 'BF16'].includes(t.dtype)) problems.push(`${k} is ${t.dtype} (need F32/F16/BF16)`);
+      if (t && !WEIGHT_DTYPES.has(t.dtype)) problems.push(`${k} is ${t.dtype} (need F32/F16/BF16/F64)`);
     }
     if (problems.length) throw new WeightError(`${folder.name}: the weights do not match config.json: ${problems.join('; ')}`);
     if (extra.length) await warnLine(load.onWarning, load.where, unexpectedKeysLine(folder.name, extra));

@@ -334,7 +334,7 @@ async function warnShiftFactor(config: VaeConfig, file: string, onWarning: Hook<
 /**
  * Load a diffusers VAE folder (config.json + diffusion_pytorch_model[.variant].safetensors),
  * AutoencoderKLWan or AutoencoderKL; only the decoder's weights (and post_quant_conv) are read.
- * Weights may be F32, F16 or BF16. Throws InputError for an unknown option, a dtype other than
+ * Weights may be F32, F16 or BF16 (F64 read rounded to f32, as diffusers casts it to float32). Throws InputError for an unknown option, a dtype other than
  * 'f32' / 'f16', a maxMemory that is not a size, a `device` that is not a GPUDevice or is given with `gpu`, or a `gpu` that is not acquireGpu()'s object (a
  * GPUDevice, …; before reading anything), ConfigError /
  * ModelFolderError / SafetensorsError / WeightError naming the file and key, DtypeUnsupportedError (an InputError)

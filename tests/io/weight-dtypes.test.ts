@@ -22,7 +22,7 @@ describe('weight dtypes', () => {
     }
     expect(err).toBeInstanceOf(WeightError);
     const msg = (err as Error).message;
-    expect(msg).toMatch(new RegExp(`^m: unsupported weight dtype F8_E4M3, F8_E5M2 in 2 tensors \\(${k1!.replace(/\./g, '\\.')} is F8_E4M3, ${k2!.replace(/\./g, '\\.')} is F8_E5M2\\): tessera reads F32, F16 and BF16 weights`));
+    expect(msg).toMatch(new RegExp(`^m: unsupported weight dtype F8_E4M3, F8_E5M2 in 2 tensors \\(${k1!.replace(/\./g, '\\.')} is F8_E4M3, ${k2!.replace(/\./g, '\\.')} is F8_E5M2\\): tessera reads F32, F16, BF16 and F64 weights`));
     expect(msg).not.toMatch(/do not match config\.json/);
   });
 
@@ -31,7 +31,7 @@ describe('weight dtypes', () => {
     const [k1, k2] = [...want.keys()];
     h.set(k1!, { ...h.get(k1!)!, dtype: 'I8' });
     h.delete(k2!);
-    expect(() => checkKeys('m', h, want)).toThrow(/do not match config\.json: missing keys: .*; unsupported dtypes \(need F32\/F16\/BF16\): .* is I8/);
+    expect(() => checkKeys('m', h, want)).toThrow(/do not match config\.json: missing keys: .*; unsupported dtypes \(need F32\/F16\/BF16\/F64\): .* is I8/);
   });
 
   it('F32, F16 and BF16 pass', () => {
