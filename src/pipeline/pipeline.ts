@@ -1699,14 +1699,25 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
     if (!withVariant.size) {
       // the variants the components do have (folders that list their files), in words that read for the option and the flag alike
       const there = new Map<string, string[]>();
+      // components whose listing shows no default weights (no variant in the name): loading without a variant fails there
+      const noDefault: string[] = [];
+      let listed = true;
       for (const [sub, base] of cands) {
-        for (const f of (await listedFiles(subFolder(folder, sub))) ?? []) {
+        const files = await listedFiles(subFolder(folder, sub));
+        if (files === null) listed = false;
+        else if (!files.some((f) => f === `${base}.safetensors` || f === `${base}.safetensors.index.json`)) noDefault.push(`${sub}/${base}.safetensors`);
+        for (const f of files ?? []) {
           const v = fileVariant(f, base);
           if (v !== null) there.set(v, [...(there.get(v) ?? []), `${sub}/${f}`]);
         }
       }
       const have = there.size ? `the weight variant${there.size > 1 ? 's' : ''} there: ${[...there].map(([v, fs]) => `${v} (${fs.sort().join(', ')})`).join(', ')}; ` : '';
-      throw new PipelineError(`${root}: no component has the weight variant ${opts.variant} (looked in ${cands.map(([sub, base]) => `${sub}/${base}.${opts.variant}.safetensors`).join(', ')} and their indexes); ${have}without a variant the default weights load`);
+      const ask = there.size === 1 ? `ask for the variant ${[...there.keys()][0]}` : there.size ? 'ask for one of those variants' : 'the folder holds no weights for them';
+      const without =
+        !listed || !noDefault.length ? 'without a variant the default weights load'
+        : noDefault.length === cands.length ? `there are no default weights either (no ${noDefault.join(', ')} or index): ${ask}`
+        : `without a variant ${noDefault.join(', ')} (or its index) is missing: ${ask}`;
+      throw new PipelineError(`${root}: no component has the weight variant ${opts.variant} (looked in ${cands.map(([sub, base]) => `${sub}/${base}.${opts.variant}.safetensors`).join(', ')} and their indexes); ${have}${without}`);
     }
   }
   const variantOf = (sub: string) => (withVariant.has(sub) ? { variant: opts.variant } : {});
