@@ -53,7 +53,7 @@ export const demoCommand: Command = {
       preset: { type: 'choice', choices: presetNames(), help: `run the random-weight preset demo of this architecture instead of the trained pipeline (clip is latent noise, one step profiled): ${presetNames().join(', ')}`, arg: 'NAME' },
       steps: { type: 'int', help: `denoising steps (default ${EMBEDDED_DEFAULTS.num_inference_steps} for the pipeline, 8 with --preset)` },
       prompt: { type: 'string', arg: 'TEXT', help: `the prompt (default "${EMBEDDED_DEFAULTS.prompt}"; the embedded model knows "a {colour} {shape} moving {direction}")` },
-      'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default "")' },
+      'negative-prompt': { type: 'string', arg: 'TEXT', help: 'negative prompt for classifier-free guidance (default ""); unused, with a note, at --guidance ≤ 1 (as diffusers)' },
       'max-sequence-length': { type: 'int', arg: 'N', help: `tokens per prompt for the text encoder, truncated or zero-padded, as generate --prompt's (default ${DEFAULT_MAX_SEQUENCE_LENGTH}, as WanPipeline)` },
       pipeline: { type: 'string', arg: 'DIR', help: 'a diffusers WanPipeline folder to run instead of the embedded models/tessera-shapes; the demo\'s defaults (prompt, seed 0, steps, size) still apply to it, unlike generate --pipeline' },
       variant: { type: 'string', arg: 'NAME', help: "with --pipeline: the weight variant (e.g. fp16) of every component that has it, as diffusers' variant=" },
