@@ -171,12 +171,44 @@ export function checkKeys(folder: string, have: Map<string, { shape: number[]; d
     throw new WeightError(`${folder}: unsupported weight dtype ${kinds.join(', ')} in ${badDtype.length} tensor${badDtype.length === 1 ? '' : 's'} (${list(badDtype, 4)}): tessera reads F32, F16, BF16 and F64 weights; convert the checkpoint (e.g. load it in diffusers and save_pretrained in float32)`);
   }
   const problems: string[] = [];
+  const hint = missing.length ? prefixHint(have.keys(), unused, missing) : null;
+  if (hint) problems.push(hint);
   if (missing.length) problems.push(`missing keys: ${list(missing)}`);
   if (extra.length) problems.push(`unexpected keys: ${list(extra)}`);
   if (misshaped.length) problems.push(`wrong shapes: ${list(misshaped, 4)}`);
   if (badDtype.length) problems.push(`unsupported dtypes (need F32/F16/BF16/F64): ${list(badDtype, 4)}`);
   if (problems.length) throw new WeightError(`${folder}: the weights do not match config.json: ${problems.join('; ')}`);
   return unexpected === 'error' ? [] : unused;
+}
+
+/**
+ * When the checkpoint's names carry a prefix the model's do not (a state dict saved from a wrapper, e.g.
+ * `model.diffusion_model.blocks.0…`): the prefix that, removed, turns the most unused names into missing ones,
+ * in words for the mismatch line — `every tensor name starts with 'P'` (or `N tensor names start with 'P'`) and how
+ * many of the missing keys it accounts for. Null when no prefix accounts for at least half of them.
+ */
+export function prefixHint(all: Iterable<string>, unused: readonly string[], missing: readonly string[]): string | null {
+  const want = new Set(missing);
+  const hits = new Map<string, number>();
+  for (const k of unused) {
+    // each '.'-boundary split of k whose rest is a missing key: a candidate prefix (one count per key)
+    for (let i = k.indexOf('.'); i >= 0; i = k.indexOf('.', i + 1)) {
+      if (want.has(k.slice(i + 1))) {
+        const p = k.slice(0, i + 1);
+        hits.set(p, (hits.get(p) ?? 0) + 1);
+        break;
+      }
+    }
+  }
+  let best = '';
+  let n = 0;
+  for (const [p, c] of hits) if (c > n) [best, n] = [p, c];
+  if (!n || 2 * n < missing.length) return null;
+  const names = [...all];
+  const starting = names.filter((k) => k.startsWith(best)).length;
+  const who = starting === names.length ? `every tensor name starts with '${best}'` : `${starting} of the ${names.length} tensor names start with '${best}'`;
+  const fits = n === missing.length ? `without it they are the ${n} keys the model expects` : `without it ${n} of the ${missing.length} missing keys are there`;
+  return `${who}: ${fits} (a checkpoint saved with its wrapper's prefix: save the tensors without it)`;
 }
 
 /** The one warning line of tensors a load left unused (unexpectedKeys: 'warn'): how many, the first five names. */

@@ -17,7 +17,7 @@ import { Allocator, readTensor, writeTensor, type Tensor } from '../gpu/tensor.j
 import { tensorPath, type ModelFolder } from '../io/model-folder.js';
 import { readTensorF32 } from '../io/safetensors.js';
 import { checkGpuOption, InputError, shown } from '../model/model.js';
-import { unexpectedKeysLine, WEIGHT_DTYPES, WeightError, type UnexpectedKeys } from '../model/weights.js';
+import { prefixHint, unexpectedKeysLine, WEIGHT_DTYPES, WeightError, type UnexpectedKeys } from '../model/weights.js';
 import { attention } from '../ops/attention.js';
 import { gatedProduct } from '../ops/elementwise.js';
 import { gemm } from '../ops/gemm.js';
@@ -167,6 +167,8 @@ export class Umt5Encoder {
       else if (s.length !== 2 || s[1] !== config.dModel) problems.push(`${embed} is [${s.join(',')}], expected [${config.vocab}, ${config.dModel}] (vocab_size, d_model)`);
     }
     const missing = [...want.keys()].filter((k) => !have.has(k));
+    const hint = missing.length ? prefixHint(have.keys(), [...have.keys()].filter((k) => !want.has(k)), missing) : null;
+    if (hint) problems.push(hint);
     if (missing.length) problems.push(`missing keys: ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? `, … (${missing.length} in all)` : ''}`);
     const extra = [...have.keys()].filter((k) => !want.has(k) && !(EMBED_KEYS as readonly string[]).includes(k));
     if (extra.length && load.unexpectedKeys !== 'warn') problems.push(`unexpected keys: ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? `, … (${extra.length} in all)` : ''}${extra.some((k) => k.startsWith('decoder.')) ? ' (a UMT5Model with a decoder? tessera needs the UMT5EncoderModel as WanPipeline saves it)' : ''}`);
