@@ -1656,8 +1656,17 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const { index, cls, file } = await readModelIndex(folder);
   const spec = PIPELINES[cls];
   const component = (name: string) => index.components.get(name) ?? null;
-  for (const extra of ['transformer_2', 'image_encoder', 'image_processor']) {
-    if (component(extra)) throw new PipelineError(`${file}: component "${extra}" (${component(extra)!.className}) is not supported: tessera runs text/class-to-video with one transformer`);
+  // a second transformer is used by diffusers (WanPipeline's Wan2.2 experts): refused, not ignored
+  const second = component('transformer_2');
+  if (second) {
+    const wan22 = cls === 'WanPipeline' ? ' (WanPipeline with transformer_2: Wan2.2 A14B\'s two experts, switched at boundary_ratio)' : '';
+    throw new PipelineError(`${file}: component "transformer_2" (${second.className}) is not supported: tessera runs pipelines of one transformer${wan22}`);
+  }
+  // image inputs none of these pipeline classes take: diffusers' from_pretrained ignores them with a warning, so does tessera
+  const notes: string[] = [];
+  for (const extra of ['image_encoder', 'image_processor']) {
+    const c = component(extra);
+    if (c) notes.push(`note: ${file}: component "${extra}" (${c.className}) ignored: ${cls} takes none (diffusers' from_pretrained ignores it too); tessera runs no image conditioning`);
   }
 
   // the transformer: listed, and its folder's config names the same class
@@ -1673,7 +1682,7 @@ export async function loadPipeline(source: string | FolderSource, opts: Pipeline
   const schedulerConfig = await readJson(folder, 'scheduler/scheduler_config.json', `model_index.json lists scheduler ${sc.className}`);
   const warnings: string[] = [];
   const scheduler = pipelineScheduler(schedulerConfig, sc.className, `${root}/scheduler/scheduler_config.json`, (line) => warnings.push(line));
-  for (const line of warnings) await warnLine(onWarning, 'loadPipeline', line);
+  for (const line of [...notes, ...warnings]) await warnLine(onWarning, 'loadPipeline', line);
 
   // the VAE (optional): its class and config, for the pixel sizes
   const va = component('vae');
