@@ -28,7 +28,7 @@ describe.skipIf(!hasGpu)('UMT5 text encoder (GPU) vs transformers + diffusers', 
   const opened: Umt5TextEncoder[] = [];
   afterAll(() => opened.forEach((e) => e.dispose()));
 
-  for (const name of ['buckets', 'truncneg', 'negdefault', 'sharded_bf16', 'long']) {
+  for (const name of ['buckets', 'truncneg', 'negdefault', 'sharded_bf16', 'long', 'trunc_left']) {
     it(`${name}: prompt_embeds (and negative_prompt_embeds) within ${TOL}`, async () => {
       const dir = join(FIXTURES, 'umt5', name);
       const c = JSON.parse(readFileSync(join(dir, 'case.json'), 'utf8')) as Case;
