@@ -14,7 +14,7 @@ import { isObject, notValidJson, shownValue } from '../io/json.js';
 import { folderRoot, listedFiles, readTextAs, type FolderSource } from '../io/source.js';
 import { promptClean } from './prompt.js';
 
-/** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support; the message names the file. */
+/** A tokenizer/ folder tessera cannot read: tokenizer.json missing or of a kind it does not support, or tokenizer_config.json's padding_side "left" (or a side other than left/right); the message names the file. */
 export class TokenizerError extends Error {
   override name = 'TokenizerError';
   /** Stable, for a switch (the README's error table); `name` is the class's. */
