@@ -38,7 +38,7 @@ export function checkNames(file: string, inputs: ReadonlyMap<string, InputHeader
 
 /** Tensor `name` of an inputs file as a float tensor, from its header (`t`). @throws InputError naming the file, the tensor and its dtype. */
 export function checkFloatHeader(file: string, name: string, t: InputHeader): void {
-  if (!FLOATS.has(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be a float tensor (F32/F16/BF16), found ${t.dtype}`);
+  if (!FLOATS.has(t.dtype)) throw new InputError(`${file}: tensor "${name}" must be a float tensor (F32/F16/BF16/F64), found ${t.dtype}`);
 }
 
 /** Tensor `name` of an inputs file as class ids, from its header (`t`): an integer dtype, 1-D [B]. @throws InputError naming the file and the tensor. */

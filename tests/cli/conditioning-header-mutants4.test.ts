@@ -43,7 +43,7 @@ describe('checkConditioningHeader: each refusal', () => {
 
   it('an integer negative text: InputError naming it', () => {
     const e = thrown(() => checkConditioningHeader(p(), 'wan', header({ encoder_hidden_states: text, negative_encoder_hidden_states: h([1, 8, 64], 'I64'), latents }), true), InputError);
-    expect(e.message).toBe(`${F}: tensor "negative_encoder_hidden_states" must be a float tensor (F32/F16/BF16), found I64`);
+    expect(e.message).toBe(`${F}: tensor "negative_encoder_hidden_states" must be a float tensor (F32/F16/BF16/F64), found I64`);
   });
 
   it('DiT: float class_labels refused; no file and no --class-label refused', () => {

@@ -33,7 +33,7 @@ describe('generate --pipeline --inputs: refused from the header before the pipel
     ['no negative text for the default guidance', { prompt_embeds: text, latents }, ': missing tensor "negative_prompt_embeds" (' + EXPECTED + ')'],
     ['no latents and no --seed', { prompt_embeds: text, negative_prompt_embeds: text }, ': missing tensor "latents" (' + EXPECTED + ')'],
     ['an unexpected tensor', { prompt_embeds: text, negative_prompt_embeds: text, latents, foo: { shape: [1] } }, ': unexpected tensor "foo"; ' + EXPECTED],
-    ['integer latents', { prompt_embeds: text, negative_prompt_embeds: text, latents: { ...latents, dtype: 'I64' } }, ': tensor "latents" must be a float tensor (F32/F16/BF16), found I64'],
+    ['integer latents', { prompt_embeds: text, negative_prompt_embeds: text, latents: { ...latents, dtype: 'I64' } }, ': tensor "latents" must be a float tensor (F32/F16/BF16/F64), found I64'],
     ['text of another width', { prompt_embeds: { shape: [1, 8, 32] }, negative_prompt_embeds: { shape: [1, 8, 32] }, latents }, ': tensor "prompt_embeds": expected [B, L, 64] (B prompts, L tokens, the transformer\'s text_dim 64), found [1,8,32]'],
     ['a negative text of another batch', { prompt_embeds: text, negative_prompt_embeds: { shape: [2, 8, 64] }, latents }, ': tensor "negative_prompt_embeds": expected [1, L\', 64] (the batch and width of "prompt_embeds" [1,8,64]; any length L\'), found [2,8,64]'],
     ['latents of another batch than the text', { prompt_embeds: text, negative_prompt_embeds: text, latents: { shape: [2, 16, 3, 4, 4] } }, ': tensor "latents": a batch of 2 in [2,16,3,4,4] for 1 "prompt_embeds" item'],
