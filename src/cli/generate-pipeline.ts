@@ -216,25 +216,25 @@ export function checkShiftApplies(pipelineDir: string, embedded: boolean): void 
  * is read: --scheduler NAME (a class or short name, already checked) built from DIR/scheduler/scheduler_config.json
  * as diffusers' from_config, so a value that class cannot take is refused naming the file, and so are settings of
  * the class's defaults that cannot sample the folder's transformer (familyProblem: `--scheduler unipc` from a Wan
- * flow-match Euler config, which sets no prediction_type); --shift only where it sets a flow shift (shiftProblem:
+ * flow-match Euler config, which sets no prediction_type; the folder's own class too, from a config that leaves them
+ * out); --shift only where it sets a flow shift (shiftProblem:
  * --scheduler's class, else the pipeline's). An unreadable config is left to the loader.
  * @throws UsageError naming --scheduler or --shift; SchedulerConfigError naming the file.
  */
 export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, name: string | undefined, shift: number | undefined): void {
-  if (name === undefined) {
-    if (shift !== undefined) checkShiftApplies(pipelineDir, embedded);
-    return;
-  }
-  const cls = resolveSchedulerClass(name, '--scheduler');
   const file = join(pipelineDir, 'scheduler', 'scheduler_config.json');
   const config = readJsonFile(file);
-  const refused = shift === undefined ? null : shiftProblem(cls, config, { option: '--shift', from: `--scheduler ${name}`, file, choose: '--scheduler flow-match-euler' });
-  if (refused) throw new UsageError(refused);
-  // the pipeline warns of ignored keys when it builds the class
-  if (!config) return;
-  const spec = schedulerFlagFromConfig(config, name, { file, shift, warn: () => {} });
+  if (name !== undefined) {
+    const cls = resolveSchedulerClass(name, '--scheduler');
+    const refused = shift === undefined ? null : shiftProblem(cls, config, { option: '--shift', from: `--scheduler ${name}`, file, choose: '--scheduler flow-match-euler' });
+    if (refused) throw new UsageError(refused);
+    // the pipeline warns of ignored keys when it builds the class
+    if (config) schedulerFlagFromConfig(config, name, { file, shift, warn: () => {} });
+  } else if (shift !== undefined) checkShiftApplies(pipelineDir, embedded);
+  // the class (--scheduler's, or the folder's own) against the transformer, as Pipeline.generate builds it
+  const spec = pipelineScheduler(pipelineDir, { scheduler: name, shift })?.spec;
   const family = transformerConfigOf(pipelineDir, 'pipeline')?.family;
-  const wrong = family && familyProblem(spec, family, { option: '--scheduler', choose: (n) => `--scheduler ${n}`, configHint: `a scheduler_config.json (${file})` });
+  const wrong = spec && family && familyProblem(spec, family, { option: '--scheduler', choose: (n) => `--scheduler ${n}`, configHint: `a scheduler_config.json (${file})` });
   if (wrong) throw new UsageError(wrong);
 }
 
@@ -248,26 +248,37 @@ export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, n
  * @throws UsageError naming --steps (and the most steps that work, where known).
  */
 export function checkPipelineSteps(dir: string, steps: number | undefined, o: { scheduler?: string; shift?: number } = {}): void {
+  const built = pipelineScheduler(dir, o);
+  if (!built) return;
+  const cls = built.index._class_name;
+  const count = steps ?? (typeof cls === 'string' && Object.hasOwn(PIPELINES, cls) ? PIPELINES[cls as keyof typeof PIPELINES].num_inference_steps : undefined);
+  if (count === undefined) return;
+  try {
+    built.spec.setTimesteps(count);
+  } catch (e) {
+    if (e instanceof StepCountError) throw stepsAsUsage(e);
+  }
+}
+
+/**
+ * The scheduler a pipeline run samples with, built from the folder's JSON files as Pipeline.generate builds it
+ * (model_index.json's scheduler class, or --scheduler's `o.scheduler`, from scheduler/scheduler_config.json, with
+ * --shift `o.shift`), and the folder's model_index.json; undefined when the files cannot be read or the scheduler
+ * cannot be built from them (the loader names the file then).
+ */
+function pipelineScheduler(dir: string, o: { scheduler?: string; shift?: number }): { spec: SchedulerSpec; index: Record<string, unknown> } | undefined {
   const index = readJsonFile(join(dir, 'model_index.json'));
   const own = index && componentClass(index, 'scheduler');
   const config = readJsonFile(join(dir, 'scheduler', 'scheduler_config.json'));
-  const cls = index?._class_name;
-  const count = steps ?? (typeof cls === 'string' && Object.hasOwn(PIPELINES, cls) ? PIPELINES[cls as keyof typeof PIPELINES].num_inference_steps : undefined);
   // a class the loader builds (model_index.json's, spelt as diffusers spells it): any other is the loader's refusal
-  if (own === undefined || !(SCHEDULER_CLASSES as readonly string[]).includes(own) || !config || count === undefined) return;
-  let scheduler: SchedulerSpec;
+  if (!index || own === undefined || !(SCHEDULER_CLASSES as readonly string[]).includes(own) || !config) return undefined;
   try {
     const name = o.scheduler === undefined ? (own as SchedulerClass) : resolveSchedulerClass(o.scheduler, '--scheduler');
     // the file as the pipeline names it in its refusal (folderRoot: the folder as given)
     const file = folderFile({ name: dir }, 'scheduler/scheduler_config.json');
-    scheduler = schedulerFromConfig(schedulerConfigFor(config, own, name), { file, override: name, overrideName: null, shift: o.shift, warn: () => {} });
+    return { spec: schedulerFromConfig(schedulerConfigFor(config, own, name), { file, override: name, overrideName: null, shift: o.shift, warn: () => {} }), index };
   } catch {
-    return;
-  }
-  try {
-    scheduler.setTimesteps(count);
-  } catch (e) {
-    if (e instanceof StepCountError) throw stepsAsUsage(e);
+    return undefined;
   }
 }
 

@@ -3,7 +3,7 @@
 // (epsilon prediction, beta sigmas) on a flow-matching model, latents ~150× off with no word, and tessera's own
 // "no scheduler config" line suggested those names. A config that sets the settings is followed (it says what the
 // model wants); flow-match Euler on an epsilon DiT is the same mistake the other way.
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import '../../src/node-env.js';
@@ -18,6 +18,8 @@ import { gpu, hasGpu } from '../helpers/gpu.js';
 import { thrown } from '../helpers/errors.js';
 import { FIXTURES } from '../helpers/golden.js';
 import { cli, tempDir } from '../hardening/helpers.js';
+import { shapesConfigsOnly } from '../helpers/config-folder.js';
+import { embeddedPipelineDir } from '../../src/cli/embedded.js';
 
 const WAN = join(FIXTURES, 'wan_sampler_unipc_small');
 /** The repro's situation: only transformer/ downloaded, no ../scheduler/. */
@@ -85,6 +87,14 @@ describe('--pipeline: --scheduler swapped from the folder config', () => {
     const pipe = join(FIXTURES, 'wan_pipeline_embeds', 'pipeline');
     expect(thrown(() => checkPipelineScheduler(pipe, false, 'unipc', undefined), UsageError).message).toMatch(/^--scheduler: UniPCMultistepScheduler built from .*scheduler_config\.json samples with prediction_type "epsilon" and use_flow_sigmas false \(its defaults\), a noise-prediction schedule; WanTransformer3DModel is trained for flow matching/);
     expect(() => checkPipelineScheduler(pipe, false, 'flow-match-euler', undefined)).not.toThrow();
+  });
+  it("the folder's own class from a config that leaves the settings out: refused too; the embedded pipeline's own is taken", () => {
+    const pipe = shapesConfigsOnly(tempDir());
+    const file = join(pipe, 'scheduler', 'scheduler_config.json');
+    const { prediction_type: _p, use_flow_sigmas: _u, ...rest } = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify(rest));
+    expect(thrown(() => checkPipelineScheduler(pipe, false, undefined, undefined), UsageError).message).toMatch(/^--scheduler: UniPCMultistepScheduler built from .*scheduler_config\.json samples with prediction_type "epsilon" and use_flow_sigmas false \(its defaults\)/);
+    expect(() => checkPipelineScheduler(embeddedPipelineDir(), true, undefined, 5)).not.toThrow();
   });
 });
 
