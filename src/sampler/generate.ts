@@ -41,8 +41,8 @@ export class NumericsError extends Error {
  * only `scheduler_config` (its `_class_name` decides, as `from_pretrained`). A name without `scheduler_config` is
  * the class's defaults (`DDIMScheduler()`), right only for a model trained with them: defaults of the other kind
  * (noise prediction on a flow-matching Wan, flow-match Euler on an epsilon DiT / Latte) get one warning line through
- * `onWarning` (familyProblem's, once per model), where the CLI and Pipeline.generate refuse them; neither is an InputError
- * (`option` 'scheduler'). InputErrors of these options carry the option's name in `option`.
+ * `onWarning` (familyProblem's, once per model; Pipeline.generate warns alike), where the CLI refuses them; it is not an
+ * InputError (`option` 'scheduler'). InputErrors of these options carry the option's name in `option`.
  */
 export interface GenerateOptions {
   /**
