@@ -302,7 +302,7 @@ describe('CLI: bad config, weights and inputs files', () => {
   it.skipIf(!hasGpu)('an integer tensor where a float one is expected', async () => {
     // (an integer timestep is taken: diffusers' are often int64; latents must be floats)
     const inputs = await inputsWith('wan_small', (m) => m.set('hidden_states', { dtype: 'I64', shape: [1], i64: BigInt64Array.from([500n]) }));
-    await cliRefuses(fwd(join(FIXTURES, 'wan_small', 'model'), inputs), /InputError: .*tensor "hidden_states" must be a float tensor \(F32\/F16\/BF16\), found I64/);
+    await cliRefuses(fwd(join(FIXTURES, 'wan_small', 'model'), inputs), /InputError: .*tensor "hidden_states" must be a float tensor \(F32\/F16\/BF16\/F64\), found I64/);
   });
 
   it.skipIf(!hasGpu)('a wrong input shape (text width) and an out-of-range class label', async () => {
