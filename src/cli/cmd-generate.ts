@@ -9,8 +9,8 @@ import { checkRopeGrid } from '../model/wan.js';
 import { ropeAsUsage, stepsAsUsage } from './errors.js';
 import { deviceLossHook, MAX_MEMORY_FLAG, maxMemory, pathAndOutChecks } from './outputs.js';
 import { MEDIA_FLAGS, planMedia, writeMedia } from './media.js';
-import { checkPipelineScheduler, checkPipelineSteps, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
-import { familyProblem, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerMeant, schedulerFromConfig, schedulersForDefaults, shiftProblem, type SamplingFamily, type SchedulerSpec } from '../sampler/config.js';
+import { checkPipelineScheduler, checkPipelineSteps, checkSchedulerFamily, runPipelineGenerate, schedulerFlagFromConfig, transformerConfigOf } from './generate-pipeline.js';
+import { resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerMeant, schedulerFromConfig, schedulersForDefaults, shiftProblem, type SamplingFamily, type SchedulerSpec } from '../sampler/config.js';
 import { readTextFileSync } from '../io/node-source.js';
 import { FileAccessError } from '../io/source.js';
 import { parsePythonJson } from '../io/json.js';
@@ -76,12 +76,6 @@ export function cliScheduler(modelDir: string, name: string | undefined, shift: 
   spec = schedulerFromConfig({}, { file: `${name} defaults`, override: name, overrideName: '--scheduler', shift });
   if (family) checkSchedulerFamily(spec, family, `a scheduler_config.json (${paths[0]})`);
   return spec;
-}
-
-/** familyProblem in the flag's words: @throws UsageError naming --scheduler, the model class and what to give instead. */
-function checkSchedulerFamily(spec: SchedulerSpec, family: SamplingFamily, configHint: string): void {
-  const wrong = familyProblem(spec, family, { option: '--scheduler', choose: (n) => `--scheduler ${n}`, configHint });
-  if (wrong) throw new UsageError(wrong);
 }
 
 /**

@@ -12,7 +12,7 @@ import { InputError, resolveFolder } from '../model/model.js';
 import { checkLatentsForTransformer, checkRopeSize, checkTextEmbedsForTransformer, decodedSizes, latentShapeFor, loadPipeline, pipelineVaeScale, PIPELINES, schedulerConfigFor, type PipelineGenerateOptions, type VaeScale } from '../pipeline/pipeline.js';
 import type { DType } from '../gpu/tensor.js';
 import { parseVaeConfig, type VaeConfig } from '../vae/config.js';
-import { familyProblem, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftNoteInFlagWords, shiftProblem, StepCountError, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
+import { familyProblem, resolveSchedulerClass, SCHEDULER_CLASSES, SCHEDULER_SHORT_NAMES, SchedulerConfigError, schedulerFromConfig, shiftNoteInFlagWords, shiftProblem, StepCountError, type SamplingFamily, type SchedulerClass, type SchedulerSpec } from '../sampler/config.js';
 import { UsageError, type Parsed } from './args.js';
 import { writeMedia, type MediaPlan } from './media.js';
 import type { InputHeader } from '../io/inputs.js';
@@ -234,7 +234,15 @@ export function checkPipelineScheduler(pipelineDir: string, embedded: boolean, n
   // the class (--scheduler's, or the folder's own) against the transformer, as Pipeline.generate builds it
   const spec = pipelineScheduler(pipelineDir, { scheduler: name, shift })?.spec;
   const family = transformerConfigOf(pipelineDir, 'pipeline')?.family;
-  const wrong = spec && family && familyProblem(spec, family, { option: '--scheduler', choose: (n) => `--scheduler ${n}`, configHint: `a scheduler_config.json (${file})` });
+  if (spec && family) checkSchedulerFamily(spec, family, `a scheduler_config.json (${file})`);
+}
+
+/**
+ * familyProblem in the CLI's words, for --model's scheduler and a pipeline folder's: `configHint` says where a
+ * scheduler_config.json would go. @throws UsageError naming --scheduler, the model class and what to give instead.
+ */
+export function checkSchedulerFamily(spec: SchedulerSpec, family: SamplingFamily, configHint: string): void {
+  const wrong = familyProblem(spec, family, { option: '--scheduler', choose: (n) => `--scheduler ${n}`, configHint });
   if (wrong) throw new UsageError(wrong);
 }
 
