@@ -1,7 +1,7 @@
 // CLI inputs: a safetensors file of named tensors (latents, class labels, timesteps) read
 // into f32 or i64 arrays. Browser-safe apart from the path form, which loads the fs source
 // on demand.
-import { readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, writeSafetensors, type ArrayBufferBytes, type StDType, type TensorInfo, type WriteTensor } from './safetensors.js';
+import { FLOAT_DTYPES, readSafetensorsHeader, readTensorF32, readTensorInt, SafetensorsError, writeSafetensors, type ArrayBufferBytes, type StDType, type TensorInfo, type WriteTensor } from './safetensors.js';
 import type { ByteSource } from './source.js';
 
 export interface InputTensor {
@@ -14,7 +14,7 @@ export interface InputTensor {
 }
 
 /** The dtypes readInputs reads as f32 (InputTensor.f32); the other supported ones (INTS) as i64. */
-export const FLOATS: ReadonlySet<StDType> = new Set<StDType>(['F32', 'F16', 'BF16', 'F64']);
+export const FLOATS: ReadonlySet<StDType> = FLOAT_DTYPES;
 const INTS = new Set<StDType>(['I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'BOOL']);
 
 /** A tensor of an inputs file as its header describes it: what the size checks need before any data is read. */

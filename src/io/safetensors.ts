@@ -374,7 +374,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Read in pieces so a large tensor never needs its raw bytes and its f32 copy whole at once. */
 const CHUNK_BYTES = 64 << 20;
 
-const FLOAT_DTYPES: ReadonlySet<StDType> = new Set(['F32', 'F16', 'BF16', 'F64']);
+/** The float dtypes readTensorF32 reads (F64 rounded to f32): the set weights and inputs files may use for float tensors. */
+export const FLOAT_DTYPES: ReadonlySet<StDType> = new Set(['F32', 'F16', 'BF16', 'F64']);
 const INT_DTYPES: ReadonlySet<StDType> = new Set(['BOOL', 'U8', 'I8', 'I16', 'U16', 'I32', 'U32', 'I64', 'U64']);
 
 /**

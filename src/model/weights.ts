@@ -5,6 +5,7 @@ import { type Allocator, subTensor, writeTensor } from '../gpu/tensor.js';
 import type { DitConfig, LatteConfig, ModelConfig, WanConfig } from './config.js';
 import { callHook, type Hook } from '../hook.js';
 import { throwIfAborted } from './options.js';
+import { FLOAT_DTYPES } from '../io/safetensors.js';
 
 /** Weights that do not match config.json (missing, extra or mis-shaped keys) or hold non-finite values (or, for f16, values outside its range); the message names the key. */
 export class WeightError extends Error {
@@ -148,16 +149,16 @@ export function checkKeyCount(folder: string, have: ReadonlyMap<string, unknown>
 export type UnexpectedKeys = 'error' | 'warn';
 
 /**
+ * Stored dtypes a weight may have. F64 is read rounded to f32 (then to f16 under dtype 'f16'), as diffusers'
+ * from_pretrained casts a float64 checkpoint to the model's dtype (float32 by default).
+ */
+export const WEIGHT_DTYPES: ReadonlySet<string> = FLOAT_DTYPES;
+
+/**
  * Missing, extra and mis-shaped keys are errors naming them (and the folder). With `unexpected` 'warn',
  * extra keys are not an error: they are returned (empty when there are none) for the caller to report
  * (unexpectedKeysLine).
  */
-/**
- * Stored dtypes a weight may have. F64 is read rounded to f32 (then to f16 under dtype 'f16'), as diffusers'
- * from_pretrained casts a float64 checkpoint to the model's dtype (float32 by default).
- */
-export const WEIGHT_DTYPES: ReadonlySet<string> = new Set(['F32', 'F16', 'BF16', 'F64']);
-
 export function checkKeys(folder: string, have: Map<string, { shape: number[]; dtype: string }>, want: KeySpec, unexpected: UnexpectedKeys = 'error'): string[] {
   const missing = [...want.keys()].filter((k) => !have.has(k));
   const unused = [...have.keys()].filter((k) => !want.has(k));
